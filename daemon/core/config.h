@@ -1,0 +1,57 @@
+/*
+ * The configuration file (libconfig syntax), documented key by key in
+ * etc/tickler.conf and tickler.conf(5). Unknown keys are errors. Relative
+ * paths are read relative to the directory of the configuration file.
+ */
+#ifndef TKL_CONFIG_H
+#define TKL_CONFIG_H
+
+#include <libconfig.h>
+#include <stddef.h>
+
+#include "../schedule/reminder.h"
+#include "../store/store.h"
+#include "../store/team.h"
+#include "diag.h"
+
+struct tkl_notifier_conf {
+    char *name;   /* channel name, used as the key in team recipients */
+    char *plugin; /* plugin file stem: <plugin_directory>/<plugin>.so */
+    const config_setting_t *settings; /* the plugin's own group, or NULL */
+    unsigned line;
+};
+
+struct tkl_config {
+    config_t cfg; /* kept: plugin settings point into it */
+    char *path;
+    char *dir;
+    char *state_dir;
+    char *plugin_dir;
+    char *timezone;
+    int log_level;
+    struct tkl_store_opts store;
+    int debounce_ms;
+    struct tkl_policy policy;
+    char *escalate_to; /* team id, or NULL */
+    struct tkl_team_dir teams;
+    struct tkl_ladder *team_ladders; /* per team, n == 0 when not set */
+    struct tkl_notifier_conf *notifiers;
+    size_t n_notifiers;
+};
+
+/* The compiled-in plugin directory. */
+extern const char tkl_default_plugin_dir[];
+
+/*
+ * Reads and validates path. Problems go to diags as file:line messages.
+ * Returns 0 with *ret set, or -EINVAL (diags holds why) or -ENOMEM; on
+ * failure *ret is untouched.
+ */
+int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags *diags);
+
+void tkl_config_free(struct tkl_config *c);
+
+/* The ladder for team index i (its own, or the policy's for kind). */
+const struct tkl_ladder *tkl_config_team_ladder(const struct tkl_config *c, size_t team);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * Civil dates as day numbers (days since 1970-01-01, proleptic Gregorian),
+ * and local times in the process time zone (set once from the config with
+ * tkl_tz_set()).
+ */
+#ifndef TKL_DAY_H
+#define TKL_DAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <tickler/notice.h>
+
+int32_t tkl_day_from_civil(int y, int m, int d);
+void tkl_day_to_civil(int32_t day, int *ret_y, int *ret_m, int *ret_d);
+
+/* 0 = Monday ... 6 = Sunday. */
+int tkl_day_weekday(int32_t day);
+
+/* Days in month m of year y. */
+int tkl_days_in_month(int y, int m);
+bool tkl_is_leap_year(int y);
+
+/* True when y-m-d is a real date. */
+bool tkl_civil_valid(int y, int m, int d);
+
+/* Formats a day as YYYY-MM-DD into buf (at least 11 bytes). */
+char *tkl_day_format(int32_t day, char *buf);
+
+/* Parses YYYY-MM-DD exactly. Returns 0, or -EINVAL. */
+int tkl_day_parse_iso(const char *s, int32_t *ret_day);
+
+/*
+ * Sets the process time zone (TZ) to an IANA name such as "Europe/London".
+ * Returns 0, or -ENOENT when the zone is unknown to the system.
+ */
+int tkl_tz_set(const char *zone);
+
+/* The instant of local time hh:mm on day in the process time zone. On a day
+ * where that time does not exist (spring forward), the instant one hour
+ * later; where it exists twice (fall back), the first. */
+int64_t tkl_local_instant(int32_t day, int minute_of_day);
+
+/* The local civil day that contains instant t. */
+int32_t tkl_local_day(int64_t t);
+
+/*
+ * Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS]" (local time) or
+ * "@SECONDS" into an instant. Returns 0, or -EINVAL.
+ */
+int tkl_parse_datetime(const char *s, int64_t *ret_t);
+
+/* Formats an instant as ISO 8601 local time with offset
+ * ("2023-03-01T09:00:00+00:00") into buf (at least 32 bytes). */
+char *tkl_format_instant(int64_t t, char *buf);
+
+#endif

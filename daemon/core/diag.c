@@ -1,0 +1,93 @@
+#include "diag.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+void tkl_diag_add(struct tkl_diags *d, enum tkl_severity sev, const char *file,
+                  unsigned line, const char *field, const char *fmt, ...)
+{
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        struct tkl_diag *p = realloc(d->items, cap * sizeof(*p));
+        if (!p) {
+            d->oom = true;
+            return;
+        }
+        d->items = p;
+        d->cap = cap;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    char tmp[1024];
+    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    struct tkl_diag *g = &d->items[d->n];
+    g->severity = sev;
+    g->line = line;
+    g->file = tkl_strdup0(file);
+    g->field = tkl_strdup0(field);
+    g->message = strdup(tmp);
+    if ((file && !g->file) || (field && !g->field) || !g->message) {
+        free(g->file);
+        free(g->field);
+        free(g->message);
+        d->oom = true;
+        return;
+    }
+    d->n++;
+    if (sev == TKL_SEV_ERROR)
+        d->n_errors++;
+}
+
+void tkl_diag_format(const struct tkl_diag *g, char *buf, size_t size)
+{
+    char where[600] = "";
+    if (g->file && g->line)
+        snprintf(where, sizeof(where), "%s:%u: ", g->file, g->line);
+    else if (g->file)
+        snprintf(where, sizeof(where), "%s: ", g->file);
+    snprintf(buf, size, "%s%s: %s%s%s%s", where,
+             g->severity == TKL_SEV_ERROR ? "error" : "warning",
+             g->field ? "[" : "", g->field ? g->field : "", g->field ? "] " : "",
+             g->message);
+}
+
+void tkl_diags_print(const struct tkl_diags *d, FILE *out)
+{
+    char line[2048];
+    for (size_t i = 0; i < d->n; i++) {
+        tkl_diag_format(&d->items[i], line, sizeof(line));
+        fprintf(out, "%s\n", line);
+    }
+    if (d->oom)
+        fprintf(out, "error: out of memory while recording problems\n");
+}
+
+void tkl_diags_move(struct tkl_diags *dst, struct tkl_diags *src)
+{
+    for (size_t i = 0; i < src->n; i++) {
+        struct tkl_diag *g = &src->items[i];
+        tkl_diag_add(dst, g->severity, g->file, g->line, g->field, "%s", g->message);
+    }
+    if (src->oom)
+        dst->oom = true;
+    tkl_diags_free(src);
+}
+
+bool tkl_diags_has_errors(const struct tkl_diags *d)
+{
+    return d->n_errors > 0 || d->oom;
+}
+
+void tkl_diags_free(struct tkl_diags *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->items[i].file);
+        free(d->items[i].field);
+        free(d->items[i].message);
+    }
+    free(d->items);
+    memset(d, 0, sizeof(*d));
+}

@@ -1,0 +1,53 @@
+/*
+ * Problems found while reading configuration, stores and calendars, each
+ * with the file, line and field it concerns, collected for the caller to
+ * print (`tickler check`, `ticklerd --check-config`) or log (reloads).
+ */
+#ifndef TKL_DIAG_H
+#define TKL_DIAG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum tkl_severity {
+    TKL_SEV_ERROR = 0,
+    TKL_SEV_WARNING = 1,
+};
+
+struct tkl_diag {
+    enum tkl_severity severity;
+    char *file;    /* may be NULL */
+    unsigned line; /* 0 when unknown */
+    char *field;   /* column or setting name, may be NULL */
+    char *message;
+};
+
+struct tkl_diags {
+    struct tkl_diag *items;
+    size_t n;
+    size_t cap;
+    size_t n_errors;
+    bool oom; /* a diagnostic could not be recorded */
+};
+
+/* Records a problem. Never fails visibly: on allocation failure it sets
+ * d->oom, which callers treat as an error. */
+void tkl_diag_add(struct tkl_diags *d, enum tkl_severity sev, const char *file,
+                  unsigned line, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Prints "file:line: severity: [field] message" lines. */
+void tkl_diags_print(const struct tkl_diags *d, FILE *out);
+
+/* Moves every diagnostic of src to the end of dst. */
+void tkl_diags_move(struct tkl_diags *dst, struct tkl_diags *src);
+
+bool tkl_diags_has_errors(const struct tkl_diags *d);
+void tkl_diags_free(struct tkl_diags *d);
+
+/* Formats one diagnostic into buf. */
+void tkl_diag_format(const struct tkl_diag *g, char *buf, size_t size);
+
+#endif

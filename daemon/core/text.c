@@ -1,0 +1,236 @@
+#include "text.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int buf_reserve(struct tkl_buf *b, size_t extra)
+{
+    if (extra > SIZE_MAX - b->len - 1)
+        return -ENOMEM;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        return -ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int tkl_buf_append(struct tkl_buf *b, const void *data, size_t len)
+{
+    int r = buf_reserve(b, len);
+    if (r < 0)
+        return r;
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int tkl_buf_puts(struct tkl_buf *b, const char *s)
+{
+    return tkl_buf_append(b, s, strlen(s));
+}
+
+int tkl_buf_putc(struct tkl_buf *b, char c)
+{
+    return tkl_buf_append(b, &c, 1);
+}
+
+int tkl_buf_printf(struct tkl_buf *b, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        va_end(ap2);
+        return -EINVAL;
+    }
+    int r = buf_reserve(b, (size_t)n);
+    if (r < 0) {
+        va_end(ap2);
+        return r;
+    }
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    b->len += (size_t)n;
+    return 0;
+}
+
+void tkl_buf_reset(struct tkl_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void tkl_buf_free(struct tkl_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+char *tkl_buf_steal(struct tkl_buf *b)
+{
+    char *p = b->data;
+    if (!p)
+        p = strdup("");
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p;
+}
+
+bool tkl_utf8_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned min;
+        unsigned cp;
+        if ((c & 0xe0) == 0xc0) {
+            n = 1, min = 0x80, cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2, min = 0x800, cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3, min = 0x10000, cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (len - i <= n) /* truncated sequence */
+            return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+/* Windows-1252 0x80..0x9f; 0 marks the five undefined bytes, kept as U+FFFD. */
+static const uint16_t cp1252_high[32] = {
+    0x20ac, 0,      0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+    0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017d, 0,
+    0,      0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+    0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,      0x017e, 0x0178,
+};
+
+char *tkl_cp1252_to_utf8(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    struct tkl_buf b = {0};
+    for (size_t i = 0; i < len; i++) {
+        unsigned cp = s[i];
+        if (cp >= 0x80 && cp < 0xa0)
+            cp = cp1252_high[cp - 0x80] ? cp1252_high[cp - 0x80] : 0xfffd;
+        char out[3];
+        size_t n;
+        if (cp < 0x80) {
+            out[0] = (char)cp, n = 1;
+        } else if (cp < 0x800) {
+            out[0] = (char)(0xc0 | (cp >> 6));
+            out[1] = (char)(0x80 | (cp & 0x3f));
+            n = 2;
+        } else {
+            out[0] = (char)(0xe0 | (cp >> 12));
+            out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+            out[2] = (char)(0x80 | (cp & 0x3f));
+            n = 3;
+        }
+        if (tkl_buf_append(&b, out, n) < 0) {
+            tkl_buf_free(&b);
+            return NULL;
+        }
+    }
+    return tkl_buf_steal(&b);
+}
+
+/* Length of a white-space sequence at s: ASCII space, tab, CR, LF, VT, FF,
+ * and U+00A0 (NBSP, C2 A0) which spreadsheets love. */
+static size_t space_len(const char *s)
+{
+    if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '\v' || *s == '\f')
+        return 1;
+    if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xa0)
+        return 2;
+    return 0;
+}
+
+char *tkl_text_clean(const char *s, bool fold)
+{
+    if (!s)
+        return strdup("");
+    size_t n;
+    while ((n = space_len(s)) > 0)
+        s += n;
+    struct tkl_buf b = {0};
+    bool pending_space = false;
+    while (*s) {
+        n = space_len(s);
+        if (n) {
+            if (fold) {
+                pending_space = true;
+            } else {
+                /* keep line breaks, normalise CRLF and CR to LF */
+                if (*s == '\r' && s[1] == '\n')
+                    n = 2;
+                char c = (*s == '\r' || *s == '\n') ? '\n' : ' ';
+                if (tkl_buf_putc(&b, c) < 0)
+                    goto fail;
+            }
+            s += n;
+            continue;
+        }
+        if (pending_space) {
+            if (tkl_buf_putc(&b, ' ') < 0)
+                goto fail;
+            pending_space = false;
+        }
+        if (tkl_buf_putc(&b, *s++) < 0)
+            goto fail;
+    }
+    if (!fold) {
+        /* trim trailing white space left by the unfolded copy */
+        while (b.len > 0 && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\n'))
+            b.data[--b.len] = '\0';
+    }
+    return tkl_buf_steal(&b);
+fail:
+    tkl_buf_free(&b);
+    return NULL;
+}
+
+char *tkl_strdup0(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+uint64_t tkl_fnv1a(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}

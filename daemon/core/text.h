@@ -1,0 +1,54 @@
+/*
+ * Text helpers shared by the store, the schedule and the notifiers:
+ * a growable buffer, UTF-8 validation and Windows-1252 conversion, and
+ * whitespace clean-up.
+ */
+#ifndef TKL_TEXT_H
+#define TKL_TEXT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tkl_buf {
+    char *data; /* NUL-terminated when len > 0 or after any append */
+    size_t len;
+    size_t cap;
+};
+
+/* Each returns 0 or -ENOMEM; on failure the buffer keeps its old content. */
+int tkl_buf_append(struct tkl_buf *b, const void *data, size_t len);
+int tkl_buf_puts(struct tkl_buf *b, const char *s);
+int tkl_buf_putc(struct tkl_buf *b, char c);
+int tkl_buf_printf(struct tkl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tkl_buf_reset(struct tkl_buf *b);
+void tkl_buf_free(struct tkl_buf *b);
+/* Hands the content to the caller (never NULL on success: "" when empty).
+ * Returns NULL on allocation failure. The buffer is left empty. */
+char *tkl_buf_steal(struct tkl_buf *b);
+
+/* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
+bool tkl_utf8_valid(const char *s, size_t len);
+
+/*
+ * Converts Windows-1252 bytes to a new NUL-terminated UTF-8 string.
+ * Returns NULL on allocation failure.
+ */
+char *tkl_cp1252_to_utf8(const char *s, size_t len);
+
+/*
+ * A copy of s with leading and trailing white space removed, runs of white
+ * space (including line breaks and NBSP) folded to one space when fold is
+ * true. Returns NULL on allocation failure.
+ */
+char *tkl_text_clean(const char *s, bool fold);
+
+/* strdup that accepts NULL (returns NULL) */
+char *tkl_strdup0(const char *s);
+
+/* 64-bit FNV-1a over len bytes, chained from h (start with TKL_FNV_INIT). */
+#define TKL_FNV_INIT UINT64_C(0xcbf29ce484222325)
+uint64_t tkl_fnv1a(uint64_t h, const void *data, size_t len);
+
+#endif

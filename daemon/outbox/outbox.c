@@ -1,0 +1,511 @@
+#include "outbox.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+struct tkl_outbox {
+    sqlite3 *db;
+};
+
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=FULL;"
+    "PRAGMA foreign_keys=ON;"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS notices("
+    "  id INTEGER PRIMARY KEY,"
+    "  channel TEXT NOT NULL, recipient TEXT NOT NULL,"
+    "  team_id TEXT, team_name TEXT, thread_key TEXT,"
+    "  due_at INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+    "  state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt INTEGER NOT NULL, last_error TEXT, finished_at INTEGER);"
+    "CREATE INDEX IF NOT EXISTS notices_pending ON notices(state, next_attempt);"
+    "CREATE TABLE IF NOT EXISTS entries("
+    "  notice_id INTEGER NOT NULL REFERENCES notices(id) ON DELETE CASCADE,"
+    "  idx INTEGER NOT NULL,"
+    "  item_id TEXT NOT NULL, title TEXT, commitment TEXT, owners TEXT,"
+    "  deadline_text TEXT, status TEXT, progress TEXT,"
+    "  deadline_day INTEGER, kind INTEGER, stage INTEGER, stage_key TEXT,"
+    "  days_left INTEGER, late INTEGER,"
+    "  PRIMARY KEY(notice_id, idx));"
+    "CREATE TABLE IF NOT EXISTS log("
+    "  key TEXT PRIMARY KEY, notice_id INTEGER NOT NULL, created_at INTEGER NOT NULL);";
+
+static int sqlite_errno(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM:
+        return -ENOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    case SQLITE_FULL:
+        return -ENOSPC;
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+        return -EACCES;
+    default:
+        return -EIO;
+    }
+}
+
+int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_err)
+{
+    char *path = NULL;
+    struct tkl_outbox *o = calloc(1, sizeof(*o));
+    int r;
+    if (!o || asprintf(&path, "%s/tickler.db", state_dir) < 0) {
+        free(o);
+        return -ENOMEM;
+    }
+    int rc = sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    free(path);
+    if (rc != SQLITE_OK)
+        goto fail_rc;
+    sqlite3_busy_timeout(o->db, 5000);
+    char *msg = NULL;
+    rc = sqlite3_exec(o->db, schema, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        if (ret_err && msg)
+            *ret_err = strdup(msg);
+        sqlite3_free(msg);
+        r = sqlite_errno(rc);
+        sqlite3_close(o->db);
+        free(o);
+        return r;
+    }
+    *ret = o;
+    return 0;
+fail_rc:
+    if (ret_err)
+        *ret_err = strdup(o->db ? sqlite3_errmsg(o->db) : sqlite3_errstr(rc));
+    r = sqlite_errno(rc);
+    sqlite3_close(o->db);
+    free(o);
+    return r;
+}
+
+void tkl_outbox_close(struct tkl_outbox *o)
+{
+    if (!o)
+        return;
+    sqlite3_close(o->db);
+    free(o);
+}
+
+char *tkl_log_key(const char *item_id, int32_t deadline_day, const char *stage_key,
+                  const char *channel, const char *recipient)
+{
+    char *k = NULL;
+    if (asprintf(&k, "%s|%ld|%s|%s|%s", item_id, (long)deadline_day, stage_key, channel,
+                 recipient) < 0)
+        return NULL;
+    return k;
+}
+
+static int exec(struct tkl_outbox *o, const char *sql)
+{
+    int rc = sqlite3_exec(o->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : sqlite_errno(rc);
+}
+
+int tkl_outbox_logged(struct tkl_outbox *o, const char *key)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db, "SELECT 1 FROM log WHERE key = ?", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+static void bind_text0(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char *const *stage_keys,
+                   int64_t now, uint64_t *ret_id)
+{
+    sqlite3_stmt *ins_n = NULL, *ins_e = NULL, *ins_l = NULL;
+    char **keys = calloc(n->n_entries + 1, sizeof(*keys));
+    bool *keep = calloc(n->n_entries + 1, sizeof(*keep));
+    size_t kept = 0;
+    int r = 0, rc;
+    if (!keys || !keep) {
+        r = -ENOMEM;
+        goto out;
+    }
+    if ((r = exec(o, "BEGIN IMMEDIATE")) < 0)
+        goto out;
+    for (size_t i = 0; i < n->n_entries; i++) {
+        const struct tkl_notice_entry *e = &n->entries[i];
+        keys[i] = tkl_log_key(e->item_id, e->deadline_day, stage_keys[i], n->channel,
+                              n->recipient);
+        if (!keys[i]) {
+            r = -ENOMEM;
+            goto rollback;
+        }
+        int logged = tkl_outbox_logged(o, keys[i]);
+        if (logged < 0) {
+            r = logged;
+            goto rollback;
+        }
+        keep[i] = !logged;
+        kept += keep[i];
+    }
+    if (kept == 0) {
+        exec(o, "ROLLBACK");
+        *ret_id = 0;
+        goto out;
+    }
+    rc = sqlite3_prepare_v2(o->db,
+                            "INSERT INTO notices(channel, recipient, team_id, team_name, "
+                            "thread_key, due_at, created_at, next_attempt) "
+                            "VALUES(?,?,?,?,?,?,?,?)",
+                            -1, &ins_n, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(o->db,
+                                "INSERT INTO entries(notice_id, idx, item_id, title, commitment, "
+                                "owners, deadline_text, status, progress, deadline_day, kind, "
+                                "stage, stage_key, days_left, late) "
+                                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                -1, &ins_e, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(o->db, "INSERT INTO log(key, notice_id, created_at) VALUES(?,?,?)",
+                                -1, &ins_l, NULL);
+    if (rc != SQLITE_OK)
+        goto rollback_rc;
+    bind_text0(ins_n, 1, n->channel);
+    bind_text0(ins_n, 2, n->recipient);
+    bind_text0(ins_n, 3, n->team_id);
+    bind_text0(ins_n, 4, n->team_name);
+    bind_text0(ins_n, 5, kept == 1 ? n->thread_key : NULL);
+    sqlite3_bind_int64(ins_n, 6, n->due_at);
+    sqlite3_bind_int64(ins_n, 7, now);
+    sqlite3_bind_int64(ins_n, 8, now);
+    if ((rc = sqlite3_step(ins_n)) != SQLITE_DONE)
+        goto rollback_rc;
+    sqlite3_int64 id = sqlite3_last_insert_rowid(o->db);
+    int idx = 0;
+    for (size_t i = 0; i < n->n_entries; i++) {
+        if (!keep[i])
+            continue;
+        const struct tkl_notice_entry *e = &n->entries[i];
+        sqlite3_reset(ins_e);
+        sqlite3_bind_int64(ins_e, 1, id);
+        sqlite3_bind_int(ins_e, 2, idx++);
+        bind_text0(ins_e, 3, e->item_id);
+        bind_text0(ins_e, 4, e->title);
+        bind_text0(ins_e, 5, e->commitment);
+        bind_text0(ins_e, 6, e->owners);
+        bind_text0(ins_e, 7, e->deadline_text);
+        bind_text0(ins_e, 8, e->status);
+        bind_text0(ins_e, 9, e->progress);
+        sqlite3_bind_int(ins_e, 10, e->deadline_day);
+        sqlite3_bind_int(ins_e, 11, (int)e->kind);
+        sqlite3_bind_int(ins_e, 12, (int)e->stage);
+        bind_text0(ins_e, 13, stage_keys[i]);
+        sqlite3_bind_int(ins_e, 14, e->days_left);
+        sqlite3_bind_int(ins_e, 15, e->late);
+        if ((rc = sqlite3_step(ins_e)) != SQLITE_DONE)
+            goto rollback_rc;
+        sqlite3_reset(ins_l);
+        sqlite3_bind_text(ins_l, 1, keys[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins_l, 2, id);
+        sqlite3_bind_int64(ins_l, 3, now);
+        if ((rc = sqlite3_step(ins_l)) != SQLITE_DONE)
+            goto rollback_rc;
+    }
+    if ((r = exec(o, "COMMIT")) < 0)
+        goto rollback;
+    *ret_id = (uint64_t)id;
+    goto out;
+rollback_rc:
+    r = sqlite_errno(rc);
+rollback:
+    exec(o, "ROLLBACK");
+out:
+    sqlite3_finalize(ins_n);
+    sqlite3_finalize(ins_e);
+    sqlite3_finalize(ins_l);
+    for (size_t i = 0; keys && i < n->n_entries; i++)
+        free(keys[i]);
+    free(keys);
+    free(keep);
+    return r;
+}
+
+int tkl_outbox_due(struct tkl_outbox *o, int64_t now, uint64_t *ids, size_t max)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db,
+                                "SELECT id FROM notices WHERE state = 0 AND next_attempt <= ? "
+                                "ORDER BY next_attempt, id LIMIT ?",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    int n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ids[n++] = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : sqlite_errno(rc);
+}
+
+int64_t tkl_outbox_next_attempt(struct tkl_outbox *o)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = INT64_MAX;
+    if (sqlite3_prepare_v2(o->db, "SELECT min(next_attempt) FROM notices WHERE state = 0", -1,
+                           &st, NULL) != SQLITE_OK)
+        return INT64_MAX;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static char *col_dup(sqlite3_stmt *st, int i, bool *oom)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (!t)
+        return NULL;
+    char *s = strdup((const char *)t);
+    if (!s)
+        *oom = true;
+    return s;
+}
+
+void tkl_stored_notice_free(struct tkl_stored_notice *s)
+{
+    if (!s)
+        return;
+    free((char *)s->notice.channel);
+    free((char *)s->notice.recipient);
+    free((char *)s->notice.team_id);
+    free((char *)s->notice.team_name);
+    free((char *)s->notice.thread_key);
+    for (size_t i = 0; i < s->notice.n_entries; i++) {
+        struct tkl_notice_entry *e = &s->entries[i];
+        free((char *)e->item_id);
+        free((char *)e->title);
+        free((char *)e->commitment);
+        free((char *)e->owners);
+        free((char *)e->deadline_text);
+        free((char *)e->status);
+        free((char *)e->progress);
+        free(s->stage_keys[i]);
+    }
+    free(s->entries);
+    free(s->stage_keys);
+    free(s->last_error);
+    free(s);
+}
+
+int tkl_outbox_get(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice **ret)
+{
+    sqlite3_stmt *st = NULL;
+    bool oom = false;
+    int r = 0;
+    struct tkl_stored_notice *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    int rc = sqlite3_prepare_v2(o->db,
+                                "SELECT channel, recipient, team_id, team_name, thread_key, "
+                                "due_at, state, attempts, created_at, next_attempt, last_error "
+                                "FROM notices WHERE id = ?",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        r = sqlite_errno(rc);
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        r = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+        goto fail;
+    }
+    s->notice.size = sizeof(s->notice);
+    s->notice.id = id;
+    s->notice.channel = col_dup(st, 0, &oom);
+    s->notice.recipient = col_dup(st, 1, &oom);
+    s->notice.team_id = col_dup(st, 2, &oom);
+    s->notice.team_name = col_dup(st, 3, &oom);
+    s->notice.thread_key = col_dup(st, 4, &oom);
+    s->notice.due_at = sqlite3_column_int64(st, 5);
+    s->state = (enum tkl_notice_state)sqlite3_column_int(st, 6);
+    s->attempts = sqlite3_column_int(st, 7);
+    s->created_at = sqlite3_column_int64(st, 8);
+    s->next_attempt = sqlite3_column_int64(st, 9);
+    s->last_error = col_dup(st, 10, &oom);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (oom || !s->notice.channel || !s->notice.recipient) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    rc = sqlite3_prepare_v2(o->db,
+                            "SELECT item_id, title, commitment, owners, deadline_text, status, "
+                            "progress, deadline_day, kind, stage, stage_key, days_left, late "
+                            "FROM entries WHERE notice_id = ? ORDER BY idx",
+                            -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        r = sqlite_errno(rc);
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    size_t cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (s->notice.n_entries == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct tkl_notice_entry *e = realloc(s->entries, cap * sizeof(*e));
+            char **k = e ? realloc(s->stage_keys, cap * sizeof(*k)) : NULL;
+            if (e)
+                s->entries = e;
+            if (k)
+                s->stage_keys = k;
+            if (!e || !k) {
+                r = -ENOMEM;
+                goto fail;
+            }
+        }
+        size_t i = s->notice.n_entries;
+        struct tkl_notice_entry *e = &s->entries[i];
+        *e = (struct tkl_notice_entry){.size = sizeof(*e)};
+        e->item_id = col_dup(st, 0, &oom);
+        e->title = col_dup(st, 1, &oom);
+        e->commitment = col_dup(st, 2, &oom);
+        e->owners = col_dup(st, 3, &oom);
+        e->deadline_text = col_dup(st, 4, &oom);
+        e->status = col_dup(st, 5, &oom);
+        e->progress = col_dup(st, 6, &oom);
+        e->deadline_day = sqlite3_column_int(st, 7);
+        e->kind = (enum tkl_deadline_kind)sqlite3_column_int(st, 8);
+        e->stage = (enum tkl_stage)sqlite3_column_int(st, 9);
+        s->stage_keys[i] = col_dup(st, 10, &oom);
+        e->days_left = sqlite3_column_int(st, 11);
+        e->late = sqlite3_column_int(st, 12);
+        s->notice.n_entries++;
+        if (oom || !e->item_id) {
+            r = -ENOMEM;
+            goto fail;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        r = sqlite_errno(rc);
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    s->notice.entries = s->entries;
+    *ret = s;
+    return 0;
+fail:
+    sqlite3_finalize(st);
+    tkl_stored_notice_free(s);
+    return r;
+}
+
+static int update(struct tkl_outbox *o, const char *sql, uint64_t id, int64_t t, const char *reply)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    sqlite3_bind_int64(st, 1, t);
+    bind_text0(st, 2, reply);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)id);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+int tkl_outbox_mark_delivered(struct tkl_outbox *o, uint64_t id, int64_t now, const char *reply)
+{
+    return update(o,
+                  "UPDATE notices SET state = 1, finished_at = ?, last_error = ?, "
+                  "attempts = attempts + 1 WHERE id = ?",
+                  id, now, reply);
+}
+
+int tkl_outbox_mark_failed(struct tkl_outbox *o, uint64_t id, int64_t now, const char *reply)
+{
+    return update(o,
+                  "UPDATE notices SET state = 2, finished_at = ?, last_error = ?, "
+                  "attempts = attempts + 1 WHERE id = ?",
+                  id, now, reply);
+}
+
+int tkl_outbox_mark_retry(struct tkl_outbox *o, uint64_t id, int64_t next_attempt,
+                          const char *reply)
+{
+    return update(o,
+                  "UPDATE notices SET next_attempt = ?, last_error = ?, "
+                  "attempts = attempts + 1 WHERE id = ?",
+                  id, next_attempt, reply);
+}
+
+int tkl_outbox_counts(struct tkl_outbox *o, int64_t *pending, int64_t *failed,
+                      int64_t *delivered)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db, "SELECT state, count(*) FROM notices GROUP BY state", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    *pending = *failed = *delivered = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int s = sqlite3_column_int(st, 0);
+        int64_t n = sqlite3_column_int64(st, 1);
+        if (s == TKL_NOTICE_PENDING)
+            *pending = n;
+        else if (s == TKL_NOTICE_FAILED)
+            *failed = n;
+        else
+            *delivered = n;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+int tkl_outbox_get_meta(struct tkl_outbox *o, const char *key, int64_t *ret)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+    if (rc == SQLITE_ROW)
+        *ret = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int tkl_outbox_set_meta(struct tkl_outbox *o, const char *key, int64_t value)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, value);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}

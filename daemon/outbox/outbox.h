@@ -1,0 +1,80 @@
+/*
+ * The outbox: every notice is committed here (SQLite, WAL, synchronous=FULL)
+ * before any delivery starts, and marked delivered only after the notifier
+ * reports success. The notification log beside it holds one key per
+ * (item, deadline, stage, channel, recipient): a key that is in the log is
+ * never put in the outbox again, across reloads and restarts.
+ */
+#ifndef TKL_OUTBOX_H
+#define TKL_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tickler/notice.h>
+
+struct tkl_outbox;
+
+enum tkl_notice_state {
+    TKL_NOTICE_PENDING = 0,
+    TKL_NOTICE_DELIVERED = 1,
+    TKL_NOTICE_FAILED = 2,
+};
+
+/* A notice with its entries, owned by the caller after tkl_outbox_get(). */
+struct tkl_stored_notice {
+    struct tkl_notice notice;
+    struct tkl_notice_entry *entries;
+    char **stage_keys; /* per entry */
+    enum tkl_notice_state state;
+    int attempts;
+    int64_t created_at;
+    int64_t next_attempt;
+    char *last_error;
+};
+
+/* Opens (creating) <state_dir>/tickler.db. Returns 0 or a negative errno;
+ * ret_err (optional) gets SQLite's message for the caller to print. */
+int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_err);
+void tkl_outbox_close(struct tkl_outbox *o);
+
+/*
+ * Commits one notice: entries whose log key is already present are dropped;
+ * if none remain nothing is written and *ret_id is 0. stage_keys gives each
+ * entry's stage key. Returns 0 or a negative errno.
+ */
+int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char *const *stage_keys,
+                   int64_t now, uint64_t *ret_id);
+
+/* Ids of pending notices whose next attempt is due at now, oldest first
+ * (at most max). Returns the count or a negative errno. */
+int tkl_outbox_due(struct tkl_outbox *o, int64_t now, uint64_t *ids, size_t max);
+
+/* Earliest next attempt of a pending notice, or INT64_MAX. */
+int64_t tkl_outbox_next_attempt(struct tkl_outbox *o);
+
+int tkl_outbox_get(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice **ret);
+void tkl_stored_notice_free(struct tkl_stored_notice *s);
+
+int tkl_outbox_mark_delivered(struct tkl_outbox *o, uint64_t id, int64_t now, const char *reply);
+int tkl_outbox_mark_failed(struct tkl_outbox *o, uint64_t id, int64_t now, const char *reply);
+int tkl_outbox_mark_retry(struct tkl_outbox *o, uint64_t id, int64_t next_attempt,
+                          const char *reply);
+
+/* Counts by state, for status lines. */
+int tkl_outbox_counts(struct tkl_outbox *o, int64_t *pending, int64_t *failed,
+                      int64_t *delivered);
+
+/* A value in the meta table ("last_run"); -ENOENT when absent. */
+int tkl_outbox_get_meta(struct tkl_outbox *o, const char *key, int64_t *ret);
+int tkl_outbox_set_meta(struct tkl_outbox *o, const char *key, int64_t value);
+
+/* The notification log key of one entry. Returns a new string or NULL. */
+char *tkl_log_key(const char *item_id, int32_t deadline_day, const char *stage_key,
+                  const char *channel, const char *recipient);
+
+/* Whether a log key is present: 1, 0, or a negative errno. */
+int tkl_outbox_logged(struct tkl_outbox *o, const char *key);
+
+#endif

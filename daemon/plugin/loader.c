@@ -1,0 +1,137 @@
+#include "loader.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const uint32_t tkl_host_abi_versions[] = {TICKLER_ABI_VERSION};
+const size_t tkl_host_abi_versions_n = sizeof(tkl_host_abi_versions) / sizeof(uint32_t);
+
+/* Size of the descriptor each ABI version introduced. */
+static size_t descriptor_size(uint32_t version)
+{
+    switch (version) {
+    case 1:
+        return sizeof(struct tkl_plugin);
+    default:
+        return 0;
+    }
+}
+
+int tkl_plugin_open(const char *dir, const char *name, struct tkl_plugin_instance **ret,
+                    struct tkl_diags *diags)
+{
+    char *path = NULL;
+    struct tkl_plugin_instance *p = NULL;
+    void *dl = NULL;
+    int r;
+
+    if (strchr(name, '/') || strstr(name, "..")) {
+        tkl_diag_add(diags, TKL_SEV_ERROR, NULL, 0, "plugin",
+                     "plugin name \"%s\" must be a bare name", name);
+        return -EINVAL;
+    }
+    if (asprintf(&path, "%s/%s.so", dir, name) < 0)
+        return -ENOMEM;
+    if (access(path, R_OK) < 0) {
+        r = -errno;
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot load plugin \"%s\": %s", name,
+                     strerror(-r));
+        goto fail;
+    }
+    dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!dl) {
+        const char *e = dlerror();
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot load plugin: %s",
+                     e ? e : "unknown dlopen error");
+        r = -ELIBBAD;
+        goto fail;
+    }
+    dlerror();
+    tkl_plugin_entry_fn entry;
+    *(void **)&entry = dlsym(dl, TICKLER_PLUGIN_ENTRY_SYMBOL);
+    if (!entry) {
+        const char *e = dlerror();
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
+                     "not a tickler plugin: no %s symbol (%s)", TICKLER_PLUGIN_ENTRY_SYMBOL,
+                     e ? e : "not found");
+        r = -ELIBBAD;
+        goto fail;
+    }
+    const struct tkl_plugin *desc = entry(tkl_host_abi_versions, tkl_host_abi_versions_n);
+    bool supported = false;
+    for (size_t i = 0; desc && i < tkl_host_abi_versions_n; i++)
+        supported |= desc->abi_version == tkl_host_abi_versions[i];
+    if (!desc || !supported) {
+        if (desc)
+            tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
+                         "plugin built for tickler ABI %u, this ticklerd supports ABI %u: not "
+                         "binary compatible; rebuild the plugin",
+                         desc->abi_version, TICKLER_ABI_VERSION);
+        else
+            tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
+                         "plugin supports none of this ticklerd's ABI versions (%u): not binary "
+                         "compatible; rebuild the plugin",
+                         TICKLER_ABI_VERSION);
+        r = -ELIBBAD;
+        goto fail;
+    }
+    if (desc->size < descriptor_size(desc->abi_version) || !desc->name || !desc->init ||
+        !desc->destroy ||
+        (desc->kind == TKL_PLUGIN_NOTIFIER && (!desc->deliver || !desc->stop)) ||
+        (desc->kind == TKL_PLUGIN_SOURCE && !desc->items) ||
+        (desc->kind != TKL_PLUGIN_NOTIFIER && desc->kind != TKL_PLUGIN_SOURCE)) {
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
+                     "plugin descriptor is incomplete (size %u, kind %d): not binary compatible",
+                     desc->size, (int)desc->kind);
+        r = -ELIBBAD;
+        goto fail;
+    }
+    p = calloc(1, sizeof(*p));
+    if (!p) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    p->dl = dl;
+    p->desc = desc;
+    p->path = path;
+    p->host.version = desc->abi_version;
+    p->host.size = sizeof(p->host);
+    *ret = p;
+    return 0;
+fail:
+    if (dl)
+        dlclose(dl);
+    free(path);
+    return r;
+}
+
+int tkl_plugin_init(struct tkl_plugin_instance *p, const char *instance,
+                    const config_setting_t *settings)
+{
+    if (!(p->instance = strdup(instance)))
+        return -ENOMEM;
+    p->host.instance = p->instance;
+    void *state = NULL;
+    int r = p->desc->init(&p->host, settings, &state);
+    if (r < 0)
+        return r;
+    p->state = state;
+    return 0;
+}
+
+void tkl_plugin_close(struct tkl_plugin_instance *p)
+{
+    if (!p)
+        return;
+    if (p->state)
+        p->desc->destroy(p->state);
+    if (p->dl)
+        dlclose(p->dl);
+    free(p->instance);
+    free(p->path);
+    free(p);
+}

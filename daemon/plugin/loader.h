@@ -1,0 +1,42 @@
+/*
+ * Loading plugins: dlopen(RTLD_NOW | RTLD_LOCAL) from the plugin directory
+ * only, ABI negotiation, and instance lifetime.
+ */
+#ifndef TKL_LOADER_H
+#define TKL_LOADER_H
+
+#include <tickler/plugin.h>
+
+#include "../core/diag.h"
+
+struct tkl_plugin_instance {
+    void *dl;
+    const struct tkl_plugin *desc;
+    struct tkl_host host;
+    char *instance; /* owns host.instance */
+    char *path;
+    void *state;
+    bool started;
+};
+
+/* ABI versions this host supports, newest first. */
+extern const uint32_t tkl_host_abi_versions[];
+extern const size_t tkl_host_abi_versions_n;
+
+/*
+ * Loads <dir>/<name>.so and checks its descriptor. Problems (file missing,
+ * dlerror, missing entry symbol, unsupported ABI) go to diags naming the
+ * file. Returns 0 or a negative errno; on failure *ret is untouched.
+ */
+int tkl_plugin_open(const char *dir, const char *name, struct tkl_plugin_instance **ret,
+                    struct tkl_diags *diags);
+
+/* Calls init() with the instance's settings. host fields other than
+ * instance must be filled by the caller beforehand. */
+int tkl_plugin_init(struct tkl_plugin_instance *p, const char *instance,
+                    const config_setting_t *settings);
+
+/* Calls destroy() (if init succeeded) and dlclose(). Accepts NULL. */
+void tkl_plugin_close(struct tkl_plugin_instance *p);
+
+#endif

@@ -1,0 +1,169 @@
+#include "route.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct tkl_digest *digest_for(struct tkl_route_batch *b, const char *channel,
+                                     const char *recipient, const struct tkl_team *team,
+                                     int64_t at)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (!strcmp(b->digests[i].channel, channel) && !strcmp(b->digests[i].recipient, recipient))
+            return &b->digests[i];
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 8;
+        struct tkl_digest *p = realloc(b->digests, cap * sizeof(*p));
+        if (!p)
+            return NULL;
+        b->digests = p;
+        b->cap = cap;
+    }
+    struct tkl_digest *d = &b->digests[b->n];
+    *d = (struct tkl_digest){.team = team, .at = at};
+    d->channel = strdup(channel);
+    d->recipient = strdup(recipient);
+    if (!d->channel || !d->recipient) {
+        free(d->channel);
+        free(d->recipient);
+        return NULL;
+    }
+    b->n++;
+    return d;
+}
+
+static int digest_add(struct tkl_digest *d, const struct tkl_due *due, int32_t today)
+{
+    const struct tkl_action *a = due->action;
+    for (size_t i = 0; i < d->n; i++)
+        if (!strcmp(d->entries[i].item_id, a->id))
+            return 0; /* reached twice through two teams */
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 8;
+        struct tkl_notice_entry *e = realloc(d->entries, cap * sizeof(*e));
+        if (!e)
+            return -ENOMEM;
+        d->entries = e;
+        char(*k)[32] = realloc(d->stage_keys, cap * sizeof(*k));
+        if (!k)
+            return -ENOMEM;
+        d->stage_keys = k;
+        d->cap = cap;
+    }
+    int32_t dl = a->deadline.day;
+    d->entries[d->n] = (struct tkl_notice_entry){
+        .size = sizeof(struct tkl_notice_entry),
+        .item_id = a->id,
+        .title = a->title,
+        .commitment = a->commitment && *a->commitment ? a->commitment : NULL,
+        .owners = a->owners,
+        .deadline_text = a->deadline_text,
+        .status = a->status_text,
+        .progress = a->progress && *a->progress ? a->progress : NULL,
+        .deadline_day = dl,
+        .kind = a->deadline.kind,
+        .stage = due->r.stage,
+        .days_left = dl == TKL_NO_DAY ? 0 : dl - today,
+        .late = due->late,
+    };
+    memcpy(d->stage_keys[d->n], due->r.key, sizeof(due->r.key));
+    d->n++;
+    return 0;
+}
+
+static int route_team(struct tkl_route_batch *b, const struct tkl_team *t, const struct tkl_due *due,
+                      int32_t today, size_t *routed)
+{
+    for (size_t i = 0; i < t->n_recipients; i++) {
+        struct tkl_digest *d =
+            digest_for(b, t->recipients[i].channel, t->recipients[i].address, t, due->at);
+        if (!d || digest_add(d, due, today) < 0)
+            return -ENOMEM;
+        (*routed)++;
+    }
+    return 0;
+}
+
+int tkl_route_add(struct tkl_route_batch *b, const struct tkl_config *c, const struct tkl_due *due,
+                  int32_t today, size_t *ret_routed)
+{
+    size_t routed = 0;
+    const struct tkl_team *t = &c->teams.teams[due->team];
+    int r = route_team(b, t, due, today, &routed);
+    if (r == 0 && due->r.escalate) {
+        const char *to = t->escalate_to ? t->escalate_to : c->escalate_to;
+        const struct tkl_team *esc = to ? tkl_team_find(&c->teams, to) : NULL;
+        if (esc && esc != t)
+            r = route_team(b, esc, due, today, &routed);
+    }
+    *ret_routed = routed;
+    return r;
+}
+
+static int rank(const struct tkl_notice_entry *e)
+{
+    if (e->stage == TKL_STAGE_OVERDUE)
+        return 0;
+    if (e->deadline_day != TKL_NO_DAY)
+        return 1;
+    return 2;
+}
+
+static void sort_digest(struct tkl_digest *d)
+{
+    /* insertion sort keeps entries and their stage keys together; digests
+     * hold tens of entries, not thousands */
+    for (size_t i = 1; i < d->n; i++) {
+        struct tkl_notice_entry e = d->entries[i];
+        char key[32];
+        memcpy(key, d->stage_keys[i], sizeof(key));
+        size_t j = i;
+        while (j > 0) {
+            const struct tkl_notice_entry *p = &d->entries[j - 1];
+            int rp = rank(p), re = rank(&e);
+            bool after = rp > re || (rp == re && rp < 2 && p->deadline_day > e.deadline_day) ||
+                         (rp == re && p->deadline_day == e.deadline_day &&
+                          strcmp(p->item_id, e.item_id) > 0);
+            if (!after)
+                break;
+            d->entries[j] = d->entries[j - 1];
+            memcpy(d->stage_keys[j], d->stage_keys[j - 1], sizeof(key));
+            j--;
+        }
+        d->entries[j] = e;
+        memcpy(d->stage_keys[j], key, sizeof(key));
+    }
+}
+
+void tkl_route_sort(struct tkl_route_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        sort_digest(&b->digests[i]);
+}
+
+void tkl_route_notice(const struct tkl_digest *d, struct tkl_notice *ret)
+{
+    *ret = (struct tkl_notice){
+        .size = sizeof(struct tkl_notice),
+        .channel = d->channel,
+        .recipient = d->recipient,
+        .team_id = d->team->id,
+        .team_name = d->team->name,
+        .due_at = d->at,
+        .entries = d->entries,
+        .n_entries = d->n,
+        .thread_key = d->n == 1 ? d->entries[0].item_id : NULL,
+    };
+}
+
+void tkl_route_batch_free(struct tkl_route_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->digests[i].channel);
+        free(b->digests[i].recipient);
+        free(b->digests[i].entries);
+        free(b->digests[i].stage_keys);
+    }
+    free(b->digests);
+    memset(b, 0, sizeof(*b));
+}

@@ -1,0 +1,66 @@
+/*
+ * The reminder policy, and the reminders it gives one action.
+ *
+ * Every reminder is sent at the policy's local send time on a working day.
+ * A stage whose day is not a working day moves to the previous working day;
+ * when two stages of one action land on the same day only the later stage
+ * (the more urgent one) is kept, so no action is reminded twice in a day.
+ */
+#ifndef TKL_REMINDER_H
+#define TKL_REMINDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tickler/notice.h>
+
+#include "holidays.h"
+
+#define TKL_MAX_LADDER 16
+
+struct tkl_ladder {
+    int lead[TKL_MAX_LADDER]; /* days before the deadline, descending */
+    size_t n;
+};
+
+struct tkl_policy {
+    int send_minute;            /* minutes after local midnight */
+    struct tkl_ladder ladder;   /* for dated actions */
+    struct tkl_ladder review;   /* for review dates */
+    int overdue_every_days;     /* 0: no overdue nags */
+    int escalate_after_weeks;   /* 0: never escalate */
+    unsigned checkin_months;    /* bit m-1 set: check in that month */
+    int catch_up_days;          /* late notices older than this go as late */
+    struct tkl_holidays holidays;
+};
+
+struct tkl_reminder {
+    int32_t day;              /* local send day (a working day) */
+    enum tkl_stage stage;
+    int n;                    /* LEAD: days before; OVERDUE: nag number */
+    bool escalate;            /* OVERDUE past the escalation point */
+    char key[32];             /* "lead-28", "due", "overdue-3", "checkin-2023-04" */
+};
+
+/* The default policy: ladder 28, 14, 7, 1, 0; weekly nags; escalation after
+ * 4 weeks; quarterly check-ins; 09:00; England and Wales. */
+void tkl_policy_default(struct tkl_policy *p);
+
+/* Sorts a ladder descending and removes repeats. */
+void tkl_ladder_normalise(struct tkl_ladder *l);
+
+/*
+ * The first reminder of an action with this deadline whose send day is on
+ * or after from_day, using ladder (NULL: the policy's ladder for the kind).
+ * Returns 0 with *ret set, or -ENOENT when there is none (an undated kind
+ * with no check-in months, or no stages left and no nags).
+ */
+int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_ladder *ladder,
+                      enum tkl_deadline_kind kind, int32_t deadline_day, int32_t from_day,
+                      struct tkl_reminder *ret);
+
+/* "28 days before", "due today", "overdue (nag 3)", "check-in" */
+const char *tkl_stage_name(enum tkl_stage s);
+
+#endif

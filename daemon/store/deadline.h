@@ -1,0 +1,47 @@
+/*
+ * Deadlines as councils write them, resolved to a date and a kind.
+ *
+ *   April 2023, Apr 2023, Sept 2023, Apr-23     last day of that month
+ *   Review Jan 2023                              kind review, same rule
+ *   Dec 2023 (ongoing release)                   the bracket is kept as a note
+ *   2023-04-30, 30/04/2023, 30.04.23             that day (UK day/month order)
+ *   30 April 2023, 30th April 2023               that day
+ *   2023/24, 2023/2024, FY 2023/24               31 March of the later year
+ *   Q3 2023                                      end of calendar quarter
+ *   Q1 2023/24                                   end of financial quarter
+ *                                                (Q1 = April to June)
+ *   2024                                         31 December
+ *   45046                                        an Excel serial date
+ *   Ongoing, Ongoing Project, Ongoing Action     kind ongoing, no date
+ *   (empty), TBC, TBA, TBD                       kind undated
+ *
+ * Leading "by", "due", "end of" and "deadline" are ignored. Anything else,
+ * or a date that does not exist, is kind undated with a problem text.
+ */
+#ifndef TKL_DEADLINE_H
+#define TKL_DEADLINE_H
+
+#include <stdint.h>
+
+#include <tickler/notice.h>
+
+struct tkl_deadline {
+    enum tkl_deadline_kind kind;
+    int32_t day;         /* TKL_NO_DAY unless kind is date or review */
+    char *note;          /* text of a trailing bracket, or NULL */
+    const char *problem; /* static text when not understood, else NULL */
+};
+
+/*
+ * Reads text into *ret (which the caller later clears with
+ * tkl_deadline_clear). Text that is not understood still succeeds, with
+ * kind undated and ret->problem set. Returns 0 or -ENOMEM.
+ */
+int tkl_deadline_parse(const char *text, struct tkl_deadline *ret);
+
+void tkl_deadline_clear(struct tkl_deadline *d);
+
+/* "date", "review", "ongoing", "undated" or "event". */
+const char *tkl_deadline_kind_name(enum tkl_deadline_kind kind);
+
+#endif

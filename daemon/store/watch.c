@@ -1,0 +1,128 @@
+#include "watch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+struct tkl_watch_dir {
+    uv_fs_event_t handle;
+    struct tkl_watch *w;
+    char *name; /* file name to react to, or NULL for any *.csv */
+};
+
+static void on_debounce(uv_timer_t *t)
+{
+    struct tkl_watch *w = t->data;
+    w->changed(w->data);
+}
+
+static bool is_csv(const char *name)
+{
+    size_t l = strlen(name);
+    return l >= 4 && strcasecmp(name + l - 4, ".csv") == 0;
+}
+
+static void on_event(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+    struct tkl_watch_dir *d = h->data;
+    (void)events;
+    if (status < 0 || !filename)
+        return;
+    if (d->name ? strcmp(filename, d->name) != 0 : !is_csv(filename))
+        return;
+    /* (re)start the quiet period: the reload runs once the writes stop */
+    uv_timer_start(&d->w->debounce, on_debounce, (uint64_t)d->w->debounce_ms, 0);
+}
+
+static void on_dir_closed(uv_handle_t *h)
+{
+    struct tkl_watch_dir *d = h->data;
+    free(d->name);
+    free(d);
+}
+
+static int watch_one(struct tkl_watch *w, const char *path)
+{
+    struct stat st;
+    char *dir = NULL, *name = NULL;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        dir = strdup(path);
+    } else {
+        const char *slash = strrchr(path, '/');
+        dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+        name = strdup(slash ? slash + 1 : path);
+        if (dir && !*dir) {
+            free(dir);
+            dir = strdup("/");
+        }
+        if (!name) {
+            free(dir);
+            return -ENOMEM;
+        }
+    }
+    if (!dir) {
+        free(name);
+        return -ENOMEM;
+    }
+    struct tkl_watch_dir **dirs = realloc(w->dirs, (w->n_dirs + 1) * sizeof(*dirs));
+    struct tkl_watch_dir *d = calloc(1, sizeof(*d));
+    if (dirs)
+        w->dirs = dirs;
+    if (!dirs || !d) {
+        free(d);
+        free(dir);
+        free(name);
+        return -ENOMEM;
+    }
+    int r = uv_fs_event_init(w->loop, &d->handle);
+    if (r < 0) {
+        free(d);
+        free(dir);
+        free(name);
+        return r;
+    }
+    d->handle.data = d;
+    d->w = w;
+    d->name = name;
+    w->dirs[w->n_dirs++] = d;
+    r = uv_fs_event_start(&d->handle, on_event, dir, 0);
+    free(dir);
+    return r;
+}
+
+int tkl_watch_start(struct tkl_watch *w, uv_loop_t *loop, const struct tkl_store_opts *opts,
+                    int debounce_ms, void (*changed)(void *data), void *data)
+{
+    int first = 0;
+    memset(w, 0, sizeof(*w));
+    w->loop = loop;
+    w->debounce_ms = debounce_ms;
+    w->changed = changed;
+    w->data = data;
+    int r = uv_timer_init(loop, &w->debounce);
+    if (r < 0)
+        return r;
+    w->timer_open = true;
+    w->debounce.data = w;
+    for (size_t i = 0; i < opts->n_paths; i++) {
+        r = watch_one(w, opts->paths[i]);
+        if (r < 0 && !first)
+            first = r;
+    }
+    return first;
+}
+
+void tkl_watch_close(struct tkl_watch *w)
+{
+    for (size_t i = 0; i < w->n_dirs; i++)
+        uv_close((uv_handle_t *)&w->dirs[i]->handle, on_dir_closed);
+    free(w->dirs);
+    w->dirs = NULL;
+    w->n_dirs = 0;
+    if (w->timer_open) {
+        uv_close((uv_handle_t *)&w->debounce, NULL);
+        w->timer_open = false;
+    }
+}

@@ -1,0 +1,496 @@
+/*
+ * tickler: check, preview and inspect what ticklerd does.
+ *
+ *   tickler [-c FILE] [--store FILE] actions [--json]
+ *   tickler [-c FILE] check
+ *   tickler [-c FILE] upcoming [--from DATE] [--days N] [--owner NAME] [--json]
+ *   tickler [-c FILE] holidays [--year YYYY]
+ *   tickler [-c FILE] [--state-dir DIR] status
+ *   tickler [-c FILE] [--state-dir DIR] outbox [--failed] [--json]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "core/config.h"
+#include "core/day.h"
+#include "core/diag.h"
+#include "core/log.h"
+#include "outbox/outbox.h"
+#include "route/route.h"
+#include "schedule/holidays.h"
+#include "schedule/scheduler.h"
+#include "store/store.h"
+
+#ifndef TICKLER_VERSION
+#define TICKLER_VERSION "0"
+#endif
+#ifndef TICKLER_DEFAULT_CONFIG
+#define TICKLER_DEFAULT_CONFIG "/etc/tickler/tickler.conf"
+#endif
+
+struct cli {
+    const char *config;
+    const char *store;
+    const char *state_dir;
+    struct tkl_config *cfg;
+    struct tkl_store *st;
+    struct tkl_diags diags;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: tickler [-c FILE] [--store FILE] [--state-dir DIR] COMMAND [ARGS]\n"
+            "Check, preview and inspect tickler's reminders.\n\n"
+            "Commands:\n"
+            "  actions [--json]             the store as tickler reads it\n"
+            "  check                        validate the configuration and the stores\n"
+            "  upcoming [--from DATE] [--days N] [--owner NAME] [--json]\n"
+            "                               the reminders that would be sent\n"
+            "  holidays [--year YYYY]       the non-working days in use\n"
+            "  status                       the outbox in numbers\n"
+            "  outbox [--failed] [--json]   notices in the outbox\n\n"
+            "Options:\n"
+            "  -c, --config FILE     configuration file (default %s)\n"
+            "      --store FILE      read this CSV file instead of store.files\n"
+            "      --state-dir DIR   state directory (default: daemon.state_directory)\n"
+            "  -V, --version         print the version\n"
+            "  -h, --help            print this help\n",
+            TICKLER_DEFAULT_CONFIG);
+}
+
+/* Loads the config and the store; prints problems. Returns 0, or 1 when
+ * the config or the store has errors. */
+static int load(struct cli *c, bool need_store)
+{
+    int r = tkl_config_load(c->config, &c->cfg, &c->diags);
+    if (r < 0)
+        return 1;
+    if (c->store) {
+        tkl_store_opts_free(&(struct tkl_store_opts){.paths = c->cfg->store.paths,
+                                                     .n_paths = c->cfg->store.n_paths});
+        c->cfg->store.paths = calloc(2, sizeof(char *));
+        if (!c->cfg->store.paths || !(c->cfg->store.paths[0] = strdup(c->store)))
+            return 1;
+        c->cfg->store.n_paths = 1;
+    }
+    if (need_store && tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &c->diags) < 0)
+        return 1;
+    return 0;
+}
+
+static json_t *jstr(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static int json_print(json_t *root)
+{
+    if (!root) {
+        fprintf(stderr, "tickler: out of memory\n");
+        return 1;
+    }
+    int r = json_dumpf(root, stdout, JSON_INDENT(2));
+    json_decref(root);
+    fputc('\n', stdout);
+    return r == 0 ? 0 : 1;
+}
+
+static json_t *strv_json(char **v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static int cmd_actions(struct cli *c, int argc, char **argv)
+{
+    bool json = argc > 1 && !strcmp(argv[1], "--json");
+    if (load(c, true)) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < c->st->n; i++) {
+            const struct tkl_action *a = &c->st->actions[i];
+            char day[11];
+            json_t *o = json_object();
+            json_object_set_new(o, "id", json_string(a->id));
+            json_object_set_new(o, "file", json_string(a->file));
+            json_object_set_new(o, "line", json_integer(a->line));
+            json_object_set_new(o, "title", json_string(a->title));
+            json_object_set_new(o, "commitment", jstr(*a->commitment ? a->commitment : NULL));
+            json_object_set_new(o, "objective", jstr(*a->objective ? a->objective : NULL));
+            json_object_set_new(o, "owners", json_string(a->owners));
+            json_object_set_new(o, "teams", strv_json(a->teams, a->n_teams));
+            json_object_set_new(o, "unmatched_owners", strv_json(a->unmatched, a->n_unmatched));
+            json_object_set_new(o, "deadline_text", json_string(a->deadline_text));
+            json_object_set_new(o, "deadline",
+                                a->deadline.day == TKL_NO_DAY
+                                    ? json_null()
+                                    : json_string(tkl_day_format(a->deadline.day, day)));
+            json_object_set_new(o, "deadline_note", jstr(a->deadline.note));
+            json_object_set_new(o, "kind", json_string(tkl_deadline_kind_name(a->deadline.kind)));
+            json_object_set_new(o, "status_text", json_string(a->status_text));
+            json_object_set_new(o, "status", json_string(tkl_status_name(a->status)));
+            json_object_set_new(o, "active", json_boolean(tkl_action_active(a)));
+            json_object_set_new(o, "progress", jstr(*a->progress ? a->progress : NULL));
+            json_object_set_new(o, "warnings", strv_json(a->warnings, a->n_warnings));
+            json_array_append_new(arr, o);
+        }
+        return json_print(arr);
+    }
+    for (size_t i = 0; i < c->st->n; i++) {
+        const struct tkl_action *a = &c->st->actions[i];
+        char day[11] = "-";
+        if (a->deadline.day != TKL_NO_DAY)
+            tkl_day_format(a->deadline.day, day);
+        char *title = strndup(a->title, 70);
+        if (title)
+            for (char *p = title; *p; p++)
+                if (*p == '\n')
+                    *p = ' ';
+        printf("%s  %-10s %-8s %-8s %s\n", a->id, day, tkl_deadline_kind_name(a->deadline.kind),
+               tkl_status_name(a->status), title ? title : a->title);
+        free(title);
+    }
+    fprintf(stderr, "%zu actions, %zu warnings (tickler check lists them)\n", c->st->n,
+            c->diags.n - c->diags.n_errors);
+    return 0;
+}
+
+static int cmd_check(struct cli *c)
+{
+    int bad = load(c, true);
+    tkl_diags_print(&c->diags, stdout);
+    if (!bad) {
+        size_t unmatched = 0;
+        for (size_t i = 0; i < c->st->n; i++)
+            unmatched += c->st->actions[i].n_unmatched;
+        /* teams no one can reach */
+        for (size_t i = 0; i < c->cfg->teams.n; i++)
+            if (!c->cfg->teams.teams[i].n_recipients)
+                printf("%s: warning: team \"%s\" has no recipients; its reminders go nowhere\n",
+                       c->cfg->path, c->cfg->teams.teams[i].id);
+        printf("ok: %zu actions, %zu teams, %zu owner names matched no team, %zu warnings\n",
+               c->st->n, c->cfg->teams.n, unmatched, c->diags.n - c->diags.n_errors);
+    } else {
+        printf("errors: %zu\n", c->diags.n_errors ? c->diags.n_errors : 1);
+    }
+    return bad;
+}
+
+static bool owner_matches(const struct tkl_config *cfg, size_t team, const char *owner)
+{
+    const struct tkl_team *t = &cfg->teams.teams[team];
+    if (!strcasecmp(t->id, owner))
+        return true;
+    struct tkl_team_dir one = {.teams = (struct tkl_team *)t, .n = 1};
+    return tkl_team_match(&one, owner) != NULL;
+}
+
+static int cmd_upcoming(struct cli *c, int argc, char **argv)
+{
+    const char *from = NULL, *owner = NULL;
+    int days = 30;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--from") && i + 1 < argc)
+            from = argv[++i];
+        else if (!strcmp(argv[i], "--days") && i + 1 < argc)
+            days = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--owner") && i + 1 < argc)
+            owner = argv[++i];
+        else if (!strcmp(argv[i], "--json"))
+            json = true;
+        else {
+            fprintf(stderr, "tickler upcoming: unexpected \"%s\"\n", argv[i]);
+            return 2;
+        }
+    }
+    if (days < 1 || days > 3660) {
+        fprintf(stderr, "tickler upcoming: --days must be 1 to 3660\n");
+        return 2;
+    }
+    if (load(c, true)) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    int64_t start;
+    if (from) {
+        if (tkl_parse_datetime(from, &start) < 0) {
+            fprintf(stderr, "tickler upcoming: --from \"%s\" is not YYYY-MM-DD\n", from);
+            return 2;
+        }
+    } else {
+        start = (int64_t)time(NULL);
+    }
+    /* the window starts at local midnight of the --from day */
+    int32_t first = tkl_local_day(start);
+    int64_t lo = tkl_local_instant(first, 0);
+    int64_t hi = tkl_local_instant(first + days, 0) - 1;
+    struct tkl_scheduler s = {0};
+    if (tkl_scheduler_build(&s, c->cfg, c->st, lo - 1, lo - 1) < 0) {
+        fprintf(stderr, "tickler: out of memory\n");
+        return 1;
+    }
+    json_t *arr = json ? json_array() : NULL;
+    struct tkl_due due;
+    size_t count = 0;
+    while (tkl_scheduler_pop_due(&s, c->cfg, c->st, hi, &due) == 0) {
+        if (due.at < lo)
+            continue;
+        if (owner && !owner_matches(c->cfg, due.team, owner))
+            continue;
+        const struct tkl_team *t = &c->cfg->teams.teams[due.team];
+        struct tkl_route_batch b = {0};
+        size_t routed = 0;
+        if (tkl_route_add(&b, c->cfg, &due, due.r.day, &routed) < 0) {
+            tkl_route_batch_free(&b);
+            break;
+        }
+        char at[32], dl[11] = "-";
+        tkl_format_instant(due.at, at);
+        if (due.action->deadline.day != TKL_NO_DAY)
+            tkl_day_format(due.action->deadline.day, dl);
+        count++;
+        if (json) {
+            json_t *o = json_object();
+            json_t *rec = json_array();
+            for (size_t i = 0; i < b.n; i++) {
+                json_t *r = json_object();
+                json_object_set_new(r, "channel", json_string(b.digests[i].channel));
+                json_object_set_new(r, "recipient", json_string(b.digests[i].recipient));
+                json_object_set_new(r, "team", json_string(b.digests[i].team->id));
+                json_array_append_new(rec, r);
+            }
+            json_object_set_new(o, "at", json_string(at));
+            json_object_set_new(o, "item", json_string(due.action->id));
+            json_object_set_new(o, "title", json_string(due.action->title));
+            json_object_set_new(o, "stage", json_string(due.r.key));
+            json_object_set_new(o, "escalated", json_boolean(due.r.escalate));
+            json_object_set_new(o, "deadline",
+                                due.action->deadline.day == TKL_NO_DAY ? json_null()
+                                                                       : json_string(dl));
+            json_object_set_new(o, "team", json_string(t->id));
+            json_object_set_new(o, "recipients", rec);
+            json_array_append_new(arr, o);
+        } else {
+            printf("%s  %-12s %-10s %-22s %.60s\n", at, due.r.key, dl, t->id, due.action->title);
+            for (size_t i = 0; i < b.n; i++)
+                printf("%27s-> %s:%s\n", "", b.digests[i].channel, b.digests[i].recipient);
+            if (!b.n)
+                printf("%27s-> (team has no recipients)\n", "");
+        }
+        tkl_route_batch_free(&b);
+    }
+    tkl_scheduler_free(&s);
+    if (json)
+        return json_print(arr);
+    fprintf(stderr, "%zu reminders in %d days from %s\n", count, days,
+            tkl_day_format(first, (char[11]){0}));
+    return 0;
+}
+
+static int cmd_holidays(struct cli *c, int argc, char **argv)
+{
+    int year = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--year") && i + 1 < argc)
+            year = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "tickler holidays: unexpected \"%s\"\n", argv[i]);
+            return 2;
+        }
+    }
+    if (load(c, false)) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    if (!year) {
+        int m, d;
+        tkl_day_to_civil(tkl_local_day((int64_t)time(NULL)), &year, &m, &d);
+    }
+    if (year < 1900 || year > 2199) {
+        fprintf(stderr, "tickler holidays: --year must be 1900 to 2199\n");
+        return 2;
+    }
+    const struct tkl_holidays *h = &c->cfg->policy.holidays;
+    printf("Non-working days in %d (%s; weekends are not listed)\n", year,
+           tkl_region_name(h->region));
+    for (int32_t d = tkl_day_from_civil(year, 1, 1); d <= tkl_day_from_civil(year, 12, 31); d++) {
+        const char *name = NULL;
+        if (tkl_is_holiday(h, d, &name)) {
+            static const char *const wd[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+            char buf[11];
+            printf("%s %s  %s\n", tkl_day_format(d, buf), wd[tkl_day_weekday(d)], name);
+        }
+    }
+    return 0;
+}
+
+static int open_outbox(struct cli *c, struct tkl_outbox **ret)
+{
+    if (load(c, false)) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    char *err = NULL;
+    int r = tkl_outbox_open(dir, ret, &err);
+    if (r < 0) {
+        fprintf(stderr, "tickler: cannot open the outbox in %s: %s\n", dir,
+                err ? err : strerror(-r));
+        free(err);
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_status(struct cli *c)
+{
+    struct tkl_outbox *o = NULL;
+    if (open_outbox(c, &o))
+        return 1;
+    int64_t pending, failed, delivered, last = 0;
+    int r = tkl_outbox_counts(o, &pending, &failed, &delivered);
+    if (r == 0) {
+        char buf[32] = "never";
+        if (tkl_outbox_get_meta(o, "last_run", &last) == 0)
+            tkl_format_instant(last, buf);
+        printf("pending %" PRId64 ", failed %" PRId64 ", delivered %" PRId64 ", last run %s\n",
+               pending, failed, delivered, buf);
+    }
+    tkl_outbox_close(o);
+    return r < 0;
+}
+
+static int cmd_outbox(struct cli *c, int argc, char **argv)
+{
+    bool failed_only = false, json = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--failed"))
+            failed_only = true;
+        else if (!strcmp(argv[i], "--json"))
+            json = true;
+        else {
+            fprintf(stderr, "tickler outbox: unexpected \"%s\"\n", argv[i]);
+            return 2;
+        }
+    }
+    struct tkl_outbox *o = NULL;
+    if (open_outbox(c, &o))
+        return 1;
+    json_t *arr = json ? json_array() : NULL;
+    static const char *const states[] = {"pending", "delivered", "failed"};
+    for (uint64_t id = 1;; id++) {
+        struct tkl_stored_notice *s = NULL;
+        int r = tkl_outbox_get(o, id, &s);
+        if (r == -ENOENT)
+            break;
+        if (r < 0) {
+            fprintf(stderr, "tickler: cannot read notice %" PRIu64 ": %s\n", id, strerror(-r));
+            break;
+        }
+        if (!failed_only || s->state == TKL_NOTICE_FAILED) {
+            char at[32];
+            tkl_format_instant(s->notice.due_at, at);
+            if (json) {
+                json_t *x = json_object();
+                json_object_set_new(x, "id", json_integer((json_int_t)id));
+                json_object_set_new(x, "state", json_string(states[s->state % 3]));
+                json_object_set_new(x, "channel", json_string(s->notice.channel));
+                json_object_set_new(x, "recipient", json_string(s->notice.recipient));
+                json_object_set_new(x, "due_at", json_string(at));
+                json_object_set_new(x, "attempts", json_integer(s->attempts));
+                json_object_set_new(x, "last_error", jstr(s->last_error));
+                json_t *items = json_array();
+                for (size_t k = 0; k < s->notice.n_entries; k++)
+                    json_array_append_new(items, json_string(s->entries[k].item_id));
+                json_object_set_new(x, "items", items);
+                json_array_append_new(arr, x);
+            } else {
+                printf("%5" PRIu64 " %-9s %s %s:%s  %zu action(s), %d attempt(s)%s%s\n", id,
+                       states[s->state % 3], at, s->notice.channel, s->notice.recipient,
+                       s->notice.n_entries, s->attempts, s->last_error ? "  " : "",
+                       s->last_error ? s->last_error : "");
+            }
+        }
+        tkl_stored_notice_free(s);
+    }
+    tkl_outbox_close(o);
+    return json ? json_print(arr) : 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"store", required_argument, NULL, 'S'},
+        {"state-dir", required_argument, NULL, 's'}, {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    struct cli c = {.config = TICKLER_DEFAULT_CONFIG};
+    int opt, r;
+    /* options stop at the command: its own options follow it */
+    while ((opt = getopt_long(argc, argv, "+c:Vh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            c.config = optarg;
+            break;
+        case 'S':
+            c.store = optarg;
+            break;
+        case 's':
+            c.state_dir = optarg;
+            break;
+        case 'V':
+            printf("tickler %s\n", TICKLER_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    tkl_log_set_level(TKL_LOG_WARNING);
+    const char *cmd = argv[optind];
+    int sub_argc = argc - optind;
+    char **sub_argv = argv + optind;
+    if (!strcmp(cmd, "actions"))
+        r = cmd_actions(&c, sub_argc, sub_argv);
+    else if (!strcmp(cmd, "check"))
+        r = cmd_check(&c);
+    else if (!strcmp(cmd, "upcoming"))
+        r = cmd_upcoming(&c, sub_argc, sub_argv);
+    else if (!strcmp(cmd, "holidays"))
+        r = cmd_holidays(&c, sub_argc, sub_argv);
+    else if (!strcmp(cmd, "status"))
+        r = cmd_status(&c);
+    else if (!strcmp(cmd, "outbox"))
+        r = cmd_outbox(&c, sub_argc, sub_argv);
+    else {
+        fprintf(stderr, "tickler: unknown command \"%s\"\n", cmd);
+        usage(stderr);
+        r = 2;
+    }
+    tkl_store_free(c.st);
+    tkl_config_free(c.cfg);
+    tkl_diags_free(&c.diags);
+    return r;
+}

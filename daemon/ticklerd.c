@@ -1,0 +1,889 @@
+/*
+ * ticklerd: the reminder daemon.
+ *
+ * One libuv loop drives everything: the store watcher, the scheduler's one
+ * timer, the outbox delivery timer, the notifier plugins and the signals.
+ * The pipeline is store -> schedule -> route -> outbox -> notifier; see
+ * docs/ARCHITECTURE.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "core/config.h"
+#include "core/day.h"
+#include "core/diag.h"
+#include "core/log.h"
+#include "outbox/outbox.h"
+#include "plugin/loader.h"
+#include "route/route.h"
+#include "schedule/scheduler.h"
+#include "store/store.h"
+#include "store/watch.h"
+
+#ifndef TICKLER_VERSION
+#define TICKLER_VERSION "0"
+#endif
+#ifndef TICKLER_DEFAULT_CONFIG
+#define TICKLER_DEFAULT_CONFIG "/etc/tickler/tickler.conf"
+#endif
+
+#define DELIVER_BATCH 64
+#define MAX_IN_FLIGHT_PER_NOTIFIER 4
+#define RETRY_MAX_AGE (2 * 86400)
+
+struct options {
+    const char *config;
+    const char *state_dir;
+    const char *log_level;
+    const char *plugin_dir;
+    const char *now_arg;
+    bool foreground;
+    bool check_config;
+    bool oneshot;
+};
+
+struct notifier {
+    struct tkl_plugin_instance *plugin;
+    unsigned in_flight;
+};
+
+struct daemon;
+
+struct delivery {
+    struct daemon *d;
+    struct notifier *n; /* NULL once its plugin was retired */
+    struct tkl_stored_notice *s;
+    struct delivery *next;
+};
+
+struct daemon {
+    uv_loop_t loop;
+    uv_signal_t sig_term, sig_int, sig_hup;
+    uv_timer_t sched_timer, deliver_timer, retire_timer;
+    struct options opt;
+    int64_t clock_offset;
+    struct tkl_config *cfg;
+    struct tkl_store *store;
+    struct tkl_scheduler sched;
+    struct tkl_watch watch;
+    bool watching;
+    struct tkl_outbox *outbox;
+    char *state_dir;
+    struct notifier *notifiers;
+    size_t n_notifiers;
+    struct notifier *retired; /* stopped plugins awaiting destroy */
+    size_t n_retired;
+    struct delivery *in_flight;
+    size_t n_in_flight;
+    bool stopping;
+    int exit_code;
+};
+
+static int64_t daemon_now(const struct daemon *d)
+{
+    return (int64_t)time(NULL) + d->clock_offset;
+}
+
+/* ---- host services for plugins --------------------------------------- */
+
+static void host_log(const struct tkl_host *host, int level, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    tkl_log(level, "%s: %s", host->instance ? host->instance : "plugin", msg);
+}
+
+static int64_t host_now(const struct tkl_host *host)
+{
+    return daemon_now(host->host_data);
+}
+
+static void host_items_changed(const struct tkl_host *host)
+{
+    (void)host;
+}
+
+static void fill_host(struct daemon *d, struct tkl_plugin_instance *p, const struct tkl_config *c)
+{
+    p->host.loop = &d->loop;
+    p->host.config_dir = c->dir;
+    p->host.state_dir = d->state_dir;
+    p->host.log = host_log;
+    p->host.now = host_now;
+    p->host.items_changed = host_items_changed;
+    p->host.host_data = d;
+}
+
+/* Opens and inits every configured notifier. Returns 0 or a negative errno
+ * with the problems in diags; on failure nothing is left open. */
+static int open_notifiers(struct daemon *d, const struct tkl_config *c, struct notifier **ret,
+                          size_t *ret_n, struct tkl_diags *diags)
+{
+    const char *plugin_dir = d->opt.plugin_dir ? d->opt.plugin_dir : c->plugin_dir;
+    struct notifier *v = calloc(c->n_notifiers + 1, sizeof(*v));
+    size_t n = 0;
+    int r = 0;
+    if (!v)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->n_notifiers; i++) {
+        const struct tkl_notifier_conf *nc = &c->notifiers[i];
+        struct tkl_plugin_instance *p = NULL;
+        int rr = tkl_plugin_open(plugin_dir, nc->plugin, &p, diags);
+        if (rr == 0 && p->desc->kind != TKL_PLUGIN_NOTIFIER) {
+            tkl_diag_add(diags, TKL_SEV_ERROR, c->path, nc->line, "plugin",
+                         "plugin \"%s\" is not a notifier", nc->plugin);
+            rr = -EINVAL;
+        }
+        if (rr == 0) {
+            fill_host(d, p, c);
+            rr = tkl_plugin_init(p, nc->name, nc->settings);
+            if (rr < 0)
+                tkl_diag_add(diags, TKL_SEV_ERROR, c->path, nc->line, "settings",
+                             "notifier \"%s\" (plugin %s) rejected its settings: %s", nc->name,
+                             nc->plugin, strerror(-rr));
+        }
+        if (rr < 0) {
+            tkl_plugin_close(p);
+            if (rr == -ENOMEM || !r)
+                r = rr;
+            continue;
+        }
+        v[n++].plugin = p;
+    }
+    if (r < 0) {
+        for (size_t i = 0; i < n; i++)
+            tkl_plugin_close(v[i].plugin);
+        free(v);
+        return r;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+static void kick_delivery(struct daemon *d);
+static void arm_scheduler(struct daemon *d);
+
+/* ---- delivery -------------------------------------------------------- */
+
+static struct notifier *notifier_for(struct daemon *d, const char *channel)
+{
+    for (size_t i = 0; i < d->n_notifiers; i++)
+        if (strcmp(d->notifiers[i].plugin->instance, channel) == 0)
+            return &d->notifiers[i];
+    return NULL;
+}
+
+static bool is_in_flight(struct daemon *d, uint64_t id)
+{
+    for (struct delivery *x = d->in_flight; x; x = x->next)
+        if (x->s->notice.id == id)
+            return true;
+    return false;
+}
+
+static int64_t backoff(int attempts, int32_t retry_after)
+{
+    /* 30 s doubling to an hour, with up to 25 % jitter */
+    int64_t base = 30;
+    for (int i = 1; i < attempts && base < 3600; i++)
+        base *= 2;
+    if (base > 3600)
+        base = 3600;
+    base += rand() % (base / 4 + 1);
+    return retry_after > base ? retry_after : base;
+}
+
+static void on_delivered(void *data, const struct tkl_delivery *res)
+{
+    struct delivery *x = data;
+    struct daemon *d = x->d;
+    const struct tkl_notice *n = &x->s->notice;
+    int64_t now = daemon_now(d);
+    const char *reply = res && res->reply ? res->reply : "";
+    int r;
+
+    for (struct delivery **p = &d->in_flight; *p; p = &(*p)->next)
+        if (*p == x) {
+            *p = x->next;
+            break;
+        }
+    d->n_in_flight--;
+    if (x->n)
+        x->n->in_flight--;
+
+    if (d->stopping && res && res->status == TKL_DELIVERY_TRANSIENT) {
+        /* cut short by our own shutdown: stays pending, sent at next start */
+        r = 0;
+        log_notice("delivery interrupted by shutdown; kept in the outbox; notice=%" PRIu64
+                   " channel=%s recipient=%s",
+                   n->id, n->channel, n->recipient);
+    } else if (res && res->status == TKL_DELIVERY_OK) {
+        r = tkl_outbox_mark_delivered(d->outbox, n->id, now, reply);
+        log_info("delivered notice: %zu action(s) to %s; notice=%" PRIu64
+                 " channel=%s team=%s recipient=%s",
+                 n->n_entries, n->recipient, n->id, n->channel,
+                 n->team_id ? n->team_id : "-", n->recipient);
+    } else if (res && res->status == TKL_DELIVERY_TRANSIENT &&
+               now - x->s->created_at < RETRY_MAX_AGE) {
+        int64_t next = now + backoff(x->s->attempts + 1, res->retry_after);
+        r = tkl_outbox_mark_retry(d->outbox, n->id, next, reply);
+        log_warning("delivery failed, will retry in %" PRId64 " s: %s; notice=%" PRIu64
+                    " channel=%s recipient=%s",
+                    next - now, reply, n->id, n->channel, n->recipient);
+    } else {
+        r = tkl_outbox_mark_failed(d->outbox, n->id, now, reply);
+        log_error("delivery failed for good: %s; notice=%" PRIu64 " channel=%s recipient=%s",
+                  reply, n->id, n->channel, n->recipient);
+    }
+    if (r < 0)
+        log_error("cannot record the outcome of notice %" PRIu64 " in the outbox: %s", n->id,
+                  strerror(-r));
+    tkl_stored_notice_free(x->s);
+    free(x);
+    kick_delivery(d);
+}
+
+/* Starts deliveries of due outbox notices, within the per-notifier limit,
+ * and arms the delivery timer for the next retry. */
+static void deliver_due(struct daemon *d)
+{
+    uint64_t ids[DELIVER_BATCH];
+    int64_t now = daemon_now(d);
+    if (d->stopping)
+        return;
+    int n = tkl_outbox_due(d->outbox, now, ids, DELIVER_BATCH);
+    if (n < 0) {
+        log_error("cannot read the outbox: %s", strerror(-n));
+        n = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        if (is_in_flight(d, ids[i]))
+            continue;
+        struct tkl_stored_notice *s = NULL;
+        int r = tkl_outbox_get(d->outbox, ids[i], &s);
+        if (r < 0) {
+            log_error("cannot read notice %" PRIu64 " from the outbox: %s", ids[i], strerror(-r));
+            continue;
+        }
+        struct notifier *nt = notifier_for(d, s->notice.channel);
+        if (!nt) {
+            tkl_outbox_mark_failed(d->outbox, ids[i], now, "no notifier with this name is configured");
+            log_error("no notifier named \"%s\" is configured; notice=%" PRIu64
+                      " marked failed (tickler retry %" PRIu64 " after fixing the config)",
+                      s->notice.channel, ids[i], ids[i]);
+            tkl_stored_notice_free(s);
+            continue;
+        }
+        if (nt->in_flight >= MAX_IN_FLIGHT_PER_NOTIFIER) {
+            tkl_stored_notice_free(s);
+            continue;
+        }
+        struct delivery *x = calloc(1, sizeof(*x));
+        if (!x) {
+            tkl_stored_notice_free(s);
+            log_error("out of memory starting a delivery");
+            break;
+        }
+        x->d = d;
+        x->n = nt;
+        x->s = s;
+        x->next = d->in_flight;
+        d->in_flight = x;
+        d->n_in_flight++;
+        nt->in_flight++;
+        r = nt->plugin->desc->deliver(nt->plugin->state, &s->notice, on_delivered, x);
+        if (r < 0) {
+            struct tkl_delivery res = {.size = sizeof(res),
+                                       .status = TKL_DELIVERY_TRANSIENT,
+                                       .reply = strerror(-r)};
+            on_delivered(x, &res);
+            return; /* on_delivered kicked the next round */
+        }
+    }
+    int64_t next = tkl_outbox_next_attempt(d->outbox);
+    if (next != INT64_MAX && next > now) {
+        uint64_t ms = (uint64_t)(next - now) * 1000;
+        uv_timer_start(&d->deliver_timer, (uv_timer_cb)kick_delivery, ms, 0);
+    }
+    if (d->opt.oneshot && d->n_in_flight == 0) {
+        if (next != INT64_MAX && next <= now)
+            return; /* more due right now: kick_delivery continues */
+        if (next != INT64_MAX)
+            log_notice("--oneshot: %s notices wait for a retry; they stay in the outbox",
+                       "some");
+        log_info("--oneshot: everything due has been handled; stopping");
+        uv_kill(getpid(), SIGTERM);
+    }
+}
+
+static void on_kick(uv_timer_t *t)
+{
+    deliver_due(t->data);
+}
+
+static void kick_delivery(struct daemon *d)
+{
+    if (!d->stopping)
+        uv_timer_start(&d->deliver_timer, on_kick, 0, 0);
+}
+
+/* ---- schedule -------------------------------------------------------- */
+
+/* Takes every due reminder, routes it into digests and commits them to the
+ * outbox. Returns the number of notices committed. */
+static size_t run_due(struct daemon *d)
+{
+    int64_t now = daemon_now(d);
+    int32_t today = tkl_local_day(now);
+    struct tkl_route_batch batch = {0};
+    struct tkl_due due;
+    size_t committed = 0;
+    int64_t batch_at = INT64_MIN;
+
+    while (tkl_scheduler_pop_due(&d->sched, d->cfg, d->store, now, &due) == 0) {
+        size_t routed = 0;
+        if (tkl_route_add(&batch, d->cfg, &due, today, &routed) < 0) {
+            log_error("out of memory routing reminders; they will be retried");
+            break;
+        }
+        if (batch_at < due.at)
+            batch_at = due.at;
+        if (!routed)
+            log_warning("team has no recipients; reminder not sent: %s; action=%s team=%s "
+                        "stage=%s",
+                        due.action->title, due.action->id, d->cfg->teams.teams[due.team].id,
+                        due.r.key);
+    }
+    tkl_route_sort(&batch);
+    for (size_t i = 0; i < batch.n; i++) {
+        struct tkl_notice n;
+        const char *keys[batch.digests[i].n + 1];
+        tkl_route_notice(&batch.digests[i], &n);
+        n.due_at = batch_at;
+        for (size_t k = 0; k < batch.digests[i].n; k++)
+            keys[k] = batch.digests[i].stage_keys[k];
+        uint64_t id = 0;
+        int r = tkl_outbox_put(d->outbox, &n, keys, now, &id);
+        if (r < 0) {
+            log_error("cannot commit a notice to the outbox: %s; channel=%s recipient=%s",
+                      strerror(-r), n.channel, n.recipient);
+            continue;
+        }
+        if (id) {
+            committed++;
+            log_info("queued notice: %zu action(s); notice=%" PRIu64
+                     " channel=%s team=%s recipient=%s",
+                     n.n_entries, id, n.channel, n.team_id, n.recipient);
+        }
+    }
+    tkl_route_batch_free(&batch);
+    int r = tkl_outbox_set_meta(d->outbox, "last_run", now);
+    if (r < 0)
+        log_warning("cannot record the last run time: %s", strerror(-r));
+    return committed;
+}
+
+static void on_sched_timer(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    if (run_due(d))
+        kick_delivery(d);
+    arm_scheduler(d);
+}
+
+static void arm_scheduler(struct daemon *d)
+{
+    int64_t next = tkl_scheduler_next_at(&d->sched);
+    if (next == INT64_MAX) {
+        uv_timer_stop(&d->sched_timer);
+        return;
+    }
+    int64_t now = daemon_now(d);
+    uint64_t ms = next > now ? (uint64_t)(next - now) * 1000 : 0;
+    uv_timer_start(&d->sched_timer, on_sched_timer, ms, 0);
+}
+
+/* ---- store reload ---------------------------------------------------- */
+
+static int load_store(const struct tkl_config *c, struct tkl_store **ret, bool quiet_ok)
+{
+    struct tkl_diags diags = {0};
+    int r = tkl_store_load(&c->store, &c->teams, ret, &diags);
+    for (size_t i = 0; i < diags.n; i++) {
+        char line[2048];
+        tkl_diag_format(&diags.items[i], line, sizeof(line));
+        tkl_log(diags.items[i].severity == TKL_SEV_ERROR ? TKL_LOG_ERR
+                : quiet_ok                               ? TKL_LOG_INFO
+                                                         : TKL_LOG_WARNING,
+                "%s", line);
+    }
+    tkl_diags_free(&diags);
+    return r;
+}
+
+static void on_store_changed(void *data)
+{
+    struct daemon *d = data;
+    struct tkl_store *fresh = NULL;
+    if (d->stopping)
+        return;
+    int r = load_store(d->cfg, &fresh, false);
+    if (r < 0) {
+        log_error("the store could not be read (%s); keeping the last good store of %zu actions",
+                  strerror(-r), d->store->n);
+        return;
+    }
+    size_t changed = 0;
+    r = tkl_scheduler_reload(&d->sched, d->cfg, d->store, fresh, daemon_now(d), &changed);
+    if (r < 0) {
+        log_error("out of memory rescheduling; keeping the last good store");
+        tkl_store_free(fresh);
+        return;
+    }
+    tkl_store_free(d->store);
+    d->store = fresh;
+    log_notice("store reloaded: %zu actions, %zu changed", fresh->n, changed);
+    arm_scheduler(d);
+}
+
+/* ---- plugin retirement ----------------------------------------------- */
+
+static void on_retire(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    for (size_t i = 0; i < d->n_retired; i++)
+        tkl_plugin_close(d->retired[i].plugin);
+    free(d->retired);
+    d->retired = NULL;
+    d->n_retired = 0;
+}
+
+/* Stops every notifier; their destroy runs after the loop has run the
+ * close callbacks of the handles stop() closed. */
+static void retire_notifiers(struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_notifiers; i++)
+        d->notifiers[i].plugin->desc->stop(d->notifiers[i].plugin->state);
+    for (struct delivery *x = d->in_flight; x; x = x->next)
+        x->n = NULL;
+    struct notifier *v = realloc(d->retired, (d->n_retired + d->n_notifiers + 1) * sizeof(*v));
+    if (!v) {
+        log_error("out of memory retiring notifiers; their memory is leaked");
+    } else {
+        memcpy(v + d->n_retired, d->notifiers, d->n_notifiers * sizeof(*v));
+        d->retired = v;
+        d->n_retired += d->n_notifiers;
+    }
+    free(d->notifiers);
+    d->notifiers = NULL;
+    d->n_notifiers = 0;
+    uv_timer_start(&d->retire_timer, on_retire, 0, 0);
+}
+
+static int start_notifiers(struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_notifiers; i++) {
+        struct tkl_plugin_instance *p = d->notifiers[i].plugin;
+        int r = p->desc->start ? p->desc->start(p->state) : 0;
+        if (r < 0) {
+            log_error("notifier \"%s\" did not start: %s", p->instance, strerror(-r));
+            return r;
+        }
+        p->started = true;
+    }
+    return 0;
+}
+
+/* ---- signals --------------------------------------------------------- */
+
+static void close_cb_nop(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void begin_shutdown(struct daemon *d)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    log_notice("stopping: %zu deliveries in flight are completed or left in the outbox",
+               d->n_in_flight);
+    /* plugins complete their pending deliveries (in flight ones end as
+     * transient and stay pending in the outbox for the next start) */
+    for (size_t i = 0; i < d->n_notifiers; i++)
+        d->notifiers[i].plugin->desc->stop(d->notifiers[i].plugin->state);
+    if (d->outbox)
+        tkl_outbox_set_meta(d->outbox, "last_run", daemon_now(d));
+    if (d->watching)
+        tkl_watch_close(&d->watch);
+    d->watching = false;
+    uv_close((uv_handle_t *)&d->sched_timer, close_cb_nop);
+    uv_close((uv_handle_t *)&d->deliver_timer, close_cb_nop);
+    uv_close((uv_handle_t *)&d->sig_term, close_cb_nop);
+    uv_close((uv_handle_t *)&d->sig_int, close_cb_nop);
+    uv_close((uv_handle_t *)&d->sig_hup, close_cb_nop);
+}
+
+static void reload_config(struct daemon *d)
+{
+    struct tkl_diags diags = {0};
+    struct tkl_config *c = NULL;
+    struct tkl_store *store = NULL;
+    struct notifier *nv = NULL;
+    size_t nn = 0;
+    log_notice("reloading %s", d->opt.config);
+    int r = tkl_config_load(d->opt.config, &c, &diags);
+    if (r == 0)
+        r = tkl_store_load(&c->store, &c->teams, &store, &diags);
+    if (r == 0)
+        r = open_notifiers(d, c, &nv, &nn, &diags);
+    for (size_t i = 0; i < diags.n; i++) {
+        char line[2048];
+        tkl_diag_format(&diags.items[i], line, sizeof(line));
+        tkl_log(diags.items[i].severity == TKL_SEV_ERROR ? TKL_LOG_ERR : TKL_LOG_INFO, "%s", line);
+    }
+    tkl_diags_free(&diags);
+    if (r < 0) {
+        log_error("reload failed (%s); the previous configuration stays in force",
+                  strerror(-r));
+        tkl_store_free(store);
+        tkl_config_free(c);
+        /* the config loader set TZ for the rejected file; restore ours */
+        tkl_tz_set(d->cfg->timezone);
+        return;
+    }
+    struct tkl_scheduler sched = {0};
+    int64_t now = daemon_now(d);
+    if (tkl_scheduler_build(&sched, c, store, now, now) < 0) {
+        log_error("out of memory rescheduling; the previous configuration stays in force");
+        for (size_t i = 0; i < nn; i++)
+            tkl_plugin_close(nv[i].plugin);
+        free(nv);
+        tkl_store_free(store);
+        tkl_config_free(c);
+        tkl_tz_set(d->cfg->timezone);
+        return;
+    }
+    retire_notifiers(d);
+    d->notifiers = nv;
+    d->n_notifiers = nn;
+    if (d->watching)
+        tkl_watch_close(&d->watch);
+    tkl_scheduler_free(&d->sched);
+    d->sched = sched;
+    tkl_store_free(d->store);
+    d->store = store;
+    tkl_config_free(d->cfg);
+    d->cfg = c;
+    if (!d->opt.log_level && c->log_level > 0)
+        tkl_log_set_level(c->log_level);
+    if (start_notifiers(d) < 0)
+        log_error("a notifier failed to start after the reload; its notices wait in the outbox");
+    d->watching = tkl_watch_start(&d->watch, &d->loop, &c->store, c->debounce_ms,
+                                  on_store_changed, d) == 0;
+    log_notice("configuration reloaded: %zu actions, %zu notifiers", store->n, nn);
+    arm_scheduler(d);
+    kick_delivery(d);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+    if (signum == SIGHUP && !d->stopping)
+        reload_config(d);
+    else if (signum != SIGHUP)
+        begin_shutdown(d);
+}
+
+/* ---- start-up -------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: ticklerd [OPTION]...\n"
+            "Send reminders for the actions of an action plan.\n\n"
+            "  -c, --config FILE      configuration file (default %s)\n"
+            "  -f, --foreground       run in the foreground (the default; for systemd)\n"
+            "  -t, --check-config     check the configuration, stores and plugins, print\n"
+            "                         every problem as file:line: message and exit\n"
+            "  -s, --state-dir DIR    state directory (default: $STATE_DIRECTORY, then\n"
+            "                         daemon.state_directory)\n"
+            "  -n, --now DATETIME     run as if the clock started at DATETIME\n"
+            "                         (YYYY-MM-DD[THH:MM[:SS]] local time, or @EPOCH)\n"
+            "      --oneshot          send what is due (and caught up), then exit\n"
+            "  -p, --plugin-dir DIR   load plugins from DIR (default: daemon.plugin_directory)\n"
+            "  -l, --log-level LEVEL  err, warning, notice, info or debug\n"
+            "  -V, --version          print the version and exit\n"
+            "  -h, --help             print this help and exit\n",
+            TICKLER_DEFAULT_CONFIG);
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"foreground", no_argument, NULL, 'f'},
+        {"check-config", no_argument, NULL, 't'},
+        {"state-dir", required_argument, NULL, 's'},
+        {"now", required_argument, NULL, 'n'},
+        {"oneshot", no_argument, NULL, 'o'},
+        {"plugin-dir", required_argument, NULL, 'p'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    o->config = TICKLER_DEFAULT_CONFIG;
+    while ((c = getopt_long(argc, argv, "c:fts:n:p:l:Vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'f':
+            o->foreground = true;
+            break;
+        case 't':
+            o->check_config = true;
+            break;
+        case 's':
+            o->state_dir = optarg;
+            break;
+        case 'n':
+            o->now_arg = optarg; /* parsed once the time zone is known */
+            break;
+        case 'o':
+            o->oneshot = true;
+            break;
+        case 'p':
+            o->plugin_dir = optarg;
+            break;
+        case 'l':
+            if (tkl_log_parse_level(optarg) < 0) {
+                fprintf(stderr, "ticklerd: unknown log level \"%s\"\n", optarg);
+                return 2;
+            }
+            o->log_level = optarg;
+            break;
+        case 'V':
+            printf("ticklerd %s (plugin ABI %d)\n", TICKLER_VERSION, TICKLER_ABI_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ticklerd: unexpected argument \"%s\"\n", argv[optind]);
+        return 2;
+    }
+    return -1;
+}
+
+static int check_config(struct daemon *d)
+{
+    struct tkl_diags diags = {0};
+    struct tkl_config *c = NULL;
+    struct tkl_store *store = NULL;
+    struct notifier *nv = NULL;
+    size_t nn = 0;
+    int r = tkl_config_load(d->opt.config, &c, &diags);
+    if (r == 0) {
+        if (tkl_store_load(&c->store, &c->teams, &store, &diags) < 0)
+            r = -EINVAL;
+        d->state_dir = strdup(c->state_dir);
+        if (open_notifiers(d, c, &nv, &nn, &diags) < 0)
+            r = -EINVAL;
+        for (size_t i = 0; i < nn; i++)
+            tkl_plugin_close(nv[i].plugin);
+        free(nv);
+    }
+    tkl_diags_print(&diags, stderr);
+    bool bad = r < 0 || tkl_diags_has_errors(&diags);
+    size_t warnings = diags.n - diags.n_errors;
+    if (!bad)
+        printf("%s: configuration ok: %zu actions, %zu teams, %zu notifiers (%zu warnings)\n",
+               d->opt.config, store->n, c->teams.n, c->n_notifiers, warnings);
+    else
+        printf("%s: configuration has %zu errors\n", d->opt.config,
+               diags.n_errors ? diags.n_errors : 1);
+    tkl_diags_free(&diags);
+    tkl_store_free(store);
+    tkl_config_free(c);
+    return bad ? 1 : 0;
+}
+
+static int ensure_dir(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static int daemon_run(struct daemon *d, const char *now_arg)
+{
+    struct tkl_diags diags = {0};
+    int r = tkl_config_load(d->opt.config, &d->cfg, &diags);
+    tkl_diags_print(&diags, stderr);
+    tkl_diags_free(&diags);
+    if (r < 0) {
+        log_error("cannot start: the configuration %s has errors", d->opt.config);
+        return 1;
+    }
+    if (!d->opt.log_level && d->cfg->log_level > 0)
+        tkl_log_set_level(d->cfg->log_level);
+    if (now_arg) {
+        int64_t t;
+        if (tkl_parse_datetime(now_arg, &t) < 0) {
+            log_error("--now: \"%s\" is not YYYY-MM-DD[THH:MM[:SS]] or @EPOCH", now_arg);
+            return 2;
+        }
+        d->clock_offset = t - (int64_t)time(NULL);
+        char buf[32];
+        log_notice("clock set to %s by --now", tkl_format_instant(t, buf));
+    }
+    const char *sd = d->opt.state_dir ? d->opt.state_dir : getenv("STATE_DIRECTORY");
+    if (sd && strchr(sd, ':')) /* systemd lists several; the first is ours */
+        d->state_dir = strndup(sd, (size_t)(strchr(sd, ':') - sd));
+    else
+        d->state_dir = strdup(sd ? sd : d->cfg->state_dir);
+    if (!d->state_dir)
+        return 1;
+    if ((r = ensure_dir(d->state_dir)) < 0) {
+        log_error("state directory %s: %s", d->state_dir, strerror(-r));
+        return 1;
+    }
+    char *err = NULL;
+    if ((r = tkl_outbox_open(d->state_dir, &d->outbox, &err)) < 0) {
+        log_error("cannot open the outbox in %s: %s", d->state_dir, err ? err : strerror(-r));
+        free(err);
+        return 1;
+    }
+    if (load_store(d->cfg, &d->store, false) < 0) {
+        log_error("cannot start: the store could not be read");
+        return 1;
+    }
+    struct tkl_diags pd = {0};
+    r = open_notifiers(d, d->cfg, &d->notifiers, &d->n_notifiers, &pd);
+    tkl_diags_print(&pd, stderr);
+    tkl_diags_free(&pd);
+    if (r < 0) {
+        log_error("cannot start: a notifier could not be loaded");
+        return 1;
+    }
+
+    if (uv_loop_init(&d->loop) < 0)
+        return 1;
+    uv_timer_init(&d->loop, &d->sched_timer);
+    uv_timer_init(&d->loop, &d->deliver_timer);
+    uv_timer_init(&d->loop, &d->retire_timer);
+    d->sched_timer.data = d->deliver_timer.data = d->retire_timer.data = d;
+    uv_signal_init(&d->loop, &d->sig_term);
+    uv_signal_init(&d->loop, &d->sig_int);
+    uv_signal_init(&d->loop, &d->sig_hup);
+    d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+    uv_signal_start(&d->sig_term, on_signal, SIGTERM);
+    uv_signal_start(&d->sig_int, on_signal, SIGINT);
+    uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
+    /* the plugins' host.loop points at d->loop, now initialised */
+    if (start_notifiers(d) < 0) {
+        d->exit_code = 1;
+        begin_shutdown(d);
+    }
+
+    int64_t now = daemon_now(d);
+    int64_t last_run;
+    int64_t missed_after = now - (int64_t)d->cfg->policy.catch_up_days * 86400;
+    if (tkl_outbox_get_meta(d->outbox, "last_run", &last_run) == 0 && last_run < now)
+        missed_after = last_run;
+    if (!d->stopping && tkl_scheduler_build(&d->sched, d->cfg, d->store, missed_after, now) < 0) {
+        log_error("out of memory building the schedule");
+        d->exit_code = 1;
+        begin_shutdown(d);
+    }
+    int64_t pending = 0, failed = 0, delivered = 0;
+    tkl_outbox_counts(d->outbox, &pending, &failed, &delivered);
+    if (pending)
+        log_notice("%" PRId64 " notices were pending or in flight at the last stop; they are "
+                   "sent now",
+                   pending);
+    if (!d->stopping) {
+        d->watching = tkl_watch_start(&d->watch, &d->loop, &d->cfg->store, d->cfg->debounce_ms,
+                                      on_store_changed, d) == 0;
+        if (!d->watching)
+            log_warning("cannot watch the store files; edits are read on SIGHUP only");
+        char buf[32];
+        int64_t next = tkl_scheduler_next_at(&d->sched);
+        log_notice("ticklerd %s started: %zu actions, %zu reminders scheduled, next %s",
+                   TICKLER_VERSION, d->store->n, d->sched.n,
+                   next == INT64_MAX ? "never" : tkl_format_instant(next, buf));
+        arm_scheduler(d);
+        kick_delivery(d);
+    }
+
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    /* everything is closed; destroy what stop() left */
+    uv_close((uv_handle_t *)&d->retire_timer, NULL);
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    on_retire(&d->retire_timer);
+    for (size_t i = 0; i < d->n_notifiers; i++)
+        tkl_plugin_close(d->notifiers[i].plugin);
+    free(d->notifiers);
+    d->notifiers = NULL;
+    d->n_notifiers = 0;
+    r = uv_loop_close(&d->loop);
+    if (r != 0) {
+        log_error("libuv handles left open at exit: %s", uv_strerror(r));
+        return 1;
+    }
+    log_notice("stopped");
+    return d->exit_code;
+}
+
+int main(int argc, char **argv)
+{
+    struct daemon d = {0};
+    int r = parse_options(argc, argv, &d.opt);
+    if (r >= 0)
+        return r;
+    if (d.opt.log_level)
+        tkl_log_set_level(tkl_log_parse_level(d.opt.log_level));
+    setvbuf(stderr, NULL, _IOLBF, 0);
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    if (d.opt.check_config)
+        r = check_config(&d);
+    else
+        r = daemon_run(&d, d.opt.now_arg);
+    /* a pending in-flight delivery holds a stored notice; free them */
+    while (d.in_flight) {
+        struct delivery *x = d.in_flight;
+        d.in_flight = x->next;
+        tkl_stored_notice_free(x->s);
+        free(x);
+    }
+    tkl_scheduler_free(&d.sched);
+    tkl_store_free(d.store);
+    tkl_outbox_close(d.outbox);
+    tkl_config_free(d.cfg);
+    free(d.state_dir);
+    return r;
+}

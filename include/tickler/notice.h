@@ -1,0 +1,108 @@
+/*
+ * The data that crosses the plugin ABI: dated items from sources, notices to
+ * notifiers, and delivery results back. See <tickler/plugin.h> for the rules
+ * on sizes, ownership and threading that apply to every structure here.
+ *
+ * Dates are civil days counted from 1970-01-01 (day 0), with no time zone:
+ * a deadline is a calendar date, not an instant. TKL_NO_DAY marks "no date".
+ */
+#ifndef TICKLER_NOTICE_H
+#define TICKLER_NOTICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TKL_NO_DAY INT32_MIN
+
+/* What a deadline is, once the store has read it. */
+enum tkl_deadline_kind {
+    TKL_DEADLINE_DATE = 1,    /* a due date */
+    TKL_DEADLINE_REVIEW = 2,  /* a review date ("Review Jan 2023") */
+    TKL_DEADLINE_ONGOING = 3, /* no deadline; check-ins instead */
+    TKL_DEADLINE_UNDATED = 4, /* empty, TBC, or text tickler could not read */
+    TKL_DEADLINE_EVENT = 5,   /* an observance from a calendar source */
+};
+
+/* Why a notice goes out. */
+enum tkl_stage {
+    TKL_STAGE_LEAD = 1,     /* `lead_days` before the deadline */
+    TKL_STAGE_DUE = 2,      /* on the day */
+    TKL_STAGE_OVERDUE = 3,  /* a nag, `overdue_weeks` after the deadline */
+    TKL_STAGE_CHECKIN = 4,  /* periodic check-in on an ongoing action */
+    TKL_STAGE_PROMPT = 5,   /* ahead of a calendar observance */
+};
+
+/* One dated item a source plugin emits. */
+struct tkl_item {
+    uint32_t size;          /* sizeof(struct tkl_item) in the emitter */
+    const char *id;         /* stable across reloads */
+    const char *title;
+    const char *description;
+    const char *category;
+    int32_t start_day;      /* first day of this occurrence */
+    int32_t end_day;        /* last day (== start_day for one day) */
+    const char *const *teams; /* team ids or names to prompt besides the */
+    size_t n_teams;           /* source's default route */
+    void *reserved[4];
+};
+
+/* One action or observance inside a notice. */
+struct tkl_notice_entry {
+    uint32_t size;
+    const char *item_id;
+    const char *title;
+    const char *commitment;    /* the plan's commitment, or NULL */
+    const char *owners;        /* the Responsibility cell as written */
+    const char *deadline_text; /* the deadline as written */
+    const char *status;        /* the status as written */
+    const char *progress;      /* latest progress note, or NULL */
+    int32_t deadline_day;      /* TKL_NO_DAY when there is none */
+    enum tkl_deadline_kind kind;
+    enum tkl_stage stage;
+    int32_t days_left;         /* deadline - send day; negative if overdue */
+    int late;                  /* sent after its time (catch-up) */
+    void *reserved[4];
+};
+
+/*
+ * One message to one recipient on one channel: a digest of every entry that
+ * falls due for that recipient at the same send time.
+ */
+struct tkl_notice {
+    uint32_t size;
+    uint64_t id;               /* outbox id; stable across retries */
+    const char *channel;       /* notifier instance name */
+    const char *recipient;     /* address or destination name */
+    const char *team_id;
+    const char *team_name;
+    int64_t due_at;            /* seconds since the epoch */
+    const struct tkl_notice_entry *entries;
+    size_t n_entries;
+    const char *thread_key;    /* for threading headers: one per action if */
+                               /* the digest holds one entry, else NULL   */
+    void *reserved[4];
+};
+
+enum tkl_delivery_status {
+    TKL_DELIVERY_OK = 0,
+    TKL_DELIVERY_TRANSIENT = 1, /* retry later */
+    TKL_DELIVERY_PERMANENT = 2, /* do not retry; report */
+};
+
+struct tkl_delivery {
+    uint32_t size;
+    enum tkl_delivery_status status;
+    const char *reply;   /* the peer's reply or the local error; no secrets */
+    int32_t retry_after; /* seconds the peer asked to wait, or 0 */
+    void *reserved[4];
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TICKLER_NOTICE_H */

@@ -1,0 +1,199 @@
+/*
+ * tickler plugin ABI.
+ *
+ * This header, with <tickler/notice.h>, is all a plugin compiles against.
+ *
+ * Loading. The host dlopen()s every plugin with RTLD_NOW | RTLD_LOCAL from
+ * the configured plugin directory only, looks up the single exported symbol
+ * TICKLER_PLUGIN_ENTRY_SYMBOL and calls it with the list of ABI versions it
+ * supports (newest first). The entry function returns a pointer to a const
+ * descriptor whose abi_version is one of those versions, or NULL when it
+ * supports none of them. The host refuses a plugin whose descriptor names a
+ * version it does not support, or whose size is smaller than the descriptor
+ * of that version, and says so naming the file: "not binary compatible".
+ *
+ * Growth. Structures handed across the ABI carry their own size as their
+ * first or second member and end in reserved pointers. Members are only ever
+ * appended; a reader looks at a member only when the size it was given
+ * covers it (TKL_HAS_MEMBER).
+ *
+ * Threading. Every callback, in both directions, runs on the host's single
+ * libuv loop thread. A plugin that starts threads of its own must hand
+ * results back through a uv_async_t and never call the host from another
+ * thread.
+ *
+ * Ownership. The host owns everything it passes in: configuration settings,
+ * notices, strings. They are valid only during the call unless documented
+ * otherwise; a plugin copies what it keeps. In particular the
+ * config_setting_t given to init() is freed by a configuration reload.
+ * State a plugin returns from init() belongs to the plugin and is released
+ * only by its destroy() callback.
+ *
+ * Errors. Every callback that returns int returns 0 on success or a negative
+ * errno value.
+ */
+#ifndef TICKLER_PLUGIN_H
+#define TICKLER_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libconfig.h>
+#include <uv.h>
+
+#include <tickler/notice.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The ABI version this header describes. */
+#define TICKLER_ABI_VERSION 1
+
+/* The one symbol a plugin exports; see tkl_plugin_entry_fn. */
+#define TICKLER_PLUGIN_ENTRY_SYMBOL "tickler_plugin_entry"
+
+/* True when a structure of the given size holds member m. */
+#define TKL_HAS_MEMBER(ptr, size, m)                                           \
+    ((size_t)(size) >= offsetof(__typeof__(*(ptr)), m) + sizeof((ptr)->m))
+
+enum tkl_plugin_kind {
+    TKL_PLUGIN_SOURCE = 1,   /* produces dated items (calendar observances) */
+    TKL_PLUGIN_NOTIFIER = 2, /* delivers notices (email, Teams, files) */
+};
+
+/* Log levels; the numbers are syslog's, as sd-daemon(3) prefixes use. */
+enum tkl_log_level {
+    TKL_LOG_ERR = 3,
+    TKL_LOG_WARNING = 4,
+    TKL_LOG_NOTICE = 5,
+    TKL_LOG_INFO = 6,
+    TKL_LOG_DEBUG = 7,
+};
+
+/*
+ * What the host offers one plugin instance. Valid from init() until
+ * destroy() returns. Secrets must never be passed to log().
+ */
+struct tkl_host {
+    uint32_t version;       /* ABI version agreed with this plugin */
+    uint32_t size;          /* sizeof(struct tkl_host) in the host */
+    uv_loop_t *loop;        /* the host's loop; plugins add handles to it */
+    const char *instance;   /* instance name from the config ("email") */
+    const char *config_dir; /* directory of the config file, for paths */
+    const char *state_dir;  /* writable state directory */
+    /* Log one line; the host adds the instance name. */
+    void (*log)(const struct tkl_host *host, int level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+    /* The host's clock, seconds since the epoch (honours --now). */
+    int64_t (*now)(const struct tkl_host *host);
+    /* Sources: tell the host the items changed and should be re-read. */
+    void (*items_changed)(const struct tkl_host *host);
+    void *host_data; /* the host's own; plugins must not touch it */
+    void *reserved[8];
+};
+
+/*
+ * Sources emit items through this callback, which copies what it keeps.
+ * Returns 0, or a negative errno to stop the enumeration.
+ */
+typedef int (*tkl_item_fn)(void *emit_data, const struct tkl_item *item);
+
+/*
+ * Called exactly once for every deliver() that returned 0, later, on the
+ * loop thread, never from inside deliver() itself.
+ */
+typedef void (*tkl_deliver_done_fn)(void *done_data,
+                                    const struct tkl_delivery *result);
+
+struct tkl_plugin {
+    uint32_t abi_version; /* one of the versions the host offered */
+    uint32_t size;        /* sizeof(struct tkl_plugin) as built */
+    const char *name;     /* short name, as in the config's plugin = "..." */
+    const char *description;
+    enum tkl_plugin_kind kind;
+
+    /*
+     * Validate conf (the instance's own settings group, possibly NULL) and
+     * build the instance state. Must not start I/O: `ticklerd --check-config`
+     * calls init() and destroy() only. Problems are logged through host with
+     * the setting's line and make init() return -EINVAL.
+     * On success *ret_state is set; on failure it is left untouched.
+     */
+    int (*init)(const struct tkl_host *host, const config_setting_t *conf,
+                void **ret_state);
+
+    /* Start I/O (open connections lazily, arm timers, watch files). */
+    int (*start)(void *state);
+
+    /*
+     * Notifiers: send one notice asynchronously. Returns 0 when the notice
+     * was accepted, in which case done() will run exactly once later; or a
+     * negative errno, in which case done() never runs for this call.
+     * The notice is only valid during the call.
+     */
+    int (*deliver)(void *state, const struct tkl_notice *notice,
+                   tkl_deliver_done_fn done, void *done_data);
+
+    /*
+     * Sources: emit every item that has an occurrence in [from_day, to_day]
+     * (days since 1970-01-01). Synchronous. Returns 0 or a negative errno
+     * (including the first error returned by emit).
+     */
+    int (*items)(void *state, int32_t from_day, int32_t to_day,
+                 tkl_item_fn emit, void *emit_data);
+
+    /*
+     * Begin shutting down: complete every pending delivery (as delivered, or
+     * as TKL_DELIVERY_TRANSIENT "shutting down") and close every handle.
+     * The host then runs the loop until all close callbacks have fired.
+     */
+    void (*stop)(void *state);
+
+    /* Free the state. Accepts NULL. No handle may still be open. */
+    void (*destroy)(void *state);
+
+    void *reserved[8];
+};
+
+/*
+ * The exported entry point. host_versions lists the ABI versions the host
+ * supports, newest first. Returns the plugin's descriptor (static storage),
+ * or NULL when the plugin speaks none of those versions.
+ */
+typedef const struct tkl_plugin *(*tkl_plugin_entry_fn)(
+    const uint32_t *host_versions, size_t n_versions);
+
+/* Every plugin defines this, exported, as its one public symbol. */
+const struct tkl_plugin *tickler_plugin_entry(const uint32_t *host_versions, size_t n_versions);
+
+/*
+ * Helper for plugins and host alike: the first member of group whose name is
+ * not in the NULL-terminated list allowed, or NULL when all are known.
+ */
+static inline config_setting_t *
+tkl_config_unknown_member(const config_setting_t *group,
+                          const char *const *allowed)
+{
+    if (!group)
+        return NULL;
+    for (int i = 0; i < config_setting_length(group); i++) {
+        config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+        const char *name = config_setting_name(s);
+        int found = 0;
+        for (const char *const *a = allowed; name && *a; a++)
+            if (__builtin_strcmp(*a, name) == 0) {
+                found = 1;
+                break;
+            }
+        if (!found)
+            return s;
+    }
+    return NULL;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TICKLER_PLUGIN_H */
