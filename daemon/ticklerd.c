@@ -74,8 +74,7 @@ struct daemon {
     struct tkl_config *cfg;
     struct tkl_store *store;
     struct tkl_scheduler sched;
-    struct tkl_watch watch;
-    bool watching;
+    struct tkl_watch *watch; /* NULL when not watching */
     struct tkl_outbox *outbox;
     char *state_dir;
     struct notifier *notifiers;
@@ -527,9 +526,8 @@ static void begin_shutdown(struct daemon *d)
         d->notifiers[i].plugin->desc->stop(d->notifiers[i].plugin->state);
     if (d->outbox)
         tkl_outbox_set_meta(d->outbox, "last_run", daemon_now(d));
-    if (d->watching)
-        tkl_watch_close(&d->watch);
-    d->watching = false;
+    tkl_watch_close(d->watch);
+    d->watch = NULL;
     uv_close((uv_handle_t *)&d->sched_timer, close_cb_nop);
     uv_close((uv_handle_t *)&d->deliver_timer, close_cb_nop);
     uv_close((uv_handle_t *)&d->sig_term, close_cb_nop);
@@ -580,8 +578,8 @@ static void reload_config(struct daemon *d)
     retire_notifiers(d);
     d->notifiers = nv;
     d->n_notifiers = nn;
-    if (d->watching)
-        tkl_watch_close(&d->watch);
+    tkl_watch_close(d->watch);
+    d->watch = NULL;
     tkl_scheduler_free(&d->sched);
     d->sched = sched;
     tkl_store_free(d->store);
@@ -592,8 +590,8 @@ static void reload_config(struct daemon *d)
         tkl_log_set_level(c->log_level);
     if (start_notifiers(d) < 0)
         log_error("a notifier failed to start after the reload; its notices wait in the outbox");
-    d->watching = tkl_watch_start(&d->watch, &d->loop, &c->store, c->debounce_ms,
-                                  on_store_changed, d) == 0;
+    if (tkl_watch_start(&d->loop, &c->store, c->debounce_ms, on_store_changed, d, &d->watch) < 0)
+        log_warning("cannot watch the store files; edits are read on SIGHUP only");
     log_notice("configuration reloaded: %zu actions, %zu notifiers", store->n, nn);
     arm_scheduler(d);
     kick_delivery(d);
@@ -827,9 +825,8 @@ static int daemon_run(struct daemon *d, const char *now_arg)
                    "sent now",
                    pending);
     if (!d->stopping) {
-        d->watching = tkl_watch_start(&d->watch, &d->loop, &d->cfg->store, d->cfg->debounce_ms,
-                                      on_store_changed, d) == 0;
-        if (!d->watching)
+        if (tkl_watch_start(&d->loop, &d->cfg->store, d->cfg->debounce_ms, on_store_changed, d,
+                            &d->watch) < 0)
             log_warning("cannot watch the store files; edits are read on SIGHUP only");
         char buf[32];
         int64_t next = tkl_scheduler_next_at(&d->sched);

@@ -131,8 +131,11 @@ static int fy_end_year(const struct tok *t, int n)
         return 0;
     int first = (int)t[0].value;
     int second;
-    if (t[2].len == 2)
+    if (t[2].len == 2) {
         second = first / 100 * 100 + (int)t[2].value;
+        if (second <= first) /* 2099/00 */
+            second += 100;
+    }
     else if (t[2].len == 4)
         second = (int)t[2].value;
     else

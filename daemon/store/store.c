@@ -640,7 +640,8 @@ static int parse_buffer(struct loader *L, const char *data, size_t len)
     }
     if (!L->err) {
         unsigned open_line = L->record_line;
-        csv_set_opts(&p, CSV_APPEND_NULL | CSV_STRICT_FINI);
+        /* libcsv reports an unclosed quote at the end only in strict mode */
+        csv_set_opts(&p, CSV_APPEND_NULL | CSV_STRICT | CSV_STRICT_FINI);
         if (csv_fini(&p, on_field, on_record, L) != 0 && !L->err) {
             tkl_diag_add(L->diags, TKL_SEV_ERROR, L->file, open_line, NULL,
                          "a quoted field is never closed (a missing \")");

@@ -6,6 +6,17 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+struct tkl_watch {
+    uv_loop_t *loop;
+    struct tkl_watch_dir **dirs;
+    size_t n_dirs;
+    uv_timer_t debounce;
+    unsigned open_handles; /* freed when the last one has closed */
+    int debounce_ms;
+    void (*changed)(void *data);
+    void *data;
+};
+
 struct tkl_watch_dir {
     uv_fs_event_t handle;
     struct tkl_watch *w;
@@ -36,11 +47,26 @@ static void on_event(uv_fs_event_t *h, const char *filename, int events, int sta
     uv_timer_start(&d->w->debounce, on_debounce, (uint64_t)d->w->debounce_ms, 0);
 }
 
+static void release(struct tkl_watch *w)
+{
+    if (--w->open_handles == 0) {
+        free(w->dirs);
+        free(w);
+    }
+}
+
 static void on_dir_closed(uv_handle_t *h)
 {
     struct tkl_watch_dir *d = h->data;
+    struct tkl_watch *w = d->w;
     free(d->name);
     free(d);
+    release(w);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    release(h->data);
 }
 
 static int watch_one(struct tkl_watch *w, const char *path)
@@ -87,42 +113,45 @@ static int watch_one(struct tkl_watch *w, const char *path)
     d->w = w;
     d->name = name;
     w->dirs[w->n_dirs++] = d;
+    w->open_handles++;
     r = uv_fs_event_start(&d->handle, on_event, dir, 0);
     free(dir);
     return r;
 }
 
-int tkl_watch_start(struct tkl_watch *w, uv_loop_t *loop, const struct tkl_store_opts *opts,
-                    int debounce_ms, void (*changed)(void *data), void *data)
+int tkl_watch_start(uv_loop_t *loop, const struct tkl_store_opts *opts, int debounce_ms,
+                    void (*changed)(void *data), void *data, struct tkl_watch **ret)
 {
-    int first = 0;
-    memset(w, 0, sizeof(*w));
+    struct tkl_watch *w = calloc(1, sizeof(*w));
+    if (!w)
+        return -ENOMEM;
     w->loop = loop;
     w->debounce_ms = debounce_ms;
     w->changed = changed;
     w->data = data;
     int r = uv_timer_init(loop, &w->debounce);
-    if (r < 0)
+    if (r < 0) {
+        free(w);
         return r;
-    w->timer_open = true;
-    w->debounce.data = w;
-    for (size_t i = 0; i < opts->n_paths; i++) {
-        r = watch_one(w, opts->paths[i]);
-        if (r < 0 && !first)
-            first = r;
     }
-    return first;
+    w->open_handles = 1;
+    w->debounce.data = w;
+    for (size_t i = 0; i < opts->n_paths && r == 0; i++)
+        r = watch_one(w, opts->paths[i]);
+    if (r < 0) {
+        tkl_watch_close(w);
+        return r;
+    }
+    *ret = w;
+    return 0;
 }
 
 void tkl_watch_close(struct tkl_watch *w)
 {
+    if (!w)
+        return;
+    uv_timer_stop(&w->debounce);
     for (size_t i = 0; i < w->n_dirs; i++)
         uv_close((uv_handle_t *)&w->dirs[i]->handle, on_dir_closed);
-    free(w->dirs);
-    w->dirs = NULL;
-    w->n_dirs = 0;
-    if (w->timer_open) {
-        uv_close((uv_handle_t *)&w->debounce, NULL);
-        w->timer_open = false;
-    }
+    uv_close((uv_handle_t *)&w->debounce, on_timer_closed);
 }

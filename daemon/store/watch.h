@@ -12,25 +12,17 @@
 
 struct tkl_watch_dir;
 
-struct tkl_watch {
-    uv_loop_t *loop;
-    struct tkl_watch_dir **dirs;
-    size_t n_dirs;
-    uv_timer_t debounce;
-    bool timer_open;
-    int debounce_ms;
-    void (*changed)(void *data);
-    void *data;
-};
+struct tkl_watch;
 
-/* Starts watching every path in opts. Returns 0 or a negative errno
- * (libuv's), having watched what it could; tkl_watch_close() is due
- * either way. */
-int tkl_watch_start(struct tkl_watch *w, uv_loop_t *loop, const struct tkl_store_opts *opts,
-                    int debounce_ms, void (*changed)(void *data), void *data);
+/*
+ * Starts watching every path in opts. On success *ret is set; on failure
+ * (a negative errno, libuv's) nothing is left open and *ret is untouched.
+ */
+int tkl_watch_start(uv_loop_t *loop, const struct tkl_store_opts *opts, int debounce_ms,
+                    void (*changed)(void *data), void *data, struct tkl_watch **ret);
 
-/* Closes every handle; memory is released in the close callbacks, so the
- * loop must run afterwards. w itself must stay valid until it has. */
+/* Closes every handle. The memory is released by the last close callback,
+ * so the loop must run afterwards. Accepts NULL. */
 void tkl_watch_close(struct tkl_watch *w);
 
 #endif

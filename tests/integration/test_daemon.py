@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Integration tests of ticklerd and tickler: the real binaries, real files
+on disk, real signals. Run by ctest; see tests/CMakeLists.txt."""
+import argparse
+import email
+import email.policy
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+ARGS = None
+
+
+def tool(name):
+    return os.path.join(ARGS.build, "daemon", name)
+
+
+class Daemon:
+    """ticklerd running in the background, its stderr collected."""
+
+    def __init__(self, conf, state, *extra):
+        self.lines = []
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen(
+            [tool("ticklerd"), "-c", conf, "-p", os.path.join(ARGS.build, "plugins"),
+             "--state-dir", state, "--log-level", "debug", *extra],
+            stderr=subprocess.PIPE, text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stderr:
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+
+    def wait_for(self, text, timeout=20, after=0):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for i, line in enumerate(self.lines[after:], after):
+                    if text in line:
+                        return i
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None and not self.reader.is_alive():
+                    raise AssertionError("no log line with %r; log:\n%s" % (text, "\n".join(self.lines)))
+                self.cond.wait(min(left, 0.2))
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=30)
+        self.reader.join(timeout=5)
+        return rc
+
+
+class Fixture(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-it-")
+        self.conf = os.path.join(self.tmp, "tickler.conf")
+        shutil.copy(os.path.join(ARGS.source, "etc", "tickler.conf"), self.conf)
+        self.plan = os.path.join(self.tmp, "sample-plan.csv")
+        shutil.copy(os.path.join(ARGS.source, "etc", "sample-plan.csv"), self.plan)
+        self.state = os.path.join(self.tmp, "state")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def run_tool(self, *args, check=True):
+        p = subprocess.run(list(args), capture_output=True, text=True, timeout=120)
+        if check and p.returncode != 0:
+            self.fail("%s exited %d:\n%s%s" % (args, p.returncode, p.stdout, p.stderr))
+        return p
+
+    def oneshot(self, now):
+        return self.run_tool(tool("ticklerd"), "-c", self.conf, "-p",
+                             os.path.join(ARGS.build, "plugins"), "--state-dir", self.state,
+                             "--now", now, "--oneshot")
+
+    def messages(self):
+        d = os.path.join(self.state, "maildir", "new")
+        out = []
+        for name in sorted(os.listdir(d)):
+            with open(os.path.join(d, name), "rb") as f:
+                out.append(email.message_from_binary_file(f, policy=email.policy.strict))
+        return out
+
+
+class CheckConfig(Fixture):
+    def test_shipped_config_passes(self):
+        p = self.run_tool(tool("ticklerd"), "--check-config", "-c",
+                          os.path.join(ARGS.source, "etc", "tickler.conf"),
+                          "-p", os.path.join(ARGS.build, "plugins"))
+        self.assertIn("configuration ok: 39 actions", p.stdout)
+
+    def test_unknown_key_and_syntax_error_name_file_and_line(self):
+        with open(self.conf, "a") as f:
+            f.write("\nfrobnicate = 1;\n")
+        p = self.run_tool(tool("ticklerd"), "--check-config", "-c", self.conf, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        line = sum(1 for _ in open(self.conf))
+        self.assertIn("%s:%d: error: [frobnicate] unknown key" % (self.conf, line), p.stderr)
+        with open(self.conf, "a") as f:
+            f.write("schedule = {\n")
+        p = self.run_tool(tool("ticklerd"), "--check-config", "-c", self.conf, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertRegex(p.stderr, r"%s:\d+: error: syntax error" % self.conf)
+
+    def test_missing_plugin_is_named(self):
+        text = open(self.conf).read().replace('plugin = "maildir"', 'plugin = "smtpx"')
+        open(self.conf, "w").write(text)
+        p = self.run_tool(tool("ticklerd"), "--check-config", "-c", self.conf,
+                          "-p", os.path.join(ARGS.build, "plugins"), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("smtpx.so", p.stderr)
+
+
+class MainJob(Fixture):
+    def test_sample_plan_reminders_reach_the_maildir_once(self):
+        self.oneshot("2023-03-03T09:00")
+        msgs = self.messages()
+        self.assertEqual(len(msgs), 6)
+        by_to = {m["To"]: m for m in msgs}
+        pce = by_to["policy@maidstone.example"]
+        self.assertEqual(pce["Subject"],
+                         "Reminder: 8 actions for Policy, Communities and Engagement (some overdue)")
+        for h in ("Date", "From", "To", "Subject", "Message-ID"):
+            self.assertEqual(len(pce.get_all(h)), 1, h)
+        body = pce.get_content()
+        self.assertIn("Include Armed Forces Act 2021", body)
+        self.assertIn("Deadline: Dec 2022 (Saturday 31 December 2022), 62 days overdue", body)
+        self.assertLess(body.index("OVERDUE"), body.index("COMING UP"))
+        # a second run at the same moment sends nothing again
+        self.oneshot("2023-03-03T09:00")
+        self.assertEqual(len(self.messages()), 6)
+        # a week later, only what fell due since
+        self.oneshot("2023-03-10T09:00")
+        later = self.messages()[6:]
+        self.assertTrue(later)
+        ids = {h for m in later for h in [m["Message-ID"]]}
+        self.assertEqual(len(ids), len(later))
+        status = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                               "status").stdout
+        self.assertIn("pending 0, failed 0, delivered %d" % (6 + len(later)), status)
+
+    def test_actions_json_and_upcoming(self):
+        out = self.run_tool(tool("tickler"), "-c", self.conf, "actions", "--json").stdout
+        actions = {a["id"]: a for a in json.loads(out)}
+        self.assertEqual(len(actions), 39)
+        a = actions["EAP22-15"]
+        self.assertEqual(a["deadline"], "2023-12-31")
+        self.assertEqual(a["kind"], "date")
+        self.assertEqual(a["teams"], ["data-analytics"])
+        self.assertEqual(actions["EAP22-03"]["kind"], "review")
+        self.assertEqual(actions["EAP23-01"]["teams"], ["housing", "revenues-benefits", "pce"])
+        up = json.loads(self.run_tool(tool("tickler"), "-c", self.conf, "upcoming", "--from",
+                                      "2023-03-01", "--days", "7", "--json").stdout)
+        self.assertTrue(up)
+        for e in up:
+            self.assertRegex(e["at"], r"^2023-03-0[1-7]T09:00:00\+00:00$")
+            self.assertTrue(e["recipients"])
+        self.assertIn({"at": "2023-03-03T09:00:00+00:00", "item": "EAP22-07", "stage": "lead-28"},
+                      [{k: e[k] for k in ("at", "item", "stage")} for e in up])
+
+
+class Signals(Fixture):
+    def test_sigterm_exits_zero_with_every_handle_closed(self):
+        d = Daemon(self.conf, self.state)
+        d.wait_for("started:")
+        rc = d.stop()
+        self.assertEqual(rc, 0, "\n".join(d.lines))
+        self.assertTrue(any("stopped" in l for l in d.lines))
+        self.assertFalse(any("handles left open" in l for l in d.lines))
+
+    def test_store_edit_break_restore_while_running(self):
+        d = Daemon(self.conf, self.state)
+        d.wait_for("started: 39 actions")
+        good = open(self.plan, encoding="utf-8").read()
+        # an edit saved by rename, as editors do: one deadline changes
+        edited = good.replace("Dec 2023 (ongoing release)", "Jan 2024", 1)
+        tmp = self.plan + ".tmp"
+        open(tmp, "w", encoding="utf-8").write(edited)
+        os.rename(tmp, self.plan)
+        n = d.wait_for("store reloaded: 39 actions, 1 changed")
+        # broken: an unclosed quote; reported with its line, old store kept
+        open(self.plan, "w", encoding="utf-8").write(edited + '"EAP99,never closed\n')
+        n = d.wait_for("never closed", after=n)
+        n = d.wait_for("keeping the last good store of 39 actions", after=n)
+        bad_line = edited.count("\n") + 1
+        self.assertTrue(any(":%d: error" % bad_line in l for l in d.lines), "\n".join(d.lines))
+        # restored, without a restart
+        open(self.plan, "w", encoding="utf-8").write(good)
+        d.wait_for("store reloaded: 39 actions, 1 changed", after=n)
+        self.assertEqual(d.stop(), 0)
+
+    def test_sighup_keeps_old_config_when_new_is_invalid(self):
+        d = Daemon(self.conf, self.state)
+        d.wait_for("started:")
+        good = open(self.conf).read()
+        open(self.conf, "w").write(good.replace('send_time = "09:00"', 'send_time = "9am"'))
+        d.proc.send_signal(signal.SIGHUP)
+        n = d.wait_for("reload failed")
+        self.assertTrue(any("send_time must be HH:MM" in l for l in d.lines))
+        self.assertIsNone(d.proc.poll())
+        open(self.conf, "w").write(good)
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for("configuration reloaded: 39 actions", after=n)
+        self.assertEqual(d.stop(), 0)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--source", required=True)
+    ARGS, rest = ap.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

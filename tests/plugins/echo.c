@@ -1,0 +1,112 @@
+/* A real test notifier: remembers the notices it is given and completes
+ * each on the next loop iteration. Built with -DECHO_ABI=N to produce a
+ * plugin for another ABI version, which the host must refuse. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tickler/plugin.h>
+
+#ifndef ECHO_ABI
+#define ECHO_ABI TICKLER_ABI_VERSION
+#endif
+
+struct echo {
+    const struct tkl_host *host;
+    uv_timer_t timer;
+    tkl_deliver_done_fn done;
+    void *done_data;
+    bool busy, closed;
+    char last_title[256];
+};
+
+static int echo_init(const struct tkl_host *host, const config_setting_t *conf, void **ret)
+{
+    static const char *const keys[] = {"fail", NULL};
+    if (tkl_config_unknown_member(conf, keys))
+        return -EINVAL;
+    struct echo *e = calloc(1, sizeof(*e));
+    if (!e)
+        return -ENOMEM;
+    e->host = host;
+    *ret = e;
+    return 0;
+}
+
+static int echo_start(void *state)
+{
+    struct echo *e = state;
+    int r = uv_timer_init(e->host->loop, &e->timer);
+    e->timer.data = e;
+    return r;
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct echo *e = t->data;
+    struct tkl_delivery res = {.size = sizeof(res), .status = TKL_DELIVERY_OK, .reply = "echoed"};
+    e->busy = false;
+    e->done(e->done_data, &res);
+}
+
+static int echo_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_fn done,
+                        void *done_data)
+{
+    struct echo *e = state;
+    if (e->busy)
+        return -EBUSY;
+    e->busy = true;
+    e->done = done;
+    e->done_data = done_data;
+    strncpy(e->last_title, n->n_entries ? n->entries[0].title : "", sizeof(e->last_title) - 1);
+    return uv_timer_start(&e->timer, on_timer, 0, 0);
+}
+
+static void echo_stop(void *state)
+{
+    struct echo *e = state;
+    if (e->busy) {
+        struct tkl_delivery res = {.size = sizeof(res), .status = TKL_DELIVERY_TRANSIENT,
+                                   .reply = "shutting down"};
+        e->busy = false;
+        e->done(e->done_data, &res);
+    }
+    if (!e->closed)
+        uv_close((uv_handle_t *)&e->timer, NULL);
+    e->closed = true;
+}
+
+static void echo_destroy(void *state)
+{
+    free(state);
+}
+
+static const struct tkl_plugin descriptor = {
+    .abi_version = ECHO_ABI,
+    .size = sizeof(struct tkl_plugin),
+    .name = "echo",
+    .description = "test notifier",
+    .kind = TKL_PLUGIN_NOTIFIER,
+    .init = echo_init,
+    .start = echo_start,
+    .deliver = echo_deliver,
+    .stop = echo_stop,
+    .destroy = echo_destroy,
+};
+
+/* Offered versions are ignored on purpose: the host must check. */
+__attribute__((visibility("default"))) const struct tkl_plugin *
+tickler_plugin_entry(const uint32_t *host_versions, size_t n_versions)
+{
+    (void)host_versions;
+    (void)n_versions;
+    return &descriptor;
+}
+
+/* For the test: the title of the last notice delivered. */
+__attribute__((visibility("default"))) const char *echo_last_title(void *state);
+const char *echo_last_title(void *state)
+{
+    return ((struct echo *)state)->last_title;
+}

@@ -1,0 +1,112 @@
+/* Tests for daemon/core/config.c: the shipped file is valid; mistakes are
+ * errors naming file and line. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/config.h"
+
+static char path[256];
+
+static void write_conf(const char *text)
+{
+    snprintf(path, sizeof(path), "/tmp/tickler-test-config-%d.conf", (int)getpid());
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static bool diag_at(const struct tkl_diags *d, unsigned line, const char *text)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->items[i].line == line && strstr(d->items[i].message, text) &&
+            d->items[i].severity == TKL_SEV_ERROR)
+            return true;
+    return false;
+}
+
+START_TEST(shipped_config_is_valid)
+{
+    struct tkl_diags d = {0};
+    struct tkl_config *c = NULL;
+    ck_assert_int_eq(tkl_config_load(TICKLER_SOURCE_DIR "/etc/tickler.conf", &c, &d), 0);
+    ck_assert_uint_eq(d.n, 0);
+    ck_assert_uint_eq(c->n_notifiers, 1);
+    ck_assert_ptr_nonnull(tkl_team_find(&c->teams, "pce"));
+    ck_assert_int_eq(c->policy.send_minute, 9 * 60);
+    ck_assert_uint_eq(c->policy.ladder.n, 5);
+    tkl_config_free(c);
+    tkl_diags_free(&d);
+}
+END_TEST
+
+START_TEST(unknown_key_names_its_line)
+{
+    write_conf("store = { files = [ \"x.csv\" ]; };\n"
+               "schedule = {\n"
+               "  send_tme = \"09:00\";\n"
+               "};\n");
+    struct tkl_diags d = {0};
+    struct tkl_config *c = NULL;
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), -EINVAL);
+    ck_assert_ptr_null(c);
+    ck_assert(diag_at(&d, 3, "unknown key \"send_tme\""));
+    ck_assert_str_eq(d.items[0].file, path);
+    tkl_diags_free(&d);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(syntax_error_names_its_line)
+{
+    write_conf("store = { files = [ \"x.csv\" ]; };\n\nschedule = { send_time = 09:00; };\n");
+    struct tkl_diags d = {0};
+    struct tkl_config *c = NULL;
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), -EINVAL);
+    ck_assert(diag_at(&d, 3, "syntax error"));
+    tkl_diags_free(&d);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(bad_values_are_reported)
+{
+    write_conf("store = { files = [ \"x.csv\" ]; };\n"
+               "daemon = { timezone = \"Europe/Atlantis\"; };\n"
+               "schedule = { ladder = [ 7, -1 ]; holidays = { add = [ \"2023-02-30\" ]; }; };\n"
+               "notifiers = ( { name = \"email\"; plugin = \"maildir\"; } );\n"
+               "teams = ( { id = \"hr\"; recipients = { sms = [ \"x\" ]; email = [ \"a@b, c@d\" ]; }; } );\n"
+               "fallback_team = \"nobody\";\n");
+    struct tkl_diags d = {0};
+    struct tkl_config *c = NULL;
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), -EINVAL);
+    ck_assert(diag_at(&d, 2, "unknown time zone"));
+    ck_assert(diag_at(&d, 3, "lead times"));
+    ck_assert(diag_at(&d, 3, "2023-02-30"));
+    ck_assert(diag_at(&d, 5, "\"sms\" is not the name of a configured notifier"));
+    ck_assert(diag_at(&d, 5, "one plain address per string"));
+    ck_assert(diag_at(&d, 6, "fallback_team names no team"));
+    tkl_diags_free(&d);
+    unlink(path);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("load");
+    tcase_add_test(tc, shipped_config_is_valid);
+    tcase_add_test(tc, unknown_key_names_its_line);
+    tcase_add_test(tc, syntax_error_names_its_line);
+    tcase_add_test(tc, bad_values_are_reported);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,187 @@
+/* Tests for daemon/schedule/reminder.c: ladders, shifts, nags, check-ins,
+ * and send instants across the Europe/London clock changes. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/day.h"
+#include "schedule/reminder.h"
+
+#define DAY(y, m, d) tkl_day_from_civil(y, m, d)
+
+static struct tkl_policy p;
+
+static void setup(void)
+{
+    tkl_policy_default(&p);
+    ck_assert_int_eq(tkl_tz_set("Europe/London"), 0);
+}
+
+/* Every reminder of a dated action from `from` onwards, up to max. */
+static size_t all(int32_t deadline, int32_t from, struct tkl_reminder *out, size_t max)
+{
+    size_t n = 0;
+    while (n < max && tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, deadline, from, &out[n]) == 0) {
+        from = out[n].day + 1;
+        n++;
+    }
+    return n;
+}
+
+START_TEST(every_ladder_stage)
+{
+    /* Friday 30 June 2023: 28 -> Fri 2 Jun, 14 -> Fri 16 Jun, 7 -> Fri 23 Jun,
+     * 1 -> Thu 29 Jun, 0 -> Fri 30 Jun, then weekly nags */
+    struct tkl_reminder r[7];
+    ck_assert_uint_eq(all(DAY(2023, 6, 30), DAY(2023, 1, 1), r, 7), 7);
+    ck_assert_int_eq(r[0].day, DAY(2023, 6, 2));
+    ck_assert_str_eq(r[0].key, "lead-28");
+    ck_assert_int_eq(r[1].day, DAY(2023, 6, 16));
+    ck_assert_int_eq(r[2].day, DAY(2023, 6, 23));
+    ck_assert_int_eq(r[3].day, DAY(2023, 6, 29));
+    ck_assert_str_eq(r[3].key, "lead-1");
+    ck_assert_int_eq(r[4].day, DAY(2023, 6, 30));
+    ck_assert_int_eq(r[4].stage, TKL_STAGE_DUE);
+    ck_assert_str_eq(r[4].key, "due");
+    ck_assert_int_eq(r[5].day, DAY(2023, 7, 7));
+    ck_assert_int_eq(r[5].stage, TKL_STAGE_OVERDUE);
+    ck_assert_str_eq(r[5].key, "overdue-1");
+    ck_assert(!r[5].escalate);
+    ck_assert_int_eq(r[6].day, DAY(2023, 7, 14));
+}
+END_TEST
+
+START_TEST(weekend_moves_to_previous_working_day_once)
+{
+    /* Sunday 30 April 2023: due -> Fri 28 Apr; 1 day before is Saturday ->
+     * also Fri 28 Apr, so only one reminder that day, the "due" one */
+    struct tkl_reminder r[6];
+    size_t n = all(DAY(2023, 4, 30), DAY(2023, 4, 20), r, 6);
+    ck_assert_uint_ge(n, 3);
+    ck_assert_int_eq(r[0].day, DAY(2023, 4, 21)); /* 7 days before: Sun 23 -> Fri 21 */
+    ck_assert_int_eq(r[1].day, DAY(2023, 4, 28));
+    ck_assert_str_eq(r[1].key, "due");
+    ck_assert_int_gt(r[2].day, DAY(2023, 4, 28));
+    for (size_t i = 1; i < n; i++)
+        ck_assert_int_gt(r[i].day, r[i - 1].day);
+}
+END_TEST
+
+START_TEST(deadline_on_easter_monday)
+{
+    /* Easter Monday 1 April 2024: due moves back over Easter Monday, the
+     * weekend and Good Friday to Thursday 28 March */
+    struct tkl_reminder r;
+    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2024, 4, 1),
+                                       DAY(2024, 3, 28), &r), 0);
+    ck_assert_int_eq(r.day, DAY(2024, 3, 28));
+    ck_assert_str_eq(r.key, "due");
+}
+END_TEST
+
+START_TEST(boxing_day_on_sunday)
+{
+    /* 26 December 2027 is a Sunday; 27 and 28 are substitute days. A nag
+     * due on Tuesday 28 December moves to Friday 24 December. */
+    struct tkl_reminder r;
+    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2027, 12, 26),
+                                       DAY(2027, 12, 20), &r), 0);
+    ck_assert_int_eq(r.day, DAY(2027, 12, 24));
+    ck_assert_str_eq(r.key, "due");
+    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2027, 12, 21),
+                                       DAY(2027, 12, 22), &r), 0);
+    ck_assert_int_eq(r.day, DAY(2027, 12, 24)); /* nag 1 due Tue 28 */
+    ck_assert_str_eq(r.key, "overdue-1");
+}
+END_TEST
+
+START_TEST(deadline_already_past)
+{
+    /* loaded on 1 March 2023 with a deadline of 31 Dec 2022: the next
+     * reminder is the next weekly nag, escalated after 4 weeks */
+    struct tkl_reminder r;
+    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2022, 12, 31),
+                                       DAY(2023, 3, 1), &r), 0);
+    ck_assert_int_eq(r.stage, TKL_STAGE_OVERDUE);
+    ck_assert_int_eq(r.day, DAY(2023, 3, 3)); /* 31 Dec + 63 = Sat 4 Mar -> Fri 3 */
+    ck_assert_str_eq(r.key, "overdue-9");
+    ck_assert(r.escalate);
+    p.overdue_every_days = 0;
+    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2022, 12, 31),
+                                       DAY(2023, 3, 1), &r), -ENOENT);
+}
+END_TEST
+
+START_TEST(checkins_for_ongoing)
+{
+    /* first working day of January, April, July, October */
+    struct tkl_reminder r;
+    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_ONGOING, TKL_NO_DAY,
+                                       DAY(2023, 11, 1), &r), 0);
+    ck_assert_int_eq(r.day, DAY(2024, 1, 2)); /* 1 Jan is a holiday */
+    ck_assert_str_eq(r.key, "checkin-2024-01");
+    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_UNDATED, TKL_NO_DAY,
+                                       DAY(2024, 1, 3), &r), 0);
+    ck_assert_int_eq(r.day, DAY(2024, 4, 2)); /* 1 Apr 2024 is Easter Monday */
+    p.checkin_months = 0;
+    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_ONGOING, TKL_NO_DAY,
+                                       DAY(2024, 1, 3), &r), -ENOENT);
+}
+END_TEST
+
+START_TEST(review_uses_its_own_ladder)
+{
+    p.review = (struct tkl_ladder){.lead = {14, 0}, .n = 2};
+    struct tkl_reminder r;
+    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_REVIEW, DAY(2023, 1, 31),
+                                       DAY(2023, 1, 1), &r), 0);
+    ck_assert_int_eq(r.day, DAY(2023, 1, 17));
+    ck_assert_str_eq(r.key, "lead-14");
+}
+END_TEST
+
+START_TEST(send_time_across_clock_changes)
+{
+    /* 09:00 Europe/London is 09:00 UTC in winter and 08:00 UTC in summer,
+     * including on the days the clocks change */
+    ck_assert_int_eq(tkl_local_instant(DAY(2024, 3, 30), 9 * 60),
+                     (int64_t)DAY(2024, 3, 30) * 86400 + 9 * 3600);
+    ck_assert_int_eq(tkl_local_instant(DAY(2024, 3, 31), 9 * 60),
+                     (int64_t)DAY(2024, 3, 31) * 86400 + 8 * 3600);
+    ck_assert_int_eq(tkl_local_instant(DAY(2024, 10, 27), 9 * 60),
+                     (int64_t)DAY(2024, 10, 27) * 86400 + 9 * 3600);
+    ck_assert_int_eq(tkl_local_instant(DAY(2024, 10, 26), 9 * 60),
+                     (int64_t)DAY(2024, 10, 26) * 86400 + 8 * 3600);
+    /* 01:30 on 27 Oct 2024 happens twice: the first (BST) is used */
+    ck_assert_int_eq(tkl_local_instant(DAY(2024, 10, 27), 90),
+                     (int64_t)DAY(2024, 10, 27) * 86400 + 30 * 60);
+    /* 01:30 on 31 Mar 2024 does not exist: an hour later is used */
+    ck_assert_int_eq(tkl_local_instant(DAY(2024, 3, 31), 90),
+                     (int64_t)DAY(2024, 3, 31) * 86400 + 90 * 60);
+    char buf[32];
+    ck_assert_str_eq(tkl_format_instant(tkl_local_instant(DAY(2024, 7, 1), 540), buf),
+                     "2024-07-01T09:00:00+01:00");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("reminder");
+    TCase *tc = tcase_create("policy");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, every_ladder_stage);
+    tcase_add_test(tc, weekend_moves_to_previous_working_day_once);
+    tcase_add_test(tc, deadline_on_easter_monday);
+    tcase_add_test(tc, boxing_day_on_sunday);
+    tcase_add_test(tc, deadline_already_past);
+    tcase_add_test(tc, checkins_for_ongoing);
+    tcase_add_test(tc, review_uses_its_own_ladder);
+    tcase_add_test(tc, send_time_across_clock_changes);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
