@@ -289,7 +289,7 @@ static void body(struct out *o, const struct tkl_notice *n)
 static int write_message(struct maildir *m, const struct tkl_notice *n, char *reply, size_t size)
 {
     struct out o = {0};
-    char date[64], subject[512], msgid[128], name[256], tmp[4096], dst[4096];
+    char date[64], subject[512], msgid[320], name[256], tmp[4096], dst[4096];
     time_t now = (time_t)m->host->now(m->host);
     struct tm tm;
     localtime_r(&now, &tm);
