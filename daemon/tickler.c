@@ -155,7 +155,11 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
         char day[11] = "-";
         if (a->deadline.day != TKL_NO_DAY)
             tkl_day_format(a->deadline.day, day);
-        char *title = strndup(a->title, 70);
+        /* at most 70 bytes, cut at a character boundary */
+        size_t cut = strlen(a->title) > 70 ? 70 : strlen(a->title);
+        while (cut > 0 && ((unsigned char)a->title[cut] & 0xc0) == 0x80)
+            cut--;
+        char *title = strndup(a->title, cut);
         if (title)
             for (char *p = title; *p; p++)
                 if (*p == '\n')

@@ -320,9 +320,12 @@ static void deliver_due(struct daemon *d)
     if (d->opt.oneshot && d->n_in_flight == 0) {
         if (next != INT64_MAX && next <= now)
             return; /* more due right now: kick_delivery continues */
-        if (next != INT64_MAX)
-            log_notice("--oneshot: %s notices wait for a retry; they stay in the outbox",
-                       "some");
+        int64_t pending = 0, failed = 0, delivered = 0;
+        if (next != INT64_MAX &&
+            tkl_outbox_counts(d->outbox, &pending, &failed, &delivered) == 0)
+            log_notice("--oneshot: %" PRId64 " notices wait for a retry; they stay in the "
+                       "outbox for the next run",
+                       pending);
         log_info("--oneshot: everything due has been handled; stopping");
         uv_kill(getpid(), SIGTERM);
     }

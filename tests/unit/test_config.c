@@ -1,6 +1,8 @@
 /* Tests for daemon/core/config.c: the shipped file is valid; mistakes are
  * errors naming file and line. */
 #include <check.h>
+
+#include "check_run.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,9 +106,5 @@ int main(void)
     tcase_add_test(tc, syntax_error_names_its_line);
     tcase_add_test(tc, bad_values_are_reported);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tkl_check_run(s);
 }

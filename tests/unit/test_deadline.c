@@ -1,5 +1,7 @@
 /* Tests for daemon/store/deadline.c: every deadline form councils write. */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 
 #include "core/day.h"
@@ -118,9 +120,5 @@ int main(void)
     tcase_add_test(tc, ongoing_and_undated);
     tcase_add_test(tc, unreadable_is_kept_undated_with_a_reason);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tkl_check_run(s);
 }

@@ -3,6 +3,8 @@
  * lists, and the dates the same statutory rules give for years not yet
  * published), written out here by hand, not computed. */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 
 #include "core/day.h"
@@ -90,9 +92,5 @@ int main(void)
     tcase_add_test(tc, scotland_differs);
     tcase_add_test(tc, config_adds_and_removes);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tkl_check_run(s);
 }

@@ -3,6 +3,8 @@
  * built for another ABI version, and a file that is no plugin, are refused
  * with the file named. */
 #include <check.h>
+
+#include "check_run.h"
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,9 +98,5 @@ int main(void)
     tcase_add_test(tc, wrong_abi_is_refused_naming_the_file);
     tcase_add_test(tc, missing_and_bogus_files_are_refused);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tkl_check_run(s);
 }

@@ -1,6 +1,8 @@
 /* Tests for daemon/schedule/reminder.c: ladders, shifts, nags, check-ins,
  * and send instants across the Europe/London clock changes. */
 #include <check.h>
+
+#include "check_run.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,9 +181,5 @@ int main(void)
     tcase_add_test(tc, review_uses_its_own_ladder);
     tcase_add_test(tc, send_time_across_clock_changes);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tkl_check_run(s);
 }

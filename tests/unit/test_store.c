@@ -1,5 +1,7 @@
 /* Tests for daemon/store/store.c: CSV as spreadsheets export it. */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,9 +242,5 @@ int main(void)
     tcase_add_test(tc, status_wording_from_the_plans);
     tcase_add_test(tc, sample_plan_loads_every_row);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tkl_check_run(s);
 }

@@ -1,5 +1,7 @@
 /* Tests for daemon/store/team.c: splitting owner cells and matching teams. */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,9 +106,5 @@ int main(void)
     tcase_add_test(tc, split_owner_cells);
     tcase_add_test(tc, comma_separated_teams);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tkl_check_run(s);
 }
