@@ -214,6 +214,33 @@ class Signals(Fixture):
         self.assertEqual(d.stop(), 0)
 
 
+class Idle(Fixture):
+    def switches(self, pid):
+        total = 0
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+        return total
+
+    def test_idle_daemon_with_10000_actions_does_not_wake(self):
+        """Not timed: counts how often the kernel ran the daemon while
+        nothing was due (the next reminder is 23 hours away)."""
+        with open(self.plan, "w", newline="", encoding="utf-8") as f:
+            f.write("Actions,Responsibility,Timeframe\n")
+            for i in range(10000):
+                f.write("Action %d,HR,2030/31\n" % i)
+        d = Daemon(self.conf, self.state, "--now", "2026-01-05T10:00")
+        d.wait_for("started: 10000 actions, 10000 reminders scheduled, next 2031-03-03T09:00")
+        time.sleep(1)
+        before = self.switches(d.proc.pid)
+        time.sleep(5)
+        after = self.switches(d.proc.pid)
+        self.assertEqual(after - before, 0, "the idle daemon was woken %d times" % (after - before))
+        self.assertEqual(d.stop(), 0)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
