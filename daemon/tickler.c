@@ -156,7 +156,9 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
         if (a->deadline.day != TKL_NO_DAY)
             tkl_day_format(a->deadline.day, day);
         /* at most 70 bytes, cut at a character boundary */
-        size_t cut = strlen(a->title) > 70 ? 70 : strlen(a->title);
+        size_t cut = strlen(a->title);
+        if (cut > 70)
+            cut = 70;
         while (cut > 0 && ((unsigned char)a->title[cut] & 0xc0) == 0x80)
             cut--;
         char *title = strndup(a->title, cut);

@@ -461,6 +461,15 @@ static void on_store_changed(void *data)
     arm_scheduler(d);
 }
 
+/* Watches the configured store files; on failure the daemon runs on and
+ * reads edits on SIGHUP only. */
+static void start_watch(struct daemon *d)
+{
+    if (tkl_watch_start(&d->loop, &d->cfg->store, d->cfg->debounce_ms, on_store_changed, d,
+                        &d->watch) < 0)
+        log_warning("cannot watch the store files; edits are read on SIGHUP only");
+}
+
 /* ---- plugin retirement ----------------------------------------------- */
 
 static void on_retire(uv_timer_t *t)
@@ -593,8 +602,7 @@ static void reload_config(struct daemon *d)
         tkl_log_set_level(c->log_level);
     if (start_notifiers(d) < 0)
         log_error("a notifier failed to start after the reload; its notices wait in the outbox");
-    if (tkl_watch_start(&d->loop, &c->store, c->debounce_ms, on_store_changed, d, &d->watch) < 0)
-        log_warning("cannot watch the store files; edits are read on SIGHUP only");
+    start_watch(d);
     log_notice("configuration reloaded: %zu actions, %zu notifiers", store->n, nn);
     arm_scheduler(d);
     kick_delivery(d);
@@ -828,9 +836,7 @@ static int daemon_run(struct daemon *d, const char *now_arg)
                    "sent now",
                    pending);
     if (!d->stopping) {
-        if (tkl_watch_start(&d->loop, &d->cfg->store, d->cfg->debounce_ms, on_store_changed, d,
-                            &d->watch) < 0)
-            log_warning("cannot watch the store files; edits are read on SIGHUP only");
+        start_watch(d);
         char buf[32];
         int64_t next = tkl_scheduler_next_at(&d->sched);
         log_notice("ticklerd %s started: %zu actions, %zu reminders scheduled, next %s",

@@ -135,11 +135,11 @@ static int fy_end_year(const struct tok *t, int n)
         second = first / 100 * 100 + (int)t[2].value;
         if (second <= first) /* 2099/00 */
             second += 100;
-    }
-    else if (t[2].len == 4)
+    } else if (t[2].len == 4) {
         second = (int)t[2].value;
-    else
+    } else {
         return 0;
+    }
     if (second != first + 1)
         return 0;
     return second;

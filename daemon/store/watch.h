@@ -10,8 +10,6 @@
 
 #include "store.h"
 
-struct tkl_watch_dir;
-
 struct tkl_watch;
 
 /*
