@@ -358,6 +358,21 @@ static int parse_hhmm(const char *s, int *ret)
     return 0;
 }
 
+/* Reads the rule keys present in g (a schedule or a team) over *rules. */
+static int get_rules(struct ctx *x, const config_setting_t *g, struct tkl_rules *rules)
+{
+    const config_setting_t *l;
+    int r = 0;
+    if ((l = config_setting_get_member(g, "ladder")) && get_ladder(x, l, &rules->ladder) < 0)
+        r = -EINVAL;
+    if ((l = config_setting_get_member(g, "review_ladder")) && get_ladder(x, l, &rules->review) < 0)
+        r = -EINVAL;
+    if (get_int(x, g, "overdue_every_days", 0, 365, &rules->overdue_every_days) < 0 ||
+        get_int(x, g, "escalate_after_weeks", 0, 520, &rules->escalate_after_weeks) < 0)
+        r = -EINVAL;
+    return r;
+}
+
 static int load_schedule(struct ctx *x, const config_setting_t *g)
 {
     static const char *const keys[] = {"send_time",      "ladder",
@@ -380,17 +395,12 @@ static int load_schedule(struct ctx *x, const config_setting_t *g)
         r = -EINVAL;
     }
     const config_setting_t *l;
-    if ((l = config_setting_get_member(g, "ladder")) && get_ladder(x, l, &p->ladder) < 0)
+    bool review_set = config_setting_get_member(g, "review_ladder") != NULL;
+    if (get_rules(x, g, &p->rules) < 0)
         r = -EINVAL;
-    if ((l = config_setting_get_member(g, "review_ladder"))) {
-        if (get_ladder(x, l, &p->review) < 0)
-            r = -EINVAL;
-    } else {
-        p->review = p->ladder;
-    }
-    if (get_int(x, g, "overdue_every_days", 0, 365, &p->overdue_every_days) < 0 ||
-        get_int(x, g, "escalate_after_weeks", 0, 520, &p->escalate_after_weeks) < 0 ||
-        get_int(x, g, "catch_up_days", 0, 365, &p->catch_up_days) < 0)
+    if (!review_set)
+        p->rules.review = p->rules.ladder;
+    if (get_int(x, g, "catch_up_days", 0, 365, &p->catch_up_days) < 0)
         r = -EINVAL;
     if (get_string(x, g, "escalate_to", &s) > 0 && !(c->escalate_to = strdup(s)))
         return -ENOMEM;
@@ -461,8 +471,11 @@ static bool valid_recipient(const char *s)
 
 static int load_teams(struct ctx *x, const config_setting_t *list)
 {
-    static const char *const keys[] = {"id",     "name",        "aliases", "recipients",
-                                       "ladder", "escalate_to", NULL};
+    static const char *const keys[] = {"id",          "name",
+                                       "aliases",     "recipients",
+                                       "ladder",      "review_ladder",
+                                       "overdue_every_days", "escalate_after_weeks",
+                                       "escalate_to", NULL};
     struct tkl_config *c = x->c;
     int r = 0;
     if (!list)
@@ -473,8 +486,8 @@ static int load_teams(struct ctx *x, const config_setting_t *list)
     }
     size_t n = (size_t)config_setting_length(list);
     c->teams.teams = calloc(n + 1, sizeof(struct tkl_team));
-    c->team_ladders = calloc(n + 1, sizeof(struct tkl_ladder));
-    if (!c->teams.teams || !c->team_ladders)
+    c->team_rules = calloc(n + 1, sizeof(struct tkl_rules));
+    if (!c->teams.teams || !c->team_rules)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
@@ -577,8 +590,8 @@ static int load_teams(struct ctx *x, const config_setting_t *list)
                 }
             }
         }
-        const config_setting_t *ld = config_setting_get_member(g, "ladder");
-        if (ld && get_ladder(x, ld, &c->team_ladders[c->teams.n - 1]) < 0)
+        c->team_rules[c->teams.n - 1] = c->policy.rules;
+        if (get_rules(x, g, &c->team_rules[c->teams.n - 1]) < 0)
             r = -EINVAL;
         if (get_string(x, g, "escalate_to", &s) > 0 && !(t->escalate_to = strdup(s)))
             return -ENOMEM;
@@ -743,11 +756,11 @@ fail:
     return r;
 }
 
-const struct tkl_ladder *tkl_config_team_ladder(const struct tkl_config *c, size_t team)
+const struct tkl_rules *tkl_config_team_rules(const struct tkl_config *c, size_t team)
 {
-    if (team < c->teams.n && c->team_ladders && c->team_ladders[team].n)
-        return &c->team_ladders[team];
-    return NULL;
+    if (team < c->teams.n && c->team_rules)
+        return &c->team_rules[team];
+    return &c->policy.rules;
 }
 
 void tkl_config_free(struct tkl_config *c)
@@ -760,7 +773,7 @@ void tkl_config_free(struct tkl_config *c)
     }
     free(c->notifiers);
     tkl_team_dir_free(&c->teams);
-    free(c->team_ladders);
+    free(c->team_rules);
     tkl_store_opts_free(&c->store);
     tkl_holidays_free(&c->policy.holidays);
     free(c->escalate_to);

@@ -34,7 +34,7 @@ struct tkl_config {
     struct tkl_policy policy;
     char *escalate_to; /* team id, or NULL */
     struct tkl_team_dir teams;
-    struct tkl_ladder *team_ladders; /* per team, n == 0 when not set */
+    struct tkl_rules *team_rules; /* per team: the policy's, with its overrides */
     struct tkl_notifier_conf *notifiers;
     size_t n_notifiers;
 };
@@ -51,7 +51,7 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
 
 void tkl_config_free(struct tkl_config *c);
 
-/* The ladder for team index i (its own, or the policy's for kind). */
-const struct tkl_ladder *tkl_config_team_ladder(const struct tkl_config *c, size_t team);
+/* The reminder rules of team index i. */
+const struct tkl_rules *tkl_config_team_rules(const struct tkl_config *c, size_t team);
 
 #endif

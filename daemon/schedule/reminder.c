@@ -12,11 +12,11 @@ void tkl_policy_default(struct tkl_policy *p)
     static const int lead[] = {28, 14, 7, 1, 0};
     memset(p, 0, sizeof(*p));
     p->send_minute = 9 * 60;
-    p->ladder.n = sizeof(lead) / sizeof(lead[0]);
-    memcpy(p->ladder.lead, lead, sizeof(lead));
-    p->review = p->ladder;
-    p->overdue_every_days = 7;
-    p->escalate_after_weeks = 4;
+    p->rules.ladder.n = sizeof(lead) / sizeof(lead[0]);
+    memcpy(p->rules.ladder.lead, lead, sizeof(lead));
+    p->rules.review = p->rules.ladder;
+    p->rules.overdue_every_days = 7;
+    p->rules.escalate_after_weeks = 4;
     p->checkin_months = 1u << 0 | 1u << 3 | 1u << 6 | 1u << 9;
     p->catch_up_days = 7;
     p->holidays.region = TKL_REGION_ENGLAND_WALES;
@@ -78,22 +78,23 @@ static int next_checkin(const struct tkl_policy *p, int32_t from_day, struct tkl
 
 /* Send day of overdue nag k (k >= 1): the working day on or before
  * deadline + k * every, but always after the deadline. */
-static int32_t nag_day(const struct tkl_policy *p, int32_t deadline, int k)
+static int32_t nag_day(const struct tkl_policy *p, int every, int32_t deadline, int k)
 {
-    int32_t day = tkl_working_day_on_or_before(&p->holidays, deadline + k * p->overdue_every_days);
+    int32_t day = tkl_working_day_on_or_before(&p->holidays, deadline + k * every);
     if (day <= deadline)
         day = tkl_working_day_on_or_after(&p->holidays, deadline + 1);
     return day;
 }
 
-int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_ladder *ladder,
+int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
                       enum tkl_deadline_kind kind, int32_t deadline, int32_t from_day,
                       struct tkl_reminder *ret)
 {
     if (kind == TKL_DEADLINE_ONGOING || kind == TKL_DEADLINE_UNDATED || deadline == TKL_NO_DAY)
         return next_checkin(p, from_day, ret);
-    if (!ladder)
-        ladder = kind == TKL_DEADLINE_REVIEW ? &p->review : &p->ladder;
+    if (!rules)
+        rules = &p->rules;
+    const struct tkl_ladder *ladder = kind == TKL_DEADLINE_REVIEW ? &rules->review : &rules->ladder;
 
     /* ladder stages, earliest first; a stage whose day equals the next
      * stage's day gives way to it */
@@ -118,19 +119,19 @@ int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_ladder *ladde
             snprintf(ret->key, sizeof(ret->key), "after-%d", -lead);
         return 0;
     }
-    if (p->overdue_every_days <= 0)
+    if (rules->overdue_every_days <= 0)
         return -ENOENT;
     /* nags: the first k whose day is on or after from_day; a nag day can
      * move back by at most a few days, so start a step early */
-    int every = p->overdue_every_days;
+    int every = rules->overdue_every_days;
     int k = from_day > deadline ? (int)((from_day - deadline) / every) : 1;
     if (k < 1)
         k = 1;
     if (k > 1)
         k--;
-    int32_t last_before = k > 1 ? nag_day(p, deadline, k - 1) : deadline;
+    int32_t last_before = k > 1 ? nag_day(p, every, deadline, k - 1) : deadline;
     for (;; k++) {
-        int32_t day = nag_day(p, deadline, k);
+        int32_t day = nag_day(p, every, deadline, k);
         if (day <= last_before) /* two nags on one day: skip the repeat */
             continue;
         last_before = day;
@@ -140,8 +141,8 @@ int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_ladder *ladde
             .day = day,
             .stage = TKL_STAGE_OVERDUE,
             .n = k,
-            .escalate = p->escalate_after_weeks > 0 &&
-                        (int64_t)k * every >= (int64_t)p->escalate_after_weeks * 7,
+            .escalate = rules->escalate_after_weeks > 0 &&
+                        (int64_t)k * every >= (int64_t)rules->escalate_after_weeks * 7,
         };
         snprintf(ret->key, sizeof(ret->key), "overdue-%d", k);
         return 0;

@@ -24,12 +24,17 @@ struct tkl_ladder {
     size_t n;
 };
 
-struct tkl_policy {
-    int send_minute;            /* minutes after local midnight */
+/* The rules a team may override; the policy holds the defaults. */
+struct tkl_rules {
     struct tkl_ladder ladder;   /* for dated actions */
     struct tkl_ladder review;   /* for review dates */
     int overdue_every_days;     /* 0: no overdue nags */
     int escalate_after_weeks;   /* 0: never escalate */
+};
+
+struct tkl_policy {
+    int send_minute;            /* minutes after local midnight */
+    struct tkl_rules rules;     /* defaults for teams without their own */
     unsigned checkin_months;    /* bit m-1 set: check in that month */
     int catch_up_days;          /* late notices older than this go as late */
     struct tkl_holidays holidays;
@@ -52,11 +57,11 @@ void tkl_ladder_normalise(struct tkl_ladder *l);
 
 /*
  * The first reminder of an action with this deadline whose send day is on
- * or after from_day, using ladder (NULL: the policy's ladder for the kind).
+ * or after from_day, under rules (NULL: the policy's own rules).
  * Returns 0 with *ret set, or -ENOENT when there is none (an undated kind
  * with no check-in months, or no stages left and no nags).
  */
-int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_ladder *ladder,
+int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
                       enum tkl_deadline_kind kind, int32_t deadline_day, int32_t from_day,
                       struct tkl_reminder *ret);
 

@@ -62,22 +62,12 @@ static long team_index(const struct tkl_config *c, const char *id)
     return -1;
 }
 
-static const struct tkl_ladder *ladder_for(const struct tkl_config *c, size_t team,
-                                           enum tkl_deadline_kind kind)
-{
-    /* a team's own ladder applies to dated actions; reviews keep theirs */
-    if (kind == TKL_DEADLINE_DATE)
-        return tkl_config_team_ladder(c, team);
-    return NULL;
-}
-
 /* The first reminder on or after from_day, as an entry. */
 static int next_entry(const struct tkl_config *c, const struct tkl_action *a, size_t team,
                       int32_t from_day, struct tkl_sched_entry *ret)
 {
     struct tkl_reminder r;
-    int rc = tkl_next_reminder(&c->policy, ladder_for(c, team, a->deadline.kind),
-                               a->deadline.kind, a->deadline.day, from_day, &r);
+    int rc = tkl_next_reminder(&c->policy, tkl_config_team_rules(c, team), a->deadline.kind, a->deadline.day, from_day, &r);
     if (rc < 0)
         return rc;
     ret->r = r;

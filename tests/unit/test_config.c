@@ -40,7 +40,7 @@ START_TEST(shipped_config_is_valid)
     ck_assert_uint_eq(c->n_notifiers, 1);
     ck_assert_ptr_nonnull(tkl_team_find(&c->teams, "pce"));
     ck_assert_int_eq(c->policy.send_minute, 9 * 60);
-    ck_assert_uint_eq(c->policy.ladder.n, 5);
+    ck_assert_uint_eq(c->policy.rules.ladder.n, 5);
     tkl_config_free(c);
     tkl_diags_free(&d);
 }
@@ -97,6 +97,39 @@ START_TEST(bad_values_are_reported)
 }
 END_TEST
 
+START_TEST(team_rules_override_the_schedule)
+{
+    write_conf("store = { files = [ \"x.csv\" ]; };\n"
+               "schedule = { ladder = [ 14, 0 ]; overdue_every_days = 7; escalate_after_weeks = 4; };\n"
+               "teams = ( { id = \"hr\"; overdue_every_days = 14; },\n"
+               "          { id = \"ict\"; ladder = [ 28, 7 ]; review_ladder = [ 3 ]; escalate_after_weeks = 0; },\n"
+               "          { id = \"housing\"; } );\n");
+    struct tkl_diags d = {0};
+    struct tkl_config *c = NULL;
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
+    const struct tkl_rules *hr = tkl_config_team_rules(c, 0), *ict = tkl_config_team_rules(c, 1),
+                           *housing = tkl_config_team_rules(c, 2);
+    /* hr: its own nag interval, the schedule's ladder and escalation */
+    ck_assert_int_eq(hr->overdue_every_days, 14);
+    ck_assert_int_eq(hr->escalate_after_weeks, 4);
+    ck_assert_uint_eq(hr->ladder.n, 2);
+    ck_assert_int_eq(hr->ladder.lead[0], 14);
+    /* ict: its own ladders and no escalation, the schedule's nags */
+    ck_assert_uint_eq(ict->ladder.n, 2);
+    ck_assert_int_eq(ict->ladder.lead[0], 28);
+    ck_assert_uint_eq(ict->review.n, 1);
+    ck_assert_int_eq(ict->review.lead[0], 3);
+    ck_assert_int_eq(ict->escalate_after_weeks, 0);
+    ck_assert_int_eq(ict->overdue_every_days, 7);
+    /* housing: the schedule's rules, review ladder = ladder */
+    ck_assert_uint_eq(housing->review.n, 2);
+    ck_assert_int_eq(housing->overdue_every_days, 7);
+    tkl_config_free(c);
+    tkl_diags_free(&d);
+    unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -105,6 +138,7 @@ int main(void)
     tcase_add_test(tc, unknown_key_names_its_line);
     tcase_add_test(tc, syntax_error_names_its_line);
     tcase_add_test(tc, bad_values_are_reported);
+    tcase_add_test(tc, team_rules_override_the_schedule);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -109,9 +109,33 @@ START_TEST(deadline_already_past)
     ck_assert_int_eq(r.day, DAY(2023, 3, 3)); /* 31 Dec + 63 = Sat 4 Mar -> Fri 3 */
     ck_assert_str_eq(r.key, "overdue-9");
     ck_assert(r.escalate);
-    p.overdue_every_days = 0;
+    p.rules.overdue_every_days = 0;
     ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2022, 12, 31),
                                        DAY(2023, 3, 1), &r), -ENOENT);
+}
+END_TEST
+
+START_TEST(team_rules_change_nags_and_escalation)
+{
+    /* a team nagged fortnightly, escalating after 2 weeks: deadline Fri
+     * 3 Mar 2023; nags on 17 Mar (escalated already) and 31 Mar */
+    struct tkl_rules rules = p.rules;
+    rules.overdue_every_days = 14;
+    rules.escalate_after_weeks = 2;
+    struct tkl_reminder r;
+    ck_assert_int_eq(tkl_next_reminder(&p, &rules, TKL_DEADLINE_DATE, DAY(2023, 3, 3),
+                                       DAY(2023, 3, 4), &r), 0);
+    ck_assert_int_eq(r.day, DAY(2023, 3, 17));
+    ck_assert_str_eq(r.key, "overdue-1");
+    ck_assert(r.escalate);
+    ck_assert_int_eq(tkl_next_reminder(&p, &rules, TKL_DEADLINE_DATE, DAY(2023, 3, 3),
+                                       r.day + 1, &r), 0);
+    ck_assert_int_eq(r.day, DAY(2023, 3, 31));
+    /* the policy's own rules are untouched: weekly, escalation at 4 weeks */
+    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2023, 3, 3),
+                                       DAY(2023, 3, 4), &r), 0);
+    ck_assert_int_eq(r.day, DAY(2023, 3, 10));
+    ck_assert(!r.escalate);
 }
 END_TEST
 
@@ -134,7 +158,7 @@ END_TEST
 
 START_TEST(review_uses_its_own_ladder)
 {
-    p.review = (struct tkl_ladder){.lead = {14, 0}, .n = 2};
+    p.rules.review = (struct tkl_ladder){.lead = {14, 0}, .n = 2};
     struct tkl_reminder r;
     ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_REVIEW, DAY(2023, 1, 31),
                                        DAY(2023, 1, 1), &r), 0);
@@ -177,6 +201,7 @@ int main(void)
     tcase_add_test(tc, deadline_on_easter_monday);
     tcase_add_test(tc, boxing_day_on_sunday);
     tcase_add_test(tc, deadline_already_past);
+    tcase_add_test(tc, team_rules_change_nags_and_escalation);
     tcase_add_test(tc, checkins_for_ongoing);
     tcase_add_test(tc, review_uses_its_own_ladder);
     tcase_add_test(tc, send_time_across_clock_changes);
