@@ -369,7 +369,8 @@ static size_t run_due(struct daemon *d)
                         due.action->title, due.action->id, d->cfg->teams.teams[due.team].id,
                         due.r.key);
     }
-    tkl_route_sort(&batch);
+    if (tkl_route_sort(&batch) < 0)
+        log_error("out of memory ordering digests; they are sent unordered");
     for (size_t i = 0; i < batch.n; i++) {
         struct tkl_notice n;
         const char *keys[batch.digests[i].n + 1];

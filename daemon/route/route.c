@@ -35,9 +35,10 @@ static struct tkl_digest *digest_for(struct tkl_route_batch *b, const char *chan
 static int digest_add(struct tkl_digest *d, const struct tkl_due *due, int32_t today)
 {
     const struct tkl_action *a = due->action;
-    for (size_t i = 0; i < d->n; i++)
-        if (!strcmp(d->entries[i].item_id, a->id))
-            return 0; /* reached twice through two teams */
+    /* an action reached twice through two teams is usually the last entry;
+     * other repeats are removed by tkl_route_sort() */
+    if (d->n && d->entries[d->n - 1].item_id == a->id)
+        return 0;
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 8;
         struct tkl_notice_entry *e = realloc(d->entries, cap * sizeof(*e));
@@ -109,36 +110,72 @@ static int rank(const struct tkl_notice_entry *e)
     return 2;
 }
 
-static void sort_digest(struct tkl_digest *d)
+struct slot {
+    const struct tkl_notice_entry *e;
+    size_t i; /* position when added */
+};
+
+static int by_item(const void *a, const void *b)
 {
-    /* insertion sort keeps entries and their stage keys together; digests
-     * hold tens of entries, not thousands */
-    for (size_t i = 1; i < d->n; i++) {
-        struct tkl_notice_entry e = d->entries[i];
-        char key[32];
-        memcpy(key, d->stage_keys[i], sizeof(key));
-        size_t j = i;
-        while (j > 0) {
-            const struct tkl_notice_entry *p = &d->entries[j - 1];
-            int rp = rank(p), re = rank(&e);
-            bool after = rp > re || (rp == re && rp < 2 && p->deadline_day > e.deadline_day) ||
-                         (rp == re && p->deadline_day == e.deadline_day &&
-                          strcmp(p->item_id, e.item_id) > 0);
-            if (!after)
-                break;
-            d->entries[j] = d->entries[j - 1];
-            memcpy(d->stage_keys[j], d->stage_keys[j - 1], sizeof(key));
-            j--;
-        }
-        d->entries[j] = e;
-        memcpy(d->stage_keys[j], key, sizeof(key));
-    }
+    const struct slot *x = a, *y = b;
+    int c = strcmp(x->e->item_id, y->e->item_id);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-void tkl_route_sort(struct tkl_route_batch *b)
+static int by_urgency(const void *a, const void *b)
+{
+    const struct tkl_notice_entry *x = ((const struct slot *)a)->e, *y = ((const struct slot *)b)->e;
+    int rx = rank(x), ry = rank(y);
+    if (rx != ry)
+        return rx - ry;
+    if (rx < 2 && x->deadline_day != y->deadline_day)
+        return (x->deadline_day > y->deadline_day) - (x->deadline_day < y->deadline_day);
+    return strcmp(x->item_id, y->item_id);
+}
+
+/* Drops repeated actions (keeping the first added) and orders the rest.
+ * Returns 0 or -ENOMEM (then d is unchanged). */
+static int sort_digest(struct tkl_digest *d)
+{
+    if (d->n < 2)
+        return 0;
+    struct slot *v = malloc(d->n * sizeof(*v));
+    struct tkl_notice_entry *e = malloc(d->n * sizeof(*e));
+    char(*k)[32] = malloc(d->n * sizeof(*k));
+    if (!v || !e || !k) {
+        free(v);
+        free(e);
+        free(k);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < d->n; i++)
+        v[i] = (struct slot){&d->entries[i], i};
+    qsort(v, d->n, sizeof(*v), by_item);
+    size_t n = 0;
+    for (size_t i = 0; i < d->n; i++)
+        if (n == 0 || strcmp(v[n - 1].e->item_id, v[i].e->item_id) != 0)
+            v[n++] = v[i];
+    qsort(v, n, sizeof(*v), by_urgency);
+    for (size_t i = 0; i < n; i++) {
+        e[i] = *v[i].e;
+        memcpy(k[i], d->stage_keys[v[i].i], sizeof(k[i]));
+    }
+    free(v);
+    free(d->entries);
+    free(d->stage_keys);
+    d->entries = e;
+    d->stage_keys = k;
+    d->cap = d->n; /* the size of the new arrays */
+    d->n = n;
+    return 0;
+}
+
+int tkl_route_sort(struct tkl_route_batch *b)
 {
     for (size_t i = 0; i < b->n; i++)
-        sort_digest(&b->digests[i]);
+        if (sort_digest(&b->digests[i]) < 0)
+            return -ENOMEM;
+    return 0;
 }
 
 void tkl_route_notice(const struct tkl_digest *d, struct tkl_notice *ret)

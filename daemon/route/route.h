@@ -40,8 +40,13 @@ struct tkl_route_batch {
 int tkl_route_add(struct tkl_route_batch *b, const struct tkl_config *c, const struct tkl_due *due,
                   int32_t today, size_t *ret_routed);
 
-/* Orders each digest: overdue first, then by deadline, check-ins last. */
-void tkl_route_sort(struct tkl_route_batch *b);
+/*
+ * Finishes each digest: an action that reached one recipient through two
+ * teams is listed once; entries are ordered overdue first, then by
+ * deadline, check-ins last, ties by action id. Returns 0 or -ENOMEM (the
+ * digests are then whole but may be unordered).
+ */
+int tkl_route_sort(struct tkl_route_batch *b);
 
 /* Fills a notice that views digest d (valid while the batch is). */
 void tkl_route_notice(const struct tkl_digest *d, struct tkl_notice *ret);

@@ -1,0 +1,158 @@
+/* Tests for daemon/route/route.c: due reminders become one digest per
+ * (channel, recipient), ordered overdue first, each action once, with
+ * escalations reaching the escalation team. */
+#include <check.h>
+
+#include "check_run.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/day.h"
+#include "route/route.h"
+#include "schedule/scheduler.h"
+
+static struct tkl_config *cfg;
+static struct tkl_diags diags;
+static struct tkl_store *st;
+
+static void setup(void)
+{
+    memset(&diags, 0, sizeof(diags));
+    ck_assert_int_eq(tkl_config_load(TICKLER_SOURCE_DIR "/etc/tickler.conf", &cfg, &diags), 0);
+    static const char csv[] =
+        "Ref,Actions,Responsibility,Timeframe,Status\n"
+        "A,Late one,HR,31/01/2023,\n"              /* overdue on 1 March */
+        "B,Due soon,HR/Housing,31/03/2023,\n"      /* 28 days before: 1 March */
+        "C,Ongoing one,HR,Ongoing,\n"              /* no reminder on 1 March */
+        "D,Very late,Housing,30/11/2022,\n"        /* overdue 13 weeks: escalated */
+        "E,Twice,HR/Human Resources,31/03/2023,\n"; /* one team named twice */
+    ck_assert_int_eq(
+        tkl_store_load_buffer(&cfg->store, &cfg->teams, "plan.csv", csv, strlen(csv), &st, &diags),
+        0);
+}
+
+static void teardown(void)
+{
+    tkl_store_free(st);
+    tkl_config_free(cfg);
+    tkl_diags_free(&diags);
+}
+
+static size_t team_index(const char *id)
+{
+    for (size_t i = 0; i < cfg->teams.n; i++)
+        if (!strcmp(cfg->teams.teams[i].id, id))
+            return i;
+    ck_abort_msg("no team %s", id);
+    return 0;
+}
+
+static struct tkl_due due(const char *action, const char *team, enum tkl_stage stage, bool esc)
+{
+    const struct tkl_action *a = tkl_store_find(st, action);
+    ck_assert_ptr_nonnull(a);
+    struct tkl_due d = {.action = a, .team = team_index(team), .at = 1000};
+    d.r.stage = stage;
+    d.r.escalate = esc;
+    d.r.day = tkl_day_from_civil(2023, 3, 1);
+    strcpy(d.r.key, stage == TKL_STAGE_OVERDUE ? "overdue-1" : "lead-28");
+    return d;
+}
+
+static const struct tkl_digest *digest_to(const struct tkl_route_batch *b, const char *recipient)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (!strcmp(b->digests[i].recipient, recipient))
+            return &b->digests[i];
+    return NULL;
+}
+
+START_TEST(one_digest_per_recipient_overdue_first)
+{
+    struct tkl_route_batch b = {0};
+    int32_t today = tkl_day_from_civil(2023, 3, 1);
+    struct tkl_due v[] = {
+        due("B", "hr", TKL_STAGE_LEAD, false),
+        due("B", "housing", TKL_STAGE_LEAD, false),
+        due("A", "hr", TKL_STAGE_OVERDUE, false),
+        due("E", "hr", TKL_STAGE_LEAD, false),
+        due("D", "housing", TKL_STAGE_OVERDUE, true),
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        size_t routed = 0;
+        ck_assert_int_eq(tkl_route_add(&b, cfg, &v[i], today, &routed), 0);
+        ck_assert_uint_ge(routed, 1);
+    }
+    ck_assert_int_eq(tkl_route_sort(&b), 0);
+    ck_assert_uint_eq(b.n, 3); /* hr, housing, and the escalation team */
+
+    const struct tkl_digest *hr = digest_to(&b, "hr@maidstone.example");
+    ck_assert_ptr_nonnull(hr);
+    ck_assert_uint_eq(hr->n, 3);
+    ck_assert_str_eq(hr->entries[0].item_id, "A"); /* overdue first */
+    ck_assert_int_eq(hr->entries[0].days_left, tkl_day_from_civil(2023, 1, 31) - today);
+    ck_assert_str_eq(hr->entries[1].item_id, "B"); /* then by deadline, then id */
+    ck_assert_str_eq(hr->entries[2].item_id, "E");
+    ck_assert_str_eq(hr->stage_keys[0], "overdue-1");
+    ck_assert_str_eq(hr->stage_keys[1], "lead-28");
+
+    const struct tkl_digest *housing = digest_to(&b, "housing@maidstone.example");
+    ck_assert_ptr_nonnull(housing);
+    ck_assert_uint_eq(housing->n, 2);
+    ck_assert_str_eq(housing->entries[0].item_id, "D");
+    ck_assert_str_eq(housing->entries[1].item_id, "B");
+
+    /* the escalated nag also reaches schedule.escalate_to */
+    const struct tkl_digest *edi = digest_to(&b, "edi.officers@maidstone.example");
+    ck_assert_ptr_nonnull(edi);
+    ck_assert_uint_eq(edi->n, 1);
+    ck_assert_str_eq(edi->entries[0].item_id, "D");
+
+    struct tkl_notice n;
+    tkl_route_notice(hr, &n);
+    ck_assert_str_eq(n.channel, "email");
+    ck_assert_str_eq(n.team_id, "hr");
+    ck_assert_ptr_null(n.thread_key); /* a digest of several: no thread */
+    tkl_route_notice(edi, &n);
+    ck_assert_str_eq(n.thread_key, "D");
+    tkl_route_batch_free(&b);
+}
+END_TEST
+
+START_TEST(an_action_reached_twice_is_listed_once)
+{
+    /* the same action reaches one recipient through two teams that share
+     * it, with other actions routed in between */
+    free(cfg->teams.teams[team_index("housing")].recipients[0].address);
+    cfg->teams.teams[team_index("housing")].recipients[0].address = strdup("hr@maidstone.example");
+    struct tkl_route_batch b = {0};
+    int32_t today = tkl_day_from_civil(2023, 3, 1);
+    struct tkl_due v[] = {
+        due("B", "hr", TKL_STAGE_LEAD, false),
+        due("A", "hr", TKL_STAGE_OVERDUE, false),
+        due("B", "housing", TKL_STAGE_LEAD, false),
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        size_t routed = 0;
+        ck_assert_int_eq(tkl_route_add(&b, cfg, &v[i], today, &routed), 0);
+    }
+    ck_assert_int_eq(tkl_route_sort(&b), 0);
+    ck_assert_uint_eq(b.n, 1);
+    ck_assert_uint_eq(b.digests[0].n, 2);
+    ck_assert_str_eq(b.digests[0].entries[0].item_id, "A");
+    ck_assert_str_eq(b.digests[0].entries[1].item_id, "B");
+    tkl_route_batch_free(&b);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("route");
+    TCase *tc = tcase_create("digests");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, one_digest_per_recipient_overdue_first);
+    tcase_add_test(tc, an_action_reached_twice_is_listed_once);
+    suite_add_tcase(s, tc);
+    return tkl_check_run(s);
+}
