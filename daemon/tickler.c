@@ -7,8 +7,10 @@
  *   tickler [-c FILE] holidays [--year YYYY]
  *   tickler [-c FILE] [--state-dir DIR] status
  *   tickler [-c FILE] [--state-dir DIR] outbox [--failed] [--json]
+ *   tickler [-c FILE] [--state-dir DIR] retry ID...|--failed
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -57,7 +60,8 @@ static void usage(FILE *out)
             "                               the reminders that would be sent\n"
             "  holidays [--year YYYY]       the non-working days in use\n"
             "  status                       the outbox in numbers\n"
-            "  outbox [--failed] [--json]   notices in the outbox\n\n"
+            "  outbox [--failed] [--json]   notices in the outbox, newest first\n"
+            "  retry ID...|--failed         send failed notices again\n\n"
             "Options:\n"
             "  -c, --config FILE     configuration file (default %s)\n"
             "      --store FILE      read this CSV file instead of store.files\n"
@@ -368,14 +372,26 @@ static int cmd_status(struct cli *c)
     struct tkl_outbox *o = NULL;
     if (open_outbox(c, &o))
         return 1;
-    int64_t pending, failed, delivered, last = 0;
-    int r = tkl_outbox_counts(o, &pending, &failed, &delivered);
+    int64_t now = (int64_t)time(NULL), last = 0;
+    struct tkl_outbox_stats st = {0};
+    int r = tkl_outbox_stats(o, tkl_local_instant(tkl_local_day(now), 0), &st);
     if (r == 0) {
-        char buf[32] = "never";
+        char lastbuf[32] = "never", nextbuf[32] = "none";
         if (tkl_outbox_get_meta(o, "last_run", &last) == 0)
-            tkl_format_instant(last, buf);
-        printf("pending %" PRId64 ", failed %" PRId64 ", delivered %" PRId64 ", last run %s\n",
-               pending, failed, delivered, buf);
+            tkl_format_instant(last, lastbuf);
+        if (st.next_attempt != INT64_MAX)
+            tkl_format_instant(st.next_attempt > now ? st.next_attempt : now, nextbuf);
+        printf("pending:          %" PRId64 "\n"
+               "retrying:         %" PRId64 "\n"
+               "failed:           %" PRId64 "%s\n"
+               "delivered today:  %" PRId64 " (%" PRId64 " in all)\n"
+               "next attempt:     %s\n"
+               "last run:         %s\n",
+               st.pending, st.retrying, st.failed,
+               st.failed ? "  (tickler outbox --failed; tickler retry --failed)" : "",
+               st.delivered_today, st.delivered, nextbuf, lastbuf);
+    } else {
+        fprintf(stderr, "tickler: cannot read the outbox: %s\n", strerror(-r));
     }
     tkl_outbox_close(o);
     return r < 0;
@@ -397,45 +413,116 @@ static int cmd_outbox(struct cli *c, int argc, char **argv)
     struct tkl_outbox *o = NULL;
     if (open_outbox(c, &o))
         return 1;
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    int r = tkl_outbox_list(o, failed_only, &ids, &n);
+    if (r < 0) {
+        fprintf(stderr, "tickler: cannot read the outbox: %s\n", strerror(-r));
+        tkl_outbox_close(o);
+        return 1;
+    }
     json_t *arr = json ? json_array() : NULL;
     static const char *const states[] = {"pending", "delivered", "failed"};
-    for (uint64_t id = 1;; id++) {
+    for (size_t i = 0; i < n; i++) {
         struct tkl_stored_notice *s = NULL;
-        int r = tkl_outbox_get(o, id, &s);
-        if (r == -ENOENT)
-            break;
+        r = tkl_outbox_get(o, ids[i], &s);
         if (r < 0) {
-            fprintf(stderr, "tickler: cannot read notice %" PRIu64 ": %s\n", id, strerror(-r));
+            fprintf(stderr, "tickler: cannot read notice %" PRIu64 ": %s\n", ids[i], strerror(-r));
             break;
         }
-        if (!failed_only || s->state == TKL_NOTICE_FAILED) {
-            char at[32];
-            tkl_format_instant(s->notice.due_at, at);
-            if (json) {
-                json_t *x = json_object();
-                json_object_set_new(x, "id", json_integer((json_int_t)id));
-                json_object_set_new(x, "state", json_string(states[s->state % 3]));
-                json_object_set_new(x, "channel", json_string(s->notice.channel));
-                json_object_set_new(x, "recipient", json_string(s->notice.recipient));
-                json_object_set_new(x, "due_at", json_string(at));
-                json_object_set_new(x, "attempts", json_integer(s->attempts));
-                json_object_set_new(x, "last_error", jstr(s->last_error));
-                json_t *items = json_array();
-                for (size_t k = 0; k < s->notice.n_entries; k++)
-                    json_array_append_new(items, json_string(s->entries[k].item_id));
-                json_object_set_new(x, "items", items);
-                json_array_append_new(arr, x);
-            } else {
-                printf("%5" PRIu64 " %-9s %s %s:%s  %zu action(s), %d attempt(s)%s%s\n", id,
-                       states[s->state % 3], at, s->notice.channel, s->notice.recipient,
-                       s->notice.n_entries, s->attempts, s->last_error ? "  " : "",
-                       s->last_error ? s->last_error : "");
-            }
+        char at[32];
+        tkl_format_instant(s->notice.due_at, at);
+        const char *state = s->state == TKL_NOTICE_PENDING && s->attempts ? "retrying"
+                                                                          : states[s->state % 3];
+        if (json) {
+            json_t *x = json_object();
+            json_object_set_new(x, "id", json_integer((json_int_t)ids[i]));
+            json_object_set_new(x, "state", json_string(state));
+            json_object_set_new(x, "channel", json_string(s->notice.channel));
+            json_object_set_new(x, "recipient", json_string(s->notice.recipient));
+            json_object_set_new(x, "team", jstr(s->notice.team_id));
+            json_object_set_new(x, "due_at", json_string(at));
+            json_object_set_new(x, "attempts", json_integer(s->attempts));
+            json_object_set_new(x, "last_error", jstr(s->last_error));
+            json_t *items = json_array();
+            for (size_t k = 0; k < s->notice.n_entries; k++)
+                json_array_append_new(items, json_string(s->entries[k].item_id));
+            json_object_set_new(x, "items", items);
+            json_array_append_new(arr, x);
+        } else {
+            printf("%5" PRIu64 " %-9s %s %s:%s  %zu action(s), %d attempt(s)%s%s\n", ids[i],
+                   state, at, s->notice.channel, s->notice.recipient, s->notice.n_entries,
+                   s->attempts, s->last_error ? "  " : "", s->last_error ? s->last_error : "");
         }
         tkl_stored_notice_free(s);
     }
+    free(ids);
     tkl_outbox_close(o);
-    return json ? json_print(arr) : 0;
+    return json ? json_print(arr) : r < 0;
+}
+
+/* Touches the wake-up file a running ticklerd watches. */
+static void wake_daemon(const char *state_dir)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/wakeup", state_dir) < 0)
+        return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+    free(path);
+}
+
+static int cmd_retry(struct cli *c, int argc, char **argv)
+{
+    bool all = false;
+    uint64_t ids[256];
+    size_t n = 0;
+    for (int i = 1; i < argc; i++) {
+        char *end;
+        if (!strcmp(argv[i], "--failed")) {
+            all = true;
+            continue;
+        }
+        errno = 0;
+        unsigned long long v = strtoull(argv[i], &end, 10);
+        if (errno || *end || !v || n == sizeof(ids) / sizeof(ids[0])) {
+            fprintf(stderr, "tickler retry: \"%s\" is not a notice id (see tickler outbox)\n",
+                    argv[i]);
+            return 2;
+        }
+        ids[n++] = (uint64_t)v;
+    }
+    if (all == (n > 0)) {
+        fprintf(stderr, "Usage: tickler retry ID... | --failed\n");
+        return 2;
+    }
+    struct tkl_outbox *o = NULL;
+    if (open_outbox(c, &o))
+        return 1;
+    int64_t now = (int64_t)time(NULL), total = 0, k = 0;
+    int r = 0, bad = 0;
+    if (all) {
+        r = tkl_outbox_requeue(o, 0, now, &total);
+    } else {
+        for (size_t i = 0; r == 0 && i < n; i++) {
+            r = tkl_outbox_requeue(o, ids[i], now, &k);
+            if (r == 0 && k == 0) {
+                fprintf(stderr, "tickler retry: notice %" PRIu64 " is not a failed notice\n",
+                        ids[i]);
+                bad = 1;
+            }
+            total += k;
+        }
+    }
+    tkl_outbox_close(o);
+    if (r < 0) {
+        fprintf(stderr, "tickler retry: cannot update the outbox: %s\n", strerror(-r));
+        return 1;
+    }
+    wake_daemon(c->state_dir ? c->state_dir : c->cfg->state_dir);
+    printf("%" PRId64 " notice%s queued again\n", total, total == 1 ? "" : "s");
+    return bad;
 }
 
 int main(int argc, char **argv)
@@ -490,6 +577,8 @@ int main(int argc, char **argv)
         r = cmd_status(&c);
     else if (!strcmp(cmd, "outbox"))
         r = cmd_outbox(&c, sub_argc, sub_argv);
+    else if (!strcmp(cmd, "retry"))
+        r = cmd_retry(&c, sub_argc, sub_argv);
     else {
         fprintf(stderr, "tickler: unknown command \"%s\"\n", cmd);
         usage(stderr);

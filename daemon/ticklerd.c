@@ -16,18 +16,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <uv.h>
 
 #include "core/config.h"
 #include "core/day.h"
 #include "core/diag.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "outbox/outbox.h"
 #include "plugin/loader.h"
 #include "route/route.h"
 #include "schedule/scheduler.h"
 #include "store/store.h"
 #include "store/watch.h"
+#include "transfer/transfer.h"
 
 #ifndef TICKLER_VERSION
 #define TICKLER_VERSION "0"
@@ -37,8 +40,7 @@
 #endif
 
 #define DELIVER_BATCH 64
-#define MAX_IN_FLIGHT_PER_NOTIFIER 4
-#define RETRY_MAX_AGE (2 * 86400)
+#define WAKEUP_FILE "wakeup" /* in the state directory; see tickler retry */
 
 struct options {
     const char *config;
@@ -69,6 +71,9 @@ struct daemon {
     uv_loop_t loop;
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t sched_timer, deliver_timer, retire_timer;
+    uv_fs_event_t wakeup; /* the state directory, for tickler retry */
+    bool wakeup_active;
+    struct tkl_transfers *transfers;
     struct options opt;
     int64_t clock_offset;
     struct tkl_config *cfg;
@@ -114,6 +119,26 @@ static void host_items_changed(const struct tkl_host *host)
     (void)host;
 }
 
+static int host_transfer_start(const struct tkl_host *host, void *easy,
+                               void (*done)(void *data, int curl_code), void *data)
+{
+    struct daemon *d = host->host_data;
+    if (!d->transfers)
+        return -ENOTCONN;
+    return tkl_transfers_add(d->transfers, easy, done, data);
+}
+
+static void host_transfer_cancel(const struct tkl_host *host, void *easy)
+{
+    struct daemon *d = host->host_data;
+    tkl_transfers_cancel(d->transfers, easy);
+}
+
+static int host_read_secret(const struct tkl_host *host, const char *spec, char **ret)
+{
+    return tkl_secret_read(host->config_dir, spec, ret);
+}
+
 static void fill_host(struct daemon *d, struct tkl_plugin_instance *p, const struct tkl_config *c)
 {
     p->host.loop = &d->loop;
@@ -123,6 +148,9 @@ static void fill_host(struct daemon *d, struct tkl_plugin_instance *p, const str
     p->host.now = host_now;
     p->host.items_changed = host_items_changed;
     p->host.host_data = d;
+    p->host.transfer_start = host_transfer_start;
+    p->host.transfer_cancel = host_transfer_cancel;
+    p->host.read_secret = host_read_secret;
 }
 
 /* Opens and inits every configured notifier. Returns 0 or a negative errno
@@ -193,16 +221,74 @@ static bool is_in_flight(struct daemon *d, uint64_t id)
     return false;
 }
 
-static int64_t backoff(int attempts, int32_t retry_after)
+static int64_t backoff(int first, int attempts, int32_t retry_after)
 {
-    /* 30 s doubling to an hour, with up to 25 % jitter */
-    int64_t base = 30;
+    /* first (30 s) doubling to an hour, with up to 25 % jitter */
+    int64_t base = first;
     for (int i = 1; i < attempts && base < 3600; i++)
         base *= 2;
     if (base > 3600)
         base = 3600;
     base += rand() % (base / 4 + 1);
     return retry_after > base ? retry_after : base;
+}
+
+/*
+ * Tells delivery.report_to that notice s failed for good: one notice per
+ * recipient of that team, through the outbox like any other. A failed
+ * report is not reported again.
+ */
+static void report_failure(struct daemon *d, const struct tkl_stored_notice *s, const char *reply,
+                           int64_t now)
+{
+    const struct tkl_notice *failed = &s->notice;
+    const struct tkl_team *admin =
+        d->cfg->delivery.report_to ? tkl_team_find(&d->cfg->teams, d->cfg->delivery.report_to)
+                                   : NULL;
+    if (!admin)
+        return;
+    for (size_t i = 0; i < failed->n_entries; i++)
+        if (s->entries[i].stage == TKL_STAGE_REPORT)
+            return;
+    char item[48], key[48], title[512];
+    snprintf(item, sizeof(item), "notice-%" PRIu64, failed->id);
+    snprintf(key, sizeof(key), "failure-%" PRIu64, failed->id);
+    snprintf(title, sizeof(title), "A reminder for %s (%zu action%s) could not be delivered to %s by %s",
+             failed->team_name ? failed->team_name : "a team", failed->n_entries,
+             failed->n_entries == 1 ? "" : "s", failed->recipient, failed->channel);
+    struct tkl_notice_entry e = {
+        .size = sizeof(e),
+        .item_id = item,
+        .title = title,
+        .owners = failed->team_name,
+        .status = "failed",
+        .progress = reply,
+        .deadline_day = TKL_NO_DAY,
+        .kind = TKL_DEADLINE_UNDATED,
+        .stage = TKL_STAGE_REPORT,
+    };
+    const char *keys[] = {key};
+    for (size_t i = 0; i < admin->n_recipients; i++) {
+        struct tkl_notice n = {
+            .size = sizeof(n),
+            .channel = admin->recipients[i].channel,
+            .recipient = admin->recipients[i].address,
+            .team_id = admin->id,
+            .team_name = admin->name,
+            .due_at = now,
+            .entries = &e,
+            .n_entries = 1,
+        };
+        uint64_t id = 0;
+        int r = tkl_outbox_put(d->outbox, &n, keys, now, &id);
+        if (r < 0)
+            log_error("cannot queue the failure report: %s; notice=%" PRIu64, strerror(-r),
+                      failed->id);
+        else if (id)
+            log_info("queued failure report; notice=%" PRIu64 " failed=%" PRIu64
+                     " channel=%s team=%s recipient=%s",
+                     id, failed->id, n.channel, admin->id, n.recipient);
+    }
 }
 
 static void on_delivered(void *data, const struct tkl_delivery *res)
@@ -223,9 +309,10 @@ static void on_delivered(void *data, const struct tkl_delivery *res)
     if (x->n)
         x->n->in_flight--;
 
+    int64_t max_age = (int64_t)d->cfg->delivery.max_age_hours * 3600;
     if (d->stopping && res && res->status == TKL_DELIVERY_TRANSIENT) {
         /* cut short by our own shutdown: stays pending, sent at next start */
-        r = 0;
+        r = tkl_outbox_mark_retry(d->outbox, n->id, now, reply);
         log_notice("delivery interrupted by shutdown; kept in the outbox; notice=%" PRIu64
                    " channel=%s recipient=%s",
                    n->id, n->channel, n->recipient);
@@ -235,17 +322,20 @@ static void on_delivered(void *data, const struct tkl_delivery *res)
                  " channel=%s team=%s recipient=%s",
                  n->n_entries, n->recipient, n->id, n->channel,
                  n->team_id ? n->team_id : "-", n->recipient);
-    } else if (res && res->status == TKL_DELIVERY_TRANSIENT &&
-               now - x->s->created_at < RETRY_MAX_AGE) {
-        int64_t next = now + backoff(x->s->attempts + 1, res->retry_after);
+    } else if (res && res->status == TKL_DELIVERY_TRANSIENT && now - x->s->created_at < max_age) {
+        int64_t next =
+            now + backoff(d->cfg->delivery.retry_min_seconds, x->s->attempts + 1, res->retry_after);
         r = tkl_outbox_mark_retry(d->outbox, n->id, next, reply);
         log_warning("delivery failed, will retry in %" PRId64 " s: %s; notice=%" PRIu64
                     " channel=%s recipient=%s",
                     next - now, reply, n->id, n->channel, n->recipient);
     } else {
+        bool expired = res && res->status == TKL_DELIVERY_TRANSIENT;
         r = tkl_outbox_mark_failed(d->outbox, n->id, now, reply);
-        log_error("delivery failed for good: %s; notice=%" PRIu64 " channel=%s recipient=%s",
-                  reply, n->id, n->channel, n->recipient);
+        log_error("delivery failed for good%s: %s; notice=%" PRIu64 " channel=%s recipient=%s",
+                  expired ? " (retried for the maximum age)" : "", reply, n->id, n->channel,
+                  n->recipient);
+        report_failure(d, x->s, reply, now);
     }
     if (r < 0)
         log_error("cannot record the outcome of notice %" PRIu64 " in the outbox: %s", n->id,
@@ -286,7 +376,7 @@ static void deliver_due(struct daemon *d)
             tkl_stored_notice_free(s);
             continue;
         }
-        if (nt->in_flight >= MAX_IN_FLIGHT_PER_NOTIFIER) {
+        if (nt->in_flight >= (unsigned)d->cfg->delivery.concurrency) {
             tkl_stored_notice_free(s);
             continue;
         }
@@ -303,6 +393,9 @@ static void deliver_due(struct daemon *d)
         d->in_flight = x;
         d->n_in_flight++;
         nt->in_flight++;
+        if ((r = tkl_outbox_mark_sending(d->outbox, ids[i])) < 0)
+            log_warning("cannot record the start of a delivery: %s; notice=%" PRIu64,
+                        strerror(-r), ids[i]);
         r = nt->plugin->desc->deliver(nt->plugin->state, &s->notice, on_delivered, x);
         if (r < 0) {
             struct tkl_delivery res = {.size = sizeof(res),
@@ -471,6 +564,36 @@ static void start_watch(struct daemon *d)
         log_warning("cannot watch the store files; edits are read on SIGHUP only");
 }
 
+/* ---- wake-up by tickler retry ----------------------------------------- */
+
+static void on_wakeup(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+    struct daemon *d = h->data;
+    (void)events;
+    if (status == 0 && filename && strcmp(filename, WAKEUP_FILE) == 0) {
+        log_info("woken by tickler retry; reading the outbox");
+        kick_delivery(d);
+    }
+}
+
+/* Watches the state directory for WAKEUP_FILE, which `tickler retry`
+ * touches after re-queueing notices; without it, they go at the next
+ * delivery round. */
+static void start_wakeup(struct daemon *d)
+{
+    if (uv_fs_event_init(&d->loop, &d->wakeup) < 0)
+        return;
+    d->wakeup.data = d;
+    if (uv_fs_event_start(&d->wakeup, on_wakeup, d->state_dir, 0) < 0) {
+        uv_close((uv_handle_t *)&d->wakeup, NULL);
+        log_warning("cannot watch %s; notices re-queued by tickler retry go at the next "
+                    "delivery round or on SIGHUP",
+                    d->state_dir);
+        return;
+    }
+    d->wakeup_active = true;
+}
+
 /* ---- plugin retirement ----------------------------------------------- */
 
 static void on_retire(uv_timer_t *t)
@@ -539,6 +662,11 @@ static void begin_shutdown(struct daemon *d)
         d->notifiers[i].plugin->desc->stop(d->notifiers[i].plugin->state);
     if (d->outbox)
         tkl_outbox_set_meta(d->outbox, "last_run", daemon_now(d));
+    tkl_transfers_close(d->transfers);
+    d->transfers = NULL;
+    if (d->wakeup_active)
+        uv_close((uv_handle_t *)&d->wakeup, close_cb_nop);
+    d->wakeup_active = false;
     tkl_watch_close(d->watch);
     d->watch = NULL;
     uv_close((uv_handle_t *)&d->sched_timer, close_cb_nop);
@@ -814,6 +942,13 @@ static int daemon_run(struct daemon *d, const char *now_arg)
     uv_signal_start(&d->sig_term, on_signal, SIGTERM);
     uv_signal_start(&d->sig_int, on_signal, SIGINT);
     uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
+    if ((r = tkl_transfers_new(&d->loop, &d->transfers)) < 0) {
+        log_error("cannot set up libcurl: %s", strerror(-r));
+        d->exit_code = 1;
+        begin_shutdown(d);
+    } else {
+        start_wakeup(d);
+    }
     /* the plugins' host.loop points at d->loop, now initialised */
     if (start_notifiers(d) < 0) {
         d->exit_code = 1;
@@ -830,12 +965,16 @@ static int daemon_run(struct daemon *d, const char *now_arg)
         d->exit_code = 1;
         begin_shutdown(d);
     }
-    int64_t pending = 0, failed = 0, delivered = 0;
-    tkl_outbox_counts(d->outbox, &pending, &failed, &delivered);
-    if (pending)
-        log_notice("%" PRId64 " notices were pending or in flight at the last stop; they are "
-                   "sent now",
-                   pending);
+    int64_t in_flight = 0, pending = 0, failed = 0, delivered = 0;
+    if ((r = tkl_outbox_recover(d->outbox, now, &in_flight)) < 0)
+        log_error("cannot read the outbox: %s", strerror(-r));
+    else if (in_flight)
+        log_warning("%" PRId64 " notices were in flight when ticklerd last stopped without "
+                    "finishing them; they are sent again now",
+                    in_flight);
+    if (tkl_outbox_counts(d->outbox, &pending, &failed, &delivered) == 0 && pending > in_flight)
+        log_notice("%" PRId64 " notices wait in the outbox from before; they are sent when due",
+                   pending - in_flight);
     if (!d->stopping) {
         start_watch(d);
         char buf[32];
@@ -876,6 +1015,10 @@ int main(int argc, char **argv)
         tkl_log_set_level(tkl_log_parse_level(d.opt.log_level));
     setvbuf(stderr, NULL, _IOLBF, 0);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "ticklerd: libcurl could not be initialised\n");
+        return 1;
+    }
     if (d.opt.check_config)
         r = check_config(&d);
     else
@@ -892,5 +1035,6 @@ int main(int argc, char **argv)
     tkl_outbox_close(d.outbox);
     tkl_config_free(d.cfg);
     free(d.state_dir);
+    curl_global_cleanup();
     return r;
 }

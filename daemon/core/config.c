@@ -609,6 +609,33 @@ static int load_teams(struct ctx *x, const config_setting_t *list)
     return r;
 }
 
+static int load_delivery(struct ctx *x, const config_setting_t *g)
+{
+    static const char *const keys[] = {"max_age_hours", "concurrency", "retry_min_seconds",
+                                       "report_to", NULL};
+    struct tkl_delivery_conf *d = &x->c->delivery;
+    const char *s;
+    int r = 0;
+    if (!g)
+        return 0;
+    if (!check_members(x, g, "delivery", keys))
+        r = -EINVAL;
+    if (get_int(x, g, "max_age_hours", 1, 24 * 365, &d->max_age_hours) < 0 ||
+        get_int(x, g, "concurrency", 1, 256, &d->concurrency) < 0 ||
+        get_int(x, g, "retry_min_seconds", 1, 3600, &d->retry_min_seconds) < 0)
+        r = -EINVAL;
+    if (get_string(x, g, "report_to", &s) > 0) {
+        if (!tkl_team_find(&x->c->teams, s)) {
+            err_at(x, config_setting_get_member(g, "report_to"), "report_to names no team: \"%s\"",
+                   s);
+            r = -EINVAL;
+        } else if (!(d->report_to = strdup(s))) {
+            return -ENOMEM;
+        }
+    }
+    return r;
+}
+
 static int load_notifiers(struct ctx *x, const config_setting_t *list)
 {
     static const char *const keys[] = {"name", "plugin", "settings", NULL};
@@ -662,8 +689,8 @@ static int load_notifiers(struct ctx *x, const config_setting_t *list)
 
 int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags *diags)
 {
-    static const char *const top[] = {"daemon", "store",         "schedule", "teams",
-                                      "fallback_team", "notifiers", NULL};
+    static const char *const top[] = {"daemon",        "store",     "schedule", "delivery",
+                                      "teams",         "fallback_team", "notifiers", NULL};
     struct tkl_config *c = calloc(1, sizeof(*c));
     struct ctx x = {.c = c, .diags = diags, .file = path};
     int r = 0, rr;
@@ -673,6 +700,8 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
     c->log_level = -1;
     c->debounce_ms = 500;
     tkl_policy_default(&c->policy);
+    c->delivery = (struct tkl_delivery_conf){
+        .max_age_hours = 48, .concurrency = 4, .retry_min_seconds = 30};
     if (!(c->path = strdup(path)))
         goto oom;
     char *slash = strrchr(c->path, '/');
@@ -718,6 +747,10 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
     if (r == -ENOMEM)
         goto oom;
     if ((rr = load_teams(&x, config_setting_get_member(root, "teams"))) < 0)
+        r = rr;
+    if (r == -ENOMEM)
+        goto oom;
+    if ((rr = load_delivery(&x, config_setting_get_member(root, "delivery"))) < 0)
         r = rr;
     if (r == -ENOMEM)
         goto oom;
@@ -774,6 +807,7 @@ void tkl_config_free(struct tkl_config *c)
     free(c->notifiers);
     tkl_team_dir_free(&c->teams);
     free(c->team_rules);
+    free(c->delivery.report_to);
     tkl_store_opts_free(&c->store);
     tkl_holidays_free(&c->policy.holidays);
     free(c->escalate_to);

@@ -21,6 +21,13 @@ struct tkl_notifier_conf {
     unsigned line;
 };
 
+struct tkl_delivery_conf {
+    int max_age_hours;     /* transient failures are retried this long */
+    int concurrency;       /* deliveries in flight per notifier */
+    int retry_min_seconds; /* first backoff step; doubles up to an hour */
+    char *report_to;       /* team id told of permanent failures, or NULL */
+};
+
 struct tkl_config {
     config_t cfg; /* kept: plugin settings point into it */
     char *path;
@@ -35,6 +42,7 @@ struct tkl_config {
     char *escalate_to; /* team id, or NULL */
     struct tkl_team_dir teams;
     struct tkl_rules *team_rules; /* per team: the policy's, with its overrides */
+    struct tkl_delivery_conf delivery;
     struct tkl_notifier_conf *notifiers;
     size_t n_notifiers;
 };

@@ -22,7 +22,8 @@ static const char schema[] =
     "  team_id TEXT, team_name TEXT, thread_key TEXT,"
     "  due_at INTEGER NOT NULL, created_at INTEGER NOT NULL,"
     "  state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
-    "  next_attempt INTEGER NOT NULL, last_error TEXT, finished_at INTEGER);"
+    "  next_attempt INTEGER NOT NULL, last_error TEXT, finished_at INTEGER,"
+    "  sending INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS notices_pending ON notices(state, next_attempt);"
     "CREATE TABLE IF NOT EXISTS entries("
     "  notice_id INTEGER NOT NULL REFERENCES notices(id) ON DELETE CASCADE,"
@@ -79,6 +80,11 @@ int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_e
         free(o);
         return r;
     }
+    /* outboxes made before the sending column existed */
+    if (sqlite3_exec(o->db, "SELECT sending FROM notices LIMIT 0", NULL, NULL, NULL) != SQLITE_OK &&
+        (rc = sqlite3_exec(o->db, "ALTER TABLE notices ADD COLUMN sending INTEGER NOT NULL DEFAULT 0",
+                           NULL, NULL, NULL)) != SQLITE_OK)
+        goto fail_rc;
     *ret = o;
     return 0;
 fail_rc:
@@ -437,7 +443,7 @@ int tkl_outbox_mark_delivered(struct tkl_outbox *o, uint64_t id, int64_t now, co
 {
     return update(o,
                   "UPDATE notices SET state = 1, finished_at = ?, last_error = ?, "
-                  "attempts = attempts + 1 WHERE id = ?",
+                  "attempts = attempts + 1, sending = 0 WHERE id = ?",
                   id, now, reply);
 }
 
@@ -445,7 +451,7 @@ int tkl_outbox_mark_failed(struct tkl_outbox *o, uint64_t id, int64_t now, const
 {
     return update(o,
                   "UPDATE notices SET state = 2, finished_at = ?, last_error = ?, "
-                  "attempts = attempts + 1 WHERE id = ?",
+                  "attempts = attempts + 1, sending = 0 WHERE id = ?",
                   id, now, reply);
 }
 
@@ -454,8 +460,131 @@ int tkl_outbox_mark_retry(struct tkl_outbox *o, uint64_t id, int64_t next_attemp
 {
     return update(o,
                   "UPDATE notices SET next_attempt = ?, last_error = ?, "
-                  "attempts = attempts + 1 WHERE id = ?",
+                  "attempts = attempts + 1, sending = 0 WHERE id = ?",
                   id, next_attempt, reply);
+}
+
+int tkl_outbox_mark_sending(struct tkl_outbox *o, uint64_t id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db, "UPDATE notices SET sending = 1 WHERE id = ?", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+/* Runs one UPDATE binding ?1 = a and, if used, ?2 = b; returns the rows it
+ * changed, with 0 or a negative errno in *ret. */
+static int64_t update_count(struct tkl_outbox *o, const char *sql, int64_t a, int64_t b, int *ret)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        *ret = sqlite_errno(rc);
+        return 0;
+    }
+    sqlite3_bind_int64(st, 1, a);
+    if (sqlite3_bind_parameter_count(st) >= 2)
+        sqlite3_bind_int64(st, 2, b);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    *ret = rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+    return *ret ? 0 : sqlite3_changes64(o->db);
+}
+
+int tkl_outbox_recover(struct tkl_outbox *o, int64_t now, int64_t *ret_in_flight)
+{
+    int r;
+    *ret_in_flight = update_count(
+        o, "UPDATE notices SET sending = 0, next_attempt = min(next_attempt, ?1) "
+           "WHERE sending = 1 AND state = 0",
+        now, 0, &r);
+    return r;
+}
+
+int tkl_outbox_requeue(struct tkl_outbox *o, uint64_t id, int64_t now, int64_t *ret_n)
+{
+    int r;
+    if (id)
+        *ret_n = update_count(o,
+                              "UPDATE notices SET state = 0, next_attempt = ?1, created_at = ?1, "
+                              "finished_at = NULL WHERE state = 2 AND id = ?2",
+                              now, (int64_t)id, &r);
+    else
+        *ret_n = update_count(o,
+                              "UPDATE notices SET state = 0, next_attempt = ?1, created_at = ?1, "
+                              "finished_at = NULL WHERE state = 2",
+                              now, 0, &r);
+    return r;
+}
+
+int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_stats *ret)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        o->db,
+        "SELECT"
+        " count(*) FILTER (WHERE state = 0 AND attempts = 0),"
+        " count(*) FILTER (WHERE state = 0 AND attempts > 0),"
+        " count(*) FILTER (WHERE state = 2),"
+        " count(*) FILTER (WHERE state = 1 AND finished_at >= ?),"
+        " count(*) FILTER (WHERE state = 1),"
+        " min(next_attempt) FILTER (WHERE state = 0)"
+        " FROM notices",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    sqlite3_bind_int64(st, 1, day_start);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        ret->pending = sqlite3_column_int64(st, 0);
+        ret->retrying = sqlite3_column_int64(st, 1);
+        ret->failed = sqlite3_column_int64(st, 2);
+        ret->delivered_today = sqlite3_column_int64(st, 3);
+        ret->delivered = sqlite3_column_int64(st, 4);
+        ret->next_attempt = sqlite3_column_type(st, 5) == SQLITE_NULL
+                                ? INT64_MAX
+                                : sqlite3_column_int64(st, 5);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : sqlite_errno(rc);
+}
+
+int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, size_t *ret_n)
+{
+    sqlite3_stmt *st = NULL;
+    uint64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    int rc = sqlite3_prepare_v2(o->db,
+                                failed_only ? "SELECT id FROM notices WHERE state = 2 ORDER BY id DESC"
+                                            : "SELECT id FROM notices ORDER BY id DESC",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            uint64_t *p = realloc(ids, cap * sizeof(*p));
+            if (!p) {
+                free(ids);
+                sqlite3_finalize(st);
+                return -ENOMEM;
+            }
+            ids = p;
+        }
+        ids[n++] = (uint64_t)sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(ids);
+        return sqlite_errno(rc);
+    }
+    *ret_ids = ids;
+    *ret_n = n;
+    return 0;
 }
 
 int tkl_outbox_counts(struct tkl_outbox *o, int64_t *pending, int64_t *failed,

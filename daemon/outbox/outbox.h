@@ -62,6 +62,39 @@ int tkl_outbox_mark_failed(struct tkl_outbox *o, uint64_t id, int64_t now, const
 int tkl_outbox_mark_retry(struct tkl_outbox *o, uint64_t id, int64_t next_attempt,
                           const char *reply);
 
+/* Records that a delivery of id has started (cleared by the marks above),
+ * so that a restart after a crash knows what was in flight. */
+int tkl_outbox_mark_sending(struct tkl_outbox *o, uint64_t id);
+
+/*
+ * At start: notices whose delivery was started but never finished (the
+ * daemon was killed) are made due now. *ret_in_flight gets their number.
+ * Returns 0 or a negative errno.
+ */
+int tkl_outbox_recover(struct tkl_outbox *o, int64_t now, int64_t *ret_in_flight);
+
+/*
+ * Puts failed notice id (0: every failed notice) back in the queue, due
+ * now; its maximum age counts from now. *ret_n gets how many were failed
+ * and are now pending. Returns 0 or a negative errno.
+ */
+int tkl_outbox_requeue(struct tkl_outbox *o, uint64_t id, int64_t now, int64_t *ret_n);
+
+struct tkl_outbox_stats {
+    int64_t pending;         /* never tried */
+    int64_t retrying;        /* tried, waiting for the next attempt */
+    int64_t failed;
+    int64_t delivered_today; /* finished at or after day_start */
+    int64_t delivered;
+    int64_t next_attempt;    /* earliest pending attempt, or INT64_MAX */
+};
+
+int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_stats *ret);
+
+/* Ids of all notices (or the failed ones), newest first; the caller frees
+ * *ret_ids. Returns 0 or a negative errno. */
+int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, size_t *ret_n);
+
 /* Counts by state, for status lines. */
 int tkl_outbox_counts(struct tkl_outbox *o, int64_t *pending, int64_t *failed,
                       int64_t *delivered);

@@ -51,6 +51,8 @@ const char *tkl_stage_name(enum tkl_stage s)
         return "check-in";
     case TKL_STAGE_PROMPT:
         return "prompt";
+    case TKL_STAGE_REPORT:
+        return "report";
     }
     return "?";
 }

@@ -34,6 +34,7 @@ enum tkl_stage {
     TKL_STAGE_OVERDUE = 3,  /* a nag, `overdue_weeks` after the deadline */
     TKL_STAGE_CHECKIN = 4,  /* periodic check-in on an ongoing action */
     TKL_STAGE_PROMPT = 5,   /* ahead of a calendar observance */
+    TKL_STAGE_REPORT = 6,   /* a delivery failure, told to the admin route */
 };
 
 /* One dated item a source plugin emits. */

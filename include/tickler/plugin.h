@@ -90,7 +90,28 @@ struct tkl_host {
     /* Sources: tell the host the items changed and should be re-read. */
     void (*items_changed)(const struct tkl_host *host);
     void *host_data; /* the host's own; plugins must not touch it */
-    void *reserved[8];
+
+    /*
+     * Transfers on the host's shared libcurl multi handle, driven by the
+     * loop (connections are reused across plugins and messages). easy is a
+     * CURL * the plugin configured and keeps owning. Returns 0, after which
+     * done() runs exactly once on the loop thread (never inside this call)
+     * with the CURLcode of the transfer; or a negative errno, after which
+     * done() never runs.
+     */
+    int (*transfer_start)(const struct tkl_host *host, void *easy,
+                          void (*done)(void *data, int curl_code), void *data);
+    /* Stops a started transfer that has not completed; done() never runs. */
+    void (*transfer_cancel)(const struct tkl_host *host, void *easy);
+    /*
+     * Reads a secret: spec is a file path (relative to config_dir) or
+     * "credential:NAME", a systemd credential ($CREDENTIALS_DIRECTORY/NAME,
+     * see LoadCredential=). One trailing line break is removed. On success
+     * *ret is a new string the caller frees (and should wipe); returns 0
+     * or a negative errno. The secret's content is never logged.
+     */
+    int (*read_secret)(const struct tkl_host *host, const char *spec, char **ret);
+    void *reserved[5];
 };
 
 /*

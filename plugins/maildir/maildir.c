@@ -231,6 +231,8 @@ static void when(const struct tkl_notice_entry *e, char *buf, size_t size)
 
 static int group_of(const struct tkl_notice_entry *e)
 {
+    if (e->stage == TKL_STAGE_REPORT)
+        return 4;
     if (e->deadline_day == TKL_NO_DAY)
         return 3;
     if (e->days_left < 0)
@@ -243,12 +245,14 @@ static int group_of(const struct tkl_notice_entry *e)
 static void body(struct out *o, const struct tkl_notice *n)
 {
     static const char *const titles[] = {"OVERDUE", "DUE THIS WEEK", "COMING UP",
-                                         "CHECK-INS (no deadline)"};
+                                         "CHECK-INS (no deadline)", "DELIVERY FAILURES"};
+    static const int order[] = {4, 0, 1, 2, 3};
     printf_(o, "Hello %s,\n\n", n->team_name ? n->team_name : n->recipient);
     wrapped(o, "", n->n_entries == 1
                        ? "This action in your action plan needs your attention."
                        : "These actions in your action plan need your attention.");
-    for (int g = 0; g < 4; g++) {
+    for (int gi = 0; gi < 5; gi++) {
+        int g = order[gi];
         bool any = false;
         for (size_t i = 0; i < n->n_entries; i++) {
             const struct tkl_notice_entry *e = &n->entries[i];
@@ -257,6 +261,15 @@ static void body(struct out *o, const struct tkl_notice *n)
             if (!any) {
                 printf_(o, "\n%s\n", titles[g]);
                 any = true;
+            }
+            if (g == 4) {
+                puts_(o, "\n");
+                wrapped(o, "  * ", e->title);
+                if (e->progress)
+                    wrapped(o, "    Reply: ", e->progress);
+                printf_(o, "    See: tickler outbox --failed; tickler retry %s\n",
+                        e->item_id + strcspn(e->item_id, "0123456789"));
+                continue;
             }
             char day[64], w[64];
             format_day(e->deadline_day, day, sizeof(day));
@@ -297,7 +310,9 @@ static int write_message(struct maildir *m, const struct tkl_notice *n, char *re
     size_t overdue = 0;
     for (size_t i = 0; i < n->n_entries; i++)
         overdue += n->entries[i].deadline_day != TKL_NO_DAY && n->entries[i].days_left < 0;
-    if (n->n_entries == 1) {
+    if (n->n_entries == 1 && n->entries[0].stage == TKL_STAGE_REPORT) {
+        snprintf(subject, sizeof(subject), "Delivery failure: %.200s", n->entries[0].title);
+    } else if (n->n_entries == 1) {
         char w[64];
         when(&n->entries[0], w, sizeof(w));
         snprintf(subject, sizeof(subject), "Reminder (%s): %.160s", w, n->entries[0].title);

@@ -1,0 +1,89 @@
+#include "secret.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SECRET_MAX 65536
+
+static void wipe_free(char *buf, size_t len)
+{
+    explicit_bzero(buf, len);
+    free(buf);
+}
+
+static int read_all(int fd, char **ret)
+{
+    char *buf = malloc(SECRET_MAX + 1);
+    size_t len = 0;
+    if (!buf)
+        return -ENOMEM;
+    for (;;) {
+        ssize_t n = read(fd, buf + len, SECRET_MAX + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int r = -errno;
+            wipe_free(buf, len);
+            return r;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len > SECRET_MAX) {
+            wipe_free(buf, len);
+            return -EFBIG;
+        }
+    }
+    buf[len] = '\0';
+    if (len && buf[len - 1] == '\n')
+        buf[--len] = '\0';
+    if (len && buf[len - 1] == '\r')
+        buf[--len] = '\0';
+    if (!len || strlen(buf) != len || strpbrk(buf, "\r\n")) {
+        wipe_free(buf, len);
+        return -EINVAL;
+    }
+    *ret = buf;
+    return 0;
+}
+
+int tkl_secret_read(const char *base_dir, const char *spec, char **ret)
+{
+    char *path = NULL;
+    int r;
+    if (!spec || !*spec)
+        return -EINVAL;
+    if (strncmp(spec, "credential:", 11) == 0) {
+        const char *name = spec + 11, *dir = getenv("CREDENTIALS_DIRECTORY");
+        if (!*name || strchr(name, '/'))
+            return -EINVAL;
+        if (!dir || !*dir)
+            return -ENOENT;
+        r = asprintf(&path, "%s/%s", dir, name);
+    } else if (spec[0] == '/' || !base_dir) {
+        r = asprintf(&path, "%s", spec);
+    } else {
+        r = asprintf(&path, "%s/%s", base_dir, spec);
+    }
+    if (r < 0)
+        return -ENOMEM;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    free(path);
+    if (fd < 0)
+        return -errno;
+    r = read_all(fd, ret);
+    close(fd);
+    return r;
+}
+
+void tkl_secret_free(char *secret)
+{
+    if (!secret)
+        return;
+    explicit_bzero(secret, strlen(secret));
+    free(secret);
+}

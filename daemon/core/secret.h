@@ -1,0 +1,21 @@
+/*
+ * Secrets (SMTP passwords, OAuth tokens, webhook URLs) are read from files
+ * or systemd credentials, never from the command line or the log.
+ */
+#ifndef TKL_SECRET_H
+#define TKL_SECRET_H
+
+/*
+ * Reads the secret named by spec: a file path (relative paths are read
+ * relative to base_dir) or "credential:NAME" for
+ * $CREDENTIALS_DIRECTORY/NAME. One trailing CR/LF is removed; a secret
+ * holding a NUL, a further line break or nothing at all is -EINVAL, one
+ * over 64 KiB is -EFBIG. Returns 0 with *ret a new string, or a negative
+ * errno (-ENOENT also when the credential directory is not set).
+ */
+int tkl_secret_read(const char *base_dir, const char *spec, char **ret);
+
+/* Overwrites and frees a secret. Accepts NULL. */
+void tkl_secret_free(char *secret);
+
+#endif
