@@ -345,6 +345,8 @@ static void on_delivered(void *data, const struct tkl_delivery *res)
     kick_delivery(d);
 }
 
+static void on_kick(uv_timer_t *t);
+
 /* Starts deliveries of due outbox notices, within the per-notifier limit,
  * and arms the delivery timer for the next retry. */
 static void deliver_due(struct daemon *d)
@@ -408,7 +410,7 @@ static void deliver_due(struct daemon *d)
     int64_t next = tkl_outbox_next_attempt(d->outbox);
     if (next != INT64_MAX && next > now) {
         uint64_t ms = (uint64_t)(next - now) * 1000;
-        uv_timer_start(&d->deliver_timer, (uv_timer_cb)kick_delivery, ms, 0);
+        uv_timer_start(&d->deliver_timer, on_kick, ms, 0);
     }
     if (d->opt.oneshot && d->n_in_flight == 0) {
         if (next != INT64_MAX && next <= now)

@@ -15,49 +15,10 @@ import threading
 import time
 import unittest
 
+import harness
+from harness import Daemon, tool
+
 ARGS = None
-
-
-def tool(name):
-    return os.path.join(ARGS.build, "daemon", name)
-
-
-class Daemon:
-    """ticklerd running in the background, its stderr collected."""
-
-    def __init__(self, conf, state, *extra):
-        self.lines = []
-        self.cond = threading.Condition()
-        self.proc = subprocess.Popen(
-            [tool("ticklerd"), "-c", conf, "-p", os.path.join(ARGS.build, "plugins"),
-             "--state-dir", state, "--log-level", "debug", *extra],
-            stderr=subprocess.PIPE, text=True)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stderr:
-            with self.cond:
-                self.lines.append(line.rstrip("\n"))
-                self.cond.notify_all()
-
-    def wait_for(self, text, timeout=20, after=0):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for i, line in enumerate(self.lines[after:], after):
-                    if text in line:
-                        return i
-                left = deadline - time.monotonic()
-                if left <= 0 or self.proc.poll() is not None and not self.reader.is_alive():
-                    raise AssertionError("no log line with %r; log:\n%s" % (text, "\n".join(self.lines)))
-                self.cond.wait(min(left, 0.2))
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=30)
-        self.reader.join(timeout=5)
-        return rc
 
 
 class Fixture(unittest.TestCase):
@@ -80,7 +41,7 @@ class Fixture(unittest.TestCase):
 
     def oneshot(self, now):
         return self.run_tool(tool("ticklerd"), "-c", self.conf, "-p",
-                             os.path.join(ARGS.build, "plugins"), "--state-dir", self.state,
+                             harness.plugin_dir(), "--state-dir", self.state,
                              "--now", now, "--oneshot")
 
     def messages(self):
@@ -96,7 +57,7 @@ class CheckConfig(Fixture):
     def test_shipped_config_passes(self):
         p = self.run_tool(tool("ticklerd"), "--check-config", "-c",
                           os.path.join(ARGS.source, "etc", "tickler.conf"),
-                          "-p", os.path.join(ARGS.build, "plugins"))
+                          "-p", harness.plugin_dir())
         self.assertIn("configuration ok: 39 actions", p.stdout)
 
     def test_unknown_key_and_syntax_error_name_file_and_line(self):
@@ -116,7 +77,7 @@ class CheckConfig(Fixture):
         text = open(self.conf).read().replace('plugin = "maildir"', 'plugin = "smtpx"')
         open(self.conf, "w").write(text)
         p = self.run_tool(tool("ticklerd"), "--check-config", "-c", self.conf,
-                          "-p", os.path.join(ARGS.build, "plugins"), check=False)
+                          "-p", harness.plugin_dir(), check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("smtpx.so", p.stderr)
 
@@ -248,4 +209,5 @@ if __name__ == "__main__":
     ap.add_argument("--build", required=True)
     ap.add_argument("--source", required=True)
     ARGS, rest = ap.parse_known_args()
+    harness.BUILD = ARGS.build
     unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
