@@ -87,7 +87,7 @@ class MainJob(Fixture):
         self.oneshot("2023-03-03T09:00")
         msgs = self.messages()
         self.assertEqual(len(msgs), 6)
-        by_to = {m["To"]: m for m in msgs}
+        by_to = {m["To"].addresses[0].addr_spec: m for m in msgs}
         pce = by_to["policy@maidstone.example"]
         self.assertEqual(pce["Subject"],
                          "Reminder: 8 actions for Policy, Communities and Engagement (some overdue)")
@@ -96,7 +96,8 @@ class MainJob(Fixture):
         body = pce.get_content()
         self.assertIn("Include Armed Forces Act 2021", body)
         self.assertIn("Deadline: Dec 2022 (Saturday 31 December 2022), 62 days overdue", body)
-        self.assertLess(body.index("OVERDUE"), body.index("COMING UP"))
+        self.assertLess(body.index("\nOverdue\n"), body.index("\nComing up\n"))
+        self.assertEqual(pce["To"].addresses[0].display_name, "Policy, Communities and Engagement")
         # a second run at the same moment sends nothing again
         self.oneshot("2023-03-03T09:00")
         self.assertEqual(len(self.messages()), 6)

@@ -1,0 +1,465 @@
+#include "digest.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char dg_default_footer[] =
+    "You receive this because you are listed for this team in tickler's team directory. "
+    "To change who is reminded, or if an action is not yours, contact the action plan's owner.";
+
+void dg_put(struct dg_buf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->data, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void dg_puts(struct dg_buf *b, const char *s)
+{
+    dg_put(b, s, strlen(s));
+}
+
+void dg_printf(struct dg_buf *b, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        dg_put(b, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+enum dg_group dg_group_of(const struct tkl_notice_entry *e)
+{
+    if (e->stage == TKL_STAGE_REPORT)
+        return DG_FAILURES;
+    if (e->deadline_day == TKL_NO_DAY)
+        return DG_CHECKINS;
+    if (e->days_left < 0)
+        return DG_OVERDUE;
+    if (e->days_left <= 7)
+        return DG_THIS_WEEK;
+    return DG_COMING_UP;
+}
+
+const char *dg_group_title(enum dg_group g)
+{
+    static const char *const t[] = {"Delivery failures", "Overdue", "Due this week",
+                                    "Coming up", "Check-ins (no deadline)"};
+    return g < DG_GROUPS ? t[g] : "";
+}
+
+void dg_format_day(int32_t day, char *buf, size_t size)
+{
+    time_t t = (time_t)day * 86400;
+    struct tm tm;
+    if (day == TKL_NO_DAY || !gmtime_r(&t, &tm) || !strftime(buf, size, "%A %-d %B %Y", &tm))
+        snprintf(buf, size, "no date");
+}
+
+void dg_when(const struct tkl_notice_entry *e, char *buf, size_t size)
+{
+    int d = e->days_left;
+    if (e->deadline_day == TKL_NO_DAY)
+        snprintf(buf, size, "no deadline: this is a check-in");
+    else if (d < 0)
+        snprintf(buf, size, "%d day%s overdue", -d, d == -1 ? "" : "s");
+    else if (d == 0)
+        snprintf(buf, size, "due today");
+    else
+        snprintf(buf, size, "%d day%s left", d, d == 1 ? "" : "s");
+}
+
+/* Cuts s to at most max bytes at a UTF-8 character boundary. */
+static int utf8_prefix(const char *s, int max)
+{
+    int n = (int)strlen(s);
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+        max--;
+    return max;
+}
+
+void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
+{
+    size_t overdue = 0;
+    for (size_t i = 0; i < n->n_entries; i++)
+        overdue += dg_group_of(&n->entries[i]) == DG_OVERDUE;
+    const char *team = n->team_name ? n->team_name : n->recipient;
+    if (n->n_entries == 1 && n->entries[0].stage == TKL_STAGE_REPORT) {
+        const char *t = n->entries[0].title;
+        snprintf(buf, size, "Delivery failure: %.*s", utf8_prefix(t, 160), t);
+    } else if (n->n_entries == 1) {
+        char w[64];
+        const char *t = n->entries[0].title;
+        dg_when(&n->entries[0], w, sizeof(w));
+        snprintf(buf, size, "Reminder (%s): %.*s", w, utf8_prefix(t, 160), t);
+    } else {
+        snprintf(buf, size, "Reminder: %zu actions for %.*s%s", n->n_entries,
+                 utf8_prefix(team, 120), team, overdue ? " (some overdue)" : "");
+    }
+    dg_header_safe(buf);
+}
+
+void dg_header_safe(char *s)
+{
+    for (unsigned char *p = (unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+}
+
+static bool plain_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+/* RFC 2047 "B" encoding in words of at most 75 characters, split only at
+ * UTF-8 character boundaries, separated by a space on one line. */
+static void encoded_words(struct dg_buf *b, const char *s)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t len = strlen(s), pos = 0;
+    while (pos < len) {
+        /* 45 input bytes -> 60 encoded characters + 12 of wrapper */
+        size_t n = len - pos < 45 ? len - pos : 45;
+        while (n > 0 && pos + n < len && ((unsigned char)s[pos + n] & 0xc0) == 0x80)
+            n--;
+        if (pos)
+            dg_puts(b, " ");
+        dg_puts(b, "=?UTF-8?B?");
+        for (size_t i = 0; i < n; i += 3) {
+            unsigned v = (unsigned char)s[pos + i] << 16;
+            if (i + 1 < n)
+                v |= (unsigned char)s[pos + i + 1] << 8;
+            if (i + 2 < n)
+                v |= (unsigned char)s[pos + i + 2];
+            char q[4] = {b64[(v >> 18) & 63], b64[(v >> 12) & 63],
+                         i + 1 < n ? b64[(v >> 6) & 63] : '=', i + 2 < n ? b64[v & 63] : '='};
+            dg_put(b, q, 4);
+        }
+        dg_puts(b, "?=");
+        pos += n;
+    }
+}
+
+/* Writes value (already safe) plainly when that is unambiguous, else as
+ * encoded words; at most 700 bytes of it, so the line stays under 998. */
+static void header_text(struct dg_buf *b, const char *value)
+{
+    int n = utf8_prefix(value, 700);
+    char *v = strndup(value, (size_t)n);
+    if (!v) {
+        b->oom = true;
+        return;
+    }
+    if (plain_ascii(v) && !strstr(v, "=?") && strlen(v) < 400)
+        dg_puts(b, v);
+    else
+        encoded_words(b, v);
+    free(v);
+}
+
+void dg_header(struct dg_buf *b, const char *name, const char *value, const char *eol)
+{
+    char *v = strdup(value ? value : "");
+    if (!v) {
+        b->oom = true;
+        return;
+    }
+    dg_header_safe(v);
+    dg_puts(b, name);
+    dg_puts(b, ": ");
+    header_text(b, v);
+    dg_puts(b, eol);
+    free(v);
+}
+
+void dg_mailbox(struct dg_buf *b, const char *name, const char *address)
+{
+    char *n = strdup(name ? name : ""), *a = strdup(address ? address : "");
+    if (!n || !a) {
+        free(n);
+        free(a);
+        b->oom = true;
+        return;
+    }
+    dg_header_safe(n);
+    /* an address holds no spaces, brackets or quotes (the config checks) */
+    for (char *p = a; *p; p++)
+        if (*p == ' ' || *p == '<' || *p == '>' || *p == '"' || *p == ',')
+            *p = '_';
+    if (*n && plain_ascii(n) && !strstr(n, "=?")) {
+        dg_puts(b, "\"");
+        for (const char *p = n; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                dg_puts(b, "\\");
+            dg_put(b, p, 1);
+        }
+        dg_puts(b, "\" ");
+    } else if (*n) {
+        header_text(b, n);
+        dg_puts(b, " ");
+    }
+    dg_printf(b, "<%s>", a);
+    free(n);
+    free(a);
+}
+
+/* Writes prefix then text word-wrapped at 76 columns, continuation lines
+ * indented under the text; line breaks in the text are kept; no line
+ * exceeds 998 octets. */
+static void wrapped(struct dg_buf *b, const char *prefix, const char *text, const char *eol)
+{
+    const char *p = text;
+    char indent[64];
+    size_t plen = strlen(prefix), w0 = 0;
+    for (const char *q = prefix; *q; q++)
+        w0 += ((unsigned char)*q & 0xc0) != 0x80;
+    if (w0 > sizeof(indent) - 1)
+        w0 = sizeof(indent) - 1;
+    memset(indent, ' ', w0);
+    indent[w0] = '\0';
+    size_t col = plen;
+    dg_puts(b, prefix);
+    while (*p) {
+        if (*p == '\r') {
+            p++;
+            continue;
+        }
+        if (*p == '\n') {
+            dg_puts(b, eol);
+            dg_puts(b, indent);
+            col = w0;
+            p++;
+            continue;
+        }
+        size_t w = strcspn(p, " \r\n");
+        if (col > w0 && col + w > 76) {
+            dg_puts(b, eol);
+            dg_puts(b, indent);
+            col = w0;
+        }
+        while (w > 900) {
+            int cut = utf8_prefix(p, 900);
+            dg_put(b, p, (size_t)cut);
+            dg_puts(b, eol);
+            dg_puts(b, indent);
+            p += cut;
+            w -= (size_t)cut;
+        }
+        dg_put(b, p, w);
+        col += w;
+        p += w;
+        if (*p == ' ') {
+            dg_puts(b, " ");
+            col++;
+            p++;
+        }
+    }
+    dg_puts(b, eol);
+}
+
+void dg_text_body(struct dg_buf *b, const struct tkl_notice *n, const char *footer,
+                  const char *plan_url, const char *eol)
+{
+    char line[512];
+    snprintf(line, sizeof(line), "Hello %s,", n->team_name ? n->team_name : n->recipient);
+    wrapped(b, "", line, eol);
+    dg_puts(b, eol);
+    wrapped(b, "", n->n_entries == 1 ? "This item needs your attention."
+                                     : "These items need your attention.", eol);
+    for (int g = 0; g < DG_GROUPS; g++) {
+        bool any = false;
+        for (size_t i = 0; i < n->n_entries; i++) {
+            const struct tkl_notice_entry *e = &n->entries[i];
+            if (dg_group_of(e) != (enum dg_group)g)
+                continue;
+            if (!any) {
+                dg_puts(b, eol);
+                dg_puts(b, dg_group_title((enum dg_group)g));
+                dg_puts(b, eol);
+                any = true;
+            }
+            dg_puts(b, eol);
+            wrapped(b, "  * ", e->title ? e->title : "(no title)", eol);
+            if (g == DG_FAILURES) {
+                if (e->progress)
+                    wrapped(b, "    Reply: ", e->progress, eol);
+                dg_printf(b, "    See: tickler outbox --failed; tickler retry %s%s",
+                          e->item_id + strcspn(e->item_id, "0123456789"), eol);
+                continue;
+            }
+            char day[64], w[64];
+            dg_format_day(e->deadline_day, day, sizeof(day));
+            dg_when(e, w, sizeof(w));
+            const char *dt = e->deadline_text && *e->deadline_text ? e->deadline_text : NULL;
+            if (e->deadline_day != TKL_NO_DAY)
+                snprintf(line, sizeof(line), "%.200s (%s), %s%s", dt ? dt : "-", day, w,
+                         e->late ? " [sent late]" : "");
+            else
+                snprintf(line, sizeof(line), "%.200s, %s", dt ? dt : "not set", w);
+            wrapped(b, e->deadline_day != TKL_NO_DAY ? "    Deadline: " : "    Timeframe: ", line,
+                    eol);
+            if (e->status && *e->status)
+                wrapped(b, "    Status: ", e->status, eol);
+            if (e->owners && *e->owners)
+                wrapped(b, "    Responsibility: ", e->owners, eol);
+            if (e->commitment)
+                wrapped(b, "    Commitment: ", e->commitment, eol);
+            if (e->progress)
+                wrapped(b, "    Latest progress: ", e->progress, eol);
+            wrapped(b, "    Action id: ", e->item_id, eol);
+        }
+    }
+    if (plan_url) {
+        dg_puts(b, eol);
+        wrapped(b, "The action plan: ", plan_url, eol);
+    }
+    dg_puts(b, eol);
+    dg_puts(b, "-- ");
+    dg_puts(b, eol);
+    wrapped(b, "", footer ? footer : dg_default_footer, eol);
+}
+
+/* HTML-escapes s; line breaks become <br>. */
+static void html(struct dg_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&':
+            dg_puts(b, "&amp;");
+            break;
+        case '<':
+            dg_puts(b, "&lt;");
+            break;
+        case '>':
+            dg_puts(b, "&gt;");
+            break;
+        case '"':
+            dg_puts(b, "&quot;");
+            break;
+        case '\'':
+            dg_puts(b, "&#39;");
+            break;
+        case '\n':
+            dg_puts(b, "<br>\r\n");
+            break;
+        case '\r':
+            break;
+        default:
+            if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                dg_puts(b, " ");
+            else
+                dg_put(b, s, 1);
+        }
+    }
+}
+
+static void html_row(struct dg_buf *b, const char *label, const char *value)
+{
+    if (!value || !*value)
+        return;
+    dg_puts(b, "<tr><th scope=\"row\" style=\"text-align:left;vertical-align:top;"
+               "padding:2px 12px 2px 0;color:#1f1f1f;font-weight:600;white-space:nowrap\">");
+    html(b, label);
+    dg_puts(b, "</th><td style=\"padding:2px 0;color:#1f1f1f\">");
+    html(b, value);
+    dg_puts(b, "</td></tr>\r\n");
+}
+
+void dg_html_body(struct dg_buf *b, const struct tkl_notice *n, const char *footer,
+                  const char *plan_url)
+{
+    /* colours: text on white at 7:1 or better; the group marker is a left
+     * border, and the heading names the group, so colour is never the only
+     * cue */
+    static const char *const accent[] = {"#5c2d91", "#b00020", "#8a4b00", "#0b5394", "#3d3d3d"};
+    char subject[512];
+    dg_subject(n, subject, sizeof(subject));
+    dg_puts(b, "<!DOCTYPE html>\r\n<html lang=\"en-GB\">\r\n<head>\r\n<meta charset=\"utf-8\">\r\n"
+               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\r\n<title>");
+    html(b, subject);
+    dg_puts(b, "</title>\r\n</head>\r\n<body style=\"margin:0;padding:16px;background:#ffffff;"
+               "color:#1f1f1f;font-family:Segoe UI,Arial,sans-serif;font-size:15px;"
+               "line-height:1.5\">\r\n<div style=\"max-width:680px\">\r\n"
+               "<h1 style=\"font-size:20px;margin:0 0 12px\">");
+    html(b, subject);
+    dg_puts(b, "</h1>\r\n<p>Hello ");
+    html(b, n->team_name ? n->team_name : n->recipient);
+    dg_puts(b, n->n_entries == 1 ? ",</p>\r\n<p>This item needs your attention.</p>\r\n"
+                                 : ",</p>\r\n<p>These items need your attention.</p>\r\n");
+    for (int g = 0; g < DG_GROUPS; g++) {
+        bool any = false;
+        for (size_t i = 0; i < n->n_entries; i++) {
+            const struct tkl_notice_entry *e = &n->entries[i];
+            if (dg_group_of(e) != (enum dg_group)g)
+                continue;
+            if (!any) {
+                dg_printf(b, "<h2 style=\"font-size:17px;margin:20px 0 8px;color:%s\">", accent[g]);
+                html(b, dg_group_title((enum dg_group)g));
+                dg_puts(b, "</h2>\r\n<ul style=\"list-style:none;margin:0;padding:0\">\r\n");
+                any = true;
+            }
+            dg_printf(b, "<li style=\"border-left:4px solid %s;padding:4px 0 4px 12px;"
+                         "margin:0 0 12px\">\r\n<h3 style=\"font-size:15px;margin:0 0 4px\">",
+                      accent[g]);
+            html(b, e->title ? e->title : "(no title)");
+            dg_puts(b, "</h3>\r\n<table role=\"presentation\" style=\"border-collapse:collapse;"
+                       "font-size:14px\">\r\n");
+            if (g == DG_FAILURES) {
+                html_row(b, "Reply", e->progress);
+                html_row(b, "Notice", e->item_id);
+            } else {
+                char day[64], w[64], line[512];
+                dg_format_day(e->deadline_day, day, sizeof(day));
+                dg_when(e, w, sizeof(w));
+                const char *dt = e->deadline_text && *e->deadline_text ? e->deadline_text : NULL;
+                if (e->deadline_day != TKL_NO_DAY)
+                    snprintf(line, sizeof(line), "%.200s (%s), %s%s", dt ? dt : "-", day, w,
+                             e->late ? " [sent late]" : "");
+                else
+                    snprintf(line, sizeof(line), "%.200s, %s", dt ? dt : "not set", w);
+                html_row(b, e->deadline_day != TKL_NO_DAY ? "Deadline" : "Timeframe", line);
+                html_row(b, "Status", e->status);
+                html_row(b, "Responsibility", e->owners);
+                html_row(b, "Commitment", e->commitment);
+                html_row(b, "Latest progress", e->progress);
+                html_row(b, "Action id", e->item_id);
+            }
+            dg_puts(b, "</table>\r\n</li>\r\n");
+        }
+        if (any)
+            dg_puts(b, "</ul>\r\n");
+    }
+    if (plan_url) {
+        dg_puts(b, "<p><a href=\"");
+        html(b, plan_url);
+        dg_puts(b, "\" style=\"color:#0b5394\">Open the action plan</a></p>\r\n");
+    }
+    dg_puts(b, "<hr style=\"border:0;border-top:1px solid #c8c8c8;margin:24px 0 8px\">\r\n"
+               "<p style=\"font-size:13px;color:#3d3d3d\">");
+    html(b, footer ? footer : dg_default_footer);
+    dg_puts(b, "</p>\r\n</div>\r\n</body>\r\n</html>\r\n");
+}
