@@ -62,3 +62,54 @@ class Daemon:
         self.proc.kill()
         self.proc.wait(timeout=30)
         self.reader.join(timeout=5)
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1. script(kind, n, address)
+    may return a reply ("451 ...") for the n-th RCPT or DATA, or None for
+    the normal answer. Accepted messages are kept as raw bytes with their
+    envelope recipients."""
+
+    def __init__(self, script=None, **smtp_args):
+        from aiosmtpd.controller import Controller
+        self.script = script or (lambda kind, n, address: None)
+        self.lock = threading.Lock()
+        self.messages = []  # (rcpt_tos, bytes)
+        self.counts = {}
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **smtp_args)
+        self.controller.start()
+
+    def _count(self, kind):
+        with self.lock:
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+            return self.counts[kind]
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.script("RCPT", self._count("RCPT"), address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        reply = self.script("DATA", self._count("DATA"), envelope.rcpt_tos[0])
+        if reply:
+            return reply
+        with self.lock:
+            self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
+        return "250 2.0.0 queued"
+
+    def received(self):
+        with self.lock:
+            return list(self.messages)
+
+    def stop(self):
+        self.controller.stop()

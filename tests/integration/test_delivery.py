@@ -218,6 +218,96 @@ teams = ( %s );
             self.assertEqual(d.stop(), 0)
 
 
+SMTP_TEAMS = ["first", "second", "third", "fourth", "reject"]
+
+
+def smtp_script(kind, n, address):
+    """421 and 451 for the first DATA commands, then 250; 550 for one
+    mailbox at RCPT."""
+    if kind == "RCPT" and address.startswith("reject@"):
+        return "550 5.1.1 <%s>: mailbox unavailable" % address
+    if kind == "DATA" and n == 1:
+        return "451 4.3.0 local problem, try again later"
+    if kind == "DATA" and n == 2:
+        return "421 4.3.2 service shutting down, try again later"
+    return None
+
+
+class Smtp(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-smtp-")
+        self.state = os.path.join(self.tmp, "state")
+        self.smtp = harness.SmtpSink(smtp_script)
+        teams = ",\n".join('{ id = "%s"; name = "Team %s"; recipients = { mail = [ "%s@example.org" ]; }; }'
+                           % (t, t.title(), t) for t in SMTP_TEAMS)
+        teams += ',\n{ id = "admin"; name = "Admin"; recipients = { mail = [ "admin@example.org" ]; }; }'
+        self.conf = os.path.join(self.tmp, "tickler.conf")
+        with open(self.conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+delivery = { retry_min_seconds = 1; report_to = "admin"; concurrency = 2; };
+notifiers = ( { name = "mail"; plugin = "email";
+                settings = { url = "smtp://127.0.0.1:%d"; tls = "none";
+                             from = "Action plan reminders <tickler@council.example>"; }; } );
+teams = ( %s );
+""" % (self.smtp.port, teams))
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n")
+            for i, t in enumerate(SMTP_TEAMS):
+                f.write("S%d,Action for %s,Team %s,03/03/2023,\n" % (i, t, t.title()))
+
+    def tearDown(self):
+        self.smtp.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def outbox(self):
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                            "outbox", "--json"], capture_output=True, text=True, check=True)
+        return json.loads(p.stdout)
+
+    def test_transient_then_delivered_once_and_550_reported(self):
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            d.wait_for("started")
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                box = self.outbox()
+                if len(box) == len(SMTP_TEAMS) + 1 and all(n["state"] in ("delivered", "failed")
+                                                          for n in box):
+                    break
+                time.sleep(0.3)
+            else:
+                self.fail("deliveries did not settle:\n%s\n%s" % (json.dumps(box, indent=1), d.log()))
+        finally:
+            self.assertEqual(d.stop(), 0)
+        got = {}
+        for rcpts, raw in self.smtp.received():
+            for r in rcpts:
+                got[r] = got.get(r, 0) + 1
+        # every deliverable notice arrived exactly once, 421 and 451 retried
+        for t in ["first", "second", "third", "fourth", "admin"]:
+            self.assertEqual(got.get(t + "@example.org"), 1, t)
+        self.assertNotIn("reject@example.org", got)
+        by = {n["recipient"]: n for n in box}
+        self.assertEqual(sum(n["attempts"] for n in box if n["recipient"] != "reject@example.org"),
+                         len(SMTP_TEAMS) + 2)  # two deliveries needed a second attempt
+        rej = by["reject@example.org"]
+        self.assertEqual(rej["state"], "failed")
+        self.assertEqual(rej["attempts"], 1)
+        self.assertIn("SMTP 550", rej["last_error"])
+        self.assertIn("mailbox unavailable", rej["last_error"])
+        self.assertIn("SMTP 451", d.log())
+        self.assertIn("SMTP 421", d.log())
+        # the admin route heard about it, by e-mail
+        import email as em
+        import email.policy
+        admin = [raw for rcpts, raw in self.smtp.received() if "admin@example.org" in rcpts][0]
+        msg = em.message_from_bytes(admin, policy=email.policy.strict)
+        self.assertIn("Delivery failure", msg["Subject"])
+        self.assertIn("reject@example.org", msg.get_body(("plain",)).get_content())
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)

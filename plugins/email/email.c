@@ -1,0 +1,633 @@
+/*
+ * email: sends each notice as an e-mail through an SMTP server with
+ * libcurl, on the host's shared multi handle (connections are reused).
+ *
+ * Transport security: smtp:// requires STARTTLS (CURLUSESSL_ALL: if the
+ * server does not offer it, nothing is sent); smtps:// is TLS from the
+ * first byte. Certificates and host names are always verified. tls =
+ * "none" is accepted only for a relay on the loopback interface.
+ *
+ * Authentication: a user name with a password, or an OAuth 2 bearer token
+ * (XOAUTH2, for Microsoft 365 and Gmail), each read from a file or a
+ * systemd credential; the token file is read again whenever it changes.
+ *
+ * Messages: RFC 5322 with one Date, From, To, Subject and Message-ID;
+ * multipart/alternative with a text and an HTML part, both UTF-8 and
+ * quoted-printable; subjects and names as RFC 2047 encoded words. Notices
+ * about one action carry References to a per-action id so that mail
+ * clients thread its ladder. Nothing from the plan can add a header.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include <tickler/plugin.h>
+
+#include "digest.h"
+
+struct email;
+
+struct message {
+    struct email *m;
+    CURL *easy;
+    curl_mime *mime;
+    struct curl_slist *headers, *rcpt;
+    char *text, *html;
+    char errbuf[CURL_ERROR_SIZE];
+    char ok_reply[256];   /* the server's last 2xx response line */
+    char fail_reply[256]; /* its last 4xx or 5xx response line */
+    tkl_deliver_done_fn done;
+    void *done_data;
+    struct message *next;
+};
+
+struct email {
+    const struct tkl_host *host;
+    char *url;
+    char *server;        /* host name, for replies and logs */
+    long use_ssl;        /* CURLUSESSL_ALL or CURLUSESSL_NONE */
+    char *ca_file;
+    char *username;
+    char *password;      /* secret */
+    char *token_file;    /* XOAUTH2 bearer token file, or NULL */
+    char *token;         /* secret; re-read when the file changes */
+    struct timespec token_mtime;
+    char *from;          /* as configured: "Name <addr>" or "addr" */
+    char *from_name;
+    char *from_addr;
+    char *reply_to;
+    char *footer;
+    char *plan_url;
+    char *msgid_domain;
+    long timeout_s;
+    struct message *messages;
+    bool stopped;
+};
+
+static void wipe(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+static void em_destroy(void *state)
+{
+    struct email *m = state;
+    if (!m)
+        return;
+    free(m->url);
+    free(m->server);
+    free(m->ca_file);
+    free(m->username);
+    wipe(m->password);
+    free(m->token_file);
+    wipe(m->token);
+    free(m->from);
+    free(m->from_name);
+    free(m->from_addr);
+    free(m->reply_to);
+    free(m->footer);
+    free(m->plan_url);
+    free(m->msgid_domain);
+    free(m);
+}
+
+/* An address: something@domain, no spaces, brackets, quotes or controls. */
+static bool valid_address(const char *a)
+{
+    const char *at = strchr(a, '@');
+    if (!at || at == a || !at[1] || strchr(at + 1, '@') || strlen(a) > 254)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)a; *p; p++)
+        if (*p <= 0x20 || *p == 0x7f || strchr("<>\"(),;:\\[]", *p))
+            return false;
+    return true;
+}
+
+/* Splits "Name <addr>" or "addr" into its parts. */
+static int parse_from(struct email *m, const char *from)
+{
+    const char *lt = strrchr(from, '<');
+    if (lt) {
+        const char *gt = strchr(lt, '>');
+        if (!gt || gt[1])
+            return -EINVAL;
+        size_t nl = (size_t)(lt - from);
+        while (nl && from[nl - 1] == ' ')
+            nl--;
+        const char *name = from;
+        if (nl >= 2 && name[0] == '"' && name[nl - 1] == '"') {
+            name++;
+            nl -= 2;
+        }
+        m->from_name = strndup(name, nl);
+        m->from_addr = strndup(lt + 1, (size_t)(gt - lt - 1));
+    } else {
+        m->from_name = strdup("");
+        m->from_addr = strdup(from);
+    }
+    if (!m->from_name || !m->from_addr)
+        return -ENOMEM;
+    if (!valid_address(m->from_addr))
+        return -EINVAL;
+    const char *at = strchr(m->from_addr, '@');
+    return (m->msgid_domain = strdup(at + 1)) ? 0 : -ENOMEM;
+}
+
+static bool loopback(const char *host)
+{
+    return !strcmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
+           !strcmp(host, "[::1]");
+}
+
+static int parse_url(struct email *m, const char *url, bool tls_none)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    int r = -EINVAL;
+    if (!u)
+        return -ENOMEM;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        goto out;
+    if (strcmp(scheme, "smtp") && strcmp(scheme, "smtps"))
+        goto out;
+    if (tls_none && (strcmp(scheme, "smtp") || !loopback(host)))
+        goto out;
+    m->use_ssl = tls_none ? CURLUSESSL_NONE : CURLUSESSL_ALL;
+    r = (m->server = strdup(host)) && (m->url = strdup(url)) ? 0 : -ENOMEM;
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return r;
+}
+
+/* Reads the bearer token again if its file changed. Returns 0 or a
+ * negative errno (the last good token stays). */
+static int refresh_token(struct email *m)
+{
+    struct stat st;
+    if (!m->token_file)
+        return 0;
+    const char *spec = m->token_file;
+    char *path = NULL;
+    if (strncmp(spec, "credential:", 11) != 0) {
+        if (spec[0] != '/' && asprintf(&path, "%s/%s", m->host->config_dir, spec) < 0)
+            return -ENOMEM;
+        int sr = stat(path ? path : spec, &st);
+        free(path);
+        if (sr < 0)
+            return m->token ? 0 : -errno;
+        if (m->token && st.st_mtim.tv_sec == m->token_mtime.tv_sec &&
+            st.st_mtim.tv_nsec == m->token_mtime.tv_nsec)
+            return 0;
+        m->token_mtime = st.st_mtim;
+    } else if (m->token) {
+        return 0; /* credentials do not change while the service runs */
+    }
+    char *t = NULL;
+    int r = m->host->read_secret(m->host, spec, &t);
+    if (r < 0)
+        return m->token ? 0 : r;
+    wipe(m->token);
+    m->token = t;
+    return 0;
+}
+
+static int em_init(const struct tkl_host *host, const config_setting_t *conf, void **ret_state)
+{
+    static const char *const keys[] = {"url",      "tls",          "ca_file",  "username",
+                                       "password_file", "oauth2_token_file", "from",
+                                       "reply_to", "footer",       "plan_url", "timeout_seconds",
+                                       NULL};
+    const char *url = NULL, *tls = "required", *ca = NULL, *user = NULL, *pw = NULL, *tok = NULL,
+               *from = NULL, *reply_to = NULL, *footer = NULL, *plan_url = NULL;
+    int t, r;
+    if (!TKL_HAS_MEMBER(host, host->size, read_secret) || !host->read_secret ||
+        !host->transfer_start)
+        return -ENOTSUP;
+    config_setting_t *bad = tkl_config_unknown_member(conf, keys);
+    if (bad) {
+        host->log(host, TKL_LOG_ERR, "line %d: unknown setting \"%s\"",
+                  config_setting_source_line(bad), config_setting_name(bad));
+        return -EINVAL;
+    }
+    if (!conf || !config_setting_lookup_string(conf, "url", &url) ||
+        !config_setting_lookup_string(conf, "from", &from)) {
+        host->log(host, TKL_LOG_ERR, "settings need url (smtp://host:587 or smtps://host:465) "
+                                     "and from");
+        return -EINVAL;
+    }
+    config_setting_lookup_string(conf, "tls", &tls);
+    config_setting_lookup_string(conf, "ca_file", &ca);
+    config_setting_lookup_string(conf, "username", &user);
+    config_setting_lookup_string(conf, "password_file", &pw);
+    config_setting_lookup_string(conf, "oauth2_token_file", &tok);
+    config_setting_lookup_string(conf, "reply_to", &reply_to);
+    config_setting_lookup_string(conf, "footer", &footer);
+    config_setting_lookup_string(conf, "plan_url", &plan_url);
+    struct email *m = calloc(1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    m->host = host;
+    m->timeout_s = 60;
+    if (strcmp(tls, "required") && strcmp(tls, "none")) {
+        host->log(host, TKL_LOG_ERR, "tls is \"required\" (the default) or \"none\" (only for a "
+                                     "relay on localhost)");
+        r = -EINVAL;
+        goto fail;
+    }
+    if ((r = parse_url(m, url, !strcmp(tls, "none"))) < 0) {
+        host->log(host, TKL_LOG_ERR, "url must be smtp://HOST[:PORT] (STARTTLS) or "
+                                     "smtps://HOST[:PORT]; tls = \"none\" only with "
+                                     "smtp://localhost or 127.0.0.1");
+        goto fail;
+    }
+    if ((r = parse_from(m, from)) < 0) {
+        host->log(host, TKL_LOG_ERR, "from must be \"Name <address>\" or an address (got \"%s\")",
+                  from);
+        goto fail;
+    }
+    if (reply_to && !valid_address(reply_to)) {
+        host->log(host, TKL_LOG_ERR, "reply_to must be one plain address");
+        r = -EINVAL;
+        goto fail;
+    }
+    if (config_setting_lookup_int(conf, "timeout_seconds", &t)) {
+        if (t < 5 || t > 600) {
+            host->log(host, TKL_LOG_ERR, "timeout_seconds must be between 5 and 600");
+            r = -EINVAL;
+            goto fail;
+        }
+        m->timeout_s = t;
+    }
+    if ((pw || tok) && !user) {
+        host->log(host, TKL_LOG_ERR, "password_file and oauth2_token_file need a username");
+        r = -EINVAL;
+        goto fail;
+    }
+    if (pw && tok) {
+        host->log(host, TKL_LOG_ERR, "give password_file or oauth2_token_file, not both");
+        r = -EINVAL;
+        goto fail;
+    }
+    r = -ENOMEM;
+    if ((ca && !(m->ca_file = strdup(ca))) || (user && !(m->username = strdup(user))) ||
+        !(m->from = strdup(from)) || (reply_to && !(m->reply_to = strdup(reply_to))) ||
+        (footer && !(m->footer = strdup(footer))) ||
+        (plan_url && !(m->plan_url = strdup(plan_url))) ||
+        (tok && !(m->token_file = strdup(tok))))
+        goto fail;
+    if (pw && (r = host->read_secret(host, pw, &m->password)) < 0) {
+        host->log(host, TKL_LOG_ERR, "cannot read password_file %s: %s", pw, strerror(-r));
+        r = r == -ENOMEM ? r : -EINVAL;
+        goto fail;
+    }
+    if ((r = refresh_token(m)) < 0) {
+        host->log(host, TKL_LOG_ERR, "cannot read oauth2_token_file %s: %s", tok, strerror(-r));
+        r = r == -ENOMEM ? r : -EINVAL;
+        goto fail;
+    }
+    *ret_state = m;
+    return 0;
+fail:
+    em_destroy(m);
+    return r;
+}
+
+static int em_start(void *state)
+{
+    (void)state;
+    return 0;
+}
+
+static void message_free(struct message *x)
+{
+    if (x->easy)
+        curl_easy_cleanup(x->easy);
+    curl_mime_free(x->mime);
+    curl_slist_free_all(x->headers);
+    curl_slist_free_all(x->rcpt);
+    free(x->text);
+    free(x->html);
+    free(x);
+}
+
+static void unlink_message(struct message *x)
+{
+    for (struct message **q = &x->m->messages; *q; q = &(*q)->next)
+        if (*q == x) {
+            *q = x->next;
+            return;
+        }
+}
+
+/* Printable ASCII only. */
+static void clean(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            *s = ' ';
+}
+
+/* Keeps the server's last response line (never what we send: that holds
+ * the credentials). */
+static int on_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
+{
+    struct message *x = userp;
+    (void)e;
+    if (type != CURLINFO_HEADER_IN || size < 4 || data[0] < '2' || data[0] > '5')
+        return 0;
+    char *to = data[0] == '2' ? x->ok_reply : data[0] >= '4' ? x->fail_reply : NULL;
+    if (!to)
+        return 0;
+    size_t n = size < sizeof(x->ok_reply) - 1 ? size : sizeof(x->ok_reply) - 1;
+    memcpy(to, data, n);
+    to[n] = '\0';
+    to[strcspn(to, "\r\n")] = '\0';
+    return 0;
+}
+
+static void on_done(void *data, int code)
+{
+    struct message *x = data;
+    struct email *m = x->m;
+    char reply[512];
+    long smtp = 0;
+    struct tkl_delivery res = {.size = sizeof(res), .reply = reply};
+    unlink_message(x);
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &smtp);
+    clean(x->errbuf);
+    clean(x->ok_reply);
+    clean(x->fail_reply);
+    if (code == CURLE_OK) {
+        res.status = TKL_DELIVERY_OK;
+        snprintf(reply, sizeof(reply), "%s: %s", m->server,
+                 x->ok_reply[0] ? x->ok_reply : "accepted");
+    } else {
+        const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror((CURLcode)code);
+        if (smtp >= 500)
+            res.status = TKL_DELIVERY_PERMANENT;
+        else if (code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL ||
+                 code == CURLE_LOGIN_DENIED)
+            res.status = TKL_DELIVERY_PERMANENT;
+        else
+            res.status = TKL_DELIVERY_TRANSIENT;
+        if (code == CURLE_USE_SSL_FAILED)
+            detail = "the server does not offer STARTTLS, which is required; nothing was sent";
+        if (smtp && x->fail_reply[0])
+            snprintf(reply, sizeof(reply), "%s answered SMTP %ld: %s", m->server, smtp,
+                     x->fail_reply);
+        else if (smtp)
+            snprintf(reply, sizeof(reply), "%s answered SMTP %ld: %.400s", m->server, smtp,
+                     detail);
+        else
+            snprintf(reply, sizeof(reply), "%s: %.400s", m->server, detail);
+    }
+    tkl_deliver_done_fn done = x->done;
+    void *done_data = x->done_data;
+    message_free(x);
+    done(done_data, &res);
+}
+
+/* A Message-ID word from s: letters, digits, '.', '-' only. */
+static void id_word(const char *s, char *buf, size_t size)
+{
+    size_t k = 0;
+    for (; *s && k + 1 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        buf[k++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                           c == '.' || c == '-'
+                       ? (char)c
+                       : '-';
+    }
+    buf[k] = '\0';
+}
+
+static int add_header(struct curl_slist **list, struct dg_buf *b)
+{
+    if (b->oom)
+        return -ENOMEM;
+    struct curl_slist *l = curl_slist_append(*list, b->data ? b->data : "");
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+    if (!l)
+        return -ENOMEM;
+    *list = l;
+    return 0;
+}
+
+static int build(struct email *m, struct message *x, const struct tkl_notice *n)
+{
+    struct dg_buf h = {0}, text = {0}, html = {0};
+    char date[64], subject[512], word[200];
+    int r = -ENOMEM;
+    time_t now = (time_t)m->host->now(m->host);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+    dg_subject(n, subject, sizeof(subject));
+
+    dg_header(&h, "Date", date, "");
+    if (add_header(&x->headers, &h) < 0)
+        goto out;
+    dg_puts(&h, "From: ");
+    dg_mailbox(&h, m->from_name, m->from_addr);
+    if (add_header(&x->headers, &h) < 0)
+        goto out;
+    dg_puts(&h, "To: ");
+    dg_mailbox(&h, n->team_name, n->recipient);
+    if (add_header(&x->headers, &h) < 0)
+        goto out;
+    if (m->reply_to) {
+        dg_header(&h, "Reply-To", m->reply_to, "");
+        if (add_header(&x->headers, &h) < 0)
+            goto out;
+    }
+    dg_header(&h, "Subject", subject, "");
+    if (add_header(&x->headers, &h) < 0)
+        goto out;
+    dg_printf(&h, "Message-ID: <notice-%llu.%lld@%s>", (unsigned long long)n->id,
+              (long long)n->due_at, m->msgid_domain);
+    if (add_header(&x->headers, &h) < 0)
+        goto out;
+    if (n->thread_key) {
+        id_word(n->thread_key, word, sizeof(word));
+        dg_printf(&h, "In-Reply-To: <action-%s@%s>", word, m->msgid_domain);
+        if (add_header(&x->headers, &h) < 0)
+            goto out;
+        dg_printf(&h, "References: <action-%s@%s>", word, m->msgid_domain);
+        if (add_header(&x->headers, &h) < 0)
+            goto out;
+    }
+    dg_printf(&h, "X-Tickler-Notice: %llu", (unsigned long long)n->id);
+    if (add_header(&x->headers, &h) < 0)
+        goto out;
+    dg_puts(&h, "Auto-Submitted: auto-generated");
+    if (add_header(&x->headers, &h) < 0)
+        goto out;
+
+    dg_text_body(&text, n, m->footer, m->plan_url, "\r\n");
+    dg_html_body(&html, n, m->footer, m->plan_url);
+    if (text.oom || html.oom)
+        goto out;
+    x->text = text.data;
+    x->html = html.data;
+    text.data = html.data = NULL;
+
+    /* multipart/mixed (curl's top level for mail) holding one
+     * multipart/alternative: text first, HTML preferred */
+    curl_mime *alt = curl_mime_init(x->easy);
+    if (!alt)
+        goto out;
+    curl_mimepart *p = curl_mime_addpart(alt);
+    if (!p || curl_mime_data(p, x->text, CURL_ZERO_TERMINATED) != CURLE_OK ||
+        curl_mime_type(p, "text/plain; charset=UTF-8") != CURLE_OK ||
+        curl_mime_encoder(p, "quoted-printable") != CURLE_OK)
+        goto out_alt;
+    p = curl_mime_addpart(alt);
+    if (!p || curl_mime_data(p, x->html, CURL_ZERO_TERMINATED) != CURLE_OK ||
+        curl_mime_type(p, "text/html; charset=UTF-8") != CURLE_OK ||
+        curl_mime_encoder(p, "quoted-printable") != CURLE_OK)
+        goto out_alt;
+    if (!(x->mime = curl_mime_init(x->easy)) || !(p = curl_mime_addpart(x->mime)))
+        goto out_alt;
+    if (curl_mime_subparts(p, alt) != CURLE_OK) /* on success the part owns alt */
+        goto out_alt;
+    if (curl_mime_type(p, "multipart/alternative") != CURLE_OK)
+        goto out;
+    r = 0;
+    goto out;
+out_alt:
+    curl_mime_free(alt);
+out:
+    free(h.data);
+    free(text.data);
+    free(html.data);
+    return r;
+}
+
+static int em_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_fn done,
+                      void *done_data)
+{
+    struct email *m = state;
+    if (m->stopped)
+        return -ESHUTDOWN;
+    if (!valid_address(n->recipient)) {
+        m->host->log(m->host, TKL_LOG_ERR, "\"%s\" is not an e-mail address", n->recipient);
+        return -EINVAL;
+    }
+    int r = refresh_token(m);
+    if (r < 0) {
+        m->host->log(m->host, TKL_LOG_ERR, "cannot read the OAuth token: %s", strerror(-r));
+        return r;
+    }
+    struct message *x = calloc(1, sizeof(*x));
+    if (!x)
+        return -ENOMEM;
+    x->m = m;
+    x->done = done;
+    x->done_data = done_data;
+    r = -ENOMEM;
+    if (!(x->easy = curl_easy_init()))
+        goto fail;
+    if ((r = build(m, x, n)) < 0)
+        goto fail;
+    r = -ENOMEM;
+    if (!(x->rcpt = curl_slist_append(NULL, n->recipient)))
+        goto fail;
+    char mail_from[300];
+    snprintf(mail_from, sizeof(mail_from), "<%s>", m->from_addr);
+    CURL *e = x->easy;
+    CURLcode c = CURLE_OK;
+    c |= curl_easy_setopt(e, CURLOPT_URL, m->url);
+    c |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    c |= curl_easy_setopt(e, CURLOPT_USE_SSL, m->use_ssl);
+    c |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    c |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (m->ca_file)
+        c |= curl_easy_setopt(e, CURLOPT_CAINFO, m->ca_file);
+    if (m->username)
+        c |= curl_easy_setopt(e, CURLOPT_USERNAME, m->username);
+    if (m->password)
+        c |= curl_easy_setopt(e, CURLOPT_PASSWORD, m->password);
+    if (m->token) {
+        c |= curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, m->token);
+        c |= curl_easy_setopt(e, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+    }
+    c |= curl_easy_setopt(e, CURLOPT_MAIL_FROM, mail_from);
+    c |= curl_easy_setopt(e, CURLOPT_MAIL_RCPT, x->rcpt);
+    c |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+    c |= curl_easy_setopt(e, CURLOPT_MIMEPOST, x->mime);
+    c |= curl_easy_setopt(e, CURLOPT_TIMEOUT, m->timeout_s);
+    c |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 20L);
+    c |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    c |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+    c |= curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+    c |= curl_easy_setopt(e, CURLOPT_DEBUGDATA, x);
+    c |= curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+    if (c != CURLE_OK) {
+        r = -EINVAL;
+        goto fail;
+    }
+    if ((r = m->host->transfer_start(m->host, e, on_done, x)) < 0)
+        goto fail;
+    x->next = m->messages;
+    m->messages = x;
+    return 0;
+fail:
+    message_free(x);
+    return r;
+}
+
+static void em_stop(void *state)
+{
+    struct email *m = state;
+    m->stopped = true;
+    while (m->messages) {
+        struct message *x = m->messages;
+        m->messages = x->next;
+        m->host->transfer_cancel(m->host, x->easy);
+        struct tkl_delivery res = {.size = sizeof(res),
+                                   .status = TKL_DELIVERY_TRANSIENT,
+                                   .reply = "shutting down"};
+        tkl_deliver_done_fn done = x->done;
+        void *done_data = x->done_data;
+        message_free(x);
+        done(done_data, &res);
+    }
+}
+
+static const struct tkl_plugin descriptor = {
+    .abi_version = TICKLER_ABI_VERSION,
+    .size = sizeof(struct tkl_plugin),
+    .name = "email",
+    .description = "sends notices as e-mail over SMTP with STARTTLS or TLS",
+    .kind = TKL_PLUGIN_NOTIFIER,
+    .init = em_init,
+    .start = em_start,
+    .deliver = em_deliver,
+    .stop = em_stop,
+    .destroy = em_destroy,
+};
+
+__attribute__((visibility("default"))) const struct tkl_plugin *
+tickler_plugin_entry(const uint32_t *host_versions, size_t n_versions)
+{
+    for (size_t i = 0; i < n_versions; i++)
+        if (host_versions[i] == TICKLER_ABI_VERSION)
+            return &descriptor;
+    return NULL;
+}
