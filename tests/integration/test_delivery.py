@@ -308,6 +308,84 @@ teams = ( %s );
         self.assertIn("reject@example.org", msg.get_body(("plain",)).get_content())
 
 
+class Crash(unittest.TestCase):
+    """1,000 notices, SIGKILL at 20 random instants, restart each time."""
+    N = 1000
+    KILLS = 20
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-crash-")
+        self.state = os.path.join(self.tmp, "state")
+        self.smtp = harness.SmtpSink()
+        rcpts = ", ".join('"u%04d@example.org"' % i for i in range(self.N))
+        self.conf = os.path.join(self.tmp, "tickler.conf")
+        # one delivery in flight at a time: the promise is "no duplicates
+        # but the notices in flight at a crash", so at most one per kill
+        with open(self.conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+delivery = { retry_min_seconds = 1; concurrency = 1; };
+notifiers = ( { name = "mail"; plugin = "email";
+                settings = { url = "smtp://127.0.0.1:%d"; tls = "none";
+                             from = "tickler@council.example"; }; } );
+teams = ( { id = "crowd"; name = "Crowd"; recipients = { mail = [ %s ]; }; } );
+""" % (self.smtp.port, rcpts))
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\nC1,Everybody's action,Crowd,03/03/2023,\n")
+
+    def tearDown(self):
+        self.smtp.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def delivered(self):
+        import sqlite3 as sq
+        try:
+            db = sq.connect(os.path.join(self.state, "tickler.db"), timeout=10)
+            n = db.execute("SELECT count(*) FROM notices WHERE state = 1").fetchone()[0]
+            db.close()
+            return n
+        except sq.Error:
+            return 0
+
+    def test_kill_9_loses_nothing(self):
+        import random
+        import re
+        rnd = random.Random(int(os.environ.get("TICKLER_CRASH_SEED", time.time())))
+        in_flight_reported = 0
+        logs = []
+        for k in range(self.KILLS):
+            d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30", "--log-level", "notice")
+            time.sleep(rnd.uniform(0.05, 0.8))
+            d.kill()
+            logs.append(d.log())
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30", "--log-level", "notice")
+        try:
+            d.wait_for("started")
+            deadline = time.monotonic() + 240
+            while self.delivered() < self.N:
+                self.assertLess(time.monotonic(), deadline, "only %d delivered" % self.delivered())
+                time.sleep(0.5)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        logs.append(d.log())
+        for log in logs:
+            for m in re.finditer(r"(\d+) notices were in flight", log):
+                in_flight_reported += int(m.group(1))
+        got = {}
+        for rcpts, raw in self.smtp.received():
+            for r in rcpts:
+                got[r] = got.get(r, 0) + 1
+        lost = [i for i in range(self.N) if got.get("u%04d@example.org" % i, 0) == 0]
+        dups = sum(v - 1 for v in got.values())
+        print("\ncrash test: %d kills, %d notices, %d lost, %d duplicates, %d reported in flight"
+              % (self.KILLS, self.N, len(lost), dups, in_flight_reported), file=sys.stderr)
+        self.assertEqual(lost, [])
+        self.assertLessEqual(dups, self.KILLS)
+        self.assertLessEqual(dups, in_flight_reported)
+        self.assertEqual(self.delivered(), self.N)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
