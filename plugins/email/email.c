@@ -389,7 +389,7 @@ static void on_done(void *data, int code)
         if (smtp && x->fail_reply[0])
             snprintf(reply, sizeof(reply), "%s answered SMTP %ld: %s", m->server, smtp,
                      x->fail_reply);
-        else if (smtp)
+        else if (smtp >= 400)
             snprintf(reply, sizeof(reply), "%s answered SMTP %ld: %.400s", m->server, smtp,
                      detail);
         else

@@ -92,6 +92,11 @@ class SmtpSink:
             self.counts[kind] = self.counts.get(kind, 0) + 1
             return self.counts[kind]
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self._count("MAIL")
+        envelope.mail_from = address
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.script("RCPT", self._count("RCPT"), address)
         if reply:
@@ -107,9 +112,40 @@ class SmtpSink:
             self.messages.append((list(envelope.rcpt_tos), envelope.original_content))
         return "250 2.0.0 queued"
 
+    def count(self, kind):
+        with self.lock:
+            return self.counts.get(kind, 0)
+
     def received(self):
         with self.lock:
             return list(self.messages)
 
     def stop(self):
         self.controller.stop()
+
+
+def make_certs(d):
+    """A CA, a server certificate for localhost/127.0.0.1 signed by it, one
+    for another name signed by it, and a self-signed one. Returns paths."""
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=tickler test CA")
+    for name, san in (("good", "DNS:localhost,IP:127.0.0.1"), ("wrong", "DNS:mail.example.org")):
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr",
+            "-subj", "/CN=" + san.split(",")[0].split(":")[1])
+        with open(os.path.join(d, name + ".ext"), "w") as f:
+            f.write("subjectAltName=%s\n" % san)
+        run("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext")
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "self.key", "-out", "self.pem",
+        "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+    return {k: (os.path.join(d, k + ".pem"), os.path.join(d, k + ".key"))
+            for k in ("ca", "good", "wrong", "self")}
+
+
+def tls_context(cert, key):
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    return ctx

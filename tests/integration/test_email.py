@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""The email plugin against a real SMTP server (aiosmtpd) with STARTTLS and
+AUTH: messages a strict MIME parser accepts, text from the plan that cannot
+add a header or a recipient, and TLS failures that send nothing."""
+import argparse
+import email
+import email.policy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import harness
+from harness import tool
+
+ARGS = None
+CERTS = None
+CERT_DIR = None
+USER, PASSWORD = "reminders@council.example", "correct horse battery staple"
+
+LONG = "Long " + "x" * 5990
+HOSTILE = [
+    ("H1", "Fix the \u2019quotes\u2019 \u2013 \u00a35 =?UTF-8?Q?=0A?=\r\nBcc: evil@attacker.example", "Alpha"),
+    ("H2", "<script>alert('x')</script> & \"co\"\r\n.\r\nRCPT TO:<evil@attacker.example>", "Bravo"),
+    ("H3", ".a line starting with a dot\nand a second line", "Bravo"),
+    ("H4", LONG, "Bravo"),
+    ("H5", "Subject: injected\r\n\r\nbody", "Bravo"),
+]
+
+
+def csv_field(s):
+    return '"' + s.replace('"', '""') + '"'
+
+
+def authenticator(server, session, envelope, mechanism, auth_data):
+    from aiosmtpd.smtp import AuthResult
+    ok = (auth_data.login.decode() == USER and auth_data.password.decode() == PASSWORD)
+    return AuthResult(success=ok)
+
+
+class Email(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-email-")
+        self.state = os.path.join(self.tmp, "state")
+        with open(os.path.join(self.tmp, "smtp.pass"), "w") as f:
+            f.write(PASSWORD + "\n")
+        with open(os.path.join(self.tmp, "plan.csv"), "w", newline="") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status,Progress\r\n")
+            for ref, title, owner in HOSTILE:
+                f.write("%s,%s,%s,03/03/2023,Ongoing,%s\r\n"
+                        % (ref, csv_field(title), owner, csv_field("Progress <b>bold</b> \u2019")))
+        self.smtp = None
+
+    def tearDown(self):
+        if self.smtp:
+            self.smtp.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def write_conf(self, port, url_host="127.0.0.1", ca=None, extra=""):
+        with open(os.path.join(self.tmp, "tickler.conf"), "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+notifiers = ( { name = "mail"; plugin = "email";
+                settings = { url = "smtp://%s:%d"; %s username = "%s"; password_file = "smtp.pass";
+                             from = "Action plan \u2013 reminders <tickler@council.example>";
+                             reply_to = "equalities@council.example"; %s }; } );
+teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "alpha@example.org" ]; }; },
+          { id = "bravo"; name = "Bravo"; recipients = { mail = [ "bravo@example.org" ]; }; } );
+""" % (url_host, port, 'ca_file = "%s";' % ca if ca else "", USER, extra))
+        return os.path.join(self.tmp, "tickler.conf")
+
+    def oneshot(self, conf):
+        return subprocess.run([tool("ticklerd"), "-c", conf, "-p", harness.plugin_dir(),
+                               "--state-dir", self.state, "--now", "2023-03-03T09:00:30",
+                               "--oneshot"], capture_output=True, text=True, timeout=120)
+
+    def outbox(self, conf):
+        p = subprocess.run([tool("tickler"), "-c", conf, "--state-dir", self.state, "outbox",
+                            "--json"], capture_output=True, text=True, check=True)
+        return json.loads(p.stdout)
+
+    def server(self, cert="good", **kw):
+        args = dict(authenticator=authenticator, auth_required=True, auth_require_tls=True)
+        if cert:
+            args.update(tls_context=harness.tls_context(*CERTS[cert]), require_starttls=True)
+        args.update(kw)
+        self.smtp = harness.SmtpSink(**args)
+        return self.smtp.port
+
+    def test_starttls_auth_strict_mime_and_hostile_text(self):
+        conf = self.write_conf(self.server(), ca=CERTS["ca"][0])
+        p = self.oneshot(conf)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn(PASSWORD, p.stderr)
+        got = self.smtp.received()
+        self.assertEqual(sorted(r for rcpts, _ in got for r in rcpts),
+                         ["alpha@example.org", "bravo@example.org"])
+        for rcpts, raw in got:
+            # RFC 5322 line limits and CRLF only
+            for line in raw.split(b"\r\n"):
+                self.assertLess(len(line), 998)
+                self.assertNotIn(b"\n", line)
+                self.assertNotIn(b"\r", line)
+            msg = email.message_from_bytes(raw, policy=email.policy.strict)
+            for h in ("From", "To", "Subject", "Date", "Message-ID", "Reply-To"):
+                self.assertEqual(len(msg.get_all(h) or []), 1, h)
+            for h in ("Bcc", "Cc", "RCPT"):
+                self.assertIsNone(msg.get(h), h)
+            self.assertEqual(msg["From"].addresses[0].display_name, "Action plan \u2013 reminders")
+            self.assertEqual(msg.get_content_type(), "multipart/mixed")
+            alt = msg.get_payload()[0]
+            self.assertEqual(alt.get_content_type(), "multipart/alternative")
+            text = msg.get_body(("plain",)).get_content()
+            html = msg.get_body(("html",)).get_content()
+            self.assertNotIn("evil", str(msg["To"]))
+            if rcpts == ["alpha@example.org"]:
+                # one action: its title is the subject, shown exactly as written
+                self.assertEqual(msg["Subject"],
+                                 "Reminder (due today): Fix the \u2019quotes\u2019 \u2013 \u00a35 "
+                                 "=?UTF-8?Q?=0A?= Bcc: evil@attacker.example")
+                self.assertEqual(msg["To"].addresses[0].display_name, "Alpha \u2019s team")
+                self.assertIn("In-Reply-To", msg)
+                self.assertIn("Progress <b>bold</b> \u2019", text)
+                self.assertIn("Progress &lt;b&gt;bold&lt;/b&gt; \u2019", html)
+            else:
+                self.assertEqual(msg["Subject"], "Reminder: 4 actions for Bravo")
+                self.assertIn("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;co&quot;", html)
+                self.assertNotIn("<script>", html)
+                self.assertIn(".a line starting with a dot", text)
+                self.assertIn("RCPT TO:<evil@attacker.example>", text)
+                flat = "".join(l.strip() for l in text.splitlines())
+                self.assertIn("x" * 5990, flat)
+                self.assertIn("Subject: injected", text)
+        box = self.outbox(conf)
+        self.assertTrue(all(n["state"] == "delivered" for n in box), box)
+        self.assertTrue(all("127.0.0.1: 250" in n["last_error"] for n in box), box)
+
+    def tls_failure(self, conf, expect):
+        p = self.oneshot(conf)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.smtp.count("MAIL"), 0)
+        self.assertEqual(self.smtp.received(), [])
+        box = self.outbox(conf)
+        self.assertTrue(box)
+        for n in box:
+            self.assertEqual(n["state"], "retrying")
+            self.assertIn(expect, n["last_error"])
+        self.assertIn(expect, p.stderr)
+        self.assertNotIn(PASSWORD, p.stderr)
+
+    def test_untrusted_certificate_sends_nothing(self):
+        conf = self.write_conf(self.server("self"), ca=CERTS["ca"][0])
+        self.tls_failure(conf, "certificate")
+
+    def test_wrong_host_name_sends_nothing(self):
+        conf = self.write_conf(self.server("wrong"), ca=CERTS["ca"][0])
+        self.tls_failure(conf, "127.0.0.1")
+        self.assertIn("no alternative certificate subject name matches",
+                      self.outbox(conf)[0]["last_error"])
+
+    def test_no_starttls_sends_nothing(self):
+        conf = self.write_conf(self.server(cert=None, auth_require_tls=False), ca=CERTS["ca"][0])
+        self.tls_failure(conf, "does not offer STARTTLS")
+
+    def test_tls_none_only_on_loopback(self):
+        conf = self.write_conf(25, url_host="mail.example.org", extra='tls = "none";')
+        p = subprocess.run([tool("ticklerd"), "--check-config", "-c", conf, "-p",
+                            harness.plugin_dir()], capture_output=True, text=True)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("tls = \"none\" only with smtp://localhost", p.stderr)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--source", required=True)
+    ARGS, rest = ap.parse_known_args()
+    harness.BUILD = ARGS.build
+    CERT_DIR = tempfile.mkdtemp(prefix="tickler-certs-")
+    try:
+        CERTS = harness.make_certs(CERT_DIR)
+        result = unittest.main(argv=[sys.argv[0]] + rest, verbosity=2, exit=False).result
+    finally:
+        shutil.rmtree(CERT_DIR, ignore_errors=True)
+    sys.exit(0 if result.wasSuccessful() else 1)
