@@ -20,13 +20,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
+#include <uv.h>
 
 #include "core/config.h"
 #include "core/day.h"
 #include "core/diag.h"
 #include "core/log.h"
 #include "outbox/outbox.h"
+#include "plugin/host.h"
+#include "plugin/loader.h"
 #include "route/route.h"
 #include "schedule/holidays.h"
 #include "schedule/scheduler.h"
@@ -43,6 +47,7 @@ struct cli {
     const char *config;
     const char *store;
     const char *state_dir;
+    const char *plugin_dir;
     struct tkl_config *cfg;
     struct tkl_store *st;
     struct tkl_diags diags;
@@ -61,11 +66,15 @@ static void usage(FILE *out)
             "  holidays [--year YYYY]       the non-working days in use\n"
             "  status                       the outbox in numbers\n"
             "  outbox [--failed] [--json]   notices in the outbox, newest first\n"
-            "  retry ID...|--failed         send failed notices again\n\n"
+            "  retry ID...|--failed         send failed notices again\n"
+            "  send-test NOTIFIER --to RECIPIENT\n"
+            "                               send a sample digest now and show the reply\n\n"
             "Options:\n"
             "  -c, --config FILE     configuration file (default %s)\n"
             "      --store FILE      read this CSV file instead of store.files\n"
             "      --state-dir DIR   state directory (default: daemon.state_directory)\n"
+            "      --plugin-dir DIR  load plugins from DIR (send-test; default:\n"
+            "                        daemon.plugin_directory)\n"
             "  -V, --version         print the version\n"
             "  -h, --help            print this help\n",
             TICKLER_DEFAULT_CONFIG);
@@ -461,6 +470,170 @@ static int cmd_outbox(struct cli *c, int argc, char **argv)
     return json ? json_print(arr) : r < 0;
 }
 
+/* ---- send-test --------------------------------------------------------- */
+
+struct send_test {
+    bool done;
+    enum tkl_delivery_status status;
+    char reply[1024];
+};
+
+static void on_test_done(void *data, const struct tkl_delivery *res)
+{
+    struct send_test *t = data;
+    t->done = true;
+    t->status = res ? res->status : TKL_DELIVERY_TRANSIENT;
+    snprintf(t->reply, sizeof(t->reply), "%s", res && res->reply ? res->reply : "");
+}
+
+/* Up to max active actions of the store as digest entries, soonest first,
+ * or one made-up action when the store has none. */
+static size_t sample_entries(const struct tkl_store *st, int32_t today, struct tkl_notice_entry *v,
+                             size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; st && i < st->n && n < max; i++) {
+        const struct tkl_action *a = &st->actions[i];
+        if (!tkl_action_active(a))
+            continue;
+        int32_t dl = a->deadline.day;
+        v[n++] = (struct tkl_notice_entry){
+            .size = sizeof(v[0]),
+            .item_id = a->id,
+            .title = a->title,
+            .commitment = a->commitment && *a->commitment ? a->commitment : NULL,
+            .owners = a->owners,
+            .deadline_text = a->deadline_text,
+            .status = a->status_text,
+            .progress = a->progress && *a->progress ? a->progress : NULL,
+            .deadline_day = dl,
+            .kind = a->deadline.kind,
+            .stage = dl == TKL_NO_DAY  ? TKL_STAGE_CHECKIN
+                     : dl < today      ? TKL_STAGE_OVERDUE
+                     : dl == today     ? TKL_STAGE_DUE
+                                       : TKL_STAGE_LEAD,
+            .days_left = dl == TKL_NO_DAY ? 0 : dl - today,
+        };
+    }
+    if (n == 0)
+        v[n++] = (struct tkl_notice_entry){
+            .size = sizeof(v[0]),
+            .item_id = "SAMPLE-1",
+            .title = "A sample action: check that reminders reach you",
+            .owners = "tickler send-test",
+            .deadline_text = "in a week",
+            .status = "NEW",
+            .deadline_day = today + 7,
+            .kind = TKL_DEADLINE_DATE,
+            .stage = TKL_STAGE_LEAD,
+            .days_left = 7,
+        };
+    return n;
+}
+
+static int cmd_send_test(struct cli *c, int argc, char **argv)
+{
+    const char *channel = NULL, *to = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--to") && i + 1 < argc)
+            to = argv[++i];
+        else if (argv[i][0] != '-' && !channel)
+            channel = argv[i];
+        else {
+            fprintf(stderr, "Usage: tickler send-test NOTIFIER --to RECIPIENT\n");
+            return 2;
+        }
+    }
+    if (!channel || !to) {
+        fprintf(stderr, "Usage: tickler send-test NOTIFIER --to RECIPIENT\n");
+        return 2;
+    }
+    if (load(c, false)) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    const struct tkl_notifier_conf *nc = NULL;
+    for (size_t i = 0; i < c->cfg->n_notifiers; i++)
+        if (!strcmp(c->cfg->notifiers[i].name, channel))
+            nc = &c->cfg->notifiers[i];
+    if (!nc) {
+        fprintf(stderr, "tickler send-test: no notifier named \"%s\" in %s\n", channel,
+                c->config);
+        return 1;
+    }
+    /* the store is optional here: its actions make the sample realistic */
+    struct tkl_diags quiet = {0};
+    tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &quiet);
+    tkl_diags_free(&quiet);
+
+    uv_loop_t loop;
+    struct tkl_host_services svc = {.loop = &loop};
+    struct tkl_plugin_instance *p = NULL;
+    struct send_test t = {0};
+    int r, rc = 1;
+    if (uv_loop_init(&loop) < 0)
+        return 1;
+    if ((r = tkl_transfers_new(&loop, &svc.transfers)) < 0) {
+        fprintf(stderr, "tickler send-test: cannot set up libcurl: %s\n", strerror(-r));
+        goto out_loop;
+    }
+    r = tkl_plugin_open(c->plugin_dir ? c->plugin_dir : c->cfg->plugin_dir, nc->plugin, &p,
+                        &c->diags);
+    if (r == 0) {
+        tkl_host_fill(p, &svc, c->cfg->dir,
+                      c->state_dir ? c->state_dir : c->cfg->state_dir);
+        r = tkl_plugin_init(p, nc->name, nc->settings);
+    }
+    if (r == 0 && p->desc->kind != TKL_PLUGIN_NOTIFIER)
+        r = -EINVAL;
+    if (r == 0 && p->desc->start && (r = p->desc->start(p->state)) == 0)
+        p->started = true;
+    if (r < 0) {
+        tkl_diags_print(&c->diags, stderr);
+        fprintf(stderr, "tickler send-test: notifier \"%s\" (plugin %s) could not start: %s\n",
+                channel, nc->plugin, strerror(-r));
+        goto out;
+    }
+    int64_t now = (int64_t)time(NULL);
+    struct tkl_notice_entry entries[3];
+    struct tkl_notice n = {
+        .size = sizeof(n),
+        .id = (uint64_t)now,
+        .channel = nc->name,
+        .recipient = to,
+        .team_id = "send-test",
+        .team_name = "tickler send-test",
+        .due_at = now,
+        .entries = entries,
+        .n_entries = sample_entries(c->st, tkl_local_day(now), entries, 3),
+    };
+    printf("sending a sample digest of %zu action(s) to %s through %s (plugin %s)\n",
+           n.n_entries, to, channel, nc->plugin);
+    r = p->desc->deliver(p->state, &n, on_test_done, &t);
+    if (r < 0) {
+        fprintf(stderr, "tickler send-test: the notifier refused the notice: %s\n", strerror(-r));
+        goto out;
+    }
+    while (!t.done && uv_run(&loop, UV_RUN_ONCE))
+        ;
+    static const char *const what[] = {"delivered", "failed, would be retried",
+                                       "failed, would not be retried"};
+    printf("%s: %s\n", t.done ? what[t.status % 3] : "no answer", t.reply);
+    rc = t.done && t.status == TKL_DELIVERY_OK ? 0 : 1;
+out:
+    if (p && p->started)
+        p->desc->stop(p->state);
+    tkl_transfers_close(svc.transfers);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    tkl_plugin_close(p);
+out_loop:
+    if (uv_loop_close(&loop) != 0) {
+        fprintf(stderr, "tickler send-test: libuv handles left open\n");
+        rc = 1;
+    }
+    return rc;
+}
+
 /* Touches the wake-up file a running ticklerd watches. */
 static void wake_daemon(const char *state_dir)
 {
@@ -530,6 +703,7 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'}, {"store", required_argument, NULL, 'S'},
         {"state-dir", required_argument, NULL, 's'}, {"version", no_argument, NULL, 'V'},
+        {"plugin-dir", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     struct cli c = {.config = TICKLER_DEFAULT_CONFIG};
@@ -545,6 +719,9 @@ int main(int argc, char **argv)
             break;
         case 's':
             c.state_dir = optarg;
+            break;
+        case 'p':
+            c.plugin_dir = optarg;
             break;
         case 'V':
             printf("tickler %s\n", TICKLER_VERSION);
@@ -562,6 +739,10 @@ int main(int argc, char **argv)
         return 2;
     }
     tkl_log_set_level(TKL_LOG_WARNING);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "tickler: libcurl could not be initialised\n");
+        return 1;
+    }
     const char *cmd = argv[optind];
     int sub_argc = argc - optind;
     char **sub_argv = argv + optind;
@@ -579,6 +760,8 @@ int main(int argc, char **argv)
         r = cmd_outbox(&c, sub_argc, sub_argv);
     else if (!strcmp(cmd, "retry"))
         r = cmd_retry(&c, sub_argc, sub_argv);
+    else if (!strcmp(cmd, "send-test"))
+        r = cmd_send_test(&c, sub_argc, sub_argv);
     else {
         fprintf(stderr, "tickler: unknown command \"%s\"\n", cmd);
         usage(stderr);
@@ -587,5 +770,6 @@ int main(int argc, char **argv)
     tkl_store_free(c.st);
     tkl_config_free(c.cfg);
     tkl_diags_free(&c.diags);
+    curl_global_cleanup();
     return r;
 }

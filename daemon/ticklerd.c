@@ -23,8 +23,8 @@
 #include "core/day.h"
 #include "core/diag.h"
 #include "core/log.h"
-#include "core/secret.h"
 #include "outbox/outbox.h"
+#include "plugin/host.h"
 #include "plugin/loader.h"
 #include "route/route.h"
 #include "schedule/scheduler.h"
@@ -73,7 +73,7 @@ struct daemon {
     uv_timer_t sched_timer, deliver_timer, retire_timer;
     uv_fs_event_t wakeup; /* the state directory, for tickler retry */
     bool wakeup_active;
-    struct tkl_transfers *transfers;
+    struct tkl_host_services svc; /* what plugins are lent; owns the transfers */
     struct options opt;
     int64_t clock_offset;
     struct tkl_config *cfg;
@@ -97,60 +97,11 @@ static int64_t daemon_now(const struct daemon *d)
     return (int64_t)time(NULL) + d->clock_offset;
 }
 
-/* ---- host services for plugins --------------------------------------- */
-
-static void host_log(const struct tkl_host *host, int level, const char *fmt, ...)
-{
-    char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    tkl_log(level, "%s: %s", host->instance ? host->instance : "plugin", msg);
-}
-
-static int64_t host_now(const struct tkl_host *host)
-{
-    return daemon_now(host->host_data);
-}
-
-static void host_items_changed(const struct tkl_host *host)
-{
-    (void)host;
-}
-
-static int host_transfer_start(const struct tkl_host *host, void *easy,
-                               void (*done)(void *data, int curl_code), void *data)
-{
-    struct daemon *d = host->host_data;
-    if (!d->transfers)
-        return -ENOTCONN;
-    return tkl_transfers_add(d->transfers, easy, done, data);
-}
-
-static void host_transfer_cancel(const struct tkl_host *host, void *easy)
-{
-    struct daemon *d = host->host_data;
-    tkl_transfers_cancel(d->transfers, easy);
-}
-
-static int host_read_secret(const struct tkl_host *host, const char *spec, char **ret)
-{
-    return tkl_secret_read(host->config_dir, spec, ret);
-}
-
 static void fill_host(struct daemon *d, struct tkl_plugin_instance *p, const struct tkl_config *c)
 {
-    p->host.loop = &d->loop;
-    p->host.config_dir = c->dir;
-    p->host.state_dir = d->state_dir;
-    p->host.log = host_log;
-    p->host.now = host_now;
-    p->host.items_changed = host_items_changed;
-    p->host.host_data = d;
-    p->host.transfer_start = host_transfer_start;
-    p->host.transfer_cancel = host_transfer_cancel;
-    p->host.read_secret = host_read_secret;
+    d->svc.loop = &d->loop;
+    d->svc.clock_offset = d->clock_offset;
+    tkl_host_fill(p, &d->svc, c->dir, d->state_dir);
 }
 
 /* Opens and inits every configured notifier. Returns 0 or a negative errno
@@ -664,8 +615,8 @@ static void begin_shutdown(struct daemon *d)
         d->notifiers[i].plugin->desc->stop(d->notifiers[i].plugin->state);
     if (d->outbox)
         tkl_outbox_set_meta(d->outbox, "last_run", daemon_now(d));
-    tkl_transfers_close(d->transfers);
-    d->transfers = NULL;
+    tkl_transfers_close(d->svc.transfers);
+    d->svc.transfers = NULL;
     if (d->wakeup_active)
         uv_close((uv_handle_t *)&d->wakeup, close_cb_nop);
     d->wakeup_active = false;
@@ -944,7 +895,7 @@ static int daemon_run(struct daemon *d, const char *now_arg)
     uv_signal_start(&d->sig_term, on_signal, SIGTERM);
     uv_signal_start(&d->sig_int, on_signal, SIGINT);
     uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
-    if ((r = tkl_transfers_new(&d->loop, &d->transfers)) < 0) {
+    if ((r = tkl_transfers_new(&d->loop, &d->svc.transfers)) < 0) {
         log_error("cannot set up libcurl: %s", strerror(-r));
         d->exit_code = 1;
         begin_shutdown(d);

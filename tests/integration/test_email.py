@@ -139,6 +139,24 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
         self.assertTrue(all(n["state"] == "delivered" for n in box), box)
         self.assertTrue(all("127.0.0.1: 250" in n["last_error"] for n in box), box)
 
+    def test_send_test_prints_the_server_reply(self):
+        conf = self.write_conf(self.server(), ca=CERTS["ca"][0])
+        p = subprocess.run([tool("tickler"), "-c", conf, "--plugin-dir", harness.plugin_dir(),
+                            "send-test", "mail", "--to", "officer@example.org"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("delivered: 127.0.0.1: 250 2.0.0 queued", p.stdout)
+        got = self.smtp.received()
+        self.assertEqual([r for r, _ in got], [["officer@example.org"]])
+        msg = email.message_from_bytes(got[0][1], policy=email.policy.strict)
+        self.assertIn("Fix the \u2019quotes\u2019", msg.get_body(("plain",)).get_content())
+        # a refused recipient: the reply says why, the exit code says so
+        p = subprocess.run([tool("tickler"), "-c", conf, "--plugin-dir", harness.plugin_dir(),
+                            "send-test", "nosuch", "--to", "x@example.org"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("no notifier named \"nosuch\"", p.stderr)
+
     def tls_failure(self, conf, expect):
         p = self.oneshot(conf)
         self.assertEqual(p.returncode, 0, p.stderr)
