@@ -497,23 +497,11 @@ static size_t sample_entries(const struct tkl_store *st, int32_t today, struct t
         if (!tkl_action_active(a))
             continue;
         int32_t dl = a->deadline.day;
-        v[n++] = (struct tkl_notice_entry){
-            .size = sizeof(v[0]),
-            .item_id = a->id,
-            .title = a->title,
-            .commitment = a->commitment && *a->commitment ? a->commitment : NULL,
-            .owners = a->owners,
-            .deadline_text = a->deadline_text,
-            .status = a->status_text,
-            .progress = a->progress && *a->progress ? a->progress : NULL,
-            .deadline_day = dl,
-            .kind = a->deadline.kind,
-            .stage = dl == TKL_NO_DAY  ? TKL_STAGE_CHECKIN
-                     : dl < today      ? TKL_STAGE_OVERDUE
-                     : dl == today     ? TKL_STAGE_DUE
-                                       : TKL_STAGE_LEAD,
-            .days_left = dl == TKL_NO_DAY ? 0 : dl - today,
-        };
+        enum tkl_stage stage = dl == TKL_NO_DAY ? TKL_STAGE_CHECKIN
+                               : dl < today     ? TKL_STAGE_OVERDUE
+                               : dl == today    ? TKL_STAGE_DUE
+                                                : TKL_STAGE_LEAD;
+        tkl_route_entry(a, stage, today, false, &v[n++]);
     }
     if (n == 0)
         v[n++] = (struct tkl_notice_entry){

@@ -32,6 +32,27 @@ static struct tkl_digest *digest_for(struct tkl_route_batch *b, const char *chan
     return d;
 }
 
+void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t today, bool late,
+                     struct tkl_notice_entry *ret)
+{
+    int32_t dl = a->deadline.day;
+    *ret = (struct tkl_notice_entry){
+        .size = sizeof(struct tkl_notice_entry),
+        .item_id = a->id,
+        .title = a->title,
+        .commitment = a->commitment && *a->commitment ? a->commitment : NULL,
+        .owners = a->owners,
+        .deadline_text = a->deadline_text,
+        .status = a->status_text,
+        .progress = a->progress && *a->progress ? a->progress : NULL,
+        .deadline_day = dl,
+        .kind = a->deadline.kind,
+        .stage = stage,
+        .days_left = dl == TKL_NO_DAY ? 0 : dl - today,
+        .late = late,
+    };
+}
+
 static int digest_add(struct tkl_digest *d, const struct tkl_due *due, int32_t today)
 {
     const struct tkl_action *a = due->action;
@@ -51,22 +72,7 @@ static int digest_add(struct tkl_digest *d, const struct tkl_due *due, int32_t t
         d->stage_keys = k;
         d->cap = cap;
     }
-    int32_t dl = a->deadline.day;
-    d->entries[d->n] = (struct tkl_notice_entry){
-        .size = sizeof(struct tkl_notice_entry),
-        .item_id = a->id,
-        .title = a->title,
-        .commitment = a->commitment && *a->commitment ? a->commitment : NULL,
-        .owners = a->owners,
-        .deadline_text = a->deadline_text,
-        .status = a->status_text,
-        .progress = a->progress && *a->progress ? a->progress : NULL,
-        .deadline_day = dl,
-        .kind = a->deadline.kind,
-        .stage = due->r.stage,
-        .days_left = dl == TKL_NO_DAY ? 0 : dl - today,
-        .late = due->late,
-    };
+    tkl_route_entry(a, due->r.stage, today, due->late, &d->entries[d->n]);
     memcpy(d->stage_keys[d->n], due->r.key, sizeof(due->r.key));
     d->n++;
     return 0;

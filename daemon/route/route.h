@@ -32,6 +32,11 @@ struct tkl_route_batch {
     size_t cap;
 };
 
+/* The digest entry of action a at stage, seen from today; its strings
+ * point into the action. */
+void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t today, bool late,
+                     struct tkl_notice_entry *ret);
+
 /*
  * Adds one due reminder to the batch. Strings in the entries point into the
  * action, which must outlive the batch. *ret_routed gets how many recipients

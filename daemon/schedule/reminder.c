@@ -38,25 +38,6 @@ void tkl_ladder_normalise(struct tkl_ladder *l)
     l->n = k;
 }
 
-const char *tkl_stage_name(enum tkl_stage s)
-{
-    switch (s) {
-    case TKL_STAGE_LEAD:
-        return "lead";
-    case TKL_STAGE_DUE:
-        return "due";
-    case TKL_STAGE_OVERDUE:
-        return "overdue";
-    case TKL_STAGE_CHECKIN:
-        return "check-in";
-    case TKL_STAGE_PROMPT:
-        return "prompt";
-    case TKL_STAGE_REPORT:
-        return "report";
-    }
-    return "?";
-}
-
 static int next_checkin(const struct tkl_policy *p, int32_t from_day, struct tkl_reminder *ret)
 {
     if (!p->checkin_months)

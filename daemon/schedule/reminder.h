@@ -65,7 +65,5 @@ int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
                       enum tkl_deadline_kind kind, int32_t deadline_day, int32_t from_day,
                       struct tkl_reminder *ret);
 
-/* "28 days before", "due today", "overdue (nag 3)", "check-in" */
-const char *tkl_stage_name(enum tkl_stage s);
 
 #endif

@@ -22,19 +22,6 @@ struct tok {
 
 #define MAX_TOKS 12
 
-static const char *const kind_names[] = {
-    [TKL_DEADLINE_DATE] = "date",       [TKL_DEADLINE_REVIEW] = "review",
-    [TKL_DEADLINE_ONGOING] = "ongoing", [TKL_DEADLINE_UNDATED] = "undated",
-    [TKL_DEADLINE_EVENT] = "event",
-};
-
-const char *tkl_deadline_kind_name(enum tkl_deadline_kind kind)
-{
-    if ((int)kind < 1 || (size_t)kind >= sizeof(kind_names) / sizeof(kind_names[0]))
-        return "unknown";
-    return kind_names[kind];
-}
-
 void tkl_deadline_clear(struct tkl_deadline *d)
 {
     if (!d)

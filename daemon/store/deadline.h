@@ -41,7 +41,5 @@ int tkl_deadline_parse(const char *text, struct tkl_deadline *ret);
 
 void tkl_deadline_clear(struct tkl_deadline *d);
 
-/* "date", "review", "ongoing", "undated" or "event". */
-const char *tkl_deadline_kind_name(enum tkl_deadline_kind kind);
 
 #endif

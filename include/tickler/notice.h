@@ -102,6 +102,44 @@ struct tkl_delivery {
     void *reserved[4];
 };
 
+/* The names used in logs, JSON and documentation ("lead", "check-in"). */
+static inline const char *tkl_stage_name(enum tkl_stage s)
+{
+    switch (s) {
+    case TKL_STAGE_LEAD:
+        return "lead";
+    case TKL_STAGE_DUE:
+        return "due";
+    case TKL_STAGE_OVERDUE:
+        return "overdue";
+    case TKL_STAGE_CHECKIN:
+        return "check-in";
+    case TKL_STAGE_PROMPT:
+        return "prompt";
+    case TKL_STAGE_REPORT:
+        return "report";
+    }
+    return "unknown";
+}
+
+/* "date", "review", "ongoing", "undated", "event". */
+static inline const char *tkl_deadline_kind_name(enum tkl_deadline_kind k)
+{
+    switch (k) {
+    case TKL_DEADLINE_DATE:
+        return "date";
+    case TKL_DEADLINE_REVIEW:
+        return "review";
+    case TKL_DEADLINE_ONGOING:
+        return "ongoing";
+    case TKL_DEADLINE_UNDATED:
+        return "undated";
+    case TKL_DEADLINE_EVENT:
+        return "event";
+    }
+    return "unknown";
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -229,42 +229,6 @@ static json_t *jstr(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static const char *kind_name(enum tkl_deadline_kind k)
-{
-    switch (k) {
-    case TKL_DEADLINE_DATE:
-        return "date";
-    case TKL_DEADLINE_REVIEW:
-        return "review";
-    case TKL_DEADLINE_ONGOING:
-        return "ongoing";
-    case TKL_DEADLINE_UNDATED:
-        return "undated";
-    case TKL_DEADLINE_EVENT:
-        return "event";
-    }
-    return "unknown";
-}
-
-static const char *stage_name(enum tkl_stage s)
-{
-    switch (s) {
-    case TKL_STAGE_LEAD:
-        return "lead";
-    case TKL_STAGE_DUE:
-        return "due";
-    case TKL_STAGE_OVERDUE:
-        return "overdue";
-    case TKL_STAGE_CHECKIN:
-        return "check-in";
-    case TKL_STAGE_PROMPT:
-        return "prompt";
-    case TKL_STAGE_REPORT:
-        return "report";
-    }
-    return "unknown";
-}
-
 static json_t *day_json(int32_t day)
 {
     if (day == TKL_NO_DAY)
@@ -314,8 +278,8 @@ static char *notice_json(const struct tkl_notice *n)
         bad |= json_object_set_new(x, "owners", jstr(e->owners));
         bad |= json_object_set_new(x, "deadline_text", jstr(e->deadline_text));
         bad |= json_object_set_new(x, "deadline", day_json(e->deadline_day));
-        bad |= json_object_set_new(x, "kind", json_string(kind_name(e->kind)));
-        bad |= json_object_set_new(x, "stage", json_string(stage_name(e->stage)));
+        bad |= json_object_set_new(x, "kind", json_string(tkl_deadline_kind_name(e->kind)));
+        bad |= json_object_set_new(x, "stage", json_string(tkl_stage_name(e->stage)));
         bad |= json_object_set_new(x, "days_left", e->deadline_day == TKL_NO_DAY
                                                        ? json_null()
                                                        : json_integer(e->days_left));

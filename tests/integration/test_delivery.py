@@ -26,6 +26,20 @@ CANARY = "s3cr3t-CANARY-7f2c"
 HMAC_KEY = "shared-hmac-key-for-tests"
 
 
+def settle(test, d, outbox, count, timeout=60):
+    """Waits until the outbox holds count notices, each delivered or
+    failed; returns the outbox listing."""
+    d.wait_for("started")
+    deadline = time.monotonic() + timeout
+    while True:
+        box = outbox()
+        if len(box) == count and all(n["state"] in ("delivered", "failed") for n in box):
+            return box
+        if time.monotonic() > deadline:
+            test.fail("deliveries did not settle:\n%s\n%s" % (json.dumps(box, indent=1), d.log()))
+        time.sleep(0.3)
+
+
 class Recorder:
     """What the HTTP peer saw: per path, (time, notice id, status sent)."""
 
@@ -138,16 +152,7 @@ teams = ( %s );
     def test_every_notice_once_retries_and_failures(self):
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
         try:
-            d.wait_for("started")
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                box = self.outbox()
-                if len(box) == len(TEAMS) + 1 and all(n["state"] in ("delivered", "failed")
-                                                     for n in box):
-                    break
-                time.sleep(0.5)
-            else:
-                self.fail("deliveries did not settle:\n%s\n%s" % (json.dumps(box, indent=1), d.log()))
+            box = settle(self, d, self.outbox, len(TEAMS) + 1)
         finally:
             self.assertEqual(d.stop(), 0)
         by_recipient = {n["recipient"]: n for n in box}
@@ -269,16 +274,7 @@ teams = ( %s );
     def test_transient_then_delivered_once_and_550_reported(self):
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
         try:
-            d.wait_for("started")
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                box = self.outbox()
-                if len(box) == len(SMTP_TEAMS) + 1 and all(n["state"] in ("delivered", "failed")
-                                                          for n in box):
-                    break
-                time.sleep(0.3)
-            else:
-                self.fail("deliveries did not settle:\n%s\n%s" % (json.dumps(box, indent=1), d.log()))
+            box = settle(self, d, self.outbox, len(SMTP_TEAMS) + 1)
         finally:
             self.assertEqual(d.stop(), 0)
         got = {}
