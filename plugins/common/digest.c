@@ -1,5 +1,6 @@
 #include "digest.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,6 +258,8 @@ static void wrapped(struct dg_buf *b, const char *prefix, const char *text, cons
         }
         size_t w = strcspn(p, " \r\n");
         if (col > w0 && col + w > 76) {
+            if (!b->oom && b->len && b->data[b->len - 1] == ' ')
+                b->data[--b->len] = '\0'; /* no trailing space before the break */
             dg_puts(b, eol);
             dg_puts(b, indent);
             col = w0;
@@ -281,15 +284,10 @@ static void wrapped(struct dg_buf *b, const char *prefix, const char *text, cons
     dg_puts(b, eol);
 }
 
-void dg_text_body(struct dg_buf *b, const struct tkl_notice *n, const char *footer,
-                  const char *plan_url, const char *eol)
+/* The groups of actions as plain text. */
+static void text_actions(struct dg_buf *b, const struct tkl_notice *n, const char *eol)
 {
     char line[512];
-    snprintf(line, sizeof(line), "Hello %s,", n->team_name ? n->team_name : n->recipient);
-    wrapped(b, "", line, eol);
-    dg_puts(b, eol);
-    wrapped(b, "", n->n_entries == 1 ? "This item needs your attention."
-                                     : "These items need your attention.", eol);
     for (int g = 0; g < DG_GROUPS; g++) {
         bool any = false;
         for (size_t i = 0; i < n->n_entries; i++) {
@@ -333,14 +331,6 @@ void dg_text_body(struct dg_buf *b, const struct tkl_notice *n, const char *foot
             wrapped(b, "    Action id: ", e->item_id, eol);
         }
     }
-    if (plan_url) {
-        dg_puts(b, eol);
-        wrapped(b, "The action plan: ", plan_url, eol);
-    }
-    dg_puts(b, eol);
-    dg_puts(b, "-- ");
-    dg_puts(b, eol);
-    wrapped(b, "", footer ? footer : dg_default_footer, eol);
 }
 
 /* HTML-escapes s; line breaks become <br>. */
@@ -389,27 +379,12 @@ static void html_row(struct dg_buf *b, const char *label, const char *value)
     dg_puts(b, "</td></tr>\r\n");
 }
 
-void dg_html_body(struct dg_buf *b, const struct tkl_notice *n, const char *footer,
-                  const char *plan_url)
+/* The groups of actions as HTML. Colours: text on white at 7:1 or better;
+ * the group marker is a left border and the heading names the group, so
+ * colour is never the only cue. */
+static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
 {
-    /* colours: text on white at 7:1 or better; the group marker is a left
-     * border, and the heading names the group, so colour is never the only
-     * cue */
     static const char *const accent[] = {"#5c2d91", "#b00020", "#8a4b00", "#0b5394", "#3d3d3d"};
-    char subject[512];
-    dg_subject(n, subject, sizeof(subject));
-    dg_puts(b, "<!DOCTYPE html>\r\n<html lang=\"en-GB\">\r\n<head>\r\n<meta charset=\"utf-8\">\r\n"
-               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\r\n<title>");
-    html(b, subject);
-    dg_puts(b, "</title>\r\n</head>\r\n<body style=\"margin:0;padding:16px;background:#ffffff;"
-               "color:#1f1f1f;font-family:Segoe UI,Arial,sans-serif;font-size:15px;"
-               "line-height:1.5\">\r\n<div style=\"max-width:680px\">\r\n"
-               "<h1 style=\"font-size:20px;margin:0 0 12px\">");
-    html(b, subject);
-    dg_puts(b, "</h1>\r\n<p>Hello ");
-    html(b, n->team_name ? n->team_name : n->recipient);
-    dg_puts(b, n->n_entries == 1 ? ",</p>\r\n<p>This item needs your attention.</p>\r\n"
-                                 : ",</p>\r\n<p>These items need your attention.</p>\r\n");
     for (int g = 0; g < DG_GROUPS; g++) {
         bool any = false;
         for (size_t i = 0; i < n->n_entries; i++) {
@@ -453,13 +428,163 @@ void dg_html_body(struct dg_buf *b, const struct tkl_notice *n, const char *foot
         if (any)
             dg_puts(b, "</ul>\r\n");
     }
-    if (plan_url) {
-        dg_puts(b, "<p><a href=\"");
-        html(b, plan_url);
-        dg_puts(b, "\" style=\"color:#0b5394\">Open the action plan</a></p>\r\n");
+}
+
+/* ---- templates ---------------------------------------------------------- */
+
+const char dg_default_subject[] = "{{summary}}";
+
+const char dg_default_text[] = "Hello {{team}},\n"
+                               "\n"
+                               "{{intro}}\n"
+                               "{{actions}}"
+                               "{{plan_link}}"
+                               "\n"
+                               "-- \n"
+                               "{{footer}}\n";
+
+const char dg_default_html[] =
+    "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>{{subject}}</title>\n</head>\n"
+    "<body style=\"margin:0;padding:16px;background:#ffffff;color:#1f1f1f;"
+    "font-family:Segoe UI,Arial,sans-serif;font-size:15px;line-height:1.5\">\n"
+    "<div style=\"max-width:680px\">\n"
+    "<h1 style=\"font-size:20px;margin:0 0 12px\">{{subject}}</h1>\n"
+    "<p>Hello {{team}},</p>\n<p>{{intro}}</p>\n"
+    "{{actions}}"
+    "{{plan_link}}"
+    "<hr style=\"border:0;border-top:1px solid #c8c8c8;margin:24px 0 8px\">\n"
+    "<p style=\"font-size:13px;color:#3d3d3d\">{{footer}}</p>\n"
+    "</div>\n</body>\n</html>\n";
+
+static const char *const names[] = {"team",    "recipient", "count",     "overdue",
+                                    "date",    "summary",   "subject",   "intro",
+                                    "actions", "plan_url",  "plan_link", "footer",
+                                    "first_title", NULL};
+
+int dg_template_check(const char *t, unsigned *ret_line, char *err, size_t size)
+{
+    unsigned line = 1;
+    for (const char *p = t; *p; p++) {
+        if (*p == '\n')
+            line++;
+        if (p[0] != '{' || p[1] != '{')
+            continue;
+        const char *end = strstr(p + 2, "}}");
+        size_t len = end ? (size_t)(end - p - 2) : 0;
+        bool known = false;
+        for (size_t i = 0; end && names[i]; i++)
+            known |= strlen(names[i]) == len && !strncmp(p + 2, names[i], len);
+        if (!known) {
+            snprintf(err, size, "unknown placeholder \"%.*s\" (known: team, recipient, "
+                                "count, overdue, date, summary, subject, intro, actions, "
+                                "plan_url, plan_link, footer, first_title)",
+                     end ? (int)len + 4 : 2, p);
+            *ret_line = line;
+            return -EINVAL;
+        }
+        p = end + 1;
     }
-    dg_puts(b, "<hr style=\"border:0;border-top:1px solid #c8c8c8;margin:24px 0 8px\">\r\n"
-               "<p style=\"font-size:13px;color:#3d3d3d\">");
-    html(b, footer ? footer : dg_default_footer);
-    dg_puts(b, "</p>\r\n</div>\r\n</body>\r\n</html>\r\n");
+    return 0;
+}
+
+/* Writes one placeholder's value for mode. */
+static void value(struct dg_buf *b, const char *name, size_t len, const struct tkl_notice *n,
+                  const struct dg_render_opts *o, enum dg_mode mode, const char *eol)
+{
+    char buf[512];
+    const char *v = NULL;
+    const char *team = n->team_name ? n->team_name : n->recipient;
+#define IS(s) (strlen(s) == len && !strncmp(name, s, len))
+    if (IS("actions")) {
+        if (mode == DG_HTML)
+            html_actions(b, n);
+        else if (mode == DG_TEXT)
+            text_actions(b, n, eol);
+        else
+            dg_printf(b, "%zu", n->n_entries);
+        return;
+    }
+    if (IS("plan_link")) {
+        if (!o->plan_url)
+            return;
+        if (mode == DG_HTML) {
+            dg_puts(b, "<p><a href=\"");
+            html(b, o->plan_url);
+            dg_puts(b, "\" style=\"color:#0b5394\">Open the action plan</a></p>\r\n");
+        } else if (mode == DG_TEXT) {
+            dg_puts(b, eol);
+            wrapped(b, "The action plan: ", o->plan_url, eol);
+        } else {
+            dg_puts(b, o->plan_url);
+        }
+        return;
+    }
+    if (IS("team"))
+        v = team;
+    else if (IS("recipient"))
+        v = n->recipient;
+    else if (IS("count") || IS("overdue")) {
+        size_t c = n->n_entries;
+        if (IS("overdue")) {
+            c = 0;
+            for (size_t i = 0; i < n->n_entries; i++)
+                c += dg_group_of(&n->entries[i]) == DG_OVERDUE;
+        }
+        snprintf(buf, sizeof(buf), "%zu", c);
+        v = buf;
+    } else if (IS("date")) {
+        dg_format_day((int32_t)(o->now / 86400), buf, sizeof(buf));
+        v = buf;
+    } else if (IS("summary") || IS("subject")) {
+        dg_subject(n, buf, sizeof(buf));
+        v = buf;
+    } else if (IS("intro")) {
+        v = n->n_entries == 1 ? "This item needs your attention."
+                              : "These items need your attention.";
+    } else if (IS("plan_url")) {
+        v = o->plan_url ? o->plan_url : "";
+    } else if (IS("footer")) {
+        v = o->footer ? o->footer : dg_default_footer;
+    } else if (IS("first_title")) {
+        v = n->n_entries && n->entries[0].title ? n->entries[0].title : "";
+    }
+#undef IS
+    if (!v)
+        return;
+    if (mode == DG_HTML)
+        html(b, v);
+    else if (mode == DG_TEXT && len == 6 && !strncmp(name, "footer", 6)) {
+        /* wrapped at 76 columns; the template ends the last line */
+        wrapped(b, "", v, eol);
+        if (!b->oom && b->len >= strlen(eol))
+            b->data[b->len -= strlen(eol)] = '\0';
+    } else
+        dg_puts(b, v);
+}
+
+void dg_render(struct dg_buf *b, const char *t, const struct tkl_notice *n,
+               const struct dg_render_opts *o, enum dg_mode mode, const char *eol)
+{
+    if (!t)
+        t = mode == DG_HTML ? dg_default_html : mode == DG_TEXT ? dg_default_text
+                                                                 : dg_default_subject;
+    for (const char *p = t; *p;) {
+        if (p[0] == '{' && p[1] == '{' && strstr(p + 2, "}}")) {
+            const char *end = strstr(p + 2, "}}");
+            value(b, p + 2, (size_t)(end - p - 2), n, o, mode, eol);
+            p = end + 2;
+        } else if (*p == '\n') {
+            dg_puts(b, mode == DG_SUBJECT ? " " : eol);
+            p++;
+        } else if (*p == '\r') {
+            p++;
+        } else {
+            dg_put(b, p, 1);
+            p++;
+        }
+    }
+    while (mode == DG_SUBJECT && !b->oom && b->len && b->data[b->len - 1] == ' ')
+        b->data[--b->len] = '\0';
 }

@@ -63,13 +63,34 @@ void dg_mailbox(struct dg_buf *b, const char *name, const char *address);
 /* Control characters become spaces (in place). */
 void dg_header_safe(char *s);
 
-/* The plain-text body; lines end in eol and are at most 998 octets. */
-void dg_text_body(struct dg_buf *b, const struct tkl_notice *n, const char *footer,
-                  const char *plan_url, const char *eol);
+/*
+ * Templates. Text with {{name}} placeholders: team, recipient, count,
+ * overdue, date, summary (the default subject), subject, intro, actions
+ * (the grouped list, laid out for the mode), plan_url, plan_link, footer,
+ * first_title. In DG_HTML every value from the plan or the config is
+ * HTML-escaped; in DG_TEXT lines end in eol and stay under 998 octets; in
+ * DG_SUBJECT line breaks become spaces (dg_header neutralises the rest).
+ */
+enum dg_mode {
+    DG_SUBJECT,
+    DG_TEXT,
+    DG_HTML,
+};
 
-/* The HTML body: a complete document, every text from the plan escaped. */
-void dg_html_body(struct dg_buf *b, const struct tkl_notice *n, const char *footer,
-                  const char *plan_url);
+struct dg_render_opts {
+    const char *footer;   /* NULL: dg_default_footer */
+    const char *plan_url; /* or NULL */
+    int64_t now;          /* send instant, for {{date}} */
+};
+
+extern const char dg_default_subject[], dg_default_text[], dg_default_html[];
+
+/* 0, or -EINVAL with the line in *ret_line and why in err. */
+int dg_template_check(const char *tmpl, unsigned *ret_line, char *err, size_t size);
+
+/* Renders tmpl (NULL: the default of the mode) for notice n. */
+void dg_render(struct dg_buf *b, const char *tmpl, const struct tkl_notice *n,
+               const struct dg_render_opts *o, enum dg_mode mode, const char *eol);
 
 /* The default footer: why the reader received this. */
 extern const char dg_default_footer[];

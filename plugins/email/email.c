@@ -66,6 +66,7 @@ struct email {
     char *footer;
     char *plan_url;
     char *msgid_domain;
+    char *tmpl[3]; /* subject, text and HTML templates (NULL: built in) */
     long timeout_s;
     struct message *messages;
     bool stopped;
@@ -98,6 +99,8 @@ static void em_destroy(void *state)
     free(m->footer);
     free(m->plan_url);
     free(m->msgid_domain);
+    for (int i = 0; i < 3; i++)
+        free(m->tmpl[i]);
     free(m);
 }
 
@@ -205,11 +208,55 @@ static int refresh_token(struct email *m)
     return 0;
 }
 
+/* Reads and checks a template file (relative to the config directory). */
+static int load_template(struct email *m, const char *key, const char *file, char **ret)
+{
+    char *path = NULL, err[300];
+    if (file[0] == '/' ? !(path = strdup(file))
+                       : asprintf(&path, "%s/%s", m->host->config_dir, file) < 0)
+        return -ENOMEM;
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        int r = -errno;
+        m->host->log(m->host, TKL_LOG_ERR, "%s: cannot read %s: %s", key, path, strerror(-r));
+        free(path);
+        return -EINVAL;
+    }
+    struct dg_buf b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < 1024 * 1024)
+        dg_put(&b, chunk, n);
+    bool bad = ferror(f);
+    fclose(f);
+    if (b.oom) {
+        free(path);
+        return -ENOMEM;
+    }
+    if (bad || !b.data || strlen(b.data) != b.len) {
+        m->host->log(m->host, TKL_LOG_ERR, "%s: %s is empty, unreadable or binary", key, path);
+        free(b.data);
+        free(path);
+        return -EINVAL;
+    }
+    unsigned line = 0;
+    if (dg_template_check(b.data, &line, err, sizeof(err)) < 0) {
+        m->host->log(m->host, TKL_LOG_ERR, "%s:%u: %s", path, line, err);
+        free(b.data);
+        free(path);
+        return -EINVAL;
+    }
+    free(path);
+    *ret = b.data;
+    return 0;
+}
+
 static int em_init(const struct tkl_host *host, const config_setting_t *conf, void **ret_state)
 {
     static const char *const keys[] = {"url",      "tls",          "ca_file",  "username",
                                        "password_file", "oauth2_token_file", "from",
                                        "reply_to", "footer",       "plan_url", "timeout_seconds",
+                                       "subject_template", "text_template", "html_template",
                                        NULL};
     const char *url = NULL, *tls = "required", *ca = NULL, *user = NULL, *pw = NULL, *tok = NULL,
                *from = NULL, *reply_to = NULL, *footer = NULL, *plan_url = NULL;
@@ -293,6 +340,13 @@ static int em_init(const struct tkl_host *host, const config_setting_t *conf, vo
         host->log(host, TKL_LOG_ERR, "cannot read password_file %s: %s", pw, strerror(-r));
         r = r == -ENOMEM ? r : -EINVAL;
         goto fail;
+    }
+    static const char *const tkeys[] = {"subject_template", "text_template", "html_template"};
+    for (int i = 0; i < 3; i++) {
+        const char *file = NULL;
+        if (config_setting_lookup_string(conf, tkeys[i], &file) &&
+            (r = load_template(m, tkeys[i], file, &m->tmpl[i])) < 0)
+            goto fail;
     }
     if ((r = refresh_token(m)) < 0) {
         host->log(host, TKL_LOG_ERR, "cannot read oauth2_token_file %s: %s", tok, strerror(-r));
@@ -438,7 +492,14 @@ static int build(struct email *m, struct message *x, const struct tkl_notice *n)
     struct tm tm;
     localtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-    dg_subject(n, subject, sizeof(subject));
+    struct dg_buf sb = {0};
+    dg_render(&sb, m->tmpl[DG_SUBJECT], n,
+              &(struct dg_render_opts){.footer = m->footer, .plan_url = m->plan_url, .now = now},
+              DG_SUBJECT, " ");
+    if (sb.oom)
+        goto out;
+    snprintf(subject, sizeof(subject), "%s", sb.data ? sb.data : "");
+    free(sb.data);
 
     dg_header(&h, "Date", date, "");
     if (add_header(&x->headers, &h) < 0)
@@ -479,8 +540,9 @@ static int build(struct email *m, struct message *x, const struct tkl_notice *n)
     if (add_header(&x->headers, &h) < 0)
         goto out;
 
-    dg_text_body(&text, n, m->footer, m->plan_url, "\r\n");
-    dg_html_body(&html, n, m->footer, m->plan_url);
+    struct dg_render_opts ro = {.footer = m->footer, .plan_url = m->plan_url, .now = now};
+    dg_render(&text, m->tmpl[DG_TEXT], n, &ro, DG_TEXT, "\r\n");
+    dg_render(&html, m->tmpl[DG_HTML], n, &ro, DG_HTML, "\r\n");
     if (text.oom || html.oom)
         goto out;
     x->text = text.data;

@@ -70,7 +70,7 @@ static int write_message(struct maildir *m, const struct tkl_notice *n, char *re
     dg_header(&o, "Content-Transfer-Encoding", "8bit", "\n");
     dg_printf(&o, "X-Tickler-Notice: %llu\n", (unsigned long long)n->id);
     dg_puts(&o, "\n");
-    dg_text_body(&o, n, NULL, NULL, "\n");
+    dg_render(&o, NULL, n, &(struct dg_render_opts){.now = (int64_t)now}, DG_TEXT, "\n");
     if (o.oom) {
         free(o.data);
         snprintf(reply, size, "out of memory");

@@ -157,6 +157,60 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
         self.assertEqual(p.returncode, 1)
         self.assertIn("no notifier named \"nosuch\"", p.stderr)
 
+    def test_templates(self):
+        with open(os.path.join(self.tmp, "subject.txt"), "w") as f:
+            f.write("[EAP] {{count}} for {{team}} ({{overdue}} overdue) {{date}}\n")
+        with open(os.path.join(self.tmp, "body.txt"), "w") as f:
+            f.write("Dear {{team}},\n{{actions}}\nAsk {{plan_url}}\n")
+        with open(os.path.join(self.tmp, "body.html"), "w") as f:
+            f.write("<html><body><p class=t>{{team}}</p>{{actions}}<p>{{footer}}</p></body></html>\n")
+        extra = ('subject_template = "subject.txt"; text_template = "body.txt"; '
+                 'html_template = "body.html"; plan_url = "https://intranet.example/eap?a=1&b=2"; '
+                 'footer = "Sent by <the> EDI team";')
+        conf = self.write_conf(self.server(), ca=CERTS["ca"][0], extra=extra)
+        p = self.oneshot(conf)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        msgs = {r[0]: email.message_from_bytes(raw, policy=email.policy.strict)
+                for r, raw in self.smtp.received()}
+        bravo = msgs["bravo@example.org"]
+        self.assertEqual(bravo["Subject"], "[EAP] 4 for Bravo (0 overdue) Friday 3 March 2023")
+        text = bravo.get_body(("plain",)).get_content().replace("\r\n", "\n")
+        self.assertTrue(text.startswith("Dear Bravo,\n\nDue this week\n"), text[:80])
+        self.assertIn("Ask https://intranet.example/eap?a=1&b=2", text)
+        html = bravo.get_body(("html",)).get_content()
+        self.assertIn("<p class=t>Bravo</p>", html)
+        self.assertIn("<p>Sent by &lt;the&gt; EDI team</p>", html)
+        self.assertIn("&lt;script&gt;", html)
+        # an unknown placeholder is an error naming the file and line
+        with open(os.path.join(self.tmp, "body.txt"), "w") as f:
+            f.write("Dear {{team}},\n\n{{actoins}}\n")
+        p = subprocess.run([tool("ticklerd"), "--check-config", "-c", conf, "-p",
+                            harness.plugin_dir()], capture_output=True, text=True)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("body.txt:3: unknown placeholder \"{{actoins}}\"", p.stderr)
+
+    def test_shipped_templates_are_the_defaults(self):
+        # the files in etc/templates render exactly as the built-in ones
+        extra = ('subject_template = "%s/etc/templates/subject.txt"; '
+                 'text_template = "%s/etc/templates/digest.txt"; '
+                 'html_template = "%s/etc/templates/digest.html";' % ((os.path.abspath(ARGS.source),) * 3))
+        conf = self.write_conf(self.server(), ca=CERTS["ca"][0], extra=extra)
+        p = self.oneshot(conf)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with_files = sorted((r, email.message_from_bytes(raw, policy=email.policy.strict))
+                            for r, raw in self.smtp.received())
+        self.smtp.stop()
+        shutil.rmtree(self.state)
+        conf = self.write_conf(self.server(), ca=CERTS["ca"][0])
+        self.assertEqual(self.oneshot(conf).returncode, 0)
+        built_in = sorted((r, email.message_from_bytes(raw, policy=email.policy.strict))
+                          for r, raw in self.smtp.received())
+        self.assertEqual(len(with_files), 2)
+        for (r1, a), (r2, b) in zip(with_files, built_in):
+            self.assertEqual(a["Subject"], b["Subject"])
+            for kind in ("plain", "html"):
+                self.assertEqual(a.get_body((kind,)).get_content(), b.get_body((kind,)).get_content())
+
     def tls_failure(self, conf, expect):
         p = self.oneshot(conf)
         self.assertEqual(p.returncode, 0, p.stderr)
