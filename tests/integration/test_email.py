@@ -41,6 +41,27 @@ def authenticator(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=ok)
 
 
+TOKEN = "ya29.bearer-token-CANARY-31337"
+
+
+class XOAuthSink(harness.SmtpSink):
+    """Offers AUTH XOAUTH2 (RFC 7628 style, as Microsoft 365 and Gmail do)
+    and accepts USER with the bearer token TOKEN only."""
+
+    async def auth_XOAUTH2(self, server, args):
+        import base64
+        from aiosmtpd.smtp import AuthResult, MISSING
+        if len(args) == 1:
+            raw = await server.challenge_auth("")
+            if raw is MISSING:
+                return AuthResult(success=False)
+        else:
+            raw = base64.b64decode(args[1])
+        want = ("user=%s\x01auth=Bearer %s\x01\x01" % (USER, TOKEN)).encode()
+        self.xoauth_seen = raw
+        return AuthResult(success=raw == want, handled=False)
+
+
 class Email(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tickler-email-")
@@ -210,6 +231,23 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
             self.assertEqual(a["Subject"], b["Subject"])
             for kind in ("plain", "html"):
                 self.assertEqual(a.get_body((kind,)).get_content(), b.get_body((kind,)).get_content())
+
+    def test_xoauth2_bearer_token(self):
+        with open(os.path.join(self.tmp, "token"), "w") as f:
+            f.write(TOKEN + "\n")
+        self.smtp = XOAuthSink(tls_context=harness.tls_context(*CERTS["good"]),
+                               require_starttls=True, auth_required=True,
+                               auth_exclude_mechanism=["PLAIN", "LOGIN"])
+        conf = self.write_conf(self.smtp.port, ca=CERTS["ca"][0])
+        with open(conf) as f:
+            text = f.read().replace('password_file = "smtp.pass";', 'oauth2_token_file = "token";')
+        with open(conf, "w") as f:
+            f.write(text)
+        p = self.oneshot(conf)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(self.smtp.received()), 2, p.stderr)
+        self.assertNotIn(TOKEN, p.stderr)
+        self.assertNotIn("CANARY", json.dumps(self.outbox(conf)))
 
     def tls_failure(self, conf, expect):
         p = self.oneshot(conf)
