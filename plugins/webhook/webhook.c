@@ -19,33 +19,19 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <tickler/plugin.h>
 
-#define REPLY_MAX 300
-#define BODY_KEEP 200 /* bytes of a peer's reply kept for the outbox record */
-
-struct dest {
-    char *name;
-    char *url;    /* secret */
-    char *host;   /* for logs */
-    char *secret; /* HMAC key, or NULL */
-};
+#include "post.h"
 
 struct webhook;
 
 struct post {
     struct webhook *w;
-    CURL *easy;
-    struct curl_slist *headers;
-    char *body;
-    char reply_body[BODY_KEEP + 1];
-    size_t reply_len;
-    const struct dest *dest;
+    struct hp_post *http;
     tkl_deliver_done_fn done;
     void *done_data;
     struct post *next;
@@ -53,7 +39,7 @@ struct post {
 
 struct webhook {
     const struct tkl_host *host;
-    struct dest *dests;
+    struct hp_dest *dests;
     size_t n_dests;
     long timeout_s;
     char *ca_file;
@@ -61,91 +47,14 @@ struct webhook {
     bool stopped;
 };
 
-static void dest_free(struct dest *d)
-{
-    free(d->name);
-    if (d->url) {
-        explicit_bzero(d->url, strlen(d->url));
-        free(d->url);
-    }
-    free(d->host);
-    if (d->secret) {
-        explicit_bzero(d->secret, strlen(d->secret));
-        free(d->secret);
-    }
-}
-
 static void wh_destroy(void *state)
 {
     struct webhook *w = state;
     if (!w)
         return;
-    for (size_t i = 0; i < w->n_dests; i++)
-        dest_free(&w->dests[i]);
-    free(w->dests);
+    hp_dests_free(w->dests, w->n_dests);
     free(w->ca_file);
     free(w);
-}
-
-/* The host part of url, for logs; NULL when url does not parse as an
- * http(s) URL. */
-static char *url_host(const char *url)
-{
-    CURLU *u = curl_url();
-    char *host = NULL, *scheme = NULL, *copy = NULL;
-    if (!u)
-        return NULL;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        (!strcmp(scheme, "https") || !strcmp(scheme, "http")))
-        copy = strdup(host);
-    curl_free(host);
-    curl_free(scheme);
-    curl_url_cleanup(u);
-    return copy;
-}
-
-static int load_dest(struct webhook *w, const config_setting_t *g, struct dest *d)
-{
-    static const char *const keys[] = {"name", "url_file", "hmac_secret_file", NULL};
-    const struct tkl_host *h = w->host;
-    const char *name = NULL, *url_file = NULL, *secret_file = NULL;
-    int line = config_setting_source_line(g), r;
-    config_setting_t *bad = tkl_config_unknown_member(g, keys);
-    if (bad) {
-        h->log(h, TKL_LOG_ERR, "line %d: unknown destination setting \"%s\" (known: name, "
-                               "url_file, hmac_secret_file)",
-               config_setting_source_line(bad), config_setting_name(bad));
-        return -EINVAL;
-    }
-    if (!config_setting_lookup_string(g, "name", &name) || !*name ||
-        !config_setting_lookup_string(g, "url_file", &url_file)) {
-        h->log(h, TKL_LOG_ERR, "line %d: a destination needs name and url_file (a file or "
-                               "\"credential:NAME\" holding the URL)",
-               line);
-        return -EINVAL;
-    }
-    config_setting_lookup_string(g, "hmac_secret_file", &secret_file);
-    if (!(d->name = strdup(name)))
-        return -ENOMEM;
-    if ((r = h->read_secret(h, url_file, &d->url)) < 0) {
-        h->log(h, TKL_LOG_ERR, "line %d: destination \"%s\": cannot read url_file %s: %s", line,
-               name, url_file, strerror(-r));
-        return r == -ENOMEM ? r : -EINVAL;
-    }
-    if (!(d->host = url_host(d->url))) {
-        h->log(h, TKL_LOG_ERR, "line %d: destination \"%s\": %s does not hold an http:// or "
-                               "https:// URL",
-               line, name, url_file);
-        return -EINVAL;
-    }
-    if (secret_file && (r = h->read_secret(h, secret_file, &d->secret)) < 0) {
-        h->log(h, TKL_LOG_ERR, "line %d: destination \"%s\": cannot read hmac_secret_file %s: %s",
-               line, name, secret_file, strerror(-r));
-        return r == -ENOMEM ? r : -EINVAL;
-    }
-    return 0;
 }
 
 static int wh_init(const struct tkl_host *host, const config_setting_t *conf, void **ret_state)
@@ -162,11 +71,6 @@ static int wh_init(const struct tkl_host *host, const config_setting_t *conf, vo
         return -EINVAL;
     }
     const config_setting_t *list = conf ? config_setting_get_member(conf, "destinations") : NULL;
-    if (!list || !config_setting_is_list(list) || config_setting_length(list) == 0) {
-        host->log(host, TKL_LOG_ERR, "settings need destinations = ( { name = \"...\"; url_file = "
-                                     "\"...\"; }, ... )");
-        return -EINVAL;
-    }
     struct webhook *w = calloc(1, sizeof(*w));
     if (!w)
         return -ENOMEM;
@@ -186,22 +90,7 @@ static int wh_init(const struct tkl_host *host, const config_setting_t *conf, vo
         r = -ENOMEM;
         goto fail;
     }
-    size_t n = (size_t)config_setting_length(list);
-    if (!(w->dests = calloc(n, sizeof(*w->dests)))) {
-        r = -ENOMEM;
-        goto fail;
-    }
-    for (size_t i = 0; i < n; i++) {
-        w->n_dests++;
-        int rr = load_dest(w, config_setting_get_elem(list, (unsigned)i), &w->dests[i]);
-        if (rr == -ENOMEM) {
-            r = rr;
-            goto fail;
-        }
-        if (rr < 0)
-            r = rr;
-    }
-    if (r < 0)
+    if ((r = hp_dests_load(host, list, true, &w->dests, &w->n_dests)) < 0)
         goto fail;
     *ret_state = w;
     return 0;
@@ -214,14 +103,6 @@ static int wh_start(void *state)
 {
     (void)state;
     return 0;
-}
-
-static const struct dest *find_dest(const struct webhook *w, const char *name)
-{
-    for (size_t i = 0; i < w->n_dests; i++)
-        if (!strcmp(w->dests[i].name, name))
-            return &w->dests[i];
-    return NULL;
 }
 
 static json_t *jstr(const char *s)
@@ -319,26 +200,6 @@ static int sign(const char *key, const char *body, char *buf, size_t size)
     return 0;
 }
 
-static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
-{
-    struct post *p = userp;
-    size_t n = size * nmemb, room = BODY_KEEP - p->reply_len;
-    size_t take = n < room ? n : room;
-    memcpy(p->reply_body + p->reply_len, data, take);
-    p->reply_len += take;
-    p->reply_body[p->reply_len] = '\0';
-    return n;
-}
-
-static void post_free(struct post *p)
-{
-    if (p->easy)
-        curl_easy_cleanup(p->easy);
-    curl_slist_free_all(p->headers);
-    free(p->body);
-    free(p);
-}
-
 static void unlink_post(struct post *p)
 {
     for (struct post **q = &p->w->posts; *q; q = &(*q)->next)
@@ -348,63 +209,14 @@ static void unlink_post(struct post *p)
         }
 }
 
-/* Printable ASCII only, so a peer's reply cannot break a log line. */
-static void clean(char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-            *s = ' ';
-}
-
-static bool transient_curl(CURLcode c)
-{
-    switch (c) {
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_NOT_BUILT_IN:
-    case CURLE_BAD_FUNCTION_ARGUMENT:
-    case CURLE_OUT_OF_MEMORY:
-        return false;
-    default:
-        return true; /* connection, DNS, TLS and timeouts can all heal */
-    }
-}
-
-static void on_done(void *data, int code)
+static void on_posted(void *data, const struct tkl_delivery *res)
 {
     struct post *p = data;
-    struct webhook *w = p->w;
-    char reply[REPLY_MAX];
-    struct tkl_delivery res = {.size = sizeof(res), .reply = reply};
-    long status = 0;
-    curl_off_t retry_after = 0;
     unlink_post(p);
-    if (code != CURLE_OK) {
-        res.status = transient_curl((CURLcode)code) ? TKL_DELIVERY_TRANSIENT
-                                                     : TKL_DELIVERY_PERMANENT;
-        snprintf(reply, sizeof(reply), "%s: %s", p->dest->host,
-                 curl_easy_strerror((CURLcode)code));
-    } else {
-        curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_getinfo(p->easy, CURLINFO_RETRY_AFTER, &retry_after);
-        clean(p->reply_body);
-        snprintf(reply, sizeof(reply), "HTTP %ld from %s%s%.200s", status, p->dest->host,
-                 p->reply_len ? ": " : "", p->reply_body);
-        if (status >= 200 && status < 300)
-            res.status = TKL_DELIVERY_OK;
-        else if (status == 408 || status == 429 || status >= 500)
-            res.status = TKL_DELIVERY_TRANSIENT;
-        else
-            res.status = TKL_DELIVERY_PERMANENT;
-        if (retry_after > 0)
-            res.retry_after = retry_after > 86400 ? 86400 : (int32_t)retry_after;
-    }
-    if (res.status != TKL_DELIVERY_OK)
-        w->host->log(w->host, TKL_LOG_DEBUG, "destination %s: %s", p->dest->name, reply);
     tkl_deliver_done_fn done = p->done;
     void *done_data = p->done_data;
-    post_free(p);
-    done(done_data, &res);
+    free(p);
+    done(done_data, res);
 }
 
 static int wh_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_fn done,
@@ -413,64 +225,37 @@ static int wh_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
     struct webhook *w = state;
     if (w->stopped)
         return -ESHUTDOWN;
-    const struct dest *d = find_dest(w, n->recipient);
+    const struct hp_dest *d = hp_dest_find(w->dests, w->n_dests, n->recipient);
     if (!d) {
         w->host->log(w->host, TKL_LOG_ERR, "no destination named \"%s\" in the settings",
                      n->recipient);
         return -ENOENT;
     }
-    struct post *p = calloc(1, sizeof(*p));
-    if (!p)
-        return -ENOMEM;
-    p->w = w;
-    p->dest = d;
-    p->done = done;
-    p->done_data = done_data;
     char idh[64], sig[128];
+    const char *headers[3] = {idh, NULL, NULL};
     snprintf(idh, sizeof(idh), "X-Tickler-Notice: %llu", (unsigned long long)n->id);
+    char *body = notice_json(n);
+    struct post *p = calloc(1, sizeof(*p));
     int r = -ENOMEM;
-    struct curl_slist *h;
-    if (!(p->body = notice_json(n)) || !(p->easy = curl_easy_init()))
-        goto fail;
-    if (!(h = curl_slist_append(NULL, "Content-Type: application/json")))
-        goto fail;
-    p->headers = h;
-    if (!(h = curl_slist_append(p->headers, idh)))
+    if (!body || !p)
         goto fail;
     if (d->secret) {
-        if ((r = sign(d->secret, p->body, sig, sizeof(sig))) < 0)
+        if ((r = sign(d->secret, body, sig, sizeof(sig))) < 0)
             goto fail;
-        r = -ENOMEM;
-        if (!(h = curl_slist_append(p->headers, sig)))
-            goto fail;
+        headers[1] = sig;
     }
-    CURL *e = p->easy;
-    CURLcode c = CURLE_OK;
-    c |= curl_easy_setopt(e, CURLOPT_URL, d->url);
-    c |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    c |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body);
-    c |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
-    c |= curl_easy_setopt(e, CURLOPT_TIMEOUT, w->timeout_s);
-    c |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, w->timeout_s < 10 ? w->timeout_s : 10L);
-    c |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    c |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    c |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    c |= curl_easy_setopt(e, CURLOPT_USERAGENT, "tickler-webhook/1");
-    c |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-    c |= curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
-    if (w->ca_file)
-        c |= curl_easy_setopt(e, CURLOPT_CAINFO, w->ca_file);
-    if (c != CURLE_OK) {
-        r = -EINVAL;
+    *p = (struct post){.w = w, .done = done, .done_data = done_data};
+    struct hp_request req = {.dest = d, .body = body, .headers = headers,
+                             .timeout_s = w->timeout_s, .ca_file = w->ca_file};
+    if ((r = hp_post_start(w->host, &req, on_posted, p, &p->http)) < 0)
         goto fail;
-    }
-    if ((r = w->host->transfer_start(w->host, e, on_done, p)) < 0)
-        goto fail;
+    free(body);
     p->next = w->posts;
     w->posts = p;
     return 0;
 fail:
-    post_free(p);
+    free(body);
+    free(p);
     return r;
 }
 
@@ -481,13 +266,13 @@ static void wh_stop(void *state)
     while (w->posts) {
         struct post *p = w->posts;
         w->posts = p->next;
-        w->host->transfer_cancel(w->host, p->easy);
+        hp_post_cancel(w->host, p->http);
         struct tkl_delivery res = {.size = sizeof(res),
                                    .status = TKL_DELIVERY_TRANSIENT,
                                    .reply = "shutting down"};
         tkl_deliver_done_fn done = p->done;
         void *done_data = p->done_data;
-        post_free(p);
+        free(p);
         done(done_data, &res);
     }
 }

@@ -1,0 +1,276 @@
+#include "post.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#define BODY_KEEP 200 /* bytes of a peer's answer kept for the outbox record */
+
+struct hp_post {
+    const struct tkl_host *host;
+    const struct hp_dest *dest;
+    CURL *easy;
+    struct curl_slist *headers;
+    char *body;
+    char answer[BODY_KEEP + 1];
+    size_t answer_len;
+    hp_done_fn done;
+    void *data;
+};
+
+static void wipe(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+void hp_dests_free(struct hp_dest *d, size_t n)
+{
+    for (size_t i = 0; d && i < n; i++) {
+        free(d[i].name);
+        wipe(d[i].url);
+        free(d[i].host);
+        wipe(d[i].secret);
+    }
+    free(d);
+}
+
+const struct hp_dest *hp_dest_find(const struct hp_dest *d, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(d[i].name, name))
+            return &d[i];
+    return NULL;
+}
+
+/* The host of an http(s) URL, or NULL. */
+static char *url_host(const char *url)
+{
+    CURLU *u = curl_url();
+    char *host = NULL, *scheme = NULL, *copy = NULL;
+    if (!u)
+        return NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        (!strcmp(scheme, "https") || !strcmp(scheme, "http")))
+        copy = strdup(host);
+    curl_free(host);
+    curl_free(scheme);
+    curl_url_cleanup(u);
+    return copy;
+}
+
+static int load_one(const struct tkl_host *h, const config_setting_t *g, bool allow_hmac,
+                    struct hp_dest *d)
+{
+    static const char *const keys_hmac[] = {"name", "url_file", "hmac_secret_file", NULL};
+    static const char *const keys[] = {"name", "url_file", NULL};
+    const char *name = NULL, *url_file = NULL, *secret_file = NULL;
+    int line = config_setting_source_line(g), r;
+    config_setting_t *bad = tkl_config_unknown_member(g, allow_hmac ? keys_hmac : keys);
+    if (bad) {
+        h->log(h, TKL_LOG_ERR, "line %d: unknown destination setting \"%s\" (known: name, "
+                               "url_file%s)",
+               config_setting_source_line(bad), config_setting_name(bad),
+               allow_hmac ? ", hmac_secret_file" : "");
+        return -EINVAL;
+    }
+    if (!config_setting_lookup_string(g, "name", &name) || !*name ||
+        !config_setting_lookup_string(g, "url_file", &url_file)) {
+        h->log(h, TKL_LOG_ERR, "line %d: a destination needs name and url_file (a file or "
+                               "\"credential:NAME\" holding the URL)",
+               line);
+        return -EINVAL;
+    }
+    if (allow_hmac)
+        config_setting_lookup_string(g, "hmac_secret_file", &secret_file);
+    if (!(d->name = strdup(name)))
+        return -ENOMEM;
+    if ((r = h->read_secret(h, url_file, &d->url)) < 0) {
+        h->log(h, TKL_LOG_ERR, "line %d: destination \"%s\": cannot read url_file %s: %s", line,
+               name, url_file, strerror(-r));
+        return r == -ENOMEM ? r : -EINVAL;
+    }
+    if (!(d->host = url_host(d->url))) {
+        h->log(h, TKL_LOG_ERR, "line %d: destination \"%s\": %s does not hold an http:// or "
+                               "https:// URL",
+               line, name, url_file);
+        return -EINVAL;
+    }
+    if (secret_file && (r = h->read_secret(h, secret_file, &d->secret)) < 0) {
+        h->log(h, TKL_LOG_ERR, "line %d: destination \"%s\": cannot read hmac_secret_file %s: %s",
+               line, name, secret_file, strerror(-r));
+        return r == -ENOMEM ? r : -EINVAL;
+    }
+    return 0;
+}
+
+int hp_dests_load(const struct tkl_host *h, const config_setting_t *list, bool allow_hmac,
+                  struct hp_dest **ret, size_t *ret_n)
+{
+    if (!list || !config_setting_is_list(list) || config_setting_length(list) == 0) {
+        h->log(h, TKL_LOG_ERR, "settings need destinations = ( { name = \"...\"; url_file = "
+                               "\"...\"; }, ... )");
+        return -EINVAL;
+    }
+    size_t n = (size_t)config_setting_length(list);
+    struct hp_dest *d = calloc(n, sizeof(*d));
+    int r = 0;
+    if (!d)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        int rr = load_one(h, g, allow_hmac, &d[i]);
+        if (rr == 0 && hp_dest_find(d, i, d[i].name)) {
+            h->log(h, TKL_LOG_ERR, "line %d: destination \"%s\" is named twice",
+                   config_setting_source_line(g), d[i].name);
+            rr = -EINVAL;
+        }
+        if (rr < 0 && r != -ENOMEM)
+            r = rr;
+    }
+    if (r < 0) {
+        hp_dests_free(d, n);
+        return r;
+    }
+    *ret = d;
+    *ret_n = n;
+    return 0;
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
+{
+    struct hp_post *p = userp;
+    size_t n = size * nmemb, room = BODY_KEEP - p->answer_len;
+    size_t take = n < room ? n : room;
+    memcpy(p->answer + p->answer_len, data, take);
+    p->answer_len += take;
+    p->answer[p->answer_len] = '\0';
+    return n;
+}
+
+static void post_free(struct hp_post *p)
+{
+    if (p->easy)
+        curl_easy_cleanup(p->easy);
+    curl_slist_free_all(p->headers);
+    free(p->body);
+    free(p);
+}
+
+/* Printable ASCII only, so a peer's answer cannot break a log line. */
+static void clean(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            *s = ' ';
+}
+
+static bool transient_curl(CURLcode c)
+{
+    switch (c) {
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_NOT_BUILT_IN:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+    case CURLE_OUT_OF_MEMORY:
+        return false;
+    default:
+        return true; /* connection, DNS, TLS and timeouts can all heal */
+    }
+}
+
+static void on_done(void *data, int code)
+{
+    struct hp_post *p = data;
+    char reply[300];
+    struct tkl_delivery res = {.size = sizeof(res), .reply = reply};
+    long status = 0;
+    curl_off_t retry_after = 0;
+    if (code != CURLE_OK) {
+        res.status = transient_curl((CURLcode)code) ? TKL_DELIVERY_TRANSIENT
+                                                     : TKL_DELIVERY_PERMANENT;
+        snprintf(reply, sizeof(reply), "%s: %s", p->dest->host,
+                 curl_easy_strerror((CURLcode)code));
+    } else {
+        curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(p->easy, CURLINFO_RETRY_AFTER, &retry_after);
+        clean(p->answer);
+        snprintf(reply, sizeof(reply), "HTTP %ld from %s%s%.200s", status, p->dest->host,
+                 p->answer_len ? ": " : "", p->answer);
+        if (status >= 200 && status < 300)
+            res.status = TKL_DELIVERY_OK;
+        else if (status == 408 || status == 429 || status >= 500)
+            res.status = TKL_DELIVERY_TRANSIENT;
+        else
+            res.status = TKL_DELIVERY_PERMANENT;
+        if (retry_after > 0)
+            res.retry_after = retry_after > 86400 ? 86400 : (int32_t)retry_after;
+    }
+    if (res.status != TKL_DELIVERY_OK)
+        p->host->log(p->host, TKL_LOG_DEBUG, "destination %s: %s", p->dest->name, reply);
+    hp_done_fn done = p->done;
+    void *done_data = p->data;
+    post_free(p);
+    done(done_data, &res);
+}
+
+int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_done_fn done,
+                  void *data, struct hp_post **ret)
+{
+    struct hp_post *p = calloc(1, sizeof(*p));
+    struct curl_slist *l;
+    int r = -ENOMEM;
+    if (!p)
+        return -ENOMEM;
+    *p = (struct hp_post){.host = h, .dest = req->dest, .done = done, .data = data};
+    if (!(p->body = strdup(req->body)) || !(p->easy = curl_easy_init()))
+        goto fail;
+    if (!(l = curl_slist_append(NULL, "Content-Type: application/json")))
+        goto fail;
+    p->headers = l;
+    for (const char *const *x = req->headers; x && *x; x++) {
+        if (!(l = curl_slist_append(p->headers, *x)))
+            goto fail;
+    }
+    CURL *e = p->easy;
+    CURLcode c = CURLE_OK;
+    c |= curl_easy_setopt(e, CURLOPT_URL, req->dest->url);
+    c |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    c |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body);
+    c |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
+    c |= curl_easy_setopt(e, CURLOPT_TIMEOUT, req->timeout_s);
+    c |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, req->timeout_s < 10 ? req->timeout_s : 10L);
+    c |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    c |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    c |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    c |= curl_easy_setopt(e, CURLOPT_USERAGENT, "tickler/1");
+    c |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    c |= curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
+    if (req->ca_file)
+        c |= curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
+    if (c != CURLE_OK) {
+        r = -EINVAL;
+        goto fail;
+    }
+    if ((r = h->transfer_start(h, e, on_done, p)) < 0)
+        goto fail;
+    if (ret)
+        *ret = p;
+    return 0;
+fail:
+    post_free(p);
+    return r;
+}
+
+void hp_post_cancel(const struct tkl_host *h, struct hp_post *p)
+{
+    h->transfer_cancel(h, p->easy);
+    post_free(p);
+}

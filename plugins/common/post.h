@@ -1,0 +1,53 @@
+/*
+ * HTTP(S) POSTs of JSON for notifier plugins, on the host's transfers:
+ * named destinations whose URLs are secrets, and the answer classified the
+ * way the delivery rules say (2xx delivered; 408, 429, 5xx, connection
+ * errors and timeouts transient, honouring Retry-After; other answers
+ * permanent). Replies name the destination's host, never its URL.
+ */
+#ifndef TKL_POST_H
+#define TKL_POST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <tickler/plugin.h>
+
+struct hp_dest {
+    char *name;
+    char *url;    /* secret */
+    char *host;   /* for logs and replies */
+    char *secret; /* HMAC key (hmac_secret_file), or NULL */
+};
+
+/*
+ * Reads a list of destination groups { name; url_file; [hmac_secret_file;] }
+ * (hmac only when allow_hmac). Problems are logged with their line.
+ * Returns 0, -EINVAL or -ENOMEM; on failure nothing is kept.
+ */
+int hp_dests_load(const struct tkl_host *h, const config_setting_t *list, bool allow_hmac,
+                  struct hp_dest **ret, size_t *ret_n);
+void hp_dests_free(struct hp_dest *d, size_t n);
+const struct hp_dest *hp_dest_find(const struct hp_dest *d, size_t n, const char *name);
+
+struct hp_post;
+
+/* Runs once per started post (never from inside hp_post_start). */
+typedef void (*hp_done_fn)(void *data, const struct tkl_delivery *res);
+
+struct hp_request {
+    const struct hp_dest *dest;
+    const char *body;          /* copied */
+    const char *const *headers; /* extra header lines, NULL-terminated, or NULL */
+    long timeout_s;
+    const char *ca_file;       /* or NULL */
+};
+
+/* Starts a POST. Returns 0 (done() will run) or a negative errno. */
+int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_done_fn done,
+                  void *data, struct hp_post **ret);
+
+/* Stops a post that has not completed; its done() never runs. */
+void hp_post_cancel(const struct tkl_host *h, struct hp_post *p);
+
+#endif
