@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""The Teams notifier against a real local HTTP server playing a Workflows
+webhook: the envelope and Adaptive Card Teams expects (checked by
+Microsoft's adaptivecards library), 202 as success, 429 honoured, cards cut
+to the size limit with "and N more", a rate budget per webhook, and webhook
+URLs that never leak."""
+import argparse
+import http.server
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+import harness
+from harness import Daemon, tool
+
+ARGS = None
+CANARY = "sig=CANARY-teams-0a1b2c"
+
+
+class Peer:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.posts = []  # (path, monotonic, status, body bytes)
+        self.n = {}
+        rec = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                path = self.path.split("?")[0].strip("/")
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with rec.lock:
+                    rec.n[path] = rec.n.get(path, 0) + 1
+                    k = rec.n[path]
+                status, extra = 202, {}
+                if path == "throttled" and k == 1:
+                    status, extra = 429, {"Retry-After": "1"}
+                with rec.lock:
+                    rec.posts.append((path, time.monotonic(), status, body))
+                self.send_response(status)
+                for a, b in extra.items():
+                    self.send_header(a, b)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+HOOKS = ["equality", "throttled", "busy0", "busy1", "busy2", "busy3", "busy4"]
+
+
+class Teams(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-teams-")
+        self.state = os.path.join(self.tmp, "state")
+        self.peer = Peer()
+        dests = []
+        for h in HOOKS:
+            with open(os.path.join(self.tmp, h + ".url"), "w") as f:
+                # the five busy names are one webhook: they share its rate budget
+                f.write("http://127.0.0.1:%d/%s?api-version=1&%s\n"
+                        % (self.peer.port, "busy" if h.startswith("busy") else h, CANARY))
+            dests.append('{ name = "%s"; url_file = "%s.url"; }' % (h, h))
+        # five teams post to one webhook: its rate budget spaces them
+        teams = ['{ id = "eq"; name = "Equality"; recipients = { teams = [ "equality" ]; }; }',
+                 '{ id = "th"; name = "Throttled"; recipients = { teams = [ "throttled" ]; }; }']
+        for i in range(5):
+            teams.append('{ id = "b%d"; name = "Busy %d"; recipients = { teams = [ "busy%d" ]; }; }'
+                         % (i, i, i))
+        self.conf = os.path.join(self.tmp, "tickler.conf")
+        with open(self.conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 7; };
+delivery = { retry_min_seconds = 1; };
+notifiers = ( { name = "teams"; plugin = "teams";
+                settings = { destinations = ( %s ); plan_url = "https://intranet.example/eap";
+                             max_posts_per_second = 4; }; } );
+teams = ( %s );
+""" % (", ".join(dests), ",\n".join(teams)))
+        with open(os.path.join(self.tmp, "plan.csv"), "w", newline="") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status,Progress\n")
+            # 60 long actions for Equality: far over 28 KB as one card
+            for i in range(60):
+                title = ("Action %02d: [click](https://evil.example) **bold** \"quoted\" \u2019 "
+                         % i) + "words " * 60
+                due = "03/03/2023" if i % 2 else "01/02/2023"
+                f.write('E%02d,"%s",Equality,%s,Ongoing,"Progress \\ note\n<b>"\n' % (i, title, due))
+            f.write("T1,Throttled action,Throttled,03/03/2023,,\n")
+            for i in range(5):
+                f.write("B%d,Busy action %d,Busy %d,03/03/2023,,\n" % (i, i, i))
+
+    def tearDown(self):
+        self.peer.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def outbox(self):
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                            "outbox", "--json"], capture_output=True, text=True, check=True)
+        self.assertNotIn("CANARY", p.stdout + p.stderr)
+        return json.loads(p.stdout)
+
+    def test_cards_limits_and_secrets(self):
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            d.wait_for("started")
+            deadline = time.monotonic() + 60
+            while True:
+                box = self.outbox()
+                if len(box) == 7 and all(n["state"] == "delivered" for n in box):
+                    break
+                self.assertLess(time.monotonic(), deadline, json.dumps(box) + d.log())
+                time.sleep(0.3)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        posts = self.peer.posts
+        # 202 is success; the throttled webhook got 429 then one 202
+        self.assertEqual([p[2] for p in posts if p[0] == "throttled"], [429, 202])
+        t = [p[1] for p in posts if p[0] == "throttled"]
+        self.assertGreaterEqual(t[1] - t[0], 0.95)
+        # every notice was posted successfully exactly once
+        self.assertEqual(sum(1 for p in posts if p[2] < 300), 7)
+        # the rate budget, 4 posts a second: posts to one webhook are started
+        # 250 ms apart (arrivals jitter by a few ms)
+        busy = sorted(p[1] for p in posts if p[0] == "busy")
+        self.assertEqual(len(busy), 5)
+        for a, b in zip(busy, busy[1:]):
+            self.assertGreaterEqual(b - a, 0.2)
+        self.assertGreaterEqual(busy[-1] - busy[0], 0.95)
+        # the envelope and card Teams expects
+        eq = [json.loads(p[3]) for p in posts if p[0] == "equality"]
+        self.assertEqual(len(eq), 1)
+        env = eq[0]
+        self.assertEqual(env["type"], "message")
+        att = env["attachments"][0]
+        self.assertEqual(att["contentType"], "application/vnd.microsoft.card.adaptive")
+        card = att["content"]
+        self.assertEqual(card["type"], "AdaptiveCard")
+        self.assertIn(card["version"], ("1.4", "1.5"))
+        self.assertEqual(card["actions"][0]["type"], "Action.OpenUrl")
+        self.assertEqual(card["actions"][0]["url"], "https://intranet.example/eap")
+        # over the limit: cut, and says how many more
+        raw = [p[3] for p in posts if p[0] == "equality"][0]
+        self.assertLessEqual(len(raw), 28000)
+        texts = json.dumps(card)
+        shown = sum(1 for i in range(60) if "Action %02d:" % i in texts)
+        self.assertGreater(shown, 5)
+        self.assertLess(shown, 60)
+        self.assertIn("and %d more actions: see the action plan." % (60 - shown), texts)
+        # overdue first; plan text only in TextRuns (never Markdown)
+        runs = []
+
+        def walk(x):
+            if isinstance(x, dict):
+                if x.get("type") == "TextBlock":
+                    self.assertNotIn("click", x.get("text", ""))
+                if x.get("type") == "TextRun":
+                    runs.append(x["text"])
+                for v in x.values():
+                    walk(v)
+            elif isinstance(x, list):
+                for v in x:
+                    walk(v)
+        walk(card)
+        first = [r for r in runs if r.startswith("Action ")][0]
+        self.assertTrue(first.startswith("Action 00:"), first)  # 01/02/2023: overdue
+        self.assertIn("Progress \\ note\n<b>", runs)
+        # Microsoft's adaptivecards library parses every card without events
+        envs = [json.loads(p[3]) for p in posts if p[2] < 300]
+        v = subprocess.run(["node", os.path.join(ARGS.source, "tests", "integration",
+                                                 "validate_card.js"), ARGS.node_modules],
+                           input=json.dumps(envs), capture_output=True, text=True)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        self.assertEqual(v.stdout.split(), ["ok"] * 7)
+        # the webhook URLs are nowhere but in their files
+        self.assertNotIn("CANARY", d.log())
+        for name in os.listdir(self.state):
+            with open(os.path.join(self.state, name), "rb") as f:
+                self.assertNotIn(b"CANARY", f.read(), name)
+        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
+        self.assertFalse([r for r in db.execute("SELECT * FROM notices") if "CANARY" in repr(r)])
+
+    def test_send_test(self):
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
+                            "send-test", "teams", "--to", "equality"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("delivered: HTTP 202 from 127.0.0.1", p.stdout)
+        self.assertNotIn("CANARY", p.stdout + p.stderr)
+        self.assertEqual(len(self.peer.posts), 1)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--node-modules", required=True)
+    ARGS, rest = ap.parse_known_args()
+    harness.BUILD = ARGS.build
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
