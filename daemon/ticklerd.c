@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <systemd/sd-daemon.h>
 #include <uv.h>
 
 #include "core/config.h"
@@ -71,6 +72,8 @@ struct daemon {
     uv_loop_t loop;
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t sched_timer, deliver_timer, retire_timer;
+    uv_timer_t watchdog_timer; /* WATCHDOG=1 at half of WatchdogSec= */
+    bool watchdog_active;
     uv_fs_event_t wakeup; /* the state directory, for tickler retry */
     bool wakeup_active;
     struct tkl_host_services svc; /* what plugins are lent; owns the transfers */
@@ -95,6 +98,45 @@ struct daemon {
 static int64_t daemon_now(const struct daemon *d)
 {
     return (int64_t)time(NULL) + d->clock_offset;
+}
+
+/* STATUS= for systemctl status: actions, pending notices, next reminder.
+ * A no-op without NOTIFY_SOCKET, like every sd_notify(). */
+static void notify_status(struct daemon *d, const char *extra)
+{
+    char next[32] = "none";
+    int64_t pending = 0, failed = 0, delivered = 0;
+    int64_t at = tkl_scheduler_next_at(&d->sched);
+    if (at != INT64_MAX)
+        tkl_format_instant(at, next);
+    if (d->outbox)
+        tkl_outbox_counts(d->outbox, &pending, &failed, &delivered);
+    sd_notifyf(0,
+               "%sSTATUS=%zu actions, %zu reminders scheduled, next %s; %" PRId64
+               " notices pending, %" PRId64 " failed",
+               extra ? extra : "", d->store ? d->store->n : 0, d->sched.n, next, pending, failed);
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+    (void)t;
+    sd_notify(0, "WATCHDOG=1");
+}
+
+/* Pings systemd's watchdog from the loop at half of WatchdogSec=, so a
+ * stuck loop is restarted. */
+static void start_watchdog(struct daemon *d)
+{
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+        return;
+    uint64_t ms = usec / 2000 ? usec / 2000 : 1;
+    if (uv_timer_init(&d->loop, &d->watchdog_timer) < 0)
+        return;
+    d->watchdog_active = true;
+    sd_notify(0, "WATCHDOG=1");
+    uv_timer_start(&d->watchdog_timer, on_watchdog, ms, ms);
+    log_info("watchdog: pinging systemd every %" PRIu64 " ms", ms);
 }
 
 static void fill_host(struct daemon *d, struct tkl_plugin_instance *p, const struct tkl_config *c)
@@ -293,6 +335,8 @@ static void on_delivered(void *data, const struct tkl_delivery *res)
                   strerror(-r));
     tkl_stored_notice_free(x->s);
     free(x);
+    if (d->n_in_flight == 0 && !d->stopping)
+        notify_status(d, NULL);
     kick_delivery(d);
 }
 
@@ -451,6 +495,7 @@ static void on_sched_timer(uv_timer_t *t)
     if (run_due(d))
         kick_delivery(d);
     arm_scheduler(d);
+    notify_status(d, NULL);
 }
 
 static void arm_scheduler(struct daemon *d)
@@ -506,6 +551,7 @@ static void on_store_changed(void *data)
     d->store = fresh;
     log_notice("store reloaded: %zu actions, %zu changed", fresh->n, changed);
     arm_scheduler(d);
+    notify_status(d, NULL);
 }
 
 /* Watches the configured store files; on failure the daemon runs on and
@@ -607,6 +653,7 @@ static void begin_shutdown(struct daemon *d)
     if (d->stopping)
         return;
     d->stopping = true;
+    sd_notify(0, "STOPPING=1\nSTATUS=stopping");
     log_notice("stopping: %zu deliveries in flight are completed or left in the outbox",
                d->n_in_flight);
     /* plugins complete their pending deliveries (in flight ones end as
@@ -617,6 +664,9 @@ static void begin_shutdown(struct daemon *d)
         tkl_outbox_set_meta(d->outbox, "last_run", daemon_now(d));
     tkl_transfers_close(d->svc.transfers);
     d->svc.transfers = NULL;
+    if (d->watchdog_active)
+        uv_close((uv_handle_t *)&d->watchdog_timer, close_cb_nop);
+    d->watchdog_active = false;
     if (d->wakeup_active)
         uv_close((uv_handle_t *)&d->wakeup, close_cb_nop);
     d->wakeup_active = false;
@@ -693,8 +743,14 @@ static void reload_config(struct daemon *d)
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
-    if (signum == SIGHUP && !d->stopping)
+    if (signum == SIGHUP && !d->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        sd_notifyf(0, "RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%" PRIu64,
+                   (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
         reload_config(d);
+        notify_status(d, "READY=1\n");
+    }
     else if (signum != SIGHUP)
         begin_shutdown(d);
 }
@@ -937,6 +993,9 @@ static int daemon_run(struct daemon *d, const char *now_arg)
                    next == INT64_MAX ? "never" : tkl_format_instant(next, buf));
         arm_scheduler(d);
         kick_delivery(d);
+        start_watchdog(d);
+        /* config, stores and plugins are loaded and the timers armed */
+        notify_status(d, "READY=1\n");
     }
 
     uv_run(&d->loop, UV_RUN_DEFAULT);
