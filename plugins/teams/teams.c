@@ -5,11 +5,13 @@
  *
  * Text from the plan goes into TextRuns of RichTextBlocks, which Teams does
  * not read as Markdown, so a title cannot turn into a link or a heading.
- * Any 2xx answer is success (Workflows answers 202 Accepted). A card is
- * measured before it is sent: above max_card_bytes (default 28,000, under
- * the Teams limit of about 28 KB) the last actions are left out and the
- * card says "and N more". Each webhook gets at most max_posts_per_second
- * posts (default 4), and a 429 with Retry-After holds that webhook back.
+ * Any 2xx answer is success (Workflows answers 202 Accepted). Cards are
+ * measured before they are sent: a digest whose card would pass
+ * max_card_bytes (default 28,000, under the Teams limit of about 28 KB) is
+ * split into several cards, "part 1 of 3" and so on, each under the limit.
+ * The parts of one notice that were accepted are remembered, so a retry
+ * sends only the rest. Each webhook gets at most max_posts_per_second posts
+ * (default 4), and a 429 with Retry-After holds that webhook back.
  *
  * Webhook URLs carry a signature and are secrets: read from files or
  * systemd credentials, named in the config by a short name, and only the
@@ -30,16 +32,36 @@
 
 #define CARD_MAX_DEFAULT 28000
 
+#define TEXT_MAX 2000   /* characters of one text from the plan on a card */
+#define REMEMBER_MAX 256 /* notices whose accepted parts are remembered */
+
 struct teams;
 
-struct post {
+/* One deliver(): the cards of one notice, and how they went. */
+struct job {
     struct teams *t;
+    uint64_t notice;
+    size_t parts, pending;
+    enum tkl_delivery_status worst;
+    int32_t retry_after;
+    char reply[300];
+    tkl_deliver_done_fn done;
+    void *done_data;
+};
+
+struct post {
+    struct job *job;
+    size_t part;       /* 0-based */
     size_t dest;       /* index in t->dests */
     char *body;        /* the envelope, until it is started */
     struct hp_post *http;
-    tkl_deliver_done_fn done;
-    void *done_data;
     struct post *next; /* in t->queue (waiting) or t->running */
+};
+
+/* Parts of a notice a webhook accepted while others failed. */
+struct sent {
+    uint64_t notice;
+    uint64_t parts; /* bit i: part i accepted (parts beyond 64 are resent) */
 };
 
 struct teams {
@@ -54,6 +76,9 @@ struct teams {
     size_t card_max;
     uint64_t interval_ms;
     struct post *queue, *running;
+    struct post *done_early; /* notices whose every part went before */
+    struct sent sent[REMEMBER_MAX];
+    size_t n_sent, next_sent;
     uv_timer_t timer;
     bool timer_open;
     bool stopped;
@@ -184,8 +209,22 @@ static json_t *rich(const char *label, const char *text, const char *color, bool
     if (label && json_array_append_new(runs, json_pack("{s:s, s:s, s:s}", "type", "TextRun",
                                                        "text", label, "weight", "Bolder")) < 0)
         goto fail;
+    char *cut = NULL;
+    if (text && strlen(text) > TEXT_MAX) {
+        /* a very long text is cut at a character boundary, marked "…" */
+        size_t n = TEXT_MAX;
+        while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+            n--;
+        if (!(cut = malloc(n + 4)))
+            goto fail;
+        memcpy(cut, text, n);
+        memcpy(cut + n, "\xe2\x80\xa6", 4);
+        text = cut;
+    }
+    json_t *tx = json_string(text ? text : "");
+    free(cut);
     if (json_object_set_new(run, "type", json_string("TextRun")) < 0 ||
-        json_object_set_new(run, "text", json_string(text ? text : "")) < 0 ||
+        json_object_set_new(run, "text", tx) < 0 ||
         (color && json_object_set_new(run, "color", json_string(color)) < 0) ||
         (bold_text && json_object_set_new(run, "weight", json_string("Bolder")) < 0))
         goto fail;
@@ -253,41 +292,46 @@ static json_t *entry_container(const struct tkl_notice_entry *e, enum dg_group g
                      "spacing", "Medium", "items", items);
 }
 
-/* The envelope with a card of the first `take` entries (in group order)
- * and, when some are left out, "and N more". */
-static json_t *envelope(const struct teams *t, const struct tkl_notice *n, size_t take)
+/* The entries of n in the order cards show them: by group, then as given. */
+static size_t *display_order(const struct tkl_notice *n)
 {
-    char title[512], more[160];
-    dg_subject(n, title, sizeof(title));
+    size_t *v = malloc((n->n_entries + 1) * sizeof(*v)), k = 0;
+    for (int g = 0; v && g < DG_GROUPS; g++)
+        for (size_t i = 0; i < n->n_entries; i++)
+            if (dg_group_of(&n->entries[i]) == (enum dg_group)g)
+                v[k++] = i;
+    return v;
+}
+
+/* The envelope of a card with entries order[from..to) of n, titled as part
+ * `part` of `parts` when there are several. */
+static json_t *envelope(const struct teams *t, const struct tkl_notice *n, const size_t *order,
+                        size_t from, size_t to, size_t part, size_t parts)
+{
+    char subject[512], title[600];
+    dg_subject(n, subject, sizeof(subject));
+    if (parts > 1)
+        snprintf(title, sizeof(title), "%s (part %zu of %zu)", subject, part + 1, parts);
+    else
+        snprintf(title, sizeof(title), "%s", subject);
     json_t *body = json_array();
     /* the title holds plan text: a RichTextBlock, not Markdown */
     json_array_append_new(body, rich(NULL, title, NULL, true));
     json_array_append_new(body, rich(NULL, n->n_entries == 1 ? "This item needs your attention."
                                                               : "These items need your attention.",
                                      NULL, false));
-    size_t shown = 0;
-    for (int g = 0; g < DG_GROUPS && shown < take; g++) {
-        bool any = false;
-        for (size_t i = 0; i < n->n_entries && shown < take; i++) {
-            const struct tkl_notice_entry *e = &n->entries[i];
-            if (dg_group_of(e) != (enum dg_group)g)
-                continue;
-            if (!any) {
-                json_t *h = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "type", "TextBlock",
-                                      "text", dg_group_title((enum dg_group)g), "weight",
-                                      "Bolder", "color", group_color((enum dg_group)g), "spacing",
-                                      "Large", "wrap", 1);
-                json_array_append_new(body, h);
-                any = true;
-            }
-            json_array_append_new(body, entry_container(e, (enum dg_group)g));
-            shown++;
+    int last = -1;
+    for (size_t k = from; k < to; k++) {
+        const struct tkl_notice_entry *e = &n->entries[order[k]];
+        enum dg_group g = dg_group_of(e);
+        if ((int)g != last) {
+            json_array_append_new(body,
+                                  json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "type", "TextBlock",
+                                            "text", dg_group_title(g), "weight", "Bolder",
+                                            "color", group_color(g), "spacing", "Large", "wrap", 1));
+            last = (int)g;
         }
-    }
-    if (shown < n->n_entries) {
-        snprintf(more, sizeof(more), "and %zu more action%s: see the action plan.",
-                 n->n_entries - shown, n->n_entries - shown == 1 ? "" : "s");
-        json_array_append_new(body, rich(NULL, more, NULL, true));
+        json_array_append_new(body, entry_container(e, g));
     }
     json_t *card = json_pack("{s:s, s:s, s:s, s:{s:s}, s:o}", "$schema",
                              "http://adaptivecards.io/schemas/adaptive-card.json", "type",
@@ -302,34 +346,91 @@ static json_t *envelope(const struct teams *t, const struct tkl_notice *n, size_
                      "content", card);
 }
 
-/* The envelope as compact JSON of at most card_max bytes: as many entries
- * as fit. Returns a new string or NULL. */
-static char *envelope_text(const struct teams *t, const struct tkl_notice *n)
+static char *dump(json_t *env)
 {
-    /* entries in the order the card shows them, so "take" cuts the tail */
-    size_t lo = 0, hi = n->n_entries;
-    char *best = NULL;
-    while (lo <= hi) { /* the most entries that fit, by bisection */
-        size_t mid = lo + (hi - lo) / 2;
-        json_t *env = envelope(t, n, mid);
-        char *s = env ? json_dumps(env, JSON_COMPACT) : NULL;
-        json_decref(env);
-        if (!s) {
-            free(best);
-            return NULL;
-        }
-        if (strlen(s) <= t->card_max) {
-            free(best);
-            best = s;
-            lo = mid + 1;
-        } else {
+    char *s = env ? json_dumps(env, JSON_COMPACT) : NULL;
+    json_decref(env);
+    return s;
+}
+
+/*
+ * The cards of notice n as compact JSON, each at most card_max bytes: as
+ * many entries per card as fit, in display order. Returns the number of
+ * parts (at least 1) with *ret a new array of new strings, or -ENOMEM.
+ */
+static int envelopes(const struct teams *t, const struct tkl_notice *n, char ***ret)
+{
+    size_t *order = display_order(n), *cut = NULL, parts = 0;
+    char **out = NULL;
+    int r = -ENOMEM;
+    if (!order || !(cut = calloc(n->n_entries + 2, sizeof(*cut))))
+        goto out;
+    /* greedy split, measured with the widest part label that could occur */
+    size_t from = 0;
+    do {
+        size_t to = from + 1;
+        while (to < n->n_entries) {
+            char *s = dump(envelope(t, n, order, from, to + 1, 98, 99));
+            if (!s)
+                goto out;
+            bool fits = strlen(s) <= t->card_max;
             free(s);
-            if (mid == 0)
+            if (!fits)
                 break;
-            hi = mid - 1;
+            to++;
         }
+        if (n->n_entries == 0)
+            to = 0;
+        cut[parts++] = from;
+        from = to;
+    } while (from < n->n_entries);
+    cut[parts] = n->n_entries;
+    if (!(out = calloc(parts + 1, sizeof(*out))))
+        goto out;
+    for (size_t i = 0; i < parts; i++)
+        if (!(out[i] = dump(envelope(t, n, order, cut[i], cut[i + 1], i, parts))))
+            goto out;
+    *ret = out;
+    out = NULL;
+    r = (int)parts;
+out:
+    for (size_t i = 0; out && out[i]; i++)
+        free(out[i]);
+    free(out);
+    free(cut);
+    free(order);
+    return r;
+}
+
+/* The parts of notice id accepted earlier, as bits. */
+static uint64_t sent_parts(const struct teams *t, uint64_t id)
+{
+    for (size_t i = 0; i < t->n_sent; i++)
+        if (t->sent[i].notice == id)
+            return t->sent[i].parts;
+    return 0;
+}
+
+/* Remembers (parts != 0) or forgets (parts == 0) notice id's accepted parts;
+ * the oldest memory makes room for a new one. */
+static void remember(struct teams *t, uint64_t id, uint64_t parts)
+{
+    for (size_t i = 0; i < t->n_sent; i++)
+        if (t->sent[i].notice == id) {
+            if (parts)
+                t->sent[i].parts = parts;
+            else
+                t->sent[i] = t->sent[--t->n_sent];
+            return;
+        }
+    if (!parts)
+        return;
+    if (t->n_sent < REMEMBER_MAX) {
+        t->sent[t->n_sent++] = (struct sent){id, parts};
+    } else {
+        t->sent[t->next_sent] = (struct sent){id, parts};
+        t->next_sent = (t->next_sent + 1) % REMEMBER_MAX;
     }
-    return best;
 }
 
 /* ---- posting, within the rate budget ------------------------------------ */
@@ -345,19 +446,47 @@ static void unlink_from(struct post **list, struct post *p)
         }
 }
 
+/* Rank of a status: the worst outcome of the parts is the notice's. */
+static int rank(enum tkl_delivery_status s)
+{
+    return s == TKL_DELIVERY_PERMANENT ? 2 : s == TKL_DELIVERY_TRANSIENT ? 1 : 0;
+}
+
+/* Records one part's outcome; the last part completes the notice. */
 static void finish(struct post *p, const struct tkl_delivery *res)
 {
-    tkl_deliver_done_fn done = p->done;
-    void *done_data = p->done_data;
+    struct job *j = p->job;
+    struct teams *t = j->t;
+    if (res->status == TKL_DELIVERY_OK && p->part < 64)
+        remember(t, j->notice, sent_parts(t, j->notice) | (uint64_t)1 << p->part);
+    /* the reply kept is the first of the worst outcome */
+    if (!j->reply[0] || rank(res->status) > rank(j->worst))
+        snprintf(j->reply, sizeof(j->reply), "%s%s", res->reply ? res->reply : "",
+                 j->parts > 1 && res->status != TKL_DELIVERY_OK ? " (one part of the card)" : "");
+    if (rank(res->status) > rank(j->worst))
+        j->worst = res->status;
+    if (res->retry_after > j->retry_after)
+        j->retry_after = res->retry_after;
     free(p->body);
     free(p);
-    done(done_data, res);
+    if (--j->pending > 0)
+        return;
+    if (j->worst != TKL_DELIVERY_TRANSIENT)
+        remember(t, j->notice, 0); /* done for good: forget its parts */
+    char reply[sizeof(j->reply)];
+    memcpy(reply, j->reply, sizeof(reply));
+    struct tkl_delivery out = {.size = sizeof(out), .status = j->worst, .reply = reply,
+                               .retry_after = j->retry_after};
+    tkl_deliver_done_fn done = j->done;
+    void *done_data = j->done_data;
+    free(j);
+    done(done_data, &out);
 }
 
 static void on_posted(void *data, const struct tkl_delivery *res)
 {
     struct post *p = data;
-    struct teams *t = p->t;
+    struct teams *t = p->job->t;
     unlink_from(&t->running, p);
     if (res->status == TKL_DELIVERY_TRANSIENT && res->retry_after > 0) {
         uint64_t until = uv_now(t->host->loop) + (uint64_t)res->retry_after * 1000;
@@ -379,6 +508,13 @@ static void on_timer(uv_timer_t *timer)
 static void pump(struct teams *t)
 {
     uint64_t now = uv_now(t->host->loop), next = UINT64_MAX;
+    while (t->done_early) {
+        struct post *p = t->done_early;
+        t->done_early = p->next;
+        struct tkl_delivery ok = {.size = sizeof(ok), .status = TKL_DELIVERY_OK,
+                                  .reply = "every part was accepted before"};
+        finish(p, &ok);
+    }
     struct post **q = &t->queue;
     while (*q && !t->stopped) {
         struct post *p = *q;
@@ -393,6 +529,11 @@ static void pump(struct teams *t)
         t->not_before[slot] = now + t->interval_ms;
         struct hp_request req = {.dest = &t->dests[p->dest], .body = p->body,
                                  .timeout_s = t->timeout_s, .ca_file = t->ca_file};
+        char part[64];
+        const char *headers[] = {part, NULL};
+        snprintf(part, sizeof(part), "X-Tickler-Notice: %llu/%zu",
+                 (unsigned long long)p->job->notice, p->part + 1);
+        req.headers = headers;
         int r = hp_post_start(t->host, &req, on_posted, p, &p->http);
         if (r < 0) {
             char reply[128];
@@ -423,20 +564,66 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
                      n->recipient);
         return -ENOENT;
     }
-    struct post *p = calloc(1, sizeof(*p));
-    if (!p)
+    char **bodies = NULL;
+    int parts = envelopes(t, n, &bodies);
+    if (parts < 0)
+        return parts;
+    struct job *j = calloc(1, sizeof(*j));
+    if (!j) {
+        for (int i = 0; i < parts; i++)
+            free(bodies[i]);
+        free(bodies);
         return -ENOMEM;
-    *p = (struct post){.t = t, .dest = (size_t)(d - t->dests), .done = done,
-                       .done_data = done_data};
-    if (!(p->body = envelope_text(t, n))) {
-        free(p);
-        return -ENOMEM;
+    }
+    *j = (struct job){.t = t, .notice = n->id, .parts = (size_t)parts, .done = done,
+                      .done_data = done_data};
+    /* parts accepted by an earlier attempt are not sent again */
+    uint64_t already = sent_parts(t, n->id);
+    struct post *first = NULL, **tail = &first;
+    for (int i = 0; i < parts; i++) {
+        if (i < 64 && (already & (uint64_t)1 << i)) {
+            free(bodies[i]);
+            continue;
+        }
+        struct post *p = calloc(1, sizeof(*p));
+        if (!p) {
+            while (first) {
+                struct post *x = first;
+                first = x->next;
+                free(x->body);
+                free(x);
+            }
+            for (int k = i; k < parts; k++)
+                free(bodies[k]);
+            free(bodies);
+            free(j);
+            return -ENOMEM;
+        }
+        *p = (struct post){.job = j, .part = (size_t)i, .dest = (size_t)(d - t->dests),
+                           .body = bodies[i]};
+        *tail = p;
+        tail = &p->next;
+        j->pending++;
+    }
+    free(bodies);
+    if (j->pending == 0) { /* every part went before; report success later */
+        struct post *p = calloc(1, sizeof(*p));
+        if (!p) {
+            free(j);
+            return -ENOMEM;
+        }
+        *p = (struct post){.job = j, .part = 64, .dest = (size_t)(d - t->dests)};
+        j->pending = 1;
+        p->next = t->done_early;
+        t->done_early = p;
+        uv_timer_start(&t->timer, on_timer, 0, 0);
+        return 0;
     }
     /* queued at the tail; started from the loop, never inside deliver() */
     struct post **q = &t->queue;
     while (*q)
         q = &(*q)->next;
-    *q = p;
+    *q = first;
     uv_timer_start(&t->timer, on_timer, 0, 0);
     return 0;
 }
@@ -457,6 +644,13 @@ static void tm_stop(void *state)
         struct post *p = t->queue;
         t->queue = p->next;
         finish(p, &res);
+    }
+    while (t->done_early) {
+        struct post *p = t->done_early;
+        t->done_early = p->next;
+        struct tkl_delivery ok = {.size = sizeof(ok), .status = TKL_DELIVERY_OK,
+                                  .reply = "every part was accepted before"};
+        finish(p, &ok);
     }
     if (t->timer_open && !uv_is_closing((uv_handle_t *)&t->timer))
         uv_close((uv_handle_t *)&t->timer, on_timer_closed);
