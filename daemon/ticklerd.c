@@ -100,6 +100,21 @@ static int64_t daemon_now(const struct daemon *d)
     return (int64_t)time(NULL) + d->clock_offset;
 }
 
+static int64_t daemon_now_ms(const struct daemon *d)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((int64_t)ts.tv_sec + d->clock_offset) * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds from now until instant at (whole seconds), so that a timer
+ * never fires before at. */
+static uint64_t ms_until(const struct daemon *d, int64_t at)
+{
+    int64_t ms = at * 1000 - daemon_now_ms(d);
+    return ms > 0 ? (uint64_t)ms : 0;
+}
+
 /* STATUS= for systemctl status: actions, pending notices, next reminder.
  * A no-op without NOTIFY_SOCKET, like every sd_notify(). */
 static void notify_status(struct daemon *d, const char *extra)
@@ -316,8 +331,10 @@ static void on_delivered(void *data, const struct tkl_delivery *res)
                  n->n_entries, n->recipient, n->id, n->channel,
                  n->team_id ? n->team_id : "-", n->recipient);
     } else if (res && res->status == TKL_DELIVERY_TRANSIENT && now - x->s->created_at < max_age) {
-        int64_t next =
-            now + backoff(d->cfg->delivery.retry_min_seconds, x->s->attempts + 1, res->retry_after);
+        /* rounded up, so the wait (a server's Retry-After) is never cut short */
+        int64_t wait =
+            backoff(d->cfg->delivery.retry_min_seconds, x->s->attempts + 1, res->retry_after);
+        int64_t next = (daemon_now_ms(d) + wait * 1000 + 999) / 1000;
         r = tkl_outbox_mark_retry(d->outbox, n->id, next, reply);
         log_warning("delivery failed, will retry in %" PRId64 " s: %s; notice=%" PRIu64
                     " channel=%s recipient=%s",
@@ -404,8 +421,7 @@ static void deliver_due(struct daemon *d)
     }
     int64_t next = tkl_outbox_next_attempt(d->outbox);
     if (next != INT64_MAX && next > now) {
-        uint64_t ms = (uint64_t)(next - now) * 1000;
-        uv_timer_start(&d->deliver_timer, on_kick, ms, 0);
+        uv_timer_start(&d->deliver_timer, on_kick, ms_until(d, next), 0);
     }
     if (d->opt.oneshot && d->n_in_flight == 0) {
         if (next != INT64_MAX && next <= now)
@@ -505,9 +521,7 @@ static void arm_scheduler(struct daemon *d)
         uv_timer_stop(&d->sched_timer);
         return;
     }
-    int64_t now = daemon_now(d);
-    uint64_t ms = next > now ? (uint64_t)(next - now) * 1000 : 0;
-    uv_timer_start(&d->sched_timer, on_sched_timer, ms, 0);
+    uv_timer_start(&d->sched_timer, on_sched_timer, ms_until(d, next), 0);
 }
 
 /* ---- store reload ---------------------------------------------------- */
