@@ -441,8 +441,8 @@ static int cmd_outbox(struct cli *c, int argc, char **argv)
         }
         char at[32];
         tkl_format_instant(s->notice.due_at, at);
-        const char *state = s->state == TKL_NOTICE_PENDING && s->attempts ? "retrying"
-                                                                          : states[s->state % 3];
+        const char *state =
+            s->state == TKL_NOTICE_PENDING && s->attempts ? "retrying" : states[s->state % 3];
         if (json) {
             json_t *x = json_object();
             json_object_set_new(x, "id", json_integer((json_int_t)ids[i]));
@@ -459,9 +459,9 @@ static int cmd_outbox(struct cli *c, int argc, char **argv)
             json_object_set_new(x, "items", items);
             json_array_append_new(arr, x);
         } else {
-            printf("%5" PRIu64 " %-9s %s %s:%s  %zu action(s), %d attempt(s)%s%s\n", ids[i],
-                   state, at, s->notice.channel, s->notice.recipient, s->notice.n_entries,
-                   s->attempts, s->last_error ? "  " : "", s->last_error ? s->last_error : "");
+            printf("%5" PRIu64 " %-9s %s %s:%s  %zu action(s), %d attempt(s)%s%s\n", ids[i], state,
+                   at, s->notice.channel, s->notice.recipient, s->notice.n_entries, s->attempts,
+                   s->last_error ? "  " : "", s->last_error ? s->last_error : "");
         }
         tkl_stored_notice_free(s);
     }
@@ -545,8 +545,7 @@ static int cmd_send_test(struct cli *c, int argc, char **argv)
         if (!strcmp(c->cfg->notifiers[i].name, channel))
             nc = &c->cfg->notifiers[i];
     if (!nc) {
-        fprintf(stderr, "tickler send-test: no notifier named \"%s\" in %s\n", channel,
-                c->config);
+        fprintf(stderr, "tickler send-test: no notifier named \"%s\" in %s\n", channel, c->config);
         return 1;
     }
     /* the store is optional here: its actions make the sample realistic */
@@ -568,8 +567,7 @@ static int cmd_send_test(struct cli *c, int argc, char **argv)
     r = tkl_plugin_open(c->plugin_dir ? c->plugin_dir : c->cfg->plugin_dir, nc->plugin, &p,
                         &c->diags);
     if (r == 0) {
-        tkl_host_fill(p, &svc, c->cfg->dir,
-                      c->state_dir ? c->state_dir : c->cfg->state_dir);
+        tkl_host_fill(p, &svc, c->cfg->dir, c->state_dir ? c->state_dir : c->cfg->state_dir);
         r = tkl_plugin_init(p, nc->name, nc->settings);
     }
     if (r == 0 && p->desc->kind != TKL_PLUGIN_NOTIFIER)
@@ -595,8 +593,8 @@ static int cmd_send_test(struct cli *c, int argc, char **argv)
         .entries = entries,
         .n_entries = sample_entries(c->st, tkl_local_day(now), entries, 3),
     };
-    printf("sending a sample digest of %zu action(s) to %s through %s (plugin %s)\n",
-           n.n_entries, to, channel, nc->plugin);
+    printf("sending a sample digest of %zu action(s) to %s through %s (plugin %s)\n", n.n_entries,
+           to, channel, nc->plugin);
     r = p->desc->deliver(p->state, &n, on_test_done, &t);
     if (r < 0) {
         fprintf(stderr, "tickler send-test: the notifier refused the notice: %s\n", strerror(-r));
@@ -689,10 +687,13 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"store", required_argument, NULL, 'S'},
-        {"state-dir", required_argument, NULL, 's'}, {"version", no_argument, NULL, 'V'},
+        {"config", required_argument, NULL, 'c'},
+        {"store", required_argument, NULL, 'S'},
+        {"state-dir", required_argument, NULL, 's'},
+        {"version", no_argument, NULL, 'V'},
         {"plugin-dir", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct cli c = {.config = TICKLER_DEFAULT_CONFIG};
     int opt, r;

@@ -41,7 +41,7 @@
 #endif
 
 #define DELIVER_BATCH 64
-#define WAKEUP_FILE "wakeup" /* in the state directory; see tickler retry */
+#define WAKEUP_FILE   "wakeup" /* in the state directory; see tickler retry */
 
 struct options {
     const char *config;
@@ -250,9 +250,9 @@ static void report_failure(struct daemon *d, const struct tkl_stored_notice *s, 
                            int64_t now)
 {
     const struct tkl_notice *failed = &s->notice;
-    const struct tkl_team *admin =
-        d->cfg->delivery.report_to ? tkl_team_find(&d->cfg->teams, d->cfg->delivery.report_to)
-                                   : NULL;
+    const struct tkl_team *admin = d->cfg->delivery.report_to
+                                       ? tkl_team_find(&d->cfg->teams, d->cfg->delivery.report_to)
+                                       : NULL;
     if (!admin)
         return;
     for (size_t i = 0; i < failed->n_entries; i++)
@@ -261,7 +261,8 @@ static void report_failure(struct daemon *d, const struct tkl_stored_notice *s, 
     char item[48], key[48], title[512];
     snprintf(item, sizeof(item), "notice-%" PRIu64, failed->id);
     snprintf(key, sizeof(key), "failure-%" PRIu64, failed->id);
-    snprintf(title, sizeof(title), "A reminder for %s (%zu action%s) could not be delivered to %s by %s",
+    snprintf(title, sizeof(title),
+             "A reminder for %s (%zu action%s) could not be delivered to %s by %s",
              failed->team_name ? failed->team_name : "a team", failed->n_entries,
              failed->n_entries == 1 ? "" : "s", failed->recipient, failed->channel);
     struct tkl_notice_entry e = {
@@ -328,8 +329,8 @@ static void on_delivered(void *data, const struct tkl_delivery *res)
         r = tkl_outbox_mark_delivered(d->outbox, n->id, now, reply);
         log_info("delivered notice: %zu action(s) to %s; notice=%" PRIu64
                  " channel=%s team=%s recipient=%s",
-                 n->n_entries, n->recipient, n->id, n->channel,
-                 n->team_id ? n->team_id : "-", n->recipient);
+                 n->n_entries, n->recipient, n->id, n->channel, n->team_id ? n->team_id : "-",
+                 n->recipient);
     } else if (res && res->status == TKL_DELIVERY_TRANSIENT && now - x->s->created_at < max_age) {
         /* rounded up, so the wait (a server's Retry-After) is never cut short */
         int64_t wait =
@@ -383,7 +384,8 @@ static void deliver_due(struct daemon *d)
         }
         struct notifier *nt = notifier_for(d, s->notice.channel);
         if (!nt) {
-            tkl_outbox_mark_failed(d->outbox, ids[i], now, "no notifier with this name is configured");
+            tkl_outbox_mark_failed(d->outbox, ids[i], now,
+                                   "no notifier with this name is configured");
             log_error("no notifier named \"%s\" is configured; notice=%" PRIu64
                       " marked failed (tickler retry %" PRIu64 " after fixing the config)",
                       s->notice.channel, ids[i], ids[i]);
@@ -408,13 +410,12 @@ static void deliver_due(struct daemon *d)
         d->n_in_flight++;
         nt->in_flight++;
         if ((r = tkl_outbox_mark_sending(d->outbox, ids[i])) < 0)
-            log_warning("cannot record the start of a delivery: %s; notice=%" PRIu64,
-                        strerror(-r), ids[i]);
+            log_warning("cannot record the start of a delivery: %s; notice=%" PRIu64, strerror(-r),
+                        ids[i]);
         r = nt->plugin->desc->deliver(nt->plugin->state, &s->notice, on_delivered, x);
         if (r < 0) {
-            struct tkl_delivery res = {.size = sizeof(res),
-                                       .status = TKL_DELIVERY_TRANSIENT,
-                                       .reply = strerror(-r)};
+            struct tkl_delivery res = {
+                .size = sizeof(res), .status = TKL_DELIVERY_TRANSIENT, .reply = strerror(-r)};
             on_delivered(x, &res);
             return; /* on_delivered kicked the next round */
         }
@@ -427,8 +428,7 @@ static void deliver_due(struct daemon *d)
         if (next != INT64_MAX && next <= now)
             return; /* more due right now: kick_delivery continues */
         int64_t pending = 0, failed = 0, delivered = 0;
-        if (next != INT64_MAX &&
-            tkl_outbox_counts(d->outbox, &pending, &failed, &delivered) == 0)
+        if (next != INT64_MAX && tkl_outbox_counts(d->outbox, &pending, &failed, &delivered) == 0)
             log_notice("--oneshot: %" PRId64 " notices wait for a retry; they stay in the "
                        "outbox for the next run",
                        pending);
@@ -713,8 +713,7 @@ static void reload_config(struct daemon *d)
     }
     tkl_diags_free(&diags);
     if (r < 0) {
-        log_error("reload failed (%s); the previous configuration stays in force",
-                  strerror(-r));
+        log_error("reload failed (%s); the previous configuration stays in force", strerror(-r));
         tkl_store_free(store);
         tkl_config_free(c);
         /* the config loader set TZ for the rejected file; restore ours */
@@ -764,8 +763,7 @@ static void on_signal(uv_signal_t *h, int signum)
                    (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
         reload_config(d);
         notify_status(d, "READY=1\n");
-    }
-    else if (signum != SIGHUP)
+    } else if (signum != SIGHUP)
         begin_shutdown(d);
 }
 

@@ -96,8 +96,8 @@ static int get_string(struct ctx *x, const config_setting_t *group, const char *
     return 1;
 }
 
-static int get_int(struct ctx *x, const config_setting_t *group, const char *key, int min,
-                   int max, int *ret)
+static int get_int(struct ctx *x, const config_setting_t *group, const char *key, int min, int max,
+                   int *ret)
 {
     const config_setting_t *s = group ? config_setting_get_member(group, key) : NULL;
     if (!s)
@@ -130,8 +130,7 @@ static int get_strings(struct ctx *x, const config_setting_t *s, const char *wha
     for (int i = 0; i < n; i++) {
         const char *str = config_setting_get_string_elem(s, i);
         if (!str) {
-            err_at(x, config_setting_get_elem(s, (unsigned)i), "%s must hold only strings",
-                   what);
+            err_at(x, config_setting_get_elem(s, (unsigned)i), "%s must hold only strings", what);
             for (int k = 0; k < i; k++)
                 free(v[k]);
             free(v);
@@ -299,9 +298,9 @@ static int load_store(struct ctx *x, const config_setting_t *g)
     }
     const config_setting_t *cols = config_setting_get_member(g, "columns");
     if (cols) {
-        static const char *const col_keys[] = {"id",    "title",  "commitment", "objective",
-                                               "owners", "deadline", "status",   "progress",
-                                               NULL};
+        static const char *const col_keys[] = {"id",        "title",    "commitment",
+                                               "objective", "owners",   "deadline",
+                                               "status",    "progress", NULL};
         if (!check_members(x, cols, "store.columns", col_keys)) {
             r = -EINVAL;
         } else {
@@ -331,16 +330,16 @@ static int load_store(struct ctx *x, const config_setting_t *g)
                     r = rr;
                     continue;
                 }
-                struct tkl_status_rule *p = realloc(
-                    c->store.status_rules, (c->store.n_status_rules + n + 1) * sizeof(*p));
+                struct tkl_status_rule *p =
+                    realloc(c->store.status_rules, (c->store.n_status_rules + n + 1) * sizeof(*p));
                 if (!p) {
                     free_strv(v, n);
                     return -ENOMEM;
                 }
                 c->store.status_rules = p;
                 for (size_t i = 0; i < n; i++)
-                    p[c->store.n_status_rules++] = (struct tkl_status_rule){
-                        .text = v[i], .status = (enum tkl_status)k};
+                    p[c->store.n_status_rules++] =
+                        (struct tkl_status_rule){.text = v[i], .status = (enum tkl_status)k};
                 free(v);
             }
     }
@@ -375,11 +374,16 @@ static int get_rules(struct ctx *x, const config_setting_t *g, struct tkl_rules 
 
 static int load_schedule(struct ctx *x, const config_setting_t *g)
 {
-    static const char *const keys[] = {"send_time",      "ladder",
-                                       "review_ladder",  "overdue_every_days",
-                                       "escalate_after_weeks", "escalate_to",
-                                       "checkin_months", "catch_up_days",
-                                       "holidays",       NULL};
+    static const char *const keys[] = {"send_time",
+                                       "ladder",
+                                       "review_ladder",
+                                       "overdue_every_days",
+                                       "escalate_after_weeks",
+                                       "escalate_to",
+                                       "checkin_months",
+                                       "catch_up_days",
+                                       "holidays",
+                                       NULL};
     static const char *const hol_keys[] = {"region", "add", "remove", NULL};
     struct tkl_config *c = x->c;
     struct tkl_policy *p = &c->policy;
@@ -471,11 +475,16 @@ static bool valid_recipient(const char *s)
 
 static int load_teams(struct ctx *x, const config_setting_t *list)
 {
-    static const char *const keys[] = {"id",          "name",
-                                       "aliases",     "recipients",
-                                       "ladder",      "review_ladder",
-                                       "overdue_every_days", "escalate_after_weeks",
-                                       "escalate_to", NULL};
+    static const char *const keys[] = {"id",
+                                       "name",
+                                       "aliases",
+                                       "recipients",
+                                       "ladder",
+                                       "review_ladder",
+                                       "overdue_every_days",
+                                       "escalate_after_weeks",
+                                       "escalate_to",
+                                       NULL};
     struct tkl_config *c = x->c;
     int r = 0;
     if (!list)
@@ -667,8 +676,9 @@ static int load_notifiers(struct ctx *x, const config_setting_t *list)
             continue;
         }
         if (get_string(x, g, "plugin", &plugin) <= 0 || !valid_id(plugin)) {
-            err_at(x, g, "notifier \"%s\" needs plugin = \"<name>\" (a file in the plugin "
-                         "directory, without .so)",
+            err_at(x, g,
+                   "notifier \"%s\" needs plugin = \"<name>\" (a file in the plugin "
+                   "directory, without .so)",
                    name);
             r = -EINVAL;
             continue;
@@ -689,8 +699,8 @@ static int load_notifiers(struct ctx *x, const config_setting_t *list)
 
 int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags *diags)
 {
-    static const char *const top[] = {"daemon",        "store",     "schedule", "delivery",
-                                      "teams",         "fallback_team", "notifiers", NULL};
+    static const char *const top[] = {"daemon", "store",         "schedule",  "delivery",
+                                      "teams",  "fallback_team", "notifiers", NULL};
     struct tkl_config *c = calloc(1, sizeof(*c));
     struct ctx x = {.c = c, .diags = diags, .file = path};
     int r = 0, rr;
@@ -700,8 +710,8 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
     c->log_level = -1;
     c->debounce_ms = 500;
     tkl_policy_default(&c->policy);
-    c->delivery = (struct tkl_delivery_conf){
-        .max_age_hours = 48, .concurrency = 4, .retry_min_seconds = 30};
+    c->delivery =
+        (struct tkl_delivery_conf){.max_age_hours = 48, .concurrency = 4, .retry_min_seconds = 30};
     if (!(c->path = strdup(path)))
         goto oom;
     char *slash = strrchr(c->path, '/');

@@ -15,8 +15,8 @@
 #include "diag.h"
 
 struct tkl_notifier_conf {
-    char *name;   /* channel name, used as the key in team recipients */
-    char *plugin; /* plugin file stem: <plugin_directory>/<plugin>.so */
+    char *name;                       /* channel name, used as the key in team recipients */
+    char *plugin;                     /* plugin file stem: <plugin_directory>/<plugin>.so */
     const config_setting_t *settings; /* the plugin's own group, or NULL */
     unsigned line;
 };

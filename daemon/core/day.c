@@ -55,8 +55,7 @@ int tkl_days_in_month(int y, int m)
 
 bool tkl_civil_valid(int y, int m, int d)
 {
-    return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 &&
-           d <= tkl_days_in_month(y, m);
+    return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= tkl_days_in_month(y, m);
 }
 
 char *tkl_day_format(int32_t day, char *buf)
@@ -73,8 +72,8 @@ char *tkl_day_format(int32_t day, char *buf)
 int tkl_day_parse_iso(const char *s, int32_t *ret_day)
 {
     int y, m, d, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
-        s[n] != '\0' || !tkl_civil_valid(y, m, d))
+    if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || s[n] != '\0' ||
+        !tkl_civil_valid(y, m, d))
         return -EINVAL;
     *ret_day = tkl_day_from_civil(y, m, d);
     return 0;
@@ -147,8 +146,7 @@ int tkl_parse_datetime(const char *s, int64_t *ret_t)
         *ret_t = v;
         return 0;
     }
-    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10 ||
-        !tkl_civil_valid(y, mo, d))
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10 || !tkl_civil_valid(y, mo, d))
         return -EINVAL;
     const char *rest = s + n;
     if (*rest == 'T' || *rest == ' ') {

@@ -5,8 +5,8 @@
 
 #include "text.h"
 
-void tkl_diag_add(struct tkl_diags *d, enum tkl_severity sev, const char *file,
-                  unsigned line, const char *field, const char *fmt, ...)
+void tkl_diag_add(struct tkl_diags *d, enum tkl_severity sev, const char *file, unsigned line,
+                  const char *field, const char *fmt, ...)
 {
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 16;
@@ -48,10 +48,8 @@ void tkl_diag_format(const struct tkl_diag *g, char *buf, size_t size)
         snprintf(where, sizeof(where), "%s:%u: ", g->file, g->line);
     else if (g->file)
         snprintf(where, sizeof(where), "%s: ", g->file);
-    snprintf(buf, size, "%s%s: %s%s%s%s", where,
-             g->severity == TKL_SEV_ERROR ? "error" : "warning",
-             g->field ? "[" : "", g->field ? g->field : "", g->field ? "] " : "",
-             g->message);
+    snprintf(buf, size, "%s%s: %s%s%s%s", where, g->severity == TKL_SEV_ERROR ? "error" : "warning",
+             g->field ? "[" : "", g->field ? g->field : "", g->field ? "] " : "", g->message);
 }
 
 void tkl_diags_print(const struct tkl_diags *d, FILE *out)

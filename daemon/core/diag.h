@@ -34,9 +34,8 @@ struct tkl_diags {
 
 /* Records a problem. Never fails visibly: on allocation failure it sets
  * d->oom, which callers treat as an error. */
-void tkl_diag_add(struct tkl_diags *d, enum tkl_severity sev, const char *file,
-                  unsigned line, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+void tkl_diag_add(struct tkl_diags *d, enum tkl_severity sev, const char *file, unsigned line,
+                  const char *field, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Prints "file:line: severity: [field] message" lines. */
 void tkl_diags_print(const struct tkl_diags *d, FILE *out);

@@ -24,9 +24,8 @@ int tkl_log_parse_level(const char *name)
         const char *name;
         int level;
     } names[] = {
-        {"err", TKL_LOG_ERR},         {"error", TKL_LOG_ERR},
-        {"warning", TKL_LOG_WARNING}, {"warn", TKL_LOG_WARNING},
-        {"notice", TKL_LOG_NOTICE},   {"info", TKL_LOG_INFO},
+        {"err", TKL_LOG_ERR},      {"error", TKL_LOG_ERR},     {"warning", TKL_LOG_WARNING},
+        {"warn", TKL_LOG_WARNING}, {"notice", TKL_LOG_NOTICE}, {"info", TKL_LOG_INFO},
         {"debug", TKL_LOG_DEBUG},
     };
     if (!name)

@@ -22,10 +22,10 @@ int tkl_log_parse_level(const char *name);
 void tkl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tkl_logv(int level, const char *fmt, va_list ap);
 
-#define log_error(...) tkl_log(TKL_LOG_ERR, __VA_ARGS__)
+#define log_error(...)   tkl_log(TKL_LOG_ERR, __VA_ARGS__)
 #define log_warning(...) tkl_log(TKL_LOG_WARNING, __VA_ARGS__)
-#define log_notice(...) tkl_log(TKL_LOG_NOTICE, __VA_ARGS__)
-#define log_info(...) tkl_log(TKL_LOG_INFO, __VA_ARGS__)
-#define log_debug(...) tkl_log(TKL_LOG_DEBUG, __VA_ARGS__)
+#define log_notice(...)  tkl_log(TKL_LOG_NOTICE, __VA_ARGS__)
+#define log_info(...)    tkl_log(TKL_LOG_INFO, __VA_ARGS__)
+#define log_debug(...)   tkl_log(TKL_LOG_DEBUG, __VA_ARGS__)
 
 #endif

@@ -82,7 +82,8 @@ int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_e
     }
     /* outboxes made before the sending column existed */
     if (sqlite3_exec(o->db, "SELECT sending FROM notices LIMIT 0", NULL, NULL, NULL) != SQLITE_OK &&
-        (rc = sqlite3_exec(o->db, "ALTER TABLE notices ADD COLUMN sending INTEGER NOT NULL DEFAULT 0",
+        (rc = sqlite3_exec(o->db,
+                           "ALTER TABLE notices ADD COLUMN sending INTEGER NOT NULL DEFAULT 0",
                            NULL, NULL, NULL)) != SQLITE_OK)
         goto fail_rc;
     *ret = o;
@@ -158,8 +159,7 @@ int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char 
         goto out;
     for (size_t i = 0; i < n->n_entries; i++) {
         const struct tkl_notice_entry *e = &n->entries[i];
-        keys[i] = tkl_log_key(e->item_id, e->deadline_day, stage_keys[i], n->channel,
-                              n->recipient);
+        keys[i] = tkl_log_key(e->item_id, e->deadline_day, stage_keys[i], n->channel, n->recipient);
         if (!keys[i]) {
             r = -ENOMEM;
             goto rollback;
@@ -276,8 +276,8 @@ int64_t tkl_outbox_next_attempt(struct tkl_outbox *o)
 {
     sqlite3_stmt *st = NULL;
     int64_t v = INT64_MAX;
-    if (sqlite3_prepare_v2(o->db, "SELECT min(next_attempt) FROM notices WHERE state = 0", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(o->db, "SELECT min(next_attempt) FROM notices WHERE state = 0", -1, &st,
+                           NULL) != SQLITE_OK)
         return INT64_MAX;
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
         v = sqlite3_column_int64(st, 0);
@@ -467,7 +467,8 @@ int tkl_outbox_mark_retry(struct tkl_outbox *o, uint64_t id, int64_t next_attemp
 int tkl_outbox_mark_sending(struct tkl_outbox *o, uint64_t id)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->db, "UPDATE notices SET sending = 1 WHERE id = ?", -1, &st, NULL);
+    int rc =
+        sqlite3_prepare_v2(o->db, "UPDATE notices SET sending = 1 WHERE id = ?", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return sqlite_errno(rc);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
@@ -498,10 +499,11 @@ static int64_t update_count(struct tkl_outbox *o, const char *sql, int64_t a, in
 int tkl_outbox_recover(struct tkl_outbox *o, int64_t now, int64_t *ret_in_flight)
 {
     int r;
-    *ret_in_flight = update_count(
-        o, "UPDATE notices SET sending = 0, next_attempt = min(next_attempt, ?1) "
-           "WHERE sending = 1 AND state = 0",
-        now, 0, &r);
+    *ret_in_flight =
+        update_count(o,
+                     "UPDATE notices SET sending = 0, next_attempt = min(next_attempt, ?1) "
+                     "WHERE sending = 1 AND state = 0",
+                     now, 0, &r);
     return r;
 }
 
@@ -524,17 +526,16 @@ int tkl_outbox_requeue(struct tkl_outbox *o, uint64_t id, int64_t now, int64_t *
 int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_stats *ret)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        o->db,
-        "SELECT"
-        " count(*) FILTER (WHERE state = 0 AND attempts = 0),"
-        " count(*) FILTER (WHERE state = 0 AND attempts > 0),"
-        " count(*) FILTER (WHERE state = 2),"
-        " count(*) FILTER (WHERE state = 1 AND finished_at >= ?),"
-        " count(*) FILTER (WHERE state = 1),"
-        " min(next_attempt) FILTER (WHERE state = 0)"
-        " FROM notices",
-        -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(o->db,
+                                "SELECT"
+                                " count(*) FILTER (WHERE state = 0 AND attempts = 0),"
+                                " count(*) FILTER (WHERE state = 0 AND attempts > 0),"
+                                " count(*) FILTER (WHERE state = 2),"
+                                " count(*) FILTER (WHERE state = 1 AND finished_at >= ?),"
+                                " count(*) FILTER (WHERE state = 1),"
+                                " min(next_attempt) FILTER (WHERE state = 0)"
+                                " FROM notices",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK)
         return sqlite_errno(rc);
     sqlite3_bind_int64(st, 1, day_start);
@@ -545,9 +546,8 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
         ret->failed = sqlite3_column_int64(st, 2);
         ret->delivered_today = sqlite3_column_int64(st, 3);
         ret->delivered = sqlite3_column_int64(st, 4);
-        ret->next_attempt = sqlite3_column_type(st, 5) == SQLITE_NULL
-                                ? INT64_MAX
-                                : sqlite3_column_int64(st, 5);
+        ret->next_attempt =
+            sqlite3_column_type(st, 5) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 5);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : sqlite_errno(rc);
@@ -558,10 +558,11 @@ int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, 
     sqlite3_stmt *st = NULL;
     uint64_t *ids = NULL;
     size_t n = 0, cap = 0;
-    int rc = sqlite3_prepare_v2(o->db,
-                                failed_only ? "SELECT id FROM notices WHERE state = 2 ORDER BY id DESC"
-                                            : "SELECT id FROM notices ORDER BY id DESC",
-                                -1, &st, NULL);
+    int rc =
+        sqlite3_prepare_v2(o->db,
+                           failed_only ? "SELECT id FROM notices WHERE state = 2 ORDER BY id DESC"
+                                       : "SELECT id FROM notices ORDER BY id DESC",
+                           -1, &st, NULL);
     if (rc != SQLITE_OK)
         return sqlite_errno(rc);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -587,8 +588,7 @@ int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, 
     return 0;
 }
 
-int tkl_outbox_counts(struct tkl_outbox *o, int64_t *pending, int64_t *failed,
-                      int64_t *delivered)
+int tkl_outbox_counts(struct tkl_outbox *o, int64_t *pending, int64_t *failed, int64_t *delivered)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(o->db, "SELECT state, count(*) FROM notices GROUP BY state", -1,

@@ -81,12 +81,12 @@ int tkl_outbox_recover(struct tkl_outbox *o, int64_t now, int64_t *ret_in_flight
 int tkl_outbox_requeue(struct tkl_outbox *o, uint64_t id, int64_t now, int64_t *ret_n);
 
 struct tkl_outbox_stats {
-    int64_t pending;         /* never tried */
-    int64_t retrying;        /* tried, waiting for the next attempt */
+    int64_t pending;  /* never tried */
+    int64_t retrying; /* tried, waiting for the next attempt */
     int64_t failed;
     int64_t delivered_today; /* finished at or after day_start */
     int64_t delivered;
-    int64_t next_attempt;    /* earliest pending attempt, or INT64_MAX */
+    int64_t next_attempt; /* earliest pending attempt, or INT64_MAX */
 };
 
 int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_stats *ret);
@@ -96,8 +96,7 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
 int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, size_t *ret_n);
 
 /* Counts by state, for status lines. */
-int tkl_outbox_counts(struct tkl_outbox *o, int64_t *pending, int64_t *failed,
-                      int64_t *delivered);
+int tkl_outbox_counts(struct tkl_outbox *o, int64_t *pending, int64_t *failed, int64_t *delivered);
 
 /* A value in the meta table ("last_run"); -ENOENT when absent. */
 int tkl_outbox_get_meta(struct tkl_outbox *o, const char *key, int64_t *ret);

@@ -55,9 +55,8 @@ int tkl_plugin_open(const char *dir, const char *name, struct tkl_plugin_instanc
     *(void **)&entry = dlsym(dl, TICKLER_PLUGIN_ENTRY_SYMBOL);
     if (!entry) {
         const char *e = dlerror();
-        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
-                     "not a tickler plugin: no %s symbol (%s)", TICKLER_PLUGIN_ENTRY_SYMBOL,
-                     e ? e : "not found");
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "not a tickler plugin: no %s symbol (%s)",
+                     TICKLER_PLUGIN_ENTRY_SYMBOL, e ? e : "not found");
         r = -ELIBBAD;
         goto fail;
     }
@@ -80,8 +79,7 @@ int tkl_plugin_open(const char *dir, const char *name, struct tkl_plugin_instanc
         goto fail;
     }
     if (desc->size < descriptor_size(desc->abi_version) || !desc->name || !desc->init ||
-        !desc->destroy ||
-        (desc->kind == TKL_PLUGIN_NOTIFIER && (!desc->deliver || !desc->stop)) ||
+        !desc->destroy || (desc->kind == TKL_PLUGIN_NOTIFIER && (!desc->deliver || !desc->stop)) ||
         (desc->kind == TKL_PLUGIN_SOURCE && !desc->items) ||
         (desc->kind != TKL_PLUGIN_NOTIFIER && desc->kind != TKL_PLUGIN_SOURCE)) {
         tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,

@@ -5,8 +5,7 @@
 #include <string.h>
 
 static struct tkl_digest *digest_for(struct tkl_route_batch *b, const char *channel,
-                                     const char *recipient, const struct tkl_team *team,
-                                     int64_t at)
+                                     const char *recipient, const struct tkl_team *team, int64_t at)
 {
     for (size_t i = 0; i < b->n; i++)
         if (!strcmp(b->digests[i].channel, channel) && !strcmp(b->digests[i].recipient, recipient))
@@ -78,8 +77,8 @@ static int digest_add(struct tkl_digest *d, const struct tkl_due *due, int32_t t
     return 0;
 }
 
-static int route_team(struct tkl_route_batch *b, const struct tkl_team *t, const struct tkl_due *due,
-                      int32_t today, size_t *routed)
+static int route_team(struct tkl_route_batch *b, const struct tkl_team *t,
+                      const struct tkl_due *due, int32_t today, size_t *routed)
 {
     for (size_t i = 0; i < t->n_recipients; i++) {
         struct tkl_digest *d =
@@ -130,7 +129,8 @@ static int by_item(const void *a, const void *b)
 
 static int by_urgency(const void *a, const void *b)
 {
-    const struct tkl_notice_entry *x = ((const struct slot *)a)->e, *y = ((const struct slot *)b)->e;
+    const struct tkl_notice_entry *x = ((const struct slot *)a)->e,
+                                  *y = ((const struct slot *)b)->e;
     int rx = rank(x), ry = rank(y);
     if (rx != ry)
         return rx - ry;

@@ -86,9 +86,11 @@ static void special_cases(int y, struct fixed *v, size_t *n)
         /* early May moved to 8 May, 2012 diamond jubilee etc. are before range */
     }
     if (y == 2022) {
-        v[(*n)++] = (struct fixed){tkl_day_from_civil(2022, 6, 3), "Platinum Jubilee bank holiday", false};
-        v[(*n)++] = (struct fixed){tkl_day_from_civil(2022, 9, 19),
-                                   "Bank Holiday for the State Funeral of Queen Elizabeth II", false};
+        v[(*n)++] =
+            (struct fixed){tkl_day_from_civil(2022, 6, 3), "Platinum Jubilee bank holiday", false};
+        v[(*n)++] =
+            (struct fixed){tkl_day_from_civil(2022, 9, 19),
+                           "Bank Holiday for the State Funeral of Queen Elizabeth II", false};
     }
     if (y == 2023)
         v[(*n)++] = (struct fixed){tkl_day_from_civil(2023, 5, 8),

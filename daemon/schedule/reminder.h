@@ -26,26 +26,26 @@ struct tkl_ladder {
 
 /* The rules a team may override; the policy holds the defaults. */
 struct tkl_rules {
-    struct tkl_ladder ladder;   /* for dated actions */
-    struct tkl_ladder review;   /* for review dates */
-    int overdue_every_days;     /* 0: no overdue nags */
-    int escalate_after_weeks;   /* 0: never escalate */
+    struct tkl_ladder ladder; /* for dated actions */
+    struct tkl_ladder review; /* for review dates */
+    int overdue_every_days;   /* 0: no overdue nags */
+    int escalate_after_weeks; /* 0: never escalate */
 };
 
 struct tkl_policy {
-    int send_minute;            /* minutes after local midnight */
-    struct tkl_rules rules;     /* defaults for teams without their own */
-    unsigned checkin_months;    /* bit m-1 set: check in that month */
-    int catch_up_days;          /* late notices older than this go as late */
+    int send_minute;         /* minutes after local midnight */
+    struct tkl_rules rules;  /* defaults for teams without their own */
+    unsigned checkin_months; /* bit m-1 set: check in that month */
+    int catch_up_days;       /* late notices older than this go as late */
     struct tkl_holidays holidays;
 };
 
 struct tkl_reminder {
-    int32_t day;              /* local send day (a working day) */
+    int32_t day; /* local send day (a working day) */
     enum tkl_stage stage;
-    int n;                    /* LEAD: days before; OVERDUE: nag number */
-    bool escalate;            /* OVERDUE past the escalation point */
-    char key[32];             /* "lead-28", "due", "overdue-3", "checkin-2023-04" */
+    int n;         /* LEAD: days before; OVERDUE: nag number */
+    bool escalate; /* OVERDUE past the escalation point */
+    char key[32];  /* "lead-28", "due", "overdue-3", "checkin-2023-04" */
 };
 
 /* The default policy: ladder 28, 14, 7, 1, 0; weekly nags; escalation after
@@ -64,6 +64,5 @@ void tkl_ladder_normalise(struct tkl_ladder *l);
 int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
                       enum tkl_deadline_kind kind, int32_t deadline_day, int32_t from_day,
                       struct tkl_reminder *ret);
-
 
 #endif

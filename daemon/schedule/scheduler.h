@@ -15,9 +15,9 @@
 #include "reminder.h"
 
 struct tkl_sched_entry {
-    int64_t at;       /* send instant */
-    uint32_t action;  /* index in the store */
-    uint32_t team;    /* index in the config's team directory */
+    int64_t at;      /* send instant */
+    uint32_t action; /* index in the store */
+    uint32_t team;   /* index in the config's team directory */
     struct tkl_reminder r;
 };
 

@@ -79,12 +79,10 @@ static int tokenize(const char *s, struct tok *toks)
 static int month_from_word(const char *w)
 {
     static const char *const names[12][3] = {
-        {"jan", "january", NULL},   {"feb", "february", NULL},
-        {"mar", "march", NULL},     {"apr", "april", NULL},
-        {"may", NULL, NULL},        {"jun", "june", NULL},
-        {"jul", "july", NULL},      {"aug", "august", NULL},
-        {"sep", "sept", "september"}, {"oct", "october", NULL},
-        {"nov", "november", NULL},  {"dec", "december", NULL},
+        {"jan", "january", NULL}, {"feb", "february", NULL}, {"mar", "march", NULL},
+        {"apr", "april", NULL},   {"may", NULL, NULL},       {"jun", "june", NULL},
+        {"jul", "july", NULL},    {"aug", "august", NULL},   {"sep", "sept", "september"},
+        {"oct", "october", NULL}, {"nov", "november", NULL}, {"dec", "december", NULL},
     };
     for (int m = 0; m < 12; m++)
         for (int k = 0; k < 3 && names[m][k]; k++)

@@ -41,5 +41,4 @@ int tkl_deadline_parse(const char *text, struct tkl_deadline *ret);
 
 void tkl_deadline_clear(struct tkl_deadline *d);
 
-
 #endif

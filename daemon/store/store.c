@@ -209,8 +209,8 @@ struct loader {
     /* per file */
     struct row row;
     struct tkl_buf cell;
-    unsigned line;          /* physical line being fed */
-    unsigned record_line;   /* first line of the current record */
+    unsigned line;        /* physical line being fed */
+    unsigned record_line; /* first line of the current record */
     bool record_started;
     bool have_header;
     int column[TKL_FIELD_COUNT]; /* cell index per field, or -1 */
@@ -382,8 +382,8 @@ static int resolve_owners(struct loader *L, struct tkl_action *a)
         if (!nf) {
             r = grow_strv(&a->unmatched, &a->n_unmatched, strdup(names[i]));
             if (r == 0)
-                r = action_warn(L, a, "owners",
-                                "\"%s\" matches no team in the directory; %s", names[i],
+                r = action_warn(L, a, "owners", "\"%s\" matches no team in the directory; %s",
+                                names[i],
                                 L->teams->fallback ? "sent to the fallback team"
                                                    : "no fallback team is configured");
             continue;
@@ -487,8 +487,8 @@ static int take_row(struct loader *L)
     if (tkl_deadline_parse(a.deadline_text, &a.deadline) < 0)
         goto fail;
     if (a.deadline.problem &&
-        action_warn(L, &a, "deadline", "\"%s\": %s; the action is kept as undated",
-                    a.deadline_text, a.deadline.problem) < 0)
+        action_warn(L, &a, "deadline", "\"%s\": %s; the action is kept as undated", a.deadline_text,
+                    a.deadline.problem) < 0)
         goto fail;
 
     bool known;
@@ -846,8 +846,7 @@ static int expand_path(const char *path, char ***files, size_t *n, struct tkl_di
     struct stat st;
     if (stat(path, &st) < 0) {
         int e = errno;
-        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot read the store: %s",
-                     strerror(e));
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot read the store: %s", strerror(e));
         return -e;
     }
     if (!S_ISDIR(st.st_mode))

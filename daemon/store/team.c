@@ -62,7 +62,11 @@ out:
 static size_t separator_len(const char *s)
 {
     static const char *const seps[] = {
-        "/", ";", "\n", "\r", "|",
+        "/",
+        ";",
+        "\n",
+        "\r",
+        "|",
         "\xe2\x80\xa2", /* U+2022 bullet */
         "\xc2\xb7",     /* U+00B7 middle dot */
         "\xef\x82\xb7", /* U+F0B7, Word's Symbol-font bullet */

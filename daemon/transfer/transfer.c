@@ -171,7 +171,7 @@ static int on_timeout(CURLM *multi, long timeout_ms, void *userp)
     }
     /* 0 means "now": run it from the loop, never re-entering curl */
     return uv_timer_start(&t->timer, on_timer, timeout_ms ? (uint64_t)timeout_ms : 1, 0) < 0 ? -1
-                                                                                            : 0;
+                                                                                             : 0;
 }
 
 int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret)

@@ -29,23 +29,23 @@ enum tkl_deadline_kind {
 
 /* Why a notice goes out. */
 enum tkl_stage {
-    TKL_STAGE_LEAD = 1,     /* `lead_days` before the deadline */
-    TKL_STAGE_DUE = 2,      /* on the day */
-    TKL_STAGE_OVERDUE = 3,  /* a nag, `overdue_weeks` after the deadline */
-    TKL_STAGE_CHECKIN = 4,  /* periodic check-in on an ongoing action */
-    TKL_STAGE_PROMPT = 5,   /* ahead of a calendar observance */
-    TKL_STAGE_REPORT = 6,   /* a delivery failure, told to the admin route */
+    TKL_STAGE_LEAD = 1,    /* `lead_days` before the deadline */
+    TKL_STAGE_DUE = 2,     /* on the day */
+    TKL_STAGE_OVERDUE = 3, /* a nag, `overdue_weeks` after the deadline */
+    TKL_STAGE_CHECKIN = 4, /* periodic check-in on an ongoing action */
+    TKL_STAGE_PROMPT = 5,  /* ahead of a calendar observance */
+    TKL_STAGE_REPORT = 6,  /* a delivery failure, told to the admin route */
 };
 
 /* One dated item a source plugin emits. */
 struct tkl_item {
-    uint32_t size;          /* sizeof(struct tkl_item) in the emitter */
-    const char *id;         /* stable across reloads */
+    uint32_t size;  /* sizeof(struct tkl_item) in the emitter */
+    const char *id; /* stable across reloads */
     const char *title;
     const char *description;
     const char *category;
-    int32_t start_day;      /* first day of this occurrence */
-    int32_t end_day;        /* last day (== start_day for one day) */
+    int32_t start_day;        /* first day of this occurrence */
+    int32_t end_day;          /* last day (== start_day for one day) */
     const char *const *teams; /* team ids or names to prompt besides the */
     size_t n_teams;           /* source's default route */
     void *reserved[4];
@@ -64,8 +64,8 @@ struct tkl_notice_entry {
     int32_t deadline_day;      /* TKL_NO_DAY when there is none */
     enum tkl_deadline_kind kind;
     enum tkl_stage stage;
-    int32_t days_left;         /* deadline - send day; negative if overdue */
-    int late;                  /* sent after its time (catch-up) */
+    int32_t days_left; /* deadline - send day; negative if overdue */
+    int late;          /* sent after its time (catch-up) */
     void *reserved[4];
 };
 
@@ -75,16 +75,16 @@ struct tkl_notice_entry {
  */
 struct tkl_notice {
     uint32_t size;
-    uint64_t id;               /* outbox id; stable across retries */
-    const char *channel;       /* notifier instance name */
-    const char *recipient;     /* address or destination name */
+    uint64_t id;           /* outbox id; stable across retries */
+    const char *channel;   /* notifier instance name */
+    const char *recipient; /* address or destination name */
     const char *team_id;
     const char *team_name;
-    int64_t due_at;            /* seconds since the epoch */
+    int64_t due_at; /* seconds since the epoch */
     const struct tkl_notice_entry *entries;
     size_t n_entries;
-    const char *thread_key;    /* for threading headers: one per action if */
-                               /* the digest holds one entry, else NULL   */
+    const char *thread_key; /* for threading headers: one per action if */
+                            /* the digest holds one entry, else NULL   */
     void *reserved[4];
 };
 

@@ -54,7 +54,7 @@ extern "C" {
 #define TICKLER_PLUGIN_ENTRY_SYMBOL "tickler_plugin_entry"
 
 /* True when a structure of the given size holds member m. */
-#define TKL_HAS_MEMBER(ptr, size, m)                                           \
+#define TKL_HAS_MEMBER(ptr, size, m)                                                               \
     ((size_t)(size) >= offsetof(__typeof__(*(ptr)), m) + sizeof((ptr)->m))
 
 enum tkl_plugin_kind {
@@ -124,8 +124,7 @@ typedef int (*tkl_item_fn)(void *emit_data, const struct tkl_item *item);
  * Called exactly once for every deliver() that returned 0, later, on the
  * loop thread, never from inside deliver() itself.
  */
-typedef void (*tkl_deliver_done_fn)(void *done_data,
-                                    const struct tkl_delivery *result);
+typedef void (*tkl_deliver_done_fn)(void *done_data, const struct tkl_delivery *result);
 
 struct tkl_plugin {
     uint32_t abi_version; /* one of the versions the host offered */
@@ -141,8 +140,7 @@ struct tkl_plugin {
      * the setting's line and make init() return -EINVAL.
      * On success *ret_state is set; on failure it is left untouched.
      */
-    int (*init)(const struct tkl_host *host, const config_setting_t *conf,
-                void **ret_state);
+    int (*init)(const struct tkl_host *host, const config_setting_t *conf, void **ret_state);
 
     /* Start I/O (open connections lazily, arm timers, watch files). */
     int (*start)(void *state);
@@ -153,16 +151,15 @@ struct tkl_plugin {
      * negative errno, in which case done() never runs for this call.
      * The notice is only valid during the call.
      */
-    int (*deliver)(void *state, const struct tkl_notice *notice,
-                   tkl_deliver_done_fn done, void *done_data);
+    int (*deliver)(void *state, const struct tkl_notice *notice, tkl_deliver_done_fn done,
+                   void *done_data);
 
     /*
      * Sources: emit every item that has an occurrence in [from_day, to_day]
      * (days since 1970-01-01). Synchronous. Returns 0 or a negative errno
      * (including the first error returned by emit).
      */
-    int (*items)(void *state, int32_t from_day, int32_t to_day,
-                 tkl_item_fn emit, void *emit_data);
+    int (*items)(void *state, int32_t from_day, int32_t to_day, tkl_item_fn emit, void *emit_data);
 
     /*
      * Begin shutting down: complete every pending delivery (as delivered, or
@@ -182,8 +179,8 @@ struct tkl_plugin {
  * supports, newest first. Returns the plugin's descriptor (static storage),
  * or NULL when the plugin speaks none of those versions.
  */
-typedef const struct tkl_plugin *(*tkl_plugin_entry_fn)(
-    const uint32_t *host_versions, size_t n_versions);
+typedef const struct tkl_plugin *(*tkl_plugin_entry_fn)(const uint32_t *host_versions,
+                                                        size_t n_versions);
 
 /* Every plugin defines this, exported, as its one public symbol. */
 const struct tkl_plugin *tickler_plugin_entry(const uint32_t *host_versions, size_t n_versions);
@@ -192,9 +189,8 @@ const struct tkl_plugin *tickler_plugin_entry(const uint32_t *host_versions, siz
  * Helper for plugins and host alike: the first member of group whose name is
  * not in the NULL-terminated list allowed, or NULL when all are known.
  */
-static inline config_setting_t *
-tkl_config_unknown_member(const config_setting_t *group,
-                          const char *const *allowed)
+static inline config_setting_t *tkl_config_unknown_member(const config_setting_t *group,
+                                                          const char *const *allowed)
 {
     if (!group)
         return NULL;

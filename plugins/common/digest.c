@@ -63,8 +63,8 @@ enum dg_group dg_group_of(const struct tkl_notice_entry *e)
 
 const char *dg_group_title(enum dg_group g)
 {
-    static const char *const t[] = {"Delivery failures", "Overdue", "Due this week",
-                                    "Coming up", "Check-ins (no deadline)"};
+    static const char *const t[] = {"Delivery failures", "Overdue", "Due this week", "Coming up",
+                                    "Check-ins (no deadline)"};
     return g < DG_GROUPS ? t[g] : "";
 }
 
@@ -397,8 +397,9 @@ static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
                 dg_puts(b, "</h2>\r\n<ul style=\"list-style:none;margin:0;padding:0\">\r\n");
                 any = true;
             }
-            dg_printf(b, "<li style=\"border-left:4px solid %s;padding:4px 0 4px 12px;"
-                         "margin:0 0 12px\">\r\n<h3 style=\"font-size:15px;margin:0 0 4px\">",
+            dg_printf(b,
+                      "<li style=\"border-left:4px solid %s;padding:4px 0 4px 12px;"
+                      "margin:0 0 12px\">\r\n<h3 style=\"font-size:15px;margin:0 0 4px\">",
                       accent[g]);
             html(b, e->title ? e->title : "(no title)");
             dg_puts(b, "</h3>\r\n<table role=\"presentation\" style=\"border-collapse:collapse;"
@@ -458,10 +459,9 @@ const char dg_default_html[] =
     "<p style=\"font-size:13px;color:#3d3d3d\">{{footer}}</p>\n"
     "</div>\n</body>\n</html>\n";
 
-static const char *const names[] = {"team",    "recipient", "count",     "overdue",
-                                    "date",    "summary",   "subject",   "intro",
-                                    "actions", "plan_url",  "plan_link", "footer",
-                                    "first_title", NULL};
+static const char *const names[] = {"team",      "recipient", "count",       "overdue", "date",
+                                    "summary",   "subject",   "intro",       "actions", "plan_url",
+                                    "plan_link", "footer",    "first_title", NULL};
 
 int dg_template_check(const char *t, unsigned *ret_line, char *err, size_t size)
 {
@@ -477,9 +477,10 @@ int dg_template_check(const char *t, unsigned *ret_line, char *err, size_t size)
         for (size_t i = 0; end && names[i]; i++)
             known |= strlen(names[i]) == len && !strncmp(p + 2, names[i], len);
         if (!known) {
-            snprintf(err, size, "unknown placeholder \"%.*s\" (known: team, recipient, "
-                                "count, overdue, date, summary, subject, intro, actions, "
-                                "plan_url, plan_link, footer, first_title)",
+            snprintf(err, size,
+                     "unknown placeholder \"%.*s\" (known: team, recipient, "
+                     "count, overdue, date, summary, subject, intro, actions, "
+                     "plan_url, plan_link, footer, first_title)",
                      end ? (int)len + 4 : 2, p);
             *ret_line = line;
             return -EINVAL;
@@ -568,8 +569,9 @@ void dg_render(struct dg_buf *b, const char *t, const struct tkl_notice *n,
                const struct dg_render_opts *o, enum dg_mode mode, const char *eol)
 {
     if (!t)
-        t = mode == DG_HTML ? dg_default_html : mode == DG_TEXT ? dg_default_text
-                                                                 : dg_default_subject;
+        t = mode == DG_HTML   ? dg_default_html
+            : mode == DG_TEXT ? dg_default_text
+                              : dg_default_subject;
     for (const char *p = t; *p;) {
         if (p[0] == '{' && p[1] == '{' && strstr(p + 2, "}}")) {
             const char *end = strstr(p + 2, "}}");

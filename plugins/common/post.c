@@ -75,16 +75,18 @@ static int load_one(const struct tkl_host *h, const config_setting_t *g, bool al
     int line = config_setting_source_line(g), r;
     config_setting_t *bad = tkl_config_unknown_member(g, allow_hmac ? keys_hmac : keys);
     if (bad) {
-        h->log(h, TKL_LOG_ERR, "line %d: unknown destination setting \"%s\" (known: name, "
-                               "url_file%s)",
+        h->log(h, TKL_LOG_ERR,
+               "line %d: unknown destination setting \"%s\" (known: name, "
+               "url_file%s)",
                config_setting_source_line(bad), config_setting_name(bad),
                allow_hmac ? ", hmac_secret_file" : "");
         return -EINVAL;
     }
     if (!config_setting_lookup_string(g, "name", &name) || !*name ||
         !config_setting_lookup_string(g, "url_file", &url_file)) {
-        h->log(h, TKL_LOG_ERR, "line %d: a destination needs name and url_file (a file or "
-                               "\"credential:NAME\" holding the URL)",
+        h->log(h, TKL_LOG_ERR,
+               "line %d: a destination needs name and url_file (a file or "
+               "\"credential:NAME\" holding the URL)",
                line);
         return -EINVAL;
     }
@@ -98,8 +100,9 @@ static int load_one(const struct tkl_host *h, const config_setting_t *g, bool al
         return r == -ENOMEM ? r : -EINVAL;
     }
     if (!(d->host = url_host(d->url))) {
-        h->log(h, TKL_LOG_ERR, "line %d: destination \"%s\": %s does not hold an http:// or "
-                               "https:// URL",
+        h->log(h, TKL_LOG_ERR,
+               "line %d: destination \"%s\": %s does not hold an http:// or "
+               "https:// URL",
                line, name, url_file);
         return -EINVAL;
     }
@@ -115,8 +118,9 @@ int hp_dests_load(const struct tkl_host *h, const config_setting_t *list, bool a
                   struct hp_dest **ret, size_t *ret_n)
 {
     if (!list || !config_setting_is_list(list) || config_setting_length(list) == 0) {
-        h->log(h, TKL_LOG_ERR, "settings need destinations = ( { name = \"...\"; url_file = "
-                               "\"...\"; }, ... )");
+        h->log(h, TKL_LOG_ERR,
+               "settings need destinations = ( { name = \"...\"; url_file = "
+               "\"...\"; }, ... )");
         return -EINVAL;
     }
     size_t n = (size_t)config_setting_length(list);
@@ -194,10 +198,9 @@ static void on_done(void *data, int code)
     long status = 0;
     curl_off_t retry_after = 0;
     if (code != CURLE_OK) {
-        res.status = transient_curl((CURLcode)code) ? TKL_DELIVERY_TRANSIENT
-                                                     : TKL_DELIVERY_PERMANENT;
-        snprintf(reply, sizeof(reply), "%s: %s", p->dest->host,
-                 curl_easy_strerror((CURLcode)code));
+        res.status =
+            transient_curl((CURLcode)code) ? TKL_DELIVERY_TRANSIENT : TKL_DELIVERY_PERMANENT;
+        snprintf(reply, sizeof(reply), "%s: %s", p->dest->host, curl_easy_strerror((CURLcode)code));
     } else {
         curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_getinfo(p->easy, CURLINFO_RETRY_AFTER, &retry_after);

@@ -37,10 +37,10 @@ typedef void (*hp_done_fn)(void *data, const struct tkl_delivery *res);
 
 struct hp_request {
     const struct hp_dest *dest;
-    const char *body;          /* copied */
+    const char *body;           /* copied */
     const char *const *headers; /* extra header lines, NULL-terminated, or NULL */
     long timeout_s;
-    const char *ca_file;       /* or NULL */
+    const char *ca_file; /* or NULL */
 };
 
 /* Starts a POST. Returns 0 (done() will run) or a negative errno. */

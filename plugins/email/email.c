@@ -51,15 +51,15 @@ struct message {
 struct email {
     const struct tkl_host *host;
     char *url;
-    char *server;        /* host name, for replies and logs */
-    long use_ssl;        /* CURLUSESSL_ALL or CURLUSESSL_NONE */
+    char *server; /* host name, for replies and logs */
+    long use_ssl; /* CURLUSESSL_ALL or CURLUSESSL_NONE */
     char *ca_file;
     char *username;
-    char *password;      /* secret */
-    char *token_file;    /* XOAUTH2 bearer token file, or NULL */
-    char *token;         /* secret; re-read when the file changes */
+    char *password;   /* secret */
+    char *token_file; /* XOAUTH2 bearer token file, or NULL */
+    char *token;      /* secret; re-read when the file changes */
     struct timespec token_mtime;
-    char *from;          /* as configured: "Name <addr>" or "addr" */
+    char *from; /* as configured: "Name <addr>" or "addr" */
     char *from_name;
     char *from_addr;
     char *reply_to;
@@ -253,10 +253,20 @@ static int load_template(struct email *m, const char *key, const char *file, cha
 
 static int em_init(const struct tkl_host *host, const config_setting_t *conf, void **ret_state)
 {
-    static const char *const keys[] = {"url",      "tls",          "ca_file",  "username",
-                                       "password_file", "oauth2_token_file", "from",
-                                       "reply_to", "footer",       "plan_url", "timeout_seconds",
-                                       "subject_template", "text_template", "html_template",
+    static const char *const keys[] = {"url",
+                                       "tls",
+                                       "ca_file",
+                                       "username",
+                                       "password_file",
+                                       "oauth2_token_file",
+                                       "from",
+                                       "reply_to",
+                                       "footer",
+                                       "plan_url",
+                                       "timeout_seconds",
+                                       "subject_template",
+                                       "text_template",
+                                       "html_template",
                                        NULL};
     const char *url = NULL, *tls = "required", *ca = NULL, *user = NULL, *pw = NULL, *tok = NULL,
                *from = NULL, *reply_to = NULL, *footer = NULL, *plan_url = NULL;
@@ -272,8 +282,9 @@ static int em_init(const struct tkl_host *host, const config_setting_t *conf, vo
     }
     if (!conf || !config_setting_lookup_string(conf, "url", &url) ||
         !config_setting_lookup_string(conf, "from", &from)) {
-        host->log(host, TKL_LOG_ERR, "settings need url (smtp://host:587 or smtps://host:465) "
-                                     "and from");
+        host->log(host, TKL_LOG_ERR,
+                  "settings need url (smtp://host:587 or smtps://host:465) "
+                  "and from");
         return -EINVAL;
     }
     config_setting_lookup_string(conf, "tls", &tls);
@@ -290,15 +301,17 @@ static int em_init(const struct tkl_host *host, const config_setting_t *conf, vo
     m->host = host;
     m->timeout_s = 60;
     if (strcmp(tls, "required") && strcmp(tls, "none")) {
-        host->log(host, TKL_LOG_ERR, "tls is \"required\" (the default) or \"none\" (only for a "
-                                     "relay on localhost)");
+        host->log(host, TKL_LOG_ERR,
+                  "tls is \"required\" (the default) or \"none\" (only for a "
+                  "relay on localhost)");
         r = -EINVAL;
         goto fail;
     }
     if ((r = parse_url(m, url, !strcmp(tls, "none"))) < 0) {
-        host->log(host, TKL_LOG_ERR, "url must be smtp://HOST[:PORT] (STARTTLS) or "
-                                     "smtps://HOST[:PORT]; tls = \"none\" only with "
-                                     "smtp://localhost or 127.0.0.1");
+        host->log(host, TKL_LOG_ERR,
+                  "url must be smtp://HOST[:PORT] (STARTTLS) or "
+                  "smtps://HOST[:PORT]; tls = \"none\" only with "
+                  "smtp://localhost or 127.0.0.1");
         goto fail;
     }
     if ((r = parse_from(m, from)) < 0) {
@@ -333,8 +346,7 @@ static int em_init(const struct tkl_host *host, const config_setting_t *conf, vo
     if ((ca && !(m->ca_file = strdup(ca))) || (user && !(m->username = strdup(user))) ||
         !(m->from = strdup(from)) || (reply_to && !(m->reply_to = strdup(reply_to))) ||
         (footer && !(m->footer = strdup(footer))) ||
-        (plan_url && !(m->plan_url = strdup(plan_url))) ||
-        (tok && !(m->token_file = strdup(tok))))
+        (plan_url && !(m->plan_url = strdup(plan_url))) || (tok && !(m->token_file = strdup(tok))))
         goto fail;
     if (pw && (r = host->read_secret(host, pw, &m->password)) < 0) {
         host->log(host, TKL_LOG_ERR, "cannot read password_file %s: %s", pw, strerror(-r));
@@ -444,8 +456,7 @@ static void on_done(void *data, int code)
             snprintf(reply, sizeof(reply), "%s answered SMTP %ld: %s", m->server, smtp,
                      x->fail_reply);
         else if (smtp >= 400)
-            snprintf(reply, sizeof(reply), "%s answered SMTP %ld: %.400s", m->server, smtp,
-                     detail);
+            snprintf(reply, sizeof(reply), "%s answered SMTP %ld: %.400s", m->server, smtp, detail);
         else
             snprintf(reply, sizeof(reply), "%s: %.400s", m->server, detail);
     }
@@ -662,9 +673,8 @@ static void em_stop(void *state)
         struct message *x = m->messages;
         m->messages = x->next;
         m->host->transfer_cancel(m->host, x->easy);
-        struct tkl_delivery res = {.size = sizeof(res),
-                                   .status = TKL_DELIVERY_TRANSIENT,
-                                   .reply = "shutting down"};
+        struct tkl_delivery res = {
+            .size = sizeof(res), .status = TKL_DELIVERY_TRANSIENT, .reply = "shutting down"};
         tkl_deliver_done_fn done = x->done;
         void *done_data = x->done_data;
         message_free(x);

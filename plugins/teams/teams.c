@@ -32,8 +32,8 @@
 
 #define CARD_MAX_DEFAULT 28000
 
-#define TEXT_MAX 2000   /* characters of one text from the plan on a card */
-#define REMEMBER_MAX 256 /* notices whose accepted parts are remembered */
+#define TEXT_MAX     2000 /* characters of one text from the plan on a card */
+#define REMEMBER_MAX 256  /* notices whose accepted parts are remembered */
 
 struct teams;
 
@@ -51,9 +51,9 @@ struct job {
 
 struct post {
     struct job *job;
-    size_t part;       /* 0-based */
-    size_t dest;       /* index in t->dests */
-    char *body;        /* the envelope, until it is started */
+    size_t part; /* 0-based */
+    size_t dest; /* index in t->dests */
+    char *body;  /* the envelope, until it is started */
     struct hp_post *http;
     struct post *next; /* in t->queue (waiting) or t->running */
 };
@@ -105,9 +105,9 @@ static void tm_destroy(void *state)
 
 static int tm_init(const struct tkl_host *host, const config_setting_t *conf, void **ret_state)
 {
-    static const char *const keys[] = {"destinations", "timeout_seconds",      "ca_file",
-                                       "plan_url",     "max_posts_per_second", "max_card_bytes",
-                                       NULL};
+    static const char *const keys[] = {
+        "destinations",         "timeout_seconds", "ca_file", "plan_url",
+        "max_posts_per_second", "max_card_bytes",  NULL};
     if (!TKL_HAS_MEMBER(host, host->size, read_secret) || !host->read_secret ||
         !host->transfer_start)
         return -ENOTSUP;
@@ -206,8 +206,8 @@ static json_t *rich(const char *label, const char *text, const char *color, bool
     json_t *runs = json_array(), *run = json_object();
     if (!runs || !run)
         goto fail;
-    if (label && json_array_append_new(runs, json_pack("{s:s, s:s, s:s}", "type", "TextRun",
-                                                       "text", label, "weight", "Bolder")) < 0)
+    if (label && json_array_append_new(runs, json_pack("{s:s, s:s, s:s}", "type", "TextRun", "text",
+                                                       label, "weight", "Bolder")) < 0)
         goto fail;
     char *cut = NULL;
     if (text && strlen(text) > TEXT_MAX) {
@@ -276,8 +276,8 @@ static json_t *entry_container(const struct tkl_notice_entry *e, enum dg_group g
         else
             snprintf(line, sizeof(line), "%.200s", dt ? dt : "not set");
         json_array_append_new(
-            items, rich(e->deadline_day != TKL_NO_DAY ? "Deadline: " : "Timeframe: ", line, NULL,
-                        false));
+            items,
+            rich(e->deadline_day != TKL_NO_DAY ? "Deadline: " : "Timeframe: ", line, NULL, false));
         snprintf(line, sizeof(line), "%s%s", w, e->late ? " (sent late)" : "");
         json_array_append_new(items, rich("When: ", line, group_color(g), g <= DG_THIS_WEEK));
         if (e->status && *e->status)
@@ -317,8 +317,9 @@ static json_t *envelope(const struct teams *t, const struct tkl_notice *n, const
     json_t *body = json_array();
     /* the title holds plan text: a RichTextBlock, not Markdown */
     json_array_append_new(body, rich(NULL, title, NULL, true));
-    json_array_append_new(body, rich(NULL, n->n_entries == 1 ? "This item needs your attention."
-                                                              : "These items need your attention.",
+    json_array_append_new(body, rich(NULL,
+                                     n->n_entries == 1 ? "This item needs your attention."
+                                                       : "These items need your attention.",
                                      NULL, false));
     int last = -1;
     for (size_t k = from; k < to; k++) {
@@ -327,23 +328,22 @@ static json_t *envelope(const struct teams *t, const struct tkl_notice *n, const
         if ((int)g != last) {
             json_array_append_new(body,
                                   json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "type", "TextBlock",
-                                            "text", dg_group_title(g), "weight", "Bolder",
-                                            "color", group_color(g), "spacing", "Large", "wrap", 1));
+                                            "text", dg_group_title(g), "weight", "Bolder", "color",
+                                            group_color(g), "spacing", "Large", "wrap", 1));
             last = (int)g;
         }
         json_array_append_new(body, entry_container(e, g));
     }
-    json_t *card = json_pack("{s:s, s:s, s:s, s:{s:s}, s:o}", "$schema",
-                             "http://adaptivecards.io/schemas/adaptive-card.json", "type",
-                             "AdaptiveCard", "version", "1.4", "msteams", "width", "Full", "body",
-                             body);
+    json_t *card =
+        json_pack("{s:s, s:s, s:s, s:{s:s}, s:o}", "$schema",
+                  "http://adaptivecards.io/schemas/adaptive-card.json", "type", "AdaptiveCard",
+                  "version", "1.4", "msteams", "width", "Full", "body", body);
     if (card && t->plan_url)
         json_object_set_new(card, "actions",
                             json_pack("[{s:s, s:s, s:s}]", "type", "Action.OpenUrl", "title",
                                       "Open the action plan", "url", t->plan_url));
-    return json_pack("{s:s, s:[{s:s, s:n, s:o}]}", "type", "message", "attachments",
-                     "contentType", "application/vnd.microsoft.card.adaptive", "contentUrl",
-                     "content", card);
+    return json_pack("{s:s, s:[{s:s, s:n, s:o}]}", "type", "message", "attachments", "contentType",
+                     "application/vnd.microsoft.card.adaptive", "contentUrl", "content", card);
 }
 
 static char *dump(json_t *env)
@@ -475,8 +475,8 @@ static void finish(struct post *p, const struct tkl_delivery *res)
         remember(t, j->notice, 0); /* done for good: forget its parts */
     char reply[sizeof(j->reply)];
     memcpy(reply, j->reply, sizeof(reply));
-    struct tkl_delivery out = {.size = sizeof(out), .status = j->worst, .reply = reply,
-                               .retry_after = j->retry_after};
+    struct tkl_delivery out = {
+        .size = sizeof(out), .status = j->worst, .reply = reply, .retry_after = j->retry_after};
     tkl_deliver_done_fn done = j->done;
     void *done_data = j->done_data;
     free(j);
@@ -511,7 +511,8 @@ static void pump(struct teams *t)
     while (t->done_early) {
         struct post *p = t->done_early;
         t->done_early = p->next;
-        struct tkl_delivery ok = {.size = sizeof(ok), .status = TKL_DELIVERY_OK,
+        struct tkl_delivery ok = {.size = sizeof(ok),
+                                  .status = TKL_DELIVERY_OK,
                                   .reply = "every part was accepted before"};
         finish(p, &ok);
     }
@@ -527,8 +528,10 @@ static void pump(struct teams *t)
         }
         *q = p->next;
         t->not_before[slot] = now + t->interval_ms;
-        struct hp_request req = {.dest = &t->dests[p->dest], .body = p->body,
-                                 .timeout_s = t->timeout_s, .ca_file = t->ca_file};
+        struct hp_request req = {.dest = &t->dests[p->dest],
+                                 .body = p->body,
+                                 .timeout_s = t->timeout_s,
+                                 .ca_file = t->ca_file};
         char part[64];
         const char *headers[] = {part, NULL};
         snprintf(part, sizeof(part), "X-Tickler-Notice: %llu/%zu",
@@ -538,8 +541,8 @@ static void pump(struct teams *t)
         if (r < 0) {
             char reply[128];
             snprintf(reply, sizeof(reply), "cannot start the post: %s", strerror(-r));
-            struct tkl_delivery res = {.size = sizeof(res), .status = TKL_DELIVERY_TRANSIENT,
-                                       .reply = reply};
+            struct tkl_delivery res = {
+                .size = sizeof(res), .status = TKL_DELIVERY_TRANSIENT, .reply = reply};
             finish(p, &res);
             continue;
         }
@@ -560,8 +563,7 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
         return -ESHUTDOWN;
     const struct hp_dest *d = hp_dest_find(t->dests, t->n_dests, n->recipient);
     if (!d) {
-        t->host->log(t->host, TKL_LOG_ERR, "no webhook named \"%s\" in the settings",
-                     n->recipient);
+        t->host->log(t->host, TKL_LOG_ERR, "no webhook named \"%s\" in the settings", n->recipient);
         return -ENOENT;
     }
     char **bodies = NULL;
@@ -575,8 +577,8 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
         free(bodies);
         return -ENOMEM;
     }
-    *j = (struct job){.t = t, .notice = n->id, .parts = (size_t)parts, .done = done,
-                      .done_data = done_data};
+    *j = (struct job){
+        .t = t, .notice = n->id, .parts = (size_t)parts, .done = done, .done_data = done_data};
     /* parts accepted by an earlier attempt are not sent again */
     uint64_t already = sent_parts(t, n->id);
     struct post *first = NULL, **tail = &first;
@@ -599,8 +601,8 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
             free(j);
             return -ENOMEM;
         }
-        *p = (struct post){.job = j, .part = (size_t)i, .dest = (size_t)(d - t->dests),
-                           .body = bodies[i]};
+        *p = (struct post){
+            .job = j, .part = (size_t)i, .dest = (size_t)(d - t->dests), .body = bodies[i]};
         *tail = p;
         tail = &p->next;
         j->pending++;
@@ -631,8 +633,8 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
 static void tm_stop(void *state)
 {
     struct teams *t = state;
-    struct tkl_delivery res = {.size = sizeof(res), .status = TKL_DELIVERY_TRANSIENT,
-                               .reply = "shutting down"};
+    struct tkl_delivery res = {
+        .size = sizeof(res), .status = TKL_DELIVERY_TRANSIENT, .reply = "shutting down"};
     t->stopped = true;
     while (t->running) {
         struct post *p = t->running;
@@ -648,7 +650,8 @@ static void tm_stop(void *state)
     while (t->done_early) {
         struct post *p = t->done_early;
         t->done_early = p->next;
-        struct tkl_delivery ok = {.size = sizeof(ok), .status = TKL_DELIVERY_OK,
+        struct tkl_delivery ok = {.size = sizeof(ok),
+                                  .status = TKL_DELIVERY_OK,
                                   .reply = "every part was accepted before"};
         finish(p, &ok);
     }

@@ -65,8 +65,9 @@ static int wh_init(const struct tkl_host *host, const config_setting_t *conf, vo
         return -ENOTSUP;
     config_setting_t *bad = tkl_config_unknown_member(conf, keys);
     if (bad) {
-        host->log(host, TKL_LOG_ERR, "line %d: unknown setting \"%s\" (known: destinations, "
-                                     "timeout_seconds, ca_file)",
+        host->log(host, TKL_LOG_ERR,
+                  "line %d: unknown setting \"%s\" (known: destinations, "
+                  "timeout_seconds, ca_file)",
                   config_setting_source_line(bad), config_setting_name(bad));
         return -EINVAL;
     }
@@ -161,9 +162,9 @@ static char *notice_json(const struct tkl_notice *n)
         bad |= json_object_set_new(x, "deadline", day_json(e->deadline_day));
         bad |= json_object_set_new(x, "kind", json_string(tkl_deadline_kind_name(e->kind)));
         bad |= json_object_set_new(x, "stage", json_string(tkl_stage_name(e->stage)));
-        bad |= json_object_set_new(x, "days_left", e->deadline_day == TKL_NO_DAY
-                                                       ? json_null()
-                                                       : json_integer(e->days_left));
+        bad |= json_object_set_new(x, "days_left",
+                                   e->deadline_day == TKL_NO_DAY ? json_null()
+                                                                 : json_integer(e->days_left));
         bad |= json_object_set_new(x, "late", json_boolean(e->late));
         bad |= json_object_set_new(x, "status", jstr(e->status));
         bad |= json_object_set_new(x, "progress", jstr(e->progress));
@@ -245,8 +246,11 @@ static int wh_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
         headers[1] = sig;
     }
     *p = (struct post){.w = w, .done = done, .done_data = done_data};
-    struct hp_request req = {.dest = d, .body = body, .headers = headers,
-                             .timeout_s = w->timeout_s, .ca_file = w->ca_file};
+    struct hp_request req = {.dest = d,
+                             .body = body,
+                             .headers = headers,
+                             .timeout_s = w->timeout_s,
+                             .ca_file = w->ca_file};
     if ((r = hp_post_start(w->host, &req, on_posted, p, &p->http)) < 0)
         goto fail;
     free(body);
@@ -267,9 +271,8 @@ static void wh_stop(void *state)
         struct post *p = w->posts;
         w->posts = p->next;
         hp_post_cancel(w->host, p->http);
-        struct tkl_delivery res = {.size = sizeof(res),
-                                   .status = TKL_DELIVERY_TRANSIENT,
-                                   .reply = "shutting down"};
+        struct tkl_delivery res = {
+            .size = sizeof(res), .status = TKL_DELIVERY_TRANSIENT, .reply = "shutting down"};
         tkl_deliver_done_fn done = p->done;
         void *done_data = p->done_data;
         free(p);

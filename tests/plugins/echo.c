@@ -67,8 +67,8 @@ static void echo_stop(void *state)
 {
     struct echo *e = state;
     if (e->busy) {
-        struct tkl_delivery res = {.size = sizeof(res), .status = TKL_DELIVERY_TRANSIENT,
-                                   .reply = "shutting down"};
+        struct tkl_delivery res = {
+            .size = sizeof(res), .status = TKL_DELIVERY_TRANSIENT, .reply = "shutting down"};
         e->busy = false;
         e->done(e->done_data, &res);
     }

@@ -81,7 +81,8 @@ START_TEST(bad_values_are_reported)
                "daemon = { timezone = \"Europe/Atlantis\"; };\n"
                "schedule = { ladder = [ 7, -1 ]; holidays = { add = [ \"2023-02-30\" ]; }; };\n"
                "notifiers = ( { name = \"email\"; plugin = \"maildir\"; } );\n"
-               "teams = ( { id = \"hr\"; recipients = { sms = [ \"x\" ]; email = [ \"a@b, c@d\" ]; }; } );\n"
+               "teams = ( { id = \"hr\"; recipients = { sms = [ \"x\" ]; email = [ \"a@b, c@d\" ]; "
+               "}; } );\n"
                "fallback_team = \"nobody\";\n");
     struct tkl_diags d = {0};
     struct tkl_config *c = NULL;
@@ -99,11 +100,13 @@ END_TEST
 
 START_TEST(team_rules_override_the_schedule)
 {
-    write_conf("store = { files = [ \"x.csv\" ]; };\n"
-               "schedule = { ladder = [ 14, 0 ]; overdue_every_days = 7; escalate_after_weeks = 4; };\n"
-               "teams = ( { id = \"hr\"; overdue_every_days = 14; },\n"
-               "          { id = \"ict\"; ladder = [ 28, 7 ]; review_ladder = [ 3 ]; escalate_after_weeks = 0; },\n"
-               "          { id = \"housing\"; } );\n");
+    write_conf(
+        "store = { files = [ \"x.csv\" ]; };\n"
+        "schedule = { ladder = [ 14, 0 ]; overdue_every_days = 7; escalate_after_weeks = 4; };\n"
+        "teams = ( { id = \"hr\"; overdue_every_days = 14; },\n"
+        "          { id = \"ict\"; ladder = [ 28, 7 ]; review_ladder = [ 3 ]; escalate_after_weeks "
+        "= 0; },\n"
+        "          { id = \"housing\"; } );\n");
     struct tkl_diags d = {0};
     struct tkl_config *c = NULL;
     ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);

@@ -96,8 +96,8 @@ END_TEST
 
 START_TEST(unreadable_is_kept_undated_with_a_reason)
 {
-    const char *bad[] = {"31/02/2023", "Soon", "2023/25", "Q5 2023", "13/13/2023",
-                         "April 30th-ish", "30 Febtember 2023"};
+    const char *bad[] = {"31/02/2023", "Soon",           "2023/25",          "Q5 2023",
+                         "13/13/2023", "April 30th-ish", "30 Febtember 2023"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct tkl_deadline d = parse(bad[i]);
         ck_assert_msg(d.kind == TKL_DEADLINE_UNDATED && d.problem, "\"%s\" was read", bad[i]);

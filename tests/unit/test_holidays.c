@@ -15,28 +15,22 @@ struct ymd {
 };
 
 static const struct ymd england_wales[] = {
-    {2020, 1, 1},  {2020, 4, 10}, {2020, 4, 13}, {2020, 5, 8},   {2020, 5, 25},  {2020, 8, 31},
-    {2020, 12, 25}, {2020, 12, 28},
-    {2021, 1, 1},  {2021, 4, 2},  {2021, 4, 5},  {2021, 5, 3},   {2021, 5, 31},  {2021, 8, 30},
-    {2021, 12, 27}, {2021, 12, 28},
-    {2022, 1, 3},  {2022, 4, 15}, {2022, 4, 18}, {2022, 5, 2},   {2022, 6, 2},   {2022, 6, 3},
-    {2022, 8, 29}, {2022, 9, 19}, {2022, 12, 26}, {2022, 12, 27},
-    {2023, 1, 2},  {2023, 4, 7},  {2023, 4, 10}, {2023, 5, 1},   {2023, 5, 8},   {2023, 5, 29},
-    {2023, 8, 28}, {2023, 12, 25}, {2023, 12, 26},
-    {2024, 1, 1},  {2024, 3, 29}, {2024, 4, 1},  {2024, 5, 6},   {2024, 5, 27},  {2024, 8, 26},
-    {2024, 12, 25}, {2024, 12, 26},
-    {2025, 1, 1},  {2025, 4, 18}, {2025, 4, 21}, {2025, 5, 5},   {2025, 5, 26},  {2025, 8, 25},
-    {2025, 12, 25}, {2025, 12, 26},
-    {2026, 1, 1},  {2026, 4, 3},  {2026, 4, 6},  {2026, 5, 4},   {2026, 5, 25},  {2026, 8, 31},
-    {2026, 12, 25}, {2026, 12, 28},
-    {2027, 1, 1},  {2027, 3, 26}, {2027, 3, 29}, {2027, 5, 3},   {2027, 5, 31},  {2027, 8, 30},
-    {2027, 12, 27}, {2027, 12, 28},
-    {2028, 1, 3},  {2028, 4, 14}, {2028, 4, 17}, {2028, 5, 1},   {2028, 5, 29},  {2028, 8, 28},
-    {2028, 12, 25}, {2028, 12, 26},
-    {2029, 1, 1},  {2029, 3, 30}, {2029, 4, 2},  {2029, 5, 7},   {2029, 5, 28},  {2029, 8, 27},
-    {2029, 12, 25}, {2029, 12, 26},
-    {2030, 1, 1},  {2030, 4, 19}, {2030, 4, 22}, {2030, 5, 6},   {2030, 5, 27},  {2030, 8, 26},
-    {2030, 12, 25}, {2030, 12, 26},
+    {2020, 1, 1},   {2020, 4, 10},  {2020, 4, 13},  {2020, 5, 8},   {2020, 5, 25},  {2020, 8, 31},
+    {2020, 12, 25}, {2020, 12, 28}, {2021, 1, 1},   {2021, 4, 2},   {2021, 4, 5},   {2021, 5, 3},
+    {2021, 5, 31},  {2021, 8, 30},  {2021, 12, 27}, {2021, 12, 28}, {2022, 1, 3},   {2022, 4, 15},
+    {2022, 4, 18},  {2022, 5, 2},   {2022, 6, 2},   {2022, 6, 3},   {2022, 8, 29},  {2022, 9, 19},
+    {2022, 12, 26}, {2022, 12, 27}, {2023, 1, 2},   {2023, 4, 7},   {2023, 4, 10},  {2023, 5, 1},
+    {2023, 5, 8},   {2023, 5, 29},  {2023, 8, 28},  {2023, 12, 25}, {2023, 12, 26}, {2024, 1, 1},
+    {2024, 3, 29},  {2024, 4, 1},   {2024, 5, 6},   {2024, 5, 27},  {2024, 8, 26},  {2024, 12, 25},
+    {2024, 12, 26}, {2025, 1, 1},   {2025, 4, 18},  {2025, 4, 21},  {2025, 5, 5},   {2025, 5, 26},
+    {2025, 8, 25},  {2025, 12, 25}, {2025, 12, 26}, {2026, 1, 1},   {2026, 4, 3},   {2026, 4, 6},
+    {2026, 5, 4},   {2026, 5, 25},  {2026, 8, 31},  {2026, 12, 25}, {2026, 12, 28}, {2027, 1, 1},
+    {2027, 3, 26},  {2027, 3, 29},  {2027, 5, 3},   {2027, 5, 31},  {2027, 8, 30},  {2027, 12, 27},
+    {2027, 12, 28}, {2028, 1, 3},   {2028, 4, 14},  {2028, 4, 17},  {2028, 5, 1},   {2028, 5, 29},
+    {2028, 8, 28},  {2028, 12, 25}, {2028, 12, 26}, {2029, 1, 1},   {2029, 3, 30},  {2029, 4, 2},
+    {2029, 5, 7},   {2029, 5, 28},  {2029, 8, 27},  {2029, 12, 25}, {2029, 12, 26}, {2030, 1, 1},
+    {2030, 4, 19},  {2030, 4, 22},  {2030, 5, 6},   {2030, 5, 27},  {2030, 8, 26},  {2030, 12, 25},
+    {2030, 12, 26},
 };
 
 START_TEST(england_and_wales_2020_to_2030)
@@ -45,7 +39,7 @@ START_TEST(england_and_wales_2020_to_2030)
     size_t k = 0, n = sizeof(england_wales) / sizeof(england_wales[0]);
     for (int32_t d = tkl_day_from_civil(2020, 1, 1); d <= tkl_day_from_civil(2030, 12, 31); d++) {
         bool want = k < n && d == tkl_day_from_civil(england_wales[k].y, england_wales[k].m,
-                                                      england_wales[k].d);
+                                                     england_wales[k].d);
         char buf[11];
         ck_assert_msg(tkl_is_holiday(&h, d, NULL) == want, "%s: expected %s",
                       tkl_day_format(d, buf), want ? "a bank holiday" : "no bank holiday");
@@ -58,10 +52,10 @@ END_TEST
 START_TEST(scotland_differs)
 {
     struct tkl_holidays h = {.region = TKL_REGION_SCOTLAND};
-    ck_assert(tkl_is_holiday(&h, tkl_day_from_civil(2024, 1, 2), NULL));   /* 2nd January */
-    ck_assert(!tkl_is_holiday(&h, tkl_day_from_civil(2024, 4, 1), NULL));  /* no Easter Monday */
-    ck_assert(tkl_is_holiday(&h, tkl_day_from_civil(2024, 8, 5), NULL));   /* first Monday Aug */
-    ck_assert(tkl_is_holiday(&h, tkl_day_from_civil(2025, 12, 1), NULL));  /* St Andrew's sub */
+    ck_assert(tkl_is_holiday(&h, tkl_day_from_civil(2024, 1, 2), NULL));  /* 2nd January */
+    ck_assert(!tkl_is_holiday(&h, tkl_day_from_civil(2024, 4, 1), NULL)); /* no Easter Monday */
+    ck_assert(tkl_is_holiday(&h, tkl_day_from_civil(2024, 8, 5), NULL));  /* first Monday Aug */
+    ck_assert(tkl_is_holiday(&h, tkl_day_from_civil(2025, 12, 1), NULL)); /* St Andrew's sub */
     struct tkl_holidays ni = {.region = TKL_REGION_NORTHERN_IRELAND};
     ck_assert(tkl_is_holiday(&ni, tkl_day_from_civil(2025, 3, 17), NULL));
     ck_assert(tkl_is_holiday(&ni, tkl_day_from_civil(2026, 7, 13), NULL)); /* 12th is Sunday */
@@ -72,8 +66,8 @@ START_TEST(config_adds_and_removes)
 {
     int32_t add[] = {tkl_day_from_civil(2025, 12, 24)};
     int32_t rem[] = {tkl_day_from_civil(2025, 8, 25)};
-    struct tkl_holidays h = {.region = TKL_REGION_ENGLAND_WALES, .add = add, .n_add = 1,
-                             .remove = rem, .n_remove = 1};
+    struct tkl_holidays h = {
+        .region = TKL_REGION_ENGLAND_WALES, .add = add, .n_add = 1, .remove = rem, .n_remove = 1};
     ck_assert(!tkl_is_working_day(&h, add[0]));
     ck_assert(tkl_is_working_day(&h, rem[0]));
     /* Easter 2025: Friday 18 and Monday 21 April are off */

@@ -44,8 +44,12 @@ START_TEST(loads_and_delivers)
     ck_assert_str_eq(p->host.instance, "chat");
     ck_assert_int_eq(p->desc->start(p->state), 0);
     struct tkl_notice_entry e = {.size = sizeof(e), .item_id = "a1", .title = "Train staff"};
-    struct tkl_notice n = {.size = sizeof(n), .id = 7, .channel = "chat", .recipient = "hr",
-                           .entries = &e, .n_entries = 1};
+    struct tkl_notice n = {.size = sizeof(n),
+                           .id = 7,
+                           .channel = "chat",
+                           .recipient = "hr",
+                           .entries = &e,
+                           .n_entries = 1};
     delivered = 0;
     ck_assert_int_eq(p->desc->deliver(p->state, &n, on_done, NULL), 0);
     ck_assert_int_eq(delivered, 0); /* never from inside deliver() */

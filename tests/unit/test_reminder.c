@@ -24,7 +24,8 @@ static void setup(void)
 static size_t all(int32_t deadline, int32_t from, struct tkl_reminder *out, size_t max)
 {
     size_t n = 0;
-    while (n < max && tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, deadline, from, &out[n]) == 0) {
+    while (n < max &&
+           tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, deadline, from, &out[n]) == 0) {
         from = out[n].day + 1;
         n++;
     }
@@ -75,8 +76,8 @@ START_TEST(deadline_on_easter_monday)
     /* Easter Monday 1 April 2024: due moves back over Easter Monday, the
      * weekend and Good Friday to Thursday 28 March */
     struct tkl_reminder r;
-    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2024, 4, 1),
-                                       DAY(2024, 3, 28), &r), 0);
+    ck_assert_int_eq(
+        tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2024, 4, 1), DAY(2024, 3, 28), &r), 0);
     ck_assert_int_eq(r.day, DAY(2024, 3, 28));
     ck_assert_str_eq(r.key, "due");
 }
@@ -87,12 +88,14 @@ START_TEST(boxing_day_on_sunday)
     /* 26 December 2027 is a Sunday; 27 and 28 are substitute days. A nag
      * due on Tuesday 28 December moves to Friday 24 December. */
     struct tkl_reminder r;
-    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2027, 12, 26),
-                                       DAY(2027, 12, 20), &r), 0);
+    ck_assert_int_eq(
+        tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2027, 12, 26), DAY(2027, 12, 20), &r),
+        0);
     ck_assert_int_eq(r.day, DAY(2027, 12, 24));
     ck_assert_str_eq(r.key, "due");
-    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2027, 12, 21),
-                                       DAY(2027, 12, 22), &r), 0);
+    ck_assert_int_eq(
+        tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2027, 12, 21), DAY(2027, 12, 22), &r),
+        0);
     ck_assert_int_eq(r.day, DAY(2027, 12, 24)); /* nag 1 due Tue 28 */
     ck_assert_str_eq(r.key, "overdue-1");
 }
@@ -103,15 +106,16 @@ START_TEST(deadline_already_past)
     /* loaded on 1 March 2023 with a deadline of 31 Dec 2022: the next
      * reminder is the next weekly nag, escalated after 4 weeks */
     struct tkl_reminder r;
-    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2022, 12, 31),
-                                       DAY(2023, 3, 1), &r), 0);
+    ck_assert_int_eq(
+        tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2022, 12, 31), DAY(2023, 3, 1), &r), 0);
     ck_assert_int_eq(r.stage, TKL_STAGE_OVERDUE);
     ck_assert_int_eq(r.day, DAY(2023, 3, 3)); /* 31 Dec + 63 = Sat 4 Mar -> Fri 3 */
     ck_assert_str_eq(r.key, "overdue-9");
     ck_assert(r.escalate);
     p.rules.overdue_every_days = 0;
-    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2022, 12, 31),
-                                       DAY(2023, 3, 1), &r), -ENOENT);
+    ck_assert_int_eq(
+        tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2022, 12, 31), DAY(2023, 3, 1), &r),
+        -ENOENT);
 }
 END_TEST
 
@@ -123,17 +127,17 @@ START_TEST(team_rules_change_nags_and_escalation)
     rules.overdue_every_days = 14;
     rules.escalate_after_weeks = 2;
     struct tkl_reminder r;
-    ck_assert_int_eq(tkl_next_reminder(&p, &rules, TKL_DEADLINE_DATE, DAY(2023, 3, 3),
-                                       DAY(2023, 3, 4), &r), 0);
+    ck_assert_int_eq(
+        tkl_next_reminder(&p, &rules, TKL_DEADLINE_DATE, DAY(2023, 3, 3), DAY(2023, 3, 4), &r), 0);
     ck_assert_int_eq(r.day, DAY(2023, 3, 17));
     ck_assert_str_eq(r.key, "overdue-1");
     ck_assert(r.escalate);
-    ck_assert_int_eq(tkl_next_reminder(&p, &rules, TKL_DEADLINE_DATE, DAY(2023, 3, 3),
-                                       r.day + 1, &r), 0);
+    ck_assert_int_eq(
+        tkl_next_reminder(&p, &rules, TKL_DEADLINE_DATE, DAY(2023, 3, 3), r.day + 1, &r), 0);
     ck_assert_int_eq(r.day, DAY(2023, 3, 31));
     /* the policy's own rules are untouched: weekly, escalation at 4 weeks */
-    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2023, 3, 3),
-                                       DAY(2023, 3, 4), &r), 0);
+    ck_assert_int_eq(
+        tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2023, 3, 3), DAY(2023, 3, 4), &r), 0);
     ck_assert_int_eq(r.day, DAY(2023, 3, 10));
     ck_assert(!r.escalate);
 }
@@ -143,16 +147,17 @@ START_TEST(checkins_for_ongoing)
 {
     /* first working day of January, April, July, October */
     struct tkl_reminder r;
-    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_ONGOING, TKL_NO_DAY,
-                                       DAY(2023, 11, 1), &r), 0);
+    ck_assert_int_eq(
+        tkl_next_reminder(&p, NULL, TKL_DEADLINE_ONGOING, TKL_NO_DAY, DAY(2023, 11, 1), &r), 0);
     ck_assert_int_eq(r.day, DAY(2024, 1, 2)); /* 1 Jan is a holiday */
     ck_assert_str_eq(r.key, "checkin-2024-01");
-    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_UNDATED, TKL_NO_DAY,
-                                       DAY(2024, 1, 3), &r), 0);
+    ck_assert_int_eq(
+        tkl_next_reminder(&p, NULL, TKL_DEADLINE_UNDATED, TKL_NO_DAY, DAY(2024, 1, 3), &r), 0);
     ck_assert_int_eq(r.day, DAY(2024, 4, 2)); /* 1 Apr 2024 is Easter Monday */
     p.checkin_months = 0;
-    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_ONGOING, TKL_NO_DAY,
-                                       DAY(2024, 1, 3), &r), -ENOENT);
+    ck_assert_int_eq(
+        tkl_next_reminder(&p, NULL, TKL_DEADLINE_ONGOING, TKL_NO_DAY, DAY(2024, 1, 3), &r),
+        -ENOENT);
 }
 END_TEST
 
@@ -160,8 +165,8 @@ START_TEST(review_uses_its_own_ladder)
 {
     p.rules.review = (struct tkl_ladder){.lead = {14, 0}, .n = 2};
     struct tkl_reminder r;
-    ck_assert_int_eq(tkl_next_reminder(&p, NULL, TKL_DEADLINE_REVIEW, DAY(2023, 1, 31),
-                                       DAY(2023, 1, 1), &r), 0);
+    ck_assert_int_eq(
+        tkl_next_reminder(&p, NULL, TKL_DEADLINE_REVIEW, DAY(2023, 1, 31), DAY(2023, 1, 1), &r), 0);
     ck_assert_int_eq(r.day, DAY(2023, 1, 17));
     ck_assert_str_eq(r.key, "lead-14");
 }

@@ -20,13 +20,12 @@ static void setup(void)
 {
     memset(&diags, 0, sizeof(diags));
     ck_assert_int_eq(tkl_config_load(TICKLER_SOURCE_DIR "/etc/tickler.conf", &cfg, &diags), 0);
-    static const char csv[] =
-        "Ref,Actions,Responsibility,Timeframe,Status\n"
-        "A,Late one,HR,31/01/2023,\n"              /* overdue on 1 March */
-        "B,Due soon,HR/Housing,31/03/2023,\n"      /* 28 days before: 1 March */
-        "C,Ongoing one,HR,Ongoing,\n"              /* no reminder on 1 March */
-        "D,Very late,Housing,30/11/2022,\n"        /* overdue 13 weeks: escalated */
-        "E,Twice,HR/Human Resources,31/03/2023,\n"; /* one team named twice */
+    static const char csv[] = "Ref,Actions,Responsibility,Timeframe,Status\n"
+                              "A,Late one,HR,31/01/2023,\n"         /* overdue on 1 March */
+                              "B,Due soon,HR/Housing,31/03/2023,\n" /* 28 days before: 1 March */
+                              "C,Ongoing one,HR,Ongoing,\n"         /* no reminder on 1 March */
+                              "D,Very late,Housing,30/11/2022,\n" /* overdue 13 weeks: escalated */
+                              "E,Twice,HR/Human Resources,31/03/2023,\n"; /* one team named twice */
     ck_assert_int_eq(
         tkl_store_load_buffer(&cfg->store, &cfg->teams, "plan.csv", csv, strlen(csv), &st, &diags),
         0);
@@ -73,10 +72,8 @@ START_TEST(one_digest_per_recipient_overdue_first)
     struct tkl_route_batch b = {0};
     int32_t today = tkl_day_from_civil(2023, 3, 1);
     struct tkl_due v[] = {
-        due("B", "hr", TKL_STAGE_LEAD, false),
-        due("B", "housing", TKL_STAGE_LEAD, false),
-        due("A", "hr", TKL_STAGE_OVERDUE, false),
-        due("E", "hr", TKL_STAGE_LEAD, false),
+        due("B", "hr", TKL_STAGE_LEAD, false),        due("B", "housing", TKL_STAGE_LEAD, false),
+        due("A", "hr", TKL_STAGE_OVERDUE, false),     due("E", "hr", TKL_STAGE_LEAD, false),
         due("D", "housing", TKL_STAGE_OVERDUE, true),
     };
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {

@@ -30,8 +30,9 @@ static void teardown(void)
 static struct tkl_store *load(const char *csv)
 {
     struct tkl_store *s = NULL;
-    ck_assert_int_eq(tkl_store_load_buffer(&cfg->store, &cfg->teams, "plan.csv", csv, strlen(csv),
-                                           &s, &diags), 0);
+    ck_assert_int_eq(
+        tkl_store_load_buffer(&cfg->store, &cfg->teams, "plan.csv", csv, strlen(csv), &s, &diags),
+        0);
     return s;
 }
 
@@ -53,7 +54,8 @@ static int64_t entry_at(const struct tkl_scheduler *s, const struct tkl_store *s
 
 START_TEST(pops_in_order_with_the_next_stage_after)
 {
-    struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\nB,Two,HR,Ongoing,\nC,Three,HR,May 2023,Complete\n");
+    struct tkl_store *st =
+        load(PLAN "A,One,HR,30/06/2023,\nB,Two,HR,Ongoing,\nC,Three,HR,May 2023,Complete\n");
     struct tkl_scheduler s = {0};
     int64_t now = at(2023, 5, 1, 8);
     ck_assert_int_eq(tkl_scheduler_build(&s, cfg, st, now, now), 0);
@@ -92,7 +94,8 @@ END_TEST
 
 START_TEST(reload_reschedules_only_the_changed_action)
 {
-    struct tkl_store *a = load(PLAN "A,One,HR,30/06/2023,\nB,Two,HR,31/07/2023,\nC,Three,HR,Ongoing,\n");
+    struct tkl_store *a =
+        load(PLAN "A,One,HR,30/06/2023,\nB,Two,HR,31/07/2023,\nC,Three,HR,Ongoing,\n");
     struct tkl_scheduler s = {0};
     int64_t now = at(2023, 5, 1, 8);
     ck_assert_int_eq(tkl_scheduler_build(&s, cfg, a, now, now), 0);
@@ -108,7 +111,8 @@ START_TEST(reload_reschedules_only_the_changed_action)
     /* a kept entry is kept as it was, even after it advanced */
     struct tkl_due due;
     ck_assert_int_eq(tkl_scheduler_pop_due(&s, cfg, b, at(2023, 6, 2, 9), &due), 0);
-    struct tkl_store *c = load(PLAN "A,One,HR,30/06/2023,\nB,Two,HR,31/08/2023,Complete\nD,Four,HR,TBC,\n");
+    struct tkl_store *c =
+        load(PLAN "A,One,HR,30/06/2023,\nB,Two,HR,31/08/2023,Complete\nD,Four,HR,TBC,\n");
     ck_assert_int_eq(tkl_scheduler_reload(&s, cfg, b, c, at(2023, 6, 3, 9), &changed), 0);
     ck_assert_uint_eq(changed, 1);
     ck_assert_int_eq(entry_at(&s, c, "A"), at(2023, 6, 16, 9));

@@ -104,9 +104,11 @@ END_TEST
 START_TEST(windows_1252_is_converted_and_reported)
 {
     /* 0x92 is a right single quote, 0xA3 a pound sign */
-    struct tkl_store *s = load("Actions,Responsibility\nMaidstone\x92s \xa3" "5 fund,HR\n");
+    struct tkl_store *s = load("Actions,Responsibility\nMaidstone\x92s \xa3"
+                               "5 fund,HR\n");
     ck_assert_ptr_nonnull(s);
-    ck_assert_str_eq(s->actions[0].title, "Maidstone\xe2\x80\x99s \xc2\xa3" "5 fund");
+    ck_assert_str_eq(s->actions[0].title, "Maidstone\xe2\x80\x99s \xc2\xa3"
+                                          "5 fund");
     ck_assert(has_diag(2, "not valid UTF-8"));
     tkl_store_free(s);
 }
@@ -202,7 +204,8 @@ START_TEST(status_wording_from_the_plans)
     ck_assert_int_eq(tkl_status_parse(&opts, "Parked by cabinet", &known), TKL_STATUS_ACTIVE);
     ck_assert(!known);
     opts.status_rules = calloc(1, sizeof(*opts.status_rules));
-    opts.status_rules[0] = (struct tkl_status_rule){strdup("parked by  CABINET"), TKL_STATUS_CLOSED};
+    opts.status_rules[0] =
+        (struct tkl_status_rule){strdup("parked by  CABINET"), TKL_STATUS_CLOSED};
     opts.n_status_rules = 1;
     ck_assert_int_eq(tkl_status_parse(&opts, "Parked by cabinet", &known), TKL_STATUS_CLOSED);
     ck_assert(known);
