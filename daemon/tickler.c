@@ -215,7 +215,8 @@ static bool owner_matches(const struct tkl_config *cfg, size_t team, const char 
     if (!strcasecmp(t->id, owner))
         return true;
     struct tkl_team_dir one = {.teams = (struct tkl_team *)t, .n = 1};
-    return tkl_team_match(&one, owner) != NULL;
+    const struct tkl_team *m = NULL;
+    return tkl_team_match(&one, owner, &m) == 0 && m;
 }
 
 static int cmd_upcoming(struct cli *c, int argc, char **argv)

@@ -72,42 +72,40 @@ const char *tkl_field_name(enum tkl_field f)
     return (unsigned)f < TKL_FIELD_COUNT ? field_names[f] : "?";
 }
 
-/* Lower case, punctuation to spaces, spaces folded. */
-static char *heading_key(const char *s)
+/* Lower case, punctuation to spaces, spaces folded, into out (size bytes;
+ * no allocation, so matching cannot fail). Returns false when s did not
+ * fit and out holds its beginning only. */
+static bool heading_key(const char *s, char *out, size_t size)
 {
-    struct tkl_buf b = {0};
+    size_t n = 0;
     bool space = false;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (isalnum(*p) || *p >= 0x80) {
-            if (space && b.len && tkl_buf_putc(&b, ' ') < 0)
-                goto fail;
+            if (n + 2 >= size) {
+                out[n] = '\0';
+                return false;
+            }
+            if (space && n)
+                out[n++] = ' ';
             space = false;
-            if (tkl_buf_putc(&b, (char)tolower(*p)) < 0)
-                goto fail;
+            out[n++] = (char)tolower(*p);
         } else {
             space = true;
         }
     }
-    return tkl_buf_steal(&b);
-fail:
-    tkl_buf_free(&b);
-    return NULL;
+    out[n] = '\0';
+    return true;
 }
 
 int tkl_field_for_heading(const struct tkl_store_opts *opts, const char *heading)
 {
-    char *key = heading_key(heading);
+    char key[512], k[512];
     int found = -1;
-    if (!key)
+    if (!heading_key(heading, key, sizeof(key)))
         return -1;
-    for (int f = 0; opts && f < TKL_FIELD_COUNT && found < 0; f++) {
-        if (!opts->columns[f])
-            continue;
-        char *k = heading_key(opts->columns[f]);
-        if (k && strcmp(k, key) == 0)
+    for (int f = 0; opts && f < TKL_FIELD_COUNT && found < 0; f++)
+        if (opts->columns[f] && heading_key(opts->columns[f], k, sizeof(k)) && !strcmp(k, key))
             found = f;
-        free(k);
-    }
     for (size_t i = 0; found < 0 && i < sizeof(aliases) / sizeof(aliases[0]); i++) {
         /* an override replaces the built-in headings of its field */
         if (opts && opts->columns[aliases[i].field])
@@ -117,7 +115,6 @@ int tkl_field_for_heading(const struct tkl_store_opts *opts, const char *heading
             (aliases[i].prefix && strncmp(key, aliases[i].heading, n) == 0 && key[n] == ' '))
             found = (int)aliases[i].field;
     }
-    free(key);
     return found;
 }
 
@@ -142,18 +139,13 @@ static bool starts_with_word(const char *s, const char *w)
 enum tkl_status tkl_status_parse(const struct tkl_store_opts *opts, const char *text,
                                  bool *ret_known)
 {
-    char *key = heading_key(text ? text : "");
+    char key[512], k[512];
     enum tkl_status st = TKL_STATUS_ACTIVE;
     bool known = true;
-    if (!key) {
-        *ret_known = false;
-        return st;
-    }
-    for (size_t i = 0; opts && i < opts->n_status_rules; i++) {
-        char *k = heading_key(opts->status_rules[i].text);
-        bool eq = k && strcmp(k, key) == 0;
-        free(k);
-        if (eq) {
+    /* a longer text is matched by its beginning */
+    bool whole = heading_key(text ? text : "", key, sizeof(key));
+    for (size_t i = 0; whole && opts && i < opts->n_status_rules; i++) {
+        if (heading_key(opts->status_rules[i].text, k, sizeof(k)) && strcmp(k, key) == 0) {
             st = opts->status_rules[i].status;
             goto out;
         }
@@ -179,7 +171,6 @@ enum tkl_status tkl_status_parse(const struct tkl_store_opts *opts, const char *
     else
         known = false;
 out:
-    free(key);
     *ret_known = known;
     return st;
 }
@@ -378,7 +369,9 @@ static int resolve_owners(struct loader *L, struct tkl_action *a)
         return r;
     for (size_t i = 0; i < n && r == 0; i++) {
         const struct tkl_team *found[32];
-        size_t nf = tkl_team_match_list(L->teams, names[i], found, 32);
+        size_t nf = 0;
+        if ((r = tkl_team_match_list(L->teams, names[i], found, 32, &nf)) < 0)
+            break;
         if (!nf) {
             r = grow_strv(&a->unmatched, &a->n_unmatched, strdup(names[i]));
             if (r == 0)
@@ -773,6 +766,10 @@ static void loader_release(struct loader *L)
 
 static int loader_finish(struct loader *L, struct tkl_store **ret_store)
 {
+    /* a warning that could not be recorded would be a row problem nobody
+     * hears of: the load fails instead */
+    if (L->diags->oom)
+        return -ENOMEM;
     struct tkl_store *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
@@ -781,6 +778,8 @@ static int loader_finish(struct loader *L, struct tkl_store **ret_store)
     L->actions = NULL;
     L->n_actions = 0;
     int r = build_index(s, L->diags);
+    if (r == 0 && L->diags->oom)
+        r = -ENOMEM;
     if (r < 0) {
         tkl_store_free(s);
         return r;

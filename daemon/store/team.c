@@ -152,38 +152,40 @@ int tkl_team_add_key(struct tkl_team *t, const char *name)
     return 0;
 }
 
-const struct tkl_team *tkl_team_match(const struct tkl_team_dir *dir, const char *name)
+int tkl_team_match(const struct tkl_team_dir *dir, const char *name, const struct tkl_team **ret)
 {
     char *key = tkl_team_key(name);
     const struct tkl_team *found = NULL;
-    if (!key || !*key)
-        goto out;
-    for (size_t i = 0; i < dir->n && !found; i++) {
+    if (!key)
+        return -ENOMEM;
+    for (size_t i = 0; *key && i < dir->n && !found; i++) {
         if (strcasecmp(dir->teams[i].id, name) == 0)
             found = &dir->teams[i];
         for (size_t k = 0; k < dir->teams[i].n_keys && !found; k++)
             if (strcmp(dir->teams[i].keys[k], key) == 0)
                 found = &dir->teams[i];
     }
-out:
     free(key);
-    return found;
+    *ret = found;
+    return 0;
 }
 
-size_t tkl_team_match_list(const struct tkl_team_dir *dir, const char *name,
-                           const struct tkl_team **ret_teams, size_t max)
+int tkl_team_match_list(const struct tkl_team_dir *dir, const char *name,
+                        const struct tkl_team **ret_teams, size_t max, size_t *ret_n)
 {
-    const struct tkl_team *t = tkl_team_match(dir, name);
-    if (t) {
-        if (max)
+    const struct tkl_team *t = NULL;
+    int r = tkl_team_match(dir, name, &t);
+    if (r < 0)
+        return r;
+    if (t || !strchr(name, ',')) {
+        if (t && max)
             ret_teams[0] = t;
-        return max ? 1 : 0;
-    }
-    if (!strchr(name, ','))
+        *ret_n = t && max ? 1 : 0;
         return 0;
+    }
     char *copy = strdup(name);
     if (!copy)
-        return 0;
+        return -ENOMEM;
     /* segment boundaries at each comma */
     char *seg[64];
     size_t n = 0;
@@ -198,24 +200,23 @@ size_t tkl_team_match_list(const struct tkl_team_dir *dir, const char *name,
         for (j = n; j > i && !m; j--) {
             tkl_buf_reset(&b);
             for (size_t k = i; k < j; k++)
-                if ((k > i && tkl_buf_putc(&b, ',') < 0) || tkl_buf_puts(&b, seg[k]) < 0)
-                    goto fail;
-            m = tkl_team_match(dir, b.data);
+                if ((k > i && tkl_buf_putc(&b, ',') < 0) || tkl_buf_puts(&b, seg[k]) < 0) {
+                    r = -ENOMEM;
+                    goto out;
+                }
+            if ((r = tkl_team_match(dir, b.data, &m)) < 0)
+                goto out;
         }
         if (!m)
-            goto fail;
+            break;
         ret_teams[found++] = m;
         i = j + 1;
     }
-    if (i < n)
-        goto fail;
+    *ret_n = i < n ? 0 : found; /* a partial reading is no reading */
+out:
     tkl_buf_free(&b);
     free(copy);
-    return found;
-fail:
-    tkl_buf_free(&b);
-    free(copy);
-    return 0;
+    return r;
 }
 
 const struct tkl_team *tkl_team_find(const struct tkl_team_dir *dir, const char *id)

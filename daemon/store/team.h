@@ -49,18 +49,19 @@ int tkl_owners_split(const char *cell, char ***ret_names, size_t *ret_n);
 /* Adds a name or alias to team t. Returns 0 or -ENOMEM. */
 int tkl_team_add_key(struct tkl_team *t, const char *name);
 
-/* The team whose name or an alias matches name, or NULL. */
-const struct tkl_team *tkl_team_match(const struct tkl_team_dir *dir, const char *name);
+/* Sets *ret to the team whose id, name or an alias matches name, or NULL.
+ * Returns 0 or -ENOMEM (then *ret is untouched). */
+int tkl_team_match(const struct tkl_team_dir *dir, const char *name, const struct tkl_team **ret);
 
 /*
  * Matches name as a whole or, when it contains commas and matches nothing,
  * as a comma-separated run of team names ("Housing, Revenues and Benefits,
- * Policy, Communities and Engagement"), longest names first. On success
- * ret_teams gets the teams (at most max) and the count is returned; 0 when
- * no complete reading exists.
+ * Policy, Communities and Engagement"), longest names first. ret_teams gets
+ * the teams (at most max) and *ret_n their number, 0 when no complete
+ * reading exists. Returns 0 or -ENOMEM.
  */
-size_t tkl_team_match_list(const struct tkl_team_dir *dir, const char *name,
-                           const struct tkl_team **ret_teams, size_t max);
+int tkl_team_match_list(const struct tkl_team_dir *dir, const char *name,
+                        const struct tkl_team **ret_teams, size_t max, size_t *ret_n);
 
 /* The team with this id, or NULL. */
 const struct tkl_team *tkl_team_find(const struct tkl_team_dir *dir, const char *id);

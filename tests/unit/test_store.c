@@ -2,9 +2,12 @@
 #include <check.h>
 
 #include "check_run.h"
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_fail.h"
 #include "core/day.h"
 #include "store/store.h"
 
@@ -227,6 +230,39 @@ START_TEST(sample_plan_loads_every_row)
 }
 END_TEST
 
+START_TEST(every_allocation_failure_is_clean)
+{
+    /* the sample plan loaded failing the 1st, 2nd, ... allocation: each
+     * run returns -ENOMEM (nothing kept, nothing leaked: LeakSanitizer
+     * checks at exit) until one fails nothing */
+    FILE *f = fopen(TICKLER_SOURCE_DIR "/etc/sample-plan.csv", "rb");
+    ck_assert_ptr_nonnull(f);
+    static char buf[1 << 20];
+    size_t len = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    unsigned long n;
+    for (n = 1;; n++) {
+        struct tkl_store *st = NULL;
+        struct tkl_diags d = {0};
+        alloc_fail_nth(n);
+        int r = tkl_store_load_buffer(&opts, &dir, "plan.csv", buf, len, &st, &d);
+        unsigned long used = alloc_count;
+        alloc_fail_nth(0);
+        tkl_diags_free(&d);
+        if (r == 0) {
+            ck_assert_ptr_nonnull(st);
+            ck_assert_uint_eq(st->n, 39);
+            tkl_store_free(st);
+            ck_assert_uint_lt(used, n); /* it did not need the failed one */
+            break;
+        }
+        ck_assert_int_eq(r, -ENOMEM);
+        ck_assert_ptr_null(st);
+    }
+    ck_assert_uint_gt(n, 100);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store");
@@ -244,6 +280,7 @@ int main(void)
     tcase_add_test(tc, columns_by_alias_and_config);
     tcase_add_test(tc, status_wording_from_the_plans);
     tcase_add_test(tc, sample_plan_loads_every_row);
+    tcase_add_test(tc, every_allocation_failure_is_clean);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

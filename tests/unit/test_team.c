@@ -39,7 +39,8 @@ static void teardown(void)
 
 static const char *match(const char *name)
 {
-    const struct tkl_team *t = tkl_team_match(&dir, name);
+    const struct tkl_team *t = NULL;
+    ck_assert_int_eq(tkl_team_match(&dir, name, &t), 0);
     return t ? t->id : "(none)";
 }
 
@@ -86,14 +87,19 @@ END_TEST
 START_TEST(comma_separated_teams)
 {
     const struct tkl_team *t[8];
-    size_t n = tkl_team_match_list(
-        &dir, "Housing, Revenues and Benefits, Policy, Communities and Engagement.", t, 8);
+    size_t n = 0;
+    ck_assert_int_eq(tkl_team_match_list(&dir,
+                                         "Housing, Revenues and Benefits, Policy, Communities "
+                                         "and Engagement.",
+                                         t, 8, &n),
+                     0);
     ck_assert_uint_eq(n, 3);
     ck_assert_str_eq(t[0]->id, "housing");
     ck_assert_str_eq(t[1]->id, "revben");
     ck_assert_str_eq(t[2]->id, "pce");
     /* one unknown name spoils the reading: reported, not guessed */
-    ck_assert_uint_eq(tkl_team_match_list(&dir, "Housing, Planning", t, 8), 0);
+    ck_assert_int_eq(tkl_team_match_list(&dir, "Housing, Planning", t, 8, &n), 0);
+    ck_assert_uint_eq(n, 0);
 }
 END_TEST
 
