@@ -186,6 +186,20 @@ typedef const struct tkl_plugin *(*tkl_plugin_entry_fn)(const uint32_t *host_ver
 const struct tkl_plugin *tickler_plugin_entry(const uint32_t *host_versions, size_t n_versions);
 
 /*
+ * Defines tickler_plugin_entry() for a plugin built against this header:
+ * it returns &desc when the host offers TICKLER_ABI_VERSION, else NULL.
+ */
+#define TICKLER_PLUGIN_ENTRY(desc)                                                                 \
+    __attribute__((visibility("default"))) const struct tkl_plugin *tickler_plugin_entry(          \
+        const uint32_t *host_versions, size_t n_versions)                                          \
+    {                                                                                              \
+        for (size_t i_ = 0; i_ < n_versions; i_++)                                                 \
+            if (host_versions[i_] == TICKLER_ABI_VERSION)                                          \
+                return &(desc);                                                                    \
+        return NULL;                                                                               \
+    }
+
+/*
  * Helper for plugins and host alike: the first member of group whose name is
  * not in the NULL-terminated list allowed, or NULL when all are known.
  */

@@ -264,11 +264,4 @@ static const struct tkl_plugin descriptor = {
     .destroy = md_destroy,
 };
 
-__attribute__((visibility("default"))) const struct tkl_plugin *
-tickler_plugin_entry(const uint32_t *host_versions, size_t n_versions)
-{
-    for (size_t i = 0; i < n_versions; i++)
-        if (host_versions[i] == TICKLER_ABI_VERSION)
-            return &descriptor;
-    return NULL;
-}
+TICKLER_PLUGIN_ENTRY(descriptor)
