@@ -200,6 +200,20 @@ teams = ( %s );
         for row in db.execute("SELECT * FROM notices"):
             self.assertNotIn(CANARY, repr(row))
 
+    def test_send_test_webhook(self):
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
+                            "send-test", "hook", "--to", "ok"], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("delivered: HTTP 202 from 127.0.0.1", p.stdout)
+        self.assertNotIn(CANARY, p.stdout + p.stderr)
+        body = json.loads(self.rec.requests[0][4])
+        self.assertEqual(body["schema"], "tickler.notice/1")
+        self.assertEqual(body["recipient"], "ok")
+        want = "sha256=" + hmac.new(HMAC_KEY.encode(), self.rec.requests[0][4],
+                                    hashlib.sha256).hexdigest()
+        self.assertEqual(self.rec.requests[0][5]["X-Tickler-Signature"], want)
+
     def test_retry_requeues_failed_and_wakes_the_daemon(self):
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
         try:
