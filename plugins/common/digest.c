@@ -89,6 +89,40 @@ void dg_when(const struct tkl_notice_entry *e, char *buf, size_t size)
         snprintf(buf, size, "%d day%s left", d, d == 1 ? "" : "s");
 }
 
+void dg_deadline(const struct tkl_notice_entry *e, bool with_when, char *buf, size_t size)
+{
+    char day[64], w[64];
+    const char *dt = e->deadline_text && *e->deadline_text ? e->deadline_text : NULL;
+    dg_when(e, w, sizeof(w));
+    if (e->deadline_day != TKL_NO_DAY) {
+        dg_format_day(e->deadline_day, day, sizeof(day));
+        if (with_when)
+            snprintf(buf, size, "%.200s (%s), %s%s", dt ? dt : "-", day, w,
+                     e->late ? " [sent late]" : "");
+        else
+            snprintf(buf, size, "%.200s (%s)", dt ? dt : "-", day);
+    } else if (with_when) {
+        snprintf(buf, size, "%.200s, %s", dt ? dt : "not set", w);
+    } else {
+        snprintf(buf, size, "%.200s", dt ? dt : "not set");
+    }
+}
+
+void dg_secret_free(char *s)
+{
+    if (s) {
+        explicit_bzero(s, strlen(s));
+        free(s);
+    }
+}
+
+void dg_printable(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            *s = ' ';
+}
+
 /* Cuts s to at most max bytes at a UTF-8 character boundary. */
 static int utf8_prefix(const char *s, int max)
 {
@@ -309,15 +343,7 @@ static void text_actions(struct dg_buf *b, const struct tkl_notice *n, const cha
                           e->item_id + strcspn(e->item_id, "0123456789"), eol);
                 continue;
             }
-            char day[64], w[64];
-            dg_format_day(e->deadline_day, day, sizeof(day));
-            dg_when(e, w, sizeof(w));
-            const char *dt = e->deadline_text && *e->deadline_text ? e->deadline_text : NULL;
-            if (e->deadline_day != TKL_NO_DAY)
-                snprintf(line, sizeof(line), "%.200s (%s), %s%s", dt ? dt : "-", day, w,
-                         e->late ? " [sent late]" : "");
-            else
-                snprintf(line, sizeof(line), "%.200s, %s", dt ? dt : "not set", w);
+            dg_deadline(e, true, line, sizeof(line));
             wrapped(b, e->deadline_day != TKL_NO_DAY ? "    Deadline: " : "    Timeframe: ", line,
                     eol);
             if (e->status && *e->status)
@@ -408,15 +434,8 @@ static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
                 html_row(b, "Reply", e->progress);
                 html_row(b, "Notice", e->item_id);
             } else {
-                char day[64], w[64], line[512];
-                dg_format_day(e->deadline_day, day, sizeof(day));
-                dg_when(e, w, sizeof(w));
-                const char *dt = e->deadline_text && *e->deadline_text ? e->deadline_text : NULL;
-                if (e->deadline_day != TKL_NO_DAY)
-                    snprintf(line, sizeof(line), "%.200s (%s), %s%s", dt ? dt : "-", day, w,
-                             e->late ? " [sent late]" : "");
-                else
-                    snprintf(line, sizeof(line), "%.200s, %s", dt ? dt : "not set", w);
+                char line[512];
+                dg_deadline(e, true, line, sizeof(line));
                 html_row(b, e->deadline_day != TKL_NO_DAY ? "Deadline" : "Timeframe", line);
                 html_row(b, "Status", e->status);
                 html_row(b, "Responsibility", e->owners);

@@ -1,7 +1,9 @@
 /*
  * What every notifier says, said once: the wording, grouping and layout of
- * a digest (plain text and HTML), and safe RFC 5322 header text. Linked
- * into the plugins that need it; compiles against include/tickler/ only.
+ * a digest (plain text and HTML), safe RFC 5322 header text, and the
+ * handling of text that must not leak or break a line (secrets, peers'
+ * replies). Linked into the plugins that need it; compiles against
+ * include/tickler/ only.
  *
  * Grouping: delivery failures (to the admin route), then overdue, due
  * within 7 days, coming up, and check-ins for actions with no deadline.
@@ -44,6 +46,18 @@ void dg_format_day(int32_t day, char *buf, size_t size);
 
 /* "3 days overdue", "due today", "5 days left", "no deadline: ...". */
 void dg_when(const struct tkl_notice_entry *e, char *buf, size_t size);
+
+/* The deadline as written and as a date: "Dec 2022 (Saturday 31 December
+ * 2022)", with_when adding ", 62 days overdue" and " [sent late]"; for an
+ * action without a date, its timeframe ("Ongoing", "not set"). */
+void dg_deadline(const struct tkl_notice_entry *e, bool with_when, char *buf, size_t size);
+
+/* Overwrites and frees a secret (a password, a token, a URL). Accepts NULL. */
+void dg_secret_free(char *s);
+
+/* Anything but printable ASCII becomes a space (in place), so a peer's
+ * reply cannot break a log line. */
+void dg_printable(char *s);
 
 /* The subject line (UTF-8, not yet encoded). */
 void dg_subject(const struct tkl_notice *n, char *buf, size_t size);

@@ -7,6 +7,8 @@
 
 #include <curl/curl.h>
 
+#include "digest.h"
+
 #define BODY_KEEP 200 /* bytes of a peer's answer kept for the outbox record */
 
 struct hp_post {
@@ -21,21 +23,13 @@ struct hp_post {
     void *data;
 };
 
-static void wipe(char *s)
-{
-    if (s) {
-        explicit_bzero(s, strlen(s));
-        free(s);
-    }
-}
-
 void hp_dests_free(struct hp_dest *d, size_t n)
 {
     for (size_t i = 0; d && i < n; i++) {
         free(d[i].name);
-        wipe(d[i].url);
+        dg_secret_free(d[i].url);
         free(d[i].host);
-        wipe(d[i].secret);
+        dg_secret_free(d[i].secret);
     }
     free(d);
 }
@@ -168,14 +162,6 @@ static void post_free(struct hp_post *p)
     free(p);
 }
 
-/* Printable ASCII only, so a peer's answer cannot break a log line. */
-static void clean(char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-            *s = ' ';
-}
-
 static bool transient_curl(CURLcode c)
 {
     switch (c) {
@@ -204,7 +190,7 @@ static void on_done(void *data, int code)
     } else {
         curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_getinfo(p->easy, CURLINFO_RETRY_AFTER, &retry_after);
-        clean(p->answer);
+        dg_printable(p->answer);
         snprintf(reply, sizeof(reply), "HTTP %ld from %s%s%.200s", status, p->dest->host,
                  p->answer_len ? ": " : "", p->answer);
         if (status >= 200 && status < 300)

@@ -72,14 +72,6 @@ struct email {
     bool stopped;
 };
 
-static void wipe(char *s)
-{
-    if (s) {
-        explicit_bzero(s, strlen(s));
-        free(s);
-    }
-}
-
 static void em_destroy(void *state)
 {
     struct email *m = state;
@@ -89,9 +81,9 @@ static void em_destroy(void *state)
     free(m->server);
     free(m->ca_file);
     free(m->username);
-    wipe(m->password);
+    dg_secret_free(m->password);
     free(m->token_file);
-    wipe(m->token);
+    dg_secret_free(m->token);
     free(m->from);
     free(m->from_name);
     free(m->from_addr);
@@ -203,7 +195,7 @@ static int refresh_token(struct email *m)
     int r = m->host->read_secret(m->host, spec, &t);
     if (r < 0)
         return m->token ? 0 : r;
-    wipe(m->token);
+    dg_secret_free(m->token);
     m->token = t;
     return 0;
 }
@@ -399,14 +391,6 @@ static void unlink_message(struct message *x)
         }
 }
 
-/* Printable ASCII only. */
-static void clean(char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-            *s = ' ';
-}
-
 /* Keeps the server's last response line (never what we send: that holds
  * the credentials). */
 static int on_debug(CURL *e, curl_infotype type, char *data, size_t size, void *userp)
@@ -434,9 +418,9 @@ static void on_done(void *data, int code)
     struct tkl_delivery res = {.size = sizeof(res), .reply = reply};
     unlink_message(x);
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &smtp);
-    clean(x->errbuf);
-    clean(x->ok_reply);
-    clean(x->fail_reply);
+    dg_printable(x->errbuf);
+    dg_printable(x->ok_reply);
+    dg_printable(x->fail_reply);
     if (code == CURLE_OK) {
         res.status = TKL_DELIVERY_OK;
         snprintf(reply, sizeof(reply), "%s: %s", m->server,

@@ -267,14 +267,9 @@ static json_t *entry_container(const struct tkl_notice_entry *e, enum dg_group g
         if (e->progress)
             json_array_append_new(items, rich("Reply: ", e->progress, NULL, false));
     } else {
-        char day[64], w[64], line[512];
-        dg_format_day(e->deadline_day, day, sizeof(day));
+        char w[64], line[512];
         dg_when(e, w, sizeof(w));
-        const char *dt = e->deadline_text && *e->deadline_text ? e->deadline_text : NULL;
-        if (e->deadline_day != TKL_NO_DAY)
-            snprintf(line, sizeof(line), "%.200s (%s)", dt ? dt : "-", day);
-        else
-            snprintf(line, sizeof(line), "%.200s", dt ? dt : "not set");
+        dg_deadline(e, false, line, sizeof(line));
         json_array_append_new(
             items,
             rich(e->deadline_day != TKL_NO_DAY ? "Deadline: " : "Timeframe: ", line, NULL, false));
