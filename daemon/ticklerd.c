@@ -120,16 +120,17 @@ static uint64_t ms_until(const struct daemon *d, int64_t at)
 static void notify_status(struct daemon *d, const char *extra)
 {
     char next[32] = "none";
-    int64_t pending = 0, failed = 0, delivered = 0;
+    struct tkl_outbox_stats st = {0};
     int64_t at = tkl_scheduler_next_at(&d->sched);
     if (at != INT64_MAX)
         tkl_format_instant(at, next);
     if (d->outbox)
-        tkl_outbox_counts(d->outbox, &pending, &failed, &delivered);
+        tkl_outbox_stats(d->outbox, 0, &st);
     sd_notifyf(0,
                "%sSTATUS=%zu actions, %zu reminders scheduled, next %s; %" PRId64
                " notices pending, %" PRId64 " failed",
-               extra ? extra : "", d->store ? d->store->n : 0, d->sched.n, next, pending, failed);
+               extra ? extra : "", d->store ? d->store->n : 0, d->sched.n, next,
+               st.pending + st.retrying, st.failed);
 }
 
 static void on_watchdog(uv_timer_t *t)
@@ -427,11 +428,11 @@ static void deliver_due(struct daemon *d)
     if (d->opt.oneshot && d->n_in_flight == 0) {
         if (next != INT64_MAX && next <= now)
             return; /* more due right now: kick_delivery continues */
-        int64_t pending = 0, failed = 0, delivered = 0;
-        if (next != INT64_MAX && tkl_outbox_counts(d->outbox, &pending, &failed, &delivered) == 0)
+        struct tkl_outbox_stats st;
+        if (next != INT64_MAX && tkl_outbox_stats(d->outbox, 0, &st) == 0)
             log_notice("--oneshot: %" PRId64 " notices wait for a retry; they stay in the "
                        "outbox for the next run",
-                       pending);
+                       st.pending + st.retrying);
         log_info("--oneshot: everything due has been handled; stopping");
         uv_kill(getpid(), SIGTERM);
     }
@@ -986,16 +987,17 @@ static int daemon_run(struct daemon *d, const char *now_arg)
         d->exit_code = 1;
         begin_shutdown(d);
     }
-    int64_t in_flight = 0, pending = 0, failed = 0, delivered = 0;
+    int64_t in_flight = 0;
+    struct tkl_outbox_stats st;
     if ((r = tkl_outbox_recover(d->outbox, now, &in_flight)) < 0)
         log_error("cannot read the outbox: %s", strerror(-r));
     else if (in_flight)
         log_warning("%" PRId64 " notices were in flight when ticklerd last stopped without "
                     "finishing them; they are sent again now",
                     in_flight);
-    if (tkl_outbox_counts(d->outbox, &pending, &failed, &delivered) == 0 && pending > in_flight)
+    if (tkl_outbox_stats(d->outbox, 0, &st) == 0 && st.pending + st.retrying > in_flight)
         log_notice("%" PRId64 " notices wait in the outbox from before; they are sent when due",
-                   pending - in_flight);
+                   st.pending + st.retrying - in_flight);
     if (!d->stopping) {
         start_watch(d);
         char buf[32];

@@ -588,28 +588,6 @@ int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, 
     return 0;
 }
 
-int tkl_outbox_counts(struct tkl_outbox *o, int64_t *pending, int64_t *failed, int64_t *delivered)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->db, "SELECT state, count(*) FROM notices GROUP BY state", -1,
-                                &st, NULL);
-    if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
-    *pending = *failed = *delivered = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int s = sqlite3_column_int(st, 0);
-        int64_t n = sqlite3_column_int64(st, 1);
-        if (s == TKL_NOTICE_PENDING)
-            *pending = n;
-        else if (s == TKL_NOTICE_FAILED)
-            *failed = n;
-        else
-            *delivered = n;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
-}
-
 int tkl_outbox_get_meta(struct tkl_outbox *o, const char *key, int64_t *ret)
 {
     sqlite3_stmt *st = NULL;

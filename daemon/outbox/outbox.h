@@ -95,9 +95,6 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
  * *ret_ids. Returns 0 or a negative errno. */
 int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, size_t *ret_n);
 
-/* Counts by state, for status lines. */
-int tkl_outbox_counts(struct tkl_outbox *o, int64_t *pending, int64_t *failed, int64_t *delivered);
-
 /* A value in the meta table ("last_run"); -ENOENT when absent. */
 int tkl_outbox_get_meta(struct tkl_outbox *o, const char *key, int64_t *ret);
 int tkl_outbox_set_meta(struct tkl_outbox *o, const char *key, int64_t value);
