@@ -565,14 +565,8 @@ static int cmd_send_test(struct cli *c, int argc, char **argv)
         fprintf(stderr, "tickler send-test: cannot set up libcurl: %s\n", strerror(-r));
         goto out_loop;
     }
-    r = tkl_plugin_open(c->plugin_dir ? c->plugin_dir : c->cfg->plugin_dir, nc->plugin, &p,
-                        &c->diags);
-    if (r == 0) {
-        tkl_host_fill(p, &svc, c->cfg->dir, c->state_dir ? c->state_dir : c->cfg->state_dir);
-        r = tkl_plugin_init(p, nc->name, nc->settings);
-    }
-    if (r == 0 && p->desc->kind != TKL_PLUGIN_NOTIFIER)
-        r = -EINVAL;
+    r = tkl_notifier_open(c->plugin_dir ? c->plugin_dir : c->cfg->plugin_dir, c->cfg, nc, &svc,
+                          c->state_dir ? c->state_dir : c->cfg->state_dir, &p, &c->diags);
     if (r == 0 && p->desc->start && (r = p->desc->start(p->state)) == 0)
         p->started = true;
     if (r < 0) {

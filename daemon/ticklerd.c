@@ -155,13 +155,6 @@ static void start_watchdog(struct daemon *d)
     log_info("watchdog: pinging systemd every %" PRIu64 " ms", ms);
 }
 
-static void fill_host(struct daemon *d, struct tkl_plugin_instance *p, const struct tkl_config *c)
-{
-    d->svc.loop = &d->loop;
-    d->svc.clock_offset = d->clock_offset;
-    tkl_host_fill(p, &d->svc, c->dir, d->state_dir);
-}
-
 /* Opens and inits every configured notifier. Returns 0 or a negative errno
  * with the problems in diags; on failure nothing is left open. */
 static int open_notifiers(struct daemon *d, const struct tkl_config *c, struct notifier **ret,
@@ -173,25 +166,13 @@ static int open_notifiers(struct daemon *d, const struct tkl_config *c, struct n
     int r = 0;
     if (!v)
         return -ENOMEM;
+    d->svc.loop = &d->loop;
+    d->svc.clock_offset = d->clock_offset;
     for (size_t i = 0; i < c->n_notifiers; i++) {
-        const struct tkl_notifier_conf *nc = &c->notifiers[i];
         struct tkl_plugin_instance *p = NULL;
-        int rr = tkl_plugin_open(plugin_dir, nc->plugin, &p, diags);
-        if (rr == 0 && p->desc->kind != TKL_PLUGIN_NOTIFIER) {
-            tkl_diag_add(diags, TKL_SEV_ERROR, c->path, nc->line, "plugin",
-                         "plugin \"%s\" is not a notifier", nc->plugin);
-            rr = -EINVAL;
-        }
-        if (rr == 0) {
-            fill_host(d, p, c);
-            rr = tkl_plugin_init(p, nc->name, nc->settings);
-            if (rr < 0)
-                tkl_diag_add(diags, TKL_SEV_ERROR, c->path, nc->line, "settings",
-                             "notifier \"%s\" (plugin %s) rejected its settings: %s", nc->name,
-                             nc->plugin, strerror(-rr));
-        }
+        int rr =
+            tkl_notifier_open(plugin_dir, c, &c->notifiers[i], &d->svc, d->state_dir, &p, diags);
         if (rr < 0) {
-            tkl_plugin_close(p);
             if (rr == -ENOMEM || !r)
                 r = rr;
             continue;

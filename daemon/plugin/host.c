@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "../core/log.h"
@@ -64,4 +65,33 @@ void tkl_host_fill(struct tkl_plugin_instance *p, struct tkl_host_services *svc,
     p->host.transfer_start = host_transfer_start;
     p->host.transfer_cancel = host_transfer_cancel;
     p->host.read_secret = host_read_secret;
+}
+
+int tkl_notifier_open(const char *plugin_dir, const struct tkl_config *c,
+                      const struct tkl_notifier_conf *nc, struct tkl_host_services *svc,
+                      const char *state_dir, struct tkl_plugin_instance **ret,
+                      struct tkl_diags *diags)
+{
+    struct tkl_plugin_instance *p = NULL;
+    int r = tkl_plugin_open(plugin_dir, nc->plugin, &p, diags);
+    if (r < 0)
+        return r;
+    if (p->desc->kind != TKL_PLUGIN_NOTIFIER) {
+        tkl_diag_add(diags, TKL_SEV_ERROR, c->path, nc->line, "plugin",
+                     "plugin \"%s\" is not a notifier", nc->plugin);
+        r = -EINVAL;
+        goto fail;
+    }
+    tkl_host_fill(p, svc, c->dir, state_dir);
+    if ((r = tkl_plugin_init(p, nc->name, nc->settings)) < 0) {
+        tkl_diag_add(diags, TKL_SEV_ERROR, c->path, nc->line, "settings",
+                     "notifier \"%s\" (plugin %s) rejected its settings: %s", nc->name, nc->plugin,
+                     strerror(-r));
+        goto fail;
+    }
+    *ret = p;
+    return 0;
+fail:
+    tkl_plugin_close(p);
+    return r;
 }

@@ -10,6 +10,8 @@
 
 #include <uv.h>
 
+#include "../core/config.h"
+#include "../core/diag.h"
 #include "../transfer/transfer.h"
 #include "loader.h"
 
@@ -25,5 +27,16 @@ struct tkl_host_services {
  * directories (which must outlive it too). */
 void tkl_host_fill(struct tkl_plugin_instance *p, struct tkl_host_services *svc,
                    const char *config_dir, const char *state_dir);
+
+/*
+ * Opens the configured notifier nc from plugin_dir, checks it is a
+ * notifier, lends it svc and inits it with its settings. Problems go to
+ * diags as c->path:line messages. Returns 0 with *ret set, or a negative
+ * errno (nothing left open).
+ */
+int tkl_notifier_open(const char *plugin_dir, const struct tkl_config *c,
+                      const struct tkl_notifier_conf *nc, struct tkl_host_services *svc,
+                      const char *state_dir, struct tkl_plugin_instance **ret,
+                      struct tkl_diags *diags);
 
 #endif
