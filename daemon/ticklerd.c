@@ -282,6 +282,21 @@ static void report_failure(struct daemon *d, const struct tkl_stored_notice *s, 
     }
 }
 
+/* Marks notice s failed with reply, logs it (why adds to the message) and
+ * reports it to delivery.report_to. */
+static void fail_for_good(struct daemon *d, const struct tkl_stored_notice *s, const char *reply,
+                          const char *why, int64_t now)
+{
+    const struct tkl_notice *n = &s->notice;
+    int r = tkl_outbox_mark_failed(d->outbox, n->id, now, reply);
+    if (r < 0)
+        log_error("cannot record the outcome of notice %" PRIu64 " in the outbox: %s", n->id,
+                  strerror(-r));
+    log_error("delivery failed for good%s: %s; notice=%" PRIu64 " channel=%s recipient=%s", why,
+              reply, n->id, n->channel, n->recipient);
+    report_failure(d, s, reply, now);
+}
+
 static void on_delivered(void *data, const struct tkl_delivery *res)
 {
     struct delivery *x = data;
@@ -323,12 +338,11 @@ static void on_delivered(void *data, const struct tkl_delivery *res)
                     " channel=%s recipient=%s",
                     next - now, reply, n->id, n->channel, n->recipient);
     } else {
-        bool expired = res && res->status == TKL_DELIVERY_TRANSIENT;
-        r = tkl_outbox_mark_failed(d->outbox, n->id, now, reply);
-        log_error("delivery failed for good%s: %s; notice=%" PRIu64 " channel=%s recipient=%s",
-                  expired ? " (retried for the maximum age)" : "", reply, n->id, n->channel,
-                  n->recipient);
-        report_failure(d, x->s, reply, now);
+        fail_for_good(
+            d, x->s, reply,
+            res && res->status == TKL_DELIVERY_TRANSIENT ? " (retried for the maximum age)" : "",
+            now);
+        r = 0; /* fail_for_good logged any outbox error */
     }
     if (r < 0)
         log_error("cannot record the outcome of notice %" PRIu64 " in the outbox: %s", n->id,
@@ -366,11 +380,8 @@ static void deliver_due(struct daemon *d)
         }
         struct notifier *nt = notifier_for(d, s->notice.channel);
         if (!nt) {
-            tkl_outbox_mark_failed(d->outbox, ids[i], now,
-                                   "no notifier with this name is configured");
-            log_error("no notifier named \"%s\" is configured; notice=%" PRIu64
-                      " marked failed (tickler retry %" PRIu64 " after fixing the config)",
-                      s->notice.channel, ids[i], ids[i]);
+            fail_for_good(d, s, "no notifier with this name is configured",
+                          " (fix the configuration, then tickler retry)", now);
             tkl_stored_notice_free(s);
             continue;
         }
