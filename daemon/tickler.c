@@ -8,6 +8,7 @@
  *   tickler [-c FILE] [--state-dir DIR] status
  *   tickler [-c FILE] [--state-dir DIR] outbox [--failed] [--json]
  *   tickler [-c FILE] [--state-dir DIR] retry ID...|--failed
+ *   tickler [-c FILE] calendar [--from DATE] [--to DATE] [--format ics|html|json]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,12 +29,14 @@
 #include "core/day.h"
 #include "core/diag.h"
 #include "core/log.h"
+#include "export/export.h"
 #include "outbox/outbox.h"
 #include "plugin/host.h"
 #include "plugin/loader.h"
 #include "route/route.h"
 #include "schedule/holidays.h"
 #include "schedule/scheduler.h"
+#include "source/source.h"
 #include "store/store.h"
 
 #ifndef TICKLER_VERSION
@@ -51,6 +54,8 @@ struct cli {
     struct tkl_config *cfg;
     struct tkl_store *st;
     struct tkl_diags diags;
+    struct tkl_host_services svc;
+    struct tkl_sources sources;
 };
 
 static void usage(FILE *out)
@@ -68,12 +73,15 @@ static void usage(FILE *out)
             "  outbox [--failed] [--json]   notices in the outbox, newest first\n"
             "  retry ID...|--failed         send failed notices again\n"
             "  send-test NOTIFIER --to RECIPIENT\n"
-            "                               send a sample digest now and show the reply\n\n"
+            "                               send a sample digest now and show the reply\n"
+            "  calendar [--from DATE] [--to DATE] [--format ics|html|json]\n"
+            "                               the observances of the sources (default: the\n"
+            "                               next 12 months, as iCalendar)\n\n"
             "Options:\n"
             "  -c, --config FILE     configuration file (default %s)\n"
             "      --store FILE      read this CSV file instead of store.files\n"
             "      --state-dir DIR   state directory (default: daemon.state_directory)\n"
-            "      --plugin-dir DIR  load plugins from DIR (send-test; default:\n"
+            "      --plugin-dir DIR  load plugins from DIR (default:\n"
             "                        daemon.plugin_directory)\n"
             "  -V, --version         print the version\n"
             "  -h, --help            print this help\n",
@@ -98,6 +106,15 @@ static int load(struct cli *c, bool need_store)
     if (need_store && tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &c->diags) < 0)
         return 1;
     return 0;
+}
+
+/* Opens the configured sources (calendars); problems are printed.
+ * Returns 0, or 1 when a source could not be opened. */
+static int open_sources(struct cli *c)
+{
+    const char *dir = c->plugin_dir ? c->plugin_dir : c->cfg->plugin_dir;
+    int r = tkl_sources_open(dir, c->cfg, &c->svc, c->cfg->state_dir, &c->sources, &c->diags);
+    return r < 0 ? 1 : 0;
 }
 
 static json_t *jstr(const char *s)
@@ -257,6 +274,16 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
     }
     /* the window starts at local midnight of the --from day */
     int32_t first = tkl_local_day(start);
+    if (open_sources(c) ||
+        tkl_sources_add_to_store(&c->sources, first, c->st, &c->cfg->teams, &c->diags) < 0) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    if (days > TKL_SOURCE_DAYS_AHEAD - 60 && c->sources.n)
+        fprintf(stderr,
+                "tickler upcoming: observances are read %d days ahead; prompts near "
+                "the end of %d days may be missing\n",
+                TKL_SOURCE_DAYS_AHEAD, days);
     int64_t lo = tkl_local_instant(first, 0);
     int64_t hi = tkl_local_instant(first + days, 0) - 1;
     struct tkl_scheduler s = {0};
@@ -320,6 +347,81 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
     fprintf(stderr, "%zu reminders in %d days from %s\n", count, days,
             tkl_day_format(first, (char[11]){0}));
     return 0;
+}
+
+static int cmd_calendar(struct cli *c, int argc, char **argv)
+{
+    const char *from = NULL, *to = NULL, *format = "ics";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--from") && i + 1 < argc)
+            from = argv[++i];
+        else if (!strcmp(argv[i], "--to") && i + 1 < argc)
+            to = argv[++i];
+        else if (!strcmp(argv[i], "--format") && i + 1 < argc)
+            format = argv[++i];
+        else {
+            fprintf(stderr, "tickler calendar: unexpected \"%s\"\n", argv[i]);
+            return 2;
+        }
+    }
+    if (strcmp(format, "ics") && strcmp(format, "html") && strcmp(format, "json")) {
+        fprintf(stderr, "tickler calendar: --format must be ics, html or json\n");
+        return 2;
+    }
+    if (load(c, false)) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    int32_t lo, hi;
+    if (from && tkl_day_parse_iso(from, &lo) < 0) {
+        fprintf(stderr, "tickler calendar: --from \"%s\" is not YYYY-MM-DD\n", from);
+        return 2;
+    }
+    if (to && tkl_day_parse_iso(to, &hi) < 0) {
+        fprintf(stderr, "tickler calendar: --to \"%s\" is not YYYY-MM-DD\n", to);
+        return 2;
+    }
+    if (!from)
+        lo = tkl_local_day((int64_t)time(NULL));
+    if (!to) {
+        int y, m, d;
+        tkl_day_to_civil(lo, &y, &m, &d);
+        hi = tkl_day_from_civil(y + 1, m, 1) - 1; /* twelve whole months on */
+    }
+    if (hi < lo || hi - lo > 366 * 50) {
+        fprintf(stderr, "tickler calendar: --to must be after --from, within 50 years\n");
+        return 2;
+    }
+    if (open_sources(c)) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    tkl_diags_print(&c->diags, stderr);
+    if (!c->sources.n) {
+        fprintf(stderr, "tickler calendar: %s configures no sources (sources = ( ... ))\n",
+                c->config);
+        return 1;
+    }
+    struct tkl_event_list l = {0};
+    int r = tkl_sources_events(&c->sources, lo, hi, &l);
+    if (r < 0) {
+        fprintf(stderr, "tickler calendar: cannot read the observances: %s\n", strerror(-r));
+        return 1;
+    }
+    if (!strcmp(format, "ics"))
+        r = tkl_export_ics(stdout, &l, (int64_t)time(NULL), "Diversity calendar");
+    else if (!strcmp(format, "html"))
+        r = tkl_export_html(stdout, &l, lo, hi, "Diversity calendar");
+    else
+        r = tkl_export_json(stdout, &l, lo, hi);
+    tkl_event_list_free(&l);
+    if (fflush(stdout) != 0 || r < 0) {
+        fprintf(stderr, "tickler calendar: cannot write the output: %s\n",
+                strerror(r < 0 ? -r : errno));
+        return 1;
+    }
+    /* a calendar file with problems was skipped: say so in the exit code */
+    return c->svc.n_errors ? 1 : 0;
 }
 
 static int cmd_holidays(struct cli *c, int argc, char **argv)
@@ -746,11 +848,14 @@ int main(int argc, char **argv)
         r = cmd_retry(&c, sub_argc, sub_argv);
     else if (!strcmp(cmd, "send-test"))
         r = cmd_send_test(&c, sub_argc, sub_argv);
+    else if (!strcmp(cmd, "calendar"))
+        r = cmd_calendar(&c, sub_argc, sub_argv);
     else {
         fprintf(stderr, "tickler: unknown command \"%s\"\n", cmd);
         usage(stderr);
         r = 2;
     }
+    tkl_sources_close(&c.sources);
     tkl_store_free(c.st);
     tkl_config_free(c.cfg);
     tkl_diags_free(&c.diags);

@@ -29,6 +29,7 @@
 #include "plugin/loader.h"
 #include "route/route.h"
 #include "schedule/scheduler.h"
+#include "source/source.h"
 #include "store/store.h"
 #include "store/watch.h"
 #include "transfer/transfer.h"
@@ -73,6 +74,7 @@ struct daemon {
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t sched_timer, deliver_timer, retire_timer;
     uv_timer_t watchdog_timer; /* WATCHDOG=1 at half of WatchdogSec= */
+    uv_timer_t day_timer;      /* after local midnight: sources read again */
     bool watchdog_active;
     uv_fs_event_t wakeup; /* the state directory, for tickler retry */
     bool wakeup_active;
@@ -89,6 +91,9 @@ struct daemon {
     size_t n_notifiers;
     struct notifier *retired; /* stopped plugins awaiting destroy */
     size_t n_retired;
+    struct tkl_sources sources;
+    struct tkl_sources *retired_sources; /* stopped by reloads, awaiting destroy */
+    size_t n_retired_sources;
     struct delivery *in_flight;
     size_t n_in_flight;
     bool stopping;
@@ -519,10 +524,30 @@ static void arm_scheduler(struct daemon *d)
 
 /* ---- store reload ---------------------------------------------------- */
 
-static int load_store(const struct tkl_config *c, struct tkl_store **ret, bool quiet_ok)
+static size_t count_events(const struct tkl_store *st)
+{
+    size_t n = 0;
+    for (size_t i = 0; st && i < st->n; i++)
+        n += st->actions[i].deadline.kind == TKL_DEADLINE_EVENT;
+    return n;
+}
+
+/* Loads the plan's store and adds the sources' observances around today.
+ * Problems are logged. Returns 0 with *ret set, or a negative errno. */
+static int load_plan(struct daemon *d, const struct tkl_config *c,
+                     const struct tkl_sources *sources, struct tkl_store **ret, bool quiet_ok)
 {
     struct tkl_diags diags = {0};
-    int r = tkl_store_load(&c->store, &c->teams, ret, &diags);
+    struct tkl_store *st = NULL;
+    int r = tkl_store_load(&c->store, &c->teams, &st, &diags);
+    if (r == 0 && (r = tkl_sources_add_to_store(sources, tkl_local_day(daemon_now(d)), st,
+                                                &c->teams, &diags)) < 0) {
+        tkl_store_free(st);
+        st = NULL;
+        log_error("cannot read the observances of the sources: %s", strerror(-r));
+    }
+    if (r == 0)
+        *ret = st;
     for (size_t i = 0; i < diags.n; i++) {
         char line[2048];
         tkl_diag_format(&diags.items[i], line, sizeof(line));
@@ -541,7 +566,7 @@ static void on_store_changed(void *data)
     struct tkl_store *fresh = NULL;
     if (d->stopping)
         return;
-    int r = load_store(d->cfg, &fresh, false);
+    int r = load_plan(d, d->cfg, &d->sources, &fresh, false);
     if (r < 0) {
         log_error("the store could not be read (%s); keeping the last good store of %zu actions",
                   strerror(-r), d->store->n);
@@ -556,9 +581,34 @@ static void on_store_changed(void *data)
     }
     tkl_store_free(d->store);
     d->store = fresh;
-    log_notice("store reloaded: %zu actions, %zu changed", fresh->n, changed);
+    log_notice("store reloaded: %zu actions and observances, %zu changed", fresh->n, changed);
     arm_scheduler(d);
     notify_status(d, NULL);
+}
+
+/* A source's items changed (a calendar file was edited). */
+static void on_items_changed(void *data, const char *instance)
+{
+    struct daemon *d = data;
+    log_notice("source \"%s\" changed; rescheduling", instance);
+    on_store_changed(d);
+}
+
+static void arm_day_timer(struct daemon *d);
+
+/* A new day: the window of observances read from the sources moves on. */
+static void on_day(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    if (d->sources.n)
+        on_store_changed(d);
+    arm_day_timer(d);
+}
+
+static void arm_day_timer(struct daemon *d)
+{
+    int32_t today = tkl_local_day(daemon_now(d));
+    uv_timer_start(&d->day_timer, on_day, ms_until(d, tkl_local_instant(today + 1, 1)), 0);
 }
 
 /* Watches the configured store files; on failure the daemon runs on and
@@ -605,6 +655,11 @@ static void start_wakeup(struct daemon *d)
 static void on_retire(uv_timer_t *t)
 {
     struct daemon *d = t->data;
+    for (size_t i = 0; i < d->n_retired_sources; i++)
+        tkl_sources_close(&d->retired_sources[i]);
+    free(d->retired_sources);
+    d->retired_sources = NULL;
+    d->n_retired_sources = 0;
     for (size_t i = 0; i < d->n_retired; i++)
         tkl_plugin_close(d->retired[i].plugin);
     free(d->retired);
@@ -667,6 +722,7 @@ static void begin_shutdown(struct daemon *d)
      * transient and stay pending in the outbox for the next start) */
     for (size_t i = 0; i < d->n_notifiers; i++)
         d->notifiers[i].plugin->desc->stop(d->notifiers[i].plugin->state);
+    tkl_sources_stop(&d->sources);
     if (d->outbox)
         tkl_outbox_set_meta(d->outbox, "last_run", daemon_now(d));
     tkl_transfers_close(d->svc.transfers);
@@ -680,6 +736,7 @@ static void begin_shutdown(struct daemon *d)
     tkl_watch_close(d->watch);
     d->watch = NULL;
     uv_close((uv_handle_t *)&d->sched_timer, close_cb_nop);
+    uv_close((uv_handle_t *)&d->day_timer, close_cb_nop);
     uv_close((uv_handle_t *)&d->deliver_timer, close_cb_nop);
     uv_close((uv_handle_t *)&d->sig_term, close_cb_nop);
     uv_close((uv_handle_t *)&d->sig_int, close_cb_nop);
@@ -692,11 +749,18 @@ static void reload_config(struct daemon *d)
     struct tkl_config *c = NULL;
     struct tkl_store *store = NULL;
     struct notifier *nv = NULL;
+    struct tkl_sources sources = {0};
     size_t nn = 0;
     log_notice("reloading %s", d->opt.config);
     int r = tkl_config_load(d->opt.config, &c, &diags);
     if (r == 0)
+        r = tkl_sources_open(d->opt.plugin_dir ? d->opt.plugin_dir : c->plugin_dir, c, &d->svc,
+                             d->state_dir, &sources, &diags);
+    if (r == 0)
         r = tkl_store_load(&c->store, &c->teams, &store, &diags);
+    if (r == 0)
+        r = tkl_sources_add_to_store(&sources, tkl_local_day(daemon_now(d)), store, &c->teams,
+                                     &diags);
     if (r == 0)
         r = open_notifiers(d, c, &nv, &nn, &diags);
     for (size_t i = 0; i < diags.n; i++) {
@@ -707,6 +771,7 @@ static void reload_config(struct daemon *d)
     tkl_diags_free(&diags);
     if (r < 0) {
         log_error("reload failed (%s); the previous configuration stays in force", strerror(-r));
+        tkl_sources_close(&sources);
         tkl_store_free(store);
         tkl_config_free(c);
         /* the config loader set TZ for the rejected file; restore ours */
@@ -720,12 +785,22 @@ static void reload_config(struct daemon *d)
         for (size_t i = 0; i < nn; i++)
             tkl_plugin_close(nv[i].plugin);
         free(nv);
+        tkl_sources_close(&sources);
         tkl_store_free(store);
         tkl_config_free(c);
         tkl_tz_set(d->cfg->timezone);
         return;
     }
     retire_notifiers(d);
+    tkl_sources_stop(&d->sources);
+    struct tkl_sources *rs = realloc(d->retired_sources, (d->n_retired_sources + 1) * sizeof(*rs));
+    if (!rs) {
+        log_error("out of memory retiring sources; their memory is leaked");
+    } else {
+        rs[d->n_retired_sources++] = d->sources;
+        d->retired_sources = rs;
+    }
+    d->sources = sources;
     d->notifiers = nv;
     d->n_notifiers = nn;
     tkl_watch_close(d->watch);
@@ -740,8 +815,11 @@ static void reload_config(struct daemon *d)
         tkl_log_set_level(c->log_level);
     if (start_notifiers(d) < 0)
         log_error("a notifier failed to start after the reload; its notices wait in the outbox");
+    if (tkl_sources_start(&d->sources) < 0)
+        log_error("a source failed to start after the reload; its edits are read on SIGHUP");
     start_watch(d);
-    log_notice("configuration reloaded: %zu actions, %zu notifiers", store->n, nn);
+    log_notice("configuration reloaded: %zu actions, %zu observances, %zu notifiers",
+               store->n - count_events(store), count_events(store), nn);
     arm_scheduler(d);
     kick_delivery(d);
 }
@@ -854,27 +932,40 @@ static int check_config(struct daemon *d)
     struct tkl_config *c = NULL;
     struct tkl_store *store = NULL;
     struct notifier *nv = NULL;
-    size_t nn = 0;
+    struct tkl_sources sources = {0};
+    size_t nn = 0, events = 0;
     int r = tkl_config_load(d->opt.config, &c, &diags);
     if (r == 0) {
+        d->state_dir = strdup(c->state_dir);
+        /* a calendar file with problems is logged (file:line) by its source
+         * and counted here: the daemon would run without its events */
+        if (tkl_sources_open(d->opt.plugin_dir ? d->opt.plugin_dir : c->plugin_dir, c, &d->svc,
+                             d->state_dir, &sources, &diags) < 0)
+            r = -EINVAL;
         if (tkl_store_load(&c->store, &c->teams, &store, &diags) < 0)
             r = -EINVAL;
-        d->state_dir = strdup(c->state_dir);
+        else if (tkl_sources_add_to_store(&sources, tkl_local_day((int64_t)time(NULL)), store,
+                                          &c->teams, &diags) < 0)
+            r = -ENOMEM;
         if (open_notifiers(d, c, &nv, &nn, &diags) < 0)
             r = -EINVAL;
         for (size_t i = 0; i < nn; i++)
             tkl_plugin_close(nv[i].plugin);
         free(nv);
+        tkl_sources_close(&sources);
+        events = count_events(store);
     }
     tkl_diags_print(&diags, stderr);
-    bool bad = r < 0 || tkl_diags_has_errors(&diags);
+    size_t errors = diags.n_errors + d->svc.n_errors;
+    bool bad = r < 0 || errors;
     size_t warnings = diags.n - diags.n_errors;
     if (!bad)
-        printf("%s: configuration ok: %zu actions, %zu teams, %zu notifiers (%zu warnings)\n",
-               d->opt.config, store->n, c->teams.n, c->n_notifiers, warnings);
+        printf("%s: configuration ok: %zu actions, %zu observances in the next %d days, %zu "
+               "teams, %zu notifiers (%zu warnings)\n",
+               d->opt.config, store->n - events, events, TKL_SOURCE_DAYS_AHEAD, c->teams.n,
+               c->n_notifiers, warnings);
     else
-        printf("%s: configuration has %zu errors\n", d->opt.config,
-               diags.n_errors ? diags.n_errors : 1);
+        printf("%s: configuration has %zu errors\n", d->opt.config, errors ? errors : 1);
     tkl_diags_free(&diags);
     tkl_store_free(store);
     tkl_config_free(c);
@@ -930,11 +1021,23 @@ static int daemon_run(struct daemon *d, const char *now_arg)
         free(err);
         return 1;
     }
-    if (load_store(d->cfg, &d->store, false) < 0) {
+    struct tkl_diags pd = {0};
+    d->svc.loop = &d->loop;
+    d->svc.clock_offset = d->clock_offset;
+    d->svc.items_changed = on_items_changed;
+    d->svc.data = d;
+    r = tkl_sources_open(d->opt.plugin_dir ? d->opt.plugin_dir : d->cfg->plugin_dir, d->cfg,
+                         &d->svc, d->state_dir, &d->sources, &pd);
+    tkl_diags_print(&pd, stderr);
+    tkl_diags_free(&pd);
+    if (r < 0) {
+        log_error("cannot start: a source could not be loaded");
+        return 1;
+    }
+    if (load_plan(d, d->cfg, &d->sources, &d->store, false) < 0) {
         log_error("cannot start: the store could not be read");
         return 1;
     }
-    struct tkl_diags pd = {0};
     r = open_notifiers(d, d->cfg, &d->notifiers, &d->n_notifiers, &pd);
     tkl_diags_print(&pd, stderr);
     tkl_diags_free(&pd);
@@ -948,7 +1051,8 @@ static int daemon_run(struct daemon *d, const char *now_arg)
     uv_timer_init(&d->loop, &d->sched_timer);
     uv_timer_init(&d->loop, &d->deliver_timer);
     uv_timer_init(&d->loop, &d->retire_timer);
-    d->sched_timer.data = d->deliver_timer.data = d->retire_timer.data = d;
+    uv_timer_init(&d->loop, &d->day_timer);
+    d->sched_timer.data = d->deliver_timer.data = d->retire_timer.data = d->day_timer.data = d;
     uv_signal_init(&d->loop, &d->sig_term);
     uv_signal_init(&d->loop, &d->sig_int);
     uv_signal_init(&d->loop, &d->sig_hup);
@@ -968,6 +1072,8 @@ static int daemon_run(struct daemon *d, const char *now_arg)
         d->exit_code = 1;
         begin_shutdown(d);
     }
+    if (!d->stopping && tkl_sources_start(&d->sources) < 0)
+        log_error("a source failed to start; its edits are read on SIGHUP");
 
     int64_t now = daemon_now(d);
     int64_t last_run;
@@ -994,10 +1100,13 @@ static int daemon_run(struct daemon *d, const char *now_arg)
         start_watch(d);
         char buf[32];
         int64_t next = tkl_scheduler_next_at(&d->sched);
-        log_notice("ticklerd %s started: %zu actions, %zu reminders scheduled, next %s",
-                   TICKLER_VERSION, d->store->n, d->sched.n,
+        size_t events = count_events(d->store);
+        log_notice("ticklerd %s started: %zu actions, %zu observances, %zu reminders scheduled, "
+                   "next %s",
+                   TICKLER_VERSION, d->store->n - events, events, d->sched.n,
                    next == INT64_MAX ? "never" : tkl_format_instant(next, buf));
         arm_scheduler(d);
+        arm_day_timer(d);
         kick_delivery(d);
         start_watchdog(d);
         /* config, stores and plugins are loaded and the timers armed */
@@ -1009,6 +1118,7 @@ static int daemon_run(struct daemon *d, const char *now_arg)
     uv_close((uv_handle_t *)&d->retire_timer, NULL);
     uv_run(&d->loop, UV_RUN_DEFAULT);
     on_retire(&d->retire_timer);
+    tkl_sources_close(&d->sources);
     for (size_t i = 0; i < d->n_notifiers; i++)
         tkl_plugin_close(d->notifiers[i].plugin);
     free(d->notifiers);

@@ -383,6 +383,9 @@ static int load_schedule(struct ctx *x, const config_setting_t *g)
                                        "checkin_months",
                                        "catch_up_days",
                                        "holidays",
+                                       "prompt_days",
+                                       "prompt_days_long",
+                                       "lookahead_months",
                                        NULL};
     static const char *const hol_keys[] = {"region", "add", "remove", NULL};
     struct tkl_config *c = x->c;
@@ -405,6 +408,13 @@ static int load_schedule(struct ctx *x, const config_setting_t *g)
     if (!review_set)
         p->rules.review = p->rules.ladder;
     if (get_int(x, g, "catch_up_days", 0, 365, &p->catch_up_days) < 0)
+        r = -EINVAL;
+    if ((l = config_setting_get_member(g, "prompt_days")) && get_ladder(x, l, &p->prompt_day) < 0)
+        r = -EINVAL;
+    if ((l = config_setting_get_member(g, "prompt_days_long")) &&
+        get_ladder(x, l, &p->prompt_long) < 0)
+        r = -EINVAL;
+    if (get_int(x, g, "lookahead_months", 0, 12, &p->lookahead_months) < 0)
         r = -EINVAL;
     if (get_string(x, g, "escalate_to", &s) > 0 && !(c->escalate_to = strdup(s)))
         return -ENOMEM;
@@ -697,10 +707,73 @@ static int load_notifiers(struct ctx *x, const config_setting_t *list)
     return r;
 }
 
+static int load_sources(struct ctx *x, const config_setting_t *list)
+{
+    static const char *const keys[] = {"name", "plugin", "team", "settings", NULL};
+    struct tkl_config *c = x->c;
+    int r = 0;
+    if (!list)
+        return 0;
+    if (!config_setting_is_list(list)) {
+        err_at(x, list,
+               "sources must be a list of groups: ( { name = \"diversity\"; plugin = "
+               "\"calendar\"; team = \"comms\"; ... } )");
+        return -EINVAL;
+    }
+    size_t n = (size_t)config_setting_length(list);
+    c->sources = calloc(n + 1, sizeof(*c->sources));
+    if (!c->sources)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        const char *name, *plugin, *team;
+        if (!config_setting_is_group(g)) {
+            err_at(x, g, "each source is a group { name = \"...\"; plugin = \"...\"; }");
+            r = -EINVAL;
+            continue;
+        }
+        if (!check_members(x, g, "a source", keys))
+            r = -EINVAL;
+        if (get_string(x, g, "name", &name) <= 0 || !valid_id(name)) {
+            err_at(x, g, "a source needs a name of lower-case letters, digits, - and _");
+            r = -EINVAL;
+            continue;
+        }
+        if (get_string(x, g, "plugin", &plugin) <= 0 || !valid_id(plugin)) {
+            err_at(x, g,
+                   "source \"%s\" needs plugin = \"<name>\" (a file in the plugin "
+                   "directory, without .so)",
+                   name);
+            r = -EINVAL;
+            continue;
+        }
+        if (get_string(x, g, "team", &team) <= 0) {
+            err_at(x, g,
+                   "source \"%s\" needs team = \"<team id>\", the team prompted for "
+                   "every item (the comms team)",
+                   name);
+            r = -EINVAL;
+            continue;
+        }
+        for (size_t k = 0; k < c->n_sources; k++)
+            if (strcmp(c->sources[k].name, name) == 0) {
+                err_at(x, g, "source name \"%s\" is used twice", name);
+                r = -EINVAL;
+            }
+        struct tkl_source_conf *sc = &c->sources[c->n_sources++];
+        sc->line = (unsigned)config_setting_source_line(g);
+        sc->settings = config_setting_get_member(g, "settings");
+        if (!(sc->name = strdup(name)) || !(sc->plugin = strdup(plugin)) ||
+            !(sc->team = strdup(team)))
+            return -ENOMEM;
+    }
+    return r;
+}
+
 int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags *diags)
 {
-    static const char *const top[] = {"daemon", "store",         "schedule",  "delivery",
-                                      "teams",  "fallback_team", "notifiers", NULL};
+    static const char *const top[] = {"daemon",        "store",     "schedule", "delivery", "teams",
+                                      "fallback_team", "notifiers", "sources",  NULL};
     struct tkl_config *c = calloc(1, sizeof(*c));
     struct ctx x = {.c = c, .diags = diags, .file = path};
     int r = 0, rr;
@@ -764,6 +837,17 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
         r = rr;
     if (r == -ENOMEM)
         goto oom;
+    if ((rr = load_sources(&x, config_setting_get_member(root, "sources"))) < 0)
+        r = rr;
+    if (r == -ENOMEM)
+        goto oom;
+    for (size_t i = 0; i < c->n_sources; i++)
+        if (!tkl_team_find(&c->teams, c->sources[i].team)) {
+            tkl_diag_add(diags, TKL_SEV_ERROR, path, c->sources[i].line, "team",
+                         "source \"%s\": team \"%s\" is not the id of a team in teams",
+                         c->sources[i].name, c->sources[i].team);
+            r = -EINVAL;
+        }
     const char *fb;
     if (get_string(&x, root, "fallback_team", &fb) > 0) {
         if (!tkl_team_find(&c->teams, fb)) {
@@ -815,6 +899,12 @@ void tkl_config_free(struct tkl_config *c)
         free(c->notifiers[i].plugin);
     }
     free(c->notifiers);
+    for (size_t i = 0; i < c->n_sources; i++) {
+        free(c->sources[i].name);
+        free(c->sources[i].plugin);
+        free(c->sources[i].team);
+    }
+    free(c->sources);
     tkl_team_dir_free(&c->teams);
     free(c->team_rules);
     free(c->delivery.report_to);

@@ -21,6 +21,16 @@ struct tkl_notifier_conf {
     unsigned line;
 };
 
+/* A source of dated items (a calendar): its items become observances
+ * prompted to team (and to the teams each item names). */
+struct tkl_source_conf {
+    char *name;   /* instance name, e.g. "diversity" */
+    char *plugin; /* plugin file stem */
+    char *team;   /* team id prompted for every item */
+    const config_setting_t *settings;
+    unsigned line;
+};
+
 struct tkl_delivery_conf {
     int max_age_hours;     /* transient failures are retried this long */
     int concurrency;       /* deliveries in flight per notifier */
@@ -45,6 +55,8 @@ struct tkl_config {
     struct tkl_delivery_conf delivery;
     struct tkl_notifier_conf *notifiers;
     size_t n_notifiers;
+    struct tkl_source_conf *sources;
+    size_t n_sources;
 };
 
 /* The compiled-in plugin directory. */

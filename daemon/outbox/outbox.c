@@ -31,7 +31,7 @@ static const char schema[] =
     "  item_id TEXT NOT NULL, title TEXT, commitment TEXT, owners TEXT,"
     "  deadline_text TEXT, status TEXT, progress TEXT,"
     "  deadline_day INTEGER, kind INTEGER, stage INTEGER, stage_key TEXT,"
-    "  days_left INTEGER, late INTEGER,"
+    "  days_left INTEGER, late INTEGER, category TEXT, url TEXT,"
     "  PRIMARY KEY(notice_id, idx));"
     "CREATE TABLE IF NOT EXISTS log("
     "  key TEXT PRIMARY KEY, notice_id INTEGER NOT NULL, created_at INTEGER NOT NULL);";
@@ -86,6 +86,16 @@ int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_e
                            "ALTER TABLE notices ADD COLUMN sending INTEGER NOT NULL DEFAULT 0",
                            NULL, NULL, NULL)) != SQLITE_OK)
         goto fail_rc;
+    /* outboxes made before observances had a category and a link */
+    if (sqlite3_exec(o->db, "SELECT category, url FROM entries LIMIT 0", NULL, NULL, NULL) !=
+            SQLITE_OK &&
+        (rc = sqlite3_exec(o->db,
+                           "BEGIN; ALTER TABLE entries ADD COLUMN category TEXT; "
+                           "ALTER TABLE entries ADD COLUMN url TEXT; COMMIT;",
+                           NULL, NULL, NULL)) != SQLITE_OK) {
+        sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
+        goto fail_rc;
+    }
     *ret = o;
     return 0;
 fail_rc:
@@ -186,8 +196,8 @@ int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char 
         rc = sqlite3_prepare_v2(o->db,
                                 "INSERT INTO entries(notice_id, idx, item_id, title, commitment, "
                                 "owners, deadline_text, status, progress, deadline_day, kind, "
-                                "stage, stage_key, days_left, late) "
-                                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                "stage, stage_key, days_left, late, category, url) "
+                                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                 -1, &ins_e, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(o->db, "INSERT INTO log(key, notice_id, created_at) VALUES(?,?,?)",
@@ -226,6 +236,8 @@ int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char 
         bind_text0(ins_e, 13, stage_keys[i]);
         sqlite3_bind_int(ins_e, 14, e->days_left);
         sqlite3_bind_int(ins_e, 15, e->late);
+        bind_text0(ins_e, 16, e->category);
+        bind_text0(ins_e, 17, e->url);
         if ((rc = sqlite3_step(ins_e)) != SQLITE_DONE)
             goto rollback_rc;
         sqlite3_reset(ins_l);
@@ -314,6 +326,8 @@ void tkl_stored_notice_free(struct tkl_stored_notice *s)
         free((char *)e->deadline_text);
         free((char *)e->status);
         free((char *)e->progress);
+        free((char *)e->category);
+        free((char *)e->url);
         free(s->stage_keys[i]);
     }
     free(s->entries);
@@ -366,8 +380,8 @@ int tkl_outbox_get(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice *
     }
     rc = sqlite3_prepare_v2(o->db,
                             "SELECT item_id, title, commitment, owners, deadline_text, status, "
-                            "progress, deadline_day, kind, stage, stage_key, days_left, late "
-                            "FROM entries WHERE notice_id = ? ORDER BY idx",
+                            "progress, deadline_day, kind, stage, stage_key, days_left, late, "
+                            "category, url FROM entries WHERE notice_id = ? ORDER BY idx",
                             -1, &st, NULL);
     if (rc != SQLITE_OK) {
         r = sqlite_errno(rc);
@@ -405,6 +419,8 @@ int tkl_outbox_get(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice *
         s->stage_keys[i] = col_dup(st, 10, &oom);
         e->days_left = sqlite3_column_int(st, 11);
         e->late = sqlite3_column_int(st, 12);
+        e->category = col_dup(st, 13, &oom);
+        e->url = col_dup(st, 14, &oom);
         s->notice.n_entries++;
         if (oom || !e->item_id) {
             r = -ENOMEM;

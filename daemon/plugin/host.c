@@ -16,6 +16,8 @@ static void host_log(const struct tkl_host *host, int level, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (level <= TKL_LOG_ERR && host->host_data)
+        ((struct tkl_host_services *)host->host_data)->n_errors++;
     tkl_log(level, "%s: %s", host->instance ? host->instance : "plugin", msg);
 }
 

@@ -21,6 +21,7 @@ struct tkl_host_services {
     int64_t clock_offset;            /* seconds added to time(NULL) */
     void (*items_changed)(void *data, const char *instance);
     void *data;
+    unsigned n_errors; /* lines plugins logged at TKL_LOG_ERR */
 };
 
 /* Points p->host at svc (which must outlive the instance) and the given

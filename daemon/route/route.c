@@ -49,6 +49,8 @@ void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t t
         .stage = stage,
         .days_left = dl == TKL_NO_DAY ? 0 : dl - today,
         .late = late,
+        .category = a->category,
+        .url = a->url,
     };
 }
 
@@ -106,8 +108,13 @@ int tkl_route_add(struct tkl_route_batch *b, const struct tkl_config *c, const s
     return r;
 }
 
+/* overdue, dated, check-ins, prompts, look-ahead */
 static int rank(const struct tkl_notice_entry *e)
 {
+    if (e->stage == TKL_STAGE_LOOKAHEAD)
+        return 4;
+    if (e->kind == TKL_DEADLINE_EVENT)
+        return 3;
     if (e->stage == TKL_STAGE_OVERDUE)
         return 0;
     if (e->deadline_day != TKL_NO_DAY)
@@ -134,7 +141,7 @@ static int by_urgency(const void *a, const void *b)
     int rx = rank(x), ry = rank(y);
     if (rx != ry)
         return rx - ry;
-    if (rx < 2 && x->deadline_day != y->deadline_day)
+    if (rx != 2 && x->deadline_day != y->deadline_day)
         return (x->deadline_day > y->deadline_day) - (x->deadline_day < y->deadline_day);
     return strcmp(x->item_id, y->item_id);
 }

@@ -20,6 +20,9 @@ void tkl_policy_default(struct tkl_policy *p)
     p->checkin_months = 1u << 0 | 1u << 3 | 1u << 6 | 1u << 9;
     p->catch_up_days = 7;
     p->holidays.region = TKL_REGION_ENGLAND_WALES;
+    p->prompt_day = (struct tkl_ladder){.lead = {14, 2}, .n = 2};
+    p->prompt_long = (struct tkl_ladder){.lead = {42, 14}, .n = 2};
+    p->lookahead_months = 2;
 }
 
 static int cmp_desc(const void *a, const void *b)
@@ -130,4 +133,41 @@ int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
         snprintf(ret->key, sizeof(ret->key), "overdue-%d", k);
         return 0;
     }
+}
+
+int tkl_next_prompt(const struct tkl_policy *p, int32_t first_day, int32_t last_day,
+                    int32_t from_day, struct tkl_reminder *ret)
+{
+    const struct tkl_ladder *l = last_day > first_day ? &p->prompt_long : &p->prompt_day;
+    struct tkl_reminder best = {.day = INT32_MAX};
+    /* prompts: the working day on or before first_day - lead */
+    for (size_t i = 0; i < l->n; i++) {
+        int32_t day = tkl_working_day_on_or_before(&p->holidays, first_day - l->lead[i]);
+        if (day < from_day || day > best.day)
+            continue;
+        if (day == best.day && best.stage == TKL_STAGE_PROMPT && best.n <= l->lead[i])
+            continue;
+        best = (struct tkl_reminder){.day = day, .stage = TKL_STAGE_PROMPT, .n = l->lead[i]};
+        snprintf(best.key, sizeof(best.key), "prompt-%d", l->lead[i]);
+    }
+    /* look-aheads: the first working day of each of the lookahead_months
+     * months ending with the month of first_day, while it has not ended */
+    int y, m, d;
+    tkl_day_to_civil(first_day, &y, &m, &d);
+    for (int k = p->lookahead_months - 1; k >= 0; k--) {
+        int mm = m - k, yy = y;
+        while (mm < 1) {
+            mm += 12;
+            yy--;
+        }
+        int32_t day = tkl_working_day_on_or_after(&p->holidays, tkl_day_from_civil(yy, mm, 1));
+        if (day < from_day || day > last_day || day >= best.day)
+            continue;
+        best = (struct tkl_reminder){.day = day, .stage = TKL_STAGE_LOOKAHEAD};
+        snprintf(best.key, sizeof(best.key), "lookahead-%04d-%02d", yy, mm);
+    }
+    if (best.day == INT32_MAX)
+        return -ENOENT;
+    *ret = best;
+    return 0;
 }

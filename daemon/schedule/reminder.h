@@ -38,6 +38,10 @@ struct tkl_policy {
     unsigned checkin_months; /* bit m-1 set: check in that month */
     int catch_up_days;       /* late notices older than this go as late */
     struct tkl_holidays holidays;
+    struct tkl_ladder prompt_day;  /* days before a one-day observance */
+    struct tkl_ladder prompt_long; /* days before a longer one (a month) */
+    int lookahead_months; /* 0: none; else the first working day of each
+                           * month lists the observances of this many months */
 };
 
 struct tkl_reminder {
@@ -49,7 +53,9 @@ struct tkl_reminder {
 };
 
 /* The default policy: ladder 28, 14, 7, 1, 0; weekly nags; escalation after
- * 4 weeks; quarterly check-ins; 09:00; England and Wales. */
+ * 4 weeks; quarterly check-ins; 09:00; England and Wales; prompts 14 and 2
+ * days before a one-day observance, 42 and 14 days before a longer one; a
+ * look-ahead of two months. */
 void tkl_policy_default(struct tkl_policy *p);
 
 /* Sorts a ladder descending and removes repeats. */
@@ -64,5 +70,15 @@ void tkl_ladder_normalise(struct tkl_ladder *l);
 int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
                       enum tkl_deadline_kind kind, int32_t deadline_day, int32_t from_day,
                       struct tkl_reminder *ret);
+
+/*
+ * The first prompt for an observance lasting [first_day, last_day] whose
+ * send day is on or after from_day: the prompt ladder (prompt_long when it
+ * lasts more than one day), and the monthly look-aheads whose months cover
+ * its first day, unless the observance is over by then. A look-ahead on the day of a prompt gives way to it.
+ * Returns 0 with *ret set, or -ENOENT when there is none left.
+ */
+int tkl_next_prompt(const struct tkl_policy *p, int32_t first_day, int32_t last_day,
+                    int32_t from_day, struct tkl_reminder *ret);
 
 #endif

@@ -67,8 +67,10 @@ static int next_entry(const struct tkl_config *c, const struct tkl_action *a, si
                       int32_t from_day, struct tkl_sched_entry *ret)
 {
     struct tkl_reminder r;
-    int rc = tkl_next_reminder(&c->policy, tkl_config_team_rules(c, team), a->deadline.kind,
-                               a->deadline.day, from_day, &r);
+    int rc = a->deadline.kind == TKL_DEADLINE_EVENT
+                 ? tkl_next_prompt(&c->policy, a->deadline.day, a->deadline.last_day, from_day, &r)
+                 : tkl_next_reminder(&c->policy, tkl_config_team_rules(c, team), a->deadline.kind,
+                                     a->deadline.day, from_day, &r);
     if (rc < 0)
         return rc;
     ret->r = r;

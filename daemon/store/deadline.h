@@ -27,7 +27,8 @@
 
 struct tkl_deadline {
     enum tkl_deadline_kind kind;
-    int32_t day;         /* TKL_NO_DAY unless kind is date or review */
+    int32_t day;         /* TKL_NO_DAY unless kind is date, review or event */
+    int32_t last_day;    /* event: its last day (== day for one day) */
     char *note;          /* text of a trailing bracket, or NULL */
     const char *problem; /* static text when not understood, else NULL */
 };

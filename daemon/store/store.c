@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "../core/day.h"
 #include "../core/text.h"
 
 static const char *const field_names[TKL_FIELD_COUNT] = {
@@ -284,6 +285,8 @@ static void action_free(struct tkl_action *a)
     free(a->deadline_text);
     free(a->status_text);
     free(a->progress);
+    free(a->category);
+    free(a->url);
     tkl_deadline_clear(&a->deadline);
     for (size_t i = 0; i < a->n_teams; i++)
         free(a->teams[i]);
@@ -732,10 +735,136 @@ static void compute_hashes(struct tkl_store *s)
         h = hash_str(h, a->deadline_text);
         h = hash_str(h, a->status_text);
         h = hash_str(h, a->progress);
+        h = hash_str(h, a->category);
+        h = hash_str(h, a->url);
         for (size_t i = 0; i < a->n_teams; i++)
             h = hash_str(h, a->teams[i]);
         a->hash = h;
     }
+}
+
+/* ---- observances from sources ----------------------------------------- */
+
+char *tkl_day_range_format(int32_t first, int32_t last, char *buf, size_t size)
+{
+    static const char *const month[] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
+    int y1, m1, d1, y2, m2, d2;
+    tkl_day_to_civil(first, &y1, &m1, &d1);
+    tkl_day_to_civil(last, &y2, &m2, &d2);
+    if (last <= first)
+        snprintf(buf, size, "%d %s %d", d1, month[m1 - 1], y1);
+    else if (y1 == y2 && m1 == m2)
+        snprintf(buf, size, "%d\u2013%d %s %d", d1, d2, month[m1 - 1], y1);
+    else if (y1 == y2)
+        snprintf(buf, size, "%d %s \u2013 %d %s %d", d1, month[m1 - 1], d2, month[m2 - 1], y1);
+    else
+        snprintf(buf, size, "%d %s %d \u2013 %d %s %d", d1, month[m1 - 1], y1, d2, month[m2 - 1],
+                 y2);
+    return buf;
+}
+
+/* Adds team id to a->teams unless it is there. */
+static int add_team_id(struct tkl_action *a, const char *id)
+{
+    for (size_t i = 0; i < a->n_teams; i++)
+        if (strcmp(a->teams[i], id) == 0)
+            return 0;
+    return grow_strv(&a->teams, &a->n_teams, strdup(id)); /* owns the copy */
+}
+
+static char *dup0(const char *s)
+{
+    return s && *s ? strdup(s) : NULL;
+}
+
+/* Fills a from e; returns 0 or -ENOMEM (a then holds what was made). */
+static int event_action(struct tkl_action *a, const struct tkl_event *e,
+                        const struct tkl_team_dir *teams, struct tkl_diags *diags)
+{
+    char when[128];
+    tkl_day_range_format(e->first_day, e->last_day, when, sizeof(when));
+    a->deadline = (struct tkl_deadline){
+        .kind = TKL_DEADLINE_EVENT, .day = e->first_day, .last_day = e->last_day};
+    a->status = TKL_STATUS_ACTIVE;
+    if (!(a->id = strdup(e->id)) || !(a->file = strdup(e->source)) ||
+        !(a->title = strdup(e->title ? e->title : e->id)) || !(a->deadline_text = strdup(when)))
+        return -ENOMEM;
+    if ((e->description && !(a->commitment = dup0(e->description))) ||
+        (e->category && *e->category && !(a->category = strdup(e->category))) ||
+        (e->url && *e->url && !(a->url = strdup(e->url))))
+        return -ENOMEM;
+    int r = add_team_id(a, e->team);
+    for (size_t i = 0; r == 0 && i < e->n_teams; i++) {
+        const struct tkl_team *t = tkl_team_find(teams, e->teams[i]);
+        if (!t && (r = tkl_team_match(teams, e->teams[i], &t)) < 0)
+            break;
+        if (t) {
+            r = add_team_id(a, t->id);
+            continue;
+        }
+        if ((r = grow_strv(&a->unmatched, &a->n_unmatched, strdup(e->teams[i]))) < 0)
+            return r;
+        tkl_diag_add(diags, TKL_SEV_WARNING, e->source, 0, "X-TICKLER-TEAMS",
+                     "%s (%s): \"%s\" is not a team in the team directory; the prompt goes to "
+                     "the other teams",
+                     e->title ? e->title : e->id, e->id, e->teams[i]);
+    }
+    if (r < 0)
+        return r;
+    /* owners: the teams' names, as a Responsibility cell would read */
+    size_t len = 1;
+    for (size_t i = 0; i < a->n_teams; i++) {
+        const struct tkl_team *t = tkl_team_find(teams, a->teams[i]);
+        len += strlen(t && t->name ? t->name : a->teams[i]) + 2;
+    }
+    if (!(a->owners = malloc(len)))
+        return -ENOMEM;
+    a->owners[0] = '\0';
+    for (size_t i = 0; i < a->n_teams; i++) {
+        const struct tkl_team *t = tkl_team_find(teams, a->teams[i]);
+        if (i)
+            strcat(a->owners, ", ");
+        strcat(a->owners, t && t->name ? t->name : a->teams[i]);
+    }
+    return 0;
+}
+
+int tkl_store_add_events(struct tkl_store *s, const struct tkl_event *ev, size_t n,
+                         const struct tkl_team_dir *teams, struct tkl_diags *diags)
+{
+    if (!n)
+        return 0;
+    struct tkl_action *v = realloc(s->actions, (s->n + n) * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    s->actions = v;
+    size_t old_n = s->n;
+    int r = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct tkl_action *a = &v[old_n + i];
+        memset(a, 0, sizeof(*a));
+        s->n = old_n + i + 1;
+        if ((r = event_action(a, &ev[i], teams, diags)) < 0)
+            goto undo;
+    }
+    size_t *old_index = s->index, old_cap = s->index_cap;
+    s->index = NULL;
+    if ((r = build_index(s, diags)) < 0) {
+        free(s->index);
+        s->index = old_index;
+        s->index_cap = old_cap;
+        goto undo;
+    }
+    free(old_index);
+    compute_hashes(s);
+    return 0;
+undo:
+    for (size_t i = old_n; i < s->n; i++)
+        action_free(&s->actions[i]);
+    s->n = old_n;
+    return r;
 }
 
 const struct tkl_action *tkl_store_find(const struct tkl_store *store, const char *id)

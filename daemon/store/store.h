@@ -70,7 +70,9 @@ struct tkl_action {
     size_t n_unmatched;
     char **warnings;
     size_t n_warnings;
-    uint64_t hash; /* over everything above but file and line */
+    char *category; /* observances: protected characteristic, or NULL */
+    char *url;      /* observances: resources, or NULL */
+    uint64_t hash;  /* over everything above but file and line */
 };
 
 struct tkl_store {
@@ -92,6 +94,37 @@ int tkl_store_load(const struct tkl_store_opts *opts, const struct tkl_team_dir 
 int tkl_store_load_buffer(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
                           const char *file, const char *data, size_t len,
                           struct tkl_store **ret_store, struct tkl_diags *diags);
+
+/*
+ * An observance from a source (a calendar), to be prompted like an action:
+ * its deadline is of kind event, from first_day to last_day. team is the
+ * source's team id; teams are further team names or ids from the item.
+ */
+struct tkl_event {
+    const char *source; /* source name: the action's file, for warnings */
+    const char *id;
+    const char *title;
+    const char *description;
+    const char *category;
+    const char *url;
+    int32_t first_day, last_day;
+    const char *team;
+    const char *const *teams;
+    size_t n_teams;
+};
+
+/*
+ * Adds events to store as actions of kind event (owners: the teams' names;
+ * deadline text: the days in words). A team name that matches no team is
+ * a warning in diags, naming the source and the event. Returns 0 or
+ * -ENOMEM (then store is unchanged).
+ */
+int tkl_store_add_events(struct tkl_store *store, const struct tkl_event *ev, size_t n,
+                         const struct tkl_team_dir *teams, struct tkl_diags *diags);
+
+/* "1 October 2027", "1-31 October 2027", "28 September - 4 October 2027"
+ * (with an en dash); buf holds at least 64 bytes. */
+char *tkl_day_range_format(int32_t first, int32_t last, char *buf, size_t size);
 
 void tkl_store_free(struct tkl_store *store);
 

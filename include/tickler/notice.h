@@ -29,12 +29,13 @@ enum tkl_deadline_kind {
 
 /* Why a notice goes out. */
 enum tkl_stage {
-    TKL_STAGE_LEAD = 1,    /* `lead_days` before the deadline */
-    TKL_STAGE_DUE = 2,     /* on the day */
-    TKL_STAGE_OVERDUE = 3, /* a nag, `overdue_weeks` after the deadline */
-    TKL_STAGE_CHECKIN = 4, /* periodic check-in on an ongoing action */
-    TKL_STAGE_PROMPT = 5,  /* ahead of a calendar observance */
-    TKL_STAGE_REPORT = 6,  /* a delivery failure, told to the admin route */
+    TKL_STAGE_LEAD = 1,      /* `lead_days` before the deadline */
+    TKL_STAGE_DUE = 2,       /* on the day */
+    TKL_STAGE_OVERDUE = 3,   /* a nag, `overdue_weeks` after the deadline */
+    TKL_STAGE_CHECKIN = 4,   /* periodic check-in on an ongoing action */
+    TKL_STAGE_PROMPT = 5,    /* ahead of a calendar observance */
+    TKL_STAGE_REPORT = 6,    /* a delivery failure, told to the admin route */
+    TKL_STAGE_LOOKAHEAD = 7, /* monthly list of the observances ahead */
 };
 
 /* One dated item a source plugin emits. */
@@ -48,7 +49,8 @@ struct tkl_item {
     int32_t end_day;          /* last day (== start_day for one day) */
     const char *const *teams; /* team ids or names to prompt besides the */
     size_t n_teams;           /* source's default route */
-    void *reserved[4];
+    const char *url;          /* more about it (resources), or NULL */
+    void *reserved[3];
 };
 
 /* One action or observance inside a notice. */
@@ -66,7 +68,11 @@ struct tkl_notice_entry {
     enum tkl_stage stage;
     int32_t days_left; /* deadline - send day; negative if overdue */
     int late;          /* sent after its time (catch-up) */
-    void *reserved[4];
+    /* Observances (kind TKL_DEADLINE_EVENT): deadline_day is the first
+     * day, deadline_text the days as words, commitment the description. */
+    const char *category; /* protected characteristic, or NULL */
+    const char *url;      /* resources, or NULL */
+    void *reserved[2];
 };
 
 /*
@@ -118,6 +124,8 @@ static inline const char *tkl_stage_name(enum tkl_stage s)
         return "prompt";
     case TKL_STAGE_REPORT:
         return "report";
+    case TKL_STAGE_LOOKAHEAD:
+        return "look-ahead";
     }
     return "unknown";
 }

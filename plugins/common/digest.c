@@ -52,6 +52,10 @@ enum dg_group dg_group_of(const struct tkl_notice_entry *e)
 {
     if (e->stage == TKL_STAGE_REPORT)
         return DG_FAILURES;
+    if (e->stage == TKL_STAGE_LOOKAHEAD)
+        return DG_LOOKAHEAD;
+    if (e->kind == TKL_DEADLINE_EVENT)
+        return DG_PROMPTS;
     if (e->deadline_day == TKL_NO_DAY)
         return DG_CHECKINS;
     if (e->days_left < 0)
@@ -63,8 +67,13 @@ enum dg_group dg_group_of(const struct tkl_notice_entry *e)
 
 const char *dg_group_title(enum dg_group g)
 {
-    static const char *const t[] = {"Delivery failures", "Overdue", "Due this week", "Coming up",
-                                    "Check-ins (no deadline)"};
+    static const char *const t[] = {"Delivery failures",
+                                    "Overdue",
+                                    "Due this week",
+                                    "Coming up",
+                                    "Check-ins (no deadline)",
+                                    "Observances to prepare for",
+                                    "Coming up in the diversity calendar"};
     return g < DG_GROUPS ? t[g] : "";
 }
 
@@ -79,7 +88,14 @@ void dg_format_day(int32_t day, char *buf, size_t size)
 void dg_when(const struct tkl_notice_entry *e, char *buf, size_t size)
 {
     int d = e->days_left;
-    if (e->deadline_day == TKL_NO_DAY)
+    if (e->kind == TKL_DEADLINE_EVENT && e->deadline_day != TKL_NO_DAY) {
+        if (d < 0)
+            snprintf(buf, size, "under way (began %d day%s ago)", -d, d == -1 ? "" : "s");
+        else if (d == 0)
+            snprintf(buf, size, "begins today");
+        else
+            snprintf(buf, size, "begins in %d day%s", d, d == 1 ? "" : "s");
+    } else if (e->deadline_day == TKL_NO_DAY)
         snprintf(buf, size, "no deadline: this is a check-in");
     else if (d < 0)
         snprintf(buf, size, "%d day%s overdue", -d, d == -1 ? "" : "s");
@@ -94,7 +110,13 @@ void dg_deadline(const struct tkl_notice_entry *e, bool with_when, char *buf, si
     char day[64], w[64];
     const char *dt = e->deadline_text && *e->deadline_text ? e->deadline_text : NULL;
     dg_when(e, w, sizeof(w));
-    if (e->deadline_day != TKL_NO_DAY) {
+    if (e->kind == TKL_DEADLINE_EVENT && dt) {
+        /* an observance's text is its days in words already */
+        if (with_when)
+            snprintf(buf, size, "%.200s, %s%s", dt, w, e->late ? " [sent late]" : "");
+        else
+            snprintf(buf, size, "%.200s", dt);
+    } else if (e->deadline_day != TKL_NO_DAY) {
         dg_format_day(e->deadline_day, day, sizeof(day));
         if (with_when)
             snprintf(buf, size, "%.200s (%s), %s%s", dt ? dt : "-", day, w,
@@ -136,9 +158,12 @@ static int utf8_prefix(const char *s, int max)
 
 void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
 {
-    size_t overdue = 0;
-    for (size_t i = 0; i < n->n_entries; i++)
+    size_t overdue = 0, events = 0, lookahead = 0;
+    for (size_t i = 0; i < n->n_entries; i++) {
         overdue += dg_group_of(&n->entries[i]) == DG_OVERDUE;
+        events += n->entries[i].kind == TKL_DEADLINE_EVENT;
+        lookahead += n->entries[i].stage == TKL_STAGE_LOOKAHEAD;
+    }
     const char *team = n->team_name ? n->team_name : n->recipient;
     if (n->n_entries == 1 && n->entries[0].stage == TKL_STAGE_REPORT) {
         const char *t = n->entries[0].title;
@@ -147,7 +172,14 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
         char w[64];
         const char *t = n->entries[0].title;
         dg_when(&n->entries[0], w, sizeof(w));
-        snprintf(buf, size, "Reminder (%s): %.*s", w, utf8_prefix(t, 160), t);
+        snprintf(buf, size, "%s (%s): %.*s",
+                 n->entries[0].stage == TKL_STAGE_LOOKAHEAD ? "Diversity calendar"
+                 : n->entries[0].kind == TKL_DEADLINE_EVENT ? "Comms prompt"
+                                                            : "Reminder",
+                 w, utf8_prefix(t, 160), t);
+    } else if (events == n->n_entries) {
+        snprintf(buf, size, "Diversity calendar: %zu observances %s", n->n_entries,
+                 lookahead == n->n_entries ? "coming up" : "to prepare for");
     } else {
         snprintf(buf, size, "Reminder: %zu actions for %.*s%s", n->n_entries,
                  utf8_prefix(team, 120), team, overdue ? " (some overdue)" : "");
@@ -344,6 +376,18 @@ static void text_actions(struct dg_buf *b, const struct tkl_notice *n, const cha
                 continue;
             }
             dg_deadline(e, true, line, sizeof(line));
+            if (e->kind == TKL_DEADLINE_EVENT) {
+                wrapped(b, "    When: ", line, eol);
+                if (e->category)
+                    wrapped(b, "    Category: ", e->category, eol);
+                if (e->commitment)
+                    wrapped(b, "    Suggested comms: ", e->commitment, eol);
+                if (e->owners && *e->owners)
+                    wrapped(b, "    Teams prompted: ", e->owners, eol);
+                if (e->url)
+                    wrapped(b, "    Resources: ", e->url, eol);
+                continue;
+            }
             wrapped(b, e->deadline_day != TKL_NO_DAY ? "    Deadline: " : "    Timeframe: ", line,
                     eol);
             if (e->status && *e->status)
@@ -410,7 +454,8 @@ static void html_row(struct dg_buf *b, const char *label, const char *value)
  * colour is never the only cue. */
 static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
 {
-    static const char *const accent[] = {"#5c2d91", "#b00020", "#8a4b00", "#0b5394", "#3d3d3d"};
+    static const char *const accent[] = {"#5c2d91", "#b00020", "#8a4b00", "#0b5394",
+                                         "#3d3d3d", "#00695c", "#1a5e20"};
     for (int g = 0; g < DG_GROUPS; g++) {
         bool any = false;
         for (size_t i = 0; i < n->n_entries; i++) {
@@ -433,6 +478,14 @@ static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
             if (g == DG_FAILURES) {
                 html_row(b, "Reply", e->progress);
                 html_row(b, "Notice", e->item_id);
+            } else if (e->kind == TKL_DEADLINE_EVENT) {
+                char line[512];
+                dg_deadline(e, true, line, sizeof(line));
+                html_row(b, "When", line);
+                html_row(b, "Category", e->category);
+                html_row(b, "Suggested comms", e->commitment);
+                html_row(b, "Teams prompted", e->owners);
+                html_row(b, "Resources", e->url);
             } else {
                 char line[512];
                 dg_deadline(e, true, line, sizeof(line));

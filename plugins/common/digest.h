@@ -35,6 +35,8 @@ enum dg_group {
     DG_THIS_WEEK,
     DG_COMING_UP,
     DG_CHECKINS,
+    DG_PROMPTS,   /* observances to prepare for */
+    DG_LOOKAHEAD, /* the monthly look-ahead of observances */
     DG_GROUPS,
 };
 

@@ -248,6 +248,8 @@ static const char *group_style(enum dg_group g)
     case DG_THIS_WEEK:
         return "warning";
     case DG_COMING_UP:
+    case DG_PROMPTS:
+    case DG_LOOKAHEAD:
         return "default";
     default:
         return "emphasis";
@@ -266,6 +268,16 @@ static json_t *entry_container(const struct tkl_notice_entry *e, enum dg_group g
     if (g == DG_FAILURES) {
         if (e->progress)
             json_array_append_new(items, rich("Reply: ", e->progress, NULL, false));
+    } else if (e->kind == TKL_DEADLINE_EVENT) {
+        char line[512];
+        dg_deadline(e, true, line, sizeof(line));
+        json_array_append_new(items, rich("When: ", line, NULL, false));
+        if (e->category)
+            json_array_append_new(items, rich("Category: ", e->category, NULL, false));
+        if (e->commitment)
+            json_array_append_new(items, rich("Suggested comms: ", e->commitment, NULL, false));
+        if (e->owners && *e->owners)
+            json_array_append_new(items, rich("Teams prompted: ", e->owners, NULL, false));
     } else {
         char w[64], line[512];
         dg_when(e, w, sizeof(w));

@@ -168,6 +168,8 @@ static char *notice_json(const struct tkl_notice *n)
         bad |= json_object_set_new(x, "late", json_boolean(e->late));
         bad |= json_object_set_new(x, "status", jstr(e->status));
         bad |= json_object_set_new(x, "progress", jstr(e->progress));
+        bad |= json_object_set_new(x, "category", jstr(e->category));
+        bad |= json_object_set_new(x, "url", jstr(e->url));
     }
     bad |= json_object_set_new(root, "schema", json_string("tickler.notice/1"));
     bad |= json_object_set_new(root, "id", json_integer((json_int_t)n->id));

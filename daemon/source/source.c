@@ -1,0 +1,201 @@
+#include "source.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tkl_sources_open(const char *plugin_dir, const struct tkl_config *c,
+                     struct tkl_host_services *svc, const char *state_dir, struct tkl_sources *ret,
+                     struct tkl_diags *diags)
+{
+    struct tkl_sources s = {0};
+    int r = 0;
+    if (c->n_sources && !(s.v = calloc(c->n_sources, sizeof(*s.v))))
+        return -ENOMEM;
+    for (size_t i = 0; i < c->n_sources; i++) {
+        const struct tkl_source_conf *sc = &c->sources[i];
+        struct tkl_plugin_instance *p = NULL;
+        int rr = tkl_plugin_open(plugin_dir, sc->plugin, &p, diags);
+        if (rr == 0 && p->desc->kind != TKL_PLUGIN_SOURCE) {
+            tkl_diag_add(diags, TKL_SEV_ERROR, c->path, sc->line, "plugin",
+                         "plugin \"%s\" is not a source", sc->plugin);
+            rr = -EINVAL;
+        } else if (rr == 0 && !p->desc->items) {
+            tkl_diag_add(diags, TKL_SEV_ERROR, c->path, sc->line, "plugin",
+                         "source plugin \"%s\" has no items() callback", sc->plugin);
+            rr = -EINVAL;
+        }
+        if (rr == 0) {
+            tkl_host_fill(p, svc, c->dir, state_dir);
+            if ((rr = tkl_plugin_init(p, sc->name, sc->settings)) < 0)
+                tkl_diag_add(diags, TKL_SEV_ERROR, c->path, sc->line, "settings",
+                             "source \"%s\" (plugin %s) rejected its settings: %s", sc->name,
+                             sc->plugin, strerror(-rr));
+        }
+        if (rr == 0 && !(s.v[s.n].team = strdup(sc->team)))
+            rr = -ENOMEM;
+        if (rr < 0) {
+            tkl_plugin_close(p);
+            if (rr == -ENOMEM || !r)
+                r = rr;
+            continue;
+        }
+        s.v[s.n++].plugin = p;
+    }
+    if (r < 0) {
+        tkl_sources_close(&s);
+        return r;
+    }
+    *ret = s;
+    return 0;
+}
+
+int tkl_sources_start(struct tkl_sources *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct tkl_plugin_instance *p = s->v[i].plugin;
+        int r = p->desc->start ? p->desc->start(p->state) : 0;
+        if (r < 0)
+            return r;
+        p->started = true;
+    }
+    return 0;
+}
+
+void tkl_sources_stop(struct tkl_sources *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct tkl_plugin_instance *p = s->v[i].plugin;
+        if (p->started && p->desc->stop)
+            p->desc->stop(p->state);
+        p->started = false;
+    }
+}
+
+void tkl_sources_close(struct tkl_sources *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        tkl_plugin_close(s->v[i].plugin);
+        free(s->v[i].team);
+    }
+    free(s->v);
+    s->v = NULL;
+    s->n = 0;
+}
+
+static void event_free(struct tkl_event *e)
+{
+    free((char *)e->id);
+    free((char *)e->title);
+    free((char *)e->description);
+    free((char *)e->category);
+    free((char *)e->url);
+    for (size_t i = 0; i < e->n_teams; i++)
+        free((char *)e->teams[i]);
+    free((void *)e->teams);
+}
+
+void tkl_event_list_free(struct tkl_event_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        event_free(&l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+struct collect {
+    struct tkl_event_list *l;
+    const struct tkl_source *src;
+};
+
+static int dup_opt(const char *s, const char **ret)
+{
+    *ret = NULL;
+    if (!s)
+        return 0;
+    char *c = strdup(s);
+    if (!c)
+        return -ENOMEM;
+    *ret = c;
+    return 0;
+}
+
+/* The emit callback: copies what the plugin gives. */
+static int collect_item(void *data, const struct tkl_item *it)
+{
+    struct collect *x = data;
+    struct tkl_event_list *l = x->l;
+    if (!it || it->size < offsetof(struct tkl_item, url) || !it->id || it->start_day == TKL_NO_DAY)
+        return -EINVAL;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct tkl_event *v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    struct tkl_event *e = &l->v[l->n];
+    memset(e, 0, sizeof(*e));
+    e->source = x->src->plugin->instance;
+    e->team = x->src->team;
+    e->first_day = it->start_day;
+    e->last_day = it->end_day >= it->start_day ? it->end_day : it->start_day;
+    l->n++;
+    const char *url = TKL_HAS_MEMBER(it, it->size, url) ? it->url : NULL;
+    if (dup_opt(it->id, &e->id) < 0 || dup_opt(it->title, &e->title) < 0 ||
+        dup_opt(it->description, &e->description) < 0 || dup_opt(it->category, &e->category) < 0 ||
+        dup_opt(url, &e->url) < 0)
+        return -ENOMEM;
+    if (it->n_teams) {
+        const char **t = calloc(it->n_teams, sizeof(*t));
+        if (!t)
+            return -ENOMEM;
+        e->teams = t;
+        for (size_t i = 0; i < it->n_teams; i++, e->n_teams++)
+            if (dup_opt(it->teams[i], &t[i]) < 0 || !t[i])
+                return -ENOMEM;
+    }
+    return 0;
+}
+
+static int by_day(const void *a, const void *b)
+{
+    const struct tkl_event *x = a, *y = b;
+    if (x->first_day != y->first_day)
+        return (x->first_day > y->first_day) - (x->first_day < y->first_day);
+    int c = strcmp(x->title ? x->title : "", y->title ? y->title : "");
+    return c ? c : strcmp(x->id, y->id);
+}
+
+int tkl_sources_events(const struct tkl_sources *s, int32_t from, int32_t to,
+                       struct tkl_event_list *ret)
+{
+    struct tkl_event_list l = {0};
+    for (size_t i = 0; i < s->n; i++) {
+        struct tkl_plugin_instance *p = s->v[i].plugin;
+        struct collect x = {.l = &l, .src = &s->v[i]};
+        int r = p->desc->items(p->state, from, to, collect_item, &x);
+        if (r < 0) {
+            tkl_event_list_free(&l);
+            return r;
+        }
+    }
+    if (l.n)
+        qsort(l.v, l.n, sizeof(*l.v), by_day);
+    *ret = l;
+    return 0;
+}
+
+int tkl_sources_add_to_store(const struct tkl_sources *s, int32_t today, struct tkl_store *store,
+                             const struct tkl_team_dir *teams, struct tkl_diags *diags)
+{
+    struct tkl_event_list l = {0};
+    if (!s->n)
+        return 0;
+    int r = tkl_sources_events(s, today - TKL_SOURCE_DAYS_BACK, today + TKL_SOURCE_DAYS_AHEAD, &l);
+    if (r == 0)
+        r = tkl_store_add_events(store, l.v, l.n, teams, diags);
+    tkl_event_list_free(&l);
+    return r;
+}

@@ -1,0 +1,75 @@
+/*
+ * Sources: the configured source plugins (calendars), and their items
+ * turned into observances that the scheduler prompts like actions.
+ */
+#ifndef TKL_SOURCE_H
+#define TKL_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/config.h"
+#include "../core/diag.h"
+#include "../plugin/host.h"
+#include "../plugin/loader.h"
+#include "../store/store.h"
+
+/* Days of items read around today: a week back (catch-up) and over a year
+ * ahead (the longest prompt is well inside it). */
+#define TKL_SOURCE_DAYS_BACK  7
+#define TKL_SOURCE_DAYS_AHEAD 400
+
+struct tkl_source {
+    struct tkl_plugin_instance *plugin; /* host.instance is the source name */
+    char *team;                         /* team id prompted for every item */
+};
+
+struct tkl_sources {
+    struct tkl_source *v;
+    size_t n;
+};
+
+/*
+ * Opens and inits every configured source from plugin_dir. Problems go to
+ * diags as c->path:line messages. Returns 0 with *ret set, or a negative
+ * errno (nothing left open).
+ */
+int tkl_sources_open(const char *plugin_dir, const struct tkl_config *c,
+                     struct tkl_host_services *svc, const char *state_dir, struct tkl_sources *ret,
+                     struct tkl_diags *diags);
+
+/* Calls each source's start(); returns 0 or the first error. */
+int tkl_sources_start(struct tkl_sources *s);
+
+/* Calls each started source's stop() (it closes its handles). */
+void tkl_sources_stop(struct tkl_sources *s);
+
+/* Destroys and unloads every source (after stop and the loop's close
+ * callbacks). Accepts an empty set. */
+void tkl_sources_close(struct tkl_sources *s);
+
+/* Items of every source, as events; strings are owned by the list. */
+struct tkl_event_list {
+    struct tkl_event *v;
+    size_t n, cap;
+};
+
+/*
+ * Collects the items of every source with an occurrence in [from, to],
+ * ordered by first day, then title. Returns 0 or a negative errno (then
+ * *ret is empty).
+ */
+int tkl_sources_events(const struct tkl_sources *s, int32_t from, int32_t to,
+                       struct tkl_event_list *ret);
+
+void tkl_event_list_free(struct tkl_event_list *l);
+
+/*
+ * Adds the observances of [today - TKL_SOURCE_DAYS_BACK, today +
+ * TKL_SOURCE_DAYS_AHEAD] to store. Returns 0 or a negative errno (then
+ * store is unchanged).
+ */
+int tkl_sources_add_to_store(const struct tkl_sources *s, int32_t today, struct tkl_store *store,
+                             const struct tkl_team_dir *teams, struct tkl_diags *diags);
+
+#endif

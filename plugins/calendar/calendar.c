@@ -1,0 +1,395 @@
+/*
+ * calendar: a source plugin that reads observances from iCalendar files
+ * (RFC 5545, read with libical) and gives the host one item per occurrence.
+ *
+ * settings = {
+ *   files = [ "calendars/uk-diversity.ics", "calendars/local.ics" ];
+ * };
+ *
+ * Paths are relative to the configuration's directory; a directory stands
+ * for every *.ics file in it. Each event gives: SUMMARY (title), DTSTART
+ * (a date), DTEND or DURATION (multi-day observances), RRULE, RDATE and
+ * EXDATE, CATEGORIES (the first value is the protected characteristic),
+ * DESCRIPTION (suggested comms and resources), URL, and X-TICKLER-TEAMS, a
+ * comma-separated list of teams to prompt besides the source's own team.
+ *
+ * A file with any problem is refused whole and each problem logged as
+ * file:line: reason; the other files load. When a file changes while the
+ * daemon runs it is read again; if the new text has problems its last good
+ * reading stays in use. Item ids are "UID/YYYY-MM-DD" (the first day).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tickler/plugin.h>
+
+#include "ics.h"
+
+#define RELOAD_DELAY_MS 300 /* editors write a file in several steps */
+
+struct cal_file {
+    char *path;
+    struct ics_file *ics; /* last good reading, or NULL */
+};
+
+struct cal_watch {
+    uv_fs_event_t h;
+    struct calendar *cal;
+    char *dir;
+};
+
+struct calendar {
+    const struct tkl_host *host;
+    char **specs; /* configured paths, absolute */
+    size_t n_specs;
+    struct cal_file *files;
+    size_t n_files;
+    struct cal_watch *watches;
+    size_t n_watches;
+    uv_timer_t reload_timer;
+    bool timer_open;
+};
+
+struct problem_ctx {
+    const struct tkl_host *host;
+    const char *path;
+    unsigned n;
+};
+
+static void on_problem(void *data, unsigned line, const char *msg)
+{
+    struct problem_ctx *p = data;
+    p->n++;
+    if (line)
+        p->host->log(p->host, TKL_LOG_ERR, "%s:%u: %s", p->path, line, msg);
+    else
+        p->host->log(p->host, TKL_LOG_ERR, "%s: %s", p->path, msg);
+}
+
+/* Reads f again; on problems keeps its last good reading. Returns 0,
+ * -EINVAL (problems logged) or -ENOMEM. */
+static int read_file(struct calendar *cal, struct cal_file *f)
+{
+    struct problem_ctx pc = {.host = cal->host, .path = f->path};
+    struct ics_file *fresh = NULL;
+    int r = ics_load(f->path, on_problem, &pc, &fresh);
+    if (r == -ENOMEM) {
+        cal->host->log(cal->host, TKL_LOG_ERR, "%s: out of memory reading the calendar", f->path);
+        return r;
+    }
+    if (r < 0) {
+        cal->host->log(cal->host, f->ics ? TKL_LOG_WARNING : TKL_LOG_ERR,
+                       "%s: calendar refused (%u problem%s); %s", f->path, pc.n,
+                       pc.n == 1 ? "" : "s",
+                       f->ics ? "its last good version stays in use" : "its events are not loaded");
+        return -EINVAL;
+    }
+    ics_file_free(f->ics);
+    f->ics = fresh;
+    cal->host->log(cal->host, TKL_LOG_INFO, "%s: %zu events", f->path, fresh->n);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int add_file(struct calendar *cal, const char *path)
+{
+    for (size_t i = 0; i < cal->n_files; i++)
+        if (strcmp(cal->files[i].path, path) == 0)
+            return 0;
+    struct cal_file *v = realloc(cal->files, (cal->n_files + 1) * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    cal->files = v;
+    if (!(v[cal->n_files].path = strdup(path)))
+        return -ENOMEM;
+    v[cal->n_files++].ics = NULL;
+    return 0;
+}
+
+/* Expands spec (a file, or a directory of *.ics) into cal->files. */
+static int add_spec(struct calendar *cal, const char *spec)
+{
+    DIR *d = opendir(spec);
+    if (!d) /* a file, or a path whose problem the reading will name */
+        return add_file(cal, spec);
+    char **names = NULL;
+    size_t n = 0;
+    int r = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".ics") != 0)
+            continue;
+        char **v = realloc(names, (n + 1) * sizeof(*v));
+        if (!v) {
+            r = -ENOMEM;
+            break;
+        }
+        names = v;
+        if (asprintf(&names[n], "%s/%s", spec, de->d_name) < 0) {
+            r = -ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (r == 0) {
+        qsort(names, n, sizeof(*names), cmp_str);
+        for (size_t i = 0; i < n && r == 0; i++)
+            r = add_file(cal, names[i]);
+        if (n == 0)
+            cal->host->log(cal->host, TKL_LOG_WARNING, "%s: the directory holds no .ics files",
+                           spec);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return r;
+}
+
+static void cal_destroy(void *state)
+{
+    struct calendar *cal = state;
+    if (!cal)
+        return;
+    for (size_t i = 0; i < cal->n_specs; i++)
+        free(cal->specs[i]);
+    free(cal->specs);
+    for (size_t i = 0; i < cal->n_files; i++) {
+        free(cal->files[i].path);
+        ics_file_free(cal->files[i].ics);
+    }
+    free(cal->files);
+    for (size_t i = 0; i < cal->n_watches; i++)
+        free(cal->watches[i].dir);
+    free(cal->watches);
+    free(cal);
+}
+
+static int cal_init(const struct tkl_host *host, const config_setting_t *conf, void **ret_state)
+{
+    static const char *const keys[] = {"files", NULL};
+    config_setting_t *bad = tkl_config_unknown_member(conf, keys);
+    if (bad) {
+        host->log(host, TKL_LOG_ERR, "line %d: unknown setting \"%s\" (known: files)",
+                  config_setting_source_line(bad), config_setting_name(bad));
+        return -EINVAL;
+    }
+    config_setting_t *files = conf ? config_setting_get_member(conf, "files") : NULL;
+    if (!files || !config_setting_is_array(files) || config_setting_length(files) == 0) {
+        host->log(host, TKL_LOG_ERR,
+                  "line %d: files must be a list of .ics files or directories, e.g. "
+                  "files = [ \"calendars/uk-diversity.ics\" ];",
+                  files  ? config_setting_source_line(files)
+                  : conf ? config_setting_source_line(conf)
+                         : 0);
+        return -EINVAL;
+    }
+    struct calendar *cal = calloc(1, sizeof(*cal));
+    if (!cal)
+        return -ENOMEM;
+    cal->host = host;
+    int r = 0;
+    int n = config_setting_length(files);
+    if (!(cal->specs = calloc((size_t)n, sizeof(*cal->specs)))) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *s = config_setting_get_string_elem(files, i);
+        if (!s || !*s) {
+            host->log(host, TKL_LOG_ERR, "line %d: files[%d] must be a non-empty string",
+                      config_setting_source_line(files), i);
+            r = -EINVAL;
+            goto fail;
+        }
+        int w = s[0] == '/' ? asprintf(&cal->specs[i], "%s", s)
+                            : asprintf(&cal->specs[i], "%s/%s",
+                                       host->config_dir ? host->config_dir : ".", s);
+        if (w < 0) {
+            cal->specs[i] = NULL;
+            r = -ENOMEM;
+            goto fail;
+        }
+        cal->n_specs++;
+        if ((r = add_spec(cal, cal->specs[i])) < 0)
+            goto fail;
+    }
+    /* a refused file is logged; the others load and the source works */
+    for (size_t i = 0; i < cal->n_files; i++)
+        if (read_file(cal, &cal->files[i]) == -ENOMEM) {
+            r = -ENOMEM;
+            goto fail;
+        }
+    *ret_state = cal;
+    return 0;
+fail:
+    cal_destroy(cal);
+    return r;
+}
+
+/* ---- watching -------------------------------------------------------- */
+
+static void on_reload(uv_timer_t *t)
+{
+    struct calendar *cal = t->data;
+    bool changed = false;
+    for (size_t i = 0; i < cal->n_files; i++)
+        changed |= read_file(cal, &cal->files[i]) == 0;
+    if (changed)
+        cal->host->items_changed(cal->host);
+}
+
+static void on_fs_event(uv_fs_event_t *h, const char *name, int events, int status)
+{
+    struct cal_watch *w = h->data;
+    struct calendar *cal = w->cal;
+    (void)events;
+    if (status < 0 || !name)
+        return;
+    size_t dl = strlen(w->dir);
+    for (size_t i = 0; i < cal->n_files; i++) {
+        const char *p = cal->files[i].path;
+        if (strncmp(p, w->dir, dl) == 0 && p[dl] == '/' && strcmp(p + dl + 1, name) == 0) {
+            uv_timer_start(&cal->reload_timer, on_reload, RELOAD_DELAY_MS, 0);
+            return;
+        }
+    }
+}
+
+static int add_watch(struct calendar *cal, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+    if (!dir)
+        return -ENOMEM;
+    if (!*dir) {
+        free(dir);
+        if (!(dir = strdup("/")))
+            return -ENOMEM;
+    }
+    for (size_t i = 0; i < cal->n_watches; i++)
+        if (strcmp(cal->watches[i].dir, dir) == 0) {
+            free(dir);
+            return 0;
+        }
+    struct cal_watch *v = realloc(cal->watches, (cal->n_watches + 1) * sizeof(*v));
+    if (!v) {
+        free(dir);
+        return -ENOMEM;
+    }
+    cal->watches = v;
+    struct cal_watch *w = &v[cal->n_watches];
+    memset(w, 0, sizeof(*w));
+    w->cal = cal;
+    w->dir = dir;
+    cal->n_watches++;
+    return 0;
+}
+
+static int cal_start(void *state)
+{
+    struct calendar *cal = state;
+    int r = uv_timer_init(cal->host->loop, &cal->reload_timer);
+    if (r < 0)
+        return r;
+    cal->reload_timer.data = cal;
+    cal->timer_open = true;
+    for (size_t i = 0; i < cal->n_files; i++)
+        if ((r = add_watch(cal, cal->files[i].path)) < 0)
+            return r;
+    /* the array no longer moves: start the handles */
+    for (size_t i = 0; i < cal->n_watches; i++) {
+        struct cal_watch *w = &cal->watches[i];
+        if (uv_fs_event_init(cal->host->loop, &w->h) < 0)
+            continue;
+        w->h.data = w;
+        if ((r = uv_fs_event_start(&w->h, on_fs_event, w->dir, 0)) < 0)
+            cal->host->log(cal->host, TKL_LOG_WARNING,
+                           "cannot watch %s (%s); calendar edits there are read on reload", w->dir,
+                           uv_strerror(r));
+    }
+    return 0;
+}
+
+static void cal_stop(void *state)
+{
+    struct calendar *cal = state;
+    for (size_t i = 0; i < cal->n_watches; i++)
+        if (cal->watches[i].h.loop && !uv_is_closing((uv_handle_t *)&cal->watches[i].h))
+            uv_close((uv_handle_t *)&cal->watches[i].h, NULL);
+    if (cal->timer_open)
+        uv_close((uv_handle_t *)&cal->reload_timer, NULL);
+    cal->timer_open = false;
+}
+
+/* ---- items ----------------------------------------------------------- */
+
+struct emit_ctx {
+    const struct ics_event *e;
+    tkl_item_fn emit;
+    void *emit_data;
+};
+
+static int emit_one(void *data, int32_t start, int32_t last)
+{
+    struct emit_ctx *x = data;
+    const struct ics_event *e = x->e;
+    char id[512];
+    int y, m, d;
+    ics_civil(start, &y, &m, &d);
+    snprintf(id, sizeof(id), "%.480s/%04d-%02d-%02d", e->uid, y, m, d);
+    struct tkl_item it = {
+        .size = sizeof(it),
+        .id = id,
+        .title = e->summary,
+        .description = e->description,
+        .category = e->category,
+        .start_day = start,
+        .end_day = last,
+        .teams = (const char *const *)e->teams,
+        .n_teams = e->n_teams,
+        .url = e->url,
+    };
+    return x->emit(x->emit_data, &it);
+}
+
+static int cal_items(void *state, int32_t from_day, int32_t to_day, tkl_item_fn emit,
+                     void *emit_data)
+{
+    struct calendar *cal = state;
+    for (size_t i = 0; i < cal->n_files; i++) {
+        const struct ics_file *f = cal->files[i].ics;
+        for (size_t k = 0; f && k < f->n; k++) {
+            struct emit_ctx x = {.e = &f->events[k], .emit = emit, .emit_data = emit_data};
+            int r = ics_occurrences(&f->events[k], from_day, to_day, emit_one, &x);
+            if (r < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+static const struct tkl_plugin descriptor = {
+    .abi_version = TICKLER_ABI_VERSION,
+    .size = sizeof(struct tkl_plugin),
+    .name = "calendar",
+    .description = "observances from iCalendar files (RRULE, RDATE, EXDATE; all-day and "
+                   "multi-day events)",
+    .kind = TKL_PLUGIN_SOURCE,
+    .init = cal_init,
+    .start = cal_start,
+    .items = cal_items,
+    .stop = cal_stop,
+    .destroy = cal_destroy,
+};
+
+TICKLER_PLUGIN_ENTRY(descriptor)

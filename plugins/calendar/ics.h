@@ -1,0 +1,73 @@
+/*
+ * Reading iCalendar files (RFC 5545) into observances, and expanding their
+ * occurrences. libical parses; this file adds what libical does not give:
+ * the line of each problem, and a check of the file's structure before
+ * libical sees it, so that a damaged file is refused whole rather than
+ * read in part.
+ */
+#ifndef CAL_ICS_H
+#define CAL_ICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One VEVENT. Days count from 1970-01-01. */
+struct ics_event {
+    char *uid;
+    char *summary;
+    char *description; /* suggested comms and resources, or NULL */
+    char *category;    /* the first CATEGORIES value, lower case, or NULL */
+    char *url;         /* URL, or NULL */
+    char **teams;      /* X-TICKLER-TEAMS values */
+    size_t n_teams;
+    unsigned line;   /* of its BEGIN:VEVENT */
+    int32_t start;   /* DTSTART's day */
+    int32_t span;    /* days each occurrence lasts, >= 1 */
+    int whole_month; /* DTSTART on a 1st, DTEND the 1st of the next month:
+                      * each occurrence lasts its whole month (February
+                      * has 29 days in a leap year) */
+    char *rrule;     /* the RRULE as text, or NULL */
+    int32_t *rdates; /* RDATE days */
+    size_t n_rdates;
+    int32_t *exdates; /* EXDATE days */
+    size_t n_exdates;
+};
+
+struct ics_file {
+    char *path;
+    struct ics_event *events;
+    size_t n;
+};
+
+/* Receives one problem: line in the file (0: the whole file) and why. */
+typedef void (*ics_problem_fn)(void *data, unsigned line, const char *msg);
+
+/*
+ * Parses data (len bytes, the content of path). Every problem found is
+ * passed to problem(); any problem refuses the whole file. Returns 0 with
+ * *ret set, -EINVAL when the file has problems, or -ENOMEM; on failure
+ * *ret is untouched.
+ */
+int ics_parse(const char *path, const char *data, size_t len, ics_problem_fn problem,
+              void *problem_data, struct ics_file **ret);
+
+/* Reads and parses path; problems as for ics_parse (line 0 for I/O). */
+int ics_load(const char *path, ics_problem_fn problem, void *problem_data, struct ics_file **ret);
+
+void ics_file_free(struct ics_file *f);
+
+/*
+ * Calls fn with the first and last day of each occurrence of e that
+ * overlaps [from, to], in ascending order, each once. Returns 0, the first
+ * negative value fn returned, or -ENOMEM.
+ */
+int ics_occurrences(const struct ics_event *e, int32_t from, int32_t to,
+                    int (*fn)(void *data, int32_t first, int32_t last), void *data);
+
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+int32_t ics_day(int y, int m, int d);
+
+/* The civil date of day z (inverse of ics_day). */
+void ics_civil(int32_t z, int *y, int *m, int *d);
+
+#endif
