@@ -411,7 +411,7 @@ static int cmd_calendar(struct cli *c, int argc, char **argv)
     if (!strcmp(format, "ics"))
         r = tkl_export_ics(stdout, &l, (int64_t)time(NULL), "Diversity calendar");
     else if (!strcmp(format, "html"))
-        r = tkl_export_html(stdout, &l, lo, hi, "Diversity calendar");
+        r = tkl_export_html(stdout, &l, lo, hi, "Diversity calendar", &c->cfg->teams);
     else
         r = tkl_export_json(stdout, &l, lo, hi);
     tkl_event_list_free(&l);

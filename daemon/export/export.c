@@ -197,10 +197,17 @@ static void chip(FILE *f, const char *category)
     fputs("</span>", f);
 }
 
-int tkl_export_html(FILE *out, const struct tkl_event_list *l, int32_t from_day, int32_t to_day,
-                    const char *title)
+/* The display name of a team given by id or name. */
+static const char *team_name(const struct tkl_team_dir *teams, const char *t)
 {
-    char a[16], b[16], when[128];
+    const struct tkl_team *team = teams ? tkl_team_find(teams, t) : NULL;
+    return team && team->name ? team->name : t;
+}
+
+int tkl_export_html(FILE *out, const struct tkl_event_list *l, int32_t from_day, int32_t to_day,
+                    const char *title, const struct tkl_team_dir *teams)
+{
+    char when[128];
     fputs("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
           out);
@@ -225,8 +232,9 @@ int tkl_export_html(FILE *out, const struct tkl_event_list *l, int32_t from_day,
           "</style>\n</head>\n<body>\n<header>\n<h1>",
           out);
     html(out, title);
-    fprintf(out, "</h1>\n<p>%s to %s: %zu observances.</p>\n", tkl_day_format(from_day, a),
-            tkl_day_format(to_day, b), l->n);
+    fputs("</h1>\n<p>", out);
+    html(out, tkl_day_range_format(from_day, to_day, when, sizeof(when)));
+    fprintf(out, ": %zu observances.</p>\n", l->n);
     /* the legend lists the categories that appear, in palette order */
     fputs("<ul class=\"legend\" aria-label=\"Categories\">\n", out);
     const size_t n_palette = sizeof(palette) / sizeof(palette[0]);
@@ -285,10 +293,10 @@ int tkl_export_html(FILE *out, const struct tkl_event_list *l, int32_t from_day,
                 fputs("\">Resources</a></div>", out);
             }
             fputs("</td><td>", out);
-            html(out, e->team);
+            html(out, team_name(teams, e->team));
             for (size_t k = 0; k < e->n_teams; k++) {
-                fputs(", ", out);
-                html(out, e->teams[k]);
+                fputs("; ", out);
+                html(out, team_name(teams, e->teams[k]));
             }
             fputs("</td></tr>\n", out);
         }

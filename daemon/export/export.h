@@ -21,10 +21,11 @@ int tkl_export_ics(FILE *out, const struct tkl_event_list *l, int64_t now, const
 /*
  * Writes a standalone HTML page: one section per month from from_day to
  * to_day, each observance coloured by category (with the category named,
- * so colour is not the only cue) and a legend. Returns 0 or -EIO.
+ * so colour is not the only cue) and a legend; teams are shown by the
+ * names teams gives them. Returns 0 or -EIO.
  */
 int tkl_export_html(FILE *out, const struct tkl_event_list *l, int32_t from_day, int32_t to_day,
-                    const char *title);
+                    const char *title, const struct tkl_team_dir *teams);
 
 /* Writes {"from", "to", "observances": [...]}. Returns 0, -ENOMEM or -EIO. */
 int tkl_export_json(FILE *out, const struct tkl_event_list *l, int32_t from_day, int32_t to_day);

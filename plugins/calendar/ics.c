@@ -226,15 +226,15 @@ static int check_structure(struct parse *P)
     for (size_t i = 0; i < P->n_lines; i++) {
         const char *t = P->lines[i].text;
         unsigned ln = P->lines[i].line;
-        const char *why = content_line_problem(t);
-        if (why) {
-            problem(P, ln, "%s", why);
-            continue;
-        }
         if (i == 0 && !line_is(t, "BEGIN:VCALENDAR")) {
             problem(P, ln,
                     "expected BEGIN:VCALENDAR as the first line; is this an iCalendar file?");
             return 0;
+        }
+        const char *why = content_line_problem(t);
+        if (why) {
+            problem(P, ln, "%s", why);
+            continue;
         }
         if (strncasecmp(t, "BEGIN:", 6) == 0) {
             if (depth == MAX_DEPTH) {

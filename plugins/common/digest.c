@@ -614,8 +614,15 @@ static void value(struct dg_buf *b, const char *name, size_t len, const struct t
         dg_subject(n, buf, sizeof(buf));
         v = buf;
     } else if (IS("intro")) {
-        v = n->n_entries == 1 ? "This item needs your attention."
-                              : "These items need your attention.";
+        size_t events = 0;
+        for (size_t i = 0; i < n->n_entries; i++)
+            events += n->entries[i].kind == TKL_DEADLINE_EVENT;
+        if (events == n->n_entries && events)
+            v = events == 1 ? "This observance is coming up: time to plan the comms for it."
+                            : "These observances are coming up: time to plan the comms for them.";
+        else
+            v = n->n_entries == 1 ? "This item needs your attention."
+                                  : "These items need your attention.";
     } else if (IS("plan_url")) {
         v = o->plan_url ? o->plan_url : "";
     } else if (IS("footer")) {

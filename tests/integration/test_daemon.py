@@ -26,6 +26,8 @@ class Fixture(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="tickler-it-")
         self.conf = os.path.join(self.tmp, "tickler.conf")
         shutil.copy(os.path.join(ARGS.source, "etc", "tickler.conf"), self.conf)
+        shutil.copytree(os.path.join(ARGS.source, "etc", "calendars"),
+                        os.path.join(self.tmp, "calendars"))
         self.plan = os.path.join(self.tmp, "sample-plan.csv")
         shutil.copy(os.path.join(ARGS.source, "etc", "sample-plan.csv"), self.plan)
         self.state = os.path.join(self.tmp, "state")

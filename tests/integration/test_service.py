@@ -29,6 +29,8 @@ class Notify(unittest.TestCase):
         self.sock.settimeout(10)
         self.conf = os.path.join(self.tmp, "tickler.conf")
         shutil.copy(os.path.join(ARGS.source, "etc", "tickler.conf"), self.conf)
+        shutil.copytree(os.path.join(ARGS.source, "etc", "calendars"),
+                        os.path.join(self.tmp, "calendars"))
         shutil.copy(os.path.join(ARGS.source, "etc", "sample-plan.csv"), self.tmp)
 
     def tearDown(self):

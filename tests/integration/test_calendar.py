@@ -1,0 +1,451 @@
+#!/usr/bin/env python3
+"""Integration tests of the calendar source (plugins/calendar/) and of
+`tickler calendar`: the shipped calendar expanded for 2025-2035 against
+dates written here from published tables, malformed files, the exported
+ICS read by an independent parser (python3-icalendar), the HTML page in
+headless Chromium, and prompts and look-aheads sent by ticklerd."""
+import argparse
+import calendar
+import datetime as dt
+import email
+import email.policy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import harness
+from harness import Daemon, tool
+
+ARGS = None
+YEARS = range(2025, 2036)
+
+
+def d(s):
+    return dt.date.fromisoformat(s)
+
+
+def nth_weekday(year, month, weekday, n):
+    """The nth (1-based; -1 the last) weekday (Mon=0) of a month."""
+    days = [dt.date(year, month, k) for k in range(1, calendar.monthrange(year, month)[1] + 1)
+            if dt.date(year, month, k).weekday() == weekday]
+    return days[n - 1] if n > 0 else days[n]
+
+
+def yearly(month, day, length=1):
+    return [(dt.date(y, month, day), dt.date(y, month, day) + dt.timedelta(length - 1))
+            for y in YEARS]
+
+
+def whole_month(month):
+    return [(dt.date(y, month, 1), dt.date(y, month, calendar.monthrange(y, month)[1]))
+            for y in YEARS]
+
+
+def by_rule(fn, length=1):
+    return [(fn(y), fn(y) + dt.timedelta(length - 1)) for y in YEARS]
+
+
+def table(dates, length=1):
+    return [(d(x), d(x) + dt.timedelta(length - 1)) for x in dates]
+
+
+# Every event of etc/calendars/uk-diversity.ics, with its occurrences in
+# 2025-2035 as (first day, last day). Fixed dates and weekday rules are
+# the organisers' published definitions, computed here with Python's
+# calendar module; lunar and lunisolar dates are copied from the tables
+# named beside them, not from tickler.
+EXPECTED = {
+    "holocaust-memorial-day": yearly(1, 27),
+    "lgbt-history-month": whole_month(2),  # 29 days in 2028 and 2032
+    "time-to-talk-day": by_rule(lambda y: nth_weekday(y, 2, 3, 1)),  # first Thursday
+    "national-marriage-week": yearly(2, 7, 8),
+    "world-day-of-social-justice": yearly(2, 20),
+    "international-womens-day": yearly(3, 8),
+    "elimination-of-racial-discrimination-day": yearly(3, 21),
+    "trans-day-of-visibility": yearly(3, 31),
+    "world-autism-acceptance-day": yearly(4, 2),
+    "international-romani-day": yearly(4, 8),
+    "vaisakhi": yearly(4, 14),
+    "idahobit": yearly(5, 17),
+    "world-day-for-cultural-diversity": yearly(5, 21),
+    "pride-month": whole_month(6),
+    "gypsy-roma-traveller-history-month": whole_month(6),
+    # Monday to Sunday ending on Father's Day (third Sunday of June)
+    "mens-health-week": by_rule(lambda y: nth_weekday(y, 6, 6, 3) - dt.timedelta(6), 7),
+    "world-refugee-day": yearly(6, 20),
+    "windrush-day": yearly(6, 22),
+    "armed-forces-day": by_rule(lambda y: nth_weekday(y, 6, 5, -1)),  # last Saturday
+    "disability-pride-month": whole_month(7),
+    "srebrenica-memorial-day": yearly(7, 11),
+    "international-non-binary-peoples-day": yearly(7, 14),
+    "south-asian-heritage-month": yearly(7, 18, 31),  # 18 July - 17 August
+    "international-youth-day": yearly(8, 12),
+    "world-suicide-prevention-day": yearly(9, 10),
+    "bi-visibility-day": yearly(9, 23),
+    "international-day-of-sign-languages": yearly(9, 23),
+    "macmillan-coffee-morning": by_rule(lambda y: nth_weekday(y, 9, 4, -1)),  # last Friday
+    "black-history-month": whole_month(10),
+    "international-day-of-older-persons": yearly(10, 1),
+    "baby-loss-awareness-week": yearly(10, 9, 7),
+    "world-mental-health-day": yearly(10, 10),
+    "international-day-of-the-girl": yearly(10, 11),
+    "national-coming-out-day": yearly(10, 11),
+    "eradication-of-poverty-day": yearly(10, 17),
+    "world-menopause-day": yearly(10, 18),
+    "anti-slavery-day": yearly(10, 18),
+    "remembrance-sunday": by_rule(lambda y: nth_weekday(y, 11, 6, 2)),  # second Sunday
+    "inter-faith-week": by_rule(lambda y: nth_weekday(y, 11, 6, 2), 8),
+    "armistice-day": yearly(11, 11),
+    "transgender-awareness-week": yearly(11, 13, 7),
+    "international-mens-day": yearly(11, 19),
+    "trans-day-of-remembrance": yearly(11, 20),
+    "white-ribbon-day": yearly(11, 25),
+    "16-days-of-activism": yearly(11, 25, 16),  # 25 November - 10 December
+    "world-aids-day": yearly(12, 1),
+    "international-day-of-persons-with-disabilities": yearly(12, 3),
+    "human-rights-day": yearly(12, 10),
+    "christmas-day": yearly(12, 25),
+    # Hong Kong Observatory, Gregorian-Lunar Calendar Conversion Tables
+    "lunar-new-year": table(["2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26",
+                             "2029-02-13", "2030-02-03", "2031-01-23", "2032-02-11",
+                             "2033-01-31", "2034-02-19", "2035-02-08"]),
+    # Umm al-Qura calendar, 1 Ramadan 1446-1457 AH (two in 2030)
+    "ramadan": table(["2025-03-01", "2026-02-18", "2027-02-08", "2028-01-28", "2029-01-16",
+                      "2030-01-05", "2030-12-26", "2031-12-15", "2032-12-04", "2033-11-23",
+                      "2034-11-12", "2035-11-01"], 29),
+    # Umm al-Qura calendar, 1 Shawwal (two in 2033)
+    "eid-al-fitr": table(["2025-03-30", "2026-03-20", "2027-03-09", "2028-02-26",
+                          "2029-02-14", "2030-02-04", "2031-01-24", "2032-01-14",
+                          "2033-01-02", "2033-12-23", "2034-12-12", "2035-12-01"]),
+    # Umm al-Qura calendar, 10 Dhu al-Hijjah
+    "eid-al-adha": table(["2025-06-06", "2026-05-27", "2027-05-16", "2028-05-05",
+                          "2029-04-24", "2030-04-13", "2031-04-02", "2032-03-22",
+                          "2033-03-11", "2034-03-01", "2035-02-18"]),
+    # Government of Mauritius gazetted Divali public holidays
+    "diwali": table(["2025-10-20", "2026-11-08", "2027-10-29", "2028-10-17", "2029-11-05",
+                     "2030-10-26", "2031-11-14", "2032-11-02", "2033-10-22", "2034-11-10",
+                     "2035-10-30"]),
+    # Hebcal (hebcal.com) Jewish holiday tables, diaspora
+    "rosh-hashanah": table(["2025-09-23", "2026-09-12", "2027-10-02", "2028-09-21",
+                            "2029-09-10", "2030-09-28", "2031-09-18", "2032-09-06",
+                            "2033-09-24", "2034-09-14", "2035-10-04"], 2),
+    "yom-kippur": table(["2025-10-02", "2026-09-21", "2027-10-11", "2028-09-30",
+                         "2029-09-19", "2030-10-07", "2031-09-27", "2032-09-15",
+                         "2033-10-03", "2034-09-23", "2035-10-13"]),
+    "hanukkah": table(["2025-12-15", "2026-12-05", "2027-12-25", "2028-12-13", "2029-12-02",
+                       "2030-12-21", "2031-12-10", "2032-11-28", "2033-12-17", "2034-12-07",
+                       "2035-12-26"], 8),
+    "passover": table(["2025-04-13", "2026-04-02", "2027-04-22", "2028-04-11", "2029-03-31",
+                       "2030-04-18", "2031-04-08", "2032-03-27", "2033-04-14", "2034-04-04",
+                       "2035-04-24"], 8),
+    # Church of England, Book of Common Prayer table of Easter days
+    "easter-sunday": table(["2025-04-20", "2026-04-05", "2027-03-28", "2028-04-16",
+                            "2029-04-01", "2030-04-21", "2031-04-13", "2032-03-28",
+                            "2033-04-17", "2034-04-09", "2035-03-25"]),
+    # Orthodox paschalion (Greek Orthodox Archdiocese tables)
+    "orthodox-easter": table(["2025-04-20", "2026-04-12", "2027-05-02", "2028-04-16",
+                              "2029-04-08", "2030-04-28", "2031-04-13", "2032-05-02",
+                              "2033-04-24", "2034-04-09", "2035-04-29"]),
+}
+
+CATEGORIES = {"age", "disability", "gender reassignment", "marriage and civil partnership",
+              "pregnancy and maternity", "race", "religion or belief", "sex",
+              "sexual orientation", "armed forces", "poverty"}
+
+
+def run(*args, check=True, **kw):
+    p = subprocess.run(list(args), capture_output=True, text=True, timeout=120, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError("%s exited %d:\n%s%s" % (args, p.returncode, p.stdout, p.stderr))
+    return p
+
+
+class Fixture(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-cal-")
+        self.conf = os.path.join(self.tmp, "tickler.conf")
+        shutil.copy(os.path.join(ARGS.source, "etc", "tickler.conf"), self.conf)
+        shutil.copy(os.path.join(ARGS.source, "etc", "sample-plan.csv"), self.tmp)
+        self.cals = os.path.join(self.tmp, "calendars")
+        shutil.copytree(os.path.join(ARGS.source, "etc", "calendars"), self.cals)
+        self.state = os.path.join(self.tmp, "state")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def tickler(self, *args, check=True):
+        return run(tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
+                   *args, check=check)
+
+    def observances(self, frm="2025-01-01", to="2035-12-31"):
+        p = self.tickler("calendar", "--from", frm, "--to", to, "--format", "json")
+        return json.loads(p.stdout)["observances"]
+
+
+class ShippedCalendar(Fixture):
+    def test_every_event_matches_the_published_dates_2025_to_2035(self):
+        got = {}
+        for o in self.observances():
+            uid, _, day = o["id"].partition("/")
+            self.assertEqual(day, o["first_day"])
+            got.setdefault(uid.split("@")[0], []).append((d(o["first_day"]), d(o["last_day"])))
+        self.assertGreaterEqual(len(got), 40)
+        self.assertEqual(sorted(got), sorted(EXPECTED.keys() | {"wellbeing-week",
+                                                                 "compassionate-community-awards"}))
+        for uid, want in EXPECTED.items():
+            with self.subTest(uid=uid):
+                self.assertEqual(got[uid], want)
+
+    def test_leap_years_and_month_ends(self):
+        got = {(o["id"]): (o["first_day"], o["last_day"]) for o in self.observances()}
+        lgbt = "lgbt-history-month@uk-diversity.tickler/"
+        self.assertEqual(got[lgbt + "2028-02-01"], ("2028-02-01", "2028-02-29"))
+        self.assertEqual(got[lgbt + "2032-02-01"], ("2032-02-01", "2032-02-29"))
+        self.assertEqual(got[lgbt + "2029-02-01"], ("2029-02-01", "2029-02-28"))
+        sahm = "south-asian-heritage-month@uk-diversity.tickler/2030-07-18"
+        self.assertEqual(got[sahm], ("2030-07-18", "2030-08-17"))
+        ramadan = "ramadan@uk-diversity.tickler/2030-12-26"  # across the year end
+        self.assertEqual(got[ramadan], ("2030-12-26", "2031-01-23"))
+
+    def test_a_window_includes_an_observance_under_way(self):
+        obs = self.observances("2027-10-15", "2027-10-20")
+        ids = [o["id"] for o in obs]
+        self.assertIn("black-history-month@uk-diversity.tickler/2027-10-01", ids)
+        self.assertIn("world-menopause-day@uk-diversity.tickler/2027-10-18", ids)
+        self.assertNotIn("armistice-day@uk-diversity.tickler/2027-11-11", ids)
+
+    def test_each_event_has_a_category_description_and_dated_source(self):
+        with open(os.path.join(ARGS.source, "etc", "calendars", "uk-diversity.ics"),
+                  newline="") as f:
+            text = f.read()
+        import icalendar
+        cal = icalendar.Calendar.from_ical(text)
+        events = [c for c in cal.walk("VEVENT")]
+        self.assertGreaterEqual(len(events), 40)
+        for e in events:
+            with self.subTest(uid=str(e["UID"])):
+                self.assertIn(str(e["CATEGORIES"].cats[0]) if hasattr(e["CATEGORIES"], "cats")
+                              else str(e["CATEGORIES"]), CATEGORIES)
+                self.assertTrue(str(e["DESCRIPTION"]).strip())
+                self.assertTrue(str(e["COMMENT"]).startswith("Dates: "))
+                if "RDATE" in e:  # a date table names its source
+                    self.assertRegex(str(e["COMMENT"]), r"[A-Z][a-z]+")
+
+
+class Malformed(Fixture):
+    BAD = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+           "BEGIN:VEVENT\r\nUID:ok@test\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Fine\r\n"
+           "DTSTART;VALUE=DATE:20270301\r\nEND:VEVENT\r\n"
+           "BEGIN:VEVENT\r\nUID:bad@test\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Broken\r\n"
+           "DTSTART;VALUE=DATE:20271345\r\n"          # line 14: no such month
+           "RRULE:FREQ=SOMETIMES\r\n"                  # line 15: not a rule
+           "END:VEVENT\r\nEND:VCALENDAR\r\n")
+
+    def write_bad(self, text=None):
+        path = os.path.join(self.cals, "local.ics")
+        with open(path, "w", newline="") as f:
+            f.write(text or self.BAD)
+        return path
+
+    def test_check_config_names_file_line_and_reason(self):
+        path = self.write_bad()
+        p = run(tool("ticklerd"), "--check-config", "-c", self.conf, "-p", harness.plugin_dir(),
+                check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn('%s:14: DTSTART: "20271345" is not a valid date' % path, p.stderr)
+        self.assertIn("%s:15: Can't parse as RECUR value in RRULE property" % path, p.stderr)
+        self.assertIn("its events are not loaded", p.stderr)
+
+    def test_the_other_calendar_still_loads(self):
+        self.write_bad()
+        p = self.tickler("calendar", "--from", "2027-01-01", "--to", "2027-12-31",
+                         "--format", "json", check=False)
+        self.assertEqual(p.returncode, 1)  # a file was refused: said in the exit code
+        ids = [o["id"] for o in json.loads(p.stdout)["observances"]]
+        self.assertIn("black-history-month@uk-diversity.tickler/2027-10-01", ids)
+        self.assertFalse([i for i in ids if "@test" in i])  # the bad file, whole
+
+    def test_structure_problems(self):
+        cases = {
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nEND:VCALENDAR\r\n":
+                (4, "END:VCALENDAR does not close BEGIN:VEVENT of line 2"),
+            "BEGIN:VCALENDAR\r\nthis is not a property\r\nEND:VCALENDAR\r\n":
+                (2, "expected ':' between the property name and its value"),
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:x\r\nDTSTART;VALUE=DATE:20270101\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n": (2, "the event has no UID"),
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:x\r\n"
+            "DTSTART;VALUE=DATE:20270105\r\nDTEND;VALUE=DATE:20270101\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n": (6, "DTEND is not after DTSTART"),
+            "hello\r\n": (1, "expected BEGIN:VCALENDAR as the first line"),
+        }
+        for text, (line, why) in cases.items():
+            with self.subTest(why=why):
+                path = self.write_bad(text)
+                p = run(tool("ticklerd"), "--check-config", "-c", self.conf, "-p",
+                        harness.plugin_dir(), check=False)
+                self.assertEqual(p.returncode, 1)
+                self.assertIn("%s:%d: %s" % (path, line, why), p.stderr)
+
+    def test_daemon_keeps_the_last_good_calendar(self):
+        daemon = Daemon(self.conf, self.state, "--now", "2027-09-01T08:00")
+        try:
+            daemon.wait_for("started:")
+            self.assertIn("2 events", daemon.log())
+            path = os.path.join(self.cals, "local.ics")
+            good = open(path, newline="").read()
+            # a valid edit is read and rescheduled
+            with open(path, "w", newline="") as f:
+                f.write(good.replace("SUMMARY:Staff Wellbeing Week", "SUMMARY:Wellbeing Week"))
+            n = daemon.wait_for("source \"diversity\" changed; rescheduling")
+            # a broken edit is refused; the daemon goes on with the last good text
+            self.write_bad("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n")
+            daemon.wait_for("its last good version stays in use", after=n)
+            self.assertIsNone(daemon.proc.poll())
+        finally:
+            self.assertEqual(daemon.stop(), 0, daemon.log())
+
+
+class Export(Fixture):
+    HOSTILE = "Comma, semi; back\\slash \"quote\" <b>bold</b> & ünïcödé " + "long " * 40
+
+    def add_hostile_event(self):
+        with open(os.path.join(self.cals, "local.ics"), "w", newline="") as f:
+            desc = self.HOSTILE.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+                    "BEGIN:VEVENT\r\nUID:hostile@test\r\nDTSTAMP:20260101T000000Z\r\n"
+                    "SUMMARY:<script>alert(1)</script> Day\r\nDTSTART;VALUE=DATE:20270315\r\n"
+                    "CATEGORIES:wellbeing\r\nDESCRIPTION:%s\\nsecond line\r\n"
+                    "END:VEVENT\r\nEND:VCALENDAR\r\n" % desc)
+
+    def test_ics_parses_with_python_icalendar(self):
+        import icalendar
+        self.add_hostile_event()
+        raw = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir",
+                              harness.plugin_dir(), "calendar", "--from", "2027-01-01", "--to",
+                              "2027-12-31"], capture_output=True, check=True, timeout=60).stdout
+        for line in raw.split(b"\r\n"):
+            self.assertLessEqual(len(line), 75)
+        self.assertNotIn(b"\n", raw.replace(b"\r\n", b""))
+        cal = icalendar.Calendar.from_ical(raw)
+        events = list(cal.walk("VEVENT"))
+        obs = self.observances("2027-01-01", "2027-12-31")
+        self.assertEqual(len(events), len(obs))
+        self.assertEqual(str(cal["VERSION"]), "2.0")
+        seen = set()
+        for e in events:
+            uid = str(e["UID"])
+            self.assertNotIn(uid, seen)
+            seen.add(uid)
+            self.assertIn("DTSTAMP", e)
+            start, end = e["DTSTART"].dt, e["DTEND"].dt
+            self.assertIsInstance(start, dt.date)
+            self.assertNotIsInstance(start, dt.datetime)  # all-day
+            self.assertGreater(end, start)
+        bhm = [e for e in events if str(e["UID"]).startswith("black-history-month")][0]
+        self.assertEqual((bhm["DTSTART"].dt, bhm["DTEND"].dt), (d("2027-10-01"), d("2027-11-01")))
+        hostile = [e for e in events if str(e["UID"]) == "hostile@test/2027-03-15"][0]
+        self.assertEqual(str(hostile["DESCRIPTION"]), self.HOSTILE + "\nsecond line")
+        self.assertEqual(str(hostile["SUMMARY"]), "<script>alert(1)</script> Day")
+
+    def test_html_in_headless_chromium(self):
+        self.add_hostile_event()
+        p = self.tickler("calendar", "--from", "2027-01-01", "--to", "2027-12-31",
+                         "--format", "html")
+        page = os.path.join(self.tmp, "calendar.html")
+        with open(page, "w") as f:
+            f.write(p.stdout)
+        self.assertNotIn("<script>alert", p.stdout)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt; Day", p.stdout)
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        self.assertTrue(chromium, "chromium is not installed (scripts/deps installs it)")
+        common = [chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                  "--user-data-dir=" + os.path.join(self.tmp, "profile")]
+        dom = run(*common, "--dump-dom", "file://" + page).stdout
+        self.assertEqual(dom.count("<section>"), 12)
+        for month in ("January 2027", "October 2027", "December 2027"):
+            self.assertIn("<h2>%s</h2>" % month, dom)
+        legend = dom[dom.index('class="legend"'):dom.index("</ul>")]
+        for cat in ("race", "disability", "sexual orientation", "religion or belief"):
+            self.assertIn(">%s</span>" % cat, legend)
+        self.assertIn("other (the council", legend)  # the hostile event's own category
+        shot = os.path.join(ARGS.build, "tests", "calendar-2027.png")
+        os.makedirs(os.path.dirname(shot), exist_ok=True)
+        if os.path.exists(shot):
+            os.unlink(shot)
+        run(*common, "--screenshot=" + shot, "--window-size=1200,2400", "file://" + page)
+        with open(shot, "rb") as f:
+            png = f.read()
+        self.assertEqual(png[:8], b"\x89PNG\r\n\x1a\n")
+        self.assertGreater(len(png), 20000)  # a rendered page, not a blank one
+        print("\nscreenshot of the HTML calendar: %s (%d bytes)" % (shot, len(png)))
+
+
+class Prompts(Fixture):
+    def upcoming(self, frm, days):
+        p = self.tickler("upcoming", "--from", frm, "--days", str(days), "--json")
+        return [u for u in json.loads(p.stdout) if "@" in u["item"]]
+
+    def test_prompt_ladders_on_working_days(self):
+        got = {}
+        for u in self.upcoming("2027-08-16", 70):
+            at, teams = got.setdefault((u["item"].split("@")[0], u["stage"]), (u["at"], []))
+            self.assertEqual(at, u["at"])  # every team at the same instant
+            teams.append(u["team"])
+            teams.sort()
+        # Black History Month 2027 begins Friday 1 October: 6 and 2 weeks before
+        self.assertEqual(got[("black-history-month", "prompt-42")],
+                         ("2027-08-20T09:00:00+01:00", ["comms", "hr", "museums"]))
+        self.assertEqual(got[("black-history-month", "prompt-14")][0],
+                         "2027-09-17T09:00:00+01:00")
+        # Rosh Hashanah (2 days) on Saturday 2 October: 42 days before is a
+        # Saturday, so the prompt moves to Friday
+        self.assertEqual(got[("rosh-hashanah", "prompt-42")][0], "2027-08-20T09:00:00+01:00")
+        # World Menopause Day, Monday 18 October: 14 and 2 days before; the
+        # second falls on Saturday 16th, so Friday 15th
+        self.assertEqual(got[("world-menopause-day", "prompt-14")],
+                         ("2027-10-04T09:00:00+01:00", ["comms", "hr"]))
+        self.assertEqual(got[("world-menopause-day", "prompt-2")][0], "2027-10-15T09:00:00+01:00")
+        # the look-ahead: first working day of September lists September and October
+        self.assertEqual(got[("world-menopause-day", "lookahead-2027-09")][0],
+                         "2027-09-01T09:00:00+01:00")
+
+    def test_daemon_sends_prompts_and_the_look_ahead(self):
+        run(tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(), "--state-dir",
+            self.state, "--now", "2027-09-01T09:30", "--oneshot")
+        msgs = []
+        new = os.path.join(self.state, "maildir", "new")
+        for name in sorted(os.listdir(new)):
+            with open(os.path.join(new, name), "rb") as f:
+                msgs.append(email.message_from_binary_file(f, policy=email.policy.strict))
+        comms = [m for m in msgs if "comms@" in m["To"]]
+        self.assertEqual(len(comms), 1)
+        m = comms[0]
+        self.assertRegex(str(m["Subject"]), r"^Diversity calendar: \d+ observances coming up$")
+        body = m.get_content()
+        self.assertIn("Coming up in the diversity calendar", body)
+        self.assertIn("Black History Month\n    When: 1\u201331 October 2027, begins in 30 days",
+                      body)
+        self.assertIn("Category: race", body)
+        self.assertIn("Diwali", body)  # 29 October 2027
+        self.assertNotIn("Armistice Day", body)  # November: not in this look-ahead
+        self.assertNotIn("Rosh Hashanah\n    When: 2\u20133 October 2027, begins in 31 days\n"
+                         "    Category: race", body)
+        # a second run the same day sends nothing again
+        before = len(os.listdir(new))
+        run(tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(), "--state-dir",
+            self.state, "--now", "2027-09-01T09:45", "--oneshot")
+        self.assertEqual(len(os.listdir(new)), before)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--source", required=True)
+    ARGS, rest = ap.parse_known_args()
+    harness.BUILD = ARGS.build
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
