@@ -120,6 +120,15 @@ static uint64_t ms_until(const struct daemon *d, int64_t at)
     return ms > 0 ? (uint64_t)ms : 0;
 }
 
+/* Observances (from sources) among the store's actions. */
+static size_t count_events(const struct tkl_store *st)
+{
+    size_t n = 0;
+    for (size_t i = 0; st && i < st->n; i++)
+        n += st->actions[i].deadline.kind == TKL_DEADLINE_EVENT;
+    return n;
+}
+
 /* STATUS= for systemctl status: actions, pending notices, next reminder.
  * A no-op without NOTIFY_SOCKET, like every sd_notify(). */
 static void notify_status(struct daemon *d, const char *extra)
@@ -132,10 +141,10 @@ static void notify_status(struct daemon *d, const char *extra)
     if (d->outbox)
         tkl_outbox_stats(d->outbox, 0, &st);
     sd_notifyf(0,
-               "%sSTATUS=%zu actions, %zu reminders scheduled, next %s; %" PRId64
+               "%sSTATUS=%zu actions, %zu observances, %zu reminders scheduled, next %s; %" PRId64
                " notices pending, %" PRId64 " failed",
-               extra ? extra : "", d->store ? d->store->n : 0, d->sched.n, next,
-               st.pending + st.retrying, st.failed);
+               extra ? extra : "", d->store ? d->store->n - count_events(d->store) : 0,
+               count_events(d->store), d->sched.n, next, st.pending + st.retrying, st.failed);
 }
 
 static void on_watchdog(uv_timer_t *t)
@@ -524,14 +533,6 @@ static void arm_scheduler(struct daemon *d)
 
 /* ---- store reload ---------------------------------------------------- */
 
-static size_t count_events(const struct tkl_store *st)
-{
-    size_t n = 0;
-    for (size_t i = 0; st && i < st->n; i++)
-        n += st->actions[i].deadline.kind == TKL_DEADLINE_EVENT;
-    return n;
-}
-
 /* Loads the plan's store and adds the sources' observances around today.
  * Problems are logged. Returns 0 with *ret set, or a negative errno. */
 static int load_plan(struct daemon *d, const struct tkl_config *c,
@@ -569,7 +570,7 @@ static void on_store_changed(void *data)
     int r = load_plan(d, d->cfg, &d->sources, &fresh, false);
     if (r < 0) {
         log_error("the store could not be read (%s); keeping the last good store of %zu actions",
-                  strerror(-r), d->store->n);
+                  strerror(-r), d->store->n - count_events(d->store));
         return;
     }
     size_t changed = 0;
@@ -581,7 +582,8 @@ static void on_store_changed(void *data)
     }
     tkl_store_free(d->store);
     d->store = fresh;
-    log_notice("store reloaded: %zu actions and observances, %zu changed", fresh->n, changed);
+    log_notice("store reloaded: %zu actions, %zu observances, %zu changed",
+               fresh->n - count_events(fresh), count_events(fresh), changed);
     arm_scheduler(d);
     notify_status(d, NULL);
 }

@@ -40,8 +40,8 @@ struct tkl_policy {
     struct tkl_holidays holidays;
     struct tkl_ladder prompt_day;  /* days before a one-day observance */
     struct tkl_ladder prompt_long; /* days before a longer one (a month) */
-    int lookahead_months; /* 0: none; else the first working day of each
-                           * month lists the observances of this many months */
+    int lookahead_months;          /* 0: none; else the first working day of each
+                                    * month lists the observances of this many months */
 };
 
 struct tkl_reminder {
@@ -75,8 +75,8 @@ int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
  * The first prompt for an observance lasting [first_day, last_day] whose
  * send day is on or after from_day: the prompt ladder (prompt_long when it
  * lasts more than one day), and the monthly look-aheads whose months cover
- * its first day, unless the observance is over by then. A look-ahead on the day of a prompt gives way to it.
- * Returns 0 with *ret set, or -ENOENT when there is none left.
+ * its first day, unless the observance is over by then. A look-ahead on the day of a prompt gives
+ * way to it. Returns 0 with *ret set, or -ENOENT when there is none left.
  */
 int tkl_next_prompt(const struct tkl_policy *p, int32_t first_day, int32_t last_day,
                     int32_t from_day, struct tkl_reminder *ret);

@@ -57,7 +57,7 @@ class Notify(unittest.TestCase):
             ready = self.next_message("READY=1", seen)
             # READY only after the store is loaded and the timers armed
             self.assertIn("started", d.log())
-            self.assertRegex(ready["STATUS"], r"^39 actions, \d+ reminders scheduled, next 2023-")
+            self.assertRegex(ready["STATUS"], r"^39 actions, 0 observances, \d+ reminders scheduled, next 2023-")
             t0 = time.monotonic()
             self.next_message("WATCHDOG=1", seen)
             self.next_message("WATCHDOG=1", seen)

@@ -172,6 +172,75 @@ START_TEST(review_uses_its_own_ladder)
 }
 END_TEST
 
+/* Every prompt of an observance [first, last] from `from` onwards. */
+static size_t prompts(int32_t first, int32_t last, int32_t from, struct tkl_reminder *out,
+                      size_t max)
+{
+    size_t n = 0;
+    while (n < max && tkl_next_prompt(&p, first, last, from, &out[n]) == 0) {
+        from = out[n].day + 1;
+        n++;
+    }
+    return n;
+}
+
+START_TEST(prompts_for_a_month_long_observance)
+{
+    /* Black History Month 2027 (Fri 1 - Sun 31 October): look-ahead on
+     * Wed 1 September, prompts 42 days (Fri 20 August) and 14 days (Fri 17
+     * September) before, look-ahead on Fri 1 October */
+    struct tkl_reminder r[8];
+    ck_assert_uint_eq(prompts(DAY(2027, 10, 1), DAY(2027, 10, 31), DAY(2027, 1, 1), r, 8), 4);
+    ck_assert_int_eq(r[0].day, DAY(2027, 8, 20));
+    ck_assert_str_eq(r[0].key, "prompt-42");
+    ck_assert_int_eq(r[0].stage, TKL_STAGE_PROMPT);
+    ck_assert_int_eq(r[1].day, DAY(2027, 9, 1));
+    ck_assert_str_eq(r[1].key, "lookahead-2027-09");
+    ck_assert_int_eq(r[1].stage, TKL_STAGE_LOOKAHEAD);
+    ck_assert_int_eq(r[2].day, DAY(2027, 9, 17));
+    ck_assert_str_eq(r[2].key, "prompt-14");
+    ck_assert_int_eq(r[3].day, DAY(2027, 10, 1));
+    ck_assert_str_eq(r[3].key, "lookahead-2027-10");
+}
+END_TEST
+
+START_TEST(prompts_for_a_one_day_observance)
+{
+    /* World Menopause Day, Mon 18 October 2027: look-aheads Wed 1 September
+     * and Fri 1 October; 14 days -> Mon 4 October; 2 days -> Sat 16, so
+     * Fri 15 October */
+    struct tkl_reminder r[8];
+    ck_assert_uint_eq(prompts(DAY(2027, 10, 18), DAY(2027, 10, 18), DAY(2027, 1, 1), r, 8), 4);
+    ck_assert_int_eq(r[0].day, DAY(2027, 9, 1));
+    ck_assert_int_eq(r[1].day, DAY(2027, 10, 1));
+    ck_assert_int_eq(r[2].day, DAY(2027, 10, 4));
+    ck_assert_str_eq(r[2].key, "prompt-14");
+    ck_assert_int_eq(r[3].day, DAY(2027, 10, 15));
+    ck_assert_str_eq(r[3].key, "prompt-2");
+    /* a prompt and a look-ahead on one day: the prompt is kept */
+    p.prompt_day = (struct tkl_ladder){.lead = {17}, .n = 1};
+    ck_assert_uint_eq(prompts(DAY(2027, 10, 18), DAY(2027, 10, 18), DAY(2027, 9, 2), r, 8), 1);
+    ck_assert_int_eq(r[0].day, DAY(2027, 10, 1));
+    ck_assert_str_eq(r[0].key, "prompt-17");
+    /* no look-ahead when it is switched off */
+    p.lookahead_months = 0;
+    ck_assert_uint_eq(prompts(DAY(2027, 10, 18), DAY(2027, 10, 18), DAY(2027, 1, 1), r, 8), 1);
+}
+END_TEST
+
+START_TEST(no_prompts_once_an_observance_is_over)
+{
+    struct tkl_reminder r;
+    ck_assert_int_eq(
+        tkl_next_prompt(&p, DAY(2027, 10, 18), DAY(2027, 10, 18), DAY(2027, 10, 19), &r), -ENOENT);
+    /* a month-long one still in its look-ahead month after it began */
+    ck_assert_int_eq(tkl_next_prompt(&p, DAY(2028, 10, 1), DAY(2028, 10, 31), DAY(2028, 10, 2), &r),
+                     0);
+    ck_assert_str_eq(r.key, "lookahead-2028-10"); /* Sun 1 Oct: Mon 2 October */
+    ck_assert_int_eq(r.day, DAY(2028, 10, 2));
+}
+END_TEST
+
 START_TEST(send_time_across_clock_changes)
 {
     /* 09:00 Europe/London is 09:00 UTC in winter and 08:00 UTC in summer,
@@ -210,6 +279,9 @@ int main(void)
     tcase_add_test(tc, checkins_for_ongoing);
     tcase_add_test(tc, review_uses_its_own_ladder);
     tcase_add_test(tc, send_time_across_clock_changes);
+    tcase_add_test(tc, prompts_for_a_month_long_observance);
+    tcase_add_test(tc, prompts_for_a_one_day_observance);
+    tcase_add_test(tc, no_prompts_once_an_observance_is_over);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
