@@ -19,12 +19,14 @@
  * reading stays in use. Item ids are "UID/YYYY-MM-DD" (the first day).
  */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libical/ical.h>
 #include <tickler/plugin.h>
 
 #include "ics.h"
@@ -174,6 +176,25 @@ static void cal_destroy(void *state)
     free(cal);
 }
 
+/*
+ * libical keeps caches in its globals (time zones, temporary strings) for
+ * the life of the process. When the host unloads this plugin at a reload,
+ * libical would be unloaded with it and those caches lost (leaked); so
+ * libical is marked never to be unloaded, once.
+ */
+static void pin_libical(const struct tkl_host *host)
+{
+    static bool pinned;
+    Dl_info info;
+    if (pinned)
+        return;
+    if (dladdr((void *)icalparser_parse_string, &info) && info.dli_fname &&
+        dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE))
+        pinned = true;
+    else
+        host->log(host, TKL_LOG_DEBUG, "libical could not be pinned in memory: %s", dlerror());
+}
+
 static int cal_init(const struct tkl_host *host, const config_setting_t *conf, void **ret_state)
 {
     static const char *const keys[] = {"files", NULL};
@@ -193,6 +214,7 @@ static int cal_init(const struct tkl_host *host, const config_setting_t *conf, v
                          : 0);
         return -EINVAL;
     }
+    pin_libical(host);
     struct calendar *cal = calloc(1, sizeof(*cal));
     if (!cal)
         return -ENOMEM;

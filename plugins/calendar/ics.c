@@ -746,7 +746,8 @@ int ics_occurrences(const struct ics_event *e, int32_t from, int32_t to,
         if (r < 0)
             goto out;
     }
-    qsort(days, n, sizeof(*days), cmp_day);
+    if (n)
+        qsort(days, n, sizeof(*days), cmp_day);
     for (size_t i = 0; i < n; i++) {
         if ((i && days[i] == days[i - 1]) || excluded(e, days[i]) || last_day(e, days[i]) < from)
             continue;

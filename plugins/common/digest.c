@@ -145,6 +145,18 @@ void dg_printable(char *s)
             *s = ' ';
 }
 
+void dg_reply_capture(const char *data, size_t size, char *ok, char *fail, size_t cap)
+{
+    if (size < 4 || data[0] < '2' || data[0] > '5' || data[0] == '3' || cap == 0)
+        return;
+    char *to = data[0] == '2' ? ok : fail;
+    size_t n = size < cap - 1 ? size : cap - 1;
+    memcpy(to, data, n);
+    to[n] = '\0';
+    to[strcspn(to, "\r\n")] = '\0';
+    dg_printable(to);
+}
+
 /* Cuts s to at most max bytes at a UTF-8 character boundary. */
 static int utf8_prefix(const char *s, int max)
 {

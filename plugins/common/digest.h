@@ -29,6 +29,14 @@ void dg_put(struct dg_buf *b, const char *s, size_t n);
 void dg_puts(struct dg_buf *b, const char *s);
 void dg_printf(struct dg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Keeps the last status line of a server's reply: data (size bytes, as a
+ * peer sent them) starting with 2 goes to ok, with 4 or 5 to fail; each
+ * holds at most cap - 1 bytes, cut at the first line break and made
+ * printable ASCII. Other lines are ignored.
+ */
+void dg_reply_capture(const char *data, size_t size, char *ok, char *fail, size_t cap);
+
 enum dg_group {
     DG_FAILURES,
     DG_OVERDUE,

@@ -397,15 +397,8 @@ static int on_debug(CURL *e, curl_infotype type, char *data, size_t size, void *
 {
     struct message *x = userp;
     (void)e;
-    if (type != CURLINFO_HEADER_IN || size < 4 || data[0] < '2' || data[0] > '5')
-        return 0;
-    char *to = data[0] == '2' ? x->ok_reply : data[0] >= '4' ? x->fail_reply : NULL;
-    if (!to)
-        return 0;
-    size_t n = size < sizeof(x->ok_reply) - 1 ? size : sizeof(x->ok_reply) - 1;
-    memcpy(to, data, n);
-    to[n] = '\0';
-    to[strcspn(to, "\r\n")] = '\0';
+    if (type == CURLINFO_HEADER_IN)
+        dg_reply_capture(data, size, x->ok_reply, x->fail_reply, sizeof(x->ok_reply));
     return 0;
 }
 
@@ -419,8 +412,6 @@ static void on_done(void *data, int code)
     unlink_message(x);
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &smtp);
     dg_printable(x->errbuf);
-    dg_printable(x->ok_reply);
-    dg_printable(x->fail_reply);
     if (code == CURLE_OK) {
         res.status = TKL_DELIVERY_OK;
         snprintf(reply, sizeof(reply), "%s: %s", m->server,

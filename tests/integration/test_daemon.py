@@ -207,7 +207,7 @@ class Idle(Fixture):
         m = re.search(r"(\d+) observances, (\d+) reminders scheduled", d.lines[n])
         self.assertGreater(int(m.group(1)), 50)
         self.assertGreaterEqual(int(m.group(2)), 10000 + int(m.group(1)))
-        time.sleep(1)
+        time.sleep(3)  # start-up work (first delivery round, outbox) settles
         before = self.switches(d.proc.pid)
         time.sleep(5)
         after = self.switches(d.proc.pid)
