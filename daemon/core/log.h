@@ -20,7 +20,7 @@ int tkl_log_get_level(void);
 int tkl_log_parse_level(const char *name);
 
 void tkl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void tkl_logv(int level, const char *fmt, va_list ap);
+void tkl_logv(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #define log_error(...)   tkl_log(TKL_LOG_ERR, __VA_ARGS__)
 #define log_warning(...) tkl_log(TKL_LOG_WARNING, __VA_ARGS__)

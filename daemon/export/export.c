@@ -178,12 +178,19 @@ static const struct {
 };
 #define OTHER_COLOUR "#3d3d3d"
 
-static const char *colour_of(const char *category)
+/* The category's colour, or NULL for one outside the palette. */
+static const char *known_colour(const char *category)
 {
     for (size_t i = 0; category && i < sizeof(palette) / sizeof(palette[0]); i++)
         if (strcmp(palette[i].category, category) == 0)
             return palette[i].colour;
-    return OTHER_COLOUR;
+    return NULL;
+}
+
+static const char *colour_of(const char *category)
+{
+    const char *c = known_colour(category);
+    return c ? c : OTHER_COLOUR;
 }
 
 static const char *const month_name[] = {"January",   "February", "March",    "April",
@@ -240,7 +247,7 @@ int tkl_export_html(FILE *out, const struct tkl_event_list *l, int32_t from_day,
     const size_t n_palette = sizeof(palette) / sizeof(palette[0]);
     bool other = false;
     for (size_t i = 0; i < l->n; i++)
-        other |= colour_of(l->v[i].category) == (const char *)OTHER_COLOUR;
+        other |= !known_colour(l->v[i].category);
     for (size_t k = 0; k < n_palette; k++) {
         bool any = false;
         for (size_t i = 0; i < l->n && !any; i++)

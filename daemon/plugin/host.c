@@ -10,6 +10,9 @@
 #include "../core/secret.h"
 
 static void host_log(const struct tkl_host *host, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void host_log(const struct tkl_host *host, int level, const char *fmt, ...)
 {
     char msg[2048];
     va_list ap;

@@ -225,6 +225,8 @@ static void encoded_words(struct dg_buf *b, const char *s)
         size_t n = len - pos < 45 ? len - pos : 45;
         while (n > 0 && pos + n < len && ((unsigned char)s[pos + n] & 0xc0) == 0x80)
             n--;
+        if (n == 0) /* not UTF-8: a run of continuation bytes; cut anywhere */
+            n = len - pos < 45 ? len - pos : 45;
         if (pos)
             dg_puts(b, " ");
         dg_puts(b, "=?UTF-8?B?");
@@ -285,9 +287,11 @@ void dg_mailbox(struct dg_buf *b, const char *name, const char *address)
         return;
     }
     dg_header_safe(n);
-    /* an address holds no spaces, brackets or quotes (the config checks) */
+    /* an address holds no spaces, brackets, quotes or control characters
+     * (the config checks); should one come anyway, it cannot end the line */
     for (char *p = a; *p; p++)
-        if (*p == ' ' || *p == '<' || *p == '>' || *p == '"' || *p == ',')
+        if (*p == ' ' || *p == '<' || *p == '>' || *p == '"' || *p == ',' ||
+            (unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '_';
     if (*n && plain_ascii(n) && !strstr(n, "=?")) {
         dg_puts(b, "\"");

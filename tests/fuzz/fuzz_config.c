@@ -1,6 +1,8 @@
 /* libFuzzer: the configuration loader (daemon/core/config.c), through
  * libconfig, reading the input as a file. */
-#define _GNU_SOURCE
+
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,8 @@
 #include <unistd.h>
 
 #include "core/config.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,6 +1,7 @@
 /* libFuzzer: the e-mail header encoder (plugins/common/digest.c) with text
  * from the plan: a header must stay one line (CRLF only at its end, no
  * bare CR or LF, under 998 octets a line), so plan text cannot add one. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ static void check_one_header(const struct dg_buf *b)
             abort();
     }
 }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,5 +1,7 @@
 /* libFuzzer: the iCalendar loader of the calendar plugin
  * (plugins/calendar/ics.c) and the expansion of every event it accepts. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -25,6 +27,8 @@ static int on_occurrence(void *data, int32_t first, int32_t last)
     c->last = first;
     return ++c->n > 200000 ? -1 : 0;
 }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -3,11 +3,14 @@
  * dg_reply_capture), then shown in a failure report in text, HTML and a
  * subject. Nothing from the peer may reach a header unescaped or break
  * the HTML. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "digest.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

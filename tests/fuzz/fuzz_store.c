@@ -1,11 +1,14 @@
 /* libFuzzer: CSV store rows (daemon/store/store.c) through the loader,
  * with the sample configuration's teams and the built-in column names. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_teams.h"
 #include "store/store.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
