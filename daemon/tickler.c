@@ -208,7 +208,18 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
 static int cmd_check(struct cli *c)
 {
     int bad = load(c, true);
+    size_t events = 0;
+    /* the calendars too: their problems are printed as file:line by the
+     * source (on stderr) and counted as errors; their observances of the
+     * next year are checked like actions (teams they name) */
+    if (!bad && (open_sources(c) ||
+                 tkl_sources_add_to_store(&c->sources, tkl_local_day((int64_t)time(NULL)), c->st,
+                                          &c->cfg->teams, &c->diags) < 0 ||
+                 c->svc.n_errors))
+        bad = 1;
     tkl_diags_print(&c->diags, stdout);
+    for (size_t i = 0; c->st && i < c->st->n; i++)
+        events += c->st->actions[i].deadline.kind == TKL_DEADLINE_EVENT;
     if (!bad) {
         size_t unmatched = 0;
         for (size_t i = 0; i < c->st->n; i++)
@@ -218,10 +229,13 @@ static int cmd_check(struct cli *c)
             if (!c->cfg->teams.teams[i].n_recipients)
                 printf("%s: warning: team \"%s\" has no recipients; its reminders go nowhere\n",
                        c->cfg->path, c->cfg->teams.teams[i].id);
-        printf("ok: %zu actions, %zu teams, %zu owner names matched no team, %zu warnings\n",
-               c->st->n, c->cfg->teams.n, unmatched, c->diags.n - c->diags.n_errors);
+        printf("ok: %zu actions, %zu observances, %zu teams, %zu owner names matched no team, "
+               "%zu warnings\n",
+               c->st->n - events, events, c->cfg->teams.n, unmatched,
+               c->diags.n - c->diags.n_errors);
     } else {
-        printf("errors: %zu\n", c->diags.n_errors ? c->diags.n_errors : 1);
+        size_t errors = c->diags.n_errors + c->svc.n_errors;
+        printf("errors: %zu\n", errors ? errors : 1);
     }
     return bad;
 }

@@ -282,6 +282,28 @@ class Malformed(Fixture):
             "DTSTART;VALUE=DATE:20270105\r\nDTEND;VALUE=DATE:20270101\r\n"
             "END:VEVENT\r\nEND:VCALENDAR\r\n": (6, "DTEND is not after DTSTART"),
             "hello\r\n": (1, "expected BEGIN:VCALENDAR as the first line"),
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:x\r\n"
+            "DTSTART;VALUE=DATE:20270105\r\nDURATION:-P2D\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n": (6, "DURATION: \"-P2D\" is not a positive"),
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:x\r\n"
+            "DTSTART;VALUE=DATE:20270105\r\nRECURRENCE-ID;VALUE=DATE:20280105\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n": (6, "RECURRENCE-ID (a changed occurrence)"),
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:x\r\n"
+            "DTSTART;VALUE=DATE:20270105\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:a\r\n"
+            "SUMMARY:y\r\nDTSTART;VALUE=DATE:20270106\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n":
+                (7, "UID a is used again (first at line 2)"),
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:x\r\n"
+            "DTSTART;VALUE=DATE:20270105\r\nEXDATE;VALUE=DATE:20270230\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n": (6, "EXDATE: \"20270230\" is not a valid date"),
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\n END:VCALENDAR\r\n":
+                (2, "BEGIN:VEVENT is never closed"),
+            "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\nBEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n":
+                (3, "a second VCALENDAR"),
+            "BEGIN:VCALENDAR\r\nX-A;P=\"unclosed:1\r\nEND:VCALENDAR\r\n":
+                (2, "a quoted parameter value is not closed"),
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:x\r\n"
+            "DTSTART;VALUE=DATE:20270105\r\nRDATE;VALUE=PERIOD:20270101T000000Z/P1D\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n": (6, "RDATE: periods are not supported"),
         }
         for text, (line, why) in cases.items():
             with self.subTest(why=why):
@@ -290,6 +312,56 @@ class Malformed(Fixture):
                         harness.plugin_dir(), check=False)
                 self.assertEqual(p.returncode, 1)
                 self.assertIn("%s:%d: %s" % (path, line, why), p.stderr)
+
+    def test_settings_are_checked(self):
+        base = open(self.conf).read()
+        for settings, why in (
+                ('files = [ "calendars/uk-diversity.ics" ]; colour = "red";',
+                 'unknown setting "colour"'),
+                ('', "files must be a list of .ics files or directories"),
+                ('files = [ "calendars/missing.ics" ];', "missing.ics: cannot open"),
+        ):
+            with self.subTest(why=why):
+                with open(self.conf, "w") as f:
+                    f.write(base.replace('files = [ "calendars/uk-diversity.ics", '
+                                         '"calendars/local.ics" ];', settings))
+                p = run(tool("ticklerd"), "--check-config", "-c", self.conf, "-p",
+                        harness.plugin_dir(), check=False)
+                self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+                self.assertIn(why, p.stderr)
+
+    def test_a_directory_loads_every_ics_file_in_it_and_exdate_excludes(self):
+        base = open(self.conf).read()
+        with open(self.conf, "w") as f:
+            f.write(base.replace('files = [ "calendars/uk-diversity.ics", "calendars/local.ics" ];',
+                                 'files = [ "calendars" ];'))
+        with open(os.path.join(self.cals, "extra.ics"), "w", newline="") as f:
+            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+                    "UID:fair@test\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Borough fair\r\n"
+                    "DTSTART;VALUE=DATE:20270703\r\nRRULE:FREQ=YEARLY;BYMONTH=7;BYDAY=1SA\r\n"
+                    "EXDATE;VALUE=DATE:20280701\r\nRDATE;VALUE=DATE:20280708\r\n"
+                    "X-TICKLER-TEAMS:Museums, no such team\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+        with open(os.path.join(self.cals, "notes.txt"), "w") as f:
+            f.write("not a calendar")
+        days = {o["id"].split("@")[0] + o["first_day"] for o in self.observances("2027-01-01",
+                                                                                 "2029-12-31")}
+        self.assertIn("black-history-month2027-10-01", days)  # uk-diversity.ics
+        self.assertIn("wellbeing-week2028-05-08", days)  # local.ics
+        # first Saturday of July, but 1 July 2028 excluded and 8 July added
+        fair = sorted(d[len("fair"):] for d in days if d.startswith("fair"))
+        self.assertEqual(fair, ["2027-07-03", "2028-07-08", "2029-07-07"])
+        # a team name that matches no team is a warning naming the event
+        chk = self.tickler("check", check=False)
+        self.assertIn('Borough fair (fair@test/', chk.stdout)
+        self.assertIn('"no such team" is not a team in the team directory', chk.stdout)
+
+    def test_text_that_is_not_utf8_names_its_line(self):
+        path = os.path.join(self.cals, "local.ics")
+        with open(path, "wb") as f:
+            f.write(b"BEGIN:VCALENDAR\r\nSUMMARY:caf\xe9\r\nEND:VCALENDAR\r\n")
+        p = self.tickler("check", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("%s:2: the text is not valid UTF-8" % path, p.stderr)
 
     def test_daemon_keeps_the_last_good_calendar(self):
         daemon = Daemon(self.conf, self.state, "--now", "2027-09-01T08:00")
