@@ -246,10 +246,12 @@ static void encoded_words(struct dg_buf *b, const char *s)
 }
 
 /* Writes value (already safe) plainly when that is unambiguous, else as
- * encoded words; at most 700 bytes of it, so the line stays under 998. */
+ * encoded words on the same line; at most 480 bytes of it: encoded, that
+ * is at most 12 words of 72 characters and their spaces (876), so the line
+ * stays under 998 with its header name. */
 static void header_text(struct dg_buf *b, const char *value)
 {
-    int n = utf8_prefix(value, 700);
+    int n = utf8_prefix(value, 480);
     char *v = strndup(value, (size_t)n);
     if (!v) {
         b->oom = true;
@@ -287,6 +289,11 @@ void dg_mailbox(struct dg_buf *b, const char *name, const char *address)
         return;
     }
     dg_header_safe(n);
+    /* the display name is cut to 160 bytes (at most 4 encoded words), and
+     * the config allows addresses of up to 320: the line stays under 998 */
+    n[utf8_prefix(n, 160)] = '\0';
+    if (strlen(a) > 320)
+        a[320] = '\0';
     /* an address holds no spaces, brackets, quotes or control characters
      * (the config checks); should one come anyway, it cannot end the line */
     for (char *p = a; *p; p++)
