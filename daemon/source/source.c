@@ -152,9 +152,12 @@ static int collect_item(void *data, const struct tkl_item *it)
         if (!t)
             return -ENOMEM;
         e->teams = t;
-        for (size_t i = 0; i < it->n_teams; i++, e->n_teams++)
-            if (dup_opt(it->teams[i], &t[i]) < 0 || !t[i])
+        for (size_t i = 0; i < it->n_teams; i++, e->n_teams++) {
+            if (!it->teams[i])
+                return -EINVAL; /* the ABI promises n_teams strings */
+            if (dup_opt(it->teams[i], &t[i]) < 0)
                 return -ENOMEM;
+        }
     }
     return 0;
 }

@@ -774,11 +774,6 @@ static int add_team_id(struct tkl_action *a, const char *id)
     return grow_strv(&a->teams, &a->n_teams, strdup(id)); /* owns the copy */
 }
 
-static char *dup0(const char *s)
-{
-    return s && *s ? strdup(s) : NULL;
-}
-
 /* Fills a from e; returns 0 or -ENOMEM (a then holds what was made). */
 static int event_action(struct tkl_action *a, const struct tkl_event *e,
                         const struct tkl_team_dir *teams, struct tkl_diags *diags)
@@ -791,7 +786,8 @@ static int event_action(struct tkl_action *a, const struct tkl_event *e,
     if (!(a->id = strdup(e->id)) || !(a->file = strdup(e->source)) ||
         !(a->title = strdup(e->title ? e->title : e->id)) || !(a->deadline_text = strdup(when)))
         return -ENOMEM;
-    if ((e->description && !(a->commitment = dup0(e->description))) ||
+    /* empty texts stay NULL, as the plan's empty cells do */
+    if ((e->description && *e->description && !(a->commitment = strdup(e->description))) ||
         (e->category && *e->category && !(a->category = strdup(e->category))) ||
         (e->url && *e->url && !(a->url = strdup(e->url))))
         return -ENOMEM;
