@@ -218,8 +218,8 @@ static int cmd_check(struct cli *c)
                  c->svc.n_errors))
         bad = 1;
     tkl_diags_print(&c->diags, stdout);
-    for (size_t i = 0; c->st && i < c->st->n; i++)
-        events += c->st->actions[i].deadline.kind == TKL_DEADLINE_EVENT;
+    if (c->st)
+        events = c->st->n_events;
     if (!bad) {
         size_t unmatched = 0;
         for (size_t i = 0; i < c->st->n; i++)

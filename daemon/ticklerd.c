@@ -120,15 +120,6 @@ static uint64_t ms_until(const struct daemon *d, int64_t at)
     return ms > 0 ? (uint64_t)ms : 0;
 }
 
-/* Observances (from sources) among the store's actions. */
-static size_t count_events(const struct tkl_store *st)
-{
-    size_t n = 0;
-    for (size_t i = 0; st && i < st->n; i++)
-        n += st->actions[i].deadline.kind == TKL_DEADLINE_EVENT;
-    return n;
-}
-
 /* STATUS= for systemctl status: actions, pending notices, next reminder.
  * A no-op without NOTIFY_SOCKET, like every sd_notify(). */
 static void notify_status(struct daemon *d, const char *extra)
@@ -143,8 +134,9 @@ static void notify_status(struct daemon *d, const char *extra)
     sd_notifyf(0,
                "%sSTATUS=%zu actions, %zu observances, %zu reminders scheduled, next %s; %" PRId64
                " notices pending, %" PRId64 " failed",
-               extra ? extra : "", d->store ? d->store->n - count_events(d->store) : 0,
-               count_events(d->store), d->sched.n, next, st.pending + st.retrying, st.failed);
+               extra ? extra : "", d->store ? d->store->n - d->store->n_events : 0,
+               d->store ? d->store->n_events : 0, d->sched.n, next, st.pending + st.retrying,
+               st.failed);
 }
 
 static void on_watchdog(uv_timer_t *t)
@@ -169,12 +161,18 @@ static void start_watchdog(struct daemon *d)
     log_info("watchdog: pinging systemd every %" PRIu64 " ms", ms);
 }
 
+/* The plugin directory: --plugin-dir, else the configuration's. */
+static const char *plugin_dir_of(const struct daemon *d, const struct tkl_config *c)
+{
+    return d->opt.plugin_dir ? d->opt.plugin_dir : c->plugin_dir;
+}
+
 /* Opens and inits every configured notifier. Returns 0 or a negative errno
  * with the problems in diags; on failure nothing is left open. */
 static int open_notifiers(struct daemon *d, const struct tkl_config *c, struct notifier **ret,
                           size_t *ret_n, struct tkl_diags *diags)
 {
-    const char *plugin_dir = d->opt.plugin_dir ? d->opt.plugin_dir : c->plugin_dir;
+    const char *plugin_dir = plugin_dir_of(d, c);
     struct notifier *v = calloc(c->n_notifiers + 1, sizeof(*v));
     size_t n = 0;
     int r = 0;
@@ -570,7 +568,7 @@ static void on_store_changed(void *data)
     int r = load_plan(d, d->cfg, &d->sources, &fresh, false);
     if (r < 0) {
         log_error("the store could not be read (%s); keeping the last good store of %zu actions",
-                  strerror(-r), d->store->n - count_events(d->store));
+                  strerror(-r), d->store->n - d->store->n_events);
         return;
     }
     size_t changed = 0;
@@ -583,7 +581,7 @@ static void on_store_changed(void *data)
     tkl_store_free(d->store);
     d->store = fresh;
     log_notice("store reloaded: %zu actions, %zu observances, %zu changed",
-               fresh->n - count_events(fresh), count_events(fresh), changed);
+               fresh->n - fresh->n_events, fresh->n_events, changed);
     arm_scheduler(d);
     notify_status(d, NULL);
 }
@@ -756,8 +754,7 @@ static void reload_config(struct daemon *d)
     log_notice("reloading %s", d->opt.config);
     int r = tkl_config_load(d->opt.config, &c, &diags);
     if (r == 0)
-        r = tkl_sources_open(d->opt.plugin_dir ? d->opt.plugin_dir : c->plugin_dir, c, &d->svc,
-                             d->state_dir, &sources, &diags);
+        r = tkl_sources_open(plugin_dir_of(d, c), c, &d->svc, d->state_dir, &sources, &diags);
     if (r == 0)
         r = tkl_store_load(&c->store, &c->teams, &store, &diags);
     if (r == 0)
@@ -821,7 +818,7 @@ static void reload_config(struct daemon *d)
         log_error("a source failed to start after the reload; its edits are read on SIGHUP");
     start_watch(d);
     log_notice("configuration reloaded: %zu actions, %zu observances, %zu notifiers",
-               store->n - count_events(store), count_events(store), nn);
+               store->n - store->n_events, store->n_events, nn);
     arm_scheduler(d);
     kick_delivery(d);
 }
@@ -941,8 +938,7 @@ static int check_config(struct daemon *d)
         d->state_dir = strdup(c->state_dir);
         /* a calendar file with problems is logged (file:line) by its source
          * and counted here: the daemon would run without its events */
-        if (tkl_sources_open(d->opt.plugin_dir ? d->opt.plugin_dir : c->plugin_dir, c, &d->svc,
-                             d->state_dir, &sources, &diags) < 0)
+        if (tkl_sources_open(plugin_dir_of(d, c), c, &d->svc, d->state_dir, &sources, &diags) < 0)
             r = -EINVAL;
         if (tkl_store_load(&c->store, &c->teams, &store, &diags) < 0)
             r = -EINVAL;
@@ -955,7 +951,7 @@ static int check_config(struct daemon *d)
             tkl_plugin_close(nv[i].plugin);
         free(nv);
         tkl_sources_close(&sources);
-        events = count_events(store);
+        events = store ? store->n_events : 0;
     }
     tkl_diags_print(&diags, stderr);
     size_t errors = diags.n_errors + d->svc.n_errors;
@@ -1028,8 +1024,7 @@ static int daemon_run(struct daemon *d, const char *now_arg)
     d->svc.clock_offset = d->clock_offset;
     d->svc.items_changed = on_items_changed;
     d->svc.data = d;
-    r = tkl_sources_open(d->opt.plugin_dir ? d->opt.plugin_dir : d->cfg->plugin_dir, d->cfg,
-                         &d->svc, d->state_dir, &d->sources, &pd);
+    r = tkl_sources_open(plugin_dir_of(d, d->cfg), d->cfg, &d->svc, d->state_dir, &d->sources, &pd);
     tkl_diags_print(&pd, stderr);
     tkl_diags_free(&pd);
     if (r < 0) {
@@ -1102,7 +1097,7 @@ static int daemon_run(struct daemon *d, const char *now_arg)
         start_watch(d);
         char buf[32];
         int64_t next = tkl_scheduler_next_at(&d->sched);
-        size_t events = count_events(d->store);
+        size_t events = d->store->n_events;
         log_notice("ticklerd %s started: %zu actions, %zu observances, %zu reminders scheduled, "
                    "next %s",
                    TICKLER_VERSION, d->store->n - events, events, d->sched.n,

@@ -188,3 +188,11 @@ char *tkl_format_instant(int64_t t, char *buf)
     snprintf(buf, 32, "%.31s", tmp);
     return buf;
 }
+
+const char *tkl_month_name(int m)
+{
+    static const char *const names[] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
+    return m >= 1 && m <= 12 ? names[m - 1] : "";
+}

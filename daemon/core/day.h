@@ -27,6 +27,9 @@ bool tkl_civil_valid(int y, int m, int d);
 /* Formats a day as YYYY-MM-DD into buf (at least 11 bytes). */
 char *tkl_day_format(int32_t day, char *buf);
 
+/* "January" for 1 ... "December" for 12; "" for any other m. */
+const char *tkl_month_name(int m);
+
 /* Parses YYYY-MM-DD exactly. Returns 0, or -EINVAL. */
 int tkl_day_parse_iso(const char *s, int32_t *ret_day);
 

@@ -193,10 +193,6 @@ static const char *colour_of(const char *category)
     return c ? c : OTHER_COLOUR;
 }
 
-static const char *const month_name[] = {"January",   "February", "March",    "April",
-                                         "May",       "June",     "July",     "August",
-                                         "September", "October",  "November", "December"};
-
 static void chip(FILE *f, const char *category)
 {
     fprintf(f, "<span class=\"chip\" style=\"background:%s\">", colour_of(category));
@@ -269,7 +265,7 @@ int tkl_export_html(FILE *out, const struct tkl_event_list *l, int32_t from_day,
     for (; y < ey || (y == ey && m <= em); m = m == 12 ? 1 : m + 1, y += m == 1) {
         int32_t first = tkl_day_from_civil(y, m, 1);
         int32_t last = first + tkl_days_in_month(y, m) - 1;
-        fprintf(out, "<section>\n<h2>%s %d</h2>\n", month_name[m - 1], y);
+        fprintf(out, "<section>\n<h2>%s %d</h2>\n", tkl_month_name(m), y);
         size_t shown = 0;
         for (size_t i = 0; i < l->n; i++) {
             const struct tkl_event *e = &l->v[i];

@@ -747,21 +747,18 @@ static void compute_hashes(struct tkl_store *s)
 
 char *tkl_day_range_format(int32_t first, int32_t last, char *buf, size_t size)
 {
-    static const char *const month[] = {"January",   "February", "March",    "April",
-                                        "May",       "June",     "July",     "August",
-                                        "September", "October",  "November", "December"};
     int y1, m1, d1, y2, m2, d2;
     tkl_day_to_civil(first, &y1, &m1, &d1);
     tkl_day_to_civil(last, &y2, &m2, &d2);
+    const char *mon1 = tkl_month_name(m1), *mon2 = tkl_month_name(m2);
     if (last <= first)
-        snprintf(buf, size, "%d %s %d", d1, month[m1 - 1], y1);
+        snprintf(buf, size, "%d %s %d", d1, mon1, y1);
     else if (y1 == y2 && m1 == m2)
-        snprintf(buf, size, "%d\u2013%d %s %d", d1, d2, month[m1 - 1], y1);
+        snprintf(buf, size, "%d\u2013%d %s %d", d1, d2, mon1, y1);
     else if (y1 == y2)
-        snprintf(buf, size, "%d %s \u2013 %d %s %d", d1, month[m1 - 1], d2, month[m2 - 1], y1);
+        snprintf(buf, size, "%d %s \u2013 %d %s %d", d1, mon1, d2, mon2, y1);
     else
-        snprintf(buf, size, "%d %s %d \u2013 %d %s %d", d1, month[m1 - 1], y1, d2, month[m2 - 1],
-                 y2);
+        snprintf(buf, size, "%d %s %d \u2013 %d %s %d", d1, mon1, y1, d2, mon2, y2);
     return buf;
 }
 
@@ -855,6 +852,7 @@ int tkl_store_add_events(struct tkl_store *s, const struct tkl_event *ev, size_t
     }
     free(old_index);
     compute_hashes(s);
+    s->n_events += n;
     return 0;
 undo:
     for (size_t i = old_n; i < s->n; i++)

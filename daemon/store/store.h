@@ -78,7 +78,8 @@ struct tkl_action {
 struct tkl_store {
     struct tkl_action *actions;
     size_t n;
-    size_t *index; /* open-addressing table of action indexes by id */
+    size_t n_events; /* of the n, observances from tkl_store_add_events */
+    size_t *index;   /* open-addressing table of action indexes by id */
     size_t index_cap;
 };
 
