@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,7 +221,7 @@ static int cmd_check(struct cli *c)
     tkl_diags_print(&c->diags, stdout);
     if (c->st)
         events = c->st->n_events;
-    if (!bad) {
+    if (!bad && c->st) {
         size_t unmatched = 0;
         for (size_t i = 0; i < c->st->n; i++)
             unmatched += c->st->actions[i].n_unmatched;
@@ -250,6 +251,18 @@ static bool owner_matches(const struct tkl_config *cfg, size_t team, const char 
     return tkl_team_match(&one, owner, &m) == 0 && m;
 }
 
+/* Reads a whole decimal number; anything else (empty, "30x") gives INT_MIN,
+ * which every range check refuses. */
+static int int_arg(const char *s)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < INT_MIN + 1 || v > INT_MAX)
+        return INT_MIN;
+    return (int)v;
+}
+
 static int cmd_upcoming(struct cli *c, int argc, char **argv)
 {
     const char *from = NULL, *owner = NULL;
@@ -259,7 +272,7 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
         if (!strcmp(argv[i], "--from") && i + 1 < argc)
             from = argv[++i];
         else if (!strcmp(argv[i], "--days") && i + 1 < argc)
-            days = atoi(argv[++i]);
+            days = int_arg(argv[++i]);
         else if (!strcmp(argv[i], "--owner") && i + 1 < argc)
             owner = argv[++i];
         else if (!strcmp(argv[i], "--json"))
@@ -378,7 +391,7 @@ static int cmd_calendar(struct cli *c, int argc, char **argv)
             return 2;
         }
     }
-    if (strcmp(format, "ics") && strcmp(format, "html") && strcmp(format, "json")) {
+    if (strcmp(format, "ics") != 0 && strcmp(format, "html") != 0 && strcmp(format, "json") != 0) {
         fprintf(stderr, "tickler calendar: --format must be ics, html or json\n");
         return 2;
     }
@@ -443,7 +456,7 @@ static int cmd_holidays(struct cli *c, int argc, char **argv)
     int year = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--year") && i + 1 < argc)
-            year = atoi(argv[++i]);
+            year = int_arg(argv[++i]);
         else {
             fprintf(stderr, "tickler holidays: unexpected \"%s\"\n", argv[i]);
             return 2;

@@ -69,13 +69,45 @@ char *tkl_day_format(int32_t day, char *buf)
     return buf;
 }
 
+/* Reads exactly n ASCII digits (no sign, no space). */
+static bool digits(const char *s, int n, int *ret)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *ret = v;
+    return true;
+}
+
+/* Reads YYYY-MM-DD at the start of s into a valid date. */
+static bool iso_date(const char *s, int *y, int *m, int *d)
+{
+    return digits(s, 4, y) && s[4] == '-' && digits(s + 5, 2, m) && s[7] == '-' &&
+           digits(s + 8, 2, d) && tkl_civil_valid(*y, *m, *d);
+}
+
 int tkl_day_parse_iso(const char *s, int32_t *ret_day)
 {
-    int y, m, d, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || s[n] != '\0' ||
-        !tkl_civil_valid(y, m, d))
+    int y, m, d;
+    if (!s || !iso_date(s, &y, &m, &d) || s[10] != '\0')
         return -EINVAL;
     *ret_day = tkl_day_from_civil(y, m, d);
+    return 0;
+}
+
+int tkl_parse_hhmm(const char *s, int *ret_minute)
+{
+    int h, m;
+    if (!s)
+        return -EINVAL;
+    size_t hl = s[0] && s[1] == ':' ? 1 : 2; /* H:MM or HH:MM */
+    if (!digits(s, (int)hl, &h) || s[hl] != ':' || !digits(s + hl + 1, 2, &m) ||
+        s[hl + 3] != '\0' || h > 23 || m > 59)
+        return -EINVAL;
+    *ret_minute = h * 60 + m;
     return 0;
 }
 
@@ -84,13 +116,15 @@ int tkl_tz_set(const char *zone)
     char path[512];
     if (!zone || !*zone || strstr(zone, "..") || zone[0] == '/')
         return -EINVAL;
-    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
+    int len = snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
+    if (len < 0 || (size_t)len >= sizeof(path))
+        return -EINVAL;
     FILE *f = fopen(path, "rb");
     if (!f)
         return -ENOENT;
     char magic[4];
     size_t n = fread(magic, 1, sizeof(magic), f);
-    fclose(f);
+    (void)fclose(f);
     if (n != 4 || memcmp(magic, "TZif", 4) != 0)
         return -ENOENT;
     if (setenv("TZ", zone, 1) < 0)
@@ -134,7 +168,7 @@ int32_t tkl_local_day(int64_t t)
 
 int tkl_parse_datetime(const char *s, int64_t *ret_t)
 {
-    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+    int y, mo, d, h = 0, mi = 0, sec = 0;
     if (!s)
         return -EINVAL;
     if (s[0] == '@') {
@@ -146,19 +180,17 @@ int tkl_parse_datetime(const char *s, int64_t *ret_t)
         *ret_t = v;
         return 0;
     }
-    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10 || !tkl_civil_valid(y, mo, d))
+    if (!iso_date(s, &y, &mo, &d))
         return -EINVAL;
-    const char *rest = s + n;
+    const char *rest = s + 10;
     if (*rest == 'T' || *rest == ' ') {
-        int m2 = 0;
-        if (sscanf(rest + 1, "%2d:%2d%n", &h, &mi, &m2) != 2 || m2 != 5)
+        if (!digits(rest + 1, 2, &h) || rest[3] != ':' || !digits(rest + 4, 2, &mi))
             return -EINVAL;
-        rest += 1 + m2;
+        rest += 6;
         if (*rest == ':') {
-            int m3 = 0;
-            if (sscanf(rest + 1, "%2d%n", &sec, &m3) != 1 || m3 != 2)
+            if (!digits(rest + 1, 2, &sec))
                 return -EINVAL;
-            rest += 1 + m3;
+            rest += 3;
         }
         if (h > 23 || mi > 59 || sec > 59)
             return -EINVAL;

@@ -33,6 +33,10 @@ const char *tkl_month_name(int m);
 /* Parses YYYY-MM-DD exactly. Returns 0, or -EINVAL. */
 int tkl_day_parse_iso(const char *s, int32_t *ret_day);
 
+/* Parses a clock time, H:MM or HH:MM (00:00-23:59), into minutes after
+ * midnight. Returns 0, or -EINVAL. */
+int tkl_parse_hhmm(const char *s, int *ret_minute);
+
 /*
  * Sets the process time zone (TZ) to an IANA name such as "Europe/London".
  * Returns 0, or -ENOENT when the zone is unknown to the system.

@@ -59,12 +59,12 @@ static void ics_end(struct ics_out *o)
         size_t cut = pos + limit;
         while (cut > pos && ((unsigned char)o->line[cut] & 0xc0) == 0x80)
             cut--;
-        fwrite(o->line + pos, 1, cut - pos, o->f);
+        (void)fwrite(o->line + pos, 1, cut - pos, o->f); /* ferror() at the end */
         fputs("\r\n ", o->f);
         pos = cut;
         limit = 74; /* the leading space counts */
     }
-    fwrite(o->line + pos, 1, o->len - pos, o->f);
+    (void)fwrite(o->line + pos, 1, o->len - pos, o->f);
     fputs("\r\n", o->f);
     o->len = 0;
 }

@@ -40,7 +40,7 @@ static void heapify(struct tkl_sched_entry *h, size_t n)
 
 static int reserve(struct tkl_scheduler *s, size_t need)
 {
-    if (need <= s->cap)
+    if (s->heap && need <= s->cap)
         return 0;
     size_t cap = s->cap ? s->cap : 64;
     while (cap < need)

@@ -134,6 +134,8 @@ const char *tkl_status_name(enum tkl_status s)
 static bool starts_with_word(const char *s, const char *w)
 {
     size_t n = strlen(w);
+    /* s has the n bytes of w, so s[n] is at most its terminator */
+    // NOLINTNEXTLINE(clang-analyzer-core.uninitialized.ArraySubscript)
     return strncmp(s, w, n) == 0 && !isalpha((unsigned char)s[n]);
 }
 
@@ -589,7 +591,7 @@ static int parse_buffer(struct loader *L, const char *data, size_t len)
         data += 3;
         len -= 3;
     }
-    if (memchr(data, '\0', len)) {
+    if (len && memchr(data, '\0', len)) {
         tkl_diag_add(L->diags, TKL_SEV_ERROR, L->file, 0, NULL,
                      "contains NUL bytes: not a CSV text file (saved as .xlsx or UTF-16?)");
         return -EINVAL;
@@ -814,13 +816,15 @@ static int event_action(struct tkl_action *a, const struct tkl_event *e,
     }
     if (!(a->owners = malloc(len)))
         return -ENOMEM;
-    a->owners[0] = '\0';
+    char *p = a->owners;
     for (size_t i = 0; i < a->n_teams; i++) {
         const struct tkl_team *t = tkl_team_find(teams, a->teams[i]);
+        const char *name = t && t->name ? t->name : a->teams[i];
         if (i)
-            strcat(a->owners, ", ");
-        strcat(a->owners, t && t->name ? t->name : a->teams[i]);
+            p = stpcpy(p, ", ");
+        p = stpcpy(p, name);
     }
+    *p = '\0';
     return 0;
 }
 
@@ -947,7 +951,7 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
             break;
     if (r == 0 && ferror(f))
         r = -EIO;
-    fclose(f);
+    (void)fclose(f); /* read only: the data were checked with ferror() */
     if (r < 0) {
         tkl_buf_free(&b);
         return r;
@@ -996,7 +1000,8 @@ static int expand_path(const char *path, char ***files, size_t *n, struct tkl_di
     closedir(d);
     if (r == 0 && *n == first)
         tkl_diag_add(diags, TKL_SEV_WARNING, path, 0, NULL, "no .csv files in this directory");
-    qsort(*files + first, *n - first, sizeof(char *), cmp_cstr);
+    if (*n > first)
+        qsort(*files + first, *n - first, sizeof(char *), cmp_cstr);
     return r;
 }
 

@@ -92,7 +92,8 @@ static int watch_one(struct tkl_watch *w, const char *path)
         free(name);
         return -ENOMEM;
     }
-    struct tkl_watch_dir **dirs = realloc(w->dirs, (w->n_dirs + 1) * sizeof(*dirs));
+    struct tkl_watch_dir **dirs =
+        realloc(w->dirs, (w->n_dirs + 1) * sizeof(struct tkl_watch_dir *));
     struct tkl_watch_dir *d = calloc(1, sizeof(*d));
     if (dirs)
         w->dirs = dirs;

@@ -246,8 +246,9 @@ void tkl_transfers_close(struct tkl_transfers *t)
 {
     if (!t || t->closing)
         return;
+    /* the head of the list has no prev, so each cancel moves t->jobs on */
     while (t->jobs)
-        tkl_transfers_cancel(t, t->jobs->easy);
+        tkl_transfers_cancel(t, t->jobs->easy); // NOLINT(clang-analyzer-unix.Malloc)
     t->closing = true;
     /* cleanup first (curl reports CURL_POLL_REMOVE for the sockets of its
      * connection cache), then whatever polls are left, then the timer */

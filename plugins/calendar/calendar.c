@@ -144,7 +144,8 @@ static int add_spec(struct calendar *cal, const char *spec)
     }
     closedir(d);
     if (r == 0) {
-        qsort(names, n, sizeof(*names), cmp_str);
+        if (n)
+            qsort(names, n, sizeof(*names), cmp_str);
         for (size_t i = 0; i < n && r == 0; i++)
             r = add_file(cal, names[i]);
         if (n == 0)

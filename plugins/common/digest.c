@@ -163,6 +163,8 @@ static int utf8_prefix(const char *s, int max)
     int n = (int)strlen(s);
     if (n <= max)
         return n;
+    /* max < strlen(s) here */
+    // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
     while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
         max--;
     return max;

@@ -227,6 +227,7 @@ int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_don
     for (const char *const *x = req->headers; x && *x; x++) {
         if (!(l = curl_slist_append(p->headers, *x)))
             goto fail;
+        p->headers = l;
     }
     CURL *e = p->easy;
     CURLcode c = CURLE_OK;

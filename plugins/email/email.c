@@ -155,9 +155,9 @@ static int parse_url(struct email *m, const char *url, bool tls_none)
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
         goto out;
-    if (strcmp(scheme, "smtp") && strcmp(scheme, "smtps"))
+    if (strcmp(scheme, "smtp") != 0 && strcmp(scheme, "smtps") != 0)
         goto out;
-    if (tls_none && (strcmp(scheme, "smtp") || !loopback(host)))
+    if (tls_none && (strcmp(scheme, "smtp") != 0 || !loopback(host)))
         goto out;
     m->use_ssl = tls_none ? CURLUSESSL_NONE : CURLUSESSL_ALL;
     r = (m->server = strdup(host)) && (m->url = strdup(url)) ? 0 : -ENOMEM;
@@ -217,10 +217,10 @@ static int load_template(struct email *m, const char *key, const char *file, cha
     struct dg_buf b = {0};
     char chunk[4096];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < 1024 * 1024)
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < ((size_t)1 << 20))
         dg_put(&b, chunk, n);
     bool bad = ferror(f);
-    fclose(f);
+    (void)fclose(f);
     if (b.oom) {
         free(path);
         return -ENOMEM;
@@ -292,7 +292,7 @@ static int em_init(const struct tkl_host *host, const config_setting_t *conf, vo
         return -ENOMEM;
     m->host = host;
     m->timeout_s = 60;
-    if (strcmp(tls, "required") && strcmp(tls, "none")) {
+    if (strcmp(tls, "required") != 0 && strcmp(tls, "none") != 0) {
         host->log(host, TKL_LOG_ERR,
                   "tls is \"required\" (the default) or \"none\" (only for a "
                   "relay on localhost)");
@@ -418,10 +418,8 @@ static void on_done(void *data, int code)
                  x->ok_reply[0] ? x->ok_reply : "accepted");
     } else {
         const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror((CURLcode)code);
-        if (smtp >= 500)
-            res.status = TKL_DELIVERY_PERMANENT;
-        else if (code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL ||
-                 code == CURLE_LOGIN_DENIED)
+        if (smtp >= 500 || code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL ||
+            code == CURLE_LOGIN_DENIED)
             res.status = TKL_DELIVERY_PERMANENT;
         else
             res.status = TKL_DELIVERY_TRANSIENT;
@@ -476,8 +474,8 @@ static int build(struct email *m, struct message *x, const struct tkl_notice *n)
     int r = -ENOMEM;
     time_t now = (time_t)m->host->now(m->host);
     struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+    if (!localtime_r(&now, &tm) || !strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm))
+        return -EINVAL;
     struct dg_buf sb = {0};
     dg_render(&sb, m->tmpl[DG_SUBJECT], n,
               &(struct dg_render_opts){.footer = m->footer, .plan_url = m->plan_url, .now = now},

@@ -51,8 +51,10 @@ static int write_message(struct maildir *m, const struct tkl_notice *n, char *re
     char date[64], subject[512], msgid[320], name[256], tmp[4096], dst[4096];
     time_t now = (time_t)m->host->now(m->host);
     struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+    if (!localtime_r(&now, &tm) || !strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm)) {
+        snprintf(reply, size, "the clock cannot be read as a date");
+        return -EINVAL;
+    }
     dg_subject(n, subject, sizeof(subject));
     char host[128] = "localhost";
     gethostname(host, sizeof(host) - 1);
@@ -78,9 +80,13 @@ static int write_message(struct maildir *m, const struct tkl_notice *n, char *re
     }
     snprintf(name, sizeof(name), "%lld.N%lluQ%u.%s", (long long)now, (unsigned long long)n->id,
              m->seq++, host);
-    snprintf(tmp, sizeof(tmp), "%s/tmp/%s", m->path, name);
-    snprintf(dst, sizeof(dst), "%s/new/%s", m->path, name);
     int r = 0;
+    int lt = snprintf(tmp, sizeof(tmp), "%s/tmp/%s", m->path, name);
+    int ld = snprintf(dst, sizeof(dst), "%s/new/%s", m->path, name);
+    if (lt < 0 || ld < 0 || (size_t)lt >= sizeof(tmp) || (size_t)ld >= sizeof(dst)) {
+        r = -ENAMETOOLONG;
+        goto out;
+    }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         r = -errno;
@@ -117,7 +123,9 @@ out:
 static int mkdir_p(const char *path)
 {
     char buf[4096];
-    snprintf(buf, sizeof(buf), "%s", path);
+    int n = snprintf(buf, sizeof(buf), "%s", path);
+    if (n < 0 || (size_t)n >= sizeof(buf))
+        return -ENAMETOOLONG;
     for (char *p = buf + 1; *p; p++)
         if (*p == '/') {
             *p = '\0';
@@ -173,8 +181,8 @@ static int md_start(void *state)
     static const char *const sub[] = {"tmp", "new", "cur"};
     char buf[4096];
     for (size_t i = 0; i < 3; i++) {
-        snprintf(buf, sizeof(buf), "%s/%s", m->path, sub[i]);
-        int r = mkdir_p(buf);
+        int n = snprintf(buf, sizeof(buf), "%s/%s", m->path, sub[i]);
+        int r = n < 0 || (size_t)n >= sizeof(buf) ? -ENAMETOOLONG : mkdir_p(buf);
         if (r < 0) {
             m->host->log(m->host, TKL_LOG_ERR, "cannot create %s: %s", buf, strerror(-r));
             return r;
