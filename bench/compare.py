@@ -1,0 +1,784 @@
+"""tickler against remind and Prometheus Alertmanager, side by side.
+
+Run by bench/compare, which installs the peers and builds tickler. Each
+measurement alternates the two sides, after one warm-up run of each, and
+reports the median of --runs runs. Every command line is printed as it
+runs and listed in the results file.
+
+1. Scheduling: N actions with the ladder [28, 14, 7, 1, 0] days before
+   their deadline, moved to the working day before (England and Wales bank
+   holidays). tickler lists a year of reminders with `tickler upcoming`;
+   remind lists the same from REM lines that do the same date arithmetic
+   and OMIT ... BEFORE moves, with `remind -n`.
+2. Delivery: N notices to one local HTTP sink and one local SMTP sink
+   (aiosmtpd), from `ticklerd --oneshot` and from Alertmanager (alerts
+   posted to its v2 API; grouped by every label, so one message an alert).
+3. Idle: ticklerd holding 10,000 actions with nothing due, and
+   Alertmanager holding 10,000 silenced alerts, watched side by side.
+4. Reload: one row of a 100,000-action plan is edited under a running
+   ticklerd; the time until its log says the new schedule is in force.
+"""
+import argparse
+import asyncio
+import datetime
+import http.server
+import json
+import os
+import platform
+import random
+import re
+import shlex
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--build", default="build-bench")
+ap.add_argument("--quick", action="store_true")
+ap.add_argument("--runs", type=int, default=None)
+ap.add_argument("--idle-seconds", type=int, default=None)
+ap.add_argument("--out", default=None)
+args = ap.parse_args()
+
+QUICK = args.quick
+RUNS = args.runs or (1 if QUICK else 3)
+IDLE = args.idle_seconds or (20 if QUICK else 600)
+SCHED_SIZES = [1000, 10000] if QUICK else [1000, 10000, 100000, 1000000]
+DELIVERY_SIZES = [200] if QUICK else [1000, 10000]
+IDLE_ACTIONS = 1000 if QUICK else 10000
+RELOAD_ACTIONS = 10000 if QUICK else 100000
+OUT = args.out or ("bench/RESULTS-quick.md" if QUICK else "bench/RESULTS.md")
+
+BUILD = os.path.abspath(args.build)
+TICKLER = os.path.join(BUILD, "daemon", "tickler")
+TICKLERD = os.path.join(BUILD, "daemon", "ticklerd")
+PLUGINS = os.path.join(BUILD, "plugins")
+REMIND = shutil.which("remind")
+AM = shutil.which("prometheus-alertmanager")
+LADDER = [28, 14, 7, 1, 0]
+YEAR_START = datetime.date(2027, 1, 1)  # a whole, known year: 2027
+TMP = tempfile.mkdtemp(prefix="tickler-compare-")
+COMMANDS = {}  # what -> one command line, for the results file
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def say(*a):
+    print(*a, flush=True)
+
+
+def show(what, cmd):
+    line = " ".join(shlex.quote(str(c)) for c in cmd)
+    line = line.replace(TMP, "$TMP").replace(os.getcwd() + "/", "")
+    say("$ " + line)
+    COMMANDS.setdefault(what, line)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+# ---------------------------------------------------------------- sinks
+
+class Counter:
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.n = 0
+
+    def add(self):
+        with self.cond:
+            self.n += 1
+            self.cond.notify_all()
+
+    def reset(self):
+        with self.cond:
+            self.n = 0
+
+    def wait_for(self, n, timeout):
+        with self.cond:
+            return self.cond.wait_for(lambda: self.n >= n, timeout)
+
+
+class HttpSink:
+    """One local HTTP server for both sides: counts POSTs, answers 200."""
+
+    def __init__(self):
+        self.count = Counter()
+        count = self.count
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                count.add()
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.srv.daemon_threads = True
+        self.port = self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.srv.shutdown()
+
+
+class SmtpSink:
+    """One local SMTP server (aiosmtpd) for both sides: counts messages."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+        self.count = Counter()
+        count = self.count
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                count.add()
+                return "250 OK"
+
+        self.port = free_port()
+        self.ctl = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.ctl.start()
+
+    def stop(self):
+        self.ctl.stop()
+
+
+# ---------------------------------------------------------------- processes
+
+def timed(cmd, path):
+    """cmd under GNU time, which writes CPU seconds and peak RSS to path.
+    (A child of this Python process would report Python's own peak RSS as
+    its floor: Linux keeps the high-water mark across fork and exec.)"""
+    return ["/usr/bin/time", "-f", "%U %S %M", "-o", path, *cmd]
+
+
+def read_timed(path):
+    with open(path) as f:
+        user, system, kib = f.read().split()[-3:]
+    return float(user) + float(system), int(kib) / 1024
+
+
+def run_measured(what, cmd, out_path):
+    """Runs cmd to completion: wall seconds, CPU seconds, peak RSS MiB."""
+    cmd = timed(cmd, out_path + ".time")
+    show(what, cmd)
+    with open(out_path, "w") as out, open(out_path + ".err", "w") as err:
+        t0 = time.monotonic()
+        rc = subprocess.call(cmd, stdout=out, stderr=err)
+        wall = time.monotonic() - t0
+    if rc != 0:
+        sys.exit("%s exited with %d; see %s.err" % (cmd[5], rc, out_path))
+    return (wall, *read_timed(out_path + ".time"))
+
+
+def proc_sample(pid):
+    """CPU seconds, context switches (all threads) and RSS of a process."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    switches = 0
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, task)) as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        switches += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    status = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            status[k] = v.strip()
+    rss = int(status["VmRSS"].split()[0]) / 1024
+    hwm = int(status["VmHWM"].split()[0]) / 1024
+    return cpu, switches, rss, hwm
+
+
+class Ticklerd:
+    """ticklerd in the background; its log lines are collected."""
+
+    def __init__(self, what, conf, state, *extra):
+        cmd = [TICKLERD, "-c", conf, "-p", PLUGINS, "--state-dir", state,
+               "--log-level", "notice", *extra]
+        show(what, cmd)
+        self.lines = []
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stderr:
+            with self.cond:
+                self.lines.append((time.monotonic(), line.rstrip("\n")))
+                self.cond.notify_all()
+
+    def wait_line(self, pattern, start=0, timeout=600):
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for i in range(start, len(self.lines)):
+                    if rx.search(self.lines[i][1]):
+                        return i, self.lines[i]
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None:
+                    sys.exit("ticklerd: no log line /%s/; its log:\n%s" %
+                             (pattern, "\n".join(l for _, l in self.lines[-20:])))
+                self.cond.wait(left)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(60)
+
+
+class Alertmanager:
+    def __init__(self, what, config_yaml):
+        self.dir = tempfile.mkdtemp(dir=TMP, prefix="am-")
+        conf = os.path.join(self.dir, "alertmanager.yml")
+        with open(conf, "w") as f:
+            f.write(config_yaml)
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        cmd = [AM, "--config.file=" + conf, "--storage.path=" + os.path.join(self.dir, "data"),
+               "--web.listen-address=127.0.0.1:%d" % self.port, "--cluster.listen-address=",
+               "--log.level=warn"]
+        show(what, cmd)
+        self.log = open(os.path.join(self.dir, "log"), "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/-/ready", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                sys.exit("alertmanager did not start; see %s/log" % self.dir)
+            time.sleep(0.05)
+
+    def post(self, path, body):
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return r.read()
+
+    def post_alerts(self, n, hours=1):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ends = (now + datetime.timedelta(hours=hours)).isoformat()
+        starts = now.isoformat()
+        for lo in range(0, n, 1000):
+            self.post("/api/v2/alerts", [
+                {"labels": {"alertname": "Reminder", "action": "A%d" % i, "team": "crowd"},
+                 "annotations": {"summary": "Benchmark action %d is due on 2027-03-03" % i},
+                 "startsAt": starts, "endsAt": ends}
+                for i in range(lo, min(n, lo + 1000))])
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(60)
+        self.log.close()
+
+
+AM_ROUTE = """route:
+  receiver: sink
+  group_by: ['...']
+  group_wait: 0s
+  group_interval: 5m
+  repeat_interval: 4h
+"""
+
+
+def am_config(kind, http_port=None, smtp_port=None):
+    if kind == "http":
+        return AM_ROUTE + """receivers:
+  - name: sink
+    webhook_configs:
+      - url: http://127.0.0.1:%d/alertmanager
+        send_resolved: false
+""" % http_port
+    return """global:
+  smtp_smarthost: 127.0.0.1:%d
+  smtp_from: bench@example.org
+  smtp_require_tls: false
+""" % smtp_port + AM_ROUTE + """receivers:
+  - name: sink
+    email_configs:
+      - to: crowd@example.org
+        send_resolved: false
+"""
+
+
+# ---------------------------------------------------------------- inputs
+
+def holidays(years):
+    days = []
+    for y in years:
+        conf = os.path.join(TMP, "holidays.conf")
+        with open(conf, "w") as f:
+            f.write('store = { files = [ "%s" ]; };\nteams = ( { id = "t"; name = "T"; } );\n'
+                    % os.path.join(TMP, "empty.csv"))
+        with open(os.path.join(TMP, "empty.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n")
+        out = subprocess.run([TICKLER, "-c", conf, "holidays", "--year", str(y)],
+                             capture_output=True, text=True, check=True).stdout
+        days += re.findall(r"^(\d{4}-\d\d-\d\d) ", out, re.M)
+    return days
+
+
+TEAMS = ["Team %d" % i for i in range(8)]
+
+
+def gen_plan(path, n, first, last, seed):
+    """n actions with deadlines from first to last; returns the deadlines."""
+    rnd = random.Random(seed)
+    span = (last - first).days + 1
+    deadlines = []
+    with open(path, "w") as f:
+        f.write("Ref,Actions,Responsibility,Timeframe,Status\n")
+        for i in range(n):
+            d = first + datetime.timedelta(days=rnd.randrange(span))
+            deadlines.append(d)
+            f.write("A%d,Benchmark action %d,%s,%s,\n" % (i, i, TEAMS[i % len(TEAMS)],
+                                                         d.strftime("%d/%m/%Y")))
+    return deadlines
+
+
+def gen_remind(path, deadlines, omit):
+    with open(path, "w") as f:
+        f.write("# England and Wales bank holidays, as tickler has them\n")
+        for d in omit:
+            f.write("OMIT %s\n" % d)
+        for i, d in enumerate(deadlines):
+            for k in LADDER:
+                f.write("REM [date(%d,%d,%d)-%d] OMIT SAT SUN BEFORE AT 09:00 MSG A%d %s %s\n"
+                        % (d.year, d.month, d.day, k, i, "lead-%d" % k if k else "due",
+                           d.isoformat()))
+
+
+def tickler_conf(path, plan, teams_extra="", notifiers="", delivery=""):
+    with open(path, "w") as f:
+        f.write('store = { files = [ "%s" ]; };\n' % plan)
+        f.write("schedule = { ladder = [ %s ]; overdue_every_days = 0; };\n"
+                % ", ".join(map(str, LADDER)))
+        f.write(delivery + notifiers)
+        f.write("teams = ( %s );\n" % ", ".join(
+            '{ id = "t%d"; name = "%s";%s }' % (i, t, teams_extra) for i, t in enumerate(TEAMS)))
+
+
+# ---------------------------------------------------------------- 1. scheduling
+
+def pairs_tickler(path):
+    out = set()
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"(\d{4}-\d\d-\d\d)T\S+\s+\S+\s+\S+\s+\S+\s+Benchmark action (\d+)$",
+                         line.rstrip())
+            if m:
+                out.add(("A" + m.group(2), m.group(1)))
+    return out
+
+
+def pairs_remind(path, first, last):
+    out = set()
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"(\d{4})/(\d\d)/(\d\d) \S+ (A\d+) ", line)
+            if m:
+                day = "%s-%s-%s" % m.group(1, 2, 3)
+                if first.isoformat() <= day <= last.isoformat():
+                    out.add((m.group(4), day))
+    return out
+
+
+def scheduling(results):
+    say("\n== 1. scheduling: a year of reminders")
+    last = YEAR_START + datetime.timedelta(days=364)
+    omit = holidays([2026, 2027])
+    rows = []
+    for n in SCHED_SIZES:
+        d = os.path.join(TMP, "sched-%d" % n)
+        os.makedirs(d)
+        plan, rem, conf = (os.path.join(d, x) for x in ("plan.csv", "plan.rem", "tickler.conf"))
+        deadlines = gen_plan(plan, n, YEAR_START, last, n)
+        gen_remind(rem, deadlines, omit)
+        tickler_conf(conf, plan)
+        t_cmd = [TICKLER, "-c", conf, "upcoming", "--from", YEAR_START.isoformat(), "--days", "365"]
+        r_cmd = [REMIND, "-n", rem, YEAR_START.isoformat()]
+        t_out, r_out = os.path.join(d, "tickler.out"), os.path.join(d, "remind.out")
+        run_measured("scheduling: tickler", t_cmd, t_out)  # warm-up
+        run_measured("scheduling: remind", r_cmd, r_out)
+        t, r = [], []
+        for _ in range(RUNS):
+            t.append(run_measured("scheduling: tickler", t_cmd, t_out))
+            r.append(run_measured("scheduling: remind", r_cmd, r_out))
+        tp, rp = pairs_tickler(t_out), pairs_remind(r_out, YEAR_START, last)
+        ids = sorted({a for a, _ in tp | rp})
+        sample = set(random.Random(7).sample(ids, min(1000, len(ids))))
+        ts = {p for p in tp if p[0] in sample}
+        rs = {p for p in rp if p[0] in sample}
+        same = ts == rs
+        if not same:
+            say("MISMATCH for N=%d: only tickler %s; only remind %s" %
+                (n, sorted(ts - rs)[:5], sorted(rs - ts)[:5]))
+        with open(t_out) as f:
+            t_lines = sum(1 for line in f if line[:1].isdigit())
+        with open(r_out) as f:
+            r_lines = sum(1 for line in f if line[:1].isdigit())
+        row = {"n": n, "t": t, "r": r, "same": same, "sample": len(sample), "pairs": len(ts),
+               "t_lines": t_lines, "r_lines": r_lines}
+        rows.append(row)
+        say("N=%d tickler %.2fs %.0fMiB, remind %.2fs %.0fMiB; sample of %d actions: %s" % (
+            n, median(x[0] for x in t), median(x[2] for x in t), median(x[0] for x in r),
+            median(x[2] for x in r), len(sample), "same reminders" if same else "DIFFERENT"))
+        shutil.rmtree(d, ignore_errors=True)
+    results["scheduling"] = rows
+
+
+# ---------------------------------------------------------------- 2. delivery
+
+def tickler_delivery(kind, n, http, smtp):
+    d = tempfile.mkdtemp(dir=TMP, prefix="deliv-")
+    plan = os.path.join(d, "plan.csv")
+    with open(plan, "w") as f:
+        f.write("Ref,Actions,Responsibility,Timeframe,Status\nA1,Benchmark action,Crowd,03/03/2027,\n")
+    if kind == "http":
+        dests = []
+        for i in range(n):
+            p = os.path.join(d, "d%d.url" % i)
+            with open(p, "w") as f:
+                f.write("http://127.0.0.1:%d/tickler\n" % http.port)
+            dests.append('{ name = "d%d"; url_file = "%s"; }' % (i, p))
+        notifier = ('notifiers = ( { name = "out"; plugin = "webhook"; settings = '
+                    '{ destinations = ( %s ); }; } );\n' % ", ".join(dests))
+        rcpts = ["d%d" % i for i in range(n)]
+    else:
+        notifier = ('notifiers = ( { name = "out"; plugin = "email"; settings = { url = '
+                    '"smtp://127.0.0.1:%d"; tls = "none"; from = "bench@example.org"; }; } );\n'
+                    % smtp.port)
+        rcpts = ["u%d@example.org" % i for i in range(n)]
+    conf = os.path.join(d, "tickler.conf")
+    with open(conf, "w") as f:
+        f.write('store = { files = [ "%s" ]; };\nschedule = { catch_up_days = 1; };\n' % plan)
+        f.write(notifier)
+        f.write('teams = ( { id = "crowd"; name = "Crowd"; recipients = { out = [ %s ]; }; } );\n'
+                % ", ".join('"%s"' % r for r in rcpts))
+    sink = http if kind == "http" else smtp
+    sink.count.reset()
+    tf = os.path.join(d, "time")
+    cmd = timed([TICKLERD, "-c", conf, "-p", PLUGINS, "--state-dir", os.path.join(d, "state"),
+                 "--now", "2027-03-03T09:00:30", "--oneshot", "--log-level", "warning"], tf)
+    show("delivery (%s): ticklerd" % kind, cmd)
+    t0 = time.monotonic()
+    with open(os.path.join(d, "log"), "w") as log:
+        p = subprocess.Popen(cmd, stderr=log)
+        if not sink.count.wait_for(n, 900):
+            sys.exit("ticklerd delivered %d of %d; see %s/log" % (sink.count.n, n, d))
+        wall = time.monotonic() - t0
+        rc = p.wait()
+    if rc != 0:
+        sys.exit("ticklerd --oneshot exited with %d; see %s/log" % (rc, d))
+    cpu, rss = read_timed(tf)
+    shutil.rmtree(d, ignore_errors=True)
+    return wall, cpu, rss
+
+
+def am_delivery(kind, n, http, smtp):
+    sink = http if kind == "http" else smtp
+    am = Alertmanager("delivery (%s): alertmanager" % kind,
+                      am_config(kind, http.port, smtp.port))
+    try:
+        sink.count.reset()
+        cpu0 = proc_sample(am.proc.pid)[0]
+        t0 = time.monotonic()
+        am.post_alerts(n)
+        if not sink.count.wait_for(n, 900):
+            sys.exit("alertmanager delivered %d of %d; see %s/log" % (sink.count.n, n, am.dir))
+        wall = time.monotonic() - t0
+        time.sleep(0.2)
+        cpu1, _, _, hwm = proc_sample(am.proc.pid)
+        return wall, cpu1 - cpu0, hwm
+    finally:
+        am.stop()
+
+
+def delivery(results, http, smtp):
+    say("\n== 2. delivery: N notices to the same sinks")
+    show("delivery: alerts posted to Alertmanager",
+         ["POST", "/api/v2/alerts", "(1,000 alerts a request, labels alertname, action, team)"])
+    rows = []
+    for kind in ("http", "smtp"):
+        for n in DELIVERY_SIZES:
+            tickler_delivery(kind, n, http, smtp)  # warm-up
+            am_delivery(kind, n, http, smtp)
+            t, a = [], []
+            for _ in range(RUNS):
+                t.append(tickler_delivery(kind, n, http, smtp))
+                a.append(am_delivery(kind, n, http, smtp))
+            rows.append({"kind": kind, "n": n, "t": t, "a": a})
+            say("%s N=%d: ticklerd %.2fs %.2f CPU s %.0fMiB; alertmanager %.2fs %.2f CPU s %.0fMiB" % (
+                kind, n, median(x[0] for x in t), median(x[1] for x in t),
+                median(x[2] for x in t), median(x[0] for x in a), median(x[1] for x in a),
+                median(x[2] for x in a)))
+    results["delivery"] = rows
+
+
+# ---------------------------------------------------------------- 3. idle, 4. reload
+
+def idle_tickler_setup(n, http):
+    d = tempfile.mkdtemp(dir=TMP, prefix="idle-")
+    plan = os.path.join(d, "plan.csv")
+    # deadlines from March: the first reminder is on 1 February, weeks after --now
+    gen_plan(plan, n, datetime.date(2027, 3, 1), datetime.date(2027, 12, 31), n + 1)
+    conf = os.path.join(d, "tickler.conf")
+    url = os.path.join(d, "sink.url")
+    with open(url, "w") as f:
+        f.write("http://127.0.0.1:%d/tickler\n" % http.port)
+    tickler_conf(conf, plan, teams_extra=' recipients = { out = [ "sink" ]; };',
+                 notifiers='notifiers = ( { name = "out"; plugin = "webhook"; settings = '
+                           '{ destinations = ( { name = "sink"; url_file = "%s"; } ); }; } );\n'
+                           % url)
+    return d, plan, conf
+
+
+def idle(results, http):
+    say("\n== 3. idle: %d seconds, side by side" % IDLE)
+    http.count.reset()
+    d, _, conf = idle_tickler_setup(IDLE_ACTIONS, http)
+    td = Ticklerd("idle: ticklerd", conf, os.path.join(d, "state"), "--now", "2027-01-04T12:00")
+    td.wait_line(r"started: %d actions" % IDLE_ACTIONS)
+    am = Alertmanager("idle: alertmanager", am_config("http", http.port))
+    silence = {"matchers": [{"name": "alertname", "value": "Reminder", "isRegex": False,
+                             "isEqual": True}],
+               "startsAt": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+               "endsAt": (datetime.datetime.now(datetime.timezone.utc)
+                          + datetime.timedelta(hours=24)).isoformat(),
+               "createdBy": "bench", "comment": "hold every alert silenced"}
+    show("idle: silence in Alertmanager", ["POST", "/api/v2/silences", json.dumps(silence["matchers"])])
+    am.post("/api/v2/silences", silence)
+    am.post_alerts(IDLE_ACTIONS, hours=24)
+    time.sleep(5)
+    with urllib.request.urlopen(am.url + "/api/v2/alerts?silenced=true&active=false", timeout=60) as r:
+        held = len(json.load(r))
+    t0 = proc_sample(td.proc.pid)
+    a0 = proc_sample(am.proc.pid)
+    time.sleep(IDLE)
+    t1 = proc_sample(td.proc.pid)
+    a1 = proc_sample(am.proc.pid)
+    sent = http.count.n
+    td.stop()
+    am.stop()
+    shutil.rmtree(d, ignore_errors=True)
+    results["idle"] = {"t": (t1[0] - t0[0], t1[1] - t0[1], t1[2]),
+                       "a": (a1[0] - a0[0], a1[1] - a0[1], a1[2]), "held": held, "sent": sent}
+    say("ticklerd: %.2f CPU s, %d context switches, %.0f MiB; alertmanager (%d silenced "
+        "alerts): %.2f CPU s, %d context switches, %.0f MiB; messages sent meanwhile: %d" % (
+            *results["idle"]["t"], held, *results["idle"]["a"], sent))
+
+
+def reload(results, http):
+    say("\n== 4. reload: one row of %d edited" % RELOAD_ACTIONS)
+    d, plan, conf = idle_tickler_setup(RELOAD_ACTIONS, http)
+    td = Ticklerd("reload: ticklerd", conf, os.path.join(d, "state"), "--now", "2027-01-04T12:00")
+    td.wait_line(r"started: %d actions" % RELOAD_ACTIONS)
+    with open(plan) as f:
+        lines = f.read().split("\n")
+    row = RELOAD_ACTIONS // 2 + 1  # a row in the middle of the file
+    times = []
+    for run in range(RUNS + 1):  # the first is the warm-up
+        cells = lines[row].split(",")
+        cells[3] = "%02d/12/2027" % (1 + run)  # a new deadline
+        lines[row] = ",".join(cells)
+        tmp = plan + ".new"
+        with open(tmp, "w") as f:
+            f.write("\n".join(lines))
+        start = len(td.lines)
+        t0 = time.monotonic()
+        os.replace(tmp, plan)  # as a spreadsheet saves: a new file in its place
+        _, (t1, line) = td.wait_line(r"store reloaded: .* (\d+) changed", start)
+        changed = int(re.search(r"(\d+) changed", line).group(1))
+        if changed != 1:
+            sys.exit("reload: expected 1 changed action, the log says: " + line)
+        if run:
+            times.append(t1 - t0)
+    td.stop()
+    shutil.rmtree(d, ignore_errors=True)
+    results["reload"] = times
+    say("reload: median %.3f s (debounce 500 ms included)" % median(times))
+    return times
+
+
+# ---------------------------------------------------------------- report
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem = int(f.readline().split()[1]) / 1024 / 1024
+    osrel = dict(re.findall(r'^(\w+)="?([^"\n]*)"?$', open("/etc/os-release").read(), re.M))
+    return "%s, %d cores, %.0f GiB; %s; Linux %s" % (
+        model, os.cpu_count(), mem, osrel.get("PRETTY_NAME", "?"), platform.release())
+
+
+def version(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    return (p.stdout + p.stderr).strip().splitlines()[0] if (p.stdout + p.stderr).strip() else "?"
+
+
+def ratio(peer, ours):
+    return "%.2f" % (peer / ours) if ours > 0 else "n/a"
+
+
+def report(results):
+    L = []
+    w = L.append
+    w("# tickler against remind and Alertmanager")
+    w("")
+    w("Written by `bench/compare%s` on %s. Each figure is the median of %d runs, "
+      "taken after one warm-up run of each side; the two sides alternate. A ratio is "
+      "the peer's figure divided by tickler's: above 1, tickler is faster or smaller."
+      % (" --quick" if QUICK else "", time.strftime("%Y-%m-%d %H:%M %Z"), RUNS))
+    w("")
+    w("- Machine: %s" % machine())
+    w("- tickler: %s" % version([TICKLERD, "--version"]))
+    w("- remind: %s" % version([REMIND, "-V"]))
+    w("- Alertmanager: %s" % version([AM, "--version"]))
+    w("")
+    w("## 1. Scheduling: a year of reminders")
+    w("")
+    w("N actions, each with a deadline in 2027 and the ladder 28, 14, 7, 1 and 0 days "
+      "before it; a reminder on a weekend or an England and Wales bank holiday moves to the "
+      "working day before. tickler lists every reminder of the 365 days from 1 January 2027 "
+      "(`tickler upcoming`, sorted, two lines each). remind reads one REM line a rung that "
+      "does the same arithmetic, `REM [date(2027,3,15)-28] OMIT SAT SUN BEFORE AT 09:00 MSG "
+      "...`, with the same bank holidays as OMIT lines, and lists each once with `remind -n` "
+      "(in file order, unsorted). Time is wall-clock; memory is peak RSS.")
+    w("")
+    w("| actions | tickler s | remind s | time ratio | tickler MiB | remind MiB | memory ratio "
+      "| reminders (tickler / remind lines) | same on a sample |")
+    w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for r in results["scheduling"]:
+        tw, rw = median(x[0] for x in r["t"]), median(x[0] for x in r["r"])
+        tm, rm = median(x[2] for x in r["t"]), median(x[2] for x in r["r"])
+        w("| %s | %.2f | %.2f | %s | %.0f | %.0f | %s | %s / %s | %s |" % (
+            format(r["n"], ","), tw, rw, ratio(rw, tw), tm, rm, ratio(rm, tm),
+            format(r["t_lines"], ","), format(r["r_lines"], ","),
+            ("yes, %s actions, %s (action, day) pairs" % (format(r["sample"], ","),
+                                                           format(r["pairs"], ",")))
+            if r["same"] else "**no**"))
+    w("")
+    w("The check compares, for a random sample of the actions, the set of (action, day) "
+      "pairs each tool lists. remind prints more lines because it also lists rungs that "
+      "fall after the year and, when two rungs move onto the same working day, prints both; "
+      "tickler sends one reminder that day.")
+    w("")
+    w("## 2. Delivery: N notices to the same sinks")
+    w("")
+    w("One local HTTP server (Python `http.server`, answering 200) and one local SMTP "
+      "server (aiosmtpd) serve both sides. tickler: `ticklerd --oneshot` with one action "
+      "due, owned by a team of N recipients (N webhook destinations, or N e-mail "
+      "addresses), default settings (4 deliveries at a time); its time runs from the start "
+      "of the process, so it includes loading and the durable outbox (SQLite, "
+      "synchronous=FULL) for every notice. Alertmanager: a running daemon, `group_by: "
+      "['...']` and `group_wait: 0s` so each alert is one message; N alerts are posted "
+      "to its v2 API, 1,000 a request, and its time runs from the first post. Wall time "
+      "is until the sink has all N; CPU is the daemon's (user + system); memory is the "
+      "daemon's peak RSS.")
+    w("")
+    w("| sink | notices | ticklerd s | Alertmanager s | time ratio | ticklerd CPU s "
+      "| Alertmanager CPU s | CPU ratio | ticklerd MiB | Alertmanager MiB | memory ratio |")
+    w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in results["delivery"]:
+        t = [median(x[i] for x in r["t"]) for i in range(3)]
+        a = [median(x[i] for x in r["a"]) for i in range(3)]
+        w("| %s | %s | %.2f | %.2f | %s | %.2f | %.2f | %s | %.0f | %.0f | %s |" % (
+            "HTTP" if r["kind"] == "http" else "SMTP", format(r["n"], ","), t[0], a[0],
+            ratio(a[0], t[0]), t[1], a[1], ratio(a[1], t[1]), t[2], a[2], ratio(a[2], t[2])))
+    w("")
+    i = results["idle"]
+    w("## 3. Idle")
+    w("")
+    w("ticklerd holding %s actions, nothing due for weeks (`--now 2027-01-04T12:00`, "
+      "first reminder on 1 February), and Alertmanager holding %s alerts under one "
+      "silence, watched side by side for %d seconds after both settled. CPU is user + "
+      "system time; context switches (voluntary and involuntary, summed over threads, "
+      "from `/proc/PID/task/*/status`) count the wake-ups; memory is resident at the end. "
+      "Messages reaching the sink meanwhile: %d." % (
+          format(IDLE_ACTIONS, ","), format(i["held"], ","), IDLE, i["sent"]))
+    w("")
+    w("| | ticklerd | Alertmanager | ratio |")
+    w("| --- | ---: | ---: | ---: |")
+    w("| CPU seconds | %.2f | %.2f | %s |" % (i["t"][0], i["a"][0], ratio(i["a"][0], i["t"][0])))
+    w("| wake-ups (context switches) | %d | %d | %s |" % (i["t"][1], i["a"][1],
+                                                          ratio(i["a"][1], i["t"][1])))
+    w("| wake-ups a minute | %.1f | %.1f | |" % (i["t"][1] * 60 / IDLE, i["a"][1] * 60 / IDLE))
+    w("| resident MiB | %.0f | %.0f | %s |" % (i["t"][2], i["a"][2], ratio(i["a"][2], i["t"][2])))
+    w("")
+    t = results["reload"]
+    w("## 4. Reload")
+    w("")
+    w("A running ticklerd holds %s actions; one row in the middle of the plan gets a new "
+      "deadline, and the file is replaced as a spreadsheet saves it (a new file renamed "
+      "over the old). The time runs from the rename until ticklerd logs `store reloaded: "
+      "... 1 changed`, when the new schedule is in force. It includes the store's "
+      "debounce of 500 ms (`store.debounce_ms`, default), which waits for the writer to "
+      "finish. Runs: %s s; median **%.3f s**. Neither peer has a counterpart: remind "
+      "reads its whole file on every run (table 1), and Alertmanager holds alerts pushed "
+      "to it, not a schedule." % (format(RELOAD_ACTIONS, ","),
+                                 ", ".join("%.3f" % x for x in t), median(t)))
+    w("")
+    w("## Command lines")
+    w("")
+    w("`$TMP` is the run's temporary directory; the first of each kind is shown.")
+    w("")
+    w("```")
+    for what, line in COMMANDS.items():
+        w("# " + what)
+        w(line)
+    w("```")
+    w("")
+    with open(OUT, "w") as f:
+        f.write("\n".join(L))
+    say("\nwrote " + OUT)
+
+
+def main():
+    say("machine: " + machine())
+    say("working in " + TMP)
+    results = {}
+    http, smtp = HttpSink(), SmtpSink()
+    try:
+        scheduling(results)
+        delivery(results, http, smtp)
+        idle(results, http)
+        reload(results, http)
+    finally:
+        http.stop()
+        smtp.stop()
+    report(results)
+    shutil.rmtree(TMP, ignore_errors=True)
+
+
+main()
