@@ -313,13 +313,17 @@ static char *dup_or_null(const char *s)
     return s && *s ? strdup(s) : NULL;
 }
 
-static int push_day(int32_t **v, size_t *n, int32_t day)
+static int push_day(struct ics_days *d, int32_t day)
 {
-    int32_t *p = realloc(*v, (*n + 1) * sizeof(**v));
-    if (!p)
-        return -ENOMEM;
-    p[(*n)++] = day;
-    *v = p;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        int32_t *p = realloc(d->v, cap * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        d->v = p;
+        d->cap = cap;
+    }
+    d->v[d->n++] = day;
     return 0;
 }
 
@@ -334,8 +338,8 @@ static void event_clear(struct ics_event *e)
         free(e->teams[i]);
     free(e->teams);
     free(e->rrule);
-    free(e->rdates);
-    free(e->exdates);
+    free(e->rdates.v);
+    free(e->exdates.v);
     memset(e, 0, sizeof(*e));
 }
 
@@ -467,6 +471,14 @@ static int read_event(struct parse *P, icalcomponent *c, const struct vrange *v,
                         raw ? raw : "");
                 break;
             }
+            if (r.freq == ICAL_SECONDLY_RECURRENCE || r.freq == ICAL_MINUTELY_RECURRENCE ||
+                r.freq == ICAL_HOURLY_RECURRENCE) {
+                problem(P, line_of(P, v, "RRULE", NULL),
+                        "RRULE: \"%s\" repeats within a day; observances are whole days, so "
+                        "use FREQ=DAILY or longer",
+                        raw ? raw : "");
+                break;
+            }
             if (!(e->rrule = icalrecurrencetype_as_string_r(&r)))
                 return -ENOMEM;
             break;
@@ -479,15 +491,14 @@ static int read_event(struct parse *P, icalcomponent *c, const struct vrange *v,
                         "RDATE: periods are not supported; give dates and a DURATION");
                 break;
             }
-            if (take_day(P, v, "RDATE", dp.time, raw, &day) &&
-                push_day(&e->rdates, &e->n_rdates, day) < 0)
+            if (take_day(P, v, "RDATE", dp.time, raw, &day) && push_day(&e->rdates, day) < 0)
                 return -ENOMEM;
             break;
         }
         case ICAL_EXDATE_PROPERTY: {
             int32_t day;
             if (take_day(P, v, "EXDATE", icalproperty_get_exdate(p), raw, &day) &&
-                push_day(&e->exdates, &e->n_exdates, day) < 0)
+                push_day(&e->exdates, day) < 0)
                 return -ENOMEM;
             break;
         }
@@ -687,8 +698,8 @@ static int cmp_day(const void *a, const void *b)
 
 static bool excluded(const struct ics_event *e, int32_t day)
 {
-    for (size_t i = 0; i < e->n_exdates; i++)
-        if (e->exdates[i] == day)
+    for (size_t i = 0; i < e->exdates.n; i++)
+        if (e->exdates.v[i] == day)
             return true;
     return false;
 }
@@ -707,15 +718,15 @@ static int32_t last_day(const struct ics_event *e, int32_t day)
 int ics_occurrences(const struct ics_event *e, int32_t from, int32_t to,
                     int (*fn)(void *data, int32_t first, int32_t last), void *data)
 {
-    int32_t *days = NULL;
-    size_t n = 0;
+    struct ics_days days = {0};
     int r = 0;
     /* an occurrence starting at s overlaps when s <= to && last >= from */
     int32_t lo = from - (e->whole_month ? 31 : e->span) + 1;
-    if (e->start >= lo && e->start <= to && (r = push_day(&days, &n, e->start)) < 0)
+    if (e->start >= lo && e->start <= to && (r = push_day(&days, e->start)) < 0)
         goto out;
-    for (size_t i = 0; i < e->n_rdates; i++)
-        if (e->rdates[i] >= lo && e->rdates[i] <= to && (r = push_day(&days, &n, e->rdates[i])) < 0)
+    for (size_t i = 0; i < e->rdates.n; i++)
+        if (e->rdates.v[i] >= lo && e->rdates.v[i] <= to &&
+            (r = push_day(&days, e->rdates.v[i])) < 0)
             goto out;
     if (e->rrule) {
         struct icalrecurrencetype rule = icalrecurrencetype_from_string(e->rrule);
@@ -739,22 +750,23 @@ int ics_occurrences(const struct ics_event *e, int32_t from, int32_t to,
             int32_t day = ics_day(t.year, t.month, t.day);
             if (day > to)
                 break;
-            if (day >= lo && (r = push_day(&days, &n, day)) < 0)
+            if (day >= lo && (r = push_day(&days, day)) < 0)
                 break;
         }
         icalrecur_iterator_free(it);
         if (r < 0)
             goto out;
     }
-    if (n)
-        qsort(days, n, sizeof(*days), cmp_day);
-    for (size_t i = 0; i < n; i++) {
-        if ((i && days[i] == days[i - 1]) || excluded(e, days[i]) || last_day(e, days[i]) < from)
+    if (days.n)
+        qsort(days.v, days.n, sizeof(*days.v), cmp_day);
+    for (size_t i = 0; i < days.n; i++) {
+        int32_t day = days.v[i];
+        if ((i && day == days.v[i - 1]) || excluded(e, day) || last_day(e, day) < from)
             continue;
-        if ((r = fn(data, days[i], last_day(e, days[i]))) < 0)
+        if ((r = fn(data, day, last_day(e, day))) < 0)
             break;
     }
 out:
-    free(days);
+    free(days.v);
     return r;
 }

@@ -12,6 +12,12 @@
 #include <stdint.h>
 
 /* One VEVENT. Days count from 1970-01-01. */
+/* A growable list of days. */
+struct ics_days {
+    int32_t *v;
+    size_t n, cap;
+};
+
 struct ics_event {
     char *uid;
     char *summary;
@@ -20,17 +26,15 @@ struct ics_event {
     char *url;         /* URL, or NULL */
     char **teams;      /* X-TICKLER-TEAMS values */
     size_t n_teams;
-    unsigned line;   /* of its BEGIN:VEVENT */
-    int32_t start;   /* DTSTART's day */
-    int32_t span;    /* days each occurrence lasts, >= 1 */
-    int whole_month; /* DTSTART on a 1st, DTEND the 1st of the next month:
-                      * each occurrence lasts its whole month (February
-                      * has 29 days in a leap year) */
-    char *rrule;     /* the RRULE as text, or NULL */
-    int32_t *rdates; /* RDATE days */
-    size_t n_rdates;
-    int32_t *exdates; /* EXDATE days */
-    size_t n_exdates;
+    unsigned line;           /* of its BEGIN:VEVENT */
+    int32_t start;           /* DTSTART's day */
+    int32_t span;            /* days each occurrence lasts, >= 1 */
+    int whole_month;         /* DTSTART on a 1st, DTEND the 1st of the next month:
+                              * each occurrence lasts its whole month (February
+                              * has 29 days in a leap year) */
+    char *rrule;             /* the RRULE as text, or NULL */
+    struct ics_days rdates;  /* RDATE days */
+    struct ics_days exdates; /* EXDATE days */
 };
 
 struct ics_file {

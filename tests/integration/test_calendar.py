@@ -293,6 +293,9 @@ class Malformed(Fixture):
             "SUMMARY:y\r\nDTSTART;VALUE=DATE:20270106\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n":
                 (7, "UID a is used again (first at line 2)"),
             "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:x\r\n"
+            "DTSTART;VALUE=DATE:20270105\r\nRRULE:FREQ=HOURLY\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n": (6, "RRULE: \"FREQ=HOURLY\" repeats within a day"),
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:x\r\n"
             "DTSTART;VALUE=DATE:20270105\r\nEXDATE;VALUE=DATE:20270230\r\n"
             "END:VEVENT\r\nEND:VCALENDAR\r\n": (6, "EXDATE: \"20270230\" is not a valid date"),
             "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\n END:VCALENDAR\r\n":
