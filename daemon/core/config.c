@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <tickler/plugin.h>
@@ -765,6 +766,63 @@ static int load_sources(struct ctx *x, const config_setting_t *list)
     return r;
 }
 
+/* libconfig 1.5 ends the whole process (flex's fatal error) when an
+ * @include names something it cannot read as a file, such as "" or a
+ * directory. So each @include line (libconfig reads them at the start of a
+ * line) is checked first, through nested files: it must name a regular
+ * file. Returns 0, -EINVAL (a problem, added to diags) or -ENOMEM. */
+static int check_includes(const char *path, const char *dir, int depth, struct tkl_diags *diags)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0; /* libconfig says why */
+    char *line = NULL, *name = NULL, *full = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    unsigned ln = 0;
+    int r = 0;
+    while (r == 0 && (len = getline(&line, &cap, f)) > 0) {
+        ln++;
+        const char *p = line + strspn(line, " \t");
+        if (strncmp(p, "@include", 8) != 0)
+            continue;
+        p += 8 + strspn(p + 8, " \t");
+        const char *q = *p == '"' ? memchr(p + 1, '"', (size_t)(line + len - (p + 1))) : NULL;
+        size_t n = q ? (size_t)(q - p - 1) : 0;
+        if (!q || n == 0 || memchr(p + 1, '\0', n) || memchr(p + 1, '\\', n)) {
+            tkl_diag_add(diags, TKL_SEV_ERROR, path, ln, NULL,
+                         "@include needs a file name in double quotes");
+            r = -EINVAL;
+            break;
+        }
+        if (!(name = strndup(p + 1, n)) || asprintf(&full, "%s/%s", name[0] == '/' ? "" : dir,
+                                                    name[0] == '/' ? name + 1 : name) < 0) {
+            full = NULL;
+            r = -ENOMEM;
+            break;
+        }
+        struct stat st;
+        int e = stat(full, &st) < 0 ? errno : 0;
+        if (e || !S_ISREG(st.st_mode)) {
+            tkl_diag_add(diags, TKL_SEV_ERROR, path, ln, NULL, "@include \"%s\": %s", name,
+                         e ? strerror(e) : "not a regular file");
+            r = -EINVAL;
+        } else if (depth >= 10) {
+            tkl_diag_add(diags, TKL_SEV_ERROR, path, ln, NULL, "@include nests more than 10 deep");
+            r = -EINVAL;
+        } else {
+            r = check_includes(full, dir, depth + 1, diags);
+        }
+        free(name);
+        free(full);
+        name = full = NULL;
+    }
+    free(name);
+    free(line);
+    (void)fclose(f); /* read only */
+    return r;
+}
+
 int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags *diags)
 {
     static const char *const top[] = {"daemon",        "store",     "schedule", "delivery", "teams",
@@ -792,6 +850,11 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
     if (!c->dir)
         goto oom;
     config_set_include_dir(&c->cfg, c->dir);
+    if ((r = check_includes(path, c->dir, 0, diags)) < 0) {
+        if (r == -ENOMEM)
+            goto oom;
+        goto fail;
+    }
     if (!config_read_file(&c->cfg, path)) {
         if (config_error_type(&c->cfg) == CONFIG_ERR_FILE_IO)
             tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot read: %s",

@@ -133,6 +133,53 @@ START_TEST(team_rules_override_the_schedule)
 }
 END_TEST
 
+/* libconfig 1.5 ends the process on an @include of "" or a directory: the
+ * loader must refuse those itself, naming the line, and the process goes
+ * on. A good @include still works. */
+START_TEST(includes_are_checked)
+{
+    struct tkl_diags d = {0};
+    struct tkl_config *c = NULL;
+    static const char *const bad[] = {"@include \"\"\n", "@include \"/tmp\"\n",
+                                      "@include \"x\\\"y\"\n", "@include nothing\n"};
+    static const char *const why[] = {"needs a file name", "\"/tmp\": not a regular file",
+                                      "needs a file name", "needs a file name"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        char text[256];
+        snprintf(text, sizeof(text), "store = { files = [ \"x.csv\" ]; };\n\n%s", bad[i]);
+        write_conf(text);
+        ck_assert_int_eq(tkl_config_load(path, &c, &d), -EINVAL);
+        ck_assert_ptr_null(c);
+        ck_assert_msg(diag_at(&d, 3, why[i]), "case %zu", i);
+        tkl_diags_free(&d);
+        d = (struct tkl_diags){0};
+    }
+    /* a missing file is libconfig's to report */
+    write_conf("@include \"no-such-file.conf\"\n");
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), -EINVAL);
+    ck_assert(diag_at(&d, 1, "cannot open include file") || diag_at(&d, 1, "No such file"));
+    tkl_diags_free(&d);
+    d = (struct tkl_diags){0};
+    /* the teams in a file of their own */
+    char inc[300];
+    snprintf(inc, sizeof(inc), "%s.teams", path);
+    FILE *f = fopen(inc, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("teams = ( { id = \"hr\"; name = \"HR\"; } );\n", f);
+    fclose(f);
+    char text[600];
+    snprintf(text, sizeof(text), "store = { files = [ \"x.csv\" ]; };\n  @include \"%s\"\n",
+             strrchr(inc, '/') + 1);
+    write_conf(text);
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
+    ck_assert_ptr_nonnull(tkl_team_find(&c->teams, "hr"));
+    tkl_config_free(c);
+    tkl_diags_free(&d);
+    unlink(inc);
+    unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -142,6 +189,7 @@ int main(void)
     tcase_add_test(tc, syntax_error_names_its_line);
     tcase_add_test(tc, bad_values_are_reported);
     tcase_add_test(tc, team_rules_override_the_schedule);
+    tcase_add_test(tc, includes_are_checked);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
