@@ -178,6 +178,12 @@ class Signals(Fixture):
         n = d.wait_for("reload failed")
         self.assertTrue(any("send_time must be HH:MM" in l for l in d.lines))
         self.assertIsNone(d.proc.poll())
+        # libconfig itself would end the process on this line
+        open(self.conf, "w").write(good + '@include ""\n')
+        d.proc.send_signal(signal.SIGHUP)
+        n = d.wait_for("reload failed", after=n + 1)
+        self.assertTrue(any("@include needs a file name" in l for l in d.lines), "\n".join(d.lines))
+        self.assertIsNone(d.proc.poll())
         open(self.conf, "w").write(good)
         d.proc.send_signal(signal.SIGHUP)
         d.wait_for("configuration reloaded: 39 actions", after=n)
