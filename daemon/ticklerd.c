@@ -368,6 +368,17 @@ static void on_delivered(void *data, const struct tkl_delivery *res)
 
 static void on_kick(uv_timer_t *t);
 
+/* True when every notifier has delivery.concurrency notices in flight, so
+ * no due notice could start now (with no notifiers, a due notice is failed
+ * for good, so there is work to do). */
+static bool notifiers_full(const struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_notifiers; i++)
+        if (d->notifiers[i].in_flight < (unsigned)d->cfg->delivery.concurrency)
+            return false;
+    return d->n_notifiers > 0;
+}
+
 /* Starts deliveries of due outbox notices, within the per-notifier limit,
  * and arms the delivery timer for the next retry. */
 static void deliver_due(struct daemon *d)
@@ -381,7 +392,7 @@ static void deliver_due(struct daemon *d)
         log_error("cannot read the outbox: %s", strerror(-n));
         n = 0;
     }
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !notifiers_full(d); i++) {
         if (is_in_flight(d, ids[i]))
             continue;
         struct tkl_stored_notice *s = NULL;
