@@ -651,6 +651,29 @@ def ratio(peer, ours):
     return "%.2f" % (peer / ours) if ours > 0 else "n/a"
 
 
+def configs_section():
+    """The peers' and tickler's configurations, as the runs write them."""
+    L = ["## Configurations", "",
+         "Alertmanager, for the HTTP sink and for the SMTP sink (ports differ from run "
+         "to run); nothing else is set, so every other option has its default:", "",
+         "```yaml", am_config("http", 8080, 2525).rstrip(), "```", "",
+         "```yaml", am_config("smtp", 8080, 2525).rstrip(), "```", "",
+         "tickler for scheduling, idle and reload (idle and reload add a webhook notifier "
+         "with one destination, the HTTP sink, as every team's recipient):", "",
+         "```", ('store = { files = [ "plan.csv" ]; };\n'
+                 "schedule = { ladder = [ %s ]; overdue_every_days = 0; };\n"
+                 'teams = ( { id = "t0"; name = "Team 0"; }, ... );'
+                 % ", ".join(map(str, LADDER))), "```", "",
+         "tickler for delivery (N destinations, or N addresses with the email plugin):", "",
+         "```", ('store = { files = [ "plan.csv" ]; };\n'
+                 "schedule = { catch_up_days = 1; };\n"
+                 'notifiers = ( { name = "out"; plugin = "webhook"; settings = { destinations = '
+                 '( { name = "d0"; url_file = "d0.url"; }, ... ); }; } );\n'
+                 'teams = ( { id = "crowd"; name = "Crowd"; recipients = { out = [ "d0", ... ]; }; } );'),
+         "```", ""]
+    return "\n".join(L)
+
+
 def report(results):
     L = []
     w = L.append
@@ -757,6 +780,7 @@ def report(results):
       "to it, not a schedule." % (format(RELOAD_ACTIONS, ","),
                                  ", ".join("%.3f" % x for x in t), median(t)))
     w("")
+    w(configs_section())
     w("## Command lines")
     w("")
     w("`$TMP` is the run's temporary directory; the first of each kind is shown.")
@@ -789,4 +813,5 @@ def main():
     shutil.rmtree(TMP, ignore_errors=True)
 
 
-main()
+if __name__ == "__main__":
+    main()
