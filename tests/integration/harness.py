@@ -1,12 +1,23 @@
 """Shared parts of the integration tests: the built tools, and ticklerd
 running in the background with its log collected."""
 import os
+import shutil
 import signal
 import subprocess
 import threading
 import time
 
 BUILD = None  # set by each test's main from --build
+
+
+def copy_sample(source, tmp):
+    """Copies the shipped etc/tickler.conf into tmp with what it names: the
+    sample plan and etc/calendars/. Returns the configuration's path."""
+    conf = os.path.join(tmp, "tickler.conf")
+    shutil.copy(os.path.join(source, "etc", "tickler.conf"), conf)
+    shutil.copy(os.path.join(source, "etc", "sample-plan.csv"), tmp)
+    shutil.copytree(os.path.join(source, "etc", "calendars"), os.path.join(tmp, "calendars"))
+    return conf
 
 
 def tool(name):

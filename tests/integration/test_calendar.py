@@ -168,11 +168,8 @@ def run(*args, check=True, **kw):
 class Fixture(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tickler-cal-")
-        self.conf = os.path.join(self.tmp, "tickler.conf")
-        shutil.copy(os.path.join(ARGS.source, "etc", "tickler.conf"), self.conf)
-        shutil.copy(os.path.join(ARGS.source, "etc", "sample-plan.csv"), self.tmp)
+        self.conf = harness.copy_sample(ARGS.source, self.tmp)
         self.cals = os.path.join(self.tmp, "calendars")
-        shutil.copytree(os.path.join(ARGS.source, "etc", "calendars"), self.cals)
         self.state = os.path.join(self.tmp, "state")
 
     def tearDown(self):

@@ -25,12 +25,8 @@ ARGS = None
 class Fixture(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tickler-it-")
-        self.conf = os.path.join(self.tmp, "tickler.conf")
-        shutil.copy(os.path.join(ARGS.source, "etc", "tickler.conf"), self.conf)
-        shutil.copytree(os.path.join(ARGS.source, "etc", "calendars"),
-                        os.path.join(self.tmp, "calendars"))
+        self.conf = harness.copy_sample(ARGS.source, self.tmp)
         self.plan = os.path.join(self.tmp, "sample-plan.csv")
-        shutil.copy(os.path.join(ARGS.source, "etc", "sample-plan.csv"), self.plan)
         self.state = os.path.join(self.tmp, "state")
 
     def tearDown(self):

@@ -27,11 +27,7 @@ class Notify(unittest.TestCase):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.sock_path)
         self.sock.settimeout(10)
-        self.conf = os.path.join(self.tmp, "tickler.conf")
-        shutil.copy(os.path.join(ARGS.source, "etc", "tickler.conf"), self.conf)
-        shutil.copytree(os.path.join(ARGS.source, "etc", "calendars"),
-                        os.path.join(self.tmp, "calendars"))
-        shutil.copy(os.path.join(ARGS.source, "etc", "sample-plan.csv"), self.tmp)
+        self.conf = harness.copy_sample(ARGS.source, self.tmp)
 
     def tearDown(self):
         self.sock.close()
