@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-const uint32_t tkl_host_abi_versions[] = {TICKLER_ABI_VERSION};
+const uint32_t tkl_host_abi_versions[] = {TICKLER_ABI_VERSION, 1};
 const size_t tkl_host_abi_versions_n = sizeof(tkl_host_abi_versions) / sizeof(uint32_t);
 
 /* Size of the descriptor each ABI version introduced. */
@@ -15,6 +15,7 @@ static size_t descriptor_size(uint32_t version)
 {
     switch (version) {
     case 1:
+    case 2: /* version 2 took two reserved pointers: the size is the same */
         return sizeof(struct tkl_plugin);
     default:
         return 0;
@@ -67,13 +68,13 @@ int tkl_plugin_open(const char *dir, const char *name, struct tkl_plugin_instanc
     if (!desc || !supported) {
         if (desc)
             tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
-                         "plugin built for tickler ABI %u, this ticklerd supports ABI %u: not "
-                         "binary compatible; rebuild the plugin",
+                         "plugin built for tickler ABI %u, this ticklerd supports ABI %u and 1: "
+                         "not binary compatible; rebuild the plugin",
                          desc->abi_version, TICKLER_ABI_VERSION);
         else
             tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
-                         "plugin supports none of this ticklerd's ABI versions (%u): not binary "
-                         "compatible; rebuild the plugin",
+                         "plugin supports none of this ticklerd's ABI versions (%u and 1): "
+                         "not binary compatible; rebuild the plugin",
                          TICKLER_ABI_VERSION);
         r = -ELIBBAD;
         goto fail;

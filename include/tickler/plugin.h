@@ -47,8 +47,13 @@
 extern "C" {
 #endif
 
-/* The ABI version this header describes. */
-#define TICKLER_ABI_VERSION 1
+/*
+ * The ABI version this header describes. Version 2 added, at the end of
+ * struct tkl_plugin, check_recipient() and reconfigure(), and at the end of
+ * struct tkl_host, close(); a version 1 plugin still loads and is never
+ * handed them.
+ */
+#define TICKLER_ABI_VERSION 2
 
 /* The one symbol a plugin exports; see tkl_plugin_entry_fn. */
 #define TICKLER_PLUGIN_ENTRY_SYMBOL "tickler_plugin_entry"
@@ -111,7 +116,17 @@ struct tkl_host {
      * or a negative errno. The secret's content is never logged.
      */
     int (*read_secret)(const struct tkl_host *host, const char *spec, char **ret);
-    void *reserved[5];
+
+    /* ABI 2 */
+
+    /*
+     * Closes a handle of the plugin's, like uv_close(handle, cb) (cb may be
+     * NULL). A plugin closes every handle through it: the host destroys a
+     * stopped instance only once every close callback has run, which is
+     * how a reload can retire one instance while the loop goes on.
+     */
+    void (*close)(const struct tkl_host *host, uv_handle_t *handle, uv_close_cb cb);
+    void *reserved[4];
 };
 
 /*
@@ -148,7 +163,11 @@ struct tkl_plugin {
     /*
      * Notifiers: send one notice asynchronously. Returns 0 when the notice
      * was accepted, in which case done() will run exactly once later; or a
-     * negative errno, in which case done() never runs for this call.
+     * negative errno, in which case done() never runs for this call:
+     * -EINVAL means this instance can never deliver the notice (a
+     * recipient it cannot use) and the host fails it for good at once;
+     * any other error is transient and the host retries. A notice that
+     * fails for good later is reported with TKL_DELIVERY_PERMANENT.
      * The notice is only valid during the call.
      */
     int (*deliver)(void *state, const struct tkl_notice *notice, tkl_deliver_done_fn done,
@@ -171,7 +190,33 @@ struct tkl_plugin {
     /* Free the state. Accepts NULL. No handle may still be open. */
     void (*destroy)(void *state);
 
-    void *reserved[8];
+    /* ABI 2; each may be NULL. */
+
+    /*
+     * Notifiers: whether recipient (an address or destination name from a
+     * team's recipients for this channel) is one this instance can deliver
+     * to. Called on an init()ed instance, started or not, by every check of
+     * the configuration (tickler check, ticklerd --check-config, start and
+     * reload), so an unusable recipient is a file:line error before anything
+     * is sent. Returns 0, or -EINVAL with a reason for a person in why
+     * (at most why_size bytes, NUL-terminated; no secrets).
+     */
+    int (*check_recipient)(void *state, const char *recipient, char *why, size_t why_size);
+
+    /*
+     * On a reload, for an instance whose name and plugin stay the same:
+     * takes over the settings of fresh, an instance of the same plugin that
+     * init() has just built from the new settings and that was never
+     * started, while state keeps what it holds at run time (deliveries in
+     * flight, connections, rate budgets, work already accepted, watches).
+     * Cannot fail: whatever can fail belongs in init(). The host destroys
+     * fresh afterwards, so state may swap members with it. Without it, an
+     * instance whose settings did not change is kept as it is and one whose
+     * settings changed is stopped and replaced by fresh.
+     */
+    void (*reconfigure)(void *state, void *fresh);
+
+    void *reserved[6];
 };
 
 /*
