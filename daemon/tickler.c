@@ -34,7 +34,9 @@
 #include "outbox/outbox.h"
 #include "plugin/host.h"
 #include "plugin/loader.h"
+#include "plugin/set.h"
 #include "route/route.h"
+#include "runtime/runtime.h"
 #include "schedule/holidays.h"
 #include "schedule/scheduler.h"
 #include "source/source.h"
@@ -56,6 +58,7 @@ struct cli {
     struct tkl_store *st;
     struct tkl_diags diags;
     struct tkl_host_services svc;
+    struct tkl_plugin_set plugins; /* the sources only */
     struct tkl_sources sources;
 };
 
@@ -94,7 +97,7 @@ static void usage(FILE *out)
 static int load(struct cli *c, bool need_store)
 {
     int r = tkl_config_load(c->config, &c->cfg, &c->diags);
-    if (r < 0)
+    if (r < 0 || tkl_tz_set(c->cfg->timezone) < 0)
         return 1;
     if (c->store) {
         tkl_store_opts_free(&(struct tkl_store_opts){.paths = c->cfg->store.paths,
@@ -114,7 +117,10 @@ static int load(struct cli *c, bool need_store)
 static int open_sources(struct cli *c)
 {
     const char *dir = c->plugin_dir ? c->plugin_dir : c->cfg->plugin_dir;
-    int r = tkl_sources_open(dir, c->cfg, &c->svc, c->cfg->state_dir, &c->sources, &c->diags);
+    int r = tkl_plugin_set_open(dir, c->cfg, TKL_PLUGIN_SOURCE, &c->svc, c->cfg->state_dir,
+                                &c->plugins, &c->diags);
+    if (r == 0 && (r = tkl_sources_view(&c->plugins, c->cfg, &c->sources)) < 0)
+        fprintf(stderr, "tickler: out of memory\n");
     return r < 0 ? 1 : 0;
 }
 
@@ -206,39 +212,39 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
     return 0;
 }
 
+/* The one check ticklerd --check-config makes too: configuration,
+ * plugins (each recipient asked of its notifier), store and calendars. */
 static int cmd_check(struct cli *c)
 {
-    int bad = load(c, true);
-    size_t events = 0;
-    /* the calendars too: their problems are printed as file:line by the
-     * source (on stderr) and counted as errors; their observances of the
-     * next year are checked like actions (teams they name) */
-    if (!bad && (open_sources(c) ||
-                 tkl_sources_add_to_store(&c->sources, tkl_local_day((int64_t)time(NULL)), c->st,
-                                          &c->cfg->teams, &c->diags) < 0 ||
-                 c->svc.n_errors))
-        bad = 1;
+    struct tkl_runtime_env env = {.config_path = c->config,
+                                  .plugin_dir = c->plugin_dir,
+                                  .store_file = c->store,
+                                  .state_dir = c->state_dir ? strdup(c->state_dir) : NULL,
+                                  .svc = &c->svc};
+    struct tkl_runtime *rt = NULL;
+    int r = c->state_dir && !env.state_dir ? -ENOMEM : tkl_runtime_load(&env, &rt, &c->diags);
     tkl_diags_print(&c->diags, stdout);
-    if (c->st)
-        events = c->st->n_events;
-    if (!bad && c->st) {
+    size_t errors = c->diags.n_errors + c->svc.n_errors;
+    if (r == 0 && !errors) {
+        const struct tkl_store *st = rt->store;
         size_t unmatched = 0;
-        for (size_t i = 0; i < c->st->n; i++)
-            unmatched += c->st->actions[i].n_unmatched;
+        for (size_t i = 0; i < st->n; i++)
+            unmatched += st->actions[i].n_unmatched;
         /* teams no one can reach */
-        for (size_t i = 0; i < c->cfg->teams.n; i++)
-            if (!c->cfg->teams.teams[i].n_recipients)
+        for (size_t i = 0; i < rt->cfg->teams.n; i++)
+            if (!rt->cfg->teams.teams[i].n_recipients)
                 printf("%s: warning: team \"%s\" has no recipients; its reminders go nowhere\n",
-                       c->cfg->path, c->cfg->teams.teams[i].id);
+                       rt->cfg->path, rt->cfg->teams.teams[i].id);
         printf("ok: %zu actions, %zu observances, %zu teams, %zu owner names matched no team, "
                "%zu warnings\n",
-               c->st->n - events, events, c->cfg->teams.n, unmatched,
+               st->n - st->n_events, st->n_events, rt->cfg->teams.n, unmatched,
                c->diags.n - c->diags.n_errors);
     } else {
-        size_t errors = c->diags.n_errors + c->svc.n_errors;
         printf("errors: %zu\n", errors ? errors : 1);
     }
-    return bad;
+    tkl_runtime_free(rt);
+    free(env.state_dir);
+    return r == 0 && !errors ? 0 : 1;
 }
 
 static bool owner_matches(const struct tkl_config *cfg, size_t team, const char *owner)
@@ -704,6 +710,13 @@ static int cmd_send_test(struct cli *c, int argc, char **argv)
                 channel, nc->plugin, strerror(-r));
         goto out;
     }
+    int (*check)(void *, const char *, char *, size_t) = TKL_PLUGIN_V2(p, check_recipient);
+    char why[512] = "";
+    if (check && check(p->state, to, why, sizeof(why)) < 0) {
+        fprintf(stderr, "tickler send-test: %s cannot deliver to \"%s\": %s\n", channel, to,
+                why[0] ? why : "refused by the notifier");
+        goto out;
+    }
     int64_t now = (int64_t)time(NULL);
     struct tkl_notice_entry entries[3];
     struct tkl_notice n = {
@@ -883,6 +896,7 @@ int main(int argc, char **argv)
         r = 2;
     }
     tkl_sources_close(&c.sources);
+    tkl_plugin_set_close(&c.plugins);
     tkl_store_free(c.st);
     tkl_config_free(c.cfg);
     tkl_diags_free(&c.diags);

@@ -595,7 +595,8 @@ static int load_teams(struct ctx *x, const config_setting_t *list)
                             free(v);
                             return -ENOMEM;
                         }
-                        p[t->n_recipients++] = (struct tkl_recipient){chn, v[q]};
+                        p[t->n_recipients++] = (struct tkl_recipient){
+                            chn, v[q], (unsigned)config_setting_source_line(ch)};
                     }
                     free(v);
                 }
@@ -921,7 +922,7 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
                "escalate_to names no team: \"%s\"", c->escalate_to);
         r = -EINVAL;
     }
-    if (tkl_tz_set(c->timezone) < 0) {
+    if (tkl_tz_check(c->timezone) < 0) {
         err_at(&x, config_lookup(&c->cfg, "daemon.timezone"),
                "unknown time zone \"%s\" (an IANA name such as \"Europe/London\"; is tzdata "
                "installed?)",

@@ -9,6 +9,7 @@
 #include <libconfig.h>
 #include <stddef.h>
 
+#include "../delivery/delivery.h"
 #include "../schedule/reminder.h"
 #include "../store/store.h"
 #include "../store/team.h"
@@ -29,13 +30,6 @@ struct tkl_source_conf {
     char *team;   /* team id prompted for every item */
     const config_setting_t *settings;
     unsigned line;
-};
-
-struct tkl_delivery_conf {
-    int max_age_hours;     /* transient failures are retried this long */
-    int concurrency;       /* deliveries in flight per notifier */
-    int retry_min_seconds; /* first backoff step; doubles up to an hour */
-    char *report_to;       /* team id told of permanent failures, or NULL */
 };
 
 struct tkl_config {

@@ -111,7 +111,7 @@ int tkl_parse_hhmm(const char *s, int *ret_minute)
     return 0;
 }
 
-int tkl_tz_set(const char *zone)
+int tkl_tz_check(const char *zone)
 {
     char path[512];
     if (!zone || !*zone || strstr(zone, "..") || zone[0] == '/')
@@ -127,6 +127,14 @@ int tkl_tz_set(const char *zone)
     (void)fclose(f);
     if (n != 4 || memcmp(magic, "TZif", 4) != 0)
         return -ENOENT;
+    return 0;
+}
+
+int tkl_tz_set(const char *zone)
+{
+    int r = tkl_tz_check(zone);
+    if (r < 0)
+        return r;
     if (setenv("TZ", zone, 1) < 0)
         return -errno;
     tzset();

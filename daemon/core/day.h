@@ -38,8 +38,14 @@ int tkl_day_parse_iso(const char *s, int32_t *ret_day);
 int tkl_parse_hhmm(const char *s, int *ret_minute);
 
 /*
- * Sets the process time zone (TZ) to an IANA name such as "Europe/London".
- * Returns 0, or -ENOENT when the zone is unknown to the system.
+ * Whether zone is an IANA name such as "Europe/London" that the system's
+ * time zone database holds. Returns 0, -EINVAL (not a name) or -ENOENT.
+ */
+int tkl_tz_check(const char *zone);
+
+/*
+ * Sets the process time zone (TZ) to zone, once a configuration naming it
+ * has been accepted. Returns 0, or a negative errno as tkl_tz_check.
  */
 int tkl_tz_set(const char *zone);
 

@@ -25,6 +25,7 @@ static const char schema[] =
     "  next_attempt INTEGER NOT NULL, last_error TEXT, finished_at INTEGER,"
     "  sending INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS notices_pending ON notices(state, next_attempt);"
+    "CREATE INDEX IF NOT EXISTS notices_channel ON notices(state, channel, next_attempt);"
     "CREATE TABLE IF NOT EXISTS entries("
     "  notice_id INTEGER NOT NULL REFERENCES notices(id) ON DELETE CASCADE,"
     "  idx INTEGER NOT NULL,"
@@ -284,12 +285,78 @@ int tkl_outbox_due(struct tkl_outbox *o, int64_t now, uint64_t *ids, size_t max)
     return rc == SQLITE_DONE ? n : sqlite_errno(rc);
 }
 
+int tkl_outbox_due_channels(struct tkl_outbox *o, int64_t now, char ***ret_channels, size_t *ret_n)
+{
+    sqlite3_stmt *st = NULL;
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0;
+    int rc = sqlite3_prepare_v2(o->db,
+                                "SELECT DISTINCT channel FROM notices WHERE state = 0 AND "
+                                "sending = 0 AND next_attempt <= ? ORDER BY channel",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    sqlite3_bind_int64(st, 1, now);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n + 1 >= cap) {
+            cap = cap ? cap * 2 : 8;
+            char **nv = realloc(v, cap * sizeof(*nv));
+            if (!nv) {
+                r = -ENOMEM;
+                goto out;
+            }
+            v = nv;
+        }
+        if (!(v[n] = strdup((const char *)sqlite3_column_text(st, 0)))) {
+            r = -ENOMEM;
+            goto out;
+        }
+        n++;
+    }
+    if (rc != SQLITE_DONE)
+        r = sqlite_errno(rc);
+out:
+    sqlite3_finalize(st);
+    if (r < 0) {
+        for (size_t i = 0; i < n; i++)
+            free(v[i]);
+        free(v);
+        return r;
+    }
+    *ret_channels = v;
+    *ret_n = n;
+    return 0;
+}
+
+int tkl_outbox_due_on(struct tkl_outbox *o, const char *channel, int64_t now, uint64_t *ids,
+                      size_t max)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db,
+                                "SELECT id FROM notices WHERE state = 0 AND channel = ? AND "
+                                "sending = 0 AND next_attempt <= ? ORDER BY next_attempt, id "
+                                "LIMIT ?",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+    int n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ids[n++] = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : sqlite_errno(rc);
+}
+
 int64_t tkl_outbox_next_attempt(struct tkl_outbox *o)
 {
     sqlite3_stmt *st = NULL;
     int64_t v = INT64_MAX;
-    if (sqlite3_prepare_v2(o->db, "SELECT min(next_attempt) FROM notices WHERE state = 0", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(o->db,
+                           "SELECT min(next_attempt) FROM notices WHERE state = 0 AND sending = 0",
+                           -1, &st, NULL) != SQLITE_OK)
         return INT64_MAX;
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
         v = sqlite3_column_int64(st, 0);

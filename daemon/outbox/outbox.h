@@ -51,6 +51,19 @@ int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char 
  * (at most max). Returns the count or a negative errno. */
 int tkl_outbox_due(struct tkl_outbox *o, int64_t now, uint64_t *ids, size_t max);
 
+/*
+ * The channels that have notices due at now and not being sent. The caller
+ * frees each string and the array. Returns 0 or a negative errno (then
+ * nothing is returned).
+ */
+int tkl_outbox_due_channels(struct tkl_outbox *o, int64_t now, char ***ret_channels, size_t *ret_n);
+
+/* Ids of notices of channel due at now and not being sent (see
+ * tkl_outbox_mark_sending), oldest first, at most max: what one channel
+ * has room for. Returns the count or a negative errno. */
+int tkl_outbox_due_on(struct tkl_outbox *o, const char *channel, int64_t now, uint64_t *ids,
+                      size_t max);
+
 /* Earliest next attempt of a pending notice, or INT64_MAX. */
 int64_t tkl_outbox_next_attempt(struct tkl_outbox *o);
 

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -52,6 +54,8 @@ static void host_transfer_cancel(const struct tkl_host *host, void *easy)
     tkl_transfers_cancel(svc->transfers, easy);
 }
 
+static void host_close(const struct tkl_host *host, uv_handle_t *handle, uv_close_cb cb);
+
 static int host_read_secret(const struct tkl_host *host, const char *spec, char **ret)
 {
     return tkl_secret_read(host->config_dir, spec, ret);
@@ -70,33 +74,119 @@ void tkl_host_fill(struct tkl_plugin_instance *p, struct tkl_host_services *svc,
     p->host.transfer_start = host_transfer_start;
     p->host.transfer_cancel = host_transfer_cancel;
     p->host.read_secret = host_read_secret;
+    p->host.close = host_close;
 }
 
-int tkl_notifier_open(const char *plugin_dir, const struct tkl_config *c,
-                      const struct tkl_notifier_conf *nc, struct tkl_host_services *svc,
-                      const char *state_dir, struct tkl_plugin_instance **ret,
-                      struct tkl_diags *diags)
+/* A handle a plugin closed through host.close, until its callback runs. */
+struct tkl_closing {
+    uv_handle_t *handle;
+    uv_close_cb cb;
+    struct tkl_plugin_instance *p;
+    struct tkl_closing *next;
+};
+
+static void reap(struct tkl_host_services *svc)
 {
-    struct tkl_plugin_instance *p = NULL;
-    int r = tkl_plugin_open(plugin_dir, nc->plugin, &p, diags);
+    for (struct tkl_plugin_instance **pp = &svc->retired; *pp;) {
+        struct tkl_plugin_instance *p = *pp;
+        if (p->closing || p->untracked) {
+            pp = &p->next_retired;
+            continue;
+        }
+        *pp = p->next_retired;
+        tkl_plugin_close(p);
+    }
+}
+
+static void on_reaper(uv_timer_t *t)
+{
+    reap(t->data);
+}
+
+static void on_host_closed(uv_handle_t *h)
+{
+    struct tkl_host_services *svc = h->loop->data;
+    struct tkl_closing *c = NULL;
+    for (struct tkl_closing **pp = &svc->closing; *pp; pp = &(*pp)->next)
+        if ((*pp)->handle == h) {
+            c = *pp;
+            *pp = c->next;
+            break;
+        }
+    if (!c)
+        return;
+    if (c->cb)
+        c->cb(h);
+    c->p->closing--;
+    bool done = c->p->retired && !c->p->closing;
+    free(c);
+    if (done)
+        reap(svc);
+}
+
+static void host_close(const struct tkl_host *host, uv_handle_t *handle, uv_close_cb cb)
+{
+    struct tkl_host_services *svc = host->host_data;
+    struct tkl_plugin_instance *p =
+        (struct tkl_plugin_instance *)((char *)host - offsetof(struct tkl_plugin_instance, host));
+    struct tkl_closing *c = calloc(1, sizeof(*c));
+    if (!c || handle->loop->data != svc) {
+        /* cannot be followed: the instance lives until exit */
+        free(c);
+        p->untracked = true;
+        uv_close(handle, cb);
+        return;
+    }
+    *c = (struct tkl_closing){handle, cb, p, svc->closing};
+    svc->closing = c;
+    p->closing++;
+    uv_close(handle, on_host_closed);
+}
+
+int tkl_host_services_start(struct tkl_host_services *svc)
+{
+    int r = uv_timer_init(svc->loop, &svc->reaper);
     if (r < 0)
         return r;
-    if (p->desc->kind != TKL_PLUGIN_NOTIFIER) {
-        tkl_diag_add(diags, TKL_SEV_ERROR, c->path, nc->line, "plugin",
-                     "plugin \"%s\" is not a notifier", nc->plugin);
-        r = -EINVAL;
-        goto fail;
-    }
-    tkl_host_fill(p, svc, c->dir, state_dir);
-    if ((r = tkl_plugin_init(p, nc->name, nc->settings)) < 0) {
-        tkl_diag_add(diags, TKL_SEV_ERROR, c->path, nc->line, "settings",
-                     "notifier \"%s\" (plugin %s) rejected its settings: %s", nc->name, nc->plugin,
-                     strerror(-r));
-        goto fail;
-    }
-    *ret = p;
+    svc->loop->data = svc;
+    svc->reaper.data = svc;
+    svc->reaper_active = true;
     return 0;
-fail:
-    tkl_plugin_close(p);
-    return r;
+}
+
+void tkl_host_services_stop(struct tkl_host_services *svc)
+{
+    if (svc->reaper_active)
+        uv_close((uv_handle_t *)&svc->reaper, NULL);
+    svc->reaper_active = false;
+}
+
+void tkl_host_retire(struct tkl_host_services *svc, struct tkl_plugin_instance *p)
+{
+    if (!p)
+        return;
+    if (p->started && !p->stopped && p->desc->stop)
+        p->desc->stop(p->state);
+    p->stopped = true;
+    p->retired = true;
+    p->next_retired = svc->retired;
+    svc->retired = p;
+    /* after the loop's next turn: the close callbacks of an ABI 1 plugin's
+     * handles closed in stop() have run by then */
+    if (svc->reaper_active)
+        (void)uv_timer_start(&svc->reaper, on_reaper, 0, 0);
+}
+
+void tkl_host_services_free(struct tkl_host_services *svc)
+{
+    while (svc->retired) {
+        struct tkl_plugin_instance *p = svc->retired;
+        svc->retired = p->next_retired;
+        tkl_plugin_close(p);
+    }
+    while (svc->closing) {
+        struct tkl_closing *c = svc->closing;
+        svc->closing = c->next;
+        free(c);
+    }
 }

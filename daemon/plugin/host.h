@@ -15,6 +15,8 @@
 #include "../transfer/transfer.h"
 #include "loader.h"
 
+struct tkl_closing;
+
 struct tkl_host_services {
     uv_loop_t *loop;
     struct tkl_transfers *transfers; /* NULL: transfers are refused */
@@ -22,22 +24,34 @@ struct tkl_host_services {
     void (*items_changed)(void *data, const char *instance);
     void *data;
     unsigned n_errors; /* lines plugins logged at TKL_LOG_ERR */
+    /* retirement (tkl_host_retire) */
+    struct tkl_closing *closing;         /* handles closing through host.close */
+    struct tkl_plugin_instance *retired; /* stopped, awaiting destroy */
+    uv_timer_t reaper;
+    bool reaper_active;
 };
+
+/* Starts the retirement timer on svc->loop, and takes svc->loop->data
+ * (host.close finds svc through it). Returns 0 or a negative errno. */
+int tkl_host_services_start(struct tkl_host_services *svc);
+
+/* Closes the retirement timer (the loop then runs its close callback). */
+void tkl_host_services_stop(struct tkl_host_services *svc);
+
+/*
+ * Takes an instance out of service: stops it if it started, then destroys
+ * it once every handle it closed through host.close has run its close
+ * callback (a plugin of ABI 1: after the loop's next turn), or at
+ * tkl_host_services_free at the latest.
+ */
+void tkl_host_retire(struct tkl_host_services *svc, struct tkl_plugin_instance *p);
+
+/* Destroys every retired instance (after the loop has ended). */
+void tkl_host_services_free(struct tkl_host_services *svc);
 
 /* Points p->host at svc (which must outlive the instance) and the given
  * directories (which must outlive it too). */
 void tkl_host_fill(struct tkl_plugin_instance *p, struct tkl_host_services *svc,
                    const char *config_dir, const char *state_dir);
-
-/*
- * Opens the configured notifier nc from plugin_dir, checks it is a
- * notifier, lends it svc and inits it with its settings. Problems go to
- * diags as c->path:line messages. Returns 0 with *ret set, or a negative
- * errno (nothing left open).
- */
-int tkl_notifier_open(const char *plugin_dir, const struct tkl_config *c,
-                      const struct tkl_notifier_conf *nc, struct tkl_host_services *svc,
-                      const char *state_dir, struct tkl_plugin_instance **ret,
-                      struct tkl_diags *diags);
 
 #endif

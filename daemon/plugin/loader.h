@@ -9,6 +9,11 @@
 
 #include "../core/diag.h"
 
+/*
+ * One instance's life: opened and init()ed, started, stopped (stop() has
+ * closed its handles through host.close), destroyed once every close
+ * callback has run. An instance that never started is never stopped.
+ */
 struct tkl_plugin_instance {
     void *dl;
     const struct tkl_plugin *desc;
@@ -16,8 +21,18 @@ struct tkl_plugin_instance {
     char *instance; /* owns host.instance */
     char *path;
     void *state;
+    const config_setting_t *settings; /* in the configuration it now serves */
+    unsigned line;                    /* of its entry in that configuration */
     bool started;
+    bool stopped;
+    bool retired;     /* no longer serves a configuration; destroyed when closed */
+    unsigned closing; /* handles closed through host.close, callbacks pending */
+    bool untracked;   /* a close could not be tracked: destroyed only at exit */
+    struct tkl_plugin_instance *next_retired;
 };
+
+/* The ABI 2 callbacks, or NULL for a plugin of ABI 1. */
+#define TKL_PLUGIN_V2(p, cb) ((p)->desc->abi_version >= 2 ? (p)->desc->cb : NULL)
 
 /* ABI versions this host supports, newest first. */
 extern const uint32_t tkl_host_abi_versions[];

@@ -214,6 +214,38 @@ int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_config *c,
     return 0;
 }
 
+int tkl_scheduler_restore(struct tkl_scheduler *s, const struct tkl_store *store,
+                          const struct tkl_due *due, size_t n)
+{
+    /* popping never grows the heap, so it still has room for everything
+     * it held before; the check only guards a caller that broke the rule */
+    for (size_t i = 0; i < n; i++) {
+        struct tkl_sched_entry e = {
+            .at = due[i].at,
+            .action = (uint32_t)(due[i].action - store->actions),
+            .team = (uint32_t)due[i].team,
+            .r = due[i].r,
+        };
+        bool first = true;
+        for (size_t k = 0; k < i && first; k++)
+            first = due[k].action != due[i].action || due[k].team != due[i].team;
+        if (!first)
+            continue;
+        size_t j = 0;
+        while (j < s->n && (s->heap[j].action != e.action || s->heap[j].team != e.team))
+            j++;
+        if (j == s->n && reserve(s, s->n + 1) < 0) {
+            heapify(s->heap, s->n);
+            return -ENOMEM;
+        }
+        s->heap[j] = e;
+        if (j == s->n)
+            s->n++;
+    }
+    heapify(s->heap, s->n);
+    return 0;
+}
+
 void tkl_scheduler_free(struct tkl_scheduler *s)
 {
     free(s->heap);

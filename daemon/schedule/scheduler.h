@@ -64,6 +64,18 @@ int64_t tkl_scheduler_next_at(const struct tkl_scheduler *s);
 int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_config *c,
                           const struct tkl_store *store, int64_t now, struct tkl_due *ret);
 
+/*
+ * Puts back reminders that tkl_scheduler_pop_due took from s (with the same
+ * store), for a round whose notices could not be committed: each replaces
+ * the entry its (action, team) has now, or is added when the action had
+ * none left; of several taken for one (action, team), the first wins.
+ * Popping never grows the heap, so this needs no memory when it follows
+ * the pops at once. Returns 0 (-ENOMEM only for a caller that pushed in
+ * between).
+ */
+int tkl_scheduler_restore(struct tkl_scheduler *s, const struct tkl_store *store,
+                          const struct tkl_due *due, size_t n);
+
 void tkl_scheduler_free(struct tkl_scheduler *s);
 
 #endif

@@ -4,80 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-int tkl_sources_open(const char *plugin_dir, const struct tkl_config *c,
-                     struct tkl_host_services *svc, const char *state_dir, struct tkl_sources *ret,
-                     struct tkl_diags *diags)
+int tkl_sources_view(const struct tkl_plugin_set *set, const struct tkl_config *c,
+                     struct tkl_sources *ret)
 {
     struct tkl_sources s = {0};
-    int r = 0;
-    if (c->n_sources && !(s.v = calloc(c->n_sources, sizeof(*s.v))))
+    if (set->n_sources && !(s.v = calloc(set->n_sources, sizeof(*s.v))))
         return -ENOMEM;
-    for (size_t i = 0; i < c->n_sources; i++) {
-        const struct tkl_source_conf *sc = &c->sources[i];
-        struct tkl_plugin_instance *p = NULL;
-        int rr = tkl_plugin_open(plugin_dir, sc->plugin, &p, diags);
-        if (rr == 0 && p->desc->kind != TKL_PLUGIN_SOURCE) {
-            tkl_diag_add(diags, TKL_SEV_ERROR, c->path, sc->line, "plugin",
-                         "plugin \"%s\" is not a source", sc->plugin);
-            rr = -EINVAL;
-        } else if (rr == 0 && !p->desc->items) {
-            tkl_diag_add(diags, TKL_SEV_ERROR, c->path, sc->line, "plugin",
-                         "source plugin \"%s\" has no items() callback", sc->plugin);
-            rr = -EINVAL;
-        }
-        if (rr == 0) {
-            tkl_host_fill(p, svc, c->dir, state_dir);
-            if ((rr = tkl_plugin_init(p, sc->name, sc->settings)) < 0)
-                tkl_diag_add(diags, TKL_SEV_ERROR, c->path, sc->line, "settings",
-                             "source \"%s\" (plugin %s) rejected its settings: %s", sc->name,
-                             sc->plugin, strerror(-rr));
-        }
-        if (rr == 0 && !(s.v[s.n].team = strdup(sc->team)))
-            rr = -ENOMEM;
-        if (rr < 0) {
-            tkl_plugin_close(p);
-            if (rr == -ENOMEM || !r)
-                r = rr;
-            continue;
-        }
-        s.v[s.n++].plugin = p;
-    }
-    if (r < 0) {
-        tkl_sources_close(&s);
-        return r;
-    }
+    for (size_t i = 0; i < set->n_sources; i++)
+        s.v[s.n++] = (struct tkl_source){set->sources[i], c->sources[i].team};
     *ret = s;
     return 0;
 }
 
-int tkl_sources_start(struct tkl_sources *s)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        struct tkl_plugin_instance *p = s->v[i].plugin;
-        int r = p->desc->start ? p->desc->start(p->state) : 0;
-        if (r < 0)
-            return r;
-        p->started = true;
-    }
-    return 0;
-}
-
-void tkl_sources_stop(struct tkl_sources *s)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        struct tkl_plugin_instance *p = s->v[i].plugin;
-        if (p->started && p->desc->stop)
-            p->desc->stop(p->state);
-        p->started = false;
-    }
-}
-
 void tkl_sources_close(struct tkl_sources *s)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        tkl_plugin_close(s->v[i].plugin);
-        free(s->v[i].team);
-    }
     free(s->v);
     s->v = NULL;
     s->n = 0;

@@ -12,6 +12,7 @@
 #include "../core/diag.h"
 #include "../plugin/host.h"
 #include "../plugin/loader.h"
+#include "../plugin/set.h"
 #include "../store/store.h"
 
 /* Days of items read around today: a week back (catch-up) and over a year
@@ -21,31 +22,21 @@
 
 struct tkl_source {
     struct tkl_plugin_instance *plugin; /* host.instance is the source name */
-    char *team;                         /* team id prompted for every item */
+    const char *team;                   /* team id prompted for every item */
 };
 
+/* The sources of a plugin set, with their teams: a view that borrows both
+ * the instances and the configuration. */
 struct tkl_sources {
     struct tkl_source *v;
     size_t n;
 };
 
-/*
- * Opens and inits every configured source from plugin_dir. Problems go to
- * diags as c->path:line messages. Returns 0 with *ret set, or a negative
- * errno (nothing left open).
- */
-int tkl_sources_open(const char *plugin_dir, const struct tkl_config *c,
-                     struct tkl_host_services *svc, const char *state_dir, struct tkl_sources *ret,
-                     struct tkl_diags *diags);
+/* Views the sources of set, configured by c. Returns 0 or -ENOMEM. */
+int tkl_sources_view(const struct tkl_plugin_set *set, const struct tkl_config *c,
+                     struct tkl_sources *ret);
 
-/* Calls each source's start(); returns 0 or the first error. */
-int tkl_sources_start(struct tkl_sources *s);
-
-/* Calls each started source's stop() (it closes its handles). */
-void tkl_sources_stop(struct tkl_sources *s);
-
-/* Destroys and unloads every source (after stop and the loop's close
- * callbacks). Accepts an empty set. */
+/* Frees the view (not the instances). Accepts an empty view. */
 void tkl_sources_close(struct tkl_sources *s);
 
 /* Items of every source, as events; strings are owned by the list. */

@@ -15,6 +15,7 @@
 struct tkl_recipient {
     char *channel; /* notifier instance name, e.g. "email" */
     char *address; /* e-mail address or destination name */
+    unsigned line; /* of the recipients list in the configuration */
 };
 
 struct tkl_team {

@@ -1,0 +1,406 @@
+#include "delivery.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/log.h"
+
+#define CLAIM_MAX 64 /* notices read from the outbox per channel and round */
+
+enum outcome { OUT_DELIVERED, OUT_RETRY, OUT_FAILED };
+
+/* One notice handed to a notifier, then, if the outbox refused its
+ * outcome, that outcome until it is recorded. */
+struct tkl_flight {
+    struct tkl_deliverer *e;
+    struct tkl_plugin_instance *plugin; /* NULL once reported */
+    struct tkl_stored_notice *s;
+    enum outcome out;
+    int64_t at; /* delivered or failed: when; retry: the next attempt */
+    char *reply;
+    struct tkl_flight *next;
+};
+
+static int64_t now_s(const struct tkl_deliverer *e)
+{
+    return e->host.now_ms(e->host.data) / 1000;
+}
+
+void tkl_delivery_set(struct tkl_deliverer *e, const struct tkl_delivery_conf *conf,
+                      const struct tkl_team_dir *teams,
+                      struct tkl_plugin_instance *const *notifiers, size_t n_notifiers)
+{
+    e->conf = conf;
+    e->teams = teams;
+    e->notifiers = notifiers;
+    e->n_notifiers = n_notifiers;
+}
+
+int64_t tkl_delivery_backoff(int first, int attempts, int32_t retry_after)
+{
+    int64_t base = first;
+    for (int i = 1; i < attempts && base < 3600; i++)
+        base *= 2;
+    if (base > 3600)
+        base = 3600;
+    base += rand() % (base / 4 + 1);
+    return retry_after > base ? retry_after : base;
+}
+
+static struct tkl_plugin_instance *notifier_for(const struct tkl_deliverer *e, const char *channel)
+{
+    for (size_t i = 0; i < e->n_notifiers; i++)
+        if (strcmp(e->notifiers[i]->instance, channel) == 0)
+            return e->notifiers[i];
+    return NULL;
+}
+
+/* Deliveries of channel in flight: what occupies its notifier. */
+static unsigned busy_on(const struct tkl_deliverer *e, const char *channel)
+{
+    unsigned n = 0;
+    for (const struct tkl_flight *x = e->flights; x; x = x->next)
+        n += strcmp(x->s->notice.channel, channel) == 0;
+    return n;
+}
+
+static bool claimed(const struct tkl_deliverer *e, uint64_t id)
+{
+    for (const struct tkl_flight *x = e->flights; x; x = x->next)
+        if (x->s->notice.id == id)
+            return true;
+    for (const struct tkl_flight *x = e->unrecorded; x; x = x->next)
+        if (x->s->notice.id == id)
+            return true;
+    return false;
+}
+
+static void flight_free(struct tkl_flight *x)
+{
+    tkl_stored_notice_free(x->s);
+    free(x->reply);
+    free(x);
+}
+
+/*
+ * Queues, through the outbox, one report per recipient of
+ * delivery.report_to that notice s failed for good. The log key
+ * failure-<id> makes a repeat a no-op. A report's own failure is not
+ * reported. Returns 0 or a negative errno.
+ */
+static int queue_report(struct tkl_deliverer *e, const struct tkl_stored_notice *s,
+                        const char *reply, int64_t now)
+{
+    const struct tkl_notice *failed = &s->notice;
+    const struct tkl_team *admin =
+        e->conf->report_to ? tkl_team_find(e->teams, e->conf->report_to) : NULL;
+    if (!admin)
+        return 0;
+    for (size_t i = 0; i < failed->n_entries; i++)
+        if (s->entries[i].stage == TKL_STAGE_REPORT)
+            return 0;
+    char item[48], key[48], title[512];
+    snprintf(item, sizeof(item), "notice-%" PRIu64, failed->id);
+    snprintf(key, sizeof(key), "failure-%" PRIu64, failed->id);
+    snprintf(title, sizeof(title),
+             "A reminder for %s (%zu action%s) could not be delivered to %s by %s",
+             failed->team_name ? failed->team_name : "a team", failed->n_entries,
+             failed->n_entries == 1 ? "" : "s", failed->recipient, failed->channel);
+    struct tkl_notice_entry entry = {
+        .size = sizeof(entry),
+        .item_id = item,
+        .title = title,
+        .owners = failed->team_name,
+        .status = "failed",
+        .progress = reply,
+        .deadline_day = TKL_NO_DAY,
+        .kind = TKL_DEADLINE_UNDATED,
+        .stage = TKL_STAGE_REPORT,
+    };
+    const char *keys[] = {key};
+    for (size_t i = 0; i < admin->n_recipients; i++) {
+        struct tkl_notice n = {
+            .size = sizeof(n),
+            .channel = admin->recipients[i].channel,
+            .recipient = admin->recipients[i].address,
+            .team_id = admin->id,
+            .team_name = admin->name,
+            .due_at = now,
+            .entries = &entry,
+            .n_entries = 1,
+        };
+        uint64_t id = 0;
+        int r = tkl_outbox_put(e->outbox, &n, keys, now, &id);
+        if (r < 0)
+            return r;
+        if (id)
+            log_info("queued failure report; notice=%" PRIu64 " failed=%" PRIu64
+                     " channel=%s team=%s recipient=%s",
+                     id, failed->id, n.channel, admin->id, n.recipient);
+    }
+    return 0;
+}
+
+/* Writes x's outcome to the outbox. Returns 0 or a negative errno. */
+static int record(struct tkl_deliverer *e, struct tkl_flight *x)
+{
+    uint64_t id = x->s->notice.id;
+    const char *reply = x->reply ? x->reply : "";
+    int r;
+    switch (x->out) {
+    case OUT_DELIVERED:
+        return tkl_outbox_mark_delivered(e->outbox, id, x->at, reply);
+    case OUT_RETRY:
+        return tkl_outbox_mark_retry(e->outbox, id, x->at, reply);
+    case OUT_FAILED:
+        if ((r = queue_report(e, x->s, reply, x->at)) < 0)
+            return r;
+        return tkl_outbox_mark_failed(e->outbox, id, x->at, reply);
+    }
+    return -EINVAL;
+}
+
+/* Records x's outcome, or keeps x to record it at the next round. */
+static void settle(struct tkl_deliverer *e, struct tkl_flight *x)
+{
+    int r = record(e, x);
+    if (r == 0) {
+        flight_free(x);
+        return;
+    }
+    log_error("cannot record the outcome of notice %" PRIu64 " in the outbox: %s; it is kept "
+              "and recorded again at the next round",
+              x->s->notice.id, strerror(-r));
+    x->next = e->unrecorded;
+    e->unrecorded = x;
+}
+
+size_t tkl_delivery_settle(struct tkl_deliverer *e)
+{
+    size_t kept = 0;
+    struct tkl_flight *x = e->unrecorded, *keep = NULL;
+    e->unrecorded = NULL;
+    while (x) {
+        struct tkl_flight *next = x->next;
+        if (record(e, x) == 0) {
+            log_notice("recorded the outcome of notice %" PRIu64 " kept from before",
+                       x->s->notice.id);
+            flight_free(x);
+        } else {
+            x->next = keep;
+            keep = x;
+            kept++;
+        }
+        x = next;
+    }
+    e->unrecorded = keep;
+    return kept;
+}
+
+static void fail_for_good(struct tkl_flight *x, const char *reply, const char *why, int64_t now)
+{
+    const struct tkl_notice *n = &x->s->notice;
+    log_error("delivery failed for good%s: %s; notice=%" PRIu64 " channel=%s recipient=%s", why,
+              reply, n->id, n->channel, n->recipient);
+    x->out = OUT_FAILED;
+    x->at = now;
+}
+
+/* Decides the outcome of a delivery the notifier reported as res. */
+static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tkl_delivery *res)
+{
+    const struct tkl_notice *n = &x->s->notice;
+    int64_t now_ms = e->host.now_ms(e->host.data), now = now_ms / 1000;
+    int64_t max_age = (int64_t)e->conf->max_age_hours * 3600;
+    enum tkl_delivery_status st = res ? res->status : TKL_DELIVERY_TRANSIENT;
+    if (e->stopping && st == TKL_DELIVERY_TRANSIENT) {
+        /* cut short by our own shutdown: stays pending, sent at next start */
+        x->out = OUT_RETRY;
+        x->at = now;
+        log_notice("delivery interrupted by shutdown; kept in the outbox; notice=%" PRIu64
+                   " channel=%s recipient=%s",
+                   n->id, n->channel, n->recipient);
+    } else if (st == TKL_DELIVERY_OK) {
+        x->out = OUT_DELIVERED;
+        x->at = now;
+        log_info("delivered notice: %zu action(s) to %s; notice=%" PRIu64
+                 " channel=%s team=%s recipient=%s",
+                 n->n_entries, n->recipient, n->id, n->channel, n->team_id ? n->team_id : "-",
+                 n->recipient);
+    } else if (st == TKL_DELIVERY_TRANSIENT && now - x->s->created_at < max_age) {
+        int64_t wait = tkl_delivery_backoff(e->conf->retry_min_seconds, x->s->attempts + 1,
+                                            res ? res->retry_after : 0);
+        /* rounded up, so the wait (a server's Retry-After) is never cut short */
+        x->out = OUT_RETRY;
+        x->at = (now_ms + wait * 1000 + 999) / 1000;
+        log_warning("delivery failed, will retry in %" PRId64 " s: %s; notice=%" PRIu64
+                    " channel=%s recipient=%s",
+                    x->at - now, x->reply ? x->reply : "", n->id, n->channel, n->recipient);
+    } else {
+        fail_for_good(x, x->reply ? x->reply : "",
+                      st == TKL_DELIVERY_TRANSIENT ? " (retried for the maximum age)" : "", now);
+    }
+}
+
+static void on_done(void *data, const struct tkl_delivery *res)
+{
+    struct tkl_flight *x = data;
+    struct tkl_deliverer *e = x->e;
+    for (struct tkl_flight **p = &e->flights; *p; p = &(*p)->next)
+        if (*p == x) {
+            *p = x->next;
+            break;
+        }
+    e->n_flights--;
+    x->plugin = NULL;
+    x->next = NULL;
+    x->reply = strdup(res && res->reply ? res->reply : "");
+    judge(e, x, res);
+    settle(e, x);
+    e->host.kick(e->host.data);
+}
+
+/* Fails notice s for good without a notifier. */
+static void fail_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now)
+{
+    struct tkl_flight *x = calloc(1, sizeof(*x));
+    if (!x) {
+        log_error("out of memory failing notice %" PRIu64 "; it stays in the outbox", s->notice.id);
+        tkl_stored_notice_free(s);
+        return;
+    }
+    x->e = e;
+    x->s = s;
+    x->reply = strdup("no notifier with this name is configured");
+    fail_for_good(x, "no notifier with this name is configured",
+                  " (fix the configuration, then tickler retry)", now);
+    settle(e, x);
+}
+
+/* Hands notice s to plugin. Returns 1 when a delivery started, else 0. */
+static int start_one(struct tkl_deliverer *e, struct tkl_plugin_instance *plugin,
+                     struct tkl_stored_notice *s)
+{
+    struct tkl_flight *x = calloc(1, sizeof(*x));
+    int r;
+    if (!x) {
+        log_error("out of memory starting a delivery; notice=%" PRIu64 " stays in the outbox",
+                  s->notice.id);
+        tkl_stored_notice_free(s);
+        return 0;
+    }
+    x->e = e;
+    x->s = s;
+    x->plugin = plugin;
+    if ((r = tkl_outbox_mark_sending(e->outbox, s->notice.id)) < 0) {
+        log_error("cannot record the start of a delivery: %s; notice=%" PRIu64
+                  " stays in the outbox",
+                  strerror(-r), s->notice.id);
+        flight_free(x);
+        return 0;
+    }
+    x->next = e->flights;
+    e->flights = x;
+    e->n_flights++;
+    r = plugin->desc->deliver(plugin->state, &s->notice, on_done, x);
+    if (r == -EINVAL) {
+        struct tkl_delivery res = {.size = sizeof(res),
+                                   .status = TKL_DELIVERY_PERMANENT,
+                                   .reply = "the notifier cannot deliver to this recipient"};
+        on_done(x, &res);
+    } else if (r < 0) {
+        struct tkl_delivery res = {
+            .size = sizeof(res), .status = TKL_DELIVERY_TRANSIENT, .reply = strerror(-r)};
+        on_done(x, &res);
+    }
+    return 1;
+}
+
+/* Starts the due notices of one channel, as far as it has room. Returns
+ * the number started or a negative errno. */
+static int round_channel(struct tkl_deliverer *e, const char *channel, int64_t now)
+{
+    uint64_t ids[CLAIM_MAX];
+    struct tkl_plugin_instance *plugin = notifier_for(e, channel);
+    unsigned busy = busy_on(e, channel);
+    size_t room = CLAIM_MAX;
+    int started = 0;
+    if (plugin)
+        room = busy < (unsigned)e->conf->concurrency ? (unsigned)e->conf->concurrency - busy : 0;
+    if (!room)
+        return 0;
+    /* a notice whose outcome is kept is still marked sending: not listed */
+    int n = tkl_outbox_due_on(e->outbox, channel, now, ids, room);
+    if (n < 0)
+        return n;
+    for (int i = 0; i < n && !e->stopping; i++) {
+        struct tkl_stored_notice *s = NULL;
+        if (claimed(e, ids[i]))
+            continue;
+        int r = tkl_outbox_get(e->outbox, ids[i], &s);
+        if (r < 0) {
+            log_error("cannot read notice %" PRIu64 " from the outbox: %s", ids[i], strerror(-r));
+            continue;
+        }
+        if (!plugin)
+            fail_unserved(e, s, now);
+        else
+            started += start_one(e, plugin, s);
+    }
+    return started;
+}
+
+int tkl_delivery_round(struct tkl_deliverer *e, int64_t *ret_next)
+{
+    char **channels = NULL;
+    size_t n = 0;
+    int started = 0;
+    int64_t now = now_s(e);
+    (void)tkl_delivery_settle(e);
+    if (e->stopping) {
+        *ret_next = INT64_MAX;
+        return 0;
+    }
+    int r = tkl_outbox_due_channels(e->outbox, now, &channels, &n);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        int k = round_channel(e, channels[i], now);
+        if (k < 0) {
+            log_error("cannot read the outbox for channel %s: %s", channels[i], strerror(-k));
+            r = k;
+        } else {
+            started += k;
+        }
+        free(channels[i]);
+    }
+    free(channels);
+    *ret_next = tkl_outbox_next_attempt(e->outbox);
+    return r < 0 && !started ? r : started;
+}
+
+bool tkl_delivery_idle(const struct tkl_deliverer *e)
+{
+    return !e->flights && !e->unrecorded;
+}
+
+void tkl_delivery_stop(struct tkl_deliverer *e)
+{
+    e->stopping = true;
+}
+
+void tkl_delivery_free(struct tkl_deliverer *e)
+{
+    struct tkl_flight *lists[] = {e->flights, e->unrecorded};
+    for (size_t i = 0; i < 2; i++)
+        while (lists[i]) {
+            struct tkl_flight *x = lists[i];
+            lists[i] = x->next;
+            flight_free(x);
+        }
+    e->flights = e->unrecorded = NULL;
+    e->n_flights = 0;
+}

@@ -1,0 +1,92 @@
+/*
+ * The delivery engine: hands the outbox's due notices to the notifier of
+ * their channel, each channel only as far as it has room
+ * (delivery.concurrency), records every outcome, backs transient failures
+ * off and reports permanent ones to delivery.report_to.
+ *
+ * The promise: a notice is in the outbox before its delivery starts and is
+ * marked `sending` while it is in flight; its outcome is recorded when the
+ * notifier reports. An outcome the outbox refuses (locked, full, out of
+ * memory) is kept and recorded again at every round, and its notice is not
+ * handed out again meanwhile, so nothing is sent twice by a running daemon;
+ * after a crash only the notices marked `sending` can be sent twice.
+ *
+ * Everything runs on the loop thread. The engine logs what it does.
+ */
+#ifndef TKL_DELIVERY_H
+#define TKL_DELIVERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../outbox/outbox.h"
+#include "../plugin/loader.h"
+#include "../store/team.h"
+
+struct tkl_delivery_conf {
+    int max_age_hours;     /* transient failures are retried this long */
+    int concurrency;       /* deliveries in flight per notifier */
+    int retry_min_seconds; /* first backoff step; doubles up to an hour */
+    char *report_to;       /* team id told of permanent failures, or NULL */
+};
+
+struct tkl_flight;
+
+/* What the engine's owner lends it. */
+struct tkl_delivery_host {
+    int64_t (*now_ms)(void *data); /* the clock, milliseconds (honours --now) */
+    void (*kick)(void *data);      /* run tkl_delivery_round() soon, from the loop */
+    void *data;
+};
+
+struct tkl_deliverer {
+    struct tkl_outbox *outbox;
+    const struct tkl_delivery_conf *conf;
+    const struct tkl_team_dir *teams;
+    struct tkl_plugin_instance *const *notifiers; /* instance name = channel */
+    size_t n_notifiers;
+    struct tkl_delivery_host host;
+    struct tkl_flight *flights; /* handed to a notifier, not reported yet */
+    size_t n_flights;
+    struct tkl_flight *unrecorded; /* reported, but the outbox refused the outcome */
+    bool stopping;                 /* shutting down: nothing new starts */
+};
+
+/*
+ * Points the engine at a configuration and its notifiers (after a start or
+ * a reload); deliveries in flight complete through the instances they were
+ * handed to. All must stay valid until the next call or tkl_delivery_free.
+ */
+void tkl_delivery_set(struct tkl_deliverer *e, const struct tkl_delivery_conf *conf,
+                      const struct tkl_team_dir *teams,
+                      struct tkl_plugin_instance *const *notifiers, size_t n_notifiers);
+
+/*
+ * One round: records outcomes kept from before, then starts the due
+ * notices of every channel that has room; notices of a channel no notifier
+ * serves fail for good. *ret_next gets the instant (seconds) of the next
+ * notice that will fall due, or INT64_MAX. Returns the number of
+ * deliveries started, or a negative errno when the outbox cannot be read.
+ */
+int tkl_delivery_round(struct tkl_deliverer *e, int64_t *ret_next);
+
+/* Records the outcomes kept because the outbox refused them. Returns how
+ * many it still refuses (their notices are sent again after a restart). */
+size_t tkl_delivery_settle(struct tkl_deliverer *e);
+
+/* Nothing in flight and every outcome recorded. */
+bool tkl_delivery_idle(const struct tkl_deliverer *e);
+
+/* The next delivery rounds start nothing; deliveries in flight complete
+ * (a transient end is kept pending for the next start). */
+void tkl_delivery_stop(struct tkl_deliverer *e);
+
+/* The backoff before attempt `attempts` (1: the first retry): first
+ * doubling to an hour with up to 25 % jitter, at least retry_after. */
+int64_t tkl_delivery_backoff(int first, int attempts, int32_t retry_after);
+
+/* Frees what is left (after the loop has ended). Accepts an empty engine. */
+void tkl_delivery_free(struct tkl_deliverer *e);
+
+#endif

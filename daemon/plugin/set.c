@@ -1,0 +1,277 @@
+#include "set.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What one configured instance is: its names, settings and place. */
+struct wanted {
+    const char *name;   /* instance name */
+    const char *plugin; /* plugin file stem */
+    const config_setting_t *settings;
+    unsigned line;
+    enum tkl_plugin_kind kind;
+};
+
+static const char *kind_name(enum tkl_plugin_kind k)
+{
+    return k == TKL_PLUGIN_SOURCE ? "source" : "notifier";
+}
+
+/* Opens, checks and inits one instance. Returns 0 with *ret set, or a
+ * negative errno (problems in diags; nothing open). */
+static int open_one(const char *plugin_dir, const struct tkl_config *c, const struct wanted *w,
+                    struct tkl_host_services *svc, const char *state_dir,
+                    struct tkl_plugin_instance **ret, struct tkl_diags *diags)
+{
+    struct tkl_plugin_instance *p = NULL;
+    int r = tkl_plugin_open(plugin_dir, w->plugin, &p, diags);
+    if (r < 0)
+        return r;
+    if (p->desc->kind != w->kind) {
+        tkl_diag_add(diags, TKL_SEV_ERROR, c->path, w->line, "plugin", "plugin \"%s\" is not a %s",
+                     w->plugin, kind_name(w->kind));
+        r = -EINVAL;
+        goto fail;
+    }
+    tkl_host_fill(p, svc, c->dir, state_dir);
+    if ((r = tkl_plugin_init(p, w->name, w->settings)) < 0) {
+        tkl_diag_add(diags, TKL_SEV_ERROR, c->path, w->line, "settings",
+                     "%s \"%s\" (plugin %s) rejected its settings: %s", kind_name(w->kind), w->name,
+                     w->plugin, strerror(-r));
+        goto fail;
+    }
+    p->settings = w->settings;
+    p->line = w->line;
+    *ret = p;
+    return 0;
+fail:
+    tkl_plugin_close(p);
+    return r;
+}
+
+int tkl_notifier_open(const char *plugin_dir, const struct tkl_config *c,
+                      const struct tkl_notifier_conf *nc, struct tkl_host_services *svc,
+                      const char *state_dir, struct tkl_plugin_instance **ret,
+                      struct tkl_diags *diags)
+{
+    struct wanted w = {nc->name, nc->plugin, nc->settings, nc->line, TKL_PLUGIN_NOTIFIER};
+    return open_one(plugin_dir, c, &w, svc, state_dir, ret, diags);
+}
+
+/* Asks notifier p about every team recipient on its channel. Returns 0 or
+ * -EINVAL (each refusal in diags at the recipients' line). */
+static int check_recipients(const struct tkl_config *c, struct tkl_plugin_instance *p,
+                            struct tkl_diags *diags)
+{
+    int (*check)(void *, const char *, char *, size_t) = TKL_PLUGIN_V2(p, check_recipient);
+    int r = 0;
+    if (!check)
+        return 0;
+    for (size_t t = 0; t < c->teams.n; t++)
+        for (size_t i = 0; i < c->teams.teams[t].n_recipients; i++) {
+            const struct tkl_recipient *rc = &c->teams.teams[t].recipients[i];
+            char why[512] = "";
+            if (strcmp(rc->channel, p->instance) != 0 ||
+                check(p->state, rc->address, why, sizeof(why)) == 0)
+                continue;
+            tkl_diag_add(diags, TKL_SEV_ERROR, c->path, rc->line, "recipients",
+                         "team \"%s\": %s cannot deliver to \"%s\": %s", c->teams.teams[t].id,
+                         p->instance, rc->address, why[0] ? why : "refused by the notifier");
+            r = -EINVAL;
+        }
+    return r;
+}
+
+/* Opens the n instances of w into a new array *ret. Returns 0 or the
+ * worst error (-ENOMEM before -EINVAL); on failure nothing is left open. */
+static int open_all(const char *plugin_dir, const struct tkl_config *c, const struct wanted *w,
+                    size_t n, struct tkl_host_services *svc, const char *state_dir,
+                    struct tkl_plugin_instance ***ret, struct tkl_diags *diags)
+{
+    struct tkl_plugin_instance **v = calloc(n + 1, sizeof(*v));
+    int r = 0;
+    if (!v)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        int rr = open_one(plugin_dir, c, &w[i], svc, state_dir, &v[i], diags);
+        if (rr == 0 && w[i].kind == TKL_PLUGIN_NOTIFIER)
+            rr = check_recipients(c, v[i], diags);
+        if (rr < 0 && (rr == -ENOMEM || !r))
+            r = rr;
+    }
+    if (r < 0) {
+        for (size_t i = 0; i < n; i++)
+            tkl_plugin_close(v[i]);
+        free(v);
+        return r;
+    }
+    *ret = v;
+    return 0;
+}
+
+int tkl_plugin_set_open(const char *plugin_dir, const struct tkl_config *c, unsigned kinds,
+                        struct tkl_host_services *svc, const char *state_dir,
+                        struct tkl_plugin_set *ret, struct tkl_diags *diags)
+{
+    struct tkl_plugin_set s = {0};
+    size_t n_notifiers = kinds & TKL_PLUGIN_NOTIFIER ? c->n_notifiers : 0;
+    size_t n_sources = kinds & TKL_PLUGIN_SOURCE ? c->n_sources : 0;
+    struct wanted *w = calloc(c->n_notifiers + c->n_sources + 1, sizeof(*w));
+    if (!w)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->n_notifiers; i++) {
+        const struct tkl_notifier_conf *nc = &c->notifiers[i];
+        w[i] = (struct wanted){nc->name, nc->plugin, nc->settings, nc->line, TKL_PLUGIN_NOTIFIER};
+    }
+    for (size_t i = 0; i < c->n_sources; i++) {
+        const struct tkl_source_conf *sc = &c->sources[i];
+        w[c->n_notifiers + i] =
+            (struct wanted){sc->name, sc->plugin, sc->settings, sc->line, TKL_PLUGIN_SOURCE};
+    }
+    int r = open_all(plugin_dir, c, w, n_notifiers, svc, state_dir, &s.notifiers, diags);
+    int rs =
+        open_all(plugin_dir, c, w + c->n_notifiers, n_sources, svc, state_dir, &s.sources, diags);
+    free(w);
+    s.n_notifiers = r == 0 ? n_notifiers : 0;
+    s.n_sources = rs == 0 ? n_sources : 0;
+    if (r < 0 || rs < 0) {
+        tkl_plugin_set_close(&s);
+        return r == -ENOMEM || rs == -ENOMEM ? -ENOMEM : r < 0 ? r : rs;
+    }
+    *ret = s;
+    return 0;
+}
+
+/* Whether two libconfig settings hold the same names, types and values. */
+static bool same_setting(const config_setting_t *a, const config_setting_t *b)
+{
+    if (!a || !b)
+        return a == b;
+    int type = config_setting_type(a);
+    const char *na = config_setting_name(a), *nb = config_setting_name(b);
+    if (type != config_setting_type(b) || (!na) != (!nb) || (na && strcmp(na, nb) != 0))
+        return false;
+    switch (type) {
+    case CONFIG_TYPE_INT:
+        return config_setting_get_int(a) == config_setting_get_int(b);
+    case CONFIG_TYPE_INT64:
+        return config_setting_get_int64(a) == config_setting_get_int64(b);
+    case CONFIG_TYPE_FLOAT:
+        return config_setting_get_float(a) == config_setting_get_float(b);
+    case CONFIG_TYPE_BOOL:
+        return config_setting_get_bool(a) == config_setting_get_bool(b);
+    case CONFIG_TYPE_STRING:
+        return strcmp(config_setting_get_string(a), config_setting_get_string(b)) == 0;
+    default: /* group, array, list */
+        if (config_setting_length(a) != config_setting_length(b))
+            return false;
+        for (int i = 0; i < config_setting_length(a); i++)
+            if (!same_setting(config_setting_get_elem(a, (unsigned)i),
+                              config_setting_get_elem(b, (unsigned)i)))
+                return false;
+        return true;
+    }
+}
+
+/* Keeps old instance o in place of fresh instance *f when it can. */
+static bool carry_one(struct tkl_plugin_instance **o, struct tkl_plugin_instance **f)
+{
+    struct tkl_plugin_instance *old = *o, *fresh = *f;
+    if (!old || !old->started || old->stopped || strcmp(old->instance, fresh->instance) != 0 ||
+        strcmp(old->path, fresh->path) != 0)
+        return false;
+    void (*reconfigure)(void *, void *) = TKL_PLUGIN_V2(old, reconfigure);
+    if (reconfigure)
+        reconfigure(old->state, fresh->state);
+    else if (!same_setting(old->settings, fresh->settings))
+        return false;
+    old->settings = fresh->settings;
+    old->line = fresh->line;
+    old->host.config_dir = fresh->host.config_dir; /* the old configuration goes */
+    tkl_plugin_close(fresh);
+    *f = old;
+    *o = NULL;
+    return true;
+}
+
+static size_t carry_list(struct tkl_plugin_instance **old, size_t n_old,
+                         struct tkl_plugin_instance **fresh, size_t n_fresh)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n_fresh; i++)
+        for (size_t j = 0; j < n_old; j++)
+            if (carry_one(&old[j], &fresh[i])) {
+                kept++;
+                break;
+            }
+    return kept;
+}
+
+size_t tkl_plugin_set_carry(struct tkl_plugin_set *old, struct tkl_plugin_set *fresh)
+{
+    return carry_list(old->notifiers, old->n_notifiers, fresh->notifiers, fresh->n_notifiers) +
+           carry_list(old->sources, old->n_sources, fresh->sources, fresh->n_sources);
+}
+
+static int start_list(struct tkl_plugin_instance **v, size_t n, const char **ret_failed)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct tkl_plugin_instance *p = v[i];
+        if (p->started)
+            continue;
+        int r = p->desc->start ? p->desc->start(p->state) : 0;
+        if (r < 0) {
+            *ret_failed = p->instance;
+            return r;
+        }
+        p->started = true;
+    }
+    return 0;
+}
+
+int tkl_plugin_set_start(struct tkl_plugin_set *s, const char **ret_failed)
+{
+    int r = start_list(s->notifiers, s->n_notifiers, ret_failed);
+    int rs = start_list(s->sources, s->n_sources, ret_failed);
+    return r < 0 ? r : rs;
+}
+
+static void stop_list(struct tkl_plugin_instance **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct tkl_plugin_instance *p = v[i];
+        if (p && p->started && !p->stopped && p->desc->stop)
+            p->desc->stop(p->state);
+        if (p)
+            p->stopped = p->started;
+    }
+}
+
+void tkl_plugin_set_stop(struct tkl_plugin_set *s)
+{
+    stop_list(s->notifiers, s->n_notifiers);
+    stop_list(s->sources, s->n_sources);
+}
+
+void tkl_plugin_set_retire(struct tkl_plugin_set *s, struct tkl_host_services *svc)
+{
+    for (size_t i = 0; i < s->n_notifiers; i++)
+        tkl_host_retire(svc, s->notifiers[i]);
+    for (size_t i = 0; i < s->n_sources; i++)
+        tkl_host_retire(svc, s->sources[i]);
+    free(s->notifiers);
+    free(s->sources);
+    memset(s, 0, sizeof(*s));
+}
+
+void tkl_plugin_set_close(struct tkl_plugin_set *s)
+{
+    for (size_t i = 0; i < s->n_notifiers; i++)
+        tkl_plugin_close(s->notifiers[i]);
+    for (size_t i = 0; i < s->n_sources; i++)
+        tkl_plugin_close(s->sources[i]);
+    free(s->notifiers);
+    free(s->sources);
+    memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,129 @@
+#include "runtime.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/day.h"
+
+/* Replaces the configuration's store files by the one file given. */
+static int use_store_file(struct tkl_config *c, const char *file)
+{
+    char **paths = calloc(2, sizeof(*paths));
+    if (!paths || !(paths[0] = strdup(file))) {
+        free(paths);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < c->store.n_paths; i++)
+        free(c->store.paths[i]);
+    free(c->store.paths);
+    c->store.paths = paths;
+    c->store.n_paths = 1;
+    return 0;
+}
+
+int tkl_runtime_read_store(const struct tkl_runtime *rt, int64_t now, struct tkl_store **ret,
+                           struct tkl_diags *diags)
+{
+    struct tkl_store *st = NULL;
+    const struct tkl_config *c = rt->cfg;
+    int r = tkl_store_load(&c->store, &c->teams, &st, diags);
+    if (r < 0)
+        return r;
+    r = tkl_sources_add_to_store(&rt->sources, tkl_local_day(now), st, &c->teams, diags);
+    if (r < 0) {
+        tkl_store_free(st);
+        return r;
+    }
+    *ret = st;
+    return 0;
+}
+
+int64_t tkl_runtime_now(const struct tkl_runtime_env *env)
+{
+    return (int64_t)time(NULL) + env->clock_offset;
+}
+
+/* Reads --now in the configuration's zone, once. */
+static int read_now_arg(struct tkl_runtime_env *env, struct tkl_diags *diags)
+{
+    int64_t t;
+    if (!env->now_arg)
+        return 0;
+    if (tkl_parse_datetime(env->now_arg, &t) < 0) {
+        tkl_diag_add(diags, TKL_SEV_ERROR, NULL, 0, "--now",
+                     "\"%s\" is not YYYY-MM-DD[THH:MM[:SS]] or @EPOCH", env->now_arg);
+        return -EINVAL;
+    }
+    env->clock_offset = t - (int64_t)time(NULL);
+    env->now_arg = NULL;
+    return 0;
+}
+
+/* The steps after the configuration; on failure rt keeps what it built. */
+static int load_rest(struct tkl_runtime_env *env, struct tkl_runtime *rt, struct tkl_diags *diags)
+{
+    struct tkl_config *c = rt->cfg;
+    int64_t now = tkl_runtime_now(env);
+    const char *plugin_dir = env->plugin_dir ? env->plugin_dir : c->plugin_dir;
+    int r;
+    if (env->store_file && (r = use_store_file(c, env->store_file)) < 0)
+        return r;
+    if (!env->state_dir && !(env->state_dir = strdup(c->state_dir)))
+        return -ENOMEM;
+    /* every step reports its problems: one check finds them all */
+    int rp = tkl_plugin_set_open(plugin_dir, c, TKL_PLUGIN_NOTIFIER | TKL_PLUGIN_SOURCE, env->svc,
+                                 env->state_dir, &rt->plugins, diags);
+    if ((r = tkl_sources_view(&rt->plugins, c, &rt->sources)) < 0)
+        return r;
+    int rs = tkl_runtime_read_store(rt, now, &rt->store, diags);
+    if (rp == -ENOMEM || rs == -ENOMEM)
+        return -ENOMEM;
+    return rp < 0 ? rp : rs;
+}
+
+int tkl_runtime_load(struct tkl_runtime_env *env, struct tkl_runtime **ret, struct tkl_diags *diags)
+{
+    struct tkl_runtime *rt = calloc(1, sizeof(*rt));
+    const char *tz = getenv("TZ");
+    char *prev_tz = tz ? strdup(tz) : NULL;
+    int r;
+    if (!rt || (tz && !prev_tz)) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    if ((r = tkl_config_load(env->config_path, &rt->cfg, diags)) < 0)
+        goto fail;
+    if ((r = tkl_tz_set(rt->cfg->timezone)) < 0)
+        goto fail;
+    if ((r = read_now_arg(env, diags)) < 0 || (r = load_rest(env, rt, diags)) < 0)
+        goto fail_tz;
+    free(prev_tz);
+    *ret = rt;
+    return 0;
+fail_tz:
+    if ((prev_tz ? setenv("TZ", prev_tz, 1) : unsetenv("TZ")) == 0)
+        tzset();
+fail:
+    free(prev_tz);
+    tkl_runtime_free(rt);
+    return r;
+}
+
+int tkl_runtime_schedule(struct tkl_runtime *rt, int64_t missed_after, int64_t now)
+{
+    return tkl_scheduler_build(&rt->sched, rt->cfg, rt->store, missed_after, now);
+}
+
+void tkl_runtime_free(struct tkl_runtime *rt)
+{
+    if (!rt)
+        return;
+    tkl_scheduler_free(&rt->sched);
+    tkl_store_free(rt->store);
+    tkl_sources_close(&rt->sources);
+    tkl_plugin_set_close(&rt->plugins);
+    tkl_config_free(rt->cfg);
+    free(rt);
+}

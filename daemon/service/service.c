@@ -1,0 +1,449 @@
+#include "service.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../core/day.h"
+#include "../core/log.h"
+#include "../delivery/queue.h"
+#include "../transfer/transfer.h"
+
+#define WAKEUP_FILE       "wakeup" /* in the state directory; see tickler retry */
+#define QUEUE_BACKOFF_MAX 300      /* seconds between tries of a refused queue round */
+#define SETTLE_RETRY_MS   5000     /* outcomes the outbox refused are recorded again */
+
+int64_t tkl_service_now(const struct tkl_service *s)
+{
+    return tkl_runtime_now(&s->env);
+}
+
+static int64_t now_ms(void *data)
+{
+    const struct tkl_service *s = data;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((int64_t)ts.tv_sec + s->env.clock_offset) * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Arms t to fire at instant at (seconds): the loop's time is brought up to
+ * date first and the delay rounded up, so it never fires before at by the
+ * clock it was armed with. */
+static void arm_at(struct tkl_service *s, uv_timer_t *t, uv_timer_cb cb, int64_t at)
+{
+    uv_update_time(s->loop);
+    int64_t ms = at * 1000 - now_ms(s);
+    (void)uv_timer_start(t, cb, ms > 0 ? (uint64_t)ms + 1 : 0, 0);
+}
+
+/* Logs the problems of a load: errors as errors, the rest as warnings. */
+static void log_diags(struct tkl_diags *diags)
+{
+    for (size_t i = 0; i < diags->n; i++) {
+        char line[2048];
+        tkl_diag_format(&diags->items[i], line, sizeof(line));
+        tkl_log(diags->items[i].severity == TKL_SEV_ERROR ? TKL_LOG_ERR : TKL_LOG_WARNING, "%s",
+                line);
+    }
+    tkl_diags_free(diags);
+}
+
+/* ---- delivery -------------------------------------------------------- */
+
+static void on_deliver_timer(uv_timer_t *t);
+
+static void kick(void *data)
+{
+    struct tkl_service *s = data;
+    if (!s->stopping)
+        (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, 0, 0);
+}
+
+/* --oneshot: stops once nothing is in flight and nothing more is due. */
+static void oneshot_check(struct tkl_service *s, int started, int64_t next)
+{
+    if (!s->oneshot || started > 0 || !tkl_delivery_idle(&s->deliverer))
+        return;
+    struct tkl_outbox_stats st;
+    if (next != INT64_MAX && tkl_outbox_stats(s->outbox, 0, &st) == 0)
+        log_notice("--oneshot: %" PRId64 " notices wait for a retry; they stay in the outbox for "
+                   "the next run",
+                   st.pending + st.retrying);
+    log_info("--oneshot: everything due has been handled; stopping");
+    s->finished(s);
+}
+
+static void on_deliver_timer(uv_timer_t *t)
+{
+    struct tkl_service *s = t->data;
+    int64_t next = INT64_MAX, now = tkl_service_now(s);
+    if (s->stopping)
+        return;
+    int started = tkl_delivery_round(&s->deliverer, &next);
+    if (started < 0)
+        log_error("cannot read the outbox: %s", strerror(-started));
+    if (s->deliverer.unrecorded)
+        (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, SETTLE_RETRY_MS, 0);
+    else if (next != INT64_MAX && next > now)
+        arm_at(s, &s->deliver_timer, on_deliver_timer, next);
+    if (tkl_delivery_idle(&s->deliverer))
+        s->changed(s);
+    oneshot_check(s, started, next);
+}
+
+/* ---- schedule -------------------------------------------------------- */
+
+static void on_sched_timer(uv_timer_t *t);
+
+static void arm_scheduler(struct tkl_service *s)
+{
+    int64_t next = tkl_scheduler_next_at(&s->rt->sched);
+    if (next == INT64_MAX) {
+        (void)uv_timer_stop(&s->sched_timer);
+        return;
+    }
+    if (s->queue_backoff && next < tkl_service_now(s) + s->queue_backoff)
+        next = tkl_service_now(s) + s->queue_backoff;
+    arm_at(s, &s->sched_timer, on_sched_timer, next);
+}
+
+/* One queue round: due reminders into the outbox. A refused round is put
+ * back and tried again after a growing pause; last_run only moves on when
+ * the round is in the outbox, so a restart still catches up on it. */
+static void queue_round(struct tkl_service *s)
+{
+    struct tkl_queue_result res;
+    int64_t now = tkl_service_now(s);
+    int r = tkl_queue_due(&s->rt->sched, s->rt->cfg, s->rt->store, s->outbox, now, &res);
+    if (r < 0) {
+        s->queue_backoff = s->queue_backoff ? s->queue_backoff * 2 : 1;
+        if (s->queue_backoff > QUEUE_BACKOFF_MAX)
+            s->queue_backoff = QUEUE_BACKOFF_MAX;
+        log_error("the outbox refused a round of %zu reminders (%s); they stay scheduled and "
+                  "are tried again in %d s",
+                  res.restored, strerror(-r), s->queue_backoff);
+        return;
+    }
+    s->queue_backoff = 0;
+    if ((r = tkl_outbox_set_meta(s->outbox, "last_run", now)) < 0)
+        log_warning("cannot record the last run time: %s", strerror(-r));
+    if (res.committed)
+        kick(s);
+}
+
+static void on_sched_timer(uv_timer_t *t)
+{
+    struct tkl_service *s = t->data;
+    int64_t next = tkl_scheduler_next_at(&s->rt->sched);
+    /* early (the wall clock went back): wait for the instant itself */
+    if (!s->queue_backoff && next > tkl_service_now(s)) {
+        arm_scheduler(s);
+        return;
+    }
+    queue_round(s);
+    arm_scheduler(s);
+    s->changed(s);
+}
+
+/* ---- store and day --------------------------------------------------- */
+
+static void start_watch(struct tkl_service *s);
+
+static void on_store_changed(void *data)
+{
+    struct tkl_service *s = data;
+    struct tkl_diags diags = {0};
+    struct tkl_store *fresh = NULL;
+    size_t changed = 0;
+    if (s->stopping)
+        return;
+    int r = tkl_runtime_read_store(s->rt, tkl_service_now(s), &fresh, &diags);
+    log_diags(&diags);
+    if (r < 0) {
+        log_error("the store could not be read (%s); keeping the last good store of %zu actions",
+                  strerror(-r), s->rt->store->n - s->rt->store->n_events);
+        return;
+    }
+    r = tkl_scheduler_reload(&s->rt->sched, s->rt->cfg, s->rt->store, fresh, tkl_service_now(s),
+                             &changed);
+    if (r < 0) {
+        log_error("out of memory rescheduling; keeping the last good store");
+        tkl_store_free(fresh);
+        return;
+    }
+    tkl_store_free(s->rt->store);
+    s->rt->store = fresh;
+    log_notice("store reloaded: %zu actions, %zu observances, %zu changed",
+               fresh->n - fresh->n_events, fresh->n_events, changed);
+    arm_scheduler(s);
+    s->changed(s);
+}
+
+static void on_items_changed(void *data, const char *instance)
+{
+    log_notice("source \"%s\" changed; rescheduling", instance);
+    on_store_changed(data);
+}
+
+static void on_day(uv_timer_t *t);
+
+static void arm_day_timer(struct tkl_service *s)
+{
+    int32_t today = tkl_local_day(tkl_service_now(s));
+    arm_at(s, &s->day_timer, on_day, tkl_local_instant(today + 1, 1));
+}
+
+/* A new day: the window of observances read from the sources moves on. */
+static void on_day(uv_timer_t *t)
+{
+    struct tkl_service *s = t->data;
+    if (s->rt->sources.n)
+        on_store_changed(s);
+    arm_day_timer(s);
+}
+
+/* Watches the store files; on failure edits are read on SIGHUP only. */
+static void start_watch(struct tkl_service *s)
+{
+    const struct tkl_config *c = s->rt->cfg;
+    if (tkl_watch_start(s->loop, &c->store, c->debounce_ms, on_store_changed, s, &s->watch) < 0)
+        log_warning("cannot watch the store files; edits are read on SIGHUP only");
+}
+
+static void on_wakeup(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+    (void)events;
+    if (status == 0 && filename && strcmp(filename, WAKEUP_FILE) == 0) {
+        log_info("woken by tickler retry; reading the outbox");
+        kick(h->data);
+    }
+}
+
+/* Watches the state directory for WAKEUP_FILE, which `tickler retry`
+ * touches after re-queueing notices. */
+static void start_wakeup(struct tkl_service *s)
+{
+    if (uv_fs_event_init(s->loop, &s->wakeup) < 0)
+        return;
+    s->wakeup.data = s;
+    if (uv_fs_event_start(&s->wakeup, on_wakeup, s->env.state_dir, 0) < 0) {
+        uv_close((uv_handle_t *)&s->wakeup, NULL);
+        log_warning("cannot watch %s; notices re-queued by tickler retry go at the next "
+                    "delivery round or on SIGHUP",
+                    s->env.state_dir);
+        return;
+    }
+    s->wakeup_active = true;
+}
+
+/* ---- load, start, reload, stop --------------------------------------- */
+
+static int ensure_dir(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static void apply_log_level(const struct tkl_service *s)
+{
+    if (!s->log_level_override && s->rt->cfg->log_level > 0)
+        tkl_log_set_level(s->rt->cfg->log_level);
+}
+
+/* Opens the outbox and reports what a previous run left in it. */
+static int open_outbox(struct tkl_service *s)
+{
+    char *err = NULL;
+    int64_t in_flight = 0;
+    struct tkl_outbox_stats st;
+    int r = ensure_dir(s->env.state_dir);
+    if (r < 0) {
+        log_error("state directory %s: %s", s->env.state_dir, strerror(-r));
+        return r;
+    }
+    if ((r = tkl_outbox_open(s->env.state_dir, &s->outbox, &err)) < 0) {
+        log_error("cannot open the outbox in %s: %s", s->env.state_dir, err ? err : strerror(-r));
+        free(err);
+        return r;
+    }
+    if ((r = tkl_outbox_recover(s->outbox, tkl_service_now(s), &in_flight)) < 0)
+        log_error("cannot read the outbox: %s", strerror(-r));
+    else if (in_flight)
+        log_warning("%" PRId64 " notices were in flight when ticklerd last stopped without "
+                    "finishing them; they are sent again now",
+                    in_flight);
+    if (tkl_outbox_stats(s->outbox, 0, &st) == 0 && st.pending + st.retrying > in_flight)
+        log_notice("%" PRId64 " notices wait in the outbox from before; they are sent when due",
+                   st.pending + st.retrying - in_flight);
+    return 0;
+}
+
+int tkl_service_load(struct tkl_service *s)
+{
+    struct tkl_diags diags = {0};
+    s->env.svc = &s->svc;
+    s->svc.items_changed = on_items_changed;
+    s->svc.data = s;
+    int r = tkl_runtime_load(&s->env, &s->rt, &diags);
+    log_diags(&diags);
+    if (r < 0) {
+        log_error("cannot start: %s has errors", s->env.config_path);
+        return r;
+    }
+    s->svc.clock_offset = s->env.clock_offset;
+    if (s->env.clock_offset) {
+        char buf[32];
+        log_notice("clock set to %s by --now", tkl_format_instant(tkl_service_now(s), buf));
+    }
+    apply_log_level(s);
+    if ((r = open_outbox(s)) < 0)
+        return r;
+    int64_t now = tkl_service_now(s), last_run;
+    int64_t missed_after = now - (int64_t)s->rt->cfg->policy.catch_up_days * 86400;
+    if (tkl_outbox_get_meta(s->outbox, "last_run", &last_run) == 0 && last_run < now)
+        missed_after = last_run;
+    if ((r = tkl_runtime_schedule(s->rt, missed_after, now)) < 0)
+        log_error("out of memory building the schedule");
+    return r;
+}
+
+static void set_deliverer(struct tkl_service *s)
+{
+    const struct tkl_runtime *rt = s->rt;
+    tkl_delivery_set(&s->deliverer, &rt->cfg->delivery, &rt->cfg->teams, rt->plugins.notifiers,
+                     rt->plugins.n_notifiers);
+}
+
+int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
+{
+    const char *failed = NULL;
+    int r;
+    s->loop = s->svc.loop = loop;
+    uv_timer_t *timers[] = {&s->sched_timer, &s->deliver_timer, &s->day_timer};
+    for (size_t i = 0; i < 3; i++) {
+        (void)uv_timer_init(loop, timers[i]); /* cannot fail */
+        timers[i]->data = s;
+    }
+    s->handles_open = true;
+    s->deliverer.outbox = s->outbox;
+    s->deliverer.host = (struct tkl_delivery_host){now_ms, kick, s};
+    set_deliverer(s);
+    if ((r = tkl_host_services_start(&s->svc)) < 0 ||
+        (r = tkl_transfers_new(loop, &s->svc.transfers)) < 0) {
+        log_error("cannot set up libcurl: %s", strerror(-r));
+        return r;
+    }
+    if ((r = tkl_plugin_set_start(&s->rt->plugins, &failed)) < 0) {
+        log_error("plugin \"%s\" did not start: %s", failed, strerror(-r));
+        return r;
+    }
+    start_wakeup(s);
+    start_watch(s);
+    arm_scheduler(s);
+    arm_day_timer(s);
+    kick(s);
+    return 0;
+}
+
+/* Puts runtime fresh in force in place of the running one. */
+static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
+{
+    const char *failed = NULL;
+    size_t kept = tkl_plugin_set_carry(&s->rt->plugins, &fresh->plugins);
+    tkl_plugin_set_retire(&s->rt->plugins, &s->svc);
+    tkl_watch_close(s->watch);
+    s->watch = NULL;
+    tkl_runtime_free(s->rt);
+    s->rt = fresh;
+    set_deliverer(s);
+    apply_log_level(s);
+    if (tkl_plugin_set_start(&fresh->plugins, &failed) < 0)
+        log_error("plugin \"%s\" did not start after the reload; its notices wait in the outbox",
+                  failed);
+    start_watch(s);
+    log_notice("configuration reloaded: %zu actions, %zu observances, %zu notifiers (%zu kept "
+               "running)",
+               fresh->store->n - fresh->store->n_events, fresh->store->n_events,
+               fresh->plugins.n_notifiers, kept);
+}
+
+void tkl_service_reload(struct tkl_service *s)
+{
+    struct tkl_diags diags = {0};
+    struct tkl_runtime *fresh = NULL;
+    if (s->stopping)
+        return;
+    log_notice("reloading %s", s->env.config_path);
+    int64_t now = tkl_service_now(s), last_run = now;
+    int r = tkl_runtime_load(&s->env, &fresh, &diags);
+    log_diags(&diags);
+    /* from the last committed round: reminders a refused round put back
+     * are still due; the notification log drops what was queued since */
+    if (tkl_outbox_get_meta(s->outbox, "last_run", &last_run) < 0 || last_run > now)
+        last_run = now;
+    if (r == 0 && (r = tkl_runtime_schedule(fresh, last_run, now)) < 0)
+        tkl_runtime_free(fresh);
+    if (r < 0) {
+        log_error("reload failed (%s); the previous configuration stays in force", strerror(-r));
+        if (tkl_tz_set(s->rt->cfg->timezone) < 0)
+            log_error("cannot set the time zone back to %s", s->rt->cfg->timezone);
+        return;
+    }
+    swap_in(s, fresh);
+    arm_scheduler(s);
+    kick(s);
+}
+
+void tkl_service_stop(struct tkl_service *s)
+{
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    tkl_delivery_stop(&s->deliverer);
+    log_notice("stopping: %zu deliveries in flight are completed or left in the outbox",
+               s->deliverer.n_flights);
+    /* plugins complete their pending deliveries (in flight ones end as
+     * transient and stay pending in the outbox for the next start) */
+    if (s->rt)
+        tkl_plugin_set_stop(&s->rt->plugins);
+    if (s->outbox && !s->queue_backoff)
+        (void)tkl_outbox_set_meta(s->outbox, "last_run", tkl_service_now(s));
+    tkl_transfers_close(s->svc.transfers);
+    s->svc.transfers = NULL;
+    tkl_host_services_stop(&s->svc);
+    if (s->wakeup_active)
+        uv_close((uv_handle_t *)&s->wakeup, NULL);
+    s->wakeup_active = false;
+    tkl_watch_close(s->watch);
+    s->watch = NULL;
+    if (s->handles_open) {
+        uv_close((uv_handle_t *)&s->sched_timer, NULL);
+        uv_close((uv_handle_t *)&s->deliver_timer, NULL);
+        uv_close((uv_handle_t *)&s->day_timer, NULL);
+    }
+    s->handles_open = false;
+}
+
+void tkl_service_free(struct tkl_service *s)
+{
+    size_t kept = s->outbox ? tkl_delivery_settle(&s->deliverer) : 0;
+    if (kept)
+        log_error("%zu delivery outcomes could not be recorded in the outbox; those notices are "
+                  "sent again at the next start",
+                  kept);
+    tkl_delivery_free(&s->deliverer);
+    tkl_runtime_free(s->rt);
+    s->rt = NULL;
+    tkl_host_services_free(&s->svc);
+    tkl_outbox_close(s->outbox);
+    s->outbox = NULL;
+    free(s->env.state_dir);
+    s->env.state_dir = NULL;
+}

@@ -1,0 +1,73 @@
+/*
+ * The running service: the runtime in force, the outbox, the delivery
+ * engine and the loop's handles that drive them — the scheduler's timer,
+ * the delivery timer, the day timer (the window of observances moves on),
+ * the store watch and the wake-up file `tickler retry` touches.
+ *
+ * Timers are armed from the wall clock (which --now offsets) after
+ * updating the loop's time, and a timer that fires before its instant
+ * (the clock was set back) is armed again instead of running a round.
+ */
+#ifndef TKL_SERVICE_H
+#define TKL_SERVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "../delivery/delivery.h"
+#include "../outbox/outbox.h"
+#include "../plugin/host.h"
+#include "../runtime/runtime.h"
+#include "../store/watch.h"
+
+struct tkl_service {
+    uv_loop_t *loop;
+    struct tkl_runtime_env env;
+    struct tkl_host_services svc; /* what plugins are lent; owns the transfers */
+    struct tkl_runtime *rt;       /* in force */
+    struct tkl_outbox *outbox;
+    struct tkl_deliverer deliverer;
+    uv_timer_t sched_timer, deliver_timer, day_timer;
+    uv_fs_event_t wakeup; /* the state directory, for tickler retry */
+    bool handles_open, wakeup_active;
+    struct tkl_watch *watch; /* NULL when not watching */
+    int64_t clock_offset;    /* seconds added to the wall clock (--now) */
+    int queue_backoff;       /* seconds before a failed queue round is tried again */
+    int log_level_override;  /* --log-level given: the configuration's is ignored */
+    bool oneshot;            /* stop once everything due is handled */
+    bool stopping;
+    /* ticklerd's: the counts changed (STATUS=); --oneshot has finished */
+    void (*changed)(struct tkl_service *s);
+    void (*finished)(struct tkl_service *s);
+    void *data;
+};
+
+/* The wall clock, with --now's offset. */
+int64_t tkl_service_now(const struct tkl_service *s);
+
+/*
+ * Loads the configuration at s->env.config_path into a runtime, opens the
+ * outbox in the state directory and builds the schedule, catching up on
+ * what was missed since the last run. Problems are logged. Returns 0 or a
+ * negative errno (then the daemon cannot start).
+ */
+int tkl_service_load(struct tkl_service *s);
+
+/* Starts the handles, the plugins, the timers and the first rounds on
+ * loop. Returns 0 or a negative errno (then call tkl_service_stop). */
+int tkl_service_start(struct tkl_service *s, uv_loop_t *loop);
+
+/* SIGHUP: loads the configuration again and, when it is good, puts it in
+ * force; otherwise the previous one stays, and the problems are logged. */
+void tkl_service_reload(struct tkl_service *s);
+
+/* Begins shutdown: deliveries in flight complete or stay in the outbox,
+ * every handle is closed; the loop then ends. */
+void tkl_service_stop(struct tkl_service *s);
+
+/* Frees everything (after the loop has ended). */
+void tkl_service_free(struct tkl_service *s);
+
+#endif
