@@ -267,22 +267,33 @@ out:
     return r;
 }
 
-int tkl_outbox_due(struct tkl_outbox *o, int64_t now, uint64_t *ids, size_t max)
+/* Ids of due notices (of channel, when not NULL) not being sent, oldest
+ * first, at most max. Returns the count or a negative errno. */
+static int due_ids(struct tkl_outbox *o, const char *channel, int64_t now, uint64_t *ids,
+                   size_t max)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(o->db,
-                                "SELECT id FROM notices WHERE state = 0 AND next_attempt <= ? "
-                                "ORDER BY next_attempt, id LIMIT ?",
+                                "SELECT id FROM notices WHERE state = 0 AND sending = 0 AND "
+                                "next_attempt <= ?1 AND (?2 IS NULL OR channel = ?2) "
+                                "ORDER BY next_attempt, id LIMIT ?3",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
         return sqlite_errno(rc);
     sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    if (channel)
+        sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
     int n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         ids[n++] = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? n : sqlite_errno(rc);
+}
+
+int tkl_outbox_due(struct tkl_outbox *o, int64_t now, uint64_t *ids, size_t max)
+{
+    return due_ids(o, NULL, now, ids, max);
 }
 
 int tkl_outbox_due_channels(struct tkl_outbox *o, int64_t now, char ***ret_channels, size_t *ret_n)
@@ -332,22 +343,7 @@ out:
 int tkl_outbox_due_on(struct tkl_outbox *o, const char *channel, int64_t now, uint64_t *ids,
                       size_t max)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->db,
-                                "SELECT id FROM notices WHERE state = 0 AND channel = ? AND "
-                                "sending = 0 AND next_attempt <= ? ORDER BY next_attempt, id "
-                                "LIMIT ?",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
-    sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-    int n = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        ids[n++] = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? n : sqlite_errno(rc);
+    return due_ids(o, channel, now, ids, max);
 }
 
 int64_t tkl_outbox_next_attempt(struct tkl_outbox *o)

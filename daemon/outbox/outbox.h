@@ -47,8 +47,9 @@ void tkl_outbox_close(struct tkl_outbox *o);
 int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char *const *stage_keys,
                    int64_t now, uint64_t *ret_id);
 
-/* Ids of pending notices whose next attempt is due at now, oldest first
- * (at most max). Returns the count or a negative errno. */
+/* Ids of pending notices whose next attempt is due at now and that are not
+ * being sent, oldest first (at most max). Returns the count or a negative
+ * errno. */
 int tkl_outbox_due(struct tkl_outbox *o, int64_t now, uint64_t *ids, size_t max);
 
 /*
