@@ -108,6 +108,11 @@ fail_rc:
     return r;
 }
 
+void tkl_outbox_set_busy_timeout(struct tkl_outbox *o, int ms)
+{
+    sqlite3_busy_timeout(o->db, ms);
+}
+
 void tkl_outbox_close(struct tkl_outbox *o)
 {
     if (!o)

@@ -39,6 +39,11 @@ struct tkl_stored_notice {
 int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_err);
 void tkl_outbox_close(struct tkl_outbox *o);
 
+/* How long a write waits for another process's write to end before it
+ * fails with -EBUSY (default 5000 ms; the daemon, whose loop waits
+ * meanwhile, uses less). */
+void tkl_outbox_set_busy_timeout(struct tkl_outbox *o, int ms);
+
 /*
  * Commits one notice: entries whose log key is already present are dropped;
  * if none remain nothing is written and *ret_id is 0. stage_keys gives each

@@ -15,6 +15,7 @@
 #define WAKEUP_FILE       "wakeup" /* in the state directory; see tickler retry */
 #define QUEUE_BACKOFF_MAX 300      /* seconds between tries of a refused queue round */
 #define SETTLE_RETRY_MS   5000     /* outcomes the outbox refused are recorded again */
+#define OUTBOX_BUSY_MS    1000     /* the loop waits at most this for another writer */
 
 int64_t tkl_service_now(const struct tkl_service *s)
 {
@@ -273,6 +274,7 @@ static int open_outbox(struct tkl_service *s)
         free(err);
         return r;
     }
+    tkl_outbox_set_busy_timeout(s->outbox, OUTBOX_BUSY_MS);
     if ((r = tkl_outbox_recover(s->outbox, tkl_service_now(s), &in_flight)) < 0)
         log_error("cannot read the outbox: %s", strerror(-r));
     else if (in_flight)

@@ -1,0 +1,363 @@
+/* Tests for daemon/delivery/delivery.c: each channel claims only as far as
+ * it has room, so a channel whose server hangs holds up no other; outcomes
+ * the outbox refuses are kept and recorded once; -EINVAL and channels no
+ * notifier serves fail for good with a report; and with any allocation
+ * failing (ours or SQLite's) every notice is still delivered exactly once.
+ *
+ * The notifiers are real instances of a notifier written here, on a real
+ * loop: "fast" completes every delivery on the loop's next turn, "slow"
+ * never completes one until it is stopped, as a hung server would. */
+#include <check.h>
+
+#include "check_run.h"
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc_fail.h"
+#include "core/config.h"
+#include "delivery/delivery.h"
+
+#define MAX_ID 4096
+
+struct pending {
+    tkl_deliver_done_fn done;
+    void *data;
+};
+
+struct fake {
+    uv_timer_t timer;
+    bool hang;
+    struct pending q[MAX_ID];
+    size_t n_q;
+    unsigned delivered[MAX_ID]; /* per notice id: times handed to the notifier */
+};
+
+static uv_loop_t loop;
+static struct tkl_config *cfg;
+static struct tkl_diags diags;
+static struct fake fast, slow;
+static struct tkl_plugin_instance fast_i, slow_i;
+static struct tkl_outbox *o;
+static struct tkl_deliverer e;
+static char dir[256];
+static int64_t clock_ms = 1700000000000;
+static bool kicked;
+static sqlite3_mem_methods real_mem;
+
+static void *sq_malloc(int n)
+{
+    return alloc_fails() ? NULL : real_mem.xMalloc(n);
+}
+
+static void *sq_realloc(void *p, int n)
+{
+    return alloc_fails() ? NULL : real_mem.xRealloc(p, n);
+}
+
+static void complete_all(struct fake *f, enum tkl_delivery_status st, const char *reply)
+{
+    struct pending q[MAX_ID];
+    size_t n = f->n_q;
+    memcpy(q, f->q, n * sizeof(*q));
+    f->n_q = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct tkl_delivery res = {.size = sizeof(res), .status = st, .reply = reply};
+        q[i].done(q[i].data, &res);
+    }
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    complete_all(t->data, TKL_DELIVERY_OK, "250 ok");
+}
+
+static int fake_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_fn done,
+                        void *data)
+{
+    struct fake *f = state;
+    /* no ck_assert here: check allocates, and this runs while
+     * allocations are made to fail */
+    if (n->id >= MAX_ID || f->n_q == MAX_ID)
+        return -ERANGE;
+    if (!strncmp(n->recipient, "bad", 3))
+        return -EINVAL;
+    f->q[f->n_q++] = (struct pending){done, data};
+    if (f->hang)
+        return 0;
+    f->delivered[n->id]++;
+    return uv_timer_start(&f->timer, on_timer, 0, 0);
+}
+
+static void fake_stop(void *state)
+{
+    complete_all(state, TKL_DELIVERY_TRANSIENT, "shutting down");
+}
+
+static const struct tkl_plugin fake_desc = {
+    .abi_version = TICKLER_ABI_VERSION,
+    .size = sizeof(struct tkl_plugin),
+    .name = "fake",
+    .kind = TKL_PLUGIN_NOTIFIER,
+    .deliver = fake_deliver,
+    .stop = fake_stop,
+};
+
+static int64_t now_ms(void *data)
+{
+    (void)data;
+    return clock_ms;
+}
+
+static void kick(void *data)
+{
+    (void)data;
+    kicked = true;
+}
+
+static void setup(void)
+{
+    static int configured;
+    if (!configured) {
+        sqlite3_mem_methods m;
+        ck_assert_int_eq(sqlite3_config(SQLITE_CONFIG_GETMALLOC, &real_mem), SQLITE_OK);
+        m = real_mem;
+        m.xMalloc = sq_malloc;
+        m.xRealloc = sq_realloc;
+        ck_assert_int_eq(sqlite3_config(SQLITE_CONFIG_MALLOC, &m), SQLITE_OK);
+        configured = 1;
+    }
+    memset(&diags, 0, sizeof(diags));
+    ck_assert_int_eq(tkl_config_load(TICKLER_SOURCE_DIR "/etc/tickler.conf", &cfg, &diags), 0);
+    ck_assert_int_eq(uv_loop_init(&loop), 0);
+    memset(&fast, 0, sizeof(fast));
+    memset(&slow, 0, sizeof(slow));
+    slow.hang = true;
+    struct fake *f[] = {&fast, &slow};
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(uv_timer_init(&loop, &f[i]->timer), 0);
+        f[i]->timer.data = f[i];
+    }
+    fast_i = (struct tkl_plugin_instance){.desc = &fake_desc, .instance = "fast", .state = &fast};
+    slow_i = (struct tkl_plugin_instance){.desc = &fake_desc, .instance = "slow", .state = &slow};
+    snprintf(dir, sizeof(dir), "%s/tickler-test-delivery-XXXXXX",
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(tkl_outbox_open(dir, &o, NULL), 0);
+    tkl_outbox_set_busy_timeout(o, 10);
+    static struct tkl_plugin_instance *const notifiers[] = {&fast_i, &slow_i};
+    memset(&e, 0, sizeof(e));
+    e.outbox = o;
+    e.host = (struct tkl_delivery_host){now_ms, kick, NULL};
+    tkl_delivery_set(&e, &cfg->delivery, &cfg->teams, notifiers, 2);
+}
+
+static void teardown(void)
+{
+    char path[300];
+    tkl_delivery_stop(&e);
+    fake_stop(&fast);
+    fake_stop(&slow);
+    ck_assert(tkl_delivery_idle(&e));
+    tkl_delivery_free(&e);
+    uv_close((uv_handle_t *)&fast.timer, NULL);
+    uv_close((uv_handle_t *)&slow.timer, NULL);
+    ck_assert_int_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+    tkl_outbox_close(o);
+    const char *files[] = {"tickler.db", "tickler.db-wal", "tickler.db-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    tkl_config_free(cfg);
+    tkl_diags_free(&diags);
+}
+
+/* Queues a one-entry notice to recipient on channel; returns its id. */
+static uint64_t put(const char *channel, const char *recipient)
+{
+    static unsigned seq;
+    char item[32], key[32];
+    snprintf(item, sizeof(item), "A%u", ++seq);
+    snprintf(key, sizeof(key), "due-%u", seq);
+    struct tkl_notice_entry en = {.size = sizeof(en),
+                                  .item_id = item,
+                                  .title = "Review the pay gap",
+                                  .deadline_day = TKL_NO_DAY,
+                                  .stage = TKL_STAGE_DUE};
+    struct tkl_notice n = {.size = sizeof(n),
+                           .channel = channel,
+                           .recipient = recipient,
+                           .team_id = "hr",
+                           .team_name = "Human Resources",
+                           .due_at = clock_ms / 1000,
+                           .entries = &en,
+                           .n_entries = 1};
+    const char *keys[] = {key};
+    uint64_t id = 0;
+    ck_assert_int_eq(tkl_outbox_put(o, &n, keys, clock_ms / 1000, &id), 0);
+    ck_assert_uint_gt(id, 0);
+    return id;
+}
+
+/* Runs rounds and loop turns while anything is left to do (bounded). */
+static void drive(void)
+{
+    int64_t next;
+    for (int i = 0; i < 10000; i++) {
+        kicked = false;
+        (void)tkl_delivery_round(&e, &next);
+        uv_run(&loop, UV_RUN_NOWAIT);
+        if (!kicked && !e.unrecorded && (e.n_flights == 0 || e.n_flights == slow.n_q))
+            return;
+    }
+    ck_abort_msg("delivery did not settle");
+}
+
+/* Empties the outbox, as another connection would (ids start again). */
+static void empty(void)
+{
+    char path[300];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "PRAGMA foreign_keys=ON; DELETE FROM log; DELETE FROM notices",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    memset(fast.delivered, 0, sizeof(fast.delivered));
+}
+
+static int64_t count(const char *where)
+{
+    char path[300], sql[256];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t n = -1;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM notices WHERE %s", where);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+START_TEST(a_hung_channel_holds_up_no_other)
+{
+    char to[64];
+    uint64_t first = 0;
+    for (int i = 0; i < 100; i++) {
+        snprintf(to, sizeof(to), "team%d", i);
+        uint64_t id = put("slow", to);
+        first = first ? first : id;
+    }
+    for (int i = 0; i < 200; i++) {
+        snprintf(to, sizeof(to), "officer%d@example.org", i);
+        put("fast", to);
+    }
+    drive();
+    /* the older 100 on the hung channel: only as many as it has room for */
+    ck_assert_uint_eq(slow.n_q, (unsigned)cfg->delivery.concurrency);
+    ck_assert_int_eq(count("channel = 'slow' AND sending = 1"), cfg->delivery.concurrency);
+    ck_assert_int_eq(count("channel = 'fast' AND state = 1"), 200);
+    for (uint64_t id = first + 100; id < first + 300; id++)
+        ck_assert_uint_eq(fast.delivered[id], 1);
+}
+END_TEST
+
+START_TEST(a_refused_outcome_is_kept_and_recorded_once)
+{
+    char path[300];
+    uint64_t ids[3];
+    ck_assert_int_ge(cfg->delivery.concurrency, 3);
+    for (int i = 0; i < 3; i++)
+        ids[i] = put("fast", "hr@example.org");
+    int64_t next;
+    ck_assert_int_eq(tkl_delivery_round(&e, &next), 3);
+    /* another process holds the database when the notifier reports */
+    sqlite3 *other = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    ck_assert_ptr_nonnull(e.unrecorded);
+    ck_assert_uint_eq(e.n_flights, 0);
+    /* rounds meanwhile hand nothing out again */
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(tkl_delivery_round(&e, &next), 0);
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    ck_assert_int_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    ck_assert_uint_eq(tkl_delivery_settle(&e), 0);
+    ck_assert(tkl_delivery_idle(&e));
+    ck_assert_int_eq(count("state = 1 AND sending = 0"), 3);
+    for (int i = 0; i < 3; i++)
+        ck_assert_uint_eq(fast.delivered[ids[i]], 1);
+}
+END_TEST
+
+START_TEST(unusable_recipients_and_unserved_channels_fail_for_good_with_a_report)
+{
+    put("fast", "bad-address");
+    put("gone", "hr@example.org");
+    drive();
+    ck_assert_int_eq(count("state = 2 AND channel IN ('fast', 'gone')"), 2);
+    /* each reported to delivery.report_to (edi-officers, by email); the
+     * reports fail too, as no notifier here serves "email", and a report
+     * is not reported */
+    ck_assert_int_eq(count("channel = 'email' AND recipient = 'edi.officers@maidstone.example'"),
+                     2);
+    ck_assert_int_eq(count("channel = 'email' AND state = 2"), 2);
+    ck_assert_uint_eq(fast.n_q + slow.n_q, 0);
+}
+END_TEST
+
+START_TEST(every_allocation_failure_delivers_each_notice_once)
+{
+    uint64_t ids[4];
+    unsigned long i;
+    for (i = 1;; i++) {
+        empty();
+        for (int k = 0; k < 4; k++)
+            ids[k] = put("fast", "hr@example.org");
+        int64_t next;
+        alloc_fail_nth(i);
+        (void)tkl_delivery_round(&e, &next);
+        uv_run(&loop, UV_RUN_NOWAIT);
+        unsigned long used = alloc_count;
+        alloc_fail_nth(0);
+        drive();
+        ck_assert(tkl_delivery_idle(&e));
+        for (int k = 0; k < 4; k++)
+            ck_assert_uint_eq(fast.delivered[ids[k]], 1);
+        ck_assert_int_eq(count("state != 1"), 0);
+        if (used < i)
+            break;
+    }
+    ck_assert_uint_gt(i, 20);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("delivery");
+    TCase *tc = tcase_create("delivery");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, a_hung_channel_holds_up_no_other);
+    tcase_add_test(tc, a_refused_outcome_is_kept_and_recorded_once);
+    tcase_add_test(tc, unusable_recipients_and_unserved_channels_fail_for_good_with_a_report);
+    tcase_add_test(tc, every_allocation_failure_delivers_each_notice_once);
+    suite_add_tcase(s, tc);
+    return tkl_check_run(s);
+}
