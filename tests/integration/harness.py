@@ -51,7 +51,7 @@ class Daemon:
         with self.cond:
             return "\n".join(self.lines)
 
-    def wait_for(self, text, timeout=20, after=0):
+    def wait_for(self, text, timeout=60, after=0):
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
@@ -63,16 +63,21 @@ class Daemon:
                     raise AssertionError("no log line with %r; log:\n%s" % (text, "\n".join(self.lines)))
                 self.cond.wait(min(left, 0.2))
 
+    def wait(self, timeout=30):
+        """Waits for the daemon to exit and its log to be read to the end;
+        returns its exit status."""
+        rc = self.proc.wait(timeout=timeout)
+        self.reader.join(timeout=timeout)
+        self.proc.stderr.close()
+        return rc
+
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=30)
-        self.reader.join(timeout=5)
-        return rc
+        return self.wait()
 
     def kill(self):
         self.proc.kill()
-        self.proc.wait(timeout=30)
-        self.reader.join(timeout=5)
+        self.wait()
 
 
 def free_port():
