@@ -1,9 +1,11 @@
 """Shared parts of the integration tests: the built tools, and ticklerd
 running in the background with its log collected."""
 import os
+import random
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -18,6 +20,21 @@ def copy_sample(source, tmp):
     shutil.copy(os.path.join(source, "etc", "sample-plan.csv"), tmp)
     shutil.copytree(os.path.join(source, "etc", "calendars"), os.path.join(tmp, "calendars"))
     return conf
+
+
+SEED_ENV = "TICKLER_TEST_SEED"
+
+
+def choose_seed(name, given=None):
+    """The seed of a test that draws random numbers: given (a --seed
+    option), else $TICKLER_TEST_SEED, else a fresh one. Printed first, so
+    a failure can be replayed with the same draws."""
+    if given is None and os.environ.get(SEED_ENV):
+        given = int(os.environ[SEED_ENV])
+    seed = given if given is not None else random.SystemRandom().randrange(2**32)
+    print("\n%s: seed %d (replay: %s=%d, or --seed %d)" % (name, seed, SEED_ENV, seed, seed),
+          file=sys.stderr, flush=True)
+    return seed
 
 
 def tool(name):
@@ -51,7 +68,7 @@ class Daemon:
         with self.cond:
             return "\n".join(self.lines)
 
-    def wait_for(self, text, timeout=20, after=0):
+    def wait_for(self, text, timeout=60, after=0):
         deadline = time.monotonic() + timeout
         with self.cond:
             while True:
@@ -63,16 +80,21 @@ class Daemon:
                     raise AssertionError("no log line with %r; log:\n%s" % (text, "\n".join(self.lines)))
                 self.cond.wait(min(left, 0.2))
 
+    def wait(self, timeout=30):
+        """Waits for the daemon to exit and its log to be read to the end;
+        returns its exit status."""
+        rc = self.proc.wait(timeout=timeout)
+        self.reader.join(timeout=timeout)
+        self.proc.stderr.close()
+        return rc
+
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=30)
-        self.reader.join(timeout=5)
-        return rc
+        return self.wait()
 
     def kill(self):
         self.proc.kill()
-        self.proc.wait(timeout=30)
-        self.reader.join(timeout=5)
+        self.wait()
 
 
 def free_port():
