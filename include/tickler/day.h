@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -124,14 +125,29 @@ static inline const char *tkl_weekday_name(int wd)
     return wd >= 0 && wd <= 6 ? names[wd] : "";
 }
 
-/* Copies the n bytes of text and a NUL to buf: 0, or -ENOSPC (buf untouched)
- * when n is negative (a failed snprintf) or they do not fit in size. */
-static inline int tkl_day__put(char *buf, size_t size, const char *text, int n)
+/* Internal to this header (names with "__"): snprintf into buf only when
+ * the whole text fits. Returns 0, or -ENOSPC with buf untouched. */
+static inline int tkl_day__printf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static inline int tkl_day__printf(char *buf, size_t size, const char *fmt, ...)
 {
-    if (n < 0 || (size_t)n >= size)
+    char text[64];
+    va_list ap;
+    va_start(ap, fmt);
+    const int n = vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(text) || (size_t)n >= size)
         return -ENOSPC;
     memcpy(buf, text, (size_t)n + 1);
     return 0;
+}
+
+/* Internal: the civil date of day when its year has four digits (1 to
+ * 9999). Returns 0, or -ERANGE. */
+static inline int tkl_day__civil4(int32_t day, int *ret_y, int *ret_m, int *ret_d)
+{
+    tkl_day_to_civil(day, ret_y, ret_m, ret_d);
+    return *ret_y >= 1 && *ret_y <= 9999 ? 0 : -ERANGE;
 }
 
 /* Writes day as "2023-03-03". Returns 0, -ERANGE for a day outside the
@@ -139,12 +155,9 @@ static inline int tkl_day__put(char *buf, size_t size, const char *text, int n)
  * TKL_DAY_ISO_SIZE. */
 static inline int tkl_day_iso(int32_t day, char *buf, size_t size)
 {
-    char text[32];
     int y, m, d;
-    tkl_day_to_civil(day, &y, &m, &d);
-    if (y < 1 || y > 9999)
-        return -ERANGE;
-    return tkl_day__put(buf, size, text, snprintf(text, sizeof(text), "%04d-%02d-%02d", y, m, d));
+    const int r = tkl_day__civil4(day, &y, &m, &d);
+    return r < 0 ? r : tkl_day__printf(buf, size, "%04d-%02d-%02d", y, m, d);
 }
 
 /* Writes day as "Friday 3 March 2023". Returns 0, -ERANGE for a day outside
@@ -152,14 +165,11 @@ static inline int tkl_day_iso(int32_t day, char *buf, size_t size)
  * not fit (TKL_DAY_LONG_SIZE always does). */
 static inline int tkl_day_long(int32_t day, char *buf, size_t size)
 {
-    char text[64];
     int y, m, d;
-    tkl_day_to_civil(day, &y, &m, &d);
-    if (y < 1 || y > 9999)
-        return -ERANGE;
-    return tkl_day__put(buf, size, text,
-                        snprintf(text, sizeof(text), "%s %d %s %d",
-                                 tkl_weekday_name(tkl_day_weekday(day)), d, tkl_month_name(m), y));
+    const int r = tkl_day__civil4(day, &y, &m, &d);
+    return r < 0 ? r
+                 : tkl_day__printf(buf, size, "%s %d %s %d", tkl_weekday_name(tkl_day_weekday(day)),
+                                   d, tkl_month_name(m), y);
 }
 
 /* The local broken-down time of instant t (localtime_r). Returns 0, or
@@ -185,25 +195,35 @@ static inline int32_t tkl_local_day(int64_t t)
     return tkl_day_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
+/* Internal: writes instant t in local time as RFC 5322 or ISO 8601 text. */
+static inline int tkl_day__instant(int64_t t, bool rfc5322, char *buf, size_t size)
+{
+    struct tm tm;
+    const int r = tkl_local_tm(t, &tm);
+    if (r < 0)
+        return r;
+    const int y = tm.tm_year + 1900;
+    if (y < (rfc5322 ? 1900 : 1) || y > 9999)
+        return -ERANGE;
+    const char sign = tm.tm_gmtoff < 0 ? '-' : '+';
+    const long off = (tm.tm_gmtoff < 0 ? -tm.tm_gmtoff : tm.tm_gmtoff) / 60; /* minutes */
+    if (rfc5322)
+        return tkl_day__printf(buf, size, "%.3s, %02d %.3s %04d %02d:%02d:%02d %c%02ld%02ld",
+                               tkl_weekday_name((tm.tm_wday + 6) % 7), tm.tm_mday,
+                               tkl_month_name(tm.tm_mon + 1), y, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                               sign, off / 60, off % 60);
+    return tkl_day__printf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", y,
+                           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, sign,
+                           off / 60, off % 60);
+}
+
 /* Writes instant t as ISO 8601 local time with its UTC offset,
  * "2023-03-03T09:00:00+00:00". Returns 0, -EOVERFLOW, -ERANGE for a year
  * outside 1 to 9999, or -ENOSPC when size is less than
  * TKL_INSTANT_ISO_SIZE. */
 static inline int tkl_instant_iso(int64_t t, char *buf, size_t size)
 {
-    char text[64];
-    struct tm tm;
-    int r = tkl_local_tm(t, &tm);
-    if (r < 0)
-        return r;
-    if (tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999)
-        return -ERANGE;
-    const long off = tm.tm_gmtoff < 0 ? -tm.tm_gmtoff : tm.tm_gmtoff;
-    return tkl_day__put(buf, size, text,
-                        snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld",
-                                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                 tm.tm_min, tm.tm_sec, tm.tm_gmtoff < 0 ? '-' : '+', off / 3600,
-                                 off % 3600 / 60));
+    return tkl_day__instant(t, false, buf, size);
 }
 
 /*
@@ -214,20 +234,7 @@ static inline int tkl_instant_iso(int64_t t, char *buf, size_t size)
  */
 static inline int tkl_instant_rfc5322(int64_t t, char *buf, size_t size)
 {
-    char text[64];
-    struct tm tm;
-    int r = tkl_local_tm(t, &tm);
-    if (r < 0)
-        return r;
-    if (tm.tm_year < 0 || tm.tm_year + 1900 > 9999)
-        return -ERANGE;
-    const long off = tm.tm_gmtoff < 0 ? -tm.tm_gmtoff : tm.tm_gmtoff;
-    return tkl_day__put(
-        buf, size, text,
-        snprintf(text, sizeof(text), "%.3s, %02d %.3s %04d %02d:%02d:%02d %c%02ld%02ld",
-                 tkl_weekday_name((tm.tm_wday + 6) % 7), tm.tm_mday, tkl_month_name(tm.tm_mon + 1),
-                 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_gmtoff < 0 ? '-' : '+',
-                 off / 3600, off % 3600 / 60));
+    return tkl_day__instant(t, true, buf, size);
 }
 
 #ifdef __cplusplus

@@ -11,17 +11,22 @@
 
 START_TEST(entities)
 {
-    ck_assert_str_eq(tkl_html_char('<'), "&lt;");
-    ck_assert_str_eq(tkl_html_char('>'), "&gt;");
-    ck_assert_str_eq(tkl_html_char('&'), "&amp;");
-    ck_assert_str_eq(tkl_html_char('"'), "&quot;");
-    ck_assert_str_eq(tkl_html_char('\''), "&#39;");
-    ck_assert_str_eq(tkl_html_char('\n'), " ");
-    ck_assert_str_eq(tkl_html_char('\t'), " ");
-    ck_assert_str_eq(tkl_html_char('\x7f'), " ");
-    ck_assert_ptr_null(tkl_html_char('a'));
-    ck_assert_ptr_null(tkl_html_char(' '));
-    ck_assert_ptr_null(tkl_html_char('\xc3')); /* UTF-8 bytes stand */
+    static const struct {
+        char c;
+        const char *want; /* NULL: c stands for itself */
+    } cases[] =
+        {
+            {'<', "&lt;"},   {'>', "&gt;"}, {'&', "&amp;"}, {'"', "&quot;"},
+            {'\'', "&#39;"}, {'\n', " "},   {'\t', " "},    {'\x7f', " "},
+            {'a', NULL},     {' ', NULL},   {'\xc3', NULL}, /* UTF-8 bytes stand */
+        };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        const char *got = tkl_html_char(cases[i].c);
+        if (cases[i].want)
+            ck_assert_str_eq(got, cases[i].want);
+        else
+            ck_assert_ptr_null(got);
+    }
 }
 END_TEST
 
