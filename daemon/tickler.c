@@ -486,9 +486,9 @@ static int cmd_holidays(struct cli *c, int argc, char **argv)
     for (int32_t d = tkl_day_from_civil(year, 1, 1); d <= tkl_day_from_civil(year, 12, 31); d++) {
         const char *name = NULL;
         if (tkl_is_holiday(h, d, &name)) {
-            static const char *const wd[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
             char buf[11];
-            printf("%s %s  %s\n", tkl_day_format(d, buf), wd[tkl_day_weekday(d)], name);
+            printf("%s %.3s  %s\n", tkl_day_format(d, buf), tkl_weekday_name(tkl_day_weekday(d)),
+                   name);
         }
     }
     return 0;

@@ -6,66 +6,10 @@
 #include <string.h>
 #include <time.h>
 
-/* Howard Hinnant's days_from_civil / civil_from_days. */
-int32_t tkl_day_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    const int era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + (int)doe - 719468);
-}
-
-void tkl_day_to_civil(int32_t day, int *ret_y, int *ret_m, int *ret_d)
-{
-    int z = day + 719468;
-    const int era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = (unsigned)(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int y = (int)yoe + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    *ret_y = y + (m <= 2);
-    *ret_m = (int)m;
-    *ret_d = (int)d;
-}
-
-int tkl_day_weekday(int32_t day)
-{
-    /* 1970-01-01 was a Thursday (3 with Monday = 0). */
-    int w = (int)((day % 7 + 7) % 7);
-    return (w + 3) % 7;
-}
-
-bool tkl_is_leap_year(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-int tkl_days_in_month(int y, int m)
-{
-    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12)
-        return 0;
-    return m == 2 && tkl_is_leap_year(y) ? 29 : dm[m - 1];
-}
-
-bool tkl_civil_valid(int y, int m, int d)
-{
-    return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= tkl_days_in_month(y, m);
-}
-
 char *tkl_day_format(int32_t day, char *buf)
 {
-    int y, m, d;
-    tkl_day_to_civil(day, &y, &m, &d);
-    char tmp[48];
-    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d", y, m, d);
-    memcpy(buf, tmp, 10);
-    buf[10] = '\0';
+    if (tkl_day_iso(day, buf, TKL_DAY_ISO_SIZE) < 0)
+        buf[0] = '\0';
     return buf;
 }
 
@@ -165,15 +109,6 @@ int64_t tkl_local_instant(int32_t day, int minute_of_day)
     return (int64_t)t;
 }
 
-int32_t tkl_local_day(int64_t t)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!localtime_r(&tt, &tm))
-        return TKL_NO_DAY;
-    return tkl_day_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
-
 int tkl_parse_datetime(const char *s, int64_t *ret_t)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0;
@@ -211,28 +146,7 @@ int tkl_parse_datetime(const char *s, int64_t *ret_t)
 
 char *tkl_format_instant(int64_t t, char *buf)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!localtime_r(&tt, &tm)) {
+    if (tkl_instant_iso(t, buf, 32) < 0)
         snprintf(buf, 32, "@%lld", (long long)t);
-        return buf;
-    }
-    long off = tm.tm_gmtoff;
-    char sign = off < 0 ? '-' : '+';
-    if (off < 0)
-        off = -off;
-    char tmp[96];
-    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, sign, off / 3600,
-             (off % 3600) / 60);
-    snprintf(buf, 32, "%.31s", tmp);
     return buf;
-}
-
-const char *tkl_month_name(int m)
-{
-    static const char *const names[] = {"January",   "February", "March",    "April",
-                                        "May",       "June",     "July",     "August",
-                                        "September", "October",  "November", "December"};
-    return m >= 1 && m <= 12 ? names[m - 1] : "";
 }

@@ -1,7 +1,11 @@
 /*
  * Civil dates as day numbers (days since 1970-01-01, proleptic Gregorian),
  * and local times in the process time zone (set once from the config with
- * tkl_tz_set()).
+ * tkl_tz_set()). The arithmetic, names and formats that plugins share with
+ * the host (tkl_day_from_civil, tkl_day_to_civil, tkl_day_weekday,
+ * tkl_civil_valid, tkl_month_name, tkl_local_day, ...) are the static
+ * inline functions of <tickler/day.h>; this adds the host's parsers, its
+ * time zone and its fixed-buffer formatters.
  */
 #ifndef TKL_DAY_H
 #define TKL_DAY_H
@@ -9,26 +13,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <tickler/notice.h>
+#include <tickler/day.h>
 
-int32_t tkl_day_from_civil(int y, int m, int d);
-void tkl_day_to_civil(int32_t day, int *ret_y, int *ret_m, int *ret_d);
-
-/* 0 = Monday ... 6 = Sunday. */
-int tkl_day_weekday(int32_t day);
-
-/* Days in month m of year y. */
-int tkl_days_in_month(int y, int m);
-bool tkl_is_leap_year(int y);
-
-/* True when y-m-d is a real date. */
-bool tkl_civil_valid(int y, int m, int d);
-
-/* Formats a day as YYYY-MM-DD into buf (at least 11 bytes). */
+/* Formats a day as YYYY-MM-DD into buf (at least 11 bytes): tkl_day_iso,
+ * with "" for a day outside the years 1 to 9999. Returns buf. */
 char *tkl_day_format(int32_t day, char *buf);
-
-/* "January" for 1 ... "December" for 12; "" for any other m. */
-const char *tkl_month_name(int m);
 
 /* Parses YYYY-MM-DD exactly. Returns 0, or -EINVAL. */
 int tkl_day_parse_iso(const char *s, int32_t *ret_day);
@@ -54,9 +43,6 @@ int tkl_tz_set(const char *zone);
  * later; where it exists twice (fall back), the first. */
 int64_t tkl_local_instant(int32_t day, int minute_of_day);
 
-/* The local civil day that contains instant t. */
-int32_t tkl_local_day(int64_t t);
-
 /*
  * Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS]" (local time) or
  * "@SECONDS" into an instant. Returns 0, or -EINVAL.
@@ -64,7 +50,8 @@ int32_t tkl_local_day(int64_t t);
 int tkl_parse_datetime(const char *s, int64_t *ret_t);
 
 /* Formats an instant as ISO 8601 local time with offset
- * ("2023-03-01T09:00:00+00:00") into buf (at least 32 bytes). */
+ * ("2023-03-01T09:00:00+00:00") into buf (at least 32 bytes): tkl_instant_iso,
+ * with "@SECONDS" for an instant it cannot show. Returns buf. */
 char *tkl_format_instant(int64_t t, char *buf);
 
 #endif

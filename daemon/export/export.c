@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include <tickler/text.h>
+
 #include "../core/day.h"
 
 /* ---- iCalendar ------------------------------------------------------- */
@@ -133,31 +135,6 @@ int tkl_export_ics(FILE *out, const struct tkl_event_list *l, int64_t now, const
 
 /* ---- HTML ------------------------------------------------------------ */
 
-static void html(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        case '\'':
-            fputs("&#39;", f);
-            break;
-        default:
-            fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
-        }
-    }
-}
-
 /* Colours for the categories of the Equality Act 2010 and the council's
  * own; each is dark enough for white text at 4.5:1 or better. */
 static const struct {
@@ -196,7 +173,7 @@ static const char *colour_of(const char *category)
 static void chip(FILE *f, const char *category)
 {
     fprintf(f, "<span class=\"chip\" style=\"background:%s\">", colour_of(category));
-    html(f, category ? category : "other");
+    tkl_html_fputs(category ? category : "other", f);
     fputs("</span>", f);
 }
 
@@ -214,7 +191,7 @@ int tkl_export_html(FILE *out, const struct tkl_event_list *l, int32_t from_day,
     fputs("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
           out);
-    html(out, title);
+    tkl_html_fputs(title, out);
     fputs("</title>\n<style>\n"
           "body{font-family:\"Segoe UI\",Arial,sans-serif;color:#1f1f1f;margin:24px;"
           "line-height:1.45;-webkit-print-color-adjust:exact;print-color-adjust:exact}\n"
@@ -234,9 +211,9 @@ int tkl_export_html(FILE *out, const struct tkl_event_list *l, int32_t from_day,
           "@media print{body{margin:10mm;font-size:11pt}h2{break-after:avoid}}\n"
           "</style>\n</head>\n<body>\n<header>\n<h1>",
           out);
-    html(out, title);
+    tkl_html_fputs(title, out);
     fputs("</h1>\n<p>", out);
-    html(out, tkl_day_range_format(from_day, to_day, when, sizeof(when)));
+    tkl_html_fputs(tkl_day_range_format(from_day, to_day, when, sizeof(when)), out);
     fprintf(out, ": %zu observances.</p>\n", l->n);
     /* the legend lists the categories that appear, in palette order */
     fputs("<ul class=\"legend\" aria-label=\"Categories\">\n", out);
@@ -280,26 +257,26 @@ int tkl_export_html(FILE *out, const struct tkl_event_list *l, int32_t from_day,
                       out);
             tkl_day_range_format(e->first_day, e->last_day, when, sizeof(when));
             fprintf(out, "<tr style=\"--c:%s\"><td class=\"when\">", colour_of(e->category));
-            html(out, when);
+            tkl_html_fputs(when, out);
             fputs("</td><td><strong>", out);
-            html(out, e->title ? e->title : e->id);
+            tkl_html_fputs(e->title ? e->title : e->id, out);
             fputs("</strong> ", out);
             chip(out, e->category);
             if (e->description) {
                 fputs("<div class=\"desc\">", out);
-                html(out, e->description);
+                tkl_html_fputs(e->description, out);
                 fputs("</div>", out);
             }
             if (e->url) {
                 fputs("<div class=\"desc\"><a href=\"", out);
-                html(out, e->url);
+                tkl_html_fputs(e->url, out);
                 fputs("\">Resources</a></div>", out);
             }
             fputs("</td><td>", out);
-            html(out, team_name(teams, e->team));
+            tkl_html_fputs(team_name(teams, e->team), out);
             for (size_t k = 0; k < e->n_teams; k++) {
                 fputs("; ", out);
-                html(out, team_name(teams, e->teams[k]));
+                tkl_html_fputs(team_name(teams, e->teams[k]), out);
             }
             fputs("</td></tr>\n", out);
         }

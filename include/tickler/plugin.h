@@ -1,7 +1,13 @@
 /*
  * tickler plugin ABI.
  *
- * This header, with <tickler/notice.h>, is all a plugin compiles against.
+ * This header, with <tickler/notice.h> and the helpers <tickler/day.h>
+ * (civil days, local time, date formats) and <tickler/text.h> (HTML
+ * escaping), is all a plugin compiles against. The helpers are header-only:
+ * static inline functions built into the plugin, the same ones the host
+ * uses, so a plugin has no reason to copy host code. They add no symbol
+ * and no structure member, so they leave TICKLER_ABI_VERSION unchanged and
+ * a plugin that uses them loads in any host of its ABI version.
  *
  * Loading. The host dlopen()s every plugin with RTLD_NOW | RTLD_LOCAL from
  * the configured plugin directory only, looks up the single exported symbol
@@ -31,6 +37,16 @@
  *
  * Errors. Every callback that returns int returns 0 on success or a negative
  * errno value.
+ *
+ * Time zone. The host sets the process time zone (TZ, then tzset()) to the
+ * configuration's daemon.timezone when it reads a configuration, before it
+ * calls init() of any plugin instance that configuration names; a reload
+ * the host refuses puts the previous zone back, and one it accepts moves
+ * instances still running from the previous configuration to the new zone
+ * too. So from init() on, local time is the configured zone. Plugins take local time through
+ * <tickler/day.h> (tkl_local_day, tkl_instant_rfc5322, ...) or
+ * localtime_r(), and never change the zone themselves (no setenv("TZ")):
+ * the process, the host's schedule and every other plugin share it.
  */
 #ifndef TICKLER_PLUGIN_H
 #define TICKLER_PLUGIN_H
@@ -102,7 +118,10 @@ struct tkl_host {
      * CURL * the plugin configured and keeps owning. Returns 0, after which
      * done() runs exactly once on the loop thread (never inside this call)
      * with the CURLcode of the transfer; or a negative errno, after which
-     * done() never runs.
+     * done() never runs. The host keeps its own record of the transfer in
+     * the handle's CURLOPT_PRIVATE: a plugin must not set CURLOPT_PRIVATE on
+     * a handle it passes here, nor read CURLINFO_PRIVATE from it; state of
+     * its own goes in data.
      */
     int (*transfer_start)(const struct tkl_host *host, void *easy,
                           void (*done)(void *data, int curl_code), void *data);

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include <libical/ical.h>
+#include <tickler/day.h>
 #include <tickler/plugin.h>
 
 #include "ics.h"
@@ -368,7 +369,7 @@ static int emit_one(void *data, int32_t start, int32_t last)
     const struct ics_event *e = x->e;
     char id[512];
     int y, m, d;
-    ics_civil(start, &y, &m, &d);
+    tkl_day_to_civil(start, &y, &m, &d);
     snprintf(id, sizeof(id), "%.480s/%04d-%02d-%02d", e->uid, y, m, d);
     struct tkl_item it = {
         .size = sizeof(it),

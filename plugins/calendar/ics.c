@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <libical/ical.h>
+#include <tickler/day.h>
 
 #define MAX_FILE_BYTES  (16u << 20)
 #define MAX_OCCURRENCES 100000 /* per event and query: a runaway rule stops here */
@@ -56,37 +57,10 @@ static void problem(struct parse *P, unsigned line, const char *fmt, ...)
         P->problem(P->pdata, line, msg);
 }
 
-int32_t ics_day(int y, int m, int d)
-{
-    /* H. Hinnant's days_from_civil */
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153u * (unsigned)(m > 2 ? m - 3 : m + 9) + 2) / 5 + (unsigned)d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + (int)doe - 719468);
-}
-
-void ics_civil(int32_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)yoe + era * 400 + (*m <= 2);
-}
-
+/* Dates tickler reads from a calendar: real ones of 1900 to 2200. */
 static bool valid_date(int y, int m, int d)
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1)
-        return false;
-    int n = mdays[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-    return d <= n;
+    return y >= 1900 && y <= 2200 && tkl_civil_valid(y, m, d);
 }
 
 /* ---- structure ------------------------------------------------------- */
@@ -353,7 +327,7 @@ static bool take_day(struct parse *P, const struct vrange *v, const char *name,
                 raw ? raw : "");
         return false;
     }
-    *ret = ics_day(t.year, t.month, t.day);
+    *ret = tkl_day_from_civil(t.year, t.month, t.day);
     return true;
 }
 
@@ -534,8 +508,8 @@ static int read_event(struct parse *P, icalcomponent *c, const struct vrange *v,
         }
         e->span = end - e->start;
         int y, m, d, ey, em, ed;
-        ics_civil(e->start, &y, &m, &d);
-        ics_civil(end, &ey, &em, &ed);
+        tkl_day_to_civil(e->start, &y, &m, &d);
+        tkl_day_to_civil(end, &ey, &em, &ed);
         e->whole_month = d == 1 && ed == 1 && (em == m + 1 || (m == 12 && em == 1 && ey == y + 1));
     }
     if (e->span > MAX_SPAN_DAYS)
@@ -709,8 +683,8 @@ static int32_t last_day(const struct ics_event *e, int32_t day)
 {
     if (e->whole_month) {
         int y, m, d;
-        ics_civil(day, &y, &m, &d);
-        return (m == 12 ? ics_day(y + 1, 1, 1) : ics_day(y, m + 1, 1)) - 1;
+        tkl_day_to_civil(day, &y, &m, &d);
+        return (m == 12 ? tkl_day_from_civil(y + 1, 1, 1) : tkl_day_from_civil(y, m + 1, 1)) - 1;
     }
     return day + e->span - 1;
 }
@@ -734,7 +708,7 @@ int ics_occurrences(const struct ics_event *e, int32_t from, int32_t to,
          * back a day */
         struct icaltimetype start = {.is_date = 1};
         int y, m, d;
-        ics_civil(e->start, &y, &m, &d);
+        tkl_day_to_civil(e->start, &y, &m, &d);
         start.year = y;
         start.month = m;
         start.day = d;
@@ -747,7 +721,7 @@ int ics_occurrences(const struct ics_event *e, int32_t from, int32_t to,
             struct icaltimetype t = icalrecur_iterator_next(it);
             if (icaltime_is_null_time(t))
                 break;
-            int32_t day = ics_day(t.year, t.month, t.day);
+            int32_t day = tkl_day_from_civil(t.year, t.month, t.day);
             if (day > to)
                 break;
             if (day >= lo && (r = push_day(&days, day)) < 0)

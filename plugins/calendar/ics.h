@@ -68,10 +68,4 @@ void ics_file_free(struct ics_file *f);
 int ics_occurrences(const struct ics_event *e, int32_t from, int32_t to,
                     int (*fn)(void *data, int32_t first, int32_t last), void *data);
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-int32_t ics_day(int y, int m, int d);
-
-/* The civil date of day z (inverse of ics_day). */
-void ics_civil(int32_t z, int *y, int *m, int *d);
-
 #endif

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include <tickler/day.h>
+#include <tickler/text.h>
 
 const char dg_default_footer[] =
     "You receive this because you are listed for this team in tickler's team directory. "
@@ -79,9 +81,7 @@ const char *dg_group_title(enum dg_group g)
 
 void dg_format_day(int32_t day, char *buf, size_t size)
 {
-    time_t t = (time_t)day * 86400;
-    struct tm tm;
-    if (day == TKL_NO_DAY || !gmtime_r(&t, &tm) || !strftime(buf, size, "%A %-d %B %Y", &tm))
+    if (tkl_day_long(day, buf, size) < 0)
         snprintf(buf, size, "no date");
 }
 
@@ -432,33 +432,11 @@ static void text_actions(struct dg_buf *b, const struct tkl_notice *n, const cha
 static void html(struct dg_buf *b, const char *s)
 {
     for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            dg_puts(b, "&amp;");
-            break;
-        case '<':
-            dg_puts(b, "&lt;");
-            break;
-        case '>':
-            dg_puts(b, "&gt;");
-            break;
-        case '"':
-            dg_puts(b, "&quot;");
-            break;
-        case '\'':
-            dg_puts(b, "&#39;");
-            break;
-        case '\n':
-            dg_puts(b, "<br>\r\n");
-            break;
-        case '\r':
-            break;
-        default:
-            if ((unsigned char)*s < 0x20 || *s == 0x7f)
-                dg_puts(b, " ");
-            else
-                dg_put(b, s, 1);
-        }
+        const char *e = *s == '\n' ? "<br>\r\n" : *s == '\r' ? "" : tkl_html_char(*s);
+        if (e)
+            dg_puts(b, e);
+        else
+            dg_put(b, s, 1);
     }
 }
 
@@ -633,7 +611,7 @@ static void value(struct dg_buf *b, const char *name, size_t len, const struct t
         snprintf(buf, sizeof(buf), "%zu", c);
         v = buf;
     } else if (IS("date")) {
-        dg_format_day((int32_t)(o->now / 86400), buf, sizeof(buf));
+        dg_format_day(tkl_local_day(o->now), buf, sizeof(buf));
         v = buf;
     } else if (IS("summary") || IS("subject")) {
         dg_subject(n, buf, sizeof(buf));

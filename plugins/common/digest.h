@@ -51,7 +51,7 @@ enum dg_group {
 enum dg_group dg_group_of(const struct tkl_notice_entry *e);
 const char *dg_group_title(enum dg_group g);
 
-/* "Friday 31 March 2023", or "no date". */
+/* "Friday 31 March 2023" (tkl_day_long), or "no date". */
 void dg_format_day(int32_t day, char *buf, size_t size);
 
 /* "3 days overdue", "due today", "5 days left", "no deadline: ...". */

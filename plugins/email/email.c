@@ -28,6 +28,7 @@
 
 #include <curl/curl.h>
 
+#include <tickler/day.h>
 #include <tickler/plugin.h>
 
 #include "digest.h"
@@ -470,11 +471,10 @@ static int add_header(struct curl_slist **list, struct dg_buf *b)
 static int build(struct email *m, struct message *x, const struct tkl_notice *n)
 {
     struct dg_buf h = {0}, text = {0}, html = {0};
-    char date[64], subject[512], word[200];
+    char date[TKL_RFC5322_DATE_SIZE], subject[512], word[200];
     int r = -ENOMEM;
-    time_t now = (time_t)m->host->now(m->host);
-    struct tm tm;
-    if (!localtime_r(&now, &tm) || !strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm))
+    int64_t now = m->host->now(m->host);
+    if (tkl_instant_rfc5322(now, date, sizeof(date)) < 0)
         return -EINVAL;
     struct dg_buf sb = {0};
     dg_render(&sb, m->tmpl[DG_SUBJECT], n,

@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include <tickler/day.h>
 #include <tickler/plugin.h>
 
 #include "digest.h"
@@ -48,10 +48,9 @@ struct maildir {
 static int write_message(struct maildir *m, const struct tkl_notice *n, char *reply, size_t size)
 {
     struct dg_buf o = {0};
-    char date[64], subject[512], msgid[320], name[256], tmp[4096], dst[4096];
-    time_t now = (time_t)m->host->now(m->host);
-    struct tm tm;
-    if (!localtime_r(&now, &tm) || !strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm)) {
+    char date[TKL_RFC5322_DATE_SIZE], subject[512], msgid[320], name[256], tmp[4096], dst[4096];
+    int64_t now = m->host->now(m->host);
+    if (tkl_instant_rfc5322(now, date, sizeof(date)) < 0) {
         snprintf(reply, size, "the clock cannot be read as a date");
         return -EINVAL;
     }
@@ -72,7 +71,7 @@ static int write_message(struct maildir *m, const struct tkl_notice *n, char *re
     dg_header(&o, "Content-Transfer-Encoding", "8bit", "\n");
     dg_printf(&o, "X-Tickler-Notice: %llu\n", (unsigned long long)n->id);
     dg_puts(&o, "\n");
-    dg_render(&o, NULL, n, &(struct dg_render_opts){.now = (int64_t)now}, DG_TEXT, "\n");
+    dg_render(&o, NULL, n, &(struct dg_render_opts){.now = now}, DG_TEXT, "\n");
     if (o.oom) {
         free(o.data);
         snprintf(reply, size, "out of memory");

@@ -17,12 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <tickler/day.h>
 #include <tickler/plugin.h>
 
 #include "post.h"
@@ -113,28 +113,14 @@ static json_t *jstr(const char *s)
 
 static json_t *day_json(int32_t day)
 {
-    if (day == TKL_NO_DAY)
-        return json_null();
-    time_t t = (time_t)day * 86400;
-    struct tm tm;
-    char buf[16];
-    if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%d", &tm))
-        return json_null();
-    return json_string(buf);
+    char buf[TKL_DAY_ISO_SIZE];
+    return tkl_day_iso(day, buf, sizeof(buf)) < 0 ? json_null() : json_string(buf);
 }
 
 static json_t *instant_json(int64_t at)
 {
-    time_t t = (time_t)at;
-    struct tm tm;
-    char buf[40];
-    if (!localtime_r(&t, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm))
-        return json_null();
-    /* +0100 -> +01:00, as ISO 8601 extended format wants */
-    size_t n = strlen(buf);
-    memmove(buf + n - 1, buf + n - 2, 3);
-    buf[n - 2] = ':';
-    return json_string(buf);
+    char buf[TKL_INSTANT_ISO_SIZE];
+    return tkl_instant_iso(at, buf, sizeof(buf)) < 0 ? json_null() : json_string(buf);
 }
 
 /* The body: schema tickler.notice/1. Returns a new string or NULL. */

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include <tickler/day.h>
+
 #include "ics.h"
 
 static void quiet(void *data, unsigned line, const char *msg)
@@ -39,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* refused without saying why */
     if (r < 0)
         return 0;
-    int32_t from = ics_day(2025, 1, 1), to = ics_day(2036, 12, 31);
+    int32_t from = tkl_day_from_civil(2025, 1, 1), to = tkl_day_from_civil(2036, 12, 31);
     for (size_t i = 0; i < f->n; i++) {
         struct check c = {.last = INT32_MIN};
         if (!f->events[i].uid || !f->events[i].summary || f->events[i].span < 1)
