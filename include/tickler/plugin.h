@@ -39,11 +39,12 @@
  * errno value.
  *
  * Time zone. The host sets the process time zone (TZ, then tzset()) to the
- * configuration's daemon.timezone when it reads a configuration, before it
- * calls init() of any plugin instance that configuration names; a reload
- * the host refuses puts the previous zone back, and one it accepts moves
- * instances still running from the previous configuration to the new zone
- * too. So from init() on, local time is the configured zone. Plugins take local time through
+ * configuration's daemon.timezone once it has accepted the configuration
+ * file, before it calls init() of any plugin instance that configuration
+ * names; a reload that fails later puts the previous zone back, and one it
+ * accepts moves instances kept from the previous configuration to the new
+ * zone too. So from init() on, local time is the configured zone. Plugins
+ * take local time through
  * <tickler/day.h> (tkl_local_day, tkl_instant_rfc5322, ...) or
  * localtime_r(), and never change the zone themselves (no setenv("TZ")):
  * the process, the host's schedule and every other plugin share it.
@@ -229,7 +230,8 @@ struct tkl_plugin {
      * started, while state keeps what it holds at run time (deliveries in
      * flight, connections, rate budgets, work already accepted, watches).
      * Cannot fail: whatever can fail belongs in init(). The host destroys
-     * fresh afterwards, so state may swap members with it. Without it, an
+     * fresh afterwards, so state may swap settings with it; each keeps its
+     * own host pointer (fresh's goes with fresh). Without it, an
      * instance whose settings did not change is kept as it is and one whose
      * settings changed is stopped and replaced by fresh.
      */
