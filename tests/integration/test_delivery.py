@@ -279,6 +279,137 @@ def smtp_script(kind, n, address):
     return None
 
 
+class Refusals(unittest.TestCase):
+    """What the core promises when the outbox or a channel cannot keep up:
+    nothing is lost, nothing is sent twice, no channel waits for another."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-ref-")
+        self.state = os.path.join(self.tmp, "state")
+        self.rec = Recorder()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(self.rec))
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # a peer that accepts connections and never answers, as a hung server
+        self.stuck = socket.socket()
+        self.stuck.bind(("127.0.0.1", 0))
+        self.stuck.listen(256)
+        self.held = []
+        threading.Thread(target=self._hold, daemon=True).start()
+
+    def _hold(self):
+        while True:
+            try:
+                c, _ = self.stuck.accept()
+            except OSError:
+                return
+            self.held.append(c)
+
+    def tearDown(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.stuck.close()
+        for c in self.held:
+            c.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def write(self, notifiers, teams, plan, extra=""):
+        self.conf = os.path.join(self.tmp, "tickler.conf")
+        with open(self.conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 0; };
+delivery = { retry_min_seconds = 1; %s };
+notifiers = ( %s );
+teams = ( %s );
+""" % (extra, notifiers, teams))
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n" + plan)
+
+    def outbox(self):
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                            "outbox", "--json"], capture_output=True, text=True, check=True)
+        return json.loads(p.stdout)
+
+    def test_a_locked_outbox_across_the_send_time_loses_nothing(self):
+        names = ["Alpha", "Bravo", "Charlie"]
+        for i in range(3):
+            with open(os.path.join(self.tmp, "ok%d.url" % i), "w") as f:
+                f.write("http://127.0.0.1:%d/ok%d\n" % (self.server.server_address[1], i))
+        self.write('{ name = "hook"; plugin = "webhook"; settings = { destinations = ( %s ); }; }'
+                   % ", ".join('{ name = "ok%d"; url_file = "ok%d.url"; }' % (i, i)
+                               for i in range(3)),
+                   ",\n".join('{ id = "t%d"; name = "%s"; recipients = { hook = [ "ok%d" ]; }; }'
+                              % (i, n, i) for i, n in enumerate(names)),
+                   "".join("R%d,Action %d,%s,03/03/2023,\n" % (i, i, n)
+                           for i, n in enumerate(names)))
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T08:59:57")
+        try:
+            d.wait_for("started")
+            # another process holds the database across 09:00, until ticklerd
+            # has been refused (however long that takes), then lets go
+            db = sqlite3.connect(os.path.join(self.state, "tickler.db"), isolation_level=None)
+            db.execute("BEGIN EXCLUSIVE")
+            d.wait_for("the outbox refused a round", timeout=120)
+            db.execute("COMMIT")
+            db.close()
+            box = settle(self, d, self.outbox, len(names))
+        finally:
+            self.assertEqual(d.stop(), 0)
+        log = d.log()
+        self.assertRegex(log, r"the outbox refused a round of 3 reminders \(.*\); they stay "
+                              r"scheduled and are tried again in \d+ s")
+        self.assertNotIn("reminder not sent", log)
+        self.assertEqual(sorted(n["state"] for n in box), ["delivered"] * 3)
+        # each accepted exactly once, one per action
+        oks = [r for r in self.rec.requests if r[0].startswith("ok") and r[3] < 300]
+        self.assertEqual(sorted(r[2] for r in oks), sorted(str(n["id"]) for n in box))
+        titles = sorted(json.loads(r[4])["entries"][0]["title"] for r in oks)
+        self.assertEqual(titles, ["Action 0", "Action 1", "Action 2"])
+
+    def test_a_hung_channel_holds_up_no_other(self):
+        files = os.path.join(self.tmp, "maildir")
+        stuck = os.path.join(self.tmp, "stuck.url")
+        with open(stuck, "w") as f:
+            f.write("http://127.0.0.1:%d/stuck\n" % self.stuck.getsockname()[1])
+        dests = ", ".join('{ name = "s%d"; url_file = "stuck.url"; }' % i for i in range(100))
+        self.write('{ name = "hook"; plugin = "webhook"; settings = { timeout_seconds = 600; '
+                   'destinations = ( %s ); }; },\n'
+                   '{ name = "files"; plugin = "maildir"; settings = { path = "%s"; }; }'
+                   % (dests, files),
+                   # the hung channel's notices are queued first, so they are the oldest
+                   '{ id = "a"; name = "Alpha"; recipients = { hook = [ %s ]; }; },\n'
+                   '{ id = "b"; name = "Bravo"; recipients = { files = [ %s ]; }; }'
+                   % (", ".join('"s%d"' % i for i in range(100)),
+                      ", ".join('"officer%d@example.org"' % i for i in range(200))),
+                   "R1,Shared action,Alpha / Bravo,03/03/2023,\n", extra="concurrency = 4;")
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T08:59:58")
+        try:
+            d.wait_for("started")
+            deadline = time.monotonic() + 300
+            new = os.path.join(files, "new")
+            while not (os.path.isdir(new) and len(os.listdir(new)) >= 200):
+                self.assertLess(time.monotonic(), deadline, d.log())
+                self.assertIsNone(d.proc.poll(), d.log())
+                time.sleep(0.2)
+            box = self.outbox()
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertEqual(len(os.listdir(new)), 200)
+        by_channel = {}
+        for n in box:
+            by_channel.setdefault(n["channel"], []).append(n)
+        self.assertEqual(len(by_channel["files"]), 200)
+        self.assertEqual(len(by_channel["hook"]), 100)
+        # the older notices of the hung channel went no further than its
+        # room, and none of them completed while the others were delivered
+        self.assertTrue(max(n["id"] for n in by_channel["hook"]) <
+                        min(n["id"] for n in by_channel["files"]))
+        self.assertEqual(sum(n["state"] == "delivered" for n in by_channel["files"]), 200)
+        self.assertEqual(sum(n["state"] != "pending" for n in by_channel["hook"]), 0)
+        self.assertLessEqual(len(self.held), 4)
+        self.assertNotIn("Timeout was reached", d.log())
+
+
 class Smtp(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tickler-smtp-")
