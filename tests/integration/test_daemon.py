@@ -81,6 +81,35 @@ class CheckConfig(Fixture):
         self.assertIn("smtpx.so", p.stderr)
 
 
+    def test_a_recipient_the_channel_cannot_use_is_named_with_its_line(self):
+        # the shipped notifier made real e-mail, and one team given a name
+        # where an address belongs
+        text = open(self.conf).read()
+        text = text.replace('plugin = "maildir";', 'plugin = "email";', 1).replace(
+            'path = "maildir";                            # relative to the state directory',
+            'url = "smtp://localhost:2525"; tls = "none";', 1)
+        text = text.replace('recipients = { email = [ "housing@maidstone.example" ]; }',
+                            'recipients = { email = [ "housing-team" ]; }', 1)
+        open(self.conf, "w").write(text)
+        line = [i for i, l in enumerate(text.splitlines(), 1) if '"housing-team"' in l][0]
+        want = ('%s:%d: error: [recipients] team "housing": email cannot deliver to '
+                '"housing-team": "housing-team" is not an email address' % (self.conf, line))
+        p = self.run_tool(tool("ticklerd"), "--check-config", "-c", self.conf,
+                          "-p", harness.plugin_dir(), check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn(want, p.stderr)
+        self.assertIn("configuration has 1 errors", p.stdout)
+        p = self.run_tool(tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
+                          "check", check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn(want, p.stdout)
+        # the daemon refuses to start with it: nothing would reach Housing
+        p = self.run_tool(tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(),
+                          "--state-dir", self.state, "--oneshot", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(want, p.stderr)
+
+
 class MainJob(Fixture):
     def test_sample_plan_reminders_reach_the_maildir_once(self):
         self.oneshot("2023-03-03T09:00")
@@ -182,7 +211,15 @@ class Signals(Fixture):
         self.assertIsNone(d.proc.poll())
         open(self.conf, "w").write(good)
         d.proc.send_signal(signal.SIGHUP)
-        d.wait_for("configuration reloaded: 39 actions", after=n)
+        n = d.wait_for("configuration reloaded: 39 actions", after=n)
+        # the notifier and the calendar source, unchanged, keep running
+        self.assertIn("1 notifiers (2 kept running)", d.lines[n])
+        # a changed setting: the maildir notifier takes it over in place
+        open(self.conf, "w").write(good.replace('from = "tickler <tickler@maidstone.example>"',
+                                                'from = "EDI reminders <edi@maidstone.example>"'))
+        d.proc.send_signal(signal.SIGHUP)
+        n = d.wait_for("configuration reloaded: 39 actions", after=n + 1)
+        self.assertIn("1 notifiers (2 kept running)", d.lines[n])
         self.assertEqual(d.stop(), 0)
 
 
