@@ -31,6 +31,7 @@
 #include <tickler/plugin.h>
 
 #include "ics.h"
+#include "lifecycle.h"
 
 #define RELOAD_DELAY_MS 300 /* editors write a file in several steps */
 
@@ -39,10 +40,12 @@ struct cal_file {
     struct ics_file *ics; /* last good reading, or NULL */
 };
 
+/* One watched directory; freed by its handle's close callback. */
 struct cal_watch {
     uv_fs_event_t h;
     struct calendar *cal;
     char *dir;
+    struct cal_watch *next;
 };
 
 struct calendar {
@@ -51,8 +54,7 @@ struct calendar {
     size_t n_specs;
     struct cal_file *files;
     size_t n_files;
-    struct cal_watch *watches;
-    size_t n_watches;
+    struct cal_watch *watches; /* a list, empty until start() and after stop() */
     uv_timer_t reload_timer;
     bool timer_open;
 };
@@ -172,17 +174,17 @@ static void cal_destroy(void *state)
         ics_file_free(cal->files[i].ics);
     }
     free(cal->files);
-    for (size_t i = 0; i < cal->n_watches; i++)
-        free(cal->watches[i].dir);
-    free(cal->watches);
-    free(cal);
+    free(cal); /* the watches were freed as their handles closed (cal_stop) */
 }
 
 /*
  * libical keeps caches in its globals (time zones, temporary strings) for
- * the life of the process. When the host unloads this plugin at a reload,
- * libical would be unloaded with it and those caches lost (leaked); so
- * libical is marked never to be unloaded, once.
+ * the life of the process. When the host unloads this plugin, libical
+ * would be unloaded with it and those caches lost (leaked); so libical is
+ * marked never to be unloaded, once. The host no longer unloads a plugin
+ * whose instance a reload keeps (it calls cal_reconfigure() instead), but
+ * it still does for an instance a reload removes, and a host of ABI 1
+ * does at every reload: so the pin stays.
  */
 static void pin_libical(const struct tkl_host *host)
 {
@@ -289,6 +291,15 @@ static void on_fs_event(uv_fs_event_t *h, const char *name, int events, int stat
     }
 }
 
+static void on_watch_closed(uv_handle_t *h)
+{
+    struct cal_watch *w = h->data;
+    free(w->dir);
+    free(w);
+}
+
+/* Watches the directory of path, once per directory. Returns 0 or -ENOMEM;
+ * a directory that cannot be watched is logged and left unwatched. */
 static int add_watch(struct calendar *cal, const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -300,23 +311,53 @@ static int add_watch(struct calendar *cal, const char *path)
         if (!(dir = strdup("/")))
             return -ENOMEM;
     }
-    for (size_t i = 0; i < cal->n_watches; i++)
-        if (strcmp(cal->watches[i].dir, dir) == 0) {
+    for (const struct cal_watch *w = cal->watches; w; w = w->next)
+        if (strcmp(w->dir, dir) == 0) {
             free(dir);
             return 0;
         }
-    struct cal_watch *v = realloc(cal->watches, (cal->n_watches + 1) * sizeof(*v));
-    if (!v) {
+    struct cal_watch *w = calloc(1, sizeof(*w));
+    if (!w) {
         free(dir);
         return -ENOMEM;
     }
-    cal->watches = v;
-    struct cal_watch *w = &v[cal->n_watches];
-    memset(w, 0, sizeof(*w));
     w->cal = cal;
     w->dir = dir;
-    cal->n_watches++;
+    if (uv_fs_event_init(cal->host->loop, &w->h) < 0) { /* no handle: nothing to close */
+        free(dir);
+        free(w);
+        return 0;
+    }
+    w->h.data = w;
+    w->next = cal->watches;
+    cal->watches = w;
+    int r = uv_fs_event_start(&w->h, on_fs_event, w->dir, 0);
+    if (r < 0)
+        cal->host->log(cal->host, TKL_LOG_WARNING,
+                       "cannot watch %s (%s); calendar edits there are read on reload", w->dir,
+                       uv_strerror(r));
     return 0;
+}
+
+/* Watches the directory of every file. Returns 0 or -ENOMEM. */
+static int watch_files(struct calendar *cal)
+{
+    for (size_t i = 0; i < cal->n_files; i++) {
+        int r = add_watch(cal, cal->files[i].path);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* Closes every watch; each is freed when its handle has closed. */
+static void unwatch(struct calendar *cal)
+{
+    while (cal->watches) {
+        struct cal_watch *w = cal->watches;
+        cal->watches = w->next;
+        lc_close(cal->host, (uv_handle_t *)&w->h, on_watch_closed);
+    }
 }
 
 static int cal_start(void *state)
@@ -327,32 +368,68 @@ static int cal_start(void *state)
         return r;
     cal->reload_timer.data = cal;
     cal->timer_open = true;
-    for (size_t i = 0; i < cal->n_files; i++)
-        if ((r = add_watch(cal, cal->files[i].path)) < 0)
-            return r;
-    /* the array no longer moves: start the handles */
-    for (size_t i = 0; i < cal->n_watches; i++) {
-        struct cal_watch *w = &cal->watches[i];
-        if (uv_fs_event_init(cal->host->loop, &w->h) < 0)
-            continue;
-        w->h.data = w;
-        if ((r = uv_fs_event_start(&w->h, on_fs_event, w->dir, 0)) < 0)
-            cal->host->log(cal->host, TKL_LOG_WARNING,
-                           "cannot watch %s (%s); calendar edits there are read on reload", w->dir,
-                           uv_strerror(r));
-    }
-    return 0;
+    return watch_files(cal);
 }
 
 static void cal_stop(void *state)
 {
     struct calendar *cal = state;
-    for (size_t i = 0; i < cal->n_watches; i++)
-        if (cal->watches[i].h.loop && !uv_is_closing((uv_handle_t *)&cal->watches[i].h))
-            uv_close((uv_handle_t *)&cal->watches[i].h, NULL);
+    unwatch(cal);
     if (cal->timer_open)
-        uv_close((uv_handle_t *)&cal->reload_timer, NULL);
+        lc_close(cal->host, (uv_handle_t *)&cal->reload_timer, NULL);
     cal->timer_open = false;
+}
+
+/* ---- reload ---------------------------------------------------------- */
+
+/* The file of cal read from path, or NULL. */
+static struct cal_file *file_named(const struct calendar *cal, const char *path)
+{
+    for (size_t i = 0; i < cal->n_files; i++)
+        if (strcmp(cal->files[i].path, path) == 0)
+            return &cal->files[i];
+    return NULL;
+}
+
+/* Whether a and b read the same files. */
+static bool same_files(const struct calendar *a, const struct calendar *b)
+{
+    if (a->n_files != b->n_files)
+        return false;
+    for (size_t i = 0; i < a->n_files; i++)
+        if (strcmp(a->files[i].path, b->files[i].path) != 0)
+            return false;
+    return true;
+}
+
+/*
+ * Takes over fresh's files and their readings (its init() has just read
+ * them); a file whose new reading was refused keeps its last good one.
+ * libical stays loaded. When the list of files changed, the watches
+ * follow it (without memory, edits are read on the next reload).
+ */
+static void cal_reconfigure(void *state, void *fresh)
+{
+    struct calendar *cal = state, *f = fresh;
+    for (size_t i = 0; i < f->n_files; i++) {
+        struct cal_file *old = file_named(cal, f->files[i].path);
+        if (!f->files[i].ics && old && old->ics) {
+            LC_SWAP(f->files[i].ics, old->ics);
+            cal->host->log(cal->host, TKL_LOG_WARNING, "%s: its last good version stays in use",
+                           f->files[i].path);
+        }
+    }
+    bool same = same_files(cal, f);
+    LC_SWAP(cal->specs, f->specs);
+    LC_SWAP(cal->n_specs, f->n_specs);
+    LC_SWAP(cal->files, f->files);
+    LC_SWAP(cal->n_files, f->n_files);
+    if (!same && cal->timer_open) {
+        unwatch(cal);
+        if (watch_files(cal) < 0)
+            cal->host->log(cal->host, TKL_LOG_WARNING,
+                           "out of memory watching the calendars; edits are read on reload");
+    }
 }
 
 /* ---- items ----------------------------------------------------------- */
@@ -414,6 +491,7 @@ static const struct tkl_plugin descriptor = {
     .items = cal_items,
     .stop = cal_stop,
     .destroy = cal_destroy,
+    .reconfigure = cal_reconfigure,
 };
 
 TICKLER_PLUGIN_ENTRY(descriptor)

@@ -13,7 +13,7 @@
 
 struct hp_post {
     const struct tkl_host *host;
-    const struct hp_dest *dest;
+    char *dest_name, *dest_host; /* copies: a reload may free the destination */
     CURL *easy;
     struct curl_slist *headers;
     char *body;
@@ -40,6 +40,23 @@ const struct hp_dest *hp_dest_find(const struct hp_dest *d, size_t n, const char
         if (!strcmp(d[i].name, name))
             return &d[i];
     return NULL;
+}
+
+int hp_dest_check(const struct hp_dest *d, size_t n, const char *name, char *why, size_t size)
+{
+    if (hp_dest_find(d, n, name))
+        return 0;
+    struct dg_buf b = {0};
+    dg_printf(&b, "\"%.100s\" is not one of this instance's destinations (known:", name);
+    for (size_t i = 0; i < n; i++)
+        dg_printf(&b, "%s \"%s\"", i ? "," : "", d[i].name);
+    dg_puts(&b, ")");
+    if (size) {
+        snprintf(why, size, "%s", b.oom || !b.data ? "no destination by that name" : b.data);
+        dg_header_safe(why); /* the name as configured may hold control characters */
+    }
+    free(b.data);
+    return -EINVAL;
 }
 
 /* The host of an http(s) URL, or NULL. */
@@ -157,6 +174,8 @@ static void post_free(struct hp_post *p)
 {
     if (p->easy)
         curl_easy_cleanup(p->easy);
+    free(p->dest_name);
+    free(p->dest_host);
     curl_slist_free_all(p->headers);
     free(p->body);
     free(p);
@@ -186,12 +205,12 @@ static void on_done(void *data, int code)
     if (code != CURLE_OK) {
         res.status =
             transient_curl((CURLcode)code) ? TKL_DELIVERY_TRANSIENT : TKL_DELIVERY_PERMANENT;
-        snprintf(reply, sizeof(reply), "%s: %s", p->dest->host, curl_easy_strerror((CURLcode)code));
+        snprintf(reply, sizeof(reply), "%s: %s", p->dest_host, curl_easy_strerror((CURLcode)code));
     } else {
         curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_getinfo(p->easy, CURLINFO_RETRY_AFTER, &retry_after);
         dg_printable(p->answer);
-        snprintf(reply, sizeof(reply), "HTTP %ld from %s%s%.200s", status, p->dest->host,
+        snprintf(reply, sizeof(reply), "HTTP %ld from %s%s%.200s", status, p->dest_host,
                  p->answer_len ? ": " : "", p->answer);
         if (status >= 200 && status < 300)
             res.status = TKL_DELIVERY_OK;
@@ -203,7 +222,7 @@ static void on_done(void *data, int code)
             res.retry_after = retry_after > 86400 ? 86400 : (int32_t)retry_after;
     }
     if (res.status != TKL_DELIVERY_OK)
-        p->host->log(p->host, TKL_LOG_DEBUG, "destination %s: %s", p->dest->name, reply);
+        p->host->log(p->host, TKL_LOG_DEBUG, "destination %s: %s", p->dest_name, reply);
     hp_done_fn done = p->done;
     void *done_data = p->data;
     post_free(p);
@@ -218,8 +237,9 @@ int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_don
     int r = -ENOMEM;
     if (!p)
         return -ENOMEM;
-    *p = (struct hp_post){.host = h, .dest = req->dest, .done = done, .data = data};
-    if (!(p->body = strdup(req->body)) || !(p->easy = curl_easy_init()))
+    *p = (struct hp_post){.host = h, .done = done, .data = data};
+    if (!(p->dest_name = strdup(req->dest->name)) || !(p->dest_host = strdup(req->dest->host)) ||
+        !(p->body = strdup(req->body)) || !(p->easy = curl_easy_init()))
         goto fail;
     if (!(l = curl_slist_append(NULL, "Content-Type: application/json")))
         goto fail;
@@ -246,7 +266,7 @@ int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_don
     if (req->ca_file)
         c |= curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
     if (c != CURLE_OK) {
-        r = -EINVAL;
+        r = -EIO; /* libcurl lacks a feature or memory; not the notice's fault */
         goto fail;
     }
     if ((r = h->transfer_start(h, e, on_done, p)) < 0)

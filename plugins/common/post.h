@@ -30,6 +30,13 @@ int hp_dests_load(const struct tkl_host *h, const config_setting_t *list, bool a
 void hp_dests_free(struct hp_dest *d, size_t n);
 const struct hp_dest *hp_dest_find(const struct hp_dest *d, size_t n, const char *name);
 
+/*
+ * check_recipient() for plugins whose recipients name destinations: 0 when
+ * name is one of d, else -EINVAL with why (size bytes, NUL-terminated)
+ * naming the known destinations; never a URL, which is a secret.
+ */
+int hp_dest_check(const struct hp_dest *d, size_t n, const char *name, char *why, size_t size);
+
 struct hp_post;
 
 /* Runs once per started post (never from inside hp_post_start). */
@@ -43,7 +50,9 @@ struct hp_request {
     const char *ca_file; /* or NULL */
 };
 
-/* Starts a POST. Returns 0 (done() will run) or a negative errno. */
+/* Starts a POST; the request is only read during the call (the post keeps
+ * copies of what it needs). Returns 0 (done() will run) or a negative
+ * errno. */
 int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_done_fn done,
                   void *data, struct hp_post **ret);
 

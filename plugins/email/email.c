@@ -32,6 +32,7 @@
 #include <tickler/plugin.h>
 
 #include "digest.h"
+#include "lifecycle.h"
 
 struct email;
 
@@ -41,6 +42,7 @@ struct message {
     curl_mime *mime;
     struct curl_slist *headers, *rcpt;
     char *text, *html;
+    char server[256]; /* m->server when it started: a reload may change it */
     char errbuf[CURL_ERROR_SIZE];
     char ok_reply[256];   /* the server's last 2xx response line */
     char fail_reply[256]; /* its last 4xx or 5xx response line */
@@ -97,16 +99,31 @@ static void em_destroy(void *state)
     free(m);
 }
 
-/* An address: something@domain, no spaces, brackets, quotes or controls. */
-static bool valid_address(const char *a)
+/*
+ * Why a is not an address the SMTP path can use, or NULL when it is one:
+ * something@domain, at most 254 bytes, with no spaces, controls, brackets,
+ * quotes, commas or other specials (so it cannot add a recipient, or a
+ * header, and needs no quoting in To: or RCPT TO).
+ */
+static const char *address_problem(const char *a)
 {
     const char *at = strchr(a, '@');
-    if (!at || at == a || !at[1] || strchr(at + 1, '@') || strlen(a) > 254)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)a; *p; p++)
-        if (*p <= 0x20 || *p == 0x7f || strchr("<>\"(),;:\\[]", *p))
-            return false;
-    return true;
+    if (!at || at == a || !at[1] || strchr(at + 1, '@'))
+        return "local@domain";
+    if (strlen(a) > 254)
+        return "at most 254 bytes";
+    for (const unsigned char *p = (const unsigned char *)a; *p; p++) {
+        if (*p <= 0x20 || *p == 0x7f)
+            return "no spaces or control characters";
+        if (strchr("<>\"(),;:\\[]", *p))
+            return "one plain address, without <>\"(),;:\\[]";
+    }
+    return NULL;
+}
+
+static bool valid_address(const char *a)
+{
+    return !address_problem(a);
 }
 
 /* Splits "Name <addr>" or "addr" into its parts. */
@@ -406,8 +423,7 @@ static int on_debug(CURL *e, curl_infotype type, char *data, size_t size, void *
 static void on_done(void *data, int code)
 {
     struct message *x = data;
-    struct email *m = x->m;
-    char reply[512];
+    char reply[1024]; /* room for the server name and its longest reply line */
     long smtp = 0;
     struct tkl_delivery res = {.size = sizeof(res), .reply = reply};
     unlink_message(x);
@@ -415,7 +431,7 @@ static void on_done(void *data, int code)
     dg_printable(x->errbuf);
     if (code == CURLE_OK) {
         res.status = TKL_DELIVERY_OK;
-        snprintf(reply, sizeof(reply), "%s: %s", m->server,
+        snprintf(reply, sizeof(reply), "%s: %s", x->server,
                  x->ok_reply[0] ? x->ok_reply : "accepted");
     } else {
         const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror((CURLcode)code);
@@ -427,12 +443,12 @@ static void on_done(void *data, int code)
         if (code == CURLE_USE_SSL_FAILED)
             detail = "the server does not offer STARTTLS, which is required; nothing was sent";
         if (smtp && x->fail_reply[0])
-            snprintf(reply, sizeof(reply), "%s answered SMTP %ld: %s", m->server, smtp,
+            snprintf(reply, sizeof(reply), "%s answered SMTP %ld: %s", x->server, smtp,
                      x->fail_reply);
         else if (smtp >= 400)
-            snprintf(reply, sizeof(reply), "%s answered SMTP %ld: %.400s", m->server, smtp, detail);
+            snprintf(reply, sizeof(reply), "%s answered SMTP %ld: %.400s", x->server, smtp, detail);
         else
-            snprintf(reply, sizeof(reply), "%s: %.400s", m->server, detail);
+            snprintf(reply, sizeof(reply), "%s: %.400s", x->server, detail);
     }
     tkl_deliver_done_fn done = x->done;
     void *done_data = x->done_data;
@@ -565,25 +581,41 @@ out:
     return r;
 }
 
+/* A recipient is one mailbox address (see address_problem()). */
+static int em_check_recipient(void *state, const char *recipient, char *why, size_t why_size)
+{
+    (void)state;
+    const char *problem = address_problem(recipient);
+    if (!problem)
+        return 0;
+    if (why_size) {
+        snprintf(why, why_size, "\"%.100s\" is not an email address (%s)", recipient, problem);
+        dg_header_safe(why);
+    }
+    return -EINVAL;
+}
+
 static int em_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_fn done,
                       void *done_data)
 {
     struct email *m = state;
+    char why[256];
     if (m->stopped)
         return -ESHUTDOWN;
-    if (!valid_address(n->recipient)) {
-        m->host->log(m->host, TKL_LOG_ERR, "\"%s\" is not an e-mail address", n->recipient);
+    if (em_check_recipient(m, n->recipient, why, sizeof(why)) < 0) {
+        m->host->log(m->host, TKL_LOG_ERR, "%s", why);
         return -EINVAL;
     }
     int r = refresh_token(m);
     if (r < 0) {
         m->host->log(m->host, TKL_LOG_ERR, "cannot read the OAuth token: %s", strerror(-r));
-        return r;
+        return lc_transient(r);
     }
     struct message *x = calloc(1, sizeof(*x));
     if (!x)
         return -ENOMEM;
     x->m = m;
+    snprintf(x->server, sizeof(x->server), "%s", m->server);
     x->done = done;
     x->done_data = done_data;
     r = -ENOMEM;
@@ -625,7 +657,7 @@ static int em_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
     c |= curl_easy_setopt(e, CURLOPT_DEBUGDATA, x);
     c |= curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
     if (c != CURLE_OK) {
-        r = -EINVAL;
+        r = -EIO; /* libcurl lacks a feature or memory; not the notice's fault */
         goto fail;
     }
     if ((r = m->host->transfer_start(m->host, e, on_done, x)) < 0)
@@ -635,7 +667,7 @@ static int em_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
     return 0;
 fail:
     message_free(x);
-    return r;
+    return lc_transient(r); /* build() fails for memory or the clock, never the notice */
 }
 
 static void em_stop(void *state)
@@ -655,6 +687,23 @@ static void em_stop(void *state)
     }
 }
 
+/*
+ * Takes over every setting of fresh, secrets included (init() read them
+ * again); messages in flight keep what libcurl copied when they started,
+ * and the host's connections stay open.
+ */
+static void em_reconfigure(void *state, void *fresh)
+{
+    struct email *m = state, *f = fresh;
+    struct email old = *m;
+    *m = *f;
+    *f = old; /* the old settings, freed with fresh */
+    /* what runs stays with the running instance */
+    LC_SWAP(m->host, f->host);
+    LC_SWAP(m->messages, f->messages);
+    LC_SWAP(m->stopped, f->stopped);
+}
+
 static const struct tkl_plugin descriptor = {
     .abi_version = TICKLER_ABI_VERSION,
     .size = sizeof(struct tkl_plugin),
@@ -666,6 +715,8 @@ static const struct tkl_plugin descriptor = {
     .deliver = em_deliver,
     .stop = em_stop,
     .destroy = em_destroy,
+    .check_recipient = em_check_recipient,
+    .reconfigure = em_reconfigure,
 };
 
 TICKLER_PLUGIN_ENTRY(descriptor)

@@ -25,6 +25,7 @@
 #include <tickler/plugin.h>
 
 #include "digest.h"
+#include "lifecycle.h"
 
 struct pending {
     uv_timer_t timer;
@@ -174,9 +175,9 @@ static int md_init(const struct tkl_host *host, const config_setting_t *conf, vo
     return 0;
 }
 
-static int md_start(void *state)
+/* Creates m->path's tmp, new and cur. Returns 0 or a negative errno (logged). */
+static int make_dirs(const struct maildir *m)
 {
-    struct maildir *m = state;
     static const char *const sub[] = {"tmp", "new", "cur"};
     char buf[4096];
     for (size_t i = 0; i < 3; i++) {
@@ -188,6 +189,11 @@ static int md_start(void *state)
         }
     }
     return 0;
+}
+
+static int md_start(void *state)
+{
+    return make_dirs(state);
 }
 
 static void on_pending_closed(uv_handle_t *h)
@@ -207,7 +213,7 @@ static void finish(struct pending *p)
                                .status = p->status == 0 ? TKL_DELIVERY_OK : TKL_DELIVERY_TRANSIENT,
                                .reply = p->reply};
     p->done(p->done_data, &res);
-    uv_close((uv_handle_t *)&p->timer, on_pending_closed);
+    lc_close(m->host, (uv_handle_t *)&p->timer, on_pending_closed);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -215,12 +221,39 @@ static void on_timer(uv_timer_t *t)
     finish(t->data);
 }
 
+/*
+ * The recipient only goes into the To: header, through dg_mailbox(), which
+ * quotes or encodes whatever it is given, so every string is usable; an
+ * empty one, or one with control characters, is refused all the same, as
+ * surely a mistake.
+ */
+static int md_check_recipient(void *state, const char *recipient, char *why, size_t why_size)
+{
+    (void)state;
+    const unsigned char *p = (const unsigned char *)recipient;
+    while (*p && *p >= 0x20 && *p != 0x7f)
+        p++;
+    if (*recipient && !*p)
+        return 0;
+    if (why_size) {
+        snprintf(why, why_size, "\"%.100s\" is %s", recipient,
+                 *recipient ? "not usable: it holds control characters" : "empty");
+        dg_header_safe(why);
+    }
+    return -EINVAL;
+}
+
 static int md_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_fn done,
                       void *done_data)
 {
     struct maildir *m = state;
+    char why[256];
     if (m->stopped)
         return -ESHUTDOWN;
+    if (md_check_recipient(m, n->recipient, why, sizeof(why)) < 0) {
+        m->host->log(m->host, TKL_LOG_ERR, "%s", why);
+        return -EINVAL;
+    }
     struct pending *p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;
@@ -238,6 +271,21 @@ static int md_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
     m->pending = p;
     uv_timer_start(&p->timer, on_timer, 0, 0);
     return 0;
+}
+
+/*
+ * Takes over fresh's path and From line; deliveries already written
+ * complete as they are. A new path gets its directories at once (a
+ * failure is logged, and each delivery then fails, to be retried, naming
+ * the path).
+ */
+static void md_reconfigure(void *state, void *fresh)
+{
+    struct maildir *m = state, *f = fresh;
+    LC_SWAP(m->path, f->path);
+    LC_SWAP(m->from, f->from);
+    if (strcmp(m->path, f->path) != 0)
+        (void)make_dirs(m);
 }
 
 static void md_stop(void *state)
@@ -269,6 +317,8 @@ static const struct tkl_plugin descriptor = {
     .deliver = md_deliver,
     .stop = md_stop,
     .destroy = md_destroy,
+    .check_recipient = md_check_recipient,
+    .reconfigure = md_reconfigure,
 };
 
 TICKLER_PLUGIN_ENTRY(descriptor)

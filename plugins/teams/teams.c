@@ -28,18 +28,33 @@
 #include <tickler/plugin.h>
 
 #include "digest.h"
+#include "lifecycle.h"
 #include "post.h"
 
 #define CARD_MAX_DEFAULT 28000
 
-#define TEXT_MAX     2000 /* characters of one text from the plan on a card */
-#define REMEMBER_MAX 256  /* notices whose accepted parts are remembered */
+#define TEXT_MAX     2000     /* characters of one text from the plan on a card */
+#define REMEMBER_MAX 256      /* notices whose accepted parts are remembered */
+#define NO_DEST      SIZE_MAX /* a post whose destination a reload removed */
 
 struct teams;
+
+/*
+ * How notices are cut into cards (the settings that decide where a cut
+ * falls). A notice with parts accepted keeps the layout it was first cut
+ * with, so that a reload with a new max_card_bytes or plan_url cannot cut
+ * it differently and send its accepted entries again.
+ */
+struct layout {
+    size_t card_max;
+    char *plan_url;
+    unsigned refs;
+};
 
 /* One deliver(): the cards of one notice, and how they went. */
 struct job {
     struct teams *t;
+    struct layout *layout; /* a reference */
     uint64_t notice;
     size_t parts, pending;
     enum tkl_delivery_status worst;
@@ -61,7 +76,8 @@ struct post {
 /* Parts of a notice a webhook accepted while others failed. */
 struct sent {
     uint64_t notice;
-    uint64_t parts; /* bit i: part i accepted (parts beyond 64 are resent) */
+    uint64_t parts;        /* bit i: part i accepted (parts beyond 64 are resent) */
+    struct layout *layout; /* a reference: the cut those parts come from */
 };
 
 struct teams {
@@ -72,8 +88,7 @@ struct teams {
     uint64_t *not_before; /* per slot: uv_now() ms of the next allowed post */
     long timeout_s;
     char *ca_file;
-    char *plan_url;
-    size_t card_max;
+    struct layout *layout; /* for notices cut from now on */
     uint64_t interval_ms;
     struct post *queue, *running;
     struct post *done_early; /* notices whose every part went before */
@@ -90,6 +105,21 @@ static void on_timer_closed(uv_handle_t *h)
     t->timer_open = false;
 }
 
+static struct layout *layout_ref(struct layout *l)
+{
+    l->refs++;
+    return l;
+}
+
+/* Drops a reference; the last one frees the layout. Accepts NULL. */
+static void layout_unref(struct layout *l)
+{
+    if (l && --l->refs == 0) {
+        free(l->plan_url);
+        free(l);
+    }
+}
+
 static void tm_destroy(void *state)
 {
     struct teams *t = state;
@@ -99,8 +129,23 @@ static void tm_destroy(void *state)
     free(t->not_before);
     free(t->slot);
     free(t->ca_file);
-    free(t->plan_url);
+    for (size_t i = 0; i < t->n_sent; i++)
+        layout_unref(t->sent[i].layout);
+    layout_unref(t->layout);
     free(t);
+}
+
+/* The rate budget is per webhook: names for one URL share its slot. */
+static void share_budgets(struct teams *t)
+{
+    for (size_t i = 0; i < t->n_dests; i++) {
+        t->slot[i] = i;
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(t->dests[k].url, t->dests[i].url)) {
+                t->slot[i] = t->slot[k];
+                break;
+            }
+    }
 }
 
 static int tm_init(const struct tkl_host *host, const config_setting_t *conf, void **ret_state)
@@ -120,9 +165,13 @@ static int tm_init(const struct tkl_host *host, const config_setting_t *conf, vo
     struct teams *t = calloc(1, sizeof(*t));
     if (!t)
         return -ENOMEM;
+    if (!(t->layout = calloc(1, sizeof(*t->layout)))) {
+        free(t);
+        return -ENOMEM;
+    }
     t->host = host;
     t->timeout_s = 30;
-    t->card_max = CARD_MAX_DEFAULT;
+    *t->layout = (struct layout){.card_max = CARD_MAX_DEFAULT, .refs = 1};
     t->interval_ms = 250;
     int r, v;
     const char *s;
@@ -148,7 +197,7 @@ static int tm_init(const struct tkl_host *host, const config_setting_t *conf, vo
             r = -EINVAL;
             goto fail;
         }
-        t->card_max = (size_t)v;
+        t->layout->card_max = (size_t)v;
     }
     r = -ENOMEM;
     if (conf && config_setting_lookup_string(conf, "ca_file", &s) && !(t->ca_file = strdup(s)))
@@ -159,7 +208,7 @@ static int tm_init(const struct tkl_host *host, const config_setting_t *conf, vo
             r = -EINVAL;
             goto fail;
         }
-        if (!(t->plan_url = strdup(s)))
+        if (!(t->layout->plan_url = strdup(s)))
             goto fail;
     }
     if ((r = hp_dests_load(host, conf ? config_setting_get_member(conf, "destinations") : NULL,
@@ -170,15 +219,7 @@ static int tm_init(const struct tkl_host *host, const config_setting_t *conf, vo
         r = -ENOMEM;
         goto fail;
     }
-    /* the rate budget is per webhook: names for one URL share it */
-    for (size_t i = 0; i < t->n_dests; i++) {
-        t->slot[i] = i;
-        for (size_t k = 0; k < i; k++)
-            if (!strcmp(t->dests[k].url, t->dests[i].url)) {
-                t->slot[i] = t->slot[k];
-                break;
-            }
-    }
+    share_budgets(t);
     *ret_state = t;
     return 0;
 fail:
@@ -312,7 +353,7 @@ static size_t *display_order(const struct tkl_notice *n)
 
 /* The envelope of a card with entries order[from..to) of n, titled as part
  * `part` of `parts` when there are several. */
-static json_t *envelope(const struct teams *t, const struct tkl_notice *n, const size_t *order,
+static json_t *envelope(const struct layout *lay, const struct tkl_notice *n, const size_t *order,
                         size_t from, size_t to, size_t part, size_t parts)
 {
     char subject[512], title[600];
@@ -345,10 +386,10 @@ static json_t *envelope(const struct teams *t, const struct tkl_notice *n, const
         json_pack("{s:s, s:s, s:s, s:{s:s}, s:o}", "$schema",
                   "http://adaptivecards.io/schemas/adaptive-card.json", "type", "AdaptiveCard",
                   "version", "1.4", "msteams", "width", "Full", "body", body);
-    if (card && t->plan_url)
+    if (card && lay->plan_url)
         json_object_set_new(card, "actions",
                             json_pack("[{s:s, s:s, s:s}]", "type", "Action.OpenUrl", "title",
-                                      "Open the action plan", "url", t->plan_url));
+                                      "Open the action plan", "url", lay->plan_url));
     return json_pack("{s:s, s:[{s:s, s:n, s:o}]}", "type", "message", "attachments", "contentType",
                      "application/vnd.microsoft.card.adaptive", "contentUrl", "content", card);
 }
@@ -361,11 +402,11 @@ static char *dump(json_t *env)
 }
 
 /*
- * The cards of notice n as compact JSON, each at most card_max bytes: as
- * many entries per card as fit, in display order. Returns the number of
+ * The cards of notice n as compact JSON, each at most lay->card_max bytes:
+ * as many entries per card as fit, in display order. Returns the number of
  * parts (at least 1) with *ret a new array of new strings, or -ENOMEM.
  */
-static int envelopes(const struct teams *t, const struct tkl_notice *n, char ***ret)
+static int envelopes(const struct layout *lay, const struct tkl_notice *n, char ***ret)
 {
     size_t *order = display_order(n), *cut = NULL, parts = 0;
     char **out = NULL;
@@ -377,10 +418,10 @@ static int envelopes(const struct teams *t, const struct tkl_notice *n, char ***
     do {
         size_t to = from + 1;
         while (to < n->n_entries) {
-            char *s = dump(envelope(t, n, order, from, to + 1, 98, 99));
+            char *s = dump(envelope(lay, n, order, from, to + 1, 98, 99));
             if (!s)
                 goto out;
-            bool fits = strlen(s) <= t->card_max;
+            bool fits = strlen(s) <= lay->card_max;
             free(s);
             if (!fits)
                 break;
@@ -395,7 +436,7 @@ static int envelopes(const struct teams *t, const struct tkl_notice *n, char ***
     if (!(out = calloc(parts + 1, sizeof(*out))))
         goto out;
     for (size_t i = 0; i < parts; i++)
-        if (!(out[i] = dump(envelope(t, n, order, cut[i], cut[i + 1], i, parts))))
+        if (!(out[i] = dump(envelope(lay, n, order, cut[i], cut[i + 1], i, parts))))
             goto out;
     *ret = out;
     out = NULL;
@@ -409,35 +450,43 @@ out:
     return r;
 }
 
-/* The parts of notice id accepted earlier, as bits. */
-static uint64_t sent_parts(const struct teams *t, uint64_t id)
+/* What is remembered of notice id's parts accepted earlier, or NULL. */
+static const struct sent *sent_find(const struct teams *t, uint64_t id)
 {
     for (size_t i = 0; i < t->n_sent; i++)
         if (t->sent[i].notice == id)
-            return t->sent[i].parts;
-    return 0;
+            return &t->sent[i];
+    return NULL;
 }
 
-/* Remembers (parts != 0) or forgets (parts == 0) notice id's accepted parts;
- * the oldest memory makes room for a new one. */
-static void remember(struct teams *t, uint64_t id, uint64_t parts)
+/* Remembers notice id's accepted parts (not 0), cut with layout lay; the
+ * oldest memory makes room for a new one. */
+static void remember(struct teams *t, uint64_t id, uint64_t parts, struct layout *lay)
 {
     for (size_t i = 0; i < t->n_sent; i++)
         if (t->sent[i].notice == id) {
-            if (parts)
-                t->sent[i].parts = parts;
-            else
-                t->sent[i] = t->sent[--t->n_sent];
+            t->sent[i].parts = parts;
             return;
         }
-    if (!parts)
-        return;
+    struct sent s = {id, parts, layout_ref(lay)};
     if (t->n_sent < REMEMBER_MAX) {
-        t->sent[t->n_sent++] = (struct sent){id, parts};
+        t->sent[t->n_sent++] = s;
     } else {
-        t->sent[t->next_sent] = (struct sent){id, parts};
+        layout_unref(t->sent[t->next_sent].layout);
+        t->sent[t->next_sent] = s;
         t->next_sent = (t->next_sent + 1) % REMEMBER_MAX;
     }
+}
+
+/* Forgets notice id's accepted parts. */
+static void forget(struct teams *t, uint64_t id)
+{
+    for (size_t i = 0; i < t->n_sent; i++)
+        if (t->sent[i].notice == id) {
+            layout_unref(t->sent[i].layout);
+            t->sent[i] = t->sent[--t->n_sent];
+            return;
+        }
 }
 
 /* ---- posting, within the rate budget ------------------------------------ */
@@ -464,8 +513,10 @@ static void finish(struct post *p, const struct tkl_delivery *res)
 {
     struct job *j = p->job;
     struct teams *t = j->t;
-    if (res->status == TKL_DELIVERY_OK && p->part < 64)
-        remember(t, j->notice, sent_parts(t, j->notice) | (uint64_t)1 << p->part);
+    if (res->status == TKL_DELIVERY_OK && p->part < 64) {
+        const struct sent *s = sent_find(t, j->notice);
+        remember(t, j->notice, (s ? s->parts : 0) | (uint64_t)1 << p->part, j->layout);
+    }
     /* the reply kept is the first of the worst outcome */
     if (!j->reply[0] || rank(res->status) > rank(j->worst))
         snprintf(j->reply, sizeof(j->reply), "%s%s", res->reply ? res->reply : "",
@@ -479,13 +530,14 @@ static void finish(struct post *p, const struct tkl_delivery *res)
     if (--j->pending > 0)
         return;
     if (j->worst != TKL_DELIVERY_TRANSIENT)
-        remember(t, j->notice, 0); /* done for good: forget its parts */
+        forget(t, j->notice); /* done for good */
     char reply[sizeof(j->reply)];
     memcpy(reply, j->reply, sizeof(reply));
     struct tkl_delivery out = {
         .size = sizeof(out), .status = j->worst, .reply = reply, .retry_after = j->retry_after};
     tkl_deliver_done_fn done = j->done;
     void *done_data = j->done_data;
+    layout_unref(j->layout);
     free(j);
     done(done_data, &out);
 }
@@ -495,7 +547,7 @@ static void on_posted(void *data, const struct tkl_delivery *res)
     struct post *p = data;
     struct teams *t = p->job->t;
     unlink_from(&t->running, p);
-    if (res->status == TKL_DELIVERY_TRANSIENT && res->retry_after > 0) {
+    if (res->status == TKL_DELIVERY_TRANSIENT && res->retry_after > 0 && p->dest != NO_DEST) {
         uint64_t until = uv_now(t->host->loop) + (uint64_t)res->retry_after * 1000;
         size_t slot = t->slot[p->dest];
         if (until > t->not_before[slot])
@@ -526,6 +578,14 @@ static void pump(struct teams *t)
     struct post **q = &t->queue;
     while (*q && !t->stopped) {
         struct post *p = *q;
+        if (p->dest == NO_DEST) {
+            struct tkl_delivery gone = {.size = sizeof(gone),
+                                        .status = TKL_DELIVERY_PERMANENT,
+                                        .reply = "its destination was removed from the settings"};
+            *q = p->next;
+            finish(p, &gone);
+            continue;
+        }
         size_t slot = t->slot[p->dest];
         if (t->not_before[slot] > now) {
             if (t->not_before[slot] < next)
@@ -562,6 +622,32 @@ static void pump(struct teams *t)
         uv_timer_start(&t->timer, on_timer, next - now, 0);
 }
 
+/* Queues job j, whose every part was accepted before, to be reported as
+ * delivered from the loop. Returns 0 or -ENOMEM. */
+static int queue_done_early(struct teams *t, struct job *j)
+{
+    struct post *p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    *p = (struct post){.job = j, .part = 64, .dest = NO_DEST}; /* posts nothing */
+    j->pending = 1;
+    p->next = t->done_early;
+    t->done_early = p;
+    uv_timer_start(&t->timer, on_timer, 0, 0);
+    return 0;
+}
+
+/* Frees a list of posts that were never started. */
+static void free_posts(struct post *p)
+{
+    while (p) {
+        struct post *x = p;
+        p = x->next;
+        free(x->body);
+        free(x);
+    }
+}
+
 static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_fn done,
                       void *done_data)
 {
@@ -570,11 +656,18 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
         return -ESHUTDOWN;
     const struct hp_dest *d = hp_dest_find(t->dests, t->n_dests, n->recipient);
     if (!d) {
-        t->host->log(t->host, TKL_LOG_ERR, "no webhook named \"%s\" in the settings", n->recipient);
-        return -ENOENT;
+        char why[512];
+        hp_dest_check(t->dests, t->n_dests, n->recipient, why, sizeof(why));
+        t->host->log(t->host, TKL_LOG_ERR, "%s", why);
+        return -EINVAL;
     }
+    /* a notice with parts accepted by an earlier attempt is cut as it was
+     * then, and those parts are not sent again */
+    const struct sent *s = sent_find(t, n->id);
+    struct layout *lay = s ? s->layout : t->layout;
+    uint64_t already = s ? s->parts : 0;
     char **bodies = NULL;
-    int parts = envelopes(t, n, &bodies);
+    int parts = envelopes(lay, n, &bodies);
     if (parts < 0)
         return parts;
     struct job *j = calloc(1, sizeof(*j));
@@ -586,8 +679,6 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
     }
     *j = (struct job){
         .t = t, .notice = n->id, .parts = (size_t)parts, .done = done, .done_data = done_data};
-    /* parts accepted by an earlier attempt are not sent again */
-    uint64_t already = sent_parts(t, n->id);
     struct post *first = NULL, **tail = &first;
     for (int i = 0; i < parts; i++) {
         if (i < 64 && (already & (uint64_t)1 << i)) {
@@ -596,12 +687,7 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
         }
         struct post *p = calloc(1, sizeof(*p));
         if (!p) {
-            while (first) {
-                struct post *x = first;
-                first = x->next;
-                free(x->body);
-                free(x);
-            }
+            free_posts(first);
             for (int k = i; k < parts; k++)
                 free(bodies[k]);
             free(bodies);
@@ -615,17 +701,13 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
         j->pending++;
     }
     free(bodies);
+    j->layout = layout_ref(lay);
     if (j->pending == 0) { /* every part went before; report success later */
-        struct post *p = calloc(1, sizeof(*p));
-        if (!p) {
+        if (queue_done_early(t, j) < 0) {
+            layout_unref(j->layout);
             free(j);
             return -ENOMEM;
         }
-        *p = (struct post){.job = j, .part = 64, .dest = (size_t)(d - t->dests)};
-        j->pending = 1;
-        p->next = t->done_early;
-        t->done_early = p;
-        uv_timer_start(&t->timer, on_timer, 0, 0);
         return 0;
     }
     /* queued at the tail; started from the loop, never inside deliver() */
@@ -635,6 +717,56 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
     *q = first;
     uv_timer_start(&t->timer, on_timer, 0, 0);
     return 0;
+}
+
+/* A recipient names one of the configured webhooks. */
+static int tm_check_recipient(void *state, const char *recipient, char *why, size_t why_size)
+{
+    const struct teams *t = state;
+    return hp_dest_check(t->dests, t->n_dests, recipient, why, why_size);
+}
+
+/* The index in f's destinations of the one named as t's destination i, or
+ * NO_DEST. */
+static size_t dest_in(const struct teams *f, const struct teams *t, size_t i)
+{
+    const struct hp_dest *d =
+        i == NO_DEST ? NULL : hp_dest_find(f->dests, f->n_dests, t->dests[i].name);
+    return d ? (size_t)(d - f->dests) : NO_DEST;
+}
+
+/*
+ * Takes over fresh's webhooks, timeout, CA file, rate and layout, while
+ * what runs stays: the rate budget (per webhook URL: a URL both lists hold
+ * keeps its next allowed post), the parts accepted (each remembered notice
+ * keeps the layout it was cut with), and the posts queued and running
+ * (moved to the webhook of the same name; a queued post whose name is gone
+ * fails for good, from the loop).
+ */
+static void tm_reconfigure(void *state, void *fresh)
+{
+    struct teams *t = state, *f = fresh;
+    for (size_t i = 0; i < f->n_dests; i++)
+        for (size_t k = 0; k < t->n_dests; k++)
+            if (!strcmp(f->dests[i].url, t->dests[k].url)) {
+                uint64_t *nb = &f->not_before[f->slot[i]], old = t->not_before[t->slot[k]];
+                *nb = old > *nb ? old : *nb;
+                break;
+            }
+    for (struct post *p = t->queue; p; p = p->next)
+        p->dest = dest_in(f, t, p->dest);
+    for (struct post *p = t->running; p; p = p->next)
+        p->dest = dest_in(f, t, p->dest);
+    LC_SWAP(t->dests, f->dests);
+    LC_SWAP(t->n_dests, f->n_dests);
+    LC_SWAP(t->slot, f->slot);
+    LC_SWAP(t->not_before, f->not_before);
+    LC_SWAP(t->timeout_s, f->timeout_s);
+    LC_SWAP(t->ca_file, f->ca_file);
+    LC_SWAP(t->layout, f->layout);
+    LC_SWAP(t->interval_ms, f->interval_ms);
+    if (t->queue && t->timer_open)
+        uv_timer_start(&t->timer, on_timer, 0, 0);
 }
 
 static void tm_stop(void *state)
@@ -663,7 +795,7 @@ static void tm_stop(void *state)
         finish(p, &ok);
     }
     if (t->timer_open && !uv_is_closing((uv_handle_t *)&t->timer))
-        uv_close((uv_handle_t *)&t->timer, on_timer_closed);
+        lc_close(t->host, (uv_handle_t *)&t->timer, on_timer_closed);
 }
 
 static const struct tkl_plugin descriptor = {
@@ -677,6 +809,8 @@ static const struct tkl_plugin descriptor = {
     .deliver = tm_deliver,
     .stop = tm_stop,
     .destroy = tm_destroy,
+    .check_recipient = tm_check_recipient,
+    .reconfigure = tm_reconfigure,
 };
 
 TICKLER_PLUGIN_ENTRY(descriptor)

@@ -25,6 +25,7 @@
 #include <tickler/day.h>
 #include <tickler/plugin.h>
 
+#include "lifecycle.h"
 #include "post.h"
 
 struct webhook;
@@ -216,9 +217,10 @@ static int wh_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
         return -ESHUTDOWN;
     const struct hp_dest *d = hp_dest_find(w->dests, w->n_dests, n->recipient);
     if (!d) {
-        w->host->log(w->host, TKL_LOG_ERR, "no destination named \"%s\" in the settings",
-                     n->recipient);
-        return -ENOENT;
+        char why[512];
+        hp_dest_check(w->dests, w->n_dests, n->recipient, why, sizeof(why));
+        w->host->log(w->host, TKL_LOG_ERR, "%s", why);
+        return -EINVAL;
     }
     char idh[64], sig[128];
     const char *headers[3] = {idh, NULL, NULL};
@@ -248,7 +250,28 @@ static int wh_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
 fail:
     free(body);
     free(p);
-    return r;
+    return lc_transient(r);
+}
+
+/* A recipient names one of the configured destinations. */
+static int wh_check_recipient(void *state, const char *recipient, char *why, size_t why_size)
+{
+    const struct webhook *w = state;
+    return hp_dest_check(w->dests, w->n_dests, recipient, why, why_size);
+}
+
+/*
+ * Takes over fresh's destinations, timeout and CA file. Posts in flight
+ * keep what they were started with (libcurl copied the URL and CA file;
+ * the post copied the destination's name and host).
+ */
+static void wh_reconfigure(void *state, void *fresh)
+{
+    struct webhook *w = state, *f = fresh;
+    LC_SWAP(w->dests, f->dests);
+    LC_SWAP(w->n_dests, f->n_dests);
+    LC_SWAP(w->timeout_s, f->timeout_s);
+    LC_SWAP(w->ca_file, f->ca_file);
 }
 
 static void wh_stop(void *state)
@@ -279,6 +302,8 @@ static const struct tkl_plugin descriptor = {
     .deliver = wh_deliver,
     .stop = wh_stop,
     .destroy = wh_destroy,
+    .check_recipient = wh_check_recipient,
+    .reconfigure = wh_reconfigure,
 };
 
 TICKLER_PLUGIN_ENTRY(descriptor)

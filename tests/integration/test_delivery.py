@@ -241,6 +241,15 @@ teams = ( %s );
         want = "sha256=" + hmac.new(HMAC_KEY.encode(), self.rec.requests[0][4],
                                     hashlib.sha256).hexdigest()
         self.assertEqual(self.rec.requests[0][5]["X-Tickler-Signature"], want)
+        # an unknown destination name: refused, naming the known ones and no URL
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
+                            "send-test", "hook", "--to", "nosuch"], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("\"nosuch\" is not one of this instance's destinations (known: \"ok\"",
+                      p.stderr)
+        self.assertNotIn(CANARY, p.stdout + p.stderr)
+        self.assertEqual(len(self.rec.requests), 1)
 
     def test_retry_requeues_failed_and_wakes_the_daemon(self):
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")

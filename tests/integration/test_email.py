@@ -177,6 +177,13 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 1)
         self.assertIn("no notifier named \"nosuch\"", p.stderr)
+        # a recipient that is no address: refused before any connection, saying why
+        p = subprocess.run([tool("tickler"), "-c", conf, "--plugin-dir", harness.plugin_dir(),
+                            "send-test", "mail", "--to", "housing-team"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("\"housing-team\" is not an email address (local@domain)", p.stderr)
+        self.assertEqual(len(self.smtp.received()), 1)
 
     def test_templates(self):
         with open(os.path.join(self.tmp, "subject.txt"), "w") as f:

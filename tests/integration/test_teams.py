@@ -236,6 +236,15 @@ teams = ( %s );
         self.assertIn("delivered: HTTP 202 from 127.0.0.1", p.stdout)
         self.assertNotIn("CANARY", p.stdout + p.stderr)
         self.assertEqual(len(self.peer.posts), 1)
+        # an unknown webhook name: refused, naming the known ones and no URL
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
+                            "send-test", "teams", "--to", "nosuch"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("\"nosuch\" is not one of this instance's destinations "
+                      "(known: \"equality\", \"throttled\", \"busy0\"", p.stderr)
+        self.assertNotIn("CANARY", p.stdout + p.stderr)
+        self.assertEqual(len(self.peer.posts), 1)
 
 
 if __name__ == "__main__":

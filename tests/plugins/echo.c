@@ -1,12 +1,16 @@
 /* A real test notifier: remembers the notices it is given and completes
- * each on the next loop iteration. Built with -DECHO_ABI=N to produce a
- * plugin for another ABI version, which the host must refuse. */
+ * each on the next loop iteration; refuses recipients that start with
+ * "bad"; counts its reconfigure() calls. Built with -DECHO_ABI=N to produce
+ * a plugin for another ABI version, which the host must refuse. */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <tickler/plugin.h>
+
+#include "lifecycle.h"
 
 #ifndef ECHO_ABI
 #define ECHO_ABI TICKLER_ABI_VERSION
@@ -18,6 +22,7 @@ struct echo {
     tkl_deliver_done_fn done;
     void *done_data;
     bool busy, closed;
+    unsigned reconfigures;
     char last_title[256];
 };
 
@@ -50,10 +55,25 @@ static void on_timer(uv_timer_t *t)
     e->done(e->done_data, &res);
 }
 
+/* Every recipient but those starting with "bad". */
+static int echo_check_recipient(void *state, const char *recipient, char *why, size_t why_size)
+{
+    (void)state;
+    if (strncmp(recipient, "bad", 3) != 0)
+        return 0;
+    if (why_size)
+        snprintf(why, why_size, "\"%.100s\" starts with \"bad\"", recipient);
+    return -EINVAL;
+}
+
 static int echo_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_fn done,
                         void *done_data)
 {
     struct echo *e = state;
+    if (e->closed)
+        return -ESHUTDOWN;
+    if (echo_check_recipient(e, n->recipient, NULL, 0) < 0)
+        return -EINVAL;
     if (e->busy)
         return -EBUSY;
     e->busy = true;
@@ -73,8 +93,15 @@ static void echo_stop(void *state)
         e->done(e->done_data, &res);
     }
     if (!e->closed)
-        uv_close((uv_handle_t *)&e->timer, NULL);
+        lc_close(e->host, (uv_handle_t *)&e->timer, NULL);
     e->closed = true;
+}
+
+/* echo has no settings to take over; it counts the calls, for the tests. */
+static void echo_reconfigure(void *state, void *fresh)
+{
+    (void)fresh;
+    ((struct echo *)state)->reconfigures++;
 }
 
 static void echo_destroy(void *state)
@@ -93,6 +120,8 @@ static const struct tkl_plugin descriptor = {
     .deliver = echo_deliver,
     .stop = echo_stop,
     .destroy = echo_destroy,
+    .check_recipient = echo_check_recipient,
+    .reconfigure = echo_reconfigure,
 };
 
 /* Offered versions are ignored on purpose: the host must check. */
@@ -109,4 +138,11 @@ __attribute__((visibility("default"))) const char *echo_last_title(void *state);
 const char *echo_last_title(void *state)
 {
     return ((struct echo *)state)->last_title;
+}
+
+/* For the test: how many times reconfigure() was called on this state. */
+__attribute__((visibility("default"))) unsigned echo_reconfigures(void *state);
+unsigned echo_reconfigures(void *state)
+{
+    return ((struct echo *)state)->reconfigures;
 }
