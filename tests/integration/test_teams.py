@@ -10,6 +10,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +31,7 @@ class Peer:
         self.lock = threading.Lock()
         self.posts = []  # (path, monotonic, status, body bytes)
         self.n = {}
+        self.hold_part2 = False  # refuse the equality card's part 2 until cleared
         rec = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -50,8 +52,8 @@ class Peer:
                 status, extra = 202, {}
                 if path == "throttled" and k == 1:
                     status, extra = 429, {"Retry-After": "1"}
-                if path == "equality" and part.endswith("/2") and kp == 1:
-                    status = 500  # the second card fails once
+                if path == "equality" and part.endswith("/2") and (kp == 1 or rec.hold_part2):
+                    status = 500  # the second card fails once, or until let through
                 with rec.lock:
                     rec.posts.append((path, time.monotonic(), status, body, part))
                 self.send_response(status)
@@ -227,6 +229,59 @@ teams = ( %s );
                 self.assertNotIn(b"CANARY", f.read(), name)
         db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
         self.assertFalse([r for r in db.execute("SELECT * FROM notices") if "CANARY" in repr(r)])
+
+    def test_reload_mid_split_digest_sends_no_part_twice_and_keeps_the_budget(self):
+        self.peer.hold_part2 = True
+        # 2 posts a second: the busy webhook's 9 posts take 4 s
+        text = open(self.conf).read().replace("max_posts_per_second = 4;",
+                                              "max_posts_per_second = 2;")
+        open(self.conf, "w").write(text)
+        spawned = time.monotonic()  # no post can start before this
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            d.wait_for("started")
+            # part 2 of the Equality digest refused, the other parts taken;
+            # the busy webhook's first post made
+            d.wait_for("delivery failed, will retry")
+            deadline = time.monotonic() + 60
+            while not [p for p in self.peer.posts if p[0] == "busy"]:
+                self.assertLess(time.monotonic(), deadline, d.log())
+                time.sleep(0.05)
+            # a reload that changes the notifier's settings while both wait
+            text = text.replace("max_posts_per_second = 2;",
+                                "max_posts_per_second = 2; timeout_seconds = 20;")
+            open(self.conf, "w").write(text)
+            d.proc.send_signal(signal.SIGHUP)
+            n = d.wait_for("configuration reloaded")
+            self.assertIn("1 notifiers (1 kept running)", d.lines[n])
+            self.peer.hold_part2 = False
+            deadline = time.monotonic() + 120
+            while True:
+                box = self.outbox()
+                if len(box) == 2 + BUSY and all(x["state"] == "delivered" for x in box):
+                    break
+                self.assertLess(time.monotonic(), deadline, json.dumps(box) + d.log())
+                time.sleep(0.3)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        eq = [p for p in self.peer.posts if p[0] == "equality"]
+        parts = sorted(set(p[4] for p in eq))
+        self.assertGreater(len(parts), 2)
+        for part in parts:
+            got = [p[2] for p in eq if p[4] == part]
+            if part.endswith("/2"):
+                self.assertEqual(got[-1], 202, part)
+                self.assertEqual(got.count(202), 1, part)
+            else:
+                self.assertEqual(got, [202], part)  # accepted once, never again
+        # the budget held across the reload: the k-th post to the busy
+        # webhook no sooner than k/2 s after the spawn (as in
+        # test_cards_limits_and_secrets); a budget started afresh by the
+        # reload would have let the posts still waiting go at once
+        busy = sorted(p[1] for p in self.peer.posts if p[0] == "busy")
+        self.assertEqual(len(busy), BUSY)
+        for k, at in enumerate(busy):
+            self.assertGreaterEqual(at - spawned, k / 2 - 0.02, "post %d of %d" % (k + 1, BUSY))
 
     def test_send_test(self):
         p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
