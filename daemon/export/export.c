@@ -85,17 +85,17 @@ static void ics_raw(struct ics_out *o, const char *s)
     ics_end(o);
 }
 
-static void basic_date(int32_t day, char buf[16])
+static void basic_date(int32_t day, char buf[36])
 {
     int y, m, d;
     tkl_day_to_civil(day, &y, &m, &d);
-    snprintf(buf, 16, "%04d%02d%02d", y, m, d);
+    snprintf(buf, 36, "%04d%02d%02d", y, m, d);
 }
 
 int tkl_export_ics(FILE *out, const struct tkl_event_list *l, int64_t now, const char *name)
 {
     struct ics_out o = {.f = out};
-    char stamp[32], buf[64], d1[16], d2[16];
+    char stamp[32], buf[80], d1[36], d2[36];
     time_t t = (time_t)now;
     struct tm tm;
     if (!gmtime_r(&t, &tm) || !strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm))

@@ -89,7 +89,7 @@ static int open_all(const char *plugin_dir, const struct tkl_config *c, const st
                     size_t n, struct tkl_host_services *svc, const char *state_dir,
                     struct tkl_plugin_instance ***ret, struct tkl_diags *diags)
 {
-    struct tkl_plugin_instance **v = calloc(n + 1, sizeof(*v));
+    struct tkl_plugin_instance **v = calloc(n + 1, sizeof(struct tkl_plugin_instance *));
     int r = 0;
     if (!v)
         return -ENOMEM;
