@@ -18,7 +18,7 @@
 
 #include "../core/diag.h"
 #include "deadline.h"
-#include "team.h"
+#include "../team/team.h"
 
 enum tkl_field {
     TKL_FIELD_ID,
