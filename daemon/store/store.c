@@ -276,7 +276,7 @@ static int action_warn(struct loader *L, struct tkl_action *a, const char *field
     return grow_strv(&a->warnings, &a->n_warnings, w);
 }
 
-static void action_free(struct tkl_action *a)
+void tkl_action_free(struct tkl_action *a)
 {
     free(a->id);
     free(a->file);
@@ -299,6 +299,19 @@ static void action_free(struct tkl_action *a)
     for (size_t i = 0; i < a->n_warnings; i++)
         free(a->warnings[i]);
     free(a->warnings);
+}
+
+int tkl_action_add_team(struct tkl_action *a, const char *id)
+{
+    for (size_t i = 0; i < a->n_teams; i++)
+        if (strcmp(a->teams[i], id) == 0)
+            return 0;
+    return grow_strv(&a->teams, &a->n_teams, strdup(id));
+}
+
+int tkl_action_add_unmatched(struct tkl_action *a, const char *name)
+{
+    return grow_strv(&a->unmatched, &a->n_unmatched, strdup(name));
 }
 
 static const char *cell_of(struct loader *L, enum tkl_field f)
@@ -378,7 +391,7 @@ static int resolve_owners(struct loader *L, struct tkl_action *a)
         if ((r = tkl_team_match_list(L->teams, names[i], found, 32, &nf)) < 0)
             break;
         if (!nf) {
-            r = grow_strv(&a->unmatched, &a->n_unmatched, strdup(names[i]));
+            r = tkl_action_add_unmatched(a, names[i]);
             if (r == 0)
                 r = action_warn(L, a, "owners", "\"%s\" matches no team in the directory; %s",
                                 names[i],
@@ -386,25 +399,15 @@ static int resolve_owners(struct loader *L, struct tkl_action *a)
                                                    : "no fallback team is configured");
             continue;
         }
-        for (size_t f = 0; f < nf && r == 0; f++) {
-            bool dup = false;
-            for (size_t k = 0; k < a->n_teams; k++)
-                dup |= strcmp(a->teams[k], found[f]->id) == 0;
-            if (!dup)
-                r = grow_strv(&a->teams, &a->n_teams, strdup(found[f]->id));
-        }
+        for (size_t f = 0; f < nf && r == 0; f++)
+            r = tkl_action_add_team(a, found[f]->id);
     }
     if (r == 0 && n == 0)
         r = action_warn(L, a, "owners", "no owner; %s",
                         L->teams->fallback ? "sent to the fallback team"
                                            : "no fallback team is configured");
-    if (r == 0 && (a->n_unmatched || n == 0) && L->teams->fallback) {
-        bool dup = false;
-        for (size_t k = 0; k < a->n_teams; k++)
-            dup |= strcmp(a->teams[k], L->teams->fallback) == 0;
-        if (!dup)
-            r = grow_strv(&a->teams, &a->n_teams, strdup(L->teams->fallback));
-    }
+    if (r == 0 && (a->n_unmatched || n == 0) && L->teams->fallback)
+        r = tkl_action_add_team(a, L->teams->fallback);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -471,7 +474,7 @@ static int take_row(struct loader *L)
             tkl_diag_add(L->diags, TKL_SEV_WARNING, L->file, L->record_line, "title",
                          "row has no action text, owner, deadline or status; read as a heading "
                          "and not as an action");
-            action_free(&a);
+            tkl_action_free(&a);
             return 0;
         }
         free(a.title);
@@ -535,7 +538,7 @@ static int take_row(struct loader *L)
     L->actions[L->n_actions++] = a;
     return 0;
 fail:
-    action_free(&a);
+    tkl_action_free(&a);
     return r;
 }
 
@@ -669,205 +672,135 @@ static uint64_t id_hash(const char *id)
 
 #define NO_SLOT SIZE_MAX
 
-static size_t index_lookup(const struct tkl_store *s, const char *id)
+/* The action of id in table (cap slots, a power of two, of indexes into
+ * actions), or NO_SLOT. */
+static size_t slot_lookup(const size_t *table, size_t cap, const struct tkl_action *actions,
+                          const char *id)
 {
-    if (!s->index_cap)
+    if (!cap)
         return NO_SLOT;
-    size_t mask = s->index_cap - 1;
+    size_t mask = cap - 1;
     for (size_t i = (size_t)id_hash(id) & mask;; i = (i + 1) & mask) {
-        size_t v = s->index[i];
+        size_t v = table[i];
         if (v == NO_SLOT)
             return NO_SLOT;
-        if (strcmp(s->actions[v].id, id) == 0)
+        if (strcmp(actions[v].id, id) == 0)
             return v;
     }
 }
 
-/* Builds the id index, renaming duplicate ids (two identical rows) so that
- * each action keeps a distinct, stable id. */
+/* Renames the id of actions[k] when table already holds it (two identical
+ * rows), to the first free "<id>-<n>", with a warning. Returns 0 or -ENOMEM. */
+static int distinct_id(const size_t *table, size_t cap, struct tkl_action *actions, size_t k,
+                       struct tkl_diags *diags)
+{
+    struct tkl_action *a = &actions[k];
+    size_t dup = slot_lookup(table, cap, actions, a->id);
+    for (unsigned n = 2; dup != NO_SLOT; n++) {
+        const struct tkl_action *first = &actions[dup];
+        char *id = NULL;
+        if (asprintf(&id, "%s-%u", first->id, n) < 0)
+            return -ENOMEM;
+        if (slot_lookup(table, cap, actions, id) != NO_SLOT) {
+            free(id);
+            continue;
+        }
+        tkl_diag_add(diags, TKL_SEV_WARNING, a->file, a->line, "id",
+                     "same id as %s:%u (%s); this row is %s", first->file, first->line, first->id,
+                     id);
+        free(a->id);
+        a->id = id;
+        break;
+    }
+    return 0;
+}
+
+/* Builds the id index, renaming duplicate ids so that each action keeps a
+ * distinct, stable id. Returns 0 or -ENOMEM (then s->index is unchanged,
+ * though ids may have been renamed). */
 static int build_index(struct tkl_store *s, struct tkl_diags *diags)
 {
     size_t cap = 16;
     while (cap < s->n * 2 + 1)
         cap *= 2;
-    s->index = malloc(cap * sizeof(*s->index));
-    if (!s->index)
+    size_t *table = malloc(cap * sizeof(*table));
+    if (!table)
         return -ENOMEM;
-    s->index_cap = cap;
     for (size_t i = 0; i < cap; i++)
-        s->index[i] = NO_SLOT;
+        table[i] = NO_SLOT;
+    size_t mask = cap - 1;
     for (size_t k = 0; k < s->n; k++) {
-        struct tkl_action *a = &s->actions[k];
-        size_t dup = index_lookup(s, a->id);
-        for (unsigned n = 2; dup != NO_SLOT; n++) {
-            const struct tkl_action *first = &s->actions[dup];
-            char *id = NULL;
-            if (asprintf(&id, "%s-%u", first->id, n) < 0)
-                return -ENOMEM;
-            if (index_lookup(s, id) != NO_SLOT) {
-                free(id);
-                continue;
-            }
-            tkl_diag_add(diags, TKL_SEV_WARNING, a->file, a->line, "id",
-                         "same id as %s:%u (%s); this row is %s", first->file, first->line,
-                         first->id, id);
-            free(a->id);
-            a->id = id;
-            break;
+        int r = distinct_id(table, cap, s->actions, k, diags);
+        if (r < 0) {
+            free(table);
+            return r;
         }
-        size_t mask = cap - 1;
-        size_t i = (size_t)id_hash(a->id) & mask;
-        while (s->index[i] != NO_SLOT)
+        size_t i = (size_t)id_hash(s->actions[k].id) & mask;
+        while (table[i] != NO_SLOT)
             i = (i + 1) & mask;
-        s->index[i] = k;
+        table[i] = k;
     }
+    free(s->index);
+    s->index = table;
+    s->index_cap = cap;
     return 0;
 }
 
-static void compute_hashes(struct tkl_store *s)
+static uint64_t action_hash(const struct tkl_action *a)
 {
-    for (size_t k = 0; k < s->n; k++) {
-        struct tkl_action *a = &s->actions[k];
-        uint64_t h = TKL_FNV_INIT;
-        h = hash_str(h, a->id);
-        h = hash_str(h, a->title);
-        h = hash_str(h, a->commitment);
-        h = hash_str(h, a->objective);
-        h = hash_str(h, a->owners);
-        h = hash_str(h, a->deadline_text);
-        h = hash_str(h, a->status_text);
-        h = hash_str(h, a->progress);
-        h = hash_str(h, a->category);
-        h = hash_str(h, a->url);
-        for (size_t i = 0; i < a->n_teams; i++)
-            h = hash_str(h, a->teams[i]);
-        a->hash = h;
-    }
-}
-
-/* ---- observances from sources ----------------------------------------- */
-
-char *tkl_day_range_format(int32_t first, int32_t last, char *buf, size_t size)
-{
-    int y1, m1, d1, y2, m2, d2;
-    tkl_day_to_civil(first, &y1, &m1, &d1);
-    tkl_day_to_civil(last, &y2, &m2, &d2);
-    const char *mon1 = tkl_month_name(m1), *mon2 = tkl_month_name(m2);
-    if (last <= first)
-        snprintf(buf, size, "%d %s %d", d1, mon1, y1);
-    else if (y1 == y2 && m1 == m2)
-        snprintf(buf, size, "%d\u2013%d %s %d", d1, d2, mon1, y1);
-    else if (y1 == y2)
-        snprintf(buf, size, "%d %s \u2013 %d %s %d", d1, mon1, d2, mon2, y1);
-    else
-        snprintf(buf, size, "%d %s %d \u2013 %d %s %d", d1, mon1, y1, d2, mon2, y2);
-    return buf;
-}
-
-/* Adds team id to a->teams unless it is there. */
-static int add_team_id(struct tkl_action *a, const char *id)
-{
+    uint64_t h = TKL_FNV_INIT;
+    h = hash_str(h, a->id);
+    h = hash_str(h, a->title);
+    h = hash_str(h, a->commitment);
+    h = hash_str(h, a->objective);
+    h = hash_str(h, a->owners);
+    h = hash_str(h, a->deadline_text);
+    h = hash_str(h, a->status_text);
+    h = hash_str(h, a->progress);
+    h = hash_str(h, a->category);
+    h = hash_str(h, a->url);
     for (size_t i = 0; i < a->n_teams; i++)
-        if (strcmp(a->teams[i], id) == 0)
-            return 0;
-    return grow_strv(&a->teams, &a->n_teams, strdup(id)); /* owns the copy */
+        h = hash_str(h, a->teams[i]);
+    return h;
 }
 
-/* Fills a from e; returns 0 or -ENOMEM (a then holds what was made). */
-static int event_action(struct tkl_action *a, const struct tkl_event *e,
-                        const struct tkl_team_dir *teams, struct tkl_diags *diags)
+/* Indexes s (renaming repeated ids), then sets each action's hash and the
+ * count of events. Returns 0 or -ENOMEM (then only ids may have changed). */
+static int store_settle(struct tkl_store *s, struct tkl_diags *diags)
 {
-    char when[128];
-    tkl_day_range_format(e->first_day, e->last_day, when, sizeof(when));
-    a->deadline = (struct tkl_deadline){
-        .kind = TKL_DEADLINE_EVENT, .day = e->first_day, .last_day = e->last_day};
-    a->status = TKL_STATUS_ACTIVE;
-    if (!(a->id = strdup(e->id)) || !(a->file = strdup(e->source)) ||
-        !(a->title = strdup(e->title ? e->title : e->id)) || !(a->deadline_text = strdup(when)))
-        return -ENOMEM;
-    /* empty texts stay NULL, as the plan's empty cells do */
-    if ((e->description && *e->description && !(a->commitment = strdup(e->description))) ||
-        (e->category && *e->category && !(a->category = strdup(e->category))) ||
-        (e->url && *e->url && !(a->url = strdup(e->url))))
-        return -ENOMEM;
-    int r = add_team_id(a, e->team);
-    for (size_t i = 0; r == 0 && i < e->n_teams; i++) {
-        const struct tkl_team *t = tkl_team_find(teams, e->teams[i]);
-        if (!t && (r = tkl_team_match(teams, e->teams[i], &t)) < 0)
-            break;
-        if (t) {
-            r = add_team_id(a, t->id);
-            continue;
-        }
-        if ((r = grow_strv(&a->unmatched, &a->n_unmatched, strdup(e->teams[i]))) < 0)
-            return r;
-        tkl_diag_add(diags, TKL_SEV_WARNING, e->source, 0, "X-TICKLER-TEAMS",
-                     "%s (%s): \"%s\" is not a team in the team directory; the prompt goes to "
-                     "the other teams",
-                     e->title ? e->title : e->id, e->id, e->teams[i]);
-    }
+    int r = build_index(s, diags);
     if (r < 0)
         return r;
-    /* owners: the teams' names, as a Responsibility cell would read */
-    size_t len = 1;
-    for (size_t i = 0; i < a->n_teams; i++) {
-        const struct tkl_team *t = tkl_team_find(teams, a->teams[i]);
-        len += strlen(t && t->name ? t->name : a->teams[i]) + 2;
+    s->n_events = 0;
+    for (size_t k = 0; k < s->n; k++) {
+        s->actions[k].hash = action_hash(&s->actions[k]);
+        s->n_events += s->actions[k].deadline.kind == TKL_DEADLINE_EVENT;
     }
-    if (!(a->owners = malloc(len)))
-        return -ENOMEM;
-    char *p = a->owners;
-    for (size_t i = 0; i < a->n_teams; i++) {
-        const struct tkl_team *t = tkl_team_find(teams, a->teams[i]);
-        const char *name = t && t->name ? t->name : a->teams[i];
-        if (i)
-            p = stpcpy(p, ", ");
-        p = stpcpy(p, name);
-    }
-    *p = '\0';
     return 0;
 }
 
-int tkl_store_add_events(struct tkl_store *s, const struct tkl_event *ev, size_t n,
-                         const struct tkl_team_dir *teams, struct tkl_diags *diags)
+int tkl_store_append(struct tkl_store *s, struct tkl_action *v, size_t n, struct tkl_diags *diags)
 {
     if (!n)
         return 0;
-    struct tkl_action *v = realloc(s->actions, (s->n + n) * sizeof(*v));
-    if (!v)
+    struct tkl_action *all = realloc(s->actions, (s->n + n) * sizeof(*all));
+    if (!all)
         return -ENOMEM;
-    s->actions = v;
-    size_t old_n = s->n;
-    int r = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct tkl_action *a = &v[old_n + i];
-        memset(a, 0, sizeof(*a));
-        s->n = old_n + i + 1;
-        if ((r = event_action(a, &ev[i], teams, diags)) < 0)
-            goto undo;
+    s->actions = all;
+    memcpy(all + s->n, v, n * sizeof(*v));
+    s->n += n;
+    int r = store_settle(s, diags);
+    if (r < 0) {
+        /* back to the caller, with any id renamed */
+        s->n -= n;
+        memcpy(v, all + s->n, n * sizeof(*v));
     }
-    size_t *old_index = s->index, old_cap = s->index_cap;
-    s->index = NULL;
-    if ((r = build_index(s, diags)) < 0) {
-        free(s->index);
-        s->index = old_index;
-        s->index_cap = old_cap;
-        goto undo;
-    }
-    free(old_index);
-    compute_hashes(s);
-    s->n_events += n;
-    return 0;
-undo:
-    for (size_t i = old_n; i < s->n; i++)
-        action_free(&s->actions[i]);
-    s->n = old_n;
     return r;
 }
 
 const struct tkl_action *tkl_store_find(const struct tkl_store *store, const char *id)
 {
-    size_t i = index_lookup(store, id);
+    size_t i = slot_lookup(store->index, store->index_cap, store->actions, id);
     return i == NO_SLOT ? NULL : &store->actions[i];
 }
 
@@ -876,7 +809,7 @@ void tkl_store_free(struct tkl_store *store)
     if (!store)
         return;
     for (size_t i = 0; i < store->n; i++)
-        action_free(&store->actions[i]);
+        tkl_action_free(&store->actions[i]);
     free(store->actions);
     free(store->index);
     free(store);
@@ -885,7 +818,7 @@ void tkl_store_free(struct tkl_store *store)
 static void loader_release(struct loader *L)
 {
     for (size_t i = 0; i < L->n_actions; i++)
-        action_free(&L->actions[i]);
+        tkl_action_free(&L->actions[i]);
     free(L->actions);
     L->actions = NULL;
     L->n_actions = 0;
@@ -904,14 +837,13 @@ static int loader_finish(struct loader *L, struct tkl_store **ret_store)
     s->n = L->n_actions;
     L->actions = NULL;
     L->n_actions = 0;
-    int r = build_index(s, L->diags);
+    int r = store_settle(s, L->diags);
     if (r == 0 && L->diags->oom)
         r = -ENOMEM;
     if (r < 0) {
         tkl_store_free(s);
         return r;
     }
-    compute_hashes(s);
     *ret_store = s;
     return 0;
 }

@@ -78,7 +78,7 @@ struct tkl_action {
 struct tkl_store {
     struct tkl_action *actions;
     size_t n;
-    size_t n_events; /* of the n, observances from tkl_store_add_events */
+    size_t n_events; /* of the n, actions of kind event (observances) */
     size_t *index;   /* open-addressing table of action indexes by id */
     size_t index_cap;
 };
@@ -97,35 +97,13 @@ int tkl_store_load_buffer(const struct tkl_store_opts *opts, const struct tkl_te
                           struct tkl_store **ret_store, struct tkl_diags *diags);
 
 /*
- * An observance from a source (a calendar), to be prompted like an action:
- * its deadline is of kind event, from first_day to last_day. team is the
- * source's team id; teams are further team names or ids from the item.
+ * Appends n actions to store. On success the store owns what they hold
+ * (the caller frees only the array v); an id that repeats one before it is
+ * renamed as the loader renames it, with a warning in diags. Returns 0 or
+ * -ENOMEM: then the store is unchanged and the actions stay the caller's.
  */
-struct tkl_event {
-    const char *source; /* source name: the action's file, for warnings */
-    const char *id;
-    const char *title;
-    const char *description;
-    const char *category;
-    const char *url;
-    int32_t first_day, last_day;
-    const char *team;
-    const char *const *teams;
-    size_t n_teams;
-};
-
-/*
- * Adds events to store as actions of kind event (owners: the teams' names;
- * deadline text: the days in words). A team name that matches no team is
- * a warning in diags, naming the source and the event. Returns 0 or
- * -ENOMEM (then store is unchanged).
- */
-int tkl_store_add_events(struct tkl_store *store, const struct tkl_event *ev, size_t n,
-                         const struct tkl_team_dir *teams, struct tkl_diags *diags);
-
-/* "1 October 2027", "1-31 October 2027", "28 September - 4 October 2027"
- * (with an en dash); buf holds at least 64 bytes. */
-char *tkl_day_range_format(int32_t first, int32_t last, char *buf, size_t size);
+int tkl_store_append(struct tkl_store *store, struct tkl_action *v, size_t n,
+                     struct tkl_diags *diags);
 
 void tkl_store_free(struct tkl_store *store);
 
@@ -133,6 +111,16 @@ void tkl_store_free(struct tkl_store *store);
 const struct tkl_action *tkl_store_find(const struct tkl_store *store, const char *id);
 
 bool tkl_action_active(const struct tkl_action *a);
+
+/* Frees what a holds (not a itself); a zeroed action is fine. */
+void tkl_action_free(struct tkl_action *a);
+
+/* Adds a copy of team id to a->teams unless it is there already.
+ * Returns 0 or -ENOMEM. */
+int tkl_action_add_team(struct tkl_action *a, const char *id);
+
+/* Adds a copy of name to a->unmatched. Returns 0 or -ENOMEM. */
+int tkl_action_add_unmatched(struct tkl_action *a, const char *name);
 
 /* "active", "complete" or "closed". */
 const char *tkl_status_name(enum tkl_status s);
