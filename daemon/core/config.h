@@ -12,7 +12,7 @@
 #include "../delivery/delivery.h"
 #include "../schedule/reminder.h"
 #include "../store/store.h"
-#include "../store/team.h"
+#include "../team/team.h"
 #include "diag.h"
 
 struct tkl_notifier_conf {

@@ -22,7 +22,7 @@
 
 #include "../outbox/outbox.h"
 #include "../plugin/loader.h"
-#include "../store/team.h"
+#include "../team/team.h"
 
 struct tkl_delivery_conf {
     int max_age_hours;     /* transient failures are retried this long */

@@ -138,7 +138,7 @@ int tkl_sources_add_to_store(const struct tkl_sources *s, int32_t today, struct 
         return 0;
     int r = tkl_sources_events(s, today - TKL_SOURCE_DAYS_BACK, today + TKL_SOURCE_DAYS_AHEAD, &l);
     if (r == 0)
-        r = tkl_store_add_events(store, l.v, l.n, teams, diags);
+        r = tkl_observances_add(store, l.v, l.n, teams, diags);
     tkl_event_list_free(&l);
     return r;
 }

@@ -14,6 +14,7 @@
 #include "../plugin/loader.h"
 #include "../plugin/set.h"
 #include "../store/store.h"
+#include "observance.h"
 
 /* Days of items read around today: a week back (catch-up) and over a year
  * ahead (the longest prompt is well inside it). */

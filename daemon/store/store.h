@@ -8,6 +8,12 @@
  * A file that cannot be read at all (no header with an action column, bad
  * quoting at the end, an I/O error) fails the whole load with an error, so
  * that the caller keeps its last good store.
+ *
+ * The steps of a load, one file each: csv.c reads the text into records,
+ * row.c turns records into actions (heading.c names the columns,
+ * deadline.c and status.c read the cells, action.c holds one action),
+ * index.c makes ids distinct and findable; this file (store.c) ties them
+ * together and owns the result.
  */
 #ifndef TKL_STORE_H
 #define TKL_STORE_H
@@ -17,31 +23,11 @@
 #include <stdint.h>
 
 #include "../core/diag.h"
+#include "../team/team.h"
+#include "action.h"
 #include "deadline.h"
-#include "team.h"
-
-enum tkl_field {
-    TKL_FIELD_ID,
-    TKL_FIELD_TITLE,
-    TKL_FIELD_COMMITMENT,
-    TKL_FIELD_OBJECTIVE,
-    TKL_FIELD_OWNERS,
-    TKL_FIELD_DEADLINE,
-    TKL_FIELD_STATUS,
-    TKL_FIELD_PROGRESS,
-    TKL_FIELD_COUNT,
-};
-
-enum tkl_status {
-    TKL_STATUS_ACTIVE = 0,
-    TKL_STATUS_COMPLETE = 1,
-    TKL_STATUS_CLOSED = 2,
-};
-
-struct tkl_status_rule {
-    char *text; /* status text, compared case- and space-insensitively */
-    enum tkl_status status;
-};
+#include "heading.h"
+#include "status.h"
 
 struct tkl_store_opts {
     char **paths; /* CSV files or directories of *.csv files */
@@ -51,42 +37,21 @@ struct tkl_store_opts {
     size_t n_status_rules;
 };
 
-struct tkl_action {
-    char *id;
-    char *file;
-    unsigned line;
-    char *title;
-    char *commitment;
-    char *objective;
-    char *owners; /* the Responsibility cell as written */
-    char *deadline_text;
-    char *status_text;
-    char *progress;
-    struct tkl_deadline deadline;
-    enum tkl_status status;
-    char **teams; /* resolved team ids, fallback included */
-    size_t n_teams;
-    char **unmatched; /* owner names that matched no team */
-    size_t n_unmatched;
-    char **warnings;
-    size_t n_warnings;
-    char *category; /* observances: protected characteristic, or NULL */
-    char *url;      /* observances: resources, or NULL */
-    uint64_t hash;  /* over everything above but file and line */
-};
-
 struct tkl_store {
     struct tkl_action *actions;
     size_t n;
-    size_t n_events; /* of the n, observances from tkl_store_add_events */
+    size_t n_events; /* of the n, actions of kind event (observances) */
     size_t *index;   /* open-addressing table of action indexes by id */
     size_t index_cap;
 };
 
 /*
  * Loads every configured file. On success *ret_store holds the actions and
- * diags holds the warnings. On failure (-EINVAL: a file could not be read;
- * -ENOMEM) diags holds the errors and *ret_store is untouched.
+ * diags holds the warnings. On failure diags holds the errors, *ret_store
+ * is untouched, and the return is -ENOMEM or the first error met (paths
+ * are looked at before files are read): the errno of a path or file that
+ * cannot be read, or -EINVAL for a file that is not a plan or when no
+ * files are configured.
  */
 int tkl_store_load(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
                    struct tkl_store **ret_store, struct tkl_diags *diags);
@@ -97,59 +62,18 @@ int tkl_store_load_buffer(const struct tkl_store_opts *opts, const struct tkl_te
                           struct tkl_store **ret_store, struct tkl_diags *diags);
 
 /*
- * An observance from a source (a calendar), to be prompted like an action:
- * its deadline is of kind event, from first_day to last_day. team is the
- * source's team id; teams are further team names or ids from the item.
+ * Appends n actions to store. On success the store owns what they hold
+ * (the caller frees only the array v); an id that repeats one before it is
+ * renamed as the loader renames it, with a warning in diags. Returns 0 or
+ * -ENOMEM: then the store is unchanged and the actions stay the caller's.
  */
-struct tkl_event {
-    const char *source; /* source name: the action's file, for warnings */
-    const char *id;
-    const char *title;
-    const char *description;
-    const char *category;
-    const char *url;
-    int32_t first_day, last_day;
-    const char *team;
-    const char *const *teams;
-    size_t n_teams;
-};
-
-/*
- * Adds events to store as actions of kind event (owners: the teams' names;
- * deadline text: the days in words). A team name that matches no team is
- * a warning in diags, naming the source and the event. Returns 0 or
- * -ENOMEM (then store is unchanged).
- */
-int tkl_store_add_events(struct tkl_store *store, const struct tkl_event *ev, size_t n,
-                         const struct tkl_team_dir *teams, struct tkl_diags *diags);
-
-/* "1 October 2027", "1-31 October 2027", "28 September - 4 October 2027"
- * (with an en dash); buf holds at least 64 bytes. */
-char *tkl_day_range_format(int32_t first, int32_t last, char *buf, size_t size);
+int tkl_store_append(struct tkl_store *store, struct tkl_action *v, size_t n,
+                     struct tkl_diags *diags);
 
 void tkl_store_free(struct tkl_store *store);
 
-/* The action with this id, or NULL. */
+/* The action with this id, or NULL (index.c). */
 const struct tkl_action *tkl_store_find(const struct tkl_store *store, const char *id);
-
-bool tkl_action_active(const struct tkl_action *a);
-
-/* "active", "complete" or "closed". */
-const char *tkl_status_name(enum tkl_status s);
-
-/*
- * Reads a status text with the configured rules first, then the built-in
- * wording (see tickler.conf(5)). *ret_known is false when neither knew the
- * text (then the action is treated as active).
- */
-enum tkl_status tkl_status_parse(const struct tkl_store_opts *opts, const char *text,
-                                 bool *ret_known);
-
-/* Column field for a heading, using opts->columns then built-in aliases;
- * -1 when the heading is not one tickler uses. */
-int tkl_field_for_heading(const struct tkl_store_opts *opts, const char *heading);
-
-const char *tkl_field_name(enum tkl_field f);
 
 void tkl_store_opts_free(struct tkl_store_opts *opts);
 

@@ -1,5 +1,6 @@
-/* libFuzzer: CSV store rows (daemon/store/store.c) through the loader,
- * with the sample configuration's teams and the built-in column names. */
+/* libFuzzer: CSV store rows through the loader (daemon/store/store.c: csv.c,
+ * row.c, index.c), with the sample configuration's teams and the built-in
+ * column names. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>

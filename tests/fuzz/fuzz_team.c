@@ -1,5 +1,5 @@
 /* libFuzzer: owner cells split into names and matched to teams
- * (daemon/store/team.c). */
+ * (daemon/team/team.c). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>

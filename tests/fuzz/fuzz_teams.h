@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/team.h"
+#include "team/team.h"
 
 static inline void fuzz_team(struct tkl_team_dir *d, const char *id, const char *name,
                              const char *alias)

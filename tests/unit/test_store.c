@@ -1,4 +1,5 @@
-/* Tests for daemon/store/store.c: CSV as spreadsheets export it. */
+/* Tests for daemon/store/store.c: loading plans from files and directories,
+ * appending actions, and every allocation failure on the way. */
 #include <check.h>
 
 #include "check_run.h"
@@ -6,58 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "alloc_fail.h"
 #include "core/day.h"
-#include "store/store.h"
+#include "store_fixture.h"
 
-static struct tkl_team_dir dir;
-static struct tkl_store_opts opts;
-static struct tkl_diags diags;
-
-static void setup(void)
-{
-    memset(&dir, 0, sizeof(dir));
-    memset(&opts, 0, sizeof(opts));
-    memset(&diags, 0, sizeof(diags));
-    dir.teams = calloc(2, sizeof(*dir.teams));
-    dir.teams[0].id = strdup("hr");
-    dir.teams[0].name = strdup("Human Resources");
-    ck_assert_int_eq(tkl_team_add_key(&dir.teams[0], "Human Resources"), 0);
-    ck_assert_int_eq(tkl_team_add_key(&dir.teams[0], "HR"), 0);
-    dir.teams[1].id = strdup("edi");
-    dir.teams[1].name = strdup("EDI Officer Group");
-    ck_assert_int_eq(tkl_team_add_key(&dir.teams[1], "EDI Officer Group"), 0);
-    dir.n = 2;
-    dir.fallback = strdup("edi");
-}
-
-static void teardown(void)
-{
-    tkl_team_dir_free(&dir);
-    tkl_store_opts_free(&opts);
-    tkl_diags_free(&diags);
-}
-
-static struct tkl_store *load(const char *csv)
-{
-    struct tkl_store *s = NULL;
-    int r = tkl_store_load_buffer(&opts, &dir, "plan.csv", csv, strlen(csv), &s, &diags);
-    if (r < 0)
-        return NULL;
-    return s;
-}
-
-/* A warning on line `line` whose message contains `text`. */
-static bool has_diag(unsigned line, const char *text)
-{
-    for (size_t i = 0; i < diags.n; i++)
-        if (diags.items[i].line == line && strstr(diags.items[i].message, text))
-            return true;
-    return false;
-}
-
-START_TEST(bom_crlf_quoted_line_breaks)
+START_TEST(a_spreadsheet_export_loads_end_to_end)
 {
     const char *csv = "\xef\xbb\xbf"
                       "Actions,Responsibility,Timeframe,Status\r\n"
@@ -78,89 +34,7 @@ START_TEST(bom_crlf_quoted_line_breaks)
 }
 END_TEST
 
-START_TEST(missing_column_and_too_many_fields)
-{
-    struct tkl_store *s = load("Actions,Responsibility\nOne,HR\nTwo,HR,surprise\n");
-    ck_assert_ptr_nonnull(s);
-    ck_assert_uint_eq(s->n, 2); /* the long row is kept */
-    ck_assert(has_diag(1, "no column for deadline"));
-    ck_assert(has_diag(3, "3 fields but the header has 2"));
-    ck_assert_int_eq(s->actions[1].deadline.kind, TKL_DEADLINE_UNDATED);
-    tkl_store_free(s);
-}
-END_TEST
-
-START_TEST(no_action_column_is_an_error)
-{
-    ck_assert_ptr_null(load("Name,Owner\nx,HR\n"));
-    ck_assert(tkl_diags_has_errors(&diags));
-}
-END_TEST
-
-START_TEST(unclosed_quote_is_an_error_with_its_line)
-{
-    ck_assert_ptr_null(load("Actions,Responsibility\nOne,HR\n\"Two,HR\nThree,HR\n"));
-    ck_assert(has_diag(3, "never closed"));
-}
-END_TEST
-
-START_TEST(windows_1252_is_converted_and_reported)
-{
-    /* 0x92 is a right single quote, 0xA3 a pound sign */
-    struct tkl_store *s = load("Actions,Responsibility\nMaidstone\x92s \xa3"
-                               "5 fund,HR\n");
-    ck_assert_ptr_nonnull(s);
-    ck_assert_str_eq(s->actions[0].title, "Maidstone\xe2\x80\x99s \xc2\xa3"
-                                          "5 fund");
-    ck_assert(has_diag(2, "not valid UTF-8"));
-    tkl_store_free(s);
-}
-END_TEST
-
-START_TEST(bad_deadline_and_unknown_owner_are_kept)
-{
-    struct tkl_store *s =
-        load("Actions,Responsibility,Timeframe\nOne,Planning,31/02/2023\nTwo,,Soonish\n");
-    ck_assert_ptr_nonnull(s);
-    ck_assert_uint_eq(s->n, 2);
-    ck_assert_int_eq(s->actions[0].deadline.kind, TKL_DEADLINE_UNDATED);
-    ck_assert(has_diag(2, "no such date"));
-    ck_assert(has_diag(2, "\"Planning\" matches no team"));
-    ck_assert_str_eq(s->actions[0].teams[0], "edi"); /* the fallback */
-    ck_assert_str_eq(s->actions[0].unmatched[0], "Planning");
-    ck_assert(has_diag(3, "\"Soonish\""));
-    ck_assert(has_diag(3, "no owner"));
-    ck_assert_uint_gt(s->actions[1].n_warnings, 0);
-    tkl_store_free(s);
-}
-END_TEST
-
-START_TEST(merged_commitment_cells_fill_down)
-{
-    struct tkl_store *s = load("Commitments,Actions,Responsibility\n"
-                               "We will train,First,HR\n,Second,HR\nWe will listen,Third,HR\n");
-    ck_assert_ptr_nonnull(s);
-    ck_assert_str_eq(s->actions[1].commitment, "We will train");
-    ck_assert_str_eq(s->actions[2].commitment, "We will listen");
-    tkl_store_free(s);
-}
-END_TEST
-
-START_TEST(preamble_rows_and_heading_rows_are_reported)
-{
-    struct tkl_store *s = load("Equality Action Plan 2022-2025,,\n"
-                               "Commitments,Actions,Responsibility\n"
-                               "As an Employer,,\n"
-                               ",Train,HR\n");
-    ck_assert_ptr_nonnull(s);
-    ck_assert_uint_eq(s->n, 1);
-    ck_assert(has_diag(1, "before the header row"));
-    ck_assert(has_diag(3, "read as a heading"));
-    tkl_store_free(s);
-}
-END_TEST
-
-START_TEST(derived_ids_are_stable_and_distinct)
+START_TEST(reloading_an_edited_plan_keeps_the_ids)
 {
     struct tkl_store *a = load("Actions,Responsibility,Timeframe\nOne,HR,April 2023\nTwo,HR,\n"
                                "Two,HR,\n");
@@ -193,28 +67,6 @@ START_TEST(columns_by_alias_and_config)
 }
 END_TEST
 
-START_TEST(status_wording_from_the_plans)
-{
-    bool known;
-    ck_assert_int_eq(tkl_status_parse(&opts, "Complete/on schedule to deliver", &known),
-                     TKL_STATUS_COMPLETE);
-    ck_assert_int_eq(tkl_status_parse(&opts, "Incomplete/cannot be carried forward", &known),
-                     TKL_STATUS_CLOSED);
-    ck_assert_int_eq(tkl_status_parse(&opts, "Ongoing/remain included in action plan", &known),
-                     TKL_STATUS_ACTIVE);
-    ck_assert(known);
-    ck_assert_int_eq(tkl_status_parse(&opts, "NEW", &known), TKL_STATUS_ACTIVE);
-    ck_assert_int_eq(tkl_status_parse(&opts, "Parked by cabinet", &known), TKL_STATUS_ACTIVE);
-    ck_assert(!known);
-    opts.status_rules = calloc(1, sizeof(*opts.status_rules));
-    opts.status_rules[0] =
-        (struct tkl_status_rule){strdup("parked by  CABINET"), TKL_STATUS_CLOSED};
-    opts.n_status_rules = 1;
-    ck_assert_int_eq(tkl_status_parse(&opts, "Parked by cabinet", &known), TKL_STATUS_CLOSED);
-    ck_assert(known);
-}
-END_TEST
-
 START_TEST(sample_plan_loads_every_row)
 {
     opts.paths = calloc(1, sizeof(char *));
@@ -227,6 +79,136 @@ START_TEST(sample_plan_loads_every_row)
     ck_assert_ptr_nonnull(a);
     ck_assert_str_eq(a->deadline.note, "ongoing release");
     tkl_store_free(s);
+}
+END_TEST
+
+/* A scratch directory for files; removed with its files by rm_tree(). */
+static char tmp[64];
+
+static void write_file(const char *name, const char *text)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/%s", tmp, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Configures path (under tmp unless absolute) as one more store path. */
+static void add_path(const char *path)
+{
+    opts.paths = realloc(opts.paths, (opts.n_paths + 1) * sizeof(char *));
+    ck_assert_ptr_nonnull(opts.paths);
+    char full[128];
+    snprintf(full, sizeof(full), "%s%s%s", path[0] == '/' ? "" : tmp, path[0] == '/' ? "" : "/",
+             path);
+    opts.paths[opts.n_paths++] = strdup(full);
+}
+
+static void files_setup(void)
+{
+    setup();
+    snprintf(tmp, sizeof(tmp), "/tmp/tickler-store-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+}
+
+static void files_teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+    ck_assert_int_eq(system(cmd), 0);
+    teardown();
+}
+
+START_TEST(a_directory_is_its_csv_files_in_name_order)
+{
+    char plans[128];
+    snprintf(plans, sizeof(plans), "%s/plans", tmp);
+    ck_assert_int_eq(mkdir(plans, 0700), 0);
+    write_file("plans/b.csv", "Actions,Responsibility\nFrom b,HR\n");
+    write_file("plans/a.CSV", "Actions,Responsibility\nFrom a,HR\n");
+    write_file("plans/notes.txt", "not a plan\n");
+    write_file("plans/.hidden.csv", "not, read\n");
+    write_file("extra.csv", "Actions,Responsibility\nFrom extra,HR\n");
+    add_path("plans");
+    add_path("extra.csv");
+    struct tkl_store *s = NULL;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), 0);
+    ck_assert_uint_eq(s->n, 3);
+    ck_assert_str_eq(s->actions[0].title, "From a");
+    ck_assert_str_eq(s->actions[1].title, "From b");
+    ck_assert_str_eq(s->actions[2].title, "From extra");
+    ck_assert_ptr_nonnull(strstr(s->actions[0].file, "/plans/a.CSV"));
+    ck_assert_uint_eq(s->actions[0].line, 2);
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(an_empty_directory_is_a_warning)
+{
+    add_path(".");
+    struct tkl_store *s = NULL;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), 0);
+    ck_assert_uint_eq(s->n, 0);
+    ck_assert(has_diag(0, "no .csv files in this directory"));
+    ck_assert(!tkl_diags_has_errors(&diags));
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(one_bad_file_fails_the_whole_load)
+{
+    write_file("good.csv", "Actions,Responsibility\nOne,HR\n");
+    write_file("bad.csv", "Name,Owner\nx,HR\n");
+    add_path("good.csv");
+    add_path("bad.csv");
+    add_path("missing.csv");
+    static struct tkl_store untouched;
+    struct tkl_store *s = &untouched;
+    /* the first error met: paths are looked at before files are read */
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), -ENOENT);
+    ck_assert_ptr_eq(s, &untouched);
+    ck_assert(has_diag(0, "no header row with an action column"));
+    ck_assert(has_diag(0, "cannot read the store: No such file or directory"));
+    ck_assert_uint_eq(diags.n_errors, 2);
+}
+END_TEST
+
+START_TEST(no_store_files_is_an_error)
+{
+    struct tkl_store *s = NULL;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), -EINVAL);
+    ck_assert_ptr_null(s);
+    ck_assert_str_eq(diags.items[0].field, "store.files");
+    ck_assert_str_eq(diags.items[0].message, "no store files configured");
+}
+END_TEST
+
+START_TEST(appended_actions_join_the_store)
+{
+    struct tkl_store *s = load("Ref,Actions,Responsibility\nEAP-1,Train staff,HR\n");
+    ck_assert_ptr_nonnull(s);
+    struct tkl_action *v = calloc(2, sizeof(*v));
+    v[0] =
+        (struct tkl_action){.id = strdup("EAP-1"), .file = strdup("events"), .title = strdup("X")};
+    v[1] = (struct tkl_action){.id = strdup("bhm"),
+                               .file = strdup("events"),
+                               .title = strdup("Black History Month"),
+                               .deadline = {.kind = TKL_DEADLINE_EVENT}};
+    ck_assert_int_eq(tkl_store_append(s, v, 2, &diags), 0);
+    free(v); /* the store owns what they held */
+    ck_assert_uint_eq(s->n, 3);
+    ck_assert_uint_eq(s->n_events, 1); /* counted by kind */
+    ck_assert_str_eq(s->actions[1].id, "EAP-1-2");
+    ck_assert(has_diag(0, "same id as plan.csv:2 (EAP-1); this row is EAP-1-2"));
+    const struct tkl_action *a = tkl_store_find(s, "bhm");
+    ck_assert_ptr_eq(a, &s->actions[2]);
+    ck_assert_uint_eq(a->hash, tkl_action_hash(a));
+    ck_assert_ptr_eq(tkl_store_find(s, "EAP-1"), &s->actions[0]);
+    ck_assert_int_eq(tkl_store_append(s, NULL, 0, &diags), 0);
+    tkl_store_free(s);
+    tkl_store_free(NULL);
 }
 END_TEST
 
@@ -268,19 +250,19 @@ int main(void)
     Suite *s = suite_create("store");
     TCase *tc = tcase_create("csv");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, bom_crlf_quoted_line_breaks);
-    tcase_add_test(tc, missing_column_and_too_many_fields);
-    tcase_add_test(tc, no_action_column_is_an_error);
-    tcase_add_test(tc, unclosed_quote_is_an_error_with_its_line);
-    tcase_add_test(tc, windows_1252_is_converted_and_reported);
-    tcase_add_test(tc, bad_deadline_and_unknown_owner_are_kept);
-    tcase_add_test(tc, merged_commitment_cells_fill_down);
-    tcase_add_test(tc, preamble_rows_and_heading_rows_are_reported);
-    tcase_add_test(tc, derived_ids_are_stable_and_distinct);
+    tcase_add_test(tc, a_spreadsheet_export_loads_end_to_end);
+    tcase_add_test(tc, reloading_an_edited_plan_keeps_the_ids);
     tcase_add_test(tc, columns_by_alias_and_config);
-    tcase_add_test(tc, status_wording_from_the_plans);
     tcase_add_test(tc, sample_plan_loads_every_row);
+    tcase_add_test(tc, appended_actions_join_the_store);
     tcase_add_test(tc, every_allocation_failure_is_clean);
     suite_add_tcase(s, tc);
+    TCase *files = tcase_create("files");
+    tcase_add_checked_fixture(files, files_setup, files_teardown);
+    tcase_add_test(files, a_directory_is_its_csv_files_in_name_order);
+    tcase_add_test(files, an_empty_directory_is_a_warning);
+    tcase_add_test(files, one_bad_file_fails_the_whole_load);
+    tcase_add_test(files, no_store_files_is_an_error);
+    suite_add_tcase(s, files);
     return tkl_check_run(s);
 }

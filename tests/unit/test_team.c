@@ -1,11 +1,11 @@
-/* Tests for daemon/store/team.c: splitting owner cells and matching teams. */
+/* Tests for daemon/team/team.c: splitting owner cells and matching teams. */
 #include <check.h>
 
 #include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/team.h"
+#include "team/team.h"
 
 static struct tkl_team_dir dir;
 

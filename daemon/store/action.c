@@ -1,0 +1,123 @@
+#include "action.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/text.h"
+
+bool tkl_action_active(const struct tkl_action *a)
+{
+    return a->status == TKL_STATUS_ACTIVE;
+}
+
+int tkl_strv_push(char ***v, size_t *n, char *s)
+{
+    if (!s)
+        return -ENOMEM;
+    char **p = realloc(*v, (*n + 1) * sizeof(*p));
+    if (!p) {
+        free(s);
+        return -ENOMEM;
+    }
+    *v = p;
+    (*v)[(*n)++] = s;
+    return 0;
+}
+
+void tkl_action_free(struct tkl_action *a)
+{
+    free(a->id);
+    free(a->file);
+    free(a->title);
+    free(a->commitment);
+    free(a->objective);
+    free(a->owners);
+    free(a->deadline_text);
+    free(a->status_text);
+    free(a->progress);
+    free(a->category);
+    free(a->url);
+    tkl_deadline_clear(&a->deadline);
+    for (size_t i = 0; i < a->n_teams; i++)
+        free(a->teams[i]);
+    free(a->teams);
+    for (size_t i = 0; i < a->n_unmatched; i++)
+        free(a->unmatched[i]);
+    free(a->unmatched);
+    for (size_t i = 0; i < a->n_warnings; i++)
+        free(a->warnings[i]);
+    free(a->warnings);
+}
+
+int tkl_action_add_team(struct tkl_action *a, const char *id)
+{
+    for (size_t i = 0; i < a->n_teams; i++)
+        if (strcmp(a->teams[i], id) == 0)
+            return 0;
+    return tkl_strv_push(&a->teams, &a->n_teams, strdup(id));
+}
+
+int tkl_action_add_unmatched(struct tkl_action *a, const char *name)
+{
+    return tkl_strv_push(&a->unmatched, &a->n_unmatched, strdup(name));
+}
+
+int tkl_action_warn(struct tkl_action *a, struct tkl_diags *diags, const char *field,
+                    const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    tkl_diag_add(diags, TKL_SEV_WARNING, a->file, a->line, field, "%s", msg);
+    char *w = NULL;
+    if (asprintf(&w, "%s%s%s", field ? field : "", field ? ": " : "", msg) < 0)
+        return -ENOMEM;
+    return tkl_strv_push(&a->warnings, &a->n_warnings, w);
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    h = tkl_fnv1a(h, s ? s : "", s ? strlen(s) : 0);
+    return tkl_fnv1a(h, "\x1f", 1);
+}
+
+int tkl_action_derive_id(struct tkl_action *a)
+{
+    char *nt = tkl_text_clean(a->title, true), *nc = tkl_text_clean(a->commitment, true);
+    if (!nt || !nc) {
+        free(nt);
+        free(nc);
+        return -ENOMEM;
+    }
+    uint64_t h = hash_str(hash_str(TKL_FNV_INIT, nt), nc);
+    free(nt);
+    free(nc);
+    if (asprintf(&a->id, "a%011llx", (unsigned long long)(h >> 20)) < 0) {
+        a->id = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+uint64_t tkl_action_hash(const struct tkl_action *a)
+{
+    uint64_t h = TKL_FNV_INIT;
+    h = hash_str(h, a->id);
+    h = hash_str(h, a->title);
+    h = hash_str(h, a->commitment);
+    h = hash_str(h, a->objective);
+    h = hash_str(h, a->owners);
+    h = hash_str(h, a->deadline_text);
+    h = hash_str(h, a->status_text);
+    h = hash_str(h, a->progress);
+    h = hash_str(h, a->category);
+    h = hash_str(h, a->url);
+    for (size_t i = 0; i < a->n_teams; i++)
+        h = hash_str(h, a->teams[i]);
+    return h;
+}

@@ -1,0 +1,181 @@
+#include "csv.h"
+
+#include <csv.h> /* libcsv */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/text.h"
+
+struct reader {
+    const char *file;
+    struct tkl_diags *diags;
+    tkl_csv_record_fn *fn;
+    void *ctx;
+    char **cells; /* the record being read */
+    size_t n;
+    size_t cap;
+    unsigned line;        /* physical line being fed */
+    unsigned record_line; /* first line of the current record */
+    bool record_started;
+    int err; /* first error, negative errno */
+};
+
+static void cells_clear(struct reader *R)
+{
+    for (size_t i = 0; i < R->n; i++)
+        free(R->cells[i]);
+    R->n = 0;
+}
+
+static void on_field(void *data, size_t len, void *ctx)
+{
+    struct reader *R = ctx;
+    if (R->err)
+        return;
+    R->record_started = true;
+    if (R->n == R->cap) {
+        size_t cap = R->cap ? R->cap * 2 : 16;
+        char **p = realloc(R->cells, cap * sizeof(*p));
+        if (!p) {
+            R->err = -ENOMEM;
+            return;
+        }
+        R->cells = p;
+        R->cap = cap;
+    }
+    char *s = strndup(data ? data : "", data ? len : 0);
+    if (!s) {
+        R->err = -ENOMEM;
+        return;
+    }
+    R->cells[R->n++] = s;
+}
+
+static bool record_blank(const struct reader *R)
+{
+    for (size_t i = 0; i < R->n; i++)
+        for (const char *p = R->cells[i]; *p; p++)
+            if (!isspace((unsigned char)*p))
+                return false;
+    return true;
+}
+
+static void on_record(int term, void *ctx)
+{
+    (void)term;
+    struct reader *R = ctx;
+    if (R->err) {
+        cells_clear(R);
+        return;
+    }
+    R->record_started = false;
+    if (!record_blank(R)) {
+        int r = R->fn(R->ctx, R->cells, R->n, R->record_line);
+        if (r < 0)
+            R->err = r;
+    }
+    cells_clear(R);
+}
+
+/* Index of the first line holding bytes that are not UTF-8. */
+static unsigned first_bad_line(const char *data, size_t len)
+{
+    unsigned line = 1;
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || data[i] == '\n') {
+            if (!tkl_utf8_valid(data + start, i - start))
+                return line;
+            line++;
+            start = i + 1;
+        }
+    }
+    return 0;
+}
+
+/* The text of *data: past a byte order mark, and converted from
+ * Windows-1252 into *ret_converted (for the caller to free) when it is
+ * not UTF-8. Returns 0, -EINVAL (NUL bytes) or -ENOMEM. */
+static int text_of(const char *file, const char **data, size_t *len, char **ret_converted,
+                   struct tkl_diags *diags)
+{
+    if (*len >= 3 && memcmp(*data, "\xef\xbb\xbf", 3) == 0) {
+        *data += 3;
+        *len -= 3;
+    }
+    if (*len && memchr(*data, '\0', *len)) {
+        tkl_diag_add(diags, TKL_SEV_ERROR, file, 0, NULL,
+                     "contains NUL bytes: not a CSV text file (saved as .xlsx or UTF-16?)");
+        return -EINVAL;
+    }
+    if (!tkl_utf8_valid(*data, *len)) {
+        unsigned bad = first_bad_line(*data, *len);
+        char *converted = tkl_cp1252_to_utf8(*data, *len);
+        if (!converted)
+            return -ENOMEM;
+        tkl_diag_add(diags, TKL_SEV_WARNING, file, bad, NULL,
+                     "not valid UTF-8; the file was read as Windows-1252 (save it as \"CSV "
+                     "UTF-8\" to avoid this)");
+        *data = converted;
+        *len = strlen(converted);
+        *ret_converted = converted;
+    }
+    return 0;
+}
+
+/* Feeds data to p a line at a time, so that each record knows the line it
+ * starts on, then ends the text; the first error is left in R->err. */
+static void feed(struct reader *R, struct csv_parser *p, const char *data, size_t len)
+{
+    size_t pos = 0;
+    R->line = 1;
+    while (pos < len && !R->err) {
+        const char *nl = memchr(data + pos, '\n', len - pos);
+        size_t chunk = nl ? (size_t)(nl - (data + pos)) + 1 : len - pos;
+        /* A record starts on the first line fed while libcsv is between
+         * records; a quoted field can carry it over several lines. */
+        if (p->pstate == 0 && !R->record_started)
+            R->record_line = R->line;
+        if (csv_parse(p, data + pos, chunk, on_field, on_record, R) != chunk) {
+            if (!R->err)
+                R->err = csv_error(p) == CSV_ENOMEM ? -ENOMEM : -EINVAL;
+            return;
+        }
+        pos += chunk;
+        R->line++;
+    }
+    if (R->err)
+        return;
+    unsigned open_line = R->record_line;
+    /* libcsv reports an unclosed quote at the end only in strict mode */
+    csv_set_opts(p, CSV_APPEND_NULL | CSV_STRICT | CSV_STRICT_FINI);
+    if (csv_fini(p, on_field, on_record, R) != 0 && !R->err) {
+        tkl_diag_add(R->diags, TKL_SEV_ERROR, R->file, open_line, NULL,
+                     "a quoted field is never closed (a missing \")");
+        R->err = -EINVAL;
+    }
+}
+
+int tkl_csv_read(const char *file, const char *data, size_t len, tkl_csv_record_fn *fn, void *ctx,
+                 struct tkl_diags *diags)
+{
+    char *converted = NULL;
+    int r = text_of(file, &data, &len, &converted, diags);
+    if (r < 0)
+        return r;
+    struct csv_parser p;
+    if (csv_init(&p, CSV_APPEND_NULL) != 0) {
+        free(converted);
+        return -ENOMEM;
+    }
+    struct reader R = {.file = file, .diags = diags, .fn = fn, .ctx = ctx};
+    feed(&R, &p, data, len);
+    csv_free(&p);
+    cells_clear(&R);
+    free(R.cells);
+    free(converted);
+    return R.err;
+}

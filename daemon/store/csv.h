@@ -1,0 +1,28 @@
+/*
+ * CSV text as spreadsheets save it, read with libcsv into records of
+ * fields: a UTF-8 byte order mark is skipped, text that is not UTF-8 is
+ * read as Windows-1252 (with a warning naming its first such line), a
+ * quoted field may run over several lines, blank records are skipped.
+ */
+#ifndef TKL_CSV_H
+#define TKL_CSV_H
+
+#include <stddef.h>
+
+#include "../core/diag.h"
+
+/* Called with each record that is not blank: its n fields (borrowed for
+ * the call) and the line it starts on. Returns 0, or a negative errno
+ * that ends the reading. */
+typedef int tkl_csv_record_fn(void *ctx, char *const *fields, size_t n, unsigned line);
+
+/*
+ * Reads len bytes of data, the text of the file named file, record by
+ * record. Returns 0, the callback's error, -EINVAL when the text is not
+ * CSV (NUL bytes, a quote never closed: an error in diags with file and
+ * line) or -ENOMEM.
+ */
+int tkl_csv_read(const char *file, const char *data, size_t len, tkl_csv_record_fn *fn, void *ctx,
+                 struct tkl_diags *diags);
+
+#endif

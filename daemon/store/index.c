@@ -1,0 +1,93 @@
+#include "index.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/text.h"
+
+#define NO_SLOT SIZE_MAX
+
+static uint64_t id_hash(const char *id)
+{
+    return tkl_fnv1a(TKL_FNV_INIT, id, strlen(id));
+}
+
+/* The action of id in table (cap slots, a power of two, of indexes into
+ * actions), or NO_SLOT. */
+static size_t slot_lookup(const size_t *table, size_t cap, const struct tkl_action *actions,
+                          const char *id)
+{
+    if (!cap)
+        return NO_SLOT;
+    size_t mask = cap - 1;
+    for (size_t i = (size_t)id_hash(id) & mask;; i = (i + 1) & mask) {
+        size_t v = table[i];
+        if (v == NO_SLOT)
+            return NO_SLOT;
+        if (strcmp(actions[v].id, id) == 0)
+            return v;
+    }
+}
+
+/* Renames the id of actions[k] when table already holds it, to the first
+ * free "<id>-<n>", with a warning. Returns 0 or -ENOMEM. */
+static int distinct_id(const size_t *table, size_t cap, struct tkl_action *actions, size_t k,
+                       struct tkl_diags *diags)
+{
+    struct tkl_action *a = &actions[k];
+    size_t dup = slot_lookup(table, cap, actions, a->id);
+    for (unsigned n = 2; dup != NO_SLOT; n++) {
+        const struct tkl_action *first = &actions[dup];
+        char *id = NULL;
+        if (asprintf(&id, "%s-%u", first->id, n) < 0)
+            return -ENOMEM;
+        if (slot_lookup(table, cap, actions, id) != NO_SLOT) {
+            free(id);
+            continue;
+        }
+        tkl_diag_add(diags, TKL_SEV_WARNING, a->file, a->line, "id",
+                     "same id as %s:%u (%s); this row is %s", first->file, first->line, first->id,
+                     id);
+        free(a->id);
+        a->id = id;
+        break;
+    }
+    return 0;
+}
+
+int tkl_store_index(struct tkl_store *s, struct tkl_diags *diags)
+{
+    size_t cap = 16;
+    while (cap < s->n * 2 + 1)
+        cap *= 2;
+    size_t *table = malloc(cap * sizeof(*table));
+    if (!table)
+        return -ENOMEM;
+    for (size_t i = 0; i < cap; i++)
+        table[i] = NO_SLOT;
+    size_t mask = cap - 1;
+    for (size_t k = 0; k < s->n; k++) {
+        int r = distinct_id(table, cap, s->actions, k, diags);
+        if (r < 0) {
+            free(table);
+            return r;
+        }
+        size_t i = (size_t)id_hash(s->actions[k].id) & mask;
+        while (table[i] != NO_SLOT)
+            i = (i + 1) & mask;
+        table[i] = k;
+    }
+    free(s->index);
+    s->index = table;
+    s->index_cap = cap;
+    return 0;
+}
+
+const struct tkl_action *tkl_store_find(const struct tkl_store *store, const char *id)
+{
+    size_t i = slot_lookup(store->index, store->index_cap, store->actions, id);
+    return i == NO_SLOT ? NULL : &store->actions[i];
+}

@@ -1,0 +1,303 @@
+#include "row.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/text.h"
+#include "csv.h"
+
+static const char *cell_of(const struct tkl_rows *R, enum tkl_field f)
+{
+    int c = R->column[f];
+    if (c < 0 || (size_t)c >= R->n_cells)
+        return "";
+    return R->cells[c];
+}
+
+static int clean_cell(const struct tkl_rows *R, enum tkl_field f, bool fold, char **ret)
+{
+    char *s = tkl_text_clean(cell_of(R, f), fold);
+    if (!s)
+        return -ENOMEM;
+    *ret = s;
+    return 0;
+}
+
+/* Takes the record as the header when it names an action column: sets
+ * the columns and warns about repeated and missing ones. Returns whether
+ * it did. */
+static bool take_header(struct tkl_rows *R)
+{
+    int column[TKL_FIELD_COUNT];
+    for (int f = 0; f < TKL_FIELD_COUNT; f++)
+        column[f] = -1;
+    for (size_t i = 0; i < R->n_cells; i++) {
+        int f = tkl_field_for_heading(R->opts, R->cells[i]);
+        if (f < 0)
+            continue;
+        if (column[f] >= 0) {
+            tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, R->line, tkl_field_name(f),
+                         "column %zu (\"%s\") repeats the %s column %d; the first is used", i + 1,
+                         R->cells[i], tkl_field_name(f), column[f] + 1);
+            continue;
+        }
+        column[f] = (int)i;
+    }
+    if (column[TKL_FIELD_TITLE] < 0)
+        return false;
+    memcpy(R->column, column, sizeof(column));
+    R->n_columns = R->n_cells;
+    R->have_header = true;
+    static const struct {
+        enum tkl_field f;
+        const char *what;
+    } wanted[] = {
+        {TKL_FIELD_OWNERS, "owners (Responsibility, Responsible Service, Owner); every action "
+                           "goes to the fallback team"},
+        {TKL_FIELD_DEADLINE, "deadline (Timeframe, Timescale, Deadline); every action is undated"},
+        {TKL_FIELD_STATUS, "status (Status); every action is treated as active"},
+    };
+    for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+        if (column[wanted[i].f] < 0)
+            tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, R->line, tkl_field_name(wanted[i].f),
+                         "no column for %s", wanted[i].what);
+    return true;
+}
+
+/* Warns when the row has text after the header's last column. */
+static void warn_extra_fields(const struct tkl_rows *R)
+{
+    if (!R->n_columns || R->n_cells <= R->n_columns)
+        return;
+    bool extra = false;
+    for (size_t i = R->n_columns; i < R->n_cells; i++)
+        extra |= R->cells[i][strspn(R->cells[i], " \t\r\n")] != '\0';
+    if (extra)
+        tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, R->line, NULL,
+                     "%zu fields but the header has %zu; the fields after column %zu are "
+                     "ignored (an unquoted comma?)",
+                     R->n_cells, R->n_columns, R->n_columns);
+}
+
+/* The cell of field f into *ret, or the last value above it when it is
+ * blank: merged cells (a commitment spanning several actions) export as
+ * one value followed by blanks. Returns 0 or -ENOMEM. */
+static int fill_down(struct tkl_rows *R, enum tkl_field f, char **ret)
+{
+    char *v;
+    if (clean_cell(R, f, false, &v) < 0)
+        return -ENOMEM;
+    if (*v) {
+        free(R->fill[f]);
+        R->fill[f] = strdup(v);
+        if (!R->fill[f]) {
+            free(v);
+            return -ENOMEM;
+        }
+    } else if (R->fill[f]) {
+        free(v);
+        if (!(v = strdup(R->fill[f])))
+            return -ENOMEM;
+    }
+    *ret = v;
+    return 0;
+}
+
+/* a's texts from the row's cells. Returns 0 or -ENOMEM. */
+static int read_cells(struct tkl_rows *R, struct tkl_action *a)
+{
+    if (clean_cell(R, TKL_FIELD_TITLE, false, &a->title) < 0 ||
+        clean_cell(R, TKL_FIELD_OWNERS, false, &a->owners) < 0 ||
+        clean_cell(R, TKL_FIELD_DEADLINE, true, &a->deadline_text) < 0 ||
+        clean_cell(R, TKL_FIELD_STATUS, true, &a->status_text) < 0 ||
+        clean_cell(R, TKL_FIELD_PROGRESS, false, &a->progress) < 0 ||
+        fill_down(R, TKL_FIELD_COMMITMENT, &a->commitment) < 0 ||
+        fill_down(R, TKL_FIELD_OBJECTIVE, &a->objective) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+/* A row with no action text: when it has no owner, deadline or status
+ * either, it is a heading (or a commitment with no action of its own),
+ * reported and not kept: returns 1. Otherwise the commitment is its title,
+ * with a warning: returns 0. Or -ENOMEM. */
+static int untitled(struct tkl_rows *R, struct tkl_action *a)
+{
+    if (!*a->owners && !*a->deadline_text && !*a->status_text) {
+        tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, R->line, "title",
+                     "row has no action text, owner, deadline or status; read as a heading "
+                     "and not as an action");
+        return 1;
+    }
+    free(a->title);
+    a->title = strdup(*a->commitment ? a->commitment : "(no action text)");
+    if (!a->title)
+        return -ENOMEM;
+    return tkl_action_warn(a, R->diags, "title", "empty; the commitment is used as the title");
+}
+
+/* a's deadline and status from their texts, with a warning for each that
+ * tickler cannot read. Returns 0 or -ENOMEM. */
+static int read_deadline_status(struct tkl_rows *R, struct tkl_action *a)
+{
+    if (tkl_deadline_parse(a->deadline_text, &a->deadline) < 0)
+        return -ENOMEM;
+    if (a->deadline.problem &&
+        tkl_action_warn(a, R->diags, "deadline", "\"%s\": %s; the action is kept as undated",
+                        a->deadline_text, a->deadline.problem) < 0)
+        return -ENOMEM;
+    bool known;
+    a->status = tkl_status_parse(R->opts, a->status_text, &known);
+    if (!known && tkl_action_warn(a, R->diags, "status",
+                                  "\"%s\" is not a status tickler knows; treated as active (map "
+                                  "it in store.status)",
+                                  a->status_text) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+/* a's teams from its owners cell; names that match no team are kept in
+ * a->unmatched, with a warning, and send the action to the fallback team
+ * as having no owner does. Returns 0 or -ENOMEM. */
+static int resolve_owners(struct tkl_rows *R, struct tkl_action *a)
+{
+    const char *fallback =
+        R->teams->fallback ? "sent to the fallback team" : "no fallback team is configured";
+    char **names = NULL;
+    size_t n = 0;
+    int r = tkl_owners_split(a->owners, &names, &n);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n && r == 0; i++) {
+        const struct tkl_team *found[32];
+        size_t nf = 0;
+        if ((r = tkl_team_match_list(R->teams, names[i], found, 32, &nf)) < 0)
+            break;
+        if (!nf) {
+            r = tkl_action_add_unmatched(a, names[i]);
+            if (r == 0)
+                r = tkl_action_warn(a, R->diags, "owners",
+                                    "\"%s\" matches no team in the directory; %s", names[i],
+                                    fallback);
+            continue;
+        }
+        for (size_t f = 0; f < nf && r == 0; f++)
+            r = tkl_action_add_team(a, found[f]->id);
+    }
+    if (r == 0 && n == 0)
+        r = tkl_action_warn(a, R->diags, "owners", "no owner; %s", fallback);
+    if (r == 0 && (a->n_unmatched || n == 0) && R->teams->fallback)
+        r = tkl_action_add_team(a, R->teams->fallback);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return r;
+}
+
+/* a's id: as written in the id column, or derived from the text that
+ * names the action. Returns 0 or -ENOMEM. */
+static int row_id(const struct tkl_rows *R, struct tkl_action *a)
+{
+    char *cell;
+    if (clean_cell(R, TKL_FIELD_ID, true, &cell) < 0)
+        return -ENOMEM;
+    if (*cell) {
+        a->id = cell;
+        return 0;
+    }
+    free(cell);
+    return tkl_action_derive_id(a);
+}
+
+/* Appends a to R->actions, which then owns it. Returns 0 or -ENOMEM. */
+static int keep(struct tkl_rows *R, const struct tkl_action *a)
+{
+    if (R->n_actions == R->cap_actions) {
+        size_t cap = R->cap_actions ? R->cap_actions * 2 : 64;
+        struct tkl_action *p = realloc(R->actions, cap * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        R->actions = p;
+        R->cap_actions = cap;
+    }
+    R->actions[R->n_actions++] = *a;
+    return 0;
+}
+
+/* The record as an action, or as a heading row that is reported. Returns
+ * 0 or -ENOMEM. */
+static int take_row(struct tkl_rows *R)
+{
+    struct tkl_action a = {.line = R->line};
+    int r = -ENOMEM;
+    warn_extra_fields(R);
+    if ((a.file = strdup(R->file)) && read_cells(R, &a) == 0)
+        r = *a.title ? 0 : untitled(R, &a);
+    if (r == 1) {
+        tkl_action_free(&a);
+        return 0;
+    }
+    if (r == 0)
+        r = read_deadline_status(R, &a);
+    if (r == 0)
+        r = resolve_owners(R, &a);
+    if (r == 0)
+        r = row_id(R, &a);
+    if (r == 0)
+        r = keep(R, &a);
+    if (r < 0)
+        tkl_action_free(&a);
+    return r;
+}
+
+static int on_record(void *ctx, char *const *cells, size_t n, unsigned line)
+{
+    struct tkl_rows *R = ctx;
+    int r = 0;
+    R->cells = cells;
+    R->n_cells = n;
+    R->line = line;
+    if (R->have_header)
+        r = take_row(R);
+    else if (!take_header(R))
+        tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, R->line, NULL,
+                     "before the header row (no column named Actions, Action Title or "
+                     "Title yet); not read as an action");
+    R->cells = NULL;
+    R->n_cells = 0;
+    return r;
+}
+
+int tkl_rows_read(struct tkl_rows *R, const char *file, const char *data, size_t len)
+{
+    R->file = file;
+    R->have_header = false;
+    for (int f = 0; f < TKL_FIELD_COUNT; f++) {
+        R->column[f] = -1;
+        free(R->fill[f]);
+        R->fill[f] = NULL;
+    }
+    int r = tkl_csv_read(file, data, len, on_record, R, R->diags);
+    if (r == 0 && !R->have_header) {
+        tkl_diag_add(R->diags, TKL_SEV_ERROR, file, 0, "title",
+                     "no header row with an action column (Actions, Action Title, Agreed "
+                     "Actions or Title; or set store.columns.title)");
+        r = -EINVAL;
+    }
+    return r;
+}
+
+void tkl_rows_free(struct tkl_rows *R)
+{
+    for (size_t i = 0; i < R->n_actions; i++)
+        tkl_action_free(&R->actions[i]);
+    free(R->actions);
+    R->actions = NULL;
+    R->n_actions = 0;
+    R->cap_actions = 0;
+    for (int f = 0; f < TKL_FIELD_COUNT; f++) {
+        free(R->fill[f]);
+        R->fill[f] = NULL;
+    }
+}

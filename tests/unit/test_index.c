@@ -1,0 +1,114 @@
+/* Tests for daemon/store/index.c: distinct ids, found by id. */
+#include <check.h>
+
+#include "check_run.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/text.h"
+#include "store/index.h"
+#include "store_fixture.h"
+
+START_TEST(every_action_is_found_by_its_id)
+{
+    struct tkl_store *s = load("Ref,Actions,Responsibility\nEAP-1,One,HR\nEAP-2,Two,HR\n");
+    ck_assert_ptr_nonnull(s);
+    ck_assert_ptr_eq(tkl_store_find(s, "EAP-1"), &s->actions[0]);
+    ck_assert_ptr_eq(tkl_store_find(s, "EAP-2"), &s->actions[1]);
+    ck_assert_ptr_null(tkl_store_find(s, "EAP-3"));
+    ck_assert_ptr_null(tkl_store_find(s, "eap-1")); /* ids are as written */
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(an_empty_store_finds_nothing)
+{
+    struct tkl_store *s = load("Ref,Actions,Responsibility\n");
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(s->n, 0);
+    ck_assert_ptr_null(tkl_store_find(s, "EAP-1"));
+    tkl_store_free(s);
+    struct tkl_store none = {0};
+    ck_assert_ptr_null(tkl_store_find(&none, "EAP-1"));
+}
+END_TEST
+
+START_TEST(a_repeated_id_is_renamed_and_warned)
+{
+    struct tkl_store *s = load("Ref,Actions,Responsibility\nA1,One,HR\nA1,Two,HR\nA1-2,Three,HR\n"
+                               "A1,Four,HR\n");
+    ck_assert_ptr_nonnull(s);
+    ck_assert_str_eq(s->actions[0].id, "A1");
+    ck_assert_str_eq(s->actions[1].id, "A1-2");
+    /* A1-2 is taken by now: the third is renamed in turn, the fourth skips it */
+    ck_assert_str_eq(s->actions[2].id, "A1-2-2");
+    ck_assert_str_eq(s->actions[3].id, "A1-3");
+    ck_assert(has_diag(3, "same id as plan.csv:2 (A1); this row is A1-2"));
+    ck_assert(has_diag(4, "same id as plan.csv:3 (A1-2); this row is A1-2-2"));
+    ck_assert(has_diag(5, "same id as plan.csv:2 (A1); this row is A1-3"));
+    for (size_t i = 0; i < s->n; i++)
+        ck_assert_ptr_eq(tkl_store_find(s, s->actions[i].id), &s->actions[i]);
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(identical_rows_get_distinct_ids)
+{
+    struct tkl_store *s = load("Actions,Responsibility\nTwo,HR\nTwo,HR\n");
+    ck_assert_ptr_nonnull(s);
+    ck_assert_str_ne(s->actions[0].id, s->actions[1].id);
+    char want[32];
+    snprintf(want, sizeof(want), "%s-2", s->actions[0].id);
+    ck_assert_str_eq(s->actions[1].id, want);
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(a_large_plan_is_indexed_whole)
+{
+    struct tkl_buf csv = {0};
+    ck_assert_int_eq(tkl_buf_puts(&csv, "Ref,Actions,Responsibility\n"), 0);
+    for (int i = 0; i < 5000; i++)
+        ck_assert_int_eq(tkl_buf_printf(&csv, "R%d,Action %d,HR\n", i, i), 0);
+    struct tkl_store *s = load(csv.data);
+    tkl_buf_free(&csv);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(s->n, 5000);
+    ck_assert_uint_ge(s->index_cap, 2 * s->n);
+    for (int i = 0; i < 5000; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "R%d", i);
+        ck_assert_ptr_eq(tkl_store_find(s, id), &s->actions[i]);
+    }
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(rebuilding_keeps_the_ids_already_distinct)
+{
+    struct tkl_store *s = load("Ref,Actions,Responsibility\nA1,One,HR\nA1,Two,HR\n");
+    ck_assert_ptr_nonnull(s);
+    size_t warnings = diags.n;
+    ck_assert_int_eq(tkl_store_index(s, &diags), 0);
+    ck_assert_str_eq(s->actions[1].id, "A1-2");
+    ck_assert_uint_eq(diags.n, warnings);
+    ck_assert_ptr_eq(tkl_store_find(s, "A1-2"), &s->actions[1]);
+    tkl_store_free(s);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("index");
+    TCase *tc = tcase_create("ids");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, every_action_is_found_by_its_id);
+    tcase_add_test(tc, an_empty_store_finds_nothing);
+    tcase_add_test(tc, a_repeated_id_is_renamed_and_warned);
+    tcase_add_test(tc, identical_rows_get_distinct_ids);
+    tcase_add_test(tc, a_large_plan_is_indexed_whole);
+    tcase_add_test(tc, rebuilding_keeps_the_ids_already_distinct);
+    suite_add_tcase(s, tc);
+    return tkl_check_run(s);
+}

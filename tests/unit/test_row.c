@@ -1,0 +1,184 @@
+/* Tests for daemon/store/row.c: the rows of a plan as actions. */
+#include <check.h>
+
+#include "check_run.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/day.h"
+#include "store/row.h"
+#include "store_fixture.h"
+
+static struct tkl_rows rows;
+
+static void rows_setup(void)
+{
+    setup();
+    rows = (struct tkl_rows){.opts = &opts, .teams = &dir, .diags = &diags};
+}
+
+static void rows_teardown(void)
+{
+    tkl_rows_free(&rows);
+    teardown();
+}
+
+static int read_rows(const char *file, const char *csv)
+{
+    return tkl_rows_read(&rows, file, csv, strlen(csv));
+}
+
+/* The nth action read (0-based), which must exist. */
+static const struct tkl_action *nth(size_t i)
+{
+    ck_assert_uint_gt(rows.n_actions, i);
+    return &rows.actions[i];
+}
+
+START_TEST(the_header_is_the_first_row_naming_an_action_column)
+{
+    ck_assert_int_eq(read_rows("plan.csv", "Equality Action Plan 2022-2025,,\n"
+                                           "Commitments,Actions,Responsibility\n"
+                                           "As an Employer,,\n"
+                                           ",Train,HR\n"),
+                     0);
+    ck_assert_uint_eq(rows.n_actions, 1);
+    ck_assert_str_eq(nth(0)->title, "Train");
+    ck_assert_str_eq(nth(0)->commitment, "As an Employer"); /* filled down */
+    ck_assert_uint_eq(nth(0)->line, 4);
+    ck_assert(has_diag(1, "before the header row"));
+    ck_assert(has_diag(3, "read as a heading"));
+}
+END_TEST
+
+START_TEST(missing_and_repeated_columns_are_warned)
+{
+    ck_assert_int_eq(read_rows("plan.csv", "Actions,Status,Status\nOne,Complete,Closed\n"), 0);
+    ck_assert(has_diag(1, "column 3 (\"Status\") repeats the status column 2; the first is used"));
+    ck_assert(has_diag(1, "no column for owners"));
+    ck_assert(has_diag(1, "no column for deadline"));
+    ck_assert(!has_diag(1, "no column for status"));
+    ck_assert_int_eq(nth(0)->status, TKL_STATUS_COMPLETE);
+    ck_assert_int_eq(nth(0)->deadline.kind, TKL_DEADLINE_UNDATED);
+}
+END_TEST
+
+START_TEST(no_action_column_is_an_error)
+{
+    ck_assert_int_eq(read_rows("plan.csv", "Name,Owner\nx,HR\n"), -EINVAL);
+    ck_assert(tkl_diags_has_errors(&diags));
+    ck_assert(has_diag(0, "no header row with an action column"));
+    ck_assert(has_diag(1, "before the header row"));
+}
+END_TEST
+
+START_TEST(too_many_fields_are_warned_and_the_row_kept)
+{
+    ck_assert_int_eq(read_rows("plan.csv", "Actions,Responsibility\nOne,HR\nTwo,HR,surprise\n"
+                                           "Three,HR,  \n"),
+                     0);
+    ck_assert_uint_eq(rows.n_actions, 3);
+    ck_assert(has_diag(3, "3 fields but the header has 2"));
+    ck_assert(!has_diag(4, "fields but the header has")); /* only blanks after it */
+}
+END_TEST
+
+START_TEST(merged_cells_fill_down_within_a_file)
+{
+    ck_assert_int_eq(read_rows("a.csv", "Objective,Commitments,Actions,Responsibility\n"
+                                        "Employer,We will train,First,HR\n"
+                                        ",,Second,HR\n"
+                                        ",We will listen,Third,HR\n"),
+                     0);
+    ck_assert_str_eq(nth(1)->commitment, "We will train");
+    ck_assert_str_eq(nth(2)->commitment, "We will listen");
+    ck_assert_str_eq(nth(2)->objective, "Employer");
+    ck_assert_int_eq(read_rows("b.csv", "Commitments,Actions,Responsibility\n,Fourth,HR\n"), 0);
+    ck_assert_str_eq(nth(3)->commitment, "");
+    ck_assert_str_eq(nth(3)->file, "b.csv");
+}
+END_TEST
+
+START_TEST(an_empty_title_takes_the_commitment)
+{
+    ck_assert_int_eq(read_rows("plan.csv", "Commitments,Actions,Responsibility\n"
+                                           "We will listen,,HR\n"),
+                     0);
+    ck_assert_str_eq(nth(0)->title, "We will listen");
+    ck_assert(has_diag(2, "empty; the commitment is used as the title"));
+    ck_assert_str_eq(nth(0)->warnings[0], "title: empty; the commitment is used as the title");
+}
+END_TEST
+
+START_TEST(unreadable_cells_are_kept_with_a_warning)
+{
+    ck_assert_int_eq(read_rows("plan.csv", "Actions,Responsibility,Timeframe,Status\n"
+                                           "One,Planning,31/02/2023,Parked\n"
+                                           "Two,,Soonish,\n"),
+                     0);
+    ck_assert_uint_eq(rows.n_actions, 2);
+    const struct tkl_action *a = nth(0);
+    ck_assert_int_eq(a->deadline.kind, TKL_DEADLINE_UNDATED);
+    ck_assert_str_eq(a->deadline_text, "31/02/2023");
+    ck_assert(has_diag(2, "\"31/02/2023\": no such date; the action is kept as undated"));
+    ck_assert(has_diag(2, "\"Parked\" is not a status tickler knows; treated as active"));
+    ck_assert(has_diag(2, "\"Planning\" matches no team in the directory; sent to the fallback"));
+    ck_assert_str_eq(a->teams[0], "edi"); /* the fallback */
+    ck_assert_str_eq(a->unmatched[0], "Planning");
+    ck_assert_uint_eq(a->n_warnings, 3);
+    ck_assert(has_diag(3, "\"Soonish\""));
+    ck_assert(has_diag(3, "no owner; sent to the fallback team"));
+    ck_assert_str_eq(nth(1)->teams[0], "edi");
+}
+END_TEST
+
+START_TEST(cells_are_read_into_fields)
+{
+    ck_assert_int_eq(read_rows("plan.csv", "Ref,Actions,Responsibility,Timeframe,Status,Progress\n"
+                                           " EAP-7 , Train  staff ,HR / EDI Officer Group,"
+                                           "\"April\n 2023\",Complete,Going well\n"),
+                     0);
+    const struct tkl_action *a = nth(0);
+    ck_assert_str_eq(a->id, "EAP-7");
+    ck_assert_str_eq(a->title, "Train  staff"); /* trimmed; inner spaces kept */
+    ck_assert_str_eq(a->deadline_text, "April 2023");
+    ck_assert_int_eq(a->deadline.day, tkl_day_from_civil(2023, 4, 30));
+    ck_assert_int_eq(a->status, TKL_STATUS_COMPLETE);
+    ck_assert_str_eq(a->progress, "Going well");
+    ck_assert_uint_eq(a->n_teams, 2);
+    ck_assert_str_eq(a->teams[0], "hr");
+    ck_assert_str_eq(a->teams[1], "edi");
+    ck_assert_uint_eq(a->n_warnings, 0);
+}
+END_TEST
+
+START_TEST(without_an_id_column_the_id_is_derived)
+{
+    ck_assert_int_eq(read_rows("plan.csv", "Commitments,Actions,Responsibility,Timeframe\n"
+                                           "We will train,Train staff,HR,April 2023\n"),
+                     0);
+    struct tkl_action b = {.title = strdup("Train staff"), .commitment = strdup("We will train")};
+    ck_assert_int_eq(tkl_action_derive_id(&b), 0);
+    ck_assert_str_eq(nth(0)->id, b.id);
+    tkl_action_free(&b);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("row");
+    TCase *tc = tcase_create("rows");
+    tcase_add_checked_fixture(tc, rows_setup, rows_teardown);
+    tcase_add_test(tc, the_header_is_the_first_row_naming_an_action_column);
+    tcase_add_test(tc, missing_and_repeated_columns_are_warned);
+    tcase_add_test(tc, no_action_column_is_an_error);
+    tcase_add_test(tc, too_many_fields_are_warned_and_the_row_kept);
+    tcase_add_test(tc, merged_cells_fill_down_within_a_file);
+    tcase_add_test(tc, an_empty_title_takes_the_commitment);
+    tcase_add_test(tc, unreadable_cells_are_kept_with_a_warning);
+    tcase_add_test(tc, cells_are_read_into_fields);
+    tcase_add_test(tc, without_an_id_column_the_id_is_derived);
+    suite_add_tcase(s, tc);
+    return tkl_check_run(s);
+}
