@@ -1,6 +1,10 @@
 /* A real test notifier: remembers the notices it is given and completes
  * each on the next loop iteration. Built with -DECHO_ABI=N to produce a
- * plugin for another ABI version, which the host must refuse. */
+ * plugin for another ABI version: 99, which the host must refuse, or 1,
+ * which closes its handle itself (ABI 1 has no host.close). Its close
+ * callback and destroy() log "timer closed" and "destroyed" at debug
+ * level, and the callback writes to the state: a host that destroys an
+ * instance before its close callbacks ran is caught. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -17,7 +21,7 @@ struct echo {
     uv_timer_t timer;
     tkl_deliver_done_fn done;
     void *done_data;
-    bool busy, closed;
+    bool busy, started, closing, closed;
     char last_title[256];
 };
 
@@ -39,6 +43,7 @@ static int echo_start(void *state)
     struct echo *e = state;
     int r = uv_timer_init(e->host->loop, &e->timer);
     e->timer.data = e;
+    e->started = r == 0;
     return r;
 }
 
@@ -63,6 +68,13 @@ static int echo_deliver(void *state, const struct tkl_notice *n, tkl_deliver_don
     return uv_timer_start(&e->timer, on_timer, 0, 0);
 }
 
+static void on_closed(uv_handle_t *h)
+{
+    struct echo *e = h->data;
+    e->closed = true;
+    e->host->log(e->host, TKL_LOG_DEBUG, "timer closed");
+}
+
 static void echo_stop(void *state)
 {
     struct echo *e = state;
@@ -72,14 +84,24 @@ static void echo_stop(void *state)
         e->busy = false;
         e->done(e->done_data, &res);
     }
-    if (!e->closed)
-        uv_close((uv_handle_t *)&e->timer, NULL);
-    e->closed = true;
+    if (!e->started || e->closing)
+        return;
+    e->closing = true;
+#if ECHO_ABI >= 2
+    if (TKL_HAS_MEMBER(e->host, e->host->size, close) && e->host->close) {
+        e->host->close(e->host, (uv_handle_t *)&e->timer, on_closed);
+        return;
+    }
+#endif
+    uv_close((uv_handle_t *)&e->timer, on_closed);
 }
 
 static void echo_destroy(void *state)
 {
-    free(state);
+    struct echo *e = state;
+    if (e)
+        e->host->log(e->host, TKL_LOG_DEBUG, "destroyed");
+    free(e);
 }
 
 static const struct tkl_plugin descriptor = {
