@@ -10,21 +10,20 @@
 #include <tickler/text.h>
 
 #include "../core/day.h"
+#include "../core/text.h"
 
 /* ---- iCalendar ------------------------------------------------------- */
 
 struct ics_out {
     FILE *f;
-    char line[8192];
-    size_t len;
+    struct tkl_buf line; /* the logical line, folded when written */
+    bool oom;
 };
 
 static void ics_add(struct ics_out *o, const char *s, size_t n)
 {
-    if (o->len + n >= sizeof(o->line))
-        n = sizeof(o->line) - 1 - o->len;
-    memcpy(o->line + o->len, s, n);
-    o->len += n;
+    if (tkl_buf_append(&o->line, s, n) < 0)
+        o->oom = true;
 }
 
 /* Appends text escaped as an RFC 5545 TEXT value; control characters
@@ -56,19 +55,20 @@ static void ics_text(struct ics_out *o, const char *s)
 /* Writes the line folded at 75 octets, never inside a UTF-8 character. */
 static void ics_end(struct ics_out *o)
 {
-    size_t pos = 0, limit = 75;
-    while (o->len - pos > limit) {
+    const char *line = o->line.data ? o->line.data : "";
+    size_t pos = 0, limit = 75, len = o->line.len;
+    while (len - pos > limit) {
         size_t cut = pos + limit;
-        while (cut > pos && ((unsigned char)o->line[cut] & 0xc0) == 0x80)
+        while (cut > pos && ((unsigned char)line[cut] & 0xc0) == 0x80)
             cut--;
-        (void)fwrite(o->line + pos, 1, cut - pos, o->f); /* ferror() at the end */
+        (void)fwrite(line + pos, 1, cut - pos, o->f); /* ferror() at the end */
         fputs("\r\n ", o->f);
         pos = cut;
         limit = 74; /* the leading space counts */
     }
-    (void)fwrite(o->line + pos, 1, o->len - pos, o->f);
+    (void)fwrite(line + pos, 1, len - pos, o->f);
     fputs("\r\n", o->f);
-    o->len = 0;
+    tkl_buf_reset(&o->line);
 }
 
 static void ics_line(struct ics_out *o, const char *name, const char *text)
@@ -76,6 +76,19 @@ static void ics_line(struct ics_out *o, const char *name, const char *text)
     ics_add(o, name, strlen(name));
     ics_add(o, ":", 1);
     ics_text(o, text);
+    ics_end(o);
+}
+
+/* A URI value (RFC 5545 3.3.13) is written as it is, without the
+ * backslash escapes of text; control characters, which no URI holds and
+ * which could end the line, are left out. */
+static void ics_uri_line(struct ics_out *o, const char *name, const char *uri)
+{
+    ics_add(o, name, strlen(name));
+    ics_add(o, ":", 1);
+    for (const char *s = uri; *s; s++)
+        if ((unsigned char)*s >= 0x20 && *s != 0x7f)
+            ics_add(o, s, 1);
     ics_end(o);
 }
 
@@ -123,14 +136,15 @@ int tkl_export_ics(FILE *out, const struct tkl_event_list *l, int64_t now, const
             ics_line(&o, "DESCRIPTION", e->description);
         if (e->category)
             ics_line(&o, "CATEGORIES", e->category);
-        if (e->url) /* a URI value: not escaped, but no line breaks */
-            ics_line(&o, "URL", e->url);
+        if (e->url)
+            ics_uri_line(&o, "URL", e->url);
         ics_raw(&o, "TRANSP:TRANSPARENT");
         ics_raw(&o, "X-MICROSOFT-CDO-BUSYSTATUS:FREE");
         ics_raw(&o, "END:VEVENT");
     }
     ics_raw(&o, "END:VCALENDAR");
-    return ferror(out) ? -EIO : 0;
+    tkl_buf_free(&o.line);
+    return o.oom ? -ENOMEM : ferror(out) ? -EIO : 0;
 }
 
 /* ---- HTML ------------------------------------------------------------ */

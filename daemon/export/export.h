@@ -14,7 +14,7 @@
 /*
  * Writes an iCalendar of the events: CRLF lines folded at 75 octets,
  * all-day VEVENTs with an exclusive DTEND, DTSTAMP at now (seconds since
- * the epoch), text escaped. Returns 0 or -EIO.
+ * the epoch), text escaped. Returns 0, -ENOMEM or -EIO.
  */
 int tkl_export_ics(FILE *out, const struct tkl_event_list *l, int64_t now, const char *name);
 

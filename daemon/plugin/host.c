@@ -103,6 +103,19 @@ static void on_reaper(uv_timer_t *t)
     reap(t->data);
 }
 
+/*
+ * The reaper's first firing. It may come before the close callbacks of the
+ * handles an instance closed in stop(): in the same pass over the timers
+ * as a timer callback that retired it (libuv runs a timer started at 0
+ * from a timer callback in that pass), or first thing in the loop's turn
+ * when it was retired outside the loop. A timer started from here at 1 ms
+ * fires in a later turn, after those close callbacks.
+ */
+static void on_reaper_armed(uv_timer_t *t)
+{
+    (void)uv_timer_start(t, on_reaper, 1, 0);
+}
+
 static void on_host_closed(uv_handle_t *h)
 {
     struct tkl_host_services *svc = h->loop->data;
@@ -174,7 +187,7 @@ void tkl_host_retire(struct tkl_host_services *svc, struct tkl_plugin_instance *
     /* after the loop's next turn: the close callbacks of an ABI 1 plugin's
      * handles closed in stop() have run by then */
     if (svc->reaper_active)
-        (void)uv_timer_start(&svc->reaper, on_reaper, 0, 0);
+        (void)uv_timer_start(&svc->reaper, on_reaper_armed, 0, 0);
 }
 
 void tkl_host_services_free(struct tkl_host_services *svc)

@@ -210,14 +210,17 @@ int tkl_transfers_add(struct tkl_transfers *t, void *easy, tkl_transfer_done_fn 
     if (!j)
         return -ENOMEM;
     *j = (struct job){.easy = easy, .done = done, .data = data, .next = t->jobs};
-    if (curl_easy_setopt(easy, CURLOPT_PRIVATE, j) != CURLE_OK) {
-        free(j);
-        return -EINVAL;
-    }
+    /* added before CURLOPT_PRIVATE is set: a handle curl refuses (one
+     * already running) keeps pointing at its own job */
     CURLMcode mc = curl_multi_add_handle(t->multi, easy);
     if (mc != CURLM_OK) {
         free(j);
         return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
+    }
+    if (curl_easy_setopt(easy, CURLOPT_PRIVATE, j) != CURLE_OK) {
+        curl_multi_remove_handle(t->multi, easy);
+        free(j);
+        return -EINVAL;
     }
     if (t->jobs)
         t->jobs->prev = j;

@@ -1,7 +1,11 @@
 /* A real test notifier: remembers the notices it is given and completes
  * each on the next loop iteration; refuses recipients that start with
- * "bad"; counts its reconfigure() calls. Built with -DECHO_ABI=N to produce
- * a plugin for another ABI version, which the host must refuse. */
+ * "bad"; counts its reconfigure() calls. Built with -DECHO_ABI=N to produce a
+ * plugin for another ABI version: 99, which the host must refuse, or 1,
+ * which closes its handle itself (ABI 1 has no host.close). Its close
+ * callback and destroy() log "timer closed" and "destroyed" at debug
+ * level, and the callback writes to the state: a host that destroys an
+ * instance before its close callbacks ran is caught. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,8 +13,6 @@
 #include <string.h>
 
 #include <tickler/plugin.h>
-
-#include "lifecycle.h"
 
 #ifndef ECHO_ABI
 #define ECHO_ABI TICKLER_ABI_VERSION
@@ -21,7 +23,7 @@ struct echo {
     uv_timer_t timer;
     tkl_deliver_done_fn done;
     void *done_data;
-    bool busy, closed;
+    bool busy, started, closing, closed;
     unsigned reconfigures;
     char last_title[256];
 };
@@ -44,6 +46,7 @@ static int echo_start(void *state)
     struct echo *e = state;
     int r = uv_timer_init(e->host->loop, &e->timer);
     e->timer.data = e;
+    e->started = r == 0;
     return r;
 }
 
@@ -70,7 +73,7 @@ static int echo_deliver(void *state, const struct tkl_notice *n, tkl_deliver_don
                         void *done_data)
 {
     struct echo *e = state;
-    if (e->closed)
+    if (e->closing)
         return -ESHUTDOWN;
     if (echo_check_recipient(e, n->recipient, NULL, 0) < 0)
         return -EINVAL;
@@ -83,6 +86,13 @@ static int echo_deliver(void *state, const struct tkl_notice *n, tkl_deliver_don
     return uv_timer_start(&e->timer, on_timer, 0, 0);
 }
 
+static void on_closed(uv_handle_t *h)
+{
+    struct echo *e = h->data;
+    e->closed = true;
+    e->host->log(e->host, TKL_LOG_DEBUG, "timer closed");
+}
+
 static void echo_stop(void *state)
 {
     struct echo *e = state;
@@ -92,9 +102,16 @@ static void echo_stop(void *state)
         e->busy = false;
         e->done(e->done_data, &res);
     }
-    if (!e->closed)
-        lc_close(e->host, (uv_handle_t *)&e->timer, NULL);
-    e->closed = true;
+    if (!e->started || e->closing)
+        return;
+    e->closing = true;
+#if ECHO_ABI >= 2
+    if (TKL_HAS_MEMBER(e->host, e->host->size, close) && e->host->close) {
+        e->host->close(e->host, (uv_handle_t *)&e->timer, on_closed);
+        return;
+    }
+#endif
+    uv_close((uv_handle_t *)&e->timer, on_closed);
 }
 
 /* echo has no settings to take over; it counts the calls, for the tests. */
@@ -106,7 +123,10 @@ static void echo_reconfigure(void *state, void *fresh)
 
 static void echo_destroy(void *state)
 {
-    free(state);
+    struct echo *e = state;
+    if (e)
+        e->host->log(e->host, TKL_LOG_DEBUG, "destroyed");
+    free(e);
 }
 
 static const struct tkl_plugin descriptor = {

@@ -1,0 +1,212 @@
+/* Tests for daemon/core/secret.c with real files: a path relative to the
+ * configuration's directory, a systemd credential, the one trailing line
+ * break an editor adds, the refusals, and that a secret never reaches the
+ * log or an error text. */
+#include <check.h>
+
+#include "capture.h"
+#include "check_run.h"
+#include "tmpdir.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/secret.h"
+
+static char dir[256];
+
+static void setup(void)
+{
+    tkl_tmpdir(dir, sizeof(dir), "secret");
+    unsetenv("CREDENTIALS_DIRECTORY");
+}
+
+static void teardown(void)
+{
+    tkl_rmtree(dir);
+}
+
+/* The secret read from spec; the test fails if it cannot be read. */
+static char *must_read(const char *base, const char *spec)
+{
+    char *s = NULL;
+    int r = tkl_secret_read(base, spec, &s);
+    ck_assert_msg(r == 0, "%s: %s", spec, strerror(-r));
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
+/* The error reading spec; *ret stays as it was. */
+static int must_fail(const char *base, const char *spec)
+{
+    char sentinel[] = "untouched", *s = sentinel;
+    int r = tkl_secret_read(base, spec, &s);
+    ck_assert_int_lt(r, 0);
+    ck_assert_ptr_eq(s, sentinel);
+    return r;
+}
+
+START_TEST(a_relative_path_is_read_from_the_config_directory)
+{
+    tkl_write_text(dir, "smtp-password", "s3cret;with,punct \"quoted\"\n");
+    char *s = must_read(dir, "smtp-password");
+    ck_assert_str_eq(s, "s3cret;with,punct \"quoted\""); /* only the line break goes */
+    tkl_secret_free(s);
+    /* an absolute path is read as it is, wherever the configuration is */
+    const char *abs = tkl_write_text(dir, "abs", "token");
+    s = must_read("/nonexistent", abs);
+    ck_assert_str_eq(s, "token");
+    tkl_secret_free(s);
+    /* a subdirectory of the configuration's */
+    char sub[300];
+    snprintf(sub, sizeof(sub), "%s/secrets", dir);
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    tkl_write_text(dir, "secrets/teams-url", "https://example.org/hook?sig=abc\n");
+    s = must_read(dir, "secrets/teams-url");
+    ck_assert_str_eq(s, "https://example.org/hook?sig=abc");
+    tkl_secret_free(s);
+    /* without a base directory, relative to the working directory */
+    char *cwd = getcwd(NULL, 0);
+    ck_assert_ptr_nonnull(cwd);
+    ck_assert_int_eq(chdir(dir), 0);
+    s = must_read(NULL, "abs");
+    ck_assert_str_eq(s, "token");
+    tkl_secret_free(s);
+    ck_assert_int_eq(chdir(cwd), 0);
+    free(cwd);
+}
+END_TEST
+
+START_TEST(a_credential_is_read_from_the_credentials_directory)
+{
+    char creds[300];
+    snprintf(creds, sizeof(creds), "%s/creds", dir);
+    ck_assert_int_eq(mkdir(creds, 0700), 0);
+    tkl_write_text(dir, "creds/smtp", "from-systemd\n");
+    tkl_write_text(dir, "smtp", "from-the-config-dir\n");
+    /* no $CREDENTIALS_DIRECTORY: the service has no credentials */
+    ck_assert_int_eq(must_fail(dir, "credential:smtp"), -ENOENT);
+    ck_assert_int_eq(setenv("CREDENTIALS_DIRECTORY", "", 1), 0);
+    ck_assert_int_eq(must_fail(dir, "credential:smtp"), -ENOENT);
+    ck_assert_int_eq(setenv("CREDENTIALS_DIRECTORY", creds, 1), 0);
+    char *s = must_read(dir, "credential:smtp");
+    ck_assert_str_eq(s, "from-systemd");
+    tkl_secret_free(s);
+    ck_assert_int_eq(must_fail(dir, "credential:other"), -ENOENT);
+    /* a credential is a name, not a path out of the directory */
+    ck_assert_int_eq(must_fail(dir, "credential:"), -EINVAL);
+    ck_assert_int_eq(must_fail(dir, "credential:../smtp"), -EINVAL);
+    ck_assert_int_eq(must_fail(dir, "credential:sub/smtp"), -EINVAL);
+}
+END_TEST
+
+START_TEST(one_trailing_line_break_is_removed)
+{
+    static const struct {
+        const char *content;
+        const char *secret;
+    } ok[] = {
+        {"tok", "tok"},   {"tok\n", "tok"},     {"tok\r\n", "tok"},
+        {"tok\r", "tok"}, {" tok\t", " tok\t"}, /* other white space is part of it */
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        tkl_write_text(dir, "s", ok[i].content);
+        char *s = must_read(dir, "s");
+        ck_assert_str_eq(s, ok[i].secret);
+        tkl_secret_free(s);
+    }
+    /* what is not one line of text is refused */
+    static const char *const bad[] = {"", "\n", "\r\n", "tok\n\n", "a\nb", "a\nb\n", "a\rb"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        tkl_write_text(dir, "s", bad[i]);
+        ck_assert_int_eq(must_fail(dir, "s"), -EINVAL);
+    }
+    tkl_write_file(dir, "s", "ab\0cd\n", 6); /* a NUL would cut it short */
+    ck_assert_int_eq(must_fail(dir, "s"), -EINVAL);
+}
+END_TEST
+
+START_TEST(sizes_up_to_64_kib_are_read)
+{
+    size_t max = 65536;
+    char *big = malloc(max + 2);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 'k', max + 1);
+    tkl_write_file(dir, "s", big, max);
+    char *s = must_read(dir, "s");
+    ck_assert_uint_eq(strlen(s), max);
+    tkl_secret_free(s);
+    tkl_write_file(dir, "s", big, max + 1);
+    ck_assert_int_eq(must_fail(dir, "s"), -EFBIG);
+    free(big);
+    big = calloc(1, 1 << 20);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 'k', (1 << 20) - 1);
+    tkl_write_file(dir, "s", big, 1 << 20);
+    ck_assert_int_eq(must_fail(dir, "s"), -EFBIG);
+    free(big);
+}
+END_TEST
+
+START_TEST(what_cannot_be_read_is_an_error)
+{
+    ck_assert_int_eq(must_fail(dir, "missing"), -ENOENT);
+    ck_assert_int_eq(must_fail(dir, "no/such/dir"), -ENOENT);
+    ck_assert_int_eq(must_fail(dir, "."), -EISDIR);
+    ck_assert_int_eq(must_fail(dir, ""), -EINVAL);
+    ck_assert_int_eq(must_fail(dir, NULL), -EINVAL);
+    if (geteuid() != 0) { /* root reads it anyway */
+        const char *p = tkl_write_text(dir, "locked", "tok");
+        ck_assert_int_eq(chmod(p, 0), 0);
+        ck_assert_int_eq(must_fail(dir, "locked"), -EACCES);
+    }
+    tkl_secret_free(NULL);
+}
+END_TEST
+
+START_TEST(a_secret_never_reaches_an_error_text)
+{
+    /* every refusal of a file that holds secret material: nothing is
+     * written to the log, and the error (an errno) says nothing of it */
+    static const char marker[] = "hunter2-do-not-log";
+    char *big = malloc(70000);
+    ck_assert_ptr_nonnull(big);
+    for (size_t i = 0; i < 69999; i++)
+        big[i] = marker[i % (sizeof(marker) - 1)];
+    big[69999] = '\n';
+    const char *contents[] = {"hunter2-do-not-log\nsecond line\n", "hunter2-do-not-log\n\n",
+                              "hunter2-do-not-log\rx"};
+    tkl_capture_begin();
+    int errors[4];
+    for (size_t i = 0; i < 3; i++) {
+        tkl_write_text(dir, "s", contents[i]);
+        errors[i] = tkl_secret_read(dir, "s", &(char *){NULL});
+    }
+    tkl_write_file(dir, "s", big, 70000);
+    errors[3] = tkl_secret_read(dir, "s", &(char *){NULL});
+    char *logged = tkl_capture_end();
+    ck_assert_str_eq(logged, "");
+    free(logged);
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_int_lt(errors[i], 0);
+        ck_assert_ptr_null(strstr(strerror(-errors[i]), "hunter2"));
+    }
+    free(big);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("secret");
+    TCase *tc = tcase_create("secret");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, a_relative_path_is_read_from_the_config_directory);
+    tcase_add_test(tc, a_credential_is_read_from_the_credentials_directory);
+    tcase_add_test(tc, one_trailing_line_break_is_removed);
+    tcase_add_test(tc, sizes_up_to_64_kib_are_read);
+    tcase_add_test(tc, what_cannot_be_read_is_an_error);
+    tcase_add_test(tc, a_secret_never_reaches_an_error_text);
+    suite_add_tcase(s, tc);
+    return tkl_check_run(s);
+}

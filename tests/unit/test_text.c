@@ -1,0 +1,236 @@
+/* Tests for daemon/core/text.c: the growable buffer (and that a failed
+ * allocation leaves its content alone), UTF-8 validation, Windows-1252
+ * conversion of spreadsheet exports, white-space clean-up, and FNV-1a. */
+#include <check.h>
+
+#include "check_run.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc_fail.h"
+#include "core/text.h"
+
+START_TEST(a_buffer_grows_and_stays_terminated)
+{
+    struct tkl_buf b = {0};
+    ck_assert_int_eq(tkl_buf_puts(&b, "Train"), 0);
+    ck_assert_int_eq(tkl_buf_putc(&b, ' '), 0);
+    ck_assert_int_eq(tkl_buf_append(&b, "staffXXX", 5), 0);
+    ck_assert_int_eq(tkl_buf_printf(&b, " by %d %s", 2027, "April"), 0);
+    ck_assert_str_eq(b.data, "Train staff by 2027 April");
+    ck_assert_uint_eq(b.len, strlen(b.data));
+    /* far past the first allocation, in small and large steps */
+    for (int i = 0; i < 1000; i++)
+        ck_assert_int_eq(tkl_buf_printf(&b, "%03d", i), 0);
+    char big[5000];
+    memset(big, 'z', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    ck_assert_int_eq(tkl_buf_puts(&b, big), 0);
+    ck_assert_uint_eq(b.len, 25 + 3000 + 4999);
+    ck_assert_uint_eq(strlen(b.data), b.len);
+    ck_assert_uint_gt(b.cap, b.len);
+    ck_assert_int_eq(strncmp(b.data + 25, "000001002", 9), 0);
+    ck_assert_int_eq(strncmp(b.data + 25 + 2997, "999zzz", 6), 0);
+    /* bytes, NULs included, are kept as given */
+    tkl_buf_reset(&b);
+    ck_assert_uint_eq(b.len, 0);
+    ck_assert_str_eq(b.data, "");
+    ck_assert_int_eq(tkl_buf_append(&b, "a\0b", 3), 0);
+    ck_assert_uint_eq(b.len, 3);
+    ck_assert_int_eq(memcmp(b.data, "a\0b", 4), 0);
+    tkl_buf_free(&b);
+    ck_assert_ptr_null(b.data);
+    ck_assert_uint_eq(b.len + b.cap, 0);
+    tkl_buf_free(&b); /* twice is harmless */
+    /* appending nothing still gives a terminated string */
+    ck_assert_int_eq(tkl_buf_append(&b, NULL, 0), 0);
+    ck_assert_str_eq(b.data, "");
+    tkl_buf_free(&b);
+}
+END_TEST
+
+START_TEST(steal_hands_over_the_content)
+{
+    struct tkl_buf b = {0};
+    char *s = tkl_buf_steal(&b); /* never used: "" */
+    ck_assert_str_eq(s, "");
+    free(s);
+    ck_assert_int_eq(tkl_buf_puts(&b, "kept"), 0);
+    s = tkl_buf_steal(&b);
+    ck_assert_str_eq(s, "kept");
+    ck_assert_ptr_null(b.data);
+    ck_assert_uint_eq(b.len + b.cap, 0);
+    ck_assert_int_eq(tkl_buf_puts(&b, "again"), 0); /* the buffer is reusable */
+    ck_assert_str_eq(b.data, "again");
+    tkl_buf_free(&b);
+    free(s);
+}
+END_TEST
+
+START_TEST(a_failed_allocation_keeps_the_content)
+{
+    struct tkl_buf b = {0};
+    ck_assert_int_eq(tkl_buf_puts(&b, "before"), 0);
+    size_t cap = b.cap;
+    char big[200];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    /* nothing is asserted while a failure is armed: Check allocates too */
+    int r[4];
+    alloc_fail_nth(1);
+    r[0] = tkl_buf_puts(&b, big);
+    alloc_fail_nth(1);
+    r[1] = tkl_buf_printf(&b, "%s", big);
+    alloc_fail_nth(1);
+    r[2] = tkl_buf_append(&b, big, sizeof(big));
+    alloc_fail_nth(1);
+    r[3] = tkl_buf_putc(&b, '!'); /* fits: no allocation */
+    alloc_fail_nth(0);
+    ck_assert_int_eq(r[0], -ENOMEM);
+    ck_assert_int_eq(r[1], -ENOMEM);
+    ck_assert_int_eq(r[2], -ENOMEM);
+    ck_assert_int_eq(r[3], 0);
+    ck_assert_str_eq(b.data, "before!");
+    ck_assert_uint_eq(b.len, 7);
+    ck_assert_uint_eq(b.cap, cap);
+    /* a size that cannot be represented is refused, not wrapped */
+    ck_assert_int_eq(tkl_buf_append(&b, big, SIZE_MAX - 3), -ENOMEM);
+    ck_assert_str_eq(b.data, "before!");
+    tkl_buf_free(&b);
+    /* the functions that return new strings return NULL */
+    char *p[3];
+    alloc_fail_nth(1);
+    p[0] = tkl_cp1252_to_utf8("abc", 3);
+    alloc_fail_nth(1);
+    p[1] = tkl_text_clean("  a  b ", true);
+    alloc_fail_nth(1);
+    p[2] = tkl_strdup0("x");
+    alloc_fail_nth(0);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_ptr_null(p[i]);
+}
+END_TEST
+
+START_TEST(utf8_is_validated_strictly)
+{
+    static const struct {
+        const char *s;
+        bool valid;
+    } cases[] = {
+        {"plain ASCII", true},
+        {"caf\xc3\xa9", true},           /* é */
+        {"\xe2\x80\x99", true},          /* ’ */
+        {"\xf0\x9f\x8e\x89", true},      /* U+1F389 */
+        {"\xf4\x8f\xbf\xbf", true},      /* U+10FFFF, the last */
+        {"\xef\xbb\xbfok", true},        /* a BOM is a character */
+        {"\xc0\xaf", false},             /* overlong / */
+        {"\xe0\x80\xaf", false},         /* overlong / */
+        {"\xf0\x80\x80\xaf", false},     /* overlong / */
+        {"\xed\xa0\x80", false},         /* a surrogate */
+        {"\xf4\x90\x80\x80", false},     /* past U+10FFFF */
+        {"\x80", false},                 /* a stray continuation */
+        {"caf\xc3", false},              /* cut short */
+        {"\xe2\x80", false},             /* cut short */
+        {"\xc3(", false},                /* not a continuation */
+        {"\xf8\x88\x80\x80\x80", false}, /* 5-byte form */
+        {"\xff", false},
+        {"caf\xe9", false}, /* Windows-1252 é */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(tkl_utf8_valid(cases[i].s, strlen(cases[i].s)) == cases[i].valid, "case %zu",
+                      i);
+    ck_assert(tkl_utf8_valid("", 0));
+    ck_assert(tkl_utf8_valid("a\0b", 3));         /* the length given, not the NUL, ends it */
+    ck_assert(!tkl_utf8_valid("caf\xc3\xa9", 4)); /* cut by the length */
+}
+END_TEST
+
+START_TEST(windows_1252_becomes_utf8)
+{
+    /* what Excel's "CSV" save gives for a plan typed with smart quotes */
+    const char in[] = "\x93Train\x94 staff \x96 \x80"
+                      "5 caf\xe9 \x85 don\x92t\xa0x";
+    char *s = tkl_cp1252_to_utf8(in, sizeof(in) - 1);
+    ck_assert_str_eq(s, "\xe2\x80\x9cTrain\xe2\x80\x9d staff \xe2\x80\x93 \xe2\x82\xac"
+                        "5 caf\xc3\xa9 \xe2\x80\xa6 don\xe2\x80\x99t\xc2\xa0x");
+    free(s);
+    /* the five bytes Windows-1252 leaves undefined become U+FFFD */
+    s = tkl_cp1252_to_utf8("\x81\x8d\x8f\x90\x9d", 5);
+    ck_assert_str_eq(s, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    free(s);
+    /* every byte converts to valid UTF-8; ASCII is unchanged */
+    char all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = (char)i;
+    s = tkl_cp1252_to_utf8(all + 1, 255);
+    ck_assert(tkl_utf8_valid(s, strlen(s)));
+    ck_assert_int_eq(memcmp(s, all + 1, 127), 0);
+    free(s);
+    s = tkl_cp1252_to_utf8("", 0);
+    ck_assert_str_eq(s, "");
+    free(s);
+}
+END_TEST
+
+START_TEST(white_space_is_cleaned)
+{
+    static const struct {
+        const char *in;
+        bool fold;
+        const char *out;
+    } cases[] = {
+        {"  Train \t staff\r\n now  ", true, "Train staff now"},
+        {"\xc2\xa0HR\xc2\xa0\xc2\xa0team\xc2\xa0", true, "HR team"}, /* NBSP */
+        {"\n\n", true, ""},
+        {"caf\xc3\xa9 \xc2\xa9", true, "caf\xc3\xa9 \xc2\xa9"}, /* é and © are not space */
+        /* unfolded: line breaks kept as LF, other space as single spaces */
+        {" line one\r\nline two\rline three\n\n", false, "line one\nline two\nline three"},
+        {"a\t\tb\xc2\xa0"
+         "c",
+         false, "a  b c"},
+        {"kept \n  ", false, "kept"},
+        {"", false, ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *s = tkl_text_clean(cases[i].in, cases[i].fold);
+        ck_assert_msg(strcmp(s, cases[i].out) == 0, "case %zu: \"%s\"", i, s);
+        free(s);
+    }
+    char *s = tkl_text_clean(NULL, true);
+    ck_assert_str_eq(s, "");
+    free(s);
+}
+END_TEST
+
+START_TEST(strdup0_and_fnv1a)
+{
+    ck_assert_ptr_null(tkl_strdup0(NULL));
+    char *s = tkl_strdup0("x");
+    ck_assert_str_eq(s, "x");
+    free(s);
+    /* the published FNV-1a 64-bit test vectors */
+    ck_assert_uint_eq(tkl_fnv1a(TKL_FNV_INIT, "", 0), UINT64_C(0xcbf29ce484222325));
+    ck_assert_uint_eq(tkl_fnv1a(TKL_FNV_INIT, "a", 1), UINT64_C(0xaf63dc4c8601ec8c));
+    ck_assert_uint_eq(tkl_fnv1a(TKL_FNV_INIT, "foobar", 6), UINT64_C(0x85944171f73967e8));
+    /* chained pieces hash as the whole */
+    ck_assert_uint_eq(tkl_fnv1a(tkl_fnv1a(TKL_FNV_INIT, "foo", 3), "bar", 3),
+                      tkl_fnv1a(TKL_FNV_INIT, "foobar", 6));
+    ck_assert_uint_ne(tkl_fnv1a(TKL_FNV_INIT, "a\0", 2), tkl_fnv1a(TKL_FNV_INIT, "a", 1));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("text");
+    TCase *tc = tcase_create("text");
+    tcase_add_test(tc, a_buffer_grows_and_stays_terminated);
+    tcase_add_test(tc, steal_hands_over_the_content);
+    tcase_add_test(tc, a_failed_allocation_keeps_the_content);
+    tcase_add_test(tc, utf8_is_validated_strictly);
+    tcase_add_test(tc, windows_1252_becomes_utf8);
+    tcase_add_test(tc, white_space_is_cleaned);
+    tcase_add_test(tc, strdup0_and_fnv1a);
+    suite_add_tcase(s, tc);
+    return tkl_check_run(s);
+}
