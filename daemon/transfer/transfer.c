@@ -204,8 +204,10 @@ int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret)
 
 int tkl_transfers_add(struct tkl_transfers *t, void *easy, tkl_transfer_done_fn done, void *data)
 {
-    if (!t || t->closing || !easy || !done)
+    if (!easy || !done)
         return -EINVAL;
+    if (!t || t->closing)
+        return -ESHUTDOWN;
     struct job *j = calloc(1, sizeof(*j));
     if (!j)
         return -ENOMEM;

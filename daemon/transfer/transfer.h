@@ -25,7 +25,8 @@ int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret);
 /*
  * Starts a transfer on an easy handle the caller configured and owns.
  * Returns 0 (done() will run exactly once, never from inside this call),
- * or a negative errno (done() never runs).
+ * or a negative errno (done() never runs): -ESHUTDOWN once the transfers
+ * are closing (or there are none), -EINVAL for a missing argument.
  */
 int tkl_transfers_add(struct tkl_transfers *t, void *easy, tkl_transfer_done_fn done, void *data);
 

@@ -483,7 +483,7 @@ START_TEST(a_refused_add_never_completes)
     struct xfer x, y;
     xfer_init(&x, srv.port, "/hello", NULL);
     xfer_init(&y, srv.port, "/hello", NULL);
-    ck_assert_int_eq(tkl_transfers_add(NULL, x.easy, on_done, &x), -EINVAL);
+    ck_assert_int_eq(tkl_transfers_add(NULL, x.easy, on_done, &x), -ESHUTDOWN);
     ck_assert_int_eq(tkl_transfers_add(t, NULL, on_done, &x), -EINVAL);
     ck_assert_int_eq(tkl_transfers_add(t, x.easy, NULL, &x), -EINVAL);
     ck_assert_uint_eq(tkl_transfers_running(t), 0);
@@ -502,7 +502,7 @@ START_TEST(a_refused_add_never_completes)
     ck_assert_int_eq(y.done, 0);
     /* nothing is added once closing began */
     tkl_transfers_close(t);
-    ck_assert_int_eq(tkl_transfers_add(t, y.easy, on_done, &y), -EINVAL);
+    ck_assert_int_eq(tkl_transfers_add(t, y.easy, on_done, &y), -ESHUTDOWN);
     finish();
     ck_assert_int_eq(y.done, 0);
     curl_easy_cleanup(x.easy);
