@@ -159,116 +159,188 @@ static void bind_text0(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
-int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char *const *stage_keys,
-                   int64_t now, uint64_t *ret_id)
+/* Which entries of a notice tkl_outbox_put() stores: those whose log key
+ * is not in the log yet. */
+struct put_plan {
+    char **keys; /* each entry's log key */
+    bool *keep;  /* each entry's "not logged yet" */
+    size_t kept;
+};
+
+static void put_plan_free(struct put_plan *p, size_t n_entries)
 {
-    sqlite3_stmt *ins_n = NULL, *ins_e = NULL, *ins_l = NULL;
-    char **keys = calloc(n->n_entries + 1, sizeof(*keys));
-    bool *keep = calloc(n->n_entries + 1, sizeof(*keep));
-    size_t kept = 0;
-    int r = 0, rc;
-    if (!keys || !keep) {
-        r = -ENOMEM;
-        goto out;
-    }
-    if ((r = exec(o, "BEGIN IMMEDIATE")) < 0)
-        goto out;
+    for (size_t i = 0; p->keys && i < n_entries; i++)
+        free(p->keys[i]);
+    free(p->keys);
+    free(p->keep);
+}
+
+/* Fills p (allocated for n's entries) with each entry's log key and
+ * whether it is logged. Returns 0 or a negative errno. */
+static int put_plan_fill(struct tkl_outbox *o, const struct tkl_notice *n,
+                         const char *const *stage_keys, struct put_plan *p)
+{
     for (size_t i = 0; i < n->n_entries; i++) {
         const struct tkl_notice_entry *e = &n->entries[i];
-        keys[i] = tkl_log_key(e->item_id, e->deadline_day, stage_keys[i], n->channel, n->recipient);
-        if (!keys[i]) {
-            r = -ENOMEM;
-            goto rollback;
-        }
-        int logged = tkl_outbox_logged(o, keys[i]);
-        if (logged < 0) {
-            r = logged;
-            goto rollback;
-        }
-        keep[i] = !logged;
-        kept += keep[i];
+        p->keys[i] =
+            tkl_log_key(e->item_id, e->deadline_day, stage_keys[i], n->channel, n->recipient);
+        if (!p->keys[i])
+            return -ENOMEM;
+        int logged = tkl_outbox_logged(o, p->keys[i]);
+        if (logged < 0)
+            return logged;
+        p->keep[i] = !logged;
+        p->kept += p->keep[i];
     }
-    if (kept == 0) {
-        exec(o, "ROLLBACK");
-        *ret_id = 0;
-        goto out;
-    }
-    rc = sqlite3_prepare_v2(o->db,
-                            "INSERT INTO notices(channel, recipient, team_id, team_name, "
-                            "thread_key, due_at, created_at, next_attempt) "
-                            "VALUES(?,?,?,?,?,?,?,?)",
-                            -1, &ins_n, NULL);
+    return 0;
+}
+
+/* The statements tkl_outbox_put() prepares once and runs for each entry. */
+struct put_stmts {
+    sqlite3_stmt *notice, *entry, *log;
+};
+
+static int put_stmts_prepare(struct tkl_outbox *o, struct put_stmts *s)
+{
+    int rc = sqlite3_prepare_v2(o->db,
+                                "INSERT INTO notices(channel, recipient, team_id, team_name, "
+                                "thread_key, due_at, created_at, next_attempt) "
+                                "VALUES(?,?,?,?,?,?,?,?)",
+                                -1, &s->notice, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(o->db,
                                 "INSERT INTO entries(notice_id, idx, item_id, title, commitment, "
                                 "owners, deadline_text, status, progress, deadline_day, kind, "
                                 "stage, stage_key, days_left, late, category, url) "
                                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                -1, &ins_e, NULL);
+                                -1, &s->entry, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(o->db, "INSERT INTO log(key, notice_id, created_at) VALUES(?,?,?)",
-                                -1, &ins_l, NULL);
-    if (rc != SQLITE_OK)
-        goto rollback_rc;
-    bind_text0(ins_n, 1, n->channel);
-    bind_text0(ins_n, 2, n->recipient);
-    bind_text0(ins_n, 3, n->team_id);
-    bind_text0(ins_n, 4, n->team_name);
-    bind_text0(ins_n, 5, kept == 1 ? n->thread_key : NULL);
-    sqlite3_bind_int64(ins_n, 6, n->due_at);
-    sqlite3_bind_int64(ins_n, 7, now);
-    sqlite3_bind_int64(ins_n, 8, now);
-    if ((rc = sqlite3_step(ins_n)) != SQLITE_DONE)
-        goto rollback_rc;
-    sqlite3_int64 id = sqlite3_last_insert_rowid(o->db);
+                                -1, &s->log, NULL);
+    return rc == SQLITE_OK ? 0 : sqlite_errno(rc);
+}
+
+static void put_stmts_finalize(struct put_stmts *s)
+{
+    sqlite3_finalize(s->notice);
+    sqlite3_finalize(s->entry);
+    sqlite3_finalize(s->log);
+}
+
+/* Inserts the notices row of n, with n's thread key only when it carries
+ * one entry. Returns 0 and the row's id, or a negative errno. */
+static int insert_notice(struct tkl_outbox *o, sqlite3_stmt *st, const struct tkl_notice *n,
+                         bool one_entry, int64_t now, sqlite3_int64 *ret_id)
+{
+    bind_text0(st, 1, n->channel);
+    bind_text0(st, 2, n->recipient);
+    bind_text0(st, 3, n->team_id);
+    bind_text0(st, 4, n->team_name);
+    bind_text0(st, 5, one_entry ? n->thread_key : NULL);
+    sqlite3_bind_int64(st, 6, n->due_at);
+    sqlite3_bind_int64(st, 7, now);
+    sqlite3_bind_int64(st, 8, now);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        return sqlite_errno(rc);
+    *ret_id = sqlite3_last_insert_rowid(o->db);
+    return 0;
+}
+
+/* Inserts entry e as entry idx of notice id. Returns 0 or a negative errno. */
+static int insert_entry(sqlite3_stmt *st, sqlite3_int64 id, int idx,
+                        const struct tkl_notice_entry *e, const char *stage_key)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, idx);
+    bind_text0(st, 3, e->item_id);
+    bind_text0(st, 4, e->title);
+    bind_text0(st, 5, e->commitment);
+    bind_text0(st, 6, e->owners);
+    bind_text0(st, 7, e->deadline_text);
+    bind_text0(st, 8, e->status);
+    bind_text0(st, 9, e->progress);
+    sqlite3_bind_int(st, 10, e->deadline_day);
+    sqlite3_bind_int(st, 11, (int)e->kind);
+    sqlite3_bind_int(st, 12, (int)e->stage);
+    bind_text0(st, 13, stage_key);
+    sqlite3_bind_int(st, 14, e->days_left);
+    sqlite3_bind_int(st, 15, e->late);
+    bind_text0(st, 16, e->category);
+    bind_text0(st, 17, e->url);
+    int rc = sqlite3_step(st);
+    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+/* Logs key as sent in notice id. Returns 0 or a negative errno. */
+static int insert_log(sqlite3_stmt *st, const char *key, sqlite3_int64 id, int64_t now)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = sqlite3_step(st);
+    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+/* Inserts the notice with the entries p keeps, and their log keys, inside
+ * the caller's transaction. Returns 0 and the notice's id, or a negative
+ * errno. */
+static int insert_rows(struct tkl_outbox *o, const struct tkl_notice *n,
+                       const char *const *stage_keys, const struct put_plan *p, int64_t now,
+                       sqlite3_int64 *ret_id)
+{
+    struct put_stmts s = {0};
+    sqlite3_int64 id = 0;
+    int r = put_stmts_prepare(o, &s);
+    if (r == 0)
+        r = insert_notice(o, s.notice, n, p->kept == 1, now, &id);
     int idx = 0;
-    for (size_t i = 0; i < n->n_entries; i++) {
-        if (!keep[i])
+    for (size_t i = 0; r == 0 && i < n->n_entries; i++) {
+        if (!p->keep[i])
             continue;
-        const struct tkl_notice_entry *e = &n->entries[i];
-        sqlite3_reset(ins_e);
-        sqlite3_bind_int64(ins_e, 1, id);
-        sqlite3_bind_int(ins_e, 2, idx++);
-        bind_text0(ins_e, 3, e->item_id);
-        bind_text0(ins_e, 4, e->title);
-        bind_text0(ins_e, 5, e->commitment);
-        bind_text0(ins_e, 6, e->owners);
-        bind_text0(ins_e, 7, e->deadline_text);
-        bind_text0(ins_e, 8, e->status);
-        bind_text0(ins_e, 9, e->progress);
-        sqlite3_bind_int(ins_e, 10, e->deadline_day);
-        sqlite3_bind_int(ins_e, 11, (int)e->kind);
-        sqlite3_bind_int(ins_e, 12, (int)e->stage);
-        bind_text0(ins_e, 13, stage_keys[i]);
-        sqlite3_bind_int(ins_e, 14, e->days_left);
-        sqlite3_bind_int(ins_e, 15, e->late);
-        bind_text0(ins_e, 16, e->category);
-        bind_text0(ins_e, 17, e->url);
-        if ((rc = sqlite3_step(ins_e)) != SQLITE_DONE)
-            goto rollback_rc;
-        sqlite3_reset(ins_l);
-        sqlite3_bind_text(ins_l, 1, keys[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins_l, 2, id);
-        sqlite3_bind_int64(ins_l, 3, now);
-        if ((rc = sqlite3_step(ins_l)) != SQLITE_DONE)
-            goto rollback_rc;
+        r = insert_entry(s.entry, id, idx++, &n->entries[i], stage_keys[i]);
+        if (r == 0)
+            r = insert_log(s.log, p->keys[i], id, now);
     }
+    put_stmts_finalize(&s);
+    if (r == 0)
+        *ret_id = id;
+    return r;
+}
+
+int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char *const *stage_keys,
+                   int64_t now, uint64_t *ret_id)
+{
+    struct put_plan p = {0};
+    p.keys = calloc(n->n_entries + 1, sizeof(*p.keys));
+    p.keep = calloc(n->n_entries + 1, sizeof(*p.keep));
+    sqlite3_int64 id = 0;
+    int r;
+    if (!p.keys || !p.keep) {
+        r = -ENOMEM;
+        goto out;
+    }
+    if ((r = exec(o, "BEGIN IMMEDIATE")) < 0)
+        goto out;
+    if ((r = put_plan_fill(o, n, stage_keys, &p)) < 0)
+        goto rollback;
+    if (p.kept == 0) {
+        exec(o, "ROLLBACK");
+        *ret_id = 0;
+        goto out;
+    }
+    if ((r = insert_rows(o, n, stage_keys, &p, now, &id)) < 0)
+        goto rollback;
     if ((r = exec(o, "COMMIT")) < 0)
         goto rollback;
     *ret_id = (uint64_t)id;
     goto out;
-rollback_rc:
-    r = sqlite_errno(rc);
 rollback:
     exec(o, "ROLLBACK");
 out:
-    sqlite3_finalize(ins_n);
-    sqlite3_finalize(ins_e);
-    sqlite3_finalize(ins_l);
-    for (size_t i = 0; keys && i < n->n_entries; i++)
-        free(keys[i]);
-    free(keys);
-    free(keep);
+    put_plan_free(&p, n->n_entries);
     return r;
 }
 
