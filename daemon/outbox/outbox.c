@@ -476,28 +476,36 @@ void tkl_stored_notice_free(struct tkl_stored_notice *s)
     free(s);
 }
 
-int tkl_outbox_get(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice **ret)
+/* Prepares sql, whose one parameter is a notice id, with id bound to it.
+ * Returns 0 and the statement, or a negative errno. */
+static int prepare_for_id(struct tkl_outbox *o, const char *sql, uint64_t id, sqlite3_stmt **ret_st)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    *ret_st = st;
+    return 0;
+}
+
+/* Reads the notices row of id into s. Returns 0, -ENOENT when there is
+ * none, or a negative errno. */
+static int read_notice(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice *s)
 {
     sqlite3_stmt *st = NULL;
     bool oom = false;
-    int r = 0;
-    struct tkl_stored_notice *s = calloc(1, sizeof(*s));
-    if (!s)
-        return -ENOMEM;
-    int rc = sqlite3_prepare_v2(o->db,
-                                "SELECT channel, recipient, team_id, team_name, thread_key, "
-                                "due_at, state, attempts, created_at, next_attempt, last_error "
-                                "FROM notices WHERE id = ?",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        r = sqlite_errno(rc);
-        goto fail;
-    }
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-    rc = sqlite3_step(st);
+    int r = prepare_for_id(o,
+                           "SELECT channel, recipient, team_id, team_name, thread_key, "
+                           "due_at, state, attempts, created_at, next_attempt, last_error "
+                           "FROM notices WHERE id = ?",
+                           id, &st);
+    if (r < 0)
+        return r;
+    int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        r = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
-        goto fail;
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
     }
     s->notice.size = sizeof(s->notice);
     s->notice.id = id;
@@ -513,72 +521,93 @@ int tkl_outbox_get(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice *
     s->next_attempt = sqlite3_column_int64(st, 9);
     s->last_error = col_dup(st, 10, &oom);
     sqlite3_finalize(st);
-    st = NULL;
-    if (oom || !s->notice.channel || !s->notice.recipient) {
-        r = -ENOMEM;
-        goto fail;
-    }
-    rc = sqlite3_prepare_v2(o->db,
-                            "SELECT item_id, title, commitment, owners, deadline_text, status, "
-                            "progress, deadline_day, kind, stage, stage_key, days_left, late, "
-                            "category, url FROM entries WHERE notice_id = ? ORDER BY idx",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        r = sqlite_errno(rc);
-        goto fail;
-    }
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    return oom || !s->notice.channel || !s->notice.recipient ? -ENOMEM : 0;
+}
+
+/* Makes room in s for one more entry and its stage key, doubling *cap when
+ * full. Returns 0 or -ENOMEM. */
+static int grow_entries(struct tkl_stored_notice *s, size_t *cap)
+{
+    if (s->notice.n_entries < *cap)
+        return 0;
+    *cap = *cap ? *cap * 2 : 8;
+    struct tkl_notice_entry *e = realloc(s->entries, *cap * sizeof(*e));
+    char **k = e ? realloc(s->stage_keys, *cap * sizeof(*k)) : NULL;
+    if (e)
+        s->entries = e;
+    if (k)
+        s->stage_keys = k;
+    return e && k ? 0 : -ENOMEM;
+}
+
+/* Appends the entry in st's current row to s, which has room for it.
+ * Returns 0 or -ENOMEM; the entry is counted either way, so that
+ * tkl_stored_notice_free() frees what it holds. */
+static int append_entry(sqlite3_stmt *st, struct tkl_stored_notice *s)
+{
+    bool oom = false;
+    size_t i = s->notice.n_entries;
+    struct tkl_notice_entry *e = &s->entries[i];
+    *e = (struct tkl_notice_entry){.size = sizeof(*e)};
+    e->item_id = col_dup(st, 0, &oom);
+    e->title = col_dup(st, 1, &oom);
+    e->commitment = col_dup(st, 2, &oom);
+    e->owners = col_dup(st, 3, &oom);
+    e->deadline_text = col_dup(st, 4, &oom);
+    e->status = col_dup(st, 5, &oom);
+    e->progress = col_dup(st, 6, &oom);
+    e->deadline_day = sqlite3_column_int(st, 7);
+    e->kind = (enum tkl_deadline_kind)sqlite3_column_int(st, 8);
+    e->stage = (enum tkl_stage)sqlite3_column_int(st, 9);
+    s->stage_keys[i] = col_dup(st, 10, &oom);
+    e->days_left = sqlite3_column_int(st, 11);
+    e->late = sqlite3_column_int(st, 12);
+    e->category = col_dup(st, 13, &oom);
+    e->url = col_dup(st, 14, &oom);
+    s->notice.n_entries++;
+    return oom || !e->item_id ? -ENOMEM : 0;
+}
+
+/* Reads the entries of notice id into s, in their order. Returns 0 or a
+ * negative errno. */
+static int read_entries(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice *s)
+{
+    sqlite3_stmt *st = NULL;
     size_t cap = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (s->notice.n_entries == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct tkl_notice_entry *e = realloc(s->entries, cap * sizeof(*e));
-            char **k = e ? realloc(s->stage_keys, cap * sizeof(*k)) : NULL;
-            if (e)
-                s->entries = e;
-            if (k)
-                s->stage_keys = k;
-            if (!e || !k) {
-                r = -ENOMEM;
-                goto fail;
-            }
-        }
-        size_t i = s->notice.n_entries;
-        struct tkl_notice_entry *e = &s->entries[i];
-        *e = (struct tkl_notice_entry){.size = sizeof(*e)};
-        e->item_id = col_dup(st, 0, &oom);
-        e->title = col_dup(st, 1, &oom);
-        e->commitment = col_dup(st, 2, &oom);
-        e->owners = col_dup(st, 3, &oom);
-        e->deadline_text = col_dup(st, 4, &oom);
-        e->status = col_dup(st, 5, &oom);
-        e->progress = col_dup(st, 6, &oom);
-        e->deadline_day = sqlite3_column_int(st, 7);
-        e->kind = (enum tkl_deadline_kind)sqlite3_column_int(st, 8);
-        e->stage = (enum tkl_stage)sqlite3_column_int(st, 9);
-        s->stage_keys[i] = col_dup(st, 10, &oom);
-        e->days_left = sqlite3_column_int(st, 11);
-        e->late = sqlite3_column_int(st, 12);
-        e->category = col_dup(st, 13, &oom);
-        e->url = col_dup(st, 14, &oom);
-        s->notice.n_entries++;
-        if (oom || !e->item_id) {
-            r = -ENOMEM;
-            goto fail;
-        }
+    int rc = SQLITE_DONE;
+    int r = prepare_for_id(o,
+                           "SELECT item_id, title, commitment, owners, deadline_text, status, "
+                           "progress, deadline_day, kind, stage, stage_key, days_left, late, "
+                           "category, url FROM entries WHERE notice_id = ? ORDER BY idx",
+                           id, &st);
+    if (r < 0)
+        return r;
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r = grow_entries(s, &cap);
+        if (r == 0)
+            r = append_entry(st, s);
     }
-    if (rc != SQLITE_DONE) {
+    if (r == 0 && rc != SQLITE_DONE)
         r = sqlite_errno(rc);
-        goto fail;
-    }
     sqlite3_finalize(st);
+    return r;
+}
+
+int tkl_outbox_get(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice **ret)
+{
+    struct tkl_stored_notice *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    int r = read_notice(o, id, s);
+    if (r == 0)
+        r = read_entries(o, id, s);
+    if (r < 0) {
+        tkl_stored_notice_free(s);
+        return r;
+    }
     s->notice.entries = s->entries;
     *ret = s;
     return 0;
-fail:
-    sqlite3_finalize(st);
-    tkl_stored_notice_free(s);
-    return r;
 }
 
 static int update(struct tkl_outbox *o, const char *sql, uint64_t id, int64_t t, const char *reply)
