@@ -269,42 +269,149 @@ static int int_arg(const char *s)
     return (int)v;
 }
 
-static int cmd_upcoming(struct cli *c, int argc, char **argv)
+struct upcoming_opts {
+    const char *from;  /* YYYY-MM-DD, or NULL for today */
+    const char *owner; /* only this owner's reminders, or NULL */
+    int days;
+    bool json;
+};
+
+/* Reads the options of tickler upcoming. Returns 0, or -EINVAL after
+ * saying what is wrong. */
+static int upcoming_args(int argc, char **argv, struct upcoming_opts *ret)
 {
-    const char *from = NULL, *owner = NULL;
-    int days = 30;
-    bool json = false;
+    struct upcoming_opts u = {.days = 30};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--from") && i + 1 < argc)
-            from = argv[++i];
+            u.from = argv[++i];
         else if (!strcmp(argv[i], "--days") && i + 1 < argc)
-            days = int_arg(argv[++i]);
+            u.days = int_arg(argv[++i]);
         else if (!strcmp(argv[i], "--owner") && i + 1 < argc)
-            owner = argv[++i];
+            u.owner = argv[++i];
         else if (!strcmp(argv[i], "--json"))
-            json = true;
+            u.json = true;
         else {
             fprintf(stderr, "tickler upcoming: unexpected \"%s\"\n", argv[i]);
-            return 2;
+            return -EINVAL;
         }
     }
-    if (days < 1 || days > 3660) {
+    if (u.days < 1 || u.days > 3660) {
         fprintf(stderr, "tickler upcoming: --days must be 1 to 3660\n");
-        return 2;
+        return -EINVAL;
     }
+    *ret = u;
+    return 0;
+}
+
+/* The instant --from names (local time), or now without it. Returns 0, or
+ * -EINVAL after saying what is wrong. */
+static int upcoming_start(const char *from, int64_t *ret)
+{
+    int64_t start;
+    if (!from) {
+        start = (int64_t)time(NULL);
+    } else if (tkl_parse_datetime(from, &start) < 0) {
+        fprintf(stderr, "tickler upcoming: --from \"%s\" is not YYYY-MM-DD\n", from);
+        return -EINVAL;
+    }
+    *ret = start;
+    return 0;
+}
+
+/* A reminder as tickler upcoming --json shows it: at and dl are its time
+ * and its deadline formatted, b where it goes. */
+static json_t *due_json(const struct tkl_due *due, const struct tkl_team *t,
+                        const struct tkl_route_batch *b, const char *at, const char *dl)
+{
+    json_t *o = json_object();
+    json_t *rec = json_array();
+    for (size_t i = 0; i < b->n; i++) {
+        json_t *r = json_object();
+        json_object_set_new(r, "channel", json_string(b->digests[i].channel));
+        json_object_set_new(r, "recipient", json_string(b->digests[i].recipient));
+        json_object_set_new(r, "team", json_string(b->digests[i].team->id));
+        json_array_append_new(rec, r);
+    }
+    json_object_set_new(o, "at", json_string(at));
+    json_object_set_new(o, "item", json_string(due->action->id));
+    json_object_set_new(o, "title", json_string(due->action->title));
+    json_object_set_new(o, "stage", json_string(due->r.key));
+    json_object_set_new(o, "escalated", json_boolean(due->r.escalate));
+    json_object_set_new(o, "deadline",
+                        due->action->deadline.day == TKL_NO_DAY ? json_null() : json_string(dl));
+    json_object_set_new(o, "team", json_string(t->id));
+    json_object_set_new(o, "recipients", rec);
+    return o;
+}
+
+/* A reminder as tickler upcoming prints it: one line, then one line for
+ * each recipient. */
+static void print_due(const struct tkl_due *due, const struct tkl_team *t,
+                      const struct tkl_route_batch *b, const char *at, const char *dl)
+{
+    printf("%s  %-12s %-10s %-22s %.60s\n", at, due->r.key, dl, t->id, due->action->title);
+    for (size_t i = 0; i < b->n; i++)
+        printf("%27s-> %s:%s\n", "", b->digests[i].channel, b->digests[i].recipient);
+    if (!b->n)
+        printf("%27s-> (team has no recipients)\n", "");
+}
+
+/* Routes the reminder due and shows it: appended to arr with json, printed
+ * without. Returns 0, or a negative errno when it cannot be routed (then
+ * nothing is shown). */
+static int show_due(const struct tkl_config *cfg, const struct tkl_due *due, bool json, json_t *arr)
+{
+    const struct tkl_team *t = &cfg->teams.teams[due->team];
+    struct tkl_route_batch b = {0};
+    size_t routed = 0;
+    int r = tkl_route_add(&b, cfg, due, due->r.day, &routed);
+    if (r < 0) {
+        tkl_route_batch_free(&b);
+        return r;
+    }
+    char at[32], dl[11] = "-";
+    tkl_format_instant(due->at, at);
+    if (due->action->deadline.day != TKL_NO_DAY)
+        tkl_day_format(due->action->deadline.day, dl);
+    if (json)
+        json_array_append_new(arr, due_json(due, t, &b, at, dl));
+    else
+        print_due(due, t, &b, at, dl);
+    tkl_route_batch_free(&b);
+    return 0;
+}
+
+/* Shows the reminders s has due from lo to hi, for u->owner when given,
+ * until one cannot be routed. Returns how many it showed. */
+static size_t show_upcoming(struct cli *c, struct tkl_scheduler *s, int64_t lo, int64_t hi,
+                            const struct upcoming_opts *u, json_t *arr)
+{
+    struct tkl_due due;
+    size_t count = 0;
+    while (tkl_scheduler_pop_due(s, c->cfg, c->st, hi, &due) == 0) {
+        if (due.at < lo)
+            continue;
+        if (u->owner && !owner_matches(c->cfg, due.team, u->owner))
+            continue;
+        if (show_due(c->cfg, &due, u->json, arr) < 0)
+            break;
+        count++;
+    }
+    return count;
+}
+
+static int cmd_upcoming(struct cli *c, int argc, char **argv)
+{
+    struct upcoming_opts u;
+    if (upcoming_args(argc, argv, &u) < 0)
+        return 2;
     if (load(c, true)) {
         tkl_diags_print(&c->diags, stderr);
         return 1;
     }
     int64_t start;
-    if (from) {
-        if (tkl_parse_datetime(from, &start) < 0) {
-            fprintf(stderr, "tickler upcoming: --from \"%s\" is not YYYY-MM-DD\n", from);
-            return 2;
-        }
-    } else {
-        start = (int64_t)time(NULL);
-    }
+    if (upcoming_start(u.from, &start) < 0)
+        return 2;
     /* the window starts at local midnight of the --from day */
     int32_t first = tkl_local_day(start);
     if (open_sources(c) ||
@@ -312,72 +419,24 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
         tkl_diags_print(&c->diags, stderr);
         return 1;
     }
-    if (days > TKL_SOURCE_DAYS_AHEAD - 60 && c->sources.n)
+    if (u.days > TKL_SOURCE_DAYS_AHEAD - 60 && c->sources.n)
         fprintf(stderr,
                 "tickler upcoming: observances are read %d days ahead; prompts near "
                 "the end of %d days may be missing\n",
-                TKL_SOURCE_DAYS_AHEAD, days);
+                TKL_SOURCE_DAYS_AHEAD, u.days);
     int64_t lo = tkl_local_instant(first, 0);
-    int64_t hi = tkl_local_instant(first + days, 0) - 1;
+    int64_t hi = tkl_local_instant(first + u.days, 0) - 1;
     struct tkl_scheduler s = {0};
     if (tkl_scheduler_build(&s, c->cfg, c->st, lo - 1, lo - 1) < 0) {
         fprintf(stderr, "tickler: out of memory\n");
         return 1;
     }
-    json_t *arr = json ? json_array() : NULL;
-    struct tkl_due due;
-    size_t count = 0;
-    while (tkl_scheduler_pop_due(&s, c->cfg, c->st, hi, &due) == 0) {
-        if (due.at < lo)
-            continue;
-        if (owner && !owner_matches(c->cfg, due.team, owner))
-            continue;
-        const struct tkl_team *t = &c->cfg->teams.teams[due.team];
-        struct tkl_route_batch b = {0};
-        size_t routed = 0;
-        if (tkl_route_add(&b, c->cfg, &due, due.r.day, &routed) < 0) {
-            tkl_route_batch_free(&b);
-            break;
-        }
-        char at[32], dl[11] = "-";
-        tkl_format_instant(due.at, at);
-        if (due.action->deadline.day != TKL_NO_DAY)
-            tkl_day_format(due.action->deadline.day, dl);
-        count++;
-        if (json) {
-            json_t *o = json_object();
-            json_t *rec = json_array();
-            for (size_t i = 0; i < b.n; i++) {
-                json_t *r = json_object();
-                json_object_set_new(r, "channel", json_string(b.digests[i].channel));
-                json_object_set_new(r, "recipient", json_string(b.digests[i].recipient));
-                json_object_set_new(r, "team", json_string(b.digests[i].team->id));
-                json_array_append_new(rec, r);
-            }
-            json_object_set_new(o, "at", json_string(at));
-            json_object_set_new(o, "item", json_string(due.action->id));
-            json_object_set_new(o, "title", json_string(due.action->title));
-            json_object_set_new(o, "stage", json_string(due.r.key));
-            json_object_set_new(o, "escalated", json_boolean(due.r.escalate));
-            json_object_set_new(o, "deadline",
-                                due.action->deadline.day == TKL_NO_DAY ? json_null()
-                                                                       : json_string(dl));
-            json_object_set_new(o, "team", json_string(t->id));
-            json_object_set_new(o, "recipients", rec);
-            json_array_append_new(arr, o);
-        } else {
-            printf("%s  %-12s %-10s %-22s %.60s\n", at, due.r.key, dl, t->id, due.action->title);
-            for (size_t i = 0; i < b.n; i++)
-                printf("%27s-> %s:%s\n", "", b.digests[i].channel, b.digests[i].recipient);
-            if (!b.n)
-                printf("%27s-> (team has no recipients)\n", "");
-        }
-        tkl_route_batch_free(&b);
-    }
+    json_t *arr = u.json ? json_array() : NULL;
+    size_t count = show_upcoming(c, &s, lo, hi, &u, arr);
     tkl_scheduler_free(&s);
-    if (json)
+    if (u.json)
         return json_print(arr);
-    fprintf(stderr, "%zu reminders in %d days from %s\n", count, days,
+    fprintf(stderr, "%zu reminders in %d days from %s\n", count, u.days,
             tkl_day_format(first, (char[11]){0}));
     return 0;
 }
