@@ -714,40 +714,92 @@ static size_t sample_entries(const struct tkl_store *st, int32_t today, struct t
     return n;
 }
 
-static int cmd_send_test(struct cli *c, int argc, char **argv)
+/* Reads NOTIFIER and --to RECIPIENT. Returns 0, or -EINVAL after printing
+ * the usage. */
+static int send_test_args(int argc, char **argv, const char **ret_channel, const char **ret_to)
 {
     const char *channel = NULL, *to = NULL;
-    for (int i = 1; i < argc; i++) {
+    bool ok = true;
+    for (int i = 1; ok && i < argc; i++) {
         if (!strcmp(argv[i], "--to") && i + 1 < argc)
             to = argv[++i];
         else if (argv[i][0] != '-' && !channel)
             channel = argv[i];
-        else {
-            fprintf(stderr, "Usage: tickler send-test NOTIFIER --to RECIPIENT\n");
-            return 2;
-        }
+        else
+            ok = false;
     }
-    if (!channel || !to) {
+    if (!ok || !channel || !to) {
         fprintf(stderr, "Usage: tickler send-test NOTIFIER --to RECIPIENT\n");
-        return 2;
+        return -EINVAL;
     }
-    if (load(c, false)) {
-        tkl_diags_print(&c->diags, stderr);
-        return 1;
-    }
-    const struct tkl_notifier_conf *nc = NULL;
-    for (size_t i = 0; i < c->cfg->n_notifiers; i++)
-        if (!strcmp(c->cfg->notifiers[i].name, channel))
-            nc = &c->cfg->notifiers[i];
-    if (!nc) {
-        fprintf(stderr, "tickler send-test: no notifier named \"%s\" in %s\n", channel, c->config);
-        return 1;
-    }
-    /* the store is optional here: its actions make the sample realistic */
-    struct tkl_diags quiet = {0};
-    tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &quiet);
-    tkl_diags_free(&quiet);
+    *ret_channel = channel;
+    *ret_to = to;
+    return 0;
+}
 
+/* The configured notifier named name (the last, should two have it), or
+ * NULL. */
+static const struct tkl_notifier_conf *find_notifier(const struct tkl_config *cfg, const char *name)
+{
+    const struct tkl_notifier_conf *nc = NULL;
+    for (size_t i = 0; i < cfg->n_notifiers; i++)
+        if (!strcmp(cfg->notifiers[i].name, name))
+            nc = &cfg->notifiers[i];
+    return nc;
+}
+
+/* Asks the notifier, when it can tell (ABI 2), whether it can deliver to
+ * `to`. Returns 0, or its negative errno after saying why not. */
+static int check_recipient(const struct tkl_plugin_instance *p, const char *channel, const char *to)
+{
+    int (*check)(void *, const char *, char *, size_t) = TKL_PLUGIN_V2(p, check_recipient);
+    char why[512] = "";
+    int r = check ? check(p->state, to, why, sizeof(why)) : 0;
+    if (r < 0)
+        fprintf(stderr, "tickler send-test: %s cannot deliver to \"%s\": %s\n", channel, to,
+                why[0] ? why : "refused by the notifier");
+    return r < 0 ? r : 0;
+}
+
+/* Hands the notifier p a sample digest for `to`, from the actions of st
+ * (when loaded), and runs loop until p has answered into *t or nothing is
+ * left to run.
+ * Returns 0, or the negative errno with which p refused the notice (said
+ * on stderr). */
+static int send_sample(const struct tkl_store *st, const struct tkl_notifier_conf *nc,
+                       struct tkl_plugin_instance *p, const char *to, uv_loop_t *loop,
+                       struct send_test *t)
+{
+    int64_t now = (int64_t)time(NULL);
+    struct tkl_notice_entry entries[3];
+    struct tkl_notice n = {
+        .size = sizeof(n),
+        .id = (uint64_t)now,
+        .channel = nc->name,
+        .recipient = to,
+        .team_id = "send-test",
+        .team_name = "tickler send-test",
+        .due_at = now,
+        .entries = entries,
+        .n_entries = sample_entries(st, tkl_local_day(now), entries, 3),
+    };
+    printf("sending a sample digest of %zu action(s) to %s through %s (plugin %s)\n", n.n_entries,
+           to, nc->name, nc->plugin);
+    int r = p->desc->deliver(p->state, &n, on_test_done, t);
+    if (r < 0) {
+        fprintf(stderr, "tickler send-test: the notifier refused the notice: %s\n", strerror(-r));
+        return r;
+    }
+    while (!t->done && uv_run(loop, UV_RUN_ONCE))
+        ;
+    return 0;
+}
+
+/* Sends the sample through nc on a loop of its own, shows the answer,
+ * stops the notifier and closes the loop. Returns the exit code: 0 when
+ * the notice was delivered, else 1. */
+static int run_send_test(struct cli *c, const struct tkl_notifier_conf *nc, const char *to)
+{
     uv_loop_t loop;
     struct tkl_host_services svc = {.loop = &loop};
     struct tkl_plugin_instance *p = NULL;
@@ -766,38 +818,11 @@ static int cmd_send_test(struct cli *c, int argc, char **argv)
     if (r < 0) {
         tkl_diags_print(&c->diags, stderr);
         fprintf(stderr, "tickler send-test: notifier \"%s\" (plugin %s) could not start: %s\n",
-                channel, nc->plugin, strerror(-r));
+                nc->name, nc->plugin, strerror(-r));
         goto out;
     }
-    int (*check)(void *, const char *, char *, size_t) = TKL_PLUGIN_V2(p, check_recipient);
-    char why[512] = "";
-    if (check && check(p->state, to, why, sizeof(why)) < 0) {
-        fprintf(stderr, "tickler send-test: %s cannot deliver to \"%s\": %s\n", channel, to,
-                why[0] ? why : "refused by the notifier");
+    if (check_recipient(p, nc->name, to) < 0 || send_sample(c->st, nc, p, to, &loop, &t) < 0)
         goto out;
-    }
-    int64_t now = (int64_t)time(NULL);
-    struct tkl_notice_entry entries[3];
-    struct tkl_notice n = {
-        .size = sizeof(n),
-        .id = (uint64_t)now,
-        .channel = nc->name,
-        .recipient = to,
-        .team_id = "send-test",
-        .team_name = "tickler send-test",
-        .due_at = now,
-        .entries = entries,
-        .n_entries = sample_entries(c->st, tkl_local_day(now), entries, 3),
-    };
-    printf("sending a sample digest of %zu action(s) to %s through %s (plugin %s)\n", n.n_entries,
-           to, channel, nc->plugin);
-    r = p->desc->deliver(p->state, &n, on_test_done, &t);
-    if (r < 0) {
-        fprintf(stderr, "tickler send-test: the notifier refused the notice: %s\n", strerror(-r));
-        goto out;
-    }
-    while (!t.done && uv_run(&loop, UV_RUN_ONCE))
-        ;
     static const char *const what[] = {"delivered", "failed, would be retried",
                                        "failed, would not be retried"};
     printf("%s: %s\n", t.done ? what[t.status % 3] : "no answer", t.reply);
@@ -814,6 +839,27 @@ out_loop:
         rc = 1;
     }
     return rc;
+}
+
+static int cmd_send_test(struct cli *c, int argc, char **argv)
+{
+    const char *channel, *to;
+    if (send_test_args(argc, argv, &channel, &to) < 0)
+        return 2;
+    if (load(c, false)) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    const struct tkl_notifier_conf *nc = find_notifier(c->cfg, channel);
+    if (!nc) {
+        fprintf(stderr, "tickler send-test: no notifier named \"%s\" in %s\n", channel, c->config);
+        return 1;
+    }
+    /* the store is optional here: its actions make the sample realistic */
+    struct tkl_diags quiet = {0};
+    tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &quiet);
+    tkl_diags_free(&quiet);
+    return run_send_test(c, nc, to);
 }
 
 /* Touches the wake-up file a running ticklerd watches. */
