@@ -214,7 +214,7 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
 
 /* The one check ticklerd --check-config makes too: configuration,
  * plugins (each recipient asked of its notifier), store and calendars. */
-static int cmd_check(struct cli *c)
+static int cmd_check(struct cli *c, int argc, char **argv)
 {
     struct tkl_runtime_env env = {.config_path = c->config,
                                   .plugin_dir = c->plugin_dir,
@@ -571,7 +571,7 @@ static int open_outbox(struct cli *c, struct tkl_outbox **ret)
     return 0;
 }
 
-static int cmd_status(struct cli *c)
+static int cmd_status(struct cli *c, int argc, char **argv)
 {
     struct tkl_outbox *o = NULL;
     if (open_outbox(c, &o))
@@ -926,6 +926,27 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
     return bad;
 }
 
+/* The commands; each returns the exit code. */
+static const struct command {
+    const char *name;
+    int (*run)(struct cli *c, int argc, char **argv);
+} commands[] = {
+    {"actions", cmd_actions},   {"check", cmd_check},         {"upcoming", cmd_upcoming},
+    {"holidays", cmd_holidays}, {"status", cmd_status},       {"outbox", cmd_outbox},
+    {"retry", cmd_retry},       {"send-test", cmd_send_test}, {"calendar", cmd_calendar},
+};
+
+/* Runs the command argv[0] with its arguments. Returns the exit code. */
+static int run_command(struct cli *c, int argc, char **argv)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[0], commands[i].name))
+            return commands[i].run(c, argc, argv);
+    fprintf(stderr, "tickler: unknown command \"%s\"\n", argv[0]);
+    usage(stderr);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -974,32 +995,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "tickler: libcurl could not be initialised\n");
         return 1;
     }
-    const char *cmd = argv[optind];
-    int sub_argc = argc - optind;
-    char **sub_argv = argv + optind;
-    if (!strcmp(cmd, "actions"))
-        r = cmd_actions(&c, sub_argc, sub_argv);
-    else if (!strcmp(cmd, "check"))
-        r = cmd_check(&c);
-    else if (!strcmp(cmd, "upcoming"))
-        r = cmd_upcoming(&c, sub_argc, sub_argv);
-    else if (!strcmp(cmd, "holidays"))
-        r = cmd_holidays(&c, sub_argc, sub_argv);
-    else if (!strcmp(cmd, "status"))
-        r = cmd_status(&c);
-    else if (!strcmp(cmd, "outbox"))
-        r = cmd_outbox(&c, sub_argc, sub_argv);
-    else if (!strcmp(cmd, "retry"))
-        r = cmd_retry(&c, sub_argc, sub_argv);
-    else if (!strcmp(cmd, "send-test"))
-        r = cmd_send_test(&c, sub_argc, sub_argv);
-    else if (!strcmp(cmd, "calendar"))
-        r = cmd_calendar(&c, sub_argc, sub_argv);
-    else {
-        fprintf(stderr, "tickler: unknown command \"%s\"\n", cmd);
-        usage(stderr);
-        r = 2;
-    }
+    r = run_command(&c, argc - optind, argv + optind);
     tkl_sources_close(&c.sources);
     tkl_plugin_set_close(&c.plugins);
     tkl_store_free(c.st);
