@@ -214,7 +214,7 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
 
 /* The one check ticklerd --check-config makes too: configuration,
  * plugins (each recipient asked of its notifier), store and calendars. */
-static int cmd_check(struct cli *c)
+static int cmd_check(struct cli *c, int argc, char **argv)
 {
     struct tkl_runtime_env env = {.config_path = c->config,
                                   .plugin_dir = c->plugin_dir,
@@ -269,42 +269,149 @@ static int int_arg(const char *s)
     return (int)v;
 }
 
-static int cmd_upcoming(struct cli *c, int argc, char **argv)
+struct upcoming_opts {
+    const char *from;  /* YYYY-MM-DD, or NULL for today */
+    const char *owner; /* only this owner's reminders, or NULL */
+    int days;
+    bool json;
+};
+
+/* Reads the options of tickler upcoming. Returns 0, or -EINVAL after
+ * saying what is wrong. */
+static int upcoming_args(int argc, char **argv, struct upcoming_opts *ret)
 {
-    const char *from = NULL, *owner = NULL;
-    int days = 30;
-    bool json = false;
+    struct upcoming_opts u = {.days = 30};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--from") && i + 1 < argc)
-            from = argv[++i];
+            u.from = argv[++i];
         else if (!strcmp(argv[i], "--days") && i + 1 < argc)
-            days = int_arg(argv[++i]);
+            u.days = int_arg(argv[++i]);
         else if (!strcmp(argv[i], "--owner") && i + 1 < argc)
-            owner = argv[++i];
+            u.owner = argv[++i];
         else if (!strcmp(argv[i], "--json"))
-            json = true;
+            u.json = true;
         else {
             fprintf(stderr, "tickler upcoming: unexpected \"%s\"\n", argv[i]);
-            return 2;
+            return -EINVAL;
         }
     }
-    if (days < 1 || days > 3660) {
+    if (u.days < 1 || u.days > 3660) {
         fprintf(stderr, "tickler upcoming: --days must be 1 to 3660\n");
-        return 2;
+        return -EINVAL;
     }
+    *ret = u;
+    return 0;
+}
+
+/* The instant --from names (local time), or now without it. Returns 0, or
+ * -EINVAL after saying what is wrong. */
+static int upcoming_start(const char *from, int64_t *ret)
+{
+    int64_t start;
+    if (!from) {
+        start = (int64_t)time(NULL);
+    } else if (tkl_parse_datetime(from, &start) < 0) {
+        fprintf(stderr, "tickler upcoming: --from \"%s\" is not YYYY-MM-DD\n", from);
+        return -EINVAL;
+    }
+    *ret = start;
+    return 0;
+}
+
+/* A reminder as tickler upcoming --json shows it: at and dl are its time
+ * and its deadline formatted, b where it goes. */
+static json_t *due_json(const struct tkl_due *due, const struct tkl_team *t,
+                        const struct tkl_route_batch *b, const char *at, const char *dl)
+{
+    json_t *o = json_object();
+    json_t *rec = json_array();
+    for (size_t i = 0; i < b->n; i++) {
+        json_t *r = json_object();
+        json_object_set_new(r, "channel", json_string(b->digests[i].channel));
+        json_object_set_new(r, "recipient", json_string(b->digests[i].recipient));
+        json_object_set_new(r, "team", json_string(b->digests[i].team->id));
+        json_array_append_new(rec, r);
+    }
+    json_object_set_new(o, "at", json_string(at));
+    json_object_set_new(o, "item", json_string(due->action->id));
+    json_object_set_new(o, "title", json_string(due->action->title));
+    json_object_set_new(o, "stage", json_string(due->r.key));
+    json_object_set_new(o, "escalated", json_boolean(due->r.escalate));
+    json_object_set_new(o, "deadline",
+                        due->action->deadline.day == TKL_NO_DAY ? json_null() : json_string(dl));
+    json_object_set_new(o, "team", json_string(t->id));
+    json_object_set_new(o, "recipients", rec);
+    return o;
+}
+
+/* A reminder as tickler upcoming prints it: one line, then one line for
+ * each recipient. */
+static void print_due(const struct tkl_due *due, const struct tkl_team *t,
+                      const struct tkl_route_batch *b, const char *at, const char *dl)
+{
+    printf("%s  %-12s %-10s %-22s %.60s\n", at, due->r.key, dl, t->id, due->action->title);
+    for (size_t i = 0; i < b->n; i++)
+        printf("%27s-> %s:%s\n", "", b->digests[i].channel, b->digests[i].recipient);
+    if (!b->n)
+        printf("%27s-> (team has no recipients)\n", "");
+}
+
+/* Routes the reminder due and shows it: appended to arr with json, printed
+ * without. Returns 0, or a negative errno when it cannot be routed (then
+ * nothing is shown). */
+static int show_due(const struct tkl_config *cfg, const struct tkl_due *due, bool json, json_t *arr)
+{
+    const struct tkl_team *t = &cfg->teams.teams[due->team];
+    struct tkl_route_batch b = {0};
+    size_t routed = 0;
+    int r = tkl_route_add(&b, cfg, due, due->r.day, &routed);
+    if (r < 0) {
+        tkl_route_batch_free(&b);
+        return r;
+    }
+    char at[32], dl[11] = "-";
+    tkl_format_instant(due->at, at);
+    if (due->action->deadline.day != TKL_NO_DAY)
+        tkl_day_format(due->action->deadline.day, dl);
+    if (json)
+        json_array_append_new(arr, due_json(due, t, &b, at, dl));
+    else
+        print_due(due, t, &b, at, dl);
+    tkl_route_batch_free(&b);
+    return 0;
+}
+
+/* Shows the reminders s has due from lo to hi, for u->owner when given,
+ * until one cannot be routed. Returns how many it showed. */
+static size_t show_upcoming(struct cli *c, struct tkl_scheduler *s, int64_t lo, int64_t hi,
+                            const struct upcoming_opts *u, json_t *arr)
+{
+    struct tkl_due due;
+    size_t count = 0;
+    while (tkl_scheduler_pop_due(s, c->cfg, c->st, hi, &due) == 0) {
+        if (due.at < lo)
+            continue;
+        if (u->owner && !owner_matches(c->cfg, due.team, u->owner))
+            continue;
+        if (show_due(c->cfg, &due, u->json, arr) < 0)
+            break;
+        count++;
+    }
+    return count;
+}
+
+static int cmd_upcoming(struct cli *c, int argc, char **argv)
+{
+    struct upcoming_opts u;
+    if (upcoming_args(argc, argv, &u) < 0)
+        return 2;
     if (load(c, true)) {
         tkl_diags_print(&c->diags, stderr);
         return 1;
     }
     int64_t start;
-    if (from) {
-        if (tkl_parse_datetime(from, &start) < 0) {
-            fprintf(stderr, "tickler upcoming: --from \"%s\" is not YYYY-MM-DD\n", from);
-            return 2;
-        }
-    } else {
-        start = (int64_t)time(NULL);
-    }
+    if (upcoming_start(u.from, &start) < 0)
+        return 2;
     /* the window starts at local midnight of the --from day */
     int32_t first = tkl_local_day(start);
     if (open_sources(c) ||
@@ -312,72 +419,24 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
         tkl_diags_print(&c->diags, stderr);
         return 1;
     }
-    if (days > TKL_SOURCE_DAYS_AHEAD - 60 && c->sources.n)
+    if (u.days > TKL_SOURCE_DAYS_AHEAD - 60 && c->sources.n)
         fprintf(stderr,
                 "tickler upcoming: observances are read %d days ahead; prompts near "
                 "the end of %d days may be missing\n",
-                TKL_SOURCE_DAYS_AHEAD, days);
+                TKL_SOURCE_DAYS_AHEAD, u.days);
     int64_t lo = tkl_local_instant(first, 0);
-    int64_t hi = tkl_local_instant(first + days, 0) - 1;
+    int64_t hi = tkl_local_instant(first + u.days, 0) - 1;
     struct tkl_scheduler s = {0};
     if (tkl_scheduler_build(&s, c->cfg, c->st, lo - 1, lo - 1) < 0) {
         fprintf(stderr, "tickler: out of memory\n");
         return 1;
     }
-    json_t *arr = json ? json_array() : NULL;
-    struct tkl_due due;
-    size_t count = 0;
-    while (tkl_scheduler_pop_due(&s, c->cfg, c->st, hi, &due) == 0) {
-        if (due.at < lo)
-            continue;
-        if (owner && !owner_matches(c->cfg, due.team, owner))
-            continue;
-        const struct tkl_team *t = &c->cfg->teams.teams[due.team];
-        struct tkl_route_batch b = {0};
-        size_t routed = 0;
-        if (tkl_route_add(&b, c->cfg, &due, due.r.day, &routed) < 0) {
-            tkl_route_batch_free(&b);
-            break;
-        }
-        char at[32], dl[11] = "-";
-        tkl_format_instant(due.at, at);
-        if (due.action->deadline.day != TKL_NO_DAY)
-            tkl_day_format(due.action->deadline.day, dl);
-        count++;
-        if (json) {
-            json_t *o = json_object();
-            json_t *rec = json_array();
-            for (size_t i = 0; i < b.n; i++) {
-                json_t *r = json_object();
-                json_object_set_new(r, "channel", json_string(b.digests[i].channel));
-                json_object_set_new(r, "recipient", json_string(b.digests[i].recipient));
-                json_object_set_new(r, "team", json_string(b.digests[i].team->id));
-                json_array_append_new(rec, r);
-            }
-            json_object_set_new(o, "at", json_string(at));
-            json_object_set_new(o, "item", json_string(due.action->id));
-            json_object_set_new(o, "title", json_string(due.action->title));
-            json_object_set_new(o, "stage", json_string(due.r.key));
-            json_object_set_new(o, "escalated", json_boolean(due.r.escalate));
-            json_object_set_new(o, "deadline",
-                                due.action->deadline.day == TKL_NO_DAY ? json_null()
-                                                                       : json_string(dl));
-            json_object_set_new(o, "team", json_string(t->id));
-            json_object_set_new(o, "recipients", rec);
-            json_array_append_new(arr, o);
-        } else {
-            printf("%s  %-12s %-10s %-22s %.60s\n", at, due.r.key, dl, t->id, due.action->title);
-            for (size_t i = 0; i < b.n; i++)
-                printf("%27s-> %s:%s\n", "", b.digests[i].channel, b.digests[i].recipient);
-            if (!b.n)
-                printf("%27s-> (team has no recipients)\n", "");
-        }
-        tkl_route_batch_free(&b);
-    }
+    json_t *arr = u.json ? json_array() : NULL;
+    size_t count = show_upcoming(c, &s, lo, hi, &u, arr);
     tkl_scheduler_free(&s);
-    if (json)
+    if (u.json)
         return json_print(arr);
-    fprintf(stderr, "%zu reminders in %d days from %s\n", count, days,
+    fprintf(stderr, "%zu reminders in %d days from %s\n", count, u.days,
             tkl_day_format(first, (char[11]){0}));
     return 0;
 }
@@ -512,7 +571,7 @@ static int open_outbox(struct cli *c, struct tkl_outbox **ret)
     return 0;
 }
 
-static int cmd_status(struct cli *c)
+static int cmd_status(struct cli *c, int argc, char **argv)
 {
     struct tkl_outbox *o = NULL;
     if (open_outbox(c, &o))
@@ -655,40 +714,92 @@ static size_t sample_entries(const struct tkl_store *st, int32_t today, struct t
     return n;
 }
 
-static int cmd_send_test(struct cli *c, int argc, char **argv)
+/* Reads NOTIFIER and --to RECIPIENT. Returns 0, or -EINVAL after printing
+ * the usage. */
+static int send_test_args(int argc, char **argv, const char **ret_channel, const char **ret_to)
 {
     const char *channel = NULL, *to = NULL;
-    for (int i = 1; i < argc; i++) {
+    bool ok = true;
+    for (int i = 1; ok && i < argc; i++) {
         if (!strcmp(argv[i], "--to") && i + 1 < argc)
             to = argv[++i];
         else if (argv[i][0] != '-' && !channel)
             channel = argv[i];
-        else {
-            fprintf(stderr, "Usage: tickler send-test NOTIFIER --to RECIPIENT\n");
-            return 2;
-        }
+        else
+            ok = false;
     }
-    if (!channel || !to) {
+    if (!ok || !channel || !to) {
         fprintf(stderr, "Usage: tickler send-test NOTIFIER --to RECIPIENT\n");
-        return 2;
+        return -EINVAL;
     }
-    if (load(c, false)) {
-        tkl_diags_print(&c->diags, stderr);
-        return 1;
-    }
-    const struct tkl_notifier_conf *nc = NULL;
-    for (size_t i = 0; i < c->cfg->n_notifiers; i++)
-        if (!strcmp(c->cfg->notifiers[i].name, channel))
-            nc = &c->cfg->notifiers[i];
-    if (!nc) {
-        fprintf(stderr, "tickler send-test: no notifier named \"%s\" in %s\n", channel, c->config);
-        return 1;
-    }
-    /* the store is optional here: its actions make the sample realistic */
-    struct tkl_diags quiet = {0};
-    tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &quiet);
-    tkl_diags_free(&quiet);
+    *ret_channel = channel;
+    *ret_to = to;
+    return 0;
+}
 
+/* The configured notifier named name (the last, should two have it), or
+ * NULL. */
+static const struct tkl_notifier_conf *find_notifier(const struct tkl_config *cfg, const char *name)
+{
+    const struct tkl_notifier_conf *nc = NULL;
+    for (size_t i = 0; i < cfg->n_notifiers; i++)
+        if (!strcmp(cfg->notifiers[i].name, name))
+            nc = &cfg->notifiers[i];
+    return nc;
+}
+
+/* Asks the notifier, when it can tell (ABI 2), whether it can deliver to
+ * `to`. Returns 0, or its negative errno after saying why not. */
+static int check_recipient(const struct tkl_plugin_instance *p, const char *channel, const char *to)
+{
+    int (*check)(void *, const char *, char *, size_t) = TKL_PLUGIN_V2(p, check_recipient);
+    char why[512] = "";
+    int r = check ? check(p->state, to, why, sizeof(why)) : 0;
+    if (r < 0)
+        fprintf(stderr, "tickler send-test: %s cannot deliver to \"%s\": %s\n", channel, to,
+                why[0] ? why : "refused by the notifier");
+    return r < 0 ? r : 0;
+}
+
+/* Hands the notifier p a sample digest for `to`, from the actions of st
+ * (when loaded), and runs loop until p has answered into *t or nothing is
+ * left to run.
+ * Returns 0, or the negative errno with which p refused the notice (said
+ * on stderr). */
+static int send_sample(const struct tkl_store *st, const struct tkl_notifier_conf *nc,
+                       struct tkl_plugin_instance *p, const char *to, uv_loop_t *loop,
+                       struct send_test *t)
+{
+    int64_t now = (int64_t)time(NULL);
+    struct tkl_notice_entry entries[3];
+    struct tkl_notice n = {
+        .size = sizeof(n),
+        .id = (uint64_t)now,
+        .channel = nc->name,
+        .recipient = to,
+        .team_id = "send-test",
+        .team_name = "tickler send-test",
+        .due_at = now,
+        .entries = entries,
+        .n_entries = sample_entries(st, tkl_local_day(now), entries, 3),
+    };
+    printf("sending a sample digest of %zu action(s) to %s through %s (plugin %s)\n", n.n_entries,
+           to, nc->name, nc->plugin);
+    int r = p->desc->deliver(p->state, &n, on_test_done, t);
+    if (r < 0) {
+        fprintf(stderr, "tickler send-test: the notifier refused the notice: %s\n", strerror(-r));
+        return r;
+    }
+    while (!t->done && uv_run(loop, UV_RUN_ONCE))
+        ;
+    return 0;
+}
+
+/* Sends the sample through nc on a loop of its own, shows the answer,
+ * stops the notifier and closes the loop. Returns the exit code: 0 when
+ * the notice was delivered, else 1. */
+static int run_send_test(struct cli *c, const struct tkl_notifier_conf *nc, const char *to)
+{
     uv_loop_t loop;
     struct tkl_host_services svc = {.loop = &loop};
     struct tkl_plugin_instance *p = NULL;
@@ -707,38 +818,11 @@ static int cmd_send_test(struct cli *c, int argc, char **argv)
     if (r < 0) {
         tkl_diags_print(&c->diags, stderr);
         fprintf(stderr, "tickler send-test: notifier \"%s\" (plugin %s) could not start: %s\n",
-                channel, nc->plugin, strerror(-r));
+                nc->name, nc->plugin, strerror(-r));
         goto out;
     }
-    int (*check)(void *, const char *, char *, size_t) = TKL_PLUGIN_V2(p, check_recipient);
-    char why[512] = "";
-    if (check && check(p->state, to, why, sizeof(why)) < 0) {
-        fprintf(stderr, "tickler send-test: %s cannot deliver to \"%s\": %s\n", channel, to,
-                why[0] ? why : "refused by the notifier");
+    if (check_recipient(p, nc->name, to) < 0 || send_sample(c->st, nc, p, to, &loop, &t) < 0)
         goto out;
-    }
-    int64_t now = (int64_t)time(NULL);
-    struct tkl_notice_entry entries[3];
-    struct tkl_notice n = {
-        .size = sizeof(n),
-        .id = (uint64_t)now,
-        .channel = nc->name,
-        .recipient = to,
-        .team_id = "send-test",
-        .team_name = "tickler send-test",
-        .due_at = now,
-        .entries = entries,
-        .n_entries = sample_entries(c->st, tkl_local_day(now), entries, 3),
-    };
-    printf("sending a sample digest of %zu action(s) to %s through %s (plugin %s)\n", n.n_entries,
-           to, channel, nc->plugin);
-    r = p->desc->deliver(p->state, &n, on_test_done, &t);
-    if (r < 0) {
-        fprintf(stderr, "tickler send-test: the notifier refused the notice: %s\n", strerror(-r));
-        goto out;
-    }
-    while (!t.done && uv_run(&loop, UV_RUN_ONCE))
-        ;
     static const char *const what[] = {"delivered", "failed, would be retried",
                                        "failed, would not be retried"};
     printf("%s: %s\n", t.done ? what[t.status % 3] : "no answer", t.reply);
@@ -755,6 +839,27 @@ out_loop:
         rc = 1;
     }
     return rc;
+}
+
+static int cmd_send_test(struct cli *c, int argc, char **argv)
+{
+    const char *channel, *to;
+    if (send_test_args(argc, argv, &channel, &to) < 0)
+        return 2;
+    if (load(c, false)) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    const struct tkl_notifier_conf *nc = find_notifier(c->cfg, channel);
+    if (!nc) {
+        fprintf(stderr, "tickler send-test: no notifier named \"%s\" in %s\n", channel, c->config);
+        return 1;
+    }
+    /* the store is optional here: its actions make the sample realistic */
+    struct tkl_diags quiet = {0};
+    tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &quiet);
+    tkl_diags_free(&quiet);
+    return run_send_test(c, nc, to);
 }
 
 /* Touches the wake-up file a running ticklerd watches. */
@@ -821,6 +926,27 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
     return bad;
 }
 
+/* The commands; each returns the exit code. */
+static const struct command {
+    const char *name;
+    int (*run)(struct cli *c, int argc, char **argv);
+} commands[] = {
+    {"actions", cmd_actions},   {"check", cmd_check},         {"upcoming", cmd_upcoming},
+    {"holidays", cmd_holidays}, {"status", cmd_status},       {"outbox", cmd_outbox},
+    {"retry", cmd_retry},       {"send-test", cmd_send_test}, {"calendar", cmd_calendar},
+};
+
+/* Runs the command argv[0] with its arguments. Returns the exit code. */
+static int run_command(struct cli *c, int argc, char **argv)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[0], commands[i].name))
+            return commands[i].run(c, argc, argv);
+    fprintf(stderr, "tickler: unknown command \"%s\"\n", argv[0]);
+    usage(stderr);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -869,32 +995,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "tickler: libcurl could not be initialised\n");
         return 1;
     }
-    const char *cmd = argv[optind];
-    int sub_argc = argc - optind;
-    char **sub_argv = argv + optind;
-    if (!strcmp(cmd, "actions"))
-        r = cmd_actions(&c, sub_argc, sub_argv);
-    else if (!strcmp(cmd, "check"))
-        r = cmd_check(&c);
-    else if (!strcmp(cmd, "upcoming"))
-        r = cmd_upcoming(&c, sub_argc, sub_argv);
-    else if (!strcmp(cmd, "holidays"))
-        r = cmd_holidays(&c, sub_argc, sub_argv);
-    else if (!strcmp(cmd, "status"))
-        r = cmd_status(&c);
-    else if (!strcmp(cmd, "outbox"))
-        r = cmd_outbox(&c, sub_argc, sub_argv);
-    else if (!strcmp(cmd, "retry"))
-        r = cmd_retry(&c, sub_argc, sub_argv);
-    else if (!strcmp(cmd, "send-test"))
-        r = cmd_send_test(&c, sub_argc, sub_argv);
-    else if (!strcmp(cmd, "calendar"))
-        r = cmd_calendar(&c, sub_argc, sub_argv);
-    else {
-        fprintf(stderr, "tickler: unknown command \"%s\"\n", cmd);
-        usage(stderr);
-        r = 2;
-    }
+    r = run_command(&c, argc - optind, argv + optind);
     tkl_sources_close(&c.sources);
     tkl_plugin_set_close(&c.plugins);
     tkl_store_free(c.st);

@@ -198,48 +198,55 @@ static const char *team_name(const struct tkl_team_dir *teams, const char *t)
     return team && team->name ? team->name : t;
 }
 
-int tkl_export_html(FILE *out, const struct tkl_event_list *l, int32_t from_day, int32_t to_day,
-                    const char *title, const struct tkl_team_dir *teams)
+static const char html_style[] =
+    "body{font-family:\"Segoe UI\",Arial,sans-serif;color:#1f1f1f;margin:24px;"
+    "line-height:1.45;-webkit-print-color-adjust:exact;print-color-adjust:exact}\n"
+    "h1{font-size:24px;margin:0 0 4px}\n"
+    "h2{font-size:19px;margin:28px 0 8px;border-bottom:2px solid #1f1f1f}\n"
+    "table{border-collapse:collapse;width:100%}\n"
+    "th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid "
+    "#c8c8c8}\n"
+    "td.when{white-space:nowrap;width:13em}\n"
+    "tr{border-left:6px solid var(--c)}\n"
+    ".chip{display:inline-block;color:#fff;border-radius:3px;padding:0 6px;"
+    "font-size:13px;margin:1px 4px 1px 0;white-space:nowrap}\n"
+    ".legend{margin:12px 0 0;padding:0;list-style:none}\n"
+    ".legend li{display:inline-block;margin:0 8px 4px 0}\n"
+    ".desc{font-size:14px;color:#3d3d3d}\n"
+    "section{break-inside:avoid-page}\n"
+    "@media print{body{margin:10mm;font-size:11pt}h2{break-after:avoid}}\n";
+
+/* The document's head: its title and the style sheet. */
+static void html_head(FILE *out, const char *title)
 {
-    char when[128];
     fputs("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
           out);
     tkl_html_fputs(title, out);
-    fputs("</title>\n<style>\n"
-          "body{font-family:\"Segoe UI\",Arial,sans-serif;color:#1f1f1f;margin:24px;"
-          "line-height:1.45;-webkit-print-color-adjust:exact;print-color-adjust:exact}\n"
-          "h1{font-size:24px;margin:0 0 4px}\n"
-          "h2{font-size:19px;margin:28px 0 8px;border-bottom:2px solid #1f1f1f}\n"
-          "table{border-collapse:collapse;width:100%}\n"
-          "th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid "
-          "#c8c8c8}\n"
-          "td.when{white-space:nowrap;width:13em}\n"
-          "tr{border-left:6px solid var(--c)}\n"
-          ".chip{display:inline-block;color:#fff;border-radius:3px;padding:0 6px;"
-          "font-size:13px;margin:1px 4px 1px 0;white-space:nowrap}\n"
-          ".legend{margin:12px 0 0;padding:0;list-style:none}\n"
-          ".legend li{display:inline-block;margin:0 8px 4px 0}\n"
-          ".desc{font-size:14px;color:#3d3d3d}\n"
-          "section{break-inside:avoid-page}\n"
-          "@media print{body{margin:10mm;font-size:11pt}h2{break-after:avoid}}\n"
-          "</style>\n</head>\n<body>\n<header>\n<h1>",
-          out);
-    tkl_html_fputs(title, out);
-    fputs("</h1>\n<p>", out);
-    tkl_html_fputs(tkl_day_range_format(from_day, to_day, when, sizeof(when)), out);
-    fprintf(out, ": %zu observances.</p>\n", l->n);
-    /* the legend lists the categories that appear, in palette order */
+    fputs("</title>\n<style>\n", out);
+    fputs(html_style, out);
+    fputs("</style>\n</head>\n", out);
+}
+
+static bool category_used(const struct tkl_event_list *l, const char *category)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].category && strcmp(l->v[i].category, category) == 0)
+            return true;
+    return false;
+}
+
+/* The legend: the categories that appear, in palette order, then "other"
+ * when any category is outside the palette. */
+static void html_legend(FILE *out, const struct tkl_event_list *l)
+{
     fputs("<ul class=\"legend\" aria-label=\"Categories\">\n", out);
     const size_t n_palette = sizeof(palette) / sizeof(palette[0]);
     bool other = false;
     for (size_t i = 0; i < l->n; i++)
         other |= !known_colour(l->v[i].category);
     for (size_t k = 0; k < n_palette; k++) {
-        bool any = false;
-        for (size_t i = 0; i < l->n && !any; i++)
-            any = l->v[i].category && strcmp(l->v[i].category, palette[k].category) == 0;
-        if (any) {
+        if (category_used(l, palette[k].category)) {
             fputs("<li>", out);
             chip(out, palette[k].category);
             fputs("</li>\n", out);
@@ -249,57 +256,94 @@ int tkl_export_html(FILE *out, const struct tkl_event_list *l, int32_t from_day,
         fputs("<li><span class=\"chip\" style=\"background:" OTHER_COLOUR "\">other "
               "(the council's own)</span></li>\n",
               out);
-    fputs("</ul>\n</header>\n<main>\n", out);
+    fputs("</ul>\n", out);
+}
+
+/* The page's header: title, the days shown, the count and the legend. */
+static void html_header(FILE *out, const struct tkl_event_list *l, int32_t from_day, int32_t to_day,
+                        const char *title)
+{
+    char when[128];
+    fputs("<body>\n<header>\n<h1>", out);
+    tkl_html_fputs(title, out);
+    fputs("</h1>\n<p>", out);
+    tkl_html_fputs(tkl_day_range_format(from_day, to_day, when, sizeof(when)), out);
+    fprintf(out, ": %zu observances.</p>\n", l->n);
+    html_legend(out, l);
+    fputs("</header>\n", out);
+}
+
+/* One observance as a table row: when, title, category, description,
+ * link, and the teams by name. */
+static void html_row(FILE *out, const struct tkl_event *e, const struct tkl_team_dir *teams)
+{
+    char when[128];
+    tkl_day_range_format(e->first_day, e->last_day, when, sizeof(when));
+    fprintf(out, "<tr style=\"--c:%s\"><td class=\"when\">", colour_of(e->category));
+    tkl_html_fputs(when, out);
+    fputs("</td><td><strong>", out);
+    tkl_html_fputs(e->title ? e->title : e->id, out);
+    fputs("</strong> ", out);
+    chip(out, e->category);
+    if (e->description) {
+        fputs("<div class=\"desc\">", out);
+        tkl_html_fputs(e->description, out);
+        fputs("</div>", out);
+    }
+    if (e->url) {
+        fputs("<div class=\"desc\"><a href=\"", out);
+        tkl_html_fputs(e->url, out);
+        fputs("\">Resources</a></div>", out);
+    }
+    fputs("</td><td>", out);
+    tkl_html_fputs(team_name(teams, e->team), out);
+    for (size_t k = 0; k < e->n_teams; k++) {
+        fputs("; ", out);
+        tkl_html_fputs(team_name(teams, e->teams[k]), out);
+    }
+    fputs("</td></tr>\n", out);
+}
+
+/* The section of month m of year y: a table of the observances listed in
+ * it, or a line saying there are none. */
+static void html_month(FILE *out, const struct tkl_event_list *l, int32_t from_day, int y, int m,
+                       const struct tkl_team_dir *teams)
+{
+    int32_t first = tkl_day_from_civil(y, m, 1);
+    int32_t last = first + tkl_days_in_month(y, m) - 1;
+    fprintf(out, "<section>\n<h2>%s %d</h2>\n", tkl_month_name(m), y);
+    size_t shown = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct tkl_event *e = &l->v[i];
+        /* listed in the month it begins, or in the first month shown
+         * when it began before */
+        int32_t start = e->first_day < from_day ? from_day : e->first_day;
+        if (start < first || start > last)
+            continue;
+        if (!shown++)
+            fputs("<table>\n<thead><tr><th scope=\"col\">When</th><th scope=\"col\">"
+                  "Observance</th><th scope=\"col\">Teams</th></tr></thead>\n<tbody>\n",
+                  out);
+        html_row(out, e, teams);
+    }
+    if (shown)
+        fputs("</tbody>\n</table>\n", out);
+    else
+        fputs("<p>No observances.</p>\n", out);
+    fputs("</section>\n", out);
+}
+
+int tkl_export_html(FILE *out, const struct tkl_event_list *l, int32_t from_day, int32_t to_day,
+                    const char *title, const struct tkl_team_dir *teams)
+{
+    html_head(out, title);
+    html_header(out, l, from_day, to_day, title);
+    fputs("<main>\n", out);
     int y, m, d, ey, em, ed;
     tkl_day_to_civil(from_day, &y, &m, &d);
     tkl_day_to_civil(to_day, &ey, &em, &ed);
-    for (; y < ey || (y == ey && m <= em); m = m == 12 ? 1 : m + 1, y += m == 1) {
-        int32_t first = tkl_day_from_civil(y, m, 1);
-        int32_t last = first + tkl_days_in_month(y, m) - 1;
-        fprintf(out, "<section>\n<h2>%s %d</h2>\n", tkl_month_name(m), y);
-        size_t shown = 0;
-        for (size_t i = 0; i < l->n; i++) {
-            const struct tkl_event *e = &l->v[i];
-            /* listed in the month it begins, or in the first month shown
-             * when it began before */
-            int32_t start = e->first_day < from_day ? from_day : e->first_day;
-            if (start < first || start > last)
-                continue;
-            if (!shown++)
-                fputs("<table>\n<thead><tr><th scope=\"col\">When</th><th scope=\"col\">"
-                      "Observance</th><th scope=\"col\">Teams</th></tr></thead>\n<tbody>\n",
-                      out);
-            tkl_day_range_format(e->first_day, e->last_day, when, sizeof(when));
-            fprintf(out, "<tr style=\"--c:%s\"><td class=\"when\">", colour_of(e->category));
-            tkl_html_fputs(when, out);
-            fputs("</td><td><strong>", out);
-            tkl_html_fputs(e->title ? e->title : e->id, out);
-            fputs("</strong> ", out);
-            chip(out, e->category);
-            if (e->description) {
-                fputs("<div class=\"desc\">", out);
-                tkl_html_fputs(e->description, out);
-                fputs("</div>", out);
-            }
-            if (e->url) {
-                fputs("<div class=\"desc\"><a href=\"", out);
-                tkl_html_fputs(e->url, out);
-                fputs("\">Resources</a></div>", out);
-            }
-            fputs("</td><td>", out);
-            tkl_html_fputs(team_name(teams, e->team), out);
-            for (size_t k = 0; k < e->n_teams; k++) {
-                fputs("; ", out);
-                tkl_html_fputs(team_name(teams, e->teams[k]), out);
-            }
-            fputs("</td></tr>\n", out);
-        }
-        if (shown)
-            fputs("</tbody>\n</table>\n", out);
-        else
-            fputs("<p>No observances.</p>\n", out);
-        fputs("</section>\n", out);
-    }
+    for (; y < ey || (y == ey && m <= em); m = m == 12 ? 1 : m + 1, y += m == 1)
+        html_month(out, l, from_day, y, m, teams);
     fputs("</main>\n</body>\n</html>\n", out);
     return ferror(out) ? -EIO : 0;
 }

@@ -159,116 +159,188 @@ static void bind_text0(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
-int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char *const *stage_keys,
-                   int64_t now, uint64_t *ret_id)
+/* Which entries of a notice tkl_outbox_put() stores: those whose log key
+ * is not in the log yet. */
+struct put_plan {
+    char **keys; /* each entry's log key */
+    bool *keep;  /* each entry's "not logged yet" */
+    size_t kept;
+};
+
+static void put_plan_free(struct put_plan *p, size_t n_entries)
 {
-    sqlite3_stmt *ins_n = NULL, *ins_e = NULL, *ins_l = NULL;
-    char **keys = calloc(n->n_entries + 1, sizeof(*keys));
-    bool *keep = calloc(n->n_entries + 1, sizeof(*keep));
-    size_t kept = 0;
-    int r = 0, rc;
-    if (!keys || !keep) {
-        r = -ENOMEM;
-        goto out;
-    }
-    if ((r = exec(o, "BEGIN IMMEDIATE")) < 0)
-        goto out;
+    for (size_t i = 0; p->keys && i < n_entries; i++)
+        free(p->keys[i]);
+    free(p->keys);
+    free(p->keep);
+}
+
+/* Fills p (allocated for n's entries) with each entry's log key and
+ * whether it is logged. Returns 0 or a negative errno. */
+static int put_plan_fill(struct tkl_outbox *o, const struct tkl_notice *n,
+                         const char *const *stage_keys, struct put_plan *p)
+{
     for (size_t i = 0; i < n->n_entries; i++) {
         const struct tkl_notice_entry *e = &n->entries[i];
-        keys[i] = tkl_log_key(e->item_id, e->deadline_day, stage_keys[i], n->channel, n->recipient);
-        if (!keys[i]) {
-            r = -ENOMEM;
-            goto rollback;
-        }
-        int logged = tkl_outbox_logged(o, keys[i]);
-        if (logged < 0) {
-            r = logged;
-            goto rollback;
-        }
-        keep[i] = !logged;
-        kept += keep[i];
+        p->keys[i] =
+            tkl_log_key(e->item_id, e->deadline_day, stage_keys[i], n->channel, n->recipient);
+        if (!p->keys[i])
+            return -ENOMEM;
+        int logged = tkl_outbox_logged(o, p->keys[i]);
+        if (logged < 0)
+            return logged;
+        p->keep[i] = !logged;
+        p->kept += p->keep[i];
     }
-    if (kept == 0) {
-        exec(o, "ROLLBACK");
-        *ret_id = 0;
-        goto out;
-    }
-    rc = sqlite3_prepare_v2(o->db,
-                            "INSERT INTO notices(channel, recipient, team_id, team_name, "
-                            "thread_key, due_at, created_at, next_attempt) "
-                            "VALUES(?,?,?,?,?,?,?,?)",
-                            -1, &ins_n, NULL);
+    return 0;
+}
+
+/* The statements tkl_outbox_put() prepares once and runs for each entry. */
+struct put_stmts {
+    sqlite3_stmt *notice, *entry, *log;
+};
+
+static int put_stmts_prepare(struct tkl_outbox *o, struct put_stmts *s)
+{
+    int rc = sqlite3_prepare_v2(o->db,
+                                "INSERT INTO notices(channel, recipient, team_id, team_name, "
+                                "thread_key, due_at, created_at, next_attempt) "
+                                "VALUES(?,?,?,?,?,?,?,?)",
+                                -1, &s->notice, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(o->db,
                                 "INSERT INTO entries(notice_id, idx, item_id, title, commitment, "
                                 "owners, deadline_text, status, progress, deadline_day, kind, "
                                 "stage, stage_key, days_left, late, category, url) "
                                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                -1, &ins_e, NULL);
+                                -1, &s->entry, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(o->db, "INSERT INTO log(key, notice_id, created_at) VALUES(?,?,?)",
-                                -1, &ins_l, NULL);
-    if (rc != SQLITE_OK)
-        goto rollback_rc;
-    bind_text0(ins_n, 1, n->channel);
-    bind_text0(ins_n, 2, n->recipient);
-    bind_text0(ins_n, 3, n->team_id);
-    bind_text0(ins_n, 4, n->team_name);
-    bind_text0(ins_n, 5, kept == 1 ? n->thread_key : NULL);
-    sqlite3_bind_int64(ins_n, 6, n->due_at);
-    sqlite3_bind_int64(ins_n, 7, now);
-    sqlite3_bind_int64(ins_n, 8, now);
-    if ((rc = sqlite3_step(ins_n)) != SQLITE_DONE)
-        goto rollback_rc;
-    sqlite3_int64 id = sqlite3_last_insert_rowid(o->db);
+                                -1, &s->log, NULL);
+    return rc == SQLITE_OK ? 0 : sqlite_errno(rc);
+}
+
+static void put_stmts_finalize(struct put_stmts *s)
+{
+    sqlite3_finalize(s->notice);
+    sqlite3_finalize(s->entry);
+    sqlite3_finalize(s->log);
+}
+
+/* Inserts the notices row of n, with n's thread key only when it carries
+ * one entry. Returns 0 and the row's id, or a negative errno. */
+static int insert_notice(struct tkl_outbox *o, sqlite3_stmt *st, const struct tkl_notice *n,
+                         bool one_entry, int64_t now, sqlite3_int64 *ret_id)
+{
+    bind_text0(st, 1, n->channel);
+    bind_text0(st, 2, n->recipient);
+    bind_text0(st, 3, n->team_id);
+    bind_text0(st, 4, n->team_name);
+    bind_text0(st, 5, one_entry ? n->thread_key : NULL);
+    sqlite3_bind_int64(st, 6, n->due_at);
+    sqlite3_bind_int64(st, 7, now);
+    sqlite3_bind_int64(st, 8, now);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        return sqlite_errno(rc);
+    *ret_id = sqlite3_last_insert_rowid(o->db);
+    return 0;
+}
+
+/* Inserts entry e as entry idx of notice id. Returns 0 or a negative errno. */
+static int insert_entry(sqlite3_stmt *st, sqlite3_int64 id, int idx,
+                        const struct tkl_notice_entry *e, const char *stage_key)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, idx);
+    bind_text0(st, 3, e->item_id);
+    bind_text0(st, 4, e->title);
+    bind_text0(st, 5, e->commitment);
+    bind_text0(st, 6, e->owners);
+    bind_text0(st, 7, e->deadline_text);
+    bind_text0(st, 8, e->status);
+    bind_text0(st, 9, e->progress);
+    sqlite3_bind_int(st, 10, e->deadline_day);
+    sqlite3_bind_int(st, 11, (int)e->kind);
+    sqlite3_bind_int(st, 12, (int)e->stage);
+    bind_text0(st, 13, stage_key);
+    sqlite3_bind_int(st, 14, e->days_left);
+    sqlite3_bind_int(st, 15, e->late);
+    bind_text0(st, 16, e->category);
+    bind_text0(st, 17, e->url);
+    int rc = sqlite3_step(st);
+    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+/* Logs key as sent in notice id. Returns 0 or a negative errno. */
+static int insert_log(sqlite3_stmt *st, const char *key, sqlite3_int64 id, int64_t now)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = sqlite3_step(st);
+    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+/* Inserts the notice with the entries p keeps, and their log keys, inside
+ * the caller's transaction. Returns 0 and the notice's id, or a negative
+ * errno. */
+static int insert_rows(struct tkl_outbox *o, const struct tkl_notice *n,
+                       const char *const *stage_keys, const struct put_plan *p, int64_t now,
+                       sqlite3_int64 *ret_id)
+{
+    struct put_stmts s = {0};
+    sqlite3_int64 id = 0;
+    int r = put_stmts_prepare(o, &s);
+    if (r == 0)
+        r = insert_notice(o, s.notice, n, p->kept == 1, now, &id);
     int idx = 0;
-    for (size_t i = 0; i < n->n_entries; i++) {
-        if (!keep[i])
+    for (size_t i = 0; r == 0 && i < n->n_entries; i++) {
+        if (!p->keep[i])
             continue;
-        const struct tkl_notice_entry *e = &n->entries[i];
-        sqlite3_reset(ins_e);
-        sqlite3_bind_int64(ins_e, 1, id);
-        sqlite3_bind_int(ins_e, 2, idx++);
-        bind_text0(ins_e, 3, e->item_id);
-        bind_text0(ins_e, 4, e->title);
-        bind_text0(ins_e, 5, e->commitment);
-        bind_text0(ins_e, 6, e->owners);
-        bind_text0(ins_e, 7, e->deadline_text);
-        bind_text0(ins_e, 8, e->status);
-        bind_text0(ins_e, 9, e->progress);
-        sqlite3_bind_int(ins_e, 10, e->deadline_day);
-        sqlite3_bind_int(ins_e, 11, (int)e->kind);
-        sqlite3_bind_int(ins_e, 12, (int)e->stage);
-        bind_text0(ins_e, 13, stage_keys[i]);
-        sqlite3_bind_int(ins_e, 14, e->days_left);
-        sqlite3_bind_int(ins_e, 15, e->late);
-        bind_text0(ins_e, 16, e->category);
-        bind_text0(ins_e, 17, e->url);
-        if ((rc = sqlite3_step(ins_e)) != SQLITE_DONE)
-            goto rollback_rc;
-        sqlite3_reset(ins_l);
-        sqlite3_bind_text(ins_l, 1, keys[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins_l, 2, id);
-        sqlite3_bind_int64(ins_l, 3, now);
-        if ((rc = sqlite3_step(ins_l)) != SQLITE_DONE)
-            goto rollback_rc;
+        r = insert_entry(s.entry, id, idx++, &n->entries[i], stage_keys[i]);
+        if (r == 0)
+            r = insert_log(s.log, p->keys[i], id, now);
     }
+    put_stmts_finalize(&s);
+    if (r == 0)
+        *ret_id = id;
+    return r;
+}
+
+int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char *const *stage_keys,
+                   int64_t now, uint64_t *ret_id)
+{
+    struct put_plan p = {0};
+    p.keys = calloc(n->n_entries + 1, sizeof(*p.keys));
+    p.keep = calloc(n->n_entries + 1, sizeof(*p.keep));
+    sqlite3_int64 id = 0;
+    int r;
+    if (!p.keys || !p.keep) {
+        r = -ENOMEM;
+        goto out;
+    }
+    if ((r = exec(o, "BEGIN IMMEDIATE")) < 0)
+        goto out;
+    if ((r = put_plan_fill(o, n, stage_keys, &p)) < 0)
+        goto rollback;
+    if (p.kept == 0) {
+        exec(o, "ROLLBACK");
+        *ret_id = 0;
+        goto out;
+    }
+    if ((r = insert_rows(o, n, stage_keys, &p, now, &id)) < 0)
+        goto rollback;
     if ((r = exec(o, "COMMIT")) < 0)
         goto rollback;
     *ret_id = (uint64_t)id;
     goto out;
-rollback_rc:
-    r = sqlite_errno(rc);
 rollback:
     exec(o, "ROLLBACK");
 out:
-    sqlite3_finalize(ins_n);
-    sqlite3_finalize(ins_e);
-    sqlite3_finalize(ins_l);
-    for (size_t i = 0; keys && i < n->n_entries; i++)
-        free(keys[i]);
-    free(keys);
-    free(keep);
+    put_plan_free(&p, n->n_entries);
     return r;
 }
 
@@ -404,28 +476,36 @@ void tkl_stored_notice_free(struct tkl_stored_notice *s)
     free(s);
 }
 
-int tkl_outbox_get(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice **ret)
+/* Prepares sql, whose one parameter is a notice id, with id bound to it.
+ * Returns 0 and the statement, or a negative errno. */
+static int prepare_for_id(struct tkl_outbox *o, const char *sql, uint64_t id, sqlite3_stmt **ret_st)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    *ret_st = st;
+    return 0;
+}
+
+/* Reads the notices row of id into s. Returns 0, -ENOENT when there is
+ * none, or a negative errno. */
+static int read_notice(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice *s)
 {
     sqlite3_stmt *st = NULL;
     bool oom = false;
-    int r = 0;
-    struct tkl_stored_notice *s = calloc(1, sizeof(*s));
-    if (!s)
-        return -ENOMEM;
-    int rc = sqlite3_prepare_v2(o->db,
-                                "SELECT channel, recipient, team_id, team_name, thread_key, "
-                                "due_at, state, attempts, created_at, next_attempt, last_error "
-                                "FROM notices WHERE id = ?",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        r = sqlite_errno(rc);
-        goto fail;
-    }
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-    rc = sqlite3_step(st);
+    int r = prepare_for_id(o,
+                           "SELECT channel, recipient, team_id, team_name, thread_key, "
+                           "due_at, state, attempts, created_at, next_attempt, last_error "
+                           "FROM notices WHERE id = ?",
+                           id, &st);
+    if (r < 0)
+        return r;
+    int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        r = rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
-        goto fail;
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
     }
     s->notice.size = sizeof(s->notice);
     s->notice.id = id;
@@ -441,72 +521,93 @@ int tkl_outbox_get(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice *
     s->next_attempt = sqlite3_column_int64(st, 9);
     s->last_error = col_dup(st, 10, &oom);
     sqlite3_finalize(st);
-    st = NULL;
-    if (oom || !s->notice.channel || !s->notice.recipient) {
-        r = -ENOMEM;
-        goto fail;
-    }
-    rc = sqlite3_prepare_v2(o->db,
-                            "SELECT item_id, title, commitment, owners, deadline_text, status, "
-                            "progress, deadline_day, kind, stage, stage_key, days_left, late, "
-                            "category, url FROM entries WHERE notice_id = ? ORDER BY idx",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        r = sqlite_errno(rc);
-        goto fail;
-    }
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    return oom || !s->notice.channel || !s->notice.recipient ? -ENOMEM : 0;
+}
+
+/* Makes room in s for one more entry and its stage key, doubling *cap when
+ * full. Returns 0 or -ENOMEM. */
+static int grow_entries(struct tkl_stored_notice *s, size_t *cap)
+{
+    if (s->notice.n_entries < *cap)
+        return 0;
+    *cap = *cap ? *cap * 2 : 8;
+    struct tkl_notice_entry *e = realloc(s->entries, *cap * sizeof(*e));
+    char **k = e ? realloc(s->stage_keys, *cap * sizeof(*k)) : NULL;
+    if (e)
+        s->entries = e;
+    if (k)
+        s->stage_keys = k;
+    return e && k ? 0 : -ENOMEM;
+}
+
+/* Appends the entry in st's current row to s, which has room for it.
+ * Returns 0 or -ENOMEM; the entry is counted either way, so that
+ * tkl_stored_notice_free() frees what it holds. */
+static int append_entry(sqlite3_stmt *st, struct tkl_stored_notice *s)
+{
+    bool oom = false;
+    size_t i = s->notice.n_entries;
+    struct tkl_notice_entry *e = &s->entries[i];
+    *e = (struct tkl_notice_entry){.size = sizeof(*e)};
+    e->item_id = col_dup(st, 0, &oom);
+    e->title = col_dup(st, 1, &oom);
+    e->commitment = col_dup(st, 2, &oom);
+    e->owners = col_dup(st, 3, &oom);
+    e->deadline_text = col_dup(st, 4, &oom);
+    e->status = col_dup(st, 5, &oom);
+    e->progress = col_dup(st, 6, &oom);
+    e->deadline_day = sqlite3_column_int(st, 7);
+    e->kind = (enum tkl_deadline_kind)sqlite3_column_int(st, 8);
+    e->stage = (enum tkl_stage)sqlite3_column_int(st, 9);
+    s->stage_keys[i] = col_dup(st, 10, &oom);
+    e->days_left = sqlite3_column_int(st, 11);
+    e->late = sqlite3_column_int(st, 12);
+    e->category = col_dup(st, 13, &oom);
+    e->url = col_dup(st, 14, &oom);
+    s->notice.n_entries++;
+    return oom || !e->item_id ? -ENOMEM : 0;
+}
+
+/* Reads the entries of notice id into s, in their order. Returns 0 or a
+ * negative errno. */
+static int read_entries(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice *s)
+{
+    sqlite3_stmt *st = NULL;
     size_t cap = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (s->notice.n_entries == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct tkl_notice_entry *e = realloc(s->entries, cap * sizeof(*e));
-            char **k = e ? realloc(s->stage_keys, cap * sizeof(*k)) : NULL;
-            if (e)
-                s->entries = e;
-            if (k)
-                s->stage_keys = k;
-            if (!e || !k) {
-                r = -ENOMEM;
-                goto fail;
-            }
-        }
-        size_t i = s->notice.n_entries;
-        struct tkl_notice_entry *e = &s->entries[i];
-        *e = (struct tkl_notice_entry){.size = sizeof(*e)};
-        e->item_id = col_dup(st, 0, &oom);
-        e->title = col_dup(st, 1, &oom);
-        e->commitment = col_dup(st, 2, &oom);
-        e->owners = col_dup(st, 3, &oom);
-        e->deadline_text = col_dup(st, 4, &oom);
-        e->status = col_dup(st, 5, &oom);
-        e->progress = col_dup(st, 6, &oom);
-        e->deadline_day = sqlite3_column_int(st, 7);
-        e->kind = (enum tkl_deadline_kind)sqlite3_column_int(st, 8);
-        e->stage = (enum tkl_stage)sqlite3_column_int(st, 9);
-        s->stage_keys[i] = col_dup(st, 10, &oom);
-        e->days_left = sqlite3_column_int(st, 11);
-        e->late = sqlite3_column_int(st, 12);
-        e->category = col_dup(st, 13, &oom);
-        e->url = col_dup(st, 14, &oom);
-        s->notice.n_entries++;
-        if (oom || !e->item_id) {
-            r = -ENOMEM;
-            goto fail;
-        }
+    int rc = SQLITE_DONE;
+    int r = prepare_for_id(o,
+                           "SELECT item_id, title, commitment, owners, deadline_text, status, "
+                           "progress, deadline_day, kind, stage, stage_key, days_left, late, "
+                           "category, url FROM entries WHERE notice_id = ? ORDER BY idx",
+                           id, &st);
+    if (r < 0)
+        return r;
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r = grow_entries(s, &cap);
+        if (r == 0)
+            r = append_entry(st, s);
     }
-    if (rc != SQLITE_DONE) {
+    if (r == 0 && rc != SQLITE_DONE)
         r = sqlite_errno(rc);
-        goto fail;
-    }
     sqlite3_finalize(st);
+    return r;
+}
+
+int tkl_outbox_get(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice **ret)
+{
+    struct tkl_stored_notice *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    int r = read_notice(o, id, s);
+    if (r == 0)
+        r = read_entries(o, id, s);
+    if (r < 0) {
+        tkl_stored_notice_free(s);
+        return r;
+    }
     s->notice.entries = s->entries;
     *ret = s;
     return 0;
-fail:
-    sqlite3_finalize(st);
-    tkl_stored_notice_free(s);
-    return r;
 }
 
 static int update(struct tkl_outbox *o, const char *sql, uint64_t id, int64_t t, const char *reply)

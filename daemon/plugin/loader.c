@@ -22,11 +22,91 @@ static size_t descriptor_size(uint32_t version)
     }
 }
 
+/* Loads the shared object at path with RTLD_NOW | RTLD_LOCAL. Returns 0 and
+ * the handle in *ret_dl, or a negative errno after a diagnostic. */
+static int load_library(const char *path, const char *name, void **ret_dl, struct tkl_diags *diags)
+{
+    if (access(path, R_OK) < 0) {
+        int r = -errno;
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot load plugin \"%s\": %s", name,
+                     strerror(-r));
+        return r;
+    }
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!dl) {
+        const char *e = dlerror();
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot load plugin: %s",
+                     e ? e : "unknown dlopen error");
+        return -ELIBBAD;
+    }
+    *ret_dl = dl;
+    return 0;
+}
+
+/* Calls the entry symbol of dl with the versions this host offers. Returns 0
+ * and the descriptor (NULL when the plugin offers none) in *ret_desc, or
+ * -ELIBBAD after a diagnostic when there is no entry symbol. */
+static int call_entry(void *dl, const char *path, const struct tkl_plugin **ret_desc,
+                      struct tkl_diags *diags)
+{
+    dlerror();
+    tkl_plugin_entry_fn entry;
+    *(void **)&entry = dlsym(dl, TICKLER_PLUGIN_ENTRY_SYMBOL);
+    if (!entry) {
+        const char *e = dlerror();
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "not a tickler plugin: no %s symbol (%s)",
+                     TICKLER_PLUGIN_ENTRY_SYMBOL, e ? e : "not found");
+        return -ELIBBAD;
+    }
+    *ret_desc = entry(tkl_host_abi_versions, tkl_host_abi_versions_n);
+    return 0;
+}
+
+/* Returns 0 when desc speaks one of the ABI versions this host offers, or
+ * -ELIBBAD after a diagnostic (also when there is no descriptor). */
+static int check_abi(const struct tkl_plugin *desc, const char *path, struct tkl_diags *diags)
+{
+    bool supported = false;
+    for (size_t i = 0; desc && i < tkl_host_abi_versions_n; i++)
+        supported |= desc->abi_version == tkl_host_abi_versions[i];
+    if (desc && supported)
+        return 0;
+    if (desc)
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
+                     "plugin built for tickler ABI %u, this ticklerd supports ABI %u and 1: "
+                     "not binary compatible; rebuild the plugin",
+                     desc->abi_version, TICKLER_ABI_VERSION);
+    else
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
+                     "plugin supports none of this ticklerd's ABI versions (%u and 1): "
+                     "not binary compatible; rebuild the plugin",
+                     TICKLER_ABI_VERSION);
+    return -ELIBBAD;
+}
+
+/* Returns 0 when desc is as large as its ABI version says, has a name and a
+ * known kind, and has the callbacks that kind needs; or -ELIBBAD after a
+ * diagnostic. */
+static int check_complete(const struct tkl_plugin *desc, const char *path, struct tkl_diags *diags)
+{
+    if (desc->size < descriptor_size(desc->abi_version) || !desc->name || !desc->init ||
+        !desc->destroy || (desc->kind == TKL_PLUGIN_NOTIFIER && (!desc->deliver || !desc->stop)) ||
+        (desc->kind == TKL_PLUGIN_SOURCE && !desc->items) ||
+        (desc->kind != TKL_PLUGIN_NOTIFIER && desc->kind != TKL_PLUGIN_SOURCE)) {
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
+                     "plugin descriptor is incomplete (size %u, kind %d): not binary compatible",
+                     desc->size, (int)desc->kind);
+        return -ELIBBAD;
+    }
+    return 0;
+}
+
 int tkl_plugin_open(const char *dir, const char *name, struct tkl_plugin_instance **ret,
                     struct tkl_diags *diags)
 {
     char *path = NULL;
     struct tkl_plugin_instance *p = NULL;
+    const struct tkl_plugin *desc = NULL;
     void *dl = NULL;
     int r;
 
@@ -37,58 +117,14 @@ int tkl_plugin_open(const char *dir, const char *name, struct tkl_plugin_instanc
     }
     if (asprintf(&path, "%s/%s.so", dir, name) < 0)
         return -ENOMEM;
-    if (access(path, R_OK) < 0) {
-        r = -errno;
-        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot load plugin \"%s\": %s", name,
-                     strerror(-r));
+    if ((r = load_library(path, name, &dl, diags)) < 0)
         goto fail;
-    }
-    dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!dl) {
-        const char *e = dlerror();
-        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot load plugin: %s",
-                     e ? e : "unknown dlopen error");
-        r = -ELIBBAD;
+    if ((r = call_entry(dl, path, &desc, diags)) < 0)
         goto fail;
-    }
-    dlerror();
-    tkl_plugin_entry_fn entry;
-    *(void **)&entry = dlsym(dl, TICKLER_PLUGIN_ENTRY_SYMBOL);
-    if (!entry) {
-        const char *e = dlerror();
-        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "not a tickler plugin: no %s symbol (%s)",
-                     TICKLER_PLUGIN_ENTRY_SYMBOL, e ? e : "not found");
-        r = -ELIBBAD;
+    if ((r = check_abi(desc, path, diags)) < 0)
         goto fail;
-    }
-    const struct tkl_plugin *desc = entry(tkl_host_abi_versions, tkl_host_abi_versions_n);
-    bool supported = false;
-    for (size_t i = 0; desc && i < tkl_host_abi_versions_n; i++)
-        supported |= desc->abi_version == tkl_host_abi_versions[i];
-    if (!desc || !supported) {
-        if (desc)
-            tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
-                         "plugin built for tickler ABI %u, this ticklerd supports ABI %u and 1: "
-                         "not binary compatible; rebuild the plugin",
-                         desc->abi_version, TICKLER_ABI_VERSION);
-        else
-            tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
-                         "plugin supports none of this ticklerd's ABI versions (%u and 1): "
-                         "not binary compatible; rebuild the plugin",
-                         TICKLER_ABI_VERSION);
-        r = -ELIBBAD;
+    if ((r = check_complete(desc, path, diags)) < 0)
         goto fail;
-    }
-    if (desc->size < descriptor_size(desc->abi_version) || !desc->name || !desc->init ||
-        !desc->destroy || (desc->kind == TKL_PLUGIN_NOTIFIER && (!desc->deliver || !desc->stop)) ||
-        (desc->kind == TKL_PLUGIN_SOURCE && !desc->items) ||
-        (desc->kind != TKL_PLUGIN_NOTIFIER && desc->kind != TKL_PLUGIN_SOURCE)) {
-        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
-                     "plugin descriptor is incomplete (size %u, kind %d): not binary compatible",
-                     desc->size, (int)desc->kind);
-        r = -ELIBBAD;
-        goto fail;
-    }
     p = calloc(1, sizeof(*p));
     if (!p) {
         r = -ENOMEM;

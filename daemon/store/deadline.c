@@ -135,13 +135,10 @@ static int32_t month_end(int y, int m)
     return tkl_day_from_civil(y, m, tkl_days_in_month(y, m));
 }
 
-/*
- * Matches the token forms listed in deadline.h. Returns 1 with *ret_day set,
- * 0 when no form matches, -1 when a form matches but the date is impossible.
- */
-static int match_date(struct tok *t, int n, int32_t *ret_day)
+/* Drops "of" and the ordinal suffix after a number ("30th" -> "30");
+ * returns the count of tokens left. */
+static int drop_fillers(struct tok *t, int n)
 {
-    /* merge ordinals: NUM "th" -> NUM; drop "of" */
     int k = 0;
     for (int i = 0; i < n; i++) {
         if (t[i].type == TOK_WORD && i > 0 && t[i - 1].type == TOK_NUM && is_ordinal(t[i].text))
@@ -150,98 +147,164 @@ static int match_date(struct tok *t, int n, int32_t *ret_day)
             continue;
         t[k++] = t[i];
     }
-    n = k;
+    return k;
+}
 
-    /* FY prefix */
-    if (n >= 1 && t[0].type == TOK_WORD && !strcmp(t[0].text, "fy")) {
-        int y = fy_end_year(t + 1, n - 1);
-        if (!y)
-            return 0;
-        *ret_day = tkl_day_from_civil(y, 3, 31);
-        return 1;
-    }
-    /* quarters: Q3 2023, Q1 2023/24 */
-    if (n >= 3 && t[0].type == TOK_WORD && !strcmp(t[0].text, "q") && t[1].type == TOK_NUM &&
-        t[1].value >= 1 && t[1].value <= 4 && t[1].len == 1) {
-        int q = (int)t[1].value;
-        if (n == 3 && t[2].type == TOK_NUM && t[2].len == 4 && year_of(&t[2])) {
-            *ret_day = month_end((int)t[2].value, q * 3);
-            return 1;
-        }
-        int later = fy_end_year(t + 2, n - 2);
-        if (later) {
-            int m = (q * 3 + 3 - 1) % 12 + 1; /* Q1 -> June, Q4 -> March */
-            int y = q == 4 ? later : later - 1;
-            *ret_day = month_end(y, m);
-            return 1;
-        }
+/*
+ * Each match_* below reads one of the forms in deadline.h. Returns 1 with
+ * *ret_day set, 0 when t is not in that form, -1 when it is but the date
+ * is impossible. The forms differ in their first tokens or their count, so
+ * at most one of them answers anything but 0 and their order does not
+ * matter.
+ */
+
+/* A valid civil date, as a match_* answers. */
+static int civil_day(int y, int m, int d, int32_t *ret_day)
+{
+    if (!tkl_civil_valid(y, m, d))
+        return -1;
+    *ret_day = tkl_day_from_civil(y, m, d);
+    return 1;
+}
+
+/* FY 2023/24 */
+static int match_fy_prefix(const struct tok *t, int n, int32_t *ret_day)
+{
+    if (n < 1 || t[0].type != TOK_WORD || strcmp(t[0].text, "fy") != 0)
         return 0;
-    }
-    /* ISO 2023-04-30 */
-    if (n == 5 && t[0].type == TOK_NUM && t[0].len == 4 && t[1].type == TOK_SEP &&
-        t[1].sep == '-' && t[2].type == TOK_NUM && t[3].type == TOK_SEP && t[3].sep == '-' &&
-        t[4].type == TOK_NUM) {
-        int y = (int)t[0].value, m = (int)t[2].value, d = (int)t[4].value;
-        if (!tkl_civil_valid(y, m, d))
-            return -1;
-        *ret_day = tkl_day_from_civil(y, m, d);
+    int y = fy_end_year(t + 1, n - 1);
+    if (!y)
+        return 0;
+    *ret_day = tkl_day_from_civil(y, 3, 31);
+    return 1;
+}
+
+/* Q3 2023, Q1 2023/24 */
+static int match_quarter(const struct tok *t, int n, int32_t *ret_day)
+{
+    if (!(n >= 3 && t[0].type == TOK_WORD && !strcmp(t[0].text, "q") && t[1].type == TOK_NUM &&
+          t[1].value >= 1 && t[1].value <= 4 && t[1].len == 1))
+        return 0;
+    int q = (int)t[1].value;
+    if (n == 3 && t[2].type == TOK_NUM && t[2].len == 4 && year_of(&t[2])) {
+        *ret_day = month_end((int)t[2].value, q * 3);
         return 1;
     }
-    /* UK 30/04/2023, 30-04-23, 30.04.2023 */
-    if (n == 5 && t[0].type == TOK_NUM && t[0].len <= 2 && t[1].type == TOK_SEP &&
-        t[2].type == TOK_NUM && t[2].len <= 2 && t[3].type == TOK_SEP && t[3].sep == t[1].sep &&
-        t[4].type == TOK_NUM) {
-        int y = year_of(&t[4]), m = (int)t[2].value, d = (int)t[0].value;
-        if (!y)
-            return 0;
-        if (!tkl_civil_valid(y, m, d))
-            return -1;
-        *ret_day = tkl_day_from_civil(y, m, d);
-        return 1;
-    }
-    /* financial year */
+    int later = fy_end_year(t + 2, n - 2);
+    if (!later)
+        return 0;
+    int m = (q * 3 + 3 - 1) % 12 + 1; /* Q1 -> June, Q4 -> March */
+    int y = q == 4 ? later : later - 1;
+    *ret_day = month_end(y, m);
+    return 1;
+}
+
+/* ISO 2023-04-30 */
+static int match_iso(const struct tok *t, int n, int32_t *ret_day)
+{
+    if (!(n == 5 && t[0].type == TOK_NUM && t[0].len == 4 && t[1].type == TOK_SEP &&
+          t[1].sep == '-' && t[2].type == TOK_NUM && t[3].type == TOK_SEP && t[3].sep == '-' &&
+          t[4].type == TOK_NUM))
+        return 0;
+    return civil_day((int)t[0].value, (int)t[2].value, (int)t[4].value, ret_day);
+}
+
+/* UK 30/04/2023, 30-04-23, 30.04.2023 */
+static int match_uk(const struct tok *t, int n, int32_t *ret_day)
+{
+    if (!(n == 5 && t[0].type == TOK_NUM && t[0].len <= 2 && t[1].type == TOK_SEP &&
+          t[2].type == TOK_NUM && t[2].len <= 2 && t[3].type == TOK_SEP && t[3].sep == t[1].sep &&
+          t[4].type == TOK_NUM))
+        return 0;
+    int y = year_of(&t[4]);
+    if (!y)
+        return 0;
+    return civil_day(y, (int)t[2].value, (int)t[0].value, ret_day);
+}
+
+/* financial year 2023/24, 2023/2024, 2023-24 */
+static int match_fy(const struct tok *t, int n, int32_t *ret_day)
+{
     int fy = fy_end_year(t, n);
-    if (fy) {
-        *ret_day = tkl_day_from_civil(fy, 3, 31);
-        return 1;
-    }
-    /* 30 April 2023 */
-    if (n == 3 && t[0].type == TOK_NUM && t[0].len <= 2 && t[1].type == TOK_WORD &&
-        month_from_word(t[1].text) && year_of(&t[2]) && t[2].len == 4) {
-        int y = year_of(&t[2]), m = month_from_word(t[1].text), d = (int)t[0].value;
-        if (!tkl_civil_valid(y, m, d))
-            return -1;
-        *ret_day = tkl_day_from_civil(y, m, d);
-        return 1;
-    }
-    /* April 30 2023 */
-    if (n == 3 && t[0].type == TOK_WORD && month_from_word(t[0].text) && t[1].type == TOK_NUM &&
-        t[1].len <= 2 && t[2].type == TOK_NUM && t[2].len == 4 && year_of(&t[2])) {
-        int y = (int)t[2].value, m = month_from_word(t[0].text), d = (int)t[1].value;
-        if (!tkl_civil_valid(y, m, d))
-            return -1;
-        *ret_day = tkl_day_from_civil(y, m, d);
-        return 1;
-    }
-    /* April 2023, Apr-23, Sept 2023 */
-    if ((n == 2 || (n == 3 && t[1].type == TOK_SEP && t[1].sep != '.')) && t[0].type == TOK_WORD &&
-        month_from_word(t[0].text)) {
-        const struct tok *yt = &t[n - 1];
-        int y = year_of(yt);
-        if (!y)
-            return 0;
-        *ret_day = month_end(y, month_from_word(t[0].text));
-        return 1;
-    }
-    /* 2024 */
-    if (n == 1 && t[0].type == TOK_NUM && t[0].len == 4 && year_of(&t[0])) {
-        *ret_day = tkl_day_from_civil((int)t[0].value, 12, 31);
-        return 1;
-    }
-    /* Excel serial day number (1900 date system), 1954 to 2119 */
-    if (n == 1 && t[0].type == TOK_NUM && t[0].len == 5 && t[0].value >= 20000) {
-        *ret_day = tkl_day_from_civil(1899, 12, 30) + (int32_t)t[0].value;
-        return 1;
+    if (!fy)
+        return 0;
+    *ret_day = tkl_day_from_civil(fy, 3, 31);
+    return 1;
+}
+
+/* 30 April 2023 */
+static int match_day_month_year(const struct tok *t, int n, int32_t *ret_day)
+{
+    if (!(n == 3 && t[0].type == TOK_NUM && t[0].len <= 2 && t[1].type == TOK_WORD &&
+          month_from_word(t[1].text) && year_of(&t[2]) && t[2].len == 4))
+        return 0;
+    return civil_day(year_of(&t[2]), month_from_word(t[1].text), (int)t[0].value, ret_day);
+}
+
+/* April 30 2023 */
+static int match_month_day_year(const struct tok *t, int n, int32_t *ret_day)
+{
+    if (!(n == 3 && t[0].type == TOK_WORD && month_from_word(t[0].text) && t[1].type == TOK_NUM &&
+          t[1].len <= 2 && t[2].type == TOK_NUM && t[2].len == 4 && year_of(&t[2])))
+        return 0;
+    return civil_day((int)t[2].value, month_from_word(t[0].text), (int)t[1].value, ret_day);
+}
+
+/* April 2023, Apr-23, Sept 2023 */
+static int match_month_year(const struct tok *t, int n, int32_t *ret_day)
+{
+    if (!((n == 2 || (n == 3 && t[1].type == TOK_SEP && t[1].sep != '.')) &&
+          t[0].type == TOK_WORD && month_from_word(t[0].text)))
+        return 0;
+    int y = year_of(&t[n - 1]);
+    if (!y)
+        return 0;
+    *ret_day = month_end(y, month_from_word(t[0].text));
+    return 1;
+}
+
+/* 2024 */
+static int match_year(const struct tok *t, int n, int32_t *ret_day)
+{
+    if (!(n == 1 && t[0].type == TOK_NUM && t[0].len == 4 && year_of(&t[0])))
+        return 0;
+    *ret_day = tkl_day_from_civil((int)t[0].value, 12, 31);
+    return 1;
+}
+
+/* Excel serial day number (1900 date system), 1954 to 2119 */
+static int match_excel_serial(const struct tok *t, int n, int32_t *ret_day)
+{
+    if (!(n == 1 && t[0].type == TOK_NUM && t[0].len == 5 && t[0].value >= 20000))
+        return 0;
+    *ret_day = tkl_day_from_civil(1899, 12, 30) + (int32_t)t[0].value;
+    return 1;
+}
+
+/*
+ * Matches the token forms listed in deadline.h, after dropping fillers
+ * from t. Returns 1 with *ret_day set, 0 when no form matches, -1 when a
+ * form matches but the date is impossible.
+ */
+static int match_date(struct tok *t, int n, int32_t *ret_day)
+{
+    static int (*const forms[])(const struct tok *, int, int32_t *) = {
+        match_fy_prefix,
+        match_quarter,
+        match_iso,
+        match_uk,
+        match_fy,
+        match_day_month_year,
+        match_month_day_year,
+        match_month_year,
+        match_year,
+        match_excel_serial,
+    };
+    n = drop_fillers(t, n);
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        int r = forms[i](t, n, ret_day);
+        if (r != 0)
+            return r;
     }
     return 0;
 }
