@@ -130,11 +130,20 @@ static void on_host_closed(uv_handle_t *h)
         return;
     if (c->cb)
         c->cb(h);
-    c->p->closing--;
-    bool done = c->p->retired && !c->p->closing;
+    struct tkl_plugin_instance *p = c->p;
     free(c);
-    if (done)
-        reap(svc);
+    p->closing--;
+    /* only this instance, and only of ABI 2: an ABI 1 instance closes its
+     * handles itself, so its callbacks may still be queued behind this one
+     * (libuv runs them last in, first out); the reaper takes it a turn later */
+    if (!p->retired || p->closing || p->untracked || p->desc->abi_version < 2)
+        return;
+    for (struct tkl_plugin_instance **pp = &svc->retired; *pp; pp = &(*pp)->next_retired)
+        if (*pp == p) {
+            *pp = p->next_retired;
+            tkl_plugin_close(p);
+            return;
+        }
 }
 
 static void host_close(const struct tkl_host *host, uv_handle_t *handle, uv_close_cb cb)

@@ -375,6 +375,28 @@ START_TEST(a_delivery_in_flight_completes_before_retirement)
 }
 END_TEST
 
+START_TEST(abi1_retired_before_abi2_is_destroyed_after_its_own_close)
+{
+    /* libuv runs close callbacks last in, first out: the ABI 2 instance's
+     * runs first and must not take the ABI 1 one, whose callback is still
+     * queued, with it */
+    struct tkl_plugin_instance *a = started("echo_abi1"), *b = started("echo");
+    tkl_host_retire(&svc, a);
+    tkl_host_retire(&svc, b);
+    int two = 2;
+    ck_assert(tkl_run_until(&loop, all_destroyed, &two, 20000));
+    int closed = 0, destroyed = 0;
+    for (int i = 0; i < n_events; i++) {
+        ck_assert(strcmp(events[i], "timer closed") != 0 || destroyed < 2);
+        closed += strcmp(events[i], "timer closed") == 0;
+        destroyed += strcmp(events[i], "destroyed") == 0;
+    }
+    ck_assert_int_eq(closed, 2);
+    ck_assert_int_eq(destroyed, 2);
+    finish();
+}
+END_TEST
+
 START_TEST(several_instances_and_one_never_started)
 {
     struct tkl_plugin_instance *a = started("echo"), *b = started("echo_abi1");
@@ -457,6 +479,7 @@ int main(void)
     tcase_add_test(retire, retired_outside_the_loop_abi1);
     tcase_add_test(retire, retired_from_a_timer_abi2);
     tcase_add_test(retire, retired_from_a_timer_abi1);
+    tcase_add_test(retire, abi1_retired_before_abi2_is_destroyed_after_its_own_close);
     tcase_add_test(retire, a_delivery_in_flight_completes_before_retirement);
     tcase_add_test(retire, several_instances_and_one_never_started);
     tcase_add_test(retire, a_close_the_host_cannot_follow_waits_for_the_end);
