@@ -800,7 +800,7 @@ static int send_sample(const struct tkl_store *st, const struct tkl_notifier_con
  * the notice was delivered, else 1. */
 static int run_send_test(struct cli *c, const struct tkl_notifier_conf *nc, const char *to)
 {
-    uv_loop_t loop;
+    uv_loop_t loop = {0}; /* loop.data is read by the host before it is set */
     struct tkl_host_services svc = {.loop = &loop};
     struct tkl_plugin_instance *p = NULL;
     struct send_test t = {0};

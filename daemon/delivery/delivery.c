@@ -168,6 +168,8 @@ static void settle(struct tkl_deliverer *e, struct tkl_flight *x)
 {
     int r = record(e, x);
     if (r == 0) {
+        if (x->out == OUT_FAILED && e->conf->report_to)
+            e->host.kick(e->host.data); /* its report is due now */
         flight_free(x);
         return;
     }
@@ -183,9 +185,12 @@ size_t tkl_delivery_settle(struct tkl_deliverer *e)
     size_t kept = 0;
     struct tkl_flight *x = e->unrecorded, *keep = NULL;
     e->unrecorded = NULL;
+    int r = 0;
     while (x) {
         struct tkl_flight *next = x->next;
-        if (record(e, x) == 0) {
+        /* after the first refusal the outbox is not asked again this time:
+         * each refusal can hold the loop for the busy timeout */
+        if (r == 0 && (r = record(e, x)) == 0) {
             log_notice("recorded the outcome of notice %" PRIu64 " kept from before",
                        x->s->notice.id);
             flight_free(x);
@@ -210,19 +215,21 @@ static void fail_for_good(struct tkl_flight *x, const char *reply, const char *w
 }
 
 /* Decides the outcome of a delivery the notifier reported as res. */
-static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tkl_delivery *res)
+static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tkl_delivery *res,
+                  bool retired)
 {
     const struct tkl_notice *n = &x->s->notice;
     int64_t now_ms = e->host.now_ms(e->host.data), now = now_ms / 1000;
     int64_t max_age = (int64_t)e->conf->max_age_hours * 3600;
     enum tkl_delivery_status st = res ? res->status : TKL_DELIVERY_TRANSIENT;
-    if (e->stopping && st == TKL_DELIVERY_TRANSIENT) {
-        /* cut short by our own shutdown: stays pending, sent at next start */
+    if ((e->stopping || retired) && st == TKL_DELIVERY_TRANSIENT) {
+        /* cut short by our own shutdown, or by a reload that replaced the
+         * notifier: stays pending, due at once (at the next start) */
         x->out = OUT_RETRY;
         x->at = now;
-        log_notice("delivery interrupted by shutdown; kept in the outbox; notice=%" PRIu64
+        log_notice("delivery interrupted by %s; kept in the outbox; notice=%" PRIu64
                    " channel=%s recipient=%s",
-                   n->id, n->channel, n->recipient);
+                   e->stopping ? "shutdown" : "a reload", n->id, n->channel, n->recipient);
     } else if (st == TKL_DELIVERY_OK) {
         x->out = OUT_DELIVERED;
         x->at = now;
@@ -255,10 +262,11 @@ static void on_done(void *data, const struct tkl_delivery *res)
             break;
         }
     e->n_flights--;
+    bool retired = x->plugin && x->plugin->retired;
     x->plugin = NULL;
     x->next = NULL;
     x->reply = strdup(res && res->reply ? res->reply : "");
-    judge(e, x, res);
+    judge(e, x, res, retired);
     settle(e, x);
     e->host.kick(e->host.data);
 }
@@ -280,7 +288,9 @@ static void fail_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s, 
     settle(e, x);
 }
 
-/* Hands notice s to plugin. Returns 1 when a delivery started, else 0. */
+/* Hands notice s to plugin. Returns 1 when a delivery started, 0 when it
+ * could not (out of memory; the notice stays due), or a negative errno
+ * when the outbox refused to record the start. */
 static int start_one(struct tkl_deliverer *e, struct tkl_plugin_instance *plugin,
                      struct tkl_stored_notice *s)
 {
@@ -300,7 +310,7 @@ static int start_one(struct tkl_deliverer *e, struct tkl_plugin_instance *plugin
                   " stays in the outbox",
                   strerror(-r), s->notice.id);
         flight_free(x);
-        return 0;
+        return r;
     }
     x->next = e->flights;
     e->flights = x;
@@ -319,15 +329,21 @@ static int start_one(struct tkl_deliverer *e, struct tkl_plugin_instance *plugin
     return 1;
 }
 
-/* Starts the due notices of one channel, as far as it has room. Returns
- * the number started or a negative errno. */
-static int round_channel(struct tkl_deliverer *e, const char *channel, int64_t now)
+/* Starts the due notices of one channel, as far as it has room (none for
+ * a notifier that is not running). Returns the number started, or the
+ * negative errno of the outbox that cut the channel short (*ret_started
+ * gets the number started anyway). */
+static int round_channel(struct tkl_deliverer *e, const char *channel, int64_t now,
+                         int *ret_started)
 {
     uint64_t ids[CLAIM_MAX];
     struct tkl_plugin_instance *plugin = notifier_for(e, channel);
     unsigned busy = busy_on(e, channel);
     size_t room = CLAIM_MAX;
     int started = 0;
+    *ret_started = 0;
+    if (plugin && (!plugin->started || plugin->stopped))
+        return 0;
     if (plugin)
         room = busy < (unsigned)e->conf->concurrency ? (unsigned)e->conf->concurrency - busy : 0;
     if (!room)
@@ -343,13 +359,20 @@ static int round_channel(struct tkl_deliverer *e, const char *channel, int64_t n
         int r = tkl_outbox_get(e->outbox, ids[i], &s);
         if (r < 0) {
             log_error("cannot read notice %" PRIu64 " from the outbox: %s", ids[i], strerror(-r));
+            *ret_started = started;
+            return r;
+        }
+        if (!plugin) {
+            fail_unserved(e, s, now);
             continue;
         }
-        if (!plugin)
-            fail_unserved(e, s, now);
-        else
-            started += start_one(e, plugin, s);
+        if ((r = start_one(e, plugin, s)) < 0) {
+            *ret_started = started;
+            return r;
+        }
+        started += r;
     }
+    *ret_started = started;
     return started;
 }
 
@@ -359,27 +382,25 @@ int tkl_delivery_round(struct tkl_deliverer *e, int64_t *ret_next)
     size_t n = 0;
     int started = 0;
     int64_t now = now_s(e);
+    *ret_next = INT64_MAX;
     (void)tkl_delivery_settle(e);
-    if (e->stopping) {
-        *ret_next = INT64_MAX;
+    if (e->stopping)
         return 0;
-    }
     int r = tkl_outbox_due_channels(e->outbox, now, &channels, &n);
     if (r < 0)
         return r;
     for (size_t i = 0; i < n; i++) {
-        int k = round_channel(e, channels[i], now);
-        if (k < 0) {
-            log_error("cannot read the outbox for channel %s: %s", channels[i], strerror(-k));
-            r = k;
-        } else {
-            started += k;
-        }
+        int k = 0;
+        /* after an outbox error the round ends: each error can hold the
+         * loop for the busy timeout, and the caller tries again soon */
+        if (r == 0 && (r = round_channel(e, channels[i], now, &k)) > 0)
+            r = 0;
+        started += k;
         free(channels[i]);
     }
     free(channels);
     *ret_next = tkl_outbox_next_attempt(e->outbox);
-    return r < 0 && !started ? r : started;
+    return r < 0 ? r : started;
 }
 
 bool tkl_delivery_idle(const struct tkl_deliverer *e)

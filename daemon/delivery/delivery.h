@@ -64,10 +64,12 @@ void tkl_delivery_set(struct tkl_deliverer *e, const struct tkl_delivery_conf *c
 
 /*
  * One round: records outcomes kept from before, then starts the due
- * notices of every channel that has room; notices of a channel no notifier
- * serves fail for good. *ret_next gets the instant (seconds) of the next
- * notice that will fall due, or INT64_MAX. Returns the number of
- * deliveries started, or a negative errno when the outbox cannot be read.
+ * notices of every channel whose notifier is running and has room;
+ * notices of a channel no notifier serves fail for good. *ret_next gets
+ * the instant (seconds) of the next notice that will fall due, or
+ * INT64_MAX. Returns the number of deliveries started, or a negative errno
+ * when an outbox error cut the round short (the deliveries it started run
+ * on; notices it did not reach stay due, for the caller to try again soon).
  */
 int tkl_delivery_round(struct tkl_deliverer *e, int64_t *ret_next);
 

@@ -48,8 +48,9 @@ static int take_due(struct tkl_scheduler *sched, const struct tkl_config *c,
     }
 }
 
-/* Commits every digest of b. Returns 0 or the first error (the others are
- * still tried). */
+/* Commits the digests of b. Returns 0, or the first error: then the rest
+ * are not tried (the round is put back whole, and each refusal can hold
+ * the loop for the outbox's busy timeout). */
 static int commit(const struct tkl_route_batch *b, struct tkl_outbox *outbox, int64_t batch_at,
                   int64_t now, struct tkl_queue_result *res)
 {
@@ -67,9 +68,8 @@ static int commit(const struct tkl_route_batch *b, struct tkl_outbox *outbox, in
         if (r < 0) {
             log_error("cannot commit a notice to the outbox: %s; channel=%s recipient=%s",
                       strerror(-r), n.channel, n.recipient);
-            if (!err)
-                err = r;
-            continue;
+            err = r;
+            break;
         }
         if (id) {
             res->committed++;

@@ -214,20 +214,23 @@ size_t tkl_plugin_set_carry(struct tkl_plugin_set *old, struct tkl_plugin_set *f
            carry_list(old->sources, old->n_sources, fresh->sources, fresh->n_sources);
 }
 
+/* Starts every instance of v not started yet, each whatever the others
+ * do. Returns 0 or the first error (*ret_failed names its instance). */
 static int start_list(struct tkl_plugin_instance **v, size_t n, const char **ret_failed)
 {
+    int first = 0;
     for (size_t i = 0; i < n; i++) {
         struct tkl_plugin_instance *p = v[i];
         if (p->started)
             continue;
         int r = p->desc->start ? p->desc->start(p->state) : 0;
-        if (r < 0) {
+        if (r < 0 && !first) {
             *ret_failed = p->instance;
-            return r;
+            first = r;
         }
-        p->started = true;
+        p->started = r == 0;
     }
-    return 0;
+    return first;
 }
 
 int tkl_plugin_set_start(struct tkl_plugin_set *s, const char **ret_failed)
@@ -235,6 +238,17 @@ int tkl_plugin_set_start(struct tkl_plugin_set *s, const char **ret_failed)
     int r = start_list(s->notifiers, s->n_notifiers, ret_failed);
     int rs = start_list(s->sources, s->n_sources, ret_failed);
     return r < 0 ? r : rs;
+}
+
+bool tkl_plugin_set_started(const struct tkl_plugin_set *s)
+{
+    for (size_t i = 0; i < s->n_notifiers; i++)
+        if (!s->notifiers[i]->started)
+            return false;
+    for (size_t i = 0; i < s->n_sources; i++)
+        if (!s->sources[i]->started)
+            return false;
+    return true;
 }
 
 static void stop_list(struct tkl_plugin_instance **v, size_t n)

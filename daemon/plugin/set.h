@@ -14,6 +14,7 @@
 #ifndef TKL_PLUGIN_SET_H
 #define TKL_PLUGIN_SET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../core/config.h"
@@ -57,9 +58,13 @@ int tkl_notifier_open(const char *plugin_dir, const struct tkl_config *c,
  */
 size_t tkl_plugin_set_carry(struct tkl_plugin_set *old, struct tkl_plugin_set *fresh);
 
-/* Starts every instance not yet started. Returns 0 or the first error
- * (the instances before it run; the caller logs which one failed). */
+/* Starts every instance not yet started, each whatever the others do (one
+ * that fails stays unstarted, to be tried again). Returns 0 or the first
+ * error, with *ret_failed naming its instance. */
 int tkl_plugin_set_start(struct tkl_plugin_set *s, const char **ret_failed);
+
+/* Whether every instance has started. */
+bool tkl_plugin_set_started(const struct tkl_plugin_set *s);
 
 /* Stops the started instances (shutdown); they stay in the set. */
 void tkl_plugin_set_stop(struct tkl_plugin_set *s);

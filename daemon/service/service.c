@@ -15,7 +15,7 @@
 #define WAKEUP_FILE       "wakeup" /* in the state directory; see tickler retry */
 #define QUEUE_BACKOFF_MAX 300      /* seconds between tries of a refused queue round */
 #define SETTLE_RETRY_MS   5000     /* outcomes the outbox refused are recorded again */
-#define OUTBOX_BUSY_MS    1000     /* the loop waits at most this for another writer */
+#define OUTBOX_BUSY_MS    250      /* the loop waits at most this for another writer */
 
 int64_t tkl_service_now(const struct tkl_service *s)
 {
@@ -63,10 +63,12 @@ static void kick(void *data)
         (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, 0, 0);
 }
 
-/* --oneshot: stops once nothing is in flight and nothing more is due. */
+/* --oneshot: stops once nothing is in flight, nothing more is due and
+ * every due reminder is in the outbox. */
 static void oneshot_check(struct tkl_service *s, int started, int64_t next)
 {
-    if (!s->oneshot || started > 0 || !tkl_delivery_idle(&s->deliverer))
+    if (!s->oneshot || started != 0 || !tkl_delivery_idle(&s->deliverer) || s->queue_backoff ||
+        s->recover_pending || tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s))
         return;
     struct tkl_outbox_stats st;
     if (next != INT64_MAX && tkl_outbox_stats(s->outbox, 0, &st) == 0)
@@ -77,16 +79,54 @@ static void oneshot_check(struct tkl_service *s, int started, int64_t next)
     s->finished(s);
 }
 
+/*
+ * What must be done before a delivery round, and is tried again before
+ * every round until done: the recovery of notices a crashed run left
+ * marked as being sent, and the start of plugins that failed to start.
+ * Returns 0 when rounds may run.
+ */
+static int prepare_round(struct tkl_service *s)
+{
+    int64_t in_flight = 0;
+    const char *failed = NULL;
+    if (s->recover_pending) {
+        int r = tkl_outbox_recover(s->outbox, tkl_service_now(s), &in_flight);
+        if (r < 0) {
+            log_error("cannot read the outbox: %s; trying again in %d s", strerror(-r),
+                      SETTLE_RETRY_MS / 1000);
+            return r;
+        }
+        s->recover_pending = false;
+        if (in_flight)
+            log_warning("%" PRId64 " notices were in flight when ticklerd last stopped without "
+                        "finishing them; they are sent again now",
+                        in_flight);
+    }
+    if (!tkl_plugin_set_started(&s->rt->plugins)) {
+        int r = tkl_plugin_set_start(&s->rt->plugins, &failed);
+        if (r < 0)
+            log_error("plugin \"%s\" did not start: %s; its notices wait in the outbox and it is "
+                      "tried again in %d s",
+                      failed, strerror(-r), SETTLE_RETRY_MS / 1000);
+    }
+    return 0;
+}
+
 static void on_deliver_timer(uv_timer_t *t)
 {
     struct tkl_service *s = t->data;
     int64_t next = INT64_MAX, now = tkl_service_now(s);
     if (s->stopping)
         return;
+    if (prepare_round(s) < 0) {
+        (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, SETTLE_RETRY_MS, 0);
+        return;
+    }
     int started = tkl_delivery_round(&s->deliverer, &next);
     if (started < 0)
-        log_error("cannot read the outbox: %s", strerror(-started));
-    if (s->deliverer.unrecorded)
+        log_error("the outbox cut a delivery round short: %s; the rest is tried again in %d s",
+                  strerror(-started), SETTLE_RETRY_MS / 1000);
+    if (started < 0 || s->deliverer.unrecorded || !tkl_plugin_set_started(&s->rt->plugins))
         (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, SETTLE_RETRY_MS, 0);
     else if (next != INT64_MAX && next > now)
         arm_at(s, &s->deliver_timer, on_deliver_timer, next);
@@ -126,6 +166,8 @@ static void queue_round(struct tkl_service *s)
         log_error("the outbox refused a round of %zu reminders (%s); they stay scheduled and "
                   "are tried again in %d s",
                   res.restored, strerror(-r), s->queue_backoff);
+        if (res.committed)
+            kick(s);
         return;
     }
     s->queue_backoff = 0;
@@ -275,9 +317,11 @@ static int open_outbox(struct tkl_service *s)
         return r;
     }
     tkl_outbox_set_busy_timeout(s->outbox, OUTBOX_BUSY_MS);
-    if ((r = tkl_outbox_recover(s->outbox, tkl_service_now(s), &in_flight)) < 0)
+    /* until it succeeds, no round runs (prepare_round tries it again) */
+    if ((r = tkl_outbox_recover(s->outbox, tkl_service_now(s), &in_flight)) < 0) {
         log_error("cannot read the outbox: %s", strerror(-r));
-    else if (in_flight)
+        s->recover_pending = true;
+    } else if (in_flight)
         log_warning("%" PRId64 " notices were in flight when ticklerd last stopped without "
                     "finishing them; they are sent again now",
                     in_flight);
@@ -285,6 +329,17 @@ static int open_outbox(struct tkl_service *s)
         log_notice("%" PRId64 " notices wait in the outbox from before; they are sent when due",
                    st.pending + st.retrying - in_flight);
     return 0;
+}
+
+/* Where rt's schedule catches up from: the last round the outbox took,
+ * else catch_up_days back. Reminders a refused round put back are after
+ * it; the notification log drops what was queued since. */
+static int64_t catch_up_from(struct tkl_service *s, const struct tkl_runtime *rt, int64_t now)
+{
+    int64_t last_run;
+    if (tkl_outbox_get_meta(s->outbox, "last_run", &last_run) == 0 && last_run < now)
+        return last_run;
+    return now - (int64_t)rt->cfg->policy.catch_up_days * 86400;
 }
 
 int tkl_service_load(struct tkl_service *s)
@@ -307,11 +362,8 @@ int tkl_service_load(struct tkl_service *s)
     apply_log_level(s);
     if ((r = open_outbox(s)) < 0)
         return r;
-    int64_t now = tkl_service_now(s), last_run;
-    int64_t missed_after = now - (int64_t)s->rt->cfg->policy.catch_up_days * 86400;
-    if (tkl_outbox_get_meta(s->outbox, "last_run", &last_run) == 0 && last_run < now)
-        missed_after = last_run;
-    if ((r = tkl_runtime_schedule(s->rt, missed_after, now)) < 0)
+    int64_t now = tkl_service_now(s);
+    if ((r = tkl_runtime_schedule(s->rt, catch_up_from(s, s->rt, now), now)) < 0)
         log_error("out of memory building the schedule");
     return r;
 }
@@ -359,6 +411,7 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
 {
     const char *failed = NULL;
     size_t kept = tkl_plugin_set_carry(&s->rt->plugins, &fresh->plugins);
+    tkl_sources_refresh(&fresh->sources, &fresh->plugins);
     tkl_plugin_set_retire(&s->rt->plugins, &s->svc);
     tkl_watch_close(s->watch);
     s->watch = NULL;
@@ -367,7 +420,8 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
     set_deliverer(s);
     apply_log_level(s);
     if (tkl_plugin_set_start(&fresh->plugins, &failed) < 0)
-        log_error("plugin \"%s\" did not start after the reload; its notices wait in the outbox",
+        log_error("plugin \"%s\" did not start after the reload; its notices wait in the outbox "
+                  "and it is tried again before each delivery round",
                   failed);
     start_watch(s);
     log_notice("configuration reloaded: %zu actions, %zu observances, %zu notifiers (%zu kept "
@@ -383,14 +437,10 @@ void tkl_service_reload(struct tkl_service *s)
     if (s->stopping)
         return;
     log_notice("reloading %s", s->env.config_path);
-    int64_t now = tkl_service_now(s), last_run = now;
+    int64_t now = tkl_service_now(s);
     int r = tkl_runtime_load(&s->env, &fresh, &diags);
     log_diags(&diags);
-    /* from the last committed round: reminders a refused round put back
-     * are still due; the notification log drops what was queued since */
-    if (tkl_outbox_get_meta(s->outbox, "last_run", &last_run) < 0 || last_run > now)
-        last_run = now;
-    if (r == 0 && (r = tkl_runtime_schedule(fresh, last_run, now)) < 0)
+    if (r == 0 && (r = tkl_runtime_schedule(fresh, catch_up_from(s, fresh, now), now)) < 0)
         tkl_runtime_free(fresh);
     if (r < 0) {
         log_error("reload failed (%s); the previous configuration stays in force", strerror(-r));
@@ -415,8 +465,13 @@ void tkl_service_stop(struct tkl_service *s)
      * transient and stay pending in the outbox for the next start) */
     if (s->rt)
         tkl_plugin_set_stop(&s->rt->plugins);
-    if (s->outbox && !s->queue_backoff)
-        (void)tkl_outbox_set_meta(s->outbox, "last_run", tkl_service_now(s));
+    /* not past a reminder still waiting in the schedule (its timer not yet
+     * fired, or its round refused): the next start catches up on it */
+    int64_t last_run = tkl_service_now(s);
+    if (s->rt && tkl_scheduler_next_at(&s->rt->sched) <= last_run)
+        last_run = tkl_scheduler_next_at(&s->rt->sched) - 1;
+    if (s->outbox && tkl_outbox_set_meta(s->outbox, "last_run", last_run) < 0)
+        log_warning("cannot record the last run time; the next start catches up from before");
     tkl_transfers_close(s->svc.transfers);
     s->svc.transfers = NULL;
     tkl_host_services_stop(&s->svc);

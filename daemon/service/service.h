@@ -37,6 +37,7 @@ struct tkl_service {
     int queue_backoff;       /* seconds before a failed queue round is tried again */
     int log_level_override;  /* --log-level given: the configuration's is ignored */
     bool oneshot;            /* stop once everything due is handled */
+    bool recover_pending;    /* the outbox's crash recovery has not run yet */
     bool stopping;
     /* ticklerd's: the counts changed (STATUS=); --oneshot has finished */
     void (*changed)(struct tkl_service *s);

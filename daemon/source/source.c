@@ -16,6 +16,12 @@ int tkl_sources_view(const struct tkl_plugin_set *set, const struct tkl_config *
     return 0;
 }
 
+void tkl_sources_refresh(struct tkl_sources *s, const struct tkl_plugin_set *set)
+{
+    for (size_t i = 0; i < s->n && i < set->n_sources; i++)
+        s->v[i].plugin = set->sources[i];
+}
+
 void tkl_sources_close(struct tkl_sources *s)
 {
     free(s->v);

@@ -37,6 +37,10 @@ struct tkl_sources {
 int tkl_sources_view(const struct tkl_plugin_set *set, const struct tkl_config *c,
                      struct tkl_sources *ret);
 
+/* Points the view at the instances of set again, as tkl_plugin_set_carry()
+ * replaced some of them. Needs no memory. */
+void tkl_sources_refresh(struct tkl_sources *s, const struct tkl_plugin_set *set);
+
 /* Frees the view (not the instances). Accepts an empty view. */
 void tkl_sources_close(struct tkl_sources *s);
 

@@ -220,6 +220,14 @@ class Signals(Fixture):
         d.proc.send_signal(signal.SIGHUP)
         n = d.wait_for("configuration reloaded: 39 actions", after=n + 1)
         self.assertIn("1 notifiers (2 kept running)", d.lines[n])
+        # the kept calendar serves the store's next reading (observances)
+        plan = os.path.join(os.path.dirname(self.conf), "sample-plan.csv")
+        text = open(plan).read()
+        with open(plan + ".new", "w") as f:
+            f.write(text)
+        os.rename(plan + ".new", plan)
+        n = d.wait_for("store reloaded: 39 actions, ", after=n + 1)
+        self.assertNotIn(" 0 observances", d.lines[n])
         self.assertEqual(d.stop(), 0)
 
 

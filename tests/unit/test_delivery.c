@@ -141,8 +141,10 @@ static void setup(void)
         ck_assert_int_eq(uv_timer_init(&loop, &f[i]->timer), 0);
         f[i]->timer.data = f[i];
     }
-    fast_i = (struct tkl_plugin_instance){.desc = &fake_desc, .instance = "fast", .state = &fast};
-    slow_i = (struct tkl_plugin_instance){.desc = &fake_desc, .instance = "slow", .state = &slow};
+    fast_i = (struct tkl_plugin_instance){
+        .desc = &fake_desc, .instance = "fast", .state = &fast, .started = true};
+    slow_i = (struct tkl_plugin_instance){
+        .desc = &fake_desc, .instance = "slow", .state = &slow, .started = true};
     snprintf(dir, sizeof(dir), "%s/tickler-test-delivery-XXXXXX",
              access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
     ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -322,6 +324,22 @@ START_TEST(unusable_recipients_and_unserved_channels_fail_for_good_with_a_report
 }
 END_TEST
 
+START_TEST(a_notifier_that_is_not_running_is_handed_nothing)
+{
+    /* one whose start() failed (after a reload), or stopped */
+    fast_i.started = false;
+    uint64_t a = put("fast", "hr@example.org"), b = put("fast", "ict@example.org");
+    drive();
+    ck_assert_uint_eq(fast.delivered[a] + fast.delivered[b], 0);
+    ck_assert_int_eq(count("state = 0 AND sending = 0"), 2); /* waiting, not failed */
+    fast_i.started = true;
+    drive();
+    ck_assert_uint_eq(fast.delivered[a], 1);
+    ck_assert_uint_eq(fast.delivered[b], 1);
+    ck_assert_int_eq(count("state = 1"), 2);
+}
+END_TEST
+
 START_TEST(every_allocation_failure_delivers_each_notice_once)
 {
     uint64_t ids[4];
@@ -357,6 +375,7 @@ int main(void)
     tcase_add_test(tc, a_hung_channel_holds_up_no_other);
     tcase_add_test(tc, a_refused_outcome_is_kept_and_recorded_once);
     tcase_add_test(tc, unusable_recipients_and_unserved_channels_fail_for_good_with_a_report);
+    tcase_add_test(tc, a_notifier_that_is_not_running_is_handed_nothing);
     tcase_add_test(tc, every_allocation_failure_delivers_each_notice_once);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
