@@ -1,0 +1,219 @@
+#include "confread.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "text.h"
+
+/* Checks one @include line (p just after "@include") of path, line ln.
+ * Returns 0, -EINVAL (a problem, added to diags) or -ENOMEM. */
+static int check_include(const char *path, unsigned ln, const char *p, const char *end,
+                         const char *dir, int depth, struct tkl_diags *diags);
+
+/* Checks every @include of path (libconfig reads them at the start of a
+ * line). Returns 0, -EINVAL (a problem, added to diags) or -ENOMEM. */
+static int check_includes(const char *path, const char *dir, int depth, struct tkl_diags *diags)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0; /* libconfig says why */
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    unsigned ln = 0;
+    int r = 0;
+    while (r == 0 && (len = getline(&line, &cap, f)) > 0) {
+        ln++;
+        const char *p = line + strspn(line, " \t");
+        if (strncmp(p, "@include", 8) == 0)
+            r = check_include(path, ln, p + 8, line + len, dir, depth, diags);
+    }
+    free(line);
+    (void)fclose(f); /* read only */
+    return r;
+}
+
+static int check_include(const char *path, unsigned ln, const char *p, const char *end,
+                         const char *dir, int depth, struct tkl_diags *diags)
+{
+    p += strspn(p, " \t");
+    const char *q = *p == '"' ? memchr(p + 1, '"', (size_t)(end - (p + 1))) : NULL;
+    size_t n = q ? (size_t)(q - p - 1) : 0;
+    if (!q || n == 0 || memchr(p + 1, '\0', n) || memchr(p + 1, '\\', n)) {
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, ln, NULL,
+                     "@include needs a file name in double quotes");
+        return -EINVAL;
+    }
+    char *name = strndup(p + 1, n), *full = NULL;
+    if (!name ||
+        asprintf(&full, "%s/%s", name[0] == '/' ? "" : dir, name[0] == '/' ? name + 1 : name) < 0) {
+        free(name);
+        return -ENOMEM;
+    }
+    struct stat st;
+    int e = stat(full, &st) < 0 ? errno : 0, r = 0;
+    if (e || !S_ISREG(st.st_mode)) {
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, ln, NULL, "@include \"%s\": %s", name,
+                     e ? strerror(e) : "not a regular file");
+        r = -EINVAL;
+    } else if (depth >= 10) {
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, ln, NULL, "@include nests more than 10 deep");
+        r = -EINVAL;
+    } else {
+        r = check_includes(full, dir, depth + 1, diags);
+    }
+    free(name);
+    free(full);
+    return r;
+}
+
+int tkl_conf_read_file(config_t *cfg, const char *path, const char *dir, struct tkl_diags *diags)
+{
+    int r = check_includes(path, dir, 0, diags);
+    if (r < 0)
+        return r;
+    config_set_include_dir(cfg, dir);
+    if (config_read_file(cfg, path))
+        return 0;
+    if (config_error_type(cfg) == CONFIG_ERR_FILE_IO)
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot read: %s",
+                     strerror(errno ? errno : EIO));
+    else
+        tkl_diag_add(diags, TKL_SEV_ERROR, config_error_file(cfg) ? config_error_file(cfg) : path,
+                     (unsigned)config_error_line(cfg), NULL, "syntax error: %s",
+                     config_error_text(cfg));
+    return -EINVAL;
+}
+
+void tkl_conf_err_at(const struct tkl_confread *x, const config_setting_t *s, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    const char *file = s && config_setting_source_file(s) ? config_setting_source_file(s) : x->file;
+    unsigned line = s ? (unsigned)config_setting_source_line(s) : 0;
+    const char *name = s ? config_setting_name(s) : NULL;
+    tkl_diag_add(x->diags, TKL_SEV_ERROR, file, line, name, "%s", msg);
+}
+
+bool tkl_conf_check_keys(const struct tkl_confread *x, const config_setting_t *group,
+                         const char *where, const char *const *allowed)
+{
+    bool ok = true;
+    if (!group)
+        return true;
+    if (!config_setting_is_group(group)) {
+        tkl_conf_err_at(x, group, "%s must be a group { ... }", where);
+        return false;
+    }
+    for (int i = 0; i < config_setting_length(group); i++) {
+        config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+        const char *name = config_setting_name(s);
+        bool found = false;
+        for (const char *const *a = allowed; *a && !found; a++)
+            found = strcmp(*a, name) == 0;
+        if (!found) {
+            struct tkl_buf list = {0};
+            for (const char *const *a = allowed; *a; a++)
+                if (tkl_buf_printf(&list, "%s%s", a == allowed ? "" : ", ", *a) < 0)
+                    break;
+            tkl_conf_err_at(x, s, "unknown key \"%s\" in %s (known keys: %s)", name, where,
+                            list.data ? list.data : "none");
+            tkl_buf_free(&list);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+int tkl_conf_get_string(const struct tkl_confread *x, const config_setting_t *group,
+                        const char *key, const char **ret)
+{
+    const config_setting_t *s = group ? config_setting_get_member(group, key) : NULL;
+    if (!s)
+        return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+        tkl_conf_err_at(x, s, "%s must be a string in double quotes", key);
+        return -EINVAL;
+    }
+    *ret = config_setting_get_string(s);
+    return 1;
+}
+
+int tkl_conf_get_int(const struct tkl_confread *x, const config_setting_t *group, const char *key,
+                     int min, int max, int *ret)
+{
+    const config_setting_t *s = group ? config_setting_get_member(group, key) : NULL;
+    if (!s)
+        return 0;
+    if (config_setting_type(s) != CONFIG_TYPE_INT) {
+        tkl_conf_err_at(x, s, "%s must be a whole number", key);
+        return -EINVAL;
+    }
+    int v = config_setting_get_int(s);
+    if (v < min || v > max) {
+        tkl_conf_err_at(x, s, "%s must be between %d and %d (got %d)", key, min, max, v);
+        return -EINVAL;
+    }
+    *ret = v;
+    return 1;
+}
+
+int tkl_conf_get_strings(const struct tkl_confread *x, const config_setting_t *s, const char *what,
+                         char ***ret, size_t *ret_n)
+{
+    if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+        tkl_conf_err_at(x, s, "%s must be a list of strings: [ \"...\", \"...\" ]", what);
+        return -EINVAL;
+    }
+    int n = config_setting_length(s);
+    char **v = calloc((size_t)n + 1, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    for (int i = 0; i < n; i++) {
+        const char *str = config_setting_get_string_elem(s, i);
+        if (!str)
+            tkl_conf_err_at(x, config_setting_get_elem(s, (unsigned)i), "%s must hold only strings",
+                            what);
+        if (!str || !(v[i] = strdup(str))) {
+            tkl_strv_free(v, (size_t)i);
+            return str ? -ENOMEM : -EINVAL;
+        }
+    }
+    *ret = v;
+    *ret_n = (size_t)n;
+    return 0;
+}
+
+void tkl_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+char *tkl_conf_path(const struct tkl_confread *x, const char *p)
+{
+    char *out = NULL;
+    if (p[0] == '/')
+        return strdup(p);
+    if (asprintf(&out, "%s/%s", x->dir, p) < 0)
+        return NULL;
+    return out;
+}
+
+bool tkl_conf_valid_id(const char *s)
+{
+    if (!*s)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+            return false;
+    return true;
+}
