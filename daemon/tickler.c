@@ -26,7 +26,7 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "core/config.h"
+#include "config/config.h"
 #include "core/day.h"
 #include "core/diag.h"
 #include "core/log.h"

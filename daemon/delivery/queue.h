@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/config.h"
+#include "../config/config.h"
 #include "../outbox/outbox.h"
 #include "../schedule/scheduler.h"
 #include "../store/store.h"

@@ -10,7 +10,7 @@
 
 #include <uv.h>
 
-#include "../core/config.h"
+#include "../config/config.h"
 #include "../core/diag.h"
 #include "../transfer/transfer.h"
 #include "loader.h"

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../core/config.h"
+#include "../config/config.h"
 #include "../core/diag.h"
 #include "host.h"
 #include "loader.h"

@@ -12,7 +12,7 @@
 
 #include <tickler/notice.h>
 
-#include "../core/config.h"
+#include "../config/config.h"
 #include "../schedule/scheduler.h"
 
 struct tkl_digest {

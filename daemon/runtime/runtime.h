@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "../core/config.h"
+#include "../config/config.h"
 #include "../core/diag.h"
 #include "../plugin/host.h"
 #include "../plugin/set.h"

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/config.h"
+#include "../config/config.h"
 #include "../store/store.h"
 #include "reminder.h"
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/config.h"
+#include "../config/config.h"
 #include "../core/diag.h"
 #include "../plugin/host.h"
 #include "../plugin/loader.h"

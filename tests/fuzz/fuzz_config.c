@@ -1,4 +1,4 @@
-/* libFuzzer: the configuration loader (daemon/core/config.c), through
+/* libFuzzer: the configuration loader (daemon/config/config.c), through
  * libconfig, reading the input as a file. */
 
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/config.h"
+#include "config/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -43,7 +43,7 @@ class ManPages(unittest.TestCase):
 
     def test_every_config_key(self):
         text = page("tickler.conf.5")
-        with open(os.path.join(ARGS.source, "daemon", "core", "config.c"), encoding="utf-8") as f:
+        with open(os.path.join(ARGS.source, "daemon", "config", "config.c"), encoding="utf-8") as f:
             src = f.read()
         lists = re.findall(r"static const char \*const \w+\[\] = \{(.*?)\};", src, re.S)
         keys = set()

@@ -1,4 +1,4 @@
-/* Tests for daemon/core/config.c: the shipped file is valid; mistakes are
+/* Tests for daemon/config/config.c: the shipped file is valid; mistakes are
  * errors naming file and line. */
 #include <check.h>
 
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/config.h"
+#include "config/config.h"
 
 static char path[256];
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "alloc_fail.h"
-#include "core/config.h"
+#include "config/config.h"
 #include "delivery/delivery.h"
 
 #define MAX_ID 4096

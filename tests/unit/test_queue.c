@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "alloc_fail.h"
-#include "core/config.h"
+#include "config/config.h"
 #include "core/day.h"
 #include "delivery/queue.h"
 

@@ -11,10 +11,10 @@
 #include <tickler/plugin.h>
 
 #include "../schedule/holidays.h"
-#include "confread.h"
-#include "day.h"
-#include "log.h"
-#include "text.h"
+#include "../core/confread.h"
+#include "../core/day.h"
+#include "../core/log.h"
+#include "../core/text.h"
 
 #ifndef TICKLER_PLUGIN_DIR
 #define TICKLER_PLUGIN_DIR "/usr/local/lib/tickler/plugins"

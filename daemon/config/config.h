@@ -13,7 +13,7 @@
 #include "../schedule/reminder.h"
 #include "../store/store.h"
 #include "../team/team.h"
-#include "diag.h"
+#include "../core/diag.h"
 
 struct tkl_notifier_conf {
     char *name;                       /* channel name, used as the key in team recipients */
