@@ -11,6 +11,7 @@
 #include <tickler/plugin.h>
 
 #include "../schedule/holidays.h"
+#include "../store/store_conf.h"
 #include "../core/confread.h"
 #include "../core/day.h"
 #include "../core/log.h"
@@ -120,104 +121,6 @@ static int load_daemon(struct ctx *x, const config_setting_t *g)
         if (!(c->timezone = strdup(s)))
             return -ENOMEM;
     }
-    return r;
-}
-
-static int load_store(struct ctx *x, const config_setting_t *g)
-{
-    static const char *const keys[] = {"files", "columns", "status", "debounce_ms", NULL};
-    static const char *const status_keys[] = {"active", "complete", "closed", NULL};
-    struct tkl_config *c = x->c;
-    int r = 0;
-    if (!g) {
-        tkl_diag_add(x->rd.diags, TKL_SEV_ERROR, x->rd.file, 0, "store",
-                     "no store { files = [ ... ]; } section: tickler needs an action plan");
-        return -EINVAL;
-    }
-    if (!tkl_conf_check_keys(&x->rd, g, "store", keys))
-        r = -EINVAL;
-    const config_setting_t *files = config_setting_get_member(g, "files");
-    if (!files) {
-        tkl_conf_err_at(&x->rd, g, "store.files is missing: list the CSV files or directories");
-        r = -EINVAL;
-    } else {
-        char **v = NULL;
-        size_t n = 0;
-        int rr = tkl_conf_get_strings(&x->rd, files, "store.files", &v, &n);
-        if (rr == -ENOMEM)
-            return rr;
-        if (rr == 0) {
-            c->store.paths = calloc(n + 1, sizeof(char *));
-            if (!c->store.paths) {
-                tkl_strv_free(v, n);
-                return -ENOMEM;
-            }
-            for (size_t i = 0; i < n; i++) {
-                c->store.paths[i] = tkl_conf_path(&x->rd, v[i]);
-                if (!c->store.paths[i]) {
-                    tkl_strv_free(v, n);
-                    return -ENOMEM;
-                }
-                c->store.n_paths++;
-            }
-            tkl_strv_free(v, n);
-            if (n == 0) {
-                tkl_conf_err_at(&x->rd, files, "store.files is empty");
-                r = -EINVAL;
-            }
-        } else {
-            r = rr;
-        }
-    }
-    const config_setting_t *cols = config_setting_get_member(g, "columns");
-    if (cols) {
-        static const char *const col_keys[] = {"id",        "title",    "commitment",
-                                               "objective", "owners",   "deadline",
-                                               "status",    "progress", NULL};
-        if (!tkl_conf_check_keys(&x->rd, cols, "store.columns", col_keys)) {
-            r = -EINVAL;
-        } else {
-            for (int f = 0; f < TKL_FIELD_COUNT; f++) {
-                const char *s;
-                if (tkl_conf_get_string(&x->rd, cols, tkl_field_name((enum tkl_field)f), &s) > 0 &&
-                    !(c->store.columns[f] = strdup(s)))
-                    return -ENOMEM;
-            }
-        }
-    }
-    const config_setting_t *st = config_setting_get_member(g, "status");
-    if (st) {
-        if (!tkl_conf_check_keys(&x->rd, st, "store.status", status_keys))
-            r = -EINVAL;
-        else
-            for (int k = 0; k < 3; k++) {
-                const config_setting_t *l = config_setting_get_member(st, status_keys[k]);
-                char **v = NULL;
-                size_t n = 0;
-                if (!l)
-                    continue;
-                int rr = tkl_conf_get_strings(&x->rd, l, "a status list", &v, &n);
-                if (rr < 0) {
-                    if (rr == -ENOMEM)
-                        return rr;
-                    r = rr;
-                    continue;
-                }
-                struct tkl_status_rule *p =
-                    realloc(c->store.status_rules, (c->store.n_status_rules + n + 1) * sizeof(*p));
-                if (!p) {
-                    tkl_strv_free(v, n);
-                    return -ENOMEM;
-                }
-                c->store.status_rules = p;
-                for (size_t i = 0; i < n; i++)
-                    p[c->store.n_status_rules++] =
-                        (struct tkl_status_rule){.text = v[i], .status = (enum tkl_status)k};
-                free(v);
-            }
-    }
-    if (tkl_conf_get_int(&x->rd, g, "debounce_ms", 0, 60000, &c->debounce_ms) < 0)
-        r = -EINVAL;
     return r;
 }
 
@@ -678,7 +581,8 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
         r = rr;
     if (r == -ENOMEM)
         goto oom;
-    if ((rr = load_store(&x, config_setting_get_member(root, "store"))) < 0)
+    if ((rr = tkl_store_conf_read(&x.rd, config_setting_get_member(root, "store"), &c->store,
+                                  &c->debounce_ms)) < 0)
         r = rr;
     if (r == -ENOMEM)
         goto oom;

@@ -3,6 +3,7 @@
 command of tickler and every configuration key the parser knows is
 documented, and each page renders with man(1)."""
 import argparse
+import glob
 import os
 import re
 import subprocess
@@ -43,8 +44,14 @@ class ManPages(unittest.TestCase):
 
     def test_every_config_key(self):
         text = page("tickler.conf.5")
-        with open(os.path.join(ARGS.source, "daemon", "config", "config.c"), encoding="utf-8") as f:
-            src = f.read()
+        # the whole file's keys (config/) and each step's slice (*_conf.c)
+        daemon = os.path.join(ARGS.source, "daemon")
+        files = glob.glob(os.path.join(daemon, "config", "*.c")) + \
+            glob.glob(os.path.join(daemon, "*", "*_conf.c"))
+        src = ""
+        for name in files:
+            with open(name, encoding="utf-8") as f:
+                src += f.read()
         lists = re.findall(r"static const char \*const \w+\[\] = \{(.*?)\};", src, re.S)
         keys = set()
         for body in lists:

@@ -1,0 +1,127 @@
+#include "store_conf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* store.files, resolved. Returns 0, -EINVAL or -ENOMEM. */
+static int read_files(const struct tkl_confread *x, const config_setting_t *g,
+                      struct tkl_store_opts *opts)
+{
+    const config_setting_t *files = config_setting_get_member(g, "files");
+    char **v = NULL;
+    size_t n = 0;
+    if (!files) {
+        tkl_conf_err_at(x, g, "store.files is missing: list the CSV files or directories");
+        return -EINVAL;
+    }
+    int r = tkl_conf_get_strings(x, files, "store.files", &v, &n);
+    if (r < 0)
+        return r;
+    if (!(opts->paths = calloc(n + 1, sizeof(char *)))) {
+        tkl_strv_free(v, n);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!(opts->paths[i] = tkl_conf_path(x, v[i]))) {
+            tkl_strv_free(v, n);
+            return -ENOMEM;
+        }
+        opts->n_paths++;
+    }
+    tkl_strv_free(v, n);
+    if (n == 0) {
+        tkl_conf_err_at(x, files, "store.files is empty");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* store.columns: the heading of each field. Returns 0, -EINVAL or -ENOMEM. */
+static int read_columns(const struct tkl_confread *x, const config_setting_t *cols,
+                        struct tkl_store_opts *opts)
+{
+    static const char *const col_keys[] = {
+        "id", "title", "commitment", "objective", "owners", "deadline", "status", "progress", NULL};
+    if (!tkl_conf_check_keys(x, cols, "store.columns", col_keys))
+        return -EINVAL;
+    for (int f = 0; f < TKL_FIELD_COUNT; f++) {
+        const char *s;
+        if (tkl_conf_get_string(x, cols, tkl_field_name((enum tkl_field)f), &s) > 0 &&
+            !(opts->columns[f] = strdup(s)))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* One list of store.status: the words read as status k. */
+static int read_status_list(const struct tkl_confread *x, const config_setting_t *l,
+                            enum tkl_status k, struct tkl_store_opts *opts)
+{
+    char **v = NULL;
+    size_t n = 0;
+    int r = tkl_conf_get_strings(x, l, "a status list", &v, &n);
+    if (r < 0)
+        return r;
+    struct tkl_status_rule *p =
+        realloc(opts->status_rules, (opts->n_status_rules + n + 1) * sizeof(*p));
+    if (!p) {
+        tkl_strv_free(v, n);
+        return -ENOMEM;
+    }
+    opts->status_rules = p;
+    for (size_t i = 0; i < n; i++)
+        p[opts->n_status_rules++] = (struct tkl_status_rule){.text = v[i], .status = k};
+    free(v);
+    return 0;
+}
+
+/* store.status: words per status. Returns 0, -EINVAL or -ENOMEM. */
+static int read_status(const struct tkl_confread *x, const config_setting_t *st,
+                       struct tkl_store_opts *opts)
+{
+    static const char *const status_keys[] = {"active", "complete", "closed", NULL};
+    int r = 0;
+    if (!tkl_conf_check_keys(x, st, "store.status", status_keys))
+        return -EINVAL;
+    for (int k = 0; k < 3; k++) {
+        const config_setting_t *l = config_setting_get_member(st, status_keys[k]);
+        int rr = l ? read_status_list(x, l, (enum tkl_status)k, opts) : 0;
+        if (rr == -ENOMEM)
+            return rr;
+        if (rr < 0)
+            r = rr;
+    }
+    return r;
+}
+
+int tkl_store_conf_read(const struct tkl_confread *x, const config_setting_t *g,
+                        struct tkl_store_opts *opts, int *debounce_ms)
+{
+    static const char *const keys[] = {"files", "columns", "status", "debounce_ms", NULL};
+    const config_setting_t *s;
+    int r = 0, rr;
+    if (!g) {
+        tkl_diag_add(x->diags, TKL_SEV_ERROR, x->file, 0, "store",
+                     "no store { files = [ ... ]; } section: tickler needs an action plan");
+        return -EINVAL;
+    }
+    if (!tkl_conf_check_keys(x, g, "store", keys))
+        r = -EINVAL;
+    if ((rr = read_files(x, g, opts)) == -ENOMEM)
+        return rr;
+    r = rr < 0 ? rr : r;
+    if ((s = config_setting_get_member(g, "columns")) && (rr = read_columns(x, s, opts)) < 0) {
+        if (rr == -ENOMEM)
+            return rr;
+        r = rr;
+    }
+    if ((s = config_setting_get_member(g, "status")) && (rr = read_status(x, s, opts)) < 0) {
+        if (rr == -ENOMEM)
+            return rr;
+        r = rr;
+    }
+    if (tkl_conf_get_int(x, g, "debounce_ms", 0, 60000, debounce_ms) < 0)
+        r = -EINVAL;
+    return r;
+}
