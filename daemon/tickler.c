@@ -364,7 +364,7 @@ static int show_due(const struct tkl_config *cfg, const struct tkl_due *due, boo
     const struct tkl_team *t = &cfg->teams.teams[due->team];
     struct tkl_route_batch b = {0};
     size_t routed = 0;
-    int r = tkl_route_add(&b, cfg, due, due->r.day, &routed);
+    int r = tkl_route_add(&b, &cfg->teams, cfg->schedule.escalate_to, due, due->r.day, &routed);
     if (r < 0) {
         tkl_route_batch_free(&b);
         return r;
@@ -388,7 +388,7 @@ static size_t show_upcoming(struct cli *c, struct tkl_scheduler *s, int64_t lo, 
 {
     struct tkl_due due;
     size_t count = 0;
-    while (tkl_scheduler_pop_due(s, c->cfg, c->st, hi, &due) == 0) {
+    while (tkl_scheduler_pop_due(s, &c->cfg->schedule, c->st, hi, &due) == 0) {
         if (due.at < lo)
             continue;
         if (u->owner && !owner_matches(c->cfg, due.team, u->owner))
@@ -427,7 +427,7 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
     int64_t lo = tkl_local_instant(first, 0);
     int64_t hi = tkl_local_instant(first + u.days, 0) - 1;
     struct tkl_scheduler s = {0};
-    if (tkl_scheduler_build(&s, c->cfg, c->st, lo - 1, lo - 1) < 0) {
+    if (tkl_scheduler_build(&s, &c->cfg->schedule, &c->cfg->teams, c->st, lo - 1, lo - 1) < 0) {
         fprintf(stderr, "tickler: out of memory\n");
         return 1;
     }
@@ -539,7 +539,7 @@ static int cmd_holidays(struct cli *c, int argc, char **argv)
         fprintf(stderr, "tickler holidays: --year must be 1900 to 2199\n");
         return 2;
     }
-    const struct tkl_holidays *h = &c->cfg->policy.holidays;
+    const struct tkl_holidays *h = &c->cfg->schedule.policy.holidays;
     printf("Non-working days in %d (%s; weekends are not listed)\n", year,
            tkl_region_name(h->region));
     for (int32_t d = tkl_day_from_civil(year, 1, 1); d <= tkl_day_from_civil(year, 12, 31); d++) {

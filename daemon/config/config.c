@@ -10,7 +10,7 @@
 
 #include <tickler/plugin.h>
 
-#include "../schedule/holidays.h"
+#include "../schedule/schedule_conf.h"
 #include "../store/store_conf.h"
 #include "../core/confread.h"
 #include "../core/day.h"
@@ -26,60 +26,6 @@ struct ctx {
     struct tkl_confread rd; /* first: the context of every problem */
     struct tkl_config *c;
 };
-
-static int get_ladder(struct ctx *x, const config_setting_t *s, struct tkl_ladder *ret)
-{
-    if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
-        tkl_conf_err_at(&x->rd, s,
-                        "a ladder is a list of days before the deadline: [ 28, 14, 7, 1, 0 ]");
-        return -EINVAL;
-    }
-    int n = config_setting_length(s);
-    if (n < 1 || n > TKL_MAX_LADDER) {
-        tkl_conf_err_at(&x->rd, s, "a ladder holds 1 to %d lead times (got %d)", TKL_MAX_LADDER, n);
-        return -EINVAL;
-    }
-    struct tkl_ladder l = {.n = (size_t)n};
-    for (int i = 0; i < n; i++) {
-        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-        if (config_setting_type(e) != CONFIG_TYPE_INT || config_setting_get_int(e) < 0 ||
-            config_setting_get_int(e) > 366) {
-            tkl_conf_err_at(&x->rd, e, "lead times are whole numbers of days from 0 to 366");
-            return -EINVAL;
-        }
-        l.lead[i] = config_setting_get_int(e);
-    }
-    tkl_ladder_normalise(&l);
-    *ret = l;
-    return 0;
-}
-
-static int get_days(struct ctx *x, const config_setting_t *s, int32_t **ret, size_t *ret_n)
-{
-    char **v = NULL;
-    size_t n = 0;
-    int r = tkl_conf_get_strings(&x->rd, s, "a holiday list", &v, &n);
-    if (r < 0)
-        return r;
-    int32_t *days = calloc(n + 1, sizeof(*days));
-    if (!days) {
-        tkl_strv_free(v, n);
-        return -ENOMEM;
-    }
-    for (size_t i = 0; i < n && r == 0; i++)
-        if (tkl_day_parse_iso(v[i], &days[i]) < 0) {
-            tkl_conf_err_at(&x->rd, s, "\"%s\" is not a date in the form YYYY-MM-DD", v[i]);
-            r = -EINVAL;
-        }
-    tkl_strv_free(v, n);
-    if (r < 0) {
-        free(days);
-        return r;
-    }
-    *ret = days;
-    *ret_n = n;
-    return 0;
-}
 
 static int load_daemon(struct ctx *x, const config_setting_t *g)
 {
@@ -124,112 +70,6 @@ static int load_daemon(struct ctx *x, const config_setting_t *g)
     return r;
 }
 
-/* Reads the rule keys present in g (a schedule or a team) over *rules. */
-static int get_rules(struct ctx *x, const config_setting_t *g, struct tkl_rules *rules)
-{
-    const config_setting_t *l;
-    int r = 0;
-    if ((l = config_setting_get_member(g, "ladder")) && get_ladder(x, l, &rules->ladder) < 0)
-        r = -EINVAL;
-    if ((l = config_setting_get_member(g, "review_ladder")) && get_ladder(x, l, &rules->review) < 0)
-        r = -EINVAL;
-    if (tkl_conf_get_int(&x->rd, g, "overdue_every_days", 0, 365, &rules->overdue_every_days) < 0 ||
-        tkl_conf_get_int(&x->rd, g, "escalate_after_weeks", 0, 520, &rules->escalate_after_weeks) <
-            0)
-        r = -EINVAL;
-    return r;
-}
-
-static int load_schedule(struct ctx *x, const config_setting_t *g)
-{
-    static const char *const keys[] = {"send_time",
-                                       "ladder",
-                                       "review_ladder",
-                                       "overdue_every_days",
-                                       "escalate_after_weeks",
-                                       "escalate_to",
-                                       "checkin_months",
-                                       "catch_up_days",
-                                       "holidays",
-                                       "prompt_days",
-                                       "prompt_days_long",
-                                       "lookahead_months",
-                                       NULL};
-    static const char *const hol_keys[] = {"region", "add", "remove", NULL};
-    struct tkl_config *c = x->c;
-    struct tkl_policy *p = &c->policy;
-    int r = 0;
-    const char *s;
-    if (!g)
-        return 0;
-    if (!tkl_conf_check_keys(&x->rd, g, "schedule", keys))
-        r = -EINVAL;
-    if (tkl_conf_get_string(&x->rd, g, "send_time", &s) > 0 &&
-        tkl_parse_hhmm(s, &p->send_minute) < 0) {
-        tkl_conf_err_at(&x->rd, config_setting_get_member(g, "send_time"),
-                        "send_time must be HH:MM in 24-hour local time (got \"%s\")", s);
-        r = -EINVAL;
-    }
-    const config_setting_t *l;
-    bool review_set = config_setting_get_member(g, "review_ladder") != NULL;
-    if (get_rules(x, g, &p->rules) < 0)
-        r = -EINVAL;
-    if (!review_set)
-        p->rules.review = p->rules.ladder;
-    if (tkl_conf_get_int(&x->rd, g, "catch_up_days", 0, 365, &p->catch_up_days) < 0)
-        r = -EINVAL;
-    if ((l = config_setting_get_member(g, "prompt_days")) && get_ladder(x, l, &p->prompt_day) < 0)
-        r = -EINVAL;
-    if ((l = config_setting_get_member(g, "prompt_days_long")) &&
-        get_ladder(x, l, &p->prompt_long) < 0)
-        r = -EINVAL;
-    if (tkl_conf_get_int(&x->rd, g, "lookahead_months", 0, 12, &p->lookahead_months) < 0)
-        r = -EINVAL;
-    if (tkl_conf_get_string(&x->rd, g, "escalate_to", &s) > 0 && !(c->escalate_to = strdup(s)))
-        return -ENOMEM;
-    if ((l = config_setting_get_member(g, "checkin_months"))) {
-        unsigned mask = 0;
-        bool ok = config_setting_is_array(l) || config_setting_is_list(l);
-        for (int i = 0; ok && i < config_setting_length(l); i++) {
-            const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
-            int m = config_setting_get_int(e);
-            ok = config_setting_type(e) == CONFIG_TYPE_INT && m >= 1 && m <= 12;
-            mask |= ok ? 1u << (m - 1) : 0;
-        }
-        if (!ok) {
-            tkl_conf_err_at(&x->rd, l,
-                            "checkin_months must list month numbers 1 to 12: [ 1, 4, 7, 10 ]");
-            r = -EINVAL;
-        }
-        p->checkin_months = mask;
-    }
-    const config_setting_t *h = config_setting_get_member(g, "holidays");
-    if (h) {
-        if (!tkl_conf_check_keys(&x->rd, h, "schedule.holidays", hol_keys))
-            r = -EINVAL;
-        if (tkl_conf_get_string(&x->rd, h, "region", &s) > 0) {
-            int reg = tkl_region_parse(s);
-            if (reg < 0) {
-                tkl_conf_err_at(&x->rd, config_setting_get_member(h, "region"),
-                                "region must be \"england-and-wales\", \"scotland\", "
-                                "\"northern-ireland\" or \"none\" (got \"%s\")",
-                                s);
-                r = -EINVAL;
-            } else {
-                p->holidays.region = (enum tkl_region)reg;
-            }
-        }
-        int rr;
-        if ((l = config_setting_get_member(h, "add")) &&
-            (rr = get_days(x, l, &p->holidays.add, &p->holidays.n_add)) < 0)
-            r = rr;
-        if ((l = config_setting_get_member(h, "remove")) &&
-            (rr = get_days(x, l, &p->holidays.remove, &p->holidays.n_remove)) < 0)
-            r = rr;
-    }
-    return r;
-}
-
 /* Recipients: no control characters, no angle brackets or commas that
  * would let an address smuggle a second one into a header. */
 static bool valid_recipient(const char *s)
@@ -266,8 +106,7 @@ static int load_teams(struct ctx *x, const config_setting_t *list)
     }
     size_t n = (size_t)config_setting_length(list);
     c->teams.teams = calloc(n + 1, sizeof(struct tkl_team));
-    c->team_rules = calloc(n + 1, sizeof(struct tkl_rules));
-    if (!c->teams.teams || !c->team_rules)
+    if (!c->teams.teams)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
@@ -372,9 +211,6 @@ static int load_teams(struct ctx *x, const config_setting_t *list)
                 }
             }
         }
-        c->team_rules[c->teams.n - 1] = c->policy.rules;
-        if (get_rules(x, g, &c->team_rules[c->teams.n - 1]) < 0)
-            r = -EINVAL;
         if (tkl_conf_get_string(&x->rd, g, "escalate_to", &s) > 0 && !(t->escalate_to = strdup(s)))
             return -ENOMEM;
     }
@@ -554,7 +390,7 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
     config_init(&c->cfg);
     c->log_level = -1;
     c->debounce_ms = 500;
-    tkl_policy_default(&c->policy);
+    tkl_schedule_conf_init(&c->schedule);
     c->delivery =
         (struct tkl_delivery_conf){.max_age_hours = 48, .concurrency = 4, .retry_min_seconds = 30};
     if (!(c->path = strdup(path)))
@@ -586,7 +422,8 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
         r = rr;
     if (r == -ENOMEM)
         goto oom;
-    if ((rr = load_schedule(&x, config_setting_get_member(root, "schedule"))) < 0)
+    if ((rr = tkl_schedule_conf_read(&x.rd, config_setting_get_member(root, "schedule"),
+                                     &c->schedule)) < 0)
         r = rr;
     if (r == -ENOMEM)
         goto oom;
@@ -596,6 +433,11 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
     if (r == -ENOMEM)
         goto oom;
     if ((rr = load_teams(&x, config_setting_get_member(root, "teams"))) < 0)
+        r = rr;
+    if (r == -ENOMEM)
+        goto oom;
+    if ((rr = tkl_schedule_conf_teams(&x.rd, config_setting_get_member(root, "teams"), &c->teams,
+                                      &c->schedule)) < 0)
         r = rr;
     if (r == -ENOMEM)
         goto oom;
@@ -624,9 +466,9 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
             goto oom;
         }
     }
-    if (c->escalate_to && !tkl_team_find(&c->teams, c->escalate_to)) {
+    if (c->schedule.escalate_to && !tkl_team_find(&c->teams, c->schedule.escalate_to)) {
         tkl_conf_err_at(&x.rd, config_lookup(&c->cfg, "schedule.escalate_to"),
-                        "escalate_to names no team: \"%s\"", c->escalate_to);
+                        "escalate_to names no team: \"%s\"", c->schedule.escalate_to);
         r = -EINVAL;
     }
     if (tkl_tz_check(c->timezone) < 0) {
@@ -650,13 +492,6 @@ fail:
     return r;
 }
 
-const struct tkl_rules *tkl_config_team_rules(const struct tkl_config *c, size_t team)
-{
-    if (team < c->teams.n && c->team_rules)
-        return &c->team_rules[team];
-    return &c->policy.rules;
-}
-
 void tkl_config_free(struct tkl_config *c)
 {
     if (!c)
@@ -673,11 +508,9 @@ void tkl_config_free(struct tkl_config *c)
     }
     free(c->sources);
     tkl_team_dir_free(&c->teams);
-    free(c->team_rules);
     free(c->delivery.report_to);
     tkl_store_opts_free(&c->store);
-    tkl_holidays_free(&c->policy.holidays);
-    free(c->escalate_to);
+    tkl_schedule_conf_free(&c->schedule);
     free(c->path);
     free(c->dir);
     free(c->state_dir);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "../delivery/delivery.h"
-#include "../schedule/reminder.h"
+#include "../schedule/schedule_conf.h"
 #include "../store/store.h"
 #include "../team/team.h"
 #include "../core/diag.h"
@@ -42,10 +42,8 @@ struct tkl_config {
     int log_level;
     struct tkl_store_opts store;
     int debounce_ms;
-    struct tkl_policy policy;
-    char *escalate_to; /* team id, or NULL */
+    struct tkl_schedule_conf schedule; /* the policy, escalate_to, each team's rules */
     struct tkl_team_dir teams;
-    struct tkl_rules *team_rules; /* per team: the policy's, with its overrides */
     struct tkl_delivery_conf delivery;
     struct tkl_notifier_conf *notifiers;
     size_t n_notifiers;
@@ -64,8 +62,5 @@ extern const char tkl_default_plugin_dir[];
 int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags *diags);
 
 void tkl_config_free(struct tkl_config *c);
-
-/* The reminder rules of team index i. */
-const struct tkl_rules *tkl_config_team_rules(const struct tkl_config *c, size_t team);
 
 #endif

@@ -17,9 +17,9 @@ struct taken {
 
 /* Pops every due reminder into t and routes it into b. Returns 0 or
  * -ENOMEM (what was popped is in t). */
-static int take_due(struct tkl_scheduler *sched, const struct tkl_config *c,
-                    const struct tkl_store *store, int64_t now, struct taken *t,
-                    struct tkl_route_batch *b, struct tkl_queue_result *res)
+static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
+                    const struct tkl_team_dir *teams, const struct tkl_store *store, int64_t now,
+                    struct taken *t, struct tkl_route_batch *b, struct tkl_queue_result *res)
 {
     int32_t today = tkl_local_day(now);
     for (;;) {
@@ -32,17 +32,17 @@ static int take_due(struct tkl_scheduler *sched, const struct tkl_config *c,
             t->cap = cap;
         }
         struct tkl_due *due = &t->v[t->n];
-        if (tkl_scheduler_pop_due(sched, c, store, now, due) < 0)
+        if (tkl_scheduler_pop_due(sched, sc, store, now, due) < 0)
             return 0;
         t->n++;
         size_t routed = 0;
-        if (tkl_route_add(b, c, due, today, &routed) < 0)
+        if (tkl_route_add(b, teams, sc->escalate_to, due, today, &routed) < 0)
             return -ENOMEM;
         if (!routed) {
             res->unrouted++;
             log_warning("team has no recipients; reminder not sent: %s; action=%s team=%s "
                         "stage=%s",
-                        due->action->title, due->action->id, c->teams.teams[due->team].id,
+                        due->action->title, due->action->id, teams->teams[due->team].id,
                         due->r.key);
         }
     }
@@ -81,15 +81,15 @@ static int commit(const struct tkl_route_batch *b, struct tkl_outbox *outbox, in
     return err;
 }
 
-int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_config *c,
-                  const struct tkl_store *store, struct tkl_outbox *outbox, int64_t now,
-                  struct tkl_queue_result *ret)
+int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
+                  const struct tkl_team_dir *teams, const struct tkl_store *store,
+                  struct tkl_outbox *outbox, int64_t now, struct tkl_queue_result *ret)
 {
     struct tkl_queue_result res = {0};
     struct tkl_route_batch batch = {0};
     struct taken t = {0};
     int64_t batch_at = INT64_MIN;
-    int r = take_due(sched, c, store, now, &t, &batch, &res);
+    int r = take_due(sched, sc, teams, store, now, &t, &batch, &res);
     if (r == 0) {
         for (size_t i = 0; i < t.n; i++)
             if (batch_at < t.v[i].at)

@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../config/config.h"
 #include "../outbox/outbox.h"
 #include "../schedule/scheduler.h"
 #include "../store/store.h"
@@ -24,12 +23,14 @@ struct tkl_queue_result {
 };
 
 /*
- * Runs one round at now. Returns 0, or a negative errno when the round
- * failed and its reminders were put back (then the caller retries later,
- * and must not advance last_run).
+ * Runs one round at now: the reminders sched built with sc, teams and
+ * store, routed to teams (escalations to sc->escalate_to when the team has
+ * none of its own). Returns 0, or a negative errno when the round failed
+ * and its reminders were put back (then the caller retries later, and must
+ * not advance last_run).
  */
-int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_config *c,
-                  const struct tkl_store *store, struct tkl_outbox *outbox, int64_t now,
-                  struct tkl_queue_result *ret);
+int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
+                  const struct tkl_team_dir *teams, const struct tkl_store *store,
+                  struct tkl_outbox *outbox, int64_t now, struct tkl_queue_result *ret);
 
 #endif

@@ -92,15 +92,16 @@ static int route_team(struct tkl_route_batch *b, const struct tkl_team *t,
     return 0;
 }
 
-int tkl_route_add(struct tkl_route_batch *b, const struct tkl_config *c, const struct tkl_due *due,
-                  int32_t today, size_t *ret_routed)
+int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
+                  const char *escalate_to, const struct tkl_due *due, int32_t today,
+                  size_t *ret_routed)
 {
     size_t routed = 0;
-    const struct tkl_team *t = &c->teams.teams[due->team];
+    const struct tkl_team *t = &teams->teams[due->team];
     int r = route_team(b, t, due, today, &routed);
     if (r == 0 && due->r.escalate) {
-        const char *to = t->escalate_to ? t->escalate_to : c->escalate_to;
-        const struct tkl_team *esc = to ? tkl_team_find(&c->teams, to) : NULL;
+        const char *to = t->escalate_to ? t->escalate_to : escalate_to;
+        const struct tkl_team *esc = to ? tkl_team_find(teams, to) : NULL;
         if (esc && esc != t)
             r = route_team(b, esc, due, today, &routed);
     }

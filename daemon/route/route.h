@@ -12,8 +12,8 @@
 
 #include <tickler/notice.h>
 
-#include "../config/config.h"
 #include "../schedule/scheduler.h"
+#include "../team/team.h"
 
 struct tkl_digest {
     char *channel;
@@ -38,12 +38,15 @@ void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t t
                      struct tkl_notice_entry *ret);
 
 /*
- * Adds one due reminder to the batch. Strings in the entries point into the
- * action, which must outlive the batch. *ret_routed gets how many recipients
- * it reached (0: the team has none on any channel). Returns 0 or -ENOMEM.
+ * Adds one due reminder of team index due->team of teams to the batch; an
+ * escalation also goes to the team's escalate_to, else to escalate_to (a
+ * team id, or NULL). Strings in the entries point into the action, which
+ * must outlive the batch. *ret_routed gets how many recipients it reached
+ * (0: the team has none on any channel). Returns 0 or -ENOMEM.
  */
-int tkl_route_add(struct tkl_route_batch *b, const struct tkl_config *c, const struct tkl_due *due,
-                  int32_t today, size_t *ret_routed);
+int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
+                  const char *escalate_to, const struct tkl_due *due, int32_t today,
+                  size_t *ret_routed);
 
 /*
  * Finishes each digest: an action that reached one recipient through two

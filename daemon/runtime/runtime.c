@@ -113,7 +113,8 @@ fail:
 
 int tkl_runtime_schedule(struct tkl_runtime *rt, int64_t missed_after, int64_t now)
 {
-    return tkl_scheduler_build(&rt->sched, rt->cfg, rt->store, missed_after, now);
+    return tkl_scheduler_build(&rt->sched, &rt->cfg->schedule, &rt->cfg->teams, rt->store,
+                               missed_after, now);
 }
 
 void tkl_runtime_free(struct tkl_runtime *rt)

@@ -53,51 +53,51 @@ static int reserve(struct tkl_scheduler *s, size_t need)
     return 0;
 }
 
-/* Team index of id in the config, or -1. */
-static long team_index(const struct tkl_config *c, const char *id)
+/* Team index of id in teams, or -1. */
+static long team_index(const struct tkl_team_dir *teams, const char *id)
 {
-    for (size_t i = 0; i < c->teams.n; i++)
-        if (strcmp(c->teams.teams[i].id, id) == 0)
+    for (size_t i = 0; i < teams->n; i++)
+        if (strcmp(teams->teams[i].id, id) == 0)
             return (long)i;
     return -1;
 }
 
 /* The first reminder on or after from_day, as an entry. */
-static int next_entry(const struct tkl_config *c, const struct tkl_action *a, size_t team,
+static int next_entry(const struct tkl_schedule_conf *sc, const struct tkl_action *a, size_t team,
                       int32_t from_day, struct tkl_sched_entry *ret)
 {
     struct tkl_reminder r;
     int rc = a->deadline.kind == TKL_DEADLINE_EVENT
-                 ? tkl_next_prompt(&c->policy, a->deadline.day, a->deadline.last_day, from_day, &r)
-                 : tkl_next_reminder(&c->policy, tkl_config_team_rules(c, team), a->deadline.kind,
-                                     a->deadline.day, from_day, &r);
+                 ? tkl_next_prompt(&sc->policy, a->deadline.day, a->deadline.last_day, from_day, &r)
+                 : tkl_next_reminder(&sc->policy, tkl_schedule_team_rules(sc, team),
+                                     a->deadline.kind, a->deadline.day, from_day, &r);
     if (rc < 0)
         return rc;
     ret->r = r;
-    ret->at = tkl_local_instant(r.day, c->policy.send_minute);
+    ret->at = tkl_local_instant(r.day, sc->policy.send_minute);
     ret->team = (uint32_t)team;
     return 0;
 }
 
 /* Pushes the entries of one action: for each team, the latest reminder in
  * (missed_after, now] if any, else the first one after now. */
-static int schedule_action(struct tkl_scheduler *s, const struct tkl_config *c,
-                           const struct tkl_store *store, size_t ai, int64_t missed_after,
-                           int64_t now)
+static int schedule_action(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
+                           const struct tkl_team_dir *teams, const struct tkl_store *store,
+                           size_t ai, int64_t missed_after, int64_t now)
 {
     const struct tkl_action *a = &store->actions[ai];
     if (!tkl_action_active(a))
         return 0;
     int32_t from = missed_after < now ? tkl_local_day(missed_after) : tkl_local_day(now);
     for (size_t t = 0; t < a->n_teams; t++) {
-        long ti = team_index(c, a->teams[t]);
+        long ti = team_index(teams, a->teams[t]);
         if (ti < 0)
             continue;
         struct tkl_sched_entry e, best;
         bool have_best = false;
         int32_t day = from;
         for (;;) {
-            if (next_entry(c, a, (size_t)ti, day, &e) < 0)
+            if (next_entry(sc, a, (size_t)ti, day, &e) < 0)
                 break;
             if (e.at > now)
                 break;
@@ -108,7 +108,7 @@ static int schedule_action(struct tkl_scheduler *s, const struct tkl_config *c,
             day = e.r.day + 1;
         }
         if (!have_best) {
-            if (next_entry(c, a, (size_t)ti, day, &e) < 0)
+            if (next_entry(sc, a, (size_t)ti, day, &e) < 0)
                 continue;
             best = e;
         }
@@ -120,12 +120,13 @@ static int schedule_action(struct tkl_scheduler *s, const struct tkl_config *c,
     return 0;
 }
 
-int tkl_scheduler_build(struct tkl_scheduler *s, const struct tkl_config *c,
-                        const struct tkl_store *store, int64_t missed_after, int64_t now)
+int tkl_scheduler_build(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
+                        const struct tkl_team_dir *teams, const struct tkl_store *store,
+                        int64_t missed_after, int64_t now)
 {
     s->n = 0;
     for (size_t i = 0; i < store->n; i++)
-        if (schedule_action(s, c, store, i, missed_after, now) < 0) {
+        if (schedule_action(s, sc, teams, store, i, missed_after, now) < 0) {
             s->n = 0;
             return -ENOMEM;
         }
@@ -133,9 +134,9 @@ int tkl_scheduler_build(struct tkl_scheduler *s, const struct tkl_config *c,
     return 0;
 }
 
-int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_config *c,
-                         const struct tkl_store *old_store, const struct tkl_store *new_store,
-                         int64_t now, size_t *ret_changed)
+int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
+                         const struct tkl_team_dir *teams, const struct tkl_store *old_store,
+                         const struct tkl_store *new_store, int64_t now, size_t *ret_changed)
 {
     struct tkl_scheduler next = {0};
     bool *kept = calloc(new_store->n + 1, sizeof(*kept));
@@ -164,7 +165,7 @@ int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_config *c,
         if (old && old->hash == a->hash)
             continue;
         changed++;
-        if (schedule_action(&next, c, new_store, i, now, now) < 0)
+        if (schedule_action(&next, sc, teams, new_store, i, now, now) < 0)
             goto oom;
     }
     for (size_t i = 0; i < old_store->n; i++)
@@ -188,7 +189,7 @@ int64_t tkl_scheduler_next_at(const struct tkl_scheduler *s)
     return s->n ? s->heap[0].at : INT64_MAX;
 }
 
-int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_config *c,
+int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                           const struct tkl_store *store, int64_t now, struct tkl_due *ret)
 {
     if (!s->n || s->heap[0].at > now)
@@ -203,7 +204,7 @@ int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_config *c,
         .late = top.r.day < tkl_local_day(now),
     };
     struct tkl_sched_entry e;
-    if (next_entry(c, a, top.team, top.r.day + 1, &e) == 0) {
+    if (next_entry(sc, a, top.team, top.r.day + 1, &e) == 0) {
         e.action = top.action;
         s->heap[0] = e;
         sift_down(s->heap, s->n, 0);

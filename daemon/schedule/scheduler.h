@@ -10,14 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../config/config.h"
 #include "../store/store.h"
+#include "../team/team.h"
 #include "reminder.h"
+#include "schedule_conf.h"
 
 struct tkl_sched_entry {
     int64_t at;      /* send instant */
     uint32_t action; /* index in the store */
-    uint32_t team;   /* index in the config's team directory */
+    uint32_t team;   /* index in the team directory */
     struct tkl_reminder r;
 };
 
@@ -37,21 +38,24 @@ struct tkl_due {
 };
 
 /*
- * Schedules every active action of store. Reminders whose instant is in
- * (missed_after, now] are caught up: for each (action, team) only the latest
- * of them is kept, due at once. Returns 0 or -ENOMEM (then s is empty).
+ * Schedules every active action of store, once for each of its teams that
+ * teams holds, under sc's policy and that team's rules. Reminders whose
+ * instant is in (missed_after, now] are caught up: for each (action, team)
+ * only the latest of them is kept, due at once. Returns 0 or -ENOMEM (then
+ * s is empty).
  */
-int tkl_scheduler_build(struct tkl_scheduler *s, const struct tkl_config *c,
-                        const struct tkl_store *store, int64_t missed_after, int64_t now);
+int tkl_scheduler_build(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
+                        const struct tkl_team_dir *teams, const struct tkl_store *store,
+                        int64_t missed_after, int64_t now);
 
 /*
  * After a store reload: entries of actions whose content did not change
  * are kept as they are; changed and new actions are scheduled from now;
  * removed ones are dropped. Returns 0 or -ENOMEM (then s is unchanged).
  */
-int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_config *c,
-                         const struct tkl_store *old_store, const struct tkl_store *new_store,
-                         int64_t now, size_t *ret_changed);
+int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
+                         const struct tkl_team_dir *teams, const struct tkl_store *old_store,
+                         const struct tkl_store *new_store, int64_t now, size_t *ret_changed);
 
 /* Instant of the earliest entry, or INT64_MAX. */
 int64_t tkl_scheduler_next_at(const struct tkl_scheduler *s);
@@ -61,7 +65,7 @@ int64_t tkl_scheduler_next_at(const struct tkl_scheduler *s);
  * next reminder. Returns 0 with *ret set, or -ENOENT when nothing is due.
  * The action pointer is valid as long as store is.
  */
-int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_config *c,
+int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                           const struct tkl_store *store, int64_t now, struct tkl_due *ret);
 
 /*

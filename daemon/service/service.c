@@ -158,7 +158,9 @@ static void queue_round(struct tkl_service *s)
 {
     struct tkl_queue_result res;
     int64_t now = tkl_service_now(s);
-    int r = tkl_queue_due(&s->rt->sched, s->rt->cfg, s->rt->store, s->outbox, now, &res);
+    const struct tkl_config *c = s->rt->cfg;
+    int r =
+        tkl_queue_due(&s->rt->sched, &c->schedule, &c->teams, s->rt->store, s->outbox, now, &res);
     if (r < 0) {
         s->queue_backoff = s->queue_backoff ? s->queue_backoff * 2 : 1;
         if (s->queue_backoff > QUEUE_BACKOFF_MAX)
@@ -210,8 +212,8 @@ static void on_store_changed(void *data)
                   strerror(-r), s->rt->store->n - s->rt->store->n_events);
         return;
     }
-    r = tkl_scheduler_reload(&s->rt->sched, s->rt->cfg, s->rt->store, fresh, tkl_service_now(s),
-                             &changed);
+    r = tkl_scheduler_reload(&s->rt->sched, &s->rt->cfg->schedule, &s->rt->cfg->teams, s->rt->store,
+                             fresh, tkl_service_now(s), &changed);
     if (r < 0) {
         log_error("out of memory rescheduling; keeping the last good store");
         tkl_store_free(fresh);
@@ -339,7 +341,7 @@ static int64_t catch_up_from(struct tkl_service *s, const struct tkl_runtime *rt
     int64_t last_run;
     if (tkl_outbox_get_meta(s->outbox, "last_run", &last_run) == 0 && last_run < now)
         return last_run;
-    return now - (int64_t)rt->cfg->policy.catch_up_days * 86400;
+    return now - (int64_t)rt->cfg->schedule.policy.catch_up_days * 86400;
 }
 
 int tkl_service_load(struct tkl_service *s)

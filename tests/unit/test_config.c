@@ -39,8 +39,8 @@ START_TEST(shipped_config_is_valid)
     ck_assert_uint_eq(d.n, 0);
     ck_assert_uint_eq(c->n_notifiers, 1);
     ck_assert_ptr_nonnull(tkl_team_find(&c->teams, "pce"));
-    ck_assert_int_eq(c->policy.send_minute, 9 * 60);
-    ck_assert_uint_eq(c->policy.rules.ladder.n, 5);
+    ck_assert_int_eq(c->schedule.policy.send_minute, 9 * 60);
+    ck_assert_uint_eq(c->schedule.policy.rules.ladder.n, 5);
     tkl_config_free(c);
     tkl_diags_free(&d);
 }
@@ -110,8 +110,9 @@ START_TEST(team_rules_override_the_schedule)
     struct tkl_diags d = {0};
     struct tkl_config *c = NULL;
     ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
-    const struct tkl_rules *hr = tkl_config_team_rules(c, 0), *ict = tkl_config_team_rules(c, 1),
-                           *housing = tkl_config_team_rules(c, 2);
+    const struct tkl_rules *hr = tkl_schedule_team_rules(&c->schedule, 0),
+                           *ict = tkl_schedule_team_rules(&c->schedule, 1),
+                           *housing = tkl_schedule_team_rules(&c->schedule, 2);
     /* hr: its own nag interval, the schedule's ladder and escalation */
     ck_assert_int_eq(hr->overdue_every_days, 14);
     ck_assert_int_eq(hr->escalate_after_weeks, 4);

@@ -139,7 +139,8 @@ static char *contents(const char *dir)
 static void build(struct tkl_scheduler *s, int64_t now)
 {
     memset(s, 0, sizeof(*s));
-    ck_assert_int_eq(tkl_scheduler_build(s, cfg, store, at(2023, 5, 1, 8), now), 0);
+    ck_assert_int_eq(
+        tkl_scheduler_build(s, &cfg->schedule, &cfg->teams, store, at(2023, 5, 1, 8), now), 0);
     ck_assert_int_le(tkl_scheduler_next_at(s), now);
 }
 
@@ -158,7 +159,7 @@ START_TEST(a_refused_round_is_put_back_and_queued_once)
     snprintf(path, sizeof(path), "%s/tickler.db", dir);
     ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
-    ck_assert_int_eq(tkl_queue_due(&s, cfg, store, o, now, &res), -EBUSY);
+    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, o, now, &res), -EBUSY);
     ck_assert_uint_eq(res.committed, 0);
     ck_assert_uint_gt(res.restored, 0);
     ck_assert_uint_eq(s.n, due);                      /* nothing lost */
@@ -167,11 +168,11 @@ START_TEST(a_refused_round_is_put_back_and_queued_once)
     sqlite3_close(other);
 
     /* the lock is gone: the same round goes in, then nothing is due */
-    ck_assert_int_eq(tkl_queue_due(&s, cfg, store, o, now, &res), 0);
+    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, o, now, &res), 0);
     ck_assert_uint_gt(res.committed, 2);
     ck_assert_int_gt(tkl_scheduler_next_at(&s), now);
     size_t committed = res.committed;
-    ck_assert_int_eq(tkl_queue_due(&s, cfg, store, o, now, &res), 0);
+    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, o, now, &res), 0);
     ck_assert_uint_eq(res.committed, 0);
 
     /* the same as a round that was never refused */
@@ -179,7 +180,7 @@ START_TEST(a_refused_round_is_put_back_and_queued_once)
     struct tkl_scheduler s2;
     struct tkl_outbox *o2 = new_outbox(dir2, sizeof(dir2));
     build(&s2, now);
-    ck_assert_int_eq(tkl_queue_due(&s2, cfg, store, o2, now, &res), 0);
+    ck_assert_int_eq(tkl_queue_due(&s2, &cfg->schedule, &cfg->teams, store, o2, now, &res), 0);
     ck_assert_uint_eq(res.committed, committed);
     char *a = contents(dir), *b = contents(dir2);
     ck_assert_str_eq(a, b);
@@ -203,19 +204,20 @@ START_TEST(a_round_committed_in_part_queues_the_rest_once)
     struct tkl_queue_result res;
     struct tkl_outbox *o = new_outbox(dir, sizeof(dir)), *o2 = new_outbox(ref, sizeof(ref));
     build(&s2, now);
-    ck_assert_int_eq(tkl_queue_due(&s2, cfg, store, o2, now, &res), 0);
+    ck_assert_int_eq(tkl_queue_due(&s2, &cfg->schedule, &cfg->teams, store, o2, now, &res), 0);
     char *want = contents(ref);
     unsigned long i;
     for (i = 1;; i++) {
         build(&s, now);
         alloc_fail_nth(i);
-        int r = tkl_queue_due(&s, cfg, store, o, now, &res);
+        int r = tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, o, now, &res);
         unsigned long used = alloc_count;
         alloc_fail_nth(0);
         if (r < 0)
             ck_assert_int_le(tkl_scheduler_next_at(&s), now); /* put back, still due */
         for (int round = 0; round < 3 && tkl_scheduler_next_at(&s) <= now; round++)
-            ck_assert_int_eq(tkl_queue_due(&s, cfg, store, o, now, &res), 0);
+            ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, o, now, &res),
+                             0);
         ck_assert_int_gt(tkl_scheduler_next_at(&s), now);
         char *got = contents(dir);
         ck_assert_str_eq(got, want); /* each notice exactly once */

@@ -58,12 +58,13 @@ START_TEST(pops_in_order_with_the_next_stage_after)
         load(PLAN "A,One,HR,30/06/2023,\nB,Two,HR,Ongoing,\nC,Three,HR,May 2023,Complete\n");
     struct tkl_scheduler s = {0};
     int64_t now = at(2023, 5, 1, 8);
-    ck_assert_int_eq(tkl_scheduler_build(&s, cfg, st, now, now), 0);
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, st, now, now), 0);
     ck_assert_uint_eq(s.n, 2); /* the complete action is not scheduled */
     ck_assert_int_eq(tkl_scheduler_next_at(&s), at(2023, 6, 2, 9)); /* A: 28 days before */
     struct tkl_due due;
-    ck_assert_int_eq(tkl_scheduler_pop_due(&s, cfg, st, at(2023, 6, 2, 8), &due), -ENOENT);
-    ck_assert_int_eq(tkl_scheduler_pop_due(&s, cfg, st, at(2023, 6, 2, 9), &due), 0);
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, at(2023, 6, 2, 8), &due),
+                     -ENOENT);
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, at(2023, 6, 2, 9), &due), 0);
     ck_assert_str_eq(due.action->id, "A");
     ck_assert_str_eq(due.r.key, "lead-28");
     ck_assert(!due.late);
@@ -80,12 +81,15 @@ START_TEST(catch_up_sends_only_the_latest_missed_once)
      * only the 14-day one is due at start, marked late */
     struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
     struct tkl_scheduler s = {0};
-    ck_assert_int_eq(tkl_scheduler_build(&s, cfg, st, at(2023, 6, 1, 12), at(2023, 6, 20, 12)), 0);
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, st, at(2023, 6, 1, 12),
+                                         at(2023, 6, 20, 12)),
+                     0);
     struct tkl_due due;
-    ck_assert_int_eq(tkl_scheduler_pop_due(&s, cfg, st, at(2023, 6, 20, 12), &due), 0);
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, at(2023, 6, 20, 12), &due), 0);
     ck_assert_str_eq(due.r.key, "lead-14");
     ck_assert(due.late);
-    ck_assert_int_eq(tkl_scheduler_pop_due(&s, cfg, st, at(2023, 6, 20, 12), &due), -ENOENT);
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, at(2023, 6, 20, 12), &due),
+                     -ENOENT);
     ck_assert_int_eq(tkl_scheduler_next_at(&s), at(2023, 6, 23, 9));
     tkl_scheduler_free(&s);
     tkl_store_free(st);
@@ -98,11 +102,11 @@ START_TEST(reload_reschedules_only_the_changed_action)
         load(PLAN "A,One,HR,30/06/2023,\nB,Two,HR,31/07/2023,\nC,Three,HR,Ongoing,\n");
     struct tkl_scheduler s = {0};
     int64_t now = at(2023, 5, 1, 8);
-    ck_assert_int_eq(tkl_scheduler_build(&s, cfg, a, now, now), 0);
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, a, now, now), 0);
     /* B's deadline moves; C is removed; D is new */
     struct tkl_store *b = load(PLAN "A,One,HR,30/06/2023,\nB,Two,HR,31/08/2023,\nD,Four,HR,TBC,\n");
     size_t changed = 0;
-    ck_assert_int_eq(tkl_scheduler_reload(&s, cfg, a, b, now, &changed), 0);
+    ck_assert_int_eq(tkl_scheduler_reload(&s, &cfg->schedule, &cfg->teams, a, b, now, &changed), 0);
     ck_assert_uint_eq(changed, 3);
     ck_assert_int_eq(entry_at(&s, b, "A"), at(2023, 6, 2, 9));
     ck_assert_int_eq(entry_at(&s, b, "B"), at(2023, 8, 3, 9)); /* 28 days before 31 Aug */
@@ -110,10 +114,12 @@ START_TEST(reload_reschedules_only_the_changed_action)
     ck_assert_int_eq(entry_at(&s, b, "D"), at(2023, 7, 3, 9));
     /* a kept entry is kept as it was, even after it advanced */
     struct tkl_due due;
-    ck_assert_int_eq(tkl_scheduler_pop_due(&s, cfg, b, at(2023, 6, 2, 9), &due), 0);
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, b, at(2023, 6, 2, 9), &due), 0);
     struct tkl_store *c =
         load(PLAN "A,One,HR,30/06/2023,\nB,Two,HR,31/08/2023,Complete\nD,Four,HR,TBC,\n");
-    ck_assert_int_eq(tkl_scheduler_reload(&s, cfg, b, c, at(2023, 6, 3, 9), &changed), 0);
+    ck_assert_int_eq(
+        tkl_scheduler_reload(&s, &cfg->schedule, &cfg->teams, b, c, at(2023, 6, 3, 9), &changed),
+        0);
     ck_assert_uint_eq(changed, 1);
     ck_assert_int_eq(entry_at(&s, c, "A"), at(2023, 6, 16, 9));
     ck_assert_int_eq(entry_at(&s, c, "B"), -1); /* complete: no more reminders */

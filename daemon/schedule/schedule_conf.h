@@ -1,0 +1,54 @@
+/*
+ * The schedule's slice of the configuration: the reminder policy of
+ * schedule { ... } (send time, ladders, nags, escalation, check-ins,
+ * holidays, prompts), and each team's own rules, the policy's with the
+ * overrides its entry in teams ( ... ) gives.
+ */
+#ifndef TKL_SCHEDULE_CONF_H
+#define TKL_SCHEDULE_CONF_H
+
+#include <libconfig.h>
+#include <stddef.h>
+
+#include "../core/confread.h"
+#include "../team/team.h"
+#include "reminder.h"
+
+struct tkl_schedule_conf {
+    struct tkl_policy policy;
+    char *escalate_to;            /* schedule.escalate_to: a team id, or NULL */
+    struct tkl_rules *team_rules; /* per team of the directory, or NULL */
+    size_t n_team_rules;
+};
+
+/* The default policy (tkl_policy_default), no escalation team, no team
+ * rules. */
+void tkl_schedule_conf_init(struct tkl_schedule_conf *sc);
+
+/*
+ * Reads the schedule group g (NULL: none, the defaults stay) over sc.
+ * escalate_to is kept as written: the caller checks that it names a team.
+ * Returns 0, -EINVAL (problems in x->diags) or -ENOMEM. Whatever it
+ * returns, sc holds what was read, for tkl_schedule_conf_free.
+ */
+int tkl_schedule_conf_read(const struct tkl_confread *x, const config_setting_t *g,
+                           struct tkl_schedule_conf *sc);
+
+/*
+ * Gives each team of teams, read from the list teams ( ... ), its rules:
+ * the policy's (read first), with the rule keys of the team's entry
+ * (ladder, review_ladder, overdue_every_days, escalate_after_weeks) over
+ * them. Entries that are not teams of the directory (refused, repeated)
+ * are passed over. Returns 0, -EINVAL (problems in x->diags) or -ENOMEM;
+ * whatever it returns, sc stays freeable.
+ */
+int tkl_schedule_conf_teams(const struct tkl_confread *x, const config_setting_t *list,
+                            const struct tkl_team_dir *teams, struct tkl_schedule_conf *sc);
+
+/* The rules of team index team: its own, else the policy's. */
+const struct tkl_rules *tkl_schedule_team_rules(const struct tkl_schedule_conf *sc, size_t team);
+
+/* Frees what sc holds and empties it. Accepts an empty one. */
+void tkl_schedule_conf_free(struct tkl_schedule_conf *sc);
+
+#endif

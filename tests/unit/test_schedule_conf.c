@@ -1,0 +1,170 @@
+/* Tests for daemon/schedule/schedule_conf.c: the schedule { ... } slice
+ * read into the reminder policy, each team's rule overrides, and their
+ * mistakes at their lines. */
+#include <check.h>
+
+#include "check_run.h"
+#include "conf_fixture.h"
+#include <errno.h>
+#include <string.h>
+
+#include "core/day.h"
+#include "schedule/schedule_conf.h"
+
+START_TEST(no_schedule_keeps_the_defaults)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "store = {};\n");
+    struct tkl_schedule_conf sc;
+    tkl_schedule_conf_init(&sc);
+    ck_assert_int_eq(tkl_schedule_conf_read(&f.x, conf_at(&f, "schedule"), &sc), 0);
+    ck_assert_int_eq(sc.policy.send_minute, 9 * 60);
+    ck_assert_uint_eq(sc.policy.rules.ladder.n, 5);
+    ck_assert_ptr_null(sc.escalate_to);
+    ck_assert_ptr_eq(tkl_schedule_team_rules(&sc, 3), &sc.policy.rules);
+    tkl_schedule_conf_free(&sc);
+    conf_done(&f);
+}
+END_TEST
+
+START_TEST(a_schedule_is_read)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "schedule = {\n"
+                   "  send_time = \"08:30\";\n"
+                   "  ladder = [ 7, 28, 0, 7 ];\n"
+                   "  overdue_every_days = 3;\n"
+                   "  escalate_after_weeks = 2;\n"
+                   "  escalate_to = \"ceo\";\n"
+                   "  checkin_months = [ 1, 7 ];\n"
+                   "  catch_up_days = 5;\n"
+                   "  holidays = { region = \"scotland\"; add = [ \"2024-12-27\" ];\n"
+                   "               remove = [ \"2024-08-05\", \"2024-01-02\" ]; };\n"
+                   "  prompt_days = [ 3 ];\n"
+                   "  prompt_days_long = [ 30, 10 ];\n"
+                   "  lookahead_months = 1;\n"
+                   "};\n");
+    struct tkl_schedule_conf sc;
+    tkl_schedule_conf_init(&sc);
+    ck_assert_int_eq(tkl_schedule_conf_read(&f.x, conf_at(&f, "schedule"), &sc), 0);
+    ck_assert_uint_eq(f.diags.n, 0);
+    const struct tkl_policy *p = &sc.policy;
+    ck_assert_int_eq(p->send_minute, 8 * 60 + 30);
+    /* sorted, repeats dropped; the review ladder follows it */
+    ck_assert_uint_eq(p->rules.ladder.n, 3);
+    ck_assert_int_eq(p->rules.ladder.lead[0], 28);
+    ck_assert_int_eq(p->rules.ladder.lead[2], 0);
+    ck_assert_uint_eq(p->rules.review.n, 3);
+    ck_assert_int_eq(p->rules.overdue_every_days, 3);
+    ck_assert_int_eq(p->rules.escalate_after_weeks, 2);
+    ck_assert_str_eq(sc.escalate_to, "ceo");
+    ck_assert_uint_eq(p->checkin_months, 1u | 1u << 6);
+    ck_assert_int_eq(p->catch_up_days, 5);
+    ck_assert_int_eq(p->holidays.region, TKL_REGION_SCOTLAND);
+    ck_assert_uint_eq(p->holidays.n_add, 1);
+    ck_assert_int_eq(p->holidays.add[0], tkl_day_from_civil(2024, 12, 27));
+    ck_assert_uint_eq(p->holidays.n_remove, 2);
+    ck_assert_int_eq(p->holidays.remove[1], tkl_day_from_civil(2024, 1, 2));
+    ck_assert_uint_eq(p->prompt_day.n, 1);
+    ck_assert_int_eq(p->prompt_long.lead[0], 30);
+    ck_assert_int_eq(p->lookahead_months, 1);
+    tkl_schedule_conf_free(&sc);
+    conf_done(&f);
+}
+END_TEST
+
+START_TEST(mistakes_are_named_at_their_lines)
+{
+    struct conf_fixture f;
+    conf_parse(&f,
+               "schedule = {\n"
+               "  send_time = \"9am\";\n"
+               "  ladder = [ 7,\n"
+               "             -1 ];\n"
+               "  review_ladder = [ 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17 ];\n"
+               "  checkin_months = [ 1, 13 ];\n"
+               "  holidays = {\n"
+               "    region = \"wales\";\n"
+               "    add = [ \"2023-02-30\" ];\n"
+               "    moved = [];\n"
+               "  };\n"
+               "  prompt_days = 3;\n"
+               "  lookahead_months = 13;\n"
+               "  send_at = \"09:00\";\n"
+               "};\n");
+    struct tkl_schedule_conf sc;
+    tkl_schedule_conf_init(&sc);
+    ck_assert_int_eq(tkl_schedule_conf_read(&f.x, conf_at(&f, "schedule"), &sc), -EINVAL);
+    ck_assert(conf_error_at(&f, 2, "send_time must be HH:MM in 24-hour local time (got \"9am\")"));
+    ck_assert(conf_error_at(&f, 4, "lead times are whole numbers of days from 0 to 366"));
+    ck_assert(conf_error_at(&f, 5, "a ladder holds 1 to 16 lead times (got 17)"));
+    ck_assert(conf_error_at(&f, 6, "checkin_months must list month numbers 1 to 12"));
+    ck_assert(conf_error_at(&f, 8, "region must be \"england-and-wales\""));
+    ck_assert(conf_error_at(&f, 9, "\"2023-02-30\" is not a date in the form YYYY-MM-DD"));
+    ck_assert(conf_error_at(&f, 10, "unknown key \"moved\" in schedule.holidays"));
+    ck_assert(conf_error_at(&f, 12, "a ladder is a list of days before the deadline"));
+    ck_assert(conf_error_at(&f, 13, "lookahead_months must be between 0 and 12 (got 13)"));
+    ck_assert(conf_error_at(&f, 14, "unknown key \"send_at\" in schedule"));
+    ck_assert_uint_eq(f.diags.n_errors, 10);
+    /* what was refused keeps its default */
+    ck_assert_int_eq(sc.policy.send_minute, 9 * 60);
+    ck_assert_uint_eq(sc.policy.rules.ladder.n, 5);
+    ck_assert_ptr_null(sc.policy.holidays.add);
+    tkl_schedule_conf_free(&sc);
+    conf_done(&f);
+}
+END_TEST
+
+START_TEST(teams_override_the_policy_rules)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "schedule = { ladder = [ 14, 0 ]; overdue_every_days = 7; };\n"
+                   "teams = (\n"
+                   "  { id = \"hr\"; overdue_every_days = 14; },\n"
+                   "  { id = \"Bad Id\"; ladder = [ 1 ]; },\n"
+                   "  \"not a team\",\n"
+                   "  { id = \"ict\"; ladder = [ 28, 7 ]; review_ladder = [ 3 ]; },\n"
+                   "  { id = \"hr\"; overdue_every_days = 1; },\n"
+                   "  { id = \"housing\"; escalate_after_weeks = 600; }\n"
+                   ");\n");
+    struct tkl_team t[] = {{.id = "hr"}, {.id = "ict"}, {.id = "housing"}};
+    struct tkl_team_dir dir = {.teams = t, .n = 3};
+    struct tkl_schedule_conf sc;
+    tkl_schedule_conf_init(&sc);
+    ck_assert_int_eq(tkl_schedule_conf_read(&f.x, conf_at(&f, "schedule"), &sc), 0);
+    ck_assert_int_eq(tkl_schedule_conf_teams(&f.x, conf_at(&f, "teams"), &dir, &sc), -EINVAL);
+    ck_assert_uint_eq(sc.n_team_rules, 3);
+    const struct tkl_rules *hr = tkl_schedule_team_rules(&sc, 0),
+                           *ict = tkl_schedule_team_rules(&sc, 1),
+                           *housing = tkl_schedule_team_rules(&sc, 2);
+    /* hr: its own nags (the first entry with its id), the schedule's ladder */
+    ck_assert_int_eq(hr->overdue_every_days, 14);
+    ck_assert_uint_eq(hr->ladder.n, 2);
+    ck_assert_int_eq(hr->ladder.lead[0], 14);
+    /* ict: its own ladders, the schedule's nags */
+    ck_assert_int_eq(ict->ladder.lead[0], 28);
+    ck_assert_uint_eq(ict->review.n, 1);
+    ck_assert_int_eq(ict->review.lead[0], 3);
+    ck_assert_int_eq(ict->overdue_every_days, 7);
+    /* housing: a refused value leaves the schedule's */
+    ck_assert(conf_error_at(&f, 8, "escalate_after_weeks must be between 0 and 520 (got 600)"));
+    ck_assert_uint_eq(f.diags.n_errors, 1);
+    ck_assert_int_eq(housing->escalate_after_weeks, sc.policy.rules.escalate_after_weeks);
+    ck_assert_uint_eq(housing->review.n, 2);
+    ck_assert_ptr_eq(tkl_schedule_team_rules(&sc, 3), &sc.policy.rules);
+    tkl_schedule_conf_free(&sc);
+    conf_done(&f);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("schedule_conf");
+    TCase *tc = tcase_create("read");
+    tcase_add_test(tc, no_schedule_keeps_the_defaults);
+    tcase_add_test(tc, a_schedule_is_read);
+    tcase_add_test(tc, mistakes_are_named_at_their_lines);
+    tcase_add_test(tc, teams_override_the_policy_rules);
+    suite_add_tcase(s, tc);
+    return tkl_check_run(s);
+}
