@@ -227,33 +227,6 @@ static int load_teams(struct ctx *x, const config_setting_t *list)
     return r;
 }
 
-static int load_delivery(struct ctx *x, const config_setting_t *g)
-{
-    static const char *const keys[] = {"max_age_hours", "concurrency", "retry_min_seconds",
-                                       "report_to", NULL};
-    struct tkl_delivery_conf *d = &x->c->delivery;
-    const char *s;
-    int r = 0;
-    if (!g)
-        return 0;
-    if (!tkl_conf_check_keys(&x->rd, g, "delivery", keys))
-        r = -EINVAL;
-    if (tkl_conf_get_int(&x->rd, g, "max_age_hours", 1, 24 * 365, &d->max_age_hours) < 0 ||
-        tkl_conf_get_int(&x->rd, g, "concurrency", 1, 256, &d->concurrency) < 0 ||
-        tkl_conf_get_int(&x->rd, g, "retry_min_seconds", 1, 3600, &d->retry_min_seconds) < 0)
-        r = -EINVAL;
-    if (tkl_conf_get_string(&x->rd, g, "report_to", &s) > 0) {
-        if (!tkl_team_find(&x->c->teams, s)) {
-            tkl_conf_err_at(&x->rd, config_setting_get_member(g, "report_to"),
-                            "report_to names no team: \"%s\"", s);
-            r = -EINVAL;
-        } else if (!(d->report_to = strdup(s))) {
-            return -ENOMEM;
-        }
-    }
-    return r;
-}
-
 static int load_notifiers(struct ctx *x, const config_setting_t *list)
 {
     static const char *const keys[] = {"name", "plugin", "settings", NULL};
@@ -391,8 +364,7 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
     c->log_level = -1;
     c->debounce_ms = 500;
     tkl_schedule_conf_init(&c->schedule);
-    c->delivery =
-        (struct tkl_delivery_conf){.max_age_hours = 48, .concurrency = 4, .retry_min_seconds = 30};
+    tkl_delivery_conf_init(&c->delivery);
     if (!(c->path = strdup(path)))
         goto oom;
     char *slash = strrchr(c->path, '/');
@@ -441,8 +413,14 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
         r = rr;
     if (r == -ENOMEM)
         goto oom;
-    if ((rr = load_delivery(&x, config_setting_get_member(root, "delivery"))) < 0)
+    if ((rr = tkl_delivery_conf_read(&x.rd, config_setting_get_member(root, "delivery"),
+                                     &c->delivery)) < 0)
         r = rr;
+    if (c->delivery.report_to && !tkl_team_find(&c->teams, c->delivery.report_to)) {
+        tkl_conf_err_at(&x.rd, config_lookup(&c->cfg, "delivery.report_to"),
+                        "report_to names no team: \"%s\"", c->delivery.report_to);
+        r = -EINVAL;
+    }
     if (r == -ENOMEM)
         goto oom;
     if ((rr = load_sources(&x, config_setting_get_member(root, "sources"))) < 0)
@@ -508,7 +486,7 @@ void tkl_config_free(struct tkl_config *c)
     }
     free(c->sources);
     tkl_team_dir_free(&c->teams);
-    free(c->delivery.report_to);
+    tkl_delivery_conf_free(&c->delivery);
     tkl_store_opts_free(&c->store);
     tkl_schedule_conf_free(&c->schedule);
     free(c->path);

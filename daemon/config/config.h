@@ -9,7 +9,7 @@
 #include <libconfig.h>
 #include <stddef.h>
 
-#include "../delivery/delivery.h"
+#include "../delivery/delivery_conf.h"
 #include "../schedule/schedule_conf.h"
 #include "../store/store.h"
 #include "../team/team.h"

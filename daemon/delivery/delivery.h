@@ -23,13 +23,7 @@
 #include "../outbox/outbox.h"
 #include "../plugin/loader.h"
 #include "../team/team.h"
-
-struct tkl_delivery_conf {
-    int max_age_hours;     /* transient failures are retried this long */
-    int concurrency;       /* deliveries in flight per notifier */
-    int retry_min_seconds; /* first backoff step; doubles up to an hour */
-    char *report_to;       /* team id told of permanent failures, or NULL */
-};
+#include "delivery_conf.h"
 
 struct tkl_flight;
 
