@@ -12,6 +12,7 @@
 
 #include "../schedule/schedule_conf.h"
 #include "../store/store_conf.h"
+#include "../team/team_conf.h"
 #include "../core/confread.h"
 #include "../core/day.h"
 #include "../core/log.h"
@@ -70,160 +71,18 @@ static int load_daemon(struct ctx *x, const config_setting_t *g)
     return r;
 }
 
-/* Recipients: no control characters, no angle brackets or commas that
- * would let an address smuggle a second one into a header. */
-static bool valid_recipient(const char *s)
-{
-    if (!*s || strlen(s) > 320)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>' || *p == ',' || *p == ';' ||
-            *p == ' ' || *p == '"')
-            return false;
-    return true;
-}
-
+/* The teams, whose recipients name the notifiers read before them.
+ * Returns 0, -EINVAL or -ENOMEM. */
 static int load_teams(struct ctx *x, const config_setting_t *list)
 {
-    static const char *const keys[] = {"id",
-                                       "name",
-                                       "aliases",
-                                       "recipients",
-                                       "ladder",
-                                       "review_ladder",
-                                       "overdue_every_days",
-                                       "escalate_after_weeks",
-                                       "escalate_to",
-                                       NULL};
     struct tkl_config *c = x->c;
-    int r = 0;
-    if (!list)
-        return 0;
-    if (!config_setting_is_list(list)) {
-        tkl_conf_err_at(&x->rd, list,
-                        "teams must be a list of groups: ( { id = \"...\"; ... }, ... )");
-        return -EINVAL;
-    }
-    size_t n = (size_t)config_setting_length(list);
-    c->teams.teams = calloc(n + 1, sizeof(struct tkl_team));
-    if (!c->teams.teams)
+    const char **names = calloc(c->n_notifiers + 1, sizeof(*names));
+    if (!names)
         return -ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-        struct tkl_team *t = &c->teams.teams[c->teams.n];
-        const char *id = NULL, *name = NULL, *s;
-        if (!config_setting_is_group(g)) {
-            tkl_conf_err_at(&x->rd, g, "each team is a group { id = \"...\"; name = \"...\"; }");
-            r = -EINVAL;
-            continue;
-        }
-        if (!tkl_conf_check_keys(&x->rd, g, "a team", keys))
-            r = -EINVAL;
-        if (tkl_conf_get_string(&x->rd, g, "id", &id) <= 0 || !tkl_conf_valid_id(id)) {
-            tkl_conf_err_at(&x->rd, g, "a team needs an id of lower-case letters, digits, - and _");
-            r = -EINVAL;
-            continue;
-        }
-        if (tkl_team_find(&c->teams, id)) {
-            tkl_conf_err_at(&x->rd, config_setting_get_member(g, "id"),
-                            "team id \"%s\" is used twice", id);
-            r = -EINVAL;
-            continue;
-        }
-        if (tkl_conf_get_string(&x->rd, g, "name", &name) <= 0)
-            name = id;
-        c->teams.n++;
-        if (!(t->id = strdup(id)) || !(t->name = strdup(name)) || tkl_team_add_key(t, name) < 0)
-            return -ENOMEM;
-        const config_setting_t *al = config_setting_get_member(g, "aliases");
-        if (al) {
-            char **v = NULL;
-            size_t nv = 0;
-            int rr = tkl_conf_get_strings(&x->rd, al, "aliases", &v, &nv);
-            if (rr == -ENOMEM)
-                return rr;
-            for (size_t k = 0; rr == 0 && k < nv; k++)
-                if (tkl_team_add_key(t, v[k]) < 0) {
-                    tkl_strv_free(v, nv);
-                    return -ENOMEM;
-                }
-            tkl_strv_free(v, nv);
-            if (rr < 0)
-                r = rr;
-        }
-        const config_setting_t *rc = config_setting_get_member(g, "recipients");
-        if (rc) {
-            if (!config_setting_is_group(rc)) {
-                tkl_conf_err_at(&x->rd, rc, "recipients is a group: { email = [ \"...\" ]; }");
-                r = -EINVAL;
-            } else {
-                for (int k = 0; k < config_setting_length(rc); k++) {
-                    const config_setting_t *ch = config_setting_get_elem(rc, (unsigned)k);
-                    const char *chname = config_setting_name(ch);
-                    bool known = false;
-                    for (size_t q = 0; q < c->n_notifiers; q++)
-                        known |= strcmp(c->notifiers[q].name, chname) == 0;
-                    if (!known) {
-                        tkl_conf_err_at(&x->rd, ch,
-                                        "\"%s\" is not the name of a configured notifier "
-                                        "(notifiers = ( { name = \"%s\"; ... } ))",
-                                        chname, chname);
-                        r = -EINVAL;
-                        continue;
-                    }
-                    char **v = NULL;
-                    size_t nv = 0;
-                    int rr = tkl_conf_get_strings(&x->rd, ch, "recipients", &v, &nv);
-                    if (rr == -ENOMEM)
-                        return rr;
-                    if (rr < 0) {
-                        r = rr;
-                        continue;
-                    }
-                    struct tkl_recipient *p =
-                        realloc(t->recipients, (t->n_recipients + nv + 1) * sizeof(*p));
-                    if (!p) {
-                        tkl_strv_free(v, nv);
-                        return -ENOMEM;
-                    }
-                    t->recipients = p;
-                    for (size_t q = 0; q < nv; q++) {
-                        if (!valid_recipient(v[q])) {
-                            tkl_conf_err_at(&x->rd, ch,
-                                            "recipient \"%s\" has spaces, control characters or "
-                                            "separators; give one plain address per string",
-                                            v[q]);
-                            r = -EINVAL;
-                            free(v[q]);
-                            continue;
-                        }
-                        char *chn = strdup(chname);
-                        if (!chn) {
-                            for (size_t z = q; z < nv; z++)
-                                free(v[z]);
-                            free(v);
-                            return -ENOMEM;
-                        }
-                        p[t->n_recipients++] = (struct tkl_recipient){
-                            chn, v[q], (unsigned)config_setting_source_line(ch)};
-                    }
-                    free(v);
-                }
-            }
-        }
-        if (tkl_conf_get_string(&x->rd, g, "escalate_to", &s) > 0 && !(t->escalate_to = strdup(s)))
-            return -ENOMEM;
-    }
-    /* references between teams, now that all are known */
-    for (size_t i = 0; i < n; i++) {
-        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-        const config_setting_t *e = g ? config_setting_get_member(g, "escalate_to") : NULL;
-        const char *ref = e ? config_setting_get_string(e) : NULL;
-        if (ref && !tkl_team_find(&c->teams, ref)) {
-            tkl_conf_err_at(&x->rd, e, "escalate_to names no team: \"%s\"", ref);
-            r = -EINVAL;
-        }
-    }
+    for (size_t i = 0; i < c->n_notifiers; i++)
+        names[i] = c->notifiers[i].name;
+    int r = tkl_teams_conf_read(&x->rd, list, names, c->n_notifiers, &c->teams);
+    free(names);
     return r;
 }
 

@@ -1,0 +1,122 @@
+/* Tests for daemon/team/team_conf.c: the teams ( ... ) slice read into the
+ * team directory (names, aliases, recipients per channel with their line,
+ * escalation), and its mistakes at their lines. */
+#include <check.h>
+
+#include "check_run.h"
+#include "conf_fixture.h"
+#include <errno.h>
+#include <string.h>
+
+#include "team/team_conf.h"
+
+static const char *const channels[] = {"email", "teams"};
+
+START_TEST(teams_are_read)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "teams = (\n"
+                   "  { id = \"hr\"; name = \"Human Resources\"; aliases = [ \"HR & OD\" ];\n"
+                   "    recipients = {\n"
+                   "      email = [ \"hr@example.org\", \"od@example.org\" ];\n"
+                   "      teams = [ \"hr-channel\" ];\n"
+                   "    };\n"
+                   "    escalate_to = \"ceo\"; ladder = [ 7 ]; },\n"
+                   "  { id = \"ceo\"; }\n"
+                   ");\n");
+    struct tkl_team_dir dir = {0};
+    ck_assert_int_eq(tkl_teams_conf_read(&f.x, conf_at(&f, "teams"), channels, 2, &dir), 0);
+    ck_assert_uint_eq(f.diags.n, 0);
+    ck_assert_uint_eq(dir.n, 2);
+    const struct tkl_team *hr = &dir.teams[0], *ceo = &dir.teams[1];
+    ck_assert_str_eq(hr->id, "hr");
+    ck_assert_str_eq(hr->name, "Human Resources");
+    ck_assert_str_eq(hr->escalate_to, "ceo");
+    ck_assert_uint_eq(hr->n_recipients, 3);
+    ck_assert_str_eq(hr->recipients[0].channel, "email");
+    ck_assert_str_eq(hr->recipients[1].address, "od@example.org");
+    ck_assert_uint_eq(hr->recipients[1].line, 4);
+    ck_assert_str_eq(hr->recipients[2].channel, "teams");
+    ck_assert_str_eq(hr->recipients[2].address, "hr-channel");
+    ck_assert_uint_eq(hr->recipients[2].line, 5);
+    /* a team without a name is named by its id */
+    ck_assert_str_eq(ceo->name, "ceo");
+    ck_assert_ptr_null(ceo->escalate_to);
+    ck_assert_uint_eq(ceo->n_recipients, 0);
+    /* the name and the aliases match */
+    const struct tkl_team *m = NULL;
+    ck_assert_int_eq(tkl_team_match(&dir, "human resources team", &m), 0);
+    ck_assert_ptr_eq(m, hr);
+    ck_assert_int_eq(tkl_team_match(&dir, "HR and OD", &m), 0);
+    ck_assert_ptr_eq(m, hr);
+    tkl_team_dir_free(&dir);
+    conf_done(&f);
+}
+END_TEST
+
+START_TEST(no_teams_is_an_empty_directory)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "store = {};\n");
+    struct tkl_team_dir dir = {0};
+    ck_assert_int_eq(tkl_teams_conf_read(&f.x, conf_at(&f, "teams"), channels, 2, &dir), 0);
+    ck_assert_uint_eq(dir.n, 0);
+    tkl_team_dir_free(&dir);
+    conf_done(&f);
+}
+END_TEST
+
+START_TEST(mistakes_are_named_at_their_lines)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "teams = (\n"
+                   "  { id = \"hr\";\n"
+                   "    recipients = { sms = [ \"0700\" ];\n"
+                   "                   email = [ \"a@b, c@d\", \"ok@example.org\" ]; };\n"
+                   "    colour = \"red\"; },\n"
+                   "  { id = \"HR\"; },\n"
+                   "  { name = \"Nobody\"; },\n"
+                   "  \"ict\",\n"
+                   "  { id = \"hr\"; },\n"
+                   "  { id = \"ict\"; escalate_to = \"board\"; aliases = \"IT\";\n"
+                   "    recipients = [ \"it@example.org\" ]; }\n"
+                   ");\n"
+                   "other = { id = \"x\"; };\n");
+    struct tkl_team_dir dir = {0};
+    ck_assert_int_eq(tkl_teams_conf_read(&f.x, conf_at(&f, "teams"), channels, 2, &dir), -EINVAL);
+    ck_assert(conf_error_at(&f, 3, "\"sms\" is not the name of a configured notifier"));
+    ck_assert(conf_error_at(&f, 4, "recipient \"a@b, c@d\" has spaces"));
+    ck_assert(conf_error_at(&f, 5, "unknown key \"colour\" in a team"));
+    ck_assert(conf_error_at(&f, 6, "a team needs an id of lower-case letters"));
+    ck_assert(conf_error_at(&f, 7, "a team needs an id of lower-case letters"));
+    ck_assert(conf_error_at(&f, 8, "each team is a group"));
+    ck_assert(conf_error_at(&f, 9, "team id \"hr\" is used twice"));
+    ck_assert(conf_error_at(&f, 10, "escalate_to names no team: \"board\""));
+    ck_assert(conf_error_at(&f, 10, "aliases must be a list of strings"));
+    ck_assert(conf_error_at(&f, 11, "recipients is a group"));
+    ck_assert_uint_eq(f.diags.n_errors, 10);
+    /* the good teams and addresses are kept, each team once */
+    ck_assert_uint_eq(dir.n, 2);
+    ck_assert_str_eq(dir.teams[0].id, "hr");
+    ck_assert_uint_eq(dir.teams[0].n_recipients, 1);
+    ck_assert_str_eq(dir.teams[0].recipients[0].address, "ok@example.org");
+    ck_assert_str_eq(dir.teams[1].id, "ict");
+    tkl_team_dir_free(&dir);
+    tkl_diags_free(&f.diags);
+    ck_assert_int_eq(tkl_teams_conf_read(&f.x, conf_at(&f, "other"), channels, 2, &dir), -EINVAL);
+    ck_assert(conf_error_at(&f, 13, "teams must be a list of groups"));
+    ck_assert_uint_eq(dir.n, 0);
+    conf_done(&f);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("team_conf");
+    TCase *tc = tcase_create("read");
+    tcase_add_test(tc, teams_are_read);
+    tcase_add_test(tc, no_teams_is_an_empty_directory);
+    tcase_add_test(tc, mistakes_are_named_at_their_lines);
+    suite_add_tcase(s, tc);
+    return tkl_check_run(s);
+}
