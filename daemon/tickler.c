@@ -117,9 +117,9 @@ static int load(struct cli *c, bool need_store)
 static int open_sources(struct cli *c)
 {
     const char *dir = c->plugin_dir ? c->plugin_dir : c->cfg->plugin_dir;
-    int r = tkl_plugin_set_open(dir, c->cfg, TKL_PLUGIN_SOURCE, &c->svc, c->cfg->state_dir,
-                                &c->plugins, &c->diags);
-    if (r == 0 && (r = tkl_sources_view(&c->plugins, c->cfg, &c->sources)) < 0)
+    int r = tkl_plugin_set_open(dir, &c->cfg->plugins, TKL_PLUGIN_SOURCE, &c->svc,
+                                c->cfg->state_dir, &c->plugins, &c->diags);
+    if (r == 0 && (r = tkl_sources_view(&c->plugins, c->cfg->sources, &c->sources)) < 0)
         fprintf(stderr, "tickler: out of memory\n");
     return r < 0 ? 1 : 0;
 }
@@ -739,9 +739,9 @@ static int send_test_args(int argc, char **argv, const char **ret_channel, const
 
 /* The configured notifier named name (the last, should two have it), or
  * NULL. */
-static const struct tkl_notifier_conf *find_notifier(const struct tkl_config *cfg, const char *name)
+static const struct tkl_plugin_conf *find_notifier(const struct tkl_config *cfg, const char *name)
 {
-    const struct tkl_notifier_conf *nc = NULL;
+    const struct tkl_plugin_conf *nc = NULL;
     for (size_t i = 0; i < cfg->n_notifiers; i++)
         if (!strcmp(cfg->notifiers[i].name, name))
             nc = &cfg->notifiers[i];
@@ -766,7 +766,7 @@ static int check_recipient(const struct tkl_plugin_instance *p, const char *chan
  * left to run.
  * Returns 0, or the negative errno with which p refused the notice (said
  * on stderr). */
-static int send_sample(const struct tkl_store *st, const struct tkl_notifier_conf *nc,
+static int send_sample(const struct tkl_store *st, const struct tkl_plugin_conf *nc,
                        struct tkl_plugin_instance *p, const char *to, uv_loop_t *loop,
                        struct send_test *t)
 {
@@ -798,7 +798,7 @@ static int send_sample(const struct tkl_store *st, const struct tkl_notifier_con
 /* Sends the sample through nc on a loop of its own, shows the answer,
  * stops the notifier and closes the loop. Returns the exit code: 0 when
  * the notice was delivered, else 1. */
-static int run_send_test(struct cli *c, const struct tkl_notifier_conf *nc, const char *to)
+static int run_send_test(struct cli *c, const struct tkl_plugin_conf *nc, const char *to)
 {
     uv_loop_t loop = {0}; /* loop.data is read by the host before it is set */
     struct tkl_host_services svc = {.loop = &loop};
@@ -811,8 +811,8 @@ static int run_send_test(struct cli *c, const struct tkl_notifier_conf *nc, cons
         fprintf(stderr, "tickler send-test: cannot set up libcurl: %s\n", strerror(-r));
         goto out_loop;
     }
-    r = tkl_notifier_open(c->plugin_dir ? c->plugin_dir : c->cfg->plugin_dir, c->cfg, nc, &svc,
-                          c->state_dir ? c->state_dir : c->cfg->state_dir, &p, &c->diags);
+    r = tkl_notifier_open(c->plugin_dir ? c->plugin_dir : c->cfg->plugin_dir, &c->cfg->plugins, nc,
+                          &svc, c->state_dir ? c->state_dir : c->cfg->state_dir, &p, &c->diags);
     if (r == 0 && p->desc->start && (r = p->desc->start(p->state)) == 0)
         p->started = true;
     if (r < 0) {
@@ -850,7 +850,7 @@ static int cmd_send_test(struct cli *c, int argc, char **argv)
         tkl_diags_print(&c->diags, stderr);
         return 1;
     }
-    const struct tkl_notifier_conf *nc = find_notifier(c->cfg, channel);
+    const struct tkl_plugin_conf *nc = find_notifier(c->cfg, channel);
     if (!nc) {
         fprintf(stderr, "tickler send-test: no notifier named \"%s\" in %s\n", channel, c->config);
         return 1;

@@ -11,6 +11,7 @@
 #include <tickler/plugin.h>
 
 #include "../schedule/schedule_conf.h"
+#include "../plugin/plugin_conf.h"
 #include "../store/store_conf.h"
 #include "../team/team_conf.h"
 #include "../core/confread.h"
@@ -86,130 +87,6 @@ static int load_teams(struct ctx *x, const config_setting_t *list)
     return r;
 }
 
-static int load_notifiers(struct ctx *x, const config_setting_t *list)
-{
-    static const char *const keys[] = {"name", "plugin", "settings", NULL};
-    struct tkl_config *c = x->c;
-    int r = 0;
-    if (!list)
-        return 0;
-    if (!config_setting_is_list(list)) {
-        tkl_conf_err_at(&x->rd, list,
-                        "notifiers must be a list of groups: ( { name = \"email\"; ... } )");
-        return -EINVAL;
-    }
-    size_t n = (size_t)config_setting_length(list);
-    c->notifiers = calloc(n + 1, sizeof(*c->notifiers));
-    if (!c->notifiers)
-        return -ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-        const char *name, *plugin;
-        if (!config_setting_is_group(g)) {
-            tkl_conf_err_at(&x->rd, g,
-                            "each notifier is a group { name = \"...\"; plugin = \"...\"; }");
-            r = -EINVAL;
-            continue;
-        }
-        if (!tkl_conf_check_keys(&x->rd, g, "a notifier", keys))
-            r = -EINVAL;
-        if (tkl_conf_get_string(&x->rd, g, "name", &name) <= 0 || !tkl_conf_valid_id(name)) {
-            tkl_conf_err_at(&x->rd, g,
-                            "a notifier needs a name of lower-case letters, digits, - and _");
-            r = -EINVAL;
-            continue;
-        }
-        if (tkl_conf_get_string(&x->rd, g, "plugin", &plugin) <= 0 || !tkl_conf_valid_id(plugin)) {
-            tkl_conf_err_at(&x->rd, g,
-                            "notifier \"%s\" needs plugin = \"<name>\" (a file in the plugin "
-                            "directory, without .so)",
-                            name);
-            r = -EINVAL;
-            continue;
-        }
-        for (size_t k = 0; k < c->n_notifiers; k++)
-            /* every notifier counted has a name: the load returns at a failed strdup */
-            // NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker)
-            if (strcmp(c->notifiers[k].name, name) == 0) {
-                tkl_conf_err_at(&x->rd, g, "notifier name \"%s\" is used twice", name);
-                r = -EINVAL;
-            }
-        struct tkl_notifier_conf *nc = &c->notifiers[c->n_notifiers++];
-        nc->line = (unsigned)config_setting_source_line(g);
-        nc->settings = config_setting_get_member(g, "settings");
-        if (!(nc->name = strdup(name)) || !(nc->plugin = strdup(plugin)))
-            return -ENOMEM;
-    }
-    return r;
-}
-
-static int load_sources(struct ctx *x, const config_setting_t *list)
-{
-    static const char *const keys[] = {"name", "plugin", "team", "settings", NULL};
-    struct tkl_config *c = x->c;
-    int r = 0;
-    if (!list)
-        return 0;
-    if (!config_setting_is_list(list)) {
-        tkl_conf_err_at(&x->rd, list,
-                        "sources must be a list of groups: ( { name = \"diversity\"; plugin = "
-                        "\"calendar\"; team = \"comms\"; ... } )");
-        return -EINVAL;
-    }
-    size_t n = (size_t)config_setting_length(list);
-    c->sources = calloc(n + 1, sizeof(*c->sources));
-    if (!c->sources)
-        return -ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
-        const char *name, *plugin, *team;
-        if (!config_setting_is_group(g)) {
-            tkl_conf_err_at(&x->rd, g,
-                            "each source is a group { name = \"...\"; plugin = \"...\"; }");
-            r = -EINVAL;
-            continue;
-        }
-        if (!tkl_conf_check_keys(&x->rd, g, "a source", keys))
-            r = -EINVAL;
-        if (tkl_conf_get_string(&x->rd, g, "name", &name) <= 0 || !tkl_conf_valid_id(name)) {
-            tkl_conf_err_at(&x->rd, g,
-                            "a source needs a name of lower-case letters, digits, - and _");
-            r = -EINVAL;
-            continue;
-        }
-        if (tkl_conf_get_string(&x->rd, g, "plugin", &plugin) <= 0 || !tkl_conf_valid_id(plugin)) {
-            tkl_conf_err_at(&x->rd, g,
-                            "source \"%s\" needs plugin = \"<name>\" (a file in the plugin "
-                            "directory, without .so)",
-                            name);
-            r = -EINVAL;
-            continue;
-        }
-        if (tkl_conf_get_string(&x->rd, g, "team", &team) <= 0) {
-            tkl_conf_err_at(&x->rd, g,
-                            "source \"%s\" needs team = \"<team id>\", the team prompted for "
-                            "every item (the comms team)",
-                            name);
-            r = -EINVAL;
-            continue;
-        }
-        for (size_t k = 0; k < c->n_sources; k++)
-            /* every source counted has a name: the load returns at a failed strdup */
-            // NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker)
-            if (strcmp(c->sources[k].name, name) == 0) {
-                tkl_conf_err_at(&x->rd, g, "source name \"%s\" is used twice", name);
-                r = -EINVAL;
-            }
-        struct tkl_source_conf *sc = &c->sources[c->n_sources++];
-        sc->line = (unsigned)config_setting_source_line(g);
-        sc->settings = config_setting_get_member(g, "settings");
-        if (!(sc->name = strdup(name)) || !(sc->plugin = strdup(plugin)) ||
-            !(sc->team = strdup(team)))
-            return -ENOMEM;
-    }
-    return r;
-}
-
 int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags *diags)
 {
     static const char *const top[] = {"daemon",        "store",     "schedule", "delivery", "teams",
@@ -259,7 +136,8 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
     if (r == -ENOMEM)
         goto oom;
     /* notifiers first: team recipients name them */
-    if ((rr = load_notifiers(&x, config_setting_get_member(root, "notifiers"))) < 0)
+    if ((rr = tkl_plugin_conf_read(&x.rd, config_setting_get_member(root, "notifiers"),
+                                   TKL_PLUGIN_NOTIFIER, &c->notifiers, &c->n_notifiers)) < 0)
         r = rr;
     if (r == -ENOMEM)
         goto oom;
@@ -282,7 +160,8 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
     }
     if (r == -ENOMEM)
         goto oom;
-    if ((rr = load_sources(&x, config_setting_get_member(root, "sources"))) < 0)
+    if ((rr = tkl_plugin_conf_read(&x.rd, config_setting_get_member(root, "sources"),
+                                   TKL_PLUGIN_SOURCE, &c->sources, &c->n_sources)) < 0)
         r = rr;
     if (r == -ENOMEM)
         goto oom;
@@ -320,6 +199,13 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
         r = r < 0 ? r : -EINVAL;
         goto fail;
     }
+    c->plugins = (struct tkl_plugin_set_conf){.path = c->path,
+                                              .dir = c->dir,
+                                              .notifiers = c->notifiers,
+                                              .n_notifiers = c->n_notifiers,
+                                              .sources = c->sources,
+                                              .n_sources = c->n_sources,
+                                              .teams = &c->teams};
     *ret = c;
     return 0;
 oom:
@@ -333,17 +219,8 @@ void tkl_config_free(struct tkl_config *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->n_notifiers; i++) {
-        free(c->notifiers[i].name);
-        free(c->notifiers[i].plugin);
-    }
-    free(c->notifiers);
-    for (size_t i = 0; i < c->n_sources; i++) {
-        free(c->sources[i].name);
-        free(c->sources[i].plugin);
-        free(c->sources[i].team);
-    }
-    free(c->sources);
+    tkl_plugin_conf_free(c->notifiers, c->n_notifiers);
+    tkl_plugin_conf_free(c->sources, c->n_sources);
     tkl_team_dir_free(&c->teams);
     tkl_delivery_conf_free(&c->delivery);
     tkl_store_opts_free(&c->store);

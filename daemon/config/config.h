@@ -9,28 +9,12 @@
 #include <libconfig.h>
 #include <stddef.h>
 
+#include "../core/diag.h"
 #include "../delivery/delivery_conf.h"
+#include "../plugin/plugin_conf.h"
 #include "../schedule/schedule_conf.h"
 #include "../store/store.h"
 #include "../team/team.h"
-#include "../core/diag.h"
-
-struct tkl_notifier_conf {
-    char *name;                       /* channel name, used as the key in team recipients */
-    char *plugin;                     /* plugin file stem: <plugin_directory>/<plugin>.so */
-    const config_setting_t *settings; /* the plugin's own group, or NULL */
-    unsigned line;
-};
-
-/* A source of dated items (a calendar): its items become observances
- * prompted to team (and to the teams each item names). */
-struct tkl_source_conf {
-    char *name;   /* instance name, e.g. "diversity" */
-    char *plugin; /* plugin file stem */
-    char *team;   /* team id prompted for every item */
-    const config_setting_t *settings;
-    unsigned line;
-};
 
 struct tkl_config {
     config_t cfg; /* kept: plugin settings point into it */
@@ -45,10 +29,11 @@ struct tkl_config {
     struct tkl_schedule_conf schedule; /* the policy, escalate_to, each team's rules */
     struct tkl_team_dir teams;
     struct tkl_delivery_conf delivery;
-    struct tkl_notifier_conf *notifiers;
+    struct tkl_plugin_conf *notifiers;
     size_t n_notifiers;
-    struct tkl_source_conf *sources;
+    struct tkl_plugin_conf *sources; /* each names its team */
     size_t n_sources;
+    struct tkl_plugin_set_conf plugins; /* the instances above, for tkl_plugin_set_open */
 };
 
 /* The compiled-in plugin directory. */

@@ -10,7 +10,6 @@
 
 #include <uv.h>
 
-#include "../config/config.h"
 #include "../core/diag.h"
 #include "../transfer/transfer.h"
 #include "loader.h"

@@ -20,8 +20,8 @@ static const char *kind_name(enum tkl_plugin_kind k)
 
 /* Opens, checks and inits one instance. Returns 0 with *ret set, or a
  * negative errno (problems in diags; nothing open). */
-static int open_one(const char *plugin_dir, const struct tkl_config *c, const struct wanted *w,
-                    struct tkl_host_services *svc, const char *state_dir,
+static int open_one(const char *plugin_dir, const struct tkl_plugin_set_conf *c,
+                    const struct wanted *w, struct tkl_host_services *svc, const char *state_dir,
                     struct tkl_plugin_instance **ret, struct tkl_diags *diags)
 {
     struct tkl_plugin_instance *p = NULL;
@@ -50,8 +50,8 @@ fail:
     return r;
 }
 
-int tkl_notifier_open(const char *plugin_dir, const struct tkl_config *c,
-                      const struct tkl_notifier_conf *nc, struct tkl_host_services *svc,
+int tkl_notifier_open(const char *plugin_dir, const struct tkl_plugin_set_conf *c,
+                      const struct tkl_plugin_conf *nc, struct tkl_host_services *svc,
                       const char *state_dir, struct tkl_plugin_instance **ret,
                       struct tkl_diags *diags)
 {
@@ -61,22 +61,22 @@ int tkl_notifier_open(const char *plugin_dir, const struct tkl_config *c,
 
 /* Asks notifier p about every team recipient on its channel. Returns 0 or
  * -EINVAL (each refusal in diags at the recipients' line). */
-static int check_recipients(const struct tkl_config *c, struct tkl_plugin_instance *p,
+static int check_recipients(const struct tkl_plugin_set_conf *c, struct tkl_plugin_instance *p,
                             struct tkl_diags *diags)
 {
     int (*check)(void *, const char *, char *, size_t) = TKL_PLUGIN_V2(p, check_recipient);
     int r = 0;
     if (!check)
         return 0;
-    for (size_t t = 0; t < c->teams.n; t++)
-        for (size_t i = 0; i < c->teams.teams[t].n_recipients; i++) {
-            const struct tkl_recipient *rc = &c->teams.teams[t].recipients[i];
+    for (size_t t = 0; t < c->teams->n; t++)
+        for (size_t i = 0; i < c->teams->teams[t].n_recipients; i++) {
+            const struct tkl_recipient *rc = &c->teams->teams[t].recipients[i];
             char why[512] = "";
             if (strcmp(rc->channel, p->instance) != 0 ||
                 check(p->state, rc->address, why, sizeof(why)) == 0)
                 continue;
             tkl_diag_add(diags, TKL_SEV_ERROR, c->path, rc->line, "recipients",
-                         "team \"%s\": %s cannot deliver to \"%s\": %s", c->teams.teams[t].id,
+                         "team \"%s\": %s cannot deliver to \"%s\": %s", c->teams->teams[t].id,
                          p->instance, rc->address, why[0] ? why : "refused by the notifier");
             r = -EINVAL;
         }
@@ -85,9 +85,10 @@ static int check_recipients(const struct tkl_config *c, struct tkl_plugin_instan
 
 /* Opens the n instances of w into a new array *ret. Returns 0 or the
  * worst error (-ENOMEM before -EINVAL); on failure nothing is left open. */
-static int open_all(const char *plugin_dir, const struct tkl_config *c, const struct wanted *w,
-                    size_t n, struct tkl_host_services *svc, const char *state_dir,
-                    struct tkl_plugin_instance ***ret, struct tkl_diags *diags)
+static int open_all(const char *plugin_dir, const struct tkl_plugin_set_conf *c,
+                    const struct wanted *w, size_t n, struct tkl_host_services *svc,
+                    const char *state_dir, struct tkl_plugin_instance ***ret,
+                    struct tkl_diags *diags)
 {
     struct tkl_plugin_instance **v = calloc(n + 1, sizeof(struct tkl_plugin_instance *));
     int r = 0;
@@ -110,7 +111,7 @@ static int open_all(const char *plugin_dir, const struct tkl_config *c, const st
     return 0;
 }
 
-int tkl_plugin_set_open(const char *plugin_dir, const struct tkl_config *c, unsigned kinds,
+int tkl_plugin_set_open(const char *plugin_dir, const struct tkl_plugin_set_conf *c, unsigned kinds,
                         struct tkl_host_services *svc, const char *state_dir,
                         struct tkl_plugin_set *ret, struct tkl_diags *diags)
 {
@@ -121,11 +122,11 @@ int tkl_plugin_set_open(const char *plugin_dir, const struct tkl_config *c, unsi
     if (!w)
         return -ENOMEM;
     for (size_t i = 0; i < c->n_notifiers; i++) {
-        const struct tkl_notifier_conf *nc = &c->notifiers[i];
+        const struct tkl_plugin_conf *nc = &c->notifiers[i];
         w[i] = (struct wanted){nc->name, nc->plugin, nc->settings, nc->line, TKL_PLUGIN_NOTIFIER};
     }
     for (size_t i = 0; i < c->n_sources; i++) {
-        const struct tkl_source_conf *sc = &c->sources[i];
+        const struct tkl_plugin_conf *sc = &c->sources[i];
         w[c->n_notifiers + i] =
             (struct wanted){sc->name, sc->plugin, sc->settings, sc->line, TKL_PLUGIN_SOURCE};
     }

@@ -17,35 +17,35 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../config/config.h"
 #include "../core/diag.h"
 #include "host.h"
 #include "loader.h"
+#include "plugin_conf.h"
 
 struct tkl_plugin_set {
     struct tkl_plugin_instance **notifiers; /* in configuration order */
     size_t n_notifiers;
-    struct tkl_plugin_instance **sources; /* c->sources[i] is sources[i] */
+    struct tkl_plugin_instance **sources; /* conf->sources[i] is sources[i] */
     size_t n_sources;
 };
 
 /*
- * Opens and inits every instance of c of the kinds given (a mask of enum
+ * Opens and inits every instance of conf of the kinds given (a mask of enum
  * tkl_plugin_kind) from plugin_dir, and asks each notifier whether it can
- * use every team recipient on its channel. Problems go to diags as
- * c->path:line messages. Returns 0 with *ret set, or a negative errno
- * (nothing left open).
+ * use every recipient of conf->teams on its channel. Problems go to diags
+ * as conf->path:line messages. Returns 0 with *ret set, or a negative
+ * errno (nothing left open).
  */
-int tkl_plugin_set_open(const char *plugin_dir, const struct tkl_config *c, unsigned kinds,
-                        struct tkl_host_services *svc, const char *state_dir,
+int tkl_plugin_set_open(const char *plugin_dir, const struct tkl_plugin_set_conf *conf,
+                        unsigned kinds, struct tkl_host_services *svc, const char *state_dir,
                         struct tkl_plugin_set *ret, struct tkl_diags *diags);
 
 /*
- * Opens and inits the one notifier nc of c (tickler send-test). Returns 0
- * with *ret set, or a negative errno (problems in diags; nothing open).
+ * Opens and inits the one notifier nc of conf (tickler send-test). Returns
+ * 0 with *ret set, or a negative errno (problems in diags; nothing open).
  */
-int tkl_notifier_open(const char *plugin_dir, const struct tkl_config *c,
-                      const struct tkl_notifier_conf *nc, struct tkl_host_services *svc,
+int tkl_notifier_open(const char *plugin_dir, const struct tkl_plugin_set_conf *conf,
+                      const struct tkl_plugin_conf *nc, struct tkl_host_services *svc,
                       const char *state_dir, struct tkl_plugin_instance **ret,
                       struct tkl_diags *diags);
 

@@ -73,9 +73,9 @@ static int load_rest(struct tkl_runtime_env *env, struct tkl_runtime *rt, struct
     if (!env->state_dir && !(env->state_dir = strdup(c->state_dir)))
         return -ENOMEM;
     /* every step reports its problems: one check finds them all */
-    int rp = tkl_plugin_set_open(plugin_dir, c, TKL_PLUGIN_NOTIFIER | TKL_PLUGIN_SOURCE, env->svc,
-                                 env->state_dir, &rt->plugins, diags);
-    if ((r = tkl_sources_view(&rt->plugins, c, &rt->sources)) < 0)
+    int rp = tkl_plugin_set_open(plugin_dir, &c->plugins, TKL_PLUGIN_NOTIFIER | TKL_PLUGIN_SOURCE,
+                                 env->svc, env->state_dir, &rt->plugins, diags);
+    if ((r = tkl_sources_view(&rt->plugins, c->sources, &rt->sources)) < 0)
         return r;
     int rs = tkl_runtime_read_store(rt, now, &rt->store, diags);
     if (rp == -ENOMEM || rs == -ENOMEM)

@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-int tkl_sources_view(const struct tkl_plugin_set *set, const struct tkl_config *c,
+int tkl_sources_view(const struct tkl_plugin_set *set, const struct tkl_plugin_conf *sources,
                      struct tkl_sources *ret)
 {
     struct tkl_sources s = {0};
     if (set->n_sources && !(s.v = calloc(set->n_sources, sizeof(*s.v))))
         return -ENOMEM;
     for (size_t i = 0; i < set->n_sources; i++)
-        s.v[s.n++] = (struct tkl_source){set->sources[i], c->sources[i].team};
+        s.v[s.n++] = (struct tkl_source){set->sources[i], sources[i].team};
     *ret = s;
     return 0;
 }

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../config/config.h"
 #include "../core/diag.h"
 #include "../plugin/host.h"
 #include "../plugin/loader.h"
@@ -33,8 +32,9 @@ struct tkl_sources {
     size_t n;
 };
 
-/* Views the sources of set, configured by c. Returns 0 or -ENOMEM. */
-int tkl_sources_view(const struct tkl_plugin_set *set, const struct tkl_config *c,
+/* Views the sources of set, where sources[i] configured set->sources[i].
+ * Returns 0 or -ENOMEM. */
+int tkl_sources_view(const struct tkl_plugin_set *set, const struct tkl_plugin_conf *sources,
                      struct tkl_sources *ret);
 
 /* Points the view at the instances of set again, as tkl_plugin_set_carry()

@@ -85,7 +85,8 @@ START_TEST(an_unusable_recipient_is_named_with_its_line)
     struct tkl_config *c = conf("echo", "", "bad-team", &d);
     struct tkl_plugin_set s = {0};
     ck_assert_int_eq(
-        tkl_plugin_set_open(TEST_PLUGIN_DIR, c, TKL_PLUGIN_NOTIFIER, &svc, dir, &s, &d), -EINVAL);
+        tkl_plugin_set_open(TEST_PLUGIN_DIR, &c->plugins, TKL_PLUGIN_NOTIFIER, &svc, dir, &s, &d),
+        -EINVAL);
     ck_assert_ptr_null(s.notifiers); /* nothing left open */
     ck_assert_uint_eq(d.n_errors, 1);
     char line[1024];
@@ -108,7 +109,8 @@ START_TEST(a_reload_keeps_what_stays_and_retires_the_rest)
     struct tkl_config *c1 = conf("echo_abi1", "fail = 0;", "ict@example.org", &d);
     struct tkl_plugin_set s1 = {0}, s2 = {0}, s3 = {0};
     ck_assert_int_eq(
-        tkl_plugin_set_open(TEST_PLUGIN_DIR, c1, TKL_PLUGIN_NOTIFIER, &svc, dir, &s1, &d), 0);
+        tkl_plugin_set_open(TEST_PLUGIN_DIR, &c1->plugins, TKL_PLUGIN_NOTIFIER, &svc, dir, &s1, &d),
+        0);
     ck_assert_int_eq(tkl_plugin_set_start(&s1, &failed), 0);
     struct tkl_plugin_instance *a = s1.notifiers[0], *b = s1.notifiers[1];
 
@@ -116,7 +118,8 @@ START_TEST(a_reload_keeps_what_stays_and_retires_the_rest)
      * build is kept as it is */
     struct tkl_config *c2 = conf("echo_abi1", "fail = 0;", "ict@example.org", &d);
     ck_assert_int_eq(
-        tkl_plugin_set_open(TEST_PLUGIN_DIR, c2, TKL_PLUGIN_NOTIFIER, &svc, dir, &s2, &d), 0);
+        tkl_plugin_set_open(TEST_PLUGIN_DIR, &c2->plugins, TKL_PLUGIN_NOTIFIER, &svc, dir, &s2, &d),
+        0);
     ck_assert_uint_eq(tkl_plugin_set_carry(&s1, &s2), 2);
     ck_assert_ptr_eq(s2.notifiers[0], a);
     ck_assert_ptr_eq(s2.notifiers[1], b);
@@ -131,7 +134,8 @@ START_TEST(a_reload_keeps_what_stays_and_retires_the_rest)
      * echo takes them over in place */
     struct tkl_config *c3 = conf("echo_abi1", "fail = 1;", "ict@example.org", &d);
     ck_assert_int_eq(
-        tkl_plugin_set_open(TEST_PLUGIN_DIR, c3, TKL_PLUGIN_NOTIFIER, &svc, dir, &s3, &d), 0);
+        tkl_plugin_set_open(TEST_PLUGIN_DIR, &c3->plugins, TKL_PLUGIN_NOTIFIER, &svc, dir, &s3, &d),
+        0);
     ck_assert_uint_eq(tkl_plugin_set_carry(&s2, &s3), 1);
     ck_assert_ptr_ne(s3.notifiers[0], a);
     ck_assert_ptr_eq(s3.notifiers[1], b);
@@ -161,7 +165,8 @@ START_TEST(a_set_that_never_started_is_retired_without_stop)
     struct tkl_config *c = conf("echo", "", "ict@example.org", &d);
     struct tkl_plugin_set s = {0};
     ck_assert_int_eq(
-        tkl_plugin_set_open(TEST_PLUGIN_DIR, c, TKL_PLUGIN_NOTIFIER, &svc, dir, &s, &d), 0);
+        tkl_plugin_set_open(TEST_PLUGIN_DIR, &c->plugins, TKL_PLUGIN_NOTIFIER, &svc, dir, &s, &d),
+        0);
     struct tkl_plugin_instance *a = s.notifiers[0];
     ck_assert(!a->started);
     tkl_plugin_set_retire(&s, &svc);

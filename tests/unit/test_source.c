@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/config.h"
 #include "core/day.h"
 #include "core/log.h"
 #include "source/source.h"
@@ -94,12 +95,12 @@ static void open_sources(const char *local_settings)
     ck_assert_int_eq(r, 0);
     char plugins[300];
     snprintf(plugins, sizeof(plugins), "%s/plugins", dir);
-    r = tkl_plugin_set_open(plugins, cfg, TKL_PLUGIN_SOURCE, &svc, dir, &set, &d);
+    r = tkl_plugin_set_open(plugins, &cfg->plugins, TKL_PLUGIN_SOURCE, &svc, dir, &set, &d);
     if (r < 0)
         tkl_diags_print(&d, stderr);
     ck_assert_int_eq(r, 0);
     ck_assert_uint_eq(d.n, 0);
-    ck_assert_int_eq(tkl_sources_view(&set, cfg, &view), 0);
+    ck_assert_int_eq(tkl_sources_view(&set, cfg->sources, &view), 0);
     tkl_diags_free(&d);
 }
 
