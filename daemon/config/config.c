@@ -1,34 +1,33 @@
 #include "config.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <tickler/plugin.h>
-
-#include "../schedule/schedule_conf.h"
-#include "../plugin/plugin_conf.h"
-#include "../store/store_conf.h"
-#include "../team/team_conf.h"
 #include "../core/confread.h"
 #include "../core/day.h"
 #include "../core/log.h"
-#include "../core/text.h"
+#include "../delivery/delivery_conf.h"
+#include "../plugin/plugin_conf.h"
+#include "../schedule/schedule_conf.h"
+#include "../store/store_conf.h"
+#include "../team/team_conf.h"
 
 #ifndef TICKLER_PLUGIN_DIR
 #define TICKLER_PLUGIN_DIR "/usr/local/lib/tickler/plugins"
 #endif
 const char tkl_default_plugin_dir[] = TICKLER_PLUGIN_DIR;
 
+/* A load in progress: the configuration it fills, and where its problems
+ * go. */
 struct ctx {
-    struct tkl_confread rd; /* first: the context of every problem */
+    struct tkl_confread rd;
     struct tkl_config *c;
 };
 
+/* The daemon's own settings, daemon { ... }, over the defaults. Returns 0,
+ * -EINVAL or -ENOMEM. */
 static int load_daemon(struct ctx *x, const config_setting_t *g)
 {
     static const char *const keys[] = {"state_directory", "plugin_directory", "log_level",
@@ -87,117 +86,141 @@ static int load_teams(struct ctx *x, const config_setting_t *list)
     return r;
 }
 
-int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags *diags)
+/* Records rr in *r when it is an error. Returns whether the load is out of
+ * memory, which ends it at once; other errors let it go on, so that one
+ * check finds them all. */
+static bool out_of_memory(int *r, int rr)
+{
+    if (rr < 0)
+        *r = rr;
+    return *r == -ENOMEM;
+}
+
+/* Each slice in turn, by the step that reads it. Returns 0, -EINVAL or
+ * -ENOMEM (then at once). */
+static int load_slices(struct ctx *x, const config_setting_t *root)
 {
     static const char *const top[] = {"daemon",        "store",     "schedule", "delivery", "teams",
                                       "fallback_team", "notifiers", "sources",  NULL};
-    struct tkl_config *c = calloc(1, sizeof(*c));
-    struct ctx x = {.rd = {.diags = diags, .file = path}, .c = c};
-    int r = 0, rr;
-    if (!c)
+    struct tkl_config *c = x->c;
+    const struct tkl_confread *rd = &x->rd;
+    const config_setting_t *teams = config_setting_get_member(root, "teams"), *g;
+    int r = tkl_conf_check_keys(rd, root, "the top level", top) ? 0 : -EINVAL;
+    if (out_of_memory(&r, load_daemon(x, config_setting_get_member(root, "daemon"))))
         return -ENOMEM;
+    g = config_setting_get_member(root, "store");
+    if (out_of_memory(&r, tkl_store_conf_read(rd, g, &c->store, &c->debounce_ms)))
+        return -ENOMEM;
+    g = config_setting_get_member(root, "schedule");
+    if (out_of_memory(&r, tkl_schedule_conf_read(rd, g, &c->schedule)))
+        return -ENOMEM;
+    /* notifiers first: team recipients name them */
+    g = config_setting_get_member(root, "notifiers");
+    if (out_of_memory(
+            &r, tkl_plugin_conf_read(rd, g, TKL_PLUGIN_NOTIFIER, &c->notifiers, &c->n_notifiers)) ||
+        out_of_memory(&r, load_teams(x, teams)) ||
+        out_of_memory(&r, tkl_schedule_conf_teams(rd, teams, &c->teams, &c->schedule)))
+        return -ENOMEM;
+    g = config_setting_get_member(root, "delivery");
+    if (out_of_memory(&r, tkl_delivery_conf_read(rd, g, &c->delivery)))
+        return -ENOMEM;
+    if (c->delivery.report_to && !tkl_team_find(&c->teams, c->delivery.report_to)) {
+        tkl_conf_err_at(rd, config_lookup(&c->cfg, "delivery.report_to"),
+                        "report_to names no team: \"%s\"", c->delivery.report_to);
+        r = -EINVAL;
+    }
+    g = config_setting_get_member(root, "sources");
+    if (out_of_memory(&r,
+                      tkl_plugin_conf_read(rd, g, TKL_PLUGIN_SOURCE, &c->sources, &c->n_sources)))
+        return -ENOMEM;
+    return r;
+}
+
+/* The team ids that slices name (sources, fallback_team, escalate_to),
+ * and the time zone. Returns 0, -EINVAL or -ENOMEM. */
+static int check_references(struct ctx *x, const config_setting_t *root)
+{
+    struct tkl_config *c = x->c;
+    const char *fb;
+    int r = 0;
+    for (size_t i = 0; i < c->n_sources; i++)
+        if (!tkl_team_find(&c->teams, c->sources[i].team)) {
+            tkl_diag_add(x->rd.diags, TKL_SEV_ERROR, c->path, c->sources[i].line, "team",
+                         "source \"%s\": team \"%s\" is not the id of a team in teams",
+                         c->sources[i].name, c->sources[i].team);
+            r = -EINVAL;
+        }
+    if (tkl_conf_get_string(&x->rd, root, "fallback_team", &fb) > 0) {
+        if (!tkl_team_find(&c->teams, fb)) {
+            tkl_conf_err_at(&x->rd, config_setting_get_member(root, "fallback_team"),
+                            "fallback_team names no team: \"%s\"", fb);
+            r = -EINVAL;
+        } else if (!(c->teams.fallback = strdup(fb))) {
+            return -ENOMEM;
+        }
+    }
+    if (c->schedule.escalate_to && !tkl_team_find(&c->teams, c->schedule.escalate_to)) {
+        tkl_conf_err_at(&x->rd, config_lookup(&c->cfg, "schedule.escalate_to"),
+                        "escalate_to names no team: \"%s\"", c->schedule.escalate_to);
+        r = -EINVAL;
+    }
+    /* only checked: the runtime sets the zone once the configuration is
+     * accepted */
+    if (tkl_tz_check(c->timezone) < 0) {
+        tkl_conf_err_at(&x->rd, config_lookup(&c->cfg, "daemon.timezone"),
+                        "unknown time zone \"%s\" (an IANA name such as \"Europe/London\"; is "
+                        "tzdata installed?)",
+                        c->timezone);
+        r = -EINVAL;
+    }
+    return r;
+}
+
+/* A configuration of path with every default set, not read yet. Returns
+ * NULL on ENOMEM. */
+static struct tkl_config *config_new(const char *path)
+{
+    struct tkl_config *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
     config_init(&c->cfg);
     c->log_level = -1;
     c->debounce_ms = 500;
     tkl_schedule_conf_init(&c->schedule);
     tkl_delivery_conf_init(&c->delivery);
-    if (!(c->path = strdup(path)))
-        goto oom;
-    char *slash = strrchr(c->path, '/');
-    if (slash == c->path)
+    const char *slash = strrchr(path, '/');
+    c->path = strdup(path);
+    if (slash == path)
         c->dir = strdup("/");
     else if (slash)
-        c->dir = strndup(c->path, (size_t)(slash - c->path));
+        c->dir = strndup(path, (size_t)(slash - path));
     else
         c->dir = strdup(".");
-    if (!c->dir)
-        goto oom;
-    x.rd.dir = c->dir;
-    if ((r = tkl_conf_read_file(&c->cfg, path, c->dir, diags)) < 0) {
-        if (r == -ENOMEM)
-            goto oom;
-        goto fail;
+    if (!c->path || !c->dir) {
+        tkl_config_free(c);
+        return NULL;
     }
-    const config_setting_t *root = config_root_setting(&c->cfg);
-    if (!tkl_conf_check_keys(&x.rd, root, "the top level", top))
+    return c;
+}
+
+int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags *diags)
+{
+    struct tkl_config *c = config_new(path);
+    if (!c)
+        return -ENOMEM;
+    struct ctx x = {.rd = {.diags = diags, .file = path, .dir = c->dir}, .c = c};
+    int r = tkl_conf_read_file(&c->cfg, path, c->dir, diags), rr;
+    if (r == 0) {
+        const config_setting_t *root = config_root_setting(&c->cfg);
+        r = load_slices(&x, root);
+        if (r != -ENOMEM && (rr = check_references(&x, root)) < 0)
+            r = rr;
+    }
+    if (r == 0 && tkl_diags_has_errors(diags))
         r = -EINVAL;
-    if ((rr = load_daemon(&x, config_setting_get_member(root, "daemon"))) < 0)
-        r = rr;
-    if (r == -ENOMEM)
-        goto oom;
-    if ((rr = tkl_store_conf_read(&x.rd, config_setting_get_member(root, "store"), &c->store,
-                                  &c->debounce_ms)) < 0)
-        r = rr;
-    if (r == -ENOMEM)
-        goto oom;
-    if ((rr = tkl_schedule_conf_read(&x.rd, config_setting_get_member(root, "schedule"),
-                                     &c->schedule)) < 0)
-        r = rr;
-    if (r == -ENOMEM)
-        goto oom;
-    /* notifiers first: team recipients name them */
-    if ((rr = tkl_plugin_conf_read(&x.rd, config_setting_get_member(root, "notifiers"),
-                                   TKL_PLUGIN_NOTIFIER, &c->notifiers, &c->n_notifiers)) < 0)
-        r = rr;
-    if (r == -ENOMEM)
-        goto oom;
-    if ((rr = load_teams(&x, config_setting_get_member(root, "teams"))) < 0)
-        r = rr;
-    if (r == -ENOMEM)
-        goto oom;
-    if ((rr = tkl_schedule_conf_teams(&x.rd, config_setting_get_member(root, "teams"), &c->teams,
-                                      &c->schedule)) < 0)
-        r = rr;
-    if (r == -ENOMEM)
-        goto oom;
-    if ((rr = tkl_delivery_conf_read(&x.rd, config_setting_get_member(root, "delivery"),
-                                     &c->delivery)) < 0)
-        r = rr;
-    if (c->delivery.report_to && !tkl_team_find(&c->teams, c->delivery.report_to)) {
-        tkl_conf_err_at(&x.rd, config_lookup(&c->cfg, "delivery.report_to"),
-                        "report_to names no team: \"%s\"", c->delivery.report_to);
-        r = -EINVAL;
-    }
-    if (r == -ENOMEM)
-        goto oom;
-    if ((rr = tkl_plugin_conf_read(&x.rd, config_setting_get_member(root, "sources"),
-                                   TKL_PLUGIN_SOURCE, &c->sources, &c->n_sources)) < 0)
-        r = rr;
-    if (r == -ENOMEM)
-        goto oom;
-    for (size_t i = 0; i < c->n_sources; i++)
-        if (!tkl_team_find(&c->teams, c->sources[i].team)) {
-            tkl_diag_add(diags, TKL_SEV_ERROR, path, c->sources[i].line, "team",
-                         "source \"%s\": team \"%s\" is not the id of a team in teams",
-                         c->sources[i].name, c->sources[i].team);
-            r = -EINVAL;
-        }
-    const char *fb;
-    if (tkl_conf_get_string(&x.rd, root, "fallback_team", &fb) > 0) {
-        if (!tkl_team_find(&c->teams, fb)) {
-            tkl_conf_err_at(&x.rd, config_setting_get_member(root, "fallback_team"),
-                            "fallback_team names no team: \"%s\"", fb);
-            r = -EINVAL;
-        } else if (!(c->teams.fallback = strdup(fb))) {
-            goto oom;
-        }
-    }
-    if (c->schedule.escalate_to && !tkl_team_find(&c->teams, c->schedule.escalate_to)) {
-        tkl_conf_err_at(&x.rd, config_lookup(&c->cfg, "schedule.escalate_to"),
-                        "escalate_to names no team: \"%s\"", c->schedule.escalate_to);
-        r = -EINVAL;
-    }
-    if (tkl_tz_check(c->timezone) < 0) {
-        tkl_conf_err_at(
-            &x.rd, config_lookup(&c->cfg, "daemon.timezone"),
-            "unknown time zone \"%s\" (an IANA name such as \"Europe/London\"; is tzdata "
-            "installed?)",
-            c->timezone);
-        r = -EINVAL;
-    }
-    if (r < 0 || tkl_diags_has_errors(diags)) {
-        r = r < 0 ? r : -EINVAL;
-        goto fail;
+    if (r < 0) {
+        tkl_config_free(c);
+        return r;
     }
     c->plugins = (struct tkl_plugin_set_conf){.path = c->path,
                                               .dir = c->dir,
@@ -208,11 +231,6 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
                                               .teams = &c->teams};
     *ret = c;
     return 0;
-oom:
-    r = -ENOMEM;
-fail:
-    tkl_config_free(c);
-    return r;
 }
 
 void tkl_config_free(struct tkl_config *c)

@@ -1,5 +1,6 @@
-/* Tests for daemon/config/config.c: the shipped file is valid; mistakes are
- * errors naming file and line. */
+/* Tests for daemon/config/config.c, the whole configuration: the shipped
+ * file is valid; the slices are read by their steps and the references
+ * between them are checked; mistakes are errors naming file and line. */
 #include <check.h>
 
 #include "check_run.h"
@@ -181,6 +182,70 @@ START_TEST(includes_are_checked)
 }
 END_TEST
 
+START_TEST(references_between_slices_are_checked)
+{
+    write_conf("store = { files = [ \"x.csv\" ]; };\n"
+               "schedule = { escalate_to = \"board\"; };\n"
+               "delivery = { report_to = \"admin\"; };\n"
+               "teams = ( { id = \"hr\"; } );\n"
+               "sources = ( { name = \"diversity\"; plugin = \"calendar\"; team = \"comms\"; } );\n"
+               "fallback_team = \"hr\";\n");
+    struct tkl_diags d = {0};
+    struct tkl_config *c = NULL;
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), -EINVAL);
+    ck_assert(diag_at(&d, 2, "escalate_to names no team: \"board\""));
+    ck_assert(diag_at(&d, 3, "report_to names no team: \"admin\""));
+    ck_assert(diag_at(&d, 5, "source \"diversity\": team \"comms\" is not the id of a team"));
+    ck_assert_uint_eq(d.n_errors, 3);
+    tkl_diags_free(&d);
+    d = (struct tkl_diags){0};
+    /* named teams: accepted, and each slice where its step reads it */
+    write_conf("store = { files = [ \"x.csv\" ]; debounce_ms = 100; };\n"
+               "schedule = { escalate_to = \"hr\"; };\n"
+               "delivery = { report_to = \"hr\"; };\n"
+               "notifiers = ( { name = \"email\"; plugin = \"email\"; } );\n"
+               "teams = ( { id = \"hr\"; recipients = { email = [ \"hr@example.org\" ]; }; } );\n"
+               "sources = ( { name = \"diversity\"; plugin = \"calendar\"; team = \"hr\"; } );\n"
+               "fallback_team = \"hr\";\n");
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
+    ck_assert_uint_eq(d.n, 0);
+    ck_assert_int_eq(c->debounce_ms, 100);
+    ck_assert_str_eq(c->store.paths[0], "/tmp/x.csv");
+    ck_assert_str_eq(c->schedule.escalate_to, "hr");
+    ck_assert_str_eq(c->delivery.report_to, "hr");
+    ck_assert_str_eq(c->teams.fallback, "hr");
+    ck_assert_uint_eq(c->teams.teams[0].recipients[0].line, 5);
+    /* the view a plugin set is opened from */
+    ck_assert_str_eq(c->plugins.path, path);
+    ck_assert_str_eq(c->plugins.dir, "/tmp");
+    ck_assert_ptr_eq(c->plugins.notifiers, c->notifiers);
+    ck_assert_uint_eq(c->plugins.n_sources, 1);
+    ck_assert_str_eq(c->plugins.sources[0].team, "hr");
+    ck_assert_ptr_eq(c->plugins.teams, &c->teams);
+    tkl_config_free(c);
+    tkl_diags_free(&d);
+    unlink(path);
+}
+END_TEST
+
+/* The loader checks the zone; only the runtime sets it, once the whole
+ * configuration is accepted. */
+START_TEST(the_time_zone_is_checked_not_set)
+{
+    write_conf("store = { files = [ \"x.csv\" ]; };\n"
+               "daemon = { timezone = \"America/New_York\"; };\n");
+    setenv("TZ", "Europe/London", 1);
+    struct tkl_diags d = {0};
+    struct tkl_config *c = NULL;
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
+    ck_assert_str_eq(c->timezone, "America/New_York");
+    ck_assert_str_eq(getenv("TZ"), "Europe/London");
+    tkl_config_free(c);
+    tkl_diags_free(&d);
+    unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -191,6 +256,8 @@ int main(void)
     tcase_add_test(tc, bad_values_are_reported);
     tcase_add_test(tc, team_rules_override_the_schedule);
     tcase_add_test(tc, includes_are_checked);
+    tcase_add_test(tc, references_between_slices_are_checked);
+    tcase_add_test(tc, the_time_zone_is_checked_not_set);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
