@@ -1,7 +1,14 @@
 /*
- * The configuration file (libconfig syntax), documented key by key in
- * etc/tickler.conf and tickler.conf(5). Unknown keys are errors. Relative
- * paths are read relative to the directory of the configuration file.
+ * The whole configuration file (libconfig syntax), documented key by key
+ * in etc/tickler.conf and tickler.conf(5). Unknown keys are errors.
+ * Relative paths are read relative to the directory of the configuration
+ * file.
+ *
+ * Each step reads its own slice (store_conf.c, schedule_conf.c,
+ * delivery_conf.c, team_conf.c, plugin_conf.c); this reads the file,
+ * hands each step its group, keeps the daemon's own settings and checks
+ * what one slice names of another. Steps are given their slices, never
+ * this struct.
  */
 #ifndef TKL_CONFIG_H
 #define TKL_CONFIG_H
@@ -41,8 +48,9 @@ extern const char tkl_default_plugin_dir[];
 
 /*
  * Reads and validates path. Problems go to diags as file:line messages.
- * Returns 0 with *ret set, or -EINVAL (diags holds why) or -ENOMEM; on
- * failure *ret is untouched.
+ * daemon.timezone is only checked: the caller sets the process zone once
+ * it accepts the configuration. Returns 0 with *ret set, or -EINVAL (diags
+ * holds why) or -ENOMEM; on failure *ret is untouched.
  */
 int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags *diags);
 
