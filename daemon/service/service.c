@@ -137,6 +137,8 @@ static void on_deliver_timer(uv_timer_t *t)
 
 /* ---- schedule -------------------------------------------------------- */
 
+static void on_store_changed(void *data);
+
 static void on_sched_timer(uv_timer_t *t);
 
 static void arm_scheduler(struct tkl_service *s)
@@ -177,6 +179,10 @@ static void queue_round(struct tkl_service *s)
         log_warning("cannot record the last run time: %s", strerror(-r));
     if (res.committed)
         kick(s);
+    if (s->store_change_pending) {
+        s->store_change_pending = false;
+        on_store_changed(s);
+    }
 }
 
 static void on_sched_timer(uv_timer_t *t)
@@ -205,6 +211,13 @@ static void on_store_changed(void *data)
     size_t changed = 0;
     if (s->stopping)
         return;
+    if (s->queue_backoff) {
+        /* the reminders of the refused round were computed from this store:
+         * they go in first, so a changed action cannot lose its reminder */
+        log_notice("the store changed; it is read once the outbox takes the pending round");
+        s->store_change_pending = true;
+        return;
+    }
     int r = tkl_runtime_read_store(s->rt, tkl_service_now(s), &fresh, &diags);
     log_diags(&diags);
     if (r < 0) {

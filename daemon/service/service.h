@@ -32,12 +32,13 @@ struct tkl_service {
     uv_timer_t sched_timer, deliver_timer, day_timer;
     uv_fs_event_t wakeup; /* the state directory, for tickler retry */
     bool handles_open, wakeup_active;
-    struct tkl_watch *watch; /* NULL when not watching */
-    int64_t clock_offset;    /* seconds added to the wall clock (--now) */
-    int queue_backoff;       /* seconds before a failed queue round is tried again */
-    int log_level_override;  /* --log-level given: the configuration's is ignored */
-    bool oneshot;            /* stop once everything due is handled */
-    bool recover_pending;    /* the outbox's crash recovery has not run yet */
+    struct tkl_watch *watch;   /* NULL when not watching */
+    int64_t clock_offset;      /* seconds added to the wall clock (--now) */
+    int queue_backoff;         /* seconds before a failed queue round is tried again */
+    int log_level_override;    /* --log-level given: the configuration's is ignored */
+    bool oneshot;              /* stop once everything due is handled */
+    bool recover_pending;      /* the outbox's crash recovery has not run yet */
+    bool store_change_pending; /* read once the refused queue round is in */
     bool stopping;
     /* ticklerd's: the counts changed (STATUS=); --oneshot has finished */
     void (*changed)(struct tkl_service *s);
