@@ -1,0 +1,162 @@
+/* Tests for daemon/service/service.c on a real loop with real files, a real
+ * outbox and the real echo notifier (tests/plugins/echo.c): what is due is
+ * queued, delivered once and --oneshot then stops with every handle closed;
+ * a reload keeps the running notifier (reconfigured, not replaced) and what
+ * it holds. uv_loop_close() returns 0 at the end of each test. */
+#include <check.h>
+
+#include "check_run.h"
+#include "tmpdir.h"
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "service/service.h"
+
+static char dir[256], conf[300], state[300];
+static uv_loop_t loop;
+static struct tkl_service s;
+static int finished, changed;
+
+#define PLAN                                                                                       \
+    "Ref,Actions,Responsibility,Timeframe,Status\n"                                                \
+    "A,Review the pay gap,HR,30/06/2023,\n"                                                        \
+    "B,Accessible forms,ICT,30/06/2023,\n"
+
+static void on_changed(struct tkl_service *x)
+{
+    (void)x;
+    changed++;
+}
+
+static void on_finished(struct tkl_service *x)
+{
+    finished++;
+    tkl_service_stop(x);
+}
+
+static void setup(void)
+{
+    tkl_tmpdir(dir, sizeof(dir), "service");
+    tkl_write_text(dir, "plan.csv", PLAN);
+    tkl_write_text(dir, "tickler.conf",
+                   "daemon = { timezone = \"Europe/London\"; };\n"
+                   "store = { files = [ \"plan.csv\" ]; };\n"
+                   "schedule = { catch_up_days = 1; };\n"
+                   "delivery = { concurrency = 1; };\n"
+                   "notifiers = ( { name = \"chat\"; plugin = \"echo\"; } );\n"
+                   "teams = (\n"
+                   "  { id = \"hr\"; name = \"HR\"; recipients = { chat = [ \"hr\" ]; }; },\n"
+                   "  { id = \"ict\"; name = \"ICT\"; recipients = { chat = [ \"ict\" ]; }; }\n"
+                   ");\n");
+    snprintf(conf, sizeof(conf), "%s/tickler.conf", dir);
+    snprintf(state, sizeof(state), "%s/state", dir);
+    memset(&s, 0, sizeof(s));
+    memset(&loop, 0, sizeof(loop));
+    s.env = (struct tkl_runtime_env){.config_path = conf,
+                                     .plugin_dir = TEST_PLUGIN_DIR,
+                                     .state_dir = strdup(state),
+                                     .svc = &s.svc,
+                                     .now_arg = "2023-06-30T09:00:30"};
+    ck_assert_ptr_nonnull(s.env.state_dir);
+    s.svc.loop = &loop;
+    s.changed = on_changed;
+    s.finished = on_finished;
+    finished = changed = 0;
+}
+
+static void teardown(void)
+{
+    tkl_rmtree(dir);
+}
+
+/* Loads and starts the service on the loop. */
+static void start(void)
+{
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    ck_assert_int_eq(uv_loop_init(&loop), 0);
+    ck_assert_int_eq(tkl_service_start(&s, &loop), 0);
+}
+
+/* Runs the loop out and frees the service; the loop must close. */
+static void finish(void)
+{
+    ck_assert_int_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+
+START_TEST(oneshot_delivers_what_is_due_once_then_stops_clean)
+{
+    s.oneshot = true;
+    start();
+    finish();
+    ck_assert_int_eq(finished, 1);
+    struct tkl_outbox_stats st;
+    ck_assert_int_eq(tkl_outbox_stats(s.outbox, 0, &st), 0);
+    ck_assert_int_eq(st.delivered, 2); /* HR and ICT, due at 09:00 */
+    ck_assert_int_eq(st.pending + st.retrying + st.failed, 0);
+    int64_t last_run = 0;
+    ck_assert_int_eq(tkl_outbox_get_meta(s.outbox, "last_run", &last_run), 0);
+    ck_assert_int_ge(last_run, tkl_service_now(&s) - 5);
+    tkl_service_free(&s);
+
+    /* the same run again sends nothing again */
+    memset(&s, 0, sizeof(s));
+    memset(&loop, 0, sizeof(loop));
+    s.env = (struct tkl_runtime_env){.config_path = conf,
+                                     .plugin_dir = TEST_PLUGIN_DIR,
+                                     .state_dir = strdup(state),
+                                     .svc = &s.svc,
+                                     .now_arg = "2023-06-30T09:00:30"};
+    s.svc.loop = &loop;
+    s.changed = on_changed;
+    s.finished = on_finished;
+    s.oneshot = true;
+    start();
+    finish();
+    ck_assert_int_eq(finished, 2);
+    ck_assert_int_eq(tkl_outbox_stats(s.outbox, 0, &st), 0);
+    ck_assert_int_eq(st.delivered, 2);
+    tkl_service_free(&s);
+}
+END_TEST
+
+static void on_reload_timer(uv_timer_t *t)
+{
+    struct tkl_plugin_instance *before = s.rt->plugins.notifiers[0];
+    tkl_service_reload(&s);
+    struct tkl_plugin_instance *after = s.rt->plugins.notifiers[0];
+    ck_assert_ptr_eq(before, after); /* kept, not replaced */
+    unsigned (*count)(void *) = NULL;
+    *(void **)&count = dlsym(after->dl, "echo_reconfigures");
+    ck_assert_ptr_nonnull(count);
+    ck_assert_uint_eq(count(after->state), 1);
+    ck_assert(after->started && !after->stopped);
+    uv_close((uv_handle_t *)t, NULL);
+    tkl_service_stop(&s);
+}
+
+START_TEST(a_reload_keeps_the_running_notifier)
+{
+    uv_timer_t t;
+    start();
+    ck_assert_int_eq(uv_timer_init(&loop, &t), 0);
+    ck_assert_int_eq(uv_timer_start(&t, on_reload_timer, 0, 0), 0);
+    finish();
+    ck_assert_int_eq(finished, 0);
+    tkl_service_free(&s);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *su = suite_create("service");
+    TCase *tc = tcase_create("service");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, oneshot_delivers_what_is_due_once_then_stops_clean);
+    tcase_add_test(tc, a_reload_keeps_the_running_notifier);
+    suite_add_tcase(su, tc);
+    return tkl_check_run(su);
+}
