@@ -297,7 +297,7 @@ static int daemon_run(struct daemon *d)
         return 1;
     }
     log_notice("stopped");
-    return d->exit_code;
+    return d->exit_code ? d->exit_code : s->failed ? 1 : 0;
 }
 
 /* The state directory given on the command line or by systemd, if any. */

@@ -163,21 +163,23 @@ static int record(struct tkl_deliverer *e, struct tkl_flight *x)
     return -EINVAL;
 }
 
-/* Records x's outcome, or keeps x to record it at the next round. */
-static void settle(struct tkl_deliverer *e, struct tkl_flight *x)
+/* Records x's outcome, or keeps x to record it at the next round.
+ * Returns 0 or the outbox's negative errno (x kept). */
+static int settle(struct tkl_deliverer *e, struct tkl_flight *x)
 {
     int r = record(e, x);
     if (r == 0) {
         if (x->out == OUT_FAILED && e->conf->report_to)
             e->host.kick(e->host.data); /* its report is due now */
         flight_free(x);
-        return;
+        return 0;
     }
     log_error("cannot record the outcome of notice %" PRIu64 " in the outbox: %s; it is kept "
               "and recorded again at the next round",
               x->s->notice.id, strerror(-r));
     x->next = e->unrecorded;
     e->unrecorded = x;
+    return r;
 }
 
 size_t tkl_delivery_settle(struct tkl_deliverer *e)
@@ -267,25 +269,26 @@ static void on_done(void *data, const struct tkl_delivery *res)
     x->next = NULL;
     x->reply = strdup(res && res->reply ? res->reply : "");
     judge(e, x, res, retired);
-    settle(e, x);
+    (void)settle(e, x); /* a refusal is logged and kept */
     e->host.kick(e->host.data);
 }
 
-/* Fails notice s for good without a notifier. */
-static void fail_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now)
+/* Fails notice s for good without a notifier. Returns 0, or the negative
+ * errno of an outbox that refused the outcome (kept to record later). */
+static int fail_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now)
 {
     struct tkl_flight *x = calloc(1, sizeof(*x));
     if (!x) {
         log_error("out of memory failing notice %" PRIu64 "; it stays in the outbox", s->notice.id);
         tkl_stored_notice_free(s);
-        return;
+        return 0;
     }
     x->e = e;
     x->s = s;
     x->reply = strdup("no notifier with this name is configured");
     fail_for_good(x, "no notifier with this name is configured",
                   " (fix the configuration, then tickler retry)", now);
-    settle(e, x);
+    return settle(e, x);
 }
 
 /* Hands notice s to plugin. Returns 1 when a delivery started, 0 when it
@@ -363,7 +366,10 @@ static int round_channel(struct tkl_deliverer *e, const char *channel, int64_t n
             return r;
         }
         if (!plugin) {
-            fail_unserved(e, s, now);
+            if ((r = fail_unserved(e, s, now)) < 0) {
+                *ret_started = started;
+                return r;
+            }
             continue;
         }
         if ((r = start_one(e, plugin, s)) < 0) {

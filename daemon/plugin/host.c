@@ -187,10 +187,12 @@ void tkl_host_retire(struct tkl_host_services *svc, struct tkl_plugin_instance *
 {
     if (!p)
         return;
-    if (p->started && !p->stopped && p->desc->stop)
-        p->desc->stop(p->state);
+    bool stop = p->started && !p->stopped && p->desc->stop;
+    /* marked first: deliveries stop() completes see why they ended */
     p->stopped = true;
     p->retired = true;
+    if (stop)
+        p->desc->stop(p->state);
     p->next_retired = svc->retired;
     svc->retired = p;
     /* after the loop's next turn: the close callbacks of an ABI 1 plugin's

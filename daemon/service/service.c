@@ -16,6 +16,8 @@
 #define QUEUE_BACKOFF_MAX 300      /* seconds between tries of a refused queue round */
 #define SETTLE_RETRY_MS   5000     /* outcomes the outbox refused are recorded again */
 #define OUTBOX_BUSY_MS    250      /* the loop waits at most this for another writer */
+#define START_BACKOFF_MAX 300      /* seconds between tries to start a plugin that failed */
+#define ONESHOT_REFUSALS  6        /* --oneshot gives up after this many refused rounds */
 
 int64_t tkl_service_now(const struct tkl_service *s)
 {
@@ -102,12 +104,23 @@ static int prepare_round(struct tkl_service *s)
                         "finishing them; they are sent again now",
                         in_flight);
     }
-    if (!tkl_plugin_set_started(&s->rt->plugins)) {
+    if (!tkl_plugin_set_started(&s->rt->plugins) && tkl_service_now(s) >= s->start_retry_at) {
         int r = tkl_plugin_set_start(&s->rt->plugins, &failed);
-        if (r < 0)
-            log_error("plugin \"%s\" did not start: %s; its notices wait in the outbox and it is "
-                      "tried again in %d s",
-                      failed, strerror(-r), SETTLE_RETRY_MS / 1000);
+        if (r < 0) {
+            /* a pause that grows to START_BACKOFF_MAX; logged at the first */
+            s->start_backoff = s->start_backoff ? s->start_backoff * 2 : SETTLE_RETRY_MS / 1000;
+            if (s->start_backoff > START_BACKOFF_MAX)
+                s->start_backoff = START_BACKOFF_MAX;
+            s->start_retry_at = tkl_service_now(s) + s->start_backoff;
+            tkl_log(s->start_failures++ ? TKL_LOG_DEBUG : TKL_LOG_ERR,
+                    "plugin \"%s\" did not start: %s; its notices wait in the outbox and it is "
+                    "tried again, next in %d s",
+                    failed, strerror(-r), s->start_backoff);
+        } else {
+            if (s->start_failures)
+                log_notice("every plugin has started");
+            s->start_backoff = s->start_failures = 0;
+        }
     }
     return 0;
 }
@@ -126,8 +139,10 @@ static void on_deliver_timer(uv_timer_t *t)
     if (started < 0)
         log_error("the outbox cut a delivery round short: %s; the rest is tried again in %d s",
                   strerror(-started), SETTLE_RETRY_MS / 1000);
-    if (started < 0 || s->deliverer.unrecorded || !tkl_plugin_set_started(&s->rt->plugins))
+    if (started < 0 || s->deliverer.unrecorded)
         (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, SETTLE_RETRY_MS, 0);
+    else if (!tkl_plugin_set_started(&s->rt->plugins))
+        arm_at(s, &s->deliver_timer, on_deliver_timer, s->start_retry_at);
     else if (next != INT64_MAX && next > now)
         arm_at(s, &s->deliver_timer, on_deliver_timer, next);
     if (tkl_delivery_idle(&s->deliverer))
@@ -172,6 +187,13 @@ static void queue_round(struct tkl_service *s)
                   res.restored, strerror(-r), s->queue_backoff);
         if (res.committed)
             kick(s);
+        if (s->oneshot && ++s->refusals >= ONESHOT_REFUSALS) {
+            log_error("--oneshot: the outbox refused %d rounds; stopping with those reminders "
+                      "unsent (the next run catches up on them)",
+                      s->refusals);
+            s->failed = true;
+            s->finished(s);
+        }
         return;
     }
     s->queue_backoff = 0;
@@ -197,6 +219,8 @@ static void on_sched_timer(uv_timer_t *t)
     queue_round(s);
     arm_scheduler(s);
     s->changed(s);
+    if (s->oneshot)
+        kick(s); /* the delivery round decides whether --oneshot is done */
 }
 
 /* ---- store and day --------------------------------------------------- */
@@ -352,9 +376,13 @@ static int open_outbox(struct tkl_service *s)
 static int64_t catch_up_from(struct tkl_service *s, const struct tkl_runtime *rt, int64_t now)
 {
     int64_t last_run;
-    if (tkl_outbox_get_meta(s->outbox, "last_run", &last_run) == 0 && last_run < now)
-        return last_run;
-    return now - (int64_t)rt->cfg->schedule.policy.catch_up_days * 86400;
+    int r = tkl_outbox_get_meta(s->outbox, "last_run", &last_run);
+    if (r == 0)
+        return last_run < now ? last_run : now;
+    if (r == -ENOENT) /* a first start */
+        return now - (int64_t)rt->cfg->schedule.policy.catch_up_days * 86400;
+    log_warning("cannot read the last run time: %s; nothing before now is caught up", strerror(-r));
+    return now;
 }
 
 int tkl_service_load(struct tkl_service *s)
@@ -427,6 +455,11 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
     const char *failed = NULL;
     size_t kept = tkl_plugin_set_carry(&s->rt->plugins, &fresh->plugins);
     tkl_sources_refresh(&fresh->sources, &fresh->plugins);
+    /* the new schedule holds what a refused round put back (it catches up
+     * from the last committed round) and the store was just read */
+    s->queue_backoff = 0;
+    s->store_change_pending = false;
+    s->start_retry_at = s->start_backoff = s->start_failures = 0;
     tkl_plugin_set_retire(&s->rt->plugins, &s->svc);
     tkl_watch_close(s->watch);
     s->watch = NULL;
@@ -482,9 +515,11 @@ void tkl_service_stop(struct tkl_service *s)
         tkl_plugin_set_stop(&s->rt->plugins);
     /* not past a reminder still waiting in the schedule (its timer not yet
      * fired, or its round refused): the next start catches up on it */
-    int64_t last_run = tkl_service_now(s);
+    int64_t last_run = tkl_service_now(s), stored;
     if (s->rt && tkl_scheduler_next_at(&s->rt->sched) <= last_run)
         last_run = tkl_scheduler_next_at(&s->rt->sched) - 1;
+    if (s->outbox && tkl_outbox_get_meta(s->outbox, "last_run", &stored) == 0 && stored > last_run)
+        last_run = stored; /* never backwards */
     if (s->outbox && tkl_outbox_set_meta(s->outbox, "last_run", last_run) < 0)
         log_warning("cannot record the last run time; the next start catches up from before");
     tkl_transfers_close(s->svc.transfers);

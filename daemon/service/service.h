@@ -39,6 +39,11 @@ struct tkl_service {
     bool oneshot;              /* stop once everything due is handled */
     bool recover_pending;      /* the outbox's crash recovery has not run yet */
     bool store_change_pending; /* read once the refused queue round is in */
+    int refusals;              /* queue rounds refused (--oneshot gives up) */
+    int64_t start_retry_at;    /* when plugins that failed to start are tried again */
+    int start_backoff;         /* seconds */
+    int start_failures;        /* tries since the last success */
+    bool failed;               /* --oneshot could not do everything: exit non-zero */
     bool stopping;
     /* ticklerd's: the counts changed (STATUS=); --oneshot has finished */
     void (*changed)(struct tkl_service *s);

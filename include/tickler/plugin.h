@@ -177,7 +177,12 @@ struct tkl_plugin {
      */
     int (*init)(const struct tkl_host *host, const config_setting_t *conf, void **ret_state);
 
-    /* Start I/O (open connections lazily, arm timers, watch files). */
+    /*
+     * Start I/O (open connections lazily, arm timers, watch files). On
+     * failure it undoes what it did (closes what it opened): the instance
+     * stays not started, gets no deliver() and no stop(), and start() may
+     * be called again later.
+     */
     int (*start)(void *state);
 
     /*

@@ -360,6 +360,8 @@ static void unwatch(struct calendar *cal)
     }
 }
 
+static void cal_stop(void *state);
+
 static int cal_start(void *state)
 {
     struct calendar *cal = state;
@@ -368,7 +370,9 @@ static int cal_start(void *state)
         return r;
     cal->reload_timer.data = cal;
     cal->timer_open = true;
-    return watch_files(cal);
+    if ((r = watch_files(cal)) < 0)
+        cal_stop(cal); /* undone: the host may call start() again */
+    return r;
 }
 
 static void cal_stop(void *state)

@@ -340,6 +340,23 @@ START_TEST(a_notifier_that_is_not_running_is_handed_nothing)
 }
 END_TEST
 
+START_TEST(a_delivery_cut_short_by_a_reload_is_due_again_at_once)
+{
+    /* the host marks a retired instance before its stop() completes what
+     * it holds: not a failed attempt, no backoff */
+    put("slow", "team1");
+    drive();
+    ck_assert_uint_eq(slow.n_q, 1);
+    slow_i.retired = slow_i.stopped = true;
+    fake_stop(&slow);
+    char where[128];
+    snprintf(where, sizeof(where), "state = 0 AND sending = 0 AND next_attempt <= %lld",
+             (long long)(clock_ms / 1000));
+    ck_assert_int_eq(count(where), 1);
+    slow_i.retired = slow_i.stopped = false;
+}
+END_TEST
+
 START_TEST(every_allocation_failure_delivers_each_notice_once)
 {
     uint64_t ids[4];
@@ -376,6 +393,7 @@ int main(void)
     tcase_add_test(tc, a_refused_outcome_is_kept_and_recorded_once);
     tcase_add_test(tc, unusable_recipients_and_unserved_channels_fail_for_good_with_a_report);
     tcase_add_test(tc, a_notifier_that_is_not_running_is_handed_nothing);
+    tcase_add_test(tc, a_delivery_cut_short_by_a_reload_is_due_again_at_once);
     tcase_add_test(tc, every_allocation_failure_delivers_each_notice_once);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
