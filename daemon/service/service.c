@@ -452,14 +452,14 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
 /* Puts runtime fresh in force in place of the running one. */
 static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
 {
-    const char *failed = NULL;
     size_t kept = tkl_plugin_set_carry(&s->rt->plugins, &fresh->plugins);
     tkl_sources_refresh(&fresh->sources, &fresh->plugins);
     /* the new schedule holds what a refused round put back (it catches up
      * from the last committed round) and the store was just read */
     s->queue_backoff = 0;
     s->store_change_pending = false;
-    s->start_retry_at = s->start_backoff = s->start_failures = 0;
+    s->start_backoff = s->start_failures = 0; /* new instances start at the next round */
+    s->start_retry_at = 0;
     tkl_plugin_set_retire(&s->rt->plugins, &s->svc);
     tkl_watch_close(s->watch);
     s->watch = NULL;
@@ -467,10 +467,6 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
     s->rt = fresh;
     set_deliverer(s);
     apply_log_level(s);
-    if (tkl_plugin_set_start(&fresh->plugins, &failed) < 0)
-        log_error("plugin \"%s\" did not start after the reload; its notices wait in the outbox "
-                  "and it is tried again before each delivery round",
-                  failed);
     start_watch(s);
     log_notice("configuration reloaded: %zu actions, %zu observances, %zu notifiers (%zu kept "
                "running)",
