@@ -43,8 +43,8 @@ static int host_transfer_start(const struct tkl_host *host, void *easy,
                                void (*done)(void *data, int curl_code), void *data)
 {
     const struct tkl_host_services *svc = host->host_data;
-    if (!svc->transfers)
-        return -ENOTCONN;
+    if (!svc->transfers) /* none lent (a check), or shutting down */
+        return -ESHUTDOWN;
     return tkl_transfers_add(svc->transfers, easy, done, data);
 }
 

@@ -99,7 +99,7 @@ static int schedule_action(struct tkl_scheduler *s, const struct tkl_schedule_co
         for (;;) {
             if (next_entry(sc, a, (size_t)ti, day, &e) < 0)
                 break;
-            if (e.at > now)
+            if (e.at >= now) /* due now is not missed: it is next */
                 break;
             if (e.at > missed_after) {
                 best = e;

@@ -130,6 +130,24 @@ START_TEST(reload_reschedules_only_the_changed_action)
 }
 END_TEST
 
+START_TEST(a_reminder_due_exactly_now_is_due_without_catch_up)
+{
+    /* started (or rebuilt) at the send time itself with nothing to catch
+     * up: the deadline-day reminder is due now, not missed */
+    struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
+    struct tkl_scheduler s = {0};
+    int64_t now = at(2023, 6, 30, 9);
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, st, now, now), 0);
+    ck_assert_int_eq(tkl_scheduler_next_at(&s), now);
+    struct tkl_due due;
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, now, &due), 0);
+    ck_assert_str_eq(due.r.key, "due");
+    ck_assert(!due.late);
+    tkl_scheduler_free(&s);
+    tkl_store_free(st);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("scheduler");
@@ -138,6 +156,7 @@ int main(void)
     tcase_add_test(tc, pops_in_order_with_the_next_stage_after);
     tcase_add_test(tc, catch_up_sends_only_the_latest_missed_once);
     tcase_add_test(tc, reload_reschedules_only_the_changed_action);
+    tcase_add_test(tc, a_reminder_due_exactly_now_is_due_without_catch_up);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
