@@ -99,14 +99,8 @@ static int load(struct cli *c, bool need_store)
     int r = tkl_config_load(c->config, &c->cfg, &c->diags);
     if (r < 0 || tkl_tz_set(c->cfg->timezone) < 0)
         return 1;
-    if (c->store) {
-        tkl_store_opts_free(&(struct tkl_store_opts){.paths = c->cfg->store.paths,
-                                                     .n_paths = c->cfg->store.n_paths});
-        c->cfg->store.paths = calloc(2, sizeof(char *));
-        if (!c->cfg->store.paths || !(c->cfg->store.paths[0] = strdup(c->store)))
-            return 1;
-        c->cfg->store.n_paths = 1;
-    }
+    if (c->store && tkl_store_opts_use_file(&c->cfg->store, c->store) < 0)
+        return 1;
     if (need_store && tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &c->diags) < 0)
         return 1;
     return 0;

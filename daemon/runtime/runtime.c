@@ -7,22 +7,6 @@
 
 #include "../core/day.h"
 
-/* Replaces the configuration's store files by the one file given. */
-static int use_store_file(struct tkl_config *c, const char *file)
-{
-    char **paths = calloc(2, sizeof(*paths));
-    if (!paths || !(paths[0] = strdup(file))) {
-        free(paths);
-        return -ENOMEM;
-    }
-    for (size_t i = 0; i < c->store.n_paths; i++)
-        free(c->store.paths[i]);
-    free(c->store.paths);
-    c->store.paths = paths;
-    c->store.n_paths = 1;
-    return 0;
-}
-
 int tkl_runtime_read_store(const struct tkl_runtime *rt, int64_t now, struct tkl_store **ret,
                            struct tkl_diags *diags)
 {
@@ -68,7 +52,7 @@ static int load_rest(struct tkl_runtime_env *env, struct tkl_runtime *rt, struct
     int64_t now = tkl_runtime_now(env);
     const char *plugin_dir = env->plugin_dir ? env->plugin_dir : c->plugin_dir;
     int r;
-    if (env->store_file && (r = use_store_file(c, env->store_file)) < 0)
+    if (env->store_file && (r = tkl_store_opts_use_file(&c->store, env->store_file)) < 0)
         return r;
     if (!env->state_dir && !(env->state_dir = strdup(c->state_dir)))
         return -ENOMEM;

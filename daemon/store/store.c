@@ -206,6 +206,21 @@ int tkl_store_load(const struct tkl_store_opts *opts, const struct tkl_team_dir 
     return first_err;
 }
 
+int tkl_store_opts_use_file(struct tkl_store_opts *opts, const char *file)
+{
+    char **paths = calloc(2, sizeof(*paths));
+    if (!paths || !(paths[0] = strdup(file))) {
+        free(paths);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < opts->n_paths; i++)
+        free(opts->paths[i]);
+    free(opts->paths);
+    opts->paths = paths;
+    opts->n_paths = 1;
+    return 0;
+}
+
 void tkl_store_opts_free(struct tkl_store_opts *opts)
 {
     if (!opts)

@@ -75,6 +75,10 @@ void tkl_store_free(struct tkl_store *store);
 /* The action with this id, or NULL (index.c). */
 const struct tkl_action *tkl_store_find(const struct tkl_store *store, const char *id);
 
+/* Reads file (a CSV file or a directory) instead of the configured ones
+ * (tickler --store). Returns 0 or -ENOMEM (then opts is unchanged). */
+int tkl_store_opts_use_file(struct tkl_store_opts *opts, const char *file);
+
 void tkl_store_opts_free(struct tkl_store_opts *opts);
 
 #endif

@@ -245,6 +245,24 @@ START_TEST(every_allocation_failure_is_clean)
 }
 END_TEST
 
+START_TEST(a_store_file_given_replaces_the_configured_ones)
+{
+    char *paths[] = {strdup("a.csv"), strdup("plans/")};
+    struct tkl_store_opts o = {.paths = malloc(2 * sizeof(char *)), .n_paths = 2};
+    ck_assert_ptr_nonnull(o.paths);
+    memcpy(o.paths, paths, sizeof(paths));
+    alloc_fail_nth(1); /* out of memory: unchanged */
+    ck_assert_int_eq(tkl_store_opts_use_file(&o, "other.csv"), -ENOMEM);
+    alloc_fail_nth(0);
+    ck_assert_uint_eq(o.n_paths, 2);
+    ck_assert_str_eq(o.paths[1], "plans/");
+    ck_assert_int_eq(tkl_store_opts_use_file(&o, "other.csv"), 0);
+    ck_assert_uint_eq(o.n_paths, 1);
+    ck_assert_str_eq(o.paths[0], "other.csv");
+    tkl_store_opts_free(&o);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store");
@@ -263,6 +281,7 @@ int main(void)
     tcase_add_test(files, an_empty_directory_is_a_warning);
     tcase_add_test(files, one_bad_file_fails_the_whole_load);
     tcase_add_test(files, no_store_files_is_an_error);
+    tcase_add_test(files, a_store_file_given_replaces_the_configured_ones);
     suite_add_tcase(s, files);
     return tkl_check_run(s);
 }
