@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "alloc_fail.h"
+#include "outbox_fixture.h"
 #include "config/config.h"
 #include "delivery/delivery.h"
 
@@ -46,17 +47,6 @@ static struct tkl_deliverer e;
 static char dir[256];
 static int64_t clock_ms = 1700000000000;
 static bool kicked;
-static sqlite3_mem_methods real_mem;
-
-static void *sq_malloc(int n)
-{
-    return alloc_fails() ? NULL : real_mem.xMalloc(n);
-}
-
-static void *sq_realloc(void *p, int n)
-{
-    return alloc_fails() ? NULL : real_mem.xRealloc(p, n);
-}
 
 static void complete_all(struct fake *f, enum tkl_delivery_status st, const char *reply)
 {
@@ -120,16 +110,7 @@ static void kick(void *data)
 
 static void setup(void)
 {
-    static int configured;
-    if (!configured) {
-        sqlite3_mem_methods m;
-        ck_assert_int_eq(sqlite3_config(SQLITE_CONFIG_GETMALLOC, &real_mem), SQLITE_OK);
-        m = real_mem;
-        m.xMalloc = sq_malloc;
-        m.xRealloc = sq_realloc;
-        ck_assert_int_eq(sqlite3_config(SQLITE_CONFIG_MALLOC, &m), SQLITE_OK);
-        configured = 1;
-    }
+    tkl_sqlite_alloc_fail_install();
     memset(&diags, 0, sizeof(diags));
     ck_assert_int_eq(tkl_config_load(TICKLER_SOURCE_DIR "/etc/tickler.conf", &cfg, &diags), 0);
     ck_assert_int_eq(uv_loop_init(&loop), 0);
@@ -145,9 +126,7 @@ static void setup(void)
         .desc = &fake_desc, .instance = "fast", .state = &fast, .started = true};
     slow_i = (struct tkl_plugin_instance){
         .desc = &fake_desc, .instance = "slow", .state = &slow, .started = true};
-    snprintf(dir, sizeof(dir), "%s/tickler-test-delivery-XXXXXX",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    tkl_outbox_dir(dir, sizeof(dir), "delivery");
     ck_assert_int_eq(tkl_outbox_open(dir, &o, NULL), 0);
     tkl_outbox_set_busy_timeout(o, 10);
     static struct tkl_plugin_instance *const notifiers[] = {&fast_i, &slow_i};
@@ -221,18 +200,10 @@ static void drive(void)
     ck_abort_msg("delivery did not settle");
 }
 
-/* Empties the outbox, as another connection would (ids start again). */
+/* Empties the outbox, and what the notifier counted. */
 static void empty(void)
 {
-    char path[300];
-    sqlite3 *db = NULL;
-    snprintf(path, sizeof(path), "%s/tickler.db", dir);
-    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db,
-                                  "PRAGMA foreign_keys=ON; DELETE FROM log; DELETE FROM notices",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    tkl_outbox_empty(dir);
     memset(fast.delivered, 0, sizeof(fast.delivered));
 }
 

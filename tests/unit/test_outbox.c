@@ -12,36 +12,15 @@
 #include <unistd.h>
 
 #include "alloc_fail.h"
+#include "outbox_fixture.h"
 #include "outbox/outbox.h"
 
 static char dir[256];
 static struct tkl_outbox *o;
 
-/* SQLite's allocations fail on the same count as ours. */
-static sqlite3_mem_methods real_mem;
-
-static void *sq_malloc(int n)
-{
-    return alloc_fails() ? NULL : real_mem.xMalloc(n);
-}
-
-static void *sq_realloc(void *p, int n)
-{
-    return alloc_fails() ? NULL : real_mem.xRealloc(p, n);
-}
-
 static void setup(void)
 {
-    static int configured;
-    if (!configured) {
-        sqlite3_mem_methods m;
-        ck_assert_int_eq(sqlite3_config(SQLITE_CONFIG_GETMALLOC, &real_mem), SQLITE_OK);
-        m = real_mem;
-        m.xMalloc = sq_malloc;
-        m.xRealloc = sq_realloc;
-        ck_assert_int_eq(sqlite3_config(SQLITE_CONFIG_MALLOC, &m), SQLITE_OK);
-        configured = 1;
-    }
+    tkl_sqlite_alloc_fail_install();
     snprintf(dir, sizeof(dir), "/tmp/tickler-test-outbox-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char *err = NULL;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "alloc_fail.h"
+#include "outbox_fixture.h"
 #include "config/config.h"
 #include "core/day.h"
 #include "delivery/queue.h"
@@ -20,17 +21,6 @@
 static struct tkl_config *cfg;
 static struct tkl_diags diags;
 static struct tkl_store *store;
-static sqlite3_mem_methods real_mem;
-
-static void *sq_malloc(int n)
-{
-    return alloc_fails() ? NULL : real_mem.xMalloc(n);
-}
-
-static void *sq_realloc(void *p, int n)
-{
-    return alloc_fails() ? NULL : real_mem.xRealloc(p, n);
-}
 
 #define PLAN                                                                                       \
     "Ref,Actions,Responsibility,Timeframe,Status\n"                                                \
@@ -46,16 +36,7 @@ static int64_t at(int y, int m, int d, int hh)
 
 static void setup(void)
 {
-    static int configured;
-    if (!configured) {
-        sqlite3_mem_methods m;
-        ck_assert_int_eq(sqlite3_config(SQLITE_CONFIG_GETMALLOC, &real_mem), SQLITE_OK);
-        m = real_mem;
-        m.xMalloc = sq_malloc;
-        m.xRealloc = sq_realloc;
-        ck_assert_int_eq(sqlite3_config(SQLITE_CONFIG_MALLOC, &m), SQLITE_OK);
-        configured = 1;
-    }
+    tkl_sqlite_alloc_fail_install();
     memset(&diags, 0, sizeof(diags));
     ck_assert_int_eq(tkl_config_load(TICKLER_SOURCE_DIR "/etc/tickler.conf", &cfg, &diags), 0);
     ck_assert_int_eq(tkl_store_load_buffer(&cfg->store, &cfg->teams, "plan.csv", PLAN, strlen(PLAN),
@@ -74,10 +55,7 @@ static void teardown(void)
 static struct tkl_outbox *new_outbox(char *dir, size_t size)
 {
     struct tkl_outbox *o = NULL;
-    /* on tmpfs where there is one: the outbox's fsyncs cost nothing there */
-    snprintf(dir, size, "%s/tickler-test-queue-XXXXXX",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    tkl_outbox_dir(dir, size, "queue");
     ck_assert_int_eq(tkl_outbox_open(dir, &o, NULL), 0);
     tkl_outbox_set_busy_timeout(o, 10);
     return o;
@@ -93,20 +71,6 @@ static void remove_outbox(struct tkl_outbox *o, const char *dir)
         unlink(path);
     }
     rmdir(dir);
-}
-
-/* Empties the outbox in dir, as another connection would. */
-static void empty(const char *dir)
-{
-    char path[300];
-    sqlite3 *db = NULL;
-    snprintf(path, sizeof(path), "%s/tickler.db", dir);
-    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db,
-                                  "PRAGMA foreign_keys=ON; DELETE FROM log; DELETE FROM notices",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
 }
 
 /* Every (channel, recipient, action, stage) in the outbox, one a line, in
@@ -223,7 +187,7 @@ START_TEST(a_round_committed_in_part_queues_the_rest_once)
         ck_assert_str_eq(got, want); /* each notice exactly once */
         free(got);
         tkl_scheduler_free(&s);
-        empty(dir);
+        tkl_outbox_empty(dir);
         if (r == 0 && used < i)
             break;
     }
