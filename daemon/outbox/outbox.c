@@ -9,6 +9,7 @@
 
 struct tkl_outbox {
     sqlite3 *db;
+    int busy_ms; /* the busy timeout in force */
 };
 
 static const char schema[] =
@@ -70,6 +71,7 @@ int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_e
     if (rc != SQLITE_OK)
         goto fail_rc;
     sqlite3_busy_timeout(o->db, 5000);
+    o->busy_ms = 5000;
     char *msg = NULL;
     rc = sqlite3_exec(o->db, schema, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
@@ -111,6 +113,18 @@ fail_rc:
 void tkl_outbox_set_busy_timeout(struct tkl_outbox *o, int ms)
 {
     sqlite3_busy_timeout(o->db, ms);
+    o->busy_ms = ms;
+}
+
+int tkl_outbox_probe_write(struct tkl_outbox *o)
+{
+    sqlite3_busy_timeout(o->db, 0);
+    int rc = sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    sqlite3_busy_timeout(o->db, o->busy_ms);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    rc = sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : sqlite_errno(rc);
 }
 
 void tkl_outbox_close(struct tkl_outbox *o)
@@ -718,7 +732,8 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
                                 " count(*) FILTER (WHERE state = 2),"
                                 " count(*) FILTER (WHERE state = 1 AND finished_at >= ?),"
                                 " count(*) FILTER (WHERE state = 1),"
-                                " min(next_attempt) FILTER (WHERE state = 0)"
+                                " min(next_attempt) FILTER (WHERE state = 0),"
+                                " min(created_at) FILTER (WHERE state = 0)"
                                 " FROM notices",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
@@ -733,6 +748,8 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
         ret->delivered = sqlite3_column_int64(st, 4);
         ret->next_attempt =
             sqlite3_column_type(st, 5) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 5);
+        ret->oldest_pending =
+            sqlite3_column_type(st, 6) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 6);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : sqlite_errno(rc);

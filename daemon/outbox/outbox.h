@@ -105,10 +105,18 @@ struct tkl_outbox_stats {
     int64_t failed;
     int64_t delivered_today; /* finished at or after day_start */
     int64_t delivered;
-    int64_t next_attempt; /* earliest pending attempt, or INT64_MAX */
+    int64_t next_attempt;   /* earliest pending attempt, or INT64_MAX */
+    int64_t oldest_pending; /* created_at of the oldest pending notice, or INT64_MAX */
 };
 
 int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_stats *ret);
+
+/*
+ * Whether a write could start now: takes the write lock without waiting
+ * and lets it go again, changing nothing. Returns 0, -EBUSY (another
+ * process holds the lock) or another negative errno (read-only, I/O).
+ */
+int tkl_outbox_probe_write(struct tkl_outbox *o);
 
 /* Ids of all notices (or the failed ones), newest first; the caller frees
  * *ret_ids. Returns 0 or a negative errno. */

@@ -1,0 +1,49 @@
+/*
+ * What a page of ticklerd's web face is handed and what it answers, apart
+ * from the server that carries them (server.c, libmicrohttpd on the loop).
+ * A page is a function that reads one request and fills one response; it
+ * runs on the loop thread, must not block, and never sees the connection.
+ *
+ * The server, not the page, adds the headers every answer carries
+ * (Content-Security-Policy, X-Content-Type-Options, Referrer-Policy), turns
+ * a matching If-None-Match or If-Modified-Since into 304 Not Modified, and
+ * answers HEAD with the headers of GET.
+ */
+#ifndef TKL_HTTP_H
+#define TKL_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "request.h"
+
+/* One GET (or HEAD), as parsed by request.c. */
+struct tkl_http_request {
+    const struct tkl_request *req; /* route, its argument, the query */
+    int64_t now;                   /* the service's clock (honours --now) */
+};
+
+struct tkl_http_response {
+    unsigned status;          /* 200 unless set */
+    const char *content_type; /* a static string */
+    char *body;               /* malloc()ed, owned by the response */
+    size_t len;
+    char etag[48];           /* quoted entity tag, or "" for none */
+    int64_t last_modified;   /* seconds since the epoch, or 0 for none */
+    const char *cache;       /* Cache-Control, a static string, or NULL */
+    const char *disposition; /* Content-Disposition, static, or NULL */
+};
+
+/* Sets body to a copy of text (a short plain-text answer with status).
+ * Returns 0 or -ENOMEM. */
+int tkl_http_text(struct tkl_http_response *r, unsigned status, const char *text);
+
+/* Takes ownership of a buffer written with open_memstream(). */
+void tkl_http_take(struct tkl_http_response *r, const char *content_type, char *body, size_t len);
+
+/* Sets etag to a strong tag over body (FNV-1a 64 in hex). */
+void tkl_http_etag_body(struct tkl_http_response *r);
+
+void tkl_http_response_free(struct tkl_http_response *r);
+
+#endif

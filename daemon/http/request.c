@@ -1,0 +1,152 @@
+#include "request.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const char *const route_paths[TKL_ROUTE_COUNT] = {
+    [TKL_ROUTE_INDEX] = "/",
+    [TKL_ROUTE_CALENDAR_ICS] = "/calendar.ics",
+    [TKL_ROUTE_CATEGORY_ICS] = "/calendar/{category}.ics",
+    [TKL_ROUTE_CALENDAR_HTML] = "/calendar.html",
+    [TKL_ROUTE_STATUS_HTML] = "/status",
+    [TKL_ROUTE_STATUS_JSON] = "/status.json",
+    [TKL_ROUTE_OUTBOX] = "/outbox",
+    [TKL_ROUTE_METRICS] = "/metrics",
+    [TKL_ROUTE_HEALTH] = "/healthz",
+};
+
+/* The query keys each route takes, space-separated. */
+static const char *const route_keys[TKL_ROUTE_COUNT] = {
+    [TKL_ROUTE_STATUS_HTML] = "team state",
+    [TKL_ROUTE_STATUS_JSON] = "team state",
+    [TKL_ROUTE_OUTBOX] = "state",
+    [TKL_ROUTE_CALENDAR_HTML] = "year",
+};
+
+const char *tkl_route_name(enum tkl_route route)
+{
+    return (unsigned)route < TKL_ROUTE_COUNT ? route_paths[route] : "other";
+}
+
+bool tkl_slug_valid(const char *slug)
+{
+    size_t n = strlen(slug);
+    if (n == 0 || n >= TKL_REQUEST_ARG_LEN || slug[0] == '-' || slug[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = slug[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static bool path_ok(const char *path)
+{
+    size_t n = strnlen(path, 1025);
+    if (n == 0 || n > 1024 || path[0] != '/')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
+            return false;
+    return strstr(path, "/..") == NULL && strstr(path, "//") == NULL;
+}
+
+int tkl_request_route(const char *path, struct tkl_request *ret)
+{
+    if (!path_ok(path))
+        return -EINVAL;
+    static const char prefix[] = "/calendar/", suffix[] = ".ics";
+    size_t n = strlen(path);
+    memset(ret, 0, sizeof(*ret));
+    if (n > sizeof(prefix) - 1 + sizeof(suffix) - 1 && !strncmp(path, prefix, sizeof(prefix) - 1) &&
+        !strcmp(path + n - (sizeof(suffix) - 1), suffix)) {
+        size_t len = n - (sizeof(prefix) - 1) - (sizeof(suffix) - 1);
+        if (len >= TKL_REQUEST_ARG_LEN)
+            return -ENOENT;
+        memcpy(ret->arg, path + sizeof(prefix) - 1, len);
+        ret->arg[len] = '\0';
+        if (!tkl_slug_valid(ret->arg)) {
+            ret->arg[0] = '\0';
+            return -ENOENT;
+        }
+        ret->route = TKL_ROUTE_CATEGORY_ICS;
+        return 0;
+    }
+    for (int r = 0; r < TKL_ROUTE_COUNT; r++) {
+        if (r != TKL_ROUTE_CATEGORY_ICS && !strcmp(path, route_paths[r])) {
+            ret->route = (enum tkl_route)r;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+static bool key_taken(enum tkl_route route, const char *key)
+{
+    const char *keys = (unsigned)route < TKL_ROUTE_COUNT ? route_keys[route] : NULL;
+    size_t n = strlen(key);
+    if (!keys || n == 0)
+        return false;
+    for (const char *p = keys; *p;) {
+        size_t w = strcspn(p, " ");
+        if (w == n && !strncmp(p, key, n))
+            return true;
+        p += w;
+        p += *p == ' ';
+    }
+    return false;
+}
+
+/* Printable UTF-8: well-formed (no overlongs, surrogates or values past
+ * U+10FFFF) and no control characters. */
+static bool printable_utf8(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f)
+                return false;
+            i++;
+            continue;
+        }
+        size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+        if (len == 0 || c > 0xf4 || i + len > n)
+            return false;
+        unsigned long cp = c & (0x3f >> (len - 1));
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+int tkl_request_add_query(struct tkl_request *r, const char *key, const char *value)
+{
+    if (!value)
+        value = "";
+    size_t klen = strnlen(key, TKL_REQUEST_KEY_LEN), vlen = strnlen(value, TKL_REQUEST_VALUE_LEN + 1);
+    if (klen >= TKL_REQUEST_KEY_LEN || !key_taken(r->route, key) || vlen > TKL_REQUEST_VALUE_LEN ||
+        !printable_utf8((const unsigned char *)value, vlen))
+        return -EINVAL;
+    if (r->n_q == TKL_REQUEST_MAX_ARGS)
+        return -E2BIG;
+    struct tkl_request_arg *a = &r->q[r->n_q++];
+    memcpy(a->key, key, klen + 1);
+    memcpy(a->value, value, vlen + 1);
+    return 0;
+}
+
+const char *tkl_request_get(const struct tkl_request *r, const char *key, size_t nth)
+{
+    for (size_t i = 0; i < r->n_q; i++)
+        if (!strcmp(r->q[i].key, key) && nth-- == 0)
+            return r->q[i].value;
+    return NULL;
+}

@@ -1,0 +1,42 @@
+/*
+ * The pages of ticklerd's web face, one file each, all reading the running
+ * service: calendar.c (/calendar.ics, /calendar/<category>.ics,
+ * /calendar.html), status.c (/status, /status.json), outbox.c (/outbox),
+ * metrics.c (/metrics), web.c (/ and /healthz, and the dispatch).
+ *
+ * Every page escapes the plan's text for its format, shows no secret
+ * (passwords, tokens, webhook URLs; a recipient address only where the
+ * operator's pages need it), runs on the loop thread and does not block
+ * beyond one read of the outbox.
+ */
+#ifndef TKL_WEB_H
+#define TKL_WEB_H
+
+#include "../http/http.h"
+#include "../service/service.h"
+
+/* A page: fills resp for req. Returns 0 (resp holds the answer, any
+ * status) or a negative errno (the server answers 500 or 503). */
+typedef int (*tkl_web_page)(struct tkl_service *s, const struct tkl_http_request *req,
+                            struct tkl_http_response *resp);
+
+/* Answers req from the page of its route: the server's handler. */
+int tkl_web_handle(void *service, const struct tkl_http_request *req,
+                   struct tkl_http_response *resp);
+
+int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *req,
+                         struct tkl_http_response *resp);
+int tkl_web_calendar_html(struct tkl_service *s, const struct tkl_http_request *req,
+                          struct tkl_http_response *resp);
+int tkl_web_status(struct tkl_service *s, const struct tkl_http_request *req,
+                   struct tkl_http_response *resp);
+int tkl_web_outbox(struct tkl_service *s, const struct tkl_http_request *req,
+                   struct tkl_http_response *resp);
+int tkl_web_metrics(struct tkl_service *s, const struct tkl_http_request *req,
+                    struct tkl_http_response *resp);
+int tkl_web_health(struct tkl_service *s, const struct tkl_http_request *req,
+                   struct tkl_http_response *resp);
+int tkl_web_index(struct tkl_service *s, const struct tkl_http_request *req,
+                  struct tkl_http_response *resp);
+
+#endif
