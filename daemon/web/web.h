@@ -1,8 +1,8 @@
 /*
  * The pages of ticklerd's web face, one file each, all reading the running
- * service: calendar.c (/calendar.ics, /calendar/<category>.ics,
- * /calendar.html), status.c (/status, /status.json), outbox.c (/outbox),
- * metrics.c (/metrics), web.c (/ and /healthz, and the dispatch).
+ * service: feeds.c (/calendar.ics, /calendar/<category>.ics,
+ * /calendar.html), overview.c (/status, /status.json), operator.c (/outbox),
+ * exposition.c (/metrics), web.c (/ and /healthz, and the dispatch).
  *
  * Every page escapes the plan's text for its format, shows no secret
  * (passwords, tokens, webhook URLs; a recipient address only where the
