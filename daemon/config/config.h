@@ -18,6 +18,7 @@
 
 #include "../core/diag.h"
 #include "../delivery/delivery_conf.h"
+#include "../http/http_conf.h"
 #include "../plugin/plugin_conf.h"
 #include "../schedule/schedule_conf.h"
 #include "../store/store.h"
@@ -36,6 +37,7 @@ struct tkl_config {
     struct tkl_schedule_conf schedule; /* the policy, escalate_to, each team's rules */
     struct tkl_team_dir teams;
     struct tkl_delivery_conf delivery;
+    struct tkl_http_conf http; /* the web face */
     struct tkl_plugin_conf *notifiers;
     size_t n_notifiers;
     struct tkl_plugin_conf *sources; /* each names its team */

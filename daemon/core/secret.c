@@ -1,6 +1,7 @@
 #include "secret.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@ static void wipe_free(char *buf, size_t len)
     free(buf);
 }
 
-static int read_all(int fd, char **ret)
+static int read_all(int fd, bool lines, char **ret)
 {
     char *buf = malloc(SECRET_MAX + 1);
     size_t len = 0;
@@ -39,11 +40,11 @@ static int read_all(int fd, char **ret)
         }
     }
     buf[len] = '\0';
-    if (len && buf[len - 1] == '\n')
+    if (!lines && len && buf[len - 1] == '\n')
         buf[--len] = '\0';
-    if (len && buf[len - 1] == '\r')
+    if (!lines && len && buf[len - 1] == '\r')
         buf[--len] = '\0';
-    if (!len || strlen(buf) != len || strpbrk(buf, "\r\n")) {
+    if (!len || strlen(buf) != len || (!lines && strpbrk(buf, "\r\n"))) {
         wipe_free(buf, len);
         return -EINVAL;
     }
@@ -51,7 +52,7 @@ static int read_all(int fd, char **ret)
     return 0;
 }
 
-int tkl_secret_read(const char *base_dir, const char *spec, char **ret)
+static int secret_read(const char *base_dir, const char *spec, bool lines, char **ret)
 {
     char *path = NULL;
     int r;
@@ -75,9 +76,19 @@ int tkl_secret_read(const char *base_dir, const char *spec, char **ret)
     free(path);
     if (fd < 0)
         return -errno;
-    r = read_all(fd, ret);
+    r = read_all(fd, lines, ret);
     close(fd);
     return r;
+}
+
+int tkl_secret_read(const char *base_dir, const char *spec, char **ret)
+{
+    return secret_read(base_dir, spec, false, ret);
+}
+
+int tkl_secret_read_text(const char *base_dir, const char *spec, char **ret)
+{
+    return secret_read(base_dir, spec, true, ret);
 }
 
 void tkl_secret_free(char *secret)

@@ -15,6 +15,10 @@
  */
 int tkl_secret_read(const char *base_dir, const char *spec, char **ret);
 
+/* As tkl_secret_read, for a secret of several lines (a PEM private key):
+ * kept as read, line breaks included. */
+int tkl_secret_read_text(const char *base_dir, const char *spec, char **ret);
+
 /* Overwrites and frees a secret. Accepts NULL. */
 void tkl_secret_free(char *secret);
 

@@ -150,3 +150,26 @@ const char *tkl_request_get(const struct tkl_request *r, const char *key, size_t
             return r->q[i].value;
     return NULL;
 }
+
+bool tkl_etag_matches(const char *header, const char *etag)
+{
+    size_t elen = strlen(etag);
+    const char *p = header;
+    for (;;) {
+        p += strspn(p, " \t,");
+        if (!*p)
+            return false;
+        if (*p == '*')
+            return true;
+        if (!strncmp(p, "W/", 2))
+            p += 2;
+        if (*p != '"') /* not an entity tag: the rest cannot be read */
+            return false;
+        const char *end = strchr(p + 1, '"');
+        if (!end)
+            return false;
+        if ((size_t)(end + 1 - p) == elen && !strncmp(p, etag, elen))
+            return true;
+        p = end + 1;
+    }
+}

@@ -66,6 +66,13 @@ const char *tkl_request_get(const struct tkl_request *r, const char *key, size_t
  * bounded set, never request text. "other" for TKL_ROUTE_COUNT. */
 const char *tkl_route_name(enum tkl_route route);
 
+/*
+ * Whether an If-None-Match header value (a comma-separated list of entity
+ * tags, weak or strong, or "*") names etag (a quoted strong tag), by the
+ * weak comparison RFC 9110 asks of If-None-Match.
+ */
+bool tkl_etag_matches(const char *header, const char *etag);
+
 /* Whether slug is a valid category slug: [a-z0-9-]{1,63}, not starting or
  * ending with '-'. */
 bool tkl_slug_valid(const char *slug);

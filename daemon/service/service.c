@@ -418,6 +418,31 @@ static void set_deliverer(struct tkl_service *s)
                      rt->plugins.n_notifiers);
 }
 
+static int64_t http_now(void *data)
+{
+    return tkl_service_now(data);
+}
+
+/* The web face, unless --oneshot, or no http group and no socket passed. */
+static int start_http(struct tkl_service *s)
+{
+    const struct tkl_http_conf *hc = &s->rt->cfg->http;
+    char err[256];
+    if (s->oneshot || !s->http_page || (!s->n_listen_fds && !hc->n_listen))
+        return 0;
+    struct tkl_http_server_host host = {.handle = s->http_page, .now = http_now, .data = s};
+    int r = tkl_http_server_start(s->loop, hc, s->listen_fds, s->n_listen_fds, &host, &s->http, err,
+                                  sizeof(err));
+    if (r < 0) {
+        log_error("web face: %s", err);
+        return r;
+    }
+    log_notice("web face on %s%s%s%s", tkl_http_server_addresses(s->http),
+               s->n_listen_fds ? " (sockets from systemd)" : "",
+               hc->public_url ? ", reached at " : "", hc->public_url ? hc->public_url : "");
+    return 0;
+}
+
 int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
 {
     const char *failed = NULL;
@@ -441,6 +466,8 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
         log_error("plugin \"%s\" did not start: %s", failed, strerror(-r));
         return r;
     }
+    if ((r = start_http(s)) < 0)
+        return r;
     start_wakeup(s);
     start_watch(s);
     arm_scheduler(s);
@@ -460,6 +487,8 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
     s->store_change_pending = false;
     s->start_backoff = s->start_failures = 0; /* new instances start at the next round */
     s->start_retry_at = 0;
+    if (s->http && !tkl_http_conf_same_server(&s->rt->cfg->http, &fresh->cfg->http))
+        log_warning("http: changes to listen, the limits or TLS take effect at the next restart");
     tkl_plugin_set_retire(&s->rt->plugins, &s->svc);
     tkl_watch_close(s->watch);
     s->watch = NULL;
@@ -518,6 +547,8 @@ void tkl_service_stop(struct tkl_service *s)
         last_run = stored; /* never backwards */
     if (s->outbox && tkl_outbox_set_meta(s->outbox, "last_run", last_run) < 0)
         log_warning("cannot record the last run time; the next start catches up from before");
+    tkl_http_server_close(s->http);
+    s->http = NULL;
     tkl_transfers_close(s->svc.transfers);
     s->svc.transfers = NULL;
     tkl_host_services_stop(&s->svc);

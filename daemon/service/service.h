@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "../delivery/delivery.h"
+#include "../http/server.h"
 #include "../outbox/outbox.h"
 #include "../plugin/host.h"
 #include "../runtime/runtime.h"
@@ -44,6 +45,13 @@ struct tkl_service {
     int start_backoff;         /* seconds */
     int start_failures;        /* tries since the last success */
     bool failed;               /* --oneshot could not do everything: exit non-zero */
+    struct tkl_http_server *http; /* the web face, or NULL */
+    /* ticklerd's: the pages (NULL: no web face), and the listening sockets
+     * systemd passed (socket activation), which replace http.listen */
+    int (*http_page)(void *service, const struct tkl_http_request *req,
+                     struct tkl_http_response *resp);
+    const int *listen_fds;
+    size_t n_listen_fds;
     bool stopping;
     /* ticklerd's: the counts changed (STATUS=); --oneshot has finished */
     void (*changed)(struct tkl_service *s);

@@ -127,6 +127,25 @@ START_TEST(one_trailing_line_break_is_removed)
 }
 END_TEST
 
+START_TEST(a_text_secret_keeps_its_lines)
+{
+    static const char pem[] = "-----BEGIN PRIVATE KEY-----\nMIIB\nAAAA\n-----END PRIVATE KEY-----\n";
+    tkl_write_text(dir, "key.pem", pem);
+    char *s = NULL;
+    ck_assert_int_eq(tkl_secret_read_text(dir, "key.pem", &s), 0);
+    ck_assert_str_eq(s, pem);
+    tkl_secret_free(s);
+    /* still refused: nothing at all, or a NUL inside */
+    char sentinel[] = "untouched";
+    s = sentinel;
+    tkl_write_text(dir, "key.pem", "");
+    ck_assert_int_eq(tkl_secret_read_text(dir, "key.pem", &s), -EINVAL);
+    tkl_write_file(dir, "key.pem", "ab\0cd\n", 6);
+    ck_assert_int_eq(tkl_secret_read_text(dir, "key.pem", &s), -EINVAL);
+    ck_assert_ptr_eq(s, sentinel);
+}
+END_TEST
+
 START_TEST(sizes_up_to_64_kib_are_read)
 {
     size_t max = 65536;
@@ -204,6 +223,7 @@ int main(void)
     tcase_add_test(tc, a_relative_path_is_read_from_the_config_directory);
     tcase_add_test(tc, a_credential_is_read_from_the_credentials_directory);
     tcase_add_test(tc, one_trailing_line_break_is_removed);
+    tcase_add_test(tc, a_text_secret_keeps_its_lines);
     tcase_add_test(tc, sizes_up_to_64_kib_are_read);
     tcase_add_test(tc, what_cannot_be_read_is_an_error);
     tcase_add_test(tc, a_secret_never_reaches_an_error_text);

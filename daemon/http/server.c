@@ -1,0 +1,439 @@
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/log.h"
+#include "../core/secret.h"
+#include "request.h"
+
+struct listener {
+    struct tkl_http_server *srv;
+    struct MHD_Daemon *d;
+    uv_poll_t poll;
+    uv_timer_t timer;
+    bool handles; /* poll and timer initialised */
+};
+
+struct tkl_http_server {
+    struct tkl_http_server_host host;
+    struct listener *v;
+    size_t n;
+    unsigned closing; /* handles whose close callback has not run */
+    char *cert, *key; /* PEM, kept while MHD may read them */
+    char addresses[512];
+};
+
+/* Headers every answer carries: no script runs, nothing is framed or
+ * sniffed, and no link leaks the page's address to another site. */
+static const char csp[] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+                          "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+static void add_common_headers(struct MHD_Response *r)
+{
+    (void)MHD_add_response_header(r, "Content-Security-Policy", csp);
+    (void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    (void)MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    (void)MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+}
+
+/* RFC 9110's IMF-fixdate, independent of the locale. */
+static void http_date(int64_t t, char buf[40])
+{
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm)) {
+        buf[0] = '\0';
+        return;
+    }
+    snprintf(buf, 40, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
+             months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* Whether the client's copy is current (RFC 9110 13.1.2-3): If-None-Match
+ * when sent, else If-Modified-Since. */
+static bool not_modified(struct MHD_Connection *c, const struct tkl_http_response *resp)
+{
+    const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
+    if (inm)
+        return resp->etag[0] && tkl_etag_matches(inm, resp->etag);
+    const char *ims = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Modified-Since");
+    if (!ims || !resp->last_modified)
+        return false;
+    time_t since = curl_getdate(ims, NULL);
+    return since != -1 && resp->last_modified <= (int64_t)since;
+}
+
+static void add_validators(struct MHD_Response *r, const struct tkl_http_response *resp)
+{
+    char date[40];
+    if (resp->etag[0])
+        (void)MHD_add_response_header(r, "ETag", resp->etag);
+    if (resp->last_modified) {
+        http_date(resp->last_modified, date);
+        (void)MHD_add_response_header(r, "Last-Modified", date);
+    }
+    (void)MHD_add_response_header(r, "Cache-Control", resp->cache ? resp->cache : "no-store");
+}
+
+/* Queues resp (its body passes to MHD). Returns MHD's answer. */
+static enum MHD_Result queue(struct MHD_Connection *c, struct tkl_http_response *resp,
+                             bool head_304)
+{
+    struct MHD_Response *r;
+    unsigned status = head_304 ? MHD_HTTP_NOT_MODIFIED : resp->status;
+    if (head_304 || !resp->body) {
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    } else {
+        r = MHD_create_response_from_buffer_with_free_callback(resp->len, resp->body, free);
+        if (r)
+            resp->body = NULL;
+    }
+    if (!r)
+        return MHD_NO;
+    add_common_headers(r);
+    add_validators(r, resp);
+    if (!head_304 && resp->content_type)
+        (void)MHD_add_response_header(r, "Content-Type", resp->content_type);
+    if (!head_304 && resp->disposition)
+        (void)MHD_add_response_header(r, "Content-Disposition", resp->disposition);
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        (void)MHD_add_response_header(r, "Allow", "GET, HEAD");
+    enum MHD_Result ok = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+struct query_ctx {
+    struct tkl_request *req;
+    int r;
+};
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    (void)kind;
+    struct query_ctx *q = cls;
+    int r = tkl_request_add_query(q->req, key, value);
+    if (r < 0) {
+        q->r = r;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* Fills resp for method and url: the page's answer, or the server's own
+ * 400, 404, 405, 500 or 503. */
+static void answer(struct tkl_http_server *srv, struct MHD_Connection *c, const char *method,
+                   const char *url, struct tkl_request *req, struct tkl_http_response *resp)
+{
+    int r;
+    if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+        r = tkl_http_text(resp, 405, "Only GET and HEAD are served here.");
+    } else if ((r = tkl_request_route(url, req)) < 0) {
+        req->route = TKL_ROUTE_COUNT;
+        r = tkl_http_text(resp, r == -ENOENT ? 404 : 400,
+                          r == -ENOENT ? "Not found." : "Bad request path.");
+    } else {
+        struct query_ctx q = {req, 0};
+        (void)MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+        struct tkl_http_request hr = {req, srv->host.now(srv->host.data)};
+        if (q.r < 0)
+            r = tkl_http_text(resp, 400, "Unknown or malformed query argument.");
+        else if ((r = srv->host.handle(srv->host.data, &hr, resp)) < 0)
+            r = tkl_http_text(resp, r == -EBUSY ? 503 : 500,
+                              r == -EBUSY ? "Busy: the outbox is locked; try again shortly."
+                                          : "Internal error; see the daemon's log.");
+    }
+    if (r < 0) /* out of memory: an empty answer */
+        resp->status = 503;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    static int seen;
+    struct tkl_http_server *srv = cls;
+    (void)version;
+    (void)upload_data;
+    if (!*con_cls) { /* the headers: wait for the end of the request */
+        *con_cls = &seen;
+        return MHD_YES;
+    }
+    if (*upload_data_size) { /* a body, which no page takes: discarded */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    struct tkl_request req;
+    struct tkl_http_response resp = {.status = 200};
+    answer(srv, c, method, url, &req, &resp);
+    bool fresh = resp.status == 200 && not_modified(c, &resp);
+    unsigned code = fresh ? 304 : resp.status;
+    enum MHD_Result ok = queue(c, &resp, fresh);
+    log_debug("http: %s %s %u", method, tkl_route_name(req.route), code);
+    if (srv->host.answered)
+        srv->host.answered(srv->host.data, req.route, code);
+    tkl_http_response_free(&resp);
+    return ok;
+}
+
+static void run(struct listener *l);
+
+static void on_timer(uv_timer_t *t)
+{
+    run(t->data);
+}
+
+/* The timer from MHD's own: none while no connection is open. */
+static void arm(struct listener *l)
+{
+    MHD_UNSIGNED_LONG_LONG ms;
+    if (MHD_get_timeout(l->d, &ms) == MHD_YES)
+        (void)uv_timer_start(&l->timer, on_timer, ms > 86400000ULL ? 86400000ULL : ms, 0);
+    else
+        (void)uv_timer_stop(&l->timer);
+}
+
+static void run(struct listener *l)
+{
+    (void)MHD_run(l->d);
+    arm(l);
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+    (void)status;
+    (void)events;
+    run(p->data);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char buf[256];
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    log_info("http: %s", buf);
+}
+
+/* A listening socket for a checked listen entry. Returns the fd or a
+ * negative errno. "*" is every address, IPv6 and IPv4 where IPv6 is
+ * there; "localhost" is 127.0.0.1. */
+static int open_socket(const char *entry)
+{
+    char host[64];
+    unsigned port;
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6};
+    struct sockaddr_in a4 = {.sin_family = AF_INET};
+    if (tkl_http_listen_split(entry, host, &port) < 0)
+        return -EINVAL;
+    bool any = !*host, v6 = strchr(host, ':') != NULL;
+    a6.sin6_port = a4.sin_port = htons((uint16_t)port);
+    if (v6 && inet_pton(AF_INET6, host, &a6.sin6_addr) != 1)
+        return -EINVAL;
+    if (!v6 && !any && inet_pton(AF_INET, strcmp(host, "localhost") ? host : "127.0.0.1",
+                                 &a4.sin_addr) != 1)
+        return -EINVAL;
+    int fd = (v6 || any) ? socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) : -1;
+    if (fd < 0 && any) /* no IPv6 here: IPv4 only */
+        v6 = false;
+    else if (any)
+        v6 = true; /* in6addr_any, both families */
+    if (fd < 0 && !v6 && (fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+        return -errno;
+    int one = 1, only6 = !any;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only6, sizeof(only6)) < 0) ||
+        (v6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6))
+            : bind(fd, (struct sockaddr *)&a4, sizeof(a4))) < 0 ||
+        listen(fd, 128) < 0) {
+        int r = -errno;
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+/* The address a listening socket is bound to, as "[::1]:8470". */
+static void socket_name(int fd, char *buf, size_t len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const void *)&ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+        port = ntohs(a->sin6_port);
+        snprintf(buf, len, "[%s]:%u", host, port);
+        return;
+    }
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const void *)&ss;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+        port = ntohs(a->sin_port);
+    }
+    snprintf(buf, len, "%s:%u", host, port);
+}
+
+/* Starts MHD on listening socket fd (MHD owns it from here, even on
+ * failure) and the loop's handles for it. Returns 0 or a negative errno. */
+static int listener_start(struct tkl_http_server *srv, struct listener *l, uv_loop_t *loop,
+                          const struct tkl_http_conf *conf, int fd)
+{
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_LISTEN_SOCKET, fd, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, conf->max_connections, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, conf->max_per_ip, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout_seconds, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, conf->max_request_bytes, NULL},
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
+        {srv->key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->key},
+        {srv->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->cert},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (srv->key ? MHD_USE_TLS : 0);
+    l->srv = srv;
+    l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts,
+                            MHD_OPTION_END);
+    if (!l->d) {
+        close(fd);
+        return -EIO;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_EPOLL_FD);
+    int r = info ? uv_poll_init(loop, &l->poll, info->epoll_fd) : UV_EINVAL;
+    if (r < 0) {
+        MHD_stop_daemon(l->d);
+        l->d = NULL;
+        return r;
+    }
+    (void)uv_timer_init(loop, &l->timer); /* cannot fail */
+    l->poll.data = l->timer.data = l;
+    l->handles = true;
+    (void)uv_poll_start(&l->poll, UV_READABLE, on_poll);
+    arm(l);
+    return 0;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    struct listener *l = h->data;
+    struct tkl_http_server *srv = l->srv;
+    if (--srv->closing)
+        return;
+    free(srv->v);
+    tkl_secret_free(srv->key);
+    free(srv->cert);
+    free(srv);
+}
+
+void tkl_http_server_close(struct tkl_http_server *srv)
+{
+    if (!srv)
+        return;
+    for (size_t i = 0; i < srv->n; i++) {
+        struct listener *l = &srv->v[i];
+        if (l->handles) {
+            /* out of libuv's epoll before MHD closes its epoll fd */
+            (void)uv_poll_stop(&l->poll);
+            uv_close((uv_handle_t *)&l->poll, on_closed);
+            uv_close((uv_handle_t *)&l->timer, on_closed);
+            srv->closing += 2;
+        }
+        if (l->d)
+            MHD_stop_daemon(l->d);
+        l->d = NULL;
+    }
+    if (!srv->closing) {
+        free(srv->v);
+        tkl_secret_free(srv->key);
+        free(srv->cert);
+        free(srv);
+    }
+}
+
+const char *tkl_http_server_addresses(const struct tkl_http_server *srv)
+{
+    return srv->addresses;
+}
+
+static int read_tls(struct tkl_http_server *srv, const struct tkl_http_conf *conf, char *err,
+                    size_t err_len)
+{
+    int r;
+    if (!conf->tls_certificate)
+        return 0;
+    if ((r = tkl_secret_read_text(NULL, conf->tls_certificate, &srv->cert)) < 0) {
+        snprintf(err, err_len, "http.tls_certificate %s: %s", conf->tls_certificate, strerror(-r));
+        return r;
+    }
+    if ((r = tkl_secret_read_text(NULL, conf->tls_key, &srv->key)) < 0) {
+        snprintf(err, err_len, "http.tls_key %s: %s", conf->tls_key, strerror(-r));
+        return r;
+    }
+    return 0;
+}
+
+/* Opens (or takes) the nth socket and starts its listener. */
+static int start_nth(struct tkl_http_server *srv, uv_loop_t *loop, const struct tkl_http_conf *conf,
+                     const int *fds, size_t n_fds, size_t i, char *err, size_t err_len)
+{
+    int fd = n_fds ? dup(fds[i]) : open_socket(conf->listen[i]);
+    if (fd < 0) {
+        int r = n_fds ? -errno : fd;
+        snprintf(err, err_len, "cannot listen on %s: %s",
+                 n_fds ? "the socket systemd passed" : conf->listen[i], strerror(-r));
+        return r;
+    }
+    char name[80];
+    socket_name(fd, name, sizeof(name));
+    size_t used = strlen(srv->addresses);
+    snprintf(srv->addresses + used, sizeof(srv->addresses) - used, "%s%s", used ? ", " : "", name);
+    int r = listener_start(srv, &srv->v[i], loop, conf, fd);
+    if (r < 0)
+        snprintf(err, err_len, "cannot serve HTTP%s on %s (libmicrohttpd refused%s)",
+                 srv->key ? "S" : "", name, srv->key ? "; are the certificate and key a pair?" : "");
+    srv->n = i + 1;
+    return r;
+}
+
+int tkl_http_server_start(uv_loop_t *loop, const struct tkl_http_conf *conf, const int *fds,
+                          size_t n_fds, const struct tkl_http_server_host *host,
+                          struct tkl_http_server **ret, char *err, size_t err_len)
+{
+    size_t n = n_fds ? n_fds : conf->n_listen;
+    struct tkl_http_server *srv = calloc(1, sizeof(*srv));
+    if (!srv || !(srv->v = calloc(n ? n : 1, sizeof(*srv->v)))) {
+        free(srv);
+        snprintf(err, err_len, "out of memory");
+        return -ENOMEM;
+    }
+    srv->host = *host;
+    int r = read_tls(srv, conf, err, err_len);
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = start_nth(srv, loop, conf, fds, n_fds, i, err, err_len);
+    if (r < 0) {
+        tkl_http_server_close(srv);
+        return r;
+    }
+    *ret = srv;
+    return 0;
+}
