@@ -305,15 +305,15 @@ static int listener_start(struct tkl_http_server *srv, struct listener *l, uv_lo
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, conf->max_per_ip, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout_seconds, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, conf->max_request_bytes, NULL},
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
         {srv->key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->key},
         {srv->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->cert},
         {MHD_OPTION_END, 0, NULL},
     };
     unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (srv->key ? MHD_USE_TLS : 0);
     l->srv = srv;
-    l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, opts,
-                            MHD_OPTION_END);
+    /* the logger first, so that MHD reports nothing elsewhere */
+    l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+                            on_mhd_log, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!l->d) {
         close(fd);
         return -EIO;

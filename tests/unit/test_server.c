@@ -1,0 +1,526 @@
+/* Tests for daemon/http/server.c: libmicrohttpd on a real libuv loop,
+ * answering real clients (libcurl, and raw sockets, in a thread of their
+ * own while the loop runs here): pages are called with the parsed route,
+ * every answer carries the security headers, conditional GETs get 304,
+ * HEAD gets no body, other methods 405, bad paths and queries 400, page
+ * errors 500 or 503; a client that sends nothing is closed at the timeout
+ * while others are served; the per-address limit holds; HTTPS works with
+ * a certificate and key; sockets passed in (systemd) are served; and
+ * closing leaves no handle: uv_loop_close() returns 0 in every test. */
+#include <check.h>
+
+#include "check_run.h"
+#include "loop_wait.h"
+#include "tmpdir.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "http/server.h"
+
+static uv_loop_t loop;
+static struct tkl_http_server *srv;
+static int port;
+static int answered[TKL_ROUTE_COUNT + 1][600];
+static int page_calls;
+static int page_error; /* what the page returns */
+static char last_team[256];
+
+/* ---- the page and the server ------------------------------------------ */
+
+static int page(void *data, const struct tkl_http_request *req, struct tkl_http_response *resp)
+{
+    (void)data;
+    page_calls++;
+    if (page_error)
+        return page_error;
+    const char *team = tkl_request_get(req->req, "team", 0);
+    snprintf(last_team, sizeof(last_team), "%s", team ? team : "");
+    char *body = NULL;
+    if (asprintf(&body, "route %s arg %s now %lld\n", tkl_route_name(req->req->route),
+                 req->req->arg, (long long)req->now) < 0)
+        return -ENOMEM;
+    tkl_http_take(resp, "text/plain; charset=utf-8", body, strlen(body));
+    if (req->req->route == TKL_ROUTE_CALENDAR_ICS) {
+        tkl_http_etag_body(resp);
+        resp->last_modified = 1700000000;
+        resp->cache = "public, max-age=60";
+    }
+    return 0;
+}
+
+static void on_answered(void *data, enum tkl_route route, unsigned code)
+{
+    (void)data;
+    if (code < 600)
+        answered[route][code]++;
+}
+
+static int64_t clock_now(void *data)
+{
+    (void)data;
+    return 1800000000;
+}
+
+static const struct tkl_http_server_host host = {page, on_answered, clock_now, NULL};
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static char listen_buf[64];
+static char *listen_v[2] = {listen_buf, NULL};
+
+static struct tkl_http_conf conf_for(int p)
+{
+    struct tkl_http_conf c;
+    tkl_http_conf_init(&c);
+    snprintf(listen_buf, sizeof(listen_buf), "127.0.0.1:%d", p);
+    c.listen = listen_v;
+    c.n_listen = 1;
+    return c;
+}
+
+static void start(const struct tkl_http_conf *c)
+{
+    char err[256] = "";
+    int r = tkl_http_server_start(&loop, c, NULL, 0, &host, &srv, err, sizeof(err));
+    ck_assert_msg(r == 0, "%s", err);
+}
+
+static void setup(void)
+{
+    ck_assert_int_eq(uv_loop_init(&loop), 0);
+    memset(answered, 0, sizeof(answered));
+    page_calls = page_error = 0;
+    srv = NULL;
+    port = free_port();
+}
+
+static void teardown(void)
+{
+    tkl_http_server_close(srv);
+    srv = NULL;
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+
+/* ---- the clients, in a thread while the loop runs --------------------- */
+
+struct fetch {
+    const char *method; /* NULL: GET */
+    char path[256];
+    const char *header; /* one extra request header, or NULL */
+    const char *cainfo; /* https with this CA */
+    long status;
+    char body[8192];
+    size_t body_len;
+    char headers[8192];
+    size_t headers_len;
+    CURLcode rc;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+    struct fetch *f = arg;
+    size_t len = size * n, room = sizeof(f->body) - 1 - f->body_len;
+    memcpy(f->body + f->body_len, p, len < room ? len : room);
+    f->body_len += len < room ? len : room;
+    f->body[f->body_len] = '\0';
+    return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+    struct fetch *f = arg;
+    size_t len = size * n, room = sizeof(f->headers) - 1 - f->headers_len;
+    memcpy(f->headers + f->headers_len, p, len < room ? len : room);
+    f->headers_len += len < room ? len : room;
+    f->headers[f->headers_len] = '\0';
+    return len;
+}
+
+static void do_fetch(struct fetch *f)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *hs = f->header ? curl_slist_append(NULL, f->header) : NULL;
+    char url[512];
+    snprintf(url, sizeof(url), "%s://127.0.0.1:%d%s", f->cainfo ? "https" : "http", port, f->path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, f);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    if (f->cainfo)
+        curl_easy_setopt(c, CURLOPT_CAINFO, f->cainfo);
+    if (hs)
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+    if (f->method && !strcmp(f->method, "HEAD"))
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else if (f->method && !strcmp(f->method, "POST"))
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "a=1");
+    f->rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &f->status);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(hs);
+}
+
+struct job {
+    void (*fn)(void *arg);
+    void *arg;
+    atomic_bool done;
+    uv_async_t wake; /* the loop hears of the end */
+};
+
+static void *job_main(void *arg)
+{
+    struct job *j = arg;
+    j->fn(j->arg);
+    atomic_store(&j->done, true);
+    uv_async_send(&j->wake);
+    return NULL;
+}
+
+static void on_wake(uv_async_t *a)
+{
+    (void)a;
+}
+
+static bool job_done(void *arg)
+{
+    return atomic_load(&((struct job *)arg)->done);
+}
+
+/* Runs fn(arg) in a thread while the loop serves; fails if it hangs. */
+static void run_client(void (*fn)(void *), void *arg)
+{
+    struct job j = {fn, arg, false, {0}};
+    pthread_t t;
+    bool closed = false;
+    ck_assert_int_eq(uv_async_init(&loop, &j.wake, on_wake), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, job_main, &j), 0);
+    bool finished = tkl_run_until(&loop, job_done, &j, 50000);
+    ck_assert_msg(finished, "the client did not finish");
+    pthread_join(t, NULL);
+    j.wake.data = &closed;
+    uv_close((uv_handle_t *)&j.wake, tkl_wait_closed);
+    while (!closed)
+        uv_run(&loop, UV_RUN_NOWAIT);
+}
+
+static void fetch_fn(void *arg)
+{
+    do_fetch(arg);
+}
+
+static struct fetch get(const char *path, const char *method, const char *header)
+{
+    struct fetch f = {.method = method, .header = header};
+    snprintf(f.path, sizeof(f.path), "%s", path);
+    run_client(fetch_fn, &f);
+    ck_assert_msg(f.rc == CURLE_OK, "%s: %s", path, curl_easy_strerror(f.rc));
+    return f;
+}
+
+/* The value of header name in f's answer, or "" (case-insensitive). */
+static const char *header_of(const struct fetch *f, const char *name, char *buf, size_t len)
+{
+    size_t n = strlen(name);
+    buf[0] = '\0';
+    for (const char *p = f->headers; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (!strncasecmp(p, name, n) && p[n] == ':') {
+            const char *v = p + n + 1 + strspn(p + n + 1, " ");
+            size_t vl = strcspn(v, "\r\n");
+            snprintf(buf, len, "%.*s", (int)(vl < len ? vl : len - 1), v);
+            break;
+        }
+    }
+    return buf;
+}
+
+/* ---- the tests --------------------------------------------------------- */
+
+START_TEST(a_page_gets_its_route_and_every_answer_the_safety_headers)
+{
+    struct tkl_http_conf c = conf_for(port);
+    start(&c);
+    char buf[512];
+    struct fetch f = get("/status?team=housing", NULL, NULL);
+    ck_assert_int_eq(f.status, 200);
+    ck_assert_str_eq(f.body, "route /status arg  now 1800000000\n");
+    ck_assert_str_eq(last_team, "housing");
+    ck_assert_str_eq(header_of(&f, "Content-Type", buf, sizeof(buf)), "text/plain; charset=utf-8");
+    ck_assert_ptr_nonnull(strstr(header_of(&f, "Content-Security-Policy", buf, sizeof(buf)),
+                                 "default-src 'none'"));
+    ck_assert_str_eq(header_of(&f, "X-Content-Type-Options", buf, sizeof(buf)), "nosniff");
+    ck_assert_str_eq(header_of(&f, "Referrer-Policy", buf, sizeof(buf)), "no-referrer");
+    ck_assert_str_eq(header_of(&f, "Cache-Control", buf, sizeof(buf)), "no-store");
+    f = get("/calendar/sexual-orientation.ics", NULL, NULL);
+    ck_assert_str_eq(f.body, "route /calendar/{category}.ics arg sexual-orientation now 1800000000\n");
+    ck_assert_int_eq(answered[TKL_ROUTE_STATUS_HTML][200], 1);
+    ck_assert_int_eq(answered[TKL_ROUTE_CATEGORY_ICS][200], 1);
+}
+END_TEST
+
+START_TEST(what_no_page_takes_is_refused_by_the_server)
+{
+    struct tkl_http_conf c = conf_for(port);
+    start(&c);
+    char buf[128];
+    ck_assert_int_eq(get("/nowhere", NULL, NULL).status, 404);
+    ck_assert_int_eq(get("/calendar/Not_A_Slug.ics", NULL, NULL).status, 404);
+    ck_assert_int_eq(get("/calendar/../status", NULL, NULL).status, 400);
+    ck_assert_int_eq(get("/status?bogus=1", NULL, NULL).status, 400);
+    ck_assert_int_eq(get("/metrics?team=x", NULL, NULL).status, 400);
+    struct fetch f = get("/status", "POST", NULL);
+    ck_assert_int_eq(f.status, 405);
+    ck_assert_str_eq(header_of(&f, "Allow", buf, sizeof(buf)), "GET, HEAD");
+    ck_assert_ptr_nonnull(strstr(header_of(&f, "Content-Security-Policy", buf, sizeof(buf)),
+                                 "default-src 'none'"));
+    ck_assert_int_eq(page_calls, 0);
+    ck_assert_int_eq(answered[TKL_ROUTE_COUNT][404], 2);
+    ck_assert_int_eq(answered[TKL_ROUTE_COUNT][400], 1);
+    ck_assert_int_eq(answered[TKL_ROUTE_STATUS_HTML][400], 1);
+    page_error = -EBUSY;
+    ck_assert_int_eq(get("/healthz", NULL, NULL).status, 503);
+    page_error = -EIO;
+    f = get("/healthz", NULL, NULL);
+    ck_assert_int_eq(f.status, 500);
+    ck_assert_ptr_nonnull(strstr(f.body, "Internal error"));
+}
+END_TEST
+
+START_TEST(a_current_copy_gets_304_and_head_gets_no_body)
+{
+    struct tkl_http_conf c = conf_for(port);
+    start(&c);
+    char etag[128], lm[128], hdr[256];
+    struct fetch f = get("/calendar.ics", NULL, NULL);
+    ck_assert_int_eq(f.status, 200);
+    header_of(&f, "ETag", etag, sizeof(etag));
+    header_of(&f, "Last-Modified", lm, sizeof(lm));
+    ck_assert_int_eq(etag[0], '"');
+    ck_assert_str_eq(lm, "Tue, 14 Nov 2023 22:13:20 GMT");
+    ck_assert_str_eq(header_of(&f, "Cache-Control", hdr, sizeof(hdr)), "public, max-age=60");
+    snprintf(hdr, sizeof(hdr), "If-None-Match: \"other\", W/%s", etag);
+    f = get("/calendar.ics", NULL, hdr);
+    ck_assert_int_eq(f.status, 304);
+    ck_assert_uint_eq(f.body_len, 0);
+    ck_assert_str_eq(header_of(&f, "ETag", hdr, sizeof(hdr)), etag);
+    f = get("/calendar.ics", NULL, "If-None-Match: \"other\"");
+    ck_assert_int_eq(f.status, 200);
+    snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s", lm);
+    ck_assert_int_eq(get("/calendar.ics", NULL, hdr).status, 304);
+    ck_assert_int_eq(
+        get("/calendar.ics", NULL, "If-Modified-Since: Mon, 13 Nov 2023 00:00:00 GMT").status,
+        200);
+    ck_assert_int_eq(get("/calendar.ics", NULL, "If-Modified-Since: garbage").status, 200);
+    /* If-None-Match wins over If-Modified-Since; a page without validators
+     * never answers 304 */
+    ck_assert_int_eq(get("/status", NULL, "If-None-Match: *").status, 200);
+    f = get("/calendar.ics", "HEAD", NULL);
+    ck_assert_int_eq(f.status, 200);
+    ck_assert_uint_eq(f.body_len, 0);
+    ck_assert_str_eq(header_of(&f, "ETag", hdr, sizeof(hdr)), etag);
+    ck_assert_int_eq(answered[TKL_ROUTE_CALENDAR_ICS][304], 2);
+}
+END_TEST
+
+/* A client that connects and sends nothing (slowloris). */
+struct silent {
+    int fd;
+    bool closed_by_server;
+    struct fetch others[3];
+};
+
+static void silent_fn(void *arg)
+{
+    struct silent *s = arg;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    s->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(s->fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+        return;
+    for (int i = 0; i < 3; i++) /* served while the silent one waits */
+        do_fetch(&s->others[i]);
+    struct timeval tv = {30, 0};
+    setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char c;
+    s->closed_by_server = recv(s->fd, &c, 1, 0) == 0;
+    close(s->fd);
+}
+
+START_TEST(a_client_that_sends_nothing_holds_up_no_one_and_is_closed)
+{
+    struct tkl_http_conf c = conf_for(port);
+    c.timeout_seconds = 1;
+    start(&c);
+    struct silent s = {0};
+    for (int i = 0; i < 3; i++)
+        snprintf(s.others[i].path, sizeof(s.others[i].path), "/healthz");
+    run_client(silent_fn, &s);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(s.others[i].status, 200);
+    ck_assert_msg(s.closed_by_server, "the silent connection was not closed by the server");
+}
+END_TEST
+
+/* Two connections from one address with a limit of one: the second is
+ * closed unanswered while the first is open. */
+struct two {
+    bool second_refused;
+    struct fetch after;
+};
+
+static void two_fn(void *arg)
+{
+    struct two *t = arg;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int one = socket(AF_INET, SOCK_STREAM, 0), two = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(one, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+        connect(two, (struct sockaddr *)&a, sizeof(a)) < 0)
+        return;
+    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    struct timeval tv = {30, 0};
+    setsockopt(two, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    (void)!send(two, req, sizeof(req) - 1, MSG_NOSIGNAL);
+    char buf[64];
+    ssize_t n = recv(two, buf, sizeof(buf), 0);
+    t->second_refused = n <= 0;
+    close(two);
+    close(one);
+    snprintf(t->after.path, sizeof(t->after.path), "/healthz");
+    do_fetch(&t->after);
+}
+
+START_TEST(the_per_address_limit_holds)
+{
+    struct tkl_http_conf c = conf_for(port);
+    c.max_per_ip = 1;
+    start(&c);
+    struct two t = {0};
+    run_client(two_fn, &t);
+    ck_assert_msg(t.second_refused, "a second connection from one address was served");
+    ck_assert_int_eq(t.after.status, 200);
+}
+END_TEST
+
+START_TEST(an_address_in_use_is_refused_with_its_name)
+{
+    struct tkl_http_conf c = conf_for(port);
+    start(&c);
+    struct tkl_http_server *second = NULL;
+    char err[256] = "", want[128];
+    ck_assert_int_eq(tkl_http_server_start(&loop, &c, NULL, 0, &host, &second, err, sizeof(err)),
+                     -EADDRINUSE);
+    ck_assert_ptr_null(second);
+    snprintf(want, sizeof(want), "cannot listen on 127.0.0.1:%d: Address already in use", port);
+    ck_assert_str_eq(err, want);
+}
+END_TEST
+
+START_TEST(sockets_passed_in_are_served_instead_of_listen)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(fd, 16), 0);
+    struct tkl_http_conf c = conf_for(1); /* not used */
+    char err[256] = "", want[64];
+    ck_assert_int_eq(tkl_http_server_start(&loop, &c, &fd, 1, &host, &srv, err, sizeof(err)), 0);
+    snprintf(want, sizeof(want), "127.0.0.1:%d", port);
+    ck_assert_str_eq(tkl_http_server_addresses(srv), want);
+    ck_assert_int_eq(get("/healthz", NULL, NULL).status, 200);
+    close(fd);
+}
+END_TEST
+
+static void run_cmd(const char *cmd)
+{
+    int st = system(cmd);
+    ck_assert_msg(st == 0, "%s: %d", cmd, st);
+}
+
+START_TEST(https_with_a_certificate_and_key)
+{
+    char dir[256], cmd[1024], cert[300], key[300];
+    tkl_tmpdir(dir, sizeof(dir), "server-tls");
+    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+    snprintf(key, sizeof(key), "%s/key.pem", dir);
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+             "-addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s 2>/dev/null",
+             key, cert);
+    run_cmd(cmd);
+    struct tkl_http_conf c = conf_for(port);
+    c.tls_certificate = cert;
+    c.tls_key = key;
+    start(&c);
+    struct fetch f = {.cainfo = cert};
+    snprintf(f.path, sizeof(f.path), "/healthz");
+    run_client(fetch_fn, &f);
+    ck_assert_msg(f.rc == CURLE_OK, "%s", curl_easy_strerror(f.rc));
+    ck_assert_int_eq(f.status, 200);
+    struct fetch plain = {0}; /* plain HTTP to the HTTPS port gets no page */
+    snprintf(plain.path, sizeof(plain.path), "/healthz");
+    run_client(fetch_fn, &plain);
+    ck_assert_int_ne(plain.status, 200);
+    /* a key that does not match: refused at start */
+    tkl_http_server_close(srv);
+    srv = NULL;
+    snprintf(cmd, sizeof(cmd), "openssl genrsa -out %s 2048 2>/dev/null", key);
+    run_cmd(cmd);
+    struct tkl_http_server *bad = NULL;
+    char err[256] = "";
+    ck_assert_int_lt(tkl_http_server_start(&loop, &c, NULL, 0, &host, &bad, err, sizeof(err)), 0);
+    ck_assert_ptr_nonnull(strstr(err, "certificate and key"));
+    tkl_rmtree(dir);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("server");
+    TCase *tc = tcase_create("server");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, a_page_gets_its_route_and_every_answer_the_safety_headers);
+    tcase_add_test(tc, what_no_page_takes_is_refused_by_the_server);
+    tcase_add_test(tc, a_current_copy_gets_304_and_head_gets_no_body);
+    tcase_add_test(tc, a_client_that_sends_nothing_holds_up_no_one_and_is_closed);
+    tcase_add_test(tc, the_per_address_limit_holds);
+    tcase_add_test(tc, an_address_in_use_is_refused_with_its_name);
+    tcase_add_test(tc, sockets_passed_in_are_served_instead_of_listen);
+    tcase_add_test(tc, https_with_a_certificate_and_key);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int r = tkl_check_run(suite());
+    curl_global_cleanup();
+    return r;
+}
