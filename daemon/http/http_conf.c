@@ -47,7 +47,8 @@ int tkl_http_listen_split(const char *entry, char host[64], unsigned *ret_port)
     unsigned char addr[16];
     bool v6 = entry[0] == '[';
     if (!(v6 ? inet_pton(AF_INET6, buf, addr) == 1
-             : (!strcmp(buf, "*") || !strcmp(buf, "localhost") || inet_pton(AF_INET, buf, addr) == 1)))
+             : (!strcmp(buf, "*") || !strcmp(buf, "localhost") ||
+                inet_pton(AF_INET, buf, addr) == 1)))
         return -EINVAL;
     const char *p = colon + 1;
     if (*p < '0' || *p > '9')
@@ -107,7 +108,9 @@ static int read_public_url(const struct tkl_confread *x, const config_setting_t 
     int r = tkl_conf_get_string(x, g, "public_url", &s);
     if (r <= 0)
         return r;
-    const char *rest = !strncmp(s, "https://", 8) ? s + 8 : !strncmp(s, "http://", 7) ? s + 7 : NULL;
+    const char *rest = !strncmp(s, "https://", 8)  ? s + 8
+                       : !strncmp(s, "http://", 7) ? s + 7
+                                                   : NULL;
     if (!rest || !*rest || *rest == '/' || strpbrk(s, "?#\"'<> \t\r\n\\")) {
         tkl_conf_err_at(x, config_setting_get_member(g, "public_url"),
                         "http.public_url: \"%s\" is not an http:// or https:// address without "
@@ -149,10 +152,15 @@ static bool merge(int *r, int rr)
 int tkl_http_conf_read(const struct tkl_confread *x, const config_setting_t *g,
                        struct tkl_http_conf *h)
 {
-    static const char *const keys[] = {
-        "listen",          "public_url",        "max_connections", "max_connections_per_ip",
-        "max_request_bytes", "timeout_seconds", "tls_certificate", "tls_key",
-        NULL};
+    static const char *const keys[] = {"listen",
+                                       "public_url",
+                                       "max_connections",
+                                       "max_connections_per_ip",
+                                       "max_request_bytes",
+                                       "timeout_seconds",
+                                       "tls_certificate",
+                                       "tls_key",
+                                       NULL};
     int r = 0;
     if (!g)
         return 0;
@@ -169,7 +177,8 @@ int tkl_http_conf_read(const struct tkl_confread *x, const config_setting_t *g,
         tkl_conf_get_int(x, g, "timeout_seconds", 1, 3600, &h->timeout_seconds) < 0)
         r = -EINVAL;
     if (!h->tls_certificate != !h->tls_key) {
-        tkl_conf_err_at(x, g, "http: tls_certificate and tls_key go together (give both or neither)");
+        tkl_conf_err_at(x, g,
+                        "http: tls_certificate and tls_key go together (give both or neither)");
         r = -EINVAL;
     }
     return r;
@@ -184,8 +193,8 @@ int tkl_http_conf_same_server(const struct tkl_http_conf *a, const struct tkl_ht
 {
     if (a->n_listen != b->n_listen || a->max_connections != b->max_connections ||
         a->max_per_ip != b->max_per_ip || a->max_request_bytes != b->max_request_bytes ||
-        a->timeout_seconds != b->timeout_seconds || !same_str(a->tls_certificate, b->tls_certificate) ||
-        !same_str(a->tls_key, b->tls_key))
+        a->timeout_seconds != b->timeout_seconds ||
+        !same_str(a->tls_certificate, b->tls_certificate) || !same_str(a->tls_key, b->tls_key))
         return 0;
     for (size_t i = 0; i < a->n_listen; i++)
         if (strcmp(a->listen[i], b->listen[i]))

@@ -131,7 +131,8 @@ int tkl_request_add_query(struct tkl_request *r, const char *key, const char *va
 {
     if (!value)
         value = "";
-    size_t klen = strnlen(key, TKL_REQUEST_KEY_LEN), vlen = strnlen(value, TKL_REQUEST_VALUE_LEN + 1);
+    size_t klen = strnlen(key, TKL_REQUEST_KEY_LEN),
+           vlen = strnlen(value, TKL_REQUEST_VALUE_LEN + 1);
     if (klen >= TKL_REQUEST_KEY_LEN || !key_taken(r->route, key) || vlen > TKL_REQUEST_VALUE_LEN ||
         !printable_utf8((const unsigned char *)value, vlen))
         return -EINVAL;

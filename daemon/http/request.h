@@ -25,7 +25,7 @@ enum tkl_route {
 };
 
 #define TKL_REQUEST_MAX_ARGS  8
-#define TKL_REQUEST_ARG_LEN   64  /* a slug: [a-z0-9-]{1,63} */
+#define TKL_REQUEST_ARG_LEN   64 /* a slug: [a-z0-9-]{1,63} */
 #define TKL_REQUEST_KEY_LEN   16
 #define TKL_REQUEST_VALUE_LEN 128 /* bytes, NUL excluded */
 

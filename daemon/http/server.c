@@ -166,9 +166,8 @@ static void answer(struct tkl_http_server *srv, struct MHD_Connection *c, const 
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     static int seen;
     struct tkl_http_server *srv = cls;
@@ -225,7 +224,8 @@ static void on_poll(uv_poll_t *p, int status, int events)
     run(p->data);
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's messages (refused connections, TLS handshakes). */
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char buf[256];
@@ -249,8 +249,8 @@ static int open_socket(const char *entry)
     a6.sin6_port = a4.sin_port = htons((uint16_t)port);
     if (v6 && inet_pton(AF_INET6, host, &a6.sin6_addr) != 1)
         return -EINVAL;
-    if (!v6 && !any && inet_pton(AF_INET, strcmp(host, "localhost") ? host : "127.0.0.1",
-                                 &a4.sin_addr) != 1)
+    if (!v6 && !any &&
+        inet_pton(AF_INET, strcmp(host, "localhost") ? host : "127.0.0.1", &a4.sin_addr) != 1)
         return -EINVAL;
     int fd = (v6 || any) ? socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) : -1;
     if (fd < 0 && any) /* no IPv6 here: IPv4 only */
@@ -410,7 +410,8 @@ static int start_nth(struct tkl_http_server *srv, uv_loop_t *loop, const struct 
     int r = listener_start(srv, &srv->v[i], loop, conf, fd);
     if (r < 0)
         snprintf(err, err_len, "cannot serve HTTP%s on %s (libmicrohttpd refused%s)",
-                 srv->key ? "S" : "", name, srv->key ? "; are the certificate and key a pair?" : "");
+                 srv->key ? "S" : "", name,
+                 srv->key ? "; are the certificate and key a pair?" : "");
     srv->n = i + 1;
     return r;
 }

@@ -270,13 +270,14 @@ START_TEST(a_page_gets_its_route_and_every_answer_the_safety_headers)
     ck_assert_str_eq(f.body, "route /status arg  now 1800000000\n");
     ck_assert_str_eq(last_team, "housing");
     ck_assert_str_eq(header_of(&f, "Content-Type", buf, sizeof(buf)), "text/plain; charset=utf-8");
-    ck_assert_ptr_nonnull(strstr(header_of(&f, "Content-Security-Policy", buf, sizeof(buf)),
-                                 "default-src 'none'"));
+    ck_assert_ptr_nonnull(
+        strstr(header_of(&f, "Content-Security-Policy", buf, sizeof(buf)), "default-src 'none'"));
     ck_assert_str_eq(header_of(&f, "X-Content-Type-Options", buf, sizeof(buf)), "nosniff");
     ck_assert_str_eq(header_of(&f, "Referrer-Policy", buf, sizeof(buf)), "no-referrer");
     ck_assert_str_eq(header_of(&f, "Cache-Control", buf, sizeof(buf)), "no-store");
     f = get("/calendar/sexual-orientation.ics", NULL, NULL);
-    ck_assert_str_eq(f.body, "route /calendar/{category}.ics arg sexual-orientation now 1800000000\n");
+    ck_assert_str_eq(f.body,
+                     "route /calendar/{category}.ics arg sexual-orientation now 1800000000\n");
     ck_assert_int_eq(answered[TKL_ROUTE_STATUS_HTML][200], 1);
     ck_assert_int_eq(answered[TKL_ROUTE_CATEGORY_ICS][200], 1);
 }
@@ -295,8 +296,8 @@ START_TEST(what_no_page_takes_is_refused_by_the_server)
     struct fetch f = get("/status", "POST", NULL);
     ck_assert_int_eq(f.status, 405);
     ck_assert_str_eq(header_of(&f, "Allow", buf, sizeof(buf)), "GET, HEAD");
-    ck_assert_ptr_nonnull(strstr(header_of(&f, "Content-Security-Policy", buf, sizeof(buf)),
-                                 "default-src 'none'"));
+    ck_assert_ptr_nonnull(
+        strstr(header_of(&f, "Content-Security-Policy", buf, sizeof(buf)), "default-src 'none'"));
     ck_assert_int_eq(page_calls, 0);
     ck_assert_int_eq(answered[TKL_ROUTE_COUNT][404], 2);
     ck_assert_int_eq(answered[TKL_ROUTE_COUNT][400], 1);
@@ -332,8 +333,7 @@ START_TEST(a_current_copy_gets_304_and_head_gets_no_body)
     snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s", lm);
     ck_assert_int_eq(get("/calendar.ics", NULL, hdr).status, 304);
     ck_assert_int_eq(
-        get("/calendar.ics", NULL, "If-Modified-Since: Mon, 13 Nov 2023 00:00:00 GMT").status,
-        200);
+        get("/calendar.ics", NULL, "If-Modified-Since: Mon, 13 Nov 2023 00:00:00 GMT").status, 200);
     ck_assert_int_eq(get("/calendar.ics", NULL, "If-Modified-Since: garbage").status, 200);
     /* If-None-Match wins over If-Modified-Since; a page without validators
      * never answers 304 */
@@ -356,7 +356,8 @@ struct silent {
 static void silent_fn(void *arg)
 {
     struct silent *s = arg;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     s->fd = socket(AF_INET, SOCK_STREAM, 0);
     if (connect(s->fd, (struct sockaddr *)&a, sizeof(a)) < 0)
@@ -395,7 +396,8 @@ struct two {
 static void two_fn(void *arg)
 {
     struct two *t = arg;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int one = socket(AF_INET, SOCK_STREAM, 0), two = socket(AF_INET, SOCK_STREAM, 0);
     if (connect(one, (struct sockaddr *)&a, sizeof(a)) < 0 ||
@@ -443,7 +445,8 @@ END_TEST
 START_TEST(sockets_passed_in_are_served_instead_of_listen)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
     ck_assert_int_eq(listen(fd, 16), 0);

@@ -1,0 +1,134 @@
+/* Tests for daemon/http/http_conf.c: the http { ... } slice — no web face
+ * without it, the defaults of an empty group, every key read, and the
+ * mistakes at their lines. */
+#include <check.h>
+
+#include "check_run.h"
+#include "conf_fixture.h"
+#include <errno.h>
+#include <string.h>
+
+#include "http/http_conf.h"
+
+START_TEST(no_group_no_web_face_and_an_empty_group_the_defaults)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "store = {};\nhttp = {};\n");
+    struct tkl_http_conf h;
+    tkl_http_conf_init(&h);
+    ck_assert_int_eq(tkl_http_conf_read(&f.x, conf_at(&f, "nothing"), &h), 0);
+    ck_assert_uint_eq(h.n_listen, 0);
+    ck_assert_int_eq(tkl_http_conf_read(&f.x, conf_at(&f, "http"), &h), 0);
+    ck_assert_uint_eq(h.n_listen, 1);
+    ck_assert_str_eq(h.listen[0], "127.0.0.1:8470");
+    ck_assert_ptr_null(h.public_url);
+    ck_assert_int_eq(h.max_connections, 64);
+    ck_assert_int_eq(h.max_per_ip, 16);
+    ck_assert_int_eq(h.max_request_bytes, 16384);
+    ck_assert_int_eq(h.timeout_seconds, 30);
+    ck_assert_ptr_null(h.tls_certificate);
+    tkl_http_conf_free(&h);
+    conf_done(&f);
+}
+END_TEST
+
+START_TEST(every_key_is_read)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "http = { listen = [ \"*:8470\", \"[::1]:8471\", \"localhost:80\" ];\n"
+                   "  public_url = \"https://tickler.example.gov.uk/plans\";\n"
+                   "  max_connections = 200; max_connections_per_ip = 4;\n"
+                   "  max_request_bytes = 8192; timeout_seconds = 10;\n"
+                   "  tls_certificate = \"tls/cert.pem\"; tls_key = \"credential:tls-key\"; };\n");
+    f.x.dir = "/etc/tickler";
+    struct tkl_http_conf h;
+    tkl_http_conf_init(&h);
+    ck_assert_int_eq(tkl_http_conf_read(&f.x, conf_at(&f, "http"), &h), 0);
+    ck_assert_uint_eq(f.diags.n, 0);
+    ck_assert_uint_eq(h.n_listen, 3);
+    ck_assert_str_eq(h.listen[1], "[::1]:8471");
+    ck_assert_uint_eq(h.listen_lines[2], 1);
+    ck_assert_str_eq(h.public_url, "https://tickler.example.gov.uk/plans/");
+    ck_assert_int_eq(h.max_connections, 200);
+    ck_assert_int_eq(h.max_per_ip, 4);
+    ck_assert_int_eq(h.max_request_bytes, 8192);
+    ck_assert_int_eq(h.timeout_seconds, 10);
+    ck_assert_str_eq(h.tls_certificate, "/etc/tickler/tls/cert.pem");
+    ck_assert_str_eq(h.tls_key, "credential:tls-key");
+    struct tkl_http_conf same;
+    tkl_http_conf_init(&same);
+    ck_assert_int_eq(tkl_http_conf_read(&f.x, conf_at(&f, "http"), &same), 0);
+    ck_assert(tkl_http_conf_same_server(&h, &same));
+    same.timeout_seconds = 11;
+    ck_assert(!tkl_http_conf_same_server(&h, &same));
+    tkl_http_conf_free(&same);
+    tkl_http_conf_free(&h);
+    conf_done(&f);
+}
+END_TEST
+
+START_TEST(listen_entries_split_into_host_and_port)
+{
+    char host[64];
+    unsigned port = 0;
+    ck_assert_int_eq(tkl_http_listen_split("[2001:db8::1]:443", host, &port), 0);
+    ck_assert_str_eq(host, "2001:db8::1");
+    ck_assert_uint_eq(port, 443);
+    ck_assert_int_eq(tkl_http_listen_split("*:8470", host, &port), 0);
+    ck_assert_str_eq(host, "");
+    static const char *const bad[] = {
+        "8470",          "127.0.0.1", "127.0.0.1:0",  "127.0.0.1:65536", "127.0.0.1:-1",
+        "127.0.0.1:80x", "::1:80",    "[::1:80",      "[127.0.0.1]:80",  "example.org:80",
+        ":80",           "[]:80",     "127.0.0.1: 80"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(tkl_http_listen_split(bad[i], host, &port) == -EINVAL, "%s", bad[i]);
+}
+END_TEST
+
+START_TEST(mistakes_are_named_at_their_lines)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "http = {\n"
+                   "  listen = [ \"127.0.0.1:8470\",\n"
+                   "             \"example.org:80\" ];\n"
+                   "  public_url = \"ftp://x/\";\n"
+                   "  timeout_seconds = 0;\n"
+                   "  tls_key = \"key.pem\";\n"
+                   "  port = 80;\n"
+                   "};\n");
+    struct tkl_http_conf h;
+    tkl_http_conf_init(&h);
+    ck_assert_int_eq(tkl_http_conf_read(&f.x, conf_at(&f, "http"), &h), -EINVAL);
+    ck_assert(conf_error_at(&f, 3, "http.listen: \"example.org:80\" is not an address and port"));
+    ck_assert(conf_error_at(&f, 4, "http.public_url: \"ftp://x/\" is not an http:// or https://"));
+    ck_assert(conf_error_at(&f, 5, "timeout_seconds must be between 1 and 3600 (got 0)"));
+    ck_assert(conf_error_at(&f, 1, "tls_certificate and tls_key go together"));
+    ck_assert(conf_error_at(&f, 7, "port"));
+    tkl_http_conf_free(&h);
+    conf_done(&f);
+    conf_parse(&f, "http = { public_url = \"https://x/?a=1\"; listen = \"127.0.0.1:1\"; };\n");
+    tkl_http_conf_init(&h);
+    ck_assert_int_eq(tkl_http_conf_read(&f.x, conf_at(&f, "http"), &h), -EINVAL);
+    ck_assert(conf_error_at(&f, 1, "is not an http:// or https:// address without query"));
+    ck_assert(conf_error_at(&f, 1, "http.listen must be a list of strings"));
+    tkl_http_conf_free(&h);
+    conf_done(&f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("http_conf");
+    TCase *tc = tcase_create("http_conf");
+    tcase_add_test(tc, no_group_no_web_face_and_an_empty_group_the_defaults);
+    tcase_add_test(tc, every_key_is_read);
+    tcase_add_test(tc, listen_entries_split_into_host_and_port);
+    tcase_add_test(tc, mistakes_are_named_at_their_lines);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tkl_check_run(suite());
+}

@@ -1,0 +1,151 @@
+/* Tests for daemon/http/request.c: paths to routes, the category slug, the
+ * query keys each route takes and the values refused, lookups, and the
+ * If-None-Match comparison. */
+#include <check.h>
+
+#include "check_run.h"
+#include <errno.h>
+#include <string.h>
+
+#include "http/request.h"
+
+START_TEST(paths_name_their_routes)
+{
+    static const struct {
+        const char *path;
+        enum tkl_route route;
+    } ok[] = {
+        {"/", TKL_ROUTE_INDEX},
+        {"/calendar.ics", TKL_ROUTE_CALENDAR_ICS},
+        {"/calendar.html", TKL_ROUTE_CALENDAR_HTML},
+        {"/status", TKL_ROUTE_STATUS_HTML},
+        {"/status.json", TKL_ROUTE_STATUS_JSON},
+        {"/outbox", TKL_ROUTE_OUTBOX},
+        {"/metrics", TKL_ROUTE_METRICS},
+        {"/healthz", TKL_ROUTE_HEALTH},
+    };
+    struct tkl_request r;
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        ck_assert_int_eq(tkl_request_route(ok[i].path, &r), 0);
+        ck_assert_int_eq(r.route, ok[i].route);
+        ck_assert_str_eq(r.arg, "");
+        ck_assert_uint_eq(r.n_q, 0);
+        ck_assert_str_eq(tkl_route_name(r.route), ok[i].path);
+    }
+    ck_assert_int_eq(tkl_request_route("/calendar/sexual-orientation.ics", &r), 0);
+    ck_assert_int_eq(r.route, TKL_ROUTE_CATEGORY_ICS);
+    ck_assert_str_eq(r.arg, "sexual-orientation");
+    ck_assert_str_eq(tkl_route_name(r.route), "/calendar/{category}.ics");
+    ck_assert_str_eq(tkl_route_name(TKL_ROUTE_COUNT), "other");
+}
+END_TEST
+
+START_TEST(other_paths_are_not_found_or_bad)
+{
+    static const char *const missing[] = {
+        "/status/",
+        "/Status",
+        "/calendar/.ics",
+        "/calendar/-x.ics",
+        "/calendar/x-.ics",
+        "/calendar/Race.ics",
+        "/calendar/a_b.ics",
+        "/calendar/a/b.ics",
+        "/metrics.txt",
+        "/calendar/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.ics"};
+    static const char *const bad[] = {"",         "status",    "/..",    "/calendar/../status",
+                                      "//status", "/sta\ttus", "/st\x7f"};
+    struct tkl_request r;
+    for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++)
+        ck_assert_msg(tkl_request_route(missing[i], &r) == -ENOENT, "%s", missing[i]);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(tkl_request_route(bad[i], &r) == -EINVAL, "%s", bad[i]);
+    char longpath[1100];
+    memset(longpath, 'a', sizeof(longpath) - 1);
+    longpath[0] = '/';
+    longpath[sizeof(longpath) - 1] = '\0';
+    ck_assert_int_eq(tkl_request_route(longpath, &r), -EINVAL);
+}
+END_TEST
+
+START_TEST(each_route_takes_its_own_query_keys)
+{
+    struct tkl_request r;
+    ck_assert_int_eq(tkl_request_route("/status", &r), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "team", "housing"), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "team", "Policy & Strategy"), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "state", NULL), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "year", "2027"), -EINVAL);
+    ck_assert_int_eq(tkl_request_add_query(&r, "", "x"), -EINVAL);
+    ck_assert_str_eq(tkl_request_get(&r, "team", 0), "housing");
+    ck_assert_str_eq(tkl_request_get(&r, "team", 1), "Policy & Strategy");
+    ck_assert_ptr_null(tkl_request_get(&r, "team", 2));
+    ck_assert_str_eq(tkl_request_get(&r, "state", 0), "");
+    ck_assert_uint_eq(r.n_q, 3);
+    ck_assert_int_eq(tkl_request_route("/calendar.html", &r), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "year", "2027"), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "team", "x"), -EINVAL);
+    ck_assert_int_eq(tkl_request_route("/outbox", &r), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "state", "failed"), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "team", "x"), -EINVAL);
+    ck_assert_int_eq(tkl_request_route("/metrics", &r), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "state", "x"), -EINVAL);
+    ck_assert_uint_eq(r.n_q, 0);
+}
+END_TEST
+
+START_TEST(values_must_be_short_printable_utf8)
+{
+    struct tkl_request r;
+    ck_assert_int_eq(tkl_request_route("/status", &r), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "team", "Équipe logement – Nord"), 0);
+    static const char *const bad[] = {
+        "a\nb", "a\rb",     "\x7f", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+        "\xc3", "\xc2\x85", "\xff"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(tkl_request_add_query(&r, "team", bad[i]) == -EINVAL, "value %zu", i);
+    char v[TKL_REQUEST_VALUE_LEN + 2];
+    memset(v, 'x', sizeof(v) - 1);
+    v[sizeof(v) - 1] = '\0';
+    ck_assert_int_eq(tkl_request_add_query(&r, "team", v), -EINVAL);
+    v[TKL_REQUEST_VALUE_LEN] = '\0';
+    ck_assert_int_eq(tkl_request_add_query(&r, "team", v), 0);
+    for (size_t i = r.n_q; i < TKL_REQUEST_MAX_ARGS; i++)
+        ck_assert_int_eq(tkl_request_add_query(&r, "state", "overdue"), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "state", "overdue"), -E2BIG);
+    ck_assert_uint_eq(r.n_q, TKL_REQUEST_MAX_ARGS);
+}
+END_TEST
+
+START_TEST(if_none_match_compares_weakly)
+{
+    const char *tag = "\"00ff\"";
+    ck_assert(tkl_etag_matches("\"00ff\"", tag));
+    ck_assert(tkl_etag_matches("W/\"00ff\"", tag));
+    ck_assert(tkl_etag_matches("\"a\", W/\"00ff\"", tag));
+    ck_assert(tkl_etag_matches(" *", tag));
+    ck_assert(!tkl_etag_matches("\"00f\"", tag));
+    ck_assert(!tkl_etag_matches("\"00ffx\"", tag));
+    ck_assert(!tkl_etag_matches("00ff", tag));
+    ck_assert(!tkl_etag_matches("\"00ff", tag));
+    ck_assert(!tkl_etag_matches("", tag));
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("request");
+    TCase *tc = tcase_create("request");
+    tcase_add_test(tc, paths_name_their_routes);
+    tcase_add_test(tc, other_paths_are_not_found_or_bad);
+    tcase_add_test(tc, each_route_takes_its_own_query_keys);
+    tcase_add_test(tc, values_must_be_short_printable_utf8);
+    tcase_add_test(tc, if_none_match_compares_weakly);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tkl_check_run(suite());
+}
