@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 #include "runtime/runtime.h"
 #include "service/service.h"
 #include "source/source.h"
+#include "web/web.h"
 
 #ifndef TICKLER_VERSION
 #define TICKLER_VERSION "0"
@@ -51,6 +53,7 @@ struct daemon {
     struct tkl_service service;
     struct options opt;
     int exit_code;
+    int listen_fds[16]; /* sockets systemd passed (ticklerd.socket) */
 };
 
 /* STATUS= for systemctl status: actions, pending notices, next reminder.
@@ -264,9 +267,40 @@ static void init_signals(struct daemon *d)
     d->signals_open = true;
 }
 
+/* The listening sockets of socket activation (ticklerd.socket), for the
+ * web face. Returns 0 or -EINVAL when what systemd passed is not that. */
+static int take_sockets(struct daemon *d)
+{
+    int n = sd_listen_fds(1);
+    if (n < 0) {
+        log_error("cannot read the sockets systemd passed: %s", strerror(-n));
+        return -EINVAL;
+    }
+    if ((size_t)n > sizeof(d->listen_fds) / sizeof(d->listen_fds[0])) {
+        log_error("systemd passed %d sockets; ticklerd serves at most 16", n);
+        return -EINVAL;
+    }
+    for (int i = 0; i < n; i++) {
+        int fd = SD_LISTEN_FDS_START + i;
+        if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
+            log_error("socket %d that systemd passed is not a listening stream socket "
+                      "(ticklerd.socket takes ListenStream= only)",
+                      i + 1);
+            return -EINVAL;
+        }
+        d->listen_fds[i] = fd;
+    }
+    d->service.listen_fds = d->listen_fds;
+    d->service.n_listen_fds = (size_t)n;
+    return 0;
+}
+
 static int daemon_run(struct daemon *d)
 {
     struct tkl_service *s = &d->service;
+    if (take_sockets(d) < 0)
+        return 1;
+    s->http_page = tkl_web_handle;
     int r = tkl_service_load(s);
     if (r < 0)
         return 1;
@@ -296,6 +330,8 @@ static int daemon_run(struct daemon *d)
         log_error("libuv handles left open at exit: %s", uv_strerror(r));
         return 1;
     }
+    for (size_t i = 0; i < s->n_listen_fds; i++)
+        close(d->listen_fds[i]);
     log_notice("stopped");
     return d->exit_code ? d->exit_code : s->failed ? 1 : 0;
 }

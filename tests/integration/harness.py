@@ -12,14 +12,29 @@ import time
 BUILD = None  # set by each test's main from --build
 
 
-def copy_sample(source, tmp):
+def copy_sample(source, tmp, port=None):
     """Copies the shipped etc/tickler.conf into tmp with what it names: the
-    sample plan and etc/calendars/. Returns the configuration's path."""
+    sample plan and etc/calendars/. Its web face listens on port (default: a
+    free one), so that tests running side by side do not meet on 8470.
+    Returns the configuration's path."""
     conf = os.path.join(tmp, "tickler.conf")
-    shutil.copy(os.path.join(source, "etc", "tickler.conf"), conf)
+    with open(os.path.join(source, "etc", "tickler.conf")) as f:
+        text = f.read()
+    shipped = 'listen = [ "127.0.0.1:8470" ];'
+    assert shipped in text, "etc/tickler.conf no longer listens on 127.0.0.1:8470"
+    text = text.replace(shipped, 'listen = [ "127.0.0.1:%d" ];' % (port or free_port()))
+    with open(conf, "w") as f:
+        f.write(text)
     shutil.copy(os.path.join(source, "etc", "sample-plan.csv"), tmp)
     shutil.copytree(os.path.join(source, "etc", "calendars"), os.path.join(tmp, "calendars"))
     return conf
+
+
+def listen_port(conf):
+    """The port the web face of configuration conf listens on."""
+    import re
+    with open(conf) as f:
+        return int(re.search(r'listen = \[ "127\.0\.0\.1:(\d+)" \];', f.read()).group(1))
 
 
 SEED_ENV = "TICKLER_TEST_SEED"

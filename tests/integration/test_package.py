@@ -5,6 +5,7 @@ pages render, and the configuration files are conffiles. Needs root (as CI
 is); the package is purged again at the end."""
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,6 +56,7 @@ class Package(unittest.TestCase):
     def test_files_and_conffiles(self):
         files = run("dpkg", "-L", "tickler").stdout.split()
         for f in ("/usr/sbin/ticklerd", "/usr/bin/tickler", "/usr/lib/systemd/system/ticklerd.service",
+                  "/usr/lib/systemd/system/ticklerd.socket",
                   "/usr/share/bash-completion/completions/tickler", "/etc/tickler/tickler.conf"):
             self.assertIn(f, files)
         self.assertTrue(any(f.endswith("/tickler/plugins/email.so") for f in files))
@@ -70,6 +72,20 @@ class Package(unittest.TestCase):
         with open("/usr/lib/systemd/system/ticklerd.service") as f:
             unit = f.read()
         self.assertIn("ExecStart=/usr/sbin/ticklerd --foreground -c /etc/tickler/tickler.conf", unit)
+
+    def test_the_unit_stays_confined(self):
+        """systemd's own score of the installed unit, with the web face in
+        it: 1.1 or lower ("OK"), as the unit's comment promises."""
+        p = run("systemd-analyze", "security", "--offline=true", "--no-pager",
+                "/usr/lib/systemd/system/ticklerd.service")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        m = re.search(r"Overall exposure level for ticklerd.service: ([0-9.]+)", p.stdout)
+        self.assertIsNotNone(m, p.stdout)
+        print("exposure: %s" % m.group(1), file=sys.stderr)
+        self.assertLessEqual(float(m.group(1)), 1.1)
+        with open("/usr/lib/systemd/system/ticklerd.socket") as f:
+            sock = f.read()
+        self.assertIn("ListenStream=127.0.0.1:8470", sock)
 
 
 if __name__ == "__main__":
