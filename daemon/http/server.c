@@ -138,16 +138,21 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
     return MHD_YES;
 }
 
+static bool get_or_head(const char *method)
+{
+    return !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
+}
+
 /* Fills resp for method and url: the page's answer, or the server's own
  * 400, 404, 405, 500 or 503. */
 static void answer(struct tkl_http_server *srv, struct MHD_Connection *c, const char *method,
                    const char *url, struct tkl_request *req, struct tkl_http_response *resp)
 {
     int r;
-    if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+    req->route = TKL_ROUTE_COUNT;
+    if (!get_or_head(method)) {
         r = tkl_http_text(resp, 405, "Only GET and HEAD are served here.");
     } else if ((r = tkl_request_route(url, req)) < 0) {
-        req->route = TKL_ROUTE_COUNT;
         r = tkl_http_text(resp, r == -ENOENT ? 404 : 400,
                           r == -ENOENT ? "Not found." : "Bad request path.");
     } else {
@@ -173,11 +178,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct tkl_http_server *srv = cls;
     (void)version;
     (void)upload_data;
-    if (!*con_cls) { /* the headers: wait for the end of the request */
+    if (!*con_cls && get_or_head(method)) { /* the headers: wait for the end of the request */
         *con_cls = &seen;
         return MHD_YES;
     }
-    if (*upload_data_size) { /* a body, which no page takes: discarded */
+    /* other methods are answered before any body is read */
+    if (*con_cls && *upload_data_size) { /* a body, which no page takes: discarded */
         *upload_data_size = 0;
         return MHD_YES;
     }
