@@ -153,6 +153,7 @@ static void answer(struct tkl_http_server *srv, struct MHD_Connection *c, const 
     if (!get_or_head(method)) {
         r = tkl_http_text(resp, 405, "Only GET and HEAD are served here.");
     } else if ((r = tkl_request_route(url, req)) < 0) {
+        req->route = TKL_ROUTE_COUNT;
         r = tkl_http_text(resp, r == -ENOENT ? 404 : 400,
                           r == -ENOENT ? "Not found." : "Bad request path.");
     } else {
