@@ -63,11 +63,13 @@ def plugin_dir():
 class Daemon:
     """ticklerd running in the background, its stderr collected."""
 
-    def __init__(self, conf, state, *extra, env=None):
+    def __init__(self, conf, state, *extra, env=None, wrapper=()):
+        """wrapper: a command ticklerd runs under (systemd-socket-activate
+        and its options)."""
         self.lines = []
         self.cond = threading.Condition()
         self.proc = subprocess.Popen(
-            [tool("ticklerd"), "-c", conf, "-p", plugin_dir(),
+            [*wrapper, tool("ticklerd"), "-c", conf, "-p", plugin_dir(),
              "--state-dir", state, "--log-level", "debug", *extra],
             stderr=subprocess.PIPE, text=True, env=env)
         self.reader = threading.Thread(target=self._read, daemon=True)

@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+"""ticklerd's web face against real clients: curl's conditional GETs on the
+calendar feed, the feed parsed by python3-icalendar with stable UIDs,
+/metrics accepted by promtool and moving after deliveries to a real HTTP
+sink, /status rendered by headless Chromium (a screenshot is kept) with
+the counts `tickler actions --json` gives, /healthz 503 while another
+process locks the outbox, plan text escaped and no secret on any page,
+socket activation, and a bounded load test: 50 connections fetching the
+feed and the metrics while 1,000 notices are delivered, and a client that
+sends nothing closed at the timeout without holding anyone up."""
+import argparse
+import http.client
+import http.server
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+import harness
+from harness import Daemon, tool
+
+ARGS = None
+CANARY = "s3cr3t-CANARY-93ab"
+
+
+def curl(url, *args):
+    """(status, headers dict lower-cased, body bytes) from the curl tool."""
+    p = subprocess.run(["curl", "-sS", "-D", "-", "-o", "-", "--max-time", "30", *args, url],
+                       capture_output=True, check=True)
+    head, _, body = p.stdout.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, headers, body
+
+
+class Sink:
+    """A real HTTP server taking the webhook's POSTs: counts each notice."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.notices = {}
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                nid = self.headers.get("X-Tickler-Notice")
+                with sink.lock:
+                    sink.notices[nid] = sink.notices.get(nid, 0) + 1
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.port = self.server.server_address[1]
+
+    def count(self):
+        with self.lock:
+            return dict(self.notices)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Fixture(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-web-")
+        self.state = os.path.join(self.tmp, "state")
+        self.port = harness.free_port()
+        self.daemon = None
+
+    def tearDown(self):
+        if self.daemon:
+            self.assertEqual(self.daemon.stop(), 0, self.daemon.log())
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def get(self, path, *args):
+        return curl(self.url(path), *args)
+
+    def start(self, *extra, conf=None):
+        self.daemon = Daemon(conf or self.conf, self.state, *extra)
+        self.daemon.wait_for("started")
+        self.daemon.wait_for("web face on 127.0.0.1:%d" % self.port)
+        return self.daemon
+
+    def sample(self):
+        self.conf = harness.copy_sample(ARGS.source, self.tmp, self.port)
+        self.plan = os.path.join(self.tmp, "sample-plan.csv")
+
+    def webhook_conf(self, n_destinations, plan_rows, extra=""):
+        """A configuration delivering one action to n webhook destinations
+        on the sink, with the web face on self.port."""
+        with open(os.path.join(self.tmp, "sink.url"), "w") as f:
+            f.write("http://127.0.0.1:%d/hook?key=%s\n" % (self.sink.port, CANARY))
+        dests = ", ".join('{ name = "d%d"; url_file = "sink.url"; }' % i
+                          for i in range(n_destinations))
+        self.conf = os.path.join(self.tmp, "tickler.conf")
+        with open(self.conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 0; };
+delivery = { retry_min_seconds = 1; %s };
+http = { listen = [ "127.0.0.1:%d" ]; };
+notifiers = ( { name = "hook"; plugin = "webhook"; settings = { destinations = ( %s ); }; } );
+teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ %s ]; }; } );
+""" % (extra, self.port, dests, ", ".join('"d%d"' % i for i in range(n_destinations))))
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n" + plan_rows)
+
+
+class Calendar(Fixture):
+    def test_conditional_gets_then_a_changed_calendar(self):
+        self.sample()
+        self.start()
+        status, h, body = self.get("/calendar.ics")
+        self.assertEqual(status, 200)
+        self.assertEqual(h["content-type"], "text/calendar; charset=utf-8")
+        etag, modified = h["etag"], h["last-modified"]
+        self.assertTrue(body.startswith(b"BEGIN:VCALENDAR\r\n"))
+        status, h, body = self.get("/calendar.ics", "-H", "If-None-Match: " + etag)
+        self.assertEqual((status, body), (304, b""))
+        self.assertEqual(h["etag"], etag)
+        status, _, _ = self.get("/calendar.ics", "-H", "If-Modified-Since: " + modified)
+        self.assertEqual(status, 304)
+        # the comms team renames an observance in the calendar file
+        path = os.path.join(self.tmp, "calendars", "local.ics")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        changed = re.sub(r"\nSUMMARY:[^\r\n]*", "\nSUMMARY:Renamed by the comms team", text, count=1)
+        self.assertNotEqual(changed, text)
+        with open(path + ".tmp", "w", encoding="utf-8", newline="") as f:
+            f.write(changed)
+        os.rename(path + ".tmp", path)
+        deadline = time.monotonic() + 60
+        while True:  # until ticklerd has read the file again, however long
+            status, h, body = self.get("/calendar.ics", "-H", "If-None-Match: " + etag)
+            if status != 304 or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        self.assertEqual(status, 200, self.daemon.log())
+        self.assertNotEqual(h["etag"], etag)
+        self.assertIn(b"SUMMARY:Renamed by the comms team", body)
+        self.assertGreaterEqual(time.mktime(time.strptime(h["last-modified"], "%a, %d %b %Y %H:%M:%S GMT")),
+                                time.mktime(time.strptime(modified, "%a, %d %b %Y %H:%M:%S GMT")))
+
+    def test_the_feed_is_valid_with_uids_stable_across_refreshes(self):
+        from icalendar import Calendar as ICal
+        self.sample()
+        d = self.start()
+        _, _, first = self.get("/calendar.ics")
+        cal = ICal.from_ical(first)
+        self.assertEqual(str(cal["VERSION"]), "2.0")
+        self.assertIn("REFRESH-INTERVAL", cal)
+        self.assertIn("X-PUBLISHED-TTL", cal)
+        events = cal.walk("VEVENT")
+        self.assertGreater(len(events), 50)
+        today = time.time() // 86400
+        uids = set()
+        for ev in events:
+            for key in ("UID", "DTSTAMP", "DTSTART", "SUMMARY"):
+                self.assertIn(key, ev)
+            uids.add(str(ev["UID"]))
+            start = ev.decoded("DTSTART")
+            day = time.mktime(start.timetuple()) // 86400
+            self.assertGreaterEqual(day, today - 367)
+            self.assertLessEqual(day, today + 732)
+        self.assertEqual(len(uids), len(events), "UIDs are not unique")
+        # a reload (SIGHUP) and a second fetch: the same events, the same UIDs
+        n = len(d.lines)
+        d.proc.send_signal(1)
+        d.wait_for("configuration reloaded", after=n)
+        _, _, second = self.get("/calendar.ics")
+        self.assertEqual({str(e["UID"]) for e in ICal.from_ical(second).walk("VEVENT")}, uids)
+        self.assertEqual(first, second)
+        # one protected characteristic: only its events, each one of the whole feed
+        status, h, body = self.get("/calendar/sexual-orientation.ics")
+        self.assertEqual(status, 200)
+        part = ICal.from_ical(body).walk("VEVENT")
+        self.assertGreater(len(part), 0)
+        self.assertLess(len(part), len(events))
+        for ev in part:
+            self.assertIn(str(ev["UID"]), uids)
+            self.assertEqual(str(ev["CATEGORIES"].cats[0]).lower(), "sexual orientation")
+        self.assertEqual(self.get("/calendar/no-such-thing.ics")[0], 404)
+
+    def test_the_printable_page(self):
+        self.sample()
+        self.start()
+        status, h, body = self.get("/calendar.html")
+        self.assertEqual(status, 200)
+        self.assertEqual(h["content-type"], "text/html; charset=utf-8")
+        page = body.decode()
+        self.assertRegex(page, r"@page\s*\{[^}]*size:\s*A4")
+        self.assertIn("Black History Month", page)
+        self.assertEqual(self.get("/calendar.html?year=12")[0], 400)
+
+
+def metric(text, name, **labels):
+    """The value of one sample of the exposition text, or None."""
+    want = ",".join('%s="%s"' % kv for kv in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", line)
+        if not m or m.group(1) != name:
+            continue
+        got = ",".join(sorted(p for p in re.findall(r'[a-zA-Z_]+="(?:[^"\\]|\\.)*"', m.group(2) or "")))
+        if got == want:
+            return float(m.group(3))
+    return None
+
+
+class Metrics(Fixture):
+    def setUp(self):
+        super().setUp()
+        self.sink = Sink()
+
+    def tearDown(self):
+        super().tearDown()
+        self.sink.stop()
+
+    def promtool(self, text):
+        p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                           text=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr + "\n" + text)
+
+    def test_promtool_accepts_them_and_the_counters_move(self):
+        self.webhook_conf(5, "R1,Action one,Alpha,03/03/2023,\n")
+        self.start("--now", "2023-03-03T08:59:58")
+        status, h, before = self.get("/metrics")
+        self.assertEqual(status, 200)
+        self.assertEqual(h["content-type"], "text/plain; version=0.0.4; charset=utf-8")
+        self.promtool(before.decode())
+        deadline = time.monotonic() + 120
+        while len(self.sink.count()) < 5:
+            self.assertLess(time.monotonic(), deadline, self.daemon.log())
+            time.sleep(0.2)
+        deadline = time.monotonic() + 60
+        while True:  # the outcomes are recorded just after the sink answers
+            after = self.get("/metrics")[2].decode()
+            if metric(after, "tickler_notifications_total", channel="hook") == 5 or \
+                    time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.promtool(after)
+        self.assertEqual(metric(before, "tickler_notifications_total", channel="hook") or 0, 0)
+        self.assertEqual(metric(after, "tickler_notifications_total", channel="hook"), 5)
+        self.assertEqual(metric(after, "tickler_notification_requests_total", channel="hook"), 5)
+        self.assertEqual(metric(after, "tickler_notification_latency_seconds_count", channel="hook"), 5)
+        self.assertEqual(metric(after, "tickler_outbox_notices", state="delivered"), 5)
+        self.assertEqual(metric(after, "tickler_outbox_notices", state="pending"), 0)
+        self.assertEqual(metric(after, "tickler_outbox_oldest_pending_age_seconds"), 0)
+        self.assertGreaterEqual(metric(after, "tickler_http_requests_total", path="/metrics",
+                                       code="200"), 1)
+        self.assertIsNotNone(re.search(r'^tickler_build_info\{.*version="[^"]+".*\} 1$', after, re.M))
+        self.assertNotIn(CANARY, after)
+        self.assertNotIn("127.0.0.1:%d" % self.sink.port, after)
+
+
+class Health(Fixture):
+    def test_503_while_another_process_locks_the_outbox(self):
+        self.sample()
+        self.start()
+        self.assertEqual(self.get("/healthz")[0:3:2], (200, b"ok\n"))
+        db = sqlite3.connect(os.path.join(self.state, "tickler.db"), isolation_level=None)
+        db.execute("BEGIN EXCLUSIVE")
+        try:
+            status, _, body = self.get("/healthz")
+        finally:
+            db.execute("COMMIT")
+            db.close()
+        self.assertEqual(status, 503)
+        self.assertEqual(body, b"outbox locked by another process\n")
+        self.assertEqual(self.get("/healthz")[0], 200)
+
+
+class Safety(Fixture):
+    def setUp(self):
+        super().setUp()
+        self.sink = Sink()
+
+    def tearDown(self):
+        super().tearDown()
+        self.sink.stop()
+
+    def test_plan_text_is_escaped_and_no_secret_shows(self):
+        title = '<script>alert(1)</script> & "quoted" </td>'
+        self.webhook_conf(1, 'R1,"%s",Alpha,03/03/2030,\n' % title.replace('"', '""'))
+        self.start()
+        for path in ("/", "/status", "/status.json", "/outbox", "/metrics", "/calendar.ics",
+                     "/calendar.html", "/healthz", "/status?state=on-track"):
+            status, h, body = self.get(path)
+            self.assertEqual(status, 200, path)
+            self.assertIn("default-src 'none'", h["content-security-policy"])
+            self.assertEqual(h["x-content-type-options"], "nosniff")
+            for secret in (CANARY, "127.0.0.1:%d" % self.sink.port):
+                self.assertNotIn(secret.encode(), body, path)
+                self.assertNotIn(secret, json.dumps(h), path)
+            if h["content-type"].startswith("text/html"):
+                self.assertNotIn(b"<script", body, path)
+        page = self.get("/status")[2].decode()
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot;", page)
+        doc = json.loads(self.get("/status.json")[2])
+        self.assertIn(title, [a["title"] for a in doc["actions"]])
+        # nothing but GET and HEAD
+        for method in ("POST", "PUT", "DELETE"):
+            status, h, _ = self.get("/status", "-X", method, "--data", "x=1")
+            self.assertEqual(status, 405, method)
+            self.assertEqual(h["allow"], "GET, HEAD")
+        self.assertEqual(self.get("/status?team=%0a")[0], 400)
+        self.assertEqual(self.get("/status?bogus=1")[0], 400)
+        self.assertEqual(self.get("/nothing")[0], 404)
+        self.assertNotIn(CANARY, self.daemon.log())
+
+
+class Sockets(Fixture):
+    def test_sockets_from_systemd_are_served(self):
+        self.sample()  # listens on self.port unless given sockets
+        given = harness.free_port()
+        self.daemon = Daemon(self.conf, self.state, wrapper=(
+            "systemd-socket-activate", "-l", "127.0.0.1:%d" % given))
+        self.daemon.wait_for("web face on 127.0.0.1:%d (sockets from systemd)" % given)
+        status, _, body = curl("http://127.0.0.1:%d/healthz" % given)
+        self.assertEqual((status, body), (200, b"ok\n"))
+        with self.assertRaises(subprocess.CalledProcessError):
+            self.get("/healthz")  # http.listen is not used
+
+
+class Load(Fixture):
+    """Bounded, on loopback: not a benchmark (bench/ measures); asserts that
+    nothing fails and nothing is lost while the face is busy."""
+
+    def setUp(self):
+        super().setUp()
+        self.sink = Sink()
+
+    def tearDown(self):
+        super().tearDown()
+        self.sink.stop()
+
+    def client(self, stop, results):
+        """One keep-alive connection fetching the feed and the metrics in
+        turn until stop is set; appends (ok, failures)."""
+        ok, failures, conn = 0, [], None
+        paths = ("/calendar.ics", "/metrics")
+        while not stop.is_set():
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                conn.request("GET", paths[ok % 2])
+                r = conn.getresponse()
+                body = r.read()
+                if r.status == 200 and body:
+                    ok += 1
+                else:
+                    failures.append("status %d" % r.status)
+            except (OSError, http.client.HTTPException) as e:
+                failures.append(repr(e))
+                conn = None
+        results.append((ok, failures))
+
+    def test_50_connections_while_1000_notices_are_delivered(self):
+        self.webhook_conf(1000, "R1,Action one,Alpha,03/03/2023,\n", extra="concurrency = 8;")
+        # room for 50 clients from one address; a short idle timeout
+        text = open(self.conf).read().replace(
+            'http = { listen = [ "127.0.0.1:%d" ]; };' % self.port,
+            'http = { listen = [ "127.0.0.1:%d" ]; max_connections = 100; '
+            'max_connections_per_ip = 60; timeout_seconds = 3; };' % self.port)
+        with open(self.conf, "w") as f:
+            f.write(text)
+        self.start("--now", "2023-03-03T08:59:55", "--log-level", "info")
+        # a client that connects and sends nothing (slowloris)
+        silent = socket.create_connection(("127.0.0.1", self.port))
+        silent.settimeout(120)
+        stop, results = threading.Event(), []
+        threads = [threading.Thread(target=self.client, args=(stop, results)) for _ in range(50)]
+        for t in threads:
+            t.start()
+        started = time.monotonic()
+        try:
+            closed = silent.recv(1) == b""  # the server closes it at its timeout
+        except OSError:
+            closed = True
+        time.sleep(max(0, 20 - (time.monotonic() - started)))  # the span of the load
+        stop.set()
+        for t in threads:
+            t.join()
+        silent.close()
+        deadline = time.monotonic() + 300
+        while len(self.sink.count()) < 1000:
+            self.assertLess(time.monotonic(), deadline, "%d of 1000 delivered" % len(self.sink.count()))
+            time.sleep(0.2)
+        box = json.loads(subprocess.run(
+            [tool("tickler"), "-c", self.conf, "--state-dir", self.state, "outbox", "--json"],
+            capture_output=True, text=True, check=True).stdout)
+        ok = sum(r[0] for r in results)
+        failures = [f for r in results for f in r[1]]
+        print("\nload: %d requests answered by 50 connections in 20 s, %d failed"
+              % (ok, len(failures)), file=sys.stderr)
+        self.assertTrue(closed, "the silent connection was never closed")
+        self.assertEqual(failures, [])
+        self.assertTrue(all(r[0] > 0 for r in results), "a client was never answered")
+        counts = self.sink.count()
+        self.assertEqual(len(counts), 1000)
+        self.assertEqual(set(counts.values()), {1}, "a notice arrived twice")
+        self.assertEqual(len(box), 1000)
+        self.assertEqual({n["state"] for n in box}, {"delivered"})
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--source", required=True)
+    ARGS, rest = ap.parse_known_args()
+    harness.BUILD = ARGS.build
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
