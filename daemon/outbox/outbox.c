@@ -758,9 +758,8 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
 int tkl_outbox_count_waiting(struct tkl_outbox *o, int64_t created_before, int64_t *ret_n)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->db,
-                                "SELECT count(*) FROM notices WHERE state = 0 AND created_at < ?",
-                                -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(
+        o->db, "SELECT count(*) FROM notices WHERE state = 0 AND created_at < ?", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return sqlite_errno(rc);
     sqlite3_bind_int64(st, 1, created_before);
