@@ -5,10 +5,13 @@
  *   tickler [-c FILE] check
  *   tickler [-c FILE] upcoming [--from DATE] [--days N] [--owner NAME] [--json]
  *   tickler [-c FILE] holidays [--year YYYY]
- *   tickler [-c FILE] [--state-dir DIR] status
+ *   tickler [-c FILE] [--state-dir DIR] status [--json]
  *   tickler [-c FILE] [--state-dir DIR] outbox [--failed] [--json]
  *   tickler [-c FILE] [--state-dir DIR] retry ID...|--failed
+ *   tickler [-c FILE] send-test NOTIFIER --to RECIPIENT
  *   tickler [-c FILE] calendar [--from DATE] [--to DATE] [--format ics|html|json]
+ *
+ * Exit status: 0 done, 1 failed (or, for status, not healthy), 2 usage.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,11 +52,23 @@
 #define TICKLER_DEFAULT_CONFIG "/etc/tickler/tickler.conf"
 #endif
 
+struct cli;
+
+/* A command of tickler: its name, what runs it (returning the exit code),
+ * its arguments as the usage shows them and one line on what it does. */
+struct command {
+    const char *name;
+    int (*run)(struct cli *c, int argc, char **argv);
+    const char *args;
+    const char *what;
+};
+
 struct cli {
     const char *config;
     const char *store;
     const char *state_dir;
     const char *plugin_dir;
+    const struct command *cmd; /* the command being run, NULL before */
     struct tkl_config *cfg;
     struct tkl_store *st;
     struct tkl_diags diags;
@@ -62,34 +77,174 @@ struct cli {
     struct tkl_sources sources;
 };
 
-static void usage(FILE *out)
+/* ---- arguments --------------------------------------------------------- */
+
+#define CLI_MAX_OPTS 8
+#define CLI_HELP     'h'   /* --help, -h of every command */
+#define CLI_LONG     0x100 /* getopt value of opts[i] without a short name: CLI_LONG + i */
+
+/* An option of tickler or of one of its commands: --name, and -short_name
+ * when that is set. It sets *value to its value when value is set, else
+ * *flag to true; given twice, the last one counts. */
+struct cli_opt {
+    const char *name;
+    char short_name;
+    const char **value;
+    bool *flag;
+};
+
+/* The arguments that are not options: up to max of them go to v. With
+ * stop, the first one ends the options (tickler's own options end at the
+ * command); next gets the index of the argument after it. */
+struct cli_args {
+    const char **v;
+    size_t max;
+    bool stop;
+    size_t n;
+    int next;
+};
+
+/* Prints the usage line of cmd (NULL: of tickler) to out. */
+static void print_synopsis(FILE *out, const struct command *cmd)
 {
-    fprintf(out,
-            "Usage: tickler [-c FILE] [--store FILE] [--state-dir DIR] COMMAND [ARGS]\n"
-            "Check, preview and inspect tickler's reminders.\n\n"
-            "Commands:\n"
-            "  actions [--json]             the store as tickler reads it\n"
-            "  check                        validate the configuration and the stores\n"
-            "  upcoming [--from DATE] [--days N] [--owner NAME] [--json]\n"
-            "                               the reminders that would be sent\n"
-            "  holidays [--year YYYY]       the non-working days in use\n"
-            "  status                       the outbox in numbers\n"
-            "  outbox [--failed] [--json]   notices in the outbox, newest first\n"
-            "  retry ID...|--failed         send failed notices again\n"
-            "  send-test NOTIFIER --to RECIPIENT\n"
-            "                               send a sample digest now and show the reply\n"
-            "  calendar [--from DATE] [--to DATE] [--format ics|html|json]\n"
-            "                               the observances of the sources (default: the\n"
-            "                               next 12 months, as iCalendar)\n\n"
-            "Options:\n"
-            "  -c, --config FILE     configuration file (default %s)\n"
-            "      --store FILE      read this CSV file instead of store.files\n"
-            "      --state-dir DIR   state directory (default: daemon.state_directory)\n"
-            "      --plugin-dir DIR  load plugins from DIR (default:\n"
-            "                        daemon.plugin_directory)\n"
-            "  -V, --version         print the version\n"
-            "  -h, --help            print this help\n",
-            TICKLER_DEFAULT_CONFIG);
+    if (cmd)
+        fprintf(out, "Usage: tickler [OPTIONS] %s%s%s\n", cmd->name, *cmd->args ? " " : "",
+                cmd->args);
+    else
+        fprintf(out, "Usage: tickler [OPTIONS] COMMAND [ARGS]\n");
+}
+
+/* Says on stderr how the command (or tickler) is used. */
+static void usage_hint(const struct cli *c)
+{
+    print_synopsis(stderr, c->cmd);
+    fprintf(stderr, "Run 'tickler --help' for the commands and their options.\n");
+}
+
+/* Says what is wrong with the option getopt_long just refused (opt is
+ * what it returned, arg the argument it was reading). Returns -EINVAL. */
+static int bad_option(const struct cli *c, const struct option *lo, int opt, const char *arg)
+{
+    const char *who = c->cmd ? c->cmd->name : NULL;
+    size_t len = strcspn(arg, "=");
+    size_t matches = 0;
+    for (size_t i = 0; lo[i].name && !strncmp(arg, "--", 2); i++)
+        matches += len > 2 && !strncmp(lo[i].name, arg + 2, len - 2);
+    fprintf(stderr, "tickler%s%s: ", who ? " " : "", who ? who : "");
+    if (opt == ':')
+        fprintf(stderr, "option '%s' needs a value\n", arg);
+    else if (optopt && !strncmp(arg, "--", 2))
+        fprintf(stderr, "option '%.*s' takes no value\n", (int)len, arg);
+    else if (optopt)
+        fprintf(stderr, "unknown option '-%c'\n", optopt);
+    else
+        fprintf(stderr, "%s option '%s'\n", matches > 1 ? "ambiguous" : "unknown", arg);
+    usage_hint(c);
+    return -EINVAL;
+}
+
+/* Keeps the argument arg that is not an option. Returns 0, or -EINVAL
+ * after saying there is one too many. */
+static int add_arg(const struct cli *c, struct cli_args *a, const char *arg)
+{
+    if (!a || a->n == a->max) {
+        const char *who = c->cmd ? c->cmd->name : NULL;
+        if (a && a->max > 1)
+            fprintf(stderr, "tickler%s%s: too many arguments (at most %zu)\n", who ? " " : "",
+                    who ? who : "", a->max);
+        else
+            fprintf(stderr, "tickler%s%s: unexpected argument '%s'\n", who ? " " : "",
+                    who ? who : "", arg);
+        usage_hint(c);
+        return -EINVAL;
+    }
+    a->v[a->n++] = arg;
+    return 0;
+}
+
+/* getopt_long's view of opts (at most CLI_MAX_OPTS, ended by a NULL name),
+ * with --help when help is set: the long options into lo, the short ones
+ * into shorts. */
+static void getopt_view(const struct cli_opt *opts, bool help, struct option *lo, char *shorts)
+{
+    size_t n = 0, k = strlen(shorts);
+    for (; opts && n < CLI_MAX_OPTS && opts[n].name; n++) {
+        int has_arg = opts[n].value ? required_argument : no_argument;
+        lo[n] = (struct option){opts[n].name, has_arg, NULL,
+                                opts[n].short_name ? opts[n].short_name : CLI_LONG + (int)n};
+        if (opts[n].short_name) {
+            shorts[k++] = opts[n].short_name;
+            if (has_arg == required_argument)
+                shorts[k++] = ':';
+        }
+    }
+    if (help) {
+        lo[n++] = (struct option){"help", no_argument, NULL, CLI_HELP};
+        shorts[k++] = CLI_HELP;
+    }
+    lo[n] = (struct option){0};
+    shorts[k] = '\0';
+}
+
+/* Sets what option opt (getopt_long's value) of opts names. */
+static void set_option(const struct cli_opt *opts, int opt)
+{
+    size_t i = 0;
+    if (opt >= CLI_LONG)
+        i = (size_t)(opt - CLI_LONG);
+    else
+        while (opts[i].short_name != opt)
+            i++;
+    if (opts[i].value)
+        *opts[i].value = optarg;
+    else
+        *opts[i].flag = true;
+}
+
+/*
+ * Reads the arguments of c->cmd (argv[0] is its name), or tickler's own
+ * when c->cmd is NULL, into what opts (NULL: none) and a (NULL: none)
+ * point to. Every command has --help. Returns 0, 1 when the usage was
+ * printed for --help (exit 0), or -EINVAL after saying on stderr what is
+ * wrong (exit 2).
+ */
+static int read_args(const struct cli *c, int argc, char **argv, const struct cli_opt *opts,
+                     struct cli_args *a)
+{
+    struct option lo[CLI_MAX_OPTS + 2];
+    char shorts[2 * CLI_MAX_OPTS + 4] = "-:"; /* arguments in order; ':' for a missing value */
+    getopt_view(opts, c->cmd != NULL, lo, shorts);
+    int opt;
+    optind = 0; /* start afresh: tickler's own options were read before */
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+        if (opt == ':' || opt == '?')
+            return bad_option(c, lo, opt, argv[optind - 1]);
+        if (opt == CLI_HELP && c->cmd) {
+            print_synopsis(stdout, c->cmd);
+            printf("%s\n", c->cmd->what);
+            return 1;
+        }
+        if (opt != 1)
+            set_option(opts, opt);
+        else if (add_arg(c, a, optarg) < 0)
+            return -EINVAL;
+        else if (a && a->stop)
+            break;
+    }
+    /* after "--", only arguments */
+    while (optind < argc && !(a && a->stop && a->n))
+        if (add_arg(c, a, argv[optind++]) < 0)
+            return -EINVAL;
+    if (a)
+        a->next = optind;
+    return 0;
+}
+
+/* The exit code for what read_args returned when it was not 0. */
+static int args_exit(int r)
+{
+    return r < 0 ? 2 : 0;
 }
 
 /* Loads the config and the store; prints problems. Returns 0, or 1 when
@@ -145,7 +300,11 @@ static json_t *strv_json(char **v, size_t n)
 
 static int cmd_actions(struct cli *c, int argc, char **argv)
 {
-    bool json = argc > 1 && !strcmp(argv[1], "--json");
+    bool json = false;
+    const struct cli_opt opts[] = {{"json", 0, NULL, &json}, {0}};
+    int ar = read_args(c, argc, argv, opts, NULL);
+    if (ar)
+        return args_exit(ar);
     if (load(c, true)) {
         tkl_diags_print(&c->diags, stderr);
         return 1;
@@ -210,6 +369,9 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
  * plugins (each recipient asked of its notifier), store and calendars. */
 static int cmd_check(struct cli *c, int argc, char **argv)
 {
+    int ar = read_args(c, argc, argv, NULL, NULL);
+    if (ar)
+        return args_exit(ar);
     struct tkl_runtime_env env = {.config_path = c->config,
                                   .plugin_dir = c->plugin_dir,
                                   .store_file = c->store,
@@ -270,25 +432,22 @@ struct upcoming_opts {
     bool json;
 };
 
-/* Reads the options of tickler upcoming. Returns 0, or -EINVAL after
- * saying what is wrong. */
-static int upcoming_args(int argc, char **argv, struct upcoming_opts *ret)
+/* Reads the options of tickler upcoming. Returns what read_args returns,
+ * -EINVAL too after saying which value is wrong. */
+static int upcoming_args(struct cli *c, int argc, char **argv, struct upcoming_opts *ret)
 {
     struct upcoming_opts u = {.days = 30};
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--from") && i + 1 < argc)
-            u.from = argv[++i];
-        else if (!strcmp(argv[i], "--days") && i + 1 < argc)
-            u.days = int_arg(argv[++i]);
-        else if (!strcmp(argv[i], "--owner") && i + 1 < argc)
-            u.owner = argv[++i];
-        else if (!strcmp(argv[i], "--json"))
-            u.json = true;
-        else {
-            fprintf(stderr, "tickler upcoming: unexpected \"%s\"\n", argv[i]);
-            return -EINVAL;
-        }
-    }
+    const char *days = NULL;
+    const struct cli_opt opts[] = {{"from", 0, &u.from, NULL},
+                                   {"days", 0, &days, NULL},
+                                   {"owner", 0, &u.owner, NULL},
+                                   {"json", 0, NULL, &u.json},
+                                   {0}};
+    int r = read_args(c, argc, argv, opts, NULL);
+    if (r)
+        return r;
+    if (days)
+        u.days = int_arg(days);
     if (u.days < 1 || u.days > 3660) {
         fprintf(stderr, "tickler upcoming: --days must be 1 to 3660\n");
         return -EINVAL;
@@ -397,8 +556,9 @@ static size_t show_upcoming(struct cli *c, struct tkl_scheduler *s, int64_t lo, 
 static int cmd_upcoming(struct cli *c, int argc, char **argv)
 {
     struct upcoming_opts u;
-    if (upcoming_args(argc, argv, &u) < 0)
-        return 2;
+    int ar = upcoming_args(c, argc, argv, &u);
+    if (ar)
+        return args_exit(ar);
     if (load(c, true)) {
         tkl_diags_print(&c->diags, stderr);
         return 1;
@@ -438,18 +598,11 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
 static int cmd_calendar(struct cli *c, int argc, char **argv)
 {
     const char *from = NULL, *to = NULL, *format = "ics";
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--from") && i + 1 < argc)
-            from = argv[++i];
-        else if (!strcmp(argv[i], "--to") && i + 1 < argc)
-            to = argv[++i];
-        else if (!strcmp(argv[i], "--format") && i + 1 < argc)
-            format = argv[++i];
-        else {
-            fprintf(stderr, "tickler calendar: unexpected \"%s\"\n", argv[i]);
-            return 2;
-        }
-    }
+    const struct cli_opt opts[] = {
+        {"from", 0, &from, NULL}, {"to", 0, &to, NULL}, {"format", 0, &format, NULL}, {0}};
+    int ar = read_args(c, argc, argv, opts, NULL);
+    if (ar)
+        return args_exit(ar);
     if (strcmp(format, "ics") != 0 && strcmp(format, "html") != 0 && strcmp(format, "json") != 0) {
         fprintf(stderr, "tickler calendar: --format must be ics, html or json\n");
         return 2;
@@ -512,23 +665,20 @@ static int cmd_calendar(struct cli *c, int argc, char **argv)
 
 static int cmd_holidays(struct cli *c, int argc, char **argv)
 {
-    int year = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--year") && i + 1 < argc)
-            year = int_arg(argv[++i]);
-        else {
-            fprintf(stderr, "tickler holidays: unexpected \"%s\"\n", argv[i]);
-            return 2;
-        }
-    }
+    const char *given = NULL;
+    const struct cli_opt opts[] = {{"year", 0, &given, NULL}, {0}};
+    int ar = read_args(c, argc, argv, opts, NULL);
+    if (ar)
+        return args_exit(ar);
     if (load(c, false)) {
         tkl_diags_print(&c->diags, stderr);
         return 1;
     }
-    if (!year) {
-        int m, d;
-        tkl_day_to_civil(tkl_local_day((int64_t)time(NULL)), &year, &m, &d);
-    }
+    int year, month, day;
+    if (given)
+        year = int_arg(given);
+    else
+        tkl_day_to_civil(tkl_local_day((int64_t)time(NULL)), &year, &month, &day);
     if (year < 1900 || year > 2199) {
         fprintf(stderr, "tickler holidays: --year must be 1900 to 2199\n");
         return 2;
@@ -565,49 +715,124 @@ static int open_outbox(struct cli *c, struct tkl_outbox **ret)
     return 0;
 }
 
+/* What tickler status reports. */
+struct status {
+    struct tkl_outbox_stats st;
+    int64_t next_attempt; /* not before now; INT64_MAX when none */
+    int64_t last_run;     /* INT64_MIN when never */
+    int64_t stuck;        /* waiting longer than max_age_hours */
+    int max_age_hours;    /* delivery.max_age_hours */
+    bool healthy;         /* nothing failed, nothing stuck */
+};
+
+/* Reads the outbox o into *ret at now, stuck meaning older than
+ * max_age_hours. Returns 0 or a negative errno (then *ret is untouched). */
+static int status_read(struct tkl_outbox *o, int64_t now, int max_age_hours, struct status *ret)
+{
+    struct status x = {.max_age_hours = max_age_hours, .last_run = INT64_MIN};
+    int r = tkl_outbox_stats(o, tkl_local_instant(tkl_local_day(now), 0), &x.st);
+    if (r == 0)
+        r = tkl_outbox_count_waiting(o, now - (int64_t)max_age_hours * 3600, &x.stuck);
+    if (r == 0 && (r = tkl_outbox_get_meta(o, "last_run", &x.last_run)) == -ENOENT) {
+        x.last_run = INT64_MIN;
+        r = 0;
+    }
+    if (r < 0)
+        return r;
+    /* a notice due before now is tried as soon as the daemon can */
+    x.next_attempt =
+        x.st.next_attempt == INT64_MAX || x.st.next_attempt > now ? x.st.next_attempt : now;
+    x.healthy = x.st.failed == 0 && x.stuck == 0;
+    *ret = x;
+    return 0;
+}
+
+/* An instant as JSON: ISO 8601 text, or null for none (INT64_MIN or
+ * INT64_MAX). */
+static json_t *instant_json(int64_t t)
+{
+    char buf[32];
+    return t == INT64_MIN || t == INT64_MAX ? json_null() : json_string(tkl_format_instant(t, buf));
+}
+
+/* tickler status --json. Returns the exit code. */
+static int status_json(const struct status *x)
+{
+    /* NULL when anything could not be allocated ("o" takes the reference) */
+    json_t *o = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:i, s:b}", "pending",
+        (json_int_t)x->st.pending, "retrying", (json_int_t)x->st.retrying, "failed",
+        (json_int_t)x->st.failed, "delivered_today", (json_int_t)x->st.delivered_today, "delivered",
+        (json_int_t)x->st.delivered, "next_attempt", instant_json(x->next_attempt), "last_run",
+        instant_json(x->last_run), "oldest_pending", instant_json(x->st.oldest_pending), "stuck",
+        (json_int_t)x->stuck, "max_age_hours", x->max_age_hours, "healthy", (int)x->healthy);
+    int r = json_print(o);
+    return r ? r : !x->healthy;
+}
+
+/* tickler status as text: the numbers, then why it is not healthy, a
+ * line for each reason. Returns the exit code. */
+static int status_text(const struct status *x)
+{
+    char next[32] = "none", oldest[32] = "none", last[32] = "never";
+    if (x->next_attempt != INT64_MAX)
+        tkl_format_instant(x->next_attempt, next);
+    if (x->st.oldest_pending != INT64_MAX)
+        tkl_format_instant(x->st.oldest_pending, oldest);
+    if (x->last_run != INT64_MIN)
+        tkl_format_instant(x->last_run, last);
+    printf("pending:          %" PRId64 "\n"
+           "retrying:         %" PRId64 "\n"
+           "failed:           %" PRId64 "\n"
+           "delivered today:  %" PRId64 " (%" PRId64 " in all)\n"
+           "next attempt:     %s\n"
+           "oldest pending:   %s\n"
+           "last run:         %s\n",
+           x->st.pending, x->st.retrying, x->st.failed, x->st.delivered_today, x->st.delivered,
+           next, oldest, last);
+    if (x->healthy)
+        printf("health:           ok\n");
+    if (x->st.failed)
+        printf("not healthy:      %" PRId64 " notice%s failed (tickler outbox --failed; tickler "
+               "retry --failed)\n",
+               x->st.failed, x->st.failed == 1 ? "" : "s");
+    if (x->stuck)
+        printf("not healthy:      %" PRId64 " notice%s waiting longer than %d hours "
+               "(delivery.max_age_hours); is ticklerd running?\n",
+               x->stuck, x->stuck == 1 ? "" : "s", x->max_age_hours);
+    return fflush(stdout) != 0 || !x->healthy;
+}
+
+/* Exits 0 when healthy, 1 when a notice failed or waits longer than
+ * delivery.max_age_hours, or the outbox cannot be read. */
 static int cmd_status(struct cli *c, int argc, char **argv)
 {
+    bool json = false;
+    const struct cli_opt opts[] = {{"json", 0, NULL, &json}, {0}};
+    int ar = read_args(c, argc, argv, opts, NULL);
+    if (ar)
+        return args_exit(ar);
     struct tkl_outbox *o = NULL;
     if (open_outbox(c, &o))
         return 1;
-    int64_t now = (int64_t)time(NULL), last = 0;
-    struct tkl_outbox_stats st = {0};
-    int r = tkl_outbox_stats(o, tkl_local_instant(tkl_local_day(now), 0), &st);
-    if (r == 0) {
-        char lastbuf[32] = "never", nextbuf[32] = "none";
-        if (tkl_outbox_get_meta(o, "last_run", &last) == 0)
-            tkl_format_instant(last, lastbuf);
-        if (st.next_attempt != INT64_MAX)
-            tkl_format_instant(st.next_attempt > now ? st.next_attempt : now, nextbuf);
-        printf("pending:          %" PRId64 "\n"
-               "retrying:         %" PRId64 "\n"
-               "failed:           %" PRId64 "%s\n"
-               "delivered today:  %" PRId64 " (%" PRId64 " in all)\n"
-               "next attempt:     %s\n"
-               "last run:         %s\n",
-               st.pending, st.retrying, st.failed,
-               st.failed ? "  (tickler outbox --failed; tickler retry --failed)" : "",
-               st.delivered_today, st.delivered, nextbuf, lastbuf);
-    } else {
-        fprintf(stderr, "tickler: cannot read the outbox: %s\n", strerror(-r));
-    }
+    struct status x;
+    int r = status_read(o, (int64_t)time(NULL), c->cfg->delivery.max_age_hours, &x);
     tkl_outbox_close(o);
-    return r < 0;
+    if (r < 0) {
+        fprintf(stderr, "tickler: cannot read the outbox: %s\n", strerror(-r));
+        return 1;
+    }
+    return json ? status_json(&x) : status_text(&x);
 }
 
 static int cmd_outbox(struct cli *c, int argc, char **argv)
 {
     bool failed_only = false, json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--failed"))
-            failed_only = true;
-        else if (!strcmp(argv[i], "--json"))
-            json = true;
-        else {
-            fprintf(stderr, "tickler outbox: unexpected \"%s\"\n", argv[i]);
-            return 2;
-        }
-    }
+    const struct cli_opt opts[] = {
+        {"failed", 0, NULL, &failed_only}, {"json", 0, NULL, &json}, {0}};
+    int ar = read_args(c, argc, argv, opts, NULL);
+    if (ar)
+        return args_exit(ar);
     struct tkl_outbox *o = NULL;
     if (open_outbox(c, &o))
         return 1;
@@ -708,22 +933,21 @@ static size_t sample_entries(const struct tkl_store *st, int32_t today, struct t
     return n;
 }
 
-/* Reads NOTIFIER and --to RECIPIENT. Returns 0, or -EINVAL after printing
- * the usage. */
-static int send_test_args(int argc, char **argv, const char **ret_channel, const char **ret_to)
+/* Reads NOTIFIER and --to RECIPIENT. Returns what read_args returns,
+ * -EINVAL too after saying which is missing. */
+static int send_test_args(struct cli *c, int argc, char **argv, const char **ret_channel,
+                          const char **ret_to)
 {
     const char *channel = NULL, *to = NULL;
-    bool ok = true;
-    for (int i = 1; ok && i < argc; i++) {
-        if (!strcmp(argv[i], "--to") && i + 1 < argc)
-            to = argv[++i];
-        else if (argv[i][0] != '-' && !channel)
-            channel = argv[i];
-        else
-            ok = false;
-    }
-    if (!ok || !channel || !to) {
-        fprintf(stderr, "Usage: tickler send-test NOTIFIER --to RECIPIENT\n");
+    const struct cli_opt opts[] = {{"to", 0, &to, NULL}, {0}};
+    struct cli_args args = {.v = &channel, .max = 1};
+    int r = read_args(c, argc, argv, opts, &args);
+    if (r)
+        return r;
+    if (!channel || !to) {
+        fprintf(stderr, "tickler send-test: %s\n",
+                !channel ? "which notifier?" : "--to is missing");
+        usage_hint(c);
         return -EINVAL;
     }
     *ret_channel = channel;
@@ -838,8 +1062,9 @@ out_loop:
 static int cmd_send_test(struct cli *c, int argc, char **argv)
 {
     const char *channel, *to;
-    if (send_test_args(argc, argv, &channel, &to) < 0)
-        return 2;
+    int ar = send_test_args(c, argc, argv, &channel, &to);
+    if (ar)
+        return args_exit(ar);
     if (load(c, false)) {
         tkl_diags_print(&c->diags, stderr);
         return 1;
@@ -868,30 +1093,49 @@ static void wake_daemon(const char *state_dir)
     free(path);
 }
 
+#define RETRY_MAX_IDS 256
+
+/* Reads the notice ids (at most RETRY_MAX_IDS) into ids, or --failed.
+ * Returns what read_args returns, -EINVAL too after saying what is wrong. */
+static int retry_args(struct cli *c, int argc, char **argv, uint64_t *ids, size_t *ret_n,
+                      bool *ret_all)
+{
+    const char *v[RETRY_MAX_IDS];
+    bool all = false;
+    const struct cli_opt opts[] = {{"failed", 0, NULL, &all}, {0}};
+    struct cli_args args = {.v = v, .max = RETRY_MAX_IDS};
+    int r = read_args(c, argc, argv, opts, &args);
+    if (r)
+        return r;
+    for (size_t i = 0; i < args.n; i++) {
+        char *end;
+        errno = 0;
+        unsigned long long id = strtoull(v[i], &end, 10);
+        if (errno || *end || !id || v[i][0] < '0' || v[i][0] > '9') {
+            fprintf(stderr, "tickler retry: '%s' is not a notice id (see tickler outbox)\n", v[i]);
+            return -EINVAL;
+        }
+        ids[i] = (uint64_t)id;
+    }
+    if (all == (args.n > 0)) {
+        fprintf(stderr, "tickler retry: %s\n",
+                all ? "either ids or --failed, not both" : "which notices? (ids or --failed)");
+        usage_hint(c);
+        return -EINVAL;
+    }
+    *ret_n = args.n;
+    *ret_all = all;
+    return 0;
+}
+
 static int cmd_retry(struct cli *c, int argc, char **argv)
 {
     bool all = false;
-    uint64_t ids[256];
+    uint64_t ids[RETRY_MAX_IDS];
     size_t n = 0;
-    for (int i = 1; i < argc; i++) {
-        char *end;
-        if (!strcmp(argv[i], "--failed")) {
-            all = true;
-            continue;
-        }
-        errno = 0;
-        unsigned long long v = strtoull(argv[i], &end, 10);
-        if (errno || *end || !v || n == sizeof(ids) / sizeof(ids[0])) {
-            fprintf(stderr, "tickler retry: \"%s\" is not a notice id (see tickler outbox)\n",
-                    argv[i]);
-            return 2;
-        }
-        ids[n++] = (uint64_t)v;
-    }
-    if (all == (n > 0)) {
-        fprintf(stderr, "Usage: tickler retry ID... | --failed\n");
-        return 2;
-    }
+    int ar = retry_args(c, argc, argv, ids, &n, &all);
+    if (ar)
+        return args_exit(ar);
     struct tkl_outbox *o = NULL;
     if (open_outbox(c, &o))
         return 1;
@@ -920,76 +1164,108 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
     return bad;
 }
 
-/* The commands; each returns the exit code. */
-static const struct command {
-    const char *name;
-    int (*run)(struct cli *c, int argc, char **argv);
-} commands[] = {
-    {"actions", cmd_actions},   {"check", cmd_check},         {"upcoming", cmd_upcoming},
-    {"holidays", cmd_holidays}, {"status", cmd_status},       {"outbox", cmd_outbox},
-    {"retry", cmd_retry},       {"send-test", cmd_send_test}, {"calendar", cmd_calendar},
+/* The commands, in the order tickler --help lists them. */
+static const struct command commands[] = {
+    {"actions", cmd_actions, "[--json]", "the store as tickler reads it"},
+    {"check", cmd_check, "", "validate the configuration and the stores"},
+    {"upcoming", cmd_upcoming, "[--from DATE] [--days N] [--owner NAME] [--json]",
+     "the reminders that would be sent"},
+    {"holidays", cmd_holidays, "[--year YYYY]", "the non-working days in use"},
+    {"status", cmd_status, "[--json]", "the outbox in numbers; exits 1 when not healthy"},
+    {"outbox", cmd_outbox, "[--failed] [--json]", "notices in the outbox, newest first"},
+    {"retry", cmd_retry, "ID...|--failed", "send failed notices again"},
+    {"send-test", cmd_send_test, "NOTIFIER --to RECIPIENT",
+     "send a sample digest now and show the reply"},
+    {"calendar", cmd_calendar, "[--from DATE] [--to DATE] [--format ics|html|json]",
+     "the observances of the sources, as a calendar"},
 };
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: tickler [-c FILE] [--store FILE] [--state-dir DIR] COMMAND [ARGS]\n"
+                 "Check, preview and inspect tickler's reminders.\n\n"
+                 "Commands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        const struct command *cmd = &commands[i];
+        char line[128];
+        snprintf(line, sizeof(line), "%s%s%s", cmd->name, *cmd->args ? " " : "", cmd->args);
+        if (strlen(line) > 28)
+            fprintf(out, "  %s\n%31s%s\n", line, "", cmd->what);
+        else
+            fprintf(out, "  %-28s %s\n", line, cmd->what);
+    }
+    fprintf(out,
+            "\nOptions:\n"
+            "  -c, --config FILE     configuration file (default %s)\n"
+            "      --store FILE      read this CSV file instead of store.files\n"
+            "      --state-dir DIR   state directory (default: daemon.state_directory)\n"
+            "      --plugin-dir DIR  load plugins from DIR (default:\n"
+            "                        daemon.plugin_directory)\n"
+            "  -V, --version         print the version\n"
+            "  -h, --help            print this help\n\n"
+            "Every command takes --help. Exit status: 0 done, 1 failed, 2 bad usage.\n",
+            TICKLER_DEFAULT_CONFIG);
+}
 
 /* Runs the command argv[0] with its arguments. Returns the exit code. */
 static int run_command(struct cli *c, int argc, char **argv)
 {
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (!strcmp(argv[0], commands[i].name))
+        if (!strcmp(argv[0], commands[i].name)) {
+            c->cmd = &commands[i];
             return commands[i].run(c, argc, argv);
-    fprintf(stderr, "tickler: unknown command \"%s\"\n", argv[0]);
-    usage(stderr);
+        }
+    fprintf(stderr, "tickler: unknown command '%s'\n", argv[0]);
+    usage_hint(c);
     return 2;
+}
+
+/* Reads tickler's own options, up to the command, into c. Returns 0 with
+ * the index of the command in *ret_cmd, 1 when --help or --version was
+ * answered, or -EINVAL after saying what is wrong. */
+static int main_args(struct cli *c, int argc, char **argv, int *ret_cmd)
+{
+    bool help = false, version = false;
+    const struct cli_opt opts[] = {{"config", 'c', &c->config, NULL},
+                                   {"store", 0, &c->store, NULL},
+                                   {"state-dir", 0, &c->state_dir, NULL},
+                                   {"plugin-dir", 0, &c->plugin_dir, NULL},
+                                   {"version", 'V', NULL, &version},
+                                   {"help", 'h', NULL, &help},
+                                   {0}};
+    const char *cmd = NULL;
+    struct cli_args args = {.v = &cmd, .max = 1, .stop = true};
+    int r = read_args(c, argc, argv, opts, &args);
+    if (r)
+        return r;
+    if (help || version) {
+        if (help)
+            usage(stdout);
+        else
+            printf("tickler %s\n", TICKLER_VERSION);
+        return 1;
+    }
+    if (!cmd) {
+        fprintf(stderr, "tickler: which command?\n");
+        usage_hint(c);
+        return -EINVAL;
+    }
+    *ret_cmd = args.next - 1;
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"store", required_argument, NULL, 'S'},
-        {"state-dir", required_argument, NULL, 's'},
-        {"version", no_argument, NULL, 'V'},
-        {"plugin-dir", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct cli c = {.config = TICKLER_DEFAULT_CONFIG};
-    int opt, r;
-    /* options stop at the command: its own options follow it */
-    while ((opt = getopt_long(argc, argv, "+c:Vh", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            c.config = optarg;
-            break;
-        case 'S':
-            c.store = optarg;
-            break;
-        case 's':
-            c.state_dir = optarg;
-            break;
-        case 'p':
-            c.plugin_dir = optarg;
-            break;
-        case 'V':
-            printf("tickler %s\n", TICKLER_VERSION);
-            return 0;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (optind >= argc) {
-        usage(stderr);
-        return 2;
-    }
+    int cmd, r = main_args(&c, argc, argv, &cmd);
+    if (r)
+        return args_exit(r);
     tkl_log_set_level(TKL_LOG_WARNING);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "tickler: libcurl could not be initialised\n");
         return 1;
     }
-    r = run_command(&c, argc - optind, argv + optind);
+    r = run_command(&c, argc - cmd, argv + cmd);
     tkl_sources_close(&c.sources);
     tkl_plugin_set_close(&c.plugins);
     tkl_store_free(c.st);

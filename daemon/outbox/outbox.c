@@ -755,6 +755,21 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
     return rc == SQLITE_ROW ? 0 : sqlite_errno(rc);
 }
 
+int tkl_outbox_count_waiting(struct tkl_outbox *o, int64_t created_before, int64_t *ret_n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        o->db, "SELECT count(*) FROM notices WHERE state = 0 AND created_at < ?", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    sqlite3_bind_int64(st, 1, created_before);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *ret_n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : sqlite_errno(rc);
+}
+
 int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, size_t *ret_n)
 {
     sqlite3_stmt *st = NULL;

@@ -112,6 +112,14 @@ struct tkl_outbox_stats {
 int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_stats *ret);
 
 /*
+ * How many notices still wait for delivery (pending or retrying, being sent
+ * or not) that were created (or put back by tkl_outbox_requeue) before
+ * created_before: with now - delivery.max_age_hours, the notices that are
+ * stuck. Returns 0 or a negative errno (then *ret_n is untouched).
+ */
+int tkl_outbox_count_waiting(struct tkl_outbox *o, int64_t created_before, int64_t *ret_n);
+
+/*
  * Whether a write could start now: takes the write lock without waiting
  * and lets it go again, changing nothing. Returns 0, -EBUSY (another
  * process holds the lock) or another negative errno (read-only, I/O).

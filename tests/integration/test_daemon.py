@@ -4,6 +4,7 @@ on disk, real signals. Run by ctest; see tests/CMakeLists.txt."""
 import argparse
 import email
 import email.policy
+import http.server
 import json
 import os
 import re
@@ -229,6 +230,180 @@ class Signals(Fixture):
         n = d.wait_for("store reloaded: 39 actions, ", after=n + 1)
         self.assertNotIn(" 0 observances", d.lines[n])
         self.assertEqual(d.stop(), 0)
+
+
+COMMANDS = {"actions", "check", "upcoming", "holidays", "status", "outbox", "retry", "send-test",
+            "calendar"}
+
+
+class Cli(Fixture):
+    """tickler refuses what it does not know, before it reads or writes
+    anything: exit 2, naming the command and the option, with the usage."""
+
+    def tickler(self, *args):
+        return self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", self.state, *args,
+                             check=False)
+
+    def assert_usage_error(self, p, message, cmd=None):
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertEqual(p.stdout, "")
+        who = "tickler %s" % cmd if cmd else "tickler"
+        self.assertEqual(p.stderr.splitlines()[0], "%s: %s" % (who, message))
+        self.assertIn("Usage: tickler [OPTIONS] %s" % (cmd or "COMMAND"), p.stderr)
+        self.assertIn("tickler --help", p.stderr)
+
+    def test_every_command_refuses_an_unknown_option(self):
+        h = self.run_tool(tool("tickler"), "--help").stdout
+        cmds = re.findall(r"^  ([a-z-]+)(?: |$)", h.split("Options:")[0], re.M)
+        self.assertEqual(set(cmds), COMMANDS)
+        for cmd in cmds:
+            self.assert_usage_error(self.tickler(cmd, "--bogus"), "unknown option '--bogus'", cmd)
+            self.assert_usage_error(self.tickler(cmd, "-z"), "unknown option '-z'", cmd)
+            p = self.tickler(cmd, "--help")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertTrue(p.stdout.startswith("Usage: tickler [OPTIONS] %s" % cmd), p.stdout)
+        # after options it knows, and after its arguments
+        self.assert_usage_error(self.tickler("outbox", "--json", "--failed", "--bogus"),
+                                "unknown option '--bogus'", "outbox")
+        self.assert_usage_error(self.tickler("send-test", "maildir", "--to", "x@example.org",
+                                             "--bogus"), "unknown option '--bogus'", "send-test")
+        self.assert_usage_error(self.tickler("retry", "12", "--bogus"),
+                                "unknown option '--bogus'", "retry")
+        # tickler's own options
+        self.assert_usage_error(self.tickler("--bogus", "status"), "unknown option '--bogus'")
+        self.assert_usage_error(self.run_tool(tool("tickler"), "-c", check=False),
+                                "option '-c' needs a value")
+        self.assertFalse(os.path.exists(self.state))
+
+    def test_missing_values_and_unexpected_arguments(self):
+        for args in (["upcoming", "--days"], ["upcoming", "--from"], ["upcoming", "--owner"],
+                     ["holidays", "--year"], ["calendar", "--format"], ["calendar", "--to"],
+                     ["calendar", "--from"], ["send-test", "maildir", "--to"]):
+            self.assert_usage_error(self.tickler(*args), "option '%s' needs a value" % args[-1],
+                                    args[0])
+        for args in (["status", "now"], ["check", "all"], ["actions", "x.csv"],
+                     ["outbox", "5"], ["holidays", "2026"],
+                     ["send-test", "maildir", "again", "--to", "x@example.org"]):
+            self.assert_usage_error(self.tickler(*args), "unexpected argument '%s'" % args[-1]
+                                    if args[0] != "send-test" else "unexpected argument 'again'",
+                                    args[0])
+        self.assert_usage_error(self.tickler("status", "--json=yes"),
+                                "option '--json' takes no value", "status")
+        self.assert_usage_error(self.tickler("retry", "--failed", "3"),
+                                "either ids or --failed, not both", "retry")
+        self.assertFalse(os.path.exists(self.state))
+
+
+def make_peer(answers):
+    """An HTTP server on 127.0.0.1 answering a POST to /NAME with the
+    status answers gives NAME (202 when it names none)."""
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            status = answers.get(self.path.strip("/"), 202)
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class Status(Fixture):
+    """tickler status: healthy (exit 0) when no notice failed and none waits
+    longer than delivery.max_age_hours, else exit 1 saying why; --json says
+    the same to a monitoring script."""
+
+    def status(self):
+        text = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                             "status", check=False)
+        js = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                           "status", "--json", check=False)
+        self.assertEqual(js.returncode, text.returncode, js.stderr)
+        return text, json.loads(js.stdout), js.returncode
+
+    def webhook_setup(self, answers):
+        """A configuration whose teams Alpha and Bravo are reached through
+        the webhook destinations alpha and bravo of a peer answering with
+        answers; one action each, due on 3 March 2023."""
+        server = make_peer(answers)
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        for name in ("alpha", "bravo"):
+            with open(os.path.join(self.tmp, name + ".url"), "w") as f:
+                f.write("http://127.0.0.1:%d/%s\n" % (server.server_address[1], name))
+        with open(self.conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+delivery = { retry_min_seconds = 600; max_age_hours = 5; };
+notifiers = ( { name = "hook"; plugin = "webhook"; settings = { timeout_seconds = 10;
+    destinations = ( { name = "alpha"; url_file = "alpha.url"; },
+                     { name = "bravo"; url_file = "bravo.url"; } ); }; } );
+teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; },
+          { id = "bravo"; name = "Bravo"; recipients = { hook = [ "bravo" ]; }; } );
+""")
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n"
+                    "A1,First action,Alpha,03/03/2023,\nB1,Second action,Bravo,03/03/2023,\n")
+        self.run_tool(tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(),
+                      "--state-dir", self.state, "--now", "2023-03-03T09:00:30", "--oneshot")
+
+    def test_everything_delivered_is_healthy(self):
+        self.oneshot("2023-03-03T09:00")
+        text, js, rc = self.status()
+        self.assertEqual(rc, 0, text.stdout + text.stderr)
+        self.assertRegex(text.stdout, r"\nhealth: +ok\n")
+        self.assertNotIn("not healthy", text.stdout)
+        # the round ran at the --now instant, give or take the time it took
+        self.assertRegex(js.pop("last_run"), r"^2023-03-03T09:0\d:\d\d\+00:00$")
+        self.assertEqual(js, {"pending": 0, "retrying": 0, "failed": 0, "delivered_today": 0,
+                              "delivered": 6, "next_attempt": None, "oldest_pending": None,
+                              "stuck": 0, "max_age_hours": 48, "healthy": True})
+
+    def test_a_failed_notice_is_not_healthy_until_retried(self):
+        self.webhook_setup({"bravo": 404})
+        text, js, rc = self.status()
+        self.assertEqual(rc, 1, text.stdout + text.stderr)
+        self.assertEqual((js["failed"], js["delivered"], js["pending"], js["retrying"]), (1, 1, 0, 0))
+        self.assertEqual((js["stuck"], js["healthy"], js["oldest_pending"]), (0, False, None))
+        self.assertRegex(text.stdout, r"\nnot healthy: +1 notice failed \(tickler outbox --failed")
+        self.assertNotIn("health:", text.stdout)
+        # sent again: waiting for the daemon, which is no failure
+        p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", self.state, "retry",
+                          "--failed")
+        self.assertIn("1 notice queued again", p.stdout)
+        text, js, rc = self.status()
+        self.assertEqual(rc, 0, text.stdout + text.stderr)
+        self.assertEqual((js["failed"], js["pending"] + js["retrying"], js["stuck"], js["healthy"]),
+                         (0, 1, 0, True))
+        self.assertRegex(js["oldest_pending"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
+        self.assertIsNotNone(js["next_attempt"])
+        # an outbox that cannot be read is not healthy either
+        p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir",
+                          os.path.join(self.tmp, "nowhere", "state"), "status", "--json",
+                          check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("cannot open the outbox", p.stderr)
+
+    def test_a_notice_waiting_longer_than_max_age_is_stuck(self):
+        # Bravo's peer is down (503: tried again later); the notice was
+        # committed on 3 March 2023, far longer than max_age_hours (5) ago
+        self.webhook_setup({"bravo": 503})
+        text, js, rc = self.status()
+        self.assertEqual(rc, 1, text.stdout + text.stderr)
+        self.assertEqual((js["failed"], js["delivered"], js["retrying"]), (0, 1, 1))
+        self.assertEqual((js["stuck"], js["max_age_hours"], js["healthy"]), (1, 5, False))
+        self.assertTrue(js["oldest_pending"].startswith("2023-03-03T09:0"), js)
+        self.assertRegex(text.stdout, r"\nnot healthy: +1 notice waiting longer than 5 hours "
+                         r"\(delivery\.max_age_hours\)")
+        self.assertRegex(text.stdout, r"\nfailed: +0\n")
 
 
 class Idle(Fixture):

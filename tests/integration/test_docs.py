@@ -42,6 +42,20 @@ class ManPages(unittest.TestCase):
         for o in set(re.findall(r"(--[a-z-]+)", h)):
             self.assertIn("*%s*" % o, text, o)
 
+    def test_each_command_entry_names_its_options(self):
+        # the entry of each command in tickler(1) starts with its usage,
+        # and names every option that the command's --help shows
+        text = page("tickler.1")
+        cmds = re.findall(r"^  ([a-z-]+)(?: |$)", help_text("tickler").split("Options:")[0], re.M)
+        for c in cmds:
+            out = subprocess.run([os.path.join(ARGS.build, "daemon", "tickler"), c, "--help"],
+                                 capture_output=True, text=True, check=True).stdout
+            self.assertTrue(out.startswith("Usage: tickler [OPTIONS] %s" % c), out)
+            entry = re.search(r"^\*%s\*(.*)$" % re.escape(c), text, re.M)
+            self.assertIsNotNone(entry, c)
+            for o in re.findall(r"(--[a-z-]+)", out.splitlines()[0]):
+                self.assertIn("*%s*" % o, entry.group(1), "%s %s" % (c, o))
+
     def test_every_config_key(self):
         text = page("tickler.conf.5")
         # the whole file's keys (config/) and each step's slice (*_conf.c)

@@ -6,6 +6,7 @@
 #include "check_run.h"
 #include <errno.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,64 @@ START_TEST(states_retries_recovery_and_requeue)
 }
 END_TEST
 
+START_TEST(waiting_notices_by_age)
+{
+    /* three notices committed at 1000, 2000 and 3000: what waits longer
+     * than a given age is what tickler status calls stuck */
+    static const char *const to[] = {"a@example.org", "b@example.org", "c@example.org"};
+    uint64_t id[3];
+    for (int i = 0; i < 3; i++) {
+        struct tkl_notice n = notice(to[i]);
+        ck_assert_int_eq(tkl_outbox_put(o, &n, keys, 1000 * (i + 1), &id[i]), 0);
+    }
+    int64_t k = -1;
+    ck_assert_int_eq(tkl_outbox_count_waiting(o, 1000, &k), 0);
+    ck_assert_int_eq(k, 0); /* created before, not at */
+    ck_assert_int_eq(tkl_outbox_count_waiting(o, 2001, &k), 0);
+    ck_assert_int_eq(k, 2);
+    struct tkl_outbox_stats st;
+    ck_assert_int_eq(tkl_outbox_stats(o, 0, &st), 0);
+    ck_assert_int_eq(st.oldest_pending, 1000);
+    /* retrying and being sent still wait; failed and delivered do not */
+    ck_assert_int_eq(tkl_outbox_mark_retry(o, id[0], 9000, "451 later"), 0);
+    ck_assert_int_eq(tkl_outbox_mark_sending(o, id[1]), 0);
+    ck_assert_int_eq(tkl_outbox_count_waiting(o, 3001, &k), 0);
+    ck_assert_int_eq(k, 3);
+    ck_assert_int_eq(tkl_outbox_mark_failed(o, id[0], 4000, "550 no"), 0);
+    ck_assert_int_eq(tkl_outbox_mark_delivered(o, id[2], 4000, "250 ok"), 0);
+    ck_assert_int_eq(tkl_outbox_count_waiting(o, 99999, &k), 0);
+    ck_assert_int_eq(k, 1);
+    ck_assert_int_eq(tkl_outbox_stats(o, 0, &st), 0);
+    ck_assert_int_eq(st.oldest_pending, 2000);
+    ck_assert_int_eq(tkl_outbox_mark_delivered(o, id[1], 4000, "250 ok"), 0);
+    ck_assert_int_eq(tkl_outbox_count_waiting(o, 99999, &k), 0);
+    ck_assert_int_eq(k, 0);
+    ck_assert_int_eq(tkl_outbox_stats(o, 0, &st), 0);
+    ck_assert_int_eq(st.oldest_pending, INT64_MAX);
+    /* a failed notice put back waits from the moment it was put back */
+    ck_assert_int_eq(tkl_outbox_requeue(o, id[0], 5000, &k), 0);
+    ck_assert_int_eq(tkl_outbox_count_waiting(o, 5000, &k), 0);
+    ck_assert_int_eq(k, 0);
+    ck_assert_int_eq(tkl_outbox_count_waiting(o, 5001, &k), 0);
+    ck_assert_int_eq(k, 1);
+    /* when SQLite cannot allocate, an error and the count untouched */
+    unsigned long i;
+    for (i = 1;; i++) {
+        k = -1;
+        alloc_fail_nth(i);
+        int r = tkl_outbox_count_waiting(o, 5001, &k);
+        alloc_fail_nth(0);
+        if (r == 0) {
+            ck_assert_int_eq(k, 1);
+            break;
+        }
+        ck_assert_int_lt(r, 0);
+        ck_assert_int_eq(k, -1);
+    }
+    ck_assert_uint_gt(i, 1);
+}
+END_TEST
+
 START_TEST(every_allocation_failure_is_clean)
 {
     /* put, get and mark with the 1st, 2nd, ... allocation failing (ours and
@@ -188,6 +247,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, a_notice_is_produced_once);
     tcase_add_test(tc, states_retries_recovery_and_requeue);
+    tcase_add_test(tc, waiting_notices_by_age);
     tcase_add_test(tc, every_allocation_failure_is_clean);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
