@@ -99,7 +99,7 @@ static void put_reply(FILE *f, const char *s)
         if (e)
             fputs(e, f);
         else
-            putc(s[i], f);
+            fputc(s[i], f);
     }
     if (cut < n)
         fputs("\xe2\x80\xa6", f);

@@ -13,7 +13,21 @@
  *
  * An action of several teams is listed under each of them on the HTML
  * page and once in the JSON. The HTML page is one document with its style
- * sheet inline, no script and nothing from elsewhere.
+ * sheet inline, no script and nothing from elsewhere. Both carry the
+ * minute they were made, not the second, so that a page that has not
+ * changed keeps its entity tag for that minute.
+ *
+ * The JSON: {"generated": instant, "today": date, "filters": {"teams":
+ * [ids], "states": [names]}, "summary": counts, "teams": [{"id", "name",
+ * "counts"}] (the teams chosen, or all and then, when there are any, the
+ * actions of no team with id and name null), "actions": [{"id", "title",
+ * "commitment", "objective", "owners", "teams": [ids], "deadline": {"text",
+ * "kind", "date", "note", "problem"}, "status": {"text", "read"},
+ * "standing", "progress", "last_reminder": {"at", "queued_at", "channel",
+ * "recipient", "team", "team_id", "state", "sending", "attempts", "stage"}
+ * or null, "warnings": count, "file", "line"}]}, where counts are
+ * {"overdue": n, "due-soon": n, "on-track": n, "complete": n, "closed": n,
+ * "undated": n, "total": n}.
  */
 #include "web.h"
 
@@ -179,7 +193,7 @@ static int view_init(struct status_view *v, const struct tkl_service *s,
     *v = (struct status_view){.store = rt->store,
                               .dir = &rt->cfg->teams,
                               .sc = &rt->cfg->schedule,
-                              .now = req->now,
+                              .now = req->now - (req->now % 60 + 60) % 60,
                               .today = tkl_local_day(req->now)};
     v->team_on = calloc(v->dir->n + 1, sizeof(*v->team_on));
     v->standing = calloc(v->store->n + 1, sizeof(*v->standing));
@@ -273,7 +287,7 @@ static void html_lines(FILE *f, const char *s)
         if (e)
             fputs(e, f);
         else
-            putc(*s, f);
+            fputc(*s, f);
     }
 }
 
@@ -284,7 +298,7 @@ static void url_put(FILE *f, const char *s)
         unsigned char c = (unsigned char)*s;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
             c == '-' || c == '.' || c == '_' || c == '~')
-            putc(c, f);
+            fputc(c, f);
         else
             fprintf(f, "%%%02X", c);
     }
@@ -401,7 +415,13 @@ static void html_summary(FILE *f, const struct status_view *v)
     fputs(v->team_filter ? "These teams" : "All teams", f);
     fputs("</strong>: ", f);
     html_counts(f, v->counts);
-    fputs("</li>\n</ul>\n", f);
+    fputs("</li>\n", f);
+    if (v->team_filter) {
+        fputs("<li>", f);
+        html_link(f, v, NULL, SIZE_MAX, v->state_on, "Every team");
+        fputs("</li>\n", f);
+    }
+    fputs("</ul>\n", f);
 }
 
 /* The deadline as tickler read it: "Friday 30 June 2023, in 3 days". */

@@ -161,7 +161,8 @@ static void page_teardown(void)
 
 /*
  * Asks page for path with the query given as key, value pairs ending with
- * NULL, as the server would: the path routed, the query checked. The page
+ * NULL, as the server would: the path routed, the query checked, at
+ * 09:00:30 on the day of --now. The page
  * must answer (return 0); *resp holds the answer, its body NUL-terminated
  * for the tests' string searches.
  */
@@ -177,7 +178,9 @@ static void page_get(tkl_web_page page, struct tkl_http_response *resp, const ch
         ck_assert_int_eq(tkl_request_add_query(&r, k, v), 0);
     }
     va_end(ap);
-    struct tkl_http_request req = {.req = &r, .now = tkl_service_now(&page_s)};
+    /* the instant --now names, whatever the time the test has taken */
+    int64_t now = tkl_local_instant(tkl_day_from_civil(2023, 6, 30), 9 * 60) + 30;
+    struct tkl_http_request req = {.req = &r, .now = now};
     memset(resp, 0, sizeof(*resp));
     resp->status = 200;
     ck_assert_int_eq(page(&page_s, &req, resp), 0);

@@ -90,7 +90,8 @@ START_TEST(counts_every_plan_action_once_by_standing)
     STATUS_JSON(&r, NULL);
     json_t *root = parse(&r);
     ck_assert_str_eq(str(root, "today"), "2023-06-30");
-    ck_assert(page_has(str(root, "generated"), "2023-06-30T09:0")); /* the clock runs on */
+    /* to the minute */
+    ck_assert_str_eq(str(root, "generated"), "2023-06-30T09:00:00+01:00");
     json_t *sum = json_object_get(root, "summary");
     ck_assert_int_eq(count(sum, "overdue"), 1);
     ck_assert_int_eq(count(sum, "due-soon"), 2);
@@ -175,6 +176,43 @@ START_TEST(each_action_as_written_as_read_and_last_reminded)
     ck_assert_str_eq(r.cache, "no-cache");
     ck_assert_uint_eq(strlen(r.etag), 18);
     tkl_http_response_free(&r);
+}
+END_TEST
+
+START_TEST(the_entity_tag_follows_the_content)
+{
+    page_load();
+    struct tkl_http_response r1, r2, r3;
+    STATUS_JSON(&r1, NULL);
+    STATUS_JSON(&r2, NULL);
+    ck_assert_str_eq(r1.etag, r2.etag);
+    ck_assert_str_eq(r1.cache, "no-cache");
+    /* a reminder committed for D changes what the page says */
+    struct tkl_notice_entry e = {.size = sizeof(e),
+                                 .item_id = "D",
+                                 .title = "Late report",
+                                 .deadline_day = TKL_NO_DAY,
+                                 .kind = TKL_DEADLINE_DATE,
+                                 .stage = TKL_STAGE_OVERDUE};
+    struct tkl_notice n = {.size = sizeof(n),
+                           .channel = "chat",
+                           .recipient = "hr",
+                           .team_name = "Human Resources",
+                           .entries = &e,
+                           .n_entries = 1};
+    const char *keys[] = {"overdue-4"};
+    uint64_t id = 0;
+    ck_assert_int_eq(tkl_outbox_put(page_s.outbox, &n, keys, tkl_service_now(&page_s), &id), 0);
+    STATUS_JSON(&r3, NULL);
+    ck_assert_str_ne(r1.etag, r3.etag);
+    json_t *root = parse(&r3);
+    json_t *rd = json_object_get(action(root, "D"), "last_reminder");
+    ck_assert_str_eq(str(rd, "state"), "pending");
+    ck_assert_str_eq(str(rd, "stage"), "overdue-4");
+    json_decref(root);
+    tkl_http_response_free(&r1);
+    tkl_http_response_free(&r2);
+    tkl_http_response_free(&r3);
 }
 END_TEST
 
@@ -309,6 +347,17 @@ START_TEST(the_page_groups_by_objective_then_team)
     /* the summary still counts every state */
     ck_assert(page_has(b, "<strong>All teams</strong>: 8 actions"));
     tkl_http_response_free(&r);
+    page_get(tkl_web_status, &r, "/status", "team", "ict", "state", "closed", NULL);
+    b = r.body;
+    ck_assert(page_has(b, "<strong>These teams</strong>: 4 actions"));
+    ck_assert(page_has(b, "<li><a href=\"status?state=closed\">Every team</a></li>"));
+    ck_assert(page_has(b, "<a href=\"status?team=ict\">Every state</a>"));
+    ck_assert(page_has(b, "<h3>ICT &amp; Digital</h3>"));
+    ck_assert(!page_has(b, "<h3>Human Resources</h3>"));
+    ck_assert(page_has(b, "value=\"ict\" checked>"));
+    ck_assert(page_has(b, "value=\"closed\" checked>"));
+    ck_assert(!page_has(b, "value=\"hr\" checked>"));
+    tkl_http_response_free(&r);
     /* objectives in plan order: H's (none) first */
     page_get(tkl_web_status, &r, "/status", NULL);
     b = r.body;
@@ -328,6 +377,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, counts_every_plan_action_once_by_standing);
     tcase_add_test(tc, each_action_as_written_as_read_and_last_reminded);
+    tcase_add_test(tc, the_entity_tag_follows_the_content);
     tcase_add_test(tc, filters_by_team_and_state);
     tcase_add_test(tc, an_unknown_team_or_state_is_refused);
     tcase_add_test(tc, the_page_escapes_the_plan_and_stands_alone);
