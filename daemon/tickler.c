@@ -42,6 +42,7 @@
 #include "runtime/runtime.h"
 #include "schedule/holidays.h"
 #include "schedule/scheduler.h"
+#include "schedule/standing.h"
 #include "source/source.h"
 #include "store/store.h"
 
@@ -298,6 +299,61 @@ static json_t *strv_json(char **v, size_t n)
     return a;
 }
 
+/* One action as `tickler actions --json` prints it; standing is its
+ * standing today (null for an observance). */
+static json_t *action_json(const struct tkl_action *a, enum tkl_standing standing)
+{
+    char day[11];
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(a->id));
+    json_object_set_new(o, "file", json_string(a->file));
+    json_object_set_new(o, "line", json_integer(a->line));
+    json_object_set_new(o, "title", json_string(a->title));
+    json_object_set_new(o, "commitment", jstr(*a->commitment ? a->commitment : NULL));
+    json_object_set_new(o, "objective", jstr(*a->objective ? a->objective : NULL));
+    json_object_set_new(o, "owners", json_string(a->owners));
+    json_object_set_new(o, "teams", strv_json(a->teams, a->n_teams));
+    json_object_set_new(o, "unmatched_owners", strv_json(a->unmatched, a->n_unmatched));
+    json_object_set_new(o, "deadline_text", json_string(a->deadline_text));
+    json_object_set_new(o, "deadline",
+                        a->deadline.day == TKL_NO_DAY
+                            ? json_null()
+                            : json_string(tkl_day_format(a->deadline.day, day)));
+    json_object_set_new(o, "deadline_note", jstr(a->deadline.note));
+    json_object_set_new(o, "kind", json_string(tkl_deadline_kind_name(a->deadline.kind)));
+    json_object_set_new(o, "status_text", json_string(a->status_text));
+    json_object_set_new(o, "status", json_string(tkl_status_name(a->status)));
+    json_object_set_new(o, "active", json_boolean(tkl_action_active(a)));
+    json_object_set_new(o, "standing",
+                        standing == TKL_STANDING_COUNT ? json_null()
+                                                       : json_string(tkl_standing_name(standing)));
+    json_object_set_new(o, "progress", jstr(*a->progress ? a->progress : NULL));
+    json_object_set_new(o, "warnings", strv_json(a->warnings, a->n_warnings));
+    return o;
+}
+
+/* The store as a JSON array, each action with its standing today (as
+ * /status.json gives it), and the count per standing on standard error. */
+static int actions_json(const struct cli *c)
+{
+    int32_t today = tkl_local_day((int64_t)time(NULL));
+    size_t counts[TKL_STANDING_COUNT + 1] = {0};
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < c->st->n; i++) {
+        const struct tkl_action *a = &c->st->actions[i];
+        enum tkl_standing st =
+            tkl_standing_of(a, tkl_standing_rules(&c->cfg->schedule, &c->cfg->teams, a), today);
+        counts[st]++;
+        json_array_append_new(arr, action_json(a, st));
+    }
+    char day[11];
+    fprintf(stderr, "standing on %s:", tkl_day_format(today, day));
+    for (unsigned st = 0; st < TKL_STANDING_COUNT; st++)
+        fprintf(stderr, " %zu %s%s", counts[st], tkl_standing_name((enum tkl_standing)st),
+                st + 1 < TKL_STANDING_COUNT ? "," : "\n");
+    return json_print(arr);
+}
+
 static int cmd_actions(struct cli *c, int argc, char **argv)
 {
     bool json = false;
@@ -309,37 +365,8 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
         tkl_diags_print(&c->diags, stderr);
         return 1;
     }
-    if (json) {
-        json_t *arr = json_array();
-        for (size_t i = 0; arr && i < c->st->n; i++) {
-            const struct tkl_action *a = &c->st->actions[i];
-            char day[11];
-            json_t *o = json_object();
-            json_object_set_new(o, "id", json_string(a->id));
-            json_object_set_new(o, "file", json_string(a->file));
-            json_object_set_new(o, "line", json_integer(a->line));
-            json_object_set_new(o, "title", json_string(a->title));
-            json_object_set_new(o, "commitment", jstr(*a->commitment ? a->commitment : NULL));
-            json_object_set_new(o, "objective", jstr(*a->objective ? a->objective : NULL));
-            json_object_set_new(o, "owners", json_string(a->owners));
-            json_object_set_new(o, "teams", strv_json(a->teams, a->n_teams));
-            json_object_set_new(o, "unmatched_owners", strv_json(a->unmatched, a->n_unmatched));
-            json_object_set_new(o, "deadline_text", json_string(a->deadline_text));
-            json_object_set_new(o, "deadline",
-                                a->deadline.day == TKL_NO_DAY
-                                    ? json_null()
-                                    : json_string(tkl_day_format(a->deadline.day, day)));
-            json_object_set_new(o, "deadline_note", jstr(a->deadline.note));
-            json_object_set_new(o, "kind", json_string(tkl_deadline_kind_name(a->deadline.kind)));
-            json_object_set_new(o, "status_text", json_string(a->status_text));
-            json_object_set_new(o, "status", json_string(tkl_status_name(a->status)));
-            json_object_set_new(o, "active", json_boolean(tkl_action_active(a)));
-            json_object_set_new(o, "progress", jstr(*a->progress ? a->progress : NULL));
-            json_object_set_new(o, "warnings", strv_json(a->warnings, a->n_warnings));
-            json_array_append_new(arr, o);
-        }
-        return json_print(arr);
-    }
+    if (json)
+        return actions_json(c);
     for (size_t i = 0; i < c->st->n; i++) {
         const struct tkl_action *a = &c->st->actions[i];
         char day[11] = "-";

@@ -35,6 +35,7 @@ static const char schema[] =
     "  deadline_day INTEGER, kind INTEGER, stage INTEGER, stage_key TEXT,"
     "  days_left INTEGER, late INTEGER, category TEXT, url TEXT,"
     "  PRIMARY KEY(notice_id, idx));"
+    "CREATE INDEX IF NOT EXISTS entries_item ON entries(item_id, stage, notice_id);"
     "CREATE TABLE IF NOT EXISTS log("
     "  key TEXT PRIMARY KEY, notice_id INTEGER NOT NULL, created_at INTEGER NOT NULL);";
 
@@ -832,4 +833,206 @@ int tkl_outbox_set_meta(struct tkl_outbox *o, const char *key, int64_t value)
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+}
+
+/* ---- What the web face reads ------------------------------------------ */
+
+const char *tkl_notice_state_name(enum tkl_notice_state state, int attempts)
+{
+    switch (state) {
+    case TKL_NOTICE_PENDING:
+        return attempts > 0 ? "retrying" : "pending";
+    case TKL_NOTICE_DELIVERED:
+        return "delivered";
+    case TKL_NOTICE_FAILED:
+        return "failed";
+    }
+    return "unknown";
+}
+
+/* Fills x from st's row (columns as tkl_outbox_last_notices selects).
+ * Returns 0 or -ENOMEM; what x holds is freed by the caller either way. */
+static int item_notice_read(sqlite3_stmt *st, struct tkl_item_notice *x)
+{
+    bool oom = false;
+    x->item_id = col_dup(st, 0, &oom);
+    x->notice_id = (uint64_t)sqlite3_column_int64(st, 1);
+    x->channel = col_dup(st, 2, &oom);
+    x->recipient = col_dup(st, 3, &oom);
+    x->team_id = col_dup(st, 4, &oom);
+    x->team_name = col_dup(st, 5, &oom);
+    x->stage_key = col_dup(st, 6, &oom);
+    x->state = (enum tkl_notice_state)sqlite3_column_int(st, 7);
+    x->attempts = sqlite3_column_int(st, 8);
+    x->sending = sqlite3_column_int(st, 9) != 0;
+    x->created_at = sqlite3_column_int64(st, 10);
+    x->finished_at = sqlite3_column_int64(st, 11); /* NULL reads as 0 */
+    return oom || !x->item_id || !x->channel || !x->recipient ? -ENOMEM : 0;
+}
+
+/* Array v of n elements of size bytes, with room for *cap, made to hold
+ * one more, zeroed (*cap doubles when full). Returns the array, or NULL
+ * when out of memory (then v is unchanged). */
+static void *grow_zeroed(void *v, size_t n, size_t *cap, size_t size)
+{
+    if (n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        void *p = realloc(v, c * size);
+        if (!p)
+            return NULL;
+        v = p;
+        *cap = c;
+    }
+    memset((char *)v + n * size, 0, size);
+    return v;
+}
+
+int tkl_outbox_last_notices(struct tkl_outbox *o, struct tkl_item_notices *ret)
+{
+    sqlite3_stmt *st = NULL;
+    struct tkl_item_notices l = {0};
+    size_t cap = 0;
+    int r = 0;
+    /* entries_item gives each item's highest notice id without a sort */
+    int rc = sqlite3_prepare_v2(
+        o->db,
+        "WITH last AS (SELECT item_id, max(notice_id) AS nid FROM entries "
+        "              WHERE stage <> ?1 GROUP BY item_id) "
+        "SELECT last.item_id, n.id, n.channel, n.recipient, n.team_id, n.team_name, "
+        " (SELECT e.stage_key FROM entries e WHERE e.notice_id = n.id AND "
+        "  e.item_id = last.item_id ORDER BY e.idx LIMIT 1), "
+        " n.state, n.attempts, n.sending, n.created_at, n.finished_at "
+        "FROM last JOIN notices n ON n.id = last.nid ORDER BY last.item_id",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    sqlite3_bind_int(st, 1, TKL_STAGE_REPORT);
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct tkl_item_notice *v = grow_zeroed(l.v, l.n, &cap, sizeof(*v));
+        if (v) {
+            l.v = v;
+            r = item_notice_read(st, &l.v[l.n++]);
+        } else {
+            r = -ENOMEM;
+        }
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = sqlite_errno(rc);
+    sqlite3_finalize(st);
+    if (r < 0) {
+        tkl_item_notices_free(&l);
+        return r;
+    }
+    *ret = l;
+    return 0;
+}
+
+const struct tkl_item_notice *tkl_item_notices_find(const struct tkl_item_notices *l,
+                                                    const char *item_id)
+{
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(l->v[mid].item_id, item_id);
+        if (c == 0)
+            return &l->v[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+void tkl_item_notices_free(struct tkl_item_notices *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        struct tkl_item_notice *x = &l->v[i];
+        free(x->item_id);
+        free(x->channel);
+        free(x->recipient);
+        free(x->team_id);
+        free(x->team_name);
+        free(x->stage_key);
+    }
+    free(l->v);
+    *l = (struct tkl_item_notices){0};
+}
+
+/* Fills x from st's row (columns as tkl_outbox_undelivered selects).
+ * Returns 0 or -ENOMEM; what x holds is freed by the caller either way. */
+static int notice_row_read(sqlite3_stmt *st, struct tkl_notice_row *x)
+{
+    bool oom = false;
+    x->id = (uint64_t)sqlite3_column_int64(st, 0);
+    x->channel = col_dup(st, 1, &oom);
+    x->recipient = col_dup(st, 2, &oom);
+    x->team_id = col_dup(st, 3, &oom);
+    x->team_name = col_dup(st, 4, &oom);
+    x->last_reply = col_dup(st, 5, &oom);
+    x->state = (enum tkl_notice_state)sqlite3_column_int(st, 6);
+    x->attempts = sqlite3_column_int(st, 7);
+    x->sending = sqlite3_column_int(st, 8) != 0;
+    x->due_at = sqlite3_column_int64(st, 9);
+    x->created_at = sqlite3_column_int64(st, 10);
+    x->next_attempt = sqlite3_column_int64(st, 11);
+    x->n_entries = (size_t)sqlite3_column_int64(st, 12);
+    return oom || !x->channel || !x->recipient ? -ENOMEM : 0;
+}
+
+int tkl_outbox_undelivered(struct tkl_outbox *o, unsigned which, size_t max,
+                           struct tkl_notice_rows *ret)
+{
+    sqlite3_stmt *st = NULL;
+    struct tkl_notice_rows l = {0};
+    size_t cap = 0;
+    int r = 0;
+    int rc = sqlite3_prepare_v2(
+        o->db,
+        "SELECT n.id, n.channel, n.recipient, n.team_id, n.team_name, n.last_error, n.state, "
+        " n.attempts, n.sending, n.due_at, n.created_at, n.next_attempt, "
+        " (SELECT count(*) FROM entries e WHERE e.notice_id = n.id) "
+        "FROM notices n WHERE (?1 AND n.state = 0 AND n.attempts = 0) OR "
+        " (?2 AND n.state = 0 AND n.attempts > 0) OR (?3 AND n.state = 2) "
+        "ORDER BY CASE WHEN n.state = 2 THEN 0 WHEN n.attempts > 0 THEN 1 ELSE 2 END, "
+        " n.id DESC LIMIT ?4",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    sqlite3_bind_int(st, 1, (which & TKL_LIST_PENDING) != 0);
+    sqlite3_bind_int(st, 2, (which & TKL_LIST_RETRYING) != 0);
+    sqlite3_bind_int(st, 3, (which & TKL_LIST_FAILED) != 0);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)(max > (size_t)INT64_MAX ? (size_t)INT64_MAX : max));
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct tkl_notice_row *v = grow_zeroed(l.v, l.n, &cap, sizeof(*v));
+        if (v) {
+            l.v = v;
+            r = notice_row_read(st, &l.v[l.n++]);
+        } else {
+            r = -ENOMEM;
+        }
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = sqlite_errno(rc);
+    sqlite3_finalize(st);
+    if (r < 0) {
+        tkl_notice_rows_free(&l);
+        return r;
+    }
+    *ret = l;
+    return 0;
+}
+
+void tkl_notice_rows_free(struct tkl_notice_rows *rows)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        struct tkl_notice_row *x = &rows->v[i];
+        free(x->channel);
+        free(x->recipient);
+        free(x->team_id);
+        free(x->team_name);
+        free(x->last_reply);
+    }
+    free(rows->v);
+    *rows = (struct tkl_notice_rows){0};
 }

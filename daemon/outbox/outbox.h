@@ -141,4 +141,86 @@ char *tkl_log_key(const char *item_id, int32_t deadline_day, const char *stage_k
 /* Whether a log key is present: 1, 0, or a negative errno. */
 int tkl_outbox_logged(struct tkl_outbox *o, const char *key);
 
+/* ---- What the web face reads: each item's latest notice, and the notices
+ * not yet delivered ---- */
+
+/* "pending" (never tried), "retrying" (pending, tried before),
+ * "delivered" or "failed". */
+const char *tkl_notice_state_name(enum tkl_notice_state state, int attempts);
+
+/* The latest notice that carried an item: to whom, when, how it went. */
+struct tkl_item_notice {
+    char *item_id;
+    uint64_t notice_id;
+    char *channel;
+    char *recipient;
+    char *team_id;   /* or NULL */
+    char *team_name; /* or NULL */
+    char *stage_key; /* the item's stage in it: "lead-7", "overdue-2" */
+    enum tkl_notice_state state;
+    int attempts;
+    bool sending;        /* handed to its notifier, no outcome yet */
+    int64_t created_at;  /* committed to the outbox */
+    int64_t finished_at; /* delivered or failed for good; 0 while pending */
+};
+
+struct tkl_item_notices {
+    struct tkl_item_notice *v; /* by item id, bytewise */
+    size_t n;
+};
+
+/*
+ * For every item of the outbox, its latest notice (the one committed last;
+ * reports of failed deliveries left out), read in one query. Returns 0
+ * with *ret filled (free it with tkl_item_notices_free), or a negative
+ * errno (then *ret is untouched).
+ */
+int tkl_outbox_last_notices(struct tkl_outbox *o, struct tkl_item_notices *ret);
+
+/* The latest notice of item_id in l, or NULL. */
+const struct tkl_item_notice *tkl_item_notices_find(const struct tkl_item_notices *l,
+                                                    const char *item_id);
+
+/* Frees what l holds and empties it. */
+void tkl_item_notices_free(struct tkl_item_notices *l);
+
+/* A notice as a list shows it, without its entries. */
+struct tkl_notice_row {
+    uint64_t id;
+    char *channel;
+    char *recipient;
+    char *team_id;    /* or NULL */
+    char *team_name;  /* or NULL */
+    char *last_reply; /* the peer's last reply or the local error, or NULL */
+    enum tkl_notice_state state;
+    int attempts;
+    bool sending;
+    int64_t due_at;
+    int64_t created_at;
+    int64_t next_attempt;
+    size_t n_entries;
+};
+
+struct tkl_notice_rows {
+    struct tkl_notice_row *v;
+    size_t n;
+};
+
+/* Which notices tkl_outbox_undelivered lists (or-ed). */
+#define TKL_LIST_PENDING  1u /* never tried */
+#define TKL_LIST_RETRYING 2u /* tried, waiting for the next attempt */
+#define TKL_LIST_FAILED   4u
+
+/*
+ * The notices of the kinds which names, at most max, read in one query:
+ * failed first, then retrying, then pending, newest first within each.
+ * Returns 0 with *ret filled (free it with tkl_notice_rows_free), or a
+ * negative errno (then *ret is untouched).
+ */
+int tkl_outbox_undelivered(struct tkl_outbox *o, unsigned which, size_t max,
+                           struct tkl_notice_rows *ret);
+
+/* Frees what rows holds and empties it. */
+void tkl_notice_rows_free(struct tkl_notice_rows *rows);
+
 #endif

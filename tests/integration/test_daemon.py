@@ -152,6 +152,11 @@ class MainJob(Fixture):
         self.assertEqual(a["teams"], ["data-analytics"])
         self.assertEqual(actions["EAP22-03"]["kind"], "review")
         self.assertEqual(actions["EAP23-01"]["teams"], ["housing", "revenues-benefits", "pce"])
+        # where each stands today (the sample plan's dates are all past)
+        self.assertEqual(a["standing"], "overdue")
+        self.assertEqual(actions["EAP23-01"]["standing"], "undated")  # "Ongoing Project"
+        self.assertLessEqual({x["standing"] for x in actions.values()},
+                             {"overdue", "due-soon", "on-track", "complete", "closed", "undated"})
         up = json.loads(self.run_tool(tool("tickler"), "-c", self.conf, "--plugin-dir",
                                       harness.plugin_dir(), "upcoming", "--from",
                                       "2023-03-01", "--days", "7", "--json").stdout)

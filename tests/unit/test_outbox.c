@@ -240,6 +240,163 @@ START_TEST(every_allocation_failure_is_clean)
 }
 END_TEST
 
+/* Commits n's entries to recipient at now; returns the notice's id. */
+static uint64_t put_for(const char *recipient, const struct tkl_notice_entry *e, size_t n_entries,
+                        const char *const *k, int64_t now)
+{
+    struct tkl_notice n = notice(recipient);
+    n.entries = e;
+    n.n_entries = n_entries;
+    uint64_t id = 0;
+    ck_assert_int_eq(tkl_outbox_put(o, &n, k, now, &id), 0);
+    ck_assert_uint_gt(id, 0);
+    return id;
+}
+
+/* A1 and A2 to hr (delivered), then to boss (pending), a report naming
+ * A1 (left out), then A2 alone to team (tried once): A1's latest is the
+ * one to boss, A2's the one to team. */
+static void fill_for_last(uint64_t *ret_boss, uint64_t *ret_team)
+{
+    uint64_t hr = put_for("hr@example.org", entries, 2, keys, 1000);
+    ck_assert_int_eq(tkl_outbox_mark_delivered(o, hr, 1100, "250 ok"), 0);
+    *ret_boss = put_for("boss@example.org", entries, 2, keys, 2000);
+    struct tkl_notice_entry report = {.size = sizeof(report),
+                                      .item_id = "A1",
+                                      .title = "could not be delivered",
+                                      .deadline_day = TKL_NO_DAY,
+                                      .kind = TKL_DEADLINE_UNDATED,
+                                      .stage = TKL_STAGE_REPORT};
+    const char *report_key[] = {"failure-1"};
+    put_for("admin@example.org", &report, 1, report_key, 3000);
+    *ret_team = put_for("team@example.org", &entries[1], 1, &keys[1], 4000);
+    ck_assert_int_eq(tkl_outbox_mark_retry(o, *ret_team, 5000, "451 later"), 0);
+}
+
+START_TEST(each_item_s_latest_notice_in_one_read)
+{
+    uint64_t boss = 0, team = 0;
+    fill_for_last(&boss, &team);
+    struct tkl_item_notices l = {0};
+    ck_assert_int_eq(tkl_outbox_last_notices(o, &l), 0);
+    ck_assert_uint_eq(l.n, 2);
+    const struct tkl_item_notice *a1 = tkl_item_notices_find(&l, "A1");
+    const struct tkl_item_notice *a2 = tkl_item_notices_find(&l, "A2");
+    ck_assert_ptr_eq(a1, &l.v[0]);
+    ck_assert_ptr_eq(a2, &l.v[1]);
+    ck_assert_uint_eq(a1->notice_id, boss);
+    ck_assert_str_eq(a1->channel, "email");
+    ck_assert_str_eq(a1->recipient, "boss@example.org");
+    ck_assert_str_eq(a1->team_id, "hr");
+    ck_assert_str_eq(a1->team_name, "Human Resources");
+    ck_assert_str_eq(a1->stage_key, "lead-7");
+    ck_assert_int_eq(a1->state, TKL_NOTICE_PENDING);
+    ck_assert_str_eq(tkl_notice_state_name(a1->state, a1->attempts), "pending");
+    ck_assert_int_eq(a1->created_at, 2000);
+    ck_assert_int_eq(a1->finished_at, 0);
+    ck_assert_uint_eq(a2->notice_id, team);
+    ck_assert_str_eq(a2->recipient, "team@example.org");
+    ck_assert_str_eq(a2->stage_key, "checkin-2023-04");
+    ck_assert_str_eq(tkl_notice_state_name(a2->state, a2->attempts), "retrying");
+    ck_assert_ptr_null(tkl_item_notices_find(&l, "A0"));
+    ck_assert_ptr_null(tkl_item_notices_find(&l, "A3"));
+    ck_assert_ptr_null(tkl_item_notices_find(&l, "notice-1"));
+    tkl_item_notices_free(&l);
+    ck_assert_uint_eq(l.n, 0);
+    /* delivered, it says when */
+    ck_assert_int_eq(tkl_outbox_mark_delivered(o, boss, 6000, "250 ok"), 0);
+    ck_assert_int_eq(tkl_outbox_last_notices(o, &l), 0);
+    ck_assert_str_eq(tkl_notice_state_name(l.v[0].state, l.v[0].attempts), "delivered");
+    ck_assert_int_eq(l.v[0].finished_at, 6000);
+    tkl_item_notices_free(&l);
+    /* an empty outbox has none */
+    tkl_outbox_empty(dir);
+    ck_assert_int_eq(tkl_outbox_last_notices(o, &l), 0);
+    ck_assert_uint_eq(l.n, 0);
+    ck_assert_ptr_null(tkl_item_notices_find(&l, "A1"));
+    tkl_item_notices_free(&l);
+}
+END_TEST
+
+START_TEST(what_is_not_delivered_failed_first)
+{
+    uint64_t boss = 0, team = 0;
+    fill_for_last(&boss, &team);
+    ck_assert_int_eq(tkl_outbox_mark_failed(o, boss, 6000, "550 <no such user>"), 0);
+    struct tkl_notice_rows rows = {0};
+    ck_assert_int_eq(tkl_outbox_undelivered(
+                         o, TKL_LIST_PENDING | TKL_LIST_RETRYING | TKL_LIST_FAILED, 10, &rows),
+                     0);
+    ck_assert_uint_eq(rows.n, 3); /* not the delivered one to hr */
+    ck_assert_uint_eq(rows.v[0].id, boss);
+    ck_assert_int_eq(rows.v[0].state, TKL_NOTICE_FAILED);
+    ck_assert_str_eq(rows.v[0].last_reply, "550 <no such user>");
+    ck_assert_str_eq(rows.v[0].recipient, "boss@example.org");
+    ck_assert_uint_eq(rows.v[0].n_entries, 2);
+    ck_assert_int_eq(rows.v[0].created_at, 2000);
+    ck_assert_uint_eq(rows.v[1].id, team);
+    ck_assert_int_eq(rows.v[1].attempts, 1);
+    ck_assert_int_eq(rows.v[1].next_attempt, 5000);
+    ck_assert_str_eq(rows.v[2].recipient, "admin@example.org");
+    ck_assert_ptr_null(rows.v[2].last_reply);
+    tkl_notice_rows_free(&rows);
+    ck_assert_int_eq(tkl_outbox_undelivered(o, TKL_LIST_RETRYING | TKL_LIST_PENDING, 10, &rows), 0);
+    ck_assert_uint_eq(rows.n, 2);
+    ck_assert_uint_eq(rows.v[0].id, team);
+    tkl_notice_rows_free(&rows);
+    ck_assert_int_eq(tkl_outbox_undelivered(o, TKL_LIST_PENDING, 10, &rows), 0);
+    ck_assert_uint_eq(rows.n, 1);
+    ck_assert_str_eq(rows.v[0].recipient, "admin@example.org");
+    tkl_notice_rows_free(&rows);
+    /* at most max */
+    ck_assert_int_eq(
+        tkl_outbox_undelivered(o, TKL_LIST_PENDING | TKL_LIST_RETRYING | TKL_LIST_FAILED, 1, &rows),
+        0);
+    ck_assert_uint_eq(rows.n, 1);
+    ck_assert_uint_eq(rows.v[0].id, boss);
+    tkl_notice_rows_free(&rows);
+}
+END_TEST
+
+START_TEST(the_web_face_s_reads_fail_cleanly)
+{
+    /* with the 1st, 2nd, ... allocation failing: an error, *ret untouched,
+     * nothing leaked; then the read succeeds */
+    uint64_t boss = 0, team = 0;
+    fill_for_last(&boss, &team);
+    unsigned long i;
+    for (i = 1;; i++) {
+        struct tkl_item_notices l = {.n = 99};
+        alloc_fail_nth(i);
+        int r = tkl_outbox_last_notices(o, &l);
+        alloc_fail_nth(0);
+        if (r == 0) {
+            ck_assert_uint_eq(l.n, 2);
+            tkl_item_notices_free(&l);
+            break;
+        }
+        ck_assert_int_lt(r, 0);
+        ck_assert_uint_eq(l.n, 99);
+        ck_assert_ptr_null(l.v);
+    }
+    ck_assert_uint_gt(i, 3);
+    for (i = 1;; i++) {
+        struct tkl_notice_rows rows = {.n = 99};
+        alloc_fail_nth(i);
+        int r = tkl_outbox_undelivered(o, TKL_LIST_PENDING | TKL_LIST_RETRYING, 10, &rows);
+        alloc_fail_nth(0);
+        if (r == 0) {
+            ck_assert_uint_eq(rows.n, 3);
+            tkl_notice_rows_free(&rows);
+            break;
+        }
+        ck_assert_int_lt(r, 0);
+        ck_assert_uint_eq(rows.n, 99);
+    }
+    ck_assert_uint_gt(i, 3);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outbox");
@@ -249,6 +406,9 @@ int main(void)
     tcase_add_test(tc, states_retries_recovery_and_requeue);
     tcase_add_test(tc, waiting_notices_by_age);
     tcase_add_test(tc, every_allocation_failure_is_clean);
+    tcase_add_test(tc, each_item_s_latest_notice_in_one_read);
+    tcase_add_test(tc, what_is_not_delivered_failed_first);
+    tcase_add_test(tc, the_web_face_s_reads_fail_cleanly);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
