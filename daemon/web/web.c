@@ -2,7 +2,13 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <tickler/day.h>
+#include <tickler/text.h>
+
+#include "../export/export.h"
 
 static const tkl_web_page pages[TKL_ROUTE_COUNT] = {
     [TKL_ROUTE_INDEX] = tkl_web_index,
@@ -55,4 +61,96 @@ int tkl_web_health(struct tkl_service *s, const struct tkl_http_request *req,
     int r = tkl_http_text(resp, why ? 503 : 200, why ? why : "ok");
     resp->cache = "no-store";
     return r;
+}
+
+/* The address of a page as people reach it: public_url's, or the path
+ * alone when it is not set. */
+static void link_to(FILE *f, const struct tkl_service *s, const char *path)
+{
+    const char *base = s->rt->cfg->http.public_url;
+    if (base)
+        (void)tkl_html_fputs(base, f);
+    else
+        fputc('/', f);
+    (void)tkl_html_fputs(path, f);
+}
+
+static void index_link(FILE *f, const struct tkl_service *s, const char *path, const char *what)
+{
+    fputs("<li><a href=\"", f);
+    link_to(f, s, path);
+    fputs("\">", f);
+    link_to(f, s, path);
+    fprintf(f, "</a> — %s</li>\n", what);
+}
+
+/* The calendars to subscribe to: the whole one, then one per category
+ * with events in the feed's window. */
+static int index_calendars(FILE *f, struct tkl_service *s, int32_t today)
+{
+    struct tkl_event_list l = {0};
+    int r = tkl_sources_events(&s->rt->sources, today - 365, today + 730, &l);
+    if (r < 0)
+        return r;
+    fputs("<h2>Diversity calendar</h2>\n<p>To subscribe in Outlook, choose <i>Add calendar, "
+          "Subscribe from web</i>; in Google Calendar, <i>Other calendars, From URL</i>; and "
+          "paste an address below.</p>\n<ul>\n",
+          f);
+    index_link(f, s, "calendar.ics", "every observance, a year back to two years ahead");
+    for (size_t k = 0; tkl_category_palette(k); k++) {
+        char slug[TKL_CATEGORY_SLUG_SIZE], path[TKL_CATEGORY_SLUG_SIZE + 16], what[160];
+        size_t n = 0;
+        for (size_t i = 0; i < l.n; i++)
+            if (l.v[i].category && !strcmp(tkl_category_slug(l.v[i].category, slug),
+                                           tkl_category_slug(tkl_category_palette(k), path)))
+                n++;
+        if (!n)
+            continue;
+        tkl_category_slug(tkl_category_palette(k), slug);
+        snprintf(path, sizeof(path), "calendar/%s.ics", slug);
+        snprintf(what, sizeof(what), "%s only (%zu observance%s)", tkl_category_palette(k), n,
+                 n == 1 ? "" : "s");
+        index_link(f, s, path, what);
+    }
+    index_link(f, s, "calendar.html", "the printable calendar for this year");
+    fputs("</ul>\n", f);
+    tkl_event_list_free(&l);
+    return 0;
+}
+
+int tkl_web_index(struct tkl_service *s, const struct tkl_http_request *req,
+                  struct tkl_http_response *resp)
+{
+    char *body = NULL;
+    size_t len = 0;
+    if (!s->rt)
+        return -EAGAIN;
+    FILE *f = open_memstream(&body, &len);
+    if (!f)
+        return -ENOMEM;
+    fputs("<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<title>tickler</title>\n<style>body{font-family:system-ui,sans-serif;max-width:46em;"
+          "margin:1em auto;padding:0 1em;line-height:1.5}a{overflow-wrap:anywhere}</style>\n"
+          "</head><body>\n<h1>tickler</h1>\n",
+          f);
+    int r = index_calendars(f, s, tkl_local_day(req->now));
+    fputs("<h2>The plan</h2>\n<ul>\n", f);
+    index_link(f, s, "status", "every action, its state and its last reminder, by team");
+    index_link(f, s, "status.json", "the same as JSON");
+    fputs("</ul>\n<h2>For the operator</h2>\n<ul>\n", f);
+    index_link(f, s, "outbox", "notices pending, retrying and failed");
+    index_link(f, s, "metrics", "Prometheus metrics");
+    index_link(f, s, "healthz", "health check");
+    fputs("</ul>\n</body></html>\n", f);
+    if (fclose(f) != 0 && r == 0)
+        r = -ENOMEM;
+    if (r < 0) {
+        free(body);
+        return r;
+    }
+    tkl_http_take(resp, "text/html; charset=utf-8", body, len);
+    tkl_http_etag_body(resp);
+    resp->cache = "no-cache";
+    return 0;
 }

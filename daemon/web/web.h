@@ -5,8 +5,8 @@
  * exposition.c (/metrics), web.c (/ and /healthz, and the dispatch).
  *
  * Every page escapes the plan's text for its format, shows no secret
- * (passwords, tokens, webhook URLs; a recipient address only where the
- * operator's pages need it), runs on the loop thread and does not block
+ * (passwords, tokens, webhook URLs; a recipient address only on /outbox and
+ * as the last reminder's recipient on /status), runs on the loop thread and does not block
  * beyond one read of the outbox.
  */
 #ifndef TKL_WEB_H
