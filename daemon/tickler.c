@@ -10,6 +10,7 @@
  *   tickler [-c FILE] [--state-dir DIR] retry ID...|--failed
  *   tickler [-c FILE] send-test NOTIFIER --to RECIPIENT
  *   tickler [-c FILE] calendar [--from DATE] [--to DATE] [--format ics|html|json]
+ *                              [--category NAME]
  *
  * Exit status: 0 done, 1 failed (or, for status, not healthy), 2 usage.
  */
@@ -622,34 +623,52 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-static int cmd_calendar(struct cli *c, int argc, char **argv)
+struct calendar_args {
+    const char *from, *to, *format, *category;
+    char slug[TKL_CATEGORY_SLUG_SIZE]; /* the category's, when given */
+};
+
+/* Reads the options of tickler calendar. Returns 0, or the exit status
+ * (0 after --help, 2 for bad usage) plus one. */
+static int calendar_args(struct cli *c, int argc, char **argv, struct calendar_args *a)
 {
-    const char *from = NULL, *to = NULL, *format = "ics";
-    const struct cli_opt opts[] = {
-        {"from", 0, &from, NULL}, {"to", 0, &to, NULL}, {"format", 0, &format, NULL}, {0}};
+    *a = (struct calendar_args){.format = "ics"};
+    const struct cli_opt opts[] = {{"from", 0, &a->from, NULL},
+                                   {"to", 0, &a->to, NULL},
+                                   {"format", 0, &a->format, NULL},
+                                   {"category", 0, &a->category, NULL},
+                                   {0}};
     int ar = read_args(c, argc, argv, opts, NULL);
     if (ar)
-        return args_exit(ar);
-    if (strcmp(format, "ics") != 0 && strcmp(format, "html") != 0 && strcmp(format, "json") != 0) {
+        return args_exit(ar) + 1;
+    if (strcmp(a->format, "ics") != 0 && strcmp(a->format, "html") != 0 &&
+        strcmp(a->format, "json") != 0) {
         fprintf(stderr, "tickler calendar: --format must be ics, html or json\n");
-        return 2;
+        return 3;
     }
-    if (load(c, false)) {
-        tkl_diags_print(&c->diags, stderr);
-        return 1;
+    if (a->category && !*tkl_category_slug(a->category, a->slug)) {
+        fprintf(stderr, "tickler calendar: --category \"%s\" names no category\n", a->category);
+        return 3;
     }
+    return 0;
+}
+
+/* Reads --from and --to (default: today and twelve whole months on).
+ * Returns 0, or 2 (bad usage). */
+static int calendar_days(const struct calendar_args *a, int32_t *ret_lo, int32_t *ret_hi)
+{
     int32_t lo, hi;
-    if (from && tkl_day_parse_iso(from, &lo) < 0) {
-        fprintf(stderr, "tickler calendar: --from \"%s\" is not YYYY-MM-DD\n", from);
+    if (a->from && tkl_day_parse_iso(a->from, &lo) < 0) {
+        fprintf(stderr, "tickler calendar: --from \"%s\" is not YYYY-MM-DD\n", a->from);
         return 2;
     }
-    if (to && tkl_day_parse_iso(to, &hi) < 0) {
-        fprintf(stderr, "tickler calendar: --to \"%s\" is not YYYY-MM-DD\n", to);
+    if (a->to && tkl_day_parse_iso(a->to, &hi) < 0) {
+        fprintf(stderr, "tickler calendar: --to \"%s\" is not YYYY-MM-DD\n", a->to);
         return 2;
     }
-    if (!from)
+    if (!a->from)
         lo = tkl_local_day((int64_t)time(NULL));
-    if (!to) {
+    if (!a->to) {
         int y, m, d;
         tkl_day_to_civil(lo, &y, &m, &d);
         hi = tkl_day_from_civil(y + 1, m, 1) - 1; /* twelve whole months on */
@@ -658,6 +677,54 @@ static int cmd_calendar(struct cli *c, int argc, char **argv)
         fprintf(stderr, "tickler calendar: --to must be after --from, within 50 years\n");
         return 2;
     }
+    *ret_lo = lo;
+    *ret_hi = hi;
+    return 0;
+}
+
+/* Writes the events of [lo, hi] (of a.category only, when given) in
+ * a.format. Returns 0 or a negative errno. */
+static int calendar_write(struct cli *c, const struct calendar_args *a,
+                          const struct tkl_event_list *all, int32_t lo, int32_t hi)
+{
+    struct tkl_event_list view = {0};
+    const struct tkl_event_list *l = all;
+    char title[160];
+    const char *name = a->category ? tkl_category_known(a->slug) : NULL;
+    if (a->category) {
+        int r = tkl_events_in_category(all, a->slug, &view);
+        if (r < 0)
+            return r;
+        l = &view;
+        snprintf(title, sizeof(title), "%s: %s", TKL_EXPORT_TITLE,
+                 name     ? name
+                 : view.n ? view.v[0].category
+                          : a->category);
+    } else {
+        snprintf(title, sizeof(title), "%s", TKL_EXPORT_TITLE);
+    }
+    struct tkl_ics_opts ics = {
+        .name = title, .stamp = (int64_t)time(NULL), .refresh_hours = TKL_ICS_REFRESH_HOURS};
+    int r = !strcmp(a->format, "ics")    ? tkl_export_ics(stdout, l, &ics)
+            : !strcmp(a->format, "html") ? tkl_export_html(stdout, l, lo, hi, title, &c->cfg->teams)
+                                         : tkl_export_json(stdout, l, lo, hi);
+    tkl_event_view_free(&view);
+    return r;
+}
+
+static int cmd_calendar(struct cli *c, int argc, char **argv)
+{
+    struct calendar_args a;
+    int32_t lo, hi;
+    int ar = calendar_args(c, argc, argv, &a);
+    if (ar)
+        return ar - 1;
+    if (load(c, false)) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    if (calendar_days(&a, &lo, &hi))
+        return 2;
     if (open_sources(c)) {
         tkl_diags_print(&c->diags, stderr);
         return 1;
@@ -674,12 +741,7 @@ static int cmd_calendar(struct cli *c, int argc, char **argv)
         fprintf(stderr, "tickler calendar: cannot read the observances: %s\n", strerror(-r));
         return 1;
     }
-    if (!strcmp(format, "ics"))
-        r = tkl_export_ics(stdout, &l, (int64_t)time(NULL), "Diversity calendar");
-    else if (!strcmp(format, "html"))
-        r = tkl_export_html(stdout, &l, lo, hi, "Diversity calendar", &c->cfg->teams);
-    else
-        r = tkl_export_json(stdout, &l, lo, hi);
+    r = calendar_write(c, &a, &l, lo, hi);
     tkl_event_list_free(&l);
     if (fflush(stdout) != 0 || r < 0) {
         fprintf(stderr, "tickler calendar: cannot write the output: %s\n",
@@ -1203,8 +1265,9 @@ static const struct command commands[] = {
     {"retry", cmd_retry, "ID...|--failed", "send failed notices again"},
     {"send-test", cmd_send_test, "NOTIFIER --to RECIPIENT",
      "send a sample digest now and show the reply"},
-    {"calendar", cmd_calendar, "[--from DATE] [--to DATE] [--format ics|html|json]",
-     "the observances of the sources, as a calendar"},
+    {"calendar", cmd_calendar,
+     "[--from DATE] [--to DATE] [--format ics|html|json] [--category NAME]",
+     "the observances of the sources (or of one category), as a calendar"},
 };
 
 static void usage(FILE *out)

@@ -1,8 +1,11 @@
 #include "export.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -105,49 +108,176 @@ static void basic_date(int32_t day, char buf[36])
     snprintf(buf, 36, "%04d%02d%02d", y, m, d);
 }
 
-int tkl_export_ics(FILE *out, const struct tkl_event_list *l, int64_t now, const char *name)
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    /* NULL and "" differ; the NUL ends each string */
+    return s ? tkl_fnv1a(h, s, strlen(s) + 1) : tkl_fnv1a(h, "\x01", 1);
+}
+
+/* A hash of what an event's VEVENT shows besides its UID. */
+static uint64_t event_hash(const struct tkl_event *e)
+{
+    uint64_t h = TKL_FNV_INIT;
+    h = hash_str(h, e->title);
+    h = hash_str(h, e->description);
+    h = hash_str(h, e->category);
+    h = hash_str(h, e->url);
+    h = tkl_fnv1a(h, &e->first_day, sizeof(e->first_day));
+    return tkl_fnv1a(h, &e->last_day, sizeof(e->last_day));
+}
+
+/* What becomes of one event of the list: left out (the same event given
+ * again) or its UID suffixed with hash (its id is shared with another
+ * event that differs). */
+struct ics_uid {
+    const struct tkl_event *e;
+    size_t i; /* its index in the list */
+    uint64_t hash;
+    bool skip, suffix;
+};
+
+static int by_id_hash(const void *a, const void *b)
+{
+    const struct ics_uid *x = a, *y = b;
+    int c = strcmp(x->e->id, y->e->id);
+    if (c)
+        return c;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Fills *ret with one entry per event, in the list's order, saying which
+ * to skip and which UIDs get their hash: a choice made from the ids and
+ * contents alone, so the order the sources gave them does not matter.
+ * Returns 0 or -ENOMEM. */
+static int plan_uids(const struct tkl_event_list *l, struct ics_uid **ret)
+{
+    struct ics_uid *u = calloc(l->n ? l->n : 1, sizeof(*u));
+    struct ics_uid *v = calloc(l->n ? l->n : 1, sizeof(*v));
+    if (!u || !v) {
+        free(u);
+        free(v);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        v[i] = (struct ics_uid){.e = &l->v[i], .i = i, .hash = event_hash(&l->v[i])};
+    qsort(v, l->n, sizeof(*v), by_id_hash);
+    for (size_t g = 0, end; g < l->n; g = end) {
+        size_t distinct = 1;
+        for (end = g + 1; end < l->n && !strcmp(v[end].e->id, v[g].e->id); end++) {
+            v[end].skip = v[end].hash == v[end - 1].hash;
+            distinct += !v[end].skip;
+        }
+        for (size_t k = g; k < end; k++)
+            v[k].suffix = distinct > 1;
+    }
+    for (size_t k = 0; k < l->n; k++)
+        u[v[k].i] = v[k];
+    free(v);
+    *ret = u;
+    return 0;
+}
+
+/* The calendar's own properties, before its events. */
+static void ics_head(struct ics_out *o, const struct tkl_ics_opts *opts)
+{
+    char buf[80];
+    ics_raw(o, "BEGIN:VCALENDAR");
+    ics_raw(o, "VERSION:2.0");
+    ics_raw(o, "PRODID:-//tickler//calendar export//EN");
+    ics_raw(o, "CALSCALE:GREGORIAN");
+    ics_raw(o, "METHOD:PUBLISH");
+    ics_line(o, "X-WR-CALNAME", opts->name ? opts->name : TKL_EXPORT_TITLE);
+    if (opts->description)
+        ics_line(o, "X-WR-CALDESC", opts->description);
+    if (opts->refresh_hours > 0) {
+        /* RFC 7986 for the clients that know it, Outlook's own for Outlook */
+        snprintf(buf, sizeof(buf), "REFRESH-INTERVAL;VALUE=DURATION:PT%dH", opts->refresh_hours);
+        ics_raw(o, buf);
+        snprintf(buf, sizeof(buf), "X-PUBLISHED-TTL:PT%dH", opts->refresh_hours);
+        ics_raw(o, buf);
+    }
+}
+
+static void ics_event(struct ics_out *o, const struct ics_uid *u, const char *stamp)
+{
+    const struct tkl_event *e = u->e;
+    char buf[80], d1[36], d2[36];
+    ics_raw(o, "BEGIN:VEVENT");
+    ics_add(o, "UID:", 4);
+    ics_text(o, e->id);
+    if (u->suffix) {
+        snprintf(buf, sizeof(buf), "/%016" PRIx64, u->hash);
+        ics_add(o, buf, strlen(buf));
+    }
+    ics_end(o);
+    snprintf(buf, sizeof(buf), "DTSTAMP:%s", stamp);
+    ics_raw(o, buf);
+    basic_date(e->first_day, d1);
+    basic_date(e->last_day + 1, d2);
+    snprintf(buf, sizeof(buf), "DTSTART;VALUE=DATE:%s", d1);
+    ics_raw(o, buf);
+    snprintf(buf, sizeof(buf), "DTEND;VALUE=DATE:%s", d2);
+    ics_raw(o, buf);
+    ics_line(o, "SUMMARY", e->title ? e->title : e->id);
+    if (e->description)
+        ics_line(o, "DESCRIPTION", e->description);
+    if (e->category)
+        ics_line(o, "CATEGORIES", e->category);
+    if (e->url)
+        ics_uri_line(o, "URL", e->url);
+    ics_raw(o, "TRANSP:TRANSPARENT");
+    ics_raw(o, "X-MICROSOFT-CDO-BUSYSTATUS:FREE");
+    ics_raw(o, "END:VEVENT");
+}
+
+int tkl_export_ics(FILE *out, const struct tkl_event_list *l, const struct tkl_ics_opts *opts)
 {
     struct ics_out o = {.f = out};
-    char stamp[32], buf[80], d1[36], d2[36];
-    time_t t = (time_t)now;
+    char stamp[32];
+    time_t t = (time_t)opts->stamp;
     struct tm tm;
+    struct ics_uid *uids = NULL;
     if (!gmtime_r(&t, &tm) || !strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm))
         return -EIO;
-    ics_raw(&o, "BEGIN:VCALENDAR");
-    ics_raw(&o, "VERSION:2.0");
-    ics_raw(&o, "PRODID:-//tickler//calendar export//EN");
-    ics_raw(&o, "CALSCALE:GREGORIAN");
-    ics_raw(&o, "METHOD:PUBLISH");
-    ics_line(&o, "X-WR-CALNAME", name);
-    for (size_t i = 0; i < l->n; i++) {
-        const struct tkl_event *e = &l->v[i];
-        ics_raw(&o, "BEGIN:VEVENT");
-        ics_line(&o, "UID", e->id);
-        snprintf(buf, sizeof(buf), "DTSTAMP:%s", stamp);
-        ics_raw(&o, buf);
-        basic_date(e->first_day, d1);
-        basic_date(e->last_day + 1, d2);
-        snprintf(buf, sizeof(buf), "DTSTART;VALUE=DATE:%s", d1);
-        ics_raw(&o, buf);
-        snprintf(buf, sizeof(buf), "DTEND;VALUE=DATE:%s", d2);
-        ics_raw(&o, buf);
-        ics_line(&o, "SUMMARY", e->title ? e->title : e->id);
-        if (e->description)
-            ics_line(&o, "DESCRIPTION", e->description);
-        if (e->category)
-            ics_line(&o, "CATEGORIES", e->category);
-        if (e->url)
-            ics_uri_line(&o, "URL", e->url);
-        ics_raw(&o, "TRANSP:TRANSPARENT");
-        ics_raw(&o, "X-MICROSOFT-CDO-BUSYSTATUS:FREE");
-        ics_raw(&o, "END:VEVENT");
-    }
+    int r = plan_uids(l, &uids);
+    if (r < 0)
+        return r;
+    ics_head(&o, opts);
+    for (size_t i = 0; i < l->n; i++)
+        if (!uids[i].skip)
+            ics_event(&o, &uids[i], stamp);
     ics_raw(&o, "END:VCALENDAR");
     tkl_buf_free(&o.line);
+    free(uids);
     return o.oom ? -ENOMEM : ferror(out) ? -EIO : 0;
 }
 
-/* ---- HTML ------------------------------------------------------------ */
+/* ---- categories ------------------------------------------------------ */
+
+char *tkl_category_slug(const char *category, char buf[TKL_CATEGORY_SLUG_SIZE])
+{
+    const size_t max = TKL_CATEGORY_SLUG_SIZE - 1;
+    size_t n = 0;
+    bool gap = false;
+    for (const char *p = category; p && *p && n < max; p++) {
+        char c = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+            gap = true;
+            continue;
+        }
+        if (gap && n) {
+            if (n + 2 > max)
+                break; /* no room for a letter after the '-' */
+            buf[n++] = '-';
+        }
+        gap = false;
+        buf[n++] = c;
+    }
+    buf[n] = '\0';
+    return buf;
+}
 
 /* Colours for the categories of the Equality Act 2010 and the council's
  * own; each is dark enough for white text at 4.5:1 or better. */
@@ -167,26 +297,76 @@ static const struct {
     {"armed forces", "#3d4f2f"},
     {"poverty", "#00695c"},
 };
+#define N_PALETTE    (sizeof(palette) / sizeof(palette[0]))
 #define OTHER_COLOUR "#3d3d3d"
 
-/* The category's colour, or NULL for one outside the palette. */
-static const char *known_colour(const char *category)
+/* The palette's entry for slug, or -1. */
+static int palette_of_slug(const char *slug)
 {
-    for (size_t i = 0; category && i < sizeof(palette) / sizeof(palette[0]); i++)
-        if (strcmp(palette[i].category, category) == 0)
-            return palette[i].colour;
-    return NULL;
+    char buf[TKL_CATEGORY_SLUG_SIZE];
+    for (size_t k = 0; *slug && k < N_PALETTE; k++)
+        if (strcmp(tkl_category_slug(palette[k].category, buf), slug) == 0)
+            return (int)k;
+    return -1;
 }
 
-static const char *colour_of(const char *category)
+/* The palette's entry for the category (matched by slug, so "Sexual
+ * Orientation" is "sexual orientation"), or -1 for one outside it. */
+static int palette_index(const char *category)
 {
-    const char *c = known_colour(category);
-    return c ? c : OTHER_COLOUR;
+    char slug[TKL_CATEGORY_SLUG_SIZE];
+    return palette_of_slug(tkl_category_slug(category, slug));
+}
+
+const char *tkl_category_palette(size_t k)
+{
+    return k < N_PALETTE ? palette[k].category : NULL;
+}
+
+const char *tkl_category_known(const char *slug)
+{
+    int k = palette_of_slug(slug);
+    return k < 0 ? NULL : palette[k].category;
+}
+
+int tkl_events_in_category(const struct tkl_event_list *l, const char *slug,
+                           struct tkl_event_list *ret)
+{
+    struct tkl_event_list v = {0};
+    char buf[TKL_CATEGORY_SLUG_SIZE];
+    if (l->n && !(v.v = malloc(l->n * sizeof(*v.v))))
+        return -ENOMEM;
+    v.cap = l->n;
+    for (size_t i = 0; i < l->n; i++)
+        if (*slug && strcmp(tkl_category_slug(l->v[i].category, buf), slug) == 0)
+            v.v[v.n++] = l->v[i];
+    *ret = v;
+    return 0;
+}
+
+void tkl_event_view_free(struct tkl_event_list *view)
+{
+    free(view->v);
+    memset(view, 0, sizeof(*view));
+}
+
+/* ---- HTML ------------------------------------------------------------ */
+
+/* The class that gives a palette entry's colour (-1: other) to --c
+ * (prefix 'k') or to --d (prefix 'd'), the second colour of a day. */
+static void colour_class(FILE *f, char prefix, int k)
+{
+    if (k < 0)
+        fprintf(f, "%co", prefix);
+    else
+        fprintf(f, "%c%d", prefix, k);
 }
 
 static void chip(FILE *f, const char *category)
 {
-    fprintf(f, "<span class=\"chip\" style=\"background:%s\">", colour_of(category));
+    fputs("<span class=\"chip ", f);
+    colour_class(f, 'k', palette_index(category));
+    fputs("\">", f);
     tkl_html_fputs(category ? category : "other", f);
     fputs("</span>", f);
 }
@@ -198,23 +378,45 @@ static const char *team_name(const struct tkl_team_dir *teams, const char *t)
     return team && team->name ? team->name : t;
 }
 
+/* The page is printed on A4: the header, the legend and the year at a
+ * glance on the first page, then the months, a month's heading kept with
+ * its table and a row never split. Colours are classes (no style
+ * attribute), so a Content-Security-Policy that allows only the page's own
+ * <style> still shows them. */
 static const char html_style[] =
+    "@page{size:A4;margin:12mm}\n"
     "body{font-family:\"Segoe UI\",Arial,sans-serif;color:#1f1f1f;margin:24px;"
     "line-height:1.45;-webkit-print-color-adjust:exact;print-color-adjust:exact}\n"
     "h1{font-size:24px;margin:0 0 4px}\n"
-    "h2{font-size:19px;margin:28px 0 8px;border-bottom:2px solid #1f1f1f}\n"
+    "h2{font-size:19px;margin:28px 0 8px;border-bottom:2px solid #1f1f1f;"
+    "break-after:avoid;page-break-after:avoid}\n"
     "table{border-collapse:collapse;width:100%}\n"
+    "thead{display:table-header-group}\n"
     "th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid "
     "#c8c8c8}\n"
     "td.when{white-space:nowrap;width:13em}\n"
-    "tr{border-left:6px solid var(--c)}\n"
-    ".chip{display:inline-block;color:#fff;border-radius:3px;padding:0 6px;"
+    "table.list tr{border-left:6px solid var(--c);break-inside:avoid;page-break-inside:avoid}\n"
+    ".chip{display:inline-block;color:#fff;background:var(--c);border-radius:3px;padding:0 6px;"
     "font-size:13px;margin:1px 4px 1px 0;white-space:nowrap}\n"
     ".legend{margin:12px 0 0;padding:0;list-style:none}\n"
     ".legend li{display:inline-block;margin:0 8px 4px 0}\n"
     ".desc{font-size:14px;color:#3d3d3d}\n"
-    "section{break-inside:avoid-page}\n"
-    "@media print{body{margin:10mm;font-size:11pt}h2{break-after:avoid}}\n";
+    "section{break-inside:avoid-page;page-break-inside:avoid}\n"
+    ".glance{margin:20px 0 0;break-after:page;page-break-after:always}\n"
+    ".glance figcaption{font-size:19px;font-weight:600;margin:0 0 8px}\n"
+    ".months{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:12px 18px}\n"
+    ".mon{break-inside:avoid;page-break-inside:avoid}\n"
+    "table.mini{table-layout:fixed;font-size:11px;line-height:1.35}\n"
+    "table.mini caption{text-align:left;font-weight:600;font-size:13px;padding:0 0 2px}\n"
+    "table.mini th,table.mini td{padding:1px 0;text-align:center;vertical-align:middle;"
+    "border:0}\n"
+    "table.mini th{color:#555}\n"
+    "table.mini td.on{background:var(--c);color:#fff;font-weight:700}\n"
+    "table.mini td.two{background:linear-gradient(135deg,var(--c) 50%,var(--d) 50%)}\n"
+    ".long{margin:3px 0 0;font-size:11px}\n"
+    ".long .chip{font-size:11px;white-space:normal}\n"
+    "@media print{body{margin:0;font-size:10.5pt}}\n"
+    "@media screen and (max-width:760px){.months{grid-template-columns:repeat(2,minmax(0,1fr))}}\n";
 
 /* The document's head: its title and the style sheet. */
 static void html_head(FILE *out, const char *title)
@@ -225,37 +427,34 @@ static void html_head(FILE *out, const char *title)
     tkl_html_fputs(title, out);
     fputs("</title>\n<style>\n", out);
     fputs(html_style, out);
+    for (size_t k = 0; k < N_PALETTE; k++)
+        fprintf(out, ".k%zu{--c:%s}.d%zu{--d:%s}\n", k, palette[k].colour, k, palette[k].colour);
+    fputs(".ko{--c:" OTHER_COLOUR "}.do{--d:" OTHER_COLOUR "}\n", out);
     fputs("</style>\n</head>\n", out);
-}
-
-static bool category_used(const struct tkl_event_list *l, const char *category)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (l->v[i].category && strcmp(l->v[i].category, category) == 0)
-            return true;
-    return false;
 }
 
 /* The legend: the categories that appear, in palette order, then "other"
  * when any category is outside the palette. */
 static void html_legend(FILE *out, const struct tkl_event_list *l)
 {
+    bool used[N_PALETTE] = {false}, other = false;
+    for (size_t i = 0; i < l->n; i++) {
+        int k = palette_index(l->v[i].category);
+        if (k < 0)
+            other = true;
+        else
+            used[k] = true;
+    }
     fputs("<ul class=\"legend\" aria-label=\"Categories\">\n", out);
-    const size_t n_palette = sizeof(palette) / sizeof(palette[0]);
-    bool other = false;
-    for (size_t i = 0; i < l->n; i++)
-        other |= !known_colour(l->v[i].category);
-    for (size_t k = 0; k < n_palette; k++) {
-        if (category_used(l, palette[k].category)) {
+    for (size_t k = 0; k < N_PALETTE; k++) {
+        if (used[k]) {
             fputs("<li>", out);
             chip(out, palette[k].category);
             fputs("</li>\n", out);
         }
     }
     if (other)
-        fputs("<li><span class=\"chip\" style=\"background:" OTHER_COLOUR "\">other "
-              "(the council's own)</span></li>\n",
-              out);
+        fputs("<li><span class=\"chip ko\">other (the council's own)</span></li>\n", out);
     fputs("</ul>\n", out);
 }
 
@@ -273,13 +472,142 @@ static void html_header(FILE *out, const struct tkl_event_list *l, int32_t from_
     fputs("</header>\n", out);
 }
 
+/* Observances longer than a week are named below the month in the grid
+ * instead of colouring all its days. */
+#define GLANCE_LONG_DAYS 8
+
+static bool glance_long(const struct tkl_event *e)
+{
+    return e->last_day - e->first_day + 1 >= GLANCE_LONG_DAYS;
+}
+
+/* One day of the grid: coloured by the categories of its first two short
+ * observances (the second as a diagonal half), named in its title. */
+static void glance_day(FILE *out, const struct tkl_event_list *l, int32_t day, int d)
+{
+    int k[2] = {0, 0}, n_colours = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct tkl_event *e = &l->v[i];
+        if (glance_long(e) || day < e->first_day || day > e->last_day)
+            continue;
+        int c = palette_index(e->category);
+        if (n_colours == 0 || (n_colours == 1 && c != k[0]))
+            k[n_colours++] = c;
+        n++;
+    }
+    if (!n) {
+        fprintf(out, "<td>%d</td>", d);
+        return;
+    }
+    fputs("<td class=\"on ", out);
+    colour_class(out, 'k', k[0]);
+    if (n_colours > 1) {
+        fputs(" two ", out);
+        colour_class(out, 'd', k[1]);
+    }
+    fputs("\" title=\"", out);
+    for (size_t i = 0, shown = 0; i < l->n; i++) {
+        const struct tkl_event *e = &l->v[i];
+        if (glance_long(e) || day < e->first_day || day > e->last_day)
+            continue;
+        fputs(shown++ ? "; " : "", out);
+        tkl_html_fputs(e->title ? e->title : e->id, out);
+        fputs(" (", out);
+        tkl_html_fputs(e->category ? e->category : "other", out);
+        fputs(")", out);
+    }
+    fprintf(out, "\">%d</td>", d);
+}
+
+/* The long observances that overlap [first, last], as chips. */
+static void glance_long_list(FILE *out, const struct tkl_event_list *l, int32_t first, int32_t last)
+{
+    size_t shown = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct tkl_event *e = &l->v[i];
+        if (!glance_long(e) || e->last_day < first || e->first_day > last)
+            continue;
+        fputs(shown++ ? "\n" : "<p class=\"long\">", out);
+        fputs("<span class=\"chip ", out);
+        colour_class(out, 'k', palette_index(e->category));
+        fputs("\">", out);
+        tkl_html_fputs(e->title ? e->title : e->id, out);
+        fputs(" (", out);
+        tkl_html_fputs(e->category ? e->category : "other", out);
+        fputs(")</span>", out);
+    }
+    if (shown)
+        fputs("</p>\n", out);
+}
+
+/* One month of the grid: a small table of six weeks from Monday. */
+static void glance_month(FILE *out, const struct tkl_event_list *l, int y, int m)
+{
+    int32_t first = tkl_day_from_civil(y, m, 1);
+    int n_days = tkl_days_in_month(y, m), lead = tkl_day_weekday(first);
+    fprintf(out, "<div class=\"mon\">\n<table class=\"mini\">\n<caption>%s %d</caption>\n",
+            tkl_month_name(m), y);
+    fputs("<thead><tr>", out);
+    for (int w = 0; w < 7; w++)
+        fprintf(out, "<th scope=\"col\" abbr=\"%s\">%c</th>", tkl_weekday_name(w),
+                tkl_weekday_name(w)[0]);
+    fputs("</tr></thead>\n<tbody>\n", out);
+    for (int cell = 0; cell < 42; cell++) {
+        int d = cell - lead + 1;
+        fputs(cell % 7 == 0 ? "<tr>" : "", out);
+        if (d < 1 || d > n_days)
+            fputs("<td></td>", out);
+        else
+            glance_day(out, l, first + d - 1, d);
+        fputs(cell % 7 == 6 ? "</tr>\n" : "", out);
+    }
+    fputs("</tbody>\n</table>\n", out);
+    glance_long_list(out, l, first, first + n_days - 1);
+    fputs("</div>\n", out);
+}
+
+/* The year at a glance: the first twelve months of [from_day, to_day]. */
+static void html_glance(FILE *out, const struct tkl_event_list *l, int32_t from_day, int32_t to_day)
+{
+    int y, m, d, ey, em, ed;
+    tkl_day_to_civil(from_day, &y, &m, &d);
+    tkl_day_to_civil(to_day, &ey, &em, &ed);
+    int months = (ey - y) * 12 + (em - m) + 1;
+    if (months < 1)
+        return;
+    months = months > 12 ? 12 : months;
+    int ly = y + (m - 1 + months - 1) / 12, lm = (m - 1 + months - 1) % 12 + 1;
+    fputs("<figure class=\"glance\">\n<figcaption>At a glance: ", out);
+    if (months == 1)
+        fprintf(out, "%s %d", tkl_month_name(m), y);
+    else if (ly == y)
+        fprintf(out, "%s \xe2\x80\x93 %s %d", tkl_month_name(m), tkl_month_name(lm), y);
+    else
+        fprintf(out, "%s %d \xe2\x80\x93 %s %d", tkl_month_name(m), y, tkl_month_name(lm), ly);
+    fputs("</figcaption>\n<div class=\"months\">\n", out);
+    for (int i = 0; i < months; i++, m = m == 12 ? 1 : m + 1, y += m == 1)
+        glance_month(out, l, y, m);
+    fputs("</div>\n</figure>\n", out);
+}
+
+/* Whether a calendar's URL may be a link: a web or mail address, never a
+ * script (javascript:) or data. */
+static bool linkable(const char *url)
+{
+    return strncasecmp(url, "https://", 8) == 0 || strncasecmp(url, "http://", 7) == 0 ||
+           strncasecmp(url, "mailto:", 7) == 0;
+}
+
 /* One observance as a table row: when, title, category, description,
  * link, and the teams by name. */
 static void html_row(FILE *out, const struct tkl_event *e, const struct tkl_team_dir *teams)
 {
     char when[128];
     tkl_day_range_format(e->first_day, e->last_day, when, sizeof(when));
-    fprintf(out, "<tr style=\"--c:%s\"><td class=\"when\">", colour_of(e->category));
+    fputs("<tr class=\"", out);
+    colour_class(out, 'k', palette_index(e->category));
+    fputs("\"><td class=\"when\">", out);
     tkl_html_fputs(when, out);
     fputs("</td><td><strong>", out);
     tkl_html_fputs(e->title ? e->title : e->id, out);
@@ -290,10 +618,14 @@ static void html_row(FILE *out, const struct tkl_event *e, const struct tkl_team
         tkl_html_fputs(e->description, out);
         fputs("</div>", out);
     }
-    if (e->url) {
+    if (e->url && linkable(e->url)) {
         fputs("<div class=\"desc\"><a href=\"", out);
         tkl_html_fputs(e->url, out);
         fputs("\">Resources</a></div>", out);
+    } else if (e->url) {
+        fputs("<div class=\"desc\">Resources: ", out);
+        tkl_html_fputs(e->url, out);
+        fputs("</div>", out);
     }
     fputs("</td><td>", out);
     tkl_html_fputs(team_name(teams, e->team), out);
@@ -321,8 +653,9 @@ static void html_month(FILE *out, const struct tkl_event_list *l, int32_t from_d
         if (start < first || start > last)
             continue;
         if (!shown++)
-            fputs("<table>\n<thead><tr><th scope=\"col\">When</th><th scope=\"col\">"
-                  "Observance</th><th scope=\"col\">Teams</th></tr></thead>\n<tbody>\n",
+            fputs("<table class=\"list\">\n<thead><tr><th scope=\"col\">When</th><th "
+                  "scope=\"col\">Observance</th><th scope=\"col\">Teams</th></tr></thead>\n"
+                  "<tbody>\n",
                   out);
         html_row(out, e, teams);
     }
@@ -338,6 +671,7 @@ int tkl_export_html(FILE *out, const struct tkl_event_list *l, int32_t from_day,
 {
     html_head(out, title);
     html_header(out, l, from_day, to_day, title);
+    html_glance(out, l, from_day, to_day);
     fputs("<main>\n", out);
     int y, m, d, ey, em, ed;
     tkl_day_to_civil(from_day, &y, &m, &d);

@@ -580,4 +580,5 @@ void tkl_service_free(struct tkl_service *s)
     s->outbox = NULL;
     free(s->env.state_dir);
     s->env.state_dir = NULL;
+    tkl_feed_cache_free(&s->feeds);
 }

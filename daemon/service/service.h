@@ -23,6 +23,8 @@
 #include "../runtime/runtime.h"
 #include "../store/watch.h"
 
+struct tkl_feed_cache; /* web/feeds.c: what the calendar feeds served */
+
 struct tkl_service {
     uv_loop_t *loop;
     struct tkl_runtime_env env;
@@ -57,6 +59,7 @@ struct tkl_service {
     void (*changed)(struct tkl_service *s);
     void (*finished)(struct tkl_service *s);
     void *data;
+    struct tkl_feed_cache *feeds; /* NULL until a calendar feed is served */
 };
 
 /* The wall clock, with --now's offset. */
@@ -84,5 +87,9 @@ void tkl_service_stop(struct tkl_service *s);
 
 /* Frees everything (after the loop has ended). */
 void tkl_service_free(struct tkl_service *s);
+
+/* Frees what the calendar feeds keep (web/feeds.c) and sets *c to NULL.
+ * Accepts a NULL *c. */
+void tkl_feed_cache_free(struct tkl_feed_cache **c);
 
 #endif

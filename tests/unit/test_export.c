@@ -1,9 +1,13 @@
 /* Tests for daemon/export/export.c, on real files: the iCalendar export
  * (CRLF lines folded at 75 octets and never inside a character, text
- * escaped, URIs not, all-day events with an exclusive DTEND) read back
- * by libical as a calendar client would; the HTML page (every text
- * escaped, one section per month, legend, team names); the JSON (parsed
- * with jansson). */
+ * escaped, URIs not, all-day events with an exclusive DTEND, the
+ * calendar's name, description and refresh interval, the same bytes for
+ * the same content, UIDs that the order of the events does not change and
+ * that are never given twice) read back by libical as a calendar client
+ * would; the HTML page (every text escaped, A4, the year at a glance, one
+ * section per month, legend, team names, no script and no style
+ * attribute); the JSON (parsed with jansson); category slugs and the
+ * events of one category. */
 #include <check.h>
 
 #include "check_run.h"
@@ -19,6 +23,7 @@
 #include "core/day.h"
 #include "core/text.h"
 #include "export/export.h"
+#include "http/request.h"
 
 static char dir[256];
 
@@ -39,17 +44,35 @@ static int32_t day(int y, int m, int d)
 
 enum format { ICS, HTML, JSON };
 
+/* Exports l as iCalendar with opts (NULL: the tests' usual ones) and
+ * returns the file's content. */
+static char *export_ics(const struct tkl_event_list *l, const struct tkl_ics_opts *opts)
+{
+    static const struct tkl_ics_opts usual = {.name = "Council, dates; 2027",
+                                              .description = "Days to mark, with\nsuggested comms",
+                                              .stamp = 1800000000,
+                                              .refresh_hours = TKL_ICS_REFRESH_HOURS};
+    char path[300];
+    snprintf(path, sizeof(path), "%s/out.ics", dir);
+    FILE *out = fopen(path, "w");
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(tkl_export_ics(out, l, opts ? opts : &usual), 0);
+    ck_assert_int_eq(fclose(out), 0);
+    return tkl_read_all(path, NULL);
+}
+
 /* Exports l in one format to a file and returns the file's content. */
 static char *export(enum format f, const struct tkl_event_list *l, int32_t from, int32_t to,
                     const struct tkl_team_dir *teams)
 {
+    if (f == ICS)
+        return export_ics(l, NULL);
     char path[300];
     snprintf(path, sizeof(path), "%s/out", dir);
     FILE *out = fopen(path, "w");
     ck_assert_ptr_nonnull(out);
-    int r = f == ICS    ? tkl_export_ics(out, l, 1800000000, "Council, dates; 2027")
-            : f == HTML ? tkl_export_html(out, l, from, to, "Dates <b>& \"more\"</b>", teams)
-                        : tkl_export_json(out, l, from, to);
+    int r = f == HTML ? tkl_export_html(out, l, from, to, "Dates <b>& \"more\"</b>", teams)
+                      : tkl_export_json(out, l, from, to);
     ck_assert_int_eq(r, 0);
     ck_assert_int_eq(fclose(out), 0);
     return tkl_read_all(path, NULL);
@@ -226,6 +249,157 @@ START_TEST(ics_uris_are_not_escaped)
 }
 END_TEST
 
+START_TEST(ics_describes_the_calendar_for_subscribers)
+{
+    fill_events();
+    char *text = export(ICS, &list, 0, 0, NULL);
+    char *lines = unfold_checked(text);
+    const char *first_event = strstr(lines, "\nBEGIN:VEVENT\n");
+    ck_assert_ptr_nonnull(first_event);
+    char *head = strndup(lines, (size_t)(first_event - lines));
+    ck_assert(has_line(head, "CALSCALE:GREGORIAN"));
+    ck_assert(has_line(head, "METHOD:PUBLISH"));
+    ck_assert(has_line(head, "X-WR-CALDESC:Days to mark\\, with\\nsuggested comms"));
+    ck_assert(has_line(head, "REFRESH-INTERVAL;VALUE=DURATION:PT12H"));
+    ck_assert(has_line(head, "X-PUBLISHED-TTL:PT12H"));
+    free(head);
+    /* all-day events need no time zone */
+    ck_assert_ptr_null(strstr(lines, "VTIMEZONE"));
+    free(lines);
+    free(text);
+    /* without a refresh interval or a description, neither is said */
+    const struct tkl_ics_opts bare = {.name = "x", .stamp = 1800000000};
+    text = export_ics(&list, &bare);
+    ck_assert_ptr_null(strstr(text, "REFRESH-INTERVAL"));
+    ck_assert_ptr_null(strstr(text, "X-PUBLISHED-TTL"));
+    ck_assert_ptr_null(strstr(text, "X-WR-CALDESC"));
+    free(text);
+}
+END_TEST
+
+/* How many times needle occurs in s. */
+static size_t count(const char *s, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+START_TEST(ics_is_the_same_for_the_same_content)
+{
+    /* the DTSTAMP is the one given (when the content changed), not the
+     * time of writing: the same content gives the same bytes */
+    fill_events();
+    char *a = export(ICS, &list, 0, 0, NULL);
+    char *b = export(ICS, &list, 0, 0, NULL);
+    ck_assert_str_eq(a, b);
+    ck_assert_uint_eq(count(a, "\r\nDTSTAMP:20270115T080000Z\r\n"), 6);
+    const struct tkl_ics_opts later = {.name = "Council, dates; 2027",
+                                       .description = "Days to mark, with\nsuggested comms",
+                                       .stamp = 1800000000 + 3600,
+                                       .refresh_hours = TKL_ICS_REFRESH_HOURS};
+    char *c = export_ics(&list, &later);
+    ck_assert_uint_eq(count(c, "\r\nDTSTAMP:20270115T090000Z\r\n"), 6);
+    ck_assert_uint_eq(count(c, "DTSTAMP:20270115T080000Z"), 0);
+    ck_assert_uint_eq(strlen(a), strlen(c)); /* only the stamps differ */
+    free(a);
+    free(b);
+    free(c);
+}
+END_TEST
+
+/* The VEVENT whose UID is uid, from BEGIN to END, in logical lines. */
+static char *vevent_of(const char *lines, const char *uid)
+{
+    char want[600];
+    snprintf(want, sizeof(want), "\nUID:%s\n", uid);
+    const char *at = strstr(lines, want);
+    ck_assert_msg(at != NULL, "no event %s", uid);
+    ck_assert_msg(strstr(at + 1, want) == NULL, "UID %s given twice", uid);
+    const char *begin = at;
+    while (strncmp(begin, "BEGIN:VEVENT\n", 13) != 0)
+        begin--;
+    const char *end = strstr(at, "END:VEVENT");
+    ck_assert_ptr_nonnull(end);
+    return strndup(begin, (size_t)(end - begin));
+}
+
+START_TEST(ics_uids_do_not_depend_on_the_order_of_the_events)
+{
+    fill_events();
+    struct tkl_event reversed[6];
+    for (size_t i = 0; i < 6; i++)
+        reversed[i] = events[5 - i];
+    struct tkl_event_list back = {.v = reversed, .n = 6};
+    char *a_text = export(ICS, &list, 0, 0, NULL), *b_text = export(ICS, &back, 0, 0, NULL);
+    char *a = unfold_checked(a_text), *b = unfold_checked(b_text);
+    for (size_t i = 0; i < 6; i++) {
+        char *x = vevent_of(a, events[i].id), *y = vevent_of(b, events[i].id);
+        ck_assert_str_eq(x, y);
+        free(x);
+        free(y);
+    }
+    free(a);
+    free(b);
+    free(a_text);
+    free(b_text);
+}
+END_TEST
+
+/* The UIDs of a calendar, as libical reads them, joined by "\n" in
+ * order. */
+static char *uids_of(const char *text)
+{
+    icalcomponent *cal = icalparser_parse_string(text);
+    ck_assert_ptr_nonnull(cal);
+    ck_assert_int_eq(icalcomponent_count_errors(cal), 0);
+    struct tkl_buf b = {0};
+    for (icalcomponent *ev = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT); ev;
+         ev = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT)) {
+        ck_assert_int_eq(
+            tkl_buf_printf(&b, "%s=%s\n", icalcomponent_get_uid(ev), icalcomponent_get_summary(ev)),
+            0);
+    }
+    icalcomponent_free(cal);
+    return tkl_buf_steal(&b);
+}
+
+START_TEST(ics_gives_no_uid_twice)
+{
+    fill_events();
+    /* Pride Month again from a second source reading the same file, and a
+     * different event that happens to have the id of "Year end" */
+    struct tkl_event again = events[0], other = events[1];
+    again.source = "second";
+    other.source = "second";
+    other.title = "Another year end";
+    struct tkl_event v[] = {events[0], again, events[1], other};
+    struct tkl_event_list l = {.v = v, .n = 4};
+    char *text = export(ICS, &l, 0, 0, NULL);
+    char *uids = uids_of(text);
+    /* the same event once; the two that differ with a hash each */
+    ck_assert_uint_eq(count(uids, "\n"), 3);
+    ck_assert_uint_eq(count(uids, "pride@test/2027-06-01=Pride Month\n"), 1);
+    ck_assert_uint_eq(count(uids, "nye@test/2027-12-31/"), 2);
+    ck_assert_ptr_null(strstr(uids, "nye@test/2027-12-31="));
+    char *first = strstr(uids, "nye@test/2027-12-31/"), *second = strstr(first + 1, "nye@test/");
+    ck_assert(strncmp(first, second, 36) != 0); /* the UIDs differ */
+    /* whichever comes first, each keeps its UID */
+    struct tkl_event w[] = {other, events[1], again, events[0]};
+    struct tkl_event_list m = {.v = w, .n = 4};
+    char *text2 = export(ICS, &m, 0, 0, NULL);
+    char *uids2 = uids_of(text2);
+    char *line = strtok(uids, "\n");
+    for (; line; line = strtok(NULL, "\n"))
+        ck_assert_msg(strstr(uids2, line) != NULL, "%s is not in the other order's", line);
+    free(uids);
+    free(uids2);
+    free(text);
+    free(text2);
+}
+END_TEST
+
 /* The property of ev named kind, read by libical. */
 static const char *ical_text(icalcomponent *ev, icalproperty_kind kind)
 {
@@ -289,7 +463,8 @@ START_TEST(ics_of_nothing_and_of_a_failing_stream)
     free(text);
     fill_events();
     FILE *f = unwritable();
-    ck_assert_int_eq(tkl_export_ics(f, &list, 1800000000, "x"), -EIO);
+    const struct tkl_ics_opts opts = {.name = "x", .stamp = 1800000000};
+    ck_assert_int_eq(tkl_export_ics(f, &list, &opts), -EIO);
     ck_assert_int_eq(tkl_export_html(f, &list, day(2027, 6, 1), day(2027, 7, 31), "x", NULL), -EIO);
     ck_assert_int_eq(tkl_export_json(f, &list, day(2027, 6, 1), day(2027, 7, 31)), -EIO);
     fclose(f);
@@ -412,6 +587,153 @@ START_TEST(html_legend_names_the_categories_shown)
 }
 END_TEST
 
+/* The mini month of the year at a glance headed caption. */
+static char *mini_month(const char *html, const char *caption)
+{
+    char want[64];
+    snprintf(want, sizeof(want), "<caption>%s</caption>", caption);
+    const char *start = strstr(html, want);
+    ck_assert_msg(start != NULL, "no month %s at a glance", caption);
+    const char *end = strstr(start, "</div>");
+    ck_assert_ptr_nonnull(end);
+    ck_assert(end < strstr(html, "<main>"));
+    return strndup(start, (size_t)(end - start));
+}
+
+START_TEST(html_prints_on_a4_with_the_year_at_a_glance)
+{
+    fill_events();
+    struct tkl_event march[2] = {
+        {.source = "local",
+         .id = "a@test/2027-03-21",
+         .title = "Day <A>",
+         .category = "race",
+         .first_day = day(2027, 3, 21),
+         .last_day = day(2027, 3, 21),
+         .team = "hr"},
+        {.source = "local",
+         .id = "b@test/2027-03-21",
+         .title = "Day B",
+         .category = "Disability", /* matched whatever its case */
+         .first_day = day(2027, 3, 21),
+         .last_day = day(2027, 3, 21),
+         .team = "hr"},
+    };
+    struct tkl_event v[] = {march[0], march[1], events[0], events[3], events[4], events[5]};
+    struct tkl_event_list l = {.v = v, .n = 6};
+    char *html = export(HTML, &l, day(2027, 1, 1), day(2027, 12, 31), &teams);
+    ck_assert_ptr_nonnull(strstr(html, "@page{size:A4;"));
+    /* the grid comes first and ends the first page */
+    const char *glance = strstr(html, "<figure class=\"glance\">");
+    ck_assert_ptr_nonnull(glance);
+    ck_assert(glance < strstr(html, "<main>"));
+    ck_assert_ptr_nonnull(strstr(html, ".glance{margin:20px 0 0;break-after:page;"));
+    ck_assert_ptr_nonnull(strstr(glance, "<figcaption>At a glance: January \xe2\x80\x93 December "
+                                         "2027</figcaption>"));
+    ck_assert_uint_eq(count(html, "<table class=\"mini\">"), 12);
+    /* 1 March 2027 is a Monday, 1 June a Tuesday */
+    char *mar = mini_month(html, "March 2027"), *jun = mini_month(html, "June 2027");
+    ck_assert_ptr_nonnull(strstr(mar, "<tbody>\n<tr><td>1</td><td>2</td>"));
+    ck_assert_ptr_nonnull(strstr(jun, "<tbody>\n<tr><td></td><td>1</td>"));
+    /* a day of two categories shows both, each observance named */
+    ck_assert_ptr_nonnull(strstr(mar, "<td class=\"on k5 two d1\" title=\"Day &lt;A&gt; (race); "
+                                      "Day B (Disability)\">21</td>"));
+    ck_assert_uint_eq(count(mar, "class=\"on"), 1);
+    /* Carers Week (7 days) colours its days; Pride Month (a month) is
+     * named below the month instead */
+    ck_assert_uint_eq(count(jun, "class=\"on k1\""), 7);
+    ck_assert_ptr_nonnull(strstr(jun, "<td class=\"on k1\" title=\"Carers, families; friends \\ "
+                                      "all welcome  (disability)\">7</td>"));
+    ck_assert_ptr_nonnull(strstr(jun, "<p class=\"long\"><span class=\"chip k8\">Pride Month "
+                                      "(sexual orientation)</span></p>"));
+    free(mar);
+    free(jun);
+    char *jul = mini_month(html, "July 2027");
+    ck_assert_ptr_nonnull(strstr(jul, "title=\"untitled@test/2027-07-02 (other)\">2</td>"));
+    ck_assert_ptr_nonnull(strstr(jul, "<td class=\"on ko\""));
+    free(jul);
+    /* the colours are classes of the page's own style sheet */
+    ck_assert_ptr_null(strstr(html, "style=\""));
+    ck_assert_ptr_null(strstr(html, "<script"));
+    ck_assert_ptr_nonnull(strstr(html, ".k8{--c:#4b3b9c}"));
+    free(html);
+}
+END_TEST
+
+START_TEST(html_glance_shows_at_most_twelve_months)
+{
+    fill_events();
+    char *html = export(HTML, &list, day(2027, 6, 15), day(2029, 6, 14), &teams);
+    ck_assert_uint_eq(count(html, "<table class=\"mini\">"), 12);
+    ck_assert_ptr_nonnull(strstr(html, "At a glance: June 2027 \xe2\x80\x93 May 2028<"));
+    ck_assert_ptr_nonnull(strstr(html, "<h2>June 2029</h2>")); /* the list goes on */
+    free(html);
+    html = export(HTML, &list, day(2027, 6, 1), day(2027, 7, 31), &teams);
+    ck_assert_uint_eq(count(html, "<table class=\"mini\">"), 2);
+    ck_assert_ptr_nonnull(strstr(html, "At a glance: June \xe2\x80\x93 July 2027<"));
+    free(html);
+}
+END_TEST
+
+START_TEST(html_links_only_web_and_mail_addresses)
+{
+    fill_events();
+    events[1].url = "javascript:alert(1)";
+    events[2].url = "MAILTO:comms@example.org";
+    char *html = export(HTML, &list, day(2027, 6, 1), day(2028, 2, 29), &teams);
+    ck_assert_ptr_null(strstr(html, "href=\"javascript"));
+    ck_assert_ptr_nonnull(strstr(html, "<div class=\"desc\">Resources: javascript:alert(1)</div>"));
+    ck_assert_ptr_nonnull(strstr(html, "href=\"MAILTO:comms@example.org\""));
+    free(html);
+}
+END_TEST
+
+/* ---- categories ---------------------------------------------------------- */
+
+START_TEST(category_slugs)
+{
+    char buf[TKL_CATEGORY_SLUG_SIZE];
+    ck_assert_str_eq(tkl_category_slug("Sexual orientation", buf), "sexual-orientation");
+    ck_assert_str_eq(tkl_category_slug("  Religion or Belief!! ", buf), "religion-or-belief");
+    ck_assert_str_eq(tkl_category_slug("LGBT+ History, 2027", buf), "lgbt-history-2027");
+    ck_assert_str_eq(tkl_category_slug("Caf\xc3\xa9 culture", buf), "caf-culture");
+    ck_assert_str_eq(tkl_category_slug("\xe2\x98\x85", buf), "");
+    ck_assert_str_eq(tkl_category_slug(NULL, buf), "");
+    /* at most 63 bytes, and never ending in '-' where it was cut */
+    char lng[200] = "";
+    for (int i = 0; i < 20; i++)
+        strcat(lng, "abc de");
+    tkl_category_slug(lng, buf);
+    ck_assert_uint_le(strlen(buf), TKL_CATEGORY_SLUG_SIZE - 1);
+    ck_assert(tkl_slug_valid(buf)); /* what the web face's routes accept */
+    ck_assert_int_ne(buf[strlen(buf) - 1], '-');
+    memset(lng, 'x', 100);
+    lng[100] = '\0';
+    ck_assert_uint_eq(strlen(tkl_category_slug(lng, buf)), 63);
+    ck_assert_str_eq(tkl_category_known("sexual-orientation"), "sexual orientation");
+    ck_assert_str_eq(tkl_category_known("armed-forces"), "armed forces");
+    ck_assert_ptr_null(tkl_category_known("wellbeing"));
+    ck_assert_ptr_null(tkl_category_known(""));
+}
+END_TEST
+
+START_TEST(events_of_one_category)
+{
+    fill_events();
+    events[2].category = "Sexual Orientation";
+    struct tkl_event_list v = {0};
+    ck_assert_int_eq(tkl_events_in_category(&list, "sexual-orientation", &v), 0);
+    ck_assert_uint_eq(v.n, 2);
+    ck_assert_str_eq(v.v[0].id, "pride@test/2027-06-01");
+    ck_assert_str_eq(v.v[1].id, "leap@test/2028-02-28");
+    tkl_event_view_free(&v);
+    ck_assert_int_eq(tkl_events_in_category(&list, "age", &v), 0);
+    ck_assert_uint_eq(v.n, 0);
+    tkl_event_view_free(&v);
+    ck_assert_ptr_null(v.v);
+}
+END_TEST
+
 /* ---- JSON -------------------------------------------------------------------- */
 
 START_TEST(json_is_valid_and_complete)
@@ -472,11 +794,20 @@ int main(void)
     tcase_add_test(tc, ics_lines_are_folded_and_escaped);
     tcase_add_test(tc, ics_days_are_all_day_with_an_exclusive_end);
     tcase_add_test(tc, ics_uris_are_not_escaped);
+    tcase_add_test(tc, ics_describes_the_calendar_for_subscribers);
+    tcase_add_test(tc, ics_is_the_same_for_the_same_content);
+    tcase_add_test(tc, ics_uids_do_not_depend_on_the_order_of_the_events);
+    tcase_add_test(tc, ics_gives_no_uid_twice);
     tcase_add_test(tc, a_calendar_client_reads_what_was_written);
     tcase_add_test(tc, ics_of_nothing_and_of_a_failing_stream);
     tcase_add_test(tc, html_escapes_every_text);
     tcase_add_test(tc, html_has_a_section_per_month);
     tcase_add_test(tc, html_legend_names_the_categories_shown);
+    tcase_add_test(tc, html_prints_on_a4_with_the_year_at_a_glance);
+    tcase_add_test(tc, html_glance_shows_at_most_twelve_months);
+    tcase_add_test(tc, html_links_only_web_and_mail_addresses);
+    tcase_add_test(tc, category_slugs);
+    tcase_add_test(tc, events_of_one_category);
     tcase_add_test(tc, json_is_valid_and_complete);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);

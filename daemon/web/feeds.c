@@ -1,0 +1,363 @@
+/*
+ * The calendar feeds: /calendar.ics (every observance from a year back to
+ * two years ahead), /calendar/<category>.ics (those of one category) and
+ * /calendar.html (the printable page of one year), read from the running
+ * sources at each request.
+ *
+ * A subscribed calendar is fetched again and again: the same content must
+ * give the same bytes, so that its entity tag holds and the client is
+ * answered 304. The service keeps, per feed, what it last served: a hash
+ * of the content (the events as the feed shows them), when this daemon
+ * first served that content, and the body. The DTSTAMP of the events and
+ * Last-Modified are that time, not the time of the request; a request
+ * whose events hash the same is answered with the kept body, without
+ * writing it again.
+ */
+#include "web.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tickler/day.h>
+
+#include "../core/text.h"
+#include "../export/export.h"
+
+/* The days of the ICS feeds, around today. */
+#define FEED_DAYS_BACK  365
+#define FEED_DAYS_AHEAD 730
+
+/* The years the page shows, around this one. */
+#define FEED_YEARS_AROUND 50
+
+/* The feeds remembered; the one served longest ago gives way. */
+#define FEED_MAX 32
+
+#define FEED_KEY_SIZE 80
+
+#define ICS_TYPE         "text/calendar; charset=utf-8"
+#define HTML_TYPE        "text/html; charset=utf-8"
+#define FEED_CACHE       "public, max-age=3600"
+#define ICS_DISPOSITION  "inline; filename=\"diversity-calendar.ics\""
+#define FEED_DESCRIPTION "Observances to mark, a year back and two years ahead, from tickler"
+
+struct feed {
+    char key[FEED_KEY_SIZE]; /* "ics", "ics/<slug>", "html/<year>"; "" when unused */
+    uint64_t content;        /* hash of what the body shows, its DTSTAMP aside */
+    int64_t first_seen;      /* when this daemon first served that content */
+    uint64_t used;           /* the cache's clock when it was last served */
+    char *body;
+    size_t len;
+    char etag[48];
+};
+
+struct tkl_feed_cache {
+    struct feed v[FEED_MAX];
+    uint64_t clock;
+};
+
+void tkl_feed_cache_free(struct tkl_feed_cache **c)
+{
+    if (!*c)
+        return;
+    for (size_t i = 0; i < FEED_MAX; i++)
+        free((*c)->v[i].body);
+    free(*c);
+    *c = NULL;
+}
+
+/* One feed as a request asks for it. */
+struct feed_req {
+    char key[FEED_KEY_SIZE];
+    const struct tkl_event_list *l;
+    const char *title; /* the calendar's name, the page's title */
+    bool html;
+    int32_t from, to;                 /* the page's days */
+    const struct tkl_team_dir *teams; /* the page's team names */
+};
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    /* NULL and "" differ; the NUL ends each string */
+    return s ? tkl_fnv1a(h, s, strlen(s) + 1) : tkl_fnv1a(h, "\x01", 1);
+}
+
+static const char *team_name(const struct tkl_team_dir *teams, const char *t)
+{
+    const struct tkl_team *team = teams ? tkl_team_find(teams, t) : NULL;
+    return team && team->name ? team->name : t;
+}
+
+/* A hash of everything the feed's body shows but its DTSTAMP. */
+static uint64_t content_hash(const struct feed_req *f)
+{
+    uint64_t h = hash_str(TKL_FNV_INIT, f->key);
+    h = hash_str(h, f->title);
+    h = tkl_fnv1a(h, &f->from, sizeof(f->from));
+    h = tkl_fnv1a(h, &f->to, sizeof(f->to));
+    for (size_t i = 0; i < f->l->n; i++) {
+        const struct tkl_event *e = &f->l->v[i];
+        h = hash_str(h, e->id);
+        h = hash_str(h, e->title);
+        h = hash_str(h, e->description);
+        h = hash_str(h, e->category);
+        h = hash_str(h, e->url);
+        h = tkl_fnv1a(h, &e->first_day, sizeof(e->first_day));
+        h = tkl_fnv1a(h, &e->last_day, sizeof(e->last_day));
+        if (!f->html)
+            continue;
+        h = hash_str(h, team_name(f->teams, e->team));
+        for (size_t k = 0; k < e->n_teams; k++)
+            h = hash_str(h, team_name(f->teams, e->teams[k]));
+        h = tkl_fnv1a(h, "\x02", 1); /* the end of an event's teams */
+    }
+    return h;
+}
+
+/* Writes the feed's body with DTSTAMP stamp. Returns 0 with *ret_body
+ * (malloc()ed) and *ret_len set, or a negative errno. */
+static int render(const struct feed_req *f, int64_t stamp, char **ret_body, size_t *ret_len)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (!out)
+        return -ENOMEM;
+    const struct tkl_ics_opts opts = {.name = f->title,
+                                      .description = FEED_DESCRIPTION,
+                                      .stamp = stamp,
+                                      .refresh_hours = TKL_ICS_REFRESH_HOURS};
+    int r = f->html ? tkl_export_html(out, f->l, f->from, f->to, f->title, f->teams)
+                    : tkl_export_ics(out, f->l, &opts);
+    if ((fclose(out) != 0 || !buf) && r == 0)
+        r = -ENOMEM; /* a memory stream fails only for want of memory */
+    if (r < 0) {
+        free(buf);
+        return r == -EIO ? -ENOMEM : r;
+    }
+    *ret_body = buf;
+    *ret_len = len;
+    return 0;
+}
+
+/* Whether record a gives way before b: an unused one first, then the one
+ * served longest ago. */
+static bool gives_way_before(const struct feed *a, const struct feed *b)
+{
+    if (!a->key[0] || !b->key[0])
+        return !a->key[0] && b->key[0];
+    return a->used < b->used;
+}
+
+/* The record of key, or the one it is to replace. */
+static struct feed *slot_of(struct tkl_feed_cache *c, const char *key)
+{
+    struct feed *victim = &c->v[0];
+    for (size_t i = 0; i < FEED_MAX; i++) {
+        if (!strcmp(c->v[i].key, key))
+            return &c->v[i];
+        if (gives_way_before(&c->v[i], victim))
+            victim = &c->v[i];
+    }
+    return victim;
+}
+
+/* Makes e the record of f's content: kept when it is the content e holds,
+ * written afresh (stamped now) otherwise. Returns 0, or a negative errno
+ * with e unchanged. */
+static int refresh(struct feed *e, const struct feed_req *f, int64_t now)
+{
+    uint64_t content = content_hash(f);
+    bool same_key = !strcmp(e->key, f->key);
+    if (same_key && e->content == content && e->body)
+        return 0;
+    /* a client that only sends If-Modified-Since must see the change,
+     * even within the second the previous content was first served */
+    int64_t stamp = same_key && now <= e->first_seen ? e->first_seen + 1 : now;
+    char *body;
+    size_t len;
+    int r = render(f, stamp, &body, &len);
+    if (r < 0)
+        return r;
+    struct tkl_http_response tagged = {.body = body, .len = len};
+    tkl_http_etag_body(&tagged);
+    free(e->body);
+    snprintf(e->key, sizeof(e->key), "%s", f->key);
+    e->content = content;
+    e->first_seen = stamp;
+    e->body = body;
+    e->len = len;
+    memcpy(e->etag, tagged.etag, sizeof(e->etag));
+    return 0;
+}
+
+/* Answers with the feed f, from the record the service keeps. Returns 0
+ * or a negative errno. */
+static int serve(struct tkl_service *s, int64_t now, const struct feed_req *f,
+                 struct tkl_http_response *resp)
+{
+    if (!s->feeds && !(s->feeds = calloc(1, sizeof(*s->feeds))))
+        return -ENOMEM;
+    struct feed *e = slot_of(s->feeds, f->key);
+    int r = refresh(e, f, now);
+    if (r < 0)
+        return r;
+    e->used = ++s->feeds->clock;
+    char *copy = malloc(e->len + 1);
+    if (!copy)
+        return -ENOMEM;
+    memcpy(copy, e->body, e->len);
+    copy[e->len] = '\0';
+    tkl_http_take(resp, f->html ? HTML_TYPE : ICS_TYPE, copy, e->len);
+    resp->status = 200;
+    memcpy(resp->etag, e->etag, sizeof(resp->etag));
+    resp->last_modified = e->first_seen;
+    resp->cache = FEED_CACHE;
+    resp->disposition = f->html ? NULL : ICS_DISPOSITION;
+    return 0;
+}
+
+/* Whether slug has a feed: a category of the palette, or of an event. */
+static bool slug_known(const struct tkl_event_list *l, const char *slug)
+{
+    char buf[TKL_CATEGORY_SLUG_SIZE];
+    if (tkl_category_known(slug))
+        return true;
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(tkl_category_slug(l->v[i].category, buf), slug))
+            return true;
+    return false;
+}
+
+/* Adds slug to the list ",a,b," unless it is there. Returns 0 or -ENOMEM. */
+static int add_slug(struct tkl_buf *list, const char *slug)
+{
+    char item[TKL_CATEGORY_SLUG_SIZE + 2];
+    snprintf(item, sizeof(item), ",%s,", slug);
+    if (!*slug || strstr(list->data, item))
+        return 0;
+    return tkl_buf_printf(list, "%s,", slug);
+}
+
+/* 404 for a category there is no feed of, naming those there are (the
+ * palette's and the events'). Returns 0 or -ENOMEM. */
+static int no_such_category(const struct tkl_event_list *l, const char *slug,
+                            struct tkl_http_response *resp)
+{
+    struct tkl_buf list = {0}, text = {0};
+    char buf[TKL_CATEGORY_SLUG_SIZE];
+    const char *c;
+    int r = tkl_buf_putc(&list, ',');
+    for (size_t k = 0; r == 0 && (c = tkl_category_palette(k)); k++)
+        r = add_slug(&list, tkl_category_slug(c, buf));
+    for (size_t i = 0; r == 0 && i < l->n; i++)
+        r = add_slug(&list, tkl_category_slug(l->v[i].category, buf));
+    if (r == 0) /* the slug is [a-z0-9-]: the route took no other */
+        r = tkl_buf_printf(&text,
+                           "There is no calendar of the category \"%s\". The categories:", slug);
+    for (char *p = list.data + 1, *q; r == 0 && (q = strchr(p, ',')); p = q + 1)
+        r = tkl_buf_printf(&text, "%s %.*s", p == list.data + 1 ? "" : ",", (int)(q - p), p);
+    if (r == 0)
+        r = tkl_http_text(resp, 404, text.data);
+    tkl_buf_free(&list);
+    tkl_buf_free(&text);
+    return r;
+}
+
+/* The observances of the ICS feeds, from the running sources: a year back
+ * and two years ahead. Returns 0 or a negative errno. */
+static int events_around(struct tkl_service *s, int64_t now, struct tkl_event_list *ret)
+{
+    int32_t today = tkl_local_day(now);
+    if (!s->rt)
+        return -EAGAIN; /* not loaded yet */
+    if (today == TKL_NO_DAY)
+        return -EOVERFLOW;
+    return tkl_sources_events(&s->rt->sources, today - FEED_DAYS_BACK, today + FEED_DAYS_AHEAD,
+                              ret);
+}
+
+int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *req,
+                         struct tkl_http_response *resp)
+{
+    struct tkl_event_list all = {0}, view = {0};
+    char title[160];
+    const char *slug = req->req->route == TKL_ROUTE_CATEGORY_ICS ? req->req->arg : NULL;
+    struct feed_req f = {.l = &all, .title = TKL_EXPORT_TITLE};
+    int r = events_around(s, req->now, &all);
+    if (r < 0)
+        return r;
+    if (slug && !slug_known(&all, slug)) {
+        r = no_such_category(&all, slug, resp);
+        goto out;
+    }
+    snprintf(f.key, sizeof(f.key), "ics");
+    if (slug) {
+        if ((r = tkl_events_in_category(&all, slug, &view)) < 0)
+            goto out;
+        const char *name = tkl_category_known(slug);
+        snprintf(title, sizeof(title), "%s: %s", TKL_EXPORT_TITLE,
+                 name     ? name
+                 : view.n ? view.v[0].category
+                          : slug);
+        snprintf(f.key, sizeof(f.key), "ics/%s", slug);
+        f.l = &view;
+        f.title = title;
+    }
+    r = serve(s, req->now, &f, resp);
+out:
+    tkl_event_view_free(&view);
+    tkl_event_list_free(&all);
+    return r;
+}
+
+/* The year the page is asked for: the query's year (four digits, within
+ * FEED_YEARS_AROUND of this one), else this one. Returns 0, or -EINVAL. */
+static int page_year(const struct tkl_http_request *req, int *ret_year)
+{
+    int y, m, d;
+    tkl_day_to_civil(tkl_local_day(req->now), &y, &m, &d);
+    const char *q = tkl_request_get(req->req, "year", 0);
+    if (!q) {
+        *ret_year = y;
+        return 0;
+    }
+    if (tkl_request_get(req->req, "year", 1) || strlen(q) != 4 || strspn(q, "0123456789") != 4)
+        return -EINVAL;
+    int year = (int)strtol(q, NULL, 10);
+    if (year < y - FEED_YEARS_AROUND || year > y + FEED_YEARS_AROUND)
+        return -EINVAL;
+    *ret_year = year;
+    return 0;
+}
+
+int tkl_web_calendar_html(struct tkl_service *s, const struct tkl_http_request *req,
+                          struct tkl_http_response *resp)
+{
+    int year;
+    char title[64], text[160];
+    if (!s->rt)
+        return -EAGAIN;
+    if (page_year(req, &year) < 0) {
+        snprintf(text, sizeof(text), "year must be a year (YYYY) within %d years of this one",
+                 FEED_YEARS_AROUND);
+        return tkl_http_text(resp, 400, text);
+    }
+    struct tkl_event_list l = {0};
+    struct feed_req f = {.l = &l,
+                         .title = title,
+                         .html = true,
+                         .from = tkl_day_from_civil(year, 1, 1),
+                         .to = tkl_day_from_civil(year, 12, 31),
+                         .teams = &s->rt->cfg->teams};
+    snprintf(title, sizeof(title), "%s %d", TKL_EXPORT_TITLE, year);
+    snprintf(f.key, sizeof(f.key), "html/%d", year);
+    int r = tkl_sources_events(&s->rt->sources, f.from, f.to, &l);
+    if (r == 0)
+        r = serve(s, req->now, &f, resp);
+    tkl_event_list_free(&l);
+    return r;
+}
