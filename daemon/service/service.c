@@ -432,6 +432,13 @@ static int64_t http_now(void *data)
     return tkl_service_now(data);
 }
 
+/* Every answer the web face sent, for tickler_http_requests_total. */
+static void http_answered(void *data, enum tkl_route route, unsigned code)
+{
+    struct tkl_service *s = data;
+    (void)tkl_metrics_http(s->metrics, route, code); /* out of memory: one count lost */
+}
+
 /* The web face, unless --oneshot, or no http group and no socket passed. */
 static int start_http(struct tkl_service *s)
 {
@@ -439,7 +446,8 @@ static int start_http(struct tkl_service *s)
     char err[256];
     if (s->oneshot || !s->http_page || (!s->n_listen_fds && !hc->n_listen))
         return 0;
-    struct tkl_http_server_host host = {.handle = s->http_page, .now = http_now, .data = s};
+    struct tkl_http_server_host host = {
+        .handle = s->http_page, .answered = http_answered, .now = http_now, .data = s};
     int r = tkl_http_server_start(s->loop, hc, s->listen_fds, s->n_listen_fds, &host, &s->http, err,
                                   sizeof(err));
     if (r < 0) {
