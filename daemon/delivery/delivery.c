@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../core/log.h"
+#include "../metrics/metrics.h"
 
 #define CLAIM_MAX 64 /* notices read from the outbox per channel and round */
 
@@ -21,6 +22,9 @@ struct tkl_flight {
     enum outcome out;
     int64_t at; /* delivered or failed: when; retry: the next attempt */
     char *reply;
+    uint64_t handed_ns;          /* uv_hrtime() when handed to the notifier */
+    bool unusable;               /* deliver() refused the recipient (-EINVAL) */
+    enum tkl_fail_reason reason; /* failed: why */
     struct tkl_flight *next;
 };
 
@@ -37,6 +41,8 @@ void tkl_delivery_set(struct tkl_deliverer *e, const struct tkl_delivery_conf *c
     e->teams = teams;
     e->notifiers = notifiers;
     e->n_notifiers = n_notifiers;
+    for (size_t i = 0; i < n_notifiers; i++)
+        (void)tkl_metrics_channel(e->metrics, notifiers[i]->instance); /* a lost series only */
 }
 
 int64_t tkl_delivery_backoff(int first, int attempts, int32_t retry_after)
@@ -207,13 +213,25 @@ size_t tkl_delivery_settle(struct tkl_deliverer *e)
     return kept;
 }
 
-static void fail_for_good(struct tkl_flight *x, const char *reply, const char *why, int64_t now)
+static void fail_for_good(struct tkl_flight *x, enum tkl_fail_reason reason, const char *reply,
+                          const char *why, int64_t now)
 {
     const struct tkl_notice *n = &x->s->notice;
     log_error("delivery failed for good%s: %s; notice=%" PRIu64 " channel=%s recipient=%s", why,
               reply, n->id, n->channel, n->recipient);
     x->out = OUT_FAILED;
+    x->reason = reason;
     x->at = now;
+}
+
+/* Counts x's outcome, when final, as one notification. */
+static void count_outcome(const struct tkl_deliverer *e, const struct tkl_flight *x)
+{
+    const char *channel = x->s->notice.channel;
+    if (x->out == OUT_DELIVERED)
+        (void)tkl_metrics_delivered(e->metrics, channel);
+    else if (x->out == OUT_FAILED)
+        (void)tkl_metrics_failed(e->metrics, channel, x->reason);
 }
 
 /* Decides the outcome of a delivery the notifier reported as res. */
@@ -248,9 +266,12 @@ static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tk
         log_warning("delivery failed, will retry in %" PRId64 " s: %s; notice=%" PRIu64
                     " channel=%s recipient=%s",
                     x->at - now, x->reply ? x->reply : "", n->id, n->channel, n->recipient);
+    } else if (st == TKL_DELIVERY_TRANSIENT) {
+        fail_for_good(x, TKL_FAIL_EXPIRED, x->reply ? x->reply : "",
+                      " (retried for the maximum age)", now);
     } else {
-        fail_for_good(x, x->reply ? x->reply : "",
-                      st == TKL_DELIVERY_TRANSIENT ? " (retried for the maximum age)" : "", now);
+        fail_for_good(x, x->unusable ? TKL_FAIL_RECIPIENT : TKL_FAIL_PERMANENT,
+                      x->reply ? x->reply : "", "", now);
     }
 }
 
@@ -268,7 +289,11 @@ static void on_done(void *data, const struct tkl_delivery *res)
     x->plugin = NULL;
     x->next = NULL;
     x->reply = strdup(res && res->reply ? res->reply : "");
+    (void)tkl_metrics_attempt_done(e->metrics, x->s->notice.channel,
+                                   res && res->status == TKL_DELIVERY_OK,
+                                   uv_hrtime() - x->handed_ns);
     judge(e, x, res, retired);
+    count_outcome(e, x);
     (void)settle(e, x); /* a refusal is logged and kept */
     e->host.kick(e->host.data);
 }
@@ -286,8 +311,9 @@ static int fail_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s, i
     x->e = e;
     x->s = s;
     x->reply = strdup("no notifier with this name is configured");
-    fail_for_good(x, "no notifier with this name is configured",
+    fail_for_good(x, TKL_FAIL_NO_NOTIFIER, "no notifier with this name is configured",
                   " (fix the configuration, then tickler retry)", now);
+    count_outcome(e, x);
     return settle(e, x);
 }
 
@@ -318,8 +344,11 @@ static int start_one(struct tkl_deliverer *e, struct tkl_plugin_instance *plugin
     x->next = e->flights;
     e->flights = x;
     e->n_flights++;
+    (void)tkl_metrics_attempt(e->metrics, s->notice.channel);
+    x->handed_ns = uv_hrtime(); /* monotonic: --now and clock steps do not skew latency */
     r = plugin->desc->deliver(plugin->state, &s->notice, on_done, x);
     if (r == -EINVAL) {
+        x->unusable = true;
         struct tkl_delivery res = {.size = sizeof(res),
                                    .status = TKL_DELIVERY_PERMANENT,
                                    .reply = "the notifier cannot deliver to this recipient"};

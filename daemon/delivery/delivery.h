@@ -26,6 +26,7 @@
 #include "delivery_conf.h"
 
 struct tkl_flight;
+struct tkl_metrics;
 
 /* What the engine's owner lends it. */
 struct tkl_delivery_host {
@@ -45,12 +46,14 @@ struct tkl_deliverer {
     size_t n_flights;
     struct tkl_flight *unrecorded; /* reported, but the outbox refused the outcome */
     bool stopping;                 /* shutting down: nothing new starts */
+    struct tkl_metrics *metrics;   /* attempts and outcomes counted there; NULL: none */
 };
 
 /*
  * Points the engine at a configuration and its notifiers (after a start or
  * a reload); deliveries in flight complete through the instances they were
  * handed to. All must stay valid until the next call or tkl_delivery_free.
+ * Each notifier's channel gets its metrics series (when metrics is set).
  */
 void tkl_delivery_set(struct tkl_deliverer *e, const struct tkl_delivery_conf *conf,
                       const struct tkl_team_dir *teams,

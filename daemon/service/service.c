@@ -247,6 +247,7 @@ static void on_store_changed(void *data)
     if (r < 0) {
         log_error("the store could not be read (%s); keeping the last good store of %zu actions",
                   strerror(-r), s->rt->store->n - s->rt->store->n_events);
+        tkl_metrics_store_reload(s->metrics, false, tkl_service_now(s));
         return;
     }
     r = tkl_scheduler_reload(&s->rt->sched, &s->rt->cfg->schedule, &s->rt->cfg->teams, s->rt->store,
@@ -254,10 +255,12 @@ static void on_store_changed(void *data)
     if (r < 0) {
         log_error("out of memory rescheduling; keeping the last good store");
         tkl_store_free(fresh);
+        tkl_metrics_store_reload(s->metrics, false, tkl_service_now(s));
         return;
     }
     tkl_store_free(s->rt->store);
     s->rt->store = fresh;
+    tkl_metrics_store_reload(s->metrics, true, tkl_service_now(s));
     log_notice("store reloaded: %zu actions, %zu observances, %zu changed",
                fresh->n - fresh->n_events, fresh->n_events, changed);
     arm_scheduler(s);
@@ -391,12 +394,18 @@ int tkl_service_load(struct tkl_service *s)
     s->env.svc = &s->svc;
     s->svc.items_changed = on_items_changed;
     s->svc.data = s;
-    int r = tkl_runtime_load(&s->env, &s->rt, &diags);
+    int r = tkl_metrics_new(&s->metrics);
+    if (r < 0) {
+        log_error("cannot start: out of memory");
+        return r;
+    }
+    r = tkl_runtime_load(&s->env, &s->rt, &diags);
     log_diags(&diags);
     if (r < 0) {
         log_error("cannot start: %s has errors", s->env.config_path);
         return r;
     }
+    tkl_metrics_store_loaded(s->metrics, tkl_service_now(s));
     s->svc.clock_offset = s->env.clock_offset;
     if (s->env.clock_offset) {
         char buf[32];
@@ -423,6 +432,13 @@ static int64_t http_now(void *data)
     return tkl_service_now(data);
 }
 
+/* Every answer the web face sent, for tickler_http_requests_total. */
+static void http_answered(void *data, enum tkl_route route, unsigned code)
+{
+    struct tkl_service *s = data;
+    (void)tkl_metrics_http(s->metrics, route, code); /* out of memory: one count lost */
+}
+
 /* The web face, unless --oneshot, or no http group and no socket passed. */
 static int start_http(struct tkl_service *s)
 {
@@ -430,7 +446,8 @@ static int start_http(struct tkl_service *s)
     char err[256];
     if (s->oneshot || !s->http_page || (!s->n_listen_fds && !hc->n_listen))
         return 0;
-    struct tkl_http_server_host host = {.handle = s->http_page, .now = http_now, .data = s};
+    struct tkl_http_server_host host = {
+        .handle = s->http_page, .answered = http_answered, .now = http_now, .data = s};
     int r = tkl_http_server_start(s->loop, hc, s->listen_fds, s->n_listen_fds, &host, &s->http, err,
                                   sizeof(err));
     if (r < 0) {
@@ -456,6 +473,7 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     s->handles_open = true;
     s->deliverer.outbox = s->outbox;
     s->deliverer.host = (struct tkl_delivery_host){now_ms, kick, s};
+    s->deliverer.metrics = s->metrics;
     set_deliverer(s);
     if ((r = tkl_host_services_start(&s->svc)) < 0 ||
         (r = tkl_transfers_new(loop, &s->svc.transfers)) < 0) {
@@ -515,6 +533,7 @@ void tkl_service_reload(struct tkl_service *s)
     log_diags(&diags);
     if (r == 0 && (r = tkl_runtime_schedule(fresh, catch_up_from(s, fresh, now), now)) < 0)
         tkl_runtime_free(fresh);
+    tkl_metrics_store_reload(s->metrics, r == 0, now); /* the store is read again too */
     if (r < 0) {
         log_error("reload failed (%s); the previous configuration stays in force", strerror(-r));
         if (tkl_tz_set(s->rt->cfg->timezone) < 0)
@@ -581,4 +600,6 @@ void tkl_service_free(struct tkl_service *s)
     free(s->env.state_dir);
     s->env.state_dir = NULL;
     tkl_feed_cache_free(&s->feeds);
+    tkl_metrics_free(s->metrics);
+    s->metrics = NULL;
 }

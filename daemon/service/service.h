@@ -18,6 +18,7 @@
 
 #include "../delivery/delivery.h"
 #include "../http/server.h"
+#include "../metrics/metrics.h"
 #include "../outbox/outbox.h"
 #include "../plugin/host.h"
 #include "../runtime/runtime.h"
@@ -55,6 +56,8 @@ struct tkl_service {
     const int *listen_fds;
     size_t n_listen_fds;
     bool stopping;
+    /* what /metrics counts; from tkl_service_load */
+    struct tkl_metrics *metrics;
     /* ticklerd's: the counts changed (STATUS=); --oneshot has finished */
     void (*changed)(struct tkl_service *s);
     void (*finished)(struct tkl_service *s);

@@ -3,6 +3,7 @@
  * the outbox refuses are kept and recorded once; -EINVAL and channels no
  * notifier serves fail for good with a report; and with any allocation
  * failing (ours or SQLite's) every notice is still delivered exactly once.
+ * The counters /metrics shows move as each notice and attempt ends.
  *
  * The notifiers are real instances of a notifier written here, on a real
  * loop: "fast" completes every delivery on the loop's next turn, "slow"
@@ -19,8 +20,10 @@
 
 #include "alloc_fail.h"
 #include "outbox_fixture.h"
+#include "prom_text.h"
 #include "config/config.h"
 #include "delivery/delivery.h"
+#include "metrics/metrics.h"
 
 #define MAX_ID 4096
 
@@ -44,6 +47,7 @@ static struct fake fast, slow;
 static struct tkl_plugin_instance fast_i, slow_i;
 static struct tkl_outbox *o;
 static struct tkl_deliverer e;
+static struct tkl_metrics *metrics;
 static char dir[256];
 static int64_t clock_ms = 1700000000000;
 static bool kicked;
@@ -133,6 +137,8 @@ static void setup(void)
     memset(&e, 0, sizeof(e));
     e.outbox = o;
     e.host = (struct tkl_delivery_host){now_ms, kick, NULL};
+    ck_assert_int_eq(tkl_metrics_new(&metrics), 0);
+    e.metrics = metrics;
     tkl_delivery_set(&e, &cfg->delivery, &cfg->teams, notifiers, 2);
 }
 
@@ -157,6 +163,7 @@ static void teardown(void)
     rmdir(dir);
     tkl_config_free(cfg);
     tkl_diags_free(&diags);
+    tkl_metrics_free(metrics);
 }
 
 /* Queues a one-entry notice to recipient on channel; returns its id. */
@@ -222,6 +229,31 @@ static int64_t count(const char *where)
     sqlite3_finalize(st);
     sqlite3_close(db);
     return n;
+}
+
+/* The registry as /metrics shows it, checked as a scraper reads it; the
+ * caller frees it. */
+static char *scrape(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(tkl_metrics_render(metrics, f), 0);
+    ck_assert_int_eq(fclose(f), 0);
+    (void)prom_check(text);
+    return text;
+}
+
+static double counter(const char *text, const char *name, const char *channel)
+{
+    return prom_value(text, name, "channel", channel, NULL);
+}
+
+static double failed(const char *text, const char *channel, const char *reason)
+{
+    return prom_value(text, "tickler_notifications_failed_total", "channel", channel, "reason",
+                      reason, NULL);
 }
 
 START_TEST(a_hung_channel_holds_up_no_other)
@@ -354,6 +386,94 @@ START_TEST(every_allocation_failure_delivers_each_notice_once)
 }
 END_TEST
 
+START_TEST(each_delivery_counts_one_notification_and_one_request)
+{
+    for (int i = 0; i < 5; i++)
+        put("fast", "hr@example.org");
+    char *text = scrape();
+    /* the configured channels are shown before anything happens on them */
+    ck_assert_double_eq(counter(text, "tickler_notifications_total", "fast"), 0);
+    ck_assert_double_eq(counter(text, "tickler_notification_requests_total", "slow"), 0);
+    free(text);
+    drive();
+    text = scrape();
+    ck_assert_double_eq(counter(text, "tickler_notifications_total", "fast"), 5);
+    ck_assert_double_eq(counter(text, "tickler_notification_requests_total", "fast"), 5);
+    ck_assert_double_eq(counter(text, "tickler_notification_requests_failed_total", "fast"), 0);
+    ck_assert_double_eq(counter(text, "tickler_notification_latency_seconds_count", "fast"), 5);
+    ck_assert_double_eq(prom_value(text, "tickler_notification_latency_seconds_bucket", "channel",
+                                   "fast", "le", "+Inf", NULL),
+                        5);
+    const char *reasons[] = {"permanent", "expired", "recipient", "no_notifier"};
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_double_eq(failed(text, "fast", reasons[i]), 0);
+    ck_assert_double_eq(counter(text, "tickler_notifications_total", "slow"), 0);
+    free(text);
+}
+END_TEST
+
+START_TEST(notices_that_fail_for_good_are_counted_by_reason)
+{
+    put("fast", "bad-address"); /* deliver() refuses the recipient */
+    put("gone", "hr@example.org");
+    put("slow", "team1");
+    drive();
+    complete_all(&slow, TKL_DELIVERY_PERMANENT, "550 no such user");
+    drive();
+    char *text = scrape();
+    ck_assert_double_eq(failed(text, "fast", "recipient"), 1);
+    ck_assert_double_eq(failed(text, "fast", "permanent"), 0);
+    ck_assert_double_eq(counter(text, "tickler_notifications_total", "fast"), 1);
+    ck_assert_double_eq(counter(text, "tickler_notification_requests_total", "fast"), 1);
+    ck_assert_double_eq(counter(text, "tickler_notification_requests_failed_total", "fast"), 1);
+    /* no notifier serves "gone": never handed to one, so no request */
+    ck_assert_double_eq(failed(text, "gone", "no_notifier"), 1);
+    ck_assert_double_eq(counter(text, "tickler_notification_requests_total", "gone"), 0);
+    ck_assert_double_eq(failed(text, "slow", "permanent"), 1);
+    /* the three reports to delivery.report_to, by email, which nothing serves */
+    ck_assert_double_eq(failed(text, "email", "no_notifier"), 3);
+    ck_assert(strstr(text, "bad-address") == NULL && strstr(text, "hr@example.org") == NULL);
+    free(text);
+}
+END_TEST
+
+START_TEST(a_transient_failure_then_success_is_two_requests_and_one_notification)
+{
+    put("slow", "team1");
+    drive();
+    ck_assert_uint_eq(slow.n_q, 1);
+    complete_all(&slow, TKL_DELIVERY_TRANSIENT, "451 try again later");
+    clock_ms += 2 * 3600 * 1000; /* past the backoff, within max_age_hours */
+    drive();
+    ck_assert_uint_eq(slow.n_q, 1);
+    complete_all(&slow, TKL_DELIVERY_OK, "250 ok");
+    drive();
+    ck_assert_int_eq(count("state = 1"), 1);
+    char *text = scrape();
+    ck_assert_double_eq(counter(text, "tickler_notification_requests_total", "slow"), 2);
+    ck_assert_double_eq(counter(text, "tickler_notification_requests_failed_total", "slow"), 1);
+    ck_assert_double_eq(counter(text, "tickler_notifications_total", "slow"), 1);
+    ck_assert_double_eq(counter(text, "tickler_notification_latency_seconds_count", "slow"), 2);
+    ck_assert_double_eq(failed(text, "slow", "expired"), 0);
+    free(text);
+}
+END_TEST
+
+START_TEST(a_notice_retried_for_the_maximum_age_fails_as_expired)
+{
+    put("slow", "team1");
+    drive();
+    clock_ms += ((int64_t)cfg->delivery.max_age_hours * 3600 + 1) * 1000;
+    complete_all(&slow, TKL_DELIVERY_TRANSIENT, "421 busy");
+    drive();
+    char *text = scrape();
+    ck_assert_double_eq(failed(text, "slow", "expired"), 1);
+    ck_assert_double_eq(counter(text, "tickler_notifications_total", "slow"), 1);
+    ck_assert_double_eq(counter(text, "tickler_notification_requests_failed_total", "slow"), 1);
+    free(text);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("delivery");
@@ -366,6 +486,10 @@ int main(void)
     tcase_add_test(tc, a_notifier_that_is_not_running_is_handed_nothing);
     tcase_add_test(tc, a_delivery_cut_short_by_a_reload_is_due_again_at_once);
     tcase_add_test(tc, every_allocation_failure_delivers_each_notice_once);
+    tcase_add_test(tc, each_delivery_counts_one_notification_and_one_request);
+    tcase_add_test(tc, notices_that_fail_for_good_are_counted_by_reason);
+    tcase_add_test(tc, a_transient_failure_then_success_is_two_requests_and_one_notification);
+    tcase_add_test(tc, a_notice_retried_for_the_maximum_age_fails_as_expired);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

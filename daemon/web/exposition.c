@@ -1,0 +1,128 @@
+/*
+ * /metrics: the service's registry (daemon/metrics/metrics.c) and the
+ * gauges read at scrape time — the outbox's notices by state and the age
+ * of its oldest pending one, the plan's actions by standing, the
+ * observances, the build — in the Prometheus text format, version 0.0.4.
+ * See docs/metrics.md for every family.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../metrics/metrics.h"
+#include "../plugin/loader.h"
+#include "web.h"
+
+#include <tickler/day.h>
+
+#ifndef TICKLER_VERSION
+#define TICKLER_VERSION "unknown"
+#endif
+
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/*
+ * An action's standing, the label values of tickler_actions{state}.
+ * STAND-IN until daemon/schedule/standing.c is merged: the lead replaces
+ * enum standing, standing_names and standing_of with enum tkl_standing and
+ * tkl_action_standing(). Only what needs no due-soon policy is told
+ * apart here: an action not yet due counts as on-track, never due-soon.
+ */
+enum standing { ST_OVERDUE, ST_DUE_SOON, ST_ON_TRACK, ST_COMPLETE, ST_CLOSED, ST_UNDATED, ST_N };
+
+static const char *const standing_names[ST_N] = {
+    [ST_OVERDUE] = "overdue",   [ST_DUE_SOON] = "due-soon", [ST_ON_TRACK] = "on-track",
+    [ST_COMPLETE] = "complete", [ST_CLOSED] = "closed",     [ST_UNDATED] = "undated",
+};
+
+static enum standing standing_of(const struct tkl_action *a, int32_t today)
+{
+    if (a->status == TKL_STATUS_COMPLETE)
+        return ST_COMPLETE;
+    if (a->status == TKL_STATUS_CLOSED)
+        return ST_CLOSED;
+    if (a->deadline.day == TKL_NO_DAY)
+        return ST_UNDATED;
+    return a->deadline.day < today ? ST_OVERDUE : ST_ON_TRACK;
+}
+
+/* tickler_actions{state} and tickler_observances, from the store in force. */
+static void render_store(FILE *f, const struct tkl_store *store, int64_t now)
+{
+    uint64_t by[ST_N] = {0};
+    int32_t today = tkl_local_day(now);
+    size_t events = 0;
+    for (size_t i = 0; i < store->n; i++) {
+        const struct tkl_action *a = &store->actions[i];
+        if (a->deadline.kind == TKL_DEADLINE_EVENT)
+            events++;
+        else
+            by[standing_of(a, today)]++;
+    }
+    tkl_metrics_family(f, "tickler_actions", "gauge", "Actions of the plan, by standing.");
+    for (size_t k = 0; k < ST_N; k++)
+        fprintf(f, "tickler_actions{state=\"%s\"} %" PRIu64 "\n", standing_names[k], by[k]);
+    tkl_metrics_family(f, "tickler_observances", "gauge",
+                       "Observances the sources add to the store (days around today).");
+    fprintf(f, "tickler_observances %zu\n", events);
+}
+
+/* tickler_outbox_notices{state} and the oldest pending notice's age; left
+ * out when the outbox cannot be read now (locked by another writer), so
+ * that the registry's counters are still scraped. */
+static void render_outbox(FILE *f, struct tkl_outbox *o, int64_t now)
+{
+    struct tkl_outbox_stats st;
+    if (!o || tkl_outbox_stats(o, 0, &st) < 0)
+        return;
+    tkl_metrics_family(f, "tickler_outbox_notices", "gauge", "Notices in the outbox, by state.");
+    fprintf(f, "tickler_outbox_notices{state=\"pending\"} %" PRId64 "\n", st.pending);
+    fprintf(f, "tickler_outbox_notices{state=\"retrying\"} %" PRId64 "\n", st.retrying);
+    fprintf(f, "tickler_outbox_notices{state=\"failed\"} %" PRId64 "\n", st.failed);
+    fprintf(f, "tickler_outbox_notices{state=\"delivered\"} %" PRId64 "\n", st.delivered);
+    int64_t age =
+        st.oldest_pending == INT64_MAX || st.oldest_pending > now ? 0 : now - st.oldest_pending;
+    tkl_metrics_family(f, "tickler_outbox_oldest_pending_age_seconds", "gauge",
+                       "Age of the oldest notice not yet delivered nor failed; 0 when none.");
+    fprintf(f, "tickler_outbox_oldest_pending_age_seconds %" PRId64 "\n", age);
+}
+
+static void render_build(FILE *f)
+{
+    tkl_metrics_family(f, "tickler_build_info", "gauge",
+                       "Always 1: the version of ticklerd and the plugin ABI versions it loads.");
+    fputs("tickler_build_info{version=\"", f);
+    tkl_metrics_label_value(f, TICKLER_VERSION);
+    fputs("\",abi=\"", f);
+    for (size_t i = 0; i < tkl_host_abi_versions_n; i++)
+        fprintf(f, "%s%" PRIu32, i ? "," : "", tkl_host_abi_versions[i]);
+    fputs("\"} 1\n", f);
+}
+
+int tkl_web_metrics(struct tkl_service *s, const struct tkl_http_request *req,
+                    struct tkl_http_response *resp)
+{
+    char *body = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&body, &len);
+    if (!f)
+        return -ENOMEM;
+    int r = tkl_metrics_render(s->metrics, f);
+    render_outbox(f, s->outbox, req->now);
+    if (s->rt && s->rt->store)
+        render_store(f, s->rt->store, req->now);
+    render_build(f);
+    if (ferror(f))
+        r = -ENOMEM;
+    if (fclose(f) != 0 && r == 0)
+        r = -ENOMEM;
+    if (r < 0) {
+        free(body);
+        return r;
+    }
+    tkl_http_take(resp, CONTENT_TYPE, body, len);
+    resp->status = 200;
+    resp->cache = "no-store";
+    return 0;
+}
