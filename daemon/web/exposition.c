@@ -12,6 +12,7 @@
 
 #include "../metrics/metrics.h"
 #include "../plugin/loader.h"
+#include "../schedule/standing.h"
 #include "web.h"
 
 #include <tickler/day.h>
@@ -22,47 +23,29 @@
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/*
- * An action's standing, the label values of tickler_actions{state}.
- * STAND-IN until daemon/schedule/standing.c is merged: the lead replaces
- * enum standing, standing_names and standing_of with enum tkl_standing and
- * tkl_action_standing(). Only what needs no due-soon policy is told
- * apart here: an action not yet due counts as on-track, never due-soon.
- */
-enum standing { ST_OVERDUE, ST_DUE_SOON, ST_ON_TRACK, ST_COMPLETE, ST_CLOSED, ST_UNDATED, ST_N };
-
-static const char *const standing_names[ST_N] = {
-    [ST_OVERDUE] = "overdue",   [ST_DUE_SOON] = "due-soon", [ST_ON_TRACK] = "on-track",
-    [ST_COMPLETE] = "complete", [ST_CLOSED] = "closed",     [ST_UNDATED] = "undated",
-};
-
-static enum standing standing_of(const struct tkl_action *a, int32_t today)
+/* tickler_actions{state} and tickler_observances, from the runtime in
+ * force: each plan action's standing as /status gives it. */
+static void render_store(FILE *f, const struct tkl_runtime *rt, int64_t now)
 {
-    if (a->status == TKL_STATUS_COMPLETE)
-        return ST_COMPLETE;
-    if (a->status == TKL_STATUS_CLOSED)
-        return ST_CLOSED;
-    if (a->deadline.day == TKL_NO_DAY)
-        return ST_UNDATED;
-    return a->deadline.day < today ? ST_OVERDUE : ST_ON_TRACK;
-}
-
-/* tickler_actions{state} and tickler_observances, from the store in force. */
-static void render_store(FILE *f, const struct tkl_store *store, int64_t now)
-{
-    uint64_t by[ST_N] = {0};
+    const struct tkl_store *store = rt->store;
+    uint64_t by[TKL_STANDING_COUNT] = {0};
     int32_t today = tkl_local_day(now);
     size_t events = 0;
     for (size_t i = 0; i < store->n; i++) {
         const struct tkl_action *a = &store->actions[i];
-        if (a->deadline.kind == TKL_DEADLINE_EVENT)
+        if (!tkl_action_in_plan(a)) {
             events++;
-        else
-            by[standing_of(a, today)]++;
+            continue;
+        }
+        enum tkl_standing st = tkl_standing_of(
+            a, tkl_standing_rules(&rt->cfg->schedule, &rt->cfg->teams, a), today);
+        if (st < TKL_STANDING_COUNT)
+            by[st]++;
     }
     tkl_metrics_family(f, "tickler_actions", "gauge", "Actions of the plan, by standing.");
-    for (size_t k = 0; k < ST_N; k++)
-        fprintf(f, "tickler_actions{state=\"%s\"} %" PRIu64 "\n", standing_names[k], by[k]);
+    for (int k = 0; k < TKL_STANDING_COUNT; k++)
+        fprintf(f, "tickler_actions{state=\"%s\"} %" PRIu64 "\n",
+                tkl_standing_name((enum tkl_standing)k), by[k]);
     tkl_metrics_family(f, "tickler_observances", "gauge",
                        "Observances the sources add to the store (days around today).");
     fprintf(f, "tickler_observances %zu\n", events);
@@ -111,7 +94,7 @@ int tkl_web_metrics(struct tkl_service *s, const struct tkl_http_request *req,
     int r = tkl_metrics_render(s->metrics, f);
     render_outbox(f, s->outbox, req->now);
     if (s->rt && s->rt->store)
-        render_store(f, s->rt->store, req->now);
+        render_store(f, s->rt, req->now);
     render_build(f);
     if (ferror(f))
         r = -ENOMEM;

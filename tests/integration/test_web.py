@@ -182,10 +182,11 @@ class Calendar(Fixture):
             for key in ("UID", "DTSTAMP", "DTSTART", "SUMMARY"):
                 self.assertIn(key, ev)
             uids.add(str(ev["UID"]))
-            start = ev.decoded("DTSTART")
-            day = time.mktime(start.timetuple()) // 86400
-            self.assertGreaterEqual(day, today - 367)
-            self.assertLessEqual(day, today + 732)
+            # every event touches the window: a year back, two years ahead
+            start = time.mktime(ev.decoded("DTSTART").timetuple()) // 86400
+            end = time.mktime(ev.decoded("DTEND").timetuple()) // 86400  # exclusive
+            self.assertGreaterEqual(end, today - 366)
+            self.assertLessEqual(start, today + 732)
         self.assertEqual(len(uids), len(events), "UIDs are not unique")
         # a reload (SIGHUP) and a second fetch: the same events, the same UIDs
         n = len(d.lines)
@@ -265,7 +266,7 @@ class Metrics(Fixture):
                 break
             time.sleep(0.2)
         self.promtool(after)
-        self.assertEqual(metric(before, "tickler_notifications_total", channel="hook") or 0, 0)
+        self.assertEqual(metric(before.decode(), "tickler_notifications_total", channel="hook") or 0, 0)
         self.assertEqual(metric(after, "tickler_notifications_total", channel="hook"), 5)
         self.assertEqual(metric(after, "tickler_notification_requests_total", channel="hook"), 5)
         self.assertEqual(metric(after, "tickler_notification_latency_seconds_count", channel="hook"), 5)
@@ -341,11 +342,60 @@ class Sockets(Fixture):
         given = harness.free_port()
         self.daemon = Daemon(self.conf, self.state, wrapper=(
             "systemd-socket-activate", "-l", "127.0.0.1:%d" % given))
-        self.daemon.wait_for("web face on 127.0.0.1:%d (sockets from systemd)" % given)
+        # it starts ticklerd at the first connection, which ticklerd then answers
+        self.daemon.wait_for("Listening on 127.0.0.1:%d" % given)
         status, _, body = curl("http://127.0.0.1:%d/healthz" % given)
         self.assertEqual((status, body), (200, b"ok\n"))
+        self.daemon.wait_for("web face on 127.0.0.1:%d (sockets from systemd)" % given)
         with self.assertRaises(subprocess.CalledProcessError):
             self.get("/healthz")  # http.listen is not used
+
+
+def chromium(*args):
+    """Runs Debian's chromium headless; returns its stdout."""
+    p = subprocess.run(["chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
+                        "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars",
+                        *args], capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise AssertionError("chromium failed (%d): %s" % (p.returncode, p.stderr[-2000:]))
+    return p.stdout
+
+
+class Status(Fixture):
+    def test_chromium_shows_the_counts_tickler_actions_gives(self):
+        self.sample()
+        self.start()  # today, as `tickler actions` reads it
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "actions", "--json"],
+                           capture_output=True, text=True, check=True)
+        want = {}
+        for a in json.loads(p.stdout):
+            if a["standing"]:
+                want[a["standing"]] = want.get(a["standing"], 0) + 1
+        self.assertGreater(sum(want.values()), 30)
+        doc = json.loads(self.get("/status.json")[2])
+        summary = dict(doc["summary"])
+        self.assertEqual(summary.pop("total"), sum(want.values()))
+        self.assertEqual({k: v for k, v in summary.items() if v}, want)
+        # what a person sees: the page as Chromium renders it
+        out = os.path.join(os.path.abspath(ARGS.build), "test-output")
+        os.makedirs(out, exist_ok=True)
+        for name, size in (("status-phone.png", "390,2400"), ("status-desktop.png", "1280,1600")):
+            shot = os.path.join(out, name)
+            if os.path.exists(shot):
+                os.unlink(shot)
+            chromium("--screenshot=" + shot, "--window-size=" + size, self.url("/status"))
+            with open(shot, "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+            print("\nscreenshot of /status: %s" % shot, file=sys.stderr)
+        dom = chromium("--dump-dom", self.url("/status"))
+        shown = {m.group(1): int(m.group(2)) for m in re.finditer(
+            r'<li class="([a-z-]+)"><a [^>]*>[^<]*\((\d+)\)</a></li>', dom)}
+        self.assertEqual({k: v for k, v in shown.items() if v}, want)
+        # a filter by state lists only those actions
+        overdue = json.loads(self.get("/status.json?state=overdue")[2])["actions"]
+        self.assertEqual(len(overdue), want.get("overdue", 0))
+        self.assertEqual({a["standing"] for a in overdue}, {"overdue"} if overdue else set())
+        self.assertEqual(self.get("/status?state=late")[0], 400)
 
 
 class Load(Fixture):
@@ -379,6 +429,8 @@ class Load(Fixture):
             except (OSError, http.client.HTTPException) as e:
                 failures.append(repr(e))
                 conn = None
+        if conn is not None:
+            conn.close()
         results.append((ok, failures))
 
     def test_50_connections_while_1000_notices_are_delivered(self):
