@@ -57,7 +57,7 @@ int tkl_http_listen_split(const char *entry, char host[64], unsigned *ret_port)
     unsigned long port = strtoul(p, &end, 10);
     if (errno || *end || port == 0 || port > 65535)
         return -EINVAL;
-    strcpy(host, strcmp(buf, "*") ? buf : "");
+    snprintf(host, 64, "%s", strcmp(buf, "*") != 0 ? buf : "");
     *ret_port = (unsigned)port;
     return 0;
 }
@@ -197,7 +197,7 @@ int tkl_http_conf_same_server(const struct tkl_http_conf *a, const struct tkl_ht
         !same_str(a->tls_certificate, b->tls_certificate) || !same_str(a->tls_key, b->tls_key))
         return 0;
     for (size_t i = 0; i < a->n_listen; i++)
-        if (strcmp(a->listen[i], b->listen[i]))
+        if (strcmp(a->listen[i], b->listen[i]) != 0)
             return 0;
     return 1;
 }

@@ -282,11 +282,13 @@ static int open_socket(const char *entry)
 /* The address a listening socket is bound to, as "[::1]:8470". */
 static void socket_name(int fd, char *buf, size_t len)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     socklen_t sl = sizeof(ss);
     char host[INET6_ADDRSTRLEN] = "?";
     unsigned port = 0;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_INET6) {
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+        ss.ss_family = AF_UNSPEC;
+    if (ss.ss_family == AF_INET6) {
         const struct sockaddr_in6 *a = (const void *)&ss;
         inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
         port = ntohs(a->sin6_port);
@@ -439,8 +441,9 @@ int tkl_http_server_start(uv_loop_t *loop, const struct tkl_http_conf *conf, con
     for (size_t i = 0; r == 0 && i < n; i++)
         r = start_nth(srv, loop, conf, fds, n_fds, i, err, err_len);
     if (r < 0) {
+        /* freed at once, or by the last close callback of its handles */
         tkl_http_server_close(srv);
-        return r;
+        return r; // NOLINT(clang-analyzer-unix.Malloc)
     }
     *ret = srv;
     return 0;

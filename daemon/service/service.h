@@ -36,18 +36,18 @@ struct tkl_service {
     uv_timer_t sched_timer, deliver_timer, day_timer;
     uv_fs_event_t wakeup; /* the state directory, for tickler retry */
     bool handles_open, wakeup_active;
-    struct tkl_watch *watch;   /* NULL when not watching */
-    int64_t clock_offset;      /* seconds added to the wall clock (--now) */
-    int queue_backoff;         /* seconds before a failed queue round is tried again */
-    int log_level_override;    /* --log-level given: the configuration's is ignored */
-    bool oneshot;              /* stop once everything due is handled */
-    bool recover_pending;      /* the outbox's crash recovery has not run yet */
-    bool store_change_pending; /* read once the refused queue round is in */
-    int refusals;              /* queue rounds refused (--oneshot gives up) */
-    int64_t start_retry_at;    /* when plugins that failed to start are tried again */
-    int start_backoff;         /* seconds */
-    int start_failures;        /* tries since the last success */
-    bool failed;               /* --oneshot could not do everything: exit non-zero */
+    struct tkl_watch *watch;      /* NULL when not watching */
+    int64_t clock_offset;         /* seconds added to the wall clock (--now) */
+    int queue_backoff;            /* seconds before a failed queue round is tried again */
+    int log_level_override;       /* --log-level given: the configuration's is ignored */
+    bool oneshot;                 /* stop once everything due is handled */
+    bool recover_pending;         /* the outbox's crash recovery has not run yet */
+    bool store_change_pending;    /* read once the refused queue round is in */
+    int refusals;                 /* queue rounds refused (--oneshot gives up) */
+    int64_t start_retry_at;       /* when plugins that failed to start are tried again */
+    int start_backoff;            /* seconds */
+    int start_failures;           /* tries since the last success */
+    bool failed;                  /* --oneshot could not do everything: exit non-zero */
     struct tkl_http_server *http; /* the web face, or NULL */
     /* ticklerd's: the pages (NULL: no web face), and the listening sockets
      * systemd passed (socket activation), which replace http.listen */

@@ -129,7 +129,8 @@ END_TEST
 
 START_TEST(a_text_secret_keeps_its_lines)
 {
-    static const char pem[] = "-----BEGIN PRIVATE KEY-----\nMIIB\nAAAA\n-----END PRIVATE KEY-----\n";
+    static const char pem[] =
+        "-----BEGIN PRIVATE KEY-----\nMIIB\nAAAA\n-----END PRIVATE KEY-----\n";
     tkl_write_text(dir, "key.pem", pem);
     char *s = NULL;
     ck_assert_int_eq(tkl_secret_read_text(dir, "key.pem", &s), 0);
