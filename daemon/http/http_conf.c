@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,19 @@ static int read_public_url(const struct tkl_confread *x, const config_setting_t 
     return 0;
 }
 
+/* public_url's default: the first listen address ("*" as localhost), which
+ * only suits people on this machine. */
+static int default_public_url(struct tkl_http_conf *h)
+{
+    const char *l = h->listen[0];
+    bool any = !strncmp(l, "*:", 2);
+    if (asprintf(&h->public_url, "http://%s%s/", any ? "localhost" : "", any ? l + 1 : l) < 0) {
+        h->public_url = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 static int read_path(const struct tkl_confread *x, const config_setting_t *g, const char *key,
                      char **dst)
 {
@@ -170,6 +184,8 @@ int tkl_http_conf_read(const struct tkl_confread *x, const config_setting_t *g,
     if (merge(&r, read_listen(x, g, h)) || merge(&r, read_public_url(x, g, h)) ||
         merge(&r, read_path(x, g, "tls_certificate", &h->tls_certificate)) ||
         merge(&r, read_path(x, g, "tls_key", &h->tls_key)))
+        return -ENOMEM;
+    if (!h->public_url && h->n_listen && default_public_url(h) < 0)
         return -ENOMEM;
     if (tkl_conf_get_int(x, g, "max_connections", 1, 10000, &h->max_connections) < 0 ||
         tkl_conf_get_int(x, g, "max_connections_per_ip", 1, 10000, &h->max_per_ip) < 0 ||

@@ -63,8 +63,8 @@ int tkl_web_health(struct tkl_service *s, const struct tkl_http_request *req,
     return r;
 }
 
-/* The address of a page as people reach it: public_url's, or the path
- * alone when it is not set. */
+/* The address of a page as people reach it: under public_url (which has a
+ * default once there is a web face), or the path alone. */
 static void link_to(FILE *f, const struct tkl_service *s, const char *path)
 {
     const char *base = s->rt->cfg->http.public_url;

@@ -21,7 +21,7 @@ START_TEST(no_group_no_web_face_and_an_empty_group_the_defaults)
     ck_assert_int_eq(tkl_http_conf_read(&f.x, conf_at(&f, "http"), &h), 0);
     ck_assert_uint_eq(h.n_listen, 1);
     ck_assert_str_eq(h.listen[0], "127.0.0.1:8470");
-    ck_assert_ptr_null(h.public_url);
+    ck_assert_str_eq(h.public_url, "http://127.0.0.1:8470/");
     ck_assert_int_eq(h.max_connections, 64);
     ck_assert_int_eq(h.max_per_ip, 16);
     ck_assert_int_eq(h.max_request_bytes, 16384);
@@ -75,6 +75,15 @@ START_TEST(listen_entries_split_into_host_and_port)
     ck_assert_str_eq(host, "2001:db8::1");
     ck_assert_uint_eq(port, 443);
     ck_assert_int_eq(tkl_http_listen_split("*:8470", host, &port), 0);
+    /* the default public_url of "*" is this machine's */
+    struct conf_fixture f;
+    conf_parse(&f, "http = { listen = [ \"*:9000\" ]; };\n");
+    struct tkl_http_conf h;
+    tkl_http_conf_init(&h);
+    ck_assert_int_eq(tkl_http_conf_read(&f.x, conf_at(&f, "http"), &h), 0);
+    ck_assert_str_eq(h.public_url, "http://localhost:9000/");
+    tkl_http_conf_free(&h);
+    conf_done(&f);
     ck_assert_str_eq(host, "");
     static const char *const bad[] = {
         "8470",          "127.0.0.1", "127.0.0.1:0",  "127.0.0.1:65536", "127.0.0.1:-1",
