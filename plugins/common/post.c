@@ -195,6 +195,61 @@ static bool transient_curl(CURLcode c)
     }
 }
 
+/* Overwrites with '*' every occurrence in text of token (n bytes), and of
+ * its percent-decoded form. */
+static void blank(char *text, const char *token, size_t n)
+{
+    if (n < 4)
+        return;
+    char *t = strndup(token, n);
+    if (!t)
+        return;
+    int dlen = 0;
+    char *decoded = curl_easy_unescape(NULL, t, (int)n, &dlen);
+    const char *forms[2] = {t, decoded};
+    for (size_t k = 0; k < 2; k++) {
+        size_t len = forms[k] ? strlen(forms[k]) : 0;
+        for (char *at = len >= 4 ? strstr(text, forms[k]) : NULL; at; at = strstr(at, forms[k]))
+            memset(at, '*', len);
+    }
+    curl_free(decoded);
+    free(t);
+}
+
+/*
+ * Blanks out of text (a peer's answer) every part of url that can be its
+ * secret: the path's segments, the query's names and values, the
+ * fragment and the user information, each of 4 bytes or more, as written
+ * or percent-decoded, wherever the peer echoed them (an error page that
+ * repeats the request line). The host stays: it is shown anyway.
+ */
+static void redact_url(char *text, const char *url)
+{
+    static const CURLUPart parts[] = {CURLUPART_PATH, CURLUPART_QUERY, CURLUPART_FRAGMENT,
+                                      CURLUPART_USER, CURLUPART_PASSWORD};
+    CURLU *u = url ? curl_url() : NULL;
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+        curl_url_cleanup(u);
+        memset(text, '*', strlen(text)); /* nothing known: show nothing */
+        return;
+    }
+    blank(text, url, strlen(url));
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        char *part = NULL;
+        if (curl_url_get(u, parts[i], &part, 0) != CURLUE_OK || !part)
+            continue;
+        blank(text, part, strlen(part));
+        for (const char *p = part; *p;) {
+            size_t w = strcspn(p, "/&=;,");
+            blank(text, p, w);
+            p += w;
+            p += *p != '\0';
+        }
+        curl_free(part);
+    }
+    curl_url_cleanup(u);
+}
+
 static void on_done(void *data, int code)
 {
     struct hp_post *p = data;
@@ -209,6 +264,9 @@ static void on_done(void *data, int code)
     } else {
         curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_getinfo(p->easy, CURLINFO_RETRY_AFTER, &retry_after);
+        char *url = NULL;
+        curl_easy_getinfo(p->easy, CURLINFO_EFFECTIVE_URL, &url);
+        redact_url(p->answer, url);
         dg_printable(p->answer);
         snprintf(reply, sizeof(reply), "HTTP %ld from %s%s%.200s", status, p->dest_host,
                  p->answer_len ? ": " : "", p->answer);

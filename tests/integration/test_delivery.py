@@ -105,6 +105,8 @@ def make_handler(rec):
             rec.add(path, time.monotonic(), self.headers.get("X-Tickler-Notice"), status, body,
                     dict(self.headers))
             payload = b'{"ok":%s}' % (b"true" if status < 300 else b"false")
+            if path == "gone":  # an error page that repeats the request, secret and all
+                payload = b"<pre>Cannot POST " + self.path.encode() + b"</pre>"
             try:
                 self.send_response(status)
                 for k, v in extra.items():
@@ -200,6 +202,9 @@ teams = ( %s );
         self.assertEqual(len(gone), 1)
         self.assertEqual(by_recipient["gone"]["state"], "failed")
         self.assertIn("HTTP 404 from 127.0.0.1", by_recipient["gone"]["last_error"])
+        # the echoed request line keeps its shape, never the secret of the URL
+        self.assertIn("Cannot POST ", by_recipient["gone"]["last_error"])
+        self.assertIn("*" * len(CANARY), by_recipient["gone"]["last_error"])
         report = [json.loads(r[4]) for r in self.rec.requests if r[0] == "admin"]
         self.assertEqual(len(report), 1)
         self.assertEqual(report[0]["entries"][0]["stage"], "report")
