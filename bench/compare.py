@@ -847,10 +847,10 @@ def partial_note():
     """For a section written by a run of only some sections."""
     if set(ONLY) == set(SECTIONS):
         return []
-    return ["This section is from `bench/compare%s --only %s` on %s, medians of %d runs; "
-            "the sections it did not run are kept from the run named at the top." % (
+    return ["This section is from `bench/compare%s --only %s` on %s with %s, medians of %d "
+            "runs; the sections it did not run are kept from the run named at the top." % (
                 " --quick" if QUICK else "", ",".join(ONLY),
-                time.strftime("%Y-%m-%d %H:%M %Z"), RUNS), ""]
+                time.strftime("%Y-%m-%d %H:%M %Z"), version([TICKLERD, "--version"]), RUNS), ""]
 
 
 def scheduling_section(results):
