@@ -26,7 +26,6 @@ runs and listed in the results file.
 replaced and the rest of it is kept.
 """
 import argparse
-import asyncio
 import datetime
 import http.server
 import json
@@ -724,14 +723,15 @@ def web(results, http):
     port = free_port()
     conf = web_tickler_conf(d, port)
     td = Ticklerd("web: ticklerd", conf, os.path.join(d, "state"))
-    _, (_, started) = td.wait_line(r"started: ")
-    # its GET limit (default: GOMAXPROCS or 8) would answer most of wrk's
-    # connections 503, as ticklerd's defaults would turn them away
-    am = Alertmanager("web: alertmanager", am_config("http", http.port),
-                      "--web.get-concurrency=%d" % WEB_LIMIT)
-    servers = {"ticklerd": ("http://127.0.0.1:%d" % port, td.proc),
-               "alertmanager": (am.url, am.proc)}
+    am = None
     try:
+        _, (_, started) = td.wait_line(r"started: ")
+        # its GET limit (default: GOMAXPROCS or 8) would answer most of wrk's
+        # connections 503, as ticklerd's defaults would turn them away
+        am = Alertmanager("web: alertmanager", am_config("http", http.port),
+                          "--web.get-concurrency=%d" % WEB_LIMIT)
+        servers = {"ticklerd": ("http://127.0.0.1:%d" % port, td.proc),
+                   "alertmanager": (am.url, am.proc)}
         time.sleep(2)  # both settle (ticklerd writes its catch-up notices to its maildir)
         sizes = {k: body_size(servers[k[0]][0] + k[1]) for k in WEB_PAGES}
         runs = {k: [] for k in WEB_PAGES}
@@ -751,14 +751,15 @@ def web(results, http):
         rss = {side: proc_sample(proc.pid)[2] for side, (_, proc) in servers.items()}
     finally:
         td.stop()
-        am.stop()
+        if am:
+            am.stop()
     shutil.rmtree(d, ignore_errors=True)
     rows = []
     for side, path in WEB_PAGES:
         rs = runs[(side, path)]
         row = {"side": side, "path": path, "bytes": sizes[(side, path)][0],
                "families": sizes[(side, path)][1], "runtime": sizes[(side, path)][2]}
-        for f in ("rps", "p50", "p99", "cpu", "wrk_cpu", "requests", "errors"):
+        for f in ("rps", "p50", "p99", "cpu", "wrk_cpu", "requests"):
             row[f] = median(r[f] for r in rs)
         row["errors"] = sum(r["errors"] for r in rs)
         row["cpu_per_k"] = median(r["cpu"] * 1e6 / r["requests"] for r in rs if r["requests"])
@@ -768,8 +769,7 @@ def web(results, http):
                 side, path, format(row["bytes"], ","), row["rps"], row["p50"], row["p99"],
                 row["cpu"], row["cpu_per_k"], row["wrk_cpu"], row["errors"]))
     results["web"] = {"rows": rows, "rss": rss, "started": re.sub(r"^<\d>", "", started),
-                      "wrk": version([WRK, "-v"]), "runs": RUNS, "seconds": WEB_SECONDS,
-                      "when": time.strftime("%Y-%m-%d %H:%M %Z")}
+                      "wrk": version([WRK, "-v"]), "seconds": WEB_SECONDS}
 
 
 # ---------------------------------------------------------------- report
