@@ -17,9 +17,15 @@ runs and listed in the results file.
    Alertmanager holding 10,000 silenced alerts, watched side by side.
 4. Reload: one row of a 100,000-action plan is edited under a running
    ticklerd; the time until its log says the new schedule is in force.
+5. Web face: ticklerd on the shipped sample (etc/) serving /calendar.ics,
+   /metrics and /status, and Alertmanager serving /metrics, each on
+   loopback, loaded by the same wrk command: requests per second, latency,
+   body sizes and the server's CPU time.
+
+--only runs some of the sections; their parts of the results file are
+replaced and the rest of it is kept.
 """
 import argparse
-import asyncio
 import datetime
 import http.server
 import json
@@ -38,13 +44,20 @@ import threading
 import time
 import urllib.request
 
+SECTIONS = ["scheduling", "delivery", "idle", "reload", "web"]
 ap = argparse.ArgumentParser()
 ap.add_argument("--build", default="build-bench")
 ap.add_argument("--quick", action="store_true")
 ap.add_argument("--runs", type=int, default=None)
 ap.add_argument("--idle-seconds", type=int, default=None)
 ap.add_argument("--out", default=None)
+ap.add_argument("--only", default=None,
+                help="comma-separated sections: " + ", ".join(SECTIONS))
 args = ap.parse_args()
+ONLY = SECTIONS if args.only is None else [x.strip() for x in args.only.split(",") if x.strip()]
+for x in ONLY:
+    if x not in SECTIONS:
+        ap.error("--only: unknown section %r (sections: %s)" % (x, ", ".join(SECTIONS)))
 
 QUICK = args.quick
 RUNS = args.runs or (1 if QUICK else 3)
@@ -54,6 +67,11 @@ DELIVERY_SIZES = [200] if QUICK else [1000, 10000]
 IDLE_ACTIONS = 1000 if QUICK else 10000
 RELOAD_ACTIONS = 10000 if QUICK else 100000
 OUT = args.out or ("bench/RESULTS-quick.md" if QUICK else "bench/RESULTS.md")
+WEB_SECONDS = 3 if QUICK else 10  # one measured wrk run
+WEB_WARMUP = 1 if QUICK else 2
+WEB_CONNECTIONS = 50
+WEB_THREADS = 2
+WEB_LIMIT = 256  # ticklerd's http connection limits for the run (defaults 64, 16 an address)
 
 BUILD = os.path.abspath(args.build)
 TICKLER = os.path.join(BUILD, "daemon", "tickler")
@@ -61,6 +79,8 @@ TICKLERD = os.path.join(BUILD, "daemon", "ticklerd")
 PLUGINS = os.path.join(BUILD, "plugins")
 REMIND = shutil.which("remind")
 AM = shutil.which("prometheus-alertmanager")
+WRK = shutil.which("wrk")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LADDER = [28, 14, 7, 1, 0]
 YEAR_START = datetime.date(2027, 1, 1)  # a whole, known year: 2027
 TMP = tempfile.mkdtemp(prefix="tickler-compare-")
@@ -250,7 +270,7 @@ class Ticklerd:
 
 
 class Alertmanager:
-    def __init__(self, what, config_yaml):
+    def __init__(self, what, config_yaml, *extra):
         self.dir = tempfile.mkdtemp(dir=TMP, prefix="am-")
         conf = os.path.join(self.dir, "alertmanager.yml")
         with open(conf, "w") as f:
@@ -259,7 +279,7 @@ class Alertmanager:
         self.url = "http://127.0.0.1:%d" % self.port
         cmd = [AM, "--config.file=" + conf, "--storage.path=" + os.path.join(self.dir, "data"),
                "--web.listen-address=127.0.0.1:%d" % self.port, "--cluster.listen-address=",
-               "--log.level=warn"]
+               "--log.level=warn", *extra]
         show(what, cmd)
         self.log = open(os.path.join(self.dir, "log"), "w")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log)
@@ -626,6 +646,132 @@ def reload(results, http):
     return times
 
 
+# ---------------------------------------------------------------- 5. web face
+
+# In the order of each round: the two /metrics side by side, then ticklerd's
+# other pages.
+WEB_PAGES = [("ticklerd", "/metrics"), ("alertmanager", "/metrics"),
+             ("ticklerd", "/calendar.ics"), ("ticklerd", "/status")]
+
+
+def web_tickler_conf(d, port):
+    """A copy of the shipped sample (etc/: configuration, plan, calendars)
+    whose web face listens on port, with connection limits that let one
+    client address hold all of wrk's connections. Returns the file."""
+    etc = os.path.join(d, "etc")
+    shutil.copytree(os.path.join(ROOT, "etc"), etc)
+    conf = os.path.join(etc, "tickler.conf")
+    with open(conf) as f:
+        text = f.read()
+    text, n = re.subn(r'^(\s*)listen = \[[^\]\n]*\];$',
+                      r'\1listen = [ "127.0.0.1:%d" ];\n\1max_connections = %d;\n'
+                      r'\1max_connections_per_ip = %d;' % (port, WEB_LIMIT, WEB_LIMIT),
+                      text, flags=re.M)
+    if n != 1:
+        sys.exit("etc/tickler.conf: expected one http.listen line, found %d" % n)
+    with open(conf, "w") as f:
+        f.write(text)
+    return conf
+
+
+def wrk_ms(s):
+    """wrk's '850.00us', '1.23ms', '1.02s' or '1.50m', in milliseconds."""
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", s)
+    if not m:
+        sys.exit("wrk: cannot read the latency %r" % s)
+    return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[m.group(2)]
+
+
+def wrk_run(what, url, seconds, pid):
+    """One wrk run against url; the server's CPU seconds come from pid."""
+    tf = os.path.join(TMP, "wrk.time")
+    cmd = timed([WRK, "--latency", "-t%d" % WEB_THREADS, "-c%d" % WEB_CONNECTIONS,
+                 "-d%ds" % seconds, url], tf)
+    show(what, cmd)
+    cpu0 = proc_sample(pid)[0]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    cpu1 = proc_sample(pid)[0]
+    out = p.stdout
+    if p.returncode != 0 or "Requests/sec" not in out:
+        sys.exit("wrk exited with %d:\n%s%s" % (p.returncode, out, p.stderr))
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = sum(int(x) for x in m.groups()) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors += int(m.group(1)) if m else 0
+    requests = int(re.search(r"^\s+(\d+) requests in ", out, re.M).group(1))
+    return {"rps": float(re.search(r"^Requests/sec:\s+([\d.]+)", out, re.M).group(1)),
+            "p50": wrk_ms(lat["50"]), "p99": wrk_ms(lat["99"]), "requests": requests,
+            "errors": errors, "cpu": cpu1 - cpu0, "wrk_cpu": read_timed(tf)[0]}
+
+
+def body_size(url):
+    """One plain GET (no compression asked for, as wrk asks for none): the
+    bytes of the body, its metric families, and how many of those are the
+    Go runtime's or the process's (go_*, process_*)."""
+    with urllib.request.urlopen(url, timeout=60) as r:
+        body = r.read()
+    families = re.findall(rb"^# TYPE (\S+)", body, re.M)
+    runtime = [f for f in families if f.startswith((b"go_", b"process_"))]
+    return len(body), len(families), len(runtime)
+
+
+def web(results, http):
+    say("\n== 5. web face: wrk, %d connections, %d threads, %d s a run" % (
+        WEB_CONNECTIONS, WEB_THREADS, WEB_SECONDS))
+    d = tempfile.mkdtemp(dir=TMP, prefix="web-")
+    port = free_port()
+    conf = web_tickler_conf(d, port)
+    td = Ticklerd("web: ticklerd", conf, os.path.join(d, "state"))
+    am = None
+    try:
+        _, (_, started) = td.wait_line(r"started: ")
+        # its GET limit (default: GOMAXPROCS or 8) would answer most of wrk's
+        # connections 503, as ticklerd's defaults would turn them away
+        am = Alertmanager("web: alertmanager", am_config("http", http.port),
+                          "--web.get-concurrency=%d" % WEB_LIMIT)
+        servers = {"ticklerd": ("http://127.0.0.1:%d" % port, td.proc),
+                   "alertmanager": (am.url, am.proc)}
+        time.sleep(2)  # both settle (ticklerd writes its catch-up notices to its maildir)
+        sizes = {k: body_size(servers[k[0]][0] + k[1]) for k in WEB_PAGES}
+        runs = {k: [] for k in WEB_PAGES}
+        for measured in [False] + [True] * RUNS:  # the first round is the warm-up
+            for side, path in WEB_PAGES:
+                base, proc = servers[side]
+                what = "web: wrk, %s %s" % (side, path) if measured else "web: warm-up, wrk"
+                r = wrk_run(what, base + path,
+                            WEB_SECONDS if measured else WEB_WARMUP, proc.pid)
+                if proc.poll() is not None:
+                    sys.exit("%s exited during the web runs" % side)
+                if r["errors"]:
+                    say("%s %s: %d errors (socket errors and non-2xx answers)" % (
+                        side, path, r["errors"]))
+                if measured:
+                    runs[(side, path)].append(r)
+        rss = {side: proc_sample(proc.pid)[2] for side, (_, proc) in servers.items()}
+    finally:
+        td.stop()
+        if am:
+            am.stop()
+    shutil.rmtree(d, ignore_errors=True)
+    rows = []
+    for side, path in WEB_PAGES:
+        rs = runs[(side, path)]
+        row = {"side": side, "path": path, "bytes": sizes[(side, path)][0],
+               "families": sizes[(side, path)][1], "runtime": sizes[(side, path)][2]}
+        for f in ("rps", "p50", "p99", "cpu", "wrk_cpu", "requests"):
+            row[f] = median(r[f] for r in rs)
+        row["errors"] = sum(r["errors"] for r in rs)
+        row["cpu_per_k"] = median(r["cpu"] * 1e6 / r["requests"] for r in rs if r["requests"])
+        rows.append(row)
+        say("%s %s: %s bytes, %.0f requests/s, p50 %.2f ms, p99 %.2f ms, %.2f CPU s "
+            "(%.2f ms a 1,000 requests), wrk %.2f CPU s, %d errors" % (
+                side, path, format(row["bytes"], ","), row["rps"], row["p50"], row["p99"],
+                row["cpu"], row["cpu_per_k"], row["wrk_cpu"], row["errors"]))
+    results["web"] = {"rows": rows, "rss": rss, "started": re.sub(r"^<\d>", "", started),
+                      "wrk": version([WRK, "-v"]), "seconds": WEB_SECONDS}
+
+
 # ---------------------------------------------------------------- report
 
 def machine():
@@ -651,11 +797,13 @@ def ratio(peer, ours):
     return "%.2f" % (peer / ours) if ours > 0 else "n/a"
 
 
-def configs_section():
+def configs_section(results):
     """The peers' and tickler's configurations, as the runs write them."""
     L = ["## Configurations", "",
          "Alertmanager, for the HTTP sink and for the SMTP sink (ports differ from run "
-         "to run); nothing else is set, so every other option has its default:", "",
+         "to run); nothing else is set, so every other option has its default. The web "
+         "face section runs the first, with no alert, and `--web.get-concurrency=%d`:"
+         % WEB_LIMIT, "",
          "```yaml", am_config("http", 8080, 2525).rstrip(), "```", "",
          "```yaml", am_config("smtp", 8080, 2525).rstrip(), "```", "",
          "tickler for scheduling, idle and reload (idle and reload add a webhook notifier "
@@ -670,27 +818,44 @@ def configs_section():
                  'notifiers = ( { name = "out"; plugin = "webhook"; settings = { destinations = '
                  '( { name = "d0"; url_file = "d0.url"; }, ... ); }; } );\n'
                  'teams = ( { id = "crowd"; name = "Crowd"; recipients = { out = [ "d0", ... ]; }; } );'),
-         "```", ""]
-    return "\n".join(L)
+         "```", "",
+         "tickler for the web face: a copy of `etc/` as shipped (`tickler.conf`, "
+         "`sample-plan.csv`, `calendars/`), its `http` group's listen line replaced by:", "",
+         "```", ('listen = [ "127.0.0.1:PORT" ];\n'
+                 "max_connections = %d;\n"
+                 "max_connections_per_ip = %d;" % (WEB_LIMIT, WEB_LIMIT)), "```", "",
+         "Both sides' limits are raised for wrk's %d connections, which all come from "
+         "127.0.0.1: ticklerd's defaults (64 connections, 16 from one address) would "
+         "refuse those beyond 16, and Alertmanager's (the larger of GOMAXPROCS and 8 GET requests "
+         "at once) would answer those beyond with 503." % WEB_CONNECTIONS, ""]
+    return L
 
 
-def report(results):
-    L = []
+def header_section(results):
+    return ["# tickler against remind and Alertmanager", "",
+            "Written by `bench/compare%s` on %s. Each figure is the median of %d runs, "
+            "taken after one warm-up run of each side; the two sides alternate. A ratio is "
+            "the peer's figure divided by tickler's: above 1, tickler is faster or smaller."
+            % (" --quick" if QUICK else "", time.strftime("%Y-%m-%d %H:%M %Z"), RUNS), "",
+            "- Machine: %s" % machine(),
+            "- tickler: %s" % version([TICKLERD, "--version"]),
+            "- remind: %s" % version([REMIND, "-V"]),
+            "- Alertmanager: %s" % version([AM, "--version"]), ""]
+
+
+def partial_note():
+    """For a section written by a run of only some sections."""
+    if set(ONLY) == set(SECTIONS):
+        return []
+    return ["This section is from `bench/compare%s --only %s` on %s with %s, medians of %d "
+            "runs; the sections it did not run are kept from the run named at the top." % (
+                " --quick" if QUICK else "", ",".join(ONLY),
+                time.strftime("%Y-%m-%d %H:%M %Z"), version([TICKLERD, "--version"]), RUNS), ""]
+
+
+def scheduling_section(results):
+    L = ["## 1. Scheduling: a year of reminders", ""] + partial_note()
     w = L.append
-    w("# tickler against remind and Alertmanager")
-    w("")
-    w("Written by `bench/compare%s` on %s. Each figure is the median of %d runs, "
-      "taken after one warm-up run of each side; the two sides alternate. A ratio is "
-      "the peer's figure divided by tickler's: above 1, tickler is faster or smaller."
-      % (" --quick" if QUICK else "", time.strftime("%Y-%m-%d %H:%M %Z"), RUNS))
-    w("")
-    w("- Machine: %s" % machine())
-    w("- tickler: %s" % version([TICKLERD, "--version"]))
-    w("- remind: %s" % version([REMIND, "-V"]))
-    w("- Alertmanager: %s" % version([AM, "--version"]))
-    w("")
-    w("## 1. Scheduling: a year of reminders")
-    w("")
     w("N actions, each with a deadline in 2027 and the ladder 28, 14, 7, 1 and 0 days "
       "before it; a reminder on a weekend or an England and Wales bank holiday moves to the "
       "working day before. tickler lists every reminder of the 365 days from 1 January 2027 "
@@ -717,8 +882,12 @@ def report(results):
       "fall after the year and, when two rungs move onto the same working day, prints both; "
       "tickler sends one reminder that day.")
     w("")
-    w("## 2. Delivery: N notices to the same sinks")
-    w("")
+    return L
+
+
+def delivery_section(results):
+    L = ["## 2. Delivery: N notices to the same sinks", ""] + partial_note()
+    w = L.append
     w("One local HTTP server (Python `http.server`, answering 200) and one local SMTP "
       "server (aiosmtpd) serve both sides. tickler: `ticklerd --oneshot` with one action "
       "due, owned by a team of N recipients (N webhook destinations, or N e-mail "
@@ -748,9 +917,13 @@ def report(results):
             "HTTP" if r["kind"] == "http" else "SMTP", format(r["n"], ","), t[0], a[0],
             ratio(a[0], t[0]), t[1], a[1], ratio(a[1], t[1]), t[2], a[2], ratio(a[2], t[2])))
     w("")
+    return L
+
+
+def idle_section(results):
     i = results["idle"]
-    w("## 3. Idle")
-    w("")
+    L = ["## 3. Idle", ""] + partial_note()
+    w = L.append
     w("ticklerd holding %s actions, nothing due for weeks (`--now 2027-01-04T12:00`, "
       "first reminder on 1 February), and Alertmanager holding %s alerts under one "
       "silence, watched side by side for %d seconds after both settled. CPU is user + "
@@ -767,48 +940,170 @@ def report(results):
     w("| wake-ups a minute | %.1f | %.1f | |" % (i["t"][1] * 60 / IDLE, i["a"][1] * 60 / IDLE))
     w("| resident MiB | %.0f | %.0f | %s |" % (i["t"][2], i["a"][2], ratio(i["a"][2], i["t"][2])))
     w("")
+    return L
+
+
+def reload_section(results):
     t = results["reload"]
-    w("## 4. Reload")
+    L = ["## 4. Reload", ""] + partial_note()
+    L.append(
+        "A running ticklerd holds %s actions; one row in the middle of the plan gets a new "
+        "deadline, and the file is replaced as a spreadsheet saves it (a new file renamed "
+        "over the old). The time runs from the rename until ticklerd logs `store reloaded: "
+        "... 1 changed`, when the new schedule is in force. It includes the store's "
+        "debounce of 500 ms (`store.debounce_ms`, default), which waits for the writer to "
+        "finish. Runs: %s s; median **%.3f s**. Neither peer has a counterpart: remind "
+        "reads its whole file on every run (table 1), and Alertmanager holds alerts pushed "
+        "to it, not a schedule." % (format(RELOAD_ACTIONS, ","),
+                                   ", ".join("%.3f" % x for x in t), median(t)))
+    L.append("")
+    return L
+
+
+def web_section(results):
+    r = results["web"]
+    rows = {(x["side"], x["path"]): x for x in r["rows"]}
+    am = rows[("alertmanager", "/metrics")]
+    tm = rows[("ticklerd", "/metrics")]
+    L = ["## 5. Web face: requests per second", ""] + partial_note()
+    w = L.append
+    w("ticklerd on the shipped sample (`etc/`: %s) and Alertmanager (no alert, the "
+      "configuration of the HTTP sink) run side by side, each serving on 127.0.0.1. One "
+      "load generator for both, %s: `wrk --latency -t%d -c%d -d%ds` against one page at a "
+      "time, the pages in the order of the table, after one warm-up round of %d s a page. "
+      "wrk asks for no compression and no revalidation (no `If-None-Match`), so every "
+      "answer is a 200 with the whole body; the sizes are of one such body. CPU is the "
+      "server's user + system time during the run; wrk's own is beside it. Errors are "
+      "wrk's socket errors and non-2xx answers, summed over the runs."
+      % (r["started"].split(" started: ", 1)[-1].split(", next")[0], r["wrk"].split(" [")[0],
+         WEB_THREADS, WEB_CONNECTIONS, r["seconds"], WEB_WARMUP))
     w("")
-    w("A running ticklerd holds %s actions; one row in the middle of the plan gets a new "
-      "deadline, and the file is replaced as a spreadsheet saves it (a new file renamed "
-      "over the old). The time runs from the rename until ticklerd logs `store reloaded: "
-      "... 1 changed`, when the new schedule is in force. It includes the store's "
-      "debounce of 500 ms (`store.debounce_ms`, default), which waits for the writer to "
-      "finish. Runs: %s s; median **%.3f s**. Neither peer has a counterpart: remind "
-      "reads its whole file on every run (table 1), and Alertmanager holds alerts pushed "
-      "to it, not a schedule." % (format(RELOAD_ACTIONS, ","),
-                                 ", ".join("%.3f" % x for x in t), median(t)))
+    w("Each ratio compares the row with Alertmanager's `/metrics`, oriented as the others: "
+      "above 1, tickler is faster or cheaper (requests/s: tickler's divided by "
+      "Alertmanager's; p99 and CPU a request: Alertmanager's divided by tickler's). Only "
+      "the `/metrics` rows serve the same kind of page; the others show what tickler's "
+      "larger pages cost next to it.")
     w("")
-    w(configs_section())
-    w("## Command lines")
+    w("| server | page | body bytes | requests/s | ratio | p50 ms | p99 ms | ratio "
+      "| CPU ms a 1,000 requests | ratio | server CPU s | wrk CPU s | errors |")
+    w("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for x in r["rows"]:
+        peer = x is am
+        w("| %s | `%s` | %s | %s | %s | %.2f | %.2f | %s | %.1f | %s | %.2f | %.2f | %d |" % (
+            "Alertmanager" if peer else "ticklerd", x["path"], format(x["bytes"], ","),
+            format(round(x["rps"]), ","), "" if peer else ratio(x["rps"], am["rps"]),
+            x["p50"], x["p99"], "" if peer else ratio(am["p99"], x["p99"]),
+            x["cpu_per_k"], "" if peer else ratio(am["cpu_per_k"], x["cpu_per_k"]),
+            x["cpu"], x["wrk_cpu"], x["errors"]))
     w("")
-    w("`$TMP` is the run's temporary directory; the first of each kind is shown.")
+    w("Resident memory at the end: ticklerd %.0f MiB, Alertmanager %.0f MiB. The "
+      "`/metrics` bodies differ in what they hold: ticklerd's %s bytes are %d metric "
+      "families, %d of them the runtime's or the process's (`go_*`, `process_*`); "
+      "Alertmanager's %s bytes are %d families, %d of them the Go runtime's or the "
+      "process's. Counted in body bytes, ticklerd's `/metrics` served %.1f MB/s and "
+      "Alertmanager's %.1f MB/s." % (
+          r["rss"]["ticklerd"], r["rss"]["alertmanager"], format(tm["bytes"], ","),
+          tm["families"], tm["runtime"], format(am["bytes"], ","), am["families"],
+          am["runtime"], tm["rps"] * tm["bytes"] / 1e6, am["rps"] * am["bytes"] / 1e6))
     w("")
-    w("```")
-    for what, line in COMMANDS.items():
-        w("# " + what)
-        w(line)
-    w("```")
+    w("The machine is shared: wrk, the server and anything else running take the same "
+      "cores, so requests/s and latency say how the pair does on this machine, not what "
+      "the server alone could do. ticklerd answers on one thread, its event loop, where "
+      "Alertmanager's Go runtime can use every core; CPU a request is the figure least "
+      "moved by that. For each request ticklerd renders `/status` (reading the outbox, "
+      "SQLite) and `/metrics`, and for `/calendar.ics` gathers three years of "
+      "observances from the running calendar sources and hashes them; it writes the "
+      "feed's body again only when they changed, and otherwise copies the kept one.")
     w("")
+    return L
+
+
+def commands_section(commands):
+    L = ["## Command lines", "",
+         "`$TMP` is the run's temporary directory; the first of each kind is shown.", "", "```"]
+    for what, line in commands.items():
+        L += ["# " + what, line]
+    L += ["```", ""]
+    return L
+
+
+WRITERS = {"scheduling": scheduling_section, "delivery": delivery_section,
+           "idle": idle_section, "reload": reload_section, "web": web_section}
+
+
+def section_key(heading):
+    """The key of a '## ' heading of the results file."""
+    m = re.match(r"## (\d+)\.", heading)
+    if m and 1 <= int(m.group(1)) <= len(SECTIONS):
+        return SECTIONS[int(m.group(1)) - 1]
+    return {"## Configurations": "configs", "## Command lines": "commands"}.get(heading.strip())
+
+
+def read_results(path):
+    """An earlier results file: its text before the first section, its
+    sections by key, and its command lines by what they ran."""
+    with open(path) as f:
+        parts = re.split(r"(?m)^(?=## )", f.read())
+    sections = {section_key(p.split("\n", 1)[0]): p for p in parts[1:]}
+    commands, what = {}, None
+    for line in sections.get("commands", "").split("\n"):
+        if line.startswith("# "):
+            what = line[2:]
+        elif what is not None and line and line != "```":
+            commands[what] = line
+            what = None
+    return parts[0], sections, commands
+
+
+def section_of(what):
+    """The section a command line belongs to ("delivery (http): ticklerd")."""
+    return re.match(r"\w*", what).group(0)
+
+
+def report(results):
+    def text(lines):
+        return "\n".join(lines) + "\n"
+
+    new = {k: text(WRITERS[k](results)) for k in SECTIONS if k in results}
+    new["configs"] = text(configs_section(results))
+    head, old, old_commands = text(header_section(results)), {}, {}
+    if set(ONLY) != set(SECTIONS) and os.path.exists(OUT):
+        head, old, old_commands = read_results(OUT)
+        say("keeping the other sections of " + OUT)
+    commands = {}
+    for k in SECTIONS:
+        src = COMMANDS if k in ONLY else old_commands
+        commands.update((w, c) for w, c in src.items() if section_of(w) == k)
+    parts = [new.get(k) or old.get(k) or "" for k in SECTIONS + ["configs"]]
+    body = head + "".join(parts) + text(commands_section(commands))
     with open(OUT, "w") as f:
-        f.write("\n".join(L))
+        f.write(body.rstrip("\n") + "\n")
     say("\nwrote " + OUT)
 
 
 def main():
     say("machine: " + machine())
     say("working in " + TMP)
+    if "web" in ONLY and not WRK:
+        sys.exit("wrk is missing; bench/compare installs it (as root)")
     results = {}
-    http, smtp = HttpSink(), SmtpSink()
+    http = HttpSink()
+    smtp = SmtpSink() if "delivery" in ONLY else None
     try:
-        scheduling(results)
-        delivery(results, http, smtp)
-        idle(results, http)
-        reload(results, http)
+        if "scheduling" in ONLY:
+            scheduling(results)
+        if "delivery" in ONLY:
+            delivery(results, http, smtp)
+        if "idle" in ONLY:
+            idle(results, http)
+        if "reload" in ONLY:
+            reload(results, http)
+        if "web" in ONLY:
+            web(results, http)
     finally:
         http.stop()
-        smtp.stop()
+        if smtp:
+            smtp.stop()
     report(results)
     shutil.rmtree(TMP, ignore_errors=True)
 
