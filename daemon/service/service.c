@@ -269,6 +269,8 @@ static void on_store_changed(void *data)
 
 static void on_items_changed(void *data, const char *instance)
 {
+    struct tkl_service *s = data;
+    s->sources_generation++;
     log_notice("source \"%s\" changed; rescheduling", instance);
     on_store_changed(data);
 }
@@ -498,6 +500,7 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
 static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
 {
     size_t kept = tkl_plugin_set_carry(&s->rt->plugins, &fresh->plugins);
+    s->sources_generation++;
     tkl_sources_refresh(&fresh->sources, &fresh->plugins);
     /* the new schedule holds what a refused round put back (it catches up
      * from the last committed round) and the store was just read */

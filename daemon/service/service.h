@@ -63,6 +63,7 @@ struct tkl_service {
     void (*finished)(struct tkl_service *s);
     void *data;
     struct tkl_feed_cache *feeds; /* NULL until a calendar feed is served */
+    uint64_t sources_generation; /* moves on when the sources' items or the runtime change */
 };
 
 /* The wall clock, with --now's offset. */

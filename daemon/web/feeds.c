@@ -33,8 +33,11 @@
 /* The years the page shows, around this one. */
 #define FEED_YEARS_AROUND 50
 
-/* The feeds remembered; the one served longest ago gives way. */
-#define FEED_MAX 32
+/* The feeds remembered, the calendars (ICS) first, then the pages; the one
+ * of its kind served longest ago gives way, so no number of pages asked
+ * for can push a calendar out. */
+#define FEED_MAX 40
+#define FEED_ICS 24
 
 #define FEED_KEY_SIZE 80
 
@@ -49,6 +52,8 @@ struct feed {
     uint64_t content;        /* hash of what the body shows, its DTSTAMP aside */
     int64_t first_seen;      /* when this daemon first served that content */
     uint64_t used;           /* the cache's clock when it was last served */
+    uint64_t generation;     /* the service's sources_generation it was made for */
+    int32_t day;             /* and the day */
     char *body;
     size_t len;
     char etag[48];
@@ -152,11 +157,13 @@ static bool gives_way_before(const struct feed *a, const struct feed *b)
     return a->used < b->used;
 }
 
-/* The record of key, or the one it is to replace. */
+/* The record of key, or the one of its kind it is to replace. */
 static struct feed *slot_of(struct tkl_feed_cache *c, const char *key)
 {
-    struct feed *victim = &c->v[0];
-    for (size_t i = 0; i < FEED_MAX; i++) {
+    bool html = !strncmp(key, "html/", 5);
+    size_t lo = html ? FEED_ICS : 0, hi = html ? FEED_MAX : FEED_ICS;
+    struct feed *victim = &c->v[lo];
+    for (size_t i = lo; i < hi; i++) {
         if (!strcmp(c->v[i].key, key))
             return &c->v[i];
         if (gives_way_before(&c->v[i], victim))
@@ -165,18 +172,44 @@ static struct feed *slot_of(struct tkl_feed_cache *c, const char *key)
     return victim;
 }
 
+/*
+ * When content was first served as feed key: kept in the outbox's meta
+ * table ("feed:<key>" the time, "feed-content:<key>" the hash), so that a
+ * restart, or the record giving way to others, does not make an unchanged
+ * calendar look changed. New content is stamped now (a second after the
+ * previous stamp at the earliest: a client that only sends
+ * If-Modified-Since must see the change). Without the outbox, the time
+ * this daemon first served it.
+ */
+static int64_t first_served(struct tkl_service *s, const char *key, uint64_t content,
+                            int64_t now, int64_t prev)
+{
+    char k_at[FEED_KEY_SIZE + 16], k_hash[FEED_KEY_SIZE + 16];
+    int64_t at = 0, hash = 0;
+    snprintf(k_at, sizeof(k_at), "feed:%s", key);
+    snprintf(k_hash, sizeof(k_hash), "feed-content:%s", key);
+    if (s->outbox && tkl_outbox_get_meta(s->outbox, k_hash, &hash) == 0 &&
+        (uint64_t)hash == content && tkl_outbox_get_meta(s->outbox, k_at, &at) == 0 && at > 0)
+        return at;
+    if (s->outbox && tkl_outbox_get_meta(s->outbox, k_at, &at) == 0 && at > prev)
+        prev = at;
+    int64_t stamp = now > prev ? now : prev + 1;
+    if (s->outbox) /* best effort: a locked outbox only costs a new stamp later */
+        (void)(tkl_outbox_set_meta(s->outbox, k_at, stamp) == 0 &&
+               tkl_outbox_set_meta(s->outbox, k_hash, (int64_t)content) == 0);
+    return stamp;
+}
+
 /* Makes e the record of f's content: kept when it is the content e holds,
- * written afresh (stamped now) otherwise. Returns 0, or a negative errno
- * with e unchanged. */
-static int refresh(struct feed *e, const struct feed_req *f, int64_t now)
+ * written afresh otherwise. Returns 0, or a negative errno with e
+ * unchanged. */
+static int refresh(struct tkl_service *s, struct feed *e, const struct feed_req *f, int64_t now)
 {
     uint64_t content = content_hash(f);
     bool same_key = !strcmp(e->key, f->key);
     if (same_key && e->content == content && e->body)
         return 0;
-    /* a client that only sends If-Modified-Since must see the change,
-     * even within the second the previous content was first served */
-    int64_t stamp = same_key && now <= e->first_seen ? e->first_seen + 1 : now;
+    int64_t stamp = first_served(s, f->key, content, now, same_key ? e->first_seen : 0);
     char *body;
     size_t len;
     int r = render(f, stamp, &body, &len);
@@ -194,30 +227,52 @@ static int refresh(struct feed *e, const struct feed_req *f, int64_t now)
     return 0;
 }
 
-/* Answers with the feed f, from the record the service keeps. Returns 0
- * or a negative errno. */
-static int serve(struct tkl_service *s, int64_t now, const struct feed_req *f,
-                 struct tkl_http_response *resp)
+/* Answers with record e. Returns 0 or -ENOMEM. */
+static int answer(struct tkl_service *s, struct feed *e, bool html,
+                  struct tkl_http_response *resp)
 {
-    if (!s->feeds && !(s->feeds = calloc(1, sizeof(*s->feeds))))
-        return -ENOMEM;
-    struct feed *e = slot_of(s->feeds, f->key);
-    int r = refresh(e, f, now);
-    if (r < 0)
-        return r;
     e->used = ++s->feeds->clock;
     char *copy = malloc(e->len + 1);
     if (!copy)
         return -ENOMEM;
     memcpy(copy, e->body, e->len);
     copy[e->len] = '\0';
-    tkl_http_take(resp, f->html ? HTML_TYPE : ICS_TYPE, copy, e->len);
+    tkl_http_take(resp, html ? HTML_TYPE : ICS_TYPE, copy, e->len);
     resp->status = 200;
     memcpy(resp->etag, e->etag, sizeof(resp->etag));
     resp->last_modified = e->first_seen;
     resp->cache = FEED_CACHE;
-    resp->disposition = f->html ? NULL : ICS_DISPOSITION;
+    resp->disposition = html ? NULL : ICS_DISPOSITION;
     return 0;
+}
+
+/* The record of key made today from the sources as they are, or NULL:
+ * then the events must be read again. */
+static struct feed *current(struct tkl_service *s, const char *key, int64_t now)
+{
+    if (!s->feeds)
+        return NULL;
+    struct feed *e = slot_of(s->feeds, key);
+    return !strcmp(e->key, key) && e->body && e->generation == s->sources_generation &&
+                   e->day == tkl_local_day(now)
+               ? e
+               : NULL;
+}
+
+/* Answers with the feed f, from the record the service keeps, made again
+ * when its content changed. Returns 0 or a negative errno. */
+static int serve(struct tkl_service *s, int64_t now, const struct feed_req *f,
+                 struct tkl_http_response *resp)
+{
+    if (!s->feeds && !(s->feeds = calloc(1, sizeof(*s->feeds))))
+        return -ENOMEM;
+    struct feed *e = slot_of(s->feeds, f->key);
+    int r = refresh(s, e, f, now);
+    if (r < 0)
+        return r;
+    e->generation = s->sources_generation;
+    e->day = tkl_local_day(now);
+    return answer(s, e, f->html, resp);
 }
 
 /* Whether slug has a feed: a category of the palette, or of an event. */
@@ -287,6 +342,10 @@ int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *r
     char title[160];
     const char *slug = req->req->route == TKL_ROUTE_CATEGORY_ICS ? req->req->arg : NULL;
     struct feed_req f = {.l = &all, .title = TKL_EXPORT_TITLE};
+    snprintf(f.key, sizeof(f.key), slug ? "ics/%s" : "ics", slug ? slug : "");
+    struct feed *kept = current(s, f.key, req->now);
+    if (kept) /* nothing changed since it was made: no need to read the sources */
+        return answer(s, kept, false, resp);
     int r = events_around(s, req->now, &all);
     if (r < 0)
         return r;
@@ -294,7 +353,6 @@ int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *r
         r = no_such_category(&all, slug, resp);
         goto out;
     }
-    snprintf(f.key, sizeof(f.key), "ics");
     if (slug) {
         if ((r = tkl_events_in_category(&all, slug, &view)) < 0)
             goto out;
@@ -303,7 +361,6 @@ int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *r
                  name     ? name
                  : view.n ? view.v[0].category
                           : slug);
-        snprintf(f.key, sizeof(f.key), "ics/%s", slug);
         f.l = &view;
         f.title = title;
     }
@@ -355,6 +412,9 @@ int tkl_web_calendar_html(struct tkl_service *s, const struct tkl_http_request *
                          .teams = &s->rt->cfg->teams};
     snprintf(title, sizeof(title), "%s %d", TKL_EXPORT_TITLE, year);
     snprintf(f.key, sizeof(f.key), "html/%d", year);
+    struct feed *kept = current(s, f.key, req->now);
+    if (kept)
+        return answer(s, kept, true, resp);
     int r = tkl_sources_events(&s->rt->sources, f.from, f.to, &l);
     if (r == 0)
         r = serve(s, req->now, &f, resp);

@@ -47,6 +47,8 @@ static void on_changed(struct tkl_service *x)
     (void)x;
 }
 
+static void start_service(const char *now_arg);
+
 static void setup(void)
 {
     tkl_log_set_level(TKL_LOG_WARNING);
@@ -60,13 +62,18 @@ static void setup(void)
     copy_sample("etc/calendars/local.ics", "calendars/local.ics");
     snprintf(conf, sizeof(conf), "%s/tickler.conf", dir);
     snprintf(state, sizeof(state), "%s/state", dir);
+    start_service("2027-03-01T08:00:00");
+}
+
+static void start_service(const char *now_arg)
+{
     memset(&s, 0, sizeof(s));
     memset(&loop, 0, sizeof(loop));
     s.env = (struct tkl_runtime_env){.config_path = conf,
                                      .plugin_dir = TICKLER_BUILD_PLUGIN_DIR,
                                      .state_dir = strdup(state),
                                      .svc = &s.svc,
-                                     .now_arg = "2027-03-01T08:00:00"};
+                                     .now_arg = now_arg};
     ck_assert_ptr_nonnull(s.env.state_dir);
     s.svc.loop = &loop;
     s.changed = on_changed;
@@ -77,13 +84,18 @@ static void setup(void)
     ck_assert_int_eq(tkl_service_start(&s, &loop), 0);
 }
 
-static void teardown(void)
+static void teardown_service(void)
 {
     tkl_service_stop(&s);
     ck_assert_int_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
     ck_assert_int_eq(uv_loop_close(&loop), 0);
     tkl_service_free(&s);
     ck_assert_ptr_null(s.feeds);
+}
+
+static void teardown(void)
+{
+    teardown_service();
     tkl_rmtree(dir);
 }
 
@@ -389,6 +401,36 @@ START_TEST(the_page_of_another_year)
 }
 END_TEST
 
+/* An unchanged calendar keeps its entity tag and date however many pages
+ * are asked for meanwhile, and across a restart of the daemon. */
+START_TEST(an_unchanged_calendar_stays_unchanged_for_its_subscribers)
+{
+    int64_t now = tkl_service_now(&s);
+    struct tkl_http_response a, b;
+    get_ok("/calendar.ics", now, &a);
+    for (int y = 1990; y <= 2070; y++) { /* far more pages than are remembered */
+        char year[8];
+        snprintf(year, sizeof(year), "%d", y);
+        ck_assert_int_eq(get("/calendar.html", "year", year, now + 60, &b), 0);
+        tkl_http_response_free(&b);
+    }
+    get_ok("/calendar.ics", now + 120, &b);
+    ck_assert_str_eq(a.etag, b.etag);
+    ck_assert_int_eq(b.last_modified, now);
+    tkl_http_response_free(&b);
+    /* the daemon restarts an hour later, on the same state directory */
+    teardown_service();
+    start_service("2027-03-01T09:00:00");
+    get_ok("/calendar.ics", tkl_service_now(&s), &b);
+    ck_assert_str_eq(a.etag, b.etag);
+    ck_assert_int_eq(b.last_modified, now);
+    ck_assert_uint_eq(a.len, b.len);
+    ck_assert_int_eq(memcmp(a.body, b.body, a.len), 0);
+    tkl_http_response_free(&a);
+    tkl_http_response_free(&b);
+}
+END_TEST
+
 START_TEST(a_bad_year_is_400)
 {
     static const char *const bad[] = {"abcd", "202", "02027", "+202", "1976", "2078", "", "2027 "};
@@ -442,6 +484,7 @@ int main(void)
     tcase_add_test(tc, a_change_within_the_second_is_still_later);
     tcase_add_test(tc, the_page_is_for_a4_with_the_year_at_a_glance);
     tcase_add_test(tc, the_page_of_another_year);
+    tcase_add_test(tc, an_unchanged_calendar_stays_unchanged_for_its_subscribers);
     tcase_add_test(tc, a_bad_year_is_400);
     tcase_add_test(tc, no_feed_before_the_service_is_loaded);
     suite_add_tcase(su, tc);
