@@ -39,7 +39,7 @@ const struct tkl_rules *tkl_standing_rules(const struct tkl_schedule_conf *sc,
 }
 
 enum tkl_standing tkl_standing_of(const struct tkl_action *a, const struct tkl_rules *rules,
-                                  int32_t today)
+                                  const struct tkl_holidays *h, int32_t today)
 {
     if (!tkl_action_in_plan(a))
         return TKL_STANDING_COUNT;
@@ -54,5 +54,16 @@ enum tkl_standing tkl_standing_of(const struct tkl_action *a, const struct tkl_r
         return TKL_STANDING_OVERDUE;
     const struct tkl_ladder *l = d->kind == TKL_DEADLINE_REVIEW ? &rules->review : &rules->ladder;
     int64_t rung = l->n && l->lead[0] > 0 ? l->lead[0] : 0;
-    return (int64_t)d->day - today <= rung ? TKL_STANDING_DUE_SOON : TKL_STANDING_ON_TRACK;
+    /* the first reminder goes on the working day on or before the rung's */
+    int32_t first = (int32_t)(d->day - rung);
+    if (h)
+        first = tkl_working_day_on_or_before(h, first);
+    return today >= first ? TKL_STANDING_DUE_SOON : TKL_STANDING_ON_TRACK;
+}
+
+enum tkl_standing tkl_action_standing(const struct tkl_schedule_conf *sc,
+                                      const struct tkl_team_dir *teams,
+                                      const struct tkl_action *a, int32_t today)
+{
+    return tkl_standing_of(a, tkl_standing_rules(sc, teams, a), &sc->policy.holidays, today);
 }

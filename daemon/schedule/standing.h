@@ -56,9 +56,17 @@ const struct tkl_rules *tkl_standing_rules(const struct tkl_schedule_conf *sc,
                                            const struct tkl_team_dir *teams,
                                            const struct tkl_action *a);
 
-/* a's standing on day today under rules; TKL_STANDING_COUNT for an
+/* a's standing on day today under rules: due soon from the day its
+ * ladder's first reminder is sent (the working day of h on or before the
+ * first rung's day; h NULL: that day itself); TKL_STANDING_COUNT for an
  * observance. */
 enum tkl_standing tkl_standing_of(const struct tkl_action *a, const struct tkl_rules *rules,
-                                  int32_t today);
+                                  const struct tkl_holidays *h, int32_t today);
+
+/* a's standing under the schedule sc, as /status, /metrics and `tickler
+ * actions` give it: its team's rules and the policy's working days. */
+enum tkl_standing tkl_action_standing(const struct tkl_schedule_conf *sc,
+                                      const struct tkl_team_dir *teams,
+                                      const struct tkl_action *a, int32_t today);
 
 #endif

@@ -38,7 +38,7 @@ static void render_store(FILE *f, const struct tkl_runtime *rt, int64_t now)
             continue;
         }
         enum tkl_standing st =
-            tkl_standing_of(a, tkl_standing_rules(&rt->cfg->schedule, &rt->cfg->teams, a), today);
+            tkl_action_standing(&rt->cfg->schedule, &rt->cfg->teams, a, today);
         if (st < TKL_STANDING_COUNT)
             by[st]++;
     }

@@ -153,7 +153,7 @@ static void count(struct status_view *v)
 {
     for (size_t i = 0; i < v->store->n; i++) {
         const struct tkl_action *a = &v->store->actions[i];
-        enum tkl_standing st = tkl_standing_of(a, tkl_standing_rules(v->sc, v->dir, a), v->today);
+        enum tkl_standing st = tkl_action_standing(v->sc, v->dir, a, v->today);
         v->standing[i] = st;
         if (st == TKL_STANDING_COUNT)
             continue;

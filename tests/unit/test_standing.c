@@ -42,7 +42,7 @@ static enum tkl_standing standing(const struct tkl_store *st, const char *id)
 {
     const struct tkl_action *a = tkl_store_find(st, id);
     ck_assert_msg(a != NULL, "no action %s", id);
-    return tkl_standing_of(a, tkl_standing_rules(&sc, &dir, a), TODAY);
+    return tkl_action_standing(&sc, &dir, a, TODAY);
 }
 
 #define ASSERT_STANDING(st, id, want)                                                              \
@@ -67,6 +67,25 @@ START_TEST(dates_against_the_policy_ladder)
     ASSERT_STANDING(st, "D5", TKL_STANDING_ON_TRACK);
     ASSERT_STANDING(st, "D6", TKL_STANDING_OVERDUE); /* 30 April */
     ASSERT_STANDING(st, "D7", TKL_STANDING_ON_TRACK);
+    tkl_store_free(st);
+}
+END_TEST
+
+/* The first reminder of a deadline whose first rung falls on a weekend
+ * goes on the Friday before: the action is due soon from that Friday. */
+START_TEST(due_soon_from_the_working_day_of_the_first_reminder)
+{
+    struct tkl_store *st = load("Ref,Actions,Responsibility,Timeframe,Status\n"
+                                "W1,Saturday deadline,EDI Officer Group,01/07/2023,\n");
+    ck_assert_ptr_nonnull(st);
+    const struct tkl_action *a = tkl_store_find(st, "W1");
+    int32_t friday = tkl_day_from_civil(2023, 6, 2), thursday = friday - 1;
+    ck_assert_int_eq(tkl_action_standing(&sc, &dir, a, thursday), TKL_STANDING_ON_TRACK);
+    ck_assert_int_eq(tkl_action_standing(&sc, &dir, a, friday), TKL_STANDING_DUE_SOON);
+    /* counted in calendar days only, the Saturday 28 days before */
+    ck_assert_int_eq(tkl_standing_of(a, &sc.policy.rules, NULL, friday), TKL_STANDING_ON_TRACK);
+    ck_assert_int_eq(tkl_standing_of(a, &sc.policy.rules, NULL, friday + 1),
+                     TKL_STANDING_DUE_SOON);
     tkl_store_free(st);
 }
 END_TEST
@@ -163,7 +182,7 @@ START_TEST(an_observance_has_no_standing)
                                         .day = tkl_day_from_civil(2023, 6, 1),
                                         .last_day = tkl_day_from_civil(2023, 6, 30)}};
     ck_assert(!tkl_action_in_plan(&a));
-    ck_assert_int_eq(tkl_standing_of(&a, &sc.policy.rules, TODAY), TKL_STANDING_COUNT);
+    ck_assert_int_eq(tkl_standing_of(&a, &sc.policy.rules, NULL, TODAY), TKL_STANDING_COUNT);
     ck_assert_str_eq(tkl_standing_name(TKL_STANDING_COUNT), "none");
     struct tkl_store *st = load("Ref,Actions,Responsibility,Timeframe\nP1,Plan,HR,2030\n");
     ck_assert(tkl_action_in_plan(tkl_store_find(st, "P1")));
@@ -198,6 +217,7 @@ int main(void)
     TCase *tc = tcase_create("standing");
     tcase_add_checked_fixture(tc, rules_setup, rules_teardown);
     tcase_add_test(tc, dates_against_the_policy_ladder);
+    tcase_add_test(tc, due_soon_from_the_working_day_of_the_first_reminder);
     tcase_add_test(tc, the_first_team_s_rules_decide);
     tcase_add_test(tc, without_a_team_the_policy_decides);
     tcase_add_test(tc, the_status_decides_before_the_date);
