@@ -179,6 +179,14 @@ static int plan_uids(const struct tkl_event_list *l, struct ics_uid **ret)
     return 0;
 }
 
+/* Whether a calendar's URL may be a link: a web or mail address, never a
+ * script (javascript:) or data. */
+static bool linkable(const char *url)
+{
+    return strncasecmp(url, "https://", 8) == 0 || strncasecmp(url, "http://", 7) == 0 ||
+           strncasecmp(url, "mailto:", 7) == 0;
+}
+
 /* The calendar's own properties, before its events. */
 static void ics_head(struct ics_out *o, const struct tkl_ics_opts *opts)
 {
@@ -225,7 +233,7 @@ static void ics_event(struct ics_out *o, const struct ics_uid *u, const char *st
         ics_line(o, "DESCRIPTION", e->description);
     if (e->category)
         ics_line(o, "CATEGORIES", e->category);
-    if (e->url)
+    if (e->url && linkable(e->url)) /* a calendar client opens it: web and mail only */
         ics_uri_line(o, "URL", e->url);
     ics_raw(o, "TRANSP:TRANSPARENT");
     ics_raw(o, "X-MICROSOFT-CDO-BUSYSTATUS:FREE");
@@ -589,14 +597,6 @@ static void html_glance(FILE *out, const struct tkl_event_list *l, int32_t from_
     for (int i = 0; i < months; i++, m = m == 12 ? 1 : m + 1, y += m == 1)
         glance_month(out, l, y, m);
     fputs("</div>\n</figure>\n", out);
-}
-
-/* Whether a calendar's URL may be a link: a web or mail address, never a
- * script (javascript:) or data. */
-static bool linkable(const char *url)
-{
-    return strncasecmp(url, "https://", 8) == 0 || strncasecmp(url, "http://", 7) == 0 ||
-           strncasecmp(url, "mailto:", 7) == 0;
 }
 
 /* One observance as a table row: when, title, category, description,

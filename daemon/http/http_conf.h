@@ -26,7 +26,7 @@ struct tkl_http_conf {
 };
 
 /* The defaults of a configuration without an http group: no web face. The
- * limits: 64 connections, 16 per client address, 16 KiB, 30 seconds. */
+ * limits: 256 connections, 64 per client address, 16 KiB, 30 seconds. */
 void tkl_http_conf_init(struct tkl_http_conf *h);
 
 /*

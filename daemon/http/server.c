@@ -68,7 +68,8 @@ static void http_date(int64_t t, char buf[40])
 
 /* Whether the client's copy is current (RFC 9110 13.1.2-3): If-None-Match
  * when sent, else If-Modified-Since. */
-static bool not_modified(struct MHD_Connection *c, const struct tkl_http_response *resp)
+static bool not_modified(struct MHD_Connection *c, const struct tkl_http_response *resp,
+                         int64_t now)
 {
     const char *inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-None-Match");
     if (inm)
@@ -77,7 +78,8 @@ static bool not_modified(struct MHD_Connection *c, const struct tkl_http_respons
     if (!ims || !resp->last_modified)
         return false;
     time_t since = curl_getdate(ims, NULL);
-    return since != -1 && resp->last_modified <= (int64_t)since;
+    /* a date later than the server's clock is not one it gave: ignored */
+    return since != -1 && (int64_t)since <= now && resp->last_modified <= (int64_t)since;
 }
 
 static void add_validators(struct MHD_Response *r, const struct tkl_http_response *resp)
@@ -191,7 +193,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct tkl_request req;
     struct tkl_http_response resp = {.status = 200};
     answer(srv, c, method, url, &req, &resp);
-    bool fresh = resp.status == 200 && not_modified(c, &resp);
+    bool fresh = resp.status == 200 && not_modified(c, &resp, srv->host.now(srv->host.data));
     unsigned code = fresh ? 304 : resp.status;
     enum MHD_Result ok = queue(c, &resp, fresh);
     log_debug("http: %s %s %u", method, tkl_route_name(req.route), code);
@@ -231,6 +233,25 @@ static void on_poll(uv_poll_t *p, int status, int events)
     run(p->data);
 }
 
+/*
+ * Decodes a request's path or query argument in place, as libmicrohttpd
+ * would, except that a decoded NUL ("%00"), which would cut the text
+ * short unseen, turns it into a control character that request.c
+ * refuses (400). Returns the new length.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *uri)
+{
+    (void)cls;
+    (void)c;
+    size_t n = MHD_http_unescape(uri);
+    if (strlen(uri) != n) {
+        uri[0] = '\x01';
+        uri[1] = '\0';
+        return 1;
+    }
+    return n;
+}
+
 /* libmicrohttpd's messages (refused connections, TLS handshakes). */
 __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -238,7 +259,7 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     char buf[256];
     vsnprintf(buf, sizeof(buf), fmt, ap);
     buf[strcspn(buf, "\r\n")] = '\0';
-    log_info("http: %s", buf);
+    log_debug("http: %s", buf); /* per connection: refusals, TLS handshakes */
 }
 
 /* A listening socket for a checked listen entry. Returns the fd or a
@@ -314,6 +335,7 @@ static int listener_start(struct tkl_http_server *srv, struct listener *l, uv_lo
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, conf->max_per_ip, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout_seconds, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, conf->max_request_bytes, NULL},
+        {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL},
         {srv->key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->key},
         {srv->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->cert},
         {MHD_OPTION_END, 0, NULL},

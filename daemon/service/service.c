@@ -510,6 +510,7 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
     s->start_retry_at = 0;
     if (s->http && !tkl_http_conf_same_server(&s->rt->cfg->http, &fresh->cfg->http))
         log_warning("http: changes to listen, the limits or TLS take effect at the next restart");
+    bool start_face = !s->http;
     tkl_plugin_set_retire(&s->rt->plugins, &s->svc);
     tkl_watch_close(s->watch);
     s->watch = NULL;
@@ -518,6 +519,8 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
     set_deliverer(s);
     apply_log_level(s);
     start_watch(s);
+    if (start_face) /* a web face configured by this reload starts now */
+        (void)start_http(s);
     log_notice("configuration reloaded: %zu actions, %zu observances, %zu notifiers (%zu kept "
                "running)",
                fresh->store->n - fresh->store->n_events, fresh->store->n_events,

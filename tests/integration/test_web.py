@@ -398,6 +398,26 @@ class Status(Fixture):
         self.assertEqual(self.get("/status?state=late")[0], 400)
 
 
+class Reload(Fixture):
+    def test_a_web_face_added_by_a_reload_starts(self):
+        self.sample()
+        with open(self.conf) as f:
+            text = f.read()
+        group = text[text.index("http = {"):text.index("};", text.index("http = {")) + 2]
+        with open(self.conf, "w") as f:
+            f.write(text.replace(group, ""))
+        self.daemon = Daemon(self.conf, self.state)
+        n = self.daemon.wait_for("started")
+        self.assertNotIn("web face", self.daemon.log())
+        with self.assertRaises(subprocess.CalledProcessError):
+            self.get("/healthz")
+        with open(self.conf, "w") as f:
+            f.write(text)
+        self.daemon.proc.send_signal(1)
+        self.daemon.wait_for("web face on 127.0.0.1:%d" % self.port, after=n)
+        self.assertEqual(self.get("/healthz")[0], 200)
+
+
 class Load(Fixture):
     """Bounded, on loopback: not a benchmark (bench/ measures); asserts that
     nothing fails and nothing is lost while the face is busy."""

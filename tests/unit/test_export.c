@@ -685,6 +685,11 @@ START_TEST(html_links_only_web_and_mail_addresses)
     ck_assert_ptr_nonnull(strstr(html, "<div class=\"desc\">Resources: javascript:alert(1)</div>"));
     ck_assert_ptr_nonnull(strstr(html, "href=\"MAILTO:comms@example.org\""));
     free(html);
+    /* a calendar client opens an event's URL: none but web and mail ones */
+    char *ics = export(ICS, &list, 0, 0, NULL);
+    ck_assert_ptr_null(strstr(ics, "javascript"));
+    ck_assert_ptr_nonnull(strstr(ics, "\r\nURL:MAILTO:comms@example.org\r\n"));
+    free(ics);
 }
 END_TEST
 

@@ -22,8 +22,8 @@ START_TEST(no_group_no_web_face_and_an_empty_group_the_defaults)
     ck_assert_uint_eq(h.n_listen, 1);
     ck_assert_str_eq(h.listen[0], "127.0.0.1:8470");
     ck_assert_str_eq(h.public_url, "http://127.0.0.1:8470/");
-    ck_assert_int_eq(h.max_connections, 64);
-    ck_assert_int_eq(h.max_per_ip, 16);
+    ck_assert_int_eq(h.max_connections, 256);
+    ck_assert_int_eq(h.max_per_ip, 64);
     ck_assert_int_eq(h.max_request_bytes, 16384);
     ck_assert_int_eq(h.timeout_seconds, 30);
     ck_assert_ptr_null(h.tls_certificate);
