@@ -210,6 +210,15 @@ static void set_option(const struct cli_opt *opts, int opt)
  * printed for --help (exit 0), or -EINVAL after saying on stderr what is
  * wrong (exit 2).
  */
+/* Whether arg ("--name" or "--name=value") names the option name exactly:
+ * getopt_long takes any unambiguous prefix, and `retry --f` must not
+ * re-send every failed notice. */
+static bool exact_long(const char *arg, const char *name)
+{
+    size_t n = strcspn(arg + 2, "=");
+    return !strncmp(arg, "--", 2) && strlen(name) == n && !strncmp(arg + 2, name, n);
+}
+
 static int read_args(const struct cli *c, int argc, char **argv, const struct cli_opt *opts,
                      struct cli_args *a)
 {
@@ -219,9 +228,14 @@ static int read_args(const struct cli *c, int argc, char **argv, const struct cl
     int opt;
     optind = 0; /* start afresh: tickler's own options were read before */
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+    for (;;) {
+        int at = optind ? optind : 1, idx = -1; /* a long option is the whole of argv[at] */
+        if ((opt = getopt_long(argc, argv, shorts, lo, &idx)) == -1)
+            break;
         if (opt == ':' || opt == '?')
             return bad_option(c, lo, opt, argv[optind - 1]);
+        if (idx >= 0 && !exact_long(argv[at], lo[idx].name)) /* no abbreviations */
+            return bad_option(c, lo, '?', argv[at]);
         if (opt == CLI_HELP && c->cmd) {
             print_synopsis(stdout, c->cmd);
             printf("%s\n", c->cmd->what);

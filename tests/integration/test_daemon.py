@@ -294,6 +294,9 @@ class Cli(Fixture):
                                     args[0])
         self.assert_usage_error(self.tickler("status", "--json=yes"),
                                 "option '--json' takes no value", "status")
+        # no abbreviations: `retry --f` must not re-send every failed notice
+        self.assert_usage_error(self.tickler("retry", "--f"), "unknown option '--f'", "retry")
+        self.assert_usage_error(self.tickler("status", "--js"), "unknown option '--js'", "status")
         self.assert_usage_error(self.tickler("retry", "--failed", "3"),
                                 "either ids or --failed, not both", "retry")
         self.assertFalse(os.path.exists(self.state))
