@@ -117,6 +117,23 @@ void tkl_outbox_set_busy_timeout(struct tkl_outbox *o, int ms)
     o->busy_ms = ms;
 }
 
+int tkl_outbox_version(struct tkl_outbox *o, uint64_t *ret)
+{
+    /* data_version moves on with other connections' commits (read afresh
+     * by the statement), total_changes with this one's */
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db, "PRAGMA data_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sqlite_errno(rc);
+    rc = sqlite3_step(st);
+    uint64_t v = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return sqlite_errno(rc);
+    *ret = v << 40 ^ (uint64_t)sqlite3_total_changes64(o->db);
+    return 0;
+}
+
 int tkl_outbox_probe_write(struct tkl_outbox *o)
 {
     sqlite3_busy_timeout(o->db, 0);

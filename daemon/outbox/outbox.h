@@ -120,6 +120,14 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
 int tkl_outbox_count_waiting(struct tkl_outbox *o, int64_t created_before, int64_t *ret_n);
 
 /*
+ * A number that changes whenever the outbox changes, through this
+ * connection or another process's (`tickler retry`): SQLite's data
+ * version and this connection's count of changes. Returns 0 or a negative
+ * errno.
+ */
+int tkl_outbox_version(struct tkl_outbox *o, uint64_t *ret);
+
+/*
  * Whether a write could start now: takes the write lock without waiting
  * and lets it go again, changing nothing. Returns 0, -EBUSY (another
  * process holds the lock) or another negative errno (read-only, I/O).

@@ -260,6 +260,7 @@ static void on_store_changed(void *data)
     }
     tkl_store_free(s->rt->store);
     s->rt->store = fresh;
+    s->store_generation++;
     tkl_metrics_store_reload(s->metrics, true, tkl_service_now(s));
     log_notice("store reloaded: %zu actions, %zu observances, %zu changed",
                fresh->n - fresh->n_events, fresh->n_events, changed);
@@ -501,6 +502,7 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
 {
     size_t kept = tkl_plugin_set_carry(&s->rt->plugins, &fresh->plugins);
     s->sources_generation++;
+    s->store_generation++;
     tkl_sources_refresh(&fresh->sources, &fresh->plugins);
     /* the new schedule holds what a refused round put back (it catches up
      * from the last committed round) and the store was just read */
@@ -606,6 +608,7 @@ void tkl_service_free(struct tkl_service *s)
     free(s->env.state_dir);
     s->env.state_dir = NULL;
     tkl_feed_cache_free(&s->feeds);
+    tkl_page_cache_free(&s->pages);
     tkl_metrics_free(s->metrics);
     s->metrics = NULL;
 }

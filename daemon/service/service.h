@@ -25,6 +25,7 @@
 #include "../store/watch.h"
 
 struct tkl_feed_cache; /* web/feeds.c: what the calendar feeds served */
+struct tkl_page_cache; /* web/web.c: the status pages last made */
 
 struct tkl_service {
     uv_loop_t *loop;
@@ -64,6 +65,8 @@ struct tkl_service {
     void *data;
     struct tkl_feed_cache *feeds; /* NULL until a calendar feed is served */
     uint64_t sources_generation; /* moves on when the sources' items or the runtime change */
+    uint64_t store_generation;   /* moves on whenever another store is put in force */
+    struct tkl_page_cache *pages; /* NULL until a status page is served */
 };
 
 /* The wall clock, with --now's offset. */
@@ -95,5 +98,9 @@ void tkl_service_free(struct tkl_service *s);
 /* Frees what the calendar feeds keep (web/feeds.c) and sets *c to NULL.
  * Accepts a NULL *c. */
 void tkl_feed_cache_free(struct tkl_feed_cache **c);
+
+/* Frees the status pages kept (web/web.c) and sets *c to NULL. Accepts a
+ * NULL *c. */
+void tkl_page_cache_free(struct tkl_page_cache **c);
 
 #endif

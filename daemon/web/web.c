@@ -22,6 +22,113 @@ static const tkl_web_page pages[TKL_ROUTE_COUNT] = {
     [TKL_ROUTE_HEALTH] = tkl_web_health,
 };
 
+/*
+ * The status pages last made, so that clients asking again and again (a
+ * dashboard, a crawler) cost a copy, not a walk of the plan and the
+ * outbox: each is kept while the store in force, the outbox and the
+ * minute (the pages say when they were made, to the minute) stay the
+ * same.
+ */
+#define PAGES_KEPT   8
+#define PAGE_KEY_LEN (TKL_REQUEST_MAX_ARGS * (TKL_REQUEST_KEY_LEN + TKL_REQUEST_VALUE_LEN + 2) + 8)
+
+struct kept_page {
+    char key[PAGE_KEY_LEN]; /* route and query; "" when unused */
+    uint64_t store_generation, outbox_version, used;
+    int64_t minute;
+    struct tkl_http_response resp;
+};
+
+struct tkl_page_cache {
+    struct kept_page v[PAGES_KEPT];
+    uint64_t clock;
+};
+
+void tkl_page_cache_free(struct tkl_page_cache **c)
+{
+    if (!*c)
+        return;
+    for (size_t i = 0; i < PAGES_KEPT; i++)
+        tkl_http_response_free(&(*c)->v[i].resp);
+    free(*c);
+    *c = NULL;
+}
+
+static void page_key(const struct tkl_request *r, char *key)
+{
+    int n = snprintf(key, PAGE_KEY_LEN, "%d", (int)r->route);
+    for (size_t i = 0; i < r->n_q && n > 0 && n < PAGE_KEY_LEN; i++)
+        n += snprintf(key + n, PAGE_KEY_LEN - (size_t)n, "&%s=%s", r->q[i].key, r->q[i].value);
+}
+
+/* The kept page of key made under this store, outbox and minute, or NULL;
+ * *ret_slot gets where to keep a new one. */
+static struct kept_page *kept(struct tkl_page_cache *c, const char *key, const struct kept_page *now,
+                              struct kept_page **ret_slot)
+{
+    struct kept_page *slot = &c->v[0];
+    for (size_t i = 0; i < PAGES_KEPT; i++) {
+        struct kept_page *p = &c->v[i];
+        if (!strcmp(p->key, key)) {
+            *ret_slot = p;
+            return p->store_generation == now->store_generation &&
+                           p->outbox_version == now->outbox_version && p->minute == now->minute
+                       ? p
+                       : NULL;
+        }
+        if (p->used < slot->used)
+            slot = p;
+    }
+    *ret_slot = slot;
+    return NULL;
+}
+
+/* A copy of what was kept. Returns 0 or -ENOMEM. */
+static int copy_response(const struct tkl_http_response *from, struct tkl_http_response *to)
+{
+    char *body = malloc(from->len + 1);
+    if (!body)
+        return -ENOMEM;
+    memcpy(body, from->body, from->len);
+    body[from->len] = '\0';
+    free(to->body);
+    *to = *from;
+    to->body = body;
+    return 0;
+}
+
+/* /status and /status.json, from what is kept when nothing changed. */
+static int status_kept(struct tkl_service *s, const struct tkl_http_request *req,
+                       struct tkl_http_response *resp)
+{
+    struct kept_page now = {.store_generation = s->store_generation, .minute = req->now / 60};
+    if (!s->outbox || tkl_outbox_version(s->outbox, &now.outbox_version) < 0)
+        return tkl_web_status(s, req, resp); /* nothing to tell a change by */
+    if (!s->pages && !(s->pages = calloc(1, sizeof(*s->pages))))
+        return -ENOMEM;
+    struct kept_page *slot;
+    page_key(req->req, now.key);
+    const struct kept_page *p = kept(s->pages, now.key, &now, &slot);
+    if (p) {
+        slot->used = ++s->pages->clock;
+        return copy_response(&p->resp, resp);
+    }
+    int r = tkl_web_status(s, req, resp);
+    if (r < 0 || resp->status != 200)
+        return r;
+    tkl_http_response_free(&slot->resp);
+    if (copy_response(resp, &slot->resp) < 0) {
+        slot->key[0] = '\0'; /* kept nothing: made again next time */
+        return 0;
+    }
+    memcpy(slot->key, now.key, sizeof(now.key));
+    slot->store_generation = now.store_generation;
+    slot->outbox_version = now.outbox_version;
+    slot->minute = now.minute;
+    slot->used = ++s->pages->clock;
+    return 0;
+}
+
 int tkl_web_handle(void *service, const struct tkl_http_request *req,
                    struct tkl_http_response *resp)
 {
@@ -29,6 +136,8 @@ int tkl_web_handle(void *service, const struct tkl_http_request *req,
     enum tkl_route route = req->req->route;
     if ((unsigned)route >= TKL_ROUTE_COUNT || !pages[route])
         return tkl_http_text(resp, 404, "Not found.");
+    if (route == TKL_ROUTE_STATUS_HTML || route == TKL_ROUTE_STATUS_JSON)
+        return status_kept(s, req, resp);
     return pages[route](s, req, resp);
 }
 

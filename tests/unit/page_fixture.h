@@ -76,7 +76,7 @@ static void page_on_changed(struct tkl_service *s)
 
 /* Writes the configuration, the plan, the secret and the plugin directory
  * into a fresh directory for test name, and readies the service. */
-static void page_setup(const char *name)
+static inline void page_setup(const char *name)
 {
     char path[600], conf[2048];
     tkl_tmpdir(page_dir, sizeof(page_dir), name);
@@ -135,14 +135,14 @@ static void page_setup(const char *name)
 }
 
 /* Loads the service (nothing sent yet). */
-static void page_load(void)
+static inline void page_load(void)
 {
     ck_assert_int_eq(tkl_service_load(&page_s), 0);
 }
 
 /* Loads the service and runs it once: what is due is sent (A's reminder
  * delivered, B's refused and waiting for a retry), then it stops. */
-static void page_run_once(void)
+static inline void page_run_once(void)
 {
     page_load();
     page_s.oneshot = true;
@@ -151,7 +151,7 @@ static void page_run_once(void)
     ck_assert_int_eq(page_finished, 1);
 }
 
-static void page_teardown(void)
+static inline void page_teardown(void)
 {
     tkl_service_free(&page_s);
     ck_assert_int_eq(uv_run(&page_loop, UV_RUN_DEFAULT), 0);
@@ -166,7 +166,7 @@ static void page_teardown(void)
  * must answer (return 0); *resp holds the answer, its body NUL-terminated
  * for the tests' string searches.
  */
-static void page_get(tkl_web_page page, struct tkl_http_response *resp, const char *path, ...)
+static inline void page_get(tkl_web_page page, struct tkl_http_response *resp, const char *path, ...)
 {
     struct tkl_request r;
     ck_assert_int_eq(tkl_request_route(path, &r), 0);
@@ -192,7 +192,7 @@ static void page_get(tkl_web_page page, struct tkl_http_response *resp, const ch
 }
 
 /* Whether text occurs in s. */
-static int page_has(const char *s, const char *text)
+static inline int page_has(const char *s, const char *text)
 {
     return strstr(s, text) != NULL;
 }

@@ -409,6 +409,7 @@ int main(void)
     tcase_add_test(tc, each_item_s_latest_notice_in_one_read);
     tcase_add_test(tc, what_is_not_delivered_failed_first);
     tcase_add_test(tc, the_web_face_s_reads_fail_cleanly);
+    tcase_add_test(tc, the_version_follows_every_write);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

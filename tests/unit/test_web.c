@@ -1,0 +1,152 @@
+/* Tests for daemon/web/web.c against a real service (tests/unit/
+ * page_fixture.h): the dispatch, /healthz (200, and 503 with its reason
+ * while another process holds the outbox's lock or the daemon stops), the
+ * index with the calendar addresses, and the status pages kept while
+ * nothing they show can have changed, made again once something has. */
+#include <check.h>
+
+#include "check_run.h"
+#include "page_fixture.h"
+#include <sqlite3.h>
+
+#include "outbox/outbox.h"
+
+/* The server's handler, as a page. */
+static int handle(struct tkl_service *s, const struct tkl_http_request *req,
+                  struct tkl_http_response *resp)
+{
+    return tkl_web_handle(s, req, resp);
+}
+
+static void setup(void)
+{
+    page_setup("web");
+    page_load();
+}
+
+static void teardown(void)
+{
+    page_teardown();
+}
+
+START_TEST(a_route_without_a_page_is_404)
+{
+    struct tkl_request r = {.route = TKL_ROUTE_COUNT};
+    struct tkl_http_request req = {.req = &r, .now = 0};
+    struct tkl_http_response resp = {.status = 200};
+    ck_assert_int_eq(tkl_web_handle(&page_s, &req, &resp), 0);
+    ck_assert_uint_eq(resp.status, 404);
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
+START_TEST(health_says_what_is_wrong)
+{
+    struct tkl_http_response resp;
+    page_get(handle, &resp, "/healthz", NULL);
+    ck_assert_uint_eq(resp.status, 200);
+    ck_assert_str_eq(resp.body, "ok\n");
+    ck_assert_str_eq(resp.cache, "no-store");
+    tkl_http_response_free(&resp);
+    /* another process holds the outbox's write lock */
+    char db_path[700];
+    snprintf(db_path, sizeof(db_path), "%s/tickler.db", page_s.env.state_dir);
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    page_get(handle, &resp, "/healthz", NULL);
+    ck_assert_uint_eq(resp.status, 503);
+    ck_assert_str_eq(resp.body, "outbox locked by another process\n");
+    tkl_http_response_free(&resp);
+    ck_assert_int_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    page_get(handle, &resp, "/healthz", NULL);
+    ck_assert_uint_eq(resp.status, 200);
+    tkl_http_response_free(&resp);
+    page_s.stopping = true;
+    page_get(handle, &resp, "/healthz", NULL);
+    ck_assert_uint_eq(resp.status, 503);
+    ck_assert_str_eq(resp.body, "stopping\n");
+    tkl_http_response_free(&resp);
+    page_s.stopping = false;
+}
+END_TEST
+
+START_TEST(the_index_lists_the_calendars_to_subscribe_to)
+{
+    struct tkl_http_response resp;
+    page_get(handle, &resp, "/", NULL);
+    ck_assert_uint_eq(resp.status, 200);
+    ck_assert_str_eq(resp.content_type, "text/html; charset=utf-8");
+    ck_assert(page_has(resp.body, "<a href=\"/calendar.ics\">"));
+    /* the one category with observances, and none without */
+    ck_assert(page_has(resp.body, "<a href=\"/calendar/sexual-orientation.ics\">"));
+    ck_assert(page_has(resp.body, "sexual orientation only (1 observance)"));
+    ck_assert(!page_has(resp.body, "/calendar/race.ics"));
+    ck_assert(page_has(resp.body, "<a href=\"/status\">"));
+    ck_assert(!page_has(resp.body, PAGE_SECRET));
+    ck_assert(!page_has(resp.body, "<script"));
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
+/* A's title as the status page shows it. */
+static int shows_title(const char *title)
+{
+    struct tkl_http_response resp;
+    page_get(handle, &resp, "/status.json", NULL);
+    ck_assert_uint_eq(resp.status, 200);
+    int found = page_has(resp.body, title);
+    tkl_http_response_free(&resp);
+    return found;
+}
+
+START_TEST(status_pages_are_kept_until_something_changes)
+{
+    ck_assert(shows_title("Review the pay gap"));
+    /* the plan in memory changes behind the service's back: the page kept
+     * is served, as nothing said the store changed */
+    struct tkl_action *a = (struct tkl_action *)tkl_store_find(page_s.rt->store, "A");
+    ck_assert_ptr_nonnull(a);
+    char *old = a->title;
+    a->title = strdup("Review the pay gap again");
+    ck_assert_ptr_nonnull(a->title);
+    ck_assert(!shows_title("Review the pay gap again"));
+    /* a write to the outbox: made again */
+    ck_assert_int_eq(tkl_outbox_set_meta(page_s.outbox, "test", 1), 0);
+    ck_assert(shows_title("Review the pay gap again"));
+    free(a->title);
+    a->title = old;
+    ck_assert(!shows_title("Review the pay gap\""));
+    /* another store put in force: made again */
+    page_s.store_generation++;
+    ck_assert(shows_title("Review the pay gap\""));
+    /* each query is a page of its own */
+    struct tkl_http_response one, two;
+    page_get(handle, &one, "/status.json", "state", "overdue", NULL);
+    page_get(handle, &two, "/status.json", "state", "complete", NULL);
+    ck_assert(page_has(one.body, "Late report"));
+    ck_assert(!page_has(two.body, "Late report"));
+    ck_assert(page_has(two.body, "Finished thing"));
+    tkl_http_response_free(&one);
+    tkl_http_response_free(&two);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("web");
+    TCase *tc = tcase_create("web");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, a_route_without_a_page_is_404);
+    tcase_add_test(tc, health_says_what_is_wrong);
+    tcase_add_test(tc, the_index_lists_the_calendars_to_subscribe_to);
+    tcase_add_test(tc, status_pages_are_kept_until_something_changes);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tkl_check_run(suite());
+}
