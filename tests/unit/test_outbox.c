@@ -397,6 +397,27 @@ START_TEST(the_web_face_s_reads_fail_cleanly)
 }
 END_TEST
 
+/* The version moves with this connection's writes and another process's,
+ * and stays while nothing is written; the write probe changes nothing. */
+START_TEST(the_version_follows_every_write)
+{
+    uint64_t v0, v1, v2, v3;
+    ck_assert_int_eq(tkl_outbox_version(o, &v0), 0);
+    ck_assert_int_eq(tkl_outbox_probe_write(o), 0);
+    ck_assert_int_eq(tkl_outbox_version(o, &v1), 0);
+    ck_assert(v0 == v1);
+    ck_assert_int_eq(tkl_outbox_set_meta(o, "k", 1), 0);
+    ck_assert_int_eq(tkl_outbox_version(o, &v2), 0);
+    ck_assert(v2 != v1);
+    struct tkl_outbox *other = NULL;
+    ck_assert_int_eq(tkl_outbox_open(dir, &other, NULL), 0);
+    ck_assert_int_eq(tkl_outbox_set_meta(other, "k", 2), 0);
+    ck_assert_int_eq(tkl_outbox_version(o, &v3), 0);
+    ck_assert(v3 != v2);
+    tkl_outbox_close(other);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outbox");
