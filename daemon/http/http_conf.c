@@ -9,8 +9,10 @@
 
 void tkl_http_conf_init(struct tkl_http_conf *h)
 {
-    *h = (struct tkl_http_conf){
-        .max_connections = 256, .max_per_ip = 64, .max_request_bytes = 16384, .timeout_seconds = 30};
+    *h = (struct tkl_http_conf){.max_connections = 256,
+                                .max_per_ip = 64,
+                                .max_request_bytes = 16384,
+                                .timeout_seconds = 30};
 }
 
 /* listen's default, for a group that does not name it. */

@@ -62,8 +62,8 @@ enum tkl_standing tkl_standing_of(const struct tkl_action *a, const struct tkl_r
 }
 
 enum tkl_standing tkl_action_standing(const struct tkl_schedule_conf *sc,
-                                      const struct tkl_team_dir *teams,
-                                      const struct tkl_action *a, int32_t today)
+                                      const struct tkl_team_dir *teams, const struct tkl_action *a,
+                                      int32_t today)
 {
     return tkl_standing_of(a, tkl_standing_rules(sc, teams, a), &sc->policy.holidays, today);
 }

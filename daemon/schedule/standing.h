@@ -66,7 +66,7 @@ enum tkl_standing tkl_standing_of(const struct tkl_action *a, const struct tkl_r
 /* a's standing under the schedule sc, as /status, /metrics and `tickler
  * actions` give it: its team's rules and the policy's working days. */
 enum tkl_standing tkl_action_standing(const struct tkl_schedule_conf *sc,
-                                      const struct tkl_team_dir *teams,
-                                      const struct tkl_action *a, int32_t today);
+                                      const struct tkl_team_dir *teams, const struct tkl_action *a,
+                                      int32_t today);
 
 #endif

@@ -64,8 +64,8 @@ struct tkl_service {
     void (*finished)(struct tkl_service *s);
     void *data;
     struct tkl_feed_cache *feeds; /* NULL until a calendar feed is served */
-    uint64_t sources_generation; /* moves on when the sources' items or the runtime change */
-    uint64_t store_generation;   /* moves on whenever another store is put in force */
+    uint64_t sources_generation;  /* moves on when the sources' items or the runtime change */
+    uint64_t store_generation;    /* moves on whenever another store is put in force */
     struct tkl_page_cache *pages; /* NULL until a status page is served */
 };
 

@@ -37,8 +37,7 @@ static void render_store(FILE *f, const struct tkl_runtime *rt, int64_t now)
             events++;
             continue;
         }
-        enum tkl_standing st =
-            tkl_action_standing(&rt->cfg->schedule, &rt->cfg->teams, a, today);
+        enum tkl_standing st = tkl_action_standing(&rt->cfg->schedule, &rt->cfg->teams, a, today);
         if (st < TKL_STANDING_COUNT)
             by[st]++;
     }

@@ -181,8 +181,8 @@ static struct feed *slot_of(struct tkl_feed_cache *c, const char *key)
  * If-Modified-Since must see the change). Without the outbox, the time
  * this daemon first served it.
  */
-static int64_t first_served(struct tkl_service *s, const char *key, uint64_t content,
-                            int64_t now, int64_t prev)
+static int64_t first_served(struct tkl_service *s, const char *key, uint64_t content, int64_t now,
+                            int64_t prev)
 {
     char k_at[FEED_KEY_SIZE + 16], k_hash[FEED_KEY_SIZE + 16];
     int64_t at = 0, hash = 0;
@@ -228,8 +228,7 @@ static int refresh(struct tkl_service *s, struct feed *e, const struct feed_req 
 }
 
 /* Answers with record e. Returns 0 or -ENOMEM. */
-static int answer(struct tkl_service *s, struct feed *e, bool html,
-                  struct tkl_http_response *resp)
+static int answer(struct tkl_service *s, struct feed *e, bool html, struct tkl_http_response *resp)
 {
     e->used = ++s->feeds->clock;
     char *copy = malloc(e->len + 1);

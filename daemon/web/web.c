@@ -63,8 +63,8 @@ static void page_key(const struct tkl_request *r, char *key)
 
 /* The kept page of key made under this store, outbox and minute, or NULL;
  * *ret_slot gets where to keep a new one. */
-static struct kept_page *kept(struct tkl_page_cache *c, const char *key, const struct kept_page *now,
-                              struct kept_page **ret_slot)
+static struct kept_page *kept(struct tkl_page_cache *c, const char *key,
+                              const struct kept_page *now, struct kept_page **ret_slot)
 {
     struct kept_page *slot = &c->v[0];
     for (size_t i = 0; i < PAGES_KEPT; i++) {

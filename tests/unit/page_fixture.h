@@ -166,7 +166,8 @@ static inline void page_teardown(void)
  * must answer (return 0); *resp holds the answer, its body NUL-terminated
  * for the tests' string searches.
  */
-static inline void page_get(tkl_web_page page, struct tkl_http_response *resp, const char *path, ...)
+static inline void page_get(tkl_web_page page, struct tkl_http_response *resp, const char *path,
+                            ...)
 {
     struct tkl_request r;
     ck_assert_int_eq(tkl_request_route(path, &r), 0);

@@ -340,8 +340,7 @@ START_TEST(a_current_copy_gets_304_and_head_gets_no_body)
     ck_assert_int_eq(get("/calendar.ics", NULL, "If-Modified-Since: garbage").status, 200);
     /* a date past the server's clock (2027-01-15) is not one it gave */
     ck_assert_int_eq(
-        get("/calendar.ics", NULL, "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT").status,
-        200);
+        get("/calendar.ics", NULL, "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT").status, 200);
     /* If-None-Match wins over If-Modified-Since; a page without validators
      * never answers 304 */
     ck_assert_int_eq(get("/status", NULL, "If-None-Match: *").status, 200);

@@ -84,8 +84,7 @@ START_TEST(due_soon_from_the_working_day_of_the_first_reminder)
     ck_assert_int_eq(tkl_action_standing(&sc, &dir, a, friday), TKL_STANDING_DUE_SOON);
     /* counted in calendar days only, the Saturday 28 days before */
     ck_assert_int_eq(tkl_standing_of(a, &sc.policy.rules, NULL, friday), TKL_STANDING_ON_TRACK);
-    ck_assert_int_eq(tkl_standing_of(a, &sc.policy.rules, NULL, friday + 1),
-                     TKL_STANDING_DUE_SOON);
+    ck_assert_int_eq(tkl_standing_of(a, &sc.policy.rules, NULL, friday + 1), TKL_STANDING_DUE_SOON);
     tkl_store_free(st);
 }
 END_TEST
