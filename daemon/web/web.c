@@ -89,7 +89,8 @@ static int copy_response(const struct tkl_http_response *from, struct tkl_http_r
     char *body = malloc(from->len + 1);
     if (!body)
         return -ENOMEM;
-    memcpy(body, from->body, from->len);
+    if (from->len)
+        memcpy(body, from->body, from->len);
     body[from->len] = '\0';
     free(to->body);
     *to = *from;
