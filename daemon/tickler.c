@@ -356,8 +356,7 @@ static int actions_json(const struct cli *c)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < c->st->n; i++) {
         const struct tkl_action *a = &c->st->actions[i];
-        enum tkl_standing st =
-            tkl_action_standing(&c->cfg->schedule, &c->cfg->teams, a, today);
+        enum tkl_standing st = tkl_action_standing(&c->cfg->schedule, &c->cfg->teams, a, today);
         counts[st]++;
         json_array_append_new(arr, action_json(a, st));
     }

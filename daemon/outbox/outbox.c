@@ -134,6 +134,14 @@ int tkl_outbox_version(struct tkl_outbox *o, uint64_t *ret)
     return 0;
 }
 
+int tkl_outbox_try_set_meta(struct tkl_outbox *o, const char *key, int64_t value)
+{
+    sqlite3_busy_timeout(o->db, 0);
+    int r = tkl_outbox_set_meta(o, key, value);
+    sqlite3_busy_timeout(o->db, o->busy_ms);
+    return r;
+}
+
 int tkl_outbox_probe_write(struct tkl_outbox *o)
 {
     sqlite3_busy_timeout(o->db, 0);

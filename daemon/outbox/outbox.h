@@ -142,6 +142,10 @@ int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, 
 int tkl_outbox_get_meta(struct tkl_outbox *o, const char *key, int64_t *ret);
 int tkl_outbox_set_meta(struct tkl_outbox *o, const char *key, int64_t value);
 
+/* As tkl_outbox_set_meta, without waiting for another process's write
+ * lock: -EBUSY at once (for what a web page may record on the way). */
+int tkl_outbox_try_set_meta(struct tkl_outbox *o, const char *key, int64_t value);
+
 /* The notification log key of one entry. Returns a new string or NULL. */
 char *tkl_log_key(const char *item_id, int32_t deadline_day, const char *stage_key,
                   const char *channel, const char *recipient);

@@ -188,15 +188,17 @@ static int64_t first_served(struct tkl_service *s, const char *key, uint64_t con
     int64_t at = 0, hash = 0;
     snprintf(k_at, sizeof(k_at), "feed:%s", key);
     snprintf(k_hash, sizeof(k_hash), "feed-content:%s", key);
-    if (s->outbox && tkl_outbox_get_meta(s->outbox, k_hash, &hash) == 0 &&
-        (uint64_t)hash == content && tkl_outbox_get_meta(s->outbox, k_at, &at) == 0 && at > 0)
+    /* a stamp past the clock (set back, or an earlier --now) is none */
+    bool known = s->outbox && tkl_outbox_get_meta(s->outbox, k_at, &at) == 0 && at > 0 && at <= now;
+    if (known && tkl_outbox_get_meta(s->outbox, k_hash, &hash) == 0 && (uint64_t)hash == content)
         return at;
-    if (s->outbox && tkl_outbox_get_meta(s->outbox, k_at, &at) == 0 && at > prev)
+    if (known && at > prev)
         prev = at;
-    int64_t stamp = now > prev ? now : prev + 1;
-    if (s->outbox) /* best effort: a locked outbox only costs a new stamp later */
-        (void)(tkl_outbox_set_meta(s->outbox, k_at, stamp) == 0 &&
-               tkl_outbox_set_meta(s->outbox, k_hash, (int64_t)content) == 0);
+    int64_t stamp = now > prev || prev > now ? now : prev + 1;
+    if (s->outbox) /* best effort and without waiting: a locked outbox only
+                    * costs a new stamp after a restart */
+        (void)(tkl_outbox_try_set_meta(s->outbox, k_at, stamp) == 0 &&
+               tkl_outbox_try_set_meta(s->outbox, k_hash, (int64_t)content) == 0);
     return stamp;
 }
 

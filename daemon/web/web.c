@@ -30,7 +30,7 @@ static const tkl_web_page pages[TKL_ROUTE_COUNT] = {
  * same.
  */
 #define PAGES_KEPT   8
-#define PAGE_KEY_LEN (TKL_REQUEST_MAX_ARGS * (TKL_REQUEST_KEY_LEN + TKL_REQUEST_VALUE_LEN + 2) + 8)
+#define PAGE_KEY_LEN (TKL_REQUEST_MAX_ARGS * (TKL_REQUEST_KEY_LEN + TKL_REQUEST_VALUE_LEN + 8) + 8)
 
 struct kept_page {
     char key[PAGE_KEY_LEN]; /* route and query; "" when unused */
@@ -57,8 +57,10 @@ void tkl_page_cache_free(struct tkl_page_cache **c)
 static void page_key(const struct tkl_request *r, char *key)
 {
     int n = snprintf(key, PAGE_KEY_LEN, "%d", (int)r->route);
+    /* each value with its length: "team=a&state=b" is not one value */
     for (size_t i = 0; i < r->n_q && n > 0 && n < PAGE_KEY_LEN; i++)
-        n += snprintf(key + n, PAGE_KEY_LEN - (size_t)n, "&%s=%s", r->q[i].key, r->q[i].value);
+        n += snprintf(key + n, PAGE_KEY_LEN - (size_t)n, "&%s=%zu:%s", r->q[i].key,
+                      strlen(r->q[i].value), r->q[i].value);
 }
 
 /* The kept page of key made under this store, outbox and minute, or NULL;

@@ -1,6 +1,7 @@
 #include "post.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,8 @@
 
 #include "digest.h"
 
-#define BODY_KEEP 200 /* bytes of a peer's answer kept for the outbox record */
+#define BODY_KEEP 200  /* bytes of a peer's answer kept for the outbox record */
+#define BODY_SCAN 4096 /* bytes of it searched for the destination's secret address */
 
 struct hp_post {
     const struct tkl_host *host;
@@ -17,7 +19,7 @@ struct hp_post {
     CURL *easy;
     struct curl_slist *headers;
     char *body;
-    char answer[BODY_KEEP + 1];
+    char answer[BODY_SCAN + 1];
     size_t answer_len;
     hp_done_fn done;
     void *data;
@@ -162,7 +164,7 @@ int hp_dests_load(const struct tkl_host *h, const config_setting_t *list, bool a
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 {
     struct hp_post *p = userp;
-    size_t n = size * nmemb, room = BODY_KEEP - p->answer_len;
+    size_t n = size * nmemb, room = BODY_SCAN - p->answer_len;
     size_t take = n < room ? n : room;
     memcpy(p->answer + p->answer_len, data, take);
     p->answer_len += take;
@@ -195,59 +197,155 @@ static bool transient_curl(CURLcode c)
     }
 }
 
-/* Overwrites with '*' every occurrence in text of token (n bytes), and of
- * its percent-decoded form. */
-static void blank(char *text, const char *token, size_t n)
+/* The value of hex digit c, or -1. */
+static int hex_value(char c)
 {
-    if (n < 4)
-        return;
-    char *t = strndup(token, n);
-    if (!t)
-        return;
-    int dlen = 0;
-    char *decoded = curl_easy_unescape(NULL, t, (int)n, &dlen);
-    const char *forms[2] = {t, decoded};
-    for (size_t k = 0; k < 2; k++) {
-        size_t len = forms[k] ? strlen(forms[k]) : 0;
-        for (char *at = len >= 4 ? strstr(text, forms[k]) : NULL; at; at = strstr(at, forms[k]))
-            memset(at, '*', len);
-    }
-    curl_free(decoded);
-    free(t);
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* The character an HTML entity at s stands for (*ret_len its length), or
+ * -1: the named ones a URL's text can be escaped with, and numeric ones
+ * below 128. */
+static int entity(const char *s, size_t *ret_len)
+{
+    static const struct {
+        const char *name;
+        char c;
+    } named[] = {{"&quot;", '"'}, {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&apos;", '\''}};
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+        if (!strncmp(s, named[i].name, strlen(named[i].name))) {
+            *ret_len = strlen(named[i].name);
+            return named[i].c;
+        }
+    if (strncmp(s, "&#", 2) != 0)
+        return -1;
+    bool hex = s[2] == 'x' || s[2] == 'X';
+    size_t i = hex ? 3 : 2;
+    int v = 0, d;
+    for (;
+         i < 8 && (d = hex ? hex_value(s[i]) : (s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1)) >= 0;
+         i++)
+        v = v * (hex ? 16 : 10) + d;
+    if (s[i] != ';' || i == (hex ? 3u : 2u) || v <= 0 || v >= 128)
+        return -1;
+    *ret_len = i + 1;
+    return v;
 }
 
 /*
- * Blanks out of text (a peer's answer) every part of url that can be its
- * secret: the path's segments, the query's names and values, the
- * fragment and the user information, each of 4 bytes or more, as written
- * or percent-decoded, wherever the peer echoed them (an error page that
- * repeats the request line). The host stays: it is shown anyway.
+ * Writes s in the form its echoes are compared in: ASCII lower-cased, %XX
+ * decoded (either case), "\/" as "/", the HTML entities of entity(), and
+ * '+' as a space when plus_space. out holds at least strlen(s) + 1 bytes.
  */
-static void redact_url(char *text, const char *url)
+static void normalise(const char *s, bool plus_space, char *out)
 {
-    static const CURLUPart parts[] = {CURLUPART_PATH, CURLUPART_QUERY, CURLUPART_FRAGMENT,
-                                      CURLUPART_USER, CURLUPART_PASSWORD};
-    CURLU *u = url ? curl_url() : NULL;
-    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-        curl_url_cleanup(u);
-        memset(text, '*', strlen(text)); /* nothing known: show nothing */
-        return;
+    size_t o = 0, len;
+    int c;
+    while (*s) {
+        if (s[0] == '%' && hex_value(s[1]) >= 0 && hex_value(s[2]) >= 0) {
+            c = hex_value(s[1]) * 16 + hex_value(s[2]);
+            s += 3;
+        } else if (s[0] == '\\' && s[1] == '/') {
+            c = '/';
+            s += 2;
+        } else if (s[0] == '&' && (c = entity(s, &len)) >= 0) {
+            s += len;
+        } else {
+            c = *s == '+' && plus_space ? ' ' : (unsigned char)*s;
+            s++;
+        }
+        if (c == 0)
+            c = ' '; /* "%00" must not end the text */
+        out[o++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     }
-    blank(text, url, strlen(url));
-    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-        char *part = NULL;
+    out[o] = '\0';
+}
+
+/* Whether a piece of a URL can be a secret: 8 bytes or more, or 4 or more
+ * with a digit ("invoke" and "api" are words; "T0001" and "a1b2c3d4e5"
+ * are not). */
+static bool secret_like(const char *p, size_t n)
+{
+    if (n >= 8)
+        return true;
+    for (size_t i = 0; n >= 4 && i < n; i++)
+        if (p[i] >= '0' && p[i] <= '9')
+            return true;
+    return false;
+}
+
+/* Whether answer (normalised) holds a piece of part (normalised) that can
+ * be a secret: part cut at the bytes of cuts; of a query, the value of
+ * each name=value. */
+static bool holds_piece(const char *answer, const char *part, const char *cuts, bool query)
+{
+    for (const char *p = part; *p;) {
+        size_t w = strcspn(p, cuts);
+        const char *v = p;
+        size_t n = w;
+        if (query) { /* name=value: the value */
+            const char *eq = memchr(p, '=', w);
+            v = eq ? eq + 1 : p;
+            n = w - (size_t)(v - p);
+        }
+        if (secret_like(v, n) && memmem(answer, strlen(answer), v, n))
+            return true;
+        p += w;
+        p += *p != '\0';
+    }
+    return false;
+}
+
+/*
+ * Whether the peer's answer repeats any part of url that can be its
+ * secret: a path segment, a query value or the fragment that is 8 bytes or
+ * more, or 4 or more with a digit, compared in the normalised form,
+ * wherever it occurs in the whole of what was kept of the answer. A URL with a user or password
+ * counts as repeated (the Authorization header can be echoed in base64),
+ * and so does one that cannot be read. Returns true when the answer must
+ * not be kept.
+ */
+bool hp_echoes_url(const char *answer, const char *url)
+{
+    static const CURLUPart parts[] = {CURLUPART_PATH, CURLUPART_QUERY, CURLUPART_FRAGMENT};
+    CURLU *u = url ? curl_url() : NULL;
+    size_t alen = strlen(answer) + 1;
+    char *user = NULL, *password = NULL, *norm = malloc(2 * alen);
+    bool echoed = !u || !norm || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+                  curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+                  curl_url_get(u, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK;
+    /* '+' is a space in a query and a plus anywhere else: both readings of
+     * the answer against both of each part */
+    if (!echoed) {
+        normalise(answer, false, norm);
+        normalise(answer, true, norm + alen);
+    }
+    for (size_t i = 0; !echoed && i < sizeof(parts) / sizeof(parts[0]); i++) {
+        char *part = NULL, *np;
         if (curl_url_get(u, parts[i], &part, 0) != CURLUE_OK || !part)
             continue;
-        blank(text, part, strlen(part));
-        for (const char *p = part; *p;) {
-            size_t w = strcspn(p, "/&=;,");
-            blank(text, p, w);
-            p += w;
-            p += *p != '\0';
+        size_t plen = strlen(part) + 1;
+        if (!(np = malloc(2 * plen)))
+            echoed = true;
+        else {
+            normalise(part, false, np);
+            normalise(part, true, np + plen);
+            for (size_t k = 0; k < 4 && !echoed; k++)
+                echoed = holds_piece(norm + (k & 1) * alen, np + (k >> 1) * plen,
+                                     parts[i] == CURLUPART_PATH ? "/" : "&",
+                                     parts[i] == CURLUPART_QUERY);
         }
+        free(np);
         curl_free(part);
     }
+    curl_free(user);
+    curl_free(password);
     curl_url_cleanup(u);
+    free(norm);
+    return echoed;
 }
 
 static void on_done(void *data, int code)
@@ -266,10 +364,16 @@ static void on_done(void *data, int code)
         curl_easy_getinfo(p->easy, CURLINFO_RETRY_AFTER, &retry_after);
         char *url = NULL;
         curl_easy_getinfo(p->easy, CURLINFO_EFFECTIVE_URL, &url);
-        redact_url(p->answer, url);
-        dg_printable(p->answer);
-        snprintf(reply, sizeof(reply), "HTTP %ld from %s%s%.200s", status, p->dest_host,
-                 p->answer_len ? ": " : "", p->answer);
+        if (p->answer_len && hp_echoes_url(p->answer, url)) {
+            snprintf(reply, sizeof(reply),
+                     "HTTP %ld from %s (its answer repeats the destination's secret address; "
+                     "not kept)",
+                     status, p->dest_host);
+        } else {
+            dg_printable(p->answer);
+            snprintf(reply, sizeof(reply), "HTTP %ld from %s%s%.*s", status, p->dest_host,
+                     p->answer_len ? ": " : "", BODY_KEEP, p->answer);
+        }
         if (status >= 200 && status < 300)
             res.status = TKL_DELIVERY_OK;
         else if (status == 408 || status == 429 || status >= 500)

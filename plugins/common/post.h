@@ -56,6 +56,16 @@ struct hp_request {
 int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_done_fn done,
                   void *data, struct hp_post **ret);
 
+/*
+ * Whether a peer's answer repeats any part of url that can be its secret
+ * (a path segment, a query value or the fragment: 8 bytes or more, or 4 or
+ * more with a digit), written as in the URL or percent-encoded in either case, with '+'
+ * for spaces, "\/" for slashes or HTML entities. A URL with a user or
+ * password, or one that cannot be read, counts as repeated. Such an
+ * answer is never recorded, logged or shown.
+ */
+bool hp_echoes_url(const char *answer, const char *url);
+
 /* Stops a post that has not completed; its done() never runs. */
 void hp_post_cancel(const struct tkl_host *h, struct hp_post *p);
 

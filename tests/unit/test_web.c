@@ -130,6 +130,13 @@ START_TEST(status_pages_are_kept_until_something_changes)
     ck_assert(page_has(two.body, "Finished thing"));
     tkl_http_response_free(&one);
     tkl_http_response_free(&two);
+    /* one value that reads like two arguments is not their page */
+    page_get(handle, &one, "/status.json", "team", "hr", "state", "overdue", NULL);
+    ck_assert_uint_eq(one.status, 200);
+    page_get(handle, &two, "/status.json", "team", "hr&state=overdue", NULL);
+    ck_assert_uint_eq(two.status, 400);
+    tkl_http_response_free(&one);
+    tkl_http_response_free(&two);
 }
 END_TEST
 
