@@ -165,9 +165,10 @@ static void answer(struct tkl_http_server *srv, struct MHD_Connection *c, const 
         if (q.r < 0)
             r = tkl_http_text(resp, 400, "Unknown or malformed query argument.");
         else if ((r = srv->host.handle(srv->host.data, &hr, resp)) < 0)
-            r = tkl_http_text(resp, r == -EBUSY ? 503 : 500,
-                              r == -EBUSY ? "Busy: the outbox is locked; try again shortly."
-                                          : "Internal error; see the daemon's log.");
+            r = tkl_http_text(resp, r == -EBUSY || r == -EAGAIN ? 503 : 500,
+                              r == -EBUSY    ? "Busy: the outbox is locked; try again shortly."
+                              : r == -EAGAIN ? "Not ready: the plan is being read; try again."
+                                             : "Internal error; see the daemon's log.");
     }
     if (r < 0) /* out of memory: an empty answer */
         resp->status = 503;

@@ -307,6 +307,8 @@ START_TEST(what_no_page_takes_is_refused_by_the_server)
     ck_assert_int_eq(answered[TKL_ROUTE_STATUS_HTML][400], 2);
     page_error = -EBUSY;
     ck_assert_int_eq(get("/healthz", NULL, NULL).status, 503);
+    page_error = -EAGAIN;
+    ck_assert_int_eq(get("/healthz", NULL, NULL).status, 503);
     page_error = -EIO;
     f = get("/healthz", NULL, NULL);
     ck_assert_int_eq(f.status, 500);
