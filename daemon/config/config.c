@@ -101,7 +101,8 @@ static bool out_of_memory(int *r, int rr)
 static int load_slices(struct ctx *x, const config_setting_t *root)
 {
     static const char *const top[] = {"daemon",        "store",     "schedule", "delivery", "teams",
-                                      "fallback_team", "notifiers", "sources",  "http",     NULL};
+                                      "fallback_team", "notifiers", "sources",  "http",     "links",
+                                      NULL};
     struct tkl_config *c = x->c;
     const struct tkl_confread *rd = &x->rd;
     const config_setting_t *teams = config_setting_get_member(root, "teams"), *g;
@@ -131,6 +132,9 @@ static int load_slices(struct ctx *x, const config_setting_t *root)
     }
     g = config_setting_get_member(root, "http");
     if (out_of_memory(&r, tkl_http_conf_read(rd, g, &c->http)))
+        return -ENOMEM;
+    g = config_setting_get_member(root, "links");
+    if (out_of_memory(&r, tkl_links_conf_read(rd, g, &c->links)))
         return -ENOMEM;
     g = config_setting_get_member(root, "sources");
     if (out_of_memory(&r,
@@ -192,6 +196,7 @@ static struct tkl_config *config_new(const char *path)
     tkl_schedule_conf_init(&c->schedule);
     tkl_delivery_conf_init(&c->delivery);
     tkl_http_conf_init(&c->http);
+    tkl_links_conf_init(&c->links);
     const char *slash = strrchr(path, '/');
     c->path = strdup(path);
     if (slash == path)
@@ -246,6 +251,7 @@ void tkl_config_free(struct tkl_config *c)
     tkl_team_dir_free(&c->teams);
     tkl_delivery_conf_free(&c->delivery);
     tkl_http_conf_free(&c->http);
+    tkl_links_conf_free(&c->links);
     tkl_store_opts_free(&c->store);
     tkl_schedule_conf_free(&c->schedule);
     free(c->path);

@@ -23,6 +23,7 @@
 #include "../schedule/schedule_conf.h"
 #include "../store/store.h"
 #include "../team/team.h"
+#include "../token/token_conf.h"
 
 struct tkl_config {
     config_t cfg; /* kept: plugin settings point into it */
@@ -37,7 +38,8 @@ struct tkl_config {
     struct tkl_schedule_conf schedule; /* the policy, escalate_to, each team's rules */
     struct tkl_team_dir teams;
     struct tkl_delivery_conf delivery;
-    struct tkl_http_conf http; /* the web face */
+    struct tkl_http_conf http;   /* the web face */
+    struct tkl_links_conf links; /* the signed links' keys; none: no links */
     struct tkl_plugin_conf *notifiers;
     size_t n_notifiers;
     struct tkl_plugin_conf *sources; /* each names its team */
