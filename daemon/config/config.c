@@ -100,9 +100,9 @@ static bool out_of_memory(int *r, int rr)
  * -ENOMEM (then at once). */
 static int load_slices(struct ctx *x, const config_setting_t *root)
 {
-    static const char *const top[] = {"daemon",        "store",     "schedule", "delivery", "teams",
-                                      "fallback_team", "notifiers", "sources",  "http",     "links",
-                                      NULL};
+    static const char *const top[] = {"daemon", "store",         "schedule",  "delivery",
+                                      "teams",  "fallback_team", "notifiers", "sources",
+                                      "http",   "links",         NULL};
     struct tkl_config *c = x->c;
     const struct tkl_confread *rd = &x->rd;
     const config_setting_t *teams = config_setting_get_member(root, "teams"), *g;

@@ -193,9 +193,8 @@ static size_t encode(const unsigned char *raw, size_t n, char *out)
     return o;
 }
 
-int tkl_token_issue(const struct tkl_token_ring *ring, const char *action_id,
-                    const char *recipient, int64_t issued_at, int64_t expires_at, char *out,
-                    size_t outlen)
+int tkl_token_issue(const struct tkl_token_ring *ring, const char *action_id, const char *recipient,
+                    int64_t issued_at, int64_t expires_at, char *out, size_t outlen)
 {
     unsigned char raw[RAW_MAX];
     char text[TKL_TOKEN_MAX + 1];

@@ -20,7 +20,7 @@
  * holds the address already; a hash of it would need the verifier to guess
  * among the recipients of the day the notice was sent, which a reload can
  * change. For an action id of 40 bytes and an address of 60 the token is
- * 218 characters.
+ * 210 characters (with a key id of 5).
  *
  * Keys rotate through the key ring: the first key signs, the others only
  * verify; a retired key is removed from the ring and its tokens are then
@@ -32,12 +32,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TKL_TOKEN_VERSION 1
-#define TKL_TOKEN_KEY_ID_MAX 16     /* [a-z0-9-]{1,16} */
-#define TKL_TOKEN_ACTION_MAX 128    /* bytes of an action id */
+#define TKL_TOKEN_VERSION       1
+#define TKL_TOKEN_KEY_ID_MAX    16  /* [a-z0-9-]{1,16} */
+#define TKL_TOKEN_ACTION_MAX    128 /* bytes of an action id */
 #define TKL_TOKEN_RECIPIENT_MAX 254 /* bytes of an address (RFC 5321's path limit) */
-#define TKL_TOKEN_SECRET_MIN 32     /* bytes of a key */
-#define TKL_TOKEN_SECRET_MAX 64
+#define TKL_TOKEN_SECRET_MIN    32  /* bytes of a key */
+#define TKL_TOKEN_SECRET_MAX    64
 /* The longest token tkl_token_issue writes, without its NUL; a longer
  * input is malformed without being decoded. */
 #define TKL_TOKEN_MAX 600
@@ -106,9 +106,8 @@ void tkl_token_ring_free(struct tkl_token_ring *ring);
  * -ENOBUFS (outlen too small: TKL_TOKEN_MAX + 1 always suffices); out is
  * untouched on failure.
  */
-int tkl_token_issue(const struct tkl_token_ring *ring, const char *action_id,
-                    const char *recipient, int64_t issued_at, int64_t expires_at, char *out,
-                    size_t outlen);
+int tkl_token_issue(const struct tkl_token_ring *ring, const char *action_id, const char *recipient,
+                    int64_t issued_at, int64_t expires_at, char *out, size_t outlen);
 
 /*
  * Checks token (a NUL-terminated string, read no further than its NUL and

@@ -131,8 +131,8 @@ static const char *why(int err)
     }
 }
 
-int tkl_links_conf_ring(const struct tkl_links_conf *l, const char *file,
-                        struct tkl_diags *diags, struct tkl_token_ring *ret)
+int tkl_links_conf_ring(const struct tkl_links_conf *l, const char *file, struct tkl_diags *diags,
+                        struct tkl_token_ring *ret)
 {
     struct tkl_token_ring ring = {0};
     int r = 0;

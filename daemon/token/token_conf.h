@@ -21,7 +21,7 @@ struct tkl_links_key_conf {
 };
 
 struct tkl_links_conf {
-    bool enabled; /* the group is there */
+    bool enabled;                    /* the group is there */
     struct tkl_links_key_conf *keys; /* keys[0] signs; the others only verify */
     size_t n_keys;
     int expiry_days; /* 1..366, default 45 */
@@ -48,8 +48,8 @@ int tkl_links_conf_read(const struct tkl_confread *x, const config_setting_t *g,
  * -EINVAL (problems in diags; *ret untouched) or -ENOMEM. Nothing read is
  * put in diags.
  */
-int tkl_links_conf_ring(const struct tkl_links_conf *l, const char *file,
-                        struct tkl_diags *diags, struct tkl_token_ring *ret);
+int tkl_links_conf_ring(const struct tkl_links_conf *l, const char *file, struct tkl_diags *diags,
+                        struct tkl_token_ring *ret);
 
 void tkl_links_conf_free(struct tkl_links_conf *l);
 

@@ -14,7 +14,7 @@
 
 #include "token/token.h"
 
-#define T0 1796169600 /* 2026-12-02 */
+#define T0  1796169600 /* 2026-12-02 */
 #define DAY 86400
 
 static const char *const alphabet =
@@ -30,8 +30,8 @@ static void ring_of(struct tkl_token_ring *ring, const char *id, unsigned char f
 
 static void issue(const struct tkl_token_ring *ring, const char *action, char *out)
 {
-    ck_assert_int_eq(tkl_token_issue(ring, action, "policy-team@example.gov.uk", T0,
-                                     T0 + 45 * DAY, out, TKL_TOKEN_MAX + 1),
+    ck_assert_int_eq(tkl_token_issue(ring, action, "policy-team@example.gov.uk", T0, T0 + 45 * DAY,
+                                     out, TKL_TOKEN_MAX + 1),
                      0);
 }
 
@@ -45,8 +45,9 @@ START_TEST(a_token_verifies_with_what_it_was_issued_for)
     ck_assert_int_eq(tkl_token_issue(&ring, action, to, T0, T0 + 45 * DAY, tok, sizeof(tok)), 0);
     /* short enough for a link in a message, and nothing to escape in a URL */
     ck_assert_uint_le(strlen(tok), 300);
-    ck_assert_uint_eq(strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-                      strlen(tok));
+    ck_assert_uint_eq(
+        strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        strlen(tok));
     struct tkl_token t;
     ck_assert_int_eq(tkl_token_verify(&ring, tok, T0 + 10 * DAY, &t), 0);
     ck_assert_str_eq(t.key_id, "2026a");
@@ -59,8 +60,8 @@ START_TEST(a_token_verifies_with_what_it_was_issued_for)
     ck_assert_int_eq(tkl_token_issue(&ring, action, to, T0, T0 + 45 * DAY, again, sizeof(again)),
                      0);
     ck_assert_str_eq(again, tok);
-    ck_assert_int_eq(tkl_token_issue(&ring, action, "someone@example.org", T0, T0 + 45 * DAY,
-                                     other, sizeof(other)),
+    ck_assert_int_eq(tkl_token_issue(&ring, action, "someone@example.org", T0, T0 + 45 * DAY, other,
+                                     sizeof(other)),
                      0);
     ck_assert_str_ne(other, tok);
     tkl_token_ring_free(&ring);
@@ -86,8 +87,8 @@ START_TEST(every_changed_character_is_refused)
             bad[i] = *c;
             memset(&t, 0x5a, sizeof(t));
             int r = tkl_token_verify(&ring, bad, T0, &t);
-            ck_assert_msg(r == -EINVAL || r == -EBADMSG || r == -ENOKEY,
-                          "position %zu as '%c': %d", i, *c, r);
+            ck_assert_msg(r == -EINVAL || r == -EBADMSG || r == -ENOKEY, "position %zu as '%c': %d",
+                          i, *c, r);
             ck_assert_uint_eq((unsigned char)t.action_id[0], 0x5a); /* untouched */
             tampered += r == -EBADMSG;
         }
@@ -222,16 +223,18 @@ START_TEST(short_keys_and_bad_ids_are_refused)
     ck_assert_int_eq(tkl_token_ring_add(&ring, "k-1", s, 32), -EINVAL); /* twice */
     ck_assert_uint_eq(ring.n, 1);
     /* 31 bytes in hex; not hex; an odd digit count */
-    ck_assert_int_eq(tkl_token_key_decode("00112233445566778899aabbccddeeff00112233445566778899aabbccddee",
-                                          s, &len),
+    ck_assert_int_eq(tkl_token_key_decode(
+                         "00112233445566778899aabbccddeeff00112233445566778899aabbccddee", s, &len),
                      -ERANGE);
-    ck_assert_int_eq(tkl_token_key_decode("zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
-                                          s, &len),
-                     -EINVAL);
+    ck_assert_int_eq(
+        tkl_token_key_decode("zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", s,
+                             &len),
+        -EINVAL);
     ck_assert_int_eq(tkl_token_key_decode("0", s, &len), -EINVAL);
-    ck_assert_int_eq(tkl_token_key_decode("00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff",
-                                          s, &len),
-                     0);
+    ck_assert_int_eq(
+        tkl_token_key_decode("00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff", s,
+                             &len),
+        0);
     ck_assert_uint_eq(len, 32);
     ck_assert_uint_eq(s[10], 0xaa);
     tkl_token_ring_free(&ring);
