@@ -87,7 +87,8 @@ int tkl_token_key_decode(const char *text, unsigned char *secret, size_t *ret_le
     if (n / 2 < TKL_TOKEN_SECRET_MIN || n / 2 > TKL_TOKEN_SECRET_MAX)
         return -ERANGE;
     for (size_t i = 0; i < n / 2; i++)
-        secret[i] = (unsigned char)(hexval(text[2 * i]) << 4 | hexval(text[2 * i + 1]));
+        secret[i] =
+            (unsigned char)((unsigned)hexval(text[2 * i]) << 4 | (unsigned)hexval(text[2 * i + 1]));
     *ret_len = n / 2;
     return 0;
 }
