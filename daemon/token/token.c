@@ -166,7 +166,8 @@ static size_t put_field(unsigned char *p, const char *s)
 {
     size_t n = strlen(s);
     p[0] = (unsigned char)n;
-    memcpy(p + 1, s, n);
+    for (size_t i = 0; i < n; i++) /* bytes, no NUL: the length says where it ends */
+        p[1 + i] = (unsigned char)s[i];
     return n + 1;
 }
 
