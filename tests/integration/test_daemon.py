@@ -193,7 +193,7 @@ class MainJob(Fixture):
             self.assertTrue(e["escalated"])
             self.assertEqual(e["deadline"], "2022-12-31")
             self.assertEqual({r["team"] for r in e["recipients"]}, {"pce", "edi-officers"})
-        # nor is any other action a year overdue: monthly, at most 12 each
+        # every action a year overdue or more: monthly nags only, 12 at most
         per = {}
         for e in up:
             if e["deadline"] and e["deadline"] <= "2022-12-31":
