@@ -16,6 +16,7 @@ void tkl_policy_default(struct tkl_policy *p)
     memcpy(p->rules.ladder.lead, lead, sizeof(lead));
     p->rules.review = p->rules.ladder;
     p->rules.overdue_every_days = 7;
+    p->rules.overdue_weekly_for = 4;
     p->rules.escalate_after_weeks = 4;
     p->checkin_months = 1u << 0 | 1u << 3 | 1u << 6 | 1u << 9;
     p->catch_up_days = 7;
@@ -62,14 +63,113 @@ static int next_checkin(const struct tkl_policy *p, int32_t from_day, struct tkl
     return -ENOENT;
 }
 
-/* Send day of overdue nag k (k >= 1): the working day on or before
- * deadline + k * every, but always after the deadline. */
-static int32_t nag_day(const struct tkl_policy *p, int every, int32_t deadline, int k)
+/*
+ * The overdue nags of one deadline, numbered i = 1, 2, ...: nags 1 to
+ * n_weekly are weekly, nag n_weekly + j (j >= 1) is the monthly one
+ * first_month + j - 1 months after the deadline; nag 0 stands for the
+ * deadline itself.
+ *
+ * Monthly means calendar months on the deadline's day of the month rather
+ * than every four weeks: an officer reads "the 15th of each month" as
+ * monthly and can tie it to the deadline, and a year then holds 12 nags,
+ * not 13.
+ */
+struct nags {
+    int32_t deadline;
+    int every;
+    int64_t n_weekly;
+    int64_t first_month;
+    int y, m, d; /* the deadline's date */
+};
+
+/* Due day of the nag `months` months after the deadline: the deadline's
+ * day of the month, clamped to that month's length. */
+static int32_t month_due(const struct nags *g, int64_t months)
 {
-    int32_t day = tkl_working_day_on_or_before(&p->holidays, deadline + k * every);
-    if (day <= deadline)
-        day = tkl_working_day_on_or_after(&p->holidays, deadline + 1);
+    int64_t mi = (int64_t)g->m - 1 + months;
+    int yy = g->y + (int)(mi / 12), mm = (int)(mi % 12) + 1;
+    int len = tkl_days_in_month(yy, mm);
+    return tkl_day_from_civil(yy, mm, g->d < len ? g->d : len);
+}
+
+static void nags_init(struct nags *g, const struct tkl_rules *rules, int32_t deadline)
+{
+    int64_t weekly_days = (int64_t)rules->overdue_weekly_for * 7;
+    g->deadline = deadline;
+    g->every = rules->overdue_every_days;
+    g->n_weekly = weekly_days / g->every;
+    tkl_day_to_civil(deadline, &g->y, &g->m, &g->d);
+    /* months are at most 31 days, so none before this one can qualify */
+    g->first_month = (weekly_days + 7) / 31 > 1 ? (weekly_days + 7) / 31 : 1;
+    while (month_due(g, g->first_month) < deadline + weekly_days + 7)
+        g->first_month++;
+}
+
+/* Due day of nag i (i >= 0). */
+static int32_t nag_due(const struct nags *g, int64_t i)
+{
+    if (i <= g->n_weekly)
+        return (int32_t)(g->deadline + i * g->every);
+    return month_due(g, g->first_month + (i - g->n_weekly - 1));
+}
+
+/* Send day of nag i (i >= 1): the working day on or before its due day,
+ * but always after the deadline; never decreasing in i. */
+static int32_t nag_day(const struct tkl_policy *p, const struct nags *g, int64_t i)
+{
+    int32_t day = tkl_working_day_on_or_before(&p->holidays, nag_due(g, i));
+    if (day <= g->deadline)
+        day = tkl_working_day_on_or_after(&p->holidays, g->deadline + 1);
     return day;
+}
+
+/* A nag i0 whose send day is before from_day, as late as is cheap to find
+ * (0, the deadline, when from_day is on or before the first nag's earliest
+ * send day). Nag days never decrease, so no nag before i0 is due either. */
+static int64_t nag_before(const struct tkl_policy *p, const struct nags *g, int32_t from_day)
+{
+    if (from_day <= tkl_working_day_on_or_after(&p->holidays, g->deadline + 1))
+        return 0;
+    /* a due day before from_day gives a send day before it */
+    if ((int64_t)from_day - g->deadline <= g->n_weekly * g->every)
+        return ((int64_t)from_day - g->deadline - 1) / g->every;
+    int fy, fm, fd;
+    tkl_day_to_civil(from_day, &fy, &fm, &fd);
+    /* the nag a month before from_day's month is due before from_day */
+    int64_t months = ((int64_t)fy - g->y) * 12 + (fm - g->m) - 1;
+    if (months < g->first_month)
+        return g->n_weekly;
+    return g->n_weekly + 1 + (months - g->first_month);
+}
+
+/* The first overdue nag whose send day is on or after from_day. */
+static void next_nag(const struct tkl_policy *p, const struct tkl_rules *rules, int32_t deadline,
+                     int32_t from_day, struct tkl_reminder *ret)
+{
+    struct nags g;
+    nags_init(&g, rules, deadline);
+    int64_t i = nag_before(p, &g, from_day);
+    int32_t last = i > 0 ? nag_day(p, &g, i) : deadline;
+    for (i++;; i++) {
+        int32_t day = nag_day(p, &g, i);
+        if (day <= last || day < from_day) { /* a repeat, or not yet */
+            last = day > last ? day : last;
+            continue;
+        }
+        bool monthly = i > g.n_weekly;
+        int64_t n = monthly ? g.first_month + (i - g.n_weekly - 1) : i;
+        *ret = (struct tkl_reminder){
+            .day = day,
+            .stage = TKL_STAGE_OVERDUE,
+            .n = (int)n,
+            .escalate =
+                rules->escalate_after_weeks > 0 &&
+                (int64_t)nag_due(&g, i) - deadline >= (int64_t)rules->escalate_after_weeks * 7,
+        };
+        snprintf(ret->key, sizeof(ret->key), monthly ? "overdue-m%lld" : "overdue-%lld",
+                 (long long)n);
+        return;
+    }
 }
 
 int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
@@ -107,32 +207,8 @@ int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
     }
     if (rules->overdue_every_days <= 0)
         return -ENOENT;
-    /* nags: the first k whose day is on or after from_day; a nag day can
-     * move back by at most a few days, so start a step early */
-    int every = rules->overdue_every_days;
-    int k = from_day > deadline ? (int)((from_day - deadline) / every) : 1;
-    if (k < 1)
-        k = 1;
-    if (k > 1)
-        k--;
-    int32_t last_before = k > 1 ? nag_day(p, every, deadline, k - 1) : deadline;
-    for (;; k++) {
-        int32_t day = nag_day(p, every, deadline, k);
-        if (day <= last_before) /* two nags on one day: skip the repeat */
-            continue;
-        last_before = day;
-        if (day < from_day)
-            continue;
-        *ret = (struct tkl_reminder){
-            .day = day,
-            .stage = TKL_STAGE_OVERDUE,
-            .n = k,
-            .escalate = rules->escalate_after_weeks > 0 &&
-                        (int64_t)k * every >= (int64_t)rules->escalate_after_weeks * 7,
-        };
-        snprintf(ret->key, sizeof(ret->key), "overdue-%d", k);
-        return 0;
-    }
+    next_nag(p, rules, deadline, from_day, ret);
+    return 0;
 }
 
 int tkl_next_prompt(const struct tkl_policy *p, int32_t first_day, int32_t last_day,

@@ -29,6 +29,8 @@ struct tkl_rules {
     struct tkl_ladder ladder; /* for dated actions */
     struct tkl_ladder review; /* for review dates */
     int overdue_every_days;   /* 0: no overdue nags */
+    int overdue_weekly_for;   /* weeks of nags every overdue_every_days
+                               * after the deadline; monthly after them */
     int escalate_after_weeks; /* 0: never escalate */
 };
 
@@ -47,15 +49,17 @@ struct tkl_policy {
 struct tkl_reminder {
     int32_t day; /* local send day (a working day) */
     enum tkl_stage stage;
-    int n;         /* LEAD: days before; OVERDUE: nag number */
+    int n;         /* LEAD: days before; OVERDUE: nag number (weekly) or
+                    * months after the deadline (monthly) */
     bool escalate; /* OVERDUE past the escalation point */
-    char key[32];  /* "lead-28", "due", "overdue-3", "checkin-2023-04" */
+    char key[32];  /* "lead-28", "due", "overdue-3", "overdue-m2",
+                    * "checkin-2023-04" */
 };
 
-/* The default policy: ladder 28, 14, 7, 1, 0; weekly nags; escalation after
- * 4 weeks; quarterly check-ins; 09:00; England and Wales; prompts 14 and 2
- * days before a one-day observance, 42 and 14 days before a longer one; a
- * look-ahead of two months. */
+/* The default policy: ladder 28, 14, 7, 1, 0; weekly nags for 4 weeks, then
+ * monthly ones; escalation after 4 weeks; quarterly check-ins; 09:00;
+ * England and Wales; prompts 14 and 2 days before a one-day observance, 42
+ * and 14 days before a longer one; a look-ahead of two months. */
 void tkl_policy_default(struct tkl_policy *p);
 
 /* Sorts a ladder descending and removes repeats. */
@@ -64,6 +68,21 @@ void tkl_ladder_normalise(struct tkl_ladder *l);
 /*
  * The first reminder of an action with this deadline whose send day is on
  * or after from_day, under rules (NULL: the policy's own rules).
+ *
+ * After the ladder come the overdue nags (none when overdue_every_days is
+ * 0). Weekly nag k ("overdue-k", k >= 1) is due deadline + k * every days
+ * for each k with k * every <= 7 * overdue_weekly_for. Monthly nag M
+ * ("overdue-mM") is due M months after the deadline on the deadline's day
+ * of the month, clamped to that month's length (31 January gives 28 or 29
+ * February, then 31 March), for each M whose day is at least a week after
+ * the weekly nags' weeks end (deadline + 7 * (overdue_weekly_for + 1)).
+ * Each nag is sent on the working day on or before its due day, but after
+ * the deadline; a nag whose send day is not after the previous nag's is
+ * dropped. A nag is escalated when its due day is escalate_after_weeks
+ * weeks or more after the deadline. Days and keys depend only on the
+ * deadline, the rules and the holidays, never on from_day, so a restart
+ * computes the same ones.
+ *
  * Returns 0 with *ret set, or -ENOENT when there is none (an undated kind
  * with no check-in months, or no stages left and no nags).
  */

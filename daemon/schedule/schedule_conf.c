@@ -86,8 +86,11 @@ static int get_rules(const struct tkl_confread *x, const config_setting_t *g,
         r = -EINVAL;
     if (get_ladder_member(x, g, "review_ladder", &rules->review) < 0)
         r = -EINVAL;
-    if (tkl_conf_get_int(x, g, "overdue_every_days", 0, 365, &rules->overdue_every_days) < 0 ||
-        tkl_conf_get_int(x, g, "escalate_after_weeks", 0, 520, &rules->escalate_after_weeks) < 0)
+    if (tkl_conf_get_int(x, g, "overdue_every_days", 0, 365, &rules->overdue_every_days) < 0)
+        r = -EINVAL;
+    if (tkl_conf_get_int(x, g, "overdue_weekly_for", 0, 520, &rules->overdue_weekly_for) < 0)
+        r = -EINVAL;
+    if (tkl_conf_get_int(x, g, "escalate_after_weeks", 0, 520, &rules->escalate_after_weeks) < 0)
         r = -EINVAL;
     return r;
 }
@@ -165,19 +168,13 @@ void tkl_schedule_conf_init(struct tkl_schedule_conf *sc)
 int tkl_schedule_conf_read(const struct tkl_confread *x, const config_setting_t *g,
                            struct tkl_schedule_conf *sc)
 {
-    static const char *const keys[] = {"send_time",
-                                       "ladder",
-                                       "review_ladder",
-                                       "overdue_every_days",
-                                       "escalate_after_weeks",
-                                       "escalate_to",
-                                       "checkin_months",
-                                       "catch_up_days",
-                                       "holidays",
-                                       "prompt_days",
-                                       "prompt_days_long",
-                                       "lookahead_months",
-                                       NULL};
+    static const char *const keys[] = {"send_time",          "ladder",
+                                       "review_ladder",      "overdue_every_days",
+                                       "overdue_weekly_for", "escalate_after_weeks",
+                                       "escalate_to",        "checkin_months",
+                                       "catch_up_days",      "holidays",
+                                       "prompt_days",        "prompt_days_long",
+                                       "lookahead_months",   NULL};
     struct tkl_policy *p = &sc->policy;
     const config_setting_t *l;
     const char *s;

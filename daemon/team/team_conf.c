@@ -116,6 +116,7 @@ static int read_team(const struct tkl_confread *x, const config_setting_t *g,
                                        "ladder",
                                        "review_ladder",
                                        "overdue_every_days",
+                                       "overdue_weekly_for",
                                        "escalate_after_weeks",
                                        "escalate_to",
                                        NULL};

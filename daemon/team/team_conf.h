@@ -17,9 +17,10 @@
  * caller. channels (n_channels of them) are the names of the configured
  * notifiers: recipients on another channel are an error. Each escalate_to
  * must name a team of the list. An entry may also hold rule keys (ladder,
- * review_ladder, overdue_every_days, escalate_after_weeks): they are the
- * schedule's to read (tkl_schedule_conf_teams). Returns 0, -EINVAL
- * (problems in x->diags) or -ENOMEM. Whatever it returns, dir holds the
+ * review_ladder, overdue_every_days, overdue_weekly_for,
+ * escalate_after_weeks): they are the schedule's to read
+ * (tkl_schedule_conf_teams). Returns 0, -EINVAL (problems in x->diags) or
+ * -ENOMEM. Whatever it returns, dir holds the
  * teams read, each the first entry with its id, for tkl_team_dir_free.
  */
 int tkl_teams_conf_read(const struct tkl_confread *x, const config_setting_t *list,

@@ -167,6 +167,41 @@ class MainJob(Fixture):
         self.assertIn({"at": "2023-03-03T09:00:00+00:00", "item": "EAP22-07", "stage": "lead-28"},
                       [{k: e[k] for k in ("at", "item", "stage")} for e in up])
 
+    def test_a_year_overdue_is_nagged_monthly(self):
+        # EAP22-17 was due "Dec 2022" (Saturday 31 December 2022). A year
+        # on, its nags come monthly on the month's last day (the deadline's
+        # 31st, clamped), moved back to a working day, all escalated: 11 in
+        # the 365 days from 31 December 2023, not 52.
+        up = json.loads(self.run_tool(tool("tickler"), "-c", self.conf, "--plugin-dir",
+                                      harness.plugin_dir(), "upcoming", "--from",
+                                      "2023-12-31", "--days", "365", "--json").stdout)
+        nags = [e for e in up if e["item"] == "EAP22-17"]
+        self.assertEqual([(e["at"][:10], e["stage"]) for e in nags], [
+            ("2024-01-31", "overdue-m13"),
+            ("2024-02-29", "overdue-m14"),
+            ("2024-03-28", "overdue-m15"),  # Sun 31 March: Easter, Good Friday
+            ("2024-04-30", "overdue-m16"),
+            ("2024-05-31", "overdue-m17"),
+            ("2024-06-28", "overdue-m18"),  # Sunday 30 June
+            ("2024-07-31", "overdue-m19"),
+            ("2024-08-30", "overdue-m20"),  # Saturday 31 August
+            ("2024-09-30", "overdue-m21"),
+            ("2024-10-31", "overdue-m22"),
+            ("2024-11-29", "overdue-m23"),  # Saturday 30 November
+        ])
+        for e in nags:
+            self.assertTrue(e["escalated"])
+            self.assertEqual(e["deadline"], "2022-12-31")
+            self.assertEqual({r["team"] for r in e["recipients"]}, {"pce", "edi-officers"})
+        # every action a year overdue or more: monthly nags only, 12 at most
+        per = {}
+        for e in up:
+            if e["deadline"] and e["deadline"] <= "2022-12-31":
+                self.assertRegex(e["stage"], r"^overdue-m\d+$")
+                per[(e["item"], e["team"])] = per.get((e["item"], e["team"]), 0) + 1
+        self.assertTrue(per)
+        self.assertLessEqual(max(per.values()), 12)
+
 
 class Signals(Fixture):
     def test_sigterm_exits_zero_with_every_handle_closed(self):

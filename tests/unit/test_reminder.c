@@ -103,19 +103,176 @@ END_TEST
 
 START_TEST(deadline_already_past)
 {
-    /* loaded on 1 March 2023 with a deadline of 31 Dec 2022: the next
-     * reminder is the next weekly nag, escalated after 4 weeks */
+    /* loaded on 1 March 2023 with a deadline of 31 Dec 2022: the weekly
+     * nags ended in January, so the next reminder is the monthly one on
+     * 31 March, escalated (past 4 weeks) */
     struct tkl_reminder r;
     ck_assert_int_eq(
         tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2022, 12, 31), DAY(2023, 3, 1), &r), 0);
     ck_assert_int_eq(r.stage, TKL_STAGE_OVERDUE);
-    ck_assert_int_eq(r.day, DAY(2023, 3, 3)); /* 31 Dec + 63 = Sat 4 Mar -> Fri 3 */
-    ck_assert_str_eq(r.key, "overdue-9");
+    ck_assert_int_eq(r.day, DAY(2023, 3, 31));
+    ck_assert_str_eq(r.key, "overdue-m3");
     ck_assert(r.escalate);
+    /* on 28 February, the month's nag (31 Feb clamped) is still ahead */
+    ck_assert_int_eq(
+        tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2022, 12, 31), DAY(2023, 2, 28), &r), 0);
+    ck_assert_int_eq(r.day, DAY(2023, 2, 28));
+    ck_assert_str_eq(r.key, "overdue-m2");
     p.rules.overdue_every_days = 0;
     ck_assert_int_eq(
         tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2022, 12, 31), DAY(2023, 3, 1), &r),
         -ENOENT);
+}
+END_TEST
+
+/* Every nag of a deadline under rules from `from` onwards, up to max. */
+static size_t nags(const struct tkl_rules *rules, int32_t deadline, int32_t from,
+                   struct tkl_reminder *out, size_t max)
+{
+    size_t n = 0;
+    while (n < max &&
+           tkl_next_reminder(&p, rules, TKL_DEADLINE_DATE, deadline, from, &out[n]) == 0) {
+        from = out[n].day + 1;
+        if (out[n].stage == TKL_STAGE_OVERDUE)
+            n++;
+    }
+    return n;
+}
+
+START_TEST(weekly_for_four_weeks_then_monthly)
+{
+    /* deadline Tuesday 31 January 2023: nags weekly on 7, 14, 21 and 28
+     * February; then on the 31st, clamped to the month: the first at least
+     * a week after the four weeks end (7 March) is 31 March */
+    static const struct {
+        int y, m, d;
+        const char *key;
+    } want[] = {
+        {2023, 2, 7, "overdue-1"},     {2023, 2, 14, "overdue-2"},    {2023, 2, 21, "overdue-3"},
+        {2023, 2, 28, "overdue-4"},    {2023, 3, 31, "overdue-m2"},   {2023, 4, 28, "overdue-m3"},
+        {2023, 5, 31, "overdue-m4"},   {2023, 6, 30, "overdue-m5"},   {2023, 7, 31, "overdue-m6"},
+        {2023, 8, 31, "overdue-m7"},   {2023, 9, 29, "overdue-m8"},   {2023, 10, 31, "overdue-m9"},
+        {2023, 11, 30, "overdue-m10"}, {2023, 12, 29, "overdue-m11"}, {2024, 1, 31, "overdue-m12"},
+        {2024, 2, 29, "overdue-m13"},  {2024, 3, 28, "overdue-m14"},
+    };
+    /* Sun 30 Apr -> Fri 28; Sat 30 Sep -> Fri 29; Sun 31 Dec -> Fri 29;
+     * 29 February 2024 (a leap year); Sun 31 March 2024 -> Thu 28, past
+     * Easter Saturday and Good Friday */
+    size_t n_want = sizeof(want) / sizeof(want[0]);
+    struct tkl_reminder r[20];
+    ck_assert_uint_eq(nags(NULL, DAY(2023, 1, 31), DAY(2023, 2, 1), r, n_want), n_want);
+    for (size_t i = 0; i < n_want; i++) {
+        ck_assert_int_eq(r[i].day, DAY(want[i].y, want[i].m, want[i].d));
+        ck_assert_str_eq(r[i].key, want[i].key);
+        /* escalated from 4 weeks after the deadline: the fourth weekly nag */
+        ck_assert(r[i].escalate == (i >= 3));
+    }
+    /* the next year holds 12 nags, one a month, not 52 */
+    size_t n = nags(NULL, DAY(2023, 1, 31), DAY(2024, 1, 31), r, 20);
+    size_t in_year = 0;
+    for (size_t i = 0; i < n; i++)
+        in_year += r[i].day <= DAY(2024, 1, 31) + 364;
+    ck_assert_uint_eq(in_year, 12);
+    ck_assert_str_eq(r[0].key, "overdue-m12");
+    ck_assert_str_eq(r[11].key, "overdue-m23");
+}
+END_TEST
+
+START_TEST(monthly_from_the_start)
+{
+    /* overdue_weekly_for = 0: the first nag is a month after the deadline;
+     * 31 January gives the last day of February, then 31 March */
+    struct tkl_rules rules = p.rules;
+    rules.overdue_weekly_for = 0;
+    struct tkl_reminder r[3];
+    ck_assert_uint_eq(nags(&rules, DAY(2023, 1, 31), DAY(2023, 1, 1), r, 3), 3);
+    ck_assert_int_eq(r[0].day, DAY(2023, 2, 28));
+    ck_assert_str_eq(r[0].key, "overdue-m1");
+    ck_assert(r[0].escalate); /* 28 days after the deadline */
+    ck_assert_int_eq(r[1].day, DAY(2023, 3, 31));
+    ck_assert_str_eq(r[1].key, "overdue-m2");
+    ck_assert_int_eq(r[2].day, DAY(2023, 4, 28)); /* Sun 30 April */
+    ck_assert_uint_eq(nags(&rules, DAY(2024, 1, 31), DAY(2024, 1, 1), r, 1), 1);
+    ck_assert_int_eq(r[0].day, DAY(2024, 2, 29));
+    /* escalation after 5 weeks, deadline 15 February: 15 March is 4 weeks
+     * on, not escalated; Saturday 15 April (sent Friday 14) is */
+    rules.escalate_after_weeks = 5;
+    ck_assert_uint_eq(nags(&rules, DAY(2023, 2, 15), DAY(2023, 1, 1), r, 2), 2);
+    ck_assert_int_eq(r[0].day, DAY(2023, 3, 15));
+    ck_assert(!r[0].escalate);
+    ck_assert_int_eq(r[1].day, DAY(2023, 4, 14));
+    ck_assert(r[1].escalate);
+    /* the policy's own rules are untouched */
+    ck_assert_uint_eq(nags(NULL, DAY(2023, 1, 31), DAY(2023, 1, 1), r, 1), 1);
+    ck_assert_str_eq(r[0].key, "overdue-1");
+}
+END_TEST
+
+START_TEST(a_team_weekly_for_longer)
+{
+    /* a team nagged weekly for 8 weeks: deadline Wednesday 3 May 2023;
+     * weekly to 28 June, then 3 August (3 July is less than a week after
+     * the eight weeks end on 28 June) */
+    struct tkl_rules rules = p.rules;
+    rules.overdue_weekly_for = 8;
+    struct tkl_reminder r[10];
+    ck_assert_uint_eq(nags(&rules, DAY(2023, 5, 3), DAY(2023, 5, 4), r, 10), 10);
+    ck_assert_int_eq(r[0].day, DAY(2023, 5, 10));
+    ck_assert_int_eq(r[7].day, DAY(2023, 6, 28));
+    ck_assert_str_eq(r[7].key, "overdue-8");
+    ck_assert_int_eq(r[8].day, DAY(2023, 8, 3));
+    ck_assert_str_eq(r[8].key, "overdue-m3");
+    ck_assert_int_eq(r[9].day, DAY(2023, 9, 1)); /* Sun 3 Sep -> Fri 1 */
+    /* fortnightly for those 8 weeks: 4 nags, then the same months */
+    rules.overdue_every_days = 14;
+    ck_assert_uint_eq(nags(&rules, DAY(2023, 5, 3), DAY(2023, 5, 4), r, 5), 5);
+    ck_assert_int_eq(r[3].day, DAY(2023, 6, 28));
+    ck_assert_str_eq(r[3].key, "overdue-4");
+    ck_assert_int_eq(r[4].day, DAY(2023, 8, 3));
+    ck_assert_str_eq(r[4].key, "overdue-m3");
+}
+END_TEST
+
+/* From any day, the next nag is the one the day before gave when that is
+ * not yet past, and keys never repeat: a restart on any day neither skips
+ * nor repeats a nag. */
+static void check_consistent(const struct tkl_rules *rules, int32_t deadline)
+{
+    struct tkl_reminder prev, r;
+    char seen[64][32];
+    size_t n_seen = 0;
+    ck_assert_int_eq(
+        tkl_next_reminder(&p, rules, TKL_DEADLINE_DATE, deadline, deadline - 40, &prev), 0);
+    for (int32_t d = deadline - 39; d < deadline + 900; d++) {
+        ck_assert_int_eq(tkl_next_reminder(&p, rules, TKL_DEADLINE_DATE, deadline, d, &r), 0);
+        ck_assert_int_ge(r.day, d);
+        if (prev.day >= d) {
+            ck_assert_int_eq(r.day, prev.day);
+            ck_assert_str_eq(r.key, prev.key);
+        } else {
+            ck_assert_int_gt(r.day, prev.day);
+            for (size_t i = 0; i < n_seen; i++)
+                ck_assert_str_ne(seen[i], r.key);
+            if (n_seen < 64)
+                memcpy(seen[n_seen++], r.key, sizeof(r.key));
+        }
+        prev = r;
+    }
+}
+
+START_TEST(nags_are_the_same_from_any_day)
+{
+    static const int every[] = {1, 3, 7, 30};
+    static const int weeks[] = {0, 4, 9};
+    static const int32_t deadlines[][3] = {{2023, 1, 31}, {2027, 12, 24}, {2024, 3, 28}};
+    struct tkl_rules rules = p.rules;
+    for (size_t a = 0; a < sizeof(every) / sizeof(every[0]); a++)
+        for (size_t b = 0; b < sizeof(weeks) / sizeof(weeks[0]); b++)
+            for (size_t c = 0; c < 3; c++) {
+                rules.overdue_every_days = every[a];
+                rules.overdue_weekly_for = weeks[b];
+                check_consistent(&rules, DAY(deadlines[c][0], deadlines[c][1], deadlines[c][2]));
+            }
 }
 END_TEST
 
@@ -275,6 +432,10 @@ int main(void)
     tcase_add_test(tc, deadline_on_easter_monday);
     tcase_add_test(tc, boxing_day_on_sunday);
     tcase_add_test(tc, deadline_already_past);
+    tcase_add_test(tc, weekly_for_four_weeks_then_monthly);
+    tcase_add_test(tc, monthly_from_the_start);
+    tcase_add_test(tc, a_team_weekly_for_longer);
+    tcase_add_test(tc, nags_are_the_same_from_any_day);
     tcase_add_test(tc, team_rules_change_nags_and_escalation);
     tcase_add_test(tc, checkins_for_ongoing);
     tcase_add_test(tc, review_uses_its_own_ladder);

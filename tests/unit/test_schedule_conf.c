@@ -20,6 +20,8 @@ START_TEST(no_schedule_keeps_the_defaults)
     ck_assert_int_eq(tkl_schedule_conf_read(&f.x, conf_at(&f, "schedule"), &sc), 0);
     ck_assert_int_eq(sc.policy.send_minute, 9 * 60);
     ck_assert_uint_eq(sc.policy.rules.ladder.n, 5);
+    ck_assert_int_eq(sc.policy.rules.overdue_every_days, 7);
+    ck_assert_int_eq(sc.policy.rules.overdue_weekly_for, 4);
     ck_assert_ptr_null(sc.escalate_to);
     ck_assert_ptr_eq(tkl_schedule_team_rules(&sc, 3), &sc.policy.rules);
     tkl_schedule_conf_free(&sc);
@@ -34,6 +36,7 @@ START_TEST(a_schedule_is_read)
                    "  send_time = \"08:30\";\n"
                    "  ladder = [ 7, 28, 0, 7 ];\n"
                    "  overdue_every_days = 3;\n"
+                   "  overdue_weekly_for = 0;\n"
                    "  escalate_after_weeks = 2;\n"
                    "  escalate_to = \"ceo\";\n"
                    "  checkin_months = [ 1, 7 ];\n"
@@ -56,6 +59,7 @@ START_TEST(a_schedule_is_read)
     ck_assert_int_eq(p->rules.ladder.lead[2], 0);
     ck_assert_uint_eq(p->rules.review.n, 3);
     ck_assert_int_eq(p->rules.overdue_every_days, 3);
+    ck_assert_int_eq(p->rules.overdue_weekly_for, 0);
     ck_assert_int_eq(p->rules.escalate_after_weeks, 2);
     ck_assert_str_eq(sc.escalate_to, "ceo");
     ck_assert_uint_eq(p->checkin_months, 1u | 1u << 6);
@@ -90,6 +94,7 @@ START_TEST(mistakes_are_named_at_their_lines)
                "  };\n"
                "  prompt_days = 3;\n"
                "  lookahead_months = 13;\n"
+               "  overdue_weekly_for = -1;\n"
                "  send_at = \"09:00\";\n"
                "};\n");
     struct tkl_schedule_conf sc;
@@ -104,12 +109,14 @@ START_TEST(mistakes_are_named_at_their_lines)
     ck_assert(conf_error_at(&f, 10, "unknown key \"moved\" in schedule.holidays"));
     ck_assert(conf_error_at(&f, 12, "a ladder is a list of days before the deadline"));
     ck_assert(conf_error_at(&f, 13, "lookahead_months must be between 0 and 12 (got 13)"));
-    ck_assert(conf_error_at(&f, 14, "unknown key \"send_at\" in schedule"));
-    ck_assert_uint_eq(f.diags.n_errors, 10);
+    ck_assert(conf_error_at(&f, 14, "overdue_weekly_for must be between 0 and 520 (got -1)"));
+    ck_assert(conf_error_at(&f, 15, "unknown key \"send_at\" in schedule"));
+    ck_assert_uint_eq(f.diags.n_errors, 11);
     /* what was refused keeps its default */
     ck_assert_int_eq(sc.policy.send_minute, 9 * 60);
     ck_assert_uint_eq(sc.policy.rules.ladder.n, 5);
     ck_assert_ptr_null(sc.policy.holidays.add);
+    ck_assert_int_eq(sc.policy.rules.overdue_weekly_for, 4);
     tkl_schedule_conf_free(&sc);
     conf_done(&f);
 }
@@ -120,12 +127,13 @@ START_TEST(teams_override_the_policy_rules)
     struct conf_fixture f;
     conf_parse(&f, "schedule = { ladder = [ 14, 0 ]; overdue_every_days = 7; };\n"
                    "teams = (\n"
-                   "  { id = \"hr\"; overdue_every_days = 14; },\n"
+                   "  { id = \"hr\"; overdue_every_days = 14; overdue_weekly_for = 0; },\n"
                    "  { id = \"Bad Id\"; ladder = [ 1 ]; },\n"
                    "  \"not a team\",\n"
                    "  { id = \"ict\"; ladder = [ 28, 7 ]; review_ladder = [ 3 ]; },\n"
                    "  { id = \"hr\"; overdue_every_days = 1; },\n"
-                   "  { id = \"housing\"; escalate_after_weeks = 600; }\n"
+                   "  { id = \"housing\"; escalate_after_weeks = 600;\n"
+                   "    overdue_weekly_for = 521; }\n"
                    ");\n");
     struct tkl_team t[] = {{.id = "hr"}, {.id = "ict"}, {.id = "housing"}};
     struct tkl_team_dir dir = {.teams = t, .n = 3};
@@ -139,6 +147,7 @@ START_TEST(teams_override_the_policy_rules)
                            *housing = tkl_schedule_team_rules(&sc, 2);
     /* hr: its own nags (the first entry with its id), the schedule's ladder */
     ck_assert_int_eq(hr->overdue_every_days, 14);
+    ck_assert_int_eq(hr->overdue_weekly_for, 0);
     ck_assert_uint_eq(hr->ladder.n, 2);
     ck_assert_int_eq(hr->ladder.lead[0], 14);
     /* ict: its own ladders, the schedule's nags */
@@ -146,10 +155,13 @@ START_TEST(teams_override_the_policy_rules)
     ck_assert_uint_eq(ict->review.n, 1);
     ck_assert_int_eq(ict->review.lead[0], 3);
     ck_assert_int_eq(ict->overdue_every_days, 7);
+    ck_assert_int_eq(ict->overdue_weekly_for, 4);
     /* housing: a refused value leaves the schedule's */
     ck_assert(conf_error_at(&f, 8, "escalate_after_weeks must be between 0 and 520 (got 600)"));
-    ck_assert_uint_eq(f.diags.n_errors, 1);
+    ck_assert(conf_error_at(&f, 9, "overdue_weekly_for must be between 0 and 520 (got 521)"));
+    ck_assert_uint_eq(f.diags.n_errors, 2);
     ck_assert_int_eq(housing->escalate_after_weeks, sc.policy.rules.escalate_after_weeks);
+    ck_assert_int_eq(housing->overdue_weekly_for, 4);
     ck_assert_uint_eq(housing->review.n, 2);
     ck_assert_ptr_eq(tkl_schedule_team_rules(&sc, 3), &sc.policy.rules);
     tkl_schedule_conf_free(&sc);
