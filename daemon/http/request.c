@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../core/text.h"
+
 static const char *const route_paths[TKL_ROUTE_COUNT] = {
     [TKL_ROUTE_INDEX] = "/",
     [TKL_ROUTE_CALENDAR_ICS] = "/calendar.ics",
@@ -98,33 +100,14 @@ static bool key_taken(enum tkl_route route, const char *key)
     return false;
 }
 
-/* Printable UTF-8: well-formed (no overlongs, surrogates or values past
- * U+10FFFF) and no control characters. */
+/* Printable UTF-8: well-formed (tkl_utf8_valid) and no control character,
+ * C0, DEL or C1 (U+0080-U+009F, encoded 0xC2 0x80-0x9F). */
 static bool printable_utf8(const unsigned char *s, size_t n)
 {
-    for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f)
-                return false;
-            i++;
-            continue;
-        }
-        size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-        if (len == 0 || c > 0xf4 || i + len > n)
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 0x20 || s[i] == 0x7f || (s[i] == 0xc2 && i + 1 < n && s[i + 1] < 0xa0))
             return false;
-        unsigned long cp = c & (0x3f >> (len - 1));
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
-            return false;
-        i += len;
-    }
-    return true;
+    return tkl_utf8_valid((const char *)s, n);
 }
 
 int tkl_request_add_query(struct tkl_request *r, const char *key, const char *value)
