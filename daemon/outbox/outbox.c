@@ -877,8 +877,9 @@ const char *tkl_notice_state_name(enum tkl_notice_state state, int attempts)
 
 /* Fills x from st's row (columns as tkl_outbox_last_notices selects).
  * Returns 0 or -ENOMEM; what x holds is freed by the caller either way. */
-static int item_notice_read(sqlite3_stmt *st, struct tkl_item_notice *x)
+static int item_notice_read(sqlite3_stmt *st, void *row)
 {
+    struct tkl_item_notice *x = row;
     bool oom = false;
     x->item_id = col_dup(st, 0, &oom);
     x->notice_id = (uint64_t)sqlite3_column_int64(st, 1);
@@ -912,12 +913,36 @@ static void *grow_zeroed(void *v, size_t n, size_t *cap, size_t size)
     return v;
 }
 
+/*
+ * Steps st to its end, appending each row read by read() to the array *v
+ * of *n elements of size bytes (grown as needed), then finalizes st.
+ * Returns 0 or a negative errno; either way *v and *n hold every row
+ * begun, for the caller to free.
+ */
+static int read_rows(sqlite3_stmt *st, void **v, size_t *n, size_t size,
+                     int (*read)(sqlite3_stmt *st, void *row))
+{
+    size_t cap = *n;
+    int r = 0, rc;
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        void *grown = grow_zeroed(*v, *n, &cap, size);
+        if (grown) {
+            *v = grown;
+            r = read(st, (char *)grown + (*n)++ * size);
+        } else {
+            r = -ENOMEM;
+        }
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = sqlite_errno(rc);
+    sqlite3_finalize(st);
+    return r;
+}
+
 int tkl_outbox_last_notices(struct tkl_outbox *o, struct tkl_item_notices *ret)
 {
     sqlite3_stmt *st = NULL;
     struct tkl_item_notices l = {0};
-    size_t cap = 0;
-    int r = 0;
     /* entries_item gives each item's highest notice id without a sort */
     int rc = sqlite3_prepare_v2(
         o->db,
@@ -932,18 +957,9 @@ int tkl_outbox_last_notices(struct tkl_outbox *o, struct tkl_item_notices *ret)
     if (rc != SQLITE_OK)
         return sqlite_errno(rc);
     sqlite3_bind_int(st, 1, TKL_STAGE_REPORT);
-    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct tkl_item_notice *v = grow_zeroed(l.v, l.n, &cap, sizeof(*v));
-        if (v) {
-            l.v = v;
-            r = item_notice_read(st, &l.v[l.n++]);
-        } else {
-            r = -ENOMEM;
-        }
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = sqlite_errno(rc);
-    sqlite3_finalize(st);
+    void *rows = NULL;
+    int r = read_rows(st, &rows, &l.n, sizeof(*l.v), item_notice_read);
+    l.v = rows;
     if (r < 0) {
         tkl_item_notices_free(&l);
         return r;
@@ -986,8 +1002,9 @@ void tkl_item_notices_free(struct tkl_item_notices *l)
 
 /* Fills x from st's row (columns as tkl_outbox_undelivered selects).
  * Returns 0 or -ENOMEM; what x holds is freed by the caller either way. */
-static int notice_row_read(sqlite3_stmt *st, struct tkl_notice_row *x)
+static int notice_row_read(sqlite3_stmt *st, void *row)
 {
+    struct tkl_notice_row *x = row;
     bool oom = false;
     x->id = (uint64_t)sqlite3_column_int64(st, 0);
     x->channel = col_dup(st, 1, &oom);
@@ -1010,8 +1027,6 @@ int tkl_outbox_undelivered(struct tkl_outbox *o, unsigned which, size_t max,
 {
     sqlite3_stmt *st = NULL;
     struct tkl_notice_rows l = {0};
-    size_t cap = 0;
-    int r = 0;
     int rc = sqlite3_prepare_v2(
         o->db,
         "SELECT n.id, n.channel, n.recipient, n.team_id, n.team_name, n.last_error, n.state, "
@@ -1028,18 +1043,9 @@ int tkl_outbox_undelivered(struct tkl_outbox *o, unsigned which, size_t max,
     sqlite3_bind_int(st, 2, (which & TKL_LIST_RETRYING) != 0);
     sqlite3_bind_int(st, 3, (which & TKL_LIST_FAILED) != 0);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)(max > (size_t)INT64_MAX ? (size_t)INT64_MAX : max));
-    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct tkl_notice_row *v = grow_zeroed(l.v, l.n, &cap, sizeof(*v));
-        if (v) {
-            l.v = v;
-            r = notice_row_read(st, &l.v[l.n++]);
-        } else {
-            r = -ENOMEM;
-        }
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = sqlite_errno(rc);
-    sqlite3_finalize(st);
+    void *rows = NULL;
+    int r = read_rows(st, &rows, &l.n, sizeof(*l.v), notice_row_read);
+    l.v = rows;
     if (r < 0) {
         tkl_notice_rows_free(&l);
         return r;
