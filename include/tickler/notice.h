@@ -36,6 +36,8 @@ enum tkl_stage {
     TKL_STAGE_PROMPT = 5,    /* ahead of a calendar observance */
     TKL_STAGE_REPORT = 6,    /* a delivery failure, told to the admin route */
     TKL_STAGE_LOOKAHEAD = 7, /* monthly list of the observances ahead */
+    TKL_STAGE_REQUEST = 8,   /* an update request: progress asked for by a date */
+    TKL_STAGE_ANSWER = 9,    /* what an officer answered, told to the report route */
 };
 
 /* One dated item a source plugin emits. */
@@ -72,7 +74,14 @@ struct tkl_notice_entry {
      * day, deadline_text the days as words, commitment the description. */
     const char *category; /* protected characteristic, or NULL */
     const char *url;      /* resources, or NULL */
-    void *reserved[2];
+    /* Where the recipient acts on this action (public_url and a signed
+     * token: mark complete, snooze, report progress), or NULL. A secret of
+     * the recipient's: never logged, never in a reply. */
+    const char *link;
+    /* What officers' updates say of the action, plain text, or NULL: the
+     * latest progress note's RAG status and who gave it, or that the plan
+     * has since overruled an update ("the plan wins"). */
+    const char *answer;
 };
 
 /*
@@ -91,7 +100,9 @@ struct tkl_notice {
     size_t n_entries;
     const char *thread_key; /* for threading headers: one per action if */
                             /* the digest holds one entry, else NULL   */
-    void *reserved[4];
+    const char *intro;      /* a paragraph that opens the message (an update */
+                            /* request's "by when"), plain text, or NULL    */
+    void *reserved[3];
 };
 
 enum tkl_delivery_status {
@@ -126,6 +137,10 @@ static inline const char *tkl_stage_name(enum tkl_stage s)
         return "report";
     case TKL_STAGE_LOOKAHEAD:
         return "look-ahead";
+    case TKL_STAGE_REQUEST:
+        return "request";
+    case TKL_STAGE_ANSWER:
+        return "answer";
     }
     return "unknown";
 }

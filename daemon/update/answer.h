@@ -1,0 +1,90 @@
+/*
+ * Answers: what the updates recorded for each action mean now, against the
+ * plan as it stands. The plan wins: an update holds only while the plan
+ * still says what it said when the update was recorded (the deadline, the
+ * status text and, for "not ours", the owners); once the plan says
+ * otherwise the update is overruled, reminders go as the plan says, and
+ * the next digest says why (tkl_answer_overruled_text).
+ *
+ * What holds a reminder back, for action a, team t, send day d:
+ *  - a "complete" that holds;
+ *  - a snooze that holds with until_day > d (the latest snooze counts);
+ *  - a "not ours" that holds, recorded for team t.
+ * A progress note holds nothing back; the latest one (held or overruled)
+ * is the action's progress shown in digests, /status and the report.
+ */
+#ifndef TKL_ANSWER_H
+#define TKL_ANSWER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../store/action.h"
+#include "../store/store.h"
+#include "update.h"
+
+enum tkl_hold {
+    TKL_HOLD_NONE = 0,
+    TKL_HOLD_COMPLETE = 1,
+    TKL_HOLD_SNOOZED = 2,
+    TKL_HOLD_NOT_OURS = 3,
+};
+
+/* What the updates say of one action. Pointers are into the answers'
+ * updates. */
+struct tkl_answer {
+    const char *action_id;
+    const struct tkl_update *complete;  /* the latest "complete" that holds, or NULL */
+    const struct tkl_update *snooze;    /* the latest snooze, if it holds, or NULL */
+    const struct tkl_update *progress;  /* the latest progress note, or NULL */
+    const struct tkl_update **not_ours; /* per team, the latest that holds */
+    size_t n_not_ours;
+    const struct tkl_update *overruled; /* the latest update, when the plan has overruled it */
+    const struct tkl_update *latest;    /* the latest update of any kind */
+};
+
+struct tkl_answers {
+    struct tkl_updates updates; /* owned */
+    struct tkl_answer *v;       /* by action id, bytewise */
+    size_t n;
+};
+
+/*
+ * Builds the answers of every action of store from updates (taken: on
+ * success and failure alike, *updates is emptied and its contents belong
+ * to ret or are freed). Updates of actions not in store are kept in
+ * ret->updates but get no answer. Returns 0 or -ENOMEM (then *ret is
+ * empty).
+ */
+int tkl_answers_build(struct tkl_answers *ret, struct tkl_updates *updates,
+                      const struct tkl_store *store);
+
+/* The answer for action_id, or NULL. */
+const struct tkl_answer *tkl_answers_find(const struct tkl_answers *a, const char *action_id);
+
+/* Whether ans (NULL: none) holds back a reminder of its action for team
+ * team_id sent on day. */
+enum tkl_hold tkl_answer_holds(const struct tkl_answer *ans, const char *team_id, int32_t day);
+
+/* Whether update u still holds for action a (the plan says what it said). */
+bool tkl_update_holds(const struct tkl_update *u, const struct tkl_action *a);
+
+/*
+ * When the plan has overruled ans's latest update, a sentence saying so
+ * for a digest: what was recorded, by whom and when, and what the plan now
+ * says ("Marked complete by a@x on 3 Dec 2026; the plan now gives the
+ * deadline as 31 Mar 2027 and the status as In progress, so reminders go
+ * on."). Plain text. *ret is NULL when there is nothing to say. Returns 0
+ * or -ENOMEM.
+ */
+int tkl_answer_overruled_text(const struct tkl_answer *ans, const struct tkl_action *a,
+                              char **ret);
+
+/* "complete", "snoozed", "not ours", "" */
+const char *tkl_hold_name(enum tkl_hold h);
+
+/* Frees what a holds and empties it. */
+void tkl_answers_free(struct tkl_answers *a);
+
+#endif

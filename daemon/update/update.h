@@ -1,0 +1,96 @@
+/*
+ * Officers' updates: what a person did from the page a notice's link
+ * opens (mark complete, snooze, a progress note, "not ours"). Updates are
+ * append-only: each is recorded once, in the state database
+ * (daemon/outbox/updates.h), with who (the recipient the link was issued
+ * to), when, what, and the plan as it stood then, so that a later change
+ * of the plan can overrule it (daemon/update/answer.h).
+ */
+#ifndef TKL_UPDATE_H
+#define TKL_UPDATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tickler/notice.h>
+
+enum tkl_update_kind {
+    TKL_UPDATE_COMPLETE = 1, /* marked complete */
+    TKL_UPDATE_SNOOZE = 2,   /* no reminders before until_day */
+    TKL_UPDATE_PROGRESS = 3, /* a progress note with a RAG status */
+    TKL_UPDATE_NOT_OURS = 4, /* not the team's; suggested names another */
+};
+
+enum tkl_rag {
+    TKL_RAG_NONE = 0,
+    TKL_RAG_RED = 1,
+    TKL_RAG_AMBER = 2,
+    TKL_RAG_GREEN = 3,
+};
+
+#define TKL_UPDATE_NOTE_MAX      4000 /* bytes of a note */
+#define TKL_UPDATE_SUGGESTED_MAX 200  /* bytes of a suggested team */
+
+struct tkl_update {
+    int64_t id; /* in the order recorded; 0 before it is */
+    char *action_id;
+    char *recipient; /* who: the address the link was issued to */
+    char *team_id;   /* the owning team the recipient answered for, or NULL */
+    enum tkl_update_kind kind;
+    int64_t at;             /* when it was recorded */
+    int64_t link_issued_at; /* the issue time of the link used */
+    int32_t until_day;      /* snooze: the first day reminders go again; else TKL_NO_DAY */
+    enum tkl_rag rag;       /* progress: its RAG status; else TKL_RAG_NONE */
+    char *note;             /* progress: the note; not ours: a comment; plain text, or NULL */
+    char *suggested_team;   /* not ours: the team suggested, as typed, or NULL */
+    /* The plan as it stood when the update was recorded. An update holds
+     * while the plan still says this (see answer.h). */
+    int32_t plan_deadline_day; /* TKL_NO_DAY when there was none */
+    char *plan_deadline_text;
+    char *plan_status;
+    char *plan_owners;
+};
+
+struct tkl_updates {
+    struct tkl_update *v; /* oldest first */
+    size_t n;
+};
+
+/* "complete", "snooze", "progress", "not-ours". */
+const char *tkl_update_kind_name(enum tkl_update_kind k);
+
+/* What a page or a report says of the kind: "Marked complete", "Snoozed",
+ * "Progress", "Not ours". */
+const char *tkl_update_kind_label(enum tkl_update_kind k);
+
+/* Reads a name of tkl_update_kind_name. Returns 0 or -EINVAL. */
+int tkl_update_kind_parse(const char *s, enum tkl_update_kind *ret);
+
+/* "red", "amber", "green"; "" for TKL_RAG_NONE. */
+const char *tkl_rag_name(enum tkl_rag r);
+
+/* Reads "red", "amber" or "green" (any case). Returns 0 or -EINVAL. */
+int tkl_rag_parse(const char *s, enum tkl_rag *ret);
+
+/*
+ * Whether u is one an officer may record: action_id and recipient set,
+ * kind known, until_day set for a snooze only, rag set for progress only,
+ * note and suggested_team within their limits, valid UTF-8 without
+ * control characters other than line breaks and tabs. Returns 0 or
+ * -EINVAL.
+ */
+int tkl_update_check(const struct tkl_update *u);
+
+/* Deep copy. Returns 0 or -ENOMEM (then *ret untouched). */
+int tkl_update_copy(const struct tkl_update *u, struct tkl_update *ret);
+
+/* Frees u's strings (not u); a zeroed update is fine. */
+void tkl_update_free(struct tkl_update *u);
+
+/* Appends a copy of u. Returns 0 or -ENOMEM (l unchanged). */
+int tkl_updates_push(struct tkl_updates *l, const struct tkl_update *u);
+
+/* Frees what l holds and empties it. */
+void tkl_updates_free(struct tkl_updates *l);
+
+#endif
