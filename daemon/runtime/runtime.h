@@ -22,6 +22,7 @@
 #include "../schedule/scheduler.h"
 #include "../source/source.h"
 #include "../store/store.h"
+#include "../token/token.h"
 
 /* What stays the same across reloads. */
 struct tkl_runtime_env {
@@ -43,6 +44,7 @@ struct tkl_runtime {
     struct tkl_sources sources;    /* the source instances of plugins */
     struct tkl_store *store;       /* the plan, and observances around today */
     struct tkl_scheduler sched;    /* empty until tkl_runtime_schedule */
+    struct tkl_token_ring links;   /* the links group's keys; empty: no links */
 };
 
 /*

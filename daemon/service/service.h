@@ -23,6 +23,7 @@
 #include "../plugin/host.h"
 #include "../runtime/runtime.h"
 #include "../store/watch.h"
+#include "../update/answer.h"
 
 struct tkl_feed_cache; /* web/feeds.c: what the calendar feeds served */
 struct tkl_page_cache; /* web/web.c: the status pages last made */
@@ -67,6 +68,10 @@ struct tkl_service {
     uint64_t sources_generation;  /* moves on when the sources' items or the runtime change */
     uint64_t store_generation;    /* moves on whenever another store is put in force */
     struct tkl_page_cache *pages; /* NULL until a status page is served */
+    /* what officers' updates say, against the store in force: built at
+     * load, again with every store put in force and every update recorded */
+    struct tkl_answers answers;
+    int64_t updates_version; /* tkl_outbox_updates_version when answers was built */
 };
 
 /* The wall clock, with --now's offset. */
@@ -91,6 +96,16 @@ void tkl_service_reload(struct tkl_service *s);
 /* Begins shutdown: deliveries in flight complete or stay in the outbox,
  * every handle is closed; the loop then ends. */
 void tkl_service_stop(struct tkl_service *s);
+
+/*
+ * Records an officer's update (the POST of a link's page): into the state
+ * database, then the answers are built again and the action's reminders
+ * follow them; a "not ours" is told to delivery.report_to. *ret_new is
+ * false when the same update was recorded already (nothing changed).
+ * Returns 0, -EINVAL (tkl_update_check refused it), -EBUSY (the database
+ * is busy: try again) or another negative errno.
+ */
+int tkl_service_record_update(struct tkl_service *s, const struct tkl_update *u, bool *ret_new);
 
 /* Frees everything (after the loop has ended). */
 void tkl_service_free(struct tkl_service *s);
