@@ -3,7 +3,8 @@
  *
  *   tickler [-c FILE] [--store FILE] actions [--json]
  *   tickler [-c FILE] check
- *   tickler [-c FILE] upcoming [--from DATE] [--days N] [--owner NAME] [--json]
+ *   tickler [-c FILE] [--state-dir DIR] upcoming [--from DATE] [--days N] [--owner NAME]
+ *                                                [--held] [--json]
  *   tickler [-c FILE] holidays [--year YYYY]
  *   tickler [-c FILE] [--state-dir DIR] status [--json]
  *   tickler [-c FILE] [--state-dir DIR] outbox [--failed] [--json]
@@ -34,8 +35,10 @@
 #include "core/day.h"
 #include "core/diag.h"
 #include "core/log.h"
+#include "delivery/queue.h"
 #include "export/export.h"
 #include "outbox/outbox.h"
+#include "outbox/updates.h"
 #include "plugin/host.h"
 #include "plugin/loader.h"
 #include "plugin/set.h"
@@ -470,6 +473,7 @@ struct upcoming_opts {
     const char *from;  /* YYYY-MM-DD, or NULL for today */
     const char *owner; /* only this owner's reminders, or NULL */
     int days;
+    bool held; /* list the reminders officers' updates hold back too */
     bool json;
 };
 
@@ -482,6 +486,7 @@ static int upcoming_args(struct cli *c, int argc, char **argv, struct upcoming_o
     const struct cli_opt opts[] = {{"from", 0, &u.from, NULL},
                                    {"days", 0, &days, NULL},
                                    {"owner", 0, &u.owner, NULL},
+                                   {"held", 0, NULL, &u.held},
                                    {"json", 0, NULL, &u.json},
                                    {0}};
     int r = read_args(c, argc, argv, opts, NULL);
@@ -513,9 +518,10 @@ static int upcoming_start(const char *from, int64_t *ret)
 }
 
 /* A reminder as tickler upcoming --json shows it: at and dl are its time
- * and its deadline formatted, b where it goes. */
+ * and its deadline formatted, b where it goes, hold what holds it back. */
 static json_t *due_json(const struct tkl_due *due, const struct tkl_team *t,
-                        const struct tkl_route_batch *b, const char *at, const char *dl)
+                        const struct tkl_route_batch *b, const char *at, const char *dl,
+                        enum tkl_hold hold)
 {
     json_t *o = json_object();
     json_t *rec = json_array();
@@ -535,30 +541,38 @@ static json_t *due_json(const struct tkl_due *due, const struct tkl_team *t,
                         due->action->deadline.day == TKL_NO_DAY ? json_null() : json_string(dl));
     json_object_set_new(o, "team", json_string(t->id));
     json_object_set_new(o, "recipients", rec);
+    json_object_set_new(o, "held", hold ? json_string(tkl_hold_name(hold)) : json_null());
     return o;
 }
 
 /* A reminder as tickler upcoming prints it: one line, then one line for
- * each recipient. */
+ * each recipient, or what holds it back. */
 static void print_due(const struct tkl_due *due, const struct tkl_team *t,
-                      const struct tkl_route_batch *b, const char *at, const char *dl)
+                      const struct tkl_route_batch *b, const char *at, const char *dl,
+                      enum tkl_hold hold)
 {
     printf("%s  %-12s %-10s %-22s %.60s\n", at, due->r.key, dl, t->id, due->action->title);
-    for (size_t i = 0; i < b->n; i++)
+    if (hold)
+        printf("%27s-> held: %s\n", "", tkl_hold_name(hold));
+    for (size_t i = 0; !hold && i < b->n; i++)
         printf("%27s-> %s:%s\n", "", b->digests[i].channel, b->digests[i].recipient);
-    if (!b->n)
+    if (!hold && !b->n)
         printf("%27s-> (team has no recipients)\n", "");
 }
 
 /* Routes the reminder due and shows it: appended to arr with json, printed
  * without. Returns 0, or a negative errno when it cannot be routed (then
  * nothing is shown). */
-static int show_due(const struct tkl_config *cfg, const struct tkl_due *due, bool json, json_t *arr)
+static int show_due(const struct tkl_config *cfg, const struct tkl_answers *answers,
+                    const struct tkl_due *due, enum tkl_hold hold, bool json, json_t *arr)
 {
     const struct tkl_team *t = &cfg->teams.teams[due->team];
+    const struct tkl_answer *ans = tkl_answers_find(answers, due->action->id);
     struct tkl_route_batch b = {0};
     size_t routed = 0;
-    int r = tkl_route_add(&b, &cfg->teams, cfg->schedule.escalate_to, due, due->r.day, &routed);
+    int r = hold ? 0
+                 : tkl_route_add(&b, &cfg->teams, cfg->schedule.escalate_to, due, ans,
+                                 due->r.day, &routed);
     if (r < 0) {
         tkl_route_batch_free(&b);
         return r;
@@ -568,30 +582,75 @@ static int show_due(const struct tkl_config *cfg, const struct tkl_due *due, boo
     if (due->action->deadline.day != TKL_NO_DAY)
         tkl_day_format(due->action->deadline.day, dl);
     if (json)
-        json_array_append_new(arr, due_json(due, t, &b, at, dl));
+        json_array_append_new(arr, due_json(due, t, &b, at, dl, hold));
     else
-        print_due(due, t, &b, at, dl);
+        print_due(due, t, &b, at, dl, hold);
     tkl_route_batch_free(&b);
     return 0;
 }
 
+/* What tickler upcoming counted. */
+struct upcoming_count {
+    size_t shown, held;
+};
+
 /* Shows the reminders s has due from lo to hi, for u->owner when given,
- * until one cannot be routed. Returns how many it showed. */
-static size_t show_upcoming(struct cli *c, struct tkl_scheduler *s, int64_t lo, int64_t hi,
-                            const struct upcoming_opts *u, json_t *arr)
+ * until one cannot be routed, less those answers hold back (listed too
+ * with --held). *ret gets how many were shown and how many held. */
+static void show_upcoming(struct cli *c, struct tkl_scheduler *s,
+                          const struct tkl_answers *answers, int64_t lo, int64_t hi,
+                          const struct upcoming_opts *u, json_t *arr, struct upcoming_count *ret)
 {
+    const struct tkl_config *cfg = c->cfg;
     struct tkl_due due;
-    size_t count = 0;
-    while (tkl_scheduler_pop_due(s, &c->cfg->schedule, c->st, hi, &due) == 0) {
+    enum tkl_hold hold;
+    int r;
+    while ((r = tkl_queue_pop(s, &cfg->schedule, &cfg->teams, c->st, answers, hi, INT64_MIN,
+                              &due, &hold)) != -ENOENT) {
+        if (r < 0)
+            break;
         if (due.at < lo)
             continue;
-        if (u->owner && !owner_matches(c->cfg, due.team, u->owner))
+        if (u->owner && !owner_matches(cfg, due.team, u->owner))
             continue;
-        if (show_due(c->cfg, &due, u->json, arr) < 0)
+        ret->held += hold != TKL_HOLD_NONE;
+        if (hold != TKL_HOLD_NONE && !u->held)
+            continue;
+        if (show_due(cfg, answers, &due, hold, u->json, arr) < 0)
             break;
-        count++;
+        ret->shown++;
     }
-    return count;
+}
+
+/*
+ * The answers of the officers' updates recorded in the state database, for
+ * the store of c; none when there is no database yet. The database is
+ * only read. Returns 0, or 1 after saying why it cannot be read.
+ */
+static int read_answers(struct cli *c, struct tkl_answers *ret)
+{
+    const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    struct tkl_updates updates = {0};
+    struct tkl_outbox *o = NULL;
+    char *err = NULL;
+    int r = tkl_outbox_open_readonly(dir, &o, &err);
+    if (r == -ENOENT) {
+        *ret = (struct tkl_answers){0};
+        return 0;
+    }
+    if (r == 0) {
+        r = tkl_outbox_updates(o, NULL, 0, INT64_MAX, &updates);
+        tkl_outbox_close(o);
+    }
+    if (r == 0)
+        r = tkl_answers_build(ret, &updates, c->st);
+    if (r < 0) {
+        fprintf(stderr, "tickler: cannot read the officers' updates in %s: %s\n", dir,
+                err ? err : strerror(-r));
+        free(err);
+        return 1;
+    }
+    return 0;
 }
 
 static int cmd_upcoming(struct cli *c, int argc, char **argv)
@@ -622,17 +681,29 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
     int64_t lo = tkl_local_instant(first, 0);
     int64_t hi = tkl_local_instant(first + u.days, 0) - 1;
     struct tkl_scheduler s = {0};
-    if (tkl_scheduler_build(&s, &c->cfg->schedule, &c->cfg->teams, c->st, lo - 1, lo - 1) < 0) {
+    struct tkl_answers answers;
+    if (read_answers(c, &answers))
+        return 1;
+    if (tkl_scheduler_build(&s, &c->cfg->schedule, &c->cfg->teams, c->st, lo - 1, lo - 1) < 0 ||
+        tkl_queue_snoozes(&s, &c->cfg->schedule, &c->cfg->teams, c->st, &answers, NULL, lo - 1) <
+            0) {
+        tkl_scheduler_free(&s);
+        tkl_answers_free(&answers);
         fprintf(stderr, "tickler: out of memory\n");
         return 1;
     }
     json_t *arr = u.json ? json_array() : NULL;
-    size_t count = show_upcoming(c, &s, lo, hi, &u, arr);
+    struct upcoming_count n = {0};
+    show_upcoming(c, &s, &answers, lo, hi, &u, arr, &n);
     tkl_scheduler_free(&s);
+    tkl_answers_free(&answers);
     if (u.json)
         return json_print(arr);
-    fprintf(stderr, "%zu reminders in %d days from %s\n", count, u.days,
+    fprintf(stderr, "%zu reminders in %d days from %s\n", n.shown - (u.held ? n.held : 0), u.days,
             tkl_day_format(first, (char[11]){0}));
+    if (n.held)
+        fprintf(stderr, "%zu reminder%s held back by officers' updates%s\n", n.held,
+                n.held == 1 ? "" : "s", u.held ? "" : " (tickler upcoming --held lists them)");
     return 0;
 }
 
@@ -1270,7 +1341,7 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
 static const struct command commands[] = {
     {"actions", cmd_actions, "[--json]", "the store as tickler reads it"},
     {"check", cmd_check, "", "validate the configuration and the stores"},
-    {"upcoming", cmd_upcoming, "[--from DATE] [--days N] [--owner NAME] [--json]",
+    {"upcoming", cmd_upcoming, "[--from DATE] [--days N] [--owner NAME] [--held] [--json]",
      "the reminders that would be sent"},
     {"holidays", cmd_holidays, "[--year YYYY]", "the non-working days in use"},
     {"status", cmd_status, "[--json]", "the outbox in numbers; exits 1 when not healthy"},

@@ -1,8 +1,11 @@
 #include "route.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <tickler/day.h>
 
 static struct tkl_digest *digest_for(struct tkl_route_batch *b, const char *channel,
                                      const char *recipient, const struct tkl_team *team, int64_t at)
@@ -54,7 +57,8 @@ void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t t
     };
 }
 
-static int digest_add(struct tkl_digest *d, const struct tkl_due *due, int32_t today)
+static int digest_add(struct tkl_digest *d, const struct tkl_due *due, const char *answer,
+                      int32_t today)
 {
     const struct tkl_action *a = due->action;
     /* an action reached twice through two teams is usually the last entry;
@@ -74,36 +78,100 @@ static int digest_add(struct tkl_digest *d, const struct tkl_due *due, int32_t t
         d->cap = cap;
     }
     tkl_route_entry(a, due->r.stage, today, due->late, &d->entries[d->n]);
+    d->entries[d->n].answer = answer;
     memcpy(d->stage_keys[d->n], due->r.key, sizeof(due->r.key));
     d->n++;
     return 0;
 }
 
 static int route_team(struct tkl_route_batch *b, const struct tkl_team *t,
-                      const struct tkl_due *due, int32_t today, size_t *routed)
+                      const struct tkl_due *due, const char *answer, int32_t today, size_t *routed)
 {
     for (size_t i = 0; i < t->n_recipients; i++) {
         struct tkl_digest *d =
             digest_for(b, t->recipients[i].channel, t->recipients[i].address, t, due->at);
-        if (!d || digest_add(d, due, today) < 0)
+        if (!d || digest_add(d, due, answer, today) < 0)
             return -ENOMEM;
         (*routed)++;
     }
     return 0;
 }
 
+/* "3 Dec 2026", the local day of instant t. */
+static void short_day(int64_t t, char buf[16])
+{
+    int y, m, d;
+    tkl_day_to_civil(tkl_local_day(t), &y, &m, &d);
+    snprintf(buf, 16, "%d %.3s %d", d, tkl_month_name(m), y);
+}
+
+int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action *a, char **ret)
+{
+    char *over = NULL, *text = NULL, day[16];
+    size_t len = 0;
+    const struct tkl_update *p = ans ? ans->progress : NULL;
+    if (ans && tkl_answer_overruled_text(ans, a, &over) < 0)
+        return -ENOMEM;
+    if (!p && !over) {
+        *ret = NULL;
+        return 0;
+    }
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        free(over);
+        return -ENOMEM;
+    }
+    if (p) {
+        short_day(p->at, day);
+        fprintf(f, "Progress%s%s%s, %s on %s", p->rag ? " (" : "", tkl_rag_name(p->rag),
+                p->rag ? ")" : "", p->recipient, day);
+        if (p->note && *p->note)
+            fprintf(f, ": %s", p->note);
+    }
+    if (over)
+        fprintf(f, "%s%s", p ? "\n" : "", over);
+    free(over);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        free(text);
+        return -ENOMEM;
+    }
+    *ret = text;
+    return 0;
+}
+
+/* Keeps text (taken, also on failure) for as long as the batch. Returns
+ * 0 or -ENOMEM. */
+static int keep_text(struct tkl_route_batch *b, char *text)
+{
+    char **v = realloc(b->texts, (b->n_texts + 1) * sizeof(*v));
+    if (!v) {
+        free(text);
+        return -ENOMEM;
+    }
+    b->texts = v;
+    b->texts[b->n_texts++] = text;
+    return 0;
+}
+
 int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
-                  const char *escalate_to, const struct tkl_due *due, int32_t today,
-                  size_t *ret_routed)
+                  const char *escalate_to, const struct tkl_due *due,
+                  const struct tkl_answer *ans, int32_t today, size_t *ret_routed)
 {
     size_t routed = 0;
+    char *answer = NULL;
     const struct tkl_team *t = &teams->teams[due->team];
-    int r = route_team(b, t, due, today, &routed);
+    int r = tkl_route_answer_text(ans, due->action, &answer);
+    if (r == 0 && answer)
+        r = keep_text(b, answer);
+    if (r == 0)
+        r = route_team(b, t, due, answer, today, &routed);
     if (r == 0 && due->r.escalate) {
         const char *to = t->escalate_to ? t->escalate_to : escalate_to;
         const struct tkl_team *esc = to ? tkl_team_find(teams, to) : NULL;
-        if (esc && esc != t)
-            r = route_team(b, esc, due, today, &routed);
+        /* a team that said the action is not theirs is not brought back */
+        if (esc && esc != t && tkl_answer_holds(ans, esc->id, today) != TKL_HOLD_NOT_OURS)
+            r = route_team(b, esc, due, answer, today, &routed);
     }
     *ret_routed = routed;
     return r;
@@ -215,6 +283,9 @@ void tkl_route_batch_free(struct tkl_route_batch *b)
         free(b->digests[i].entries);
         free(b->digests[i].stage_keys);
     }
+    for (size_t i = 0; i < b->n_texts; i++)
+        free(b->texts[i]);
+    free(b->texts);
     free(b->digests);
     memset(b, 0, sizeof(*b));
 }

@@ -14,6 +14,7 @@
 
 #include "../schedule/scheduler.h"
 #include "../team/team.h"
+#include "../update/answer.h"
 
 struct tkl_digest {
     char *channel;
@@ -30,23 +31,37 @@ struct tkl_route_batch {
     struct tkl_digest *digests;
     size_t n;
     size_t cap;
+    char **texts; /* the entries' answers, owned by the batch */
+    size_t n_texts;
 };
 
 /* The digest entry of action a at stage, seen from today; its strings
- * point into the action. */
+ * point into the action (its answer is NULL). */
 void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t today, bool late,
                      struct tkl_notice_entry *ret);
 
 /*
+ * What officers' updates say of action a in a digest entry (its answer),
+ * from ans (NULL: none), plain text: the latest progress note ("Progress
+ * (amber), a@x on 3 Dec 2026: the note") and, on a line of its own, what
+ * the plan has overruled (tkl_answer_overruled_text). *ret is NULL when
+ * there is nothing to say. Returns 0 or -ENOMEM.
+ */
+int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action *a, char **ret);
+
+/*
  * Adds one due reminder of team index due->team of teams to the batch; an
  * escalation also goes to the team's escalate_to, else to escalate_to (a
- * team id, or NULL). Strings in the entries point into the action, which
- * must outlive the batch. *ret_routed gets how many recipients it reached
- * (0: the team has none on any channel). Returns 0 or -ENOMEM.
+ * team id, or NULL), unless that team has said the action is not theirs
+ * (a "not ours" of ans that holds). ans is the action's answer (NULL:
+ * none); the entries' answer is tkl_route_answer_text's, kept by the
+ * batch. Other strings in the entries point into the action, which must
+ * outlive the batch. *ret_routed gets how many recipients it reached (0:
+ * the team has none on any channel). Returns 0 or -ENOMEM.
  */
 int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
-                  const char *escalate_to, const struct tkl_due *due, int32_t today,
-                  size_t *ret_routed);
+                  const char *escalate_to, const struct tkl_due *due,
+                  const struct tkl_answer *ans, int32_t today, size_t *ret_routed);
 
 /*
  * Finishes each digest: an action that reached one recipient through two

@@ -32,6 +32,9 @@ struct tkl_rules {
     int overdue_weekly_for;   /* weeks of nags every overdue_every_days
                                * after the deadline; monthly after them */
     int escalate_after_weeks; /* 0: never escalate */
+    bool weekly;              /* the team's digest is weekly: every reminder
+                               * goes on a digest day (scheduler.c) */
+    int weekday;              /* the digest day: 0 = Monday ... 4 = Friday */
 };
 
 struct tkl_policy {

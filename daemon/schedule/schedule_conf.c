@@ -221,8 +221,11 @@ int tkl_schedule_conf_teams(const struct tkl_confread *x, const config_setting_t
     free(sc->team_rules);
     sc->team_rules = v;
     sc->n_team_rules = teams->n;
-    for (size_t i = 0; i < teams->n; i++)
+    for (size_t i = 0; i < teams->n; i++) {
         v[i] = sc->policy.rules;
+        v[i].weekly = teams->teams[i].weekly;
+        v[i].weekday = teams->teams[i].weekday;
+    }
     /* the directory holds the entries it took in list order, each the
      * first with its id: the next team's entry is the next with its id */
     size_t next = 0;

@@ -32,6 +32,16 @@ static void sift_down(struct tkl_sched_entry *h, size_t n, size_t i)
     }
 }
 
+static void sift_up(struct tkl_sched_entry *h, size_t i)
+{
+    while (i > 0 && less(&h[i], &h[(i - 1) / 2])) {
+        struct tkl_sched_entry t = h[i];
+        h[i] = h[(i - 1) / 2];
+        h[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
 static void heapify(struct tkl_sched_entry *h, size_t n)
 {
     for (size_t i = n / 2; i-- > 0;)
@@ -62,15 +72,89 @@ static long team_index(const struct tkl_team_dir *teams, const char *id)
     return -1;
 }
 
+/* The first reminder of action a for team index team whose own day is on
+ * or after from_day, before any weekly digest moves it. */
+static int base_reminder(const struct tkl_schedule_conf *sc, const struct tkl_action *a,
+                         size_t team, int32_t from_day, struct tkl_reminder *ret)
+{
+    if (a->deadline.kind == TKL_DEADLINE_EVENT)
+        return tkl_next_prompt(&sc->policy, a->deadline.day, a->deadline.last_day, from_day, ret);
+    return tkl_next_reminder(&sc->policy, tkl_schedule_team_rules(sc, team), a->deadline.kind,
+                             a->deadline.day, from_day, ret);
+}
+
+/* The day a weekly digest on weekday wd goes in the week that starts on
+ * monday: that weekday, or the next working day when it is not one. */
+static int32_t digest_in_week(const struct tkl_policy *p, int wd, int32_t monday)
+{
+    return tkl_working_day_on_or_after(&p->holidays, monday + wd);
+}
+
+/*
+ * The digest day a reminder r goes on for a weekly team: a reminder that
+ * comes before a date (lead, due, prompt, look-ahead) goes on the latest
+ * digest day on or before its day, so it is never later than it was;
+ * one that comes after (overdue, check-in) goes on the earliest digest
+ * day on or after its day.
+ */
+static int32_t digest_day(const struct tkl_policy *p, int wd, const struct tkl_reminder *r)
+{
+    int32_t monday = r->day - tkl_day_weekday(r->day);
+    bool before = r->stage != TKL_STAGE_OVERDUE && r->stage != TKL_STAGE_CHECKIN;
+    if (before) {
+        /* a digest day that is a holiday moves forward, maybe past r */
+        int32_t d;
+        while ((d = digest_in_week(p, wd, monday)) > r->day)
+            monday -= 7;
+        return d;
+    }
+    int32_t d;
+    monday -= 7; /* last week's digest day may have moved into this week */
+    while ((d = digest_in_week(p, wd, monday)) < r->day)
+        monday += 7;
+    return d;
+}
+
+/*
+ * The first reminder of a for team whose send day is on or after from_day.
+ * For a team with a weekly digest, each reminder moves to its digest day
+ * (digest_day) and of the reminders that land on one digest day only the
+ * last, the most urgent, is kept, with that day as its own. Days and keys
+ * depend on the deadline, the rules and the holidays only, as
+ * tkl_next_reminder's do.
+ */
+static int next_reminder(const struct tkl_schedule_conf *sc, const struct tkl_action *a,
+                         size_t team, int32_t from_day, struct tkl_reminder *ret)
+{
+    const struct tkl_rules *rules = tkl_schedule_team_rules(sc, team);
+    if (!rules->weekly)
+        return base_reminder(sc, a, team, from_day, ret);
+    /* a digest day is less than two weeks from the day it stands for */
+    struct tkl_reminder r, best;
+    int32_t day = from_day - 14, digest = TKL_NO_DAY;
+    while (base_reminder(sc, a, team, day, &r) == 0) {
+        int32_t d = digest_day(&sc->policy, rules->weekday, &r);
+        if (digest != TKL_NO_DAY && d != digest)
+            break;
+        if (d >= from_day) {
+            digest = d;
+            best = r;
+        }
+        day = r.day + 1;
+    }
+    if (digest == TKL_NO_DAY)
+        return -ENOENT;
+    best.day = digest;
+    *ret = best;
+    return 0;
+}
+
 /* The first reminder on or after from_day, as an entry. */
 static int next_entry(const struct tkl_schedule_conf *sc, const struct tkl_action *a, size_t team,
                       int32_t from_day, struct tkl_sched_entry *ret)
 {
     struct tkl_reminder r;
-    int rc = a->deadline.kind == TKL_DEADLINE_EVENT
-                 ? tkl_next_prompt(&sc->policy, a->deadline.day, a->deadline.last_day, from_day, &r)
-                 : tkl_next_reminder(&sc->policy, tkl_schedule_team_rules(sc, team),
-                                     a->deadline.kind, a->deadline.day, from_day, &r);
+    int rc = next_reminder(sc, a, team, from_day, &r);
     if (rc < 0)
         return rc;
     ret->r = r;
@@ -79,8 +163,72 @@ static int next_entry(const struct tkl_schedule_conf *sc, const struct tkl_actio
     return 0;
 }
 
-/* Pushes the entries of one action: for each team, the latest reminder in
- * (missed_after, now] if any, else the first one after now. */
+/*
+ * For a team with a weekly digest: the reminder that comes before a date
+ * whose digest day is before first_day while its own day is not (a
+ * schedule starting at first_day would pass over it, and its next digest
+ * day may be after the deadline). It goes on the first working day on or
+ * after first_day instead, which is not after its own day. Returns 0 with
+ * *ret, or -ENOENT.
+ */
+static int passed_over(const struct tkl_schedule_conf *sc, const struct tkl_action *a, size_t team,
+                       int32_t first_day, struct tkl_sched_entry *ret)
+{
+    const struct tkl_rules *rules = tkl_schedule_team_rules(sc, team);
+    struct tkl_reminder r, best;
+    int32_t digest = TKL_NO_DAY, day = first_day;
+    if (!rules->weekly)
+        return -ENOENT;
+    /* the group of the first reminder from first_day on, when its digest
+     * day has passed: its last member stands for it */
+    while (base_reminder(sc, a, team, day, &r) == 0) {
+        int32_t d = digest_day(&sc->policy, rules->weekday, &r);
+        if (d >= first_day || (digest != TKL_NO_DAY && d != digest))
+            break;
+        digest = d;
+        best = r;
+        day = r.day + 1;
+    }
+    if (digest == TKL_NO_DAY)
+        return -ENOENT;
+    best.day = tkl_working_day_on_or_after(&sc->policy.holidays, first_day);
+    ret->r = best;
+    ret->at = tkl_local_instant(best.day, sc->policy.send_minute);
+    ret->team = (uint32_t)team;
+    return 0;
+}
+
+/* The entry of a for team index team: the latest reminder in
+ * (missed_after, now] if any, else the first one after now. Returns 0 or
+ * -ENOENT (none left). */
+static int first_entry(const struct tkl_schedule_conf *sc, const struct tkl_action *a, size_t team,
+                       int64_t missed_after, int64_t now, struct tkl_sched_entry *ret)
+{
+    int32_t day = missed_after < now ? tkl_local_day(missed_after) : tkl_local_day(now);
+    /* the first send time that counts: after missed_after, or now */
+    int64_t lo = missed_after < now ? missed_after + 1 : now;
+    struct tkl_sched_entry e, best;
+    bool have_best = false;
+    int32_t first = tkl_local_instant(day, sc->policy.send_minute) >= lo ? day : day + 1;
+    int rc = passed_over(sc, a, team, first, &e);
+    if (rc < 0)
+        rc = next_entry(sc, a, team, day, &e);
+    for (; rc == 0; rc = next_entry(sc, a, team, day, &e)) {
+        if (e.at >= now) /* due now is not missed: it is next */
+            break;
+        if (e.at > missed_after) {
+            best = e;
+            have_best = true;
+        }
+        day = e.r.day + 1;
+    }
+    if (!have_best && rc < 0)
+        return -ENOENT;
+    *ret = have_best ? best : e;
+    return 0;
+}
+
+/* Pushes the entries of one action, one for each of its teams. */
 static int schedule_action(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                            const struct tkl_team_dir *teams, const struct tkl_store *store,
                            size_t ai, int64_t missed_after, int64_t now)
@@ -88,34 +236,15 @@ static int schedule_action(struct tkl_scheduler *s, const struct tkl_schedule_co
     const struct tkl_action *a = &store->actions[ai];
     if (!tkl_action_active(a))
         return 0;
-    int32_t from = missed_after < now ? tkl_local_day(missed_after) : tkl_local_day(now);
     for (size_t t = 0; t < a->n_teams; t++) {
         long ti = team_index(teams, a->teams[t]);
-        if (ti < 0)
+        struct tkl_sched_entry e;
+        if (ti < 0 || first_entry(sc, a, (size_t)ti, missed_after, now, &e) < 0)
             continue;
-        struct tkl_sched_entry e, best;
-        bool have_best = false;
-        int32_t day = from;
-        for (;;) {
-            if (next_entry(sc, a, (size_t)ti, day, &e) < 0)
-                break;
-            if (e.at >= now) /* due now is not missed: it is next */
-                break;
-            if (e.at > missed_after) {
-                best = e;
-                have_best = true;
-            }
-            day = e.r.day + 1;
-        }
-        if (!have_best) {
-            if (next_entry(sc, a, (size_t)ti, day, &e) < 0)
-                continue;
-            best = e;
-        }
-        best.action = (uint32_t)ai;
+        e.action = (uint32_t)ai;
         if (reserve(s, s->n + 1) < 0)
             return -ENOMEM;
-        s->heap[s->n++] = best;
+        s->heap[s->n++] = e;
     }
     return 0;
 }
@@ -244,6 +373,42 @@ int tkl_scheduler_restore(struct tkl_scheduler *s, const struct tkl_store *store
             s->n++;
     }
     heapify(s->heap, s->n);
+    return 0;
+}
+
+int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
+                             const struct tkl_store *store, size_t action, size_t team,
+                             int32_t from_day, int32_t until_day, int64_t not_before)
+{
+    int32_t end = tkl_working_day_on_or_after(&sc->policy.holidays, until_day);
+    int64_t at = tkl_local_instant(end, sc->policy.send_minute);
+    if (at <= not_before)
+        return 0;
+    size_t j = 0;
+    while (j < s->n && (s->heap[j].action != action || s->heap[j].team != team))
+        j++;
+    if (j < s->n && s->heap[j].at <= at)
+        return 0;
+    const struct tkl_action *a = &store->actions[action];
+    struct tkl_sched_entry e, last;
+    bool held = false;
+    for (int32_t day = from_day; next_entry(sc, a, team, day, &e) == 0 && e.r.day < until_day;
+         day = e.r.day + 1) {
+        last = e;
+        held = true;
+    }
+    if (!held)
+        return 0;
+    last.r.day = end;
+    last.at = at;
+    last.action = (uint32_t)action;
+    if (j == s->n) {
+        if (reserve(s, s->n + 1) < 0)
+            return -ENOMEM;
+        s->n++;
+    }
+    s->heap[j] = last;
+    sift_up(s->heap, j); /* it only came forward */
     return 0;
 }
 

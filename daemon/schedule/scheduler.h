@@ -43,6 +43,18 @@ struct tkl_due {
  * instant is in (missed_after, now] are caught up: for each (action, team)
  * only the latest of them is kept, due at once. Returns 0 or -ENOMEM (then
  * s is empty).
+ *
+ * A team with a weekly digest gets its reminders on its digest day (the
+ * team's weekday, or the next working day when that is a holiday): a
+ * reminder that comes before a date (lead, due, prompt, look-ahead) on the
+ * latest digest day on or before its own day, so it is never later; one
+ * that comes after (overdue, check-in) on the earliest digest day on or
+ * after its own day. Of the reminders that land on one digest day only the
+ * last, the most urgent, goes, so each action is in at most one message a
+ * week. When an action is scheduled from a day after the digest day of a
+ * reminder that comes before a date, and before that reminder's own day
+ * (a new action, the first start), the reminder goes at the first send
+ * time from then on instead of being passed over.
  */
 int tkl_scheduler_build(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                         const struct tkl_team_dir *teams, const struct tkl_store *store,
@@ -72,13 +84,35 @@ int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_schedule_con
  * Puts back reminders that tkl_scheduler_pop_due took from s (with the same
  * store), for a round whose notices could not be committed: each replaces
  * the entry its (action, team) has now, or is added when the action had
- * none left; of several taken for one (action, team), the first wins.
- * Popping never grows the heap, so this needs no memory when it follows
- * the pops at once. Returns 0 (-ENOMEM only for a caller that pushed in
- * between).
+ * none left; of several taken for one (action, team), the first wins (so
+ * what tkl_scheduler_snooze_end did in the round is undone too). Popping
+ * never grows the heap, and a snooze's end only gives back an entry its
+ * (action, team) lost to the pop before it, so this needs no memory when
+ * it follows the round at once. Returns 0 (-ENOMEM only for a caller that
+ * pushed in between).
  */
 int tkl_scheduler_restore(struct tkl_scheduler *s, const struct tkl_store *store,
                           const struct tkl_due *due, size_t n);
+
+/*
+ * A snooze ends with a reminder. For a snooze of action index action that
+ * holds its reminders for team index team back from from_day (the day it
+ * was recorded, or an earlier held reminder's) until until_day: the entry
+ * of (action, team) is made due no later than the send time of the first
+ * working day on or after until_day (its end). When the entry is later, or
+ * there is none left, the last reminder of [from_day, until_day) takes its
+ * place at the end (with the end as its day, so it is not "late"); when no
+ * reminder fell in the snooze, nothing was held back and nothing changes.
+ * A reminder sent before the snooze was recorded is in the notification
+ * log and is not sent again. Nothing changes when the end's send time is
+ * not after not_before (a schedule built from a later time). The entry
+ * only comes forward, so a reminder due before the end stays: it is held
+ * back in turn, and this is called again. Returns 0 or -ENOMEM (only when
+ * the entry had gone and the heap has no room left).
+ */
+int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
+                             const struct tkl_store *store, size_t action, size_t team,
+                             int32_t from_day, int32_t until_day, int64_t not_before);
 
 void tkl_scheduler_free(struct tkl_scheduler *s);
 

@@ -176,8 +176,8 @@ static void queue_round(struct tkl_service *s)
     struct tkl_queue_result res;
     int64_t now = tkl_service_now(s);
     const struct tkl_config *c = s->rt->cfg;
-    int r =
-        tkl_queue_due(&s->rt->sched, &c->schedule, &c->teams, s->rt->store, s->outbox, now, &res);
+    int r = tkl_queue_due(&s->rt->sched, &c->schedule, &c->teams, s->rt->store, &s->answers,
+                          s->outbox, now, &res);
     if (r < 0) {
         s->queue_backoff = s->queue_backoff ? s->queue_backoff * 2 : 1;
         if (s->queue_backoff > QUEUE_BACKOFF_MAX)
@@ -197,6 +197,8 @@ static void queue_round(struct tkl_service *s)
         return;
     }
     s->queue_backoff = 0;
+    if (res.held)
+        log_debug("%zu reminders held back by officers' updates", res.held);
     if ((r = tkl_outbox_set_meta(s->outbox, "last_run", now)) < 0)
         log_warning("cannot record the last run time: %s", strerror(-r));
     if (res.committed)

@@ -26,6 +26,8 @@ struct tkl_team {
     struct tkl_recipient *recipients;
     size_t n_recipients;
     char *escalate_to; /* team id for overdue escalation, or NULL */
+    bool weekly;       /* digest = "weekly": one message a week, on weekday */
+    int weekday;       /* digest_day: 0 = Monday ... 4 = Friday (as tkl_day_weekday) */
 };
 
 struct tkl_team_dir {

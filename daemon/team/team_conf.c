@@ -4,6 +4,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <tickler/day.h>
 
 /* Recipients: no control characters, no angle brackets or commas that
  * would let an address smuggle a second one into a header. */
@@ -104,6 +107,41 @@ static int read_recipients(const struct tkl_confread *x, const config_setting_t 
     return r;
 }
 
+/* The digest keys of entry g into t: digest = "daily" | "weekly" and, for
+ * weekly, digest_day = "monday" to "friday" (any case; default monday).
+ * Returns 0 or -EINVAL. */
+static int read_digest(const struct tkl_confread *x, const config_setting_t *g, struct tkl_team *t)
+{
+    const char *digest = NULL, *day = NULL;
+    int r = 0;
+    if (tkl_conf_get_string(x, g, "digest", &digest) < 0)
+        r = -EINVAL;
+    else if (digest && strcmp(digest, "weekly") == 0)
+        t->weekly = true;
+    else if (digest && strcmp(digest, "daily") != 0) {
+        tkl_conf_err_at(x, config_setting_get_member(g, "digest"),
+                        "digest must be \"daily\" or \"weekly\" (got \"%s\")", digest);
+        r = -EINVAL;
+    }
+    int got = tkl_conf_get_string(x, g, "digest_day", &day);
+    if (got < 0)
+        return -EINVAL;
+    if (got == 0)
+        return r;
+    const config_setting_t *at = config_setting_get_member(g, "digest_day");
+    if (!t->weekly) {
+        tkl_conf_err_at(x, at, "digest_day needs digest = \"weekly\"");
+        return -EINVAL;
+    }
+    for (int wd = 0; wd < 5; wd++)
+        if (strcasecmp(day, tkl_weekday_name(wd)) == 0) {
+            t->weekday = wd;
+            return r;
+        }
+    tkl_conf_err_at(x, at, "digest_day must be a weekday from monday to friday (got \"%s\")", day);
+    return -EINVAL;
+}
+
 /* One entry g of the list, added to dir when its id is good and new.
  * Returns 0, -EINVAL or -ENOMEM. */
 static int read_team(const struct tkl_confread *x, const config_setting_t *g,
@@ -119,6 +157,8 @@ static int read_team(const struct tkl_confread *x, const config_setting_t *g,
                                        "overdue_weekly_for",
                                        "escalate_after_weeks",
                                        "escalate_to",
+                                       "digest",
+                                       "digest_day",
                                        NULL};
     struct tkl_team *t = &dir->teams[dir->n];
     const config_setting_t *s;
@@ -156,6 +196,8 @@ static int read_team(const struct tkl_confread *x, const config_setting_t *g,
     }
     if (tkl_conf_get_string(x, g, "escalate_to", &to) > 0 && !(t->escalate_to = strdup(to)))
         return -ENOMEM;
+    if (read_digest(x, g, t) < 0)
+        r = -EINVAL;
     return r;
 }
 

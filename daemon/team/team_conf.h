@@ -1,7 +1,8 @@
 /*
  * The team directory's slice of the configuration, teams ( ... ): each
  * team's id, name and aliases, its recipients per channel (with the line
- * of each list, for problems found later), and its escalation team.
+ * of each list, for problems found later), its escalation team, and how
+ * often it gets a message (digest = "daily" or "weekly", digest_day).
  */
 #ifndef TKL_TEAM_CONF_H
 #define TKL_TEAM_CONF_H
@@ -16,7 +17,9 @@
  * Reads the list teams ( ... ) (NULL: none) into *dir, zeroed by the
  * caller. channels (n_channels of them) are the names of the configured
  * notifiers: recipients on another channel are an error. Each escalate_to
- * must name a team of the list. An entry may also hold rule keys (ladder,
+ * must name a team of the list. digest is "daily" (the default) or
+ * "weekly"; digest_day, a weekday from monday to friday (default monday),
+ * is allowed with "weekly" only. An entry may also hold rule keys (ladder,
  * review_ladder, overdue_every_days, overdue_weekly_for,
  * escalate_after_weeks): they are the schedule's to read
  * (tkl_schedule_conf_teams). Returns 0, -EINVAL (problems in x->diags) or

@@ -25,9 +25,16 @@
  * "kind", "date", "note", "problem"}, "status": {"text", "read"},
  * "standing", "progress", "last_reminder": {"at", "queued_at", "channel",
  * "recipient", "team", "team_id", "state", "sending", "attempts", "stage"}
- * or null, "warnings": count, "file", "line"}]}, where counts are
+ * or null, "answers": what officers' updates say (below) or null,
+ * "warnings": count, "file", "line"}]}, where counts are
  * {"overdue": n, "due-soon": n, "on-track": n, "complete": n, "closed": n,
- * "undated": n, "total": n}.
+ * "undated": n, "total": n}, and answers are {"progress": {"rag", "by",
+ * "at", "note"} or null (the latest progress note), "complete": {"by",
+ * "at"} or null, "snoozed": {"until", "by", "at"} or null (while it
+ * lasts), "not_ours": [{"team_id", "team", "by", "at", "suggested",
+ * "note"}], "overruled": text or null}: the updates that hold (the plan
+ * has not changed since), and what the plan has overruled. "by" is the
+ * recipient the link was issued to.
  */
 #include "web.h"
 
@@ -43,6 +50,7 @@
 
 #include "../core/day.h"
 #include "../schedule/standing.h"
+#include "../update/answer.h"
 
 /* Count slots: one per standing, then the total. */
 #define N_COUNTS (TKL_STANDING_COUNT + 1)
@@ -51,6 +59,7 @@ struct status_view {
     const struct tkl_store *store;
     const struct tkl_team_dir *dir;
     const struct tkl_schedule_conf *sc;
+    const struct tkl_answers *answers; /* officers' updates, against the store */
     int64_t now;
     int32_t today;
     bool *team_on;                   /* per team of dir: named by the query */
@@ -193,6 +202,7 @@ static int view_init(struct status_view *v, const struct tkl_service *s,
     *v = (struct status_view){.store = rt->store,
                               .dir = &rt->cfg->teams,
                               .sc = &rt->cfg->schedule,
+                              .answers = &s->answers,
                               .now = req->now - (req->now % 60 + 60) % 60,
                               .today = tkl_local_day(req->now)};
     v->team_on = calloc(v->dir->n + 1, sizeof(*v->team_on));
@@ -474,6 +484,79 @@ static void html_reminder(FILE *f, const struct status_view *v, const struct tkl
     }
 }
 
+/* The name of team id, or the id when the directory has no such team. */
+static const char *team_name(const struct status_view *v, const char *id)
+{
+    const struct tkl_team *t = id ? tkl_team_find(v->dir, id) : NULL;
+    return t ? t->name : text_or(id, "their team");
+}
+
+/* Who gave update u and when: " by a@x on 3 Dec 2026 10:15". */
+static void html_by(FILE *f, const struct tkl_update *u)
+{
+    char when[48];
+    fputs(" by ", f);
+    tkl_html_fputs(u->recipient, f);
+    fprintf(f, " on %s", when_text(u->at, when, sizeof(when)));
+}
+
+/* What the officers' updates of a say: the latest progress note, what
+ * holds its reminders back, what the plan overruled. Nothing without. */
+static void html_answers(FILE *f, const struct status_view *v, const struct tkl_action *a)
+{
+    const struct tkl_answer *ans = tkl_answers_find(v->answers, a->id);
+    char *over = NULL, day[TKL_DAY_LONG_SIZE];
+    const struct tkl_update *p = ans ? ans->progress : NULL;
+    if (ans && ans->overruled && tkl_answer_overruled_text(ans, a, &over) < 0)
+        over = NULL; /* out of memory: the rest is still shown */
+    bool snoozed = ans && ans->snooze && ans->snooze->until_day > v->today;
+    if (p) {
+        fprintf(f, "<dt>Officer's progress</dt><dd>%s%s%s", p->rag ? "<strong>" : "",
+                p->rag ? tkl_rag_name(p->rag) : "", p->rag ? "</strong>" : "");
+        html_by(f, p);
+        if (p->note && *p->note) {
+            fputs(":<br>", f);
+            html_lines(f, p->note);
+        }
+        fputs("</dd>\n", f);
+    }
+    if (!ans || (!ans->complete && !snoozed && !ans->n_not_ours && !over))
+        return;
+    fputs("<dt>Reminders</dt><dd>", f);
+    if (ans->complete) {
+        fputs("held: marked complete", f);
+        html_by(f, ans->complete);
+        fputs("<br>", f);
+    }
+    if (snoozed && tkl_day_long(ans->snooze->until_day, day, sizeof(day)) == 0) {
+        fprintf(f, "held: snoozed until %s", day);
+        html_by(f, ans->snooze);
+        fputs("<br>", f);
+    }
+    for (size_t k = 0; k < ans->n_not_ours; k++) {
+        const struct tkl_update *u = ans->not_ours[k];
+        fputs("held for ", f);
+        tkl_html_fputs(team_name(v, u->team_id), f);
+        fputs(": not ours", f);
+        html_by(f, u);
+        if (u->suggested_team && *u->suggested_team) {
+            fputs("; suggests ", f);
+            tkl_html_fputs(u->suggested_team, f);
+        }
+        if (u->note && *u->note) {
+            fputs(": ", f);
+            html_lines(f, u->note);
+        }
+        fputs("<br>", f);
+    }
+    if (over) {
+        fputs("overruled by the plan: ", f);
+        html_lines(f, over);
+    }
+    fputs("</dd>\n", f);
+    free(over);
+}
+
 /* The other teams of a than team index t, by name. */
 static void html_other_teams(FILE *f, const struct status_view *v, const struct tkl_action *a,
                              size_t t)
@@ -512,7 +595,9 @@ static void html_action(FILE *f, const struct status_view *v, size_t i, size_t t
     html_lines(f, text_or(a->status_text, "(none)"));
     fprintf(f, " (read as %s)</dd>\n<dt>Progress</dt><dd>", tkl_status_name(a->status));
     html_lines(f, text_or(a->progress, "none recorded"));
-    fputs("</dd>\n<dt>Last reminder</dt><dd>", f);
+    fputs("</dd>\n", f);
+    html_answers(f, v, a);
+    fputs("<dt>Last reminder</dt><dd>", f);
     html_reminder(f, v, a);
     fputs("</dd>\n", f);
     html_other_teams(f, v, a, t);
@@ -719,6 +804,52 @@ static json_t *json_reminder(const struct status_view *v, const struct tkl_actio
     return unless_bad(o, bad);
 }
 
+/* Update u as {"by", "at"} and the members of names (NULL-ended pairs of
+ * a name and a string, a NULL string for null). */
+static json_t *json_update(const struct tkl_update *u, const char *const *more)
+{
+    json_t *o = json_object();
+    int bad = !o;
+    bad |= json_object_set_new(o, "by", json_string(u->recipient));
+    bad |= json_object_set_new(o, "at", jinstant(u->at));
+    for (; more && more[0]; more += 2)
+        bad |= json_object_set_new(o, more[0], jstr(more[1]));
+    return unless_bad(o, bad);
+}
+
+/* What the officers' updates of a say (see the top of this file), or
+ * null when there are none. */
+static json_t *json_answers(const struct status_view *v, const struct tkl_action *a)
+{
+    const struct tkl_answer *ans = tkl_answers_find(v->answers, a->id);
+    if (!ans)
+        return json_null();
+    char *over = NULL;
+    json_t *o = json_object(), *not_ours = json_array();
+    int bad = !o || !not_ours || tkl_answer_overruled_text(ans, a, &over) < 0;
+    const struct tkl_update *p = ans->progress, *z = ans->snooze;
+    const char *const progress[] = {"rag", p ? tkl_rag_name(p->rag) : NULL, "note",
+                                    p ? p->note : NULL, NULL};
+    bad |= json_object_set_new(o, "progress", p ? json_update(p, progress) : json_null());
+    bad |= json_object_set_new(o, "complete",
+                               ans->complete ? json_update(ans->complete, NULL) : json_null());
+    json_t *snooze = z && z->until_day > v->today ? json_update(z, NULL) : json_null();
+    if (z && z->until_day > v->today)
+        bad |= !snooze || json_object_set_new(snooze, "until", jday(z->until_day));
+    bad |= json_object_set_new(o, "snoozed", snooze);
+    for (size_t k = 0; !bad && k < ans->n_not_ours; k++) {
+        const struct tkl_update *u = ans->not_ours[k];
+        const char *const more[] = {"team_id",   u->team_id,         "team", team_name(v, u->team_id),
+                                    "suggested", u->suggested_team, "note", u->note,
+                                    NULL};
+        bad |= json_array_append_new(not_ours, json_update(u, more));
+    }
+    bad |= json_object_set_new(o, "not_ours", not_ours);
+    bad |= json_object_set_new(o, "overruled", jstr(over));
+    free(over);
+    return unless_bad(o, bad);
+}
+
 /* {"text", "kind", "date", "note", "problem"} of a's deadline. */
 static json_t *json_deadline(const struct tkl_action *a)
 {
@@ -762,6 +893,7 @@ static json_t *json_action(const struct status_view *v, size_t i)
     bad |= json_object_set_new(o, "standing", json_string(tkl_standing_name(v->standing[i])));
     bad |= json_object_set_new(o, "progress", jstr(a->progress));
     bad |= json_object_set_new(o, "last_reminder", json_reminder(v, a));
+    bad |= json_object_set_new(o, "answers", json_answers(v, a));
     bad |= json_object_set_new(o, "warnings", json_integer((json_int_t)a->n_warnings));
     bad |= json_object_set_new(o, "file", json_string(a->file));
     bad |= json_object_set_new(o, "line", json_integer(a->line));

@@ -5,8 +5,9 @@
  * exposition.c (/metrics), web.c (/ and /healthz, and the dispatch).
  *
  * Every page escapes the plan's text for its format, shows no secret
- * (passwords, tokens, webhook URLs; a recipient address only on /outbox and
- * as the last reminder's recipient on /status), runs on the loop thread and does not block
+ * (passwords, tokens, webhook URLs; a recipient address only on /outbox,
+ * and on /status as the last reminder's recipient and as who gave an
+ * officer's update), runs on the loop thread and does not block
  * beyond one read of the outbox.
  */
 #ifndef TKL_WEB_H

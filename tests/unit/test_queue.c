@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "core/day.h"
 #include "delivery/queue.h"
+#include "update/answer.h"
 
 static struct tkl_config *cfg;
 static struct tkl_diags diags;
@@ -123,7 +124,7 @@ START_TEST(a_refused_round_is_put_back_and_queued_once)
     snprintf(path, sizeof(path), "%s/tickler.db", dir);
     ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
-    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, o, now, &res), -EBUSY);
+    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res), -EBUSY);
     ck_assert_uint_eq(res.committed, 0);
     ck_assert_uint_gt(res.restored, 0);
     ck_assert_uint_eq(s.n, due);                      /* nothing lost */
@@ -132,11 +133,11 @@ START_TEST(a_refused_round_is_put_back_and_queued_once)
     sqlite3_close(other);
 
     /* the lock is gone: the same round goes in, then nothing is due */
-    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, o, now, &res), 0);
+    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res), 0);
     ck_assert_uint_gt(res.committed, 2);
     ck_assert_int_gt(tkl_scheduler_next_at(&s), now);
     size_t committed = res.committed;
-    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, o, now, &res), 0);
+    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res), 0);
     ck_assert_uint_eq(res.committed, 0);
 
     /* the same as a round that was never refused */
@@ -144,7 +145,7 @@ START_TEST(a_refused_round_is_put_back_and_queued_once)
     struct tkl_scheduler s2;
     struct tkl_outbox *o2 = new_outbox(dir2, sizeof(dir2));
     build(&s2, now);
-    ck_assert_int_eq(tkl_queue_due(&s2, &cfg->schedule, &cfg->teams, store, o2, now, &res), 0);
+    ck_assert_int_eq(tkl_queue_due(&s2, &cfg->schedule, &cfg->teams, store, NULL, o2, now, &res), 0);
     ck_assert_uint_eq(res.committed, committed);
     char *a = contents(dir), *b = contents(dir2);
     ck_assert_str_eq(a, b);
@@ -168,19 +169,19 @@ START_TEST(a_round_committed_in_part_queues_the_rest_once)
     struct tkl_queue_result res;
     struct tkl_outbox *o = new_outbox(dir, sizeof(dir)), *o2 = new_outbox(ref, sizeof(ref));
     build(&s2, now);
-    ck_assert_int_eq(tkl_queue_due(&s2, &cfg->schedule, &cfg->teams, store, o2, now, &res), 0);
+    ck_assert_int_eq(tkl_queue_due(&s2, &cfg->schedule, &cfg->teams, store, NULL, o2, now, &res), 0);
     char *want = contents(ref);
     unsigned long i;
     for (i = 1;; i++) {
         build(&s, now);
         alloc_fail_nth(i);
-        int r = tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, o, now, &res);
+        int r = tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res);
         unsigned long used = alloc_count;
         alloc_fail_nth(0);
         if (r < 0)
             ck_assert_int_le(tkl_scheduler_next_at(&s), now); /* put back, still due */
         for (int round = 0; round < 3 && tkl_scheduler_next_at(&s) <= now; round++)
-            ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, o, now, &res),
+            ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res),
                              0);
         ck_assert_int_gt(tkl_scheduler_next_at(&s), now);
         char *got = contents(dir);
@@ -199,6 +200,236 @@ START_TEST(a_round_committed_in_part_queues_the_rest_once)
 }
 END_TEST
 
+/* An update of action id of kind by who for team, recorded at when, with
+ * the plan as it stands in store (so that it holds). */
+static struct tkl_update update(const char *id, enum tkl_update_kind kind, const char *who,
+                                const char *team, int64_t when)
+{
+    const struct tkl_action *a = tkl_store_find(store, id);
+    ck_assert_ptr_nonnull(a);
+    return (struct tkl_update){
+        .action_id = (char *)id,
+        .recipient = (char *)who,
+        .team_id = (char *)team,
+        .kind = kind,
+        .at = when,
+        .link_issued_at = when - 3600,
+        .until_day = TKL_NO_DAY,
+        .plan_deadline_day = a->deadline.day,
+        .plan_deadline_text = a->deadline_text,
+        .plan_status = a->status_text,
+        .plan_owners = a->owners,
+    };
+}
+
+/* The answers of updates v (n of them; ids given in order) on store. */
+static void answers_of(struct tkl_answers *ret, struct tkl_update *v, size_t n)
+{
+    struct tkl_updates l = {0};
+    for (size_t i = 0; i < n; i++) {
+        v[i].id = (int64_t)i + 1;
+        ck_assert_int_eq(tkl_updates_push(&l, &v[i]), 0);
+    }
+    ck_assert_int_eq(tkl_answers_build(ret, &l, store), 0);
+}
+
+/* One column of the outbox's entries of item, one value a line, in order
+ * of the notices. */
+static char *entries_of(const char *dir, const char *column, const char *item)
+{
+    char path[300], sql[200], *out = NULL;
+    size_t len = 0;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    snprintf(sql, sizeof(sql),
+             "SELECT %s FROM notices JOIN entries ON id = notice_id WHERE item_id = ?1 "
+             "ORDER BY notice_id, recipient",
+             column);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, item, -1, SQLITE_STATIC);
+    FILE *f = open_memstream(&out, &len);
+    ck_assert_ptr_nonnull(f);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        fprintf(f, "%s\n",
+                sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "(null)");
+    ck_assert_int_eq(fclose(f), 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+START_TEST(reminders_an_answer_holds_back_are_not_queued)
+{
+    /* A marked complete; C (HR and ICT) not ours for ICT; B snoozed past
+     * today: only C to HR and D are queued */
+    char dir[256];
+    int64_t now = at(2023, 6, 30, 10);
+    struct tkl_scheduler s;
+    struct tkl_queue_result res;
+    struct tkl_answers ans;
+    struct tkl_update v[] = {
+        update("A", TKL_UPDATE_COMPLETE, "hr@maidstone.example", "hr", at(2023, 5, 2, 10)),
+        update("C", TKL_UPDATE_NOT_OURS, "ict@maidstone.example", "ict", at(2023, 5, 2, 11)),
+        update("B", TKL_UPDATE_SNOOZE, "policy@maidstone.example", "pce", at(2023, 5, 2, 12)),
+    };
+    v[2].until_day = tkl_day_from_civil(2023, 7, 10);
+    answers_of(&ans, v, 3);
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    build(&s, now);
+    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, &ans, o, now, &res), 0);
+    ck_assert_uint_eq(res.held, 3);
+    char *got = contents(dir);
+    ck_assert_str_eq(got, "email hr@maidstone.example C due\n"
+                          "email ict@maidstone.example D overdue-4\n");
+    free(got);
+    /* nothing of them is due again, and the snooze ends with a reminder */
+    ck_assert_int_gt(tkl_scheduler_next_at(&s), now);
+    ck_assert_int_eq(tkl_scheduler_next_at(&s), at(2023, 7, 3, 9));
+    tkl_scheduler_free(&s);
+    tkl_answers_free(&ans);
+    remove_outbox(o, dir);
+}
+END_TEST
+
+/* Runs every round from now to until, each at its time; *ret_held gets
+ * the reminders held back. */
+static void rounds(struct tkl_scheduler *s, const struct tkl_answers *ans, struct tkl_outbox *o,
+                   int64_t until, size_t *ret_held)
+{
+    struct tkl_queue_result res;
+    *ret_held = 0;
+    for (int64_t t; (t = tkl_scheduler_next_at(s)) <= until;) {
+        ck_assert_int_eq(tkl_queue_due(s, &cfg->schedule, &cfg->teams, store, ans, o, t, &res), 0);
+        *ret_held += res.held;
+    }
+}
+
+START_TEST(a_snooze_ends_with_a_reminder_even_after_a_refused_round)
+{
+    /* HR's A and C are due on 30 June; A is snoozed on 1 June until
+     * Monday 3 July. The 30 June round is refused once: put back whole,
+     * A is held and moved again when the round goes in, and its reminder
+     * comes on 3 July */
+    char dir[256], path[300];
+    struct tkl_scheduler s = {0};
+    struct tkl_queue_result res;
+    struct tkl_answers ans;
+    struct tkl_update v[] = {
+        update("A", TKL_UPDATE_SNOOZE, "hr@maidstone.example", "hr", at(2023, 6, 1, 10)),
+    };
+    v[0].until_day = tkl_day_from_civil(2023, 7, 3);
+    answers_of(&ans, v, 1);
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    int64_t start = at(2023, 6, 1, 10), day30 = at(2023, 6, 30, 9);
+    size_t held = 0;
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, start, start), 0);
+    rounds(&s, &ans, o, day30 - 1, &held);
+    ck_assert_uint_eq(held, 3); /* lead-28, lead-14, lead-7 */
+    char *got = entries_of(dir, "stage_key", "A");
+    ck_assert_str_eq(got, "");
+    free(got);
+    ck_assert_int_eq(tkl_scheduler_next_at(&s), day30);
+    size_t before = s.n;
+
+    sqlite3 *other = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, &ans, o, day30, &res),
+                     -EBUSY);
+    ck_assert_uint_eq(res.held, 1);
+    ck_assert_uint_eq(s.n, before); /* put back as it was, A's held one too */
+    ck_assert_int_eq(tkl_scheduler_next_at(&s), day30);
+    ck_assert_int_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+
+    rounds(&s, &ans, o, at(2023, 7, 3, 9), &held);
+    got = entries_of(dir, "stage_key", "A");
+    ck_assert_str_eq(got, "due\n"); /* held on 30 June, sent on 3 July */
+    free(got);
+    got = entries_of(dir, "late", "A");
+    ck_assert_str_eq(got, "0\n");
+    free(got);
+    got = entries_of(dir, "stage_key", "C");
+    ck_assert_str_eq(got, "lead-28\nlead-14\nlead-7\nlead-28\nlead-14\nlead-7\nlead-1\nlead-1\n"
+                          "due\ndue\n");
+    free(got);
+    tkl_scheduler_free(&s);
+    tkl_answers_free(&ans);
+    remove_outbox(o, dir);
+}
+END_TEST
+
+START_TEST(the_plan_overrules_a_completion_and_the_digest_says_so)
+{
+    /* A was marked complete when its deadline was 31 May; the plan now
+     * says 30 June: its reminders go, and say why */
+    char dir[256];
+    int64_t now = at(2023, 6, 30, 10);
+    struct tkl_scheduler s;
+    struct tkl_queue_result res;
+    struct tkl_answers ans;
+    struct tkl_update v[] = {
+        update("A", TKL_UPDATE_PROGRESS, "hr@maidstone.example", "hr", at(2023, 5, 2, 10)),
+        update("A", TKL_UPDATE_COMPLETE, "hr@maidstone.example", "hr", at(2023, 5, 3, 10)),
+    };
+    v[0].rag = TKL_RAG_AMBER;
+    v[0].note = (char *)"Draft with the board";
+    v[1].plan_deadline_day = tkl_day_from_civil(2023, 5, 31);
+    v[1].plan_deadline_text = (char *)"31/05/2023";
+    answers_of(&ans, v, 2);
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    build(&s, now);
+    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, &ans, o, now, &res), 0);
+    ck_assert_uint_eq(res.held, 0);
+    char *got = entries_of(dir, "answer", "A");
+    ck_assert_ptr_nonnull(strstr(got, "Progress (amber), hr@maidstone.example on 2 May 2023: "
+                                      "Draft with the board\n"));
+    ck_assert_ptr_nonnull(strstr(got, "Marked complete by hr@maidstone.example"));
+    ck_assert_ptr_nonnull(strstr(got, "30 Jun 2023"));
+    free(got);
+    /* the plan's own progress column is not replaced */
+    got = entries_of(dir, "answer", "C");
+    ck_assert_str_eq(got, "(null)\n(null)\n");
+    free(got);
+    tkl_scheduler_free(&s);
+    tkl_answers_free(&ans);
+    remove_outbox(o, dir);
+}
+END_TEST
+
+START_TEST(not_ours_is_told_to_report_to_once)
+{
+    char dir[256];
+    int64_t now = at(2023, 6, 5, 10);
+    size_t n = 99;
+    struct tkl_update u =
+        update("C", TKL_UPDATE_NOT_OURS, "ict@maidstone.example", "ict", at(2023, 6, 5, 10));
+    u.id = 7;
+    u.suggested_team = (char *)"Learning & Development";
+    u.note = (char *)"Training is L&D's";
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    const struct tkl_team *edi = tkl_team_find(&cfg->teams, "edi-officers");
+    const struct tkl_action *c = tkl_store_find(store, "C");
+    ck_assert_int_eq(tkl_queue_not_ours(o, &cfg->teams, edi, c, &u, now, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    char *got = contents(dir);
+    ck_assert_str_eq(got, "email edi.officers@maidstone.example C answer-7\n");
+    free(got);
+    got = entries_of(dir, "answer", "C");
+    ck_assert_str_eq(got, "Not ours: ict@maidstone.example says this action is not for ICT, and "
+                          "it gets no more reminders for that team until the plan changes.\n"
+                          "Suggested team: Learning & Development\n"
+                          "Comment: Training is L&D's\n");
+    free(got);
+    ck_assert_int_eq(tkl_queue_not_ours(o, &cfg->teams, edi, c, &u, now + 60, &n), 0);
+    ck_assert_uint_eq(n, 0); /* told once */
+    remove_outbox(o, dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("queue");
@@ -207,6 +438,10 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, a_refused_round_is_put_back_and_queued_once);
     tcase_add_test(tc, a_round_committed_in_part_queues_the_rest_once);
+    tcase_add_test(tc, reminders_an_answer_holds_back_are_not_queued);
+    tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
+    tcase_add_test(tc, the_plan_overrules_a_completion_and_the_digest_says_so);
+    tcase_add_test(tc, not_ours_is_told_to_report_to_once);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -5,6 +5,7 @@
 #include "check_run.h"
 #include <errno.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,170 @@ START_TEST(a_reminder_due_exactly_now_is_due_without_catch_up)
 }
 END_TEST
 
+static size_t team_index(const char *id)
+{
+    for (size_t i = 0; i < cfg->teams.n; i++)
+        if (!strcmp(cfg->teams.teams[i].id, id))
+            return i;
+    ck_abort_msg("no team %s", id);
+    return 0;
+}
+
+/* Gives team id a weekly digest on weekday wd (0 = Monday). */
+static void weekly(const char *id, int wd)
+{
+    struct tkl_rules *r = &cfg->schedule.team_rules[team_index(id)];
+    r->weekly = true;
+    r->weekday = wd;
+}
+
+/* Pops every reminder due by until, each at its time, into
+ * "key@YYYY-MM-DD " text. */
+static void pop_all(struct tkl_scheduler *s, const struct tkl_store *st, int64_t until, char *out,
+                    size_t size)
+{
+    struct tkl_due due;
+    size_t n = 0;
+    out[0] = '\0';
+    while (tkl_scheduler_next_at(s) <= until &&
+           tkl_scheduler_pop_due(s, &cfg->schedule, st, tkl_scheduler_next_at(s), &due) == 0) {
+        char day[11];
+        ck_assert(!due.late);
+        ck_assert_int_eq(due.at, tkl_local_instant(due.r.day, cfg->schedule.policy.send_minute));
+        n += (size_t)snprintf(out + n, size - n, "%s@%s ", due.r.key, tkl_day_format(due.r.day, day));
+        ck_assert_uint_lt(n, size);
+    }
+}
+
+START_TEST(a_weekly_team_gets_its_reminders_on_its_digest_day)
+{
+    /* deadline Friday 30 June 2023, digest on Mondays: the stages before
+     * the deadline go on the Monday before them (29 May is a bank
+     * holiday: Tuesday), the nags on the Monday after; lead-1 and due
+     * share 26 June and the due one goes */
+    weekly("hr", 0);
+    struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
+    struct tkl_scheduler s = {0};
+    int64_t now = at(2023, 5, 1, 8);
+    char got[1024];
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, st, now, now), 0);
+    pop_all(&s, st, at(2023, 10, 3, 0), got, sizeof(got));
+    ck_assert_str_eq(got, "lead-28@2023-05-30 lead-14@2023-06-12 lead-7@2023-06-19 due@2023-06-26 "
+                          "overdue-1@2023-07-10 overdue-2@2023-07-17 overdue-3@2023-07-24 "
+                          "overdue-4@2023-07-31 overdue-m2@2023-09-04 overdue-m3@2023-10-02 ");
+    tkl_scheduler_free(&s);
+    /* the team of another rule is as it was */
+    struct tkl_store *other = load(PLAN "A,One,Housing,30/06/2023,\n");
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, other, now, now), 0);
+    pop_all(&s, other, at(2023, 7, 1, 0), got, sizeof(got));
+    ck_assert_str_eq(got, "lead-28@2023-06-02 lead-14@2023-06-16 lead-7@2023-06-23 "
+                          "lead-1@2023-06-29 due@2023-06-30 ");
+    tkl_scheduler_free(&s);
+    tkl_store_free(st);
+    tkl_store_free(other);
+}
+END_TEST
+
+START_TEST(a_weekly_reminder_whose_digest_day_has_passed_goes_before_the_deadline)
+{
+    /* added on Tuesday 27 June at 10:00, due on Friday 30 June, digest on
+     * Mondays: its Monday has passed, so it goes on Wednesday, not on the
+     * Monday after the deadline; the nags follow on Mondays */
+    weekly("hr", 0);
+    struct tkl_store *a = load(PLAN "B,Two,HR,31/12/2023,\n");
+    struct tkl_store *b = load(PLAN "B,Two,HR,31/12/2023,\nA,One,HR,30/06/2023,\n");
+    struct tkl_scheduler s = {0};
+    int64_t now = at(2023, 6, 27, 10);
+    char got[512];
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, a, now, now), 0);
+    ck_assert_int_eq(tkl_scheduler_reload(&s, &cfg->schedule, &cfg->teams, a, b, now, NULL), 0);
+    ck_assert_int_eq(entry_at(&s, b, "A"), at(2023, 6, 28, 9));
+    pop_all(&s, b, at(2023, 7, 18, 0), got, sizeof(got));
+    ck_assert_str_eq(got, "due@2023-06-28 overdue-1@2023-07-10 overdue-2@2023-07-17 ");
+    tkl_scheduler_free(&s);
+    tkl_store_free(a);
+    tkl_store_free(b);
+}
+END_TEST
+
+START_TEST(a_snooze_ends_with_a_reminder)
+{
+    /* snoozed on 1 June until Tuesday 20 June: lead-28 (2 June) and
+     * lead-14 (16 June) are held back; the next, lead-7 on 23 June, is
+     * after the end, so lead-14 goes on the 20th instead */
+    struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
+    struct tkl_scheduler s = {0};
+    struct tkl_due due;
+    int64_t now = at(2023, 6, 1, 12);
+    int32_t from = tkl_day_from_civil(2023, 6, 1), until = tkl_day_from_civil(2023, 6, 20);
+    size_t hr = team_index("hr");
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, st, now, now), 0);
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, at(2023, 6, 2, 9), &due), 0);
+    ck_assert_str_eq(due.r.key, "lead-28");
+    /* the next (lead-14) is before the end: it stays, to be held in turn */
+    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr, from, until, now), 0);
+    ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 16, 9));
+    struct tkl_due held;
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, at(2023, 6, 16, 9), &held), 0);
+    ck_assert_str_eq(held.r.key, "lead-14");
+    ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 23, 9));
+    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr, from, until, now), 0);
+    ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 20, 9));
+    /* a round that is put back undoes it */
+    ck_assert_int_eq(tkl_scheduler_restore(&s, st, &held, 1), 0);
+    ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 16, 9));
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, at(2023, 6, 16, 9), &held), 0);
+    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr, from, until, now), 0);
+    /* at the end: lead-14, not late, then the ladder goes on */
+    char got[256];
+    pop_all(&s, st, at(2023, 6, 30, 9), got, sizeof(got));
+    ck_assert_str_eq(got, "lead-14@2023-06-20 lead-7@2023-06-23 lead-1@2023-06-29 due@2023-06-30 ");
+    tkl_scheduler_free(&s);
+    tkl_store_free(st);
+}
+END_TEST
+
+START_TEST(a_snooze_that_held_nothing_back_changes_nothing)
+{
+    struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
+    struct tkl_scheduler s = {0};
+    int64_t now = at(2023, 6, 3, 12);
+    size_t hr = team_index("hr");
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, st, now, now), 0);
+    /* 5 to 12 June holds no reminder: lead-14 on the 16th stays */
+    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr,
+                                              tkl_day_from_civil(2023, 6, 5),
+                                              tkl_day_from_civil(2023, 6, 12), now),
+                     0);
+    ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 16, 9));
+    ck_assert_uint_eq(s.n, 1);
+    /* an end before the schedule's start is not brought back */
+    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr,
+                                              tkl_day_from_civil(2023, 5, 1),
+                                              tkl_day_from_civil(2023, 6, 2), now),
+                     0);
+    ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 16, 9));
+    /* a snooze past the last reminder gives the entry back at its end */
+    struct tkl_store *end = load(PLAN "A,One,HR,30/06/2023,\n");
+    struct tkl_due due;
+    cfg->schedule.team_rules[hr].overdue_every_days = 0; /* no nags */
+    tkl_scheduler_free(&s);
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, end, now, now), 0);
+    while (tkl_scheduler_pop_due(&s, &cfg->schedule, end, at(2023, 6, 30, 9), &due) == 0)
+        ;
+    ck_assert_uint_eq(s.n, 0);
+    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, &cfg->schedule, end, 0, hr,
+                                              tkl_day_from_civil(2023, 6, 26),
+                                              tkl_day_from_civil(2023, 7, 8), now),
+                     0);
+    ck_assert_uint_eq(s.n, 1);
+    ck_assert_int_eq(entry_at(&s, end, "A"), at(2023, 7, 10, 9)); /* 8 July is a Saturday */
+    tkl_scheduler_free(&s);
+    tkl_store_free(st);
+    tkl_store_free(end);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("scheduler");
@@ -157,6 +322,10 @@ int main(void)
     tcase_add_test(tc, catch_up_sends_only_the_latest_missed_once);
     tcase_add_test(tc, reload_reschedules_only_the_changed_action);
     tcase_add_test(tc, a_reminder_due_exactly_now_is_due_without_catch_up);
+    tcase_add_test(tc, a_weekly_team_gets_its_reminders_on_its_digest_day);
+    tcase_add_test(tc, a_weekly_reminder_whose_digest_day_has_passed_goes_before_the_deadline);
+    tcase_add_test(tc, a_snooze_ends_with_a_reminder);
+    tcase_add_test(tc, a_snooze_that_held_nothing_back_changes_nothing);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

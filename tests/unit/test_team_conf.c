@@ -110,6 +110,56 @@ START_TEST(mistakes_are_named_at_their_lines)
 }
 END_TEST
 
+START_TEST(a_team_may_have_a_weekly_digest)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "teams = (\n"
+                   "  { id = \"hr\"; digest = \"weekly\"; digest_day = \"Wednesday\"; },\n"
+                   "  { id = \"ict\"; digest = \"weekly\"; },\n"
+                   "  { id = \"pce\"; digest = \"daily\"; },\n"
+                   "  { id = \"ceo\"; }\n"
+                   ");\n");
+    struct tkl_team_dir dir = {0};
+    ck_assert_int_eq(tkl_teams_conf_read(&f.x, conf_at(&f, "teams"), channels, 2, &dir), 0);
+    ck_assert_uint_eq(f.diags.n, 0);
+    ck_assert(dir.teams[0].weekly);
+    ck_assert_int_eq(dir.teams[0].weekday, 2);
+    ck_assert(dir.teams[1].weekly); /* on Mondays unless told */
+    ck_assert_int_eq(dir.teams[1].weekday, 0);
+    ck_assert(!dir.teams[2].weekly);
+    ck_assert(!dir.teams[3].weekly);
+    tkl_team_dir_free(&dir);
+    conf_done(&f);
+}
+END_TEST
+
+START_TEST(digest_mistakes_are_named_at_their_lines)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "teams = (\n"
+                   "  { id = \"a\"; digest = \"fortnightly\"; },\n"
+                   "  { id = \"b\"; digest_day = \"monday\"; },\n"
+                   "  { id = \"c\"; digest = \"weekly\"; digest_day = \"saturday\"; },\n"
+                   "  { id = \"d\"; digest = \"weekly\"; digest_day = \"mon\"; },\n"
+                   "  { id = \"e\"; digest = 7; }\n"
+                   ");\n");
+    struct tkl_team_dir dir = {0};
+    ck_assert_int_eq(tkl_teams_conf_read(&f.x, conf_at(&f, "teams"), channels, 2, &dir), -EINVAL);
+    ck_assert(conf_error_at(&f, 2, "digest must be \"daily\" or \"weekly\" (got \"fortnightly\")"));
+    ck_assert(conf_error_at(&f, 3, "digest_day needs digest = \"weekly\""));
+    ck_assert(conf_error_at(&f, 4, "digest_day must be a weekday from monday to friday (got "
+                                   "\"saturday\")"));
+    ck_assert(conf_error_at(&f, 5, "digest_day must be a weekday"));
+    ck_assert(conf_error_at(&f, 6, "digest"));
+    ck_assert_uint_eq(f.diags.n_errors, 5);
+    /* the teams are kept, daily */
+    ck_assert_uint_eq(dir.n, 5);
+    ck_assert(!dir.teams[1].weekly);
+    tkl_team_dir_free(&dir);
+    conf_done(&f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("team_conf");
@@ -117,6 +167,8 @@ int main(void)
     tcase_add_test(tc, teams_are_read);
     tcase_add_test(tc, no_teams_is_an_empty_directory);
     tcase_add_test(tc, mistakes_are_named_at_their_lines);
+    tcase_add_test(tc, a_team_may_have_a_weekly_digest);
+    tcase_add_test(tc, digest_mistakes_are_named_at_their_lines);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
