@@ -195,7 +195,7 @@ static char *not_ours_text(const struct tkl_team_dir *teams, const struct tkl_up
         fprintf(f, "for %s", t ? t->name : u->team_id);
     else
         fputs("theirs", f);
-    fputs(", and it gets no more reminders for that team until the plan changes.", f);
+    fputs("; that team gets no more reminders for it until the plan changes.", f);
     if (u->suggested_team && *u->suggested_team)
         fprintf(f, "\nSuggested team: %s", u->suggested_team);
     if (u->note && *u->note)
@@ -234,6 +234,9 @@ int tkl_queue_not_ours(struct tkl_outbox *outbox, const struct tkl_team_dir *tea
             .entries = &entry,
             .n_entries = 1,
             .thread_key = a->id,
+            .intro = "An officer has said that this action of the plan is not their team's. "
+                     "Please check who owns it: the plan decides, and the team gets its "
+                     "reminders again once the plan changes.",
         };
         uint64_t id = 0;
         if ((r = tkl_outbox_put(outbox, &n, keys, now, &id)) == 0 && id) {

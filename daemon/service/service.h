@@ -72,6 +72,7 @@ struct tkl_service {
      * load, again with every store put in force and every update recorded */
     struct tkl_answers answers;
     int64_t updates_version; /* tkl_outbox_updates_version when answers was built */
+    bool answers_stale;      /* the updates could not be read: no queue round runs */
 };
 
 /* The wall clock, with --now's offset. */
@@ -100,10 +101,13 @@ void tkl_service_stop(struct tkl_service *s);
 /*
  * Records an officer's update (the POST of a link's page): into the state
  * database, then the answers are built again and the action's reminders
- * follow them; a "not ours" is told to delivery.report_to. *ret_new is
- * false when the same update was recorded already (nothing changed).
- * Returns 0, -EINVAL (tkl_update_check refused it), -EBUSY (the database
- * is busy: try again) or another negative errno.
+ * follow them (a snooze's end is scheduled and the timer armed for it); a
+ * "not ours" is told to delivery.report_to, once (when that notice cannot
+ * be queued, the error is returned although the update was recorded, and
+ * the same call again queues it). *ret_new is false when the same update
+ * was recorded already (nothing changed). Returns 0, -EINVAL
+ * (tkl_update_check refused it), -EBUSY (the database is busy: try again)
+ * or another negative errno.
  */
 int tkl_service_record_update(struct tkl_service *s, const struct tkl_update *u, bool *ret_new);
 

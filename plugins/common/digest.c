@@ -423,6 +423,8 @@ static void text_actions(struct dg_buf *b, const struct tkl_notice *n, const cha
                 wrapped(b, "    Commitment: ", e->commitment, eol);
             if (e->progress)
                 wrapped(b, "    Latest progress: ", e->progress, eol);
+            if (e->answer)
+                wrapped(b, "    Officer's update: ", e->answer, eol);
             wrapped(b, "    Action id: ", e->item_id, eol);
         }
     }
@@ -497,6 +499,7 @@ static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
                 html_row(b, "Responsibility", e->owners);
                 html_row(b, "Commitment", e->commitment);
                 html_row(b, "Latest progress", e->progress);
+                html_row(b, "Officer's update", e->answer);
                 html_row(b, "Action id", e->item_id);
             }
             dg_puts(b, "</table>\r\n</li>\r\n");

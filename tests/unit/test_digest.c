@@ -77,6 +77,33 @@ START_TEST(html_escapes_plan_text)
 }
 END_TEST
 
+START_TEST(an_officers_update_is_shown_as_text)
+{
+    struct tkl_notice_entry e = {
+        .size = sizeof(e),
+        .item_id = "A1",
+        .title = "Pay gap",
+        .deadline_day = tkl_day_from_civil(2023, 7, 7),
+        .kind = TKL_DEADLINE_DATE,
+        .stage = TKL_STAGE_LEAD,
+        .days_left = 6,
+        .answer = "Progress (amber), a@example.org on 3 Dec 2026: <b>drafted</b>",
+    };
+    struct tkl_notice n = {.size = sizeof(n), .team_name = "Bravo", .entries = &e, .n_entries = 1};
+    struct dg_buf b = {0}, h = {0};
+    dg_render(&b, "{{actions}}", &n, &(struct dg_render_opts){0}, DG_TEXT, "\n");
+    dg_render(&h, "{{actions}}", &n, &(struct dg_render_opts){0}, DG_HTML, "\n");
+    ck_assert(!b.oom && !h.oom);
+    /* wrapped at 76 columns, under its label */
+    ck_assert_ptr_nonnull(strstr(b.data, "    Officer's update: Progress (amber), a@example.org on 3 "
+                                         "Dec 2026:\n                      <b>drafted</b>\n"));
+    ck_assert_ptr_nonnull(strstr(h.data, "Officer&#39;s update"));
+    ck_assert_ptr_nonnull(strstr(h.data, "3 Dec 2026: &lt;b&gt;drafted&lt;/b&gt;</td>"));
+    free(b.data);
+    free(h.data);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("digest");
@@ -84,6 +111,7 @@ int main(void)
     tcase_add_test(tc, date_is_the_local_day);
     tcase_add_test(tc, day_names);
     tcase_add_test(tc, html_escapes_plan_text);
+    tcase_add_test(tc, an_officers_update_is_shown_as_text);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -10,6 +10,7 @@
 
 #include "core/day.h"
 #include "page_fixture.h"
+#include "update/update.h"
 
 static void setup(void)
 {
@@ -369,6 +370,84 @@ START_TEST(the_page_groups_by_objective_then_team)
 }
 END_TEST
 
+/* Records an update of action id as an officer's POST would, with the
+ * plan as it stands (status as given: NULL for the plan's own). */
+static void record(const char *id, enum tkl_update_kind kind, const char *who, const char *team,
+                   const char *status, struct tkl_update *more)
+{
+    const struct tkl_action *a = tkl_store_find(page_s.rt->store, id);
+    ck_assert_ptr_nonnull(a);
+    struct tkl_update u = *more;
+    u.action_id = (char *)id;
+    u.recipient = (char *)who;
+    u.team_id = (char *)team;
+    u.kind = kind;
+    u.at = tkl_service_now(&page_s);
+    u.link_issued_at = u.at - 86400;
+    if (kind != TKL_UPDATE_SNOOZE)
+        u.until_day = TKL_NO_DAY;
+    u.plan_deadline_day = a->deadline.day;
+    u.plan_deadline_text = a->deadline_text;
+    u.plan_status = status ? (char *)status : a->status_text;
+    u.plan_owners = a->owners;
+    bool is_new = false;
+    ck_assert_int_eq(tkl_service_record_update(&page_s, &u, &is_new), 0);
+    ck_assert(is_new);
+}
+
+START_TEST(officers_updates_show_with_what_they_hold)
+{
+    page_load();
+    record("C", TKL_UPDATE_PROGRESS, "hr", "hr", NULL,
+           &(struct tkl_update){.rag = TKL_RAG_AMBER, .note = "<b>nearly</b> & done"});
+    record("C", TKL_UPDATE_NOT_OURS, "ops", "ict", NULL,
+           &(struct tkl_update){.suggested_team = "Facilities & <Estates>", .note = "Not our kit"});
+    record("D", TKL_UPDATE_COMPLETE, "hr", "hr", NULL, &(struct tkl_update){0});
+    record("B", TKL_UPDATE_SNOOZE, "ops", "ict", NULL,
+           &(struct tkl_update){.until_day = tkl_day_from_civil(2023, 7, 20)});
+    record("A", TKL_UPDATE_COMPLETE, "hr", "hr", "Not started", &(struct tkl_update){0});
+    struct tkl_http_response r;
+    STATUS_JSON(&r, NULL);
+    json_t *root = parse(&r);
+    json_t *c = json_object_get(action(root, "C"), "answers");
+    json_t *p = json_object_get(c, "progress");
+    ck_assert_str_eq(str(p, "rag"), "amber");
+    ck_assert_str_eq(str(p, "by"), "hr");
+    ck_assert_str_eq(str(p, "at"), "2023-06-30T09:00:30+01:00");
+    ck_assert_str_eq(str(p, "note"), "<b>nearly</b> & done");
+    json_t *no = json_array_get(json_object_get(c, "not_ours"), 0);
+    ck_assert_str_eq(str(no, "team_id"), "ict");
+    ck_assert_str_eq(str(no, "team"), "ICT & Digital");
+    ck_assert_str_eq(str(no, "by"), "ops");
+    ck_assert_str_eq(str(no, "suggested"), "Facilities & <Estates>");
+    ck_assert(json_is_null(json_object_get(c, "complete")));
+    json_t *d = json_object_get(action(root, "D"), "answers");
+    ck_assert_str_eq(str(json_object_get(d, "complete"), "by"), "hr");
+    json_t *b = json_object_get(action(root, "B"), "answers");
+    ck_assert_str_eq(str(json_object_get(b, "snoozed"), "until"), "2023-07-20");
+    /* A's completion was given when the plan said "Not started": overruled */
+    json_t *a = json_object_get(action(root, "A"), "answers");
+    ck_assert(json_is_null(json_object_get(a, "complete")));
+    ck_assert(page_has(str(a, "overruled"), "hr marked it complete on Friday 30 June 2023; the "
+                                            "plan now gives the deadline as 30/06/2023 and the "
+                                            "status as In progress"));
+    ck_assert(json_is_null(json_object_get(action(root, "E"), "answers")));
+    json_decref(root);
+    tkl_http_response_free(&r);
+
+    page_get(tkl_web_status, &r, "/status", NULL);
+    ck_assert(page_has(r.body, "<dt>Officer's progress</dt><dd><strong>amber</strong> by hr on "
+                               "30 Jun 2023 09:00:<br>&lt;b&gt;nearly&lt;/b&gt; &amp; done</dd>"));
+    ck_assert(page_has(r.body, "held for ICT &amp; Digital: not ours by ops on 30 Jun 2023 09:00; "
+                               "suggests Facilities &amp; &lt;Estates&gt;: Not our kit"));
+    ck_assert(page_has(r.body, "held: marked complete by hr on 30 Jun 2023 09:00"));
+    ck_assert(page_has(r.body, "held: snoozed until Thursday 20 July 2023 by ops"));
+    ck_assert(page_has(r.body, "overruled by the plan: hr marked it complete"));
+    ck_assert_ptr_null(strstr(r.body, "<b>nearly"));
+    tkl_http_response_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("overview");
@@ -382,6 +461,7 @@ int main(void)
     tcase_add_test(tc, an_unknown_team_or_state_is_refused);
     tcase_add_test(tc, the_page_escapes_the_plan_and_stands_alone);
     tcase_add_test(tc, the_page_groups_by_objective_then_team);
+    tcase_add_test(tc, officers_updates_show_with_what_they_hold);
     suite_add_tcase(su, tc);
     return tkl_check_run(su);
 }

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "core/day.h"
 #include "route/route.h"
+#include "update/answer.h"
 #include "schedule/scheduler.h"
 
 static struct tkl_config *cfg;
@@ -145,6 +146,106 @@ START_TEST(an_action_reached_twice_is_listed_once)
 }
 END_TEST
 
+/* An update of action id, with the plan as it stands in st (it holds). */
+static struct tkl_update update(const char *id, enum tkl_update_kind kind, const char *who,
+                                const char *team)
+{
+    const struct tkl_action *a = tkl_store_find(st, id);
+    ck_assert_ptr_nonnull(a);
+    return (struct tkl_update){
+        .action_id = (char *)id,
+        .recipient = (char *)who,
+        .team_id = (char *)team,
+        .kind = kind,
+        .at = tkl_local_instant(tkl_day_from_civil(2023, 2, 27), 10 * 60),
+        .until_day = TKL_NO_DAY,
+        .plan_deadline_day = a->deadline.day,
+        .plan_deadline_text = a->deadline_text,
+        .plan_status = a->status_text,
+        .plan_owners = a->owners,
+    };
+}
+
+static void answers_of(struct tkl_answers *ret, struct tkl_update *v, size_t n)
+{
+    struct tkl_updates l = {0};
+    for (size_t i = 0; i < n; i++) {
+        v[i].id = (int64_t)i + 1;
+        ck_assert_int_eq(tkl_updates_push(&l, &v[i]), 0);
+    }
+    ck_assert_int_eq(tkl_answers_build(ret, &l, st), 0);
+}
+
+START_TEST(entries_carry_what_officers_said)
+{
+    /* D's progress note goes with it; the escalation team said D is not
+     * theirs, so the escalation does not bring it back to them */
+    struct tkl_update v[] = {
+        update("D", TKL_UPDATE_PROGRESS, "housing@maidstone.example", "housing"),
+        update("D", TKL_UPDATE_NOT_OURS, "edi.officers@maidstone.example", "edi-officers"),
+        update("A", TKL_UPDATE_COMPLETE, "hr@maidstone.example", "hr"),
+    };
+    v[0].rag = TKL_RAG_AMBER;
+    v[0].note = (char *)"Waiting on funding";
+    v[2].plan_status = (char *)"Started"; /* the plan has changed since */
+    struct tkl_answers ans;
+    answers_of(&ans, v, 3);
+    struct tkl_route_batch b = {0};
+    int32_t today = tkl_day_from_civil(2023, 3, 1);
+    struct tkl_due d = due("D", "housing", TKL_STAGE_OVERDUE, true),
+                   a = due("A", "hr", TKL_STAGE_OVERDUE, false);
+    size_t routed = 0;
+    ck_assert_int_eq(tkl_route_add(&b, &cfg->teams, cfg->schedule.escalate_to, &d,
+                                   tkl_answers_find(&ans, "D"), today, &routed),
+                     0);
+    ck_assert_uint_eq(routed, 1);
+    ck_assert_uint_eq(b.n, 1);
+    ck_assert_str_eq(b.digests[0].recipient, "housing@maidstone.example");
+    ck_assert_str_eq(b.digests[0].entries[0].answer,
+                     "Progress (amber), housing@maidstone.example on 27 Feb 2023: Waiting on "
+                     "funding");
+    ck_assert_int_eq(tkl_route_add(&b, &cfg->teams, cfg->schedule.escalate_to, &a,
+                                   tkl_answers_find(&ans, "A"), today, &routed),
+                     0);
+    const struct tkl_digest *hr = digest_to(&b, "hr@maidstone.example");
+    ck_assert_str_eq(hr->entries[0].answer,
+                     "hr@maidstone.example marked it complete on Monday 27 February 2023; the "
+                     "plan now gives the deadline as 31/01/2023 and the status as none, so "
+                     "reminders go on.");
+    /* the plan's own progress column stays where it was */
+    ck_assert_ptr_null(hr->entries[0].progress);
+    /* the texts live as long as the batch, whatever the answers do */
+    tkl_answers_free(&ans);
+    ck_assert_int_eq(tkl_route_sort(&b), 0);
+    ck_assert_ptr_nonnull(strstr(b.digests[0].entries[0].answer, "Waiting on funding"));
+    tkl_route_batch_free(&b);
+}
+END_TEST
+
+START_TEST(answer_text_of_progress_and_overruled_together)
+{
+    struct tkl_update v[] = {
+        update("B", TKL_UPDATE_PROGRESS, "hr@maidstone.example", "hr"),
+        update("B", TKL_UPDATE_SNOOZE, "hr@maidstone.example", "hr"),
+    };
+    v[1].until_day = tkl_day_from_civil(2023, 3, 20);
+    v[1].plan_deadline_day = tkl_day_from_civil(2023, 2, 28);
+    struct tkl_answers ans;
+    answers_of(&ans, v, 2);
+    char *text = NULL;
+    const struct tkl_action *b = tkl_store_find(st, "B");
+    ck_assert_int_eq(tkl_route_answer_text(tkl_answers_find(&ans, "B"), b, &text), 0);
+    ck_assert_str_eq(text, "Progress, hr@maidstone.example on 27 Feb 2023\n"
+                           "hr@maidstone.example snoozed it until Monday 20 March 2023 on Monday "
+                           "27 February 2023; the plan now gives the deadline as 31/03/2023 and "
+                           "the status as none, so reminders go on.");
+    free(text);
+    ck_assert_int_eq(tkl_route_answer_text(NULL, b, &text), 0);
+    ck_assert_ptr_null(text);
+    tkl_answers_free(&ans);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("route");
@@ -152,6 +253,8 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, one_digest_per_recipient_overdue_first);
     tcase_add_test(tc, an_action_reached_twice_is_listed_once);
+    tcase_add_test(tc, entries_carry_what_officers_said);
+    tcase_add_test(tc, answer_text_of_progress_and_overruled_together);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
