@@ -697,14 +697,13 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
     show_upcoming(c, &s, &answers, lo, hi, &u, arr, &n);
     tkl_scheduler_free(&s);
     tkl_answers_free(&answers);
-    if (u.json)
-        return json_print(arr);
-    fprintf(stderr, "%zu reminders in %d days from %s\n", n.shown - (u.held ? n.held : 0), u.days,
-            tkl_day_format(first, (char[11]){0}));
+    if (!u.json)
+        fprintf(stderr, "%zu reminders in %d days from %s\n", n.shown - (u.held ? n.held : 0),
+                u.days, tkl_day_format(first, (char[11]){0}));
     if (n.held)
         fprintf(stderr, "%zu reminder%s held back by officers' updates%s\n", n.held,
                 n.held == 1 ? "" : "s", u.held ? "" : " (tickler upcoming --held lists them)");
-    return 0;
+    return u.json ? json_print(arr) : 0;
 }
 
 struct calendar_args {

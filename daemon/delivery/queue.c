@@ -31,9 +31,10 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
     if (hold == TKL_HOLD_SNOOZED) {
         /* from the day it was recorded, or this reminder's if earlier */
         int32_t from = tkl_local_day(ans->snooze->at);
+        /* its end is after the day this one is sent (else it would not hold) */
         r = tkl_scheduler_snooze_end(sched, sc, store, (size_t)(due.action - store->actions),
                                      due.team, due.r.day < from ? due.r.day : from,
-                                     ans->snooze->until_day, now);
+                                     ans->snooze->until_day, INT64_MIN);
     }
     *ret = due;
     *ret_hold = hold;

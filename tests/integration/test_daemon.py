@@ -2,6 +2,7 @@
 """Integration tests of ticklerd and tickler: the real binaries, real files
 on disk, real signals. Run by ctest; see tests/CMakeLists.txt."""
 import argparse
+import datetime
 import email
 import email.policy
 import http.server
@@ -10,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -201,6 +203,159 @@ class MainJob(Fixture):
                 per[(e["item"], e["team"])] = per.get((e["item"], e["team"]), 0) + 1
         self.assertTrue(per)
         self.assertLessEqual(max(per.values()), 12)
+
+
+def civil_day(text):
+    """Days since 1970-01-01 of YYYY-MM-DD, as the state database keeps them."""
+    y, m, d = map(int, text.split("-"))
+    return datetime.date(y, m, d).toordinal() - datetime.date(1970, 1, 1).toordinal()
+
+
+def flat(text):
+    """text with its line breaks and runs of spaces as one space: what a
+    reader sees of a wrapped paragraph."""
+    return " ".join(text.split())
+
+
+class Answers(Fixture):
+    """Officers' updates recorded in the state database: reminders listen
+    to them, and the plan wins."""
+
+    PLAN = ("Ref,Objective,Actions,Responsibility,Timeframe,Status,Progress\r\n"
+            "L1,As an employer,Review the pay gap,HR,30/11/2026,In progress,\r\n"
+            "L2,As an employer,Publish the workforce report,HR,30/11/2026,In progress,\r\n")
+
+    def setUp(self):
+        super().setUp()
+        with open(self.plan, "w", encoding="utf-8") as f:
+            f.write(self.PLAN)
+
+    def actions(self):
+        out = self.run_tool(tool("tickler"), "-c", self.conf, "actions", "--json").stdout
+        return {a["title"]: a for a in json.loads(out)}
+
+    def record(self, action, kind, who, at, until_day=None):
+        """Records an update as the action page does: a row of the updates
+        table with the plan as it stands."""
+        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
+        try:
+            with db:
+                db.execute(
+                    "INSERT INTO updates(action_id, recipient, team_id, kind, at, "
+                    "link_issued_at, until_day, plan_deadline_day, plan_deadline_text, "
+                    "plan_status, plan_owners) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (action["id"], who, action["teams"][0], kind, at, at - 3600, until_day,
+                     civil_day(action["deadline"]), action["deadline_text"],
+                     action["status_text"], action["owners"]))
+        finally:
+            db.close()
+
+    def upcoming(self, *args):
+        return self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                             "--plugin-dir", harness.plugin_dir(), "upcoming", *args)
+
+    def to_hr(self, msgs):
+        return [flat(m.get_content()) for m in msgs
+                if m["To"].addresses[0].addr_spec == "hr@maidstone.example"]
+
+    def test_a_completed_action_is_not_reminded_until_the_plan_says_otherwise(self):
+        # Monday 7 December: both a week overdue, in one digest
+        self.oneshot("2026-12-07T09:00:30")
+        first = self.to_hr(self.messages())
+        self.assertEqual(len(first), 1)
+        self.assertIn("Review the pay gap", first[0])
+        self.assertIn("Publish the workforce report", first[0])
+        acts = self.actions()
+        # an officer marks L1 complete at 10:00 that day
+        at = int(datetime.datetime(2026, 12, 7, 10, 0, tzinfo=datetime.timezone.utc).timestamp())
+        self.record(acts["Review the pay gap"], 1, "hr@maidstone.example", at)
+
+        # tickler upcoming leaves it out, and says so
+        p = self.upcoming("--from", "2026-12-14", "--days", "7", "--owner", "hr", "--json")
+        items = [e["item"] for e in json.loads(p.stdout)]
+        self.assertEqual(items, ["L2"])
+        self.assertIn("1 reminder held back by officers' updates (tickler upcoming --held "
+                      "lists them)", p.stderr)
+        held = json.loads(self.upcoming("--from", "2026-12-14", "--days", "7", "--owner", "hr",
+                                        "--held", "--json").stdout)
+        self.assertEqual([(e["item"], e["held"]) for e in held],
+                         [("L1", "complete"), ("L2", None)])
+
+        # the next send time, a running ticklerd: only L2
+        d = Daemon(self.conf, self.state, "--now", "2026-12-14T08:59:58")
+        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example")
+        d.wait_for("reminder held back by an officer's update (complete): Review the pay gap")
+        self.assertEqual(d.stop(), 0, d.log())
+        second = self.to_hr(self.messages())[1:]
+        self.assertEqual(len(second), 1)
+        self.assertIn("Publish the workforce report", second[0])
+        self.assertNotIn("Review the pay gap", second[0])
+
+        # the plan moves L1's deadline: the plan wins, and the digest says so
+        with open(self.plan, "w", encoding="utf-8") as f:
+            f.write(self.PLAN.replace("L1,As an employer,Review the pay gap,HR,30/11/2026",
+                                      "L1,As an employer,Review the pay gap,HR,31/12/2026"))
+        self.oneshot("2026-12-17T09:00:30")
+        third = self.to_hr(self.messages())[2:]
+        self.assertEqual(len(third), 1)
+        self.assertIn("Review the pay gap", third[0])
+        self.assertIn("Officer's update: hr@maidstone.example marked it complete on Monday 7 "
+                      "December 2026; the plan now gives the deadline as 31/12/2026 and the "
+                      "status as In progress, so reminders go on.", third[0])
+
+    def test_a_snooze_holds_reminders_until_its_day_and_ends_with_one(self):
+        self.oneshot("2026-12-07T09:00:30")
+        acts = self.actions()
+        at = int(datetime.datetime(2026, 12, 7, 10, 0, tzinfo=datetime.timezone.utc).timestamp())
+        # snoozed until Wednesday 16 December: the nag of Monday 14th is
+        # held, and the snooze ends with a reminder on the 16th
+        self.record(acts["Review the pay gap"], 2, "hr@maidstone.example", at,
+                    civil_day("2026-12-16"))
+        up = json.loads(self.upcoming("--from", "2026-12-08", "--days", "10", "--owner", "hr",
+                                      "--json").stdout)
+        self.assertEqual([(e["at"][:10], e["item"], e["stage"]) for e in up], [
+            ("2026-12-14", "L2", "overdue-2"),
+            ("2026-12-16", "L1", "overdue-2"),
+        ])
+        # and so does ticklerd
+        self.oneshot("2026-12-14T09:00:30")
+        self.oneshot("2026-12-16T09:00:30")
+        got = self.to_hr(self.messages())[1:]
+        self.assertEqual(len(got), 2)
+        self.assertIn("Publish the workforce report", got[0])
+        self.assertNotIn("Review the pay gap", got[0])
+        self.assertIn("Review the pay gap", got[1])
+        self.assertNotIn("Publish the workforce report", got[1])
+        self.assertNotIn("sent late", got[1])
+
+    def test_a_weekly_team_gets_one_message_a_week(self):
+        plan = ["Ref,Objective,Actions,Responsibility,Timeframe,Status,Progress"]
+        for i, day in enumerate(["08", "09", "10", "11", "15", "16", "17", "18"]):
+            plan.append("W%d,As an employer,Task %d,HR,%s/12/2026,In progress," % (i, i, day))
+        with open(self.plan, "w", encoding="utf-8") as f:
+            f.write("\r\n".join(plan) + "\r\n")
+        args = ("--from", "2026-12-07", "--days", "14", "--owner", "hr", "--json")
+        daily = json.loads(self.upcoming(*args).stdout)
+        self.assertGreater(len({e["at"][:10] for e in daily}), 4)  # the test can fail
+        with open(self.conf) as f:
+            text = f.read()
+        hr = '{ id = "hr"; name = "Human Resources"; aliases = [ "HR" ];'
+        self.assertIn(hr, text)
+        with open(self.conf, "w") as f:
+            f.write(text.replace(hr, hr[:-1] + ' digest = "weekly"; digest_day = "monday";'))
+        weekly = json.loads(self.upcoming(*args).stdout)
+        self.assertEqual(sorted({e["at"][:10] for e in weekly}), ["2026-12-07", "2026-12-14"])
+        self.assertEqual({e["item"] for e in weekly}, {"W%d" % i for i in range(8)})
+        # the daemon, run at each working day's send time: one message a week
+        for day in range(7, 19):
+            if datetime.date(2026, 12, day).weekday() < 5:
+                self.oneshot("2026-12-%02dT09:00:30" % day)
+        got = [m for m in self.messages()
+               if m["To"].addresses[0].addr_spec == "hr@maidstone.example"]
+        self.assertEqual([m["Date"].datetime.date().isoformat() for m in got],
+                         ["2026-12-07", "2026-12-14"])
+        for i in range(8):
+            self.assertIn("Task %d" % i, flat(got[0].get_content()) + flat(got[1].get_content()))
 
 
 class Signals(Fixture):
