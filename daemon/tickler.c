@@ -483,12 +483,9 @@ static int upcoming_args(struct cli *c, int argc, char **argv, struct upcoming_o
 {
     struct upcoming_opts u = {.days = 30};
     const char *days = NULL;
-    const struct cli_opt opts[] = {{"from", 0, &u.from, NULL},
-                                   {"days", 0, &days, NULL},
-                                   {"owner", 0, &u.owner, NULL},
-                                   {"held", 0, NULL, &u.held},
-                                   {"json", 0, NULL, &u.json},
-                                   {0}};
+    const struct cli_opt opts[] = {{"from", 0, &u.from, NULL},   {"days", 0, &days, NULL},
+                                   {"owner", 0, &u.owner, NULL}, {"held", 0, NULL, &u.held},
+                                   {"json", 0, NULL, &u.json},   {0}};
     int r = read_args(c, argc, argv, opts, NULL);
     if (r)
         return r;
@@ -571,8 +568,8 @@ static int show_due(const struct tkl_config *cfg, const struct tkl_answers *answ
     struct tkl_route_batch b = {0};
     size_t routed = 0;
     int r = hold ? 0
-                 : tkl_route_add(&b, &cfg->teams, cfg->schedule.escalate_to, due, ans,
-                                 due->r.day, &routed);
+                 : tkl_route_add(&b, &cfg->teams, cfg->schedule.escalate_to, due, ans, due->r.day,
+                                 &routed);
     if (r < 0) {
         tkl_route_batch_free(&b);
         return r;
@@ -597,16 +594,16 @@ struct upcoming_count {
 /* Shows the reminders s has due from lo to hi, for u->owner when given,
  * until one cannot be routed, less those answers hold back (listed too
  * with --held). *ret gets how many were shown and how many held. */
-static void show_upcoming(struct cli *c, struct tkl_scheduler *s,
-                          const struct tkl_answers *answers, int64_t lo, int64_t hi,
-                          const struct upcoming_opts *u, json_t *arr, struct upcoming_count *ret)
+static void show_upcoming(struct cli *c, struct tkl_scheduler *s, const struct tkl_answers *answers,
+                          int64_t lo, int64_t hi, const struct upcoming_opts *u, json_t *arr,
+                          struct upcoming_count *ret)
 {
     const struct tkl_config *cfg = c->cfg;
     struct tkl_due due;
     enum tkl_hold hold;
     int r;
-    while ((r = tkl_queue_pop(s, &cfg->schedule, &cfg->teams, c->st, answers, hi, INT64_MIN,
-                              &due, &hold)) != -ENOENT) {
+    while ((r = tkl_queue_pop(s, &cfg->schedule, &cfg->teams, c->st, answers, hi, INT64_MIN, &due,
+                              &hold)) != -ENOENT) {
         if (r < 0)
             break;
         if (due.at < lo)

@@ -28,7 +28,7 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
     int32_t day = tkl_local_day(due.at > send_from ? due.at : send_from);
     enum tkl_hold hold = tkl_answer_holds(ans, teams->teams[due.team].id, day);
     int r = 0;
-    if (hold == TKL_HOLD_SNOOZED) {
+    if (hold == TKL_HOLD_SNOOZED && ans) {
         /* from the day it was recorded, or this reminder's if earlier */
         int32_t from = tkl_local_day(ans->snooze->at);
         /* its end is after the day this one is sent (else it would not hold) */
@@ -43,8 +43,7 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
 
 int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
                       const struct tkl_team_dir *teams, const struct tkl_store *store,
-                      const struct tkl_answers *answers, const char *action_id,
-                      int64_t not_before)
+                      const struct tkl_answers *answers, const char *action_id, int64_t not_before)
 {
     for (size_t i = 0; answers && i < answers->n; i++) {
         const struct tkl_answer *ans = &answers->v[i];
@@ -53,10 +52,9 @@ int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_con
         const struct tkl_action *a = tkl_store_find(store, ans->action_id);
         for (size_t k = 0; a && k < a->n_teams; k++) {
             const struct tkl_team *t = tkl_team_find(teams, a->teams[k]);
-            if (t && tkl_scheduler_snooze_end(sched, sc, store, (size_t)(a - store->actions),
-                                              (size_t)(t - teams->teams),
-                                              tkl_local_day(ans->snooze->at),
-                                              ans->snooze->until_day, not_before) < 0)
+            if (t && tkl_scheduler_snooze_end(
+                         sched, sc, store, (size_t)(a - store->actions), (size_t)(t - teams->teams),
+                         tkl_local_day(ans->snooze->at), ans->snooze->until_day, not_before) < 0)
                 return -ENOMEM;
         }
     }
@@ -68,8 +66,8 @@ static void log_held(const struct tkl_due *due, const struct tkl_team_dir *teams
                      enum tkl_hold hold)
 {
     log_debug("reminder held back by an officer's update (%s): %s; action=%s team=%s stage=%s",
-              tkl_hold_name(hold), due->action->title, due->action->id,
-              teams->teams[due->team].id, due->r.key);
+              tkl_hold_name(hold), due->action->title, due->action->id, teams->teams[due->team].id,
+              due->r.key);
 }
 
 /* Pops every due reminder into t and routes those answers do not hold

@@ -55,8 +55,7 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
  */
 int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
                       const struct tkl_team_dir *teams, const struct tkl_store *store,
-                      const struct tkl_answers *answers, const char *action_id,
-                      int64_t not_before);
+                      const struct tkl_answers *answers, const char *action_id, int64_t not_before);
 
 /*
  * Queues what a "not ours" update u of action a says to every recipient

@@ -155,8 +155,8 @@ static int keep_text(struct tkl_route_batch *b, char *text)
 }
 
 int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
-                  const char *escalate_to, const struct tkl_due *due,
-                  const struct tkl_answer *ans, int32_t today, size_t *ret_routed)
+                  const char *escalate_to, const struct tkl_due *due, const struct tkl_answer *ans,
+                  int32_t today, size_t *ret_routed)
 {
     size_t routed = 0;
     char *answer = NULL;

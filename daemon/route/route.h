@@ -60,8 +60,8 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
  * the team has none on any channel). Returns 0 or -ENOMEM.
  */
 int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
-                  const char *escalate_to, const struct tkl_due *due,
-                  const struct tkl_answer *ans, int32_t today, size_t *ret_routed);
+                  const char *escalate_to, const struct tkl_due *due, const struct tkl_answer *ans,
+                  int32_t today, size_t *ret_routed);
 
 /*
  * Finishes each digest: an action that reached one recipient through two

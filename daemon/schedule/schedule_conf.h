@@ -39,9 +39,10 @@ int tkl_schedule_conf_read(const struct tkl_confread *x, const config_setting_t 
  * the policy's (read first), with the rule keys of the team's entry
  * (ladder, review_ladder, overdue_every_days, overdue_weekly_for,
  * escalate_after_weeks) over them, and the team's digest day when its
- * digest is weekly (read by team_conf.c). Entries that are not teams of the directory (refused, repeated)
- * are passed over. Returns 0, -EINVAL (problems in x->diags) or -ENOMEM;
- * whatever it returns, sc stays freeable.
+ * digest is weekly (read by team_conf.c). Entries that are not teams of
+ * the directory (refused, repeated) are passed over. Returns 0, -EINVAL
+ * (problems in x->diags) or -ENOMEM; whatever it returns, sc stays
+ * freeable.
  */
 int tkl_schedule_conf_teams(const struct tkl_confread *x, const config_setting_t *list,
                             const struct tkl_team_dir *teams, struct tkl_schedule_conf *sc);

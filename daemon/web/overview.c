@@ -839,9 +839,9 @@ static json_t *json_answers(const struct status_view *v, const struct tkl_action
     bad |= json_object_set_new(o, "snoozed", snooze);
     for (size_t k = 0; !bad && k < ans->n_not_ours; k++) {
         const struct tkl_update *u = ans->not_ours[k];
-        const char *const more[] = {"team_id",   u->team_id,         "team", team_name(v, u->team_id),
-                                    "suggested", u->suggested_team, "note", u->note,
-                                    NULL};
+        const char *const more[] = {
+            "team_id", u->team_id, "team", team_name(v, u->team_id), "suggested", u->suggested_team,
+            "note",    u->note,    NULL};
         bad |= json_array_append_new(not_ours, json_update(u, more));
     }
     bad |= json_object_set_new(o, "not_ours", not_ours);

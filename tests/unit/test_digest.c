@@ -95,8 +95,9 @@ START_TEST(an_officers_update_is_shown_as_text)
     dg_render(&h, "{{actions}}", &n, &(struct dg_render_opts){0}, DG_HTML, "\n");
     ck_assert(!b.oom && !h.oom);
     /* wrapped at 76 columns, under its label */
-    ck_assert_ptr_nonnull(strstr(b.data, "    Officer's update: Progress (amber), a@example.org on 3 "
-                                         "Dec 2026:\n                      <b>drafted</b>\n"));
+    ck_assert_ptr_nonnull(strstr(b.data,
+                                 "    Officer's update: Progress (amber), a@example.org on 3 "
+                                 "Dec 2026:\n                      <b>drafted</b>\n"));
     ck_assert_ptr_nonnull(strstr(h.data, "Officer&#39;s update"));
     ck_assert_ptr_nonnull(strstr(h.data, "3 Dec 2026: &lt;b&gt;drafted&lt;/b&gt;</td>"));
     free(b.data);

@@ -124,7 +124,8 @@ START_TEST(a_refused_round_is_put_back_and_queued_once)
     snprintf(path, sizeof(path), "%s/tickler.db", dir);
     ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
-    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res), -EBUSY);
+    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res),
+                     -EBUSY);
     ck_assert_uint_eq(res.committed, 0);
     ck_assert_uint_gt(res.restored, 0);
     ck_assert_uint_eq(s.n, due);                      /* nothing lost */
@@ -145,7 +146,8 @@ START_TEST(a_refused_round_is_put_back_and_queued_once)
     struct tkl_scheduler s2;
     struct tkl_outbox *o2 = new_outbox(dir2, sizeof(dir2));
     build(&s2, now);
-    ck_assert_int_eq(tkl_queue_due(&s2, &cfg->schedule, &cfg->teams, store, NULL, o2, now, &res), 0);
+    ck_assert_int_eq(tkl_queue_due(&s2, &cfg->schedule, &cfg->teams, store, NULL, o2, now, &res),
+                     0);
     ck_assert_uint_eq(res.committed, committed);
     char *a = contents(dir), *b = contents(dir2);
     ck_assert_str_eq(a, b);
@@ -169,7 +171,8 @@ START_TEST(a_round_committed_in_part_queues_the_rest_once)
     struct tkl_queue_result res;
     struct tkl_outbox *o = new_outbox(dir, sizeof(dir)), *o2 = new_outbox(ref, sizeof(ref));
     build(&s2, now);
-    ck_assert_int_eq(tkl_queue_due(&s2, &cfg->schedule, &cfg->teams, store, NULL, o2, now, &res), 0);
+    ck_assert_int_eq(tkl_queue_due(&s2, &cfg->schedule, &cfg->teams, store, NULL, o2, now, &res),
+                     0);
     char *want = contents(ref);
     unsigned long i;
     for (i = 1;; i++) {
@@ -181,8 +184,8 @@ START_TEST(a_round_committed_in_part_queues_the_rest_once)
         if (r < 0)
             ck_assert_int_le(tkl_scheduler_next_at(&s), now); /* put back, still due */
         for (int round = 0; round < 3 && tkl_scheduler_next_at(&s) <= now; round++)
-            ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res),
-                             0);
+            ck_assert_int_eq(
+                tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res), 0);
         ck_assert_int_gt(tkl_scheduler_next_at(&s), now);
         char *got = contents(dir);
         ck_assert_str_eq(got, want); /* each notice exactly once */

@@ -80,7 +80,8 @@ START_TEST(one_digest_per_recipient_overdue_first)
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         size_t routed = 0;
         ck_assert_int_eq(
-            tkl_route_add(&b, &cfg->teams, cfg->schedule.escalate_to, &v[i], NULL, today, &routed), 0);
+            tkl_route_add(&b, &cfg->teams, cfg->schedule.escalate_to, &v[i], NULL, today, &routed),
+            0);
         ck_assert_uint_ge(routed, 1);
     }
     ck_assert_int_eq(tkl_route_sort(&b), 0);
@@ -135,7 +136,8 @@ START_TEST(an_action_reached_twice_is_listed_once)
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         size_t routed = 0;
         ck_assert_int_eq(
-            tkl_route_add(&b, &cfg->teams, cfg->schedule.escalate_to, &v[i], NULL, today, &routed), 0);
+            tkl_route_add(&b, &cfg->teams, cfg->schedule.escalate_to, &v[i], NULL, today, &routed),
+            0);
     }
     ck_assert_int_eq(tkl_route_sort(&b), 0);
     ck_assert_uint_eq(b.n, 1);

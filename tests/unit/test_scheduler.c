@@ -179,7 +179,8 @@ static void pop_all(struct tkl_scheduler *s, const struct tkl_store *st, int64_t
         char day[11];
         ck_assert(!due.late);
         ck_assert_int_eq(due.at, tkl_local_instant(due.r.day, cfg->schedule.policy.send_minute));
-        n += (size_t)snprintf(out + n, size - n, "%s@%s ", due.r.key, tkl_day_format(due.r.day, day));
+        n += (size_t)snprintf(out + n, size - n, "%s@%s ", due.r.key,
+                              tkl_day_format(due.r.day, day));
         ck_assert_uint_lt(n, size);
     }
 }

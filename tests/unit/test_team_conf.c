@@ -147,8 +147,9 @@ START_TEST(digest_mistakes_are_named_at_their_lines)
     ck_assert_int_eq(tkl_teams_conf_read(&f.x, conf_at(&f, "teams"), channels, 2, &dir), -EINVAL);
     ck_assert(conf_error_at(&f, 2, "digest must be \"daily\" or \"weekly\" (got \"fortnightly\")"));
     ck_assert(conf_error_at(&f, 3, "digest_day needs digest = \"weekly\""));
-    ck_assert(conf_error_at(&f, 4, "digest_day must be a weekday from monday to friday (got "
-                                   "\"saturday\")"));
+    ck_assert(conf_error_at(&f, 4,
+                            "digest_day must be a weekday from monday to friday (got "
+                            "\"saturday\")"));
     ck_assert(conf_error_at(&f, 5, "digest_day must be a weekday"));
     ck_assert(conf_error_at(&f, 6, "digest"));
     ck_assert_uint_eq(f.diags.n_errors, 5);
