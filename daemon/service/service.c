@@ -678,8 +678,8 @@ static int tell_not_ours(struct tkl_service *s, const struct tkl_update *u, int6
     if (r < 0)
         log_error("cannot queue the \"not ours\" notice of update %" PRId64 " to %s: %s", id,
                   to->id, strerror(-r));
-    else if (n)
-        kick(s);
+    else if (n && s->handles_open)
+        kick(s); /* else the delivery timer, once started, finds it */
     return r;
 }
 

@@ -44,7 +44,7 @@ static void setup(void)
                    "daemon = { timezone = \"Europe/London\"; };\n"
                    "store = { files = [ \"plan.csv\" ]; };\n"
                    "schedule = { catch_up_days = 1; };\n"
-                   "delivery = { concurrency = 1; };\n"
+                   "delivery = { concurrency = 1; report_to = \"hr\"; };\n"
                    "notifiers = ( { name = \"chat\"; plugin = \"echo\"; } );\n"
                    "teams = (\n"
                    "  { id = \"hr\"; name = \"HR\"; recipients = { chat = [ \"hr\" ]; }; },\n"
@@ -149,6 +149,65 @@ START_TEST(a_reload_keeps_the_running_notifier)
 }
 END_TEST
 
+/* Records an update of action id by who for team, with the plan as it
+ * stands; returns whether it was new. */
+static bool record(const char *id, enum tkl_update_kind kind, const char *who, const char *team,
+                   const char *suggested)
+{
+    const struct tkl_action *a = tkl_store_find(s.rt->store, id);
+    ck_assert_ptr_nonnull(a);
+    struct tkl_update u = {.action_id = (char *)id,
+                           .recipient = (char *)who,
+                           .team_id = (char *)team,
+                           .kind = kind,
+                           .at = tkl_service_now(&s),
+                           .link_issued_at = tkl_service_now(&s) - 60,
+                           .until_day = TKL_NO_DAY,
+                           .suggested_team = (char *)suggested,
+                           .plan_deadline_day = a->deadline.day,
+                           .plan_deadline_text = a->deadline_text,
+                           .plan_status = a->status_text,
+                           .plan_owners = a->owners};
+    bool is_new = false;
+    ck_assert_int_eq(tkl_service_record_update(&s, &u, &is_new), 0);
+    return is_new;
+}
+
+START_TEST(recorded_updates_hold_reminders_and_not_ours_is_told)
+{
+    /* A marked complete by HR, B "not ours" for ICT: neither reminder
+     * goes; report_to (HR) is told of B once */
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    ck_assert(record("A", TKL_UPDATE_COMPLETE, "hr", "hr", NULL));
+    ck_assert(record("B", TKL_UPDATE_NOT_OURS, "ict", "ict", "Facilities"));
+    ck_assert(!record("B", TKL_UPDATE_NOT_OURS, "ict", "ict", "Facilities"));
+    s.oneshot = true;
+    ck_assert_int_eq(uv_loop_init(&loop), 0);
+    ck_assert_int_eq(tkl_service_start(&s, &loop), 0);
+    finish();
+    ck_assert_int_eq(finished, 1);
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(tkl_outbox_list(s.outbox, false, &ids, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    struct tkl_stored_notice *x = NULL;
+    ck_assert_int_eq(tkl_outbox_get(s.outbox, ids[0], &x), 0);
+    ck_assert_str_eq(x->notice.recipient, "hr");
+    ck_assert_uint_eq(x->notice.n_entries, 1);
+    ck_assert_str_eq(x->entries[0].item_id, "B");
+    ck_assert_int_eq(x->entries[0].stage, TKL_STAGE_ANSWER);
+    ck_assert_ptr_nonnull(strstr(x->entries[0].answer, "ict says this action is not for ICT"));
+    ck_assert_ptr_nonnull(strstr(x->entries[0].answer, "Suggested team: Facilities"));
+    ck_assert_ptr_nonnull(x->notice.intro);
+    tkl_stored_notice_free(x);
+    free(ids);
+    struct tkl_outbox_stats st;
+    ck_assert_int_eq(tkl_outbox_stats(s.outbox, 0, &st), 0);
+    ck_assert_int_eq(st.delivered, 1);
+    tkl_service_free(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("service");
@@ -157,6 +216,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, oneshot_delivers_what_is_due_once_then_stops_clean);
     tcase_add_test(tc, a_reload_keeps_the_running_notifier);
+    tcase_add_test(tc, recorded_updates_hold_reminders_and_not_ours_is_told);
     suite_add_tcase(su, tc);
     return tkl_check_run(su);
 }
