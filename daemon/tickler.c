@@ -1275,27 +1275,24 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
 /* ---- report and updates ---------------------------------------------- */
 
 /*
- * Reads every update recorded in the state database into *ret, without
- * creating one: with no database there are no updates (said on stderr,
- * for cmd). Returns 0, or 1 after saying why the database cannot be read.
+ * Reads every update recorded in the state database into *ret, opened to
+ * read only: with no database there are no updates (said on stderr, for
+ * cmd) and none is created. Returns 0, or 1 after saying why the database
+ * cannot be read.
  */
 static int read_updates(struct cli *c, const char *cmd, struct tkl_updates *ret)
 {
     const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
-    char *path = NULL;
-    if (asprintf(&path, "%s/tickler.db", dir) < 0)
-        return 1;
-    bool there = access(path, F_OK) == 0;
-    if (!there)
-        fprintf(stderr,
-                "tickler %s: no state database at %s: no updates recorded, the plan alone\n", cmd,
-                path);
-    free(path);
-    if (!there)
-        return 0;
     struct tkl_outbox *o = NULL;
     char *err = NULL;
-    int r = tkl_outbox_open(dir, &o, &err);
+    int r = tkl_outbox_open_readonly(dir, &o, &err);
+    if (r == -ENOENT) {
+        fprintf(stderr,
+                "tickler %s: no state database in %s: no updates recorded, the plan "
+                "alone\n",
+                cmd, dir);
+        return 0;
+    }
     if (r == 0)
         r = tkl_outbox_updates(o, NULL, 0, INT64_MAX, ret);
     tkl_outbox_close(o);
@@ -1348,7 +1345,8 @@ static int report_write(const struct report_args *a, const struct tkl_report *r)
         return 1;
     }
     int err = tkl_report_write(out, r, a->f);
-    if ((a->output ? fclose(out) : fflush(out)) != 0 && err == 0)
+    int end = a->output ? fclose(out) : fflush(stdout);
+    if (end != 0 && err == 0)
         err = -errno;
     if (err < 0) {
         fprintf(stderr, "tickler report: cannot write the report: %s\n", strerror(-err));

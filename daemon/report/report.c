@@ -246,6 +246,8 @@ static int gather(struct tkl_report_row *row, const struct tkl_updates *l, struc
             continue;
         bool shown = u->kind == TKL_UPDATE_PROGRESS || u->kind == TKL_UPDATE_COMPLETE;
         if (shown && u->at >= p.lo) {
+            /* an array of pointers: sizeof(*notes) is a pointer's, as meant */
+            // NOLINTNEXTLINE(bugprone-sizeof-expression)
             if (!row->notes && !(row->notes = calloc(l->n - i, sizeof(*row->notes))))
                 return -ENOMEM;
             row->notes[n++] = u;
@@ -388,7 +390,8 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
         snprintf(buf, size, "Overdue: %s %s.", due_word(a), day_short(a->deadline.day, day));
         break;
     case TKL_REASON_AT_RISK:
-        snprintf(buf, size, "Latest update %s.", rag_label(row->latest->rag));
+        snprintf(buf, size, "Latest update %s, %s.", rag_label(row->latest->rag),
+                 when_short(row->latest->at, day));
         break;
     case TKL_REASON_NO_END:
         snprintf(buf, size, "Ongoing action.");

@@ -128,6 +128,10 @@ class Fixture(unittest.TestCase):
              "Last year's news", None))
 
 
+KINDS = {"complete": 1, "snooze": 2, "progress": 3, "not-ours": 4}  # enum tkl_update_kind
+RAGS = {None: 0, "red": 1, "amber": 2, "green": 3}  # enum tkl_rag
+
+
 def insert_update(db, aid, who, kind, at, rag, note, until, a):
     """One row of the updates table, as tkl_outbox_add_update writes it."""
     until_day = (dt.date.fromisoformat(until) - dt.date(1970, 1, 1)).days if until else None
@@ -137,15 +141,20 @@ def insert_update(db, aid, who, kind, at, rag, note, until, a):
     db.execute("INSERT INTO updates (action_id, recipient, team_id, kind, at, link_issued_at, "
                "until_day, rag, note, suggested_team, plan_deadline_day, plan_deadline_text, "
                "plan_status, plan_owners) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-               (aid, who, a["teams"][0] if a["teams"] else None, kind, at, at - 86400,
-                until_day, rag, note, None, deadline_day, a["deadline_text"], a["status_text"],
-                a["owners"]))
+               (aid, who, a["teams"][0] if a["teams"] else None, KINDS[kind], at, at - 86400,
+                until_day, RAGS[rag], note, None, deadline_day, a["deadline_text"],
+                a["status_text"], a["owners"]))
 
 
 class Report(Fixture):
     def test_csv_has_the_councils_columns_and_the_sample_plans_groups(self):
         self.with_updates()
+        db = os.path.join(self.state, "tickler.db")
+        with open(db, "rb") as f:
+            before = f.read()
         p = self.tickler("report", "--format", "csv", "--from", "2026-01-01", "--to", "2026-12-31")
+        with open(db, "rb") as f:
+            self.assertEqual(f.read(), before, "the report changes nothing")
         raw = p.stdout
         self.assertTrue(raw.startswith(b"\xef\xbb\xbf"), raw[:20])
         self.assertTrue(raw.endswith(b"\r\n"))

@@ -13,6 +13,7 @@
  * and as JSON (parsed with jansson). */
 #include <check.h>
 
+#include "alloc_fail.h"
 #include "check_run.h"
 #include "store_fixture.h"
 #include <errno.h>
@@ -214,6 +215,14 @@ START_TEST(test_status_the_plan_first_then_officers_then_the_date)
                      "On schedule: green, due 31 Mar 2027.");
     ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "Q1"), why, sizeof(why)),
                      "Overdue: due 30 Jun 2026.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P2"), why, sizeof(why)),
+                     "Latest update Amber, 1 Oct 2026.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P3"), why, sizeof(why)), "Ongoing action.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "Q3"), why, sizeof(why)),
+                     "No update this period.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P5"), why, sizeof(why)),
+                     "The plan says \xe2\x80\x9c"
+                     "Complete\xe2\x80\x9d.");
     ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P4"), why, sizeof(why)),
                      "The plan says \xe2\x80\x9cWithdrawn\xe2\x80\x9d.");
     /* the notes of the period, oldest first; last year's is not one */
@@ -250,8 +259,7 @@ START_TEST(test_status_is_as_at_the_end_of_the_period)
     tkl_report_free(&r);
     /* without updates at all, only the plan speaks */
     ck_assert_int_eq(
-        tkl_report_build(s, NULL, NULL, day(2026, 1, 1), day(2027, 1, 1), day(2026, 12, 2), &r),
-        0);
+        tkl_report_build(s, NULL, NULL, day(2026, 1, 1), day(2027, 1, 1), day(2026, 12, 2), &r), 0);
     want_status(&r, "Q1", TKL_REPORT_ONGOING, TKL_REASON_OVERDUE);
     want_status(&r, "P1", TKL_REPORT_ONGOING, TKL_REASON_NO_UPDATE);
     tkl_report_free(&r);
@@ -335,8 +343,9 @@ START_TEST(test_html_escaped_printable_and_in_the_councils_layout)
     ck_assert_ptr_nonnull(strstr(h, "thead{display:table-header-group}"));
     ck_assert_ptr_nonnull(strstr(h, "tr{break-inside:avoid"));
     /* the council's headings, the period, one table per objective */
-    ck_assert_ptr_nonnull(strstr(h, "<th scope=\"col\">Agreed Actions</th><th scope=\"col\">"
-                                    "Progress \xe2\x80\x93 2026</th><th scope=\"col\">Status</th>"));
+    ck_assert_ptr_nonnull(strstr(h,
+                                 "<th scope=\"col\">Agreed Actions</th><th scope=\"col\">"
+                                 "Progress \xe2\x80\x93 2026</th><th scope=\"col\">Status</th>"));
     const char *people = strstr(h, "<h2>People</h2>"), *places = strstr(h, "<h2>Places</h2>");
     ck_assert_ptr_nonnull(people);
     ck_assert_ptr_nonnull(places);
@@ -418,12 +427,8 @@ START_TEST(test_csv_opens_in_excel_with_the_councils_columns)
     const char *p = c + 3;
     char *cells[16];
     size_t n = csv_record(&p, cells, 16);
-    static const char *const head[] = {"Objective",
-                                       "Commitment",
-                                       "Agreed Actions",
-                                       "Responsibility",
-                                       "Timeframe",
-                                       "Progress \xe2\x80\x93 2026",
+    static const char *const head[] = {"Objective",      "Commitment", "Agreed Actions",
+                                       "Responsibility", "Timeframe",  "Progress \xe2\x80\x93 2026",
                                        "Status"};
     ck_assert_uint_eq(n, 7);
     for (size_t i = 0; i < n; i++)
@@ -448,7 +453,7 @@ START_TEST(test_csv_opens_in_excel_with_the_councils_columns)
                                        "1 Sep 2026, Green, <b>who</b>@x.org: " HOSTILE_NOTE);
         }
         if (!strcmp(row->action->id, "Q2")) {
-            ck_assert_str_eq(cells[2], HOSTILE_TITLE); /* quotes read back whole */
+            ck_assert_str_eq(cells[2], HOSTILE_TITLE);             /* quotes read back whole */
             ck_assert_str_eq(cells[3], "'+HR, EDI Officer Group"); /* a formula, guarded */
             ck_assert_str_eq(cells[5], "3 Nov 2026: marked complete by f@x.org");
         }
@@ -595,8 +600,8 @@ START_TEST(test_updates_export_csv_and_json)
     struct tkl_update *z =
         record(s, "P3", TKL_UPDATE_SNOOZE, "c@x.org", at(2026, 11, 20), TKL_RAG_NONE, NULL);
     z->until_day = day(2026, 12, 14);
-    struct tkl_update *n =
-        record(s, "Q3", TKL_UPDATE_NOT_OURS, "g@x.org", at(2026, 11, 21), TKL_RAG_NONE, "-1 not us");
+    struct tkl_update *n = record(s, "Q3", TKL_UPDATE_NOT_OURS, "g@x.org", at(2026, 11, 21),
+                                  TKL_RAG_NONE, "-1 not us");
     ck_assert_ptr_nonnull(n->suggested_team = strdup("@Facilities"));
     free(n->plan_owners); /* the plan has changed owners since */
     ck_assert_ptr_nonnull(n->plan_owners = strdup("Someone else"));
@@ -687,6 +692,66 @@ START_TEST(test_an_empty_plan)
 }
 END_TEST
 
+/* Builds the report of s (n > 0: with the nth allocation failing) into
+ * *r. Returns what tkl_report_build did; *ret_failed is whether an
+ * allocation failed. No assertion runs while the failure is armed (Check
+ * allocates too). */
+static int try_build(const struct tkl_store *s, unsigned long n, struct tkl_report *r,
+                     bool *ret_failed)
+{
+    alloc_fail_nth(n);
+    int err =
+        tkl_report_build(s, &ups, NULL, day(2026, 1, 1), day(2027, 1, 1), day(2026, 12, 2), r);
+    *ret_failed = n && alloc_count >= n;
+    alloc_fail_nth(0);
+    return err;
+}
+
+/* Writes r in f to a memory stream, the nth allocation failing. */
+static int try_write(const struct tkl_report *r, enum tkl_report_format f, unsigned long n,
+                     bool *ret_failed)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(out);
+    alloc_fail_nth(n);
+    int err = tkl_report_write(out, r, f);
+    *ret_failed = alloc_count >= n;
+    alloc_fail_nth(0);
+    ck_assert_int_eq(fclose(out), 0);
+    free(buf);
+    return err;
+}
+
+START_TEST(every_allocation_failure_is_clean)
+{
+    struct tkl_store *s = hostile();
+    bool failed = true;
+    unsigned long n;
+    for (n = 1; failed; n++) {
+        struct tkl_report r = {.n = 77};
+        int err = try_build(s, n, &r, &failed);
+        ck_assert_int_eq(err, failed ? -ENOMEM : 0); /* ASan tells whether anything leaked */
+        ck_assert_uint_eq(r.n, failed ? 77 : 8);     /* untouched on failure */
+        if (!failed)
+            tkl_report_free(&r);
+    }
+    ck_assert_uint_gt(n, 3);
+    struct tkl_report r;
+    ck_assert_int_eq(try_build(s, 0, &r, &failed), 0);
+    for (int f = TKL_REPORT_HTML; f <= TKL_REPORT_MARKDOWN; f++) {
+        failed = true;
+        for (n = 1; failed; n++) {
+            int err = try_write(&r, (enum tkl_report_format)f, n, &failed);
+            ck_assert_int_eq(err, failed ? -ENOMEM : 0);
+        }
+    }
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("report");
@@ -704,6 +769,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_a_write_error_is_told);
     tcase_add_test(tc, test_updates_export_csv_and_json);
     tcase_add_test(tc, test_an_empty_plan);
+    tcase_add_test(tc, every_allocation_failure_is_clean);
     suite_add_tcase(s, tc);
     return s;
 }
