@@ -141,20 +141,18 @@ int tkl_outbox_open_readonly(const char *state_dir, struct tkl_outbox **ret, cha
         free(o);
         return -ENOMEM;
     }
-    if (access(path, F_OK) < 0) {
-        int r = -errno;
-        free(path);
-        free(o);
-        return r;
-    }
-    int rc = sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READONLY, NULL);
+    int r = 0, rc = SQLITE_OK;
+    if (access(path, F_OK) != 0)
+        r = -errno; /* SQLite would say "unable to open" for any reason */
+    else if ((rc = sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READONLY, NULL)) != SQLITE_OK)
+        r = tkl_sqlite_errno(rc);
     free(path);
-    if (rc != SQLITE_OK) {
-        if (ret_err)
+    if (r < 0) {
+        if (ret_err && rc != SQLITE_OK)
             *ret_err = strdup(o->db ? sqlite3_errmsg(o->db) : sqlite3_errstr(rc));
         sqlite3_close(o->db);
         free(o);
-        return tkl_sqlite_errno(rc);
+        return r;
     }
     sqlite3_busy_timeout(o->db, 5000);
     o->busy_ms = 5000;

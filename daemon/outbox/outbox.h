@@ -38,10 +38,10 @@ struct tkl_stored_notice {
  * ret_err (optional) gets SQLite's message for the caller to print. */
 int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_err);
 
-/* Opens <state_dir>/tickler.db to read only: nothing is created or changed
- * (for commands that look, such as tickler upcoming). Returns 0, -ENOENT
- * when there is no database, or another negative errno (ret_err as
- * tkl_outbox_open's). */
+/* Opens <state_dir>/tickler.db to read only (`tickler report`, `tickler
+ * updates`): nothing is created, upgraded or written, and every write
+ * through it fails. Returns 0, -ENOENT when there is no database, or
+ * another negative errno; ret_err as above. */
 int tkl_outbox_open_readonly(const char *state_dir, struct tkl_outbox **ret, char **ret_err);
 void tkl_outbox_close(struct tkl_outbox *o);
 
