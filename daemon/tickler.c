@@ -54,7 +54,6 @@
 #include "source/source.h"
 #include "store/store.h"
 #include "update/update.h"
-#include "outbox/updates.h"
 
 #ifndef TICKLER_VERSION
 #define TICKLER_VERSION "0"
