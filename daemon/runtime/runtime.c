@@ -83,9 +83,6 @@ int tkl_runtime_load(struct tkl_runtime_env *env, struct tkl_runtime **ret, stru
         goto fail;
     if ((r = read_now_arg(env, diags)) < 0 || (r = load_rest(env, rt, diags)) < 0)
         goto fail_tz;
-    /* INTERIM (branch links, until the core commit loads the ring): drop at merge */
-    if ((r = tkl_links_conf_ring(&rt->cfg->links, rt->cfg->path, diags, &rt->links)) < 0)
-        goto fail_tz;
     free(prev_tz);
     *ret = rt;
     return 0;
@@ -112,7 +109,6 @@ void tkl_runtime_free(struct tkl_runtime *rt)
     tkl_store_free(rt->store);
     tkl_sources_close(&rt->sources);
     tkl_plugin_set_close(&rt->plugins);
-    tkl_token_ring_free(&rt->links); /* INTERIM (branch links): drop at merge */
     tkl_config_free(rt->cfg);
     free(rt);
 }
