@@ -701,6 +701,23 @@ int dg_template_check(const char *t, unsigned *ret_line, char *err, size_t size)
     return 0;
 }
 
+/* {{plan_link}}: a link to the plan (plan_url NULL: nothing). */
+static void plan_link(struct dg_buf *b, const char *plan_url, enum dg_mode mode, const char *eol)
+{
+    if (!plan_url)
+        return;
+    if (mode == DG_HTML) {
+        dg_puts(b, "<p><a href=\"");
+        html(b, plan_url);
+        dg_puts(b, "\" style=\"color:#0b5394\">Open the action plan</a></p>\r\n");
+    } else if (mode == DG_TEXT) {
+        dg_puts(b, eol);
+        wrapped(b, "The action plan: ", plan_url, eol);
+    } else {
+        dg_puts(b, plan_url);
+    }
+}
+
 /* Writes one placeholder's value for mode. */
 static void value(struct dg_buf *b, const char *name, size_t len, const struct tkl_notice *n,
                   const struct dg_render_opts *o, enum dg_mode mode, const char *eol)
@@ -719,18 +736,7 @@ static void value(struct dg_buf *b, const char *name, size_t len, const struct t
         return;
     }
     if (IS("plan_link")) {
-        if (!o->plan_url)
-            return;
-        if (mode == DG_HTML) {
-            dg_puts(b, "<p><a href=\"");
-            html(b, o->plan_url);
-            dg_puts(b, "\" style=\"color:#0b5394\">Open the action plan</a></p>\r\n");
-        } else if (mode == DG_TEXT) {
-            dg_puts(b, eol);
-            wrapped(b, "The action plan: ", o->plan_url, eol);
-        } else {
-            dg_puts(b, o->plan_url);
-        }
+        plan_link(b, o->plan_url, mode, eol);
         return;
     }
     if (IS("team"))
