@@ -25,6 +25,7 @@ struct tkl_flight {
     uint64_t handed_ns;          /* uv_hrtime() when handed to the notifier */
     bool unusable;               /* deliver() refused the recipient (-EINVAL) */
     enum tkl_fail_reason reason; /* failed: why */
+    char **links;                /* per entry of the notice, its link or NULL; NULL: none */
     struct tkl_flight *next;
 };
 
@@ -43,6 +44,14 @@ void tkl_delivery_set(struct tkl_deliverer *e, const struct tkl_delivery_conf *c
     e->n_notifiers = n_notifiers;
     for (size_t i = 0; i < n_notifiers; i++)
         (void)tkl_metrics_channel(e->metrics, notifiers[i]->instance); /* a lost series only */
+}
+
+void tkl_delivery_set_links(struct tkl_deliverer *e, const struct tkl_token_ring *ring,
+                            const char *public_url, int expiry_days)
+{
+    e->links = ring;
+    e->link_base = public_url;
+    e->link_days = expiry_days;
 }
 
 int64_t tkl_delivery_backoff(int first, int attempts, int32_t retry_after)
@@ -84,11 +93,32 @@ static bool claimed(const struct tkl_deliverer *e, uint64_t id)
     return false;
 }
 
+/* Wipes and frees the n links of v (NULL entries allowed); accepts NULL. */
+static void links_free(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        if (v[i]) {
+            explicit_bzero(v[i], strlen(v[i]));
+            free(v[i]);
+        }
+    free(v);
+}
+
 static void flight_free(struct tkl_flight *x)
 {
+    links_free(x->links, x->s->notice.n_entries);
     tkl_stored_notice_free(x->s);
     free(x->reply);
     free(x);
+}
+
+/* Whether reply repeats the token of one of x's links. */
+static bool repeats_link(const struct tkl_flight *x, const char *reply)
+{
+    for (size_t i = 0; x->links && i < x->s->notice.n_entries; i++)
+        if (x->links[i] && strstr(reply, strrchr(x->links[i], '/') + 1))
+            return true;
+    return false;
 }
 
 /*
@@ -288,7 +318,12 @@ static void on_done(void *data, const struct tkl_delivery *res)
     bool retired = x->plugin && x->plugin->retired;
     x->plugin = NULL;
     x->next = NULL;
-    x->reply = strdup(res && res->reply ? res->reply : "");
+    if (res && res->reply && repeats_link(x, res->reply))
+        x->reply = strdup("the reply repeated a link of the notice, so it was not kept");
+    else
+        x->reply = strdup(res && res->reply ? res->reply : "");
+    links_free(x->links, x->s->notice.n_entries); /* not needed after the delivery */
+    x->links = NULL;
     (void)tkl_metrics_attempt_done(e->metrics, x->s->notice.channel,
                                    res && res->status == TKL_DELIVERY_OK,
                                    uv_hrtime() - x->handed_ns);
@@ -317,6 +352,82 @@ static int fail_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s, i
     return settle(e, x);
 }
 
+/* Whether entry en gets a link: a plan action reminded of or asked about. */
+static bool wants_link(const struct tkl_notice_entry *en)
+{
+    if (en->kind == TKL_DEADLINE_EVENT || !en->item_id)
+        return false;
+    switch (en->stage) {
+    case TKL_STAGE_LEAD:
+    case TKL_STAGE_DUE:
+    case TKL_STAGE_OVERDUE:
+    case TKL_STAGE_CHECKIN:
+    case TKL_STAGE_REQUEST:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * The links of notice n issued at now: *ret gets an array of one link (or
+ * NULL) per entry, or NULL when no entry gets one. An entry whose action id
+ * or recipient cannot be signed (too long, a control character) gets none,
+ * and the log says which entry (not its text). Returns 0 or -ENOMEM (then
+ * nothing is made).
+ */
+static int make_links(const struct tkl_deliverer *e, const struct tkl_notice *n, int64_t now,
+                      char ***ret)
+{
+    char token[TKL_TOKEN_MAX + 1];
+    *ret = NULL;
+    if (!e->links || !e->links->n || !e->link_base || !n->n_entries)
+        return 0;
+    char **v = calloc(n->n_entries, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    bool any = false;
+    for (size_t i = 0; i < n->n_entries; i++) {
+        if (!wants_link(&n->entries[i]))
+            continue;
+        int r = tkl_token_issue(e->links, n->entries[i].item_id, n->recipient, now,
+                                now + (int64_t)e->link_days * 86400, token, sizeof(token));
+        if (r < 0) {
+            log_warning("notice %" PRIu64 ": entry %zu gets no link (%s)", n->id, i + 1,
+                        r == -EINVAL ? "its action id or the recipient cannot be signed"
+                                     : strerror(-r));
+            continue;
+        }
+        r = asprintf(&v[i], "%sa/%s", e->link_base, token);
+        explicit_bzero(token, sizeof(token));
+        if (r < 0) {
+            v[i] = NULL;
+            links_free(v, n->n_entries);
+            return -ENOMEM;
+        }
+        any = true;
+    }
+    if (!any) {
+        free(v);
+        v = NULL;
+    }
+    *ret = v;
+    return 0;
+}
+
+/* A copy of x's notice's entries with x's links in them, for one
+ * deliver() call; NULL when out of memory. */
+static struct tkl_notice_entry *linked_entries(const struct tkl_flight *x)
+{
+    const struct tkl_notice *n = &x->s->notice;
+    struct tkl_notice_entry *v = calloc(n->n_entries, sizeof(*v));
+    for (size_t i = 0; v && i < n->n_entries; i++) {
+        v[i] = n->entries[i];
+        v[i].link = x->links[i];
+    }
+    return v;
+}
+
 /* Hands notice s to plugin. Returns 1 when a delivery started, 0 when it
  * could not (out of memory; the notice stays due), or a negative errno
  * when the outbox refused to record the start. */
@@ -324,20 +435,25 @@ static int start_one(struct tkl_deliverer *e, struct tkl_plugin_instance *plugin
                      struct tkl_stored_notice *s)
 {
     struct tkl_flight *x = calloc(1, sizeof(*x));
+    struct tkl_notice_entry *entries = NULL;
     int r;
-    if (!x) {
+    if (x)
+        *x = (struct tkl_flight){.e = e, .s = s, .plugin = plugin};
+    if (!x || make_links(e, &s->notice, now_s(e), &x->links) < 0 ||
+        (x->links && !(entries = linked_entries(x)))) {
         log_error("out of memory starting a delivery; notice=%" PRIu64 " stays in the outbox",
                   s->notice.id);
-        tkl_stored_notice_free(s);
+        if (x)
+            flight_free(x); /* s with it */
+        else
+            tkl_stored_notice_free(s);
         return 0;
     }
-    x->e = e;
-    x->s = s;
-    x->plugin = plugin;
     if ((r = tkl_outbox_mark_sending(e->outbox, s->notice.id)) < 0) {
         log_error("cannot record the start of a delivery: %s; notice=%" PRIu64
                   " stays in the outbox",
                   strerror(-r), s->notice.id);
+        free(entries);
         flight_free(x);
         return r;
     }
@@ -346,7 +462,11 @@ static int start_one(struct tkl_deliverer *e, struct tkl_plugin_instance *plugin
     e->n_flights++;
     (void)tkl_metrics_attempt(e->metrics, s->notice.channel);
     x->handed_ns = uv_hrtime(); /* monotonic: --now and clock steps do not skew latency */
-    r = plugin->desc->deliver(plugin->state, &s->notice, on_done, x);
+    struct tkl_notice n = s->notice;
+    if (entries)
+        n.entries = entries; /* the links live for the call only */
+    r = plugin->desc->deliver(plugin->state, &n, on_done, x);
+    free(entries);
     if (r == -EINVAL) {
         x->unusable = true;
         struct tkl_delivery res = {.size = sizeof(res),

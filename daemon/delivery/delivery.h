@@ -23,6 +23,7 @@
 #include "../outbox/outbox.h"
 #include "../plugin/loader.h"
 #include "../team/team.h"
+#include "../token/token.h"
 #include "delivery_conf.h"
 
 struct tkl_flight;
@@ -44,9 +45,12 @@ struct tkl_deliverer {
     struct tkl_delivery_host host;
     struct tkl_flight *flights; /* handed to a notifier, not reported yet */
     size_t n_flights;
-    struct tkl_flight *unrecorded; /* reported, but the outbox refused the outcome */
-    bool stopping;                 /* shutting down: nothing new starts */
-    struct tkl_metrics *metrics;   /* attempts and outcomes counted there; NULL: none */
+    struct tkl_flight *unrecorded;      /* reported, but the outbox refused the outcome */
+    bool stopping;                      /* shutting down: nothing new starts */
+    struct tkl_metrics *metrics;        /* attempts and outcomes counted there; NULL: none */
+    const struct tkl_token_ring *links; /* signs the links in notices; NULL or empty: none */
+    const char *link_base;              /* http.public_url (ends in '/'); NULL: no links */
+    int link_days;                      /* how long a link lasts */
 };
 
 /*
@@ -58,6 +62,23 @@ struct tkl_deliverer {
 void tkl_delivery_set(struct tkl_deliverer *e, const struct tkl_delivery_conf *conf,
                       const struct tkl_team_dir *teams,
                       struct tkl_plugin_instance *const *notifiers, size_t n_notifiers);
+
+/*
+ * The links the engine puts in the notices it hands out from now on. Each
+ * entry that is a plan action (not an observance) reminded of or asked
+ * about (stages lead, due, overdue, check-in, request) gets
+ * <public_url>a/<token>, the token signed with ring for (the action, the
+ * notice's recipient), issued when the notice is handed to its notifier
+ * and valid for expiry_days. No links while ring is NULL or empty or
+ * public_url is NULL. ring and public_url must stay valid until the next
+ * call or tkl_delivery_free.
+ *
+ * A link is made for one deliver() call and wiped after it: it is never
+ * written to the outbox nor logged, and a notifier's reply that repeats
+ * one of its tokens is not kept (the outbox records that it was not).
+ */
+void tkl_delivery_set_links(struct tkl_deliverer *e, const struct tkl_token_ring *ring,
+                            const char *public_url, int expiry_days);
 
 /*
  * One round: records outcomes kept from before, then starts the due

@@ -491,6 +491,8 @@ static void set_deliverer(struct tkl_service *s)
     const struct tkl_runtime *rt = s->rt;
     tkl_delivery_set(&s->deliverer, &rt->cfg->delivery, &rt->cfg->teams, rt->plugins.notifiers,
                      rt->plugins.n_notifiers);
+    tkl_delivery_set_links(&s->deliverer, &rt->links, rt->cfg->http.public_url,
+                           rt->cfg->links.expiry_days);
 }
 
 static int64_t http_now(void *data)

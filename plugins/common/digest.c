@@ -13,6 +13,11 @@ const char dg_default_footer[] =
     "You receive this because you are listed for this team in tickler's team directory. "
     "To change who is reminded, or if an action is not yours, contact the action plan's owner.";
 
+const char dg_links_note[] =
+    "The links open a page; nothing changes until you press a button there.";
+
+const char dg_link_label[] = "Update this action";
+
 void dg_put(struct dg_buf *b, const char *s, size_t n)
 {
     if (b->oom)
@@ -54,6 +59,8 @@ enum dg_group dg_group_of(const struct tkl_notice_entry *e)
 {
     if (e->stage == TKL_STAGE_REPORT)
         return DG_FAILURES;
+    if (e->stage == TKL_STAGE_ANSWER)
+        return DG_ANSWERS;
     if (e->stage == TKL_STAGE_LOOKAHEAD)
         return DG_LOOKAHEAD;
     if (e->kind == TKL_DEADLINE_EVENT)
@@ -75,7 +82,8 @@ const char *dg_group_title(enum dg_group g)
                                     "Coming up",
                                     "Check-ins (no deadline)",
                                     "Observances to prepare for",
-                                    "Coming up in the diversity calendar"};
+                                    "Coming up in the diversity calendar",
+                                    "Officers' answers"};
     return g < DG_GROUPS ? t[g] : "";
 }
 
@@ -170,21 +178,41 @@ static int utf8_prefix(const char *s, int max)
     return max;
 }
 
+/* How many entries of n are at stage st. */
+static size_t count_stage(const struct tkl_notice *n, enum tkl_stage st)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n->n_entries; i++)
+        c += n->entries[i].stage == st;
+    return c;
+}
+
 void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
 {
-    size_t overdue = 0, events = 0, lookahead = 0;
+    size_t overdue = 0, events = 0, lookahead = count_stage(n, TKL_STAGE_LOOKAHEAD);
+    size_t requests = count_stage(n, TKL_STAGE_REQUEST), answers = count_stage(n, TKL_STAGE_ANSWER);
     for (size_t i = 0; i < n->n_entries; i++) {
         overdue += dg_group_of(&n->entries[i]) == DG_OVERDUE;
         events += n->entries[i].kind == TKL_DEADLINE_EVENT;
-        lookahead += n->entries[i].stage == TKL_STAGE_LOOKAHEAD;
     }
     const char *team = n->team_name ? n->team_name : n->recipient;
+    const char *t = n->n_entries ? n->entries[0].title : NULL;
+    t = t ? t : "";
     if (n->n_entries == 1 && n->entries[0].stage == TKL_STAGE_REPORT) {
-        const char *t = n->entries[0].title;
         snprintf(buf, size, "Delivery failure: %.*s", utf8_prefix(t, 160), t);
+    } else if (n->n_entries && requests == n->n_entries) {
+        if (n->n_entries == 1)
+            snprintf(buf, size, "Progress update requested: %.*s", utf8_prefix(t, 160), t);
+        else
+            snprintf(buf, size, "Progress update requested: %zu actions for %.*s", n->n_entries,
+                     utf8_prefix(team, 120), team);
+    } else if (n->n_entries && answers == n->n_entries) {
+        if (n->n_entries == 1)
+            snprintf(buf, size, "Officer's answer: %.*s", utf8_prefix(t, 160), t);
+        else
+            snprintf(buf, size, "Officers' answers: %zu actions", n->n_entries);
     } else if (n->n_entries == 1) {
         char w[64];
-        const char *t = n->entries[0].title;
         dg_when(&n->entries[0], w, sizeof(w));
         snprintf(buf, size, "%s (%s): %.*s",
                  n->entries[0].stage == TKL_STAGE_LOOKAHEAD ? "Diversity calendar"
@@ -199,6 +227,75 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
                  utf8_prefix(team, 120), team, overdue ? " (some overdue)" : "");
     }
     dg_header_safe(buf);
+}
+
+const char *dg_intro(const struct tkl_notice *n)
+{
+    size_t events = 0;
+    if (n->intro && *n->intro)
+        return n->intro;
+    for (size_t i = 0; i < n->n_entries; i++)
+        events += n->entries[i].kind == TKL_DEADLINE_EVENT;
+    if (n->n_entries && count_stage(n, TKL_STAGE_REQUEST) == n->n_entries)
+        return n->n_entries == 1
+                   ? "Please tell us how this action is going: open its link to mark it complete, "
+                     "snooze it or give a progress note."
+                   : "Please tell us how each action below is going: open its link to mark it "
+                     "complete, snooze it or give a progress note.";
+    if (n->n_entries && count_stage(n, TKL_STAGE_ANSWER) == n->n_entries)
+        return n->n_entries == 1 ? "An officer has answered a reminder."
+                                 : "Officers have answered reminders.";
+    if (events == n->n_entries && events)
+        return events == 1 ? "This observance is coming up: time to plan the comms for it."
+                           : "These observances are coming up: time to plan the comms for them.";
+    return n->n_entries == 1 ? "This item needs your attention."
+                             : "These items need your attention.";
+}
+
+bool dg_has_links(const struct tkl_notice *n)
+{
+    for (size_t i = 0; i < n->n_entries; i++)
+        if (n->entries[i].link && *n->entries[i].link)
+            return true;
+    return false;
+}
+
+int dg_link_tokens(const struct tkl_notice *n, char ***ret)
+{
+    size_t k = 0;
+    char **v = NULL;
+    *ret = NULL;
+    if (!dg_has_links(n))
+        return 0;
+    if (!(v = calloc(n->n_entries + 1, sizeof(*v))))
+        return -ENOMEM;
+    for (size_t i = 0; i < n->n_entries; i++) {
+        const char *l = n->entries[i].link;
+        if (!l || !*l)
+            continue;
+        const char *slash = strrchr(l, '/');
+        if (!(v[k++] = strdup(slash ? slash + 1 : l))) {
+            dg_secrets_free(v);
+            return -ENOMEM;
+        }
+    }
+    *ret = v;
+    return 0;
+}
+
+bool dg_holds_token(const char *text, char *const *tokens)
+{
+    for (size_t i = 0; text && tokens && tokens[i]; i++)
+        if (*tokens[i] && strstr(text, tokens[i]))
+            return true;
+    return false;
+}
+
+void dg_secrets_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        dg_secret_free(v[i]);
+    free(v);
 }
 
 void dg_header_safe(char *s)
@@ -424,8 +521,13 @@ static void text_actions(struct dg_buf *b, const struct tkl_notice *n, const cha
             if (e->progress)
                 wrapped(b, "    Latest progress: ", e->progress, eol);
             if (e->answer)
-                wrapped(b, "    Officer's update: ", e->answer, eol);
+                wrapped(b, e->stage == TKL_STAGE_ANSWER ? "    Answer: " : "    Latest update: ",
+                        e->answer, eol);
             wrapped(b, "    Action id: ", e->item_id, eol);
+            if (e->link && *e->link) {
+                dg_printf(b, "    %s (mark complete, snooze, progress):%s", dg_link_label, eol);
+                wrapped(b, "    ", e->link, eol);
+            }
         }
     }
 }
@@ -454,13 +556,41 @@ static void html_row(struct dg_buf *b, const char *label, const char *value)
     dg_puts(b, "</td></tr>\r\n");
 }
 
+/* HTML-escapes s for a quoted attribute value: line breaks become spaces. */
+static void html_attr(struct dg_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        const char *e = tkl_html_char(*s);
+        if (e)
+            dg_puts(b, e);
+        else
+            dg_put(b, s, 1);
+    }
+}
+
+/* An action's link as a button; its accessible name names the action. */
+static void html_link(struct dg_buf *b, const struct tkl_notice_entry *e)
+{
+    dg_puts(b, "<p style=\"margin:8px 0 0\"><a href=\"");
+    html_attr(b, e->link);
+    dg_puts(b, "\" aria-label=\"");
+    html_attr(b, dg_link_label);
+    dg_puts(b, ": ");
+    html_attr(b, e->title ? e->title : "(no title)");
+    dg_puts(b, "\" style=\"display:inline-block;padding:6px 14px;background:#0b5394;"
+               "color:#ffffff;text-decoration:none;border-radius:4px;font-weight:600\">");
+    html(b, dg_link_label);
+    dg_puts(b, "</a> <span style=\"font-size:13px;color:#3d3d3d\">mark complete, snooze or "
+               "give progress</span></p>\r\n");
+}
+
 /* The groups of actions as HTML. Colours: text on white at 7:1 or better;
  * the group marker is a left border and the heading names the group, so
  * colour is never the only cue. */
 static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
 {
     static const char *const accent[] = {"#5c2d91", "#b00020", "#8a4b00", "#0b5394",
-                                         "#3d3d3d", "#00695c", "#1a5e20"};
+                                         "#3d3d3d", "#00695c", "#1a5e20", "#37474f"};
     for (int g = 0; g < DG_GROUPS; g++) {
         bool any = false;
         for (size_t i = 0; i < n->n_entries; i++) {
@@ -499,10 +629,13 @@ static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
                 html_row(b, "Responsibility", e->owners);
                 html_row(b, "Commitment", e->commitment);
                 html_row(b, "Latest progress", e->progress);
-                html_row(b, "Officer's update", e->answer);
+                html_row(b, e->stage == TKL_STAGE_ANSWER ? "Answer" : "Latest update", e->answer);
                 html_row(b, "Action id", e->item_id);
             }
-            dg_puts(b, "</table>\r\n</li>\r\n");
+            dg_puts(b, "</table>\r\n");
+            if (g != DG_FAILURES && e->kind != TKL_DEADLINE_EVENT && e->link && *e->link)
+                html_link(b, e);
+            dg_puts(b, "</li>\r\n");
         }
         if (any)
             dg_puts(b, "</ul>\r\n");
@@ -568,6 +701,23 @@ int dg_template_check(const char *t, unsigned *ret_line, char *err, size_t size)
     return 0;
 }
 
+/* {{plan_link}}: a link to the plan (plan_url NULL: nothing). */
+static void plan_link(struct dg_buf *b, const char *plan_url, enum dg_mode mode, const char *eol)
+{
+    if (!plan_url)
+        return;
+    if (mode == DG_HTML) {
+        dg_puts(b, "<p><a href=\"");
+        html(b, plan_url);
+        dg_puts(b, "\" style=\"color:#0b5394\">Open the action plan</a></p>\r\n");
+    } else if (mode == DG_TEXT) {
+        dg_puts(b, eol);
+        wrapped(b, "The action plan: ", plan_url, eol);
+    } else {
+        dg_puts(b, plan_url);
+    }
+}
+
 /* Writes one placeholder's value for mode. */
 static void value(struct dg_buf *b, const char *name, size_t len, const struct tkl_notice *n,
                   const struct dg_render_opts *o, enum dg_mode mode, const char *eol)
@@ -586,18 +736,7 @@ static void value(struct dg_buf *b, const char *name, size_t len, const struct t
         return;
     }
     if (IS("plan_link")) {
-        if (!o->plan_url)
-            return;
-        if (mode == DG_HTML) {
-            dg_puts(b, "<p><a href=\"");
-            html(b, o->plan_url);
-            dg_puts(b, "\" style=\"color:#0b5394\">Open the action plan</a></p>\r\n");
-        } else if (mode == DG_TEXT) {
-            dg_puts(b, eol);
-            wrapped(b, "The action plan: ", o->plan_url, eol);
-        } else {
-            dg_puts(b, o->plan_url);
-        }
+        plan_link(b, o->plan_url, mode, eol);
         return;
     }
     if (IS("team"))
@@ -620,15 +759,7 @@ static void value(struct dg_buf *b, const char *name, size_t len, const struct t
         dg_subject(n, buf, sizeof(buf));
         v = buf;
     } else if (IS("intro")) {
-        size_t events = 0;
-        for (size_t i = 0; i < n->n_entries; i++)
-            events += n->entries[i].kind == TKL_DEADLINE_EVENT;
-        if (events == n->n_entries && events)
-            v = events == 1 ? "This observance is coming up: time to plan the comms for it."
-                            : "These observances are coming up: time to plan the comms for them.";
-        else
-            v = n->n_entries == 1 ? "This item needs your attention."
-                                  : "These items need your attention.";
+        v = dg_intro(n);
     } else if (IS("plan_url")) {
         v = o->plan_url ? o->plan_url : "";
     } else if (IS("footer")) {
@@ -636,18 +767,27 @@ static void value(struct dg_buf *b, const char *name, size_t len, const struct t
     } else if (IS("first_title")) {
         v = n->n_entries && n->entries[0].title ? n->entries[0].title : "";
     }
-#undef IS
     if (!v)
         return;
-    if (mode == DG_HTML)
+    bool para = IS("footer") || IS("intro");
+    bool links_note = IS("footer") && dg_has_links(n);
+#undef IS
+    if (mode == DG_HTML) {
         html(b, v);
-    else if (mode == DG_TEXT && len == 6 && !strncmp(name, "footer", 6)) {
+        if (links_note) {
+            dg_puts(b, "<br>\r\n");
+            html(b, dg_links_note);
+        }
+    } else if (mode == DG_TEXT && para) {
         /* wrapped at 76 columns; the template ends the last line */
         wrapped(b, "", v, eol);
+        if (links_note)
+            wrapped(b, "", dg_links_note, eol);
         if (!b->oom && b->len >= strlen(eol))
             b->data[b->len -= strlen(eol)] = '\0';
-    } else
+    } else {
         dg_puts(b, v);
+    }
 }
 
 void dg_render(struct dg_buf *b, const char *t, const struct tkl_notice *n,

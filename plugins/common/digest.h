@@ -6,7 +6,12 @@
  * include/tickler/ only.
  *
  * Grouping: delivery failures (to the admin route), then overdue, due
- * within 7 days, coming up, and check-ins for actions with no deadline.
+ * within 7 days, coming up, and check-ins for actions with no deadline;
+ * observances; officers' answers (to the report route).
+ *
+ * Links: an entry's link (entry.link, made by the host at delivery) is a
+ * secret of the recipient's, shown under its action and nowhere else:
+ * never in a subject, a header or a log line.
  */
 #ifndef TKL_DIGEST_H
 #define TKL_DIGEST_H
@@ -45,6 +50,7 @@ enum dg_group {
     DG_CHECKINS,
     DG_PROMPTS,   /* observances to prepare for */
     DG_LOOKAHEAD, /* the monthly look-ahead of observances */
+    DG_ANSWERS,   /* officers' answers, told to the report route */
     DG_GROUPS,
 };
 
@@ -69,8 +75,36 @@ void dg_secret_free(char *s);
  * reply cannot break a log line. */
 void dg_printable(char *s);
 
-/* The subject line (UTF-8, not yet encoded). */
+/* The subject line (UTF-8, not yet encoded). Never holds a link. */
 void dg_subject(const struct tkl_notice *n, char *buf, size_t size);
+
+/* The opening paragraph: the notice's intro when it has one, else a
+ * sentence that fits its entries ("These items need your attention."). */
+const char *dg_intro(const struct tkl_notice *n);
+
+/* Whether any entry of n carries a link. */
+bool dg_has_links(const struct tkl_notice *n);
+
+/* What a message with links says of them (after the footer). */
+extern const char dg_links_note[];
+
+/* The label of an action's link. */
+extern const char dg_link_label[];
+
+/*
+ * The tokens of n's links (each link's text after its last '/'), copied,
+ * in a NULL-terminated array, for a notifier to make sure a peer's answer
+ * that repeats one is never kept or logged. *ret is NULL when n has no
+ * link. Returns 0 or -ENOMEM. Free with dg_secrets_free.
+ */
+int dg_link_tokens(const struct tkl_notice *n, char ***ret);
+
+/* Whether text holds one of tokens (NULL-terminated; NULL: none). */
+bool dg_holds_token(const char *text, char *const *tokens);
+
+/* Wipes and frees each string of a NULL-terminated array, and the array.
+ * Accepts NULL. */
+void dg_secrets_free(char **v);
 
 /*
  * A header line "Name: value" + eol. Control characters in value (CR, LF,

@@ -21,6 +21,7 @@ struct hp_post {
     char *body;
     char answer[BODY_SCAN + 1];
     size_t answer_len;
+    char **keep_out; /* copies of hp_request.keep_out, or NULL */
     hp_done_fn done;
     void *data;
 };
@@ -179,8 +180,31 @@ static void post_free(struct hp_post *p)
     free(p->dest_name);
     free(p->dest_host);
     curl_slist_free_all(p->headers);
-    free(p->body);
+    dg_secret_free(p->body); /* it may hold the recipient's links */
+    dg_secrets_free(p->keep_out);
+    explicit_bzero(p->answer, sizeof(p->answer));
     free(p);
+}
+
+/* Copies the NULL-terminated list v into *ret (NULL for NULL). Returns 0 or
+ * -ENOMEM. */
+static int copy_keep_out(char *const *v, char ***ret)
+{
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    if (!n)
+        return 0;
+    char **c = calloc(n + 1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (!(c[i] = strdup(v[i]))) {
+            dg_secrets_free(c);
+            return -ENOMEM;
+        }
+    *ret = c;
+    return 0;
 }
 
 static bool transient_curl(CURLcode c)
@@ -369,6 +393,10 @@ static void on_done(void *data, int code)
                      "HTTP %ld from %s (its answer repeats the destination's secret address; "
                      "not kept)",
                      status, p->dest_host);
+        } else if (p->answer_len && dg_holds_token(p->answer, p->keep_out)) {
+            snprintf(reply, sizeof(reply),
+                     "HTTP %ld from %s (its answer repeats a link of the notice; not kept)", status,
+                     p->dest_host);
         } else {
             dg_printable(p->answer);
             snprintf(reply, sizeof(reply), "HTTP %ld from %s%s%.*s", status, p->dest_host,
@@ -401,7 +429,8 @@ int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_don
         return -ENOMEM;
     *p = (struct hp_post){.host = h, .done = done, .data = data};
     if (!(p->dest_name = strdup(req->dest->name)) || !(p->dest_host = strdup(req->dest->host)) ||
-        !(p->body = strdup(req->body)) || !(p->easy = curl_easy_init()))
+        !(p->body = strdup(req->body)) || copy_keep_out(req->keep_out, &p->keep_out) < 0 ||
+        !(p->easy = curl_easy_init()))
         goto fail;
     if (!(l = curl_slist_append(NULL, "Content-Type: application/json")))
         goto fail;

@@ -48,6 +48,10 @@ struct hp_request {
     const char *const *headers; /* extra header lines, NULL-terminated, or NULL */
     long timeout_s;
     const char *ca_file; /* or NULL */
+    /* Texts the peer's answer must not repeat (the tokens of the notice's
+     * links, dg_link_tokens), NULL-terminated, or NULL: an answer holding
+     * one is never recorded, logged or shown. Copied. */
+    char *const *keep_out;
 };
 
 /* Starts a POST; the request is only read during the call (the post keeps

@@ -15,7 +15,9 @@
  *
  * Webhook URLs carry a signature and are secrets: read from files or
  * systemd credentials, named in the config by a short name, and only the
- * name and host are ever logged.
+ * name and host are ever logged. Each action with a link (a secret of the
+ * channel's) gets an Action.OpenUrl button, the one action a Workflows
+ * card can carry without a bot; an answer that repeats a link is not kept.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -60,6 +62,7 @@ struct job {
     enum tkl_delivery_status worst;
     int32_t retry_after;
     char reply[300];
+    char **tokens; /* of the notice's links, which answers must not repeat, or NULL */
     tkl_deliver_done_fn done;
     void *done_data;
 };
@@ -334,8 +337,16 @@ static json_t *entry_container(const struct tkl_notice_entry *e, enum dg_group g
             json_array_append_new(items, rich("Responsibility: ", e->owners, NULL, false));
         if (e->progress)
             json_array_append_new(items, rich("Latest progress: ", e->progress, NULL, false));
+        if (e->answer)
+            json_array_append_new(
+                items, rich(e->stage == TKL_STAGE_ANSWER ? "Answer: " : "Latest update: ",
+                            e->answer, NULL, false));
     }
     json_array_append_new(items, rich("Id: ", e->item_id, NULL, false));
+    if (g != DG_FAILURES && e->kind != TKL_DEADLINE_EVENT && e->link && *e->link)
+        json_array_append_new(items, json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "type", "ActionSet",
+                                               "actions", "type", "Action.OpenUrl", "title",
+                                               dg_link_label, "url", e->link));
     return json_pack("{s:s, s:s, s:s, s:o}", "type", "Container", "style", group_style(g),
                      "spacing", "Medium", "items", items);
 }
@@ -365,11 +376,9 @@ static json_t *envelope(const struct layout *lay, const struct tkl_notice *n, co
     json_t *body = json_array();
     /* the title holds plan text: a RichTextBlock, not Markdown */
     json_array_append_new(body, rich(NULL, title, NULL, true));
-    json_array_append_new(body, rich(NULL,
-                                     n->n_entries == 1 ? "This item needs your attention."
-                                                       : "These items need your attention.",
-                                     NULL, false));
+    json_array_append_new(body, rich(NULL, dg_intro(n), NULL, false));
     int last = -1;
+    bool links = false;
     for (size_t k = from; k < to; k++) {
         const struct tkl_notice_entry *e = &n->entries[order[k]];
         enum dg_group g = dg_group_of(e);
@@ -381,7 +390,12 @@ static json_t *envelope(const struct layout *lay, const struct tkl_notice *n, co
             last = (int)g;
         }
         json_array_append_new(body, entry_container(e, g));
+        links |= e->link && *e->link;
     }
+    if (links)
+        json_array_append_new(body,
+                              json_pack("{s:s, s:s, s:s, s:b, s:b}", "type", "TextBlock", "text",
+                                        dg_links_note, "size", "Small", "isSubtle", 1, "wrap", 1));
     json_t *card =
         json_pack("{s:s, s:s, s:s, s:{s:s}, s:o}", "$schema",
                   "http://adaptivecards.io/schemas/adaptive-card.json", "type", "AdaptiveCard",
@@ -422,7 +436,7 @@ static int envelopes(const struct layout *lay, const struct tkl_notice *n, char 
             if (!s)
                 goto out;
             bool fits = strlen(s) <= lay->card_max;
-            free(s);
+            dg_secret_free(s);
             if (!fits)
                 break;
             to++;
@@ -443,7 +457,7 @@ static int envelopes(const struct layout *lay, const struct tkl_notice *n, char 
     r = (int)parts;
 out:
     for (size_t i = 0; out && out[i]; i++)
-        free(out[i]);
+        dg_secret_free(out[i]);
     free(out);
     free(cut);
     free(order);
@@ -525,7 +539,7 @@ static void finish(struct post *p, const struct tkl_delivery *res)
         j->worst = res->status;
     if (res->retry_after > j->retry_after)
         j->retry_after = res->retry_after;
-    free(p->body);
+    dg_secret_free(p->body); /* it may hold the recipient's links */
     free(p);
     if (--j->pending > 0)
         return;
@@ -538,6 +552,7 @@ static void finish(struct post *p, const struct tkl_delivery *res)
     tkl_deliver_done_fn done = j->done;
     void *done_data = j->done_data;
     layout_unref(j->layout);
+    dg_secrets_free(j->tokens);
     free(j);
     done(done_data, &out);
 }
@@ -598,7 +613,8 @@ static void pump(struct teams *t)
         struct hp_request req = {.dest = &t->dests[p->dest],
                                  .body = p->body,
                                  .timeout_s = t->timeout_s,
-                                 .ca_file = t->ca_file};
+                                 .ca_file = t->ca_file,
+                                 .keep_out = p->job->tokens};
         char part[64];
         const char *headers[] = {part, NULL};
         snprintf(part, sizeof(part), "X-Tickler-Notice: %llu/%zu",
@@ -613,7 +629,7 @@ static void pump(struct teams *t)
             finish(p, &res);
             continue;
         }
-        free(p->body);
+        dg_secret_free(p->body);
         p->body = NULL;
         p->next = t->running;
         t->running = p;
@@ -643,9 +659,17 @@ static void free_posts(struct post *p)
     while (p) {
         struct post *x = p;
         p = x->next;
-        free(x->body);
+        dg_secret_free(x->body);
         free(x);
     }
+}
+
+/* Wipes and frees bodies[from..parts) and the array. */
+static void free_bodies(char **bodies, int from, int parts)
+{
+    for (int i = from; i < parts; i++)
+        dg_secret_free(bodies[i]);
+    free(bodies);
 }
 
 static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_fn done,
@@ -671,26 +695,29 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
     if (parts < 0)
         return parts;
     struct job *j = calloc(1, sizeof(*j));
-    if (!j) {
-        for (int i = 0; i < parts; i++)
-            free(bodies[i]);
-        free(bodies);
+    char **tokens = NULL;
+    if (!j || dg_link_tokens(n, &tokens) < 0) {
+        free(j);
+        free_bodies(bodies, 0, parts);
         return -ENOMEM;
     }
-    *j = (struct job){
-        .t = t, .notice = n->id, .parts = (size_t)parts, .done = done, .done_data = done_data};
+    *j = (struct job){.t = t,
+                      .notice = n->id,
+                      .parts = (size_t)parts,
+                      .tokens = tokens,
+                      .done = done,
+                      .done_data = done_data};
     struct post *first = NULL, **tail = &first;
     for (int i = 0; i < parts; i++) {
         if (i < 64 && (already & (uint64_t)1 << i)) {
-            free(bodies[i]);
+            dg_secret_free(bodies[i]);
             continue;
         }
         struct post *p = calloc(1, sizeof(*p));
         if (!p) {
             free_posts(first);
-            for (int k = i; k < parts; k++)
-                free(bodies[k]);
-            free(bodies);
+            free_bodies(bodies, i, parts);
+            dg_secrets_free(j->tokens);
             free(j);
             return -ENOMEM;
         }
@@ -705,6 +732,7 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
     if (j->pending == 0) { /* every part went before; report success later */
         if (queue_done_early(t, j) < 0) {
             layout_unref(j->layout);
+            dg_secrets_free(j->tokens);
             free(j);
             return -ENOMEM;
         }

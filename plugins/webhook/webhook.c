@@ -10,7 +10,9 @@
  *
  * Destinations are named in the config; their URLs are secrets (they often
  * carry a token) read from a file or a systemd credential, and only the
- * name and host are ever logged or returned as a reply.
+ * name and host are ever logged or returned as a reply. The entries' links
+ * are the recipient's secrets too: in the body only, never logged, and an
+ * answer that repeats one is not kept.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -25,6 +27,7 @@
 #include <tickler/day.h>
 #include <tickler/plugin.h>
 
+#include "digest.h"
 #include "lifecycle.h"
 #include "post.h"
 
@@ -157,6 +160,8 @@ static char *notice_json(const struct tkl_notice *n)
         bad |= json_object_set_new(x, "progress", jstr(e->progress));
         bad |= json_object_set_new(x, "category", jstr(e->category));
         bad |= json_object_set_new(x, "url", jstr(e->url));
+        bad |= json_object_set_new(x, "answer", jstr(e->answer));
+        bad |= json_object_set_new(x, "link", jstr(e->link && *e->link ? e->link : NULL));
     }
     bad |= json_object_set_new(root, "schema", json_string("tickler.notice/1"));
     bad |= json_object_set_new(root, "id", json_integer((json_int_t)n->id));
@@ -165,6 +170,7 @@ static char *notice_json(const struct tkl_notice *n)
     bad |= json_object_set_new(root, "team", team);
     team = NULL;
     bad |= json_object_set_new(root, "due_at", instant_json(n->due_at));
+    bad |= json_object_set_new(root, "intro", jstr(n->intro));
     bad |= json_object_set_new(root, "entries", entries);
     entries = NULL;
     if (!bad)
@@ -225,10 +231,10 @@ static int wh_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
     char idh[64], sig[128];
     const char *headers[3] = {idh, NULL, NULL};
     snprintf(idh, sizeof(idh), "X-Tickler-Notice: %llu", (unsigned long long)n->id);
-    char *body = notice_json(n);
+    char *body = notice_json(n), **tokens = NULL;
     struct post *p = calloc(1, sizeof(*p));
     int r = -ENOMEM;
-    if (!body || !p)
+    if (!body || !p || dg_link_tokens(n, &tokens) < 0)
         goto fail;
     if (d->secret) {
         if ((r = sign(d->secret, body, sig, sizeof(sig))) < 0)
@@ -240,15 +246,18 @@ static int wh_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
                              .body = body,
                              .headers = headers,
                              .timeout_s = w->timeout_s,
-                             .ca_file = w->ca_file};
+                             .ca_file = w->ca_file,
+                             .keep_out = tokens};
     if ((r = hp_post_start(w->host, &req, on_posted, p, &p->http)) < 0)
         goto fail;
-    free(body);
+    dg_secret_free(body); /* it holds the recipient's links */
+    dg_secrets_free(tokens);
     p->next = w->posts;
     w->posts = p;
     return 0;
 fail:
-    free(body);
+    dg_secret_free(body);
+    dg_secrets_free(tokens);
     free(p);
     return lc_transient(r);
 }

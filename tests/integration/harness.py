@@ -114,6 +114,45 @@ class Daemon:
         self.wait()
 
 
+def verify_link(link, keys, now=None):
+    """Checks the token of a notice's link (the text after its last '/') as
+    ticklerd does (daemon/token/token.h): base64url without padding of
+    version 1, the key id, the action id and the recipient (each after a
+    length byte), the issue and expiry times (8 bytes each, big-endian) and
+    the HMAC-SHA256 under the key named of "tickler-link\0" and every byte
+    before it. keys maps key ids to hex keys. Returns (key id, action id,
+    recipient, issued_at, expires_at); fails the test when the token does
+    not verify (or has expired at now)."""
+    import base64
+    import hashlib
+    import hmac
+    tok = link.rsplit("/", 1)[1]
+    assert re_fullmatch(r"[A-Za-z0-9_-]+", tok), link
+    raw = base64.urlsafe_b64decode(tok + "=" * (-len(tok) % 4))
+    assert raw[0] == 1, "version %d" % raw[0]
+    fields, at = [], 1
+    for _ in range(3):
+        n = raw[at]
+        fields.append(raw[at + 1:at + 1 + n].decode())
+        at += 1 + n
+    issued = int.from_bytes(raw[at:at + 8], "big")
+    expires = int.from_bytes(raw[at + 8:at + 16], "big")
+    payload, mac = raw[:at + 16], raw[at + 16:]
+    assert len(mac) == 32, "MAC of %d bytes" % len(mac)
+    assert fields[0] in keys, "unknown key id %r" % fields[0]
+    want = hmac.new(bytes.fromhex(keys[fields[0]]), b"tickler-link\0" + payload,
+                    hashlib.sha256).digest()
+    assert hmac.compare_digest(want, mac), "the signature does not match: " + link
+    assert expires > issued, (issued, expires)
+    assert now is None or now < expires, "expired"
+    return fields[0], fields[1], fields[2], issued, expires
+
+
+def re_fullmatch(pattern, s):
+    import re
+    return re.fullmatch(pattern, s) is not None
+
+
 def free_port():
     import socket
     with socket.socket() as s:

@@ -113,7 +113,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
     def ids(self):
         p = subprocess.run([tool("tickler"), "-c", self.conf, "actions", "--json"],
                            capture_output=True, text=True, check=True)
-        return {a["title"]: a["id"] for a in json.loads(p.stdout)["actions"]}
+        return {a["title"]: a["id"] for a in json.loads(p.stdout)}
 
     def browser(self, url, step, name):
         shot = os.path.join(self.out, "act-%s.png" % name)

@@ -299,7 +299,7 @@ class Answers(Fixture):
         third = self.to_hr(self.messages())[2:]
         self.assertEqual(len(third), 1)
         self.assertIn("Review the pay gap", third[0])
-        self.assertIn("Officer's update: hr@maidstone.example marked it complete on Monday 7 "
+        self.assertIn("Latest update: hr@maidstone.example marked it complete on Monday 7 "
                       "December 2026; the plan now gives the deadline as 31/12/2026 and the "
                       "status as In progress, so reminders go on.", third[0])
 

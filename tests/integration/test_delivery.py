@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Durable delivery against real servers started here: every deliverable
 notice arrives exactly once, transient failures are retried (honouring
-Retry-After), permanent ones are recorded and reported, and secrets never
-reach the log, the state database or the outbox listing."""
+Retry-After), permanent ones are recorded and reported, and secrets (the
+signed links in notices among them) never reach the log, the state database
+or the outbox listing."""
 import argparse
 import hashlib
 import hmac
@@ -107,6 +108,10 @@ def make_handler(rec):
             payload = b'{"ok":%s}' % (b"true" if status < 300 else b"false")
             if path == "gone":  # an error page that repeats the request, secret and all
                 payload = b"<pre>Cannot POST " + self.path.encode() + b"</pre>"
+            if path == "badlink":  # an answer that repeats the notice's link
+                status = 400
+                link = json.loads(body)["entries"][0]["link"] or ""
+                payload = json.dumps({"error": "unknown link " + link}).encode()
             try:
                 self.send_response(status)
                 for k, v in extra.items():
@@ -219,6 +224,10 @@ teams = ( %s );
         self.assertEqual(e["deadline"], "2023-03-03")
         self.assertEqual(e["stage"], "due")
         self.assertEqual(e["days_left"], 0)
+        # no links group: no link; no answer recorded, no intro
+        self.assertIsNone(e["link"])
+        self.assertIsNone(e["answer"])
+        self.assertIsNone(body["intro"])
         # the HMAC verifies with an independent implementation
         req = [r for r in self.rec.requests if r[0] == "ok"][0]
         want = "sha256=" + hmac.new(HMAC_KEY.encode(), req[4], hashlib.sha256).hexdigest()
@@ -232,6 +241,64 @@ teams = ( %s );
         db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
         for row in db.execute("SELECT * FROM notices"):
             self.assertNotIn(CANARY, repr(row))
+
+    def test_links_in_the_json_signed_and_never_kept(self):
+        key = "4b" * 32
+        with open(os.path.join(self.tmp, "links.key"), "w") as f:
+            f.write(key + "\n")
+        with open(os.path.join(self.tmp, "badlink.url"), "w") as f:
+            f.write("http://127.0.0.1:%d/badlink?token=%s\n" % (self.port, CANARY))
+        with open(self.conf) as f:
+            text = f.read()
+        text = text.replace('destinations = ( ',
+                            'destinations = ( { name = "badlink"; url_file = "badlink.url"; }, ')
+        text = text.replace('teams = ( ', 'teams = ( { id = "badlink"; name = "Golf"; '
+                            'recipients = { hook = [ "badlink" ]; }; },\n')
+        text += ('http = { listen = [ "127.0.0.1:%d" ]; public_url = "https://eap.example/t/"; };\n'
+                 'links = { keys = ( { id = "w1"; file = "links.key"; } ); };\n'
+                 % harness.free_port())
+        with open(self.conf, "w") as f:
+            f.write(text)
+        with open(os.path.join(self.tmp, "plan.csv"), "a") as f:
+            f.write("G1,Golf action,Golf,03/03/2023,\n")
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            # one notice per team, and a report for each of the two that fail
+            box = settle(self, d, self.outbox, len(TEAMS) + 3)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        tokens = []
+        for r in self.rec.requests:
+            body = json.loads(r[4])
+            for e in body["entries"]:
+                if e["stage"] == "report":  # a delivery failure: no action to act on
+                    self.assertIsNone(e["link"])
+                    continue
+                kid, action, recipient, issued, expires = harness.verify_link(
+                    e["link"], {"w1": key})
+                self.assertTrue(e["link"].startswith("https://eap.example/t/a/"), e["link"])
+                self.assertEqual((kid, action, recipient), ("w1", e["item_id"], body["recipient"]))
+                self.assertEqual(expires - issued, 45 * 86400)
+                tokens.append(e["link"].rsplit("/", 1)[1])
+        self.assertGreaterEqual(len(tokens), len(TEAMS) + 1)
+        # the signature covers the link
+        req = [r for r in self.rec.requests if r[0] == "ok"][0]
+        self.assertIn(b'"link":"https://eap.example/t/a/', req[4])
+        want = "sha256=" + hmac.new(HMAC_KEY.encode(), req[4], hashlib.sha256).hexdigest()
+        self.assertEqual(req[5]["X-Tickler-Signature"], want)
+        # an answer that repeats the link is not kept
+        bad = [n for n in box if n["recipient"] == "badlink"][0]
+        self.assertEqual(bad["state"], "failed")
+        self.assertIn("HTTP 400 from 127.0.0.1 (its answer repeats a link of the notice; not kept)",
+                      bad["last_error"])
+        # no token in the log, the outbox listing or the state database
+        listing = json.dumps(self.outbox())
+        for t in tokens:
+            self.assertNotIn(t, d.log())
+            self.assertNotIn(t, listing)
+            for name in os.listdir(self.state):
+                with open(os.path.join(self.state, name), "rb") as f:
+                    self.assertNotIn(t.encode(), f.read(), name)
 
     def test_send_test_webhook(self):
         p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),

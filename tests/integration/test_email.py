@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """The email plugin against a real SMTP server (aiosmtpd) with STARTTLS and
 AUTH: messages a strict MIME parser accepts, text from the plan that cannot
-add a header or a recipient, and TLS failures that send nothing."""
+add a header or a recipient, TLS failures that send nothing, and a signed
+link per action for its recipient (only with a links group and a web face),
+never logged nor kept."""
 import argparse
 import email
 import email.policy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,6 +45,7 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 
 
 TOKEN = "ya29.bearer-token-CANARY-31337"
+LINK_KEY = "c0ffee" * 10 + "0123"  # 32 bytes, as `openssl rand -hex 32` writes
 
 
 class XOAuthSink(harness.SmtpSink):
@@ -156,9 +160,93 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
                 flat = "".join(l.strip() for l in text.splitlines())
                 self.assertIn("x" * 5990, flat)
                 self.assertIn("Subject: injected", text)
+            # no links group: no links
+            self.assertNotIn("Update this action", text + html)
         box = self.outbox(conf)
         self.assertTrue(all(n["state"] == "delivered" for n in box), box)
         self.assertTrue(all("127.0.0.1: 250" in n["last_error"] for n in box), box)
+
+    def with_links(self, conf, http=True):
+        """Adds a links group with key LINK_KEY (and, when http, a web face
+        reached at https://tickler.council.example/eap/) to conf."""
+        with open(os.path.join(self.tmp, "links.key"), "w") as f:
+            f.write(LINK_KEY + "\n")
+        with open(conf, "a") as f:
+            f.write('links = { keys = ( { id = "k2026"; file = "links.key"; } ); expiry_days = 30; };\n')
+            if http:
+                f.write('http = { listen = [ "127.0.0.1:%d" ]; '
+                        'public_url = "https://tickler.council.example/eap"; };\n'
+                        % harness.free_port())
+
+    def oneshot_debug(self, conf):
+        return subprocess.run([tool("ticklerd"), "-c", conf, "-p", harness.plugin_dir(),
+                               "--state-dir", self.state, "--now", "2023-03-03T09:00:30",
+                               "--oneshot", "--log-level", "debug"],
+                              capture_output=True, text=True, timeout=120)
+
+    def test_one_signed_link_per_action_for_its_recipient(self):
+        conf = self.write_conf(self.server(), ca=CERTS["ca"][0])
+        self.with_links(conf)
+        p = self.oneshot_debug(conf)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        sent_at = 1677834030  # 2023-03-03T09:00:30 in London (GMT)
+        want = {"alpha@example.org": {"H1"}, "bravo@example.org": {"H2", "H3", "H4", "H5"}}
+        tokens = []
+        got = self.smtp.received()
+        self.assertEqual(len(got), 2)
+        for rcpts, raw in got:
+            msg = email.message_from_bytes(raw, policy=email.policy.strict)
+            text = msg.get_body(("plain",)).get_content()
+            html = msg.get_body(("html",)).get_content()
+            links = re.findall(r"https://tickler\.council\.example/eap/a/[A-Za-z0-9_-]+", text)
+            # one link per action, each signed for that action and this
+            # recipient, issued at the send time, valid for expiry_days
+            self.assertEqual(len(links), len(want[rcpts[0]]), text)
+            actions = set()
+            for link in links:
+                kid, action, recipient, issued, expires = harness.verify_link(
+                    link, {"k2026": LINK_KEY}, now=sent_at)
+                self.assertEqual((kid, recipient), ("k2026", rcpts[0]))
+                self.assertLess(abs(issued - sent_at), 120)
+                self.assertEqual(expires - issued, 30 * 86400)
+                actions.add(action)
+                tokens.append(link.rsplit("/", 1)[1])
+                # under the label, on a line of its own, and a button in HTML
+                self.assertIn("Update this action (mark complete, snooze, progress):\n    "
+                              + link + "\n", text.replace("\r\n", "\n"))
+                self.assertIn('<a href="%s" aria-label="Update this action: ' % link, html)
+            self.assertEqual(actions, want[rcpts[0]])
+            self.assertIn("The links open a page; nothing changes until you press a button there.",
+                          " ".join(text.split()))
+            self.assertIn("The links open a page; nothing changes until you press a button there.",
+                          html)
+            # never in a header
+            for name, value in msg.items():
+                self.assertNotIn("/a/", str(value), name)
+        # a token is never logged, nor kept in the outbox or the state
+        for t in tokens:
+            self.assertNotIn(t, p.stderr)
+            self.assertNotIn(t, json.dumps(self.outbox(conf)))
+            for name in os.listdir(self.state):
+                with open(os.path.join(self.state, name), "rb") as f:
+                    self.assertNotIn(t.encode(), f.read(), name)
+        self.assertIn("delivered notice", p.stderr)
+
+    def test_no_links_without_a_web_face(self):
+        # a links group but no http group: no address to link to
+        conf = self.write_conf(self.server(), ca=CERTS["ca"][0])
+        self.with_links(conf, http=False)
+        p = self.oneshot_debug(conf)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        got = self.smtp.received()
+        self.assertEqual(len(got), 2)
+        for _, raw in got:
+            msg = email.message_from_bytes(raw, policy=email.policy.strict)
+            for kind in ("plain", "html"):
+                body = msg.get_body((kind,)).get_content()
+                self.assertNotIn("/a/", body)
+                self.assertNotIn("Update this action", body)
+                self.assertNotIn("The links open a page", body)
 
     def test_send_test_prints_the_server_reply(self):
         conf = self.write_conf(self.server(), ca=CERTS["ca"][0])

@@ -3,8 +3,8 @@
 webhook: the envelope and Adaptive Card Teams expects (checked by
 Microsoft's adaptivecards library), 202 as success, 429 honoured, cards cut
 into parts under the size limit (a failed part alone is sent again), a
-rate budget per webhook, and webhook
-URLs that never leak."""
+rate budget per webhook, webhook URLs that never leak, and each action's
+signed link as an Action.OpenUrl button."""
 import argparse
 import http.server
 import json
@@ -24,6 +24,7 @@ from harness import Daemon, tool
 
 ARGS = None
 CANARY = "sig=CANARY-teams-0a1b2c"
+LINK_KEY = "9e" * 40
 
 
 class Peer:
@@ -103,7 +104,11 @@ notifiers = ( { name = "teams"; plugin = "teams";
                 settings = { destinations = ( %s ); plan_url = "https://intranet.example/eap";
                              max_posts_per_second = 4; }; } );
 teams = ( %s );
-""" % (", ".join(dests), ",\n".join(teams)))
+http = { listen = [ "127.0.0.1:%d" ]; public_url = "https://tickler.council.example/"; };
+links = { keys = ( { id = "t1"; file = "links.key"; } ); };
+""" % (", ".join(dests), ",\n".join(teams), harness.free_port()))
+        with open(os.path.join(self.tmp, "links.key"), "w") as f:
+            f.write(LINK_KEY + "\n")
         with open(os.path.join(self.tmp, "plan.csv"), "w", newline="") as f:
             f.write("Ref,Actions,Responsibility,Timeframe,Status,Progress\n")
             # 60 long actions for Equality: far over 28 KB as one card; one
@@ -215,6 +220,42 @@ teams = ( %s );
         self.assertLessEqual(len(long[0].encode()), 2003)
         self.assertTrue(first.startswith("Action 00:"), first)  # 01/02/2023: overdue
         self.assertIn("Progress \\ note\n<b>", runs)
+        # each action has its link as an Action.OpenUrl button, signed for
+        # that action and the channel (the destination's name)
+        buttons = {}
+        tokens = []
+
+        def containers(x):
+            if isinstance(x, dict):
+                if x.get("type") == "Container":
+                    yield x
+                for v in x.values():
+                    yield from containers(v)
+            elif isinstance(x, list):
+                for v in x:
+                    yield from containers(v)
+        for env in [json.loads(p[3]) for p in posts if p[2] < 300]:
+            for c in containers(env["attachments"][0]["content"]):
+                ident = [r["inlines"][-1]["text"] for r in c["items"]
+                         if r.get("type") == "RichTextBlock"
+                         and r["inlines"][0]["text"] == "Id: "][0]
+                sets = [i for i in c["items"] if i.get("type") == "ActionSet"]
+                self.assertEqual(len(sets), 1, ident)
+                (action,) = sets[0]["actions"]
+                self.assertEqual((action["type"], action["title"]),
+                                 ("Action.OpenUrl", "Update this action"))
+                self.assertTrue(action["url"].startswith("https://tickler.council.example/a/"))
+                kid, act, recipient, issued, expires = harness.verify_link(
+                    action["url"], {"t1": LINK_KEY})
+                self.assertEqual((kid, act), ("t1", ident))
+                self.assertEqual(expires - issued, 45 * 86400)
+                buttons.setdefault(recipient, set()).add(ident)
+                tokens.append(action["url"].rsplit("/", 1)[1])
+        self.assertEqual(buttons["equality"], {"E%02d" % i for i in range(60)})
+        self.assertEqual(buttons["throttled"], {"T1"})
+        for t in tokens:
+            self.assertNotIn(t, d.log())
+            self.assertNotIn(t, json.dumps(self.outbox()))
         # Microsoft's adaptivecards library parses every card without events
         envs = [json.loads(p[3]) for p in posts if p[2] < 300]
         v = subprocess.run(["node", os.path.join(ARGS.source, "tests", "integration",

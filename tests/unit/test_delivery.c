@@ -4,6 +4,8 @@
  * notifier serves fail for good with a report; and with any allocation
  * failing (ours or SQLite's) every notice is still delivered exactly once.
  * The counters /metrics shows move as each notice and attempt ends.
+ * Each plan action in a notice gets a signed link for its recipient while
+ * it is handed out, never written to the outbox nor kept in a reply.
  *
  * The notifiers are real instances of a notifier written here, on a real
  * loop: "fast" completes every delivery on the loop's next turn, "slow"
@@ -37,7 +39,9 @@ struct fake {
     bool hang;
     struct pending q[MAX_ID];
     size_t n_q;
-    unsigned delivered[MAX_ID]; /* per notice id: times handed to the notifier */
+    unsigned delivered[MAX_ID];         /* per notice id: times handed to the notifier */
+    char links[4][TKL_TOKEN_MAX + 256]; /* the last notice's links ("" for none) */
+    size_t n_links;
 };
 
 static uv_loop_t loop;
@@ -48,6 +52,7 @@ static struct tkl_plugin_instance fast_i, slow_i;
 static struct tkl_outbox *o;
 static struct tkl_deliverer e;
 static struct tkl_metrics *metrics;
+static struct tkl_token_ring ring;
 static char dir[256];
 static int64_t clock_ms = 1700000000000;
 static bool kicked;
@@ -80,6 +85,10 @@ static int fake_deliver(void *state, const struct tkl_notice *n, tkl_deliver_don
     if (!strncmp(n->recipient, "bad", 3))
         return -EINVAL;
     f->q[f->n_q++] = (struct pending){done, data};
+    f->n_links = n->n_entries < 4 ? n->n_entries : 4;
+    for (size_t i = 0; i < f->n_links; i++)
+        snprintf(f->links[i], sizeof(f->links[i]), "%s",
+                 n->entries[i].link ? n->entries[i].link : "");
     if (f->hang)
         return 0;
     f->delivered[n->id]++;
@@ -164,6 +173,7 @@ static void teardown(void)
     tkl_config_free(cfg);
     tkl_diags_free(&diags);
     tkl_metrics_free(metrics);
+    tkl_token_ring_free(&ring);
 }
 
 /* Queues a one-entry notice to recipient on channel; returns its id. */
@@ -255,6 +265,201 @@ static double failed(const char *text, const char *channel, const char *reason)
     return prom_value(text, "tickler_notifications_failed_total", "channel", channel, "reason",
                       reason, NULL);
 }
+
+/* Signs links with a key of 32 bytes of 7 at https://tickler.example/eap/. */
+static void use_links(void)
+{
+    unsigned char secret[32];
+    memset(secret, 7, sizeof(secret));
+    ck_assert_int_eq(tkl_token_ring_add(&ring, "k1", secret, sizeof(secret)), 0);
+    tkl_delivery_set_links(&e, &ring, "https://tickler.example/eap/", 45);
+}
+
+/* Queues a notice to recipient on channel of an overdue action, an
+ * observance, a failure report and an update request; returns its id. */
+static uint64_t put_mixed(const char *channel, const char *recipient)
+{
+    static unsigned seq;
+    char keys_[4][32];
+    const char *keys[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(keys_[i], sizeof(keys_[i]), "mixed-%u-%d", ++seq, i);
+        keys[i] = keys_[i];
+    }
+    struct tkl_notice_entry en[4] = {
+        {.size = sizeof(en[0]),
+         .item_id = "eap-2023-hr-7",
+         .title = "Review the pay gap",
+         .deadline_day = 19000,
+         .kind = TKL_DEADLINE_DATE,
+         .stage = TKL_STAGE_OVERDUE,
+         .days_left = -3},
+        {.size = sizeof(en[0]),
+         .item_id = "cal-pride-2023",
+         .title = "Pride month",
+         .deadline_day = 19500,
+         .kind = TKL_DEADLINE_EVENT,
+         .stage = TKL_STAGE_PROMPT},
+        {.size = sizeof(en[0]),
+         .item_id = "notice-9",
+         .title = "A reminder could not be delivered",
+         .deadline_day = TKL_NO_DAY,
+         .kind = TKL_DEADLINE_UNDATED,
+         .stage = TKL_STAGE_REPORT},
+        {.size = sizeof(en[0]),
+         .item_id = "eap-2023-hr-8",
+         .title = "Publish the gender pay gap",
+         .deadline_day = TKL_NO_DAY,
+         .kind = TKL_DEADLINE_ONGOING,
+         .stage = TKL_STAGE_REQUEST},
+    };
+    struct tkl_notice n = {.size = sizeof(n),
+                           .channel = channel,
+                           .recipient = recipient,
+                           .team_id = "hr",
+                           .team_name = "Human Resources",
+                           .due_at = clock_ms / 1000,
+                           .entries = en,
+                           .n_entries = 4};
+    uint64_t id = 0;
+    ck_assert_int_eq(tkl_outbox_put(o, &n, keys, clock_ms / 1000, &id), 0);
+    ck_assert_uint_gt(id, 0);
+    return id;
+}
+
+/* Whether the bytes of the outbox's files hold s. */
+static bool outbox_holds(const char *s)
+{
+    const char *files[] = {"tickler.db", "tickler.db-wal"};
+    bool found = false;
+    for (size_t i = 0; i < 2 && !found; i++) {
+        char path[300], *data = NULL;
+        size_t len = 0, n;
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            continue;
+        FILE *m = open_memstream(&data, &len);
+        ck_assert_ptr_nonnull(m);
+        char chunk[4096];
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+            ck_assert_uint_eq(fwrite(chunk, 1, n, m), n);
+        fclose(f);
+        ck_assert_int_eq(fclose(m), 0);
+        found = memmem(data, len, s, strlen(s)) != NULL;
+        free(data);
+    }
+    return found;
+}
+
+/* The token of link (after "https://tickler.example/eap/a/"), checked. */
+static const char *token_of(const char *link)
+{
+    const char *base = "https://tickler.example/eap/a/";
+    ck_assert_msg(!strncmp(link, base, strlen(base)), "%s", link);
+    return link + strlen(base);
+}
+
+START_TEST(each_plan_action_gets_a_link_for_its_recipient)
+{
+    use_links();
+    put_mixed("fast", "hr@example.org");
+    drive();
+    ck_assert_int_eq(count("state = 1"), 1);
+    ck_assert_uint_eq(fast.n_links, 4);
+    /* the overdue action and the update request, signed for hr@example.org,
+     * issued now, lasting 45 days */
+    const char *want[] = {"eap-2023-hr-7", NULL, NULL, "eap-2023-hr-8"};
+    for (size_t i = 0; i < 4; i++) {
+        if (!want[i]) { /* an observance, a failure report: no link */
+            ck_assert_str_eq(fast.links[i], "");
+            continue;
+        }
+        struct tkl_token t;
+        ck_assert_int_eq(tkl_token_verify(&ring, token_of(fast.links[i]), clock_ms / 1000, &t), 0);
+        ck_assert_str_eq(t.action_id, want[i]);
+        ck_assert_str_eq(t.recipient, "hr@example.org");
+        ck_assert_int_eq(t.issued_at, clock_ms / 1000);
+        ck_assert_int_eq(t.expires_at, clock_ms / 1000 + 45 * 86400);
+        /* made for the delivery only: the outbox never holds it */
+        ck_assert(!outbox_holds(token_of(fast.links[i])));
+    }
+    ck_assert_str_ne(fast.links[0], fast.links[3]);
+}
+END_TEST
+
+START_TEST(no_links_without_a_key_or_a_public_url)
+{
+    put_mixed("fast", "hr@example.org");
+    drive();
+    ck_assert_uint_eq(fast.n_links, 4);
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_str_eq(fast.links[i], "");
+    /* a key but no web face (no http group): no address to link to */
+    use_links();
+    tkl_delivery_set_links(&e, &ring, NULL, 45);
+    put_mixed("fast", "hr@example.org");
+    drive();
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_str_eq(fast.links[i], "");
+    /* an empty ring */
+    struct tkl_token_ring empty_ring = {0};
+    tkl_delivery_set_links(&e, &empty_ring, "https://tickler.example/eap/", 45);
+    put_mixed("fast", "hr@example.org");
+    drive();
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_str_eq(fast.links[i], "");
+    ck_assert_int_eq(count("state = 1"), 3);
+}
+END_TEST
+
+START_TEST(a_reply_that_repeats_a_link_is_not_kept)
+{
+    use_links();
+    put_mixed("slow", "team1");
+    drive();
+    ck_assert_uint_eq(slow.n_q, 1);
+    char reply[TKL_TOKEN_MAX + 300], token[TKL_TOKEN_MAX + 1];
+    snprintf(token, sizeof(token), "%s", token_of(slow.links[0]));
+    /* a peer that echoes what it was sent, "/" escaped as JSON may */
+    snprintf(reply, sizeof(reply), "HTTP 400: {\"link\":\"https:\\/\\/tickler.example\\/a\\/%s\"}",
+             token);
+    complete_all(&slow, TKL_DELIVERY_PERMANENT, reply);
+    drive();
+    ck_assert_int_eq(count("state = 2 AND channel = 'slow' AND last_error LIKE "
+                           "'%repeated a link of the notice%'"),
+                     1);
+    ck_assert(!outbox_holds(token));
+}
+END_TEST
+
+START_TEST(every_allocation_failure_with_links_delivers_each_notice_once)
+{
+    use_links();
+    uint64_t ids[3];
+    unsigned long i;
+    for (i = 1;; i++) {
+        empty();
+        for (int k = 0; k < 3; k++)
+            ids[k] = put_mixed("fast", "hr@example.org");
+        int64_t next;
+        alloc_fail_nth(i);
+        (void)tkl_delivery_round(&e, &next);
+        uv_run(&loop, UV_RUN_NOWAIT);
+        unsigned long used = alloc_count;
+        alloc_fail_nth(0);
+        drive();
+        ck_assert(tkl_delivery_idle(&e));
+        for (int k = 0; k < 3; k++)
+            ck_assert_uint_eq(fast.delivered[ids[k]], 1);
+        ck_assert_int_eq(count("state != 1"), 0);
+        ck_assert(strncmp(fast.links[0], "https://tickler.example/eap/a/", 30) == 0);
+        if (used < i)
+            break;
+    }
+    ck_assert_uint_gt(i, 20);
+}
+END_TEST
 
 START_TEST(a_hung_channel_holds_up_no_other)
 {
@@ -490,6 +695,10 @@ int main(void)
     tcase_add_test(tc, notices_that_fail_for_good_are_counted_by_reason);
     tcase_add_test(tc, a_transient_failure_then_success_is_two_requests_and_one_notification);
     tcase_add_test(tc, a_notice_retried_for_the_maximum_age_fails_as_expired);
+    tcase_add_test(tc, each_plan_action_gets_a_link_for_its_recipient);
+    tcase_add_test(tc, no_links_without_a_key_or_a_public_url);
+    tcase_add_test(tc, a_reply_that_repeats_a_link_is_not_kept);
+    tcase_add_test(tc, every_allocation_failure_with_links_delivers_each_notice_once);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

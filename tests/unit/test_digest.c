@@ -1,5 +1,8 @@
 /* Tests for plugins/common/digest.c, the wording shared by the notifiers:
- * dates in the host's time zone and HTML escaping of plan text. */
+ * dates in the host's time zone, HTML escaping of plan text, and what a
+ * notice carries for acting on it: a link under each action that has one
+ * (never in the subject), officers' answers, the notice's intro, update
+ * requests and answers told to the report route. */
 #include <check.h>
 
 #include "check_run.h"
@@ -94,14 +97,247 @@ START_TEST(an_officers_update_is_shown_as_text)
     dg_render(&b, "{{actions}}", &n, &(struct dg_render_opts){0}, DG_TEXT, "\n");
     dg_render(&h, "{{actions}}", &n, &(struct dg_render_opts){0}, DG_HTML, "\n");
     ck_assert(!b.oom && !h.oom);
-    /* wrapped at 76 columns, under its label */
-    ck_assert_ptr_nonnull(strstr(b.data,
-                                 "    Officer's update: Progress (amber), a@example.org on 3 "
-                                 "Dec 2026:\n                      <b>drafted</b>\n"));
-    ck_assert_ptr_nonnull(strstr(h.data, "Officer&#39;s update"));
+    /* wrapped at 76 columns, under its label; plain text, never markup */
+    ck_assert_ptr_nonnull(strstr(b.data, "    Latest update: Progress (amber), a@example.org on 3 "
+                                         "Dec 2026:\n"));
+    ck_assert_ptr_nonnull(strstr(b.data, "<b>drafted</b>\n"));
+    ck_assert_ptr_nonnull(strstr(h.data, "Latest update"));
     ck_assert_ptr_nonnull(strstr(h.data, "3 Dec 2026: &lt;b&gt;drafted&lt;/b&gt;</td>"));
     free(b.data);
     free(h.data);
+}
+END_TEST
+
+#define LINK1 "https://tickler.example/eap/a/AQJrMQ5lYXAtMjAyMy1oci03"
+#define LINK2 "https://tickler.example/eap/a/AQJrMQ5lYXAtMjAyMy1oci04"
+
+/* Two actions of Bravo's, the first overdue, the second due soon, and an
+ * observance; links and answers as given. */
+static struct tkl_notice_entry entries[3];
+static struct tkl_notice two(const char *link1, const char *link2, const char *answer,
+                             enum tkl_stage stage)
+{
+    entries[0] = (struct tkl_notice_entry){
+        .size = sizeof(entries[0]),
+        .item_id = "eap-hr-7",
+        .title = "Review the <pay> gap",
+        .deadline_day = tkl_day_from_civil(2026, 11, 1),
+        .kind = TKL_DEADLINE_DATE,
+        .stage = stage == TKL_STAGE_REQUEST ? stage : TKL_STAGE_OVERDUE,
+        .days_left = -31,
+        .link = link1,
+        .answer = answer,
+    };
+    entries[1] = (struct tkl_notice_entry){
+        .size = sizeof(entries[1]),
+        .item_id = "eap-hr-8",
+        .title = "Publish the gender pay gap",
+        .deadline_day = tkl_day_from_civil(2026, 12, 5),
+        .kind = TKL_DEADLINE_DATE,
+        .stage = stage,
+        .days_left = 3,
+        .link = link2,
+    };
+    return (struct tkl_notice){
+        .size = sizeof(struct tkl_notice),
+        .recipient = "bravo@example.org",
+        .team_name = "Bravo",
+        .entries = entries,
+        .n_entries = 2,
+    };
+}
+
+static char *render_notice(const struct tkl_notice *n, const char *tmpl, enum dg_mode mode)
+{
+    struct dg_buf b = {0};
+    dg_render(&b, tmpl, n, &(struct dg_render_opts){.now = 1796200000}, mode, "\n");
+    ck_assert(!b.oom);
+    ck_assert_ptr_nonnull(b.data);
+    return b.data;
+}
+
+static size_t occurrences(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+START_TEST(each_action_shows_its_link_under_it_in_text)
+{
+    struct tkl_notice n = two(LINK1, LINK2, NULL, TKL_STAGE_LEAD);
+    char *s = render_notice(&n, NULL, DG_TEXT);
+    ck_assert_uint_eq(occurrences(s, LINK1), 1);
+    ck_assert_uint_eq(occurrences(s, LINK2), 1);
+    ck_assert_uint_eq(occurrences(s, "Update this action (mark complete, snooze, progress):\n"), 2);
+    /* under its own action: after the action's id, before the next action */
+    const char *a = strstr(s, "Action id: eap-hr-7"), *l = strstr(s, LINK1),
+               *b = strstr(s, "Publish the gender pay gap");
+    ck_assert(a && l && b && a < l && l < b);
+    ck_assert_ptr_nonnull(strstr(s, "    " LINK1 "\n"));
+    ck_assert_ptr_nonnull(
+        strstr(s, "The links open a page; nothing changes until you press a button there."));
+    for (char *line = s; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        ck_assert_uint_lt(strcspn(line, "\n"), 998);
+    free(s);
+    /* one action without a link (it could not be signed) shows none */
+    n = two(LINK1, NULL, NULL, TKL_STAGE_LEAD);
+    s = render_notice(&n, NULL, DG_TEXT);
+    ck_assert_uint_eq(occurrences(s, "Update this action"), 1);
+    free(s);
+    /* no links at all: no label, no word about links */
+    n = two(NULL, NULL, NULL, TKL_STAGE_LEAD);
+    s = render_notice(&n, NULL, DG_TEXT);
+    ck_assert_ptr_null(strstr(s, "Update this action"));
+    ck_assert_ptr_null(strstr(s, "The links open a page"));
+    free(s);
+}
+END_TEST
+
+START_TEST(each_action_has_a_button_in_html)
+{
+    struct tkl_notice n = two(LINK1, LINK2, NULL, TKL_STAGE_LEAD);
+    char *s = render_notice(&n, NULL, DG_HTML);
+    ck_assert_ptr_nonnull(strstr(s, "<a href=\"" LINK1 "\" aria-label=\"Update this action: "
+                                    "Review the &lt;pay&gt; gap\""));
+    ck_assert_ptr_nonnull(strstr(s, "<a href=\"" LINK2 "\""));
+    ck_assert_uint_eq(occurrences(s, ">Update this action</a>"), 2);
+    ck_assert_ptr_nonnull(strstr(
+        s, "<br>\r\nThe links open a page; nothing changes until you press a button there."));
+    free(s);
+    /* a link is escaped as an attribute value: it cannot end the attribute */
+    n = two("https://x.example/a?b=1&c=\"><script>", NULL, NULL, TKL_STAGE_LEAD);
+    s = render_notice(&n, NULL, DG_HTML);
+    ck_assert_ptr_nonnull(
+        strstr(s, "href=\"https://x.example/a?b=1&amp;c=&quot;&gt;&lt;script&gt;\""));
+    ck_assert_ptr_null(strstr(s, "<script>"));
+    free(s);
+}
+END_TEST
+
+START_TEST(the_subject_never_holds_a_link)
+{
+    struct tkl_notice n = two(LINK1, LINK2, NULL, TKL_STAGE_LEAD);
+    char *s = render_notice(&n, NULL, DG_SUBJECT);
+    ck_assert_str_eq(s, "Reminder: 2 actions for Bravo (some overdue)");
+    free(s);
+    n.n_entries = 1;
+    s = render_notice(&n, NULL, DG_SUBJECT);
+    ck_assert_str_eq(s, "Reminder (31 days overdue): Review the <pay> gap");
+    free(s);
+}
+END_TEST
+
+START_TEST(answers_show_as_plain_text_under_their_action)
+{
+    const char *hostile = "Amber: <b>waiting</b> on HR's \"data\" & more\r\nBcc: x@evil.example "
+                          "(a@example.org, 1 December 2026)";
+    struct tkl_notice n = two(LINK1, NULL, hostile, TKL_STAGE_LEAD);
+    char *s = render_notice(&n, NULL, DG_TEXT);
+    ck_assert_ptr_nonnull(
+        strstr(s, "    Latest update: Amber: <b>waiting</b> on HR's \"data\" & more\n"));
+    const char *a = strstr(s, "Latest update:"), *b = strstr(s, "Publish the gender pay gap");
+    ck_assert(a && b && a < b);
+    free(s);
+    s = render_notice(&n, NULL, DG_HTML);
+    ck_assert_ptr_nonnull(
+        strstr(s, ">Latest update</th><td style=\"padding:2px 0;color:#1f1f1f\">Amber: "
+                  "&lt;b&gt;waiting&lt;/b&gt; on HR&#39;s &quot;data&quot; &amp; more<br>\r\n"
+                  "Bcc: x@evil.example"));
+    ck_assert_ptr_null(strstr(s, "<b>waiting"));
+    free(s);
+}
+END_TEST
+
+START_TEST(the_intro_opens_the_message)
+{
+    struct tkl_notice n = two(LINK1, LINK2, NULL, TKL_STAGE_LEAD);
+    n.intro = "Please give your progress by <Friday> 15 January 2027 & no later: the annual "
+              "report goes to the committee on 1 February.";
+    char *s = render_notice(&n, NULL, DG_TEXT);
+    /* wrapped at 76 columns, right after the greeting */
+    ck_assert_ptr_nonnull(strstr(s, "Hello Bravo,\n\nPlease give your progress by <Friday> 15 "
+                                    "January 2027 & no later: the annual\nreport goes"));
+    ck_assert_ptr_null(strstr(s, "These items need your attention."));
+    free(s);
+    s = render_notice(&n, NULL, DG_HTML);
+    ck_assert_ptr_nonnull(strstr(s, "<p>Please give your progress by &lt;Friday&gt; 15 January "
+                                    "2027 &amp; no later"));
+    free(s);
+    n.intro = NULL;
+    s = render_notice(&n, "{{intro}}", DG_TEXT);
+    ck_assert_str_eq(s, "These items need your attention.");
+    free(s);
+}
+END_TEST
+
+START_TEST(update_requests_say_what_they_ask)
+{
+    struct tkl_notice n = two(LINK1, LINK2, NULL, TKL_STAGE_REQUEST);
+    char *s = render_notice(&n, NULL, DG_SUBJECT);
+    ck_assert_str_eq(s, "Progress update requested: 2 actions for Bravo");
+    free(s);
+    s = render_notice(&n, "{{intro}}", DG_TEXT);
+    ck_assert_str_eq(s, "Please tell us how each action below is going: open its link to mark it\n"
+                        "complete, snooze it or give a progress note.");
+    free(s);
+    s = render_notice(&n, NULL, DG_TEXT);
+    ck_assert_uint_eq(occurrences(s, "Update this action (mark complete, snooze, progress):"), 2);
+    free(s);
+    n.entries = &entries[1];
+    n.n_entries = 1;
+    entries[1].title = "Publish\r\nBcc: evil@attacker.example";
+    s = render_notice(&n, NULL, DG_SUBJECT);
+    ck_assert_str_eq(s, "Progress update requested: Publish  Bcc: evil@attacker.example");
+    free(s);
+}
+END_TEST
+
+START_TEST(answers_told_to_the_report_route)
+{
+    struct tkl_notice n = two(NULL, NULL, NULL, TKL_STAGE_ANSWER);
+    entries[0].stage = TKL_STAGE_ANSWER;
+    entries[0].answer = "Not ours, says hr@example.org: <suggested> Finance";
+    n.team_name = "EDI officers";
+    char *s = render_notice(&n, NULL, DG_SUBJECT);
+    ck_assert_str_eq(s, "Officers' answers: 2 actions");
+    free(s);
+    s = render_notice(&n, NULL, DG_TEXT);
+    ck_assert_ptr_nonnull(strstr(s, "Officers have answered reminders.\n"));
+    ck_assert_ptr_nonnull(strstr(s, "\nOfficers' answers\n"));
+    ck_assert_ptr_nonnull(
+        strstr(s, "    Answer: Not ours, says hr@example.org: <suggested> Finance\n"));
+    ck_assert_ptr_null(strstr(s, "Update this action"));
+    free(s);
+    s = render_notice(&n, NULL, DG_HTML);
+    ck_assert_ptr_nonnull(strstr(s, ">Answer</th>"));
+    ck_assert_ptr_nonnull(strstr(s, "&lt;suggested&gt; Finance"));
+    free(s);
+    n.n_entries = 1;
+    s = render_notice(&n, NULL, DG_SUBJECT);
+    ck_assert_str_eq(s, "Officer's answer: Review the <pay> gap");
+    free(s);
+}
+END_TEST
+
+START_TEST(link_tokens_for_answers_that_must_not_be_kept)
+{
+    struct tkl_notice n = two(LINK1, NULL, NULL, TKL_STAGE_LEAD);
+    char **tokens = NULL;
+    ck_assert_int_eq(dg_link_tokens(&n, &tokens), 0);
+    ck_assert_ptr_nonnull(tokens);
+    ck_assert_str_eq(tokens[0], "AQJrMQ5lYXAtMjAyMy1oci03");
+    ck_assert_ptr_null(tokens[1]);
+    ck_assert(
+        dg_holds_token("{\"link\":\"https:\\/\\/x\\/a\\/AQJrMQ5lYXAtMjAyMy1oci03\"}", tokens));
+    ck_assert(!dg_holds_token("HTTP 400: bad request", tokens));
+    ck_assert(!dg_holds_token("anything", NULL));
+    dg_secrets_free(tokens);
+    n = two(NULL, NULL, NULL, TKL_STAGE_LEAD);
+    tokens = (char **)&n; /* overwritten */
+    ck_assert_int_eq(dg_link_tokens(&n, &tokens), 0);
+    ck_assert_ptr_null(tokens);
 }
 END_TEST
 
@@ -113,6 +349,14 @@ int main(void)
     tcase_add_test(tc, day_names);
     tcase_add_test(tc, html_escapes_plan_text);
     tcase_add_test(tc, an_officers_update_is_shown_as_text);
+    tcase_add_test(tc, each_action_shows_its_link_under_it_in_text);
+    tcase_add_test(tc, each_action_has_a_button_in_html);
+    tcase_add_test(tc, the_subject_never_holds_a_link);
+    tcase_add_test(tc, answers_show_as_plain_text_under_their_action);
+    tcase_add_test(tc, the_intro_opens_the_message);
+    tcase_add_test(tc, update_requests_say_what_they_ask);
+    tcase_add_test(tc, answers_told_to_the_report_route);
+    tcase_add_test(tc, link_tokens_for_answers_that_must_not_be_kept);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
