@@ -179,7 +179,24 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
         lookahead += n->entries[i].stage == TKL_STAGE_LOOKAHEAD;
     }
     const char *team = n->team_name ? n->team_name : n->recipient;
-    if (n->n_entries == 1 && n->entries[0].stage == TKL_STAGE_REPORT) {
+    size_t requests = 0, unanswered = 0;
+    for (size_t i = 0; i < n->n_entries; i++) {
+        requests += n->entries[i].stage == TKL_STAGE_REQUEST;
+        unanswered += n->entries[i].stage == TKL_STAGE_REQUEST && n->entries[i].answer;
+    }
+    if (requests && requests == n->n_entries) {
+        /* an update request, its follow-up, or the summary of the answers
+         * (whose entries say they have none) */
+        const char *t = n->entries[0].title;
+        if (unanswered)
+            snprintf(buf, size, "Update request: %zu action%s without an answer", unanswered,
+                     unanswered == 1 ? "" : "s");
+        else if (n->n_entries == 1)
+            snprintf(buf, size, "Update request: %.*s", utf8_prefix(t, 160), t);
+        else
+            snprintf(buf, size, "Update request: %zu actions for %.*s", n->n_entries,
+                     utf8_prefix(team, 120), team);
+    } else if (n->n_entries == 1 && n->entries[0].stage == TKL_STAGE_REPORT) {
         const char *t = n->entries[0].title;
         snprintf(buf, size, "Delivery failure: %.*s", utf8_prefix(t, 160), t);
     } else if (n->n_entries == 1) {
@@ -616,6 +633,8 @@ static void value(struct dg_buf *b, const char *name, size_t len, const struct t
     } else if (IS("summary") || IS("subject")) {
         dg_subject(n, buf, sizeof(buf));
         v = buf;
+    } else if (IS("intro") && n->intro) {
+        v = n->intro;
     } else if (IS("intro")) {
         size_t events = 0;
         for (size_t i = 0; i < n->n_entries; i++)

@@ -366,8 +366,9 @@ static json_t *envelope(const struct layout *lay, const struct tkl_notice *n, co
     /* the title holds plan text: a RichTextBlock, not Markdown */
     json_array_append_new(body, rich(NULL, title, NULL, true));
     json_array_append_new(body, rich(NULL,
-                                     n->n_entries == 1 ? "This item needs your attention."
-                                                       : "These items need your attention.",
+                                     n->intro            ? n->intro
+                                     : n->n_entries == 1 ? "This item needs your attention."
+                                                         : "These items need your attention.",
                                      NULL, false));
     int last = -1;
     for (size_t k = from; k < to; k++) {

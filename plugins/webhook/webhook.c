@@ -165,6 +165,7 @@ static char *notice_json(const struct tkl_notice *n)
     bad |= json_object_set_new(root, "team", team);
     team = NULL;
     bad |= json_object_set_new(root, "due_at", instant_json(n->due_at));
+    bad |= json_object_set_new(root, "intro", jstr(n->intro));
     bad |= json_object_set_new(root, "entries", entries);
     entries = NULL;
     if (!bad)
