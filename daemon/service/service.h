@@ -73,6 +73,7 @@ struct tkl_service {
      * load, again with every store put in force and every update recorded */
     struct tkl_answers answers;
     int64_t updates_version; /* tkl_outbox_updates_version when answers was built */
+    bool answers_stale;      /* the updates could not be read: no queue round runs */
     /* update requests (report/request_updates.h): one timer armed for the next
      * phase; phases before requests_from are not caught up; a refused run
      * is tried again after request_backoff seconds, and requests_pending_at
