@@ -39,6 +39,7 @@
 #include "plugin/host.h"
 #include "plugin/loader.h"
 #include "plugin/set.h"
+#include "report/request_updates.h"
 #include "route/route.h"
 #include "runtime/runtime.h"
 #include "schedule/holidays.h"
@@ -575,22 +576,53 @@ static int show_due(const struct tkl_config *cfg, const struct tkl_due *due, boo
     return 0;
 }
 
-/* Shows the reminders s has due from lo to hi, for u->owner when given,
- * until one cannot be routed. Returns how many it showed. */
-static size_t show_upcoming(struct cli *c, struct tkl_scheduler *s, int64_t lo, int64_t hi,
-                            const struct upcoming_opts *u, json_t *arr)
+/* The update requests asked from lo to hi (report.request_updates), one
+ * per (action, team), in order of time. */
+struct upcoming_requests {
+    struct tkl_due *v;
+    size_t n, next;
+};
+
+/* Shows the requests of r due at or before until, for u->owner when
+ * given. Returns how many it showed, or -1 when one cannot be routed. */
+static long show_requests(struct cli *c, struct upcoming_requests *r, int64_t until,
+                          const struct upcoming_opts *u, json_t *arr)
+{
+    long count = 0;
+    for (; r->next < r->n && r->v[r->next].at <= until; r->next++) {
+        const struct tkl_due *due = &r->v[r->next];
+        if (u->owner && !owner_matches(c->cfg, due->team, u->owner))
+            continue;
+        if (show_due(c->cfg, due, u->json, arr) < 0)
+            return -1;
+        count++;
+    }
+    return count;
+}
+
+/* Shows the reminders s has due from lo to hi, and the update requests of
+ * req among them, for u->owner when given, until one cannot be routed.
+ * Returns how many it showed. */
+static size_t show_upcoming(struct cli *c, struct tkl_scheduler *s, struct upcoming_requests *req,
+                            int64_t lo, int64_t hi, const struct upcoming_opts *u, json_t *arr)
 {
     struct tkl_due due;
     size_t count = 0;
+    long shown;
     while (tkl_scheduler_pop_due(s, &c->cfg->schedule, c->st, hi, &due) == 0) {
         if (due.at < lo)
             continue;
+        if ((shown = show_requests(c, req, due.at, u, arr)) < 0)
+            return count;
+        count += (size_t)shown;
         if (u->owner && !owner_matches(c->cfg, due.team, u->owner))
             continue;
         if (show_due(c->cfg, &due, u->json, arr) < 0)
             break;
         count++;
     }
+    if ((shown = show_requests(c, req, hi, u, arr)) > 0)
+        count += (size_t)shown;
     return count;
 }
 
@@ -622,13 +654,21 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
     int64_t lo = tkl_local_instant(first, 0);
     int64_t hi = tkl_local_instant(first + u.days, 0) - 1;
     struct tkl_scheduler s = {0};
-    if (tkl_scheduler_build(&s, &c->cfg->schedule, &c->cfg->teams, c->st, lo - 1, lo - 1) < 0) {
+    struct upcoming_requests req = {0};
+    const struct tkl_requests_ctx rc = {.report = &c->cfg->report,
+                                        .policy = &c->cfg->schedule.policy,
+                                        .teams = &c->cfg->teams,
+                                        .store = c->st};
+    if (tkl_scheduler_build(&s, &c->cfg->schedule, &c->cfg->teams, c->st, lo - 1, lo - 1) < 0 ||
+        tkl_requests_asks(&rc, lo, hi, &req.v, &req.n) < 0) {
+        tkl_scheduler_free(&s);
         fprintf(stderr, "tickler: out of memory\n");
         return 1;
     }
     json_t *arr = u.json ? json_array() : NULL;
-    size_t count = show_upcoming(c, &s, lo, hi, &u, arr);
+    size_t count = show_upcoming(c, &s, &req, lo, hi, &u, arr);
     tkl_scheduler_free(&s);
+    free(req.v);
     if (u.json)
         return json_print(arr);
     fprintf(stderr, "%zu reminders in %d days from %s\n", count, u.days,
