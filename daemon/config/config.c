@@ -179,6 +179,10 @@ static int check_references(struct ctx *x, const config_setting_t *root)
         tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, c->path, c->report.line, "request_updates",
                      "report.request_updates without delivery.report_to: no one is told which "
                      "teams answered");
+    if (c->report.n_request_updates && (!c->links.enabled || !c->http.n_listen))
+        tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, c->path, c->report.line, "request_updates",
+                     "report.request_updates without links and http: the requests carry no "
+                     "links, so no answer is recorded and every team is followed up");
     /* only checked: the runtime sets the zone once the configuration is
      * accepted */
     if (tkl_tz_check(c->timezone) < 0) {

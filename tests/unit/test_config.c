@@ -243,11 +243,13 @@ START_TEST(the_report_slice_is_read)
     ck_assert_int_eq(c->report.request_updates[1].month, 9);
     ck_assert_int_eq(c->report.respond_within_days, 28);
     ck_assert_int_eq(c->report.follow_up_after_days, 18);
-    /* requests with no one to tell who answered: a warning at the group */
-    ck_assert_uint_eq(d.n, 1);
+    /* requests with no one to tell who answered, and no links to answer
+     * with: warnings at the group */
+    ck_assert_uint_eq(d.n, 2);
     ck_assert_uint_eq(d.n_errors, 0);
     ck_assert_uint_eq(d.items[0].line, 3);
     ck_assert_ptr_nonnull(strstr(d.items[0].message, "without delivery.report_to"));
+    ck_assert_ptr_nonnull(strstr(d.items[1].message, "without links and http"));
     tkl_config_free(c);
     tkl_diags_free(&d);
     d = (struct tkl_diags){0};
