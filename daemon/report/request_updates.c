@@ -124,9 +124,9 @@ static void answered_free(struct answered *a)
 
 /* ---- who is asked about what ----------------------------------------- */
 
-/* Actions of the store, in store order. */
+/* Actions of the store by index, in store order. */
 struct list {
-    const struct tkl_action **v;
+    size_t *v;
     size_t n;
 };
 
@@ -164,17 +164,17 @@ static int team_actions(const struct tkl_requests_ctx *c, const struct tkl_team 
         return -ENOMEM;
     for (size_t i = 0; i < st->n; i++)
         if (asked_about(c, &st->actions[i], t, day, answered))
-            l.v[l.n++] = &st->actions[i];
+            l.v[l.n++] = i;
     *ret = l;
     return 0;
 }
 
 /* ---- notices --------------------------------------------------------- */
 
-/* Routes the n actions of v, at phase ph of r, to team index team of the
- * directory into b. Returns 0 or -ENOMEM. */
+/* Routes the n actions actions[v[i]], at phase ph of r, to team index
+ * team of the directory into b. Returns 0 or -ENOMEM. */
 static int route_list(const struct tkl_requests_ctx *c, struct tkl_route_batch *b, size_t team,
-                      const struct tkl_action *const *v, size_t n,
+                      const struct tkl_action *actions, const size_t *v, size_t n,
                       const struct tkl_request_round *r, enum tkl_request_phase ph, int32_t today)
 {
     struct tkl_due due = {.team = team,
@@ -184,7 +184,7 @@ static int route_list(const struct tkl_requests_ctx *c, struct tkl_route_batch *
     tkl_request_key(r, ph, due.r.key);
     for (size_t i = 0; i < n; i++) {
         size_t routed;
-        due.action = v[i];
+        due.action = &actions[v[i]];
         if (tkl_route_add(b, c->teams, NULL, &due, today, &routed) < 0)
             return -ENOMEM;
     }
@@ -275,11 +275,11 @@ static int ask_teams(const struct tkl_requests_ctx *c, const struct tkl_request_
             break;
         size_t n = 0;
         for (size_t i = 0; i < l.n; i++)
-            if (!answered_has(answered, l.v[i]->id))
+            if (!answered_has(answered, c->store->actions[l.v[i]].id))
                 l.v[n++] = l.v[i];
         if (n && !t->n_recipients)
             res->unrouted++;
-        else if (n && (rr = route_list(c, &b, ti, l.v, n, r, ph, today)) == 0)
+        else if (n && (rr = route_list(c, &b, ti, c->store->actions, l.v, n, r, ph, today)) == 0)
             rr = commit(c, &b, intro, r->at[ph], now, res);
         tkl_route_batch_free(&b);
         free(l.v);
@@ -316,14 +316,14 @@ static int tally_team(struct tally *y, const struct tkl_requests_ctx *c, const s
 {
     size_t got = 0;
     for (size_t i = 0; t->n_recipients && i < l->n; i++) {
-        size_t k = (size_t)(l->v[i] - c->store->actions);
-        bool has = answered_has(answered, l->v[i]->id);
+        size_t k = l->v[i];
+        bool has = answered_has(answered, c->store->actions[k].id);
         got += has;
         if (!y->seen[k]) {
             y->seen[k] = true;
             y->actions++;
             if (!has)
-                y->open.v[y->open.n++] = l->v[i];
+                y->open.v[y->open.n++] = k;
         }
     }
     y->teams += t->n_recipients > 0;
@@ -399,7 +399,8 @@ static int route_summary(const struct tkl_requests_ctx *c, struct tkl_route_batc
                          struct tkl_action *all, char key[TKL_REQUEST_KEY_SIZE])
 {
     if (y->open.n) {
-        int rr = route_list(c, b, ti, y->open.v, y->open.n, r, TKL_REQUEST_SUMMARY, today);
+        int rr = route_list(c, b, ti, c->store->actions, y->open.v, y->open.n, r,
+                            TKL_REQUEST_SUMMARY, today);
         for (size_t i = 0; rr == 0 && i < b->n; i++)
             for (size_t k = 0; k < b->digests[i].n; k++)
                 b->digests[i].entries[k].answer = no_answer;
@@ -411,8 +412,8 @@ static int route_summary(const struct tkl_requests_ctx *c, struct tkl_route_batc
         .id = key,
         .title = (char *)"Every team answered for every action it was asked about",
         .deadline = {.kind = TKL_DEADLINE_UNDATED, .day = TKL_NO_DAY}};
-    const struct tkl_action *one = all;
-    return route_list(c, b, ti, &one, 1, r, TKL_REQUEST_SUMMARY, today);
+    static const size_t first = 0;
+    return route_list(c, b, ti, all, &first, 1, r, TKL_REQUEST_SUMMARY, today);
 }
 
 /* The summary to report_to: who answered (the opening) and what has no
@@ -552,7 +553,7 @@ static int asks_of(const struct tkl_requests_ctx *c, const struct tkl_request_ro
             *cap = nc;
         }
         for (size_t i = 0; i < l.n; i++)
-            (*v)[(*n)++] = (struct tkl_due){.action = l.v[i],
+            (*v)[(*n)++] = (struct tkl_due){.action = &c->store->actions[l.v[i]],
                                             .team = ti,
                                             .at = r->at[TKL_REQUEST_ASK],
                                             .r = {.day = r->day[TKL_REQUEST_ASK],
