@@ -582,6 +582,19 @@ int dg_template_check(const char *t, unsigned *ret_line, char *err, size_t size)
     return 0;
 }
 
+/* The opening of a notice that brings none of its own. */
+static const char *default_intro(const struct tkl_notice *n)
+{
+    size_t events = 0;
+    for (size_t i = 0; i < n->n_entries; i++)
+        events += n->entries[i].kind == TKL_DEADLINE_EVENT;
+    if (events == n->n_entries && events)
+        return events == 1 ? "This observance is coming up: time to plan the comms for it."
+                           : "These observances are coming up: time to plan the comms for them.";
+    return n->n_entries == 1 ? "This item needs your attention."
+                             : "These items need your attention.";
+}
+
 /* Writes one placeholder's value for mode. */
 static void value(struct dg_buf *b, const char *name, size_t len, const struct tkl_notice *n,
                   const struct dg_render_opts *o, enum dg_mode mode, const char *eol)
@@ -633,18 +646,8 @@ static void value(struct dg_buf *b, const char *name, size_t len, const struct t
     } else if (IS("summary") || IS("subject")) {
         dg_subject(n, buf, sizeof(buf));
         v = buf;
-    } else if (IS("intro") && n->intro) {
-        v = n->intro;
     } else if (IS("intro")) {
-        size_t events = 0;
-        for (size_t i = 0; i < n->n_entries; i++)
-            events += n->entries[i].kind == TKL_DEADLINE_EVENT;
-        if (events == n->n_entries && events)
-            v = events == 1 ? "This observance is coming up: time to plan the comms for it."
-                            : "These observances are coming up: time to plan the comms for them.";
-        else
-            v = n->n_entries == 1 ? "This item needs your attention."
-                                  : "These items need your attention.";
+        v = n->intro ? n->intro : default_intro(n);
     } else if (IS("plan_url")) {
         v = o->plan_url ? o->plan_url : "";
     } else if (IS("footer")) {
