@@ -15,14 +15,14 @@ static const char *const route_paths[TKL_ROUTE_COUNT] = {
     [TKL_ROUTE_OUTBOX] = "/outbox",
     [TKL_ROUTE_METRICS] = "/metrics",
     [TKL_ROUTE_HEALTH] = "/healthz",
+    [TKL_ROUTE_REPORT] = "/report",
 };
 
 /* The query keys each route takes, space-separated. */
 static const char *const route_keys[TKL_ROUTE_COUNT] = {
-    [TKL_ROUTE_STATUS_HTML] = "team state",
-    [TKL_ROUTE_STATUS_JSON] = "team state",
-    [TKL_ROUTE_OUTBOX] = "state",
-    [TKL_ROUTE_CALENDAR_HTML] = "year",
+    [TKL_ROUTE_STATUS_HTML] = "team state", [TKL_ROUTE_STATUS_JSON] = "team state",
+    [TKL_ROUTE_OUTBOX] = "state",           [TKL_ROUTE_CALENDAR_HTML] = "year",
+    [TKL_ROUTE_REPORT] = "from to format",
 };
 
 const char *tkl_route_name(enum tkl_route route)

@@ -56,7 +56,8 @@ class Requests(unittest.TestCase):
             f.write("""
 store = { files = [ "plan.csv" ]; };
 delivery = { report_to = "edi"; };
-report = { request_updates = [ "03-01" ]; };
+report = { request_updates = [ "03-01" ];
+           status_words = { ongoing = "Still in the plan"; }; title = "Our plan: progress"; };
 http = { listen = [ "127.0.0.1:%d" ]; };
 links = { keys = ( { id = "k1"; file = "link.key"; } ); };
 notifiers = ( { name = "mail"; plugin = "email";
@@ -167,6 +168,14 @@ teams = (
         self.assertIn("request", p.stdout)
         self.assertIn("-> mail:beta@example.org", p.stdout)
         self.assertNotIn("alpha", p.stdout)
+
+    def test_the_report_speaks_the_configured_words(self):
+        # the report group's words and title reach tickler report
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state, "report",
+                            "--format", "md"], capture_output=True, text=True, check=True)
+        self.assertTrue(p.stdout.startswith("# Our plan: progress\n"), p.stdout)
+        self.assertIn("Still in the plan", p.stdout)
+        self.assertNotIn("Ongoing/remain included in action plan", p.stdout)
 
 
 if __name__ == "__main__":
