@@ -46,6 +46,7 @@
 #include "plugin/loader.h"
 #include "plugin/set.h"
 #include "report/report.h"
+#include "report/request_updates.h"
 #include "route/route.h"
 #include "runtime/runtime.h"
 #include "schedule/holidays.h"
@@ -591,17 +592,43 @@ static int show_due(const struct tkl_config *cfg, const struct tkl_answers *answ
     return 0;
 }
 
+/* The update requests asked from lo to hi (report.request_updates), one
+ * per (action, team), in order of time. */
+struct upcoming_requests {
+    struct tkl_due *v;
+    size_t n, next;
+};
+
 /* What tickler upcoming counted. */
 struct upcoming_count {
     size_t shown, held;
 };
 
-/* Shows the reminders s has due from lo to hi, for u->owner when given,
- * until one cannot be routed, less those answers hold back (listed too
- * with --held). *ret gets how many were shown and how many held. */
+/* Shows the requests of r due at or before until, for u->owner when
+ * given, counting them in *ret. Returns 0, or -1 when one cannot be
+ * routed. */
+static int show_requests(struct cli *c, const struct tkl_answers *answers,
+                         struct upcoming_requests *r, int64_t until, const struct upcoming_opts *u,
+                         json_t *arr, struct upcoming_count *ret)
+{
+    for (; r->next < r->n && r->v[r->next].at <= until; r->next++) {
+        const struct tkl_due *due = &r->v[r->next];
+        if (u->owner && !owner_matches(c->cfg, due->team, u->owner))
+            continue;
+        if (show_due(c->cfg, answers, due, TKL_HOLD_NONE, u->json, arr) < 0)
+            return -1;
+        ret->shown++;
+    }
+    return 0;
+}
+
+/* Shows the reminders s has due from lo to hi, and the update requests of
+ * req among them, for u->owner when given, until one cannot be routed,
+ * less those answers hold back (listed too with --held). *ret gets how
+ * many were shown and how many held. */
 static void show_upcoming(struct cli *c, struct tkl_scheduler *s, const struct tkl_answers *answers,
-                          int64_t lo, int64_t hi, const struct upcoming_opts *u, json_t *arr,
-                          struct upcoming_count *ret)
+                          struct upcoming_requests *req, int64_t lo, int64_t hi,
+                          const struct upcoming_opts *u, json_t *arr, struct upcoming_count *ret)
 {
     const struct tkl_config *cfg = c->cfg;
     struct tkl_due due;
@@ -613,6 +640,8 @@ static void show_upcoming(struct cli *c, struct tkl_scheduler *s, const struct t
             break;
         if (due.at < lo)
             continue;
+        if (show_requests(c, answers, req, due.at, u, arr, ret) < 0)
+            return;
         if (u->owner && !owner_matches(cfg, due.team, u->owner))
             continue;
         ret->held += hold != TKL_HOLD_NONE;
@@ -622,6 +651,7 @@ static void show_upcoming(struct cli *c, struct tkl_scheduler *s, const struct t
             break;
         ret->shown++;
     }
+    (void)show_requests(c, answers, req, hi, u, arr, ret);
 }
 
 /*
@@ -686,19 +716,27 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
     struct tkl_answers answers;
     if (read_answers(c, &answers))
         return 1;
+    struct upcoming_requests req = {0};
+    const struct tkl_requests_ctx rc = {.report = &c->cfg->report,
+                                        .policy = &c->cfg->schedule.policy,
+                                        .teams = &c->cfg->teams,
+                                        .store = c->st};
     if (tkl_scheduler_build(&s, &c->cfg->schedule, &c->cfg->teams, c->st, lo - 1, lo - 1) < 0 ||
         tkl_queue_snoozes(&s, &c->cfg->schedule, &c->cfg->teams, c->st, &answers, NULL, lo - 1) <
-            0) {
+            0 ||
+        tkl_requests_asks(&rc, lo, hi, &req.v, &req.n) < 0) {
         tkl_scheduler_free(&s);
         tkl_answers_free(&answers);
+        free(req.v);
         fprintf(stderr, "tickler: out of memory\n");
         return 1;
     }
     json_t *arr = u.json ? json_array() : NULL;
     struct upcoming_count n = {0};
-    show_upcoming(c, &s, &answers, lo, hi, &u, arr, &n);
+    show_upcoming(c, &s, &answers, &req, lo, hi, &u, arr, &n);
     tkl_scheduler_free(&s);
     tkl_answers_free(&answers);
+    free(req.v);
     if (!u.json)
         fprintf(stderr, "%zu reminders in %d days from %s\n", n.shown - (u.held ? n.held : 0),
                 u.days, tkl_day_format(first, (char[11]){0}));
@@ -1436,7 +1474,8 @@ static int cmd_report(struct cli *c, int argc, char **argv)
         return 1;
     struct tkl_report r;
     int rc = 1;
-    if (tkl_report_build(c->st, &l, NULL, a.lo, a.hi, tkl_local_day((int64_t)time(NULL)), &r) < 0) {
+    if (tkl_report_build(c->st, &l, &c->cfg->report, a.lo, a.hi, tkl_local_day((int64_t)time(NULL)),
+                         &r) < 0) {
         fprintf(stderr, "tickler: out of memory\n");
     } else {
         rc = report_write(&a, &r);

@@ -10,6 +10,7 @@
 #include "../core/log.h"
 #include "../delivery/delivery_conf.h"
 #include "../plugin/plugin_conf.h"
+#include "../report/report_conf.h"
 #include "../schedule/schedule_conf.h"
 #include "../store/store_conf.h"
 #include "../team/team_conf.h"
@@ -102,7 +103,7 @@ static int load_slices(struct ctx *x, const config_setting_t *root)
 {
     static const char *const top[] = {"daemon", "store",         "schedule",  "delivery",
                                       "teams",  "fallback_team", "notifiers", "sources",
-                                      "http",   "links",         NULL};
+                                      "http",   "links",         "report",    NULL};
     struct tkl_config *c = x->c;
     const struct tkl_confread *rd = &x->rd;
     const config_setting_t *teams = config_setting_get_member(root, "teams"), *g;
@@ -135,6 +136,9 @@ static int load_slices(struct ctx *x, const config_setting_t *root)
         return -ENOMEM;
     g = config_setting_get_member(root, "links");
     if (out_of_memory(&r, tkl_links_conf_read(rd, g, &c->links)))
+        return -ENOMEM;
+    g = config_setting_get_member(root, "report");
+    if (out_of_memory(&r, tkl_report_conf_read(rd, g, &c->report)))
         return -ENOMEM;
     g = config_setting_get_member(root, "sources");
     if (out_of_memory(&r,
@@ -171,6 +175,14 @@ static int check_references(struct ctx *x, const config_setting_t *root)
                         "escalate_to names no team: \"%s\"", c->schedule.escalate_to);
         r = -EINVAL;
     }
+    if (c->report.n_request_updates && !c->delivery.report_to)
+        tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, c->path, c->report.line, "request_updates",
+                     "report.request_updates without delivery.report_to: no one is told which "
+                     "teams answered");
+    if (c->report.n_request_updates && (!c->links.enabled || !c->http.n_listen))
+        tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, c->path, c->report.line, "request_updates",
+                     "report.request_updates without links and http: the requests carry no "
+                     "links, so no answer is recorded and every team is followed up");
     /* only checked: the runtime sets the zone once the configuration is
      * accepted */
     if (tkl_tz_check(c->timezone) < 0) {
@@ -197,6 +209,10 @@ static struct tkl_config *config_new(const char *path)
     tkl_delivery_conf_init(&c->delivery);
     tkl_http_conf_init(&c->http);
     tkl_links_conf_init(&c->links);
+    if (tkl_report_conf_init(&c->report) < 0) {
+        tkl_config_free(c);
+        return NULL;
+    }
     const char *slash = strrchr(path, '/');
     c->path = strdup(path);
     if (slash == path)
@@ -252,6 +268,7 @@ void tkl_config_free(struct tkl_config *c)
     tkl_delivery_conf_free(&c->delivery);
     tkl_http_conf_free(&c->http);
     tkl_links_conf_free(&c->links);
+    tkl_report_conf_free(&c->report);
     tkl_store_opts_free(&c->store);
     tkl_schedule_conf_free(&c->schedule);
     free(c->path);

@@ -5,9 +5,9 @@
  * file.
  *
  * Each step reads its own slice (store_conf.c, schedule_conf.c,
- * delivery_conf.c, team_conf.c, plugin_conf.c); this reads the file,
- * hands each step its group, keeps the daemon's own settings and checks
- * what one slice names of another. Steps are given their slices, never
+ * delivery_conf.c, team_conf.c, plugin_conf.c, report_conf.c); this reads
+ * the file, hands each step its group, keeps the daemon's own settings and
+ * checks what one slice names of another. Steps are given their slices, never
  * this struct.
  */
 #ifndef TKL_CONFIG_H
@@ -20,6 +20,7 @@
 #include "../delivery/delivery_conf.h"
 #include "../http/http_conf.h"
 #include "../plugin/plugin_conf.h"
+#include "../report/report_conf.h"
 #include "../schedule/schedule_conf.h"
 #include "../store/store.h"
 #include "../team/team.h"
@@ -38,8 +39,9 @@ struct tkl_config {
     struct tkl_schedule_conf schedule; /* the policy, escalate_to, each team's rules */
     struct tkl_team_dir teams;
     struct tkl_delivery_conf delivery;
-    struct tkl_http_conf http;   /* the web face */
-    struct tkl_links_conf links; /* the signed links' keys; none: no links */
+    struct tkl_http_conf http;     /* the web face */
+    struct tkl_links_conf links;   /* the signed links' keys; none: no links */
+    struct tkl_report_conf report; /* update requests and the progress report's wording */
     struct tkl_plugin_conf *notifiers;
     size_t n_notifiers;
     struct tkl_plugin_conf *sources; /* each names its team */

@@ -11,6 +11,7 @@
 #include "../core/log.h"
 #include "../delivery/queue.h"
 #include "../outbox/updates.h"
+#include "../report/request_updates.h"
 #include "../transfer/transfer.h"
 
 #define WAKEUP_FILE       "wakeup" /* in the state directory; see tickler retry */
@@ -71,7 +72,8 @@ static void kick(void *data)
 static void oneshot_check(struct tkl_service *s, int started, int64_t next)
 {
     if (!s->oneshot || started != 0 || !tkl_delivery_idle(&s->deliverer) || s->queue_backoff ||
-        s->recover_pending || tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s))
+        s->request_backoff || s->recover_pending ||
+        tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s))
         return;
     struct tkl_outbox_stats st;
     if (next != INT64_MAX && tkl_outbox_stats(s->outbox, 0, &st) == 0)
@@ -280,6 +282,71 @@ static void on_sched_timer(uv_timer_t *t)
         kick(s); /* the delivery round decides whether --oneshot is done */
 }
 
+/* ---- update requests ------------------------------------------------- */
+
+static void on_request_timer(uv_timer_t *t);
+
+/* Runs the phases of the update requests that are due (the request, its
+ * follow-up, the summary) and arms the timer for the next one; a run the
+ * outbox refused is tried again after a growing pause. */
+static void run_requests(struct tkl_service *s)
+{
+    const struct tkl_runtime *rt = s->rt;
+    const struct tkl_config *c = rt->cfg;
+    const struct tkl_requests_ctx ctx = {.report = &c->report,
+                                         .policy = &c->schedule.policy,
+                                         .teams = &c->teams,
+                                         .report_to = c->delivery.report_to,
+                                         .store = rt->store,
+                                         .answers = &s->answers,
+                                         .links = rt->links.n && c->http.public_url,
+                                         .outbox = s->outbox};
+    struct tkl_requests_result res = {.failed_at = INT64_MAX};
+    if (s->stopping)
+        return;
+    /* like a queue round, a run waits for every officer's update to be read */
+    int r = refresh_answers(s);
+    if (r == 0)
+        r = tkl_requests_run(&ctx, s->requests_from, tkl_service_now(s), &res);
+    if (res.unrouted)
+        log_warning("update requests: %zu teams own active actions but have no recipients; they "
+                    "were not asked",
+                    res.unrouted);
+    if (res.committed)
+        kick(s);
+    if (r < 0) {
+        s->request_backoff = s->request_backoff ? s->request_backoff * 2 : 1;
+        if (s->request_backoff > QUEUE_BACKOFF_MAX)
+            s->request_backoff = QUEUE_BACKOFF_MAX;
+        s->requests_pending_at = res.failed_at;
+        log_error("the outbox refused an update request (%s); it is tried again in %d s",
+                  strerror(-r), s->request_backoff);
+        (void)uv_timer_start(&s->request_timer, on_request_timer,
+                             (uint64_t)s->request_backoff * 1000, 0);
+        return;
+    }
+    if (res.phases)
+        log_notice("update requests: %zu sent (request, follow-up or summary), %zu notices queued",
+                   res.phases, res.committed);
+    s->request_backoff = 0;
+    s->requests_pending_at = INT64_MAX;
+    if (res.next_at == INT64_MAX)
+        (void)uv_timer_stop(&s->request_timer);
+    else
+        arm_at(s, &s->request_timer, on_request_timer, res.next_at);
+}
+
+/* Also when it fires early (the wall clock went back): the run finds
+ * nothing due and arms the timer again. */
+static void on_request_timer(uv_timer_t *t)
+{
+    struct tkl_service *s = t->data;
+    run_requests(s);
+    s->changed(s);
+    if (s->oneshot)
+        kick(s);
+}
+
 /* ---- store and day --------------------------------------------------- */
 
 static void start_watch(struct tkl_service *s);
@@ -476,6 +543,8 @@ int tkl_service_load(struct tkl_service *s)
     if ((r = open_outbox(s)) < 0)
         return r;
     int64_t now = tkl_service_now(s), from = catch_up_from(s, s->rt, now);
+    s->requests_from = from;
+    s->requests_pending_at = INT64_MAX;
     if ((r = tkl_runtime_schedule(s->rt, from, now)) < 0) {
         log_error("out of memory building the schedule");
         return r;
@@ -533,8 +602,8 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     const char *failed = NULL;
     int r;
     s->loop = s->svc.loop = loop;
-    uv_timer_t *timers[] = {&s->sched_timer, &s->deliver_timer, &s->day_timer};
-    for (size_t i = 0; i < 3; i++) {
+    uv_timer_t *timers[] = {&s->sched_timer, &s->deliver_timer, &s->day_timer, &s->request_timer};
+    for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
         (void)uv_timer_init(loop, timers[i]); /* cannot fail */
         timers[i]->data = s;
     }
@@ -558,6 +627,7 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     start_watch(s);
     arm_scheduler(s);
     arm_day_timer(s);
+    run_requests(s);
     kick(s);
     return 0;
 }
@@ -602,10 +672,12 @@ void tkl_service_reload(struct tkl_service *s)
     if (s->stopping)
         return;
     log_notice("reloading %s", s->env.config_path);
-    int64_t now = tkl_service_now(s);
+    int64_t now = tkl_service_now(s), from = now;
     int r = tkl_runtime_load(&s->env, &fresh, &diags);
     log_diags(&diags);
-    if (r == 0 && (r = tkl_runtime_schedule(fresh, catch_up_from(s, fresh, now), now)) < 0)
+    if (r == 0)
+        from = catch_up_from(s, fresh, now);
+    if (r == 0 && (r = tkl_runtime_schedule(fresh, from, now)) < 0)
         tkl_runtime_free(fresh);
     tkl_metrics_store_reload(s->metrics, r == 0, now); /* the store is read again too */
     if (r < 0) {
@@ -616,6 +688,10 @@ void tkl_service_reload(struct tkl_service *s)
     }
     swap_in(s, fresh);
     arm_scheduler(s);
+    /* the dates may have changed; a refused run is tried again now */
+    s->requests_from = from;
+    s->request_backoff = 0;
+    run_requests(s);
     kick(s);
 }
 
@@ -636,6 +712,8 @@ void tkl_service_stop(struct tkl_service *s)
     int64_t last_run = tkl_service_now(s), stored;
     if (s->rt && tkl_scheduler_next_at(&s->rt->sched) <= last_run)
         last_run = tkl_scheduler_next_at(&s->rt->sched) - 1;
+    if (s->requests_pending_at <= last_run) /* an update request the outbox refused */
+        last_run = s->requests_pending_at - 1;
     if (s->outbox && tkl_outbox_get_meta(s->outbox, "last_run", &stored) == 0 && stored > last_run)
         last_run = stored; /* never backwards */
     if (s->outbox && tkl_outbox_set_meta(s->outbox, "last_run", last_run) < 0)
@@ -654,6 +732,7 @@ void tkl_service_stop(struct tkl_service *s)
         uv_close((uv_handle_t *)&s->sched_timer, NULL);
         uv_close((uv_handle_t *)&s->deliver_timer, NULL);
         uv_close((uv_handle_t *)&s->day_timer, NULL);
+        uv_close((uv_handle_t *)&s->request_timer, NULL);
     }
     s->handles_open = false;
 }

@@ -2,7 +2,8 @@
  * The running service: the runtime in force, the outbox, the delivery
  * engine and the loop's handles that drive them — the scheduler's timer,
  * the delivery timer, the day timer (the window of observances moves on),
- * the store watch and the wake-up file `tickler retry` touches.
+ * the update requests' timer, the store watch and the wake-up file
+ * `tickler retry` touches.
  *
  * Timers are armed from the wall clock (which --now offsets) after
  * updating the loop's time, and a timer that fires before its instant
@@ -73,6 +74,14 @@ struct tkl_service {
     struct tkl_answers answers;
     int64_t updates_version; /* tkl_outbox_updates_version when answers was built */
     bool answers_stale;      /* the updates could not be read: no queue round runs */
+    /* update requests (report/request_updates.h): one timer armed for the next
+     * phase; phases before requests_from are not caught up; a refused run
+     * is tried again after request_backoff seconds, and requests_pending_at
+     * (else INT64_MAX) keeps the recorded last run before its phase */
+    uv_timer_t request_timer;
+    int64_t requests_from;
+    int request_backoff;
+    int64_t requests_pending_at;
 };
 
 /* The wall clock, with --now's offset. */

@@ -27,8 +27,7 @@
 /* The report's words and title: the configuration's report group. */
 static const struct tkl_report_conf *report_conf(const struct tkl_service *s)
 {
-    (void)s;
-    return NULL; /* the defaults, until the configuration has a report group */
+    return &s->rt->cfg->report;
 }
 
 int tkl_web_report(struct tkl_service *s, const struct tkl_http_request *req,

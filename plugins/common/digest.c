@@ -197,15 +197,23 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
     }
     const char *team = n->team_name ? n->team_name : n->recipient;
     const char *t = n->n_entries ? n->entries[0].title : NULL;
+    size_t unanswered = 0;
     t = t ? t : "";
-    if (n->n_entries == 1 && n->entries[0].stage == TKL_STAGE_REPORT) {
-        snprintf(buf, size, "Delivery failure: %.*s", utf8_prefix(t, 160), t);
-    } else if (n->n_entries && requests == n->n_entries) {
-        if (n->n_entries == 1)
-            snprintf(buf, size, "Progress update requested: %.*s", utf8_prefix(t, 160), t);
+    for (size_t i = 0; i < n->n_entries; i++)
+        unanswered += n->entries[i].stage == TKL_STAGE_REQUEST && n->entries[i].answer;
+    if (n->n_entries && requests == n->n_entries) {
+        /* an update request, its follow-up, or the summary of the answers
+         * (whose entries say they have none) */
+        if (unanswered)
+            snprintf(buf, size, "Update request: %zu action%s without an answer", unanswered,
+                     unanswered == 1 ? "" : "s");
+        else if (n->n_entries == 1)
+            snprintf(buf, size, "Update request: %.*s", utf8_prefix(t, 160), t);
         else
-            snprintf(buf, size, "Progress update requested: %zu actions for %.*s", n->n_entries,
+            snprintf(buf, size, "Update request: %zu actions for %.*s", n->n_entries,
                      utf8_prefix(team, 120), team);
+    } else if (n->n_entries == 1 && n->entries[0].stage == TKL_STAGE_REPORT) {
+        snprintf(buf, size, "Delivery failure: %.*s", utf8_prefix(t, 160), t);
     } else if (n->n_entries && answers == n->n_entries) {
         if (n->n_entries == 1)
             snprintf(buf, size, "Officer's answer: %.*s", utf8_prefix(t, 160), t);

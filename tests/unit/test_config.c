@@ -228,6 +228,40 @@ START_TEST(references_between_slices_are_checked)
 }
 END_TEST
 
+START_TEST(the_report_slice_is_read)
+{
+    write_conf("store = { files = [ \"x.csv\" ]; };\n"
+               "teams = ( { id = \"hr\"; } );\n"
+               "report = {\n"
+               "  request_updates = [ \"03-01\", \"09-01\" ];\n"
+               "  respond_within_days = 28;\n"
+               "};\n");
+    struct tkl_diags d = {0};
+    struct tkl_config *c = NULL;
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
+    ck_assert_uint_eq(c->report.n_request_updates, 2);
+    ck_assert_int_eq(c->report.request_updates[1].month, 9);
+    ck_assert_int_eq(c->report.respond_within_days, 28);
+    ck_assert_int_eq(c->report.follow_up_after_days, 18);
+    /* requests with no one to tell who answered, and no links to answer
+     * with: warnings at the group */
+    ck_assert_uint_eq(d.n, 2);
+    ck_assert_uint_eq(d.n_errors, 0);
+    ck_assert_uint_eq(d.items[0].line, 3);
+    ck_assert_ptr_nonnull(strstr(d.items[0].message, "without delivery.report_to"));
+    ck_assert_ptr_nonnull(strstr(d.items[1].message, "without links and http"));
+    tkl_config_free(c);
+    tkl_diags_free(&d);
+    d = (struct tkl_diags){0};
+    write_conf("store = { files = [ \"x.csv\" ]; };\n"
+               "report = { request_updates = [ \"02-30\" ]; };\n");
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), -EINVAL);
+    ck_assert(diag_at(&d, 2, "\"02-30\" is not a day of the year"));
+    tkl_diags_free(&d);
+    unlink(path);
+}
+END_TEST
+
 /* The loader checks the zone; only the runtime sets it, once the whole
  * configuration is accepted. */
 START_TEST(the_time_zone_is_checked_not_set)
@@ -257,6 +291,7 @@ int main(void)
     tcase_add_test(tc, team_rules_override_the_schedule);
     tcase_add_test(tc, includes_are_checked);
     tcase_add_test(tc, references_between_slices_are_checked);
+    tcase_add_test(tc, the_report_slice_is_read);
     tcase_add_test(tc, the_time_zone_is_checked_not_set);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);

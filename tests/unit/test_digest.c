@@ -6,6 +6,7 @@
 #include <check.h>
 
 #include "check_run.h"
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -276,7 +277,7 @@ START_TEST(update_requests_say_what_they_ask)
 {
     struct tkl_notice n = two(LINK1, LINK2, NULL, TKL_STAGE_REQUEST);
     char *s = render_notice(&n, NULL, DG_SUBJECT);
-    ck_assert_str_eq(s, "Progress update requested: 2 actions for Bravo");
+    ck_assert_str_eq(s, "Update request: 2 actions for Bravo");
     free(s);
     s = render_notice(&n, "{{intro}}", DG_TEXT);
     ck_assert_str_eq(s, "Please tell us how each action below is going: open its link to mark it\n"
@@ -289,7 +290,7 @@ START_TEST(update_requests_say_what_they_ask)
     n.n_entries = 1;
     entries[1].title = "Publish\r\nBcc: evil@attacker.example";
     s = render_notice(&n, NULL, DG_SUBJECT);
-    ck_assert_str_eq(s, "Progress update requested: Publish  Bcc: evil@attacker.example");
+    ck_assert_str_eq(s, "Update request: Publish  Bcc: evil@attacker.example");
     free(s);
 }
 END_TEST
@@ -341,6 +342,66 @@ START_TEST(link_tokens_for_answers_that_must_not_be_kept)
 }
 END_TEST
 
+/* An update request's notice: n entries, the summary's (each without an
+ * answer) when summary. */
+static void subject_of(size_t n, bool summary, char *buf, size_t size)
+{
+    struct tkl_notice_entry e[2];
+    for (size_t i = 0; i < 2; i++)
+        e[i] = (struct tkl_notice_entry){.size = sizeof(e[i]),
+                                         .item_id = i ? "A2" : "A1",
+                                         .title = i ? "Train managers" : "Review the pay gap",
+                                         .deadline_day = TKL_NO_DAY,
+                                         .kind = TKL_DEADLINE_UNDATED,
+                                         .stage = TKL_STAGE_REQUEST,
+                                         .answer = summary ? "No answer yet" : NULL};
+    struct tkl_notice notice = {.size = sizeof(notice),
+                                .recipient = "hr@example.org",
+                                .team_name = "Human Resources",
+                                .entries = e,
+                                .n_entries = n,
+                                .intro = "Please give your progress on each action below by "
+                                         "Monday 22 March 2027."};
+    dg_subject(&notice, buf, size);
+}
+
+START_TEST(update_requests_say_so_and_open_with_their_intro)
+{
+    char buf[256];
+    subject_of(2, false, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Update request: 2 actions for Human Resources");
+    subject_of(1, false, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Update request: Review the pay gap");
+    subject_of(2, true, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Update request: 2 actions without an answer");
+    subject_of(1, true, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Update request: 1 action without an answer");
+    /* the intro opens the message, escaped in HTML; without one, the
+     * usual words */
+    struct tkl_notice_entry e = {.size = sizeof(e),
+                                 .item_id = "A1",
+                                 .title = "Review",
+                                 .deadline_day = TKL_NO_DAY,
+                                 .kind = TKL_DEADLINE_UNDATED,
+                                 .stage = TKL_STAGE_REQUEST};
+    struct tkl_notice n = {.size = sizeof(n),
+                           .team_name = "HR",
+                           .entries = &e,
+                           .n_entries = 1,
+                           .intro = "By Monday: <yes> & no"};
+    struct dg_buf b = {0};
+    dg_render(&b, "{{intro}}", &n, &(struct dg_render_opts){0}, DG_HTML, "\n");
+    ck_assert_str_eq(b.data, "By Monday: &lt;yes&gt; &amp; no");
+    free(b.data);
+    n.intro = NULL;
+    b = (struct dg_buf){0};
+    dg_render(&b, "{{intro}}", &n, &(struct dg_render_opts){0}, DG_TEXT, "\n");
+    ck_assert_str_eq(b.data, "Please tell us how this action is going: open its link to mark it "
+                             "complete,\nsnooze it or give a progress note.");
+    free(b.data);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("digest");
@@ -357,6 +418,7 @@ int main(void)
     tcase_add_test(tc, update_requests_say_what_they_ask);
     tcase_add_test(tc, answers_told_to_the_report_route);
     tcase_add_test(tc, link_tokens_for_answers_that_must_not_be_kept);
+    tcase_add_test(tc, update_requests_say_so_and_open_with_their_intro);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -204,6 +204,43 @@ START_TEST(recorded_updates_hold_reminders_and_not_ours_is_told)
     struct tkl_outbox_stats st;
     ck_assert_int_eq(tkl_outbox_stats(s.outbox, 0, &st), 0);
     ck_assert_int_eq(st.delivered, 1);
+}
+END_TEST
+
+static void stop_now(uv_timer_t *t)
+{
+    uv_close((uv_handle_t *)t, NULL);
+    tkl_service_stop(&s);
+}
+
+/* Friday 30 June 2023 is an update request's day: the teams are asked at
+ * start, and the timer waits for the follow-up, two weeks on. */
+START_TEST(update_requests_go_at_their_time_and_the_timer_waits_for_the_next)
+{
+    uv_timer_t t;
+    tkl_write_text(dir, "tickler.conf",
+                   "daemon = { timezone = \"Europe/London\"; };\n"
+                   "store = { files = [ \"plan.csv\" ]; };\n"
+                   "report = { request_updates = [ \"06-30\" ]; };\n"
+                   "notifiers = ( { name = \"chat\"; plugin = \"echo\"; } );\n"
+                   "teams = (\n"
+                   "  { id = \"hr\"; name = \"HR\"; recipients = { chat = [ \"hr\" ]; }; },\n"
+                   "  { id = \"ict\"; name = \"ICT\"; recipients = { chat = [ \"ict\" ]; }; }\n"
+                   ");\n");
+    start();
+    int64_t when = 0;
+    ck_assert_int_eq(tkl_outbox_get_meta(s.outbox, "request:2023-06-30", &when), 0);
+    ck_assert_int_eq(when, tkl_service_now(&s));
+    struct tkl_outbox_stats st;
+    ck_assert_int_eq(tkl_outbox_stats(s.outbox, 0, &st), 0);
+    ck_assert_int_eq(st.pending, 2); /* the requests; the reminders once the loop runs */
+    ck_assert(uv_is_active((uv_handle_t *)&s.request_timer));
+    uint64_t left = uv_timer_get_due_in(&s.request_timer);
+    ck_assert_uint_gt(left, (14 * 86400 - 60) * UINT64_C(1000));
+    ck_assert_uint_le(left, 14 * 86400 * UINT64_C(1000));
+    ck_assert_int_eq(uv_timer_init(&loop, &t), 0);
+    ck_assert_int_eq(uv_timer_start(&t, stop_now, 0, 0), 0);
+    finish();
     tkl_service_free(&s);
 }
 END_TEST
@@ -217,6 +254,7 @@ int main(void)
     tcase_add_test(tc, oneshot_delivers_what_is_due_once_then_stops_clean);
     tcase_add_test(tc, a_reload_keeps_the_running_notifier);
     tcase_add_test(tc, recorded_updates_hold_reminders_and_not_ours_is_told);
+    tcase_add_test(tc, update_requests_go_at_their_time_and_the_timer_waits_for_the_next);
     suite_add_tcase(su, tc);
     return tkl_check_run(su);
 }
