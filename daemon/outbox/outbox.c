@@ -7,10 +7,7 @@
 
 #include <sqlite3.h>
 
-struct tkl_outbox {
-    sqlite3 *db;
-    int busy_ms; /* the busy timeout in force */
-};
+#include "outbox_db.h"
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
@@ -24,7 +21,7 @@ static const char schema[] =
     "  due_at INTEGER NOT NULL, created_at INTEGER NOT NULL,"
     "  state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
     "  next_attempt INTEGER NOT NULL, last_error TEXT, finished_at INTEGER,"
-    "  sending INTEGER NOT NULL DEFAULT 0);"
+    "  sending INTEGER NOT NULL DEFAULT 0, intro TEXT);"
     "CREATE INDEX IF NOT EXISTS notices_pending ON notices(state, next_attempt);"
     "CREATE INDEX IF NOT EXISTS notices_channel ON notices(state, channel, next_attempt);"
     "CREATE TABLE IF NOT EXISTS entries("
@@ -33,13 +30,28 @@ static const char schema[] =
     "  item_id TEXT NOT NULL, title TEXT, commitment TEXT, owners TEXT,"
     "  deadline_text TEXT, status TEXT, progress TEXT,"
     "  deadline_day INTEGER, kind INTEGER, stage INTEGER, stage_key TEXT,"
-    "  days_left INTEGER, late INTEGER, category TEXT, url TEXT,"
+    "  days_left INTEGER, late INTEGER, category TEXT, url TEXT, answer TEXT,"
     "  PRIMARY KEY(notice_id, idx));"
     "CREATE INDEX IF NOT EXISTS entries_item ON entries(item_id, stage, notice_id);"
     "CREATE TABLE IF NOT EXISTS log("
-    "  key TEXT PRIMARY KEY, notice_id INTEGER NOT NULL, created_at INTEGER NOT NULL);";
+    "  key TEXT PRIMARY KEY, notice_id INTEGER NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS updates("
+    "  id INTEGER PRIMARY KEY,"
+    "  action_id TEXT NOT NULL, recipient TEXT NOT NULL, team_id TEXT,"
+    "  kind INTEGER NOT NULL, at INTEGER NOT NULL, link_issued_at INTEGER NOT NULL,"
+    "  until_day INTEGER, rag INTEGER NOT NULL DEFAULT 0, note TEXT, suggested_team TEXT,"
+    "  plan_deadline_day INTEGER, plan_deadline_text TEXT, plan_status TEXT,"
+    "  plan_owners TEXT);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS updates_once ON updates(action_id, recipient, kind,"
+    "  link_issued_at, coalesce(until_day, ''), rag, coalesce(note, ''),"
+    "  coalesce(suggested_team, ''));"
+    "CREATE INDEX IF NOT EXISTS updates_at ON updates(at);"
+    "CREATE TRIGGER IF NOT EXISTS updates_no_update BEFORE UPDATE ON updates"
+    "  BEGIN SELECT RAISE(ABORT, 'updates are append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS updates_no_delete BEFORE DELETE ON updates"
+    "  BEGIN SELECT RAISE(ABORT, 'updates are append-only'); END;";
 
-static int sqlite_errno(int rc)
+int tkl_sqlite_errno(int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_NOMEM:
@@ -79,7 +91,7 @@ int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_e
         if (ret_err && msg)
             *ret_err = strdup(msg);
         sqlite3_free(msg);
-        r = sqlite_errno(rc);
+        r = tkl_sqlite_errno(rc);
         sqlite3_close(o->db);
         free(o);
         return r;
@@ -100,12 +112,21 @@ int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_e
         sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
         goto fail_rc;
     }
+    /* outboxes made before notices had an intro and entries an answer */
+    if (sqlite3_exec(o->db, "SELECT intro FROM notices LIMIT 0", NULL, NULL, NULL) != SQLITE_OK &&
+        (rc = sqlite3_exec(o->db,
+                           "BEGIN; ALTER TABLE notices ADD COLUMN intro TEXT; "
+                           "ALTER TABLE entries ADD COLUMN answer TEXT; COMMIT;",
+                           NULL, NULL, NULL)) != SQLITE_OK) {
+        sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
+        goto fail_rc;
+    }
     *ret = o;
     return 0;
 fail_rc:
     if (ret_err)
         *ret_err = strdup(o->db ? sqlite3_errmsg(o->db) : sqlite3_errstr(rc));
-    r = sqlite_errno(rc);
+    r = tkl_sqlite_errno(rc);
     sqlite3_close(o->db);
     free(o);
     return r;
@@ -124,12 +145,12 @@ int tkl_outbox_version(struct tkl_outbox *o, uint64_t *ret)
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(o->db, "PRAGMA data_version", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     rc = sqlite3_step(st);
     uint64_t v = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     *ret = v << 40 ^ (uint64_t)sqlite3_total_changes64(o->db);
     return 0;
 }
@@ -148,9 +169,9 @@ int tkl_outbox_probe_write(struct tkl_outbox *o)
     int rc = sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     sqlite3_busy_timeout(o->db, o->busy_ms);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     rc = sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc == SQLITE_OK ? 0 : sqlite_errno(rc);
+    return rc == SQLITE_OK ? 0 : tkl_sqlite_errno(rc);
 }
 
 void tkl_outbox_close(struct tkl_outbox *o)
@@ -174,7 +195,7 @@ char *tkl_log_key(const char *item_id, int32_t deadline_day, const char *stage_k
 static int exec(struct tkl_outbox *o, const char *sql)
 {
     int rc = sqlite3_exec(o->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? 0 : sqlite_errno(rc);
+    return rc == SQLITE_OK ? 0 : tkl_sqlite_errno(rc);
 }
 
 int tkl_outbox_logged(struct tkl_outbox *o, const char *key)
@@ -182,16 +203,16 @@ int tkl_outbox_logged(struct tkl_outbox *o, const char *key)
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(o->db, "SELECT 1 FROM log WHERE key = ?", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW)
         return 1;
-    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+    return rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
 }
 
-static void bind_text0(sqlite3_stmt *st, int i, const char *s)
+void tkl_db_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
     if (s)
         sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
@@ -244,20 +265,20 @@ static int put_stmts_prepare(struct tkl_outbox *o, struct put_stmts *s)
 {
     int rc = sqlite3_prepare_v2(o->db,
                                 "INSERT INTO notices(channel, recipient, team_id, team_name, "
-                                "thread_key, due_at, created_at, next_attempt) "
-                                "VALUES(?,?,?,?,?,?,?,?)",
+                                "thread_key, due_at, created_at, next_attempt, intro) "
+                                "VALUES(?,?,?,?,?,?,?,?,?)",
                                 -1, &s->notice, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(o->db,
                                 "INSERT INTO entries(notice_id, idx, item_id, title, commitment, "
                                 "owners, deadline_text, status, progress, deadline_day, kind, "
-                                "stage, stage_key, days_left, late, category, url) "
-                                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                "stage, stage_key, days_left, late, category, url, answer) "
+                                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                 -1, &s->entry, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(o->db, "INSERT INTO log(key, notice_id, created_at) VALUES(?,?,?)",
                                 -1, &s->log, NULL);
-    return rc == SQLITE_OK ? 0 : sqlite_errno(rc);
+    return rc == SQLITE_OK ? 0 : tkl_sqlite_errno(rc);
 }
 
 static void put_stmts_finalize(struct put_stmts *s)
@@ -272,17 +293,18 @@ static void put_stmts_finalize(struct put_stmts *s)
 static int insert_notice(struct tkl_outbox *o, sqlite3_stmt *st, const struct tkl_notice *n,
                          bool one_entry, int64_t now, sqlite3_int64 *ret_id)
 {
-    bind_text0(st, 1, n->channel);
-    bind_text0(st, 2, n->recipient);
-    bind_text0(st, 3, n->team_id);
-    bind_text0(st, 4, n->team_name);
-    bind_text0(st, 5, one_entry ? n->thread_key : NULL);
+    tkl_db_bind_text(st, 1, n->channel);
+    tkl_db_bind_text(st, 2, n->recipient);
+    tkl_db_bind_text(st, 3, n->team_id);
+    tkl_db_bind_text(st, 4, n->team_name);
+    tkl_db_bind_text(st, 5, one_entry ? n->thread_key : NULL);
     sqlite3_bind_int64(st, 6, n->due_at);
     sqlite3_bind_int64(st, 7, now);
     sqlite3_bind_int64(st, 8, now);
+    tkl_db_bind_text(st, 9, n->intro);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     *ret_id = sqlite3_last_insert_rowid(o->db);
     return 0;
 }
@@ -294,23 +316,24 @@ static int insert_entry(sqlite3_stmt *st, sqlite3_int64 id, int idx,
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, idx);
-    bind_text0(st, 3, e->item_id);
-    bind_text0(st, 4, e->title);
-    bind_text0(st, 5, e->commitment);
-    bind_text0(st, 6, e->owners);
-    bind_text0(st, 7, e->deadline_text);
-    bind_text0(st, 8, e->status);
-    bind_text0(st, 9, e->progress);
+    tkl_db_bind_text(st, 3, e->item_id);
+    tkl_db_bind_text(st, 4, e->title);
+    tkl_db_bind_text(st, 5, e->commitment);
+    tkl_db_bind_text(st, 6, e->owners);
+    tkl_db_bind_text(st, 7, e->deadline_text);
+    tkl_db_bind_text(st, 8, e->status);
+    tkl_db_bind_text(st, 9, e->progress);
     sqlite3_bind_int(st, 10, e->deadline_day);
     sqlite3_bind_int(st, 11, (int)e->kind);
     sqlite3_bind_int(st, 12, (int)e->stage);
-    bind_text0(st, 13, stage_key);
+    tkl_db_bind_text(st, 13, stage_key);
     sqlite3_bind_int(st, 14, e->days_left);
     sqlite3_bind_int(st, 15, e->late);
-    bind_text0(st, 16, e->category);
-    bind_text0(st, 17, e->url);
+    tkl_db_bind_text(st, 16, e->category);
+    tkl_db_bind_text(st, 17, e->url);
+    tkl_db_bind_text(st, 18, e->answer);
     int rc = sqlite3_step(st);
-    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+    return rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
 }
 
 /* Logs key as sent in notice id. Returns 0 or a negative errno. */
@@ -321,7 +344,7 @@ static int insert_log(sqlite3_stmt *st, const char *key, sqlite3_int64 id, int64
     sqlite3_bind_int64(st, 2, id);
     sqlite3_bind_int64(st, 3, now);
     int rc = sqlite3_step(st);
-    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+    return rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
 }
 
 /* Inserts the notice with the entries p keeps, and their log keys, inside
@@ -396,7 +419,7 @@ static int due_ids(struct tkl_outbox *o, const char *channel, int64_t now, uint6
                                 "ORDER BY next_attempt, id LIMIT ?3",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     sqlite3_bind_int64(st, 1, now);
     if (channel)
         sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
@@ -405,7 +428,7 @@ static int due_ids(struct tkl_outbox *o, const char *channel, int64_t now, uint6
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         ids[n++] = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? n : sqlite_errno(rc);
+    return rc == SQLITE_DONE ? n : tkl_sqlite_errno(rc);
 }
 
 int tkl_outbox_due(struct tkl_outbox *o, int64_t now, uint64_t *ids, size_t max)
@@ -424,7 +447,7 @@ int tkl_outbox_due_channels(struct tkl_outbox *o, int64_t now, char ***ret_chann
                                 "sending = 0 AND next_attempt <= ? ORDER BY channel",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     sqlite3_bind_int64(st, 1, now);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (n + 1 >= cap) {
@@ -443,7 +466,7 @@ int tkl_outbox_due_channels(struct tkl_outbox *o, int64_t now, char ***ret_chann
         n++;
     }
     if (rc != SQLITE_DONE)
-        r = sqlite_errno(rc);
+        r = tkl_sqlite_errno(rc);
 out:
     sqlite3_finalize(st);
     if (r < 0) {
@@ -477,7 +500,7 @@ int64_t tkl_outbox_next_attempt(struct tkl_outbox *o)
     return v;
 }
 
-static char *col_dup(sqlite3_stmt *st, int i, bool *oom)
+char *tkl_db_col_dup(sqlite3_stmt *st, int i, bool *oom)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     if (!t)
@@ -497,6 +520,7 @@ void tkl_stored_notice_free(struct tkl_stored_notice *s)
     free((char *)s->notice.team_id);
     free((char *)s->notice.team_name);
     free((char *)s->notice.thread_key);
+    free((char *)s->notice.intro);
     for (size_t i = 0; i < s->notice.n_entries; i++) {
         struct tkl_notice_entry *e = &s->entries[i];
         free((char *)e->item_id);
@@ -508,6 +532,7 @@ void tkl_stored_notice_free(struct tkl_stored_notice *s)
         free((char *)e->progress);
         free((char *)e->category);
         free((char *)e->url);
+        free((char *)e->answer);
         free(s->stage_keys[i]);
     }
     free(s->entries);
@@ -523,7 +548,7 @@ static int prepare_for_id(struct tkl_outbox *o, const char *sql, uint64_t id, sq
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(o->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
     *ret_st = st;
     return 0;
@@ -537,29 +562,30 @@ static int read_notice(struct tkl_outbox *o, uint64_t id, struct tkl_stored_noti
     bool oom = false;
     int r = prepare_for_id(o,
                            "SELECT channel, recipient, team_id, team_name, thread_key, "
-                           "due_at, state, attempts, created_at, next_attempt, last_error "
-                           "FROM notices WHERE id = ?",
+                           "due_at, state, attempts, created_at, next_attempt, last_error, "
+                           "intro FROM notices WHERE id = ?",
                            id, &st);
     if (r < 0)
         return r;
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+        return rc == SQLITE_DONE ? -ENOENT : tkl_sqlite_errno(rc);
     }
     s->notice.size = sizeof(s->notice);
     s->notice.id = id;
-    s->notice.channel = col_dup(st, 0, &oom);
-    s->notice.recipient = col_dup(st, 1, &oom);
-    s->notice.team_id = col_dup(st, 2, &oom);
-    s->notice.team_name = col_dup(st, 3, &oom);
-    s->notice.thread_key = col_dup(st, 4, &oom);
+    s->notice.channel = tkl_db_col_dup(st, 0, &oom);
+    s->notice.recipient = tkl_db_col_dup(st, 1, &oom);
+    s->notice.team_id = tkl_db_col_dup(st, 2, &oom);
+    s->notice.team_name = tkl_db_col_dup(st, 3, &oom);
+    s->notice.thread_key = tkl_db_col_dup(st, 4, &oom);
     s->notice.due_at = sqlite3_column_int64(st, 5);
     s->state = (enum tkl_notice_state)sqlite3_column_int(st, 6);
     s->attempts = sqlite3_column_int(st, 7);
     s->created_at = sqlite3_column_int64(st, 8);
     s->next_attempt = sqlite3_column_int64(st, 9);
-    s->last_error = col_dup(st, 10, &oom);
+    s->last_error = tkl_db_col_dup(st, 10, &oom);
+    s->notice.intro = tkl_db_col_dup(st, 11, &oom);
     sqlite3_finalize(st);
     return oom || !s->notice.channel || !s->notice.recipient ? -ENOMEM : 0;
 }
@@ -589,21 +615,22 @@ static int append_entry(sqlite3_stmt *st, struct tkl_stored_notice *s)
     size_t i = s->notice.n_entries;
     struct tkl_notice_entry *e = &s->entries[i];
     *e = (struct tkl_notice_entry){.size = sizeof(*e)};
-    e->item_id = col_dup(st, 0, &oom);
-    e->title = col_dup(st, 1, &oom);
-    e->commitment = col_dup(st, 2, &oom);
-    e->owners = col_dup(st, 3, &oom);
-    e->deadline_text = col_dup(st, 4, &oom);
-    e->status = col_dup(st, 5, &oom);
-    e->progress = col_dup(st, 6, &oom);
+    e->item_id = tkl_db_col_dup(st, 0, &oom);
+    e->title = tkl_db_col_dup(st, 1, &oom);
+    e->commitment = tkl_db_col_dup(st, 2, &oom);
+    e->owners = tkl_db_col_dup(st, 3, &oom);
+    e->deadline_text = tkl_db_col_dup(st, 4, &oom);
+    e->status = tkl_db_col_dup(st, 5, &oom);
+    e->progress = tkl_db_col_dup(st, 6, &oom);
     e->deadline_day = sqlite3_column_int(st, 7);
     e->kind = (enum tkl_deadline_kind)sqlite3_column_int(st, 8);
     e->stage = (enum tkl_stage)sqlite3_column_int(st, 9);
-    s->stage_keys[i] = col_dup(st, 10, &oom);
+    s->stage_keys[i] = tkl_db_col_dup(st, 10, &oom);
     e->days_left = sqlite3_column_int(st, 11);
     e->late = sqlite3_column_int(st, 12);
-    e->category = col_dup(st, 13, &oom);
-    e->url = col_dup(st, 14, &oom);
+    e->category = tkl_db_col_dup(st, 13, &oom);
+    e->url = tkl_db_col_dup(st, 14, &oom);
+    e->answer = tkl_db_col_dup(st, 15, &oom);
     s->notice.n_entries++;
     return oom || !e->item_id ? -ENOMEM : 0;
 }
@@ -618,7 +645,7 @@ static int read_entries(struct tkl_outbox *o, uint64_t id, struct tkl_stored_not
     int r = prepare_for_id(o,
                            "SELECT item_id, title, commitment, owners, deadline_text, status, "
                            "progress, deadline_day, kind, stage, stage_key, days_left, late, "
-                           "category, url FROM entries WHERE notice_id = ? ORDER BY idx",
+                           "category, url, answer FROM entries WHERE notice_id = ? ORDER BY idx",
                            id, &st);
     if (r < 0)
         return r;
@@ -628,7 +655,7 @@ static int read_entries(struct tkl_outbox *o, uint64_t id, struct tkl_stored_not
             r = append_entry(st, s);
     }
     if (r == 0 && rc != SQLITE_DONE)
-        r = sqlite_errno(rc);
+        r = tkl_sqlite_errno(rc);
     sqlite3_finalize(st);
     return r;
 }
@@ -655,13 +682,13 @@ static int update(struct tkl_outbox *o, const char *sql, uint64_t id, int64_t t,
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(o->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     sqlite3_bind_int64(st, 1, t);
-    bind_text0(st, 2, reply);
+    tkl_db_bind_text(st, 2, reply);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)id);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+    return rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
 }
 
 int tkl_outbox_mark_delivered(struct tkl_outbox *o, uint64_t id, int64_t now, const char *reply)
@@ -695,11 +722,11 @@ int tkl_outbox_mark_sending(struct tkl_outbox *o, uint64_t id)
     int rc =
         sqlite3_prepare_v2(o->db, "UPDATE notices SET sending = 1 WHERE id = ?", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+    return rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
 }
 
 /* Runs one UPDATE binding ?1 = a and, if used, ?2 = b; returns the rows it
@@ -709,7 +736,7 @@ static int64_t update_count(struct tkl_outbox *o, const char *sql, int64_t a, in
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(o->db, sql, -1, &st, NULL);
     if (rc != SQLITE_OK) {
-        *ret = sqlite_errno(rc);
+        *ret = tkl_sqlite_errno(rc);
         return 0;
     }
     sqlite3_bind_int64(st, 1, a);
@@ -717,7 +744,7 @@ static int64_t update_count(struct tkl_outbox *o, const char *sql, int64_t a, in
         sqlite3_bind_int64(st, 2, b);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    *ret = rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+    *ret = rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
     return *ret ? 0 : sqlite3_changes64(o->db);
 }
 
@@ -763,7 +790,7 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
                                 " FROM notices",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     sqlite3_bind_int64(st, 1, day_start);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -778,7 +805,7 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
             sqlite3_column_type(st, 6) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 6);
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : sqlite_errno(rc);
+    return rc == SQLITE_ROW ? 0 : tkl_sqlite_errno(rc);
 }
 
 int tkl_outbox_count_waiting(struct tkl_outbox *o, int64_t created_before, int64_t *ret_n)
@@ -787,13 +814,13 @@ int tkl_outbox_count_waiting(struct tkl_outbox *o, int64_t created_before, int64
     int rc = sqlite3_prepare_v2(
         o->db, "SELECT count(*) FROM notices WHERE state = 0 AND created_at < ?", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     sqlite3_bind_int64(st, 1, created_before);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *ret_n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : sqlite_errno(rc);
+    return rc == SQLITE_ROW ? 0 : tkl_sqlite_errno(rc);
 }
 
 int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, size_t *ret_n)
@@ -807,7 +834,7 @@ int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, 
                                        : "SELECT id FROM notices ORDER BY id DESC",
                            -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
@@ -824,7 +851,7 @@ int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, 
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
         free(ids);
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     }
     *ret_ids = ids;
     *ret_n = n;
@@ -836,10 +863,10 @@ int tkl_outbox_get_meta(struct tkl_outbox *o, const char *key, int64_t *ret)
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(o->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sqlite_errno(rc);
+    int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : tkl_sqlite_errno(rc);
     if (rc == SQLITE_ROW)
         *ret = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -852,12 +879,12 @@ int tkl_outbox_set_meta(struct tkl_outbox *o, const char *key, int64_t value)
     int rc = sqlite3_prepare_v2(o->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1,
                                 &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, value);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : sqlite_errno(rc);
+    return rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
 }
 
 /* ---- What the web face reads ------------------------------------------ */
@@ -881,13 +908,13 @@ static int item_notice_read(sqlite3_stmt *st, void *row)
 {
     struct tkl_item_notice *x = row;
     bool oom = false;
-    x->item_id = col_dup(st, 0, &oom);
+    x->item_id = tkl_db_col_dup(st, 0, &oom);
     x->notice_id = (uint64_t)sqlite3_column_int64(st, 1);
-    x->channel = col_dup(st, 2, &oom);
-    x->recipient = col_dup(st, 3, &oom);
-    x->team_id = col_dup(st, 4, &oom);
-    x->team_name = col_dup(st, 5, &oom);
-    x->stage_key = col_dup(st, 6, &oom);
+    x->channel = tkl_db_col_dup(st, 2, &oom);
+    x->recipient = tkl_db_col_dup(st, 3, &oom);
+    x->team_id = tkl_db_col_dup(st, 4, &oom);
+    x->team_name = tkl_db_col_dup(st, 5, &oom);
+    x->stage_key = tkl_db_col_dup(st, 6, &oom);
     x->state = (enum tkl_notice_state)sqlite3_column_int(st, 7);
     x->attempts = sqlite3_column_int(st, 8);
     x->sending = sqlite3_column_int(st, 9) != 0;
@@ -934,7 +961,7 @@ static int read_rows(sqlite3_stmt *st, void **v, size_t *n, size_t size,
         }
     }
     if (r == 0 && rc != SQLITE_DONE)
-        r = sqlite_errno(rc);
+        r = tkl_sqlite_errno(rc);
     sqlite3_finalize(st);
     return r;
 }
@@ -955,7 +982,7 @@ int tkl_outbox_last_notices(struct tkl_outbox *o, struct tkl_item_notices *ret)
         "FROM last JOIN notices n ON n.id = last.nid ORDER BY last.item_id",
         -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     sqlite3_bind_int(st, 1, TKL_STAGE_REPORT);
     void *rows = NULL;
     int r = read_rows(st, &rows, &l.n, sizeof(*l.v), item_notice_read);
@@ -1007,11 +1034,11 @@ static int notice_row_read(sqlite3_stmt *st, void *row)
     struct tkl_notice_row *x = row;
     bool oom = false;
     x->id = (uint64_t)sqlite3_column_int64(st, 0);
-    x->channel = col_dup(st, 1, &oom);
-    x->recipient = col_dup(st, 2, &oom);
-    x->team_id = col_dup(st, 3, &oom);
-    x->team_name = col_dup(st, 4, &oom);
-    x->last_reply = col_dup(st, 5, &oom);
+    x->channel = tkl_db_col_dup(st, 1, &oom);
+    x->recipient = tkl_db_col_dup(st, 2, &oom);
+    x->team_id = tkl_db_col_dup(st, 3, &oom);
+    x->team_name = tkl_db_col_dup(st, 4, &oom);
+    x->last_reply = tkl_db_col_dup(st, 5, &oom);
     x->state = (enum tkl_notice_state)sqlite3_column_int(st, 6);
     x->attempts = sqlite3_column_int(st, 7);
     x->sending = sqlite3_column_int(st, 8) != 0;
@@ -1038,7 +1065,7 @@ int tkl_outbox_undelivered(struct tkl_outbox *o, unsigned which, size_t max,
         " n.id DESC LIMIT ?4",
         -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     sqlite3_bind_int(st, 1, (which & TKL_LIST_PENDING) != 0);
     sqlite3_bind_int(st, 2, (which & TKL_LIST_RETRYING) != 0);
     sqlite3_bind_int(st, 3, (which & TKL_LIST_FAILED) != 0);

@@ -30,13 +30,13 @@ enum tkl_report_status {
 struct tkl_report_conf {
     struct tkl_request_date *request_updates; /* none: no update requests */
     size_t n_request_updates;
-    int respond_within_days; /* the "by" date of a request; default 21 */
+    int respond_within_days;  /* the "by" date of a request; default 21 */
     int follow_up_after_days; /* the one follow-up; default 14, < respond_within_days */
     /* the words of each status; defaults from the council's 2022 report:
      * "Complete/on schedule to deliver", "Ongoing/remain included in
      * action plan", "Incomplete/cannot be carried forward" */
     char *status_words[TKL_REPORT_N_STATUS];
-    char *title; /* the report's heading; default "Equality action plan: progress report" */
+    char *title;   /* the report's heading; default "Equality action plan: progress report" */
     unsigned line; /* of the group, 0 without one */
 };
 

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "../core/day.h"
+#include "../token/token_conf.h"
 
 int tkl_runtime_read_store(const struct tkl_runtime *rt, int64_t now, struct tkl_store **ret,
                            struct tkl_diags *diags)
@@ -62,9 +63,11 @@ static int load_rest(struct tkl_runtime_env *env, struct tkl_runtime *rt, struct
     if ((r = tkl_sources_view(&rt->plugins, c->sources, &rt->sources)) < 0)
         return r;
     int rs = tkl_runtime_read_store(rt, now, &rt->store, diags);
-    if (rp == -ENOMEM || rs == -ENOMEM)
+    int rl =
+        c->links.enabled ? tkl_links_conf_ring(&c->links, env->config_path, diags, &rt->links) : 0;
+    if (rp == -ENOMEM || rs == -ENOMEM || rl == -ENOMEM)
         return -ENOMEM;
-    return rp < 0 ? rp : rs;
+    return rp < 0 ? rp : rs < 0 ? rs : rl;
 }
 
 int tkl_runtime_load(struct tkl_runtime_env *env, struct tkl_runtime **ret, struct tkl_diags *diags)
@@ -106,6 +109,7 @@ void tkl_runtime_free(struct tkl_runtime *rt)
     if (!rt)
         return;
     tkl_scheduler_free(&rt->sched);
+    tkl_token_ring_free(&rt->links);
     tkl_store_free(rt->store);
     tkl_sources_close(&rt->sources);
     tkl_plugin_set_close(&rt->plugins);

@@ -10,6 +10,7 @@
 #include "../core/day.h"
 #include "../core/log.h"
 #include "../delivery/queue.h"
+#include "../outbox/updates.h"
 #include "../transfer/transfer.h"
 
 #define WAKEUP_FILE       "wakeup" /* in the state directory; see tickler retry */
@@ -168,16 +169,57 @@ static void arm_scheduler(struct tkl_service *s)
     arm_at(s, &s->sched_timer, on_sched_timer, next);
 }
 
+/* Builds s->answers again from every update recorded, against the store
+ * in force. Returns 0, or a negative errno (then the answers of before stay
+ * and s->answers_stale is set). */
+static int rebuild_answers(struct tkl_service *s)
+{
+    struct tkl_updates u = {0};
+    struct tkl_answers fresh;
+    int64_t version = 0;
+    int r = tkl_outbox_updates_version(s->outbox, &version);
+    if (r == 0)
+        r = tkl_outbox_updates(s->outbox, NULL, 0, INT64_MAX, &u);
+    if (r == 0)
+        r = tkl_answers_build(&fresh, &u, s->rt->store);
+    if (r < 0) {
+        log_error("officers' updates could not be read (%s); no reminder is queued until they are",
+                  strerror(-r));
+        s->answers_stale = true;
+        return r;
+    }
+    tkl_answers_free(&s->answers);
+    s->answers = fresh;
+    s->updates_version = version;
+    s->answers_stale = false;
+    return 0;
+}
+
+/* Builds the answers again when they could not be read or another process
+ * recorded an update. Returns 0 when s->answers are those of every update
+ * recorded, or a negative errno. */
+static int refresh_answers(struct tkl_service *s)
+{
+    int64_t version = 0;
+    if (!s->answers_stale && tkl_outbox_updates_version(s->outbox, &version) == 0 &&
+        version == s->updates_version)
+        return 0;
+    return rebuild_answers(s);
+}
+
 /* One queue round: due reminders into the outbox. A refused round is put
  * back and tried again after a growing pause; last_run only moves on when
- * the round is in the outbox, so a restart still catches up on it. */
+ * the round is in the outbox, so a restart still catches up on it. A round
+ * waits for the officers' updates to be read, so that none is overlooked. */
 static void queue_round(struct tkl_service *s)
 {
-    struct tkl_queue_result res;
+    struct tkl_queue_result res = {0};
     int64_t now = tkl_service_now(s);
     const struct tkl_config *c = s->rt->cfg;
-    int r =
-        tkl_queue_due(&s->rt->sched, &c->schedule, &c->teams, s->rt->store, s->outbox, now, &res);
+    int r = refresh_answers(s);
+    if (r == 0)
+        r = tkl_queue_due(&s->rt->sched, &c->schedule, &c->teams, s->rt->store, s->outbox, now,
+                          &res);
     if (r < 0) {
         s->queue_backoff = s->queue_backoff ? s->queue_backoff * 2 : 1;
         if (s->queue_backoff > QUEUE_BACKOFF_MAX)
@@ -261,6 +303,7 @@ static void on_store_changed(void *data)
     tkl_store_free(s->rt->store);
     s->rt->store = fresh;
     s->store_generation++;
+    (void)rebuild_answers(s); /* the plan may now overrule some */
     tkl_metrics_store_reload(s->metrics, true, tkl_service_now(s));
     log_notice("store reloaded: %zu actions, %zu observances, %zu changed",
                fresh->n - fresh->n_events, fresh->n_events, changed);
@@ -417,6 +460,7 @@ int tkl_service_load(struct tkl_service *s)
     apply_log_level(s);
     if ((r = open_outbox(s)) < 0)
         return r;
+    (void)rebuild_answers(s); /* else the first queue round reads them */
     int64_t now = tkl_service_now(s);
     if ((r = tkl_runtime_schedule(s->rt, catch_up_from(s, s->rt, now), now)) < 0)
         log_error("out of memory building the schedule");
@@ -518,6 +562,7 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
     s->watch = NULL;
     tkl_runtime_free(s->rt);
     s->rt = fresh;
+    (void)rebuild_answers(s);
     set_deliverer(s);
     apply_log_level(s);
     start_watch(s);
@@ -592,6 +637,23 @@ void tkl_service_stop(struct tkl_service *s)
     s->handles_open = false;
 }
 
+int tkl_service_record_update(struct tkl_service *s, const struct tkl_update *u, bool *ret_new)
+{
+    int64_t id = 0;
+    bool is_new = false;
+    int r = tkl_outbox_add_update(s->outbox, u, &id, &is_new);
+    if (r < 0)
+        return r;
+    if (is_new) {
+        log_notice("update %" PRId64 " recorded: %s for action %s by %s", id,
+                   tkl_update_kind_name(u->kind), u->action_id, u->recipient);
+        (void)rebuild_answers(s); /* a failure leaves them stale: the next round reads them */
+        s->changed(s);
+    }
+    *ret_new = is_new;
+    return 0;
+}
+
 void tkl_service_free(struct tkl_service *s)
 {
     size_t kept = s->outbox ? tkl_delivery_settle(&s->deliverer) : 0;
@@ -602,6 +664,7 @@ void tkl_service_free(struct tkl_service *s)
     tkl_delivery_free(&s->deliverer);
     tkl_runtime_free(s->rt);
     s->rt = NULL;
+    tkl_answers_free(&s->answers);
     tkl_host_services_free(&s->svc);
     tkl_outbox_close(s->outbox);
     s->outbox = NULL;

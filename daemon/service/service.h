@@ -72,6 +72,7 @@ struct tkl_service {
      * load, again with every store put in force and every update recorded */
     struct tkl_answers answers;
     int64_t updates_version; /* tkl_outbox_updates_version when answers was built */
+    bool answers_stale;      /* the updates could not be read: no queue round runs */
 };
 
 /* The wall clock, with --now's offset. */

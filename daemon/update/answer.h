@@ -78,8 +78,7 @@ bool tkl_update_holds(const struct tkl_update *u, const struct tkl_action *a);
  * on."). Plain text. *ret is NULL when there is nothing to say. Returns 0
  * or -ENOMEM.
  */
-int tkl_answer_overruled_text(const struct tkl_answer *ans, const struct tkl_action *a,
-                              char **ret);
+int tkl_answer_overruled_text(const struct tkl_answer *ans, const struct tkl_action *a, char **ret);
 
 /* "complete", "snoozed", "not ours", "" */
 const char *tkl_hold_name(enum tkl_hold h);

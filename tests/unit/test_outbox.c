@@ -476,6 +476,67 @@ START_TEST(an_item_s_history_newest_first)
 }
 END_TEST
 
+START_TEST(intro_and_answer_are_kept)
+{
+    struct tkl_notice_entry e[2] = {entries[0], entries[1]};
+    e[0].answer = "Progress (amber), hr@example.org on 3 Dec 2026: with legal";
+    struct tkl_notice n = notice("hr@example.org");
+    n.entries = e;
+    n.intro = "Please give your progress by Monday 22 March 2027.";
+    uint64_t id = 0;
+    ck_assert_int_eq(tkl_outbox_put(o, &n, keys, 1000, &id), 0);
+    struct tkl_stored_notice *s = NULL;
+    ck_assert_int_eq(tkl_outbox_get(o, id, &s), 0);
+    ck_assert_str_eq(s->notice.intro, n.intro);
+    ck_assert_str_eq(s->entries[0].answer, e[0].answer);
+    ck_assert_ptr_null(s->entries[1].answer);
+    ck_assert_ptr_null(s->entries[0].link); /* links are made at delivery, never kept */
+    tkl_stored_notice_free(s);
+}
+END_TEST
+
+START_TEST(an_outbox_of_the_last_version_is_upgraded)
+{
+    /* notices and entries as the previous release made them, one pending */
+    char path[300];
+    sqlite3 *db = NULL;
+    tkl_outbox_close(o);
+    o = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    unlink(path);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_exec(db,
+                     "CREATE TABLE notices(id INTEGER PRIMARY KEY, channel TEXT NOT NULL,"
+                     " recipient TEXT NOT NULL, team_id TEXT, team_name TEXT, thread_key TEXT,"
+                     " due_at INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+                     " state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
+                     " next_attempt INTEGER NOT NULL, last_error TEXT, finished_at INTEGER,"
+                     " sending INTEGER NOT NULL DEFAULT 0);"
+                     "CREATE TABLE entries(notice_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
+                     " item_id TEXT NOT NULL, title TEXT, commitment TEXT, owners TEXT,"
+                     " deadline_text TEXT, status TEXT, progress TEXT, deadline_day INTEGER,"
+                     " kind INTEGER, stage INTEGER, stage_key TEXT, days_left INTEGER,"
+                     " late INTEGER, category TEXT, url TEXT, PRIMARY KEY(notice_id, idx));"
+                     "INSERT INTO notices(channel, recipient, due_at, created_at, next_attempt)"
+                     " VALUES('email', 'hr@example.org', 900, 900, 900);"
+                     "INSERT INTO entries(notice_id, idx, item_id, title, stage)"
+                     " VALUES(1, 0, 'A1', 'Old', 1);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    char *err = NULL;
+    ck_assert_int_eq(tkl_outbox_open(dir, &o, &err), 0);
+    struct tkl_stored_notice *s = NULL;
+    ck_assert_int_eq(tkl_outbox_get(o, 1, &s), 0);
+    ck_assert_str_eq(s->entries[0].title, "Old");
+    ck_assert_ptr_null(s->notice.intro);
+    tkl_stored_notice_free(s);
+    uint64_t ids[2];
+    ck_assert_int_eq(tkl_outbox_due(o, 1000, ids, 2), 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outbox");
@@ -490,6 +551,8 @@ int main(void)
     tcase_add_test(tc, the_web_face_s_reads_fail_cleanly);
     tcase_add_test(tc, the_version_follows_every_write);
     tcase_add_test(tc, an_item_s_history_newest_first);
+    tcase_add_test(tc, intro_and_answer_are_kept);
+    tcase_add_test(tc, an_outbox_of_the_last_version_is_upgraded);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -1,0 +1,234 @@
+#include "answer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <tickler/day.h>
+
+static bool same_text(const char *a, const char *b)
+{
+    return strcasecmp(a ? a : "", b ? b : "") == 0;
+}
+
+bool tkl_update_holds(const struct tkl_update *u, const struct tkl_action *a)
+{
+    if (u->plan_deadline_day != a->deadline.day || !same_text(u->plan_status, a->status_text))
+        return false;
+    return u->kind != TKL_UPDATE_NOT_OURS || same_text(u->plan_owners, a->owners);
+}
+
+/* Orders pointers to updates by action id, then as recorded. */
+static int by_action(const void *x, const void *y)
+{
+    const struct tkl_update *a = *(const struct tkl_update *const *)x;
+    const struct tkl_update *b = *(const struct tkl_update *const *)y;
+    int c = strcmp(a->action_id, b->action_id);
+    if (c)
+        return c;
+    if (a->id != b->id)
+        return (a->id > b->id) - (a->id < b->id);
+    return (a > b) - (a < b);
+}
+
+/* Sets the not-ours update of u's team in ans to u (the later wins).
+ * Returns 0 or -ENOMEM. */
+static int set_not_ours(struct tkl_answer *ans, const struct tkl_update *u)
+{
+    for (size_t i = 0; i < ans->n_not_ours; i++)
+        if (strcmp(ans->not_ours[i]->team_id, u->team_id) == 0) {
+            ans->not_ours[i] = u;
+            return 0;
+        }
+    const struct tkl_update **v = realloc(ans->not_ours, (ans->n_not_ours + 1) * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    v[ans->n_not_ours++] = u;
+    ans->not_ours = v;
+    return 0;
+}
+
+/* Fills ans from the n updates of one action, in the order recorded. */
+static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u, size_t n,
+                       const struct tkl_action *a)
+{
+    const struct tkl_update *last_acting = NULL;
+    *ans = (struct tkl_answer){.action_id = u[0]->action_id, .latest = u[n - 1]};
+    for (size_t i = 0; i < n; i++) {
+        bool holds = tkl_update_holds(u[i], a);
+        switch (u[i]->kind) {
+        case TKL_UPDATE_PROGRESS:
+            ans->progress = u[i];
+            continue;
+        case TKL_UPDATE_COMPLETE:
+            if (holds)
+                ans->complete = u[i];
+            break;
+        case TKL_UPDATE_SNOOZE:
+            ans->snooze = holds ? u[i] : NULL;
+            break;
+        case TKL_UPDATE_NOT_OURS:
+            if (holds && u[i]->team_id && set_not_ours(ans, u[i]) < 0)
+                return -ENOMEM;
+            break;
+        }
+        last_acting = u[i];
+    }
+    if (last_acting && !tkl_update_holds(last_acting, a))
+        ans->overruled = last_acting;
+    return 0;
+}
+
+static void answers_clear(struct tkl_answer *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].not_ours);
+    free(v);
+}
+
+int tkl_answers_build(struct tkl_answers *ret, struct tkl_updates *updates,
+                      const struct tkl_store *store)
+{
+    struct tkl_answers x = {.updates = *updates};
+    *updates = (struct tkl_updates){0};
+    const struct tkl_update **p = NULL;
+    int r = -ENOMEM;
+    if (x.updates.n && !(p = malloc(x.updates.n * sizeof(*p))))
+        goto fail;
+    for (size_t i = 0; i < x.updates.n; i++)
+        p[i] = &x.updates.v[i];
+    if (x.updates.n)
+        qsort(p, x.updates.n, sizeof(*p), by_action);
+    for (size_t i = 0, j; i < x.updates.n; i = j) {
+        for (j = i + 1; j < x.updates.n && strcmp(p[j]->action_id, p[i]->action_id) == 0; j++)
+            ;
+        const struct tkl_action *a = tkl_store_find(store, p[i]->action_id);
+        if (!a)
+            continue;
+        struct tkl_answer *v = realloc(x.v, (x.n + 1) * sizeof(*v));
+        if (!v)
+            goto fail;
+        x.v = v;
+        if (answer_fill(&x.v[x.n], p + i, j - i, a) < 0) {
+            free(x.v[x.n].not_ours);
+            goto fail;
+        }
+        x.n++;
+    }
+    free(p);
+    *ret = x;
+    return 0;
+fail:
+    free(p);
+    answers_clear(x.v, x.n);
+    tkl_updates_free(&x.updates);
+    *ret = (struct tkl_answers){0};
+    return r;
+}
+
+const struct tkl_answer *tkl_answers_find(const struct tkl_answers *a, const char *action_id)
+{
+    size_t lo = 0, hi = a->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(a->v[mid].action_id, action_id);
+        if (c == 0)
+            return &a->v[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+enum tkl_hold tkl_answer_holds(const struct tkl_answer *ans, const char *team_id, int32_t day)
+{
+    if (!ans)
+        return TKL_HOLD_NONE;
+    if (ans->complete)
+        return TKL_HOLD_COMPLETE;
+    if (ans->snooze && ans->snooze->until_day > day)
+        return TKL_HOLD_SNOOZED;
+    for (size_t i = 0; team_id && i < ans->n_not_ours; i++)
+        if (strcmp(ans->not_ours[i]->team_id, team_id) == 0)
+            return TKL_HOLD_NOT_OURS;
+    return TKL_HOLD_NONE;
+}
+
+const char *tkl_hold_name(enum tkl_hold h)
+{
+    switch (h) {
+    case TKL_HOLD_COMPLETE:
+        return "complete";
+    case TKL_HOLD_SNOOZED:
+        return "snoozed";
+    case TKL_HOLD_NOT_OURS:
+        return "not ours";
+    case TKL_HOLD_NONE:
+        break;
+    }
+    return "";
+}
+
+/* "marked it complete", "snoozed it until 5 Jan 2027", "said it is not
+ * theirs" into buf. */
+static void what_was_done(const struct tkl_update *u, char *buf, size_t size)
+{
+    char day[40] = "";
+    switch (u->kind) {
+    case TKL_UPDATE_COMPLETE:
+        snprintf(buf, size, "marked it complete");
+        return;
+    case TKL_UPDATE_SNOOZE:
+        if (tkl_day_long(u->until_day, day, sizeof(day)) < 0)
+            snprintf(day, sizeof(day), "a later day");
+        snprintf(buf, size, "snoozed it until %s", day);
+        return;
+    case TKL_UPDATE_NOT_OURS:
+        snprintf(buf, size, "said it is not theirs");
+        return;
+    case TKL_UPDATE_PROGRESS:
+        break;
+    }
+    snprintf(buf, size, "gave progress");
+}
+
+int tkl_answer_overruled_text(const struct tkl_answer *ans, const struct tkl_action *a, char **ret)
+{
+    *ret = NULL;
+    if (!ans || !ans->overruled)
+        return 0;
+    const struct tkl_update *u = ans->overruled;
+    char what[80], when[40];
+    what_was_done(u, what, sizeof(what));
+    if (tkl_day_long(tkl_local_day(u->at), when, sizeof(when)) < 0)
+        snprintf(when, sizeof(when), "an earlier day");
+    const char *dl = a->deadline_text && *a->deadline_text ? a->deadline_text : "none";
+    const char *st = a->status_text && *a->status_text ? a->status_text : "none";
+    int n;
+    if (u->kind == TKL_UPDATE_NOT_OURS && !same_text(u->plan_owners, a->owners))
+        n = asprintf(ret,
+                     "%s %s on %s; the plan has since changed its owners to %s, so reminders "
+                     "go on.",
+                     u->recipient, what, when, a->owners && *a->owners ? a->owners : "none");
+    else
+        n = asprintf(ret,
+                     "%s %s on %s; the plan now gives the deadline as %s and the status as %s, "
+                     "so reminders go on.",
+                     u->recipient, what, when, dl, st);
+    if (n < 0) {
+        *ret = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void tkl_answers_free(struct tkl_answers *a)
+{
+    answers_clear(a->v, a->n);
+    tkl_updates_free(&a->updates);
+    *a = (struct tkl_answers){0};
+}

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Acting from the message, end to end (daemon/web/act.c and all it sets in
+motion): ticklerd delivers a digest to a real SMTP server; headless
+Chromium, driven through the DevTools protocol (puppeteer-core), opens the
+links taken from the captured message and marks one action complete,
+snoozes another for two weeks and gives progress on a third; the updates
+are in the state database; at the next send time no reminder goes for the
+completed or the snoozed action and the progress note is in the digest; the
+snoozed action comes back when its snooze ends; `tickler report` shows the
+completion and the note. A link fetched three times, as a mail scanner
+would, changes nothing. Screenshots of each page are kept in the build's
+test-output/."""
+import argparse
+import base64
+import csv
+import email
+import email.policy
+import io
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import harness
+from harness import Daemon, tool
+
+ARGS = None
+KEY = "7f" * 32
+PLAN = [("A1", "Publish the gender pay gap report"),
+        ("A2", "Train every manager in inclusive recruitment"),
+        ("A3", "Review the hate crime reporting protocol")]
+
+
+def token_action(link):
+    """The action id a link's token names (daemon/token/token.h: version,
+    key id, action id, each length-prefixed; base64url without padding)."""
+    tok = link.rsplit("/", 1)[1]
+    raw = base64.urlsafe_b64decode(tok + "=" * (-len(tok) % 4))
+    kid_len = raw[1]
+    act_len = raw[2 + kid_len]
+    return raw[3 + kid_len:3 + kid_len + act_len].decode()
+
+
+def text_part(raw):
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    return msg.get_body(preferencelist=("plain",)).get_content(), msg
+
+
+class Act(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-act-")
+        self.state = os.path.join(self.tmp, "state")
+        self.port = harness.free_port()
+        self.smtp = harness.SmtpSink()
+        self.daemon = None
+        self.out = os.path.join(ARGS.build, "test-output")
+        os.makedirs(self.out, exist_ok=True)
+        with open(os.path.join(self.tmp, "link.key"), "w") as f:
+            f.write(KEY + "\n")
+        with open(os.path.join(self.tmp, "plan.csv"), "w", newline="") as f:
+            f.write("Ref,Objective,Actions,Responsibility,Timeframe,Status\r\n")
+            for ref, title in PLAN:
+                f.write("%s,As an employer,%s,Alpha,30/11/2026,In progress\r\n" % (ref, title))
+        self.conf = os.path.join(self.tmp, "tickler.conf")
+        with open(self.conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+http = { listen = [ "127.0.0.1:%d" ]; };
+links = { keys = ( { id = "k1"; file = "link.key"; } ); };
+notifiers = ( { name = "mail"; plugin = "email";
+                settings = { url = "smtp://localhost:%d"; tls = "none";
+                             from = "Action plan reminders <tickler@council.example>"; }; } );
+teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example.org" ]; }; } );
+""" % (self.port, self.smtp.port))
+
+    def tearDown(self):
+        if self.daemon:
+            self.daemon.stop()
+        self.smtp.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def run_daemon(self, now, messages):
+        """ticklerd at now until `messages` messages in all have arrived;
+        returns the text parts of the new ones. The web face stays up."""
+        if self.daemon:
+            self.assertEqual(self.daemon.stop(), 0, self.daemon.log())
+        before = len(self.smtp.received())
+        self.daemon = Daemon(self.conf, self.state, "--now", now)
+        self.daemon.wait_for("web face on 127.0.0.1:%d" % self.port)
+        wait_until(lambda: len(self.smtp.received()) >= messages and self.waiting() == 0)
+        got = self.smtp.received()[before:]
+        return [text_part(raw)[0] for _, raw in got]
+
+    def waiting(self):
+        """Notices of the outbox not yet delivered (or failed for good)."""
+        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
+        try:
+            return db.execute("SELECT count(*) FROM notices WHERE state = 0").fetchone()[0]
+        finally:
+            db.close()
+
+    def links(self, text):
+        found = re.findall(r"http://127\.0\.0\.1:%d/a/[A-Za-z0-9_-]+" % self.port, text)
+        return {token_action(u): u for u in found}
+
+    def ids(self):
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "actions", "--json"],
+                           capture_output=True, text=True, check=True)
+        return {a["title"]: a["id"] for a in json.loads(p.stdout)["actions"]}
+
+    def browser(self, url, step, name):
+        shot = os.path.join(self.out, "act-%s.png" % name)
+        p = subprocess.run(["node", os.path.join(ARGS.source, "tests", "integration",
+                                                 "act_browser.js"),
+                            ARGS.node_modules, "/usr/bin/chromium", url, step, shot],
+                           capture_output=True, text=True, timeout=180)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        print("\nscreenshot: %s" % shot, file=sys.stderr)
+        return json.loads(p.stdout)
+
+    def updates(self):
+        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
+        try:
+            return db.execute("SELECT action_id, recipient, kind, rag, note, until_day "
+                              "FROM updates ORDER BY id").fetchall()
+        finally:
+            db.close()
+
+    def report_csv(self):
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                            "report", "--from", "2026-12-01", "--to", "2027-01-01",
+                            "--format", "csv"], capture_output=True, text=True, check=True)
+        return list(csv.reader(io.StringIO(p.stdout.lstrip("\ufeff"))))
+
+    def test_mark_complete_snooze_and_progress_from_the_message(self):
+        ids = self.ids()
+        a1, a2, a3 = (ids[t] for _, t in PLAN)
+        # Monday 7 December: a week overdue, one digest with three links
+        texts = self.run_daemon("2026-12-07T09:00:30", 1)
+        self.assertEqual(len(texts), 1)
+        links = self.links(texts[0])
+        self.assertEqual(set(links), {a1, a2, a3}, texts[0])
+
+        # a mail scanner fetches every link, three times: nothing changes
+        for _ in range(3):
+            for u in links.values():
+                status, _, _ = harness_curl(u)
+                self.assertEqual(status, 200)
+        self.assertEqual(self.updates(), [])
+
+        seen = self.browser(links[a1], "look", "page")
+        self.assertIn(PLAN[0][1], seen["text"])
+        self.assertEqual(self.updates(), [])
+        done = self.browser(links[a1], "complete", "complete")
+        self.assertEqual(done["status"], 200)
+        self.assertIn("complete", done["text"].lower())
+        self.browser(links[a2], "snooze:2w", "snooze")
+        note = "Draft with legal; <b>published</b> by January"
+        self.browser(links[a3], "progress:amber:" + note, "progress")
+        rows = self.updates()
+        self.assertEqual([(r[0], r[2]) for r in rows], [(a1, 1), (a2, 2), (a3, 3)])
+        self.assertTrue(all(r[1] == "alpha@example.org" for r in rows))
+        self.assertEqual(rows[2][3:5], (2, note))  # amber, the note as typed
+        # posting the same form again records nothing more
+        self.browser(links[a1], "complete", "complete-again")
+        self.assertEqual(len(self.updates()), 3)
+
+        # Monday 14 December, the next send time: only A3, with its note
+        texts = self.run_daemon("2026-12-14T09:00:30", 2)
+        self.assertEqual(len(texts), 1)
+        self.assertEqual(set(self.links(texts[0])), {a3}, texts[0])
+        self.assertIn(note, texts[0])
+        self.assertNotIn(PLAN[0][1], texts[0])
+        self.assertNotIn(PLAN[1][1], texts[0])
+
+        # Monday 21 December: the snooze has ended; A1 stays complete
+        texts = self.run_daemon("2026-12-21T09:00:30", 3)
+        self.assertEqual(set(self.links(texts[0])), {a2, a3}, texts[0])
+
+        rows = self.report_csv()
+        by_title = {r[2]: r for r in rows[1:] if len(r) > 2}
+        status = rows[0].index("Status")
+        progress = [i for i, h in enumerate(rows[0]) if h.startswith("Progress")][0]
+        self.assertEqual(by_title[PLAN[0][1]][status], "Complete/on schedule to deliver")
+        self.assertIn(note, by_title[PLAN[2][1]][progress])
+
+
+def wait_until(cond, timeout=90):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.1)
+
+
+def harness_curl(url):
+    p = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", url],
+                       capture_output=True, text=True, check=True)
+    return int(p.stdout), None, None
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--source", required=True)
+    ap.add_argument("--node-modules", required=True)
+    ARGS, rest = ap.parse_known_args()
+    harness.BUILD = ARGS.build
+    unittest.main(argv=[sys.argv[0]] + rest)

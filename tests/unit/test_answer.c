@@ -1,0 +1,193 @@
+/* Tests for daemon/update/answer.c: what holds a reminder back (complete,
+ * snooze until its day, not ours for one team), the latest progress note,
+ * and the plan winning when it later says otherwise. */
+#include <check.h>
+
+#include "check_run.h"
+#include "store_fixture.h"
+#include <tickler/day.h>
+
+#include "update/answer.h"
+
+static const char plan[] = "Actions,Responsibility,Timeframe,Status\n"
+                           "Publish the pay gap report,HR,31/03/2027,In progress\n"
+                           "Train every manager,HR & EDI Officer Group,30/06/2027,Not started\n";
+static const char plan_later[] = "Actions,Responsibility,Timeframe,Status\n"
+                                 "Publish the pay gap report,HR,30/09/2027,In progress\n"
+                                 "Train every manager,HR,30/06/2027,Not started\n";
+
+/* An update of kind k for action a as the plan st says it now. */
+static struct tkl_update about(const struct tkl_action *a, enum tkl_update_kind k, int64_t id)
+{
+    return (struct tkl_update){.id = id,
+                               .action_id = a->id,
+                               .recipient = "hr@example.org",
+                               .team_id = "hr",
+                               .kind = k,
+                               .at = 1796000000 + id,
+                               .link_issued_at = 1795000000,
+                               .until_day = TKL_NO_DAY,
+                               .plan_deadline_day = a->deadline.day,
+                               .plan_deadline_text = a->deadline_text,
+                               .plan_status = a->status_text,
+                               .plan_owners = a->owners};
+}
+
+/* The answers of the updates u[0..n) over store st. */
+static void build(struct tkl_answers *ret, const struct tkl_update *u, size_t n,
+                  const struct tkl_store *st)
+{
+    struct tkl_updates l = {0};
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(tkl_updates_push(&l, &u[i]), 0);
+    ck_assert_int_eq(tkl_answers_build(ret, &l, st), 0);
+    ck_assert_uint_eq(l.n, 0); /* taken */
+}
+
+START_TEST(complete_holds_every_reminder)
+{
+    struct tkl_store *st = load(plan);
+    ck_assert_ptr_nonnull(st);
+    struct tkl_update u = about(&st->actions[0], TKL_UPDATE_COMPLETE, 1);
+    struct tkl_answers a;
+    build(&a, &u, 1, st);
+    const struct tkl_answer *ans = tkl_answers_find(&a, st->actions[0].id);
+    ck_assert_ptr_nonnull(ans);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20000), TKL_HOLD_COMPLETE);
+    ck_assert_int_eq(tkl_answer_holds(ans, "edi", 30000), TKL_HOLD_COMPLETE);
+    ck_assert_ptr_null(tkl_answers_find(&a, st->actions[1].id));
+    ck_assert_int_eq(tkl_answer_holds(NULL, "hr", 20000), TKL_HOLD_NONE);
+    char *text = NULL;
+    ck_assert_int_eq(tkl_answer_overruled_text(ans, &st->actions[0], &text), 0);
+    ck_assert_ptr_null(text);
+    tkl_answers_free(&a);
+    tkl_store_free(st);
+}
+END_TEST
+
+START_TEST(snooze_holds_until_its_day_and_the_latest_counts)
+{
+    struct tkl_store *st = load(plan);
+    ck_assert_ptr_nonnull(st);
+    struct tkl_update u[2] = {about(&st->actions[0], TKL_UPDATE_SNOOZE, 1),
+                              about(&st->actions[0], TKL_UPDATE_SNOOZE, 2)};
+    u[0].until_day = 20800;
+    u[1].until_day = 20790;
+    struct tkl_answers a;
+    build(&a, u, 2, st);
+    const struct tkl_answer *ans = tkl_answers_find(&a, st->actions[0].id);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20789), TKL_HOLD_SNOOZED);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20790), TKL_HOLD_NONE);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20795), TKL_HOLD_NONE);
+    tkl_answers_free(&a);
+    tkl_store_free(st);
+}
+END_TEST
+
+START_TEST(not_ours_holds_one_team_only)
+{
+    struct tkl_store *st = load(plan);
+    ck_assert_ptr_nonnull(st);
+    struct tkl_update u = about(&st->actions[1], TKL_UPDATE_NOT_OURS, 1);
+    u.suggested_team = "Learning and Development";
+    struct tkl_answers a;
+    build(&a, &u, 1, st);
+    const struct tkl_answer *ans = tkl_answers_find(&a, st->actions[1].id);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20000), TKL_HOLD_NOT_OURS);
+    ck_assert_int_eq(tkl_answer_holds(ans, "edi", 20000), TKL_HOLD_NONE);
+    ck_assert_int_eq(tkl_answer_holds(ans, NULL, 20000), TKL_HOLD_NONE);
+    tkl_answers_free(&a);
+    tkl_store_free(st);
+}
+END_TEST
+
+START_TEST(progress_holds_nothing_and_the_latest_shows)
+{
+    struct tkl_store *st = load(plan);
+    ck_assert_ptr_nonnull(st);
+    struct tkl_update u[3] = {about(&st->actions[0], TKL_UPDATE_PROGRESS, 1),
+                              about(&st->actions[1], TKL_UPDATE_PROGRESS, 2),
+                              about(&st->actions[0], TKL_UPDATE_PROGRESS, 3)};
+    u[0].rag = TKL_RAG_RED;
+    u[0].note = "Stuck";
+    u[1].rag = TKL_RAG_GREEN;
+    u[2].rag = TKL_RAG_AMBER;
+    u[2].note = "Moving again";
+    struct tkl_answers a;
+    build(&a, u, 3, st);
+    ck_assert_uint_eq(a.n, 2);
+    const struct tkl_answer *ans = tkl_answers_find(&a, st->actions[0].id);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20000), TKL_HOLD_NONE);
+    ck_assert_str_eq(ans->progress->note, "Moving again");
+    ck_assert_ptr_eq(ans->latest, ans->progress);
+    ck_assert_ptr_null(ans->overruled);
+    tkl_answers_free(&a);
+    tkl_store_free(st);
+}
+END_TEST
+
+START_TEST(the_plan_wins_when_it_changes)
+{
+    struct tkl_store *st = load(plan);
+    ck_assert_ptr_nonnull(st);
+    struct tkl_update u[2] = {about(&st->actions[0], TKL_UPDATE_COMPLETE, 1),
+                              about(&st->actions[1], TKL_UPDATE_NOT_OURS, 2)};
+    u[1].team_id = "edi";
+    struct tkl_store *later = load(plan_later);
+    ck_assert_ptr_nonnull(later);
+    /* the ids stay: they come from the action's text, not its deadline */
+    ck_assert_str_eq(later->actions[0].id, st->actions[0].id);
+    struct tkl_answers a;
+    build(&a, u, 2, later);
+    const struct tkl_answer *ans = tkl_answers_find(&a, later->actions[0].id);
+    ck_assert_ptr_nonnull(ans);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20000), TKL_HOLD_NONE);
+    ck_assert_ptr_eq(ans->overruled, &a.updates.v[0]);
+    char *text = NULL;
+    ck_assert_int_eq(tkl_answer_overruled_text(ans, &later->actions[0], &text), 0);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_ptr_nonnull(strstr(text, "hr@example.org marked it complete on "));
+    ck_assert_ptr_nonnull(strstr(text, "the deadline as 30/09/2027"));
+    ck_assert_ptr_nonnull(strstr(text, "status as In progress"));
+    free(text);
+    /* the owners changed: "not ours" no longer holds */
+    ans = tkl_answers_find(&a, later->actions[1].id);
+    ck_assert_int_eq(tkl_answer_holds(ans, "edi", 20000), TKL_HOLD_NONE);
+    ck_assert_int_eq(tkl_answer_overruled_text(ans, &later->actions[1], &text), 0);
+    ck_assert_ptr_nonnull(strstr(text, "changed its owners to HR"));
+    free(text);
+    tkl_answers_free(&a);
+    tkl_store_free(later);
+    tkl_store_free(st);
+}
+END_TEST
+
+START_TEST(updates_of_removed_actions_are_kept_without_an_answer)
+{
+    struct tkl_store *st = load(plan);
+    ck_assert_ptr_nonnull(st);
+    struct tkl_update u = about(&st->actions[0], TKL_UPDATE_COMPLETE, 1);
+    u.action_id = "a00000000000";
+    struct tkl_answers a;
+    build(&a, &u, 1, st);
+    ck_assert_uint_eq(a.n, 0);
+    ck_assert_uint_eq(a.updates.n, 1);
+    tkl_answers_free(&a);
+    tkl_store_free(st);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("answer");
+    TCase *tc = tcase_create("answer");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, complete_holds_every_reminder);
+    tcase_add_test(tc, snooze_holds_until_its_day_and_the_latest_counts);
+    tcase_add_test(tc, not_ours_holds_one_team_only);
+    tcase_add_test(tc, progress_holds_nothing_and_the_latest_shows);
+    tcase_add_test(tc, the_plan_wins_when_it_changes);
+    tcase_add_test(tc, updates_of_removed_actions_are_kept_without_an_answer);
+    suite_add_tcase(s, tc);
+    return tkl_check_run(s);
+}

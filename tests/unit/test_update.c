@@ -1,0 +1,123 @@
+/* Tests for daemon/update/update.c: the names of kinds and RAG statuses
+ * read back, what an officer may record (and what is refused), copies. */
+#include <check.h>
+
+#include "check_run.h"
+#include <errno.h>
+#include <string.h>
+
+#include "update/update.h"
+
+static struct tkl_update progress(void)
+{
+    return (struct tkl_update){.action_id = "a0123456789a",
+                               .recipient = "policy@example.org",
+                               .kind = TKL_UPDATE_PROGRESS,
+                               .at = 1796000000,
+                               .link_issued_at = 1795000000,
+                               .until_day = TKL_NO_DAY,
+                               .rag = TKL_RAG_AMBER,
+                               .note = "Draft with legal.\nBack in January.",
+                               .plan_deadline_day = TKL_NO_DAY};
+}
+
+START_TEST(names_read_back)
+{
+    enum tkl_update_kind k;
+    enum tkl_rag g;
+    for (int i = TKL_UPDATE_COMPLETE; i <= TKL_UPDATE_NOT_OURS; i++) {
+        ck_assert_int_eq(tkl_update_kind_parse(tkl_update_kind_name(i), &k), 0);
+        ck_assert_int_eq(k, i);
+    }
+    ck_assert_str_eq(tkl_update_kind_name(TKL_UPDATE_NOT_OURS), "not-ours");
+    ck_assert_str_eq(tkl_update_kind_label(TKL_UPDATE_COMPLETE), "Marked complete");
+    ck_assert_int_eq(tkl_update_kind_parse("delete", &k), -EINVAL);
+    ck_assert_int_eq(tkl_update_kind_parse(NULL, &k), -EINVAL);
+    ck_assert_int_eq(tkl_rag_parse("Amber", &g), 0);
+    ck_assert_int_eq(g, TKL_RAG_AMBER);
+    ck_assert_int_eq(tkl_rag_parse("blue", &g), -EINVAL);
+    ck_assert_str_eq(tkl_rag_name(TKL_RAG_NONE), "");
+}
+END_TEST
+
+START_TEST(good_updates_pass)
+{
+    struct tkl_update u = progress();
+    ck_assert_int_eq(tkl_update_check(&u), 0);
+    u = (struct tkl_update){.action_id = "a1",
+                            .recipient = "x@y",
+                            .kind = TKL_UPDATE_SNOOZE,
+                            .until_day = 20800,
+                            .plan_deadline_day = TKL_NO_DAY};
+    ck_assert_int_eq(tkl_update_check(&u), 0);
+    u.kind = TKL_UPDATE_NOT_OURS;
+    u.until_day = TKL_NO_DAY;
+    u.suggested_team = "Communications";
+    u.note = "We only publish it.";
+    ck_assert_int_eq(tkl_update_check(&u), 0);
+}
+END_TEST
+
+START_TEST(bad_updates_are_refused)
+{
+    struct tkl_update u = progress();
+    u.rag = TKL_RAG_NONE; /* progress needs a RAG status */
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u = progress();
+    u.until_day = 20800; /* only a snooze has a day */
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u = progress();
+    u.kind = TKL_UPDATE_COMPLETE; /* a completion carries no RAG or note */
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u = progress();
+    u.note = "bell \a";
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u.note = "\xc3\x28 not UTF-8";
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u = progress();
+    u.recipient = "";
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u = progress();
+    u.action_id = "a1\nBcc: x";
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u = progress();
+    u.kind = 7;
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    static char big[TKL_UPDATE_NOTE_MAX + 2];
+    memset(big, 'x', sizeof(big) - 1);
+    u = progress();
+    u.note = big;
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    big[TKL_UPDATE_NOTE_MAX] = '\0';
+    ck_assert_int_eq(tkl_update_check(&u), 0);
+}
+END_TEST
+
+START_TEST(copies_are_deep)
+{
+    struct tkl_update u = progress(), c;
+    struct tkl_updates l = {0};
+    ck_assert_int_eq(tkl_update_copy(&u, &c), 0);
+    ck_assert_ptr_ne(c.note, u.note);
+    ck_assert_str_eq(c.note, u.note);
+    ck_assert_ptr_null(c.team_id);
+    ck_assert_int_eq(tkl_updates_push(&l, &c), 0);
+    tkl_update_free(&c);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(l.v[0].recipient, "policy@example.org");
+    tkl_updates_free(&l);
+    ck_assert_uint_eq(l.n, 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("update");
+    TCase *tc = tcase_create("update");
+    tcase_add_test(tc, names_read_back);
+    tcase_add_test(tc, good_updates_pass);
+    tcase_add_test(tc, bad_updates_are_refused);
+    tcase_add_test(tc, copies_are_deep);
+    suite_add_tcase(s, tc);
+    return tkl_check_run(s);
+}

@@ -1,0 +1,212 @@
+/* Tests for daemon/outbox/updates.c: officers' updates recorded once
+ * (a repeated POST records nothing more), read back whole in the order
+ * recorded, by action and period, never changed or deleted (the table
+ * refuses it), and clean failure when any allocation fails. */
+#include <check.h>
+
+#include "check_run.h"
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc_fail.h"
+#include "outbox_fixture.h"
+#include "outbox/updates.h"
+
+static char dir[256];
+static struct tkl_outbox *o;
+
+static void setup(void)
+{
+    tkl_sqlite_alloc_fail_install();
+    tkl_outbox_dir(dir, sizeof(dir), "updates");
+    char *err = NULL;
+    ck_assert_int_eq(tkl_outbox_open(dir, &o, &err), 0);
+}
+
+static void teardown(void)
+{
+    char path[300];
+    tkl_outbox_close(o);
+    o = NULL;
+    const char *files[] = {"tickler.db", "tickler.db-wal", "tickler.db-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+static struct tkl_update note(const char *action, int64_t at, const char *text)
+{
+    return (struct tkl_update){.action_id = (char *)action,
+                               .recipient = "hr@example.org",
+                               .team_id = "hr",
+                               .kind = TKL_UPDATE_PROGRESS,
+                               .at = at,
+                               .link_issued_at = 1000,
+                               .until_day = TKL_NO_DAY,
+                               .rag = TKL_RAG_AMBER,
+                               .note = (char *)text,
+                               .plan_deadline_day = 20543,
+                               .plan_deadline_text = "31/03/2026",
+                               .plan_status = "In progress",
+                               .plan_owners = "HR"};
+}
+
+START_TEST(an_update_is_recorded_once)
+{
+    struct tkl_update u = note("a1", 5000, "<b>Draft</b> with legal");
+    int64_t id = 0, again = 0;
+    bool is_new = false;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &u, &id, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert_int_gt(id, 0);
+    u.at = 5060; /* the same POST a minute later */
+    ck_assert_int_eq(tkl_outbox_add_update(o, &u, &again, &is_new), 0);
+    ck_assert(!is_new);
+    ck_assert_int_eq(again, id);
+    u.note = "<b>Draft</b> with legal, signed off";
+    ck_assert_int_eq(tkl_outbox_add_update(o, &u, &again, &is_new), 0);
+    ck_assert(is_new);
+    /* a completion has no note, a snooze a day: NULLs compare as equal */
+    struct tkl_update c = note("a1", 6000, NULL);
+    c.kind = TKL_UPDATE_COMPLETE;
+    c.rag = TKL_RAG_NONE;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &c, &id, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &c, &again, &is_new), 0);
+    ck_assert(!is_new);
+    ck_assert_int_eq(again, id);
+    int64_t v = 0;
+    ck_assert_int_eq(tkl_outbox_updates_version(o, &v), 0);
+    ck_assert_int_eq(v, id);
+}
+END_TEST
+
+START_TEST(a_bad_update_is_refused)
+{
+    struct tkl_update u = note("a1", 5000, "fine");
+    u.rag = TKL_RAG_NONE;
+    int64_t id = -1;
+    bool is_new = true;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &u, &id, &is_new), -EINVAL);
+    ck_assert_int_eq(id, -1);
+    struct tkl_updates l = {0};
+    ck_assert_int_eq(tkl_outbox_updates(o, NULL, 0, INT64_MAX, &l), 0);
+    ck_assert_uint_eq(l.n, 0);
+}
+END_TEST
+
+START_TEST(updates_read_back_whole_by_action_and_period)
+{
+    int64_t id;
+    bool is_new;
+    struct tkl_update s = note("a2", 3000, NULL);
+    s.kind = TKL_UPDATE_SNOOZE;
+    s.rag = TKL_RAG_NONE;
+    s.until_day = 20600;
+    s.plan_deadline_day = TKL_NO_DAY;
+    struct tkl_update n = note("a1", 2000, "Caf\xc3\xa9 \"quoted\"\nsecond line");
+    struct tkl_update x = note("a1", 4000, "later");
+    x.kind = TKL_UPDATE_NOT_OURS;
+    x.rag = TKL_RAG_NONE;
+    x.suggested_team = "Comms";
+    ck_assert_int_eq(tkl_outbox_add_update(o, &n, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &s, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &x, &id, &is_new), 0);
+    struct tkl_updates l = {0};
+    ck_assert_int_eq(tkl_outbox_updates(o, NULL, 0, INT64_MAX, &l), 0);
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_str_eq(l.v[0].note, n.note);
+    ck_assert_str_eq(l.v[0].plan_status, "In progress");
+    ck_assert_int_eq(l.v[0].plan_deadline_day, 20543);
+    ck_assert_int_eq(l.v[0].rag, TKL_RAG_AMBER);
+    ck_assert_int_eq(l.v[1].kind, TKL_UPDATE_SNOOZE);
+    ck_assert_int_eq(l.v[1].until_day, 20600);
+    ck_assert_int_eq(l.v[1].plan_deadline_day, TKL_NO_DAY);
+    ck_assert_ptr_null(l.v[1].note);
+    ck_assert_str_eq(l.v[2].suggested_team, "Comms");
+    ck_assert_int_lt(l.v[0].id, l.v[1].id);
+    tkl_updates_free(&l);
+    ck_assert_int_eq(tkl_outbox_updates(o, "a1", 0, INT64_MAX, &l), 0);
+    ck_assert_uint_eq(l.n, 2);
+    tkl_updates_free(&l);
+    ck_assert_int_eq(tkl_outbox_updates(o, NULL, 3000, 4000, &l), 0);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(l.v[0].action_id, "a2");
+    tkl_updates_free(&l);
+}
+END_TEST
+
+START_TEST(the_table_is_append_only)
+{
+    int64_t id;
+    bool is_new;
+    struct tkl_update u = note("a1", 2000, "kept");
+    ck_assert_int_eq(tkl_outbox_add_update(o, &u, &id, &is_new), 0);
+    char path[300];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_ne(sqlite3_exec(db, "UPDATE updates SET note = 'changed'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert_int_ne(sqlite3_exec(db, "DELETE FROM updates", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    struct tkl_updates l = {0};
+    ck_assert_int_eq(tkl_outbox_updates(o, NULL, 0, INT64_MAX, &l), 0);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(l.v[0].note, "kept");
+    tkl_updates_free(&l);
+}
+END_TEST
+
+START_TEST(every_allocation_failure_is_clean)
+{
+    struct tkl_update u = note("a1", 2000, "a note");
+    unsigned long i;
+    int64_t id;
+    bool is_new;
+    for (i = 1;; i++) {
+        alloc_fail_nth(i);
+        int r = tkl_outbox_add_update(o, &u, &id, &is_new);
+        alloc_fail_nth(0);
+        if (r == 0)
+            break;
+        ck_assert_int_lt(r, 0);
+    }
+    ck_assert(is_new);
+    for (i = 1;; i++) {
+        struct tkl_updates l = {0};
+        alloc_fail_nth(i);
+        int r = tkl_outbox_updates(o, NULL, 0, INT64_MAX, &l);
+        alloc_fail_nth(0);
+        if (r == 0) {
+            ck_assert_uint_eq(l.n, 1);
+            tkl_updates_free(&l);
+            break;
+        }
+        ck_assert_int_lt(r, 0);
+        ck_assert_uint_eq(l.n, 0);
+    }
+    ck_assert_uint_gt(i, 3);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("updates");
+    TCase *tc = tcase_create("updates");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, an_update_is_recorded_once);
+    tcase_add_test(tc, a_bad_update_is_refused);
+    tcase_add_test(tc, updates_read_back_whole_by_action_and_period);
+    tcase_add_test(tc, the_table_is_append_only);
+    tcase_add_test(tc, every_allocation_failure_is_clean);
+    suite_add_tcase(s, tc);
+    return tkl_check_run(s);
+}
