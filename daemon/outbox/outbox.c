@@ -1110,7 +1110,7 @@ int tkl_outbox_item_history(struct tkl_outbox *o, const char *item_id, size_t ma
         "GROUP BY n.id ORDER BY n.id DESC LIMIT ?4",
         -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sqlite_errno(rc);
+        return tkl_sqlite_errno(rc);
     sqlite3_bind_text(st, 1, item_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, TKL_STAGE_REPORT);
     sqlite3_bind_int(st, 3, TKL_STAGE_ANSWER);
