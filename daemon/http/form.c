@@ -38,7 +38,7 @@ static size_t raw_max(const struct tkl_form_field *fd)
 static size_t field_index(const struct tkl_form *f, const char *name)
 {
     size_t i = 0;
-    while (i < f->spec->n && i < TKL_FORM_MAX_FIELDS && strcmp(f->spec->fields[i].name, name))
+    while (i < f->spec->n && i < TKL_FORM_MAX_FIELDS && strcmp(f->spec->fields[i].name, name) != 0)
         i++;
     return i < TKL_FORM_MAX_FIELDS ? i : f->spec->n;
 }

@@ -91,7 +91,7 @@ static bool path_ok(const char *path)
 static bool act_route(const char *path, struct tkl_request *ret)
 {
     static const char prefix[] = "/a/";
-    if (strncmp(path, prefix, sizeof(prefix) - 1) || strchr(path + sizeof(prefix) - 1, '/'))
+    if (strncmp(path, prefix, sizeof(prefix) - 1) != 0 || strchr(path + sizeof(prefix) - 1, '/'))
         return false;
     const char *token = path + sizeof(prefix) - 1;
     ret->route = TKL_ROUTE_ACT;

@@ -320,7 +320,7 @@ static void headers_of_other(struct MHD_Connection *c, const char *method, const
     if (r < 0) {
         req->route = TKL_ROUTE_COUNT;
         r = route_refused(resp, r);
-    } else if (strcmp(method, MHD_HTTP_METHOD_POST) || !tkl_route_form(req->route)) {
+    } else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0 || !tkl_route_form(req->route)) {
         r = tkl_http_text(resp, 405,
                           tkl_route_form(req->route) ? "Only GET, HEAD and POST are served here."
                                                      : "Only GET and HEAD are served here.");
@@ -524,7 +524,7 @@ static void redact_tokens(char *text)
         size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
         if (n >= 3) {
             memmove(p + 3, p + n, strlen(p + n) + 1);
-            memcpy(p, "...", 3);
+            p[0] = p[1] = p[2] = '.';
         } else {
             memset(p, '.', n);
         }

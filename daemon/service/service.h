@@ -74,7 +74,8 @@ struct tkl_service {
     struct tkl_answers answers;
     int64_t updates_version; /* tkl_outbox_updates_version when answers was built */
     bool answers_stale;      /* the updates could not be read: no queue round runs */
-    struct tkl_act_limits *act_limits; /* NULL until a link's page is asked */
+    /* web/act.c's rate limits; NULL until a link's page is asked */
+    struct tkl_act_limits *act_limits;
 };
 
 /* The wall clock, with --now's offset. */

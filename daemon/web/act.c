@@ -598,24 +598,36 @@ static void html_forms(FILE *f, const struct act_view *v)
     fputs("</section>\n", f);
 }
 
+/* The number after prefix in key ("lead-7", "lead-": 7), or -1. */
+static long number_after(const char *key, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    char *end = NULL;
+    if (strncmp(key, prefix, n) != 0 || key[n] < '0' || key[n] > '9')
+        return -1;
+    errno = 0;
+    long v = strtol(key + n, &end, 10);
+    return errno || *end ? -1 : v;
+}
+
 /* A reminder's stage in words: "7 days before the deadline". */
 static const char *stage_words(const char *key, char *buf, size_t len)
 {
-    int n = 0;
+    long n;
     if (!key)
         return "a reminder";
     if (!strcmp(key, "due"))
         return "on the deadline";
     if (!strncmp(key, "checkin-", 8))
         return "a check-in";
-    if (sscanf(key, "lead-%d", &n) == 1)
-        snprintf(buf, len, "%d day%s before the deadline", n, n == 1 ? "" : "s");
-    else if (sscanf(key, "after-%d", &n) == 1)
-        snprintf(buf, len, "%d day%s after the deadline", n, n == 1 ? "" : "s");
-    else if (sscanf(key, "overdue-m%d", &n) == 1)
-        snprintf(buf, len, "overdue, monthly reminder %d", n);
-    else if (sscanf(key, "overdue-%d", &n) == 1)
-        snprintf(buf, len, "overdue, reminder %d", n);
+    if ((n = number_after(key, "lead-")) >= 0)
+        snprintf(buf, len, "%ld day%s before the deadline", n, n == 1 ? "" : "s");
+    else if ((n = number_after(key, "after-")) >= 0)
+        snprintf(buf, len, "%ld day%s after the deadline", n, n == 1 ? "" : "s");
+    else if ((n = number_after(key, "overdue-m")) >= 0)
+        snprintf(buf, len, "overdue, monthly reminder %ld", n);
+    else if ((n = number_after(key, "overdue-")) >= 0)
+        snprintf(buf, len, "overdue, reminder %ld", n);
     else
         snprintf(buf, len, "%s", key);
     return buf;
@@ -694,7 +706,7 @@ static int act_get(struct tkl_service *s, const struct tkl_http_request *req,
         r = html_updates(f, s, v);
     fputs("</section>\n", f);
     if (r < 0) {
-        fclose(f);
+        (void)fclose(f);
         free(body);
         return r;
     }
@@ -758,7 +770,7 @@ static int read_snooze(const struct tkl_form *form, const struct act_view *v, st
     char text[TKL_DAY_LONG_SIZE];
     if (choice && (!strcmp(choice, "1w") || !strcmp(choice, "2w")))
         day = v->today + (choice[0] == '1' ? 7 : 14);
-    else if (choice && *choice && strcmp(choice, "date"))
+    else if (choice && *choice && strcmp(choice, "date") != 0)
         return snprintf(why, len, "%s", "Choose 1 week, 2 weeks or a date."), -EINVAL;
     else if (blank(until) || tkl_day_parse_iso(until, &day) < 0)
         return snprintf(why, len, "%s", "Choose a date (as YYYY-MM-DD) to snooze until."), -EINVAL;
