@@ -1300,6 +1300,7 @@ static int link_args(struct cli *c, int argc, char **argv, const char **ret_id, 
     *ret_days = days ? int_arg(days) : 0;
     if (days && (*ret_days < 1 || *ret_days > 366)) {
         fprintf(stderr, "tickler link: --expires-in must be 1 to 366 days\n");
+        usage_hint(c);
         return -EINVAL;
     }
     *ret_id = v[0];

@@ -706,6 +706,30 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual((status, h["allow"]), (405, "GET, HEAD"))
         self.assertEqual(len(self.updates()), 1)
 
+    def test_tickler_link_prints_a_link_only_when_it_can(self):
+        def link(*args):
+            return subprocess.run([tool("tickler"), "-c", self.conf, "link", *args],
+                                  capture_output=True, text=True)
+        p = link("A1", "someone@example.org", "--expires-in", "7")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        tok = p.stdout.strip().rsplit("/", 1)[1]
+        raw = base64.urlsafe_b64decode(tok + "=" * (-len(tok) % 4))
+        issued, expires = (int.from_bytes(raw[i:i + 8], "big") for i in (-48, -40))
+        self.assertEqual(expires - issued, 7 * 86400)
+        self.assertIn("someone@example.org is not a recipient of the teams that own A1",
+                      p.stderr)
+        self.assertNotIn(self.K1, p.stdout + p.stderr)
+        p = link("A9", "alpha@example.org")
+        self.assertEqual((p.returncode, p.stdout), (1, ""))
+        self.assertIn("no action A9 in the plan", p.stderr)
+        with open(self.conf) as f:
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write(re.sub(r"links = \{.*\};\n", "", text))
+        p = link("A1", "alpha@example.org")
+        self.assertEqual((p.returncode, p.stdout), (1, ""))
+        self.assertIn("links are not configured", p.stderr)
+
     def test_posts_beyond_the_limit_wait(self):
         self.start()
         url = self.link("A2")
