@@ -11,6 +11,9 @@
  *   tickler [-c FILE] send-test NOTIFIER --to RECIPIENT
  *   tickler [-c FILE] calendar [--from DATE] [--to DATE] [--format ics|html|json]
  *                              [--category NAME]
+ *   tickler [-c FILE] [--state-dir DIR] report [--from DATE] [--to DATE]
+ *                              [--format html|csv|md] [-o FILE]
+ *   tickler [-c FILE] [--state-dir DIR] updates [--since DATE] [--json|--csv]
  *   tickler [-c FILE] link ACTION-ID RECIPIENT [--expires-in DAYS]
  *
  * Exit status: 0 done, 1 failed (or, for status, not healthy), 2 usage.
@@ -40,6 +43,7 @@
 #include "plugin/host.h"
 #include "plugin/loader.h"
 #include "plugin/set.h"
+#include "report/report.h"
 #include "route/route.h"
 #include "runtime/runtime.h"
 #include "schedule/holidays.h"
@@ -48,6 +52,8 @@
 #include "source/source.h"
 #include "store/store.h"
 #include "token/token.h"
+#include "update/update.h"
+#include "outbox/updates.h"
 
 #ifndef TICKLER_VERSION
 #define TICKLER_VERSION "0"
@@ -1268,6 +1274,180 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
     return bad;
 }
 
+/* ---- report and updates ---------------------------------------------- */
+
+/*
+ * Reads every update recorded in the state database into *ret, opened to
+ * read only: with no database there are no updates (said on stderr, for
+ * cmd) and none is created. Returns 0, or 1 after saying why the database
+ * cannot be read.
+ */
+static int read_updates(struct cli *c, const char *cmd, struct tkl_updates *ret)
+{
+    const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    struct tkl_outbox *o = NULL;
+    char *err = NULL;
+    int r = tkl_outbox_open_readonly(dir, &o, &err);
+    if (r == -ENOENT) {
+        fprintf(stderr,
+                "tickler %s: no state database in %s: no updates recorded, the plan "
+                "alone\n",
+                cmd, dir);
+        return 0;
+    }
+    if (r == 0)
+        r = tkl_outbox_updates(o, NULL, 0, INT64_MAX, ret);
+    tkl_outbox_close(o);
+    if (r < 0)
+        fprintf(stderr, "tickler %s: cannot read the updates in %s: %s\n", cmd, dir,
+                err ? err : strerror(-r));
+    free(err);
+    return r < 0 ? 1 : 0;
+}
+
+struct report_args {
+    const char *from, *to, *format, *output;
+    enum tkl_report_format f;
+    int32_t lo, hi; /* the period: days [lo, hi) */
+};
+
+/* Reads the options of tickler report. Returns 0, or the exit status (0
+ * after --help, 2 for bad usage) plus one. */
+static int report_args(struct cli *c, int argc, char **argv, struct report_args *a)
+{
+    *a = (struct report_args){.format = "html"};
+    const struct cli_opt opts[] = {{"from", 0, &a->from, NULL},
+                                   {"to", 0, &a->to, NULL},
+                                   {"format", 0, &a->format, NULL},
+                                   {"output", 'o', &a->output, NULL},
+                                   {0}};
+    int ar = read_args(c, argc, argv, opts, NULL);
+    if (ar)
+        return args_exit(ar) + 1;
+    if (tkl_report_format_parse(a->format, &a->f) < 0) {
+        fprintf(stderr, "tickler report: --format must be html, csv or md\n");
+        return 3;
+    }
+    int32_t today = tkl_local_day((int64_t)time(NULL));
+    if (tkl_report_period(a->from, a->to, today, &a->lo, &a->hi) < 0) {
+        fprintf(stderr, "tickler report: --from and --to are days (YYYY-MM-DD), --to not "
+                        "before --from, at most 50 years apart\n");
+        return 3;
+    }
+    return 0;
+}
+
+/* Writes the report of the plan and updates in a's format to a.output
+ * (or standard output). Returns the exit code. */
+static int report_write(const struct report_args *a, const struct tkl_report *r)
+{
+    FILE *out = a->output ? fopen(a->output, "w") : stdout;
+    if (!out) {
+        fprintf(stderr, "tickler report: cannot write %s: %s\n", a->output, strerror(errno));
+        return 1;
+    }
+    int err = tkl_report_write(out, r, a->f);
+    int end = a->output ? fclose(out) : fflush(stdout);
+    if (end != 0 && err == 0)
+        err = -errno;
+    if (err < 0) {
+        fprintf(stderr, "tickler report: cannot write the report: %s\n", strerror(-err));
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_report(struct cli *c, int argc, char **argv)
+{
+    struct report_args a;
+    int ar = report_args(c, argc, argv, &a);
+    if (ar)
+        return ar - 1;
+    if (load(c, true)) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    struct tkl_updates l = {0};
+    if (read_updates(c, "report", &l))
+        return 1;
+    struct tkl_report r;
+    int rc = 1;
+    if (tkl_report_build(c->st, &l, NULL, a.lo, a.hi, tkl_local_day((int64_t)time(NULL)), &r) < 0) {
+        fprintf(stderr, "tickler: out of memory\n");
+    } else {
+        rc = report_write(&a, &r);
+        char period[64];
+        fprintf(stderr,
+                "progress %s: %zu actions, %zu complete or on schedule, %zu ongoing, %zu "
+                "incomplete\n",
+                tkl_report_period_text(a.lo, a.hi, period, sizeof(period)), r.n,
+                r.counts[TKL_REPORT_COMPLETE], r.counts[TKL_REPORT_ONGOING],
+                r.counts[TKL_REPORT_INCOMPLETE]);
+        tkl_report_free(&r);
+    }
+    tkl_updates_free(&l);
+    return rc;
+}
+
+/* tickler updates as text: one line per update, its note's first line. */
+static void updates_text(const struct tkl_updates *l, int64_t since)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const struct tkl_update *u = &l->v[i];
+        if (u->at < since)
+            continue;
+        char at[32], extra[32] = "";
+        tkl_format_instant(u->at, at);
+        if (u->kind == TKL_UPDATE_SNOOZE)
+            snprintf(extra, sizeof(extra), " until %s",
+                     tkl_day_format(u->until_day, (char[11]){0}));
+        else if (u->rag)
+            snprintf(extra, sizeof(extra), " %s", tkl_rag_name(u->rag));
+        const char *note = u->note ? u->note : u->suggested_team ? u->suggested_team : "";
+        printf("%5lld %s %-8s %-14s %s%s%s%.*s\n", (long long)u->id, at,
+               tkl_update_kind_name(u->kind), u->action_id, u->recipient, extra, *note ? ": " : "",
+               (int)strcspn(note, "\r\n"), note);
+    }
+}
+
+static int cmd_updates(struct cli *c, int argc, char **argv)
+{
+    const char *since_arg = NULL;
+    bool json = false, csv = false;
+    const struct cli_opt opts[] = {
+        {"since", 0, &since_arg, NULL}, {"json", 0, NULL, &json}, {"csv", 0, NULL, &csv}, {0}};
+    int ar = read_args(c, argc, argv, opts, NULL);
+    if (ar)
+        return args_exit(ar);
+    int32_t day = 0;
+    if ((json && csv) || (since_arg && tkl_day_parse_iso(since_arg, &day) < 0)) {
+        fprintf(stderr, "tickler updates: %s\n",
+                json && csv ? "--json or --csv, not both" : "--since is not YYYY-MM-DD");
+        return 2;
+    }
+    int64_t since = since_arg ? tkl_local_instant(day, 0) : 0;
+    if (load(c, false)) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    /* the plan gives each update its action's title; without it, none */
+    struct tkl_diags quiet = {0};
+    tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &quiet);
+    tkl_diags_free(&quiet);
+    struct tkl_updates l = {0};
+    if (read_updates(c, "updates", &l))
+        return 1;
+    int rc = 0;
+    if (json)
+        rc = json_print(tkl_updates_json(&l, c->st, since));
+    else if (csv)
+        rc = tkl_updates_csv(stdout, &l, c->st, since) < 0 || fflush(stdout) != 0;
+    else
+        updates_text(&l, since);
+    tkl_updates_free(&l);
+    return rc;
+}
+
 /* Whether address is a recipient of a team that owns a. */
 static bool recipient_of(const struct tkl_team_dir *dir, const struct tkl_action *a,
                          const char *address)
@@ -1377,6 +1557,10 @@ static const struct command commands[] = {
     {"calendar", cmd_calendar,
      "[--from DATE] [--to DATE] [--format ics|html|json] [--category NAME]",
      "the observances of the sources (or of one category), as a calendar"},
+    {"report", cmd_report, "[--from DATE] [--to DATE] [--format html|csv|md] [-o FILE]",
+     "the progress report: the plan by objective, progress and status"},
+    {"updates", cmd_updates, "[--since DATE] [--json|--csv]",
+     "every update officers recorded, for the master spreadsheet"},
     {"link", cmd_link, "ACTION-ID RECIPIENT [--expires-in DAYS]",
      "the link a notice gives RECIPIENT for the action, signed now"},
 };

@@ -17,6 +17,7 @@ static const char *const route_paths[TKL_ROUTE_COUNT] = {
     [TKL_ROUTE_METRICS] = "/metrics",
     [TKL_ROUTE_HEALTH] = "/healthz",
     [TKL_ROUTE_ACT] = "/a/{token}",
+    [TKL_ROUTE_REPORT] = "/report",
 };
 
 /* The query keys each route takes, space-separated. */
@@ -24,6 +25,7 @@ static const char *const route_keys[TKL_ROUTE_COUNT] = {
     [TKL_ROUTE_STATUS_HTML] = "team state", [TKL_ROUTE_STATUS_JSON] = "team state",
     [TKL_ROUTE_OUTBOX] = "state",           [TKL_ROUTE_CALENDAR_HTML] = "year",
     [TKL_ROUTE_ACT] = "done same",
+    [TKL_ROUTE_REPORT] = "from to format",
 };
 
 /* The fields of the forms of a link's page (web/act.c). */

@@ -25,6 +25,7 @@ enum tkl_route {
     TKL_ROUTE_METRICS,       /* /metrics */
     TKL_ROUTE_HEALTH,        /* /healthz */
     TKL_ROUTE_ACT,           /* /a/<token>: a signed link's page; GET shows, POST acts */
+    TKL_ROUTE_REPORT,        /* /report */
     TKL_ROUTE_COUNT
 };
 
@@ -61,10 +62,11 @@ int tkl_request_route(const char *path, struct tkl_request *ret);
 /*
  * Adds one query argument for r's route. Keys a route knows: /status and
  * /status.json take team and state, /outbox takes state, /calendar.html
- * takes year, /a/<token> takes done and same (what a POST did). value may be NULL ("?team"), read
- * as "". Returns 0, -EINVAL (a key the route does not take, a value that is not printable UTF-8 or
- * longer than TKL_REQUEST_VALUE_LEN) or -E2BIG (more than
- * TKL_REQUEST_MAX_ARGS arguments).
+ * takes year, /report takes from, to and format, /a/<token> takes done
+ * and same (what a POST did). value may be NULL ("?team"), read as "".
+ * Returns 0, -EINVAL (a key the route does not take, a value that is not
+ * printable UTF-8 or longer than TKL_REQUEST_VALUE_LEN) or -E2BIG (more
+ * than TKL_REQUEST_MAX_ARGS arguments).
  */
 int tkl_request_add_query(struct tkl_request *r, const char *key, const char *value);
 

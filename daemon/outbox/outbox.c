@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -130,6 +131,33 @@ fail_rc:
     sqlite3_close(o->db);
     free(o);
     return r;
+}
+
+int tkl_outbox_open_readonly(const char *state_dir, struct tkl_outbox **ret, char **ret_err)
+{
+    char *path = NULL;
+    struct tkl_outbox *o = calloc(1, sizeof(*o));
+    if (!o || asprintf(&path, "%s/tickler.db", state_dir) < 0) {
+        free(o);
+        return -ENOMEM;
+    }
+    int r = 0, rc = SQLITE_OK;
+    if (access(path, F_OK) != 0)
+        r = -errno; /* SQLite would say "unable to open" for any reason */
+    else if ((rc = sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READONLY, NULL)) != SQLITE_OK)
+        r = tkl_sqlite_errno(rc);
+    free(path);
+    if (r < 0) {
+        if (ret_err && rc != SQLITE_OK)
+            *ret_err = strdup(o->db ? sqlite3_errmsg(o->db) : sqlite3_errstr(rc));
+        sqlite3_close(o->db);
+        free(o);
+        return r;
+    }
+    sqlite3_busy_timeout(o->db, 5000);
+    o->busy_ms = 5000;
+    *ret = o;
+    return 0;
 }
 
 void tkl_outbox_set_busy_timeout(struct tkl_outbox *o, int ms)

@@ -37,6 +37,12 @@ struct tkl_stored_notice {
 /* Opens (creating) <state_dir>/tickler.db. Returns 0 or a negative errno;
  * ret_err (optional) gets SQLite's message for the caller to print. */
 int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_err);
+
+/* Opens <state_dir>/tickler.db to read only (`tickler report`, `tickler
+ * updates`): nothing is created, upgraded or written, and every write
+ * through it fails. Returns 0, -ENOENT when there is no database, or
+ * another negative errno; ret_err as above. */
+int tkl_outbox_open_readonly(const char *state_dir, struct tkl_outbox **ret, char **ret_err);
 void tkl_outbox_close(struct tkl_outbox *o);
 
 /* How long a write waits for another process's write to end before it

@@ -42,6 +42,8 @@ static int set_not_ours(struct tkl_answer *ans, const struct tkl_update *u)
             ans->not_ours[i] = u;
             return 0;
         }
+    /* an array of pointers: sizeof(*v) is a pointer's size, as meant */
+    // NOLINTNEXTLINE(bugprone-sizeof-expression)
     const struct tkl_update **v = realloc(ans->not_ours, (ans->n_not_ours + 1) * sizeof(*v));
     if (!v)
         return -ENOMEM;
@@ -95,12 +97,13 @@ int tkl_answers_build(struct tkl_answers *ret, struct tkl_updates *updates,
     *updates = (struct tkl_updates){0};
     const struct tkl_update **p = NULL;
     int r = -ENOMEM;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): pointers, as meant
     if (x.updates.n && !(p = malloc(x.updates.n * sizeof(*p))))
         goto fail;
     for (size_t i = 0; i < x.updates.n; i++)
         p[i] = &x.updates.v[i];
     if (x.updates.n)
-        qsort(p, x.updates.n, sizeof(*p), by_action);
+        qsort(p, x.updates.n, sizeof(*p), by_action); // NOLINT(bugprone-sizeof-expression)
     for (size_t i = 0, j; i < x.updates.n; i = j) {
         for (j = i + 1; j < x.updates.n && strcmp(p[j]->action_id, p[i]->action_id) == 0; j++)
             ;

@@ -21,6 +21,7 @@ static const tkl_web_page pages[TKL_ROUTE_COUNT] = {
     [TKL_ROUTE_METRICS] = tkl_web_metrics,
     [TKL_ROUTE_HEALTH] = tkl_web_health,
     [TKL_ROUTE_ACT] = tkl_web_act,
+    [TKL_ROUTE_REPORT] = tkl_web_report,
 };
 
 /*
@@ -251,6 +252,8 @@ int tkl_web_index(struct tkl_service *s, const struct tkl_http_request *req,
     fputs("<h2>The plan</h2>\n<ul>\n", f);
     index_link(f, s, "status", "every action, its state and its last reminder, by team");
     index_link(f, s, "status.json", "the same as JSON");
+    index_link(f, s, "report", "the progress report of the last twelve months (prints on A4)");
+    index_link(f, s, "report?format=csv", "the same for Excel");
     fputs("</ul>\n<h2>For the operator</h2>\n<ul>\n", f);
     index_link(f, s, "outbox", "notices pending, retrying and failed");
     index_link(f, s, "metrics", "Prometheus metrics");

@@ -2,13 +2,14 @@
  * The pages of ticklerd's web face, one file each, all reading the running
  * service: feeds.c (/calendar.ics, /calendar/<category>.ics,
  * /calendar.html), overview.c (/status, /status.json), operator.c (/outbox),
- * exposition.c (/metrics), act.c (/a/<token>, a signed link's page), web.c
- * (/ and /healthz, and the dispatch).
+ * exposition.c (/metrics), progress.c (/report), act.c (/a/<token>, a
+ * signed link's page), web.c (/ and /healthz, and the dispatch).
  *
  * Every page escapes the plan's text for its format, shows no secret
- * (passwords, tokens, webhook URLs; a recipient address only on /outbox and
- * as the last reminder's recipient on /status), runs on the loop thread and does not block
- * beyond one read of the outbox.
+ * (passwords, tokens, webhook URLs; a recipient address only on /outbox,
+ * as the last reminder's recipient on /status and as who recorded a note
+ * on /report), runs on the loop thread and does not block beyond one read
+ * of the outbox.
  */
 #ifndef TKL_WEB_H
 #define TKL_WEB_H
@@ -36,6 +37,8 @@ int tkl_web_outbox(struct tkl_service *s, const struct tkl_http_request *req,
 int tkl_web_metrics(struct tkl_service *s, const struct tkl_http_request *req,
                     struct tkl_http_response *resp);
 int tkl_web_health(struct tkl_service *s, const struct tkl_http_request *req,
+                   struct tkl_http_response *resp);
+int tkl_web_report(struct tkl_service *s, const struct tkl_http_request *req,
                    struct tkl_http_response *resp);
 int tkl_web_index(struct tkl_service *s, const struct tkl_http_request *req,
                   struct tkl_http_response *resp);

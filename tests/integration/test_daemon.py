@@ -273,7 +273,7 @@ class Signals(Fixture):
 
 
 COMMANDS = {"actions", "check", "upcoming", "holidays", "status", "outbox", "retry", "send-test",
-            "calendar", "link"}
+            "calendar", "report", "updates", "link"}
 
 
 class Cli(Fixture):
@@ -318,11 +318,14 @@ class Cli(Fixture):
     def test_missing_values_and_unexpected_arguments(self):
         for args in (["upcoming", "--days"], ["upcoming", "--from"], ["upcoming", "--owner"],
                      ["holidays", "--year"], ["calendar", "--format"], ["calendar", "--to"],
-                     ["calendar", "--from"], ["send-test", "maildir", "--to"]):
+                     ["calendar", "--from"], ["send-test", "maildir", "--to"],
+                     ["report", "--from"], ["report", "--format"], ["report", "-o"],
+                     ["updates", "--since"]):
             self.assert_usage_error(self.tickler(*args), "option '%s' needs a value" % args[-1],
                                     args[0])
         for args in (["status", "now"], ["check", "all"], ["actions", "x.csv"],
-                     ["outbox", "5"], ["holidays", "2026"],
+                     ["outbox", "5"], ["holidays", "2026"], ["report", "2026"],
+                     ["updates", "all"],
                      ["send-test", "maildir", "again", "--to", "x@example.org"]):
             self.assert_usage_error(self.tickler(*args), "unexpected argument '%s'" % args[-1]
                                     if args[0] != "send-test" else "unexpected argument 'again'",

@@ -537,6 +537,35 @@ START_TEST(an_outbox_of_the_last_version_is_upgraded)
 }
 END_TEST
 
+/* A reader opened read-only sees what is written and writes nothing; with
+ * no database it makes none. */
+START_TEST(a_read_only_outbox_reads_and_writes_nothing)
+{
+    struct tkl_notice n = notice("hr@example.org");
+    uint64_t id = 0;
+    ck_assert_int_eq(tkl_outbox_put(o, &n, keys, 1000, &id), 0);
+    struct tkl_outbox *ro = NULL;
+    ck_assert_int_eq(tkl_outbox_open_readonly(dir, &ro, NULL), 0);
+    struct tkl_stored_notice *s = NULL;
+    ck_assert_int_eq(tkl_outbox_get(ro, id, &s), 0);
+    ck_assert_str_eq(s->notice.recipient, "hr@example.org");
+    tkl_stored_notice_free(s);
+    uint64_t v0, v1;
+    ck_assert_int_eq(tkl_outbox_version(o, &v0), 0);
+    ck_assert_int_eq(tkl_outbox_set_meta(ro, "k", 1), -EACCES);
+    ck_assert_int_eq(tkl_outbox_version(o, &v1), 0);
+    ck_assert(v0 == v1);
+    tkl_outbox_close(ro);
+    char none[300], *err = NULL;
+    snprintf(none, sizeof(none), "%s/none", dir);
+    ro = NULL;
+    ck_assert_int_eq(tkl_outbox_open_readonly(none, &ro, &err), -ENOENT);
+    ck_assert_ptr_null(ro);
+    ck_assert_ptr_null(err);
+    ck_assert_int_eq(access(none, F_OK), -1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outbox");
@@ -553,6 +582,7 @@ int main(void)
     tcase_add_test(tc, an_item_s_history_newest_first);
     tcase_add_test(tc, intro_and_answer_are_kept);
     tcase_add_test(tc, an_outbox_of_the_last_version_is_upgraded);
+    tcase_add_test(tc, a_read_only_outbox_reads_and_writes_nothing);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

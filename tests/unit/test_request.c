@@ -25,6 +25,7 @@ START_TEST(paths_name_their_routes)
         {"/outbox", TKL_ROUTE_OUTBOX},
         {"/metrics", TKL_ROUTE_METRICS},
         {"/healthz", TKL_ROUTE_HEALTH},
+        {"/report", TKL_ROUTE_REPORT},
     };
     struct tkl_request r;
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -140,6 +141,11 @@ START_TEST(each_route_takes_its_own_query_keys)
     ck_assert_int_eq(tkl_request_route("/outbox", &r), 0);
     ck_assert_int_eq(tkl_request_add_query(&r, "state", "failed"), 0);
     ck_assert_int_eq(tkl_request_add_query(&r, "team", "x"), -EINVAL);
+    ck_assert_int_eq(tkl_request_route("/report", &r), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "from", "2026-04-01"), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "to", "2027-03-31"), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "format", "csv"), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "state", "x"), -EINVAL);
     ck_assert_int_eq(tkl_request_route("/metrics", &r), 0);
     ck_assert_int_eq(tkl_request_add_query(&r, "state", "x"), -EINVAL);
     ck_assert_uint_eq(r.n_q, 0);

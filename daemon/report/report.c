@@ -1,0 +1,883 @@
+#include "report.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tickler/day.h>
+#include <tickler/text.h>
+
+#include "../core/day.h"
+#include "../core/text.h"
+#include "../schedule/standing.h"
+#include "../update/answer.h"
+
+#define EN_DASH "\xe2\x80\x93"
+#define MID_DOT "\xc2\xb7"
+
+/* ---- the period ------------------------------------------------------- */
+
+/* The same day of the month one year on from day (29 February: 28th). */
+static int32_t year_on(int32_t day, int years)
+{
+    int y, m, d;
+    tkl_day_to_civil(day, &y, &m, &d);
+    y += years;
+    if (d > tkl_days_in_month(y, m))
+        d = tkl_days_in_month(y, m);
+    return tkl_day_from_civil(y, m, d);
+}
+
+int tkl_report_period(const char *from, const char *to, int32_t today, int32_t *ret_from,
+                      int32_t *ret_to)
+{
+    int32_t lo = 0, last = 0;
+    if ((from && tkl_day_parse_iso(from, &lo) < 0) || (to && tkl_day_parse_iso(to, &last) < 0))
+        return -EINVAL;
+    if (!to)
+        last = from ? year_on(lo, 1) - 1 : today;
+    if (!from)
+        lo = year_on(last, -1) + 1;
+    if (last < lo || last - lo > 366 * 50)
+        return -EINVAL;
+    *ret_from = lo;
+    *ret_to = last + 1;
+    return 0;
+}
+
+/* "3 Dec 2026". */
+static char *day_short(int32_t day, char buf[16])
+{
+    int y, m, d;
+    tkl_day_to_civil(day, &y, &m, &d);
+    snprintf(buf, 16, "%d %.3s %d", d, tkl_month_name(m), y);
+    return buf;
+}
+
+char *tkl_report_period_text(int32_t from, int32_t to, char *buf, size_t size)
+{
+    int y, m, d;
+    char a[16], b[16];
+    tkl_day_to_civil(from, &y, &m, &d);
+    if (m == 1 && d == 1 && to == tkl_day_from_civil(y + 1, 1, 1))
+        snprintf(buf, size, "%d", y);
+    else if (to - 1 == from)
+        snprintf(buf, size, "%s", day_short(from, a));
+    else
+        snprintf(buf, size, "%s to %s", day_short(from, a), day_short(to - 1, b));
+    return buf;
+}
+
+int tkl_report_format_parse(const char *s, enum tkl_report_format *ret)
+{
+    if (!strcmp(s, "html"))
+        *ret = TKL_REPORT_HTML;
+    else if (!strcmp(s, "csv"))
+        *ret = TKL_REPORT_CSV;
+    else if (!strcmp(s, "md") || !strcmp(s, "markdown"))
+        *ret = TKL_REPORT_MARKDOWN;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+const char *tkl_report_format_type(enum tkl_report_format f)
+{
+    switch (f) {
+    case TKL_REPORT_CSV:
+        return "text/csv; charset=utf-8";
+    case TKL_REPORT_MARKDOWN:
+        return "text/markdown; charset=utf-8";
+    default:
+        return "text/html; charset=utf-8";
+    }
+}
+
+/* ---- the order of the rows -------------------------------------------- */
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Compares a and b as texts whose runs of white space are one space and
+ * whose ends are trimmed: an objective written twice with other line
+ * breaks is one objective. */
+static int folded_cmp(const char *a, const char *b)
+{
+    for (;;) {
+        while (is_space(*a) && (a[1] == '\0' || is_space(a[1])))
+            a++; /* a run: keep its last space, or none at the end */
+        while (is_space(*b) && (b[1] == '\0' || is_space(b[1])))
+            b++;
+        unsigned char x = is_space(*a) ? ' ' : (unsigned char)*a;
+        unsigned char y = is_space(*b) ? ' ' : (unsigned char)*b;
+        if (x != y || !x)
+            return (x > y) - (x < y);
+        a++;
+        b++;
+    }
+}
+
+/* Skips white space at the start (folded_cmp's view of a leading run). */
+static const char *trim(const char *s)
+{
+    while (s && is_space(*s))
+        s++;
+    return s ? s : "";
+}
+
+/* A row being ordered: its action's index in the store and the ranks of
+ * its objective and commitment (the index of the first action naming
+ * them). */
+struct order {
+    size_t index, objective, commitment;
+    const struct tkl_action *a;
+};
+
+static int by_objective(const void *x, const void *y)
+{
+    const struct order *p = x, *q = y;
+    int c = folded_cmp(trim(p->a->objective), trim(q->a->objective));
+    return c ? c : (p->index > q->index) - (p->index < q->index);
+}
+
+static int by_commitment(const void *x, const void *y)
+{
+    const struct order *p = x, *q = y;
+    if (p->objective != q->objective)
+        return (p->objective > q->objective) - (p->objective < q->objective);
+    int c = folded_cmp(trim(p->a->commitment), trim(q->a->commitment));
+    return c ? c : (p->index > q->index) - (p->index < q->index);
+}
+
+static int by_rank(const void *x, const void *y)
+{
+    const struct order *p = x, *q = y;
+    if (p->objective != q->objective)
+        return (p->objective > q->objective) - (p->objective < q->objective);
+    if (p->commitment != q->commitment)
+        return (p->commitment > q->commitment) - (p->commitment < q->commitment);
+    return (p->index > q->index) - (p->index < q->index);
+}
+
+/* Sorts v (n rows) by objective, then commitment, each in the order the
+ * plan first names it, then plan order: O(n log n), for plans of any
+ * size. */
+static void order_rows(struct order *v, size_t n)
+{
+    qsort(v, n, sizeof(*v), by_objective);
+    for (size_t i = 0; i < n; i++)
+        v[i].objective = i && !folded_cmp(trim(v[i].a->objective), trim(v[i - 1].a->objective))
+                             ? v[i - 1].objective
+                             : v[i].index;
+    qsort(v, n, sizeof(*v), by_commitment);
+    for (size_t i = 0; i < n; i++)
+        v[i].commitment =
+            i && v[i].objective == v[i - 1].objective &&
+                    !folded_cmp(trim(v[i].a->commitment), trim(v[i - 1].a->commitment))
+                ? v[i - 1].commitment
+                : v[i].index;
+    qsort(v, n, sizeof(*v), by_rank);
+}
+
+/* ---- the model -------------------------------------------------------- */
+
+/* Whether a's date (due or review) is before day. */
+static bool overdue(const struct tkl_action *a, int32_t day)
+{
+    const struct tkl_deadline *d = &a->deadline;
+    return (d->kind == TKL_DEADLINE_DATE || d->kind == TKL_DEADLINE_REVIEW) &&
+           d->day != TKL_NO_DAY && d->day < day;
+}
+
+/* The status of row (its action, completion and latest note set) as at
+ * day as_at, and why. */
+static void decide(struct tkl_report_row *row, int32_t as_at)
+{
+    const struct tkl_action *a = row->action;
+    enum tkl_rag rag = row->latest ? row->latest->rag : TKL_RAG_NONE;
+    if (a->status == TKL_STATUS_CLOSED)
+        row->reason = TKL_REASON_PLAN_CLOSED;
+    else if (a->status == TKL_STATUS_COMPLETE)
+        row->reason = TKL_REASON_PLAN_COMPLETE;
+    else if (row->completion)
+        row->reason = TKL_REASON_MARKED_COMPLETE;
+    else if (overdue(a, as_at))
+        row->reason = TKL_REASON_OVERDUE;
+    else if (rag == TKL_RAG_RED || rag == TKL_RAG_AMBER)
+        row->reason = TKL_REASON_AT_RISK;
+    else if (a->deadline.kind == TKL_DEADLINE_ONGOING)
+        row->reason = TKL_REASON_NO_END;
+    else if (rag == TKL_RAG_GREEN)
+        row->reason = TKL_REASON_ON_SCHEDULE;
+    else
+        row->reason = TKL_REASON_NO_UPDATE;
+    switch (row->reason) {
+    case TKL_REASON_PLAN_CLOSED:
+        row->status = TKL_REPORT_INCOMPLETE;
+        break;
+    case TKL_REASON_PLAN_COMPLETE:
+    case TKL_REASON_MARKED_COMPLETE:
+    case TKL_REASON_ON_SCHEDULE:
+        row->status = TKL_REPORT_COMPLETE;
+        break;
+    default:
+        row->status = TKL_REPORT_ONGOING;
+    }
+}
+
+/* The instants the period's days begin and end at. */
+struct span {
+    int64_t lo, hi; /* [lo, hi) */
+};
+
+/* Fills the officers' part of row from the updates of l recorded before
+ * the period's end: the notes of the period, the latest note, the
+ * completion that holds. Returns 0 or -ENOMEM. */
+static int gather(struct tkl_report_row *row, const struct tkl_updates *l, struct span p)
+{
+    const struct tkl_action *a = row->action;
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct tkl_update *u = &l->v[i];
+        if (u->at >= p.hi || strcmp(u->action_id, a->id) != 0)
+            continue;
+        bool shown = u->kind == TKL_UPDATE_PROGRESS || u->kind == TKL_UPDATE_COMPLETE;
+        if (shown && u->at >= p.lo) {
+            /* an array of pointers: sizeof(*notes) is a pointer's, as meant */
+            // NOLINTNEXTLINE(bugprone-sizeof-expression)
+            if (!row->notes && !(row->notes = calloc(l->n - i, sizeof(*row->notes))))
+                return -ENOMEM;
+            row->notes[n++] = u;
+            if (u->kind == TKL_UPDATE_PROGRESS && (!row->latest || u->at >= row->latest->at))
+                row->latest = u;
+        }
+        if (u->kind == TKL_UPDATE_COMPLETE && tkl_update_holds(u, a) &&
+            (!row->completion || u->at >= row->completion->at))
+            row->completion = u;
+    }
+    row->n_notes = n;
+    return 0;
+}
+
+/* Whether the rows i and i - 1 of v differ in field (objective or
+ * commitment). */
+static bool opens(const struct order *v, size_t i, bool commitment)
+{
+    if (i == 0 || v[i].objective != v[i - 1].objective)
+        return true;
+    return commitment && v[i].commitment != v[i - 1].commitment;
+}
+
+/* The store's plan actions (no observances), in report order, into *ret
+ * and *ret_n. Returns 0 or -ENOMEM. */
+static int plan_order(const struct tkl_store *store, struct order **ret, size_t *ret_n)
+{
+    struct order *v = calloc(store->n ? store->n : 1, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < store->n; i++)
+        if (tkl_action_in_plan(&store->actions[i]))
+            v[n++] = (struct order){.index = i, .a = &store->actions[i]};
+    order_rows(v, n);
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+int tkl_report_build(const struct tkl_store *store, const struct tkl_updates *updates,
+                     const struct tkl_report_conf *conf, int32_t from, int32_t to, int32_t today,
+                     struct tkl_report *ret)
+{
+    struct tkl_report r = {.conf = conf, .from = from, .to = to};
+    r.as_at = today < to - 1 ? today : to - 1;
+    struct span p = {tkl_local_instant(from, 0), tkl_local_instant(to, 0)};
+    struct order *v = NULL;
+    size_t n = 0;
+    int err = plan_order(store, &v, &n);
+    if (err < 0)
+        return err;
+    if (!(r.rows = calloc(n ? n : 1, sizeof(*r.rows)))) {
+        free(v);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++, r.n++) {
+        struct tkl_report_row *row = &r.rows[i];
+        row->action = v[i].a;
+        row->opens_objective = opens(v, i, false);
+        row->opens_commitment = opens(v, i, true);
+        if (updates && (err = gather(row, updates, p)) < 0)
+            break;
+        decide(row, r.as_at);
+        r.counts[row->status]++;
+    }
+    free(v);
+    if (err < 0) {
+        r.n++; /* the row that failed holds what it gathered */
+        tkl_report_free(&r);
+        return err;
+    }
+    *ret = r;
+    return 0;
+}
+
+void tkl_report_free(struct tkl_report *r)
+{
+    for (size_t i = 0; r->rows && i < r->n; i++)
+        free(r->rows[i].notes);
+    free(r->rows);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- words ------------------------------------------------------------ */
+
+/* "Red", "Amber", "Green"; "" for none. */
+static const char *rag_label(enum tkl_rag r)
+{
+    switch (r) {
+    case TKL_RAG_RED:
+        return "Red";
+    case TKL_RAG_AMBER:
+        return "Amber";
+    case TKL_RAG_GREEN:
+        return "Green";
+    default:
+        return "";
+    }
+}
+
+/* The day instant t falls on, as "3 Dec 2026". */
+static char *when_short(int64_t t, char buf[16])
+{
+    int32_t day = tkl_local_day(t);
+    if (day == TKL_NO_DAY) {
+        snprintf(buf, 16, "?");
+        return buf;
+    }
+    return day_short(day, buf);
+}
+
+/* "review due" for a review date, else "due". */
+static const char *due_word(const struct tkl_action *a)
+{
+    return a->deadline.kind == TKL_DEADLINE_REVIEW ? "review due" : "due";
+}
+
+char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t size)
+{
+    const struct tkl_action *a = row->action;
+    char day[16];
+    switch (row->reason) {
+    case TKL_REASON_PLAN_CLOSED:
+    case TKL_REASON_PLAN_COMPLETE:
+        snprintf(buf, size, "The plan says \xe2\x80\x9c%.120s\xe2\x80\x9d.", a->status_text);
+        break;
+    case TKL_REASON_MARKED_COMPLETE:
+        snprintf(buf, size, "Marked complete by %.120s on %s.", row->completion->recipient,
+                 when_short(row->completion->at, day));
+        break;
+    case TKL_REASON_ON_SCHEDULE:
+        if (a->deadline.day != TKL_NO_DAY)
+            snprintf(buf, size, "On schedule: green, %s %s.", due_word(a),
+                     day_short(a->deadline.day, day));
+        else
+            snprintf(buf, size, "On schedule: green.");
+        break;
+    case TKL_REASON_OVERDUE:
+        snprintf(buf, size, "Overdue: %s %s.", due_word(a), day_short(a->deadline.day, day));
+        break;
+    case TKL_REASON_AT_RISK:
+        snprintf(buf, size, "Latest update %s, %s.", rag_label(row->latest->rag),
+                 when_short(row->latest->at, day));
+        break;
+    case TKL_REASON_NO_END:
+        snprintf(buf, size, "Ongoing action.");
+        break;
+    default:
+        snprintf(buf, size, "No update this period.");
+    }
+    return buf;
+}
+
+/* The words the council uses for status s. */
+static const char *status_words(const struct tkl_report *r, enum tkl_report_status s)
+{
+    static const char *const fallback[TKL_REPORT_N_STATUS] = {
+        "Complete/on schedule to deliver", "Ongoing/remain included in action plan",
+        "Incomplete/cannot be carried forward"};
+    const char *w = r->conf ? r->conf->status_words[s] : NULL;
+    return w && *w ? w : fallback[s];
+}
+
+static const char *report_title(const struct tkl_report *r)
+{
+    const char *t = r->conf ? r->conf->title : NULL;
+    return t && *t ? t : "Equality action plan: progress report";
+}
+
+/* One note of the Progress column as plain text: "3 Dec 2026, Green,
+ * a@x.org: the note", or "3 Dec 2026: marked complete by a@x.org". */
+static int note_text(struct tkl_buf *b, const struct tkl_update *u, const struct tkl_action *a)
+{
+    char day[16];
+    when_short(u->at, day);
+    if (u->kind == TKL_UPDATE_COMPLETE)
+        return tkl_buf_printf(b, "%s: marked complete by %s%s", day, u->recipient,
+                              tkl_update_holds(u, a) ? "" : " (the plan has changed since)");
+    int r =
+        tkl_buf_printf(b, "%s%s%s, %s", day, u->rag ? ", " : "", rag_label(u->rag), u->recipient);
+    if (r == 0 && u->note && *u->note)
+        r = tkl_buf_printf(b, ": %s", u->note);
+    return r;
+}
+
+/* The Progress column of row as plain text, lines apart. Returns 0 or
+ * -ENOMEM. */
+static int progress_text(struct tkl_buf *b, const struct tkl_report_row *row)
+{
+    const struct tkl_action *a = row->action;
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < row->n_notes; i++) {
+        if (i)
+            r = tkl_buf_putc(b, '\n');
+        if (r == 0)
+            r = note_text(b, row->notes[i], a);
+    }
+    if (row->n_notes)
+        return r;
+    if (a->progress && *trim(a->progress))
+        return tkl_buf_printf(b, "From the plan: %s", a->progress);
+    return tkl_buf_puts(b, "No update this period");
+}
+
+/* ---- CSV -------------------------------------------------------------- */
+
+/* Writes one cell: quoted when it holds a comma, quote or line break
+ * (RFC 4180), line breaks as LF inside, and a leading ' when a
+ * spreadsheet would read it as a formula (= + - @, tab, CR). */
+static void csv_cell(FILE *out, const char *s, bool last)
+{
+    s = s ? s : "";
+    bool quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote)
+        fputc('"', out);
+    if (*s && strchr("=+-@\t\r", *s))
+        fputc('\'', out);
+    for (; *s; s++) {
+        if (*s == '\r' && s[1] == '\n')
+            continue;
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s == '\r' ? '\n' : *s, out);
+    }
+    if (quote)
+        fputc('"', out);
+    fputs(last ? "\r\n" : ",", out);
+}
+
+static int write_csv(FILE *out, const struct tkl_report *r)
+{
+    char period[64], heading[96];
+    tkl_report_period_text(r->from, r->to, period, sizeof(period));
+    snprintf(heading, sizeof(heading), "Progress " EN_DASH " %s", period);
+    fputs("\xef\xbb\xbf", out);
+    const char *head[] = {"Objective", "Commitment", "Agreed Actions", "Responsibility",
+                          "Timeframe", heading,      "Status"};
+    for (size_t i = 0; i < 7; i++)
+        csv_cell(out, head[i], i == 6);
+    struct tkl_buf b = {0};
+    int err = 0;
+    for (size_t i = 0; i < r->n && err == 0; i++) {
+        const struct tkl_report_row *row = &r->rows[i];
+        const struct tkl_action *a = row->action;
+        tkl_buf_reset(&b);
+        if ((err = progress_text(&b, row)) < 0)
+            break;
+        csv_cell(out, a->objective, false);
+        csv_cell(out, a->commitment, false);
+        csv_cell(out, a->title, false);
+        csv_cell(out, a->owners, false);
+        csv_cell(out, a->deadline_text, false);
+        csv_cell(out, b.data, false);
+        csv_cell(out, status_words(r, row->status), true);
+    }
+    tkl_buf_free(&b);
+    return err;
+}
+
+/* ---- Markdown --------------------------------------------------------- */
+
+/* Writes s for a Markdown table cell (or, with cell false, a heading or
+ * paragraph): the characters Markdown or HTML would read escaped with a
+ * backslash, line breaks as <br> in a cell and a space elsewhere, other
+ * control characters as a space. */
+static void md_text(FILE *out, const char *s, bool cell)
+{
+    for (s = s ? s : ""; *s; s++) {
+        if (*s == '\r' && s[1] == '\n')
+            continue;
+        if (*s == '\n' || *s == '\r')
+            fputs(cell ? "<br>" : " ", out);
+        else if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            fputc(' ', out);
+        else if (strchr("\\`*_[]<>|~&#!", *s))
+            fprintf(out, "\\%c", *s);
+        else
+            fputc(*s, out);
+    }
+}
+
+static void md_row(FILE *out, const struct tkl_report *r, const struct tkl_report_row *row,
+                   const char *progress)
+{
+    const struct tkl_action *a = row->action;
+    char why[256];
+    fputs("| ", out);
+    if (row->opens_commitment)
+        md_text(out, trim(a->commitment), true);
+    fputs(" | ", out);
+    md_text(out, a->title, true);
+    fputs("<br>*Responsibility:* ", out);
+    md_text(out, *trim(a->owners) ? a->owners : "none given", true);
+    fputs(" " MID_DOT " *Timeframe:* ", out);
+    md_text(out, *trim(a->deadline_text) ? a->deadline_text : "none given", true);
+    fputs(" | ", out);
+    md_text(out, progress, true);
+    fputs(" | **", out);
+    md_text(out, status_words(r, row->status), true);
+    fputs("**<br>", out);
+    md_text(out, tkl_report_reason_text(row, why, sizeof(why)), true);
+    fputs(" |\n", out);
+}
+
+static void md_summary(FILE *out, const struct tkl_report *r, const char *period)
+{
+    char day[TKL_DAY_LONG_SIZE];
+    fputs("# ", out);
+    md_text(out, report_title(r), false);
+    fputs("\n\n**Progress " EN_DASH " ", out);
+    md_text(out, period, false);
+    fprintf(out, "**, as at %s. %zu actions: ",
+            tkl_day_long(r->as_at, day, sizeof(day)) == 0 ? day : "?", r->n);
+    for (int s = 0; s < TKL_REPORT_N_STATUS; s++) {
+        fprintf(out, "%zu ", r->counts[s]);
+        md_text(out, status_words(r, (enum tkl_report_status)s), false);
+        fputs(s + 1 < TKL_REPORT_N_STATUS ? ", " : ".\n", out);
+    }
+}
+
+static int write_md(FILE *out, const struct tkl_report *r)
+{
+    char period[64];
+    tkl_report_period_text(r->from, r->to, period, sizeof(period));
+    md_summary(out, r, period);
+    struct tkl_buf b = {0};
+    int err = 0;
+    for (size_t i = 0; i < r->n && err == 0; i++) {
+        const struct tkl_report_row *row = &r->rows[i];
+        if (row->opens_objective) {
+            const char *o = trim(row->action->objective);
+            fputs("\n## ", out);
+            md_text(out, *o ? o : "Actions without an objective", false);
+            fprintf(out,
+                    "\n\n| Commitment | Agreed Actions | Progress " EN_DASH " %s | Status |\n"
+                    "| --- | --- | --- | --- |\n",
+                    period);
+        }
+        tkl_buf_reset(&b);
+        if ((err = progress_text(&b, row)) == 0)
+            md_row(out, r, row, b.data);
+    }
+    tkl_buf_free(&b);
+    return err;
+}
+
+/* ---- HTML ------------------------------------------------------------- */
+
+/* Printed on A4: the header row of each objective's table is repeated on
+ * every page, a row is not split across pages when it fits on one, a
+ * heading stays with its table; colours print. No style attribute: the
+ * page's one <style> holds it all. */
+static const char html_style[] =
+    "@page{size:A4;margin:14mm 12mm}\n"
+    "body{font-family:Arial,Helvetica,sans-serif;font-size:10.5pt;color:#111;max-width:62em;"
+    "margin:1.5em auto;padding:0 1em;line-height:1.35;-webkit-print-color-adjust:exact;"
+    "print-color-adjust:exact}\n"
+    "h1{font-size:16pt;margin:0 0 .3em}\n"
+    "h2{font-size:13pt;margin:1.4em 0 .4em;break-after:avoid;page-break-after:avoid}\n"
+    "p{margin:.3em 0}\n"
+    "table{border-collapse:collapse;width:100%;table-layout:fixed}\n"
+    "col.act{width:34%}col.prog{width:44%}col.st{width:22%}\n"
+    "thead{display:table-header-group}\n"
+    "th,td{border:1px solid #777;padding:4px 6px;vertical-align:top;text-align:left;"
+    "overflow-wrap:anywhere}\n"
+    "thead th{background:#1f3864;color:#fff}\n"
+    "tr{break-inside:avoid;page-break-inside:avoid}\n"
+    "tr.commitment th{background:#d9e2f3}\n"
+    ".meta,.why,.when,.who,.from{font-size:8.5pt;color:#444}\n"
+    ".meta,.why{display:block;margin-top:.3em}\n"
+    "ul.notes{margin:0;padding-left:1.1em}\n"
+    ".rag{font-size:8pt;font-weight:bold;padding:0 .3em;border-radius:2px}\n"
+    ".rag.red{background:#f4cccc}.rag.amber{background:#fce5cd}.rag.green{background:#d9ead3}\n"
+    ".from{font-style:italic}.none{color:#666}\n"
+    "td.st strong{display:block}\n"
+    ".s0{background:#e2efda}.s1{background:#fff2cc}.s2{background:#ededed}\n"
+    "@media print{body{margin:0;max-width:none;padding:0}}\n";
+
+/* Writes s escaped, its line breaks as <br>. */
+static void html_lines(FILE *out, const char *s)
+{
+    for (s = s ? s : ""; *s; s++) {
+        if (*s == '\r' && s[1] == '\n')
+            continue;
+        const char *e = *s == '\n' || *s == '\r' ? "<br>" : tkl_html_char(*s);
+        if (e)
+            fputs(e, out);
+        else
+            fputc(*s, out);
+    }
+}
+
+static void html_head(FILE *out, const struct tkl_report *r, const char *period)
+{
+    char day[TKL_DAY_LONG_SIZE];
+    fputs("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+          out);
+    tkl_html_fputs(report_title(r), out);
+    fprintf(out, ": progress " EN_DASH " %s</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>",
+            period, html_style);
+    tkl_html_fputs(report_title(r), out);
+    fprintf(out,
+            "</h1>\n<p class=\"period\"><strong>Progress " EN_DASH " %s</strong>, as at %s</p>\n",
+            period, tkl_day_long(r->as_at, day, sizeof(day)) == 0 ? day : "?");
+    fprintf(out, "<p class=\"summary\">%zu actions: ", r->n);
+    for (int s = 0; s < TKL_REPORT_N_STATUS; s++) {
+        fprintf(out, "<span class=\"s%d\">%zu ", s, r->counts[s]);
+        tkl_html_fputs(status_words(r, (enum tkl_report_status)s), out);
+        fputs(s + 1 < TKL_REPORT_N_STATUS ? "</span>, " : "</span>.</p>\n", out);
+    }
+    fputs("<p class=\"note\">Progress is what officers recorded in the period, oldest first; "
+          "where they recorded none, the plan's own Progress column, marked as from the "
+          "plan.</p>\n",
+          out);
+}
+
+static void html_table_head(FILE *out, const char *objective, const char *period)
+{
+    fputs("<section class=\"objective\">\n<h2>", out);
+    html_lines(out, *objective ? objective : "Actions without an objective");
+    fprintf(out,
+            "</h2>\n<table>\n<colgroup><col class=\"act\"><col class=\"prog\">"
+            "<col class=\"st\"></colgroup>\n<thead><tr><th scope=\"col\">Agreed Actions</th>"
+            "<th scope=\"col\">Progress " EN_DASH " %s</th><th scope=\"col\">Status</th>"
+            "</tr></thead>\n",
+            period);
+}
+
+static void html_note(FILE *out, const struct tkl_update *u, const struct tkl_action *a)
+{
+    char day[16];
+    fprintf(out, "<li><span class=\"when\">%s</span> ", when_short(u->at, day));
+    if (u->kind == TKL_UPDATE_COMPLETE) {
+        fputs("Marked complete by <span class=\"who\">", out);
+        tkl_html_fputs(u->recipient, out);
+        fputs(tkl_update_holds(u, a) ? "</span>" : "</span> (the plan has changed since)", out);
+    } else {
+        if (u->rag)
+            fprintf(out, "<span class=\"rag %s\">%s</span> ", tkl_rag_name(u->rag),
+                    rag_label(u->rag));
+        fputs("<span class=\"who\">", out);
+        tkl_html_fputs(u->recipient, out);
+        fputs("</span>", out);
+        if (u->note && *u->note) {
+            fputs("<br>", out);
+            html_lines(out, u->note);
+        }
+    }
+    fputs("</li>\n", out);
+}
+
+static void html_progress(FILE *out, const struct tkl_report_row *row)
+{
+    const struct tkl_action *a = row->action;
+    if (row->n_notes) {
+        fputs("<ul class=\"notes\">\n", out);
+        for (size_t i = 0; i < row->n_notes; i++)
+            html_note(out, row->notes[i], a);
+        fputs("</ul>", out);
+    } else if (a->progress && *trim(a->progress)) {
+        fputs("<span class=\"from\">From the plan:</span> ", out);
+        html_lines(out, trim(a->progress));
+    } else {
+        fputs("<span class=\"none\">No update this period</span>", out);
+    }
+}
+
+static void html_row(FILE *out, const struct tkl_report *r, const struct tkl_report_row *row)
+{
+    const struct tkl_action *a = row->action;
+    char why[256];
+    fputs("<tr class=\"action\"><td>", out);
+    html_lines(out, a->title);
+    fputs("<span class=\"meta\">Responsibility: ", out);
+    html_lines(out, *trim(a->owners) ? a->owners : "none given");
+    fputs(" " MID_DOT " Timeframe: ", out);
+    html_lines(out, *trim(a->deadline_text) ? a->deadline_text : "none given");
+    fputs("</span></td>\n<td>", out);
+    html_progress(out, row);
+    fprintf(out, "</td>\n<td class=\"st s%d\"><strong>", (int)row->status);
+    tkl_html_fputs(status_words(r, row->status), out);
+    fputs("</strong><span class=\"why\">", out);
+    tkl_html_fputs(tkl_report_reason_text(row, why, sizeof(why)), out);
+    fputs("</span></td></tr>\n", out);
+}
+
+static int write_html(FILE *out, const struct tkl_report *r)
+{
+    char period[64];
+    tkl_report_period_text(r->from, r->to, period, sizeof(period));
+    html_head(out, r, period);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct tkl_report_row *row = &r->rows[i];
+        const struct tkl_action *a = row->action;
+        if (row->opens_objective) {
+            if (i)
+                fputs("</tbody>\n</table>\n</section>\n", out);
+            html_table_head(out, trim(a->objective), period);
+        }
+        if (row->opens_commitment) {
+            fputs(row->opens_objective ? "<tbody>\n" : "</tbody>\n<tbody>\n", out);
+            if (*trim(a->commitment)) {
+                fputs("<tr class=\"commitment\"><th colspan=\"3\" scope=\"colgroup\">", out);
+                html_lines(out, trim(a->commitment));
+                fputs("</th></tr>\n", out);
+            }
+        }
+        html_row(out, r, row);
+    }
+    if (r->n)
+        fputs("</tbody>\n</table>\n</section>\n", out);
+    else
+        fputs("<p>The plan has no actions.</p>\n", out);
+    fputs("</body>\n</html>\n", out);
+    return 0;
+}
+
+int tkl_report_write(FILE *out, const struct tkl_report *r, enum tkl_report_format f)
+{
+    int err = f == TKL_REPORT_CSV        ? write_csv(out, r)
+              : f == TKL_REPORT_MARKDOWN ? write_md(out, r)
+                                         : write_html(out, r);
+    if (err == 0 && ferror(out))
+        err = -EIO;
+    return err;
+}
+
+/* ---- the updates export ----------------------------------------------- */
+
+/* Whether u still holds: "yes", "no", or "" when the plan no longer has
+ * its action. */
+static const char *holds_text(const struct tkl_update *u, const struct tkl_action *a)
+{
+    return !a ? "" : tkl_update_holds(u, a) ? "yes" : "no";
+}
+
+int tkl_updates_csv(FILE *out, const struct tkl_updates *l, const struct tkl_store *store,
+                    int64_t since)
+{
+    static const char *const head[] = {
+        "Id",          "Action",       "Action title",   "Who",
+        "Team",        "Kind",         "When",           "RAG",
+        "Note",        "Snooze until", "Suggested team", "Plan deadline",
+        "Plan status", "Plan owners",  "Holds now"};
+    enum { N = sizeof(head) / sizeof(head[0]) };
+    fputs("\xef\xbb\xbf", out);
+    for (size_t i = 0; i < N; i++)
+        csv_cell(out, head[i], i + 1 == N);
+    for (size_t i = 0; l && i < l->n; i++) {
+        const struct tkl_update *u = &l->v[i];
+        if (u->at < since)
+            continue;
+        const struct tkl_action *a = store ? tkl_store_find(store, u->action_id) : NULL;
+        char id[24], at[TKL_INSTANT_ISO_SIZE] = "", until[TKL_DAY_ISO_SIZE] = "";
+        snprintf(id, sizeof(id), "%lld", (long long)u->id);
+        (void)tkl_instant_iso(u->at, at, sizeof(at));
+        if (u->until_day != TKL_NO_DAY)
+            (void)tkl_day_iso(u->until_day, until, sizeof(until));
+        const char *cells[N] = {id,
+                                u->action_id,
+                                a ? a->title : "",
+                                u->recipient,
+                                u->team_id,
+                                tkl_update_kind_name(u->kind),
+                                at,
+                                tkl_rag_name(u->rag),
+                                u->note,
+                                until,
+                                u->suggested_team,
+                                u->plan_deadline_text,
+                                u->plan_status,
+                                u->plan_owners,
+                                holds_text(u, a)};
+        for (size_t k = 0; k < N; k++)
+            csv_cell(out, cells[k], k + 1 == N);
+    }
+    return ferror(out) ? -EIO : 0;
+}
+
+static json_t *jstr(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* day as "2026-12-02", or null. */
+static json_t *jday(int32_t day)
+{
+    char buf[TKL_DAY_ISO_SIZE];
+    return day != TKL_NO_DAY && tkl_day_iso(day, buf, sizeof(buf)) == 0 ? json_string(buf)
+                                                                        : json_null();
+}
+
+static json_t *jinstant(int64_t t)
+{
+    char buf[TKL_INSTANT_ISO_SIZE];
+    return t && tkl_instant_iso(t, buf, sizeof(buf)) == 0 ? json_string(buf) : json_null();
+}
+
+/* One update as `tickler updates --json` gives it, or NULL when out of
+ * memory. */
+static json_t *update_json(const struct tkl_update *u, const struct tkl_action *a)
+{
+    json_t *plan = json_pack("{s:o, s:o, s:o, s:o}", "deadline_text", jstr(u->plan_deadline_text),
+                             "deadline", jday(u->plan_deadline_day), "status", jstr(u->plan_status),
+                             "owners", jstr(u->plan_owners));
+    return json_pack("{s:I, s:s, s:o, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
+                     (json_int_t)u->id, "action_id", u->action_id, "action_title",
+                     a ? json_string(a->title) : json_null(), "who", u->recipient, "team",
+                     jstr(u->team_id), "kind", tkl_update_kind_name(u->kind), "at", jinstant(u->at),
+                     "link_issued_at", jinstant(u->link_issued_at), "rag",
+                     u->rag ? json_string(tkl_rag_name(u->rag)) : json_null(), "note",
+                     jstr(u->note), "until", jday(u->until_day), "suggested_team",
+                     jstr(u->suggested_team), "plan", plan ? plan : NULL, "holds",
+                     a ? json_boolean(tkl_update_holds(u, a)) : json_null());
+}
+
+json_t *tkl_updates_json(const struct tkl_updates *l, const struct tkl_store *store, int64_t since)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && l && i < l->n; i++) {
+        const struct tkl_update *u = &l->v[i];
+        if (u->at < since)
+            continue;
+        json_t *o = update_json(u, store ? tkl_store_find(store, u->action_id) : NULL);
+        if (!o || json_array_append_new(arr, o) < 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}

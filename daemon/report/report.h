@@ -1,0 +1,148 @@
+/*
+ * The progress report: the plan in the council's own layout (seed 001, the
+ * 2022 progress report of Maidstone's equality action plan), "Agreed
+ * Actions | Progress – <period> | Status", grouped by objective and then
+ * commitment in the order the plan first names them, each action in plan
+ * order; observances are not part of it. `tickler report` and /report
+ * write it as printable HTML, as CSV for Excel and as Markdown.
+ *
+ * Progress: the progress notes and completions officers recorded in the
+ * period, oldest first, each with its day, RAG and who; with none, the
+ * plan's own Progress column, marked as from the plan; else "No update
+ * this period".
+ *
+ * Status, in the council's three words (report.status_words), as the
+ * council's report uses them and as at the period's last day (today, when
+ * the period has not ended): the plan decides first, then the officers.
+ *   incomplete  the plan closes the action (Withdrawn, Cancelled, "cannot
+ *               be carried forward", ...: TKL_STATUS_CLOSED)
+ *   complete    the plan says complete; or an officer marked it complete
+ *               and that still holds (the plan still says what it said:
+ *               tkl_update_holds); or on schedule: the latest progress
+ *               note of the period is green, the action has an end (not
+ *               "Ongoing") and it is not overdue
+ *   ongoing     everything else: still open and overdue, a red or amber
+ *               latest note, no update this period, or an ongoing action,
+ *               which "remains included in the action plan" whatever its
+ *               RAG
+ */
+#ifndef TKL_REPORT_H
+#define TKL_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "../store/store.h"
+#include "../update/update.h"
+#include "report_conf.h"
+
+/* Why a row has its status (tkl_report_reason_text words it). */
+enum tkl_report_reason {
+    TKL_REASON_PLAN_CLOSED,     /* incomplete: the plan's status closes it */
+    TKL_REASON_PLAN_COMPLETE,   /* complete: the plan's status says so */
+    TKL_REASON_MARKED_COMPLETE, /* complete: an officer's completion holds */
+    TKL_REASON_ON_SCHEDULE,     /* complete: green, not overdue */
+    TKL_REASON_OVERDUE,         /* ongoing: its date has passed */
+    TKL_REASON_AT_RISK,         /* ongoing: the latest note is red or amber */
+    TKL_REASON_NO_END,          /* ongoing: an ongoing action stays in the plan */
+    TKL_REASON_NO_UPDATE,       /* ongoing: no progress note this period */
+};
+
+/* One action of the report. Pointers are into the store and the updates
+ * the report was built from. */
+struct tkl_report_row {
+    const struct tkl_action *action;
+    const struct tkl_update *
+        *notes; /* progress notes and completions of the period, oldest first */
+    size_t n_notes;
+    const struct tkl_update *completion; /* the latest completion that holds, or NULL */
+    const struct tkl_update *latest;     /* the period's latest progress note, or NULL */
+    enum tkl_report_status status;
+    enum tkl_report_reason reason;
+    bool opens_objective;  /* the first row of its objective */
+    bool opens_commitment; /* the first row of its commitment within the objective */
+};
+
+struct tkl_report {
+    const struct tkl_report_conf *conf; /* borrowed: the words and the title */
+    int32_t from, to;                   /* the period: days [from, to) */
+    int32_t as_at;                      /* the period's last day, or today if sooner */
+    struct tkl_report_row *rows;
+    size_t n;
+    size_t counts[TKL_REPORT_N_STATUS];
+};
+
+enum tkl_report_format {
+    TKL_REPORT_HTML,
+    TKL_REPORT_CSV,
+    TKL_REPORT_MARKDOWN,
+};
+
+/*
+ * The period [*ret_from, *ret_to) from the texts given (YYYY-MM-DD, NULL
+ * when not given), both days inclusive as a person writes them: neither:
+ * the twelve months to today; from only: twelve months from it (1 April
+ * 2026 gives the financial year to 31 March 2027); to only: the twelve
+ * months to it. Returns 0, or -EINVAL (a text that is not a date, a to
+ * before from, more than 50 years); then nothing is set.
+ */
+int tkl_report_period(const char *from, const char *to, int32_t today, int32_t *ret_from,
+                      int32_t *ret_to);
+
+/* The period's name as the report's heading gives it: "2026" for a
+ * calendar year, else "1 Apr 2026 to 31 Mar 2027" ("3 Dec 2026" for one
+ * day). Returns buf. */
+char *tkl_report_period_text(int32_t from, int32_t to, char *buf, size_t size);
+
+/* Reads "html", "csv" or "md" (also "markdown"). Returns 0 or -EINVAL. */
+int tkl_report_format_parse(const char *s, enum tkl_report_format *ret);
+
+/* The media type of a format, for the web face. */
+const char *tkl_report_format_type(enum tkl_report_format f);
+
+/*
+ * Builds the report of store's plan for the days [from, to) from updates
+ * (every update recorded, or at least those before the period's end; in
+ * any order of actions, oldest first), on day today. store, updates and
+ * conf are borrowed and must outlive *ret. Returns 0 or -ENOMEM (then *ret
+ * is untouched).
+ */
+int tkl_report_build(const struct tkl_store *store, const struct tkl_updates *updates,
+                     const struct tkl_report_conf *conf, int32_t from, int32_t to, int32_t today,
+                     struct tkl_report *ret);
+
+/* Frees what r holds and empties it. */
+void tkl_report_free(struct tkl_report *r);
+
+/* Why row has its status, in plain text ("Marked complete by a@x.org on 3
+ * Dec 2026."). Returns buf (size: 256 bytes hold any of them whole, an
+ * address or a status text cut to fit). */
+char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t size);
+
+/*
+ * Writes r in format f to out: HTML (a whole page, printable on A4, the
+ * plan's and officers' text escaped, no script), CSV (UTF-8 with a byte
+ * order mark, CRLF, RFC 4180 quoting, cells that a spreadsheet would read
+ * as a formula prefixed with '; columns Objective, Commitment, Agreed
+ * Actions, Responsibility, Timeframe, Progress – <period>, Status) or
+ * Markdown (a heading and a table per objective, text escaped). Returns 0
+ * or -EIO (out reported an error).
+ */
+int tkl_report_write(FILE *out, const struct tkl_report *r, enum tkl_report_format f);
+
+/*
+ * The updates export (`tickler updates`): every update of l recorded at
+ * or after since (0: all), with the title of its action in store (empty
+ * when the plan no longer has it) and whether it still holds. As CSV
+ * (as above: Excel-safe), or as a JSON array. The CSV returns 0 or -EIO;
+ * the JSON is NULL when out of memory.
+ */
+int tkl_updates_csv(FILE *out, const struct tkl_updates *l, const struct tkl_store *store,
+                    int64_t since);
+json_t *tkl_updates_json(const struct tkl_updates *l, const struct tkl_store *store, int64_t since);
+
+#endif

@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""The progress report and the updates export on the shipped sample plan
+with a few officers' updates recorded in the state database: `tickler
+report --format csv` has the council's columns (seed 001) and the sample
+plan's objectives, each action once, grouped, read back by Python's csv
+module as Excel would (byte order mark, CRLF, a formula in a note guarded);
+the HTML report rendered by headless Chromium (a screenshot and a PDF
+kept in the build's test-output/; the PDF on A4, the hostile note shown
+as text); /report served by ticklerd is what `tickler report` prints for
+the same period, in each format, with a 304 for a current copy; `tickler
+updates` as CSV and JSON; and without a state database the report is the
+plan alone and no database is created."""
+import argparse
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import datetime as dt
+
+import harness
+from harness import Daemon, tool
+
+ARGS = None
+TZ = "Europe/London"
+OBJECTIVES = ["As a Community Leader", "As an Employer", "As a Service Provider"]
+HOSTILE = '=HYPERLINK("http://evil.example","click") <b>bold</b> | pipe'
+WORDS = {"complete": "Complete/on schedule to deliver",
+         "ongoing": "Ongoing/remain included in action plan",
+         "incomplete": "Incomplete/cannot be carried forward"}
+
+
+def curl(url, *args):
+    """(status, headers dict lower-cased, body bytes) from the curl tool."""
+    p = subprocess.run(["curl", "-sS", "-D", "-", "-o", "-", "--max-time", "30", *args, url],
+                       capture_output=True, check=True)
+    head, _, body = p.stdout.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return int(lines[0].split()[1]), headers, body
+
+
+def chromium(*args):
+    """Runs Debian's chromium headless; returns its stdout."""
+    p = subprocess.run(["chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
+                        "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars",
+                        *args], capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise AssertionError("chromium failed (%d): %s" % (p.returncode, p.stderr[-2000:]))
+    return p.stdout
+
+
+def sample_actions(source):
+    """(Ref, Objective, Actions) of each row of the shipped sample plan."""
+    with open(os.path.join(source, "etc", "sample-plan.csv"), encoding="utf-8-sig",
+              newline="") as f:
+        return [(r["Ref"], r["Objective"], r["Actions"]) for r in csv.DictReader(f)]
+
+
+def instant(day, hour=10):
+    """Seconds since the epoch of hour o'clock on day (YYYY-MM-DD) in London."""
+    os.environ["TZ"] = TZ
+    time.tzset()
+    return int(time.mktime(dt.datetime.fromisoformat("%sT%02d:00:00" % (day, hour)).timetuple()))
+
+
+class Fixture(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-report-")
+        self.state = os.path.join(self.tmp, "state")
+        os.makedirs(self.state)
+        self.port = harness.free_port()
+        self.conf = harness.copy_sample(ARGS.source, self.tmp, self.port)
+        self.daemon = None
+
+    def tearDown(self):
+        if self.daemon:
+            self.assertEqual(self.daemon.stop(), 0, self.daemon.log())
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def tickler(self, *args, check=True):
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state, *args],
+                           capture_output=True, check=False)
+        if check and p.returncode != 0:
+            raise AssertionError("tickler %s: %d\n%s" % (args, p.returncode, p.stderr.decode()))
+        return p
+
+    def actions(self):
+        """The sample plan as tickler reads it, by id."""
+        out = self.tickler("actions", "--json").stdout
+        return {a["id"]: a for a in json.loads(out)}
+
+    def record(self, *updates):
+        """Records updates (action id, kind, who, day, rag, note, until)
+        in the state database, the plan as it stands, as ticklerd records
+        an officer's answer."""
+        self.tickler("status", check=False)  # creates the database with its tables
+        plan = self.actions()
+        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
+        with db:
+            for (aid, kind, who, day, rag, note, until) in updates:
+                a = plan[aid]
+                insert_update(db, aid, who, kind, instant(day), rag, note, until, a)
+        db.close()
+
+    def with_updates(self):
+        self.record(
+            ("EAP22-01", "complete", "housing@maidstone.example", "2026-03-02", None, None, None),
+            ("EAP23-03", "progress", "data@maidstone.example", "2026-04-01", "amber",
+             "Licence bought", None),
+            ("EAP23-03", "progress", "data@maidstone.example", "2026-09-01", "green",
+             "Profiles live for every ward", None),
+            ("EAP23-01", "progress", "housing@maidstone.example", "2026-06-01", "red", HOSTILE,
+             None),
+            ("EAP23-06", "snooze", "pce@maidstone.example", "2026-11-20", None, None,
+             "2026-12-14"),
+            ("EAP22-05", "progress", "pce@maidstone.example", "2025-06-01", "green",
+             "Last year's news", None))
+
+
+KINDS = {"complete": 1, "snooze": 2, "progress": 3, "not-ours": 4}  # enum tkl_update_kind
+RAGS = {None: 0, "red": 1, "amber": 2, "green": 3}  # enum tkl_rag
+
+
+def insert_update(db, aid, who, kind, at, rag, note, until, a):
+    """One row of the updates table, as tkl_outbox_add_update writes it."""
+    until_day = (dt.date.fromisoformat(until) - dt.date(1970, 1, 1)).days if until else None
+    deadline = a["deadline"]
+    deadline_day = ((dt.date.fromisoformat(deadline) - dt.date(1970, 1, 1)).days
+                    if deadline else None)
+    db.execute("INSERT INTO updates (action_id, recipient, team_id, kind, at, link_issued_at, "
+               "until_day, rag, note, suggested_team, plan_deadline_day, plan_deadline_text, "
+               "plan_status, plan_owners) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+               (aid, who, a["teams"][0] if a["teams"] else None, KINDS[kind], at, at - 86400,
+                until_day, RAGS[rag], note, None, deadline_day, a["deadline_text"],
+                a["status_text"], a["owners"]))
+
+
+class Report(Fixture):
+    def test_csv_has_the_councils_columns_and_the_sample_plans_groups(self):
+        self.with_updates()
+        db = os.path.join(self.state, "tickler.db")
+        with open(db, "rb") as f:
+            before = f.read()
+        p = self.tickler("report", "--format", "csv", "--from", "2026-01-01", "--to", "2026-12-31")
+        with open(db, "rb") as f:
+            self.assertEqual(f.read(), before, "the report changes nothing")
+        raw = p.stdout
+        self.assertTrue(raw.startswith(b"\xef\xbb\xbf"), raw[:20])
+        self.assertTrue(raw.endswith(b"\r\n"))
+        self.assertIn(b",Status\r\n", raw)
+        self.assertIn(b"progress 2026: 39 actions", p.stderr)
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+        self.assertEqual(rows[0], ["Objective", "Commitment", "Agreed Actions", "Responsibility",
+                                   "Timeframe", "Progress \u2013 2026", "Status"])
+        body = rows[1:]
+        # every action of the sample plan once, grouped by objective in the
+        # plan's order
+        plan = sample_actions(ARGS.source)
+        self.assertEqual(sorted((r[0], r[2]) for r in body),
+                         sorted((o, t) for _, o, t in plan))
+        seen = []
+        for r in body:
+            if not seen or seen[-1] != r[0]:
+                seen.append(r[0])
+        self.assertEqual(seen, OBJECTIVES)
+        # each commitment's rows together within its objective
+        groups = [(r[0], " ".join(r[1].split())) for r in body]
+        runs = [g for i, g in enumerate(groups) if i == 0 or groups[i - 1] != g]
+        self.assertEqual(len(runs), len(set(runs)))
+        by_title = {}
+        for r in body:
+            by_title.setdefault(r[2], []).append(r)
+        (xantura,) = by_title["Create join up with Housing Associations to deliver hardship "
+                              "payments as part of the Xantura project"]
+        self.assertEqual(xantura[5], "2 Mar 2026: marked complete by housing@maidstone.example")
+        self.assertEqual(xantura[6], WORDS["complete"])
+        (insight,) = [r for t, v in by_title.items() if t.startswith("Develop a greater") for r in v]
+        self.assertEqual(insight[5], "1 Apr 2026, Amber, data@maidstone.example: Licence bought\n"
+                                     "1 Sep 2026, Green, data@maidstone.example: Profiles live "
+                                     "for every ward")
+        self.assertEqual(insight[6], WORDS["complete"])  # green, no date to miss
+        (one_view,) = by_title["Delivery of One View project"]
+        self.assertEqual(one_view[5], "1 Jun 2026, Red, housing@maidstone.example: " + HOSTILE)
+        self.assertEqual(one_view[6], WORDS["ongoing"])
+        # last year's note is not this year's progress; a snooze is no progress
+        (expand,) = by_title["Expand internal Equality Diversity and Inclusion Group to provide "
+                             "internal direction and challenge"]
+        self.assertEqual(expand[5], "No update this period")
+        (grants,) = by_title["Delivery of Community Grants and support to Community Groups"]
+        self.assertTrue(grants[5].startswith("From the plan: Continue to ensure"), grants[5])
+        # a cell Excel would read as a formula is guarded
+        for r in body:
+            for cell in r:
+                self.assertFalse(cell[:1] in ("=", "+", "-", "@"), cell)
+
+    def test_html_in_chromium_with_a_screenshot_and_an_a4_pdf(self):
+        self.with_updates()
+        page = os.path.join(self.tmp, "report.html")
+        self.tickler("report", "--from", "2026-01-01", "--to", "2026-12-31", "-o", page)
+        out = os.path.join(os.path.abspath(ARGS.build), "test-output")
+        os.makedirs(out, exist_ok=True)
+        shot, pdf = os.path.join(out, "report.png"), os.path.join(out, "report.pdf")
+        for f in (shot, pdf):
+            if os.path.exists(f):
+                os.unlink(f)
+        chromium("--screenshot=" + shot, "--window-size=1280,1800", "file://" + page)
+        with open(shot, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        chromium("--no-pdf-header-footer", "--print-to-pdf=" + pdf, "file://" + page)
+        with open(pdf, "rb") as f:
+            data = f.read()
+        boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
+        self.assertGreater(len(boxes), 2, "several pages")
+        for w, h in boxes:  # A4: 210 x 297 mm
+            self.assertAlmostEqual(float(w), 595, delta=1.5)
+            self.assertAlmostEqual(float(h), 842, delta=1.5)
+        print("\nscreenshot of the report: %s\nprinted: %s" % (shot, pdf), file=sys.stderr)
+        dom = chromium("--dump-dom", "file://" + page)
+        for o in OBJECTIVES:
+            self.assertIn("<h2>%s</h2>" % o, dom)
+        self.assertIn("Progress \u2013 2026", dom)
+        # the note is text: its markup escaped, no element made of it
+        self.assertIn("&lt;b&gt;bold&lt;/b&gt;", dom)
+        self.assertNotIn("<b>bold</b>", dom)
+        self.assertNotIn("<script", dom)
+        m = re.search(r'<p class="summary">(\d+) actions: <span class="s0">(\d+) ', dom)
+        self.assertEqual(m.group(1), "39")
+        self.assertGreaterEqual(int(m.group(2)), 2)
+
+    def test_the_web_face_serves_what_tickler_report_prints(self):
+        self.with_updates()
+        self.daemon = Daemon(self.conf, self.state)
+        self.daemon.wait_for("web face on 127.0.0.1:%d" % self.port)
+        base = "http://127.0.0.1:%d/report" % self.port
+        for fmt, ctype in (("html", "text/html; charset=utf-8"),
+                           ("csv", "text/csv; charset=utf-8"),
+                           ("md", "text/markdown; charset=utf-8")):
+            for period in ((), ("2026-04-01", "2027-03-31")):
+                query, args = "?format=" + fmt, ["--format", fmt]
+                if period:
+                    query += "&from=%s&to=%s" % period
+                    args += ["--from", period[0], "--to", period[1]]
+                status, h, body = curl(base + query)
+                self.assertEqual(status, 200, body[:300])
+                self.assertEqual(h["content-type"], ctype)
+                self.assertEqual(body, self.tickler("report", *args).stdout, query)
+                if fmt == "csv":
+                    self.assertEqual(h["content-disposition"],
+                                     'attachment; filename="progress-report.csv"')
+                # a current copy is not sent again
+                status, _, again = curl(base + query, "-H", "If-None-Match: " + h["etag"])
+                self.assertEqual((status, again), (304, b""))
+        self.assertEqual(curl(base + "?format=pdf")[0], 400)
+        self.assertEqual(curl(base + "?from=2026-02-30")[0], 400)
+        self.assertEqual(curl(base + "?team=hr")[0], 400)
+        # the index names it
+        self.assertIn(b"/report", curl("http://127.0.0.1:%d/" % self.port)[2])
+
+
+class Updates(Fixture):
+    def test_csv_and_json_of_every_update(self):
+        self.with_updates()
+        p = self.tickler("updates", "--csv")
+        self.assertTrue(p.stdout.startswith(b"\xef\xbb\xbf"))
+        rows = list(csv.DictReader(io.StringIO(p.stdout.decode("utf-8-sig"), newline="")))
+        self.assertEqual(len(rows), 6)
+        self.assertEqual([r["Kind"] for r in rows],
+                         ["complete", "progress", "progress", "progress", "snooze", "progress"])
+        red = rows[3]
+        self.assertEqual(red["Action"], "EAP23-01")
+        self.assertEqual(red["Action title"], "Delivery of One View project")
+        self.assertEqual(red["Note"], "'" + HOSTILE)  # guarded, whole
+        self.assertEqual(red["RAG"], "red")
+        self.assertEqual(red["Plan deadline"], "Ongoing Project")
+        self.assertEqual(red["Holds now"], "yes")
+        self.assertEqual(rows[4]["Snooze until"], "2026-12-14")
+        since = self.tickler("updates", "--csv", "--since", "2026-06-01").stdout
+        self.assertEqual(len(list(csv.reader(io.StringIO(since.decode("utf-8-sig"))))), 1 + 3)
+        doc = json.loads(self.tickler("updates", "--json").stdout)
+        self.assertEqual(len(doc), 6)
+        self.assertEqual(doc[3]["note"], HOSTILE)
+        self.assertEqual(doc[3]["who"], "housing@maidstone.example")
+        self.assertEqual(doc[4]["until"], "2026-12-14")
+        self.assertEqual(doc[0]["plan"]["deadline"], "2023-04-30")
+        self.assertIs(doc[0]["holds"], True)
+        text = self.tickler("updates").stdout.decode()
+        self.assertEqual(len(text.splitlines()), 6)
+        self.assertEqual(self.tickler("updates", "--json", "--csv", check=False).returncode, 2)
+
+    def test_no_database_the_plan_alone_and_none_created(self):
+        p = self.tickler("report", "--format", "md")
+        self.assertIn(b"no state database", p.stderr)
+        self.assertIn(b"## As an Employer", p.stdout)
+        self.assertFalse(os.path.exists(os.path.join(self.state, "tickler.db")))
+        p = self.tickler("updates", "--json")
+        self.assertEqual(json.loads(p.stdout), [])
+        self.assertFalse(os.path.exists(os.path.join(self.state, "tickler.db")))
+        p = self.tickler("report", "--from", "2026-12-31", "--to", "2026-01-01", check=False)
+        self.assertEqual(p.returncode, 2)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--source", required=True)
+    ARGS, rest = ap.parse_known_args()
+    harness.BUILD = ARGS.build
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

@@ -1,0 +1,780 @@
+/* Tests for daemon/report/report.c: the progress report of a real plan
+ * (loaded from CSV) and real updates. The order (objectives, then
+ * commitments, as the plan first names them; observances left out), the
+ * status of each action in the council's words and why (the plan first,
+ * then officers' completions that hold, then the period's latest note and
+ * the date), the Progress column (the period's notes oldest first, else
+ * the plan's own progress marked as such, else "No update this period"),
+ * the period and its name; each format written with hostile text in the
+ * plan and the notes: the HTML escaped, printable on A4, without script
+ * or style attribute; the CSV read back by an RFC 4180 reader with its
+ * byte order mark, CRLF and formula guard; the Markdown with every pipe,
+ * line break and markup character escaped; and the updates export as CSV
+ * and as JSON (parsed with jansson). */
+#include <check.h>
+
+#include "alloc_fail.h"
+#include "check_run.h"
+#include "store_fixture.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <tickler/day.h>
+
+#include "core/day.h"
+#include "report/report.h"
+#include "update/answer.h"
+
+static int32_t day(int y, int m, int d)
+{
+    return tkl_day_from_civil(y, m, d);
+}
+
+/* 09:30 local time on y-m-d. */
+static int64_t at(int y, int m, int d)
+{
+    return tkl_local_instant(day(y, m, d), 9 * 60 + 30);
+}
+
+#define HOSTILE_TITLE "<script>alert(1)</script> & \"quotes\" 'too'"
+#define HOSTILE_NOTE  "=HYPERLINK(\"http://evil\",\"x\") | pipe\n## not a heading <img src=x>"
+
+/* Objectives interleaved (People, Places, People again), a commitment
+ * written twice with other line breaks, every status the report tells
+ * apart. Today is 2 December 2026; the period is the calendar year 2026. */
+static const char plan_csv[] =
+    "Ref,Objective,Commitments,Actions,Responsibility,Timeframe,Status,Progress\n"
+    "P1,People,We will train staff,Train managers,HR,March 2027,,\n"
+    "P2,People,We will train staff,Train everyone,HR,March 2027,,Half done\n"
+    "Q1,Places,We will fix buildings,Ramp at the town hall,HR,June 2026,,\n"
+    "P3,People,\"We will  train\nstaff\",Train members,HR,Ongoing,,\n"
+    "P4,People,We will listen,Staff survey,HR,Jan 2027,Withdrawn,\n"
+    "P5,People,We will listen,Exit interviews,HR,Jan 2027,Complete,Done in 2025\n"
+    "Q2,Places,We will fix buildings,\"" HOSTILE_TITLE "\",\"+HR, EDI Officer Group\",TBC,,\n"
+    "Q3,Places,We will fix buildings,Hearing loops,HR,April 2027,In progress,\n";
+
+static struct tkl_updates ups;
+
+/* Records an update of kind k for action id of s by who at t, the plan as
+ * it stands now (so that it holds). */
+static struct tkl_update *record(const struct tkl_store *s, const char *id, enum tkl_update_kind k,
+                                 const char *who, int64_t t, enum tkl_rag rag, const char *note)
+{
+    const struct tkl_action *a = tkl_store_find(s, id);
+    static const struct tkl_action gone = {.deadline = {.day = TKL_NO_DAY}};
+    if (!a)
+        a = &gone; /* an action the plan no longer has */
+    struct tkl_update u = {
+        .id = (int64_t)ups.n + 1,
+        .action_id = (char *)id,
+        .recipient = (char *)who,
+        .team_id = (char *)"hr",
+        .kind = k,
+        .at = t,
+        .link_issued_at = t - 3600,
+        .until_day = TKL_NO_DAY,
+        .rag = rag,
+        .note = (char *)note,
+        .plan_deadline_day = a->deadline.day,
+        .plan_deadline_text = a->deadline_text,
+        .plan_status = a->status_text,
+        .plan_owners = a->owners,
+    };
+    ck_assert_int_eq(tkl_updates_push(&ups, &u), 0);
+    return &ups.v[ups.n - 1];
+}
+
+static void report_setup(void)
+{
+    setup();
+    memset(&ups, 0, sizeof(ups));
+}
+
+static void report_teardown(void)
+{
+    tkl_updates_free(&ups);
+    teardown();
+}
+
+static const struct tkl_report_row *row_of(const struct tkl_report *r, const char *id)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (!strcmp(r->rows[i].action->id, id))
+            return &r->rows[i];
+    ck_abort_msg("no row for %s", id);
+    return NULL;
+}
+
+/* The report of s for 2026 with ups, on 2 December 2026, defaults. */
+static void build_2026(const struct tkl_store *s, struct tkl_report *r)
+{
+    ck_assert_int_eq(
+        tkl_report_build(s, &ups, NULL, day(2026, 1, 1), day(2027, 1, 1), day(2026, 12, 2), r), 0);
+}
+
+/* What r says in format f. */
+static char *written(const struct tkl_report *r, enum tkl_report_format f)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(tkl_report_write(out, r, f), 0);
+    ck_assert_int_eq(fclose(out), 0);
+    ck_assert_uint_eq(strlen(buf), len);
+    return buf;
+}
+
+START_TEST(test_rows_by_objective_then_commitment_in_plan_order)
+{
+    struct tkl_store *s = load(plan_csv);
+    ck_assert_ptr_nonnull(s);
+    /* an observance a source added is not part of the plan */
+    struct tkl_action ev = {.id = strdup("ev-pride"),
+                            .file = strdup("pride.ics"),
+                            .title = strdup("Pride month"),
+                            .deadline_text = strdup("June 2026"),
+                            .deadline = {.kind = TKL_DEADLINE_EVENT,
+                                         .day = day(2026, 6, 1),
+                                         .last_day = day(2026, 6, 30)}};
+    ck_assert_int_eq(tkl_store_append(s, &ev, 1, &diags), 0);
+    struct tkl_report r;
+    build_2026(s, &r);
+    static const char *const want[] = {"P1", "P2", "P3", "P4", "P5", "Q1", "Q2", "Q3"};
+    ck_assert_uint_eq(r.n, 8);
+    for (size_t i = 0; i < r.n; i++)
+        ck_assert_str_eq(r.rows[i].action->id, want[i]);
+    /* People opens, its first commitment holds P1, P2 and P3 (written
+     * with other spaces), then "We will listen"; Places opens at Q1 */
+    static const bool objective[] = {1, 0, 0, 0, 0, 1, 0, 0};
+    static const bool commitment[] = {1, 0, 0, 1, 0, 1, 0, 0};
+    for (size_t i = 0; i < r.n; i++) {
+        ck_assert_int_eq(r.rows[i].opens_objective, objective[i]);
+        ck_assert_int_eq(r.rows[i].opens_commitment, commitment[i]);
+    }
+    ck_assert_uint_eq(r.counts[0] + r.counts[1] + r.counts[2], 8);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+/* The status and reason of action id in r. */
+static void want_status(const struct tkl_report *r, const char *id, enum tkl_report_status st,
+                        enum tkl_report_reason why)
+{
+    const struct tkl_report_row *row = row_of(r, id);
+    ck_assert_msg(row->status == st && row->reason == why, "%s: status %d reason %d, want %d %d",
+                  id, row->status, row->reason, st, why);
+}
+
+START_TEST(test_status_the_plan_first_then_officers_then_the_date)
+{
+    struct tkl_store *s = load(plan_csv);
+    ck_assert_ptr_nonnull(s);
+    /* P1: green this year, due March 2027: on schedule */
+    record(s, "P1", TKL_UPDATE_PROGRESS, "a@x.org", at(2026, 3, 1), TKL_RAG_RED, "slow");
+    record(s, "P1", TKL_UPDATE_PROGRESS, "a@x.org", at(2026, 9, 1), TKL_RAG_GREEN, "better");
+    /* P2: green, then amber: the latest counts */
+    record(s, "P2", TKL_UPDATE_PROGRESS, "b@x.org", at(2026, 2, 1), TKL_RAG_GREEN, "ok");
+    record(s, "P2", TKL_UPDATE_PROGRESS, "b@x.org", at(2026, 10, 1), TKL_RAG_AMBER, "hmm");
+    /* P3: ongoing, green: stays in the plan */
+    record(s, "P3", TKL_UPDATE_PROGRESS, "c@x.org", at(2026, 5, 1), TKL_RAG_GREEN, "fine");
+    /* P4: the plan withdrew it; a completion does not change that */
+    record(s, "P4", TKL_UPDATE_COMPLETE, "d@x.org", at(2026, 5, 1), TKL_RAG_NONE, NULL);
+    /* Q1: due June 2026, green note: overdue all the same */
+    record(s, "Q1", TKL_UPDATE_PROGRESS, "e@x.org", at(2026, 4, 1), TKL_RAG_GREEN, "nearly");
+    /* Q2: marked complete, and that holds */
+    record(s, "Q2", TKL_UPDATE_COMPLETE, "f@x.org", at(2026, 11, 3), TKL_RAG_NONE, NULL);
+    /* Q3: a completion the plan has overruled since (its status was
+     * "Not started" then), and a green note of last year */
+    struct tkl_update *old =
+        record(s, "Q3", TKL_UPDATE_COMPLETE, "g@x.org", at(2026, 6, 1), TKL_RAG_NONE, NULL);
+    free(old->plan_status);
+    ck_assert_ptr_nonnull(old->plan_status = strdup("Not started"));
+    record(s, "Q3", TKL_UPDATE_PROGRESS, "g@x.org", at(2025, 6, 1), TKL_RAG_GREEN, "last year");
+    struct tkl_report r;
+    build_2026(s, &r);
+    want_status(&r, "P1", TKL_REPORT_COMPLETE, TKL_REASON_ON_SCHEDULE);
+    want_status(&r, "P2", TKL_REPORT_ONGOING, TKL_REASON_AT_RISK);
+    want_status(&r, "P3", TKL_REPORT_ONGOING, TKL_REASON_NO_END);
+    want_status(&r, "P4", TKL_REPORT_INCOMPLETE, TKL_REASON_PLAN_CLOSED);
+    want_status(&r, "P5", TKL_REPORT_COMPLETE, TKL_REASON_PLAN_COMPLETE);
+    want_status(&r, "Q1", TKL_REPORT_ONGOING, TKL_REASON_OVERDUE);
+    want_status(&r, "Q2", TKL_REPORT_COMPLETE, TKL_REASON_MARKED_COMPLETE);
+    want_status(&r, "Q3", TKL_REPORT_ONGOING, TKL_REASON_NO_UPDATE);
+    ck_assert_uint_eq(r.counts[TKL_REPORT_COMPLETE], 3);
+    ck_assert_uint_eq(r.counts[TKL_REPORT_ONGOING], 4);
+    ck_assert_uint_eq(r.counts[TKL_REPORT_INCOMPLETE], 1);
+    char why[256];
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "Q2"), why, sizeof(why)),
+                     "Marked complete by f@x.org on 3 Nov 2026.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P1"), why, sizeof(why)),
+                     "On schedule: green, due 31 Mar 2027.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "Q1"), why, sizeof(why)),
+                     "Overdue: due 30 Jun 2026.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P2"), why, sizeof(why)),
+                     "Latest update Amber, 1 Oct 2026.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P3"), why, sizeof(why)), "Ongoing action.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "Q3"), why, sizeof(why)),
+                     "No update this period.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P5"), why, sizeof(why)),
+                     "The plan says \xe2\x80\x9c"
+                     "Complete\xe2\x80\x9d.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P4"), why, sizeof(why)),
+                     "The plan says \xe2\x80\x9cWithdrawn\xe2\x80\x9d.");
+    /* the notes of the period, oldest first; last year's is not one */
+    const struct tkl_report_row *p1 = row_of(&r, "P1"), *q3 = row_of(&r, "Q3");
+    ck_assert_uint_eq(p1->n_notes, 2);
+    ck_assert_str_eq(p1->notes[0]->note, "slow");
+    ck_assert_str_eq(p1->notes[1]->note, "better");
+    ck_assert_uint_eq(q3->n_notes, 1);
+    ck_assert_int_eq(q3->notes[0]->kind, TKL_UPDATE_COMPLETE);
+    ck_assert_ptr_null(q3->completion);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(test_status_is_as_at_the_end_of_the_period)
+{
+    struct tkl_store *s = load(plan_csv);
+    ck_assert_ptr_nonnull(s);
+    /* in 2025, Q1 (due June 2026) was green and not overdue yet; it was
+     * marked complete only in 2026 */
+    record(s, "Q1", TKL_UPDATE_PROGRESS, "e@x.org", at(2025, 8, 1), TKL_RAG_GREEN, "on track");
+    record(s, "Q1", TKL_UPDATE_COMPLETE, "e@x.org", at(2026, 8, 1), TKL_RAG_NONE, NULL);
+    struct tkl_report r;
+    ck_assert_int_eq(
+        tkl_report_build(s, &ups, NULL, day(2025, 1, 1), day(2026, 1, 1), day(2026, 12, 2), &r), 0);
+    ck_assert_int_eq(r.as_at, day(2025, 12, 31));
+    want_status(&r, "Q1", TKL_REPORT_COMPLETE, TKL_REASON_ON_SCHEDULE);
+    ck_assert_uint_eq(row_of(&r, "Q1")->n_notes, 1);
+    tkl_report_free(&r);
+    build_2026(s, &r);
+    ck_assert_int_eq(r.as_at, day(2026, 12, 2));
+    want_status(&r, "Q1", TKL_REPORT_COMPLETE, TKL_REASON_MARKED_COMPLETE);
+    tkl_report_free(&r);
+    /* without updates at all, only the plan speaks */
+    ck_assert_int_eq(
+        tkl_report_build(s, NULL, NULL, day(2026, 1, 1), day(2027, 1, 1), day(2026, 12, 2), &r), 0);
+    want_status(&r, "Q1", TKL_REPORT_ONGOING, TKL_REASON_OVERDUE);
+    want_status(&r, "P1", TKL_REPORT_ONGOING, TKL_REASON_NO_UPDATE);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(test_period_defaults_and_names)
+{
+    int32_t from = 0, to = 0, today = day(2026, 12, 2);
+    char buf[64];
+    /* neither: the twelve months to today */
+    ck_assert_int_eq(tkl_report_period(NULL, NULL, today, &from, &to), 0);
+    ck_assert_int_eq(from, day(2025, 12, 3));
+    ck_assert_int_eq(to, day(2026, 12, 3));
+    ck_assert_str_eq(tkl_report_period_text(from, to, buf, sizeof(buf)),
+                     "3 Dec 2025 to 2 Dec 2026");
+    /* from only: the financial year */
+    ck_assert_int_eq(tkl_report_period("2026-04-01", NULL, today, &from, &to), 0);
+    ck_assert_int_eq(to, day(2027, 4, 1));
+    ck_assert_str_eq(tkl_report_period_text(from, to, buf, sizeof(buf)),
+                     "1 Apr 2026 to 31 Mar 2027");
+    /* both, inclusive: a calendar year is named by its number */
+    ck_assert_int_eq(tkl_report_period("2026-01-01", "2026-12-31", today, &from, &to), 0);
+    ck_assert_str_eq(tkl_report_period_text(from, to, buf, sizeof(buf)), "2026");
+    /* to only, from a leap day */
+    ck_assert_int_eq(tkl_report_period(NULL, "2028-02-29", today, &from, &to), 0);
+    ck_assert_int_eq(from, day(2027, 3, 1));
+    ck_assert_int_eq(tkl_report_period("2026-05-05", "2026-05-05", today, &from, &to), 0);
+    ck_assert_str_eq(tkl_report_period_text(from, to, buf, sizeof(buf)), "5 May 2026");
+    /* refused, nothing set */
+    from = to = 7;
+    ck_assert_int_eq(tkl_report_period("2026-13-01", NULL, today, &from, &to), -EINVAL);
+    ck_assert_int_eq(tkl_report_period("2026-05-05", "2026-05-04", today, &from, &to), -EINVAL);
+    ck_assert_int_eq(tkl_report_period("1900-01-01", "2026-05-04", today, &from, &to), -EINVAL);
+    ck_assert_int_eq(tkl_report_period("yesterday", NULL, today, &from, &to), -EINVAL);
+    ck_assert_int_eq(from, 7);
+    ck_assert_int_eq(to, 7);
+    enum tkl_report_format f = TKL_REPORT_HTML;
+    ck_assert_int_eq(tkl_report_format_parse("md", &f), 0);
+    ck_assert_int_eq(f, TKL_REPORT_MARKDOWN);
+    ck_assert_int_eq(tkl_report_format_parse("csv", &f), 0);
+    ck_assert_int_eq(f, TKL_REPORT_CSV);
+    ck_assert_int_eq(tkl_report_format_parse("pdf", &f), -EINVAL);
+    ck_assert_int_eq(f, TKL_REPORT_CSV);
+    ck_assert_str_eq(tkl_report_format_type(TKL_REPORT_CSV), "text/csv; charset=utf-8");
+}
+END_TEST
+
+/* The store and updates the format tests share: a hostile title and
+ * owners (Q2) and a hostile note (P1, after a plain one). */
+static struct tkl_store *hostile(void)
+{
+    struct tkl_store *s = load(plan_csv);
+    ck_assert_ptr_nonnull(s);
+    record(s, "P1", TKL_UPDATE_PROGRESS, "a@x.org", at(2026, 3, 1), TKL_RAG_AMBER, "first");
+    record(s, "P1", TKL_UPDATE_PROGRESS, "<b>who</b>@x.org", at(2026, 9, 1), TKL_RAG_GREEN,
+           HOSTILE_NOTE);
+    record(s, "Q2", TKL_UPDATE_COMPLETE, "f@x.org", at(2026, 11, 3), TKL_RAG_NONE, NULL);
+    return s;
+}
+
+START_TEST(test_html_escaped_printable_and_in_the_councils_layout)
+{
+    struct tkl_store *s = hostile();
+    struct tkl_report r;
+    build_2026(s, &r);
+    char *h = written(&r, TKL_REPORT_HTML);
+    /* nothing from the plan or a note is markup */
+    ck_assert_ptr_null(strstr(h, "<script"));
+    ck_assert_ptr_null(strstr(h, "<img"));
+    ck_assert_ptr_null(strstr(h, "<b>"));
+    ck_assert_ptr_null(strstr(h, "style=")); /* no style attribute */
+    ck_assert_ptr_nonnull(
+        strstr(h, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot; &#39;too&#39;"));
+    ck_assert_ptr_nonnull(strstr(h, "=HYPERLINK(&quot;http://evil&quot;,&quot;x&quot;) | pipe"
+                                    "<br>## not a heading &lt;img src=x&gt;"));
+    ck_assert_ptr_nonnull(strstr(h, "&lt;b&gt;who&lt;/b&gt;@x.org"));
+    /* printable on A4, the header row repeated, rows kept whole */
+    ck_assert_ptr_nonnull(strstr(h, "@page{size:A4"));
+    ck_assert_ptr_nonnull(strstr(h, "thead{display:table-header-group}"));
+    ck_assert_ptr_nonnull(strstr(h, "tr{break-inside:avoid"));
+    /* the council's headings, the period, one table per objective */
+    ck_assert_ptr_nonnull(strstr(h,
+                                 "<th scope=\"col\">Agreed Actions</th><th scope=\"col\">"
+                                 "Progress \xe2\x80\x93 2026</th><th scope=\"col\">Status</th>"));
+    const char *people = strstr(h, "<h2>People</h2>"), *places = strstr(h, "<h2>Places</h2>");
+    ck_assert_ptr_nonnull(people);
+    ck_assert_ptr_nonnull(places);
+    ck_assert(people < places);
+    /* a commitment opens once, as its first action writes it */
+    ck_assert_ptr_nonnull(strstr(h, "scope=\"colgroup\">We will train staff</th>"));
+    ck_assert_ptr_null(strstr(h, "We will  train"));
+    /* the notes oldest first, with RAG and who; the plan's own progress
+     * marked; none at all said */
+    const char *first = strstr(h, "first"), *second = strstr(h, "=HYPERLINK");
+    ck_assert_ptr_nonnull(first);
+    ck_assert(first < second);
+    ck_assert_ptr_nonnull(strstr(h, "<span class=\"rag amber\">Amber</span>"));
+    ck_assert_ptr_nonnull(strstr(h, "<span class=\"from\">From the plan:</span> Half done"));
+    ck_assert_ptr_nonnull(strstr(h, "No update this period"));
+    ck_assert_ptr_nonnull(strstr(h, "Marked complete by <span class=\"who\">f@x.org</span>"));
+    /* the summary: a count per status in the council's words */
+    ck_assert_ptr_nonnull(strstr(h, "8 actions: <span class=\"s0\">3 Complete/on schedule to "
+                                    "deliver</span>, <span class=\"s1\">4 Ongoing/remain "
+                                    "included in action plan</span>, <span class=\"s2\">1 "
+                                    "Incomplete/cannot be carried forward</span>."));
+    ck_assert_ptr_nonnull(strstr(h, "as at Wednesday 2 December 2026"));
+    free(h);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+/* Reads one RFC 4180 record at *p into cells (at most max), each a
+ * malloc()ed string; moves *p past its CRLF. Returns the number of
+ * cells. Fails the test on a bare LF or CR outside quotes. */
+static size_t csv_record(const char **p, char **cells, size_t max)
+{
+    size_t n = 0;
+    const char *s = *p;
+    for (;;) {
+        char buf[8192];
+        size_t len = 0;
+        if (*s == '"') {
+            for (s++; !(*s == '"' && s[1] != '"'); s++) {
+                ck_assert_msg(*s, "unterminated quoted cell");
+                if (*s == '"')
+                    s++;
+                buf[len++] = *s;
+            }
+            s++;
+        } else {
+            for (; *s && *s != ',' && *s != '\r'; s++) {
+                ck_assert_msg(*s != '\n' && *s != '"', "bare LF or quote outside quotes");
+                buf[len++] = *s;
+            }
+        }
+        buf[len] = '\0';
+        ck_assert_uint_lt(n, max);
+        cells[n++] = strdup(buf);
+        if (*s == ',') {
+            s++;
+            continue;
+        }
+        ck_assert_msg(s[0] == '\r' && s[1] == '\n', "a record ends with CRLF");
+        *p = s + 2;
+        return n;
+    }
+}
+
+static void cells_free(char **cells, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(cells[i]);
+}
+
+START_TEST(test_csv_opens_in_excel_with_the_councils_columns)
+{
+    struct tkl_store *s = hostile();
+    struct tkl_report r;
+    build_2026(s, &r);
+    char *c = written(&r, TKL_REPORT_CSV);
+    ck_assert_int_eq(strncmp(c, "\xef\xbb\xbf", 3), 0);
+    const char *p = c + 3;
+    char *cells[16];
+    size_t n = csv_record(&p, cells, 16);
+    static const char *const head[] = {"Objective",      "Commitment", "Agreed Actions",
+                                       "Responsibility", "Timeframe",  "Progress \xe2\x80\x93 2026",
+                                       "Status"};
+    ck_assert_uint_eq(n, 7);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_str_eq(cells[i], head[i]);
+    cells_free(cells, n);
+    size_t rows = 0;
+    while (*p) {
+        n = csv_record(&p, cells, 16);
+        ck_assert_uint_eq(n, 7);
+        static const char *const words[] = {"Complete/on schedule to deliver",
+                                            "Ongoing/remain included in action plan",
+                                            "Incomplete/cannot be carried forward"};
+        const struct tkl_report_row *row = &r.rows[rows++];
+        ck_assert_str_eq(cells[1], row->action->commitment);
+        ck_assert_str_eq(cells[6], words[row->status]);
+        if (!strcmp(row->action->id, "P1")) {
+            ck_assert_str_eq(cells[0], "People");
+            ck_assert_str_eq(cells[2], "Train managers");
+            /* a line per note, oldest first; the formula in a note is
+             * not at the start of the cell */
+            ck_assert_str_eq(cells[5], "1 Mar 2026, Amber, a@x.org: first\n"
+                                       "1 Sep 2026, Green, <b>who</b>@x.org: " HOSTILE_NOTE);
+        }
+        if (!strcmp(row->action->id, "Q2")) {
+            ck_assert_str_eq(cells[2], HOSTILE_TITLE);             /* quotes read back whole */
+            ck_assert_str_eq(cells[3], "'+HR, EDI Officer Group"); /* a formula, guarded */
+            ck_assert_str_eq(cells[5], "3 Nov 2026: marked complete by f@x.org");
+        }
+        if (!strcmp(row->action->id, "P2"))
+            ck_assert_str_eq(cells[5], "From the plan: Half done");
+        if (!strcmp(row->action->id, "P4"))
+            ck_assert_str_eq(cells[5], "No update this period");
+        cells_free(cells, n);
+    }
+    ck_assert_uint_eq(rows, r.n);
+    free(c);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(test_csv_guards_every_formula_start)
+{
+    static const char csv[] = "Ref,Objective,Actions,Responsibility,Timeframe\n"
+                              "A,=1+1,-2 people,@SUM(A1),TBC\n";
+    struct tkl_store *s = load(csv);
+    ck_assert_ptr_nonnull(s);
+    record(s, "A", TKL_UPDATE_PROGRESS, "=cmd|' /C calc'!A0", at(2026, 2, 2), TKL_RAG_NONE, "x");
+    struct tkl_report r;
+    build_2026(s, &r);
+    char *c = written(&r, TKL_REPORT_CSV);
+    const char *p = c + 3;
+    char *cells[16];
+    size_t n = csv_record(&p, cells, 16);
+    cells_free(cells, n);
+    n = csv_record(&p, cells, 16);
+    ck_assert_str_eq(cells[0], "'=1+1");
+    ck_assert_str_eq(cells[2], "'-2 people");
+    ck_assert_str_eq(cells[3], "'@SUM(A1)");
+    ck_assert_str_eq(cells[4], "TBC");
+    ck_assert_str_eq(cells[5], "2 Feb 2026, =cmd|' /C calc'!A0: x");
+    cells_free(cells, n);
+    ck_assert_str_eq(p, "");
+    free(c);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+/* The number of '|' in line not escaped by a backslash. */
+static size_t bare_pipes(const char *line, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (line[i] == '\\') {
+            i++;
+            continue;
+        }
+        n += line[i] == '|';
+    }
+    return n;
+}
+
+START_TEST(test_markdown_a_table_per_objective_text_escaped)
+{
+    struct tkl_store *s = hostile();
+    struct tkl_report r;
+    build_2026(s, &r);
+    char *m = written(&r, TKL_REPORT_MARKDOWN);
+    ck_assert_int_eq(strncmp(m, "# Equality action plan: progress report\n", 40), 0);
+    ck_assert_ptr_nonnull(strstr(m, "\n## People\n\n| Commitment | Agreed Actions | Progress "
+                                    "\xe2\x80\x93 2026 | Status |\n| --- | --- | --- | --- |\n"));
+    ck_assert_ptr_nonnull(strstr(m, "\n## Places\n"));
+    size_t tables = 0, rows = 0;
+    for (const char *line = m; *line;) {
+        size_t len = strcspn(line, "\n");
+        /* no line of the plan's or a note's text starts a line: a heading
+         * only where an objective opens */
+        if (!strncmp(line, "## ", 3))
+            ck_assert_msg(!strncmp(line, "## People\n", 10) || !strncmp(line, "## Places\n", 10),
+                          "stray heading %.*s", (int)len, line);
+        if (!strncmp(line, "| --- ", 6))
+            tables++;
+        else if (line[0] == '|') {
+            ck_assert_uint_eq(bare_pipes(line, len), 5); /* four cells, no more */
+            rows++;
+        }
+        line += len + (line[len] == '\n');
+    }
+    ck_assert_uint_eq(tables, 2);
+    ck_assert_uint_eq(rows, 2 + r.n); /* two header rows */
+    /* every < is escaped, but for the line breaks the report writes */
+    for (const char *lt = strchr(m, '<'); lt; lt = strchr(lt + 1, '<'))
+        ck_assert_msg(lt[-1] == '\\' || !strncmp(lt, "<br>", 4), "bare <: %.20s", lt);
+    ck_assert_ptr_nonnull(strstr(m, "\\<script\\>alert(1)\\</script\\> \\& \"quotes\""));
+    ck_assert_ptr_nonnull(strstr(m, "=HYPERLINK(\"http://evil\",\"x\") \\| pipe<br>\\#\\# not a "
+                                    "heading \\<img src=x\\>"));
+    ck_assert_ptr_nonnull(strstr(m, "| **Complete/on schedule to deliver**<br>Marked complete by "
+                                    "f@x.org on 3 Nov 2026. |"));
+    free(m);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(test_the_councils_words_and_title_from_the_configuration)
+{
+    struct tkl_store *s = hostile();
+    char done[] = "Done", going[] = "Carry on", dropped[] = "Dropped <x>",
+         title[] = "Our <b>plan</b>";
+    struct tkl_report_conf conf = {.status_words = {done, going, dropped}, .title = title};
+    struct tkl_report r;
+    ck_assert_int_eq(
+        tkl_report_build(s, &ups, &conf, day(2026, 1, 1), day(2027, 1, 1), day(2026, 12, 2), &r),
+        0);
+    char *h = written(&r, TKL_REPORT_HTML);
+    ck_assert_ptr_nonnull(strstr(h, "<h1>Our &lt;b&gt;plan&lt;/b&gt;</h1>"));
+    ck_assert_ptr_nonnull(strstr(h, "<strong>Dropped &lt;x&gt;</strong>"));
+    ck_assert_ptr_null(strstr(h, "Ongoing/remain"));
+    free(h);
+    char *m = written(&r, TKL_REPORT_MARKDOWN);
+    ck_assert_int_eq(strncmp(m, "# Our \\<b\\>plan\\</b\\>\n", 22), 0);
+    free(m);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(test_a_write_error_is_told)
+{
+    struct tkl_store *s = hostile();
+    struct tkl_report r;
+    build_2026(s, &r);
+    FILE *full = fopen("/dev/full", "w");
+    ck_assert_ptr_nonnull(full);
+    ck_assert_int_eq(setvbuf(full, NULL, _IONBF, 0), 0);
+    for (int f = TKL_REPORT_HTML; f <= TKL_REPORT_MARKDOWN; f++)
+        ck_assert_int_eq(tkl_report_write(full, &r, (enum tkl_report_format)f), -EIO);
+    ck_assert_int_eq(tkl_updates_csv(full, &ups, s, 0), -EIO);
+    fclose(full);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(test_updates_export_csv_and_json)
+{
+    struct tkl_store *s = hostile();
+    struct tkl_update *z =
+        record(s, "P3", TKL_UPDATE_SNOOZE, "c@x.org", at(2026, 11, 20), TKL_RAG_NONE, NULL);
+    z->until_day = day(2026, 12, 14);
+    struct tkl_update *n = record(s, "Q3", TKL_UPDATE_NOT_OURS, "g@x.org", at(2026, 11, 21),
+                                  TKL_RAG_NONE, "-1 not us");
+    ck_assert_ptr_nonnull(n->suggested_team = strdup("@Facilities"));
+    free(n->plan_owners); /* the plan has changed owners since */
+    ck_assert_ptr_nonnull(n->plan_owners = strdup("Someone else"));
+    record(s, "GONE", TKL_UPDATE_PROGRESS, "h@x.org", at(2026, 11, 22), TKL_RAG_RED, "x");
+    /* CSV: since 3 November, four of them */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(tkl_updates_csv(out, &ups, s, tkl_local_instant(day(2026, 11, 3), 0)), 0);
+    ck_assert_int_eq(fclose(out), 0);
+    ck_assert_int_eq(strncmp(buf, "\xef\xbb\xbf", 3), 0);
+    const char *p = buf + 3;
+    char *cells[16];
+    size_t k = csv_record(&p, cells, 16);
+    ck_assert_uint_eq(k, 15);
+    ck_assert_str_eq(cells[0], "Id");
+    ck_assert_str_eq(cells[14], "Holds now");
+    cells_free(cells, k);
+    static const char *const kinds[] = {"complete", "snooze", "not-ours", "progress"};
+    for (size_t i = 0; i < 4; i++) {
+        k = csv_record(&p, cells, 16);
+        ck_assert_uint_eq(k, 15);
+        ck_assert_str_eq(cells[5], kinds[i]);
+        if (i == 1) {
+            ck_assert_str_eq(cells[1], "P3");
+            ck_assert_str_eq(cells[2], "Train members");
+            ck_assert_str_eq(cells[6], "2026-11-20T09:30:00+00:00");
+            ck_assert_str_eq(cells[9], "2026-12-14");
+            ck_assert_str_eq(cells[11], "Ongoing");
+            ck_assert_str_eq(cells[14], "yes");
+        }
+        if (i == 2) {
+            ck_assert_str_eq(cells[8], "'-1 not us");
+            ck_assert_str_eq(cells[10], "'@Facilities");
+            ck_assert_str_eq(cells[14], "no");
+        }
+        if (i == 3) {
+            ck_assert_str_eq(cells[2], ""); /* the plan no longer has it */
+            ck_assert_str_eq(cells[7], "red");
+            ck_assert_str_eq(cells[14], "");
+        }
+        cells_free(cells, k);
+    }
+    ck_assert_str_eq(p, "");
+    free(buf);
+    /* JSON: all of them */
+    json_t *arr = tkl_updates_json(&ups, s, 0);
+    ck_assert_ptr_nonnull(arr);
+    ck_assert_uint_eq(json_array_size(arr), ups.n);
+    json_t *first = json_array_get(arr, 1);
+    ck_assert_str_eq(json_string_value(json_object_get(first, "who")), "<b>who</b>@x.org");
+    ck_assert_str_eq(json_string_value(json_object_get(first, "note")), HOSTILE_NOTE);
+    ck_assert_str_eq(json_string_value(json_object_get(first, "rag")), "green");
+    ck_assert_str_eq(json_string_value(json_object_get(first, "action_title")), "Train managers");
+    ck_assert(json_is_true(json_object_get(first, "holds")));
+    json_t *plan = json_object_get(first, "plan");
+    ck_assert_str_eq(json_string_value(json_object_get(plan, "deadline")), "2027-03-31");
+    ck_assert_str_eq(json_string_value(json_object_get(plan, "deadline_text")), "March 2027");
+    json_t *gone = json_array_get(arr, ups.n - 1);
+    ck_assert(json_is_null(json_object_get(gone, "action_title")));
+    ck_assert(json_is_null(json_object_get(gone, "holds")));
+    json_t *snooze = json_array_get(arr, ups.n - 3);
+    ck_assert_str_eq(json_string_value(json_object_get(snooze, "until")), "2026-12-14");
+    ck_assert(json_is_null(json_object_get(snooze, "rag")));
+    json_decref(arr);
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(test_an_empty_plan)
+{
+    struct tkl_store *s = load("Ref,Actions,Timeframe\n");
+    ck_assert_ptr_nonnull(s);
+    struct tkl_report r;
+    build_2026(s, &r);
+    ck_assert_uint_eq(r.n, 0);
+    char *h = written(&r, TKL_REPORT_HTML);
+    ck_assert_ptr_nonnull(strstr(h, "The plan has no actions."));
+    ck_assert_ptr_nonnull(strstr(h, "</body>\n</html>\n"));
+    free(h);
+    char *c = written(&r, TKL_REPORT_CSV);
+    ck_assert_str_eq(c, "\xef\xbb\xbfObjective,Commitment,Agreed Actions,Responsibility,"
+                        "Timeframe,Progress \xe2\x80\x93 2026,Status\r\n");
+    free(c);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+/* Builds the report of s (n > 0: with the nth allocation failing) into
+ * *r. Returns what tkl_report_build did; *ret_failed is whether an
+ * allocation failed. No assertion runs while the failure is armed (Check
+ * allocates too). */
+static int try_build(const struct tkl_store *s, unsigned long n, struct tkl_report *r,
+                     bool *ret_failed)
+{
+    alloc_fail_nth(n);
+    int err =
+        tkl_report_build(s, &ups, NULL, day(2026, 1, 1), day(2027, 1, 1), day(2026, 12, 2), r);
+    *ret_failed = n && alloc_count >= n;
+    alloc_fail_nth(0);
+    return err;
+}
+
+/* Writes r in f to a memory stream, the nth allocation failing. */
+static int try_write(const struct tkl_report *r, enum tkl_report_format f, unsigned long n,
+                     bool *ret_failed)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(out);
+    alloc_fail_nth(n);
+    int err = tkl_report_write(out, r, f);
+    *ret_failed = alloc_count >= n;
+    alloc_fail_nth(0);
+    ck_assert_int_eq(fclose(out), 0);
+    free(buf);
+    return err;
+}
+
+START_TEST(every_allocation_failure_is_clean)
+{
+    struct tkl_store *s = hostile();
+    bool failed = true;
+    unsigned long n;
+    for (n = 1; failed; n++) {
+        struct tkl_report r = {.n = 77};
+        int err = try_build(s, n, &r, &failed);
+        ck_assert_int_eq(err, failed ? -ENOMEM : 0); /* ASan tells whether anything leaked */
+        ck_assert_uint_eq(r.n, failed ? 77 : 8);     /* untouched on failure */
+        if (!failed)
+            tkl_report_free(&r);
+    }
+    ck_assert_uint_gt(n, 3);
+    struct tkl_report r;
+    ck_assert_int_eq(try_build(s, 0, &r, &failed), 0);
+    for (int f = TKL_REPORT_HTML; f <= TKL_REPORT_MARKDOWN; f++) {
+        failed = true;
+        for (n = 1; failed; n++) {
+            int err = try_write(&r, (enum tkl_report_format)f, n, &failed);
+            ck_assert_int_eq(err, failed ? -ENOMEM : 0);
+        }
+    }
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("report");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, report_setup, report_teardown);
+    tcase_add_test(tc, test_rows_by_objective_then_commitment_in_plan_order);
+    tcase_add_test(tc, test_status_the_plan_first_then_officers_then_the_date);
+    tcase_add_test(tc, test_status_is_as_at_the_end_of_the_period);
+    tcase_add_test(tc, test_period_defaults_and_names);
+    tcase_add_test(tc, test_html_escaped_printable_and_in_the_councils_layout);
+    tcase_add_test(tc, test_csv_opens_in_excel_with_the_councils_columns);
+    tcase_add_test(tc, test_csv_guards_every_formula_start);
+    tcase_add_test(tc, test_markdown_a_table_per_objective_text_escaped);
+    tcase_add_test(tc, test_the_councils_words_and_title_from_the_configuration);
+    tcase_add_test(tc, test_a_write_error_is_told);
+    tcase_add_test(tc, test_updates_export_csv_and_json);
+    tcase_add_test(tc, test_an_empty_plan);
+    tcase_add_test(tc, every_allocation_failure_is_clean);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tkl_check_run(suite());
+}
