@@ -24,8 +24,7 @@ static const char *const route_paths[TKL_ROUTE_COUNT] = {
 static const char *const route_keys[TKL_ROUTE_COUNT] = {
     [TKL_ROUTE_STATUS_HTML] = "team state", [TKL_ROUTE_STATUS_JSON] = "team state",
     [TKL_ROUTE_OUTBOX] = "state",           [TKL_ROUTE_CALENDAR_HTML] = "year",
-    [TKL_ROUTE_ACT] = "done same",
-    [TKL_ROUTE_REPORT] = "from to format",
+    [TKL_ROUTE_ACT] = "done same",          [TKL_ROUTE_REPORT] = "from to format",
 };
 
 /* The fields of the forms of a link's page (web/act.c). */
