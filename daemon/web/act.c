@@ -30,6 +30,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,6 +249,13 @@ static const struct tkl_team *team_of(const struct tkl_team_dir *dir, const stru
     return NULL;
 }
 
+/* refuse()'s page, for open_view: 1, or -ENOMEM. */
+static int refused(struct tkl_http_response *resp, unsigned status, const char *headline,
+                   const char *text)
+{
+    return refuse(resp, status, headline, text) < 0 ? -ENOMEM : 1;
+}
+
 /* Verifies req's token and finds its action: 0 with v filled, 1 with
  * resp holding the refusal page, or a negative errno. */
 static int open_view(struct tkl_service *s, const struct tkl_http_request *req, struct act_view *v,
@@ -255,28 +263,26 @@ static int open_view(struct tkl_service *s, const struct tkl_http_request *req, 
 {
     const struct tkl_runtime *rt = s->rt;
     if (!rt->links.n)
-        return refuse(resp, 404, "Links are not in use here",
-                      "This tickler does not sign links. Use the message you were sent, or "
-                      "ask the plan's owner.") < 0
-                   ? -ENOMEM
-                   : 1;
+        return refused(resp, 404, "Links are not in use here",
+                       "This tickler does not sign links. Use the message you were sent, or "
+                       "ask the plan's owner.");
     int r = req->req->token[0] ? tkl_token_verify(&rt->links, req->req->token, req->now, &v->tok)
                                : -EINVAL;
-    if (r < 0) {
-        unsigned status = r == -EINVAL ? 400 : r == -ETIME ? 410 : 403;
-        const char *head = r == -EINVAL   ? "Link damaged"
-                           : r == -ETIME  ? "Link expired"
-                           : r == -ENOKEY ? "Link retired"
-                                          : "Link not valid";
-        return refuse(resp, status, head, tkl_token_strerror(r)) < 0 ? -ENOMEM : 1;
-    }
+    if (r < 0)
+        return refused(resp,
+                       r == -EINVAL  ? 400
+                       : r == -ETIME ? 410
+                                     : 403,
+                       r == -EINVAL   ? "Link damaged"
+                       : r == -ETIME  ? "Link expired"
+                       : r == -ENOKEY ? "Link retired"
+                                      : "Link not valid",
+                       tkl_token_strerror(r));
     v->a = rt->store ? tkl_store_find(rt->store, v->tok.action_id) : NULL;
     if (!v->a || !tkl_action_in_plan(v->a))
-        return refuse(resp, 404, "No longer in the plan",
-                      "This action is no longer in the action plan: it was removed or reworded "
-                      "since the message was sent. Nothing needs doing from this link.") < 0
-                   ? -ENOMEM
-                   : 1;
+        return refused(resp, 404, "No longer in the plan",
+                       "This action is no longer in the action plan: it was removed or reworded "
+                       "since the message was sent. Nothing needs doing from this link.");
     v->token = req->req->token;
     v->team = team_of(&rt->cfg->teams, v->a, v->tok.recipient);
     v->today = tkl_local_day(req->now);
@@ -760,6 +766,17 @@ static bool blank(const char *s)
     return !s || !s[strspn(s, " \t\r\n")];
 }
 
+/* Writes why a form is refused (plain text) into why. Returns -EINVAL. */
+__attribute__((format(printf, 3, 4))) static int why_not(char *why, size_t len, const char *fmt,
+                                                         ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
 /* The snooze's day from the form into u. Returns 0, or -EINVAL with why
  * (plain text) set. */
 static int read_snooze(const struct tkl_form *form, const struct act_view *v, struct tkl_update *u,
@@ -771,16 +788,15 @@ static int read_snooze(const struct tkl_form *form, const struct act_view *v, st
     if (choice && (!strcmp(choice, "1w") || !strcmp(choice, "2w")))
         day = v->today + (choice[0] == '1' ? 7 : 14);
     else if (choice && *choice && strcmp(choice, "date") != 0)
-        return snprintf(why, len, "%s", "Choose 1 week, 2 weeks or a date."), -EINVAL;
+        return why_not(why, len, "Choose 1 week, 2 weeks or a date.");
     else if (blank(until) || tkl_day_parse_iso(until, &day) < 0)
-        return snprintf(why, len, "%s", "Choose a date (as YYYY-MM-DD) to snooze until."), -EINVAL;
+        return why_not(why, len, "Choose a date (as YYYY-MM-DD) to snooze until.");
     if (day <= v->today)
-        return snprintf(why, len, "%s", "A snooze must end after today."), -EINVAL;
+        return why_not(why, len, "A snooze must end after today.");
     if (day > last)
-        return snprintf(why, len, "A snooze may end on %s at the latest%s.",
-                        day_text(last, text, sizeof(text)),
-                        last < v->today + SNOOZE_MAX_DAYS ? " (the deadline)" : " (a year ahead)"),
-               -EINVAL;
+        return why_not(why, len, "A snooze may end on %s at the latest%s.",
+                       day_text(last, text, sizeof(text)),
+                       last < v->today + SNOOZE_MAX_DAYS ? " (the deadline)" : " (a year ahead)");
     u->until_day = day;
     return 0;
 }
@@ -804,23 +820,22 @@ static int read_update(const struct tkl_http_request *req, const struct act_view
                              .plan_status = a->status_text,
                              .plan_owners = a->owners};
     if (!what || tkl_update_kind_parse(what, &u->kind) < 0)
-        return snprintf(why, len, "%s", "Use one of the page's buttons."), -EINVAL;
+        return why_not(why, len, "Use one of the page's buttons.");
     switch (u->kind) {
     case TKL_UPDATE_SNOOZE:
         return read_snooze(form, v, u, why, len);
     case TKL_UPDATE_PROGRESS:
         if (!tkl_form_get(form, "rag") || tkl_rag_parse(tkl_form_get(form, "rag"), &u->rag) < 0)
-            return snprintf(why, len, "%s", "Choose a RAG status: red, amber or green."), -EINVAL;
+            return why_not(why, len, "Choose a RAG status: red, amber or green.");
         if (blank(note))
-            return snprintf(why, len, "%s", "Write a progress note."), -EINVAL;
+            return why_not(why, len, "Write a progress note.");
         u->note = (char *)note;
         return 0;
     case TKL_UPDATE_NOT_OURS:
         if (!v->team)
-            return snprintf(why, len, "%s",
-                            "Only a team that owns this action can say it is "
-                            "not theirs."),
-                   -EINVAL;
+            return why_not(why, len,
+                           "Only a team that owns this action can say it is not "
+                           "theirs.");
         u->note = blank(note) ? NULL : (char *)note;
         u->suggested_team =
             blank(tkl_form_get(form, "suggested")) ? NULL : (char *)tkl_form_get(form, "suggested");
