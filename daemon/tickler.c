@@ -15,6 +15,7 @@
  *   tickler [-c FILE] [--state-dir DIR] report [--from DATE] [--to DATE]
  *                              [--format html|csv|md] [-o FILE]
  *   tickler [-c FILE] [--state-dir DIR] updates [--since DATE] [--json|--csv]
+ *   tickler [-c FILE] link ACTION-ID RECIPIENT [--expires-in DAYS]
  *
  * Exit status: 0 done, 1 failed (or, for status, not healthy), 2 usage.
  */
@@ -54,6 +55,7 @@
 #include "schedule/standing.h"
 #include "source/source.h"
 #include "store/store.h"
+#include "token/token.h"
 #include "update/update.h"
 
 #ifndef TICKLER_VERSION
@@ -1551,6 +1553,100 @@ static int cmd_updates(struct cli *c, int argc, char **argv)
     return rc;
 }
 
+/* Whether address is a recipient of a team that owns a. */
+static bool recipient_of(const struct tkl_team_dir *dir, const struct tkl_action *a,
+                         const char *address)
+{
+    for (size_t k = 0; k < a->n_teams; k++) {
+        const struct tkl_team *t = tkl_team_find(dir, a->teams[k]);
+        for (size_t i = 0; t && i < t->n_recipients; i++)
+            if (!strcasecmp(t->recipients[i].address, address))
+                return true;
+    }
+    return false;
+}
+
+/* Reads ACTION-ID, RECIPIENT and --expires-in. Returns what read_args
+ * returns, -EINVAL too after saying what is wrong. */
+static int link_args(struct cli *c, int argc, char **argv, const char **ret_id, const char **ret_to,
+                     int *ret_days)
+{
+    const char *v[2] = {NULL, NULL}, *days = NULL;
+    const struct cli_opt opts[] = {{"expires-in", 0, &days, NULL}, {0}};
+    struct cli_args args = {.v = v, .max = 2};
+    int r = read_args(c, argc, argv, opts, &args);
+    if (r)
+        return r;
+    if (args.n < 2) {
+        fprintf(stderr, "tickler link: %s\n", args.n ? "for whom? (RECIPIENT)" : "which action?");
+        usage_hint(c);
+        return -EINVAL;
+    }
+    *ret_days = days ? int_arg(days) : 0;
+    if (days && (*ret_days < 1 || *ret_days > 366)) {
+        fprintf(stderr, "tickler link: --expires-in must be 1 to 366 days\n");
+        usage_hint(c);
+        return -EINVAL;
+    }
+    *ret_id = v[0];
+    *ret_to = v[1];
+    return 0;
+}
+
+/* Prints the link of an action for a recipient, as a notice would carry
+ * it: public_url, "a/" and a token signed now with the links group's
+ * first key. Nothing else secret is printed. */
+static int cmd_link(struct cli *c, int argc, char **argv)
+{
+    const char *id, *to;
+    int days = 0;
+    int ar = link_args(c, argc, argv, &id, &to, &days);
+    if (ar)
+        return args_exit(ar);
+    if (load(c, true)) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    if (!c->cfg->links.enabled || !c->cfg->http.n_listen || !c->cfg->http.public_url) {
+        fprintf(stderr,
+                "tickler link: links are not configured in %s (they need both the links "
+                "group and the http group)\n",
+                c->config);
+        return 1;
+    }
+    const struct tkl_action *a = tkl_store_find(c->st, id);
+    if (!a || !tkl_action_in_plan(a)) {
+        fprintf(stderr, "tickler link: no action %s in the plan (tickler actions lists them)\n",
+                id);
+        return 1;
+    }
+    struct tkl_token_ring ring = {0};
+    if (tkl_links_conf_ring(&c->cfg->links, c->cfg->path, &c->diags, &ring) < 0) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    int64_t now = (int64_t)time(NULL);
+    char token[TKL_TOKEN_MAX + 1];
+    int r = tkl_token_issue(&ring, a->id, to, now,
+                            now + (int64_t)(days ? days : c->cfg->links.expiry_days) * 86400, token,
+                            sizeof(token));
+    tkl_token_ring_free(&ring);
+    if (r < 0) {
+        fprintf(stderr,
+                "tickler link: \"%s\" cannot be a link's recipient (empty, too long, or "
+                "holding a control character)\n",
+                to);
+        return 1;
+    }
+    if (!recipient_of(&c->cfg->teams, a, to))
+        fprintf(stderr,
+                "tickler link: note: %s is not a recipient of the teams that own %s; what they "
+                "do is recorded with no team, and they cannot say \"not ours\"\n",
+                to, a->id);
+    printf("%sa/%s\n", c->cfg->http.public_url, token);
+    return 0;
+}
+
 /* The commands, in the order tickler --help lists them. */
 static const struct command commands[] = {
     {"actions", cmd_actions, "[--json]", "the store as tickler reads it"},
@@ -1570,6 +1666,8 @@ static const struct command commands[] = {
      "the progress report: the plan by objective, progress and status"},
     {"updates", cmd_updates, "[--since DATE] [--json|--csv]",
      "every update officers recorded, for the master spreadsheet"},
+    {"link", cmd_link, "ACTION-ID RECIPIENT [--expires-in DAYS]",
+     "the link a notice gives RECIPIENT for the action, signed now"},
 };
 
 static void usage(FILE *out)

@@ -44,6 +44,8 @@ void tkl_http_etag_body(struct tkl_http_response *r)
 void tkl_http_response_free(struct tkl_http_response *r)
 {
     free(r->body);
+    free(r->location);
     r->body = NULL;
+    r->location = NULL;
     r->len = 0;
 }

@@ -7,20 +7,30 @@
  * The server, not the page, adds the headers every answer carries
  * (Content-Security-Policy, X-Content-Type-Options, Referrer-Policy), turns
  * a matching If-None-Match or If-Modified-Since into 304 Not Modified, and
- * answers HEAD with the headers of GET.
+ * answers HEAD with the headers of GET. A POST reaches a page only on a
+ * route that takes one (tkl_route_form), with its form read and checked.
  */
 #ifndef TKL_HTTP_H
 #define TKL_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "form.h"
 #include "request.h"
 
-/* One GET (or HEAD), as parsed by request.c. */
+/* One GET, HEAD or POST, as parsed by request.c (and form.c). */
 struct tkl_http_request {
     const struct tkl_request *req; /* route, its argument, the query */
     int64_t now;                   /* the service's clock (honours --now) */
+    bool post;                     /* a POST: form holds its fields */
+    const struct tkl_form *form;   /* POST only, read and checked; else NULL */
+    const char *origin;            /* the Origin header, or NULL */
+    const char *referer;           /* the Referer header, or NULL */
+    /* the client's address ("192.0.2.1", "2001:db8::1"), from
+     * X-Forwarded-For when the peer is a trusted proxy; "" when unknown */
+    const char *client;
 };
 
 struct tkl_http_response {
@@ -32,6 +42,10 @@ struct tkl_http_response {
     int64_t last_modified;   /* seconds since the epoch, or 0 for none */
     const char *cache;       /* Cache-Control, a static string, or NULL */
     const char *disposition; /* Content-Disposition, static, or NULL */
+    char *location;          /* Location (a 303), malloc()ed, owned, or NULL */
+    int retry_after;         /* Retry-After in seconds (429, 503), or 0 */
+    const char *referrer;    /* Referrer-Policy, static; NULL: "no-referrer" */
+    bool noindex;            /* X-Robots-Tag: noindex */
 };
 
 /* Sets body to a copy of text (a short plain-text answer with status).
@@ -44,6 +58,7 @@ void tkl_http_take(struct tkl_http_response *r, const char *content_type, char *
 /* Sets etag to a strong tag over body (FNV-1a 64 in hex). */
 void tkl_http_etag_body(struct tkl_http_response *r);
 
+/* Frees the body and the location. */
 void tkl_http_response_free(struct tkl_http_response *r);
 
 #endif

@@ -158,6 +158,35 @@ static int read_path(const struct tkl_confread *x, const config_setting_t *g, co
     return *dst ? 0 : -ENOMEM;
 }
 
+/* trusted_proxies: numeric IPv4 or IPv6 addresses. */
+static int read_proxies(const struct tkl_confread *x, const config_setting_t *g,
+                        struct tkl_http_conf *h)
+{
+    const config_setting_t *l = config_setting_get_member(g, "trusted_proxies");
+    char **v = NULL;
+    size_t n = 0;
+    if (!l)
+        return 0;
+    int r = tkl_conf_get_strings(x, l, "http.trusted_proxies", &v, &n);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char addr[16];
+        if (inet_pton(AF_INET, v[i], addr) != 1 && inet_pton(AF_INET6, v[i], addr) != 1) {
+            const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+            tkl_conf_err_at(x, e ? e : l,
+                            "http.trusted_proxies: \"%s\" is not a numeric address "
+                            "(\"127.0.0.1\", \"::1\")",
+                            v[i]);
+            r = -EINVAL;
+        }
+    }
+    tkl_strv_free(h->trusted_proxies, h->n_trusted_proxies);
+    h->trusted_proxies = v;
+    h->n_trusted_proxies = n;
+    return r;
+}
+
 static bool merge(int *r, int rr)
 {
     if (rr < 0 && *r != -ENOMEM)
@@ -176,6 +205,7 @@ int tkl_http_conf_read(const struct tkl_confread *x, const config_setting_t *g,
                                        "timeout_seconds",
                                        "tls_certificate",
                                        "tls_key",
+                                       "trusted_proxies",
                                        NULL};
     int r = 0;
     if (!g)
@@ -185,7 +215,7 @@ int tkl_http_conf_read(const struct tkl_confread *x, const config_setting_t *g,
         r = -EINVAL;
     if (merge(&r, read_listen(x, g, h)) || merge(&r, read_public_url(x, g, h)) ||
         merge(&r, read_path(x, g, "tls_certificate", &h->tls_certificate)) ||
-        merge(&r, read_path(x, g, "tls_key", &h->tls_key)))
+        merge(&r, read_path(x, g, "tls_key", &h->tls_key)) || merge(&r, read_proxies(x, g, h)))
         return -ENOMEM;
     if (!h->public_url && h->n_listen && default_public_url(h) < 0)
         return -ENOMEM;
@@ -217,6 +247,11 @@ int tkl_http_conf_same_server(const struct tkl_http_conf *a, const struct tkl_ht
     for (size_t i = 0; i < a->n_listen; i++)
         if (strcmp(a->listen[i], b->listen[i]) != 0)
             return 0;
+    if (a->n_trusted_proxies != b->n_trusted_proxies)
+        return 0;
+    for (size_t i = 0; i < a->n_trusted_proxies; i++)
+        if (strcmp(a->trusted_proxies[i], b->trusted_proxies[i]) != 0)
+            return 0;
     return 1;
 }
 
@@ -227,6 +262,9 @@ void tkl_http_conf_free(struct tkl_http_conf *h)
     free(h->public_url);
     free(h->tls_certificate);
     free(h->tls_key);
+    tkl_strv_free(h->trusted_proxies, h->n_trusted_proxies);
+    h->trusted_proxies = NULL;
+    h->n_trusted_proxies = 0;
     h->listen = NULL;
     h->n_listen = 0;
     h->listen_lines = NULL;

@@ -22,6 +22,10 @@ struct tkl_http_conf {
     int timeout_seconds;   /* an idle or stalled connection is closed */
     char *tls_certificate; /* PEM files (path or credential:NAME), both or neither */
     char *tls_key;
+    /* proxies (numeric addresses) whose X-Forwarded-For names the client,
+     * for the limits per client address; none by default */
+    char **trusted_proxies;
+    size_t n_trusted_proxies;
     unsigned line; /* of the group, for problems found later */
 };
 
@@ -47,7 +51,8 @@ int tkl_http_conf_read(const struct tkl_confread *x, const config_setting_t *g,
  */
 int tkl_http_listen_split(const char *entry, char host[64], unsigned *ret_port);
 
-/* Whether a and b would start the same server (listen, limits, TLS). */
+/* Whether a and b would start the same server (listen, limits, TLS,
+ * trusted proxies). */
 int tkl_http_conf_same_server(const struct tkl_http_conf *a, const struct tkl_http_conf *b);
 
 void tkl_http_conf_free(struct tkl_http_conf *h);

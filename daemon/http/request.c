@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../core/text.h"
+#include "../update/update.h"
 
 static const char *const route_paths[TKL_ROUTE_COUNT] = {
     [TKL_ROUTE_INDEX] = "/",
@@ -15,6 +16,7 @@ static const char *const route_paths[TKL_ROUTE_COUNT] = {
     [TKL_ROUTE_OUTBOX] = "/outbox",
     [TKL_ROUTE_METRICS] = "/metrics",
     [TKL_ROUTE_HEALTH] = "/healthz",
+    [TKL_ROUTE_ACT] = "/a/{token}",
     [TKL_ROUTE_REPORT] = "/report",
 };
 
@@ -22,8 +24,40 @@ static const char *const route_paths[TKL_ROUTE_COUNT] = {
 static const char *const route_keys[TKL_ROUTE_COUNT] = {
     [TKL_ROUTE_STATUS_HTML] = "team state", [TKL_ROUTE_STATUS_JSON] = "team state",
     [TKL_ROUTE_OUTBOX] = "state",           [TKL_ROUTE_CALENDAR_HTML] = "year",
-    [TKL_ROUTE_REPORT] = "from to format",
+    [TKL_ROUTE_ACT] = "done same",          [TKL_ROUTE_REPORT] = "from to format",
 };
+
+/* The fields of the forms of a link's page (web/act.c). */
+static const struct tkl_form_field act_fields[] = {
+    {"token", TKL_TOKEN_MAX, false},
+    {"do", 16, false},
+    {"snooze", 8, false},
+    {"until", 10, false},
+    {"rag", 8, false},
+    {"note", TKL_UPDATE_NOTE_MAX, true},
+    {"suggested", TKL_UPDATE_SUGGESTED_MAX, false},
+};
+static const struct tkl_form_spec act_form = {act_fields,
+                                              sizeof(act_fields) / sizeof(act_fields[0])};
+
+const struct tkl_form_spec *tkl_route_form(enum tkl_route route)
+{
+    return route == TKL_ROUTE_ACT ? &act_form : NULL;
+}
+
+bool tkl_token_text_valid(const char *s)
+{
+    size_t n = strnlen(s, TKL_TOKEN_MAX + 1);
+    if (n == 0 || n > TKL_TOKEN_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
 
 const char *tkl_route_name(enum tkl_route route)
 {
@@ -54,6 +88,19 @@ static bool path_ok(const char *path)
     return strstr(path, "/..") == NULL && strstr(path, "//") == NULL;
 }
 
+/* /a/<one segment>: the link's page; the token kept only if it is one. */
+static bool act_route(const char *path, struct tkl_request *ret)
+{
+    static const char prefix[] = "/a/";
+    if (strncmp(path, prefix, sizeof(prefix) - 1) != 0 || strchr(path + sizeof(prefix) - 1, '/'))
+        return false;
+    const char *token = path + sizeof(prefix) - 1;
+    ret->route = TKL_ROUTE_ACT;
+    if (tkl_token_text_valid(token))
+        memcpy(ret->token, token, strlen(token) + 1);
+    return true;
+}
+
 int tkl_request_route(const char *path, struct tkl_request *ret)
 {
     if (!path_ok(path))
@@ -61,6 +108,8 @@ int tkl_request_route(const char *path, struct tkl_request *ret)
     static const char prefix[] = "/calendar/", suffix[] = ".ics";
     size_t n = strlen(path);
     memset(ret, 0, sizeof(*ret));
+    if (act_route(path, ret))
+        return 0;
     if (n > sizeof(prefix) - 1 + sizeof(suffix) - 1 && !strncmp(path, prefix, sizeof(prefix) - 1) &&
         !strcmp(path + n - (sizeof(suffix) - 1), suffix)) {
         size_t len = n - (sizeof(prefix) - 1) - (sizeof(suffix) - 1);

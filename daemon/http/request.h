@@ -11,6 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../token/token.h"
+#include "form.h"
+
 enum tkl_route {
     TKL_ROUTE_INDEX,         /* / */
     TKL_ROUTE_CALENDAR_ICS,  /* /calendar.ics */
@@ -21,6 +24,7 @@ enum tkl_route {
     TKL_ROUTE_OUTBOX,        /* /outbox */
     TKL_ROUTE_METRICS,       /* /metrics */
     TKL_ROUTE_HEALTH,        /* /healthz */
+    TKL_ROUTE_ACT,           /* /a/<token>: a signed link's page; GET shows, POST acts */
     TKL_ROUTE_REPORT,        /* /report */
     TKL_ROUTE_COUNT
 };
@@ -38,31 +42,47 @@ struct tkl_request_arg {
 struct tkl_request {
     enum tkl_route route;
     char arg[TKL_REQUEST_ARG_LEN];
+    /* TKL_ROUTE_ACT: the token, base64url of 1 to TKL_TOKEN_MAX characters,
+     * or "" when the path's was not one (the page says it is malformed) */
+    char token[TKL_TOKEN_MAX + 1];
     struct tkl_request_arg q[TKL_REQUEST_MAX_ARGS];
     size_t n_q;
 };
 
 /*
  * Matches path (as decoded by the server, starting with '/') to a route.
- * Returns 0 with *ret's route and arg set and its query emptied, -ENOENT
- * when no route matches, or -EINVAL when the path is malformed (NUL or
- * control characters, "..", longer than 1 KiB).
+ * Returns 0 with *ret's route, arg and token set and its query emptied,
+ * -ENOENT when no route matches, or -EINVAL when the path is malformed
+ * (NUL or control characters, "..", longer than 1 KiB). "/a/" and any one
+ * segment after it is TKL_ROUTE_ACT; its token is kept only when it has
+ * the characters and length of one.
  */
 int tkl_request_route(const char *path, struct tkl_request *ret);
 
 /*
  * Adds one query argument for r's route. Keys a route knows: /status and
  * /status.json take team and state, /outbox takes state, /calendar.html
- * takes year, /report takes from, to and format. value may be NULL
- * ("?team"), read as "". Returns 0, -EINVAL (a key the route does not
- * take, a value that is not printable UTF-8 or longer than
- * TKL_REQUEST_VALUE_LEN) or -E2BIG (more than TKL_REQUEST_MAX_ARGS
- * arguments).
+ * takes year, /report takes from, to and format, /a/<token> takes done
+ * and same (what a POST did). value may be NULL ("?team"), read as "".
+ * Returns 0, -EINVAL (a key the route does not take, a value that is not
+ * printable UTF-8 or longer than TKL_REQUEST_VALUE_LEN) or -E2BIG (more
+ * than TKL_REQUEST_MAX_ARGS arguments).
  */
 int tkl_request_add_query(struct tkl_request *r, const char *key, const char *value);
 
 /* The nth (from 0) value of key in r's query, or NULL. */
 const char *tkl_request_get(const struct tkl_request *r, const char *key, size_t nth);
+
+/*
+ * The form a POST to route carries, or NULL when the route takes no POST
+ * (only /a/<token> does: token, do, snooze, until, rag, note and
+ * suggested).
+ */
+const struct tkl_form_spec *tkl_route_form(enum tkl_route route);
+
+/* Whether s (NUL-terminated) has the characters and length of a token:
+ * 1 to TKL_TOKEN_MAX of A-Z a-z 0-9 - _. */
+bool tkl_token_text_valid(const char *s);
 
 /* The route's name for metrics labels ("/calendar/{category}.ics"): a
  * bounded set, never request text. "other" for TKL_ROUTE_COUNT. */

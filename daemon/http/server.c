@@ -35,19 +35,44 @@ struct tkl_http_server {
     unsigned closing; /* handles whose close callback has not run */
     char *cert, *key; /* PEM, kept while MHD may read them */
     char addresses[512];
+    unsigned char (*proxies)[16]; /* trusted proxies, IPv4 as ::ffff:a.b.c.d */
+    size_t n_proxies;
 };
+
+/* A POST being read: routed at its headers, its body kept (up to
+ * TKL_FORM_BODY_MAX) until the end. */
+struct post_body {
+    struct tkl_request req;
+    char *data;
+    size_t len, cap;
+    bool too_big; /* longer than TKL_FORM_BODY_MAX: answered 413 */
+    bool oom;     /* could not be kept: answered 503 */
+};
+
+/* The connection state of a GET or HEAD: nothing but "headers seen". */
+static int seen;
 
 /* Headers every answer carries: no script runs, nothing is framed or
  * sniffed, and no link leaks the page's address to another site. */
 static const char csp[] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
                           "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-static void add_common_headers(struct MHD_Response *r)
+static void add_common_headers(struct MHD_Response *r, const struct tkl_http_response *resp)
 {
+    char n[16];
     (void)MHD_add_response_header(r, "Content-Security-Policy", csp);
     (void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     (void)MHD_add_response_header(r, "X-Frame-Options", "DENY");
-    (void)MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    (void)MHD_add_response_header(r, "Referrer-Policy",
+                                  resp->referrer ? resp->referrer : "no-referrer");
+    if (resp->noindex)
+        (void)MHD_add_response_header(r, "X-Robots-Tag", "noindex, nofollow");
+    if (resp->location)
+        (void)MHD_add_response_header(r, "Location", resp->location);
+    if (resp->retry_after > 0) {
+        snprintf(n, sizeof(n), "%d", resp->retry_after);
+        (void)MHD_add_response_header(r, "Retry-After", n);
+    }
 }
 
 /* RFC 9110's IMF-fixdate, independent of the locale. */
@@ -94,9 +119,15 @@ static void add_validators(struct MHD_Response *r, const struct tkl_http_respons
     (void)MHD_add_response_header(r, "Cache-Control", resp->cache ? resp->cache : "no-store");
 }
 
-/* Queues resp (its body passes to MHD). Returns MHD's answer. */
-static enum MHD_Result queue(struct MHD_Connection *c, struct tkl_http_response *resp,
-                             bool head_304)
+/* The methods route takes, for Allow. */
+static const char *allowed(enum tkl_route route)
+{
+    return tkl_route_form(route) ? "GET, HEAD, POST" : "GET, HEAD";
+}
+
+/* Queues resp (its body passes to MHD) for route. Returns MHD's answer. */
+static enum MHD_Result queue(struct MHD_Connection *c, enum tkl_route route,
+                             struct tkl_http_response *resp, bool head_304)
 {
     struct MHD_Response *r;
     unsigned status = head_304 ? MHD_HTTP_NOT_MODIFIED : resp->status;
@@ -109,14 +140,14 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct tkl_http_response 
     }
     if (!r)
         return MHD_NO;
-    add_common_headers(r);
+    add_common_headers(r, resp);
     add_validators(r, resp);
     if (!head_304 && resp->content_type)
         (void)MHD_add_response_header(r, "Content-Type", resp->content_type);
     if (!head_304 && resp->disposition)
         (void)MHD_add_response_header(r, "Content-Disposition", resp->disposition);
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-        (void)MHD_add_response_header(r, "Allow", "GET, HEAD");
+        (void)MHD_add_response_header(r, "Allow", allowed(route));
     enum MHD_Result ok = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ok;
@@ -145,63 +176,293 @@ static bool get_or_head(const char *method)
     return !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
 }
 
-/* Fills resp for method and url: the page's answer, or the server's own
- * 400, 404, 405, 500 or 503. */
-static void answer(struct tkl_http_server *srv, struct MHD_Connection *c, const char *method,
-                   const char *url, struct tkl_request *req, struct tkl_http_response *resp)
+/* Whether a numeric address a (16 bytes, IPv4 mapped) is a trusted proxy. */
+static bool trusted(const struct tkl_http_server *srv, const unsigned char *a)
+{
+    for (size_t i = 0; i < srv->n_proxies; i++)
+        if (!memcmp(srv->proxies[i], a, 16))
+            return true;
+    return false;
+}
+
+/* Reads text (IPv4 or IPv6) into a (16 bytes, IPv4 mapped). */
+static bool address_read(const char *text, unsigned char *a)
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (inet_pton(AF_INET6, text, a) == 1)
+        return true;
+    memcpy(a, mapped, sizeof(mapped));
+    return inet_pton(AF_INET, text, a + 12) == 1;
+}
+
+/* Writes a (16 bytes, IPv4 mapped) as text: IPv4 as a.b.c.d. */
+static void address_text(const unsigned char *a, char *buf, size_t len)
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    bool v4 = !memcmp(a, mapped, sizeof(mapped));
+    if (!inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? a + 12 : a, buf, (socklen_t)len))
+        buf[0] = '\0';
+}
+
+/* The last address of an X-Forwarded-For value (the one the proxy saw)
+ * into a. Returns whether there was one. */
+static bool forwarded_for(const char *xff, unsigned char *a)
+{
+    const char *last = strrchr(xff, ',');
+    char buf[64];
+    last = last ? last + 1 : xff;
+    last += strspn(last, " \t");
+    size_t n = strcspn(last, " \t");
+    if (n == 0 || n >= sizeof(buf) || last[n + strspn(last + n, " \t")])
+        return false;
+    memcpy(buf, last, n);
+    buf[n] = '\0';
+    return address_read(buf, a);
+}
+
+/* The client's address as text into buf: the peer's, or the one a
+ * trusted proxy forwarded for. "" when unknown. */
+static void client_address(const struct tkl_http_server *srv, struct MHD_Connection *c, char *buf,
+                           size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    unsigned char a[16] = {0};
+    buf[0] = '\0';
+    if (sa && sa->sa_family == AF_INET6) {
+        memcpy(a, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+    } else if (sa && sa->sa_family == AF_INET) {
+        a[10] = a[11] = 0xff;
+        memcpy(a + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+    } else {
+        return;
+    }
+    const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+    unsigned char fwd[16];
+    if (xff && trusted(srv, a) && forwarded_for(xff, fwd))
+        memcpy(a, fwd, sizeof(a));
+    address_text(a, buf, len);
+}
+
+/* Answers a path no route takes, or a malformed one. Returns 0 or
+ * -ENOMEM. */
+static int route_refused(struct tkl_http_response *resp, int r)
+{
+    return tkl_http_text(resp, r == -ENOENT ? 404 : 400,
+                         r == -ENOENT ? "Not found." : "Bad request path.");
+}
+
+/* The page's answer to the routed request req (its query read from c;
+ * form the POST's, or NULL), or the server's own 400, 500 or 503. */
+static void call_page(struct tkl_http_server *srv, struct MHD_Connection *c,
+                      struct tkl_request *req, const struct tkl_form *form,
+                      struct tkl_http_response *resp)
 {
     int r;
-    req->route = TKL_ROUTE_COUNT;
-    if (!get_or_head(method)) {
-        r = tkl_http_text(resp, 405, "Only GET and HEAD are served here.");
-    } else if ((r = tkl_request_route(url, req)) < 0) {
-        req->route = TKL_ROUTE_COUNT;
-        r = tkl_http_text(resp, r == -ENOENT ? 404 : 400,
-                          r == -ENOENT ? "Not found." : "Bad request path.");
-    } else {
-        struct query_ctx q = {req, 0};
-        (void)MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
-        struct tkl_http_request hr = {req, srv->host.now(srv->host.data)};
-        if (q.r < 0)
-            r = tkl_http_text(resp, 400, "Unknown or malformed query argument.");
-        else if ((r = srv->host.handle(srv->host.data, &hr, resp)) < 0)
-            r = tkl_http_text(resp, r == -EBUSY || r == -EAGAIN ? 503 : 500,
-                              r == -EBUSY    ? "Busy: the outbox is locked; try again shortly."
-                              : r == -EAGAIN ? "Not ready: the plan is being read; try again."
-                                             : "Internal error; see the daemon's log.");
-    }
+    char client[INET6_ADDRSTRLEN];
+    struct query_ctx q = {req, 0};
+    (void)MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+    client_address(srv, c, client, sizeof(client));
+    struct tkl_http_request hr = {
+        .req = req,
+        .now = srv->host.now(srv->host.data),
+        .post = form != NULL,
+        .form = form,
+        .origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"),
+        .referer = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Referer"),
+        .client = client,
+    };
+    if (q.r < 0)
+        r = tkl_http_text(resp, 400, "Unknown or malformed query argument.");
+    else if ((r = srv->host.handle(srv->host.data, &hr, resp)) < 0)
+        r = tkl_http_text(resp, r == -EBUSY || r == -EAGAIN ? 503 : 500,
+                          r == -EBUSY    ? "Busy: the outbox is locked; try again shortly."
+                          : r == -EAGAIN ? "Not ready: the plan is being read; try again."
+                                         : "Internal error; see the daemon's log.");
     if (r < 0) /* out of memory: an empty answer */
         resp->status = 503;
+}
+
+/* Fills resp for a GET or HEAD of url: the page's answer, or the server's
+ * own 400, 404, 500 or 503. */
+static void answer_get(struct tkl_http_server *srv, struct MHD_Connection *c, const char *url,
+                       struct tkl_request *req, struct tkl_http_response *resp)
+{
+    int r = tkl_request_route(url, req);
+    if (r < 0) {
+        req->route = TKL_ROUTE_COUNT;
+        if (route_refused(resp, r) < 0)
+            resp->status = 503;
+        return;
+    }
+    call_page(srv, c, req, NULL, resp);
+}
+
+/* Whether the Content-Length c announces is more than a form may have. */
+static bool announced_too_big(struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    return cl && strtoull(cl, NULL, 10) > TKL_FORM_BODY_MAX;
+}
+
+/*
+ * At the headers of a request that is not GET or HEAD: a POST to a route
+ * that takes one, url-encoded and not announced too long, is to be read
+ * (*ret_post gets its state); anything else is answered in resp now,
+ * before any body is read: 400, 404, 405, 413 or 415.
+ */
+static void headers_of_other(struct MHD_Connection *c, const char *method, const char *url,
+                             struct tkl_request *req, struct tkl_http_response *resp,
+                             struct post_body **ret_post)
+{
+    int r = tkl_request_route(url, req);
+    if (r < 0) {
+        req->route = TKL_ROUTE_COUNT;
+        r = route_refused(resp, r);
+    } else if (strcmp(method, MHD_HTTP_METHOD_POST) != 0 || !tkl_route_form(req->route)) {
+        r = tkl_http_text(resp, 405,
+                          tkl_route_form(req->route) ? "Only GET, HEAD and POST are served here."
+                                                     : "Only GET and HEAD are served here.");
+    } else if (!tkl_form_type_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"))) {
+        r = tkl_http_text(resp, 415, "Only forms (application/x-www-form-urlencoded) are taken.");
+    } else if (announced_too_big(c)) {
+        r = tkl_http_text(resp, 413, "The form is too large.");
+    } else {
+        struct post_body *p = calloc(1, sizeof(*p));
+        if (p) {
+            p->req = *req;
+            *ret_post = p;
+            return;
+        }
+        r = -ENOMEM;
+    }
+    if (r < 0)
+        resp->status = 503;
+}
+
+/* Keeps n more bytes of p's body, or notes that it is too long (and
+ * keeps nothing more). */
+static void keep_body(struct post_body *p, const char *data, size_t n)
+{
+    if (p->too_big || p->oom)
+        return;
+    if (n > TKL_FORM_BODY_MAX - p->len) {
+        p->too_big = true;
+        free(p->data);
+        p->data = NULL;
+        p->len = p->cap = 0;
+        return;
+    }
+    if (p->len + n > p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 1024;
+        while (cap < p->len + n)
+            cap *= 2;
+        char *d = realloc(p->data, cap > TKL_FORM_BODY_MAX ? TKL_FORM_BODY_MAX : cap);
+        if (!d) {
+            p->oom = true;
+            return;
+        }
+        p->data = d;
+        p->cap = cap > TKL_FORM_BODY_MAX ? TKL_FORM_BODY_MAX : cap;
+    }
+    memcpy(p->data + p->len, data, n);
+    p->len += n;
+}
+
+/* Fills resp for the POST p, read to its end: its form read and checked,
+ * then the page's answer; or the server's 400, 413 or 503. */
+static void answer_post(struct tkl_http_server *srv, struct MHD_Connection *c, struct post_body *p,
+                        struct tkl_http_response *resp)
+{
+    struct tkl_form form;
+    char why[200];
+    if (p->too_big || p->oom) {
+        if (tkl_http_text(resp, p->oom ? 503 : 413,
+                          p->oom ? "Out of memory; try again." : "The form is too large.") < 0)
+            resp->status = 503;
+        return;
+    }
+    tkl_form_init(&form, tkl_route_form(p->req.route));
+    int r = tkl_form_read(&form, c, p->data ? p->data : "", p->len);
+    if (r < 0) {
+        tkl_form_why(&form, why, sizeof(why));
+        if (tkl_http_text(resp, r == -ENOMEM ? 503 : 400, why) < 0)
+            resp->status = 503;
+    } else {
+        call_page(srv, c, &p->req, &form, resp);
+    }
+    tkl_form_free(&form);
+}
+
+/* Sends resp (304 for a GET or HEAD the client has current), tells the
+ * host, frees resp. No log line names more than the route. */
+static enum MHD_Result finish(struct tkl_http_server *srv, struct MHD_Connection *c,
+                              const char *method, const struct tkl_request *req,
+                              struct tkl_http_response *resp)
+{
+    bool fresh = get_or_head(method) && resp->status == 200 &&
+                 not_modified(c, resp, srv->host.now(srv->host.data));
+    unsigned code = fresh ? 304 : resp->status;
+    enum MHD_Result ok = queue(c, req->route, resp, fresh);
+    log_debug("http: %s %s %u", method, tkl_route_name(req->route), code);
+    if (srv->host.answered)
+        srv->host.answered(srv->host.data, req->route, code);
+    tkl_http_response_free(resp);
+    return ok;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    static int seen;
     struct tkl_http_server *srv = cls;
+    struct tkl_request req = {.route = TKL_ROUTE_COUNT};
+    struct tkl_http_response resp = {.status = 200};
+    bool gh = get_or_head(method);
     (void)version;
-    (void)upload_data;
-    if (!*con_cls && get_or_head(method)) { /* the headers: wait for the end of the request */
-        *con_cls = &seen;
-        return MHD_YES;
+    if (!*con_cls) { /* the headers */
+        struct post_body *p = NULL;
+        if (gh) { /* wait for the end of the request */
+            *con_cls = &seen;
+            return MHD_YES;
+        }
+        headers_of_other(c, method, url, &req, &resp, &p);
+        if (p) {
+            *con_cls = p;
+            return MHD_YES;
+        }
+        return finish(srv, c, method, &req, &resp);
     }
-    /* other methods are answered before any body is read */
-    if (*con_cls && *upload_data_size) { /* a body, which no page takes: discarded */
+    if (*upload_data_size) { /* a piece of the body: a GET's is discarded */
+        if (*con_cls != &seen)
+            keep_body(*con_cls, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
-    struct tkl_request req;
-    struct tkl_http_response resp = {.status = 200};
-    answer(srv, c, method, url, &req, &resp);
-    bool fresh = resp.status == 200 && not_modified(c, &resp, srv->host.now(srv->host.data));
-    unsigned code = fresh ? 304 : resp.status;
-    enum MHD_Result ok = queue(c, &resp, fresh);
-    log_debug("http: %s %s %u", method, tkl_route_name(req.route), code);
-    if (srv->host.answered)
-        srv->host.answered(srv->host.data, req.route, code);
-    tkl_http_response_free(&resp);
-    return ok;
+    if (*con_cls == &seen) {
+        answer_get(srv, c, url, &req, &resp);
+    } else {
+        struct post_body *p = *con_cls;
+        req = p->req;
+        answer_post(srv, c, p, &resp);
+    }
+    return finish(srv, c, method, &req, &resp);
+}
+
+/* The end of a request, answered or not: what a POST kept is freed. */
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (*con_cls && *con_cls != &seen) {
+        struct post_body *p = *con_cls;
+        free(p->data);
+        free(p);
+    }
+    *con_cls = NULL;
 }
 
 static void run(struct listener *l);
@@ -254,13 +515,30 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *uri)
 }
 
 /* libmicrohttpd's messages (refused connections, TLS handshakes). */
+/* Cuts every signed link's token out of text (libmicrohttpd names the
+ * URL of a request it failed to answer): "/a/<token>" becomes "/a/...". */
+static void redact_tokens(char *text)
+{
+    for (char *p = strstr(text, "/a/"); p; p = strstr(p, "/a/")) {
+        p += 3;
+        size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+        if (n >= 3) {
+            memmove(p + 3, p + n, strlen(p + n) + 1);
+            p[0] = p[1] = p[2] = '.';
+        } else {
+            memset(p, '.', n);
+        }
+    }
+}
+
 __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
-    char buf[256];
+    char buf[1024];
     vsnprintf(buf, sizeof(buf), fmt, ap);
     buf[strcspn(buf, "\r\n")] = '\0';
-    log_debug("http: %s", buf); /* per connection: refusals, TLS handshakes */
+    redact_tokens(buf);
+    log_debug("http: %.255s", buf); /* per connection: refusals, TLS handshakes */
 }
 
 /* A listening socket for a checked listen entry. Returns the fd or a
@@ -337,6 +615,7 @@ static int listener_start(struct tkl_http_server *srv, struct listener *l, uv_lo
         {MHD_OPTION_CONNECTION_TIMEOUT, conf->timeout_seconds, NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, conf->max_request_bytes, NULL},
         {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
         {srv->key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->key},
         {srv->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->cert},
         {MHD_OPTION_END, 0, NULL},
@@ -374,6 +653,7 @@ static void on_closed(uv_handle_t *h)
     free(srv->v);
     tkl_secret_free(srv->key);
     free(srv->cert);
+    free(srv->proxies);
     free(srv);
 }
 
@@ -398,6 +678,7 @@ void tkl_http_server_close(struct tkl_http_server *srv)
         free(srv->v);
         tkl_secret_free(srv->key);
         free(srv->cert);
+        free(srv->proxies);
         free(srv);
     }
 }
@@ -421,6 +702,28 @@ static int read_tls(struct tkl_http_server *srv, const struct tkl_http_conf *con
         snprintf(err, err_len, "http.tls_key %s: %s", conf->tls_key, strerror(-r));
         return r;
     }
+    return 0;
+}
+
+/* The trusted proxies of conf, as numbers. */
+static int read_proxies(struct tkl_http_server *srv, const struct tkl_http_conf *conf, char *err,
+                        size_t err_len)
+{
+    if (!conf->n_trusted_proxies)
+        return 0;
+    srv->proxies = calloc(conf->n_trusted_proxies, sizeof(*srv->proxies));
+    if (!srv->proxies) {
+        snprintf(err, err_len, "out of memory");
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < conf->n_trusted_proxies; i++) {
+        if (!address_read(conf->trusted_proxies[i], srv->proxies[i])) {
+            snprintf(err, err_len, "http.trusted_proxies: \"%s\" is not an address",
+                     conf->trusted_proxies[i]);
+            return -EINVAL;
+        }
+    }
+    srv->n_proxies = conf->n_trusted_proxies;
     return 0;
 }
 
@@ -460,7 +763,9 @@ int tkl_http_server_start(uv_loop_t *loop, const struct tkl_http_conf *conf, con
         return -ENOMEM;
     }
     srv->host = *host;
-    int r = read_tls(srv, conf, err, err_len);
+    int r = read_proxies(srv, conf, err, err_len);
+    if (r == 0)
+        r = read_tls(srv, conf, err, err_len);
     for (size_t i = 0; r == 0 && i < n; i++)
         r = start_nth(srv, loop, conf, fds, n_fds, i, err, err_len);
     if (r < 0) {

@@ -9,7 +9,14 @@
  *
  * Requests are parsed by libmicrohttpd; their path and query are read by
  * request.c; the handler (the web face's pages) answers them on the loop
- * thread. Only GET and HEAD are served; bodies are discarded.
+ * thread. GET and HEAD are served everywhere (a body is discarded); POST
+ * only on a route that takes a form (tkl_route_form), url-encoded and at
+ * most TKL_FORM_BODY_MAX bytes, read with libmicrohttpd's post processor
+ * (form.c) before the page sees it. Anything else is refused at its
+ * headers, before its body is read: 405, 413 (announced too long) or 415;
+ * a body found too long as it comes is answered 413 at its end. No log
+ * line names a path: pages by their route, and libmicrohttpd's own
+ * messages with a signed link's token cut out.
  */
 #ifndef TKL_SERVER_H
 #define TKL_SERVER_H

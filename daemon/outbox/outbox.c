@@ -1122,3 +1122,34 @@ void tkl_notice_rows_free(struct tkl_notice_rows *rows)
     free(rows->v);
     *rows = (struct tkl_notice_rows){0};
 }
+
+int tkl_outbox_item_history(struct tkl_outbox *o, const char *item_id, size_t max,
+                            struct tkl_item_notices *ret)
+{
+    sqlite3_stmt *st = NULL;
+    struct tkl_item_notices l = {0};
+    /* entries_item leads with item_id: no scan of the entries */
+    int rc = sqlite3_prepare_v2(
+        o->db,
+        "SELECT e.item_id, n.id, n.channel, n.recipient, n.team_id, n.team_name, "
+        " min(e.stage_key), n.state, n.attempts, n.sending, n.created_at, n.finished_at "
+        "FROM entries e JOIN notices n ON n.id = e.notice_id "
+        "WHERE e.item_id = ?1 AND e.stage NOT IN (?2, ?3) "
+        "GROUP BY n.id ORDER BY n.id DESC LIMIT ?4",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return tkl_sqlite_errno(rc);
+    sqlite3_bind_text(st, 1, item_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, TKL_STAGE_REPORT);
+    sqlite3_bind_int(st, 3, TKL_STAGE_ANSWER);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)(max > (size_t)INT64_MAX ? (size_t)INT64_MAX : max));
+    void *rows = NULL;
+    int r = read_rows(st, &rows, &l.n, sizeof(*l.v), item_notice_read);
+    l.v = rows;
+    if (r < 0) {
+        tkl_item_notices_free(&l);
+        return r;
+    }
+    *ret = l;
+    return 0;
+}

@@ -241,4 +241,16 @@ int tkl_outbox_undelivered(struct tkl_outbox *o, unsigned which, size_t max,
 /* Frees what rows holds and empties it. */
 void tkl_notice_rows_free(struct tkl_notice_rows *rows);
 
+/*
+ * The reminders that carried item_id, newest first, at most max, read in
+ * one query: one row per notice, as tkl_outbox_last_notices gives each
+ * (to whom, by which channel, for which team, at which stage, how it
+ * went). Reports of failed deliveries and answers told to the report route
+ * are left out. Returns 0 with *ret filled (free it with
+ * tkl_item_notices_free; its rows are newest first, not by item id), or a
+ * negative errno (then *ret is untouched).
+ */
+int tkl_outbox_item_history(struct tkl_outbox *o, const char *item_id, size_t max,
+                            struct tkl_item_notices *ret);
+
 #endif

@@ -804,6 +804,7 @@ void tkl_service_free(struct tkl_service *s)
     s->env.state_dir = NULL;
     tkl_feed_cache_free(&s->feeds);
     tkl_page_cache_free(&s->pages);
+    tkl_act_limits_free(&s->act_limits);
     tkl_metrics_free(s->metrics);
     s->metrics = NULL;
 }

@@ -28,6 +28,7 @@
 
 struct tkl_feed_cache; /* web/feeds.c: what the calendar feeds served */
 struct tkl_page_cache; /* web/web.c: the status pages last made */
+struct tkl_act_limits; /* web/act.c: the rate limits of the links' page */
 
 struct tkl_service {
     uv_loop_t *loop;
@@ -82,6 +83,8 @@ struct tkl_service {
     int64_t requests_from;
     int request_backoff;
     int64_t requests_pending_at;
+    /* web/act.c's rate limits; NULL until a link's page is asked */
+    struct tkl_act_limits *act_limits;
 };
 
 /* The wall clock, with --now's offset. */
@@ -130,5 +133,9 @@ void tkl_feed_cache_free(struct tkl_feed_cache **c);
 /* Frees the status pages kept (web/web.c) and sets *c to NULL. Accepts a
  * NULL *c. */
 void tkl_page_cache_free(struct tkl_page_cache **c);
+
+/* Frees the links' page's rate limits (web/act.c) and sets *l to NULL.
+ * Accepts a NULL *l. */
+void tkl_act_limits_free(struct tkl_act_limits **l);
 
 #endif

@@ -20,6 +20,7 @@ static const tkl_web_page pages[TKL_ROUTE_COUNT] = {
     [TKL_ROUTE_OUTBOX] = tkl_web_outbox,
     [TKL_ROUTE_METRICS] = tkl_web_metrics,
     [TKL_ROUTE_HEALTH] = tkl_web_health,
+    [TKL_ROUTE_ACT] = tkl_web_act,
     [TKL_ROUTE_REPORT] = tkl_web_report,
 };
 

@@ -2,8 +2,8 @@
  * The pages of ticklerd's web face, one file each, all reading the running
  * service: feeds.c (/calendar.ics, /calendar/<category>.ics,
  * /calendar.html), overview.c (/status, /status.json), operator.c (/outbox),
- * exposition.c (/metrics), progress.c (/report), web.c (/ and /healthz,
- * and the dispatch).
+ * exposition.c (/metrics), progress.c (/report), act.c (/a/<token>, a
+ * signed link's page), web.c (/ and /healthz, and the dispatch).
  *
  * Every page escapes the plan's text for its format, shows no secret
  * (passwords, tokens, webhook URLs; a recipient address only on /outbox,
@@ -42,5 +42,8 @@ int tkl_web_report(struct tkl_service *s, const struct tkl_http_request *req,
                    struct tkl_http_response *resp);
 int tkl_web_index(struct tkl_service *s, const struct tkl_http_request *req,
                   struct tkl_http_response *resp);
+/* /a/<token>: a signed link's page (act.c); GET shows, POST acts. */
+int tkl_web_act(struct tkl_service *s, const struct tkl_http_request *req,
+                struct tkl_http_response *resp);
 
 #endif

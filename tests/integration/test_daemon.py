@@ -428,7 +428,7 @@ class Signals(Fixture):
 
 
 COMMANDS = {"actions", "check", "upcoming", "holidays", "status", "outbox", "retry", "send-test",
-            "calendar", "report", "updates"}
+            "calendar", "report", "updates", "link"}
 
 
 class Cli(Fixture):
@@ -492,6 +492,16 @@ class Cli(Fixture):
         self.assert_usage_error(self.tickler("status", "--js"), "unknown option '--js'", "status")
         self.assert_usage_error(self.tickler("retry", "--failed", "3"),
                                 "either ids or --failed, not both", "retry")
+        for args, message in ((["link"], "which action?"),
+                              (["link", "A1"], "for whom? (RECIPIENT)"),
+                              (["link", "A1", "x@example.org", "y"], "too many arguments (at most 2)"),
+                              (["link", "A1", "x@example.org", "--expires-in"],
+                               "option '--expires-in' needs a value"),
+                              (["link", "A1", "x@example.org", "--expires-in", "0"],
+                               "--expires-in must be 1 to 366 days"),
+                              (["link", "A1", "x@example.org", "--expires-in", "1y"],
+                               "--expires-in must be 1 to 366 days")):
+            self.assert_usage_error(self.tickler(*args), message, "link")
         self.assertFalse(os.path.exists(self.state))
 
 

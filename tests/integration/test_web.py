@@ -7,8 +7,16 @@ the counts `tickler actions --json` gives, /healthz 503 while another
 process locks the outbox, plan text escaped and no secret on any page,
 socket activation, and a bounded load test: 50 connections fetching the
 feed and the metrics while 1,000 notices are delivered, and a client that
-sends nothing closed at the timeout without holding anyone up."""
+sends nothing closed at the timeout without holding anyone up; and the
+page a notice's link opens: fetched three times with curl it changes
+nothing, a tampered, expired, retired-key or other action's link gets its
+4xx page, a POST without the page's Origin records nothing, a good one
+records one update and its repeat nothing more, the rate limit answers
+429, and no token reaches the log."""
 import argparse
+import base64
+import hashlib
+import hmac
 import http.client
 import http.server
 import json
@@ -518,6 +526,221 @@ class Load(Fixture):
         self.assertEqual(set(counts.values()), {1}, "a notice arrived twice")
         self.assertEqual(len(box), 1000)
         self.assertEqual({n["state"] for n in box}, {"delivered"})
+
+
+def mint(key_hex, key_id, action, recipient, issued, expires):
+    """A link token as daemon/token/token.h lays it out: version 1, the key
+    id, action id and recipient each after its length, issue and expiry
+    times (8 bytes each, big-endian), and the HMAC-SHA256 under the key over
+    "tickler-link" with its NUL and all of that; base64url, no padding."""
+    def field(s):
+        b = s.encode()
+        return bytes([len(b)]) + b
+    payload = (bytes([1]) + field(key_id) + field(action) + field(recipient) +
+               int(issued).to_bytes(8, "big") + int(expires).to_bytes(8, "big"))
+    mac = hmac.new(bytes.fromhex(key_hex), b"tickler-link\0" + payload, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(payload + mac).decode().rstrip("=")
+
+
+class Links(Fixture):
+    """/a/<token> on a running ticklerd with links configured."""
+    K1 = "a1" * 32
+    K0 = "b2" * 40  # the key being retired
+
+    def setUp(self):
+        super().setUp()
+        for name, key in (("k1.key", self.K1), ("k0.key", self.K0)):
+            with open(os.path.join(self.tmp, name), "w") as f:
+                f.write(key + "\n")
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n"
+                    "A1,Publish the pay gap report,Alpha,31/03/2031,In progress\n"
+                    "A2,Train every manager,Alpha,30/06/2031,In progress\n")
+        self.conf = os.path.join(self.tmp, "tickler.conf")
+        self.write_conf(keys=("k1", "k0"))
+        self.tokens = []
+
+    def write_conf(self, keys):
+        entries = ", ".join('{ id = "%s"; file = "%s.key"; }' % (k, k) for k in keys)
+        with open(self.conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 0; };
+http = { listen = [ "127.0.0.1:%d" ]; };
+links = { keys = ( %s ); };
+notifiers = ( { name = "mail"; plugin = "maildir"; settings = { path = "mail"; }; } );
+teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example.org" ]; }; } );
+""" % (self.port, entries))
+
+    def link(self, action="A1", recipient="alpha@example.org"):
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "link", action, recipient],
+                           capture_output=True, text=True, check=True)
+        url = p.stdout.strip()
+        self.assertRegex(url, r"^http://127\.0\.0\.1:%d/a/[A-Za-z0-9_-]+$" % self.port)
+        self.tokens.append(url.rsplit("/", 1)[1])
+        return url
+
+    def minted(self, key_hex, key_id, action, issued, expires):
+        tok = mint(key_hex, key_id, action, "alpha@example.org", issued, expires)
+        self.tokens.append(tok)
+        return self.url("/a/" + tok)
+
+    def state_of(self):
+        """What the state database holds: updates, notices, entries."""
+        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
+        try:
+            return tuple(db.execute("SELECT count(*) FROM %s" % t).fetchone()[0]
+                         for t in ("updates", "notices", "entries"))
+        finally:
+            db.close()
+
+    def updates(self):
+        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
+        try:
+            return db.execute("SELECT action_id, recipient, kind FROM updates").fetchall()
+        finally:
+            db.close()
+
+    def post(self, url, data, *headers):
+        args = ["-X", "POST", "--data", data]
+        for h in headers:
+            args += ["-H", h]
+        return curl(url, *args)
+
+    def tearDown(self):
+        log = self.daemon.log() if self.daemon else ""
+        super().tearDown()
+        for tok in self.tokens:  # no token is ever logged
+            self.assertNotIn(tok[4:], log)
+
+    def test_fetching_a_link_three_times_changes_nothing(self):
+        self.start()
+        url = self.link()
+        before = self.state_of()
+        self.assertEqual(before[0], 0)
+        for _ in range(3):
+            status, h, body = curl(url)
+            self.assertEqual(status, 200)
+            self.assertIn(b"Publish the pay gap report", body)
+            self.assertEqual(h["cache-control"], "no-store")
+            self.assertEqual(h["x-robots-tag"], "noindex, nofollow")
+            self.assertEqual(h["referrer-policy"], "same-origin")
+            self.assertIn("form-action 'self'", h["content-security-policy"])
+        self.assertEqual(curl(url, "-I")[0], 200)
+        self.assertEqual(self.state_of(), before)
+
+    def test_bad_links_get_their_page_and_change_nothing(self):
+        self.start()
+        now = int(time.time())
+        good = self.minted(self.K1, "k1", "A1", now - 60, now + 86400)
+        self.assertEqual(curl(good)[0], 200)  # the Python-minted token is one
+        before = self.state_of()
+        tok = good.rsplit("/", 1)[1]
+        flipped = tok[:30] + ("A" if tok[30] != "A" else "B") + tok[31:]
+        self.tokens.append(flipped)
+        cases = [
+            (self.url("/a/" + flipped), 403, b"has been altered"),
+            (self.url("/a/" + tok[:-5]), 400, b"incomplete or damaged"),
+            (self.url("/a/" + tok + ")"), 400, b"incomplete or damaged"),
+            (self.minted(self.K1, "k1", "A1", now - 50 * 86400, now - 5 * 86400), 410,
+             b"has expired"),
+            (self.minted(self.K1, "k1", "A9", now - 60, now + 86400), 404,
+             b"no longer in the action plan"),
+            (self.minted(self.K0[:64], "k1", "A1", now - 60, now + 86400), 403,
+             b"has been altered"),
+        ]
+        for url, want, text in cases:
+            status, h, body = curl(url)
+            self.assertEqual(status, want, body)
+            self.assertIn(text, body)
+            self.assertEqual(h["content-type"], "text/html; charset=utf-8")
+            self.assertNotIn(b"<form", body)
+        # a link signed by a key the ring then drops
+        retired = self.minted(self.K0, "k0", "A1", now - 60, now + 86400)
+        self.assertEqual(curl(retired)[0], 200)
+        self.write_conf(keys=("k1",))
+        n = len(self.daemon.lines)
+        self.daemon.proc.send_signal(1)
+        self.daemon.wait_for("configuration reloaded", after=n)
+        status, _, body = curl(retired)
+        self.assertEqual(status, 403)
+        self.assertIn(b"no longer in use", body)
+        # a form that carries another action's token
+        other = self.link("A2").rsplit("/", 1)[1]
+        status, _, body = self.post(good, "token=%s&do=complete" % other,
+                                    "Origin: " + self.url(""))
+        self.assertEqual(status, 403)
+        self.assertIn(b"does not belong to this link", body)
+        self.assertEqual(self.state_of(), before)
+
+    def test_only_a_post_from_the_page_records_and_only_once(self):
+        self.start()
+        url = self.link()
+        tok = url.rsplit("/", 1)[1]
+        form = "token=%s&do=complete" % tok
+        origin = "Origin: http://127.0.0.1:%d" % self.port
+        for headers in ((), ("Origin: https://evil.example",), ("Origin: null",),
+                        ("Referer: https://evil.example/a/" + tok,)):
+            status, _, body = self.post(url, form, *headers)
+            self.assertEqual(status, 403, headers)
+            self.assertIn(b"did not come from tickler", body)
+        self.assertEqual(self.updates(), [])
+        status, h, _ = self.post(url, form, origin)
+        self.assertEqual(status, 303)
+        self.assertEqual(h["location"], url + "?done=complete")
+        self.assertEqual(self.updates(), [("A1", "alpha@example.org", 1)])
+        status, h, _ = self.post(url, form, origin)
+        self.assertEqual(status, 303)
+        self.assertEqual(h["location"], url + "?same=1")
+        self.assertEqual(len(self.updates()), 1)
+        status, _, body = curl(h["location"])
+        self.assertIn(b"nothing more was changed", body)
+        self.assertIn(b"Marked complete by alpha@example.org", body)
+        # what the form reader refuses, before the page sees it
+        self.assertEqual(self.post(url, form + "&do=snooze", origin)[0], 400)
+        self.assertEqual(self.post(url, "x" * 20000, origin)[0], 413)
+        status, h, _ = curl(url, "-X", "POST", "--data", "{}", "-H",
+                            "Content-Type: application/json")
+        self.assertEqual(status, 415)
+        status, h, _ = curl(self.url("/status"), "-X", "POST", "--data", form)
+        self.assertEqual((status, h["allow"]), (405, "GET, HEAD"))
+        self.assertEqual(len(self.updates()), 1)
+
+    def test_tickler_link_prints_a_link_only_when_it_can(self):
+        def link(*args):
+            return subprocess.run([tool("tickler"), "-c", self.conf, "link", *args],
+                                  capture_output=True, text=True)
+        p = link("A1", "someone@example.org", "--expires-in", "7")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        tok = p.stdout.strip().rsplit("/", 1)[1]
+        raw = base64.urlsafe_b64decode(tok + "=" * (-len(tok) % 4))
+        issued, expires = (int.from_bytes(raw[i:i + 8], "big") for i in (-48, -40))
+        self.assertEqual(expires - issued, 7 * 86400)
+        self.assertIn("someone@example.org is not a recipient of the teams that own A1",
+                      p.stderr)
+        self.assertNotIn(self.K1, p.stdout + p.stderr)
+        p = link("A9", "alpha@example.org")
+        self.assertEqual((p.returncode, p.stdout), (1, ""))
+        self.assertIn("no action A9 in the plan", p.stderr)
+        with open(self.conf) as f:
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write(re.sub(r"links = \{.*\};\n", "", text))
+        p = link("A1", "alpha@example.org")
+        self.assertEqual((p.returncode, p.stdout), (1, ""))
+        self.assertIn("links are not configured", p.stderr)
+
+    def test_posts_beyond_the_limit_wait(self):
+        self.start()
+        url = self.link("A2")
+        form = "token=%s&do=progress&rag=green&note=On+track" % url.rsplit("/", 1)[1]
+        statuses = [self.post(url, form)[0] for _ in range(10)]  # no Origin: refused
+        self.assertEqual(set(statuses), {403})
+        status, h, body = self.post(url, form, "Origin: http://127.0.0.1:%d" % self.port)
+        self.assertEqual(status, 429)
+        self.assertGreaterEqual(int(h["retry-after"]), 1)
+        self.assertIn(b"Too many requests", body)
+        self.assertEqual(self.updates(), [])
 
 
 if __name__ == "__main__":

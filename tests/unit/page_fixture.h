@@ -59,6 +59,9 @@ static const char page_plan[] =
     "G," PAGE_OBJECTIVE ",Culture change,ICT,Ongoing,,\n";
 
 static char page_dir[256];
+/* More of the configuration (groups such as links and http), written after
+ * the rest by page_setup; NULL for none. */
+static const char *page_conf_extra;
 static uv_loop_t page_loop;
 static struct tkl_service page_s;
 static int page_finished;
@@ -78,7 +81,7 @@ static void page_on_changed(struct tkl_service *s)
  * into a fresh directory for test name, and readies the service. */
 static inline void page_setup(const char *name)
 {
-    char path[600], conf[2048];
+    char path[600], conf[4096];
     tkl_tmpdir(page_dir, sizeof(page_dir), name);
     snprintf(path, sizeof(path), "%s/plugins", page_dir);
     ck_assert_int_eq(mkdir(path, 0700), 0);
@@ -114,6 +117,8 @@ static inline void page_setup(const char *name)
              "  settings = { items = ( { id = \"pride\"; title = \"Pride Month\"; start = %d; "
              "end = %d; category = \"sexual-orientation\"; } ); }; } );\n",
              tkl_day_from_civil(2023, 7, 10), tkl_day_from_civil(2023, 7, 10));
+    if (page_conf_extra)
+        snprintf(conf + strlen(conf), sizeof(conf) - strlen(conf), "%s", page_conf_extra);
     tkl_write_text(page_dir, "tickler.conf", conf);
     static char conf_path[600], state[600], plugins[600];
     snprintf(conf_path, sizeof(conf_path), "%s/tickler.conf", page_dir);

@@ -39,7 +39,8 @@ START_TEST(every_key_is_read)
                    "  public_url = \"https://tickler.example.gov.uk/plans\";\n"
                    "  max_connections = 200; max_connections_per_ip = 4;\n"
                    "  max_request_bytes = 8192; timeout_seconds = 10;\n"
-                   "  tls_certificate = \"tls/cert.pem\"; tls_key = \"credential:tls-key\"; };\n");
+                   "  tls_certificate = \"tls/cert.pem\"; tls_key = \"credential:tls-key\";\n"
+                   "  trusted_proxies = [ \"127.0.0.1\", \"::1\" ]; };\n");
     f.x.dir = "/etc/tickler";
     struct tkl_http_conf h;
     tkl_http_conf_init(&h);
@@ -55,10 +56,15 @@ START_TEST(every_key_is_read)
     ck_assert_int_eq(h.timeout_seconds, 10);
     ck_assert_str_eq(h.tls_certificate, "/etc/tickler/tls/cert.pem");
     ck_assert_str_eq(h.tls_key, "credential:tls-key");
+    ck_assert_uint_eq(h.n_trusted_proxies, 2);
+    ck_assert_str_eq(h.trusted_proxies[1], "::1");
     struct tkl_http_conf same;
     tkl_http_conf_init(&same);
     ck_assert_int_eq(tkl_http_conf_read(&f.x, conf_at(&f, "http"), &same), 0);
     ck_assert(tkl_http_conf_same_server(&h, &same));
+    same.n_trusted_proxies = 1;
+    ck_assert(!tkl_http_conf_same_server(&h, &same));
+    same.n_trusted_proxies = 2;
     same.timeout_seconds = 11;
     ck_assert(!tkl_http_conf_same_server(&h, &same));
     tkl_http_conf_free(&same);
@@ -104,6 +110,7 @@ START_TEST(mistakes_are_named_at_their_lines)
                    "  timeout_seconds = 0;\n"
                    "  tls_key = \"key.pem\";\n"
                    "  port = 80;\n"
+                   "  trusted_proxies = [ \"10.0.0.0/8\" ];\n"
                    "};\n");
     struct tkl_http_conf h;
     tkl_http_conf_init(&h);
@@ -113,6 +120,8 @@ START_TEST(mistakes_are_named_at_their_lines)
     ck_assert(conf_error_at(&f, 5, "timeout_seconds must be between 1 and 3600 (got 0)"));
     ck_assert(conf_error_at(&f, 1, "tls_certificate and tls_key go together"));
     ck_assert(conf_error_at(&f, 7, "port"));
+    ck_assert(
+        conf_error_at(&f, 8, "http.trusted_proxies: \"10.0.0.0/8\" is not a numeric address"));
     tkl_http_conf_free(&h);
     conf_done(&f);
     conf_parse(&f, "http = { public_url = \"https://x/?a=1\"; listen = \"127.0.0.1:1\"; };\n");

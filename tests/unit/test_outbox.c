@@ -418,6 +418,64 @@ START_TEST(the_version_follows_every_write)
 }
 END_TEST
 
+/* The reminders of one action, newest first: no report of a failed
+ * delivery, no answer told to the report route. */
+START_TEST(an_item_s_history_newest_first)
+{
+    uint64_t boss = 0, team = 0;
+    fill_for_last(&boss, &team);
+    struct tkl_notice_entry answer = {.size = sizeof(answer),
+                                      .item_id = "A1",
+                                      .title = "not ours, says hr",
+                                      .deadline_day = TKL_NO_DAY,
+                                      .kind = TKL_DEADLINE_UNDATED,
+                                      .stage = TKL_STAGE_ANSWER};
+    const char *answer_key[] = {"answer-1"};
+    put_for("admin@example.org", &answer, 1, answer_key, 4500);
+    struct tkl_item_notices l = {0};
+    ck_assert_int_eq(tkl_outbox_item_history(o, "A1", 10, &l), 0);
+    ck_assert_uint_eq(l.n, 2);
+    ck_assert_uint_eq(l.v[0].notice_id, boss);
+    ck_assert_str_eq(l.v[0].recipient, "boss@example.org");
+    ck_assert_str_eq(l.v[0].stage_key, "lead-7");
+    ck_assert_str_eq(l.v[0].item_id, "A1");
+    ck_assert_str_eq(l.v[1].recipient, "hr@example.org");
+    ck_assert_str_eq(tkl_notice_state_name(l.v[1].state, l.v[1].attempts), "delivered");
+    ck_assert_int_eq(l.v[1].finished_at, 1100);
+    tkl_item_notices_free(&l);
+    ck_assert_int_eq(tkl_outbox_item_history(o, "A2", 10, &l), 0);
+    ck_assert_uint_eq(l.n, 3);
+    ck_assert_uint_eq(l.v[0].notice_id, team);
+    ck_assert_str_eq(l.v[0].stage_key, "checkin-2023-04");
+    tkl_item_notices_free(&l);
+    /* at most max, the newest */
+    ck_assert_int_eq(tkl_outbox_item_history(o, "A2", 2, &l), 0);
+    ck_assert_uint_eq(l.n, 2);
+    ck_assert_uint_eq(l.v[0].notice_id, team);
+    ck_assert_uint_eq(l.v[1].notice_id, boss);
+    tkl_item_notices_free(&l);
+    ck_assert_int_eq(tkl_outbox_item_history(o, "A9", 10, &l), 0);
+    ck_assert_uint_eq(l.n, 0);
+    tkl_item_notices_free(&l);
+    /* a failed allocation: an error, *ret untouched */
+    unsigned long i;
+    for (i = 1;; i++) {
+        struct tkl_item_notices f = {.n = 99};
+        alloc_fail_nth(i);
+        int r = tkl_outbox_item_history(o, "A2", 10, &f);
+        alloc_fail_nth(0);
+        if (r == 0) {
+            ck_assert_uint_eq(f.n, 3);
+            tkl_item_notices_free(&f);
+            break;
+        }
+        ck_assert_int_lt(r, 0);
+        ck_assert_uint_eq(f.n, 99);
+    }
+    ck_assert_uint_gt(i, 3);
+}
+END_TEST
+
 START_TEST(intro_and_answer_are_kept)
 {
     struct tkl_notice_entry e[2] = {entries[0], entries[1]};
@@ -521,6 +579,7 @@ int main(void)
     tcase_add_test(tc, what_is_not_delivered_failed_first);
     tcase_add_test(tc, the_web_face_s_reads_fail_cleanly);
     tcase_add_test(tc, the_version_follows_every_write);
+    tcase_add_test(tc, an_item_s_history_newest_first);
     tcase_add_test(tc, intro_and_answer_are_kept);
     tcase_add_test(tc, an_outbox_of_the_last_version_is_upgraded);
     tcase_add_test(tc, a_read_only_outbox_reads_and_writes_nothing);

@@ -1,10 +1,12 @@
-/* Tests for daemon/http/request.c: paths to routes, the category slug, the
- * query keys each route takes and the values refused, lookups, and the
- * If-None-Match comparison. */
+/* Tests for daemon/http/request.c: paths to routes, the category slug, a
+ * signed link's token (its characters and length checked first), the
+ * query keys each route takes and the values refused, the form only the
+ * link's page takes, lookups, and the If-None-Match comparison. */
 #include <check.h>
 
 #include "check_run.h"
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "http/request.h"
@@ -69,6 +71,56 @@ START_TEST(other_paths_are_not_found_or_bad)
 }
 END_TEST
 
+START_TEST(a_link_path_keeps_only_a_token_shaped_token)
+{
+    struct tkl_request r;
+    ck_assert_int_eq(tkl_request_route("/a/AQVrZXktYQ_-9", &r), 0);
+    ck_assert_int_eq(r.route, TKL_ROUTE_ACT);
+    ck_assert_str_eq(r.token, "AQVrZXktYQ_-9");
+    ck_assert_str_eq(r.arg, "");
+    /* the route's name for metrics and logs never holds the token */
+    ck_assert_str_eq(tkl_route_name(r.route), "/a/{token}");
+    /* what is not a token is the link's page with no token: it says the
+     * link is damaged; the text itself is not kept */
+    static const char *const damaged[] = {"/a/",    "/a/abc.", "/a/abc=",       "/a/a+b",
+                                          "/a/%41", "/a/abc)", "/a/caf\xc3\xa9"};
+    for (size_t i = 0; i < sizeof(damaged) / sizeof(damaged[0]); i++) {
+        ck_assert_msg(tkl_request_route(damaged[i], &r) == 0, "%s", damaged[i]);
+        ck_assert_int_eq(r.route, TKL_ROUTE_ACT);
+        ck_assert_str_eq(r.token, "");
+    }
+    char path[TKL_TOKEN_MAX + 8] = "/a/";
+    memset(path + 3, 'A', TKL_TOKEN_MAX);
+    path[3 + TKL_TOKEN_MAX] = '\0';
+    ck_assert_int_eq(tkl_request_route(path, &r), 0);
+    ck_assert_uint_eq(strlen(r.token), TKL_TOKEN_MAX);
+    strcat(path, "A"); /* one too many */
+    ck_assert_int_eq(tkl_request_route(path, &r), 0);
+    ck_assert_str_eq(r.token, "");
+    /* another segment, or none, is no route */
+    ck_assert_int_eq(tkl_request_route("/a/abc/def", &r), -ENOENT);
+    ck_assert_int_eq(tkl_request_route("/a", &r), -ENOENT);
+    ck_assert_int_eq(tkl_request_route("/ab/c", &r), -ENOENT);
+    ck_assert(tkl_token_text_valid("x"));
+    ck_assert(!tkl_token_text_valid(""));
+}
+END_TEST
+
+START_TEST(only_the_link_page_takes_a_form)
+{
+    for (int r = 0; r < TKL_ROUTE_COUNT; r++)
+        ck_assert_msg((tkl_route_form((enum tkl_route)r) != NULL) == (r == TKL_ROUTE_ACT), "%d", r);
+    const struct tkl_form_spec *f = tkl_route_form(TKL_ROUTE_ACT);
+    const char *names = "token do snooze until rag note suggested";
+    char got[128] = "";
+    for (size_t i = 0; i < f->n; i++)
+        snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "",
+                 f->fields[i].name);
+    ck_assert_str_eq(got, names);
+    ck_assert_ptr_null(tkl_route_form(TKL_ROUTE_COUNT));
+}
+END_TEST
+
 START_TEST(each_route_takes_its_own_query_keys)
 {
     struct tkl_request r;
@@ -97,6 +149,10 @@ START_TEST(each_route_takes_its_own_query_keys)
     ck_assert_int_eq(tkl_request_route("/metrics", &r), 0);
     ck_assert_int_eq(tkl_request_add_query(&r, "state", "x"), -EINVAL);
     ck_assert_uint_eq(r.n_q, 0);
+    ck_assert_int_eq(tkl_request_route("/a/abc", &r), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "done", "complete"), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "same", "1"), 0);
+    ck_assert_int_eq(tkl_request_add_query(&r, "token", "x"), -EINVAL);
 }
 END_TEST
 
@@ -144,6 +200,8 @@ static Suite *suite(void)
     TCase *tc = tcase_create("request");
     tcase_add_test(tc, paths_name_their_routes);
     tcase_add_test(tc, other_paths_are_not_found_or_bad);
+    tcase_add_test(tc, a_link_path_keeps_only_a_token_shaped_token);
+    tcase_add_test(tc, only_the_link_page_takes_a_form);
     tcase_add_test(tc, each_route_takes_its_own_query_keys);
     tcase_add_test(tc, values_must_be_short_printable_utf8);
     tcase_add_test(tc, if_none_match_compares_weakly);

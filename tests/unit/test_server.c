@@ -3,10 +3,14 @@
  * own while the loop runs here): pages are called with the parsed route,
  * every answer carries the security headers, conditional GETs get 304,
  * HEAD gets no body, other methods 405, bad paths and queries 400, page
- * errors 500 or 503; a client that sends nothing is closed at the timeout
- * while others are served; the per-address limit holds; HTTPS works with
- * a certificate and key; sockets passed in (systemd) are served; and
- * closing leaves no handle: uv_loop_close() returns 0 in every test. */
+ * errors 500 or 503; a POST reaches the link's page only, with its form
+ * read, its Origin and Referer and the client's address (a trusted
+ * proxy's X-Forwarded-For), and is refused otherwise (405, 413, 415, 400
+ * for a bad form) before the page is asked; what a page sets (Location,
+ * Retry-After, Referrer-Policy, X-Robots-Tag) is sent; a client that sends nothing is closed at the
+ * timeout while others are served; the per-address limit holds; HTTPS works with a certificate and
+ * key; sockets passed in (systemd) are served; and closing leaves no handle: uv_loop_close()
+ * returns 0 in every test. */
 #include <check.h>
 
 #include "check_run.h"
@@ -35,6 +39,7 @@ static int answered[TKL_ROUTE_COUNT + 1][600];
 static int page_calls;
 static int page_error; /* what the page returns */
 static char last_team[256];
+static char last_post[1024]; /* what the page saw of a POST */
 
 /* ---- the page and the server ------------------------------------------ */
 
@@ -46,6 +51,19 @@ static int page(void *data, const struct tkl_http_request *req, struct tkl_http_
         return page_error;
     const char *team = tkl_request_get(req->req, "team", 0);
     snprintf(last_team, sizeof(last_team), "%s", team ? team : "");
+    if (req->post) {
+        const char *note = tkl_form_get(req->form, "note");
+        snprintf(last_post, sizeof(last_post),
+                 "token=%s do=%s note=%s origin=%s referer=%s client=%s", req->req->token,
+                 tkl_form_get(req->form, "do"), note ? note : "(none)",
+                 req->origin ? req->origin : "(none)", req->referer ? req->referer : "(none)",
+                 req->client);
+        resp->status = 303;
+        resp->location = strdup("http://t.example/a/x?done=complete");
+        resp->referrer = "same-origin";
+        resp->noindex = true;
+        resp->retry_after = 7;
+    }
     char *body = NULL;
     if (asprintf(&body, "route %s arg %s now %lld\n", tkl_route_name(req->req->route),
                  req->req->arg, (long long)req->now) < 0)
@@ -111,6 +129,7 @@ static void setup(void)
     ck_assert_int_eq(uv_loop_init(&loop), 0);
     memset(answered, 0, sizeof(answered));
     page_calls = page_error = 0;
+    last_post[0] = '\0';
     srv = NULL;
     port = free_port();
 }
@@ -129,6 +148,9 @@ struct fetch {
     const char *method; /* NULL: GET */
     char path[256];
     const char *header; /* one extra request header, or NULL */
+    const char *header2;
+    const char *send;   /* a POST's body: "a=1" when NULL */
+    bool chunked;       /* sent without a length */
     const char *cainfo; /* https with this CA */
     long status;
     char body[8192];
@@ -162,6 +184,10 @@ static void do_fetch(struct fetch *f)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *hs = f->header ? curl_slist_append(NULL, f->header) : NULL;
+    if (f->header2)
+        hs = curl_slist_append(hs, f->header2);
+    if (f->chunked)
+        hs = curl_slist_append(hs, "Transfer-Encoding: chunked");
     char url[512];
     snprintf(url, sizeof(url), "%s://127.0.0.1:%d%s", f->cainfo ? "https" : "http", port, f->path);
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -177,8 +203,14 @@ static void do_fetch(struct fetch *f)
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
     if (f->method && !strcmp(f->method, "HEAD"))
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    else if (f->method && !strcmp(f->method, "POST"))
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "a=1");
+    else if (f->method && !strcmp(f->method, "POST")) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, f->send ? f->send : "a=1");
+        if (!f->chunked)
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                             (curl_off_t)strlen(f->send ? f->send : "a=1"));
+    } else if (f->method) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, f->method);
+    }
     f->rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &f->status);
     curl_easy_cleanup(c);
@@ -313,6 +345,120 @@ START_TEST(what_no_page_takes_is_refused_by_the_server)
     f = get("/healthz", NULL, NULL);
     ck_assert_int_eq(f.status, 500);
     ck_assert_ptr_nonnull(strstr(f.body, "Internal error"));
+}
+END_TEST
+
+static struct fetch post(const char *path, const char *body, const char *header,
+                         const char *header2)
+{
+    struct fetch f = {.method = "POST", .header = header, .header2 = header2, .send = body};
+    snprintf(f.path, sizeof(f.path), "%s", path);
+    run_client(fetch_fn, &f);
+    ck_assert_msg(f.rc == CURLE_OK, "%s: %s", path, curl_easy_strerror(f.rc));
+    return f;
+}
+
+#define FORM "Content-Type: application/x-www-form-urlencoded"
+
+START_TEST(a_post_reaches_the_link_page_with_its_form)
+{
+    struct tkl_http_conf c = conf_for(port);
+    start(&c);
+    char buf[256];
+    struct fetch f = post("/a/AbC-_9", "token=AbC-_9&do=progress&note=On+track%0D%0Adone+soon",
+                          FORM, "Origin: https://tickler.example");
+    ck_assert_int_eq(f.status, 303);
+    ck_assert_str_eq(last_post, "token=AbC-_9 do=progress note=On track\ndone soon "
+                                "origin=https://tickler.example referer=(none) client=127.0.0.1");
+    ck_assert_str_eq(header_of(&f, "Location", buf, sizeof(buf)),
+                     "http://t.example/a/x?done=complete");
+    ck_assert_str_eq(header_of(&f, "Referrer-Policy", buf, sizeof(buf)), "same-origin");
+    ck_assert_str_eq(header_of(&f, "X-Robots-Tag", buf, sizeof(buf)), "noindex, nofollow");
+    ck_assert_str_eq(header_of(&f, "Retry-After", buf, sizeof(buf)), "7");
+    ck_assert_int_eq(answered[TKL_ROUTE_ACT][303], 1);
+    /* a charset parameter is fine; the Referer is handed over too */
+    f = post("/a/x", "do=complete",
+             "Content-Type: application/x-www-form-urlencoded; charset=UTF-8",
+             "Referer: https://tickler.example/a/x");
+    ck_assert_int_eq(f.status, 303);
+    ck_assert_ptr_nonnull(strstr(last_post, "referer=https://tickler.example/a/x"));
+    /* the same page by GET: no form */
+    last_post[0] = '\0';
+    ck_assert_int_eq(get("/a/x", NULL, NULL).status, 200);
+    ck_assert_str_eq(last_post, "");
+    ck_assert_int_eq(page_calls, 3);
+}
+END_TEST
+
+START_TEST(posts_the_page_cannot_take_are_refused_before_it_is_asked)
+{
+    struct tkl_http_conf c = conf_for(port);
+    start(&c);
+    char buf[256];
+    /* a route without a form: 405, and Allow says what it takes */
+    struct fetch f = post("/status", "do=x", FORM, NULL);
+    ck_assert_int_eq(f.status, 405);
+    ck_assert_str_eq(header_of(&f, "Allow", buf, sizeof(buf)), "GET, HEAD");
+    f = get("/a/x", "PUT", NULL);
+    ck_assert_int_eq(f.status, 405);
+    ck_assert_str_eq(header_of(&f, "Allow", buf, sizeof(buf)), "GET, HEAD, POST");
+    ck_assert_int_eq(post("/nowhere", "do=x", FORM, NULL).status, 404);
+    /* not a form */
+    ck_assert_int_eq(post("/a/x", "{\"do\":1}", "Content-Type: application/json", NULL).status,
+                     415);
+    ck_assert_int_eq(post("/a/x", "do=x", "Content-Type: text/plain", NULL).status, 415);
+    f = post("/a/x", "--b\r\n\r\n--b--\r\n", "Content-Type: multipart/form-data; boundary=b", NULL);
+    ck_assert_int_eq(f.status, 415);
+    /* a bad form: the page says why */
+    f = post("/a/x", "do=a&do=b", FORM, NULL);
+    ck_assert_int_eq(f.status, 400);
+    ck_assert_str_eq(f.body, "The field \"do\" is sent twice.\n");
+    ck_assert_int_eq(post("/a/x", "admin=1", FORM, NULL).status, 400);
+    ck_assert_int_eq(post("/a/x", "note=%FF", FORM, NULL).status, 400);
+    /* too long: announced (answered before the body is read), or found
+     * so as it comes (chunked) */
+    static char big[TKL_FORM_BODY_MAX + 64];
+    memset(big, 'a', sizeof(big) - 1);
+    memcpy(big, "note=", 5);
+    f = post("/a/x", big, FORM, NULL);
+    ck_assert_int_eq(f.status, 413);
+    struct fetch ch = {.method = "POST", .header = FORM, .send = big, .chunked = true};
+    snprintf(ch.path, sizeof(ch.path), "/a/x");
+    run_client(fetch_fn, &ch);
+    ck_assert_int_eq(ch.status, 413);
+    /* a form exactly at the limit is read (and its note refused as long) */
+    big[TKL_FORM_BODY_MAX] = '\0';
+    ck_assert_int_eq(post("/a/x", big, FORM, NULL).status, 400);
+    ck_assert_int_eq(page_calls, 0);
+    ck_assert_int_eq(answered[TKL_ROUTE_ACT][415], 3);
+    ck_assert_int_eq(answered[TKL_ROUTE_ACT][413], 2);
+    /* and the server still answers */
+    ck_assert_int_eq(post("/a/x", "do=complete", FORM, NULL).status, 303);
+}
+END_TEST
+
+START_TEST(a_trusted_proxy_names_the_client)
+{
+    struct tkl_http_conf c = conf_for(port);
+    start(&c);
+    /* no proxy is trusted: X-Forwarded-For is anyone's to send */
+    post("/a/x", "do=complete", FORM, "X-Forwarded-For: 203.0.113.9");
+    ck_assert_ptr_nonnull(strstr(last_post, "client=127.0.0.1"));
+    tkl_http_server_close(srv);
+    srv = NULL;
+    char *proxies[] = {"::1", "127.0.0.1"};
+    c.trusted_proxies = proxies;
+    c.n_trusted_proxies = 2;
+    start(&c);
+    post("/a/x", "do=complete", FORM, "X-Forwarded-For: 198.51.100.7, 203.0.113.9");
+    ck_assert_ptr_nonnull(strstr(last_post, "client=203.0.113.9"));
+    post("/a/x", "do=complete", FORM, "X-Forwarded-For: 2001:DB8::1");
+    ck_assert_ptr_nonnull(strstr(last_post, "client=2001:db8::1"));
+    /* what is not an address is not taken */
+    post("/a/x", "do=complete", FORM, "X-Forwarded-For: 203.0.113.9:443");
+    ck_assert_ptr_nonnull(strstr(last_post, "client=127.0.0.1"));
+    post("/a/x", "do=complete", FORM, "X-Forwarded-For: unknown");
+    ck_assert_ptr_nonnull(strstr(last_post, "client=127.0.0.1"));
 }
 END_TEST
 
@@ -524,6 +670,9 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, a_page_gets_its_route_and_every_answer_the_safety_headers);
     tcase_add_test(tc, what_no_page_takes_is_refused_by_the_server);
+    tcase_add_test(tc, a_post_reaches_the_link_page_with_its_form);
+    tcase_add_test(tc, posts_the_page_cannot_take_are_refused_before_it_is_asked);
+    tcase_add_test(tc, a_trusted_proxy_names_the_client);
     tcase_add_test(tc, a_current_copy_gets_304_and_head_gets_no_body);
     tcase_add_test(tc, a_client_that_sends_nothing_holds_up_no_one_and_is_closed);
     tcase_add_test(tc, the_per_address_limit_holds);

@@ -1,0 +1,917 @@
+/*
+ * /a/<token>: the page a notice's link opens (daemon/token/token.h). A GET
+ * shows; only a POST from the page's own forms acts. Mail scanners fetch
+ * every link before the person does, so nothing a GET does changes state.
+ *
+ * Both first verify the token against the ring in force and find its
+ * action in the store in force; a refusal is a plain page that says which
+ * (malformed 400, tampered or signed by a retired key 403, expired 410,
+ * no longer in the plan 404). The GET page shows the action, who the link
+ * was issued to, what the updates say now (s->answers), the forms (mark
+ * complete, snooze, a progress note with its RAG status, not ours) and
+ * the history: the reminders the outbox holds for the action and the
+ * updates recorded. With ?done=<kind> or ?same=1 (where a POST sends the
+ * browser) it opens with what was recorded.
+ *
+ * A POST must carry the path's token in its form (the CSRF token) and come
+ * from public_url's origin (Origin, else the Referer's origin); it is
+ * recorded with tkl_service_record_update and answered 303 See Other to
+ * the page. Repeating it records nothing more (?same=1).
+ *
+ * Requests are limited per client address (GET and POST) and per token
+ * (POST), answered 429 with Retry-After beyond. Every answer here is
+ * no-store, noindex, and sent with Referrer-Policy: same-origin: with
+ * no-referrer a browser sends "Origin: null" on the form's POST (the
+ * Fetch standard), which the origin check must refuse; same-origin still
+ * never gives the address, and its token, to another site. No page shows
+ * the token but in the forms and their address, and no log line names it.
+ */
+#include "web.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <tickler/day.h>
+#include <tickler/text.h>
+
+#include "../core/day.h"
+#include "../http/limit.h"
+#include "../outbox/updates.h"
+#include "../schedule/standing.h"
+#include "../update/answer.h"
+
+#define GET_PER_MINUTE        120 /* per client address */
+#define GET_BURST             60
+#define POST_PER_MINUTE       30 /* per client address */
+#define POST_BURST            30
+#define POST_TOKEN_PER_MINUTE 10
+#define POST_TOKEN_BURST      10
+#define LIMIT_KEYS            4096
+#define HISTORY_MAX           50
+#define SNOOZE_MAX_DAYS       365
+#define BUSY_RETRY_SECONDS    5
+
+struct tkl_act_limits {
+    struct tkl_limiter get_client, post_client, post_token;
+};
+
+void tkl_act_limits_free(struct tkl_act_limits **l)
+{
+    if (!*l)
+        return;
+    tkl_limiter_free(&(*l)->get_client);
+    tkl_limiter_free(&(*l)->post_client);
+    tkl_limiter_free(&(*l)->post_token);
+    free(*l);
+    *l = NULL;
+}
+
+/* What a valid link names: the token's fields, its action, the team the
+ * recipient answers for. */
+struct act_view {
+    struct tkl_token tok;
+    const char *token; /* the path's */
+    const struct tkl_action *a;
+    const struct tkl_team *team; /* NULL: the recipient is no owning team's */
+    int32_t today;
+};
+
+/* ---- Limits ------------------------------------------------------------ */
+
+/* The limiter key of a client address: IPv6 by its /64 (one household or
+ * office), IPv4 whole; other text as it is. Returns the key's length. */
+static size_t client_key(const char *client, unsigned char key[64])
+{
+    unsigned char a[16];
+    if (inet_pton(AF_INET6, client, a) == 1) {
+        memset(a + 8, 0, 8);
+        memcpy(key, a, 16);
+        return 16;
+    }
+    size_t n = strnlen(client, 63);
+    memcpy(key, client, n);
+    return n;
+}
+
+/* 0 when req may go ahead, or the seconds it must wait; -ENOMEM. */
+static int limited(struct tkl_service *s, const struct tkl_http_request *req)
+{
+    struct tkl_act_limits *l = s->act_limits;
+    if (!l) {
+        if (!(l = calloc(1, sizeof(*l))))
+            return -ENOMEM;
+        tkl_limiter_init(&l->get_client, GET_PER_MINUTE, GET_BURST, LIMIT_KEYS);
+        tkl_limiter_init(&l->post_client, POST_PER_MINUTE, POST_BURST, LIMIT_KEYS);
+        tkl_limiter_init(&l->post_token, POST_TOKEN_PER_MINUTE, POST_TOKEN_BURST, LIMIT_KEYS);
+        s->act_limits = l;
+    }
+    unsigned char key[64];
+    size_t n = client_key(req->client ? req->client : "", key);
+    if (!req->post)
+        return tkl_limiter_take(&l->get_client, key, n, req->now);
+    int r = tkl_limiter_take(&l->post_client, key, n, req->now);
+    if (r != 0)
+        return r;
+    return tkl_limiter_take(&l->post_token, req->req->token, strlen(req->req->token), req->now);
+}
+
+/* ---- Page frame and text ---------------------------------------------- */
+
+static const char style[] =
+    "*{box-sizing:border-box}\n"
+    "body{font-family:system-ui,\"Segoe UI\",Arial,sans-serif;color:#1f1f1f;margin:0 auto;"
+    "padding:12px;max-width:46em;line-height:1.5;overflow-wrap:anywhere}\n"
+    "h1{font-size:1.4rem;margin:4px 0 8px}h2{font-size:1.15rem;margin:24px 0 8px;"
+    "border-bottom:2px solid #1f1f1f}h3{font-size:1rem;margin:16px 0 6px}\n"
+    ".kicker,.meta{color:#4a4a4a;font-size:.9rem;margin:0}\n"
+    ".banner{border:2px solid #1e6b2a;background:#e3f4e5;padding:8px 12px;border-radius:4px}\n"
+    ".refusal{border-left:6px solid #b3261e;padding:4px 12px}\n"
+    "dl{margin:0}dt{font-weight:600;color:#4a4a4a}dd{margin:0 0 8px}\n"
+    ".rag{display:inline-block;border:1px solid;border-radius:3px;padding:0 6px;"
+    "font-weight:600;font-size:.9rem}\n"
+    ".overdue,.red{color:#b3261e}.due-soon,.amber{color:#8a4b00}.on-track,.green{color:#1e6b2a}"
+    ".complete{color:#0b57a4}.closed{color:#555}.undated{color:#6b3fa0}\n"
+    "form{border:1px solid #c8c8c8;border-radius:4px;padding:8px 12px;margin:0 0 12px}\n"
+    "fieldset{border:0;padding:0;margin:8px 0}legend{font-weight:600;padding:0}\n"
+    "label{display:block;margin:6px 0 2px}label.choice{display:flex;gap:8px;"
+    "align-items:center;min-height:32px;margin:0}\n"
+    "input[type=text],input[type=date],textarea{display:block;font:inherit;width:100%;max-width:"
+    "30em;"
+    "padding:6px}\n"
+    "button{display:block;font:inherit;padding:8px 18px;margin:8px 0 4px;min-height:44px}\n"
+    "blockquote{margin:4px 0 4px 12px;padding-left:8px;border-left:3px solid #c8c8c8}\n"
+    "ul.history{padding-left:1.2em}\n"
+    "@media (min-width:40em){dl{display:grid;grid-template-columns:10em 1fr;gap:2px 12px}"
+    "dd{margin:0}}\n"
+    "@media print{form,.forms{display:none}body{max-width:none;font-size:10pt}}\n";
+
+static void page_open(FILE *f, const char *title)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<meta name=\"robots\" content=\"noindex, nofollow\">\n<title>",
+          f);
+    (void)tkl_html_fputs(title, f);
+    fputs(" — tickler</title>\n<style>\n", f);
+    fputs(style, f);
+    fputs("</style>\n</head>\n<body>\n<main>\n", f);
+}
+
+/* Hands the page written to f (opened on *body) to resp with status.
+ * Returns 0 or -ENOMEM. */
+static int page_close(FILE *f, char **body, size_t *len, struct tkl_http_response *resp,
+                      unsigned status)
+{
+    fputs("</main>\n</body>\n</html>\n", f);
+    if (fclose(f) != 0) {
+        free(*body);
+        return -ENOMEM;
+    }
+    tkl_http_take(resp, "text/html; charset=utf-8", *body, *len);
+    resp->status = status;
+    return 0;
+}
+
+/* Writes s escaped, its line breaks as <br>. */
+static void html_lines(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        const char *e = *s == '\n' ? "<br>" : *s == '\r' ? "" : tkl_html_char(*s);
+        if (e)
+            fputs(e, f);
+        else
+            fputc(*s, f);
+    }
+}
+
+/* s, or alt when s is NULL or empty. */
+static const char *text_or(const char *s, const char *alt)
+{
+    return s && *s ? s : alt;
+}
+
+/* Instant t as "30 Jun 2023 09:00", local time. */
+static const char *when_text(int64_t t, char *buf, size_t size)
+{
+    struct tm tm;
+    if (tkl_local_tm(t, &tm) < 0 || tm.tm_year + 1900 > 9999)
+        snprintf(buf, size, "@%lld", (long long)t);
+    else
+        snprintf(buf, size, "%d %.3s %d %02d:%02d", tm.tm_mday, tkl_month_name(tm.tm_mon + 1),
+                 tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
+    return buf;
+}
+
+/* Day as "Monday 21 December 2026". */
+static const char *day_text(int32_t day, char *buf, size_t size)
+{
+    if (tkl_day_long(day, buf, size) < 0)
+        snprintf(buf, size, "%s", "(no date)");
+    return buf;
+}
+
+/* A plain page that says why a request is refused. Returns 0 or
+ * -ENOMEM. */
+static int refuse(struct tkl_http_response *resp, unsigned status, const char *headline,
+                  const char *text)
+{
+    char *body = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&body, &len);
+    if (!f)
+        return -ENOMEM;
+    page_open(f, headline);
+    fputs("<h1>", f);
+    (void)tkl_html_fputs(headline, f);
+    fputs("</h1>\n<p class=\"refusal\">", f);
+    (void)tkl_html_fputs(text, f);
+    fputs("</p>\n<p class=\"meta\">tickler, the action plan's reminders</p>\n", f);
+    return page_close(f, &body, &len, resp, status);
+}
+
+/* ---- The link: token, action, team ------------------------------------ */
+
+/* The first owning team of a whose recipients include address, or NULL. */
+static const struct tkl_team *team_of(const struct tkl_team_dir *dir, const struct tkl_action *a,
+                                      const char *address)
+{
+    for (size_t k = 0; k < a->n_teams; k++) {
+        const struct tkl_team *t = tkl_team_find(dir, a->teams[k]);
+        for (size_t i = 0; t && i < t->n_recipients; i++)
+            if (!strcasecmp(t->recipients[i].address, address))
+                return t;
+    }
+    return NULL;
+}
+
+/* refuse()'s page, for open_view: 1, or -ENOMEM. */
+static int refused(struct tkl_http_response *resp, unsigned status, const char *headline,
+                   const char *text)
+{
+    return refuse(resp, status, headline, text) < 0 ? -ENOMEM : 1;
+}
+
+/* Verifies req's token and finds its action: 0 with v filled, 1 with
+ * resp holding the refusal page, or a negative errno. */
+static int open_view(struct tkl_service *s, const struct tkl_http_request *req, struct act_view *v,
+                     struct tkl_http_response *resp)
+{
+    const struct tkl_runtime *rt = s->rt;
+    if (!rt->links.n)
+        return refused(resp, 404, "Links are not in use here",
+                       "This tickler does not sign links. Use the message you were sent, or "
+                       "ask the plan's owner.");
+    int r = req->req->token[0] ? tkl_token_verify(&rt->links, req->req->token, req->now, &v->tok)
+                               : -EINVAL;
+    if (r < 0)
+        return refused(resp,
+                       r == -EINVAL  ? 400
+                       : r == -ETIME ? 410
+                                     : 403,
+                       r == -EINVAL   ? "Link damaged"
+                       : r == -ETIME  ? "Link expired"
+                       : r == -ENOKEY ? "Link retired"
+                                      : "Link not valid",
+                       tkl_token_strerror(r));
+    v->a = rt->store ? tkl_store_find(rt->store, v->tok.action_id) : NULL;
+    if (!v->a || !tkl_action_in_plan(v->a))
+        return refused(resp, 404, "No longer in the plan",
+                       "This action is no longer in the action plan: it was removed or reworded "
+                       "since the message was sent. Nothing needs doing from this link.");
+    v->token = req->req->token;
+    v->team = team_of(&rt->cfg->teams, v->a, v->tok.recipient);
+    v->today = tkl_local_day(req->now);
+    return 0;
+}
+
+/* ---- Snooze bounds ------------------------------------------------------ */
+
+static bool dated(const struct tkl_action *a)
+{
+    return (a->deadline.kind == TKL_DEADLINE_DATE || a->deadline.kind == TKL_DEADLINE_REVIEW) &&
+           a->deadline.day != TKL_NO_DAY;
+}
+
+/* The last day a snooze of a may end on, from today: at most a year
+ * ahead, and not after a deadline still to come. */
+static int32_t snooze_last(const struct tkl_action *a, int32_t today)
+{
+    int32_t last = today + SNOOZE_MAX_DAYS;
+    if (dated(a) && a->deadline.day >= today && a->deadline.day < last)
+        last = a->deadline.day;
+    return last;
+}
+
+/* ---- The GET page ------------------------------------------------------- */
+
+static const char *const standing_labels[TKL_STANDING_COUNT] = {
+    [TKL_STANDING_OVERDUE] = "Overdue",   [TKL_STANDING_DUE_SOON] = "Due soon",
+    [TKL_STANDING_ON_TRACK] = "On track", [TKL_STANDING_COMPLETE] = "Complete",
+    [TKL_STANDING_CLOSED] = "Closed",     [TKL_STANDING_UNDATED] = "Undated",
+};
+
+/* What the page opens with after a POST: what was recorded. */
+static void html_banner(FILE *f, const struct tkl_http_request *req)
+{
+    static const char *const done_text[] = {
+        [TKL_UPDATE_COMPLETE] = "Recorded: marked complete. Reminders for this action stop, "
+                                "unless the plan later gives it a new deadline or status.",
+        [TKL_UPDATE_SNOOZE] = "Recorded: snoozed. No reminders for this action until the day "
+                              "you chose (see below).",
+        [TKL_UPDATE_PROGRESS] = "Recorded: your progress note. It shows in the next reminder, "
+                                "on the plan's status page and in the progress report.",
+        [TKL_UPDATE_NOT_OURS] = "Recorded: not ours. The plan's owner is told, and your team "
+                                "gets no more reminders for this action until the plan changes "
+                                "its owners.",
+    };
+    const char *done = tkl_request_get(req->req, "done", 0);
+    enum tkl_update_kind k;
+    const char *text = NULL;
+    if (tkl_request_get(req->req, "same", 0))
+        text = "This was recorded already; nothing more was changed.";
+    else if (done && tkl_update_kind_parse(done, &k) == 0)
+        text = done_text[k];
+    if (text)
+        fprintf(f, "<p class=\"banner\" role=\"status\">%s</p>\n", text);
+}
+
+static void html_intro(FILE *f, const struct act_view *v, const struct tkl_http_request *req)
+{
+    char when[48];
+    fputs("<p class=\"kicker\">Action plan · action ", f);
+    (void)tkl_html_fputs(v->a->id, f);
+    fputs("</p>\n<h1>", f);
+    (void)tkl_html_fputs(v->a->title, f);
+    fputs("</h1>\n", f);
+    html_banner(f, req);
+    fputs("<p>This page is for <strong>", f);
+    (void)tkl_html_fputs(v->tok.recipient, f);
+    fputs("</strong>", f);
+    if (v->team) {
+        fputs(" (", f);
+        (void)tkl_html_fputs(v->team->name, f);
+        fputs(")", f);
+    }
+    fprintf(f,
+            ". What you do here is recorded as yours, so please do not forward the link. It "
+            "works until %s.</p>\n",
+            when_text(v->tok.expires_at, when, sizeof(when)));
+}
+
+/* The deadline as tickler read it: "Monday 30 November 2026, 7 days ago". */
+static void html_deadline_read(FILE *f, const struct act_view *v)
+{
+    const struct tkl_deadline *d = &v->a->deadline;
+    char day[TKL_DAY_LONG_SIZE];
+    if (!dated(v->a)) {
+        fputs(d->kind == TKL_DEADLINE_ONGOING ? "ongoing: no date" : "no date", f);
+        return;
+    }
+    int64_t left = (int64_t)d->day - v->today;
+    fprintf(f, "%s%s, ", d->kind == TKL_DEADLINE_REVIEW ? "review on " : "",
+            day_text(d->day, day, sizeof(day)));
+    if (left == 0)
+        fputs("today", f);
+    else if (left > 0)
+        fprintf(f, "in %lld day%s", (long long)left, left == 1 ? "" : "s");
+    else
+        fprintf(f, "%lld day%s ago", (long long)-left, left == -1 ? "" : "s");
+}
+
+/* One term of the action's description list, its text escaped. */
+static void html_term(FILE *f, const char *term, const char *text, const char *none)
+{
+    fprintf(f, "<dt>%s</dt><dd>", term);
+    html_lines(f, text_or(text, none));
+    fputs("</dd>\n", f);
+}
+
+static void html_action(FILE *f, const struct tkl_service *s, const struct act_view *v)
+{
+    const struct tkl_action *a = v->a;
+    enum tkl_standing st =
+        tkl_action_standing(&s->rt->cfg->schedule, &s->rt->cfg->teams, a, v->today);
+    fputs("<section aria-labelledby=\"h-action\">\n<h2 id=\"h-action\">The action</h2>\n<dl>\n", f);
+    html_term(f, "Commitment", a->commitment, "(none)");
+    html_term(f, "Objective", a->objective, "(none)");
+    html_term(f, "Owners", a->owners, "(none)");
+    fputs("<dt>Deadline</dt><dd>", f);
+    (void)tkl_html_fputs(text_or(a->deadline_text, "(none)"), f);
+    fputs("<br>read as ", f);
+    html_deadline_read(f, v);
+    fputs("</dd>\n<dt>Status</dt><dd>", f);
+    html_lines(f, text_or(a->status_text, "(none)"));
+    fprintf(f, " (read as %s)</dd>\n", tkl_status_name(a->status));
+    if (st < TKL_STANDING_COUNT)
+        fprintf(f, "<dt>Standing</dt><dd><span class=\"rag %s\">%s</span></dd>\n",
+                tkl_standing_name(st), standing_labels[st]);
+    html_term(f, "Progress in the plan", a->progress, "none recorded");
+    fputs("</dl>\n</section>\n", f);
+}
+
+/* Who recorded u, and when: " by a@x on 3 Dec 2026 10:00". */
+static void html_by(FILE *f, const struct tkl_update *u)
+{
+    char when[48];
+    fputs(" by ", f);
+    (void)tkl_html_fputs(u->recipient, f);
+    fprintf(f, " on %s", when_text(u->at, when, sizeof(when)));
+}
+
+/* The name of team id in dir, or the id. */
+static const char *team_name(const struct tkl_team_dir *dir, const char *id)
+{
+    const struct tkl_team *t = id ? tkl_team_find(dir, id) : NULL;
+    return t ? t->name : text_or(id, "no team");
+}
+
+/* What u says beyond its kind: the snooze's day, the RAG status, the
+ * team, the suggestion and the note (as text). */
+static void html_update_detail(FILE *f, const struct tkl_update *u, const struct tkl_team_dir *dir)
+{
+    char day[TKL_DAY_LONG_SIZE];
+    if (u->kind == TKL_UPDATE_SNOOZE)
+        fprintf(f, ", until %s", day_text(u->until_day, day, sizeof(day)));
+    static const char *const rag_labels[] = {
+        [TKL_RAG_RED] = "Red", [TKL_RAG_AMBER] = "Amber", [TKL_RAG_GREEN] = "Green"};
+    if (u->kind == TKL_UPDATE_PROGRESS && u->rag >= TKL_RAG_RED && u->rag <= TKL_RAG_GREEN)
+        fprintf(f, " <span class=\"rag %s\">%s</span>", tkl_rag_name(u->rag), rag_labels[u->rag]);
+    if (u->kind == TKL_UPDATE_NOT_OURS) {
+        fputs(", for ", f);
+        (void)tkl_html_fputs(team_name(dir, u->team_id), f);
+    }
+    if (u->suggested_team && *u->suggested_team) {
+        fputs("; suggested team: ", f);
+        (void)tkl_html_fputs(u->suggested_team, f);
+    }
+    if (u->note && *u->note) {
+        fputs("<blockquote>", f);
+        html_lines(f, u->note);
+        fputs("</blockquote>", f);
+    }
+}
+
+/* One update as a list item: "Snoozed by a@x on ..., until ...". */
+static void html_update(FILE *f, const char *label, const struct tkl_update *u,
+                        const struct tkl_team_dir *dir)
+{
+    fprintf(f, "<li>%s", label);
+    html_by(f, u);
+    html_update_detail(f, u, dir);
+    fputs("</li>\n", f);
+}
+
+/* What the updates say now, against the plan as it stands. Returns 0 or
+ * -ENOMEM. */
+static int html_now(FILE *f, const struct tkl_service *s, const struct act_view *v)
+{
+    const struct tkl_team_dir *dir = &s->rt->cfg->teams;
+    const struct tkl_answer *ans = tkl_answers_find(&s->answers, v->a->id);
+    fputs("<section aria-labelledby=\"h-now\">\n<h2 id=\"h-now\">What holds now</h2>\n", f);
+    if (!ans || !ans->latest) {
+        fputs("<p>No update has been recorded for this action yet.</p>\n</section>\n", f);
+        return 0;
+    }
+    fputs("<ul>\n", f);
+    if (ans->complete)
+        html_update(f, "Marked complete", ans->complete, dir);
+    if (ans->snooze)
+        html_update(f, ans->snooze->until_day > v->today ? "Snoozed" : "Snoozed (now ended)",
+                    ans->snooze, dir);
+    for (size_t i = 0; i < ans->n_not_ours; i++)
+        html_update(f, "Not ours", ans->not_ours[i], dir);
+    if (ans->progress)
+        html_update(f, "Latest progress", ans->progress, dir);
+    char *overruled = NULL;
+    if (tkl_answer_overruled_text(ans, v->a, &overruled) < 0)
+        return -ENOMEM;
+    if (overruled) {
+        fputs("<li>", f);
+        (void)tkl_html_fputs(overruled, f);
+        fputs("</li>\n", f);
+        free(overruled);
+    }
+    if (!ans->complete && !ans->snooze && !ans->n_not_ours && !ans->progress && !ans->overruled)
+        fputs("<li>No update holds now; the history below has them all.</li>\n", f);
+    fputs("</ul>\n</section>\n", f);
+    return 0;
+}
+
+/* Opens a form of the page: posted to the link itself, the token in it. */
+static void form_open(FILE *f, const struct act_view *v, const char *heading_id,
+                      const char *heading)
+{
+    /* a token is base64url: nothing to escape */
+    fprintf(f,
+            "<form method=\"post\" action=\"%s\" aria-labelledby=\"%s\">\n"
+            "<input type=\"hidden\" name=\"token\" value=\"%s\">\n<h3 id=\"%s\">%s</h3>\n",
+            v->token, heading_id, v->token, heading_id, heading);
+}
+
+static void form_snooze(FILE *f, const struct act_view *v)
+{
+    char first[TKL_DAY_ISO_SIZE], last[TKL_DAY_ISO_SIZE], day[TKL_DAY_LONG_SIZE];
+    int32_t end = snooze_last(v->a, v->today);
+    if (end < v->today + 1) {
+        fputs("<h3>Snooze</h3>\n<p>The deadline is too close to snooze the reminders.</p>\n", f);
+        return;
+    }
+    form_open(f, v, "h-snooze", "Snooze");
+    fprintf(f, "<p>No reminders for this action until the day you choose: at most %s%s.</p>\n",
+            day_text(end, day, sizeof(day)),
+            end < v->today + SNOOZE_MAX_DAYS ? ", the deadline" : "");
+    fputs("<fieldset>\n<legend>Until</legend>\n", f);
+    static const int weeks[] = {1, 2};
+    for (size_t i = 0; i < 2; i++)
+        if (v->today + 7 * weeks[i] <= end)
+            fprintf(f,
+                    "<label class=\"choice\"><input type=\"radio\" name=\"snooze\" "
+                    "value=\"%dw\"> %d week%s: %s</label>\n",
+                    weeks[i], weeks[i], weeks[i] > 1 ? "s" : "",
+                    day_text(v->today + 7 * weeks[i], day, sizeof(day)));
+    (void)tkl_day_iso(v->today + 1, first, sizeof(first));
+    (void)tkl_day_iso(end, last, sizeof(last));
+    fprintf(f,
+            "<label class=\"choice\"><input type=\"radio\" name=\"snooze\" value=\"date\"> "
+            "The date below</label>\n"
+            "<label for=\"until\">Date (from %s to %s)</label>\n"
+            "<input type=\"date\" id=\"until\" name=\"until\" min=\"%s\" max=\"%s\">\n"
+            "</fieldset>\n<button type=\"submit\" name=\"do\" value=\"snooze\">Snooze</button>\n"
+            "</form>\n",
+            first, last, first, last);
+}
+
+static void form_progress(FILE *f, const struct act_view *v)
+{
+    form_open(f, v, "h-progress", "Progress note");
+    fputs("<fieldset>\n<legend>RAG status</legend>\n"
+          "<label class=\"choice\"><input type=\"radio\" name=\"rag\" value=\"green\" required> "
+          "Green: on track</label>\n"
+          "<label class=\"choice\"><input type=\"radio\" name=\"rag\" value=\"amber\"> "
+          "Amber: at risk, in hand</label>\n"
+          "<label class=\"choice\"><input type=\"radio\" name=\"rag\" value=\"red\"> "
+          "Red: off track, help needed</label>\n</fieldset>\n"
+          "<label for=\"progress-note\">Your note (plain text, up to 4,000 characters)</label>\n"
+          "<textarea id=\"progress-note\" name=\"note\" rows=\"5\" maxlength=\"4000\" "
+          "required></textarea>\n"
+          "<button type=\"submit\" name=\"do\" value=\"progress\">Send progress note</button>\n"
+          "</form>\n",
+          f);
+}
+
+static void form_not_ours(FILE *f, const struct act_view *v)
+{
+    if (!v->team) {
+        fputs("<h3>Not ours</h3>\n<p>Only a team that owns this action can say it is not "
+              "theirs, and this link was issued to an address none of its teams lists.</p>\n",
+              f);
+        return;
+    }
+    form_open(f, v, "h-not-ours", "Not ours");
+    fputs("<p>This action does not belong to ", f);
+    (void)tkl_html_fputs(v->team->name, f);
+    fputs(". The plan's owner is told, and the team gets no more reminders for it until the "
+          "plan changes its owners.</p>\n"
+          "<label for=\"suggested\">Which team should have it? (optional)</label>\n"
+          "<input type=\"text\" id=\"suggested\" name=\"suggested\" maxlength=\"200\" "
+          "autocomplete=\"off\">\n"
+          "<label for=\"not-ours-note\">Comment (optional)</label>\n"
+          "<textarea id=\"not-ours-note\" name=\"note\" rows=\"3\" maxlength=\"4000\"></textarea>\n"
+          "<button type=\"submit\" name=\"do\" value=\"not-ours\">Not ours</button>\n</form>\n",
+          f);
+}
+
+static void html_forms(FILE *f, const struct act_view *v)
+{
+    fputs("<section class=\"forms\" aria-labelledby=\"h-do\">\n<h2 id=\"h-do\">What you can "
+          "do</h2>\n<p>Each button records what you say, with your address and the time. Opening "
+          "this page changes nothing.</p>\n",
+          f);
+    form_open(f, v, "h-complete", "Mark complete");
+    fputs("<p>The action is done. Reminders for it stop, unless the plan later gives it a new "
+          "deadline or status.</p>\n"
+          "<button type=\"submit\" name=\"do\" value=\"complete\">Mark complete</button>\n"
+          "</form>\n",
+          f);
+    form_snooze(f, v);
+    form_progress(f, v);
+    form_not_ours(f, v);
+    fputs("</section>\n", f);
+}
+
+/* The number after prefix in key ("lead-7", "lead-": 7), or -1. */
+static long number_after(const char *key, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    char *end = NULL;
+    if (strncmp(key, prefix, n) != 0 || key[n] < '0' || key[n] > '9')
+        return -1;
+    errno = 0;
+    long v = strtol(key + n, &end, 10);
+    return errno || *end ? -1 : v;
+}
+
+/* A reminder's stage in words: "7 days before the deadline". */
+static const char *stage_words(const char *key, char *buf, size_t len)
+{
+    long n;
+    if (!key)
+        return "a reminder";
+    if (!strcmp(key, "due"))
+        return "on the deadline";
+    if (!strncmp(key, "checkin-", 8))
+        return "a check-in";
+    if ((n = number_after(key, "lead-")) >= 0)
+        snprintf(buf, len, "%ld day%s before the deadline", n, n == 1 ? "" : "s");
+    else if ((n = number_after(key, "after-")) >= 0)
+        snprintf(buf, len, "%ld day%s after the deadline", n, n == 1 ? "" : "s");
+    else if ((n = number_after(key, "overdue-m")) >= 0)
+        snprintf(buf, len, "overdue, monthly reminder %ld", n);
+    else if ((n = number_after(key, "overdue-")) >= 0)
+        snprintf(buf, len, "overdue, reminder %ld", n);
+    else
+        snprintf(buf, len, "%s", key);
+    return buf;
+}
+
+/* The reminders the outbox holds for the action, newest first. Returns 0
+ * or -ENOMEM. */
+static int html_reminders(FILE *f, struct tkl_service *s, const struct act_view *v)
+{
+    struct tkl_item_notices l = {0};
+    int r = s->outbox ? tkl_outbox_item_history(s->outbox, v->a->id, HISTORY_MAX, &l) : -ENOENT;
+    fputs("<h3>Reminders</h3>\n", f);
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0 || !l.n) {
+        fputs(r < 0 ? "<p>The reminders cannot be read just now.</p>\n" : "<p>None yet.</p>\n", f);
+        return 0;
+    }
+    fputs("<ul class=\"history\">\n", f);
+    for (size_t i = 0; i < l.n; i++) {
+        const struct tkl_item_notice *x = &l.v[i];
+        char when[48], stage[80];
+        fprintf(f, "<li>%s: ",
+                when_text(x->finished_at ? x->finished_at : x->created_at, when, sizeof(when)));
+        (void)tkl_html_fputs(stage_words(x->stage_key, stage, sizeof(stage)), f);
+        fputs(", to ", f);
+        (void)tkl_html_fputs(text_or(x->team_name, "the escalation or report route"), f);
+        fputs(" by ", f);
+        (void)tkl_html_fputs(x->channel, f);
+        fprintf(f, ", %s%s</li>\n", tkl_notice_state_name(x->state, x->attempts),
+                !strcasecmp(x->recipient, v->tok.recipient) ? " (to you)" : "");
+    }
+    fputs("</ul>\n", f);
+    tkl_item_notices_free(&l);
+    return 0;
+}
+
+/* The updates recorded for the action, newest first. Returns 0 or
+ * -ENOMEM. */
+static int html_updates(FILE *f, struct tkl_service *s, const struct act_view *v)
+{
+    struct tkl_updates u = {0};
+    int r = s->outbox ? tkl_outbox_updates(s->outbox, v->a->id, 0, INT64_MAX, &u) : -ENOENT;
+    fputs("<h3>Updates</h3>\n", f);
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0 || !u.n) {
+        fputs(r < 0 ? "<p>The updates cannot be read just now.</p>\n" : "<p>None yet.</p>\n", f);
+        return 0;
+    }
+    fputs("<ul class=\"history\">\n", f);
+    for (size_t i = u.n; i > 0 && u.n - i < HISTORY_MAX; i--)
+        html_update(f, tkl_update_kind_label(u.v[i - 1].kind), &u.v[i - 1], &s->rt->cfg->teams);
+    fputs("</ul>\n", f);
+    tkl_updates_free(&u);
+    return 0;
+}
+
+static int act_get(struct tkl_service *s, const struct tkl_http_request *req,
+                   const struct act_view *v, struct tkl_http_response *resp)
+{
+    char *body = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&body, &len);
+    if (!f)
+        return -ENOMEM;
+    page_open(f, v->a->title);
+    html_intro(f, v, req);
+    html_action(f, s, v);
+    int r = html_now(f, s, v);
+    html_forms(f, v);
+    fputs("<section aria-labelledby=\"h-history\">\n<h2 id=\"h-history\">History</h2>\n", f);
+    if (r == 0)
+        r = html_reminders(f, s, v);
+    if (r == 0)
+        r = html_updates(f, s, v);
+    fputs("</section>\n", f);
+    if (r < 0) {
+        (void)fclose(f);
+        free(body);
+        return r;
+    }
+    return page_close(f, &body, &len, resp, 200);
+}
+
+/* ---- The POST ------------------------------------------------------------ */
+
+/* The origin of url ("scheme://host[:port]", lower case, without the
+ * scheme's default port) into buf. Returns 0 or -EINVAL (not an http(s)
+ * URL with a host, "null" included). */
+static int origin_of(const char *url, char *buf, size_t len)
+{
+    size_t sl;
+    const char *port;
+    if (!strncasecmp(url, "https://", 8)) {
+        sl = 8;
+        port = ":443";
+    } else if (!strncasecmp(url, "http://", 7)) {
+        sl = 7;
+        port = ":80";
+    } else {
+        return -EINVAL;
+    }
+    size_t hl = strcspn(url + sl, "/?#");
+    if (hl == 0 || sl + hl >= len || memchr(url + sl, '@', hl))
+        return -EINVAL;
+    for (size_t i = 0; i < sl + hl; i++)
+        buf[i] = (char)(url[i] >= 'A' && url[i] <= 'Z' ? url[i] - 'A' + 'a' : url[i]);
+    buf[sl + hl] = '\0';
+    size_t n = sl + hl, k = strlen(port);
+    if (n > sl + k && !strcmp(buf + n - k, port))
+        buf[n - k] = '\0';
+    return 0;
+}
+
+/* Whether req comes from a page of public_url's origin: its Origin, or
+ * when it sends none its Referer's. */
+static bool same_origin(const struct tkl_service *s, const struct tkl_http_request *req)
+{
+    char want[512], got[512];
+    const char *from = req->origin ? req->origin : req->referer;
+    const char *base = s->rt->cfg->http.public_url;
+    return from && base && origin_of(base, want, sizeof(want)) == 0 &&
+           origin_of(from, got, sizeof(got)) == 0 && !strcmp(want, got);
+}
+
+/* Whether s is absent or only white space. */
+static bool blank(const char *s)
+{
+    return !s || !s[strspn(s, " \t\r\n")];
+}
+
+/* Writes why a form is refused (plain text) into why. Returns -EINVAL. */
+__attribute__((format(printf, 3, 4))) static int why_not(char *why, size_t len, const char *fmt,
+                                                         ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+/* The snooze's day from the form into u. Returns 0, or -EINVAL with why
+ * (plain text) set. */
+static int read_snooze(const struct tkl_form *form, const struct act_view *v, struct tkl_update *u,
+                       char *why, size_t len)
+{
+    const char *choice = tkl_form_get(form, "snooze"), *until = tkl_form_get(form, "until");
+    int32_t last = snooze_last(v->a, v->today), day;
+    char text[TKL_DAY_LONG_SIZE];
+    if (choice && (!strcmp(choice, "1w") || !strcmp(choice, "2w")))
+        day = v->today + (choice[0] == '1' ? 7 : 14);
+    else if (choice && *choice && strcmp(choice, "date") != 0)
+        return why_not(why, len, "Choose 1 week, 2 weeks or a date.");
+    else if (blank(until) || tkl_day_parse_iso(until, &day) < 0)
+        return why_not(why, len, "Choose a date (as YYYY-MM-DD) to snooze until.");
+    if (day <= v->today)
+        return why_not(why, len, "A snooze must end after today.");
+    if (day > last)
+        return why_not(why, len, "A snooze may end on %s at the latest%s.",
+                       day_text(last, text, sizeof(text)),
+                       last < v->today + SNOOZE_MAX_DAYS ? " (the deadline)" : " (a year ahead)");
+    u->until_day = day;
+    return 0;
+}
+
+/* What the form says, as an update of v's action (its strings point into
+ * the form, v and the store). Returns 0, or -EINVAL with why set. */
+static int read_update(const struct tkl_http_request *req, const struct act_view *v,
+                       struct tkl_update *u, char *why, size_t len)
+{
+    const struct tkl_form *form = req->form;
+    const struct tkl_action *a = v->a;
+    const char *what = tkl_form_get(form, "do"), *note = tkl_form_get(form, "note");
+    *u = (struct tkl_update){.action_id = a->id,
+                             .recipient = (char *)v->tok.recipient,
+                             .team_id = v->team ? v->team->id : NULL,
+                             .at = req->now,
+                             .link_issued_at = v->tok.issued_at,
+                             .until_day = TKL_NO_DAY,
+                             .plan_deadline_day = a->deadline.day,
+                             .plan_deadline_text = a->deadline_text,
+                             .plan_status = a->status_text,
+                             .plan_owners = a->owners};
+    if (!what || tkl_update_kind_parse(what, &u->kind) < 0)
+        return why_not(why, len, "Use one of the page's buttons.");
+    switch (u->kind) {
+    case TKL_UPDATE_SNOOZE:
+        return read_snooze(form, v, u, why, len);
+    case TKL_UPDATE_PROGRESS:
+        if (!tkl_form_get(form, "rag") || tkl_rag_parse(tkl_form_get(form, "rag"), &u->rag) < 0)
+            return why_not(why, len, "Choose a RAG status: red, amber or green.");
+        if (blank(note))
+            return why_not(why, len, "Write a progress note.");
+        u->note = (char *)note;
+        return 0;
+    case TKL_UPDATE_NOT_OURS:
+        if (!v->team)
+            return why_not(why, len,
+                           "Only a team that owns this action can say it is not "
+                           "theirs.");
+        u->note = blank(note) ? NULL : (char *)note;
+        u->suggested_team =
+            blank(tkl_form_get(form, "suggested")) ? NULL : (char *)tkl_form_get(form, "suggested");
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* 303 See Other to the page, saying what was done (done: the kind's name)
+ * or that it was recorded before (done NULL). Returns 0 or -ENOMEM. */
+static int see_other(const struct tkl_service *s, const struct act_view *v, const char *done,
+                     struct tkl_http_response *resp)
+{
+    if (asprintf(&resp->location, "%sa/%s?%s%s", s->rt->cfg->http.public_url, v->token,
+                 done ? "done=" : "same=1", done ? done : "") < 0) {
+        resp->location = NULL;
+        return -ENOMEM;
+    }
+    return refuse(resp, 303, "Recorded", "Recorded. Your browser goes back to the action's page.");
+}
+
+static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
+                    const struct act_view *v, struct tkl_http_response *resp)
+{
+    const char *token = tkl_form_get(req->form, "token");
+    char why[256] = "";
+    struct tkl_update u;
+    bool is_new = false;
+    if (!token || strcmp(token, v->token) != 0)
+        return refuse(resp, 403, "Nothing recorded",
+                      "This form does not belong to this link. Open the link again and use the "
+                      "buttons on its page.");
+    if (!same_origin(s, req))
+        return refuse(resp, 403, "Nothing recorded",
+                      "This request did not come from tickler's own page, so nothing was "
+                      "recorded. Open the link again and use the buttons on its page.");
+    if (read_update(req, v, &u, why, sizeof(why)) < 0)
+        return refuse(resp, 400, "Nothing recorded", why);
+    int r = tkl_service_record_update(s, &u, &is_new);
+    if (r == -EBUSY) {
+        r = refuse(resp, 503, "Busy, nothing recorded",
+                   "tickler's database is busy. Go back and press the button again in a few "
+                   "seconds.");
+        resp->retry_after = BUSY_RETRY_SECONDS;
+        return r;
+    }
+    if (r == -EINVAL)
+        return refuse(resp, 400, "Nothing recorded", "tickler does not take this update.");
+    if (r < 0)
+        return r;
+    return see_other(s, v, is_new ? tkl_update_kind_name(u.kind) : NULL, resp);
+}
+
+int tkl_web_act(struct tkl_service *s, const struct tkl_http_request *req,
+                struct tkl_http_response *resp)
+{
+    char text[160];
+    struct act_view v = {0};
+    if (!s->rt)
+        return -EAGAIN;
+    int r = limited(s, req);
+    if (r > 0) {
+        snprintf(text, sizeof(text),
+                 "Too many requests from here or for this link. Try again in %d second%s.", r,
+                 r == 1 ? "" : "s");
+        int wait = r;
+        r = refuse(resp, 429, "Too many requests", text);
+        resp->retry_after = wait;
+    } else if (r == 0 && (r = open_view(s, req, &v, resp)) == 0) {
+        r = req->post ? act_post(s, req, &v, resp) : act_get(s, req, &v, resp);
+    } else if (r == 1) {
+        r = 0;
+    }
+    resp->cache = "no-store";
+    resp->noindex = true;
+    resp->referrer = "same-origin";
+    return r;
+}

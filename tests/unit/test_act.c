@@ -1,0 +1,585 @@
+/* Tests for daemon/web/act.c against a real service (page_fixture.h) with
+ * links configured: a link's page shows the action, its history and the
+ * forms, escapes the plan's text and changes nothing however often it is
+ * fetched; tampered, expired, retired-key, malformed and gone-from-the-plan
+ * links each get their page and status; a POST from the page records one
+ * update (once: repeated, nothing more) and sends the browser back to the
+ * page, while one without the form's token or from another origin records
+ * nothing; snooze dates, RAG and "not ours" are checked; the rate limits
+ * answer 429 with Retry-After; a busy database 503. */
+#include <check.h>
+
+#include "check_run.h"
+#include <sqlite3.h>
+
+#include "core/day.h"
+#include "outbox/updates.h"
+#include "schedule/standing.h"
+#include "page_fixture.h"
+
+#define KEY     "6b1e0c33d1a9f0e8a5b7c2d4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f80912"
+#define ORIGIN  "https://tickler.example.gov.uk"
+#define PUBLIC  ORIGIN "/"
+#define DAY_SEC 86400
+
+static const char links_conf[] =
+    "http = { listen = [ \"127.0.0.1:1\" ]; public_url = \"" PUBLIC "\"; };\n"
+    "links = { keys = ( { id = \"k1\"; file = \"link.key\"; } ); };\n";
+
+/* The fixture's clock: Friday 30 June 2023 09:00:30. */
+static int64_t now(void)
+{
+    return tkl_local_instant(tkl_day_from_civil(2023, 6, 30), 9 * 60) + 30;
+}
+
+static void setup(void)
+{
+    page_conf_extra = links_conf;
+    page_setup("act");
+    tkl_write_text(page_dir, "link.key", KEY "\n");
+}
+
+static void teardown(void)
+{
+    page_teardown();
+    page_conf_extra = NULL;
+}
+
+/* The id of the plan's action titled title. */
+static const char *id_of(const char *title)
+{
+    for (size_t i = 0; i < page_s.rt->store->n; i++)
+        if (!strcmp(page_s.rt->store->actions[i].title, title))
+            return page_s.rt->store->actions[i].id;
+    ck_abort_msg("no action %s", title);
+    return NULL;
+}
+
+/* A link's path for (action id, recipient), issued by ring an hour ago
+ * and lasting 45 days from then. */
+static const char *path_by(const struct tkl_token_ring *ring, const char *id, const char *to,
+                           int64_t issued, int64_t expires)
+{
+    static char path[TKL_TOKEN_MAX + 8];
+    memcpy(path, "/a/", 4);
+    ck_assert_int_eq(tkl_token_issue(ring, id, to, issued, expires, path + 3, sizeof(path) - 3), 0);
+    return path;
+}
+
+static const char *path_for(const char *title, const char *to)
+{
+    return path_by(&page_s.rt->links, id_of(title), to, now() - 3600, now() - 3600 + 45 * DAY_SEC);
+}
+
+/* How many updates the state database holds. */
+static size_t n_updates(void)
+{
+    struct tkl_updates l = {0};
+    ck_assert_int_eq(tkl_outbox_updates(page_s.outbox, NULL, 0, INT64_MAX, &l), 0);
+    size_t n = l.n;
+    tkl_updates_free(&l);
+    return n;
+}
+
+/* The latest update recorded (the caller frees it with tkl_update_free). */
+static struct tkl_update last_update(void)
+{
+    struct tkl_updates l = {0};
+    struct tkl_update u;
+    ck_assert_int_eq(tkl_outbox_updates(page_s.outbox, NULL, 0, INT64_MAX, &l), 0);
+    ck_assert_uint_gt(l.n, 0);
+    ck_assert_int_eq(tkl_update_copy(&l.v[l.n - 1], &u), 0);
+    tkl_updates_free(&l);
+    return u;
+}
+
+struct post_opts {
+    const char *origin, *referer;
+    const char *client;
+    int64_t at; /* 0: the fixture's clock */
+};
+
+/*
+ * POSTs the form given as name, value pairs ending with NULL to path, as
+ * the server hands a POST over: the form read through the iterator
+ * libmicrohttpd's post processor calls, then checked. The page must answer
+ * (return 0); *resp holds the answer, its body NUL-terminated.
+ */
+static void page_post(struct tkl_http_response *resp, const char *path, struct post_opts o, ...)
+{
+    struct tkl_request r;
+    struct tkl_form form;
+    ck_assert_int_eq(tkl_request_route(path, &r), 0);
+    tkl_form_init(&form, tkl_route_form(r.route));
+    va_list ap;
+    va_start(ap, o);
+    const char *k;
+    while ((k = va_arg(ap, const char *))) {
+        const char *v = va_arg(ap, const char *);
+        ck_assert_int_eq(
+            tkl_form_iterate(&form, MHD_POSTDATA_KIND, k, NULL, NULL, NULL, v, 0, strlen(v)),
+            MHD_YES);
+    }
+    va_end(ap);
+    ck_assert_int_eq(tkl_form_finish(&form), 0);
+    struct tkl_http_request req = {.req = &r,
+                                   .now = o.at ? o.at : now(),
+                                   .post = true,
+                                   .form = &form,
+                                   .origin = o.origin,
+                                   .referer = o.referer,
+                                   .client = o.client ? o.client : "192.0.2.10"};
+    memset(resp, 0, sizeof(*resp));
+    resp->status = 200;
+    ck_assert_int_eq(tkl_web_act(&page_s, &req, resp), 0);
+    char *b = realloc(resp->body, resp->len + 1);
+    ck_assert_ptr_nonnull(b);
+    b[resp->len] = '\0';
+    resp->body = b;
+    tkl_form_free(&form);
+}
+
+static const struct post_opts from_page = {.origin = ORIGIN};
+
+/* GETs path as a client at address client. */
+static void get_from(struct tkl_http_response *resp, const char *path, const char *client)
+{
+    struct tkl_request r;
+    ck_assert_int_eq(tkl_request_route(path, &r), 0);
+    struct tkl_http_request req = {.req = &r, .now = now(), .client = client};
+    memset(resp, 0, sizeof(*resp));
+    resp->status = 200;
+    ck_assert_int_eq(tkl_web_act(&page_s, &req, resp), 0);
+}
+
+START_TEST(the_page_shows_the_action_and_changes_nothing)
+{
+    page_run_once(); /* A's reminder delivered to hr */
+    const char *path = path_for("Review the pay gap", "hr");
+    struct tkl_http_response resp;
+    for (int i = 0; i < 3; i++) { /* a mail scanner, then the person */
+        page_get(tkl_web_act, &resp, path, NULL);
+        ck_assert_int_eq(resp.status, 200);
+        if (i < 2)
+            tkl_http_response_free(&resp);
+    }
+    ck_assert_uint_eq(n_updates(), 0);
+    const char *b = resp.body;
+    ck_assert_str_eq(resp.content_type, "text/html; charset=utf-8");
+    ck_assert_str_eq(resp.cache, "no-store");
+    ck_assert(resp.noindex);
+    ck_assert_str_eq(resp.referrer, "same-origin");
+    ck_assert(page_has(b, "<h1>Review the pay gap</h1>"));
+    ck_assert(page_has(b, "This page is for <strong>hr</strong> (Human Resources)"));
+    ck_assert(page_has(b, "works until 14 Aug 2023 08:00"));
+    ck_assert(page_has(b, "People &amp; &lt;b&gt;culture&lt;/b&gt;"));
+    ck_assert(page_has(b, "30/06/2023<br>read as Friday 30 June 2023, today"));
+    ck_assert(page_has(b, "<span class=\"rag due-soon\">Due soon</span>"));
+    ck_assert(page_has(b, "Data collected"));
+    ck_assert(page_has(b, "No update has been recorded for this action yet."));
+    /* the history: the reminder sent to hr, by chat */
+    ck_assert(page_has(b, "on the deadline, to Human Resources by chat, delivered (to you)"));
+    /* the forms, each posting the token back to the link itself; the
+     * deadline is today, so none to snooze */
+    const char *token = path + 3;
+    char want[TKL_TOKEN_MAX * 2 + 100];
+    snprintf(want, sizeof(want), "<form method=\"post\" action=\"%s\"", token);
+    size_t forms = 0;
+    for (const char *p = strstr(b, want); p; p = strstr(p + 1, want))
+        forms++;
+    ck_assert_uint_eq(forms, 3);
+    ck_assert(page_has(b, "The deadline is too close to snooze the reminders."));
+    snprintf(want, sizeof(want), "<input type=\"hidden\" name=\"token\" value=\"%s\">", token);
+    ck_assert(page_has(b, want));
+    ck_assert(page_has(b, "<button type=\"submit\" name=\"do\" value=\"complete\">"));
+    ck_assert(page_has(b, "<input type=\"radio\" name=\"rag\" value=\"amber\">"));
+    ck_assert(page_has(b, "name=\"suggested\""));
+    ck_assert(!page_has(b, "type=\"date\""));
+    ck_assert(!page_has(b, "<script"));
+    ck_assert(!page_has(b, PAGE_SECRET));
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
+START_TEST(plan_text_is_escaped)
+{
+    page_load();
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path_for(PAGE_TRICKY_TITLE, "hr"), NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert(!page_has(resp.body, "<script"));
+    ck_assert(page_has(resp.body,
+                       "<h1>&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;</h1>"));
+    ck_assert(page_has(resp.body, "Line one<br>Line &lt;two&gt; &amp; &#39;three&#39;"));
+    /* a snooze of C ends by its deadline, 31 August */
+    ck_assert(page_has(resp.body, "name=\"snooze\" value=\"1w\"> 1 week: Friday 7 July 2023"));
+    ck_assert(page_has(resp.body, "name=\"snooze\" value=\"2w\"> 2 weeks: Friday 14 July 2023"));
+    ck_assert(page_has(resp.body, "min=\"2023-07-01\" max=\"2023-08-31\""));
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
+/* The status of path's page, which must say text. */
+static void refused(const char *path, unsigned status, const char *text)
+{
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert_msg(resp.status == status, "%s: %u", text, resp.status);
+    ck_assert_msg(page_has(resp.body, text), "%s not in %s", text, resp.body);
+    ck_assert_str_eq(resp.cache, "no-store");
+    ck_assert(!page_has(resp.body, "<form"));
+    tkl_http_response_free(&resp);
+}
+
+START_TEST(bad_links_each_get_their_page)
+{
+    page_load();
+    const char *a = id_of("Review the pay gap");
+    char path[TKL_TOKEN_MAX + 8];
+    snprintf(path, sizeof(path), "%s", path_for("Review the pay gap", "hr"));
+    /* one character changed in the middle: the signature does not match */
+    path[40] = path[40] == 'A' ? 'B' : 'A';
+    refused(path, 403, "has been altered");
+    refused("/a/", 400, "incomplete or damaged");
+    refused("/a/abc.", 400, "incomplete or damaged");
+    refused("/a/AAAA", 400, "incomplete or damaged");
+    /* expired a second ago */
+    refused(path_by(&page_s.rt->links, a, "hr", now() - 45 * DAY_SEC, now() - 1), 410,
+            "has expired");
+    /* signed by a key the ring no longer holds */
+    struct tkl_token_ring old = {0};
+    unsigned char secret[32];
+    memset(secret, 0x42, sizeof(secret));
+    ck_assert_int_eq(tkl_token_ring_add(&old, "k0", secret, sizeof(secret)), 0);
+    refused(path_by(&old, a, "hr", now() - 60, now() + DAY_SEC), 403,
+            "key that is no longer in use");
+    tkl_token_ring_free(&old);
+    /* an action the plan no longer has, and an observance */
+    refused(path_by(&page_s.rt->links, "a00000000000", "hr", now() - 60, now() + DAY_SEC), 404,
+            "no longer in the action plan");
+    const char *pride = NULL;
+    for (size_t i = 0; i < page_s.rt->store->n; i++)
+        if (!tkl_action_in_plan(&page_s.rt->store->actions[i]))
+            pride = page_s.rt->store->actions[i].id;
+    ck_assert_ptr_nonnull(pride);
+    refused(path_by(&page_s.rt->links, pride, "hr", now() - 60, now() + DAY_SEC), 404,
+            "no longer in the action plan");
+    ck_assert_uint_eq(n_updates(), 0);
+}
+END_TEST
+
+START_TEST(without_links_there_is_no_page)
+{
+    page_conf_extra = NULL;
+    page_teardown();
+    page_setup("act-none");
+    page_load();
+    refused("/a/AQJrMQ", 404, "does not sign links");
+}
+END_TEST
+
+START_TEST(a_post_from_the_page_records_once)
+{
+    page_load();
+    const char *path = path_for("Review the pay gap", "hr");
+    char token[TKL_TOKEN_MAX + 1], want[TKL_TOKEN_MAX + 100];
+    snprintf(token, sizeof(token), "%s", path + 3);
+    struct tkl_http_response resp;
+    page_post(&resp, path, from_page, "token", token, "do", "complete", NULL);
+    ck_assert_int_eq(resp.status, 303);
+    snprintf(want, sizeof(want), PUBLIC "a/%s?done=complete", token);
+    ck_assert_str_eq(resp.location, want);
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 1);
+    struct tkl_update u = last_update();
+    ck_assert_str_eq(u.action_id, id_of("Review the pay gap"));
+    ck_assert_str_eq(u.recipient, "hr");
+    ck_assert_str_eq(u.team_id, "hr");
+    ck_assert_int_eq(u.kind, TKL_UPDATE_COMPLETE);
+    ck_assert_int_eq(u.at, now());
+    ck_assert_int_eq(u.link_issued_at, now() - 3600);
+    ck_assert_int_eq(u.plan_deadline_day, tkl_day_from_civil(2023, 6, 30));
+    ck_assert_str_eq(u.plan_status, "In progress");
+    ck_assert_str_eq(u.plan_owners, "HR");
+    tkl_update_free(&u);
+    /* again, a minute later: nothing more */
+    page_post(&resp, path, (struct post_opts){.origin = ORIGIN, .at = now() + 60}, "token", token,
+              "do", "complete", NULL);
+    ck_assert_int_eq(resp.status, 303);
+    snprintf(want, sizeof(want), PUBLIC "a/%s?same=1", token);
+    ck_assert_str_eq(resp.location, want);
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 1);
+    /* the page the browser comes back to */
+    page_get(tkl_web_act, &resp, path, "done", "complete", NULL);
+    ck_assert(page_has(resp.body, "Recorded: marked complete."));
+    ck_assert(page_has(resp.body, "<li>Marked complete by hr on 30 Jun 2023 09:00</li>"));
+    tkl_http_response_free(&resp);
+    page_get(tkl_web_act, &resp, path, "same", "1", NULL);
+    ck_assert(page_has(resp.body, "This was recorded already; nothing more was changed."));
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
+/* A POST of do=complete to path with o must be refused with status and
+ * text, recording nothing. */
+static void post_refused(const char *path, const char *token, struct post_opts o, unsigned status,
+                         const char *text)
+{
+    struct tkl_http_response resp;
+    size_t before = n_updates();
+    page_post(&resp, path, o, "token", token, "do", "complete", NULL);
+    ck_assert_msg(resp.status == status, "%s: %u", text, resp.status);
+    ck_assert_msg(page_has(resp.body, text), "%s not in %s", text, resp.body);
+    ck_assert_ptr_null(resp.location);
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), before);
+}
+
+START_TEST(a_post_from_elsewhere_records_nothing)
+{
+    page_load();
+    const char *path = path_for("Late report", "hr");
+    char token[TKL_TOKEN_MAX + 1];
+    snprintf(token, sizeof(token), "%s", path + 3);
+    const char *other = "AQJrMQxhMDAwMDAwMDAwMDA";
+    post_refused(path, token, (struct post_opts){0}, 403, "did not come from tickler");
+    post_refused(path, token, (struct post_opts){.origin = "https://evil.example"}, 403,
+                 "did not come from tickler");
+    post_refused(path, token, (struct post_opts){.origin = "null"}, 403,
+                 "did not come from tickler");
+    post_refused(path, token, (struct post_opts){.origin = "http://tickler.example.gov.uk"}, 403,
+                 "did not come from tickler");
+    post_refused(path, token, (struct post_opts){.referer = "https://evil.example/a/x"}, 403,
+                 "did not come from tickler");
+    /* an Origin that is there wins over the Referer */
+    post_refused(path, token, (struct post_opts){.origin = "null", .referer = ORIGIN "/a/x"}, 403,
+                 "did not come from tickler");
+    /* the form's token must be the link's */
+    post_refused(path, other, from_page, 403, "does not belong to this link");
+    ck_assert_uint_eq(n_updates(), 0);
+    /* the Referer's origin serves when there is no Origin; the default
+     * port and case do not matter */
+    struct tkl_http_response resp;
+    page_post(&resp, path, (struct post_opts){.referer = "HTTPS://Tickler.Example.gov.uk:443/a/x"},
+              "token", token, "do", "complete", NULL);
+    ck_assert_int_eq(resp.status, 303);
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 1);
+}
+END_TEST
+
+/* POSTs a snooze of the action titled title for hr; returns the status. */
+static unsigned snooze(const char *title, const char *to, const char *choice, const char *until,
+                       char *body, size_t len)
+{
+    const char *path = path_for(title, to);
+    char token[TKL_TOKEN_MAX + 1];
+    snprintf(token, sizeof(token), "%s", path + 3);
+    struct tkl_http_response resp;
+    if (until)
+        page_post(&resp, path, from_page, "token", token, "do", "snooze", "snooze", choice, "until",
+                  until, NULL);
+    else
+        page_post(&resp, path, from_page, "token", token, "do", "snooze", "snooze", choice, NULL);
+    unsigned status = resp.status;
+    snprintf(body, len, "%s", resp.body);
+    tkl_http_response_free(&resp);
+    return status;
+}
+
+START_TEST(snooze_dates_are_checked)
+{
+    page_load();
+    char body[8192];
+    int32_t today = tkl_day_from_civil(2023, 6, 30);
+    /* C is due 31 August: a week is fine, as is that day, not a day more */
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "1w", "", body, sizeof(body)), 303);
+    struct tkl_update u = last_update();
+    ck_assert_int_eq(u.kind, TKL_UPDATE_SNOOZE);
+    ck_assert_int_eq(u.until_day, today + 7);
+    tkl_update_free(&u);
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "2023-08-31", body, sizeof(body)),
+                      303);
+    u = last_update();
+    ck_assert_int_eq(u.until_day, tkl_day_from_civil(2023, 8, 31));
+    tkl_update_free(&u);
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "2023-09-01", body, sizeof(body)),
+                      400);
+    ck_assert(page_has(body, "A snooze may end on Thursday 31 August 2023 at the latest (the "
+                             "deadline)."));
+    /* a date with no choice made is the date */
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "", "2023-07-20", body, sizeof(body)), 303);
+    /* not today, not before, not nonsense */
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "2023-06-30", body, sizeof(body)),
+                      400);
+    ck_assert(page_has(body, "must end after today"));
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "2023-13-01", body, sizeof(body)),
+                      400);
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "", body, sizeof(body)), 400);
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "3w", NULL, body, sizeof(body)), 400);
+    /* D is overdue: any day within a year */
+    ck_assert_uint_eq(snooze("Late report", "hr", "date", "2024-06-29", body, sizeof(body)), 303);
+    ck_assert_uint_eq(snooze("Late report", "hr", "date", "2024-06-30", body, sizeof(body)), 400);
+    ck_assert(page_has(body, "(a year ahead)"));
+    /* A is due today: nothing to snooze to */
+    ck_assert_uint_eq(snooze("Review the pay gap", "hr", "1w", NULL, body, sizeof(body)), 400);
+    ck_assert_uint_eq(n_updates(), 4);
+}
+END_TEST
+
+START_TEST(progress_notes_are_text)
+{
+    page_load();
+    const char *path = path_for("Review the pay gap", "hr");
+    char token[TKL_TOKEN_MAX + 1];
+    snprintf(token, sizeof(token), "%s", path + 3);
+    const char *note = "Draft with <b>legal</b> & \"HR\"\nout by July";
+    struct tkl_http_response resp;
+    page_post(&resp, path, from_page, "token", token, "do", "progress", "note", note, NULL);
+    ck_assert_int_eq(resp.status, 400);
+    ck_assert(page_has(resp.body, "Choose a RAG status"));
+    tkl_http_response_free(&resp);
+    page_post(&resp, path, from_page, "token", token, "do", "progress", "rag", "amber", "note",
+              " \n", NULL);
+    ck_assert_int_eq(resp.status, 400);
+    ck_assert(page_has(resp.body, "Write a progress note."));
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 0);
+    page_post(&resp, path, from_page, "token", token, "do", "progress", "rag", "amber", "note",
+              note, NULL);
+    ck_assert_int_eq(resp.status, 303);
+    tkl_http_response_free(&resp);
+    struct tkl_update u = last_update();
+    ck_assert_int_eq(u.rag, TKL_RAG_AMBER);
+    ck_assert_str_eq(u.note, note); /* stored as typed */
+    tkl_update_free(&u);
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert(page_has(resp.body, "Latest progress by hr on 30 Jun 2023 09:00 <span class=\"rag "
+                                  "amber\">Amber</span><blockquote>Draft with &lt;b&gt;legal&lt;/"
+                                  "b&gt; &amp; &quot;HR&quot;<br>out by July</blockquote>"));
+    ck_assert(!page_has(resp.body, "<b>legal"));
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
+START_TEST(not_ours_is_a_team_s_to_say)
+{
+    page_load();
+    /* ops is a recipient of ICT, not of HR: D is not ops' team's to refuse */
+    const char *path = path_for("Late report", "ops");
+    char token[TKL_TOKEN_MAX + 1];
+    snprintf(token, sizeof(token), "%s", path + 3);
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert(page_has(resp.body, "Only a team that owns this action can say it is not theirs"));
+    ck_assert(!page_has(resp.body, "value=\"not-ours\""));
+    tkl_http_response_free(&resp);
+    page_post(&resp, path, from_page, "token", token, "do", "not-ours", NULL);
+    ck_assert_int_eq(resp.status, 400);
+    tkl_http_response_free(&resp);
+    /* C is HR's and ICT's: ops answers for ICT */
+    path = path_for(PAGE_TRICKY_TITLE, "ops");
+    snprintf(token, sizeof(token), "%s", path + 3);
+    page_post(&resp, path, from_page, "token", token, "do", "not-ours", "suggested",
+              "Digital & Data", "note", "", NULL);
+    ck_assert_int_eq(resp.status, 303);
+    tkl_http_response_free(&resp);
+    struct tkl_update u = last_update();
+    ck_assert_int_eq(u.kind, TKL_UPDATE_NOT_OURS);
+    ck_assert_str_eq(u.team_id, "ict");
+    ck_assert_str_eq(u.suggested_team, "Digital & Data");
+    ck_assert_ptr_null(u.note);
+    tkl_update_free(&u);
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert(page_has(resp.body, "<li>Not ours by ops on 30 Jun 2023 09:00, for ICT &amp; "
+                                  "Digital; suggested team: Digital &amp; Data</li>"));
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
+START_TEST(too_many_requests_wait)
+{
+    page_load();
+    const char *path = path_for("Late report", "hr");
+    char token[TKL_TOKEN_MAX + 1];
+    snprintf(token, sizeof(token), "%s", path + 3);
+    struct tkl_http_response resp;
+    /* ten POSTs of one link in a minute, then it waits; even a good one */
+    for (int i = 0; i < 10; i++) {
+        page_post(&resp, path, (struct post_opts){.client = "192.0.2.1"}, "token", token, "do",
+                  "complete", NULL);
+        ck_assert_int_eq(resp.status, 403); /* no Origin */
+        tkl_http_response_free(&resp);
+    }
+    page_post(&resp, path, (struct post_opts){.origin = ORIGIN, .client = "192.0.2.2"}, "token",
+              token, "do", "complete", NULL);
+    ck_assert_int_eq(resp.status, 429);
+    ck_assert_int_eq(resp.retry_after, 6);
+    ck_assert(page_has(resp.body, "Try again in 6 seconds."));
+    ck_assert_str_eq(resp.cache, "no-store");
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 0);
+    /* 60 GETs at once from one address; IPv6 counts by its /64 */
+    for (int i = 0; i < 60; i++) {
+        get_from(&resp, path, i % 2 ? "2001:db8:1:2::a" : "2001:db8:1:2::b");
+        ck_assert_int_eq(resp.status, 200);
+        tkl_http_response_free(&resp);
+    }
+    get_from(&resp, path, "2001:db8:1:2:ffff::1");
+    ck_assert_int_eq(resp.status, 429);
+    ck_assert_int_eq(resp.retry_after, 1);
+    tkl_http_response_free(&resp);
+    get_from(&resp, path, "2001:db8:1:3::1");
+    ck_assert_int_eq(resp.status, 200);
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
+START_TEST(a_busy_database_is_503)
+{
+    page_load();
+    const char *path = path_for("Late report", "hr");
+    char token[TKL_TOKEN_MAX + 1], db_path[600];
+    snprintf(token, sizeof(token), "%s", path + 3);
+    snprintf(db_path, sizeof(db_path), "%s/state/tickler.db", page_dir);
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    tkl_outbox_set_busy_timeout(page_s.outbox, 10);
+    struct tkl_http_response resp;
+    page_post(&resp, path, from_page, "token", token, "do", "complete", NULL);
+    ck_assert_int_eq(resp.status, 503);
+    ck_assert_int_eq(resp.retry_after, 5);
+    ck_assert(page_has(resp.body, "press the button again"));
+    tkl_http_response_free(&resp);
+    ck_assert_int_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    ck_assert_uint_eq(n_updates(), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("act");
+    TCase *tc = tcase_create("act");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, the_page_shows_the_action_and_changes_nothing);
+    tcase_add_test(tc, plan_text_is_escaped);
+    tcase_add_test(tc, bad_links_each_get_their_page);
+    tcase_add_test(tc, without_links_there_is_no_page);
+    tcase_add_test(tc, a_post_from_the_page_records_once);
+    tcase_add_test(tc, a_post_from_elsewhere_records_nothing);
+    tcase_add_test(tc, snooze_dates_are_checked);
+    tcase_add_test(tc, progress_notes_are_text);
+    tcase_add_test(tc, not_ours_is_a_team_s_to_say);
+    tcase_add_test(tc, too_many_requests_wait);
+    tcase_add_test(tc, a_busy_database_is_503);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tkl_check_run(suite());
+}
