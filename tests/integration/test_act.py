@@ -59,6 +59,7 @@ class Act(unittest.TestCase):
         self.port = harness.free_port()
         self.smtp = harness.SmtpSink()
         self.daemon = None
+        self.logs = []  # of the daemons run before
         self.out = os.path.join(ARGS.build, "test-output")
         os.makedirs(self.out, exist_ok=True)
         with open(os.path.join(self.tmp, "link.key"), "w") as f:
@@ -91,6 +92,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         returns the text parts of the new ones. The web face stays up."""
         if self.daemon:
             self.assertEqual(self.daemon.stop(), 0, self.daemon.log())
+            self.logs.append(self.daemon.log())
         before = len(self.smtp.received())
         self.daemon = Daemon(self.conf, self.state, "--now", now)
         self.daemon.wait_for("web face on 127.0.0.1:%d" % self.port)
@@ -168,6 +170,16 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual([(r[0], r[2]) for r in rows], [(a1, 1), (a2, 2), (a3, 3)])
         self.assertTrue(all(r[1] == "alpha@example.org" for r in rows))
         self.assertEqual(rows[2][3:5], (2, note))  # amber, the note as typed
+        # what the plan's owner sees: `tickler updates`, who, what, when
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                            "updates", "--json"], capture_output=True, text=True, check=True)
+        seen = json.loads(p.stdout)
+        self.assertEqual([(u["action_id"], u["kind"], u["who"]) for u in seen],
+                         [(a1, "complete", "alpha@example.org"),
+                          (a2, "snooze", "alpha@example.org"),
+                          (a3, "progress", "alpha@example.org")])
+        self.assertEqual(seen[1]["until"], "2026-12-21")
+        self.assertEqual((seen[2]["rag"], seen[2]["note"]), ("amber", note))
         # posting the same form again records nothing more
         self.browser(links[a1], "complete", "complete-again")
         self.assertEqual(len(self.updates()), 3)
@@ -176,13 +188,19 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         texts = self.run_daemon("2026-12-14T09:00:30", 2)
         self.assertEqual(len(texts), 1)
         self.assertEqual(set(self.links(texts[0])), {a3}, texts[0])
-        self.assertIn(note, texts[0])
+        self.assertIn(note, " ".join(texts[0].split()))  # as typed, wrapped at 76
         self.assertNotIn(PLAN[0][1], texts[0])
         self.assertNotIn(PLAN[1][1], texts[0])
 
         # Monday 21 December: the snooze has ended; A1 stays complete
         texts = self.run_daemon("2026-12-21T09:00:30", 3)
         self.assertEqual(set(self.links(texts[0])), {a2, a3}, texts[0])
+
+        # no link's token ever reached the daemon's log
+        log = "\n".join(self.logs + [self.daemon.log()])
+        self.assertIn("update 1 recorded", log)
+        for u in links.values():
+            self.assertNotIn(u.rsplit("/", 1)[1], log)
 
         rows = self.report_csv()
         by_title = {r[2]: r for r in rows[1:] if len(r) > 2}
