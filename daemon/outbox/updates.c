@@ -6,6 +6,9 @@
 
 #include "outbox_db.h"
 
+/* the schema's unique index and find_same name "not ours" by its number */
+_Static_assert(TKL_UPDATE_NOT_OURS == 4, "kind 4 is \"not ours\" in the SQL");
+
 #define UPDATE_COLUMNS                                                                             \
     "action_id, recipient, team_id, kind, at, link_issued_at, until_day, rag, note, "              \
     "suggested_team, plan_deadline_day, plan_deadline_text, plan_status, plan_owners"
@@ -47,7 +50,11 @@ static int find_same(struct tkl_outbox *o, const struct tkl_update *u, int64_t *
                                 "AND kind = ?4 AND link_issued_at = ?6 "
                                 "AND coalesce(until_day, '') = coalesce(?7, '') AND rag = ?8 "
                                 "AND coalesce(note, '') = coalesce(?9, '') "
-                                "AND coalesce(suggested_team, '') = coalesce(?10, '')",
+                                "AND coalesce(suggested_team, '') = coalesce(?10, '') "
+                                "AND coalesce(plan_deadline_day, '') = coalesce(?11, '') "
+                                "AND coalesce(plan_status, '') = coalesce(?13, '') "
+                                "AND (kind != 4 OR coalesce(plan_owners, '') = "
+                                "coalesce(?14, ''))",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
         return tkl_sqlite_errno(rc);
