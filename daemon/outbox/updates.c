@@ -94,6 +94,26 @@ int tkl_outbox_add_update(struct tkl_outbox *o, const struct tkl_update *u, int6
     return 0;
 }
 
+int tkl_outbox_link_updates(struct tkl_outbox *o, const char *action_id, const char *recipient,
+                            int64_t link_issued_at, int64_t *ret)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db,
+                                "SELECT count(*) FROM updates WHERE action_id = ?1 "
+                                "AND recipient = ?2 AND link_issued_at = ?3",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return tkl_sqlite_errno(rc);
+    tkl_db_bind_text(st, 1, action_id);
+    tkl_db_bind_text(st, 2, recipient);
+    sqlite3_bind_int64(st, 3, link_issued_at);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *ret = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : tkl_sqlite_errno(rc);
+}
+
 static int32_t col_day(sqlite3_stmt *st, int i)
 {
     return sqlite3_column_type(st, i) == SQLITE_NULL ? TKL_NO_DAY : sqlite3_column_int(st, i);

@@ -27,6 +27,14 @@ int tkl_outbox_add_update(struct tkl_outbox *o, const struct tkl_update *u, int6
                           bool *ret_new);
 
 /*
+ * How many updates were recorded through one link: of action_id by
+ * recipient with a link issued at link_issued_at, into *ret. Returns 0 or
+ * a negative errno (-EBUSY: try again).
+ */
+int tkl_outbox_link_updates(struct tkl_outbox *o, const char *action_id, const char *recipient,
+                            int64_t link_issued_at, int64_t *ret);
+
+/*
  * The updates recorded in [since, until) (0 and INT64_MAX: all), of
  * action_id only unless it is NULL, oldest first. Returns 0 with *ret
  * filled (free with tkl_updates_free), or a negative errno (then *ret is

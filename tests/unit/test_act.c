@@ -570,6 +570,38 @@ START_TEST(too_many_requests_wait)
 }
 END_TEST
 
+/* What one link can record is bounded: past 25 updates (each within the
+ * rate limits), a link records nothing more, so whoever holds it cannot
+ * fill the state database, and the memory the answers are built in,
+ * without end. A newer link still works. */
+START_TEST(a_link_records_a_bounded_number_of_updates)
+{
+    page_load();
+    const char *path = path_for("Review the pay gap", "hr");
+    char token[TKL_TOKEN_MAX + 1], note[32];
+    snprintf(token, sizeof(token), "%s", path + 3);
+    struct tkl_http_response resp;
+    for (int i = 0; i <= 25; i++) {
+        snprintf(note, sizeof(note), "note %d", i);
+        page_post(&resp, path, (struct post_opts){.origin = ORIGIN, .at = now() + 60 * i}, "token",
+                  token, "do", "progress", "rag", "green", "note", note, NULL);
+        ck_assert_int_eq(resp.status, i < 25 ? 303 : 403);
+        if (i == 25)
+            ck_assert(page_has(resp.body, "Use the link in a newer reminder"));
+        tkl_http_response_free(&resp);
+    }
+    ck_assert_uint_eq(n_updates(), 25);
+    path =
+        path_by(&page_s.rt->links, id_of("Review the pay gap"), "hr", now(), now() + 45 * DAY_SEC);
+    snprintf(token, sizeof(token), "%s", path + 3);
+    page_post(&resp, path, (struct post_opts){.origin = ORIGIN, .at = now() + 60 * 26}, "token",
+              token, "do", "complete", NULL);
+    ck_assert_int_eq(resp.status, 303);
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 26);
+}
+END_TEST
+
 START_TEST(a_busy_database_is_503)
 {
     page_load();
@@ -609,6 +641,7 @@ static Suite *suite(void)
     tcase_add_test(tc, progress_notes_are_text);
     tcase_add_test(tc, not_ours_is_a_team_s_to_say);
     tcase_add_test(tc, too_many_requests_wait);
+    tcase_add_test(tc, a_link_records_a_bounded_number_of_updates);
     tcase_add_test(tc, a_busy_database_is_503);
     suite_add_tcase(s, tc);
     return s;

@@ -241,6 +241,29 @@ START_TEST(the_table_is_append_only)
 }
 END_TEST
 
+/* The updates recorded through one link: its action, recipient and issue
+ * time; repeats that recorded nothing are not counted. */
+START_TEST(the_updates_of_one_link_are_counted)
+{
+    int64_t id, n = -1;
+    bool is_new;
+    ck_assert_int_eq(tkl_outbox_link_updates(o, "a1", "hr@example.org", 1000, &n), 0);
+    ck_assert_int_eq(n, 0);
+    struct tkl_update a = note("a1", 2000, "one"), b = note("a1", 2100, "two");
+    struct tkl_update other = note("a2", 2200, "elsewhere"), later = note("a1", 2300, "later");
+    later.link_issued_at = 2250; /* a newer link */
+    ck_assert_int_eq(tkl_outbox_add_update(o, &a, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &a, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &b, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &other, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &later, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_link_updates(o, "a1", "hr@example.org", 1000, &n), 0);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(tkl_outbox_link_updates(o, "a1", "ict@example.org", 1000, &n), 0);
+    ck_assert_int_eq(n, 0);
+}
+END_TEST
+
 START_TEST(every_allocation_failure_is_clean)
 {
     struct tkl_update u = note("a1", 2000, "a note");
@@ -270,6 +293,18 @@ START_TEST(every_allocation_failure_is_clean)
         ck_assert_uint_eq(l.n, 0);
     }
     ck_assert_uint_gt(i, 3);
+    for (i = 1;; i++) {
+        int64_t n = -1;
+        alloc_fail_nth(i);
+        int r = tkl_outbox_link_updates(o, "a1", "hr@example.org", 1000, &n);
+        alloc_fail_nth(0);
+        if (r == 0) {
+            ck_assert_int_eq(n, 1);
+            break;
+        }
+        ck_assert_int_lt(r, 0);
+        ck_assert_int_eq(n, -1);
+    }
 }
 END_TEST
 
@@ -284,6 +319,7 @@ int main(void)
     tcase_add_test(tc, a_bad_update_is_refused);
     tcase_add_test(tc, updates_read_back_whole_by_action_and_period);
     tcase_add_test(tc, the_table_is_append_only);
+    tcase_add_test(tc, the_updates_of_one_link_are_counted);
     tcase_add_test(tc, every_allocation_failure_is_clean);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
