@@ -43,9 +43,13 @@ static const char schema[] =
     "  until_day INTEGER, rag INTEGER NOT NULL DEFAULT 0, note TEXT, suggested_team TEXT,"
     "  plan_deadline_day INTEGER, plan_deadline_text TEXT, plan_status TEXT,"
     "  plan_owners TEXT);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS updates_once ON updates(action_id, recipient, kind,"
-    "  link_issued_at, coalesce(until_day, ''), rag, coalesce(note, ''),"
-    "  coalesce(suggested_team, ''));"
+    /* one row per update said against one plan (updates.h); the first
+     * index of that name left the plan out */
+    "DROP INDEX IF EXISTS updates_once;"
+    "CREATE UNIQUE INDEX IF NOT EXISTS updates_once_per_plan ON updates(action_id, recipient,"
+    "  kind, link_issued_at, coalesce(until_day, ''), rag, coalesce(note, ''),"
+    "  coalesce(suggested_team, ''), coalesce(plan_deadline_day, ''),"
+    "  coalesce(plan_status, ''), CASE kind WHEN 4 THEN coalesce(plan_owners, '') ELSE '' END);"
     "CREATE INDEX IF NOT EXISTS updates_at ON updates(at);"
     "CREATE TRIGGER IF NOT EXISTS updates_no_update BEFORE UPDATE ON updates"
     "  BEGIN SELECT RAISE(ABORT, 'updates are append-only'); END;"

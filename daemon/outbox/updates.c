@@ -6,6 +6,9 @@
 
 #include "outbox_db.h"
 
+/* the schema's unique index and find_same name "not ours" by its number */
+_Static_assert(TKL_UPDATE_NOT_OURS == 4, "kind 4 is \"not ours\" in the SQL");
+
 #define UPDATE_COLUMNS                                                                             \
     "action_id, recipient, team_id, kind, at, link_issued_at, until_day, rag, note, "              \
     "suggested_team, plan_deadline_day, plan_deadline_text, plan_status, plan_owners"
@@ -47,7 +50,11 @@ static int find_same(struct tkl_outbox *o, const struct tkl_update *u, int64_t *
                                 "AND kind = ?4 AND link_issued_at = ?6 "
                                 "AND coalesce(until_day, '') = coalesce(?7, '') AND rag = ?8 "
                                 "AND coalesce(note, '') = coalesce(?9, '') "
-                                "AND coalesce(suggested_team, '') = coalesce(?10, '')",
+                                "AND coalesce(suggested_team, '') = coalesce(?10, '') "
+                                "AND coalesce(plan_deadline_day, '') = coalesce(?11, '') "
+                                "AND coalesce(plan_status, '') = coalesce(?13, '') "
+                                "AND (kind != 4 OR coalesce(plan_owners, '') = "
+                                "coalesce(?14, ''))",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
         return tkl_sqlite_errno(rc);
@@ -85,6 +92,26 @@ int tkl_outbox_add_update(struct tkl_outbox *o, const struct tkl_update *u, int6
     *ret_id = id;
     *ret_new = inserted;
     return 0;
+}
+
+int tkl_outbox_link_updates(struct tkl_outbox *o, const char *action_id, const char *recipient,
+                            int64_t link_issued_at, int64_t *ret)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db,
+                                "SELECT count(*) FROM updates WHERE action_id = ?1 "
+                                "AND recipient = ?2 AND link_issued_at = ?3",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return tkl_sqlite_errno(rc);
+    tkl_db_bind_text(st, 1, action_id);
+    tkl_db_bind_text(st, 2, recipient);
+    sqlite3_bind_int64(st, 3, link_issued_at);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *ret = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : tkl_sqlite_errno(rc);
 }
 
 static int32_t col_day(sqlite3_stmt *st, int i)

@@ -16,12 +16,23 @@
  * Records u (its id is ignored) after tkl_update_check. Recording is
  * idempotent: an update equal to one already recorded in what was done
  * (action, recipient, kind, link issue time, until_day, rag, note,
- * suggested team) is not written again; then *ret_new is false and *ret_id
- * is the earlier row's. Returns 0, -EINVAL (tkl_update_check refused it),
- * -EBUSY or another negative errno.
+ * suggested team) against the same plan (what tkl_update_holds compares:
+ * the deadline's day, the status and, for "not ours", the owners) is not
+ * written again; then *ret_new is false and *ret_id is the earlier row's.
+ * Said again once the plan has changed, it is a new update. Returns 0,
+ * -EINVAL (tkl_update_check refused it), -EBUSY or another negative
+ * errno.
  */
 int tkl_outbox_add_update(struct tkl_outbox *o, const struct tkl_update *u, int64_t *ret_id,
                           bool *ret_new);
+
+/*
+ * How many updates were recorded through one link: of action_id by
+ * recipient with a link issued at link_issued_at, into *ret. Returns 0 or
+ * a negative errno (-EBUSY: try again).
+ */
+int tkl_outbox_link_updates(struct tkl_outbox *o, const char *action_id, const char *recipient,
+                            int64_t link_issued_at, int64_t *ret);
 
 /*
  * The updates recorded in [since, until) (0 and INT64_MAX: all), of

@@ -16,7 +16,9 @@
  * A POST must carry the path's token in its form (the CSRF token) and come
  * from public_url's origin (Origin, else the Referer's origin); it is
  * recorded with tkl_service_record_update and answered 303 See Other to
- * the page. Repeating it records nothing more (?same=1).
+ * the page. Repeating it records nothing more (?same=1). One link records
+ * at most LINK_UPDATES_MAX updates, so that whoever holds it cannot grow
+ * the state database (append-only) and the answers without end.
  *
  * Requests are limited per client address (GET and POST) and per token
  * (POST), answered 429 with Retry-After beyond. Every answer here is
@@ -55,6 +57,7 @@
 #define HISTORY_MAX           50
 #define SNOOZE_MAX_DAYS       365
 #define BUSY_RETRY_SECONDS    5
+#define LINK_UPDATES_MAX      25 /* updates one link may record */
 
 struct tkl_act_limits {
     struct tkl_limiter get_client, post_client, post_token;
@@ -875,7 +878,14 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
                       "recorded. Open the link again and use the buttons on its page.");
     if (read_update(req, v, &u, why, sizeof(why)) < 0)
         return refuse(resp, 400, "Nothing recorded", why);
-    int r = tkl_service_record_update(s, &u, &is_new);
+    int64_t used = 0;
+    int r = tkl_outbox_link_updates(s->outbox, u.action_id, u.recipient, u.link_issued_at, &used);
+    if (r == 0 && used >= LINK_UPDATES_MAX)
+        return refuse(resp, 403, "Nothing recorded",
+                      "This link has recorded as many updates as one link may. Use the link in a "
+                      "newer reminder.");
+    if (r == 0)
+        r = tkl_service_record_update(s, &u, &is_new);
     if (r == -EBUSY) {
         r = refuse(resp, 503, "Busy, nothing recorded",
                    "tickler's database is busy. Go back and press the button again in a few "

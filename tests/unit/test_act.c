@@ -321,6 +321,40 @@ START_TEST(a_post_from_the_page_records_once)
 }
 END_TEST
 
+/* Once the plan says otherwise, what was recorded no longer holds; the
+ * same button pressed again through the same link says it anew, and is
+ * recorded and holds. */
+START_TEST(the_same_post_after_the_plan_changed_is_recorded_again)
+{
+    page_load();
+    const char *path = path_for("Review the pay gap", "hr");
+    char token[TKL_TOKEN_MAX + 1], want[TKL_TOKEN_MAX + 100];
+    snprintf(token, sizeof(token), "%s", path + 3);
+    struct tkl_http_response resp;
+    page_post(&resp, path, from_page, "token", token, "do", "complete", NULL);
+    ck_assert_int_eq(resp.status, 303);
+    tkl_http_response_free(&resp);
+    /* the plan now gives a new deadline */
+    struct tkl_action *a =
+        (struct tkl_action *)tkl_store_find(page_s.rt->store, id_of("Review the pay gap"));
+    a->deadline.day += 30;
+    page_post(&resp, path, (struct post_opts){.origin = ORIGIN, .at = now() + 60}, "token", token,
+              "do", "complete", NULL);
+    ck_assert_int_eq(resp.status, 303);
+    snprintf(want, sizeof(want), PUBLIC "a/%s?done=complete", token);
+    ck_assert_str_eq(resp.location, want);
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 2);
+    struct tkl_update u = last_update();
+    ck_assert_int_eq(u.plan_deadline_day, tkl_day_from_civil(2023, 6, 30) + 30);
+    tkl_update_free(&u);
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert(page_has(resp.body, "<li>Marked complete by hr on 30 Jun 2023 09:01</li>"));
+    ck_assert(!page_has(resp.body, "so reminders go on"));
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
 /* A POST of do=complete to path with o must be refused with status and
  * text, recording nothing. */
 static void post_refused(const char *path, const char *token, struct post_opts o, unsigned status,
@@ -536,6 +570,38 @@ START_TEST(too_many_requests_wait)
 }
 END_TEST
 
+/* What one link can record is bounded: past 25 updates (each within the
+ * rate limits), a link records nothing more, so whoever holds it cannot
+ * fill the state database, and the memory the answers are built in,
+ * without end. A newer link still works. */
+START_TEST(a_link_records_a_bounded_number_of_updates)
+{
+    page_load();
+    const char *path = path_for("Review the pay gap", "hr");
+    char token[TKL_TOKEN_MAX + 1], note[32];
+    snprintf(token, sizeof(token), "%s", path + 3);
+    struct tkl_http_response resp;
+    for (int i = 0; i <= 25; i++) {
+        snprintf(note, sizeof(note), "note %d", i);
+        page_post(&resp, path, (struct post_opts){.origin = ORIGIN, .at = now() + 60 * i}, "token",
+                  token, "do", "progress", "rag", "green", "note", note, NULL);
+        ck_assert_int_eq(resp.status, i < 25 ? 303 : 403);
+        if (i == 25)
+            ck_assert(page_has(resp.body, "Use the link in a newer reminder"));
+        tkl_http_response_free(&resp);
+    }
+    ck_assert_uint_eq(n_updates(), 25);
+    path =
+        path_by(&page_s.rt->links, id_of("Review the pay gap"), "hr", now(), now() + 45 * DAY_SEC);
+    snprintf(token, sizeof(token), "%s", path + 3);
+    page_post(&resp, path, (struct post_opts){.origin = ORIGIN, .at = now() + 60 * 26}, "token",
+              token, "do", "complete", NULL);
+    ck_assert_int_eq(resp.status, 303);
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 26);
+}
+END_TEST
+
 START_TEST(a_busy_database_is_503)
 {
     page_load();
@@ -569,11 +635,13 @@ static Suite *suite(void)
     tcase_add_test(tc, bad_links_each_get_their_page);
     tcase_add_test(tc, without_links_there_is_no_page);
     tcase_add_test(tc, a_post_from_the_page_records_once);
+    tcase_add_test(tc, the_same_post_after_the_plan_changed_is_recorded_again);
     tcase_add_test(tc, a_post_from_elsewhere_records_nothing);
     tcase_add_test(tc, snooze_dates_are_checked);
     tcase_add_test(tc, progress_notes_are_text);
     tcase_add_test(tc, not_ours_is_a_team_s_to_say);
     tcase_add_test(tc, too_many_requests_wait);
+    tcase_add_test(tc, a_link_records_a_bounded_number_of_updates);
     tcase_add_test(tc, a_busy_database_is_503);
     suite_add_tcase(s, tc);
     return s;

@@ -88,6 +88,82 @@ START_TEST(an_update_is_recorded_once)
 }
 END_TEST
 
+/* The plan has the last word: once it says otherwise (a new deadline, a
+ * new status, new owners for a "not ours"), the same button pressed again
+ * through the same link says it anew, against the plan as it now stands,
+ * and is recorded. */
+START_TEST(the_same_update_against_a_changed_plan_is_recorded_again)
+{
+    struct tkl_update c = note("a1", 6000, NULL);
+    c.kind = TKL_UPDATE_COMPLETE;
+    c.rag = TKL_RAG_NONE;
+    int64_t first = 0, id = 0;
+    bool is_new = false;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &c, &first, &is_new), 0);
+    ck_assert(is_new);
+    c.at = 7000;
+    c.plan_deadline_day = 20600; /* the plan moved the deadline */
+    ck_assert_int_eq(tkl_outbox_add_update(o, &c, &id, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert_int_gt(id, first);
+    c.at = 8000;
+    c.plan_status = "Delayed"; /* and then the status */
+    ck_assert_int_eq(tkl_outbox_add_update(o, &c, &first, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &c, &id, &is_new), 0);
+    ck_assert(!is_new); /* against the same plan: nothing more */
+    ck_assert_int_eq(id, first);
+    c.plan_owners = "HR / ICT"; /* owners overrule a "not ours" only */
+    ck_assert_int_eq(tkl_outbox_add_update(o, &c, &id, &is_new), 0);
+    ck_assert(!is_new);
+    struct tkl_update x = note("a1", 9000, NULL);
+    x.kind = TKL_UPDATE_NOT_OURS;
+    x.rag = TKL_RAG_NONE;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &x, &first, &is_new), 0);
+    ck_assert(is_new);
+    x.plan_owners = "HR / ICT";
+    ck_assert_int_eq(tkl_outbox_add_update(o, &x, &id, &is_new), 0);
+    ck_assert(is_new);
+    struct tkl_updates l = {0};
+    ck_assert_int_eq(tkl_outbox_updates(o, NULL, 0, INT64_MAX, &l), 0);
+    ck_assert_uint_eq(l.n, 5);
+    tkl_updates_free(&l);
+}
+END_TEST
+
+/* A state database made before the plan was part of an update's identity
+ * (its unique index without it) takes the same update against a changed
+ * plan too, once opened. */
+START_TEST(an_older_database_takes_it_too)
+{
+    struct tkl_update c = note("a1", 6000, NULL);
+    c.kind = TKL_UPDATE_COMPLETE;
+    c.rag = TKL_RAG_NONE;
+    int64_t id = 0;
+    bool is_new = false;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &c, &id, &is_new), 0);
+    tkl_outbox_close(o);
+    char path[300], *err = NULL;
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "DROP INDEX updates_once_per_plan;"
+                                  "CREATE UNIQUE INDEX updates_once ON updates(action_id, "
+                                  "recipient, kind, link_issued_at, coalesce(until_day, ''), rag, "
+                                  "coalesce(note, ''), coalesce(suggested_team, ''));",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+    ck_assert_int_eq(tkl_outbox_open(dir, &o, &err), 0);
+    c.plan_deadline_day = 20600;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &c, &id, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &c, &id, &is_new), 0);
+    ck_assert(!is_new);
+}
+END_TEST
+
 START_TEST(a_bad_update_is_refused)
 {
     struct tkl_update u = note("a1", 5000, "fine");
@@ -165,6 +241,29 @@ START_TEST(the_table_is_append_only)
 }
 END_TEST
 
+/* The updates recorded through one link: its action, recipient and issue
+ * time; repeats that recorded nothing are not counted. */
+START_TEST(the_updates_of_one_link_are_counted)
+{
+    int64_t id, n = -1;
+    bool is_new;
+    ck_assert_int_eq(tkl_outbox_link_updates(o, "a1", "hr@example.org", 1000, &n), 0);
+    ck_assert_int_eq(n, 0);
+    struct tkl_update a = note("a1", 2000, "one"), b = note("a1", 2100, "two");
+    struct tkl_update other = note("a2", 2200, "elsewhere"), later = note("a1", 2300, "later");
+    later.link_issued_at = 2250; /* a newer link */
+    ck_assert_int_eq(tkl_outbox_add_update(o, &a, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &a, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &b, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &other, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &later, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_link_updates(o, "a1", "hr@example.org", 1000, &n), 0);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(tkl_outbox_link_updates(o, "a1", "ict@example.org", 1000, &n), 0);
+    ck_assert_int_eq(n, 0);
+}
+END_TEST
+
 START_TEST(every_allocation_failure_is_clean)
 {
     struct tkl_update u = note("a1", 2000, "a note");
@@ -194,6 +293,18 @@ START_TEST(every_allocation_failure_is_clean)
         ck_assert_uint_eq(l.n, 0);
     }
     ck_assert_uint_gt(i, 3);
+    for (i = 1;; i++) {
+        int64_t n = -1;
+        alloc_fail_nth(i);
+        int r = tkl_outbox_link_updates(o, "a1", "hr@example.org", 1000, &n);
+        alloc_fail_nth(0);
+        if (r == 0) {
+            ck_assert_int_eq(n, 1);
+            break;
+        }
+        ck_assert_int_lt(r, 0);
+        ck_assert_int_eq(n, -1);
+    }
 }
 END_TEST
 
@@ -203,9 +314,12 @@ int main(void)
     TCase *tc = tcase_create("updates");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, an_update_is_recorded_once);
+    tcase_add_test(tc, the_same_update_against_a_changed_plan_is_recorded_again);
+    tcase_add_test(tc, an_older_database_takes_it_too);
     tcase_add_test(tc, a_bad_update_is_refused);
     tcase_add_test(tc, updates_read_back_whole_by_action_and_period);
     tcase_add_test(tc, the_table_is_append_only);
+    tcase_add_test(tc, the_updates_of_one_link_are_counted);
     tcase_add_test(tc, every_allocation_failure_is_clean);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
