@@ -21,6 +21,9 @@
 #define START_BACKOFF_MAX 300      /* seconds between tries to start a plugin that failed */
 #define ONESHOT_REFUSALS  6        /* --oneshot gives up after this many refused rounds */
 
+/* meta: the time of an update request the outbox refused (INT64_MAX: none) */
+#define REQUESTS_PENDING "requests_pending"
+
 int64_t tkl_service_now(const struct tkl_service *s)
 {
     return tkl_runtime_now(&s->env);
@@ -330,6 +333,9 @@ static void run_requests(struct tkl_service *s)
                    res.phases, res.committed);
     s->request_backoff = 0;
     s->requests_pending_at = INT64_MAX;
+    if (s->requests_pending_kept &&
+        tkl_outbox_set_meta(s->outbox, REQUESTS_PENDING, INT64_MAX) == 0)
+        s->requests_pending_kept = false;
     if (res.next_at == INT64_MAX)
         (void)uv_timer_stop(&s->request_timer);
     else
@@ -542,9 +548,12 @@ int tkl_service_load(struct tkl_service *s)
     apply_log_level(s);
     if ((r = open_outbox(s)) < 0)
         return r;
-    int64_t now = tkl_service_now(s), from = catch_up_from(s, s->rt, now);
-    s->requests_from = from;
-    s->requests_pending_at = INT64_MAX;
+    int64_t now = tkl_service_now(s), from = catch_up_from(s, s->rt, now), pending = INT64_MAX;
+    /* an update request the outbox refused before the last stop */
+    s->requests_pending_kept =
+        tkl_outbox_get_meta(s->outbox, REQUESTS_PENDING, &pending) == 0 && pending != INT64_MAX;
+    s->requests_from = pending < from ? pending : from;
+    s->requests_pending_at = s->requests_pending_kept ? pending : INT64_MAX;
     if ((r = tkl_runtime_schedule(s->rt, from, now)) < 0) {
         log_error("out of memory building the schedule");
         return r;
@@ -688,8 +697,9 @@ void tkl_service_reload(struct tkl_service *s)
     }
     swap_in(s, fresh);
     arm_scheduler(s);
-    /* the dates may have changed; a refused run is tried again now */
-    s->requests_from = from;
+    /* the dates may have changed; a refused run is tried again now, from
+     * its phase's time even when a queue round has run since */
+    s->requests_from = from < s->requests_pending_at ? from : s->requests_pending_at;
     s->request_backoff = 0;
     run_requests(s);
     kick(s);
@@ -718,6 +728,11 @@ void tkl_service_stop(struct tkl_service *s)
         last_run = stored; /* never backwards */
     if (s->outbox && tkl_outbox_set_meta(s->outbox, "last_run", last_run) < 0)
         log_warning("cannot record the last run time; the next start catches up from before");
+    /* last_run does not go back for it when a queue round ran since */
+    if (s->outbox && s->requests_pending_at != INT64_MAX &&
+        tkl_outbox_set_meta(s->outbox, REQUESTS_PENDING, s->requests_pending_at) < 0)
+        log_warning("cannot record the update request the outbox refused; the next start may "
+                    "pass over it");
     tkl_http_server_close(s->http);
     s->http = NULL;
     tkl_transfers_close(s->svc.transfers);

@@ -78,11 +78,14 @@ struct tkl_service {
     /* update requests (report/request_updates.h): one timer armed for the next
      * phase; phases before requests_from are not caught up; a refused run
      * is tried again after request_backoff seconds, and requests_pending_at
-     * (else INT64_MAX) keeps the recorded last run before its phase */
+     * (else INT64_MAX), its phase's time, stays caught up from: across a
+     * reload, and across a restart through the outbox's meta
+     * "requests_pending" (requests_pending_kept: that meta holds a time) */
     uv_timer_t request_timer;
     int64_t requests_from;
     int request_backoff;
     int64_t requests_pending_at;
+    bool requests_pending_kept;
     /* web/act.c's rate limits; NULL until a link's page is asked */
     struct tkl_act_limits *act_limits;
 };

@@ -8,6 +8,8 @@
 #include "check_run.h"
 #include "tmpdir.h"
 #include <dlfcn.h>
+#include <errno.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +247,102 @@ START_TEST(update_requests_go_at_their_time_and_the_timer_waits_for_the_next)
 }
 END_TEST
 
+static void reload_then_stop(uv_timer_t *t)
+{
+    tkl_service_reload(&s);
+    uv_close((uv_handle_t *)t, NULL);
+    tkl_service_stop(&s);
+}
+
+/* The outbox refuses the update request at its time (another writer holds
+ * the database); a queue round then gets in (last_run moves past the
+ * request's time) and the configuration is reloaded before the request is
+ * tried again: the request still goes. */
+START_TEST(a_refused_update_request_survives_a_reload)
+{
+    uv_timer_t t;
+    tkl_write_text(dir, "tickler.conf",
+                   "daemon = { timezone = \"Europe/London\"; };\n"
+                   "store = { files = [ \"plan.csv\" ]; };\n"
+                   "report = { request_updates = [ \"06-30\" ]; };\n"
+                   "notifiers = ( { name = \"chat\"; plugin = \"echo\"; } );\n"
+                   "teams = (\n"
+                   "  { id = \"hr\"; name = \"HR\"; recipients = { chat = [ \"hr\" ]; }; },\n"
+                   "  { id = \"ict\"; name = \"ICT\"; recipients = { chat = [ \"ict\" ]; }; }\n"
+                   ");\n");
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    char db[400];
+    sqlite3 *other = NULL;
+    snprintf(db, sizeof(db), "%s/tickler.db", state);
+    ck_assert_int_eq(sqlite3_open(db, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(uv_loop_init(&loop), 0);
+    ck_assert_int_eq(tkl_service_start(&s, &loop), 0); /* the request is refused */
+    int64_t when = 0;
+    ck_assert_int_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    ck_assert_int_eq(tkl_outbox_get_meta(s.outbox, "request:2023-06-30", &when), -ENOENT);
+    /* what a queue round that gets in records */
+    ck_assert_int_eq(tkl_outbox_set_meta(s.outbox, "last_run", tkl_service_now(&s)), 0);
+    ck_assert_int_eq(uv_timer_init(&loop, &t), 0);
+    ck_assert_int_eq(uv_timer_start(&t, reload_then_stop, 0, 0), 0);
+    finish();
+    ck_assert_int_eq(tkl_outbox_get_meta(s.outbox, "request:2023-06-30", &when), 0);
+    tkl_service_free(&s);
+}
+END_TEST
+
+/* The same, with a restart in place of the reload: the next start sends
+ * the request although last_run has moved past its time. */
+START_TEST(a_refused_update_request_survives_a_restart)
+{
+    uv_timer_t t;
+    tkl_write_text(dir, "tickler.conf",
+                   "daemon = { timezone = \"Europe/London\"; };\n"
+                   "store = { files = [ \"plan.csv\" ]; };\n"
+                   "report = { request_updates = [ \"06-30\" ]; };\n"
+                   "notifiers = ( { name = \"chat\"; plugin = \"echo\"; } );\n"
+                   "teams = (\n"
+                   "  { id = \"hr\"; name = \"HR\"; recipients = { chat = [ \"hr\" ]; }; }\n"
+                   ");\n");
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    char db[400];
+    sqlite3 *other = NULL;
+    snprintf(db, sizeof(db), "%s/tickler.db", state);
+    ck_assert_int_eq(sqlite3_open(db, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(uv_loop_init(&loop), 0);
+    ck_assert_int_eq(tkl_service_start(&s, &loop), 0); /* the request is refused */
+    ck_assert_int_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    ck_assert_int_eq(tkl_outbox_set_meta(s.outbox, "last_run", tkl_service_now(&s) + 60), 0);
+    ck_assert_int_eq(uv_timer_init(&loop, &t), 0);
+    ck_assert_int_eq(uv_timer_start(&t, stop_now, 0, 0), 0);
+    finish();
+    tkl_service_free(&s);
+
+    memset(&s, 0, sizeof(s));
+    memset(&loop, 0, sizeof(loop));
+    s.env = (struct tkl_runtime_env){.config_path = conf,
+                                     .plugin_dir = TEST_PLUGIN_DIR,
+                                     .state_dir = strdup(state),
+                                     .svc = &s.svc,
+                                     .now_arg = "2023-06-30T09:05:00"};
+    s.svc.loop = &loop;
+    s.changed = on_changed;
+    s.finished = on_finished;
+    start();
+    int64_t when = 0;
+    ck_assert_int_eq(tkl_outbox_get_meta(s.outbox, "request:2023-06-30", &when), 0);
+    ck_assert_int_eq(tkl_outbox_get_meta(s.outbox, "requests_pending", &when), 0);
+    ck_assert(when == INT64_MAX); /* done with */
+    ck_assert_int_eq(uv_timer_init(&loop, &t), 0);
+    ck_assert_int_eq(uv_timer_start(&t, stop_now, 0, 0), 0);
+    finish();
+    tkl_service_free(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("service");
@@ -255,6 +353,8 @@ int main(void)
     tcase_add_test(tc, a_reload_keeps_the_running_notifier);
     tcase_add_test(tc, recorded_updates_hold_reminders_and_not_ours_is_told);
     tcase_add_test(tc, update_requests_go_at_their_time_and_the_timer_waits_for_the_next);
+    tcase_add_test(tc, a_refused_update_request_survives_a_reload);
+    tcase_add_test(tc, a_refused_update_request_survives_a_restart);
     suite_add_tcase(su, tc);
     return tkl_check_run(su);
 }
