@@ -21,7 +21,7 @@
 
 #define TKL_FORM_MAX_FIELDS 8
 /* The largest body a form may have; a longer one is answered 413. */
-#define TKL_FORM_BODY_MAX 16384
+#define TKL_FORM_BODY_MAX 65536
 
 struct tkl_form_field {
     const char *name;

@@ -34,8 +34,8 @@ static const struct tkl_form_field act_fields[] = {
     {"snooze", 8, false},
     {"until", 10, false},
     {"rag", 8, false},
-    {"note", TKL_UPDATE_NOTE_MAX, true},
-    {"suggested", TKL_UPDATE_SUGGESTED_MAX, false},
+    {"note", TKL_UPDATE_BYTES(TKL_UPDATE_NOTE_MAX), true},
+    {"suggested", TKL_UPDATE_BYTES(TKL_UPDATE_SUGGESTED_MAX), false},
 };
 static const struct tkl_form_spec act_form = {act_fields,
                                               sizeof(act_fields) / sizeof(act_fields[0])};

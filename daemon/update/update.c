@@ -75,19 +75,21 @@ int tkl_rag_parse(const char *s, enum tkl_rag *ret)
     return -EINVAL;
 }
 
-/* Valid UTF-8 of at most max bytes, without control characters other than
- * tab and line breaks (when lines). NULL is fine. */
+/* Valid UTF-8 of at most max characters, without control characters
+ * other than tab and line breaks (when lines). NULL is fine. */
 static bool text_ok(const char *s, size_t max, bool lines)
 {
     if (!s)
         return true;
-    size_t len = strlen(s);
-    if (len > max || !tkl_utf8_valid(s, len))
+    size_t len = strlen(s), chars = 0;
+    if (len > TKL_UPDATE_BYTES(max) || !tkl_utf8_valid(s, len))
         return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if ((*p < 0x20 && !(lines && (*p == '\t' || *p == '\n' || *p == '\r'))) || *p == 0x7f)
             return false;
-    return true;
+        chars += (*p & 0xc0) != 0x80;
+    }
+    return chars <= max;
 }
 
 int tkl_update_check(const struct tkl_update *u)

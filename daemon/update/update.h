@@ -28,8 +28,11 @@ enum tkl_rag {
     TKL_RAG_GREEN = 3,
 };
 
-#define TKL_UPDATE_NOTE_MAX      4000 /* bytes of a note */
-#define TKL_UPDATE_SUGGESTED_MAX 200  /* bytes of a suggested team */
+/* Limits in characters, as a page's maxlength counts them; the bytes of
+ * UTF-8 are at most four times as many. */
+#define TKL_UPDATE_NOTE_MAX      4000 /* characters of a note */
+#define TKL_UPDATE_SUGGESTED_MAX 200  /* characters of a suggested team */
+#define TKL_UPDATE_BYTES(chars)  (4 * (chars))
 
 struct tkl_update {
     int64_t id; /* in the order recorded; 0 before it is */

@@ -199,7 +199,7 @@ START_TEST(a_body_over_the_limit_is_refused_unread)
     memset(body, 'a', sizeof(body) - 1);
     memcpy(body, "do=", 3);
     ck_assert_int_eq(tkl_form_read(&form, NULL, body, TKL_FORM_BODY_MAX + 1), -E2BIG);
-    ck_assert_str_eq(why(), "The form is larger than 16 KiB.");
+    ck_assert_str_eq(why(), "The form is larger than 64 KiB.");
 }
 END_TEST
 

@@ -90,6 +90,15 @@ START_TEST(bad_updates_are_refused)
     ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
     big[TKL_UPDATE_NOTE_MAX] = '\0';
     ck_assert_int_eq(tkl_update_check(&u), 0);
+    /* the limit counts characters, as the page's maxlength does: 4,000
+     * accented letters are 8,000 bytes and pass; one more does not */
+    static char accented[2 * TKL_UPDATE_NOTE_MAX + 3];
+    for (size_t i = 0; i < TKL_UPDATE_NOTE_MAX; i++)
+        memcpy(accented + 2 * i, "\xc3\xa9", 2);
+    u.note = accented;
+    ck_assert_int_eq(tkl_update_check(&u), 0);
+    memcpy(accented + 2 * TKL_UPDATE_NOTE_MAX, "\xc3\xa9", 3);
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
 }
 END_TEST
 
