@@ -139,7 +139,7 @@ static inline int form_conn_post(struct form_conn *fc, const char *content_type,
                                  size_t len, struct tkl_form *form)
 {
     char head[256];
-    int client, r = form_conn_pair(fc, &client);
+    int client = -1, r = form_conn_pair(fc, &client);
     if (r < 0)
         return r;
     int hn = snprintf(head, sizeof(head),
