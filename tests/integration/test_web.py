@@ -698,7 +698,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertIn(b"Marked complete by alpha@example.org", body)
         # what the form reader refuses, before the page sees it
         self.assertEqual(self.post(url, form + "&do=snooze", origin)[0], 400)
-        self.assertEqual(self.post(url, "x" * 20000, origin)[0], 413)
+        self.assertEqual(self.post(url, "x" * 70000, origin)[0], 413)
         status, h, _ = curl(url, "-X", "POST", "--data", "{}", "-H",
                             "Content-Type: application/json")
         self.assertEqual(status, 415)
