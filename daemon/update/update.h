@@ -32,7 +32,7 @@ enum tkl_rag {
  * UTF-8 are at most four times as many. */
 #define TKL_UPDATE_NOTE_MAX      4000 /* characters of a note */
 #define TKL_UPDATE_SUGGESTED_MAX 200  /* characters of a suggested team */
-#define TKL_UPDATE_BYTES(chars)  (4 * (chars))
+#define TKL_UPDATE_BYTES(chars)  ((size_t)4 * (chars))
 
 struct tkl_update {
     int64_t id; /* in the order recorded; 0 before it is */

@@ -192,24 +192,6 @@ static void html_lines(FILE *f, const char *s)
     }
 }
 
-/* s, or alt when s is NULL or empty. */
-static const char *text_or(const char *s, const char *alt)
-{
-    return s && *s ? s : alt;
-}
-
-/* Instant t as "30 Jun 2023 09:00", local time. */
-static const char *when_text(int64_t t, char *buf, size_t size)
-{
-    struct tm tm;
-    if (tkl_local_tm(t, &tm) < 0 || tm.tm_year + 1900 > 9999)
-        snprintf(buf, size, "@%lld", (long long)t);
-    else
-        snprintf(buf, size, "%d %.3s %d %02d:%02d", tm.tm_mday, tkl_month_name(tm.tm_mon + 1),
-                 tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
-    return buf;
-}
-
 /* Day as "Monday 21 December 2026". */
 static const char *day_text(int32_t day, char *buf, size_t size)
 {
@@ -363,7 +345,7 @@ static void html_intro(FILE *f, const struct act_view *v, const struct tkl_http_
     fprintf(f,
             ". What you do here is recorded as yours, so please do not forward the link. It "
             "works until %s.</p>\n",
-            when_text(v->tok.expires_at, when, sizeof(when)));
+            tkl_web_when(v->tok.expires_at, when, sizeof(when)));
 }
 
 /* The deadline as tickler read it: "Monday 30 November 2026, 7 days ago". */
@@ -390,7 +372,7 @@ static void html_deadline_read(FILE *f, const struct act_view *v)
 static void html_term(FILE *f, const char *term, const char *text, const char *none)
 {
     fprintf(f, "<dt>%s</dt><dd>", term);
-    html_lines(f, text_or(text, none));
+    html_lines(f, tkl_web_text_or(text, none));
     fputs("</dd>\n", f);
 }
 
@@ -404,11 +386,11 @@ static void html_action(FILE *f, const struct tkl_service *s, const struct act_v
     html_term(f, "Objective", a->objective, "(none)");
     html_term(f, "Owners", a->owners, "(none)");
     fputs("<dt>Deadline</dt><dd>", f);
-    (void)tkl_html_fputs(text_or(a->deadline_text, "(none)"), f);
+    (void)tkl_html_fputs(tkl_web_text_or(a->deadline_text, "(none)"), f);
     fputs("<br>read as ", f);
     html_deadline_read(f, v);
     fputs("</dd>\n<dt>Status</dt><dd>", f);
-    html_lines(f, text_or(a->status_text, "(none)"));
+    html_lines(f, tkl_web_text_or(a->status_text, "(none)"));
     fprintf(f, " (read as %s)</dd>\n", tkl_status_name(a->status));
     if (st < TKL_STANDING_COUNT)
         fprintf(f, "<dt>Standing</dt><dd><span class=\"rag %s\">%s</span></dd>\n",
@@ -423,14 +405,14 @@ static void html_by(FILE *f, const struct tkl_update *u)
     char when[48];
     fputs(" by ", f);
     (void)tkl_html_fputs(u->recipient, f);
-    fprintf(f, " on %s", when_text(u->at, when, sizeof(when)));
+    fprintf(f, " on %s", tkl_web_when(u->at, when, sizeof(when)));
 }
 
 /* The name of team id in dir, or the id. */
 static const char *team_name(const struct tkl_team_dir *dir, const char *id)
 {
     const struct tkl_team *t = id ? tkl_team_find(dir, id) : NULL;
-    return t ? t->name : text_or(id, "no team");
+    return t ? t->name : tkl_web_text_or(id, "no team");
 }
 
 /* What u says beyond its kind: the snooze's day, the RAG status, the
@@ -660,10 +642,10 @@ static int html_reminders(FILE *f, struct tkl_service *s, const struct act_view 
         const struct tkl_item_notice *x = &l.v[i];
         char when[48], stage[80];
         fprintf(f, "<li>%s: ",
-                when_text(x->finished_at ? x->finished_at : x->created_at, when, sizeof(when)));
+                tkl_web_when(x->finished_at ? x->finished_at : x->created_at, when, sizeof(when)));
         (void)tkl_html_fputs(stage_words(x->stage_key, stage, sizeof(stage)), f);
         fputs(", to ", f);
-        (void)tkl_html_fputs(text_or(x->team_name, "the escalation or report route"), f);
+        (void)tkl_html_fputs(tkl_web_text_or(x->team_name, "the escalation or report route"), f);
         fputs(" by ", f);
         (void)tkl_html_fputs(x->channel, f);
         fprintf(f, ", %s%s</li>\n", tkl_notice_state_name(x->state, x->attempts),

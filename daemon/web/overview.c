@@ -223,24 +223,6 @@ static int view_init(struct status_view *v, const struct tkl_service *s,
 
 /* ---- Text both formats use -------------------------------------------- */
 
-/* s, or alt when s is NULL or empty. */
-static const char *text_or(const char *s, const char *alt)
-{
-    return s && *s ? s : alt;
-}
-
-/* Writes instant t as "30 Jun 2023 09:00" local time into buf. */
-static const char *when_text(int64_t t, char *buf, size_t size)
-{
-    struct tm tm;
-    if (tkl_local_tm(t, &tm) < 0 || tm.tm_year + 1900 > 9999)
-        snprintf(buf, size, "@%lld", (long long)t);
-    else
-        snprintf(buf, size, "%d %.3s %d %02d:%02d", tm.tm_mday, tkl_month_name(tm.tm_mon + 1),
-                 tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
-    return buf;
-}
-
 /* The latest notice of a, or NULL. */
 static const struct tkl_item_notice *last_of(const struct status_view *v,
                                              const struct tkl_action *a)
@@ -469,7 +451,7 @@ static void html_reminder(FILE *f, const struct status_view *v, const struct tkl
     }
     char when[48];
     fprintf(f, "%s%s %s to ", tkl_notice_state_name(x->state, x->attempts),
-            x->sending ? " (sending)" : "", when_text(notice_at(x), when, sizeof(when)));
+            x->sending ? " (sending)" : "", tkl_web_when(notice_at(x), when, sizeof(when)));
     tkl_html_fputs(x->recipient, f);
     fputs(" by ", f);
     tkl_html_fputs(x->channel, f);
@@ -488,7 +470,7 @@ static void html_reminder(FILE *f, const struct status_view *v, const struct tkl
 static const char *team_name(const struct status_view *v, const char *id)
 {
     const struct tkl_team *t = id ? tkl_team_find(v->dir, id) : NULL;
-    return t ? t->name : text_or(id, "their team");
+    return t ? t->name : tkl_web_text_or(id, "their team");
 }
 
 /* Who gave update u and when: " by a@x on 3 Dec 2026 10:15". */
@@ -497,7 +479,7 @@ static void html_by(FILE *f, const struct tkl_update *u)
     char when[48];
     fputs(" by ", f);
     tkl_html_fputs(u->recipient, f);
-    fprintf(f, " on %s", when_text(u->at, when, sizeof(when)));
+    fprintf(f, " on %s", tkl_web_when(u->at, when, sizeof(when)));
 }
 
 /* What the officers' updates of a say: the latest progress note, what
@@ -588,13 +570,13 @@ static void html_action(FILE *f, const struct status_view *v, size_t i, size_t t
     fputs("</span></p>\n<h4>", f);
     tkl_html_fputs(a->title, f);
     fputs("</h4>\n<dl>\n<dt>Deadline</dt><dd>", f);
-    tkl_html_fputs(text_or(a->deadline_text, "(none)"), f);
+    tkl_html_fputs(tkl_web_text_or(a->deadline_text, "(none)"), f);
     fputs("<br>read as ", f);
     html_deadline_read(f, v, a);
     fputs("</dd>\n<dt>Status</dt><dd>", f);
-    html_lines(f, text_or(a->status_text, "(none)"));
+    html_lines(f, tkl_web_text_or(a->status_text, "(none)"));
     fprintf(f, " (read as %s)</dd>\n<dt>Progress</dt><dd>", tkl_status_name(a->status));
-    html_lines(f, text_or(a->progress, "none recorded"));
+    html_lines(f, tkl_web_text_or(a->progress, "none recorded"));
     fputs("</dd>\n", f);
     html_answers(f, v, a);
     fputs("<dt>Last reminder</dt><dd>", f);
@@ -676,7 +658,7 @@ static int html_actions(FILE *f, const struct status_view *v)
     size_t n = 0, n_groups = 0;
     for (size_t i = 0; i < v->store->n && n < v->listed; i++)
         if (is_listed(v, i))
-            rows[n++] = (struct row){text_or(v->store->actions[i].objective, ""), i};
+            rows[n++] = (struct row){tkl_web_text_or(v->store->actions[i].objective, ""), i};
     qsort(rows, n, sizeof(*rows), row_cmp);
     for (size_t k = 0; k < n; k++) {
         if (k == 0 || strcmp(rows[k].objective, rows[k - 1].objective) != 0)
@@ -704,7 +686,7 @@ static int status_html(FILE *f, const struct status_view *v)
     fprintf(f,
             "%s; generated %s. Standing against the deadline today; a date within the first "
             "reminder of its ladder is due soon.</p>\n",
-            today, when_text(v->now, at, sizeof(at)));
+            today, tkl_web_when(v->now, at, sizeof(at)));
     if (v->outbox_error)
         fprintf(f,
                 "<p class=\"meta\">The outbox could not be read (%s): last reminders are not "
@@ -856,7 +838,7 @@ static json_t *json_deadline(const struct tkl_action *a)
     const struct tkl_deadline *d = &a->deadline;
     json_t *o = json_object();
     int bad = !o;
-    bad |= json_object_set_new(o, "text", json_string(text_or(a->deadline_text, "")));
+    bad |= json_object_set_new(o, "text", json_string(tkl_web_text_or(a->deadline_text, "")));
     bad |= json_object_set_new(o, "kind", json_string(tkl_deadline_kind_name(d->kind)));
     bad |= json_object_set_new(o, "date", jday(d->day));
     bad |= json_object_set_new(o, "note", jstr(d->note));
@@ -883,7 +865,7 @@ static json_t *json_action(const struct status_view *v, size_t i)
     for (size_t k = 0; !bad && k < a->n_teams; k++)
         bad |= json_array_append_new(teams, json_string(a->teams[k]));
     bad |= json_object_set_new(o, "id", json_string(a->id));
-    bad |= json_object_set_new(o, "title", json_string(text_or(a->title, "")));
+    bad |= json_object_set_new(o, "title", json_string(tkl_web_text_or(a->title, "")));
     bad |= json_object_set_new(o, "commitment", jstr(a->commitment));
     bad |= json_object_set_new(o, "objective", jstr(a->objective));
     bad |= json_object_set_new(o, "owners", jstr(a->owners));

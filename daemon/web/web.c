@@ -270,3 +270,19 @@ int tkl_web_index(struct tkl_service *s, const struct tkl_http_request *req,
     resp->cache = "no-cache";
     return 0;
 }
+
+const char *tkl_web_text_or(const char *s, const char *alt)
+{
+    return s && *s ? s : alt;
+}
+
+const char *tkl_web_when(int64_t t, char *buf, size_t size)
+{
+    struct tm tm;
+    if (tkl_local_tm(t, &tm) < 0 || tm.tm_year + 1900 > 9999)
+        snprintf(buf, size, "@%lld", (long long)t);
+    else
+        snprintf(buf, size, "%d %.3s %d %02d:%02d", tm.tm_mday, tkl_month_name(tm.tm_mon + 1),
+                 tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
+    return buf;
+}

@@ -42,6 +42,13 @@ int tkl_web_report(struct tkl_service *s, const struct tkl_http_request *req,
                    struct tkl_http_response *resp);
 int tkl_web_index(struct tkl_service *s, const struct tkl_http_request *req,
                   struct tkl_http_response *resp);
+/* Text the pages share: s, or alt when s is NULL or empty. */
+const char *tkl_web_text_or(const char *s, const char *alt);
+
+/* Writes instant t as "30 Jun 2023 09:00", local time, into buf (or
+ * "@<seconds>" for an instant without a local time) and returns buf. */
+const char *tkl_web_when(int64_t t, char *buf, size_t size);
+
 /* /a/<token>: a signed link's page (act.c); GET shows, POST acts. */
 int tkl_web_act(struct tkl_service *s, const struct tkl_http_request *req,
                 struct tkl_http_response *resp);
