@@ -49,6 +49,18 @@ static inline void tkl_outbox_dir(char *dir, size_t size, const char *name)
     ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
+/* Removes the files of a closed outbox in dir, and dir. */
+static inline void tkl_outbox_dir_remove(const char *dir)
+{
+    char path[300];
+    const char *files[] = {"tickler.db", "tickler.db-wal", "tickler.db-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 /* Empties the outbox in dir, as another connection would (ids start
  * again). */
 static inline void tkl_outbox_empty(const char *dir)

@@ -153,7 +153,6 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char path[300];
     tkl_delivery_stop(&e);
     fake_stop(&fast);
     fake_stop(&slow);
@@ -164,12 +163,7 @@ static void teardown(void)
     ck_assert_int_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
     ck_assert_int_eq(uv_loop_close(&loop), 0);
     tkl_outbox_close(o);
-    const char *files[] = {"tickler.db", "tickler.db-wal", "tickler.db-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    tkl_outbox_dir_remove(dir);
     tkl_config_free(cfg);
     tkl_diags_free(&diags);
     tkl_metrics_free(metrics);

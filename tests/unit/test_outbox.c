@@ -30,15 +30,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char path[300];
     tkl_outbox_close(o);
     o = NULL;
-    const char *files[] = {"tickler.db", "tickler.db-wal", "tickler.db-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    tkl_outbox_dir_remove(dir);
 }
 
 static const struct tkl_notice_entry entries[] = {

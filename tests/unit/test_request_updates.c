@@ -109,14 +109,8 @@ static struct tkl_outbox *new_outbox(char *dir, size_t size)
 
 static void remove_outbox(struct tkl_outbox *o, const char *dir)
 {
-    char path[300];
     tkl_outbox_close(o);
-    const char *files[] = {"tickler.db", "tickler.db-wal", "tickler.db-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    tkl_outbox_dir_remove(dir);
 }
 
 /* The rows of query over the outbox in dir, one a line. */
