@@ -251,9 +251,8 @@ static int take_row(struct tkl_rows *R)
     return r;
 }
 
-static int on_record(void *ctx, char *const *cells, size_t n, unsigned line)
+int tkl_rows_record(struct tkl_rows *R, char *const *cells, size_t n, unsigned line)
 {
-    struct tkl_rows *R = ctx;
     int r = 0;
     R->cells = cells;
     R->n_cells = n;
@@ -269,7 +268,12 @@ static int on_record(void *ctx, char *const *cells, size_t n, unsigned line)
     return r;
 }
 
-int tkl_rows_read(struct tkl_rows *R, const char *file, const char *data, size_t len)
+static int on_record(void *ctx, char *const *cells, size_t n, unsigned line)
+{
+    return tkl_rows_record(ctx, cells, n, line);
+}
+
+void tkl_rows_begin(struct tkl_rows *R, const char *file)
 {
     R->file = file;
     R->have_header = false;
@@ -278,14 +282,33 @@ int tkl_rows_read(struct tkl_rows *R, const char *file, const char *data, size_t
         free(R->fill[f]);
         R->fill[f] = NULL;
     }
+}
+
+int tkl_rows_end(struct tkl_rows *R)
+{
+    if (R->have_header)
+        return 0;
+    tkl_diag_add(R->diags, TKL_SEV_ERROR, R->file, 0, "title",
+                 "no header row with an action column (Actions, Action Title, Agreed "
+                 "Actions or Title; or set store.columns.title)");
+    return -EINVAL;
+}
+
+int tkl_rows_carry(struct tkl_rows *R, enum tkl_field f, const char *text)
+{
+    char *v = tkl_text_clean(text, false);
+    if (!v)
+        return -ENOMEM;
+    free(R->fill[f]);
+    R->fill[f] = v;
+    return 0;
+}
+
+int tkl_rows_read(struct tkl_rows *R, const char *file, const char *data, size_t len)
+{
+    tkl_rows_begin(R, file);
     int r = tkl_csv_read(file, data, len, on_record, R, R->diags);
-    if (r == 0 && !R->have_header) {
-        tkl_diag_add(R->diags, TKL_SEV_ERROR, file, 0, "title",
-                     "no header row with an action column (Actions, Action Title, Agreed "
-                     "Actions or Title; or set store.columns.title)");
-        r = -EINVAL;
-    }
-    return r;
+    return r == 0 ? tkl_rows_end(R) : r;
 }
 
 void tkl_rows_free(struct tkl_rows *R)

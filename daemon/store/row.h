@@ -40,6 +40,22 @@ struct tkl_rows {
  */
 int tkl_rows_read(struct tkl_rows *r, const char *file, const char *data, size_t len);
 
+/*
+ * The same, record by record, for readers of other formats (sheet.c,
+ * docx.c): begin names the file (borrowed until end; a place such as
+ * "plan.xlsx:Actions" may stand for it), each record is given with the
+ * number warnings name it by, and end reports a file with no header row
+ * (-EINVAL, an error in diags). tkl_rows_record returns 0 or -ENOMEM.
+ */
+void tkl_rows_begin(struct tkl_rows *r, const char *file);
+int tkl_rows_record(struct tkl_rows *r, char *const *cells, size_t n, unsigned line);
+int tkl_rows_end(struct tkl_rows *r);
+
+/* Sets the text field f (commitment or objective) carries down to the rows
+ * below until a cell of its own replaces it, as for a row that spans the
+ * table ("As a Community Leader"). Returns 0 or -ENOMEM. */
+int tkl_rows_carry(struct tkl_rows *r, enum tkl_field f, const char *text);
+
 /* Frees the actions and what the reading holds; r can read again. */
 void tkl_rows_free(struct tkl_rows *r);
 

@@ -1,0 +1,228 @@
+#include "archive.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zip.h>
+
+struct tkl_zip {
+    zip_t *archive;
+    char *file;
+    struct tkl_diags *diags;
+    size_t total;  /* bytes expanded from every member so far */
+    int xml_error; /* of the last reader: 0, -EFBIG or -EINVAL */
+};
+
+/* One member being expanded for a libxml2 reader. */
+struct stream {
+    struct tkl_zip *z;
+    zip_file_t *f;
+    char *name;
+    size_t read;
+};
+
+int tkl_zip_open(const char *file, const void *data, size_t len, struct tkl_zip **ret,
+                 struct tkl_diags *diags)
+{
+    struct tkl_zip *z = calloc(1, sizeof(*z));
+    if (!z || !(z->file = strdup(file))) {
+        free(z);
+        return -ENOMEM;
+    }
+    z->diags = diags;
+    zip_error_t err;
+    zip_error_init(&err);
+    zip_source_t *src = zip_source_buffer_create(data, len, 0, &err);
+    if (src && !(z->archive = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &err)))
+        zip_source_free(src);
+    if (!z->archive) {
+        int r = zip_error_code_zip(&err) == ZIP_ER_MEMORY ? -ENOMEM : -EINVAL;
+        if (r == -EINVAL)
+            tkl_diag_add(diags, TKL_SEV_ERROR, file, 0, NULL,
+                         "not a readable ZIP archive (%s); an .xlsx, .ods or .docx file is one",
+                         zip_error_strerror(&err));
+        zip_error_fini(&err);
+        free(z->file);
+        free(z);
+        return r;
+    }
+    zip_error_fini(&err);
+    *ret = z;
+    return 0;
+}
+
+int tkl_zip_has(const struct tkl_zip *z, const char *name)
+{
+    return zip_name_locate(z->archive, name, 0) >= 0;
+}
+
+static int open_member(struct tkl_zip *z, const char *name, zip_file_t **ret)
+{
+    zip_int64_t i = zip_name_locate(z->archive, name, 0);
+    if (i < 0)
+        return -ENOENT;
+    zip_file_t *f = zip_fopen_index(z->archive, (zip_uint64_t)i, 0);
+    if (!f) {
+        zip_error_t *e = zip_get_error(z->archive);
+        if (zip_error_code_zip(e) == ZIP_ER_MEMORY)
+            return -ENOMEM;
+        tkl_diag_add(z->diags, TKL_SEV_ERROR, z->file, 0, name, "cannot expand this part: %s",
+                     zip_error_strerror(e));
+        return -EINVAL;
+    }
+    *ret = f;
+    return 0;
+}
+
+/* Counts n more expanded bytes of member name, read so far *read; -EFBIG
+ * with an error in diags past a limit. */
+static int count(struct tkl_zip *z, const char *name, size_t *read, size_t n)
+{
+    *read += n;
+    z->total += n;
+    if (*read <= TKL_ZIP_MEMBER_MAX && z->total <= TKL_ZIP_TOTAL_MAX)
+        return 0;
+    tkl_diag_add(z->diags, TKL_SEV_ERROR, z->file, 0, name,
+                 "expands past %u MiB (a part may hold at most %u MiB, an archive %u MiB); "
+                 "refused as a possible ZIP bomb",
+                 (*read > TKL_ZIP_MEMBER_MAX ? TKL_ZIP_MEMBER_MAX : TKL_ZIP_TOTAL_MAX) >> 20,
+                 TKL_ZIP_MEMBER_MAX >> 20, TKL_ZIP_TOTAL_MAX >> 20);
+    return -EFBIG;
+}
+
+/* Reads up to size bytes of f into buf: the count, or -EINVAL (in diags). */
+static zip_int64_t expand(struct tkl_zip *z, const char *name, zip_file_t *f, void *buf,
+                          size_t size)
+{
+    zip_int64_t n = zip_fread(f, buf, size);
+    if (n < 0)
+        tkl_diag_add(z->diags, TKL_SEV_ERROR, z->file, 0, name, "cannot expand this part: %s",
+                     zip_file_strerror(f));
+    return n;
+}
+
+int tkl_zip_read(struct tkl_zip *z, const char *name, char **ret, size_t *ret_len,
+                 struct tkl_diags *diags)
+{
+    z->diags = diags;
+    zip_file_t *f;
+    int r = open_member(z, name, &f);
+    if (r < 0)
+        return r;
+    char *buf = NULL;
+    size_t len = 0, cap = 0, read = 0;
+    for (;;) {
+        if (cap - len < 65536) {
+            size_t ncap = cap ? cap * 2 : 65536 + 1;
+            char *p = realloc(buf, ncap);
+            if (!p) {
+                r = -ENOMEM;
+                break;
+            }
+            buf = p;
+            cap = ncap;
+        }
+        zip_int64_t n = expand(z, name, f, buf + len, cap - len - 1);
+        if (n < 0) {
+            r = -EINVAL;
+            break;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if ((r = count(z, name, &read, (size_t)n)) < 0)
+            break;
+    }
+    (void)zip_fclose(f); /* read only: errors were seen by zip_fread */
+    if (r < 0) {
+        free(buf);
+        return r;
+    }
+    if (!buf && !(buf = malloc(1)))
+        return -ENOMEM;
+    buf[len] = '\0';
+    *ret = buf;
+    *ret_len = len;
+    return 0;
+}
+
+static int stream_read(void *ctx, char *buf, int size)
+{
+    struct stream *s = ctx;
+    if (s->z->xml_error)
+        return -1;
+    zip_int64_t n = expand(s->z, s->name, s->f, buf, (size_t)size);
+    if (n < 0) {
+        s->z->xml_error = -EINVAL;
+        return -1;
+    }
+    int r = count(s->z, s->name, &s->read, (size_t)n);
+    if (r < 0) {
+        s->z->xml_error = r;
+        return -1;
+    }
+    return (int)n;
+}
+
+static int stream_close(void *ctx)
+{
+    struct stream *s = ctx;
+    (void)zip_fclose(s->f); /* read only */
+    free(s->name);
+    free(s);
+    return 0;
+}
+
+static void stream_error(void *ctx, const char *msg, xmlParserSeverities severity,
+                         xmlTextReaderLocatorPtr loc)
+{
+    struct stream *s = ctx;
+    if (severity != XML_PARSER_SEVERITY_ERROR && severity != XML_PARSER_SEVERITY_VALIDITY_ERROR)
+        return;
+    if (!s->z->xml_error)
+        s->z->xml_error = -EINVAL;
+    size_t l = strcspn(msg, "\n");
+    tkl_diag_add(s->z->diags, TKL_SEV_ERROR, s->z->file, 0, s->name,
+                 "not well-formed XML: %.*s (line %d)", (int)l, msg,
+                 xmlTextReaderLocatorLineNumber(loc));
+}
+
+int tkl_zip_xml(struct tkl_zip *z, const char *name, xmlTextReaderPtr *ret, struct tkl_diags *diags)
+{
+    z->diags = diags;
+    z->xml_error = 0;
+    struct stream *s = calloc(1, sizeof(*s));
+    if (!s || !(s->name = strdup(name))) {
+        free(s);
+        return -ENOMEM;
+    }
+    s->z = z;
+    int r = open_member(z, name, &s->f);
+    if (r < 0) {
+        free(s->name);
+        free(s);
+        return r;
+    }
+    /* On failure xmlReaderForIO calls stream_close, which frees s. */
+    xmlTextReaderPtr x = xmlReaderForIO(stream_read, stream_close, s, name, NULL,
+                                        XML_PARSE_NONET | XML_PARSE_NOWARNING);
+    if (!x)
+        return -ENOMEM;
+    xmlTextReaderSetErrorHandler(x, stream_error, s);
+    *ret = x;
+    return 0;
+}
+
+int tkl_zip_xml_error(const struct tkl_zip *z)
+{
+    return z->xml_error;
+}
+
+void tkl_zip_close(struct tkl_zip *z)
+{
+    if (!z)
+        return;
+    zip_discard(z->archive);
+    free(z->file);
+    free(z);
+}

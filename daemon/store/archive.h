@@ -1,0 +1,62 @@
+/*
+ * Members of a ZIP archive held in memory, read with libzip: .xlsx, .ods
+ * and .docx plans are ZIP archives of XML parts. Expansion is bounded, so
+ * that a small hostile file (a ZIP bomb) cannot exhaust memory: no member
+ * may expand past TKL_ZIP_MEMBER_MAX bytes, nor the members read from one
+ * archive together past TKL_ZIP_TOTAL_MAX. Sizes are counted as bytes come
+ * out of the decompressor, not taken from the archive's directory.
+ */
+#ifndef TKL_ARCHIVE_H
+#define TKL_ARCHIVE_H
+
+#include <libxml/xmlreader.h>
+#include <stddef.h>
+
+#include "../core/diag.h"
+
+#define TKL_ZIP_MEMBER_MAX (256u << 20)
+#define TKL_ZIP_TOTAL_MAX  (512u << 20)
+
+struct tkl_zip;
+
+/*
+ * Opens the archive of len bytes at data (borrowed until tkl_zip_close),
+ * the text of the file named file. Returns 0, -EINVAL when it is not a ZIP
+ * archive (an error in diags naming file) or -ENOMEM.
+ */
+int tkl_zip_open(const char *file, const void *data, size_t len, struct tkl_zip **ret,
+                 struct tkl_diags *diags);
+
+/* Whether the archive has a member of this name. */
+int tkl_zip_has(const struct tkl_zip *z, const char *name);
+
+/*
+ * The member name, expanded, into *ret (NUL-terminated, *ret_len bytes
+ * before the NUL; the caller frees it). Returns 0, -ENOENT when there is no
+ * such member (nothing in diags), -EFBIG past a limit, -EINVAL when the
+ * member cannot be expanded (both with an error in diags naming file and
+ * member) or -ENOMEM.
+ */
+int tkl_zip_read(struct tkl_zip *z, const char *name, char **ret, size_t *ret_len,
+                 struct tkl_diags *diags);
+
+/*
+ * A libxml2 streaming reader over the member name, expanded as it is read
+ * and under the same limits; it never loads a DTD or reaches the network,
+ * and entities are not substituted. Errors of the XML (and a limit met
+ * while reading: xmlTextReaderRead then returns -1) are recorded in diags
+ * naming file and member. Returns 0, -ENOENT (nothing in diags), -EINVAL
+ * or -ENOMEM. The reader must be freed with xmlFreeTextReader before
+ * tkl_zip_close.
+ */
+int tkl_zip_xml(struct tkl_zip *z, const char *name, xmlTextReaderPtr *ret,
+                struct tkl_diags *diags);
+
+/* Whether a reader made by tkl_zip_xml stopped at a limit (-EFBIG) or an
+ * XML error (-EINVAL); 0 otherwise. */
+int tkl_zip_xml_error(const struct tkl_zip *z);
+
+/* Accepts NULL. */
+void tkl_zip_close(struct tkl_zip *z);
+
+#endif
