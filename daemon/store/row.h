@@ -40,6 +40,9 @@ struct tkl_rows {
  */
 int tkl_rows_read(struct tkl_rows *r, const char *file, const char *data, size_t len);
 
+/* What a reader of one plan format is: tkl_rows_read for CSV. */
+typedef int tkl_plan_read_fn(struct tkl_rows *r, const char *file, const char *data, size_t len);
+
 /*
  * The same, record by record, for readers of other formats (sheet.c,
  * docx.c): begin names the file (borrowed until end; a place such as

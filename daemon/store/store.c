@@ -124,7 +124,30 @@ static int cmp_cstr(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Expands a path: a file is itself; a directory is its *.csv, sorted. */
+/* The readers of plan files, by the file name's ending (any case). A file
+ * whose name has none of them is read as CSV. */
+struct reader {
+    const char *ext;
+    tkl_plan_read_fn *read;
+};
+
+static const struct reader readers[] = {
+    {".csv", tkl_rows_read},
+};
+
+static const struct reader *reader_for(const char *file)
+{
+    size_t l = strlen(file);
+    for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++) {
+        size_t e = strlen(readers[i].ext);
+        if (l > e && strcasecmp(file + l - e, readers[i].ext) == 0)
+            return &readers[i];
+    }
+    return NULL;
+}
+
+/* Expands a path: a file is itself; a directory is its plan files (each
+ * name with a reader's ending), sorted. */
 static int expand_path(const char *path, char ***files, size_t *n, struct tkl_diags *diags)
 {
     struct stat st;
@@ -146,8 +169,7 @@ static int expand_path(const char *path, char ***files, size_t *n, struct tkl_di
     struct dirent *de;
     int r = 0;
     while ((de = readdir(d)) && r == 0) {
-        size_t l = strlen(de->d_name);
-        if (de->d_name[0] == '.' || l < 5 || strcasecmp(de->d_name + l - 4, ".csv") != 0)
+        if (de->d_name[0] == '.' || !reader_for(de->d_name))
             continue;
         char *full = NULL;
         if (asprintf(&full, "%s/%s", path, de->d_name) < 0)
@@ -157,7 +179,7 @@ static int expand_path(const char *path, char ***files, size_t *n, struct tkl_di
     }
     closedir(d);
     if (r == 0 && *n == first)
-        tkl_diag_add(diags, TKL_SEV_WARNING, path, 0, NULL, "no .csv files in this directory");
+        tkl_diag_add(diags, TKL_SEV_WARNING, path, 0, NULL, "no plan files in this directory");
     if (*n > first)
         qsort(*files + first, *n - first, sizeof(char *), cmp_cstr);
     return r;
@@ -185,7 +207,8 @@ int tkl_store_load(const struct tkl_store_opts *opts, const struct tkl_team_dir 
                 tkl_diag_add(diags, TKL_SEV_ERROR, files[i], 0, NULL, "cannot read: %s",
                              strerror(-r));
         } else {
-            r = tkl_rows_read(&R, files[i], data, len);
+            const struct reader *rd = reader_for(files[i]);
+            r = (rd ? rd->read : tkl_rows_read)(&R, files[i], data, len);
             free(data);
         }
         if (r < 0 && !first_err)
