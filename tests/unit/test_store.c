@@ -151,7 +151,7 @@ START_TEST(an_empty_directory_is_a_warning)
     struct tkl_store *s = NULL;
     ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), 0);
     ck_assert_uint_eq(s->n, 0);
-    ck_assert(has_diag(0, "no .csv files in this directory"));
+    ck_assert(has_diag(0, "no plan files in this directory"));
     ck_assert(!tkl_diags_has_errors(&diags));
     tkl_store_free(s);
 }
