@@ -11,7 +11,8 @@
 
 #define CLAIM_MAX 64 /* notices read from the outbox per channel and round */
 
-enum outcome { OUT_DELIVERED, OUT_RETRY, OUT_FAILED };
+/* OUT_RELEASE: claimed (marked sending) but never handed to its notifier */
+enum outcome { OUT_DELIVERED, OUT_RETRY, OUT_FAILED, OUT_RELEASE };
 
 /* One notice handed to a notifier, then, if the outbox refused its
  * outcome, that outcome until it is recorded. */
@@ -26,6 +27,7 @@ struct tkl_flight {
     bool unusable;               /* deliver() refused the recipient (-EINVAL) */
     enum tkl_fail_reason reason; /* failed: why */
     char **links;                /* per entry of the notice, its link or NULL; NULL: none */
+    struct tkl_notice_entry *linked; /* claimed: the entries with the links, for deliver() */
     struct tkl_flight *next;
 };
 
@@ -82,14 +84,17 @@ static unsigned busy_on(const struct tkl_deliverer *e, const char *channel)
     return n;
 }
 
+/* Whether notice id is in flight or has an outcome kept to record. (One
+ * whose outcome waits in the open group may be claimed: its row says
+ * what the outcome says, and were the group undone, the claim would be
+ * undone with it.) */
 static bool claimed(const struct tkl_deliverer *e, uint64_t id)
 {
-    for (const struct tkl_flight *x = e->flights; x; x = x->next)
-        if (x->s->notice.id == id)
-            return true;
-    for (const struct tkl_flight *x = e->unrecorded; x; x = x->next)
-        if (x->s->notice.id == id)
-            return true;
+    const struct tkl_flight *lists[] = {e->flights, e->unrecorded};
+    for (size_t i = 0; i < 2; i++)
+        for (const struct tkl_flight *x = lists[i]; x; x = x->next)
+            if (x->s->notice.id == id)
+                return true;
     return false;
 }
 
@@ -107,6 +112,7 @@ static void links_free(char **v, size_t n)
 static void flight_free(struct tkl_flight *x)
 {
     links_free(x->links, x->s->notice.n_entries);
+    free(x->linked);
     tkl_stored_notice_free(x->s);
     free(x->reply);
     free(x);
@@ -195,8 +201,45 @@ static int record(struct tkl_deliverer *e, struct tkl_flight *x)
         if ((r = queue_report(e, x->s, reply, x->at)) < 0)
             return r;
         return tkl_outbox_mark_failed(e->outbox, id, x->at, reply);
+    case OUT_RELEASE:
+        return tkl_outbox_release(e->outbox, id);
     }
     return -EINVAL;
+}
+
+/* x's outcome is recorded: freed when durable, else kept (in written)
+ * until the open group ends (tkl_delivery_synced). */
+static void recorded(struct tkl_deliverer *e, struct tkl_flight *x)
+{
+    if (!tkl_outbox_dirty(e->outbox)) {
+        flight_free(x);
+        return;
+    }
+    x->next = e->written;
+    e->written = x;
+}
+
+void tkl_delivery_synced(void *data, int r)
+{
+    struct tkl_deliverer *e = data;
+    struct tkl_flight *x = e->written;
+    e->written = NULL;
+    if (r < 0 && x) {
+        log_error("the outbox could not commit (%s); the outcomes it held are kept and recorded "
+                  "again at the next round",
+                  strerror(-r));
+        e->host.kick(e->host.data);
+    }
+    while (x) {
+        struct tkl_flight *next = x->next;
+        if (r == 0) {
+            flight_free(x);
+        } else {
+            x->next = e->unrecorded;
+            e->unrecorded = x;
+        }
+        x = next;
+    }
 }
 
 /* Records x's outcome, or keeps x to record it at the next round.
@@ -207,7 +250,7 @@ static int settle(struct tkl_deliverer *e, struct tkl_flight *x)
     if (r == 0) {
         if (x->out == OUT_FAILED && e->conf->report_to)
             e->host.kick(e->host.data); /* its report is due now */
-        flight_free(x);
+        recorded(e, x);
         return 0;
     }
     log_error("cannot record the outcome of notice %" PRIu64 " in the outbox: %s; it is kept "
@@ -218,28 +261,42 @@ static int settle(struct tkl_deliverer *e, struct tkl_flight *x)
     return r;
 }
 
-size_t tkl_delivery_settle(struct tkl_deliverer *e)
+/* Records the outcomes kept from before (into the open group), stopping
+ * at the first refusal: each refusal can hold the loop for the busy
+ * timeout. */
+static void settle_kept(struct tkl_deliverer *e)
 {
-    size_t kept = 0;
     struct tkl_flight *x = e->unrecorded, *keep = NULL;
     e->unrecorded = NULL;
     int r = 0;
     while (x) {
         struct tkl_flight *next = x->next;
-        /* after the first refusal the outbox is not asked again this time:
-         * each refusal can hold the loop for the busy timeout */
         if (r == 0 && (r = record(e, x)) == 0) {
             log_notice("recorded the outcome of notice %" PRIu64 " kept from before",
                        x->s->notice.id);
-            flight_free(x);
+            recorded(e, x);
         } else {
             x->next = keep;
             keep = x;
-            kept++;
         }
         x = next;
     }
-    e->unrecorded = keep;
+    /* a refusal that undid the group put the written ones back already */
+    while (keep) {
+        struct tkl_flight *next = keep->next;
+        keep->next = e->unrecorded;
+        e->unrecorded = keep;
+        keep = next;
+    }
+}
+
+size_t tkl_delivery_settle(struct tkl_deliverer *e)
+{
+    settle_kept(e);
+    (void)tkl_outbox_sync(e->outbox); /* a failure puts the outcomes back in unrecorded */
+    size_t kept = 0;
+    for (const struct tkl_flight *x = e->unrecorded; x; x = x->next)
+        kept++;
     return kept;
 }
 
@@ -428,45 +485,58 @@ static struct tkl_notice_entry *linked_entries(const struct tkl_flight *x)
     return v;
 }
 
-/* Hands notice s to plugin. Returns 1 when a delivery started, 0 when it
- * could not (out of memory; the notice stays due), or a negative errno
- * when the outbox refused to record the start. */
-static int start_one(struct tkl_deliverer *e, struct tkl_plugin_instance *plugin,
-                     struct tkl_stored_notice *s)
+/* The flight of notice s to plugin, its links made: *ret, or NULL when
+ * out of memory (then s is freed and stays in the outbox). */
+static void flight_new(struct tkl_deliverer *e, struct tkl_plugin_instance *plugin,
+                       struct tkl_stored_notice *s, struct tkl_flight **ret)
 {
     struct tkl_flight *x = calloc(1, sizeof(*x));
-    struct tkl_notice_entry *entries = NULL;
-    int r;
+    *ret = NULL;
     if (x)
         *x = (struct tkl_flight){.e = e, .s = s, .plugin = plugin};
     if (!x || make_links(e, &s->notice, now_s(e), &x->links) < 0 ||
-        (x->links && !(entries = linked_entries(x)))) {
+        (x->links && !(x->linked = linked_entries(x)))) {
         log_error("out of memory starting a delivery; notice=%" PRIu64 " stays in the outbox",
                   s->notice.id);
         if (x)
             flight_free(x); /* s with it */
         else
             tkl_stored_notice_free(s);
-        return 0;
+        return;
     }
-    if ((r = tkl_outbox_mark_sending(e->outbox, s->notice.id)) < 0) {
-        log_error("cannot record the start of a delivery: %s; notice=%" PRIu64
-                  " stays in the outbox",
-                  strerror(-r), s->notice.id);
-        free(entries);
-        flight_free(x);
-        return r;
+    *ret = x;
+}
+
+/* Puts the claimed flights of list aside, to have their `sending` marks
+ * cleared at the next round: they were never handed out. */
+static void release_all(struct tkl_deliverer *e, struct tkl_flight *list)
+{
+    while (list) {
+        struct tkl_flight *x = list;
+        list = x->next;
+        x->out = OUT_RELEASE;
+        x->plugin = NULL;
+        x->next = e->unrecorded;
+        e->unrecorded = x;
     }
+}
+
+/* Hands claimed flight x, whose notice and mark are durable, to its
+ * notifier. */
+static void hand(struct tkl_deliverer *e, struct tkl_flight *x)
+{
+    struct tkl_plugin_instance *plugin = x->plugin;
+    struct tkl_notice n = x->s->notice;
     x->next = e->flights;
     e->flights = x;
     e->n_flights++;
-    (void)tkl_metrics_attempt(e->metrics, s->notice.channel);
+    (void)tkl_metrics_attempt(e->metrics, n.channel);
     x->handed_ns = uv_hrtime(); /* monotonic: --now and clock steps do not skew latency */
-    struct tkl_notice n = s->notice;
-    if (entries)
-        n.entries = entries; /* the links live for the call only */
-    r = plugin->desc->deliver(plugin->state, &n, on_done, x);
-    free(entries);
+    if (x->linked)
+        n.entries = x->linked; /* the links live for the call only */
+    int r = plugin->desc->deliver(plugin->state, &n, on_done, x);
+    free(x->linked);
+    x->linked = NULL;
     if (r == -EINVAL) {
         x->unusable = true;
         struct tkl_delivery res = {.size = sizeof(res),
@@ -478,22 +548,44 @@ static int start_one(struct tkl_deliverer *e, struct tkl_plugin_instance *plugin
             .size = sizeof(res), .status = TKL_DELIVERY_TRANSIENT, .reply = strerror(-r)};
         on_done(x, &res);
     }
-    return 1;
 }
 
-/* Starts the due notices of one channel, as far as it has room (none for
- * a notifier that is not running). Returns the number started, or the
- * negative errno of the outbox that cut the channel short (*ret_started
- * gets the number started anyway). */
-static int round_channel(struct tkl_deliverer *e, const char *channel, int64_t now,
-                         int *ret_started)
+/*
+ * Hands out the flights of ready in order. Before each, the outbox holds
+ * no write that is not durable (an outcome a refused deliver() recorded
+ * is synced first); if that sync fails, the rest are released. Returns
+ * the number handed out.
+ */
+static int hand_all(struct tkl_deliverer *e, struct tkl_flight *ready)
 {
-    uint64_t ids[CLAIM_MAX];
+    int started = 0;
+    while (ready) {
+        struct tkl_flight *x = ready;
+        int r = tkl_outbox_sync(e->outbox);
+        if (r < 0) {
+            log_error("the outbox could not commit (%s); %d notices claimed are not handed out",
+                      strerror(-r), started);
+            release_all(e, ready);
+            break;
+        }
+        ready = x->next;
+        hand(e, x);
+        started++;
+    }
+    return started;
+}
+
+/* Claims the due notices of one channel, as far as it has room (none for
+ * a notifier that is not running): read in one query, each appended to
+ * *tail (notices of a channel no notifier serves fail for good instead).
+ * Returns 0 or the outbox's negative errno. */
+static int claim_channel(struct tkl_deliverer *e, const char *channel, int64_t now,
+                         struct tkl_flight ***tail)
+{
     struct tkl_plugin_instance *plugin = notifier_for(e, channel);
     unsigned busy = busy_on(e, channel);
-    size_t room = CLAIM_MAX;
-    int started = 0;
-    *ret_started = 0;
+    size_t room = CLAIM_MAX, n = 0;
+    struct tkl_stored_notice **v = NULL;
     if (plugin && (!plugin->started || plugin->stopped))
         return 0;
     if (plugin)
@@ -501,66 +593,91 @@ static int round_channel(struct tkl_deliverer *e, const char *channel, int64_t n
     if (!room)
         return 0;
     /* a notice whose outcome is kept is still marked sending: not listed */
-    int n = tkl_outbox_due_on(e->outbox, channel, now, ids, room);
-    if (n < 0)
-        return n;
-    for (int i = 0; i < n && !e->stopping; i++) {
-        struct tkl_stored_notice *s = NULL;
-        if (claimed(e, ids[i]))
-            continue;
-        int r = tkl_outbox_get(e->outbox, ids[i], &s);
-        if (r < 0) {
-            log_error("cannot read notice %" PRIu64 " from the outbox: %s", ids[i], strerror(-r));
-            *ret_started = started;
-            return r;
+    int r = tkl_outbox_due_batch(e->outbox, channel, now, room, &v, &n);
+    if (r < 0)
+        log_error("cannot read the notices of channel %s from the outbox: %s", channel,
+                  strerror(-r));
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        struct tkl_stored_notice *s = v[i];
+        struct tkl_flight *x = NULL;
+        v[i] = NULL;
+        if (claimed(e, s->notice.id)) {
+            tkl_stored_notice_free(s);
+        } else if (!plugin) {
+            r = fail_unserved(e, s, now);
+        } else if (flight_new(e, plugin, s, &x), x) {
+            **tail = x;
+            *tail = &x->next;
         }
-        if (!plugin) {
-            if ((r = fail_unserved(e, s, now)) < 0) {
-                *ret_started = started;
-                return r;
-            }
-            continue;
-        }
-        if ((r = start_one(e, plugin, s)) < 0) {
-            *ret_started = started;
-            return r;
-        }
-        started += r;
     }
-    *ret_started = started;
-    return started;
+    for (size_t i = 0; i < n; i++)
+        tkl_stored_notice_free(v[i]);
+    free(v);
+    return r;
 }
 
-int tkl_delivery_round(struct tkl_deliverer *e, int64_t *ret_next)
+/* Marks each flight of ready as being sent. Returns 0 or the negative
+ * errno of the first refusal. */
+static int mark_all(struct tkl_deliverer *e, const struct tkl_flight *ready)
+{
+    for (const struct tkl_flight *x = ready; x; x = x->next) {
+        int r = tkl_outbox_mark_sending(e->outbox, x->s->notice.id);
+        if (r < 0) {
+            log_error("cannot record the start of a delivery: %s; notice=%" PRIu64
+                      " stays in the outbox",
+                      strerror(-r), x->s->notice.id);
+            return r;
+        }
+    }
+    return 0;
+}
+
+/* Claims the due notices of every channel into *ready, marked as being
+ * sent (in the open group). Returns 0 or the negative errno of the outbox
+ * that cut the claim short (what was claimed before stays in *ready). */
+static int claim_all(struct tkl_deliverer *e, int64_t now, struct tkl_flight **ready)
 {
     char **channels = NULL;
     size_t n = 0;
-    int started = 0;
-    int64_t now = now_s(e);
-    *ret_next = INT64_MAX;
-    (void)tkl_delivery_settle(e);
-    if (e->stopping)
-        return 0;
+    struct tkl_flight **tail = ready;
     int r = tkl_outbox_due_channels(e->outbox, now, &channels, &n);
     if (r < 0)
         return r;
     for (size_t i = 0; i < n; i++) {
-        int k = 0;
         /* after an outbox error the round ends: each error can hold the
          * loop for the busy timeout, and the caller tries again soon */
-        if (r == 0 && (r = round_channel(e, channels[i], now, &k)) > 0)
-            r = 0;
-        started += k;
+        if (r == 0)
+            r = claim_channel(e, channels[i], now, &tail);
         free(channels[i]);
     }
     free(channels);
+    return r < 0 ? r : mark_all(e, *ready);
+}
+
+int tkl_delivery_round(struct tkl_deliverer *e, int64_t *ret_next)
+{
+    struct tkl_flight *ready = NULL;
+    int started = 0;
+    *ret_next = INT64_MAX;
+    settle_kept(e);
+    int r = e->stopping ? 0 : claim_all(e, now_s(e), &ready);
+    /* the group commit: new notices, outcomes and the marks of what is
+     * handed out below, durable before the first deliver() */
+    int rs = tkl_outbox_sync(e->outbox);
+    if (r < 0 || rs < 0) {
+        release_all(e, ready); /* a mark undone or never made: released, a no-op */
+        if (r == 0)
+            r = rs;
+    } else {
+        started = hand_all(e, ready);
+    }
     *ret_next = tkl_outbox_next_attempt(e->outbox);
     return r < 0 ? r : started;
 }
 
 bool tkl_delivery_idle(const struct tkl_deliverer *e)
 {
-    return !e->flights && !e->unrecorded;
+    return !e->flights && !e->unrecorded && !e->written;
 }
 
 void tkl_delivery_stop(struct tkl_deliverer *e)
@@ -570,13 +687,13 @@ void tkl_delivery_stop(struct tkl_deliverer *e)
 
 void tkl_delivery_free(struct tkl_deliverer *e)
 {
-    struct tkl_flight *lists[] = {e->flights, e->unrecorded};
-    for (size_t i = 0; i < 2; i++)
+    struct tkl_flight *lists[] = {e->flights, e->unrecorded, e->written};
+    for (size_t i = 0; i < 3; i++)
         while (lists[i]) {
             struct tkl_flight *x = lists[i];
             lists[i] = x->next;
             flight_free(x);
         }
-    e->flights = e->unrecorded = NULL;
+    e->flights = e->unrecorded = e->written = NULL;
     e->n_flights = 0;
 }

@@ -11,6 +11,19 @@
  * handed out again meanwhile, so nothing is sent twice by a running daemon;
  * after a crash only the notices marked `sending` can be sent twice.
  *
+ * Group commit: the engine expects a grouped outbox (tkl_outbox_set_grouped)
+ * whose listener is tkl_delivery_synced. Outcomes are written into the
+ * open group as the notifiers report; a round claims each channel's due
+ * notices in one read, marks them `sending` in the same group, then syncs
+ * it (one transaction, one fsync: the notices queued since the last sync,
+ * the outcomes and the marks) and only then calls deliver(). The one
+ * place that calls deliver() (hand_all) syncs before each call, so no
+ * delivery can start while any write is not durable; a failed sync hands
+ * nothing out (the claimed notices stay due). An outcome whose group is
+ * undone is kept and recorded again. A crash loses at most the outcomes
+ * written since the last sync, all of notices that were in flight at that
+ * sync: duplicates stay bounded by the deliveries in flight.
+ *
  * Everything runs on the loop thread. The engine logs what it does.
  */
 #ifndef TKL_DELIVERY_H
@@ -46,6 +59,7 @@ struct tkl_deliverer {
     struct tkl_flight *flights; /* handed to a notifier, not reported yet */
     size_t n_flights;
     struct tkl_flight *unrecorded;      /* reported, but the outbox refused the outcome */
+    struct tkl_flight *written;         /* outcome in the outbox's open group, not durable */
     bool stopping;                      /* shutting down: nothing new starts */
     struct tkl_metrics *metrics;        /* attempts and outcomes counted there; NULL: none */
     const struct tkl_token_ring *links; /* signs the links in notices; NULL or empty: none */
@@ -91,8 +105,14 @@ void tkl_delivery_set_links(struct tkl_deliverer *e, const struct tkl_token_ring
  */
 int tkl_delivery_round(struct tkl_deliverer *e, int64_t *ret_next);
 
-/* Records the outcomes kept because the outbox refused them. Returns how
- * many it still refuses (their notices are sent again after a restart). */
+/* The outbox's listener (tkl_outbox_on_sync, data: the engine): frees
+ * the flights whose outcomes the group made durable (r == 0), or keeps
+ * them to record again when the group was undone (r < 0). */
+void tkl_delivery_synced(void *data, int r);
+
+/* Records the outcomes kept because the outbox refused them and syncs the
+ * outbox. Returns how many outcomes are still not durable (their notices
+ * are sent again after a restart). */
 size_t tkl_delivery_settle(struct tkl_deliverer *e);
 
 /* Nothing in flight and every outcome recorded. */

@@ -197,6 +197,8 @@ int tkl_outbox_try_set_meta(struct tkl_outbox *o, const char *key, int64_t value
 
 int tkl_outbox_probe_write(struct tkl_outbox *o)
 {
+    if (o->group_open)
+        return 0; /* this connection holds the write lock */
     sqlite3_busy_timeout(o->db, 0);
     int rc = sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     sqlite3_busy_timeout(o->db, o->busy_ms);
@@ -210,8 +212,107 @@ void tkl_outbox_close(struct tkl_outbox *o)
 {
     if (!o)
         return;
+    if (o->group_open && sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
+    for (size_t i = 0; i < TKL_ST_COUNT; i++)
+        sqlite3_finalize(o->stmts[i]);
     sqlite3_close(o->db);
     free(o);
+}
+
+int tkl_db_stmt(struct tkl_outbox *o, enum tkl_db_stmt id, const char *sql,
+                sqlite3_stmt **ret_st)
+{
+    if (!o->stmts[id]) {
+        int rc = sqlite3_prepare_v3(o->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &o->stmts[id],
+                                    NULL);
+        if (rc != SQLITE_OK)
+            return tkl_sqlite_errno(rc);
+    }
+    *ret_st = o->stmts[id];
+    return 0;
+}
+
+void tkl_db_done(sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Ends the open group with r: rolls it back when r < 0 (unless SQLite
+ * already did), then tells the listener. */
+static void group_end(struct tkl_outbox *o, int r)
+{
+    if (r < 0 && !sqlite3_get_autocommit(o->db))
+        sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
+    o->group_open = false;
+    if (o->on_sync)
+        o->on_sync(o->on_sync_data, r);
+}
+
+int tkl_db_write_begin(struct tkl_outbox *o, bool *ret_own)
+{
+    *ret_own = false;
+    if (o->group_open)
+        return 0;
+    int rc = sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return tkl_sqlite_errno(rc);
+    if (o->grouped)
+        o->group_open = true;
+    else
+        *ret_own = true;
+    return 0;
+}
+
+int tkl_db_write_end(struct tkl_outbox *o, bool own, int r)
+{
+    if (own) {
+        int rc = r == 0 ? sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) : SQLITE_OK;
+        if (rc != SQLITE_OK)
+            r = tkl_sqlite_errno(rc);
+        if (r < 0 && !sqlite3_get_autocommit(o->db))
+            sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
+        return r;
+    }
+    if (r < 0 && o->group_open)
+        group_end(o, r);
+    return r;
+}
+
+void tkl_outbox_set_grouped(struct tkl_outbox *o, bool grouped)
+{
+    o->grouped = grouped;
+}
+
+bool tkl_outbox_dirty(const struct tkl_outbox *o)
+{
+    return o->group_open;
+}
+
+int tkl_outbox_sync(struct tkl_outbox *o)
+{
+    if (!o->group_open)
+        return 0;
+    int rc = sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL);
+    int r = rc == SQLITE_OK ? 0 : tkl_sqlite_errno(rc);
+    if (r == 0)
+        o->syncs++;
+    group_end(o, r);
+    return r;
+}
+
+void tkl_outbox_on_sync(struct tkl_outbox *o, void (*fn)(void *data, int r), void *data)
+{
+    o->on_sync = fn;
+    o->on_sync_data = data;
+}
+
+unsigned long tkl_outbox_syncs(const struct tkl_outbox *o)
+{
+    return o->syncs;
 }
 
 char *tkl_log_key(const char *item_id, int32_t deadline_day, const char *stage_key,
@@ -233,12 +334,12 @@ static int exec(struct tkl_outbox *o, const char *sql)
 int tkl_outbox_logged(struct tkl_outbox *o, const char *key)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->db, "SELECT 1 FROM log WHERE key = ?", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return tkl_sqlite_errno(rc);
+    int r = tkl_db_stmt(o, TKL_ST_LOGGED, "SELECT 1 FROM log WHERE key = ?", &st);
+    if (r < 0)
+        return r;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    int rc = sqlite3_step(st);
+    tkl_db_done(st);
     if (rc == SQLITE_ROW)
         return 1;
     return rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
@@ -288,36 +389,36 @@ static int put_plan_fill(struct tkl_outbox *o, const struct tkl_notice *n,
     return 0;
 }
 
-/* The statements tkl_outbox_put() prepares once and runs for each entry. */
+/* The statements tkl_outbox_put() runs for each notice and entry. */
 struct put_stmts {
     sqlite3_stmt *notice, *entry, *log;
 };
 
-static int put_stmts_prepare(struct tkl_outbox *o, struct put_stmts *s)
+static int put_stmts_get(struct tkl_outbox *o, struct put_stmts *s)
 {
-    int rc = sqlite3_prepare_v2(o->db,
-                                "INSERT INTO notices(channel, recipient, team_id, team_name, "
-                                "thread_key, due_at, created_at, next_attempt, intro) "
-                                "VALUES(?,?,?,?,?,?,?,?,?)",
-                                -1, &s->notice, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(o->db,
-                                "INSERT INTO entries(notice_id, idx, item_id, title, commitment, "
-                                "owners, deadline_text, status, progress, deadline_day, kind, "
-                                "stage, stage_key, days_left, late, category, url, answer) "
-                                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                -1, &s->entry, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(o->db, "INSERT INTO log(key, notice_id, created_at) VALUES(?,?,?)",
-                                -1, &s->log, NULL);
-    return rc == SQLITE_OK ? 0 : tkl_sqlite_errno(rc);
+    int r = tkl_db_stmt(o, TKL_ST_PUT_NOTICE,
+                        "INSERT INTO notices(channel, recipient, team_id, team_name, "
+                        "thread_key, due_at, created_at, next_attempt, intro) "
+                        "VALUES(?,?,?,?,?,?,?,?,?)",
+                        &s->notice);
+    if (r == 0)
+        r = tkl_db_stmt(o, TKL_ST_PUT_ENTRY,
+                        "INSERT INTO entries(notice_id, idx, item_id, title, commitment, "
+                        "owners, deadline_text, status, progress, deadline_day, kind, "
+                        "stage, stage_key, days_left, late, category, url, answer) "
+                        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        &s->entry);
+    if (r == 0)
+        r = tkl_db_stmt(o, TKL_ST_PUT_LOG,
+                        "INSERT INTO log(key, notice_id, created_at) VALUES(?,?,?)", &s->log);
+    return r;
 }
 
-static void put_stmts_finalize(struct put_stmts *s)
+static void put_stmts_done(struct put_stmts *s)
 {
-    sqlite3_finalize(s->notice);
-    sqlite3_finalize(s->entry);
-    sqlite3_finalize(s->log);
+    tkl_db_done(s->notice);
+    tkl_db_done(s->entry);
+    tkl_db_done(s->log);
 }
 
 /* Inserts the notices row of n, with n's thread key only when it carries
@@ -335,6 +436,7 @@ static int insert_notice(struct tkl_outbox *o, sqlite3_stmt *st, const struct tk
     sqlite3_bind_int64(st, 8, now);
     tkl_db_bind_text(st, 9, n->intro);
     int rc = sqlite3_step(st);
+    sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return tkl_sqlite_errno(rc);
     *ret_id = sqlite3_last_insert_rowid(o->db);
@@ -388,7 +490,7 @@ static int insert_rows(struct tkl_outbox *o, const struct tkl_notice *n,
 {
     struct put_stmts s = {0};
     sqlite3_int64 id = 0;
-    int r = put_stmts_prepare(o, &s);
+    int r = put_stmts_get(o, &s);
     if (r == 0)
         r = insert_notice(o, s.notice, n, p->kept == 1, now, &id);
     int idx = 0;
@@ -399,7 +501,7 @@ static int insert_rows(struct tkl_outbox *o, const struct tkl_notice *n,
         if (r == 0)
             r = insert_log(s.log, p->keys[i], id, now);
     }
-    put_stmts_finalize(&s);
+    put_stmts_done(&s);
     if (r == 0)
         *ret_id = id;
     return r;
@@ -412,28 +514,22 @@ int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char 
     p.keys = calloc(n->n_entries + 1, sizeof(*p.keys));
     p.keep = calloc(n->n_entries + 1, sizeof(*p.keep));
     sqlite3_int64 id = 0;
+    bool own = false;
     int r;
     if (!p.keys || !p.keep) {
         r = -ENOMEM;
         goto out;
     }
-    if ((r = exec(o, "BEGIN IMMEDIATE")) < 0)
+    if ((r = tkl_db_write_begin(o, &own)) < 0)
         goto out;
-    if ((r = put_plan_fill(o, n, stage_keys, &p)) < 0)
-        goto rollback;
-    if (p.kept == 0) {
-        exec(o, "ROLLBACK");
-        *ret_id = 0;
+    if ((r = put_plan_fill(o, n, stage_keys, &p)) == 0 && p.kept)
+        r = insert_rows(o, n, stage_keys, &p, now, &id);
+    if (r == 0 && !p.kept && own) {
+        exec(o, "ROLLBACK"); /* nothing written */
+    } else if ((r = tkl_db_write_end(o, own, r)) < 0) {
         goto out;
     }
-    if ((r = insert_rows(o, n, stage_keys, &p, now, &id)) < 0)
-        goto rollback;
-    if ((r = exec(o, "COMMIT")) < 0)
-        goto rollback;
     *ret_id = (uint64_t)id;
-    goto out;
-rollback:
-    exec(o, "ROLLBACK");
 out:
     put_plan_free(&p, n->n_entries);
     return r;
@@ -445,13 +541,13 @@ static int due_ids(struct tkl_outbox *o, const char *channel, int64_t now, uint6
                    size_t max)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->db,
-                                "SELECT id FROM notices WHERE state = 0 AND sending = 0 AND "
-                                "next_attempt <= ?1 AND (?2 IS NULL OR channel = ?2) "
-                                "ORDER BY next_attempt, id LIMIT ?3",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return tkl_sqlite_errno(rc);
+    int rc, r = tkl_db_stmt(o, TKL_ST_DUE_IDS,
+                            "SELECT id FROM notices WHERE state = 0 AND sending = 0 AND "
+                            "next_attempt <= ?1 AND (?2 IS NULL OR channel = ?2) "
+                            "ORDER BY next_attempt, id LIMIT ?3",
+                            &st);
+    if (r < 0)
+        return r;
     sqlite3_bind_int64(st, 1, now);
     if (channel)
         sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
@@ -459,7 +555,7 @@ static int due_ids(struct tkl_outbox *o, const char *channel, int64_t now, uint6
     int n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         ids[n++] = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    tkl_db_done(st);
     return rc == SQLITE_DONE ? n : tkl_sqlite_errno(rc);
 }
 
@@ -473,13 +569,12 @@ int tkl_outbox_due_channels(struct tkl_outbox *o, int64_t now, char ***ret_chann
     sqlite3_stmt *st = NULL;
     char **v = NULL;
     size_t n = 0, cap = 0;
-    int r = 0;
-    int rc = sqlite3_prepare_v2(o->db,
-                                "SELECT DISTINCT channel FROM notices WHERE state = 0 AND "
-                                "sending = 0 AND next_attempt <= ? ORDER BY channel",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return tkl_sqlite_errno(rc);
+    int rc, r = tkl_db_stmt(o, TKL_ST_DUE_CHANNELS,
+                            "SELECT DISTINCT channel FROM notices WHERE state = 0 AND "
+                            "sending = 0 AND next_attempt <= ? ORDER BY channel",
+                            &st);
+    if (r < 0)
+        return r;
     sqlite3_bind_int64(st, 1, now);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (n + 1 >= cap) {
@@ -500,7 +595,7 @@ int tkl_outbox_due_channels(struct tkl_outbox *o, int64_t now, char ***ret_chann
     if (rc != SQLITE_DONE)
         r = tkl_sqlite_errno(rc);
 out:
-    sqlite3_finalize(st);
+    tkl_db_done(st);
     if (r < 0) {
         for (size_t i = 0; i < n; i++)
             free(v[i]);
@@ -522,13 +617,13 @@ int64_t tkl_outbox_next_attempt(struct tkl_outbox *o)
 {
     sqlite3_stmt *st = NULL;
     int64_t v = INT64_MAX;
-    if (sqlite3_prepare_v2(o->db,
-                           "SELECT min(next_attempt) FROM notices WHERE state = 0 AND sending = 0",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (tkl_db_stmt(o, TKL_ST_NEXT_ATTEMPT,
+                    "SELECT min(next_attempt) FROM notices WHERE state = 0 AND sending = 0",
+                    &st) < 0)
         return INT64_MAX;
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
         v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    tkl_db_done(st);
     return v;
 }
 
@@ -573,17 +668,34 @@ void tkl_stored_notice_free(struct tkl_stored_notice *s)
     free(s);
 }
 
-/* Prepares sql, whose one parameter is a notice id, with id bound to it.
- * Returns 0 and the statement, or a negative errno. */
-static int prepare_for_id(struct tkl_outbox *o, const char *sql, uint64_t id, sqlite3_stmt **ret_st)
+#define NOTICE_COLUMNS                                                                        \
+    "n.channel, n.recipient, n.team_id, n.team_name, n.thread_key, n.due_at, n.state, "       \
+    "n.attempts, n.created_at, n.next_attempt, n.last_error, n.intro"
+#define ENTRY_COLUMNS                                                                         \
+    "e.item_id, e.title, e.commitment, e.owners, e.deadline_text, e.status, e.progress, "     \
+    "e.deadline_day, e.kind, e.stage, e.stage_key, e.days_left, e.late, e.category, e.url, "  \
+    "e.answer"
+#define NOTICE_NCOLS 12
+
+/* Fills s's notice (its id aside) from st's row, NOTICE_COLUMNS from
+ * column c. Returns 0 or -ENOMEM; what s holds is freed by the caller. */
+static int notice_read(sqlite3_stmt *st, int c, struct tkl_stored_notice *s)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return tkl_sqlite_errno(rc);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-    *ret_st = st;
-    return 0;
+    bool oom = false;
+    s->notice.size = sizeof(s->notice);
+    s->notice.channel = tkl_db_col_dup(st, c, &oom);
+    s->notice.recipient = tkl_db_col_dup(st, c + 1, &oom);
+    s->notice.team_id = tkl_db_col_dup(st, c + 2, &oom);
+    s->notice.team_name = tkl_db_col_dup(st, c + 3, &oom);
+    s->notice.thread_key = tkl_db_col_dup(st, c + 4, &oom);
+    s->notice.due_at = sqlite3_column_int64(st, c + 5);
+    s->state = (enum tkl_notice_state)sqlite3_column_int(st, c + 6);
+    s->attempts = sqlite3_column_int(st, c + 7);
+    s->created_at = sqlite3_column_int64(st, c + 8);
+    s->next_attempt = sqlite3_column_int64(st, c + 9);
+    s->last_error = tkl_db_col_dup(st, c + 10, &oom);
+    s->notice.intro = tkl_db_col_dup(st, c + 11, &oom);
+    return oom || !s->notice.channel || !s->notice.recipient ? -ENOMEM : 0;
 }
 
 /* Reads the notices row of id into s. Returns 0, -ENOENT when there is
@@ -591,35 +703,20 @@ static int prepare_for_id(struct tkl_outbox *o, const char *sql, uint64_t id, sq
 static int read_notice(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice *s)
 {
     sqlite3_stmt *st = NULL;
-    bool oom = false;
-    int r = prepare_for_id(o,
-                           "SELECT channel, recipient, team_id, team_name, thread_key, "
-                           "due_at, state, attempts, created_at, next_attempt, last_error, "
-                           "intro FROM notices WHERE id = ?",
-                           id, &st);
+    int r = tkl_db_stmt(o, TKL_ST_READ_NOTICE,
+                        "SELECT " NOTICE_COLUMNS " FROM notices n WHERE n.id = ?", &st);
     if (r < 0)
         return r;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
     int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? -ENOENT : tkl_sqlite_errno(rc);
+    if (rc == SQLITE_ROW) {
+        s->notice.id = id;
+        r = notice_read(st, 0, s);
+    } else {
+        r = rc == SQLITE_DONE ? -ENOENT : tkl_sqlite_errno(rc);
     }
-    s->notice.size = sizeof(s->notice);
-    s->notice.id = id;
-    s->notice.channel = tkl_db_col_dup(st, 0, &oom);
-    s->notice.recipient = tkl_db_col_dup(st, 1, &oom);
-    s->notice.team_id = tkl_db_col_dup(st, 2, &oom);
-    s->notice.team_name = tkl_db_col_dup(st, 3, &oom);
-    s->notice.thread_key = tkl_db_col_dup(st, 4, &oom);
-    s->notice.due_at = sqlite3_column_int64(st, 5);
-    s->state = (enum tkl_notice_state)sqlite3_column_int(st, 6);
-    s->attempts = sqlite3_column_int(st, 7);
-    s->created_at = sqlite3_column_int64(st, 8);
-    s->next_attempt = sqlite3_column_int64(st, 9);
-    s->last_error = tkl_db_col_dup(st, 10, &oom);
-    s->notice.intro = tkl_db_col_dup(st, 11, &oom);
-    sqlite3_finalize(st);
-    return oom || !s->notice.channel || !s->notice.recipient ? -ENOMEM : 0;
+    tkl_db_done(st);
+    return r;
 }
 
 /* Makes room in s for one more entry and its stage key, doubling *cap when
@@ -635,34 +732,35 @@ static int grow_entries(struct tkl_stored_notice *s, size_t *cap)
         s->entries = e;
     if (k)
         s->stage_keys = k;
+    s->notice.entries = s->entries;
     return e && k ? 0 : -ENOMEM;
 }
 
-/* Appends the entry in st's current row to s, which has room for it.
- * Returns 0 or -ENOMEM; the entry is counted either way, so that
- * tkl_stored_notice_free() frees what it holds. */
-static int append_entry(sqlite3_stmt *st, struct tkl_stored_notice *s)
+/* Appends the entry in st's current row (ENTRY_COLUMNS from column c) to
+ * s, which has room for it. Returns 0 or -ENOMEM; the entry is counted
+ * either way, so that tkl_stored_notice_free() frees what it holds. */
+static int append_entry(sqlite3_stmt *st, int c, struct tkl_stored_notice *s)
 {
     bool oom = false;
     size_t i = s->notice.n_entries;
     struct tkl_notice_entry *e = &s->entries[i];
     *e = (struct tkl_notice_entry){.size = sizeof(*e)};
-    e->item_id = tkl_db_col_dup(st, 0, &oom);
-    e->title = tkl_db_col_dup(st, 1, &oom);
-    e->commitment = tkl_db_col_dup(st, 2, &oom);
-    e->owners = tkl_db_col_dup(st, 3, &oom);
-    e->deadline_text = tkl_db_col_dup(st, 4, &oom);
-    e->status = tkl_db_col_dup(st, 5, &oom);
-    e->progress = tkl_db_col_dup(st, 6, &oom);
-    e->deadline_day = sqlite3_column_int(st, 7);
-    e->kind = (enum tkl_deadline_kind)sqlite3_column_int(st, 8);
-    e->stage = (enum tkl_stage)sqlite3_column_int(st, 9);
-    s->stage_keys[i] = tkl_db_col_dup(st, 10, &oom);
-    e->days_left = sqlite3_column_int(st, 11);
-    e->late = sqlite3_column_int(st, 12);
-    e->category = tkl_db_col_dup(st, 13, &oom);
-    e->url = tkl_db_col_dup(st, 14, &oom);
-    e->answer = tkl_db_col_dup(st, 15, &oom);
+    e->item_id = tkl_db_col_dup(st, c, &oom);
+    e->title = tkl_db_col_dup(st, c + 1, &oom);
+    e->commitment = tkl_db_col_dup(st, c + 2, &oom);
+    e->owners = tkl_db_col_dup(st, c + 3, &oom);
+    e->deadline_text = tkl_db_col_dup(st, c + 4, &oom);
+    e->status = tkl_db_col_dup(st, c + 5, &oom);
+    e->progress = tkl_db_col_dup(st, c + 6, &oom);
+    e->deadline_day = sqlite3_column_int(st, c + 7);
+    e->kind = (enum tkl_deadline_kind)sqlite3_column_int(st, c + 8);
+    e->stage = (enum tkl_stage)sqlite3_column_int(st, c + 9);
+    s->stage_keys[i] = tkl_db_col_dup(st, c + 10, &oom);
+    e->days_left = sqlite3_column_int(st, c + 11);
+    e->late = sqlite3_column_int(st, c + 12);
+    e->category = tkl_db_col_dup(st, c + 13, &oom);
+    e->url = tkl_db_col_dup(st, c + 14, &oom);
+    e->answer = tkl_db_col_dup(st, c + 15, &oom);
     s->notice.n_entries++;
     return oom || !e->item_id ? -ENOMEM : 0;
 }
@@ -674,21 +772,21 @@ static int read_entries(struct tkl_outbox *o, uint64_t id, struct tkl_stored_not
     sqlite3_stmt *st = NULL;
     size_t cap = 0;
     int rc = SQLITE_DONE;
-    int r = prepare_for_id(o,
-                           "SELECT item_id, title, commitment, owners, deadline_text, status, "
-                           "progress, deadline_day, kind, stage, stage_key, days_left, late, "
-                           "category, url, answer FROM entries WHERE notice_id = ? ORDER BY idx",
-                           id, &st);
+    int r = tkl_db_stmt(o, TKL_ST_READ_ENTRIES,
+                        "SELECT " ENTRY_COLUMNS " FROM entries e WHERE e.notice_id = ? "
+                        "ORDER BY e.idx",
+                        &st);
     if (r < 0)
         return r;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
     while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         r = grow_entries(s, &cap);
         if (r == 0)
-            r = append_entry(st, s);
+            r = append_entry(st, 0, s);
     }
     if (r == 0 && rc != SQLITE_DONE)
         r = tkl_sqlite_errno(rc);
-    sqlite3_finalize(st);
+    tkl_db_done(st);
     return r;
 }
 
@@ -709,56 +807,137 @@ int tkl_outbox_get(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice *
     return 0;
 }
 
-static int update(struct tkl_outbox *o, const char *sql, uint64_t id, int64_t t, const char *reply)
+/* A batch of notices being read: the array and its room. */
+struct batch {
+    struct tkl_stored_notice **v;
+    size_t n, cap;
+};
+
+static void batch_free(struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        tkl_stored_notice_free(b->v[i]);
+    free(b->v);
+}
+
+/* Adds st's row to b: a new notice when its id differs from the last one
+ * read, then its entry. Returns 0 or -ENOMEM. */
+static int batch_row(sqlite3_stmt *st, struct batch *b, size_t *entry_cap)
+{
+    uint64_t id = (uint64_t)sqlite3_column_int64(st, 0);
+    if (!b->n || b->v[b->n - 1]->notice.id != id) {
+        if (b->n == b->cap) {
+            size_t c = b->cap ? b->cap * 2 : 16;
+            struct tkl_stored_notice **v = realloc(b->v, c * sizeof(*v));
+            if (!v)
+                return -ENOMEM;
+            b->v = v;
+            b->cap = c;
+        }
+        if (!(b->v[b->n] = calloc(1, sizeof(**b->v))))
+            return -ENOMEM;
+        b->v[b->n]->notice.id = id;
+        *entry_cap = 0;
+        int r = notice_read(st, 1, b->v[b->n++]);
+        if (r < 0)
+            return r;
+    }
+    struct tkl_stored_notice *s = b->v[b->n - 1];
+    int r = grow_entries(s, entry_cap);
+    return r < 0 ? r : append_entry(st, 1 + NOTICE_NCOLS, s);
+}
+
+int tkl_outbox_due_batch(struct tkl_outbox *o, const char *channel, int64_t now, size_t max,
+                         struct tkl_stored_notice ***ret, size_t *ret_n)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return tkl_sqlite_errno(rc);
-    sqlite3_bind_int64(st, 1, t);
-    tkl_db_bind_text(st, 2, reply);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)id);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
+    struct batch b = {0};
+    size_t entry_cap = 0;
+    int rc = SQLITE_DONE;
+    /* notices_channel finds the due notices; each one's entries by key */
+    int r = tkl_db_stmt(o, TKL_ST_DUE_BATCH,
+                        "SELECT n.id, " NOTICE_COLUMNS ", " ENTRY_COLUMNS
+                        " FROM (SELECT * FROM notices WHERE state = 0 AND sending = 0 AND "
+                        "  channel = ?1 AND next_attempt <= ?2 ORDER BY next_attempt, id "
+                        "  LIMIT ?3) n JOIN entries e ON e.notice_id = n.id "
+                        "ORDER BY n.next_attempt, n.id, e.idx",
+                        &st);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)(max > (size_t)INT64_MAX ? (size_t)INT64_MAX : max));
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        r = batch_row(st, &b, &entry_cap);
+    if (r == 0 && rc != SQLITE_DONE)
+        r = tkl_sqlite_errno(rc);
+    tkl_db_done(st);
+    if (r < 0) {
+        batch_free(&b);
+        return r;
+    }
+    *ret = b.v;
+    *ret_n = b.n;
+    return 0;
+}
+
+/* Runs cached statement sid (sql) as one write: with three parameters,
+ * ?1 = t, ?2 = reply and ?3 = id; with one, ?1 = id. Returns 0 or a
+ * negative errno. */
+static int update(struct tkl_outbox *o, enum tkl_db_stmt sid, const char *sql, uint64_t id,
+                  int64_t t, const char *reply)
+{
+    sqlite3_stmt *st = NULL;
+    bool own = false;
+    int r = tkl_db_write_begin(o, &own);
+    if (r == 0 && (r = tkl_db_stmt(o, sid, sql, &st)) == 0) {
+        int np = sqlite3_bind_parameter_count(st);
+        if (np == 3) {
+            sqlite3_bind_int64(st, 1, t);
+            tkl_db_bind_text(st, 2, reply);
+        }
+        sqlite3_bind_int64(st, np, (sqlite3_int64)id);
+        int rc = sqlite3_step(st);
+        r = rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
+        tkl_db_done(st);
+    }
+    return tkl_db_write_end(o, own, r);
 }
 
 int tkl_outbox_mark_delivered(struct tkl_outbox *o, uint64_t id, int64_t now, const char *reply)
 {
-    return update(o,
-                  "UPDATE notices SET state = 1, finished_at = ?, last_error = ?, "
-                  "attempts = attempts + 1, sending = 0 WHERE id = ?",
+    return update(o, TKL_ST_MARK_DELIVERED,
+                  "UPDATE notices SET state = 1, finished_at = ?1, last_error = ?2, "
+                  "attempts = attempts + 1, sending = 0 WHERE id = ?3",
                   id, now, reply);
 }
 
 int tkl_outbox_mark_failed(struct tkl_outbox *o, uint64_t id, int64_t now, const char *reply)
 {
-    return update(o,
-                  "UPDATE notices SET state = 2, finished_at = ?, last_error = ?, "
-                  "attempts = attempts + 1, sending = 0 WHERE id = ?",
+    return update(o, TKL_ST_MARK_FAILED,
+                  "UPDATE notices SET state = 2, finished_at = ?1, last_error = ?2, "
+                  "attempts = attempts + 1, sending = 0 WHERE id = ?3",
                   id, now, reply);
 }
 
 int tkl_outbox_mark_retry(struct tkl_outbox *o, uint64_t id, int64_t next_attempt,
                           const char *reply)
 {
-    return update(o,
-                  "UPDATE notices SET next_attempt = ?, last_error = ?, "
-                  "attempts = attempts + 1, sending = 0 WHERE id = ?",
+    return update(o, TKL_ST_MARK_RETRY,
+                  "UPDATE notices SET next_attempt = ?1, last_error = ?2, "
+                  "attempts = attempts + 1, sending = 0 WHERE id = ?3",
                   id, next_attempt, reply);
 }
 
 int tkl_outbox_mark_sending(struct tkl_outbox *o, uint64_t id)
 {
-    sqlite3_stmt *st = NULL;
-    int rc =
-        sqlite3_prepare_v2(o->db, "UPDATE notices SET sending = 1 WHERE id = ?", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return tkl_sqlite_errno(rc);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
+    return update(o, TKL_ST_MARK_SENDING, "UPDATE notices SET sending = 1 WHERE id = ?1", id, 0,
+                  NULL);
+}
+
+int tkl_outbox_release(struct tkl_outbox *o, uint64_t id)
+{
+    return update(o, TKL_ST_RELEASE, "UPDATE notices SET sending = 0 WHERE id = ?1", id, 0, NULL);
 }
 
 /* Runs one UPDATE binding ?1 = a and, if used, ?2 = b; returns the rows it
@@ -766,18 +945,23 @@ int tkl_outbox_mark_sending(struct tkl_outbox *o, uint64_t id)
 static int64_t update_count(struct tkl_outbox *o, const char *sql, int64_t a, int64_t b, int *ret)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        *ret = tkl_sqlite_errno(rc);
-        return 0;
+    bool own = false;
+    int64_t n = 0;
+    int r = tkl_db_write_begin(o, &own);
+    int rc = r == 0 ? sqlite3_prepare_v2(o->db, sql, -1, &st, NULL) : SQLITE_OK;
+    if (rc != SQLITE_OK)
+        r = tkl_sqlite_errno(rc);
+    if (r == 0) {
+        sqlite3_bind_int64(st, 1, a);
+        if (sqlite3_bind_parameter_count(st) >= 2)
+            sqlite3_bind_int64(st, 2, b);
+        rc = sqlite3_step(st);
+        r = rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
+        n = r == 0 ? sqlite3_changes64(o->db) : 0;
     }
-    sqlite3_bind_int64(st, 1, a);
-    if (sqlite3_bind_parameter_count(st) >= 2)
-        sqlite3_bind_int64(st, 2, b);
-    rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    *ret = rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
-    return *ret ? 0 : sqlite3_changes64(o->db);
+    *ret = tkl_db_write_end(o, own, r);
+    return *ret ? 0 : n;
 }
 
 int tkl_outbox_recover(struct tkl_outbox *o, int64_t now, int64_t *ret_in_flight)
@@ -893,30 +1077,33 @@ int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, 
 int tkl_outbox_get_meta(struct tkl_outbox *o, const char *key, int64_t *ret)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return tkl_sqlite_errno(rc);
+    int r = tkl_db_stmt(o, TKL_ST_GET_META, "SELECT value FROM meta WHERE key = ?", &st);
+    if (r < 0)
+        return r;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : tkl_sqlite_errno(rc);
+    int rc = sqlite3_step(st);
+    r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : tkl_sqlite_errno(rc);
     if (rc == SQLITE_ROW)
         *ret = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    tkl_db_done(st);
     return r;
 }
 
 int tkl_outbox_set_meta(struct tkl_outbox *o, const char *key, int64_t value)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1,
-                                &st, NULL);
-    if (rc != SQLITE_OK)
-        return tkl_sqlite_errno(rc);
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, value);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
+    bool own = false;
+    int r = tkl_db_write_begin(o, &own);
+    if (r == 0 && (r = tkl_db_stmt(o, TKL_ST_SET_META,
+                                   "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)",
+                                   &st)) == 0) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, value);
+        int rc = sqlite3_step(st);
+        r = rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
+        tkl_db_done(st);
+    }
+    return tkl_db_write_end(o, own, r);
 }
 
 /* ---- What the web face reads ------------------------------------------ */

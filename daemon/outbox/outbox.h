@@ -43,7 +43,46 @@ int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_e
  * through it fails. Returns 0, -ENOENT when there is no database, or
  * another negative errno; ret_err as above. */
 int tkl_outbox_open_readonly(const char *state_dir, struct tkl_outbox **ret, char **ret_err);
+
+/* Commits an open group (without telling the listener), finalizes the
+ * prepared statements and closes the database. Accepts NULL. */
 void tkl_outbox_close(struct tkl_outbox *o);
+
+/*
+ * Group commit. After tkl_outbox_set_grouped(o, true) (the daemon), every
+ * write through o (put, the marks, recover, requeue, meta, updates) joins
+ * one open transaction: the first write opens it (BEGIN IMMEDIATE, so the
+ * write lock is held until the group ends) and tkl_outbox_sync commits it,
+ * one fsync for all its writes. Until then none of them is durable: a
+ * caller syncs before anything acts on what it wrote (a notice handed to a
+ * notifier, an answer to a web client, a reminder taken off the schedule)
+ * and the daemon syncs before its loop waits for events, so no group
+ * stays open while the loop sleeps. A write that fails inside a group
+ * undoes the whole group. Reads through o see the open group's writes;
+ * other processes see them once synced. Without grouping (the default)
+ * each write is its own transaction, as before.
+ */
+void tkl_outbox_set_grouped(struct tkl_outbox *o, bool grouped);
+
+/* Whether writes wait in an open group: made, not yet durable. */
+bool tkl_outbox_dirty(const struct tkl_outbox *o);
+
+/*
+ * Commits the open group (none: returns 0 at once). On failure every write
+ * of the group is undone. The listener (tkl_outbox_on_sync) is told the
+ * result either way. Returns 0 or a negative errno (-ENOSPC, -EIO, ...).
+ */
+int tkl_outbox_sync(struct tkl_outbox *o);
+
+/*
+ * fn(data, r) is called each time a group ends: r == 0, committed; r < 0,
+ * every write of the group undone (a failed commit, or a write that failed
+ * inside it). NULL: nobody is told.
+ */
+void tkl_outbox_on_sync(struct tkl_outbox *o, void (*fn)(void *data, int r), void *data);
+
+/* How many groups o has committed (for tests and profiles). */
+unsigned long tkl_outbox_syncs(const struct tkl_outbox *o);
 
 /* How long a write waits for another process's write to end before it
  * fails with -EBUSY (default 5000 ms; the daemon, whose loop waits
@@ -76,6 +115,16 @@ int tkl_outbox_due_channels(struct tkl_outbox *o, int64_t now, char ***ret_chann
 int tkl_outbox_due_on(struct tkl_outbox *o, const char *channel, int64_t now, uint64_t *ids,
                       size_t max);
 
+/*
+ * The notices tkl_outbox_due_on would list (of channel, due at now, not
+ * being sent, oldest first, at most max), each read whole with its entries
+ * in one query. *ret gets an array of *ret_n notices: free each with
+ * tkl_stored_notice_free and the array with free(). Returns 0 or a
+ * negative errno (then nothing is returned).
+ */
+int tkl_outbox_due_batch(struct tkl_outbox *o, const char *channel, int64_t now, size_t max,
+                         struct tkl_stored_notice ***ret, size_t *ret_n);
+
 /* Earliest next attempt of a pending notice, or INT64_MAX. */
 int64_t tkl_outbox_next_attempt(struct tkl_outbox *o);
 
@@ -90,6 +139,10 @@ int tkl_outbox_mark_retry(struct tkl_outbox *o, uint64_t id, int64_t next_attemp
 /* Records that a delivery of id has started (cleared by the marks above),
  * so that a restart after a crash knows what was in flight. */
 int tkl_outbox_mark_sending(struct tkl_outbox *o, uint64_t id);
+
+/* Clears the `sending` mark of id without counting an attempt: a delivery
+ * that was claimed but never started. */
+int tkl_outbox_release(struct tkl_outbox *o, uint64_t id);
 
 /*
  * At start: notices whose delivery was started but never finished (the

@@ -1,5 +1,6 @@
 /*
- * What the files of outbox/ share of the state database: the connection
+ * What the files of outbox/ share of the state database: the connection,
+ * the statements prepared once per connection, the open group of writes,
  * and the mapping of SQLite's result codes to errnos. Not for other
  * folders.
  */
@@ -10,13 +11,68 @@
 
 #include <sqlite3.h>
 
+/* The statements the delivery path runs for every notice: prepared on
+ * first use (SQLITE_PREPARE_PERSISTENT), reset after each use, finalized
+ * by tkl_outbox_close. */
+enum tkl_db_stmt {
+    TKL_ST_LOGGED,
+    TKL_ST_PUT_NOTICE,
+    TKL_ST_PUT_ENTRY,
+    TKL_ST_PUT_LOG,
+    TKL_ST_DUE_IDS,
+    TKL_ST_DUE_BATCH,
+    TKL_ST_DUE_CHANNELS,
+    TKL_ST_NEXT_ATTEMPT,
+    TKL_ST_READ_NOTICE,
+    TKL_ST_READ_ENTRIES,
+    TKL_ST_MARK_DELIVERED,
+    TKL_ST_MARK_FAILED,
+    TKL_ST_MARK_RETRY,
+    TKL_ST_MARK_SENDING,
+    TKL_ST_RELEASE,
+    TKL_ST_GET_META,
+    TKL_ST_SET_META,
+    TKL_ST_COUNT
+};
+
 struct tkl_outbox {
     sqlite3 *db;
-    int busy_ms; /* the busy timeout in force */
+    int busy_ms;                        /* the busy timeout in force */
+    sqlite3_stmt *stmts[TKL_ST_COUNT];  /* NULL until first used */
+    bool grouped;                       /* writes join one open transaction */
+    bool group_open;                    /* that transaction is open */
+    void (*on_sync)(void *data, int r); /* told when a group ends */
+    void *on_sync_data;
+    unsigned long syncs; /* groups committed (for the tests and the profile) */
 };
 
 /* -ENOMEM, -EBUSY (busy or locked), -ENOSPC, -EACCES or -EIO. */
 int tkl_sqlite_errno(int rc);
+
+/* Statement id of o (its text: sql), prepared on first use and kept.
+ * The caller binds, steps, then calls tkl_db_done. Returns 0 and the
+ * statement, or a negative errno. */
+int tkl_db_stmt(struct tkl_outbox *o, enum tkl_db_stmt id, const char *sql,
+                sqlite3_stmt **ret_st);
+
+/* Resets st and clears its bindings (its read snapshot ends); accepts
+ * NULL. */
+void tkl_db_done(sqlite3_stmt *st);
+
+/*
+ * A write's transaction: joins the open group, or opens it when o is
+ * grouped, or else begins a transaction of the write's own (*ret_own).
+ * Returns 0 or a negative errno (-EBUSY: another process writes).
+ */
+int tkl_db_write_begin(struct tkl_outbox *o, bool *ret_own);
+
+/*
+ * Ends a write begun with tkl_db_write_begin: r == 0 commits its own
+ * transaction (a grouped write waits for tkl_outbox_sync); r < 0 rolls
+ * back its own transaction, or the whole group (whose listener is told).
+ * Returns r, or the commit's negative errno.
+ */
+int tkl_db_write_end(struct tkl_outbox *o, bool own, int r);
 
 /* Binds s as text parameter i, not copied (it must outlive the step), or
  * NULL as SQL NULL. */

@@ -121,6 +121,14 @@ static void kick(void *data)
     kicked = true;
 }
 
+/* One turn of the daemon's loop: the notifiers' completions, then the
+ * sync the daemon makes before its loop waits again. */
+static void turn(void)
+{
+    uv_run(&loop, UV_RUN_NOWAIT);
+    (void)tkl_outbox_sync(o);
+}
+
 static void setup(void)
 {
     tkl_sqlite_alloc_fail_install();
@@ -146,6 +154,8 @@ static void setup(void)
     memset(&e, 0, sizeof(e));
     e.outbox = o;
     e.host = (struct tkl_delivery_host){now_ms, kick, NULL};
+    tkl_outbox_set_grouped(o, true); /* as the daemon runs it */
+    tkl_outbox_on_sync(o, tkl_delivery_synced, &e);
     ck_assert_int_eq(tkl_metrics_new(&metrics), 0);
     e.metrics = metrics;
     tkl_delivery_set(&e, &cfg->delivery, &cfg->teams, notifiers, 2);
@@ -156,6 +166,7 @@ static void teardown(void)
     tkl_delivery_stop(&e);
     fake_stop(&fast);
     fake_stop(&slow);
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
     ck_assert(tkl_delivery_idle(&e));
     tkl_delivery_free(&e);
     uv_close((uv_handle_t *)&fast.timer, NULL);
@@ -193,6 +204,7 @@ static uint64_t put(const char *channel, const char *recipient)
     const char *keys[] = {key};
     uint64_t id = 0;
     ck_assert_int_eq(tkl_outbox_put(o, &n, keys, clock_ms / 1000, &id), 0);
+    ck_assert_int_eq(tkl_outbox_sync(o), 0); /* as the queue's round does */
     ck_assert_uint_gt(id, 0);
     return id;
 }
@@ -204,7 +216,7 @@ static void drive(void)
     for (int i = 0; i < 10000; i++) {
         kicked = false;
         (void)tkl_delivery_round(&e, &next);
-        uv_run(&loop, UV_RUN_NOWAIT);
+        turn();
         if (!kicked && !e.unrecorded && (e.n_flights == 0 || e.n_flights == slow.n_q))
             return;
     }
@@ -317,6 +329,7 @@ static uint64_t put_mixed(const char *channel, const char *recipient)
                            .n_entries = 4};
     uint64_t id = 0;
     ck_assert_int_eq(tkl_outbox_put(o, &n, keys, clock_ms / 1000, &id), 0);
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
     ck_assert_uint_gt(id, 0);
     return id;
 }
@@ -439,7 +452,7 @@ START_TEST(every_allocation_failure_with_links_delivers_each_notice_once)
         int64_t next;
         alloc_fail_nth(i);
         (void)tkl_delivery_round(&e, &next);
-        uv_run(&loop, UV_RUN_NOWAIT);
+        turn();
         unsigned long used = alloc_count;
         alloc_fail_nth(0);
         drive();
@@ -492,13 +505,13 @@ START_TEST(a_refused_outcome_is_kept_and_recorded_once)
     snprintf(path, sizeof(path), "%s/tickler.db", dir);
     ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
-    uv_run(&loop, UV_RUN_NOWAIT);
+    turn();
     ck_assert_ptr_nonnull(e.unrecorded);
     ck_assert_uint_eq(e.n_flights, 0);
     /* rounds meanwhile hand nothing out again */
     for (int i = 0; i < 3; i++) {
         ck_assert_int_eq(tkl_delivery_round(&e, &next), 0);
-        uv_run(&loop, UV_RUN_NOWAIT);
+        turn();
     }
     ck_assert_int_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(other);
@@ -551,6 +564,7 @@ START_TEST(a_delivery_cut_short_by_a_reload_is_due_again_at_once)
     ck_assert_uint_eq(slow.n_q, 1);
     slow_i.retired = slow_i.stopped = true;
     fake_stop(&slow);
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
     char where[128];
     snprintf(where, sizeof(where), "state = 0 AND sending = 0 AND next_attempt <= %lld",
              (long long)(clock_ms / 1000));
@@ -570,7 +584,7 @@ START_TEST(every_allocation_failure_delivers_each_notice_once)
         int64_t next;
         alloc_fail_nth(i);
         (void)tkl_delivery_round(&e, &next);
-        uv_run(&loop, UV_RUN_NOWAIT);
+        turn();
         unsigned long used = alloc_count;
         alloc_fail_nth(0);
         drive();
