@@ -292,6 +292,8 @@ static void settle_kept(struct tkl_deliverer *e)
 
 size_t tkl_delivery_settle(struct tkl_deliverer *e)
 {
+    if (!e->outbox)
+        return 0; /* never started */
     settle_kept(e);
     (void)tkl_outbox_sync(e->outbox); /* a failure puts the outcomes back in unrecorded */
     size_t kept = 0;

@@ -114,7 +114,8 @@ static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf 
     }
 }
 
-/* Commits the digests of b. Returns 0, or the first error: then the rest
+/* Commits the digests of b and syncs the outbox (one transaction for the
+ * round when it is grouped). Returns 0, or the first error: then the rest
  * are not tried (the round is put back whole, and each refusal can hold
  * the loop for the outbox's busy timeout). */
 static int commit(const struct tkl_route_batch *b, struct tkl_outbox *outbox, int64_t batch_at,
@@ -144,6 +145,9 @@ static int commit(const struct tkl_route_batch *b, struct tkl_outbox *outbox, in
                      n.n_entries, id, n.channel, n.team_id, n.recipient);
         }
     }
+    if (err == 0 && (err = tkl_outbox_sync(outbox)) < 0)
+        log_error("cannot commit the round's %zu notices to the outbox: %s", res->committed,
+                  strerror(-err));
     return err;
 }
 
@@ -246,6 +250,8 @@ int tkl_queue_not_ours(struct tkl_outbox *outbox, const struct tkl_team_dir *tea
         }
     }
     free(text);
+    if (r == 0)
+        r = tkl_outbox_sync(outbox);
     if (r == 0)
         *ret_committed = committed;
     return r;

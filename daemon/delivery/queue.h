@@ -63,7 +63,8 @@ int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_con
  * with a as its entry and the entry's answer saying who said the action
  * is not whose team's, the team suggested and the comment. The stage key
  * is "answer-<u->id>", so each update is told once. *ret_committed gets
- * how many notices were written. Returns 0 or a negative errno.
+ * how many notices were written. The outbox is synced before it returns
+ * (tkl_outbox_sync). Returns 0 or a negative errno.
  */
 int tkl_queue_not_ours(struct tkl_outbox *outbox, const struct tkl_team_dir *teams,
                        const struct tkl_team *report, const struct tkl_action *a,
@@ -73,7 +74,10 @@ int tkl_queue_not_ours(struct tkl_outbox *outbox, const struct tkl_team_dir *tea
  * Runs one round at now: the reminders sched built with sc, teams and
  * store, less those answers (NULL: none) hold back, routed to teams
  * (escalations to sc->escalate_to when the team has none of its own),
- * each entry with what the answers say of its action. Returns 0, or a
+ * each entry with what the answers say of its action. The round's
+ * notices are synced (tkl_outbox_sync: with a grouped outbox, one
+ * transaction for them all and whatever else the group held) before it
+ * returns 0. Returns 0, or a
  * negative errno when the round failed and its reminders were put back,
  * held ones too (then the caller retries later, and must not advance
  * last_run).

@@ -296,6 +296,8 @@ int tkl_outbox_sync(struct tkl_outbox *o)
 {
     if (!o->group_open)
         return 0;
+    if (o->on_commit)
+        o->on_commit(o->on_commit_data, o->syncs + 1);
     int rc = sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL);
     int r = rc == SQLITE_OK ? 0 : tkl_sqlite_errno(rc);
     if (r == 0)
@@ -308,6 +310,13 @@ void tkl_outbox_on_sync(struct tkl_outbox *o, void (*fn)(void *data, int r), voi
 {
     o->on_sync = fn;
     o->on_sync_data = data;
+}
+
+void tkl_outbox_on_commit(struct tkl_outbox *o, void (*fn)(void *data, unsigned long n),
+                          void *data)
+{
+    o->on_commit = fn;
+    o->on_commit_data = data;
 }
 
 unsigned long tkl_outbox_syncs(const struct tkl_outbox *o)

@@ -84,6 +84,12 @@ void tkl_outbox_on_sync(struct tkl_outbox *o, void (*fn)(void *data, int r), voi
 /* How many groups o has committed (for tests and profiles). */
 unsigned long tkl_outbox_syncs(const struct tkl_outbox *o);
 
+/* fn(data, n) is called just before the COMMIT of the group that would be
+ * the nth committed (n from 1), its writes all made and none durable: a
+ * point tests stop the daemon at. NULL: none. */
+void tkl_outbox_on_commit(struct tkl_outbox *o, void (*fn)(void *data, unsigned long n),
+                          void *data);
+
 /* How long a write waits for another process's write to end before it
  * fails with -EBUSY (default 5000 ms; the daemon, whose loop waits
  * meanwhile, uses less). */

@@ -43,6 +43,8 @@ struct tkl_outbox {
     bool group_open;                    /* that transaction is open */
     void (*on_sync)(void *data, int r); /* told when a group ends */
     void *on_sync_data;
+    void (*on_commit)(void *data, unsigned long n); /* before a group's COMMIT */
+    void *on_commit_data;
     unsigned long syncs; /* groups committed (for the tests and the profile) */
 };
 

@@ -505,6 +505,8 @@ static int run_request(const struct tkl_requests_ctx *c, const struct tkl_reques
             rr = run_phase(c, r, (enum tkl_request_phase)ph, now, res);
             if (rr == 0)
                 rr = tkl_outbox_set_meta(c->outbox, key, now);
+            if (rr == 0) /* the phase's notices and its mark, durable together */
+                rr = tkl_outbox_sync(c->outbox);
             res->phases += rr == 0;
         }
         if (rr < 0) {

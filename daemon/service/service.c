@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,6 +70,69 @@ static void kick(void *data)
     struct tkl_service *s = data;
     if (!s->stopping)
         (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, 0, 0);
+}
+
+/* Before the loop waits for events: the outbox's open group (outcomes
+ * the notifiers reported, anything else written since the last sync) is
+ * made durable, so no transaction stays open while the loop sleeps. A
+ * refused sync keeps the outcomes (tkl_delivery_synced) and tries again. */
+static void on_prepare(uv_prepare_t *h)
+{
+    struct tkl_service *s = h->data;
+    if (!s->outbox || !tkl_outbox_dirty(s->outbox))
+        return;
+    int r = tkl_outbox_sync(s->outbox);
+    if (r < 0 && !s->stopping) {
+        log_error("cannot commit to the outbox: %s; trying again in %d s", strerror(-r),
+                  SETTLE_RETRY_MS / 1000);
+        (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, SETTLE_RETRY_MS, 0);
+    }
+}
+
+/* The outbox's listener: the engine's, then the crash test's stop. */
+static void on_synced(void *data, int r)
+{
+    struct tkl_service *s = data;
+    tkl_delivery_synced(&s->deliverer, r);
+    if (r == 0 && s->stop_after && tkl_outbox_syncs(s->outbox) == s->stop_after) {
+        log_notice("stopped for the test just after group commit %lu", s->stop_after);
+        (void)raise(SIGSTOP);
+    }
+}
+
+static void on_commit(void *data, unsigned long n)
+{
+    struct tkl_service *s = data;
+    if (n == s->stop_before) {
+        log_notice("stopped for the test just before group commit %lu", n);
+        (void)raise(SIGSTOP);
+    }
+}
+
+/*
+ * TICKLER_TEST_STOP_AT_COMMIT=before:N or after:N (N from 1): the daemon
+ * stops itself (SIGSTOP) just before its Nth group commit, every write of
+ * the group made and none durable, or just after it, so that a test kills
+ * it at that point and no other. Unset: nothing; malformed: a warning.
+ */
+static void read_stop_point(struct tkl_service *s)
+{
+    const char *v = getenv("TICKLER_TEST_STOP_AT_COMMIT");
+    char when[8];
+    unsigned long n = 0;
+    if (!v)
+        return;
+    if (sscanf(v, "%6[a-z]:%lu", when, &n) != 2 || n == 0 ||
+        (strcmp(when, "before") != 0 && strcmp(when, "after") != 0)) {
+        log_warning("TICKLER_TEST_STOP_AT_COMMIT: expected before:N or after:N (N >= 1); "
+                    "ignored");
+        return;
+    }
+    if (strcmp(when, "before") == 0)
+        s->stop_before = n;
+    else
+        s->stop_after = n;
+    tkl_outbox_on_commit(s->outbox, on_commit, s);
 }
 
 /* --oneshot: stops once nothing is in flight, nothing more is due and
@@ -616,7 +681,15 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
         (void)uv_timer_init(loop, timers[i]); /* cannot fail */
         timers[i]->data = s;
     }
+    (void)uv_prepare_init(loop, &s->commit); /* cannot fail */
+    s->commit.data = s;
+    (void)uv_prepare_start(&s->commit, on_prepare);
+    uv_unref((uv_handle_t *)&s->commit); /* it never keeps the loop alive nor wakes it */
     s->handles_open = true;
+    /* from here every write joins the loop turn's group (outbox.h) */
+    tkl_outbox_set_grouped(s->outbox, true);
+    tkl_outbox_on_sync(s->outbox, on_synced, s);
+    read_stop_point(s);
     s->deliverer.outbox = s->outbox;
     s->deliverer.host = (struct tkl_delivery_host){now_ms, kick, s};
     s->deliverer.metrics = s->metrics;
@@ -733,6 +806,8 @@ void tkl_service_stop(struct tkl_service *s)
         tkl_outbox_set_meta(s->outbox, REQUESTS_PENDING, s->requests_pending_at) < 0)
         log_warning("cannot record the update request the outbox refused; the next start may "
                     "pass over it");
+    if (s->outbox && tkl_outbox_sync(s->outbox) < 0)
+        log_warning("cannot commit to the outbox while stopping; the next start catches up");
     tkl_http_server_close(s->http);
     s->http = NULL;
     tkl_transfers_close(s->svc.transfers);
@@ -744,6 +819,7 @@ void tkl_service_stop(struct tkl_service *s)
     tkl_watch_close(s->watch);
     s->watch = NULL;
     if (s->handles_open) {
+        uv_close((uv_handle_t *)&s->commit, NULL);
         uv_close((uv_handle_t *)&s->sched_timer, NULL);
         uv_close((uv_handle_t *)&s->deliver_timer, NULL);
         uv_close((uv_handle_t *)&s->day_timer, NULL);
@@ -784,6 +860,8 @@ int tkl_service_record_update(struct tkl_service *s, const struct tkl_update *u,
     int64_t id = 0;
     bool is_new = false;
     int r = tkl_outbox_add_update(s->outbox, u, &id, &is_new);
+    if (r == 0) /* durable before the page says it is recorded */
+        r = tkl_outbox_sync(s->outbox);
     if (r < 0)
         return r;
     if (is_new) {
@@ -808,6 +886,10 @@ void tkl_service_free(struct tkl_service *s)
         log_error("%zu delivery outcomes could not be recorded in the outbox; those notices are "
                   "sent again at the next start",
                   kept);
+    if (s->outbox) {
+        tkl_outbox_on_sync(s->outbox, NULL, NULL);
+        tkl_outbox_on_commit(s->outbox, NULL, NULL);
+    }
     tkl_delivery_free(&s->deliverer);
     tkl_runtime_free(s->rt);
     s->rt = NULL;
