@@ -679,6 +679,107 @@ teams = ( { id = "crowd"; name = "Crowd"; recipients = { mail = [ %s ]; }; } );
         self.assertEqual(self.delivered(), self.N, why)
 
 
+class CommitCrash(unittest.TestCase):
+    """Kills ticklerd at exact points of its group commits: just before the
+    Nth (every write of the group made, none durable) and just after it,
+    for N = 1..6, one kill a run (TICKLER_TEST_STOP_AT_COMMIT makes the
+    daemon stop itself there; the test then sends SIGKILL). The points are
+    fixed; only which notices are in flight at them depends on timing. At
+    each point, a notice the outbox says was delivered has reached the
+    server, and no more notices are marked as being sent than
+    delivery.concurrency allows; after the last restart every notice has
+    arrived, and no more twice than the notices reported in flight."""
+    N = 200
+    CONCURRENCY = 4
+    POINTS = [(when, n) for n in range(1, 7) for when in ("before", "after")]
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-commit-crash-")
+        self.state = os.path.join(self.tmp, "state")
+        self.smtp = harness.SmtpSink()
+        rcpts = ", ".join('"u%04d@example.org"' % i for i in range(self.N))
+        self.conf = os.path.join(self.tmp, "tickler.conf")
+        with open(self.conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+delivery = { retry_min_seconds = 1; concurrency = %d; };
+notifiers = ( { name = "mail"; plugin = "email";
+                settings = { url = "smtp://127.0.0.1:%d"; tls = "none";
+                             from = "tickler@council.example"; }; } );
+teams = ( { id = "crowd"; name = "Crowd"; recipients = { mail = [ %s ]; }; } );
+""" % (self.CONCURRENCY, self.smtp.port, rcpts))
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\nC1,Everybody's action,Crowd,03/03/2023,\n")
+
+    def tearDown(self):
+        self.smtp.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def rows(self, where):
+        path = os.path.join(self.state, "tickler.db")
+        if not os.path.exists(path):
+            return []
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
+        try:
+            return [r[0] for r in db.execute("SELECT recipient FROM notices WHERE " + where)]
+        finally:
+            db.close()
+
+    def received(self):
+        got = {}
+        for rcpts, raw in self.smtp.received():
+            for r in rcpts:
+                got[r] = got.get(r, 0) + 1
+        return got
+
+    def stopped(self, pid):
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+
+    def test_a_kill_between_group_commits_loses_nothing(self):
+        logs = []
+        for when, n in self.POINTS:
+            env = dict(os.environ, TICKLER_TEST_STOP_AT_COMMIT="%s:%d" % (when, n))
+            d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30",
+                       "--log-level", "notice", env=env)
+            try:
+                d.wait_for("stopped for the test just %s group commit %d" % (when, n))
+                while not self.stopped(d.proc.pid):
+                    time.sleep(0.01)
+                got = self.received()
+                delivered = self.rows("state = 1")
+                self.assertEqual([r for r in delivered if r not in got], [],
+                                 "%s commit %d: marked delivered, never received" % (when, n))
+                self.assertLessEqual(len(self.rows("sending = 1")), self.CONCURRENCY,
+                                     "%s commit %d" % (when, n))
+            finally:
+                d.kill()
+            logs.append(d.log())
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30", "--log-level", "notice")
+        try:
+            d.wait_for("started")
+            last, since = -1, time.monotonic()
+            while (k := len(self.rows("state = 1"))) < self.N:
+                if k != last:
+                    last, since = k, time.monotonic()
+                self.assertLess(time.monotonic() - since, 60, "only %d delivered" % k)
+                time.sleep(0.2)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        logs.append(d.log())
+        in_flight = sum(int(m.group(1)) for log in logs
+                        for m in re.finditer(r"(\d+) notices were in flight", log))
+        got = self.received()
+        lost = [i for i in range(self.N) if got.get("u%04d@example.org" % i, 0) == 0]
+        dups = sum(v - 1 for v in got.values())
+        print("commit crash test: %d kills, %d notices, %d lost, %d duplicates, %d reported in "
+              "flight" % (len(self.POINTS), self.N, len(lost), dups, in_flight), file=sys.stderr)
+        self.assertEqual(lost, [])
+        self.assertLessEqual(dups, in_flight)
+        self.assertLessEqual(dups, len(self.POINTS) * self.CONCURRENCY)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
