@@ -578,10 +578,19 @@ int tkl_outbox_due_channels(struct tkl_outbox *o, int64_t now, char ***ret_chann
     sqlite3_stmt *st = NULL;
     char **v = NULL;
     size_t n = 0, cap = 0;
-    int rc, r = tkl_db_stmt(o, TKL_ST_DUE_CHANNELS,
-                            "SELECT DISTINCT channel FROM notices WHERE state = 0 AND "
-                            "sending = 0 AND next_attempt <= ? ORDER BY channel",
-                            &st);
+    /* a skip-scan of notices_channel, one seek per channel with pending
+     * notices, then one short range per channel for a due one: a round
+     * costs no scan of the pending notices */
+    int rc, r = tkl_db_stmt(
+                o, TKL_ST_DUE_CHANNELS,
+                "WITH RECURSIVE c(ch) AS ("
+                " SELECT (SELECT min(channel) FROM notices WHERE state = 0)"
+                " UNION ALL SELECT (SELECT min(channel) FROM notices WHERE state = 0 AND"
+                "  channel > c.ch) FROM c WHERE c.ch IS NOT NULL) "
+                "SELECT ch FROM c WHERE ch IS NOT NULL AND EXISTS (SELECT 1 FROM notices n"
+                " WHERE n.state = 0 AND n.channel = c.ch AND n.next_attempt <= ?1 AND"
+                " n.sending = 0)",
+                &st);
     if (r < 0)
         return r;
     sqlite3_bind_int64(st, 1, now);
