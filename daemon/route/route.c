@@ -1,18 +1,71 @@
 #include "route.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <tickler/day.h>
 
+/* FNV-1a of channel, a NUL, then recipient. */
+static size_t key_hash(const char *channel, const char *recipient)
+{
+    uint64_t h = 1469598103934665603u;
+    for (const char *p = channel;; p++) {
+        h = (h ^ (unsigned char)*p) * 1099511628211u;
+        if (!*p)
+            break;
+    }
+    for (const char *p = recipient; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211u;
+    return (size_t)h;
+}
+
+/* The slot of b's table that holds (channel, recipient), or the empty one
+ * where it goes. */
+static size_t *slot_of(const struct tkl_route_batch *b, const char *channel,
+                       const char *recipient)
+{
+    size_t mask = b->n_slots - 1, i = key_hash(channel, recipient) & mask;
+    while (b->slots[i]) {
+        const struct tkl_digest *d = &b->digests[b->slots[i] - 1];
+        if (!strcmp(d->channel, channel) && !strcmp(d->recipient, recipient))
+            break;
+        i = (i + 1) & mask;
+    }
+    return &b->slots[i];
+}
+
+/* Makes b's table room for one more digest (at most half full). Returns 0
+ * or -ENOMEM (the old table kept). */
+static int slots_grow(struct tkl_route_batch *b)
+{
+    if ((b->n + 1) * 2 <= b->n_slots)
+        return 0;
+    size_t n = b->n_slots ? b->n_slots * 2 : 64;
+    size_t *v = calloc(n, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    free(b->slots);
+    b->slots = v;
+    b->n_slots = n;
+    for (size_t i = 0; i < b->n; i++)
+        *slot_of(b, b->digests[i].channel, b->digests[i].recipient) = i + 1;
+    return 0;
+}
+
+/* The digest of (channel, recipient) in b, made when there is none (one
+ * hash lookup: a round of many recipients is not quadratic). NULL when out
+ * of memory. */
 static struct tkl_digest *digest_for(struct tkl_route_batch *b, const char *channel,
                                      const char *recipient, const struct tkl_team *team, int64_t at)
 {
-    for (size_t i = 0; i < b->n; i++)
-        if (!strcmp(b->digests[i].channel, channel) && !strcmp(b->digests[i].recipient, recipient))
-            return &b->digests[i];
+    if (slots_grow(b) < 0)
+        return NULL;
+    size_t *slot = slot_of(b, channel, recipient);
+    if (*slot)
+        return &b->digests[*slot - 1];
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 8;
         struct tkl_digest *p = realloc(b->digests, cap * sizeof(*p));
@@ -30,7 +83,7 @@ static struct tkl_digest *digest_for(struct tkl_route_batch *b, const char *chan
         free(d->recipient);
         return NULL;
     }
-    b->n++;
+    *slot = ++b->n;
     return d;
 }
 
@@ -287,5 +340,6 @@ void tkl_route_batch_free(struct tkl_route_batch *b)
         free(b->texts[i]);
     free(b->texts);
     free(b->digests);
+    free(b->slots);
     memset(b, 0, sizeof(*b));
 }

@@ -39,10 +39,37 @@ void hp_dests_free(struct hp_dest *d, size_t n)
 
 const struct hp_dest *hp_dest_find(const struct hp_dest *d, size_t n, const char *name)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(d[i].name, name))
-            return &d[i];
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(d[mid].name, name);
+        if (c == 0)
+            return &d[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct hp_dest *)a)->name, ((const struct hp_dest *)b)->name);
+}
+
+static int by_name_then_order(const void *a, const void *b)
+{
+    int c = by_name(a, b);
+    size_t x = ((const struct hp_dest *)a)->order, y = ((const struct hp_dest *)b)->order;
+    return c ? c : x < y ? -1 : x > y;
+}
+
+static int by_order(const void *a, const void *b)
+{
+    size_t x = (*(const struct hp_dest *const *)a)->order;
+    size_t y = (*(const struct hp_dest *const *)b)->order;
+    return x < y ? -1 : x > y;
 }
 
 int hp_dest_check(const struct hp_dest *d, size_t n, const char *name, char *why, size_t size)
@@ -50,14 +77,22 @@ int hp_dest_check(const struct hp_dest *d, size_t n, const char *name, char *why
     if (hp_dest_find(d, n, name))
         return 0;
     struct dg_buf b = {0};
+    /* the names as the configuration lists them */
+    const struct hp_dest **v = malloc((n ? n : 1) * sizeof(*v));
+    for (size_t i = 0; v && i < n; i++)
+        v[i] = &d[i];
+    if (v)
+        qsort(v, n, sizeof(*v), by_order);
     dg_printf(&b, "\"%.100s\" is not one of this instance's destinations (known:", name);
-    for (size_t i = 0; i < n; i++)
-        dg_printf(&b, "%s \"%s\"", i ? "," : "", d[i].name);
+    for (size_t i = 0; v && i < n; i++)
+        dg_printf(&b, "%s \"%s\"", i ? "," : "", v[i]->name);
     dg_puts(&b, ")");
     if (size) {
-        snprintf(why, size, "%s", b.oom || !b.data ? "no destination by that name" : b.data);
+        snprintf(why, size, "%s",
+                 b.oom || !b.data || !v ? "no destination by that name" : b.data);
         dg_header_safe(why); /* the name as configured may hold control characters */
     }
+    free(v);
     free(b.data);
     return -EINVAL;
 }
@@ -145,13 +180,20 @@ int hp_dests_load(const struct tkl_host *h, const config_setting_t *list, bool a
     for (size_t i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         int rr = load_one(h, g, allow_hmac, &d[i]);
-        if (rr == 0 && hp_dest_find(d, i, d[i].name)) {
-            h->log(h, TKL_LOG_ERR, "line %d: destination \"%s\" is named twice",
-                   config_setting_source_line(g), d[i].name);
-            rr = -EINVAL;
-        }
+        d[i].order = i;
+        d[i].line = config_setting_source_line(g);
         if (rr < 0 && r != -ENOMEM)
             r = rr;
+    }
+    if (r == 0) {
+        /* sorted by name, stable for equal names: a repeat follows the first */
+        qsort(d, n, sizeof(*d), by_name_then_order);
+        for (size_t i = 1; i < n; i++)
+            if (!strcmp(d[i - 1].name, d[i].name)) {
+                h->log(h, TKL_LOG_ERR, "line %d: destination \"%s\" is named twice", d[i].line,
+                       d[i].name);
+                r = -EINVAL;
+            }
     }
     if (r < 0) {
         hp_dests_free(d, n);

@@ -18,16 +18,21 @@ struct hp_dest {
     char *url;    /* secret */
     char *host;   /* for logs and replies */
     char *secret; /* HMAC key (hmac_secret_file), or NULL */
+    size_t order; /* its place in the configuration, from 0 */
+    int line;     /* of its group in the configuration */
 };
 
 /*
  * Reads a list of destination groups { name; url_file; [hmac_secret_file;] }
- * (hmac only when allow_hmac). Problems are logged with their line.
- * Returns 0, -EINVAL or -ENOMEM; on failure nothing is kept.
+ * (hmac only when allow_hmac), sorted by name (bytewise) for
+ * hp_dest_find. Problems are logged with their line. Returns 0, -EINVAL
+ * or -ENOMEM; on failure nothing is kept.
  */
 int hp_dests_load(const struct tkl_host *h, const config_setting_t *list, bool allow_hmac,
                   struct hp_dest **ret, size_t *ret_n);
 void hp_dests_free(struct hp_dest *d, size_t n);
+/* The destination of d (n of them, sorted by name as hp_dests_load leaves
+ * them) named name, found by binary search, or NULL. */
 const struct hp_dest *hp_dest_find(const struct hp_dest *d, size_t n, const char *name);
 
 /*
