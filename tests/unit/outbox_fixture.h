@@ -76,4 +76,63 @@ static inline void tkl_outbox_empty(const char *dir)
     sqlite3_close(db);
 }
 
+/* A full disk, on demand: while tkl_disk_full is set, every write and
+ * sync SQLite makes through the default VFS fails with SQLITE_FULL, as
+ * on a full file system (a COMMIT then fails and rolls back). */
+static int tkl_disk_full;
+static sqlite3_vfs tkl_full_vfs, *tkl_real_vfs;
+/* the unix VFS's method tables (a few kinds of file), and ours for each */
+static const sqlite3_io_methods *tkl_real_methods[4];
+static sqlite3_io_methods tkl_full_methods[4];
+
+static const sqlite3_io_methods *tkl_real_of(sqlite3_file *f)
+{
+    return tkl_real_methods[f->pMethods - tkl_full_methods];
+}
+
+static int tkl_full_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
+{
+    return tkl_disk_full ? SQLITE_FULL : tkl_real_of(f)->xWrite(f, p, n, off);
+}
+
+static int tkl_full_sync(sqlite3_file *f, int flags)
+{
+    return tkl_disk_full ? SQLITE_FULL : tkl_real_of(f)->xSync(f, flags);
+}
+
+static int tkl_full_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
+                         int *out)
+{
+    (void)vfs;
+    int rc = tkl_real_vfs->xOpen(tkl_real_vfs, name, f, flags, out);
+    if (rc != SQLITE_OK || !f->pMethods)
+        return rc;
+    size_t i = 0;
+    while (i < 4 && tkl_real_methods[i] && tkl_real_methods[i] != f->pMethods)
+        i++;
+    ck_assert_uint_lt(i, 4);
+    if (!tkl_real_methods[i]) {
+        tkl_real_methods[i] = f->pMethods;
+        tkl_full_methods[i] = *f->pMethods;
+        tkl_full_methods[i].xWrite = tkl_full_write;
+        tkl_full_methods[i].xSync = tkl_full_sync;
+    }
+    f->pMethods = &tkl_full_methods[i];
+    return SQLITE_OK;
+}
+
+/* Makes the failing VFS the default; once per process, before the
+ * outboxes of the test are opened. */
+static inline void tkl_disk_full_install(void)
+{
+    if (tkl_real_vfs)
+        return;
+    tkl_real_vfs = sqlite3_vfs_find(NULL);
+    ck_assert_ptr_nonnull(tkl_real_vfs);
+    tkl_full_vfs = *tkl_real_vfs;
+    tkl_full_vfs.zName = "tickler-test-full";
+    tkl_full_vfs.xOpen = tkl_full_open;
+    ck_assert_int_eq(sqlite3_vfs_register(&tkl_full_vfs, 1), SQLITE_OK);
+}
+
 #endif

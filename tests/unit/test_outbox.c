@@ -22,6 +22,8 @@ static struct tkl_outbox *o;
 static void setup(void)
 {
     tkl_sqlite_alloc_fail_install();
+    tkl_disk_full_install();
+    tkl_disk_full = 0;
     snprintf(dir, sizeof(dir), "/tmp/tickler-test-outbox-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char *err = NULL;
@@ -87,6 +89,177 @@ START_TEST(a_notice_is_produced_once)
     ck_assert_int_eq(s->entries[1].deadline_day, TKL_NO_DAY);
     ck_assert_int_eq(s->state, TKL_NOTICE_PENDING);
     tkl_stored_notice_free(s);
+}
+END_TEST
+
+/* Notices of the outbox another process sees (a connection of its own). */
+static int64_t seen_by_others(const char *where)
+{
+    char path[300], sql[200];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM notices WHERE %s", where);
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static int told[8], n_told;
+
+static void listener(void *data, int r)
+{
+    (void)data;
+    if (n_told < 8)
+        told[n_told] = r;
+    n_told++;
+}
+
+/* Puts a notice to recipient rcpt (fresh log keys); returns its id. */
+static uint64_t put_to(const char *rcpt)
+{
+    struct tkl_notice n = notice(rcpt);
+    uint64_t id = 0;
+    ck_assert_int_eq(tkl_outbox_put(o, &n, keys, 1000, &id), 0);
+    ck_assert_uint_gt(id, 0);
+    return id;
+}
+
+START_TEST(grouped_writes_are_durable_together_at_the_sync)
+{
+    tkl_outbox_set_grouped(o, true);
+    tkl_outbox_on_sync(o, listener, NULL);
+    n_told = 0;
+    ck_assert(!tkl_outbox_dirty(o));
+    ck_assert_int_eq(tkl_outbox_sync(o), 0); /* nothing open: nothing to do */
+    ck_assert_int_eq(n_told, 0);
+    uint64_t a = put_to("a@example.org"), b = put_to("b@example.org");
+    ck_assert_int_eq(tkl_outbox_mark_sending(o, a), 0);
+    ck_assert_int_eq(tkl_outbox_mark_delivered(o, b, 1001, "250 ok"), 0);
+    ck_assert_int_eq(tkl_outbox_set_meta(o, "last_run", 1000), 0);
+    /* this connection reads its own writes; nobody else does yet */
+    ck_assert(tkl_outbox_dirty(o));
+    ck_assert_int_eq(tkl_outbox_probe_write(o), 0);
+    uint64_t ids[4];
+    ck_assert_int_eq(tkl_outbox_due(o, 1000, ids, 4), 0);
+    ck_assert_int_eq(seen_by_others("1"), 0);
+    unsigned long before = tkl_outbox_syncs(o);
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    ck_assert_uint_eq(tkl_outbox_syncs(o), before + 1); /* one commit for all of them */
+    ck_assert(!tkl_outbox_dirty(o));
+    ck_assert_int_eq(n_told, 1);
+    ck_assert_int_eq(told[0], 0);
+    ck_assert_int_eq(seen_by_others("sending = 1"), 1);
+    ck_assert_int_eq(seen_by_others("state = 1"), 1);
+}
+END_TEST
+
+START_TEST(a_failed_commit_undoes_the_whole_group)
+{
+    tkl_outbox_set_grouped(o, true);
+    tkl_outbox_on_sync(o, listener, NULL);
+    n_told = 0;
+    uint64_t a = put_to("a@example.org");
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    /* the disk fills up between the writes and their commit */
+    (void)put_to("b@example.org");
+    ck_assert_int_eq(tkl_outbox_mark_sending(o, a), 0);
+    tkl_disk_full = 1;
+    ck_assert_int_eq(tkl_outbox_sync(o), -ENOSPC);
+    tkl_disk_full = 0;
+    ck_assert(!tkl_outbox_dirty(o));
+    ck_assert_int_eq(n_told, 2);
+    ck_assert_int_eq(told[1], -ENOSPC);
+    /* nothing of the group is left, for this connection or another */
+    ck_assert_int_eq(seen_by_others("1"), 1);
+    ck_assert_int_eq(seen_by_others("sending = 1"), 0);
+    uint64_t ids[4];
+    ck_assert_int_eq(tkl_outbox_due(o, 1000, ids, 4), 1);
+    ck_assert_uint_eq(ids[0], a);
+    /* the log does not hold the undone notice: it can be put again */
+    (void)put_to("b@example.org");
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    ck_assert_int_eq(seen_by_others("1"), 2);
+}
+END_TEST
+
+START_TEST(a_write_that_fails_in_a_group_undoes_the_group)
+{
+    tkl_outbox_set_grouped(o, true);
+    tkl_outbox_on_sync(o, listener, NULL);
+    n_told = 0;
+    uint64_t a = put_to("a@example.org");
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    ck_assert_int_eq(tkl_outbox_mark_delivered(o, a, 1001, "250 ok"), 0);
+    /* the disk is full: the write fails at once or, kept in SQLite's
+     * cache, at the commit; either way the group is undone, told */
+    tkl_disk_full = 1;
+    int r = tkl_outbox_set_meta(o, "last_run", 1000);
+    if (r == 0) /* the write stayed in the cache: the commit fails instead */
+        r = tkl_outbox_sync(o);
+    tkl_disk_full = 0;
+    ck_assert_int_eq(r, -ENOSPC);
+    ck_assert(!tkl_outbox_dirty(o));
+    ck_assert_int_eq(told[n_told - 1], -ENOSPC);
+    ck_assert_int_eq(seen_by_others("state = 1"), 0);
+    int64_t v = 0;
+    ck_assert_int_eq(tkl_outbox_get_meta(o, "last_run", &v), -ENOENT);
+    /* the next write opens a new group */
+    ck_assert_int_eq(tkl_outbox_mark_delivered(o, a, 1002, "250 ok"), 0);
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    ck_assert_int_eq(seen_by_others("state = 1"), 1);
+}
+END_TEST
+
+START_TEST(a_batch_reads_each_notice_whole_in_order)
+{
+    uint64_t a = put_to("a@example.org"), b = put_to("b@example.org");
+    (void)put_to("c@example.org");
+    struct tkl_stored_notice **v = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(tkl_outbox_mark_sending(o, a), 0);
+    ck_assert_int_eq(tkl_outbox_due_batch(o, "email", 1000, 2, &v, &n), 0);
+    ck_assert_uint_eq(n, 2); /* a is being sent; two at most */
+    ck_assert_uint_eq(v[0]->notice.id, b);
+    ck_assert_str_eq(v[0]->notice.recipient, "b@example.org");
+    ck_assert_uint_eq(v[0]->notice.n_entries, 2);
+    ck_assert_ptr_eq(v[0]->notice.entries, v[0]->entries);
+    ck_assert_str_eq(v[0]->entries[1].item_id, "A2");
+    ck_assert_str_eq(v[0]->stage_keys[0], "lead-7");
+    ck_assert_str_eq(v[1]->notice.recipient, "c@example.org");
+    for (size_t i = 0; i < n; i++)
+        tkl_stored_notice_free(v[i]);
+    free(v);
+    ck_assert_int_eq(tkl_outbox_release(o, a), 0);
+    ck_assert_int_eq(tkl_outbox_due_batch(o, "email", 999, 8, &v, &n), 0);
+    ck_assert_uint_eq(n, 0); /* none due yet */
+    free(v);
+    ck_assert_int_eq(tkl_outbox_due_batch(o, "teams", 1000, 8, &v, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    free(v);
+    /* every allocation failure: an error and nothing returned, or all */
+    unsigned long i;
+    for (i = 1;; i++) {
+        alloc_fail_nth(i);
+        int r = tkl_outbox_due_batch(o, "email", 1000, 8, &v, &n);
+        unsigned long used = alloc_count;
+        alloc_fail_nth(0);
+        if (r == 0) {
+            ck_assert_uint_eq(n, 3);
+            for (size_t k = 0; k < n; k++)
+                tkl_stored_notice_free(v[k]);
+            free(v);
+        } else {
+            ck_assert_int_eq(r, -ENOMEM);
+        }
+        if (used < i)
+            break;
+    }
+    ck_assert_uint_gt(i, 10);
 }
 END_TEST
 
@@ -577,6 +750,10 @@ int main(void)
     tcase_add_test(tc, intro_and_answer_are_kept);
     tcase_add_test(tc, an_outbox_of_the_last_version_is_upgraded);
     tcase_add_test(tc, a_read_only_outbox_reads_and_writes_nothing);
+    tcase_add_test(tc, grouped_writes_are_durable_together_at_the_sync);
+    tcase_add_test(tc, a_failed_commit_undoes_the_whole_group);
+    tcase_add_test(tc, a_write_that_fails_in_a_group_undoes_the_group);
+    tcase_add_test(tc, a_batch_reads_each_notice_whole_in_order);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
