@@ -42,6 +42,8 @@ struct fake {
     unsigned delivered[MAX_ID];         /* per notice id: times handed to the notifier */
     char links[4][TKL_TOKEN_MAX + 256]; /* the last notice's links ("" for none) */
     size_t n_links;
+    bool check_durable;  /* ask another connection about each notice handed */
+    unsigned undurable;  /* notices handed while not durably marked as being sent */
 };
 
 static uv_loop_t loop;
@@ -50,10 +52,29 @@ static struct tkl_diags diags;
 static struct fake fast, slow;
 static struct tkl_plugin_instance fast_i, slow_i;
 static struct tkl_outbox *o;
+static char dir[256];
+
+/* Whether another process sees notice id marked as being sent: durable. */
+static bool durably_sending(uint64_t id)
+{
+    char path[300];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    bool yes = false;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT sending FROM notices WHERE id = ?", -1, &st, NULL) ==
+            SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+        yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return yes;
+}
 static struct tkl_deliverer e;
 static struct tkl_metrics *metrics;
 static struct tkl_token_ring ring;
-static char dir[256];
 static int64_t clock_ms = 1700000000000;
 static bool kicked;
 
@@ -84,6 +105,8 @@ static int fake_deliver(void *state, const struct tkl_notice *n, tkl_deliver_don
         return -ERANGE;
     if (!strncmp(n->recipient, "bad", 3))
         return -EINVAL;
+    if (f->check_durable && !durably_sending(n->id))
+        f->undurable++;
     f->q[f->n_q++] = (struct pending){done, data};
     f->n_links = n->n_entries < 4 ? n->n_entries : 4;
     for (size_t i = 0; i < f->n_links; i++)
@@ -132,6 +155,8 @@ static void turn(void)
 static void setup(void)
 {
     tkl_sqlite_alloc_fail_install();
+    tkl_disk_full_install();
+    tkl_disk_full = 0;
     memset(&diags, 0, sizeof(diags));
     ck_assert_int_eq(tkl_config_load(TICKLER_SOURCE_DIR "/etc/tickler.conf", &cfg, &diags), 0);
     ck_assert_int_eq(uv_loop_init(&loop), 0);
@@ -573,6 +598,70 @@ START_TEST(a_delivery_cut_short_by_a_reload_is_due_again_at_once)
 }
 END_TEST
 
+START_TEST(no_delivery_starts_before_its_notice_is_durably_claimed)
+{
+    fast.check_durable = true;
+    uint64_t ids[40];
+    for (int i = 0; i < 40; i++)
+        ids[i] = put("fast", "hr@example.org");
+    unsigned long before = tkl_outbox_syncs(o);
+    drive();
+    fast.check_durable = false;
+    ck_assert_uint_eq(fast.undurable, 0);
+    for (int i = 0; i < 40; i++)
+        ck_assert_uint_eq(fast.delivered[ids[i]], 1);
+    ck_assert_int_eq(count("state = 1 AND sending = 0"), 40);
+    /* grouped: far fewer commits than the 80 writes (40 marks, 40 outcomes) */
+    ck_assert_uint_lt(tkl_outbox_syncs(o) - before, 40);
+}
+END_TEST
+
+START_TEST(a_full_disk_at_the_commit_hands_nothing_out_and_keeps_the_notices)
+{
+    uint64_t ids[3];
+    for (int i = 0; i < 3; i++)
+        ids[i] = put("fast", "hr@example.org");
+    int64_t next;
+    tkl_disk_full = 1;
+    ck_assert_int_eq(tkl_delivery_round(&e, &next), -ENOSPC);
+    turn();
+    ck_assert_int_eq(tkl_delivery_round(&e, &next), -ENOSPC);
+    tkl_disk_full = 0;
+    for (int i = 0; i < 3; i++)
+        ck_assert_uint_eq(fast.delivered[ids[i]], 0);
+    ck_assert_uint_eq(e.n_flights, 0);
+    ck_assert_int_eq(count("state = 0 AND sending = 0"), 3);
+    /* once the disk has room, each is delivered once */
+    drive();
+    ck_assert(tkl_delivery_idle(&e));
+    for (int i = 0; i < 3; i++)
+        ck_assert_uint_eq(fast.delivered[ids[i]], 1);
+    ck_assert_int_eq(count("state = 1 AND sending = 0"), 3);
+}
+END_TEST
+
+START_TEST(a_full_disk_at_the_outcomes_commit_keeps_and_records_them_again)
+{
+    uint64_t ids[3];
+    for (int i = 0; i < 3; i++)
+        ids[i] = put("fast", "hr@example.org");
+    int64_t next;
+    ck_assert_int_eq(tkl_delivery_round(&e, &next), 3);
+    uv_run(&loop, UV_RUN_NOWAIT); /* the three report; their outcomes wait in the group */
+    ck_assert(tkl_outbox_dirty(o));
+    tkl_disk_full = 1;
+    ck_assert_int_eq(tkl_outbox_sync(o), -ENOSPC);
+    tkl_disk_full = 0;
+    ck_assert_ptr_nonnull(e.unrecorded); /* kept, not lost */
+    ck_assert_int_eq(count("sending = 1"), 3);
+    drive();
+    ck_assert(tkl_delivery_idle(&e));
+    for (int i = 0; i < 3; i++)
+        ck_assert_uint_eq(fast.delivered[ids[i]], 1); /* and not sent again */
+    ck_assert_int_eq(count("state = 1 AND sending = 0"), 3);
+}
+END_TEST
+
 START_TEST(every_allocation_failure_delivers_each_notice_once)
 {
     uint64_t ids[4];
@@ -707,6 +796,9 @@ int main(void)
     tcase_add_test(tc, no_links_without_a_key_or_a_public_url);
     tcase_add_test(tc, a_reply_that_repeats_a_link_is_not_kept);
     tcase_add_test(tc, every_allocation_failure_with_links_delivers_each_notice_once);
+    tcase_add_test(tc, no_delivery_starts_before_its_notice_is_durably_claimed);
+    tcase_add_test(tc, a_full_disk_at_the_commit_hands_nothing_out_and_keeps_the_notices);
+    tcase_add_test(tc, a_full_disk_at_the_outcomes_commit_keeps_and_records_them_again);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
