@@ -99,6 +99,27 @@ static bool out_of_memory(int *r, int rr)
 
 /* Each slice in turn, by the step that reads it. Returns 0, -EINVAL or
  * -ENOMEM (then at once). */
+/* Each channel of delivery.connections must be a notifier's name.
+ * Returns 0 or -EINVAL (problems in rd's diags). */
+static int check_limits(const struct tkl_confread *rd, const struct tkl_config *c)
+{
+    int r = 0;
+    for (size_t i = 0; i < c->delivery.n_limits; i++) {
+        const struct tkl_channel_limit *l = &c->delivery.limits[i];
+        size_t k = 0;
+        while (k < c->n_notifiers && strcmp(c->notifiers[k].name, l->channel) != 0)
+            k++;
+        if (k == c->n_notifiers) {
+            tkl_conf_err_at(rd,
+                            config_setting_get_member(
+                                config_lookup(&c->cfg, "delivery.connections"), l->channel),
+                            "delivery.connections names no notifier: \"%s\"", l->channel);
+            r = -EINVAL;
+        }
+    }
+    return r;
+}
+
 static int load_slices(struct ctx *x, const config_setting_t *root)
 {
     static const char *const top[] = {"daemon", "store",         "schedule",  "delivery",
@@ -131,6 +152,8 @@ static int load_slices(struct ctx *x, const config_setting_t *root)
                         "report_to names no team: \"%s\"", c->delivery.report_to);
         r = -EINVAL;
     }
+    if (check_limits(rd, c) < 0)
+        r = -EINVAL;
     g = config_setting_get_member(root, "http");
     if (out_of_memory(&r, tkl_http_conf_read(rd, g, &c->http)))
         return -ENOMEM;

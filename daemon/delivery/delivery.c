@@ -590,8 +590,10 @@ static int claim_channel(struct tkl_deliverer *e, const char *channel, int64_t n
     struct tkl_stored_notice **v = NULL;
     if (plugin && (!plugin->started || plugin->stopped))
         return 0;
-    if (plugin)
-        room = busy < (unsigned)e->conf->concurrency ? (unsigned)e->conf->concurrency - busy : 0;
+    if (plugin) {
+        unsigned limit = (unsigned)tkl_delivery_conf_limit(e->conf, channel);
+        room = busy < limit ? limit - busy : 0;
+    }
     if (!room)
         return 0;
     /* a notice whose outcome is kept is still marked sending: not listed */

@@ -6,14 +6,48 @@
 
 void tkl_delivery_conf_init(struct tkl_delivery_conf *d)
 {
-    *d = (struct tkl_delivery_conf){.max_age_hours = 48, .concurrency = 4, .retry_min_seconds = 30};
+    *d = (struct tkl_delivery_conf){.max_age_hours = 48, .concurrency = 16, .retry_min_seconds = 30};
+}
+
+/* Reads delivery.connections, a group of notifier = count (NULL: none).
+ * Returns 0, -EINVAL (problems in x->diags) or -ENOMEM. */
+static int read_limits(const struct tkl_confread *x, const config_setting_t *g,
+                       struct tkl_delivery_conf *d)
+{
+    if (!g)
+        return 0;
+    if (!config_setting_is_group(g)) {
+        tkl_conf_err_at(x, g, "delivery.connections: expected a group of notifier = count, "
+                              "e.g. connections = { mail = 3; }");
+        return -EINVAL;
+    }
+    int r = 0, n = config_setting_length(g);
+    free(d->limits);
+    d->n_limits = 0;
+    if (!(d->limits = calloc((size_t)n + 1, sizeof(*d->limits))))
+        return -ENOMEM;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
+        int v = 0;
+        if (tkl_conf_get_int(x, g, config_setting_name(e), 1, 256, &v) < 0) {
+            r = -EINVAL;
+            continue;
+        }
+        struct tkl_channel_limit *l = &d->limits[d->n_limits];
+        if (!(l->channel = strdup(config_setting_name(e))))
+            return -ENOMEM;
+        l->n = v;
+        l->line = (unsigned)config_setting_source_line(e);
+        d->n_limits++;
+    }
+    return r;
 }
 
 int tkl_delivery_conf_read(const struct tkl_confread *x, const config_setting_t *g,
                            struct tkl_delivery_conf *d)
 {
     static const char *const keys[] = {"max_age_hours", "concurrency", "retry_min_seconds",
-                                       "report_to", NULL};
+                                       "report_to", "connections", NULL};
     const char *s;
     int r = 0;
     if (!g)
@@ -29,11 +63,25 @@ int tkl_delivery_conf_read(const struct tkl_confread *x, const config_setting_t 
         if (!(d->report_to = strdup(s)))
             return -ENOMEM;
     }
-    return r;
+    int rr = read_limits(x, config_setting_get_member(g, "connections"), d);
+    return rr == -ENOMEM ? rr : rr < 0 ? rr : r;
+}
+
+int tkl_delivery_conf_limit(const struct tkl_delivery_conf *d, const char *channel)
+{
+    for (size_t i = 0; i < d->n_limits; i++)
+        if (strcmp(d->limits[i].channel, channel) == 0)
+            return d->limits[i].n;
+    return d->concurrency;
 }
 
 void tkl_delivery_conf_free(struct tkl_delivery_conf *d)
 {
     free(d->report_to);
     d->report_to = NULL;
+    for (size_t i = 0; i < d->n_limits; i++)
+        free(d->limits[i].channel);
+    free(d->limits);
+    d->limits = NULL;
+    d->n_limits = 0;
 }

@@ -10,26 +10,41 @@
 
 #include "../core/confread.h"
 
+/* delivery.connections: one notifier's own limit. */
+struct tkl_channel_limit {
+    char *channel; /* a notifier's name */
+    int n;         /* deliveries in flight, so connections open, at most */
+    unsigned line;
+};
+
 struct tkl_delivery_conf {
     int max_age_hours;     /* transient failures are retried this long */
     int concurrency;       /* deliveries in flight per notifier */
     int retry_min_seconds; /* first backoff step; doubles up to an hour */
     char *report_to;       /* team id told of permanent failures, or NULL */
+    struct tkl_channel_limit *limits; /* delivery.connections, by notifier */
+    size_t n_limits;
 };
 
-/* The defaults: 48 hours, 4 in flight, 30 seconds, no report team. */
+/* The defaults: 48 hours, 16 in flight (measured: bench/RESULTS.md,
+ * "Delivery profile"), 30 seconds, no report team, no own limits. */
 void tkl_delivery_conf_init(struct tkl_delivery_conf *d);
 
 /*
  * Reads the delivery group g (NULL: none, the defaults stay) over *d.
- * report_to is kept as written: the caller checks that it names a team.
+ * report_to and the channels of connections are kept as written: the
+ * caller checks that they name a team and notifiers.
  * Returns 0, -EINVAL (problems in x->diags) or -ENOMEM. Whatever it
  * returns, d holds what was read, for tkl_delivery_conf_free.
  */
 int tkl_delivery_conf_read(const struct tkl_confread *x, const config_setting_t *g,
                            struct tkl_delivery_conf *d);
 
-/* Frees what d holds (report_to). */
+/* The deliveries channel may have in flight: its delivery.connections
+ * entry, else delivery.concurrency. */
+int tkl_delivery_conf_limit(const struct tkl_delivery_conf *d, const char *channel);
+
+/* Frees what d holds (report_to, the limits). */
 void tkl_delivery_conf_free(struct tkl_delivery_conf *d);
 
 #endif

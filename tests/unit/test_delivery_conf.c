@@ -16,9 +16,10 @@ START_TEST(defaults_without_a_group)
     tkl_delivery_conf_init(&d);
     ck_assert_int_eq(tkl_delivery_conf_read(&f.x, conf_at(&f, "delivery"), &d), 0);
     ck_assert_int_eq(d.max_age_hours, 48);
-    ck_assert_int_eq(d.concurrency, 4);
+    ck_assert_int_eq(d.concurrency, 16);
     ck_assert_int_eq(d.retry_min_seconds, 30);
     ck_assert_ptr_null(d.report_to);
+    ck_assert_int_eq(tkl_delivery_conf_limit(&d, "mail"), 16);
     tkl_delivery_conf_free(&d);
     conf_done(&f);
 }
@@ -28,7 +29,7 @@ START_TEST(a_delivery_group_is_read)
 {
     struct conf_fixture f;
     conf_parse(&f, "delivery = { max_age_hours = 12; concurrency = 2; retry_min_seconds = 5;\n"
-                   "             report_to = \"admin\"; };\n");
+                   "             report_to = \"admin\"; connections = { mail = 3; }; };\n");
     struct tkl_delivery_conf d;
     tkl_delivery_conf_init(&d);
     ck_assert_int_eq(tkl_delivery_conf_read(&f.x, conf_at(&f, "delivery"), &d), 0);
@@ -38,6 +39,9 @@ START_TEST(a_delivery_group_is_read)
     ck_assert_int_eq(d.retry_min_seconds, 5);
     /* kept as written: whether a team has this id is the caller's check */
     ck_assert_str_eq(d.report_to, "admin");
+    /* a notifier's own limit; the others take concurrency */
+    ck_assert_int_eq(tkl_delivery_conf_limit(&d, "mail"), 3);
+    ck_assert_int_eq(tkl_delivery_conf_limit(&d, "teams"), 2);
     tkl_delivery_conf_free(&d);
     ck_assert_ptr_null(d.report_to);
     conf_done(&f);
@@ -67,7 +71,25 @@ START_TEST(mistakes_are_named_at_their_lines)
     tkl_diags_free(&f.diags);
     ck_assert_int_eq(tkl_delivery_conf_read(&f.x, conf_at(&f, "other"), &d), -EINVAL);
     ck_assert(conf_error_at(&f, 7, "concurrency must be between 1 and 256 (got 300)"));
-    ck_assert_int_eq(d.concurrency, 4);
+    ck_assert_int_eq(d.concurrency, 16);
+    tkl_delivery_conf_free(&d);
+    conf_done(&f);
+}
+END_TEST
+
+START_TEST(a_bad_connections_group_is_named)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "delivery = { connections = { mail = 0; teams = 2; }; };\n"
+                   "other = { connections = 3; };\n");
+    struct tkl_delivery_conf d;
+    tkl_delivery_conf_init(&d);
+    ck_assert_int_eq(tkl_delivery_conf_read(&f.x, conf_at(&f, "delivery"), &d), -EINVAL);
+    ck_assert(conf_error_at(&f, 1, "mail must be between 1 and 256 (got 0)"));
+    ck_assert_int_eq(tkl_delivery_conf_limit(&d, "teams"), 2); /* what was good is kept */
+    tkl_diags_free(&f.diags);
+    ck_assert_int_eq(tkl_delivery_conf_read(&f.x, conf_at(&f, "other"), &d), -EINVAL);
+    ck_assert(conf_error_at(&f, 2, "delivery.connections: expected a group of notifier = count"));
     tkl_delivery_conf_free(&d);
     conf_done(&f);
 }
@@ -80,6 +102,7 @@ int main(void)
     tcase_add_test(tc, defaults_without_a_group);
     tcase_add_test(tc, a_delivery_group_is_read);
     tcase_add_test(tc, mistakes_are_named_at_their_lines);
+    tcase_add_test(tc, a_bad_connections_group_is_named);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
