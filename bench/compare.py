@@ -475,9 +475,10 @@ def scheduling(results):
 
 # ---------------------------------------------------------------- 2. delivery
 
-def delivery_conf(d, kind, n, http, smtp):
+def delivery_conf(d, kind, n, http, smtp, catch_up_days=1):
     """The configuration of one delivery run in d: one action due at 09:00
-    on 3 March 2027, owned by a team of n recipients of the sink kind."""
+    on 3 March 2027, owned by a team of n recipients of the sink kind;
+    catch_up_days 0 leaves the earlier rungs, already past, unsent."""
     plan = os.path.join(d, "plan.csv")
     with open(plan, "w") as f:
         f.write("Ref,Actions,Responsibility,Timeframe,Status\nA1,Benchmark action,Crowd,03/03/2027,\n")
@@ -498,7 +499,8 @@ def delivery_conf(d, kind, n, http, smtp):
         rcpts = ["u%d@example.org" % i for i in range(n)]
     conf = os.path.join(d, "tickler.conf")
     with open(conf, "w") as f:
-        f.write('store = { files = [ "%s" ]; };\nschedule = { catch_up_days = 1; };\n' % plan)
+        f.write('store = { files = [ "%s" ]; };\nschedule = { catch_up_days = %d; };\n'
+                % (plan, catch_up_days))
         f.write(notifier)
         f.write('teams = ( { id = "crowd"; name = "Crowd"; recipients = { out = [ %s ]; }; } );\n'
                 % ", ".join('"%s"' % r for r in rcpts))
@@ -537,19 +539,26 @@ def tickler_delivery_daemon(kind, n, http, smtp):
     DAEMON_LEAD seconds before the send time (--now), settled, then its
     time and CPU run from the send time until the sink has all n."""
     d = tempfile.mkdtemp(dir=TMP, prefix="deliv-")
-    conf = delivery_conf(d, kind, n, http, smtp)
+    conf = delivery_conf(d, kind, n, http, smtp, catch_up_days=0)
     sink = http if kind == "http" else smtp
     sink.count.reset()
-    t_start = time.monotonic()
+    # --now sets ticklerd's clock ahead by whole seconds, so its send time
+    # falls when the wall clock next reaches a whole second DAEMON_LEAD s
+    # after the one it started in (started early in a second, to be sure)
+    if time.time() % 1 > 0.8:
+        time.sleep(1 - time.time() % 1)
+    wall0, t_start = time.time(), time.monotonic()
     t = Ticklerd("delivery (%s): ticklerd, running" % kind, conf, os.path.join(d, "state"),
                  "--now", "2027-03-03T08:59:%02d" % (60 - DAEMON_LEAD))
     try:
         t.wait_line(r"ticklerd .* started")
-        fire = t_start + DAEMON_LEAD
+        fire = t_start + (int(wall0) + DAEMON_LEAD - wall0)
         if time.monotonic() > fire - 0.2:
             sys.exit("ticklerd took more than %d s to start; raise DAEMON_LEAD" % DAEMON_LEAD)
         time.sleep(fire - 0.2 - time.monotonic())
         cpu0 = proc_sample(t.proc.pid)[0]
+        if sink.count.n:
+            sys.exit("ticklerd sent %d before the send time; see %s" % (sink.count.n, d))
         if not sink.count.wait_for(n, 900):
             sys.exit("ticklerd delivered %d of %d; see %s" % (sink.count.n, n, d))
         wall = time.monotonic() - fire
