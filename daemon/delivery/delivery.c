@@ -23,10 +23,10 @@ struct tkl_flight {
     enum outcome out;
     int64_t at; /* delivered or failed: when; retry: the next attempt */
     char *reply;
-    uint64_t handed_ns;          /* uv_hrtime() when handed to the notifier */
-    bool unusable;               /* deliver() refused the recipient (-EINVAL) */
-    enum tkl_fail_reason reason; /* failed: why */
-    char **links;                /* per entry of the notice, its link or NULL; NULL: none */
+    uint64_t handed_ns;              /* uv_hrtime() when handed to the notifier */
+    bool unusable;                   /* deliver() refused the recipient (-EINVAL) */
+    enum tkl_fail_reason reason;     /* failed: why */
+    char **links;                    /* per entry of the notice, its link or NULL; NULL: none */
     struct tkl_notice_entry *linked; /* claimed: the entries with the links, for deliver() */
     struct tkl_flight *next;
 };

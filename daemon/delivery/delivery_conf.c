@@ -6,7 +6,8 @@
 
 void tkl_delivery_conf_init(struct tkl_delivery_conf *d)
 {
-    *d = (struct tkl_delivery_conf){.max_age_hours = 48, .concurrency = 16, .retry_min_seconds = 30};
+    *d =
+        (struct tkl_delivery_conf){.max_age_hours = 48, .concurrency = 16, .retry_min_seconds = 30};
 }
 
 /* Reads delivery.connections, a group of notifier = count (NULL: none).
@@ -17,8 +18,9 @@ static int read_limits(const struct tkl_confread *x, const config_setting_t *g,
     if (!g)
         return 0;
     if (!config_setting_is_group(g)) {
-        tkl_conf_err_at(x, g, "delivery.connections: expected a group of notifier = count, "
-                              "e.g. connections = { mail = 3; }");
+        tkl_conf_err_at(x, g,
+                        "delivery.connections: expected a group of notifier = count, "
+                        "e.g. connections = { mail = 3; }");
         return -EINVAL;
     }
     int r = 0, n = config_setting_length(g);
@@ -47,7 +49,7 @@ int tkl_delivery_conf_read(const struct tkl_confread *x, const config_setting_t 
                            struct tkl_delivery_conf *d)
 {
     static const char *const keys[] = {"max_age_hours", "concurrency", "retry_min_seconds",
-                                       "report_to", "connections", NULL};
+                                       "report_to",     "connections", NULL};
     const char *s;
     int r = 0;
     if (!g)

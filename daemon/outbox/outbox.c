@@ -220,12 +220,10 @@ void tkl_outbox_close(struct tkl_outbox *o)
     free(o);
 }
 
-int tkl_db_stmt(struct tkl_outbox *o, enum tkl_db_stmt id, const char *sql,
-                sqlite3_stmt **ret_st)
+int tkl_db_stmt(struct tkl_outbox *o, enum tkl_db_stmt id, const char *sql, sqlite3_stmt **ret_st)
 {
     if (!o->stmts[id]) {
-        int rc = sqlite3_prepare_v3(o->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &o->stmts[id],
-                                    NULL);
+        int rc = sqlite3_prepare_v3(o->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &o->stmts[id], NULL);
         if (rc != SQLITE_OK)
             return tkl_sqlite_errno(rc);
     }
@@ -312,8 +310,7 @@ void tkl_outbox_on_sync(struct tkl_outbox *o, void (*fn)(void *data, int r), voi
     o->on_sync_data = data;
 }
 
-void tkl_outbox_on_commit(struct tkl_outbox *o, void (*fn)(void *data, unsigned long n),
-                          void *data)
+void tkl_outbox_on_commit(struct tkl_outbox *o, void (*fn)(void *data, unsigned long n), void *data)
 {
     o->on_commit = fn;
     o->on_commit_data = data;
@@ -581,16 +578,16 @@ int tkl_outbox_due_channels(struct tkl_outbox *o, int64_t now, char ***ret_chann
     /* a skip-scan of notices_channel, one seek per channel with pending
      * notices, then one short range per channel for a due one: a round
      * costs no scan of the pending notices */
-    int rc, r = tkl_db_stmt(
-                o, TKL_ST_DUE_CHANNELS,
-                "WITH RECURSIVE c(ch) AS ("
-                " SELECT (SELECT min(channel) FROM notices WHERE state = 0)"
-                " UNION ALL SELECT (SELECT min(channel) FROM notices WHERE state = 0 AND"
-                "  channel > c.ch) FROM c WHERE c.ch IS NOT NULL) "
-                "SELECT ch FROM c WHERE ch IS NOT NULL AND EXISTS (SELECT 1 FROM notices n"
-                " WHERE n.state = 0 AND n.channel = c.ch AND n.next_attempt <= ?1 AND"
-                " n.sending = 0)",
-                &st);
+    int rc,
+        r = tkl_db_stmt(o, TKL_ST_DUE_CHANNELS,
+                        "WITH RECURSIVE c(ch) AS ("
+                        " SELECT (SELECT min(channel) FROM notices WHERE state = 0)"
+                        " UNION ALL SELECT (SELECT min(channel) FROM notices WHERE state = 0 AND"
+                        "  channel > c.ch) FROM c WHERE c.ch IS NOT NULL) "
+                        "SELECT ch FROM c WHERE ch IS NOT NULL AND EXISTS (SELECT 1 FROM notices n"
+                        " WHERE n.state = 0 AND n.channel = c.ch AND n.next_attempt <= ?1 AND"
+                        " n.sending = 0)",
+                        &st);
     if (r < 0)
         return r;
     sqlite3_bind_int64(st, 1, now);
@@ -686,12 +683,12 @@ void tkl_stored_notice_free(struct tkl_stored_notice *s)
     free(s);
 }
 
-#define NOTICE_COLUMNS                                                                        \
-    "n.channel, n.recipient, n.team_id, n.team_name, n.thread_key, n.due_at, n.state, "       \
+#define NOTICE_COLUMNS                                                                             \
+    "n.channel, n.recipient, n.team_id, n.team_name, n.thread_key, n.due_at, n.state, "            \
     "n.attempts, n.created_at, n.next_attempt, n.last_error, n.intro"
-#define ENTRY_COLUMNS                                                                         \
-    "e.item_id, e.title, e.commitment, e.owners, e.deadline_text, e.status, e.progress, "     \
-    "e.deadline_day, e.kind, e.stage, e.stage_key, e.days_left, e.late, e.category, e.url, "  \
+#define ENTRY_COLUMNS                                                                              \
+    "e.item_id, e.title, e.commitment, e.owners, e.deadline_text, e.status, e.progress, "          \
+    "e.deadline_day, e.kind, e.stage, e.stage_key, e.days_left, e.late, e.category, e.url, "       \
     "e.answer"
 #define NOTICE_NCOLS 12
 
@@ -1112,9 +1109,9 @@ int tkl_outbox_set_meta(struct tkl_outbox *o, const char *key, int64_t value)
     sqlite3_stmt *st = NULL;
     bool own = false;
     int r = tkl_db_write_begin(o, &own);
-    if (r == 0 && (r = tkl_db_stmt(o, TKL_ST_SET_META,
-                                   "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)",
-                                   &st)) == 0) {
+    if (r == 0 &&
+        (r = tkl_db_stmt(o, TKL_ST_SET_META, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)",
+                         &st)) == 0) {
         sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, value);
         int rc = sqlite3_step(st);

@@ -54,8 +54,7 @@ int tkl_sqlite_errno(int rc);
 /* Statement id of o (its text: sql), prepared on first use and kept.
  * The caller binds, steps, then calls tkl_db_done. Returns 0 and the
  * statement, or a negative errno. */
-int tkl_db_stmt(struct tkl_outbox *o, enum tkl_db_stmt id, const char *sql,
-                sqlite3_stmt **ret_st);
+int tkl_db_stmt(struct tkl_outbox *o, enum tkl_db_stmt id, const char *sql, sqlite3_stmt **ret_st);
 
 /* Resets st and clears its bindings (its read snapshot ends); accepts
  * NULL. */

@@ -24,8 +24,7 @@ static size_t key_hash(const char *channel, const char *recipient)
 
 /* The slot of b's table that holds (channel, recipient), or the empty one
  * where it goes. */
-static size_t *slot_of(const struct tkl_route_batch *b, const char *channel,
-                       const char *recipient)
+static size_t *slot_of(const struct tkl_route_batch *b, const char *channel, const char *recipient)
 {
     size_t mask = b->n_slots - 1, i = key_hash(channel, recipient) & mask;
     while (b->slots[i]) {

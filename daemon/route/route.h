@@ -33,7 +33,7 @@ struct tkl_route_batch {
     size_t cap;
     char **texts; /* the entries' answers, owned by the batch */
     size_t n_texts;
-    size_t *slots; /* hash of (channel, recipient): digest index + 1, 0 empty */
+    size_t *slots;  /* hash of (channel, recipient): digest index + 1, 0 empty */
     size_t n_slots; /* a power of two, at least twice n; 0: no table yet */
 };
 

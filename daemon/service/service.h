@@ -38,9 +38,9 @@ struct tkl_service {
     struct tkl_outbox *outbox;
     struct tkl_deliverer deliverer;
     uv_timer_t sched_timer, deliver_timer, day_timer;
-    uv_prepare_t commit;  /* syncs the outbox's open group before the loop waits */
+    uv_prepare_t commit;                   /* syncs the outbox's open group before the loop waits */
     unsigned long stop_before, stop_after; /* TICKLER_TEST_STOP_AT_COMMIT; 0: none */
-    uv_fs_event_t wakeup; /* the state directory, for tickler retry */
+    uv_fs_event_t wakeup;                  /* the state directory, for tickler retry */
     bool handles_open, wakeup_active;
     struct tkl_watch *watch;      /* NULL when not watching */
     int64_t clock_offset;         /* seconds added to the wall clock (--now) */

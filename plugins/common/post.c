@@ -88,8 +88,7 @@ int hp_dest_check(const struct hp_dest *d, size_t n, const char *name, char *why
         dg_printf(&b, "%s \"%s\"", i ? "," : "", v[i]->name);
     dg_puts(&b, ")");
     if (size) {
-        snprintf(why, size, "%s",
-                 b.oom || !b.data || !v ? "no destination by that name" : b.data);
+        snprintf(why, size, "%s", b.oom || !b.data || !v ? "no destination by that name" : b.data);
         dg_header_safe(why); /* the name as configured may hold control characters */
     }
     free(v);

@@ -100,8 +100,7 @@ static int tkl_full_sync(sqlite3_file *f, int flags)
     return tkl_disk_full ? SQLITE_FULL : tkl_real_of(f)->xSync(f, flags);
 }
 
-static int tkl_full_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
-                         int *out)
+static int tkl_full_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
 {
     (void)vfs;
     int rc = tkl_real_vfs->xOpen(tkl_real_vfs, name, f, flags, out);

@@ -42,8 +42,8 @@ struct fake {
     unsigned delivered[MAX_ID];         /* per notice id: times handed to the notifier */
     char links[4][TKL_TOKEN_MAX + 256]; /* the last notice's links ("" for none) */
     size_t n_links;
-    bool check_durable;  /* ask another connection about each notice handed */
-    unsigned undurable;  /* notices handed while not durably marked as being sent */
+    bool check_durable; /* ask another connection about each notice handed */
+    unsigned undurable; /* notices handed while not durably marked as being sent */
 };
 
 static uv_loop_t loop;
