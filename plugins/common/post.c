@@ -476,6 +476,10 @@ int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_don
     if (!(l = curl_slist_append(NULL, "Content-Type: application/json")))
         goto fail;
     p->headers = l;
+    /* no "Expect: 100-continue" before a larger body: a small JSON body is
+     * sent at once, not after an extra round trip to the server */
+    if (!(l = curl_slist_append(p->headers, "Expect:")))
+        goto fail;
     for (const char *const *x = req->headers; x && *x; x++) {
         if (!(l = curl_slist_append(p->headers, *x)))
             goto fail;
