@@ -155,6 +155,41 @@ START_TEST(a_refused_round_is_put_back_and_queued_once)
 }
 END_TEST
 
+START_TEST(a_grouped_round_whose_commit_fails_is_put_back_whole)
+{
+    char dir[256];
+    int64_t now = at(2023, 6, 30, 10);
+    struct tkl_scheduler s;
+    struct tkl_queue_result res;
+    tkl_disk_full_install(); /* before the outbox's files are opened */
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    tkl_outbox_set_grouped(o, true); /* as the daemon runs it */
+    build(&s, now);
+    size_t due = s.n;
+    /* every notice is written into the group, then the disk is full at
+     * its commit: none is kept, every reminder goes back */
+    tkl_disk_full = 1;
+    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res),
+                     -ENOSPC);
+    tkl_disk_full = 0;
+    ck_assert_uint_gt(res.restored, 0);
+    ck_assert_uint_eq(s.n, due);
+    ck_assert_int_le(tkl_scheduler_next_at(&s), now);
+    ck_assert(!tkl_outbox_dirty(o));
+    uint64_t ids[4];
+    ck_assert_int_eq(tkl_outbox_due(o, now, ids, 4), 0);
+    /* the next round puts them all in, in one commit */
+    unsigned long before = tkl_outbox_syncs(o);
+    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res), 0);
+    ck_assert_uint_gt(res.committed, 2);
+    ck_assert_uint_eq(tkl_outbox_syncs(o), before + 1);
+    ck_assert(!tkl_outbox_dirty(o));
+    ck_assert_int_gt(tkl_scheduler_next_at(&s), now);
+    tkl_scheduler_free(&s);
+    remove_outbox(o, dir);
+}
+END_TEST
+
 START_TEST(a_round_committed_in_part_queues_the_rest_once)
 {
     /* the outbox takes the first notice of the round, then refuses: the
@@ -433,6 +468,7 @@ int main(void)
     Suite *s = suite_create("queue");
     TCase *tc = tcase_create("queue");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, a_grouped_round_whose_commit_fails_is_put_back_whole);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, a_refused_round_is_put_back_and_queued_once);
     tcase_add_test(tc, a_round_committed_in_part_queues_the_rest_once);
