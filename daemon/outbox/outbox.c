@@ -843,7 +843,7 @@ static int batch_row(sqlite3_stmt *st, struct batch *b, size_t *entry_cap)
     if (!b->n || b->v[b->n - 1]->notice.id != id) {
         if (b->n == b->cap) {
             size_t c = b->cap ? b->cap * 2 : 16;
-            struct tkl_stored_notice **v = realloc(b->v, c * sizeof(*v));
+            struct tkl_stored_notice **v = realloc(b->v, c * sizeof(struct tkl_stored_notice *));
             if (!v)
                 return -ENOMEM;
             b->v = v;

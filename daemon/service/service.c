@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -117,18 +116,23 @@ static void on_commit(void *data, unsigned long n)
  */
 static void read_stop_point(struct tkl_service *s)
 {
-    const char *v = getenv("TICKLER_TEST_STOP_AT_COMMIT");
-    char when[8];
-    unsigned long n = 0;
+    const char *v = getenv("TICKLER_TEST_STOP_AT_COMMIT"), *num = NULL;
+    bool before = false;
+    char *end = NULL;
     if (!v)
         return;
-    if (sscanf(v, "%6[a-z]:%lu", when, &n) != 2 || n == 0 ||
-        (strcmp(when, "before") != 0 && strcmp(when, "after") != 0)) {
+    if (strncmp(v, "before:", 7) == 0)
+        num = v + 7, before = true;
+    else if (strncmp(v, "after:", 6) == 0)
+        num = v + 6;
+    errno = 0;
+    unsigned long n = num && *num >= '0' && *num <= '9' ? strtoul(num, &end, 10) : 0;
+    if (n == 0 || errno || *end) {
         log_warning("TICKLER_TEST_STOP_AT_COMMIT: expected before:N or after:N (N >= 1); "
                     "ignored");
         return;
     }
-    if (strcmp(when, "before") == 0)
+    if (before)
         s->stop_before = n;
     else
         s->stop_after = n;

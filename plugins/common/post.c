@@ -65,33 +65,24 @@ static int by_name_then_order(const void *a, const void *b)
     return c ? c : x < y ? -1 : x > y;
 }
 
-static int by_order(const void *a, const void *b)
-{
-    size_t x = (*(const struct hp_dest *const *)a)->order;
-    size_t y = (*(const struct hp_dest *const *)b)->order;
-    return x < y ? -1 : x > y;
-}
-
 int hp_dest_check(const struct hp_dest *d, size_t n, const char *name, char *why, size_t size)
 {
     if (hp_dest_find(d, n, name))
         return 0;
     struct dg_buf b = {0};
-    /* the names as the configuration lists them */
-    const struct hp_dest **v = malloc((n ? n : 1) * sizeof(*v));
-    for (size_t i = 0; v && i < n; i++)
-        v[i] = &d[i];
-    if (v)
-        qsort(v, n, sizeof(*v), by_order);
+    /* the names as the configuration lists them: at[k] is the kth's place */
+    size_t *at = malloc((n ? n : 1) * sizeof(*at));
+    for (size_t i = 0; at && i < n; i++)
+        at[d[i].order] = i;
     dg_printf(&b, "\"%.100s\" is not one of this instance's destinations (known:", name);
-    for (size_t i = 0; v && i < n; i++)
-        dg_printf(&b, "%s \"%s\"", i ? "," : "", v[i]->name);
+    for (size_t k = 0; at && k < n; k++)
+        dg_printf(&b, "%s \"%s\"", k ? "," : "", d[at[k]].name);
     dg_puts(&b, ")");
     if (size) {
-        snprintf(why, size, "%s", b.oom || !b.data || !v ? "no destination by that name" : b.data);
+        snprintf(why, size, "%s", b.oom || !b.data || !at ? "no destination by that name" : b.data);
         dg_header_safe(why); /* the name as configured may hold control characters */
     }
-    free(v);
+    free(at);
     free(b.data);
     return -EINVAL;
 }
@@ -480,6 +471,7 @@ int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_don
      * sent at once, not after an extra round trip to the server */
     if (!(l = curl_slist_append(p->headers, "Expect:")))
         goto fail;
+    p->headers = l;
     for (const char *const *x = req->headers; x && *x; x++) {
         if (!(l = curl_slist_append(p->headers, *x)))
             goto fail;
