@@ -22,6 +22,7 @@ struct tkl_rows {
     size_t cap_actions;
     /* the file being read */
     const char *file;
+    bool cells_named; /* a spreadsheet: places name the cell ("!D12") */
     bool have_header;
     int column[TKL_FIELD_COUNT]; /* field index per field, or -1 */
     size_t n_columns;
@@ -51,6 +52,12 @@ typedef int tkl_plan_read_fn(struct tkl_rows *r, const char *file, const char *d
  * (-EINVAL, an error in diags). tkl_rows_record returns 0 or -ENOMEM.
  */
 void tkl_rows_begin(struct tkl_rows *r, const char *file);
+
+/* tkl_rows_begin for a sheet of a spreadsheet: file names the sheet
+ * ("plan.xlsx:Actions"), each record's number is its row, its cells are
+ * the row's columns from A, and warnings name the cell of the field they
+ * concern ("plan.xlsx:Actions!D12"). */
+void tkl_rows_begin_sheet(struct tkl_rows *r, const char *file);
 int tkl_rows_record(struct tkl_rows *r, char *const *cells, size_t n, unsigned line);
 int tkl_rows_end(struct tkl_rows *r);
 

@@ -10,7 +10,9 @@
 
 #include "../core/text.h"
 #include "index.h"
+#include "ods.h"
 #include "row.h"
+#include "xlsx.h"
 
 /* Indexes s (renaming repeated ids), then sets each action's hash and the
  * count of events. Returns 0 or -ENOMEM (then only ids may have changed). */
@@ -125,39 +127,55 @@ static int cmp_cstr(const void *a, const void *b)
 }
 
 /* The readers of plan files, by the file name's ending (any case). A file
- * whose name has none of them is read as CSV. */
+ * whose name has none of them is read as CSV. A reader of workbooks takes
+ * a sheet's name after '#'. */
 struct reader {
     const char *ext;
     tkl_plan_read_fn *read;
+    bool sheets;
 };
 
 static const struct reader readers[] = {
-    {".csv", tkl_rows_read},
+    {".csv", tkl_rows_read, false},
+    {".xlsx", tkl_xlsx_read, true},
+    {".ods", tkl_ods_read, true},
 };
 
-static const struct reader *reader_for(const char *file)
+/* The reader of the first l bytes of file, or NULL. */
+static const struct reader *reader_for_n(const char *file, size_t l)
 {
-    size_t l = strlen(file);
     for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++) {
         size_t e = strlen(readers[i].ext);
-        if (l > e && strcasecmp(file + l - e, readers[i].ext) == 0)
+        if (l > e && strncasecmp(file + l - e, readers[i].ext, e) == 0)
             return &readers[i];
     }
     return NULL;
 }
 
-/* Expands a path: a file is itself; a directory is its plan files (each
- * name with a reader's ending), sorted. */
-static int expand_path(const char *path, char ***files, size_t *n, struct tkl_diags *diags)
+static const struct reader *reader_for(const char *file)
 {
-    struct stat st;
-    if (stat(path, &st) < 0) {
-        int e = errno;
-        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot read the store: %s", strerror(e));
-        return -e;
+    return reader_for_n(file, tkl_store_path_len(file));
+}
+
+size_t tkl_store_path_len(const char *entry)
+{
+    for (const char *h = strchr(entry, '#'); h; h = strchr(h + 1, '#')) {
+        const struct reader *rd = reader_for_n(entry, (size_t)(h - entry));
+        if (rd && rd->sheets)
+            return (size_t)(h - entry);
     }
-    if (!S_ISDIR(st.st_mode))
-        return tkl_strv_push(files, n, strdup(path));
+    return strlen(entry);
+}
+
+bool tkl_store_is_plan(const char *name)
+{
+    return reader_for_n(name, strlen(name)) != NULL;
+}
+
+/* Lists the plan files of directory path (each name with a reader's
+ * ending), sorted. */
+static int list_dir(const char *path, char ***files, size_t *n, struct tkl_diags *diags)
+{
     DIR *d = opendir(path);
     if (!d) {
         int e = errno;
@@ -169,7 +187,7 @@ static int expand_path(const char *path, char ***files, size_t *n, struct tkl_di
     struct dirent *de;
     int r = 0;
     while ((de = readdir(d)) && r == 0) {
-        if (de->d_name[0] == '.' || !reader_for(de->d_name))
+        if (de->d_name[0] == '.' || !tkl_store_is_plan(de->d_name))
             continue;
         char *full = NULL;
         if (asprintf(&full, "%s/%s", path, de->d_name) < 0)
@@ -182,6 +200,52 @@ static int expand_path(const char *path, char ***files, size_t *n, struct tkl_di
         tkl_diag_add(diags, TKL_SEV_WARNING, path, 0, NULL, "no plan files in this directory");
     if (*n > first)
         qsort(*files + first, *n - first, sizeof(char *), cmp_cstr);
+    return r;
+}
+
+/* Expands a store.files entry: a file (with any sheet named after it) is
+ * itself; a directory is its plan files. */
+static int expand_path(const char *entry, char ***files, size_t *n, struct tkl_diags *diags)
+{
+    char *path = strndup(entry, tkl_store_path_len(entry));
+    if (!path)
+        return -ENOMEM;
+    struct stat st;
+    int r = 0;
+    if (stat(path, &st) < 0) {
+        r = -errno;
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot read the store: %s",
+                     strerror(-r));
+    } else if (!S_ISDIR(st.st_mode)) {
+        r = tkl_strv_push(files, n, strdup(entry));
+    } else if (entry[strlen(path)] == '#') {
+        tkl_diag_add(diags, TKL_SEV_ERROR, entry, 0, NULL,
+                     "is a directory; a sheet can be named only after a workbook's file name");
+        r = -EINVAL;
+    } else {
+        r = list_dir(path, files, n, diags);
+    }
+    free(path);
+    return r;
+}
+
+/* Reads the plan file of store.files entry into R. Returns 0, a negative
+ * errno of the file (an error in diags), -EINVAL or -ENOMEM. */
+static int read_plan(struct tkl_rows *R, const char *entry, struct tkl_diags *diags)
+{
+    char *path = strndup(entry, tkl_store_path_len(entry)), *data = NULL;
+    size_t len = 0;
+    if (!path)
+        return -ENOMEM;
+    int r = read_file(path, &data, &len);
+    if (r < 0 && r != -ENOMEM)
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot read: %s", strerror(-r));
+    if (r == 0) {
+        const struct reader *rd = reader_for(entry);
+        r = (rd ? rd->read : tkl_rows_read)(R, entry, data, len);
+        free(data);
+    }
+    free(path);
     return r;
 }
 
@@ -199,18 +263,7 @@ int tkl_store_load(const struct tkl_store_opts *opts, const struct tkl_team_dir 
             first_err = r;
     }
     for (size_t i = 0; i < n_files && r != -ENOMEM; i++) {
-        char *data = NULL;
-        size_t len = 0;
-        r = read_file(files[i], &data, &len);
-        if (r < 0) {
-            if (r != -ENOMEM)
-                tkl_diag_add(diags, TKL_SEV_ERROR, files[i], 0, NULL, "cannot read: %s",
-                             strerror(-r));
-        } else {
-            const struct reader *rd = reader_for(files[i]);
-            r = (rd ? rd->read : tkl_rows_read)(&R, files[i], data, len);
-            free(data);
-        }
+        r = read_plan(&R, files[i], diags);
         if (r < 0 && !first_err)
             first_err = r;
     }

@@ -1,6 +1,6 @@
 /*
- * The action store: one or more CSV files exported from a council's
- * spreadsheet, read into actions.
+ * The action store: one or more plan files (CSV exported from a council's
+ * spreadsheet, or the .xlsx or .ods workbook itself) read into actions.
  *
  * Loading never drops a row silently. Every row that holds text becomes an
  * action or a warning naming its file and line; text tickler cannot read
@@ -30,7 +30,7 @@
 #include "status.h"
 
 struct tkl_store_opts {
-    char **paths; /* CSV files or directories of *.csv files */
+    char **paths; /* plan files ("plan.xlsx#Sheet" for a named sheet) or directories */
     size_t n_paths;
     char *columns[TKL_FIELD_COUNT]; /* heading per field, or NULL */
     struct tkl_status_rule *status_rules;
@@ -80,5 +80,17 @@ const struct tkl_action *tkl_store_find(const struct tkl_store *store, const cha
 int tkl_store_opts_use_file(struct tkl_store_opts *opts, const char *file);
 
 void tkl_store_opts_free(struct tkl_store_opts *opts);
+
+/*
+ * The length of the file's path at the start of a store.files entry. An
+ * entry names a sheet after the first '#' that follows a spreadsheet's
+ * ending ("plan.xlsx#Sheet name", "plan.ods#Actions"); any other entry is
+ * a path whole. The path is what is opened, read and watched.
+ */
+size_t tkl_store_path_len(const char *entry);
+
+/* Whether a file name has the ending of a plan format tickler reads (.csv,
+ * .xlsx, .ods, any case): a directory's plan files. */
+bool tkl_store_is_plan(const char *name);
 
 #endif

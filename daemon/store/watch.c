@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 struct tkl_watch {
@@ -20,7 +19,7 @@ struct tkl_watch {
 struct tkl_watch_dir {
     uv_fs_event_t handle;
     struct tkl_watch *w;
-    char *name; /* file name to react to, or NULL for any *.csv */
+    char *name; /* file name to react to, or NULL for any plan file */
 };
 
 static void on_debounce(uv_timer_t *t)
@@ -29,19 +28,13 @@ static void on_debounce(uv_timer_t *t)
     w->changed(w->data);
 }
 
-static bool is_csv(const char *name)
-{
-    size_t l = strlen(name);
-    return l >= 4 && strcasecmp(name + l - 4, ".csv") == 0;
-}
-
 static void on_event(uv_fs_event_t *h, const char *filename, int events, int status)
 {
     struct tkl_watch_dir *d = h->data;
     (void)events;
     if (status < 0 || !filename)
         return;
-    if (d->name ? strcmp(filename, d->name) != 0 : !is_csv(filename))
+    if (d->name ? strcmp(filename, d->name) != 0 : !tkl_store_is_plan(filename))
         return;
     /* (re)start the quiet period: the reload runs once the writes stop */
     uv_timer_start(&d->w->debounce, on_debounce, (uint64_t)d->w->debounce_ms, 0);
@@ -69,7 +62,9 @@ static void on_timer_closed(uv_handle_t *h)
     release(h->data);
 }
 
-static int watch_one(struct tkl_watch *w, const char *path)
+/* Watches the file of store.files entry path (without a sheet's name
+ * after it), or the directory it names. */
+static int watch_path(struct tkl_watch *w, const char *path)
 {
     struct stat st;
     char *dir = NULL, *name = NULL;
@@ -117,6 +112,16 @@ static int watch_one(struct tkl_watch *w, const char *path)
     w->open_handles++;
     r = uv_fs_event_start(&d->handle, on_event, dir, 0);
     free(dir);
+    return r;
+}
+
+static int watch_one(struct tkl_watch *w, const char *entry)
+{
+    char *path = strndup(entry, tkl_store_path_len(entry));
+    if (!path)
+        return -ENOMEM;
+    int r = watch_path(w, path);
+    free(path);
     return r;
 }
 
