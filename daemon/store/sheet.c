@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +11,10 @@
 
 static char blank_cell[1];
 
-/* The row s is at, as diagnostics name it (0 past what they can hold). */
+/* The row s is at, as diagnostics name it. */
 static unsigned row_place(const struct tkl_sheet *s)
 {
-    return s->row <= TKL_SHEET_ROWS_MAX ? (unsigned)s->row : 0;
+    return s->row <= UINT_MAX ? (unsigned)s->row : UINT_MAX;
 }
 
 static int too_large(struct tkl_sheet *s, unsigned col, const char *what, unsigned long long n,
