@@ -199,29 +199,50 @@ static int numfmt_attr(xmlTextReaderPtr x, unsigned long *ret)
     return r;
 }
 
+/* A custom number format: remembered when it shows a date. */
+static int on_numfmt(struct book *B, xmlTextReaderPtr x)
+{
+    unsigned long id = 0;
+    char *code = NULL;
+    int r = numfmt_attr(x, &id);
+    if (r == 0)
+        r = tkl_xml_attr(x, "formatCode", &code);
+    if (r == 0 && tkl_sheet_format_is_date(code) &&
+        (r = grow(&B->date_fmts, &B->cap_fmts, B->n_fmts, sizeof(unsigned))) == 0)
+        B->date_fmts[B->n_fmts++] = (unsigned)id;
+    free(code);
+    return r == -ENOENT ? 0 : r;
+}
+
+/* A cell format (of cellXfs, the formats cells name by index; at most
+ * Excel's 65,536, later ones show no dates). */
+static int on_xf(struct book *B, xmlTextReaderPtr x)
+{
+    unsigned long id = 0;
+    int r = numfmt_attr(x, &id);
+    if ((r < 0 && r != -ENOENT) || B->n_xf >= 65536)
+        return r == -ENOENT ? 0 : r;
+    if (grow(&B->date_xf, &B->cap_xf, B->n_xf, sizeof(bool)) < 0)
+        return -ENOMEM;
+    bool date = r == 0 && builtin_date(id);
+    for (size_t i = 0; i < B->n_fmts && !date && r == 0; i++)
+        date = B->date_fmts[i] == id;
+    B->date_xf[B->n_xf++] = date;
+    return 0;
+}
+
 static int on_styles(void *ctx, xmlTextReaderPtr x, int type, const char *name)
 {
     struct book *B = ctx;
-    unsigned long id = 0;
-    char *code = NULL;
-    int r = 0;
     if (strcmp(name, "cellXfs") == 0)
         B->in_cellxfs = type == XML_READER_TYPE_ELEMENT;
     if (type != XML_READER_TYPE_ELEMENT)
         return 0;
-    if (strcmp(name, "numFmt") == 0 && numfmt_attr(x, &id) == 0 &&
-        (r = tkl_xml_attr(x, "formatCode", &code)) == 0 && tkl_sheet_format_is_date(code) &&
-        (r = grow(&B->date_fmts, &B->cap_fmts, B->n_fmts, sizeof(unsigned))) == 0)
-        B->date_fmts[B->n_fmts++] = (unsigned)id;
-    free(code);
-    if (B->in_cellxfs && strcmp(name, "xf") == 0 && B->n_xf < 65536 &&
-        (r = grow(&B->date_xf, &B->cap_xf, B->n_xf, sizeof(bool))) == 0) {
-        bool date = numfmt_attr(x, &id) == 0 && builtin_date(id);
-        for (size_t i = 0; i < B->n_fmts && !date && id; i++)
-            date = B->date_fmts[i] == id;
-        B->date_xf[B->n_xf++] = date;
-    }
-    return r == -ENOENT ? 0 : r;
+    if (strcmp(name, "numFmt") == 0)
+        return on_numfmt(B, x);
+    if (B->in_cellxfs && strcmp(name, "xf") == 0)
+        return on_xf(B, x);
+    return 0;
 }
 
 static int on_strings(void *ctx, xmlTextReaderPtr x, int type, const char *name)
