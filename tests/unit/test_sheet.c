@@ -39,19 +39,6 @@ START_TEST(cell_references)
 }
 END_TEST
 
-START_TEST(column_letters)
-{
-    char b[8];
-    ck_assert_str_eq(tkl_column_letters(1, b), "A");
-    ck_assert_str_eq(tkl_column_letters(26, b), "Z");
-    ck_assert_str_eq(tkl_column_letters(27, b), "AA");
-    ck_assert_str_eq(tkl_column_letters(702, b), "ZZ");
-    ck_assert_str_eq(tkl_column_letters(703, b), "AAA");
-    ck_assert_str_eq(tkl_column_letters(16384, b), "XFD");
-    ck_assert_str_eq(tkl_column_letters(0, b), "");
-}
-END_TEST
-
 static int32_t day_of(double serial, bool date1904)
 {
     int32_t d = TKL_NO_DAY;
@@ -178,7 +165,6 @@ static Suite *suite(void)
     Suite *s = suite_create("sheet");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, cell_references);
-    tcase_add_test(tc, column_letters);
     tcase_add_test(tc, serial_dates);
     tcase_add_test(tc, date_formats);
     suite_add_tcase(s, tc);

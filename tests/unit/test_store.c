@@ -175,6 +175,55 @@ START_TEST(one_bad_file_fails_the_whole_load)
 }
 END_TEST
 
+START_TEST(a_workbook_entry_names_its_sheet_after_a_hash)
+{
+    ck_assert_uint_eq(tkl_store_path_len("plan.xlsx#Actions 2025"), 9);
+    ck_assert_uint_eq(tkl_store_path_len("dir#1/plan.ODS#A#B"), 14); /* the first after .ods */
+    ck_assert_uint_eq(tkl_store_path_len("plan#1.xlsx"), 11);
+    ck_assert_uint_eq(tkl_store_path_len("plan.csv#x"), 10); /* a CSV file has no sheets */
+    ck_assert_uint_eq(tkl_store_path_len(""), 0);
+    ck_assert(tkl_store_is_plan("a.CSV") && tkl_store_is_plan("b.xlsx") &&
+              tkl_store_is_plan("c.Ods"));
+    ck_assert(!tkl_store_is_plan(".xlsx") && !tkl_store_is_plan("d.xls") &&
+              !tkl_store_is_plan("e.xlsx#S"));
+    /* the path before '#' is what is looked at and read */
+    add_path("book.xlsx#Actions");
+    struct tkl_store *s = NULL;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), -ENOENT);
+    ck_assert(has_diag(0, "cannot read the store: No such file or directory"));
+    ck_assert_ptr_nonnull(strstr(diags.items[0].file, "/book.xlsx"));
+    ck_assert_ptr_null(strchr(diags.items[0].file, '#'));
+    tkl_diags_free(&diags);
+    write_file("book.xlsx", "PK\003\004 not a workbook");
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), -EINVAL);
+    ck_assert(has_diag(0, "not a readable ZIP archive"));
+    ck_assert_ptr_null(s);
+}
+END_TEST
+
+START_TEST(a_directory_takes_workbooks_and_no_sheet_name)
+{
+    char plans[128];
+    snprintf(plans, sizeof(plans), "%s/plans", tmp);
+    ck_assert_int_eq(mkdir(plans, 0700), 0);
+    write_file("plans/a.csv", "Actions,Responsibility\nFrom a,HR\n");
+    write_file("plans/b.ods", "not a zip");
+    add_path("plans");
+    struct tkl_store *s = NULL;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), -EINVAL);
+    ck_assert(has_diag(0, "not a readable ZIP archive")); /* b.ods was read as .ods */
+    tkl_diags_free(&diags);
+    char renamed[160];
+    snprintf(renamed, sizeof(renamed), "%s.ods", plans);
+    ck_assert_int_eq(rename(plans, renamed), 0);
+    opts.n_paths--;
+    free(opts.paths[opts.n_paths]);
+    add_path("plans.ods#Sheet");
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), -EINVAL);
+    ck_assert(has_diag(0, "is a directory; a sheet can be named only after a workbook"));
+}
+END_TEST
+
 START_TEST(no_store_files_is_an_error)
 {
     struct tkl_store *s = NULL;
@@ -281,6 +330,8 @@ int main(void)
     tcase_add_test(files, an_empty_directory_is_a_warning);
     tcase_add_test(files, one_bad_file_fails_the_whole_load);
     tcase_add_test(files, no_store_files_is_an_error);
+    tcase_add_test(files, a_workbook_entry_names_its_sheet_after_a_hash);
+    tcase_add_test(files, a_directory_takes_workbooks_and_no_sheet_name);
     tcase_add_test(files, a_store_file_given_replaces_the_configured_ones);
     suite_add_tcase(s, files);
     return tkl_check_run(s);
