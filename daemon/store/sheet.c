@@ -2,6 +2,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -11,17 +13,28 @@
 
 static char blank_cell[1];
 
+#define CELLS_TEXT "more than 200,000 cells with a value; a plan's sheet may hold at most 200,000"
+
 /* The row s is at, as diagnostics name it. */
 static unsigned row_place(const struct tkl_sheet *s)
 {
     return s->row <= UINT_MAX ? (unsigned)s->row : UINT_MAX;
 }
 
-static int too_large(struct tkl_sheet *s, unsigned col, const char *what, unsigned long long n,
-                     const char *allowed)
+static int too_large(struct tkl_sheet *s, unsigned col, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The error for a sheet past a limit, at the cell of column col (0: the
+ * row) of the current row: -EFBIG. */
+static int too_large(struct tkl_sheet *s, unsigned col, const char *fmt, ...)
 {
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
     tkl_diag_add_at(s->rows->diags, TKL_SEV_ERROR, s->place, row_place(s), col, NULL,
-                    "%s %llu; %s: the sheet is refused as too large", what, n, allowed);
+                    "%s: the sheet is refused as too large", msg);
     return -EFBIG;
 }
 
@@ -75,19 +88,21 @@ int tkl_sheet_cell(struct tkl_sheet *s, uint64_t col, const char *text, size_t l
     if (!repeat || blank(text, len))
         return 0;
     if (col < 1 || col > TKL_SHEET_COLUMNS_MAX || repeat > TKL_SHEET_COLUMNS_MAX - col + 1)
-        return too_large(s, 0, "a value in column", (unsigned long long)(col + repeat - 1),
-                         "a sheet has at most 16,384 columns (A to XFD)");
+        return too_large(
+            s, 0,
+            "a value in column %llu; a sheet has at most 16,384 columns (A "
+            "to XFD)",
+            (unsigned long long)(col > TKL_SHEET_COLUMNS_MAX ? col : col + repeat - 1));
     if (s->row > TKL_SHEET_ROWS_MAX)
-        return too_large(s, 0, "a value in row", (unsigned long long)s->row,
-                         "a sheet has at most 1,048,576 rows");
+        return too_large(s, 0, "a value in row %llu; a sheet has at most 1,048,576 rows",
+                         (unsigned long long)s->row);
     if (repeat > TKL_SHEET_CELLS_MAX - s->cells)
-        return too_large(s, (unsigned)col, "more cells with a value than",
-                         (unsigned long long)TKL_SHEET_CELLS_MAX,
-                         "a plan's sheet may hold at most 1,000,000");
+        return too_large(s, (unsigned)col, CELLS_TEXT);
     size_t chars = utf8_chars(text, len);
     if (chars > TKL_SHEET_CELL_CHARS_MAX)
-        return too_large(s, (unsigned)col, "a cell of characters:", (unsigned long long)chars,
-                         "a cell holds at most 32,767 (Excel's limit)");
+        return too_large(s, (unsigned)col,
+                         "a cell of %zu characters; a cell holds at most 32,767 (Excel's limit)",
+                         chars);
     size_t last = (size_t)(col + repeat - 1), at = s->text.len + 1;
     if (grow(s, last) < 0 || tkl_buf_append(&s->text, text, len) < 0 ||
         tkl_buf_append(&s->text, "", 1) < 0)
@@ -109,9 +124,8 @@ static int hand_over(struct tkl_sheet *s, uint64_t repeat)
         s->record[i] = s->at[i] ? s->text.data + s->at[i] - 1 : blank_cell;
     }
     if (repeat - 1 > (TKL_SHEET_CELLS_MAX - s->cells) / in_row)
-        return too_large(s, 0, "more cells with a value than",
-                         (unsigned long long)TKL_SHEET_CELLS_MAX,
-                         "a plan's sheet may hold at most 1,000,000 (a row repeats)");
+        return too_large(s, 0, CELLS_TEXT " (a row repeated %llu times)",
+                         (unsigned long long)repeat);
     s->cells += in_row * (size_t)(repeat - 1);
     for (uint64_t k = 0; k < repeat; k++) {
         int r = tkl_rows_record(s->rows, s->record, s->n, (unsigned)(s->row + k));
@@ -128,7 +142,7 @@ int tkl_sheet_row_end(struct tkl_sheet *s, uint64_t repeat)
         if (s->row > TKL_SHEET_ROWS_MAX || repeat > TKL_SHEET_ROWS_MAX - s->row + 1) {
             unsigned long long last =
                 repeat > UINT64_MAX - s->row ? UINT64_MAX : s->row + repeat - 1;
-            return too_large(s, 0, "a value in row", last, "a sheet has at most 1,048,576 rows");
+            return too_large(s, 0, "a value in row %llu; a sheet has at most 1,048,576 rows", last);
         }
         r = hand_over(s, repeat);
         memset(s->at, 0, s->n * sizeof(*s->at));

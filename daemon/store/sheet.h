@@ -6,10 +6,11 @@
  *
  * Limits: a value may stand at most in row 1,048,576 and column 16,384
  * (XFD), Excel's own sheet size (LibreOffice's since 7.4); a sheet may
- * hold at most TKL_SHEET_CELLS_MAX cells with a value (a repeated cell of
- * an .ods file counts once per repeat), and a cell at most 32,767
- * characters (Excel's limit). Blank cells and rows cost nothing however
- * far they repeat.
+ * hold at most 200,000 cells with a value (a repeated cell of an .ods file
+ * counts once per repeat; a plan of 10,000 actions in 20 columns fits), so
+ * that a small file cannot make millions of actions, and a cell at most
+ * 32,767 characters (Excel's limit). Blank cells and rows cost nothing
+ * however far they repeat.
  */
 #ifndef TKL_SHEET_H
 #define TKL_SHEET_H
@@ -24,7 +25,7 @@
 
 #define TKL_SHEET_ROWS_MAX       1048576u
 #define TKL_SHEET_COLUMNS_MAX    16384u
-#define TKL_SHEET_CELLS_MAX      1000000u
+#define TKL_SHEET_CELLS_MAX      200000u
 #define TKL_SHEET_CELL_CHARS_MAX 32767u
 
 /* One sheet being read into rows. */

@@ -349,8 +349,8 @@ class Refused(Fixture):
                      "a value in row 1048577; a sheet has at most 1,048,576 rows")
         many_cells(self.path("wide.ods"))
         self.refused(self.path("wide.ods"), "wide.ods:Actions",
-                     "more cells with a value than 1000000; a plan's sheet may hold at most "
-                     "1,000,000")
+                     "more than 200,000 cells with a value; a plan's sheet may hold at most "
+                     "200,000 (a row repeated 100 times): the sheet is refused as too large")
 
 
 class Daemon_(Fixture):

@@ -149,7 +149,7 @@ START_TEST(limits)
     text[TKL_SHEET_CELL_CHARS_MAX * 2] = 'x';
     ck_assert_int_eq(tkl_sheet_cell(&sheet, 2, text, TKL_SHEET_CELL_CHARS_MAX * 2 + 1, 1), -EFBIG);
     free(text);
-    ck_assert(has_diag(1, "a cell of characters: 32768; a cell holds at most 32,767"));
+    ck_assert(has_diag(1, "a cell of 32768 characters; a cell holds at most 32,767"));
     ck_assert_int_eq(tkl_sheet_cell(&sheet, 16384, "x", 1, 1), 0);
     ck_assert_int_eq(tkl_sheet_cell(&sheet, 16384, "x", 1, 2), -EFBIG);
     ck_assert_int_eq(tkl_sheet_cell(&sheet, 1, "x", 1, UINT64_MAX), -EFBIG);
