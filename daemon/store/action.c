@@ -67,6 +67,10 @@ int tkl_action_add_unmatched(struct tkl_action *a, const char *name)
 
 static int action_vwarn(struct tkl_action *a, struct tkl_diags *diags, unsigned column,
                         const char *field, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+static int action_vwarn(struct tkl_action *a, struct tkl_diags *diags, unsigned column,
+                        const char *field, const char *fmt, va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof(msg), fmt, ap);
