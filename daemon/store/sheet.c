@@ -123,7 +123,7 @@ static int hand_over(struct tkl_sheet *s, uint64_t repeat)
         in_row += s->at[i] != 0;
         s->record[i] = s->at[i] ? s->text.data + s->at[i] - 1 : blank_cell;
     }
-    if (repeat - 1 > (TKL_SHEET_CELLS_MAX - s->cells) / in_row)
+    if (in_row && repeat - 1 > (TKL_SHEET_CELLS_MAX - s->cells) / in_row)
         return too_large(s, 0, CELLS_TEXT " (a row repeated %llu times)",
                          (unsigned long long)repeat);
     s->cells += in_row * (size_t)(repeat - 1);

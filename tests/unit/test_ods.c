@@ -159,7 +159,9 @@ START_TEST(repeats_past_the_limits_are_refused)
                                               "<text:p>x</text:p></table:table-cell>"
                                               "</table:table-row></table:table>")),
                      -EFBIG);
-    ck_assert(has_place("plan.ods:Plan", 0, 2, "more than 200,000 cells with a value; a plan's sheet may hold at most 200,000 (a row repeated 1000 times)"));
+    ck_assert(has_place("plan.ods:Plan", 0, 2,
+                        "more than 200,000 cells with a value; a plan's sheet may hold at most "
+                        "200,000 (a row repeated 1000 times)"));
 }
 END_TEST
 
