@@ -169,7 +169,9 @@ size_t tkl_store_path_len(const char *entry)
 
 bool tkl_store_is_plan(const char *name)
 {
-    return reader_for_n(name, strlen(name)) != NULL;
+    /* "~$plan.xlsx" is the owner file Office keeps beside a workbook open
+     * for editing, not a plan */
+    return strncmp(name, "~$", 2) != 0 && reader_for_n(name, strlen(name)) != NULL;
 }
 
 /* Lists the plan files of directory path (each name with a reader's

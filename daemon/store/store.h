@@ -90,7 +90,8 @@ void tkl_store_opts_free(struct tkl_store_opts *opts);
 size_t tkl_store_path_len(const char *entry);
 
 /* Whether a file name has the ending of a plan format tickler reads (.csv,
- * .xlsx, .ods, any case): a directory's plan files. */
+ * .xlsx, .ods, any case) and is no Office owner file ("~$plan.xlsx"): a
+ * directory's plan files. */
 bool tkl_store_is_plan(const char *name);
 
 #endif

@@ -170,7 +170,7 @@ END_TEST
 START_TEST(a_directory_stands_for_its_workbooks_too)
 {
     struct tkl_watch *w = watch(dir);
-    tkl_write_text(dir, "~$plan.xlsx.tmp", "lock");
+    tkl_write_text(dir, "~$plan.xlsx", "owner file of Excel");
     tkl_run_for(&loop, QUIET_MS);
     ck_assert_int_eq(changes, 0);
     editor_save("plan.xlsx", "PK");
