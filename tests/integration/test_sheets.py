@@ -19,6 +19,7 @@ import unittest
 import zipfile
 
 import openpyxl
+import xlsxwriter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from odf.opendocument import OpenDocumentSpreadsheet
 from odf.table import CoveredTableCell, Table, TableCell, TableRow
@@ -125,6 +126,41 @@ def write_xlsx(path, rows, sheet="Actions", epoch=None, before=(), first=True):
     wb.save(path)
 
 
+def write_xlsx_shared(path, rows, epoch=None):
+    """The plan as XlsxWriter (a second, independent writer) keeps it: shared
+    strings, each action's first word in bold (a rich text run), deadlines
+    in the built-in date format 14, commitments and objectives merged."""
+    wb = xlsxwriter.Workbook(path, {"date_1904": epoch is not None,
+                                    "strings_to_numbers": False})
+    ws = wb.add_worksheet("Actions")
+    date, bold = wb.add_format({"num_format": 14}), wb.add_format({"bold": True})
+    for c, h in enumerate(HEADER):
+        ws.write_string(0, c, h)
+    merged = {}
+    for col in (1, 2):
+        for start, n in runs(rows, col):
+            if n > 1 and rows[start][col]:
+                merged[(start, col)] = n
+                for k in range(start + 1, start + n):
+                    merged[(k, col)] = 0
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            day = as_date(text) if c == 5 else None
+            span = merged.get((r, c), 1)
+            if span == 0:
+                continue
+            if span > 1:
+                ws.merge_range(r + 1, c, r + span, c, text)
+            elif day:
+                ws.write_datetime(r + 1, c, datetime.datetime(day.year, day.month, day.day), date)
+            elif c == 3 and " " in text.strip():
+                first, rest = text.split(" ", 1)
+                ws.write_rich_string(r + 1, c, bold, first, " " + rest)
+            elif text:
+                ws.write_string(r + 1, c, text)
+    wb.close()
+
+
 def write_ods(path, rows, sheet="Actions", first=True):
     """The plan as LibreOffice keeps it: merged commitments (covered cells
     below them), dates as office:date-value, a paragraph per line, and the
@@ -220,6 +256,15 @@ class SameAsCsv(Fixture):
         write(self.path("plan" + ext), rows)
         dated = {r[0] for r in rows if as_date(r[5])}
         self.assertGreater(len(dated), 3)
+        # the file holds what the test is about: merged cells, date cells
+        with zipfile.ZipFile(self.path("plan" + ext)) as z:
+            xml = b"".join(z.read(n) for n in z.namelist() if n.endswith(".xml"))
+        if ext == ".xlsx":
+            self.assertIn(b"<mergeCell ", xml)
+            self.assertTrue(b'formatCode="mmm yyyy"' in xml or b'<xf numFmtId="14"' in xml)
+        else:
+            self.assertIn(b"<table:covered-table-cell", xml)
+            self.assertIn(b'office:date-value="2023-04-30"', xml)
         want = self.actions(self.path("plan.csv"))
         got = self.actions(self.path("plan" + ext))
         self.assertEqual(len(got), len(rows))
@@ -239,13 +284,22 @@ class SameAsCsv(Fixture):
         rows = seed_rows()
         self.check_same(lambda p, r: write_xlsx(p, r, epoch=CALENDAR_MAC_1904), ".xlsx", rows)
 
+    def test_seed_plan_xlsx_shared_strings(self):
+        self.check_same(write_xlsx_shared, ".xlsx", seed_rows())
+        with zipfile.ZipFile(self.path("plan.xlsx")) as z:
+            self.assertIn(b"<r><rPr><b/>", z.read("xl/sharedStrings.xml"))
+
+    def test_seed_plan_xlsx_shared_strings_1904(self):
+        self.check_same(lambda p, r: write_xlsx_shared(p, r, epoch=1904), ".xlsx", seed_rows())
+
     def test_seed_plan_ods(self):
         self.check_same(write_ods, ".ods", seed_rows())
 
     def test_hostile_cells(self):
         rows = seed_rows()[:6] + HOSTILE
-        for write, ext in ((write_xlsx, ".xlsx"), (write_ods, ".ods")):
-            with self.subTest(ext):
+        for write, ext in ((write_xlsx, ".xlsx"), (write_xlsx_shared, ".xlsx"),
+                           (write_ods, ".ods")):
+            with self.subTest(write.__name__):
                 got = self.check_same(write, ext, rows)
                 by_id = {a["id"]: a for a in got}
                 self.assertEqual(by_id["EAP99-02"]["title"], "=1+2")
