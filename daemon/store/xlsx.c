@@ -14,7 +14,7 @@ struct book {
     struct tkl_rows *rows;
     struct tkl_diags *diags;
     struct tkl_zip *z;
-    char *path;       /* the file, without the sheet's name */
+    const char *path; /* the file, without the sheet's name */
     const char *want; /* the sheet asked for, or NULL for the first */
     char *workbook;   /* the workbook's part, "xl/workbook.xml" */
     bool date1904;
@@ -69,37 +69,63 @@ static char *resolve(const char *dir, const char *target)
     return p;
 }
 
+/* The code of the four hexadecimal digits at p, or -1. */
+static long hex4(const char *p)
+{
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int c = (unsigned char)p[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* Writes code point cp (below 0x10000) as UTF-8 at s; returns the bytes
+ * written (none for 0). */
+static size_t put_utf8(char *s, long cp)
+{
+    if (cp >= 0x800) {
+        s[0] = (char)(0xE0 | cp >> 12);
+        s[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        s[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    if (cp >= 0x80) {
+        s[0] = (char)(0xC0 | cp >> 6);
+        s[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    s[0] = (char)cp;
+    return cp != 0;
+}
+
 /* Decodes the _xHHHH_ escapes of OOXML strings in b from byte from on,
  * in place ("_x000D_" is a carriage return; "_x005F_" an underscore). */
 static void unescape(struct tkl_buf *b, size_t from)
 {
     char *s = b->data;
+    if (!s)
+        return;
     size_t o = from;
     for (size_t i = from; i < b->len;) {
-        unsigned cp = 0;
-        int used = 0;
-        if (b->len - i >= 7 && s[i] == '_' && s[i + 1] == 'x' && s[i + 6] == '_' &&
-            sscanf(s + i + 2, "%4x%n", &cp, &used) == 1 && used == 4 &&
-            strspn(s + i + 2, "0123456789abcdefABCDEF") >= 4) {
-            if (cp >= 0x800) {
-                s[o++] = (char)(0xE0 | cp >> 12);
-                s[o++] = (char)(0x80 | (cp >> 6 & 0x3F));
-                s[o++] = (char)(0x80 | (cp & 0x3F));
-            } else if (cp >= 0x80) {
-                s[o++] = (char)(0xC0 | cp >> 6);
-                s[o++] = (char)(0x80 | (cp & 0x3F));
-            } else if (cp) {
-                s[o++] = (char)cp;
-            }
+        long cp = b->len - i >= 7 && s[i] == '_' && s[i + 1] == 'x' && s[i + 6] == '_'
+                      ? hex4(s + i + 2)
+                      : -1;
+        if (cp >= 0) {
+            o += put_utf8(s + o, cp);
             i += 7;
         } else {
             s[o++] = s[i++];
         }
     }
-    if (b->data) {
-        b->len = o;
-        s[o] = '\0';
-    }
+    b->len = o;
+    s[o] = '\0';
 }
 
 /* Text nodes inside <t> of a string item (<si>, <is>), but not of its
@@ -508,7 +534,6 @@ static int read_cells(struct book *B)
 static void book_free(struct book *B)
 {
     tkl_zip_close(B->z);
-    free(B->path);
     free(B->workbook);
     for (size_t i = 0; i < B->n_sheets; i++)
         free(B->names[i]);
@@ -529,14 +554,17 @@ static void book_free(struct book *B)
 int tkl_xlsx_read(struct tkl_rows *R, const char *file, const char *data, size_t len)
 {
     size_t pl = tkl_store_path_len(file);
-    struct book B = {.rows = R, .diags = R->diags, .want = file[pl] ? file + pl + 1 : NULL};
-    if (!(B.path = strndup(file, pl)))
+    char *path = strndup(file, pl);
+    if (!path)
         return -ENOMEM;
-    int r = tkl_zip_open(B.path, data, len, &B.z, R->diags);
+    struct book B = {
+        .rows = R, .diags = R->diags, .path = path, .want = file[pl] ? file + pl + 1 : NULL};
+    int r = tkl_zip_open(path, data, len, &B.z, R->diags);
     if (r == 0)
         r = read_book(&B);
     if (r == 0)
         r = read_cells(&B);
     book_free(&B);
+    free(path);
     return r;
 }
