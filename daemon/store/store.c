@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "../core/text.h"
+#include "docx.h"
 #include "index.h"
 #include "row.h"
 
@@ -133,6 +134,7 @@ struct reader {
 
 static const struct reader readers[] = {
     {".csv", tkl_rows_read},
+    {".docx", tkl_docx_read},
 };
 
 static const struct reader *reader_for(const char *file)
