@@ -622,13 +622,11 @@ static int one_cell_row(struct docx *d, size_t c)
 }
 
 /* Whether the only non-empty cell of a row below the heading row, column
- * c, is an objective: it spans columns, or it is in neither the action nor
- * the commitment column (a commitment alone is row.c's to carry). */
+ * c, is an objective: it spans columns, or it is not in the action column
+ * (an action alone in its row is an action). */
 static bool objective_cell(const struct docx *d, size_t c)
 {
-    const int *column = d->R->column;
-    return d->g.span[c] > 1 ||
-           ((int)c != column[TKL_FIELD_TITLE] && (int)c != column[TKL_FIELD_COMMITMENT]);
+    return d->g.span[c] > 1 || (int)c != d->R->column[TKL_FIELD_TITLE];
 }
 
 /* Gives one record of n cells to row.c, named by the current row (and

@@ -318,7 +318,8 @@ def bomb(path):
         with z.open("word/document.xml", "w", force_zip64=True) as f:
             f.write(b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats'
                     b'.org/wordprocessingml/2006/main"><w:body>')
-            chunk = b" " * (1 << 20)
+            # text nodes under libxml2's own limit of 10 MB each
+            chunk = b"<w:p/>" + b" " * (1 << 20)
             for _ in range(300):
                 f.write(chunk)
             f.write(b"</w:body></w:document>")
