@@ -466,8 +466,8 @@ struct docx {
     char *objective;   /* carried to the rows below */
     char *objective_at;
     bool objective_used;
-    size_t label_row; /* the row of an "Objective" label just above, or 0 */
-    size_t n_read;    /* tables read */
+    size_t label_row;                  /* the row of an "Objective" label just above, or 0 */
+    size_t n_read;                     /* tables read */
     char *heads[TKL_DOCX_MAX_COLUMNS]; /* texts of the heading row */
     size_t n_heads;
 };

@@ -21,8 +21,14 @@
     {                                                                                              \
         PARAS(__VA_ARGS__), sizeof(PARAS(__VA_ARGS__)) / sizeof(struct tkl_docx_para)              \
     }
-#define ITEM(t) {(char *)(t), false}
-#define LIST(t) {(char *)(t), true}
+#define ITEM(t)                                                                                    \
+    {                                                                                              \
+        (char *)(t), false                                                                         \
+    }
+#define LIST(t)                                                                                    \
+    {                                                                                              \
+        (char *)(t), true                                                                          \
+    }
 static const struct tkl_docx_cell EMPTY = {NULL, 0};
 
 static const char *at(const struct tkl_docx_split *s, size_t record, size_t cell)
@@ -110,8 +116,9 @@ START_TEST(split_unaligned_cells_are_whole_with_list_marks)
     ck_assert_int_eq(tkl_docx_split(row, 3, 1, NULL, &s), 0);
     ck_assert_uint_eq(s.n_records, 2);
     ck_assert_uint_eq(s.n_ambiguous, 0);
-    ck_assert_str_eq(at(&s, 1, 0),
-                     "We will work with partners to:\n\xe2\x80\xa2 Identify\n\xe2\x80\xa2 Increase");
+    ck_assert_str_eq(
+        at(&s, 1, 0),
+        "We will work with partners to:\n\xe2\x80\xa2 Identify\n\xe2\x80\xa2 Increase");
     ck_assert_str_eq(at(&s, 0, 2), "x\ny");
     tkl_docx_split_free(&s);
 }
@@ -143,16 +150,18 @@ END_TEST
 
 #define W_NS "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 #define DOC(body)                                                                                  \
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:document xmlns:w=\"" W_NS "\" "                \
-    "xmlns:mc=\"http://schemas.openxmlformats.org/markup-compatibility/2006\">"                   \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:document xmlns:w=\"" W_NS "\" "                  \
+    "xmlns:mc=\"http://schemas.openxmlformats.org/markup-compatibility/2006\">"                    \
     "<w:body>" body "</w:body></w:document>"
-#define P(t)         "<w:p><w:r><w:t>" t "</w:t></w:r></w:p>"
-#define LI(t)        "<w:p><w:pPr><w:numPr><w:numId w:val=\"1\"/></w:numPr></w:pPr><w:r><w:t>" t "</w:t></w:r></w:p>"
-#define TC(x)        "<w:tc>" x "</w:tc>"
-#define TR(x)        "<w:tr>" x "</w:tr>"
-#define TBL(x)       "<w:tbl>" x "</w:tbl>"
-#define SPAN(n, x)   "<w:tc><w:tcPr><w:gridSpan w:val=\"" #n "\"/></w:tcPr>" x "</w:tc>"
-#define HEAD         TR(TC(P("Commitments")) TC(P("Actions")) TC(P("Responsibility")) TC(P("Timeframe")))
+#define P(t) "<w:p><w:r><w:t>" t "</w:t></w:r></w:p>"
+#define LI(t)                                                                                      \
+    "<w:p><w:pPr><w:numPr><w:numId w:val=\"1\"/></w:numPr></w:pPr><w:r><w:t>" t "</w:t></w:r></"   \
+                                                                                "w:p>"
+#define TC(x)      "<w:tc>" x "</w:tc>"
+#define TR(x)      "<w:tr>" x "</w:tr>"
+#define TBL(x)     "<w:tbl>" x "</w:tbl>"
+#define SPAN(n, x) "<w:tc><w:tcPr><w:gridSpan w:val=\"" #n "\"/></w:tcPr>" x "</w:tc>"
+#define HEAD       TR(TC(P("Commitments")) TC(P("Actions")) TC(P("Responsibility")) TC(P("Timeframe")))
 
 static struct tkl_rows R;
 static char *archive;
@@ -216,15 +225,14 @@ START_TEST(read_spans_merges_and_objective_rows)
 {
     ck_assert_int_eq(
         read_doc(DOC(P("Title outside any table") TBL(
-            TR(SPAN(4, P("As a Community Leader"))) HEAD
-                TR("<w:tc><w:tcPr><w:vMerge w:val=\"restart\"/></w:tcPr>" P("We will listen") "</w:tc>" TC(
-                    LI("Survey residents") LI("Hold forums")) TC(P("HR") P("EDI Officer Group"))
-                       TC(P("April 2023") P("May 2023")))
-                    TR("<w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc>" TC(P("Report back"))
-                           TC(P("HR")) TC(P("June 2023")))
-                        TR(TC(P("As an Employer")) TC("<w:p/>") TC("<w:p/>") TC("<w:p/>"))
-                            TR(TC(P("We will train")) TC(P("Train staff")) TC(P("HR"))
-                                   TC(P("Ongoing")))))),
+            TR(SPAN(4, P("As a Community Leader"))) HEAD TR(
+                "<w:tc><w:tcPr><w:vMerge w:val=\"restart\"/></w:tcPr>" P(
+                    "We will listen") "</w:tc>" TC(LI("Survey residents") LI("Hold forums"))
+                    TC(P("HR") P("EDI Officer Group")) TC(P("April 2023") P("May 2023")))
+                TR("<w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc>" TC(P("Report back"))
+                       TC(P("HR")) TC(P("June 2023"))) TR(TC(P("As an Employer")) TC("<w:p/>")
+                                                              TC("<w:p/>") TC("<w:p/>"))
+                    TR(TC(P("We will train")) TC(P("Train staff")) TC(P("HR")) TC(P("Ongoing")))))),
         0);
     ck_assert_uint_eq(R.n_actions, 4);
     const struct tkl_action *a = R.actions;
@@ -248,37 +256,34 @@ END_TEST
 
 START_TEST(read_runs_fields_hyperlinks_and_skipped_parts)
 {
-    ck_assert_int_eq(
-        read_doc(DOC(TBL(TR(TC(P("Actions")) TC(P("Owner")))
-                             TR(TC("<w:p><w:r><w:t xml:space=\"preserve\">Tab </w:t><w:tab/>"
-                                   "<w:t>and</w:t><w:br/><w:t>break</w:t></w:r>"
-                                   "<w:hyperlink><w:r><w:t> link</w:t></w:r></w:hyperlink>"
-                                   "<w:fldSimple w:instr=\"PAGE\"><w:r><w:t> 7</w:t></w:r></w:fldSimple>"
-                                   "<w:r><w:fldChar w:fldCharType=\"begin\"/></w:r>"
-                                   "<w:r><w:instrText>HYPERLINK \"x\"</w:instrText></w:r>"
-                                   "<w:r><w:fldChar w:fldCharType=\"separate\"/></w:r>"
-                                   "<w:r><w:t> shown</w:t></w:r>"
-                                   "<w:r><w:fldChar w:fldCharType=\"end\"/></w:r>"
-                                   "<w:del><w:r><w:delText>deleted</w:delText></w:r></w:del>"
-                                   "<w:ins><w:r><w:t> &amp; inserted</w:t></w:r></w:ins>"
-                                   "<w:r><mc:AlternateContent><mc:Choice Requires=\"wps\">"
-                                   "<w:drawing><w:txbxContent><w:p><w:r><w:t>box</w:t></w:r>"
-                                   "</w:p></w:txbxContent></w:drawing></mc:Choice><mc:Fallback>"
-                                   "<w:pict><w:r><w:t>box</w:t></w:r></w:pict></mc:Fallback>"
-                                   "</mc:AlternateContent></w:r></w:p>")
-                                    TC(P("HR")))))),
-        0);
+    ck_assert_int_eq(read_doc(DOC(TBL(TR(TC(P("Actions")) TC(P("Owner"))) TR(
+                         TC("<w:p><w:r><w:t xml:space=\"preserve\">Tab </w:t><w:tab/>"
+                            "<w:t>and</w:t><w:br/><w:t>break</w:t></w:r>"
+                            "<w:hyperlink><w:r><w:t> link</w:t></w:r></w:hyperlink>"
+                            "<w:fldSimple w:instr=\"PAGE\"><w:r><w:t> 7</w:t></w:r></w:fldSimple>"
+                            "<w:r><w:fldChar w:fldCharType=\"begin\"/></w:r>"
+                            "<w:r><w:instrText>HYPERLINK \"x\"</w:instrText></w:r>"
+                            "<w:r><w:fldChar w:fldCharType=\"separate\"/></w:r>"
+                            "<w:r><w:t> shown</w:t></w:r>"
+                            "<w:r><w:fldChar w:fldCharType=\"end\"/></w:r>"
+                            "<w:del><w:r><w:delText>deleted</w:delText></w:r></w:del>"
+                            "<w:ins><w:r><w:t> &amp; inserted</w:t></w:r></w:ins>"
+                            "<w:r><mc:AlternateContent><mc:Choice Requires=\"wps\">"
+                            "<w:drawing><w:txbxContent><w:p><w:r><w:t>box</w:t></w:r>"
+                            "</w:p></w:txbxContent></w:drawing></mc:Choice><mc:Fallback>"
+                            "<w:pict><w:r><w:t>box</w:t></w:r></w:pict></mc:Fallback>"
+                            "</mc:AlternateContent></w:r></w:p>") TC(P("HR")))))),
+                     0);
     ck_assert_uint_eq(R.n_actions, 1);
-    ck_assert_str_eq(R.actions[0].title, "Tab  and\nbreak link 7 shown & inserted"); /* row.c: tab as space */
+    ck_assert_str_eq(R.actions[0].title,
+                     "Tab  and\nbreak link 7 shown & inserted"); /* row.c: tab as space */
 }
 END_TEST
 
 START_TEST(read_nested_table_is_warned_and_read_as_paragraphs)
 {
-    ck_assert_int_eq(read_doc(DOC(TBL(TR(TC(P("Actions")) TC(P("Owner")))
-                                          TR(TC(P("Outer") TBL(TR(TC(P("Inner one"))
-                                                                      TC(P("Inner two")))))
-                                                 TC(P("HR")))))),
+    ck_assert_int_eq(read_doc(DOC(TBL(TR(TC(P("Actions")) TC(P("Owner"))) TR(TC(
+                         P("Outer") TBL(TR(TC(P("Inner one")) TC(P("Inner two"))))) TC(P("HR")))))),
                      0);
     ck_assert_uint_eq(R.n_actions, 3);
     ck_assert_str_eq(R.actions[0].title, "Outer");
@@ -290,9 +295,8 @@ END_TEST
 
 START_TEST(read_tables_without_heading_are_reported)
 {
-    ck_assert_int_eq(read_doc(DOC(TBL(TR(TC(P("Name")) TC(P("Room"))))
-                                      TBL(TR(TC(P("Actions")) TC(P("Owner")))
-                                              TR(TC(P("Train staff")) TC(P("HR")))))),
+    ck_assert_int_eq(read_doc(DOC(TBL(TR(TC(P("Name")) TC(P("Room")))) TBL(TR(
+                         TC(P("Actions")) TC(P("Owner"))) TR(TC(P("Train staff")) TC(P("HR")))))),
                      0);
     ck_assert_uint_eq(R.n_actions, 1);
     ck_assert(diag_at("plan.docx: table 1", "no heading row"));
@@ -319,9 +323,10 @@ START_TEST(read_refuses_what_is_not_a_word_plan)
     ck_assert_int_eq(read_doc(DOC(TBL(TR(SPAN(100000, P("Actions")))))), -EINVAL);
     ck_assert(diag_at("plan.docx", "columns; at most 256 are read"));
 
-    ck_assert_int_eq(read_doc(DOC(TBL(TR("<w:trPr><w:gridBefore w:val=\"200\"/></w:trPr>" SPAN(
-                         100, P("Actions")))))),
-                     -EINVAL);
+    ck_assert_int_eq(
+        read_doc(
+            DOC(TBL(TR("<w:trPr><w:gridBefore w:val=\"200\"/></w:trPr>" SPAN(100, P("Actions")))))),
+        -EINVAL);
     ck_assert(diag_at("plan.docx", "table 1, row 1: 300 columns"));
     ck_assert_uint_eq(R.n_actions, 0);
 }
@@ -329,9 +334,10 @@ END_TEST
 
 START_TEST(read_allocation_failures_are_enomem)
 {
-    const char *xml = DOC(TBL(TR(SPAN(2, P("As an Employer"))) TR(TC(P("Owner")) TC(P("Actions")))
-                                  TR(TC(P("HR")) TC(LI("Train staff") LI("Survey staff")))
-                                      TR(TC(P("Objective")) "<w:tc/>") TR(SPAN(2, P("Described")))));
+    const char *xml =
+        DOC(TBL(TR(SPAN(2, P("As an Employer"))) TR(TC(P("Owner")) TC(P("Actions")))
+                    TR(TC(P("HR")) TC(LI("Train staff") LI("Survey staff")))
+                        TR(TC(P("Objective")) "<w:tc/>") TR(SPAN(2, P("Described")))));
     make_zip("word/document.xml", xml);
     for (unsigned long n = 1;; n++) {
         struct tkl_rows r = {.opts = &opts, .teams = &dir};
