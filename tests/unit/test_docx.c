@@ -153,10 +153,9 @@ END_TEST
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:document xmlns:w=\"" W_NS "\" "                  \
     "xmlns:mc=\"http://schemas.openxmlformats.org/markup-compatibility/2006\">"                    \
     "<w:body>" body "</w:body></w:document>"
-#define P(t) "<w:p><w:r><w:t>" t "</w:t></w:r></w:p>"
-#define LI(t)                                                                                      \
-    "<w:p><w:pPr><w:numPr><w:numId w:val=\"1\"/></w:numPr></w:pPr><w:r><w:t>" t "</w:t></w:r></"   \
-                                                                                "w:p>"
+#define RUN(t)     "<w:r><w:t>" t "</w:t></w:r>"
+#define P(t)       "<w:p>" RUN(t) "</w:p>"
+#define LI(t)      "<w:p><w:pPr><w:numPr><w:numId w:val=\"1\"/></w:numPr></w:pPr>" RUN(t) "</w:p>"
 #define TC(x)      "<w:tc>" x "</w:tc>"
 #define TR(x)      "<w:tr>" x "</w:tr>"
 #define TBL(x)     "<w:tbl>" x "</w:tbl>"
