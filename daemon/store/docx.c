@@ -470,6 +470,7 @@ struct docx {
     size_t n_read;                     /* tables read */
     char *heads[TKL_DOCX_MAX_COLUMNS]; /* texts of the heading row */
     size_t n_heads;
+    size_t given; /* bytes of text given in records so far */
 };
 
 static void grid_clear(struct grid *g)
@@ -670,6 +671,24 @@ static int warn_ambiguous(struct docx *d, const struct tkl_docx_split *s, size_t
     return r;
 }
 
+/* Counts the text of the current row given to n records (at most: each
+ * cell whole on each); -EFBIG with an error past TKL_DOCX_MAX_TEXT. */
+static int budget(struct docx *d, size_t n)
+{
+    size_t len = 0;
+    for (size_t c = 0; c < d->g.n; c++)
+        len += strlen(d->g.whole[c]);
+    if (len <= (TKL_DOCX_MAX_TEXT - d->given) / n) {
+        d->given += len * n;
+        return 0;
+    }
+    tkl_diag_add(d->R->diags, TKL_SEV_ERROR, d->file, 0, DOCUMENT,
+                 "table %zu, row %zu: its actions would hold more than %u MiB of text in all; "
+                 "refused as too large for a plan",
+                 d->table, d->row, TKL_DOCX_MAX_TEXT >> 20);
+    return -EFBIG;
+}
+
 /* A row below the heading row as one action per item of its action cell.
  * Returns 0 or -ENOMEM. */
 static int action_row(struct docx *d)
@@ -682,10 +701,13 @@ static int action_row(struct docx *d)
         if (column[aligned[i]] >= 0 && (size_t)column[aligned[i]] < d->g.n)
             align[column[aligned[i]]] = true;
     size_t title = (size_t)column[TKL_FIELD_TITLE];
+    int r = budget(d, title < d->g.n && d->g.cells[title].n ? d->g.cells[title].n : 1);
+    if (r < 0)
+        return r;
     struct tkl_docx_split s;
     if (tkl_docx_split(d->g.cells, d->g.n, title, align, &s) < 0)
         return -ENOMEM;
-    int r = warn_ambiguous(d, &s, title);
+    r = warn_ambiguous(d, &s, title);
     for (size_t i = 0; r == 0 && i < s.n_records; i++)
         r = record(d, &s.text[i * s.n_cells], s.n_cells, s.n_records > 1 ? i + 1 : 0);
     d->objective_used = true;

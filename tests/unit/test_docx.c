@@ -11,6 +11,7 @@
 #include <zip.h>
 
 #include "alloc_fail.h"
+#include "core/text.h"
 #include "store/docx.h"
 #include "store_fixture.h"
 
@@ -149,10 +150,11 @@ END_TEST
 /* ---- tkl_docx_read on archives built here ---- */
 
 #define W_NS "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-#define DOC(body)                                                                                  \
+#define DOC_OPEN                                                                                   \
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:document xmlns:w=\"" W_NS "\" "                  \
-    "xmlns:mc=\"http://schemas.openxmlformats.org/markup-compatibility/2006\">"                    \
-    "<w:body>" body "</w:body></w:document>"
+    "xmlns:mc=\"http://schemas.openxmlformats.org/markup-compatibility/2006\"><w:body>"
+#define DOC_CLOSE  "</w:body></w:document>"
+#define DOC(body)  DOC_OPEN body DOC_CLOSE
 #define RUN(t)     "<w:r><w:t>" t "</w:t></w:r>"
 #define P(t)       "<w:p>" RUN(t) "</w:p>"
 #define LI(t)      "<w:p><w:pPr><w:numPr><w:numId w:val=\"1\"/></w:numPr></w:pPr>" RUN(t) "</w:p>"
@@ -331,6 +333,28 @@ START_TEST(read_refuses_what_is_not_a_word_plan)
 }
 END_TEST
 
+START_TEST(read_refuses_a_row_repeating_too_much_text)
+{
+    /* a 1 MiB commitment beside 300 actions: 300 MiB once split */
+    struct tkl_buf b = {0};
+    ck_assert_int_eq(tkl_buf_puts(&b, DOC_OPEN "<w:tbl>" TR(TC(P("Commitments")) TC(
+                                          P("Actions"))) "<w:tr><w:tc><w:p><w:r><w:t>"),
+                     0);
+    for (size_t i = 0; i < (1u << 20) / 64; i++)
+        ck_assert_int_eq(tkl_buf_puts(&b, "We will do something about it and say so in public. "
+                                          "Always.    "),
+                         0);
+    ck_assert_int_eq(tkl_buf_puts(&b, "</w:t></w:r></w:p></w:tc><w:tc>"), 0);
+    for (size_t i = 0; i < 300; i++)
+        ck_assert_int_eq(tkl_buf_puts(&b, P("Act")), 0);
+    ck_assert_int_eq(tkl_buf_puts(&b, "</w:tc></w:tr></w:tbl>" DOC_CLOSE), 0);
+    ck_assert_int_eq(read_doc(b.data), -EINVAL);
+    tkl_buf_free(&b);
+    ck_assert(diag_at("plan.docx", "table 1, row 2: its actions would hold more than 256 MiB"));
+    ck_assert_uint_eq(R.n_actions, 0);
+}
+END_TEST
+
 START_TEST(read_allocation_failures_are_enomem)
 {
     const char *xml =
@@ -378,6 +402,7 @@ int main(void)
     tcase_add_test(tc, read_nested_table_is_warned_and_read_as_paragraphs);
     tcase_add_test(tc, read_tables_without_heading_are_reported);
     tcase_add_test(tc, read_refuses_what_is_not_a_word_plan);
+    tcase_add_test(tc, read_refuses_a_row_repeating_too_much_text);
     tcase_add_test(tc, read_allocation_failures_are_enomem);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
