@@ -149,7 +149,8 @@ static const struct reader *reader_for(const char *file)
 }
 
 /* Expands a path: a file is itself; a directory is its plan files (each
- * name with a reader's ending), sorted. */
+ * name with a reader's ending), sorted; hidden files and the "~$" lock
+ * files Word and Excel leave beside a document open in them are not. */
 static int expand_path(const char *path, char ***files, size_t *n, struct tkl_diags *diags)
 {
     struct stat st;
@@ -171,7 +172,7 @@ static int expand_path(const char *path, char ***files, size_t *n, struct tkl_di
     struct dirent *de;
     int r = 0;
     while ((de = readdir(d)) && r == 0) {
-        if (de->d_name[0] == '.' || !reader_for(de->d_name))
+        if (de->d_name[0] == '.' || strncmp(de->d_name, "~$", 2) == 0 || !reader_for(de->d_name))
             continue;
         char *full = NULL;
         if (asprintf(&full, "%s/%s", path, de->d_name) < 0)

@@ -250,6 +250,18 @@ class PublishedPlan(Fixture):
         self.assertEqual(got[2]["file"], plan + ": table 1, row 5, item 3")
         self.assertEqual(got[3]["file"], plan + ": table 1, row 6")
 
+    def test_directory_skips_the_lock_file_of_a_document_open_in_word(self):
+        plans = os.path.join(self.tmp, "plans")
+        os.mkdir(plans)
+        write_plan(os.path.join(plans, "plan.docx"))
+        # what Word leaves beside a document it has open: not a ZIP archive
+        with open(os.path.join(plans, "~$plan.docx"), "wb") as f:
+            f.write(b"\x0bJane Smith" + b"\x00" * 150)
+        rc, out = self.check(plans)
+        self.assertEqual(rc, 0, out)
+        self.assertNotIn("~$plan.docx", out)
+        self.assertEqual(len(self.actions(plans)), 18)
+
     def test_check_reports_the_rows_that_are_not_actions(self):
         plan = os.path.join(self.tmp, "plan.docx")
         write_plan(plan)
