@@ -355,6 +355,23 @@ START_TEST(read_refuses_a_row_repeating_too_much_text)
 }
 END_TEST
 
+START_TEST(read_refuses_more_cells_than_a_plan_has)
+{
+    /* 4200 rows of 251 columns (skipped or spanned): past 1,048,576 */
+    struct tkl_buf b = {0};
+    ck_assert_int_eq(tkl_buf_puts(&b, DOC_OPEN "<w:tbl>" TR(TC(P("Actions")))), 0);
+    for (size_t i = 0; i < 4200; i++)
+        ck_assert_int_eq(tkl_buf_puts(&b, TR("<w:trPr><w:gridBefore w:val=\"200\"/></w:trPr>" SPAN(
+                                              50, "<w:p/>") "<w:tc/>")),
+                         0);
+    ck_assert_int_eq(tkl_buf_puts(&b, "</w:tbl>" DOC_CLOSE), 0);
+    ck_assert_int_eq(read_doc(b.data), -EINVAL);
+    tkl_buf_free(&b);
+    ck_assert(diag_at("plan.docx", "tables of more than 1048576 cells; refused as too large"));
+    ck_assert_uint_eq(R.n_actions, 0);
+}
+END_TEST
+
 START_TEST(read_allocation_failures_are_enomem)
 {
     const char *xml =
@@ -403,6 +420,7 @@ int main(void)
     tcase_add_test(tc, read_tables_without_heading_are_reported);
     tcase_add_test(tc, read_refuses_what_is_not_a_word_plan);
     tcase_add_test(tc, read_refuses_a_row_repeating_too_much_text);
+    tcase_add_test(tc, read_refuses_more_cells_than_a_plan_has);
     tcase_add_test(tc, read_allocation_failures_are_enomem);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
