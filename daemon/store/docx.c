@@ -226,8 +226,8 @@ static int check_columns(struct parse *p, unsigned n)
     if (n <= TKL_DOCX_MAX_COLUMNS)
         return 0;
     tkl_diag_add(p->diags, TKL_SEV_ERROR, p->file, 0, DOCUMENT,
-                 "table %zu has a row of %u columns; at most %u are read", p->doc->n, n,
-                 TKL_DOCX_MAX_COLUMNS);
+                 "table %zu has a row of %u columns, more than the %u a plan may have; refused",
+                 p->doc->n, n, TKL_DOCX_MAX_COLUMNS);
     return -EFBIG;
 }
 
@@ -490,8 +490,8 @@ static int lay_out(struct docx *d, const struct row *row, struct grid *g)
         n += row->cells[i].span;
     if (n > TKL_DOCX_MAX_COLUMNS) {
         tkl_diag_add(d->R->diags, TKL_SEV_ERROR, d->file, 0, DOCUMENT,
-                     "table %zu, row %zu: %zu columns; at most %u are read", d->table, d->row, n,
-                     TKL_DOCX_MAX_COLUMNS);
+                     "table %zu, row %zu: %zu columns, more than the %u a plan may have; refused",
+                     d->table, d->row, n, TKL_DOCX_MAX_COLUMNS);
         return -EFBIG;
     }
     memset(g->cells, 0, n * sizeof(g->cells[0]));
