@@ -324,9 +324,7 @@ static int run_content(struct parse *p, const char *name)
         return tkl_buf_putc(&p->text, '\n');
     if (strcmp(name, "noBreakHyphen") == 0)
         return tkl_buf_putc(&p->text, '-');
-    if (strcmp(name, "numPr") == 0)
-        p->list = true;
-    else if (strcmp(name, "pStyle") == 0 && val_begins(p, "List"))
+    if (strcmp(name, "numPr") == 0 || (strcmp(name, "pStyle") == 0 && val_begins(p, "List")))
         p->list = true;
     return 0;
 }
