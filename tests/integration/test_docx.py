@@ -6,6 +6,7 @@ import argparse
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -304,6 +305,16 @@ class Alignment(Fixture):
         got = self.actions(plan)
         self.assertEqual([(a["title"], a["owners"], a["deadline_text"]) for a in got],
                          [("Train staff", "HR", "April 2023"), ("Survey staff", "HR", "May 2023")])
+
+
+    def test_a_repeated_action_is_renamed_naming_the_row_of_the_first(self):
+        plan = os.path.join(self.tmp, "plan.docx")
+        simple_plan(plan, [("Train staff", "HR", "April 2023"), ("Train staff", "HR", "May 2023")])
+        rc, out = self.check(plan)
+        self.assertRegex(out, re.escape(plan + ": table 1, row 3: warning: [id] same id as "
+                                        + plan + ": table 1, row 2 (") + r"a[0-9a-f]+\); this row")
+        ids = [a["id"] for a in self.actions(plan)]
+        self.assertEqual(ids[1], ids[0] + "-2")
 
 
 class Hostile(Fixture):
