@@ -921,6 +921,13 @@ static int open_outbox(struct cli *c, struct tkl_outbox **ret)
         return 1;
     }
     const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    if (access(dir, F_OK) != 0 && errno == ENOENT) {
+        fprintf(stderr,
+                "tickler: no state yet: %s does not exist; ticklerd makes it when it "
+                "first runs\n",
+                dir);
+        return 1;
+    }
     char *err = NULL;
     int r = tkl_outbox_open(dir, ret, &err);
     if (r < 0) {

@@ -623,6 +623,11 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
                                                         "healthy": False})
             else:
                 self.assertRegex(p.stdout, r"^state: +none yet")
+        # the outbox, too, says so instead of SQLite's "unable to open"
+        p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", state, "outbox",
+                          check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("no state yet: %s does not exist" % state, p.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "fresh")))
 
     def test_a_notice_waiting_longer_than_max_age_is_stuck(self):
