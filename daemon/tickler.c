@@ -1071,7 +1071,7 @@ static int cmd_status(struct cli *c, int argc, char **argv)
     int r = tkl_outbox_open_readonly(dir, &o, &err);
     if (r == -ENOENT && !err)
         return status_none(dir, json);
-    struct status x;
+    struct status x = {0};
     if (r == 0) {
         r = status_read(o, (int64_t)time(NULL), c->cfg->delivery.max_age_hours, &x);
         tkl_outbox_close(o);
