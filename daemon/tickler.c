@@ -17,7 +17,8 @@
  *   tickler [-c FILE] [--state-dir DIR] updates [--since DATE] [--json|--csv]
  *   tickler [-c FILE] link ACTION-ID RECIPIENT [--expires-in DAYS]
  *
- * Exit status: 0 done, 1 failed (or, for status, not healthy), 2 usage.
+ * Exit status: 0 done, 1 failed (or, for status, not healthy), 2 usage, and
+ * for status 3 when there is no state yet (ticklerd has not run).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +65,8 @@
 #ifndef TICKLER_DEFAULT_CONFIG
 #define TICKLER_DEFAULT_CONFIG "/etc/tickler/tickler.conf"
 #endif
+/* tickler status: no state database yet (as LSB's "program is not running") */
+#define TICKLER_EXIT_NO_STATE 3
 
 struct cli;
 
@@ -918,6 +921,13 @@ static int open_outbox(struct cli *c, struct tkl_outbox **ret)
         return 1;
     }
     const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    if (access(dir, F_OK) != 0 && errno == ENOENT) {
+        fprintf(stderr,
+                "tickler: no state yet: %s does not exist; ticklerd makes it when it "
+                "first runs\n",
+                dir);
+        return 1;
+    }
     char *err = NULL;
     int r = tkl_outbox_open(dir, ret, &err);
     if (r < 0) {
@@ -1017,8 +1027,33 @@ static int status_text(const struct status *x)
     return fflush(stdout) != 0 || !x->healthy;
 }
 
+/* tickler status before ticklerd's first round: there is no state
+ * database in dir yet. Says so (and what to do) and returns the exit code,
+ * TICKLER_EXIT_NO_STATE. */
+static int status_none(const char *dir, bool json)
+{
+    int r = 0;
+    if (json) {
+        json_t *o =
+            json_pack("{s:s, s:s, s:b}", "state", "none", "state_directory", dir, "healthy", 0);
+        r = json_print(o);
+    } else {
+        printf("state:            none yet (no %s/tickler.db)\n"
+               "health:           unknown: ticklerd has not run a round with this state "
+               "directory\n",
+               dir);
+        r = fflush(stdout) != 0;
+    }
+    fprintf(stderr,
+            "tickler: no state yet in %s: ticklerd creates it when it first runs. Check the "
+            "configuration (tickler check), then start it (systemctl start ticklerd).\n",
+            dir);
+    return r ? r : TICKLER_EXIT_NO_STATE;
+}
+
 /* Exits 0 when healthy, 1 when a notice failed or waits longer than
- * delivery.max_age_hours, or the outbox cannot be read. */
+ * delivery.max_age_hours, or the state database cannot be read, and
+ * TICKLER_EXIT_NO_STATE when there is none yet. Only reads the database. */
 static int cmd_status(struct cli *c, int argc, char **argv)
 {
     bool json = false;
@@ -1026,14 +1061,25 @@ static int cmd_status(struct cli *c, int argc, char **argv)
     int ar = read_args(c, argc, argv, opts, NULL);
     if (ar)
         return args_exit(ar);
-    struct tkl_outbox *o = NULL;
-    if (open_outbox(c, &o))
+    if (load(c, false)) {
+        tkl_diags_print(&c->diags, stderr);
         return 1;
-    struct status x;
-    int r = status_read(o, (int64_t)time(NULL), c->cfg->delivery.max_age_hours, &x);
-    tkl_outbox_close(o);
+    }
+    const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    struct tkl_outbox *o = NULL;
+    char *err = NULL;
+    int r = tkl_outbox_open_readonly(dir, &o, &err);
+    if (r == -ENOENT && !err)
+        return status_none(dir, json);
+    struct status x = {0};
+    if (r == 0) {
+        r = status_read(o, (int64_t)time(NULL), c->cfg->delivery.max_age_hours, &x);
+        tkl_outbox_close(o);
+    }
     if (r < 0) {
-        fprintf(stderr, "tickler: cannot read the outbox: %s\n", strerror(-r));
+        fprintf(stderr, "tickler: cannot read the state database %s/tickler.db: %s\n", dir,
+                err ? err : strerror(-r));
+        free(err);
         return 1;
     }
     return json ? status_json(&x) : status_text(&x);
@@ -1654,7 +1700,8 @@ static const struct command commands[] = {
     {"upcoming", cmd_upcoming, "[--from DATE] [--days N] [--owner NAME] [--held] [--json]",
      "the reminders that would be sent"},
     {"holidays", cmd_holidays, "[--year YYYY]", "the non-working days in use"},
-    {"status", cmd_status, "[--json]", "the outbox in numbers; exits 1 when not healthy"},
+    {"status", cmd_status, "[--json]",
+     "the outbox in numbers; exits 1 when not healthy, 3 before the first run"},
     {"outbox", cmd_outbox, "[--failed] [--json]", "notices in the outbox, newest first"},
     {"retry", cmd_retry, "ID...|--failed", "send failed notices again"},
     {"send-test", cmd_send_test, "NOTIFIER --to RECIPIENT",

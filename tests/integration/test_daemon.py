@@ -596,12 +596,39 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
                          (0, 1, 0, True))
         self.assertRegex(js["oldest_pending"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
         self.assertIsNotNone(js["next_attempt"])
-        # an outbox that cannot be read is not healthy either
-        p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir",
-                          os.path.join(self.tmp, "nowhere", "state"), "status", "--json",
-                          check=False)
+        # a state database that cannot be read is not healthy either
+        bad = os.path.join(self.tmp, "bad-state")
+        os.mkdir(bad)
+        with open(os.path.join(bad, "tickler.db"), "w") as f:
+            f.write("not a database\n" * 100)
+        p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", bad, "status",
+                          "--json", check=False)
         self.assertEqual(p.returncode, 1)
-        self.assertIn("cannot open the outbox", p.stderr)
+        self.assertIn("cannot read the state database %s/tickler.db" % bad, p.stderr)
+
+    def test_before_the_first_run_there_is_no_state(self):
+        """A fresh install: no state database yet. Said plainly, with what
+        to do, exit 3 (documented), and nothing is created."""
+        state = os.path.join(self.tmp, "fresh", "state")
+        for args, out in ((["status"], None), (["status", "--json"], None)):
+            p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", state, *args,
+                              check=False)
+            self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+            self.assertIn("no state yet in %s: ticklerd creates it when it first runs" % state,
+                          p.stderr)
+            self.assertIn("systemctl start ticklerd", p.stderr)
+            self.assertNotIn("unable to open", p.stdout + p.stderr)
+            if "--json" in args:
+                self.assertEqual(json.loads(p.stdout), {"state": "none", "state_directory": state,
+                                                        "healthy": False})
+            else:
+                self.assertRegex(p.stdout, r"^state: +none yet")
+        # the outbox, too, says so instead of SQLite's "unable to open"
+        p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", state, "outbox",
+                          check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("no state yet: %s does not exist" % state, p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "fresh")))
 
     def test_a_notice_waiting_longer_than_max_age_is_stuck(self):
         # Bravo's peer is down (503: tried again later); the notice was
