@@ -1079,6 +1079,9 @@ static int cmd_outbox(struct cli *c, int argc, char **argv)
             json_object_set_new(x, "recipient", json_string(s->notice.recipient));
             json_object_set_new(x, "team", jstr(s->notice.team_id));
             json_object_set_new(x, "due_at", json_string(at));
+            char queued[32];
+            tkl_format_instant(s->created_at, queued);
+            json_object_set_new(x, "queued_at", json_string(queued));
             json_object_set_new(x, "attempts", json_integer(s->attempts));
             json_object_set_new(x, "last_error", jstr(s->last_error));
             json_t *items = json_array(), *entries = json_array();
