@@ -97,7 +97,7 @@ def write_html(notices, folder):
                 "td,th{padding:2px 8px;text-align:left;vertical-align:top}td:first-child{white-space:nowrap}"
                 "tr:nth-child(even){background:#f3f3f3}</style>\n</head>\n<body>\n"
                 "<h1>What went out</h1>\n<p>%d messages, as the recipients' mail clients show "
-                "them.</p>\n<table>\n<tr><th>When</th><th>To</th><th>Team</th><th>Subject</th>"
+                "them.</p>\n<table>\n<tr><th>When</th><th>Team</th><th>To</th><th>Subject</th>"
                 "<th>What</th></tr>\n%s\n</table>\n</body>\n</html>\n"
                 % (len(rows), "\n".join(rows)))
     return index
