@@ -382,8 +382,8 @@ void dg_put_qp(struct dg_buf *b, const char *s, const char *eol)
             continue;
         }
         bool line_end = p[1] == '\n' || p[1] == '\0';
-        bool literal = (*p >= 33 && *p <= 126 && *p != '=') ||
-                       ((*p == ' ' || *p == '\t') && !line_end);
+        bool literal =
+            (*p >= 33 && *p <= 126 && *p != '=') || ((*p == ' ' || *p == '\t') && !line_end);
         char enc[3] = {'=', hex[*p >> 4], hex[*p & 15]};
         size_t w = literal ? 1 : 3;
         /* room for a soft break after this, unless the line ends here */

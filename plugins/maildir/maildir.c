@@ -81,12 +81,16 @@ static void compose(struct dg_buf *o, const struct maildir *m, const struct tkl_
     dg_header(o, "MIME-Version", "1.0", "\n");
     dg_printf(o, "Content-Type: multipart/alternative; boundary=\"%s\"\n", boundary);
     dg_printf(o, "X-Tickler-Notice: %llu\n\n", (unsigned long long)n->id);
-    dg_printf(o, "--%s\nContent-Type: text/plain; charset=UTF-8\n"
-                 "Content-Transfer-Encoding: 8bit\n\n", boundary);
+    dg_printf(o,
+              "--%s\nContent-Type: text/plain; charset=UTF-8\n"
+              "Content-Transfer-Encoding: 8bit\n\n",
+              boundary);
     if (text.data)
         dg_puts(o, text.data);
-    dg_printf(o, "\n--%s\nContent-Type: text/html; charset=UTF-8\n"
-                 "Content-Transfer-Encoding: quoted-printable\n\n", boundary);
+    dg_printf(o,
+              "\n--%s\nContent-Type: text/html; charset=UTF-8\n"
+              "Content-Transfer-Encoding: quoted-printable\n\n",
+              boundary);
     if (html.data)
         dg_put_qp(o, html.data, "\n");
     dg_printf(o, "\n--%s--\n", boundary);
