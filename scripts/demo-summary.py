@@ -15,7 +15,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 
 WHAT_WIDTH = 60
 
@@ -121,6 +121,12 @@ def kind_of(stage):
     return "other"
 
 
+def next_day(notices):
+    """The day after the last notice went out (YYYY-MM-DD)."""
+    last = max((datetime.fromisoformat(n["queued_at"]) for _, n, _ in notices), default=None)
+    return (last + timedelta(days=1)).strftime("%Y-%m-%d") if last else "2023-03-01"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tickler", required=True)
@@ -155,7 +161,8 @@ def main():
     for _, e in entries:
         counts[kind_of(e["stage"])] = counts.get(kind_of(e["stage"]), 0) + 1
     print()
-    print("%d notices: %d with officers' reminders, %d with the comms team's calendar prompts."
+    print("%d notices: %d with officers' reminders, %d with calendar prompts and look-aheads "
+          "(the comms team's, and those of teams an observance names)."
           % (len(notices), len(officers), len(comms)))
     print("Entries by stage: %s." % ", ".join(
         "%s %d" % (words, counts[words]) for _, words in KINDS + ((None, "other"),)
@@ -167,13 +174,14 @@ def main():
     print("""
 Look at them:
   each message as HTML, in a browser:  file://{index}
-  as mail (apt-get install mutt):      mutt -f {first}/maildir
-  the outbox, with each notice's state: {tickler} -c {conf} --state-dir {first} outbox
+{mutt}  the outbox, with each notice's state: {tickler} -c {conf} --state-dir {first} outbox
   the progress report:                  {tickler} -c {conf} --state-dir {first} report -o progress.html
-  what would go out next, from a date:  {tickler} -c {conf} upcoming --from 2023-04-04 --days 31
+  what would go out next:               {tickler} -c {conf} upcoming --from {next} --days 31
   the diversity calendar, printable:    {tickler} -c {conf} calendar --format html > calendar.html
 State directories (outbox, Maildir): {states}""".format(
-        index=os.path.abspath(index), first=first, tickler=tickler, conf=a.config,
+        index=os.path.abspath(index), first=first, next=next_day(notices),
+        mutt="".join("  as mail (apt-get install mutt):      mutt -f %s/maildir\n" % st
+                     for st in a.states), tickler=tickler, conf=a.config,
         states=" ".join(a.states)))
     return 0
 

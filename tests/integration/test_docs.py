@@ -143,8 +143,8 @@ class Readme(unittest.TestCase):
     def test_the_demo_shows_reminders_and_calendar_prompts(self):
         self.assertEqual(self.demo.returncode, 0, self.demo.stderr)
         out = self.demo.stdout
-        m = re.search(r"^(\d+) notices: (\d+) with officers' reminders, (\d+) with the comms "
-                      r"team's calendar prompts\.$", out, re.M)
+        m = re.search(r"^(\d+) notices: (\d+) with officers' reminders, (\d+) with calendar "
+                      r"prompts and look-aheads \(the comms team's", out, re.M)
         self.assertIsNotNone(m, out)
         self.assertGreater(int(m.group(2)), 0)
         self.assertGreater(int(m.group(3)), 0)
@@ -157,6 +157,9 @@ class Readme(unittest.TestCase):
                       "look-ahead: International Women's Day",
                       "14 days before: International Transgender Day of Visibility"):
             self.assertTrue(any(stage in r for r in rows), stage)
+        # the calendar's prompts go to the comms team
+        self.assertTrue(any(re.search(r" comms +comms@maidstone\.example +email +2 days before: "
+                                      r"International Women's Day", r) for r in rows), out)
         # the EDI officers get the copy of what is four weeks overdue
         self.assertTrue(any("edi.officers@" in r and "overdue, week 4: EAP22-18" in r
                             for r in rows), out)
