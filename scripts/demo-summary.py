@@ -109,9 +109,9 @@ def when(n):
     return datetime.fromisoformat(n["queued_at"]).strftime("%a %Y-%m-%d %H:%M")
 
 
-KINDS = (("lead-", "before a deadline"), ("due", "on the day"), ("overdue-m", "monthly, overdue"),
-         ("overdue-", "weekly, overdue"), ("checkin-", "quarterly check-ins"),
-         ("prompt-", "before an observance"), ("lookahead-", "monthly look-aheads"))
+KINDS = (("lead-", "before a deadline"), ("due", "on the day"), ("overdue-m", "monthly overdue"),
+         ("overdue-", "weekly overdue"), ("checkin-", "quarterly check-in"),
+         ("prompt-", "before an observance"), ("lookahead-", "monthly look-ahead"))
 
 
 def kind_of(stage):
@@ -164,25 +164,26 @@ def main():
     print("%d notices: %d with officers' reminders, %d with calendar prompts and look-aheads "
           "(the comms team's, and those of teams an observance names)."
           % (len(notices), len(officers), len(comms)))
-    print("Entries by stage: %s." % ", ".join(
+    print("Entries by stage: %s." % "; ".join(
         "%s %d" % (words, counts[words]) for _, words in KINDS + ((None, "other"),)
         if words in counts))
     index = write_html(notices, a.html)
 
-    tickler = a.tickler
     first = a.states[0]
-    print("""
-Look at them:
-  each message as HTML, in a browser:  file://{index}
-{mutt}  the outbox, with each notice's state: {tickler} -c {conf} --state-dir {first} outbox
-  the progress report:                  {tickler} -c {conf} --state-dir {first} report -o progress.html
-  what would go out next:               {tickler} -c {conf} upcoming --from {next} --days 31
-  the diversity calendar, printable:    {tickler} -c {conf} calendar --format html > calendar.html
-State directories (outbox, Maildir): {states}""".format(
-        index=os.path.abspath(index), first=first, next=next_day(notices),
-        mutt="".join("  as mail (apt-get install mutt):      mutt -f %s/maildir\n" % st
-                     for st in a.states), tickler=tickler, conf=a.config,
-        states=" ".join(a.states)))
+    look = [("each message as HTML, in a browser", "file://" + os.path.abspath(index))]
+    look += [("as mail (apt-get install mutt)", "mutt -f %s/maildir" % st) for st in a.states]
+    prog = "%s -c %s" % (a.tickler, a.config)
+    look += [("the outbox, each notice's state", "%s --state-dir %s outbox" % (prog, first)),
+             ("the progress report", "%s --state-dir %s report -o progress.html" % (prog, first)),
+             ("what would go out next", "%s upcoming --from %s --days 31"
+              % (prog, next_day(notices))),
+             ("the diversity calendar, printable",
+              "%s calendar --format html > calendar.html" % prog)]
+    print("\nLook at them:")
+    width = max(len(what) for what, _ in look) + 1
+    for what_, cmd in look:
+        print("  %-*s %s" % (width, what_ + ":", cmd))
+    print("State directories (outbox, Maildir): %s" % " ".join(a.states))
     return 0
 
 

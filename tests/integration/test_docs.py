@@ -154,12 +154,21 @@ class Readme(unittest.TestCase):
         for stage in ("28 days before: EAP", "14 days before: EAP", "7 days before: EAP",
                       "1 day before: EAP", "on the day: EAP", "overdue, week 1: EAP",
                       "overdue, month 2: EAP", "check-in: EAP", "(late): EAP",
-                      "look-ahead: International Women's Day",
                       "14 days before: International Transgender Day of Visibility"):
             self.assertTrue(any(stage in r for r in rows), stage)
-        # the calendar's prompts go to the comms team
-        self.assertTrue(any(re.search(r" comms +comms@maidstone\.example +email +2 days before: "
-                                      r"International Women's Day", r) for r in rows), out)
+        # the calendar's look-ahead and prompts go to the comms team
+        comms = [r for r in rows if re.search(r" comms +comms@maidstone\.example +email ", r)]
+        self.assertTrue(any("look-ahead: " in r for r in comms), out)
+        self.assertTrue(any("2 days before: " in r and "International Women's Day" in r
+                            for r in comms), out)
+        # the rows the README shows are the demo's
+        shown = readme().split("Some of its rows:", 1)[1]
+        shown = re.search(r"^```\n(.*?)^```", shown, re.M | re.S).group(1).splitlines()
+        self.assertEqual(shown[0].split(), ["When", "Team", "To", "Via", "What"])
+        self.assertGreater(len(shown), 3)
+        flat = [" ".join(r.split()) for r in rows]
+        for r in shown[1:]:
+            self.assertIn(" ".join(r.split()), flat)
         # the EDI officers get the copy of what is four weeks overdue
         self.assertTrue(any("edi.officers@" in r and "overdue, week 4: EAP22-18" in r
                             for r in rows), out)
