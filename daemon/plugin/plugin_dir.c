@@ -44,7 +44,7 @@ char *tkl_plugin_dir_for(const char *exe)
     if (!slash)
         return strdup(tkl_installed_plugin_dir);
     int dir_len = (int)(slash - exe);
-    char path[PATH_MAX], named[PATH_MAX];
+    char path[PATH_MAX], named[PATH_MAX] = "";
     int n = snprintf(path, sizeof(path), "%.*s/%s", dir_len, exe, TKL_PLUGIN_DIR_MARKER);
     if (n < 0 || (size_t)n >= sizeof(path) || read_marker(path, named, sizeof(named)) < 0)
         return strdup(tkl_installed_plugin_dir);
