@@ -1125,12 +1125,24 @@ static int cmd_outbox(struct cli *c, int argc, char **argv)
             json_object_set_new(x, "recipient", json_string(s->notice.recipient));
             json_object_set_new(x, "team", jstr(s->notice.team_id));
             json_object_set_new(x, "due_at", json_string(at));
+            char queued[32];
+            tkl_format_instant(s->created_at, queued);
+            json_object_set_new(x, "queued_at", json_string(queued));
             json_object_set_new(x, "attempts", json_integer(s->attempts));
             json_object_set_new(x, "last_error", jstr(s->last_error));
-            json_t *items = json_array();
-            for (size_t k = 0; k < s->notice.n_entries; k++)
-                json_array_append_new(items, json_string(s->entries[k].item_id));
+            json_t *items = json_array(), *entries = json_array();
+            for (size_t k = 0; k < s->notice.n_entries; k++) {
+                const struct tkl_notice_entry *e = &s->entries[k];
+                json_array_append_new(items, json_string(e->item_id));
+                json_t *y = json_object();
+                json_object_set_new(y, "item", json_string(e->item_id));
+                json_object_set_new(y, "title", jstr(e->title));
+                json_object_set_new(y, "stage", jstr(s->stage_keys[k]));
+                json_object_set_new(y, "late", json_boolean(e->late));
+                json_array_append_new(entries, y);
+            }
             json_object_set_new(x, "items", items);
+            json_object_set_new(x, "entries", entries);
             json_array_append_new(arr, x);
         } else {
             printf("%5" PRIu64 " %-9s %s %s:%s  %zu action(s), %d attempt(s)%s%s\n", ids[i], state,

@@ -498,7 +498,7 @@ class Prompts(Fixture):
         self.assertEqual(len(comms), 1)
         m = comms[0]
         self.assertRegex(str(m["Subject"]), r"^Diversity calendar: \d+ observances coming up$")
-        body = m.get_content()
+        body = m.get_body(("plain",)).get_content()
         self.assertIn("Coming up in the diversity calendar", body)
         self.assertIn("Black History Month\n    When: 1\u201331 October 2027, begins in 30 days",
                       body)

@@ -55,6 +55,11 @@ class Fixture(unittest.TestCase):
         return out
 
 
+def text_of(msg):
+    """The plain text of a message the maildir notifier wrote."""
+    return msg.get_body(("plain",)).get_content()
+
+
 class CheckConfig(Fixture):
     def test_shipped_config_passes(self):
         p = self.run_tool(tool("ticklerd"), "--check-config", "-c",
@@ -124,8 +129,14 @@ class MainJob(Fixture):
                          "Reminder: 8 actions for Policy, Communities and Engagement (some overdue)")
         for h in ("Date", "From", "To", "Subject", "Message-ID"):
             self.assertEqual(len(pce.get_all(h)), 1, h)
-        body = pce.get_content()
+        body = text_of(pce)
         self.assertIn("Include Armed Forces Act 2021", body)
+        # the HTML the email notifier would send, beside the text
+        self.assertEqual(pce.get_content_type(), "multipart/alternative")
+        html = pce.get_body(("html",)).get_content()
+        self.assertIn("<h1", html)
+        self.assertIn("Include Armed Forces Act 2021", html)
+        self.assertIn("Saturday 31 December 2022", html)
         self.assertIn("Deadline: Dec 2022 (Saturday 31 December 2022), 62 days overdue", body)
         self.assertLess(body.index("\nOverdue\n"), body.index("\nComing up\n"))
         self.assertEqual(pce["To"].addresses[0].display_name, "Policy, Communities and Engagement")
@@ -255,7 +266,7 @@ class Answers(Fixture):
                              "--plugin-dir", harness.plugin_dir(), "upcoming", *args)
 
     def to_hr(self, msgs):
-        return [flat(m.get_content()) for m in msgs
+        return [flat(text_of(m)) for m in msgs
                 if m["To"].addresses[0].addr_spec == "hr@maidstone.example"]
 
     def test_a_completed_action_is_not_reminded_until_the_plan_says_otherwise(self):
@@ -355,7 +366,7 @@ class Answers(Fixture):
         self.assertEqual([m["Date"].datetime.date().isoformat() for m in got],
                          ["2026-12-07", "2026-12-14"])
         for i in range(8):
-            self.assertIn("Task %d" % i, flat(got[0].get_content()) + flat(got[1].get_content()))
+            self.assertIn("Task %d" % i, flat(text_of(got[0])) + flat(text_of(got[1])))
 
 
 class Signals(Fixture):
