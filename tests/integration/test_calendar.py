@@ -306,6 +306,42 @@ class ShippedCalendar(Fixture):
                     self.assertRegex(str(e["COMMENT"]), r"[A-Z][a-z]+")
 
 
+class TableEnds(Fixture):
+    """A table of dates (RDATE) runs out: tickler check says so two years
+    ahead, naming the observance, the file, its line and the last date."""
+
+    def test_check_warns_of_a_table_ending_within_two_years(self):
+        today = dt.date.today()
+        soon = today.replace(year=today.year + 1, day=1)
+        later = today.replace(year=today.year + 3, day=1)
+        gone = today.replace(year=today.year - 1, day=1)
+        path = os.path.join(self.cals, "local.ics")
+
+        def event(uid, start, lines):
+            return ("BEGIN:VEVENT\r\nUID:%s@test\r\nDTSTAMP:20260101T000000Z\r\n"
+                    "SUMMARY:%s\r\nDTSTART;VALUE=DATE:%s\r\n%sEND:VEVENT\r\n"
+                    % (uid, uid.capitalize(), start.strftime("%Y%m%d"), lines))
+        rd = lambda *days: "RDATE;VALUE=DATE:%s\r\n" % ",".join(x.strftime("%Y%m%d")
+                                                                 for x in days)
+        with open(path, "w", newline="") as f:
+            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+                    + event("soon", gone, rd(soon, today))      # line 4
+                    + event("later", gone, rd(later))
+                    + event("gone", gone, rd(gone - dt.timedelta(days=400)))  # line 18
+                    + event("yearly", gone, "RRULE:FREQ=YEARLY\r\n")
+                    + "END:VCALENDAR\r\n")
+        p = self.tickler("check")
+        self.assertIn('%s:4: "Soon" (soon@test): its dates (RDATE) end on %s, within two '
+                      'years of today' % (path, soon.isoformat()), p.stderr)
+        self.assertIn('%s:18: "Gone" (gone@test): its dates (RDATE) ended on %s; it is no '
+                      'longer prompted' % (path, gone.isoformat()), p.stderr)
+        self.assertNotIn("Later", p.stderr)
+        self.assertNotIn("Yearly", p.stderr)
+        # the shipped calendar's tables reach 2050: no warning of its own
+        self.assertNotIn("uk-diversity.ics", p.stderr)
+        self.assertIn("ok:", p.stdout)
+
+
 class Malformed(Fixture):
     BAD = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
            "BEGIN:VEVENT\r\nUID:ok@test\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Fine\r\n"
