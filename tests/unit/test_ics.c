@@ -15,8 +15,7 @@ static struct ics_file *parse(const char *events)
 {
     char text[2048];
     snprintf(text, sizeof(text),
-             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n%sEND:VCALENDAR\r\n",
-             events);
+             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n%sEND:VCALENDAR\r\n", events);
     struct ics_file *f = NULL;
     ck_assert_int_eq(ics_parse("test.ics", text, strlen(text), NULL, NULL, &f), 0);
     return f;
@@ -39,9 +38,10 @@ END_TEST
 
 START_TEST(an_excluded_last_day_is_not_the_end)
 {
-    struct ics_file *f = parse(EVENT("a", "RDATE;VALUE=DATE:20260217,20270206\r\n"
-                                          "EXDATE;VALUE=DATE:20270206\r\n") EVENT(
-        "b", "RDATE;VALUE=DATE:20260217\r\nEXDATE;VALUE=DATE:20260217,20250129\r\n"));
+    struct ics_file *f = parse(
+        EVENT("a", "RDATE;VALUE=DATE:20260217,20270206\r\n"
+                   "EXDATE;VALUE=DATE:20270206\r\n")
+            EVENT("b", "RDATE;VALUE=DATE:20260217\r\nEXDATE;VALUE=DATE:20260217,20250129\r\n"));
     int32_t end = 0;
     ck_assert(ics_table_end(&f->events[0], &end));
     ck_assert_int_eq(end, tkl_day_from_civil(2026, 2, 17));
@@ -54,9 +54,8 @@ END_TEST
 
 START_TEST(rules_and_single_days_are_no_tables)
 {
-    struct ics_file *f = parse(EVENT("rule", "RRULE:FREQ=YEARLY\r\n")
-                                   EVENT("both", "RRULE:FREQ=YEARLY\r\nRDATE;VALUE=DATE:20260301\r\n")
-                                       EVENT("once", ""));
+    struct ics_file *f = parse(EVENT("rule", "RRULE:FREQ=YEARLY\r\n") EVENT(
+        "both", "RRULE:FREQ=YEARLY\r\nRDATE;VALUE=DATE:20260301\r\n") EVENT("once", ""));
     int32_t end = 7;
     for (size_t i = 0; i < f->n; i++)
         ck_assert(!ics_table_end(&f->events[i], &end));
@@ -68,8 +67,8 @@ END_TEST
 START_TEST(the_shipped_tables_reach_2050)
 {
     struct ics_file *f = NULL;
-    ck_assert_int_eq(
-        ics_load(TICKLER_SOURCE_DIR "/etc/calendars/uk-diversity.ics", NULL, NULL, &f), 0);
+    ck_assert_int_eq(ics_load(TICKLER_SOURCE_DIR "/etc/calendars/uk-diversity.ics", NULL, NULL, &f),
+                     0);
     size_t tables = 0;
     for (size_t i = 0; i < f->n; i++) {
         int32_t end;

@@ -167,13 +167,13 @@ END_TEST
 
 START_TEST(headings_by_meaning_and_the_column_map)
 {
-    ck_assert_int_eq(
-        read_rows("a.csv", "Intro,,,,,,\n"
-                           "Aim:,What we will do,Responsible Officer,Lead officer,TARGET DATE,"
-                           "Measure of success,Budget\n"
-                           "Fair pay,Publish the pay gap,HR,EDI Officer Group,March 2027,"
-                           "Gap published,5k\n"),
-        0);
+    ck_assert_int_eq(read_rows("a.csv",
+                               "Intro,,,,,,\n"
+                               "Aim:,What we will do,Responsible Officer,Lead officer,TARGET DATE,"
+                               "Measure of success,Budget\n"
+                               "Fair pay,Publish the pay gap,HR,EDI Officer Group,March 2027,"
+                               "Gap published,5k\n"),
+                     0);
     const struct tkl_action *a = nth(0);
     ck_assert_str_eq(a->objective, "Fair pay");
     ck_assert_str_eq(a->title, "Publish the pay gap");
@@ -188,8 +188,13 @@ START_TEST(headings_by_meaning_and_the_column_map)
     ck_assert_str_eq(m->file, "a.csv");
     ck_assert_uint_eq(m->line, 2);
     ck_assert_uint_eq(m->n, 7);
-    const int want[] = {TKL_FIELD_OBJECTIVE, TKL_FIELD_TITLE, TKL_FIELD_OWNERS, -1,
-                        TKL_FIELD_DEADLINE,  TKL_FIELD_MEASURE, -1};
+    const int want[] = {TKL_FIELD_OBJECTIVE,
+                        TKL_FIELD_TITLE,
+                        TKL_FIELD_OWNERS,
+                        -1,
+                        TKL_FIELD_DEADLINE,
+                        TKL_FIELD_MEASURE,
+                        -1};
     for (size_t i = 0; i < 7; i++)
         ck_assert_int_eq(m->fields[i], want[i]);
     ck_assert_str_eq(m->headings[0], "Aim:");
