@@ -357,6 +357,7 @@ static json_t *action_json(const struct tkl_action *a, enum tkl_standing standin
                         standing == TKL_STANDING_COUNT ? json_null()
                                                        : json_string(tkl_standing_name(standing)));
     json_object_set_new(o, "progress", jstr(*a->progress ? a->progress : NULL));
+    json_object_set_new(o, "measure", jstr(a->measure && *a->measure ? a->measure : NULL));
     json_object_set_new(o, "warnings", strv_json(a->warnings, a->n_warnings));
     return o;
 }
@@ -446,6 +447,8 @@ static int cmd_check(struct cli *c, int argc, char **argv)
             if (!rt->cfg->teams.teams[i].n_recipients)
                 printf("%s: warning: team \"%s\" has no recipients; its reminders go nowhere\n",
                        rt->cfg->path, rt->cfg->teams.teams[i].id);
+        for (size_t i = 0; i < st->n_maps; i++)
+            tkl_column_map_print(&st->maps[i], stdout);
         printf("ok: %zu actions, %zu observances, %zu teams, %zu owner names matched no team, "
                "%zu warnings\n",
                st->n - st->n_events, st->n_events, rt->cfg->teams.n, unmatched,

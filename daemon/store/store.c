@@ -43,6 +43,10 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     R->actions = NULL;
     R->n_actions = 0;
     R->cap_actions = 0;
+    s->maps = R->maps;
+    s->n_maps = R->n_maps;
+    R->maps = NULL;
+    R->n_maps = 0;
     int r = store_settle(s, R->diags);
     if (r == 0 && R->diags->oom)
         r = -ENOMEM;
@@ -81,6 +85,9 @@ void tkl_store_free(struct tkl_store *store)
         tkl_action_free(&store->actions[i]);
     free(store->actions);
     free(store->index);
+    for (size_t i = 0; i < store->n_maps; i++)
+        tkl_column_map_free(&store->maps[i]);
+    free(store->maps);
     free(store);
 }
 

@@ -118,6 +118,60 @@ class CheckConfig(Fixture):
         self.assertIn(want, p.stderr)
 
 
+class Headings(Fixture):
+    """tickler check says which heading of each plan file it took for which
+    field; headings councils use are read by meaning."""
+
+    SAMPLE = ('sample-plan.csv:1: headings: id \u2190 "Ref" (column 1), objective \u2190 '
+              '"Objective" (column 2), commitment \u2190 "Commitments" (column 3), title \u2190 '
+              '"Actions" (column 4), owners \u2190 "Responsibility" (column 5), deadline \u2190 '
+              '"Timeframe" (column 6), status \u2190 "Status" (column 7), progress \u2190 '
+              '"Progress" (column 8)')
+
+    def check(self):
+        return self.run_tool(tool("tickler"), "-c", self.conf, "--plugin-dir",
+                             harness.plugin_dir(), "check")
+
+    def test_check_names_the_heading_of_each_field(self):
+        p = self.check()
+        self.assertIn("%s/%s\n" % (self.tmp, self.SAMPLE), p.stdout)
+        self.assertIn("ok: 39 actions", p.stdout)
+
+    def test_another_councils_headings_beside_the_sample(self):
+        plans = os.path.join(self.tmp, "plans")
+        os.mkdir(plans)
+        shutil.move(self.plan, plans)
+        with open(os.path.join(plans, "other.csv"), "w", newline="") as f:
+            f.write("Equality Action Plan 2026-29,,,,,,\r\n"
+                    "Aim:,Action,Responsible Officer,Owner(s),Target date,"
+                    "Measure of success,Budget\r\n"
+                    "Fair pay,Publish the gender pay gap,Housing,Inclusion Board,March 2027,"
+                    "Gap published on the website,none\r\n")
+        with open(self.conf) as f:
+            text = f.read()
+        self.assertIn('files = [ "sample-plan.csv" ];', text)
+        with open(self.conf, "w") as f:
+            f.write(text.replace('files = [ "sample-plan.csv" ];', 'files = [ "plans" ];'))
+        p = self.check()
+        other = os.path.join(plans, "other.csv")
+        self.assertIn('%s:2: headings: objective \u2190 "Aim:" (column 1), title \u2190 "Action" '
+                      '(column 2), owners \u2190 "Responsible Officer" (column 3), deadline '
+                      '\u2190 "Target date" (column 5), measure \u2190 "Measure of success" '
+                      '(column 6); not read: "Owner(s)" (column 4), "Budget" (column 7)\n' % other,
+                      p.stdout)
+        self.assertIn("%s/%s\n" % (plans, self.SAMPLE), p.stdout)
+        # the ambiguity as before: the first owners column, with a warning
+        self.assertIn('%s:2: warning: [owners] column 4 ("Owner(s)") repeats the owners '
+                      'column 3; the first is used' % other, p.stdout)
+        self.assertIn("ok: 40 actions", p.stdout)
+        p = self.run_tool(tool("tickler"), "-c", self.conf, "--plugin-dir",
+                          harness.plugin_dir(), "actions", "--json")
+        a = [x for x in json.loads(p.stdout) if x["file"] == other][0]
+        self.assertEqual((a["title"], a["objective"], a["teams"], a["deadline"], a["measure"]),
+                         ("Publish the gender pay gap", "Fair pay", ["housing"], "2027-03-31",
+                          "Gap published on the website"))
+
+
 class MainJob(Fixture):
     def test_sample_plan_reminders_reach_the_maildir_once(self):
         self.oneshot("2023-03-03T09:00")
