@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "../core/text.h"
+#include "docx.h"
 #include "index.h"
 #include "ods.h"
 #include "row.h"
@@ -44,6 +45,10 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     R->actions = NULL;
     R->n_actions = 0;
     R->cap_actions = 0;
+    s->maps = R->maps;
+    s->n_maps = R->n_maps;
+    R->maps = NULL;
+    R->n_maps = 0;
     int r = store_settle(s, R->diags);
     if (r == 0 && R->diags->oom)
         r = -ENOMEM;
@@ -82,6 +87,9 @@ void tkl_store_free(struct tkl_store *store)
         tkl_action_free(&store->actions[i]);
     free(store->actions);
     free(store->index);
+    for (size_t i = 0; i < store->n_maps; i++)
+        tkl_column_map_free(&store->maps[i]);
+    free(store->maps);
     free(store);
 }
 
@@ -139,6 +147,7 @@ static const struct reader readers[] = {
     {".csv", tkl_rows_read, false},
     {".xlsx", tkl_xlsx_read, true},
     {".ods", tkl_ods_read, true},
+    {".docx", tkl_docx_read, false},
 };
 
 /* The reader of the first l bytes of file, or NULL. */
@@ -169,13 +178,13 @@ size_t tkl_store_path_len(const char *entry)
 
 bool tkl_store_is_plan(const char *name)
 {
-    /* "~$plan.xlsx" is the owner file Office keeps beside a workbook open
-     * for editing, not a plan */
+    /* "~$plan.xlsx" is the owner (lock) file Word and Excel keep beside a
+     * document open for editing, not a plan */
     return strncmp(name, "~$", 2) != 0 && reader_for_n(name, strlen(name)) != NULL;
 }
 
-/* Lists the plan files of directory path (each name with a reader's
- * ending), sorted. */
+/* Lists the plan files of directory path (tkl_store_is_plan; not hidden
+ * files), sorted. */
 static int list_dir(const char *path, char ***files, size_t *n, struct tkl_diags *diags)
 {
     DIR *d = opendir(path);
