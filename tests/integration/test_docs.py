@@ -229,7 +229,7 @@ class Readme(unittest.TestCase):
                                    text=True, timeout=120)
                 self.assertEqual(p.returncode, 0, "%s\n%s%s" % (line, p.stdout, p.stderr))
                 if line.startswith("build/daemon/tickler -c etc/tickler.conf check"):
-                    self.assertRegex(p.stdout, r"^ok: 39 actions, \d+ observances")
+                    self.assertRegex(p.stdout, r"(?m)^ok: 39 actions, \d+ observances")
         for name, start in (("calendar.html", "<!DOCTYPE html>"), ("2027.ics", "BEGIN:VCALENDAR"),
                             ("progress.html", "<!DOCTYPE html>"), ("progress.csv", "\ufeff"),
                             ("updates.csv", "")):
