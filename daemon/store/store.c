@@ -10,6 +10,7 @@
 
 #include "../core/text.h"
 #include "index.h"
+#include "remote.h"
 #include "row.h"
 
 /* Indexes s (renaming repeated ids), then sets each action's hash and the
@@ -119,9 +120,42 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
     return *ret ? 0 : -ENOMEM;
 }
 
-static int cmp_cstr(const void *a, const void *b)
+/* The files a load reads: each path, and the place its problems are
+ * named by (NULL: the path itself). */
+struct plan_files {
+    struct plan_file {
+        char *path, *place;
+    } * v;
+    size_t n;
+};
+
+/* Appends path and place, which it takes (also on failure). Returns 0 or
+ * -ENOMEM. */
+static int plan_files_push(struct plan_files *pf, char *path, char *place)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    struct plan_file *v = realloc(pf->v, (pf->n + 1) * sizeof(*v));
+    if (!v) {
+        free(path);
+        free(place);
+        return -ENOMEM;
+    }
+    pf->v = v;
+    v[pf->n++] = (struct plan_file){path, place};
+    return 0;
+}
+
+static void plan_files_free(struct plan_files *pf)
+{
+    for (size_t i = 0; i < pf->n; i++) {
+        free(pf->v[i].path);
+        free(pf->v[i].place);
+    }
+    free(pf->v);
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+    return strcmp(((const struct plan_file *)a)->path, ((const struct plan_file *)b)->path);
 }
 
 /* The readers of plan files, by the file name's ending (any case). A file
@@ -146,18 +180,56 @@ static const struct reader *reader_for(const char *file)
     return NULL;
 }
 
-/* Expands a path: a file is itself; a directory is its plan files (each
+const char *const *tkl_store_endings(void)
+{
+    static const char *endings[sizeof(readers) / sizeof(readers[0]) + 1];
+    for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++)
+        endings[i] = readers[i].ext;
+    return endings;
+}
+
+/* A URL of store.files: its cached copy, fetched just now or by the
+ * daemon, pushed with the place to name it by. */
+static int expand_url(const struct tkl_store_opts *opts, const char *url, struct plan_files *pf,
+                      struct tkl_diags *diags)
+{
+    int r = 0;
+    char *place = tkl_remote_place(url), *path = NULL;
+    if (!place)
+        return -ENOMEM;
+    const char *const *exts = tkl_store_endings();
+    if (!(path = tkl_remote_cached(opts->fresh_dir, url, exts, &r)) && r == 0)
+        path = tkl_remote_cached(opts->cache_dir, url, exts, &r);
+    if (!path) {
+        if (r == 0) {
+            tkl_diag_add(diags, TKL_SEV_ERROR, place, 0, NULL,
+                         "not fetched yet: no copy of this plan in %s",
+                         opts->cache_dir ? opts->cache_dir : "the state directory");
+            r = -ENOENT;
+        }
+        free(place);
+        return r;
+    }
+    return plan_files_push(pf, path, place);
+}
+
+/* Expands a path: a URL is its cached copy; a file is itself; a directory is its plan files (each
  * name with a reader's ending), sorted. */
-static int expand_path(const char *path, char ***files, size_t *n, struct tkl_diags *diags)
+static int expand_path(const struct tkl_store_opts *opts, const char *path, struct plan_files *pf,
+                       struct tkl_diags *diags)
 {
     struct stat st;
+    if (tkl_remote_is_url(path))
+        return expand_url(opts, path, pf, diags);
     if (stat(path, &st) < 0) {
         int e = errno;
         tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot read the store: %s", strerror(e));
         return -e;
     }
-    if (!S_ISDIR(st.st_mode))
-        return tkl_strv_push(files, n, strdup(path));
+    if (!S_ISDIR(st.st_mode)) {
+        char *copy = strdup(path);
+        return copy ? plan_files_push(pf, copy, NULL) : -ENOMEM;
+    }
     DIR *d = opendir(path);
     if (!d) {
         int e = errno;
@@ -165,7 +237,7 @@ static int expand_path(const char *path, char ***files, size_t *n, struct tkl_di
                      strerror(e));
         return -e;
     }
-    size_t first = *n;
+    size_t first = pf->n;
     struct dirent *de;
     int r = 0;
     while ((de = readdir(d)) && r == 0) {
@@ -175,13 +247,13 @@ static int expand_path(const char *path, char ***files, size_t *n, struct tkl_di
         if (asprintf(&full, "%s/%s", path, de->d_name) < 0)
             r = -ENOMEM;
         else
-            r = tkl_strv_push(files, n, full);
+            r = plan_files_push(pf, full, NULL);
     }
     closedir(d);
-    if (r == 0 && *n == first)
+    if (r == 0 && pf->n == first)
         tkl_diag_add(diags, TKL_SEV_WARNING, path, 0, NULL, "no plan files in this directory");
-    if (*n > first)
-        qsort(*files + first, *n - first, sizeof(char *), cmp_cstr);
+    if (pf->n > first)
+        qsort(pf->v + first, pf->n - first, sizeof(pf->v[0]), cmp_file);
     return r;
 }
 
@@ -189,26 +261,25 @@ int tkl_store_load(const struct tkl_store_opts *opts, const struct tkl_team_dir 
                    struct tkl_store **ret_store, struct tkl_diags *diags)
 {
     struct tkl_rows R = {.opts = opts, .teams = teams, .diags = diags};
-    char **files = NULL;
-    size_t n_files = 0;
+    struct plan_files pf = {0};
     int r = 0, first_err = 0;
 
     for (size_t i = 0; i < opts->n_paths && r != -ENOMEM; i++) {
-        r = expand_path(opts->paths[i], &files, &n_files, diags);
+        r = expand_path(opts, opts->paths[i], &pf, diags);
         if (r < 0 && !first_err)
             first_err = r;
     }
-    for (size_t i = 0; i < n_files && r != -ENOMEM; i++) {
+    for (size_t i = 0; i < pf.n && r != -ENOMEM; i++) {
+        const char *file = pf.v[i].path, *place = pf.v[i].place ? pf.v[i].place : file;
         char *data = NULL;
         size_t len = 0;
-        r = read_file(files[i], &data, &len);
+        r = read_file(file, &data, &len);
         if (r < 0) {
             if (r != -ENOMEM)
-                tkl_diag_add(diags, TKL_SEV_ERROR, files[i], 0, NULL, "cannot read: %s",
-                             strerror(-r));
+                tkl_diag_add(diags, TKL_SEV_ERROR, place, 0, NULL, "cannot read: %s", strerror(-r));
         } else {
-            const struct reader *rd = reader_for(files[i]);
-            r = (rd ? rd->read : tkl_rows_read)(&R, files[i], data, len);
+            const struct reader *rd = reader_for(file);
+            r = (rd ? rd->read : tkl_rows_read)(&R, place, data, len);
             free(data);
         }
         if (r < 0 && !first_err)
@@ -223,10 +294,32 @@ int tkl_store_load(const struct tkl_store_opts *opts, const struct tkl_team_dir 
     if (first_err == 0)
         first_err = store_finish(&R, ret_store);
     tkl_rows_free(&R);
-    for (size_t i = 0; i < n_files; i++)
-        free(files[i]);
-    free(files);
+    plan_files_free(&pf);
     return first_err;
+}
+
+int tkl_store_check_plan(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
+                         const char *file, const char *place, const char *data, size_t len,
+                         struct tkl_diags *diags)
+{
+    struct tkl_rows R = {.opts = opts, .teams = teams, .diags = diags};
+    struct tkl_store *s = NULL;
+    const struct reader *rd = reader_for(file);
+    int r = (rd ? rd->read : tkl_rows_read)(&R, place, data, len);
+    if (r == 0 && (r = store_finish(&R, &s)) == 0)
+        tkl_store_free(s);
+    tkl_rows_free(&R);
+    return r;
+}
+
+int tkl_store_opts_cache_in(struct tkl_store_opts *opts, const char *state_dir)
+{
+    char *dir = NULL;
+    if (asprintf(&dir, "%s/%s", state_dir, TKL_REMOTE_CACHE_SUBDIR) < 0)
+        return -ENOMEM;
+    free(opts->cache_dir);
+    opts->cache_dir = dir;
+    return 0;
 }
 
 int tkl_store_opts_use_file(struct tkl_store_opts *opts, const char *file)
@@ -256,5 +349,10 @@ void tkl_store_opts_free(struct tkl_store_opts *opts)
     for (size_t i = 0; i < opts->n_status_rules; i++)
         free(opts->status_rules[i].text);
     free(opts->status_rules);
+    free(opts->cache_dir);
+    free(opts->fresh_dir);
+    free(opts->fetch.token_file);
+    free(opts->fetch.ca_file);
+    free(opts->fetch.config_dir);
     memset(opts, 0, sizeof(*opts));
 }
