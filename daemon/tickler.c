@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <curl/curl.h>
 #include <jansson.h>
 #include <uv.h>
@@ -54,6 +56,7 @@
 #include "schedule/scheduler.h"
 #include "schedule/standing.h"
 #include "source/source.h"
+#include "store/fetch.h"
 #include "store/store.h"
 #include "token/token.h"
 #include "update/update.h"
@@ -88,6 +91,7 @@ struct cli {
     struct tkl_host_services svc;
     struct tkl_plugin_set plugins; /* the sources only */
     struct tkl_sources sources;
+    char *fresh_dir; /* plans at URLs fetched now; removed at exit */
 };
 
 /* ---- arguments --------------------------------------------------------- */
@@ -274,14 +278,59 @@ static int args_exit(int r)
     return r < 0 ? 2 : 0;
 }
 
-/* Loads the config and the store; prints problems. Returns 0, or 1 when
- * the config or the store has errors. */
+/* A private directory for the plans fetched now, made once. Returns it,
+ * or NULL after saying why. */
+static const char *fresh_dir(struct cli *c)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *dir = NULL;
+    if (c->fresh_dir)
+        return c->fresh_dir;
+    if (asprintf(&dir, "%s/tickler-plans-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+        return NULL;
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "tickler: cannot make a directory for the plans fetched: %s\n",
+                strerror(errno));
+        free(dir);
+        return NULL;
+    }
+    return c->fresh_dir = dir;
+}
+
+/* Removes the plans fetched now and their directory. */
+static void remove_fresh_dir(struct cli *c)
+{
+    DIR *d = c->fresh_dir ? opendir(c->fresh_dir) : NULL;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        char *p = NULL;
+        if (de->d_name[0] != '.' && asprintf(&p, "%s/%s", c->fresh_dir, de->d_name) >= 0) {
+            (void)unlink(p); /* a leftover in the temporary directory at worst */
+            free(p);
+        }
+    }
+    if (d)
+        closedir(d);
+    if (c->fresh_dir)
+        (void)rmdir(c->fresh_dir);
+    free(c->fresh_dir);
+    c->fresh_dir = NULL;
+}
+
+/* Loads the config and the store; prints problems. A plan at a URL is
+ * fetched now when the store is needed, else the daemon's copy is read.
+ * Returns 0, or 1 when the config or the store has errors. */
 static int load(struct cli *c, bool need_store)
 {
     int r = tkl_config_load(c->config, &c->cfg, &c->diags);
     if (r < 0 || tkl_tz_set(c->cfg->timezone) < 0)
         return 1;
     if (c->store && tkl_store_opts_use_file(&c->cfg->store, c->store) < 0)
+        return 1;
+    const char *state = c->state_dir ? c->state_dir : c->cfg->state_dir, *fresh = NULL;
+    if (need_store ? !(fresh = fresh_dir(c)) || tkl_fetch_prepare(&c->cfg->store, &c->cfg->teams,
+                                                                  state, fresh, &c->diags) < 0
+                   : tkl_store_opts_cache_in(&c->cfg->store, state) < 0)
         return 1;
     if (need_store && tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &c->diags) < 0)
         return 1;
@@ -428,9 +477,12 @@ static int cmd_check(struct cli *c, int argc, char **argv)
                                   .plugin_dir = c->plugin_dir,
                                   .store_file = c->store,
                                   .state_dir = c->state_dir ? strdup(c->state_dir) : NULL,
+                                  .fresh_dir = fresh_dir(c),
                                   .svc = &c->svc};
     struct tkl_runtime *rt = NULL;
-    int r = c->state_dir && !env.state_dir ? -ENOMEM : tkl_runtime_load(&env, &rt, &c->diags);
+    int r = (c->state_dir && !env.state_dir) || !env.fresh_dir
+                ? -ENOMEM
+                : tkl_runtime_load(&env, &rt, &c->diags);
     tkl_diags_print(&c->diags, stdout);
     size_t errors = c->diags.n_errors + c->svc.n_errors;
     if (r == 0 && !errors) {
@@ -1761,6 +1813,7 @@ int main(int argc, char **argv)
     tkl_store_free(c.st);
     tkl_config_free(c.cfg);
     tkl_diags_free(&c.diags);
+    remove_fresh_dir(&c);
     curl_global_cleanup();
     return r;
 }

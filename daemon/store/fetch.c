@@ -357,6 +357,26 @@ int tkl_fetch_now(const struct tkl_store_opts *opts, const struct tkl_team_dir *
     return r;
 }
 
+int tkl_fetch_prepare(struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
+                      const char *state_dir, const char *fresh_dir, struct tkl_diags *diags)
+{
+    bool any = false;
+    for (size_t i = 0; i < opts->n_paths; i++)
+        any = any || tkl_remote_is_url(opts->paths[i]);
+    if (!any)
+        return 0;
+    if (tkl_store_opts_cache_in(opts, state_dir) < 0)
+        return -ENOMEM;
+    if (!fresh_dir)
+        return tkl_fetch_now(opts, teams, opts->cache_dir, true, diags);
+    char *copy = strdup(fresh_dir);
+    if (!copy)
+        return -ENOMEM;
+    free(opts->fresh_dir);
+    opts->fresh_dir = copy;
+    return tkl_fetch_now(opts, teams, fresh_dir, false, diags);
+}
+
 /* ---- on the loop ----------------------------------------------------- */
 
 /* Tells the host what o's fetch brought, and keeps its state. */
