@@ -327,12 +327,20 @@ static int load(struct cli *c, bool need_store)
         return 1;
     if (c->store && tkl_store_opts_use_file(&c->cfg->store, c->store) < 0)
         return 1;
-    const char *state = c->state_dir ? c->state_dir : c->cfg->state_dir, *fresh = NULL;
-    if (need_store ? !(fresh = fresh_dir(c)) || tkl_fetch_prepare(&c->cfg->store, &c->cfg->teams,
-                                                                  state, fresh, &c->diags) < 0
-                   : tkl_store_opts_cache_in(&c->cfg->store, state) < 0)
+    const char *state = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    if (!need_store)
+        return tkl_store_opts_cache_in(&c->cfg->store, state) < 0 ? 1 : 0;
+    /* what the fetch says is printed now: every command shows where its
+     * plan came from */
+    const char *fresh = fresh_dir(c);
+    struct tkl_diags fetched = {0};
+    if (!fresh || tkl_fetch_prepare(&c->cfg->store, &c->cfg->teams, state, fresh, &fetched) < 0) {
+        tkl_diags_free(&fetched);
         return 1;
-    if (need_store && tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &c->diags) < 0)
+    }
+    tkl_diags_print(&fetched, stderr);
+    tkl_diags_free(&fetched);
+    if (tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &c->diags) < 0)
         return 1;
     return 0;
 }

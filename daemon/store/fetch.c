@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -324,8 +325,33 @@ static void fetch_blocking(struct one *o, struct token *tok, const char *dir,
     finish(o, curl_easy_perform(o->easy), dir, opts, teams, res);
 }
 
+/* Says in diags that url (shown as place) could not be fetched (why), and
+ * whether the copy in fallback_dir is read instead. */
+static void fetch_failed(const char *url, const char *place, const char *why,
+                         const char *fallback_dir, struct tkl_diags *diags)
+{
+    int err = 0;
+    struct stat st;
+    char when[32] = "";
+    char *copy = tkl_remote_cached(fallback_dir, url, tkl_store_endings(), &err);
+    if (copy && stat(copy, &st) == 0) {
+        struct tm tm;
+        time_t t = st.st_mtim.tv_sec;
+        if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm))
+            (void)snprintf(when, sizeof(when), "an unknown time");
+    }
+    free(copy);
+    if (when[0])
+        tkl_diag_add(diags, TKL_SEV_WARNING, place, 0, NULL,
+                     "cannot fetch: %s; reading the daemon's copy instead (last changed %s)", why,
+                     when);
+    else
+        tkl_diag_add(diags, TKL_SEV_WARNING, place, 0, NULL, "cannot fetch: %s", why);
+}
+
 int tkl_fetch_now(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
-                  const char *dir, bool only_missing, struct tkl_diags *diags)
+                  const char *dir, bool only_missing, const char *fallback_dir,
+                  struct tkl_diags *diags)
 {
     struct token tok = {.spec = opts->fetch.token_file, .config_dir = opts->fetch.config_dir};
     int r = 0;
@@ -349,7 +375,7 @@ int tkl_fetch_now(const struct tkl_store_opts *opts, const struct tkl_team_dir *
             o.mtime = 0; /* a copy, not a check: the whole plan */
             fetch_blocking(&o, &tok, dir, opts, teams, &res);
             if (res.outcome == TKL_FETCH_FAILED)
-                tkl_diag_add(diags, TKL_SEV_WARNING, o.place, 0, NULL, "cannot fetch: %s", res.why);
+                fetch_failed(url, o.place, res.why, fallback_dir, diags);
         }
         one_free(&o);
     }
@@ -368,13 +394,13 @@ int tkl_fetch_prepare(struct tkl_store_opts *opts, const struct tkl_team_dir *te
     if (tkl_store_opts_cache_in(opts, state_dir) < 0)
         return -ENOMEM;
     if (!fresh_dir)
-        return tkl_fetch_now(opts, teams, opts->cache_dir, true, diags);
+        return tkl_fetch_now(opts, teams, opts->cache_dir, true, NULL, diags);
     char *copy = strdup(fresh_dir);
     if (!copy)
         return -ENOMEM;
     free(opts->fresh_dir);
     opts->fresh_dir = copy;
-    return tkl_fetch_now(opts, teams, fresh_dir, false, diags);
+    return tkl_fetch_now(opts, teams, fresh_dir, false, opts->cache_dir, diags);
 }
 
 /* ---- on the loop ----------------------------------------------------- */

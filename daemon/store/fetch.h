@@ -41,11 +41,13 @@ struct tkl_fetch_result {
 /*
  * Fetches every URL of opts now, blocking, into dir: all of them, or
  * (only_missing) those with no cached copy in dir yet. A failure is a
- * warning in diags naming the URL's place (the store's load then reads an
- * older copy, or reports that there is none). Returns 0 or -ENOMEM.
+ * warning in diags naming the URL's place, which says when the store's
+ * load reads the copy in fallback_dir (may be NULL) instead; without one,
+ * that load reports there is none. Returns 0 or -ENOMEM.
  */
 int tkl_fetch_now(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
-                  const char *dir, bool only_missing, struct tkl_diags *diags);
+                  const char *dir, bool only_missing, const char *fallback_dir,
+                  struct tkl_diags *diags);
 
 /*
  * Where the URLs of opts are read from: the daemon's copies under

@@ -158,12 +158,21 @@ char *tkl_remote_cache_stem(const char *dir, const char *url)
     return asprintf(&out, "%s/%s", dir, hex) < 0 ? NULL : out;
 }
 
-/* Creates dir (0700) unless it exists. Returns 0 or a negative errno. */
-static int ensure_dir(const char *dir)
+/* Creates dir (0700) unless it exists, and its parent (the state
+ * directory, on a first start) likewise. Returns 0 or a negative errno. */
+static int ensure_dir(char *dir)
 {
     if (mkdir(dir, 0700) == 0 || errno == EEXIST)
         return 0;
-    return -errno;
+    char *slash = strrchr(dir, '/');
+    if (errno != ENOENT || !slash || slash == dir)
+        return -errno;
+    *slash = '\0';
+    int r = mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -errno;
+    *slash = '/';
+    if (r == 0 && mkdir(dir, 0700) < 0 && errno != EEXIST)
+        r = -errno;
+    return r;
 }
 
 /* Writes data to a new file tmp, flushed, with mtime when not 0. */

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "../core/text.h"
 #include "index.h"
@@ -199,18 +198,8 @@ static int expand_url(const struct tkl_store_opts *opts, const char *url, struct
     if (!place)
         return -ENOMEM;
     const char *const *exts = tkl_store_endings();
-    struct stat st;
-    if (!(path = tkl_remote_cached(opts->fresh_dir, url, exts, &r)) && r == 0 &&
-        (path = tkl_remote_cached(opts->cache_dir, url, exts, &r)) && opts->fresh_dir &&
-        stat(path, &st) == 0) {
-        char when[32];
-        struct tm tm;
-        time_t t = st.st_mtim.tv_sec;
-        if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm))
-            (void)snprintf(when, sizeof(when), "an unknown time");
-        tkl_diag_add(diags, TKL_SEV_WARNING, place, 0, NULL,
-                     "not fetched now: reading the daemon's copy (last changed %s)", when);
-    }
+    if (!(path = tkl_remote_cached(opts->fresh_dir, url, exts, &r)) && r == 0)
+        path = tkl_remote_cached(opts->cache_dir, url, exts, &r);
     if (!path) {
         if (r == 0) {
             tkl_diag_add(diags, TKL_SEV_ERROR, place, 0, NULL,
