@@ -28,6 +28,7 @@ struct token {
 /* One URL: its transfer, and what its last good answer said. */
 struct one {
     const char *url; /* borrowed from the options */
+    char *request;   /* url without its fragment: what is asked for */
     char *place;     /* what may be shown of it */
     CURL *easy;
     struct curl_slist *headers;
@@ -118,7 +119,7 @@ static int setup(struct one *o, const struct tkl_fetch_opts *fo, const char *tok
         if (!(o->headers = l))
             return -ENOMEM;
     }
-    CURLcode c = curl_easy_setopt(e, CURLOPT_URL, o->url);
+    CURLcode c = curl_easy_setopt(e, CURLOPT_URL, o->request);
     c |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
     c |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
     c |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
@@ -285,6 +286,7 @@ static void one_free(struct one *o)
     curl_slist_free_all(o->headers);
     tkl_buf_free(&o->body);
     free(o->place);
+    free(o->request);
     free(o->etag);
     free(o->failure);
 }
@@ -296,7 +298,7 @@ static int one_init(struct one *o, const char *url, const char *dir)
     struct stat st;
     int err = 0;
     *o = (struct one){.url = url};
-    if (!(o->place = tkl_remote_place(url)))
+    if (!(o->place = tkl_remote_place(url)) || !(o->request = strndup(url, strcspn(url, "#"))))
         return -ENOMEM;
     char *cached = tkl_remote_cached(dir, url, tkl_store_endings(), &err);
     if (cached && stat(cached, &st) == 0)
@@ -415,7 +417,7 @@ static void report(struct one *o, const struct tkl_fetch_result *res)
     char *was = o->failure;
     o->failure = failed ? strdup(res->why) : NULL;
     o->reported = true;
-    f->host.fetched(f->host.data, o->place, res, state_changed, was);
+    f->host.fetched(f->host.data, o->place, res, state_changed, state_changed ? was : NULL);
     free(was);
 }
 

@@ -64,8 +64,8 @@ struct tkl_fetcher;
 
 /* What the fetcher tells its owner, on the loop thread, after each fetch
  * of the URL shown as place. state_changed: the first result, a failure
- * that differs from the one before, or the first success after one
- * (was: what the failure said). */
+ * that differs from the one before, or the first success after one; was:
+ * then, what the failure before said (else NULL). */
 struct tkl_fetcher_host {
     void (*fetched)(void *data, const char *place, const struct tkl_fetch_result *res,
                     bool state_changed, const char *was);

@@ -33,11 +33,12 @@ bool tkl_remote_is_url(const char *path)
     return p > path && strncmp(p, "://", 3) == 0;
 }
 
-/* url parsed by curl, or NULL (refused or out of memory). */
+/* url parsed by curl (spaces allowed: a sheet's name in the fragment), or
+ * NULL (refused or out of memory). */
 static CURLU *parse(const char *url)
 {
     CURLU *u = curl_url();
-    if (u && curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+    if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_ALLOW_SPACE) != CURLUE_OK) {
         curl_url_cleanup(u);
         return NULL;
     }
@@ -49,8 +50,12 @@ int tkl_remote_check_url(const char *url, char *err, size_t size)
     CURLU *u = parse(url);
     char *scheme = NULL, *host = NULL;
     int r = -EINVAL;
-    if (!u)
-        (void)snprintf(err, size, "not a URL curl can read");
+    size_t request = strcspn(url, "#"); /* what is sent: all but the fragment */
+    bool blank = false;
+    for (size_t i = 0; i < request; i++)
+        blank = blank || (unsigned char)url[i] <= ' ';
+    if (!u || blank)
+        (void)snprintf(err, size, "not a URL curl can read (write a space as %%20)");
     else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
              strcasecmp(scheme, "https") != 0)
         (void)snprintf(err, size,
@@ -77,7 +82,7 @@ char *tkl_remote_place(const char *url)
         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
         (void)curl_url_get(u, CURLUPART_PORT, &port, 0);
-        (void)curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
+        (void)curl_url_get(u, CURLUPART_FRAGMENT, &frag, CURLU_URLDECODE);
         if (asprintf(&out, "%s://%s%s%s%s%s%s", scheme, host, port ? ":" : "", port ? port : "",
                      path, frag ? "#" : "", frag ? frag : "") < 0)
             out = NULL;
