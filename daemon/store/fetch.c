@@ -373,7 +373,9 @@ int tkl_fetch_now(const struct tkl_store_opts *opts, const struct tkl_team_dir *
             r = -ENOMEM;
             break;
         }
-        if (!(only_missing && have)) {
+        if (tkl_remote_check_url(url, res.why, sizeof(res.why)) < 0) {
+            tkl_diag_add(diags, TKL_SEV_WARNING, o.place, 0, NULL, "cannot fetch: %s", res.why);
+        } else if (!(only_missing && have)) {
             o.mtime = 0; /* a copy, not a check: the whole plan */
             fetch_blocking(&o, &tok, dir, opts, teams, &res);
             if (res.outcome == TKL_FETCH_FAILED)

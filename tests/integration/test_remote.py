@@ -213,6 +213,7 @@ class Daemonised(Base):
         d = Daemon(self.conf, self.state, "--now", "2023-02-01T08:00")
         try:
             d.wait_for("started: 39 actions")
+            self.assertNotIn("cannot watch", d.log())
             first = self.server.wait(lambda rs: [r for r in rs if r[2] == 200], "200")[0]
             self.assertEqual(first[1].get("Authorization"), "Bearer " + TOKEN_1)
             self.assertIn(SECRET_QUERY, first[0])  # the query goes to the server
