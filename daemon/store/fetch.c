@@ -414,8 +414,8 @@ static void report(struct one *o, const struct tkl_fetch_result *res)
 {
     struct tkl_fetcher *f = o->f;
     bool failed = res->outcome == TKL_FETCH_FAILED;
-    bool state_changed =
-        !o->reported || (failed ? !o->failure || strcmp(o->failure, res->why) : o->failure != NULL);
+    bool state_changed = !o->reported || (failed ? !o->failure || strcmp(o->failure, res->why) != 0
+                                                 : o->failure != NULL);
     char *was = o->failure;
     o->failure = failed ? strdup(res->why) : NULL;
     o->reported = true;

@@ -155,10 +155,10 @@ char *tkl_remote_cache_stem(const char *dir, const char *url)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    char hex[2 * EVP_MAX_MD_SIZE + 1], *out = NULL;
+    char hex[2 * EVP_MAX_MD_SIZE + 1] = "", *out = NULL;
     if (!EVP_Digest(url, strlen(url), md, &n, EVP_sha256(), NULL))
         return NULL;
-    for (unsigned i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         (void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
     return asprintf(&out, "%s/%s", dir, hex) < 0 ? NULL : out;
 }
