@@ -1747,7 +1747,7 @@ static void usage(FILE *out)
     fprintf(out,
             "\nOptions:\n"
             "  -c, --config FILE     configuration file (default %s)\n"
-            "      --store FILE      read this CSV file instead of store.files\n"
+            "      --store FILE      read this plan file or https:// URL instead of store.files\n"
             "      --state-dir DIR   state directory (default: daemon.state_directory)\n"
             "      --plugin-dir DIR  load plugins from DIR (default:\n"
             "                        daemon.plugin_directory)\n"
