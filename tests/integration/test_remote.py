@@ -105,8 +105,11 @@ class PlanServer:
         path = h.path.split("?", 1)[0]
         if self.mode == "500":
             return 500, [], b"internal error"
-        if self.token and h.headers.get("Authorization") != "Bearer " + self.token:
+        if (self.token and h.headers.get("Authorization") != "Bearer " + self.token
+                and not h.headers.get("Host", "").startswith("localhost")):
             return 401, [("WWW-Authenticate", "Bearer")], b""
+        if path == "/elsewhere.csv":  # another host name for the same server
+            return 302, [("Location", "https://localhost:%d/plans/plan.csv" % self.port)], b""
         if path == "/moved.csv":
             return 302, [("Location", "http://127.0.0.1:%d/plans/plan.csv" % self.port)], b""
         if path == "/export":
@@ -328,6 +331,21 @@ class Command(Base):
         r = self.tickler("check")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("ok: 39 actions", r.stdout)
+
+    def test_redirect_to_another_host_gets_no_token(self):
+        with open(self.token_file, "w") as f:
+            f.write(TOKEN_1 + "\n")
+        self.server.token = TOKEN_1
+        self.configure(self.server.url("/elsewhere.csv"),
+                       '  fetch_token_file = "%s";\n' % self.token_file)
+        r = self.tickler("check")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("ok: 39 actions", r.stdout)
+        (first, hop) = self.server.requests
+        self.assertEqual(first[1].get("Authorization"), "Bearer " + TOKEN_1)
+        self.assertTrue(hop[1]["Host"].startswith("localhost:"), hop)
+        self.assertNotIn("Authorization", hop[1])
+        self.assert_no_secret(r.stdout + r.stderr)
 
     def test_refused(self):
         # too large, a redirect to http, a certificate tickler does not trust
