@@ -57,6 +57,7 @@
 #include "schedule/standing.h"
 #include "source/source.h"
 #include "store/fetch.h"
+#include "store/remote.h"
 #include "store/store.h"
 #include "token/token.h"
 #include "update/update.h"
@@ -278,8 +279,8 @@ static int args_exit(int r)
     return r < 0 ? 2 : 0;
 }
 
-/* A private directory for the plans fetched now, made once. Returns it,
- * or NULL after saying why. */
+/* A private directory for the plans at URLs fetched now, made once.
+ * Returns it, or NULL (then the daemon's copies are read). */
 static const char *fresh_dir(struct cli *c)
 {
     const char *tmp = getenv("TMPDIR");
@@ -289,8 +290,6 @@ static const char *fresh_dir(struct cli *c)
     if (asprintf(&dir, "%s/tickler-plans-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
         return NULL;
     if (!mkdtemp(dir)) {
-        fprintf(stderr, "tickler: cannot make a directory for the plans fetched: %s\n",
-                strerror(errno));
         free(dir);
         return NULL;
     }
@@ -332,9 +331,15 @@ static int load(struct cli *c, bool need_store)
         return tkl_store_opts_cache_in(&c->cfg->store, state) < 0 ? 1 : 0;
     /* what the fetch says is printed now: every command shows where its
      * plan came from */
-    const char *fresh = fresh_dir(c);
+    bool urls = false;
+    for (size_t i = 0; i < c->cfg->store.n_paths; i++)
+        urls = urls || tkl_remote_is_url(c->cfg->store.paths[i]);
+    const char *fresh = urls ? fresh_dir(c) : NULL;
+    if (urls && !fresh)
+        fprintf(stderr, "tickler: warning: cannot make a temporary directory to fetch the plan "
+                        "into; reading the daemon's copy\n");
     struct tkl_diags fetched = {0};
-    if (!fresh || tkl_fetch_prepare(&c->cfg->store, &c->cfg->teams, state, fresh, &fetched) < 0) {
+    if (tkl_fetch_prepare(&c->cfg->store, &c->cfg->teams, state, fresh, false, &fetched) < 0) {
         tkl_diags_free(&fetched);
         return 1;
     }
@@ -485,12 +490,11 @@ static int cmd_check(struct cli *c, int argc, char **argv)
                                   .plugin_dir = c->plugin_dir,
                                   .store_file = c->store,
                                   .state_dir = c->state_dir ? strdup(c->state_dir) : NULL,
+                                  .own_fetch = true,
                                   .fresh_dir = fresh_dir(c),
                                   .svc = &c->svc};
     struct tkl_runtime *rt = NULL;
-    int r = (c->state_dir && !env.state_dir) || !env.fresh_dir
-                ? -ENOMEM
-                : tkl_runtime_load(&env, &rt, &c->diags);
+    int r = c->state_dir && !env.state_dir ? -ENOMEM : tkl_runtime_load(&env, &rt, &c->diags);
     tkl_diags_print(&c->diags, stdout);
     size_t errors = c->diags.n_errors + c->svc.n_errors;
     if (r == 0 && !errors) {

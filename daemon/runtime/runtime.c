@@ -58,7 +58,8 @@ static int load_rest(struct tkl_runtime_env *env, struct tkl_runtime *rt, struct
         return r;
     if (!env->state_dir && !(env->state_dir = strdup(c->state_dir)))
         return -ENOMEM;
-    if (tkl_fetch_prepare(&c->store, &c->teams, env->state_dir, env->fresh_dir, diags) < 0)
+    if (tkl_fetch_prepare(&c->store, &c->teams, env->state_dir, env->fresh_dir, !env->own_fetch,
+                          diags) < 0)
         return -ENOMEM;
     /* every step reports its problems: one check finds them all */
     int rp = tkl_plugin_set_open(plugin_dir, &c->plugins, TKL_PLUGIN_NOTIFIER | TKL_PLUGIN_SOURCE,

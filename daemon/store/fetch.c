@@ -388,7 +388,8 @@ int tkl_fetch_now(const struct tkl_store_opts *opts, const struct tkl_team_dir *
 }
 
 int tkl_fetch_prepare(struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
-                      const char *state_dir, const char *fresh_dir, struct tkl_diags *diags)
+                      const char *state_dir, const char *fresh_dir, bool fetch_missing,
+                      struct tkl_diags *diags)
 {
     bool any = false;
     for (size_t i = 0; i < opts->n_paths; i++)
@@ -398,7 +399,7 @@ int tkl_fetch_prepare(struct tkl_store_opts *opts, const struct tkl_team_dir *te
     if (tkl_store_opts_cache_in(opts, state_dir) < 0)
         return -ENOMEM;
     if (!fresh_dir)
-        return tkl_fetch_now(opts, teams, opts->cache_dir, true, NULL, diags);
+        return fetch_missing ? tkl_fetch_now(opts, teams, opts->cache_dir, true, NULL, diags) : 0;
     char *copy = strdup(fresh_dir);
     if (!copy)
         return -ENOMEM;

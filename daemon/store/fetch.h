@@ -53,12 +53,13 @@ int tkl_fetch_now(const struct tkl_store_opts *opts, const struct tkl_team_dir *
  * Where the URLs of opts are read from: the daemon's copies under
  * state_dir/plans (opts->cache_dir), and, when fresh_dir is set (tickler's
  * own private directory), copies fetched there now, every one, blocking;
- * without fresh_dir (the daemon, its check), those with no copy yet are
- * fetched into the cache. Does nothing more when opts has no URL. Returns
- * 0 or -ENOMEM; failed fetches are warnings in diags.
+ * else, with fetch_missing (the daemon, its check), those with no copy yet
+ * are fetched into the cache. Does nothing more when opts has no URL.
+ * Returns 0 or -ENOMEM; failed fetches are warnings in diags.
  */
 int tkl_fetch_prepare(struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
-                      const char *state_dir, const char *fresh_dir, struct tkl_diags *diags);
+                      const char *state_dir, const char *fresh_dir, bool fetch_missing,
+                      struct tkl_diags *diags);
 
 struct tkl_fetcher;
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/fetch.h"
 #include "store/remote.h"
@@ -67,7 +68,7 @@ START_TEST(a_failed_fetch_is_a_warning_naming_the_place)
     struct tkl_diags d = {0};
     char fresh[300];
     snprintf(fresh, sizeof(fresh), "%s/fresh", dir);
-    ck_assert_int_eq(tkl_fetch_prepare(&o, &teams, dir, fresh, &d), 0);
+    ck_assert_int_eq(tkl_fetch_prepare(&o, &teams, dir, fresh, true, &d), 0);
     ck_assert_str_eq(only_warning(&d), "cannot fetch: Couldn't connect to server");
     ck_assert_str_eq(o.fresh_dir, fresh);
     ck_assert_ptr_nonnull(strstr(o.cache_dir, "/plans"));
@@ -78,13 +79,25 @@ START_TEST(a_failed_fetch_is_a_warning_naming_the_place)
     ck_assert_int_eq(
         tkl_remote_save(stem, ".csv", tkl_store_endings(), "Action\nx\n", 9, 1700000000), 0);
     free(stem);
-    ck_assert_int_eq(tkl_fetch_prepare(&o, &teams, dir, fresh, &d), 0);
+    ck_assert_int_eq(tkl_fetch_prepare(&o, &teams, dir, fresh, true, &d), 0);
     ck_assert_str_eq(only_warning(&d), "cannot fetch: Couldn't connect to server; reading the "
                                        "daemon's copy instead (last changed 2023-11-14 22:13 UTC)");
     tkl_diags_free(&d);
 
     /* the daemon (no fresh directory) fetches only what it has no copy of */
-    ck_assert_int_eq(tkl_fetch_prepare(&o, &teams, dir, NULL, &d), 0);
+    ck_assert_int_eq(tkl_fetch_prepare(&o, &teams, dir, NULL, true, &d), 0);
+    ck_assert_uint_eq(d.n, 0);
+    free(o.fresh_dir);
+    o.fresh_dir = NULL;
+    char *held = tkl_remote_cache_stem(o.cache_dir, NOBODY), copy[400];
+    snprintf(copy, sizeof(copy), "%s.csv", held);
+    free(held);
+    ck_assert_int_eq(unlink(copy), 0);
+    ck_assert_int_eq(tkl_fetch_prepare(&o, &teams, dir, NULL, true, &d), 0);
+    ck_assert_str_eq(only_warning(&d), "cannot fetch: Couldn't connect to server");
+    tkl_diags_free(&d);
+    /* tickler without a directory of its own fetches nothing */
+    ck_assert_int_eq(tkl_fetch_prepare(&o, &teams, dir, NULL, false, &d), 0);
     ck_assert_uint_eq(d.n, 0);
     tkl_store_opts_free(&o);
 }
@@ -96,7 +109,7 @@ START_TEST(a_store_without_urls_fetches_nothing)
     struct tkl_team_dir teams = {0};
     struct tkl_diags d = {0};
     struct tkl_fetcher *f = (void *)&o;
-    ck_assert_int_eq(tkl_fetch_prepare(&o, &teams, dir, dir, &d), 0);
+    ck_assert_int_eq(tkl_fetch_prepare(&o, &teams, dir, dir, true, &d), 0);
     ck_assert_ptr_null(o.cache_dir);
     ck_assert_ptr_null(o.fresh_dir);
     const struct tkl_fetcher_host host = {0};
