@@ -17,7 +17,8 @@
  *   tickler [-c FILE] [--state-dir DIR] updates [--since DATE] [--json|--csv]
  *   tickler [-c FILE] link ACTION-ID RECIPIENT [--expires-in DAYS]
  *
- * Exit status: 0 done, 1 failed (or, for status, not healthy), 2 usage.
+ * Exit status: 0 done, 1 failed (or, for status, not healthy), 2 usage, and
+ * for status 3 when there is no state yet (ticklerd has not run).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,6 +69,8 @@
 #ifndef TICKLER_DEFAULT_CONFIG
 #define TICKLER_DEFAULT_CONFIG "/etc/tickler/tickler.conf"
 #endif
+/* tickler status: no state database yet (as LSB's "program is not running") */
+#define TICKLER_EXIT_NO_STATE 3
 
 struct cli;
 
@@ -416,6 +419,7 @@ static json_t *action_json(const struct tkl_action *a, enum tkl_standing standin
                         standing == TKL_STANDING_COUNT ? json_null()
                                                        : json_string(tkl_standing_name(standing)));
     json_object_set_new(o, "progress", jstr(*a->progress ? a->progress : NULL));
+    json_object_set_new(o, "measure", jstr(a->measure && *a->measure ? a->measure : NULL));
     json_object_set_new(o, "warnings", strv_json(a->warnings, a->n_warnings));
     return o;
 }
@@ -507,6 +511,8 @@ static int cmd_check(struct cli *c, int argc, char **argv)
             if (!rt->cfg->teams.teams[i].n_recipients)
                 printf("%s: warning: team \"%s\" has no recipients; its reminders go nowhere\n",
                        rt->cfg->path, rt->cfg->teams.teams[i].id);
+        for (size_t i = 0; i < st->n_maps; i++)
+            tkl_column_map_print(&st->maps[i], stdout);
         printf("ok: %zu actions, %zu observances, %zu teams, %zu owner names matched no team, "
                "%zu warnings\n",
                st->n - st->n_events, st->n_events, rt->cfg->teams.n, unmatched,
@@ -982,6 +988,13 @@ static int open_outbox(struct cli *c, struct tkl_outbox **ret)
         return 1;
     }
     const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    if (access(dir, F_OK) != 0 && errno == ENOENT) {
+        fprintf(stderr,
+                "tickler: no state yet: %s does not exist; ticklerd makes it when it "
+                "first runs\n",
+                dir);
+        return 1;
+    }
     char *err = NULL;
     int r = tkl_outbox_open(dir, ret, &err);
     if (r < 0) {
@@ -1081,8 +1094,33 @@ static int status_text(const struct status *x)
     return fflush(stdout) != 0 || !x->healthy;
 }
 
+/* tickler status before ticklerd's first round: there is no state
+ * database in dir yet. Says so (and what to do) and returns the exit code,
+ * TICKLER_EXIT_NO_STATE. */
+static int status_none(const char *dir, bool json)
+{
+    int r = 0;
+    if (json) {
+        json_t *o =
+            json_pack("{s:s, s:s, s:b}", "state", "none", "state_directory", dir, "healthy", 0);
+        r = json_print(o);
+    } else {
+        printf("state:            none yet (no %s/tickler.db)\n"
+               "health:           unknown: ticklerd has not run a round with this state "
+               "directory\n",
+               dir);
+        r = fflush(stdout) != 0;
+    }
+    fprintf(stderr,
+            "tickler: no state yet in %s: ticklerd creates it when it first runs. Check the "
+            "configuration (tickler check), then start it (systemctl start ticklerd).\n",
+            dir);
+    return r ? r : TICKLER_EXIT_NO_STATE;
+}
+
 /* Exits 0 when healthy, 1 when a notice failed or waits longer than
- * delivery.max_age_hours, or the outbox cannot be read. */
+ * delivery.max_age_hours, or the state database cannot be read, and
+ * TICKLER_EXIT_NO_STATE when there is none yet. Only reads the database. */
 static int cmd_status(struct cli *c, int argc, char **argv)
 {
     bool json = false;
@@ -1090,14 +1128,25 @@ static int cmd_status(struct cli *c, int argc, char **argv)
     int ar = read_args(c, argc, argv, opts, NULL);
     if (ar)
         return args_exit(ar);
-    struct tkl_outbox *o = NULL;
-    if (open_outbox(c, &o))
+    if (load(c, false)) {
+        tkl_diags_print(&c->diags, stderr);
         return 1;
-    struct status x;
-    int r = status_read(o, (int64_t)time(NULL), c->cfg->delivery.max_age_hours, &x);
-    tkl_outbox_close(o);
+    }
+    const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    struct tkl_outbox *o = NULL;
+    char *err = NULL;
+    int r = tkl_outbox_open_readonly(dir, &o, &err);
+    if (r == -ENOENT && !err)
+        return status_none(dir, json);
+    struct status x = {0};
+    if (r == 0) {
+        r = status_read(o, (int64_t)time(NULL), c->cfg->delivery.max_age_hours, &x);
+        tkl_outbox_close(o);
+    }
     if (r < 0) {
-        fprintf(stderr, "tickler: cannot read the outbox: %s\n", strerror(-r));
+        fprintf(stderr, "tickler: cannot read the state database %s/tickler.db: %s\n", dir,
+                err ? err : strerror(-r));
+        free(err);
         return 1;
     }
     return json ? status_json(&x) : status_text(&x);
@@ -1143,12 +1192,24 @@ static int cmd_outbox(struct cli *c, int argc, char **argv)
             json_object_set_new(x, "recipient", json_string(s->notice.recipient));
             json_object_set_new(x, "team", jstr(s->notice.team_id));
             json_object_set_new(x, "due_at", json_string(at));
+            char queued[32];
+            tkl_format_instant(s->created_at, queued);
+            json_object_set_new(x, "queued_at", json_string(queued));
             json_object_set_new(x, "attempts", json_integer(s->attempts));
             json_object_set_new(x, "last_error", jstr(s->last_error));
-            json_t *items = json_array();
-            for (size_t k = 0; k < s->notice.n_entries; k++)
-                json_array_append_new(items, json_string(s->entries[k].item_id));
+            json_t *items = json_array(), *entries = json_array();
+            for (size_t k = 0; k < s->notice.n_entries; k++) {
+                const struct tkl_notice_entry *e = &s->entries[k];
+                json_array_append_new(items, json_string(e->item_id));
+                json_t *y = json_object();
+                json_object_set_new(y, "item", json_string(e->item_id));
+                json_object_set_new(y, "title", jstr(e->title));
+                json_object_set_new(y, "stage", jstr(s->stage_keys[k]));
+                json_object_set_new(y, "late", json_boolean(e->late));
+                json_array_append_new(entries, y);
+            }
             json_object_set_new(x, "items", items);
+            json_object_set_new(x, "entries", entries);
             json_array_append_new(arr, x);
         } else {
             printf("%5" PRIu64 " %-9s %s %s:%s  %zu action(s), %d attempt(s)%s%s\n", ids[i], state,
@@ -1718,7 +1779,8 @@ static const struct command commands[] = {
     {"upcoming", cmd_upcoming, "[--from DATE] [--days N] [--owner NAME] [--held] [--json]",
      "the reminders that would be sent"},
     {"holidays", cmd_holidays, "[--year YYYY]", "the non-working days in use"},
-    {"status", cmd_status, "[--json]", "the outbox in numbers; exits 1 when not healthy"},
+    {"status", cmd_status, "[--json]",
+     "the outbox in numbers; exits 1 when not healthy, 3 before the first run"},
     {"outbox", cmd_outbox, "[--failed] [--json]", "notices in the outbox, newest first"},
     {"retry", cmd_retry, "ID...|--failed", "send failed notices again"},
     {"send-test", cmd_send_test, "NOTIFIER --to RECIPIENT",

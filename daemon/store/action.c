@@ -38,6 +38,7 @@ void tkl_action_free(struct tkl_action *a)
     free(a->deadline_text);
     free(a->status_text);
     free(a->progress);
+    free(a->measure);
     free(a->category);
     free(a->url);
     tkl_deadline_clear(&a->deadline);

@@ -25,6 +25,7 @@ struct tkl_action {
     char *deadline_text;
     char *status_text;
     char *progress;
+    char *measure; /* the Measure of success cell: shown, not read */
     struct tkl_deadline deadline;
     enum tkl_status status;
     char **teams; /* resolved team ids, fallback included */

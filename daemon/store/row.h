@@ -20,6 +20,8 @@ struct tkl_rows {
     struct tkl_action *actions; /* of every file read so far */
     size_t n_actions;
     size_t cap_actions;
+    struct tkl_column_map *maps; /* the header row of each file read so far */
+    size_t n_maps;
     /* the file being read */
     const char *file;
     bool have_header;
@@ -59,7 +61,8 @@ int tkl_rows_end(struct tkl_rows *r);
  * table ("As a Community Leader"). Returns 0 or -ENOMEM. */
 int tkl_rows_carry(struct tkl_rows *r, enum tkl_field f, const char *text);
 
-/* Frees the actions and what the reading holds; r can read again. */
+/* Frees the actions, the column maps and what the reading holds; r can
+ * read again. */
 void tkl_rows_free(struct tkl_rows *r);
 
 #endif

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "../core/text.h"
+#include "docx.h"
 #include "index.h"
 #include "remote.h"
 #include "row.h"
@@ -43,6 +44,10 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     R->actions = NULL;
     R->n_actions = 0;
     R->cap_actions = 0;
+    s->maps = R->maps;
+    s->n_maps = R->n_maps;
+    R->maps = NULL;
+    R->n_maps = 0;
     int r = store_settle(s, R->diags);
     if (r == 0 && R->diags->oom)
         r = -ENOMEM;
@@ -81,6 +86,9 @@ void tkl_store_free(struct tkl_store *store)
         tkl_action_free(&store->actions[i]);
     free(store->actions);
     free(store->index);
+    for (size_t i = 0; i < store->n_maps; i++)
+        tkl_column_map_free(&store->maps[i]);
+    free(store->maps);
     free(store);
 }
 
@@ -167,6 +175,7 @@ struct reader {
 
 static const struct reader readers[] = {
     {".csv", tkl_rows_read},
+    {".docx", tkl_docx_read},
 };
 
 static const struct reader *reader_for(const char *file)
@@ -213,8 +222,10 @@ static int expand_url(const struct tkl_store_opts *opts, const char *url, struct
     return plan_files_push(pf, path, place);
 }
 
-/* Expands a path: a URL is its cached copy; a file is itself; a directory is its plan files (each
- * name with a reader's ending), sorted. */
+/* Expands a path: a URL is its cached copy; a file is itself; a
+ * directory is its plan files (each name with a reader's ending), sorted;
+ * hidden files and the "~$" lock files Word and Excel leave beside a
+ * document open in them are not. */
 static int expand_path(const struct tkl_store_opts *opts, const char *path, struct plan_files *pf,
                        struct tkl_diags *diags)
 {
@@ -241,7 +252,7 @@ static int expand_path(const struct tkl_store_opts *opts, const char *path, stru
     struct dirent *de;
     int r = 0;
     while ((de = readdir(d)) && r == 0) {
-        if (de->d_name[0] == '.' || !reader_for(de->d_name))
+        if (de->d_name[0] == '.' || strncmp(de->d_name, "~$", 2) == 0 || !reader_for(de->d_name))
             continue;
         char *full = NULL;
         if (asprintf(&full, "%s/%s", path, de->d_name) < 0)

@@ -82,8 +82,9 @@ static int read_fetch(const struct tkl_confread *x, const config_setting_t *g,
 static int read_columns(const struct tkl_confread *x, const config_setting_t *cols,
                         struct tkl_store_opts *opts)
 {
-    static const char *const col_keys[] = {
-        "id", "title", "commitment", "objective", "owners", "deadline", "status", "progress", NULL};
+    static const char *const col_keys[] = {"id",      "title",    "commitment", "objective",
+                                           "owners",  "deadline", "status",     "progress",
+                                           "measure", NULL};
     if (!tkl_conf_check_keys(x, cols, "store.columns", col_keys))
         return -EINVAL;
     for (int f = 0; f < TKL_FIELD_COUNT; f++) {
