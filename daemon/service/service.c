@@ -697,13 +697,20 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
         log_warning("http: changes to listen, the limits or TLS take effect at the next restart");
     bool start_face = !s->http;
     tkl_plugin_set_retire(&s->rt->plugins, &s->svc);
+    /* the old fetcher (which reads the old runtime's settings) is closed
+     * once the new one has what it knew */
+    struct tkl_fetcher *was = s->fetcher;
+    struct tkl_runtime *old = s->rt;
+    s->fetcher = NULL;
     stop_watch(s);
-    tkl_runtime_free(s->rt);
     s->rt = fresh;
     (void)rebuild_answers(s);
     set_deliverer(s);
     apply_log_level(s);
     start_watch(s);
+    tkl_fetcher_carry(was, s->fetcher);
+    tkl_fetcher_close(was);
+    tkl_runtime_free(old);
     if (start_face) /* a web face configured by this reload starts now */
         (void)start_http(s);
     log_notice("configuration reloaded: %zu actions, %zu observances, %zu notifiers (%zu kept "

@@ -514,6 +514,35 @@ int tkl_fetcher_start(uv_loop_t *loop, struct tkl_transfers *transfers,
     return 0;
 }
 
+/* Copies what old knew into o (out of memory: o starts afresh). */
+static void carry_one(const struct one *old, struct one *o)
+{
+    char *etag = old->etag ? strdup(old->etag) : NULL;
+    char *failure = old->failure ? strdup(old->failure) : NULL;
+    if ((old->etag && !etag) || (old->failure && !failure)) {
+        free(etag);
+        free(failure);
+        return;
+    }
+    free(o->etag);
+    free(o->failure);
+    o->etag = etag;
+    o->failure = failure;
+    o->reported = old->reported;
+    if (old->mtime > o->mtime)
+        o->mtime = old->mtime;
+}
+
+void tkl_fetcher_carry(const struct tkl_fetcher *from, struct tkl_fetcher *to)
+{
+    for (size_t i = 0; from && to && i < to->n; i++)
+        for (size_t k = 0; k < from->n; k++)
+            if (strcmp(from->v[k].url, to->v[i].url) == 0) {
+                carry_one(&from->v[k], &to->v[i]);
+                break;
+            }
+}
+
 void tkl_fetcher_close(struct tkl_fetcher *f)
 {
     if (!f)

@@ -83,6 +83,14 @@ int tkl_fetcher_start(uv_loop_t *loop, struct tkl_transfers *transfers,
                       const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
                       const struct tkl_fetcher_host *host, struct tkl_fetcher **ret);
 
+/*
+ * Gives each URL to polls that from polled too what from knew of it: the
+ * validators of its last good answer and the failure it last reported, so
+ * that a configuration reload neither reports a lasting failure again nor
+ * fetches the whole plan. Call it before closing from. Either may be NULL.
+ */
+void tkl_fetcher_carry(const struct tkl_fetcher *from, struct tkl_fetcher *to);
+
 /* Cancels what is in flight and closes the timer; the memory is freed by
  * its close callback, so the loop must run afterwards. Accepts NULL. */
 void tkl_fetcher_close(struct tkl_fetcher *f);

@@ -14,6 +14,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -237,6 +238,10 @@ class Daemonised(Base):
             # a 500: logged once, the last good plan serves
             self.server.mode = "500"
             at = d.wait_for("cannot fetch: HTTP 500")
+            self.wait_more(500)
+            # a configuration reload keeps what the fetches knew
+            d.proc.send_signal(signal.SIGHUP)
+            d.wait_for("configuration reloaded: 40 actions", after=at)
             self.wait_more(500)
             self.assertEqual(d.log().count("cannot fetch: HTTP 500"), 1, d.log())
             self.assertIn("EAP22-99", self.ids(port))

@@ -168,6 +168,34 @@ START_TEST(a_lasting_failure_is_one_change_of_state)
 }
 END_TEST
 
+START_TEST(a_reload_carries_the_failure_over)
+{
+    struct tkl_store_opts o = opts_of(NOBODY, NULL), o2 = opts_of(NOBODY, NULL);
+    struct tkl_team_dir teams = {0};
+    struct tkl_transfers *t = NULL;
+    struct tkl_fetcher *f = NULL, *f2 = NULL;
+    struct seen s = {0}, s2 = {0};
+    const struct tkl_fetcher_host host = {on_fetched, &s}, host2 = {on_fetched, &s2};
+    ck_assert_int_eq(tkl_store_opts_cache_in(&o, dir), 0);
+    ck_assert_int_eq(tkl_store_opts_cache_in(&o2, dir), 0);
+    ck_assert_int_eq(tkl_transfers_new(&loop, &t), 0);
+    ck_assert_int_eq(tkl_fetcher_start(&loop, t, &o, &teams, &host, &f), 0);
+    ck_assert(tkl_run_until_count(&loop, &s.n, 1));
+    ck_assert_int_eq(tkl_fetcher_start(&loop, t, &o2, &teams, &host2, &f2), 0);
+    tkl_fetcher_carry(f, f2);
+    tkl_fetcher_close(f);
+    tkl_store_opts_free(&o); /* the new fetcher owns nothing of the old one's */
+    ck_assert(tkl_run_until_count(&loop, &s2.n, 2));
+    ck_assert_int_eq(s.changes, 1);
+    ck_assert_int_eq(s2.changes, 0);
+    tkl_fetcher_close(f2);
+    tkl_fetcher_carry(NULL, NULL);
+    tkl_transfers_close(t);
+    ck_assert_int_eq(tkl_loop_finish(&loop), 0);
+    tkl_store_opts_free(&o2);
+}
+END_TEST
+
 START_TEST(a_token_file_that_cannot_be_read_is_a_failure)
 {
     struct seen s = poll_three("no-such.token");
@@ -187,6 +215,7 @@ int main(void)
     tcase_add_test(tc, a_failed_fetch_is_a_warning_naming_the_place);
     tcase_add_test(tc, a_store_without_urls_fetches_nothing);
     tcase_add_test(tc, a_lasting_failure_is_one_change_of_state);
+    tcase_add_test(tc, a_reload_carries_the_failure_over);
     tcase_add_test(tc, a_token_file_that_cannot_be_read_is_a_failure);
     suite_add_tcase(s, tc);
     int r = tkl_check_run(s);
