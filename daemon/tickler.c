@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <curl/curl.h>
 #include <jansson.h>
 #include <uv.h>
@@ -55,6 +57,8 @@
 #include "schedule/scheduler.h"
 #include "schedule/standing.h"
 #include "source/source.h"
+#include "store/fetch.h"
+#include "store/remote.h"
 #include "store/store.h"
 #include "token/token.h"
 #include "update/update.h"
@@ -91,6 +95,7 @@ struct cli {
     struct tkl_host_services svc;
     struct tkl_plugin_set plugins; /* the sources only */
     struct tkl_sources sources;
+    char *fresh_dir; /* plans at URLs fetched now; removed at exit */
 };
 
 /* ---- arguments --------------------------------------------------------- */
@@ -277,8 +282,46 @@ static int args_exit(int r)
     return r < 0 ? 2 : 0;
 }
 
-/* Loads the config and the store; prints problems. Returns 0, or 1 when
- * the config or the store has errors. */
+/* A private directory for the plans at URLs fetched now, made once.
+ * Returns it, or NULL (then the daemon's copies are read). */
+static const char *fresh_dir(struct cli *c)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *dir = NULL;
+    if (c->fresh_dir)
+        return c->fresh_dir;
+    if (asprintf(&dir, "%s/tickler-plans-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+        return NULL;
+    if (!mkdtemp(dir)) {
+        free(dir);
+        return NULL;
+    }
+    return c->fresh_dir = dir;
+}
+
+/* Removes the plans fetched now and their directory. */
+static void remove_fresh_dir(struct cli *c)
+{
+    DIR *d = c->fresh_dir ? opendir(c->fresh_dir) : NULL;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        char *p = NULL;
+        if (de->d_name[0] != '.' && asprintf(&p, "%s/%s", c->fresh_dir, de->d_name) >= 0) {
+            (void)unlink(p); /* a leftover in the temporary directory at worst */
+            free(p);
+        }
+    }
+    if (d)
+        closedir(d);
+    if (c->fresh_dir)
+        (void)rmdir(c->fresh_dir);
+    free(c->fresh_dir);
+    c->fresh_dir = NULL;
+}
+
+/* Loads the config and the store; prints problems. A plan at a URL is
+ * fetched now when the store is needed, else the daemon's copy is read.
+ * Returns 0, or 1 when the config or the store has errors. */
 static int load(struct cli *c, bool need_store)
 {
     int r = tkl_config_load(c->config, &c->cfg, &c->diags);
@@ -286,7 +329,26 @@ static int load(struct cli *c, bool need_store)
         return 1;
     if (c->store && tkl_store_opts_use_file(&c->cfg->store, c->store) < 0)
         return 1;
-    if (need_store && tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &c->diags) < 0)
+    const char *state = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    if (!need_store)
+        return tkl_store_opts_cache_in(&c->cfg->store, state) < 0 ? 1 : 0;
+    /* what the fetch says is printed now: every command shows where its
+     * plan came from */
+    bool urls = false;
+    for (size_t i = 0; i < c->cfg->store.n_paths; i++)
+        urls = urls || tkl_remote_is_url(c->cfg->store.paths[i]);
+    const char *fresh = urls ? fresh_dir(c) : NULL;
+    if (urls && !fresh)
+        fprintf(stderr, "tickler: warning: cannot make a temporary directory to fetch the plan "
+                        "into; reading the daemon's copy\n");
+    struct tkl_diags fetched = {0};
+    if (tkl_fetch_prepare(&c->cfg->store, &c->cfg->teams, state, fresh, false, &fetched) < 0) {
+        tkl_diags_free(&fetched);
+        return 1;
+    }
+    tkl_diags_print(&fetched, stderr);
+    tkl_diags_free(&fetched);
+    if (tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &c->diags) < 0)
         return 1;
     return 0;
 }
@@ -432,6 +494,8 @@ static int cmd_check(struct cli *c, int argc, char **argv)
                                   .plugin_dir = c->plugin_dir,
                                   .store_file = c->store,
                                   .state_dir = c->state_dir ? strdup(c->state_dir) : NULL,
+                                  .own_fetch = true,
+                                  .fresh_dir = fresh_dir(c),
                                   .svc = &c->svc};
     struct tkl_runtime *rt = NULL;
     int r = c->state_dir && !env.state_dir ? -ENOMEM : tkl_runtime_load(&env, &rt, &c->diags);
@@ -1749,7 +1813,7 @@ static void usage(FILE *out)
     fprintf(out,
             "\nOptions:\n"
             "  -c, --config FILE     configuration file (default %s)\n"
-            "      --store FILE      read this CSV file instead of store.files\n"
+            "      --store FILE      read this plan file or https:// URL instead of store.files\n"
             "      --state-dir DIR   state directory (default: daemon.state_directory)\n"
             "      --plugin-dir DIR  load plugins from DIR (default:\n"
             "                        daemon.plugin_directory)\n"
@@ -1823,6 +1887,7 @@ int main(int argc, char **argv)
     tkl_store_free(c.st);
     tkl_config_free(c.cfg);
     tkl_diags_free(&c.diags);
+    remove_fresh_dir(&c);
     curl_global_cleanup();
     return r;
 }

@@ -29,9 +29,28 @@
 #include "heading.h"
 #include "status.h"
 
+/* How the https:// entries of store.files are fetched (fetch.h). */
+struct tkl_fetch_opts {
+    int interval_s;   /* between polls */
+    char *token_file; /* bearer token: a file or "credential:NAME", or NULL */
+    char *ca_file;    /* CA certificates to verify the servers by, or NULL: the system's */
+    long max_bytes;   /* a larger plan is refused */
+    char *config_dir; /* a relative token_file is read from here */
+};
+
+#define TKL_FETCH_INTERVAL_DEFAULT  300
+#define TKL_FETCH_MAX_BYTES_DEFAULT (20L << 20)
+
 struct tkl_store_opts {
-    char **paths; /* plan files ("plan.xlsx#Sheet" for a named sheet) or directories */
+    char **paths; /* plan files ("plan.xlsx#Sheet" for a named sheet), directories of them,
+                     or https:// URLs */
     size_t n_paths;
+    /* a URL is read from its cached copy (remote.h), looked for in
+     * fresh_dir (copies tickler fetched just now), then in cache_dir (the
+     * daemon's, under its state directory); either may be NULL */
+    char *cache_dir;
+    char *fresh_dir;
+    struct tkl_fetch_opts fetch;
     char *columns[TKL_FIELD_COUNT]; /* heading per field, or NULL */
     struct tkl_status_rule *status_rules;
     size_t n_status_rules;
@@ -76,6 +95,22 @@ void tkl_store_free(struct tkl_store *store);
 
 /* The action with this id, or NULL (index.c). */
 const struct tkl_action *tkl_store_find(const struct tkl_store *store, const char *id);
+
+/*
+ * Reads one plan held in data[0..len) with the reader file's ending names,
+ * its problems named after place, and drops the result: whether it is a
+ * plan (0), or -EINVAL (errors in diags) or -ENOMEM.
+ */
+int tkl_store_check_plan(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
+                         const char *file, const char *place, const char *data, size_t len,
+                         struct tkl_diags *diags);
+
+/* The file name endings the store has a reader for, NULL-terminated. */
+const char *const *tkl_store_endings(void);
+
+/* Sets opts->cache_dir to state_dir/plans. Returns 0 or -ENOMEM (then
+ * opts is unchanged). */
+int tkl_store_opts_cache_in(struct tkl_store_opts *opts, const char *state_dir);
 
 /* Reads file (a CSV file or a directory) instead of the configured ones
  * (tickler --store). Returns 0 or -ENOMEM (then opts is unchanged). */

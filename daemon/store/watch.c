@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "remote.h"
+
 struct tkl_watch {
     uv_loop_t *loop;
     struct tkl_watch_dir **dirs;
@@ -143,7 +145,8 @@ int tkl_watch_start(uv_loop_t *loop, const struct tkl_store_opts *opts, int debo
     w->open_handles = 1;
     w->debounce.data = w;
     for (size_t i = 0; i < opts->n_paths && r == 0; i++)
-        r = watch_one(w, opts->paths[i]);
+        if (!tkl_remote_is_url(opts->paths[i])) /* fetch.c polls those */
+            r = watch_one(w, opts->paths[i]);
     if (r < 0) {
         tkl_watch_close(w);
         return r;
