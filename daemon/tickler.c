@@ -17,7 +17,8 @@
  *   tickler [-c FILE] [--state-dir DIR] updates [--since DATE] [--json|--csv]
  *   tickler [-c FILE] link ACTION-ID RECIPIENT [--expires-in DAYS]
  *
- * Exit status: 0 done, 1 failed (or, for status, not healthy), 2 usage.
+ * Exit status: 0 done, 1 failed (or, for status, not healthy), 2 usage, and
+ * for status 3 when there is no state yet (ticklerd has not run).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,8 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <dirent.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -54,6 +57,8 @@
 #include "schedule/scheduler.h"
 #include "schedule/standing.h"
 #include "source/source.h"
+#include "store/fetch.h"
+#include "store/remote.h"
 #include "store/store.h"
 #include "token/token.h"
 #include "update/update.h"
@@ -64,6 +69,8 @@
 #ifndef TICKLER_DEFAULT_CONFIG
 #define TICKLER_DEFAULT_CONFIG "/etc/tickler/tickler.conf"
 #endif
+/* tickler status: no state database yet (as LSB's "program is not running") */
+#define TICKLER_EXIT_NO_STATE 3
 
 struct cli;
 
@@ -88,6 +95,7 @@ struct cli {
     struct tkl_host_services svc;
     struct tkl_plugin_set plugins; /* the sources only */
     struct tkl_sources sources;
+    char *fresh_dir; /* plans at URLs fetched now; removed at exit */
 };
 
 /* ---- arguments --------------------------------------------------------- */
@@ -274,8 +282,46 @@ static int args_exit(int r)
     return r < 0 ? 2 : 0;
 }
 
-/* Loads the config and the store; prints problems. Returns 0, or 1 when
- * the config or the store has errors. */
+/* A private directory for the plans at URLs fetched now, made once.
+ * Returns it, or NULL (then the daemon's copies are read). */
+static const char *fresh_dir(struct cli *c)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *dir = NULL;
+    if (c->fresh_dir)
+        return c->fresh_dir;
+    if (asprintf(&dir, "%s/tickler-plans-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+        return NULL;
+    if (!mkdtemp(dir)) {
+        free(dir);
+        return NULL;
+    }
+    return c->fresh_dir = dir;
+}
+
+/* Removes the plans fetched now and their directory. */
+static void remove_fresh_dir(struct cli *c)
+{
+    DIR *d = c->fresh_dir ? opendir(c->fresh_dir) : NULL;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        char *p = NULL;
+        if (de->d_name[0] != '.' && asprintf(&p, "%s/%s", c->fresh_dir, de->d_name) >= 0) {
+            (void)unlink(p); /* a leftover in the temporary directory at worst */
+            free(p);
+        }
+    }
+    if (d)
+        closedir(d);
+    if (c->fresh_dir)
+        (void)rmdir(c->fresh_dir);
+    free(c->fresh_dir);
+    c->fresh_dir = NULL;
+}
+
+/* Loads the config and the store; prints problems. A plan at a URL is
+ * fetched now when the store is needed, else the daemon's copy is read.
+ * Returns 0, or 1 when the config or the store has errors. */
 static int load(struct cli *c, bool need_store)
 {
     int r = tkl_config_load(c->config, &c->cfg, &c->diags);
@@ -283,7 +329,26 @@ static int load(struct cli *c, bool need_store)
         return 1;
     if (c->store && tkl_store_opts_use_file(&c->cfg->store, c->store) < 0)
         return 1;
-    if (need_store && tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &c->diags) < 0)
+    const char *state = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    if (!need_store)
+        return tkl_store_opts_cache_in(&c->cfg->store, state) < 0 ? 1 : 0;
+    /* what the fetch says is printed now: every command shows where its
+     * plan came from */
+    bool urls = false;
+    for (size_t i = 0; i < c->cfg->store.n_paths; i++)
+        urls = urls || tkl_remote_is_url(c->cfg->store.paths[i]);
+    const char *fresh = urls ? fresh_dir(c) : NULL;
+    if (urls && !fresh)
+        fprintf(stderr, "tickler: warning: cannot make a temporary directory to fetch the plan "
+                        "into; reading the daemon's copy\n");
+    struct tkl_diags fetched = {0};
+    if (tkl_fetch_prepare(&c->cfg->store, &c->cfg->teams, state, fresh, false, &fetched) < 0) {
+        tkl_diags_free(&fetched);
+        return 1;
+    }
+    tkl_diags_print(&fetched, stderr);
+    tkl_diags_free(&fetched);
+    if (tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &c->diags) < 0)
         return 1;
     return 0;
 }
@@ -354,6 +419,7 @@ static json_t *action_json(const struct tkl_action *a, enum tkl_standing standin
                         standing == TKL_STANDING_COUNT ? json_null()
                                                        : json_string(tkl_standing_name(standing)));
     json_object_set_new(o, "progress", jstr(*a->progress ? a->progress : NULL));
+    json_object_set_new(o, "measure", jstr(a->measure && *a->measure ? a->measure : NULL));
     json_object_set_new(o, "warnings", strv_json(a->warnings, a->n_warnings));
     return o;
 }
@@ -428,6 +494,8 @@ static int cmd_check(struct cli *c, int argc, char **argv)
                                   .plugin_dir = c->plugin_dir,
                                   .store_file = c->store,
                                   .state_dir = c->state_dir ? strdup(c->state_dir) : NULL,
+                                  .own_fetch = true,
+                                  .fresh_dir = fresh_dir(c),
                                   .svc = &c->svc};
     struct tkl_runtime *rt = NULL;
     int r = c->state_dir && !env.state_dir ? -ENOMEM : tkl_runtime_load(&env, &rt, &c->diags);
@@ -443,6 +511,8 @@ static int cmd_check(struct cli *c, int argc, char **argv)
             if (!rt->cfg->teams.teams[i].n_recipients)
                 printf("%s: warning: team \"%s\" has no recipients; its reminders go nowhere\n",
                        rt->cfg->path, rt->cfg->teams.teams[i].id);
+        for (size_t i = 0; i < st->n_maps; i++)
+            tkl_column_map_print(&st->maps[i], stdout);
         printf("ok: %zu actions, %zu observances, %zu teams, %zu owner names matched no team, "
                "%zu warnings\n",
                st->n - st->n_events, st->n_events, rt->cfg->teams.n, unmatched,
@@ -918,6 +988,13 @@ static int open_outbox(struct cli *c, struct tkl_outbox **ret)
         return 1;
     }
     const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    if (access(dir, F_OK) != 0 && errno == ENOENT) {
+        fprintf(stderr,
+                "tickler: no state yet: %s does not exist; ticklerd makes it when it "
+                "first runs\n",
+                dir);
+        return 1;
+    }
     char *err = NULL;
     int r = tkl_outbox_open(dir, ret, &err);
     if (r < 0) {
@@ -1017,8 +1094,33 @@ static int status_text(const struct status *x)
     return fflush(stdout) != 0 || !x->healthy;
 }
 
+/* tickler status before ticklerd's first round: there is no state
+ * database in dir yet. Says so (and what to do) and returns the exit code,
+ * TICKLER_EXIT_NO_STATE. */
+static int status_none(const char *dir, bool json)
+{
+    int r = 0;
+    if (json) {
+        json_t *o =
+            json_pack("{s:s, s:s, s:b}", "state", "none", "state_directory", dir, "healthy", 0);
+        r = json_print(o);
+    } else {
+        printf("state:            none yet (no %s/tickler.db)\n"
+               "health:           unknown: ticklerd has not run a round with this state "
+               "directory\n",
+               dir);
+        r = fflush(stdout) != 0;
+    }
+    fprintf(stderr,
+            "tickler: no state yet in %s: ticklerd creates it when it first runs. Check the "
+            "configuration (tickler check), then start it (systemctl start ticklerd).\n",
+            dir);
+    return r ? r : TICKLER_EXIT_NO_STATE;
+}
+
 /* Exits 0 when healthy, 1 when a notice failed or waits longer than
- * delivery.max_age_hours, or the outbox cannot be read. */
+ * delivery.max_age_hours, or the state database cannot be read, and
+ * TICKLER_EXIT_NO_STATE when there is none yet. Only reads the database. */
 static int cmd_status(struct cli *c, int argc, char **argv)
 {
     bool json = false;
@@ -1026,14 +1128,25 @@ static int cmd_status(struct cli *c, int argc, char **argv)
     int ar = read_args(c, argc, argv, opts, NULL);
     if (ar)
         return args_exit(ar);
-    struct tkl_outbox *o = NULL;
-    if (open_outbox(c, &o))
+    if (load(c, false)) {
+        tkl_diags_print(&c->diags, stderr);
         return 1;
-    struct status x;
-    int r = status_read(o, (int64_t)time(NULL), c->cfg->delivery.max_age_hours, &x);
-    tkl_outbox_close(o);
+    }
+    const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    struct tkl_outbox *o = NULL;
+    char *err = NULL;
+    int r = tkl_outbox_open_readonly(dir, &o, &err);
+    if (r == -ENOENT && !err)
+        return status_none(dir, json);
+    struct status x = {0};
+    if (r == 0) {
+        r = status_read(o, (int64_t)time(NULL), c->cfg->delivery.max_age_hours, &x);
+        tkl_outbox_close(o);
+    }
     if (r < 0) {
-        fprintf(stderr, "tickler: cannot read the outbox: %s\n", strerror(-r));
+        fprintf(stderr, "tickler: cannot read the state database %s/tickler.db: %s\n", dir,
+                err ? err : strerror(-r));
+        free(err);
         return 1;
     }
     return json ? status_json(&x) : status_text(&x);
@@ -1079,12 +1192,24 @@ static int cmd_outbox(struct cli *c, int argc, char **argv)
             json_object_set_new(x, "recipient", json_string(s->notice.recipient));
             json_object_set_new(x, "team", jstr(s->notice.team_id));
             json_object_set_new(x, "due_at", json_string(at));
+            char queued[32];
+            tkl_format_instant(s->created_at, queued);
+            json_object_set_new(x, "queued_at", json_string(queued));
             json_object_set_new(x, "attempts", json_integer(s->attempts));
             json_object_set_new(x, "last_error", jstr(s->last_error));
-            json_t *items = json_array();
-            for (size_t k = 0; k < s->notice.n_entries; k++)
-                json_array_append_new(items, json_string(s->entries[k].item_id));
+            json_t *items = json_array(), *entries = json_array();
+            for (size_t k = 0; k < s->notice.n_entries; k++) {
+                const struct tkl_notice_entry *e = &s->entries[k];
+                json_array_append_new(items, json_string(e->item_id));
+                json_t *y = json_object();
+                json_object_set_new(y, "item", json_string(e->item_id));
+                json_object_set_new(y, "title", jstr(e->title));
+                json_object_set_new(y, "stage", jstr(s->stage_keys[k]));
+                json_object_set_new(y, "late", json_boolean(e->late));
+                json_array_append_new(entries, y);
+            }
             json_object_set_new(x, "items", items);
+            json_object_set_new(x, "entries", entries);
             json_array_append_new(arr, x);
         } else {
             printf("%5" PRIu64 " %-9s %s %s:%s  %zu action(s), %d attempt(s)%s%s\n", ids[i], state,
@@ -1654,7 +1779,8 @@ static const struct command commands[] = {
     {"upcoming", cmd_upcoming, "[--from DATE] [--days N] [--owner NAME] [--held] [--json]",
      "the reminders that would be sent"},
     {"holidays", cmd_holidays, "[--year YYYY]", "the non-working days in use"},
-    {"status", cmd_status, "[--json]", "the outbox in numbers; exits 1 when not healthy"},
+    {"status", cmd_status, "[--json]",
+     "the outbox in numbers; exits 1 when not healthy, 3 before the first run"},
     {"outbox", cmd_outbox, "[--failed] [--json]", "notices in the outbox, newest first"},
     {"retry", cmd_retry, "ID...|--failed", "send failed notices again"},
     {"send-test", cmd_send_test, "NOTIFIER --to RECIPIENT",
@@ -1687,7 +1813,7 @@ static void usage(FILE *out)
     fprintf(out,
             "\nOptions:\n"
             "  -c, --config FILE     configuration file (default %s)\n"
-            "      --store FILE      read this CSV file instead of store.files\n"
+            "      --store FILE      read this plan file or https:// URL instead of store.files\n"
             "      --state-dir DIR   state directory (default: daemon.state_directory)\n"
             "      --plugin-dir DIR  load plugins from DIR (default:\n"
             "                        daemon.plugin_directory)\n"
@@ -1761,6 +1887,7 @@ int main(int argc, char **argv)
     tkl_store_free(c.st);
     tkl_config_free(c.cfg);
     tkl_diags_free(&c.diags);
+    remove_fresh_dir(&c);
     curl_global_cleanup();
     return r;
 }

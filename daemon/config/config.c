@@ -10,15 +10,11 @@
 #include "../core/log.h"
 #include "../delivery/delivery_conf.h"
 #include "../plugin/plugin_conf.h"
+#include "../plugin/plugin_dir.h"
 #include "../report/report_conf.h"
 #include "../schedule/schedule_conf.h"
 #include "../store/store_conf.h"
 #include "../team/team_conf.h"
-
-#ifndef TICKLER_PLUGIN_DIR
-#define TICKLER_PLUGIN_DIR "/usr/local/lib/tickler/plugins"
-#endif
-const char tkl_default_plugin_dir[] = TICKLER_PLUGIN_DIR;
 
 /* A load in progress: the configuration it fills, and where its problems
  * go. */
@@ -39,7 +35,7 @@ static int load_daemon(struct ctx *x, const config_setting_t *g)
     if (!tkl_conf_check_keys(&x->rd, g, "daemon", keys))
         r = -EINVAL;
     c->state_dir = strdup("/var/lib/tickler");
-    c->plugin_dir = strdup(tkl_default_plugin_dir);
+    c->plugin_dir = tkl_plugin_dir_default();
     c->timezone = strdup("Europe/London");
     if (!c->state_dir || !c->plugin_dir || !c->timezone)
         return -ENOMEM;

@@ -49,9 +49,6 @@ struct tkl_config {
     struct tkl_plugin_set_conf plugins; /* the instances above, for tkl_plugin_set_open */
 };
 
-/* The compiled-in plugin directory. */
-extern const char tkl_default_plugin_dir[];
-
 /*
  * Reads and validates path. Problems go to diags as file:line messages.
  * daemon.timezone is only checked: the caller sets the process zone once

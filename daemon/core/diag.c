@@ -8,6 +8,24 @@
 void tkl_diag_add(struct tkl_diags *d, enum tkl_severity sev, const char *file, unsigned line,
                   const char *field, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    tkl_diag_vadd(d, sev, file, line, 0, field, fmt, ap);
+    va_end(ap);
+}
+
+void tkl_diag_add_at(struct tkl_diags *d, enum tkl_severity sev, const char *file, unsigned line,
+                     unsigned column, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tkl_diag_vadd(d, sev, file, line, column, field, fmt, ap);
+    va_end(ap);
+}
+
+void tkl_diag_vadd(struct tkl_diags *d, enum tkl_severity sev, const char *file, unsigned line,
+                   unsigned column, const char *field, const char *fmt, va_list ap)
+{
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 16;
         struct tkl_diag *p = realloc(d->items, cap * sizeof(*p));
@@ -18,14 +36,12 @@ void tkl_diag_add(struct tkl_diags *d, enum tkl_severity sev, const char *file, 
         d->items = p;
         d->cap = cap;
     }
-    va_list ap;
-    va_start(ap, fmt);
     char tmp[1024];
     vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
     struct tkl_diag *g = &d->items[d->n];
     g->severity = sev;
     g->line = line;
+    g->column = column;
     g->file = tkl_strdup0(file);
     g->field = tkl_strdup0(field);
     g->message = strdup(tmp);
@@ -41,10 +57,28 @@ void tkl_diag_add(struct tkl_diags *d, enum tkl_severity sev, const char *file, 
         d->n_errors++;
 }
 
+char *tkl_column_letters(unsigned column, char buf[8])
+{
+    char rev[8];
+    size_t n = 0;
+    while (column > 0 && n < 7) {
+        column--;
+        rev[n++] = (char)('A' + column % 26);
+        column /= 26;
+    }
+    for (size_t i = 0; i < n; i++)
+        buf[i] = rev[n - 1 - i];
+    buf[n] = '\0';
+    return buf;
+}
+
 void tkl_diag_format(const struct tkl_diag *g, char *buf, size_t size)
 {
-    char where[600] = "";
-    if (g->file && g->line)
+    char where[600] = "", letters[8];
+    if (g->file && g->column)
+        snprintf(where, sizeof(where), "%s!%s%u: ", g->file, tkl_column_letters(g->column, letters),
+                 g->line);
+    else if (g->file && g->line)
         snprintf(where, sizeof(where), "%s:%u: ", g->file, g->line);
     else if (g->file)
         snprintf(where, sizeof(where), "%s: ", g->file);
@@ -67,7 +101,7 @@ void tkl_diags_move(struct tkl_diags *dst, struct tkl_diags *src)
 {
     for (size_t i = 0; i < src->n; i++) {
         struct tkl_diag *g = &src->items[i];
-        tkl_diag_add(dst, g->severity, g->file, g->line, g->field, "%s", g->message);
+        tkl_diag_add_at(dst, g->severity, g->file, g->line, g->column, g->field, "%s", g->message);
     }
     if (src->oom)
         dst->oom = true;

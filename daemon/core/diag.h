@@ -18,9 +18,10 @@ enum tkl_severity {
 
 struct tkl_diag {
     enum tkl_severity severity;
-    char *file;    /* may be NULL */
-    unsigned line; /* 0 when unknown */
-    char *field;   /* column or setting name, may be NULL */
+    char *file;      /* may be NULL */
+    unsigned line;   /* 0 when unknown */
+    unsigned column; /* of a spreadsheet's cell, 1 for A; 0 when none */
+    char *field;     /* column or setting name, may be NULL */
     char *message;
 };
 
@@ -37,7 +38,25 @@ struct tkl_diags {
 void tkl_diag_add(struct tkl_diags *d, enum tkl_severity sev, const char *file, unsigned line,
                   const char *field, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* Prints "file:line: severity: [field] message" lines. */
+/*
+ * The same for a spreadsheet's cell: file names the sheet ("plan.xlsx:
+ * Actions"), line its row and column its column (1 for A; 0 for none), so
+ * that the place prints as "plan.xlsx:Actions!D12".
+ */
+void tkl_diag_add_at(struct tkl_diags *d, enum tkl_severity sev, const char *file, unsigned line,
+                     unsigned column, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+void tkl_diag_vadd(struct tkl_diags *d, enum tkl_severity sev, const char *file, unsigned line,
+                   unsigned column, const char *field, const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
+
+/* A spreadsheet column's letters (1 is A, 27 AA, 16384 XFD) into buf, which
+ * must hold 8 bytes; "" for 0. Returns buf. */
+char *tkl_column_letters(unsigned column, char buf[8]);
+
+/* Prints "file:line: severity: [field] message" lines ("file!D12: ..." for
+ * a cell). */
 void tkl_diags_print(const struct tkl_diags *d, FILE *out);
 
 /* Moves every diagnostic of src to the end of dst. */

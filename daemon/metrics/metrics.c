@@ -55,6 +55,8 @@ struct tkl_metrics {
     size_t n_ch, cap_ch;
     uint64_t reloads_ok, reloads_failed;
     int64_t last_reload_ok;  /* seconds; 0 before the first load */
+    uint64_t fetches[3];     /* plans at URLs: changed, unchanged, failed */
+    int64_t last_fetch_ok;   /* seconds; 0 before the first good fetch */
     struct http_count *http; /* sorted by route, then code */
     size_t n_http, cap_http;
 };
@@ -177,6 +179,15 @@ void tkl_metrics_store_reload(struct tkl_metrics *m, bool ok, int64_t now)
         m->last_reload_ok = now;
     } else
         m->reloads_failed++;
+}
+
+void tkl_metrics_plan_fetch(struct tkl_metrics *m, bool ok, bool changed, int64_t now)
+{
+    if (!m)
+        return;
+    m->fetches[!ok ? 2 : changed ? 0 : 1]++;
+    if (ok)
+        m->last_fetch_ok = now;
 }
 
 void tkl_metrics_store_loaded(struct tkl_metrics *m, int64_t now)
@@ -324,6 +335,16 @@ static void render_store(FILE *f, const struct tkl_metrics *m)
                        "When the store in force was read, in seconds since the epoch.");
     fprintf(f, "tickler_store_last_reload_success_timestamp_seconds %" PRId64 "\n",
             m->last_reload_ok);
+    static const char *const results[3] = {"changed", "unchanged", "failure"};
+    tkl_metrics_family(f, "tickler_plan_fetches_total", "counter",
+                       "Fetches of the plans at https:// URLs, by result.");
+    for (int i = 0; i < 3; i++)
+        fprintf(f, "tickler_plan_fetches_total{result=\"%s\"} %" PRIu64 "\n", results[i],
+                m->fetches[i]);
+    tkl_metrics_family(f, "tickler_plan_fetch_last_success_timestamp_seconds", "gauge",
+                       "When a plan at a URL was last fetched well (changed or not), in seconds "
+                       "since the epoch; 0 before.");
+    fprintf(f, "tickler_plan_fetch_last_success_timestamp_seconds %" PRId64 "\n", m->last_fetch_ok);
 }
 
 static void render_http(FILE *f, const struct tkl_metrics *m)

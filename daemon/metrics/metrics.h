@@ -73,6 +73,10 @@ int tkl_metrics_failed(struct tkl_metrics *m, const char *channel, enum tkl_fail
  * a success at instant now (seconds) sets the last success timestamp. */
 void tkl_metrics_store_reload(struct tkl_metrics *m, bool ok, int64_t now);
 
+/* A fetch of a plan at a URL ended at instant now: ok (a new plan when
+ * changed, else the same) or failed. */
+void tkl_metrics_plan_fetch(struct tkl_metrics *m, bool ok, bool changed, int64_t now);
+
 /* The store in force was read at instant now (the first load): the last
  * success timestamp, without counting a reload. */
 void tkl_metrics_store_loaded(struct tkl_metrics *m, int64_t now);

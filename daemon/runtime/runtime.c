@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "../core/day.h"
+#include "../store/fetch.h"
 #include "../token/token_conf.h"
 
 int tkl_runtime_read_store(const struct tkl_runtime *rt, int64_t now, struct tkl_store **ret,
@@ -56,6 +57,9 @@ static int load_rest(struct tkl_runtime_env *env, struct tkl_runtime *rt, struct
     if (env->store_file && (r = tkl_store_opts_use_file(&c->store, env->store_file)) < 0)
         return r;
     if (!env->state_dir && !(env->state_dir = strdup(c->state_dir)))
+        return -ENOMEM;
+    if (tkl_fetch_prepare(&c->store, &c->teams, env->state_dir, env->fresh_dir, !env->own_fetch,
+                          diags) < 0)
         return -ENOMEM;
     /* every step reports its problems: one check finds them all */
     int rp = tkl_plugin_set_open(plugin_dir, &c->plugins, TKL_PLUGIN_NOTIFIER | TKL_PLUGIN_SOURCE,

@@ -30,6 +30,10 @@ struct tkl_runtime_env {
     const char *plugin_dir; /* NULL: the configuration's */
     const char *store_file; /* NULL: the configuration's store.files */
     char *state_dir;        /* NULL until the first load sets it from the configuration */
+    /* tickler's: plans at URLs fetched into fresh_dir now, and never into
+     * the daemon's copies (fetch.h) */
+    bool own_fetch;
+    const char *fresh_dir;
     struct tkl_host_services *svc;
     const char *now_arg;  /* --now, read in the first configuration's zone, then NULL */
     int64_t clock_offset; /* seconds added to the wall clock, from --now */

@@ -493,12 +493,51 @@ static void on_day(uv_timer_t *t)
     arm_day_timer(s);
 }
 
-/* Watches the store files; on failure edits are read on SIGHUP only. */
+/* A plan at a URL was fetched: a failure is logged when it differs from
+ * the one before, the recovery once, and a new plan is read as an edited
+ * file is. */
+static void on_plan_fetched(void *data, const char *place, const struct tkl_fetch_result *res,
+                            bool state_changed, const char *was)
+{
+    struct tkl_service *s = data;
+    bool ok = res->outcome != TKL_FETCH_FAILED;
+    tkl_metrics_plan_fetch(s->metrics, ok, res->outcome == TKL_FETCH_CHANGED, tkl_service_now(s));
+    if (!ok) {
+        if (state_changed)
+            log_error("plan %s: cannot fetch: %s; the last good copy keeps serving (this is "
+                      "logged again only when it changes)",
+                      place, res->why);
+        return;
+    }
+    if (state_changed && was)
+        log_notice("plan %s: fetched again (the failure was: %s)", place, was);
+    if (res->outcome == TKL_FETCH_CHANGED) {
+        log_notice("plan %s changed; reading it", place);
+        on_store_changed(s);
+    } else {
+        log_debug("plan %s unchanged", place);
+    }
+}
+
+/* Watches the store files and polls the plans at URLs; on failure edits
+ * are read on SIGHUP only. */
 static void start_watch(struct tkl_service *s)
 {
     const struct tkl_config *c = s->rt->cfg;
+    const struct tkl_fetcher_host host = {on_plan_fetched, s};
     if (tkl_watch_start(s->loop, &c->store, c->debounce_ms, on_store_changed, s, &s->watch) < 0)
         log_warning("cannot watch the store files; edits are read on SIGHUP only");
+    if (tkl_fetcher_start(s->loop, s->svc.transfers, &c->store, &c->teams, &host, &s->fetcher) < 0)
+        log_error("cannot poll the plans at URLs; they are fetched again on SIGHUP only");
+}
+
+/* Stops what start_watch started. */
+static void stop_watch(struct tkl_service *s)
+{
+    tkl_watch_close(s->watch);
+    s->watch = NULL;
+    tkl_fetcher_close(s->fetcher);
+    s->fetcher = NULL;
 }
 
 static void on_wakeup(uv_fs_event_t *h, const char *filename, int events, int status)
@@ -735,14 +774,20 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
         log_warning("http: changes to listen, the limits or TLS take effect at the next restart");
     bool start_face = !s->http;
     tkl_plugin_set_retire(&s->rt->plugins, &s->svc);
-    tkl_watch_close(s->watch);
-    s->watch = NULL;
-    tkl_runtime_free(s->rt);
+    /* the old fetcher (which reads the old runtime's settings) is closed
+     * once the new one has what it knew */
+    struct tkl_fetcher *was = s->fetcher;
+    struct tkl_runtime *old = s->rt;
+    s->fetcher = NULL;
+    stop_watch(s);
     s->rt = fresh;
     (void)rebuild_answers(s);
     set_deliverer(s);
     apply_log_level(s);
     start_watch(s);
+    tkl_fetcher_carry(was, s->fetcher);
+    tkl_fetcher_close(was);
+    tkl_runtime_free(old);
     if (start_face) /* a web face configured by this reload starts now */
         (void)start_http(s);
     log_notice("configuration reloaded: %zu actions, %zu observances, %zu notifiers (%zu kept "
@@ -814,14 +859,13 @@ void tkl_service_stop(struct tkl_service *s)
         log_warning("cannot commit to the outbox while stopping; the next start catches up");
     tkl_http_server_close(s->http);
     s->http = NULL;
+    stop_watch(s); /* its transfers first */
     tkl_transfers_close(s->svc.transfers);
     s->svc.transfers = NULL;
     tkl_host_services_stop(&s->svc);
     if (s->wakeup_active)
         uv_close((uv_handle_t *)&s->wakeup, NULL);
     s->wakeup_active = false;
-    tkl_watch_close(s->watch);
-    s->watch = NULL;
     if (s->handles_open) {
         uv_close((uv_handle_t *)&s->commit, NULL);
         uv_close((uv_handle_t *)&s->sched_timer, NULL);

@@ -23,6 +23,7 @@
 #include "../outbox/outbox.h"
 #include "../plugin/host.h"
 #include "../runtime/runtime.h"
+#include "../store/fetch.h"
 #include "../store/watch.h"
 #include "../update/answer.h"
 
@@ -43,6 +44,7 @@ struct tkl_service {
     uv_fs_event_t wakeup;                  /* the state directory, for tickler retry */
     bool handles_open, wakeup_active;
     struct tkl_watch *watch;      /* NULL when not watching */
+    struct tkl_fetcher *fetcher;  /* the plans at URLs; NULL when none */
     int64_t clock_offset;         /* seconds added to the wall clock (--now) */
     int queue_backoff;            /* seconds before a failed queue round is tried again */
     int log_level_override;       /* --log-level given: the configuration's is ignored */

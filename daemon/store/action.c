@@ -38,6 +38,7 @@ void tkl_action_free(struct tkl_action *a)
     free(a->deadline_text);
     free(a->status_text);
     free(a->progress);
+    free(a->measure);
     free(a->category);
     free(a->url);
     tkl_deadline_clear(&a->deadline);
@@ -65,19 +66,40 @@ int tkl_action_add_unmatched(struct tkl_action *a, const char *name)
     return tkl_strv_push(&a->unmatched, &a->n_unmatched, strdup(name));
 }
 
-int tkl_action_warn(struct tkl_action *a, struct tkl_diags *diags, const char *field,
-                    const char *fmt, ...)
+static int action_vwarn(struct tkl_action *a, struct tkl_diags *diags, unsigned column,
+                        const char *field, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+static int action_vwarn(struct tkl_action *a, struct tkl_diags *diags, unsigned column,
+                        const char *field, const char *fmt, va_list ap)
 {
     char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    tkl_diag_add(diags, TKL_SEV_WARNING, a->file, a->line, field, "%s", msg);
+    tkl_diag_add_at(diags, TKL_SEV_WARNING, a->file, a->line, column, field, "%s", msg);
     char *w = NULL;
     if (asprintf(&w, "%s%s%s", field ? field : "", field ? ": " : "", msg) < 0)
         return -ENOMEM;
     return tkl_strv_push(&a->warnings, &a->n_warnings, w);
+}
+
+int tkl_action_warn(struct tkl_action *a, struct tkl_diags *diags, const char *field,
+                    const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = action_vwarn(a, diags, 0, field, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int tkl_action_warn_at(struct tkl_action *a, struct tkl_diags *diags, unsigned column,
+                       const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = action_vwarn(a, diags, column, field, fmt, ap);
+    va_end(ap);
+    return r;
 }
 
 static uint64_t hash_str(uint64_t h, const char *s)

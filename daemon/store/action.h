@@ -25,6 +25,7 @@ struct tkl_action {
     char *deadline_text;
     char *status_text;
     char *progress;
+    char *measure; /* the Measure of success cell: shown, not read */
     struct tkl_deadline deadline;
     enum tkl_status status;
     char **teams; /* resolved team ids, fallback included */
@@ -57,6 +58,12 @@ int tkl_action_add_unmatched(struct tkl_action *a, const char *name);
  */
 int tkl_action_warn(struct tkl_action *a, struct tkl_diags *diags, const char *field,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The same for an action read from a spreadsheet: the warning in diags
+ * names the cell of column (1 for A; 0 for the row alone). */
+int tkl_action_warn_at(struct tkl_action *a, struct tkl_diags *diags, unsigned column,
+                       const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /*
  * Sets a->id (NULL before) from the text that names the action, its title

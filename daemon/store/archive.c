@@ -179,8 +179,10 @@ static void stream_error(void *ctx, const char *msg, xmlParserSeverities severit
     struct stream *s = ctx;
     if (severity != XML_PARSER_SEVERITY_ERROR && severity != XML_PARSER_SEVERITY_VALIDITY_ERROR)
         return;
-    if (!s->z->xml_error)
-        s->z->xml_error = -EINVAL;
+    /* the first error says what is wrong; the parser's later ones repeat it */
+    if (s->z->xml_error)
+        return;
+    s->z->xml_error = -EINVAL;
     size_t l = strcspn(msg, "\n");
     tkl_diag_add(s->z->diags, TKL_SEV_ERROR, s->z->file, 0, s->name,
                  "not well-formed XML: %.*s (line %d)", (int)l, msg,

@@ -43,8 +43,8 @@ int tkl_zip_read(struct tkl_zip *z, const char *name, char **ret, size_t *ret_le
 /*
  * A libxml2 streaming reader over the member name, expanded as it is read
  * and under the same limits; it never loads a DTD or reaches the network,
- * and entities are not substituted. Errors of the XML (and a limit met
- * while reading: xmlTextReaderRead then returns -1) are recorded in diags
+ * and entities are not substituted. The first error of the XML (or a limit met
+ * while reading: xmlTextReaderRead then returns -1) is recorded in diags
  * naming file and member. Returns 0, -ENOENT (nothing in diags), -EINVAL
  * or -ENOMEM. The reader must be freed with xmlFreeTextReader before
  * tkl_zip_close.

@@ -1,8 +1,11 @@
 #include "heading.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../core/text.h"
 #include "store.h"
 
 static const char *const field_names[TKL_FIELD_COUNT] = {
@@ -14,9 +17,13 @@ static const char *const field_names[TKL_FIELD_COUNT] = {
     [TKL_FIELD_DEADLINE] = "deadline",
     [TKL_FIELD_STATUS] = "status",
     [TKL_FIELD_PROGRESS] = "progress",
+    [TKL_FIELD_MEASURE] = "measure",
 };
 
-/* Built-in headings, compared by their key. */
+/* Built-in headings, compared by their key: the headings of the equality
+ * plans of UK councils. A heading that could name two fields goes to the
+ * one councils mean by it most often ("To be delivered by" names who,
+ * beside a "Timescale" column); tickler check shows what each file gave. */
 static const struct {
     enum tkl_field field;
     const char *heading;
@@ -25,39 +32,106 @@ static const struct {
     {TKL_FIELD_ID, "id", false},
     {TKL_FIELD_ID, "ref", false},
     {TKL_FIELD_ID, "reference", false},
+    {TKL_FIELD_ID, "ref no", false},
+    {TKL_FIELD_ID, "no", false},
     {TKL_FIELD_ID, "action id", false},
     {TKL_FIELD_ID, "action ref", false},
+    {TKL_FIELD_ID, "action no", false},
+    {TKL_FIELD_ID, "action number", false},
     {TKL_FIELD_TITLE, "actions", false},
     {TKL_FIELD_TITLE, "action", false},
     {TKL_FIELD_TITLE, "action title", false},
     {TKL_FIELD_TITLE, "agreed actions", false},
+    {TKL_FIELD_TITLE, "key actions", false},
+    {TKL_FIELD_TITLE, "actions required", false},
+    {TKL_FIELD_TITLE, "action required", false},
+    {TKL_FIELD_TITLE, "what we will do", false},
+    {TKL_FIELD_TITLE, "what will we do", false},
     {TKL_FIELD_TITLE, "title", false},
     {TKL_FIELD_COMMITMENT, "commitments", false},
     {TKL_FIELD_COMMITMENT, "commitment", false},
+    {TKL_FIELD_COMMITMENT, "our commitment", false},
     {TKL_FIELD_OBJECTIVE, "objective", false},
     {TKL_FIELD_OBJECTIVE, "objectives", false},
+    {TKL_FIELD_OBJECTIVE, "equality objective", false},
+    {TKL_FIELD_OBJECTIVE, "strategic objective", false},
+    {TKL_FIELD_OBJECTIVE, "aim", false},
+    {TKL_FIELD_OBJECTIVE, "aims", false},
+    {TKL_FIELD_OBJECTIVE, "aim objective", false},
+    {TKL_FIELD_OBJECTIVE, "objective aim", false},
+    {TKL_FIELD_OBJECTIVE, "goal", false},
     {TKL_FIELD_OBJECTIVE, "theme", false},
     {TKL_FIELD_OBJECTIVE, "section", false},
     {TKL_FIELD_OWNERS, "responsibility", false},
     {TKL_FIELD_OWNERS, "responsible service", false},
     {TKL_FIELD_OWNERS, "responsible", false},
     {TKL_FIELD_OWNERS, "responsible team", false},
+    {TKL_FIELD_OWNERS, "responsible officer", false},
+    {TKL_FIELD_OWNERS, "responsible officer s", false},
+    {TKL_FIELD_OWNERS, "responsible officers", false},
+    {TKL_FIELD_OWNERS, "accountable officer", false},
     {TKL_FIELD_OWNERS, "owner", false},
     {TKL_FIELD_OWNERS, "owners", false},
+    {TKL_FIELD_OWNERS, "owner s", false},
+    {TKL_FIELD_OWNERS, "action owner", false},
     {TKL_FIELD_OWNERS, "lead", false},
+    {TKL_FIELD_OWNERS, "lead s", false},
     {TKL_FIELD_OWNERS, "lead officer", false},
+    {TKL_FIELD_OWNERS, "lead officer s", false},
+    {TKL_FIELD_OWNERS, "lead officers", false},
+    {TKL_FIELD_OWNERS, "lead service", false},
+    {TKL_FIELD_OWNERS, "lead team", false},
+    {TKL_FIELD_OWNERS, "lead directorate", false},
+    {TKL_FIELD_OWNERS, "service area", false},
+    {TKL_FIELD_OWNERS, "who", false},
+    {TKL_FIELD_OWNERS, "to be delivered by", false},
+    {TKL_FIELD_OWNERS, "delivered by", false},
     {TKL_FIELD_DEADLINE, "timeframe", false},
     {TKL_FIELD_DEADLINE, "timescale", false},
     {TKL_FIELD_DEADLINE, "timescales", false},
+    {TKL_FIELD_DEADLINE, "timescale s", false},
+    {TKL_FIELD_DEADLINE, "timescale for delivery", false},
+    {TKL_FIELD_DEADLINE, "timescales for delivery", false},
     {TKL_FIELD_DEADLINE, "deadline", false},
     {TKL_FIELD_DEADLINE, "due date", false},
+    {TKL_FIELD_DEADLINE, "due by", false},
     {TKL_FIELD_DEADLINE, "target date", false},
+    {TKL_FIELD_DEADLINE, "target completion date", false},
+    {TKL_FIELD_DEADLINE, "completion date", false},
+    {TKL_FIELD_DEADLINE, "delivery date", false},
     {TKL_FIELD_DEADLINE, "by when", false},
+    {TKL_FIELD_DEADLINE, "when", false},
     {TKL_FIELD_STATUS, "status", false},
     {TKL_FIELD_STATUS, "rag status", false},
+    {TKL_FIELD_STATUS, "rag", false},
+    {TKL_FIELD_STATUS, "rag rating", false},
+    {TKL_FIELD_STATUS, "current status", false},
     {TKL_FIELD_PROGRESS, "progress", true},
     {TKL_FIELD_PROGRESS, "latest update", false},
     {TKL_FIELD_PROGRESS, "update", false},
+    {TKL_FIELD_PROGRESS, "updates", false},
+    {TKL_FIELD_PROGRESS, "comments", false},
+    {TKL_FIELD_PROGRESS, "current position", false},
+    {TKL_FIELD_MEASURE, "measure of success", false},
+    {TKL_FIELD_MEASURE, "measures of success", false},
+    {TKL_FIELD_MEASURE, "success measure", false},
+    {TKL_FIELD_MEASURE, "success measures", false},
+    {TKL_FIELD_MEASURE, "success criteria", false},
+    {TKL_FIELD_MEASURE, "how will we measure success", false},
+    {TKL_FIELD_MEASURE, "how we will measure success", false},
+    {TKL_FIELD_MEASURE, "what success looks like", false},
+    {TKL_FIELD_MEASURE, "performance measure", false},
+    {TKL_FIELD_MEASURE, "performance measures", false},
+    {TKL_FIELD_MEASURE, "performance indicator", false},
+    {TKL_FIELD_MEASURE, "performance indicators", false},
+    {TKL_FIELD_MEASURE, "kpi", false},
+    {TKL_FIELD_MEASURE, "kpis", false},
+    {TKL_FIELD_MEASURE, "outcome", false},
+    {TKL_FIELD_MEASURE, "outcomes", false},
+    {TKL_FIELD_MEASURE, "expected outcome", false},
+    {TKL_FIELD_MEASURE, "expected outcomes", false},
+    {TKL_FIELD_MEASURE, "intended outcome", false},
+    {TKL_FIELD_MEASURE, "intended outcomes", false},
 };
 
 const char *tkl_field_name(enum tkl_field f)
@@ -106,4 +180,52 @@ int tkl_field_for_heading(const struct tkl_store_opts *opts, const char *heading
             found = (int)aliases[i].field;
     }
     return found;
+}
+
+int tkl_column_map_make(const char *file, unsigned line, char *const *headings, const int *fields,
+                        size_t n, struct tkl_column_map *ret)
+{
+    struct tkl_column_map m = {.line = line, .n = n};
+    if (!(m.file = strdup(file)) || !(m.headings = calloc(n ? n : 1, sizeof(*m.headings))) ||
+        !(m.fields = calloc(n ? n : 1, sizeof(*m.fields))))
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        if (!(m.headings[i] = tkl_text_clean(headings[i], true)))
+            goto fail;
+        m.fields[i] = fields[i];
+    }
+    *ret = m;
+    return 0;
+fail:
+    tkl_column_map_free(&m);
+    return -ENOMEM;
+}
+
+void tkl_column_map_print(const struct tkl_column_map *m, FILE *out)
+{
+    const char *sep = "";
+    fprintf(out, "%s:%u: headings: ", m->file, m->line);
+    for (size_t i = 0; i < m->n; i++)
+        if (m->fields[i] >= 0 && m->fields[i] < TKL_FIELD_COUNT) {
+            fprintf(out, "%s%s \u2190 \"%s\" (column %zu)", sep, field_names[m->fields[i]],
+                    m->headings[i], i + 1);
+            sep = ", ";
+        }
+    sep = "; not read: ";
+    for (size_t i = 0; i < m->n; i++)
+        if (m->fields[i] < 0 && *m->headings[i]) {
+            fprintf(out, "%s\"%s\" (column %zu)", sep, m->headings[i], i + 1);
+            sep = ", ";
+        }
+    fputc('\n', out);
+}
+
+void tkl_column_map_free(struct tkl_column_map *m)
+{
+    for (size_t i = 0; m->headings && i < m->n; i++)
+        free(m->headings[i]);
+    free(m->headings);
+    free(m->fields);
+    free(m->file);
+    memset(m, 0, sizeof(*m));
 }

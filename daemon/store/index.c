@@ -48,9 +48,11 @@ static int distinct_id(const size_t *table, size_t cap, struct tkl_action *actio
             free(id);
             continue;
         }
+        char line[16] = ""; /* none for a place without one (a Word table's row) */
+        if (first->line)
+            snprintf(line, sizeof(line), ":%u", first->line);
         tkl_diag_add(diags, TKL_SEV_WARNING, a->file, a->line, "id",
-                     "same id as %s:%u (%s); this row is %s", first->file, first->line, first->id,
-                     id);
+                     "same id as %s%s (%s); this row is %s", first->file, line, first->id, id);
         free(a->id);
         a->id = id;
         break;

@@ -15,6 +15,19 @@ static const char *cell_of(const struct tkl_rows *R, enum tkl_field f)
     return R->cells[c];
 }
 
+/* The column warnings about cell i (0 for A) name: none outside a sheet
+ * (whose readers give at most 16,384 columns). */
+static unsigned place_of(const struct tkl_rows *R, size_t i)
+{
+    return R->cells_named ? (unsigned)i + 1 : 0;
+}
+
+/* The column warnings about field f name. */
+static unsigned place_field(const struct tkl_rows *R, enum tkl_field f)
+{
+    return R->column[f] >= 0 ? place_of(R, (size_t)R->column[f]) : 0;
+}
+
 static int clean_cell(const struct tkl_rows *R, enum tkl_field f, bool fold, char **ret)
 {
     char *s = tkl_text_clean(cell_of(R, f), fold);
@@ -24,45 +37,73 @@ static int clean_cell(const struct tkl_rows *R, enum tkl_field f, bool fold, cha
     return 0;
 }
 
-/* Takes the record as the header when it names an action column: sets
- * the columns and warns about repeated and missing ones. Returns whether
- * it did. */
-static bool take_header(struct tkl_rows *R)
+/* Keeps the header row's column map in R->maps. Returns 0 or -ENOMEM. */
+static int keep_map(struct tkl_rows *R, const int *fields)
 {
-    int column[TKL_FIELD_COUNT];
-    for (int f = 0; f < TKL_FIELD_COUNT; f++)
-        column[f] = -1;
-    for (size_t i = 0; i < R->n_cells; i++) {
-        int f = tkl_field_for_heading(R->opts, R->cells[i]);
-        if (f < 0)
-            continue;
-        if (column[f] >= 0) {
-            tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, R->line, tkl_field_name(f),
-                         "column %zu (\"%s\") repeats the %s column %d; the first is used", i + 1,
-                         R->cells[i], tkl_field_name(f), column[f] + 1);
-            continue;
-        }
-        column[f] = (int)i;
-    }
-    if (column[TKL_FIELD_TITLE] < 0)
-        return false;
-    memcpy(R->column, column, sizeof(column));
-    R->n_columns = R->n_cells;
-    R->have_header = true;
+    struct tkl_column_map *p = realloc(R->maps, (R->n_maps + 1) * sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    R->maps = p;
+    int r = tkl_column_map_make(R->file, R->line, R->cells, fields, R->n_cells, &p[R->n_maps]);
+    if (r == 0)
+        R->n_maps++;
+    return r;
+}
+
+/* Warns of each field the header has no column for. */
+static void warn_missing(const struct tkl_rows *R)
+{
     static const struct {
         enum tkl_field f;
         const char *what;
     } wanted[] = {
-        {TKL_FIELD_OWNERS, "owners (Responsibility, Responsible Service, Owner); every action "
-                           "goes to the fallback team"},
-        {TKL_FIELD_DEADLINE, "deadline (Timeframe, Timescale, Deadline); every action is undated"},
+        {TKL_FIELD_OWNERS, "owners (Responsibility, Responsible officer, Lead officer, Owner); "
+                           "every action goes to the fallback team"},
+        {TKL_FIELD_DEADLINE, "deadline (Timeframe, Timescale, Target date, By when, Deadline); "
+                             "every action is undated"},
         {TKL_FIELD_STATUS, "status (Status); every action is treated as active"},
     };
     for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
-        if (column[wanted[i].f] < 0)
+        if (R->column[wanted[i].f] < 0)
             tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, R->line, tkl_field_name(wanted[i].f),
                          "no column for %s", wanted[i].what);
-    return true;
+}
+
+/* Takes the record as the header when it names an action column: sets
+ * the columns, keeps its column map and warns about repeated and missing
+ * columns. Returns 1 when it did, 0 when the record is no header, or
+ * -ENOMEM. */
+static int take_header(struct tkl_rows *R)
+{
+    int column[TKL_FIELD_COUNT];
+    int *fields = calloc(R->n_cells ? R->n_cells : 1, sizeof(*fields));
+    if (!fields)
+        return -ENOMEM;
+    for (int f = 0; f < TKL_FIELD_COUNT; f++)
+        column[f] = -1;
+    for (size_t i = 0; i < R->n_cells; i++) {
+        int f = fields[i] = tkl_field_for_heading(R->opts, R->cells[i]);
+        if (f < 0 || column[f] < 0) {
+            if (f >= 0)
+                column[f] = (int)i;
+            continue;
+        }
+        fields[i] = -1;
+        tkl_diag_add_at(R->diags, TKL_SEV_WARNING, R->file, R->line, place_of(R, i),
+                        tkl_field_name(f),
+                        "column %zu (\"%s\") repeats the %s column %d; the first is used", i + 1,
+                        R->cells[i], tkl_field_name(f), column[f] + 1);
+    }
+    int r = 0;
+    if (column[TKL_FIELD_TITLE] >= 0 && (r = keep_map(R, fields)) == 0) {
+        memcpy(R->column, column, sizeof(column));
+        R->n_columns = R->n_cells;
+        R->have_header = true;
+        warn_missing(R);
+        r = 1;
+    }
+    free(fields);
+    return r;
 }
 
 /* Warns when the row has text after the header's last column. */
@@ -74,10 +115,11 @@ static void warn_extra_fields(const struct tkl_rows *R)
     for (size_t i = R->n_columns; i < R->n_cells; i++)
         extra |= R->cells[i][strspn(R->cells[i], " \t\r\n")] != '\0';
     if (extra)
-        tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, R->line, NULL,
-                     "%zu fields but the header has %zu; the fields after column %zu are "
-                     "ignored (an unquoted comma?)",
-                     R->n_cells, R->n_columns, R->n_columns);
+        tkl_diag_add_at(R->diags, TKL_SEV_WARNING, R->file, R->line, place_of(R, R->n_columns),
+                        NULL,
+                        "%zu fields but the header has %zu; the fields after column %zu are "
+                        "ignored (an unquoted comma?)",
+                        R->n_cells, R->n_columns, R->n_columns);
 }
 
 /* The cell of field f into *ret, or the last value above it when it is
@@ -112,6 +154,7 @@ static int read_cells(struct tkl_rows *R, struct tkl_action *a)
         clean_cell(R, TKL_FIELD_DEADLINE, true, &a->deadline_text) < 0 ||
         clean_cell(R, TKL_FIELD_STATUS, true, &a->status_text) < 0 ||
         clean_cell(R, TKL_FIELD_PROGRESS, false, &a->progress) < 0 ||
+        clean_cell(R, TKL_FIELD_MEASURE, false, &a->measure) < 0 ||
         fill_down(R, TKL_FIELD_COMMITMENT, &a->commitment) < 0 ||
         fill_down(R, TKL_FIELD_OBJECTIVE, &a->objective) < 0)
         return -ENOMEM;
@@ -125,16 +168,18 @@ static int read_cells(struct tkl_rows *R, struct tkl_action *a)
 static int untitled(struct tkl_rows *R, struct tkl_action *a)
 {
     if (!*a->owners && !*a->deadline_text && !*a->status_text) {
-        tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, R->line, "title",
-                     "row has no action text, owner, deadline or status; read as a heading "
-                     "and not as an action");
+        tkl_diag_add_at(R->diags, TKL_SEV_WARNING, R->file, R->line,
+                        place_field(R, TKL_FIELD_TITLE), "title",
+                        "row has no action text, owner, deadline or status; read as a heading "
+                        "and not as an action");
         return 1;
     }
     free(a->title);
     a->title = strdup(*a->commitment ? a->commitment : "(no action text)");
     if (!a->title)
         return -ENOMEM;
-    return tkl_action_warn(a, R->diags, "title", "empty; the commitment is used as the title");
+    return tkl_action_warn_at(a, R->diags, place_field(R, TKL_FIELD_TITLE), "title",
+                              "empty; the commitment is used as the title");
 }
 
 /* a's deadline and status from their texts, with a warning for each that
@@ -144,15 +189,16 @@ static int read_deadline_status(struct tkl_rows *R, struct tkl_action *a)
     if (tkl_deadline_parse(a->deadline_text, &a->deadline) < 0)
         return -ENOMEM;
     if (a->deadline.problem &&
-        tkl_action_warn(a, R->diags, "deadline", "\"%s\": %s; the action is kept as undated",
-                        a->deadline_text, a->deadline.problem) < 0)
+        tkl_action_warn_at(a, R->diags, place_field(R, TKL_FIELD_DEADLINE), "deadline",
+                           "\"%s\": %s; the action is kept as undated", a->deadline_text,
+                           a->deadline.problem) < 0)
         return -ENOMEM;
     bool known;
     a->status = tkl_status_parse(R->opts, a->status_text, &known);
-    if (!known && tkl_action_warn(a, R->diags, "status",
-                                  "\"%s\" is not a status tickler knows; treated as active (map "
-                                  "it in store.status)",
-                                  a->status_text) < 0)
+    if (!known && tkl_action_warn_at(a, R->diags, place_field(R, TKL_FIELD_STATUS), "status",
+                                     "\"%s\" is not a status tickler knows; treated as active (map "
+                                     "it in store.status)",
+                                     a->status_text) < 0)
         return -ENOMEM;
     return 0;
 }
@@ -177,16 +223,17 @@ static int resolve_owners(struct tkl_rows *R, struct tkl_action *a)
         if (!nf) {
             r = tkl_action_add_unmatched(a, names[i]);
             if (r == 0)
-                r = tkl_action_warn(a, R->diags, "owners",
-                                    "\"%s\" matches no team in the directory; %s", names[i],
-                                    fallback);
+                r = tkl_action_warn_at(a, R->diags, place_field(R, TKL_FIELD_OWNERS), "owners",
+                                       "\"%s\" matches no team in the directory; %s", names[i],
+                                       fallback);
             continue;
         }
         for (size_t f = 0; f < nf && r == 0; f++)
             r = tkl_action_add_team(a, found[f]->id);
     }
     if (r == 0 && n == 0)
-        r = tkl_action_warn(a, R->diags, "owners", "no owner; %s", fallback);
+        r = tkl_action_warn_at(a, R->diags, place_field(R, TKL_FIELD_OWNERS), "owners",
+                               "no owner; %s", fallback);
     if (r == 0 && (a->n_unmatched || n == 0) && R->teams->fallback)
         r = tkl_action_add_team(a, R->teams->fallback);
     for (size_t i = 0; i < n; i++)
@@ -259,13 +306,13 @@ int tkl_rows_record(struct tkl_rows *R, char *const *cells, size_t n, unsigned l
     R->line = line;
     if (R->have_header)
         r = take_row(R);
-    else if (!take_header(R))
+    else if ((r = take_header(R)) == 0)
         tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, R->line, NULL,
                      "before the header row (no column named Actions, Action Title or "
                      "Title yet); not read as an action");
     R->cells = NULL;
     R->n_cells = 0;
-    return r;
+    return r < 0 ? r : 0;
 }
 
 static int on_record(void *ctx, char *const *cells, size_t n, unsigned line)
@@ -276,12 +323,19 @@ static int on_record(void *ctx, char *const *cells, size_t n, unsigned line)
 void tkl_rows_begin(struct tkl_rows *R, const char *file)
 {
     R->file = file;
+    R->cells_named = false;
     R->have_header = false;
     for (int f = 0; f < TKL_FIELD_COUNT; f++) {
         R->column[f] = -1;
         free(R->fill[f]);
         R->fill[f] = NULL;
     }
+}
+
+void tkl_rows_begin_sheet(struct tkl_rows *R, const char *file)
+{
+    tkl_rows_begin(R, file);
+    R->cells_named = true;
 }
 
 int tkl_rows_end(struct tkl_rows *R)
@@ -319,6 +373,11 @@ void tkl_rows_free(struct tkl_rows *R)
     R->actions = NULL;
     R->n_actions = 0;
     R->cap_actions = 0;
+    for (size_t i = 0; i < R->n_maps; i++)
+        tkl_column_map_free(&R->maps[i]);
+    free(R->maps);
+    R->maps = NULL;
+    R->n_maps = 0;
     for (int f = 0; f < TKL_FIELD_COUNT; f++) {
         free(R->fill[f]);
         R->fill[f] = NULL;

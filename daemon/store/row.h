@@ -20,8 +20,11 @@ struct tkl_rows {
     struct tkl_action *actions; /* of every file read so far */
     size_t n_actions;
     size_t cap_actions;
+    struct tkl_column_map *maps; /* the header row of each file read so far */
+    size_t n_maps;
     /* the file being read */
     const char *file;
+    bool cells_named; /* a spreadsheet: places name the cell ("!D12") */
     bool have_header;
     int column[TKL_FIELD_COUNT]; /* field index per field, or -1 */
     size_t n_columns;
@@ -51,6 +54,12 @@ typedef int tkl_plan_read_fn(struct tkl_rows *r, const char *file, const char *d
  * (-EINVAL, an error in diags). tkl_rows_record returns 0 or -ENOMEM.
  */
 void tkl_rows_begin(struct tkl_rows *r, const char *file);
+
+/* tkl_rows_begin for a sheet of a spreadsheet: file names the sheet
+ * ("plan.xlsx:Actions"), each record's number is its row, its cells are
+ * the row's columns from A, and warnings name the cell of the field they
+ * concern ("plan.xlsx:Actions!D12"). */
+void tkl_rows_begin_sheet(struct tkl_rows *r, const char *file);
 int tkl_rows_record(struct tkl_rows *r, char *const *cells, size_t n, unsigned line);
 int tkl_rows_end(struct tkl_rows *r);
 
@@ -59,7 +68,8 @@ int tkl_rows_end(struct tkl_rows *r);
  * table ("As a Community Leader"). Returns 0 or -ENOMEM. */
 int tkl_rows_carry(struct tkl_rows *r, enum tkl_field f, const char *text);
 
-/* Frees the actions and what the reading holds; r can read again. */
+/* Frees the actions, the column maps and what the reading holds; r can
+ * read again. */
 void tkl_rows_free(struct tkl_rows *r);
 
 #endif

@@ -9,8 +9,12 @@
 #include <sys/stat.h>
 
 #include "../core/text.h"
+#include "docx.h"
 #include "index.h"
+#include "ods.h"
+#include "remote.h"
 #include "row.h"
+#include "xlsx.h"
 
 /* Indexes s (renaming repeated ids), then sets each action's hash and the
  * count of events. Returns 0 or -ENOMEM (then only ids may have changed). */
@@ -42,6 +46,10 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     R->actions = NULL;
     R->n_actions = 0;
     R->cap_actions = 0;
+    s->maps = R->maps;
+    s->n_maps = R->n_maps;
+    R->maps = NULL;
+    R->n_maps = 0;
     int r = store_settle(s, R->diags);
     if (r == 0 && R->diags->oom)
         r = -ENOMEM;
@@ -80,6 +88,9 @@ void tkl_store_free(struct tkl_store *store)
         tkl_action_free(&store->actions[i]);
     free(store->actions);
     free(store->index);
+    for (size_t i = 0; i < store->n_maps; i++)
+        tkl_column_map_free(&store->maps[i]);
+    free(store->maps);
     free(store);
 }
 
@@ -119,45 +130,131 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
     return *ret ? 0 : -ENOMEM;
 }
 
-static int cmp_cstr(const void *a, const void *b)
+/* The files a load reads: each path, and the place its problems are
+ * named by (NULL: the path itself). */
+struct plan_files {
+    struct plan_file {
+        char *path, *place;
+    } * v;
+    size_t n;
+};
+
+/* Appends path and place, which it takes (also on failure). Returns 0 or
+ * -ENOMEM. */
+static int plan_files_push(struct plan_files *pf, char *path, char *place)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    struct plan_file *v = realloc(pf->v, (pf->n + 1) * sizeof(*v));
+    if (!v) {
+        free(path);
+        free(place);
+        return -ENOMEM;
+    }
+    pf->v = v;
+    v[pf->n++] = (struct plan_file){path, place};
+    return 0;
+}
+
+static void plan_files_free(struct plan_files *pf)
+{
+    for (size_t i = 0; i < pf->n; i++) {
+        free(pf->v[i].path);
+        free(pf->v[i].place);
+    }
+    free(pf->v);
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+    return strcmp(((const struct plan_file *)a)->path, ((const struct plan_file *)b)->path);
 }
 
 /* The readers of plan files, by the file name's ending (any case). A file
- * whose name has none of them is read as CSV. */
+ * whose name has none of them is read as CSV. A reader of workbooks takes
+ * a sheet's name after '#'. */
 struct reader {
     const char *ext;
     tkl_plan_read_fn *read;
+    bool sheets;
 };
 
 static const struct reader readers[] = {
-    {".csv", tkl_rows_read},
+    {".csv", tkl_rows_read, false},
+    {".xlsx", tkl_xlsx_read, true},
+    {".ods", tkl_ods_read, true},
+    {".docx", tkl_docx_read, false},
 };
 
-static const struct reader *reader_for(const char *file)
+/* The reader of the first l bytes of file, or NULL. */
+static const struct reader *reader_for_n(const char *file, size_t l)
 {
-    size_t l = strlen(file);
     for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++) {
         size_t e = strlen(readers[i].ext);
-        if (l > e && strcasecmp(file + l - e, readers[i].ext) == 0)
+        if (l > e && strncasecmp(file + l - e, readers[i].ext, e) == 0)
             return &readers[i];
     }
     return NULL;
 }
 
-/* Expands a path: a file is itself; a directory is its plan files (each
- * name with a reader's ending), sorted. */
-static int expand_path(const char *path, char ***files, size_t *n, struct tkl_diags *diags)
+/* The reader of a file's path (never with a sheet's name after it). */
+static const struct reader *reader_for(const char *path)
 {
-    struct stat st;
-    if (stat(path, &st) < 0) {
-        int e = errno;
-        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot read the store: %s", strerror(e));
-        return -e;
+    return reader_for_n(path, strlen(path));
+}
+
+size_t tkl_store_path_len(const char *entry)
+{
+    for (const char *h = strchr(entry, '#'); h; h = strchr(h + 1, '#')) {
+        const struct reader *rd = reader_for_n(entry, (size_t)(h - entry));
+        if (rd && rd->sheets)
+            return (size_t)(h - entry);
     }
-    if (!S_ISDIR(st.st_mode))
-        return tkl_strv_push(files, n, strdup(path));
+    return strlen(entry);
+}
+
+bool tkl_store_is_plan(const char *name)
+{
+    /* "~$plan.xlsx" is the owner (lock) file Word and Excel keep beside a
+     * document open for editing, not a plan */
+    return strncmp(name, "~$", 2) != 0 && reader_for(name) != NULL;
+}
+
+const char *const *tkl_store_endings(void)
+{
+    static const char *endings[sizeof(readers) / sizeof(readers[0]) + 1];
+    for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++)
+        endings[i] = readers[i].ext;
+    return endings;
+}
+
+/* A URL of store.files: its cached copy, fetched just now or by the
+ * daemon, pushed with the place to name it by. */
+static int expand_url(const struct tkl_store_opts *opts, const char *url, struct plan_files *pf,
+                      struct tkl_diags *diags)
+{
+    int r = 0;
+    char *place = tkl_remote_place(url), *path = NULL;
+    if (!place)
+        return -ENOMEM;
+    const char *const *exts = tkl_store_endings();
+    if (!(path = tkl_remote_cached(opts->fresh_dir, url, exts, &r)) && r == 0)
+        path = tkl_remote_cached(opts->cache_dir, url, exts, &r);
+    if (!path) {
+        if (r == 0) {
+            tkl_diag_add(diags, TKL_SEV_ERROR, place, 0, NULL,
+                         "not fetched yet: no copy of this plan in %s",
+                         opts->cache_dir ? opts->cache_dir : "the state directory");
+            r = -ENOENT;
+        }
+        free(place);
+        return r;
+    }
+    return plan_files_push(pf, path, place);
+}
+
+/* Lists the plan files of directory path (tkl_store_is_plan; not hidden
+ * files), sorted. */
+static int list_dir(const char *path, struct plan_files *pf, struct tkl_diags *diags)
+{
     DIR *d = opendir(path);
     if (!d) {
         int e = errno;
@@ -165,23 +262,59 @@ static int expand_path(const char *path, char ***files, size_t *n, struct tkl_di
                      strerror(e));
         return -e;
     }
-    size_t first = *n;
+    size_t first = pf->n;
     struct dirent *de;
     int r = 0;
     while ((de = readdir(d)) && r == 0) {
-        if (de->d_name[0] == '.' || !reader_for(de->d_name))
+        if (de->d_name[0] == '.' || !tkl_store_is_plan(de->d_name))
             continue;
         char *full = NULL;
         if (asprintf(&full, "%s/%s", path, de->d_name) < 0)
             r = -ENOMEM;
         else
-            r = tkl_strv_push(files, n, full);
+            r = plan_files_push(pf, full, NULL);
     }
     closedir(d);
-    if (r == 0 && *n == first)
+    if (r == 0 && pf->n == first)
         tkl_diag_add(diags, TKL_SEV_WARNING, path, 0, NULL, "no plan files in this directory");
-    if (*n > first)
-        qsort(*files + first, *n - first, sizeof(char *), cmp_cstr);
+    if (pf->n > first)
+        qsort(pf->v + first, pf->n - first, sizeof(pf->v[0]), cmp_file);
+    return r;
+}
+
+/* Expands a store.files entry: a URL is its cached copy; a file (with any
+ * sheet named after it: the place it is read by) is itself; a directory
+ * is its plan files. */
+static int expand_path(const struct tkl_store_opts *opts, const char *entry, struct plan_files *pf,
+                       struct tkl_diags *diags)
+{
+    if (tkl_remote_is_url(entry))
+        return expand_url(opts, entry, pf, diags);
+    size_t pl = tkl_store_path_len(entry);
+    char *path = strndup(entry, pl);
+    if (!path)
+        return -ENOMEM;
+    struct stat st;
+    int r = 0;
+    if (stat(path, &st) < 0) {
+        r = -errno;
+        tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot read the store: %s",
+                     strerror(-r));
+    } else if (!S_ISDIR(st.st_mode)) {
+        char *place = entry[pl] ? strdup(entry) : NULL;
+        if (entry[pl] && !place) {
+            free(path);
+            return -ENOMEM;
+        }
+        return plan_files_push(pf, path, place);
+    } else if (entry[pl] == '#') {
+        tkl_diag_add(diags, TKL_SEV_ERROR, entry, 0, NULL,
+                     "is a directory; a sheet can be named only after a workbook's file name");
+        r = -EINVAL;
+    } else {
+        r = list_dir(path, pf, diags);
+    }
+    free(path);
     return r;
 }
 
@@ -189,26 +322,25 @@ int tkl_store_load(const struct tkl_store_opts *opts, const struct tkl_team_dir 
                    struct tkl_store **ret_store, struct tkl_diags *diags)
 {
     struct tkl_rows R = {.opts = opts, .teams = teams, .diags = diags};
-    char **files = NULL;
-    size_t n_files = 0;
+    struct plan_files pf = {0};
     int r = 0, first_err = 0;
 
     for (size_t i = 0; i < opts->n_paths && r != -ENOMEM; i++) {
-        r = expand_path(opts->paths[i], &files, &n_files, diags);
+        r = expand_path(opts, opts->paths[i], &pf, diags);
         if (r < 0 && !first_err)
             first_err = r;
     }
-    for (size_t i = 0; i < n_files && r != -ENOMEM; i++) {
+    for (size_t i = 0; i < pf.n && r != -ENOMEM; i++) {
+        const char *file = pf.v[i].path, *place = pf.v[i].place ? pf.v[i].place : file;
         char *data = NULL;
         size_t len = 0;
-        r = read_file(files[i], &data, &len);
+        r = read_file(file, &data, &len);
         if (r < 0) {
             if (r != -ENOMEM)
-                tkl_diag_add(diags, TKL_SEV_ERROR, files[i], 0, NULL, "cannot read: %s",
-                             strerror(-r));
+                tkl_diag_add(diags, TKL_SEV_ERROR, place, 0, NULL, "cannot read: %s", strerror(-r));
         } else {
-            const struct reader *rd = reader_for(files[i]);
-            r = (rd ? rd->read : tkl_rows_read)(&R, files[i], data, len);
+            const struct reader *rd = reader_for(file);
+            r = (rd ? rd->read : tkl_rows_read)(&R, place, data, len);
             free(data);
         }
         if (r < 0 && !first_err)
@@ -223,10 +355,32 @@ int tkl_store_load(const struct tkl_store_opts *opts, const struct tkl_team_dir 
     if (first_err == 0)
         first_err = store_finish(&R, ret_store);
     tkl_rows_free(&R);
-    for (size_t i = 0; i < n_files; i++)
-        free(files[i]);
-    free(files);
+    plan_files_free(&pf);
     return first_err;
+}
+
+int tkl_store_check_plan(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
+                         const char *file, const char *place, const char *data, size_t len,
+                         struct tkl_diags *diags)
+{
+    struct tkl_rows R = {.opts = opts, .teams = teams, .diags = diags};
+    struct tkl_store *s = NULL;
+    const struct reader *rd = reader_for(file);
+    int r = (rd ? rd->read : tkl_rows_read)(&R, place, data, len);
+    if (r == 0 && (r = store_finish(&R, &s)) == 0)
+        tkl_store_free(s);
+    tkl_rows_free(&R);
+    return r;
+}
+
+int tkl_store_opts_cache_in(struct tkl_store_opts *opts, const char *state_dir)
+{
+    char *dir = NULL;
+    if (asprintf(&dir, "%s/%s", state_dir, TKL_REMOTE_CACHE_SUBDIR) < 0)
+        return -ENOMEM;
+    free(opts->cache_dir);
+    opts->cache_dir = dir;
+    return 0;
 }
 
 int tkl_store_opts_use_file(struct tkl_store_opts *opts, const char *file)
@@ -256,5 +410,10 @@ void tkl_store_opts_free(struct tkl_store_opts *opts)
     for (size_t i = 0; i < opts->n_status_rules; i++)
         free(opts->status_rules[i].text);
     free(opts->status_rules);
+    free(opts->cache_dir);
+    free(opts->fresh_dir);
+    free(opts->fetch.token_file);
+    free(opts->fetch.ca_file);
+    free(opts->fetch.config_dir);
     memset(opts, 0, sizeof(*opts));
 }

@@ -1,6 +1,6 @@
 /*
- * The action store: one or more CSV files exported from a council's
- * spreadsheet, read into actions.
+ * The action store: one or more plan files (CSV exported from a council's
+ * spreadsheet, or the .xlsx or .ods workbook itself) read into actions.
  *
  * Loading never drops a row silently. Every row that holds text becomes an
  * action or a warning naming its file and line; text tickler cannot read
@@ -29,9 +29,28 @@
 #include "heading.h"
 #include "status.h"
 
+/* How the https:// entries of store.files are fetched (fetch.h). */
+struct tkl_fetch_opts {
+    int interval_s;   /* between polls */
+    char *token_file; /* bearer token: a file or "credential:NAME", or NULL */
+    char *ca_file;    /* CA certificates to verify the servers by, or NULL: the system's */
+    long max_bytes;   /* a larger plan is refused */
+    char *config_dir; /* a relative token_file is read from here */
+};
+
+#define TKL_FETCH_INTERVAL_DEFAULT  300
+#define TKL_FETCH_MAX_BYTES_DEFAULT (20L << 20)
+
 struct tkl_store_opts {
-    char **paths; /* CSV files or directories of *.csv files */
+    char **paths; /* plan files ("plan.xlsx#Sheet" for a named sheet), directories of them,
+                     or https:// URLs */
     size_t n_paths;
+    /* a URL is read from its cached copy (remote.h), looked for in
+     * fresh_dir (copies tickler fetched just now), then in cache_dir (the
+     * daemon's, under its state directory); either may be NULL */
+    char *cache_dir;
+    char *fresh_dir;
+    struct tkl_fetch_opts fetch;
     char *columns[TKL_FIELD_COUNT]; /* heading per field, or NULL */
     struct tkl_status_rule *status_rules;
     size_t n_status_rules;
@@ -43,6 +62,8 @@ struct tkl_store {
     size_t n_events; /* of the n, actions of kind event (observances) */
     size_t *index;   /* open-addressing table of action indexes by id */
     size_t index_cap;
+    struct tkl_column_map *maps; /* the header row of each plan file, in order */
+    size_t n_maps;
 };
 
 /*
@@ -75,10 +96,39 @@ void tkl_store_free(struct tkl_store *store);
 /* The action with this id, or NULL (index.c). */
 const struct tkl_action *tkl_store_find(const struct tkl_store *store, const char *id);
 
+/*
+ * Reads one plan held in data[0..len) with the reader file's ending names,
+ * its problems named after place, and drops the result: whether it is a
+ * plan (0), or -EINVAL (errors in diags) or -ENOMEM.
+ */
+int tkl_store_check_plan(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
+                         const char *file, const char *place, const char *data, size_t len,
+                         struct tkl_diags *diags);
+
+/* The file name endings the store has a reader for, NULL-terminated. */
+const char *const *tkl_store_endings(void);
+
+/* Sets opts->cache_dir to state_dir/plans. Returns 0 or -ENOMEM (then
+ * opts is unchanged). */
+int tkl_store_opts_cache_in(struct tkl_store_opts *opts, const char *state_dir);
+
 /* Reads file (a CSV file or a directory) instead of the configured ones
  * (tickler --store). Returns 0 or -ENOMEM (then opts is unchanged). */
 int tkl_store_opts_use_file(struct tkl_store_opts *opts, const char *file);
 
 void tkl_store_opts_free(struct tkl_store_opts *opts);
+
+/*
+ * The length of the file's path at the start of a store.files entry. An
+ * entry names a sheet after the first '#' that follows a spreadsheet's
+ * ending ("plan.xlsx#Sheet name", "plan.ods#Actions"); any other entry is
+ * a path whole. The path is what is opened, read and watched.
+ */
+size_t tkl_store_path_len(const char *entry);
+
+/* Whether a file name has the ending of a plan format tickler reads (.csv,
+ * .xlsx, .ods, any case) and is no Office owner file ("~$plan.xlsx"): a
+ * directory's plan files. */
+bool tkl_store_is_plan(const char *name);
 
 #endif

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "remote.h"
+
 /* store.files, resolved. Returns 0, -EINVAL or -ENOMEM. */
 static int read_files(const struct tkl_confread *x, const config_setting_t *g,
                       struct tkl_store_opts *opts)
@@ -23,13 +25,25 @@ static int read_files(const struct tkl_confread *x, const config_setting_t *g,
         return -ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
-        if (!(opts->paths[i] = tkl_conf_path(x, v[i]))) {
+        bool url = tkl_remote_is_url(v[i]);
+        char err[200];
+        if (url && tkl_remote_check_url(v[i], err, sizeof(err)) < 0) {
+            char *place = tkl_remote_place(v[i]);
+            tkl_conf_err_at(x, config_setting_get_elem(files, (unsigned)i), "store.files: %s: %s",
+                            place ? place : "a URL", err);
+            free(place);
+            r = -EINVAL;
+            continue;
+        }
+        if (!(opts->paths[opts->n_paths] = url ? strdup(v[i]) : tkl_conf_path(x, v[i]))) {
             tkl_strv_free(v, n);
             return -ENOMEM;
         }
         opts->n_paths++;
     }
     tkl_strv_free(v, n);
+    if (r < 0)
+        return r;
     if (n == 0) {
         tkl_conf_err_at(x, files, "store.files is empty");
         return -EINVAL;
@@ -37,12 +51,40 @@ static int read_files(const struct tkl_confread *x, const config_setting_t *g,
     return 0;
 }
 
+/* The fetch_* keys: how https:// entries are fetched. Returns 0, -EINVAL
+ * or -ENOMEM. */
+static int read_fetch(const struct tkl_confread *x, const config_setting_t *g,
+                      struct tkl_fetch_opts *f)
+{
+    const char *s;
+    int r = 0, max_kib = (int)(TKL_FETCH_MAX_BYTES_DEFAULT >> 10);
+    f->interval_s = TKL_FETCH_INTERVAL_DEFAULT;
+    if (tkl_conf_get_int(x, g, "fetch_interval_seconds", 1, 7 * 86400, &f->interval_s) < 0 ||
+        tkl_conf_get_int(x, g, "fetch_max_kib", 1, 1 << 20, &max_kib) < 0)
+        r = -EINVAL;
+    f->max_bytes = (long)max_kib << 10;
+    if (!(f->config_dir = strdup(x->dir)))
+        return -ENOMEM;
+    int t = tkl_conf_get_string(x, g, "fetch_token_file", &s);
+    if (t < 0)
+        r = -EINVAL;
+    else if (t > 0 && !(f->token_file = strdup(s)))
+        return -ENOMEM;
+    int c = tkl_conf_get_string(x, g, "fetch_ca_file", &s);
+    if (c < 0)
+        r = -EINVAL;
+    else if (c > 0 && !(f->ca_file = tkl_conf_path(x, s)))
+        return -ENOMEM;
+    return r;
+}
+
 /* store.columns: the heading of each field. Returns 0, -EINVAL or -ENOMEM. */
 static int read_columns(const struct tkl_confread *x, const config_setting_t *cols,
                         struct tkl_store_opts *opts)
 {
-    static const char *const col_keys[] = {
-        "id", "title", "commitment", "objective", "owners", "deadline", "status", "progress", NULL};
+    static const char *const col_keys[] = {"id",      "title",    "commitment", "objective",
+                                           "owners",  "deadline", "status",     "progress",
+                                           "measure", NULL};
     if (!tkl_conf_check_keys(x, cols, "store.columns", col_keys))
         return -EINVAL;
     for (int f = 0; f < TKL_FIELD_COUNT; f++) {
@@ -98,7 +140,15 @@ static int read_status(const struct tkl_confread *x, const config_setting_t *st,
 int tkl_store_conf_read(const struct tkl_confread *x, const config_setting_t *g,
                         struct tkl_store_opts *opts, int *debounce_ms)
 {
-    static const char *const keys[] = {"files", "columns", "status", "debounce_ms", NULL};
+    static const char *const keys[] = {"files",
+                                       "columns",
+                                       "status",
+                                       "debounce_ms",
+                                       "fetch_interval_seconds",
+                                       "fetch_token_file",
+                                       "fetch_ca_file",
+                                       "fetch_max_kib",
+                                       NULL};
     const config_setting_t *s;
     int r = 0, rr;
     if (!g) {
@@ -123,5 +173,7 @@ int tkl_store_conf_read(const struct tkl_confread *x, const config_setting_t *g,
     }
     if (tkl_conf_get_int(x, g, "debounce_ms", 0, 60000, debounce_ms) < 0)
         r = -EINVAL;
-    return r;
+    if ((rr = read_fetch(x, g, &opts->fetch)) == -ENOMEM)
+        return rr;
+    return rr < 0 ? rr : r;
 }

@@ -3,8 +3,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
+
+#include "remote.h"
 
 struct tkl_watch {
     uv_loop_t *loop;
@@ -20,7 +21,7 @@ struct tkl_watch {
 struct tkl_watch_dir {
     uv_fs_event_t handle;
     struct tkl_watch *w;
-    char *name; /* file name to react to, or NULL for any *.csv */
+    char *name; /* file name to react to, or NULL for any plan file */
 };
 
 static void on_debounce(uv_timer_t *t)
@@ -29,19 +30,13 @@ static void on_debounce(uv_timer_t *t)
     w->changed(w->data);
 }
 
-static bool is_csv(const char *name)
-{
-    size_t l = strlen(name);
-    return l >= 4 && strcasecmp(name + l - 4, ".csv") == 0;
-}
-
 static void on_event(uv_fs_event_t *h, const char *filename, int events, int status)
 {
     struct tkl_watch_dir *d = h->data;
     (void)events;
     if (status < 0 || !filename)
         return;
-    if (d->name ? strcmp(filename, d->name) != 0 : !is_csv(filename))
+    if (d->name ? strcmp(filename, d->name) != 0 : !tkl_store_is_plan(filename))
         return;
     /* (re)start the quiet period: the reload runs once the writes stop */
     uv_timer_start(&d->w->debounce, on_debounce, (uint64_t)d->w->debounce_ms, 0);
@@ -69,7 +64,9 @@ static void on_timer_closed(uv_handle_t *h)
     release(h->data);
 }
 
-static int watch_one(struct tkl_watch *w, const char *path)
+/* Watches the file of store.files entry path (without a sheet's name
+ * after it), or the directory it names. */
+static int watch_path(struct tkl_watch *w, const char *path)
 {
     struct stat st;
     char *dir = NULL, *name = NULL;
@@ -120,6 +117,16 @@ static int watch_one(struct tkl_watch *w, const char *path)
     return r;
 }
 
+static int watch_one(struct tkl_watch *w, const char *entry)
+{
+    char *path = strndup(entry, tkl_store_path_len(entry));
+    if (!path)
+        return -ENOMEM;
+    int r = watch_path(w, path);
+    free(path);
+    return r;
+}
+
 int tkl_watch_start(uv_loop_t *loop, const struct tkl_store_opts *opts, int debounce_ms,
                     void (*changed)(void *data), void *data, struct tkl_watch **ret)
 {
@@ -138,7 +145,8 @@ int tkl_watch_start(uv_loop_t *loop, const struct tkl_store_opts *opts, int debo
     w->open_handles = 1;
     w->debounce.data = w;
     for (size_t i = 0; i < opts->n_paths && r == 0; i++)
-        r = watch_one(w, opts->paths[i]);
+        if (!tkl_remote_is_url(opts->paths[i])) /* fetch.c polls those */
+            r = watch_one(w, opts->paths[i]);
     if (r < 0) {
         tkl_watch_close(w);
         return r;

@@ -13,7 +13,7 @@
 struct tkl_watch;
 
 /*
- * Starts watching every path in opts. On success *ret is set; on failure
+ * Starts watching every path in opts but its URLs. On success *ret is set; on failure
  * (a negative errno, libuv's) nothing is left open and *ret is untouched.
  */
 int tkl_watch_start(uv_loop_t *loop, const struct tkl_store_opts *opts, int debounce_ms,

@@ -395,6 +395,8 @@ static void html_action(FILE *f, const struct tkl_service *s, const struct act_v
     if (st < TKL_STANDING_COUNT)
         fprintf(f, "<dt>Standing</dt><dd><span class=\"rag %s\">%s</span></dd>\n",
                 tkl_standing_name(st), standing_labels[st]);
+    if (a->measure && *a->measure)
+        html_term(f, "Measure of success", a->measure, "");
     html_term(f, "Progress in the plan", a->progress, "none recorded");
     fputs("</dl>\n</section>\n", f);
 }

@@ -587,7 +587,9 @@ static void html_action(FILE *f, const struct status_view *v, size_t i, size_t t
         fprintf(f, "<dt>Warnings</dt><dd>%zu (tickler check lists them)</dd>\n", a->n_warnings);
     fputs("</dl>\n<p class=\"src\">", f);
     tkl_html_fputs(a->file, f);
-    fprintf(f, ":%u</p>\n</article>\n", a->line);
+    if (a->line) /* a Word table's place names its row itself */
+        fprintf(f, ":%u", a->line);
+    fputs("</p>\n</article>\n", f);
 }
 
 /* A listed action and its objective, for grouping. */

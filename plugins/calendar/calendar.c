@@ -75,6 +75,37 @@ static void on_problem(void *data, unsigned line, const char *msg)
         p->host->log(p->host, TKL_LOG_ERR, "%s: %s", p->path, msg);
 }
 
+/* Warns of each date table in f that ends within two years of today, so
+ * that an observance never goes quiet unnoticed: a table of lunar dates
+ * has to be extended by hand. */
+static void warn_table_ends(const struct calendar *cal, const struct cal_file *f)
+{
+    int y, m, d;
+    int32_t today = tkl_local_day(cal->host->now(cal->host));
+    tkl_day_to_civil(today, &y, &m, &d);
+    /* 29 February two years on is 1 March */
+    int32_t horizon = tkl_day_from_civil(y + 2, m, 1) + d - 1;
+    for (size_t i = 0; i < f->ics->n; i++) {
+        const struct ics_event *e = &f->ics->events[i];
+        int32_t end;
+        char day[16];
+        if (!ics_table_end(e, &end) || end >= horizon)
+            continue;
+        tkl_day_iso(end, day, sizeof(day));
+        const char *name = e->summary ? e->summary : e->uid;
+        if (end < today)
+            cal->host->log(cal->host, TKL_LOG_WARNING,
+                           "%s:%u: \"%s\" (%s): its dates (RDATE) ended on %s; it is no "
+                           "longer prompted until the dates after it are added",
+                           f->path, e->line, name, e->uid, day);
+        else
+            cal->host->log(cal->host, TKL_LOG_WARNING,
+                           "%s:%u: \"%s\" (%s): its dates (RDATE) end on %s, within two years "
+                           "of today; add the dates after it or it will no longer be prompted",
+                           f->path, e->line, name, e->uid, day);
+    }
+}
+
 /* Reads f again; on problems keeps its last good reading. Returns 0,
  * -EINVAL (problems logged) or -ENOMEM. */
 static int read_file(struct calendar *cal, struct cal_file *f)
@@ -96,6 +127,7 @@ static int read_file(struct calendar *cal, struct cal_file *f)
     ics_file_free(f->ics);
     f->ics = fresh;
     cal->host->log(cal->host, TKL_LOG_INFO, "%s: %zu events", f->path, fresh->n);
+    warn_table_ends(cal, f);
     return 0;
 }
 

@@ -744,3 +744,19 @@ out:
     free(days.v);
     return r;
 }
+
+bool ics_table_end(const struct ics_event *e, int32_t *ret_day)
+{
+    if (e->rrule || !e->rdates.n)
+        return false;
+    int32_t end = INT32_MIN;
+    if (!excluded(e, e->start))
+        end = e->start;
+    for (size_t i = 0; i < e->rdates.n; i++)
+        if (e->rdates.v[i] > end && !excluded(e, e->rdates.v[i]))
+            end = e->rdates.v[i];
+    if (end == INT32_MIN)
+        return false;
+    *ret_day = end;
+    return true;
+}

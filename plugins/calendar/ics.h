@@ -8,6 +8,7 @@
 #ifndef CAL_ICS_H
 #define CAL_ICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,5 +68,14 @@ void ics_file_free(struct ics_file *f);
  */
 int ics_occurrences(const struct ics_event *e, int32_t from, int32_t to,
                     int (*fn)(void *data, int32_t first, int32_t last), void *data);
+
+/*
+ * Whether e's days are a table (RDATE without RRULE, as for a lunar
+ * observance): then *ret_day is the first day of its last occurrence, after
+ * which it has none until someone adds dates. An event that repeats by
+ * RRULE, has DTSTART only, or whose days are all excluded (EXDATE), is no
+ * table: returns false, *ret_day untouched.
+ */
+bool ics_table_end(const struct ics_event *e, int32_t *ret_day);
 
 #endif

@@ -371,6 +371,32 @@ static void header_text(struct dg_buf *b, const char *value)
     free(v);
 }
 
+void dg_put_qp(struct dg_buf *b, const char *s, const char *eol)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t col = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\n') {
+            dg_puts(b, eol);
+            col = 0;
+            continue;
+        }
+        bool line_end = p[1] == '\n' || p[1] == '\0';
+        bool literal =
+            (*p >= 33 && *p <= 126 && *p != '=') || ((*p == ' ' || *p == '\t') && !line_end);
+        char enc[3] = {'=', hex[*p >> 4], hex[*p & 15]};
+        size_t w = literal ? 1 : 3;
+        /* room for a soft break after this, unless the line ends here */
+        if (col + w > (line_end ? 76u : 75u)) {
+            dg_puts(b, "=");
+            dg_puts(b, eol);
+            col = 0;
+        }
+        dg_put(b, literal ? (const char *)p : enc, w);
+        col += w;
+    }
+}
+
 void dg_header(struct dg_buf *b, const char *name, const char *value, const char *eol)
 {
     char *v = strdup(value ? value : "");

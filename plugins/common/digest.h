@@ -114,6 +114,14 @@ void dg_secrets_free(char **v);
  */
 void dg_header(struct dg_buf *b, const char *name, const char *value, const char *eol);
 
+/*
+ * s as a quoted-printable body (RFC 2045 6.7): each "\n" of s becomes eol,
+ * every other byte that is not printable ASCII, '=' and a space or tab
+ * ending a line become =XX, and longer lines are broken with soft line
+ * breaks so that none exceeds 76 characters. Its output never holds "=_".
+ */
+void dg_put_qp(struct dg_buf *b, const char *s, const char *eol);
+
 /* A mailbox "Display Name <addr>" with the name quoted or encoded as
  * needed and control characters removed. */
 void dg_mailbox(struct dg_buf *b, const char *name, const char *address);

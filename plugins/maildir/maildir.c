@@ -1,8 +1,10 @@
 /*
  * maildir: a notifier that writes each notice as an e-mail message into a
  * Maildir (tmp/ then rename into new/), for a local outbox a person can read
- * with any mail client (mutt -f DIR) or cat. It is the default notifier of
- * the sample configuration and the reference for the plugin ABI.
+ * with any mail client (mutt -f DIR) or cat: the text and the HTML the
+ * email notifier would send, as multipart/alternative. It is the default
+ * notifier of the sample configuration and the reference for the plugin
+ * ABI.
  *
  * settings = {
  *   path = "maildir";                 # relative to the state directory
@@ -46,33 +48,69 @@ struct maildir {
     bool stopped;
 };
 
+/*
+ * The message of notice n into o: RFC 5322 headers, then a
+ * multipart/alternative body of the text (8bit, its lines kept under 998
+ * octets by dg_render) and the HTML (quoted-printable), as the email
+ * notifier sends them. The boundary holds "=_", which quoted-printable
+ * never writes, and is checked against the text.
+ */
+static void compose(struct dg_buf *o, const struct maildir *m, const struct tkl_notice *n,
+                    int64_t now, const char *date, const char *host)
+{
+    struct dg_buf text = {0}, html = {0};
+    char subject[512], msgid[320], boundary[96];
+    const struct dg_render_opts ro = {.now = now};
+    dg_render(&text, NULL, n, &ro, DG_TEXT, "\n");
+    dg_render(&html, NULL, n, &ro, DG_HTML, "\n");
+    unsigned k = 0;
+    do
+        snprintf(boundary, sizeof(boundary), "=_tickler-%llu-%lld-%u", (unsigned long long)n->id,
+                 (long long)now, k++);
+    while (text.data && strstr(text.data, boundary));
+    dg_subject(n, subject, sizeof(subject));
+    snprintf(msgid, sizeof(msgid), "<notice-%llu.%lld@%s>", (unsigned long long)n->id,
+             (long long)n->due_at, host);
+    dg_header(o, "Date", date, "\n");
+    dg_header(o, "From", m->from, "\n");
+    dg_puts(o, "To: ");
+    dg_mailbox(o, n->team_name, n->recipient);
+    dg_puts(o, "\n");
+    dg_header(o, "Subject", subject, "\n");
+    dg_header(o, "Message-ID", msgid, "\n");
+    dg_header(o, "MIME-Version", "1.0", "\n");
+    dg_printf(o, "Content-Type: multipart/alternative; boundary=\"%s\"\n", boundary);
+    dg_printf(o, "X-Tickler-Notice: %llu\n\n", (unsigned long long)n->id);
+    dg_printf(o,
+              "--%s\nContent-Type: text/plain; charset=UTF-8\n"
+              "Content-Transfer-Encoding: 8bit\n\n",
+              boundary);
+    if (text.data)
+        dg_puts(o, text.data);
+    dg_printf(o,
+              "\n--%s\nContent-Type: text/html; charset=UTF-8\n"
+              "Content-Transfer-Encoding: quoted-printable\n\n",
+              boundary);
+    if (html.data)
+        dg_put_qp(o, html.data, "\n");
+    dg_printf(o, "\n--%s--\n", boundary);
+    o->oom |= text.oom || html.oom;
+    free(text.data);
+    free(html.data);
+}
+
 static int write_message(struct maildir *m, const struct tkl_notice *n, char *reply, size_t size)
 {
     struct dg_buf o = {0};
-    char date[TKL_RFC5322_DATE_SIZE], subject[512], msgid[320], name[256], tmp[4096], dst[4096];
+    char date[TKL_RFC5322_DATE_SIZE], name[256], tmp[4096], dst[4096];
     int64_t now = m->host->now(m->host);
     if (tkl_instant_rfc5322(now, date, sizeof(date)) < 0) {
         snprintf(reply, size, "the clock cannot be read as a date");
         return -EINVAL;
     }
-    dg_subject(n, subject, sizeof(subject));
     char host[128] = "localhost";
     gethostname(host, sizeof(host) - 1);
-    snprintf(msgid, sizeof(msgid), "<notice-%llu.%lld@%s>", (unsigned long long)n->id,
-             (long long)n->due_at, host);
-    dg_header(&o, "Date", date, "\n");
-    dg_header(&o, "From", m->from, "\n");
-    dg_puts(&o, "To: ");
-    dg_mailbox(&o, n->team_name, n->recipient);
-    dg_puts(&o, "\n");
-    dg_header(&o, "Subject", subject, "\n");
-    dg_header(&o, "Message-ID", msgid, "\n");
-    dg_header(&o, "MIME-Version", "1.0", "\n");
-    dg_header(&o, "Content-Type", "text/plain; charset=UTF-8", "\n");
-    dg_header(&o, "Content-Transfer-Encoding", "8bit", "\n");
-    dg_printf(&o, "X-Tickler-Notice: %llu\n", (unsigned long long)n->id);
-    dg_puts(&o, "\n");
-    dg_render(&o, NULL, n, &(struct dg_render_opts){.now = now}, DG_TEXT, "\n");
+    compose(&o, m, n, now, date, host);
     if (o.oom) {
         free(o.data);
         snprintf(reply, size, "out of memory");

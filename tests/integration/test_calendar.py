@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Integration tests of the calendar source (plugins/calendar/) and of
-`tickler calendar`: the shipped calendar expanded for 2025-2035 against
-dates written here from published tables, malformed files, the exported
+`tickler calendar`: the shipped calendar expanded for 2025-2050 against
+dates computed here (fixed dates and weekday rules) and by independent
+libraries from Debian (scripts/calendar-dates.py: python3-dateutil,
+python3-convertdate, python3-lunardate, python3-ephem), those checked in
+turn against published tables; the warning of a date table that ends
+within two years; malformed files, the exported
 ICS read by an independent parser (python3-icalendar), the HTML page in
 headless Chromium, and prompts and look-aheads sent by ticklerd."""
 import argparse
@@ -22,7 +26,21 @@ import harness
 from harness import Daemon, tool
 
 ARGS = None
-YEARS = range(2025, 2036)
+YEARS = range(2025, 2051)
+
+
+def calendar_dates():
+    """scripts/calendar-dates.py, the tables' computation, as a module."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                        "calendar-dates.py")
+    spec = importlib.util.spec_from_file_location("calendar_dates", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+DATES = calendar_dates()
 
 
 def d(s):
@@ -55,10 +73,10 @@ def table(dates, length=1):
 
 
 # Every event of etc/calendars/uk-diversity.ics, with its occurrences in
-# 2025-2035 as (first day, last day). Fixed dates and weekday rules are
+# 2025-2050 as (first day, last day). Fixed dates and weekday rules are
 # the organisers' published definitions, computed here with Python's
-# calendar module; lunar and lunisolar dates are copied from the tables
-# named beside them, not from tickler.
+# calendar module; the date tables of lunar and lunisolar observances are
+# computed by the libraries scripts/calendar-dates.py names, not by tickler.
 EXPECTED = {
     "holocaust-memorial-day": yearly(1, 27),
     "lgbt-history-month": whole_month(2),  # 29 days in 2028 and 2032
@@ -110,47 +128,69 @@ EXPECTED = {
     "international-day-of-persons-with-disabilities": yearly(12, 3),
     "human-rights-day": yearly(12, 10),
     "christmas-day": yearly(12, 25),
+}
+
+# days each occurrence of a table's observance lasts
+LENGTH = {"ramadan": 29, "rosh-hashanah": 2, "hanukkah": 8, "passover": 8}
+for _uid in DATES.TABLES:
+    EXPECTED[_uid] = [(x, x + dt.timedelta(LENGTH.get(_uid, 1) - 1)) for x in DATES.table(_uid)]
+
+# Published first days, copied from the tables named beside them: the
+# libraries' dates must agree with every one.
+PUBLISHED = {
     # Hong Kong Observatory, Gregorian-Lunar Calendar Conversion Tables
-    "lunar-new-year": table(["2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26",
-                             "2029-02-13", "2030-02-03", "2031-01-23", "2032-02-11",
-                             "2033-01-31", "2034-02-19", "2035-02-08"]),
+    "lunar-new-year": ["2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26", "2029-02-13",
+                       "2030-02-03", "2031-01-23", "2032-02-11", "2033-01-31", "2034-02-19",
+                       "2035-02-08"],
     # Umm al-Qura calendar, 1 Ramadan 1446-1457 AH (two in 2030)
-    "ramadan": table(["2025-03-01", "2026-02-18", "2027-02-08", "2028-01-28", "2029-01-16",
-                      "2030-01-05", "2030-12-26", "2031-12-15", "2032-12-04", "2033-11-23",
-                      "2034-11-12", "2035-11-01"], 29),
+    "ramadan": ["2025-03-01", "2026-02-18", "2027-02-08", "2028-01-28", "2029-01-16",
+                "2030-01-05", "2030-12-26", "2031-12-15", "2032-12-04", "2033-11-23",
+                "2034-11-12", "2035-11-01"],
     # Umm al-Qura calendar, 1 Shawwal (two in 2033)
-    "eid-al-fitr": table(["2025-03-30", "2026-03-20", "2027-03-09", "2028-02-26",
-                          "2029-02-14", "2030-02-04", "2031-01-24", "2032-01-14",
-                          "2033-01-02", "2033-12-23", "2034-12-12", "2035-12-01"]),
+    "eid-al-fitr": ["2025-03-30", "2026-03-20", "2027-03-09", "2028-02-26", "2029-02-14",
+                    "2030-02-04", "2031-01-24", "2032-01-14", "2033-01-02", "2033-12-23",
+                    "2034-12-12", "2035-12-01"],
     # Umm al-Qura calendar, 10 Dhu al-Hijjah
-    "eid-al-adha": table(["2025-06-06", "2026-05-27", "2027-05-16", "2028-05-05",
-                          "2029-04-24", "2030-04-13", "2031-04-02", "2032-03-22",
-                          "2033-03-11", "2034-03-01", "2035-02-18"]),
+    "eid-al-adha": ["2025-06-06", "2026-05-27", "2027-05-16", "2028-05-05", "2029-04-24",
+                    "2030-04-13", "2031-04-02", "2032-03-22", "2033-03-11", "2034-03-01",
+                    "2035-02-18"],
     # Government of Mauritius gazetted Divali public holidays
-    "diwali": table(["2025-10-20", "2026-11-08", "2027-10-29", "2028-10-17", "2029-11-05",
-                     "2030-10-26", "2031-11-14", "2032-11-02", "2033-10-22", "2034-11-10",
-                     "2035-10-30"]),
+    "diwali": ["2025-10-20", "2026-11-08", "2027-10-29", "2028-10-17", "2029-11-05",
+               "2030-10-26", "2031-11-14", "2032-11-02", "2033-10-22", "2034-11-10",
+               "2035-10-30"],
+    # India's gazetted holidays and the panchang dates the press printed:
+    # Holi the day after Holika Dahan (2026: Holika Dahan in the night of
+    # 2 March, Holi on 4 March; 2027: 21 and 22 March)
+    "holi": ["2018-03-02", "2019-03-21", "2020-03-10", "2021-03-29", "2022-03-18",
+             "2023-03-08", "2024-03-25", "2025-03-14", "2026-03-04", "2027-03-22"],
+    # Buddha Purnima (Vesak) in India and Nepal
+    "vesak": ["2018-04-30", "2019-05-18", "2020-05-07", "2021-05-26", "2022-05-16",
+              "2023-05-05", "2024-05-23", "2025-05-12", "2026-05-01", "2027-05-20"],
+    # Guru Nanak Jayanti (Kartik Purnima)
+    "guru-nanak-gurpurab": ["2018-11-23", "2019-11-12", "2020-11-30", "2021-11-19",
+                            "2022-11-08", "2023-11-27", "2024-11-15", "2025-11-05",
+                            "2026-11-24", "2027-11-14"],
     # Hebcal (hebcal.com) Jewish holiday tables, diaspora
-    "rosh-hashanah": table(["2025-09-23", "2026-09-12", "2027-10-02", "2028-09-21",
-                            "2029-09-10", "2030-09-28", "2031-09-18", "2032-09-06",
-                            "2033-09-24", "2034-09-14", "2035-10-04"], 2),
-    "yom-kippur": table(["2025-10-02", "2026-09-21", "2027-10-11", "2028-09-30",
-                         "2029-09-19", "2030-10-07", "2031-09-27", "2032-09-15",
-                         "2033-10-03", "2034-09-23", "2035-10-13"]),
-    "hanukkah": table(["2025-12-15", "2026-12-05", "2027-12-25", "2028-12-13", "2029-12-02",
-                       "2030-12-21", "2031-12-10", "2032-11-28", "2033-12-17", "2034-12-07",
-                       "2035-12-26"], 8),
-    "passover": table(["2025-04-13", "2026-04-02", "2027-04-22", "2028-04-11", "2029-03-31",
-                       "2030-04-18", "2031-04-08", "2032-03-27", "2033-04-14", "2034-04-04",
-                       "2035-04-24"], 8),
+    "rosh-hashanah": ["2025-09-23", "2026-09-12", "2027-10-02", "2028-09-21", "2029-09-10",
+                      "2030-09-28", "2031-09-18", "2032-09-06", "2033-09-24", "2034-09-14",
+                      "2035-10-04"],
+    "yom-kippur": ["2025-10-02", "2026-09-21", "2027-10-11", "2028-09-30", "2029-09-19",
+                   "2030-10-07", "2031-09-27", "2032-09-15", "2033-10-03", "2034-09-23",
+                   "2035-10-13"],
+    "hanukkah": ["2025-12-15", "2026-12-05", "2027-12-25", "2028-12-13", "2029-12-02",
+                 "2030-12-21", "2031-12-10", "2032-11-28", "2033-12-17", "2034-12-07",
+                 "2035-12-26"],
+    "passover": ["2025-04-13", "2026-04-02", "2027-04-22", "2028-04-11", "2029-03-31",
+                 "2030-04-18", "2031-04-08", "2032-03-27", "2033-04-14", "2034-04-04",
+                 "2035-04-24"],
     # Church of England, Book of Common Prayer table of Easter days
-    "easter-sunday": table(["2025-04-20", "2026-04-05", "2027-03-28", "2028-04-16",
-                            "2029-04-01", "2030-04-21", "2031-04-13", "2032-03-28",
-                            "2033-04-17", "2034-04-09", "2035-03-25"]),
+    "easter-sunday": ["2025-04-20", "2026-04-05", "2027-03-28", "2028-04-16", "2029-04-01",
+                      "2030-04-21", "2031-04-13", "2032-03-28", "2033-04-17", "2034-04-09",
+                      "2035-03-25"],
     # Orthodox paschalion (Greek Orthodox Archdiocese tables)
-    "orthodox-easter": table(["2025-04-20", "2026-04-12", "2027-05-02", "2028-04-16",
-                              "2029-04-08", "2030-04-28", "2031-04-13", "2032-05-02",
-                              "2033-04-24", "2034-04-09", "2035-04-29"]),
+    "orthodox-easter": ["2025-04-20", "2026-04-12", "2027-05-02", "2028-04-16", "2029-04-08",
+                        "2030-04-28", "2031-04-13", "2032-05-02", "2033-04-24", "2034-04-09",
+                        "2035-04-29"],
 }
 
 CATEGORIES = {"age", "disability", "gender reassignment", "marriage and civil partnership",
@@ -185,9 +225,9 @@ class Fixture(unittest.TestCase):
 
 
 class ShippedCalendar(Fixture):
-    def test_every_event_matches_the_published_dates_2025_to_2035(self):
+    def test_every_event_matches_its_dates_2025_to_2050(self):
         got = {}
-        for o in self.observances():
+        for o in self.observances(to="2050-12-31"):
             uid, _, day = o["id"].partition("/")
             self.assertEqual(day, o["first_day"])
             got.setdefault(uid.split("@")[0], []).append((d(o["first_day"]), d(o["last_day"])))
@@ -197,6 +237,38 @@ class ShippedCalendar(Fixture):
         for uid, want in EXPECTED.items():
             with self.subTest(uid=uid):
                 self.assertEqual(got[uid], want)
+
+    def test_the_libraries_agree_with_the_published_tables(self):
+        for uid, days in PUBLISHED.items():
+            with self.subTest(uid=uid):
+                # the rules are the tables' own, so they may be run on years
+                # before the file's (2018-2024 for Holi, Vesak, Gurpurab)
+                saved = DATES.FIRST
+                DATES.FIRST = min(d(x).year for x in days)
+                try:
+                    computed = DATES.table(uid)
+                finally:
+                    DATES.FIRST = saved
+                first, last = d(days[0]), d(days[-1])
+                self.assertEqual([x for x in computed if first <= x <= last],
+                                 [d(x) for x in days])
+
+    def test_umm_al_qura_stays_within_two_days_of_the_arithmetic_calendar(self):
+        from convertdate import islamic
+        for uid, month, day in (("ramadan", 9, 1), ("eid-al-fitr", 10, 1),
+                                ("eid-al-adha", 12, 10)):
+            for x in DATES.table(uid):
+                with self.subTest(uid=uid, day=x):
+                    hy, hm, hd = islamic.from_gregorian(x.year, x.month, x.day)
+                    near = dt.date(*islamic.to_gregorian(hy if hm >= month - 1 else hy - 1,
+                                                         month, day))
+                    self.assertLessEqual(abs((x - near).days), 2)
+
+    def test_each_table_reaches_2050(self):
+        for uid in DATES.TABLES:
+            with self.subTest(uid=uid):
+                self.assertEqual(EXPECTED[uid][-1][0].year, 2050)
+                self.assertIn(uid, PUBLISHED)
 
     def test_leap_years_and_month_ends(self):
         got = {(o["id"]): (o["first_day"], o["last_day"]) for o in self.observances()}
@@ -232,6 +304,42 @@ class ShippedCalendar(Fixture):
                 self.assertTrue(str(e["COMMENT"]).startswith("Dates: "))
                 if "RDATE" in e:  # a date table names its source
                     self.assertRegex(str(e["COMMENT"]), r"[A-Z][a-z]+")
+
+
+class TableEnds(Fixture):
+    """A table of dates (RDATE) runs out: tickler check says so two years
+    ahead, naming the observance, the file, its line and the last date."""
+
+    def test_check_warns_of_a_table_ending_within_two_years(self):
+        today = dt.date.today()
+        soon = today.replace(year=today.year + 1, day=1)
+        later = today.replace(year=today.year + 3, day=1)
+        gone = today.replace(year=today.year - 1, day=1)
+        path = os.path.join(self.cals, "local.ics")
+
+        def event(uid, start, lines):
+            return ("BEGIN:VEVENT\r\nUID:%s@test\r\nDTSTAMP:20260101T000000Z\r\n"
+                    "SUMMARY:%s\r\nDTSTART;VALUE=DATE:%s\r\n%sEND:VEVENT\r\n"
+                    % (uid, uid.capitalize(), start.strftime("%Y%m%d"), lines))
+        rd = lambda *days: "RDATE;VALUE=DATE:%s\r\n" % ",".join(x.strftime("%Y%m%d")
+                                                                 for x in days)
+        with open(path, "w", newline="") as f:
+            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+                    + event("soon", gone, rd(soon, today))      # line 4
+                    + event("later", gone, rd(later))
+                    + event("gone", gone, rd(gone - dt.timedelta(days=400)))  # line 18
+                    + event("yearly", gone, "RRULE:FREQ=YEARLY\r\n")
+                    + "END:VCALENDAR\r\n")
+        p = self.tickler("check")
+        self.assertIn('%s:4: "Soon" (soon@test): its dates (RDATE) end on %s, within two '
+                      'years of today' % (path, soon.isoformat()), p.stderr)
+        self.assertIn('%s:18: "Gone" (gone@test): its dates (RDATE) ended on %s; it is no '
+                      'longer prompted' % (path, gone.isoformat()), p.stderr)
+        self.assertNotIn("Later", p.stderr)
+        self.assertNotIn("Yearly", p.stderr)
+        # the shipped calendar's tables reach 2050: no warning of its own
+        self.assertNotIn("uk-diversity.ics", p.stderr)
+        self.assertIn("ok:", p.stdout)
 
 
 class Malformed(Fixture):
@@ -498,7 +606,7 @@ class Prompts(Fixture):
         self.assertEqual(len(comms), 1)
         m = comms[0]
         self.assertRegex(str(m["Subject"]), r"^Diversity calendar: \d+ observances coming up$")
-        body = m.get_content()
+        body = m.get_body(("plain",)).get_content()
         self.assertIn("Coming up in the diversity calendar", body)
         self.assertIn("Black History Month\n    When: 1\u201331 October 2027, begins in 30 days",
                       body)

@@ -55,6 +55,11 @@ class Fixture(unittest.TestCase):
         return out
 
 
+def text_of(msg):
+    """The plain text of a message the maildir notifier wrote."""
+    return msg.get_body(("plain",)).get_content()
+
+
 class CheckConfig(Fixture):
     def test_shipped_config_passes(self):
         p = self.run_tool(tool("ticklerd"), "--check-config", "-c",
@@ -113,6 +118,60 @@ class CheckConfig(Fixture):
         self.assertIn(want, p.stderr)
 
 
+class Headings(Fixture):
+    """tickler check says which heading of each plan file it took for which
+    field; headings councils use are read by meaning."""
+
+    SAMPLE = ('sample-plan.csv:1: headings: id \u2190 "Ref" (column 1), objective \u2190 '
+              '"Objective" (column 2), commitment \u2190 "Commitments" (column 3), title \u2190 '
+              '"Actions" (column 4), owners \u2190 "Responsibility" (column 5), deadline \u2190 '
+              '"Timeframe" (column 6), status \u2190 "Status" (column 7), progress \u2190 '
+              '"Progress" (column 8)')
+
+    def check(self):
+        return self.run_tool(tool("tickler"), "-c", self.conf, "--plugin-dir",
+                             harness.plugin_dir(), "check")
+
+    def test_check_names_the_heading_of_each_field(self):
+        p = self.check()
+        self.assertIn("%s/%s\n" % (self.tmp, self.SAMPLE), p.stdout)
+        self.assertIn("ok: 39 actions", p.stdout)
+
+    def test_another_councils_headings_beside_the_sample(self):
+        plans = os.path.join(self.tmp, "plans")
+        os.mkdir(plans)
+        shutil.move(self.plan, plans)
+        with open(os.path.join(plans, "other.csv"), "w", newline="") as f:
+            f.write("Equality Action Plan 2026-29,,,,,,\r\n"
+                    "Aim:,Action,Responsible Officer,Owner(s),Target date,"
+                    "Measure of success,Budget\r\n"
+                    "Fair pay,Publish the gender pay gap,Housing,Inclusion Board,March 2027,"
+                    "Gap published on the website,none\r\n")
+        with open(self.conf) as f:
+            text = f.read()
+        self.assertIn('files = [ "sample-plan.csv" ];', text)
+        with open(self.conf, "w") as f:
+            f.write(text.replace('files = [ "sample-plan.csv" ];', 'files = [ "plans" ];'))
+        p = self.check()
+        other = os.path.join(plans, "other.csv")
+        self.assertIn('%s:2: headings: objective \u2190 "Aim:" (column 1), title \u2190 "Action" '
+                      '(column 2), owners \u2190 "Responsible Officer" (column 3), deadline '
+                      '\u2190 "Target date" (column 5), measure \u2190 "Measure of success" '
+                      '(column 6); not read: "Owner(s)" (column 4), "Budget" (column 7)\n' % other,
+                      p.stdout)
+        self.assertIn("%s/%s\n" % (plans, self.SAMPLE), p.stdout)
+        # the ambiguity as before: the first owners column, with a warning
+        self.assertIn('%s:2: warning: [owners] column 4 ("Owner(s)") repeats the owners '
+                      'column 3; the first is used' % other, p.stdout)
+        self.assertIn("ok: 40 actions", p.stdout)
+        p = self.run_tool(tool("tickler"), "-c", self.conf, "--plugin-dir",
+                          harness.plugin_dir(), "actions", "--json")
+        a = [x for x in json.loads(p.stdout) if x["file"] == other][0]
+        self.assertEqual((a["title"], a["objective"], a["teams"], a["deadline"], a["measure"]),
+                         ("Publish the gender pay gap", "Fair pay", ["housing"], "2027-03-31",
+                          "Gap published on the website"))
+
+
 class MainJob(Fixture):
     def test_sample_plan_reminders_reach_the_maildir_once(self):
         self.oneshot("2023-03-03T09:00")
@@ -124,8 +183,14 @@ class MainJob(Fixture):
                          "Reminder: 8 actions for Policy, Communities and Engagement (some overdue)")
         for h in ("Date", "From", "To", "Subject", "Message-ID"):
             self.assertEqual(len(pce.get_all(h)), 1, h)
-        body = pce.get_content()
+        body = text_of(pce)
         self.assertIn("Include Armed Forces Act 2021", body)
+        # the HTML the email notifier would send, beside the text
+        self.assertEqual(pce.get_content_type(), "multipart/alternative")
+        html = pce.get_body(("html",)).get_content()
+        self.assertIn("<h1", html)
+        self.assertIn("Include Armed Forces Act 2021", html)
+        self.assertIn("Saturday 31 December 2022", html)
         self.assertIn("Deadline: Dec 2022 (Saturday 31 December 2022), 62 days overdue", body)
         self.assertLess(body.index("\nOverdue\n"), body.index("\nComing up\n"))
         self.assertEqual(pce["To"].addresses[0].display_name, "Policy, Communities and Engagement")
@@ -255,7 +320,7 @@ class Answers(Fixture):
                              "--plugin-dir", harness.plugin_dir(), "upcoming", *args)
 
     def to_hr(self, msgs):
-        return [flat(m.get_content()) for m in msgs
+        return [flat(text_of(m)) for m in msgs
                 if m["To"].addresses[0].addr_spec == "hr@maidstone.example"]
 
     def test_a_completed_action_is_not_reminded_until_the_plan_says_otherwise(self):
@@ -355,7 +420,7 @@ class Answers(Fixture):
         self.assertEqual([m["Date"].datetime.date().isoformat() for m in got],
                          ["2026-12-07", "2026-12-14"])
         for i in range(8):
-            self.assertIn("Task %d" % i, flat(got[0].get_content()) + flat(got[1].get_content()))
+            self.assertIn("Task %d" % i, flat(text_of(got[0])) + flat(text_of(got[1])))
 
 
 class Signals(Fixture):
@@ -596,12 +661,39 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
                          (0, 1, 0, True))
         self.assertRegex(js["oldest_pending"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
         self.assertIsNotNone(js["next_attempt"])
-        # an outbox that cannot be read is not healthy either
-        p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir",
-                          os.path.join(self.tmp, "nowhere", "state"), "status", "--json",
-                          check=False)
+        # a state database that cannot be read is not healthy either
+        bad = os.path.join(self.tmp, "bad-state")
+        os.mkdir(bad)
+        with open(os.path.join(bad, "tickler.db"), "w") as f:
+            f.write("not a database\n" * 100)
+        p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", bad, "status",
+                          "--json", check=False)
         self.assertEqual(p.returncode, 1)
-        self.assertIn("cannot open the outbox", p.stderr)
+        self.assertIn("cannot read the state database %s/tickler.db" % bad, p.stderr)
+
+    def test_before_the_first_run_there_is_no_state(self):
+        """A fresh install: no state database yet. Said plainly, with what
+        to do, exit 3 (documented), and nothing is created."""
+        state = os.path.join(self.tmp, "fresh", "state")
+        for args, out in ((["status"], None), (["status", "--json"], None)):
+            p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", state, *args,
+                              check=False)
+            self.assertEqual(p.returncode, 3, p.stdout + p.stderr)
+            self.assertIn("no state yet in %s: ticklerd creates it when it first runs" % state,
+                          p.stderr)
+            self.assertIn("systemctl start ticklerd", p.stderr)
+            self.assertNotIn("unable to open", p.stdout + p.stderr)
+            if "--json" in args:
+                self.assertEqual(json.loads(p.stdout), {"state": "none", "state_directory": state,
+                                                        "healthy": False})
+            else:
+                self.assertRegex(p.stdout, r"^state: +none yet")
+        # the outbox, too, says so instead of SQLite's "unable to open"
+        p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", state, "outbox",
+                          check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("no state yet: %s does not exist" % state, p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "fresh")))
 
     def test_a_notice_waiting_longer_than_max_age_is_stuck(self):
         # Bravo's peer is down (503: tried again later); the notice was

@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
-"""The man pages tell the truth: every option the programs accept, every
-command of tickler and every configuration key the parser knows is
-documented, and each page renders with man(1)."""
+"""The documentation tells the truth: every option the programs accept,
+every command of tickler and every configuration key the parser knows is in
+the man pages, and each page renders with man(1); the README's first
+command (scripts/demo) shows what the README says it shows, and every
+command of its "Using it" block works as written from a build tree."""
 import argparse
 import glob
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import unittest
+
+import harness
 
 ARGS = None
 
@@ -85,6 +93,148 @@ class ManPages(unittest.TestCase):
             plain = re.sub(r".\x08", "", out.stdout)
             self.assertIn("NAME", plain)
             self.assertIn(name.rsplit(".", 1)[0], plain)
+
+
+def readme():
+    with open(os.path.join(ARGS.source, "README.md"), encoding="utf-8") as f:
+        return f.read()
+
+
+def first_block(text, after=None):
+    """The lines of the first ```sh block of text (after the line after, if
+    given)."""
+    if after:
+        text = text[text.index(after):]
+    return re.search(r"^```sh\n(.*?)^```", text, re.M | re.S).group(1).splitlines()
+
+
+class Readme(unittest.TestCase):
+    """Works in a directory laid out as a clone is after scripts/demo: etc/
+    (a copy whose web face listens on a free port, so that tests side by
+    side do not meet), build/ (this build) and demo/ (what scripts/demo
+    made there, run on this build)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="tickler-readme-")
+        shutil.copytree(os.path.join(ARGS.source, "etc"), os.path.join(cls.tmp, "etc"))
+        conf = os.path.join(cls.tmp, "etc", "tickler.conf")
+        with open(conf, encoding="utf-8") as f:
+            text = f.read()
+        shipped = 'listen = [ "127.0.0.1:8470" ];'
+        assert shipped in text, "etc/tickler.conf no longer listens on 127.0.0.1:8470"
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(text.replace(shipped, 'listen = [ "127.0.0.1:%d" ];' % harness.free_port()))
+        os.symlink(os.path.abspath(ARGS.build), os.path.join(cls.tmp, "build"))
+        # the demo reads the source's own etc/ (it runs --oneshot: no web face)
+        cls.demo = subprocess.run(
+            [os.path.join(ARGS.source, "scripts", "demo"), os.path.join(cls.tmp, "demo")],
+            capture_output=True, text=True, timeout=600,
+            env=dict(os.environ, TICKLER_DEMO_BUILD=os.path.abspath(ARGS.build)))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp)
+
+    def test_the_first_lines_are_the_demo_and_the_tests(self):
+        cmds = [line.split("#")[0].strip() for line in first_block(readme())]
+        self.assertEqual(cmds, ["scripts/demo", "scripts/test"])
+
+    def test_the_demo_shows_reminders_and_calendar_prompts(self):
+        self.assertEqual(self.demo.returncode, 0, self.demo.stderr)
+        out = self.demo.stdout
+        m = re.search(r"^(\d+) notices: (\d+) with officers' reminders, (\d+) with calendar "
+                      r"prompts and look-aheads \(the comms team's", out, re.M)
+        self.assertIsNotNone(m, out)
+        self.assertGreater(int(m.group(2)), 0)
+        self.assertGreater(int(m.group(3)), 0)
+        rows = [line for line in out.splitlines() if re.match(r"\w{3} \d{4}-\d\d-\d\d \d\d:\d\d ", line)]
+        self.assertEqual(len(rows), int(m.group(1)))
+        # the ladder, as the README describes it, and the calendar's prompts
+        for stage in ("28 days before: EAP", "14 days before: EAP", "7 days before: EAP",
+                      "1 day before: EAP", "on the day: EAP", "overdue, week 1: EAP",
+                      "overdue, month 2: EAP", "check-in: EAP", "(late): EAP",
+                      "14 days before: International Transgender Day of Visibility"):
+            self.assertTrue(any(stage in r for r in rows), stage)
+        # the calendar's look-ahead and prompts go to the comms team
+        comms = [r for r in rows if re.search(r" comms +comms@maidstone\.example +email ", r)]
+        self.assertTrue(any("look-ahead: " in r for r in comms), out)
+        self.assertTrue(any("2 days before: " in r and "International Women's Day" in r
+                            for r in comms), out)
+        # the rows the README shows are the demo's
+        shown = readme().split("Some of its rows:", 1)[1]
+        shown = re.search(r"^```\n(.*?)^```", shown, re.M | re.S).group(1).splitlines()
+        self.assertEqual(shown[0].split(), ["When", "Team", "To", "Via", "What"])
+        self.assertGreater(len(shown), 3)
+        flat = [" ".join(r.split()) for r in rows]
+        for r in shown[1:]:
+            self.assertIn(" ".join(r.split()), flat)
+        # the EDI officers get the copy of what is four weeks overdue
+        self.assertTrue(any("edi.officers@" in r and "overdue, week 4: EAP22-18" in r
+                            for r in rows), out)
+        text = readme()
+        for state in ("demo/2023-03-01/", "demo/2026-03-02/"):
+            self.assertIn("`%s`" % state, text)
+            self.assertTrue(os.listdir(os.path.join(self.tmp, state, "maildir", "new")), state)
+            self.assertIn(os.path.join(self.tmp, state.rstrip("/")), out)
+        # each message's HTML, listed by the index
+        html = os.path.join(self.tmp, "demo", "html")
+        with open(os.path.join(html, "index.html"), encoding="utf-8") as f:
+            links = re.findall(r'<a href="([^"]+)">', f.read())
+        self.assertEqual(len(links), len(rows))
+        self.assertEqual(sorted(links), sorted(n for n in os.listdir(html) if n != "index.html"))
+        for name in links:
+            with open(os.path.join(html, name), encoding="utf-8") as f:
+                page = f.read()
+            self.assertTrue(page.startswith("<!DOCTYPE html>"), name)
+            self.assertIn("</html>", page)
+        self.assertIn("file://" + os.path.join(html, "index.html"), out)
+        self.assertIn("mutt -f", out)
+
+    def run_daemon(self, line):
+        """Runs ticklerd as the line says until it has started, then stops
+        it as the README says (SIGTERM) and returns its exit status."""
+        p = subprocess.Popen(["sh", "-c", "exec " + line], cwd=self.tmp, text=True,
+                             stderr=subprocess.PIPE)
+        started = threading.Event()
+        log = []
+
+        def read():
+            for got in p.stderr:
+                log.append(got)
+                if " started: " in got:
+                    started.set()
+            started.set()  # it stopped on its own
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        started.wait(120)
+        running = p.poll() is None
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(120)
+        reader.join(10)
+        p.stderr.close()
+        self.assertTrue(running and any(" started: " in got for got in log), "".join(log))
+        return rc
+
+    def test_using_it_works_as_written_from_the_build_tree(self):
+        lines = [line for line in first_block(readme(), "## Using it") if line.strip()]
+        self.assertGreater(len(lines), 10)
+        for line in lines:
+            self.assertNotRegex(line, r"(--plugin-dir|-p) ", line)
+            with self.subTest(line=line):
+                if re.match(r"build/daemon/ticklerd (?!--check-config)", line):
+                    self.assertEqual(self.run_daemon(line), 0, line)
+                    continue
+                p = subprocess.run(["sh", "-c", line], cwd=self.tmp, capture_output=True,
+                                   text=True, timeout=120)
+                self.assertEqual(p.returncode, 0, "%s\n%s%s" % (line, p.stdout, p.stderr))
+                if line.startswith("build/daemon/tickler -c etc/tickler.conf check"):
+                    self.assertRegex(p.stdout, r"(?m)^ok: 39 actions, \d+ observances")
+        for name, start in (("calendar.html", "<!DOCTYPE html>"), ("2027.ics", "BEGIN:VCALENDAR"),
+                            ("progress.html", "<!DOCTYPE html>"), ("progress.csv", "\ufeff"),
+                            ("updates.csv", "")):
+            with open(os.path.join(self.tmp, name), encoding="utf-8") as f:
+                self.assertTrue(f.read().startswith(start), name)
 
 
 if __name__ == "__main__":

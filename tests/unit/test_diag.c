@@ -1,5 +1,6 @@
 /* Tests for daemon/core/diag.c: what `tickler check` prints for each
- * problem (file:line: severity: [field] message), the error count, a list
+ * problem (file:line: severity: [field] message; file!D12 for a sheet's
+ * cell), the error count, a list
  * that grows to thousands of problems, moving lists, and an allocation
  * failure that is recorded as "out of memory" instead of lost. */
 #include <check.h>
@@ -57,6 +58,38 @@ START_TEST(file_line_field_and_severity_are_formatted)
                            "error: out of luck\n");
     free(text);
     tkl_diags_free(&d);
+}
+END_TEST
+
+START_TEST(a_cell_of_a_sheet_is_named_by_its_column_and_row)
+{
+    struct tkl_diags d = {0}, moved = {0};
+    tkl_diag_add_at(&d, TKL_SEV_WARNING, "plan.xlsx:Actions 2025", 12, 4, "deadline", "soon");
+    tkl_diag_add_at(&d, TKL_SEV_ERROR, "plan.ods:Plan", 3, 16384, NULL, "far");
+    tkl_diag_add_at(&d, TKL_SEV_ERROR, "plan.ods:Plan", 7, 0, NULL, "a row");
+    ck_assert_str_eq(formatted(&d.items[0]),
+                     "plan.xlsx:Actions 2025!D12: warning: [deadline] soon");
+    ck_assert_str_eq(formatted(&d.items[1]), "plan.ods:Plan!XFD3: error: far");
+    ck_assert_str_eq(formatted(&d.items[2]), "plan.ods:Plan:7: error: a row");
+    tkl_diags_move(&moved, &d);
+    ck_assert_uint_eq(moved.items[1].column, 16384);
+    ck_assert_str_eq(formatted(&moved.items[0]),
+                     "plan.xlsx:Actions 2025!D12: warning: [deadline] soon");
+    tkl_diags_free(&moved);
+}
+END_TEST
+
+START_TEST(column_letters)
+{
+    char b[8];
+    ck_assert_str_eq(tkl_column_letters(1, b), "A");
+    ck_assert_str_eq(tkl_column_letters(26, b), "Z");
+    ck_assert_str_eq(tkl_column_letters(27, b), "AA");
+    ck_assert_str_eq(tkl_column_letters(702, b), "ZZ");
+    ck_assert_str_eq(tkl_column_letters(703, b), "AAA");
+    ck_assert_str_eq(tkl_column_letters(16384, b), "XFD");
+    ck_assert_str_eq(tkl_column_letters(0, b), "");
+    ck_assert_str_eq(tkl_column_letters(4294967295u, b), "MWLQKWU"); /* 7 letters fit */
 }
 END_TEST
 
@@ -210,6 +243,8 @@ int main(void)
     Suite *s = suite_create("diag");
     TCase *tc = tcase_create("diag");
     tcase_add_test(tc, file_line_field_and_severity_are_formatted);
+    tcase_add_test(tc, a_cell_of_a_sheet_is_named_by_its_column_and_row);
+    tcase_add_test(tc, column_letters);
     tcase_add_test(tc, the_caller_strings_are_copied);
     tcase_add_test(tc, errors_are_counted_warnings_are_not);
     tcase_add_test(tc, thousands_of_problems_are_all_kept);

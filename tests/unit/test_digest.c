@@ -2,11 +2,12 @@
  * dates in the host's time zone, HTML escaping of plan text, and what a
  * notice carries for acting on it: a link under each action that has one
  * (never in the subject), officers' answers, the notice's intro, update
- * requests and answers told to the report route. */
+ * requests and answers told to the report route; quoted-printable bodies. */
 #include <check.h>
 
 #include "check_run.h"
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -402,6 +403,53 @@ START_TEST(update_requests_say_so_and_open_with_their_intro)
 }
 END_TEST
 
+/* Decodes quoted-printable text q (lines ending in "\n") in place. */
+static void qp_decode(char *q)
+{
+    char *w = q;
+    for (char *r = q; *r;) {
+        if (r[0] == '=' && r[1] == '\n') {
+            r += 2;
+        } else if (r[0] == '=') {
+            char hex[3] = {r[1], r[2], 0};
+            *w++ = (char)strtol(hex, NULL, 16);
+            r += 3;
+        } else {
+            *w++ = *r++;
+        }
+    }
+    *w = '\0';
+}
+
+START_TEST(quoted_printable_keeps_lines_short_and_the_text_whole)
+{
+    char in[1200];
+    /* a long line of plan text: non-ASCII, '=', spaces, a space before a
+     * line break and at the very end */
+    snprintf(in, sizeof(in), "%s", "<p style=\"a:b\">Let\u2019s Talk Maidstone = 1 \n");
+    for (int i = 0; i < 12; i++)
+        strcat(in, "Equality, Diversity and Inclusion \u2013 ");
+    strcat(in, "end \t");
+    struct dg_buf b = {0};
+    dg_put_qp(&b, in, "\n");
+    ck_assert(!b.oom);
+    ck_assert_ptr_null(strstr(b.data, "=_"));
+    size_t col = 0;
+    for (const char *p = b.data; *p; p++) {
+        col = *p == '\n' ? 0 : col + 1;
+        ck_assert_uint_le(col, 76);
+        ck_assert((*p >= 33 && *p <= 126) || *p == ' ' || *p == '\t' || *p == '\n');
+        if (*p == '\n' && p > b.data)
+            ck_assert(p[-1] != ' ' && p[-1] != '\t');
+    }
+    ck_assert(strstr(b.data, "Let=E2=80=99s Talk Maidstone =3D 1=20\n"));
+    ck_assert(strstr(b.data, "end =09"));
+    qp_decode(b.data);
+    ck_assert_str_eq(b.data, in);
+    free(b.data);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("digest");
@@ -419,6 +467,7 @@ int main(void)
     tcase_add_test(tc, answers_told_to_the_report_route);
     tcase_add_test(tc, link_tokens_for_answers_that_must_not_be_kept);
     tcase_add_test(tc, update_requests_say_so_and_open_with_their_intro);
+    tcase_add_test(tc, quoted_printable_keeps_lines_short_and_the_text_whole);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -32,6 +32,80 @@ START_TEST(headings_councils_use)
 }
 END_TEST
 
+START_TEST(headings_by_meaning)
+{
+    static const struct {
+        const char *heading;
+        int field;
+    } cases[] = {
+        {"Responsible officer", TKL_FIELD_OWNERS},
+        {"Lead Officer(s)", TKL_FIELD_OWNERS},
+        {"Lead", TKL_FIELD_OWNERS},
+        {"Owner(s)", TKL_FIELD_OWNERS},
+        {"Lead service", TKL_FIELD_OWNERS},
+        {"To be delivered by", TKL_FIELD_OWNERS},
+        {"By when?", TKL_FIELD_DEADLINE},
+        {"Target date", TKL_FIELD_DEADLINE},
+        {"Completion date:", TKL_FIELD_DEADLINE},
+        {"Timescale for delivery", TKL_FIELD_DEADLINE},
+        {"Timescale(s)", TKL_FIELD_DEADLINE},
+        {"Aim", TKL_FIELD_OBJECTIVE},
+        {"Objective", TKL_FIELD_OBJECTIVE},
+        {"Aim / Objective", TKL_FIELD_OBJECTIVE},
+        {"Equality objective", TKL_FIELD_OBJECTIVE},
+        {"What we will do", TKL_FIELD_TITLE},
+        {"Key actions", TKL_FIELD_TITLE},
+        {"Measure of success", TKL_FIELD_MEASURE},
+        {"Measures of Success:", TKL_FIELD_MEASURE},
+        {"Success criteria", TKL_FIELD_MEASURE},
+        {"Expected outcome", TKL_FIELD_MEASURE},
+        {"KPI", TKL_FIELD_MEASURE},
+        {"RAG", TKL_FIELD_STATUS},
+        {"Comments", TKL_FIELD_PROGRESS},
+        {"Ref.", TKL_FIELD_ID},
+        {"No.", TKL_FIELD_ID},
+        /* too vague to guess: a priority may be High, a target a number */
+        {"Priority", -1},
+        {"Target", -1},
+        {"Service", -1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        ck_assert_msg(field(cases[i].heading) == cases[i].field, "\"%s\" gave %d, not %d",
+                      cases[i].heading, field(cases[i].heading), cases[i].field);
+}
+END_TEST
+
+START_TEST(a_configured_measure_heading)
+{
+    opts.columns[TKL_FIELD_MEASURE] = strdup("How will we know?");
+    ck_assert_int_eq(field("How will we know"), TKL_FIELD_MEASURE);
+    ck_assert_int_eq(field("Measure of success"), -1);
+    ck_assert_str_eq(tkl_field_name(TKL_FIELD_MEASURE), "measure");
+}
+END_TEST
+
+START_TEST(column_maps_copy_and_print)
+{
+    char *headings[] = {"Ref", "Actions\n(what)", "", "Budget"};
+    int fields[] = {TKL_FIELD_ID, TKL_FIELD_TITLE, -1, -1};
+    struct tkl_column_map m;
+    ck_assert_int_eq(tkl_column_map_make("p.csv", 3, headings, fields, 4, &m), 0);
+    headings[0] = "changed"; /* the map holds copies */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    tkl_column_map_print(&m, f);
+    ck_assert_int_eq(fclose(f), 0);
+    /* line breaks folded; an empty heading is no column worth naming */
+    ck_assert_str_eq(text, "p.csv:3: headings: id \u2190 \"Ref\" (column 1), title \u2190 "
+                           "\"Actions (what)\" (column 2); not read: \"Budget\" (column 4)\n");
+    free(text);
+    tkl_column_map_free(&m);
+    tkl_column_map_free(&m); /* a freed map is zeroed */
+}
+END_TEST
+
 START_TEST(case_punctuation_and_spacing_do_not_matter)
 {
     ck_assert_int_eq(field("RESPONSIBLE SERVICE"), TKL_FIELD_OWNERS);
@@ -106,6 +180,9 @@ int main(void)
     tcase_add_test(tc, a_configured_heading_replaces_the_built_in_ones);
     tcase_add_test(tc, field_names_as_the_configuration_spells_them);
     tcase_add_test(tc, heading_keys);
+    tcase_add_test(tc, headings_by_meaning);
+    tcase_add_test(tc, a_configured_measure_heading);
+    tcase_add_test(tc, column_maps_copy_and_print);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

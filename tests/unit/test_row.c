@@ -165,6 +165,68 @@ START_TEST(without_an_id_column_the_id_is_derived)
 }
 END_TEST
 
+START_TEST(headings_by_meaning_and_the_column_map)
+{
+    ck_assert_int_eq(read_rows("a.csv",
+                               "Intro,,,,,,\n"
+                               "Aim:,What we will do,Responsible Officer,Lead officer,TARGET DATE,"
+                               "Measure of success,Budget\n"
+                               "Fair pay,Publish the pay gap,HR,EDI Officer Group,March 2027,"
+                               "Gap published,5k\n"),
+                     0);
+    const struct tkl_action *a = nth(0);
+    ck_assert_str_eq(a->objective, "Fair pay");
+    ck_assert_str_eq(a->title, "Publish the pay gap");
+    ck_assert_str_eq(a->owners, "HR"); /* the first owners column */
+    ck_assert_int_eq(a->deadline.day, tkl_day_from_civil(2027, 3, 31));
+    ck_assert_str_eq(a->measure, "Gap published");
+    ck_assert(has_diag(2, "column 4 (\"Lead officer\") repeats the owners column 3"));
+    ck_assert(has_diag(2, "no column for status"));
+    /* the header row's map, for tickler check */
+    ck_assert_uint_eq(rows.n_maps, 1);
+    const struct tkl_column_map *m = &rows.maps[0];
+    ck_assert_str_eq(m->file, "a.csv");
+    ck_assert_uint_eq(m->line, 2);
+    ck_assert_uint_eq(m->n, 7);
+    const int want[] = {TKL_FIELD_OBJECTIVE,
+                        TKL_FIELD_TITLE,
+                        TKL_FIELD_OWNERS,
+                        -1,
+                        TKL_FIELD_DEADLINE,
+                        TKL_FIELD_MEASURE,
+                        -1};
+    for (size_t i = 0; i < 7; i++)
+        ck_assert_int_eq(m->fields[i], want[i]);
+    ck_assert_str_eq(m->headings[0], "Aim:");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    tkl_column_map_print(m, f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_str_eq(text, "a.csv:2: headings: objective \u2190 \"Aim:\" (column 1), title \u2190 "
+                           "\"What we will do\" (column 2), owners \u2190 \"Responsible Officer\" "
+                           "(column 3), deadline \u2190 \"TARGET DATE\" (column 5), measure \u2190 "
+                           "\"Measure of success\" (column 6); not read: \"Lead officer\" (column "
+                           "4), \"Budget\" (column 7)\n");
+    free(text);
+}
+END_TEST
+
+START_TEST(each_file_keeps_its_own_map)
+{
+    ck_assert_int_eq(read_rows("a.csv", "Actions,Owner(s)\nOne,HR\n"), 0);
+    ck_assert_int_eq(read_rows("b.csv", "Ref,Title,By when\nX1,Two,April 2027\n"), 0);
+    ck_assert_uint_eq(rows.n_actions, 2);
+    ck_assert_uint_eq(rows.n_maps, 2);
+    ck_assert_str_eq(rows.maps[0].file, "a.csv");
+    ck_assert_int_eq(rows.maps[0].fields[1], TKL_FIELD_OWNERS);
+    ck_assert_str_eq(rows.maps[1].file, "b.csv");
+    ck_assert_int_eq(rows.maps[1].fields[2], TKL_FIELD_DEADLINE);
+    ck_assert_ptr_null(nth(1)->measure[0] ? nth(1)->measure : NULL); /* no column: empty */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("row");
@@ -179,6 +241,8 @@ int main(void)
     tcase_add_test(tc, unreadable_cells_are_kept_with_a_warning);
     tcase_add_test(tc, cells_are_read_into_fields);
     tcase_add_test(tc, without_an_id_column_the_id_is_derived);
+    tcase_add_test(tc, headings_by_meaning_and_the_column_map);
+    tcase_add_test(tc, each_file_keeps_its_own_map);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

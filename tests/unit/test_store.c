@@ -11,6 +11,7 @@
 
 #include "alloc_fail.h"
 #include "core/day.h"
+#include "store/remote.h"
 #include "store_fixture.h"
 
 START_TEST(a_spreadsheet_export_loads_end_to_end)
@@ -175,6 +176,55 @@ START_TEST(one_bad_file_fails_the_whole_load)
 }
 END_TEST
 
+START_TEST(a_workbook_entry_names_its_sheet_after_a_hash)
+{
+    ck_assert_uint_eq(tkl_store_path_len("plan.xlsx#Actions 2025"), 9);
+    ck_assert_uint_eq(tkl_store_path_len("dir#1/plan.ODS#A#B"), 14); /* the first after .ods */
+    ck_assert_uint_eq(tkl_store_path_len("plan#1.xlsx"), 11);
+    ck_assert_uint_eq(tkl_store_path_len("plan.csv#x"), 10); /* a CSV file has no sheets */
+    ck_assert_uint_eq(tkl_store_path_len(""), 0);
+    ck_assert(tkl_store_is_plan("a.CSV") && tkl_store_is_plan("b.xlsx") &&
+              tkl_store_is_plan("c.Ods"));
+    ck_assert(!tkl_store_is_plan(".xlsx") && !tkl_store_is_plan("d.xls") &&
+              !tkl_store_is_plan("e.xlsx#S") && !tkl_store_is_plan("~$plan.xlsx"));
+    /* the path before '#' is what is looked at and read */
+    add_path("book.xlsx#Actions");
+    struct tkl_store *s = NULL;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), -ENOENT);
+    ck_assert(has_diag(0, "cannot read the store: No such file or directory"));
+    ck_assert_ptr_nonnull(strstr(diags.items[0].file, "/book.xlsx"));
+    ck_assert_ptr_null(strchr(diags.items[0].file, '#'));
+    tkl_diags_free(&diags);
+    write_file("book.xlsx", "PK\003\004 not a workbook");
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), -EINVAL);
+    ck_assert(has_diag(0, "not a readable ZIP archive"));
+    ck_assert_ptr_null(s);
+}
+END_TEST
+
+START_TEST(a_directory_takes_workbooks_and_no_sheet_name)
+{
+    char plans[128];
+    snprintf(plans, sizeof(plans), "%s/plans", tmp);
+    ck_assert_int_eq(mkdir(plans, 0700), 0);
+    write_file("plans/a.csv", "Actions,Responsibility\nFrom a,HR\n");
+    write_file("plans/b.ods", "not a zip");
+    add_path("plans");
+    struct tkl_store *s = NULL;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), -EINVAL);
+    ck_assert(has_diag(0, "not a readable ZIP archive")); /* b.ods was read as .ods */
+    tkl_diags_free(&diags);
+    char renamed[160];
+    snprintf(renamed, sizeof(renamed), "%s.ods", plans);
+    ck_assert_int_eq(rename(plans, renamed), 0);
+    opts.n_paths--;
+    free(opts.paths[opts.n_paths]);
+    add_path("plans.ods#Sheet");
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), -EINVAL);
+    ck_assert(has_diag(0, "is a directory; a sheet can be named only after a workbook"));
+}
+END_TEST
+
 START_TEST(no_store_files_is_an_error)
 {
     struct tkl_store *s = NULL;
@@ -182,6 +232,68 @@ START_TEST(no_store_files_is_an_error)
     ck_assert_ptr_null(s);
     ck_assert_str_eq(diags.items[0].field, "store.files");
     ck_assert_str_eq(diags.items[0].message, "no store files configured");
+}
+END_TEST
+
+/* Saves text as the copy of url in tmp/sub. */
+static void save_copy(const char *sub, const char *url, const char *text)
+{
+    char d[128];
+    snprintf(d, sizeof(d), "%s/%s", tmp, sub);
+    char *stem = tkl_remote_cache_stem(d, url);
+    ck_assert_ptr_nonnull(stem);
+    ck_assert_int_eq(tkl_remote_save(stem, ".csv", tkl_store_endings(), text, strlen(text), 0), 0);
+    free(stem);
+}
+
+START_TEST(a_url_is_read_from_its_copy_and_named_without_its_query)
+{
+    const char *url = "https://council.example/plans/export?id=7&sig=s3cr3t";
+    char d[128];
+    opts.paths = calloc(1, sizeof(char *));
+    ck_assert_ptr_nonnull(opts.paths);
+    opts.paths[opts.n_paths++] = strdup(url);
+    snprintf(d, sizeof(d), "%s/state", tmp);
+    ck_assert_int_eq(tkl_store_opts_cache_in(&opts, d), 0);
+    struct tkl_store *s = NULL;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), -ENOENT);
+    ck_assert_ptr_null(s);
+    ck_assert(has_diag(0, "not fetched yet: no copy of this plan in"));
+    ck_assert_str_eq(diags.items[0].file, "https://council.example/plans/export");
+    tkl_diags_free(&diags);
+
+    save_copy("state/plans", url, "Actions,Responsibility\nFrom the daemon,HR\n\"open\n");
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), -EINVAL);
+    ck_assert_str_eq(diags.items[0].file, "https://council.example/plans/export");
+    tkl_diags_free(&diags);
+    save_copy("state/plans", url, "Actions,Responsibility\nFrom the daemon,HR\n");
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), 0);
+    ck_assert_str_eq(s->actions[0].title, "From the daemon");
+    ck_assert_str_eq(s->actions[0].file, "https://council.example/plans/export");
+    tkl_store_free(s);
+
+    /* a copy fetched just now comes first */
+    save_copy("fresh", url, "Actions,Responsibility\nFetched now,HR\n");
+    snprintf(d, sizeof(d), "%s/fresh", tmp);
+    opts.fresh_dir = strdup(d);
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), 0);
+    ck_assert_str_eq(s->actions[0].title, "Fetched now");
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(a_plan_is_checked_by_the_reader_its_name_ends_with)
+{
+    static const char good[] = "Actions,Responsibility\nOne,HR\n";
+    static const char bad[] = "Name,Owner\nx,HR\n";
+    ck_assert_int_eq(
+        tkl_store_check_plan(&opts, &dir, "x.csv", "https://h/p", good, strlen(good), &diags), 0);
+    ck_assert_int_eq(
+        tkl_store_check_plan(&opts, &dir, "x.csv", "https://h/p", bad, strlen(bad), &diags),
+        -EINVAL);
+    ck_assert_str_eq(diags.items[0].file, "https://h/p");
+    ck_assert(has_diag(0, "no header row with an action column"));
+    ck_assert_str_eq(tkl_store_endings()[0], ".csv");
 }
 END_TEST
 
@@ -281,7 +393,11 @@ int main(void)
     tcase_add_test(files, an_empty_directory_is_a_warning);
     tcase_add_test(files, one_bad_file_fails_the_whole_load);
     tcase_add_test(files, no_store_files_is_an_error);
+    tcase_add_test(files, a_workbook_entry_names_its_sheet_after_a_hash);
+    tcase_add_test(files, a_directory_takes_workbooks_and_no_sheet_name);
     tcase_add_test(files, a_store_file_given_replaces_the_configured_ones);
+    tcase_add_test(files, a_url_is_read_from_its_copy_and_named_without_its_query);
+    tcase_add_test(files, a_plan_is_checked_by_the_reader_its_name_ends_with);
     suite_add_tcase(s, files);
     return tkl_check_run(s);
 }

@@ -57,6 +57,65 @@ START_TEST(debounce_keeps_its_default)
 }
 END_TEST
 
+START_TEST(a_url_and_how_it_is_fetched)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "store = {\n"
+                   "  files = [ \"https://council.sharepoint.com/:x:/s/p/EaBc?download=1\", "
+                   "\"plan.csv\" ];\n"
+                   "  fetch_interval_seconds = 60;\n"
+                   "  fetch_token_file = \"credential:plan-token\";\n"
+                   "  fetch_ca_file = \"ca.pem\";\n"
+                   "  fetch_max_kib = 512;\n"
+                   "};\n");
+    struct tkl_store_opts o = {0};
+    int debounce = 500;
+    ck_assert_int_eq(tkl_store_conf_read(&f.x, conf_at(&f, "store"), &o, &debounce), 0);
+    ck_assert_uint_eq(f.diags.n, 0);
+    ck_assert_str_eq(o.paths[0], "https://council.sharepoint.com/:x:/s/p/EaBc?download=1");
+    ck_assert_str_eq(o.paths[1], "/etc/tickler/plan.csv");
+    ck_assert_int_eq(o.fetch.interval_s, 60);
+    ck_assert_str_eq(o.fetch.token_file, "credential:plan-token");
+    ck_assert_str_eq(o.fetch.ca_file, "/etc/tickler/ca.pem");
+    ck_assert_int_eq(o.fetch.max_bytes, 512 * 1024);
+    ck_assert_str_eq(o.fetch.config_dir, "/etc/tickler");
+    tkl_store_opts_free(&o);
+    conf_done(&f);
+
+    /* the defaults */
+    conf_parse(&f, "store = { files = [ \"https://example.org/plan.csv\" ]; };\n");
+    ck_assert_int_eq(tkl_store_conf_read(&f.x, conf_at(&f, "store"), &o, &debounce), 0);
+    ck_assert_int_eq(o.fetch.interval_s, TKL_FETCH_INTERVAL_DEFAULT);
+    ck_assert_int_eq(o.fetch.max_bytes, TKL_FETCH_MAX_BYTES_DEFAULT);
+    ck_assert_ptr_null(o.fetch.token_file);
+    ck_assert_ptr_null(o.fetch.ca_file);
+    tkl_store_opts_free(&o);
+    conf_done(&f);
+}
+END_TEST
+
+START_TEST(plain_http_is_refused_without_its_secrets)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "store = {\n"
+                   "  files = [ \"plan.csv\",\n"
+                   "            \"http://me:pw@intranet/plan.csv?sig=s3cr3t\" ];\n"
+                   "  fetch_interval_seconds = 0;\n"
+                   "};\n");
+    struct tkl_store_opts o = {0};
+    int debounce = 500;
+    ck_assert_int_eq(tkl_store_conf_read(&f.x, conf_at(&f, "store"), &o, &debounce), -EINVAL);
+    ck_assert(conf_error_at(&f, 3, "store.files: http://intranet/plan.csv: http:// is refused"));
+    ck_assert(conf_error_at(&f, 4, "fetch_interval_seconds"));
+    for (size_t i = 0; i < f.diags.n; i++) {
+        ck_assert_ptr_null(strstr(f.diags.items[i].message, "s3cr3t"));
+        ck_assert_ptr_null(strstr(f.diags.items[i].message, "pw"));
+    }
+    tkl_store_opts_free(&o);
+    conf_done(&f);
+}
+END_TEST
+
 START_TEST(no_store_is_an_error)
 {
     struct conf_fixture f;
@@ -115,6 +174,8 @@ int main(void)
     TCase *tc = tcase_create("read");
     tcase_add_test(tc, a_store_group_is_read);
     tcase_add_test(tc, debounce_keeps_its_default);
+    tcase_add_test(tc, a_url_and_how_it_is_fetched);
+    tcase_add_test(tc, plain_http_is_refused_without_its_secrets);
     tcase_add_test(tc, no_store_is_an_error);
     tcase_add_test(tc, mistakes_are_named_at_their_lines);
     suite_add_tcase(s, tc);

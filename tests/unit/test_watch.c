@@ -1,7 +1,8 @@
 /* Tests for daemon/store/watch.c on a real loop with real files: an
  * editor's save (write a temporary file, rename it over the store) is
  * seen, again and again; a burst of writes is one reload; other files are
- * ignored; a directory stands for its *.csv files; closing frees
+ * ignored; a directory stands for its plan files (.csv, .xlsx, .ods); a
+ * workbook's sheet named after '#' is its file; closing frees
  * everything (uv_loop_close() returns 0 at the end of every test). */
 #include <check.h>
 
@@ -153,6 +154,33 @@ START_TEST(a_directory_stands_for_its_csv_files)
 }
 END_TEST
 
+START_TEST(a_named_sheet_is_its_workbook)
+{
+    tkl_write_text(dir, "plan.xlsx", "PK");
+    struct tkl_watch *w = watch("plan.xlsx#Actions 2025");
+    tkl_write_text(dir, "other.xlsx", "PK");
+    tkl_run_for(&loop, QUIET_MS);
+    ck_assert_int_eq(changes, 0);
+    editor_save("plan.xlsx", "PK!");
+    ck_assert(tkl_run_until_count(&loop, &changes, 1));
+    finish(w);
+}
+END_TEST
+
+START_TEST(a_directory_stands_for_its_workbooks_too)
+{
+    struct tkl_watch *w = watch(dir);
+    tkl_write_text(dir, "~$plan.xlsx", "owner file of Excel");
+    tkl_run_for(&loop, QUIET_MS);
+    ck_assert_int_eq(changes, 0);
+    editor_save("plan.xlsx", "PK");
+    ck_assert(tkl_run_until_count(&loop, &changes, 1));
+    editor_save("Plan.ODS", "PK");
+    ck_assert(tkl_run_until_count(&loop, &changes, 2));
+    finish(w);
+}
+END_TEST
+
 START_TEST(several_paths_and_a_relative_one)
 {
     char sub[300];
@@ -235,6 +263,8 @@ int main(void)
     tcase_add_test(tc, a_burst_of_saves_is_one_change);
     tcase_add_test(tc, other_files_beside_it_are_ignored);
     tcase_add_test(tc, a_directory_stands_for_its_csv_files);
+    tcase_add_test(tc, a_named_sheet_is_its_workbook);
+    tcase_add_test(tc, a_directory_stands_for_its_workbooks_too);
     tcase_add_test(tc, several_paths_and_a_relative_one);
     tcase_add_test(tc, a_path_that_cannot_be_watched_leaves_nothing_open);
     tcase_add_test(tc, closing_with_a_change_pending_never_calls_back);

@@ -1,0 +1,130 @@
+/*
+ * What the readers of workbooks (xlsx.c, ods.c) share: a sheet's rows
+ * built cell by cell and handed to row.c as records, cell places ("D12"),
+ * serial dates, and the limits that keep a hostile file from exhausting
+ * the daemon.
+ *
+ * Limits: a value may stand at most in row 1,048,576 and column 16,384
+ * (XFD), Excel's own sheet size (LibreOffice's since 7.4); a sheet may
+ * hold at most 200,000 cells with a value (a repeated cell of an .ods file
+ * counts once per repeat; a plan of 10,000 actions in 20 columns fits), so
+ * that a small file cannot make millions of actions, and a cell at most
+ * 32,767 characters (Excel's limit). Blank cells and rows cost nothing
+ * however far they repeat.
+ */
+#ifndef TKL_SHEET_H
+#define TKL_SHEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/text.h"
+#include "archive.h"
+#include "row.h"
+
+#define TKL_SHEET_ROWS_MAX       1048576u
+#define TKL_SHEET_COLUMNS_MAX    16384u
+#define TKL_SHEET_CELLS_MAX      200000u
+#define TKL_SHEET_CELL_CHARS_MAX 32767u
+
+/* One sheet being read into rows. */
+struct tkl_sheet {
+    struct tkl_rows *rows;
+    const char *place;   /* "plan.xlsx:Actions", borrowed */
+    struct tkl_buf text; /* the row's cell texts, each NUL-terminated */
+    size_t *at;          /* per column from A: offset + 1 into text, 0 blank */
+    size_t cap;          /* entries of at */
+    size_t n;            /* columns up to the last with a value */
+    char **record;       /* the row as handed to tkl_rows_record */
+    uint64_t row;        /* of the row being read, from 1 */
+    size_t cells;        /* cells with a value so far */
+};
+
+/*
+ * Begins reading the sheet place names into rows (tkl_rows_begin_sheet).
+ * tkl_sheet_end ends it and frees what s holds.
+ */
+void tkl_sheet_begin(struct tkl_sheet *s, struct tkl_rows *rows, const char *place);
+
+/*
+ * Sets the text of len bytes (not NUL-terminated) of the cell in column
+ * col (1 for A) of the current row, and of the repeat - 1 columns after it.
+ * Text of white space only is blank. Returns 0, -EFBIG past a limit (an
+ * error in the rows' diags naming the cell, what was found and what is
+ * allowed) or -ENOMEM.
+ */
+int tkl_sheet_cell(struct tkl_sheet *s, uint64_t col, const char *text, size_t len,
+                   uint64_t repeat);
+
+/*
+ * Ends the current row (row s->row) and the repeat - 1 rows after it that
+ * repeat it: a row with a value is handed to row.c once per row, a blank
+ * one is skipped. The next row is s->row + repeat unless the reader sets
+ * s->row. Returns 0, -EFBIG past a limit (in diags) or -ENOMEM.
+ */
+int tkl_sheet_row_end(struct tkl_sheet *s, uint64_t repeat);
+
+/* Ends the sheet: -EINVAL when it has no header row (tkl_rows_end). */
+int tkl_sheet_end(struct tkl_sheet *s);
+
+/* Frees what s holds; for a reading that stops before tkl_sheet_end. */
+void tkl_sheet_free(struct tkl_sheet *s);
+
+/*
+ * Reads a cell reference such as "D12" (column letters, then a row) into
+ * *ret_col (1 for A) and *ret_row; "D" alone (a column) gives *ret_row 0.
+ * A column past XFD or a row past TKL_SHEET_ROWS_MAX comes out as one
+ * past the limit, for tkl_sheet_cell to report. Returns 0 or -EINVAL when
+ * ref is no reference.
+ */
+int tkl_sheet_ref(const char *ref, uint64_t *ret_col, uint64_t *ret_row);
+
+/*
+ * A spreadsheet serial date as the day it stands for (days since
+ * 1970-01-01; the fraction, a time of day, dropped). In the 1900 date
+ * system 1 is 1900-01-01 and 60 is the 29 February 1900 that Lotus 1-2-3
+ * invented and Excel kept; in the 1904 system 0 is 1904-01-01. Returns 0,
+ * or -ERANGE for serial 60 of the 1900 system, for values before the
+ * system's first day and past 9999-12-31, and for what is not a number.
+ */
+int tkl_sheet_serial_day(double serial, bool date1904, int32_t *ret_day);
+
+/*
+ * The text a serial date cell gives (what the deadline parser reads):
+ * "2023-04-30", or the number as written when it is no date; into buf of
+ * size bytes. Returns buf.
+ */
+const char *tkl_sheet_date_text(const char *number, bool date1904, char *buf, size_t size);
+
+/*
+ * Whether a number format code shows a date: a code with a day, month or
+ * year part ("dd/mm/yyyy", "mmm yy", "[$-809]d mmmm yyyy"), outside its
+ * quoted text, brackets and escaped characters; an "m" beside "h" or "s"
+ * is minutes, not a month.
+ */
+bool tkl_sheet_format_is_date(const char *code);
+
+/*
+ * Walks the XML of archive member part, calling fn for each node with its
+ * type (XML_READER_TYPE_*) and local name (any namespace); an empty
+ * element is given as an element and then as its end. Stops at the first
+ * non-zero return of fn and returns it (a positive one: fn has read all
+ * it needs); otherwise 0, -ENOENT when there is
+ * no such part (nothing in diags), or the archive's error for XML that is
+ * not well-formed or expands past a limit (-EINVAL, -EFBIG: in diags).
+ */
+typedef int tkl_xml_node_fn(void *ctx, xmlTextReaderPtr x, int type, const char *name);
+int tkl_sheet_xml_walk(struct tkl_zip *z, const char *part, tkl_xml_node_fn *fn, void *ctx,
+                       struct tkl_diags *diags);
+
+/* The attribute of the current element whose local name is local (in any
+ * namespace; namespace declarations are not attributes), copied into *ret
+ * for the caller to free. Returns 0, -ENOENT or -ENOMEM. */
+int tkl_xml_attr(xmlTextReaderPtr x, const char *local, char **ret);
+
+/* Appends the text of a text node (text, CDATA or white space) to b;
+ * other nodes append nothing. Returns 0 or -ENOMEM. */
+int tkl_xml_text(xmlTextReaderPtr x, int type, struct tkl_buf *b);
+
+#endif

@@ -1,0 +1,460 @@
+#!/usr/bin/env python3
+"""Plans kept as spreadsheets: the seed plan and hostile cells written into
+.xlsx (python3-openpyxl) and .ods (python3-odf) give the same actions as the
+same plan in CSV; a named sheet; a corrupt ZIP, a ZIP bomb and a huge sheet
+refused with a clear error, and a running ticklerd keeping its last good
+plan through them and taking the next good edit."""
+import argparse
+import calendar
+import csv
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+import zipfile
+
+import openpyxl
+import xlsxwriter
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
+from odf.opendocument import OpenDocumentSpreadsheet
+from odf.table import CoveredTableCell, Table, TableCell, TableRow
+from odf.text import P
+
+import harness
+from harness import Daemon, tool
+
+ARGS = None
+HEADER = ["Ref", "Objective", "Commitments", "Actions", "Responsibility", "Timeframe", "Status",
+          "Progress"]
+MONTHS = {m.lower(): i for names in (calendar.month_name, calendar.month_abbr)
+          for i, m in enumerate(names) if m}
+MONTHS["sept"] = 9
+MONTH_YEAR = re.compile(r"^([A-Za-z]+) (\d{4})$")
+LONG = "Review every policy for its effect on each protected characteristic. " * 440
+
+# Rows no cell of which may be taken for markup, a formula or a header.
+HOSTILE = [
+    ["EAP99-01", "As an Employer", "We will <b>not</b> & \"quote\" 'it' ]]> <![CDATA[x]]>",
+     "Publish the <script>alert(1)</script> & <tag attr=\"v\"> report", "HR", "2024/25", "", ""],
+    ["EAP99-02", "As an Employer", "=HYPERLINK(\"http://evil.example\",\"click\")",
+     "=1+2", "+SUM(A1:A9)", "@cmd", "-2+3", "=cmd|' /C calc'!A0"],
+    ["EAP99-03", "As an Employer", "Headers", "Subject: x\nBcc: victim@example.org",
+     "HR\nX-Injected: yes", "March 2024", "", ""],
+    ["EAP99-04", "As an Employer", "Long", LONG, "HR", "Q3 2024", "", LONG],
+    ["EAP99-05", "As an Employer", "Équipe — «non-ASCII» ✓", "Übersetzung 日本語 😀 ﬁnish",
+     "Communities, Policy & Engagement team", "30/09/2024", "", "Ça va"],
+]
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def write_bytes(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def seed_rows():
+    with open(os.path.join(ARGS.source, "etc", "sample-plan.csv"), encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == HEADER, rows[0]
+    return rows[1:]
+
+
+def as_date(text):
+    """The last day of a "March 2023" deadline, or None."""
+    m = MONTH_YEAR.match(text)
+    if not m or m.group(1).lower() not in MONTHS:
+        return None
+    y, mo = int(m.group(2)), MONTHS[m.group(1).lower()]
+    return datetime.date(y, mo, calendar.monthrange(y, mo)[1])
+
+
+def runs(rows, col):
+    """(start, length) of the runs of equal cells in column col (merged
+    when a run is longer than one row)."""
+    out, start = [], 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i][col] != rows[start][col] or rows[i][1] != rows[start][1]:
+            out.append((start, i - start))
+            start = i
+    return out
+
+
+def write_csv(path, rows):
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([HEADER] + rows)
+
+
+def write_xlsx(path, rows, sheet="Actions", epoch=None, before=(), first=True):
+    """The plan as Excel keeps it: commitments and objectives merged over
+    their actions, "March 2023" deadlines as dates (serial numbers)."""
+    wb = openpyxl.Workbook()
+    if epoch:
+        wb.epoch = epoch
+    cover = wb.active
+    cover.title = "Cover"
+    cover["A1"] = "Equality action plan 2022-25"
+    for name in before:
+        wb.create_sheet(name)["A1"] = name
+    ws = wb.create_sheet(sheet)
+    ws.append(HEADER)
+    for r, row in enumerate(rows, 2):
+        for c, text in enumerate(row, 1):
+            cell = ws.cell(row=r, column=c)
+            day = as_date(text) if c == 6 else None
+            if day:
+                cell.value = datetime.datetime(day.year, day.month, day.day)
+                cell.number_format = "mmm yyyy"
+            elif text:
+                cell.value = text
+                cell.data_type = "s"  # "=1+2" is text in the plan, not a formula
+    for col in (2, 3):
+        for start, n in runs(rows, col - 1):
+            if n > 1:
+                ws.merge_cells(start_row=start + 2, start_column=col, end_row=start + n + 1,
+                               end_column=col)
+    if first:
+        wb.move_sheet(ws, offset=-len(wb.sheetnames) + 1)
+    wb.save(path)
+
+
+def write_xlsx_shared(path, rows, epoch=None):
+    """The plan as XlsxWriter (a second, independent writer) keeps it: shared
+    strings, each action's first word in bold (a rich text run), deadlines
+    in the built-in date format 14, commitments and objectives merged."""
+    wb = xlsxwriter.Workbook(path, {"date_1904": epoch is not None,
+                                    "strings_to_numbers": False})
+    ws = wb.add_worksheet("Actions")
+    date, bold = wb.add_format({"num_format": 14}), wb.add_format({"bold": True})
+    for c, h in enumerate(HEADER):
+        ws.write_string(0, c, h)
+    merged = {}
+    for col in (1, 2):
+        for start, n in runs(rows, col):
+            if n > 1 and rows[start][col]:
+                merged[(start, col)] = n
+                for k in range(start + 1, start + n):
+                    merged[(k, col)] = 0
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            day = as_date(text) if c == 5 else None
+            span = merged.get((r, c), 1)
+            if span == 0:
+                continue
+            if span > 1:
+                ws.merge_range(r + 1, c, r + span, c, text)
+            elif day:
+                ws.write_datetime(r + 1, c, datetime.datetime(day.year, day.month, day.day), date)
+            elif c == 3 and " " in text.strip():
+                first, rest = text.split(" ", 1)
+                ws.write_rich_string(r + 1, c, bold, first, " " + rest)
+            elif text:
+                ws.write_string(r + 1, c, text)
+    wb.close()
+
+
+def write_ods(path, rows, sheet="Actions", first=True):
+    """The plan as LibreOffice keeps it: merged commitments (covered cells
+    below them), dates as office:date-value, a paragraph per line, and the
+    million blank rows LibreOffice ends a sheet with."""
+    doc = OpenDocumentSpreadsheet()
+    notes = Table(name="Notes")
+    tr = TableRow()
+    tc = TableCell(valuetype="string")
+    tc.addElement(P(text="Read me first"))
+    tr.addElement(tc)
+    notes.addElement(tr)
+    t = Table(name=sheet)
+    spans = {}
+    for col in (1, 2):
+        for start, n in runs(rows, col):
+            spans[(start, col)] = n
+            for k in range(start + 1, start + n):
+                spans[(k, col)] = 0
+    for r, row in enumerate([HEADER] + rows):
+        tr = TableRow()
+        for c, text in enumerate(row):
+            span = spans.get((r - 1, c), 1) if r else 1
+            if span == 0:
+                tr.addElement(CoveredTableCell())
+                continue
+            day = as_date(text) if c == 5 and r else None
+            args = {"numberrowsspanned": span} if span > 1 else {}
+            if day:
+                tc = TableCell(valuetype="date", datevalue=day.isoformat(), **args)
+                tc.addElement(P(text=day.strftime("%b %Y")))
+            elif text:
+                tc = TableCell(valuetype="string", **args)
+                for line in text.split("\n"):
+                    tc.addElement(P(text=line))
+            else:
+                tc = TableCell(**args)
+            tr.addElement(tc)
+        tr.addElement(TableCell(numbercolumnsrepeated=16384 - len(row)))
+        t.addElement(tr)
+    t.addElement(TableRow(numberrowsrepeated=1048576 - len(rows) - 1))
+    for table in (t, notes) if first else (notes, t):
+        doc.spreadsheet.addElement(table)
+    doc.save(path)
+
+
+class Fixture(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-sheets-")
+        self.conf = harness.copy_sample(ARGS.source, self.tmp)
+        self.state = os.path.join(self.tmp, "state")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def tickler(self, store, *args):
+        return subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
+                               "--store", store, *args], capture_output=True, text=True,
+                              timeout=300)
+
+    def actions(self, store):
+        p = self.tickler(store, "actions", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def refused(self, store, *texts):
+        p = self.tickler(store, "check")
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+        for t in texts:
+            self.assertIn(t, p.stdout + p.stderr)
+        return p.stdout + p.stderr
+
+
+def comparable(actions, dated):
+    """The actions without their places; the deadline text of the ids in
+    dated (a date cell in the workbook, its text in the CSV) left out, its
+    day and kind kept."""
+    out = []
+    for a in actions:
+        a = dict(a)
+        del a["file"], a["line"]
+        if a["id"] in dated:
+            del a["deadline_text"]
+        out.append(a)
+    return out
+
+
+class SameAsCsv(Fixture):
+    def check_same(self, write, ext, rows):
+        write_csv(self.path("plan.csv"), rows)
+        write(self.path("plan" + ext), rows)
+        dated = {r[0] for r in rows if as_date(r[5])}
+        self.assertGreater(len(dated), 3)
+        # the file holds what the test is about: merged cells, date cells
+        with zipfile.ZipFile(self.path("plan" + ext)) as z:
+            xml = b"".join(z.read(n) for n in z.namelist() if n.endswith(".xml"))
+        if ext == ".xlsx":
+            self.assertIn(b"<mergeCell ", xml)
+            self.assertTrue(b'formatCode="mmm yyyy"' in xml or b'<xf numFmtId="14"' in xml)
+        else:
+            self.assertIn(b"<table:covered-table-cell", xml)
+            self.assertIn(b'office:date-value="2023-04-30"', xml)
+        want = self.actions(self.path("plan.csv"))
+        got = self.actions(self.path("plan" + ext))
+        self.assertEqual(len(got), len(rows))
+        self.assertEqual(comparable(got, dated), comparable(want, dated))
+        for a in got:
+            self.assertEqual(a["file"], self.path("plan" + ext) + ":Actions")
+        return got
+
+    def test_seed_plan_xlsx(self):
+        got = self.check_same(write_xlsx, ".xlsx", seed_rows())
+        self.assertEqual([a["line"] for a in got], list(range(2, len(got) + 2)))
+        first = got[0]
+        self.assertEqual(first["deadline_text"], "2023-04-30")
+        self.assertEqual(first["deadline"], "2023-04-30")
+
+    def test_seed_plan_xlsx_1904_dates(self):
+        rows = seed_rows()
+        self.check_same(lambda p, r: write_xlsx(p, r, epoch=CALENDAR_MAC_1904), ".xlsx", rows)
+
+    def test_seed_plan_xlsx_shared_strings(self):
+        self.check_same(write_xlsx_shared, ".xlsx", seed_rows())
+        with zipfile.ZipFile(self.path("plan.xlsx")) as z:
+            self.assertIn(b"<r><rPr><b/>", z.read("xl/sharedStrings.xml"))
+
+    def test_seed_plan_xlsx_shared_strings_1904(self):
+        self.check_same(lambda p, r: write_xlsx_shared(p, r, epoch=1904), ".xlsx", seed_rows())
+
+    def test_seed_plan_ods(self):
+        self.check_same(write_ods, ".ods", seed_rows())
+
+    def test_hostile_cells(self):
+        rows = seed_rows()[:6] + HOSTILE
+        for write, ext in ((write_xlsx, ".xlsx"), (write_xlsx_shared, ".xlsx"),
+                           (write_ods, ".ods")):
+            with self.subTest(write.__name__):
+                got = self.check_same(write, ext, rows)
+                by_id = {a["id"]: a for a in got}
+                self.assertEqual(by_id["EAP99-02"]["title"], "=1+2")
+                self.assertIn("<script>", by_id["EAP99-01"]["title"])
+                self.assertEqual(len(by_id["EAP99-04"]["progress"]), len(LONG.strip()))
+
+
+class Places(Fixture):
+    def test_warnings_name_the_cell(self):
+        rows = seed_rows()[:3]
+        rows[1][5] = "sometime soon"
+        rows[2][6] = "Pending review"
+        for write, ext in ((write_xlsx, ".xlsx"), (write_ods, ".ods")):
+            with self.subTest(ext):
+                write(self.path("plan" + ext), rows)
+                p = self.tickler(self.path("plan" + ext), "check")
+                place = self.path("plan" + ext) + ":Actions!"
+                self.assertIn(place + "F3: warning: [deadline] \"sometime soon\"", p.stdout + p.stderr)
+                self.assertIn(place + "G4: warning: [status] \"Pending review\"", p.stdout + p.stderr)
+
+    def test_named_sheet(self):
+        rows = seed_rows()
+        write_xlsx(self.path("book.xlsx"), rows, sheet="Plan 2022-25", before=("Other",),
+                   first=False)
+        write_ods(self.path("book.ods"), rows, sheet="Plan 2022-25", first=False)
+        for ext in (".xlsx", ".ods"):
+            with self.subTest(ext):
+                got = self.actions(self.path("book" + ext) + "#Plan 2022-25")
+                self.assertEqual(len(got), len(rows))
+                self.assertEqual(got[0]["file"], self.path("book" + ext) + ":Plan 2022-25")
+                err = self.refused(self.path("book" + ext) + "#Plan 2023", "no sheet named \"Plan 2023\"")
+                self.assertIn("\"Plan 2022-25\"", err)
+                self.assertIn("\"Other\"" if ext == ".xlsx" else "\"Notes\"", err)
+        # the first sheet, "Cover", has no header row
+        self.refused(self.path("book.xlsx"), "book.xlsx:Cover: error: [title] no header row")
+
+
+def zip_bomb(path, part="_rels/.rels"):
+    """A small workbook whose one part (the first an .xlsx reader reads, or
+    an .ods file's content.xml) expands past 256 MiB."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        with z.open(part, "w") as f:
+            f.write(b"<Relationships>")
+            chunk = b"<x/>" + b" " * (1 << 20)  # text nodes within libxml2's limit
+            for _ in range(260):
+                f.write(chunk)
+            f.write(b"</Relationships>")
+
+
+def huge_sheet(path):
+    """A valid workbook with a value in row 1,048,577."""
+    write_xlsx(path, seed_rows())
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    name = max((n for n in parts if n.startswith("xl/worksheets/")), key=lambda n: len(parts[n]))
+    parts[name] = parts[name].replace(
+        b"</sheetData>",
+        b'<row r="1048577"><c r="D1048577" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+
+
+def many_cells(path):
+    """An .ods with a row of 16,384 values repeated 100 times."""
+    doc = OpenDocumentSpreadsheet()
+    t = Table(name="Actions")
+    tr = TableRow()
+    for h in HEADER:
+        tc = TableCell(valuetype="string")
+        tc.addElement(P(text=h))
+        tr.addElement(tc)
+    t.addElement(tr)
+    tr = TableRow(numberrowsrepeated=100)
+    tc = TableCell(valuetype="string", numbercolumnsrepeated=16384)
+    tc.addElement(P(text="x"))
+    tr.addElement(tc)
+    t.addElement(tr)
+    doc.spreadsheet.addElement(t)
+    doc.save(path)
+
+
+class Refused(Fixture):
+    def test_corrupt_zip(self):
+        write_xlsx(self.path("good.xlsx"), seed_rows())
+        data = read_bytes(self.path("good.xlsx"))
+        write_bytes(self.path("plan.xlsx"), data[: len(data) // 2])
+        write_bytes(self.path("plan.ods"), b"PK\x03\x04 this is no archive")
+        self.refused(self.path("plan.xlsx"), "plan.xlsx: error: not a readable ZIP archive")
+        self.refused(self.path("plan.ods"), "plan.ods: error: not a readable ZIP archive")
+
+    def test_zip_bomb(self):
+        zip_bomb(self.path("bomb.xlsx"))
+        self.assertLess(os.path.getsize(self.path("bomb.xlsx")), 1 << 20)
+        self.refused(self.path("bomb.xlsx"), "[_rels/.rels] expands past 256 MiB",
+                     "refused as a possible ZIP bomb")
+
+    def test_huge_sheet(self):
+        huge_sheet(self.path("huge.xlsx"))
+        self.refused(self.path("huge.xlsx"), "huge.xlsx:Actions:1048577: error:",
+                     "a value in row 1048577; a sheet has at most 1,048,576 rows")
+        many_cells(self.path("wide.ods"))
+        self.refused(self.path("wide.ods"), "wide.ods:Actions",
+                     "more than 200,000 cells with a value; a plan's sheet may hold at most "
+                     "200,000 (a row repeated 100 times): the sheet is refused as too large")
+
+
+class Daemon_(Fixture):
+    def run_daemon(self, entry, plan, write, bad):
+        with open(self.conf) as f:
+            text = f.read().replace('files = [ "sample-plan.csv" ];', 'files = [ "%s" ];' % entry)
+        with open(self.conf, "w") as f:
+            f.write(text)
+        rows = seed_rows()
+        write(plan, rows)
+        d = Daemon(self.conf, self.state)
+        try:
+            n = d.wait_for("started: 39 actions")
+            # broken, saved by rename as an office suite saves: the old plan stays
+            bad(plan + ".tmp")
+            os.rename(plan + ".tmp", plan)
+            n = d.wait_for("keeping the last good store of 39 actions", after=n)
+            # a good edit: one action's deadline moves
+            rows[0][5] = "Jan 2025"
+            write(plan + ".tmp", rows)
+            os.rename(plan + ".tmp", plan)
+            n = d.wait_for("store reloaded: 39 actions, ", after=n + 1)
+            self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
+            return d.log()
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+    def test_xlsx_corrupt_then_good(self):
+        plan = self.path("plan.xlsx")
+
+        def corrupt(p):
+            write_bytes(p, read_bytes(plan)[:1000])
+
+        log = self.run_daemon("plan.xlsx", plan, write_xlsx, corrupt)
+        self.assertIn("not a readable ZIP archive", log)
+
+    def test_ods_named_sheet_bomb_then_good(self):
+        log = self.run_daemon("plan.ods#Actions", self.path("plan.ods"), write_ods,
+                              lambda p: zip_bomb(p, "content.xml"))
+        self.assertIn("refused as a possible ZIP bomb", log)
+
+    def test_xlsx_huge_then_good(self):
+        log = self.run_daemon("plan.xlsx", self.path("plan.xlsx"), write_xlsx, huge_sheet)
+        self.assertIn("a sheet has at most 1,048,576 rows", log)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--source", required=True)
+    ARGS, rest = ap.parse_known_args()
+    harness.BUILD = ARGS.build
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

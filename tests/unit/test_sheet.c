@@ -1,0 +1,182 @@
+/* Tests for daemon/store/sheet.c: what the workbook readers share. */
+#include <check.h>
+
+#include "check_run.h"
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sheet.h"
+#include "store_fixture.h"
+
+#include <tickler/day.h>
+
+START_TEST(cell_references)
+{
+    uint64_t col, row;
+    ck_assert_int_eq(tkl_sheet_ref("A1", &col, &row), 0);
+    ck_assert_uint_eq(col, 1);
+    ck_assert_uint_eq(row, 1);
+    ck_assert_int_eq(tkl_sheet_ref("d12", &col, &row), 0);
+    ck_assert_uint_eq(col, 4);
+    ck_assert_uint_eq(row, 12);
+    ck_assert_int_eq(tkl_sheet_ref("XFD1048576", &col, &row), 0);
+    ck_assert_uint_eq(col, 16384);
+    ck_assert_uint_eq(row, 1048576);
+    ck_assert_int_eq(tkl_sheet_ref("AA", &col, &row), 0);
+    ck_assert_uint_eq(col, 27);
+    ck_assert_uint_eq(row, 0);
+    /* past the limits: one past, for the reader to report */
+    ck_assert_int_eq(tkl_sheet_ref("ZZZZZZZZZZZZZZZZZZZZ99999999999999999999999", &col, &row), 0);
+    ck_assert_uint_eq(col, 16385);
+    ck_assert_uint_eq(row, 1048577);
+    ck_assert_int_eq(tkl_sheet_ref("", &col, &row), -EINVAL);
+    ck_assert_int_eq(tkl_sheet_ref("12", &col, &row), -EINVAL);
+    ck_assert_int_eq(tkl_sheet_ref("A0", &col, &row), -EINVAL);
+    ck_assert_int_eq(tkl_sheet_ref("A1:B2", &col, &row), -EINVAL);
+    ck_assert_int_eq(tkl_sheet_ref("$A$1", &col, &row), -EINVAL);
+}
+END_TEST
+
+static int32_t day_of(double serial, bool date1904)
+{
+    int32_t d = TKL_NO_DAY;
+    ck_assert_int_eq(tkl_sheet_serial_day(serial, date1904, &d), 0);
+    return d;
+}
+
+START_TEST(serial_dates)
+{
+    ck_assert_int_eq(day_of(1, false), tkl_day_from_civil(1900, 1, 1));
+    ck_assert_int_eq(day_of(59, false), tkl_day_from_civil(1900, 2, 28));
+    int32_t d;
+    ck_assert_int_eq(tkl_sheet_serial_day(60, false, &d), -ERANGE); /* 29 February 1900 */
+    ck_assert_int_eq(day_of(61, false), tkl_day_from_civil(1900, 3, 1));
+    ck_assert_int_eq(day_of(25569, false), 0); /* 1970-01-01 */
+    ck_assert_int_eq(day_of(45046, false), tkl_day_from_civil(2023, 4, 30));
+    ck_assert_int_eq(day_of(45046.99, false), tkl_day_from_civil(2023, 4, 30));
+    ck_assert_int_eq(day_of(2958465, false), tkl_day_from_civil(9999, 12, 31));
+    ck_assert_int_eq(tkl_sheet_serial_day(2958466, false, &d), -ERANGE);
+    ck_assert_int_eq(tkl_sheet_serial_day(0.5, false, &d), -ERANGE);
+    ck_assert_int_eq(tkl_sheet_serial_day(-1, false, &d), -ERANGE);
+    ck_assert_int_eq(day_of(0, true), tkl_day_from_civil(1904, 1, 1));
+    ck_assert_int_eq(day_of(43584, true), tkl_day_from_civil(2023, 4, 30));
+    ck_assert_int_eq(tkl_sheet_serial_day(INFINITY, true, &d), -ERANGE);
+
+    char buf[32];
+    ck_assert_str_eq(tkl_sheet_date_text("45046", false, buf, sizeof(buf)), "2023-04-30");
+    ck_assert_str_eq(tkl_sheet_date_text("60", false, buf, sizeof(buf)), "60");
+    ck_assert_str_eq(tkl_sheet_date_text("4.5046E4", false, buf, sizeof(buf)), "2023-04-30");
+    ck_assert_str_eq(tkl_sheet_date_text("soon", false, buf, sizeof(buf)), "soon");
+    ck_assert_str_eq(tkl_sheet_date_text("1e300", false, buf, sizeof(buf)), "1e300");
+}
+END_TEST
+
+START_TEST(date_formats)
+{
+    static const char *const dates[] = {
+        "dd/mm/yyyy",       "d-mmm-yy", "mmm yyyy",     "mmmm", "[$-809]dd mmmm yyyy;@",
+        "yyyy-mm-dd hh:mm", "DD/MM/YY", "\"Due \"d mmm"};
+    static const char *const others[] = {"General",  "0.00",      "#,##0",     "h:mm",
+                                         "mm:ss",    "[h]:mm:ss", "\"day\" 0", "\\d0",
+                                         "[Red]0.0", "0%",        "@",         ""};
+    for (size_t i = 0; i < sizeof(dates) / sizeof(dates[0]); i++)
+        ck_assert_msg(tkl_sheet_format_is_date(dates[i]), "%s", dates[i]);
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+        ck_assert_msg(!tkl_sheet_format_is_date(others[i]), "%s", others[i]);
+}
+END_TEST
+
+static struct tkl_rows rows;
+static struct tkl_sheet sheet;
+
+static void sheet_setup(void)
+{
+    setup();
+    rows = (struct tkl_rows){.opts = &opts, .teams = &dir, .diags = &diags};
+    tkl_sheet_begin(&sheet, &rows, "plan.xlsx:Actions");
+}
+
+static void sheet_teardown(void)
+{
+    tkl_sheet_free(&sheet);
+    tkl_rows_free(&rows);
+    teardown();
+}
+
+static int cell(uint64_t col, const char *text)
+{
+    return tkl_sheet_cell(&sheet, col, text, strlen(text), 1);
+}
+
+START_TEST(rows_are_handed_over_with_their_places)
+{
+    ck_assert_int_eq(cell(2, "Actions"), 0);
+    ck_assert_int_eq(cell(3, "Timeframe"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 3), 0); /* blank rows 2 to 4 */
+    ck_assert_int_eq(cell(3, "soon"), 0);
+    ck_assert_int_eq(cell(2, "Train"), 0);
+    ck_assert_int_eq(cell(1, "  \n"), 0); /* white space is blank */
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 2), 0);
+    ck_assert_int_eq(tkl_sheet_end(&sheet), 0);
+    ck_assert_uint_eq(rows.n_actions, 2);
+    ck_assert_uint_eq(rows.actions[0].line, 5);
+    ck_assert_uint_eq(rows.actions[1].line, 6);
+    ck_assert_str_eq(rows.actions[1].title, "Train");
+    bool found = false;
+    for (size_t i = 0; i < diags.n; i++)
+        if (diags.items[i].line == 5 && diags.items[i].column == 3 &&
+            strstr(diags.items[i].message, "\"soon\"")) {
+            char line[2048];
+            tkl_diag_format(&diags.items[i], line, sizeof(line));
+            ck_assert_ptr_nonnull(strstr(line, "plan.xlsx:Actions!C5: warning: [deadline]"));
+            found = true;
+        }
+    ck_assert(found);
+}
+END_TEST
+
+START_TEST(limits)
+{
+    char *text = malloc(TKL_SHEET_CELL_CHARS_MAX * 2 + 2);
+    ck_assert_ptr_nonnull(text);
+    /* 32,767 characters of two bytes each fit; one more does not */
+    for (size_t i = 0; i < TKL_SHEET_CELL_CHARS_MAX; i++)
+        memcpy(text + 2 * i, "\xc3\xa9", 2);
+    ck_assert_int_eq(tkl_sheet_cell(&sheet, 1, text, TKL_SHEET_CELL_CHARS_MAX * 2, 1), 0);
+    text[TKL_SHEET_CELL_CHARS_MAX * 2] = 'x';
+    ck_assert_int_eq(tkl_sheet_cell(&sheet, 2, text, TKL_SHEET_CELL_CHARS_MAX * 2 + 1, 1), -EFBIG);
+    free(text);
+    ck_assert(has_diag(1, "a cell of 32768 characters; a cell holds at most 32,767"));
+    ck_assert_int_eq(tkl_sheet_cell(&sheet, 16384, "x", 1, 1), 0);
+    ck_assert_int_eq(tkl_sheet_cell(&sheet, 16384, "x", 1, 2), -EFBIG);
+    ck_assert_int_eq(tkl_sheet_cell(&sheet, 1, "x", 1, UINT64_MAX), -EFBIG);
+    ck_assert(has_diag(1, "a value in column 16385; a sheet has at most 16,384 columns"));
+    ck_assert_int_eq(tkl_sheet_cell(&sheet, 1, "", 0, UINT64_MAX), 0); /* blank: free */
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, UINT64_MAX), -EFBIG);
+    ck_assert(has_diag(1, "a sheet has at most 1,048,576 rows"));
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("sheet");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, cell_references);
+    tcase_add_test(tc, serial_dates);
+    tcase_add_test(tc, date_formats);
+    suite_add_tcase(s, tc);
+    TCase *rc = tcase_create("rows");
+    tcase_add_checked_fixture(rc, sheet_setup, sheet_teardown);
+    tcase_add_test(rc, rows_are_handed_over_with_their_places);
+    tcase_add_test(rc, limits);
+    suite_add_tcase(s, rc);
+    return s;
+}
+
+int main(void)
+{
+    return tkl_check_run(suite());
+}

@@ -1,0 +1,267 @@
+/* Tests for daemon/store/xlsx.c: Excel workbooks as plans. */
+#include <check.h>
+
+#include "check_run.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc_fail.h"
+#include "store/xlsx.h"
+#include "store_fixture.h"
+#include "zip_fixture.h"
+
+static struct tkl_rows rows;
+
+static void rows_setup(void)
+{
+    setup();
+    rows = (struct tkl_rows){.opts = &opts, .teams = &dir, .diags = &diags};
+}
+
+static void rows_teardown(void)
+{
+    tkl_rows_free(&rows);
+    teardown();
+}
+
+#define WORKBOOK(pr)                                                                               \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"                                                   \
+    "<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "               \
+    "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">" pr          \
+    "<sheets><sheet name=\"Cover\" sheetId=\"1\" r:id=\"rId1\"/>"                                  \
+    "<sheet name=\"Actions &amp; more\" sheetId=\"2\" r:id=\"rId2\"/></sheets></workbook>"
+
+static const char rels[] =
+    "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+    "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/"
+    "relationships/worksheet\" Target=\"worksheets/cover.xml\"/>"
+    "<Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/"
+    "relationships/worksheet\" Target=\"/xl/worksheets/plan.xml\"/>"
+    "<Relationship Id=\"rId3\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/"
+    "relationships/sharedStrings\" Target=\"sharedStrings.xml\"/>"
+    "<Relationship Id=\"rId4\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/"
+    "relationships/styles\" Target=\"styles.xml\"/></Relationships>";
+
+static const char styles[] =
+    "<styleSheet><numFmts count=\"2\"><numFmt numFmtId=\"164\" formatCode=\"dd/mm/yyyy\"/>"
+    "<numFmt numFmtId=\"165\" formatCode=\"[h]:mm &quot;days&quot;\"/></numFmts>"
+    "<cellStyleXfs><xf numFmtId=\"14\"/></cellStyleXfs>"
+    "<cellXfs count=\"5\"><xf numFmtId=\"0\"/><xf numFmtId=\"14\"/><xf numFmtId=\"164\"/>"
+    "<xf numFmtId=\"165\"/><xf numFmtId=\"2\"/></cellXfs></styleSheet>";
+
+static const char strings[] =
+    "<sst><si><t>Actions</t></si><si><t>Responsibility</t></si><si><t>Timeframe</t></si>"
+    "<si><t>Commitments</t></si>"
+    "<si><r><rPr><b/></rPr><t>Train </t></r><r><t xml:space=\"preserve\">staff &lt;all&gt;"
+    "</t></r><rPh><t>PHONETIC</t></rPh></si>"
+    "<si><t>HR</t></si><si><t>line_x000D_\nbreak _x005F_x0041_</t></si><si/></sst>";
+
+static const char cover[] = "<worksheet><sheetData><row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is>"
+                            "<t>Cover</t></is></c></row></sheetData></worksheet>";
+
+/* The workbook with plan as the sheet "Actions & more" and workbookPr pr. */
+static int read_book(const char *file, const char *pr, const char *plan)
+{
+    char workbook[1024];
+    snprintf(workbook, sizeof(workbook), WORKBOOK("%s"), pr);
+    struct zip_member m[] = {
+        {"xl/workbook.xml", workbook},      {"xl/_rels/workbook.xml.rels", rels},
+        {"xl/styles.xml", styles},          {"xl/sharedStrings.xml", strings},
+        {"xl/worksheets/cover.xml", cover}, {"xl/worksheets/plan.xml", plan},
+    };
+    char *data;
+    size_t len;
+    zip_build(m, sizeof(m) / sizeof(m[0]), &data, &len);
+    int r = tkl_xlsx_read(&rows, file, data, len);
+    free(data);
+    return r;
+}
+
+#define HEAD                                                                                       \
+    "<worksheet><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>3</v></c><c r=\"B1\" "              \
+    "t=\"s\"><v>0</v></c><c t=\"s\"><v>1</v></c><c t=\"s\"><v>2</v></c></row>"
+
+static const struct tkl_action *nth(size_t i)
+{
+    ck_assert_uint_gt(rows.n_actions, i);
+    return &rows.actions[i];
+}
+
+/* A diagnostic at place file!column line whose message contains text. */
+static bool has_place(const char *file, unsigned column, unsigned line, const char *text)
+{
+    for (size_t i = 0; i < diags.n; i++) {
+        const struct tkl_diag *g = &diags.items[i];
+        if (g->file && !strcmp(g->file, file) && g->column == column && g->line == line &&
+            strstr(g->message, text))
+            return true;
+    }
+    return false;
+}
+
+START_TEST(cells_as_a_csv_export_gives_them)
+{
+    ck_assert_int_eq(
+        read_book("plan.xlsx#actions & MORE", "",
+                  HEAD "<row r=\"2\"><c r=\"A2\" t=\"s\"><v>6</v></c><c r=\"B2\" t=\"s\"><v>4</v>"
+                       "</c><c r=\"C2\" t=\"s\"><v>5</v></c><c r=\"D2\" s=\"1\"><v>45046</v></c>"
+                       "</row>"
+                       "<row r=\"4\"><c r=\"B4\" t=\"inlineStr\"><is><r><t>In</t></r><r><t>line"
+                       "</t></r></is></c><c r=\"C4\" t=\"b\"><v>1</v></c><c r=\"D4\" s=\"2\">"
+                       "<v>45107.75</v></c></row>"
+                       "<row><c r=\"B5\" t=\"str\"><f>A1</f><v>=formula result</v></c>"
+                       "<c r=\"C5\"><v>0.10000000000000001</v></c><c r=\"D5\" s=\"3\"><v>45046"
+                       "</v></c></row>"
+                       "<row r=\"12\"><c r=\"B12\" t=\"e\"><v>#N/A</v></c><c r=\"D12\" t=\"d\">"
+                       "<v>2024-03-31T00:00:00</v></c></row></sheetData>"
+                       "<mergeCells><mergeCell ref=\"A2:A4\"/></mergeCells></worksheet>"),
+        0);
+    ck_assert_uint_eq(rows.n_actions, 4);
+    ck_assert_str_eq(nth(0)->file, "plan.xlsx:Actions & more");
+    ck_assert_uint_eq(nth(0)->line, 2);
+    ck_assert_str_eq(nth(0)->title, "Train staff <all>"); /* runs, not the phonetic one */
+    ck_assert_str_eq(nth(0)->commitment, "line\nbreak _x0041_");
+    ck_assert_str_eq(nth(0)->owners, "HR");
+    ck_assert_str_eq(nth(0)->deadline_text, "2023-04-30"); /* built-in 14 */
+    ck_assert_str_eq(nth(1)->title, "Inline");
+    ck_assert_str_eq(nth(1)->commitment, "line\nbreak _x0041_"); /* merged: filled down */
+    ck_assert_str_eq(nth(1)->owners, "TRUE");
+    ck_assert_str_eq(nth(1)->deadline_text, "2023-06-30"); /* dd/mm/yyyy, its time dropped */
+    ck_assert_uint_eq(nth(2)->line, 5);
+    ck_assert_str_eq(nth(2)->title, "=formula result");
+    ck_assert_str_eq(nth(2)->owners, "0.1");
+    ck_assert_str_eq(nth(2)->deadline_text, "45046"); /* [h]:mm is no date */
+    ck_assert_uint_eq(nth(3)->line, 12);
+    ck_assert_str_eq(nth(3)->title, "#N/A");
+    ck_assert_str_eq(nth(3)->deadline_text, "2024-03-31");
+    /* warnings name the cell of the field */
+    ck_assert(has_place("plan.xlsx:Actions & more", 3, 4, "\"TRUE\" matches no team"));
+}
+END_TEST
+
+START_TEST(the_1904_date_system)
+{
+    ck_assert_int_eq(read_book("plan.xlsx#Actions & more", "<workbookPr date1904=\"1\"/>",
+                               HEAD "<row r=\"2\"><c r=\"B2\" t=\"s\"><v>4</v></c><c r=\"D2\" "
+                                    "s=\"1\"><v>43584</v></c></row></sheetData></worksheet>"),
+                     0);
+    ck_assert_str_eq(nth(0)->deadline_text, "2023-04-30");
+}
+END_TEST
+
+START_TEST(the_first_sheet_unless_one_is_named)
+{
+    ck_assert_int_eq(read_book("plan.xlsx", "", HEAD "</sheetData></worksheet>"), -EINVAL);
+    ck_assert(has_place("plan.xlsx:Cover", 0, 0, "no header row"));
+    ck_assert_int_eq(read_book("plan.xlsx#Plan", "", HEAD "</sheetData></worksheet>"), -EINVAL);
+    ck_assert(has_place("plan.xlsx", 0, 0,
+                        "no sheet named \"Plan\"; the workbook's sheets are \"Cover\", "
+                        "\"Actions & more\""));
+}
+END_TEST
+
+START_TEST(bad_cells_are_refused_with_their_place)
+{
+    const char *file = "plan.xlsx#Actions & more", *place = "plan.xlsx:Actions & more";
+    ck_assert_int_eq(read_book(file, "",
+                               HEAD "<row r=\"7\"><c r=\"B7\" t=\"s\"><v>99</v></c></row>"
+                                    "</sheetData></worksheet>"),
+                     -EINVAL);
+    ck_assert(
+        has_place(place, 2, 7, "shared string \"99\" does not exist (the workbook shares 8)"));
+    ck_assert_int_eq(read_book(file, "",
+                               HEAD "<row r=\"8\"><c r=\"XFE8\"><v>1</v></c></row>"
+                                    "</sheetData></worksheet>"),
+                     -EFBIG);
+    ck_assert(has_place(place, 0, 8, "a value in column 16385; a sheet has at most 16,384"));
+    ck_assert_int_eq(
+        read_book(file, "", HEAD "<row><c r=\"8B\"><v>1</v></c></row></sheetData></worksheet>"),
+        -EINVAL);
+    ck_assert(has_place(place, 0, 2, "\"8B\" is not a cell reference"));
+    ck_assert_int_eq(read_book(file, "", HEAD "<row><c></sheetData>"), -EINVAL);
+    ck_assert(has_diag(0, "not well-formed XML"));
+}
+END_TEST
+
+START_TEST(not_a_workbook)
+{
+    ck_assert_int_eq(tkl_xlsx_read(&rows, "plan.xlsx", "Actions,Owner\n", 14), -EINVAL);
+    ck_assert(has_diag(0, "not a readable ZIP archive"));
+    struct zip_member m[] = {{"content.xml", "<x/>"}};
+    char *data;
+    size_t len;
+    zip_build(m, 1, &data, &len);
+    ck_assert_int_eq(tkl_xlsx_read(&rows, "plan.xlsx", data, len), -EINVAL);
+    free(data);
+    ck_assert(has_diag(0, "this part is missing: not an Excel workbook"));
+}
+END_TEST
+
+START_TEST(every_allocation_failure_is_clean)
+{
+    char workbook[1024];
+    snprintf(workbook, sizeof(workbook), WORKBOOK("%s"), "<workbookPr date1904=\"0\"/>");
+    static const char plan[] =
+        HEAD "<row r=\"2\"><c r=\"A2\" t=\"s\"><v>6</v></c><c r=\"B2\" t=\"s\"><v>4</v></c>"
+             "<c r=\"C2\" t=\"s\"><v>5</v></c><c r=\"D2\" s=\"2\"><v>45046</v></c></row>"
+             "<row r=\"3\"><c r=\"B3\" t=\"inlineStr\"><is><t>Two</t></is></c><c r=\"C3\" "
+             "t=\"s\"><v>5</v></c><c r=\"D3\"><v>2024</v></c></row></sheetData></worksheet>";
+    struct zip_member m[] = {
+        {"_rels/.rels", "<Relationships><Relationship Id=\"r\" Type=\"http://schemas."
+                        "openxmlformats.org/officeDocument/2006/relationships/officeDocument\" "
+                        "Target=\"xl/workbook.xml\"/></Relationships>"},
+        {"xl/workbook.xml", workbook},
+        {"xl/_rels/workbook.xml.rels", rels},
+        {"xl/styles.xml", styles},
+        {"xl/sharedStrings.xml", strings},
+        {"xl/worksheets/plan.xml", plan},
+    };
+    char *data;
+    size_t len;
+    zip_build(m, sizeof(m) / sizeof(m[0]), &data, &len);
+    unsigned long n;
+    for (n = 1;; n++) {
+        struct tkl_rows R = {.opts = &opts, .teams = &dir, .diags = &diags};
+        alloc_fail_nth(n);
+        int r = tkl_xlsx_read(&R, "plan.xlsx#Actions & more", data, len);
+        unsigned long used = alloc_count;
+        alloc_fail_nth(0);
+        /* a warning that could not be recorded fails the load (store.c) */
+        bool oom = diags.oom;
+        tkl_diags_free(&diags);
+        if (r == 0 && !oom) {
+            ck_assert_uint_eq(R.n_actions, 2);
+            ck_assert_str_eq(R.actions[0].deadline_text, "2023-04-30");
+            tkl_rows_free(&R);
+            ck_assert_uint_lt(used, n);
+            break;
+        }
+        tkl_rows_free(&R);
+        ck_assert(r == -ENOMEM || (r == 0 && oom));
+    }
+    free(data);
+    ck_assert_uint_gt(n, 50);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("xlsx");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, rows_setup, rows_teardown);
+    tcase_add_test(tc, cells_as_a_csv_export_gives_them);
+    tcase_add_test(tc, the_1904_date_system);
+    tcase_add_test(tc, the_first_sheet_unless_one_is_named);
+    tcase_add_test(tc, bad_cells_are_refused_with_their_place);
+    tcase_add_test(tc, not_a_workbook);
+    tcase_add_test(tc, every_allocation_failure_is_clean);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tkl_check_run(suite());
+}
