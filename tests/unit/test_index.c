@@ -85,6 +85,30 @@ START_TEST(a_large_plan_is_indexed_whole)
 }
 END_TEST
 
+/* Many rows repeating one id (a table of identical rows) are renamed in
+ * one pass: each rename starts where the last stopped, instead of trying
+ * every suffix again (quadratic: minutes for 100,000 rows). */
+START_TEST(many_rows_of_one_id_are_renamed_in_turn)
+{
+    enum { N = 100000 };
+    struct tkl_buf csv = {0};
+    ck_assert_int_eq(tkl_buf_puts(&csv, "Ref,Actions,Responsibility\nA1,One,HR\nA1-3,Taken,HR\n"),
+                     0);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(tkl_buf_puts(&csv, "A1,Same,HR\n"), 0);
+    struct tkl_store *s = load(csv.data);
+    tkl_buf_free(&csv);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(s->n, N + 2);
+    ck_assert_str_eq(s->actions[2].id, "A1-2");
+    ck_assert_str_eq(s->actions[3].id, "A1-4"); /* A1-3 is written in the plan */
+    ck_assert_str_eq(s->actions[N + 1].id, "A1-100002");
+    for (size_t i = 0; i < s->n; i++)
+        ck_assert_ptr_eq(tkl_store_find(s, s->actions[i].id), &s->actions[i]);
+    tkl_store_free(s);
+}
+END_TEST
+
 START_TEST(rebuilding_keeps_the_ids_already_distinct)
 {
     struct tkl_store *s = load("Ref,Actions,Responsibility\nA1,One,HR\nA1,Two,HR\n");
@@ -108,6 +132,7 @@ int main(void)
     tcase_add_test(tc, a_repeated_id_is_renamed_and_warned);
     tcase_add_test(tc, identical_rows_get_distinct_ids);
     tcase_add_test(tc, a_large_plan_is_indexed_whole);
+    tcase_add_test(tc, many_rows_of_one_id_are_renamed_in_turn);
     tcase_add_test(tc, rebuilding_keeps_the_ids_already_distinct);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
