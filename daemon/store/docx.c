@@ -160,6 +160,7 @@ struct parse {
     bool in_cell, in_para, in_text, list;
     struct tkl_buf text; /* of the paragraph being read */
     size_t slots;        /* grid cells laid out so far */
+    size_t paras;        /* non-empty paragraphs kept in cells so far */
 };
 
 static struct row *cur_row(struct parse *p)
@@ -303,6 +304,13 @@ static int para_end(struct parse *p)
     if (!cell || !text[strspn(text, " \t\r\n")]) {
         free(text);
         return 0;
+    }
+    if (++p->paras > TKL_DOCX_MAX_PARAS) {
+        free(text);
+        tkl_diag_add(p->diags, TKL_SEV_ERROR, p->file, 0, DOCUMENT,
+                     "tables of more than %u paragraphs; refused as too large for a plan",
+                     TKL_DOCX_MAX_PARAS);
+        return -EFBIG;
     }
     struct tkl_docx_cell *c = &cell->c;
     if (grow(&c->paras, &cell->cap, c->n, sizeof(*c->paras)) < 0) {

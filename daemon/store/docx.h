@@ -30,6 +30,9 @@
  * most TKL_DOCX_MAX_COLUMNS columns; larger ones are refused. */
 #define TKL_DOCX_MAX_CELLS   (1u << 20)
 #define TKL_DOCX_MAX_COLUMNS 256u
+/* The cells of a document may hold at most this many non-empty
+ * paragraphs in all; a larger one is refused. */
+#define TKL_DOCX_MAX_PARAS (1u << 17)
 /* The text of the records a document gives may total at most this many
  * bytes: a long cell repeated on each action split from its row counts
  * once per action. */

@@ -215,7 +215,13 @@ static int resolve_owners(struct tkl_rows *R, struct tkl_action *a)
     int r = tkl_owners_split(a->owners, &names, &n);
     if (r < 0)
         return r;
-    for (size_t i = 0; i < n && r == 0; i++) {
+    size_t read = n < TKL_ROW_MAX_OWNERS ? n : TKL_ROW_MAX_OWNERS;
+    if (n > read)
+        r = tkl_action_warn(a, R->diags, "owners",
+                            "%zu names, more than the %u an action may have; those after "
+                            "\"%s\" are not read",
+                            n, TKL_ROW_MAX_OWNERS, names[read - 1]);
+    for (size_t i = 0; i < read && r == 0; i++) {
         const struct tkl_team *found[32];
         size_t nf = 0;
         if ((r = tkl_team_match_list(R->teams, names[i], found, 32, &nf)) < 0)

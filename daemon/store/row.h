@@ -13,6 +13,11 @@
 
 #include "store.h"
 
+/* An action's owners cell may name at most this many owners; the names
+ * after them are not read, with a warning (a cell of thousands of names
+ * would otherwise cost a warning each, on every action it is given to). */
+#define TKL_ROW_MAX_OWNERS 64u
+
 struct tkl_rows {
     const struct tkl_store_opts *opts;
     const struct tkl_team_dir *teams;

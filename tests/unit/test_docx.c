@@ -372,6 +372,24 @@ START_TEST(read_refuses_more_cells_than_a_plan_has)
 }
 END_TEST
 
+START_TEST(read_refuses_more_paragraphs_than_a_plan_has)
+{
+    /* one cell of a paragraph more than the limit: the file is a few
+     * hundred KiB once compressed, and its names were once a warning each */
+    struct tkl_buf b = {0};
+    ck_assert_int_eq(tkl_buf_puts(&b, DOC_OPEN "<w:tbl>" TR(TC(P("Actions")) TC(
+                                          P("Lead"))) "<w:tr>" TC(P("Act")) "<w:tc>"),
+                     0);
+    for (size_t i = 0; i <= TKL_DOCX_MAX_PARAS; i++)
+        ck_assert_int_eq(tkl_buf_puts(&b, P("x")), 0);
+    ck_assert_int_eq(tkl_buf_puts(&b, "</w:tc></w:tr></w:tbl>" DOC_CLOSE), 0);
+    ck_assert_int_eq(read_doc(b.data), -EINVAL);
+    tkl_buf_free(&b);
+    ck_assert(diag_at("plan.docx", "tables of more than 131072 paragraphs; refused as too large"));
+    ck_assert_uint_eq(R.n_actions, 0);
+}
+END_TEST
+
 START_TEST(read_allocation_failures_are_enomem)
 {
     const char *xml =
@@ -421,6 +439,7 @@ int main(void)
     tcase_add_test(tc, read_refuses_what_is_not_a_word_plan);
     tcase_add_test(tc, read_refuses_a_row_repeating_too_much_text);
     tcase_add_test(tc, read_refuses_more_cells_than_a_plan_has);
+    tcase_add_test(tc, read_refuses_more_paragraphs_than_a_plan_has);
     tcase_add_test(tc, read_allocation_failures_are_enomem);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/day.h"
+#include "core/text.h"
 #include "store/row.h"
 #include "store_fixture.h"
 
@@ -133,6 +134,30 @@ START_TEST(unreadable_cells_are_kept_with_a_warning)
 }
 END_TEST
 
+/* An owners cell of 1000 names (a Word cell of 1000 paragraphs given to
+ * each action split from its row) is read up to TKL_ROW_MAX_OWNERS names,
+ * with one warning saying so, not a warning for each. */
+START_TEST(an_owners_cell_past_the_limit_is_warned_once)
+{
+    struct tkl_buf csv = {0};
+    ck_assert_int_eq(tkl_buf_puts(&csv, "Actions,Responsibility\nOne,HR"), 0);
+    for (int i = 1; i < 1000; i++)
+        ck_assert_int_eq(tkl_buf_printf(&csv, "/Team %d", i), 0);
+    ck_assert_int_eq(tkl_buf_puts(&csv, "\n"), 0);
+    ck_assert_int_eq(read_rows("plan.csv", csv.data), 0);
+    tkl_buf_free(&csv);
+    ck_assert_uint_eq(rows.n_actions, 1);
+    const struct tkl_action *a = nth(0);
+    ck_assert(has_diag(2, "1000 names, more than the 64 an action may have; those after "
+                          "\"Team 63\" are not read"));
+    ck_assert(has_diag(2, "\"Team 63\" matches no team"));
+    ck_assert(!has_diag(2, "\"Team 64\""));
+    ck_assert_str_eq(a->teams[0], "hr");
+    ck_assert_uint_eq(a->n_unmatched, 63);
+    ck_assert_uint_eq(a->n_warnings, 64);
+}
+END_TEST
+
 START_TEST(cells_are_read_into_fields)
 {
     ck_assert_int_eq(read_rows("plan.csv", "Ref,Actions,Responsibility,Timeframe,Status,Progress\n"
@@ -239,6 +264,7 @@ int main(void)
     tcase_add_test(tc, merged_cells_fill_down_within_a_file);
     tcase_add_test(tc, an_empty_title_takes_the_commitment);
     tcase_add_test(tc, unreadable_cells_are_kept_with_a_warning);
+    tcase_add_test(tc, an_owners_cell_past_the_limit_is_warned_once);
     tcase_add_test(tc, cells_are_read_into_fields);
     tcase_add_test(tc, without_an_id_column_the_id_is_derived);
     tcase_add_test(tc, headings_by_meaning_and_the_column_map);
