@@ -43,12 +43,14 @@ static char *cell_whole(const struct tkl_docx_cell *c)
     return tkl_buf_steal(&b);
 }
 
-/* What cell c gives record i of n. NULL on allocation failure. */
-static char *cell_part(const struct tkl_docx_cell *c, bool align, size_t i, size_t n)
+/* What cell c, whose whole text is whole, gives record i of n. NULL on
+ * allocation failure. */
+static char *cell_part(const struct tkl_docx_cell *c, const char *whole, bool align, size_t i,
+                       size_t n)
 {
     if (align && n > 1 && c->n == n)
         return strdup(c->paras[i].text);
-    return cell_whole(c);
+    return strdup(whole);
 }
 
 int tkl_docx_split(const struct tkl_docx_cell *cells, size_t n, size_t title, const bool *align,
@@ -63,9 +65,15 @@ int tkl_docx_split(const struct tkl_docx_cell *cells, size_t n, size_t title, co
         bool al = c == title || (align && align[c]);
         if (al && records > 1 && cells[c].n > 1 && cells[c].n != records)
             s.ambiguous[s.n_ambiguous++] = c;
+        char *whole = cell_whole(&cells[c]);
+        if (!whole)
+            goto oom;
         for (size_t i = 0; i < records; i++)
-            if (!(s.text[i * n + c] = cell_part(&cells[c], al, i, records)))
+            if (!(s.text[i * n + c] = cell_part(&cells[c], whole, al, i, records))) {
+                free(whole);
                 goto oom;
+            }
+        free(whole);
     }
     *ret = s;
     return 0;

@@ -36,7 +36,7 @@
 /* The text of the records a document gives may total at most this many
  * bytes: a long cell repeated on each action split from its row counts
  * once per action. */
-#define TKL_DOCX_MAX_TEXT (256u << 20)
+#define TKL_DOCX_MAX_TEXT (16u << 20)
 
 /* One paragraph of a cell; list is true for a list item (w:numPr, or a
  * paragraph style whose name begins with "List"). */

@@ -350,7 +350,28 @@ START_TEST(read_refuses_a_row_repeating_too_much_text)
     ck_assert_int_eq(tkl_buf_puts(&b, "</w:tc></w:tr></w:tbl>" DOC_CLOSE), 0);
     ck_assert_int_eq(read_doc(b.data), -EINVAL);
     tkl_buf_free(&b);
-    ck_assert(diag_at("plan.docx", "table 1, row 2: its actions would hold more than 256 MiB"));
+    ck_assert(diag_at("plan.docx", "table 1, row 2: its actions would hold more than 16 MiB"));
+    ck_assert_uint_eq(R.n_actions, 0);
+}
+END_TEST
+
+START_TEST(read_refuses_a_cell_of_many_items_given_to_many_actions)
+{
+    /* a commitment of 20,000 one-letter items beside 500 actions: a file
+     * of a few KiB giving 20 MB of text (200 MB took 8 s and 400 MB) */
+    struct tkl_buf b = {0};
+    ck_assert_int_eq(tkl_buf_puts(&b, DOC_OPEN "<w:tbl>" TR(TC(P("Commitments"))
+                                                                TC(P("Actions"))) "<w:tr><w:tc>"),
+                     0);
+    for (size_t i = 0; i < 20000; i++)
+        ck_assert_int_eq(tkl_buf_puts(&b, P("x")), 0);
+    ck_assert_int_eq(tkl_buf_puts(&b, "</w:tc><w:tc>"), 0);
+    for (size_t i = 0; i < 500; i++)
+        ck_assert_int_eq(tkl_buf_printf(&b, P("Act %zu"), i), 0);
+    ck_assert_int_eq(tkl_buf_puts(&b, "</w:tc></w:tr></w:tbl>" DOC_CLOSE), 0);
+    ck_assert_int_eq(read_doc(b.data), -EINVAL);
+    tkl_buf_free(&b);
+    ck_assert(diag_at("plan.docx", "table 1, row 2: its actions would hold more than 16 MiB"));
     ck_assert_uint_eq(R.n_actions, 0);
 }
 END_TEST
@@ -438,6 +459,7 @@ int main(void)
     tcase_add_test(tc, read_tables_without_heading_are_reported);
     tcase_add_test(tc, read_refuses_what_is_not_a_word_plan);
     tcase_add_test(tc, read_refuses_a_row_repeating_too_much_text);
+    tcase_add_test(tc, read_refuses_a_cell_of_many_items_given_to_many_actions);
     tcase_add_test(tc, read_refuses_more_cells_than_a_plan_has);
     tcase_add_test(tc, read_refuses_more_paragraphs_than_a_plan_has);
     tcase_add_test(tc, read_allocation_failures_are_enomem);
