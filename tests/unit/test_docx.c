@@ -333,6 +333,36 @@ START_TEST(read_refuses_what_is_not_a_word_plan)
 }
 END_TEST
 
+/* A DTD's entities are not substituted (nor an external one loaded):
+ * their text would vanish from the cells, so a document declaring one is
+ * refused, billion laughs and all. */
+START_TEST(read_refuses_a_document_type_declaration)
+{
+    static const char *const dtds[][2] = {
+        {"<!DOCTYPE w:document [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>", "&x;"},
+        {"<!DOCTYPE w:document [<!ENTITY a \"lol\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">"
+         "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]>",
+         "&c;"},
+        {"<!DOCTYPE w:document SYSTEM \"http://127.0.0.1:1/plan.dtd\">", ""},
+    };
+    for (size_t i = 0; i < sizeof(dtds) / sizeof(dtds[0]); i++) {
+        char *xml = NULL;
+        ck_assert_int_ge(asprintf(&xml,
+                                  "<?xml version=\"1.0\"?>%s<w:document xmlns:w=\"" W_NS
+                                  "\"><w:body>" TBL(HEAD TR(TC(P("We")) TC(P("Act %s now")) TC(
+                                      P("HR")) TC(P("2024")))) DOC_CLOSE,
+                                  dtds[i][0], dtds[i][1]),
+                         0);
+        tkl_diags_free(&diags);
+        ck_assert_int_eq(read_doc(xml), -EINVAL);
+        free(xml);
+        ck_assert_msg(diag_at("plan.docx", "has a document type declaration (<!DOCTYPE ...>)"),
+                      "DTD %zu", i);
+        ck_assert_uint_eq(R.n_actions, 0);
+    }
+}
+END_TEST
+
 START_TEST(read_refuses_a_row_repeating_too_much_text)
 {
     /* a 1 MiB commitment beside 300 actions: 300 MiB once split */
@@ -458,6 +488,7 @@ int main(void)
     tcase_add_test(tc, read_nested_table_is_warned_and_read_as_paragraphs);
     tcase_add_test(tc, read_tables_without_heading_are_reported);
     tcase_add_test(tc, read_refuses_what_is_not_a_word_plan);
+    tcase_add_test(tc, read_refuses_a_document_type_declaration);
     tcase_add_test(tc, read_refuses_a_row_repeating_too_much_text);
     tcase_add_test(tc, read_refuses_a_cell_of_many_items_given_to_many_actions);
     tcase_add_test(tc, read_refuses_more_cells_than_a_plan_has);
