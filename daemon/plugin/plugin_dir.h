@@ -5,7 +5,9 @@
  * beside it. CMake marks the build tree with a file named
  * TKL_PLUGIN_DIR_MARKER beside the programs it builds (never installed),
  * holding the build's plugin directory, absolute or relative to the
- * marker's directory, on one line.
+ * marker's directory, on one line. A marker is taken only when it is a
+ * regular file, not a symbolic link, writable by its owner alone, and
+ * owned by the user running the program, root or the program's owner.
  */
 #ifndef TKL_PLUGIN_DIR_H
 #define TKL_PLUGIN_DIR_H

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "plugin/plugin_dir.h"
 
@@ -95,6 +96,51 @@ START_TEST(an_unusable_marker_gives_the_installed_directory)
 }
 END_TEST
 
+/* A marker another user could have written is not taken: one others may
+ * write, a symbolic link (to any file whose first line names a directory),
+ * and, when the test runs as root, one owned by a user who is neither the
+ * program's owner nor root. Beside a program in /tmp such a marker would
+ * make root load another user's plugins. */
+START_TEST(a_marker_others_could_write_is_not_taken)
+{
+    char *got = dir_of_program("../plugins\n", 11);
+    char marker[PATH_MAX + 64], exe[PATH_MAX + 64];
+    snprintf(marker, sizeof(marker), "%s/daemon/" TKL_PLUGIN_DIR_MARKER, dir);
+    snprintf(exe, sizeof(exe), "%s/daemon/ticklerd", dir);
+    ck_assert_str_ne(got, tkl_installed_plugin_dir);
+    free(got);
+
+    ck_assert_int_eq(chmod(marker, 0666), 0);
+    got = tkl_plugin_dir_for(exe);
+    ck_assert_str_eq(got, tkl_installed_plugin_dir);
+    free(got);
+    ck_assert_int_eq(chmod(marker, 0644), 0);
+
+    ck_assert_int_eq(rename(marker, exe), 0); /* the marker's text, elsewhere */
+    ck_assert_int_eq(symlink(exe, marker), 0);
+    got = tkl_plugin_dir_for(exe);
+    ck_assert_str_eq(got, tkl_installed_plugin_dir);
+    free(got);
+    ck_assert_int_eq(unlink(marker), 0);
+    ck_assert_int_eq(rename(exe, marker), 0);
+
+    if (geteuid() != 0)
+        return; /* chown needs root */
+    tkl_write_file(dir, "daemon/ticklerd",
+                   "\x7f"
+                   "ELF",
+                   4);
+    ck_assert_int_eq(chown(marker, 65534, 65534), 0);
+    got = tkl_plugin_dir_for(exe); /* root's program, another user's marker */
+    ck_assert_str_eq(got, tkl_installed_plugin_dir);
+    free(got);
+    ck_assert_int_eq(chown(exe, 65534, 65534), 0);
+    got = tkl_plugin_dir_for(exe); /* that user's own build tree */
+    ck_assert_str_ne(got, tkl_installed_plugin_dir);
+    free(got);
+}
+END_TEST
+
 START_TEST(an_unmarked_program_gives_the_installed_directory)
 {
     char *got = tkl_plugin_dir_default();
@@ -113,6 +159,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_marker_may_name_an_absolute_directory);
     tcase_add_test(tc, no_marker_gives_the_installed_directory);
     tcase_add_test(tc, an_unusable_marker_gives_the_installed_directory);
+    tcase_add_test(tc, a_marker_others_could_write_is_not_taken);
     tcase_add_test(tc, an_unmarked_program_gives_the_installed_directory);
     suite_add_tcase(s, tc);
     return s;
