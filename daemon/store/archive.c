@@ -19,6 +19,7 @@ struct stream {
     zip_file_t *f;
     char *name;
     size_t read;
+    zip_uint64_t declared; /* its expanded size, as the archive says */
 };
 
 int tkl_zip_open(const char *file, const void *data, size_t len, struct tkl_zip **ret,
@@ -56,11 +57,59 @@ int tkl_zip_has(const struct tkl_zip *z, const char *name)
     return zip_name_locate(z->archive, name, 0) >= 0;
 }
 
-static int open_member(struct tkl_zip *z, const char *name, zip_file_t **ret)
+/* A member's size, compression and ratio as its archive declares them,
+ * checked before any of it is expanded: -EFBIG (an error in diags) when
+ * the size is past TKL_ZIP_MEMBER_MAX or the ratio past TKL_ZIP_RATIO_MAX,
+ * -EINVAL when the method is neither stored nor deflated (what Word,
+ * Excel and LibreOffice write; bzip2 expands millions of times), else 0
+ * with the size in *declared. */
+static int check_declared(struct tkl_zip *z, const char *name, zip_uint64_t i,
+                          zip_uint64_t *declared)
+{
+    zip_stat_t st;
+    if (zip_stat_index(z->archive, i, 0, &st) < 0 ||
+        (st.valid & (ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD)) !=
+            (ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD))
+        return 0; /* zip_fopen_index says what is wrong */
+    if (st.comp_method != ZIP_CM_STORE && st.comp_method != ZIP_CM_DEFLATE) {
+        tkl_diag_add(z->diags, TKL_SEV_ERROR, z->file, 0, name,
+                     "compressed by method %u; the parts of an .xlsx, .ods or .docx file are "
+                     "stored or deflated",
+                     (unsigned)st.comp_method);
+        return -EINVAL;
+    }
+    *declared = st.size;
+    if (st.size > TKL_ZIP_MEMBER_MAX) {
+        tkl_diag_add(z->diags, TKL_SEV_ERROR, z->file, 0, name,
+                     "expands past %u MiB (its archive declares %llu bytes; a part may hold at "
+                     "most %u MiB); refused as a possible ZIP bomb",
+                     TKL_ZIP_MEMBER_MAX >> 20, (unsigned long long)st.size,
+                     TKL_ZIP_MEMBER_MAX >> 20);
+        return -EFBIG;
+    }
+    if (st.size > TKL_ZIP_RATIO_FROM && st.size / TKL_ZIP_RATIO_MAX > st.comp_size) {
+        tkl_diag_add(z->diags, TKL_SEV_ERROR, z->file, 0, name,
+                     "expands %llu times (its archive declares %llu bytes from %llu; a part of "
+                     "more than %u MiB may expand at most %u times); refused as a possible ZIP "
+                     "bomb",
+                     (unsigned long long)(st.size / (st.comp_size ? st.comp_size : 1)),
+                     (unsigned long long)st.size, (unsigned long long)st.comp_size,
+                     TKL_ZIP_RATIO_FROM >> 20, TKL_ZIP_RATIO_MAX);
+        return -EFBIG;
+    }
+    return 0;
+}
+
+static int open_member(struct tkl_zip *z, const char *name, zip_file_t **ret,
+                       zip_uint64_t *declared)
 {
     zip_int64_t i = zip_name_locate(z->archive, name, 0);
     if (i < 0)
         return -ENOENT;
+    *declared = TKL_ZIP_MEMBER_MAX;
+    int r = check_declared(z, name, (zip_uint64_t)i, declared);
+    if (r < 0)
+        return r;
     zip_file_t *f = zip_fopen_index(z->archive, (zip_uint64_t)i, 0);
     if (!f) {
         zip_error_t *e = zip_get_error(z->archive);
@@ -74,12 +123,20 @@ static int open_member(struct tkl_zip *z, const char *name, zip_file_t **ret)
     return 0;
 }
 
-/* Counts n more expanded bytes of member name, read so far *read; -EFBIG
- * with an error in diags past a limit. */
-static int count(struct tkl_zip *z, const char *name, size_t *read, size_t n)
+/* Counts n more expanded bytes of member name, read so far *read, whose
+ * archive declares declared bytes; -EFBIG with an error in diags past a
+ * limit or past the declared size. */
+static int count(struct tkl_zip *z, const char *name, size_t *read, size_t n, zip_uint64_t declared)
 {
     *read += n;
     z->total += n;
+    if (*read > declared) {
+        tkl_diag_add(z->diags, TKL_SEV_ERROR, z->file, 0, name,
+                     "expands past the %llu bytes its archive declares; refused as corrupt or "
+                     "a possible ZIP bomb",
+                     (unsigned long long)declared);
+        return -EFBIG;
+    }
     if (*read <= TKL_ZIP_MEMBER_MAX && z->total <= TKL_ZIP_TOTAL_MAX)
         return 0;
     tkl_diag_add(z->diags, TKL_SEV_ERROR, z->file, 0, name,
@@ -106,7 +163,8 @@ int tkl_zip_read(struct tkl_zip *z, const char *name, char **ret, size_t *ret_le
 {
     z->diags = diags;
     zip_file_t *f;
-    int r = open_member(z, name, &f);
+    zip_uint64_t declared;
+    int r = open_member(z, name, &f, &declared);
     if (r < 0)
         return r;
     char *buf = NULL;
@@ -130,7 +188,7 @@ int tkl_zip_read(struct tkl_zip *z, const char *name, char **ret, size_t *ret_le
         if (n == 0)
             break;
         len += (size_t)n;
-        if ((r = count(z, name, &read, (size_t)n)) < 0)
+        if ((r = count(z, name, &read, (size_t)n, declared)) < 0)
             break;
     }
     (void)zip_fclose(f); /* read only: errors were seen by zip_fread */
@@ -156,7 +214,7 @@ static int stream_read(void *ctx, char *buf, int size)
         s->z->xml_error = -EINVAL;
         return -1;
     }
-    int r = count(s->z, s->name, &s->read, (size_t)n);
+    int r = count(s->z, s->name, &s->read, (size_t)n, s->declared);
     if (r < 0) {
         s->z->xml_error = r;
         return -1;
@@ -199,7 +257,7 @@ int tkl_zip_xml(struct tkl_zip *z, const char *name, xmlTextReaderPtr *ret, stru
         return -ENOMEM;
     }
     s->z = z;
-    int r = open_member(z, name, &s->f);
+    int r = open_member(z, name, &s->f, &s->declared);
     if (r < 0) {
         free(s->name);
         free(s);

@@ -4,7 +4,11 @@
  * that a small hostile file (a ZIP bomb) cannot exhaust memory: no member
  * may expand past TKL_ZIP_MEMBER_MAX bytes, nor the members read from one
  * archive together past TKL_ZIP_TOTAL_MAX. Sizes are counted as bytes come
- * out of the decompressor, not taken from the archive's directory.
+ * out of the decompressor, and a member is refused before any of it is
+ * expanded when the archive's directory declares it past the limit or,
+ * past TKL_ZIP_RATIO_FROM bytes, expanding more than TKL_ZIP_RATIO_MAX
+ * times (as no document does), and as soon as it expands past the size
+ * declared. Only stored and deflated members are read.
  */
 #ifndef TKL_ARCHIVE_H
 #define TKL_ARCHIVE_H
@@ -16,6 +20,8 @@
 
 #define TKL_ZIP_MEMBER_MAX (256u << 20)
 #define TKL_ZIP_TOTAL_MAX  (512u << 20)
+#define TKL_ZIP_RATIO_MAX  100u
+#define TKL_ZIP_RATIO_FROM (1u << 20)
 
 struct tkl_zip;
 
