@@ -204,7 +204,10 @@ fail:
 void tkl_column_map_print(const struct tkl_column_map *m, FILE *out)
 {
     const char *sep = "";
-    fprintf(out, "%s:%u: headings: ", m->file, m->line);
+    if (m->line) /* a Word table's row is named in the file field, with no line */
+        fprintf(out, "%s:%u: headings: ", m->file, m->line);
+    else
+        fprintf(out, "%s: headings: ", m->file);
     for (size_t i = 0; i < m->n; i++)
         if (m->fields[i] >= 0 && m->fields[i] < TKL_FIELD_COUNT) {
             fprintf(out, "%s%s \u2190 \"%s\" (column %zu)", sep, field_names[m->fields[i]],

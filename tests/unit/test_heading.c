@@ -103,6 +103,16 @@ START_TEST(column_maps_copy_and_print)
     free(text);
     tkl_column_map_free(&m);
     tkl_column_map_free(&m); /* a freed map is zeroed */
+    /* a Word table's row has no line: none is printed */
+    ck_assert_int_eq(tkl_column_map_make("p.docx: table 2, row 1", 0, headings, fields, 2, &m), 0);
+    f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    tkl_column_map_print(&m, f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_str_eq(text, "p.docx: table 2, row 1: headings: id \u2190 \"changed\" (column 1), "
+                           "title \u2190 \"Actions (what)\" (column 2)\n");
+    free(text);
+    tkl_column_map_free(&m);
 }
 END_TEST
 
