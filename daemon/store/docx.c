@@ -750,12 +750,32 @@ static int keep_heads(struct docx *d)
     return 0;
 }
 
+/* Warns of each vertically merged continuation of row that holds text:
+ * Word shows the text of the merge's first cell only, and so does this
+ * reader. Returns 0 or -ENOMEM. */
+static int warn_merged_text(struct docx *d, const struct row *row)
+{
+    size_t at = row->before;
+    int r = 0;
+    for (size_t i = 0; i < row->n && r == 0; at += row->cells[i++].span) {
+        const struct cell *C = &row->cells[i];
+        if (C->merged && C->c.n)
+            r = warn(d, column_field(d, at),
+                     "column %zu continues the merged cell above but holds \"%s\"; as in Word, "
+                     "only the text of the merge's first cell is read",
+                     at + 1, C->c.paras[0].text);
+    }
+    return r;
+}
+
 /* One row laid out in d->g: stage < 0 above the heading row, 0 the heading
  * row, > 0 below it. Returns 0 or -ENOMEM. */
 static int table_row(struct docx *d, const struct row *row, int stage)
 {
     if (row->nested &&
         warn(d, NULL, "a table inside a cell: its paragraphs are read as the cell's own") < 0)
+        return -ENOMEM;
+    if (warn_merged_text(d, row) < 0)
         return -ENOMEM;
     bool any = false;
     for (size_t c = 0; c < d->g.n; c++)

@@ -336,6 +336,23 @@ END_TEST
 /* A DTD's entities are not substituted (nor an external one loaded):
  * their text would vanish from the cells, so a document declaring one is
  * refused, billion laughs and all. */
+/* Text in a vertically merged continuation (Word shows only the first
+ * cell's) is not read, and said so. */
+START_TEST(read_text_under_a_vertical_merge_is_warned)
+{
+    ck_assert_int_eq(
+        read_doc(DOC(TBL(HEAD TR(TC(P("We")) TC(P("Act one")) "<w:tc><w:tcPr><w:vMerge "
+                                                              "w:val=\"restart\"/></w:tcPr>" P(
+                                                                  "HR") "</w:tc>" TC(P("2024")))
+                             TR(TC(P("We")) TC(P("Act two")) "<w:tc><w:tcPr><w:vMerge/></w:tcPr>" P(
+                                 "Finance") "</w:tc>" TC(P("2025")))))),
+        0);
+    ck_assert_uint_eq(R.n_actions, 2);
+    ck_assert(diag_at("plan.docx: table 1, row 3",
+                      "column 3 continues the merged cell above but holds \"Finance\""));
+}
+END_TEST
+
 START_TEST(read_refuses_a_document_type_declaration)
 {
     static const char *const dtds[][2] = {
@@ -488,6 +505,7 @@ int main(void)
     tcase_add_test(tc, read_nested_table_is_warned_and_read_as_paragraphs);
     tcase_add_test(tc, read_tables_without_heading_are_reported);
     tcase_add_test(tc, read_refuses_what_is_not_a_word_plan);
+    tcase_add_test(tc, read_text_under_a_vertical_merge_is_warned);
     tcase_add_test(tc, read_refuses_a_document_type_declaration);
     tcase_add_test(tc, read_refuses_a_row_repeating_too_much_text);
     tcase_add_test(tc, read_refuses_a_cell_of_many_items_given_to_many_actions);
