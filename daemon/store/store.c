@@ -2,11 +2,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../core/text.h"
 #include "docx.h"
@@ -106,11 +108,26 @@ int tkl_store_load_buffer(const struct tkl_store_opts *opts, const struct tkl_te
     return r;
 }
 
+/* The content of the regular file at path. Returns 0, -ENODEV when it is
+ * not a regular file (a FIFO would block the loop for ever, a device never
+ * end), -ENOMEM or another negative errno. */
 static int read_file(const char *path, char **ret, size_t *ret_len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
         return -errno;
+    struct stat st;
+    int e = fstat(fd, &st) < 0 ? errno : S_ISREG(st.st_mode) ? 0 : ENODEV;
+    if (e) {
+        close(fd);
+        return -e;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        e = errno;
+        close(fd);
+        return -e;
+    }
     struct tkl_buf b = {0};
     char chunk[65536];
     size_t n;
@@ -337,7 +354,9 @@ int tkl_store_load(const struct tkl_store_opts *opts, const struct tkl_team_dir 
         r = read_file(file, &data, &len);
         if (r < 0) {
             if (r != -ENOMEM)
-                tkl_diag_add(diags, TKL_SEV_ERROR, place, 0, NULL, "cannot read: %s", strerror(-r));
+                tkl_diag_add(diags, TKL_SEV_ERROR, place, 0, NULL, "cannot read: %s",
+                             r == -ENODEV ? "not a regular file (a directory, FIFO or device)"
+                                          : strerror(-r));
         } else {
             const struct reader *rd = reader_for(file);
             r = (rd ? rd->read : tkl_rows_read)(&R, place, data, len);

@@ -158,6 +158,31 @@ START_TEST(an_empty_directory_is_a_warning)
 }
 END_TEST
 
+/* A FIFO (which blocked the load, and the daemon's loop, until a writer
+ * came) or a directory with a plan's name is refused as not a regular
+ * file; the regular plans beside them are read. */
+START_TEST(what_is_not_a_regular_file_is_refused)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/plans", tmp);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    write_file("plans/a.csv", "Actions,Responsibility\nOne,HR\n");
+    snprintf(path, sizeof(path), "%s/plans/fifo.csv", tmp);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    snprintf(path, sizeof(path), "%s/plans/old.docx", tmp);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    add_path("plans");
+    struct tkl_store *s = NULL;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), -ENODEV);
+    ck_assert_ptr_null(s);
+    ck_assert_uint_eq(diags.n_errors, 2);
+    for (size_t i = 0; i < diags.n; i++)
+        if (diags.items[i].severity == TKL_SEV_ERROR)
+            ck_assert_str_eq(diags.items[i].message,
+                             "cannot read: not a regular file (a directory, FIFO or device)");
+}
+END_TEST
+
 START_TEST(one_bad_file_fails_the_whole_load)
 {
     write_file("good.csv", "Actions,Responsibility\nOne,HR\n");
@@ -391,6 +416,7 @@ int main(void)
     tcase_add_checked_fixture(files, files_setup, files_teardown);
     tcase_add_test(files, a_directory_is_its_csv_files_in_name_order);
     tcase_add_test(files, an_empty_directory_is_a_warning);
+    tcase_add_test(files, what_is_not_a_regular_file_is_refused);
     tcase_add_test(files, one_bad_file_fails_the_whole_load);
     tcase_add_test(files, no_store_files_is_an_error);
     tcase_add_test(files, a_workbook_entry_names_its_sheet_after_a_hash);
