@@ -33,13 +33,15 @@ static size_t slot_lookup(const size_t *table, size_t cap, const struct tkl_acti
 }
 
 /* Renames the id of actions[k] when table already holds it, to the first
- * free "<id>-<n>", with a warning. Returns 0 or -ENOMEM. */
+ * free "<id>-<n>", with a warning; next[i] is the n to try first for a
+ * duplicate of actions[i] (0: 2), so that many rows of one id cost linear
+ * time. Returns 0 or -ENOMEM. */
 static int distinct_id(const size_t *table, size_t cap, struct tkl_action *actions, size_t k,
-                       struct tkl_diags *diags)
+                       unsigned *next, struct tkl_diags *diags)
 {
     struct tkl_action *a = &actions[k];
     size_t dup = slot_lookup(table, cap, actions, a->id);
-    for (unsigned n = 2; dup != NO_SLOT; n++) {
+    for (unsigned n = dup != NO_SLOT && next[dup] ? next[dup] : 2; dup != NO_SLOT; n++) {
         const struct tkl_action *first = &actions[dup];
         char *id = NULL;
         if (asprintf(&id, "%s-%u", first->id, n) < 0)
@@ -55,6 +57,7 @@ static int distinct_id(const size_t *table, size_t cap, struct tkl_action *actio
                      "same id as %s%s (%s); this row is %s", first->file, line, first->id, id);
         free(a->id);
         a->id = id;
+        next[dup] = n + 1;
         break;
     }
     return 0;
@@ -66,15 +69,20 @@ int tkl_store_index(struct tkl_store *s, struct tkl_diags *diags)
     while (cap < s->n * 2 + 1)
         cap *= 2;
     size_t *table = malloc(cap * sizeof(*table));
-    if (!table)
+    unsigned *next = calloc(s->n ? s->n : 1, sizeof(*next));
+    if (!table || !next) {
+        free(table);
+        free(next);
         return -ENOMEM;
+    }
     for (size_t i = 0; i < cap; i++)
         table[i] = NO_SLOT;
     size_t mask = cap - 1;
     for (size_t k = 0; k < s->n; k++) {
-        int r = distinct_id(table, cap, s->actions, k, diags);
+        int r = distinct_id(table, cap, s->actions, k, next, diags);
         if (r < 0) {
             free(table);
+            free(next);
             return r;
         }
         size_t i = (size_t)id_hash(s->actions[k].id) & mask;
@@ -82,6 +90,7 @@ int tkl_store_index(struct tkl_store *s, struct tkl_diags *diags)
             i = (i + 1) & mask;
         table[i] = k;
     }
+    free(next);
     free(s->index);
     s->index = table;
     s->index_cap = cap;
