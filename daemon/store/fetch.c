@@ -307,10 +307,19 @@ static int one_init(struct one *o, const char *url, const char *dir)
     return err;
 }
 
-/* Sets up o with the token and runs it to its end, blocking. */
+/* Milliseconds on the monotonic clock. */
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail with this clock */
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sets up o with the token and runs it to its end, blocking, within
+ * left_ms when it is not 0. */
 static void fetch_blocking(struct one *o, struct token *tok, const char *dir,
                            const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
-                           struct tkl_fetch_result *res)
+                           long left_ms, struct tkl_fetch_result *res)
 {
     int r = token_refresh(tok);
     if (r < 0) {
@@ -319,12 +328,26 @@ static void fetch_blocking(struct one *o, struct token *tok, const char *dir,
                        strerror(-r));
         return;
     }
-    if ((r = setup(o, &opts->fetch, tok->value)) < 0) {
+    if ((r = setup(o, &opts->fetch, tok->value)) < 0 ||
+        (left_ms > 0 && (curl_easy_setopt(o->easy, CURLOPT_TIMEOUT_MS, left_ms) != CURLE_OK ||
+                         curl_easy_setopt(o->easy, CURLOPT_CONNECTTIMEOUT_MS,
+                                          left_ms < CONNECT_TIMEOUT_S * 1000
+                                              ? left_ms
+                                              : CONNECT_TIMEOUT_S * 1000) != CURLE_OK))) {
         res->outcome = TKL_FETCH_FAILED;
-        (void)snprintf(res->why, sizeof(res->why), "cannot set up the transfer: %s", strerror(-r));
+        (void)snprintf(res->why, sizeof(res->why), "cannot set up the transfer: %s",
+                       strerror(r < 0 ? -r : EINVAL));
         return;
     }
-    finish(o, curl_easy_perform(o->easy), dir, opts, teams, res);
+    CURLcode code = curl_easy_perform(o->easy);
+    if (left_ms > 0 && code == CURLE_OPERATION_TIMEDOUT) {
+        res->outcome = TKL_FETCH_FAILED;
+        (void)snprintf(res->why, sizeof(res->why),
+                       "no answer within the %ld s the daemon may wait for its plans",
+                       TKL_FETCH_BLOCKING_BUDGET_MS / 1000);
+        return;
+    }
+    finish(o, code, dir, opts, teams, res);
 }
 
 /* Says in diags that url (shown as place) could not be fetched (why), and
@@ -352,11 +375,12 @@ static void fetch_failed(const char *url, const char *place, const char *why,
 }
 
 int tkl_fetch_now(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
-                  const char *dir, bool only_missing, const char *fallback_dir,
+                  const char *dir, bool only_missing, const char *fallback_dir, long budget_ms,
                   struct tkl_diags *diags)
 {
     struct token tok = {.spec = opts->fetch.token_file, .config_dir = opts->fetch.config_dir};
     int r = 0;
+    int64_t end = budget_ms > 0 ? now_ms() + budget_ms : 0;
     for (size_t i = 0; i < opts->n_paths && r == 0; i++) {
         const char *url = opts->paths[i];
         struct one o;
@@ -376,8 +400,16 @@ int tkl_fetch_now(const struct tkl_store_opts *opts, const struct tkl_team_dir *
         if (tkl_remote_check_url(url, res.why, sizeof(res.why)) < 0) {
             tkl_diag_add(diags, TKL_SEV_WARNING, o.place, 0, NULL, "cannot fetch: %s", res.why);
         } else if (!(only_missing && have)) {
+            int64_t left = end ? end - now_ms() : 0;
             o.mtime = 0; /* a copy, not a check: the whole plan */
-            fetch_blocking(&o, &tok, dir, opts, teams, &res);
+            if (end && left <= 0) {
+                res.outcome = TKL_FETCH_FAILED;
+                (void)snprintf(res.why, sizeof(res.why),
+                               "not tried: the %ld s the daemon may wait for its plans ran out",
+                               TKL_FETCH_BLOCKING_BUDGET_MS / 1000);
+            } else {
+                fetch_blocking(&o, &tok, dir, opts, teams, (long)left, &res);
+            }
             if (res.outcome == TKL_FETCH_FAILED)
                 fetch_failed(url, o.place, res.why, fallback_dir, diags);
         }
@@ -399,13 +431,15 @@ int tkl_fetch_prepare(struct tkl_store_opts *opts, const struct tkl_team_dir *te
     if (tkl_store_opts_cache_in(opts, state_dir) < 0)
         return -ENOMEM;
     if (!fresh_dir)
-        return fetch_missing ? tkl_fetch_now(opts, teams, opts->cache_dir, true, NULL, diags) : 0;
+        return fetch_missing ? tkl_fetch_now(opts, teams, opts->cache_dir, true, NULL,
+                                             TKL_FETCH_BLOCKING_BUDGET_MS, diags)
+                             : 0;
     char *copy = strdup(fresh_dir);
     if (!copy)
         return -ENOMEM;
     free(opts->fresh_dir);
     opts->fresh_dir = copy;
-    return tkl_fetch_now(opts, teams, fresh_dir, false, opts->cache_dir, diags);
+    return tkl_fetch_now(opts, teams, fresh_dir, false, opts->cache_dir, 0, diags);
 }
 
 /* ---- on the loop ----------------------------------------------------- */

@@ -38,15 +38,21 @@ struct tkl_fetch_result {
     char why[256]; /* FAILED: what went wrong, without secrets */
 };
 
+/* How long the daemon's blocking fetches (of the plans with no copy yet, at
+ * a start or a reload, on its loop) may take in all: well under systemd's
+ * watchdog (60 s) and start timeout (90 s). */
+#define TKL_FETCH_BLOCKING_BUDGET_MS 30000L
+
 /*
  * Fetches every URL of opts now, blocking, into dir: all of them, or
- * (only_missing) those with no cached copy in dir yet. A failure is a
+ * (only_missing) those with no cached copy in dir yet, all within
+ * budget_ms (0: each within the transfer's own timeouts). A failure is a
  * warning in diags naming the URL's place, which says when the store's
  * load reads the copy in fallback_dir (may be NULL) instead; without one,
  * that load reports there is none. Returns 0 or -ENOMEM.
  */
 int tkl_fetch_now(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
-                  const char *dir, bool only_missing, const char *fallback_dir,
+                  const char *dir, bool only_missing, const char *fallback_dir, long budget_ms,
                   struct tkl_diags *diags);
 
 /*
@@ -54,8 +60,8 @@ int tkl_fetch_now(const struct tkl_store_opts *opts, const struct tkl_team_dir *
  * state_dir/plans (opts->cache_dir), and, when fresh_dir is set (tickler's
  * own private directory), copies fetched there now, every one, blocking;
  * else, with fetch_missing (the daemon, its check), those with no copy yet
- * are fetched into the cache. Does nothing more when opts has no URL.
- * Returns 0 or -ENOMEM; failed fetches are warnings in diags.
+ * are fetched into the cache within TKL_FETCH_BLOCKING_BUDGET_MS. Does nothing more when opts has
+ * no URL. Returns 0 or -ENOMEM; failed fetches are warnings in diags.
  */
 int tkl_fetch_prepare(struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
                       const char *state_dir, const char *fresh_dir, bool fetch_missing,

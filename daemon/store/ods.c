@@ -139,8 +139,11 @@ static int in_cell(struct ods *O, xmlTextReaderPtr x, int type, const char *name
     if (start && strcmp(name, "s") == 0) {
         uint64_t n;
         int r = repeat_attr(x, "c", &n);
-        /* more spaces than a cell may hold are refused by its limit */
-        for (uint64_t i = 0; i < n && i <= TKL_SHEET_CELL_CHARS_MAX && r == 0; i++)
+        /* more spaces than a cell may hold are refused by its limit; the
+         * text stops growing once it holds more than that in any encoding,
+         * however many runs of spaces follow */
+        for (uint64_t i = 0; i < n && O->text.len <= (size_t)4 * TKL_SHEET_CELL_CHARS_MAX && r == 0;
+             i++)
             r = tkl_buf_putc(&O->text, ' ');
         return r;
     }

@@ -126,6 +126,18 @@ static int hand_over(struct tkl_sheet *s, uint64_t repeat)
     if (in_row && repeat - 1 > (TKL_SHEET_CELLS_MAX - s->cells) / in_row)
         return too_large(s, 0, CELLS_TEXT " (a row repeated %llu times)",
                          (unsigned long long)repeat);
+    /* repeat is at most TKL_SHEET_ROWS_MAX, s->n and the text bounded: no
+     * product overflows */
+    if (s->n * repeat > TKL_SHEET_SPAN_MAX - s->handed)
+        return too_large(s, 0,
+                         "more than 16,777,216 cells counting the blank ones before each row's "
+                         "last value; a plan's sheet may hold at most that many");
+    if (s->text.len * repeat > TKL_SHEET_TEXT_MAX - s->text_bytes)
+        return too_large(s, 0,
+                         "more than 32 MiB of text in its cells; a plan's sheet may hold at "
+                         "most 32 MiB");
+    s->handed += s->n * repeat;
+    s->text_bytes += s->text.len * repeat;
     s->cells += in_row * (size_t)(repeat - 1);
     for (uint64_t k = 0; k < repeat; k++) {
         int r = tkl_rows_record(s->rows, s->record, s->n, (unsigned)(s->row + k));

@@ -10,7 +10,11 @@
  * counts once per repeat; a plan of 10,000 actions in 20 columns fits), so
  * that a small file cannot make millions of actions, and a cell at most
  * 32,767 characters (Excel's limit). Blank cells and rows cost nothing
- * however far they repeat.
+ * however far they repeat. What is handed to row.c is bounded too, since a
+ * repeated row or a shared string is read once and handed over many times:
+ * at most 32 MiB of cell text in all, and at most 16,777,216 cells counting
+ * the blank ones before each row's last value (a value in column XFD on
+ * 200,000 rows would make 3 billion).
  */
 #ifndef TKL_SHEET_H
 #define TKL_SHEET_H
@@ -27,6 +31,8 @@
 #define TKL_SHEET_COLUMNS_MAX    16384u
 #define TKL_SHEET_CELLS_MAX      200000u
 #define TKL_SHEET_CELL_CHARS_MAX 32767u
+#define TKL_SHEET_TEXT_MAX       (32u << 20)
+#define TKL_SHEET_SPAN_MAX       16777216u
 
 /* One sheet being read into rows. */
 struct tkl_sheet {
@@ -39,6 +45,8 @@ struct tkl_sheet {
     char **record;       /* the row as handed to tkl_rows_record */
     uint64_t row;        /* of the row being read, from 1 */
     size_t cells;        /* cells with a value so far */
+    uint64_t handed;     /* cells handed to row.c, blank ones included */
+    uint64_t text_bytes; /* bytes of cell text handed to row.c */
 };
 
 /*

@@ -220,6 +220,10 @@ static const struct reader *reader_for(const char *path)
 
 size_t tkl_store_path_len(const char *entry)
 {
+    /* a URL's fragment is never sent: it names the sheet, whatever the
+     * URL's path ends with (a SharePoint link's names no format) */
+    if (tkl_remote_is_url(entry))
+        return strcspn(entry, "#");
     for (const char *h = strchr(entry, '#'); h; h = strchr(h + 1, '#')) {
         const struct reader *rd = reader_for_n(entry, (size_t)(h - entry));
         if (rd && rd->sheets)

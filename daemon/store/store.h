@@ -121,8 +121,10 @@ void tkl_store_opts_free(struct tkl_store_opts *opts);
 /*
  * The length of the file's path at the start of a store.files entry. An
  * entry names a sheet after the first '#' that follows a spreadsheet's
- * ending ("plan.xlsx#Sheet name", "plan.ods#Actions"); any other entry is
- * a path whole. The path is what is opened, read and watched.
+ * ending ("plan.xlsx#Sheet name", "plan.ods#Actions"), and a URL (or the
+ * place it is shown as) after its first '#', whatever its path ends with:
+ * its fragment, which is never sent. Any other entry is a path whole. The path is what is opened,
+ * read and watched.
  */
 size_t tkl_store_path_len(const char *entry);
 

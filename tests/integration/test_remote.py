@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -372,6 +373,44 @@ class Command(Base):
         r = self.tickler("check")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("cannot fetch: TLS:", r.stdout)
+
+    def test_a_server_that_never_answers_holds_the_daemon_30_s_at_most(self):
+        """ticklerd fetches a plan with no copy yet on its loop, before it
+        starts or while it reloads: a server that takes the request and
+        never answers must not hold it past systemd's watchdog (60 s)."""
+        ls = socket.socket()
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(4)
+        held = []
+
+        def hold():
+            while True:
+                try:
+                    s, _ = ls.accept()
+                except OSError:
+                    return
+                try:
+                    held.append(self.good.wrap_socket(s, server_side=True))
+                except OSError:
+                    s.close()
+
+        threading.Thread(target=hold, daemon=True).start()
+        try:
+            self.configure("https://127.0.0.1:%d/plan.csv?%s" % (ls.getsockname()[1], SECRET_QUERY))
+            r = subprocess.run([harness.tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(),
+                                "--state-dir", self.state, "--check-config"],
+                               capture_output=True, text=True, timeout=100)
+            out = r.stdout + r.stderr
+            self.assertNotEqual(r.returncode, 0, out)
+            self.assertIn("cannot fetch: no answer within the 30 s the daemon may wait for its "
+                          "plans", out)
+            self.assertIn("not fetched yet", out)
+            self.assertTrue(held, "the server was asked")
+            self.assert_no_secret(out)
+        finally:
+            ls.close()
+            for s in held:
+                s.close()
 
     def test_plain_http_refused(self):
         self.configure("http://user:pw@127.0.0.1:9/plan.csv?" + SECRET_QUERY)

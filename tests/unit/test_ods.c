@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alloc_fail.h"
+#include "core/text.h"
 #include "store/ods.h"
 #include "store_fixture.h"
 #include "zip_fixture.h"
@@ -162,6 +163,21 @@ START_TEST(repeats_past_the_limits_are_refused)
     ck_assert(has_place("plan.ods:Plan", 0, 2,
                         "more than 200,000 cells with a value; a plan's sheet may hold at most "
                         "200,000 (a row repeated 1000 times)"));
+    /* runs of spaces: 40,000 of 32,767 would be 1.3 GB */
+    struct tkl_buf doc = {0};
+    ck_assert_int_eq(tkl_buf_puts(&doc, DOC("<table:table table:name=\"Plan\">" HEAD
+                                            "<table:table-row><table:table-cell><text:p>")),
+                     0);
+    doc.len -= strlen("</office:spreadsheet></office:body></office:document-content>");
+    for (int i = 0; i < 40000; i++)
+        ck_assert_int_eq(tkl_buf_puts(&doc, "<text:s text:c=\"32767\"/>"), 0);
+    ck_assert_int_eq(tkl_buf_puts(&doc, "x</text:p></table:table-cell></table:table-row>"
+                                        "</table:table></office:spreadsheet></office:body>"
+                                        "</office:document-content>"),
+                     0);
+    ck_assert_int_eq(read_doc("plan.ods", doc.data), -EFBIG);
+    tkl_buf_free(&doc);
+    ck_assert(has_place("plan.ods:Plan", 1, 2, "a cell holds at most 32,767"));
 }
 END_TEST
 

@@ -160,6 +160,37 @@ START_TEST(limits)
 }
 END_TEST
 
+/* A row read once and handed over many times is bounded by what it hands
+ * over: its cells up to the last with a value, and its text. */
+START_TEST(what_repeated_rows_hand_over_is_bounded)
+{
+    ck_assert_int_eq(cell(1, "Actions"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1), 0);
+    /* one value in column XFD: 16,384 cells handed over a row */
+    ck_assert_int_eq(cell(16384, "x"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1024), -EFBIG);
+    ck_assert(has_diag(2, "more than 16,777,216 cells counting the blank ones before each "
+                          "row's last value"));
+    tkl_sheet_free(&sheet);
+    tkl_diags_free(&diags);
+    tkl_rows_free(&rows);
+    rows = (struct tkl_rows){.opts = &opts, .teams = &dir, .diags = &diags};
+    tkl_sheet_begin(&sheet, &rows, "plan.xlsx:Actions");
+    ck_assert_int_eq(cell(1, "Actions"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1), 0);
+    /* a long cell on 2,000 rows: 64 MiB of text from 32 KiB */
+    char *text = malloc(TKL_SHEET_CELL_CHARS_MAX + 1);
+    ck_assert_ptr_nonnull(text);
+    memset(text, 'y', TKL_SHEET_CELL_CHARS_MAX);
+    text[TKL_SHEET_CELL_CHARS_MAX] = '\0';
+    ck_assert_int_eq(cell(1, text), 0);
+    free(text);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 2000), -EFBIG);
+    ck_assert(has_diag(2, "more than 32 MiB of text in its cells"));
+    ck_assert_uint_eq(rows.n_actions, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sheet");
@@ -172,6 +203,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(rc, sheet_setup, sheet_teardown);
     tcase_add_test(rc, rows_are_handed_over_with_their_places);
     tcase_add_test(rc, limits);
+    tcase_add_test(rc, what_repeated_rows_hand_over_is_bounded);
     suite_add_tcase(s, rc);
     return s;
 }

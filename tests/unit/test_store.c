@@ -208,6 +208,10 @@ START_TEST(a_workbook_entry_names_its_sheet_after_a_hash)
     ck_assert_uint_eq(tkl_store_path_len("plan#1.xlsx"), 11);
     ck_assert_uint_eq(tkl_store_path_len("plan.csv#x"), 10); /* a CSV file has no sheets */
     ck_assert_uint_eq(tkl_store_path_len(""), 0);
+    /* a URL's fragment names the sheet even when its path names no format
+     * (the format then comes from the answer's headers) */
+    ck_assert_uint_eq(tkl_store_path_len("https://h.example/:x:/r/Doc#Actions"), 27);
+    ck_assert_uint_eq(tkl_store_path_len("https://h.example/a#b.xlsx#S"), 19);
     ck_assert(tkl_store_is_plan("a.CSV") && tkl_store_is_plan("b.xlsx") &&
               tkl_store_is_plan("c.Ods"));
     ck_assert(!tkl_store_is_plan(".xlsx") && !tkl_store_is_plan("d.xls") &&

@@ -159,6 +159,12 @@ START_TEST(the_first_sheet_unless_one_is_named)
     ck_assert(has_place("plan.xlsx", 0, 0,
                         "no sheet named \"Plan\"; the workbook's sheets are \"Cover\", "
                         "\"Actions & more\""));
+    /* a plan at a URL whose path names no format: its fragment still
+     * names the sheet, never the first one silently read instead */
+    ck_assert_int_eq(
+        read_book("https://h.example/:x:/r/Doc#Plan", "", HEAD "</sheetData></worksheet>"),
+        -EINVAL);
+    ck_assert(has_place("https://h.example/:x:/r/Doc", 0, 0, "no sheet named \"Plan\""));
 }
 END_TEST
 
