@@ -39,7 +39,8 @@ static inline const char *tkl_write_file(const char *dir, const char *name, cons
                                          size_t len)
 {
     static char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+    ck_assert_msg(n > 0 && (size_t)n < sizeof(path), "path too long: %s/%s", dir, name);
     FILE *f = fopen(path, "wb");
     ck_assert_msg(f != NULL, "cannot create %s", path);
     ck_assert_uint_eq(fwrite(data, 1, len, f), len);
