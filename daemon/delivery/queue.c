@@ -114,14 +114,32 @@ static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf 
     }
 }
 
+/* Logs notice id, of digest i of b and durable, as queued, and counts it
+ * in res. */
+static void log_queued(const struct tkl_route_batch *b, size_t i, uint64_t id,
+                       struct tkl_queue_result *res)
+{
+    struct tkl_notice n;
+    tkl_route_notice(&b->digests[i], &n);
+    res->committed++;
+    log_info("queued notice: %zu action(s); notice=%" PRIu64 " channel=%s team=%s recipient=%s",
+             n.n_entries, id, n.channel, n.team_id, n.recipient);
+}
+
 /* Commits the digests of b and syncs the outbox (one transaction for the
- * round when it is grouped). Returns 0, or the first error: then the rest
- * are not tried (the round is put back whole, and each refusal can hold
- * the loop for the outbox's busy timeout). */
+ * round when it is grouped); each notice is logged as queued and counted
+ * in res once durable (an undone group's ids are given again). Returns 0,
+ * or the first error: then the rest are not tried (the round is put back
+ * whole, and each refusal can hold the loop for the outbox's busy
+ * timeout). */
 static int commit(const struct tkl_route_batch *b, struct tkl_outbox *outbox, int64_t batch_at,
                   int64_t now, struct tkl_queue_result *res)
 {
     int err = 0;
+    size_t written = 0;
+    uint64_t *ids = calloc(b->n + 1, sizeof(*ids));
+    if (!ids)
+        return -ENOMEM;
     for (size_t i = 0; i < b->n; i++) {
         const struct tkl_digest *dg = &b->digests[i];
         struct tkl_notice n;
@@ -130,24 +148,26 @@ static int commit(const struct tkl_route_batch *b, struct tkl_outbox *outbox, in
         n.due_at = batch_at;
         for (size_t k = 0; k < dg->n; k++)
             keys[k] = dg->stage_keys[k];
-        uint64_t id = 0;
-        int r = tkl_outbox_put(outbox, &n, keys, now, &id);
+        int r = tkl_outbox_put(outbox, &n, keys, now, &ids[i]);
         if (r < 0) {
             log_error("cannot commit a notice to the outbox: %s; channel=%s recipient=%s",
                       strerror(-r), n.channel, n.recipient);
             err = r;
             break;
         }
-        if (id) {
-            res->committed++;
-            log_info("queued notice: %zu action(s); notice=%" PRIu64
-                     " channel=%s team=%s recipient=%s",
-                     n.n_entries, id, n.channel, n.team_id, n.recipient);
+        written += ids[i] != 0;
+        if (ids[i] && !tkl_outbox_dirty(outbox)) { /* its own transaction: durable now */
+            log_queued(b, i, ids[i], res);
+            ids[i] = 0;
         }
     }
     if (err == 0 && (err = tkl_outbox_sync(outbox)) < 0)
-        log_error("cannot commit the round's %zu notices to the outbox: %s", res->committed,
+        log_error("cannot commit the round's %zu notices to the outbox: %s", written,
                   strerror(-err));
+    for (size_t i = 0; err == 0 && i < b->n; i++)
+        if (ids[i])
+            log_queued(b, i, ids[i], res);
+    free(ids);
     return err;
 }
 
@@ -220,8 +240,12 @@ int tkl_queue_not_ours(struct tkl_outbox *outbox, const struct tkl_team_dir *tea
     size_t committed = 0;
     int r = 0;
     char *text = not_ours_text(teams, u);
-    if (!text)
+    uint64_t *ids = calloc(report->n_recipients + 1, sizeof(*ids));
+    if (!text || !ids) {
+        free(text);
+        free(ids);
         return -ENOMEM;
+    }
     tkl_route_entry(a, TKL_STAGE_ANSWER, tkl_local_day(now), false, &entry);
     entry.answer = text;
     snprintf(key, sizeof(key), "answer-%" PRId64, u->id);
@@ -241,17 +265,21 @@ int tkl_queue_not_ours(struct tkl_outbox *outbox, const struct tkl_team_dir *tea
                      "Please check who owns it: the plan decides, and the team gets its "
                      "reminders again once the plan changes.",
         };
-        uint64_t id = 0;
-        if ((r = tkl_outbox_put(outbox, &n, keys, now, &id)) == 0 && id) {
-            committed++;
-            log_info("queued \"not ours\" notice; notice=%" PRIu64 " update=%" PRId64
-                     " channel=%s team=%s recipient=%s",
-                     id, u->id, n.channel, report->id, n.recipient);
-        }
+        r = tkl_outbox_put(outbox, &n, keys, now, &ids[i]);
     }
     free(text);
     if (r == 0)
         r = tkl_outbox_sync(outbox);
+    /* logged once durable: an undone group's ids are given again */
+    for (size_t i = 0; r == 0 && i < report->n_recipients; i++)
+        if (ids[i]) {
+            committed++;
+            log_info("queued \"not ours\" notice; notice=%" PRIu64 " update=%" PRId64
+                     " channel=%s team=%s recipient=%s",
+                     ids[i], u->id, report->recipients[i].channel, report->id,
+                     report->recipients[i].address);
+        }
+    free(ids);
     if (r == 0)
         *ret_committed = committed;
     return r;

@@ -25,7 +25,7 @@
 #include "../update/answer.h"
 
 struct tkl_queue_result {
-    size_t committed; /* notices written to the outbox */
+    size_t committed; /* notices written to the outbox and durable (logged as queued) */
     size_t unrouted;  /* reminders of teams with no recipients (logged) */
     size_t held;      /* reminders officers' answers held back (logged at debug) */
     size_t restored;  /* reminders put back because the round failed */
@@ -63,7 +63,8 @@ int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_con
  * with a as its entry and the entry's answer saying who said the action
  * is not whose team's, the team suggested and the comment. The stage key
  * is "answer-<u->id>", so each update is told once. *ret_committed gets
- * how many notices were written. The outbox is synced before it returns
+ * how many notices were written, each logged as queued once durable. The
+ * outbox is synced before it returns
  * (tkl_outbox_sync). Returns 0 or a negative errno.
  */
 int tkl_queue_not_ours(struct tkl_outbox *outbox, const struct tkl_team_dir *teams,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "alloc_fail.h"
+#include "capture.h"
 #include "outbox_fixture.h"
 #include "config/config.h"
 #include "core/day.h"
@@ -169,9 +170,16 @@ START_TEST(a_grouped_round_whose_commit_fails_is_put_back_whole)
     /* every notice is written into the group, then the disk is full at
      * its commit: none is kept, every reminder goes back */
     tkl_disk_full = 1;
+    tkl_capture_begin();
     ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res),
                      -ENOSPC);
+    char *log = tkl_capture_end();
     tkl_disk_full = 0;
+    /* the log names no notice that was undone (its id is given again) */
+    ck_assert_ptr_null(strstr(log, "queued notice"));
+    ck_assert_ptr_nonnull(strstr(log, "cannot commit the round's"));
+    ck_assert_uint_eq(res.committed, 0);
+    free(log);
     ck_assert_uint_gt(res.restored, 0);
     ck_assert_uint_eq(s.n, due);
     ck_assert_int_le(tkl_scheduler_next_at(&s), now);
@@ -180,7 +188,11 @@ START_TEST(a_grouped_round_whose_commit_fails_is_put_back_whole)
     ck_assert_int_eq(tkl_outbox_due(o, now, ids, 4), 0);
     /* the next round puts them all in, in one commit */
     unsigned long before = tkl_outbox_syncs(o);
+    tkl_capture_begin();
     ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res), 0);
+    log = tkl_capture_end();
+    ck_assert_ptr_nonnull(strstr(log, "queued notice: "));
+    free(log);
     ck_assert_uint_gt(res.committed, 2);
     ck_assert_uint_eq(tkl_outbox_syncs(o), before + 1);
     ck_assert(!tkl_outbox_dirty(o));
@@ -463,6 +475,41 @@ START_TEST(not_ours_is_told_to_report_to_once)
 }
 END_TEST
 
+START_TEST(a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued)
+{
+    char dir[256];
+    int64_t now = at(2023, 6, 5, 10);
+    size_t n = 99;
+    struct tkl_update u =
+        update("C", TKL_UPDATE_NOT_OURS, "ict@maidstone.example", "ict", at(2023, 6, 5, 10));
+    u.id = 7;
+    tkl_disk_full_install(); /* before the outbox's files are opened */
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    tkl_outbox_set_grouped(o, true); /* as the daemon runs it */
+    const struct tkl_team *edi = tkl_team_find(&cfg->teams, "edi-officers");
+    const struct tkl_action *c = tkl_store_find(store, "C");
+    tkl_disk_full = 1;
+    tkl_capture_begin();
+    ck_assert_int_eq(tkl_queue_not_ours(o, &cfg->teams, edi, c, &u, now, &n), -ENOSPC);
+    char *log = tkl_capture_end();
+    tkl_disk_full = 0;
+    ck_assert_ptr_null(strstr(log, "queued \"not ours\" notice"));
+    free(log);
+    ck_assert_uint_eq(n, 99);
+    ck_assert(!tkl_outbox_dirty(o));
+    tkl_capture_begin();
+    ck_assert_int_eq(tkl_queue_not_ours(o, &cfg->teams, edi, c, &u, now, &n), 0);
+    log = tkl_capture_end();
+    ck_assert_ptr_nonnull(strstr(log, "queued \"not ours\" notice; notice=1 "));
+    free(log);
+    ck_assert_uint_eq(n, 1);
+    char *got = contents(dir);
+    ck_assert_str_eq(got, "email edi.officers@maidstone.example C answer-7\n");
+    free(got);
+    remove_outbox(o, dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("queue");
@@ -476,6 +523,7 @@ int main(void)
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
     tcase_add_test(tc, the_plan_overrules_a_completion_and_the_digest_says_so);
     tcase_add_test(tc, not_ours_is_told_to_report_to_once);
+    tcase_add_test(tc, a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
