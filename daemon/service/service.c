@@ -802,6 +802,12 @@ void tkl_service_reload(struct tkl_service *s)
     struct tkl_runtime *fresh = NULL;
     if (s->stopping)
         return;
+    /* the load can take seconds (a plan at a URL up to 30 s): the open
+     * group commits first, so its write lock does not keep `tickler
+     * retry` and the web face's writes waiting meanwhile (a refusal
+     * undoes the group: its listener keeps the outcomes to record again) */
+    if (s->outbox && tkl_outbox_sync(s->outbox) < 0)
+        log_error("cannot commit to the outbox before reloading");
     log_notice("reloading %s", s->env.config_path);
     int64_t now = tkl_service_now(s), from = now;
     int r = tkl_runtime_load(&s->env, &fresh, &diags);

@@ -151,6 +151,51 @@ START_TEST(a_reload_keeps_the_running_notifier)
 }
 END_TEST
 
+/* Whether another process could write the state database now, without
+ * waiting: `tickler retry` while the daemon works. */
+static bool another_can_write(void)
+{
+    char path[320];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", state);
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
+    return rc == SQLITE_OK;
+}
+
+static void on_write_then_reload_timer(uv_timer_t *t)
+{
+    /* a write of this turn (as the web face's feed stamp, or an outcome)
+     * waits in the open group, holding the write lock */
+    ck_assert_int_eq(tkl_outbox_try_set_meta(s.outbox, "stamp", 42), 0);
+    ck_assert(tkl_outbox_dirty(s.outbox));
+    ck_assert(!another_can_write());
+    /* a reload reads the plans (seconds for a large one, up to 30 s for a
+     * plan at a URL) with the group committed first, not held */
+    tkl_service_reload(&s);
+    ck_assert(!tkl_outbox_dirty(s.outbox));
+    ck_assert(another_can_write());
+    uv_close((uv_handle_t *)t, NULL);
+    tkl_service_stop(&s);
+}
+
+START_TEST(a_reload_does_not_hold_the_outbox_write_lock)
+{
+    uv_timer_t t;
+    start();
+    ck_assert_int_eq(uv_timer_init(&loop, &t), 0);
+    ck_assert_int_eq(uv_timer_start(&t, on_write_then_reload_timer, 0, 0), 0);
+    finish();
+    int64_t v = 0;
+    ck_assert_int_eq(tkl_outbox_get_meta(s.outbox, "stamp", &v), 0);
+    ck_assert_int_eq(v, 42);
+    tkl_service_free(&s);
+}
+END_TEST
+
 /* Records an update of action id by who for team, with the plan as it
  * stands; returns whether it was new. */
 static bool record(const char *id, enum tkl_update_kind kind, const char *who, const char *team,
@@ -351,6 +396,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, oneshot_delivers_what_is_due_once_then_stops_clean);
     tcase_add_test(tc, a_reload_keeps_the_running_notifier);
+    tcase_add_test(tc, a_reload_does_not_hold_the_outbox_write_lock);
     tcase_add_test(tc, recorded_updates_hold_reminders_and_not_ours_is_told);
     tcase_add_test(tc, update_requests_go_at_their_time_and_the_timer_waits_for_the_next);
     tcase_add_test(tc, a_refused_update_request_survives_a_reload);
