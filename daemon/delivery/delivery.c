@@ -25,6 +25,7 @@ struct tkl_flight {
     char *reply;
     uint64_t handed_ns;              /* uv_hrtime() when handed to the notifier */
     bool unusable;                   /* deliver() refused the recipient (-EINVAL) */
+    bool was_kept;                   /* its outcome was refused once, then written again */
     enum tkl_fail_reason reason;     /* failed: why */
     char **links;                    /* per entry of the notice, its link or NULL; NULL: none */
     struct tkl_notice_entry *linked; /* claimed: the entries with the links, for deliver() */
@@ -207,12 +208,21 @@ static int record(struct tkl_deliverer *e, struct tkl_flight *x)
     return -EINVAL;
 }
 
+/* x's outcome is durable: logged when it was kept from before, and x
+ * freed. */
+static void durable(struct tkl_flight *x)
+{
+    if (x->was_kept)
+        log_notice("recorded the outcome of notice %" PRIu64 " kept from before", x->s->notice.id);
+    flight_free(x);
+}
+
 /* x's outcome is recorded: freed when durable, else kept (in written)
  * until the open group ends (tkl_delivery_synced). */
 static void recorded(struct tkl_deliverer *e, struct tkl_flight *x)
 {
     if (!tkl_outbox_dirty(e->outbox)) {
-        flight_free(x);
+        durable(x);
         return;
     }
     x->next = e->written;
@@ -233,7 +243,7 @@ void tkl_delivery_synced(void *data, int r)
     while (x) {
         struct tkl_flight *next = x->next;
         if (r == 0) {
-            flight_free(x);
+            durable(x);
         } else {
             x->next = e->unrecorded;
             e->unrecorded = x;
@@ -272,8 +282,7 @@ static void settle_kept(struct tkl_deliverer *e)
     while (x) {
         struct tkl_flight *next = x->next;
         if (r == 0 && (r = record(e, x)) == 0) {
-            log_notice("recorded the outcome of notice %" PRIu64 " kept from before",
-                       x->s->notice.id);
+            x->was_kept = true;
             recorded(e, x);
         } else {
             x->next = keep;

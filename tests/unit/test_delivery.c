@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "alloc_fail.h"
+#include "capture.h"
 #include "outbox_fixture.h"
 #include "prom_text.h"
 #include "config/config.h"
@@ -662,6 +663,35 @@ START_TEST(a_full_disk_at_the_outcomes_commit_keeps_and_records_them_again)
 }
 END_TEST
 
+START_TEST(an_outcome_kept_is_logged_as_recorded_only_once_durable)
+{
+    uint64_t id = put("fast", "hr@example.org");
+    int64_t next;
+    ck_assert_int_eq(tkl_delivery_round(&e, &next), 1);
+    uv_run(&loop, UV_RUN_NOWAIT); /* it reports; its outcome waits in the group */
+    tkl_disk_full = 1;
+    ck_assert_int_eq(tkl_outbox_sync(o), -ENOSPC);
+    ck_assert_ptr_nonnull(e.unrecorded);
+    /* the next round writes the kept outcome again, and its commit fails
+     * again: the log does not say it was recorded */
+    tkl_capture_begin();
+    ck_assert_int_lt(tkl_delivery_round(&e, &next), 0);
+    char *log = tkl_capture_end();
+    tkl_disk_full = 0;
+    ck_assert_ptr_null(strstr(log, "recorded the outcome"));
+    free(log);
+    ck_assert_ptr_nonnull(e.unrecorded);
+    tkl_capture_begin();
+    ck_assert_int_eq(tkl_delivery_round(&e, &next), 0);
+    log = tkl_capture_end();
+    ck_assert_ptr_nonnull(strstr(log, "recorded the outcome of notice 1 kept from before"));
+    free(log);
+    ck_assert(tkl_delivery_idle(&e));
+    ck_assert_uint_eq(fast.delivered[id], 1);
+    ck_assert_int_eq(count("state = 1 AND sending = 0"), 1);
+}
+END_TEST
+
 START_TEST(every_allocation_failure_delivers_each_notice_once)
 {
     uint64_t ids[4];
@@ -799,6 +829,7 @@ int main(void)
     tcase_add_test(tc, no_delivery_starts_before_its_notice_is_durably_claimed);
     tcase_add_test(tc, a_full_disk_at_the_commit_hands_nothing_out_and_keeps_the_notices);
     tcase_add_test(tc, a_full_disk_at_the_outcomes_commit_keeps_and_records_them_again);
+    tcase_add_test(tc, an_outcome_kept_is_logged_as_recorded_only_once_durable);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
