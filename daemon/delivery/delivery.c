@@ -23,9 +23,11 @@ struct tkl_flight {
     enum outcome out;
     int64_t at; /* delivered or failed: when; retry: the next attempt */
     char *reply;
-    uint64_t handed_ns;              /* uv_hrtime() when handed to the notifier */
-    bool unusable;                   /* deliver() refused the recipient (-EINVAL) */
-    bool was_kept;                   /* its outcome was refused once, then written again */
+    uint64_t handed_ns; /* uv_hrtime() when handed to the notifier */
+    bool unusable;      /* deliver() refused the recipient (-EINVAL) */
+    bool was_kept;      /* its outcome was refused once, then written again */
+    uint64_t *reports;  /* failed: the reports of it written (0: none new) */
+    size_t n_reports;
     enum tkl_fail_reason reason;     /* failed: why */
     char **links;                    /* per entry of the notice, its link or NULL; NULL: none */
     struct tkl_notice_entry *linked; /* claimed: the entries with the links, for deliver() */
@@ -113,6 +115,7 @@ static void links_free(char **v, size_t n)
 static void flight_free(struct tkl_flight *x)
 {
     links_free(x->links, x->s->notice.n_entries);
+    free(x->reports);
     free(x->linked);
     tkl_stored_notice_free(x->s);
     free(x->reply);
@@ -130,13 +133,15 @@ static bool repeats_link(const struct tkl_flight *x, const char *reply)
 
 /*
  * Queues, through the outbox, one report per recipient of
- * delivery.report_to that notice s failed for good. The log key
- * failure-<id> makes a repeat a no-op. A report's own failure is not
- * reported. Returns 0 or a negative errno.
+ * delivery.report_to that x's notice failed for good, their ids kept in x
+ * to be logged once durable. The log key failure-<id> makes a repeat a
+ * no-op. A report's own failure is not reported. Returns 0 or a negative
+ * errno.
  */
-static int queue_report(struct tkl_deliverer *e, const struct tkl_stored_notice *s,
-                        const char *reply, int64_t now)
+static int queue_report(struct tkl_deliverer *e, struct tkl_flight *x, const char *reply,
+                        int64_t now)
 {
+    const struct tkl_stored_notice *s = x->s;
     const struct tkl_notice *failed = &s->notice;
     const struct tkl_team *admin =
         e->conf->report_to ? tkl_team_find(e->teams, e->conf->report_to) : NULL;
@@ -164,6 +169,10 @@ static int queue_report(struct tkl_deliverer *e, const struct tkl_stored_notice 
         .stage = TKL_STAGE_REPORT,
     };
     const char *keys[] = {key};
+    free(x->reports);
+    x->n_reports = 0;
+    if (!(x->reports = calloc(admin->n_recipients + 1, sizeof(*x->reports))))
+        return -ENOMEM;
     for (size_t i = 0; i < admin->n_recipients; i++) {
         struct tkl_notice n = {
             .size = sizeof(n),
@@ -175,16 +184,25 @@ static int queue_report(struct tkl_deliverer *e, const struct tkl_stored_notice 
             .entries = &entry,
             .n_entries = 1,
         };
-        uint64_t id = 0;
-        int r = tkl_outbox_put(e->outbox, &n, keys, now, &id);
+        int r = tkl_outbox_put(e->outbox, &n, keys, now, &x->reports[i]);
         if (r < 0)
             return r;
-        if (id)
-            log_info("queued failure report; notice=%" PRIu64 " failed=%" PRIu64
-                     " channel=%s team=%s recipient=%s",
-                     id, failed->id, n.channel, admin->id, n.recipient);
+        x->n_reports = i + 1;
     }
     return 0;
+}
+
+/* Logs the failure reports of x that were written, now durable. */
+static void log_reports(const struct tkl_deliverer *e, const struct tkl_flight *x)
+{
+    const struct tkl_team *admin =
+        e->conf->report_to ? tkl_team_find(e->teams, e->conf->report_to) : NULL;
+    for (size_t i = 0; admin && i < x->n_reports && i < admin->n_recipients; i++)
+        if (x->reports[i])
+            log_info("queued failure report; notice=%" PRIu64 " failed=%" PRIu64
+                     " channel=%s team=%s recipient=%s",
+                     x->reports[i], x->s->notice.id, admin->recipients[i].channel, admin->id,
+                     admin->recipients[i].address);
 }
 
 /* Writes x's outcome to the outbox. Returns 0 or a negative errno. */
@@ -199,7 +217,7 @@ static int record(struct tkl_deliverer *e, struct tkl_flight *x)
     case OUT_RETRY:
         return tkl_outbox_mark_retry(e->outbox, id, x->at, reply);
     case OUT_FAILED:
-        if ((r = queue_report(e, x->s, reply, x->at)) < 0)
+        if ((r = queue_report(e, x, reply, x->at)) < 0)
             return r;
         return tkl_outbox_mark_failed(e->outbox, id, x->at, reply);
     case OUT_RELEASE:
@@ -208,10 +226,11 @@ static int record(struct tkl_deliverer *e, struct tkl_flight *x)
     return -EINVAL;
 }
 
-/* x's outcome is durable: logged when it was kept from before, and x
- * freed. */
-static void durable(struct tkl_flight *x)
+/* x's outcome is durable: its failure reports logged, and the outcome
+ * when it was kept from before; x freed. */
+static void durable(const struct tkl_deliverer *e, struct tkl_flight *x)
 {
+    log_reports(e, x);
     if (x->was_kept)
         log_notice("recorded the outcome of notice %" PRIu64 " kept from before", x->s->notice.id);
     flight_free(x);
@@ -222,7 +241,7 @@ static void durable(struct tkl_flight *x)
 static void recorded(struct tkl_deliverer *e, struct tkl_flight *x)
 {
     if (!tkl_outbox_dirty(e->outbox)) {
-        durable(x);
+        durable(e, x);
         return;
     }
     x->next = e->written;
@@ -243,7 +262,7 @@ void tkl_delivery_synced(void *data, int r)
     while (x) {
         struct tkl_flight *next = x->next;
         if (r == 0) {
-            durable(x);
+            durable(e, x);
         } else {
             x->next = e->unrecorded;
             e->unrecorded = x;

@@ -692,6 +692,35 @@ START_TEST(an_outcome_kept_is_logged_as_recorded_only_once_durable)
 }
 END_TEST
 
+START_TEST(a_failure_report_is_logged_as_queued_only_once_durable)
+{
+    put("fast", "bad-address");
+    int64_t next;
+    tkl_capture_begin();
+    /* deliver() refuses the recipient at once: the notice fails for good
+     * and its report goes into the group, whose commit fails */
+    ck_assert_int_eq(tkl_delivery_round(&e, &next), 1);
+    ck_assert(tkl_outbox_dirty(o));
+    tkl_disk_full = 1;
+    ck_assert_int_eq(tkl_outbox_sync(o), -ENOSPC);
+    tkl_disk_full = 0;
+    char *log = tkl_capture_end();
+    ck_assert_ptr_null(strstr(log, "queued failure report"));
+    free(log);
+    ck_assert_int_eq(count("channel = 'email'"), 0);
+    tkl_capture_begin();
+    drive();
+    log = tkl_capture_end();
+    char *at = strstr(log, "queued failure report; notice=2 failed=1 ");
+    ck_assert_ptr_nonnull(at);
+    ck_assert_ptr_null(strstr(at + 1, "queued failure report"));
+    free(log);
+    ck_assert_int_eq(count("channel = 'email' AND recipient = 'edi.officers@maidstone.example'"),
+                     1);
+    ck_assert_int_eq(count("channel = 'fast' AND state = 2"), 1);
+}
+END_TEST
+
 START_TEST(every_allocation_failure_delivers_each_notice_once)
 {
     uint64_t ids[4];
@@ -830,6 +859,7 @@ int main(void)
     tcase_add_test(tc, a_full_disk_at_the_commit_hands_nothing_out_and_keeps_the_notices);
     tcase_add_test(tc, a_full_disk_at_the_outcomes_commit_keeps_and_records_them_again);
     tcase_add_test(tc, an_outcome_kept_is_logged_as_recorded_only_once_durable);
+    tcase_add_test(tc, a_failure_report_is_logged_as_queued_only_once_durable);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
