@@ -64,8 +64,8 @@ int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_con
  * is not whose team's, the team suggested and the comment. The stage key
  * is "answer-<u->id>", so each update is told once. *ret_committed gets
  * how many notices were written, each logged as queued once durable. The
- * outbox is synced before it returns
- * (tkl_outbox_sync). Returns 0 or a negative errno.
+ * outbox is synced before it returns (tkl_outbox_sync). Returns 0 or a
+ * negative errno.
  */
 int tkl_queue_not_ours(struct tkl_outbox *outbox, const struct tkl_team_dir *teams,
                        const struct tkl_team *report, const struct tkl_action *a,
