@@ -7,9 +7,13 @@
 #define TKL_ZIP_FIXTURE_H
 
 #include <check.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zip.h>
+
+#include "store/row.h"
 
 struct zip_member {
     const char *name;
@@ -44,5 +48,38 @@ static inline void zip_build(const struct zip_member *m, size_t n, char **ret, s
     *ret = buf;
     *ret_len = st.size;
 }
+
+#ifdef TKL_ALLOC_FAIL_H /* for the tests linked with its allocation wrappers */
+/*
+ * Reads the len bytes at data, named file, with read once for every
+ * allocation it makes, the nth failing in the nth reading, until a reading
+ * makes no failing allocation. Each failing reading must return -ENOMEM,
+ * or 0 with a warning it could not record (which fails a load in store.c).
+ * *ok (from proto: opts, teams, diags) holds the last, whole reading, for
+ * the caller to check and free; returns the number of readings.
+ */
+static inline unsigned long read_every_alloc_failure(tkl_plan_read_fn *read, const char *file,
+                                                     const char *data, size_t len,
+                                                     const struct tkl_rows *proto,
+                                                     struct tkl_rows *ok)
+{
+    for (unsigned long n = 1;; n++) {
+        struct tkl_rows r = *proto;
+        alloc_fail_nth(n);
+        int ret = read(&r, file, data, len);
+        unsigned long used = alloc_count;
+        alloc_fail_nth(0);
+        bool oom = r.diags->oom;
+        tkl_diags_free(r.diags);
+        if (ret == 0 && !oom) {
+            ck_assert_uint_lt(used, n);
+            *ok = r;
+            return n;
+        }
+        tkl_rows_free(&r);
+        ck_assert(ret == -ENOMEM || (ret == 0 && oom));
+    }
+}
+#endif
 
 #endif
