@@ -43,11 +43,11 @@ static int64_t at(int y, int m, int d, int hh)
 }
 
 /* The (action id, instant) of every entry, to compare schedules. */
-static int64_t entry_at(const struct tkl_scheduler *s, const struct tkl_store *st, const char *id)
+static int64_t entry_at(struct tkl_scheduler *s, const struct tkl_store *st, const char *id)
 {
     for (size_t i = 0; i < s->n; i++)
         if (!strcmp(st->actions[s->heap[i].action].id, id))
-            return s->heap[i].at;
+            return tkl_scheduler_entry_at(s, &s->heap[i]);
     return -1;
 }
 
