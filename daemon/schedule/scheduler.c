@@ -161,6 +161,17 @@ static struct tkl_sched_entry entry_of(const struct tkl_reminder *r, size_t acti
     return e;
 }
 
+/* The local day of now, asked again for each of many pops. */
+static int32_t today(struct tkl_scheduler *s, int64_t now)
+{
+    if (!s->today_set || s->today_of != now) {
+        s->today = tkl_local_day(now);
+        s->today_of = now;
+        s->today_set = true;
+    }
+    return s->today;
+}
+
 int64_t tkl_scheduler_entry_at(struct tkl_scheduler *s, const struct tkl_sched_entry *e)
 {
     if (!s->memo_set || s->memo_day != e->r.day) {
@@ -204,26 +215,55 @@ static int passed_over(const struct tkl_schedule_conf *sc, const struct tkl_acti
     return 0;
 }
 
-/* The reminder of a for team index team: the latest one in
- * (missed_after, now] if any, else the first one after now. Returns 0 or
- * -ENOENT (none left). */
-static int first_reminder(const struct tkl_schedule_conf *sc, const struct tkl_action *a,
-                          size_t team, int64_t missed_after, int64_t now, struct tkl_reminder *ret)
+/* The days a schedule built at now, catching up after missed_after,
+ * counts from. Send instants grow with days, so the tests on instants
+ * are tests on days, made once for every action. */
+struct window {
+    int32_t day;    /* the first day looked at */
+    int32_t first;  /* the first day whose send time counts */
+    int32_t missed; /* the first day whose send time is after missed_after */
+    int32_t now;    /* the first day whose send time is at or after now */
+};
+
+/* The first day whose send time is at or after t. */
+static int32_t first_day_from(const struct tkl_schedule_conf *sc, int64_t t)
+{
+    int32_t day = tkl_local_day(t);
+    if (day == TKL_NO_DAY) /* before or after every day */
+        return t < 0 ? INT32_MIN : INT32_MAX;
+    return send_at(sc, day) >= t ? day : day + 1;
+}
+
+static struct window window_of(const struct tkl_schedule_conf *sc, int64_t missed_after,
+                               int64_t now)
 {
     int32_t day = missed_after < now ? tkl_local_day(missed_after) : tkl_local_day(now);
     /* the first send time that counts: after missed_after, or now */
     int64_t lo = missed_after < now ? missed_after + 1 : now;
+    return (struct window){
+        .day = day,
+        .first = send_at(sc, day) >= lo ? day : day + 1,
+        .missed = missed_after < INT64_MAX ? first_day_from(sc, missed_after + 1) : INT32_MAX,
+        .now = first_day_from(sc, now),
+    };
+}
+
+/* The reminder of a for team index team: the latest one in
+ * (missed_after, now] of w if any, else the first one after now. Returns
+ * 0 or -ENOENT (none left). */
+static int first_reminder(const struct tkl_schedule_conf *sc, const struct tkl_action *a,
+                          size_t team, const struct window *w, struct tkl_reminder *ret)
+{
+    int32_t day = w->day;
     struct tkl_reminder e, best;
     bool have_best = false;
-    int32_t first = send_at(sc, day) >= lo ? day : day + 1;
-    int rc = passed_over(sc, a, team, first, &e);
+    int rc = passed_over(sc, a, team, w->first, &e);
     if (rc < 0)
         rc = next_reminder(sc, a, team, day, &e);
     for (; rc == 0; rc = next_reminder(sc, a, team, day, &e)) {
-        int64_t at = send_at(sc, e.day);
-        if (at >= now) /* due now is not missed: it is next */
+        if (e.day >= w->now) /* due now is not missed: it is next */
             break;
-        if (at > missed_after) {
+        if (e.day >= w->missed) {
             best = e;
             have_best = true;
         }
@@ -238,7 +278,7 @@ static int first_reminder(const struct tkl_schedule_conf *sc, const struct tkl_a
 /* Pushes the entries of one action, one for each of its teams. */
 static int schedule_action(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                            const struct tkl_team_dir *teams, const struct tkl_store *store,
-                           size_t ai, int64_t missed_after, int64_t now)
+                           size_t ai, const struct window *w)
 {
     const struct tkl_action *a = &store->actions[ai];
     if (!tkl_action_active(a))
@@ -246,7 +286,7 @@ static int schedule_action(struct tkl_scheduler *s, const struct tkl_schedule_co
     for (size_t t = 0; t < a->n_teams; t++) {
         long ti = team_index(teams, a->teams[t]);
         struct tkl_reminder r;
-        if (ti < 0 || first_reminder(sc, a, (size_t)ti, missed_after, now, &r) < 0)
+        if (ti < 0 || first_reminder(sc, a, (size_t)ti, w, &r) < 0)
             continue;
         if (reserve(s, s->n + 1) < 0)
             return -ENOMEM;
@@ -261,9 +301,10 @@ int tkl_scheduler_build(struct tkl_scheduler *s, const struct tkl_schedule_conf 
 {
     s->n = 0;
     s->send_minute = sc->policy.send_minute;
-    s->memo_set = false;
+    s->memo_set = s->today_set = false;
+    struct window w = window_of(sc, missed_after, now);
     for (size_t i = 0; i < store->n; i++)
-        if (schedule_action(s, sc, teams, store, i, missed_after, now) < 0) {
+        if (schedule_action(s, sc, teams, store, i, &w) < 0) {
             s->n = 0;
             return -ENOMEM;
         }
@@ -276,6 +317,7 @@ int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf
                          const struct tkl_store *new_store, int64_t now, size_t *ret_changed)
 {
     struct tkl_scheduler next = {.send_minute = sc->policy.send_minute};
+    struct window w = window_of(sc, now, now);
     bool *kept = calloc(new_store->n + 1, sizeof(*kept));
     size_t changed = 0;
     if (!kept)
@@ -302,7 +344,7 @@ int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf
         if (old && old->hash == a->hash)
             continue;
         changed++;
-        if (schedule_action(&next, sc, teams, new_store, i, now, now) < 0)
+        if (schedule_action(&next, sc, teams, new_store, i, &w) < 0)
             goto oom;
     }
     for (size_t i = 0; i < old_store->n; i++)
@@ -344,7 +386,7 @@ int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_schedule_con
         .action = a,
         .team = top.team,
         .at = at,
-        .late = top.r.day < tkl_local_day(now),
+        .late = top.r.day < today(s, now),
     };
     tkl_reminder_unpack(&top.r, &ret->r);
     struct tkl_reminder r;

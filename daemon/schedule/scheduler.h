@@ -33,6 +33,9 @@ struct tkl_scheduler {
     bool memo_set;    /* memo_at is the send instant of memo_day */
     int32_t memo_day;
     int64_t memo_at;
+    bool today_set;   /* today is the local day of today_of */
+    int32_t today;
+    int64_t today_of;
 };
 
 /* The send instant of entry e of s. */
