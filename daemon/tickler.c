@@ -627,7 +627,8 @@ static void put_padded(const char *s, size_t width)
     size_t n = strlen(s);
     fwrite_unlocked(s, 1, n, stdout);
     for (; n < width; n += sizeof(spaces) - 1)
-        fwrite_unlocked(spaces, 1, width - n < sizeof(spaces) - 1 ? width - n : sizeof(spaces) - 1, stdout);
+        fwrite_unlocked(spaces, 1, width - n < sizeof(spaces) - 1 ? width - n : sizeof(spaces) - 1,
+                        stdout);
 }
 
 /* A reminder as tickler upcoming prints it: one line, then one line for

@@ -52,14 +52,14 @@ struct tkl_policy {
 struct tkl_reminder {
     int32_t day; /* local send day (a working day) */
     enum tkl_stage stage;
-    int n;          /* LEAD: days before; OVERDUE: nag number (weekly) or
-                     * months after the deadline (monthly) */
-    bool escalate;  /* OVERDUE past the escalation point */
-    bool monthly;   /* OVERDUE: a monthly nag */
-    int32_t month;  /* CHECKIN, LOOKAHEAD: the month the key names, as
-                     * year * 12 + month - 1 */
-    char key[32];   /* "lead-28", "due", "overdue-3", "overdue-m2",
-                     * "checkin-2023-04" */
+    int n;         /* LEAD: days before; OVERDUE: nag number (weekly) or
+                    * months after the deadline (monthly) */
+    bool escalate; /* OVERDUE past the escalation point */
+    bool monthly;  /* OVERDUE: a monthly nag */
+    int32_t month; /* CHECKIN, LOOKAHEAD: the month the key names, as
+                    * year * 12 + month - 1 */
+    char key[32];  /* "lead-28", "due", "overdue-3", "overdue-m2",
+                    * "checkin-2023-04" */
 };
 
 /* A reminder of tkl_next_reminder or tkl_next_prompt in 12 bytes, as the

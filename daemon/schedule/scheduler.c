@@ -52,7 +52,8 @@ static int reserve(struct tkl_scheduler *s, size_t need)
 {
     if (s->heap && need <= s->cap)
         return 0;
-    size_t cap = s->cap ? s->cap : 64;
+    /* the first room is what was asked: a build asks for all it needs */
+    size_t cap = s->cap ? s->cap : need > 64 ? need : 64;
     while (cap < need)
         cap *= 2;
     struct tkl_sched_entry *p = realloc(s->heap, cap * sizeof(*p));
@@ -302,6 +303,12 @@ int tkl_scheduler_build(struct tkl_scheduler *s, const struct tkl_schedule_conf 
     s->n = 0;
     s->send_minute = sc->policy.send_minute;
     s->memo_set = s->today_set = false;
+    /* room for an entry per (action, team) at once, not doubled to it */
+    size_t pairs = 0;
+    for (size_t i = 0; i < store->n; i++)
+        pairs += tkl_action_active(&store->actions[i]) ? store->actions[i].n_teams : 0;
+    if (pairs && reserve(s, pairs) < 0)
+        return -ENOMEM;
     struct window w = window_of(sc, missed_after, now);
     for (size_t i = 0; i < store->n; i++)
         if (schedule_action(s, sc, teams, store, i, &w) < 0) {

@@ -30,10 +30,10 @@ struct tkl_scheduler {
     size_t n;
     size_t cap;
     int send_minute; /* of the policy it was built with */
-    bool memo_set;    /* memo_at is the send instant of memo_day */
+    bool memo_set;   /* memo_at is the send instant of memo_day */
     int32_t memo_day;
     int64_t memo_at;
-    bool today_set;   /* today is the local day of today_of */
+    bool today_set; /* today is the local day of today_of */
     int32_t today;
     int64_t today_of;
 };

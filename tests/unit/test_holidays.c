@@ -89,18 +89,14 @@ START_TEST(bitset_answers_as_computed)
                      tkl_day_from_civil(1900, 1, 2)};
     int32_t rem[] = {tkl_day_from_civil(2025, 8, 25), tkl_day_from_civil(2026, 6, 10),
                      tkl_day_from_civil(2026, 6, 13), tkl_day_from_civil(2199, 12, 26)};
-    const int32_t spans[][2] = {
-        {tkl_day_from_civil(TKL_HOLIDAYS_FIRST_YEAR, 1, 1) - 10,
-         tkl_day_from_civil(TKL_HOLIDAYS_FIRST_YEAR, 12, 31)},
-        {tkl_day_from_civil(2015, 1, 1), tkl_day_from_civil(2035, 12, 31)},
-        {tkl_day_from_civil(TKL_HOLIDAYS_LAST_YEAR, 1, 1),
-         tkl_day_from_civil(TKL_HOLIDAYS_LAST_YEAR, 12, 31) + 10}};
+    const int32_t spans[][2] = {{tkl_day_from_civil(TKL_HOLIDAYS_FIRST_YEAR, 1, 1) - 10,
+                                 tkl_day_from_civil(TKL_HOLIDAYS_FIRST_YEAR, 12, 31)},
+                                {tkl_day_from_civil(2015, 1, 1), tkl_day_from_civil(2035, 12, 31)},
+                                {tkl_day_from_civil(TKL_HOLIDAYS_LAST_YEAR, 1, 1),
+                                 tkl_day_from_civil(TKL_HOLIDAYS_LAST_YEAR, 12, 31) + 10}};
     for (int reg = TKL_REGION_ENGLAND_WALES; reg <= TKL_REGION_NONE; reg++) {
-        struct tkl_holidays plain = {.region = (enum tkl_region)reg,
-                                     .add = add,
-                                     .n_add = 3,
-                                     .remove = rem,
-                                     .n_remove = 4};
+        struct tkl_holidays plain = {
+            .region = (enum tkl_region)reg, .add = add, .n_add = 3, .remove = rem, .n_remove = 4};
         struct tkl_holidays h = plain;
         ck_assert_int_eq(tkl_holidays_index(&h), 0);
         ck_assert_ptr_nonnull(h.off);
@@ -111,7 +107,7 @@ START_TEST(bitset_answers_as_computed)
                               "%s, region %s", tkl_day_format(d, buf), tkl_region_name(h.region));
             }
         ck_assert(!tkl_is_working_day(&h, add[0]));
-        ck_assert(tkl_is_working_day(&h, rem[1])); /* a Wednesday added and removed */
+        ck_assert(tkl_is_working_day(&h, rem[1]));  /* a Wednesday added and removed */
         ck_assert(!tkl_is_working_day(&h, rem[2])); /* a Saturday stays off */
         free(h.off);
     }

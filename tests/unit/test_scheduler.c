@@ -344,8 +344,8 @@ static size_t pop_into(struct tkl_scheduler *s, const struct tkl_store *st, int6
             ck_assert_ptr_nonnull(*v);
         }
         struct popped *p = &(*v)[n++];
-        *p = (struct popped){.at = due.at, .action = (size_t)(due.action - st->actions),
-                             .team = due.team};
+        *p = (struct popped){
+            .at = due.at, .action = (size_t)(due.action - st->actions), .team = due.team};
         snprintf(p->key, sizeof(p->key), "%s", due.r.key);
     }
     return n;
