@@ -620,43 +620,59 @@ static json_t *due_json(const struct tkl_due *due, const struct tkl_team *t,
     return o;
 }
 
-/* Writes s, then spaces to width bytes when it is shorter (printf's %-*s). */
-static void put_padded(const char *s, size_t width)
+/* A line being written: its text so far, or too long for it. */
+struct line {
+    char text[256];
+    size_t len;
+    bool over;
+};
+
+/* Adds s to l, then spaces to width bytes when it is shorter (printf's
+ * %-*s); at most max bytes of s (printf's %.*s). */
+static void line_put(struct line *l, const char *s, size_t width, size_t max)
 {
-    static const char spaces[] = "                                ";
-    size_t n = strlen(s);
-    fwrite_unlocked(s, 1, n, stdout);
-    for (; n < width; n += sizeof(spaces) - 1)
-        fwrite_unlocked(spaces, 1, width - n < sizeof(spaces) - 1 ? width - n : sizeof(spaces) - 1,
-                        stdout);
+    size_t n = strnlen(s, max);
+    size_t all = n > width ? n : width;
+    if (l->over || all > sizeof(l->text) - 1 - l->len) {
+        l->over = true;
+        return;
+    }
+    memcpy(l->text + l->len, s, n);
+    memset(l->text + l->len + n, ' ', all - n);
+    l->len += all;
 }
 
 /* A reminder as tickler upcoming prints it: one line, then one line for
- * each recipient, or what holds it back. The same text as
- * printf("%s  %-12s %-10s %-22s %.60s\n", ...), written without parsing
- * a format for each of millions of lines (stdout is only written from this
+ * each recipient, or what holds it back. The text of
+ * printf("%s  %-12s %-10s %-22s %.60s\n", ...), made without parsing a
+ * format for each of millions of lines (stdout is only written from this
  * thread). */
 static void print_due(const struct tkl_due *due, const struct tkl_team *t,
                       const struct tkl_route_batch *b, const char *at, const char *dl,
                       enum tkl_hold hold)
 {
     static const char indent[] = "                           "; /* 27 */
-    put_padded(at, 0);
-    fwrite_unlocked("  ", 1, 2, stdout);
-    put_padded(due->r.key, 12);
-    fputc_unlocked(' ', stdout);
-    put_padded(dl, 10);
-    fputc_unlocked(' ', stdout);
-    put_padded(t->id, 22);
-    fputc_unlocked(' ', stdout);
-    fwrite_unlocked(due->action->title, 1, strnlen(due->action->title, 60), stdout);
-    fputc_unlocked('\n', stdout);
+    struct line l = {.len = 0};
+    line_put(&l, at, 0, SIZE_MAX);
+    line_put(&l, "  ", 0, SIZE_MAX);
+    line_put(&l, due->r.key, 12, SIZE_MAX);
+    line_put(&l, " ", 0, SIZE_MAX);
+    line_put(&l, dl, 10, SIZE_MAX);
+    line_put(&l, " ", 0, SIZE_MAX);
+    line_put(&l, t->id, 22, SIZE_MAX);
+    line_put(&l, " ", 0, SIZE_MAX);
+    line_put(&l, due->action->title, 0, 60);
+    line_put(&l, "\n", 0, SIZE_MAX);
+    if (l.over) /* a team id of hundreds of bytes */
+        printf("%s  %-12s %-10s %-22s %.60s\n", at, due->r.key, dl, t->id, due->action->title);
+    else
+        fwrite_unlocked(l.text, 1, l.len, stdout);
     if (hold)
         printf("%s-> held: %s\n", indent, tkl_hold_name(hold));
     for (size_t i = 0; !hold && i < b->n; i++)
         printf("%s-> %s:%s\n", indent, b->digests[i].channel, b->digests[i].recipient);
     if (!hold && !b->n) {
-        fwrite_unlocked(indent, 1, sizeof(indent) - 1, stdout);
+        fputs_unlocked(indent, stdout);
         fputs_unlocked("-> (team has no recipients)\n", stdout);
     }
 }
