@@ -6,6 +6,8 @@
 
 #include "../core/day.h"
 
+_Static_assert(sizeof(struct tkl_sched_entry) == 20, "an entry is 20 bytes (scheduler.h)");
+
 static bool less(const struct tkl_sched_entry *a, const struct tkl_sched_entry *b)
 {
     if (a->r.day != b->r.day)
