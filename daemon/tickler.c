@@ -683,7 +683,7 @@ static void print_due(const struct tkl_due *due, const struct tkl_team *t,
 struct upcoming_out {
     bool json;
     size_t n_json; /* elements written */
-    bool failed;   /* one could not be made (out of memory) */
+    bool failed;   /* one could not be made (out of memory) or written */
     /* the text of the last instant shown: reminders come in order of
      * time, many at each */
     bool at_set;
@@ -707,8 +707,10 @@ static void stream_json(struct upcoming_out *o, json_t *e)
         return;
     }
     /* "[\n  {...}\n]": the element after its newline and indent */
-    fputc(o->n_json++ ? ',' : '[', stdout);
-    fwrite(text + 1, 1, strlen(text) - 3, stdout);
+    size_t len = strlen(text) - 3;
+    if (fwrite(o->n_json++ ? "," : "[", 1, 1, stdout) != 1 ||
+        fwrite(text + 1, 1, len, stdout) != len)
+        o->failed = true;
     free(text);
 }
 
@@ -718,7 +720,8 @@ static int upcoming_out_end(const struct upcoming_out *o)
     if (o->json)
         fputs(o->n_json ? "\n]\n" : "[]\n", stdout);
     if (o->failed)
-        fprintf(stderr, "tickler: out of memory\n");
+        fprintf(stderr, "tickler upcoming: a reminder could not be listed (out of memory, "
+                        "or the output refused it)\n");
     return o->failed;
 }
 
