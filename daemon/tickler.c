@@ -620,26 +620,115 @@ static json_t *due_json(const struct tkl_due *due, const struct tkl_team *t,
     return o;
 }
 
+/* A line being written: its text so far, or too long for it. */
+struct line {
+    char text[256];
+    size_t len;
+    bool over;
+};
+
+/* Adds s to l, then spaces to width bytes when it is shorter (printf's
+ * %-*s); at most max bytes of s (printf's %.*s). */
+static void line_put(struct line *l, const char *s, size_t width, size_t max)
+{
+    size_t n = strnlen(s, max);
+    size_t all = n > width ? n : width;
+    if (l->over || all > sizeof(l->text) - 1 - l->len) {
+        l->over = true;
+        return;
+    }
+    memcpy(l->text + l->len, s, n);
+    memset(l->text + l->len + n, ' ', all - n);
+    l->len += all;
+}
+
 /* A reminder as tickler upcoming prints it: one line, then one line for
- * each recipient, or what holds it back. */
+ * each recipient, or what holds it back. The text of
+ * printf("%s  %-12s %-10s %-22s %.60s\n", ...), made without parsing a
+ * format for each of millions of lines (stdout is only written from this
+ * thread). */
 static void print_due(const struct tkl_due *due, const struct tkl_team *t,
                       const struct tkl_route_batch *b, const char *at, const char *dl,
                       enum tkl_hold hold)
 {
-    printf("%s  %-12s %-10s %-22s %.60s\n", at, due->r.key, dl, t->id, due->action->title);
+    static const char indent[] = "                           "; /* 27 */
+    struct line l = {.len = 0};
+    line_put(&l, at, 0, SIZE_MAX);
+    line_put(&l, "  ", 0, SIZE_MAX);
+    line_put(&l, due->r.key, 12, SIZE_MAX);
+    line_put(&l, " ", 0, SIZE_MAX);
+    line_put(&l, dl, 10, SIZE_MAX);
+    line_put(&l, " ", 0, SIZE_MAX);
+    line_put(&l, t->id, 22, SIZE_MAX);
+    line_put(&l, " ", 0, SIZE_MAX);
+    line_put(&l, due->action->title, 0, 60);
+    line_put(&l, "\n", 0, SIZE_MAX);
+    if (l.over) /* a team id of hundreds of bytes */
+        printf("%s  %-12s %-10s %-22s %.60s\n", at, due->r.key, dl, t->id, due->action->title);
+    else
+        fwrite_unlocked(l.text, 1, l.len, stdout);
     if (hold)
-        printf("%27s-> held: %s\n", "", tkl_hold_name(hold));
+        printf("%s-> held: %s\n", indent, tkl_hold_name(hold));
     for (size_t i = 0; !hold && i < b->n; i++)
-        printf("%27s-> %s:%s\n", "", b->digests[i].channel, b->digests[i].recipient);
-    if (!hold && !b->n)
-        printf("%27s-> (team has no recipients)\n", "");
+        printf("%s-> %s:%s\n", indent, b->digests[i].channel, b->digests[i].recipient);
+    if (!hold && !b->n) {
+        fputs_unlocked(indent, stdout);
+        fputs_unlocked("-> (team has no recipients)\n", stdout);
+    }
 }
 
-/* Routes the reminder due and shows it: appended to arr with json, printed
- * without. Returns 0, or a negative errno when it cannot be routed (then
- * nothing is shown). */
+/* Where tickler upcoming shows reminders: printed as text, or as the
+ * elements of one JSON array (the text json_print gives), each written as
+ * soon as it is made, so no list of them is held. */
+struct upcoming_out {
+    bool json;
+    size_t n_json; /* elements written */
+    bool failed;   /* one could not be made (out of memory) or written */
+    /* the text of the last instant shown: reminders come in order of
+     * time, many at each */
+    bool at_set;
+    int64_t at;
+    char at_text[32];
+};
+
+/* Writes o's JSON element e (taking it) as a whole array's JSON_INDENT(2)
+ * dump holds it. */
+static void stream_json(struct upcoming_out *o, json_t *e)
+{
+    json_t *one = json_array();
+    char *text = NULL;
+    if (one && json_array_append_new(one, e) == 0)
+        text = json_dumps(one, JSON_INDENT(2));
+    else if (!one)
+        json_decref(e);
+    json_decref(one);
+    if (!text) {
+        o->failed = true;
+        return;
+    }
+    /* "[\n  {...}\n]": the element after its newline and indent */
+    size_t len = strlen(text) - 3;
+    if (fwrite(o->n_json++ ? "," : "[", 1, 1, stdout) != 1 ||
+        fwrite(text + 1, 1, len, stdout) != len)
+        o->failed = true;
+    free(text);
+}
+
+/* Ends what o wrote. Returns the exit status. */
+static int upcoming_out_end(const struct upcoming_out *o)
+{
+    if (o->json)
+        fputs(o->n_json ? "\n]\n" : "[]\n", stdout);
+    if (o->failed)
+        fprintf(stderr, "tickler upcoming: a reminder could not be listed (out of memory, "
+                        "or the output refused it)\n");
+    return o->failed;
+}
+
+/* Routes the reminder due and shows it as o says. Returns 0, or a
+ * negative errno when it cannot be routed (then nothing is shown). */
 static int show_due(const struct tkl_config *cfg, const struct tkl_answers *answers,
-                    const struct tkl_due *due, enum tkl_hold hold, bool json, json_t *arr)
+                    const struct tkl_due *due, enum tkl_hold hold, struct upcoming_out *o)
 {
     const struct tkl_team *t = &cfg->teams.teams[due->team];
     const struct tkl_answer *ans = tkl_answers_find(answers, due->action->id);
@@ -652,14 +741,18 @@ static int show_due(const struct tkl_config *cfg, const struct tkl_answers *answ
         tkl_route_batch_free(&b);
         return r;
     }
-    char at[32], dl[11] = "-";
-    tkl_format_instant(due->at, at);
+    if (!o->at_set || o->at != due->at) {
+        tkl_format_instant(due->at, o->at_text);
+        o->at = due->at;
+        o->at_set = true;
+    }
+    char dl[11] = "-";
     if (due->action->deadline.day != TKL_NO_DAY)
         tkl_day_format(due->action->deadline.day, dl);
-    if (json)
-        json_array_append_new(arr, due_json(due, t, &b, at, dl, hold));
+    if (o->json)
+        stream_json(o, due_json(due, t, &b, o->at_text, dl, hold));
     else
-        print_due(due, t, &b, at, dl, hold);
+        print_due(due, t, &b, o->at_text, dl, hold);
     tkl_route_batch_free(&b);
     return 0;
 }
@@ -681,13 +774,13 @@ struct upcoming_count {
  * routed. */
 static int show_requests(struct cli *c, const struct tkl_answers *answers,
                          struct upcoming_requests *r, int64_t until, const struct upcoming_opts *u,
-                         json_t *arr, struct upcoming_count *ret)
+                         struct upcoming_out *o, struct upcoming_count *ret)
 {
     for (; r->next < r->n && r->v[r->next].at <= until; r->next++) {
         const struct tkl_due *due = &r->v[r->next];
         if (u->owner && !owner_matches(c->cfg, due->team, u->owner))
             continue;
-        if (show_due(c->cfg, answers, due, TKL_HOLD_NONE, u->json, arr) < 0)
+        if (show_due(c->cfg, answers, due, TKL_HOLD_NONE, o) < 0)
             return -1;
         ret->shown++;
     }
@@ -700,7 +793,8 @@ static int show_requests(struct cli *c, const struct tkl_answers *answers,
  * many were shown and how many held. */
 static void show_upcoming(struct cli *c, struct tkl_scheduler *s, const struct tkl_answers *answers,
                           struct upcoming_requests *req, int64_t lo, int64_t hi,
-                          const struct upcoming_opts *u, json_t *arr, struct upcoming_count *ret)
+                          const struct upcoming_opts *u, struct upcoming_out *o,
+                          struct upcoming_count *ret)
 {
     const struct tkl_config *cfg = c->cfg;
     struct tkl_due due;
@@ -712,18 +806,18 @@ static void show_upcoming(struct cli *c, struct tkl_scheduler *s, const struct t
             break;
         if (due.at < lo)
             continue;
-        if (show_requests(c, answers, req, due.at, u, arr, ret) < 0)
+        if (show_requests(c, answers, req, due.at, u, o, ret) < 0)
             return;
         if (u->owner && !owner_matches(cfg, due.team, u->owner))
             continue;
         ret->held += hold != TKL_HOLD_NONE;
         if (hold != TKL_HOLD_NONE && !u->held)
             continue;
-        if (show_due(cfg, answers, &due, hold, u->json, arr) < 0)
+        if (show_due(cfg, answers, &due, hold, o) < 0)
             break;
         ret->shown++;
     }
-    (void)show_requests(c, answers, req, hi, u, arr, ret);
+    (void)show_requests(c, answers, req, hi, u, o, ret);
 }
 
 /*
@@ -803,9 +897,9 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
         fprintf(stderr, "tickler: out of memory\n");
         return 1;
     }
-    json_t *arr = u.json ? json_array() : NULL;
+    struct upcoming_out out = {.json = u.json};
     struct upcoming_count n = {0};
-    show_upcoming(c, &s, &answers, &req, lo, hi, &u, arr, &n);
+    show_upcoming(c, &s, &answers, &req, lo, hi, &u, &out, &n);
     tkl_scheduler_free(&s);
     tkl_answers_free(&answers);
     free(req.v);
@@ -815,7 +909,7 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
     if (n.held)
         fprintf(stderr, "%zu reminder%s held back by officers' updates%s\n", n.held,
                 n.held == 1 ? "" : "s", u.held ? "" : " (tickler upcoming --held lists them)");
-    return u.json ? json_print(arr) : 0;
+    return upcoming_out_end(&out);
 }
 
 struct calendar_args {

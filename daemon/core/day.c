@@ -8,8 +8,18 @@
 
 char *tkl_day_format(int32_t day, char *buf)
 {
-    if (tkl_day_iso(day, buf, TKL_DAY_ISO_SIZE) < 0)
+    int y, m, d;
+    /* tkl_day_iso's text, without a format parsed for each of the millions
+     * of days tickler upcoming writes */
+    if (tkl_day__civil4(day, &y, &m, &d) < 0) {
         buf[0] = '\0';
+        return buf;
+    }
+    const int v[] = {y / 1000, y / 100 % 10, y / 10 % 10, y % 10, -1,
+                     m / 10,   m % 10,       -1,          d / 10, d % 10};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        buf[i] = v[i] < 0 ? '-' : (char)('0' + v[i]);
+    buf[10] = '\0';
     return buf;
 }
 

@@ -182,7 +182,12 @@ char *tkl_text_clean(const char *s, bool fold)
     size_t n;
     while ((n = space_len(s)) > 0)
         s += n;
-    struct tkl_buf b = {0};
+    /* the text only shrinks (a run of white space gives at most one byte),
+     * so it is written in one allocation of the input's size */
+    char *out = malloc(strlen(s) + 1);
+    if (!out)
+        return NULL;
+    size_t len = 0;
     bool pending_space = false;
     while (*s) {
         n = space_len(s);
@@ -193,30 +198,22 @@ char *tkl_text_clean(const char *s, bool fold)
                 /* keep line breaks, normalise CRLF and CR to LF */
                 if (*s == '\r' && s[1] == '\n')
                     n = 2;
-                char c = (*s == '\r' || *s == '\n') ? '\n' : ' ';
-                if (tkl_buf_putc(&b, c) < 0)
-                    goto fail;
+                out[len++] = (*s == '\r' || *s == '\n') ? '\n' : ' ';
             }
             s += n;
             continue;
         }
         if (pending_space) {
-            if (tkl_buf_putc(&b, ' ') < 0)
-                goto fail;
+            out[len++] = ' ';
             pending_space = false;
         }
-        if (tkl_buf_putc(&b, *s++) < 0)
-            goto fail;
+        out[len++] = *s++;
     }
-    if (!fold) {
-        /* trim trailing white space left by the unfolded copy */
-        while (b.len > 0 && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\n'))
-            b.data[--b.len] = '\0';
-    }
-    return tkl_buf_steal(&b);
-fail:
-    tkl_buf_free(&b);
-    return NULL;
+    /* trim trailing white space left by the unfolded copy */
+    while (!fold && len > 0 && (out[len - 1] == ' ' || out[len - 1] == '\n'))
+        len--;
+    out[len] = '\0';
+    return out;
 }
 
 char *tkl_strdup0(const char *s)

@@ -25,8 +25,11 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
     if (tkl_scheduler_pop_due(sched, sc, store, now, &due) < 0)
         return -ENOENT;
     const struct tkl_answer *ans = answers ? tkl_answers_find(answers, due.action->id) : NULL;
-    int32_t day = tkl_local_day(due.at > send_from ? due.at : send_from);
-    enum tkl_hold hold = tkl_answer_holds(ans, teams->teams[due.team].id, day);
+    /* only an answer holds (the local day is asked only for one) */
+    enum tkl_hold hold =
+        ans ? tkl_answer_holds(ans, teams->teams[due.team].id,
+                               tkl_local_day(due.at > send_from ? due.at : send_from))
+            : TKL_HOLD_NONE;
     int r = 0;
     if (hold == TKL_HOLD_SNOOZED && ans) {
         /* from the day it was recorded, or this reminder's if earlier */

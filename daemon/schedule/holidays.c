@@ -205,7 +205,53 @@ bool tkl_is_holiday(const struct tkl_holidays *h, int32_t day, const char **ret_
 
 bool tkl_is_working_day(const struct tkl_holidays *h, int32_t day)
 {
+    if (h->off && day >= h->first_day && day - h->first_day < h->n_days) {
+        uint32_t i = (uint32_t)(day - h->first_day);
+        return !(h->off[i / 64] >> (i % 64) & 1);
+    }
     return tkl_day_weekday(day) < 5 && !tkl_is_holiday(h, day, NULL);
+}
+
+/* Sets (on) or clears bit day - first of off, for a day in [first, first + n). */
+static void set_off(uint64_t *off, int32_t first, int32_t n, int32_t day, bool on)
+{
+    if (day < first || day - first >= n)
+        return;
+    uint32_t i = (uint32_t)(day - first);
+    if (on)
+        off[i / 64] |= (uint64_t)1 << (i % 64);
+    else
+        off[i / 64] &= ~((uint64_t)1 << (i % 64));
+}
+
+int tkl_holidays_index(struct tkl_holidays *h)
+{
+    int32_t first = tkl_day_from_civil(TKL_HOLIDAYS_FIRST_YEAR, 1, 1);
+    int32_t n = tkl_day_from_civil(TKL_HOLIDAYS_LAST_YEAR + 1, 1, 1) - first;
+    free(h->off);
+    h->off = NULL;
+    uint64_t *off = calloc(((size_t)n + 63) / 64, sizeof(*off));
+    if (!off)
+        return -ENOMEM;
+    for (int32_t d = first; d < first + n; d++)
+        if (tkl_day_weekday(d) >= 5)
+            set_off(off, first, n, d, true);
+    /* each year's computed holidays, then the config's changes over them
+     * in the order tkl_is_holiday reads them: remove wins over add */
+    for (int y = TKL_HOLIDAYS_FIRST_YEAR; y <= TKL_HOLIDAYS_LAST_YEAR; y++) {
+        int32_t days[24];
+        size_t k = tkl_bank_holidays(h->region, y, days, NULL, 24);
+        for (size_t i = 0; i < k; i++)
+            set_off(off, first, n, days[i], true);
+    }
+    for (size_t i = 0; i < h->n_add; i++)
+        set_off(off, first, n, h->add[i], true);
+    for (size_t i = 0; i < h->n_remove; i++)
+        set_off(off, first, n, h->remove[i], tkl_day_weekday(h->remove[i]) >= 5);
+    h->off = off;
+    h->first_day = first;
+    h->n_days = n;
+    return 0;
 }
 
 int32_t tkl_working_day_on_or_before(const struct tkl_holidays *h, int32_t day)
@@ -228,6 +274,9 @@ void tkl_holidays_free(struct tkl_holidays *h)
         return;
     free(h->add);
     free(h->remove);
+    free(h->off);
     h->add = h->remove = NULL;
+    h->off = NULL;
     h->n_add = h->n_remove = 0;
+    h->n_days = 0;
 }

@@ -22,12 +22,24 @@ enum tkl_region {
     TKL_REGION_NONE = 3, /* weekends only */
 };
 
+/* The years tkl_holidays_index covers: those tickler holidays can list. */
+#define TKL_HOLIDAYS_FIRST_YEAR 1900
+#define TKL_HOLIDAYS_LAST_YEAR  2199
+
 struct tkl_holidays {
     enum tkl_region region;
     int32_t *add; /* extra non-working days */
     size_t n_add;
     int32_t *remove; /* computed holidays that are working days after all */
     size_t n_remove;
+    /* The non-working days (weekends and holidays) of the years
+     * TKL_HOLIDAYS_FIRST_YEAR to TKL_HOLIDAYS_LAST_YEAR, one bit a day
+     * from first_day on, built a year at a time by tkl_holidays_index;
+     * NULL until then. It only makes the working-day tests O(1): they
+     * answer the same without it, and compute days of other years. */
+    uint64_t *off;
+    int32_t first_day; /* 1 January of TKL_HOLIDAYS_FIRST_YEAR */
+    int32_t n_days;    /* days the bits cover */
 };
 
 /* Parses "england-and-wales", "scotland", "northern-ireland" or "none".
@@ -55,6 +67,14 @@ int32_t tkl_working_day_on_or_before(const struct tkl_holidays *h, int32_t day);
 /* day itself when it is a working day, else the first working day after. */
 int32_t tkl_working_day_on_or_after(const struct tkl_holidays *h, int32_t day);
 
+/*
+ * Builds (again) h's bitset of non-working days from its region, add and
+ * remove, for the working-day tests; call it after any of them changes.
+ * Returns 0, or -ENOMEM (then h has no bitset, and the tests compute).
+ */
+int tkl_holidays_index(struct tkl_holidays *h);
+
+/* Frees add, remove and the bitset. */
 void tkl_holidays_free(struct tkl_holidays *h);
 
 #endif

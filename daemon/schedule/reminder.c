@@ -42,6 +42,111 @@ void tkl_ladder_normalise(struct tkl_ladder *l)
     l->n = k;
 }
 
+/* Writes v in decimal at p, zero-padded to width digits; returns the end. */
+static char *put_uint(char *p, unsigned long long v, int width)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n < width)
+        tmp[n++] = '0';
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static char *put_int(char *p, long long v)
+{
+    if (v < 0) {
+        *p++ = '-';
+        return put_uint(p, 0ULL - (unsigned long long)v, 0);
+    }
+    return put_uint(p, (unsigned long long)v, 0);
+}
+
+/* Writes "<prefix>YYYY-MM" for r->month into r->key. */
+static void month_key(struct tkl_reminder *r, const char *prefix)
+{
+    int32_t yy = r->month >= 0 ? r->month / 12 : -((11 - r->month) / 12);
+    int mm = (int)(r->month - yy * 12) + 1;
+    if (yy < 0 || yy > 9999) {
+        snprintf(r->key, sizeof(r->key), "%s%04d-%02d", prefix, (int)yy, mm);
+        return;
+    }
+    char *p = stpcpy(r->key, prefix);
+    p = put_uint(p, (unsigned)yy, 4);
+    *p++ = '-';
+    p = put_uint(p, (unsigned)mm, 2);
+    *p = '\0';
+}
+
+/* Writes r->key from the rest of r: "lead-28", "due", "after-2",
+ * "overdue-3", "overdue-m2", "checkin-2023-04", "prompt-14",
+ * "lookahead-2023-05". */
+static void write_key(struct tkl_reminder *r)
+{
+    const char *prefix = "";
+    char *p;
+    switch (r->stage) {
+    case TKL_STAGE_CHECKIN:
+        month_key(r, "checkin-");
+        return;
+    case TKL_STAGE_LOOKAHEAD:
+        month_key(r, "lookahead-");
+        return;
+    case TKL_STAGE_LEAD:
+        prefix = "lead-";
+        break;
+    case TKL_STAGE_DUE:
+        if (r->n == 0) {
+            strcpy(r->key, "due");
+            return;
+        }
+        prefix = "after-";
+        break;
+    case TKL_STAGE_OVERDUE:
+        prefix = r->monthly ? "overdue-m" : "overdue-";
+        break;
+    case TKL_STAGE_PROMPT:
+        prefix = "prompt-";
+        break;
+    default:
+        r->key[0] = '\0';
+        return;
+    }
+    p = stpcpy(r->key, prefix);
+    p = put_int(p, r->stage == TKL_STAGE_DUE ? -(long long)r->n : r->n);
+    *p = '\0';
+}
+
+void tkl_reminder_pack(const struct tkl_reminder *r, struct tkl_reminder_packed *ret)
+{
+    bool month = r->stage == TKL_STAGE_CHECKIN || r->stage == TKL_STAGE_LOOKAHEAD;
+    *ret = (struct tkl_reminder_packed){
+        .day = r->day,
+        .n = month ? r->month : r->n,
+        .stage = (uint8_t)r->stage,
+        .flags = (uint8_t)((r->escalate ? 1 : 0) | (r->monthly ? 2 : 0)),
+    };
+}
+
+void tkl_reminder_unpack(const struct tkl_reminder_packed *p, struct tkl_reminder *ret)
+{
+    bool month = p->stage == TKL_STAGE_CHECKIN || p->stage == TKL_STAGE_LOOKAHEAD;
+    *ret = (struct tkl_reminder){
+        .day = p->day,
+        .stage = (enum tkl_stage)p->stage,
+        .n = month ? 0 : p->n,
+        .escalate = p->flags & 1,
+        .monthly = p->flags & 2,
+        .month = month ? p->n : 0,
+    };
+    write_key(ret);
+}
+
 static int next_checkin(const struct tkl_policy *p, int32_t from_day, struct tkl_reminder *ret)
 {
     if (!p->checkin_months)
@@ -56,8 +161,9 @@ static int next_checkin(const struct tkl_policy *p, int32_t from_day, struct tkl
         int32_t day = tkl_working_day_on_or_after(&p->holidays, tkl_day_from_civil(yy, mm, 1));
         if (day < from_day)
             continue;
-        *ret = (struct tkl_reminder){.day = day, .stage = TKL_STAGE_CHECKIN};
-        snprintf(ret->key, sizeof(ret->key), "checkin-%04d-%02d", yy, mm);
+        *ret = (struct tkl_reminder){
+            .day = day, .stage = TKL_STAGE_CHECKIN, .month = yy * 12 + mm - 1};
+        write_key(ret);
         return 0;
     }
     return -ENOENT;
@@ -165,9 +271,9 @@ static void next_nag(const struct tkl_policy *p, const struct tkl_rules *rules, 
             .escalate =
                 rules->escalate_after_weeks > 0 &&
                 (int64_t)nag_due(&g, i) - deadline >= (int64_t)rules->escalate_after_weeks * 7,
+            .monthly = monthly,
         };
-        snprintf(ret->key, sizeof(ret->key), monthly ? "overdue-m%lld" : "overdue-%lld",
-                 (long long)n);
+        write_key(ret);
         return;
     }
 }
@@ -197,12 +303,7 @@ int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
             .stage = lead > 0 ? TKL_STAGE_LEAD : TKL_STAGE_DUE,
             .n = lead,
         };
-        if (lead > 0)
-            snprintf(ret->key, sizeof(ret->key), "lead-%d", lead);
-        else if (lead == 0)
-            snprintf(ret->key, sizeof(ret->key), "due");
-        else
-            snprintf(ret->key, sizeof(ret->key), "after-%d", -lead);
+        write_key(ret);
         return 0;
     }
     if (rules->overdue_every_days <= 0)
@@ -224,7 +325,7 @@ int tkl_next_prompt(const struct tkl_policy *p, int32_t first_day, int32_t last_
         if (day == best.day && best.stage == TKL_STAGE_PROMPT && best.n <= l->lead[i])
             continue;
         best = (struct tkl_reminder){.day = day, .stage = TKL_STAGE_PROMPT, .n = l->lead[i]};
-        snprintf(best.key, sizeof(best.key), "prompt-%d", l->lead[i]);
+        write_key(&best);
     }
     /* look-aheads: the first working day of each of the lookahead_months
      * months ending with the month of first_day, while it has not ended */
@@ -239,8 +340,9 @@ int tkl_next_prompt(const struct tkl_policy *p, int32_t first_day, int32_t last_
         int32_t day = tkl_working_day_on_or_after(&p->holidays, tkl_day_from_civil(yy, mm, 1));
         if (day < from_day || day > last_day || day >= best.day)
             continue;
-        best = (struct tkl_reminder){.day = day, .stage = TKL_STAGE_LOOKAHEAD};
-        snprintf(best.key, sizeof(best.key), "lookahead-%04d-%02d", yy, mm);
+        best = (struct tkl_reminder){
+            .day = day, .stage = TKL_STAGE_LOOKAHEAD, .month = yy * 12 + mm - 1};
+        write_key(&best);
     }
     if (best.day == INT32_MAX)
         return -ENOENT;

@@ -55,9 +55,26 @@ struct tkl_reminder {
     int n;         /* LEAD: days before; OVERDUE: nag number (weekly) or
                     * months after the deadline (monthly) */
     bool escalate; /* OVERDUE past the escalation point */
+    bool monthly;  /* OVERDUE: a monthly nag */
+    int32_t month; /* CHECKIN, LOOKAHEAD: the month the key names, as
+                    * year * 12 + month - 1 */
     char key[32];  /* "lead-28", "due", "overdue-3", "overdue-m2",
                     * "checkin-2023-04" */
 };
+
+/* A reminder of tkl_next_reminder or tkl_next_prompt in 12 bytes, as the
+ * scheduler holds it: its key is written again from the rest. */
+struct tkl_reminder_packed {
+    int32_t day;
+    int32_t n; /* n, or month for a check-in or look-ahead */
+    uint8_t stage;
+    uint8_t flags; /* escalate, monthly */
+};
+
+void tkl_reminder_pack(const struct tkl_reminder *r, struct tkl_reminder_packed *ret);
+
+/* The reminder r was packed from, key included. */
+void tkl_reminder_unpack(const struct tkl_reminder_packed *p, struct tkl_reminder *ret);
 
 /* The default policy: ladder 28, 14, 7, 1, 0; weekly nags for 4 weeks, then
  * monthly ones; escalation after 4 weeks; quarterly check-ins; 09:00;

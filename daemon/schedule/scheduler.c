@@ -6,10 +6,12 @@
 
 #include "../core/day.h"
 
+_Static_assert(sizeof(struct tkl_sched_entry) == 20, "an entry is 20 bytes (scheduler.h)");
+
 static bool less(const struct tkl_sched_entry *a, const struct tkl_sched_entry *b)
 {
-    if (a->at != b->at)
-        return a->at < b->at;
+    if (a->r.day != b->r.day)
+        return a->r.day < b->r.day;
     if (a->action != b->action)
         return a->action < b->action;
     return a->team < b->team;
@@ -52,7 +54,8 @@ static int reserve(struct tkl_scheduler *s, size_t need)
 {
     if (s->heap && need <= s->cap)
         return 0;
-    size_t cap = s->cap ? s->cap : 64;
+    /* the first room is what was asked: a build asks for all it needs */
+    size_t cap = s->cap ? s->cap : need > 64 ? need : 64;
     while (cap < need)
         cap *= 2;
     struct tkl_sched_entry *p = realloc(s->heap, cap * sizeof(*p));
@@ -149,18 +152,37 @@ static int next_reminder(const struct tkl_schedule_conf *sc, const struct tkl_ac
     return 0;
 }
 
-/* The first reminder on or after from_day, as an entry. */
-static int next_entry(const struct tkl_schedule_conf *sc, const struct tkl_action *a, size_t team,
-                      int32_t from_day, struct tkl_sched_entry *ret)
+static int64_t send_at(const struct tkl_schedule_conf *sc, int32_t day)
 {
-    struct tkl_reminder r;
-    int rc = next_reminder(sc, a, team, from_day, &r);
-    if (rc < 0)
-        return rc;
-    ret->r = r;
-    ret->at = tkl_local_instant(r.day, sc->policy.send_minute);
-    ret->team = (uint32_t)team;
-    return 0;
+    return tkl_local_instant(day, sc->policy.send_minute);
+}
+
+static struct tkl_sched_entry entry_of(const struct tkl_reminder *r, size_t action, size_t team)
+{
+    struct tkl_sched_entry e = {.action = (uint32_t)action, .team = (uint32_t)team};
+    tkl_reminder_pack(r, &e.r);
+    return e;
+}
+
+/* The local day of now, asked again for each of many pops. */
+static int32_t today(struct tkl_scheduler *s, int64_t now)
+{
+    if (!s->today_set || s->today_of != now) {
+        s->today = tkl_local_day(now);
+        s->today_of = now;
+        s->today_set = true;
+    }
+    return s->today;
+}
+
+int64_t tkl_scheduler_entry_at(struct tkl_scheduler *s, const struct tkl_sched_entry *e)
+{
+    if (!s->memo_set || s->memo_day != e->r.day) {
+        s->memo_at = tkl_local_instant(e->r.day, s->send_minute);
+        s->memo_day = e->r.day;
+        s->memo_set = true;
+    }
+    return s->memo_at;
 }
 
 /*
@@ -172,7 +194,7 @@ static int next_entry(const struct tkl_schedule_conf *sc, const struct tkl_actio
  * *ret, or -ENOENT.
  */
 static int passed_over(const struct tkl_schedule_conf *sc, const struct tkl_action *a, size_t team,
-                       int32_t first_day, struct tkl_sched_entry *ret)
+                       int32_t first_day, struct tkl_reminder *ret)
 {
     const struct tkl_rules *rules = tkl_schedule_team_rules(sc, team);
     struct tkl_reminder r, best;
@@ -192,35 +214,63 @@ static int passed_over(const struct tkl_schedule_conf *sc, const struct tkl_acti
     if (digest == TKL_NO_DAY)
         return -ENOENT;
     best.day = tkl_working_day_on_or_after(&sc->policy.holidays, first_day);
-    ret->r = best;
-    ret->at = tkl_local_instant(best.day, sc->policy.send_minute);
-    ret->team = (uint32_t)team;
+    *ret = best;
     return 0;
 }
 
-/* The entry of a for team index team: the latest reminder in
- * (missed_after, now] if any, else the first one after now. Returns 0 or
- * -ENOENT (none left). */
-static int first_entry(const struct tkl_schedule_conf *sc, const struct tkl_action *a, size_t team,
-                       int64_t missed_after, int64_t now, struct tkl_sched_entry *ret)
+/* The days a schedule built at now, catching up after missed_after,
+ * counts from. Send instants grow with days, so the tests on instants
+ * are tests on days, made once for every action. */
+struct window {
+    int32_t day;    /* the first day looked at */
+    int32_t first;  /* the first day whose send time counts */
+    int32_t missed; /* the first day whose send time is after missed_after */
+    int32_t now;    /* the first day whose send time is at or after now */
+};
+
+/* The first day whose send time is at or after t. */
+static int32_t first_day_from(const struct tkl_schedule_conf *sc, int64_t t)
+{
+    int32_t day = tkl_local_day(t);
+    if (day == TKL_NO_DAY) /* before or after every day */
+        return t < 0 ? INT32_MIN : INT32_MAX;
+    return send_at(sc, day) >= t ? day : day + 1;
+}
+
+static struct window window_of(const struct tkl_schedule_conf *sc, int64_t missed_after,
+                               int64_t now)
 {
     int32_t day = missed_after < now ? tkl_local_day(missed_after) : tkl_local_day(now);
     /* the first send time that counts: after missed_after, or now */
     int64_t lo = missed_after < now ? missed_after + 1 : now;
-    struct tkl_sched_entry e, best;
+    return (struct window){
+        .day = day,
+        .first = send_at(sc, day) >= lo ? day : day + 1,
+        .missed = missed_after < INT64_MAX ? first_day_from(sc, missed_after + 1) : INT32_MAX,
+        .now = first_day_from(sc, now),
+    };
+}
+
+/* The reminder of a for team index team: the latest one in
+ * (missed_after, now] of w if any, else the first one after now. Returns
+ * 0 or -ENOENT (none left). */
+static int first_reminder(const struct tkl_schedule_conf *sc, const struct tkl_action *a,
+                          size_t team, const struct window *w, struct tkl_reminder *ret)
+{
+    int32_t day = w->day;
+    struct tkl_reminder e, best;
     bool have_best = false;
-    int32_t first = tkl_local_instant(day, sc->policy.send_minute) >= lo ? day : day + 1;
-    int rc = passed_over(sc, a, team, first, &e);
+    int rc = passed_over(sc, a, team, w->first, &e);
     if (rc < 0)
-        rc = next_entry(sc, a, team, day, &e);
-    for (; rc == 0; rc = next_entry(sc, a, team, day, &e)) {
-        if (e.at >= now) /* due now is not missed: it is next */
+        rc = next_reminder(sc, a, team, day, &e);
+    for (; rc == 0; rc = next_reminder(sc, a, team, day, &e)) {
+        if (e.day >= w->now) /* due now is not missed: it is next */
             break;
-        if (e.at > missed_after) {
+        if (e.day >= w->missed) {
             best = e;
             have_best = true;
         }
-        day = e.r.day + 1;
+        day = e.day + 1;
     }
     if (!have_best && rc < 0)
         return -ENOENT;
@@ -231,20 +281,19 @@ static int first_entry(const struct tkl_schedule_conf *sc, const struct tkl_acti
 /* Pushes the entries of one action, one for each of its teams. */
 static int schedule_action(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                            const struct tkl_team_dir *teams, const struct tkl_store *store,
-                           size_t ai, int64_t missed_after, int64_t now)
+                           size_t ai, const struct window *w)
 {
     const struct tkl_action *a = &store->actions[ai];
     if (!tkl_action_active(a))
         return 0;
     for (size_t t = 0; t < a->n_teams; t++) {
         long ti = team_index(teams, a->teams[t]);
-        struct tkl_sched_entry e;
-        if (ti < 0 || first_entry(sc, a, (size_t)ti, missed_after, now, &e) < 0)
+        struct tkl_reminder r;
+        if (ti < 0 || first_reminder(sc, a, (size_t)ti, w, &r) < 0)
             continue;
-        e.action = (uint32_t)ai;
         if (reserve(s, s->n + 1) < 0)
             return -ENOMEM;
-        s->heap[s->n++] = e;
+        s->heap[s->n++] = entry_of(&r, ai, (size_t)ti);
     }
     return 0;
 }
@@ -254,8 +303,17 @@ int tkl_scheduler_build(struct tkl_scheduler *s, const struct tkl_schedule_conf 
                         int64_t missed_after, int64_t now)
 {
     s->n = 0;
+    s->send_minute = sc->policy.send_minute;
+    s->memo_set = s->today_set = false;
+    /* room for an entry per (action, team) at once, not doubled to it */
+    size_t pairs = 0;
     for (size_t i = 0; i < store->n; i++)
-        if (schedule_action(s, sc, teams, store, i, missed_after, now) < 0) {
+        pairs += tkl_action_active(&store->actions[i]) ? store->actions[i].n_teams : 0;
+    if (pairs && reserve(s, pairs) < 0)
+        return -ENOMEM;
+    struct window w = window_of(sc, missed_after, now);
+    for (size_t i = 0; i < store->n; i++)
+        if (schedule_action(s, sc, teams, store, i, &w) < 0) {
             s->n = 0;
             return -ENOMEM;
         }
@@ -267,7 +325,8 @@ int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf
                          const struct tkl_team_dir *teams, const struct tkl_store *old_store,
                          const struct tkl_store *new_store, int64_t now, size_t *ret_changed)
 {
-    struct tkl_scheduler next = {0};
+    struct tkl_scheduler next = {.send_minute = sc->policy.send_minute};
+    struct window w = window_of(sc, now, now);
     bool *kept = calloc(new_store->n + 1, sizeof(*kept));
     size_t changed = 0;
     if (!kept)
@@ -294,7 +353,7 @@ int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf
         if (old && old->hash == a->hash)
             continue;
         changed++;
-        if (schedule_action(&next, sc, teams, new_store, i, now, now) < 0)
+        if (schedule_action(&next, sc, teams, new_store, i, &w) < 0)
             goto oom;
     }
     for (size_t i = 0; i < old_store->n; i++)
@@ -315,27 +374,33 @@ oom:
 
 int64_t tkl_scheduler_next_at(const struct tkl_scheduler *s)
 {
-    return s->n ? s->heap[0].at : INT64_MAX;
+    if (!s->n)
+        return INT64_MAX;
+    if (s->memo_set && s->memo_day == s->heap[0].r.day)
+        return s->memo_at;
+    return tkl_local_instant(s->heap[0].r.day, s->send_minute);
 }
 
 int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                           const struct tkl_store *store, int64_t now, struct tkl_due *ret)
 {
-    if (!s->n || s->heap[0].at > now)
+    if (!s->n)
+        return -ENOENT;
+    int64_t at = tkl_scheduler_entry_at(s, &s->heap[0]);
+    if (at > now)
         return -ENOENT;
     struct tkl_sched_entry top = s->heap[0];
     const struct tkl_action *a = &store->actions[top.action];
     *ret = (struct tkl_due){
         .action = a,
         .team = top.team,
-        .r = top.r,
-        .at = top.at,
-        .late = top.r.day < tkl_local_day(now),
+        .at = at,
+        .late = top.r.day < today(s, now),
     };
-    struct tkl_sched_entry e;
-    if (next_entry(sc, a, top.team, top.r.day + 1, &e) == 0) {
-        e.action = top.action;
-        s->heap[0] = e;
+    tkl_reminder_unpack(&top.r, &ret->r);
+    struct tkl_reminder r;
+    if (next_reminder(sc, a, top.team, top.r.day + 1, &r) == 0) {
+        s->heap[0] = entry_of(&r, top.action, top.team);
         sift_down(s->heap, s->n, 0);
     } else {
         s->heap[0] = s->heap[--s->n];
@@ -350,12 +415,8 @@ int tkl_scheduler_restore(struct tkl_scheduler *s, const struct tkl_store *store
     /* popping never grows the heap, so it still has room for everything
      * it held before; the check only guards a caller that broke the rule */
     for (size_t i = 0; i < n; i++) {
-        struct tkl_sched_entry e = {
-            .at = due[i].at,
-            .action = (uint32_t)(due[i].action - store->actions),
-            .team = (uint32_t)due[i].team,
-            .r = due[i].r,
-        };
+        struct tkl_sched_entry e =
+            entry_of(&due[i].r, (size_t)(due[i].action - store->actions), due[i].team);
         bool first = true;
         for (size_t k = 0; k < i && first; k++)
             first = due[k].action != due[i].action || due[k].team != due[i].team;
@@ -381,33 +442,31 @@ int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_
                              int32_t from_day, int32_t until_day, int64_t not_before)
 {
     int32_t end = tkl_working_day_on_or_after(&sc->policy.holidays, until_day);
-    int64_t at = tkl_local_instant(end, sc->policy.send_minute);
+    int64_t at = send_at(sc, end);
     if (at <= not_before)
         return 0;
     size_t j = 0;
     while (j < s->n && (s->heap[j].action != action || s->heap[j].team != team))
         j++;
-    if (j < s->n && s->heap[j].at <= at)
+    if (j < s->n && s->heap[j].r.day <= end)
         return 0;
     const struct tkl_action *a = &store->actions[action];
-    struct tkl_sched_entry e, last;
+    struct tkl_reminder e, last;
     bool held = false;
-    for (int32_t day = from_day; next_entry(sc, a, team, day, &e) == 0 && e.r.day < until_day;
-         day = e.r.day + 1) {
+    for (int32_t day = from_day; next_reminder(sc, a, team, day, &e) == 0 && e.day < until_day;
+         day = e.day + 1) {
         last = e;
         held = true;
     }
     if (!held)
         return 0;
-    last.r.day = end;
-    last.at = at;
-    last.action = (uint32_t)action;
+    last.day = end;
     if (j == s->n) {
         if (reserve(s, s->n + 1) < 0)
             return -ENOMEM;
         s->n++;
     }
-    s->heap[j] = last;
+    s->heap[j] = entry_of(&last, action, team);
     sift_up(s->heap, j); /* it only came forward */
     return 0;
 }

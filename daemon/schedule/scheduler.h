@@ -1,7 +1,9 @@
 /*
  * The scheduler: one pending reminder per (action, owning team) in a
- * min-heap ordered by send instant. The daemon arms one uv_timer for the
- * earliest entry; nothing polls.
+ * min-heap ordered by send instant, then action, then team. Each entry is
+ * a cursor: when its reminder is taken, the action's next one takes its
+ * place. The daemon arms one uv_timer for the earliest entry; nothing
+ * polls; tickler upcoming takes the entries in order to list them.
  */
 #ifndef TKL_SCHEDULER_H
 #define TKL_SCHEDULER_H
@@ -15,18 +17,29 @@
 #include "reminder.h"
 #include "schedule_conf.h"
 
+/* 20 bytes. Its send instant is the policy's send time on r.day, and
+ * send instants grow with days, so entries are ordered by day. */
 struct tkl_sched_entry {
-    int64_t at;      /* send instant */
+    struct tkl_reminder_packed r;
     uint32_t action; /* index in the store */
     uint32_t team;   /* index in the team directory */
-    struct tkl_reminder r;
 };
 
 struct tkl_scheduler {
     struct tkl_sched_entry *heap;
     size_t n;
     size_t cap;
+    int send_minute; /* of the policy it was built with */
+    bool memo_set;   /* memo_at is the send instant of memo_day */
+    int32_t memo_day;
+    int64_t memo_at;
+    bool today_set; /* today is the local day of today_of */
+    int32_t today;
+    int64_t today_of;
 };
+
+/* The send instant of entry e of s. */
+int64_t tkl_scheduler_entry_at(struct tkl_scheduler *s, const struct tkl_sched_entry *e);
 
 /* A reminder that has fallen due. */
 struct tkl_due {

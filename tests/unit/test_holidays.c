@@ -78,6 +78,42 @@ START_TEST(config_adds_and_removes)
 }
 END_TEST
 
+/* The bitset answers as the computation does, on the days of its first
+ * and last years and past its ends, and on every day of 2015 to 2035, for
+ * every region, with the config's changes: a day added, a holiday removed,
+ * a weekend day removed (still off), one day both added and removed
+ * (remove wins). */
+START_TEST(bitset_answers_as_computed)
+{
+    int32_t add[] = {tkl_day_from_civil(2025, 12, 24), tkl_day_from_civil(2026, 6, 10),
+                     tkl_day_from_civil(1900, 1, 2)};
+    int32_t rem[] = {tkl_day_from_civil(2025, 8, 25), tkl_day_from_civil(2026, 6, 10),
+                     tkl_day_from_civil(2026, 6, 13), tkl_day_from_civil(2199, 12, 26)};
+    const int32_t spans[][2] = {{tkl_day_from_civil(TKL_HOLIDAYS_FIRST_YEAR, 1, 1) - 10,
+                                 tkl_day_from_civil(TKL_HOLIDAYS_FIRST_YEAR, 12, 31)},
+                                {tkl_day_from_civil(2015, 1, 1), tkl_day_from_civil(2035, 12, 31)},
+                                {tkl_day_from_civil(TKL_HOLIDAYS_LAST_YEAR, 1, 1),
+                                 tkl_day_from_civil(TKL_HOLIDAYS_LAST_YEAR, 12, 31) + 10}};
+    for (int reg = TKL_REGION_ENGLAND_WALES; reg <= TKL_REGION_NONE; reg++) {
+        struct tkl_holidays plain = {
+            .region = (enum tkl_region)reg, .add = add, .n_add = 3, .remove = rem, .n_remove = 4};
+        struct tkl_holidays h = plain;
+        ck_assert_int_eq(tkl_holidays_index(&h), 0);
+        ck_assert_ptr_nonnull(h.off);
+        for (size_t k = 0; k < sizeof(spans) / sizeof(spans[0]); k++)
+            for (int32_t d = spans[k][0]; d <= spans[k][1]; d++) {
+                char buf[11];
+                ck_assert_msg(tkl_is_working_day(&h, d) == tkl_is_working_day(&plain, d),
+                              "%s, region %s", tkl_day_format(d, buf), tkl_region_name(h.region));
+            }
+        ck_assert(!tkl_is_working_day(&h, add[0]));
+        ck_assert(tkl_is_working_day(&h, rem[1]));  /* a Wednesday added and removed */
+        ck_assert(!tkl_is_working_day(&h, rem[2])); /* a Saturday stays off */
+        free(h.off);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("holidays");
@@ -85,6 +121,7 @@ int main(void)
     tcase_add_test(tc, england_and_wales_2020_to_2030);
     tcase_add_test(tc, scotland_differs);
     tcase_add_test(tc, config_adds_and_removes);
+    tcase_add_test(tc, bitset_answers_as_computed);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

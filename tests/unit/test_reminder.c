@@ -422,6 +422,46 @@ START_TEST(send_time_across_clock_changes)
 }
 END_TEST
 
+/* Packed, every kind of reminder comes back whole, key included: lead,
+ * due, after, weekly and monthly nags (escalated or not), check-ins,
+ * prompts and look-aheads. */
+START_TEST(packed_reminders_unpack_whole)
+{
+    struct tkl_reminder v[64];
+    size_t n = 0;
+    p.rules.ladder = (struct tkl_ladder){.lead = {14, 0, -3}, .n = 3};
+    for (int32_t from = DAY(2023, 1, 1); n < 30; from = v[n - 1].day + 1)
+        ck_assert_int_eq(
+            tkl_next_reminder(&p, NULL, TKL_DEADLINE_DATE, DAY(2023, 3, 15), from, &v[n++]), 0);
+    for (int32_t from = DAY(2023, 1, 1); n < 36; from = v[n - 1].day + 1)
+        ck_assert_int_eq(
+            tkl_next_reminder(&p, NULL, TKL_DEADLINE_ONGOING, TKL_NO_DAY, from, &v[n++]), 0);
+    for (int32_t from = DAY(2023, 1, 1);
+         tkl_next_prompt(&p, DAY(2023, 5, 1), DAY(2023, 5, 31), from, &v[n]) == 0;
+         from = v[n++].day + 1)
+        ;
+    bool seen[16] = {false}, monthly = false, escalated = false;
+    for (size_t i = 0; i < n; i++) {
+        struct tkl_reminder_packed packed;
+        struct tkl_reminder back;
+        tkl_reminder_pack(&v[i], &packed);
+        tkl_reminder_unpack(&packed, &back);
+        ck_assert_int_eq(back.day, v[i].day);
+        ck_assert_int_eq(back.stage, v[i].stage);
+        ck_assert_int_eq(back.n, v[i].n);
+        ck_assert(back.escalate == v[i].escalate);
+        ck_assert_str_eq(back.key, v[i].key);
+        seen[v[i].stage] = true;
+        monthly |= v[i].monthly;
+        escalated |= v[i].escalate;
+    }
+    ck_assert(seen[TKL_STAGE_LEAD] && seen[TKL_STAGE_DUE] && seen[TKL_STAGE_OVERDUE] &&
+              seen[TKL_STAGE_CHECKIN] && seen[TKL_STAGE_PROMPT] && seen[TKL_STAGE_LOOKAHEAD]);
+    ck_assert(monthly && escalated);
+    ck_assert_str_eq(v[2].key, "after-3");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("reminder");
@@ -443,6 +483,7 @@ int main(void)
     tcase_add_test(tc, prompts_for_a_month_long_observance);
     tcase_add_test(tc, prompts_for_a_one_day_observance);
     tcase_add_test(tc, no_prompts_once_an_observance_is_over);
+    tcase_add_test(tc, packed_reminders_unpack_whole);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -43,11 +43,11 @@ static int64_t at(int y, int m, int d, int hh)
 }
 
 /* The (action id, instant) of every entry, to compare schedules. */
-static int64_t entry_at(const struct tkl_scheduler *s, const struct tkl_store *st, const char *id)
+static int64_t entry_at(struct tkl_scheduler *s, const struct tkl_store *st, const char *id)
 {
     for (size_t i = 0; i < s->n; i++)
         if (!strcmp(st->actions[s->heap[i].action].id, id))
-            return s->heap[i].at;
+            return tkl_scheduler_entry_at(s, &s->heap[i]);
     return -1;
 }
 
@@ -314,6 +314,110 @@ START_TEST(a_snooze_that_held_nothing_back_changes_nothing)
 }
 END_TEST
 
+/* A reminder as popped: when, whose and which. */
+struct popped {
+    int64_t at;
+    size_t action, team;
+    char key[32];
+};
+
+static int popped_cmp(const void *a, const void *b)
+{
+    const struct popped *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    if (x->action != y->action)
+        return x->action < y->action ? -1 : 1;
+    return (x->team > y->team) - (x->team < y->team);
+}
+
+/* Pops every reminder of s due by until into v (growing it); returns how
+ * many. */
+static size_t pop_into(struct tkl_scheduler *s, const struct tkl_store *st, int64_t until,
+                       struct popped **v, size_t n, size_t *cap)
+{
+    struct tkl_due due;
+    while (tkl_scheduler_pop_due(s, &cfg->schedule, st, until, &due) == 0) {
+        if (n == *cap) {
+            *cap = *cap ? *cap * 2 : 256;
+            *v = realloc(*v, *cap * sizeof(**v));
+            ck_assert_ptr_nonnull(*v);
+        }
+        struct popped *p = &(*v)[n++];
+        *p = (struct popped){
+            .at = due.at, .action = (size_t)(due.action - st->actions), .team = due.team};
+        snprintf(p->key, sizeof(p->key), "%s", due.r.key);
+    }
+    return n;
+}
+
+/* The heap takes a year of reminders of a generated plan in the order of
+ * the straightforward way: every (action, team)'s reminders listed one
+ * cursor at a time, then all sorted by instant, action and team (ties on a
+ * day are many: hundreds of actions, a few dozen days). */
+START_TEST(the_heap_gives_what_sorting_every_reminder_gives)
+{
+    static const char *const owners[] = {"HR", "ICT", "Housing", "Comms", "HR, ICT", "Museums"};
+    static const char *const kinds[] = {"", "", "", "Ongoing", "Review", "May 2024"};
+    size_t size = 64 * 1024, len = 0;
+    char *csv = malloc(size);
+    ck_assert_ptr_nonnull(csv);
+    len += (size_t)snprintf(csv, size, PLAN);
+    uint32_t x = 12345;
+    for (int i = 0; i < 600; i++) {
+        x = x * 1103515245u + 12345u;
+        int32_t d = tkl_day_from_civil(2023, 1, 1) + (int32_t)(x >> 8) % 500;
+        int y, m, dd;
+        tkl_day_to_civil(d, &y, &m, &dd);
+        const char *kind = kinds[(x >> 4) % 6];
+        char when[32];
+        if (!strcmp(kind, "Review"))
+            snprintf(when, sizeof(when), "Review %02d/%02d/%04d", dd, m, y);
+        else if (*kind)
+            snprintf(when, sizeof(when), "%s", kind);
+        else
+            snprintf(when, sizeof(when), "%02d/%02d/%04d", dd, m, y);
+        len += (size_t)snprintf(csv + len, size - len, "A%d,Action %d,\"%s\",%s,%s\n", i, i,
+                                owners[i % 6], when, i % 17 == 0 ? "Complete" : "");
+        ck_assert_uint_lt(len, size);
+    }
+    weekly("ict", 2);
+    struct tkl_store *st = load(csv);
+    free(csv);
+    int64_t lo = at(2023, 3, 1, 0), hi = at(2024, 3, 1, 0);
+    struct tkl_scheduler s = {0};
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, st, lo, lo), 0);
+    ck_assert_uint_gt(s.n, 500);
+
+    /* the reference: each entry's cursor alone, to the end, then sorted */
+    struct popped *want = NULL, *got = NULL;
+    size_t n_want = 0, cap_want = 0, n_got = 0, cap_got = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        struct tkl_scheduler one = {.send_minute = s.send_minute};
+        one.heap = malloc(sizeof(*one.heap));
+        ck_assert_ptr_nonnull(one.heap);
+        one.heap[0] = s.heap[i];
+        one.n = one.cap = 1;
+        n_want = pop_into(&one, st, hi, &want, n_want, &cap_want);
+        tkl_scheduler_free(&one);
+    }
+    qsort(want, n_want, sizeof(*want), popped_cmp);
+
+    n_got = pop_into(&s, st, hi, &got, 0, &cap_got);
+    ck_assert_uint_gt(n_got, 2000);
+    ck_assert_uint_eq(n_got, n_want);
+    for (size_t i = 0; i < n_got; i++) {
+        ck_assert_msg(popped_cmp(&got[i], &want[i]) == 0 && !strcmp(got[i].key, want[i].key),
+                      "reminder %zu: %s of %s, want %s of %s", i, got[i].key,
+                      st->actions[got[i].action].id, want[i].key, st->actions[want[i].action].id);
+    }
+    free(want);
+    free(got);
+    tkl_scheduler_free(&s);
+    tkl_store_free(st);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("scheduler");
@@ -327,6 +431,7 @@ int main(void)
     tcase_add_test(tc, a_weekly_reminder_whose_digest_day_has_passed_goes_before_the_deadline);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder);
     tcase_add_test(tc, a_snooze_that_held_nothing_back_changes_nothing);
+    tcase_add_test(tc, the_heap_gives_what_sorting_every_reminder_gives);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
