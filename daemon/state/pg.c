@@ -702,9 +702,11 @@ static int parse_conninfo(struct tkl_pg *pg, const char *conninfo)
             user = pg->values[n];
         n++;
     }
-    snprintf(pg->describe, sizeof(pg->describe), "host=%s port=%s dbname=%s user=%s",
+    char describe[sizeof(pg->describe)];
+    snprintf(describe, sizeof(describe), "host=%s port=%s dbname=%s user=%s",
              host ? host : "(default)", port ? port : "(default)", db ? db : "(default)",
              user ? user : "(default)");
+    scrub(pg, describe, pg->describe, sizeof(pg->describe));
 out:
     for (PQconninfoOption *o = opts; o->keyword; o++)
         if (o->val)
