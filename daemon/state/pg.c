@@ -209,14 +209,13 @@ static void complete(struct tkl_pg *pg, struct item *it)
         if (it->err && pg->state == PG_READY) {
             char buf[512];
             const PGresult *res = it->results[it->done < it->n ? it->done : it->n - 1];
-            log_warning("postgresql: %s: %s", pg->describe,
-                        scrub(pg, res ? PQresultErrorMessage(res) : "connection lost", buf,
-                              sizeof(buf)));
+            log_warning(
+                "postgresql: %s: %s", pg->describe,
+                scrub(pg, res ? PQresultErrorMessage(res) : "connection lost", buf, sizeof(buf)));
         }
     } else if (it->one) {
-        it->one(it->data, it->err, it->err == -ECONNRESET || it->err == -ECANCELED
-                                       ? NULL
-                                       : it->results[0]);
+        it->one(it->data, it->err,
+                it->err == -ECONNRESET || it->err == -ECANCELED ? NULL : it->results[0]);
     } else if (it->batch) {
         it->batch(it->data, it->err, (const PGresult *const *)it->results, it->n);
     }
@@ -596,8 +595,8 @@ static void on_timer(uv_timer_t *t)
 static void start_connect(struct tkl_pg *pg)
 {
     pg->state = PG_CONNECTING;
-    pg->conn = PQconnectStartParams((const char *const *)pg->keywords,
-                                    (const char *const *)pg->values, 0);
+    pg->conn =
+        PQconnectStartParams((const char *const *)pg->keywords, (const char *const *)pg->values, 0);
     if (!pg->conn) {
         lose(pg, "out of memory");
         return;
@@ -790,8 +789,8 @@ static int want_send(struct tkl_pg *pg)
 }
 
 /* Queues an internal statement (a late PREPARE or LISTEN) when up. */
-static int queue_internal(struct tkl_pg *pg, enum stmt_kind kind, const char *name,
-                          const char *sql, int nparams)
+static int queue_internal(struct tkl_pg *pg, enum stmt_kind kind, const char *name, const char *sql,
+                          int nparams)
 {
     if (pg->state != PG_READY)
         return 0; /* made with the rest when the connection is set up */
@@ -868,7 +867,8 @@ int tkl_pg_listen(struct tkl_pg *pg, const char *channel)
     int r = grow((void **)&pg->channels, &pg->channels_cap, pg->nchannels, sizeof(char *));
     if (r < 0)
         return r;
-    if (!(pg->channels[pg->nchannels] = strdup(channel)) || asprintf(&sql, "LISTEN %s", channel) < 0) {
+    if (!(pg->channels[pg->nchannels] = strdup(channel)) ||
+        asprintf(&sql, "LISTEN %s", channel) < 0) {
         free(pg->channels[pg->nchannels]);
         return -ENOMEM;
     }
@@ -911,8 +911,7 @@ static int queue_user(struct tkl_pg *pg, const struct tkl_pg_stmt *stmts, size_t
     return 0;
 }
 
-int tkl_pg_query(struct tkl_pg *pg, const struct tkl_pg_stmt *stmt, tkl_pg_result_cb cb,
-                 void *data)
+int tkl_pg_query(struct tkl_pg *pg, const struct tkl_pg_stmt *stmt, tkl_pg_result_cb cb, void *data)
 {
     if (!cb)
         return -EINVAL;

@@ -139,8 +139,8 @@ START_TEST(connects_and_queries_with_parameters)
     struct tkl_pg *pg = connect_db("t_connect", &s);
     ck_assert_ptr_nonnull(strstr(tkl_pg_describe(pg), " dbname=t_connect "));
     const char *params[] = {"41", NULL};
-    struct tkl_pg_stmt st = {.sql = "SELECT $1::int + 1, $2::text IS NULL", .nparams = 2,
-                             .params = params};
+    struct tkl_pg_stmt st = {
+        .sql = "SELECT $1::int + 1, $2::text IS NULL", .nparams = 2, .params = params};
     struct answer a = {0};
     ck_assert_int_eq(tkl_pg_query(pg, &st, on_result, &a), 0);
     ck_assert_int_eq(a.calls, 0); /* never from inside the call */
@@ -155,8 +155,8 @@ END_TEST
 START_TEST(describes_without_the_password)
 {
     struct seen s = {0};
-    const char *path = tkl_write_text(dir, "conninfo",
-                                      "host=/nowhere port=5 dbname=d user=u password=Pw-secret");
+    const char *path =
+        tkl_write_text(dir, "conninfo", "host=/nowhere port=5 dbname=d user=u password=Pw-secret");
     struct tkl_pg *pg = open_pg(path, &s);
     ck_assert_str_eq(tkl_pg_describe(pg), "host=/nowhere port=5 dbname=d user=u");
     close_pg(pg);
@@ -411,8 +411,8 @@ START_TEST(never_logs_the_password)
     ck_assert(tkl_run_until_count(&loop, &waiting.calls, 1));
     tkl_pg_close(pg);
     /* a value libpq echoes in its message, the password's too */
-    const char *echo = tkl_write_text(dir, "conninfo-echo",
-                                      "host=127.0.0.1 port=Echo-Pw-77 password=Echo-Pw-77");
+    const char *echo =
+        tkl_write_text(dir, "conninfo-echo", "host=127.0.0.1 port=Echo-Pw-77 password=Echo-Pw-77");
     struct seen s3 = {0};
     pg = open_pg(echo, &s3);
     tkl_pg_close(pg);

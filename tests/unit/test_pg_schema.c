@@ -160,8 +160,8 @@ static const char *const *put_params(struct put *p, const char *channel, const c
                                 i > 1 ? "," : "", k, i, k, i);
     }
     snprintf(p->entries + len, sizeof(p->entries) - len, "]");
-    const char *v[10] = {channel, "r@x", "t1", "Team", NULL, p->due, p->due, p->due, NULL,
-                         p->entries};
+    const char *v[10] = {channel, "r@x",  "t1",   "Team", NULL,
+                         p->due,  p->due, p->due, NULL,   p->entries};
     memcpy(p->params, v, sizeof(v));
     return p->params;
 }
@@ -372,7 +372,8 @@ START_TEST(concurrent_claims_get_disjoint_sets)
     PGconn *watch = tkl_pg_fixture_connect("t_schema");
     PQclear(tkl_pg_fixture_exec(lock, "SELECT pg_advisory_lock(77)"));
     /* a claims 6 and keeps them locked; b, claiming up to 10, skips them */
-    struct tkl_pg_stmt claim_a = {.prepared = TKL_PG_CLAIM, .nparams = 5,
+    struct tkl_pg_stmt claim_a = {.prepared = TKL_PG_CLAIM,
+                                  .nparams = 5,
                                   .params = claim_params("email", "1000", "node-a", "30", "6")};
     struct held ha = {0};
     held_after(&a, &claim_a, on_held, &ha);
@@ -499,7 +500,8 @@ START_TEST(a_queued_notice_wakes_the_other_node_at_commit)
     struct put p;
     const char *channel[] = {"email"};
     struct tkl_pg_stmt txn[] = {
-        {.prepared = TKL_PG_PUT_NOTICE, .nparams = 10,
+        {.prepared = TKL_PG_PUT_NOTICE,
+         .nparams = 10,
          .params = put_params(&p, "email", "k1", 100)},
         {.prepared = TKL_PG_NOTIFY_QUEUED, .nparams = 1, .params = channel},
     };
