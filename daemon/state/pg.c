@@ -139,7 +139,7 @@ static struct item *new_item(size_t n)
         return NULL;
     it->n = n;
     it->stmts = calloc(n, sizeof(*it->stmts));
-    it->results = calloc(n, sizeof(*it->results));
+    it->results = calloc(n, sizeof(PGresult *));
     if (!it->stmts || !it->results) {
         free(it->stmts);
         free(it->results);

@@ -146,7 +146,7 @@ static void migrated(void *data, int r, const PGresult *const *results, size_t n
         if (PQntuples(last) != 1 || PQgetisnull(last, 0, 0))
             r = -EPROTO;
         else
-            version = atoi(PQgetvalue(last, 0, 0));
+            version = (int)strtol(PQgetvalue(last, 0, 0), NULL, 10);
         if (r == 0 && version > TKL_PG_SCHEMA_VERSION)
             r = -EPROTO;
     }
