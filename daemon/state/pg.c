@@ -653,6 +653,41 @@ oom:
     lose(pg, "out of memory");
 }
 
+/* What a conninfo over TCP gets unless it says otherwise: a server that
+ * went away without closing (a host down, a network cut) is noticed by the
+ * kernel's keepalive probes within about a minute while idle, and within
+ * a minute of unacknowledged data while busy, instead of TCP's quarter of
+ * an hour. The probes are the kernel's: the idle process still sleeps. */
+static const char *const tcp_defaults[][2] = {
+    {"keepalives", "1"},       {"keepalives_idle", "30"},     {"keepalives_interval", "10"},
+    {"keepalives_count", "3"}, {"tcp_user_timeout", "60000"},
+};
+
+/* A copy of libpq's message about a conninfo it could not parse, in buf,
+ * each quoted part (a piece of the conninfo, maybe of its password) shown
+ * as "***". */
+static const char *cut_quoted(const char *msg, char *buf, size_t size)
+{
+    size_t o = 0;
+    bool quoted = false;
+    for (; *msg && o + 4 < size; msg++) {
+        if (*msg == '"') {
+            quoted = !quoted;
+            buf[o++] = '"';
+            if (quoted) {
+                memcpy(buf + o, "***", 3);
+                o += 3;
+            }
+        } else if (!quoted) {
+            buf[o++] = *msg == '\n' ? ' ' : *msg;
+        }
+    }
+    while (o && buf[o - 1] == ' ')
+        o--;
+    buf[o] = '\0';
+    return buf;
+}
+
 /* Parses the conninfo into keyword and value arrays, keeps the password
  * to cut it out of messages, and describes the target. */
 static int parse_conninfo(struct tkl_pg *pg, const char *conninfo)
@@ -666,7 +701,7 @@ static int parse_conninfo(struct tkl_pg *pg, const char *conninfo)
         if (err) {
             char buf[512];
             log_error("postgresql: the conninfo cannot be read: %s",
-                      scrub(pg, err, buf, sizeof(buf)));
+                      cut_quoted(err, buf, sizeof(buf)));
             PQfreemem(err);
             return -EINVAL;
         }
@@ -675,8 +710,9 @@ static int parse_conninfo(struct tkl_pg *pg, const char *conninfo)
     for (PQconninfoOption *o = opts; o->keyword; o++)
         if (o->val)
             n++;
-    pg->keywords = calloc(n + 1, sizeof(char *));
-    pg->values = calloc(n + 1, sizeof(char *));
+    size_t ndefaults = sizeof(tcp_defaults) / sizeof(tcp_defaults[0]);
+    pg->keywords = calloc(n + ndefaults + 1, sizeof(char *));
+    pg->values = calloc(n + ndefaults + 1, sizeof(char *));
     if (!pg->keywords || !pg->values) {
         r = -ENOMEM;
         goto out;
@@ -699,6 +735,19 @@ static int parse_conninfo(struct tkl_pg *pg, const char *conninfo)
             db = pg->values[n];
         else if (strcmp(o->keyword, "user") == 0)
             user = pg->values[n];
+        n++;
+    }
+    for (size_t d = 0; d < ndefaults; d++) {
+        PQconninfoOption *o;
+        for (o = opts; o->keyword && strcmp(o->keyword, tcp_defaults[d][0]) != 0; o++)
+            ;
+        if (o->keyword && o->val)
+            continue;
+        if (!(pg->keywords[n] = strdup(tcp_defaults[d][0])) ||
+            !(pg->values[n] = strdup(tcp_defaults[d][1]))) {
+            r = -ENOMEM;
+            goto out;
+        }
         n++;
     }
     char describe[sizeof(pg->describe)];

@@ -416,6 +416,12 @@ START_TEST(never_logs_the_password)
     struct seen s3 = {0};
     pg = open_pg(echo, &s3);
     tkl_pg_close(pg);
+    /* a conninfo libpq cannot parse: its message quotes the conninfo */
+    const char *unquoted =
+        tkl_write_text(dir, "conninfo-unquoted", "host=127.0.0.1 password=Split Pw-Part");
+    struct tkl_pg_options o = {.conninfo_file = unquoted};
+    struct tkl_pg *none = NULL;
+    ck_assert_int_eq(tkl_pg_new(&loop, &o, &none), -EINVAL);
     ck_assert_int_eq(tkl_loop_finish(&loop), 0);
     char *log = tkl_capture_end();
     ck_assert_str_eq(who.value, "tickler_pw");
@@ -427,6 +433,8 @@ START_TEST(never_logs_the_password)
     ck_assert_msg(!strstr(log, real), "the password logged:\n%s", log);
     ck_assert_msg(!strstr(log, "Wrong-Pw-5150"), "the password logged:\n%s", log);
     ck_assert_msg(!strstr(log, "Echo-Pw-77"), "the password logged:\n%s", log);
+    ck_assert_ptr_nonnull(strstr(log, "cannot be read: missing \"***\" after \"***\""));
+    ck_assert_msg(!strstr(log, "Pw-Part"), "the password logged:\n%s", log);
     free(log);
     free(real);
     free(real2);
