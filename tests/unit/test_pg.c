@@ -325,6 +325,34 @@ START_TEST(reconnects_after_a_restart)
 }
 END_TEST
 
+START_TEST(follows_the_socket_to_the_next_host)
+{
+    /* a host list whose first entry refuses: libpq moves on to the next
+     * with a new socket inside PQconnectPoll */
+    char *ci = tkl_pg_fixture_conninfo(NULL);
+    int port = 0;
+    char user[64] = "";
+    const char *p = strstr(ci, "port=");
+    const char *u = strstr(ci, "user=");
+    ck_assert(p && u);
+    ck_assert_int_eq(sscanf(p, "port=%d", &port), 1);
+    ck_assert_int_eq(sscanf(u, "user=%63s", user), 1);
+    free(ci);
+    char text[256];
+    snprintf(text, sizeof(text),
+             "host=127.0.0.1,127.0.0.1 port=1,%d dbname=postgres user=%s connect_timeout=30", port,
+             user);
+    struct seen s = {0};
+    struct tkl_pg *pg = open_pg(tkl_write_text(dir, "conninfo-hosts", text), &s);
+    ck_assert(tkl_run_until_count(&loop, &s.connected, 1));
+    struct answer a = {0};
+    ck_assert_int_eq(query(pg, "SELECT inet_server_port()", &a), 0);
+    ck_assert(tkl_run_until_count(&loop, &a.calls, 1));
+    ck_assert_int_eq(atoi(a.value), port);
+    close_pg(pg);
+}
+END_TEST
+
 START_TEST(close_cancels_pending_work)
 {
     struct seen s = {0};
@@ -465,6 +493,7 @@ static Suite *suite(void)
     tcase_add_test(tc, prepares_statements_once_registered);
     tcase_add_test(tc, listens_and_idles_without_timers);
     tcase_add_test(tc, reconnects_after_a_restart);
+    tcase_add_test(tc, follows_the_socket_to_the_next_host);
     tcase_add_test(tc, close_cancels_pending_work);
     tcase_add_test(tc, closes_from_a_callback);
     tcase_add_test(tc, never_logs_the_password);
