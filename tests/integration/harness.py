@@ -9,6 +9,8 @@ import sys
 import threading
 import time
 
+from pg_fixture import PostgreSQL  # noqa: F401 (a real PostgreSQL 15 for a test)
+
 BUILD = None  # set by each test's main from --build
 
 

@@ -1,0 +1,117 @@
+/*
+ * One asynchronous PostgreSQL connection on the libuv loop (libpq in
+ * non-blocking pipeline mode): connecting, queries queued and pipelined,
+ * prepared statements and LISTEN channels kept across reconnections, and
+ * reconnection with capped, jittered exponential backoff.
+ *
+ * Nothing blocks the loop: libpq is driven by one uv_poll_t on PQsocket()
+ * (made again after every PQconnectPoll step, as the socket may change),
+ * and output is flushed with PQflush while watching for writability. An
+ * idle connection only watches its socket for reading: no timer runs, so
+ * it wakes nothing until the server sends (a NOTIFY) or goes away.
+ *
+ * The conninfo (libpq's "key=value" form) is read from a file or a systemd
+ * credential (core/secret.h). The log names only host, port, dbname and
+ * user, and every libpq message is logged with the password cut out.
+ *
+ * Every callback runs on the loop thread, never from inside the call that
+ * queued its work.
+ */
+#ifndef TKL_STATE_PG_H
+#define TKL_STATE_PG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libpq-fe.h>
+#include <uv.h>
+
+struct tkl_pg;
+
+/* A statement's outcome. r is 0 with res its result (PGRES_COMMAND_OK or
+ * PGRES_TUPLES_OK); -EEXIST (unique violation), -EAGAIN (serialization
+ * failure or deadlock) or -EIO (any other error) with res the error
+ * result (PQresultErrorMessage, PQresultErrorField); -ECONNRESET when the
+ * connection was lost first and -ECANCELED when it was closed first, with
+ * res NULL. res is freed when the callback returns. */
+typedef void (*tkl_pg_result_cb)(void *data, int r, const PGresult *res);
+
+/* A transaction's outcome: r as for tkl_pg_result_cb (the first error);
+ * results[i] is statement i's result, or NULL for a statement that did not
+ * run (after the one that failed, or all of them when the connection went
+ * away). The results are freed when the callback returns. */
+typedef void (*tkl_pg_batch_cb)(void *data, int r, const PGresult *const *results, size_t n);
+
+/* Told connected once the connection is up, its statements prepared and
+ * its channels listened to; told lost when a connection that was up goes
+ * away (after every pending callback got -ECONNRESET), before the
+ * reconnection is tried. */
+typedef void (*tkl_pg_state_cb)(void *data, bool connected);
+
+/* A NOTIFY on a channel listened to; payload may be empty. */
+typedef void (*tkl_pg_notify_cb)(void *data, const char *channel, const char *payload);
+
+struct tkl_pg_options {
+    const char *conninfo_file;   /* a path, or "credential:NAME" */
+    unsigned backoff_min_ms;     /* first wait before reconnecting; 0: 250 */
+    unsigned backoff_max_ms;     /* the cap of the doubling waits; 0: 30000 */
+    unsigned connect_timeout_ms; /* a connection not up by then fails; 0: 10000 */
+    tkl_pg_state_cb on_state;    /* may be NULL */
+    tkl_pg_notify_cb on_notify;  /* may be NULL */
+    void *data;                  /* given to on_state and on_notify */
+};
+
+/* A statement of a query or transaction: sql (with $1..$n) or the name of a
+ * statement prepared with tkl_pg_prepare; params are text, NULL for SQL
+ * NULL. The strings are copied. */
+struct tkl_pg_stmt {
+    const char *sql;
+    const char *prepared;
+    int nparams;
+    const char *const *params;
+};
+
+/* Reads the conninfo file and starts connecting. Returns 0 with *ret, or a
+ * negative errno: the file's (core/secret.h), -EINVAL for a conninfo libpq
+ * cannot parse (logged, password cut out), -ENOMEM. */
+int tkl_pg_new(uv_loop_t *loop, const struct tkl_pg_options *opts, struct tkl_pg **ret);
+
+/* Whether the connection is up (connected told, lost not yet). */
+bool tkl_pg_connected(const struct tkl_pg *pg);
+
+/* "host=H port=P dbname=D user=U" of the conninfo: what the log shows. */
+const char *tkl_pg_describe(const struct tkl_pg *pg);
+
+/* Registers a prepared statement: made now if the connection is up and
+ * again on every connection. Returns 0, -EEXIST (the name is taken),
+ * -EINVAL, -ENOMEM or -ESHUTDOWN (closed). */
+int tkl_pg_prepare(struct tkl_pg *pg, const char *name, const char *sql, int nparams);
+
+/* Listens to channel (lowercase letters, digits and '_', at most 63) now
+ * if up and on every connection. Returns 0, -EINVAL, -ENOMEM or
+ * -ESHUTDOWN. */
+int tkl_pg_listen(struct tkl_pg *pg, const char *channel);
+
+/* Queues one statement, run in a transaction of its own. While the
+ * connection is being made, it waits for it. Returns 0 (cb runs exactly
+ * once, later), -ENOTCONN (the connection is lost and not made again yet),
+ * -ENOENT (no such prepared statement), -EINVAL, -ENOMEM or -ESHUTDOWN;
+ * on an error cb never runs. */
+int tkl_pg_query(struct tkl_pg *pg, const struct tkl_pg_stmt *stmt, tkl_pg_result_cb cb,
+                 void *data);
+
+/* Queues n statements (1..64) as one transaction, sent in one go: they all
+ * take effect or none does, and cb runs once. The statements run in the
+ * implicit transaction a pipeline keeps up to its sync point, which is
+ * BEGIN ... COMMIT without leaving the session in a failed transaction
+ * block for the work pipelined after it when a statement fails. Returns
+ * as tkl_pg_query. */
+int tkl_pg_transaction(struct tkl_pg *pg, const struct tkl_pg_stmt *stmts, size_t n,
+                       tkl_pg_batch_cb cb, void *data);
+
+/* Closes the connection: every pending callback gets -ECANCELED, every
+ * handle is closed and the memory freed once the loop has run their close
+ * callbacks. No callback runs after this returns. Accepts NULL. */
+void tkl_pg_close(struct tkl_pg *pg);
+
+#endif

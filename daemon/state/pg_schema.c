@@ -1,0 +1,205 @@
+#include "pg_schema.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Taken (pg_advisory_xact_lock) by the migration transaction; held to its
+ * end. "tickler" in ASCII. */
+#define MIGRATION_LOCK "126943345059186"
+
+/* The numbered migrations: migrations[i] brings version i to i + 1. Each
+ * is plpgsql statements, run inside a DO block only when the version is
+ * below its number. Never edit one that has shipped: add the next. */
+static const char *const migrations[] = {
+    /* 1: the outbox, the notification log, the updates, meta, the nodes
+     * and the leases */
+    "CREATE TABLE meta(key text PRIMARY KEY, value bigint NOT NULL);"
+    "CREATE TABLE nodes(id text PRIMARY KEY, last_seen bigint NOT NULL);"
+    "CREATE TABLE notices("
+    "  id bigserial PRIMARY KEY,"
+    "  channel text NOT NULL, recipient text NOT NULL,"
+    "  team_id text, team_name text, thread_key text,"
+    "  due_at bigint NOT NULL, created_at bigint NOT NULL,"
+    "  state smallint NOT NULL DEFAULT 0, attempts integer NOT NULL DEFAULT 0,"
+    "  next_attempt bigint NOT NULL, last_error text, finished_at bigint, intro text,"
+    "  lease_node text, lease_until bigint);"
+    "CREATE INDEX notices_due ON notices(channel, next_attempt, id) WHERE state = 0;"
+    "CREATE INDEX notices_lease ON notices(lease_node) WHERE lease_node IS NOT NULL;"
+    "CREATE TABLE entries("
+    "  notice_id bigint NOT NULL REFERENCES notices(id) ON DELETE CASCADE,"
+    "  idx integer NOT NULL,"
+    "  item_id text NOT NULL, title text, commitment text, owners text,"
+    "  deadline_text text, status text, progress text,"
+    "  deadline_day integer, kind integer, stage integer, stage_key text,"
+    "  days_left integer, late integer, category text, url text, answer text,"
+    "  PRIMARY KEY(notice_id, idx));"
+    "CREATE INDEX entries_item ON entries(item_id, stage, notice_id);"
+    "CREATE TABLE log(key text PRIMARY KEY, notice_id bigint NOT NULL,"
+    "  created_at bigint NOT NULL);"
+    "CREATE TABLE updates("
+    "  id bigserial PRIMARY KEY,"
+    "  action_id text NOT NULL, recipient text NOT NULL, team_id text,"
+    "  kind integer NOT NULL, at bigint NOT NULL, link_issued_at bigint NOT NULL,"
+    "  until_day integer, rag integer NOT NULL DEFAULT 0, note text, suggested_team text,"
+    "  plan_deadline_day integer, plan_deadline_text text, plan_status text,"
+    "  plan_owners text);"
+    /* one row per update said against one plan, as the SQLite outbox */
+    "CREATE UNIQUE INDEX updates_once_per_plan ON updates(action_id, recipient, kind,"
+    "  link_issued_at, until_day, rag, coalesce(note, ''), coalesce(suggested_team, ''),"
+    "  plan_deadline_day, coalesce(plan_status, ''),"
+    "  (CASE kind WHEN 4 THEN coalesce(plan_owners, '') ELSE '' END)) NULLS NOT DISTINCT;"
+    "CREATE INDEX updates_at ON updates(at);"
+    "CREATE FUNCTION updates_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+    "  $f$ BEGIN RAISE EXCEPTION 'updates are append-only'; END $f$;"
+    "CREATE TRIGGER updates_no_change BEFORE UPDATE OR DELETE ON updates"
+    "  FOR EACH ROW EXECUTE FUNCTION updates_append_only();",
+};
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == TKL_PG_SCHEMA_VERSION,
+               "one migration per schema version");
+
+#define ENTRY_COLUMNS                                                                              \
+    "idx, item_id, title, commitment, owners, deadline_text, status, progress, deadline_day, "     \
+    "kind, stage, stage_key, days_left, late, category, url, answer"
+
+static const struct {
+    const char *name, *sql;
+    int nparams;
+} statements[] = {
+    {TKL_PG_PUT_NOTICE,
+     "WITH e AS (SELECT j, ord FROM jsonb_array_elements($10::jsonb) WITH ORDINALITY AS a(j, ord)),"
+     " id AS (SELECT nextval('notices_id_seq') AS id),"
+     " won AS (INSERT INTO log(key, notice_id, created_at)"
+     "   SELECT e.j->>'key', id.id, $7::bigint FROM e, id ORDER BY e.ord"
+     "   ON CONFLICT (key) DO NOTHING RETURNING key),"
+     " n AS (INSERT INTO notices(id, channel, recipient, team_id, team_name, thread_key, due_at,"
+     "   created_at, next_attempt, intro)"
+     "   SELECT id.id, $1, $2, $3, $4, $5, $6::bigint, $7::bigint, $8::bigint, $9 FROM id"
+     "   WHERE EXISTS (SELECT 1 FROM won) RETURNING id),"
+     " ins AS (INSERT INTO entries(notice_id, " ENTRY_COLUMNS ")"
+     "   SELECT n.id, (row_number() OVER (ORDER BY e.ord) - 1)::integer, e.j->>'item_id',"
+     "   e.j->>'title', e.j->>'commitment', e.j->>'owners', e.j->>'deadline_text',"
+     "   e.j->>'status', e.j->>'progress', (e.j->>'deadline_day')::integer,"
+     "   (e.j->>'kind')::integer, (e.j->>'stage')::integer, e.j->>'stage_key',"
+     "   (e.j->>'days_left')::integer, (e.j->>'late')::integer, e.j->>'category',"
+     "   e.j->>'url', e.j->>'answer'"
+     "   FROM n, e WHERE e.j->>'key' IN (SELECT key FROM won) RETURNING 1)"
+     "SELECT (SELECT id FROM n) AS id, (SELECT count(*) FROM ins) AS entries",
+     10},
+    {TKL_PG_NOTIFY_QUEUED, "SELECT pg_notify('" TKL_PG_QUEUED_CHANNEL "', $1)", 1},
+    {TKL_PG_CLAIM,
+     "WITH c AS (SELECT id FROM notices"
+     "   WHERE state = 0 AND channel = $1 AND next_attempt <= $2::bigint"
+     "   AND (lease_until IS NULL OR lease_until <= $2::bigint)"
+     "   ORDER BY next_attempt, id LIMIT $5::bigint FOR UPDATE SKIP LOCKED),"
+     " u AS (UPDATE notices n SET lease_node = $3, lease_until = $2::bigint + $4::bigint"
+     "   FROM c WHERE n.id = c.id RETURNING n.*)"
+     "SELECT u.id, u.channel, u.recipient, u.team_id, u.team_name, u.thread_key, u.due_at,"
+     " u.created_at, u.attempts, u.intro, e.idx, e.item_id, e.title, e.commitment, e.owners,"
+     " e.deadline_text, e.status, e.progress, e.deadline_day, e.kind, e.stage, e.stage_key,"
+     " e.days_left, e.late, e.category, e.url, e.answer"
+     " FROM u JOIN entries e ON e.notice_id = u.id ORDER BY u.next_attempt, u.id, e.idx",
+     5},
+    {TKL_PG_RENEW,
+     "UPDATE notices SET lease_until = $2::bigint + $3::bigint"
+     " WHERE lease_node = $1 AND state = 0 RETURNING id",
+     3},
+    {TKL_PG_DELIVERED,
+     "UPDATE notices SET state = 1, finished_at = $3::bigint, last_error = $4,"
+     " attempts = attempts + 1, lease_node = NULL, lease_until = NULL"
+     " WHERE id = $1::bigint AND lease_node = $2 AND state = 0 RETURNING id",
+     4},
+    {TKL_PG_FAILED,
+     "UPDATE notices SET state = 2, finished_at = $3::bigint, last_error = $4,"
+     " attempts = attempts + 1, lease_node = NULL, lease_until = NULL"
+     " WHERE id = $1::bigint AND lease_node = $2 AND state = 0 RETURNING id",
+     4},
+    {TKL_PG_RETRY,
+     "UPDATE notices SET next_attempt = $3::bigint, last_error = $4,"
+     " attempts = attempts + 1, lease_node = NULL, lease_until = NULL"
+     " WHERE id = $1::bigint AND lease_node = $2 AND state = 0 RETURNING id",
+     4},
+    {TKL_PG_NODE_SEEN,
+     "INSERT INTO nodes(id, last_seen) VALUES($1, $2::bigint)"
+     " ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen",
+     2},
+    {TKL_PG_META_GET, "SELECT value FROM meta WHERE key = $1", 1},
+    {TKL_PG_META_SET,
+     "INSERT INTO meta(key, value) VALUES($1, $2::bigint)"
+     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+     2},
+};
+
+struct migration {
+    tkl_pg_schema_cb cb;
+    void *data;
+};
+
+static void migrated(void *data, int r, const PGresult *const *results, size_t n)
+{
+    struct migration *m = data;
+    int version = 0;
+    if (r == 0) {
+        const PGresult *last = results[n - 1];
+        if (PQntuples(last) != 1 || PQgetisnull(last, 0, 0))
+            r = -EPROTO;
+        else
+            version = (int)strtol(PQgetvalue(last, 0, 0), NULL, 10);
+        if (r == 0 && version > TKL_PG_SCHEMA_VERSION)
+            r = -EPROTO;
+    }
+    m->cb(m->data, r, version);
+    free(m);
+}
+
+int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data)
+{
+    enum { N = TKL_PG_SCHEMA_VERSION };
+    struct tkl_pg_stmt stmts[N + 3] = {
+        {.sql = "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK ")"},
+        {.sql = "CREATE TABLE IF NOT EXISTS tickler_schema_version("
+                "version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"},
+    };
+    char *blocks[N] = {0};
+    int r = 0;
+    if (!pg || !cb)
+        return -EINVAL;
+    struct migration *m = calloc(1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    m->cb = cb;
+    m->data = data;
+    for (int i = 0; i < N; i++) {
+        if (asprintf(&blocks[i],
+                     "DO $tickler_migration$ BEGIN "
+                     "IF (SELECT coalesce(max(version), 0) FROM tickler_schema_version) < %d "
+                     "THEN %s INSERT INTO tickler_schema_version(version) VALUES (%d); "
+                     "END IF; END $tickler_migration$",
+                     i + 1, migrations[i], i + 1) < 0) {
+            blocks[i] = NULL;
+            r = -ENOMEM;
+            goto out;
+        }
+        stmts[2 + i].sql = blocks[i];
+    }
+    stmts[N + 2].sql = "SELECT coalesce(max(version), 0) FROM tickler_schema_version";
+    r = tkl_pg_transaction(pg, stmts, N + 3, migrated, m);
+out:
+    for (int i = 0; i < N; i++)
+        free(blocks[i]);
+    if (r < 0)
+        free(m);
+    return r;
+}
+
+int tkl_pg_schema_prepare(struct tkl_pg *pg)
+{
+    for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
+        int r = tkl_pg_prepare(pg, statements[i].name, statements[i].sql, statements[i].nparams);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}

@@ -1,0 +1,93 @@
+/*
+ * The PostgreSQL schema of the daemon's state and the statements of its
+ * core operations, for several ticklerd sharing one database.
+ *
+ * The tables mirror the SQLite outbox (outbox/outbox.c): meta, notices,
+ * entries, log (the notification log, its key unique), updates
+ * (append-only); and add what several nodes need: nodes (each node's id
+ * and when it was last seen) and a lease per notice (lease_node,
+ * lease_until): a notice leased to a node whose lease has not expired is
+ * that node's to deliver. Instants are seconds since the epoch, given by
+ * the caller (the nodes' clocks are assumed in step, as NTP keeps them,
+ * to well within a lease).
+ *
+ * tkl_pg_schema_migrate() brings a database to the version this build
+ * knows: one transaction, under an advisory lock, so nodes starting
+ * together apply each numbered migration once.
+ */
+#ifndef TKL_STATE_PG_SCHEMA_H
+#define TKL_STATE_PG_SCHEMA_H
+
+#include "state/pg.h"
+
+/* The schema version this build writes. */
+#define TKL_PG_SCHEMA_VERSION 1
+
+/* The channel tkl_pg_schema's put notifies, its payload the notice's
+ * channel, when a transaction that queued a notice commits. */
+#define TKL_PG_QUEUED_CHANNEL "tickler_queued"
+
+/* r is 0 with version the schema's version, or a negative errno: -EPROTO
+ * for a database of a newer schema than this build knows, or the
+ * transaction's (state/pg.h). */
+typedef void (*tkl_pg_schema_cb)(void *data, int r, int version);
+
+/* Queues the migration transaction. Returns as tkl_pg_transaction. */
+int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
+
+/*
+ * The prepared statements of the core operations (tkl_pg_schema_prepare
+ * registers them all). Parameters are text; the $n of each:
+ *
+ * TKL_PG_PUT_NOTICE: a notice with the entries whose log key is new.
+ *   $1 channel, $2 recipient, $3 team_id, $4 team_name, $5 thread_key,
+ *   $6 due_at, $7 now (created_at), $8 next_attempt, $9 intro,
+ *   $10 the entries, a JSON array of objects: "key" (the log key) and the
+ *   entries columns item_id, title, commitment, owners, deadline_text,
+ *   status, progress, deadline_day, kind, stage, stage_key, days_left,
+ *   late, category, url, answer (absent: NULL).
+ *   One row: the new notice's id (NULL when every key was logged
+ *   already) and the number of entries stored. The log keys are taken
+ *   with INSERT ... ON CONFLICT DO NOTHING: of two transactions putting
+ *   the same key, the second waits for the first and stores that entry
+ *   only if the first rolled back.
+ * TKL_PG_NOTIFY_QUEUED: $1 a channel; NOTIFY TKL_PG_QUEUED_CHANNEL with
+ *   it, sent at commit (in the put's transaction).
+ * TKL_PG_CLAIM: the due notices of a channel not leased to a node (or
+ *   whose lease has expired), leased to this node; locked rows are
+ *   skipped, so nodes claiming at once get disjoint sets.
+ *   $1 channel, $2 now, $3 node id, $4 lease seconds, $5 at most so many.
+ *   One row per entry, notices in (next_attempt, id) order, entries in
+ *   order: id, channel, recipient, team_id, team_name, thread_key, due_at,
+ *   created_at, attempts, intro, idx, item_id, title, commitment, owners,
+ *   deadline_text, status, progress, deadline_day, kind, stage, stage_key,
+ *   days_left, late, category, url, answer.
+ * TKL_PG_RENEW: $1 node id, $2 now, $3 lease seconds. Extends the leases
+ *   the node holds on notices not finished; one row (id) per notice
+ *   still the node's.
+ * TKL_PG_DELIVERED, TKL_PG_FAILED: $1 notice id, $2 node id, $3 now
+ *   (finished_at), $4 the reply (or NULL). TKL_PG_RETRY: the same with
+ *   $3 the next attempt. Each records the outcome and ends the lease only
+ *   if the lease is still the node's: one row (id) when recorded, none
+ *   when another node holds the notice now (or finished it).
+ * TKL_PG_NODE_SEEN: $1 node id, $2 now.
+ * TKL_PG_META_GET: $1 key; one row (value) or none.
+ * TKL_PG_META_SET: $1 key, $2 value (an integer).
+ */
+#define TKL_PG_PUT_NOTICE    "tkl_put_notice"
+#define TKL_PG_NOTIFY_QUEUED "tkl_notify_queued"
+#define TKL_PG_CLAIM         "tkl_claim"
+#define TKL_PG_RENEW         "tkl_renew"
+#define TKL_PG_DELIVERED     "tkl_delivered"
+#define TKL_PG_FAILED        "tkl_failed"
+#define TKL_PG_RETRY         "tkl_retry"
+#define TKL_PG_NODE_SEEN     "tkl_node_seen"
+#define TKL_PG_META_GET      "tkl_meta_get"
+#define TKL_PG_META_SET      "tkl_meta_set"
+
+/* Registers every statement above with tkl_pg_prepare (after the
+ * migration: they name its tables). Returns 0 or tkl_pg_prepare's
+ * error. */
+int tkl_pg_schema_prepare(struct tkl_pg *pg);
+
+#endif
