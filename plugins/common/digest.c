@@ -434,43 +434,26 @@ int dg_put_json_string(struct dg_buf *b, const char *s)
             continue;
         }
         dg_put(b, (const char *)run, (size_t)(p - run));
+        /* the two-character escapes, then \uXXXX (twice past U+FFFF) */
+        static const char named[] = "\"\\\b\f\n\r\t", letter[] = "\"\\bfnrt";
+        const char *nm = cp < 0x80 ? strchr(named, (int)cp) : NULL; /* cp is never 0 here */
         char esc[13];
         size_t k = 0;
-        esc[k++] = '\\';
-        switch (cp) {
-        case '"':
-        case '\\':
-            esc[k++] = (char)cp;
-            break;
-        case '\b':
-            esc[k++] = 'b';
-            break;
-        case '\f':
-            esc[k++] = 'f';
-            break;
-        case '\n':
-            esc[k++] = 'n';
-            break;
-        case '\r':
-            esc[k++] = 'r';
-            break;
-        case '\t':
-            esc[k++] = 't';
-            break;
-        default: {
+        if (nm) {
+            esc[k++] = '\\';
+            esc[k++] = letter[nm - named];
+        } else {
             int32_t units[2] = {cp, -1};
             if (cp >= 0x10000) {
                 units[0] = 0xD800 | ((cp - 0x10000) >> 10);
                 units[1] = 0xDC00 | ((cp - 0x10000) & 0x3FF);
             }
-            k = 0;
             for (int u = 0; u < 2 && units[u] >= 0; u++) {
                 esc[k++] = '\\';
                 esc[k++] = 'u';
                 for (int shift = 12; shift >= 0; shift -= 4)
                     esc[k++] = hex[(units[u] >> shift) & 0xF];
             }
-        }
         }
         dg_put(b, esc, k);
         p += len;

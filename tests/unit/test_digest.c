@@ -470,12 +470,14 @@ START_TEST(json_strings_are_written_as_jansson_writes_them)
         "\x01\x02\x08\x0b\x0c\x1b\x1f\x7f",
         "Let\xe2\x80\x99s \xc3\xa9t\xc3\xa9 \xe2\x82\xac 5", /* U+2019, U+00E9, U+20AC */
         "astral \xf0\x9f\x93\x85 and \xf4\x8f\xbf\xbf",      /* U+1F4C5, U+10FFFF */
-        "\xef\xbf\xbf \xe0\xa0\x80 \xc2\x80 \xdf\xbf",       /* edges of each length */
-        "\xc0\xaf",                                          /* overlong '/' */
-        "\xe0\x80\xaf",                                      /* overlong, 3 bytes */
-        "\xed\xa0\x80",                                      /* a surrogate */
-        "\xf4\x90\x80\x80",                                  /* past U+10FFFF */
-        "cut \xe2\x82",                                      /* cut short */
+        /* U+010A U+0122 U+015C U+200A: low bytes of \n, ", \\ and a space */
+        "\xc4\x8a \xc4\xa2 \xc5\x9c \xe2\x80\x8a",
+        "\xef\xbf\xbf \xe0\xa0\x80 \xc2\x80 \xdf\xbf", /* edges of each length */
+        "\xc0\xaf",                                    /* overlong '/' */
+        "\xe0\x80\xaf",                                /* overlong, 3 bytes */
+        "\xed\xa0\x80",                                /* a surrogate */
+        "\xf4\x90\x80\x80",                            /* past U+10FFFF */
+        "cut \xe2\x82",                                /* cut short */
         "\x80 lone continuation",
         "\xff",
     };
