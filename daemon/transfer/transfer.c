@@ -22,6 +22,7 @@ struct tkl_transfers {
     unsigned running;
     unsigned open_handles; /* the timer and the polls not yet closed */
     bool closing;
+    bool in_timer; /* on_timer is running curl's timeout */
 };
 
 /* One per socket curl watches; freed in its close callback. */
@@ -103,7 +104,9 @@ static void on_timer(uv_timer_t *timer)
 {
     struct tkl_transfers *t = timer->data;
     int running;
+    t->in_timer = true;
     curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    t->in_timer = false;
     read_finished(t);
 }
 
@@ -169,9 +172,13 @@ static int on_timeout(CURLM *multi, long timeout_ms, void *userp)
         uv_timer_stop(&t->timer);
         return 0;
     }
-    /* 0 means "now": run it from the loop, never re-entering curl */
-    return uv_timer_start(&t->timer, on_timer, timeout_ms ? (uint64_t)timeout_ms : 1, 0) < 0 ? -1
-                                                                                             : 0;
+    /* 0 means "now": run it from the loop, never re-entering curl, with a
+     * 0 ms timer, which runs without the loop waiting in poll (transfers
+     * added by a delivery round start in the same or the next turn).
+     * Asked from inside on_timer, 1 ms: libuv may run a 0 ms timer started
+     * there again in the same timer phase, for as long as curl asks. */
+    uint64_t ms = timeout_ms ? (uint64_t)timeout_ms : t->in_timer ? 1 : 0;
+    return uv_timer_start(&t->timer, on_timer, ms, 0) < 0 ? -1 : 0;
 }
 
 int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret)

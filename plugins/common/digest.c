@@ -371,6 +371,99 @@ static void header_text(struct dg_buf *b, const char *value)
     free(v);
 }
 
+/* The code point of the UTF-8 sequence at s (*ret_len bytes), or -1 when
+ * it is not a valid one. */
+static int32_t utf8_next(const unsigned char *s, size_t *ret_len)
+{
+    unsigned char c = s[0];
+    size_t n;
+    int32_t cp, min;
+    if (c < 0x80) {
+        *ret_len = 1;
+        return c;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        cp = c & 0x1F;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        cp = c & 0x0F;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        cp = c & 0x07;
+        min = 0x10000;
+    } else {
+        return -1;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) /* also stops at the terminating NUL */
+            return -1;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return -1;
+    *ret_len = n;
+    return cp;
+}
+
+int dg_put_json_string(struct dg_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (!s) {
+        dg_put(b, "null", 4);
+        return 0;
+    }
+    size_t start = b->len;
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    dg_put(b, "\"", 1);
+    while (*p) {
+        size_t len;
+        int32_t cp = utf8_next(p, &len);
+        if (cp < 0) {
+            if (!b->oom) {
+                b->len = start;
+                if (b->data)
+                    b->data[start] = '\0';
+            }
+            return -EILSEQ;
+        }
+        if (cp >= 0x20 && cp < 0x80 && cp != '"' && cp != '\\') {
+            p += len;
+            continue;
+        }
+        dg_put(b, (const char *)run, (size_t)(p - run));
+        /* the two-character escapes, then \uXXXX (twice past U+FFFF) */
+        static const char named[] = "\"\\\b\f\n\r\t", letter[] = "\"\\bfnrt";
+        const char *nm = cp < 0x80 ? strchr(named, (int)cp) : NULL; /* cp is never 0 here */
+        char esc[13];
+        size_t k = 0;
+        if (nm) {
+            esc[k++] = '\\';
+            esc[k++] = letter[nm - named];
+        } else {
+            int32_t units[2] = {cp, -1};
+            if (cp >= 0x10000) {
+                units[0] = 0xD800 | ((cp - 0x10000) >> 10);
+                units[1] = 0xDC00 | ((cp - 0x10000) & 0x3FF);
+            }
+            for (int u = 0; u < 2 && units[u] >= 0; u++) {
+                esc[k++] = '\\';
+                esc[k++] = 'u';
+                for (int shift = 12; shift >= 0; shift -= 4)
+                    esc[k++] = hex[(units[u] >> shift) & 0xF];
+            }
+        }
+        dg_put(b, esc, k);
+        p += len;
+        run = p;
+    }
+    dg_put(b, (const char *)run, (size_t)(p - run));
+    dg_put(b, "\"", 1);
+    return 0;
+}
+
 void dg_put_qp(struct dg_buf *b, const char *s, const char *eol)
 {
     static const char hex[] = "0123456789ABCDEF";

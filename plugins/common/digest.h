@@ -122,6 +122,17 @@ void dg_header(struct dg_buf *b, const char *name, const char *value, const char
  */
 void dg_put_qp(struct dg_buf *b, const char *s, const char *eol);
 
+/*
+ * s as a JSON string, quotes included, in ASCII: '"' and '\\' escaped,
+ * control characters as \b \f \n \r \t or \u00XX, every character past
+ * ASCII as \uXXXX (a surrogate pair past U+FFFF), hex in capitals: the
+ * bytes jansson's json_dumps(..., JSON_ENSURE_ASCII) writes, without
+ * building a tree. NULL is written as null. Returns 0, or -EILSEQ when s
+ * is not valid UTF-8 (an overlong form, a surrogate, past U+10FFFF), then
+ * b is as it was.
+ */
+int dg_put_json_string(struct dg_buf *b, const char *s);
+
 /* A mailbox "Display Name <addr>" with the name quoted or encoded as
  * needed and control characters removed. */
 void dg_mailbox(struct dg_buf *b, const char *name, const char *address);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +20,11 @@ struct hp_post {
     CURL *easy;
     struct curl_slist *headers;
     char *body;
-    char answer[BODY_SCAN + 1];
-    size_t answer_len;
     char **keep_out; /* copies of hp_request.keep_out, or NULL */
     hp_done_fn done;
     void *data;
+    size_t answer_len;
+    char answer[BODY_SCAN + 1]; /* last: not zeroed past answer_len */
 };
 
 void hp_dests_free(struct hp_dest *d, size_t n)
@@ -214,7 +215,7 @@ static void post_free(struct hp_post *p)
     curl_slist_free_all(p->headers);
     dg_secret_free(p->body); /* it may hold the recipient's links */
     dg_secrets_free(p->keep_out);
-    explicit_bzero(p->answer, sizeof(p->answer));
+    explicit_bzero(p->answer, p->answer_len + 1); /* nothing past it was written */
     free(p);
 }
 
@@ -454,12 +455,18 @@ static void on_done(void *data, int code)
 int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_done_fn done,
                   void *data, struct hp_post **ret)
 {
-    struct hp_post *p = calloc(1, sizeof(*p));
+    /* not zeroed whole: answer is BODY_SCAN bytes, kept NUL-terminated at
+     * answer_len */
+    struct hp_post *p = malloc(sizeof(*p));
     struct curl_slist *l;
     int r = -ENOMEM;
     if (!p)
         return -ENOMEM;
-    *p = (struct hp_post){.host = h, .done = done, .data = data};
+    memset(p, 0, offsetof(struct hp_post, answer));
+    p->answer[0] = '\0';
+    p->host = h;
+    p->done = done;
+    p->data = data;
     if (!(p->dest_name = strdup(req->dest->name)) || !(p->dest_host = strdup(req->dest->host)) ||
         !(p->body = strdup(req->body)) || copy_keep_out(req->keep_out, &p->keep_out) < 0 ||
         !(p->easy = curl_easy_init()))

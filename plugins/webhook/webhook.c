@@ -3,7 +3,7 @@
  * for ticketing systems, chat tools and anything else that takes a POST.
  *
  * The body is version 1 of the documented schema "tickler.notice/1" (see
- * docs/webhook.md), built with jansson. With a shared secret, the header
+ * docs/webhook.md), written straight into one buffer. With a shared secret, the header
  * X-Tickler-Signature carries "sha256=" and the hex HMAC-SHA256 of the
  * exact body bytes. X-Tickler-Notice carries the notice id, stable across
  * retries, so that a receiver can drop a repeat.
@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -110,76 +109,85 @@ static int wh_start(void *state)
     return 0;
 }
 
-static json_t *jstr(const char *s)
+/* ,"key": (key plain ASCII) */
+static void put_key(struct dg_buf *b, const char *key)
 {
-    return s ? json_string(s) : json_null();
+    dg_put(b, ",\"", 2);
+    dg_puts(b, key);
+    dg_put(b, "\":", 2);
 }
 
-static json_t *day_json(int32_t day)
+/* ,"key": and the JSON of s (null for NULL); -EILSEQ when s is not UTF-8. */
+static int put_str(struct dg_buf *b, const char *key, const char *s)
+{
+    put_key(b, key);
+    return dg_put_json_string(b, s);
+}
+
+static void put_day(struct dg_buf *b, const char *key, int32_t day)
 {
     char buf[TKL_DAY_ISO_SIZE];
-    return tkl_day_iso(day, buf, sizeof(buf)) < 0 ? json_null() : json_string(buf);
+    put_key(b, key);
+    if (tkl_day_iso(day, buf, sizeof(buf)) < 0)
+        dg_puts(b, "null");
+    else
+        dg_printf(b, "\"%s\"", buf);
 }
 
-static json_t *instant_json(int64_t at)
-{
-    char buf[TKL_INSTANT_ISO_SIZE];
-    return tkl_instant_iso(at, buf, sizeof(buf)) < 0 ? json_null() : json_string(buf);
-}
-
-/* The body: schema tickler.notice/1. Returns a new string or NULL. */
+/*
+ * The body: schema tickler.notice/1, compact, in ASCII (as jansson's
+ * JSON_COMPACT | JSON_ENSURE_ASCII writes it, member order as documented).
+ * Returns a new string, or NULL for want of memory or for text that is not
+ * UTF-8.
+ */
 static char *notice_json(const struct tkl_notice *n)
 {
-    json_t *root = json_object(), *team = json_object(), *entries = json_array();
-    char *out = NULL;
-    if (!root || !team || !entries)
-        goto out;
+    struct dg_buf b = {0};
+    char at[TKL_INSTANT_ISO_SIZE];
     int bad = 0;
-    bad |= json_object_set_new(team, "id", jstr(n->team_id));
-    bad |= json_object_set_new(team, "name", jstr(n->team_name));
+    dg_printf(&b, "{\"schema\":\"tickler.notice/1\",\"id\":%lld", (long long)n->id);
+    bad |= put_str(&b, "channel", n->channel);
+    bad |= put_str(&b, "recipient", n->recipient);
+    dg_puts(&b, ",\"team\":{\"id\":");
+    bad |= dg_put_json_string(&b, n->team_id);
+    bad |= put_str(&b, "name", n->team_name);
+    dg_puts(&b, "},\"due_at\":");
+    if (tkl_instant_iso(n->due_at, at, sizeof(at)) < 0)
+        dg_puts(&b, "null");
+    else
+        dg_printf(&b, "\"%s\"", at);
+    bad |= put_str(&b, "intro", n->intro);
+    dg_puts(&b, ",\"entries\":[");
     for (size_t i = 0; i < n->n_entries; i++) {
         const struct tkl_notice_entry *e = &n->entries[i];
-        json_t *x = json_object();
-        if (!x || json_array_append_new(entries, x) < 0) {
-            bad = 1;
-            break;
-        }
-        bad |= json_object_set_new(x, "item_id", jstr(e->item_id));
-        bad |= json_object_set_new(x, "title", jstr(e->title));
-        bad |= json_object_set_new(x, "commitment", jstr(e->commitment));
-        bad |= json_object_set_new(x, "owners", jstr(e->owners));
-        bad |= json_object_set_new(x, "deadline_text", jstr(e->deadline_text));
-        bad |= json_object_set_new(x, "deadline", day_json(e->deadline_day));
-        bad |= json_object_set_new(x, "kind", json_string(tkl_deadline_kind_name(e->kind)));
-        bad |= json_object_set_new(x, "stage", json_string(tkl_stage_name(e->stage)));
-        bad |= json_object_set_new(x, "days_left",
-                                   e->deadline_day == TKL_NO_DAY ? json_null()
-                                                                 : json_integer(e->days_left));
-        bad |= json_object_set_new(x, "late", json_boolean(e->late));
-        bad |= json_object_set_new(x, "status", jstr(e->status));
-        bad |= json_object_set_new(x, "progress", jstr(e->progress));
-        bad |= json_object_set_new(x, "category", jstr(e->category));
-        bad |= json_object_set_new(x, "url", jstr(e->url));
-        bad |= json_object_set_new(x, "answer", jstr(e->answer));
-        bad |= json_object_set_new(x, "link", jstr(e->link && *e->link ? e->link : NULL));
+        dg_puts(&b, i ? ",{\"item_id\":" : "{\"item_id\":");
+        bad |= dg_put_json_string(&b, e->item_id);
+        bad |= put_str(&b, "title", e->title);
+        bad |= put_str(&b, "commitment", e->commitment);
+        bad |= put_str(&b, "owners", e->owners);
+        bad |= put_str(&b, "deadline_text", e->deadline_text);
+        put_day(&b, "deadline", e->deadline_day);
+        bad |= put_str(&b, "kind", tkl_deadline_kind_name(e->kind));
+        bad |= put_str(&b, "stage", tkl_stage_name(e->stage));
+        if (e->deadline_day == TKL_NO_DAY)
+            dg_puts(&b, ",\"days_left\":null");
+        else
+            dg_printf(&b, ",\"days_left\":%lld", (long long)e->days_left);
+        dg_printf(&b, ",\"late\":%s", e->late ? "true" : "false");
+        bad |= put_str(&b, "status", e->status);
+        bad |= put_str(&b, "progress", e->progress);
+        bad |= put_str(&b, "category", e->category);
+        bad |= put_str(&b, "url", e->url);
+        bad |= put_str(&b, "answer", e->answer);
+        bad |= put_str(&b, "link", e->link && *e->link ? e->link : NULL);
+        dg_puts(&b, "}");
     }
-    bad |= json_object_set_new(root, "schema", json_string("tickler.notice/1"));
-    bad |= json_object_set_new(root, "id", json_integer((json_int_t)n->id));
-    bad |= json_object_set_new(root, "channel", jstr(n->channel));
-    bad |= json_object_set_new(root, "recipient", jstr(n->recipient));
-    bad |= json_object_set_new(root, "team", team);
-    team = NULL;
-    bad |= json_object_set_new(root, "due_at", instant_json(n->due_at));
-    bad |= json_object_set_new(root, "intro", jstr(n->intro));
-    bad |= json_object_set_new(root, "entries", entries);
-    entries = NULL;
-    if (!bad)
-        out = json_dumps(root, JSON_COMPACT | JSON_ENSURE_ASCII);
-out:
-    json_decref(team);
-    json_decref(entries);
-    json_decref(root);
-    return out;
+    dg_puts(&b, "]}");
+    if (bad || b.oom) {
+        dg_secret_free(b.data); /* it may hold the recipient's links */
+        return NULL;
+    }
+    return b.data;
 }
 
 /* "sha256=<hex>" of the body under key, into buf (72 bytes). */

@@ -4,6 +4,8 @@
  * (never in the subject), officers' answers, the notice's intro, update
  * requests and answers told to the report route; quoted-printable bodies. */
 #include <check.h>
+#include <errno.h>
+#include <jansson.h>
 
 #include "check_run.h"
 #include <stdbool.h>
@@ -450,6 +452,58 @@ START_TEST(quoted_printable_keeps_lines_short_and_the_text_whole)
 }
 END_TEST
 
+/* jansson's JSON_ENSURE_ASCII text of s, or NULL when jansson refuses s. */
+static char *jansson_text(const char *s)
+{
+    json_t *j = json_string(s);
+    char *out = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    json_decref(j);
+    return out;
+}
+
+START_TEST(json_strings_are_written_as_jansson_writes_them)
+{
+    static const char *const texts[] = {
+        "",
+        "plain ASCII: Review the fire risk assessment",
+        "quote \" backslash \\ slash / tab \t newline \n return \r",
+        "\x01\x02\x08\x0b\x0c\x1b\x1f\x7f",
+        "Let\xe2\x80\x99s \xc3\xa9t\xc3\xa9 \xe2\x82\xac 5", /* U+2019, U+00E9, U+20AC */
+        "astral \xf0\x9f\x93\x85 and \xf4\x8f\xbf\xbf",      /* U+1F4C5, U+10FFFF */
+        /* U+010A U+0122 U+015C U+200A: low bytes of \n, ", \\ and a space */
+        "\xc4\x8a \xc4\xa2 \xc5\x9c \xe2\x80\x8a",
+        "\xef\xbf\xbf \xe0\xa0\x80 \xc2\x80 \xdf\xbf", /* edges of each length */
+        "\xc0\xaf",                                    /* overlong '/' */
+        "\xe0\x80\xaf",                                /* overlong, 3 bytes */
+        "\xed\xa0\x80",                                /* a surrogate */
+        "\xf4\x90\x80\x80",                            /* past U+10FFFF */
+        "cut \xe2\x82",                                /* cut short */
+        "\x80 lone continuation",
+        "\xff",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        char *want = jansson_text(texts[i]);
+        struct dg_buf b = {0};
+        dg_puts(&b, "before ");
+        int r = dg_put_json_string(&b, texts[i]);
+        ck_assert(!b.oom);
+        if (want) {
+            ck_assert_int_eq(r, 0);
+            ck_assert_str_eq(b.data + strlen("before "), want);
+        } else {
+            ck_assert_int_eq(r, -EILSEQ);
+            ck_assert_str_eq(b.data, "before "); /* nothing of it kept */
+        }
+        free(want);
+        free(b.data);
+    }
+    struct dg_buf b = {0};
+    ck_assert_int_eq(dg_put_json_string(&b, NULL), 0);
+    ck_assert_str_eq(b.data, "null");
+    free(b.data);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("digest");
@@ -468,6 +522,7 @@ int main(void)
     tcase_add_test(tc, link_tokens_for_answers_that_must_not_be_kept);
     tcase_add_test(tc, update_requests_say_so_and_open_with_their_intro);
     tcase_add_test(tc, quoted_printable_keeps_lines_short_and_the_text_whole);
+    tcase_add_test(tc, json_strings_are_written_as_jansson_writes_them);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
