@@ -40,17 +40,19 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
      * hears of: the load fails instead */
     if (R->diags->oom)
         return -ENOMEM;
+    /* the array grew by doubling: what it holds is all it keeps */
+    if (R->n_actions && R->n_actions < R->cap_actions) {
+        struct tkl_action *fit = realloc(R->actions, R->n_actions * sizeof(*fit));
+        if (!fit)
+            return -ENOMEM;
+        R->actions = fit;
+        R->cap_actions = R->n_actions;
+    }
     struct tkl_store *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
     s->actions = R->actions;
     s->n = R->n_actions;
-    /* the array grew by doubling: what it holds is all it keeps */
-    if (s->n && s->n < R->cap_actions) {
-        struct tkl_action *fit = realloc(s->actions, s->n * sizeof(*fit));
-        if (fit)
-            s->actions = fit;
-    }
     R->actions = NULL;
     R->n_actions = 0;
     R->cap_actions = 0;
