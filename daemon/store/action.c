@@ -55,8 +55,7 @@ void tkl_action_free(struct tkl_action *a)
 
 /* A copy of the n texts of v in arena, each interned when intern is true,
  * into *ret (NULL when n is 0). Returns 0 or -ENOMEM. */
-static int compact_strv(struct tkl_arena *arena, char *const *v, size_t n, bool intern,
-                        char ***ret)
+static int compact_strv(struct tkl_arena *arena, char *const *v, size_t n, bool intern, char ***ret)
 {
     *ret = NULL;
     if (!n)
@@ -82,17 +81,26 @@ int tkl_action_compact(struct tkl_action *dst, const struct tkl_action *src,
         char **field;
         bool intern;
     } texts[] = {
-        {&c.id, false},          {&c.file, true},        {&c.title, false},
-        {&c.commitment, true},   {&c.objective, true},   {&c.owners, true},
-        {&c.deadline_text, true}, {&c.status_text, true}, {&c.progress, false},
-        {&c.measure, false},     {&c.category, true},    {&c.url, false},
+        {&c.id, false},
+        {&c.file, true},
+        {&c.title, false},
+        {&c.commitment, true},
+        {&c.objective, true},
+        {&c.owners, true},
+        {&c.deadline_text, true},
+        {&c.status_text, true},
+        {&c.progress, false},
+        {&c.measure, false},
+        {&c.category, true},
+        {&c.url, false},
         {&c.deadline.note, false},
     };
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
         char *t = *texts[i].field;
         if (!t)
             continue;
-        *texts[i].field = texts[i].intern ? tkl_arena_intern(arena, t) : tkl_arena_strdup0(arena, t);
+        *texts[i].field =
+            texts[i].intern ? tkl_arena_intern(arena, t) : tkl_arena_strdup0(arena, t);
         if (!*texts[i].field)
             return -ENOMEM;
     }

@@ -1,5 +1,6 @@
 #include "row.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,8 +306,20 @@ static uint64_t config_seed(const struct tkl_rows *R)
     return h ? h : 1;
 }
 
+/* Whether s has a letter or digit: a cell that is no blank once cleaned,
+ * so the text carried down does not reach it. */
+static bool has_word(const char *s)
+{
+    for (; *s; s++)
+        if (isalnum((unsigned char)*s))
+            return true;
+    return false;
+}
+
 /* The hash of the record as a row of the file being read: its cells, the
- * header's columns, the texts carried down to it and R->seed. Never 0. */
+ * header's columns, the texts carried down to its blank cells and R->seed.
+ * Its line is not part of it: a row moved by an edit above is the same row.
+ * Never 0. */
 static uint64_t row_key(const struct tkl_rows *R)
 {
     uint64_t h = R->seed;
@@ -314,8 +327,9 @@ static uint64_t row_key(const struct tkl_rows *R)
     h = tkl_fnv1a(h, &R->cells_named, sizeof(R->cells_named));
     h = tkl_fnv1a(h, R->column, sizeof(R->column));
     h = tkl_fnv1a(h, &R->n_columns, sizeof(R->n_columns));
-    h = hash_text(h, R->fill[TKL_FIELD_COMMITMENT]);
-    h = hash_text(h, R->fill[TKL_FIELD_OBJECTIVE]);
+    for (int f = TKL_FIELD_COMMITMENT; f <= TKL_FIELD_OBJECTIVE; f++)
+        if (!has_word(cell_of(R, f)))
+            h = hash_text(h, R->fill[f]);
     h = tkl_fnv1a(h, &R->n_cells, sizeof(R->n_cells));
     for (size_t i = 0; i < R->n_cells; i++)
         h = hash_text(h, R->cells[i]);
@@ -350,8 +364,7 @@ static const struct tkl_action *reusable(const struct tkl_rows *R, uint64_t key)
 {
     if (!R->reuse_cap)
         return NULL;
-    for (size_t i = (size_t)key & (R->reuse_cap - 1); R->reuse[i];
-         i = (i + 1) & (R->reuse_cap - 1))
+    for (size_t i = (size_t)key & (R->reuse_cap - 1); R->reuse[i]; i = (i + 1) & (R->reuse_cap - 1))
         if (R->prev->actions[R->reuse[i] - 1].row_hash == key)
             return &R->prev->actions[R->reuse[i] - 1];
     return NULL;
@@ -368,8 +381,8 @@ static int take_again(struct tkl_rows *R, const struct tkl_action *was, uint64_t
         return -ENOMEM;
     a.line = R->line;
     a.row_hash = key;
-    const char *carried[] = {[TKL_FIELD_COMMITMENT] = a.commitment,
-                             [TKL_FIELD_OBJECTIVE] = a.objective};
+    const char *carried[] = {
+        [TKL_FIELD_COMMITMENT] = a.commitment, [TKL_FIELD_OBJECTIVE] = a.objective};
     for (int f = TKL_FIELD_COMMITMENT; f <= TKL_FIELD_OBJECTIVE; f++) {
         /* the cell's own text, or the one carried down to it already */
         if (!carried[f] || !*carried[f] || (R->fill[f] && !strcmp(R->fill[f], carried[f])))

@@ -33,7 +33,7 @@ struct tkl_rows {
     const struct tkl_store *prev;
     uint32_t *reuse; /* prev's actions by row_hash: index + 1, 0 for none */
     size_t reuse_cap;
-    uint64_t seed; /* of every row's hash: the teams, columns and statuses read by */
+    uint64_t seed;               /* of every row's hash: the teams, columns and statuses read by */
     struct tkl_column_map *maps; /* the header row of each file read so far */
     size_t n_maps;
     /* the file being read */
