@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/text.h"
-
 struct tkl_arena_chunk {
     struct tkl_arena_chunk *next;
     size_t size;
@@ -69,6 +67,23 @@ char *tkl_arena_strdup0(struct tkl_arena *a, const char *s)
     return s ? tkl_arena_strndup(a, s, strlen(s)) : NULL;
 }
 
+uint64_t tkl_arena_hash(uint64_t h, const void *s, size_t len)
+{
+    const unsigned char *p = s;
+    const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    uint64_t w = (uint64_t)len << 56;
+    for (size_t i = 0; i < len; i++)
+        w |= (uint64_t)p[i] << (8 * i);
+    h = (h ^ w) * k;
+    return h ^ (h >> 32);
+}
+
 /* Grows the set of interned texts to twice its size. Returns 0 or -1. */
 static int intern_grow(struct tkl_arena *a)
 {
@@ -80,7 +95,7 @@ static int intern_grow(struct tkl_arena *a)
         char *s = a->interned[i];
         if (!s)
             continue;
-        size_t k = (size_t)tkl_fnv1a(TKL_FNV_INIT, s, strlen(s)) & (cap - 1);
+        size_t k = (size_t)tkl_arena_hash(0, s, strlen(s)) & (cap - 1);
         while (t[k])
             k = (k + 1) & (cap - 1);
         t[k] = s;
@@ -101,7 +116,7 @@ char *tkl_arena_intern(struct tkl_arena *a, const char *s)
     if ((a->n_interned + 1) * 2 > a->cap_interned && intern_grow(a) < 0)
         return NULL;
     size_t mask = a->cap_interned - 1;
-    size_t k = (size_t)tkl_fnv1a(TKL_FNV_INIT, s, len) & mask;
+    size_t k = (size_t)tkl_arena_hash(0, s, len) & mask;
     for (; a->interned[k]; k = (k + 1) & mask)
         if (strcmp(a->interned[k], s) == 0)
             return a->interned[k];

@@ -9,6 +9,7 @@
 #define TKL_ARENA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct tkl_arena {
     struct tkl_arena_chunk *chunks; /* newest first */
@@ -32,6 +33,10 @@ char *tkl_arena_strdup0(struct tkl_arena *a, const char *s);
 /* The one copy of s kept in a: the same pointer for equal texts. Returns
  * NULL on allocation failure; NULL gives NULL. */
 char *tkl_arena_intern(struct tkl_arena *a, const char *s);
+
+/* A hash of s[0..len), chained from h, eight bytes at a time: for tables
+ * held in memory (it is not kept anywhere, and may change). */
+uint64_t tkl_arena_hash(uint64_t h, const void *s, size_t len);
 
 /* Frees all a holds; a is then empty and can be used again. */
 void tkl_arena_free(struct tkl_arena *a);

@@ -65,6 +65,7 @@ static int distinct_id(const size_t *table, size_t cap, struct tkl_store *s, siz
         a->id = kept;
         /* the next load reads the row again: its id as written repeats */
         a->row_hash = 0;
+        a->hash = 0;
         next[dup] = n + 1;
         return 0;
     }

@@ -281,7 +281,7 @@ static int push(struct tkl_rows *R, const struct tkl_action *a)
 
 static uint64_t hash_text(uint64_t h, const char *s)
 {
-    return s ? tkl_fnv1a(h, s, strlen(s) + 1) : tkl_fnv1a(h, "\xff", 1);
+    return s ? tkl_arena_hash(h, s, strlen(s) + 1) : tkl_arena_hash(h, "\xff", 1);
 }
 
 /* The hash of what reading a row depends on besides its cells: the
@@ -293,14 +293,15 @@ static uint64_t config_seed(const struct tkl_rows *R)
         h = hash_text(h, R->opts->columns[f]);
     for (size_t i = 0; R->opts && i < R->opts->n_status_rules; i++) {
         h = hash_text(h, R->opts->status_rules[i].text);
-        h = tkl_fnv1a(h, &R->opts->status_rules[i].status, sizeof(R->opts->status_rules[i].status));
+        h = tkl_arena_hash(h, &R->opts->status_rules[i].status,
+                           sizeof(R->opts->status_rules[i].status));
     }
     for (size_t t = 0; t < R->teams->n; t++) {
         const struct tkl_team *team = &R->teams->teams[t];
         h = hash_text(h, team->id);
         for (size_t k = 0; k < team->n_keys; k++)
             h = hash_text(h, team->keys[k]);
-        h = tkl_fnv1a(h, "\x1e", 1);
+        h = tkl_arena_hash(h, "\x1e", 1);
     }
     h = hash_text(h, R->teams->fallback);
     return h ? h : 1;
@@ -324,13 +325,13 @@ static uint64_t row_key(const struct tkl_rows *R)
 {
     uint64_t h = R->seed;
     h = hash_text(h, R->file);
-    h = tkl_fnv1a(h, &R->cells_named, sizeof(R->cells_named));
-    h = tkl_fnv1a(h, R->column, sizeof(R->column));
-    h = tkl_fnv1a(h, &R->n_columns, sizeof(R->n_columns));
+    h = tkl_arena_hash(h, &R->cells_named, sizeof(R->cells_named));
+    h = tkl_arena_hash(h, R->column, sizeof(R->column));
+    h = tkl_arena_hash(h, &R->n_columns, sizeof(R->n_columns));
     for (int f = TKL_FIELD_COMMITMENT; f <= TKL_FIELD_OBJECTIVE; f++)
         if (!has_word(cell_of(R, f)))
             h = hash_text(h, R->fill[f]);
-    h = tkl_fnv1a(h, &R->n_cells, sizeof(R->n_cells));
+    h = tkl_arena_hash(h, &R->n_cells, sizeof(R->n_cells));
     for (size_t i = 0; i < R->n_cells; i++)
         h = hash_text(h, R->cells[i]);
     return h ? h : 1;

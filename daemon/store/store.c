@@ -18,8 +18,8 @@
 #include "row.h"
 #include "xlsx.h"
 
-/* Indexes s (renaming repeated ids), then sets each action's hash and the
- * count of events. Returns 0 or -ENOMEM (then only ids may have changed). */
+/* Indexes s (renaming repeated ids), then sets the hash of each action
+ * that has none and the count of events. Returns 0 or -ENOMEM (then only ids may have changed). */
 static int store_settle(struct tkl_store *s, struct tkl_diags *diags)
 {
     int r = tkl_store_index(s, diags);
@@ -27,7 +27,9 @@ static int store_settle(struct tkl_store *s, struct tkl_diags *diags)
         return r;
     s->n_events = 0;
     for (size_t k = 0; k < s->n; k++) {
-        s->actions[k].hash = tkl_action_hash(&s->actions[k]);
+        /* an action taken from the store in force keeps its hash */
+        if (!s->actions[k].hash)
+            s->actions[k].hash = tkl_action_hash(&s->actions[k]);
         s->n_events += s->actions[k].deadline.kind == TKL_DEADLINE_EVENT;
     }
     return 0;
@@ -84,6 +86,8 @@ int tkl_store_append(struct tkl_store *s, struct tkl_action *v, size_t n, struct
     for (size_t i = 0; i < n; i++)
         if (tkl_action_compact(&all[s->n + i], &v[i], &s->arena) < 0)
             return -ENOMEM; /* what was copied stays in the arena, unused */
+        else
+            all[s->n + i].hash = 0; /* set by store_settle */
     s->n += n;
     int r = store_settle(s, diags);
     if (r < 0) {

@@ -168,6 +168,7 @@ START_TEST(a_reload_reads_again_only_the_rows_that_changed)
     ck_assert_uint_eq(a1->line, 3);                 /* at its new line */
     ck_assert_str_eq(a1->file, tmp_path("plan.csv"));
     ck_assert_str_eq(a1->teams[0], "hr");
+    ck_assert_uint_eq(a1->hash, tkl_action_hash(a1)); /* kept, and still right */
     ck_assert_int_eq(a2->deadline.day, UNREAD_DAY);
     ck_assert_str_eq(a2->commitment, "Be fair"); /* carried down, as read */
     ck_assert_uint_eq(a2->line, 4);
