@@ -182,7 +182,10 @@ char *tkl_text_clean(const char *s, bool fold)
     size_t n;
     while ((n = space_len(s)) > 0)
         s += n;
-    struct tkl_buf b = {0};
+    /* the copy is never longer than s: white space only shrinks */
+    char *out = malloc(strlen(s) + 1), *o = out;
+    if (!out)
+        return NULL;
     bool pending_space = false;
     while (*s) {
         n = space_len(s);
@@ -193,30 +196,22 @@ char *tkl_text_clean(const char *s, bool fold)
                 /* keep line breaks, normalise CRLF and CR to LF */
                 if (*s == '\r' && s[1] == '\n')
                     n = 2;
-                char c = (*s == '\r' || *s == '\n') ? '\n' : ' ';
-                if (tkl_buf_putc(&b, c) < 0)
-                    goto fail;
+                *o++ = (*s == '\r' || *s == '\n') ? '\n' : ' ';
             }
             s += n;
             continue;
         }
         if (pending_space) {
-            if (tkl_buf_putc(&b, ' ') < 0)
-                goto fail;
+            *o++ = ' ';
             pending_space = false;
         }
-        if (tkl_buf_putc(&b, *s++) < 0)
-            goto fail;
+        *o++ = *s++;
     }
-    if (!fold) {
-        /* trim trailing white space left by the unfolded copy */
-        while (b.len > 0 && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\n'))
-            b.data[--b.len] = '\0';
-    }
-    return tkl_buf_steal(&b);
-fail:
-    tkl_buf_free(&b);
-    return NULL;
+    /* trim trailing white space left by the unfolded copy */
+    while (!fold && o > out && (o[-1] == ' ' || o[-1] == '\n'))
+        o--;
+    *o = '\0';
+    return out;
 }
 
 char *tkl_strdup0(const char *s)

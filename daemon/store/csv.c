@@ -50,12 +50,14 @@ static void on_field(void *data, size_t len, void *ctx)
         R->cells = cells;
         R->cap = cap;
     }
-    /* one buffer for the record's fields, not an allocation each */
+    /* one buffer for the record's fields, not an allocation each; the
+     * buffer puts a NUL after what is appended, kept as the field's end */
     size_t start = R->text.len;
-    if ((len && tkl_buf_append(&R->text, data, len) < 0) || tkl_buf_putc(&R->text, '\0') < 0) {
+    if (tkl_buf_append(&R->text, data, data ? len : 0) < 0) {
         R->err = -ENOMEM;
         return;
     }
+    R->text.len++;
     R->at[R->n++] = start;
 }
 
