@@ -397,6 +397,61 @@ static int take_again(struct tkl_rows *R, const struct tkl_action *was, uint64_t
     return push(R, &a);
 }
 
+/* The slot of the owners cell owners (interned in R->arena) in R's memo. */
+static size_t memo_slot(const struct tkl_rows *R, const char *owners)
+{
+    size_t mask = R->cap_owners_memo - 1;
+    size_t i = (size_t)tkl_arena_hash(0, &owners, sizeof(owners)) & mask;
+    while (R->owners_of[i] && R->owners_of[i] != owners)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* The teams the owners cell owners (interned) resolved to with no warning
+ * earlier in this load, or NULL. */
+static const struct tkl_owners_memo *owners_known(const struct tkl_rows *R, const char *owners)
+{
+    if (!R->cap_owners_memo)
+        return NULL;
+    size_t i = memo_slot(R, owners);
+    return R->owners_of[i] ? &R->owners_memo[i] : NULL;
+}
+
+/* Remembers that owners (interned) resolves to the n teams (in R->arena).
+ * Returns 0 or -ENOMEM. */
+static int owners_remember(struct tkl_rows *R, const char *owners, char **teams, size_t n)
+{
+    if ((R->n_owners_memo + 1) * 2 > R->cap_owners_memo) {
+        size_t cap = R->cap_owners_memo ? R->cap_owners_memo * 2 : 64;
+        const char **of = calloc(cap, sizeof(*of));
+        struct tkl_owners_memo *memo = calloc(cap, sizeof(*memo));
+        if (!of || !memo) {
+            free(of);
+            free(memo);
+            return -ENOMEM;
+        }
+        const char **old_of = R->owners_of;
+        struct tkl_owners_memo *old_memo = R->owners_memo;
+        size_t old_cap = R->cap_owners_memo;
+        R->owners_of = of;
+        R->owners_memo = memo;
+        R->cap_owners_memo = cap;
+        for (size_t k = 0; k < old_cap; k++)
+            if (old_of[k]) {
+                size_t i = memo_slot(R, old_of[k]);
+                of[i] = old_of[k];
+                memo[i] = old_memo[k];
+            }
+        free(old_of);
+        free(old_memo);
+    }
+    size_t i = memo_slot(R, owners);
+    R->owners_of[i] = owners;
+    R->owners_memo[i] = (struct tkl_owners_memo){teams, n};
+    R->n_owners_memo++;
+    return 0;
+}
+
 /* The record as an action, or as a heading row that is reported. A row
  * read with no warning at all may be taken as it is by the next load
  * (its row_hash). Returns 0 or -ENOMEM. */
@@ -419,17 +474,30 @@ static int take_row(struct tkl_rows *R)
         r = *a.title ? 0 : untitled(R, &a);
     if (r == 0)
         r = read_deadline_status(R, &a);
-    if (r == 0)
+    /* an owners cell repeats from row to row: read once a load, unless it
+     * is warned about */
+    const char *owners = NULL;
+    const struct tkl_owners_memo *memo = NULL;
+    size_t n_before_owners = R->diags->n;
+    if (r == 0 && !(owners = tkl_arena_intern(&R->arena, a.owners)))
+        r = -ENOMEM;
+    if (r == 0 && !(memo = owners_known(R, owners)))
         r = resolve_owners(R, &a);
     if (r == 0)
         r = row_id(R, &a);
+    struct tkl_action c;
     if (r == 0) {
-        struct tkl_action c;
         a.row_hash = R->diags->n == n_diags && !R->diags->oom ? key : 0;
         r = tkl_action_compact(&c, &a, &R->arena);
-        if (r == 0)
-            r = push(R, &c);
     }
+    if (r == 0 && memo) {
+        c.teams = memo->teams;
+        c.n_teams = memo->n;
+    } else if (r == 0 && R->diags->n == n_before_owners && !c.n_unmatched) {
+        r = owners_remember(R, owners, c.teams, c.n_teams);
+    }
+    if (r == 0)
+        r = push(R, &c);
     tkl_action_free(&a);
     return r == 1 ? 0 : r;
 }
@@ -512,6 +580,12 @@ void tkl_rows_free(struct tkl_rows *R)
     R->reuse = NULL;
     R->reuse_cap = 0;
     R->seed = 0;
+    free(R->owners_of);
+    free(R->owners_memo);
+    R->owners_of = NULL;
+    R->owners_memo = NULL;
+    R->n_owners_memo = 0;
+    R->cap_owners_memo = 0;
     for (size_t i = 0; i < R->n_maps; i++)
         tkl_column_map_free(&R->maps[i]);
     free(R->maps);

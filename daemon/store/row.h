@@ -33,7 +33,16 @@ struct tkl_rows {
     const struct tkl_store *prev;
     uint32_t *reuse; /* prev's actions by row_hash: index + 1, 0 for none */
     size_t reuse_cap;
-    uint64_t seed;               /* of every row's hash: the teams, columns and statuses read by */
+    uint64_t seed; /* of every row's hash: the teams, columns and statuses read by */
+    /* owners cells (interned in arena) read with no warning, and the teams
+     * they resolved to, in arena; the cell of slot i is owners_of[i] */
+    const char **owners_of;
+    struct tkl_owners_memo {
+        char **teams;
+        size_t n;
+    } * owners_memo;
+    size_t n_owners_memo;
+    size_t cap_owners_memo;      /* a power of two, or 0 */
     struct tkl_column_map *maps; /* the header row of each file read so far */
     size_t n_maps;
     /* the file being read */

@@ -55,6 +55,26 @@ START_TEST(reloading_an_edited_plan_keeps_the_ids)
 }
 END_TEST
 
+START_TEST(a_repeated_owners_cell_reads_the_same_each_time)
+{
+    struct tkl_store *s = load("Actions,Responsibility\nOne,HR\nTwo,Payroll\nThree,HR\n"
+                               "Four,Payroll\nFive,\"HR, EDI Officer Group\"\n"
+                               "Six,\"HR, EDI Officer Group\"\n");
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(s->n, 6);
+    ck_assert_uint_eq(s->actions[2].n_teams, 1);
+    ck_assert_str_eq(s->actions[2].teams[0], "hr");
+    /* each row of a name matching no team is warned about, not only the first */
+    ck_assert(has_diag(3, "\"Payroll\" matches no team"));
+    ck_assert(has_diag(5, "\"Payroll\" matches no team"));
+    ck_assert_uint_eq(s->actions[3].n_warnings, 1);
+    ck_assert_str_eq(s->actions[3].teams[0], "edi");
+    ck_assert_uint_eq(s->actions[5].n_teams, 2);
+    ck_assert_str_eq(s->actions[5].teams[1], "edi");
+    tkl_store_free(s);
+}
+END_TEST
+
 START_TEST(columns_by_alias_and_config)
 {
     opts.columns[TKL_FIELD_TITLE] = strdup("What we will do");
@@ -545,6 +565,7 @@ int main(void)
     tcase_add_test(tc, a_spreadsheet_export_loads_end_to_end);
     tcase_add_test(tc, reloading_an_edited_plan_keeps_the_ids);
     tcase_add_test(tc, columns_by_alias_and_config);
+    tcase_add_test(tc, a_repeated_owners_cell_reads_the_same_each_time);
     tcase_add_test(tc, sample_plan_loads_every_row);
     tcase_add_test(tc, appended_actions_join_the_store);
     tcase_add_test(tc, every_allocation_failure_is_clean);
