@@ -188,7 +188,9 @@ char *tkl_text_clean(const char *s, bool fold)
         return NULL;
     bool pending_space = false;
     while (*s) {
-        n = space_len(s);
+        /* most bytes are no white space: past ' ', and no NBSP's lead */
+        unsigned char ch = (unsigned char)*s;
+        n = ch > ' ' && ch != 0xc2 ? 0 : space_len(s);
         if (n) {
             if (fold) {
                 pending_space = true;
