@@ -182,15 +182,15 @@ char *tkl_text_clean(const char *s, bool fold)
     size_t n;
     while ((n = space_len(s)) > 0)
         s += n;
-    /* the text only shrinks (a run of white space gives at most one byte),
-     * so it is written in one allocation of the input's size */
-    char *out = malloc(strlen(s) + 1);
+    /* the copy is never longer than s: white space only shrinks */
+    char *out = malloc(strlen(s) + 1), *o = out;
     if (!out)
         return NULL;
-    size_t len = 0;
     bool pending_space = false;
     while (*s) {
-        n = space_len(s);
+        /* most bytes are no white space: past ' ', and no NBSP's lead */
+        unsigned char ch = (unsigned char)*s;
+        n = ch > ' ' && ch != 0xc2 ? 0 : space_len(s);
         if (n) {
             if (fold) {
                 pending_space = true;
@@ -198,21 +198,21 @@ char *tkl_text_clean(const char *s, bool fold)
                 /* keep line breaks, normalise CRLF and CR to LF */
                 if (*s == '\r' && s[1] == '\n')
                     n = 2;
-                out[len++] = (*s == '\r' || *s == '\n') ? '\n' : ' ';
+                *o++ = (*s == '\r' || *s == '\n') ? '\n' : ' ';
             }
             s += n;
             continue;
         }
         if (pending_space) {
-            out[len++] = ' ';
+            *o++ = ' ';
             pending_space = false;
         }
-        out[len++] = *s++;
+        *o++ = *s++;
     }
     /* trim trailing white space left by the unfolded copy */
-    while (!fold && len > 0 && (out[len - 1] == ' ' || out[len - 1] == '\n'))
-        len--;
-    out[len] = '\0';
+    while (!fold && o > out && (o[-1] == ' ' || o[-1] == '\n'))
+        o--;
+    *o = '\0';
     return out;
 }
 

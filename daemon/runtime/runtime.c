@@ -14,7 +14,7 @@ int tkl_runtime_read_store(const struct tkl_runtime *rt, int64_t now, struct tkl
 {
     struct tkl_store *st = NULL;
     const struct tkl_config *c = rt->cfg;
-    int r = tkl_store_load(&c->store, &c->teams, &st, diags);
+    int r = tkl_store_reload(&c->store, &c->teams, rt->store, &st, diags);
     if (r < 0)
         return r;
     r = tkl_sources_add_to_store(&rt->sources, tkl_local_day(now), st, &c->teams, diags);

@@ -63,7 +63,8 @@ int tkl_runtime_load(struct tkl_runtime_env *env, struct tkl_runtime **ret,
                      struct tkl_diags *diags);
 
 /* Reads rt's store files and the observances again into *ret (rt is not
- * changed). Returns 0 or a negative errno; problems in diags. */
+ * changed; the rows unchanged since rt->store are not read again:
+ * tkl_store_reload). Returns 0 or a negative errno; problems in diags. */
 int tkl_runtime_read_store(const struct tkl_runtime *rt, int64_t now, struct tkl_store **ret,
                            struct tkl_diags *diags);
 

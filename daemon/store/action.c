@@ -53,6 +53,65 @@ void tkl_action_free(struct tkl_action *a)
     free(a->warnings);
 }
 
+/* A copy of the n texts of v in arena, each interned when intern is true,
+ * into *ret (NULL when n is 0). Returns 0 or -ENOMEM. */
+static int compact_strv(struct tkl_arena *arena, char *const *v, size_t n, bool intern, char ***ret)
+{
+    *ret = NULL;
+    if (!n)
+        return 0;
+    char **c = tkl_arena_alloc(arena, n * sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (!(c[i] = intern ? tkl_arena_intern(arena, v[i]) : tkl_arena_strdup0(arena, v[i])))
+            return -ENOMEM;
+    *ret = c;
+    return 0;
+}
+
+int tkl_action_compact(struct tkl_action *dst, const struct tkl_action *src,
+                       struct tkl_arena *arena)
+{
+    struct tkl_action c = *src;
+    /* which texts repeat from row to row is a guess from councils' plans:
+     * the file, the owners and the teams they resolve to, statuses and
+     * deadlines, commitments carried down over the rows below them */
+    struct {
+        char **field;
+        bool intern;
+    } texts[] = {
+        {&c.id, false},
+        {&c.file, true},
+        {&c.title, false},
+        {&c.commitment, true},
+        {&c.objective, true},
+        {&c.owners, true},
+        {&c.deadline_text, true},
+        {&c.status_text, true},
+        {&c.progress, false},
+        {&c.measure, false},
+        {&c.category, true},
+        {&c.url, false},
+        {&c.deadline.note, false},
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        char *t = *texts[i].field;
+        if (!t)
+            continue;
+        *texts[i].field =
+            texts[i].intern ? tkl_arena_intern(arena, t) : tkl_arena_strdup0(arena, t);
+        if (!*texts[i].field)
+            return -ENOMEM;
+    }
+    if (compact_strv(arena, src->teams, src->n_teams, true, &c.teams) < 0 ||
+        compact_strv(arena, src->unmatched, src->n_unmatched, true, &c.unmatched) < 0 ||
+        compact_strv(arena, src->warnings, src->n_warnings, false, &c.warnings) < 0)
+        return -ENOMEM;
+    *dst = c;
+    return 0;
+}
+
 int tkl_action_add_team(struct tkl_action *a, const char *id)
 {
     for (size_t i = 0; i < a->n_teams; i++)

@@ -2,6 +2,11 @@
  * One action of the store: a row of the plan (or an observance a source
  * added), its texts as written, what tickler read from them, and the
  * warnings about them.
+ *
+ * An action being built owns its texts and lists (malloc'd; freed with
+ * tkl_action_free). An action in a store, or in the rows of a load, points
+ * into that load's arena instead (tkl_action_compact): it owns nothing, is
+ * never passed to tkl_action_free, and lives as long as its store.
  */
 #ifndef TKL_ACTION_H
 #define TKL_ACTION_H
@@ -11,6 +16,7 @@
 #include <stdint.h>
 
 #include "../core/diag.h"
+#include "arena.h"
 #include "deadline.h"
 #include "status.h"
 
@@ -18,6 +24,7 @@ struct tkl_action {
     char *id;
     char *file;
     unsigned line;
+    enum tkl_status status;
     char *title;
     char *commitment;
     char *objective;
@@ -27,7 +34,6 @@ struct tkl_action {
     char *progress;
     char *measure; /* the Measure of success cell: shown, not read */
     struct tkl_deadline deadline;
-    enum tkl_status status;
     char **teams; /* resolved team ids, fallback included */
     size_t n_teams;
     char **unmatched; /* owner names that matched no team */
@@ -37,12 +43,23 @@ struct tkl_action {
     char *category; /* observances: protected characteristic, or NULL */
     char *url;      /* observances: resources, or NULL */
     uint64_t hash;  /* tkl_action_hash(), set by the store */
+    /* the row as read (row.c), when the next load of the plan may take
+     * this action for an identical row without reading it again; else 0 */
+    uint64_t row_hash;
 };
 
 bool tkl_action_active(const struct tkl_action *a);
 
 /* Frees what a holds (not a itself); a zeroed action is fine. */
 void tkl_action_free(struct tkl_action *a);
+
+/*
+ * Copies src into *dst with every text and list in arena (texts that
+ * repeat from row to row kept once); src is left as it was. Returns 0 or
+ * -ENOMEM (then *dst is untouched; arena may hold part of the copy).
+ */
+int tkl_action_compact(struct tkl_action *dst, const struct tkl_action *src,
+                       struct tkl_arena *arena);
 
 /* Adds a copy of team id to a->teams unless it is there already.
  * Returns 0 or -ENOMEM. */

@@ -14,7 +14,9 @@ struct reader {
     struct tkl_diags *diags;
     tkl_csv_record_fn *fn;
     void *ctx;
-    char **cells; /* the record being read */
+    struct tkl_buf text; /* the record's fields, each NUL-terminated */
+    size_t *at;          /* offset of each field in text */
+    char **cells;        /* the fields, set when the record ends */
     size_t n;
     size_t cap;
     unsigned line;        /* physical line being fed */
@@ -25,9 +27,8 @@ struct reader {
 
 static void cells_clear(struct reader *R)
 {
-    for (size_t i = 0; i < R->n; i++)
-        free(R->cells[i]);
     R->n = 0;
+    R->text.len = 0;
 }
 
 static void on_field(void *data, size_t len, void *ctx)
@@ -38,20 +39,26 @@ static void on_field(void *data, size_t len, void *ctx)
     R->record_started = true;
     if (R->n == R->cap) {
         size_t cap = R->cap ? R->cap * 2 : 16;
-        char **p = realloc(R->cells, cap * sizeof(*p));
-        if (!p) {
+        size_t *at = realloc(R->at, cap * sizeof(*at));
+        if (at)
+            R->at = at;
+        char **cells = at ? realloc(R->cells, cap * sizeof(*cells)) : NULL;
+        if (!cells) {
             R->err = -ENOMEM;
             return;
         }
-        R->cells = p;
+        R->cells = cells;
         R->cap = cap;
     }
-    char *s = strndup(data ? data : "", data ? len : 0);
-    if (!s) {
+    /* one buffer for the record's fields, not an allocation each; the
+     * buffer puts a NUL after what is appended, kept as the field's end */
+    size_t start = R->text.len;
+    if (tkl_buf_append(&R->text, data, data ? len : 0) < 0) {
         R->err = -ENOMEM;
         return;
     }
-    R->cells[R->n++] = s;
+    R->text.len++;
+    R->at[R->n++] = start;
 }
 
 static bool record_blank(const struct reader *R)
@@ -72,6 +79,8 @@ static void on_record(int term, void *ctx)
         return;
     }
     R->record_started = false;
+    for (size_t i = 0; i < R->n; i++)
+        R->cells[i] = R->text.data + R->at[i];
     if (!record_blank(R)) {
         int r = R->fn(R->ctx, R->cells, R->n, R->record_line);
         if (r < 0)
@@ -174,7 +183,8 @@ int tkl_csv_read(const char *file, const char *data, size_t len, tkl_csv_record_
     struct reader R = {.file = file, .diags = diags, .fn = fn, .ctx = ctx};
     feed(&R, &p, data, len);
     csv_free(&p);
-    cells_clear(&R);
+    tkl_buf_free(&R.text);
+    free(R.at);
     free(R.cells);
     free(converted);
     return R.err;

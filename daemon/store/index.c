@@ -36,9 +36,10 @@ static size_t slot_lookup(const size_t *table, size_t cap, const struct tkl_acti
  * free "<id>-<n>", with a warning. next[j] is the first n not yet tried
  * for the id of actions[j] (0: 2), so that many rows repeating one id are
  * renamed in linear time. Returns 0 or -ENOMEM. */
-static int distinct_id(const size_t *table, size_t cap, struct tkl_action *actions, size_t k,
+static int distinct_id(const size_t *table, size_t cap, struct tkl_store *s, size_t k,
                        unsigned *next, struct tkl_diags *diags)
 {
+    struct tkl_action *actions = s->actions;
     struct tkl_action *a = &actions[k];
     size_t dup = slot_lookup(table, cap, actions, a->id);
     if (dup == NO_SLOT)
@@ -57,8 +58,14 @@ static int distinct_id(const size_t *table, size_t cap, struct tkl_action *actio
             snprintf(line, sizeof(line), ":%u", first->line);
         tkl_diag_add(diags, TKL_SEV_WARNING, a->file, a->line, "id",
                      "same id as %s%s (%s); this row is %s", first->file, line, first->id, id);
-        free(a->id);
-        a->id = id;
+        char *kept = tkl_arena_strdup0(&s->arena, id);
+        free(id);
+        if (!kept)
+            return -ENOMEM;
+        a->id = kept;
+        /* the next load reads the row again: its id as written repeats */
+        a->row_hash = 0;
+        a->hash = 0;
         next[dup] = n + 1;
         return 0;
     }
@@ -80,7 +87,7 @@ int tkl_store_index(struct tkl_store *s, struct tkl_diags *diags)
         table[i] = NO_SLOT;
     size_t mask = cap - 1;
     for (size_t k = 0; k < s->n; k++) {
-        int r = distinct_id(table, cap, s->actions, k, next, diags);
+        int r = distinct_id(table, cap, s, k, next, diags);
         if (r < 0) {
             free(table);
             free(next);

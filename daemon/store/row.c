@@ -1,5 +1,6 @@
 #include "row.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,8 +264,8 @@ static int row_id(const struct tkl_rows *R, struct tkl_action *a)
     return tkl_action_derive_id(a);
 }
 
-/* Appends a to R->actions, which then owns it. Returns 0 or -ENOMEM. */
-static int keep(struct tkl_rows *R, const struct tkl_action *a)
+/* Appends a (its texts in R->arena) to R->actions. Returns 0 or -ENOMEM. */
+static int push(struct tkl_rows *R, const struct tkl_action *a)
 {
     if (R->n_actions == R->cap_actions) {
         size_t cap = R->cap_actions ? R->cap_actions * 2 : 64;
@@ -278,30 +279,227 @@ static int keep(struct tkl_rows *R, const struct tkl_action *a)
     return 0;
 }
 
-/* The record as an action, or as a heading row that is reported. Returns
+static uint64_t hash_text(uint64_t h, const char *s)
+{
+    return s ? tkl_arena_hash(h, s, strlen(s) + 1) : tkl_arena_hash(h, "\xff", 1);
+}
+
+/* The hash of what reading a row depends on besides its cells: the
+ * configured columns and statuses and the team directory. Never 0. */
+static uint64_t config_seed(const struct tkl_rows *R)
+{
+    uint64_t h = TKL_FNV_INIT;
+    for (int f = 0; R->opts && f < TKL_FIELD_COUNT; f++)
+        h = hash_text(h, R->opts->columns[f]);
+    for (size_t i = 0; R->opts && i < R->opts->n_status_rules; i++) {
+        h = hash_text(h, R->opts->status_rules[i].text);
+        h = tkl_arena_hash(h, &R->opts->status_rules[i].status,
+                           sizeof(R->opts->status_rules[i].status));
+    }
+    for (size_t t = 0; t < R->teams->n; t++) {
+        const struct tkl_team *team = &R->teams->teams[t];
+        h = hash_text(h, team->id);
+        for (size_t k = 0; k < team->n_keys; k++)
+            h = hash_text(h, team->keys[k]);
+        h = tkl_arena_hash(h, "\x1e", 1);
+    }
+    h = hash_text(h, R->teams->fallback);
+    return h ? h : 1;
+}
+
+/* Whether s has a letter or digit: a cell that is no blank once cleaned,
+ * so the text carried down does not reach it. */
+static bool has_word(const char *s)
+{
+    for (; *s; s++)
+        if (isalnum((unsigned char)*s))
+            return true;
+    return false;
+}
+
+/* The hash of the record as a row of the file being read: its cells, the
+ * header's columns, the texts carried down to its blank cells and R->seed.
+ * Its line is not part of it: a row moved by an edit above is the same row.
+ * Never 0. */
+static uint64_t row_key(const struct tkl_rows *R)
+{
+    uint64_t h = R->seed;
+    h = hash_text(h, R->file);
+    h = tkl_arena_hash(h, &R->cells_named, sizeof(R->cells_named));
+    h = tkl_arena_hash(h, R->column, sizeof(R->column));
+    h = tkl_arena_hash(h, &R->n_columns, sizeof(R->n_columns));
+    for (int f = TKL_FIELD_COMMITMENT; f <= TKL_FIELD_OBJECTIVE; f++)
+        if (!has_word(cell_of(R, f)))
+            h = hash_text(h, R->fill[f]);
+    h = tkl_arena_hash(h, &R->n_cells, sizeof(R->n_cells));
+    for (size_t i = 0; i < R->n_cells; i++)
+        h = hash_text(h, R->cells[i]);
+    return h ? h : 1;
+}
+
+/* Builds R->reuse over R->prev's actions that may be taken again. Returns
  * 0 or -ENOMEM. */
+static int reuse_index(struct tkl_rows *R)
+{
+    size_t cap = 16;
+    while (cap < R->prev->n * 2 + 1)
+        cap *= 2;
+    if (!(R->reuse = calloc(cap, sizeof(*R->reuse))))
+        return -ENOMEM;
+    R->reuse_cap = cap;
+    for (size_t k = 0; k < R->prev->n && k < UINT32_MAX; k++) {
+        uint64_t h = R->prev->actions[k].row_hash;
+        if (!h)
+            continue;
+        size_t i = (size_t)h & (cap - 1);
+        while (R->reuse[i] && R->prev->actions[R->reuse[i] - 1].row_hash != h)
+            i = (i + 1) & (cap - 1);
+        if (!R->reuse[i])
+            R->reuse[i] = (uint32_t)k + 1;
+    }
+    return 0;
+}
+
+/* The action of R->prev read from a row whose hash was key, or NULL. */
+static const struct tkl_action *reusable(const struct tkl_rows *R, uint64_t key)
+{
+    if (!R->reuse_cap)
+        return NULL;
+    for (size_t i = (size_t)key & (R->reuse_cap - 1); R->reuse[i]; i = (i + 1) & (R->reuse_cap - 1))
+        if (R->prev->actions[R->reuse[i] - 1].row_hash == key)
+            return &R->prev->actions[R->reuse[i] - 1];
+    return NULL;
+}
+
+/* Takes was, read from an identical row by the last load, as the action of
+ * this row, and carries its texts down as reading the row would. Returns 0
+ * or -ENOMEM. */
+static int take_again(struct tkl_rows *R, const struct tkl_action *was, uint64_t key)
+{
+    struct tkl_action a;
+    if (tkl_action_compact(&a, was, &R->arena) < 0 ||
+        !(a.file = tkl_arena_intern(&R->arena, R->file)))
+        return -ENOMEM;
+    a.line = R->line;
+    a.row_hash = key;
+    const char *carried[] = {
+        [TKL_FIELD_COMMITMENT] = a.commitment, [TKL_FIELD_OBJECTIVE] = a.objective};
+    for (int f = TKL_FIELD_COMMITMENT; f <= TKL_FIELD_OBJECTIVE; f++) {
+        /* the cell's own text, or the one carried down to it already */
+        if (!carried[f] || !*carried[f] || (R->fill[f] && !strcmp(R->fill[f], carried[f])))
+            continue;
+        char *v = strdup(carried[f]);
+        if (!v)
+            return -ENOMEM;
+        free(R->fill[f]);
+        R->fill[f] = v;
+    }
+    return push(R, &a);
+}
+
+/* The slot of the owners cell owners (interned in R->arena) in R's memo. */
+static size_t memo_slot(const struct tkl_rows *R, const char *owners)
+{
+    size_t mask = R->cap_owners_memo - 1;
+    size_t i = (size_t)tkl_arena_hash(0, &owners, sizeof(owners)) & mask;
+    while (R->owners_of[i] && R->owners_of[i] != owners)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* The teams the owners cell owners (interned) resolved to with no warning
+ * earlier in this load, or NULL. */
+static const struct tkl_owners_memo *owners_known(const struct tkl_rows *R, const char *owners)
+{
+    if (!R->cap_owners_memo)
+        return NULL;
+    size_t i = memo_slot(R, owners);
+    return R->owners_of[i] ? &R->owners_memo[i] : NULL;
+}
+
+/* Remembers that owners (interned) resolves to the n teams (in R->arena).
+ * Returns 0 or -ENOMEM. */
+static int owners_remember(struct tkl_rows *R, const char *owners, char **teams, size_t n)
+{
+    if ((R->n_owners_memo + 1) * 2 > R->cap_owners_memo) {
+        size_t cap = R->cap_owners_memo ? R->cap_owners_memo * 2 : 64;
+        const char **of = calloc(cap, sizeof(*of));
+        struct tkl_owners_memo *memo = calloc(cap, sizeof(*memo));
+        if (!of || !memo) {
+            free(of);
+            free(memo);
+            return -ENOMEM;
+        }
+        const char **old_of = R->owners_of;
+        struct tkl_owners_memo *old_memo = R->owners_memo;
+        size_t old_cap = R->cap_owners_memo;
+        R->owners_of = of;
+        R->owners_memo = memo;
+        R->cap_owners_memo = cap;
+        for (size_t k = 0; k < old_cap; k++)
+            if (old_of[k]) {
+                size_t i = memo_slot(R, old_of[k]);
+                of[i] = old_of[k];
+                memo[i] = old_memo[k];
+            }
+        free(old_of);
+        free(old_memo);
+    }
+    size_t i = memo_slot(R, owners);
+    R->owners_of[i] = owners;
+    R->owners_memo[i] = (struct tkl_owners_memo){teams, n};
+    R->n_owners_memo++;
+    return 0;
+}
+
+/* The record as an action, or as a heading row that is reported. A row
+ * read with no warning at all may be taken as it is by the next load
+ * (its row_hash). Returns 0 or -ENOMEM. */
 static int take_row(struct tkl_rows *R)
 {
+    if (!R->seed) {
+        R->seed = config_seed(R);
+        if (R->prev && reuse_index(R) < 0)
+            return -ENOMEM;
+    }
+    uint64_t key = row_key(R);
+    const struct tkl_action *was = reusable(R, key);
+    if (was)
+        return take_again(R, was, key);
+    size_t n_diags = R->diags->n;
     struct tkl_action a = {.line = R->line};
     int r = -ENOMEM;
     warn_extra_fields(R);
     if ((a.file = strdup(R->file)) && read_cells(R, &a) == 0)
         r = *a.title ? 0 : untitled(R, &a);
-    if (r == 1) {
-        tkl_action_free(&a);
-        return 0;
-    }
     if (r == 0)
         r = read_deadline_status(R, &a);
-    if (r == 0)
+    /* an owners cell repeats from row to row: read once a load, unless it
+     * is warned about */
+    const char *owners = NULL;
+    const struct tkl_owners_memo *memo = NULL;
+    size_t n_before_owners = R->diags->n;
+    if (r == 0 && !(owners = tkl_arena_intern(&R->arena, a.owners)))
+        r = -ENOMEM;
+    if (r == 0 && !(memo = owners_known(R, owners)))
         r = resolve_owners(R, &a);
     if (r == 0)
         r = row_id(R, &a);
+    struct tkl_action c;
+    if (r == 0) {
+        a.row_hash = R->diags->n == n_diags && !R->diags->oom ? key : 0;
+        r = tkl_action_compact(&c, &a, &R->arena);
+    }
+    if (r == 0 && memo) {
+        c.teams = memo->teams;
+        c.n_teams = memo->n;
+    } else if (r == 0 && R->diags->n == n_before_owners && !c.n_unmatched) {
+        r = owners_remember(R, owners, c.teams, c.n_teams);
+    }
     if (r == 0)
-        r = keep(R, &a);
-    if (r < 0)
-        tkl_action_free(&a);
-    return r;
+        r = push(R, &c);
+    tkl_action_free(&a);
+    return r == 1 ? 0 : r;
 }
 
 int tkl_rows_record(struct tkl_rows *R, char *const *cells, size_t n, unsigned line)
@@ -373,12 +571,21 @@ int tkl_rows_read(struct tkl_rows *R, const char *file, const char *data, size_t
 
 void tkl_rows_free(struct tkl_rows *R)
 {
-    for (size_t i = 0; i < R->n_actions; i++)
-        tkl_action_free(&R->actions[i]);
     free(R->actions);
     R->actions = NULL;
     R->n_actions = 0;
     R->cap_actions = 0;
+    tkl_arena_free(&R->arena);
+    free(R->reuse);
+    R->reuse = NULL;
+    R->reuse_cap = 0;
+    R->seed = 0;
+    free(R->owners_of);
+    free(R->owners_memo);
+    R->owners_of = NULL;
+    R->owners_memo = NULL;
+    R->n_owners_memo = 0;
+    R->cap_owners_memo = 0;
     for (size_t i = 0; i < R->n_maps; i++)
         tkl_column_map_free(&R->maps[i]);
     free(R->maps);

@@ -10,7 +10,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "arena.h"
 #include "store.h"
 
 /* An action's owners cell may name at most this many owners; the names
@@ -22,9 +24,25 @@ struct tkl_rows {
     const struct tkl_store_opts *opts;
     const struct tkl_team_dir *teams;
     struct tkl_diags *diags;
-    struct tkl_action *actions; /* of every file read so far */
+    struct tkl_action *actions; /* of every file read so far, their texts in arena */
     size_t n_actions;
     size_t cap_actions;
+    struct tkl_arena arena;
+    /* the store in force, whose actions a row identical to one of its rows
+     * takes as they were read (tkl_store_reload), or NULL */
+    const struct tkl_store *prev;
+    uint32_t *reuse; /* prev's actions by row_hash: index + 1, 0 for none */
+    size_t reuse_cap;
+    uint64_t seed; /* of every row's hash: the teams, columns and statuses read by */
+    /* owners cells (interned in arena) read with no warning, and the teams
+     * they resolved to, in arena; the cell of slot i is owners_of[i] */
+    const char **owners_of;
+    struct tkl_owners_memo {
+        char **teams;
+        size_t n;
+    } * owners_memo;
+    size_t n_owners_memo;
+    size_t cap_owners_memo;      /* a power of two, or 0 */
     struct tkl_column_map *maps; /* the header row of each file read so far */
     size_t n_maps;
     /* the file being read */

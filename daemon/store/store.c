@@ -18,8 +18,8 @@
 #include "row.h"
 #include "xlsx.h"
 
-/* Indexes s (renaming repeated ids), then sets each action's hash and the
- * count of events. Returns 0 or -ENOMEM (then only ids may have changed). */
+/* Indexes s (renaming repeated ids), then sets the hash of each action
+ * that has none and the count of events. Returns 0 or -ENOMEM (then only ids may have changed). */
 static int store_settle(struct tkl_store *s, struct tkl_diags *diags)
 {
     int r = tkl_store_index(s, diags);
@@ -27,7 +27,9 @@ static int store_settle(struct tkl_store *s, struct tkl_diags *diags)
         return r;
     s->n_events = 0;
     for (size_t k = 0; k < s->n; k++) {
-        s->actions[k].hash = tkl_action_hash(&s->actions[k]);
+        /* an action taken from the store in force keeps its hash */
+        if (!s->actions[k].hash)
+            s->actions[k].hash = tkl_action_hash(&s->actions[k]);
         s->n_events += s->actions[k].deadline.kind == TKL_DEADLINE_EVENT;
     }
     return 0;
@@ -40,6 +42,14 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
      * hears of: the load fails instead */
     if (R->diags->oom)
         return -ENOMEM;
+    /* the array grew by doubling: what it holds is all it keeps */
+    if (R->n_actions && R->n_actions < R->cap_actions) {
+        struct tkl_action *fit = realloc(R->actions, R->n_actions * sizeof(*fit));
+        if (!fit)
+            return -ENOMEM;
+        R->actions = fit;
+        R->cap_actions = R->n_actions;
+    }
     struct tkl_store *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
@@ -52,6 +62,8 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     s->n_maps = R->n_maps;
     R->maps = NULL;
     R->n_maps = 0;
+    s->arena = R->arena;
+    memset(&R->arena, 0, sizeof(R->arena));
     int r = store_settle(s, R->diags);
     if (r == 0 && R->diags->oom)
         r = -ENOMEM;
@@ -71,28 +83,32 @@ int tkl_store_append(struct tkl_store *s, struct tkl_action *v, size_t n, struct
     if (!all)
         return -ENOMEM;
     s->actions = all;
-    memcpy(all + s->n, v, n * sizeof(*v));
+    for (size_t i = 0; i < n; i++)
+        if (tkl_action_compact(&all[s->n + i], &v[i], &s->arena) < 0)
+            return -ENOMEM; /* what was copied stays in the arena, unused */
+        else
+            all[s->n + i].hash = 0; /* set by store_settle */
     s->n += n;
     int r = store_settle(s, diags);
     if (r < 0) {
-        /* back to the caller, with any id renamed */
         s->n -= n;
-        memcpy(v, all + s->n, n * sizeof(*v));
+        return r;
     }
-    return r;
+    for (size_t i = 0; i < n; i++)
+        tkl_action_free(&v[i]);
+    return 0;
 }
 
 void tkl_store_free(struct tkl_store *store)
 {
     if (!store)
         return;
-    for (size_t i = 0; i < store->n; i++)
-        tkl_action_free(&store->actions[i]);
     free(store->actions);
     free(store->index);
     for (size_t i = 0; i < store->n_maps; i++)
         tkl_column_map_free(&store->maps[i]);
     free(store->maps);
+    tkl_arena_free(&store->arena);
     free(store);
 }
 
@@ -342,7 +358,14 @@ static int expand_path(const struct tkl_store_opts *opts, const char *entry, str
 int tkl_store_load(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
                    struct tkl_store **ret_store, struct tkl_diags *diags)
 {
-    struct tkl_rows R = {.opts = opts, .teams = teams, .diags = diags};
+    return tkl_store_reload(opts, teams, NULL, ret_store, diags);
+}
+
+int tkl_store_reload(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
+                     const struct tkl_store *prev, struct tkl_store **ret_store,
+                     struct tkl_diags *diags)
+{
+    struct tkl_rows R = {.opts = opts, .teams = teams, .diags = diags, .prev = prev};
     struct plan_files pf = {0};
     int r = 0, first_err = 0;
 

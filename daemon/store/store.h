@@ -57,13 +57,14 @@ struct tkl_store_opts {
 };
 
 struct tkl_store {
-    struct tkl_action *actions;
+    struct tkl_action *actions; /* their texts in arena */
     size_t n;
     size_t n_events; /* of the n, actions of kind event (observances) */
     size_t *index;   /* open-addressing table of action indexes by id */
     size_t index_cap;
     struct tkl_column_map *maps; /* the header row of each plan file, in order */
     size_t n_maps;
+    struct tkl_arena arena;
 };
 
 /*
@@ -77,14 +78,27 @@ struct tkl_store {
 int tkl_store_load(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
                    struct tkl_store **ret_store, struct tkl_diags *diags);
 
+/*
+ * tkl_store_load, reading again only the rows that changed since prev (the
+ * store in force, or NULL): a row identical to one of prev's, under the
+ * same teams, columns and status rules, with the same texts carried down
+ * to it, and that had no warning, takes prev's action as read then (its
+ * deadline, status and teams) at its new line. The result is the store a
+ * full load gives. prev is only read, and may be freed once this returns.
+ */
+int tkl_store_reload(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
+                     const struct tkl_store *prev, struct tkl_store **ret_store,
+                     struct tkl_diags *diags);
+
 /* Reads one CSV buffer (used by tests and fuzzers); file names the source. */
 int tkl_store_load_buffer(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
                           const char *file, const char *data, size_t len,
                           struct tkl_store **ret_store, struct tkl_diags *diags);
 
 /*
- * Appends n actions to store. On success the store owns what they hold
- * (the caller frees only the array v); an id that repeats one before it is
+ * Appends n actions to store. On success the store has taken what they
+ * held (copied into its arena and freed: the caller frees only the array
+ * v); an id that repeats one before it is
  * renamed as the loader renames it, with a warning in diags. Returns 0 or
  * -ENOMEM: then the store is unchanged and the actions stay the caller's.
  */

@@ -55,6 +55,26 @@ START_TEST(reloading_an_edited_plan_keeps_the_ids)
 }
 END_TEST
 
+START_TEST(a_repeated_owners_cell_reads_the_same_each_time)
+{
+    struct tkl_store *s = load("Actions,Responsibility\nOne,HR\nTwo,Payroll\nThree,HR\n"
+                               "Four,Payroll\nFive,\"HR, EDI Officer Group\"\n"
+                               "Six,\"HR, EDI Officer Group\"\n");
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(s->n, 6);
+    ck_assert_uint_eq(s->actions[2].n_teams, 1);
+    ck_assert_str_eq(s->actions[2].teams[0], "hr");
+    /* each row of a name matching no team is warned about, not only the first */
+    ck_assert(has_diag(3, "\"Payroll\" matches no team"));
+    ck_assert(has_diag(5, "\"Payroll\" matches no team"));
+    ck_assert_uint_eq(s->actions[3].n_warnings, 1);
+    ck_assert_str_eq(s->actions[3].teams[0], "edi");
+    ck_assert_uint_eq(s->actions[5].n_teams, 2);
+    ck_assert_str_eq(s->actions[5].teams[1], "edi");
+    tkl_store_free(s);
+}
+END_TEST
+
 START_TEST(columns_by_alias_and_config)
 {
     opts.columns[TKL_FIELD_TITLE] = strdup("What we will do");
@@ -107,6 +127,14 @@ static void add_path(const char *path)
     opts.paths[opts.n_paths++] = strdup(full);
 }
 
+/* path under tmp, in a static buffer. */
+static const char *tmp_path(const char *name)
+{
+    static char full[128];
+    snprintf(full, sizeof(full), "%s/%s", tmp, name);
+    return full;
+}
+
 static void files_setup(void)
 {
     setup();
@@ -121,6 +149,131 @@ static void files_teardown(void)
     ck_assert_int_eq(system(cmd), 0);
     teardown();
 }
+
+/* The store of the configured files read again with prev in force. */
+static struct tkl_store *reload(const struct tkl_store *prev)
+{
+    struct tkl_store *s = NULL;
+    ck_assert_int_eq(tkl_store_reload(&opts, &dir, prev, &s, &diags), 0);
+    return s;
+}
+
+/* A deadline no row of these plans has: an action that shows it after a
+ * reload was taken from the store in force, not read again. */
+#define UNREAD_DAY 12345
+
+START_TEST(a_reload_reads_again_only_the_rows_that_changed)
+{
+    write_file("plan.csv", "Ref,Commitments,Actions,Responsibility,Timeframe\n"
+                           "A1,Be fair,Train staff,HR,April 2023\n"
+                           "A2,,Review pay,HR,May 2023\n"
+                           "A3,Be open,Publish data,HR,June 2023\n");
+    add_path("plan.csv");
+    struct tkl_store *old = reload(NULL);
+    ck_assert_uint_eq(old->n, 3);
+    for (size_t i = 0; i < old->n; i++)
+        old->actions[i].deadline.day = UNREAD_DAY;
+    /* a row inserted above them, and A3 given a new deadline */
+    write_file("plan.csv", "Ref,Commitments,Actions,Responsibility,Timeframe\n"
+                           "A0,Be quick,New action,HR,March 2023\n"
+                           "A1,Be fair,Train staff,HR,April 2023\n"
+                           "A2,,Review pay,HR,May 2023\n"
+                           "A3,Be open,Publish data,HR,July 2023\n");
+    struct tkl_store *s = reload(old);
+    tkl_store_free(old); /* the new store holds nothing of the old */
+    ck_assert_uint_eq(s->n, 4);
+    ck_assert_int_eq(s->actions[0].deadline.day, tkl_day_from_civil(2023, 3, 31));
+    const struct tkl_action *a1 = tkl_store_find(s, "A1"), *a2 = tkl_store_find(s, "A2");
+    ck_assert_int_eq(a1->deadline.day, UNREAD_DAY); /* taken as read before */
+    ck_assert_uint_eq(a1->line, 3);                 /* at its new line */
+    ck_assert_str_eq(a1->file, tmp_path("plan.csv"));
+    ck_assert_str_eq(a1->teams[0], "hr");
+    ck_assert_uint_eq(a1->hash, tkl_action_hash(a1)); /* kept, and still right */
+    ck_assert_int_eq(a2->deadline.day, UNREAD_DAY);
+    ck_assert_str_eq(a2->commitment, "Be fair"); /* carried down, as read */
+    ck_assert_uint_eq(a2->line, 4);
+    const struct tkl_action *a3 = tkl_store_find(s, "A3");
+    ck_assert_int_eq(a3->deadline.day, tkl_day_from_civil(2023, 7, 31)); /* read again */
+    ck_assert_uint_eq(a3->hash, tkl_action_hash(a3));
+    for (unsigned line = 2; line <= 5; line++)
+        ck_assert(!has_diag(line, ""));
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(a_row_below_a_changed_carried_text_is_read_again)
+{
+    write_file("plan.csv", "Ref,Commitments,Actions,Responsibility\n"
+                           "A1,Be fair,Train staff,HR\nA2,,Review pay,HR\n");
+    add_path("plan.csv");
+    struct tkl_store *old = reload(NULL);
+    old->actions[1].deadline.day = UNREAD_DAY;
+    write_file("plan.csv", "Ref,Commitments,Actions,Responsibility\n"
+                           "A1,Be kind,Train staff,HR\nA2,,Review pay,HR\n");
+    struct tkl_store *s = reload(old);
+    tkl_store_free(old);
+    /* A2's own cells are the same; the commitment merged over it is not */
+    ck_assert_str_eq(s->actions[1].commitment, "Be kind");
+    ck_assert_int_ne(s->actions[1].deadline.day, UNREAD_DAY);
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(a_row_is_read_again_when_the_teams_change)
+{
+    write_file("plan.csv", "Ref,Actions,Responsibility\nA1,Train staff,Payroll\n");
+    add_path("plan.csv");
+    struct tkl_store *old = reload(NULL);
+    ck_assert_str_eq(old->actions[0].teams[0], "edi"); /* the fallback */
+    ck_assert_uint_eq(old->actions[0].n_warnings, 1);
+    ck_assert(has_diag(2, "\"Payroll\" matches no team"));
+    /* a warned row is read again, warnings and all */
+    tkl_diags_free(&diags);
+    memset(&diags, 0, sizeof(diags));
+    struct tkl_store *again = reload(old);
+    ck_assert(has_diag(2, "\"Payroll\" matches no team"));
+    ck_assert_uint_eq(again->actions[0].n_warnings, 1);
+    tkl_store_free(old);
+    /* the team directory learns the name: the row resolves to hr now */
+    again->actions[0].deadline.day = UNREAD_DAY;
+    ck_assert_int_eq(tkl_team_add_key(&dir.teams[0], "Payroll"), 0);
+    tkl_diags_free(&diags);
+    memset(&diags, 0, sizeof(diags));
+    struct tkl_store *s = reload(again);
+    tkl_store_free(again);
+    ck_assert_uint_eq(s->actions[0].n_teams, 1);
+    ck_assert_str_eq(s->actions[0].teams[0], "hr");
+    ck_assert_int_ne(s->actions[0].deadline.day, UNREAD_DAY);
+    ck_assert(!has_diag(2, ""));
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(repeated_rows_taken_again_keep_distinct_ids)
+{
+    write_file("plan.csv", "Ref,Actions,Responsibility\nA1,Train staff,HR\nA1,Train staff,HR\n");
+    add_path("plan.csv");
+    struct tkl_store *old = reload(NULL);
+    ck_assert_str_eq(old->actions[1].id, "A1-2");
+    old->actions[0].deadline.day = UNREAD_DAY;
+    tkl_diags_free(&diags);
+    memset(&diags, 0, sizeof(diags));
+    write_file("plan.csv", "Ref,Actions,Responsibility\nA1,Train staff,HR\nA1,Train staff,HR\n"
+                           "A1,Train staff,HR\n");
+    struct tkl_store *s = reload(old);
+    tkl_store_free(old);
+    ck_assert_uint_eq(s->n, 3);
+    ck_assert_str_eq(s->actions[0].id, "A1");
+    ck_assert_str_eq(s->actions[1].id, "A1-2");
+    ck_assert_str_eq(s->actions[2].id, "A1-3");
+    ck_assert(has_diag(3, "this row is A1-2"));
+    ck_assert(has_diag(4, "this row is A1-3"));
+    for (size_t i = 0; i < 3; i++) /* each identical row took the first */
+        ck_assert_int_eq(s->actions[i].deadline.day, UNREAD_DAY);
+    ck_assert_ptr_eq(tkl_store_find(s, "A1-3"), &s->actions[2]);
+    tkl_store_free(s);
+}
+END_TEST
 
 START_TEST(a_directory_is_its_csv_files_in_name_order)
 {
@@ -412,6 +565,7 @@ int main(void)
     tcase_add_test(tc, a_spreadsheet_export_loads_end_to_end);
     tcase_add_test(tc, reloading_an_edited_plan_keeps_the_ids);
     tcase_add_test(tc, columns_by_alias_and_config);
+    tcase_add_test(tc, a_repeated_owners_cell_reads_the_same_each_time);
     tcase_add_test(tc, sample_plan_loads_every_row);
     tcase_add_test(tc, appended_actions_join_the_store);
     tcase_add_test(tc, every_allocation_failure_is_clean);
@@ -419,6 +573,10 @@ int main(void)
     TCase *files = tcase_create("files");
     tcase_add_checked_fixture(files, files_setup, files_teardown);
     tcase_add_test(files, a_directory_is_its_csv_files_in_name_order);
+    tcase_add_test(files, a_reload_reads_again_only_the_rows_that_changed);
+    tcase_add_test(files, a_row_below_a_changed_carried_text_is_read_again);
+    tcase_add_test(files, a_row_is_read_again_when_the_teams_change);
+    tcase_add_test(files, repeated_rows_taken_again_keep_distinct_ids);
     tcase_add_test(files, an_empty_directory_is_a_warning);
     tcase_add_test(files, what_is_not_a_regular_file_is_refused);
     tcase_add_test(files, one_bad_file_fails_the_whole_load);

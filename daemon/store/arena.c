@@ -1,0 +1,140 @@
+#include "arena.h"
+
+#include <stdalign.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tkl_arena_chunk {
+    struct tkl_arena_chunk *next;
+    size_t size;
+    alignas(max_align_t) char data[];
+};
+
+/* Chunks double from 64 KiB to 4 MiB: a small plan stays small, a large
+ * one costs a few hundred allocations; the pages of a chunk not yet
+ * reached are not touched, so not resident. */
+#define CHUNK_MIN ((size_t)64 << 10)
+#define CHUNK_MAX ((size_t)4 << 20)
+
+static char empty_text[1];
+
+void *tkl_arena_alloc(struct tkl_arena *a, size_t size)
+{
+    const size_t align = alignof(max_align_t);
+    size = (size + align - 1) & ~(align - 1);
+    if (size > a->left) {
+        size_t want = a->chunks ? a->chunks->size * 2 : CHUNK_MIN;
+        if (want > CHUNK_MAX)
+            want = CHUNK_MAX;
+        if (want < size)
+            want = size;
+        struct tkl_arena_chunk *c = malloc(sizeof(*c) + want);
+        if (!c)
+            return NULL;
+        c->size = want;
+        c->next = a->chunks;
+        a->chunks = c;
+        a->at = c->data;
+        a->left = want;
+    }
+    void *p = a->at;
+    a->at += size;
+    a->left -= size;
+    return p;
+}
+
+char *tkl_arena_strndup(struct tkl_arena *a, const char *s, size_t len)
+{
+    if (!len)
+        return empty_text;
+    /* texts need no alignment: they are taken from the end of the free
+     * space, objects from its start */
+    char *p;
+    if (len + 1 <= a->left) {
+        a->left -= len + 1;
+        p = a->at + a->left;
+    } else if (!(p = tkl_arena_alloc(a, len + 1))) {
+        return NULL;
+    }
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+char *tkl_arena_strdup0(struct tkl_arena *a, const char *s)
+{
+    return s ? tkl_arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+uint64_t tkl_arena_hash(uint64_t h, const void *s, size_t len)
+{
+    const unsigned char *p = s;
+    const uint64_t k = UINT64_C(0x9e3779b97f4a7c15);
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    uint64_t w = (uint64_t)len << 56;
+    for (size_t i = 0; i < len; i++)
+        w |= (uint64_t)p[i] << (8 * i);
+    h = (h ^ w) * k;
+    return h ^ (h >> 32);
+}
+
+/* Grows the set of interned texts to twice its size. Returns 0 or -1. */
+static int intern_grow(struct tkl_arena *a)
+{
+    size_t cap = a->cap_interned ? a->cap_interned * 2 : 256;
+    char **t = calloc(cap, sizeof(*t));
+    if (!t)
+        return -1;
+    for (size_t i = 0; i < a->cap_interned; i++) {
+        char *s = a->interned[i];
+        if (!s)
+            continue;
+        size_t k = (size_t)tkl_arena_hash(0, s, strlen(s)) & (cap - 1);
+        while (t[k])
+            k = (k + 1) & (cap - 1);
+        t[k] = s;
+    }
+    free(a->interned);
+    a->interned = t;
+    a->cap_interned = cap;
+    return 0;
+}
+
+char *tkl_arena_intern(struct tkl_arena *a, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t len = strlen(s);
+    if (!len)
+        return empty_text;
+    if ((a->n_interned + 1) * 2 > a->cap_interned && intern_grow(a) < 0)
+        return NULL;
+    size_t mask = a->cap_interned - 1;
+    size_t k = (size_t)tkl_arena_hash(0, s, len) & mask;
+    for (; a->interned[k]; k = (k + 1) & mask)
+        if (strcmp(a->interned[k], s) == 0)
+            return a->interned[k];
+    char *p = tkl_arena_strndup(a, s, len);
+    if (!p)
+        return NULL;
+    a->interned[k] = p;
+    a->n_interned++;
+    return p;
+}
+
+void tkl_arena_free(struct tkl_arena *a)
+{
+    while (a->chunks) {
+        struct tkl_arena_chunk *next = a->chunks->next;
+        free(a->chunks);
+        a->chunks = next;
+    }
+    free(a->interned);
+    memset(a, 0, sizeof(*a));
+}

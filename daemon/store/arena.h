@@ -1,0 +1,44 @@
+/*
+ * The memory of one load's actions: their texts copied into a few large
+ * chunks instead of one allocation each, and the texts that repeat from
+ * row to row (file names, owners, statuses, deadlines, teams) kept once.
+ * Nothing in an arena is freed on its own: tkl_arena_free frees it all.
+ * A pointer an arena gave stays valid until then (chunks never move).
+ */
+#ifndef TKL_ARENA_H
+#define TKL_ARENA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tkl_arena {
+    struct tkl_arena_chunk *chunks; /* newest first */
+    char *at;                       /* free space of the newest chunk */
+    size_t left;
+    char **interned; /* open-addressing set of interned texts, or NULL */
+    size_t n_interned;
+    size_t cap_interned; /* a power of two, or 0 */
+};
+
+/* size bytes aligned for any object, or NULL on allocation failure. */
+void *tkl_arena_alloc(struct tkl_arena *a, size_t size);
+
+/* A NUL-terminated copy of s[0..len), or NULL on allocation failure. The
+ * empty text is one static "" (never written to). */
+char *tkl_arena_strndup(struct tkl_arena *a, const char *s, size_t len);
+
+/* The same for a NUL-terminated s; NULL gives NULL (not a failure). */
+char *tkl_arena_strdup0(struct tkl_arena *a, const char *s);
+
+/* The one copy of s kept in a: the same pointer for equal texts. Returns
+ * NULL on allocation failure; NULL gives NULL. */
+char *tkl_arena_intern(struct tkl_arena *a, const char *s);
+
+/* A hash of s[0..len), chained from h, eight bytes at a time: for tables
+ * held in memory (it is not kept anywhere, and may change). */
+uint64_t tkl_arena_hash(uint64_t h, const void *s, size_t len);
+
+/* Frees all a holds; a is then empty and can be used again. */
+void tkl_arena_free(struct tkl_arena *a);
+
+#endif

@@ -1,0 +1,70 @@
+/* Tests for daemon/store/arena.c: texts copied and interned, objects
+ * aligned, and everything freed at once. */
+#include <check.h>
+
+#include "check_run.h"
+#include <stdalign.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "store/arena.h"
+
+START_TEST(texts_are_copied_and_interned_once)
+{
+    struct tkl_arena a = {0};
+    char src[] = "Human Resources";
+    char *c = tkl_arena_strdup0(&a, src);
+    ck_assert_str_eq(c, "Human Resources");
+    ck_assert_ptr_ne(c, src);
+    ck_assert_str_eq(tkl_arena_strndup(&a, "HR team", 2), "HR");
+    char *i1 = tkl_arena_intern(&a, src), *i2 = tkl_arena_intern(&a, "Human Resources");
+    ck_assert_ptr_eq(i1, i2);
+    ck_assert_ptr_ne(i1, tkl_arena_intern(&a, "Housing"));
+    ck_assert_str_eq(tkl_arena_intern(&a, ""), "");
+    ck_assert_ptr_null(tkl_arena_intern(&a, NULL));
+    ck_assert_ptr_null(tkl_arena_strdup0(&a, NULL));
+    tkl_arena_free(&a);
+}
+END_TEST
+
+START_TEST(many_texts_and_objects_stay_where_they_were_put)
+{
+    struct tkl_arena a = {0};
+    char *texts[5000];
+    char buf[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(buf, sizeof(buf), "text %d", i);
+        texts[i] = i % 2 ? tkl_arena_intern(&a, buf) : tkl_arena_strdup0(&a, buf);
+        ck_assert_ptr_nonnull(texts[i]);
+        uint64_t *o = tkl_arena_alloc(&a, 3 * sizeof(*o));
+        ck_assert_uint_eq((uintptr_t)o % alignof(max_align_t), 0);
+        o[0] = o[1] = o[2] = (uint64_t)i;
+    }
+    /* larger than any chunk */
+    char *big = tkl_arena_alloc(&a, (size_t)5 << 20);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 'x', (size_t)5 << 20);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(buf, sizeof(buf), "text %d", i);
+        ck_assert_str_eq(texts[i], buf);
+        if (i % 2)
+            ck_assert_ptr_eq(tkl_arena_intern(&a, buf), texts[i]);
+    }
+    tkl_arena_free(&a);
+    ck_assert_ptr_null(a.chunks);
+    ck_assert_str_eq(tkl_arena_strdup0(&a, "again"), "again"); /* usable after */
+    tkl_arena_free(&a);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("arena");
+    TCase *tc = tcase_create("arena");
+    tcase_add_test(tc, texts_are_copied_and_interned_once);
+    tcase_add_test(tc, many_texts_and_objects_stay_where_they_were_put);
+    suite_add_tcase(s, tc);
+    return tkl_check_run(s);
+}
