@@ -92,10 +92,9 @@ static unsigned busy_on(const struct tkl_deliverer *e, const char *channel)
 }
 
 /* Whether notice id is in flight, about to be, or has an outcome kept to
- * record. (One
- * whose outcome waits in the open group may be claimed: its row says
- * what the outcome says, and were the group undone, the claim would be
- * undone with it.) */
+ * record. (One whose outcome waits in the open group may be claimed: its
+ * row says what the outcome says, and were the group undone, the claim
+ * would be undone with it.) */
 static bool claimed(const struct tkl_deliverer *e, uint64_t id)
 {
     const struct tkl_flight *lists[] = {e->flights, e->unrecorded, e->ready};
