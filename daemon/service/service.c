@@ -95,7 +95,7 @@ static void on_prepare(uv_prepare_t *h)
 static void on_synced(void *data, int r)
 {
     struct tkl_service *s = data;
-    if (r == 0 && s->stop_after && tkl_outbox_syncs(s->outbox) == s->stop_after) {
+    if (r == 0 && s->stop_after && tkl_outbox_syncs(s->outbox) == s->stop_base + s->stop_after) {
         log_notice("stopped for the test just after group commit %lu", s->stop_after);
         (void)raise(SIGSTOP);
     }
@@ -104,15 +104,16 @@ static void on_synced(void *data, int r)
 static void on_commit(void *data, unsigned long n)
 {
     struct tkl_service *s = data;
-    if (n == s->stop_before) {
-        log_notice("stopped for the test just before group commit %lu", n);
+    if (s->stop_before && n == s->stop_base + s->stop_before) {
+        log_notice("stopped for the test just before group commit %lu", s->stop_before);
         (void)raise(SIGSTOP);
     }
 }
 
 /*
  * TICKLER_TEST_STOP_AT_COMMIT=before:N or after:N (N from 1): the daemon
- * stops itself (SIGSTOP) just before its Nth group commit, every write of
+ * stops itself (SIGSTOP) just before the Nth group commit of its loop
+ * (counted from the start, after the recovery's at load), every write of
  * the group made and none durable, or just after it, so that a test kills
  * it at that point and no other. Unset: nothing; malformed: a warning.
  */
@@ -134,6 +135,7 @@ static void read_stop_point(struct tkl_service *s)
                     "ignored");
         return;
     }
+    s->stop_base = tkl_outbox_syncs(s->outbox);
     if (before)
         s->stop_before = n;
     else

@@ -42,6 +42,7 @@ struct tkl_service {
     uv_timer_t sched_timer, deliver_timer, day_timer;
     uv_prepare_t commit; /* commits the state's open group before the loop waits */
     unsigned long stop_before, stop_after; /* TICKLER_TEST_STOP_AT_COMMIT; 0: none */
+    unsigned long stop_base;               /* group commits before the loop's first */
     uv_fs_event_t wakeup;                  /* the state directory, for tickler retry */
     bool handles_open, wakeup_active;
     struct tkl_watch *watch;      /* NULL when not watching */
