@@ -23,11 +23,12 @@ struct tkl_flight {
     enum outcome out;
     int64_t at; /* delivered or failed: when; retry: the next attempt */
     char *reply;
-    uint64_t handed_ns; /* uv_hrtime() when handed to the notifier */
-    bool unusable;      /* deliver() refused the recipient (-EINVAL) */
-    bool was_kept;      /* its outcome was refused once, then written again */
-    uint64_t *reports;  /* failed: the reports of it written (0: none new) */
-    size_t n_reports;
+    uint64_t handed_ns;              /* uv_hrtime() when handed to the notifier */
+    bool unusable;                   /* deliver() refused the recipient (-EINVAL) */
+    bool was_kept;                   /* its outcome was refused once, then written again */
+    uint64_t *reports;               /* failed: the reports of it written (0: none new) */
+    size_t n_reports;                /* the reports queued */
+    size_t n_told;                   /* the reports whose put was told (reports[0..n_told)) */
     enum tkl_fail_reason reason;     /* failed: why */
     char **links;                    /* per entry of the notice, its link or NULL; NULL: none */
     struct tkl_notice_entry *linked; /* claimed: the entries with the links, for deliver() */
@@ -78,23 +79,26 @@ static struct tkl_plugin_instance *notifier_for(const struct tkl_deliverer *e, c
     return NULL;
 }
 
-/* Deliveries of channel in flight: what occupies its notifier. */
+/* Deliveries of channel in flight or about to be: what occupies its
+ * notifier. */
 static unsigned busy_on(const struct tkl_deliverer *e, const char *channel)
 {
+    const struct tkl_flight *lists[] = {e->flights, e->ready};
     unsigned n = 0;
-    for (const struct tkl_flight *x = e->flights; x; x = x->next)
-        n += strcmp(x->s->notice.channel, channel) == 0;
+    for (size_t i = 0; i < 2; i++)
+        for (const struct tkl_flight *x = lists[i]; x; x = x->next)
+            n += strcmp(x->s->notice.channel, channel) == 0;
     return n;
 }
 
-/* Whether notice id is in flight or has an outcome kept to record. (One
- * whose outcome waits in the open group may be claimed: its row says
- * what the outcome says, and were the group undone, the claim would be
- * undone with it.) */
+/* Whether notice id is in flight, about to be, or has an outcome kept to
+ * record. (One whose outcome waits in the open group may be claimed: its
+ * row says what the outcome says, and were the group undone, the claim
+ * would be undone with it.) */
 static bool claimed(const struct tkl_deliverer *e, uint64_t id)
 {
-    const struct tkl_flight *lists[] = {e->flights, e->unrecorded};
-    for (size_t i = 0; i < 2; i++)
+    const struct tkl_flight *lists[] = {e->flights, e->unrecorded, e->ready};
+    for (size_t i = 0; i < 3; i++)
         for (const struct tkl_flight *x = lists[i]; x; x = x->next)
             if (x->s->notice.id == id)
                 return true;
@@ -131,8 +135,17 @@ static bool repeats_link(const struct tkl_flight *x, const char *reply)
     return false;
 }
 
+/* A report of x's put: its id, kept to be logged with x's outcome once
+ * durable (puts are told in the order they were queued). */
+static void on_report_put(void *data, int r, uint64_t id)
+{
+    struct tkl_flight *x = data;
+    if (r == 0 && x->n_told < x->n_reports)
+        x->reports[x->n_told++] = id;
+}
+
 /*
- * Queues, through the outbox, one report per recipient of
+ * Queues, through the state, one report per recipient of
  * delivery.report_to that x's notice failed for good, their ids kept in x
  * to be logged once durable. The log key failure-<id> makes a repeat a
  * no-op. A report's own failure is not reported. Returns 0 or a negative
@@ -170,7 +183,7 @@ static int queue_report(struct tkl_deliverer *e, struct tkl_flight *x, const cha
     };
     const char *keys[] = {key};
     free(x->reports);
-    x->n_reports = 0;
+    x->n_reports = x->n_told = 0;
     if (!(x->reports = calloc(admin->n_recipients + 1, sizeof(*x->reports))))
         return -ENOMEM;
     for (size_t i = 0; i < admin->n_recipients; i++) {
@@ -184,7 +197,7 @@ static int queue_report(struct tkl_deliverer *e, struct tkl_flight *x, const cha
             .entries = &entry,
             .n_entries = 1,
         };
-        int r = tkl_outbox_put(e->outbox, &n, keys, now, &x->reports[i]);
+        int r = tkl_state_put(e->state, &n, keys, now, on_report_put, x);
         if (r < 0)
             return r;
         x->n_reports = i + 1;
@@ -197,33 +210,12 @@ static void log_reports(const struct tkl_deliverer *e, const struct tkl_flight *
 {
     const struct tkl_team *admin =
         e->conf->report_to ? tkl_team_find(e->teams, e->conf->report_to) : NULL;
-    for (size_t i = 0; admin && i < x->n_reports && i < admin->n_recipients; i++)
+    for (size_t i = 0; admin && i < x->n_told && i < admin->n_recipients; i++)
         if (x->reports[i])
             log_info("queued failure report; notice=%" PRIu64 " failed=%" PRIu64
                      " channel=%s team=%s recipient=%s",
                      x->reports[i], x->s->notice.id, admin->recipients[i].channel, admin->id,
                      admin->recipients[i].address);
-}
-
-/* Writes x's outcome to the outbox. Returns 0 or a negative errno. */
-static int record(struct tkl_deliverer *e, struct tkl_flight *x)
-{
-    uint64_t id = x->s->notice.id;
-    const char *reply = x->reply ? x->reply : "";
-    int r;
-    switch (x->out) {
-    case OUT_DELIVERED:
-        return tkl_outbox_mark_delivered(e->outbox, id, x->at, reply);
-    case OUT_RETRY:
-        return tkl_outbox_mark_retry(e->outbox, id, x->at, reply);
-    case OUT_FAILED:
-        if ((r = queue_report(e, x, reply, x->at)) < 0)
-            return r;
-        return tkl_outbox_mark_failed(e->outbox, id, x->at, reply);
-    case OUT_RELEASE:
-        return tkl_outbox_release(e->outbox, id);
-    }
-    return -EINVAL;
 }
 
 /* x's outcome is durable: its failure reports logged, and the outcome
@@ -236,57 +228,85 @@ static void durable(const struct tkl_deliverer *e, struct tkl_flight *x)
     flight_free(x);
 }
 
-/* x's outcome is recorded: freed when durable, else kept (in written)
- * until the open group ends (tkl_delivery_synced). */
-static void recorded(struct tkl_deliverer *e, struct tkl_flight *x)
+/* Takes x out of list *p. */
+static void unlink_flight(struct tkl_flight **p, const struct tkl_flight *x)
 {
-    if (!tkl_outbox_dirty(e->outbox)) {
-        durable(e, x);
-        return;
-    }
-    x->next = e->written;
-    e->written = x;
+    for (; *p; p = &(*p)->next)
+        if (*p == x) {
+            *p = x->next;
+            return;
+        }
 }
 
-void tkl_delivery_synced(void *data, int r)
+/* Keeps x to record its outcome again at the next round. */
+static void keep(struct tkl_deliverer *e, struct tkl_flight *x)
 {
-    struct tkl_deliverer *e = data;
-    struct tkl_flight *x = e->written;
-    e->written = NULL;
-    if (r < 0 && x) {
-        log_error("the outbox could not commit (%s); the outcomes it held are kept and recorded "
-                  "again at the next round",
-                  strerror(-r));
+    x->next = e->unrecorded;
+    e->unrecorded = x;
+}
+
+/* The completion of x's outcome: durable (x freed), another node's now
+ * (nothing recorded here), or its group undone (kept, recorded again). */
+static void on_recorded(void *data, int r)
+{
+    struct tkl_flight *x = data;
+    struct tkl_deliverer *e = x->e;
+    unlink_flight(&e->written, x);
+    x->next = NULL;
+    if (r == 0) {
+        durable(e, x);
+    } else if (r == TKL_STATE_NOT_OURS) {
+        log_notice("another node took notice %" PRIu64 " over; this node's outcome of it is "
+                   "not recorded",
+                   x->s->notice.id);
+        flight_free(x);
+    } else {
+        if (!e->unrecorded)
+            log_error("the outbox could not commit (%s); the outcomes it held are kept and "
+                      "recorded again at the next round",
+                      strerror(-r));
+        keep(e, x);
         e->host.kick(e->host.data);
     }
-    while (x) {
-        struct tkl_flight *next = x->next;
-        if (r == 0) {
-            durable(e, x);
-        } else {
-            x->next = e->unrecorded;
-            e->unrecorded = x;
-        }
-        x = next;
-    }
+}
+
+/* Writes x's outcome into the open group; x waits in written for its
+ * completion. Returns 0 or a negative errno (x untouched). */
+static int record(struct tkl_deliverer *e, struct tkl_flight *x)
+{
+    static const enum tkl_state_outcome what[] = {
+        [OUT_DELIVERED] = TKL_STATE_DELIVERED,
+        [OUT_RETRY] = TKL_STATE_RETRY,
+        [OUT_FAILED] = TKL_STATE_FAILED,
+        [OUT_RELEASE] = TKL_STATE_RELEASE,
+    };
+    const char *reply = x->reply ? x->reply : "";
+    int r = 0;
+    if (x->out == OUT_FAILED && (r = queue_report(e, x, reply, x->at)) < 0)
+        return r;
+    r = tkl_state_outcome(e->state, x->s->notice.id, what[x->out], x->at, reply, e->lease.node,
+                          on_recorded, x);
+    if (r < 0)
+        return r;
+    x->next = e->written;
+    e->written = x;
+    return 0;
 }
 
 /* Records x's outcome, or keeps x to record it at the next round.
- * Returns 0 or the outbox's negative errno (x kept). */
+ * Returns 0 or the state's negative errno (x kept). */
 static int settle(struct tkl_deliverer *e, struct tkl_flight *x)
 {
     int r = record(e, x);
     if (r == 0) {
         if (x->out == OUT_FAILED && e->conf->report_to)
             e->host.kick(e->host.data); /* its report is due now */
-        recorded(e, x);
         return 0;
     }
     log_error("cannot record the outcome of notice %" PRIu64 " in the outbox: %s; it is kept "
               "and recorded again at the next round",
               x->s->notice.id, strerror(-r));
-    x->next = e->unrecorded;
-    e->unrecorded = x;
+    keep(e, x);
     return r;
 }
 
@@ -295,35 +315,32 @@ static int settle(struct tkl_deliverer *e, struct tkl_flight *x)
  * timeout. */
 static void settle_kept(struct tkl_deliverer *e)
 {
-    struct tkl_flight *x = e->unrecorded, *keep = NULL;
+    struct tkl_flight *x = e->unrecorded, *kept = NULL;
     e->unrecorded = NULL;
     int r = 0;
     while (x) {
         struct tkl_flight *next = x->next;
         if (r == 0 && (r = record(e, x)) == 0) {
             x->was_kept = true;
-            recorded(e, x);
         } else {
-            x->next = keep;
-            keep = x;
+            x->next = kept;
+            kept = x;
         }
         x = next;
     }
-    /* a refusal that undid the group put the written ones back already */
-    while (keep) {
-        struct tkl_flight *next = keep->next;
-        keep->next = e->unrecorded;
-        e->unrecorded = keep;
-        keep = next;
+    while (kept) {
+        struct tkl_flight *next = kept->next;
+        keep(e, kept);
+        kept = next;
     }
 }
 
 size_t tkl_delivery_settle(struct tkl_deliverer *e)
 {
-    if (!e->outbox)
+    if (!e->state)
         return 0; /* never started */
     settle_kept(e);
-    (void)tkl_outbox_sync(e->outbox); /* a failure puts the outcomes back in unrecorded */
+    (void)tkl_state_commit(e->state); /* a failure puts the outcomes back in unrecorded */
     size_t kept = 0;
     for (const struct tkl_flight *x = e->unrecorded; x; x = x->next)
         kept++;
@@ -515,28 +532,6 @@ static struct tkl_notice_entry *linked_entries(const struct tkl_flight *x)
     return v;
 }
 
-/* The flight of notice s to plugin, its links made: *ret, or NULL when
- * out of memory (then s is freed and stays in the outbox). */
-static void flight_new(struct tkl_deliverer *e, struct tkl_plugin_instance *plugin,
-                       struct tkl_stored_notice *s, struct tkl_flight **ret)
-{
-    struct tkl_flight *x = calloc(1, sizeof(*x));
-    *ret = NULL;
-    if (x)
-        *x = (struct tkl_flight){.e = e, .s = s, .plugin = plugin};
-    if (!x || make_links(e, &s->notice, now_s(e), &x->links) < 0 ||
-        (x->links && !(x->linked = linked_entries(x)))) {
-        log_error("out of memory starting a delivery; notice=%" PRIu64 " stays in the outbox",
-                  s->notice.id);
-        if (x)
-            flight_free(x); /* s with it */
-        else
-            tkl_stored_notice_free(s);
-        return;
-    }
-    *ret = x;
-}
-
 /* Puts the claimed flights of list aside, to have their `sending` marks
  * cleared at the next round: they were never handed out. */
 static void release_all(struct tkl_deliverer *e, struct tkl_flight *list)
@@ -549,6 +544,47 @@ static void release_all(struct tkl_deliverer *e, struct tkl_flight *list)
         x->next = e->unrecorded;
         e->unrecorded = x;
     }
+}
+
+/* A release told: only a refusal is logged. */
+static void on_lost_released(void *data, int r)
+{
+    (void)data;
+    if (r < 0)
+        log_error("cannot clear the mark of a notice claimed: %s; it is sent at the next start",
+                  strerror(-r));
+}
+
+/*
+ * The flight of claimed notice s to plugin, its links made: *ret. Out of
+ * memory, s is released instead (its `sending` mark cleared at the next
+ * round, or at the next start when not even that can be kept) and *ret
+ * is NULL.
+ */
+static void flight_new(struct tkl_deliverer *e, struct tkl_plugin_instance *plugin,
+                       struct tkl_stored_notice *s, struct tkl_flight **ret)
+{
+    struct tkl_flight *x = calloc(1, sizeof(*x));
+    *ret = NULL;
+    if (x)
+        *x = (struct tkl_flight){.e = e, .s = s, .plugin = plugin};
+    if (x && make_links(e, &s->notice, now_s(e), &x->links) == 0 &&
+        (!x->links || (x->linked = linked_entries(x)))) {
+        *ret = x;
+        return;
+    }
+    log_error("out of memory starting a delivery; notice=%" PRIu64 " stays in the outbox",
+              s->notice.id);
+    if (x) {
+        links_free(x->links, s->notice.n_entries);
+        x->links = NULL;
+        release_all(e, x);
+        return;
+    }
+    if (tkl_state_outcome(e->state, s->notice.id, TKL_STATE_RELEASE, 0, "", e->lease.node,
+                          on_lost_released, NULL) < 0)
+        log_error("out of memory; notice=%" PRIu64 " is sent at the next start", s->notice.id);
+    tkl_stored_notice_free(s);
 }
 
 /* Hands claimed flight x, whose notice and mark are durable, to its
@@ -580,43 +616,135 @@ static void hand(struct tkl_deliverer *e, struct tkl_flight *x)
     }
 }
 
-/*
- * Hands out the flights of ready in order. Before each, the outbox holds
- * no write that is not durable (an outcome a refused deliver() recorded
- * is synced first); if that sync fails, the rest are released. Returns
- * the number handed out.
- */
-static int hand_all(struct tkl_deliverer *e, struct tkl_flight *ready)
+/* Whether plugin can be handed a delivery now. */
+static bool running(const struct tkl_plugin_instance *plugin)
 {
-    int started = 0;
-    while (ready) {
-        struct tkl_flight *x = ready;
-        int r = tkl_outbox_sync(e->outbox);
-        if (r < 0) {
-            log_error("the outbox could not commit (%s); %d notices claimed are not handed out",
-                      strerror(-r), started);
-            release_all(e, ready);
-            break;
+    return plugin && plugin->started && !plugin->stopped;
+}
+
+static void on_ready_synced(void *data, int r);
+
+/*
+ * Hands out the flights of e->ready in order, each only while no write
+ * waits in the open group (the outcome a refused deliver() wrote, say):
+ * then the rest wait for a barrier's completion (on_ready_synced). A
+ * flight whose notifier stopped meanwhile, or all of them once the engine
+ * stops, is released.
+ */
+static void hand_ready(struct tkl_deliverer *e)
+{
+    while (e->ready && !e->ready_waiting) {
+        struct tkl_flight *x = e->ready;
+        struct tkl_plugin_instance *plugin = notifier_for(e, x->s->notice.channel);
+        if (e->stopping || !running(plugin)) {
+            e->ready = x->next;
+            x->next = NULL;
+            release_all(e, x);
+            continue;
         }
-        ready = x->next;
+        if (tkl_state_busy(e->state)) {
+            int r = tkl_state_sync(e->state, on_ready_synced, e);
+            if (r == 0) {
+                e->ready_waiting = true;
+                return;
+            }
+            log_error("the outbox could not commit (%s); notices claimed are not handed out",
+                      strerror(-r));
+            release_all(e, e->ready);
+            e->ready = NULL;
+            return;
+        }
+        e->ready = x->next;
+        x->plugin = plugin;
         hand(e, x);
-        started++;
+        e->round_started++;
     }
-    return started;
+}
+
+static void on_ready_synced(void *data, int r)
+{
+    struct tkl_deliverer *e = data;
+    e->ready_waiting = false;
+    if (r < 0) {
+        log_error("the outbox could not commit (%s); notices claimed are not handed out",
+                  strerror(-r));
+        release_all(e, e->ready);
+        e->ready = NULL;
+        e->host.kick(e->host.data);
+        return;
+    }
+    hand_ready(e);
+}
+
+/* The round's end: told to the host, and the round asked for meanwhile
+ * started. */
+static void on_next(void *data, int r, int64_t next)
+{
+    struct tkl_deliverer *e = data;
+    e->in_round = false;
+    e->host.round_done(e->host.data, e->round_r ? e->round_r : (r < 0 ? r : 0), e->round_started,
+                       r == 0 ? next : INT64_MAX);
+    if (e->round_again) {
+        e->round_again = false;
+        e->host.kick(e->host.data);
+    }
+}
+
+/* Ends the round once its claims were told: reads when the next notice
+ * falls due. Called from a completion only. */
+static void round_end(struct tkl_deliverer *e)
+{
+    int r = tkl_state_next_attempt(e->state, on_next, e);
+    if (r < 0) {
+        e->round_r = e->round_r ? e->round_r : r;
+        on_next(e, r, INT64_MAX);
+    }
+}
+
+/* A claim's completion: its notices are durably marked; each is handed
+ * out (hand_ready), failed for good when no notifier serves its channel,
+ * or released when its notifier stopped meanwhile. */
+static void on_claimed(void *data, int r, struct tkl_stored_notice **v, size_t n)
+{
+    struct tkl_deliverer *e = data;
+    struct tkl_flight **tail = &e->ready;
+    int64_t now = now_s(e);
+    while (*tail)
+        tail = &(*tail)->next;
+    if (r < 0) {
+        log_error("the outbox could not commit (%s); the notices claimed are not handed out",
+                  strerror(-r));
+        e->round_r = e->round_r ? e->round_r : r;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct tkl_stored_notice *s = v[i];
+        struct tkl_plugin_instance *plugin = notifier_for(e, s->notice.channel);
+        struct tkl_flight *x = NULL;
+        if (claimed(e, s->notice.id)) {
+            tkl_stored_notice_free(s);
+        } else if (!plugin) {
+            (void)fail_unserved(e, s, now); /* a refusal is logged and kept */
+        } else if (flight_new(e, plugin, s, &x), x) {
+            *tail = x;
+            tail = &x->next;
+        }
+    }
+    free(v);
+    hand_ready(e);
+    if (--e->round_claims == 0)
+        round_end(e);
 }
 
 /* Claims the due notices of one channel, as far as it has room (none for
- * a notifier that is not running): read in one query, each appended to
- * *tail (notices of a channel no notifier serves fail for good instead).
- * Returns 0 or the outbox's negative errno. */
-static int claim_channel(struct tkl_deliverer *e, const char *channel, int64_t now,
-                         struct tkl_flight ***tail)
+ * a notifier that is not running; as many as a claim takes for a channel
+ * no notifier serves: they fail for good). Returns 1 when a claim was
+ * queued, 0 when none was needed, or the state's negative errno. */
+static int claim_channel(struct tkl_deliverer *e, const char *channel, int64_t now)
 {
     struct tkl_plugin_instance *plugin = notifier_for(e, channel);
     unsigned busy = busy_on(e, channel);
-    size_t room = CLAIM_MAX, n = 0;
-    struct tkl_stored_notice **v = NULL;
-    if (plugin && (!plugin->started || plugin->stopped))
+    size_t room = CLAIM_MAX;
+    if (plugin && !running(plugin))
         return 0;
     if (plugin) {
         unsigned limit = (unsigned)tkl_delivery_conf_limit(e->conf, channel);
@@ -624,92 +752,61 @@ static int claim_channel(struct tkl_deliverer *e, const char *channel, int64_t n
     }
     if (!room)
         return 0;
-    /* a notice whose outcome is kept is still marked sending: not listed */
-    int r = tkl_outbox_due_batch(e->outbox, channel, now, room, &v, &n);
-    if (r < 0)
+    int r = tkl_state_claim(e->state, channel, now, room, &e->lease, on_claimed, e);
+    if (r < 0) {
         log_error("cannot read the notices of channel %s from the outbox: %s", channel,
                   strerror(-r));
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        struct tkl_stored_notice *s = v[i];
-        struct tkl_flight *x = NULL;
-        v[i] = NULL;
-        if (claimed(e, s->notice.id)) {
-            tkl_stored_notice_free(s);
-        } else if (!plugin) {
-            r = fail_unserved(e, s, now);
-        } else if (flight_new(e, plugin, s, &x), x) {
-            **tail = x;
-            *tail = &x->next;
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        tkl_stored_notice_free(v[i]);
-    free(v);
-    return r;
-}
-
-/* Marks each flight of ready as being sent. Returns 0 or the negative
- * errno of the first refusal. */
-static int mark_all(struct tkl_deliverer *e, const struct tkl_flight *ready)
-{
-    for (const struct tkl_flight *x = ready; x; x = x->next) {
-        int r = tkl_outbox_mark_sending(e->outbox, x->s->notice.id);
-        if (r < 0) {
-            log_error("cannot record the start of a delivery: %s; notice=%" PRIu64
-                      " stays in the outbox",
-                      strerror(-r), x->s->notice.id);
-            return r;
-        }
-    }
-    return 0;
-}
-
-/* Claims the due notices of every channel into *ready, marked as being
- * sent (in the open group). Returns 0 or the negative errno of the outbox
- * that cut the claim short (what was claimed before stays in *ready). */
-static int claim_all(struct tkl_deliverer *e, int64_t now, struct tkl_flight **ready)
-{
-    char **channels = NULL;
-    size_t n = 0;
-    struct tkl_flight **tail = ready;
-    int r = tkl_outbox_due_channels(e->outbox, now, &channels, &n);
-    if (r < 0)
         return r;
-    for (size_t i = 0; i < n; i++) {
-        /* after an outbox error the round ends: each error can hold the
-         * loop for the busy timeout, and the caller tries again soon */
-        if (r == 0)
-            r = claim_channel(e, channels[i], now, &tail);
-        free(channels[i]);
     }
-    free(channels);
-    return r < 0 ? r : mark_all(e, *ready);
+    return 1;
 }
 
-int tkl_delivery_round(struct tkl_deliverer *e, int64_t *ret_next)
+/* The channels with notices due: each claimed. */
+static void on_channels(void *data, int r, char **v, size_t n)
 {
-    struct tkl_flight *ready = NULL;
-    int started = 0;
-    *ret_next = INT64_MAX;
-    settle_kept(e);
-    int r = e->stopping ? 0 : claim_all(e, now_s(e), &ready);
-    /* the group commit: new notices, outcomes and the marks of what is
-     * handed out below, durable before the first deliver() */
-    int rs = tkl_outbox_sync(e->outbox);
-    if (r < 0 || rs < 0) {
-        release_all(e, ready); /* a mark undone or never made: released, a no-op */
-        if (r == 0)
-            r = rs;
-    } else {
-        started = hand_all(e, ready);
+    struct tkl_deliverer *e = data;
+    int64_t now = now_s(e);
+    if (r < 0)
+        e->round_r = r;
+    for (size_t i = 0; i < n; i++) {
+        /* after an error the round ends: each error can hold the loop for
+         * the busy timeout, and the caller tries again soon */
+        if (e->round_r == 0 && !e->stopping) {
+            int c = claim_channel(e, v[i], now);
+            if (c < 0)
+                e->round_r = c;
+            else
+                e->round_claims += (size_t)c;
+        }
+        free(v[i]);
     }
-    *ret_next = tkl_outbox_next_attempt(e->outbox);
-    return r < 0 ? r : started;
+    free(v);
+    if (e->round_claims == 0)
+        round_end(e);
+}
+
+int tkl_delivery_round(struct tkl_deliverer *e)
+{
+    if (e->in_round) {
+        e->round_again = true;
+        return 0;
+    }
+    settle_kept(e);
+    e->round_r = e->round_started = 0;
+    e->round_claims = 0;
+    int r = e->stopping ? tkl_state_next_attempt(e->state, on_next, e)
+                        : tkl_state_due_channels(e->state, now_s(e), on_channels, e);
+    if (r < 0) {
+        log_error("cannot read the outbox: %s", strerror(-r));
+        return r;
+    }
+    e->in_round = true;
+    return 0;
 }
 
 bool tkl_delivery_idle(const struct tkl_deliverer *e)
 {
-    return !e->flights && !e->unrecorded && !e->written;
+    return !e->flights && !e->unrecorded && !e->written && !e->ready;
 }
 
 void tkl_delivery_stop(struct tkl_deliverer *e)
@@ -719,13 +816,13 @@ void tkl_delivery_stop(struct tkl_deliverer *e)
 
 void tkl_delivery_free(struct tkl_deliverer *e)
 {
-    struct tkl_flight *lists[] = {e->flights, e->unrecorded, e->written};
-    for (size_t i = 0; i < 3; i++)
+    struct tkl_flight *lists[] = {e->flights, e->unrecorded, e->written, e->ready};
+    for (size_t i = 0; i < 4; i++)
         while (lists[i]) {
             struct tkl_flight *x = lists[i];
             lists[i] = x->next;
             flight_free(x);
         }
-    e->flights = e->unrecorded = e->written = NULL;
+    e->flights = e->unrecorded = e->written = e->ready = NULL;
     e->n_flights = 0;
 }

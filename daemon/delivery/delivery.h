@@ -11,18 +11,22 @@
  * handed out again meanwhile, so nothing is sent twice by a running daemon;
  * after a crash only the notices marked `sending` can be sent twice.
  *
- * Group commit: the engine expects a grouped outbox (tkl_outbox_set_grouped)
- * whose listener is tkl_delivery_synced. Outcomes are written into the
- * open group as the notifiers report; a round claims each channel's due
- * notices in one read, marks them `sending` in the same group, then syncs
- * it (one transaction, one fsync: the notices queued since the last sync,
- * the outcomes and the marks) and only then calls deliver(). The one
- * place that calls deliver() (hand_all) syncs before each call, so no
- * delivery can start while any write is not durable; a failed sync hands
- * nothing out (the claimed notices stay due). An outcome whose group is
- * undone is kept and recorded again. A crash loses at most the outcomes
- * written since the last sync, all of notices that were in flight at that
- * sync: duplicates stay bounded by the deliveries in flight.
+ * Group commit: the engine writes through the state interface
+ * (state/state.h), whose writes join one open group. Outcomes are written
+ * into the open group as the notifiers report; a round claims each
+ * channel's due notices (read and marked `sending` in the same group) and
+ * hands them out only in the claim's completion, once the group that
+ * holds the marks (with the notices queued since the last commit and the
+ * outcomes) is durable: one transaction, one fsync. The one place that
+ * calls deliver() (hand_ready) hands out only while no write waits in the
+ * open group (a write made meanwhile, such as the outcome of a refused
+ * deliver(), is first made durable: the rest wait for a barrier's
+ * completion), so no delivery can start while any write is not durable;
+ * a claim or barrier whose group was undone hands nothing out (the claimed
+ * notices stay due). An outcome whose group is undone is kept and recorded
+ * again. A crash loses at most the outcomes written since the last
+ * commit, all of notices that were in flight at that commit: duplicates
+ * stay bounded by the deliveries in flight.
  *
  * Everything runs on the loop thread. The engine logs what it does.
  */
@@ -34,6 +38,7 @@
 #include <stdint.h>
 
 #include "../outbox/outbox.h"
+#include "../state/state.h"
 #include "../plugin/loader.h"
 #include "../team/team.h"
 #include "../token/token.h"
@@ -46,11 +51,16 @@ struct tkl_metrics;
 struct tkl_delivery_host {
     int64_t (*now_ms)(void *data); /* the clock, milliseconds (honours --now) */
     void (*kick)(void *data);      /* run tkl_delivery_round() soon, from the loop */
+    /* a round's end: r (0, or the negative errno that cut it short),
+     * the deliveries it started, the instant (seconds) of the next notice
+     * that will fall due or INT64_MAX */
+    void (*round_done)(void *data, int r, int started, int64_t next);
     void *data;
 };
 
 struct tkl_deliverer {
-    struct tkl_outbox *outbox;
+    struct tkl_state *state;
+    struct tkl_state_lease lease; /* this node's, for the notices it claims */
     const struct tkl_delivery_conf *conf;
     const struct tkl_team_dir *teams;
     struct tkl_plugin_instance *const *notifiers; /* instance name = channel */
@@ -58,8 +68,13 @@ struct tkl_deliverer {
     struct tkl_delivery_host host;
     struct tkl_flight *flights; /* handed to a notifier, not reported yet */
     size_t n_flights;
-    struct tkl_flight *unrecorded;      /* reported, but the outbox refused the outcome */
-    struct tkl_flight *written;         /* outcome in the outbox's open group, not durable */
+    struct tkl_flight *unrecorded; /* reported, but the outbox refused the outcome */
+    struct tkl_flight *written;    /* outcome in the open group, its completion not told */
+    struct tkl_flight *ready;      /* claimed and durable, not yet handed out */
+    bool ready_waiting;            /* a barrier is queued for ready */
+    bool in_round, round_again;    /* a round waits for completions; another was asked */
+    size_t round_claims;           /* its claims not told yet */
+    int round_r, round_started;
     bool stopping;                      /* shutting down: nothing new starts */
     struct tkl_metrics *metrics;        /* attempts and outcomes counted there; NULL: none */
     const struct tkl_token_ring *links; /* signs the links in notices; NULL or empty: none */
@@ -95,24 +110,20 @@ void tkl_delivery_set_links(struct tkl_deliverer *e, const struct tkl_token_ring
                             const char *public_url, int expiry_days);
 
 /*
- * One round: records outcomes kept from before, then starts the due
- * notices of every channel whose notifier is running and has room;
- * notices of a channel no notifier serves fail for good. *ret_next gets
- * the instant (seconds) of the next notice that will fall due, or
- * INT64_MAX. Returns the number of deliveries started, or a negative errno
- * when an outbox error cut the round short (the deliveries it started run
- * on; notices it did not reach stay due, for the caller to try again soon).
+ * One round: records outcomes kept from before, then claims the due
+ * notices of every channel whose notifier is running and has room, and
+ * hands them out as each claim's completion says it is durable; notices
+ * of a channel no notifier serves fail for good. The round's end is told
+ * to host.round_done, later, from a completion (never from inside this
+ * call). A round asked for while one runs starts when it ends. Returns 0,
+ * or a negative errno when the state refused the round (then round_done
+ * is not told, and the caller tries again soon).
  */
-int tkl_delivery_round(struct tkl_deliverer *e, int64_t *ret_next);
+int tkl_delivery_round(struct tkl_deliverer *e);
 
-/* The outbox's listener (tkl_outbox_on_sync, data: the engine): frees
- * the flights whose outcomes the group made durable (r == 0), or keeps
- * them to record again when the group was undone (r < 0). */
-void tkl_delivery_synced(void *data, int r);
-
-/* Records the outcomes kept because the outbox refused them and syncs the
- * outbox. Returns how many outcomes are still not durable (their notices
- * are sent again after a restart). */
+/* Records the outcomes kept because the state refused them and commits
+ * the state. Returns how many outcomes are still not durable (their
+ * notices are sent again after a restart). */
 size_t tkl_delivery_settle(struct tkl_deliverer *e);
 
 /* Nothing in flight and every outcome recorded. */

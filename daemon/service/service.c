@@ -16,11 +16,13 @@
 #include "../transfer/transfer.h"
 
 #define WAKEUP_FILE       "wakeup" /* in the state directory; see tickler retry */
-#define QUEUE_BACKOFF_MAX 300      /* seconds between tries of a refused queue round */
-#define SETTLE_RETRY_MS   5000     /* outcomes the outbox refused are recorded again */
-#define OUTBOX_BUSY_MS    250      /* the loop waits at most this for another writer */
-#define START_BACKOFF_MAX 300      /* seconds between tries to start a plugin that failed */
-#define ONESHOT_REFUSALS  6        /* --oneshot gives up after this many refused rounds */
+#define LEASE_NODE        "local"  /* one node on SQLite: its leases are the `sending` marks */
+#define LEASE_SECONDS     300
+#define QUEUE_BACKOFF_MAX 300  /* seconds between tries of a refused queue round */
+#define SETTLE_RETRY_MS   5000 /* outcomes the outbox refused are recorded again */
+#define OUTBOX_BUSY_MS    250  /* the loop waits at most this for another writer */
+#define START_BACKOFF_MAX 300  /* seconds between tries to start a plugin that failed */
+#define ONESHOT_REFUSALS  6    /* --oneshot gives up after this many refused rounds */
 
 /* meta: the time of an update request the outbox refused (INT64_MAX: none) */
 #define REQUESTS_PENDING "requests_pending"
@@ -71,16 +73,17 @@ static void kick(void *data)
         (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, 0, 0);
 }
 
-/* Before the loop waits for events: the outbox's open group (outcomes
- * the notifiers reported, anything else written since the last sync) is
- * made durable, so no transaction stays open while the loop sleeps. A
- * refused sync keeps the outcomes (tkl_delivery_synced) and tries again. */
+/* Before the loop waits for events: the state's open group (outcomes
+ * the notifiers reported, anything else written since the last commit) is
+ * made durable and the completions waiting for it told, so no transaction
+ * stays open while the loop sleeps. A refused commit tells the outcomes'
+ * completions (kept to record again) and tries again. */
 static void on_prepare(uv_prepare_t *h)
 {
     struct tkl_service *s = h->data;
-    if (!s->outbox || !tkl_outbox_dirty(s->outbox))
+    if (!s->state || !tkl_state_busy(s->state))
         return;
-    int r = tkl_outbox_sync(s->outbox);
+    int r = tkl_state_commit(s->state);
     if (r < 0 && !s->stopping) {
         log_error("cannot commit to the outbox: %s; trying again in %d s", strerror(-r),
                   SETTLE_RETRY_MS / 1000);
@@ -88,12 +91,11 @@ static void on_prepare(uv_prepare_t *h)
     }
 }
 
-/* The outbox's listener: the engine's, then the crash test's stop. */
+/* Told of each group's end after the state: the crash test's stop. */
 static void on_synced(void *data, int r)
 {
     struct tkl_service *s = data;
-    tkl_delivery_synced(&s->deliverer, r);
-    if (r == 0 && s->stop_after && tkl_outbox_syncs(s->outbox) == s->stop_after) {
+    if (r == 0 && s->stop_after && tkl_outbox_syncs(s->outbox) == s->stop_base + s->stop_after) {
         log_notice("stopped for the test just after group commit %lu", s->stop_after);
         (void)raise(SIGSTOP);
     }
@@ -102,15 +104,16 @@ static void on_synced(void *data, int r)
 static void on_commit(void *data, unsigned long n)
 {
     struct tkl_service *s = data;
-    if (n == s->stop_before) {
-        log_notice("stopped for the test just before group commit %lu", n);
+    if (s->stop_before && n == s->stop_base + s->stop_before) {
+        log_notice("stopped for the test just before group commit %lu", s->stop_before);
         (void)raise(SIGSTOP);
     }
 }
 
 /*
  * TICKLER_TEST_STOP_AT_COMMIT=before:N or after:N (N from 1): the daemon
- * stops itself (SIGSTOP) just before its Nth group commit, every write of
+ * stops itself (SIGSTOP) just before the Nth group commit of its loop
+ * (counted from the start, after the recovery's at load), every write of
  * the group made and none durable, or just after it, so that a test kills
  * it at that point and no other. Unset: nothing; malformed: a warning.
  */
@@ -132,6 +135,7 @@ static void read_stop_point(struct tkl_service *s)
                     "ignored");
         return;
     }
+    s->stop_base = tkl_outbox_syncs(s->outbox);
     if (before)
         s->stop_before = n;
     else
@@ -156,28 +160,49 @@ static void oneshot_check(struct tkl_service *s, int started, int64_t next)
     s->finished(s);
 }
 
+/* The recovery's completion: notices a crashed run left marked as being
+ * sent are due again, and rounds may run; or it is tried again. */
+static void on_recovered(void *data, int r, int64_t in_flight)
+{
+    struct tkl_service *s = data;
+    s->recovering = false;
+    if (r < 0) {
+        log_error("cannot read the outbox: %s; trying again in %d s", strerror(-r),
+                  SETTLE_RETRY_MS / 1000);
+        if (!s->stopping && s->handles_open)
+            (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, SETTLE_RETRY_MS, 0);
+        return;
+    }
+    s->recover_pending = false;
+    s->recovered = in_flight;
+    if (in_flight)
+        log_warning("%" PRId64 " notices were in flight when ticklerd last stopped without "
+                    "finishing them; they are sent again now",
+                    in_flight);
+    if (s->handles_open)
+        kick(s);
+}
+
 /*
  * What must be done before a delivery round, and is tried again before
  * every round until done: the recovery of notices a crashed run left
- * marked as being sent, and the start of plugins that failed to start.
- * Returns 0 when rounds may run.
+ * marked as being sent (queued: 1 until its completion), and the start of
+ * plugins that failed to start. Returns 0 when rounds may run.
  */
 static int prepare_round(struct tkl_service *s)
 {
-    int64_t in_flight = 0;
     const char *failed = NULL;
+    if (s->recovering)
+        return 1; /* its completion kicks a round */
     if (s->recover_pending) {
-        int r = tkl_outbox_recover(s->outbox, tkl_service_now(s), &in_flight);
+        int r = tkl_state_recover(s->state, LEASE_NODE, tkl_service_now(s), on_recovered, s);
         if (r < 0) {
             log_error("cannot read the outbox: %s; trying again in %d s", strerror(-r),
                       SETTLE_RETRY_MS / 1000);
             return r;
         }
-        s->recover_pending = false;
-        if (in_flight)
-            log_warning("%" PRId64 " notices were in flight when ticklerd last stopped without "
-                        "finishing them; they are sent again now",
-                        in_flight);
+        s->recovering = true;
+        return 1;
     }
     if (!tkl_plugin_set_started(&s->rt->plugins) && tkl_service_now(s) >= s->start_retry_at) {
         int r = tkl_plugin_set_start(&s->rt->plugins, &failed);
@@ -203,18 +228,27 @@ static int prepare_round(struct tkl_service *s)
 static void on_deliver_timer(uv_timer_t *t)
 {
     struct tkl_service *s = t->data;
-    int64_t next = INT64_MAX, now = tkl_service_now(s);
     if (s->stopping)
         return;
-    if (prepare_round(s) < 0) {
+    int r = prepare_round(s);
+    if (r == 0 && (r = tkl_delivery_round(&s->deliverer)) < 0)
+        log_error("the outbox refused a delivery round: %s; it is tried again in %d s",
+                  strerror(-r), SETTLE_RETRY_MS / 1000);
+    if (r < 0)
         (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, SETTLE_RETRY_MS, 0);
+}
+
+/* A delivery round's end (tkl_delivery_host.round_done). */
+static void round_done(void *data, int r, int started, int64_t next)
+{
+    struct tkl_service *s = data;
+    int64_t now = tkl_service_now(s);
+    if (s->stopping)
         return;
-    }
-    int started = tkl_delivery_round(&s->deliverer, &next);
-    if (started < 0)
+    if (r < 0)
         log_error("the outbox cut a delivery round short: %s; the rest is tried again in %d s",
-                  strerror(-started), SETTLE_RETRY_MS / 1000);
-    if (started < 0 || s->deliverer.unrecorded)
+                  strerror(-r), SETTLE_RETRY_MS / 1000);
+    if (r < 0 || s->deliverer.unrecorded)
         (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, SETTLE_RETRY_MS, 0);
     else if (!tkl_plugin_set_started(&s->rt->plugins))
         arm_at(s, &s->deliver_timer, on_deliver_timer, s->start_retry_at);
@@ -222,7 +256,7 @@ static void on_deliver_timer(uv_timer_t *t)
         arm_at(s, &s->deliver_timer, on_deliver_timer, next);
     if (tkl_delivery_idle(&s->deliverer))
         s->changed(s);
-    oneshot_check(s, started, next);
+    oneshot_check(s, r < 0 ? r : started, next);
 }
 
 /* ---- schedule -------------------------------------------------------- */
@@ -294,6 +328,14 @@ static int refresh_answers(struct tkl_service *s)
     return rebuild_answers(s);
 }
 
+/* last_run's completion: only a refusal is told. */
+static void on_last_run(void *data, int r)
+{
+    (void)data;
+    if (r < 0)
+        log_warning("cannot record the last run time: %s", strerror(-r));
+}
+
 /* One queue round: due reminders into the outbox. A refused round is put
  * back and tried again after a growing pause; last_run only moves on when
  * the round is in the outbox, so a restart still catches up on it. A round
@@ -328,8 +370,8 @@ static void queue_round(struct tkl_service *s)
     s->queue_backoff = 0;
     if (res.held)
         log_debug("%zu reminders held back by officers' updates", res.held);
-    if ((r = tkl_outbox_set_meta(s->outbox, "last_run", now)) < 0)
-        log_warning("cannot record the last run time: %s", strerror(-r));
+    if ((r = tkl_state_set_meta(s->state, "last_run", now, on_last_run, NULL)) < 0)
+        on_last_run(NULL, r);
     if (res.committed)
         kick(s);
     if (s->store_change_pending) {
@@ -601,14 +643,21 @@ static int open_outbox(struct tkl_service *s)
         return r;
     }
     tkl_outbox_set_busy_timeout(s->outbox, OUTBOX_BUSY_MS);
+    /* from here every write joins the loop turn's group (outbox.h) */
+    if ((r = tkl_state_sqlite_new(s->outbox, on_synced, s, &s->state)) < 0) {
+        log_error("cannot start: out of memory");
+        return r;
+    }
     /* until it succeeds, no round runs (prepare_round tries it again) */
-    if ((r = tkl_outbox_recover(s->outbox, tkl_service_now(s), &in_flight)) < 0) {
+    s->recover_pending = true;
+    if ((r = tkl_state_recover(s->state, LEASE_NODE, tkl_service_now(s), on_recovered, s)) == 0) {
+        s->recovering = true;
+        (void)tkl_state_commit(s->state); /* tells on_recovered */
+    } else {
         log_error("cannot read the outbox: %s", strerror(-r));
-        s->recover_pending = true;
-    } else if (in_flight)
-        log_warning("%" PRId64 " notices were in flight when ticklerd last stopped without "
-                    "finishing them; they are sent again now",
-                    in_flight);
+    }
+    if (!s->recover_pending)
+        in_flight = s->recovered;
     if (tkl_outbox_stats(s->outbox, 0, &st) == 0 && st.pending + st.retrying > in_flight)
         log_notice("%" PRId64 " notices wait in the outbox from before; they are sent when due",
                    st.pending + st.retrying - in_flight);
@@ -729,12 +778,10 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     (void)uv_prepare_start(&s->commit, on_prepare);
     uv_unref((uv_handle_t *)&s->commit); /* it never keeps the loop alive nor wakes it */
     s->handles_open = true;
-    /* from here every write joins the loop turn's group (outbox.h) */
-    tkl_outbox_set_grouped(s->outbox, true);
-    tkl_outbox_on_sync(s->outbox, on_synced, s);
     read_stop_point(s);
-    s->deliverer.outbox = s->outbox;
-    s->deliverer.host = (struct tkl_delivery_host){now_ms, kick, s};
+    s->deliverer.state = s->state;
+    s->deliverer.lease = (struct tkl_state_lease){LEASE_NODE, LEASE_SECONDS};
+    s->deliverer.host = (struct tkl_delivery_host){now_ms, kick, round_done, s};
     s->deliverer.metrics = s->metrics;
     set_deliverer(s);
     if ((r = tkl_host_services_start(&s->svc)) < 0 ||
@@ -806,7 +853,7 @@ void tkl_service_reload(struct tkl_service *s)
      * group commits first, so its write lock does not keep `tickler
      * retry` and the web face's writes waiting meanwhile (a refusal
      * undoes the group: its listener keeps the outcomes to record again) */
-    if (s->outbox && tkl_outbox_sync(s->outbox) < 0)
+    if (s->state && tkl_state_commit(s->state) < 0)
         log_error("cannot commit to the outbox before reloading");
     log_notice("reloading %s", s->env.config_path);
     int64_t now = tkl_service_now(s), from = now;
@@ -833,6 +880,14 @@ void tkl_service_reload(struct tkl_service *s)
     kick(s);
 }
 
+/* last_run's completion at the stop: only a refusal is told. */
+static void on_stop_meta(void *data, int r)
+{
+    (void)data;
+    if (r < 0)
+        log_warning("cannot record the last run time; the next start catches up from before");
+}
+
 void tkl_service_stop(struct tkl_service *s)
 {
     if (s->stopping)
@@ -854,14 +909,14 @@ void tkl_service_stop(struct tkl_service *s)
         last_run = s->requests_pending_at - 1;
     if (s->outbox && tkl_outbox_get_meta(s->outbox, "last_run", &stored) == 0 && stored > last_run)
         last_run = stored; /* never backwards */
-    if (s->outbox && tkl_outbox_set_meta(s->outbox, "last_run", last_run) < 0)
-        log_warning("cannot record the last run time; the next start catches up from before");
+    if (s->state && tkl_state_set_meta(s->state, "last_run", last_run, on_stop_meta, NULL) < 0)
+        on_stop_meta(NULL, -EIO);
     /* last_run does not go back for it when a queue round ran since */
     if (s->outbox && s->requests_pending_at != INT64_MAX &&
         tkl_outbox_set_meta(s->outbox, REQUESTS_PENDING, s->requests_pending_at) < 0)
         log_warning("cannot record the update request the outbox refused; the next start may "
                     "pass over it");
-    if (s->outbox && tkl_outbox_sync(s->outbox) < 0)
+    if (s->state && tkl_state_commit(s->state) < 0)
         log_warning("cannot commit to the outbox while stopping; the next start catches up");
     tkl_http_server_close(s->http);
     s->http = NULL;
@@ -940,10 +995,10 @@ void tkl_service_free(struct tkl_service *s)
         log_error("%zu delivery outcomes could not be recorded in the outbox; those notices are "
                   "sent again at the next start",
                   kept);
-    if (s->outbox) {
-        tkl_outbox_on_sync(s->outbox, NULL, NULL);
+    tkl_state_close(s->state); /* tells what is left, before the engine goes */
+    s->state = NULL;
+    if (s->outbox)
         tkl_outbox_on_commit(s->outbox, NULL, NULL);
-    }
     tkl_delivery_free(&s->deliverer);
     tkl_runtime_free(s->rt);
     s->rt = NULL;

@@ -36,11 +36,13 @@ struct tkl_service {
     struct tkl_runtime_env env;
     struct tkl_host_services svc; /* what plugins are lent; owns the transfers */
     struct tkl_runtime *rt;       /* in force */
-    struct tkl_outbox *outbox;
+    struct tkl_outbox *outbox;    /* the web pages, the queue and the updates read and write it */
+    struct tkl_state *state;      /* the outbox as the delivery path sees it (state/state.h) */
     struct tkl_deliverer deliverer;
     uv_timer_t sched_timer, deliver_timer, day_timer;
-    uv_prepare_t commit;                   /* syncs the outbox's open group before the loop waits */
+    uv_prepare_t commit; /* commits the state's open group before the loop waits */
     unsigned long stop_before, stop_after; /* TICKLER_TEST_STOP_AT_COMMIT; 0: none */
+    unsigned long stop_base;               /* group commits before the loop's first */
     uv_fs_event_t wakeup;                  /* the state directory, for tickler retry */
     bool handles_open, wakeup_active;
     struct tkl_watch *watch;      /* NULL when not watching */
@@ -50,6 +52,8 @@ struct tkl_service {
     int log_level_override;       /* --log-level given: the configuration's is ignored */
     bool oneshot;                 /* stop once everything due is handled */
     bool recover_pending;         /* the outbox's crash recovery has not run yet */
+    bool recovering;              /* it is queued, its completion not told */
+    int64_t recovered;            /* notices it made due again */
     bool store_change_pending;    /* read once the refused queue round is in */
     int refusals;                 /* queue rounds refused (--oneshot gives up) */
     int64_t start_retry_at;       /* when plugins that failed to start are tried again */

@@ -53,6 +53,7 @@ static struct tkl_diags diags;
 static struct fake fast, slow;
 static struct tkl_plugin_instance fast_i, slow_i;
 static struct tkl_outbox *o;
+static struct tkl_state *durable_state;
 static char dir[256];
 
 /* Whether another process sees notice id marked as being sent: durable. */
@@ -145,12 +146,46 @@ static void kick(void *data)
     kicked = true;
 }
 
+/* The group commit (tkl_outbox_on_commit's n) before which the disk
+ * fills up. */
+static unsigned long fill_at;
+
+static void fill_disk(void *data, unsigned long n)
+{
+    (void)data;
+    if (n == fill_at)
+        tkl_disk_full = 1;
+}
+
+/* What the last round came to (tkl_delivery_host.round_done): deliveries
+ * started or its negative errno; -EINPROGRESS until told. */
+static int round_result;
+
+static void round_done(void *data, int r, int started, int64_t next)
+{
+    (void)data, (void)next;
+    round_result = r < 0 ? r : started;
+}
+
+/* One delivery round and the commit the daemon makes before its loop
+ * waits, which tells the round's completions: the deliveries the round
+ * started, or the negative errno that cut it short. */
+static int run_round(void)
+{
+    round_result = -EINPROGRESS;
+    int r = tkl_delivery_round(&e);
+    if (r < 0)
+        return r;
+    (void)tkl_state_commit(durable_state);
+    return round_result;
+}
+
 /* One turn of the daemon's loop: the notifiers' completions, then the
  * sync the daemon makes before its loop waits again. */
 static void turn(void)
 {
     uv_run(&loop, UV_RUN_NOWAIT);
-    (void)tkl_outbox_sync(o);
+    (void)tkl_state_commit(durable_state);
 }
 
 static void setup(void)
@@ -178,10 +213,11 @@ static void setup(void)
     tkl_outbox_set_busy_timeout(o, 10);
     static struct tkl_plugin_instance *const notifiers[] = {&fast_i, &slow_i};
     memset(&e, 0, sizeof(e));
-    e.outbox = o;
-    e.host = (struct tkl_delivery_host){now_ms, kick, NULL};
-    tkl_outbox_set_grouped(o, true); /* as the daemon runs it */
-    tkl_outbox_on_sync(o, tkl_delivery_synced, &e);
+    ck_assert_int_eq(tkl_state_sqlite_new(o, NULL, NULL, &durable_state),
+                     0); /* as the daemon runs it */
+    e.state = durable_state;
+    e.lease = (struct tkl_state_lease){"local", 300};
+    e.host = (struct tkl_delivery_host){now_ms, kick, round_done, NULL};
     ck_assert_int_eq(tkl_metrics_new(&metrics), 0);
     e.metrics = metrics;
     tkl_delivery_set(&e, &cfg->delivery, &cfg->teams, notifiers, 2);
@@ -192,8 +228,10 @@ static void teardown(void)
     tkl_delivery_stop(&e);
     fake_stop(&fast);
     fake_stop(&slow);
-    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    ck_assert_int_eq(tkl_state_commit(durable_state), 0);
     ck_assert(tkl_delivery_idle(&e));
+    tkl_state_close(durable_state);
+    durable_state = NULL;
     tkl_delivery_free(&e);
     uv_close((uv_handle_t *)&fast.timer, NULL);
     uv_close((uv_handle_t *)&slow.timer, NULL);
@@ -238,10 +276,9 @@ static uint64_t put(const char *channel, const char *recipient)
 /* Runs rounds and loop turns while anything is left to do (bounded). */
 static void drive(void)
 {
-    int64_t next;
     for (int i = 0; i < 10000; i++) {
         kicked = false;
-        (void)tkl_delivery_round(&e, &next);
+        (void)run_round();
         turn();
         if (!kicked && !e.unrecorded && (e.n_flights == 0 || e.n_flights == slow.n_q))
             return;
@@ -475,9 +512,8 @@ START_TEST(every_allocation_failure_with_links_delivers_each_notice_once)
         empty();
         for (int k = 0; k < 3; k++)
             ids[k] = put_mixed("fast", "hr@example.org");
-        int64_t next;
         alloc_fail_nth(i);
-        (void)tkl_delivery_round(&e, &next);
+        (void)run_round();
         turn();
         unsigned long used = alloc_count;
         alloc_fail_nth(0);
@@ -524,8 +560,7 @@ START_TEST(a_refused_outcome_is_kept_and_recorded_once)
     ck_assert_int_ge(cfg->delivery.concurrency, 3);
     for (int i = 0; i < 3; i++)
         ids[i] = put("fast", "hr@example.org");
-    int64_t next;
-    ck_assert_int_eq(tkl_delivery_round(&e, &next), 3);
+    ck_assert_int_eq(run_round(), 3);
     /* another process holds the database when the notifier reports */
     sqlite3 *other = NULL;
     snprintf(path, sizeof(path), "%s/tickler.db", dir);
@@ -536,7 +571,7 @@ START_TEST(a_refused_outcome_is_kept_and_recorded_once)
     ck_assert_uint_eq(e.n_flights, 0);
     /* rounds meanwhile hand nothing out again */
     for (int i = 0; i < 3; i++) {
-        ck_assert_int_eq(tkl_delivery_round(&e, &next), 0);
+        ck_assert_int_eq(run_round(), 0);
         turn();
     }
     ck_assert_int_eq(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
@@ -590,7 +625,7 @@ START_TEST(a_delivery_cut_short_by_a_reload_is_due_again_at_once)
     ck_assert_uint_eq(slow.n_q, 1);
     slow_i.retired = slow_i.stopped = true;
     fake_stop(&slow);
-    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    ck_assert_int_eq(tkl_state_commit(durable_state), 0);
     char where[128];
     snprintf(where, sizeof(where), "state = 0 AND sending = 0 AND next_attempt <= %lld",
              (long long)(clock_ms / 1000));
@@ -622,11 +657,10 @@ START_TEST(a_full_disk_at_the_commit_hands_nothing_out_and_keeps_the_notices)
     uint64_t ids[3];
     for (int i = 0; i < 3; i++)
         ids[i] = put("fast", "hr@example.org");
-    int64_t next;
     tkl_disk_full = 1;
-    ck_assert_int_eq(tkl_delivery_round(&e, &next), -ENOSPC);
+    ck_assert_int_eq(run_round(), -ENOSPC);
     turn();
-    ck_assert_int_eq(tkl_delivery_round(&e, &next), -ENOSPC);
+    ck_assert_int_eq(run_round(), -ENOSPC);
     tkl_disk_full = 0;
     for (int i = 0; i < 3; i++)
         ck_assert_uint_eq(fast.delivered[ids[i]], 0);
@@ -646,12 +680,11 @@ START_TEST(a_full_disk_at_the_outcomes_commit_keeps_and_records_them_again)
     uint64_t ids[3];
     for (int i = 0; i < 3; i++)
         ids[i] = put("fast", "hr@example.org");
-    int64_t next;
-    ck_assert_int_eq(tkl_delivery_round(&e, &next), 3);
+    ck_assert_int_eq(run_round(), 3);
     uv_run(&loop, UV_RUN_NOWAIT); /* the three report; their outcomes wait in the group */
     ck_assert(tkl_outbox_dirty(o));
     tkl_disk_full = 1;
-    ck_assert_int_eq(tkl_outbox_sync(o), -ENOSPC);
+    ck_assert_int_eq(tkl_state_commit(durable_state), -ENOSPC);
     tkl_disk_full = 0;
     ck_assert_ptr_nonnull(e.unrecorded); /* kept, not lost */
     ck_assert_int_eq(count("sending = 1"), 3);
@@ -666,23 +699,23 @@ END_TEST
 START_TEST(an_outcome_kept_is_logged_as_recorded_only_once_durable)
 {
     uint64_t id = put("fast", "hr@example.org");
-    int64_t next;
-    ck_assert_int_eq(tkl_delivery_round(&e, &next), 1);
+    ck_assert_int_eq(run_round(), 1);
     uv_run(&loop, UV_RUN_NOWAIT); /* it reports; its outcome waits in the group */
+    ck_assert(tkl_outbox_dirty(o));
     tkl_disk_full = 1;
-    ck_assert_int_eq(tkl_outbox_sync(o), -ENOSPC);
+    ck_assert_int_eq(tkl_state_commit(durable_state), -ENOSPC);
     ck_assert_ptr_nonnull(e.unrecorded);
     /* the next round writes the kept outcome again, and its commit fails
      * again: the log does not say it was recorded */
     tkl_capture_begin();
-    ck_assert_int_lt(tkl_delivery_round(&e, &next), 0);
+    ck_assert_int_lt(run_round(), 0);
     char *log = tkl_capture_end();
     tkl_disk_full = 0;
     ck_assert_ptr_null(strstr(log, "recorded the outcome"));
     free(log);
     ck_assert_ptr_nonnull(e.unrecorded);
     tkl_capture_begin();
-    ck_assert_int_eq(tkl_delivery_round(&e, &next), 0);
+    ck_assert_int_eq(run_round(), 0);
     log = tkl_capture_end();
     ck_assert_ptr_nonnull(strstr(log, "recorded the outcome of notice 1 kept from before"));
     free(log);
@@ -695,14 +728,17 @@ END_TEST
 START_TEST(a_failure_report_is_logged_as_queued_only_once_durable)
 {
     put("fast", "bad-address");
-    int64_t next;
     tkl_capture_begin();
     /* deliver() refuses the recipient at once: the notice fails for good
-     * and its report goes into the group, whose commit fails */
-    ck_assert_int_eq(tkl_delivery_round(&e, &next), 1);
-    ck_assert(tkl_outbox_dirty(o));
-    tkl_disk_full = 1;
-    ck_assert_int_eq(tkl_outbox_sync(o), -ENOSPC);
+     * and its report goes into the group after the claim's, whose commit
+     * fails */
+    fill_at = tkl_outbox_syncs(o) + 2;
+    tkl_outbox_on_commit(o, fill_disk, NULL);
+    ck_assert_int_eq(run_round(), -ENOSPC);
+    ck_assert_uint_eq(tkl_outbox_syncs(o), fill_at - 1); /* the claim's was committed */
+    ck_assert_uint_eq(fast.n_q, 0);                      /* refused at once */
+    ck_assert_ptr_nonnull(e.unrecorded);
+    tkl_outbox_on_commit(o, NULL, NULL);
     tkl_disk_full = 0;
     char *log = tkl_capture_end();
     ck_assert_ptr_null(strstr(log, "queued failure report"));
@@ -729,9 +765,8 @@ START_TEST(every_allocation_failure_delivers_each_notice_once)
         empty();
         for (int k = 0; k < 4; k++)
             ids[k] = put("fast", "hr@example.org");
-        int64_t next;
         alloc_fail_nth(i);
-        (void)tkl_delivery_round(&e, &next);
+        (void)run_round();
         turn();
         unsigned long used = alloc_count;
         alloc_fail_nth(0);

@@ -1,0 +1,114 @@
+#include "state.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+struct tkl_state {
+    const struct tkl_state_ops *ops;
+    void *impl;
+    void (*wake)(void *data);
+    void *wake_data;
+};
+
+int tkl_state_new(const struct tkl_state_ops *ops, void *impl, struct tkl_state **ret)
+{
+    struct tkl_state *st = calloc(1, sizeof(*st));
+    if (!st)
+        return -ENOMEM;
+    st->ops = ops;
+    st->impl = impl;
+    *ret = st;
+    return 0;
+}
+
+void tkl_state_close(struct tkl_state *st)
+{
+    if (!st)
+        return;
+    st->ops->close(st->impl);
+    free(st);
+}
+
+const char *tkl_state_backend(const struct tkl_state *st)
+{
+    return st->ops->name;
+}
+
+int tkl_state_put(struct tkl_state *st, const struct tkl_notice *n, const char *const *stage_keys,
+                  int64_t now, tkl_state_put_cb cb, void *data)
+{
+    return st->ops->put(st->impl, n, stage_keys, now, cb, data);
+}
+
+int tkl_state_due_channels(struct tkl_state *st, int64_t now, tkl_state_channels_cb cb, void *data)
+{
+    return st->ops->due_channels(st->impl, now, cb, data);
+}
+
+int tkl_state_claim(struct tkl_state *st, const char *channel, int64_t now, size_t max,
+                    const struct tkl_state_lease *lease, tkl_state_claim_cb cb, void *data)
+{
+    return st->ops->claim(st->impl, channel, now, max, lease, cb, data);
+}
+
+int tkl_state_outcome(struct tkl_state *st, uint64_t id, enum tkl_state_outcome what, int64_t at,
+                      const char *reply, const char *node, tkl_state_done_cb cb, void *data)
+{
+    return st->ops->outcome(st->impl, id, what, at, reply, node, cb, data);
+}
+
+int tkl_state_renew(struct tkl_state *st, const uint64_t *ids, size_t n,
+                    const struct tkl_state_lease *lease, int64_t now, tkl_state_done_cb cb,
+                    void *data)
+{
+    return st->ops->renew(st->impl, ids, n, lease, now, cb, data);
+}
+
+int tkl_state_recover(struct tkl_state *st, const char *node, int64_t now, tkl_state_value_cb cb,
+                      void *data)
+{
+    return st->ops->recover(st->impl, node, now, cb, data);
+}
+
+int tkl_state_next_attempt(struct tkl_state *st, tkl_state_value_cb cb, void *data)
+{
+    return st->ops->next_attempt(st->impl, cb, data);
+}
+
+int tkl_state_get_meta(struct tkl_state *st, const char *key, tkl_state_value_cb cb, void *data)
+{
+    return st->ops->get_meta(st->impl, key, cb, data);
+}
+
+int tkl_state_set_meta(struct tkl_state *st, const char *key, int64_t value, tkl_state_done_cb cb,
+                       void *data)
+{
+    return st->ops->set_meta(st->impl, key, value, cb, data);
+}
+
+int tkl_state_sync(struct tkl_state *st, tkl_state_done_cb cb, void *data)
+{
+    return st->ops->sync(st->impl, cb, data);
+}
+
+int tkl_state_commit(struct tkl_state *st)
+{
+    return st->ops->commit(st->impl);
+}
+
+bool tkl_state_busy(const struct tkl_state *st)
+{
+    return st->ops->busy(st->impl);
+}
+
+void tkl_state_on_wake(struct tkl_state *st, void (*fn)(void *data), void *data)
+{
+    st->wake = fn;
+    st->wake_data = data;
+}
+
+void tkl_state_woken(struct tkl_state *st)
+{
+    if (st->wake)
+        st->wake(st->wake_data);
+}

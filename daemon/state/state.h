@@ -1,0 +1,182 @@
+/*
+ * The daemon's durable state behind one interface: the outbox of notices,
+ * the notification log beside it and the meta values, each backend a
+ * table of operations (struct tkl_state_ops). SQLite (state/sqlite.c, the
+ * outbox of daemon/outbox) is the default; a backend on a database server
+ * completes the same operations when its answers arrive.
+ *
+ * The contract of every operation that takes a completion (cb, data): a
+ * return of 0 means cb is called exactly once, later, on the loop thread,
+ * and never from inside the call that queued it (nor from inside another
+ * operation's call); a negative errno means nothing was queued and cb is
+ * never called. Writes join one open group (a transaction): an operation's
+ * completion fires when its group ends, with r == 0 and its results once
+ * the group is durable, or r < 0 (and no results) when the group was
+ * undone, every write of it with it. Nothing may act on what an operation
+ * wrote (hand a notice out, log it as queued, answer a web client) before
+ * its completion says r == 0. tkl_state_commit ends the open group and
+ * tells the completions: the daemon calls it before its loop waits.
+ *
+ * Leases: a claimed notice is leased to a node (its id) for some seconds;
+ * its outcome is recorded only while the lease is the node's. A backend
+ * shared by several nodes reports an outcome whose lease another node took
+ * over as TKL_STATE_NOT_OURS (nothing recorded); SQLite, one node, never
+ * does: its lease is the notice's `sending` mark, without node or expiry,
+ * and tkl_state_recover at start makes every mark due again.
+ *
+ * Everything runs on the loop thread.
+ */
+#ifndef TKL_STATE_H
+#define TKL_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tickler/notice.h>
+
+#include "../outbox/outbox.h"
+
+struct tkl_state;
+
+/* An outcome's r when the notice's lease was taken over by another node:
+ * nothing was recorded, that node delivers it. Positive: not an error. */
+#define TKL_STATE_NOT_OURS 1
+
+/* What a delivery came to. */
+enum tkl_state_outcome {
+    TKL_STATE_DELIVERED, /* at: when */
+    TKL_STATE_RETRY,     /* at: the next attempt; one attempt counted */
+    TKL_STATE_FAILED,    /* at: when; failed for good */
+    TKL_STATE_RELEASE,   /* claimed but never handed out: due again, no attempt counted */
+};
+
+/* A lease: the node that holds it and for how long (seconds). */
+struct tkl_state_lease {
+    const char *node;
+    int seconds;
+};
+
+/* r: 0 committed, TKL_STATE_NOT_OURS (outcomes only), or a negative errno
+ * (the group undone, or the operation refused). */
+typedef void (*tkl_state_done_cb)(void *data, int r);
+/* put: id of the notice written, 0 when every entry's key was logged before. */
+typedef void (*tkl_state_put_cb)(void *data, int r, uint64_t id);
+/* recover (notices made due), next attempt (INT64_MAX: none), meta value. */
+typedef void (*tkl_state_value_cb)(void *data, int r, int64_t value);
+/* The callee owns v, each notice (tkl_stored_notice_free) and the array
+ * (free); NULL and 0 when r != 0. */
+typedef void (*tkl_state_claim_cb)(void *data, int r, struct tkl_stored_notice **v, size_t n);
+/* The callee owns v, each string and the array; NULL and 0 when r != 0. */
+typedef void (*tkl_state_channels_cb)(void *data, int r, char **v, size_t n);
+
+/* A backend. impl is the backend's own; the calls return as the
+ * operations of this header do. */
+struct tkl_state_ops {
+    const char *name;
+    int (*put)(void *impl, const struct tkl_notice *n, const char *const *stage_keys, int64_t now,
+               tkl_state_put_cb cb, void *data);
+    int (*due_channels)(void *impl, int64_t now, tkl_state_channels_cb cb, void *data);
+    int (*claim)(void *impl, const char *channel, int64_t now, size_t max,
+                 const struct tkl_state_lease *lease, tkl_state_claim_cb cb, void *data);
+    int (*outcome)(void *impl, uint64_t id, enum tkl_state_outcome what, int64_t at,
+                   const char *reply, const char *node, tkl_state_done_cb cb, void *data);
+    int (*renew)(void *impl, const uint64_t *ids, size_t n, const struct tkl_state_lease *lease,
+                 int64_t now, tkl_state_done_cb cb, void *data);
+    int (*recover)(void *impl, const char *node, int64_t now, tkl_state_value_cb cb, void *data);
+    int (*next_attempt)(void *impl, tkl_state_value_cb cb, void *data);
+    int (*get_meta)(void *impl, const char *key, tkl_state_value_cb cb, void *data);
+    int (*set_meta)(void *impl, const char *key, int64_t value, tkl_state_done_cb cb, void *data);
+    int (*sync)(void *impl, tkl_state_done_cb cb, void *data);
+    int (*commit)(void *impl);
+    bool (*busy)(const void *impl);
+    void (*close)(void *impl);
+};
+
+/* A state on backend ops with its impl; ownership of impl passes to the
+ * state only when this succeeds (ops->close frees it). Returns 0 or
+ * -ENOMEM. */
+int tkl_state_new(const struct tkl_state_ops *ops, void *impl, struct tkl_state **ret);
+
+/* The SQLite backend on outbox o (grouped from now on: see
+ * tkl_outbox_set_grouped). o is lent: it must outlive the state, and its
+ * sync listener (tkl_outbox_on_sync) is the state's; also (NULL: none) is
+ * told after it of each group's end, with data. Returns 0 or -ENOMEM. */
+int tkl_state_sqlite_new(struct tkl_outbox *o, void (*also)(void *data, int r), void *data,
+                         struct tkl_state **ret);
+
+/* Ends the open group and tells every completion whose group ended (a
+ * completion may queue more operations: they are committed and told too
+ * before this returns). Closes the backend after. Accepts NULL. */
+void tkl_state_close(struct tkl_state *st);
+
+/* The backend's name ("sqlite"). */
+const char *tkl_state_backend(const struct tkl_state *st);
+
+/*
+ * Commits one notice into the open group: entries whose log key is already
+ * present are dropped, and if none remain nothing is written (id 0). A
+ * backend shared by nodes lets exactly one of them write each key.
+ */
+int tkl_state_put(struct tkl_state *st, const struct tkl_notice *n, const char *const *stage_keys,
+                  int64_t now, tkl_state_put_cb cb, void *data);
+
+/* The channels that have notices due at now and not leased. */
+int tkl_state_due_channels(struct tkl_state *st, int64_t now, tkl_state_channels_cb cb, void *data);
+
+/* Leases to lease->node, for lease->seconds, at most max notices of
+ * channel due at now and not leased, oldest first, each read whole. Hand
+ * one out only once cb says r == 0: the lease is durable then. */
+int tkl_state_claim(struct tkl_state *st, const char *channel, int64_t now, size_t max,
+                    const struct tkl_state_lease *lease, tkl_state_claim_cb cb, void *data);
+
+/* Records what the delivery of notice id, leased to node, came to (reply:
+ * the peer's reply or the local error). Ends the lease. cb may be told
+ * TKL_STATE_NOT_OURS. */
+int tkl_state_outcome(struct tkl_state *st, uint64_t id, enum tkl_state_outcome what, int64_t at,
+                      const char *reply, const char *node, tkl_state_done_cb cb, void *data);
+
+/* Extends to now + lease->seconds the leases of lease->node on the n
+ * notices of ids (those in flight). */
+int tkl_state_renew(struct tkl_state *st, const uint64_t *ids, size_t n,
+                    const struct tkl_state_lease *lease, int64_t now, tkl_state_done_cb cb,
+                    void *data);
+
+/* At start: the notices node leased and never finished (it was killed)
+ * made due at now; value: how many. */
+int tkl_state_recover(struct tkl_state *st, const char *node, int64_t now, tkl_state_value_cb cb,
+                      void *data);
+
+/* value: the earliest next attempt of a notice due and not leased, or
+ * INT64_MAX. */
+int tkl_state_next_attempt(struct tkl_state *st, tkl_state_value_cb cb, void *data);
+
+/* value: the meta value key ("last_run"); r == -ENOENT when absent. */
+int tkl_state_get_meta(struct tkl_state *st, const char *key, tkl_state_value_cb cb, void *data);
+int tkl_state_set_meta(struct tkl_state *st, const char *key, int64_t value, tkl_state_done_cb cb,
+                       void *data);
+
+/* A barrier: cb is told r == 0 once everything queued before it is
+ * durable, or the negative errno of the group that undid it. */
+int tkl_state_sync(struct tkl_state *st, tkl_state_done_cb cb, void *data);
+
+/*
+ * Ends the open group (SQLite: commits it, one fsync) and tells the
+ * completions whose group ended, again until none is left (a completion
+ * may queue more). Called again from inside a completion: returns 0 and
+ * leaves the work to the outer call. Returns 0 or the negative errno of a
+ * group that was undone (its completions were told).
+ */
+int tkl_state_commit(struct tkl_state *st);
+
+/* Whether writes or completions wait for tkl_state_commit. */
+bool tkl_state_busy(const struct tkl_state *st);
+
+/* fn(data) is called when another node queued work (a backend shared by
+ * nodes; SQLite never calls it). NULL: nobody. */
+void tkl_state_on_wake(struct tkl_state *st, void (*fn)(void *data), void *data);
+
+/* For a backend: tells the wake-up listener. */
+void tkl_state_woken(struct tkl_state *st);
+
+#endif
