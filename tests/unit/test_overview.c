@@ -382,7 +382,8 @@ static void record(const char *id, enum tkl_update_kind kind, const char *who, c
     u.recipient = (char *)who;
     u.team_id = (char *)team;
     u.kind = kind;
-    u.at = tkl_service_now(&page_s);
+    /* the instant page_get answers at, whatever the time the test has taken */
+    u.at = tkl_local_instant(tkl_day_from_civil(2023, 6, 30), 9 * 60) + 30;
     u.link_issued_at = u.at - 86400;
     if (kind != TKL_UPDATE_SNOOZE)
         u.until_day = TKL_NO_DAY;
