@@ -664,22 +664,21 @@ static const char *const tcp_defaults[][2] = {
 };
 
 /* A copy of libpq's message about a conninfo it could not parse, in buf,
- * each quoted part (a piece of the conninfo, maybe of its password) shown
- * as "***". */
+ * everything between its first double quote and its last (or after a
+ * lone one) shown as "***": a
+ * quoted part is a piece of the conninfo, maybe of its password, and may
+ * itself hold double quotes, so no quote inside can be told to close it. */
 static const char *cut_quoted(const char *msg, char *buf, size_t size)
 {
+    const char *first = strchr(msg, '"'), *last = strrchr(msg, '"');
     size_t o = 0;
-    bool quoted = false;
-    for (; *msg && o + 4 < size; msg++) {
-        if (*msg == '"') {
-            quoted = !quoted;
-            buf[o++] = '"';
-            if (quoted) {
-                memcpy(buf + o, "***", 3);
-                o += 3;
-            }
-        } else if (!quoted) {
-            buf[o++] = *msg == '\n' ? ' ' : *msg;
+    for (const char *p = msg; *p && o + 6 < size; p++) {
+        if (first && p > first && (p < last || first == last))
+            continue;
+        buf[o++] = *p == '\n' ? ' ' : *p;
+        if (p == first) {
+            memcpy(buf + o, "***", 3);
+            o += 3;
         }
     }
     while (o && buf[o - 1] == ' ')

@@ -461,6 +461,11 @@ START_TEST(never_logs_the_password)
     struct tkl_pg_options o = {.conninfo_file = unquoted};
     struct tkl_pg *none = NULL;
     ck_assert_int_eq(tkl_pg_new(&loop, &o, &none), -EINVAL);
+    /* a password holding a double quote, in a URI libpq cannot decode: its
+     * message quotes the password, quote and all */
+    o.conninfo_file =
+        tkl_write_text(dir, "conninfo-quote", "postgresql://u:Qu\"ote-Pw%zz@127.0.0.1/db");
+    ck_assert_int_eq(tkl_pg_new(&loop, &o, &none), -EINVAL);
     ck_assert_int_eq(tkl_loop_finish(&loop), 0);
     char *log = tkl_capture_end();
     ck_assert_str_eq(who.value, "tickler_pw");
@@ -472,8 +477,10 @@ START_TEST(never_logs_the_password)
     ck_assert_msg(!strstr(log, real), "the password logged:\n%s", log);
     ck_assert_msg(!strstr(log, "Wrong-Pw-5150"), "the password logged:\n%s", log);
     ck_assert_msg(!strstr(log, "Echo-Pw-77"), "the password logged:\n%s", log);
-    ck_assert_ptr_nonnull(strstr(log, "cannot be read: missing \"***\" after \"***\""));
     ck_assert_msg(!strstr(log, "Pw-Part"), "the password logged:\n%s", log);
+    ck_assert_msg(!strstr(log, "ote-Pw"), "the password logged:\n%s", log);
+    ck_assert_ptr_nonnull(strstr(log, "invalid percent-encoded token: \"***\""));
+    ck_assert_ptr_nonnull(strstr(log, "cannot be read: missing \"***\" in connection info"));
     free(log);
     free(real);
     free(real2);

@@ -162,6 +162,92 @@ static struct tkl_store *reload(const struct tkl_store *prev)
  * reload was taken from the store in force, not read again. */
 #define UNREAD_DAY 12345
 
+/* Whether a and b hold the same actions, field by field. */
+static bool same_actions(const struct tkl_store *a, const struct tkl_store *b)
+{
+#define SAME(x, y) ((x) == (y) || ((x) && (y) && strcmp((x), (y)) == 0))
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++) {
+        const struct tkl_action *x = &a->actions[i], *y = &b->actions[i];
+        if (!SAME(x->id, y->id) || !SAME(x->title, y->title) ||
+            !SAME(x->commitment, y->commitment) || !SAME(x->owners, y->owners) ||
+            x->line != y->line || x->status != y->status || x->deadline.kind != y->deadline.kind ||
+            x->deadline.day != y->deadline.day || x->hash != y->hash || x->n_teams != y->n_teams ||
+            x->n_warnings != y->n_warnings || x->n_unmatched != y->n_unmatched)
+            return false;
+        for (size_t t = 0; t < x->n_teams; t++)
+            if (!SAME(x->teams[t], y->teams[t]))
+                return false;
+    }
+    return true;
+#undef SAME
+}
+
+/* One row of a plan drawn from texts that repeat, warn, merge and clash. */
+static void draw_row(unsigned *seed, char *row, size_t size)
+{
+    static const char *const ids[] = {"", "", "A1", "A2", "A1-2"};
+    static const char *const coms[] = {"", "", "Be fair", "Be open", "-"};
+    static const char *const titles[] = {"Train staff", "Review pay", "", "Train staff"};
+    static const char *const owners[] = {"HR", "Payroll", "", "\"HR, EDI Officer Group\""};
+    static const char *const dls[] = {"April 2023", "", "Ongoing", "bogus"};
+    static const char *const sts[] = {"", "Complete", "weird", ",extra"};
+#define DRAW(v) v[rand_r(seed) % (sizeof(v) / sizeof(v[0]))]
+    snprintf(row, size, "%s,%s,%s,%s,%s,%s\n", DRAW(ids), DRAW(coms), DRAW(titles), DRAW(owners),
+             DRAW(dls), DRAW(sts));
+#undef DRAW
+}
+
+START_TEST(a_reload_gives_the_store_and_warnings_of_a_full_load)
+{
+    add_path("plan.csv");
+    enum { MAX_ROWS = 16, ROW = 96 };
+    for (unsigned seed = 1; seed <= 150; seed++) {
+        unsigned rng = seed;
+        char rows[MAX_ROWS][ROW], text[MAX_ROWS * ROW + 64];
+        size_t n = 1 + (size_t)rand_r(&rng) % 6;
+        for (size_t i = 0; i < n; i++)
+            draw_row(&rng, rows[i], ROW);
+        struct tkl_store *prev = NULL;
+        for (int step = 0; step < 4; step++) {
+            /* a row inserted, deleted or redrawn */
+            size_t at = (size_t)rand_r(&rng) % n;
+            int op = step ? rand_r(&rng) % 3 : -1;
+            if (op == 0 && n < MAX_ROWS) {
+                memmove(rows[at + 1], rows[at], (n - at) * ROW);
+                draw_row(&rng, rows[at], ROW);
+                n++;
+            } else if (op == 1 && n > 1) {
+                memmove(rows[at], rows[at + 1], (n - at - 1) * ROW);
+                n--;
+            } else if (op == 2) {
+                draw_row(&rng, rows[at], ROW);
+            }
+            strcpy(text, "Ref,Commitments,Actions,Responsibility,Timeframe,Status\n");
+            for (size_t i = 0; i < n; i++)
+                strcat(text, rows[i]);
+            write_file("plan.csv", text);
+            struct tkl_diags full_diags = {0};
+            struct tkl_store *full = NULL, *s = NULL;
+            ck_assert_int_eq(tkl_store_load(&opts, &dir, &full, &full_diags), 0);
+            tkl_diags_free(&diags);
+            memset(&diags, 0, sizeof(diags));
+            s = reload(prev);
+            ck_assert_msg(same_actions(full, s), "seed %u step %d:\n%s", seed, step, text);
+            ck_assert_uint_eq(diags.n, full_diags.n);
+            for (size_t i = 0; i < diags.n; i++)
+                ck_assert_str_eq(diags.items[i].message, full_diags.items[i].message);
+            tkl_diags_free(&full_diags);
+            tkl_store_free(full);
+            tkl_store_free(prev);
+            prev = s;
+        }
+        tkl_store_free(prev);
+    }
+}
+END_TEST
+
 START_TEST(a_reload_reads_again_only_the_rows_that_changed)
 {
     write_file("plan.csv", "Ref,Commitments,Actions,Responsibility,Timeframe\n"
@@ -574,6 +660,7 @@ int main(void)
     tcase_add_checked_fixture(files, files_setup, files_teardown);
     tcase_add_test(files, a_directory_is_its_csv_files_in_name_order);
     tcase_add_test(files, a_reload_reads_again_only_the_rows_that_changed);
+    tcase_add_test(files, a_reload_gives_the_store_and_warnings_of_a_full_load);
     tcase_add_test(files, a_row_below_a_changed_carried_text_is_read_again);
     tcase_add_test(files, a_row_is_read_again_when_the_teams_change);
     tcase_add_test(files, repeated_rows_taken_again_keep_distinct_ids);
