@@ -228,6 +228,18 @@ static void durable(const struct tkl_deliverer *e, struct tkl_flight *x)
     flight_free(x);
 }
 
+/* Asks the host for a round. While one runs, it is asked once that round
+ * has ended (on_next): the host arms its timer at the instant round_done
+ * gives, read before this request's work was made, which must not replace
+ * the request. */
+static void ask_round(struct tkl_deliverer *e)
+{
+    if (e->in_round)
+        e->round_again = true;
+    else
+        e->host.kick(e->host.data);
+}
+
 /* Takes x out of list *p. */
 static void unlink_flight(struct tkl_flight **p, const struct tkl_flight *x)
 {
@@ -266,7 +278,7 @@ static void on_recorded(void *data, int r)
                       "recorded again at the next round",
                       strerror(-r));
         keep(e, x);
-        e->host.kick(e->host.data);
+        ask_round(e);
     }
 }
 
@@ -300,7 +312,7 @@ static int settle(struct tkl_deliverer *e, struct tkl_flight *x)
     int r = record(e, x);
     if (r == 0) {
         if (x->out == OUT_FAILED && e->conf->report_to)
-            e->host.kick(e->host.data); /* its report is due now */
+            ask_round(e); /* its report is due now */
         return 0;
     }
     log_error("cannot record the outcome of notice %" PRIu64 " in the outbox: %s; it is kept "
@@ -434,7 +446,7 @@ static void on_done(void *data, const struct tkl_delivery *res)
     judge(e, x, res, retired);
     count_outcome(e, x);
     (void)settle(e, x); /* a refusal is logged and kept */
-    e->host.kick(e->host.data);
+    ask_round(e);
 }
 
 /* Fails notice s for good without a notifier. Returns 0, or the negative
@@ -670,7 +682,7 @@ static void on_ready_synced(void *data, int r)
                   strerror(-r));
         release_all(e, e->ready);
         e->ready = NULL;
-        e->host.kick(e->host.data);
+        ask_round(e);
         return;
     }
     hand_ready(e);
