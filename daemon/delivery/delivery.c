@@ -449,6 +449,28 @@ static void on_done(void *data, const struct tkl_delivery *res)
     ask_round(e);
 }
 
+/* A release told: only a refusal is logged. */
+static void on_lost_released(void *data, int r)
+{
+    (void)data;
+    if (r < 0)
+        log_error("cannot clear the mark of a notice claimed: %s; it is sent at the next start",
+                  strerror(-r));
+}
+
+/* Clears the `sending` mark of claimed notice s, for which nothing could
+ * be made (out of memory), and frees s: it is due again at the next round,
+ * or at the next start when not even the release can be queued. */
+static void release_lost(struct tkl_deliverer *e, struct tkl_stored_notice *s)
+{
+    if (tkl_state_outcome(e->state, s->notice.id, TKL_STATE_RELEASE, 0, "", e->lease.node,
+                          on_lost_released, NULL) < 0)
+        log_error("out of memory; notice=%" PRIu64 " is sent at the next start", s->notice.id);
+    else
+        ask_round(e);
+    tkl_stored_notice_free(s);
+}
+
 /* Fails notice s for good without a notifier. Returns 0, or the negative
  * errno of an outbox that refused the outcome (kept to record later). */
 static int fail_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now)
@@ -456,7 +478,7 @@ static int fail_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s, i
     struct tkl_flight *x = calloc(1, sizeof(*x));
     if (!x) {
         log_error("out of memory failing notice %" PRIu64 "; it stays in the outbox", s->notice.id);
-        tkl_stored_notice_free(s);
+        release_lost(e, s);
         return 0;
     }
     x->e = e;
@@ -558,15 +580,6 @@ static void release_all(struct tkl_deliverer *e, struct tkl_flight *list)
     }
 }
 
-/* A release told: only a refusal is logged. */
-static void on_lost_released(void *data, int r)
-{
-    (void)data;
-    if (r < 0)
-        log_error("cannot clear the mark of a notice claimed: %s; it is sent at the next start",
-                  strerror(-r));
-}
-
 /*
  * The flight of claimed notice s to plugin, its links made: *ret. Out of
  * memory, s is released instead (its `sending` mark cleared at the next
@@ -593,10 +606,7 @@ static void flight_new(struct tkl_deliverer *e, struct tkl_plugin_instance *plug
         release_all(e, x);
         return;
     }
-    if (tkl_state_outcome(e->state, s->notice.id, TKL_STATE_RELEASE, 0, "", e->lease.node,
-                          on_lost_released, NULL) < 0)
-        log_error("out of memory; notice=%" PRIu64 " is sent at the next start", s->notice.id);
-    tkl_stored_notice_free(s);
+    release_lost(e, s);
 }
 
 /* Hands claimed flight x, whose notice and mark are durable, to its

@@ -808,6 +808,28 @@ START_TEST(every_allocation_failure_delivers_each_notice_once)
 }
 END_TEST
 
+START_TEST(every_allocation_failure_fails_an_unserved_notice_for_good_once)
+{
+    unsigned long i;
+    for (i = 1;; i++) {
+        empty();
+        put("gone", "hr@example.org");
+        alloc_fail_nth(i);
+        (void)run_round();
+        turn();
+        unsigned long used = alloc_count;
+        alloc_fail_nth(0);
+        drive();
+        ck_assert(tkl_delivery_idle(&e));
+        /* failed for good, not left marked as being sent until a restart */
+        ck_assert_int_eq(count("channel = 'gone' AND state = 2 AND sending = 0"), 1);
+        if (used < i)
+            break;
+    }
+    ck_assert_uint_gt(i, 10);
+}
+END_TEST
+
 START_TEST(each_delivery_counts_one_notification_and_one_request)
 {
     for (int i = 0; i < 5; i++)
@@ -908,6 +930,7 @@ int main(void)
     tcase_add_test(tc, a_notifier_that_is_not_running_is_handed_nothing);
     tcase_add_test(tc, a_delivery_cut_short_by_a_reload_is_due_again_at_once);
     tcase_add_test(tc, every_allocation_failure_delivers_each_notice_once);
+    tcase_add_test(tc, every_allocation_failure_fails_an_unserved_notice_for_good_once);
     tcase_add_test(tc, each_delivery_counts_one_notification_and_one_request);
     tcase_add_test(tc, notices_that_fail_for_good_are_counted_by_reason);
     tcase_add_test(tc, a_transient_failure_then_success_is_two_requests_and_one_notification);
