@@ -228,6 +228,18 @@ static void durable(const struct tkl_deliverer *e, struct tkl_flight *x)
     flight_free(x);
 }
 
+/* Asks the host for a round. While one runs, it is asked once that round
+ * has ended (on_next): the host arms its timer at the instant round_done
+ * gives, read before this request's work was made, which must not replace
+ * the request. */
+static void ask_round(struct tkl_deliverer *e)
+{
+    if (e->in_round)
+        e->round_again = true;
+    else
+        e->host.kick(e->host.data);
+}
+
 /* Takes x out of list *p. */
 static void unlink_flight(struct tkl_flight **p, const struct tkl_flight *x)
 {
@@ -266,7 +278,7 @@ static void on_recorded(void *data, int r)
                       "recorded again at the next round",
                       strerror(-r));
         keep(e, x);
-        e->host.kick(e->host.data);
+        ask_round(e);
     }
 }
 
@@ -300,7 +312,7 @@ static int settle(struct tkl_deliverer *e, struct tkl_flight *x)
     int r = record(e, x);
     if (r == 0) {
         if (x->out == OUT_FAILED && e->conf->report_to)
-            e->host.kick(e->host.data); /* its report is due now */
+            ask_round(e); /* its report is due now */
         return 0;
     }
     log_error("cannot record the outcome of notice %" PRIu64 " in the outbox: %s; it is kept "
@@ -434,7 +446,29 @@ static void on_done(void *data, const struct tkl_delivery *res)
     judge(e, x, res, retired);
     count_outcome(e, x);
     (void)settle(e, x); /* a refusal is logged and kept */
-    e->host.kick(e->host.data);
+    ask_round(e);
+}
+
+/* A release told: only a refusal is logged. */
+static void on_lost_released(void *data, int r)
+{
+    (void)data;
+    if (r < 0)
+        log_error("cannot clear the mark of a notice claimed: %s; it is sent at the next start",
+                  strerror(-r));
+}
+
+/* Clears the `sending` mark of claimed notice s, for which nothing could
+ * be made (out of memory), and frees s: it is due again at the next round,
+ * or at the next start when not even the release can be queued. */
+static void release_lost(struct tkl_deliverer *e, struct tkl_stored_notice *s)
+{
+    if (tkl_state_outcome(e->state, s->notice.id, TKL_STATE_RELEASE, 0, "", e->lease.node,
+                          on_lost_released, NULL) < 0)
+        log_error("out of memory; notice=%" PRIu64 " is sent at the next start", s->notice.id);
+    else
+        ask_round(e);
+    tkl_stored_notice_free(s);
 }
 
 /* Fails notice s for good without a notifier. Returns 0, or the negative
@@ -444,7 +478,7 @@ static int fail_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s, i
     struct tkl_flight *x = calloc(1, sizeof(*x));
     if (!x) {
         log_error("out of memory failing notice %" PRIu64 "; it stays in the outbox", s->notice.id);
-        tkl_stored_notice_free(s);
+        release_lost(e, s);
         return 0;
     }
     x->e = e;
@@ -546,15 +580,6 @@ static void release_all(struct tkl_deliverer *e, struct tkl_flight *list)
     }
 }
 
-/* A release told: only a refusal is logged. */
-static void on_lost_released(void *data, int r)
-{
-    (void)data;
-    if (r < 0)
-        log_error("cannot clear the mark of a notice claimed: %s; it is sent at the next start",
-                  strerror(-r));
-}
-
 /*
  * The flight of claimed notice s to plugin, its links made: *ret. Out of
  * memory, s is released instead (its `sending` mark cleared at the next
@@ -581,10 +606,7 @@ static void flight_new(struct tkl_deliverer *e, struct tkl_plugin_instance *plug
         release_all(e, x);
         return;
     }
-    if (tkl_state_outcome(e->state, s->notice.id, TKL_STATE_RELEASE, 0, "", e->lease.node,
-                          on_lost_released, NULL) < 0)
-        log_error("out of memory; notice=%" PRIu64 " is sent at the next start", s->notice.id);
-    tkl_stored_notice_free(s);
+    release_lost(e, s);
 }
 
 /* Hands claimed flight x, whose notice and mark are durable, to its
@@ -670,7 +692,7 @@ static void on_ready_synced(void *data, int r)
                   strerror(-r));
         release_all(e, e->ready);
         e->ready = NULL;
-        e->host.kick(e->host.data);
+        ask_round(e);
         return;
     }
     hand_ready(e);

@@ -166,13 +166,14 @@ static bool sq_busy(const void *impl)
     return q->open || q->ended || tkl_outbox_dirty(q->o);
 }
 
+/* Commits and tells until nothing is left: what completions queue, past
+ * the passes of one commit too, is committed and told before the state
+ * goes (never from inside a completion). */
 static void sq_close(void *impl)
 {
     struct sq *q = impl;
-    (void)sq_commit(q);
-    /* what completions queued past the last pass */
-    end_open(q, -ECANCELED);
-    tell_ended(q);
+    while (!q->committing && sq_busy(q))
+        (void)sq_commit(q);
     tkl_outbox_on_sync(q->o, NULL, NULL);
     free(q);
 }

@@ -107,6 +107,8 @@ static int fake_deliver(void *state, const struct tkl_notice *n, tkl_deliver_don
         return -ERANGE;
     if (!strncmp(n->recipient, "bad", 3))
         return -EINVAL;
+    if (!strncmp(n->recipient, "down", 4))
+        return -EIO; /* a transient failure, told at once */
     if (f->check_durable && !durably_sending(n->id))
         f->undurable++;
     f->q[f->n_q++] = (struct pending){done, data};
@@ -140,10 +142,14 @@ static int64_t now_ms(void *data)
     return clock_ms;
 }
 
+/* Whether the engine asked for a round since the last round_done. */
+static bool kicked_since_done;
+
 static void kick(void *data)
 {
     (void)data;
     kicked = true;
+    kicked_since_done = true;
 }
 
 /* The group commit (tkl_outbox_on_commit's n) before which the disk
@@ -160,11 +166,14 @@ static void fill_disk(void *data, unsigned long n)
 /* What the last round came to (tkl_delivery_host.round_done): deliveries
  * started or its negative errno; -EINPROGRESS until told. */
 static int round_result;
+static int64_t round_next; /* the instant it told */
 
 static void round_done(void *data, int r, int started, int64_t next)
 {
-    (void)data, (void)next;
+    (void)data;
     round_result = r < 0 ? r : started;
+    round_next = next;
+    kicked_since_done = false;
 }
 
 /* One delivery round and the commit the daemon makes before its loop
@@ -757,6 +766,23 @@ START_TEST(a_failure_report_is_logged_as_queued_only_once_durable)
 }
 END_TEST
 
+START_TEST(work_made_after_a_round_read_its_next_instant_asks_for_a_round_after_its_end)
+{
+    /* the first fails at once for a while (its retry is the next instant
+     * the round reads), the second is handed out after a barrier and
+     * fails for good then: its report is due now, after that read, so
+     * the host, which arms its timer at the instant round_done gives, must
+     * be asked for a round after round_done */
+    put("fast", "down-relay");
+    put("fast", "bad-address");
+    ck_assert_int_eq(run_round(), 2);
+    ck_assert_int_eq(count("channel = 'fast' AND state = 2"), 1);
+    ck_assert_int_eq(count("channel = 'email' AND state = 0"), 1); /* the report, due */
+    ck_assert(round_next <= clock_ms / 1000 || kicked_since_done);
+    drive();
+}
+END_TEST
+
 START_TEST(every_allocation_failure_delivers_each_notice_once)
 {
     uint64_t ids[4];
@@ -779,6 +805,28 @@ START_TEST(every_allocation_failure_delivers_each_notice_once)
             break;
     }
     ck_assert_uint_gt(i, 20);
+}
+END_TEST
+
+START_TEST(every_allocation_failure_fails_an_unserved_notice_for_good_once)
+{
+    unsigned long i;
+    for (i = 1;; i++) {
+        empty();
+        put("gone", "hr@example.org");
+        alloc_fail_nth(i);
+        (void)run_round();
+        turn();
+        unsigned long used = alloc_count;
+        alloc_fail_nth(0);
+        drive();
+        ck_assert(tkl_delivery_idle(&e));
+        /* failed for good, not left marked as being sent until a restart */
+        ck_assert_int_eq(count("channel = 'gone' AND state = 2 AND sending = 0"), 1);
+        if (used < i)
+            break;
+    }
+    ck_assert_uint_gt(i, 10);
 }
 END_TEST
 
@@ -882,6 +930,7 @@ int main(void)
     tcase_add_test(tc, a_notifier_that_is_not_running_is_handed_nothing);
     tcase_add_test(tc, a_delivery_cut_short_by_a_reload_is_due_again_at_once);
     tcase_add_test(tc, every_allocation_failure_delivers_each_notice_once);
+    tcase_add_test(tc, every_allocation_failure_fails_an_unserved_notice_for_good_once);
     tcase_add_test(tc, each_delivery_counts_one_notification_and_one_request);
     tcase_add_test(tc, notices_that_fail_for_good_are_counted_by_reason);
     tcase_add_test(tc, a_transient_failure_then_success_is_two_requests_and_one_notification);
@@ -895,6 +944,8 @@ int main(void)
     tcase_add_test(tc, a_full_disk_at_the_outcomes_commit_keeps_and_records_them_again);
     tcase_add_test(tc, an_outcome_kept_is_logged_as_recorded_only_once_durable);
     tcase_add_test(tc, a_failure_report_is_logged_as_queued_only_once_durable);
+    tcase_add_test(tc,
+                   work_made_after_a_round_read_its_next_instant_asks_for_a_round_after_its_end);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -428,6 +428,42 @@ START_TEST(closing_tells_what_is_left)
 }
 END_TEST
 
+/* A completion that queues another set_meta each time it is told, until
+ * it has been told left times. */
+struct relay {
+    int queued, told, left;
+};
+
+static void relay_again(void *data, int r)
+{
+    struct relay *c = data;
+    (void)r;
+    c->told++;
+    if (--c->left > 0) {
+        inside = true;
+        ck_assert_int_eq(tkl_state_set_meta(st, "last_run", c->left, relay_again, c), 0);
+        inside = false;
+        c->queued++;
+    }
+}
+
+START_TEST(closing_tells_every_operation_a_long_chain_of_completions_queues)
+{
+    /* longer than the passes one tkl_state_commit makes: close still
+     * tells each operation once and commits the last write */
+    struct relay c = {.queued = 1, .left = 200};
+    ck_assert_int_eq(tkl_state_set_meta(st, "last_run", c.left, relay_again, &c), 0);
+    tkl_state_close(st);
+    st = NULL;
+    ck_assert_int_eq(c.told, c.queued);
+    ck_assert_int_eq(c.left, 0);
+    int64_t v = 0;
+    ck_assert_int_eq(tkl_outbox_get_meta(o, "last_run", &v), 0);
+    ck_assert_int_eq(v, 1);
+    ck_assert_int_eq(tkl_state_sqlite_new(o, also, NULL, &st), 0);
+}
+END_TEST
+
 START_TEST(every_allocation_failure_is_refused_or_told_once)
 {
     unsigned long i;
@@ -467,6 +503,7 @@ int main(void)
     tcase_add_test(tc, recovery_makes_the_claims_never_finished_due);
     tcase_add_test(tc, a_read_only_database_refuses_every_write);
     tcase_add_test(tc, closing_tells_what_is_left);
+    tcase_add_test(tc, closing_tells_every_operation_a_long_chain_of_completions_queues);
     tcase_add_test(tc, every_allocation_failure_is_refused_or_told_once);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
