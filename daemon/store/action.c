@@ -167,17 +167,48 @@ static uint64_t hash_str(uint64_t h, const char *s)
     return tkl_fnv1a(h, "\x1f", 1);
 }
 
+bool tkl_action_text_is_clean(const char *s, bool fold)
+{
+    const unsigned char *start = (const unsigned char *)s, *p = start;
+    unsigned char c = *p;
+    if (c == ' ' || (c >= '\t' && c <= '\r') || (c == 0xc2 && p[1] == 0xa0))
+        return false; /* leading white space */
+    for (;; p++) {
+        c = *p;
+        if (c > ' ' && c != 0xc2)
+            continue;
+        if (!c)
+            break;
+        /* past the first byte: p[-1] is in s */
+        if (c == 0xc2 ? p[1] == 0xa0
+            : c == ' ' ? fold && p[-1] == ' '
+            : c == '\n' ? fold
+                        : c >= '\t' && c <= '\r')
+            return false;
+    }
+    return p == start || (p[-1] != ' ' && p[-1] != '\n');
+}
+
+/* hash_str of s with its white space folded. Returns 0 or -ENOMEM. */
+static int hash_folded(uint64_t *h, const char *s)
+{
+    if (!s || tkl_action_text_is_clean(s, true)) {
+        *h = hash_str(*h, s);
+        return 0;
+    }
+    char *f = tkl_text_clean(s, true);
+    if (!f)
+        return -ENOMEM;
+    *h = hash_str(*h, f);
+    free(f);
+    return 0;
+}
+
 int tkl_action_derive_id(struct tkl_action *a)
 {
-    char *nt = tkl_text_clean(a->title, true), *nc = tkl_text_clean(a->commitment, true);
-    if (!nt || !nc) {
-        free(nt);
-        free(nc);
+    uint64_t h = TKL_FNV_INIT;
+    if (hash_folded(&h, a->title) < 0 || hash_folded(&h, a->commitment) < 0)
         return -ENOMEM;
-    }
-    uint64_t h = hash_str(hash_str(TKL_FNV_INIT, nt), nc);
-    free(nt);
-    free(nc);
     /* "a%011llx" of h >> 20, without printf's cost on every row */
     char id[13];
     uint64_t v = h >> 20;

@@ -84,13 +84,54 @@ static struct tkl_cell_memo *memo_get(struct tkl_rows *R, const char *text)
     return &R->memo[i];
 }
 
+/* The cleaned text of field f's cell into *ret: the cell itself when it
+ * is clean already (borrowed: see owned), else a copy. Returns 0 or
+ * -ENOMEM. */
 static int clean_cell(const struct tkl_rows *R, enum tkl_field f, bool fold, char **ret)
 {
-    char *s = tkl_text_clean(cell_of(R, f), fold);
+    const char *cell = cell_of(R, f);
+    if (tkl_action_text_is_clean(cell, fold)) {
+        *ret = (char *)cell;
+        return 0;
+    }
+    char *s = tkl_text_clean(cell, fold);
     if (!s)
         return -ENOMEM;
     *ret = s;
     return 0;
+}
+
+/* Whether the text t, of field f of the row being read, is its own
+ * allocation: not its cell, the text carried down to it or the file name. */
+static bool owned(const struct tkl_rows *R, enum tkl_field f, const char *t)
+{
+    return t && t != cell_of(R, f) && t != R->fill[f] && t != R->file;
+}
+
+/* Frees t unless it is borrowed (owned). */
+static void drop(const struct tkl_rows *R, enum tkl_field f, char *t)
+{
+    if (owned(R, f, t))
+        free(t);
+}
+
+/* Frees what a owns; its borrowed texts are left. */
+static void row_action_free(const struct tkl_rows *R, struct tkl_action *a)
+{
+    struct {
+        char **t;
+        enum tkl_field f;
+    } texts[] = {
+        {&a->title, TKL_FIELD_TITLE},       {&a->owners, TKL_FIELD_OWNERS},
+        {&a->deadline_text, TKL_FIELD_DEADLINE}, {&a->status_text, TKL_FIELD_STATUS},
+        {&a->progress, TKL_FIELD_PROGRESS}, {&a->measure, TKL_FIELD_MEASURE},
+        {&a->commitment, TKL_FIELD_COMMITMENT}, {&a->objective, TKL_FIELD_OBJECTIVE},
+        {&a->id, TKL_FIELD_ID},             {&a->file, TKL_FIELD_ID},
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (!owned(R, texts[i].f, *texts[i].t))
+            *texts[i].t = NULL;
+    tkl_action_free(a);
 }
 
 /* Keeps the header row's column map in R->maps. Returns 0 or -ENOMEM. */
@@ -186,17 +227,17 @@ static int fill_down(struct tkl_rows *R, enum tkl_field f, char **ret)
     char *v;
     if (clean_cell(R, f, false, &v) < 0)
         return -ENOMEM;
-    if (*v) {
-        free(R->fill[f]);
-        R->fill[f] = strdup(v);
-        if (!R->fill[f]) {
-            free(v);
+    if (*v && (!R->fill[f] || strcmp(v, R->fill[f]) != 0)) {
+        char *c = strdup(v);
+        if (!c) {
+            drop(R, f, v);
             return -ENOMEM;
         }
-    } else if (R->fill[f]) {
-        free(v);
-        if (!(v = strdup(R->fill[f])))
-            return -ENOMEM;
+        free(R->fill[f]);
+        R->fill[f] = c;
+    } else if (!*v && R->fill[f]) {
+        drop(R, f, v);
+        v = R->fill[f];
     }
     *ret = v;
     return 0;
@@ -230,7 +271,7 @@ static int untitled(struct tkl_rows *R, struct tkl_action *a)
                         "and not as an action");
         return 1;
     }
-    free(a->title);
+    drop(R, TKL_FIELD_TITLE, a->title);
     a->title = strdup(*a->commitment ? a->commitment : "(no action text)");
     if (!a->title)
         return -ENOMEM;
@@ -342,7 +383,7 @@ static int row_id(const struct tkl_rows *R, struct tkl_action *a)
         a->id = cell;
         return 0;
     }
-    free(cell);
+    drop(R, TKL_FIELD_ID, cell);
     return tkl_action_derive_id(a);
 }
 
@@ -497,7 +538,8 @@ static int take_row(struct tkl_rows *R)
     struct tkl_action a = {.line = R->line};
     int r = -ENOMEM;
     warn_extra_fields(R);
-    if ((a.file = strdup(R->file)) && read_cells(R, &a) == 0)
+    a.file = (char *)R->file; /* borrowed */
+    if (read_cells(R, &a) == 0)
         r = *a.title ? 0 : untitled(R, &a);
     if (r == 0)
         r = read_deadline_status(R, &a);
@@ -534,7 +576,7 @@ static int take_row(struct tkl_rows *R)
     }
     if (r == 0)
         r = push(R, &c);
-    tkl_action_free(&a);
+    row_action_free(R, &a);
     return r == 1 ? 0 : r;
 }
 
