@@ -180,8 +180,8 @@ bool tkl_action_text_is_clean(const char *s, bool fold)
         if (!c)
             break;
         /* past the first byte: p[-1] is in s */
-        if (c == 0xc2 ? p[1] == 0xa0
-            : c == ' ' ? fold && p[-1] == ' '
+        if (c == 0xc2   ? p[1] == 0xa0
+            : c == ' '  ? fold && p[-1] == ' '
             : c == '\n' ? fold
                         : c >= '\t' && c <= '\r')
             return false;
@@ -229,9 +229,9 @@ uint64_t tkl_action_hash(const struct tkl_action *a)
 {
     /* compared within one process only: the arena's hash, eight bytes at a
      * time, not FNV's one */
-    const char *texts[] = {a->id,           a->title,       a->commitment, a->objective,
-                           a->owners,       a->deadline_text, a->status_text, a->progress,
-                           a->category,     a->url};
+    const char *texts[] = {
+        a->id,          a->title,    a->commitment, a->objective, a->owners, a->deadline_text,
+        a->status_text, a->progress, a->category,   a->url};
     uint64_t h = TKL_FNV_INIT;
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
         h = mem_hash_str(h, texts[i]);

@@ -122,11 +122,16 @@ static void row_action_free(const struct tkl_rows *R, struct tkl_action *a)
         char **t;
         enum tkl_field f;
     } texts[] = {
-        {&a->title, TKL_FIELD_TITLE},       {&a->owners, TKL_FIELD_OWNERS},
-        {&a->deadline_text, TKL_FIELD_DEADLINE}, {&a->status_text, TKL_FIELD_STATUS},
-        {&a->progress, TKL_FIELD_PROGRESS}, {&a->measure, TKL_FIELD_MEASURE},
-        {&a->commitment, TKL_FIELD_COMMITMENT}, {&a->objective, TKL_FIELD_OBJECTIVE},
-        {&a->id, TKL_FIELD_ID},             {&a->file, TKL_FIELD_ID},
+        {&a->title, TKL_FIELD_TITLE},
+        {&a->owners, TKL_FIELD_OWNERS},
+        {&a->deadline_text, TKL_FIELD_DEADLINE},
+        {&a->status_text, TKL_FIELD_STATUS},
+        {&a->progress, TKL_FIELD_PROGRESS},
+        {&a->measure, TKL_FIELD_MEASURE},
+        {&a->commitment, TKL_FIELD_COMMITMENT},
+        {&a->objective, TKL_FIELD_OBJECTIVE},
+        {&a->id, TKL_FIELD_ID},
+        {&a->file, TKL_FIELD_ID},
     };
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
         if (!owned(R, texts[i].f, *texts[i].t))

@@ -47,7 +47,7 @@ struct tkl_rows {
         bool has_teams, has_deadline, has_status, status_known;
     } * memo;
     size_t n_memo;
-    size_t cap_memo; /* a power of two, or 0 */
+    size_t cap_memo;             /* a power of two, or 0 */
     struct tkl_column_map *maps; /* the header row of each file read so far */
     size_t n_maps;
     /* the file being read */
