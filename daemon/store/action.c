@@ -167,38 +167,75 @@ static uint64_t hash_str(uint64_t h, const char *s)
     return tkl_fnv1a(h, "\x1f", 1);
 }
 
+bool tkl_action_text_is_clean(const char *s, bool fold)
+{
+    const unsigned char *start = (const unsigned char *)s, *p = start;
+    unsigned char c = *p;
+    if (c == ' ' || (c >= '\t' && c <= '\r') || (c == 0xc2 && p[1] == 0xa0))
+        return false; /* leading white space */
+    for (;; p++) {
+        c = *p;
+        if (c > ' ' && c != 0xc2)
+            continue;
+        if (!c)
+            break;
+        /* past the first byte: p[-1] is in s */
+        if (c == 0xc2   ? p[1] == 0xa0
+            : c == ' '  ? fold && p[-1] == ' '
+            : c == '\n' ? fold
+                        : c >= '\t' && c <= '\r')
+            return false;
+    }
+    return p == start || (p[-1] != ' ' && p[-1] != '\n');
+}
+
+/* hash_str of s with its white space folded. Returns 0 or -ENOMEM. */
+static int hash_folded(uint64_t *h, const char *s)
+{
+    if (!s || tkl_action_text_is_clean(s, true)) {
+        *h = hash_str(*h, s);
+        return 0;
+    }
+    char *f = tkl_text_clean(s, true);
+    if (!f)
+        return -ENOMEM;
+    *h = hash_str(*h, f);
+    free(f);
+    return 0;
+}
+
 int tkl_action_derive_id(struct tkl_action *a)
 {
-    char *nt = tkl_text_clean(a->title, true), *nc = tkl_text_clean(a->commitment, true);
-    if (!nt || !nc) {
-        free(nt);
-        free(nc);
+    uint64_t h = TKL_FNV_INIT;
+    if (hash_folded(&h, a->title) < 0 || hash_folded(&h, a->commitment) < 0)
         return -ENOMEM;
-    }
-    uint64_t h = hash_str(hash_str(TKL_FNV_INIT, nt), nc);
-    free(nt);
-    free(nc);
-    if (asprintf(&a->id, "a%011llx", (unsigned long long)(h >> 20)) < 0) {
-        a->id = NULL;
-        return -ENOMEM;
-    }
-    return 0;
+    /* "a%011llx" of h >> 20, without printf's cost on every row */
+    char id[13];
+    uint64_t v = h >> 20;
+    id[0] = 'a';
+    for (int i = 11; i >= 1; i--, v >>= 4)
+        id[i] = "0123456789abcdef"[v & 15];
+    id[12] = '\0';
+    return (a->id = strdup(id)) ? 0 : -ENOMEM;
+}
+
+/* The memory hash of s with its end: a NULL text hashes as "". */
+static uint64_t mem_hash_str(uint64_t h, const char *s)
+{
+    return s ? tkl_arena_hash(h, s, strlen(s) + 1) : tkl_arena_hash(h, "", 1);
 }
 
 uint64_t tkl_action_hash(const struct tkl_action *a)
 {
+    /* compared within one process only: the arena's hash, eight bytes at a
+     * time, not FNV's one */
+    const char *texts[] = {
+        a->id,          a->title,    a->commitment, a->objective, a->owners, a->deadline_text,
+        a->status_text, a->progress, a->category,   a->url};
     uint64_t h = TKL_FNV_INIT;
-    h = hash_str(h, a->id);
-    h = hash_str(h, a->title);
-    h = hash_str(h, a->commitment);
-    h = hash_str(h, a->objective);
-    h = hash_str(h, a->owners);
-    h = hash_str(h, a->deadline_text);
-    h = hash_str(h, a->status_text);
-    h = hash_str(h, a->progress);
-    h = hash_str(h, a->category);
-    h = hash_str(h, a->url);
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        h = mem_hash_str(h, texts[i]);
     for (size_t i = 0; i < a->n_teams; i++)
-        h = hash_str(h, a->teams[i]);
+        h = mem_hash_str(h, a->teams[i]);
     return h;
 }

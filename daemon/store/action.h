@@ -89,8 +89,13 @@ int tkl_action_warn_at(struct tkl_action *a, struct tkl_diags *diags, unsigned c
  */
 int tkl_action_derive_id(struct tkl_action *a);
 
+/* Whether tkl_text_clean(s, fold) would give s itself (most cells of a
+ * plan): no copy is needed. */
+bool tkl_action_text_is_clean(const char *s, bool fold);
+
 /* A hash over the id, the texts and the teams (not file and line): equal
- * hashes mean an unchanged action. */
+ * hashes mean an unchanged action. Compared in memory only (it may change
+ * between versions). */
 uint64_t tkl_action_hash(const struct tkl_action *a);
 
 /*

@@ -29,13 +29,114 @@ static unsigned place_field(const struct tkl_rows *R, enum tkl_field f)
     return R->column[f] >= 0 ? place_of(R, (size_t)R->column[f]) : 0;
 }
 
+/* The slot of text (interned in R->arena) in R's memo. */
+static size_t memo_slot(const struct tkl_rows *R, const char *text)
+{
+    size_t mask = R->cap_memo - 1;
+    size_t i = (size_t)tkl_arena_hash(0, &text, sizeof(text)) & mask;
+    while (R->memo_of[i] && R->memo_of[i] != text)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* What text (interned) was read as earlier in this load, or NULL. */
+static const struct tkl_cell_memo *memo_find(const struct tkl_rows *R, const char *text)
+{
+    if (!R->cap_memo)
+        return NULL;
+    size_t i = memo_slot(R, text);
+    return R->memo_of[i] ? &R->memo[i] : NULL;
+}
+
+/* The memo of text (interned), added with nothing set when it has none.
+ * Returns NULL on allocation failure. */
+static struct tkl_cell_memo *memo_get(struct tkl_rows *R, const char *text)
+{
+    if ((R->n_memo + 1) * 2 > R->cap_memo) {
+        size_t cap = R->cap_memo ? R->cap_memo * 2 : 64;
+        const char **of = calloc(cap, sizeof(*of));
+        struct tkl_cell_memo *memo = calloc(cap, sizeof(*memo));
+        if (!of || !memo) {
+            free(of);
+            free(memo);
+            return NULL;
+        }
+        const char **old_of = R->memo_of;
+        struct tkl_cell_memo *old_memo = R->memo;
+        size_t old_cap = R->cap_memo;
+        R->memo_of = of;
+        R->memo = memo;
+        R->cap_memo = cap;
+        for (size_t k = 0; k < old_cap; k++)
+            if (old_of[k]) {
+                size_t i = memo_slot(R, old_of[k]);
+                of[i] = old_of[k];
+                memo[i] = old_memo[k];
+            }
+        free(old_of);
+        free(old_memo);
+    }
+    size_t i = memo_slot(R, text);
+    if (!R->memo_of[i]) {
+        R->memo_of[i] = text;
+        R->n_memo++;
+    }
+    return &R->memo[i];
+}
+
+/* The cleaned text of field f's cell into *ret: the cell itself when it
+ * is clean already (borrowed: see owned), else a copy. Returns 0 or
+ * -ENOMEM. */
 static int clean_cell(const struct tkl_rows *R, enum tkl_field f, bool fold, char **ret)
 {
-    char *s = tkl_text_clean(cell_of(R, f), fold);
+    const char *cell = cell_of(R, f);
+    if (tkl_action_text_is_clean(cell, fold)) {
+        *ret = (char *)cell;
+        return 0;
+    }
+    char *s = tkl_text_clean(cell, fold);
     if (!s)
         return -ENOMEM;
     *ret = s;
     return 0;
+}
+
+/* Whether the text t, of field f of the row being read, is its own
+ * allocation: not its cell, the text carried down to it or the file name. */
+static bool owned(const struct tkl_rows *R, enum tkl_field f, const char *t)
+{
+    return t && t != cell_of(R, f) && t != R->fill[f] && t != R->file;
+}
+
+/* Frees t unless it is borrowed (owned). */
+static void drop(const struct tkl_rows *R, enum tkl_field f, char *t)
+{
+    if (owned(R, f, t))
+        free(t);
+}
+
+/* Frees what a owns; its borrowed texts are left. */
+static void row_action_free(const struct tkl_rows *R, struct tkl_action *a)
+{
+    struct {
+        char **t;
+        enum tkl_field f;
+    } texts[] = {
+        {&a->title, TKL_FIELD_TITLE},
+        {&a->owners, TKL_FIELD_OWNERS},
+        {&a->deadline_text, TKL_FIELD_DEADLINE},
+        {&a->status_text, TKL_FIELD_STATUS},
+        {&a->progress, TKL_FIELD_PROGRESS},
+        {&a->measure, TKL_FIELD_MEASURE},
+        {&a->commitment, TKL_FIELD_COMMITMENT},
+        {&a->objective, TKL_FIELD_OBJECTIVE},
+        {&a->id, TKL_FIELD_ID},
+        {&a->file, TKL_FIELD_ID},
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (!owned(R, texts[i].f, *texts[i].t))
+            *texts[i].t = NULL;
+    tkl_action_free(a);
 }
 
 /* Keeps the header row's column map in R->maps. Returns 0 or -ENOMEM. */
@@ -131,17 +232,17 @@ static int fill_down(struct tkl_rows *R, enum tkl_field f, char **ret)
     char *v;
     if (clean_cell(R, f, false, &v) < 0)
         return -ENOMEM;
-    if (*v) {
-        free(R->fill[f]);
-        R->fill[f] = strdup(v);
-        if (!R->fill[f]) {
-            free(v);
+    if (*v && (!R->fill[f] || strcmp(v, R->fill[f]) != 0)) {
+        char *c = strdup(v);
+        if (!c) {
+            drop(R, f, v);
             return -ENOMEM;
         }
-    } else if (R->fill[f]) {
-        free(v);
-        if (!(v = strdup(R->fill[f])))
-            return -ENOMEM;
+        free(R->fill[f]);
+        R->fill[f] = c;
+    } else if (!*v && R->fill[f]) {
+        drop(R, f, v);
+        v = R->fill[f];
     }
     *ret = v;
     return 0;
@@ -175,7 +276,7 @@ static int untitled(struct tkl_rows *R, struct tkl_action *a)
                         "and not as an action");
         return 1;
     }
-    free(a->title);
+    drop(R, TKL_FIELD_TITLE, a->title);
     a->title = strdup(*a->commitment ? a->commitment : "(no action text)");
     if (!a->title)
         return -ENOMEM;
@@ -184,18 +285,45 @@ static int untitled(struct tkl_rows *R, struct tkl_action *a)
 }
 
 /* a's deadline and status from their texts, with a warning for each that
- * tickler cannot read. Returns 0 or -ENOMEM. */
+ * tickler cannot read; a text read earlier in this load is not parsed
+ * again. Returns 0 or -ENOMEM. */
 static int read_deadline_status(struct tkl_rows *R, struct tkl_action *a)
 {
-    if (tkl_deadline_parse(a->deadline_text, &a->deadline) < 0)
+    const char *dt = tkl_arena_intern(&R->arena, a->deadline_text);
+    const char *st = tkl_arena_intern(&R->arena, a->status_text);
+    if (!dt || !st)
         return -ENOMEM;
+    const struct tkl_cell_memo *m = memo_find(R, dt);
+    if (m && m->has_deadline) {
+        a->deadline = m->deadline;
+    } else if (tkl_deadline_parse(a->deadline_text, &a->deadline) < 0) {
+        return -ENOMEM;
+    } else if (!a->deadline.note) {
+        /* a note is the action's own allocation: not shared */
+        struct tkl_cell_memo *w = memo_get(R, dt);
+        if (!w)
+            return -ENOMEM;
+        w->deadline = a->deadline;
+        w->has_deadline = true;
+    }
     if (a->deadline.problem &&
         tkl_action_warn_at(a, R->diags, place_field(R, TKL_FIELD_DEADLINE), "deadline",
                            "\"%s\": %s; the action is kept as undated", a->deadline_text,
                            a->deadline.problem) < 0)
         return -ENOMEM;
     bool known;
-    a->status = tkl_status_parse(R->opts, a->status_text, &known);
+    if ((m = memo_find(R, st)) && m->has_status) {
+        a->status = m->status;
+        known = m->status_known;
+    } else {
+        a->status = tkl_status_parse(R->opts, a->status_text, &known);
+        struct tkl_cell_memo *w = memo_get(R, st);
+        if (!w)
+            return -ENOMEM;
+        w->status = a->status;
+        w->status_known = known;
+        w->has_status = true;
+    }
     if (!known && tkl_action_warn_at(a, R->diags, place_field(R, TKL_FIELD_STATUS), "status",
                                      "\"%s\" is not a status tickler knows; treated as active (map "
                                      "it in store.status)",
@@ -260,7 +388,7 @@ static int row_id(const struct tkl_rows *R, struct tkl_action *a)
         a->id = cell;
         return 0;
     }
-    free(cell);
+    drop(R, TKL_FIELD_ID, cell);
     return tkl_action_derive_id(a);
 }
 
@@ -397,61 +525,6 @@ static int take_again(struct tkl_rows *R, const struct tkl_action *was, uint64_t
     return push(R, &a);
 }
 
-/* The slot of the owners cell owners (interned in R->arena) in R's memo. */
-static size_t memo_slot(const struct tkl_rows *R, const char *owners)
-{
-    size_t mask = R->cap_owners_memo - 1;
-    size_t i = (size_t)tkl_arena_hash(0, &owners, sizeof(owners)) & mask;
-    while (R->owners_of[i] && R->owners_of[i] != owners)
-        i = (i + 1) & mask;
-    return i;
-}
-
-/* The teams the owners cell owners (interned) resolved to with no warning
- * earlier in this load, or NULL. */
-static const struct tkl_owners_memo *owners_known(const struct tkl_rows *R, const char *owners)
-{
-    if (!R->cap_owners_memo)
-        return NULL;
-    size_t i = memo_slot(R, owners);
-    return R->owners_of[i] ? &R->owners_memo[i] : NULL;
-}
-
-/* Remembers that owners (interned) resolves to the n teams (in R->arena).
- * Returns 0 or -ENOMEM. */
-static int owners_remember(struct tkl_rows *R, const char *owners, char **teams, size_t n)
-{
-    if ((R->n_owners_memo + 1) * 2 > R->cap_owners_memo) {
-        size_t cap = R->cap_owners_memo ? R->cap_owners_memo * 2 : 64;
-        const char **of = calloc(cap, sizeof(*of));
-        struct tkl_owners_memo *memo = calloc(cap, sizeof(*memo));
-        if (!of || !memo) {
-            free(of);
-            free(memo);
-            return -ENOMEM;
-        }
-        const char **old_of = R->owners_of;
-        struct tkl_owners_memo *old_memo = R->owners_memo;
-        size_t old_cap = R->cap_owners_memo;
-        R->owners_of = of;
-        R->owners_memo = memo;
-        R->cap_owners_memo = cap;
-        for (size_t k = 0; k < old_cap; k++)
-            if (old_of[k]) {
-                size_t i = memo_slot(R, old_of[k]);
-                of[i] = old_of[k];
-                memo[i] = old_memo[k];
-            }
-        free(old_of);
-        free(old_memo);
-    }
-    size_t i = memo_slot(R, owners);
-    R->owners_of[i] = owners;
-    R->owners_memo[i] = (struct tkl_owners_memo){teams, n};
-    R->n_owners_memo++;
-    return 0;
-}
-
 /* The record as an action, or as a heading row that is reported. A row
  * read with no warning at all may be taken as it is by the next load
  * (its row_hash). Returns 0 or -ENOMEM. */
@@ -470,18 +543,21 @@ static int take_row(struct tkl_rows *R)
     struct tkl_action a = {.line = R->line};
     int r = -ENOMEM;
     warn_extra_fields(R);
-    if ((a.file = strdup(R->file)) && read_cells(R, &a) == 0)
+    a.file = (char *)R->file; /* borrowed */
+    if (read_cells(R, &a) == 0)
         r = *a.title ? 0 : untitled(R, &a);
     if (r == 0)
         r = read_deadline_status(R, &a);
     /* an owners cell repeats from row to row: read once a load, unless it
      * is warned about */
     const char *owners = NULL;
-    const struct tkl_owners_memo *memo = NULL;
+    const struct tkl_cell_memo *memo = NULL;
     size_t n_before_owners = R->diags->n;
     if (r == 0 && !(owners = tkl_arena_intern(&R->arena, a.owners)))
         r = -ENOMEM;
-    if (r == 0 && !(memo = owners_known(R, owners)))
+    if (r == 0 && (memo = memo_find(R, owners)) && !memo->has_teams)
+        memo = NULL;
+    if (r == 0 && !memo)
         r = resolve_owners(R, &a);
     if (r == 0)
         r = row_id(R, &a);
@@ -492,13 +568,20 @@ static int take_row(struct tkl_rows *R)
     }
     if (r == 0 && memo) {
         c.teams = memo->teams;
-        c.n_teams = memo->n;
+        c.n_teams = memo->n_teams;
     } else if (r == 0 && R->diags->n == n_before_owners && !c.n_unmatched) {
-        r = owners_remember(R, owners, c.teams, c.n_teams);
+        struct tkl_cell_memo *w = memo_get(R, owners);
+        if (w) {
+            w->teams = c.teams;
+            w->n_teams = c.n_teams;
+            w->has_teams = true;
+        } else {
+            r = -ENOMEM;
+        }
     }
     if (r == 0)
         r = push(R, &c);
-    tkl_action_free(&a);
+    row_action_free(R, &a);
     return r == 1 ? 0 : r;
 }
 
@@ -580,12 +663,12 @@ void tkl_rows_free(struct tkl_rows *R)
     R->reuse = NULL;
     R->reuse_cap = 0;
     R->seed = 0;
-    free(R->owners_of);
-    free(R->owners_memo);
-    R->owners_of = NULL;
-    R->owners_memo = NULL;
-    R->n_owners_memo = 0;
-    R->cap_owners_memo = 0;
+    free(R->memo_of);
+    free(R->memo);
+    R->memo_of = NULL;
+    R->memo = NULL;
+    R->n_memo = 0;
+    R->cap_memo = 0;
     for (size_t i = 0; i < R->n_maps; i++)
         tkl_column_map_free(&R->maps[i]);
     free(R->maps);

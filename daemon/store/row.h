@@ -34,15 +34,20 @@ struct tkl_rows {
     uint32_t *reuse; /* prev's actions by row_hash: index + 1, 0 for none */
     size_t reuse_cap;
     uint64_t seed; /* of every row's hash: the teams, columns and statuses read by */
-    /* owners cells (interned in arena) read with no warning, and the teams
-     * they resolved to, in arena; the cell of slot i is owners_of[i] */
-    const char **owners_of;
-    struct tkl_owners_memo {
+    /* what a cell's text (interned in arena) was read as earlier in this
+     * load, each part set only when read with no warning: the teams of an
+     * owners cell (in arena), a deadline (with no note), a status. The
+     * text of slot i is memo_of[i] */
+    const char **memo_of;
+    struct tkl_cell_memo {
         char **teams;
-        size_t n;
-    } * owners_memo;
-    size_t n_owners_memo;
-    size_t cap_owners_memo;      /* a power of two, or 0 */
+        size_t n_teams;
+        struct tkl_deadline deadline;
+        enum tkl_status status;
+        bool has_teams, has_deadline, has_status, status_known;
+    } * memo;
+    size_t n_memo;
+    size_t cap_memo;             /* a power of two, or 0 */
     struct tkl_column_map *maps; /* the header row of each file read so far */
     size_t n_maps;
     /* the file being read */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "store_fixture.h"
 
 static struct tkl_action a;
@@ -79,6 +80,42 @@ START_TEST(a_derived_id_follows_the_naming_text_only)
 }
 END_TEST
 
+/* The check that lets a clean cell be read in place says "clean" exactly
+ * when cleaning would give the text back. */
+START_TEST(a_text_is_clean_when_cleaning_gives_it_back)
+{
+    static const char *texts[] = {
+        "",
+        "Train staff",
+        " Train",
+        "Train ",
+        "Train  staff",
+        "Train\nstaff",
+        "Train\n",
+        "Train\r\nstaff",
+        "Train\tstaff",
+        "Train\xc2\xa0staff",
+        "\xc2\xa0x",
+        "caf\xc3\xa9",
+        "x\x01y",
+        "\n",
+        " ",
+        "a \n b",
+        "Train\vstaff",
+        "x\xc2",
+        "\xc2\xa9 2024",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        for (int fold = 0; fold <= 1; fold++) {
+            char *c = tkl_text_clean(texts[i], fold);
+            ck_assert_ptr_nonnull(c);
+            ck_assert_msg(tkl_action_text_is_clean(texts[i], fold) == (strcmp(c, texts[i]) == 0),
+                          "text %zu, fold %d", i, fold);
+            free(c);
+        }
+}
+END_TEST
+
 START_TEST(the_hash_sees_texts_and_teams_not_the_place)
 {
     a.id = strdup("EAP-1");
@@ -134,6 +171,7 @@ int main(void)
     tcase_add_test(tc, a_team_is_added_once);
     tcase_add_test(tc, a_warning_goes_to_diags_and_stays_with_the_action);
     tcase_add_test(tc, a_derived_id_follows_the_naming_text_only);
+    tcase_add_test(tc, a_text_is_clean_when_cleaning_gives_it_back);
     tcase_add_test(tc, the_hash_sees_texts_and_teams_not_the_place);
     tcase_add_test(tc, active_is_the_status);
     tcase_add_test(tc, a_string_list_owns_what_it_is_given);

@@ -134,6 +134,32 @@ START_TEST(unreadable_cells_are_kept_with_a_warning)
 }
 END_TEST
 
+/* A deadline or status text that repeats is read the same on every row,
+ * and each row that cannot be read is warned about, not only the first. */
+START_TEST(repeated_texts_are_read_and_warned_on_every_row)
+{
+    ck_assert_int_eq(read_rows("plan.csv", "Actions,Responsibility,Timeframe,Status\n"
+                                           "One,EDI Officer Group,30/06/2024,Parked\n"
+                                           "Two,EDI Officer Group,30/06/2024,Parked\n"
+                                           "Three,EDI Officer Group, Soonish ,Complete\n"
+                                           "Four,EDI Officer Group,Soonish,Complete\n"),
+                     0);
+    ck_assert_uint_eq(rows.n_actions, 4);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(nth(i)->deadline.kind, TKL_DEADLINE_DATE);
+        ck_assert_int_eq(nth(i)->deadline.day, nth(0)->deadline.day);
+        ck_assert_uint_eq(nth(i)->n_warnings, 1);
+        ck_assert(has_diag((unsigned)i + 2, "\"Parked\" is not a status tickler knows"));
+    }
+    for (int i = 2; i < 4; i++) {
+        ck_assert_int_eq(nth(i)->deadline.kind, TKL_DEADLINE_UNDATED);
+        ck_assert_str_eq(nth(i)->deadline_text, "Soonish");
+        ck_assert_int_eq(nth(i)->status, TKL_STATUS_COMPLETE);
+        ck_assert(has_diag((unsigned)i + 2, "\"Soonish\""));
+    }
+}
+END_TEST
+
 /* An owners cell of 1000 names (a Word cell of 1000 paragraphs given to
  * each action split from its row) is read up to TKL_ROW_MAX_OWNERS names,
  * with one warning saying so, not a warning for each. */
@@ -264,6 +290,7 @@ int main(void)
     tcase_add_test(tc, merged_cells_fill_down_within_a_file);
     tcase_add_test(tc, an_empty_title_takes_the_commitment);
     tcase_add_test(tc, unreadable_cells_are_kept_with_a_warning);
+    tcase_add_test(tc, repeated_texts_are_read_and_warned_on_every_row);
     tcase_add_test(tc, an_owners_cell_past_the_limit_is_warned_once);
     tcase_add_test(tc, cells_are_read_into_fields);
     tcase_add_test(tc, without_an_id_column_the_id_is_derived);
