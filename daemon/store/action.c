@@ -133,7 +133,10 @@ static int action_vwarn(struct tkl_action *a, struct tkl_diags *diags, unsigned 
                         const char *field, const char *fmt, va_list ap)
 {
     char msg[1024];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_list cp;
+    va_copy(cp, ap);
+    vsnprintf(msg, sizeof(msg), fmt, cp);
+    va_end(cp);
     tkl_diag_add_at(diags, TKL_SEV_WARNING, a->file, a->line, column, field, "%s", msg);
     char *w = NULL;
     if (asprintf(&w, "%s%s%s", field ? field : "", field ? ": " : "", msg) < 0)

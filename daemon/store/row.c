@@ -67,7 +67,7 @@ static struct tkl_cell_memo *memo_get(struct tkl_rows *R, const char *text)
         R->memo_of = of;
         R->memo = memo;
         R->cap_memo = cap;
-        for (size_t k = 0; k < old_cap; k++)
+        for (size_t k = 0; old_of && old_memo && k < old_cap; k++)
             if (old_of[k]) {
                 size_t i = memo_slot(R, old_of[k]);
                 of[i] = old_of[k];
