@@ -8,6 +8,7 @@
 
 #include <check.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -74,6 +75,24 @@ static inline void tkl_outbox_empty(const char *dir)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
+}
+
+/* How many notices of the outbox in dir another process sees (a
+ * connection of its own) where the SQL condition where holds. */
+static inline int64_t tkl_outbox_seen_by_others(const char *dir, const char *where)
+{
+    char path[300], sql[200];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM notices WHERE %s", where);
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
 }
 
 /* A full disk, on demand: while tkl_disk_full is set, every write and

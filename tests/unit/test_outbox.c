@@ -92,23 +92,6 @@ START_TEST(a_notice_is_produced_once)
 }
 END_TEST
 
-/* Notices of the outbox another process sees (a connection of its own). */
-static int64_t seen_by_others(const char *where)
-{
-    char path[300], sql[200];
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    snprintf(path, sizeof(path), "%s/tickler.db", dir);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM notices WHERE %s", where);
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-}
-
 static int told[8], n_told;
 
 static void listener(void *data, int r)
@@ -146,15 +129,15 @@ START_TEST(grouped_writes_are_durable_together_at_the_sync)
     ck_assert_int_eq(tkl_outbox_probe_write(o), 0);
     uint64_t ids[4];
     ck_assert_int_eq(tkl_outbox_due(o, 1000, ids, 4), 0);
-    ck_assert_int_eq(seen_by_others("1"), 0);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 0);
     unsigned long before = tkl_outbox_syncs(o);
     ck_assert_int_eq(tkl_outbox_sync(o), 0);
     ck_assert_uint_eq(tkl_outbox_syncs(o), before + 1); /* one commit for all of them */
     ck_assert(!tkl_outbox_dirty(o));
     ck_assert_int_eq(n_told, 1);
     ck_assert_int_eq(told[0], 0);
-    ck_assert_int_eq(seen_by_others("sending = 1"), 1);
-    ck_assert_int_eq(seen_by_others("state = 1"), 1);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "sending = 1"), 1);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "state = 1"), 1);
 }
 END_TEST
 
@@ -175,15 +158,15 @@ START_TEST(a_failed_commit_undoes_the_whole_group)
     ck_assert_int_eq(n_told, 2);
     ck_assert_int_eq(told[1], -ENOSPC);
     /* nothing of the group is left, for this connection or another */
-    ck_assert_int_eq(seen_by_others("1"), 1);
-    ck_assert_int_eq(seen_by_others("sending = 1"), 0);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 1);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "sending = 1"), 0);
     uint64_t ids[4];
     ck_assert_int_eq(tkl_outbox_due(o, 1000, ids, 4), 1);
     ck_assert_uint_eq(ids[0], a);
     /* the log does not hold the undone notice: it can be put again */
     (void)put_to("b@example.org");
     ck_assert_int_eq(tkl_outbox_sync(o), 0);
-    ck_assert_int_eq(seen_by_others("1"), 2);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 2);
 }
 END_TEST
 
@@ -205,13 +188,13 @@ START_TEST(a_write_that_fails_in_a_group_undoes_the_group)
     ck_assert_int_eq(r, -ENOSPC);
     ck_assert(!tkl_outbox_dirty(o));
     ck_assert_int_eq(told[n_told - 1], -ENOSPC);
-    ck_assert_int_eq(seen_by_others("state = 1"), 0);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "state = 1"), 0);
     int64_t v = 0;
     ck_assert_int_eq(tkl_outbox_get_meta(o, "last_run", &v), -ENOENT);
     /* the next write opens a new group */
     ck_assert_int_eq(tkl_outbox_mark_delivered(o, a, 1002, "250 ok"), 0);
     ck_assert_int_eq(tkl_outbox_sync(o), 0);
-    ck_assert_int_eq(seen_by_others("state = 1"), 1);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "state = 1"), 1);
 }
 END_TEST
 

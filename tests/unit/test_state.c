@@ -153,23 +153,6 @@ static void put(const char *recipient, struct told *t)
     inside = false;
 }
 
-/* How many rows another process sees where cond holds. */
-static int seen_by_others(const char *cond)
-{
-    char path[300], sql[200];
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    snprintf(path, sizeof(path), "%s/tickler.db", dir);
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM notices WHERE %s", cond);
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
-    int n = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return n;
-}
-
 START_TEST(a_put_completes_at_its_group_s_commit_with_its_id)
 {
     struct told a = {0}, b = {0}, again = {0};
@@ -178,7 +161,7 @@ START_TEST(a_put_completes_at_its_group_s_commit_with_its_id)
     /* nothing told inside the calls, nothing durable before the commit */
     ck_assert_int_eq(a.calls + b.calls, 0);
     ck_assert(tkl_state_busy(st));
-    ck_assert_int_eq(seen_by_others("1"), 0);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 0);
     ck_assert_int_eq(tkl_state_commit(st), 0);
     ck_assert_int_eq(a.calls, 1);
     ck_assert_int_eq(b.calls, 1);
@@ -186,7 +169,7 @@ START_TEST(a_put_completes_at_its_group_s_commit_with_its_id)
     ck_assert_int_eq(b.r, 0);
     ck_assert_uint_gt(a.id, 0);
     ck_assert_uint_gt(b.id, a.id);
-    ck_assert_int_eq(seen_by_others("1"), 2); /* one commit for both */
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 2); /* one commit for both */
     ck_assert_uint_eq(n_groups, 1);
     ck_assert(!tkl_state_busy(st));
     /* the same key for the same recipient again: logged, nothing written */
@@ -196,7 +179,7 @@ START_TEST(a_put_completes_at_its_group_s_commit_with_its_id)
     ck_assert_int_eq(again.calls, 1);
     ck_assert_int_eq(again.r, 0);
     ck_assert_uint_eq(again.id, 0);
-    ck_assert_int_eq(seen_by_others("1"), 2);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 2);
     /* a second commit tells nobody again */
     ck_assert_int_eq(tkl_state_commit(st), 0);
     ck_assert_int_eq(a.calls + b.calls + again.calls, 3);
@@ -218,7 +201,7 @@ START_TEST(a_group_undone_at_its_commit_tells_every_operation_r_below_0)
     ck_assert_int_eq(meta.calls, 1);
     ck_assert_int_eq(meta.r, -ENOSPC);
     ck_assert_int_eq(barrier.r, -ENOSPC);
-    ck_assert_int_eq(seen_by_others("1"), 0);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 0);
     /* the undone notice is not in the log: put again, it is written */
     struct told again = {0}, value = {0};
     put("a@example.org", &again);
@@ -228,7 +211,7 @@ START_TEST(a_group_undone_at_its_commit_tells_every_operation_r_below_0)
     ck_assert_uint_gt(again.id, 0);
     ck_assert_int_eq(value.calls, 1);
     ck_assert_int_eq(value.r, -ENOENT); /* the set was undone */
-    ck_assert_int_eq(seen_by_others("1"), 1);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 1);
 }
 END_TEST
 
@@ -260,7 +243,7 @@ START_TEST(a_write_refused_inside_the_group_undoes_the_operations_before_it)
     ck_assert_int_eq(tkl_state_commit(st), 0);
     ck_assert_int_eq(c.calls, 1);
     ck_assert_int_eq(c.r, -ENOSPC);
-    ck_assert_int_eq(seen_by_others("recipient = 'c@example.org'"), 0);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "recipient = 'c@example.org'"), 0);
     sqlite3_close(other);
 }
 END_TEST
@@ -309,13 +292,13 @@ START_TEST(a_claim_then_its_outcome_round_trip)
     ck_assert_int_eq(tkl_state_claim(st, "email", 1000, 8, &lease, on_claim, &claim), 0);
     inside = false;
     ck_assert_int_eq(claim.calls, 0);
-    ck_assert_int_eq(seen_by_others("sending = 1"), 0);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "sending = 1"), 0);
     ck_assert_int_eq(tkl_state_commit(st), 0);
     ck_assert_int_eq(claim.r, 0);
     ck_assert_uint_eq(claim.n, 2);
     ck_assert_uint_eq(claim.ids[0], a.id);
     ck_assert_uint_eq(claim.ids[1], b.id);
-    ck_assert_int_eq(seen_by_others("sending = 1"), 2);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "sending = 1"), 2);
     /* leased: neither due nor claimed again, renewals complete */
     struct told renew = {0}, next = {0};
     ck_assert_int_eq(tkl_state_claim(st, "email", 1000, 8, &lease, on_claim, &none), 0);
@@ -339,8 +322,8 @@ START_TEST(a_claim_then_its_outcome_round_trip)
     ck_assert_int_eq(out_b.r, 0);
     ck_assert_int_eq(next.r, 0);
     ck_assert_int_eq(next.value, 1500);
-    ck_assert_int_eq(seen_by_others("state = 1"), 1);
-    ck_assert_int_eq(seen_by_others("sending = 1"), 0);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "state = 1"), 1);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "sending = 1"), 0);
     /* the channels with notices due: none before 1500, email then */
     struct told later = {0};
     ck_assert_int_eq(tkl_state_due_channels(st, 1000, on_channels, &channels), 0);
@@ -365,7 +348,7 @@ START_TEST(a_claim_undone_leaves_its_notices_due)
     tkl_disk_full = 0;
     ck_assert_int_eq(claim.calls, 1);
     ck_assert_int_eq(claim.r, -ENOSPC); /* nothing handed: nothing to free either */
-    ck_assert_int_eq(seen_by_others("sending = 1"), 0);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "sending = 1"), 0);
     struct told again = {0};
     ck_assert_int_eq(tkl_state_claim(st, "email", 1000, 8, &lease, on_claim, &again), 0);
     ck_assert_int_eq(tkl_state_commit(st), 0);
@@ -393,7 +376,7 @@ START_TEST(recovery_makes_the_claims_never_finished_due)
     ck_assert_int_eq(tkl_state_commit(st), 0);
     ck_assert_int_eq(rec.r, 0);
     ck_assert_int_eq(rec.value, 1);
-    ck_assert_int_eq(seen_by_others("sending = 1"), 0);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "sending = 1"), 0);
     ck_assert_int_eq(tkl_state_claim(st, "email", 2000, 8, &lease, on_claim, &after), 0);
     ck_assert_int_eq(tkl_state_commit(st), 0);
     ck_assert_uint_eq(after.n, 2);
@@ -423,7 +406,7 @@ START_TEST(closing_tells_what_is_left)
     st = NULL;
     ck_assert_int_eq(a.calls, 1);
     ck_assert_int_eq(a.r, 0);
-    ck_assert_int_eq(seen_by_others("1"), 1);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 1);
     ck_assert_int_eq(tkl_state_sqlite_new(o, also, NULL, &st), 0);
 }
 END_TEST
