@@ -141,6 +141,12 @@ static void tell_ended(struct sq *q)
     }
 }
 
+static bool sq_busy(const void *impl)
+{
+    const struct sq *q = impl;
+    return q->open || q->ended || tkl_outbox_dirty(q->o);
+}
+
 static int sq_commit(void *impl)
 {
     struct sq *q = impl;
@@ -148,8 +154,7 @@ static int sq_commit(void *impl)
     if (q->committing)
         return 0;
     q->committing = true;
-    for (int pass = 0; pass < COMMIT_PASSES && (q->open || q->ended || tkl_outbox_dirty(q->o));
-         pass++) {
+    for (int pass = 0; pass < COMMIT_PASSES && sq_busy(q); pass++) {
         int r = tkl_outbox_sync(q->o); /* a group open: the listener ends its operations */
         if (r < 0)
             rc = r;
@@ -158,12 +163,6 @@ static int sq_commit(void *impl)
     }
     q->committing = false;
     return rc;
-}
-
-static bool sq_busy(const void *impl)
-{
-    const struct sq *q = impl;
-    return q->open || q->ended || tkl_outbox_dirty(q->o);
 }
 
 /* Commits and tells until nothing is left: what completions queue, past
