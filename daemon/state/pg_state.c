@@ -105,7 +105,8 @@ struct pgs {
     uint64_t base_ns;
     uv_timer_t renew;
     uv_prepare_t prepare;
-    int handles; /* open handles: the memory goes with the last */
+    int handles;          /* open handles: once none and closed, the memory goes */
+    bool handles_released; /* uv_close called on them */
 };
 
 /* One transaction of a group: its operations, in order. */
@@ -209,7 +210,7 @@ static void unhold(struct pgs *q, uint64_t id)
             q->held[i] = q->held[--q->n_held];
             break;
         }
-    if (!q->n_held && !q->closed)
+    if (!q->n_held && !q->handles_released)
         uv_timer_stop(&q->renew);
 }
 
@@ -234,7 +235,7 @@ static void on_renew_timer(uv_timer_t *t)
 
 static void arm_renewal(struct pgs *q)
 {
-    if (q->n_held && !q->closed && !uv_is_active((uv_handle_t *)&q->renew)) {
+    if (q->n_held && !q->handles_released && !uv_is_active((uv_handle_t *)&q->renew)) {
         uint64_t ms = renew_period_ms(q);
         (void)uv_timer_start(&q->renew, on_renew_timer, ms, ms);
     }
@@ -483,12 +484,37 @@ out:
     op_free(p);
 }
 
-/* Closes the connection once draining and nothing is left to answer. */
+static void free_pgs(struct pgs *q)
+{
+    free(q->held);
+    free(q->node);
+    free(q);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct pgs *q = h->data;
+    if (--q->handles == 0 && q->closed)
+        free_pgs(q);
+}
+
+static void release_handles(struct pgs *q)
+{
+    if (q->handles_released)
+        return;
+    q->handles_released = true;
+    uv_close((uv_handle_t *)&q->renew, on_handle_closed);
+    uv_close((uv_handle_t *)&q->prepare, on_handle_closed);
+}
+
+/* Closes the connection and the handles once draining and nothing is
+ * left to answer. */
 static void maybe_drained(struct pgs *q)
 {
     if (q->draining && !q->pg_closed && !q->open && !q->txns) {
         q->pg_closed = true;
         tkl_pg_close(q->pg);
+        release_handles(q);
     }
 }
 
@@ -849,16 +875,6 @@ static int pgs_sync(void *impl, tkl_state_done_cb cb, void *data)
 
 /* ---- start, close ------------------------------------------------------- */
 
-static void on_handle_closed(uv_handle_t *h)
-{
-    struct pgs *q = h->data;
-    if (--q->handles == 0) {
-        free(q->held);
-        free(q->node);
-        free(q);
-    }
-}
-
 static void pgs_close(void *impl)
 {
     struct pgs *q = impl;
@@ -871,15 +887,18 @@ static void pgs_close(void *impl)
         q->pg_closed = true;
         tkl_pg_close(q->pg); /* tells the transactions in flight -ECANCELED */
     }
-    uv_close((uv_handle_t *)&q->renew, on_handle_closed);
-    uv_close((uv_handle_t *)&q->prepare, on_handle_closed);
+    if (!q->handles_released)
+        release_handles(q); /* the memory goes with the last close callback */
+    else if (q->handles == 0)
+        free_pgs(q); /* drained: the loop has run their close callbacks */
 }
 
 static void pgs_drain(void *impl)
 {
     struct pgs *q = impl;
     q->draining = true;
-    uv_timer_stop(&q->renew);
+    if (!q->handles_released)
+        uv_timer_stop(&q->renew);
     maybe_drained(q);
 }
 
