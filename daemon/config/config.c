@@ -119,10 +119,9 @@ static int check_limits(const struct tkl_confread *rd, const struct tkl_config *
 
 static int load_slices(struct ctx *x, const config_setting_t *root)
 {
-    static const char *const top[] = {"daemon", "store",         "schedule",  "delivery",
-                                      "teams",  "fallback_team", "notifiers", "sources",
-                                      "http",   "links",         "report",    "state",
-                                      NULL};
+    static const char *const top[] = {"daemon",        "store",     "schedule", "delivery", "teams",
+                                      "fallback_team", "notifiers", "sources",  "http",     "links",
+                                      "report",        "state",     NULL};
     struct tkl_config *c = x->c;
     const struct tkl_confread *rd = &x->rd;
     const config_setting_t *teams = config_setting_get_member(root, "teams"), *g;

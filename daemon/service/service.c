@@ -17,11 +17,11 @@
 
 #define WAKEUP_FILE       "wakeup" /* in the state directory; see tickler retry */
 #define LEASE_NODE        "local"  /* one node on SQLite: its leases are the `sending` marks */
-#define QUEUE_BACKOFF_MAX 300  /* seconds between tries of a refused queue round */
-#define SETTLE_RETRY_MS   5000 /* outcomes the outbox refused are recorded again */
-#define OUTBOX_BUSY_MS    250  /* the loop waits at most this for another writer */
-#define START_BACKOFF_MAX 300  /* seconds between tries to start a plugin that failed */
-#define ONESHOT_REFUSALS  6    /* --oneshot gives up after this many refused rounds */
+#define QUEUE_BACKOFF_MAX 300      /* seconds between tries of a refused queue round */
+#define SETTLE_RETRY_MS   5000     /* outcomes the outbox refused are recorded again */
+#define OUTBOX_BUSY_MS    250      /* the loop waits at most this for another writer */
+#define START_BACKOFF_MAX 300      /* seconds between tries to start a plugin that failed */
+#define ONESHOT_REFUSALS  6        /* --oneshot gives up after this many refused rounds */
 
 /* meta: the time of an update request the outbox refused (INT64_MAX: none) */
 #define REQUESTS_PENDING "requests_pending"
@@ -828,8 +828,7 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     uv_unref((uv_handle_t *)&s->commit); /* it never keeps the loop alive nor wakes it */
     s->handles_open = true;
     read_stop_point(s);
-    s->deliverer.lease =
-        (struct tkl_state_lease){LEASE_NODE, s->rt->cfg->state.lease_seconds};
+    s->deliverer.lease = (struct tkl_state_lease){LEASE_NODE, s->rt->cfg->state.lease_seconds};
     if (s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL && (r = start_pg_state(s, loop)) < 0)
         return r;
     s->deliverer.state = s->state;

@@ -82,9 +82,9 @@ struct op {
     const char *prepared; /* NULL: no statement */
     int nparams;
     char *params[MAX_PARAMS];
-    uint64_t id;        /* an outcome's notice */
-    uint64_t asked_ns;  /* a claim: uv_hrtime when asked */
-    int lease_seconds;  /* a claim */
+    uint64_t id;       /* an outcome's notice */
+    uint64_t asked_ns; /* a claim: uv_hrtime when asked */
+    int lease_seconds; /* a claim */
     struct op *next;
 };
 
@@ -98,14 +98,14 @@ struct pgs {
     void *data;
     bool migrating, ready, closed, pg_closed, draining;
     struct op *open, **open_tail;
-    size_t txns; /* sent, not answered */
+    size_t txns;    /* sent, not answered */
     uint64_t *held; /* notices claimed here, outcome not recorded */
     size_t n_held, held_cap;
     int64_t base_now; /* the node's clock: base_now at base_ns (uv_hrtime) */
     uint64_t base_ns;
     uv_timer_t renew;
     uv_prepare_t prepare;
-    int handles;          /* open handles: once none and closed, the memory goes */
+    int handles;           /* open handles: once none and closed, the memory goes */
     bool handles_released; /* uv_close called on them */
 };
 
@@ -279,10 +279,33 @@ static int grow_entries(struct tkl_stored_notice *s, size_t *cap)
 
 /* The columns of TKL_PG_CLAIM's rows (pg_schema.h). */
 enum {
-    C_ID, C_CHANNEL, C_RECIPIENT, C_TEAM_ID, C_TEAM_NAME, C_THREAD_KEY, C_DUE_AT, C_CREATED_AT,
-    C_ATTEMPTS, C_INTRO, C_IDX, C_ITEM_ID, C_TITLE, C_COMMITMENT, C_OWNERS, C_DEADLINE_TEXT,
-    C_STATUS, C_PROGRESS, C_DEADLINE_DAY, C_KIND, C_STAGE, C_STAGE_KEY, C_DAYS_LEFT, C_LATE,
-    C_CATEGORY, C_URL, C_ANSWER,
+    C_ID,
+    C_CHANNEL,
+    C_RECIPIENT,
+    C_TEAM_ID,
+    C_TEAM_NAME,
+    C_THREAD_KEY,
+    C_DUE_AT,
+    C_CREATED_AT,
+    C_ATTEMPTS,
+    C_INTRO,
+    C_IDX,
+    C_ITEM_ID,
+    C_TITLE,
+    C_COMMITMENT,
+    C_OWNERS,
+    C_DEADLINE_TEXT,
+    C_STATUS,
+    C_PROGRESS,
+    C_DEADLINE_DAY,
+    C_KIND,
+    C_STAGE,
+    C_STAGE_KEY,
+    C_DAYS_LEFT,
+    C_LATE,
+    C_CATEGORY,
+    C_URL,
+    C_ANSWER,
 };
 
 static int notice_read(const PGresult *res, int row, struct tkl_stored_notice *s)
@@ -575,11 +598,11 @@ static int send_txn(struct pgs *q, struct op *ops, struct op **rest)
     const char *notify[] = {q->node}, *node_seen[] = {q->node, now};
     snprintf(now, sizeof(now), "%" PRId64, clock_now(q));
     if (put)
-        stmts[n++] = (struct tkl_pg_stmt){
-            .prepared = TKL_PG_NOTIFY_QUEUED, .nparams = 1, .params = notify};
+        stmts[n++] =
+            (struct tkl_pg_stmt){.prepared = TKL_PG_NOTIFY_QUEUED, .nparams = 1, .params = notify};
     if (seen)
-        stmts[n++] = (struct tkl_pg_stmt){
-            .prepared = TKL_PG_NODE_SEEN, .nparams = 2, .params = node_seen};
+        stmts[n++] =
+            (struct tkl_pg_stmt){.prepared = TKL_PG_NODE_SEEN, .nparams = 2, .params = node_seen};
     if (!n)
         stmts[n++] = (struct tkl_pg_stmt){.sql = "SELECT 1"}; /* a barrier */
     struct txn *t = calloc(1, sizeof(*t));
@@ -634,8 +657,7 @@ static void on_prepare(uv_prepare_t *h)
 
 /* ---- operations --------------------------------------------------------- */
 
-static int put_entries_json(const struct tkl_notice *n, const char *const *stage_keys,
-                            char **ret)
+static int put_entries_json(const struct tkl_notice *n, const char *const *stage_keys, char **ret)
 {
     json_t *a = json_array();
     int r = a ? 0 : -ENOMEM;
@@ -664,13 +686,12 @@ static int put_entries_json(const struct tkl_notice *n, const char *const *stage
             const char *name;
             json_int_t value;
         } ints[] = {
-            {"deadline_day", e->deadline_day}, {"kind", e->kind},
-            {"stage", e->stage},               {"days_left", e->days_left},
-            {"late", e->late},
+            {"deadline_day", e->deadline_day}, {"kind", e->kind}, {"stage", e->stage},
+            {"days_left", e->days_left},       {"late", e->late},
         };
         for (size_t k = 0; o && k < sizeof(texts) / sizeof(texts[0]); k++)
-            if (texts[k].value && json_object_set_new(o, texts[k].name,
-                                                      json_string(texts[k].value)) < 0) {
+            if (texts[k].value &&
+                json_object_set_new(o, texts[k].name, json_string(texts[k].value)) < 0) {
                 json_decref(o);
                 o = NULL;
             }
@@ -707,8 +728,8 @@ static int pgs_put(void *impl, const struct tkl_notice *n, const char *const *st
     if (r == 0) {
         snprintf(due, sizeof(due), "%" PRId64, n->due_at);
         snprintf(at, sizeof(at), "%" PRId64, now);
-        const char *params[] = {n->channel, n->recipient, n->team_id, n->team_name,
-                                n->thread_key, due, at, at, n->intro, entries};
+        const char *params[] = {n->channel, n->recipient, n->team_id, n->team_name, n->thread_key,
+                                due,        at,           at,         n->intro,     entries};
         r = op_stmt(p, TKL_PG_PUT_NOTICE, 10, params);
     }
     free(entries);
@@ -812,8 +833,7 @@ static int pgs_renew(void *impl, const uint64_t *ids, size_t n, const struct tkl
     return queue_renew(q, cb, data);
 }
 
-static int pgs_recover(void *impl, const char *node, int64_t now, tkl_state_value_cb cb,
-                       void *data)
+static int pgs_recover(void *impl, const char *node, int64_t now, tkl_state_value_cb cb, void *data)
 {
     struct pgs *q = impl;
     char t[24];

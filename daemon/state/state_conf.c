@@ -41,8 +41,7 @@ static int read_node(const struct tkl_confread *x, const config_setting_t *g,
         v = host;
     } else if (!valid_node(v)) {
         tkl_conf_err_at(x, config_setting_get_member(g, "node"),
-                        "node must be 1 to %d characters without spaces (got \"%s\")", NODE_MAX,
-                        v);
+                        "node must be 1 to %d characters without spaces (got \"%s\")", NODE_MAX, v);
         return -EINVAL;
     }
     free(s->node);
@@ -78,8 +77,7 @@ int tkl_state_conf_read(const struct tkl_confread *x, const config_setting_t *g,
         r = -EINVAL;
     } else if (got > 0) {
         free(s->conninfo_file);
-        s->conninfo_file =
-            strncmp(v, "credential:", 11) == 0 ? strdup(v) : tkl_conf_path(x, v);
+        s->conninfo_file = strncmp(v, "credential:", 11) == 0 ? strdup(v) : tkl_conf_path(x, v);
         if (!s->conninfo_file)
             return -ENOMEM;
     }

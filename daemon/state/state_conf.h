@@ -17,9 +17,11 @@ enum tkl_state_backend {
 
 struct tkl_state_conf {
     enum tkl_state_backend backend;
-    char *conninfo_file; /* postgresql: a path (relative to the file's folder) or "credential:NAME" */
-    char *node;          /* this node's id (default: the host name) */
-    int lease_seconds;   /* the lease of a claimed notice (default 300) */
+    /* postgresql: a path (relative to the configuration's folder) or
+     * "credential:NAME" */
+    char *conninfo_file;
+    char *node;        /* this node's id (default: the host name) */
+    int lease_seconds; /* the lease of a claimed notice (default 300) */
 };
 
 void tkl_state_conf_init(struct tkl_state_conf *s);

@@ -247,14 +247,21 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
         a = self.start("a")
         self.start("b")
         self.seed()
+        # stopped while it holds claims (what it held may finish between
+        # the look and the signal: then it is let go and stopped again)
         deadline = time.monotonic() + 120
-        while self.sql("SELECT count(*) FROM notices WHERE lease_node = 'node-a' AND state = 0")\
-                == "0":
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.05)
-        os.kill(a.proc.pid, signal.SIGSTOP)
-        held = self.sql("SELECT string_agg(id::text, ',') FROM notices"
-                        " WHERE lease_node = 'node-a' AND state = 0")
+        held = ""
+        while not held:
+            self.assertLess(time.monotonic(), deadline, "node a never held a claim")
+            if self.sql("SELECT count(*) FROM notices WHERE lease_node = 'node-a'"
+                        " AND state = 0") == "0":
+                time.sleep(0.05)
+                continue
+            os.kill(a.proc.pid, signal.SIGSTOP)
+            held = self.sql("SELECT coalesce(string_agg(id::text, ','), '') FROM notices"
+                            " WHERE lease_node = 'node-a' AND state = 0")
+            if not held:
+                os.kill(a.proc.pid, signal.SIGCONT)
         time.sleep(LEASE * 1.5)
         # node b took over what node a held
         taken = self.sql("SELECT count(*) FROM notices WHERE id IN (%s)"

@@ -16,6 +16,7 @@
 #include "loop_wait.h"
 #include "pg_fixture.h"
 #include "state/state.h"
+#include "state_told.h"
 #include "tmpdir.h"
 
 #define LEASE 60
@@ -23,7 +24,6 @@
 static char dir[256];
 static const char *conninfo;
 static uv_loop_t loop;
-static bool inside; /* a state call is running */
 
 struct node {
     struct tkl_state *st;
@@ -99,63 +99,6 @@ static struct tkl_notice notice(const char *recipient)
                                .due_at = 1000,
                                .entries = &entry,
                                .n_entries = 1};
-}
-
-/* What one completion was told. */
-struct told {
-    int calls, r;
-    uint64_t id;
-    int64_t value;
-    size_t n;
-    uint64_t ids[64];
-    char first_title[64], first_owners[64], first_thread[64];
-};
-
-static void on_put(void *data, int r, uint64_t id)
-{
-    struct told *t = data;
-    ck_assert(!inside);
-    t->calls++;
-    t->r = r;
-    t->id = id;
-}
-
-static void on_done(void *data, int r)
-{
-    struct told *t = data;
-    ck_assert(!inside);
-    t->calls++;
-    t->r = r;
-}
-
-static void on_value(void *data, int r, int64_t v)
-{
-    struct told *t = data;
-    ck_assert(!inside);
-    t->calls++;
-    t->r = r;
-    t->value = v;
-}
-
-static void on_claim(void *data, int r, struct tkl_stored_notice **v, size_t n)
-{
-    struct told *t = data;
-    ck_assert(!inside);
-    t->calls++;
-    t->r = r;
-    t->n = n;
-    for (size_t i = 0; i < n; i++) {
-        if (i < 64)
-            t->ids[i] = v[i]->notice.id;
-        if (i == 0) {
-            snprintf(t->first_title, sizeof(t->first_title), "%s", v[0]->entries[0].title);
-            snprintf(t->first_owners, sizeof(t->first_owners), "%s", v[0]->entries[0].owners);
-            snprintf(t->first_thread, sizeof(t->first_thread), "%s",
-                     v[0]->notice.thread_key ? v[0]->notice.thread_key : "");
-        }
-        tkl_stored_notice_free(v[i]);
-    }
-    free(v);
 }
 
 static void put(struct node *n, const char *recipient, struct told *t)
@@ -355,8 +298,11 @@ START_TEST(a_claim_answered_after_half_its_lease_is_released_not_handed_out)
 {
     struct told p = {0}, c = {0};
     struct node s = {.id = "node-s"};
-    struct tkl_state_pg_options o = {
-        .conninfo_file = conninfo, .node = s.id, .lease_seconds = 2, .on_ready = on_ready, .data = &s};
+    struct tkl_state_pg_options o = {.conninfo_file = conninfo,
+                                     .node = s.id,
+                                     .lease_seconds = 2,
+                                     .on_ready = on_ready,
+                                     .data = &s};
     ck_assert_int_eq(tkl_state_pg_new(&loop, &o, &s.st), 0);
     ck_assert(tkl_run_until_count(&loop, &s.ready, 1));
     put(&a, "hr@x", &p);
