@@ -717,12 +717,15 @@ static void stream_json(struct upcoming_out *o, json_t *e)
 /* Ends what o wrote. Returns the exit status. */
 static int upcoming_out_end(const struct upcoming_out *o)
 {
-    if (o->json)
-        fputs(o->n_json ? "\n]\n" : "[]\n", stdout);
-    if (o->failed)
+    bool failed = o->failed;
+    if (o->json && fputs(o->n_json ? "\n]\n" : "[]\n", stdout) == EOF)
+        failed = true;
+    if (fflush(stdout) != 0 || ferror(stdout))
+        failed = true;
+    if (failed)
         fprintf(stderr, "tickler upcoming: a reminder could not be listed (out of memory, "
                         "or the output refused it)\n");
-    return o->failed;
+    return failed;
 }
 
 /* Routes the reminder due and shows it as o says. Returns 0, or a
