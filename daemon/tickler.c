@@ -57,6 +57,7 @@
 #include "schedule/scheduler.h"
 #include "schedule/standing.h"
 #include "source/source.h"
+#include "state/migrate.h"
 #include "store/fetch.h"
 #include "store/remote.h"
 #include "store/store.h"
@@ -717,12 +718,15 @@ static void stream_json(struct upcoming_out *o, json_t *e)
 /* Ends what o wrote. Returns the exit status. */
 static int upcoming_out_end(const struct upcoming_out *o)
 {
-    if (o->json)
-        fputs(o->n_json ? "\n]\n" : "[]\n", stdout);
-    if (o->failed)
+    bool failed = o->failed;
+    if (o->json && fputs(o->n_json ? "\n]\n" : "[]\n", stdout) == EOF)
+        failed = true;
+    if (fflush(stdout) != 0 || ferror(stdout))
+        failed = true;
+    if (failed)
         fprintf(stderr, "tickler upcoming: a reminder could not be listed (out of memory, "
                         "or the output refused it)\n");
-    return o->failed;
+    return failed;
 }
 
 /* Routes the reminder due and shows it as o says. Returns 0, or a
@@ -1866,6 +1870,47 @@ static int cmd_link(struct cli *c, int argc, char **argv)
     return 0;
 }
 
+static int cmd_migrate(struct cli *c, int argc, char **argv)
+{
+    const char *from = NULL, *to = NULL, *conninfo = NULL;
+    const struct cli_opt opts[] = {
+        {"from", 0, &from, NULL}, {"to", 0, &to, NULL}, {"conninfo-file", 0, &conninfo, NULL}, {0}};
+    int ar = read_args(c, argc, argv, opts, NULL);
+    if (ar)
+        return args_exit(ar);
+    if (!from || !to || strcmp(from, "sqlite") != 0 || strcmp(to, "postgresql") != 0) {
+        fprintf(stderr, "tickler migrate: only --from sqlite --to postgresql is known\n");
+        return 2;
+    }
+    if (!conninfo) {
+        fprintf(stderr, "tickler migrate: --conninfo-file names the PostgreSQL database\n");
+        return 2;
+    }
+    if (load(c, false)) {
+        tkl_diags_print(&c->diags, stderr);
+        return 1;
+    }
+    const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    struct tkl_migrate_counts n = {0};
+    char *err = NULL;
+    if (tkl_state_migrate_to_pg(dir, conninfo, &n, &err) < 0) {
+        fprintf(stderr, "tickler migrate: %s\n", err ? err : "failed");
+        free(err);
+        return 1;
+    }
+    printf("moved the state of %s/tickler.db to PostgreSQL:\n"
+           "  notices:      %" PRId64 " (%" PRId64 " pending, %" PRId64
+           " of them being sent when ticklerd stopped: due again)\n"
+           "  entries:      %" PRId64 "\n"
+           "  log keys:     %" PRId64 "\n"
+           "  updates:      %" PRId64 "\n"
+           "  meta values:  %" PRId64 "\n"
+           "The SQLite state is marked as moved: ticklerd no longer runs on it. Set\n"
+           "state.backend = \"postgresql\" in %s before starting ticklerd.\n",
+           dir, n.notices, n.pending, n.sending, n.entries, n.log, n.updates, n.meta, c->config);
+    return fflush(stdout) != 0;
+}
+
 /* The commands, in the order tickler --help lists them. */
 static const struct command commands[] = {
     {"actions", cmd_actions, "[--json]", "the store as tickler reads it"},
@@ -1886,6 +1931,8 @@ static const struct command commands[] = {
      "the progress report: the plan by objective, progress and status"},
     {"updates", cmd_updates, "[--since DATE] [--json|--csv]",
      "every update officers recorded, for the master spreadsheet"},
+    {"migrate", cmd_migrate, "--from sqlite --to postgresql --conninfo-file FILE",
+     "move the state to PostgreSQL (ticklerd stopped)"},
     {"link", cmd_link, "ACTION-ID RECIPIENT [--expires-in DAYS]",
      "the link a notice gives RECIPIENT for the action, signed now"},
 };

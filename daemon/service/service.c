@@ -11,6 +11,7 @@
 #include "../core/day.h"
 #include "../core/log.h"
 #include "../delivery/queue.h"
+#include "../outbox/dump.h"
 #include "../outbox/updates.h"
 #include "../report/request_updates.h"
 #include "../transfer/transfer.h"
@@ -646,6 +647,15 @@ static int open_outbox(struct tkl_service *s)
     s->recover_pending = true; /* until it succeeds, no round runs (prepare_round tries it again) */
     if (s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL)
         return 0; /* the state is made on the loop (start_pg_state); recovery at the first round */
+    int64_t moved = 0;
+    if (tkl_outbox_get_meta(s->outbox, TKL_OUTBOX_MOVED_AT, &moved) == 0) {
+        char at[32];
+        log_error("the state in %s/tickler.db was moved to PostgreSQL by tickler migrate at %s: "
+                  "set state.backend = \"postgresql\" (sending from it again would repeat what "
+                  "was sent since)",
+                  s->env.state_dir, tkl_format_instant(moved, at));
+        return -EALREADY;
+    }
     /* from here every write joins the loop turn's group (outbox.h) */
     if ((r = tkl_state_sqlite_new(s->outbox, on_synced, s, &s->state)) < 0) {
         log_error("cannot start: out of memory");

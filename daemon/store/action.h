@@ -93,8 +93,9 @@ int tkl_action_derive_id(struct tkl_action *a);
  * plan): no copy is needed. */
 bool tkl_action_text_is_clean(const char *s, bool fold);
 
-/* A hash over the id, the texts and the teams (not file and line): equal
- * hashes mean an unchanged action. Compared in memory only (it may change
+/* A hash over the id, the texts, the teams and what the status and
+ * deadline were read as (not file and line): equal hashes mean an
+ * unchanged action. Compared in memory only (it may change
  * between versions). */
 uint64_t tkl_action_hash(const struct tkl_action *a);
 

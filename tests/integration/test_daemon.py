@@ -234,6 +234,36 @@ class MainJob(Fixture):
         self.assertIn({"at": "2023-03-03T09:00:00+00:00", "item": "EAP22-07", "stage": "lead-28"},
                       [{k: e[k] for k in ("at", "item", "stage")} for e in up])
 
+    def test_a_state_moved_to_postgresql_is_not_run_on(self):
+        # tickler migrate marks the SQLite state it moved: sending from it
+        # again would repeat what the PostgreSQL nodes sent since
+        self.oneshot("2023-03-06T09:00")
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
+        with db:
+            db.execute("INSERT INTO meta VALUES('moved_to_postgresql_at', 1700000000)")
+        db.close()
+        before = len(self.messages())
+        p = subprocess.run([tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(),
+                            "--state-dir", self.state, "--now", "2023-03-07T09:00", "--oneshot"],
+                           capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("was moved to PostgreSQL by tickler migrate at 2023-11-14T22:13:20",
+                      p.stderr)
+        self.assertIn('set state.backend = "postgresql"', p.stderr)
+        self.assertEqual(len(self.messages()), before)
+
+    def test_upcoming_says_when_its_output_is_refused(self):
+        # a full disk (or a closed pipe) must not pass for a short list
+        for fmt in ([], ["--json"]):
+            with open("/dev/full", "w") as full:
+                p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir",
+                                    harness.plugin_dir(), "upcoming", "--from", "2023-03-01",
+                                    "--days", "7", *fmt], stdout=full, stderr=subprocess.PIPE,
+                                   text=True, timeout=120)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("tickler upcoming: a reminder could not be listed", p.stderr)
+
     def test_a_year_overdue_is_nagged_monthly(self):
         # EAP22-17 was due "Dec 2022" (Saturday 31 December 2022). A year
         # on, its nags come monthly on the month's last day (the deadline's

@@ -116,7 +116,7 @@ START_TEST(a_text_is_clean_when_cleaning_gives_it_back)
 }
 END_TEST
 
-START_TEST(the_hash_sees_texts_and_teams_not_the_place)
+START_TEST(the_hash_sees_texts_teams_and_their_reading_not_the_place)
 {
     a.id = strdup("EAP-1");
     uint64_t h = tkl_action_hash(&a);
@@ -127,6 +127,14 @@ START_TEST(the_hash_sees_texts_and_teams_not_the_place)
     ck_assert_uint_ne(dated, h);
     ck_assert_int_eq(tkl_action_add_team(&a, "hr"), 0);
     ck_assert_uint_ne(tkl_action_hash(&a), dated);
+    /* the same texts read differently (the status words or deadline
+     * reading of a new configuration) are a change */
+    uint64_t teamed = tkl_action_hash(&a);
+    a.status = a.status == TKL_STATUS_COMPLETE ? TKL_STATUS_ACTIVE : TKL_STATUS_COMPLETE;
+    uint64_t restatused = tkl_action_hash(&a);
+    ck_assert_uint_ne(restatused, teamed);
+    a.deadline.day += 1;
+    ck_assert_uint_ne(tkl_action_hash(&a), restatused);
     /* a text moved from one field to the next is a change */
     struct tkl_action b = {.id = strdup("EAP-1"), .title = strdup("Train staff We will train")};
     struct tkl_action c = {.id = strdup("EAP-1"),
@@ -172,7 +180,7 @@ int main(void)
     tcase_add_test(tc, a_warning_goes_to_diags_and_stays_with_the_action);
     tcase_add_test(tc, a_derived_id_follows_the_naming_text_only);
     tcase_add_test(tc, a_text_is_clean_when_cleaning_gives_it_back);
-    tcase_add_test(tc, the_hash_sees_texts_and_teams_not_the_place);
+    tcase_add_test(tc, the_hash_sees_texts_teams_and_their_reading_not_the_place);
     tcase_add_test(tc, active_is_the_status);
     tcase_add_test(tc, a_string_list_owns_what_it_is_given);
     suite_add_tcase(s, tc);
