@@ -866,8 +866,19 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
 }
 
 /* Puts runtime fresh in force in place of the running one. */
+/* Whether the state groups a and b differ (a restart applies the new). */
+static bool state_changed(const struct tkl_state_conf *a, const struct tkl_state_conf *b)
+{
+    return a->backend != b->backend || a->lease_seconds != b->lease_seconds ||
+           strcmp(a->node ? a->node : "", b->node ? b->node : "") != 0 ||
+           strcmp(a->conninfo_file ? a->conninfo_file : "",
+                  b->conninfo_file ? b->conninfo_file : "") != 0;
+}
+
 static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
 {
+    if (state_changed(&s->rt->cfg->state, &fresh->cfg->state))
+        log_warning("the state group changed; it takes effect at the next start");
     size_t kept = tkl_plugin_set_carry(&s->rt->plugins, &fresh->plugins);
     s->sources_generation++;
     s->store_generation++;
