@@ -591,6 +591,118 @@ START_TEST(a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued)
 }
 END_TEST
 
+START_TEST(a_notice_is_logged_as_queued_only_in_its_put_completion)
+{
+    char dir[256];
+    int64_t now = at(2023, 6, 30, 10);
+    struct tkl_scheduler s;
+    struct tkl_queue_result res;
+    struct told t = {0};
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    build(&s, now);
+    tkl_capture_begin();
+    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, state_of(o), now,
+                                   on_told, &t, &res),
+                     0);
+    char *log = tkl_capture_end();
+    /* queued in the open group: nothing told, logged or seen by another
+     * process until the group ends */
+    ck_assert_int_eq(t.calls, 0);
+    ck_assert_ptr_null(strstr(log, "queued notice"));
+    free(log);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 0);
+    tkl_capture_begin();
+    ck_assert_int_eq(tkl_state_commit(state_of(o)), 0);
+    log = tkl_capture_end();
+    ck_assert_int_eq(t.calls, 1);
+    ck_assert_int_eq(t.r, 0);
+    ck_assert_uint_gt(t.res.committed, 2);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), (int64_t)t.res.committed);
+    /* one line a notice, each once */
+    size_t lines = 0;
+    for (const char *p = log; (p = strstr(p, "queued notice: ")); p++)
+        lines++;
+    ck_assert_uint_eq(lines, t.res.committed);
+    free(log);
+    tkl_scheduler_free(&s);
+    remove_outbox(o, dir);
+}
+END_TEST
+
+START_TEST(a_notice_logged_before_is_not_queued_twice)
+{
+    /* another node, or an earlier run, logged every notice of the round:
+     * each put tells id 0, and nothing is logged as queued again */
+    char dir[256];
+    int64_t now = at(2023, 6, 30, 10);
+    struct tkl_scheduler s;
+    struct tkl_queue_result res;
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    build(&s, now);
+    ck_assert_int_eq(queue_due(&s, NULL, o, now, &res), 0);
+    size_t first = res.committed;
+    ck_assert_uint_gt(first, 2);
+    char *want = contents(dir);
+    tkl_scheduler_free(&s);
+    build(&s, now);
+    tkl_capture_begin();
+    ck_assert_int_eq(queue_due(&s, NULL, o, now, &res), 0);
+    char *log = tkl_capture_end();
+    ck_assert_uint_eq(res.committed, 0);
+    ck_assert_uint_eq(res.restored, 0);
+    ck_assert_ptr_null(strstr(log, "queued notice"));
+    free(log);
+    ck_assert_int_gt(tkl_scheduler_next_at(&s), now); /* taken, not put back */
+    char *got = contents(dir);
+    ck_assert_str_eq(got, want);
+    free(got);
+    free(want);
+    tkl_scheduler_free(&s);
+    remove_outbox(o, dir);
+}
+END_TEST
+
+START_TEST(a_round_whose_group_is_undone_is_told_and_queued_next_round)
+{
+    /* the round's puts are taken, then its group is undone at the commit
+     * (disk full): the completion says so, nothing was logged as queued,
+     * and the next round puts every notice in */
+    char dir[256];
+    int64_t now = at(2023, 6, 30, 10);
+    struct tkl_scheduler s;
+    struct tkl_queue_result res;
+    struct told t = {0};
+    tkl_disk_full_install(); /* before the outbox's files are opened */
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    build(&s, now);
+    size_t due = s.n;
+    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, state_of(o), now,
+                                   on_told, &t, &res),
+                     0);
+    ck_assert_int_gt(tkl_scheduler_next_at(&s), now); /* taken while the puts wait */
+    tkl_disk_full = 1;
+    tkl_capture_begin();
+    ck_assert_int_eq(tkl_state_commit(state_of(o)), -ENOSPC);
+    char *log = tkl_capture_end();
+    tkl_disk_full = 0;
+    ck_assert_int_eq(t.calls, 1);
+    ck_assert_int_eq(t.r, -ENOSPC);
+    ck_assert_uint_eq(t.res.committed, 0);
+    ck_assert_uint_eq(t.res.restored, due);
+    ck_assert_ptr_null(strstr(log, "queued notice"));
+    ck_assert_ptr_nonnull(strstr(log, "cannot commit the round's"));
+    free(log);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 0);
+    ck_assert_uint_eq(s.n, due);
+    ck_assert_int_le(tkl_scheduler_next_at(&s), now);
+    ck_assert_int_eq(queue_due(&s, NULL, o, now, &res), 0);
+    ck_assert_uint_gt(res.committed, 2);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), (int64_t)res.committed);
+    tkl_scheduler_free(&s);
+    remove_outbox(o, dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("queue");
@@ -599,6 +711,9 @@ int main(void)
     tcase_add_test(tc, a_grouped_round_whose_commit_fails_is_put_back_whole);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, a_refused_round_is_put_back_and_queued_once);
+    tcase_add_test(tc, a_notice_is_logged_as_queued_only_in_its_put_completion);
+    tcase_add_test(tc, a_notice_logged_before_is_not_queued_twice);
+    tcase_add_test(tc, a_round_whose_group_is_undone_is_told_and_queued_next_round);
     tcase_add_test(tc, a_round_committed_in_part_queues_the_rest_once);
     tcase_add_test(tc, reminders_an_answer_holds_back_are_not_queued);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
