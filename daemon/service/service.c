@@ -978,10 +978,10 @@ static void on_not_ours(void *data, int r, const struct tkl_queue_result *res)
         log_error("cannot queue a \"not ours\" notice: %s; it is queued when the update is told "
                   "again",
                   strerror(-r));
-    if (res->committed && s->handles_open)
-        kick(s); /* else the delivery timer, once started, finds it */
-    else if (s->oneshot && s->handles_open)
-        kick(s); /* the delivery round decides whether --oneshot is done */
+    /* not started: the delivery timer, once started, finds them; --oneshot:
+     * the delivery round decides whether it is done */
+    if ((res->committed || s->oneshot) && s->handles_open)
+        kick(s);
 }
 
 /* Tells delivery.report_to that u (recorded as id) says its action is not
