@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,92 +118,196 @@ static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf 
     }
 }
 
-/* Logs notice id, of digest i of b and durable, as queued, and counts it
- * in res. */
-static void log_queued(const struct tkl_route_batch *b, size_t i, uint64_t id,
-                       struct tkl_queue_result *res)
+/*
+ * The puts of one round or report, each told on its own: a put's data is
+ * its slot (which notice it is). Its end is told (ended) once every put
+ * queued and the barrier after them were told, never from inside the call
+ * that queued them.
+ */
+struct putset;
+struct put_slot {
+    struct putset *ps;
+    size_t i;
+};
+struct putset {
+    struct put_slot *slots;
+    size_t pending; /* completions not yet told */
+    size_t queued;  /* puts the state took */
+    int err;        /* the first refusal or undone group */
+    bool refused;   /* err is a put's refusal (logged where it was made) */
+    struct tkl_queue_result res;
+    void (*durable)(struct putset *ps, size_t i, uint64_t id); /* logs notice i as queued */
+    void (*ended)(struct putset *ps);
+    tkl_queue_done_cb cb;
+    void *data;
+};
+
+static int putset_init(struct putset *ps, size_t n, tkl_queue_done_cb cb, void *data)
 {
+    ps->slots = calloc(n + 1, sizeof(*ps->slots));
+    if (!ps->slots)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        ps->slots[i] = (struct put_slot){.ps = ps, .i = i};
+    ps->cb = cb;
+    ps->data = data;
+    return 0;
+}
+
+static void putset_told(struct putset *ps, int r)
+{
+    if (r < 0 && ps->err == 0)
+        ps->err = r;
+    if (--ps->pending == 0)
+        ps->ended(ps);
+}
+
+static void on_put(void *data, int r, uint64_t id)
+{
+    struct put_slot *slot = data;
+    struct putset *ps = slot->ps;
+    if (r == 0 && id) { /* id 0: every key logged before (an earlier run, another node) */
+        ps->res.committed++;
+        ps->durable(ps, slot->i, id);
+    }
+    putset_told(ps, r);
+}
+
+static void on_barrier(void *data, int r)
+{
+    putset_told(data, r);
+}
+
+/* Puts notice i into st's open group. Returns 0 or the refusal (kept). */
+static int putset_put(struct putset *ps, struct tkl_state *st, size_t i, const struct tkl_notice *n,
+                      const char *const *keys, int64_t now)
+{
+    int r = tkl_state_put(st, n, keys, now, on_put, &ps->slots[i]);
+    if (r < 0)
+        ps->err = r, ps->refused = true;
+    else
+        ps->pending++, ps->queued++;
+    return r;
+}
+
+/* After the last put: a barrier, so that the end is told even when no
+ * put was taken. Returns 0 (ended will be told) or a negative errno
+ * (nothing pending: ended never told). */
+static int putset_close(struct putset *ps, struct tkl_state *st)
+{
+    int r = tkl_state_sync(st, on_barrier, ps);
+    if (r == 0)
+        ps->pending++;
+    else if (ps->err == 0)
+        ps->err = r;
+    return ps->pending ? 0 : ps->err;
+}
+
+/* A round whose puts wait for their completions. */
+struct round {
+    struct putset ps; /* first: a putset is its round */
+    struct tkl_scheduler *sched;
+    const struct tkl_store *store;
+    struct taken t;
+    struct tkl_route_batch batch;
+};
+
+static void round_free(struct round *rd)
+{
+    tkl_route_batch_free(&rd->batch);
+    free(rd->t.v);
+    free(rd->ps.slots);
+    free(rd);
+}
+
+/* The scheduler gets back what it gave; the log keeps what was committed
+ * from being queued again. */
+static void round_restore(struct round *rd)
+{
+    if (tkl_scheduler_restore(rd->sched, rd->store, rd->t.v, rd->t.n) < 0)
+        log_error("out of memory putting %zu reminders back; they are lost", rd->t.n);
+    else
+        rd->ps.res.restored = rd->t.n;
+}
+
+/* Logs notice id, of digest i of the round and durable, as queued. */
+static void round_durable(struct putset *ps, size_t i, uint64_t id)
+{
+    struct round *rd = (struct round *)ps;
     struct tkl_notice n;
-    tkl_route_notice(&b->digests[i], &n);
-    res->committed++;
+    tkl_route_notice(&rd->batch.digests[i], &n);
     log_info("queued notice: %zu action(s); notice=%" PRIu64 " channel=%s team=%s recipient=%s",
              n.n_entries, id, n.channel, n.team_id, n.recipient);
 }
 
-/* Commits the digests of b and syncs the outbox (one transaction for the
- * round when it is grouped); each notice is logged as queued and counted
- * in res once durable (an undone group's ids are given again). Returns 0,
- * or the first error: then the rest are not tried (the round is put back
- * whole, and each refusal can hold the loop for the outbox's busy
- * timeout). */
-static int commit(const struct tkl_route_batch *b, struct tkl_outbox *outbox, int64_t batch_at,
-                  int64_t now, struct tkl_queue_result *res)
+static void round_ended(struct putset *ps)
 {
-    int err = 0;
-    size_t written = 0;
-    uint64_t *ids = calloc(b->n + 1, sizeof(*ids));
-    if (!ids)
-        return -ENOMEM;
-    for (size_t i = 0; i < b->n; i++) {
-        const struct tkl_digest *dg = &b->digests[i];
+    struct round *rd = (struct round *)ps;
+    if (ps->err < 0 && !ps->refused)
+        log_error("cannot commit the round's %zu notices to the outbox: %s", ps->queued,
+                  strerror(-ps->err));
+    if (ps->err < 0)
+        round_restore(rd);
+    ps->cb(ps->data, ps->err, &ps->res);
+    round_free(rd);
+}
+
+/* Puts the digests of the round into st's open group. Stops at the first
+ * refusal (logged): the round is put back whole when its puts are told,
+ * and each refusal can hold the loop for the outbox's busy timeout. */
+static void round_put(struct round *rd, struct tkl_state *st, int64_t batch_at, int64_t now)
+{
+    for (size_t i = 0; i < rd->batch.n; i++) {
+        const struct tkl_digest *dg = &rd->batch.digests[i];
         struct tkl_notice n;
         const char *keys[dg->n + 1];
         tkl_route_notice(dg, &n);
         n.due_at = batch_at;
         for (size_t k = 0; k < dg->n; k++)
             keys[k] = dg->stage_keys[k];
-        int r = tkl_outbox_put(outbox, &n, keys, now, &ids[i]);
+        int r = putset_put(&rd->ps, st, i, &n, keys, now);
         if (r < 0) {
             log_error("cannot commit a notice to the outbox: %s; channel=%s recipient=%s",
                       strerror(-r), n.channel, n.recipient);
-            err = r;
-            break;
-        }
-        written += ids[i] != 0;
-        if (ids[i] && !tkl_outbox_dirty(outbox)) { /* its own transaction: durable now */
-            log_queued(b, i, ids[i], res);
-            ids[i] = 0;
+            return;
         }
     }
-    if (err == 0 && (err = tkl_outbox_sync(outbox)) < 0)
-        log_error("cannot commit the round's %zu notices to the outbox: %s", written,
-                  strerror(-err));
-    for (size_t i = 0; err == 0 && i < b->n; i++)
-        if (ids[i])
-            log_queued(b, i, ids[i], res);
-    free(ids);
-    return err;
 }
 
 int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
                   const struct tkl_team_dir *teams, const struct tkl_store *store,
-                  const struct tkl_answers *answers, struct tkl_outbox *outbox, int64_t now,
-                  struct tkl_queue_result *ret)
+                  const struct tkl_answers *answers, struct tkl_state *state, int64_t now,
+                  tkl_queue_done_cb cb, void *data, struct tkl_queue_result *ret)
 {
-    struct tkl_queue_result res = {0};
-    struct tkl_route_batch batch = {0};
-    struct taken t = {0};
+    struct round *rd = calloc(1, sizeof(*rd));
+    if (!rd) {
+        *ret = (struct tkl_queue_result){0};
+        return -ENOMEM;
+    }
+    rd->sched = sched;
+    rd->store = store;
+    rd->ps.durable = round_durable;
+    rd->ps.ended = round_ended;
     int64_t batch_at = INT64_MIN;
-    int r = take_due(sched, sc, teams, store, answers, now, &t, &batch, &res);
+    int r = take_due(sched, sc, teams, store, answers, now, &rd->t, &rd->batch, &rd->ps.res);
     if (r == 0) {
-        for (size_t i = 0; i < t.n; i++)
-            if (batch_at < t.v[i].at)
-                batch_at = t.v[i].at;
-        if (tkl_route_sort(&batch) < 0)
+        for (size_t i = 0; i < rd->t.n; i++)
+            if (batch_at < rd->t.v[i].at)
+                batch_at = rd->t.v[i].at;
+        if (tkl_route_sort(&rd->batch) < 0)
             log_error("out of memory ordering digests; they are sent unordered");
-        r = commit(&batch, outbox, batch_at, now, &res);
+        r = putset_init(&rd->ps, rd->batch.n, cb, data);
     }
-    if (r < 0) {
-        /* the scheduler gets back what it gave; the log keeps what was
-         * committed from being queued again */
-        if (tkl_scheduler_restore(sched, store, t.v, t.n) < 0)
-            log_error("out of memory putting %zu reminders back; they are lost", t.n);
-        else
-            res.restored = t.n;
+    if (r == 0) {
+        round_put(rd, state, batch_at, now);
+        r = putset_close(&rd->ps, state);
     }
-    tkl_route_batch_free(&batch);
-    free(t.v);
-    *ret = res;
+    *ret = rd->ps.res;
+    if (r == 0)
+        return 0;
+    round_restore(rd);
+    *ret = rd->ps.res;
+    round_free(rd);
     return r;
 }
 
@@ -234,21 +339,48 @@ static char *not_ours_text(const struct tkl_team_dir *teams, const struct tkl_up
     return text;
 }
 
-int tkl_queue_not_ours(struct tkl_outbox *outbox, const struct tkl_team_dir *teams,
+/* A "not ours" report whose puts wait for their completions. */
+struct report {
+    struct putset ps; /* first: a putset is its report */
+    const struct tkl_team *to;
+    int64_t update;
+};
+
+static void report_durable(struct putset *ps, size_t i, uint64_t id)
+{
+    const struct report *rp = (const struct report *)ps;
+    log_info("queued \"not ours\" notice; notice=%" PRIu64 " update=%" PRId64
+             " channel=%s team=%s recipient=%s",
+             id, rp->update, rp->to->recipients[i].channel, rp->to->id,
+             rp->to->recipients[i].address);
+}
+
+static void report_ended(struct putset *ps)
+{
+    if (ps->cb)
+        ps->cb(ps->data, ps->err, &ps->res);
+    free(ps->slots);
+    free(ps);
+}
+
+int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams,
                        const struct tkl_team *report, const struct tkl_action *a,
-                       const struct tkl_update *u, int64_t now, size_t *ret_committed)
+                       const struct tkl_update *u, int64_t now, tkl_queue_done_cb cb, void *data)
 {
     struct tkl_notice_entry entry;
     char key[40];
-    size_t committed = 0;
     int r = 0;
     char *text = not_ours_text(teams, u);
-    uint64_t *ids = calloc(report->n_recipients + 1, sizeof(*ids));
-    if (!text || !ids) {
+    struct report *rp = calloc(1, sizeof(*rp));
+    if (!text || !rp || putset_init(&rp->ps, report->n_recipients, cb, data) < 0) {
         free(text);
-        free(ids);
+        free(rp);
         return -ENOMEM;
     }
+    rp->to = report;
+    rp->update = u->id;
+    rp->ps.durable = report_durable;
+    rp->ps.ended = report_ended;
     tkl_route_entry(a, TKL_STAGE_ANSWER, tkl_local_day(now), false, &entry);
     entry.answer = text;
     snprintf(key, sizeof(key), "answer-%" PRId64, u->id);
@@ -268,22 +400,16 @@ int tkl_queue_not_ours(struct tkl_outbox *outbox, const struct tkl_team_dir *tea
                      "Please check who owns it: the plan decides, and the team gets its "
                      "reminders again once the plan changes.",
         };
-        r = tkl_outbox_put(outbox, &n, keys, now, &ids[i]);
+        r = putset_put(&rp->ps, state, i, &n, keys, now);
     }
     free(text);
     if (r == 0)
-        r = tkl_outbox_sync(outbox);
-    /* logged once durable: an undone group's ids are given again */
-    for (size_t i = 0; r == 0 && i < report->n_recipients; i++)
-        if (ids[i]) {
-            committed++;
-            log_info("queued \"not ours\" notice; notice=%" PRIu64 " update=%" PRId64
-                     " channel=%s team=%s recipient=%s",
-                     ids[i], u->id, report->recipients[i].channel, report->id,
-                     report->recipients[i].address);
-        }
-    free(ids);
-    if (r == 0)
-        *ret_committed = committed;
+        r = putset_close(&rp->ps, state);
+    if (r < 0 && rp->ps.pending == 0) {
+        free(rp->ps.slots);
+        free(rp);
+    } else if (r < 0) {
+        rp->ps.cb = NULL; /* what was queued is still logged when durable */
+    }
     return r;
 }

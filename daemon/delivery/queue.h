@@ -1,10 +1,12 @@
 /*
  * Queueing: the reminders that have fallen due, routed into digests and
- * committed to the outbox in one round. A round is all or nothing for the
- * scheduler: when the outbox refuses any notice (locked, full, out of
- * memory), every reminder the round took is put back as it was, so the next
- * round offers them again; the notification log drops the ones that were
- * committed, so none is queued twice.
+ * put into the state's open group (state/state.h) in one round. A round is
+ * all or nothing for the scheduler: when the state refuses any notice
+ * (locked, full, out of memory) or undoes the group holding it, every
+ * reminder the round took is put back as it was, so the next round offers
+ * them again; the notification log drops the ones that were committed
+ * (their put tells id 0), so none is queued twice. A notice is logged as
+ * queued only in its put's completion, once durable.
  *
  * Reminders listen to officers' answers (daemon/update/answer.h): one that
  * an answer holds back (the action marked complete, snoozed past the send
@@ -19,13 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../outbox/outbox.h"
 #include "../schedule/scheduler.h"
+#include "../state/state.h"
 #include "../store/store.h"
 #include "../update/answer.h"
 
 struct tkl_queue_result {
-    size_t committed; /* notices written to the outbox and durable (logged as queued) */
+    size_t committed; /* notices written and durable (logged as queued) */
     size_t unrouted;  /* reminders of teams with no recipients (logged) */
     size_t held;      /* reminders officers' answers held back (logged at debug) */
     size_t restored;  /* reminders put back because the round failed */
@@ -57,35 +59,50 @@ int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_con
                       const struct tkl_team_dir *teams, const struct tkl_store *store,
                       const struct tkl_answers *answers, const char *action_id, int64_t not_before);
 
+/* What a round or a "not ours" report came to: r 0, or the negative errno
+ * of the state's refusal or of the group it undid. */
+typedef void (*tkl_queue_done_cb)(void *data, int r, const struct tkl_queue_result *res);
+
 /*
  * Queues what a "not ours" update u of action a says to every recipient
  * of team report (delivery.report_to): one notice each, at stage answer,
  * with a as its entry and the entry's answer saying who said the action
  * is not whose team's, the team suggested and the comment. The stage key
- * is "answer-<u->id>", so each update is told once. *ret_committed gets
- * how many notices were written, each logged as queued once durable. The
- * outbox is synced before it returns (tkl_outbox_sync). Returns 0 or a
- * negative errno.
+ * is "answer-<u->id>", so each update is told once. The puts join the
+ * state's open group: the caller ends it (tkl_state_commit). Returns 0:
+ * cb is told exactly once, never from inside this call, when every put's
+ * completion came (res->committed: notices durable, each logged as queued
+ * in its completion; r < 0: some were undone, and telling the update again
+ * queues what is missing). A negative errno: nothing was queued, or what
+ * was queued before the refusal is still told (logged as queued when
+ * durable) but cb is never called.
  */
-int tkl_queue_not_ours(struct tkl_outbox *outbox, const struct tkl_team_dir *teams,
+int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams,
                        const struct tkl_team *report, const struct tkl_action *a,
-                       const struct tkl_update *u, int64_t now, size_t *ret_committed);
+                       const struct tkl_update *u, int64_t now, tkl_queue_done_cb cb, void *data);
 
 /*
  * Runs one round at now: the reminders sched built with sc, teams and
  * store, less those answers (NULL: none) hold back, routed to teams
  * (escalations to sc->escalate_to when the team has none of its own),
- * each entry with what the answers say of its action. The round's
- * notices are synced (tkl_outbox_sync: with a grouped outbox, one
- * transaction for them all and whatever else the group held) before it
- * returns 0. Returns 0, or a
- * negative errno when the round failed and its reminders were put back,
- * held ones too (then the caller retries later, and must not advance
- * last_run).
+ * each entry with what the answers say of its action, put into the
+ * state's open group. The caller ends the group (tkl_state_commit; with
+ * SQLite, one transaction for the round and whatever else the group held)
+ * and keeps sched, sc, teams and store as they are until cb is told.
+ *
+ * Returns 0: cb is told exactly once, never from inside this call, once
+ * every notice's put completion came, with r 0 (res->committed notices
+ * durable, each logged as queued in its completion) or the negative errno
+ * of a refusal or an undone group: then the round's reminders were put
+ * back, held ones too (res->restored), the caller retries later and must
+ * not advance last_run. Returns a negative errno when the state took
+ * nothing of the round (not even the barrier told after its puts, see
+ * tkl_state_sync): the reminders were put back (*ret says so) and cb is never
+ * called. *ret also gets what is known at once (unrouted, held).
  */
 int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
                   const struct tkl_team_dir *teams, const struct tkl_store *store,
-                  const struct tkl_answers *answers, struct tkl_outbox *outbox, int64_t now,
-                  struct tkl_queue_result *ret);
+                  const struct tkl_answers *answers, struct tkl_state *state, int64_t now,
+                  tkl_queue_done_cb cb, void *data, struct tkl_queue_result *ret);
 
 #endif

@@ -148,7 +148,7 @@ static void read_stop_point(struct tkl_service *s)
 static void oneshot_check(struct tkl_service *s, int started, int64_t next)
 {
     if (!s->oneshot || started != 0 || !tkl_delivery_idle(&s->deliverer) || s->queue_backoff ||
-        s->request_backoff || s->recover_pending ||
+        s->request_backoff || s->recover_pending || s->round_pending || s->reports_pending ||
         tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s))
         return;
     struct tkl_outbox_stats st;
@@ -337,27 +337,20 @@ static void on_last_run(void *data, int r)
         log_warning("cannot record the last run time: %s", strerror(-r));
 }
 
-/* One queue round: due reminders into the outbox. A refused round is put
- * back and tried again after a growing pause; last_run only moves on when
- * the round is in the outbox, so a restart still catches up on it. A round
- * waits for the officers' updates to be read, so that none is overlooked. */
-static void queue_round(struct tkl_service *s)
+/* What a queue round came to. A refused round is put back and tried
+ * again after a growing pause; last_run only moves on when the round is
+ * in the outbox, so a restart still catches up on it. */
+static void queue_round_done(struct tkl_service *s, int r, const struct tkl_queue_result *res,
+                             int64_t now)
 {
-    struct tkl_queue_result res = {0};
-    int64_t now = tkl_service_now(s);
-    const struct tkl_config *c = s->rt->cfg;
-    int r = refresh_answers(s);
-    if (r == 0)
-        r = tkl_queue_due(&s->rt->sched, &c->schedule, &c->teams, s->rt->store, &s->answers,
-                          s->outbox, now, &res);
     if (r < 0) {
         s->queue_backoff = s->queue_backoff ? s->queue_backoff * 2 : 1;
         if (s->queue_backoff > QUEUE_BACKOFF_MAX)
             s->queue_backoff = QUEUE_BACKOFF_MAX;
         log_error("the outbox refused a round of %zu reminders (%s); they stay scheduled and "
                   "are tried again in %d s",
-                  res.restored, strerror(-r), s->queue_backoff);
-        if (res.committed)
+                  res->restored, strerror(-r), s->queue_backoff);
+        if (res->committed)
             kick(s);
         if (s->oneshot && ++s->refusals >= ONESHOT_REFUSALS) {
             log_error("--oneshot: the outbox refused %d rounds; stopping with those reminders "
@@ -369,16 +362,54 @@ static void queue_round(struct tkl_service *s)
         return;
     }
     s->queue_backoff = 0;
-    if (res.held)
-        log_debug("%zu reminders held back by officers' updates", res.held);
+    if (res->held)
+        log_debug("%zu reminders held back by officers' updates", res->held);
     if ((r = tkl_state_set_meta(s->state, "last_run", now, on_last_run, NULL)) < 0)
         on_last_run(NULL, r);
-    if (res.committed)
+    if (res->committed)
         kick(s);
     if (s->store_change_pending) {
         s->store_change_pending = false;
         on_store_changed(s);
     }
+}
+
+/* A round's completion: its notices are durable, or it was put back. */
+static void on_round(void *data, int r, const struct tkl_queue_result *res)
+{
+    struct tkl_service *s = data;
+    s->round_pending = false;
+    queue_round_done(s, r, res, s->round_at);
+    if (s->stopping || !s->handles_open)
+        return;
+    arm_scheduler(s);
+    if (s->oneshot)
+        kick(s); /* the delivery round decides whether --oneshot is done */
+}
+
+/* One queue round: due reminders into the state's open group, which the
+ * round ends at once (one transaction for the round and whatever else the
+ * loop turn wrote); on_round is told when it is durable or undone. A round
+ * waits for the officers' updates to be read, so that none is overlooked,
+ * and for the round before it to be told. */
+static void queue_round(struct tkl_service *s)
+{
+    struct tkl_queue_result res = {0};
+    int64_t now = tkl_service_now(s);
+    const struct tkl_config *c = s->rt->cfg;
+    if (s->round_pending)
+        return;
+    int r = refresh_answers(s);
+    if (r == 0)
+        r = tkl_queue_due(&s->rt->sched, &c->schedule, &c->teams, s->rt->store, &s->answers,
+                          s->state, now, on_round, s, &res);
+    if (r < 0) {
+        queue_round_done(s, r, &res, now);
+        return;
+    }
+    s->round_pending = true;
+    s->round_at = now;
+    (void)tkl_state_commit(s->state); /* an undone group is told to on_round */
 }
 
 static void on_sched_timer(uv_timer_t *t)
@@ -477,8 +508,8 @@ static void on_store_changed(void *data)
     size_t changed = 0;
     if (s->stopping)
         return;
-    if (s->queue_backoff) {
-        /* the reminders of the refused round were computed from this store:
+    if (s->queue_backoff || s->round_pending) {
+        /* the reminders of the refused or pending round were computed from this store:
          * they go in first, so a changed action cannot lose its reminder */
         log_notice("the store changed; it is read once the outbox takes the pending round");
         s->store_change_pending = true;
@@ -1010,9 +1041,26 @@ void tkl_service_stop(struct tkl_service *s)
     s->handles_open = false;
 }
 
+/* A "not ours" report's completion: its notices are durable (each logged
+ * as queued), or some were undone (telling the update again queues them). */
+static void on_not_ours(void *data, int r, const struct tkl_queue_result *res)
+{
+    struct tkl_service *s = data;
+    s->reports_pending--;
+    if (r < 0)
+        log_error("cannot queue a \"not ours\" notice: %s; it is queued when the update is told "
+                  "again",
+                  strerror(-r));
+    /* not started: the delivery timer, once started, finds them; --oneshot:
+     * the delivery round decides whether it is done */
+    if ((res->committed || s->oneshot) && s->handles_open)
+        kick(s);
+}
+
 /* Tells delivery.report_to that u (recorded as id) says its action is not
- * its team's. Returns 0 (also when nobody can be told: logged) or a
- * negative errno. */
+ * its team's, ending the state's group at once. Returns 0 (also when
+ * nobody can be told: logged) or a negative errno (the state refused the
+ * report or undid its group). */
 static int tell_not_ours(struct tkl_service *s, const struct tkl_update *u, int64_t id)
 {
     const struct tkl_config *c = s->rt->cfg;
@@ -1026,14 +1074,18 @@ static int tell_not_ours(struct tkl_service *s, const struct tkl_update *u, int6
         return 0;
     }
     struct tkl_update told = *u;
-    size_t n = 0;
     told.id = id;
-    int r = tkl_queue_not_ours(s->outbox, &c->teams, to, a, &told, tkl_service_now(s), &n);
+    int r = -EAGAIN; /* no state: the service is not started */
+    if (s->state)
+        r = tkl_queue_not_ours(s->state, &c->teams, to, a, &told, tkl_service_now(s), on_not_ours,
+                               s);
+    if (r == 0) {
+        s->reports_pending++;
+        r = tkl_state_commit(s->state); /* an undone group is also told to on_not_ours */
+    }
     if (r < 0)
         log_error("cannot queue the \"not ours\" notice of update %" PRId64 " to %s: %s", id,
                   to->id, strerror(-r));
-    else if (n && s->handles_open)
-        kick(s); /* else the delivery timer, once started, finds it */
     return r;
 }
 

@@ -10,8 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <uv.h>
-
 #include "outbox/dump.h"
 #include "state/pg.h"
 #include "state/pg_schema.h"
@@ -190,35 +188,26 @@ static int dump_state(struct migration *m, const char *state_dir)
     return r;
 }
 
+static int start(struct tkl_pg *pg, void *data)
+{
+    struct migration *m = data;
+    m->pg = pg;
+    int r = tkl_pg_schema_migrate(pg, on_migrated, m);
+    if (r < 0)
+        finish(m, r, "cannot send the schema: %s", strerror(-r));
+    return r;
+}
+
 int tkl_state_migrate_to_pg(const char *state_dir, const char *conninfo_file,
                             struct tkl_migrate_counts *ret, char **ret_err)
 {
     struct migration m = {.counts = ret};
-    uv_loop_t loop;
     *ret_err = NULL;
-    int r = uv_loop_init(&loop);
-    if (r < 0) {
-        *ret_err = strdup(uv_strerror(r));
-        return -ENOMEM;
+    if (dump_state(&m, state_dir) == 0) {
+        int r = tkl_pg_run(conninfo_file, start, &m, &m.done);
+        if (r < 0 && !m.done)
+            finish(&m, r, "cannot use the conninfo in %s: %s", conninfo_file, strerror(-r));
     }
-    if (dump_state(&m, state_dir) < 0)
-        goto out;
-    const struct tkl_pg_options opts = {.conninfo_file = conninfo_file};
-    if ((r = tkl_pg_new(&loop, &opts, &m.pg)) < 0) {
-        finish(&m, r, "cannot use the conninfo in %s: %s", conninfo_file, strerror(-r));
-        goto out;
-    }
-    if ((r = tkl_pg_schema_migrate(m.pg, on_migrated, &m)) < 0) {
-        finish(&m, r, "cannot send the schema: %s", strerror(-r));
-        goto out;
-    }
-    while (!m.done)
-        (void)uv_run(&loop, UV_RUN_ONCE);
-out:
-    tkl_pg_close(m.pg);
-    (void)uv_run(&loop, UV_RUN_DEFAULT); /* the connection's handles close */
-    if (uv_loop_close(&loop) != 0 && m.r == 0)
-        finish(&m, -EBUSY, "a handle was left open");
     if (m.dumped)
         (void)tkl_outbox_dump_end(m.outbox, &m.e, 0);
     tkl_outbox_close(m.outbox);

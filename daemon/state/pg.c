@@ -998,3 +998,21 @@ void tkl_pg_close(struct tkl_pg *pg)
     pg->on_notify = NULL;
     uv_close((uv_handle_t *)&pg->timer, on_timer_closed);
 }
+
+int tkl_pg_run(const char *conninfo_file, int (*start)(struct tkl_pg *pg, void *data), void *data,
+               const bool *done)
+{
+    uv_loop_t loop;
+    struct tkl_pg *pg = NULL;
+    int r = uv_loop_init(&loop);
+    if (r < 0)
+        return r;
+    const struct tkl_pg_options opts = {.conninfo_file = conninfo_file};
+    if ((r = tkl_pg_new(&loop, &opts, &pg)) == 0 && (r = start(pg, data)) == 0)
+        while (!*done)
+            (void)uv_run(&loop, UV_RUN_ONCE);
+    tkl_pg_close(pg);
+    (void)uv_run(&loop, UV_RUN_DEFAULT); /* the connection's handles close */
+    int rc = uv_loop_close(&loop);
+    return r < 0 ? r : rc;
+}

@@ -114,4 +114,15 @@ int tkl_pg_transaction(struct tkl_pg *pg, const struct tkl_pg_stmt *stmts, size_
  * callbacks. No callback runs after this returns. Accepts NULL. */
 void tkl_pg_close(struct tkl_pg *pg);
 
+/*
+ * For a command-line tool: runs a loop of its own with one connection to
+ * conninfo_file. start(pg, data) queues the work (0, or a negative errno
+ * when nothing was queued), whose callbacks set *done once finished; then
+ * the connection is closed and the loop ends. A connection that cannot be
+ * made fails the work queued with -ECONNRESET (logged). Returns start's
+ * or the setup's negative errno, else 0.
+ */
+int tkl_pg_run(const char *conninfo_file, int (*start)(struct tkl_pg *pg, void *data), void *data,
+               const bool *done);
+
 #endif

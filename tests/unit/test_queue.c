@@ -53,20 +53,107 @@ static void teardown(void)
     tkl_diags_free(&diags);
 }
 
-/* A new outbox in a new directory; the directory's path goes to dir. */
+/* The SQLite state of each open outbox, as the daemon runs it. */
+static struct {
+    struct tkl_outbox *o;
+    struct tkl_state *st;
+} states[4];
+
+static struct tkl_state *state_of(const struct tkl_outbox *o)
+{
+    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+        if (states[i].o == o)
+            return states[i].st;
+    ck_abort_msg("no state for the outbox");
+    return NULL;
+}
+
+/* A new outbox in a new directory, with its state; the directory's path
+ * goes to dir. */
 static struct tkl_outbox *new_outbox(char *dir, size_t size)
 {
     struct tkl_outbox *o = NULL;
     tkl_outbox_dir(dir, size, "queue");
     ck_assert_int_eq(tkl_outbox_open(dir, &o, NULL), 0);
     tkl_outbox_set_busy_timeout(o, 10);
+    for (size_t i = 0;; i++) {
+        ck_assert_uint_lt(i, sizeof(states) / sizeof(states[0]));
+        if (!states[i].o) {
+            ck_assert_int_eq(tkl_state_sqlite_new(o, NULL, NULL, &states[i].st), 0);
+            states[i].o = o;
+            break;
+        }
+    }
     return o;
 }
 
 static void remove_outbox(struct tkl_outbox *o, const char *dir)
 {
+    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+        if (states[i].o == o) {
+            tkl_state_close(states[i].st);
+            states[i].o = NULL;
+            states[i].st = NULL;
+        }
     tkl_outbox_close(o);
     tkl_outbox_dir_remove(dir);
+}
+
+/* What a round's or a report's completion was told. */
+struct told {
+    int calls, r;
+    struct tkl_queue_result res;
+};
+
+static void on_told(void *data, int r, const struct tkl_queue_result *res)
+{
+    struct told *t = data;
+    t->calls++;
+    t->r = r;
+    t->res = *res;
+}
+
+/* Completions told other than once, after the call that queued them:
+ * abort() (no check assertion: allocations may be failing). */
+static void told_once(const struct told *t, int calls)
+{
+    if (t->calls != calls)
+        abort();
+}
+
+/* A round on o's state, its group ended at once as the daemon's round
+ * does; returns what its completion was told (or the refusal). */
+static int queue_due(struct tkl_scheduler *s, const struct tkl_answers *ans, struct tkl_outbox *o,
+                     int64_t now, struct tkl_queue_result *res)
+{
+    struct told t = {0};
+    struct tkl_state *st = state_of(o);
+    int r = tkl_queue_due(s, &cfg->schedule, &cfg->teams, store, ans, st, now, on_told, &t, res);
+    told_once(&t, 0); /* never from inside the call */
+    if (r < 0)
+        return r;
+    (void)tkl_state_commit(st);
+    told_once(&t, 1);
+    *res = t.res;
+    return t.r;
+}
+
+/* A "not ours" report on o's state, its group ended at once as the
+ * service does; *n: notices queued, set only when it succeeds. */
+static int not_ours(struct tkl_outbox *o, const struct tkl_team *to, const struct tkl_action *a,
+                    const struct tkl_update *u, int64_t now, size_t *n)
+{
+    struct told t = {0};
+    struct tkl_state *st = state_of(o);
+    int r = tkl_queue_not_ours(st, &cfg->teams, to, a, u, now, on_told, &t);
+    told_once(&t, 0);
+    if (r < 0)
+        return r;
+    (void)tkl_state_commit(st);
+    told_once(&t, 1);
+    if (t.r == 0)
+        *n = t.res.committed;
+    return t.r;
 }
 
 /* Every (channel, recipient, action, stage) in the outbox, one a line, in
@@ -119,8 +206,7 @@ START_TEST(a_refused_round_is_put_back_and_queued_once)
     snprintf(path, sizeof(path), "%s/tickler.db", dir);
     ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
-    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res),
-                     -EBUSY);
+    ck_assert_int_eq(queue_due(&s, NULL, o, now, &res), -EBUSY);
     ck_assert_uint_eq(res.committed, 0);
     ck_assert_uint_gt(res.restored, 0);
     ck_assert_uint_eq(s.n, due);                      /* nothing lost */
@@ -129,11 +215,11 @@ START_TEST(a_refused_round_is_put_back_and_queued_once)
     sqlite3_close(other);
 
     /* the lock is gone: the same round goes in, then nothing is due */
-    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res), 0);
+    ck_assert_int_eq(queue_due(&s, NULL, o, now, &res), 0);
     ck_assert_uint_gt(res.committed, 2);
     ck_assert_int_gt(tkl_scheduler_next_at(&s), now);
     size_t committed = res.committed;
-    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res), 0);
+    ck_assert_int_eq(queue_due(&s, NULL, o, now, &res), 0);
     ck_assert_uint_eq(res.committed, 0);
 
     /* the same as a round that was never refused */
@@ -141,8 +227,7 @@ START_TEST(a_refused_round_is_put_back_and_queued_once)
     struct tkl_scheduler s2;
     struct tkl_outbox *o2 = new_outbox(dir2, sizeof(dir2));
     build(&s2, now);
-    ck_assert_int_eq(tkl_queue_due(&s2, &cfg->schedule, &cfg->teams, store, NULL, o2, now, &res),
-                     0);
+    ck_assert_int_eq(queue_due(&s2, NULL, o2, now, &res), 0);
     ck_assert_uint_eq(res.committed, committed);
     char *a = contents(dir), *b = contents(dir2);
     ck_assert_str_eq(a, b);
@@ -171,8 +256,7 @@ START_TEST(a_grouped_round_whose_commit_fails_is_put_back_whole)
      * its commit: none is kept, every reminder goes back */
     tkl_disk_full = 1;
     tkl_capture_begin();
-    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res),
-                     -ENOSPC);
+    ck_assert_int_eq(queue_due(&s, NULL, o, now, &res), -ENOSPC);
     char *log = tkl_capture_end();
     tkl_disk_full = 0;
     /* the log names no notice that was undone (its id is given again) */
@@ -189,7 +273,7 @@ START_TEST(a_grouped_round_whose_commit_fails_is_put_back_whole)
     /* the next round puts them all in, in one commit */
     unsigned long before = tkl_outbox_syncs(o);
     tkl_capture_begin();
-    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res), 0);
+    ck_assert_int_eq(queue_due(&s, NULL, o, now, &res), 0);
     log = tkl_capture_end();
     ck_assert_ptr_nonnull(strstr(log, "queued notice: "));
     free(log);
@@ -212,21 +296,19 @@ START_TEST(a_round_committed_in_part_queues_the_rest_once)
     struct tkl_queue_result res;
     struct tkl_outbox *o = new_outbox(dir, sizeof(dir)), *o2 = new_outbox(ref, sizeof(ref));
     build(&s2, now);
-    ck_assert_int_eq(tkl_queue_due(&s2, &cfg->schedule, &cfg->teams, store, NULL, o2, now, &res),
-                     0);
+    ck_assert_int_eq(queue_due(&s2, NULL, o2, now, &res), 0);
     char *want = contents(ref);
     unsigned long i;
     for (i = 1;; i++) {
         build(&s, now);
         alloc_fail_nth(i);
-        int r = tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res);
+        int r = queue_due(&s, NULL, o, now, &res);
         unsigned long used = alloc_count;
         alloc_fail_nth(0);
         if (r < 0)
             ck_assert_int_le(tkl_scheduler_next_at(&s), now); /* put back, still due */
         for (int round = 0; round < 3 && tkl_scheduler_next_at(&s) <= now; round++)
-            ck_assert_int_eq(
-                tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, NULL, o, now, &res), 0);
+            ck_assert_int_eq(queue_due(&s, NULL, o, now, &res), 0);
         ck_assert_int_gt(tkl_scheduler_next_at(&s), now);
         char *got = contents(dir);
         ck_assert_str_eq(got, want); /* each notice exactly once */
@@ -322,7 +404,7 @@ START_TEST(reminders_an_answer_holds_back_are_not_queued)
     answers_of(&ans, v, 3);
     struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
     build(&s, now);
-    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, &ans, o, now, &res), 0);
+    ck_assert_int_eq(queue_due(&s, &ans, o, now, &res), 0);
     ck_assert_uint_eq(res.held, 3);
     char *got = contents(dir);
     ck_assert_str_eq(got, "email edi.officers@maidstone.example D overdue-4\n"
@@ -345,7 +427,7 @@ static void rounds(struct tkl_scheduler *s, const struct tkl_answers *ans, struc
     struct tkl_queue_result res;
     *ret_held = 0;
     for (int64_t t; (t = tkl_scheduler_next_at(s)) <= until;) {
-        ck_assert_int_eq(tkl_queue_due(s, &cfg->schedule, &cfg->teams, store, ans, o, t, &res), 0);
+        ck_assert_int_eq(queue_due(s, ans, o, t, &res), 0);
         *ret_held += res.held;
     }
 }
@@ -381,8 +463,7 @@ START_TEST(a_snooze_ends_with_a_reminder_even_after_a_refused_round)
     snprintf(path, sizeof(path), "%s/tickler.db", dir);
     ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
-    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, &ans, o, day30, &res),
-                     -EBUSY);
+    ck_assert_int_eq(queue_due(&s, &ans, o, day30, &res), -EBUSY);
     ck_assert_uint_eq(res.held, 1);
     ck_assert_uint_eq(s.n, before); /* put back as it was, A's held one too */
     ck_assert_int_eq(tkl_scheduler_next_at(&s), day30);
@@ -427,7 +508,7 @@ START_TEST(the_plan_overrules_a_completion_and_the_digest_says_so)
     answers_of(&ans, v, 2);
     struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
     build(&s, now);
-    ck_assert_int_eq(tkl_queue_due(&s, &cfg->schedule, &cfg->teams, store, &ans, o, now, &res), 0);
+    ck_assert_int_eq(queue_due(&s, &ans, o, now, &res), 0);
     ck_assert_uint_eq(res.held, 0);
     char *got = entries_of(dir, "answer", "A");
     ck_assert_ptr_nonnull(strstr(got, "Progress (amber), hr@maidstone.example on 2 May 2023: "
@@ -458,7 +539,7 @@ START_TEST(not_ours_is_told_to_report_to_once)
     struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
     const struct tkl_team *edi = tkl_team_find(&cfg->teams, "edi-officers");
     const struct tkl_action *c = tkl_store_find(store, "C");
-    ck_assert_int_eq(tkl_queue_not_ours(o, &cfg->teams, edi, c, &u, now, &n), 0);
+    ck_assert_int_eq(not_ours(o, edi, c, &u, now, &n), 0);
     ck_assert_uint_eq(n, 1);
     char *got = contents(dir);
     ck_assert_str_eq(got, "email edi.officers@maidstone.example C answer-7\n");
@@ -469,7 +550,7 @@ START_TEST(not_ours_is_told_to_report_to_once)
                           "Suggested team: Learning & Development\n"
                           "Comment: Training is L&D's\n");
     free(got);
-    ck_assert_int_eq(tkl_queue_not_ours(o, &cfg->teams, edi, c, &u, now + 60, &n), 0);
+    ck_assert_int_eq(not_ours(o, edi, c, &u, now + 60, &n), 0);
     ck_assert_uint_eq(n, 0); /* told once */
     remove_outbox(o, dir);
 }
@@ -490,7 +571,7 @@ START_TEST(a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued)
     const struct tkl_action *c = tkl_store_find(store, "C");
     tkl_disk_full = 1;
     tkl_capture_begin();
-    ck_assert_int_eq(tkl_queue_not_ours(o, &cfg->teams, edi, c, &u, now, &n), -ENOSPC);
+    ck_assert_int_eq(not_ours(o, edi, c, &u, now, &n), -ENOSPC);
     char *log = tkl_capture_end();
     tkl_disk_full = 0;
     ck_assert_ptr_null(strstr(log, "queued \"not ours\" notice"));
@@ -498,7 +579,7 @@ START_TEST(a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued)
     ck_assert_uint_eq(n, 99);
     ck_assert(!tkl_outbox_dirty(o));
     tkl_capture_begin();
-    ck_assert_int_eq(tkl_queue_not_ours(o, &cfg->teams, edi, c, &u, now, &n), 0);
+    ck_assert_int_eq(not_ours(o, edi, c, &u, now, &n), 0);
     log = tkl_capture_end();
     ck_assert_ptr_nonnull(strstr(log, "queued \"not ours\" notice; notice=1 "));
     free(log);
@@ -506,6 +587,124 @@ START_TEST(a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued)
     char *got = contents(dir);
     ck_assert_str_eq(got, "email edi.officers@maidstone.example C answer-7\n");
     free(got);
+    remove_outbox(o, dir);
+}
+END_TEST
+
+/* A round of sched at now queued into o's open group, told to t. */
+static void queue_open(struct tkl_scheduler *sched, struct tkl_outbox *o, int64_t now,
+                       struct told *t)
+{
+    struct tkl_queue_result res;
+    ck_assert_int_eq(tkl_queue_due(sched, &cfg->schedule, &cfg->teams, store, NULL, state_of(o),
+                                   now, on_told, t, &res),
+                     0);
+    ck_assert_int_eq(t->calls, 0);
+}
+
+START_TEST(a_notice_is_logged_as_queued_only_in_its_put_completion)
+{
+    char dir[256];
+    int64_t now = at(2023, 6, 30, 10);
+    struct tkl_scheduler s;
+    struct told t = {0};
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    build(&s, now);
+    tkl_capture_begin();
+    queue_open(&s, o, now, &t);
+    char *log = tkl_capture_end();
+    /* queued in the open group: nothing told, logged or seen by another
+     * process until the group ends */
+    ck_assert_int_eq(t.calls, 0);
+    ck_assert_ptr_null(strstr(log, "queued notice"));
+    free(log);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 0);
+    tkl_capture_begin();
+    ck_assert_int_eq(tkl_state_commit(state_of(o)), 0);
+    log = tkl_capture_end();
+    ck_assert_int_eq(t.calls, 1);
+    ck_assert_int_eq(t.r, 0);
+    ck_assert_uint_gt(t.res.committed, 2);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), (int64_t)t.res.committed);
+    /* one line a notice, each once */
+    size_t lines = 0;
+    for (const char *p = log; (p = strstr(p, "queued notice: ")); p++)
+        lines++;
+    ck_assert_uint_eq(lines, t.res.committed);
+    free(log);
+    tkl_scheduler_free(&s);
+    remove_outbox(o, dir);
+}
+END_TEST
+
+START_TEST(a_notice_logged_before_is_not_queued_twice)
+{
+    /* another node, or an earlier run, logged every notice of the round:
+     * each put tells id 0, and nothing is logged as queued again */
+    char dir[256];
+    int64_t now = at(2023, 6, 30, 10);
+    struct tkl_scheduler s;
+    struct tkl_queue_result res;
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    build(&s, now);
+    ck_assert_int_eq(queue_due(&s, NULL, o, now, &res), 0);
+    size_t first = res.committed;
+    ck_assert_uint_gt(first, 2);
+    char *want = contents(dir);
+    tkl_scheduler_free(&s);
+    build(&s, now);
+    tkl_capture_begin();
+    ck_assert_int_eq(queue_due(&s, NULL, o, now, &res), 0);
+    char *log = tkl_capture_end();
+    ck_assert_uint_eq(res.committed, 0);
+    ck_assert_uint_eq(res.restored, 0);
+    ck_assert_ptr_null(strstr(log, "queued notice"));
+    free(log);
+    ck_assert_int_gt(tkl_scheduler_next_at(&s), now); /* taken, not put back */
+    char *got = contents(dir);
+    ck_assert_str_eq(got, want);
+    free(got);
+    free(want);
+    tkl_scheduler_free(&s);
+    remove_outbox(o, dir);
+}
+END_TEST
+
+START_TEST(a_round_whose_group_is_undone_is_told_and_queued_next_round)
+{
+    /* the round's puts are taken, then its group is undone at the commit
+     * (disk full): the completion says so, nothing was logged as queued,
+     * and the next round puts every notice in */
+    char dir[256];
+    int64_t now = at(2023, 6, 30, 10);
+    struct tkl_scheduler s;
+    struct tkl_queue_result res;
+    struct told t = {0};
+    tkl_disk_full_install(); /* before the outbox's files are opened */
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    build(&s, now);
+    size_t due = s.n;
+    queue_open(&s, o, now, &t);
+    ck_assert_int_gt(tkl_scheduler_next_at(&s), now); /* taken while the puts wait */
+    tkl_disk_full = 1;
+    tkl_capture_begin();
+    ck_assert_int_eq(tkl_state_commit(state_of(o)), -ENOSPC);
+    char *log = tkl_capture_end();
+    tkl_disk_full = 0;
+    ck_assert_int_eq(t.calls, 1);
+    ck_assert_int_eq(t.r, -ENOSPC);
+    ck_assert_uint_eq(t.res.committed, 0);
+    ck_assert_uint_eq(t.res.restored, due);
+    ck_assert_ptr_null(strstr(log, "queued notice"));
+    ck_assert_ptr_nonnull(strstr(log, "cannot commit the round's"));
+    free(log);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 0);
+    ck_assert_uint_eq(s.n, due);
+    ck_assert_int_le(tkl_scheduler_next_at(&s), now);
+    ck_assert_int_eq(queue_due(&s, NULL, o, now, &res), 0);
+    ck_assert_uint_gt(res.committed, 2);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), (int64_t)res.committed);
+    tkl_scheduler_free(&s);
     remove_outbox(o, dir);
 }
 END_TEST
@@ -518,6 +717,9 @@ int main(void)
     tcase_add_test(tc, a_grouped_round_whose_commit_fails_is_put_back_whole);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, a_refused_round_is_put_back_and_queued_once);
+    tcase_add_test(tc, a_notice_is_logged_as_queued_only_in_its_put_completion);
+    tcase_add_test(tc, a_notice_logged_before_is_not_queued_twice);
+    tcase_add_test(tc, a_round_whose_group_is_undone_is_told_and_queued_next_round);
     tcase_add_test(tc, a_round_committed_in_part_queues_the_rest_once);
     tcase_add_test(tc, reminders_an_answer_holds_back_are_not_queued);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);

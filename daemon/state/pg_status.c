@@ -1,0 +1,144 @@
+#include "pg_status.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state/pg.h"
+
+struct reading {
+    int64_t day_start, stuck_before;
+    struct tkl_pg_status *ret;
+    bool done;
+    int r;
+    char *err;
+};
+
+/* The numbers tickler status shows for SQLite (outbox.c's
+ * tkl_outbox_stats and tkl_outbox_count_waiting), then last_run. */
+static const char numbers_sql[] =
+    "SELECT count(*) FILTER (WHERE state = 0 AND attempts = 0),"
+    " count(*) FILTER (WHERE state = 0 AND attempts > 0),"
+    " count(*) FILTER (WHERE state = 2),"
+    " count(*) FILTER (WHERE state = 1 AND finished_at >= $1::bigint),"
+    " count(*) FILTER (WHERE state = 1),"
+    " min(next_attempt) FILTER (WHERE state = 0),"
+    " min(created_at) FILTER (WHERE state = 0),"
+    " count(*) FILTER (WHERE state = 0 AND created_at < $2::bigint),"
+    " (SELECT value FROM meta WHERE key = 'last_run')"
+    " FROM notices";
+
+/* Every node seen or holding a lease on a notice not finished. */
+static const char nodes_sql[] =
+    "SELECT coalesce(n.id, l.node), n.last_seen, coalesce(l.leases, 0), l.until"
+    " FROM nodes n FULL JOIN (SELECT lease_node AS node, count(*) AS leases,"
+    "   max(lease_until) AS until FROM notices"
+    "   WHERE state = 0 AND lease_node IS NOT NULL GROUP BY lease_node) l ON l.node = n.id"
+    " ORDER BY 1";
+
+/* Column i of row of res, or none when NULL. */
+static int64_t value(const PGresult *res, int row, int i, int64_t none)
+{
+    return PQgetisnull(res, row, i) ? none : strtoll(PQgetvalue(res, row, i), NULL, 10);
+}
+
+static void fail(struct reading *x, int r, const char *what, const PGresult *res)
+{
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *code = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    /* 42P01: undefined table: no ticklerd has made the schema yet */
+    if (code && strcmp(code, "42P01") == 0) {
+        r = -ENOENT;
+        msg = "the database holds no tickler state yet (ticklerd makes it when it first runs)";
+    }
+    x->r = r;
+    if (asprintf(&x->err, "%s: %s", what,
+                 msg                ? msg
+                 : r == -ECONNRESET ? "the connection failed (see the warning above)"
+                                    : strerror(-r)) < 0)
+        x->err = NULL;
+}
+
+static void on_read(void *data, int r, const PGresult *const *results, size_t n)
+{
+    struct reading *x = data;
+    x->done = true;
+    if (r < 0) {
+        const PGresult *failed = NULL;
+        for (size_t i = 0; i < n && results[i]; i++)
+            failed = results[i];
+        fail(x, r, "cannot read the state", failed);
+        return;
+    }
+    const PGresult *a = results[0], *b = results[1];
+    struct tkl_pg_status s = {.st = {.pending = value(a, 0, 0, 0),
+                                     .retrying = value(a, 0, 1, 0),
+                                     .failed = value(a, 0, 2, 0),
+                                     .delivered_today = value(a, 0, 3, 0),
+                                     .delivered = value(a, 0, 4, 0),
+                                     .next_attempt = value(a, 0, 5, INT64_MAX),
+                                     .oldest_pending = value(a, 0, 6, INT64_MAX)},
+                              .stuck = value(a, 0, 7, 0),
+                              .last_run = value(a, 0, 8, INT64_MIN)};
+    int rows = PQntuples(b);
+    if (rows > 0 && !(s.nodes = calloc((size_t)rows, sizeof(*s.nodes)))) {
+        x->r = -ENOMEM;
+        return;
+    }
+    for (int i = 0; i < rows; i++) {
+        struct tkl_pg_node *node = &s.nodes[s.n_nodes];
+        if (!(node->id = strdup(PQgetvalue(b, i, 0)))) {
+            tkl_pg_status_free(&s);
+            x->r = -ENOMEM;
+            return;
+        }
+        node->last_seen = value(b, i, 1, INT64_MIN);
+        node->leases = value(b, i, 2, 0);
+        node->lease_until = value(b, i, 3, INT64_MIN);
+        s.n_nodes++;
+    }
+    *x->ret = s;
+}
+
+static int start(struct tkl_pg *pg, void *data)
+{
+    struct reading *x = data;
+    char day[24], stuck[24];
+    snprintf(day, sizeof(day), "%" PRId64, x->day_start);
+    snprintf(stuck, sizeof(stuck), "%" PRId64, x->stuck_before);
+    const char *params[] = {day, stuck};
+    const struct tkl_pg_stmt stmts[] = {{.sql = numbers_sql, .nparams = 2, .params = params},
+                                        {.sql = nodes_sql}};
+    int r = tkl_pg_transaction(pg, stmts, 2, on_read, x);
+    if (r < 0)
+        fail(x, r, "cannot query the database", NULL);
+    return r;
+}
+
+int tkl_pg_status_read(const char *conninfo_file, int64_t day_start, int64_t stuck_before,
+                       struct tkl_pg_status *ret, char **ret_err)
+{
+    struct reading x = {.day_start = day_start, .stuck_before = stuck_before, .ret = ret};
+    *ret_err = NULL;
+    int r = tkl_pg_run(conninfo_file, start, &x, &x.done);
+    if (r < 0 && !x.err && x.r == 0)
+        fail(&x, r, "cannot use the conninfo", NULL);
+    if (x.r < 0) {
+        *ret_err = x.err ? x.err : strdup(strerror(-x.r));
+        return x.r;
+    }
+    free(x.err);
+    return 0;
+}
+
+void tkl_pg_status_free(struct tkl_pg_status *s)
+{
+    for (size_t i = 0; i < s->n_nodes; i++)
+        free(s->nodes[i].id);
+    free(s->nodes);
+    s->nodes = NULL;
+    s->n_nodes = 0;
+}
