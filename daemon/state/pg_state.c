@@ -363,7 +363,8 @@ static int claim_read(const PGresult *res, struct tkl_stored_notice ***ret, size
     for (int i = 0; r == 0 && i < rows; i++) {
         uint64_t id = (uint64_t)value_int(res, i, C_ID);
         if (!n || v[n - 1]->notice.id != id) {
-            struct tkl_stored_notice **nv = reallocarray(v, n + 1, sizeof(*nv));
+            struct tkl_stored_notice **nv =
+                reallocarray(v, n + 1, sizeof(struct tkl_stored_notice *));
             if (!nv || !(nv[n] = calloc(1, sizeof(**nv)))) {
                 v = nv ? nv : v;
                 r = -ENOMEM;
