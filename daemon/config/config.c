@@ -13,6 +13,7 @@
 #include "../plugin/plugin_dir.h"
 #include "../report/report_conf.h"
 #include "../schedule/schedule_conf.h"
+#include "../state/state_conf.h"
 #include "../store/store_conf.h"
 #include "../team/team_conf.h"
 
@@ -118,9 +119,9 @@ static int check_limits(const struct tkl_confread *rd, const struct tkl_config *
 
 static int load_slices(struct ctx *x, const config_setting_t *root)
 {
-    static const char *const top[] = {"daemon", "store",         "schedule",  "delivery",
-                                      "teams",  "fallback_team", "notifiers", "sources",
-                                      "http",   "links",         "report",    NULL};
+    static const char *const top[] = {"daemon",        "store",     "schedule", "delivery", "teams",
+                                      "fallback_team", "notifiers", "sources",  "http",     "links",
+                                      "report",        "state",     NULL};
     struct tkl_config *c = x->c;
     const struct tkl_confread *rd = &x->rd;
     const config_setting_t *teams = config_setting_get_member(root, "teams"), *g;
@@ -150,6 +151,9 @@ static int load_slices(struct ctx *x, const config_setting_t *root)
     }
     if (check_limits(rd, c) < 0)
         r = -EINVAL;
+    g = config_setting_get_member(root, "state");
+    if (out_of_memory(&r, tkl_state_conf_read(rd, g, &c->state)))
+        return -ENOMEM;
     g = config_setting_get_member(root, "http");
     if (out_of_memory(&r, tkl_http_conf_read(rd, g, &c->http)))
         return -ENOMEM;
@@ -226,6 +230,7 @@ static struct tkl_config *config_new(const char *path)
     c->debounce_ms = 500;
     tkl_schedule_conf_init(&c->schedule);
     tkl_delivery_conf_init(&c->delivery);
+    tkl_state_conf_init(&c->state);
     tkl_http_conf_init(&c->http);
     tkl_links_conf_init(&c->links);
     if (tkl_report_conf_init(&c->report) < 0) {
@@ -285,6 +290,7 @@ void tkl_config_free(struct tkl_config *c)
     tkl_plugin_conf_free(c->sources, c->n_sources);
     tkl_team_dir_free(&c->teams);
     tkl_delivery_conf_free(&c->delivery);
+    tkl_state_conf_free(&c->state);
     tkl_http_conf_free(&c->http);
     tkl_links_conf_free(&c->links);
     tkl_report_conf_free(&c->report);

@@ -5,10 +5,10 @@
  * file.
  *
  * Each step reads its own slice (store_conf.c, schedule_conf.c,
- * delivery_conf.c, team_conf.c, plugin_conf.c, report_conf.c); this reads
- * the file, hands each step its group, keeps the daemon's own settings and
- * checks what one slice names of another. Steps are given their slices, never
- * this struct.
+ * delivery_conf.c, team_conf.c, plugin_conf.c, report_conf.c,
+ * state_conf.c); this reads the file, hands each step its group, keeps the
+ * daemon's own settings and checks what one slice names of another. Steps are given their slices,
+ * never this struct.
  */
 #ifndef TKL_CONFIG_H
 #define TKL_CONFIG_H
@@ -22,6 +22,7 @@
 #include "../plugin/plugin_conf.h"
 #include "../report/report_conf.h"
 #include "../schedule/schedule_conf.h"
+#include "../state/state_conf.h"
 #include "../store/store.h"
 #include "../team/team.h"
 #include "../token/token_conf.h"
@@ -39,6 +40,7 @@ struct tkl_config {
     struct tkl_schedule_conf schedule; /* the policy, escalate_to, each team's rules */
     struct tkl_team_dir teams;
     struct tkl_delivery_conf delivery;
+    struct tkl_state_conf state;   /* where the durable state lives */
     struct tkl_http_conf http;     /* the web face */
     struct tkl_links_conf links;   /* the signed links' keys; none: no links */
     struct tkl_report_conf report; /* update requests and the progress report's wording */

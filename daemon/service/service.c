@@ -18,12 +18,11 @@
 
 #define WAKEUP_FILE       "wakeup" /* in the state directory; see tickler retry */
 #define LEASE_NODE        "local"  /* one node on SQLite: its leases are the `sending` marks */
-#define LEASE_SECONDS     300
-#define QUEUE_BACKOFF_MAX 300  /* seconds between tries of a refused queue round */
-#define SETTLE_RETRY_MS   5000 /* outcomes the outbox refused are recorded again */
-#define OUTBOX_BUSY_MS    250  /* the loop waits at most this for another writer */
-#define START_BACKOFF_MAX 300  /* seconds between tries to start a plugin that failed */
-#define ONESHOT_REFUSALS  6    /* --oneshot gives up after this many refused rounds */
+#define QUEUE_BACKOFF_MAX 300      /* seconds between tries of a refused queue round */
+#define SETTLE_RETRY_MS   5000     /* outcomes the outbox refused are recorded again */
+#define OUTBOX_BUSY_MS    250      /* the loop waits at most this for another writer */
+#define START_BACKOFF_MAX 300      /* seconds between tries to start a plugin that failed */
+#define ONESHOT_REFUSALS  6        /* --oneshot gives up after this many refused rounds */
 
 /* meta: the time of an update request the outbox refused (INT64_MAX: none) */
 #define REQUESTS_PENDING "requests_pending"
@@ -196,7 +195,8 @@ static int prepare_round(struct tkl_service *s)
     if (s->recovering)
         return 1; /* its completion kicks a round */
     if (s->recover_pending) {
-        int r = tkl_state_recover(s->state, LEASE_NODE, tkl_service_now(s), on_recovered, s);
+        int r = tkl_state_recover(s->state, s->deliverer.lease.node, tkl_service_now(s),
+                                  on_recovered, s);
         if (r < 0) {
             log_error("cannot read the outbox: %s; trying again in %d s", strerror(-r),
                       SETTLE_RETRY_MS / 1000);
@@ -675,6 +675,9 @@ static int open_outbox(struct tkl_service *s)
         return r;
     }
     tkl_outbox_set_busy_timeout(s->outbox, OUTBOX_BUSY_MS);
+    s->recover_pending = true; /* until it succeeds, no round runs (prepare_round tries it again) */
+    if (s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL)
+        return 0; /* the state is made on the loop (start_pg_state); recovery at the first round */
     int64_t moved = 0;
     if (tkl_outbox_get_meta(s->outbox, TKL_OUTBOX_MOVED_AT, &moved) == 0) {
         char at[32];
@@ -689,8 +692,6 @@ static int open_outbox(struct tkl_service *s)
         log_error("cannot start: out of memory");
         return r;
     }
-    /* until it succeeds, no round runs (prepare_round tries it again) */
-    s->recover_pending = true;
     if ((r = tkl_state_recover(s->state, LEASE_NODE, tkl_service_now(s), on_recovered, s)) == 0) {
         s->recovering = true;
         (void)tkl_state_commit(s->state); /* tells on_recovered */
@@ -804,6 +805,54 @@ static int start_http(struct tkl_service *s)
     return 0;
 }
 
+/* The PostgreSQL state is ready (r == 0) or cannot be set up for good. */
+static void on_pg_ready(void *data, int r)
+{
+    struct tkl_service *s = data;
+    if (r < 0) {
+        log_error("cannot use the PostgreSQL state: %s; stopping", strerror(-r));
+        s->failed = true;
+        if (s->finished)
+            s->finished(s); /* ticklerd: shuts down, the exit code says it failed */
+        else
+            tkl_service_stop(s);
+        return;
+    }
+    if (s->handles_open)
+        kick(s);
+}
+
+static void on_state_wake(void *data)
+{
+    struct tkl_service *s = data;
+    if (s->handles_open && !s->stopping)
+        kick(s);
+}
+
+/* state.backend = "postgresql": the state on the loop, this node's lease. */
+static int start_pg_state(struct tkl_service *s, uv_loop_t *loop)
+{
+    const struct tkl_state_conf *c = &s->rt->cfg->state;
+    struct tkl_state_pg_options o = {.conninfo_file = c->conninfo_file,
+                                     .node = c->node,
+                                     .lease_seconds = c->lease_seconds,
+                                     .on_ready = on_pg_ready,
+                                     .data = s};
+    if (!(s->node = strdup(c->node)))
+        return -ENOMEM;
+    int r = tkl_state_pg_new(loop, &o, &s->state);
+    if (r < 0) {
+        log_error("cannot use the PostgreSQL state (%s): %s", c->conninfo_file, strerror(-r));
+        return r;
+    }
+    tkl_state_on_wake(s->state, on_state_wake, s);
+    s->deliverer.lease = (struct tkl_state_lease){s->node, c->lease_seconds};
+    log_notice("state on PostgreSQL as node %s (lease %d s); the web face and tickler CLI read "
+               "local state only",
+               c->node, c->lease_seconds);
+    return 0;
+}
+
 int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
 {
     const char *failed = NULL;
@@ -820,8 +869,10 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     uv_unref((uv_handle_t *)&s->commit); /* it never keeps the loop alive nor wakes it */
     s->handles_open = true;
     read_stop_point(s);
+    s->deliverer.lease = (struct tkl_state_lease){LEASE_NODE, s->rt->cfg->state.lease_seconds};
+    if (s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL && (r = start_pg_state(s, loop)) < 0)
+        return r;
     s->deliverer.state = s->state;
-    s->deliverer.lease = (struct tkl_state_lease){LEASE_NODE, LEASE_SECONDS};
     s->deliverer.host = (struct tkl_delivery_host){now_ms, kick, round_done, s};
     s->deliverer.metrics = s->metrics;
     set_deliverer(s);
@@ -846,8 +897,19 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
 }
 
 /* Puts runtime fresh in force in place of the running one. */
+/* Whether the state groups a and b differ (a restart applies the new). */
+static bool state_changed(const struct tkl_state_conf *a, const struct tkl_state_conf *b)
+{
+    return a->backend != b->backend || a->lease_seconds != b->lease_seconds ||
+           strcmp(a->node ? a->node : "", b->node ? b->node : "") != 0 ||
+           strcmp(a->conninfo_file ? a->conninfo_file : "",
+                  b->conninfo_file ? b->conninfo_file : "") != 0;
+}
+
 static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
 {
+    if (state_changed(&s->rt->cfg->state, &fresh->cfg->state))
+        log_warning("the state group changed; it takes effect at the next start");
     size_t kept = tkl_plugin_set_carry(&s->rt->plugins, &fresh->plugins);
     s->sources_generation++;
     s->store_generation++;
@@ -959,6 +1021,7 @@ void tkl_service_stop(struct tkl_service *s)
                     "pass over it");
     if (s->state && tkl_state_commit(s->state) < 0)
         log_warning("cannot commit to the outbox while stopping; the next start catches up");
+    tkl_state_drain(s->state); /* PostgreSQL: its connection goes once answered */
     tkl_http_server_close(s->http);
     s->http = NULL;
     stop_watch(s); /* its transfers first */
@@ -1059,6 +1122,8 @@ void tkl_service_free(struct tkl_service *s)
                   kept);
     tkl_state_close(s->state); /* tells what is left, before the engine goes */
     s->state = NULL;
+    free(s->node);
+    s->node = NULL;
     if (s->outbox)
         tkl_outbox_on_commit(s->outbox, NULL, NULL);
     tkl_delivery_free(&s->deliverer);

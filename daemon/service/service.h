@@ -38,6 +38,7 @@ struct tkl_service {
     struct tkl_runtime *rt;       /* in force */
     struct tkl_outbox *outbox;    /* the web pages, the queue and the updates read and write it */
     struct tkl_state *state;      /* the outbox as the delivery path sees it (state/state.h) */
+    char *node;                   /* state.node with the PostgreSQL backend; NULL on SQLite */
     struct tkl_deliverer deliverer;
     uv_timer_t sched_timer, deliver_timer, day_timer;
     uv_prepare_t commit; /* commits the state's open group before the loop waits */

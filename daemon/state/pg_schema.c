@@ -76,7 +76,8 @@ static const struct {
      "   ON CONFLICT (key) DO NOTHING RETURNING key),"
      " n AS (INSERT INTO notices(id, channel, recipient, team_id, team_name, thread_key, due_at,"
      "   created_at, next_attempt, intro)"
-     "   SELECT id.id, $1, $2, $3, $4, $5, $6::bigint, $7::bigint, $8::bigint, $9 FROM id"
+     "   SELECT id.id, $1, $2, $3, $4, CASE WHEN (SELECT count(*) FROM won) = 1 THEN $5 END,"
+     "   $6::bigint, $7::bigint, $8::bigint, $9 FROM id"
      "   WHERE EXISTS (SELECT 1 FROM won) RETURNING id),"
      " ins AS (INSERT INTO entries(notice_id, " ENTRY_COLUMNS ")"
      "   SELECT n.id, (row_number() OVER (ORDER BY e.ord) - 1)::integer, e.j->>'item_id',"
@@ -125,6 +126,23 @@ static const struct {
      "INSERT INTO nodes(id, last_seen) VALUES($1, $2::bigint)"
      " ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen",
      2},
+    {TKL_PG_RELEASE,
+     "UPDATE notices SET lease_node = NULL, lease_until = NULL"
+     " WHERE id = $1::bigint AND lease_node = $2 AND state = 0 RETURNING id",
+     2},
+    {TKL_PG_RECOVER,
+     "UPDATE notices SET next_attempt = $2::bigint, lease_node = NULL, lease_until = NULL"
+     " WHERE lease_node = $1 AND state = 0 RETURNING id",
+     2},
+    {TKL_PG_DUE_CHANNELS,
+     "SELECT DISTINCT channel FROM notices WHERE state = 0 AND next_attempt <= $1::bigint"
+     " AND (lease_until IS NULL OR lease_until <= $1::bigint) ORDER BY channel",
+     1},
+    {TKL_PG_NEXT_ATTEMPT,
+     "SELECT min(CASE WHEN lease_until IS NULL THEN next_attempt"
+     " ELSE greatest(next_attempt, lease_until) END) FROM notices"
+     " WHERE state = 0 AND lease_node IS DISTINCT FROM $1",
+     1},
     {TKL_PG_META_GET, "SELECT value FROM meta WHERE key = $1", 1},
     {TKL_PG_META_SET,
      "INSERT INTO meta(key, value) VALUES($1, $2::bigint)"

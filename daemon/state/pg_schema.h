@@ -23,8 +23,9 @@
 /* The schema version this build writes. */
 #define TKL_PG_SCHEMA_VERSION 1
 
-/* The channel tkl_pg_schema's put notifies, its payload the notice's
- * channel, when a transaction that queued a notice commits. */
+/* The channel TKL_PG_NOTIFY_QUEUED notifies, when the transaction that
+ * queued a notice commits; its payload is what the caller gives (the
+ * state backend: the queueing node's id, so a node can tell its own). */
 #define TKL_PG_QUEUED_CHANNEL "tickler_queued"
 
 /* r is 0 with version the schema's version, or a negative errno: -EPROTO
@@ -41,7 +42,8 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  *
  * TKL_PG_PUT_NOTICE: a notice with the entries whose log key is new.
  *   $1 channel, $2 recipient, $3 team_id, $4 team_name, $5 thread_key,
- *   $6 due_at, $7 now (created_at), $8 next_attempt, $9 intro,
+ *   $6 due_at, $7 now (created_at), $8 next_attempt, $9 intro (the
+ *   thread key is stored only when one entry is stored),
  *   $10 the entries, a JSON array of objects: "key" (the log key) and the
  *   entries columns item_id, title, commitment, owners, deadline_text,
  *   status, progress, deadline_day, kind, stage, stage_key, days_left,
@@ -51,8 +53,8 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  *   with INSERT ... ON CONFLICT DO NOTHING: of two transactions putting
  *   the same key, the second waits for the first and stores that entry
  *   only if the first rolled back.
- * TKL_PG_NOTIFY_QUEUED: $1 a channel; NOTIFY TKL_PG_QUEUED_CHANNEL with
- *   it, sent at commit (in the put's transaction).
+ * TKL_PG_NOTIFY_QUEUED: $1 the payload; NOTIFY TKL_PG_QUEUED_CHANNEL
+ *   with it, sent at commit (in the put's transaction).
  * TKL_PG_CLAIM: the due notices of a channel not leased to a node (or
  *   whose lease has expired), leased to this node; locked rows are
  *   skipped, so nodes claiming at once get disjoint sets.
@@ -70,6 +72,17 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  *   $3 the next attempt. Each records the outcome and ends the lease only
  *   if the lease is still the node's: one row (id) when recorded, none
  *   when another node holds the notice now (or finished it).
+ * TKL_PG_RELEASE: $1 notice id, $2 node id. Ends the node's lease
+ *   without counting an attempt: one row (id) when it was the node's.
+ * TKL_PG_RECOVER: $1 node id, $2 now. The node's leased notices not
+ *   finished (a previous run of the node was killed) made due at now,
+ *   their leases ended; one row (id) each. Other nodes' leases are
+ *   untouched.
+ * TKL_PG_DUE_CHANNELS: $1 now. One row (channel) per channel with a
+ *   notice due and not leased (or whose lease expired).
+ * TKL_PG_NEXT_ATTEMPT: $1 node id. One row: the earliest instant a
+ *   notice not leased to the node may be claimed (its next attempt, or
+ *   the end of another node's lease on it), NULL when none.
  * TKL_PG_NODE_SEEN: $1 node id, $2 now.
  * TKL_PG_META_GET: $1 key; one row (value) or none.
  * TKL_PG_META_SET: $1 key, $2 value (an integer).
@@ -81,6 +94,10 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
 #define TKL_PG_DELIVERED     "tkl_delivered"
 #define TKL_PG_FAILED        "tkl_failed"
 #define TKL_PG_RETRY         "tkl_retry"
+#define TKL_PG_RELEASE       "tkl_release"
+#define TKL_PG_RECOVER       "tkl_recover"
+#define TKL_PG_DUE_CHANNELS  "tkl_due_channels"
+#define TKL_PG_NEXT_ATTEMPT  "tkl_next_attempt"
 #define TKL_PG_NODE_SEEN     "tkl_node_seen"
 #define TKL_PG_META_GET      "tkl_meta_get"
 #define TKL_PG_META_SET      "tkl_meta_set"

@@ -101,6 +101,12 @@ bool tkl_state_busy(const struct tkl_state *st)
     return st->ops->busy(st->impl);
 }
 
+void tkl_state_drain(struct tkl_state *st)
+{
+    if (st && st->ops->drain)
+        st->ops->drain(st->impl);
+}
+
 void tkl_state_on_wake(struct tkl_state *st, void (*fn)(void *data), void *data)
 {
     st->wake = fn;

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include <tickler/notice.h>
+#include <uv.h>
 
 #include "../outbox/outbox.h"
 
@@ -90,6 +91,7 @@ struct tkl_state_ops {
     int (*sync)(void *impl, tkl_state_done_cb cb, void *data);
     int (*commit)(void *impl);
     bool (*busy)(const void *impl);
+    void (*drain)(void *impl); /* NULL: nothing to let go */
     void (*close)(void *impl);
 };
 
@@ -105,12 +107,41 @@ int tkl_state_new(const struct tkl_state_ops *ops, void *impl, struct tkl_state 
 int tkl_state_sqlite_new(struct tkl_outbox *o, void (*also)(void *data, int r), void *data,
                          struct tkl_state **ret);
 
+/* The PostgreSQL backend (state/pg_state.c), for several nodes on one
+ * database (state/pg_schema.h). */
+struct tkl_state_pg_options {
+    const char *conninfo_file; /* a path, or "credential:NAME" (state/pg.h) */
+    const char *node;          /* this node's id: its leases and recovery */
+    int lease_seconds;         /* the lease of the notices it claims */
+    /* told once the schema is migrated and the statements prepared (0),
+     * or when that failed for good (r < 0: a newer schema, an SQL error;
+     * a lost connection is tried again). NULL: nobody. */
+    void (*on_ready)(void *data, int r);
+    void *data;
+};
+
+/*
+ * Starts connecting (reading opts->conninfo_file now), then migrates the
+ * schema and prepares the statements; operations may be queued at once:
+ * the open group waits until then. Notices put by another node wake this
+ * one (tkl_state_on_wake), and so does every reconnection. Returns 0, or
+ * a negative errno: the conninfo file's, -EINVAL, -ENOMEM.
+ */
+int tkl_state_pg_new(uv_loop_t *loop, const struct tkl_state_pg_options *opts,
+                     struct tkl_state **ret);
+
+/* No more work will come but what completions queue: a backend holding
+ * handles on the loop (PostgreSQL's connection) lets them go once what
+ * is queued or in flight was told, so the loop can end. Operations after
+ * that are refused (-ESHUTDOWN). SQLite: nothing. */
+void tkl_state_drain(struct tkl_state *st);
+
 /* Ends the open group and tells every completion whose group ended (a
  * completion may queue more operations: they are committed and told too
  * before this returns). Closes the backend after. Accepts NULL. */
 void tkl_state_close(struct tkl_state *st);
 
-/* The backend's name ("sqlite"). */
+/* The backend's name ("sqlite", "postgresql"). */
 const char *tkl_state_backend(const struct tkl_state *st);
 
 /*

@@ -17,11 +17,11 @@
 #include "alloc_fail.h"
 #include "outbox_fixture.h"
 #include "state/state.h"
+#include "state_told.h"
 
 static char dir[256];
 static struct tkl_outbox *o;
 static struct tkl_state *st;
-static bool inside;            /* a state call is running */
 static unsigned long n_groups; /* group ends the backend passed on */
 static int last_group;
 
@@ -74,74 +74,6 @@ static struct tkl_notice notice(const char *recipient)
                                .due_at = 1000,
                                .entries = &entry,
                                .n_entries = 1};
-}
-
-/* What each completion was told. */
-struct told {
-    int calls;
-    int r;
-    uint64_t id;
-    int64_t value;
-    size_t n;
-    uint64_t ids[8];
-};
-
-static void on_done(void *data, int r)
-{
-    struct told *t = data;
-    ck_assert(!inside);
-    t->calls++;
-    t->r = r;
-}
-
-static void on_put(void *data, int r, uint64_t id)
-{
-    struct told *t = data;
-    ck_assert(!inside);
-    t->calls++;
-    t->r = r;
-    t->id = id;
-}
-
-static void on_value(void *data, int r, int64_t value)
-{
-    struct told *t = data;
-    ck_assert(!inside);
-    t->calls++;
-    t->r = r;
-    t->value = value;
-}
-
-static void on_claim(void *data, int r, struct tkl_stored_notice **v, size_t n)
-{
-    struct told *t = data;
-    ck_assert(!inside);
-    t->calls++;
-    t->r = r;
-    t->n = n;
-    if (r != 0)
-        ck_assert(!v && !n);
-    for (size_t i = 0; i < n; i++) {
-        if (i < 8)
-            t->ids[i] = v[i]->notice.id;
-        tkl_stored_notice_free(v[i]);
-    }
-    free(v);
-}
-
-/* n counts the channels; "email" must be the one given. */
-static void on_channels(void *data, int r, char **v, size_t n)
-{
-    struct told *t = data;
-    ck_assert(!inside);
-    t->calls++;
-    t->r = r;
-    t->n = n;
-    for (size_t i = 0; i < n; i++) {
-        ck_assert_str_eq(v[i], "email");
-        free(v[i]);
-    }
-    free(v);
 }
 
 /* Puts a notice for recipient into the open group. */

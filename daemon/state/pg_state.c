@@ -1,0 +1,1063 @@
+/*
+ * The PostgreSQL backend of the state interface (state.h), for several
+ * ticklerd sharing one database: one connection (state/pg.h), the schema
+ * of state/pg_schema.h.
+ *
+ * Groups: every operation is one statement (or none: sync) queued into the
+ * open group; tkl_state_commit sends the group as pipelined transactions
+ * of at most GROUP_STMTS statements each (tkl_pg_transaction takes 64),
+ * and each operation's completion is told from its transaction's answer:
+ * r == 0 with its results once committed, r < 0 when it was undone (a
+ * statement failed, the connection went: -ECONNRESET, the state closed:
+ * -ECANCELED). Reads ride in the group too, so they see its writes. While
+ * the connection is lost and not made again, commit tells the group's
+ * operations -ENOTCONN. Until the schema is migrated and the statements
+ * prepared, the open group waits (busy).
+ *
+ * Leases: a claim leases its notices to the node until its now plus the
+ * lease; the node's clock when the answer arrives is that now plus the
+ * time the loop's monotonic clock says passed. When less than half the
+ * lease is left by then (the node was stopped, SIGSTOP, or the database
+ * answered late) nothing is handed out: the notices are released, as
+ * another node may already hold them. While notices this node claimed are
+ * in flight (claimed, their outcome not recorded), a timer renews the
+ * node's leases every third of a lease; it runs only then, so an idle
+ * daemon wakes for nothing. The node's row in `nodes` is written at start
+ * and with every claim and renewal, never on a timer of its own.
+ *
+ * Wake-ups: a group that puts a notice notifies TKL_PG_QUEUED_CHANNEL with
+ * the node's id; a NOTIFY from another node, and every reconnection,
+ * calls tkl_state_woken (the engine runs a round).
+ *
+ * The backend commits its open group itself before the loop waits (a
+ * uv_prepare that never keeps the loop alive), besides the daemon's own
+ * tkl_state_commit calls. Once tkl_state_pg_drain was called and nothing
+ * is queued or in flight, the connection is closed so the loop can end.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "pg.h"
+#include "pg_schema.h"
+#include "state.h"
+
+/* An operation's statements per transaction: two more (NOTIFY, node
+ * seen) fit within tkl_pg_transaction's 64. */
+#define GROUP_STMTS 62
+#define MAX_PARAMS  10
+
+enum op_kind { OP_DONE, OP_PUT, OP_VALUE, OP_CLAIM, OP_CHANNELS };
+
+enum op_what {
+    W_PUT,
+    W_DUE,
+    W_CLAIM,
+    W_OUTCOME,
+    W_RELEASE,
+    W_RENEW,
+    W_RECOVER,
+    W_NEXT,
+    W_GET_META,
+    W_SET_META,
+    W_SYNC,
+};
+
+struct op {
+    enum op_kind kind;
+    enum op_what what;
+    union {
+        tkl_state_done_cb done;
+        tkl_state_put_cb put;
+        tkl_state_value_cb value;
+        tkl_state_claim_cb claim;
+        tkl_state_channels_cb channels;
+    } cb; /* NULL: the backend's own (a renewal, a release) */
+    void *data;
+    const char *prepared; /* NULL: no statement */
+    int nparams;
+    char *params[MAX_PARAMS];
+    uint64_t id;       /* an outcome's notice */
+    uint64_t asked_ns; /* a claim: uv_hrtime when asked */
+    int lease_seconds; /* a claim */
+    struct op *next;
+};
+
+struct pgs {
+    uv_loop_t *loop;
+    struct tkl_pg *pg;
+    struct tkl_state *st;
+    char *node;
+    int lease_seconds;
+    void (*on_ready)(void *data, int r);
+    void *data;
+    bool migrating, ready, closed, pg_closed, draining;
+    struct op *open, **open_tail;
+    size_t txns;    /* sent, not answered */
+    uint64_t *held; /* notices claimed here, outcome not recorded */
+    size_t n_held, held_cap;
+    int64_t base_now; /* the node's clock: base_now at base_ns (uv_hrtime) */
+    uint64_t base_ns;
+    uv_timer_t renew;
+    uv_prepare_t prepare;
+    int handles;           /* open handles: once none and closed, the memory goes */
+    bool handles_released; /* uv_close called on them */
+};
+
+/* One transaction of a group: its operations, in order. */
+struct txn {
+    struct pgs *q;
+    struct op *ops;
+};
+
+static int pgs_commit(void *impl);
+
+/* The node's clock now (seconds): the last now a caller gave, plus what
+ * the monotonic clock says passed since. */
+static int64_t clock_now(const struct pgs *q)
+{
+    if (!q->base_ns)
+        return (int64_t)time(NULL);
+    return q->base_now + (int64_t)((uv_hrtime() - q->base_ns) / 1000000000u);
+}
+
+static void clock_set(struct pgs *q, int64_t now)
+{
+    q->base_now = now;
+    q->base_ns = uv_hrtime();
+}
+
+static void op_free(struct op *p)
+{
+    for (int i = 0; i < p->nparams; i++)
+        free(p->params[i]);
+    free(p);
+}
+
+static struct op *op_new(enum op_kind kind, enum op_what what, void *data)
+{
+    struct op *p = calloc(1, sizeof(*p));
+    if (p) {
+        p->kind = kind;
+        p->what = what;
+        p->data = data;
+    }
+    return p;
+}
+
+/* Sets p's statement and its parameters (copied; NULL stays SQL NULL).
+ * Returns 0 or -ENOMEM. */
+static int op_stmt(struct op *p, const char *prepared, int n, const char *const *params)
+{
+    p->prepared = prepared;
+    p->nparams = n;
+    for (int i = 0; i < n; i++)
+        if (params[i] && !(p->params[i] = strdup(params[i])))
+            return -ENOMEM;
+    return 0;
+}
+
+static void op_queue(struct pgs *q, struct op *p)
+{
+    *q->open_tail = p;
+    q->open_tail = &p->next;
+}
+
+/* Queues p, or frees it and returns r < 0. */
+static int finish(struct pgs *q, struct op *p, int r)
+{
+    if (r == 0 && (q->closed || q->pg_closed))
+        r = -ESHUTDOWN;
+    if (r < 0) {
+        op_free(p);
+        return r;
+    }
+    op_queue(q, p);
+    return 0;
+}
+
+static void free_notices(struct tkl_stored_notice **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        tkl_stored_notice_free(v[i]);
+    free(v);
+}
+
+/* ---- the notices in flight and their renewal --------------------------- */
+
+static void hold(struct pgs *q, uint64_t id)
+{
+    if (q->n_held == q->held_cap) {
+        size_t c = q->held_cap ? q->held_cap * 2 : 16;
+        uint64_t *v = reallocarray(q->held, c, sizeof(*v));
+        if (!v)
+            return; /* renewed while others are held; else its lease may run out */
+        q->held = v;
+        q->held_cap = c;
+    }
+    q->held[q->n_held++] = id;
+}
+
+static void unhold(struct pgs *q, uint64_t id)
+{
+    for (size_t i = 0; i < q->n_held; i++)
+        if (q->held[i] == id) {
+            q->held[i] = q->held[--q->n_held];
+            break;
+        }
+    if (!q->n_held && !q->handles_released)
+        uv_timer_stop(&q->renew);
+}
+
+static uint64_t renew_period_ms(const struct pgs *q)
+{
+    uint64_t ms = (uint64_t)q->lease_seconds * 1000 / 3;
+    return ms ? ms : 1;
+}
+
+static int queue_renew(struct pgs *q, tkl_state_done_cb cb, void *data);
+
+static void on_renew_timer(uv_timer_t *t)
+{
+    struct pgs *q = t->data;
+    if (!q->n_held) {
+        uv_timer_stop(&q->renew);
+        return;
+    }
+    if (queue_renew(q, NULL, NULL) == 0)
+        (void)pgs_commit(q);
+}
+
+static void arm_renewal(struct pgs *q)
+{
+    if (q->n_held && !q->handles_released && !uv_is_active((uv_handle_t *)&q->renew)) {
+        uint64_t ms = renew_period_ms(q);
+        (void)uv_timer_start(&q->renew, on_renew_timer, ms, ms);
+    }
+}
+
+/* ---- answers ------------------------------------------------------------ */
+
+static char *value_dup(const PGresult *res, int row, int col, bool *oom)
+{
+    if (PQgetisnull(res, row, col))
+        return NULL;
+    char *s = strdup(PQgetvalue(res, row, col));
+    if (!s)
+        *oom = true;
+    return s;
+}
+
+static int64_t value_int(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* Room for one more entry in s (*cap doubled when full). */
+static int grow_entries(struct tkl_stored_notice *s, size_t *cap)
+{
+    if (s->notice.n_entries < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 4;
+    struct tkl_notice_entry *e = reallocarray(s->entries, c, sizeof(*e));
+    if (!e)
+        return -ENOMEM;
+    s->entries = e;
+    s->notice.entries = e;
+    char **k = reallocarray(s->stage_keys, c, sizeof(*k));
+    if (!k)
+        return -ENOMEM;
+    s->stage_keys = k;
+    *cap = c;
+    return 0;
+}
+
+/* The columns of TKL_PG_CLAIM's rows (pg_schema.h). */
+enum {
+    C_ID,
+    C_CHANNEL,
+    C_RECIPIENT,
+    C_TEAM_ID,
+    C_TEAM_NAME,
+    C_THREAD_KEY,
+    C_DUE_AT,
+    C_CREATED_AT,
+    C_ATTEMPTS,
+    C_INTRO,
+    C_IDX,
+    C_ITEM_ID,
+    C_TITLE,
+    C_COMMITMENT,
+    C_OWNERS,
+    C_DEADLINE_TEXT,
+    C_STATUS,
+    C_PROGRESS,
+    C_DEADLINE_DAY,
+    C_KIND,
+    C_STAGE,
+    C_STAGE_KEY,
+    C_DAYS_LEFT,
+    C_LATE,
+    C_CATEGORY,
+    C_URL,
+    C_ANSWER,
+};
+
+static int notice_read(const PGresult *res, int row, struct tkl_stored_notice *s)
+{
+    bool oom = false;
+    s->notice.size = sizeof(s->notice);
+    s->notice.id = (uint64_t)value_int(res, row, C_ID);
+    s->notice.channel = value_dup(res, row, C_CHANNEL, &oom);
+    s->notice.recipient = value_dup(res, row, C_RECIPIENT, &oom);
+    s->notice.team_id = value_dup(res, row, C_TEAM_ID, &oom);
+    s->notice.team_name = value_dup(res, row, C_TEAM_NAME, &oom);
+    s->notice.thread_key = value_dup(res, row, C_THREAD_KEY, &oom);
+    s->notice.due_at = value_int(res, row, C_DUE_AT);
+    s->notice.intro = value_dup(res, row, C_INTRO, &oom);
+    s->created_at = value_int(res, row, C_CREATED_AT);
+    s->attempts = (int)value_int(res, row, C_ATTEMPTS);
+    s->state = TKL_NOTICE_PENDING;
+    return oom || !s->notice.channel || !s->notice.recipient ? -ENOMEM : 0;
+}
+
+static int entry_read(const PGresult *res, int row, struct tkl_stored_notice *s)
+{
+    bool oom = false;
+    size_t i = s->notice.n_entries;
+    struct tkl_notice_entry *e = &s->entries[i];
+    *e = (struct tkl_notice_entry){.size = sizeof(*e)};
+    e->item_id = value_dup(res, row, C_ITEM_ID, &oom);
+    e->title = value_dup(res, row, C_TITLE, &oom);
+    e->commitment = value_dup(res, row, C_COMMITMENT, &oom);
+    e->owners = value_dup(res, row, C_OWNERS, &oom);
+    e->deadline_text = value_dup(res, row, C_DEADLINE_TEXT, &oom);
+    e->status = value_dup(res, row, C_STATUS, &oom);
+    e->progress = value_dup(res, row, C_PROGRESS, &oom);
+    e->deadline_day = (int32_t)value_int(res, row, C_DEADLINE_DAY);
+    e->kind = (enum tkl_deadline_kind)value_int(res, row, C_KIND);
+    e->stage = (enum tkl_stage)value_int(res, row, C_STAGE);
+    s->stage_keys[i] = value_dup(res, row, C_STAGE_KEY, &oom);
+    e->days_left = (int32_t)value_int(res, row, C_DAYS_LEFT);
+    e->late = (int)value_int(res, row, C_LATE);
+    e->category = value_dup(res, row, C_CATEGORY, &oom);
+    e->url = value_dup(res, row, C_URL, &oom);
+    e->answer = value_dup(res, row, C_ANSWER, &oom);
+    s->notice.n_entries++;
+    return oom || !e->item_id ? -ENOMEM : 0;
+}
+
+/* The claim's rows, one per entry, grouped into notices. Returns 0 or
+ * -ENOMEM (nothing returned). */
+static int claim_read(const PGresult *res, struct tkl_stored_notice ***ret, size_t *ret_n)
+{
+    int rows = PQntuples(res);
+    struct tkl_stored_notice **v = NULL;
+    size_t n = 0, entry_cap = 0;
+    int r = 0;
+    for (int i = 0; r == 0 && i < rows; i++) {
+        uint64_t id = (uint64_t)value_int(res, i, C_ID);
+        if (!n || v[n - 1]->notice.id != id) {
+            struct tkl_stored_notice **nv =
+                reallocarray(v, n + 1, sizeof(struct tkl_stored_notice *));
+            if (!nv || !(nv[n] = calloc(1, sizeof(**nv)))) {
+                v = nv ? nv : v;
+                r = -ENOMEM;
+                break;
+            }
+            v = nv;
+            entry_cap = 0;
+            if ((r = notice_read(res, i, v[n++])) < 0)
+                break;
+        }
+        if ((r = grow_entries(v[n - 1], &entry_cap)) == 0)
+            r = entry_read(res, i, v[n - 1]);
+    }
+    if (r < 0) {
+        free_notices(v, n);
+        return r;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+static void on_released(void *data, int r)
+{
+    (void)data;
+    if (r < 0)
+        log_warning("postgresql: cannot release claimed notices (%s); they are due again when "
+                    "their lease ends",
+                    strerror(-r));
+}
+
+static int queue_release(struct pgs *q, uint64_t id, tkl_state_done_cb cb, void *data);
+
+/* A claim's notices, handed to the caller only while more than half the
+ * lease is left by the node's clock; else released. */
+static void tell_claim(struct pgs *q, struct op *p, const PGresult *res)
+{
+    struct tkl_stored_notice **v = NULL;
+    size_t n = 0;
+    int r = claim_read(res, &v, &n);
+    uint64_t passed = (uv_hrtime() - p->asked_ns) / 1000000000u;
+    if (r == 0 && n && passed * 2 >= (uint64_t)p->lease_seconds) {
+        log_warning("postgresql: a claim of %zu notices took %" PRIu64 " s of a %d s lease; they "
+                    "are released, not sent (another node may hold them)",
+                    n, passed, p->lease_seconds);
+        for (size_t i = 0; i < n; i++)
+            (void)queue_release(q, v[i]->notice.id, on_released, NULL);
+        free_notices(v, n);
+        v = NULL;
+        n = 0;
+    }
+    if (r < 0) {
+        /* held by the lease: released so another round (here or elsewhere) takes them */
+        int rows = PQntuples(res);
+        for (int i = 0; i < rows; i++)
+            if (i == 0 || value_int(res, i, C_ID) != value_int(res, i - 1, C_ID))
+                (void)queue_release(q, (uint64_t)value_int(res, i, C_ID), on_released, NULL);
+    }
+    for (size_t i = 0; i < n; i++)
+        hold(q, v[i]->notice.id);
+    arm_renewal(q);
+    p->cb.claim(p->data, r, v, n);
+}
+
+static void tell_channels(struct op *p, const PGresult *res)
+{
+    int rows = PQntuples(res);
+    char **v = calloc((size_t)rows + 1, sizeof(*v));
+    int r = v ? 0 : -ENOMEM;
+    for (int i = 0; r == 0 && i < rows; i++)
+        if (!(v[i] = strdup(PQgetvalue(res, i, 0))))
+            r = -ENOMEM;
+    if (r < 0) {
+        for (int i = 0; v && i < rows; i++)
+            free(v[i]);
+        free(v);
+        p->cb.channels(p->data, r, NULL, 0);
+        return;
+    }
+    p->cb.channels(p->data, 0, v, (size_t)rows);
+}
+
+/* Tells p what its statement's result res says (r == 0), or r. */
+static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
+{
+    if (p->what == W_OUTCOME || p->what == W_RELEASE) {
+        if (r == 0 && PQntuples(res) == 0)
+            r = TKL_STATE_NOT_OURS;
+        if (r >= 0)
+            unhold(q, p->id);
+    }
+    if (!p->cb.done) /* the backend's own */
+        goto out;
+    if (r < 0) {
+        switch (p->kind) {
+        case OP_DONE:
+            p->cb.done(p->data, r);
+            break;
+        case OP_PUT:
+            p->cb.put(p->data, r, 0);
+            break;
+        case OP_VALUE:
+            p->cb.value(p->data, r, 0);
+            break;
+        case OP_CLAIM:
+            p->cb.claim(p->data, r, NULL, 0);
+            break;
+        case OP_CHANNELS:
+            p->cb.channels(p->data, r, NULL, 0);
+            break;
+        }
+        goto out;
+    }
+    switch (p->what) {
+    case W_PUT:
+        p->cb.put(p->data, 0, (uint64_t)value_int(res, 0, 0));
+        break;
+    case W_DUE:
+        tell_channels(p, res);
+        break;
+    case W_CLAIM:
+        tell_claim(q, p, res);
+        break;
+    case W_RECOVER:
+        p->cb.value(p->data, 0, PQntuples(res));
+        break;
+    case W_NEXT:
+        p->cb.value(p->data, 0, PQgetisnull(res, 0, 0) ? INT64_MAX : value_int(res, 0, 0));
+        break;
+    case W_GET_META:
+        if (PQntuples(res) == 0)
+            p->cb.value(p->data, -ENOENT, 0);
+        else
+            p->cb.value(p->data, 0, value_int(res, 0, 0));
+        break;
+    default:
+        p->cb.done(p->data, r);
+        break;
+    }
+out:
+    op_free(p);
+}
+
+static void free_pgs(struct pgs *q)
+{
+    free(q->held);
+    free(q->node);
+    free(q);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    struct pgs *q = h->data;
+    if (--q->handles == 0 && q->closed)
+        free_pgs(q);
+}
+
+static void release_handles(struct pgs *q)
+{
+    if (q->handles_released)
+        return;
+    q->handles_released = true;
+    uv_close((uv_handle_t *)&q->renew, on_handle_closed);
+    uv_close((uv_handle_t *)&q->prepare, on_handle_closed);
+}
+
+/* Closes the connection and the handles once draining and nothing is
+ * left to answer. */
+static void maybe_drained(struct pgs *q)
+{
+    if (q->draining && !q->pg_closed && !q->open && !q->txns) {
+        q->pg_closed = true;
+        tkl_pg_close(q->pg);
+        release_handles(q);
+    }
+}
+
+static void on_txn(void *data, int r, const PGresult *const *results, size_t n)
+{
+    struct txn *t = data;
+    struct pgs *q = t->q;
+    size_t i = 0;
+    q->txns--;
+    if (r < 0 && r != -ECANCELED)
+        log_warning("postgresql: a group of the state was undone: %s", strerror(-r));
+    while (t->ops) {
+        struct op *p = t->ops;
+        t->ops = p->next;
+        const PGresult *res = NULL;
+        if (p->prepared)
+            res = i < n ? results[i++] : NULL;
+        tell(q, p, r == 0 && p->prepared && !res ? -EIO : r, res);
+    }
+    free(t);
+    if (!q->closed)
+        maybe_drained(q);
+}
+
+/* ---- commit ------------------------------------------------------------- */
+
+static void tell_all(struct pgs *q, struct op *p, int r)
+{
+    while (p) {
+        struct op *next = p->next;
+        tell(q, p, r, NULL);
+        p = next;
+    }
+}
+
+/* Sends the operations of ops, GROUP_STMTS statements at most, as one
+ * transaction; returns the rest in *rest. Returns 0 or the negative
+ * errno told to those operations. */
+static int send_txn(struct pgs *q, struct op *ops, struct op **rest)
+{
+    struct tkl_pg_stmt stmts[GROUP_STMTS + 2];
+    size_t n = 0;
+    bool put = false, seen = false;
+    struct op *p = ops, **tail = &ops;
+    while (p && n < GROUP_STMTS) {
+        if (p->prepared)
+            stmts[n++] = (struct tkl_pg_stmt){.prepared = p->prepared,
+                                              .nparams = p->nparams,
+                                              .params = (const char *const *)p->params};
+        put |= p->what == W_PUT;
+        seen |= p->what == W_CLAIM || p->what == W_RENEW;
+        tail = &p->next;
+        p = p->next;
+    }
+    *tail = NULL;
+    *rest = p;
+    char now[24];
+    const char *notify[] = {q->node}, *node_seen[] = {q->node, now};
+    snprintf(now, sizeof(now), "%" PRId64, clock_now(q));
+    if (put)
+        stmts[n++] =
+            (struct tkl_pg_stmt){.prepared = TKL_PG_NOTIFY_QUEUED, .nparams = 1, .params = notify};
+    if (seen)
+        stmts[n++] =
+            (struct tkl_pg_stmt){.prepared = TKL_PG_NODE_SEEN, .nparams = 2, .params = node_seen};
+    if (!n)
+        stmts[n++] = (struct tkl_pg_stmt){.sql = "SELECT 1"}; /* a barrier */
+    struct txn *t = calloc(1, sizeof(*t));
+    int r = t ? 0 : -ENOMEM;
+    if (t) {
+        t->q = q;
+        t->ops = ops;
+        r = tkl_pg_transaction(q->pg, stmts, n, on_txn, t);
+    }
+    if (r < 0) {
+        free(t);
+        tell_all(q, ops, r);
+        return r;
+    }
+    q->txns++;
+    return 0;
+}
+
+static int pgs_commit(void *impl)
+{
+    struct pgs *q = impl;
+    int rc = 0;
+    if (q->closed || q->pg_closed || !q->ready || !q->open)
+        return 0;
+    /* what completions queue while this runs waits for the next commit */
+    struct op *ops = q->open;
+    q->open = NULL;
+    q->open_tail = &q->open;
+    while (ops) {
+        struct op *rest = NULL;
+        int r = send_txn(q, ops, &rest);
+        if (r < 0)
+            rc = r;
+        ops = rest;
+    }
+    return rc;
+}
+
+static bool pgs_busy(const void *impl)
+{
+    const struct pgs *q = impl;
+    return q->open != NULL;
+}
+
+static void on_prepare(uv_prepare_t *h)
+{
+    struct pgs *q = h->data;
+    if (q->open)
+        (void)pgs_commit(q);
+    maybe_drained(q);
+}
+
+/* ---- operations --------------------------------------------------------- */
+
+static int put_entries_json(const struct tkl_notice *n, const char *const *stage_keys, char **ret)
+{
+    json_t *a = json_array();
+    int r = a ? 0 : -ENOMEM;
+    for (size_t i = 0; r == 0 && i < n->n_entries; i++) {
+        const struct tkl_notice_entry *e = &n->entries[i];
+        char *key =
+            tkl_log_key(e->item_id, e->deadline_day, stage_keys[i], n->channel, n->recipient);
+        json_t *o = key ? json_object() : NULL;
+        const struct {
+            const char *name, *value;
+        } texts[] = {
+            {"key", key},
+            {"item_id", e->item_id},
+            {"title", e->title},
+            {"commitment", e->commitment},
+            {"owners", e->owners},
+            {"deadline_text", e->deadline_text},
+            {"status", e->status},
+            {"progress", e->progress},
+            {"stage_key", stage_keys[i]},
+            {"category", e->category},
+            {"url", e->url},
+            {"answer", e->answer},
+        };
+        const struct {
+            const char *name;
+            json_int_t value;
+        } ints[] = {
+            {"deadline_day", e->deadline_day}, {"kind", e->kind}, {"stage", e->stage},
+            {"days_left", e->days_left},       {"late", e->late},
+        };
+        for (size_t k = 0; o && k < sizeof(texts) / sizeof(texts[0]); k++)
+            if (texts[k].value &&
+                json_object_set_new(o, texts[k].name, json_string(texts[k].value)) < 0) {
+                json_decref(o);
+                o = NULL;
+            }
+        for (size_t k = 0; o && k < sizeof(ints) / sizeof(ints[0]); k++)
+            if (json_object_set_new(o, ints[k].name, json_integer(ints[k].value)) < 0) {
+                json_decref(o);
+                o = NULL;
+            }
+        free(key);
+        if (!o || json_array_append_new(a, o) < 0)
+            r = -ENOMEM;
+    }
+    char *s = r == 0 ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    if (!s)
+        return -ENOMEM;
+    *ret = s;
+    return 0;
+}
+
+static int pgs_put(void *impl, const struct tkl_notice *n, const char *const *stage_keys,
+                   int64_t now, tkl_state_put_cb cb, void *data)
+{
+    struct pgs *q = impl;
+    char *entries = NULL;
+    char due[24], at[24];
+    if (!n->n_entries)
+        return -EINVAL;
+    struct op *p = op_new(OP_PUT, W_PUT, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.put = cb;
+    int r = put_entries_json(n, stage_keys, &entries);
+    if (r == 0) {
+        snprintf(due, sizeof(due), "%" PRId64, n->due_at);
+        snprintf(at, sizeof(at), "%" PRId64, now);
+        const char *params[] = {n->channel, n->recipient, n->team_id, n->team_name, n->thread_key,
+                                due,        at,           at,         n->intro,     entries};
+        r = op_stmt(p, TKL_PG_PUT_NOTICE, 10, params);
+    }
+    free(entries);
+    if (r == 0)
+        clock_set(q, now);
+    return finish(q, p, r);
+}
+
+static int pgs_due_channels(void *impl, int64_t now, tkl_state_channels_cb cb, void *data)
+{
+    struct pgs *q = impl;
+    char t[24];
+    struct op *p = op_new(OP_CHANNELS, W_DUE, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.channels = cb;
+    snprintf(t, sizeof(t), "%" PRId64, now);
+    const char *params[] = {t};
+    clock_set(q, now);
+    return finish(q, p, op_stmt(p, TKL_PG_DUE_CHANNELS, 1, params));
+}
+
+static int pgs_claim(void *impl, const char *channel, int64_t now, size_t max,
+                     const struct tkl_state_lease *lease, tkl_state_claim_cb cb, void *data)
+{
+    struct pgs *q = impl;
+    char t[24], secs[16], m[24];
+    if (!lease || !lease->node || lease->seconds <= 0)
+        return -EINVAL;
+    struct op *p = op_new(OP_CLAIM, W_CLAIM, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.claim = cb;
+    p->asked_ns = uv_hrtime();
+    p->lease_seconds = lease->seconds;
+    snprintf(t, sizeof(t), "%" PRId64, now);
+    snprintf(secs, sizeof(secs), "%d", lease->seconds);
+    snprintf(m, sizeof(m), "%zu", max);
+    const char *params[] = {channel, t, lease->node, secs, m};
+    clock_set(q, now);
+    return finish(q, p, op_stmt(p, TKL_PG_CLAIM, 5, params));
+}
+
+static int queue_outcome(struct pgs *q, uint64_t id, enum tkl_state_outcome what, int64_t at,
+                         const char *reply, const char *node, tkl_state_done_cb cb, void *data)
+{
+    static const char *const stmt[] = {
+        [TKL_STATE_DELIVERED] = TKL_PG_DELIVERED,
+        [TKL_STATE_RETRY] = TKL_PG_RETRY,
+        [TKL_STATE_FAILED] = TKL_PG_FAILED,
+        [TKL_STATE_RELEASE] = TKL_PG_RELEASE,
+    };
+    char idt[24], t[24];
+    if ((unsigned)what > TKL_STATE_RELEASE || !node)
+        return -EINVAL;
+    struct op *p = op_new(OP_DONE, what == TKL_STATE_RELEASE ? W_RELEASE : W_OUTCOME, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.done = cb;
+    p->id = id;
+    snprintf(idt, sizeof(idt), "%" PRIu64, id);
+    snprintf(t, sizeof(t), "%" PRId64, at);
+    const char *params[] = {idt, node, t, reply};
+    return finish(q, p, op_stmt(p, stmt[what], what == TKL_STATE_RELEASE ? 2 : 4, params));
+}
+
+static int queue_release(struct pgs *q, uint64_t id, tkl_state_done_cb cb, void *data)
+{
+    return queue_outcome(q, id, TKL_STATE_RELEASE, 0, NULL, q->node, cb, data);
+}
+
+static int pgs_outcome(void *impl, uint64_t id, enum tkl_state_outcome what, int64_t at,
+                       const char *reply, const char *node, tkl_state_done_cb cb, void *data)
+{
+    return queue_outcome(impl, id, what, at, reply, node, cb, data);
+}
+
+static int queue_renew(struct pgs *q, tkl_state_done_cb cb, void *data)
+{
+    char t[24], secs[16];
+    struct op *p = op_new(OP_DONE, W_RENEW, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.done = cb;
+    snprintf(t, sizeof(t), "%" PRId64, clock_now(q));
+    snprintf(secs, sizeof(secs), "%d", q->lease_seconds);
+    const char *params[] = {q->node, t, secs};
+    return finish(q, p, op_stmt(p, TKL_PG_RENEW, 3, params));
+}
+
+/* The node's leases are renewed whole (TKL_PG_RENEW): ids only say
+ * whether anything is in flight. */
+static int pgs_renew(void *impl, const uint64_t *ids, size_t n, const struct tkl_state_lease *lease,
+                     int64_t now, tkl_state_done_cb cb, void *data)
+{
+    struct pgs *q = impl;
+    (void)ids, (void)n;
+    if (!lease || strcmp(lease->node, q->node) != 0)
+        return -EINVAL;
+    clock_set(q, now);
+    return queue_renew(q, cb, data);
+}
+
+static int pgs_recover(void *impl, const char *node, int64_t now, tkl_state_value_cb cb, void *data)
+{
+    struct pgs *q = impl;
+    char t[24];
+    struct op *p = op_new(OP_VALUE, W_RECOVER, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.value = cb;
+    snprintf(t, sizeof(t), "%" PRId64, now);
+    const char *params[] = {node, t};
+    clock_set(q, now);
+    return finish(q, p, op_stmt(p, TKL_PG_RECOVER, 2, params));
+}
+
+static int pgs_next_attempt(void *impl, tkl_state_value_cb cb, void *data)
+{
+    struct pgs *q = impl;
+    struct op *p = op_new(OP_VALUE, W_NEXT, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.value = cb;
+    const char *params[] = {q->node};
+    return finish(q, p, op_stmt(p, TKL_PG_NEXT_ATTEMPT, 1, params));
+}
+
+static int pgs_get_meta(void *impl, const char *key, tkl_state_value_cb cb, void *data)
+{
+    struct pgs *q = impl;
+    struct op *p = op_new(OP_VALUE, W_GET_META, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.value = cb;
+    const char *params[] = {key};
+    return finish(q, p, op_stmt(p, TKL_PG_META_GET, 1, params));
+}
+
+static int pgs_set_meta(void *impl, const char *key, int64_t value, tkl_state_done_cb cb,
+                        void *data)
+{
+    struct pgs *q = impl;
+    char v[24];
+    struct op *p = op_new(OP_DONE, W_SET_META, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.done = cb;
+    snprintf(v, sizeof(v), "%" PRId64, value);
+    const char *params[] = {key, v};
+    return finish(q, p, op_stmt(p, TKL_PG_META_SET, 2, params));
+}
+
+static int pgs_sync(void *impl, tkl_state_done_cb cb, void *data)
+{
+    struct pgs *q = impl;
+    struct op *p = op_new(OP_DONE, W_SYNC, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.done = cb;
+    return finish(q, p, 0);
+}
+
+/* ---- start, close ------------------------------------------------------- */
+
+static void pgs_close(void *impl)
+{
+    struct pgs *q = impl;
+    q->closed = true;
+    struct op *ops = q->open;
+    q->open = NULL;
+    q->open_tail = &q->open;
+    tell_all(q, ops, -ECANCELED); /* what they queue is refused (closed) */
+    if (!q->pg_closed) {
+        q->pg_closed = true;
+        tkl_pg_close(q->pg); /* tells the transactions in flight -ECANCELED */
+    }
+    if (!q->handles_released)
+        release_handles(q); /* the memory goes with the last close callback */
+    else if (q->handles == 0)
+        free_pgs(q); /* drained: the loop has run their close callbacks */
+}
+
+static void pgs_drain(void *impl)
+{
+    struct pgs *q = impl;
+    q->draining = true;
+    if (!q->handles_released)
+        uv_timer_stop(&q->renew);
+    maybe_drained(q);
+}
+
+static const struct tkl_state_ops pg_ops = {
+    .name = "postgresql",
+    .put = pgs_put,
+    .due_channels = pgs_due_channels,
+    .claim = pgs_claim,
+    .outcome = pgs_outcome,
+    .renew = pgs_renew,
+    .recover = pgs_recover,
+    .next_attempt = pgs_next_attempt,
+    .get_meta = pgs_get_meta,
+    .set_meta = pgs_set_meta,
+    .sync = pgs_sync,
+    .commit = pgs_commit,
+    .busy = pgs_busy,
+    .drain = pgs_drain,
+    .close = pgs_close,
+};
+
+static void on_seen(void *data, int r)
+{
+    (void)data;
+    if (r < 0 && r != -ECANCELED)
+        log_warning("postgresql: cannot record this node as seen: %s", strerror(-r));
+}
+
+static void start_migration(struct pgs *q);
+
+static void on_migrated(void *data, int r, int version)
+{
+    struct pgs *q = data;
+    q->migrating = false;
+    if (q->closed)
+        return;
+    if (r == -ECONNRESET || r == -ENOTCONN)
+        return; /* tried again when the connection is back */
+    if (r == 0)
+        r = tkl_pg_schema_prepare(q->pg);
+    if (r < 0) {
+        if (r == -EPROTO)
+            log_error("postgresql: %s: the database's schema (version %d) is newer than this "
+                      "ticklerd knows (%d)",
+                      tkl_pg_describe(q->pg), version, TKL_PG_SCHEMA_VERSION);
+        else
+            log_error("postgresql: %s: cannot set up the schema: %s", tkl_pg_describe(q->pg),
+                      strerror(-r));
+        struct op *ops = q->open;
+        q->open = NULL;
+        q->open_tail = &q->open;
+        tell_all(q, ops, r);
+        if (q->on_ready)
+            q->on_ready(q->data, r);
+        return;
+    }
+    q->ready = true;
+    log_info("postgresql: %s: schema version %d, node %s", tkl_pg_describe(q->pg), version,
+             q->node);
+    char now[24];
+    const char *params[] = {q->node, now};
+    snprintf(now, sizeof(now), "%" PRId64, clock_now(q));
+    struct op *p = op_new(OP_DONE, W_SYNC, NULL);
+    if (p) {
+        p->cb.done = on_seen;
+        if (finish(q, p, op_stmt(p, TKL_PG_NODE_SEEN, 2, params)) < 0)
+            log_warning("postgresql: cannot record this node as seen: out of memory");
+    }
+    (void)pgs_commit(q);
+    if (q->on_ready)
+        q->on_ready(q->data, 0);
+}
+
+static void start_migration(struct pgs *q)
+{
+    int r = tkl_pg_schema_migrate(q->pg, on_migrated, q);
+    if (r == 0)
+        q->migrating = true;
+    else if (r != -ENOTCONN)
+        log_error("postgresql: cannot queue the schema migration: %s", strerror(-r));
+}
+
+static void on_pg_state(void *data, bool connected)
+{
+    struct pgs *q = data;
+    if (!connected || q->closed)
+        return;
+    if (!q->ready && !q->migrating)
+        start_migration(q);
+    else if (q->ready && q->st)
+        tkl_state_woken(q->st); /* what failed meanwhile is tried again */
+}
+
+static void on_pg_notify(void *data, const char *channel, const char *payload)
+{
+    struct pgs *q = data;
+    if (strcmp(channel, TKL_PG_QUEUED_CHANNEL) == 0 && strcmp(payload, q->node) != 0 && q->st)
+        tkl_state_woken(q->st);
+}
+
+int tkl_state_pg_new(uv_loop_t *loop, const struct tkl_state_pg_options *opts,
+                     struct tkl_state **ret)
+{
+    if (!loop || !opts || !opts->conninfo_file || !opts->node || !*opts->node ||
+        opts->lease_seconds <= 0)
+        return -EINVAL;
+    struct pgs *q = calloc(1, sizeof(*q));
+    if (!q)
+        return -ENOMEM;
+    q->loop = loop;
+    q->lease_seconds = opts->lease_seconds;
+    q->on_ready = opts->on_ready;
+    q->data = opts->data;
+    q->open_tail = &q->open;
+    if (!(q->node = strdup(opts->node))) {
+        free(q);
+        return -ENOMEM;
+    }
+    struct tkl_pg_options po = {.conninfo_file = opts->conninfo_file,
+                                .on_state = on_pg_state,
+                                .on_notify = on_pg_notify,
+                                .data = q};
+    int r = tkl_pg_new(loop, &po, &q->pg);
+    if (r == 0 && (r = tkl_pg_listen(q->pg, TKL_PG_QUEUED_CHANNEL)) == 0)
+        r = tkl_state_new(&pg_ops, q, &q->st);
+    if (r < 0) {
+        tkl_pg_close(q->pg);
+        free(q->node);
+        free(q);
+        return r;
+    }
+    (void)uv_timer_init(loop, &q->renew); /* cannot fail */
+    (void)uv_prepare_init(loop, &q->prepare);
+    q->renew.data = q->prepare.data = q;
+    q->handles = 2;
+    (void)uv_prepare_start(&q->prepare, on_prepare);
+    uv_unref((uv_handle_t *)&q->prepare); /* never keeps the loop alive nor wakes it */
+    start_migration(q);
+    *ret = q->st;
+    return 0;
+}

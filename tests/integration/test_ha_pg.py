@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+"""Two ticklerd on one PostgreSQL (state.backend = "postgresql", the ctest
+fixture's server), different node ids, one real HTTP sink recording every
+POST. The same plan on both: each notice is queued by one node and
+accepted by the sink once. 2,000 notices queued in the database are each
+accepted by the sink exactly once, and both nodes deliver some; with one
+node killed (SIGKILL)
+and restarted at random instants, the database restarted, or one node
+stopped (SIGSTOP) for longer than its lease, nothing is lost and a notice
+is sent again only when it was in flight on the node that was cut off.
+
+The 2,000 are written into the database by the test (one digest per
+recipient would take 2,000 teams in the plan): what those show is the
+delivery side, claims, leases and outcomes, across nodes."""
+import argparse
+import http.server
+import os
+import random
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+import harness
+from harness import Daemon
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pg_fixture import PostgreSQL  # noqa: E402
+
+ARGS = None
+N = 2000
+LEASE = 10
+CONCURRENCY = 4
+
+
+class Sink:
+    """Counts the POSTs per notice id (X-Tickler-Notice); answers 202
+    after delay seconds."""
+
+    def __init__(self, delay=0.0):
+        self.lock = threading.Lock()
+        self.seen = {}
+        self.delay = delay
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if sink.delay:
+                    time.sleep(sink.delay)
+                with sink.lock:
+                    nid = self.headers.get("X-Tickler-Notice")
+                    sink.seen[nid] = sink.seen.get(nid, 0) + 1
+                try:
+                    self.send_response(202)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"{}")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # a killed node's connection reset mid-request
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def counts(self):
+        with self.lock:
+            return dict(self.seen)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def fixture():
+    d = os.environ.get("TICKLER_PG_FIXTURE")
+    if not d:
+        raise unittest.SkipTest("TICKLER_PG_FIXTURE is not set: run through ctest")
+    with open(os.path.join(d, "datadir")) as f:
+        return PostgreSQL(f.read().strip())
+
+
+class TwoNodes(unittest.TestCase):
+    def setUp(self):
+        self.pg = fixture()
+        self.db = "t_ha"
+        self.pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'"
+                     % self.db)
+        self.pg.psql("DROP DATABASE IF EXISTS %s" % self.db)
+        self.pg.psql("CREATE DATABASE %s" % self.db)
+        self.tmp = tempfile.mkdtemp(prefix="tickler-ha-")
+        self.sink = Sink()
+        self.daemons = {}
+        with open(os.path.join(self.tmp, "conninfo"), "w") as f:
+            f.write(self.pg.conninfo(self.db) + "\n")
+        with open(os.path.join(self.tmp, "sink.url"), "w") as f:
+            f.write("http://127.0.0.1:%d/sink\n" % self.sink.port)
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n"
+                    "A1,Keep the register,Ops,31/12/2099,\n")
+        for node in ("a", "b"):
+            with open(os.path.join(self.tmp, node + ".conf"), "w") as f:
+                f.write("""
+store = { files = [ "plan.csv" ]; };
+delivery = { retry_min_seconds = 1; concurrency = %d; };
+state = { backend = "postgresql"; conninfo_file = "conninfo"; node = "node-%s";
+          lease_seconds = %d; };
+notifiers = ( { name = "hook"; plugin = "webhook";
+                settings = { timeout_seconds = 5;
+                             destinations = ( { name = "sink"; url_file = "sink.url"; } ); }; } );
+teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
+""" % (CONCURRENCY, node, LEASE))
+
+    def tearDown(self):
+        for d in self.daemons.values():
+            if d.proc.poll() is None:
+                if d.proc.returncode is None:
+                    try:
+                        os.kill(d.proc.pid, signal.SIGCONT)
+                    except ProcessLookupError:
+                        pass
+                d.kill()
+        self.sink.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start(self, node, *extra):
+        d = Daemon(os.path.join(self.tmp, node + ".conf"), os.path.join(self.tmp, "state-" + node),
+                   *extra)
+        self.daemons[node] = d
+        d.wait_for("state on PostgreSQL as node node-" + node)
+        return d
+
+    def sql(self, q):
+        return self.pg.psql(q, self.db).strip()
+
+    def seed(self):
+        """N notices due now on hook to sink, as a put would write them,
+        and the NOTIFY that wakes the nodes."""
+        deadline = time.monotonic() + 60
+        while self.sql("SELECT to_regclass('notices') IS NOT NULL") != "t":
+            self.assertLess(time.monotonic(), deadline, "the schema was not made")
+            time.sleep(0.2)
+        now = int(time.time())
+        self.sql("BEGIN;"
+                 "INSERT INTO notices(id, channel, recipient, team_id, team_name, due_at,"
+                 " created_at, next_attempt)"
+                 " SELECT g, 'hook', 'sink', 'ops', 'Ops', %d, %d, %d"
+                 " FROM generate_series(1, %d) g;"
+                 "SELECT setval('notices_id_seq', %d);"
+                 "INSERT INTO entries(notice_id, idx, item_id, title, deadline_day, kind, stage,"
+                 " stage_key, days_left, late)"
+                 " SELECT g, 0, 'N' || g, 'Notice ' || g, 19477, 1, 2, 'due', 0, 0"
+                 " FROM generate_series(1, %d) g;"
+                 "INSERT INTO log(key, notice_id, created_at)"
+                 " SELECT 'N' || g || '|19477|due|hook|sink', g, %d FROM generate_series(1, %d) g;"
+                 "SELECT pg_notify('tickler_queued', 'test');"
+                 "COMMIT" % (now, now, now, N, N, N, now, N))
+
+    def delivered(self):
+        return int(self.sql("SELECT count(*) FROM notices WHERE state = 1"))
+
+    def wait_delivered(self, timeout=600, during=None):
+        deadline = time.monotonic() + timeout
+        while self.delivered() < N:
+            if during:
+                during()
+            if time.monotonic() > deadline:
+                logs = "\n\n".join(d.log()[-4000:] for d in self.daemons.values())
+                self.fail("%d of %d delivered\n%s" % (self.delivered(), N, logs))
+            time.sleep(0.3)
+
+    def check_sink(self, duplicates_at_most):
+        seen = self.sink.counts()
+        lost = [i for i in range(1, N + 1) if str(i) not in seen]
+        self.assertEqual(lost, [], "notices never received")
+        self.assertEqual(set(seen), {str(i) for i in range(1, N + 1)})
+        dups = sum(c - 1 for c in seen.values())
+        self.assertLessEqual(dups, duplicates_at_most, "duplicates")
+        self.assertEqual(self.sql("SELECT count(*) FROM notices WHERE state <> 1"), "0")
+        return dups
+
+    def by_node(self, node):
+        return self.daemons[node].log().count("delivered notice:")
+
+    def test_two_nodes_deliver_each_notice_exactly_once(self):
+        self.start("a")
+        self.start("b")
+        self.seed()
+        self.wait_delivered()
+        self.check_sink(0)
+        a, b = self.by_node("a"), self.by_node("b")
+        self.assertEqual(a + b, N)
+        self.assertGreater(a, 0)
+        self.assertGreater(b, 0)
+        self.assertEqual(self.sql("SELECT string_agg(id, ',' ORDER BY id) FROM nodes"),
+                         "node-a,node-b")
+        for d in self.daemons.values():
+            self.assertEqual(d.stop(), 0, d.log()[-3000:])
+            self.assertIn("the web face and tickler CLI read local state only", d.log())
+
+    def test_the_same_plan_on_two_nodes_queues_and_sends_each_notice_once(self):
+        teams = 100
+        dests = ",\n".join('{ name = "t%d"; url_file = "sink.url"; }' % i for i in range(teams))
+        team_list = ",\n".join('{ id = "t%d"; name = "Team %d"; recipients = { hook = [ "t%d" ]; }; }'
+                                % (i, i, i) for i in range(teams))
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n")
+            for i in range(teams):
+                f.write("P%d,Action %d,Team %d,03/03/2023,\n" % (i, i, i))
+        for node in ("a", "b"):
+            with open(os.path.join(self.tmp, node + ".conf"), "w") as f:
+                f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+delivery = { retry_min_seconds = 1; concurrency = %d; };
+state = { backend = "postgresql"; conninfo_file = "conninfo"; node = "node-%s"; };
+notifiers = ( { name = "hook"; plugin = "webhook";
+                settings = { timeout_seconds = 5; destinations = ( %s ); }; } );
+teams = ( %s );
+""" % (CONCURRENCY, node, dests, team_list))
+        a = self.start("a", "--now", "2023-03-03T09:00:30")
+        b = self.start("b", "--now", "2023-03-03T09:00:30")
+        deadline = time.monotonic() + 300
+        while self.sql("SELECT to_regclass('notices') IS NULL OR"
+                       " (SELECT count(*) FROM notices WHERE state = 1) < %d" % teams) == "t":
+            self.assertLess(time.monotonic(), deadline, a.log()[-3000:] + b.log()[-3000:])
+            time.sleep(0.3)
+        time.sleep(1)  # a second queue or send would show by now
+        self.assertEqual(self.sql("SELECT count(*) FROM notices"), str(teams))
+        self.assertEqual(self.sql("SELECT count(DISTINCT recipient) FROM notices"), str(teams))
+        seen = self.sink.counts()
+        self.assertEqual(len(seen), teams)
+        self.assertEqual(set(seen.values()), {1})
+        for d in (a, b):
+            self.assertEqual(d.stop(), 0, d.log()[-3000:])
+
+    def test_a_node_killed_at_random_instants_loses_nothing(self):
+        rnd = random.Random(harness.choose_seed("ha-kill", ARGS.seed if ARGS else None))
+        self.sink.delay = 0.01
+        self.start("a")
+        self.start("b")
+        self.seed()
+        kills = 0
+        while kills < 10 and self.delivered() < N * 0.9:
+            time.sleep(rnd.uniform(0.2, 1.5))
+            self.daemons["b"].kill()
+            kills += 1
+            self.start("b")
+        self.wait_delivered()
+        # each kill loses at most what node b had in flight: CONCURRENCY
+        dups = self.check_sink(kills * CONCURRENCY)
+        print("killed %d times, %d notices sent twice" % (kills, dups), file=sys.stderr)
+        self.assertGreaterEqual(kills, 3, "delivery ended before the kills")
+
+    def test_the_database_restarted_mid_delivery_loses_nothing(self):
+        self.sink.delay = 0.01
+        a, b = self.start("a"), self.start("b")
+        self.seed()
+        deadline = time.monotonic() + 120
+        while self.delivered() < N // 4:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        self.pg.restart()
+        self.wait_delivered()
+        # an outcome lost with the connection is sent again: at most what
+        # both nodes had in flight
+        self.check_sink(2 * CONCURRENCY)
+        for d in (a, b):
+            self.assertIn("connection lost", d.log())
+            self.assertGreaterEqual(d.log().count(": connected"), 2, d.log()[-3000:])
+
+    def test_a_node_stopped_past_its_lease_has_its_notices_delivered_by_the_other(self):
+        self.sink.delay = 0.05
+        a = self.start("a")
+        self.start("b")
+        self.seed()
+        # stopped while it holds claims (what it held may finish between
+        # the look and the signal: then it is let go and stopped again)
+        deadline = time.monotonic() + 120
+        held = ""
+        while not held:
+            self.assertLess(time.monotonic(), deadline, "node a never held a claim")
+            if self.sql("SELECT count(*) FROM notices WHERE lease_node = 'node-a'"
+                        " AND state = 0") == "0":
+                time.sleep(0.05)
+                continue
+            os.kill(a.proc.pid, signal.SIGSTOP)
+            held = self.sql("SELECT coalesce(string_agg(id::text, ','), '') FROM notices"
+                            " WHERE lease_node = 'node-a' AND state = 0")
+            if not held:
+                os.kill(a.proc.pid, signal.SIGCONT)
+        time.sleep(LEASE * 1.5)
+        # node b took over what node a held
+        taken = self.sql("SELECT count(*) FROM notices WHERE id IN (%s)"
+                         " AND (state = 1 OR lease_node = 'node-b')" % held)
+        self.assertEqual(int(taken), len(held.split(",")))
+        os.kill(a.proc.pid, signal.SIGCONT)
+        self.wait_delivered()
+        # sent twice: at most what node a had in flight when stopped
+        self.check_sink(CONCURRENCY)
+        # back, node a records nothing of what it held: its outcomes are
+        # not its own any more, or its claim came back too late to use
+        deadline = time.monotonic() + 30
+        while not ("another node took notice" in a.log() or "are released, not sent" in a.log()):
+            self.assertLess(time.monotonic(), deadline, a.log()[-3000:])
+            time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser()
+    p.add_argument("--build", required=True)
+    p.add_argument("--source", required=True)
+    p.add_argument("--seed", type=int)
+    ARGS, rest = p.parse_known_args()
+    harness.BUILD = ARGS.build
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)

@@ -1,0 +1,440 @@
+/* daemon/state/pg_state.c against a real PostgreSQL 15 (the ctest
+ * fixture): two states on one database as two nodes would be. A notice put
+ * by both is stored once; claims are disjoint; an expired lease is taken
+ * over and the first node's outcome is then not its; recovery touches only
+ * the node's own leases; a claim answered too late is released, not
+ * handed out; a lost connection tells the group r < 0 and the work done
+ * again after the reconnection is stored once; closing tells what is
+ * pending. Every completion runs once, never inside a state call. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "check_run.h"
+#include "loop_wait.h"
+#include "pg_fixture.h"
+#include "state/state.h"
+#include "state_told.h"
+#include "tmpdir.h"
+
+#define LEASE 60
+
+static char dir[256];
+static const char *conninfo;
+static uv_loop_t loop;
+
+struct node {
+    struct tkl_state *st;
+    const char *id;
+    int ready, ready_r, woken;
+};
+
+static struct node a = {.id = "node-a"}, b = {.id = "node-b"};
+
+static void on_ready(void *data, int r)
+{
+    struct node *n = data;
+    n->ready++;
+    n->ready_r = r;
+}
+
+static void on_woken(void *data)
+{
+    ((struct node *)data)->woken++;
+}
+
+static void start(struct node *n)
+{
+    struct tkl_state_pg_options o = {.conninfo_file = conninfo,
+                                     .node = n->id,
+                                     .lease_seconds = LEASE,
+                                     .on_ready = on_ready,
+                                     .data = n};
+    n->ready = n->woken = 0;
+    ck_assert_int_eq(tkl_state_pg_new(&loop, &o, &n->st), 0);
+    ck_assert_str_eq(tkl_state_backend(n->st), "postgresql");
+    tkl_state_on_wake(n->st, on_woken, n);
+    ck_assert(tkl_run_until_count(&loop, &n->ready, 1));
+    ck_assert_int_eq(n->ready_r, 0);
+}
+
+static void setup(void)
+{
+    tkl_tmpdir(dir, sizeof(dir), "pg-state");
+    ck_assert_int_eq(uv_loop_init(&loop), 0);
+    conninfo = tkl_pg_fixture_db(dir, "t_state");
+    start(&a);
+    start(&b);
+}
+
+static void teardown(void)
+{
+    tkl_state_close(a.st);
+    tkl_state_close(b.st);
+    a.st = b.st = NULL;
+    ck_assert_int_eq(tkl_loop_finish(&loop), 0);
+    tkl_rmtree(dir);
+}
+
+static const struct tkl_notice_entry entry = {.size = sizeof(struct tkl_notice_entry),
+                                              .item_id = "A1",
+                                              .title = "Review the register",
+                                              .owners = "Head of HR",
+                                              .deadline_day = 19477,
+                                              .kind = TKL_DEADLINE_DATE,
+                                              .stage = TKL_STAGE_DUE,
+                                              .days_left = -2};
+static const char *const keys[] = {"due"};
+
+static struct tkl_notice notice(const char *recipient)
+{
+    return (struct tkl_notice){.size = sizeof(struct tkl_notice),
+                               .channel = "email",
+                               .recipient = recipient,
+                               .team_id = "hr",
+                               .team_name = "Human Resources",
+                               .thread_key = "A1",
+                               .due_at = 1000,
+                               .entries = &entry,
+                               .n_entries = 1};
+}
+
+static void put(struct node *n, const char *recipient, struct told *t)
+{
+    struct tkl_notice x = notice(recipient);
+    inside = true;
+    ck_assert_int_eq(tkl_state_put(n->st, &x, keys, 1000, on_put, t), 0);
+    inside = false;
+}
+
+static void claim(struct node *n, int64_t now, size_t max, struct told *t)
+{
+    struct tkl_state_lease l = {n->id, LEASE};
+    inside = true;
+    ck_assert_int_eq(tkl_state_claim(n->st, "email", now, max, &l, on_claim, t), 0);
+    inside = false;
+}
+
+static void outcome(struct node *n, uint64_t id, enum tkl_state_outcome what, struct told *t)
+{
+    inside = true;
+    ck_assert_int_eq(tkl_state_outcome(n->st, id, what, 2000, "250 OK", n->id, on_done, t), 0);
+    inside = false;
+}
+
+static void commit(struct node *n)
+{
+    inside = true;
+    ck_assert_int_eq(tkl_state_commit(n->st), 0);
+    inside = false;
+}
+
+static void wait_told(struct told *t)
+{
+    ck_assert(tkl_run_until_count(&loop, &t->calls, 1));
+    ck_assert_int_eq(t->calls, 1);
+}
+
+/* Puts n notices (to r0@x ... ) through node a; each stored. */
+static void put_many(int n)
+{
+    struct told t[16] = {0};
+    ck_assert_int_le(n, 16);
+    for (int i = 0; i < n; i++) {
+        char rcpt[32];
+        snprintf(rcpt, sizeof(rcpt), "r%d@x", i);
+        put(&a, rcpt, &t[i]);
+    }
+    commit(&a);
+    ck_assert(tkl_run_until_count(&loop, &t[n - 1].calls, 1));
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(t[i].r, 0);
+        ck_assert_uint_ne(t[i].id, 0);
+    }
+}
+
+static long long db_value(const char *sql)
+{
+    PGconn *c = tkl_pg_fixture_connect("t_state");
+    long long v = tkl_pg_fixture_value(c, sql);
+    PQfinish(c);
+    return v;
+}
+
+START_TEST(a_notice_put_by_two_nodes_is_stored_once_and_wakes_the_other)
+{
+    struct told ta = {0}, tb = {0};
+    put(&a, "hr@x", &ta);
+    put(&b, "hr@x", &tb);
+    ck_assert_int_eq(ta.calls + tb.calls, 0);
+    commit(&a);
+    commit(&b);
+    wait_told(&ta);
+    wait_told(&tb);
+    ck_assert_int_eq(ta.r, 0);
+    ck_assert_int_eq(tb.r, 0);
+    ck_assert_msg((ta.id != 0) != (tb.id != 0), "one id: %llu %llu", (unsigned long long)ta.id,
+                  (unsigned long long)tb.id);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices"), 1);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM log"), 1);
+    /* each node's put notified; each is woken by the other's only */
+    ck_assert(tkl_run_until_count(&loop, &b.woken, 1));
+    ck_assert(tkl_run_until_count(&loop, &a.woken, 1));
+    tkl_run_for(&loop, 200);
+    ck_assert_int_eq(a.woken, 1);
+    ck_assert_int_eq(b.woken, 1);
+}
+END_TEST
+
+START_TEST(a_claimed_notice_is_read_whole_and_its_outcome_recorded)
+{
+    struct told p = {0}, c = {0}, o = {0}, next = {0};
+    put(&a, "hr@x", &p);
+    commit(&a);
+    wait_told(&p);
+    claim(&b, 1000, 10, &c);
+    commit(&b);
+    wait_told(&c);
+    ck_assert_int_eq(c.r, 0);
+    ck_assert_uint_eq(c.n, 1);
+    ck_assert_uint_eq(c.ids[0], p.id);
+    ck_assert_str_eq(c.first_title, "Review the register");
+    ck_assert_str_eq(c.first_owners, "Head of HR");
+    ck_assert_str_eq(c.first_thread, "A1");
+    ck_assert_int_eq(db_value("SELECT count(*) FROM nodes WHERE id = 'node-b'"), 1);
+    outcome(&b, p.id, TKL_STATE_DELIVERED, &o);
+    inside = true;
+    ck_assert_int_eq(tkl_state_next_attempt(b.st, on_value, &next), 0);
+    inside = false;
+    commit(&b);
+    wait_told(&o);
+    wait_told(&next);
+    ck_assert_int_eq(o.r, 0);
+    ck_assert_int_eq(next.value, INT64_MAX);
+    ck_assert_int_eq(db_value("SELECT state FROM notices"), 1);
+}
+END_TEST
+
+START_TEST(two_nodes_claim_disjoint_notices)
+{
+    struct told ca = {0}, cb = {0};
+    put_many(10);
+    claim(&a, 1000, 6, &ca);
+    claim(&b, 1000, 6, &cb);
+    commit(&a);
+    commit(&b);
+    wait_told(&ca);
+    wait_told(&cb);
+    ck_assert_int_eq(ca.r, 0);
+    ck_assert_int_eq(cb.r, 0);
+    ck_assert_uint_eq(ca.n + cb.n, 10);
+    for (size_t i = 0; i < ca.n; i++)
+        for (size_t j = 0; j < cb.n; j++)
+            ck_assert_uint_ne(ca.ids[i], cb.ids[j]);
+}
+END_TEST
+
+START_TEST(an_expired_lease_is_taken_over_and_the_first_outcome_is_not_ours)
+{
+    struct told p = {0}, ca = {0}, cb = {0}, early = {0}, oa = {0}, ob = {0};
+    put(&a, "hr@x", &p);
+    commit(&a);
+    wait_told(&p);
+    claim(&a, 1000, 10, &ca);
+    commit(&a);
+    wait_told(&ca);
+    ck_assert_uint_eq(ca.n, 1);
+    claim(&b, 1000 + LEASE - 1, 10, &early); /* a's lease still runs */
+    commit(&b);
+    wait_told(&early);
+    ck_assert_uint_eq(early.n, 0);
+    claim(&b, 1000 + LEASE, 10, &cb); /* it has run out */
+    commit(&b);
+    wait_told(&cb);
+    ck_assert_uint_eq(cb.n, 1);
+    ck_assert_uint_eq(cb.ids[0], p.id);
+    outcome(&a, p.id, TKL_STATE_DELIVERED, &oa);
+    commit(&a);
+    wait_told(&oa);
+    ck_assert_int_eq(oa.r, TKL_STATE_NOT_OURS);
+    outcome(&b, p.id, TKL_STATE_RETRY, &ob);
+    commit(&b);
+    wait_told(&ob);
+    ck_assert_int_eq(ob.r, 0);
+    ck_assert_int_eq(db_value("SELECT attempts FROM notices"), 1);
+    ck_assert_int_eq(db_value("SELECT state FROM notices"), 0);
+}
+END_TEST
+
+START_TEST(recovery_makes_due_only_the_node_s_own_leases)
+{
+    struct told ca = {0}, cb = {0}, rec = {0};
+    put_many(2);
+    claim(&a, 1000, 1, &ca);
+    claim(&b, 1000, 1, &cb);
+    commit(&a);
+    commit(&b);
+    wait_told(&ca);
+    wait_told(&cb);
+    ck_assert_uint_eq(ca.n, 1);
+    ck_assert_uint_eq(cb.n, 1);
+    inside = true;
+    ck_assert_int_eq(tkl_state_recover(a.st, a.id, 1500, on_value, &rec), 0);
+    inside = false;
+    commit(&a);
+    wait_told(&rec);
+    ck_assert_int_eq(rec.r, 0);
+    ck_assert_int_eq(rec.value, 1);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE lease_node IS NULL AND "
+                              "next_attempt = 1500"),
+                     1);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE lease_node = 'node-b'"), 1);
+}
+END_TEST
+
+START_TEST(a_claim_answered_after_half_its_lease_is_released_not_handed_out)
+{
+    struct told p = {0}, c = {0};
+    struct node s = {.id = "node-s"};
+    struct tkl_state_pg_options o = {.conninfo_file = conninfo,
+                                     .node = s.id,
+                                     .lease_seconds = 2,
+                                     .on_ready = on_ready,
+                                     .data = &s};
+    ck_assert_int_eq(tkl_state_pg_new(&loop, &o, &s.st), 0);
+    ck_assert(tkl_run_until_count(&loop, &s.ready, 1));
+    put(&a, "hr@x", &p);
+    commit(&a);
+    wait_told(&p);
+    /* the database holds the claim back 1.5 s of its 2 s lease */
+    PGconn *lock = tkl_pg_fixture_connect("t_state");
+    PQclear(tkl_pg_fixture_exec(lock, "BEGIN; LOCK TABLE notices IN EXCLUSIVE MODE"));
+    struct tkl_state_lease l = {s.id, 2};
+    ck_assert_int_eq(tkl_state_claim(s.st, "email", 1000, 10, &l, on_claim, &c), 0);
+    ck_assert_int_eq(tkl_state_commit(s.st), 0);
+    tkl_run_for(&loop, 1500);
+    ck_assert_int_eq(c.calls, 0);
+    PQclear(tkl_pg_fixture_exec(lock, "COMMIT"));
+    PQfinish(lock);
+    wait_told(&c);
+    ck_assert_int_eq(c.r, 0);
+    ck_assert_uint_eq(c.n, 0);
+    /* the release follows at the next commit (the loop's) */
+    tkl_run_for(&loop, 300);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE lease_node IS NULL"), 1);
+    tkl_state_close(s.st);
+}
+END_TEST
+
+START_TEST(a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once)
+{
+    struct told p1 = {0}, p2 = {0}, again = {0};
+    PGconn *lock = tkl_pg_fixture_connect("t_state");
+    PQclear(tkl_pg_fixture_exec(lock, "BEGIN; LOCK TABLE log IN EXCLUSIVE MODE"));
+    put(&a, "hr@x", &p1);
+    put(&a, "it@x", &p2);
+    commit(&a);
+    tkl_run_for(&loop, 300);
+    ck_assert_int_eq(p1.calls, 0);
+    PQclear(tkl_pg_fixture_exec(lock, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                      " WHERE datname = current_database()"
+                                      " AND pid <> pg_backend_pid()"));
+    PQclear(tkl_pg_fixture_exec(lock, "COMMIT"));
+    PQfinish(lock);
+    wait_told(&p1);
+    wait_told(&p2);
+    ck_assert_int_lt(p1.r, 0);
+    ck_assert_int_lt(p2.r, 0);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices"), 0);
+    /* the reconnection wakes the node; the work done again is stored */
+    int woken = a.woken;
+    ck_assert(tkl_run_until_count(&loop, &a.woken, woken + 1));
+    put(&a, "hr@x", &again);
+    commit(&a);
+    wait_told(&again);
+    ck_assert_int_eq(again.r, 0);
+    ck_assert_uint_ne(again.id, 0);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices"), 1);
+}
+END_TEST
+
+START_TEST(closing_tells_every_pending_completion_once)
+{
+    struct told sent = {0}, open = {0}, meta = {0};
+    put(&a, "hr@x", &sent);
+    commit(&a); /* in flight */
+    inside = true;
+    ck_assert_int_eq(tkl_state_set_meta(a.st, "last_run", 5, on_done, &open), 0);
+    ck_assert_int_eq(tkl_state_get_meta(a.st, "last_run", on_value, &meta), 0);
+    inside = false;
+    tkl_state_close(a.st);
+    a.st = NULL;
+    ck_assert_int_eq(sent.calls, 1);
+    ck_assert_int_eq(sent.r, -ECANCELED);
+    ck_assert_int_eq(open.calls, 1);
+    ck_assert_int_eq(open.r, -ECANCELED);
+    ck_assert_int_eq(meta.calls, 1);
+    tkl_run_for(&loop, 100);
+    ck_assert_int_eq(sent.calls, 1);
+    ck_assert_int_eq(open.calls, 1);
+}
+END_TEST
+
+START_TEST(meta_round_trips_and_absent_is_enoent)
+{
+    struct told set = {0}, got = {0}, none = {0};
+    inside = true;
+    ck_assert_int_eq(tkl_state_get_meta(a.st, "last_run", on_value, &none), 0);
+    ck_assert_int_eq(tkl_state_set_meta(a.st, "last_run", 12345, on_done, &set), 0);
+    ck_assert_int_eq(tkl_state_get_meta(a.st, "last_run", on_value, &got), 0);
+    inside = false;
+    commit(&a);
+    wait_told(&got);
+    ck_assert_int_eq(none.r, -ENOENT);
+    ck_assert_int_eq(set.r, 0);
+    ck_assert_int_eq(got.r, 0);
+    ck_assert_int_eq(got.value, 12345);
+}
+END_TEST
+
+START_TEST(a_group_of_more_statements_than_a_transaction_takes_is_committed_whole)
+{
+    enum { N = 150 };
+    static struct told t[N];
+    memset(t, 0, sizeof(t));
+    for (int i = 0; i < N; i++) {
+        char rcpt[32];
+        snprintf(rcpt, sizeof(rcpt), "r%d@x", i);
+        put(&a, rcpt, &t[i]);
+    }
+    commit(&a);
+    ck_assert(tkl_run_until_count(&loop, &t[N - 1].calls, 1));
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(t[i].calls, 1);
+        ck_assert_int_eq(t[i].r, 0);
+    }
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices"), N);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("pg_state");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, a_notice_put_by_two_nodes_is_stored_once_and_wakes_the_other);
+    tcase_add_test(tc, a_claimed_notice_is_read_whole_and_its_outcome_recorded);
+    tcase_add_test(tc, two_nodes_claim_disjoint_notices);
+    tcase_add_test(tc, an_expired_lease_is_taken_over_and_the_first_outcome_is_not_ours);
+    tcase_add_test(tc, recovery_makes_due_only_the_node_s_own_leases);
+    tcase_add_test(tc, a_claim_answered_after_half_its_lease_is_released_not_handed_out);
+    tcase_add_test(tc, a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once);
+    tcase_add_test(tc, closing_tells_every_pending_completion_once);
+    tcase_add_test(tc, meta_round_trips_and_absent_is_enoent);
+    tcase_add_test(tc, a_group_of_more_statements_than_a_transaction_takes_is_committed_whole);
+    suite_add_tcase(s, tc);
+    return tkl_check_run(s);
+}
