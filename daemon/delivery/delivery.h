@@ -73,7 +73,7 @@ struct tkl_deliverer {
     struct tkl_flight *ready;      /* claimed and durable, not yet handed out */
     bool ready_waiting;            /* a barrier is queued for ready */
     bool in_round, round_again;    /* a round waits for completions; another was asked */
-    size_t round_claims;           /* its claims not told yet */
+    size_t round_claims;           /* its reads (claims, due channels) not told yet */
     int round_r, round_started;
     bool stopping;                      /* shutting down: nothing new starts */
     struct tkl_metrics *metrics;        /* attempts and outcomes counted there; NULL: none */
