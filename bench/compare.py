@@ -1020,8 +1020,8 @@ def delivery_section(results):
       "access log) and one local SMTP server (Postfix's `smtp-sink`, counting messages with "
       "`-c`) serve both sides; each takes several times the rate either side reaches "
       "(bench/notes/delivery-profile.md). tickler: one action due, owned by a team of N "
-      "recipients (N webhook destinations, or N e-mail addresses), default settings (16 "
-      "deliveries at a time), measured two ways: `ticklerd --oneshot`, whose time runs "
+      "recipients (N webhook destinations, or N e-mail addresses), default settings (64 "
+      "deliveries at a time, unless a line below names other settings), measured two ways: `ticklerd --oneshot`, whose time runs "
       "from the start of the process, so it includes loading the configuration; and a "
       "running ticklerd, started %d s before the send time (`--now`) and settled, whose "
       "time and CPU run from the send time, as Alertmanager's run from the first post. "
@@ -1032,6 +1032,9 @@ def delivery_section(results):
       "daemon's peak RSS. Ratios compare the running ticklerd with Alertmanager."
       % DAEMON_LEAD)
     w("")
+    if args.tickler_delivery:
+        w("tickler's delivery settings in this run: `delivery = { %s };`" % args.tickler_delivery)
+        w("")
     w("The two sides promise different things. ticklerd commits each notice to its "
       "outbox before sending it, marks it as being sent, and marks the outcome; the "
       "writes of one turn of its loop share one transaction, one sync to disk (group "
