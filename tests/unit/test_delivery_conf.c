@@ -19,7 +19,7 @@ START_TEST(defaults_without_a_group)
     ck_assert_int_eq(d.concurrency, 64);
     ck_assert_int_eq(d.retry_min_seconds, 30);
     ck_assert_ptr_null(d.report_to);
-    ck_assert_int_eq(tkl_delivery_conf_limit(&d, "mail"), 16);
+    ck_assert_int_eq(tkl_delivery_conf_limit(&d, "mail"), 64);
     tkl_delivery_conf_free(&d);
     conf_done(&f);
 }
