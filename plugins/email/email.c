@@ -12,10 +12,11 @@
  * systemd credential; the token file is read again whenever it changes.
  *
  * Messages: RFC 5322 with one Date, From, To, Subject and Message-ID;
- * multipart/alternative with a text and an HTML part, both UTF-8 and
- * quoted-printable; subjects and names as RFC 2047 encoded words. Notices
- * about one action carry References to a per-action id so that mail
- * clients thread its ladder. Nothing from the plan can add a header.
+ * a multipart/mixed holding one multipart/alternative of a text and an
+ * HTML part, both UTF-8 and quoted-printable; subjects and names as RFC
+ * 2047 encoded words. Notices about one action carry References to a
+ * per-action id so that mail clients thread its ladder. Nothing from the
+ * plan can add a header.
  */
 #include <errno.h>
 #include <stdbool.h>
