@@ -51,6 +51,13 @@ ap.add_argument("--quick", action="store_true")
 ap.add_argument("--runs", type=int, default=None)
 ap.add_argument("--idle-seconds", type=int, default=None)
 ap.add_argument("--out", default=None)
+ap.add_argument("--delivery-kinds", default="http,smtp",
+                help="comma-separated sinks the delivery section sends to: http, smtp")
+ap.add_argument("--delivery-sizes", default=None,
+                help="comma-separated notice counts of the delivery section")
+ap.add_argument("--tickler-delivery", default="",
+                help="settings of tickler's delivery group in the delivery section, "
+                     "e.g. 'concurrency = 32;' (default: none, the defaults)")
 ap.add_argument("--only", default=None,
                 help="comma-separated sections: " + ", ".join(SECTIONS))
 args = ap.parse_args()
@@ -63,7 +70,12 @@ QUICK = args.quick
 RUNS = args.runs or (1 if QUICK else 3)
 IDLE = args.idle_seconds or (20 if QUICK else 600)
 SCHED_SIZES = [1000, 10000] if QUICK else [1000, 10000, 100000, 1000000]
-DELIVERY_SIZES = [200] if QUICK else [1000, 10000]
+DELIVERY_SIZES = ([int(x) for x in args.delivery_sizes.split(",")] if args.delivery_sizes
+                  else [200] if QUICK else [1000, 10000])
+DELIVERY_KINDS = [x.strip() for x in args.delivery_kinds.split(",") if x.strip()]
+for x in DELIVERY_KINDS:
+    if x not in ("http", "smtp"):
+        ap.error("--delivery-kinds: unknown sink %r (sinks: http, smtp)" % x)
 IDLE_ACTIONS = 1000 if QUICK else 10000
 RELOAD_ACTIONS = 10000 if QUICK else 100000
 OUT = args.out or ("bench/RESULTS-quick.md" if QUICK else "bench/RESULTS.md")
@@ -565,6 +577,8 @@ def delivery_conf(d, kind, n, http, smtp, catch_up_days=1):
         f.write('store = { files = [ "%s" ]; };\nschedule = { catch_up_days = %d; };\n'
                 % (plan, catch_up_days))
         f.write(notifier)
+        if args.tickler_delivery:
+            f.write("delivery = { %s };\n" % args.tickler_delivery)
         f.write('teams = ( { id = "crowd"; name = "Crowd"; recipients = { out = [ %s ]; }; } );\n'
                 % ", ".join('"%s"' % r for r in rcpts))
     return conf
@@ -657,7 +671,7 @@ def delivery(results, http, smtp):
     show("delivery: alerts posted to Alertmanager",
          ["POST", "/api/v2/alerts", "(1,000 alerts a request, labels alertname, action, team)"])
     rows = []
-    for kind in ("http", "smtp"):
+    for kind in DELIVERY_KINDS:
         for n in DELIVERY_SIZES:
             tickler_delivery(kind, n, http, smtp)  # warm-up
             am_delivery(kind, n, http, smtp)
@@ -1006,8 +1020,8 @@ def delivery_section(results):
       "access log) and one local SMTP server (Postfix's `smtp-sink`, counting messages with "
       "`-c`) serve both sides; each takes several times the rate either side reaches "
       "(bench/notes/delivery-profile.md). tickler: one action due, owned by a team of N "
-      "recipients (N webhook destinations, or N e-mail addresses), default settings (16 "
-      "deliveries at a time), measured two ways: `ticklerd --oneshot`, whose time runs "
+      "recipients (N webhook destinations, or N e-mail addresses), default settings (64 "
+      "deliveries at a time, unless a line below names other settings), measured two ways: `ticklerd --oneshot`, whose time runs "
       "from the start of the process, so it includes loading the configuration; and a "
       "running ticklerd, started %d s before the send time (`--now`) and settled, whose "
       "time and CPU run from the send time, as Alertmanager's run from the first post. "
@@ -1018,6 +1032,9 @@ def delivery_section(results):
       "daemon's peak RSS. Ratios compare the running ticklerd with Alertmanager."
       % DAEMON_LEAD)
     w("")
+    if args.tickler_delivery:
+        w("tickler's delivery settings in this run: `delivery = { %s };`" % args.tickler_delivery)
+        w("")
     w("The two sides promise different things. ticklerd commits each notice to its "
       "outbox before sending it, marks it as being sent, and marks the outcome; the "
       "writes of one turn of its loop share one transaction, one sync to disk (group "

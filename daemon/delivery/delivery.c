@@ -783,17 +783,19 @@ static int claim_channel(struct tkl_deliverer *e, const char *channel, int64_t n
     return 1;
 }
 
-/* The channels with notices due: each claimed. */
+/* The channels with notices due: those no notifier serves are claimed
+ * (their notices fail for good); a served channel was claimed by the round
+ * itself. */
 static void on_channels(void *data, int r, char **v, size_t n)
 {
     struct tkl_deliverer *e = data;
     int64_t now = now_s(e);
     if (r < 0)
-        e->round_r = r;
+        e->round_r = e->round_r ? e->round_r : r;
     for (size_t i = 0; i < n; i++) {
         /* after an error the round ends: each error can hold the loop for
          * the busy timeout, and the caller tries again soon */
-        if (e->round_r == 0 && !e->stopping) {
+        if (e->round_r == 0 && !e->stopping && !notifier_for(e, v[i])) {
             int c = claim_channel(e, v[i], now);
             if (c < 0)
                 e->round_r = c;
@@ -803,8 +805,37 @@ static void on_channels(void *data, int r, char **v, size_t n)
         free(v[i]);
     }
     free(v);
-    if (e->round_claims == 0)
+    if (--e->round_claims == 0)
         round_end(e);
+}
+
+/*
+ * Queues the round's reads: a claim for each running notifier's channel
+ * with room, at once, so that the claims join the open group with the
+ * outcomes reported since the last commit (one commit a round), and the
+ * channels with notices due, for those no notifier serves. Returns how
+ * many were queued (each told once), or a negative errno when nothing
+ * could be queued. After a refusal some may be queued: then e->round_r
+ * holds it and the round ends with it.
+ */
+static int queue_round_reads(struct tkl_deliverer *e, int64_t now)
+{
+    int r = 0;
+    size_t queued = 0;
+    for (size_t i = 0; i < e->n_notifiers && r == 0; i++) {
+        int c = claim_channel(e, e->notifiers[i]->instance, now);
+        if (c < 0)
+            r = c;
+        else
+            queued += (size_t)c;
+    }
+    if (r == 0 && (r = tkl_state_due_channels(e->state, now, on_channels, e)) == 0)
+        queued++;
+    else if (r < 0 && !queued)
+        return r;
+    if (r < 0)
+        e->round_r = r;
+    return (int)queued;
 }
 
 int tkl_delivery_round(struct tkl_deliverer *e)
@@ -816,12 +847,13 @@ int tkl_delivery_round(struct tkl_deliverer *e)
     settle_kept(e);
     e->round_r = e->round_started = 0;
     e->round_claims = 0;
-    int r = e->stopping ? tkl_state_next_attempt(e->state, on_next, e)
-                        : tkl_state_due_channels(e->state, now_s(e), on_channels, e);
+    int r =
+        e->stopping ? tkl_state_next_attempt(e->state, on_next, e) : queue_round_reads(e, now_s(e));
     if (r < 0) {
         log_error("cannot read the outbox: %s", strerror(-r));
         return r;
     }
+    e->round_claims = (size_t)r;
     e->in_round = true;
     return 0;
 }

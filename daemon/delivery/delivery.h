@@ -14,10 +14,11 @@
  * Group commit: the engine writes through the state interface
  * (state/state.h), whose writes join one open group. Outcomes are written
  * into the open group as the notifiers report; a round claims each
- * channel's due notices (read and marked `sending` in the same group) and
- * hands them out only in the claim's completion, once the group that
+ * served channel's due notices as soon as it starts (read and marked
+ * `sending` in the same group as the outcomes that asked for the round)
+ * and hands them out only in the claim's completion, once the group that
  * holds the marks (with the notices queued since the last commit and the
- * outcomes) is durable: one transaction, one fsync. The one place that
+ * outcomes) is durable: one transaction, one fsync a round. The one place that
  * calls deliver() (hand_ready) hands out only while no write waits in the
  * open group (a write made meanwhile, such as the outcome of a refused
  * deliver(), is first made durable: the rest wait for a barrier's
@@ -73,7 +74,7 @@ struct tkl_deliverer {
     struct tkl_flight *ready;      /* claimed and durable, not yet handed out */
     bool ready_waiting;            /* a barrier is queued for ready */
     bool in_round, round_again;    /* a round waits for completions; another was asked */
-    size_t round_claims;           /* its claims not told yet */
+    size_t round_claims;           /* its reads (claims, due channels) not told yet */
     int round_r, round_started;
     bool stopping;                      /* shutting down: nothing new starts */
     struct tkl_metrics *metrics;        /* attempts and outcomes counted there; NULL: none */

@@ -7,7 +7,7 @@
 void tkl_delivery_conf_init(struct tkl_delivery_conf *d)
 {
     *d =
-        (struct tkl_delivery_conf){.max_age_hours = 48, .concurrency = 16, .retry_min_seconds = 30};
+        (struct tkl_delivery_conf){.max_age_hours = 48, .concurrency = 64, .retry_min_seconds = 30};
 }
 
 /* Reads delivery.connections, a group of notifier = count (NULL: none).

@@ -26,8 +26,9 @@ struct tkl_delivery_conf {
     size_t n_limits;
 };
 
-/* The defaults: 48 hours, 16 in flight (measured: bench/RESULTS.md,
- * "Delivery profile"), 30 seconds, no report team, no own limits. */
+/* The defaults: 48 hours, 64 in flight (measured:
+ * bench/notes/delivery-profile.md), 30 seconds, no report team, no own
+ * limits. */
 void tkl_delivery_conf_init(struct tkl_delivery_conf *d);
 
 /*

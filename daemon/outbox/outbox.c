@@ -23,8 +23,14 @@ static const char schema[] =
     "  state INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,"
     "  next_attempt INTEGER NOT NULL, last_error TEXT, finished_at INTEGER,"
     "  sending INTEGER NOT NULL DEFAULT 0, intro TEXT);"
-    "CREATE INDEX IF NOT EXISTS notices_pending ON notices(state, next_attempt);"
-    "CREATE INDEX IF NOT EXISTS notices_channel ON notices(state, channel, next_attempt);"
+    /* the due notices, pending rows only: an outcome takes its row out of
+     * both indexes and adds it to none, and finished rows do not grow them
+     * (the first indexes of these names held every row) */
+    "DROP INDEX IF EXISTS notices_pending;"
+    "DROP INDEX IF EXISTS notices_channel;"
+    "CREATE INDEX IF NOT EXISTS notices_due ON notices(next_attempt) WHERE state = 0;"
+    "CREATE INDEX IF NOT EXISTS notices_due_channel ON notices(channel, next_attempt)"
+    "  WHERE state = 0;"
     "CREATE TABLE IF NOT EXISTS entries("
     "  notice_id INTEGER NOT NULL REFERENCES notices(id) ON DELETE CASCADE,"
     "  idx INTEGER NOT NULL,"
@@ -575,7 +581,7 @@ int tkl_outbox_due_channels(struct tkl_outbox *o, int64_t now, char ***ret_chann
     sqlite3_stmt *st = NULL;
     char **v = NULL;
     size_t n = 0, cap = 0;
-    /* a skip-scan of notices_channel, one seek per channel with pending
+    /* a skip-scan of notices_due_channel, one seek per channel with pending
      * notices, then one short range per channel for a due one: a round
      * costs no scan of the pending notices */
     int rc,
@@ -869,7 +875,7 @@ int tkl_outbox_due_batch(struct tkl_outbox *o, const char *channel, int64_t now,
     struct batch b = {0};
     size_t entry_cap = 0;
     int rc = SQLITE_DONE;
-    /* notices_channel finds the due notices; each one's entries by key */
+    /* notices_due_channel finds the due notices; each one's entries by key */
     int r = tkl_db_stmt(o, TKL_ST_DUE_BATCH,
                         "SELECT n.id, " NOTICE_COLUMNS ", " ENTRY_COLUMNS
                         " FROM (SELECT * FROM notices WHERE state = 0 AND sending = 0 AND "

@@ -6,6 +6,13 @@
 
 #include <curl/curl.h>
 
+/* Connections kept open in the multi handle's cache, idle, for reuse: the
+ * most deliveries one notifier may have in flight (delivery.concurrency's
+ * bound). libcurl's own default is four per transfer added at the time, so
+ * as a burst drains to its last few transfers it would close the
+ * connections the next burst could reuse. */
+#define MAX_IDLE_CONNECTIONS 256L
+
 struct job {
     CURL *easy;
     tkl_transfer_done_fn done;
@@ -201,7 +208,8 @@ int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret)
     if (curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
         curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t) != CURLM_OK ||
         curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, on_timeout) != CURLM_OK ||
-        curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t) != CURLM_OK) {
+        curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t) != CURLM_OK ||
+        curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, MAX_IDLE_CONNECTIONS) != CURLM_OK) {
         tkl_transfers_close(t);
         return -EINVAL;
     }

@@ -467,27 +467,37 @@ int dg_put_json_string(struct dg_buf *b, const char *s)
 void dg_put_qp(struct dg_buf *b, const char *s, const char *eol)
 {
     static const char hex[] = "0123456789ABCDEF";
+    size_t eol_len = strlen(eol);
+    char line[80]; /* one output line, added to b whole: at most 76 characters */
     size_t col = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '\n') {
-            dg_puts(b, eol);
+            dg_put(b, line, col);
+            dg_put(b, eol, eol_len);
             col = 0;
             continue;
         }
         bool line_end = p[1] == '\n' || p[1] == '\0';
         bool literal =
             (*p >= 33 && *p <= 126 && *p != '=') || ((*p == ' ' || *p == '\t') && !line_end);
-        char enc[3] = {'=', hex[*p >> 4], hex[*p & 15]};
         size_t w = literal ? 1 : 3;
         /* room for a soft break after this, unless the line ends here */
         if (col + w > (line_end ? 76u : 75u)) {
-            dg_puts(b, "=");
-            dg_puts(b, eol);
+            line[col++] = '=';
+            dg_put(b, line, col);
+            dg_put(b, eol, eol_len);
             col = 0;
         }
-        dg_put(b, literal ? (const char *)p : enc, w);
+        if (literal) {
+            line[col] = (char)*p;
+        } else {
+            line[col] = '=';
+            line[col + 1] = hex[*p >> 4];
+            line[col + 2] = hex[*p & 15];
+        }
         col += w;
     }
+    dg_put(b, line, col);
 }
 
 void dg_header(struct dg_buf *b, const char *name, const char *value, const char *eol)

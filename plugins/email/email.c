@@ -12,10 +12,11 @@
  * systemd credential; the token file is read again whenever it changes.
  *
  * Messages: RFC 5322 with one Date, From, To, Subject and Message-ID;
- * multipart/alternative with a text and an HTML part, both UTF-8 and
- * quoted-printable; subjects and names as RFC 2047 encoded words. Notices
- * about one action carry References to a per-action id so that mail
- * clients thread its ladder. Nothing from the plan can add a header.
+ * a multipart/mixed holding one multipart/alternative of a text and an
+ * HTML part, both UTF-8 and quoted-printable; subjects and names as RFC
+ * 2047 encoded words. Notices about one action carry References to a
+ * per-action id so that mail clients thread its ladder. Nothing from the
+ * plan can add a header.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -39,9 +40,9 @@ struct email;
 struct message {
     struct email *m;
     CURL *easy;
-    curl_mime *mime;
-    struct curl_slist *headers, *rcpt;
-    char *text, *html;
+    struct curl_slist *rcpt;
+    char *msg; /* the whole message, as sent (libcurl adds the dot-stuffing) */
+    size_t msg_len, msg_sent;
     char server[256]; /* m->server when it started: a reload may change it */
     char errbuf[CURL_ERROR_SIZE];
     char ok_reply[256];   /* the server's last 2xx response line */
@@ -392,11 +393,8 @@ static void message_free(struct message *x)
 {
     if (x->easy)
         curl_easy_cleanup(x->easy);
-    curl_mime_free(x->mime);
-    curl_slist_free_all(x->headers);
     curl_slist_free_all(x->rcpt);
-    free(x->text);
-    free(x->html);
+    free(x->msg);
     free(x);
 }
 
@@ -470,115 +468,89 @@ static void id_word(const char *s, char *buf, size_t size)
     buf[k] = '\0';
 }
 
-static int add_header(struct curl_slist **list, struct dg_buf *b)
+/* libcurl's upload: the next part of x's message. */
+static size_t on_read(char *buf, size_t size, size_t nitems, void *userp)
 {
-    if (b->oom)
-        return -ENOMEM;
-    struct curl_slist *l = curl_slist_append(*list, b->data ? b->data : "");
-    b->len = 0;
-    if (b->data)
-        b->data[0] = '\0';
-    if (!l)
-        return -ENOMEM;
-    *list = l;
-    return 0;
+    struct message *x = userp;
+    size_t n = x->msg_len - x->msg_sent;
+    if (n > size * nitems)
+        n = size * nitems;
+    memcpy(buf, x->msg + x->msg_sent, n);
+    x->msg_sent += n;
+    return n;
 }
 
+/*
+ * The message of notice n, whole, into x->msg: the headers, then a
+ * multipart/mixed body holding one multipart/alternative of the text and
+ * the HTML, both quoted-printable, every line ending in CRLF. Written here
+ * rather than through curl_mime, whose encoder reads a few bytes a
+ * callback and whose boundaries each cost a draw of random bytes: the
+ * boundaries hold "=_", which quoted-printable never writes, so no part
+ * can hold them.
+ */
 static int build(struct email *m, struct message *x, const struct tkl_notice *n)
 {
-    struct dg_buf h = {0}, text = {0}, html = {0};
+    struct dg_buf o = {0}, text = {0}, html = {0};
     char date[TKL_RFC5322_DATE_SIZE], subject[512], word[200];
-    int r = -ENOMEM;
     int64_t now = m->host->now(m->host);
+    unsigned long long id = (unsigned long long)n->id;
     if (tkl_instant_rfc5322(now, date, sizeof(date)) < 0)
         return -EINVAL;
+    struct dg_render_opts ro = {.footer = m->footer, .plan_url = m->plan_url, .now = now};
     struct dg_buf sb = {0};
-    dg_render(&sb, m->tmpl[DG_SUBJECT], n,
-              &(struct dg_render_opts){.footer = m->footer, .plan_url = m->plan_url, .now = now},
-              DG_SUBJECT, " ");
+    dg_render(&sb, m->tmpl[DG_SUBJECT], n, &ro, DG_SUBJECT, " ");
     if (sb.oom)
-        goto out;
+        return -ENOMEM;
     snprintf(subject, sizeof(subject), "%s", sb.data ? sb.data : "");
     free(sb.data);
 
-    dg_header(&h, "Date", date, "");
-    if (add_header(&x->headers, &h) < 0)
-        goto out;
-    dg_puts(&h, "From: ");
-    dg_mailbox(&h, m->from_name, m->from_addr);
-    if (add_header(&x->headers, &h) < 0)
-        goto out;
-    dg_puts(&h, "To: ");
-    dg_mailbox(&h, n->team_name, n->recipient);
-    if (add_header(&x->headers, &h) < 0)
-        goto out;
-    if (m->reply_to) {
-        dg_header(&h, "Reply-To", m->reply_to, "");
-        if (add_header(&x->headers, &h) < 0)
-            goto out;
-    }
-    dg_header(&h, "Subject", subject, "");
-    if (add_header(&x->headers, &h) < 0)
-        goto out;
-    dg_printf(&h, "Message-ID: <notice-%llu.%lld@%s>", (unsigned long long)n->id,
-              (long long)n->due_at, m->msgid_domain);
-    if (add_header(&x->headers, &h) < 0)
-        goto out;
+    dg_header(&o, "Date", date, "\r\n");
+    dg_puts(&o, "From: ");
+    dg_mailbox(&o, m->from_name, m->from_addr);
+    dg_puts(&o, "\r\nTo: ");
+    dg_mailbox(&o, n->team_name, n->recipient);
+    dg_puts(&o, "\r\n");
+    if (m->reply_to)
+        dg_header(&o, "Reply-To", m->reply_to, "\r\n");
+    dg_header(&o, "Subject", subject, "\r\n");
+    dg_printf(&o, "Message-ID: <notice-%llu.%lld@%s>\r\n", id, (long long)n->due_at,
+              m->msgid_domain);
     if (n->thread_key) {
         id_word(n->thread_key, word, sizeof(word));
-        dg_printf(&h, "In-Reply-To: <action-%s@%s>", word, m->msgid_domain);
-        if (add_header(&x->headers, &h) < 0)
-            goto out;
-        dg_printf(&h, "References: <action-%s@%s>", word, m->msgid_domain);
-        if (add_header(&x->headers, &h) < 0)
-            goto out;
+        dg_printf(&o, "In-Reply-To: <action-%s@%s>\r\n", word, m->msgid_domain);
+        dg_printf(&o, "References: <action-%s@%s>\r\n", word, m->msgid_domain);
     }
-    dg_printf(&h, "X-Tickler-Notice: %llu", (unsigned long long)n->id);
-    if (add_header(&x->headers, &h) < 0)
-        goto out;
-    dg_puts(&h, "Auto-Submitted: auto-generated");
-    if (add_header(&x->headers, &h) < 0)
-        goto out;
+    dg_printf(&o, "X-Tickler-Notice: %llu\r\n", id);
+    dg_puts(&o, "Auto-Submitted: auto-generated\r\n");
+    dg_printf(&o,
+              "MIME-Version: 1.0\r\n"
+              "Content-Type: multipart/mixed; boundary=\"=_tickler-mixed-%llu\"\r\n\r\n"
+              "--=_tickler-mixed-%llu\r\n"
+              "Content-Type: multipart/alternative; boundary=\"=_tickler-alt-%llu\"\r\n\r\n",
+              id, id, id);
 
-    struct dg_render_opts ro = {.footer = m->footer, .plan_url = m->plan_url, .now = now};
-    dg_render(&text, m->tmpl[DG_TEXT], n, &ro, DG_TEXT, "\r\n");
-    dg_render(&html, m->tmpl[DG_HTML], n, &ro, DG_HTML, "\r\n");
-    if (text.oom || html.oom)
-        goto out;
-    x->text = text.data;
-    x->html = html.data;
-    text.data = html.data = NULL;
-
-    /* multipart/mixed (curl's top level for mail) holding one
-     * multipart/alternative: text first, HTML preferred */
-    curl_mime *alt = curl_mime_init(x->easy);
-    if (!alt)
-        goto out;
-    curl_mimepart *p = curl_mime_addpart(alt);
-    if (!p || curl_mime_data(p, x->text, CURL_ZERO_TERMINATED) != CURLE_OK ||
-        curl_mime_type(p, "text/plain; charset=UTF-8") != CURLE_OK ||
-        curl_mime_encoder(p, "quoted-printable") != CURLE_OK)
-        goto out_alt;
-    p = curl_mime_addpart(alt);
-    if (!p || curl_mime_data(p, x->html, CURL_ZERO_TERMINATED) != CURLE_OK ||
-        curl_mime_type(p, "text/html; charset=UTF-8") != CURLE_OK ||
-        curl_mime_encoder(p, "quoted-printable") != CURLE_OK)
-        goto out_alt;
-    if (!(x->mime = curl_mime_init(x->easy)) || !(p = curl_mime_addpart(x->mime)))
-        goto out_alt;
-    if (curl_mime_subparts(p, alt) != CURLE_OK) /* on success the part owns alt */
-        goto out_alt;
-    if (curl_mime_type(p, "multipart/alternative") != CURLE_OK)
-        goto out;
-    r = 0;
-    goto out;
-out_alt:
-    curl_mime_free(alt);
-out:
-    free(h.data);
+    dg_render(&text, m->tmpl[DG_TEXT], n, &ro, DG_TEXT, "\n");
+    dg_render(&html, m->tmpl[DG_HTML], n, &ro, DG_HTML, "\n");
+    static const char part[] = "--=_tickler-alt-%llu\r\n"
+                               "Content-Type: text/%s; charset=UTF-8\r\n"
+                               "Content-Transfer-Encoding: quoted-printable\r\n\r\n";
+    dg_printf(&o, part, id, "plain");
+    dg_put_qp(&o, text.data ? text.data : "", "\r\n");
+    dg_puts(&o, "\r\n");
+    dg_printf(&o, part, id, "html");
+    dg_put_qp(&o, html.data ? html.data : "", "\r\n");
+    dg_printf(&o, "\r\n--=_tickler-alt-%llu--\r\n\r\n--=_tickler-mixed-%llu--\r\n", id, id);
+    bool oom = o.oom || text.oom || html.oom;
     free(text.data);
     free(html.data);
-    return r;
+    if (oom) {
+        free(o.data);
+        return -ENOMEM;
+    }
+    x->msg = o.data;
+    x->msg_len = o.len;
+    return 0;
 }
 
 /* A recipient is one mailbox address (see address_problem()). */
@@ -647,8 +619,10 @@ static int em_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
     }
     c |= curl_easy_setopt(e, CURLOPT_MAIL_FROM, mail_from);
     c |= curl_easy_setopt(e, CURLOPT_MAIL_RCPT, x->rcpt);
-    c |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
-    c |= curl_easy_setopt(e, CURLOPT_MIMEPOST, x->mime);
+    c |= curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+    c |= curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+    c |= curl_easy_setopt(e, CURLOPT_READDATA, x);
+    c |= curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->msg_len);
     c |= curl_easy_setopt(e, CURLOPT_TIMEOUT, m->timeout_s);
     c |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 20L);
     c |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

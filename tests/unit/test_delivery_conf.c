@@ -16,10 +16,10 @@ START_TEST(defaults_without_a_group)
     tkl_delivery_conf_init(&d);
     ck_assert_int_eq(tkl_delivery_conf_read(&f.x, conf_at(&f, "delivery"), &d), 0);
     ck_assert_int_eq(d.max_age_hours, 48);
-    ck_assert_int_eq(d.concurrency, 16);
+    ck_assert_int_eq(d.concurrency, 64);
     ck_assert_int_eq(d.retry_min_seconds, 30);
     ck_assert_ptr_null(d.report_to);
-    ck_assert_int_eq(tkl_delivery_conf_limit(&d, "mail"), 16);
+    ck_assert_int_eq(tkl_delivery_conf_limit(&d, "mail"), 64);
     tkl_delivery_conf_free(&d);
     conf_done(&f);
 }
@@ -71,7 +71,7 @@ START_TEST(mistakes_are_named_at_their_lines)
     tkl_diags_free(&f.diags);
     ck_assert_int_eq(tkl_delivery_conf_read(&f.x, conf_at(&f, "other"), &d), -EINVAL);
     ck_assert(conf_error_at(&f, 7, "concurrency must be between 1 and 256 (got 300)"));
-    ck_assert_int_eq(d.concurrency, 16);
+    ck_assert_int_eq(d.concurrency, 64);
     tkl_delivery_conf_free(&d);
     conf_done(&f);
 }
