@@ -488,14 +488,58 @@ static int reuse_index(struct tkl_rows *R)
     return 0;
 }
 
-/* The action of R->prev read from a row whose hash was key, or NULL. */
+/* Whether the cell of field f, cleaned as read, is text (a cell that is
+ * not clean is never taken as equal: its row is read again). */
+static bool cell_is(const struct tkl_rows *R, enum tkl_field f, bool fold, const char *text)
+{
+    const char *cell = cell_of(R, f);
+    return tkl_action_text_is_clean(cell, fold) && strcmp(cell, text ? text : "") == 0;
+}
+
+/* The same for a commitment or objective cell, or the text carried down
+ * to it when it is blank. */
+static bool filled_is(const struct tkl_rows *R, enum tkl_field f, const char *text)
+{
+    const char *cell = cell_of(R, f);
+    if (!tkl_action_text_is_clean(cell, false))
+        return false;
+    const char *v = *cell || !R->fill[f] ? cell : R->fill[f];
+    return strcmp(v, text ? text : "") == 0;
+}
+
+/* Whether reading the record would give was, found by the record's hash:
+ * its cells (and the texts carried down to its blank cells) are the texts
+ * was holds, and it has no text past the header's columns. What a row is
+ * read by besides (columns, statuses, teams) is in the hash. */
+static bool same_row(const struct tkl_rows *R, const struct tkl_action *was)
+{
+    for (size_t i = R->n_columns; i < R->n_cells; i++)
+        if (R->cells[i][strspn(R->cells[i], " \t\r\n")] != '\0')
+            return false;
+    const char *id = cell_of(R, TKL_FIELD_ID);
+    if (*id ? !cell_is(R, TKL_FIELD_ID, true, was->id) : !was->id_derived)
+        return false;
+    return strcmp(was->file, R->file) == 0 && cell_is(R, TKL_FIELD_TITLE, false, was->title) &&
+           cell_is(R, TKL_FIELD_OWNERS, false, was->owners) &&
+           cell_is(R, TKL_FIELD_DEADLINE, true, was->deadline_text) &&
+           cell_is(R, TKL_FIELD_STATUS, true, was->status_text) &&
+           cell_is(R, TKL_FIELD_PROGRESS, false, was->progress) &&
+           cell_is(R, TKL_FIELD_MEASURE, false, was->measure) &&
+           filled_is(R, TKL_FIELD_COMMITMENT, was->commitment) &&
+           filled_is(R, TKL_FIELD_OBJECTIVE, was->objective);
+}
+
+/* The action of R->prev read from a row whose hash was key and whose
+ * texts are the record's (same_row), or NULL. */
 static const struct tkl_action *reusable(const struct tkl_rows *R, uint64_t key)
 {
     if (!R->reuse_cap)
         return NULL;
     for (size_t i = (size_t)key & (R->reuse_cap - 1); R->reuse[i]; i = (i + 1) & (R->reuse_cap - 1))
         if (R->prev->actions[R->reuse[i] - 1].row_hash == key)
-            return &R->prev->actions[R->reuse[i] - 1];
+            return same_row(R, &R->prev->actions[R->reuse[i] - 1])
+                       ? &R->prev->actions[R->reuse[i] - 1]
+                       : NULL;
     return NULL;
 }
 

@@ -305,6 +305,26 @@ START_TEST(a_row_below_a_changed_carried_text_is_read_again)
 }
 END_TEST
 
+START_TEST(a_row_whose_hash_matches_another_row_is_read_again)
+{
+    add_path("plan.csv");
+    write_file("plan.csv", "Ref,Actions,Responsibility,Timeframe\nA1,Review pay,HR,May 2023\n");
+    struct tkl_store *other = reload(NULL);
+    write_file("plan.csv", "Ref,Actions,Responsibility,Timeframe\nA1,Train staff,HR,April 2023\n");
+    struct tkl_store *old = reload(NULL);
+    /* the 64-bit hash of the next plan's row, as a collision would give it */
+    old->actions[0].row_hash = other->actions[0].row_hash;
+    old->actions[0].deadline.day = UNREAD_DAY;
+    tkl_store_free(other);
+    write_file("plan.csv", "Ref,Actions,Responsibility,Timeframe\nA1,Review pay,HR,May 2023\n");
+    struct tkl_store *s = reload(old);
+    tkl_store_free(old);
+    ck_assert_str_eq(s->actions[0].title, "Review pay");
+    ck_assert_int_eq(s->actions[0].deadline.day, tkl_day_from_civil(2023, 5, 31));
+    tkl_store_free(s);
+}
+END_TEST
+
 START_TEST(a_row_is_read_again_when_the_teams_change)
 {
     write_file("plan.csv", "Ref,Actions,Responsibility\nA1,Train staff,Payroll\n");
@@ -661,6 +681,7 @@ int main(void)
     tcase_add_test(files, a_directory_is_its_csv_files_in_name_order);
     tcase_add_test(files, a_reload_reads_again_only_the_rows_that_changed);
     tcase_add_test(files, a_reload_gives_the_store_and_warnings_of_a_full_load);
+    tcase_add_test(files, a_row_whose_hash_matches_another_row_is_read_again);
     tcase_add_test(files, a_row_below_a_changed_carried_text_is_read_again);
     tcase_add_test(files, a_row_is_read_again_when_the_teams_change);
     tcase_add_test(files, repeated_rows_taken_again_keep_distinct_ids);
