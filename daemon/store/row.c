@@ -696,6 +696,23 @@ int tkl_rows_read(struct tkl_rows *R, const char *file, const char *data, size_t
     return r == 0 ? tkl_rows_end(R) : r;
 }
 
+int tkl_rows_read_fd(struct tkl_rows *R, const char *file, int fd)
+{
+    size_t n_actions = R->n_actions, n_maps = R->n_maps, n_diags = R->diags->n;
+    tkl_rows_begin(R, file);
+    int r = tkl_csv_read_fd(file, fd, on_record, R, R->diags);
+    if (r == -EILSEQ) {
+        /* what was read of the file is dropped; its texts stay in the
+         * arena unused until the load ends */
+        R->n_actions = n_actions;
+        for (; R->n_maps > n_maps; R->n_maps--)
+            tkl_column_map_free(&R->maps[R->n_maps - 1]);
+        tkl_diags_truncate(R->diags, n_diags);
+        return r;
+    }
+    return r == 0 ? tkl_rows_end(R) : r;
+}
+
 void tkl_rows_free(struct tkl_rows *R)
 {
     free(R->actions);
