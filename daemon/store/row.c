@@ -488,12 +488,13 @@ static int reuse_index(struct tkl_rows *R)
     return 0;
 }
 
-/* Whether the cell of field f, cleaned as read, is text (a cell that is
- * not clean is never taken as equal: its row is read again). */
-static bool cell_is(const struct tkl_rows *R, enum tkl_field f, bool fold, const char *text)
+/* Whether the cell of field f, cleaned as read, is text (a cleaned text).
+ * A cell equal to a cleaned text is clean itself, as cleaning a clean
+ * text gives it back; a cell that is not clean is never taken as equal,
+ * and its row is read again. */
+static bool cell_is(const struct tkl_rows *R, enum tkl_field f, const char *text)
 {
-    const char *cell = cell_of(R, f);
-    return tkl_action_text_is_clean(cell, fold) && strcmp(cell, text ? text : "") == 0;
+    return strcmp(cell_of(R, f), text ? text : "") == 0;
 }
 
 /* The same for a commitment or objective cell, or the text carried down
@@ -501,8 +502,6 @@ static bool cell_is(const struct tkl_rows *R, enum tkl_field f, bool fold, const
 static bool filled_is(const struct tkl_rows *R, enum tkl_field f, const char *text)
 {
     const char *cell = cell_of(R, f);
-    if (!tkl_action_text_is_clean(cell, false))
-        return false;
     const char *v = *cell || !R->fill[f] ? cell : R->fill[f];
     return strcmp(v, text ? text : "") == 0;
 }
@@ -517,14 +516,14 @@ static bool same_row(const struct tkl_rows *R, const struct tkl_action *was)
         if (R->cells[i][strspn(R->cells[i], " \t\r\n")] != '\0')
             return false;
     const char *id = cell_of(R, TKL_FIELD_ID);
-    if (*id ? !cell_is(R, TKL_FIELD_ID, true, was->id) : !was->id_derived)
+    if (*id ? !cell_is(R, TKL_FIELD_ID, was->id) : !was->id_derived)
         return false;
-    return strcmp(was->file, R->file) == 0 && cell_is(R, TKL_FIELD_TITLE, false, was->title) &&
-           cell_is(R, TKL_FIELD_OWNERS, false, was->owners) &&
-           cell_is(R, TKL_FIELD_DEADLINE, true, was->deadline_text) &&
-           cell_is(R, TKL_FIELD_STATUS, true, was->status_text) &&
-           cell_is(R, TKL_FIELD_PROGRESS, false, was->progress) &&
-           cell_is(R, TKL_FIELD_MEASURE, false, was->measure) &&
+    return strcmp(was->file, R->file) == 0 && cell_is(R, TKL_FIELD_TITLE, was->title) &&
+           cell_is(R, TKL_FIELD_OWNERS, was->owners) &&
+           cell_is(R, TKL_FIELD_DEADLINE, was->deadline_text) &&
+           cell_is(R, TKL_FIELD_STATUS, was->status_text) &&
+           cell_is(R, TKL_FIELD_PROGRESS, was->progress) &&
+           cell_is(R, TKL_FIELD_MEASURE, was->measure) &&
            filled_is(R, TKL_FIELD_COMMITMENT, was->commitment) &&
            filled_is(R, TKL_FIELD_OBJECTIVE, was->objective);
 }
