@@ -146,7 +146,7 @@ static int open_file(const char *path, int *ret_fd)
  * open_file), -ENOMEM or another negative errno. */
 static int read_file(const char *path, char **ret, size_t *ret_len)
 {
-    int fd, e;
+    int fd = -1, e;
     int r = open_file(path, &fd);
     if (r < 0)
         return r;
@@ -388,7 +388,7 @@ static void cannot_read(struct tkl_diags *diags, const char *place, int r)
  * read(2), reported. */
 static int read_csv(struct tkl_rows *R, const char *path, const char *place)
 {
-    int fd;
+    int fd = -1;
     int r = open_file(path, &fd);
     if (r == 0) {
         r = tkl_rows_read_fd(R, place, fd);
