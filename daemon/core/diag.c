@@ -113,6 +113,18 @@ bool tkl_diags_has_errors(const struct tkl_diags *d)
     return d->n_errors > 0 || d->oom;
 }
 
+void tkl_diags_truncate(struct tkl_diags *d, size_t n)
+{
+    for (; d->n > n; d->n--) {
+        struct tkl_diag *g = &d->items[d->n - 1];
+        if (g->severity == TKL_SEV_ERROR)
+            d->n_errors--;
+        free(g->file);
+        free(g->field);
+        free(g->message);
+    }
+}
+
 void tkl_diags_free(struct tkl_diags *d)
 {
     for (size_t i = 0; i < d->n; i++) {

@@ -65,6 +65,9 @@ void tkl_diags_move(struct tkl_diags *dst, struct tkl_diags *src);
 bool tkl_diags_has_errors(const struct tkl_diags *d);
 void tkl_diags_free(struct tkl_diags *d);
 
+/* Drops the diagnostics recorded after the first n. */
+void tkl_diags_truncate(struct tkl_diags *d, size_t n);
+
 /* Formats one diagnostic into buf. */
 void tkl_diag_format(const struct tkl_diag *g, char *buf, size_t size);
 

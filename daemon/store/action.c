@@ -219,7 +219,10 @@ int tkl_action_derive_id(struct tkl_action *a)
     for (int i = 11; i >= 1; i--, v >>= 4)
         id[i] = "0123456789abcdef"[v & 15];
     id[12] = '\0';
-    return (a->id = strdup(id)) ? 0 : -ENOMEM;
+    if (!(a->id = strdup(id)))
+        return -ENOMEM;
+    a->id_derived = 1;
+    return 0;
 }
 
 /* The memory hash of s with its end: a NULL text hashes as "". */

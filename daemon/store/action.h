@@ -23,7 +23,8 @@
 struct tkl_action {
     char *id;
     char *file;
-    unsigned line;
+    unsigned line : 31;
+    unsigned id_derived : 1; /* id made by tkl_action_derive_id, not a cell's */
     enum tkl_status status;
     char *title;
     char *commitment;

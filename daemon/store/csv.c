@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/text.h"
 
@@ -136,11 +137,11 @@ static int text_of(const char *file, const char **data, size_t *len, char **ret_
 }
 
 /* Feeds data to p a line at a time, so that each record knows the line it
- * starts on, then ends the text; the first error is left in R->err. */
+ * starts on (R->line is the line data starts on, and is moved past the
+ * lines fed); the first error is left in R->err. */
 static void feed(struct reader *R, struct csv_parser *p, const char *data, size_t len)
 {
     size_t pos = 0;
-    R->line = 1;
     while (pos < len && !R->err) {
         const char *nl = memchr(data + pos, '\n', len - pos);
         size_t chunk = nl ? (size_t)(nl - (data + pos)) + 1 : len - pos;
@@ -154,8 +155,14 @@ static void feed(struct reader *R, struct csv_parser *p, const char *data, size_
             return;
         }
         pos += chunk;
-        R->line++;
+        if (nl)
+            R->line++;
     }
+}
+
+/* Ends the text fed to p; the first error is left in R->err. */
+static void finish(struct reader *R, struct csv_parser *p)
+{
     if (R->err)
         return;
     unsigned open_line = R->record_line;
@@ -168,24 +175,86 @@ static void feed(struct reader *R, struct csv_parser *p, const char *data, size_
     }
 }
 
+/* Reads p's records from fd, 64 KiB at a time, into R->err. */
+static void feed_fd(struct reader *R, struct csv_parser *p, int fd)
+{
+    enum { BLOCK = 65536 };
+    char *buf = malloc(BLOCK + 4);
+    if (!buf) {
+        R->err = -ENOMEM;
+        return;
+    }
+    size_t carry = 0; /* bytes of a UTF-8 sequence cut at the block's end */
+    bool first = true;
+    while (!R->err) {
+        ssize_t got = read(fd, buf + carry, BLOCK);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            R->err = got < 0 ? -errno : carry ? -EILSEQ : 0;
+            break;
+        }
+        const char *data = buf;
+        size_t len = carry + (size_t)got;
+        if (first && len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
+            data += 3;
+            len -= 3;
+        }
+        first = false;
+        /* the last sequence may end in the next block */
+        size_t keep = 0;
+        for (size_t k = 1; k <= 3 && k <= len; k++) {
+            unsigned char c = (unsigned char)data[len - k];
+            if (c < 0x80 || c >= 0xc0) {
+                size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+                keep = need > k ? k : 0;
+                break;
+            }
+        }
+        if (memchr(data, '\0', len) || !tkl_utf8_valid(data, len - keep)) {
+            R->err = -EILSEQ;
+            break;
+        }
+        feed(R, p, data, len - keep);
+        memmove(buf, data + len - keep, keep);
+        carry = keep;
+    }
+    free(buf);
+}
+
+/* Reads the records of data (len bytes) or, when fd >= 0, of fd. */
+static int read_records(const char *file, const char *data, size_t len, int fd,
+                        tkl_csv_record_fn *fn, void *ctx, struct tkl_diags *diags)
+{
+    struct csv_parser p;
+    if (csv_init(&p, CSV_APPEND_NULL) != 0)
+        return -ENOMEM;
+    struct reader R = {.file = file, .diags = diags, .fn = fn, .ctx = ctx, .line = 1};
+    if (fd >= 0)
+        feed_fd(&R, &p, fd);
+    else
+        feed(&R, &p, data, len);
+    finish(&R, &p);
+    csv_free(&p);
+    tkl_buf_free(&R.text);
+    free(R.at);
+    free(R.cells);
+    return R.err;
+}
+
 int tkl_csv_read(const char *file, const char *data, size_t len, tkl_csv_record_fn *fn, void *ctx,
                  struct tkl_diags *diags)
 {
     char *converted = NULL;
     int r = text_of(file, &data, &len, &converted, diags);
-    if (r < 0)
-        return r;
-    struct csv_parser p;
-    if (csv_init(&p, CSV_APPEND_NULL) != 0) {
-        free(converted);
-        return -ENOMEM;
-    }
-    struct reader R = {.file = file, .diags = diags, .fn = fn, .ctx = ctx};
-    feed(&R, &p, data, len);
-    csv_free(&p);
-    tkl_buf_free(&R.text);
-    free(R.at);
-    free(R.cells);
+    if (r == 0)
+        r = read_records(file, data, len, -1, fn, ctx, diags);
     free(converted);
-    return R.err;
+    return r;
+}
+
+int tkl_csv_read_fd(const char *file, int fd, tkl_csv_record_fn *fn, void *ctx,
+                    struct tkl_diags *diags)
+{
+    return read_records(file, NULL, 0, fd, fn, ctx, diags);
 }

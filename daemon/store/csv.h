@@ -25,4 +25,14 @@ typedef int tkl_csv_record_fn(void *ctx, char *const *fields, size_t n, unsigned
 int tkl_csv_read(const char *file, const char *data, size_t len, tkl_csv_record_fn *fn, void *ctx,
                  struct tkl_diags *diags);
 
+/*
+ * The same for the text read from fd, 64 KiB at a time (the file is never
+ * held whole): returns -EILSEQ, having given some records maybe, when the
+ * text is not UTF-8 or holds NUL bytes, for the caller to drop what it
+ * read and read the file whole with tkl_csv_read (which reads it as
+ * Windows-1252, or refuses it); or a read(2) error.
+ */
+int tkl_csv_read_fd(const char *file, int fd, tkl_csv_record_fn *fn, void *ctx,
+                    struct tkl_diags *diags);
+
 #endif

@@ -488,14 +488,57 @@ static int reuse_index(struct tkl_rows *R)
     return 0;
 }
 
-/* The action of R->prev read from a row whose hash was key, or NULL. */
+/* Whether the cell of field f, cleaned as read, is text (a cleaned text).
+ * A cell equal to a cleaned text is clean itself, as cleaning a clean
+ * text gives it back; a cell that is not clean is never taken as equal,
+ * and its row is read again. */
+static bool cell_is(const struct tkl_rows *R, enum tkl_field f, const char *text)
+{
+    return strcmp(cell_of(R, f), text ? text : "") == 0;
+}
+
+/* The same for a commitment or objective cell, or the text carried down
+ * to it when it is blank. */
+static bool filled_is(const struct tkl_rows *R, enum tkl_field f, const char *text)
+{
+    const char *cell = cell_of(R, f);
+    const char *v = *cell || !R->fill[f] ? cell : R->fill[f];
+    return strcmp(v, text ? text : "") == 0;
+}
+
+/* Whether reading the record would give was, found by the record's hash:
+ * its cells (and the texts carried down to its blank cells) are the texts
+ * was holds, and it has no text past the header's columns. What a row is
+ * read by besides (columns, statuses, teams) is in the hash. */
+static bool same_row(const struct tkl_rows *R, const struct tkl_action *was)
+{
+    for (size_t i = R->n_columns; i < R->n_cells; i++)
+        if (R->cells[i][strspn(R->cells[i], " \t\r\n")] != '\0')
+            return false;
+    const char *id = cell_of(R, TKL_FIELD_ID);
+    if (*id ? !cell_is(R, TKL_FIELD_ID, was->id) : !was->id_derived)
+        return false;
+    return strcmp(was->file, R->file) == 0 && cell_is(R, TKL_FIELD_TITLE, was->title) &&
+           cell_is(R, TKL_FIELD_OWNERS, was->owners) &&
+           cell_is(R, TKL_FIELD_DEADLINE, was->deadline_text) &&
+           cell_is(R, TKL_FIELD_STATUS, was->status_text) &&
+           cell_is(R, TKL_FIELD_PROGRESS, was->progress) &&
+           cell_is(R, TKL_FIELD_MEASURE, was->measure) &&
+           filled_is(R, TKL_FIELD_COMMITMENT, was->commitment) &&
+           filled_is(R, TKL_FIELD_OBJECTIVE, was->objective);
+}
+
+/* The action of R->prev read from a row whose hash was key and whose
+ * texts are the record's (same_row), or NULL. */
 static const struct tkl_action *reusable(const struct tkl_rows *R, uint64_t key)
 {
     if (!R->reuse_cap)
         return NULL;
     for (size_t i = (size_t)key & (R->reuse_cap - 1); R->reuse[i]; i = (i + 1) & (R->reuse_cap - 1))
         if (R->prev->actions[R->reuse[i] - 1].row_hash == key)
-            return &R->prev->actions[R->reuse[i] - 1];
+            return same_row(R, &R->prev->actions[R->reuse[i] - 1])
+                       ? &R->prev->actions[R->reuse[i] - 1]
+                       : NULL;
     return NULL;
 }
 
@@ -649,6 +692,23 @@ int tkl_rows_read(struct tkl_rows *R, const char *file, const char *data, size_t
 {
     tkl_rows_begin(R, file);
     int r = tkl_csv_read(file, data, len, on_record, R, R->diags);
+    return r == 0 ? tkl_rows_end(R) : r;
+}
+
+int tkl_rows_read_fd(struct tkl_rows *R, const char *file, int fd)
+{
+    size_t n_actions = R->n_actions, n_maps = R->n_maps, n_diags = R->diags->n;
+    tkl_rows_begin(R, file);
+    int r = tkl_csv_read_fd(file, fd, on_record, R, R->diags);
+    if (r == -EILSEQ) {
+        /* what was read of the file is dropped; its texts stay in the
+         * arena unused until the load ends */
+        R->n_actions = n_actions;
+        for (; R->n_maps > n_maps; R->n_maps--)
+            tkl_column_map_free(&R->maps[R->n_maps - 1]);
+        tkl_diags_truncate(R->diags, n_diags);
+        return r;
+    }
     return r == 0 ? tkl_rows_end(R) : r;
 }
 

@@ -71,6 +71,13 @@ struct tkl_rows {
  */
 int tkl_rows_read(struct tkl_rows *r, const char *file, const char *data, size_t len);
 
+/*
+ * The same for the CSV text read from fd, 64 KiB at a time. Returns
+ * -EILSEQ, with r as it was before, when the text is not UTF-8 or holds
+ * NUL bytes: the caller then reads it whole with tkl_rows_read.
+ */
+int tkl_rows_read_fd(struct tkl_rows *r, const char *file, int fd);
+
 /* What a reader of one plan format is: tkl_rows_read for CSV. */
 typedef int tkl_plan_read_fn(struct tkl_rows *r, const char *file, const char *data, size_t len);
 

@@ -124,10 +124,10 @@ int tkl_store_load_buffer(const struct tkl_store_opts *opts, const struct tkl_te
     return r;
 }
 
-/* The content of the regular file at path. Returns 0, -ENODEV when it is
- * not a regular file (a FIFO would block the loop for ever, a device never
- * end), -ENOMEM or another negative errno. */
-static int read_file(const char *path, char **ret, size_t *ret_len)
+/* fd open for reading the regular file at path into *ret_fd. Returns 0,
+ * -ENODEV when it is not a regular file (a FIFO would block the loop for
+ * ever, a device never end) or another negative errno. */
+static int open_file(const char *path, int *ret_fd)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
@@ -138,6 +138,18 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
         close(fd);
         return -e;
     }
+    *ret_fd = fd;
+    return 0;
+}
+
+/* The content of the regular file at path. Returns 0, -ENODEV (see
+ * open_file), -ENOMEM or another negative errno. */
+static int read_file(const char *path, char **ret, size_t *ret_len)
+{
+    int fd = -1, e;
+    int r = open_file(path, &fd);
+    if (r < 0)
+        return r;
     FILE *f = fdopen(fd, "rb");
     if (!f) {
         e = errno;
@@ -147,7 +159,6 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
     struct tkl_buf b = {0};
     char chunk[65536];
     size_t n;
-    int r = 0;
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
         if ((r = tkl_buf_append(&b, chunk, n)) < 0)
             break;
@@ -361,6 +372,33 @@ int tkl_store_load(const struct tkl_store_opts *opts, const struct tkl_team_dir 
     return tkl_store_reload(opts, teams, NULL, ret_store, diags);
 }
 
+/* Reports that the file named place cannot be read for the error r
+ * (nothing for -ENOMEM, which is reported as a whole). */
+static void cannot_read(struct tkl_diags *diags, const char *place, int r)
+{
+    if (r != -ENOMEM)
+        tkl_diag_add(diags, TKL_SEV_ERROR, place, 0, NULL, "cannot read: %s",
+                     r == -ENODEV ? "not a regular file (a directory, FIFO or device)"
+                                  : strerror(-r));
+}
+
+/* Reads the CSV file at path, named place, 64 KiB at a time into R.
+ * Returns 0, -EILSEQ when it is to be read whole (tkl_rows_read_fd),
+ * -EINVAL (errors in R->diags), -ENOMEM, or the error of open(2) or
+ * read(2), reported. */
+static int read_csv(struct tkl_rows *R, const char *path, const char *place)
+{
+    int fd = -1;
+    int r = open_file(path, &fd);
+    if (r == 0) {
+        r = tkl_rows_read_fd(R, place, fd);
+        close(fd);
+    }
+    if (r < 0 && r != -EILSEQ && r != -EINVAL)
+        cannot_read(R->diags, place, r);
+    return r;
+}
+
 int tkl_store_reload(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
                      const struct tkl_store *prev, struct tkl_store **ret_store,
                      struct tkl_diags *diags)
@@ -376,17 +414,16 @@ int tkl_store_reload(const struct tkl_store_opts *opts, const struct tkl_team_di
     }
     for (size_t i = 0; i < pf.n && r != -ENOMEM; i++) {
         const char *file = pf.v[i].path, *place = pf.v[i].place ? pf.v[i].place : file;
-        char *data = NULL;
-        size_t len = 0;
-        r = read_file(file, &data, &len);
-        if (r < 0) {
-            if (r != -ENOMEM)
-                tkl_diag_add(diags, TKL_SEV_ERROR, place, 0, NULL, "cannot read: %s",
-                             r == -ENODEV ? "not a regular file (a directory, FIFO or device)"
-                                          : strerror(-r));
-        } else {
-            const struct reader *rd = reader_for(file);
-            r = (rd ? rd->read : tkl_rows_read)(&R, place, data, len);
+        const struct reader *rd = reader_for(file);
+        bool csv = !rd || rd->read == tkl_rows_read;
+        r = csv ? read_csv(&R, file, place) : -EILSEQ;
+        if (r == -EILSEQ) {
+            char *data = NULL;
+            size_t len = 0;
+            if ((r = read_file(file, &data, &len)) == 0)
+                r = (rd ? rd->read : tkl_rows_read)(&R, place, data, len);
+            else
+                cannot_read(diags, place, r);
             free(data);
         }
         if (r < 0 && !first_err)

@@ -44,6 +44,65 @@ static int read_csv(const char *text)
     return read_text(text, strlen(text));
 }
 
+/* read_text's records of text read from a file, 64 KiB at a time. */
+static int read_fd(const char *text, size_t len)
+{
+    FILE *f = tmpfile();
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+    ck_assert_int_eq(fflush(f), 0);
+    rewind(f);
+    n_records = 0;
+    int r = tkl_csv_read_fd("plan.csv", fileno(f), record, NULL, &diags);
+    fclose(f);
+    return r;
+}
+
+/* A plan whose "é" (two bytes) starts on the last byte of the first 64 KiB
+ * read, with a quoted line break after it; bad replaces the "é". */
+static char *long_plan(const char *bad)
+{
+    static const char head[] = "\xef\xbb\xbf"
+                               "Actions,Responsibility\n";
+    size_t filler = 65535 - (sizeof(head) - 1) - 1;
+    char *text = malloc(70000);
+    ck_assert_ptr_nonnull(text);
+    strcpy(text, head);
+    memset(text + sizeof(head) - 1, 'x', filler);
+    strcpy(text + sizeof(head) - 1 + filler, "\n");
+    ck_assert_uint_eq(strlen(text), 65535);
+    strcat(text, bad ? bad : "\xc3\xa9");
+    strcat(text, " train,\"HR\non two\"\nLast,HR\n");
+    return text;
+}
+
+START_TEST(a_file_is_read_in_blocks_with_its_lines)
+{
+    char *text = long_plan(NULL);
+    ck_assert_int_eq(read_fd(text, strlen(text)), 0);
+    ck_assert_uint_eq(n_records, 4);
+    ck_assert_str_eq(records[0], "Actions|Responsibility");
+    ck_assert_str_eq(records[2], "\xc3\xa9 train|HR\non two");
+    ck_assert_str_eq(records[3], "Last|HR");
+    ck_assert_uint_eq(lines[0], 1);
+    ck_assert_uint_eq(lines[1], 2);
+    ck_assert_uint_eq(lines[2], 3);
+    ck_assert_uint_eq(lines[3], 5);
+    free(text);
+}
+END_TEST
+
+START_TEST(a_file_not_utf8_is_left_to_be_read_whole)
+{
+    char *text = long_plan("\xe9");
+    ck_assert_int_eq(read_fd(text, strlen(text)), -EILSEQ);
+    ck_assert_int_eq(read_fd("Actions\nA\0B\n", 12), -EILSEQ);
+    ck_assert_int_eq(read_fd("Actions\nTrain \xc3", 15), -EILSEQ); /* cut at the end */
+    ck_assert_uint_eq(diags.n, 0); /* the whole reading reports it */
+    free(text);
+}
+END_TEST
+
 START_TEST(bom_crlf_and_quoted_line_breaks)
 {
     ck_assert_int_eq(read_csv("\xef\xbb\xbf"
@@ -128,6 +187,8 @@ int main(void)
     tcase_add_test(tc, bom_crlf_and_quoted_line_breaks);
     tcase_add_test(tc, blank_records_are_skipped);
     tcase_add_test(tc, the_last_record_needs_no_line_break);
+    tcase_add_test(tc, a_file_is_read_in_blocks_with_its_lines);
+    tcase_add_test(tc, a_file_not_utf8_is_left_to_be_read_whole);
     tcase_add_test(tc, nul_bytes_are_an_error);
     tcase_add_test(tc, windows_1252_is_converted_and_reported);
     tcase_add_test(tc, unclosed_quote_is_an_error_with_its_line);

@@ -307,6 +307,52 @@ START_TEST(a_row_below_a_changed_carried_text_is_read_again)
 }
 END_TEST
 
+START_TEST(a_file_not_utf8_is_read_as_windows_1252_once)
+{
+    /* the file is read 64 KiB at a time: the row warned about, in the first
+     * block, is read before the byte that is not UTF-8 is met */
+    char *text = malloc(70100);
+    ck_assert_ptr_nonnull(text);
+    strcpy(text, "Actions,Responsibility\nTrain staff,Payroll\nLong ");
+    size_t at = strlen(text);
+    memset(text + at, 'x', 70000);
+    strcpy(text + at + 70000, ",HR\nR\xe9view pay,HR\n");
+    write_file("plan.csv", text);
+    free(text);
+    add_path("plan.csv");
+    struct tkl_store *s = reload(NULL);
+    ck_assert_uint_eq(s->n, 3);
+    ck_assert_str_eq(s->actions[2].title, "R\xc3\xa9view pay");
+    ck_assert_uint_eq(s->actions[2].line, 4);
+    ck_assert(has_diag(4, "not valid UTF-8"));
+    size_t payroll = 0;
+    for (size_t i = 0; i < diags.n; i++)
+        payroll += strstr(diags.items[i].message, "\"Payroll\" matches no team") != NULL;
+    ck_assert_uint_eq(payroll, 1);
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(a_row_whose_hash_matches_another_row_is_read_again)
+{
+    add_path("plan.csv");
+    write_file("plan.csv", "Ref,Actions,Responsibility,Timeframe\nA1,Review pay,HR,May 2023\n");
+    struct tkl_store *other = reload(NULL);
+    write_file("plan.csv", "Ref,Actions,Responsibility,Timeframe\nA1,Train staff,HR,April 2023\n");
+    struct tkl_store *old = reload(NULL);
+    /* the 64-bit hash of the next plan's row, as a collision would give it */
+    old->actions[0].row_hash = other->actions[0].row_hash;
+    old->actions[0].deadline.day = UNREAD_DAY;
+    tkl_store_free(other);
+    write_file("plan.csv", "Ref,Actions,Responsibility,Timeframe\nA1,Review pay,HR,May 2023\n");
+    struct tkl_store *s = reload(old);
+    tkl_store_free(old);
+    ck_assert_str_eq(s->actions[0].title, "Review pay");
+    ck_assert_int_eq(s->actions[0].deadline.day, tkl_day_from_civil(2023, 5, 31));
+    tkl_store_free(s);
+}
+END_TEST
+
 START_TEST(a_row_is_read_again_when_the_teams_change)
 {
     write_file("plan.csv", "Ref,Actions,Responsibility\nA1,Train staff,Payroll\n");
@@ -663,6 +709,8 @@ int main(void)
     tcase_add_test(files, a_directory_is_its_csv_files_in_name_order);
     tcase_add_test(files, a_reload_reads_again_only_the_rows_that_changed);
     tcase_add_test(files, a_reload_gives_the_store_and_warnings_of_a_full_load);
+    tcase_add_test(files, a_row_whose_hash_matches_another_row_is_read_again);
+    tcase_add_test(files, a_file_not_utf8_is_read_as_windows_1252_once);
     tcase_add_test(files, a_row_below_a_changed_carried_text_is_read_again);
     tcase_add_test(files, a_row_is_read_again_when_the_teams_change);
     tcase_add_test(files, repeated_rows_taken_again_keep_distinct_ids);
