@@ -58,6 +58,7 @@
 #include "schedule/standing.h"
 #include "source/source.h"
 #include "state/migrate.h"
+#include "state/pg_status.h"
 #include "store/fetch.h"
 #include "store/remote.h"
 #include "store/store.h"
@@ -1085,6 +1086,13 @@ static int open_outbox(struct cli *c, struct tkl_outbox **ret)
         tkl_diags_print(&c->diags, stderr);
         return 1;
     }
+    if (c->cfg->state.backend == TKL_STATE_POSTGRESQL) {
+        fprintf(stderr,
+                "tickler: the outbox is in PostgreSQL (state.backend in %s), which this command "
+                "does not read yet: tickler status shows its numbers and nodes\n",
+                c->config);
+        return 1;
+    }
     const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
     if (access(dir, F_OK) != 0 && errno == ENOENT) {
         fprintf(stderr,
@@ -1107,12 +1115,22 @@ static int open_outbox(struct cli *c, struct tkl_outbox **ret)
 /* What tickler status reports. */
 struct status {
     struct tkl_outbox_stats st;
-    int64_t next_attempt; /* not before now; INT64_MAX when none */
-    int64_t last_run;     /* INT64_MIN when never */
-    int64_t stuck;        /* waiting longer than max_age_hours */
-    int max_age_hours;    /* delivery.max_age_hours */
-    bool healthy;         /* nothing failed, nothing stuck */
+    int64_t next_attempt;           /* not before now; INT64_MAX when none */
+    int64_t last_run;               /* INT64_MIN when never */
+    int64_t stuck;                  /* waiting longer than max_age_hours */
+    int max_age_hours;              /* delivery.max_age_hours */
+    bool healthy;                   /* nothing failed, nothing stuck */
+    const struct tkl_pg_status *pg; /* state.backend "postgresql": its nodes; else NULL */
 };
+
+/* Sets what x derives from its numbers at now. */
+static void status_settle(struct status *x, int64_t now)
+{
+    /* a notice due before now is tried as soon as the daemon can */
+    x->next_attempt =
+        x->st.next_attempt == INT64_MAX || x->st.next_attempt > now ? x->st.next_attempt : now;
+    x->healthy = x->st.failed == 0 && x->stuck == 0;
+}
 
 /* Reads the outbox o into *ret at now, stuck meaning older than
  * max_age_hours. Returns 0 or a negative errno (then *ret is untouched). */
@@ -1128,11 +1146,31 @@ static int status_read(struct tkl_outbox *o, int64_t now, int max_age_hours, str
     }
     if (r < 0)
         return r;
-    /* a notice due before now is tried as soon as the daemon can */
-    x.next_attempt =
-        x.st.next_attempt == INT64_MAX || x.st.next_attempt > now ? x.st.next_attempt : now;
-    x.healthy = x.st.failed == 0 && x.stuck == 0;
+    status_settle(&x, now);
     *ret = x;
+    return 0;
+}
+
+/* The status of the state on PostgreSQL that c's configuration names,
+ * into *ret at now (pg holds what ret->pg points to). Returns 0 or 1 (the
+ * reason printed). */
+static int status_read_pg(struct cli *c, int64_t now, struct tkl_pg_status *pg, struct status *ret)
+{
+    int max_age = c->cfg->delivery.max_age_hours;
+    char *err = NULL;
+    if (tkl_pg_status_read(c->cfg->state.conninfo_file, tkl_local_instant(tkl_local_day(now), 0),
+                           now - (int64_t)max_age * 3600, pg, &err) < 0) {
+        fprintf(stderr, "tickler: cannot read the state on PostgreSQL (%s): %s\n",
+                c->cfg->state.conninfo_file, err ? err : "failed");
+        free(err);
+        return 1;
+    }
+    *ret = (struct status){.st = pg->st,
+                           .last_run = pg->last_run,
+                           .stuck = pg->stuck,
+                           .max_age_hours = max_age,
+                           .pg = pg};
+    status_settle(ret, now);
     return 0;
 }
 
@@ -1155,6 +1193,24 @@ static int status_json(const struct status *x)
         (json_int_t)x->st.delivered, "next_attempt", instant_json(x->next_attempt), "last_run",
         instant_json(x->last_run), "oldest_pending", instant_json(x->st.oldest_pending), "stuck",
         (json_int_t)x->stuck, "max_age_hours", x->max_age_hours, "healthy", (int)x->healthy);
+    if (o && x->pg) {
+        json_t *nodes = json_array();
+        for (size_t i = 0; nodes && i < x->pg->n_nodes; i++) {
+            const struct tkl_pg_node *n = &x->pg->nodes[i];
+            if (json_array_append_new(
+                    nodes, json_pack("{s:s, s:o, s:I, s:o}", "id", n->id, "last_seen",
+                                     instant_json(n->last_seen), "leases", (json_int_t)n->leases,
+                                     "lease_until", instant_json(n->lease_until))) < 0) {
+                json_decref(nodes);
+                nodes = NULL;
+            }
+        }
+        if (!nodes || json_object_set_new(o, "nodes", nodes) < 0 ||
+            json_object_set_new(o, "backend", json_string("postgresql")) < 0) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
     int r = json_print(o);
     return r ? r : !x->healthy;
 }
@@ -1179,6 +1235,18 @@ static int status_text(const struct status *x)
            "last run:         %s\n",
            x->st.pending, x->st.retrying, x->st.failed, x->st.delivered_today, x->st.delivered,
            next, oldest, last);
+    for (size_t i = 0; x->pg && i < x->pg->n_nodes; i++) {
+        const struct tkl_pg_node *n = &x->pg->nodes[i];
+        char seen[32] = "never", until[32] = "";
+        if (n->last_seen != INT64_MIN)
+            tkl_format_instant(n->last_seen, seen);
+        if (n->lease_until != INT64_MIN)
+            tkl_format_instant(n->lease_until, until);
+        printf("node:             %s, last seen %s, %" PRId64 " notice%s leased%s%s\n", n->id, seen,
+               n->leases, n->leases == 1 ? "" : "s", n->leases ? " until " : "", until);
+    }
+    if (x->pg && !x->pg->n_nodes)
+        printf("node:             none seen yet\n");
     if (x->healthy)
         printf("health:           ok\n");
     if (x->st.failed)
@@ -1229,6 +1297,15 @@ static int cmd_status(struct cli *c, int argc, char **argv)
     if (load(c, false)) {
         tkl_diags_print(&c->diags, stderr);
         return 1;
+    }
+    if (c->cfg->state.backend == TKL_STATE_POSTGRESQL) {
+        struct tkl_pg_status pg = {0};
+        struct status x;
+        if (status_read_pg(c, (int64_t)time(NULL), &pg, &x))
+            return 1;
+        int rc = json ? status_json(&x) : status_text(&x);
+        tkl_pg_status_free(&pg);
+        return rc;
     }
     const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
     struct tkl_outbox *o = NULL;
@@ -1882,13 +1959,16 @@ static int cmd_migrate(struct cli *c, int argc, char **argv)
         fprintf(stderr, "tickler migrate: only --from sqlite --to postgresql is known\n");
         return 2;
     }
-    if (!conninfo) {
-        fprintf(stderr, "tickler migrate: --conninfo-file names the PostgreSQL database\n");
-        return 2;
-    }
     if (load(c, false)) {
         tkl_diags_print(&c->diags, stderr);
         return 1;
+    }
+    if (!conninfo)
+        conninfo = c->cfg->state.conninfo_file;
+    if (!conninfo) {
+        fprintf(stderr, "tickler migrate: name the PostgreSQL database with --conninfo-file, or "
+                        "state.conninfo_file in the configuration\n");
+        return 2;
     }
     const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
     struct tkl_migrate_counts n = {0};
@@ -1931,7 +2011,7 @@ static const struct command commands[] = {
      "the progress report: the plan by objective, progress and status"},
     {"updates", cmd_updates, "[--since DATE] [--json|--csv]",
      "every update officers recorded, for the master spreadsheet"},
-    {"migrate", cmd_migrate, "--from sqlite --to postgresql --conninfo-file FILE",
+    {"migrate", cmd_migrate, "--from sqlite --to postgresql [--conninfo-file FILE]",
      "move the state to PostgreSQL (ticklerd stopped)"},
     {"link", cmd_link, "ACTION-ID RECIPIENT [--expires-in DAYS]",
      "the link a notice gives RECIPIENT for the action, signed now"},

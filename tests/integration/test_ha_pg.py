@@ -14,10 +14,12 @@ recipient would take 2,000 teams in the plan): what those show is the
 delivery side, claims, leases and outcomes, across nodes."""
 import argparse
 import http.server
+import json
 import os
 import random
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -206,9 +208,92 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
         self.assertGreater(b, 0)
         self.assertEqual(self.sql("SELECT string_agg(id, ',' ORDER BY id) FROM nodes"),
                          "node-a,node-b")
+        # tickler status reads the shared state: its numbers and the nodes
+        conf = os.path.join(self.tmp, "a.conf")
+        st = json.loads(self.cli(conf, "status", "--json").stdout)
+        self.assertEqual(st["backend"], "postgresql")
+        self.assertEqual((st["pending"], st["retrying"], st["failed"], st["delivered"]),
+                         (0, 0, 0, N))
+        self.assertTrue(st["healthy"])
+        self.assertEqual([(n["id"], n["leases"]) for n in st["nodes"]],
+                         [("node-a", 0), ("node-b", 0)])
+        self.assertTrue(all(n["last_seen"] for n in st["nodes"]))
+        text = self.cli(conf, "status").stdout
+        self.assertRegex(text, r"delivered today: +%d \(%d in all\)" % (N, N))
+        self.assertRegex(text, r"node: +node-a, last seen \S+, 0 notices leased\n")
+        # what does not read PostgreSQL yet says so, and shows nothing stale
+        p = self.cli(conf, "outbox", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("the outbox is in PostgreSQL", p.stderr)
+        self.assertEqual(p.stdout, "")
         for d in self.daemons.values():
             self.assertEqual(d.stop(), 0, d.log()[-3000:])
             self.assertIn("the web face and tickler CLI read local state only", d.log())
+
+    def cli(self, conf, *args, check=True):
+        p = subprocess.run([harness.tool("tickler"), "-c", conf, *args], capture_output=True,
+                           text=True, timeout=120)
+        if check:
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        return p
+
+    def test_a_state_migrated_from_sqlite_is_not_sent_again(self):
+        # one node ran on SQLite and sent the plan's notices; its state is
+        # moved with tickler migrate; on PostgreSQL the same instant queues
+        # and sends nothing again, and the SQLite state is refused
+        teams = 5
+        dests = ",\n".join('{ name = "t%d"; url_file = "sink.url"; }' % i for i in range(teams))
+        team_list = ",\n".join('{ id = "t%d"; name = "Team %d"; recipients = { hook = [ "t%d" ]; }; }'
+                                % (i, i, i) for i in range(teams))
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n")
+            for i in range(teams):
+                f.write("P%d,Action %d,Team %d,03/03/2023,\n" % (i, i, i))
+        body = """
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+%s
+notifiers = ( { name = "hook"; plugin = "webhook";
+                settings = { timeout_seconds = 5; destinations = ( %s ); }; } );
+teams = ( %s );
+"""
+        sqlite_conf = os.path.join(self.tmp, "sqlite.conf")
+        pg_conf = os.path.join(self.tmp, "pg.conf")
+        with open(sqlite_conf, "w") as f:
+            f.write(body % ("", dests, team_list))
+        with open(pg_conf, "w") as f:
+            f.write(body % ('state = { backend = "postgresql"; conninfo_file = "conninfo";'
+                            ' node = "node-a"; };', dests, team_list))
+        state = os.path.join(self.tmp, "state-a")
+        one = subprocess.run([harness.tool("ticklerd"), "-c", sqlite_conf, "-p",
+                              harness.plugin_dir(), "--state-dir", state, "--now",
+                              "2023-03-03T09:00:30", "--oneshot"],
+                             capture_output=True, text=True, timeout=300)
+        self.assertEqual(one.returncode, 0, one.stderr)
+        self.assertEqual(len(self.sink.counts()), teams)
+        out = self.cli(pg_conf, "--state-dir", state, "migrate", "--from", "sqlite", "--to",
+                       "postgresql").stdout
+        self.assertIn("notices:      %d (0 pending" % teams, out)
+        self.assertEqual(self.sql("SELECT count(*) FROM notices WHERE state = 1"), str(teams))
+        self.assertEqual(self.sql("SELECT count(*) FROM log"), str(teams))
+        # a node on a new machine (an empty state directory) catches up on
+        # the same day: every reminder is in the migrated log, so it queues
+        # and sends nothing
+        fresh = subprocess.run([harness.tool("ticklerd"), "-c", pg_conf, "-p",
+                                harness.plugin_dir(), "--state-dir",
+                                os.path.join(self.tmp, "state-new"), "--now",
+                                "2023-03-03T09:05:00", "--oneshot", "--log-level", "debug"],
+                               capture_output=True, text=True, timeout=300)
+        self.assertEqual(fresh.returncode, 0, fresh.stderr)
+        self.assertIn("state on PostgreSQL as node node-a", fresh.stderr)
+        self.assertNotIn("queued notice", fresh.stderr)
+        self.assertEqual(self.sql("SELECT count(*) FROM notices"), str(teams))
+        self.assertEqual(set(self.sink.counts().values()), {1})
+        again = subprocess.run([harness.tool("ticklerd"), "-c", sqlite_conf, "-p",
+                                harness.plugin_dir(), "--state-dir", state, "--oneshot"],
+                               capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(again.returncode, 0)
+        self.assertIn("was moved to PostgreSQL by tickler migrate", again.stderr)
 
     def test_the_same_plan_on_two_nodes_queues_and_sends_each_notice_once(self):
         teams = 100
