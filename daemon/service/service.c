@@ -896,7 +896,6 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     return 0;
 }
 
-/* Puts runtime fresh in force in place of the running one. */
 /* Whether the state groups a and b differ (a restart applies the new). */
 static bool state_changed(const struct tkl_state_conf *a, const struct tkl_state_conf *b)
 {
@@ -906,6 +905,7 @@ static bool state_changed(const struct tkl_state_conf *a, const struct tkl_state
                   b->conninfo_file ? b->conninfo_file : "") != 0;
 }
 
+/* Puts runtime fresh in force in place of the running one. */
 static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
 {
     if (state_changed(&s->rt->cfg->state, &fresh->cfg->state))

@@ -70,6 +70,21 @@ static void render_outbox(FILE *f, struct tkl_outbox *o, int64_t now)
     fprintf(f, "tickler_outbox_oldest_pending_age_seconds %" PRId64 "\n", age);
 }
 
+/* tickler_node_info{node, backend}: which node this is, so that the
+ * scrapes of several nodes on one database are told apart (their
+ * counters are each node's own). */
+static void render_node(FILE *f, const struct tkl_service *s)
+{
+    const struct tkl_state_conf *c = &s->rt->cfg->state;
+    bool pg = c->backend == TKL_STATE_POSTGRESQL;
+    tkl_metrics_family(f, "tickler_node_info", "gauge",
+                       "Always 1: this node's id and the backend of its state; the counters are "
+                       "this node's own.");
+    fputs("tickler_node_info{node=\"", f);
+    tkl_metrics_label_value(f, pg && c->node ? c->node : "local");
+    fprintf(f, "\",backend=\"%s\"} 1\n", pg ? "postgresql" : "sqlite");
+}
+
 static void render_build(FILE *f)
 {
     tkl_metrics_family(f, "tickler_build_info", "gauge",
@@ -91,9 +106,13 @@ int tkl_web_metrics(struct tkl_service *s, const struct tkl_http_request *req,
     if (!f)
         return -ENOMEM;
     int r = tkl_metrics_render(s->metrics, f);
-    render_outbox(f, s->outbox, req->now);
+    bool pg = s->rt && s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL;
+    if (!pg) /* on PostgreSQL the local outbox is not the shared one: tickler status reads that */
+        render_outbox(f, s->outbox, req->now);
     if (s->rt && s->rt->store)
         render_store(f, s->rt, req->now);
+    if (s->rt)
+        render_node(f, s);
     render_build(f);
     if (ferror(f))
         r = -ENOMEM;

@@ -523,7 +523,7 @@ class Signals(Fixture):
 
 
 COMMANDS = {"actions", "check", "upcoming", "holidays", "status", "outbox", "retry", "send-test",
-            "calendar", "report", "updates", "link"}
+            "calendar", "report", "updates", "link", "migrate"}
 
 
 class Cli(Fixture):
@@ -570,7 +570,8 @@ class Cli(Fixture):
                      ["holidays", "--year"], ["calendar", "--format"], ["calendar", "--to"],
                      ["calendar", "--from"], ["send-test", "maildir", "--to"],
                      ["report", "--from"], ["report", "--format"], ["report", "-o"],
-                     ["updates", "--since"]):
+                     ["updates", "--since"], ["migrate", "--from"], ["migrate", "--to"],
+                     ["migrate", "--conninfo-file"]):
             self.assert_usage_error(self.tickler(*args), "option '%s' needs a value" % args[-1],
                                     args[0])
         for args in (["status", "now"], ["check", "all"], ["actions", "x.csv"],

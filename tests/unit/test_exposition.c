@@ -179,6 +179,9 @@ START_TEST(a_real_service_after_its_deliveries)
     ck_assert_str_eq(prom_label(&sample, "abi"), "2,1");
     ck_assert_ptr_nonnull(prom_label(&sample, "version"));
     ck_assert_str_ne(prom_label(&sample, "version"), "");
+    /* the node: one on SQLite is "local" */
+    ck_assert_ptr_nonnull(
+        strstr(text, "\ntickler_node_info{node=\"local\",backend=\"sqlite\"} 1\n"));
     /* no recipient as a label */
     ck_assert_ptr_null(strstr(text, "\"hr\""));
     ck_assert_ptr_null(strstr(text, "\"ict\""));
