@@ -268,6 +268,38 @@ START_TEST(an_expired_lease_is_taken_over_and_the_first_outcome_is_not_ours)
 }
 END_TEST
 
+START_TEST(a_renewal_extends_only_the_leases_of_notices_in_flight_here)
+{
+    /* a lease this node holds without knowing it (a claim committed whose
+     * answer the lost connection took) runs out, so another claim takes
+     * its notice: renewals extend only what the node holds */
+    struct told c = {0}, rn = {0};
+    put_many(2);
+    claim(&a, 1000, 1, &c);
+    commit(&a);
+    wait_told(&c);
+    ck_assert_uint_eq(c.n, 1);
+    PGconn *db = tkl_pg_fixture_connect("t_state");
+    PQclear(tkl_pg_fixture_exec(db, "UPDATE notices SET lease_node = 'node-a', lease_until = "
+                                    "1000 + 60 WHERE lease_node IS NULL"));
+    PQfinish(db);
+    struct tkl_state_lease l = {a.id, LEASE};
+    inside = true;
+    ck_assert_int_eq(tkl_state_renew(a.st, c.ids, 1, &l, 1050, on_done, &rn), 0);
+    inside = false;
+    commit(&a);
+    wait_told(&rn);
+    ck_assert_int_eq(rn.r, 0);
+    char q[128];
+    snprintf(q, sizeof(q), "SELECT lease_until FROM notices WHERE id = %llu",
+             (unsigned long long)c.ids[0]);
+    ck_assert_int_eq(db_value(q), 1050 + LEASE);
+    snprintf(q, sizeof(q), "SELECT lease_until FROM notices WHERE id <> %llu",
+             (unsigned long long)c.ids[0]);
+    ck_assert_int_eq(db_value(q), 1000 + 60);
+}
+END_TEST
+
 START_TEST(recovery_makes_due_only_the_node_s_own_leases)
 {
     struct told ca = {0}, cb = {0}, rec = {0};
@@ -429,6 +461,7 @@ int main(void)
     tcase_add_test(tc, a_claimed_notice_is_read_whole_and_its_outcome_recorded);
     tcase_add_test(tc, two_nodes_claim_disjoint_notices);
     tcase_add_test(tc, an_expired_lease_is_taken_over_and_the_first_outcome_is_not_ours);
+    tcase_add_test(tc, a_renewal_extends_only_the_leases_of_notices_in_flight_here);
     tcase_add_test(tc, recovery_makes_due_only_the_node_s_own_leases);
     tcase_add_test(tc, a_claim_answered_after_half_its_lease_is_released_not_handed_out);
     tcase_add_test(tc, a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once);
