@@ -2,11 +2,10 @@
  * fixture): two states on one database as two nodes would be. A notice put
  * by both is stored once; claims are disjoint; an expired lease is taken
  * over and the first node's outcome is then not its; recovery touches only
- * the node's own leases, and a renewal only what the node holds; a
- * claim answered too late is released, not
- * handed out; a lost connection tells the group r < 0 and the work done
- * again after the reconnection is stored once; closing tells what is
- * pending. Every completion runs once, never inside a state call. */
+ * the node's own leases, and a renewal only what the node holds; a claim
+ * answered too late is released, not handed out; a lost connection tells
+ * the group r < 0 and the work done again after the reconnection is
+ * stored once; closing tells what is pending. Every completion runs once, never inside a state call. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
