@@ -5,7 +5,8 @@
  * the node's own leases, and a renewal only what the node holds; a claim
  * answered too late is released, not handed out; a lost connection tells
  * the group r < 0 and the work done again after the reconnection is
- * stored once; closing tells what is pending. Every completion runs once, never inside a state call. */
+ * stored once; closing tells what is pending. Every completion runs
+ * once, never inside a state call. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
