@@ -415,6 +415,38 @@ START_TEST(closing_tells_every_pending_completion_once)
 }
 END_TEST
 
+START_TEST(drained_while_the_database_cannot_be_reached_it_tells_what_waits_and_lets_go)
+{
+    /* a stop while the database is down: the group waiting for it is told
+     * r < 0 and the connection let go, so the loop (and ticklerd) ends */
+    struct told meta = {0};
+    struct node s = {.id = "node-s"};
+    char path[300];
+    snprintf(path, sizeof(path), "%s/down.conninfo", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("host=127.0.0.1 port=1 dbname=x user=x\n", f);
+    fclose(f);
+    struct tkl_state_pg_options o = {.conninfo_file = path,
+                                     .node = s.id,
+                                     .lease_seconds = LEASE,
+                                     .on_ready = on_ready,
+                                     .data = &s};
+    ck_assert_int_eq(tkl_state_pg_new(&loop, &o, &s.st), 0);
+    inside = true;
+    ck_assert_int_eq(tkl_state_set_meta(s.st, "last_run", 5, on_done, &meta), 0);
+    inside = false;
+    ck_assert_int_eq(tkl_state_commit(s.st), 0);
+    tkl_run_for(&loop, 300);
+    tkl_state_drain(s.st);
+    ck_assert(tkl_run_until_count(&loop, &meta.calls, 1));
+    ck_assert_int_lt(meta.r, 0);
+    ck_assert_int_eq(s.ready, 0); /* a stop is no failure of the schema */
+    tkl_state_close(s.st);
+    ck_assert_int_eq(meta.calls, 1);
+}
+END_TEST
+
 START_TEST(meta_round_trips_and_absent_is_enoent)
 {
     struct told set = {0}, got = {0}, none = {0};
@@ -467,6 +499,8 @@ int main(void)
     tcase_add_test(tc, a_claim_answered_after_half_its_lease_is_released_not_handed_out);
     tcase_add_test(tc, a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once);
     tcase_add_test(tc, closing_tells_every_pending_completion_once);
+    tcase_add_test(tc,
+                   drained_while_the_database_cannot_be_reached_it_tells_what_waits_and_lets_go);
     tcase_add_test(tc, meta_round_trips_and_absent_is_enoent);
     tcase_add_test(tc, a_group_of_more_statements_than_a_transaction_takes_is_committed_whole);
     suite_add_tcase(s, tc);
