@@ -531,11 +531,26 @@ static void release_handles(struct pgs *q)
     uv_close((uv_handle_t *)&q->prepare, on_handle_closed);
 }
 
+static void tell_all(struct pgs *q, struct op *p, int r);
+
 /* Closes the connection and the handles once draining and nothing is
- * left to answer. */
+ * left to answer, or at once while the connection is not up: what waits
+ * for it is told -ENOTCONN (a stop does not wait for the database). */
 static void maybe_drained(struct pgs *q)
 {
-    if (q->draining && !q->pg_closed && !q->open && !q->txns) {
+    if (!q->draining || q->pg_closed)
+        return;
+    if (!tkl_pg_connected(q->pg)) {
+        struct op *ops = q->open;
+        q->open = NULL;
+        q->open_tail = &q->open;
+        tell_all(q, ops, -ENOTCONN); /* what they queue is refused (pg_closed) */
+        q->pg_closed = true;
+        tkl_pg_close(q->pg); /* tells what was sent -ECANCELED */
+        release_handles(q);
+        return;
+    }
+    if (!q->open && !q->txns) {
         q->pg_closed = true;
         tkl_pg_close(q->pg);
         release_handles(q);
@@ -977,8 +992,8 @@ static void on_migrated(void *data, int r, int version)
 {
     struct pgs *q = data;
     q->migrating = false;
-    if (q->closed)
-        return;
+    if (q->closed || q->pg_closed)
+        return; /* closed or drained: nothing waits for the schema */
     if (r == -ECONNRESET || r == -ENOTCONN)
         return; /* tried again when the connection is back */
     if (r == 0)
