@@ -266,6 +266,7 @@ static void on_recorded(void *data, int r)
     unlink_flight(&e->written, x);
     x->next = NULL;
     if (r == 0) {
+        e->record_failures = 0;
         durable(e, x);
     } else if (r == TKL_STATE_NOT_OURS) {
         log_notice("another node took notice %" PRIu64 " over; this node's outcome of it is "
@@ -273,7 +274,10 @@ static void on_recorded(void *data, int r)
                    x->s->notice.id);
         flight_free(x);
     } else {
-        if (!e->unrecorded)
+        /* once per refused group; while the state stays down, at the 1st,
+         * 2nd, 4th... refusal in a row */
+        unsigned n = e->unrecorded ? 0 : ++e->record_failures;
+        if (n && (n & (n - 1)) == 0)
             log_error("the outbox could not commit (%s); the outcomes it held are kept and "
                       "recorded again at the next round",
                       strerror(-r));

@@ -70,6 +70,7 @@ struct tkl_deliverer {
     struct tkl_flight *flights; /* handed to a notifier, not reported yet */
     size_t n_flights;
     struct tkl_flight *unrecorded; /* reported, but the outbox refused the outcome */
+    unsigned record_failures;      /* refusals in a row: logged at the 1st, 2nd, 4th... */
     struct tkl_flight *written;    /* outcome in the open group, its completion not told */
     struct tkl_flight *ready;      /* claimed and durable, not yet handed out */
     bool ready_waiting;            /* a barrier is queued for ready */

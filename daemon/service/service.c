@@ -66,6 +66,15 @@ static void log_diags(struct tkl_diags *diags)
 
 static void on_deliver_timer(uv_timer_t *t);
 
+/* The level of the log line of a failed commit or round: error at the
+ * 1st, 2nd, 4th, 8th... failure in a row, debug between, so a state that
+ * stays down (a database away) costs a few lines, not one per retry. */
+static int failure_level(struct tkl_service *s)
+{
+    unsigned n = ++s->state_failures;
+    return (n & (n - 1)) == 0 ? TKL_LOG_ERR : TKL_LOG_DEBUG;
+}
+
 static void kick(void *data)
 {
     struct tkl_service *s = data;
@@ -85,8 +94,8 @@ static void on_prepare(uv_prepare_t *h)
         return;
     int r = tkl_state_commit(s->state);
     if (r < 0 && !s->stopping) {
-        log_error("cannot commit to the outbox: %s; trying again in %d s", strerror(-r),
-                  SETTLE_RETRY_MS / 1000);
+        tkl_log(failure_level(s), "cannot commit to the outbox: %s; trying again in %d s",
+                strerror(-r), SETTLE_RETRY_MS / 1000);
         (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, SETTLE_RETRY_MS, 0);
     }
 }
@@ -246,9 +255,15 @@ static void round_done(void *data, int r, int started, int64_t next)
     int64_t now = tkl_service_now(s);
     if (s->stopping)
         return;
-    if (r < 0)
-        log_error("the outbox cut a delivery round short: %s; the rest is tried again in %d s",
-                  strerror(-r), SETTLE_RETRY_MS / 1000);
+    if (r < 0) {
+        tkl_log(failure_level(s),
+                "the outbox cut a delivery round short: %s; the rest is tried again in %d s",
+                strerror(-r), SETTLE_RETRY_MS / 1000);
+    } else if (s->state_failures) {
+        log_notice("the outbox takes delivery rounds again after %u failures in a row",
+                   s->state_failures);
+        s->state_failures = 0;
+    }
     if (r < 0 || s->deliverer.unrecorded)
         (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, SETTLE_RETRY_MS, 0);
     else if (!tkl_plugin_set_started(&s->rt->plugins))

@@ -50,6 +50,7 @@ struct tkl_service {
     struct tkl_fetcher *fetcher;  /* the plans at URLs; NULL when none */
     int64_t clock_offset;         /* seconds added to the wall clock (--now) */
     int queue_backoff;            /* seconds before a failed queue round is tried again */
+    unsigned state_failures;      /* failed commits and rounds in a row (logged 1st, 2nd, 4th...) */
     bool round_pending;           /* a queue round's puts wait for their completions */
     int64_t round_at;             /* its instant (last_run once it is durable) */
     size_t reports_pending;       /* "not ours" reports whose puts wait for completions */

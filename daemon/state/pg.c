@@ -71,6 +71,7 @@ struct tkl_pg {
     char describe[512];
 
     unsigned backoff_min, backoff_max, connect_timeout, backoff;
+    unsigned failures; /* connection attempts failed since the last time up */
     uint64_t rand;
 
     struct item *head, *tail;
@@ -315,10 +316,19 @@ static void schedule_reconnect(struct tkl_pg *pg)
     unsigned wait = pg->backoff / 2 + (unsigned)(next_rand(pg) % (pg->backoff / 2 + 1));
     pg->backoff = pg->backoff >= pg->backoff_max / 2 ? pg->backoff_max : pg->backoff * 2;
     pg->state = PG_LOST;
-    log_info("postgresql: %s: connecting again in %u ms", pg->describe, wait);
+    tkl_log(pg->failures <= 1 ? TKL_LOG_INFO : TKL_LOG_DEBUG,
+            "postgresql: %s: connecting again in %u ms", pg->describe, wait);
     int r = uv_timer_start(&pg->timer, on_timer, wait, 0);
     if (r < 0)
         log_error("postgresql: cannot arm the reconnection timer: %s", uv_strerror(r));
+}
+
+/* Whether n is a power of two: while the database stays down, its
+ * failures are logged at the 1st, 2nd, 4th, 8th... attempt (the others
+ * at debug), so a long outage costs a few lines, not one per attempt. */
+static bool logged_attempt(unsigned n)
+{
+    return n && (n & (n - 1)) == 0;
 }
 
 /* The connection failed or went away: every pending item gets
@@ -328,8 +338,15 @@ static void lose(struct tkl_pg *pg, const char *why)
     char buf[512];
     bool was_up = pg->state == PG_READY || pg->state == PG_SETUP;
     bool told = pg->state == PG_READY;
-    log_warning("postgresql: %s: %s: %s", pg->describe,
-                was_up ? "connection lost" : "cannot connect", scrub(pg, why, buf, sizeof(buf)));
+    if (was_up)
+        log_warning("postgresql: %s: connection lost: %s", pg->describe,
+                    scrub(pg, why, buf, sizeof(buf)));
+    else if (logged_attempt(++pg->failures))
+        log_warning("postgresql: %s: cannot connect (attempt %u; logged again at attempt %u): %s",
+                    pg->describe, pg->failures, pg->failures * 2, scrub(pg, why, buf, sizeof(buf)));
+    else
+        log_debug("postgresql: %s: cannot connect (attempt %u): %s", pg->describe, pg->failures,
+                  scrub(pg, why, buf, sizeof(buf)));
     stop_poll(pg);
     PQfinish(pg->conn);
     pg->conn = NULL;
@@ -433,7 +450,11 @@ static void became_ready(struct tkl_pg *pg)
     pg->state = PG_READY;
     pg->backoff = pg->backoff_min;
     uv_timer_stop(&pg->timer);
-    log_info("postgresql: %s: connected", pg->describe);
+    if (pg->failures)
+        log_info("postgresql: %s: connected after %u failed attempts", pg->describe, pg->failures);
+    else
+        log_info("postgresql: %s: connected", pg->describe);
+    pg->failures = 0;
     if (pg->on_state) {
         pg->on_state(pg->data, true);
         if (pg->state != PG_READY)

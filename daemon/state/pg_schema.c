@@ -105,8 +105,8 @@ static const struct {
      5},
     {TKL_PG_RENEW,
      "UPDATE notices SET lease_until = $2::bigint + $3::bigint"
-     " WHERE lease_node = $1 AND state = 0 RETURNING id",
-     3},
+     " WHERE lease_node = $1 AND state = 0 AND id = ANY($4::bigint[]) RETURNING id",
+     4},
     {TKL_PG_DELIVERED,
      "UPDATE notices SET state = 1, finished_at = $3::bigint, last_error = $4,"
      " attempts = attempts + 1, lease_node = NULL, lease_until = NULL"

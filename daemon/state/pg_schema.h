@@ -64,9 +64,9 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  *   created_at, attempts, intro, idx, item_id, title, commitment, owners,
  *   deadline_text, status, progress, deadline_day, kind, stage, stage_key,
  *   days_left, late, category, url, answer.
- * TKL_PG_RENEW: $1 node id, $2 now, $3 lease seconds. Extends the leases
- *   the node holds on notices not finished; one row (id) per notice
- *   still the node's.
+ * TKL_PG_RENEW: $1 node id, $2 now, $3 lease seconds, $4 the ids of the
+ *   notices in flight (a bigint array). Extends the node's leases on
+ *   those not finished; one row (id) per notice still the node's.
  * TKL_PG_DELIVERED, TKL_PG_FAILED: $1 notice id, $2 node id, $3 now
  *   (finished_at), $4 the reply (or NULL). TKL_PG_RETRY: the same with
  *   $3 the next attempt. Each records the outcome and ends the lease only

@@ -20,9 +20,9 @@
  * lease is left by then (the node was stopped, SIGSTOP, or the database
  * answered late) nothing is handed out: the notices are released, as
  * another node may already hold them. While notices this node claimed are
- * in flight (claimed, their outcome not recorded), a timer renews the
- * node's leases every third of a lease; it runs only then, so an idle
- * daemon wakes for nothing. The node's row in `nodes` is written at start
+ * in flight (claimed, their outcome not recorded), a timer renews their
+ * leases (no other lease of the node) every third of a lease; it runs
+ * only then, so an idle daemon wakes for nothing. The node's row in `nodes` is written at start
  * and with every claim and renewal, never on a timer of its own.
  *
  * Wake-ups: a group that puts a notice notifies TKL_PG_QUEUED_CHANNEL with
@@ -531,11 +531,26 @@ static void release_handles(struct pgs *q)
     uv_close((uv_handle_t *)&q->prepare, on_handle_closed);
 }
 
+static void tell_all(struct pgs *q, struct op *p, int r);
+
 /* Closes the connection and the handles once draining and nothing is
- * left to answer. */
+ * left to answer, or at once while the connection is not up: what waits
+ * for it is told -ENOTCONN (a stop does not wait for the database). */
 static void maybe_drained(struct pgs *q)
 {
-    if (q->draining && !q->pg_closed && !q->open && !q->txns) {
+    if (!q->draining || q->pg_closed)
+        return;
+    if (!tkl_pg_connected(q->pg)) {
+        struct op *ops = q->open;
+        q->open = NULL;
+        q->open_tail = &q->open;
+        tell_all(q, ops, -ENOTCONN); /* what they queue is refused (pg_closed) */
+        q->pg_closed = true;
+        tkl_pg_close(q->pg); /* tells what was sent -ECANCELED */
+        release_handles(q);
+        return;
+    }
+    if (!q->open && !q->txns) {
         q->pg_closed = true;
         tkl_pg_close(q->pg);
         release_handles(q);
@@ -808,21 +823,44 @@ static int pgs_outcome(void *impl, uint64_t id, enum tkl_state_outcome what, int
     return queue_outcome(impl, id, what, at, reply, node, cb, data);
 }
 
+/* The held notices as a PostgreSQL array ("{1,2}"): *ret, or -ENOMEM. */
+static int held_array(const struct pgs *q, char **ret)
+{
+    size_t size = 3 + q->n_held * 21, o = 0;
+    char *s = malloc(size);
+    if (!s)
+        return -ENOMEM;
+    s[o++] = '{';
+    for (size_t i = 0; i < q->n_held; i++)
+        o += (size_t)snprintf(s + o, size - o, "%s%" PRIu64, i ? "," : "", q->held[i]);
+    s[o++] = '}';
+    s[o] = '\0';
+    *ret = s;
+    return 0;
+}
+
 static int queue_renew(struct pgs *q, tkl_state_done_cb cb, void *data)
 {
-    char t[24], secs[16];
+    char t[24], secs[16], *ids = NULL;
     struct op *p = op_new(OP_DONE, W_RENEW, data);
     if (!p)
         return -ENOMEM;
     p->cb.done = cb;
     snprintf(t, sizeof(t), "%" PRId64, clock_now(q));
     snprintf(secs, sizeof(secs), "%d", q->lease_seconds);
-    const char *params[] = {q->node, t, secs};
-    return finish(q, p, op_stmt(p, TKL_PG_RENEW, 3, params));
+    int r = held_array(q, &ids);
+    if (r == 0) {
+        const char *params[] = {q->node, t, secs, ids};
+        r = op_stmt(p, TKL_PG_RENEW, 4, params);
+    }
+    free(ids);
+    return finish(q, p, r);
 }
 
-/* The node's leases are renewed whole (TKL_PG_RENEW): ids only say
- * whether anything is in flight. */
+/* The leases of the notices this node holds (claimed here, outcome not
+ * recorded) are renewed: a lease of the node it does not hold (a claim
+ * committed whose answer a lost connection took) runs out, and the
+ * notice is claimed again. ids only say whether anything is in flight. */
 static int pgs_renew(void *impl, const uint64_t *ids, size_t n, const struct tkl_state_lease *lease,
                      int64_t now, tkl_state_done_cb cb, void *data)
 {
@@ -954,8 +992,8 @@ static void on_migrated(void *data, int r, int version)
 {
     struct pgs *q = data;
     q->migrating = false;
-    if (q->closed)
-        return;
+    if (q->closed || q->pg_closed)
+        return; /* closed or drained: nothing waits for the schema */
     if (r == -ECONNRESET || r == -ENOTCONN)
         return; /* tried again when the connection is back */
     if (r == 0)

@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 PASSWORD_ROLE = "tickler_pw"
@@ -128,6 +129,18 @@ class PostgreSQL:
                       "-m", "fast", "-o", "-p %d" % self.port, "restart", check=False)
         if r.returncode != 0:
             raise RuntimeError("pg_ctl restart failed:\n" + r.stdout + r.stderr)
+
+    def down_for(self, seconds):
+        """Stops the server (sessions cut), keeps it down for seconds, and
+        starts it again on the same port and socket."""
+        r = self._run("pg_ctl", "-D", self.data, "-w", "-m", "fast", "stop", check=False)
+        if r.returncode != 0:
+            raise RuntimeError("pg_ctl stop failed:\n" + r.stdout + r.stderr)
+        time.sleep(seconds)
+        r = self._run("pg_ctl", "-D", self.data, "-l", os.path.join(self.tmp, "log"), "-w",
+                      "-o", "-p %d" % self.port, "start", check=False)
+        if r.returncode != 0:
+            raise RuntimeError("pg_ctl start failed:\n" + r.stdout + r.stderr)
 
     def stop(self):
         if not self.tmp:

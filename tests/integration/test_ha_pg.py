@@ -366,6 +366,31 @@ teams = ( %s );
             self.assertIn("connection lost", d.log())
             self.assertGreaterEqual(d.log().count(": connected"), 2, d.log()[-3000:])
 
+    def test_the_database_down_a_while_costs_a_few_log_lines_not_one_per_retry(self):
+        # the repeats of one failure are logged at the 1st, 2nd, 4th, 8th...
+        # (debug between): 30 s down is some 8 connection attempts and 12
+        # refused commits and rounds, logged about 4 times each
+        self.sink.delay = 0.05
+        a = self.start("a")
+        self.seed()
+        deadline = time.monotonic() + 120
+        while self.delivered() < N // 10:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        before = len(a.log().splitlines())
+        self.pg.down_for(30)
+        down = a.log().splitlines()[before:]
+        self.wait_delivered()
+        self.check_sink(CONCURRENCY)
+        loud = [line for line in down if line.startswith(("<3>", "<4>"))]
+        connect = [line for line in loud if "cannot connect" in line]
+        retries = [line for line in loud if "tried again" in line or "trying again" in line]
+        shown = "\n".join(loud)
+        self.assertGreaterEqual(len([x for x in down if "cannot connect" in x]), 5, shown)
+        self.assertLessEqual(len(connect), 4, shown)
+        self.assertLessEqual(len(retries), 10, shown)
+        self.assertIn("connected after", a.log())
+
     def test_a_node_stopped_past_its_lease_has_its_notices_delivered_by_the_other(self):
         self.sink.delay = 0.05
         a = self.start("a")

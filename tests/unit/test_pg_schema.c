@@ -3,6 +3,7 @@
  * connections where two nodes could meet. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -417,8 +418,10 @@ START_TEST(an_expired_lease_is_reclaimed_and_outcomes_need_the_lease)
     ck_assert_int_eq(ca.n, 1);
     ck_assert_str_eq(ca.items, "1:A1");
     /* a renews while in flight: to 1020 + 30 */
-    const char *renew_a[] = {"node-a", "1020", "30"};
-    run_wait(&a, TKL_PG_RENEW, 3, renew_a, &renewed);
+    char held[1040];
+    snprintf(held, sizeof(held), "{%s}", ca.ids);
+    const char *renew_a[] = {"node-a", "1020", "30", held};
+    run_wait(&a, TKL_PG_RENEW, 4, renew_a, &renewed);
     ck_assert_str_eq(renewed.ids, ca.ids);
     /* a stops; its lease runs out and b takes the notice */
     run_wait(&b, TKL_PG_CLAIM, 5, claim_params("email", "1049", "node-b", "30", "10"), &cb);
@@ -430,7 +433,7 @@ START_TEST(an_expired_lease_is_reclaimed_and_outcomes_need_the_lease)
     const char *outcome_a[] = {ca.ids, "node-a", "1060", "250 sent"};
     run_wait(&a, TKL_PG_DELIVERED, 4, outcome_a, &stale);
     ck_assert_int_eq(stale.n, 0);
-    run_wait(&a, TKL_PG_RENEW, 3, renew_a, &lost);
+    run_wait(&a, TKL_PG_RENEW, 4, renew_a, &lost);
     ck_assert_int_eq(lost.n, 0);
     /* b's is recorded */
     const char *outcome_b[] = {ca.ids, "node-b", "1061", "250 sent"};

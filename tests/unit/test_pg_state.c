@@ -2,10 +2,11 @@
  * fixture): two states on one database as two nodes would be. A notice put
  * by both is stored once; claims are disjoint; an expired lease is taken
  * over and the first node's outcome is then not its; recovery touches only
- * the node's own leases; a claim answered too late is released, not
- * handed out; a lost connection tells the group r < 0 and the work done
- * again after the reconnection is stored once; closing tells what is
- * pending. Every completion runs once, never inside a state call. */
+ * the node's own leases, and a renewal only what the node holds; a claim
+ * answered too late is released, not handed out; a lost connection tells
+ * the group r < 0 and the work done again after the reconnection is
+ * stored once; closing tells what is pending. Every completion runs
+ * once, never inside a state call. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -268,6 +269,38 @@ START_TEST(an_expired_lease_is_taken_over_and_the_first_outcome_is_not_ours)
 }
 END_TEST
 
+START_TEST(a_renewal_extends_only_the_leases_of_notices_in_flight_here)
+{
+    /* a lease this node holds without knowing it (a claim committed whose
+     * answer the lost connection took) runs out, so another claim takes
+     * its notice: renewals extend only what the node holds */
+    struct told c = {0}, rn = {0};
+    put_many(2);
+    claim(&a, 1000, 1, &c);
+    commit(&a);
+    wait_told(&c);
+    ck_assert_uint_eq(c.n, 1);
+    PGconn *db = tkl_pg_fixture_connect("t_state");
+    PQclear(tkl_pg_fixture_exec(db, "UPDATE notices SET lease_node = 'node-a', lease_until = "
+                                    "1000 + 60 WHERE lease_node IS NULL"));
+    PQfinish(db);
+    struct tkl_state_lease l = {a.id, LEASE};
+    inside = true;
+    ck_assert_int_eq(tkl_state_renew(a.st, c.ids, 1, &l, 1050, on_done, &rn), 0);
+    inside = false;
+    commit(&a);
+    wait_told(&rn);
+    ck_assert_int_eq(rn.r, 0);
+    char q[128];
+    snprintf(q, sizeof(q), "SELECT lease_until FROM notices WHERE id = %llu",
+             (unsigned long long)c.ids[0]);
+    ck_assert_int_eq(db_value(q), 1050 + LEASE);
+    snprintf(q, sizeof(q), "SELECT lease_until FROM notices WHERE id <> %llu",
+             (unsigned long long)c.ids[0]);
+    ck_assert_int_eq(db_value(q), 1000 + 60);
+}
+END_TEST
+
 START_TEST(recovery_makes_due_only_the_node_s_own_leases)
 {
     struct told ca = {0}, cb = {0}, rec = {0};
@@ -382,6 +415,38 @@ START_TEST(closing_tells_every_pending_completion_once)
 }
 END_TEST
 
+START_TEST(drained_while_the_database_cannot_be_reached_it_tells_what_waits_and_lets_go)
+{
+    /* a stop while the database is down: the group waiting for it is told
+     * r < 0 and the connection let go, so the loop (and ticklerd) ends */
+    struct told meta = {0};
+    struct node s = {.id = "node-s"};
+    char path[300];
+    snprintf(path, sizeof(path), "%s/down.conninfo", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("host=127.0.0.1 port=1 dbname=x user=x\n", f);
+    fclose(f);
+    struct tkl_state_pg_options o = {.conninfo_file = path,
+                                     .node = s.id,
+                                     .lease_seconds = LEASE,
+                                     .on_ready = on_ready,
+                                     .data = &s};
+    ck_assert_int_eq(tkl_state_pg_new(&loop, &o, &s.st), 0);
+    inside = true;
+    ck_assert_int_eq(tkl_state_set_meta(s.st, "last_run", 5, on_done, &meta), 0);
+    inside = false;
+    ck_assert_int_eq(tkl_state_commit(s.st), 0);
+    tkl_run_for(&loop, 300);
+    tkl_state_drain(s.st);
+    ck_assert(tkl_run_until_count(&loop, &meta.calls, 1));
+    ck_assert_int_lt(meta.r, 0);
+    ck_assert_int_eq(s.ready, 0); /* a stop is no failure of the schema */
+    tkl_state_close(s.st);
+    ck_assert_int_eq(meta.calls, 1);
+}
+END_TEST
+
 START_TEST(meta_round_trips_and_absent_is_enoent)
 {
     struct told set = {0}, got = {0}, none = {0};
@@ -429,10 +494,13 @@ int main(void)
     tcase_add_test(tc, a_claimed_notice_is_read_whole_and_its_outcome_recorded);
     tcase_add_test(tc, two_nodes_claim_disjoint_notices);
     tcase_add_test(tc, an_expired_lease_is_taken_over_and_the_first_outcome_is_not_ours);
+    tcase_add_test(tc, a_renewal_extends_only_the_leases_of_notices_in_flight_here);
     tcase_add_test(tc, recovery_makes_due_only_the_node_s_own_leases);
     tcase_add_test(tc, a_claim_answered_after_half_its_lease_is_released_not_handed_out);
     tcase_add_test(tc, a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once);
     tcase_add_test(tc, closing_tells_every_pending_completion_once);
+    tcase_add_test(tc,
+                   drained_while_the_database_cannot_be_reached_it_tells_what_waits_and_lets_go);
     tcase_add_test(tc, meta_round_trips_and_absent_is_enoent);
     tcase_add_test(tc, a_group_of_more_statements_than_a_transaction_takes_is_committed_whole);
     suite_add_tcase(s, tc);
