@@ -198,18 +198,24 @@ START_TEST(a_reload_does_not_hold_the_outbox_write_lock)
 END_TEST
 
 /* Records an update of action id by who for team, with the plan as it
- * stands; returns whether it was new. */
+ * stands, at the service's instant when the test first records (so that
+ * the same update said again is the same, however slowly the test runs);
+ * returns whether it was new. */
+static int64_t record_at;
+
 static bool record(const char *id, enum tkl_update_kind kind, const char *who, const char *team,
                    const char *suggested)
 {
     const struct tkl_action *a = tkl_store_find(s.rt->store, id);
     ck_assert_ptr_nonnull(a);
+    if (!record_at)
+        record_at = tkl_service_now(&s);
     struct tkl_update u = {.action_id = (char *)id,
                            .recipient = (char *)who,
                            .team_id = (char *)team,
                            .kind = kind,
-                           .at = tkl_service_now(&s),
-                           .link_issued_at = tkl_service_now(&s) - 60,
+                           .at = record_at,
+                           .link_issued_at = record_at - 60,
                            .until_day = TKL_NO_DAY,
                            .suggested_team = (char *)suggested,
                            .plan_deadline_day = a->deadline.day,
