@@ -12,7 +12,10 @@
  * never called. Writes join one open group (a transaction): an operation's
  * completion fires when its group ends, with r == 0 and its results once
  * the group is durable, or r < 0 (and no results) when the group was
- * undone, every write of it with it. Nothing may act on what an operation
+ * undone, every write of it with it. A backend may send a long group as
+ * several transactions (PostgreSQL: 62 statements each); then each
+ * operation is told the outcome of its own transaction, and one of them
+ * undone does not undo the others. Nothing may act on what an operation
  * wrote (hand a notice out, log it as queued, answer a web client) before
  * its completion says r == 0. tkl_state_commit ends the open group and
  * tells the completions: the daemon calls it before its loop waits.

@@ -464,7 +464,7 @@ START_TEST(meta_round_trips_and_absent_is_enoent)
 }
 END_TEST
 
-START_TEST(a_group_of_more_statements_than_a_transaction_takes_is_committed_whole)
+START_TEST(a_group_of_more_statements_than_a_transaction_takes_is_committed_in_parts)
 {
     enum { N = 150 };
     static struct told t[N];
@@ -502,7 +502,7 @@ int main(void)
     tcase_add_test(tc,
                    drained_while_the_database_cannot_be_reached_it_tells_what_waits_and_lets_go);
     tcase_add_test(tc, meta_round_trips_and_absent_is_enoent);
-    tcase_add_test(tc, a_group_of_more_statements_than_a_transaction_takes_is_committed_whole);
+    tcase_add_test(tc, a_group_of_more_statements_than_a_transaction_takes_is_committed_in_parts);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
