@@ -230,6 +230,19 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
             self.assertEqual(d.stop(), 0, d.log()[-3000:])
             self.assertIn("the web face and tickler CLI read local state only", d.log())
 
+    def plan_of_teams(self, teams):
+        """Writes a plan of one action due 03/03/2023 for each of teams
+        teams; returns the webhook destinations and the teams, as
+        configuration text."""
+        dests = ",\n".join('{ name = "t%d"; url_file = "sink.url"; }' % i for i in range(teams))
+        team_list = ",\n".join('{ id = "t%d"; name = "Team %d"; recipients = { hook = [ "t%d" ]; }; }'
+                                % (i, i, i) for i in range(teams))
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n")
+            for i in range(teams):
+                f.write("P%d,Action %d,Team %d,03/03/2023,\n" % (i, i, i))
+        return dests, team_list
+
     def cli(self, conf, *args, check=True):
         p = subprocess.run([harness.tool("tickler"), "-c", conf, *args], capture_output=True,
                            text=True, timeout=120)
@@ -242,13 +255,7 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
         # moved with tickler migrate; on PostgreSQL the same instant queues
         # and sends nothing again, and the SQLite state is refused
         teams = 5
-        dests = ",\n".join('{ name = "t%d"; url_file = "sink.url"; }' % i for i in range(teams))
-        team_list = ",\n".join('{ id = "t%d"; name = "Team %d"; recipients = { hook = [ "t%d" ]; }; }'
-                                % (i, i, i) for i in range(teams))
-        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
-            f.write("Ref,Actions,Responsibility,Timeframe,Status\n")
-            for i in range(teams):
-                f.write("P%d,Action %d,Team %d,03/03/2023,\n" % (i, i, i))
+        dests, team_list = self.plan_of_teams(teams)
         body = """
 store = { files = [ "plan.csv" ]; };
 schedule = { catch_up_days = 1; };
@@ -297,13 +304,7 @@ teams = ( %s );
 
     def test_the_same_plan_on_two_nodes_queues_and_sends_each_notice_once(self):
         teams = 100
-        dests = ",\n".join('{ name = "t%d"; url_file = "sink.url"; }' % i for i in range(teams))
-        team_list = ",\n".join('{ id = "t%d"; name = "Team %d"; recipients = { hook = [ "t%d" ]; }; }'
-                                % (i, i, i) for i in range(teams))
-        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
-            f.write("Ref,Actions,Responsibility,Timeframe,Status\n")
-            for i in range(teams):
-                f.write("P%d,Action %d,Team %d,03/03/2023,\n" % (i, i, i))
+        dests, team_list = self.plan_of_teams(teams)
         for node in ("a", "b"):
             with open(os.path.join(self.tmp, node + ".conf"), "w") as f:
                 f.write("""
