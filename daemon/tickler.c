@@ -1985,9 +1985,12 @@ static int cmd_migrate(struct cli *c, int argc, char **argv)
            "  log keys:     %" PRId64 "\n"
            "  updates:      %" PRId64 "\n"
            "  meta values:  %" PRId64 "\n"
-           "The SQLite state is marked as moved: ticklerd no longer runs on it. Set\n"
-           "state.backend = \"postgresql\" in %s before starting ticklerd.\n",
-           dir, n.notices, n.pending, n.sending, n.entries, n.log, n.updates, n.meta, c->config);
+           "The SQLite state is marked as moved: ticklerd no longer runs on it.\n",
+           dir, n.notices, n.pending, n.sending, n.entries, n.log, n.updates, n.meta);
+    if (c->cfg->state.backend == TKL_STATE_POSTGRESQL)
+        printf("%s has state.backend = \"postgresql\": start ticklerd.\n", c->config);
+    else
+        printf("Set state.backend = \"postgresql\" in %s before starting ticklerd.\n", c->config);
     return fflush(stdout) != 0;
 }
 

@@ -80,8 +80,13 @@ static void on_copied(void *data, int r, const PGresult *const *results, size_t 
         const PGresult *failed = NULL;
         for (size_t i = 0; i < n && results[i]; i++)
             failed = results[i];
-        finish(m, r, "the copy was not made (nothing changed): %s",
-               why(r, failed, buf, sizeof(buf)));
+        if (r == -ECONNRESET)
+            finish(m, r,
+                   "the connection was lost before the copy was answered: the database may hold "
+                   "it or not (tickler status says); the SQLite state is not marked as moved");
+        else
+            finish(m, r, "the copy was not made (nothing changed): %s",
+                   why(r, failed, buf, sizeof(buf)));
         return;
     }
     /* every row of each table went in, as the dump counted them */
