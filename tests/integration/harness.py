@@ -1,6 +1,17 @@
 """Shared parts of the integration tests: the built tools, and ticklerd
-running in the background with its log collected."""
+running in the background with its log collected.
+
+The backend under test: with TICKLER_TEST_BACKEND=postgresql (and
+TICKLER_PG_FIXTURE, the ctest fixture's directory: tests/CMakeLists.txt,
+pg_fixture.py) every ticklerd and tickler a test starts with "-c CONF"
+runs on PostgreSQL: conf_for_backend(CONF) gives CONF a state group with
+backend "postgresql" and a database of its own, made fresh on the
+fixture's server for the directory CONF is in (one test's state) and
+dropped when the test exits. Without it, the default: SQLite in the
+state directory."""
+import atexit
 import os
+import re
 import random
 import shutil
 import signal
@@ -12,6 +23,114 @@ import time
 from pg_fixture import PostgreSQL  # noqa: F401 (a real PostgreSQL 15 for a test)
 
 BUILD = None  # set by each test's main from --build
+
+BACKEND_ENV = "TICKLER_TEST_BACKEND"
+BACKEND = os.environ.get(BACKEND_ENV, "sqlite")
+assert BACKEND in ("sqlite", "postgresql"), "%s=%s: sqlite or postgresql" % (BACKEND_ENV, BACKEND)
+PG = BACKEND == "postgresql"
+
+_pg = None  # the fixture's server (pg_fixture.PostgreSQL)
+_pg_dir = None  # the conninfo files of the databases made, one per configuration directory
+_pg_dbs = {}  # configuration directory -> (database, conninfo file)
+_STATE_GROUP = re.compile(r"^(\s*state\s*[=:]\s*\{)", re.M)
+_MARK = "# the backend under test (harness.conf_for_backend)"
+
+
+def _pg_server():
+    global _pg, _pg_dir
+    if _pg is None:
+        d = os.environ.get("TICKLER_PG_FIXTURE")
+        assert d, "%s=postgresql needs TICKLER_PG_FIXTURE: run through ctest" % BACKEND_ENV
+        with open(os.path.join(d, "datadir")) as f:
+            _pg = PostgreSQL(f.read().strip())
+        import tempfile
+        _pg_dir = tempfile.mkdtemp(prefix="tickler-pgsuite-")
+        atexit.register(_drop_databases)
+    return _pg
+
+
+def _drop_databases():
+    for db, _ in _pg_dbs.values():
+        try:
+            _pg.psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % db)
+        except subprocess.CalledProcessError as e:
+            print("dropping %s: %s" % (db, e.stderr), file=sys.stderr)
+    shutil.rmtree(_pg_dir, ignore_errors=True)
+
+
+def pg_database(conf):
+    """The database of configuration conf on the PostgreSQL backend (made on
+    first use): (its name, the path of its conninfo file)."""
+    key = os.path.dirname(os.path.abspath(conf))
+    if key not in _pg_dbs:
+        pg = _pg_server()
+        db = "t_%d_%d" % (os.getpid(), len(_pg_dbs))
+        pg.psql("CREATE DATABASE %s" % db)
+        path = os.path.join(_pg_dir, db + ".conninfo")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(pg.conninfo(db) + "\n")
+        _pg_dbs[key] = (db, path)
+    return _pg_dbs[key]
+
+
+def pg_sql(conf, sql):
+    """Runs sql on the database of configuration conf; psql's output."""
+    return _pg_server().psql(sql, pg_database(conf)[0]).strip()
+
+
+def conf_for_backend(conf):
+    """Makes configuration conf run on the backend under test: on
+    PostgreSQL, its state group (added when it has none) gains backend and
+    conninfo_file. Idempotent; nothing on SQLite or for a file that does
+    not exist. Call it again after rewriting a configuration a running
+    daemon reloads."""
+    if not PG or not os.path.isfile(conf):
+        return
+    with open(conf) as f:
+        text = f.read()
+    if _MARK in text:
+        return
+    settings = 'backend = "postgresql"; conninfo_file = "%s";' % pg_database(conf)[1]
+    if _STATE_GROUP.search(text):
+        text = _STATE_GROUP.sub(lambda m: "%s %s %s" % (m.group(1), settings, _MARK + "\n"),
+                                text, count=1)
+    else:
+        text += "\n%s\nstate = { %s };\n" % (_MARK, settings)
+    with open(conf, "w") as f:
+        f.write(text)
+
+
+def _conf_arg(args, cwd):
+    """The configuration (-c/--config) a ticklerd or tickler command line
+    names, or None."""
+    if isinstance(args, (str, bytes)) or not any(
+            os.path.basename(str(a)) in ("ticklerd", "tickler") for a in args):
+        return None
+    args = [str(a) for a in args]
+    for i, a in enumerate(args):
+        if a in ("-c", "--config") and i + 1 < len(args):
+            conf = args[i + 1]
+        elif a.startswith("--config="):
+            conf = a[len("--config="):]
+        else:
+            continue
+        return os.path.join(cwd or "", conf)
+    return None
+
+
+if PG:
+    class _Popen(subprocess.Popen):
+        """Every ticklerd and tickler a test starts runs on the backend
+        under test (conf_for_backend on its -c configuration)."""
+
+        def __init__(self, args, *a, **kw):
+            conf = _conf_arg(args, kw.get("cwd"))
+            if conf:
+                conf_for_backend(conf)
+            super().__init__(args, *a, **kw)
+
+    subprocess.Popen = _Popen
 
 
 def copy_sample(source, tmp, port=None):
