@@ -71,6 +71,8 @@ def pg_database(conf):
         with os.fdopen(fd, "w") as f:
             f.write(pg.conninfo(db) + "\n")
         _pg_dbs[key] = (db, path)
+        print("\nharness: the configurations in %s run on PostgreSQL database %s" % (key, db),
+              file=sys.stderr, flush=True)
     return _pg_dbs[key]
 
 
