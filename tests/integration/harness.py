@@ -85,9 +85,13 @@ def conf_for_backend(conf):
     """Makes configuration conf run on the backend under test: on
     PostgreSQL, its state group (added when it has none) gains backend and
     conninfo_file. Idempotent; nothing on SQLite or for a file that does
-    not exist. Call it again after rewriting a configuration a running
-    daemon reloads."""
-    if not PG or not os.path.isfile(conf):
+    not exist or lies outside the temporary directory (the shipped
+    configuration in the source tree is left as it is, on SQLite). Call it
+    again after rewriting a configuration a running daemon reloads."""
+    import tempfile
+    conf = os.path.abspath(conf)
+    if not PG or not os.path.isfile(conf) or \
+            not conf.startswith(os.path.join(tempfile.gettempdir(), "")):
         return
     with open(conf) as f:
         text = f.read()
