@@ -172,10 +172,9 @@ teams = ( %s );
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def outbox(self):
-        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
-                            "outbox", "--json"], capture_output=True, text=True, check=True)
-        self.assertNotIn(CANARY, p.stdout + p.stderr)
-        return json.loads(p.stdout)
+        box, out = harness.outbox(self.conf, self.state)
+        self.assertNotIn(CANARY, out)
+        return box
 
     def test_every_notice_once_retries_and_failures(self):
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
@@ -330,6 +329,10 @@ teams = ( %s );
             gone = [n for n in self.outbox() if n["recipient"] == "gone"][0]
             p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
                                 "retry", str(gone["id"])], capture_output=True, text=True)
+            if harness.PG:  # tickler retry does not reach the shared outbox yet (docs/ha.md)
+                self.assertEqual(p.returncode, 1)
+                self.assertIn(harness.OUTBOX_REFUSED, p.stderr)
+                return
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("1 notice queued again", p.stdout)
             n = d.wait_for("woken by tickler retry")
@@ -407,9 +410,7 @@ teams = ( %s );
             f.write("Ref,Actions,Responsibility,Timeframe,Status\n" + plan)
 
     def outbox(self):
-        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
-                            "outbox", "--json"], capture_output=True, text=True, check=True)
-        return json.loads(p.stdout)
+        return harness.outbox(self.conf, self.state)[0]
 
     def test_a_locked_outbox_across_the_send_time_loses_nothing(self):
         names = ["Alpha", "Bravo", "Charlie"]
@@ -521,9 +522,7 @@ teams = ( %s );
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def outbox(self):
-        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
-                            "outbox", "--json"], capture_output=True, text=True, check=True)
-        return json.loads(p.stdout)
+        return harness.outbox(self.conf, self.state)[0]
 
     def test_transient_then_delivered_once_and_550_reported(self):
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")

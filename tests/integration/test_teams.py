@@ -127,10 +127,9 @@ links = { keys = ( { id = "t1"; file = "links.key"; } ); };
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def outbox(self):
-        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
-                            "outbox", "--json"], capture_output=True, text=True, check=True)
-        self.assertNotIn("CANARY", p.stdout + p.stderr)
-        return json.loads(p.stdout)
+        box, out = harness.outbox(self.conf, self.state)
+        self.assertNotIn("CANARY", out)
+        return box
 
     def test_cards_limits_and_secrets(self):
         spawned = time.monotonic()  # no post can start before this

@@ -511,9 +511,7 @@ class Load(Fixture):
         while len(self.sink.count()) < 1000:
             self.assertLess(time.monotonic(), deadline, "%d of 1000 delivered" % len(self.sink.count()))
             time.sleep(0.2)
-        box = json.loads(subprocess.run(
-            [tool("tickler"), "-c", self.conf, "--state-dir", self.state, "outbox", "--json"],
-            capture_output=True, text=True, check=True).stdout)
+        box = harness.outbox(self.conf, self.state)[0]
         ok = sum(r[0] for r in results)
         failures = [f for r in results for f in r[1]]
         print("\nload: %d requests answered by 50 connections in 20 s, %d failed"
