@@ -397,6 +397,11 @@ static void on_round(void *data, int r, const struct tkl_queue_result *res)
     queue_round_done(s, r, res, s->round_at);
     if (s->stopping || !s->handles_open)
         return;
+    if (s->reload_pending) {
+        s->reload_pending = false;
+        tkl_service_reload(s); /* arms the scheduler for the new schedule */
+        return;
+    }
     arm_scheduler(s);
     if (s->oneshot)
         kick(s); /* the delivery round decides whether --oneshot is done */
@@ -430,6 +435,11 @@ static void queue_round(struct tkl_service *s)
 static void on_sched_timer(uv_timer_t *t)
 {
     struct tkl_service *s = t->data;
+    /* a round is in flight (on PostgreSQL it may wait for the connection):
+     * its completion arms the timer again; arming it now for what is
+     * already due would fire it at once, again and again */
+    if (s->round_pending)
+        return;
     int64_t next = tkl_scheduler_next_at(&s->rt->sched);
     /* early (the wall clock went back): wait for the instant itself */
     if (!s->queue_backoff && next > tkl_service_now(s)) {
@@ -967,6 +977,13 @@ void tkl_service_reload(struct tkl_service *s)
     struct tkl_runtime *fresh = NULL;
     if (s->stopping)
         return;
+    /* a round in flight (on PostgreSQL, until the database answers) routes
+     * its notices with the runtime in force: the new one waits for it */
+    if (s->round_pending) {
+        log_notice("reloading once the pending queue round is in the outbox");
+        s->reload_pending = true;
+        return;
+    }
     /* the load can take seconds (a plan at a URL up to 30 s): the open
      * group commits first, so its write lock does not keep `tickler
      * retry` and the web face's writes waiting meanwhile (a refusal

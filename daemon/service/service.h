@@ -52,6 +52,7 @@ struct tkl_service {
     int queue_backoff;            /* seconds before a failed queue round is tried again */
     unsigned state_failures;      /* failed commits and rounds in a row (logged 1st, 2nd, 4th...) */
     bool round_pending;           /* a queue round's puts wait for their completions */
+    bool reload_pending;          /* a reload waits for that round (it holds the runtime) */
     int64_t round_at;             /* its instant (last_run once it is durable) */
     size_t reports_pending;       /* "not ours" reports whose puts wait for completions */
     int log_level_override;       /* --log-level given: the configuration's is ignored */
