@@ -150,6 +150,20 @@ def outbox(conf, state, *extra):
     return box, p.stdout + p.stderr
 
 
+def notice_rows(conf, state):
+    """Every row of the notices and their entries in the state of the
+    backend under test, as text (for what must never be kept there)."""
+    if PG:
+        return pg_sql(conf, "SELECT * FROM notices n LEFT JOIN entries e ON e.notice_id = n.id")
+    import sqlite3
+    db = sqlite3.connect(os.path.join(state, "tickler.db"))
+    try:
+        return "\n".join(repr(r) for r in db.execute(
+            "SELECT * FROM notices n LEFT JOIN entries e ON e.notice_id = n.id"))
+    finally:
+        db.close()
+
+
 def _conf_arg(args, cwd):
     """The configuration (-c/--config) a ticklerd or tickler command line
     names, or None."""

@@ -237,9 +237,9 @@ teams = ( %s );
         for name in os.listdir(self.state):
             with open(os.path.join(self.state, name), "rb") as f:
                 self.assertNotIn(CANARY.encode(), f.read(), name)
-        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
-        for row in db.execute("SELECT * FROM notices"):
-            self.assertNotIn(CANARY, repr(row))
+        rows = harness.notice_rows(self.conf, self.state)
+        self.assertIn("e500", rows)  # the test can fail
+        self.assertNotIn(CANARY, rows)
 
     def test_links_in_the_json_signed_and_never_kept(self):
         key = "4b" * 32

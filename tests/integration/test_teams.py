@@ -267,8 +267,9 @@ links = { keys = ( { id = "t1"; file = "links.key"; } ); };
         for name in os.listdir(self.state):
             with open(os.path.join(self.state, name), "rb") as f:
                 self.assertNotIn(b"CANARY", f.read(), name)
-        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
-        self.assertFalse([r for r in db.execute("SELECT * FROM notices") if "CANARY" in repr(r)])
+        rows = harness.notice_rows(self.conf, self.state)
+        self.assertIn("equality", rows)  # the test can fail
+        self.assertNotIn("CANARY", rows)
 
     def test_reload_mid_split_digest_sends_no_part_twice_and_keeps_the_budget(self):
         self.peer.hold_part2 = True
