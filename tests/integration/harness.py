@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 
-from pg_fixture import PostgreSQL  # noqa: F401 (a real PostgreSQL 15 for a test)
+from pg_fixture import PG_BIN, PostgreSQL
 
 BUILD = None  # set by each test's main from --build
 
@@ -148,6 +148,21 @@ def outbox(conf, state, *extra):
         for k in ("due_at", "queued_at"):
             n[k] = datetime.datetime.fromtimestamp(n[k], datetime.timezone.utc).isoformat()
     return box, p.stdout + p.stderr
+
+
+def pg_lock(conf, table, seconds):
+    """A psql session holding table of configuration conf's database in
+    ACCESS EXCLUSIVE mode for seconds, then letting go (a Popen; it exits
+    0 when it held the lock)."""
+    pg = _pg_server()
+    cmd = [os.path.join(PG_BIN, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+           pg.conninfo(pg_database(conf)[0]), "-c",
+           "BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(%d); COMMIT"
+           % (table, seconds)]
+    if pg.root:
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            cwd="/")
 
 
 def notice_rows(conf, state):
