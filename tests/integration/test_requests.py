@@ -85,12 +85,12 @@ teams = (
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertIn("error: [request_updates] report.request_updates is not yet supported with "
-                      'state.backend = "postgresql"', p.stderr)
+                      'state.backend = "postgresql"', p.stdout + p.stderr)
         self.assertEqual(self.smtp.received(), [])
         if args == ("check",):  # and the links are served from one node only
             self.assertIn("warning: [links] with state.backend = \"postgresql\", officers' answers "
                           "are recorded in the state directory of the node that serves their link",
-                          p.stderr)
+                          p.stdout + p.stderr)
         return True
 
     def run_once(self, now):
