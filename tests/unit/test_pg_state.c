@@ -361,6 +361,71 @@ START_TEST(a_claim_answered_after_half_its_lease_is_released_not_handed_out)
 }
 END_TEST
 
+/* A monotonic clock the test moves. */
+static uint64_t fake_ns = 5000000000u;
+
+static uint64_t fake_clock(void)
+{
+    return fake_ns;
+}
+
+START_TEST(a_lease_is_fresh_only_within_half_a_lease_of_its_confirmation)
+{
+    /* a node stopped between a claim's answer and the hand-out (or between
+     * renewals) may have lost its lease: the state says so, by its
+     * monotonic clock, and a renewal that extended the lease says it
+     * holds again; one another node took over stays stale */
+    struct told c = {0}, rn = {0};
+    struct node s = {.id = "node-c"};
+    struct tkl_state_pg_options o = {.conninfo_file = conninfo,
+                                     .node = s.id,
+                                     .lease_seconds = LEASE,
+                                     .on_ready = on_ready,
+                                     .data = &s,
+                                     .clock_ns = fake_clock};
+    ck_assert_int_eq(tkl_state_pg_new(&loop, &o, &s.st), 0);
+    ck_assert(tkl_run_until_count(&loop, &s.ready, 1));
+    put_many(2);
+    claim(&s, 1000, 2, &c);
+    commit(&s);
+    wait_told(&c);
+    ck_assert_int_eq(c.r, 0);
+    ck_assert_uint_eq(c.n, 2);
+    ck_assert(tkl_state_lease_fresh(s.st, c.ids[0]));
+    ck_assert(tkl_state_lease_fresh(s.st, c.ids[1]));
+    ck_assert(!tkl_state_lease_fresh(s.st, c.ids[1] + 1000)); /* not claimed here */
+    ck_assert(!tkl_state_lease_fresh(a.st, c.ids[0]));        /* not by node a */
+    fake_ns += (LEASE / 2 - 1) * 1000000000ull;
+    ck_assert(tkl_state_lease_fresh(s.st, c.ids[0]));
+    fake_ns += 1000000000ull; /* half the lease since the claim was asked */
+    ck_assert(!tkl_state_lease_fresh(s.st, c.ids[0]));
+    ck_assert(!tkl_state_lease_fresh(s.st, c.ids[1]));
+    char q[128];
+    snprintf(q, sizeof(q), "UPDATE notices SET lease_node = 'node-b' WHERE id = %llu",
+             (unsigned long long)c.ids[1]);
+    PGconn *db = tkl_pg_fixture_connect("t_state");
+    PQclear(tkl_pg_fixture_exec(db, q));
+    PQfinish(db);
+    struct tkl_state_lease l = {s.id, LEASE};
+    inside = true;
+    ck_assert_int_eq(tkl_state_renew(s.st, c.ids, 2, &l, 1030, on_done, &rn), 0);
+    inside = false;
+    commit(&s);
+    wait_told(&rn);
+    ck_assert_int_eq(rn.r, 0);
+    ck_assert(tkl_state_lease_fresh(s.st, c.ids[0]));
+    ck_assert(!tkl_state_lease_fresh(s.st, c.ids[1]));
+    /* its outcome recorded, the notice is no longer this node's to hand out */
+    struct told out = {0};
+    outcome(&s, c.ids[0], TKL_STATE_DELIVERED, &out);
+    commit(&s);
+    wait_told(&out);
+    ck_assert_int_eq(out.r, 0);
+    ck_assert(!tkl_state_lease_fresh(s.st, c.ids[0]));
+    tkl_state_close(s.st);
+}
+END_TEST
+
 START_TEST(a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once)
 {
     struct told p1 = {0}, p2 = {0}, again = {0};
@@ -497,6 +562,7 @@ int main(void)
     tcase_add_test(tc, a_renewal_extends_only_the_leases_of_notices_in_flight_here);
     tcase_add_test(tc, recovery_makes_due_only_the_node_s_own_leases);
     tcase_add_test(tc, a_claim_answered_after_half_its_lease_is_released_not_handed_out);
+    tcase_add_test(tc, a_lease_is_fresh_only_within_half_a_lease_of_its_confirmation);
     tcase_add_test(tc, a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once);
     tcase_add_test(tc, closing_tells_every_pending_completion_once);
     tcase_add_test(tc,
