@@ -134,6 +134,10 @@ static const struct {
      "UPDATE notices SET next_attempt = $2::bigint, lease_node = NULL, lease_until = NULL"
      " WHERE lease_node = $1 AND state = 0 RETURNING id",
      2},
+    {TKL_PG_RELEASE_STRAY,
+     "UPDATE notices SET lease_node = NULL, lease_until = NULL"
+     " WHERE lease_node = $1 AND state = 0 AND NOT (id = ANY($2::bigint[])) RETURNING id",
+     2},
     {TKL_PG_DUE_CHANNELS,
      "SELECT DISTINCT channel FROM notices WHERE state = 0 AND next_attempt <= $1::bigint"
      " AND (lease_until IS NULL OR lease_until <= $1::bigint) ORDER BY channel",

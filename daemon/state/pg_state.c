@@ -22,8 +22,13 @@
  * another node may already hold them. While notices this node claimed are
  * in flight (claimed, their outcome not recorded), a timer renews their
  * leases (no other lease of the node) every third of a lease; it runs
- * only then, so an idle daemon wakes for nothing. The node's row in `nodes` is written at start
- * and with every claim and renewal, never on a timer of its own.
+ * only then, so an idle daemon wakes for nothing. The node's row in
+ * `nodes` is written at start and with every claim and renewal, never on
+ * a timer of its own. Each notice held is known fresh (tkl_state_lease_
+ * fresh) until half a lease after the claim or renewal that confirmed it
+ * was asked. At every reconnection the node's leases on notices it does
+ * not hold (claims committed whose answer the lost connection took) are
+ * released first thing, so those notices wait for no lease to run out.
  *
  * Wake-ups: a group that puts a notice notifies TKL_PG_QUEUED_CHANNEL with
  * the node's id; a NOTIFY from another node, and every reconnection,
@@ -62,6 +67,7 @@ enum op_what {
     W_RELEASE,
     W_RENEW,
     W_RECOVER,
+    W_RELEASE_STRAY,
     W_NEXT,
     W_GET_META,
     W_SET_META,
@@ -1110,15 +1116,57 @@ static void start_migration(struct pgs *q)
         log_error("postgresql: cannot queue the schema migration: %s", strerror(-r));
 }
 
+static void on_strays_released(void *data, int r)
+{
+    (void)data;
+    if (r < 0 && r != -ECANCELED)
+        log_warning("postgresql: cannot release the leases of claims whose answer was lost (%s); "
+                    "those notices are due again when their lease ends",
+                    strerror(-r));
+}
+
+/* Queues, first in the open group (before any claim queued meanwhile),
+ * the release of this node's leases on notices it does not hold: claims
+ * committed whose answer the lost connection took. Nothing of this node
+ * is in flight at a reconnection, so every other lease of it is such a
+ * stray. */
+static void release_strays(struct pgs *q)
+{
+    char *ids = NULL;
+    struct op *p = op_new(OP_DONE, W_RELEASE_STRAY, NULL);
+    int r = p ? held_array(q, &ids) : -ENOMEM;
+    if (r == 0) {
+        const char *params[] = {q->node, ids};
+        p->cb.done = on_strays_released;
+        r = op_stmt(p, TKL_PG_RELEASE_STRAY, 2, params);
+    }
+    free(ids);
+    if (r < 0) {
+        if (p)
+            op_free(p);
+        log_warning("postgresql: cannot release the leases of claims whose answer was lost (%s); "
+                    "those notices are due again when their lease ends",
+                    strerror(-r));
+        return;
+    }
+    p->next = q->open;
+    if (!q->open)
+        q->open_tail = &p->next;
+    q->open = p;
+}
+
 static void on_pg_state(void *data, bool connected)
 {
     struct pgs *q = data;
     if (!connected || q->closed)
         return;
-    if (!q->ready && !q->migrating)
+    if (!q->ready && !q->migrating) {
         start_migration(q);
-    else if (q->ready && q->st)
+    } else if (q->ready && q->st) {
+        if (!q->pg_closed)
+            release_strays(q);
         tkl_state_woken(q->st); /* what failed meanwhile is tried again */
+    }
 }
 
 static void on_pg_notify(void *data, const char *channel, const char *payload)

@@ -458,6 +458,58 @@ START_TEST(a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once
 }
 END_TEST
 
+/* Whether the notice leased to node-a without node-a holding it was
+ * released. */
+static bool stray_released(void *arg)
+{
+    (void)arg;
+    return db_value("SELECT count(*) FROM notices WHERE lease_node = 'node-a'") == 1;
+}
+
+START_TEST(a_reconnection_releases_the_leases_of_claims_whose_answer_was_lost)
+{
+    /* node a holds one claim; a second notice is leased to it by a claim
+     * that committed but whose answer the lost connection took (made here
+     * by hand); a third is another node's */
+    struct told c = {0}, out = {0};
+    put_many(3);
+    claim(&a, 1000, 1, &c);
+    commit(&a);
+    wait_told(&c);
+    ck_assert_uint_eq(c.n, 1);
+    char q[256];
+    snprintf(q, sizeof(q),
+             "UPDATE notices SET lease_node = CASE WHEN id = (SELECT min(id) FROM notices WHERE "
+             "lease_node IS NULL) THEN 'node-a' ELSE 'node-z' END, lease_until = 1000 + 60 WHERE "
+             "lease_node IS NULL");
+    PGconn *db = tkl_pg_fixture_connect("t_state");
+    PQclear(tkl_pg_fixture_exec(db, q));
+    ck_assert_int_eq(tkl_pg_fixture_value(db, "SELECT count(*) FROM notices WHERE lease_node = "
+                                              "'node-a'"),
+                     2);
+    PQclear(tkl_pg_fixture_exec(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                    " WHERE datname = current_database()"
+                                    " AND pid <> pg_backend_pid()"));
+    PQfinish(db);
+    int woken = a.woken;
+    ck_assert(tkl_run_until_count(&loop, &a.woken, woken + 1));
+    ck_assert(tkl_run_until(&loop, stray_released, NULL, 5000));
+    /* the one it holds is still its own; another node's is untouched; the
+     * stray is due again at once, no attempt counted */
+    snprintf(q, sizeof(q), "SELECT count(*) FROM notices WHERE id = %llu AND lease_node = 'node-a'",
+             (unsigned long long)c.ids[0]);
+    ck_assert_int_eq(db_value(q), 1);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE lease_node = 'node-z'"), 1);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE lease_node IS NULL AND "
+                              "attempts = 0 AND next_attempt <= 1000"),
+                     1);
+    outcome(&a, c.ids[0], TKL_STATE_DELIVERED, &out);
+    commit(&a);
+    wait_told(&out);
+    ck_assert_int_eq(out.r, 0);
+}
+END_TEST
+
 START_TEST(closing_tells_every_pending_completion_once)
 {
     struct told sent = {0}, open = {0}, meta = {0};
@@ -564,6 +616,7 @@ int main(void)
     tcase_add_test(tc, a_claim_answered_after_half_its_lease_is_released_not_handed_out);
     tcase_add_test(tc, a_lease_is_fresh_only_within_half_a_lease_of_its_confirmation);
     tcase_add_test(tc, a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once);
+    tcase_add_test(tc, a_reconnection_releases_the_leases_of_claims_whose_answer_was_lost);
     tcase_add_test(tc, closing_tells_every_pending_completion_once);
     tcase_add_test(tc,
                    drained_while_the_database_cannot_be_reached_it_tells_what_waits_and_lets_go);
