@@ -103,6 +103,7 @@ struct pgs {
     void (*on_ready)(void *data, int r);
     void *data;
     bool migrating, ready, closed, pg_closed, draining;
+    bool drain_expired; /* the drain waits no longer for notices held */
     struct op *open, **open_tail;
     size_t txns;       /* sent, not answered */
     struct held *held; /* notices claimed here, outcome not recorded */
@@ -250,7 +251,7 @@ static void unhold(struct pgs *q, uint64_t id)
             q->held[i] = q->held[--q->n_held];
             break;
         }
-    if (!q->n_held && !q->handles_released)
+    if (!q->n_held && !q->handles_released && !q->draining)
         uv_timer_stop(&q->renew);
 }
 
@@ -275,7 +276,8 @@ static void on_renew_timer(uv_timer_t *t)
 
 static void arm_renewal(struct pgs *q)
 {
-    if (q->n_held && !q->handles_released && !uv_is_active((uv_handle_t *)&q->renew)) {
+    if (q->n_held && !q->handles_released && !q->draining &&
+        !uv_is_active((uv_handle_t *)&q->renew)) {
         uint64_t ms = renew_period_ms(q);
         (void)uv_timer_start(&q->renew, on_renew_timer, ms, ms);
     }
@@ -601,8 +603,10 @@ static void release_handles(struct pgs *q)
 static void tell_all(struct pgs *q, struct op *p, int r);
 
 /* Closes the connection and the handles once draining and nothing is
- * left to answer, or at once while the connection is not up: what waits
- * for it is told -ENOTCONN (a stop does not wait for the database). */
+ * left to answer, nor a notice held (its notifier's outcome still to
+ * come) for at most half a lease, or at once while the connection is not
+ * up: what waits for it is told -ENOTCONN (a stop does not wait for the
+ * database). */
 static void maybe_drained(struct pgs *q)
 {
     if (!q->draining || q->pg_closed)
@@ -617,7 +621,7 @@ static void maybe_drained(struct pgs *q)
         release_handles(q);
         return;
     }
-    if (!q->open && !q->txns) {
+    if (!q->open && !q->txns && (!q->n_held || q->drain_expired)) {
         q->pg_closed = true;
         tkl_pg_close(q->pg);
         release_handles(q);
@@ -1027,12 +1031,28 @@ static void pgs_close(void *impl)
         free_pgs(q); /* drained: the loop has run their close callbacks */
 }
 
+static void on_drain_deadline(uv_timer_t *t)
+{
+    struct pgs *q = t->data;
+    q->drain_expired = true;
+    if (q->n_held)
+        log_warning("postgresql: stopping without the outcomes of %zu notices in flight; they are "
+                    "sent again once their lease ends",
+                    q->n_held);
+    maybe_drained(q);
+}
+
+/* The renewal timer becomes the drain's deadline: half a lease, while the
+ * leases it no longer renews still hold. */
 static void pgs_drain(void *impl)
 {
     struct pgs *q = impl;
     q->draining = true;
-    if (!q->handles_released)
+    if (!q->handles_released) {
         uv_timer_stop(&q->renew);
+        (void)uv_timer_start(&q->renew, on_drain_deadline, (uint64_t)q->lease_seconds * 1000 / 2,
+                             0);
+    }
     maybe_drained(q);
 }
 

@@ -510,6 +510,35 @@ START_TEST(a_reconnection_releases_the_leases_of_claims_whose_answer_was_lost)
 }
 END_TEST
 
+START_TEST(a_drain_waits_for_the_outcome_of_a_notice_in_flight)
+{
+    /* a notifier may report after the stop's last group (a reloaded-away
+     * instance stopped last): its outcome is still recorded, as SQLite
+     * records it, and then the connection goes */
+    struct told c = {0}, out = {0};
+    put_many(1);
+    claim(&a, 1000, 1, &c);
+    commit(&a);
+    wait_told(&c);
+    ck_assert_uint_eq(c.n, 1);
+    tkl_state_drain(a.st);
+    tkl_run_for(&loop, 200);
+    inside = true;
+    ck_assert_int_eq(
+        tkl_state_outcome(a.st, c.ids[0], TKL_STATE_DELIVERED, 2000, "250 OK", a.id, on_done, &out),
+        0);
+    inside = false;
+    commit(&a);
+    wait_told(&out);
+    ck_assert_int_eq(out.r, 0);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE state = 1"), 1);
+    /* nothing left to wait for: the connection went, so work is refused */
+    tkl_run_for(&loop, 100);
+    struct told late = {0};
+    ck_assert_int_eq(tkl_state_get_meta(a.st, "last_run", on_value, &late), -ESHUTDOWN);
+}
+END_TEST
+
 START_TEST(closing_tells_every_pending_completion_once)
 {
     struct told sent = {0}, open = {0}, meta = {0};
@@ -617,6 +646,7 @@ int main(void)
     tcase_add_test(tc, a_lease_is_fresh_only_within_half_a_lease_of_its_confirmation);
     tcase_add_test(tc, a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once);
     tcase_add_test(tc, a_reconnection_releases_the_leases_of_claims_whose_answer_was_lost);
+    tcase_add_test(tc, a_drain_waits_for_the_outcome_of_a_notice_in_flight);
     tcase_add_test(tc, closing_tells_every_pending_completion_once);
     tcase_add_test(tc,
                    drained_while_the_database_cannot_be_reached_it_tells_what_waits_and_lets_go);
