@@ -22,6 +22,16 @@
 
 #define LEASE 60
 
+/* tickler's own realloc calls (linked with -Wl,--wrap=realloc): all fail
+ * while fail_realloc is set. */
+static bool fail_realloc;
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n)
+{
+    return fail_realloc ? NULL : __real_realloc(p, n);
+}
+
 static char dir[256];
 static const char *conninfo;
 static uv_loop_t loop;
@@ -510,6 +520,32 @@ START_TEST(a_reconnection_releases_the_leases_of_claims_whose_answer_was_lost)
 }
 END_TEST
 
+START_TEST(a_claim_whose_notices_cannot_be_held_releases_them)
+{
+    /* out of memory tracking the notices in flight (so renewing their
+     * leases): none is handed out, the claim says -ENOMEM and the leases
+     * go at once, so another round takes them */
+    struct told c = {0}, again = {0};
+    put_many(2);
+    claim(&a, 1000, 2, &c);
+    fail_realloc = true;
+    commit(&a);
+    wait_told(&c);
+    fail_realloc = false;
+    ck_assert_int_eq(c.r, -ENOMEM);
+    ck_assert_uint_eq(c.n, 0);
+    tkl_run_for(&loop, 300); /* the releases go with the loop's next commit */
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE lease_node IS NULL AND "
+                              "attempts = 0"),
+                     2);
+    claim(&b, 1000, 2, &again);
+    commit(&b);
+    wait_told(&again);
+    ck_assert_int_eq(again.r, 0);
+    ck_assert_uint_eq(again.n, 2);
+}
+END_TEST
+
 START_TEST(a_drain_waits_for_the_outcome_of_a_notice_in_flight)
 {
     /* a notifier may report after the stop's last group (a reloaded-away
@@ -646,6 +682,7 @@ int main(void)
     tcase_add_test(tc, a_lease_is_fresh_only_within_half_a_lease_of_its_confirmation);
     tcase_add_test(tc, a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once);
     tcase_add_test(tc, a_reconnection_releases_the_leases_of_claims_whose_answer_was_lost);
+    tcase_add_test(tc, a_claim_whose_notices_cannot_be_held_releases_them);
     tcase_add_test(tc, a_drain_waits_for_the_outcome_of_a_notice_in_flight);
     tcase_add_test(tc, closing_tells_every_pending_completion_once);
     tcase_add_test(tc,
