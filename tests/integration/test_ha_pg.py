@@ -70,6 +70,8 @@ class Sink:
                     pass
 
         class Server(http.server.ThreadingHTTPServer):
+            request_queue_size = 128  # two nodes' connections opened at once
+
             def handle_error(self, request, client_address):
                 pass  # a killed node's connection reset mid-request
 
