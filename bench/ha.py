@@ -46,6 +46,9 @@ ap.add_argument("notices", nargs="?", type=int, default=10000)
 ap.add_argument("runs", nargs="?", type=int, default=3)
 ap.add_argument("concurrency", nargs="?", type=int, default=0,
                 help="delivery.concurrency (0: the daemon's default)")
+ap.add_argument("--statements", action="store_true",
+                help="load pg_stat_statements and print each PostgreSQL scenario's costliest "
+                     "statements (a profile: its timings are not comparable to a plain run's)")
 args = ap.parse_args()
 harness.BUILD = args.build
 N = args.notices
@@ -116,6 +119,8 @@ def scenario(name, backend, nodes, run):
     if backend:
         db = "bench_%s_%d" % (name.replace("-", "_"), run)
         PG.psql("CREATE DATABASE %s" % db)
+        if args.statements:
+            PG.psql("SELECT pg_stat_statements_reset()")
     d = tempfile.mkdtemp(prefix="tickler-bench-ha-")
     procs, logs = [], []
     try:
@@ -156,6 +161,8 @@ def scenario(name, backend, nodes, run):
         for p in procs:
             p.wait(120)
         seen = SINK.counts()
+        if db and args.statements:
+            print_statements(name, run, db)
         received = sum(seen.values())
         per_node = []
         for log in logs:
@@ -176,6 +183,18 @@ def scenario(name, backend, nodes, run):
             PG.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s'"
                     % db)
             PG.psql("DROP DATABASE IF EXISTS %s" % db)
+
+
+def print_statements(name, run, db):
+    """The statements of database db by total time, from pg_stat_statements."""
+    out = PG.psql("SELECT calls, rows, round(total_exec_time::numeric, 1),"
+                  " round((total_exec_time / calls)::numeric, 3),"
+                  " regexp_replace(left(query, 90), '\\s+', ' ', 'g')"
+                  " FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid"
+                  " WHERE d.datname = '%s' ORDER BY total_exec_time DESC LIMIT 12" % db)
+    print("  %s run %d, pg_stat_statements: calls | rows | total ms | mean ms | query" % (name, run))
+    for line in out.strip().splitlines():
+        print("    " + line)
 
 
 HEAD = "%-7s %4s %9s %10s %10s %10s %8s %9s %9s %5s  %-13s %5s" % (
@@ -200,6 +219,11 @@ def main():
     PG, SINK, results = None, None, []
     try:
         PG = PostgreSQL().start()
+        if args.statements:
+            with open(os.path.join(PG.data, "postgresql.conf"), "a") as f:
+                f.write("shared_preload_libraries = 'pg_stat_statements'\n")
+            PG.restart()
+            PG.psql("CREATE EXTENSION pg_stat_statements")
         with open(os.path.join(PG.data, "postmaster.pid")) as f:
             POSTMASTER = int(f.readline())
         SINK = Sink()
