@@ -70,6 +70,8 @@ class Sink:
                     pass
 
         class Server(http.server.ThreadingHTTPServer):
+            request_queue_size = 256  # two nodes opening 64 connections each at once
+
             def handle_error(self, request, client_address):
                 pass  # a killed node's connection reset mid-request
 

@@ -1,12 +1,14 @@
 /* daemon/state/pg_state.c against a real PostgreSQL 15 (the ctest
  * fixture): two states on one database as two nodes would be. A notice put
- * by both is stored once; claims are disjoint; an expired lease is taken
- * over and the first node's outcome is then not its; recovery touches only
- * the node's own leases, and a renewal only what the node holds; a claim
- * answered too late is released, not handed out; a lost connection tells
- * the group r < 0 and the work done again after the reconnection is
- * stored once; closing tells what is pending. Every completion runs
- * once, never inside a state call. */
+ * by both is stored once; claims are disjoint; the next attempt waits for
+ * another node's live lease and leaves out the node's own, and a channel
+ * is due only with a notice due and not under a live lease; an expired
+ * lease is taken over and the first node's outcome is then not its;
+ * recovery touches only the node's own leases, and a renewal only what
+ * the node holds; a claim answered too late is released, not handed out;
+ * a lost connection tells the group r < 0 and the work done again after
+ * the reconnection is stored once; closing tells what is pending. Every
+ * completion runs once, never inside a state call. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -666,6 +668,82 @@ START_TEST(a_group_of_more_statements_than_a_transaction_takes_is_committed_in_p
 }
 END_TEST
 
+/* What a read of the due channels was told: its channels, joined by
+ * commas. */
+struct channels {
+    int calls, r;
+    char list[64];
+};
+
+static void on_channel_list(void *data, int r, char **v, size_t n)
+{
+    struct channels *t = data;
+    ck_assert(!inside);
+    t->calls++;
+    t->r = r;
+    t->list[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(t->list);
+        snprintf(t->list + len, sizeof(t->list) - len, "%s%s", i ? "," : "", v[i]);
+        free(v[i]);
+    }
+    free(v);
+}
+
+static const char *due_channels(struct node *n, int64_t now, struct channels *t)
+{
+    *t = (struct channels){0};
+    inside = true;
+    ck_assert_int_eq(tkl_state_due_channels(n->st, now, on_channel_list, t), 0);
+    inside = false;
+    commit(n);
+    ck_assert(tkl_run_until_count(&loop, &t->calls, 1));
+    ck_assert_int_eq(t->r, 0);
+    return t->list;
+}
+
+static int64_t next_attempt(struct node *n)
+{
+    struct told t = {0};
+    inside = true;
+    ck_assert_int_eq(tkl_state_next_attempt(n->st, on_value, &t), 0);
+    inside = false;
+    commit(n);
+    wait_told(&t);
+    ck_assert_int_eq(t.r, 0);
+    return t.value;
+}
+
+START_TEST(the_next_attempt_and_the_due_channels_wait_for_live_leases)
+{
+    struct told c = {0};
+    struct channels ch;
+    put_many(3);
+    claim(&a, 1000, 1, &c);
+    commit(&a);
+    wait_told(&c);
+    ck_assert_uint_eq(c.n, 1);
+    /* node a's lease ends at 2000; the two others wait on two channels */
+    ck_assert_int_eq(db_value("WITH u AS (UPDATE notices SET lease_until = 2000"
+                              " WHERE lease_node = 'node-a' RETURNING 1) SELECT count(*) FROM u"),
+                     1);
+    ck_assert_int_eq(db_value("WITH u AS (UPDATE notices SET next_attempt = 2500 WHERE id ="
+                              " (SELECT min(id) FROM notices WHERE lease_node IS NULL)"
+                              " RETURNING 1) SELECT count(*) FROM u"),
+                     1);
+    ck_assert_int_eq(db_value("WITH u AS (UPDATE notices SET next_attempt = 2200,"
+                              " channel = 'hook' WHERE id = (SELECT max(id) FROM notices"
+                              " WHERE lease_node IS NULL) RETURNING 1) SELECT count(*) FROM u"),
+                     1);
+    /* another node's lease counts from its end; the node's own, not at all */
+    ck_assert_int_eq(next_attempt(&b), 2000);
+    ck_assert_int_eq(next_attempt(&a), 2200);
+    ck_assert_str_eq(due_channels(&b, 1900, &ch), "");
+    ck_assert_str_eq(due_channels(&b, 2100, &ch), "email");
+    ck_assert_str_eq(due_channels(&b, 2300, &ch), "email,hook");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pg_state");
@@ -675,6 +753,7 @@ int main(void)
     tcase_add_test(tc, a_notice_put_by_two_nodes_is_stored_once_and_wakes_the_other);
     tcase_add_test(tc, a_claimed_notice_is_read_whole_and_its_outcome_recorded);
     tcase_add_test(tc, two_nodes_claim_disjoint_notices);
+    tcase_add_test(tc, the_next_attempt_and_the_due_channels_wait_for_live_leases);
     tcase_add_test(tc, an_expired_lease_is_taken_over_and_the_first_outcome_is_not_ours);
     tcase_add_test(tc, a_renewal_extends_only_the_leases_of_notices_in_flight_here);
     tcase_add_test(tc, recovery_makes_due_only_the_node_s_own_leases);
