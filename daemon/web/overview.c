@@ -583,8 +583,9 @@ static void html_action(FILE *f, const struct status_view *v, size_t i, size_t t
     html_reminder(f, v, a);
     fputs("</dd>\n", f);
     html_other_teams(f, v, a, t);
-    if (a->n_warnings)
-        fprintf(f, "<dt>Warnings</dt><dd>%zu (tickler check lists them)</dd>\n", a->n_warnings);
+    size_t n_warnings = tkl_action_rare(a)->n_warnings;
+    if (n_warnings)
+        fprintf(f, "<dt>Warnings</dt><dd>%zu (tickler check lists them)</dd>\n", n_warnings);
     fputs("</dl>\n<p class=\"src\">", f);
     tkl_html_fputs(a->file, f);
     if (a->line) /* a Word table's place names its row itself */
@@ -878,7 +879,8 @@ static json_t *json_action(const struct status_view *v, size_t i)
     bad |= json_object_set_new(o, "progress", jstr(a->progress));
     bad |= json_object_set_new(o, "last_reminder", json_reminder(v, a));
     bad |= json_object_set_new(o, "answers", json_answers(v, a));
-    bad |= json_object_set_new(o, "warnings", json_integer((json_int_t)a->n_warnings));
+    bad |= json_object_set_new(o, "warnings",
+                               json_integer((json_int_t)tkl_action_rare(a)->n_warnings));
     bad |= json_object_set_new(o, "file", json_string(a->file));
     bad |= json_object_set_new(o, "line", json_integer(a->line));
     return unless_bad(o, bad);
