@@ -37,7 +37,7 @@ struct tkl_action_rare {
  * 64 owners matching 32 teams each, or a team directory's every team. */
 #define TKL_ACTION_MAX_TEAMS UINT16_MAX
 
-/* Fields are ordered so that the struct has no padding (152 bytes). */
+/* Fields are ordered to leave no padding between them (144 bytes). */
 struct tkl_action {
     char *id;
     char *file;

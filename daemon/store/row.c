@@ -309,7 +309,7 @@ static int read_deadline_status(struct tkl_rows *R, struct tkl_action *a)
     if (a->deadline.problem &&
         tkl_action_warn_at(a, R->diags, place_field(R, TKL_FIELD_DEADLINE), "deadline",
                            "\"%s\": %s; the action is kept as undated", a->deadline_text,
-                           a->deadline.problem) < 0)
+                           tkl_deadline_problem(&a->deadline)) < 0)
         return -ENOMEM;
     bool known;
     if ((m = memo_find(R, st)) && m->has_status) {

@@ -426,7 +426,7 @@ static void html_deadline_read(FILE *f, const struct status_view *v, const struc
         fputs(d->kind == TKL_DEADLINE_ONGOING ? "ongoing: no date" : "no date", f);
         if (d->problem) {
             fputs(" (", f);
-            tkl_html_fputs(d->problem, f);
+            tkl_html_fputs(tkl_deadline_problem(d), f);
             fputs(")", f);
         }
         return;
@@ -845,7 +845,7 @@ static json_t *json_deadline(const struct tkl_action *a)
     bad |= json_object_set_new(o, "kind", json_string(tkl_deadline_kind_name(d->kind)));
     bad |= json_object_set_new(o, "date", jday(d->day));
     bad |= json_object_set_new(o, "note", jstr(d->note));
-    bad |= json_object_set_new(o, "problem", jstr(d->problem));
+    bad |= json_object_set_new(o, "problem", jstr(tkl_deadline_problem(d)));
     return unless_bad(o, bad);
 }
 
