@@ -19,9 +19,8 @@ static struct tkl_deadline parse(const char *text)
 static void expect(const char *text, enum tkl_deadline_kind kind, int32_t day)
 {
     struct tkl_deadline d = parse(text);
-    ck_assert_msg(d.kind == kind && d.day == day && !d.problem,
-                  "\"%s\": kind %d day %d problem %s", text, d.kind, d.day,
-                  d.problem ? tkl_deadline_problem(&d) : "-");
+    ck_assert_msg(d.kind == kind && d.day == day && !d.problem, "\"%s\": kind %d day %d problem %s",
+                  text, d.kind, d.day, d.problem ? tkl_deadline_problem(&d) : "-");
     tkl_deadline_clear(&d);
 }
 
