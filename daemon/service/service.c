@@ -158,7 +158,8 @@ static void oneshot_check(struct tkl_service *s, int started, int64_t next)
 {
     if (!s->oneshot || started != 0 || !tkl_delivery_idle(&s->deliverer) || s->queue_backoff ||
         s->request_backoff || s->recover_pending || s->last_run_pending || s->round_pending ||
-        s->reports_pending || tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s))
+        s->reports_pending || tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s) ||
+        (next != INT64_MAX && next <= tkl_service_now(s)))
         return;
     struct tkl_outbox_stats st;
     if (next != INT64_MAX && tkl_outbox_stats(s->outbox, 0, &st) == 0)
@@ -270,6 +271,8 @@ static void round_done(void *data, int r, int started, int64_t next)
         arm_at(s, &s->deliver_timer, on_deliver_timer, s->start_retry_at);
     else if (next != INT64_MAX && next > now)
         arm_at(s, &s->deliver_timer, on_deliver_timer, next);
+    else if (next != INT64_MAX) /* due now but not claimed: queued as the round ran */
+        arm_at(s, &s->deliver_timer, on_deliver_timer, now + 1);
     if (tkl_delivery_idle(&s->deliverer))
         s->changed(s);
     oneshot_check(s, r < 0 ? r : started, next);
