@@ -406,7 +406,8 @@ static json_t *action_json(const struct tkl_action *a, enum tkl_standing standin
     json_object_set_new(o, "objective", jstr(*a->objective ? a->objective : NULL));
     json_object_set_new(o, "owners", json_string(a->owners));
     json_object_set_new(o, "teams", strv_json(a->teams, a->n_teams));
-    json_object_set_new(o, "unmatched_owners", strv_json(a->unmatched, a->n_unmatched));
+    json_object_set_new(o, "unmatched_owners",
+                        strv_json(tkl_action_rare(a)->unmatched, tkl_action_rare(a)->n_unmatched));
     json_object_set_new(o, "deadline_text", json_string(a->deadline_text));
     json_object_set_new(o, "deadline",
                         a->deadline.day == TKL_NO_DAY
@@ -422,7 +423,8 @@ static json_t *action_json(const struct tkl_action *a, enum tkl_standing standin
                                                        : json_string(tkl_standing_name(standing)));
     json_object_set_new(o, "progress", jstr(*a->progress ? a->progress : NULL));
     json_object_set_new(o, "measure", jstr(a->measure && *a->measure ? a->measure : NULL));
-    json_object_set_new(o, "warnings", strv_json(a->warnings, a->n_warnings));
+    json_object_set_new(o, "warnings",
+                        strv_json(tkl_action_rare(a)->warnings, tkl_action_rare(a)->n_warnings));
     return o;
 }
 
@@ -507,7 +509,7 @@ static int cmd_check(struct cli *c, int argc, char **argv)
         const struct tkl_store *st = rt->store;
         size_t unmatched = 0;
         for (size_t i = 0; i < st->n; i++)
-            unmatched += st->actions[i].n_unmatched;
+            unmatched += tkl_action_rare(&st->actions[i])->n_unmatched;
         /* teams no one can reach */
         for (size_t i = 0; i < rt->cfg->teams.n; i++)
             if (!rt->cfg->teams.teams[i].n_recipients)

@@ -655,7 +655,8 @@ static void on_ready_synced(void *data, int r);
  * waits in the open group (the outcome a refused deliver() wrote, say):
  * then the rest wait for a barrier's completion (on_ready_synced). A
  * flight whose notifier stopped meanwhile, or all of them once the engine
- * stops, is released.
+ * stops, is released; so is one whose lease the state no longer knows to
+ * hold with margin (tkl_state_lease_fresh).
  */
 static void hand_ready(struct tkl_deliverer *e)
 {
@@ -681,6 +682,15 @@ static void hand_ready(struct tkl_deliverer *e)
             return;
         }
         e->ready = x->next;
+        if (!tkl_state_lease_fresh(e->state, x->s->notice.id)) {
+            log_warning("the lease of notice %" PRIu64 " was not confirmed within half a lease; "
+                        "it is released, not handed out (another node may hold it)",
+                        x->s->notice.id);
+            x->next = NULL;
+            release_all(e, x);
+            ask_round(e);
+            continue;
+        }
         x->plugin = plugin;
         hand(e, x);
         e->round_started++;

@@ -104,8 +104,8 @@ void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t t
         .stage = stage,
         .days_left = dl == TKL_NO_DAY ? 0 : dl - today,
         .late = late,
-        .category = a->category,
-        .url = a->url,
+        .category = tkl_action_rare(a)->category,
+        .url = tkl_action_rare(a)->url,
     };
 }
 

@@ -157,8 +157,9 @@ static void read_stop_point(struct tkl_service *s)
 static void oneshot_check(struct tkl_service *s, int started, int64_t next)
 {
     if (!s->oneshot || started != 0 || !tkl_delivery_idle(&s->deliverer) || s->queue_backoff ||
-        s->request_backoff || s->recover_pending || s->round_pending || s->reports_pending ||
-        tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s))
+        s->request_backoff || s->recover_pending || s->last_run_pending || s->round_pending ||
+        s->reports_pending || tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s) ||
+        (next != INT64_MAX && next <= tkl_service_now(s)))
         return;
     struct tkl_outbox_stats st;
     if (next != INT64_MAX && tkl_outbox_stats(s->outbox, 0, &st) == 0)
@@ -270,6 +271,8 @@ static void round_done(void *data, int r, int started, int64_t next)
         arm_at(s, &s->deliver_timer, on_deliver_timer, s->start_retry_at);
     else if (next != INT64_MAX && next > now)
         arm_at(s, &s->deliver_timer, on_deliver_timer, next);
+    else if (next != INT64_MAX) /* due now but not claimed: queued as the round ran */
+        arm_at(s, &s->deliver_timer, on_deliver_timer, now + 1);
     if (tkl_delivery_idle(&s->deliverer))
         s->changed(s);
     oneshot_check(s, r < 0 ? r : started, next);
@@ -381,6 +384,8 @@ static void queue_round_done(struct tkl_service *s, int r, const struct tkl_queu
         log_debug("%zu reminders held back by officers' updates", res->held);
     if ((r = tkl_state_set_meta(s->state, "last_run", now, on_last_run, NULL)) < 0)
         on_last_run(NULL, r);
+    else if (now > s->last_run_known)
+        s->last_run_known = now;
     if (res->committed)
         kick(s);
     if (s->store_change_pending) {
@@ -417,7 +422,7 @@ static void queue_round(struct tkl_service *s)
     struct tkl_queue_result res = {0};
     int64_t now = tkl_service_now(s);
     const struct tkl_config *c = s->rt->cfg;
-    if (s->round_pending)
+    if (s->round_pending || s->last_run_pending)
         return;
     int r = refresh_answers(s);
     if (r == 0)
@@ -731,19 +736,32 @@ static int open_outbox(struct tkl_service *s)
     return 0;
 }
 
-/* Where rt's schedule catches up from: the last round the outbox took,
- * else catch_up_days back. Reminders a refused round put back are after
- * it; the notification log drops what was queued since. */
-static int64_t catch_up_from(struct tkl_service *s, const struct tkl_runtime *rt, int64_t now)
+/* Where rt's schedule catches up from, given the state's last_run (r:
+ * 0, -ENOENT when absent, else why it could not be read): the last round
+ * the state took, else catch_up_days back. Reminders a refused round put
+ * back are after it; the notification log drops what was queued since. */
+static int64_t catch_up_from_value(const struct tkl_runtime *rt, int r, int64_t last_run,
+                                   int64_t now)
 {
-    int64_t last_run;
-    int r = tkl_outbox_get_meta(s->outbox, "last_run", &last_run);
     if (r == 0)
         return last_run < now ? last_run : now;
     if (r == -ENOENT) /* a first start */
         return now - (int64_t)rt->cfg->schedule.policy.catch_up_days * 86400;
     log_warning("cannot read the last run time: %s; nothing before now is caught up", strerror(-r));
     return now;
+}
+
+/* Where rt's schedule catches up from: SQLite's last_run read now, or
+ * the shared one PostgreSQL's state told (last_run_known). */
+static int64_t catch_up_from(struct tkl_service *s, const struct tkl_runtime *rt, int64_t now)
+{
+    int64_t last_run = s->last_run_known;
+    int r = 0;
+    if (s->rt->cfg->state.backend != TKL_STATE_POSTGRESQL)
+        r = tkl_outbox_get_meta(s->outbox, "last_run", &last_run);
+    else if (last_run == INT64_MIN)
+        r = -ENOENT;
+    return catch_up_from_value(rt, r, last_run, now);
 }
 
 int tkl_service_load(struct tkl_service *s)
@@ -772,18 +790,22 @@ int tkl_service_load(struct tkl_service *s)
     apply_log_level(s);
     if ((r = open_outbox(s)) < 0)
         return r;
-    int64_t now = tkl_service_now(s), from = catch_up_from(s, s->rt, now), pending = INT64_MAX;
+    s->last_run_known = INT64_MIN;
+    /* PostgreSQL: the schedule is built once the shared last_run is read */
+    s->last_run_pending = s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL;
+    int64_t now = tkl_service_now(s), pending = INT64_MAX;
+    int64_t from = s->last_run_pending ? now : catch_up_from(s, s->rt, now);
     /* an update request the outbox refused before the last stop */
     s->requests_pending_kept =
         tkl_outbox_get_meta(s->outbox, REQUESTS_PENDING, &pending) == 0 && pending != INT64_MAX;
     s->requests_from = pending < from ? pending : from;
     s->requests_pending_at = s->requests_pending_kept ? pending : INT64_MAX;
-    if ((r = tkl_runtime_schedule(s->rt, from, now)) < 0) {
+    if (!s->last_run_pending && (r = tkl_runtime_schedule(s->rt, from, now)) < 0) {
         log_error("out of memory building the schedule");
         return r;
     }
     /* else the first queue round reads them */
-    if (rebuild_answers(s) == 0)
+    if (rebuild_answers(s) == 0 && !s->last_run_pending)
         follow_snoozes(s, from); /* a snooze that ended while stopped too */
     return 0;
 }
@@ -830,6 +852,57 @@ static int start_http(struct tkl_service *s)
     return 0;
 }
 
+static void ask_last_run(struct tkl_service *s);
+
+/* The shared last_run (r == 0), absent (-ENOENT), or not read (asked
+ * again at the next reconnection): the schedule is built from it, and
+ * queue rounds run from then on. */
+static void on_shared_last_run(void *data, int r, int64_t value)
+{
+    struct tkl_service *s = data;
+    s->last_run_asking = false;
+    if (!s->last_run_pending || !s->handles_open || s->stopping)
+        return;
+    if (r < 0 && r != -ENOENT) {
+        log_warning("cannot read the last run time from PostgreSQL: %s; the schedule waits for "
+                    "it (asked again when the connection is back)",
+                    strerror(-r));
+        return;
+    }
+    if (r == 0 && value > s->last_run_known)
+        s->last_run_known = value;
+    int64_t now = tkl_service_now(s), from = catch_up_from_value(s->rt, r, value, now);
+    if (tkl_runtime_schedule(s->rt, from, now) < 0) {
+        log_error("out of memory building the schedule; it is tried again at the next "
+                  "reconnection");
+        return;
+    }
+    s->last_run_pending = false;
+    if (!s->answers_stale)
+        follow_snoozes(s, from); /* a snooze that ended while stopped too */
+    arm_scheduler(s);
+    if (s->changed)
+        s->changed(s);
+    if (s->oneshot)
+        kick(s); /* the delivery round decides whether --oneshot is done */
+}
+
+/* Asks the state for the shared last_run, unless asked already. */
+static void ask_last_run(struct tkl_service *s)
+{
+    if (!s->last_run_pending || s->last_run_asking)
+        return;
+    int r = tkl_state_get_meta(s->state, "last_run", on_shared_last_run, s);
+    if (r < 0) {
+        log_warning("cannot read the last run time from PostgreSQL: %s; asked again when the "
+                    "connection is back",
+                    strerror(-r));
+        return;
+    }
+    s->last_run_asking = true;
+    (void)tkl_state_commit(s->state);
+}
+
 /* The PostgreSQL state is ready (r == 0) or cannot be set up for good. */
 static void on_pg_ready(void *data, int r)
 {
@@ -843,15 +916,19 @@ static void on_pg_ready(void *data, int r)
             tkl_service_stop(s);
         return;
     }
-    if (s->handles_open)
+    if (s->handles_open) {
+        ask_last_run(s);
         kick(s);
+    }
 }
 
 static void on_state_wake(void *data)
 {
     struct tkl_service *s = data;
-    if (s->handles_open && !s->stopping)
+    if (s->handles_open && !s->stopping) {
+        ask_last_run(s);
         kick(s);
+    }
 }
 
 /* state.backend = "postgresql": the state on the loop, this node's lease. */
@@ -996,7 +1073,8 @@ void tkl_service_reload(struct tkl_service *s)
     log_diags(&diags);
     if (r == 0)
         from = catch_up_from(s, fresh, now);
-    if (r == 0 && (r = tkl_runtime_schedule(fresh, from, now)) < 0)
+    /* PostgreSQL before the shared last_run is read: built once it is */
+    if (r == 0 && !s->last_run_pending && (r = tkl_runtime_schedule(fresh, from, now)) < 0)
         tkl_runtime_free(fresh);
     tkl_metrics_store_reload(s->metrics, r == 0, now); /* the store is read again too */
     if (r < 0) {
@@ -1042,9 +1120,15 @@ void tkl_service_stop(struct tkl_service *s)
         last_run = tkl_scheduler_next_at(&s->rt->sched) - 1;
     if (s->requests_pending_at <= last_run) /* an update request the outbox refused */
         last_run = s->requests_pending_at - 1;
-    if (s->outbox && tkl_outbox_get_meta(s->outbox, "last_run", &stored) == 0 && stored > last_run)
+    stored = s->last_run_known; /* PostgreSQL: the shared value read or written */
+    if (s->rt && s->rt->cfg->state.backend != TKL_STATE_POSTGRESQL &&
+        (!s->outbox || tkl_outbox_get_meta(s->outbox, "last_run", &stored) < 0))
+        stored = INT64_MIN;
+    if (stored > last_run)
         last_run = stored; /* never backwards */
-    if (s->state && tkl_state_set_meta(s->state, "last_run", last_run, on_stop_meta, NULL) < 0)
+    /* PostgreSQL: nothing was scheduled before the shared value was read */
+    if (s->state && !s->last_run_pending &&
+        tkl_state_set_meta(s->state, "last_run", last_run, on_stop_meta, NULL) < 0)
         on_stop_meta(NULL, -EIO);
     /* last_run does not go back for it when a queue round ran since */
     if (s->outbox && s->requests_pending_at != INT64_MAX &&

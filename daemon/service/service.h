@@ -46,18 +46,23 @@ struct tkl_service {
     unsigned long stop_base;               /* group commits before the loop's first */
     uv_fs_event_t wakeup;                  /* the state directory, for tickler retry */
     bool handles_open, wakeup_active;
-    struct tkl_watch *watch;      /* NULL when not watching */
-    struct tkl_fetcher *fetcher;  /* the plans at URLs; NULL when none */
-    int64_t clock_offset;         /* seconds added to the wall clock (--now) */
-    int queue_backoff;            /* seconds before a failed queue round is tried again */
-    unsigned state_failures;      /* failed commits and rounds in a row (logged 1st, 2nd, 4th...) */
-    bool round_pending;           /* a queue round's puts wait for their completions */
-    bool reload_pending;          /* a reload waits for that round (it holds the runtime) */
-    int64_t round_at;             /* its instant (last_run once it is durable) */
-    size_t reports_pending;       /* "not ours" reports whose puts wait for completions */
-    int log_level_override;       /* --log-level given: the configuration's is ignored */
-    bool oneshot;                 /* stop once everything due is handled */
-    bool recover_pending;         /* the outbox's crash recovery has not run yet */
+    struct tkl_watch *watch;     /* NULL when not watching */
+    struct tkl_fetcher *fetcher; /* the plans at URLs; NULL when none */
+    int64_t clock_offset;        /* seconds added to the wall clock (--now) */
+    int queue_backoff;           /* seconds before a failed queue round is tried again */
+    unsigned state_failures;     /* failed commits and rounds in a row (logged 1st, 2nd, 4th...) */
+    bool round_pending;          /* a queue round's puts wait for their completions */
+    bool reload_pending;         /* a reload waits for that round (it holds the runtime) */
+    int64_t round_at;            /* its instant (last_run once it is durable) */
+    size_t reports_pending;      /* "not ours" reports whose puts wait for completions */
+    int log_level_override;      /* --log-level given: the configuration's is ignored */
+    bool oneshot;                /* stop once everything due is handled */
+    bool recover_pending;        /* the outbox's crash recovery has not run yet */
+    /* PostgreSQL: last_run is the shared meta's, read once the state is
+     * ready; until then no schedule is built and no queue round runs.
+     * last_run_known: the value read or written since (INT64_MIN: none) */
+    bool last_run_pending, last_run_asking;
+    int64_t last_run_known;
     bool recovering;              /* it is queued, its completion not told */
     int64_t recovered;            /* notices it made due again */
     bool store_change_pending;    /* read once the refused queue round is in */

@@ -84,9 +84,13 @@ static int event_action(struct tkl_action *a, const struct tkl_event *e,
         !(a->title = strdup(e->title ? e->title : e->id)) || !(a->deadline_text = strdup(when)))
         return -ENOMEM;
     /* empty texts stay NULL, as the plan's empty cells do */
-    if ((e->description && *e->description && !(a->commitment = strdup(e->description))) ||
-        (e->category && *e->category && !(a->category = strdup(e->category))) ||
-        (e->url && *e->url && !(a->url = strdup(e->url))))
+    if (e->description && *e->description && !(a->commitment = strdup(e->description)))
+        return -ENOMEM;
+    bool category = e->category && *e->category, url = e->url && *e->url;
+    struct tkl_action_rare *x = category || url ? tkl_action_rare_make(a) : NULL;
+    if ((category || url) && !x)
+        return -ENOMEM;
+    if ((category && !(x->category = strdup(e->category))) || (url && !(x->url = strdup(e->url))))
         return -ENOMEM;
     int r = event_teams(a, e, teams, diags);
     return r < 0 ? r : owners_text(a, teams);

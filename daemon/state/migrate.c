@@ -40,16 +40,6 @@ __attribute__((format(printf, 3, 4))) static void finish(struct migration *m, in
     }
 }
 
-/* PostgreSQL's own message of res (its first line), or errno's. */
-static const char *why(int r, const PGresult *res, char *buf, size_t size)
-{
-    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    if (!msg)
-        msg = r == -ECONNRESET ? "the connection failed (see the warning above)" : strerror(-r);
-    snprintf(buf, size, "%s", msg);
-    return buf;
-}
-
 /* The copy, one statement per table, in the order their references need. */
 static const char *const copy_sql[] = {
     /* the tables locked against nodes (inside the block: the pipeline's
@@ -75,7 +65,6 @@ enum { COPY_N = sizeof(copy_sql) / sizeof(copy_sql[0]), COPY_FIRST_TABLE = 1 };
 static void on_copied(void *data, int r, const PGresult *const *results, size_t n)
 {
     struct migration *m = data;
-    char buf[512];
     if (r < 0) {
         const PGresult *failed = NULL;
         for (size_t i = 0; i < n && results[i]; i++)
@@ -86,7 +75,7 @@ static void on_copied(void *data, int r, const PGresult *const *results, size_t 
                    "it or not (tickler status says); the SQLite state is not marked as moved");
         else
             finish(m, r, "the copy was not made (nothing changed): %s",
-                   why(r, failed, buf, sizeof(buf)));
+                   tkl_pg_error_text(r, failed));
         return;
     }
     /* every row of each table went in, as the dump counted them */
@@ -120,9 +109,8 @@ static void on_copied(void *data, int r, const PGresult *const *results, size_t 
 static void on_counted(void *data, int r, const PGresult *res)
 {
     struct migration *m = data;
-    char buf[512];
     if (r < 0) {
-        finish(m, r, "cannot read the database: %s", why(r, res, buf, sizeof(buf)));
+        finish(m, r, "cannot read the database: %s", tkl_pg_error_text(r, res));
         return;
     }
     int64_t held = 0;
@@ -158,8 +146,7 @@ static void on_migrated(void *data, int r, int version)
         return;
     }
     if (r < 0) {
-        char buf[256];
-        finish(m, r, "cannot create the schema: %s", why(r, NULL, buf, sizeof(buf)));
+        finish(m, r, "cannot create the schema: %s", tkl_pg_error_text(r, NULL));
         return;
     }
     const struct tkl_pg_stmt count = {

@@ -995,6 +995,14 @@ int tkl_pg_transaction(struct tkl_pg *pg, const struct tkl_pg_stmt *stmts, size_
     return queue_user(pg, stmts, n, NULL, cb, data);
 }
 
+const char *tkl_pg_error_text(int r, const PGresult *res)
+{
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (msg)
+        return msg;
+    return r == -ECONNRESET ? "the connection failed (see the warning above)" : strerror(-r);
+}
+
 void tkl_pg_close(struct tkl_pg *pg)
 {
     if (!pg || pg->state == PG_CLOSED)

@@ -109,6 +109,12 @@ int tkl_pg_query(struct tkl_pg *pg, const struct tkl_pg_stmt *stmt, tkl_pg_resul
 int tkl_pg_transaction(struct tkl_pg *pg, const struct tkl_pg_stmt *stmts, size_t n,
                        tkl_pg_batch_cb cb, void *data);
 
+/* The text that says why an operation failed: the first line of
+ * PostgreSQL's own message in res (NULL: none), else errno r's (for
+ * -ECONNRESET: that the connection failed, which this file logged). The
+ * text lives as long as res. */
+const char *tkl_pg_error_text(int r, const PGresult *res);
+
 /* Closes the connection: every pending callback gets -ECANCELED, every
  * handle is closed and the memory freed once the loop has run their close
  * callbacks. No callback runs after this returns. Accepts NULL. */

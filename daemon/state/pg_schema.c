@@ -64,6 +64,15 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == TKL_PG_SCHEMA_VERSI
     "idx, item_id, title, commitment, owners, deadline_text, status, progress, deadline_day, "     \
     "kind, stage, stage_key, days_left, late, category, url, answer"
 
+/* ch: the channels with pending notices, one index seek each (a
+ * skip-scan of notices_due), not a scan of every pending notice */
+#define PENDING_CHANNELS                                                                           \
+    "WITH RECURSIVE ch(channel) AS ("                                                              \
+    " (SELECT channel FROM notices WHERE state = 0 ORDER BY channel LIMIT 1)"                      \
+    " UNION ALL SELECT (SELECT n.channel FROM notices n WHERE n.state = 0"                         \
+    " AND n.channel > ch.channel ORDER BY n.channel LIMIT 1) FROM ch"                              \
+    " WHERE ch.channel IS NOT NULL) "
+
 static const struct {
     const char *name, *sql;
     int nparams;
@@ -134,14 +143,27 @@ static const struct {
      "UPDATE notices SET next_attempt = $2::bigint, lease_node = NULL, lease_until = NULL"
      " WHERE lease_node = $1 AND state = 0 RETURNING id",
      2},
+    {TKL_PG_RELEASE_STRAY,
+     "UPDATE notices SET lease_node = NULL, lease_until = NULL"
+     " WHERE lease_node = $1 AND state = 0 AND NOT (id = ANY($2::bigint[])) RETURNING id",
+     2},
     {TKL_PG_DUE_CHANNELS,
-     "SELECT DISTINCT channel FROM notices WHERE state = 0 AND next_attempt <= $1::bigint"
-     " AND (lease_until IS NULL OR lease_until <= $1::bigint) ORDER BY channel",
+     PENDING_CHANNELS
+     "SELECT channel FROM ch WHERE channel IS NOT NULL AND EXISTS (SELECT 1"
+     " FROM notices n WHERE n.state = 0 AND n.channel = ch.channel"
+     " AND n.next_attempt <= $1::bigint AND (n.lease_until IS NULL OR n.lease_until <= $1::bigint))"
+     " ORDER BY channel",
      1},
+    /* a notice is leased (lease_node and lease_until set) or not (both
+     * NULL): unleased, its next attempt, the first of its channel in the
+     * index; leased by another node, not before its lease ends */
     {TKL_PG_NEXT_ATTEMPT,
-     "SELECT min(CASE WHEN lease_until IS NULL THEN next_attempt"
-     " ELSE greatest(next_attempt, lease_until) END) FROM notices"
-     " WHERE state = 0 AND lease_node IS DISTINCT FROM $1",
+     PENDING_CHANNELS
+     "SELECT least((SELECT min(x.next_attempt) FROM ch CROSS JOIN LATERAL"
+     " (SELECT n.next_attempt FROM notices n WHERE n.state = 0 AND n.channel = ch.channel"
+     " AND n.lease_until IS NULL ORDER BY n.next_attempt LIMIT 1) x),"
+     " (SELECT min(greatest(next_attempt, lease_until)) FROM notices"
+     " WHERE state = 0 AND lease_node IS NOT NULL AND lease_node <> $1))",
      1},
     {TKL_PG_META_GET, "SELECT value FROM meta WHERE key = $1", 1},
     {TKL_PG_META_SET,

@@ -78,6 +78,10 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  *   finished (a previous run of the node was killed) made due at now,
  *   their leases ended; one row (id) each. Other nodes' leases are
  *   untouched.
+ * TKL_PG_RELEASE_STRAY: $1 node id, $2 the ids of the notices it holds
+ *   (an array). Ends the node's leases on every other notice not
+ *   finished (claims whose answer a lost connection took), without
+ *   counting an attempt; one row (id) per notice released.
  * TKL_PG_DUE_CHANNELS: $1 now. One row (channel) per channel with a
  *   notice due and not leased (or whose lease expired).
  * TKL_PG_NEXT_ATTEMPT: $1 node id. One row: the earliest instant a
@@ -96,6 +100,7 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
 #define TKL_PG_RETRY         "tkl_retry"
 #define TKL_PG_RELEASE       "tkl_release"
 #define TKL_PG_RECOVER       "tkl_recover"
+#define TKL_PG_RELEASE_STRAY "tkl_release_stray"
 #define TKL_PG_DUE_CHANNELS  "tkl_due_channels"
 #define TKL_PG_NEXT_ATTEMPT  "tkl_next_attempt"
 #define TKL_PG_NODE_SEEN     "tkl_node_seen"

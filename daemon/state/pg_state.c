@@ -22,8 +22,13 @@
  * another node may already hold them. While notices this node claimed are
  * in flight (claimed, their outcome not recorded), a timer renews their
  * leases (no other lease of the node) every third of a lease; it runs
- * only then, so an idle daemon wakes for nothing. The node's row in `nodes` is written at start
- * and with every claim and renewal, never on a timer of its own.
+ * only then, so an idle daemon wakes for nothing. The node's row in
+ * `nodes` is written at start and with every claim and renewal, never on
+ * a timer of its own. Each notice held is known fresh (tkl_state_lease_
+ * fresh) until half a lease after the claim or renewal that confirmed it
+ * was asked. At every reconnection the node's leases on notices it does
+ * not hold (claims committed whose answer the lost connection took) are
+ * released first thing, so those notices wait for no lease to run out.
  *
  * Wake-ups: a group that puts a notice notifies TKL_PG_QUEUED_CHANNEL with
  * the node's id; a NOTIFY from another node, and every reconnection,
@@ -62,6 +67,7 @@ enum op_what {
     W_RELEASE,
     W_RENEW,
     W_RECOVER,
+    W_RELEASE_STRAY,
     W_NEXT,
     W_GET_META,
     W_SET_META,
@@ -83,7 +89,7 @@ struct op {
     int nparams;
     char *params[MAX_PARAMS];
     uint64_t id;       /* an outcome's notice */
-    uint64_t asked_ns; /* a claim: uv_hrtime when asked */
+    uint64_t asked_ns; /* a claim, a renewal: the monotonic clock when asked */
     int lease_seconds; /* a claim */
     struct op *next;
 };
@@ -97,16 +103,26 @@ struct pgs {
     void (*on_ready)(void *data, int r);
     void *data;
     bool migrating, ready, closed, pg_closed, draining;
+    bool drain_expired; /* the drain waits no longer for notices held */
     struct op *open, **open_tail;
-    size_t txns;    /* sent, not answered */
-    uint64_t *held; /* notices claimed here, outcome not recorded */
+    size_t txns;       /* sent, not answered */
+    struct held *held; /* notices claimed here, outcome not recorded */
     size_t n_held, held_cap;
-    int64_t base_now; /* the node's clock: base_now at base_ns (uv_hrtime) */
+    uint64_t (*clock_ns)(void); /* the monotonic clock */
+    int64_t base_now;           /* the node's clock: base_now at base_ns (uv_hrtime) */
     uint64_t base_ns;
     uv_timer_t renew;
     uv_prepare_t prepare;
     int handles;           /* open handles: once none and closed, the memory goes */
     bool handles_released; /* uv_close called on them */
+};
+
+/* A notice claimed here, its outcome not recorded: its lease holds, with
+ * margin, until fresh_ns (the monotonic clock): half a lease after the
+ * claim or renewal that confirmed it was asked. */
+struct held {
+    uint64_t id;
+    uint64_t fresh_ns;
 };
 
 /* One transaction of a group: its operations, in order. */
@@ -123,13 +139,19 @@ static int64_t clock_now(const struct pgs *q)
 {
     if (!q->base_ns)
         return (int64_t)time(NULL);
-    return q->base_now + (int64_t)((uv_hrtime() - q->base_ns) / 1000000000u);
+    return q->base_now + (int64_t)((q->clock_ns() - q->base_ns) / 1000000000u);
 }
 
 static void clock_set(struct pgs *q, int64_t now)
 {
     q->base_now = now;
-    q->base_ns = uv_hrtime();
+    q->base_ns = q->clock_ns();
+}
+
+/* The monotonic instant half of lease seconds after asked_ns. */
+static uint64_t half_lease_after(uint64_t asked_ns, int lease_seconds)
+{
+    return asked_ns + (uint64_t)lease_seconds * 500000000u;
 }
 
 static void op_free(struct op *p)
@@ -190,27 +212,46 @@ static void free_notices(struct tkl_stored_notice **v, size_t n)
 
 /* ---- the notices in flight and their renewal --------------------------- */
 
-static void hold(struct pgs *q, uint64_t id)
+/* Room for n more held notices. Returns 0 or -ENOMEM. */
+static int held_reserve(struct pgs *q, size_t n)
 {
-    if (q->n_held == q->held_cap) {
-        size_t c = q->held_cap ? q->held_cap * 2 : 16;
-        uint64_t *v = reallocarray(q->held, c, sizeof(*v));
-        if (!v)
-            return; /* renewed while others are held; else its lease may run out */
-        q->held = v;
-        q->held_cap = c;
-    }
-    q->held[q->n_held++] = id;
+    if (q->n_held + n <= q->held_cap)
+        return 0;
+    size_t c = q->held_cap ? q->held_cap : 16;
+    while (c < q->n_held + n)
+        c *= 2;
+    if (c > SIZE_MAX / sizeof(*q->held))
+        return -ENOMEM;
+    struct held *v = realloc(q->held, c * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    q->held = v;
+    q->held_cap = c;
+    return 0;
+}
+
+/* Holds id, its lease fresh until fresh_ns; room was reserved. */
+static void hold(struct pgs *q, uint64_t id, uint64_t fresh_ns)
+{
+    q->held[q->n_held++] = (struct held){id, fresh_ns};
+}
+
+static struct held *held_find(const struct pgs *q, uint64_t id)
+{
+    for (size_t i = 0; i < q->n_held; i++)
+        if (q->held[i].id == id)
+            return &q->held[i];
+    return NULL;
 }
 
 static void unhold(struct pgs *q, uint64_t id)
 {
     for (size_t i = 0; i < q->n_held; i++)
-        if (q->held[i] == id) {
+        if (q->held[i].id == id) {
             q->held[i] = q->held[--q->n_held];
             break;
         }
-    if (!q->n_held && !q->handles_released)
+    if (!q->n_held && !q->handles_released && !q->draining)
         uv_timer_stop(&q->renew);
 }
 
@@ -235,7 +276,8 @@ static void on_renew_timer(uv_timer_t *t)
 
 static void arm_renewal(struct pgs *q)
 {
-    if (q->n_held && !q->handles_released && !uv_is_active((uv_handle_t *)&q->renew)) {
+    if (q->n_held && !q->handles_released && !q->draining &&
+        !uv_is_active((uv_handle_t *)&q->renew)) {
         uint64_t ms = renew_period_ms(q);
         (void)uv_timer_start(&q->renew, on_renew_timer, ms, ms);
     }
@@ -399,13 +441,14 @@ static void on_released(void *data, int r)
 static int queue_release(struct pgs *q, uint64_t id, tkl_state_done_cb cb, void *data);
 
 /* A claim's notices, handed to the caller only while more than half the
- * lease is left by the node's clock; else released. */
+ * lease is left by the node's clock, and only when they can be held (so
+ * renewed): else released, and the claim told -ENOMEM. */
 static void tell_claim(struct pgs *q, struct op *p, const PGresult *res)
 {
     struct tkl_stored_notice **v = NULL;
     size_t n = 0;
     int r = claim_read(res, &v, &n);
-    uint64_t passed = (uv_hrtime() - p->asked_ns) / 1000000000u;
+    uint64_t passed = (q->clock_ns() - p->asked_ns) / 1000000000u;
     if (r == 0 && n && passed * 2 >= (uint64_t)p->lease_seconds) {
         log_warning("postgresql: a claim of %zu notices took %" PRIu64 " s of a %d s lease; they "
                     "are released, not sent (another node may hold them)",
@@ -423,8 +466,19 @@ static void tell_claim(struct pgs *q, struct op *p, const PGresult *res)
             if (i == 0 || value_int(res, i, C_ID) != value_int(res, i - 1, C_ID))
                 (void)queue_release(q, (uint64_t)value_int(res, i, C_ID), on_released, NULL);
     }
+    if (r == 0 && n && held_reserve(q, n) < 0) {
+        log_error("postgresql: out of memory holding %zu notices claimed; they are released, "
+                  "not sent",
+                  n);
+        for (size_t i = 0; i < n; i++)
+            (void)queue_release(q, v[i]->notice.id, on_released, NULL);
+        free_notices(v, n);
+        v = NULL;
+        n = 0;
+        r = -ENOMEM;
+    }
     for (size_t i = 0; i < n; i++)
-        hold(q, v[i]->notice.id);
+        hold(q, v[i]->notice.id, half_lease_after(p->asked_ns, p->lease_seconds));
     arm_renewal(q);
     p->cb.claim(p->data, r, v, n);
 }
@@ -447,9 +501,24 @@ static void tell_channels(struct op *p, const PGresult *res)
     p->cb.channels(p->data, 0, v, (size_t)rows);
 }
 
+/* A renewal's answer: the leases it extended (one row each) are fresh
+ * again from when it was asked. */
+static void renewed(struct pgs *q, const struct op *p, const PGresult *res)
+{
+    int rows = PQntuples(res);
+    for (int i = 0; i < rows; i++) {
+        struct held *h = held_find(q, (uint64_t)value_int(res, i, 0));
+        uint64_t fresh = half_lease_after(p->asked_ns, q->lease_seconds);
+        if (h && fresh > h->fresh_ns)
+            h->fresh_ns = fresh;
+    }
+}
+
 /* Tells p what its statement's result res says (r == 0), or r. */
 static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
 {
+    if (p->what == W_RENEW && r == 0)
+        renewed(q, p, res);
     if (p->what == W_OUTCOME || p->what == W_RELEASE) {
         if (r == 0 && PQntuples(res) == 0)
             r = TKL_STATE_NOT_OURS;
@@ -534,8 +603,10 @@ static void release_handles(struct pgs *q)
 static void tell_all(struct pgs *q, struct op *p, int r);
 
 /* Closes the connection and the handles once draining and nothing is
- * left to answer, or at once while the connection is not up: what waits
- * for it is told -ENOTCONN (a stop does not wait for the database). */
+ * left to answer, nor a notice held (its notifier's outcome still to
+ * come) for at most half a lease, or at once while the connection is not
+ * up: what waits for it is told -ENOTCONN (a stop does not wait for the
+ * database). */
 static void maybe_drained(struct pgs *q)
 {
     if (!q->draining || q->pg_closed)
@@ -550,7 +621,7 @@ static void maybe_drained(struct pgs *q)
         release_handles(q);
         return;
     }
-    if (!q->open && !q->txns) {
+    if (!q->open && !q->txns && (!q->n_held || q->drain_expired)) {
         q->pg_closed = true;
         tkl_pg_close(q->pg);
         release_handles(q);
@@ -779,7 +850,7 @@ static int pgs_claim(void *impl, const char *channel, int64_t now, size_t max,
     if (!p)
         return -ENOMEM;
     p->cb.claim = cb;
-    p->asked_ns = uv_hrtime();
+    p->asked_ns = q->clock_ns();
     p->lease_seconds = lease->seconds;
     snprintf(t, sizeof(t), "%" PRId64, now);
     snprintf(secs, sizeof(secs), "%d", lease->seconds);
@@ -832,7 +903,7 @@ static int held_array(const struct pgs *q, char **ret)
         return -ENOMEM;
     s[o++] = '{';
     for (size_t i = 0; i < q->n_held; i++)
-        o += (size_t)snprintf(s + o, size - o, "%s%" PRIu64, i ? "," : "", q->held[i]);
+        o += (size_t)snprintf(s + o, size - o, "%s%" PRIu64, i ? "," : "", q->held[i].id);
     s[o++] = '}';
     s[o] = '\0';
     *ret = s;
@@ -846,6 +917,7 @@ static int queue_renew(struct pgs *q, tkl_state_done_cb cb, void *data)
     if (!p)
         return -ENOMEM;
     p->cb.done = cb;
+    p->asked_ns = q->clock_ns();
     snprintf(t, sizeof(t), "%" PRId64, clock_now(q));
     snprintf(secs, sizeof(secs), "%d", q->lease_seconds);
     int r = held_array(q, &ids);
@@ -870,6 +942,13 @@ static int pgs_renew(void *impl, const uint64_t *ids, size_t n, const struct tkl
         return -EINVAL;
     clock_set(q, now);
     return queue_renew(q, cb, data);
+}
+
+static bool pgs_lease_fresh(const void *impl, uint64_t id)
+{
+    const struct pgs *q = impl;
+    const struct held *h = held_find(q, id);
+    return h && q->clock_ns() < h->fresh_ns;
 }
 
 static int pgs_recover(void *impl, const char *node, int64_t now, tkl_state_value_cb cb, void *data)
@@ -952,12 +1031,28 @@ static void pgs_close(void *impl)
         free_pgs(q); /* drained: the loop has run their close callbacks */
 }
 
+static void on_drain_deadline(uv_timer_t *t)
+{
+    struct pgs *q = t->data;
+    q->drain_expired = true;
+    if (q->n_held)
+        log_warning("postgresql: stopping without the outcomes of %zu notices in flight; they are "
+                    "sent again once their lease ends",
+                    q->n_held);
+    maybe_drained(q);
+}
+
+/* The renewal timer becomes the drain's deadline: half a lease, while the
+ * leases it no longer renews still hold. */
 static void pgs_drain(void *impl)
 {
     struct pgs *q = impl;
     q->draining = true;
-    if (!q->handles_released)
+    if (!q->handles_released) {
         uv_timer_stop(&q->renew);
+        (void)uv_timer_start(&q->renew, on_drain_deadline, (uint64_t)q->lease_seconds * 1000 / 2,
+                             0);
+    }
     maybe_drained(q);
 }
 
@@ -968,6 +1063,7 @@ static const struct tkl_state_ops pg_ops = {
     .claim = pgs_claim,
     .outcome = pgs_outcome,
     .renew = pgs_renew,
+    .lease_fresh = pgs_lease_fresh,
     .recover = pgs_recover,
     .next_attempt = pgs_next_attempt,
     .get_meta = pgs_get_meta,
@@ -1040,15 +1136,57 @@ static void start_migration(struct pgs *q)
         log_error("postgresql: cannot queue the schema migration: %s", strerror(-r));
 }
 
+static void on_strays_released(void *data, int r)
+{
+    (void)data;
+    if (r < 0 && r != -ECANCELED)
+        log_warning("postgresql: cannot release the leases of claims whose answer was lost (%s); "
+                    "those notices are due again when their lease ends",
+                    strerror(-r));
+}
+
+/* Queues, first in the open group (before any claim queued meanwhile),
+ * the release of this node's leases on notices it does not hold: claims
+ * committed whose answer the lost connection took. Nothing of this node
+ * is in flight at a reconnection, so every other lease of it is such a
+ * stray. */
+static void release_strays(struct pgs *q)
+{
+    char *ids = NULL;
+    struct op *p = op_new(OP_DONE, W_RELEASE_STRAY, NULL);
+    int r = p ? held_array(q, &ids) : -ENOMEM;
+    if (r == 0) {
+        const char *params[] = {q->node, ids};
+        p->cb.done = on_strays_released;
+        r = op_stmt(p, TKL_PG_RELEASE_STRAY, 2, params);
+    }
+    free(ids);
+    if (r < 0) {
+        if (p)
+            op_free(p);
+        log_warning("postgresql: cannot release the leases of claims whose answer was lost (%s); "
+                    "those notices are due again when their lease ends",
+                    strerror(-r));
+        return;
+    }
+    p->next = q->open;
+    if (!q->open)
+        q->open_tail = &p->next;
+    q->open = p;
+}
+
 static void on_pg_state(void *data, bool connected)
 {
     struct pgs *q = data;
     if (!connected || q->closed)
         return;
-    if (!q->ready && !q->migrating)
+    if (!q->ready && !q->migrating) {
         start_migration(q);
-    else if (q->ready && q->st)
+    } else if (q->ready && q->st) {
+        if (!q->pg_closed)
+            release_strays(q);
         tkl_state_woken(q->st); /* what failed meanwhile is tried again */
+    }
 }
 
 static void on_pg_notify(void *data, const char *channel, const char *payload)
@@ -1071,6 +1209,7 @@ int tkl_state_pg_new(uv_loop_t *loop, const struct tkl_state_pg_options *opts,
     q->lease_seconds = opts->lease_seconds;
     q->on_ready = opts->on_ready;
     q->data = opts->data;
+    q->clock_ns = opts->clock_ns ? opts->clock_ns : uv_hrtime;
     q->open_tail = &q->open;
     if (!(q->node = strdup(opts->node))) {
         free(q);

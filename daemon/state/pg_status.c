@@ -47,7 +47,7 @@ static int64_t value(const PGresult *res, int row, int i, int64_t none)
 
 static void fail(struct reading *x, int r, const char *what, const PGresult *res)
 {
-    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *msg = tkl_pg_error_text(r, res);
     const char *code = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     /* 42P01: undefined table: no ticklerd has made the schema yet */
     if (code && strcmp(code, "42P01") == 0) {
@@ -55,10 +55,7 @@ static void fail(struct reading *x, int r, const char *what, const PGresult *res
         msg = "the database holds no tickler state yet (ticklerd makes it when it first runs)";
     }
     x->r = r;
-    if (asprintf(&x->err, "%s: %s", what,
-                 msg                ? msg
-                 : r == -ECONNRESET ? "the connection failed (see the warning above)"
-                                    : strerror(-r)) < 0)
+    if (asprintf(&x->err, "%s: %s", what, msg) < 0)
         x->err = NULL;
 }
 

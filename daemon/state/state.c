@@ -64,6 +64,11 @@ int tkl_state_renew(struct tkl_state *st, const uint64_t *ids, size_t n,
     return st->ops->renew(st->impl, ids, n, lease, now, cb, data);
 }
 
+bool tkl_state_lease_fresh(const struct tkl_state *st, uint64_t id)
+{
+    return !st->ops->lease_fresh || st->ops->lease_fresh(st->impl, id);
+}
+
 int tkl_state_recover(struct tkl_state *st, const char *node, int64_t now, tkl_state_value_cb cb,
                       void *data)
 {

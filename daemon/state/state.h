@@ -87,6 +87,7 @@ struct tkl_state_ops {
                    const char *reply, const char *node, tkl_state_done_cb cb, void *data);
     int (*renew)(void *impl, const uint64_t *ids, size_t n, const struct tkl_state_lease *lease,
                  int64_t now, tkl_state_done_cb cb, void *data);
+    bool (*lease_fresh)(const void *impl, uint64_t id); /* NULL: always */
     int (*recover)(void *impl, const char *node, int64_t now, tkl_state_value_cb cb, void *data);
     int (*next_attempt)(void *impl, tkl_state_value_cb cb, void *data);
     int (*get_meta)(void *impl, const char *key, tkl_state_value_cb cb, void *data);
@@ -121,6 +122,9 @@ struct tkl_state_pg_options {
      * a lost connection is tried again). NULL: nobody. */
     void (*on_ready)(void *data, int r);
     void *data;
+    /* the monotonic clock (nanoseconds) leases are timed by; NULL:
+     * uv_hrtime */
+    uint64_t (*clock_ns)(void);
 };
 
 /*
@@ -175,6 +179,14 @@ int tkl_state_outcome(struct tkl_state *st, uint64_t id, enum tkl_state_outcome 
 int tkl_state_renew(struct tkl_state *st, const uint64_t *ids, size_t n,
                     const struct tkl_state_lease *lease, int64_t now, tkl_state_done_cb cb,
                     void *data);
+
+/* Whether this node's lease on notice id, claimed here and its outcome
+ * not recorded, is known to hold with margin now: confirmed (the claim or
+ * a renewal asked, then answered) less than half a lease ago by the
+ * monotonic clock. A notice is handed to a notifier only then; else it
+ * is released (another node may hold it by now). SQLite (one node, a
+ * lease without expiry): always true. */
+bool tkl_state_lease_fresh(const struct tkl_state *st, uint64_t id);
 
 /* At start: the notices node leased and never finished (it was killed)
  * made due at now; value: how many. */

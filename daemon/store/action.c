@@ -8,6 +8,18 @@
 
 #include "../core/text.h"
 
+_Static_assert(sizeof(void *) != 8 || sizeof(struct tkl_action) == 144,
+               "an action is 144 bytes on 64-bit (action.h)");
+
+const struct tkl_action_rare tkl_action_rare_none;
+
+struct tkl_action_rare *tkl_action_rare_make(struct tkl_action *a)
+{
+    if (!a->rare)
+        a->rare = calloc(1, sizeof(*a->rare));
+    return a->rare;
+}
+
 bool tkl_action_active(const struct tkl_action *a)
 {
     return a->status == TKL_STATUS_ACTIVE;
@@ -39,18 +51,36 @@ void tkl_action_free(struct tkl_action *a)
     free(a->status_text);
     free(a->progress);
     free(a->measure);
-    free(a->category);
-    free(a->url);
     tkl_deadline_clear(&a->deadline);
     for (size_t i = 0; i < a->n_teams; i++)
         free(a->teams[i]);
     free(a->teams);
-    for (size_t i = 0; i < a->n_unmatched; i++)
-        free(a->unmatched[i]);
-    free(a->unmatched);
-    for (size_t i = 0; i < a->n_warnings; i++)
-        free(a->warnings[i]);
-    free(a->warnings);
+    struct tkl_action_rare *x = a->rare;
+    if (!x)
+        return;
+    free(x->category);
+    free(x->url);
+    for (size_t i = 0; i < x->n_unmatched; i++)
+        free(x->unmatched[i]);
+    free(x->unmatched);
+    for (size_t i = 0; i < x->n_warnings; i++)
+        free(x->warnings[i]);
+    free(x->warnings);
+    free(x);
+}
+
+/* Appends s to the list *v of *n (at most UINT32_MAX) strings, as
+ * tkl_strv_push does. Returns 0 or -ENOMEM. */
+static int strv_push32(char ***v, uint32_t *n, char *s)
+{
+    size_t k = *n;
+    if (k == UINT32_MAX) {
+        free(s);
+        return -ENOMEM;
+    }
+    int r = tkl_strv_push(v, &k, s);
+    *n = (uint32_t)k;
+    return r;
 }
 
 /* A copy of the n texts of v in arena, each interned when intern is true,
@@ -81,19 +111,10 @@ int tkl_action_compact(struct tkl_action *dst, const struct tkl_action *src,
         char **field;
         bool intern;
     } texts[] = {
-        {&c.id, false},
-        {&c.file, true},
-        {&c.title, false},
-        {&c.commitment, true},
-        {&c.objective, true},
-        {&c.owners, true},
-        {&c.deadline_text, true},
-        {&c.status_text, true},
-        {&c.progress, false},
-        {&c.measure, false},
-        {&c.category, true},
-        {&c.url, false},
-        {&c.deadline.note, false},
+        {&c.id, false},           {&c.file, true},           {&c.title, false},
+        {&c.commitment, true},    {&c.objective, true},      {&c.owners, true},
+        {&c.deadline_text, true}, {&c.status_text, true},    {&c.progress, false},
+        {&c.measure, false},      {&c.deadline.note, false},
     };
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
         char *t = *texts[i].field;
@@ -104,10 +125,21 @@ int tkl_action_compact(struct tkl_action *dst, const struct tkl_action *src,
         if (!*texts[i].field)
             return -ENOMEM;
     }
-    if (compact_strv(arena, src->teams, src->n_teams, true, &c.teams) < 0 ||
-        compact_strv(arena, src->unmatched, src->n_unmatched, true, &c.unmatched) < 0 ||
-        compact_strv(arena, src->warnings, src->n_warnings, false, &c.warnings) < 0)
+    if (compact_strv(arena, src->teams, src->n_teams, true, &c.teams) < 0)
         return -ENOMEM;
+    if (src->rare) {
+        const struct tkl_action_rare *x = src->rare;
+        struct tkl_action_rare *y = tkl_arena_alloc(arena, sizeof(*y));
+        if (!y)
+            return -ENOMEM;
+        *y = *x;
+        if ((x->category && !(y->category = tkl_arena_intern(arena, x->category))) ||
+            (x->url && !(y->url = tkl_arena_strdup0(arena, x->url))) ||
+            compact_strv(arena, x->unmatched, x->n_unmatched, true, &y->unmatched) < 0 ||
+            compact_strv(arena, x->warnings, x->n_warnings, false, &y->warnings) < 0)
+            return -ENOMEM;
+        c.rare = y;
+    }
     *dst = c;
     return 0;
 }
@@ -117,12 +149,20 @@ int tkl_action_add_team(struct tkl_action *a, const char *id)
     for (size_t i = 0; i < a->n_teams; i++)
         if (strcmp(a->teams[i], id) == 0)
             return 0;
-    return tkl_strv_push(&a->teams, &a->n_teams, strdup(id));
+    if (a->n_teams == TKL_ACTION_MAX_TEAMS)
+        return -EOVERFLOW;
+    size_t n = a->n_teams;
+    int r = tkl_strv_push(&a->teams, &n, strdup(id));
+    a->n_teams = (uint16_t)n;
+    return r;
 }
 
 int tkl_action_add_unmatched(struct tkl_action *a, const char *name)
 {
-    return tkl_strv_push(&a->unmatched, &a->n_unmatched, strdup(name));
+    struct tkl_action_rare *x = tkl_action_rare_make(a);
+    if (!x)
+        return -ENOMEM;
+    return strv_push32(&x->unmatched, &x->n_unmatched, strdup(name));
 }
 
 static int action_vwarn(struct tkl_action *a, struct tkl_diags *diags, unsigned column,
@@ -138,10 +178,11 @@ static int action_vwarn(struct tkl_action *a, struct tkl_diags *diags, unsigned 
     vsnprintf(msg, sizeof(msg), fmt, cp);
     va_end(cp);
     tkl_diag_add_at(diags, TKL_SEV_WARNING, a->file, a->line, column, field, "%s", msg);
+    struct tkl_action_rare *x = tkl_action_rare_make(a);
     char *w = NULL;
-    if (asprintf(&w, "%s%s%s", field ? field : "", field ? ": " : "", msg) < 0)
+    if (!x || asprintf(&w, "%s%s%s", field ? field : "", field ? ": " : "", msg) < 0)
         return -ENOMEM;
-    return tkl_strv_push(&a->warnings, &a->n_warnings, w);
+    return strv_push32(&x->warnings, &x->n_warnings, w);
 }
 
 int tkl_action_warn(struct tkl_action *a, struct tkl_diags *diags, const char *field,
@@ -235,9 +276,10 @@ uint64_t tkl_action_hash(const struct tkl_action *a)
 {
     /* compared within one process only: the arena's hash, eight bytes at a
      * time, not FNV's one */
+    const struct tkl_action_rare *x = tkl_action_rare(a);
     const char *texts[] = {
         a->id,          a->title,    a->commitment, a->objective, a->owners, a->deadline_text,
-        a->status_text, a->progress, a->category,   a->url};
+        a->status_text, a->progress, x->category,   x->url};
     uint64_t h = TKL_FNV_INIT;
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
         h = mem_hash_str(h, texts[i]);

@@ -20,12 +20,27 @@
 #include "deadline.h"
 #include "status.h"
 
+/* The parts of an action most rows do not have: the names that matched
+ * no team and the warnings (a row read with no problem has neither), and
+ * an observance's category and url. Held out of line so that an action
+ * without them costs one pointer. */
+struct tkl_action_rare {
+    char **unmatched; /* owner names that matched no team */
+    char **warnings;
+    uint32_t n_unmatched;
+    uint32_t n_warnings;
+    char *category; /* observances: protected characteristic, or NULL */
+    char *url;      /* observances: resources, or NULL */
+};
+
+/* The most teams an action has (n_teams is 16 bits): more than a plan's
+ * 64 owners matching 32 teams each, or a team directory's every team. */
+#define TKL_ACTION_MAX_TEAMS UINT16_MAX
+
+/* Fields are ordered to leave no padding between them (144 bytes). */
 struct tkl_action {
     char *id;
     char *file;
-    unsigned line : 31;
-    unsigned id_derived : 1; /* id made by tkl_action_derive_id, not a cell's */
-    enum tkl_status status;
     char *title;
     char *commitment;
     char *objective;
@@ -35,19 +50,30 @@ struct tkl_action {
     char *progress;
     char *measure; /* the Measure of success cell: shown, not read */
     struct tkl_deadline deadline;
-    char **teams; /* resolved team ids, fallback included */
-    size_t n_teams;
-    char **unmatched; /* owner names that matched no team */
-    size_t n_unmatched;
-    char **warnings;
-    size_t n_warnings;
-    char *category; /* observances: protected characteristic, or NULL */
-    char *url;      /* observances: resources, or NULL */
-    uint64_t hash;  /* tkl_action_hash(), set by the store */
+    char **teams;                 /* resolved team ids, fallback included */
+    struct tkl_action_rare *rare; /* or NULL: none of them (tkl_action_rare) */
+    uint64_t hash;                /* tkl_action_hash(), set by the store */
     /* the row as read (row.c), when the next load of the plan may take
      * this action for an identical row without reading it again; else 0 */
     uint64_t row_hash;
+    unsigned line : 31;
+    unsigned id_derived : 1; /* id made by tkl_action_derive_id, not a cell's */
+    uint16_t n_teams;
+    uint8_t status; /* enum tkl_status */
 };
+
+/* The rare parts of an action that has none: all empty. */
+extern const struct tkl_action_rare tkl_action_rare_none;
+
+/* a's rare parts: a->rare, or tkl_action_rare_none (never NULL). */
+static inline const struct tkl_action_rare *tkl_action_rare(const struct tkl_action *a)
+{
+    return a->rare ? a->rare : &tkl_action_rare_none;
+}
+
+/* a->rare of an action being built, made (empty) when a has none yet;
+ * NULL on allocation failure. */
+struct tkl_action_rare *tkl_action_rare_make(struct tkl_action *a);
 
 bool tkl_action_active(const struct tkl_action *a);
 
@@ -63,14 +89,14 @@ int tkl_action_compact(struct tkl_action *dst, const struct tkl_action *src,
                        struct tkl_arena *arena);
 
 /* Adds a copy of team id to a->teams unless it is there already.
- * Returns 0 or -ENOMEM. */
+ * Returns 0, -ENOMEM, or -EOVERFLOW when a has TKL_ACTION_MAX_TEAMS. */
 int tkl_action_add_team(struct tkl_action *a, const char *id);
 
-/* Adds a copy of name to a->unmatched. Returns 0 or -ENOMEM. */
+/* Adds a copy of name to a's unmatched names. Returns 0 or -ENOMEM. */
 int tkl_action_add_unmatched(struct tkl_action *a, const char *name);
 
 /*
- * A warning about a: in diags at a->file:a->line, and in a->warnings as
+ * A warning about a: in diags at a->file:a->line, and in a's warnings as
  * "field: message" (the message alone when field is NULL). Returns 0 or
  * -ENOMEM.
  */

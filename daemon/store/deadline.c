@@ -22,6 +22,20 @@ struct tok {
 
 #define MAX_TOKS 12
 
+const char *tkl_deadline_problem(const struct tkl_deadline *d)
+{
+    switch ((enum tkl_deadline_problem)d->problem) {
+    case TKL_DEADLINE_UNDERSTOOD:
+        break;
+    case TKL_DEADLINE_NO_SUCH_DATE:
+        return "no such date";
+    case TKL_DEADLINE_UNREADABLE:
+        return "not a deadline tickler can read (expected e.g. \"April 2023\", "
+               "\"30/04/2023\", \"2023/24\", \"Q1 2023/24\", \"Ongoing\" or \"TBC\")";
+    }
+    return NULL;
+}
+
 void tkl_deadline_clear(struct tkl_deadline *d)
 {
     if (!d)
@@ -384,11 +398,8 @@ int tkl_deadline_parse(const char *text, struct tkl_deadline *ret)
     if (r == 1) {
         d.kind = kind;
         d.day = day;
-    } else if (r < 0) {
-        d.problem = "no such date";
     } else {
-        d.problem = "not a deadline tickler can read (expected e.g. \"April 2023\", "
-                    "\"30/04/2023\", \"2023/24\", \"Q1 2023/24\", \"Ongoing\" or \"TBC\")";
+        d.problem = r < 0 ? TKL_DEADLINE_NO_SUCH_DATE : TKL_DEADLINE_UNREADABLE;
     }
 done:
     free(clean);

@@ -25,20 +25,31 @@
 
 #include <tickler/notice.h>
 
+/* Why a deadline's text was not understood (tkl_deadline_problem). */
+enum tkl_deadline_problem {
+    TKL_DEADLINE_UNDERSTOOD,
+    TKL_DEADLINE_NO_SUCH_DATE,
+    TKL_DEADLINE_UNREADABLE,
+};
+
+/* 24 bytes: one is held in every action. */
 struct tkl_deadline {
+    int32_t day;      /* TKL_NO_DAY unless kind is date, review or event */
+    int32_t last_day; /* event: its last day (== day for one day) */
+    char *note;       /* text of a trailing bracket, or NULL */
     enum tkl_deadline_kind kind;
-    int32_t day;         /* TKL_NO_DAY unless kind is date, review or event */
-    int32_t last_day;    /* event: its last day (== day for one day) */
-    char *note;          /* text of a trailing bracket, or NULL */
-    const char *problem; /* static text when not understood, else NULL */
+    uint8_t problem; /* enum tkl_deadline_problem */
 };
 
 /*
  * Reads text into *ret (which the caller later clears with
  * tkl_deadline_clear). Text that is not understood still succeeds, with
- * kind undated and ret->problem set. Returns 0 or -ENOMEM.
+ * kind undated and a problem (tkl_deadline_problem). Returns 0 or -ENOMEM.
  */
 int tkl_deadline_parse(const char *text, struct tkl_deadline *ret);
+
+/* Why d's text was not understood, as a static text, or NULL when it was. */
+const char *tkl_deadline_problem(const struct tkl_deadline *d);
 
 void tkl_deadline_clear(struct tkl_deadline *d);
 

@@ -8,7 +8,8 @@
 
 #include "../core/text.h"
 
-#define NO_SLOT SIZE_MAX
+/* an empty slot; a store holds fewer actions than this */
+#define NO_SLOT UINT32_MAX
 
 static uint64_t id_hash(const char *id)
 {
@@ -17,14 +18,14 @@ static uint64_t id_hash(const char *id)
 
 /* The action of id in table (cap slots, a power of two, of indexes into
  * actions), or NO_SLOT. */
-static size_t slot_lookup(const size_t *table, size_t cap, const struct tkl_action *actions,
+static size_t slot_lookup(const uint32_t *table, size_t cap, const struct tkl_action *actions,
                           const char *id)
 {
     if (!cap)
         return NO_SLOT;
     size_t mask = cap - 1;
     for (size_t i = (size_t)id_hash(id) & mask;; i = (i + 1) & mask) {
-        size_t v = table[i];
+        uint32_t v = table[i];
         if (v == NO_SLOT)
             return NO_SLOT;
         if (strcmp(actions[v].id, id) == 0)
@@ -36,7 +37,7 @@ static size_t slot_lookup(const size_t *table, size_t cap, const struct tkl_acti
  * free "<id>-<n>", with a warning. next[j] is the first n not yet tried
  * for the id of actions[j] (0: 2), so that many rows repeating one id are
  * renamed in linear time. Returns 0 or -ENOMEM. */
-static int distinct_id(const size_t *table, size_t cap, struct tkl_store *s, size_t k,
+static int distinct_id(const uint32_t *table, size_t cap, struct tkl_store *s, size_t k,
                        unsigned *next, struct tkl_diags *diags)
 {
     struct tkl_action *actions = s->actions;
@@ -73,10 +74,12 @@ static int distinct_id(const size_t *table, size_t cap, struct tkl_store *s, siz
 
 int tkl_store_index(struct tkl_store *s, struct tkl_diags *diags)
 {
+    if (s->n >= NO_SLOT)
+        return -ENOMEM; /* slots are 32 bits */
     size_t cap = 16;
     while (cap < s->n * 2 + 1)
         cap *= 2;
-    size_t *table = malloc(cap * sizeof(*table));
+    uint32_t *table = malloc(cap * sizeof(*table));
     unsigned *next = calloc(s->n ? s->n : 1, sizeof(*next));
     if (!table || !next) {
         free(table);
@@ -96,7 +99,7 @@ int tkl_store_index(struct tkl_store *s, struct tkl_diags *diags)
         size_t i = (size_t)id_hash(s->actions[k].id) & mask;
         while (table[i] != NO_SLOT)
             i = (i + 1) & mask;
-        table[i] = k;
+        table[i] = (uint32_t)k;
     }
     free(next);
     free(s->index);

@@ -309,7 +309,7 @@ static int read_deadline_status(struct tkl_rows *R, struct tkl_action *a)
     if (a->deadline.problem &&
         tkl_action_warn_at(a, R->diags, place_field(R, TKL_FIELD_DEADLINE), "deadline",
                            "\"%s\": %s; the action is kept as undated", a->deadline_text,
-                           a->deadline.problem) < 0)
+                           tkl_deadline_problem(&a->deadline)) < 0)
         return -ENOMEM;
     bool known;
     if ((m = memo_find(R, st)) && m->has_status) {
@@ -369,7 +369,7 @@ static int resolve_owners(struct tkl_rows *R, struct tkl_action *a)
     if (r == 0 && n == 0)
         r = tkl_action_warn_at(a, R->diags, place_field(R, TKL_FIELD_OWNERS), "owners",
                                "no owner; %s", fallback);
-    if (r == 0 && (a->n_unmatched || n == 0) && R->teams->fallback)
+    if (r == 0 && (tkl_action_rare(a)->n_unmatched || n == 0) && R->teams->fallback)
         r = tkl_action_add_team(a, R->teams->fallback);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
@@ -612,7 +612,7 @@ static int take_row(struct tkl_rows *R)
     if (r == 0 && memo) {
         c.teams = memo->teams;
         c.n_teams = memo->n_teams;
-    } else if (r == 0 && R->diags->n == n_before_owners && !c.n_unmatched) {
+    } else if (r == 0 && R->diags->n == n_before_owners && !tkl_action_rare(&c)->n_unmatched) {
         struct tkl_cell_memo *w = memo_get(R, owners);
         if (w) {
             w->teams = c.teams;

@@ -60,7 +60,7 @@ struct tkl_store {
     struct tkl_action *actions; /* their texts in arena */
     size_t n;
     size_t n_events; /* of the n, actions of kind event (observances) */
-    size_t *index;   /* open-addressing table of action indexes by id */
+    uint32_t *index; /* open-addressing table of action indexes by id */
     size_t index_cap;
     struct tkl_column_map *maps; /* the header row of each plan file, in order */
     size_t n_maps;

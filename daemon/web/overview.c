@@ -426,7 +426,7 @@ static void html_deadline_read(FILE *f, const struct status_view *v, const struc
         fputs(d->kind == TKL_DEADLINE_ONGOING ? "ongoing: no date" : "no date", f);
         if (d->problem) {
             fputs(" (", f);
-            tkl_html_fputs(d->problem, f);
+            tkl_html_fputs(tkl_deadline_problem(d), f);
             fputs(")", f);
         }
         return;
@@ -583,8 +583,9 @@ static void html_action(FILE *f, const struct status_view *v, size_t i, size_t t
     html_reminder(f, v, a);
     fputs("</dd>\n", f);
     html_other_teams(f, v, a, t);
-    if (a->n_warnings)
-        fprintf(f, "<dt>Warnings</dt><dd>%zu (tickler check lists them)</dd>\n", a->n_warnings);
+    size_t n_warnings = tkl_action_rare(a)->n_warnings;
+    if (n_warnings)
+        fprintf(f, "<dt>Warnings</dt><dd>%zu (tickler check lists them)</dd>\n", n_warnings);
     fputs("</dl>\n<p class=\"src\">", f);
     tkl_html_fputs(a->file, f);
     if (a->line) /* a Word table's place names its row itself */
@@ -844,7 +845,7 @@ static json_t *json_deadline(const struct tkl_action *a)
     bad |= json_object_set_new(o, "kind", json_string(tkl_deadline_kind_name(d->kind)));
     bad |= json_object_set_new(o, "date", jday(d->day));
     bad |= json_object_set_new(o, "note", jstr(d->note));
-    bad |= json_object_set_new(o, "problem", jstr(d->problem));
+    bad |= json_object_set_new(o, "problem", jstr(tkl_deadline_problem(d)));
     return unless_bad(o, bad);
 }
 
@@ -878,7 +879,8 @@ static json_t *json_action(const struct status_view *v, size_t i)
     bad |= json_object_set_new(o, "progress", jstr(a->progress));
     bad |= json_object_set_new(o, "last_reminder", json_reminder(v, a));
     bad |= json_object_set_new(o, "answers", json_answers(v, a));
-    bad |= json_object_set_new(o, "warnings", json_integer((json_int_t)a->n_warnings));
+    bad |= json_object_set_new(o, "warnings",
+                               json_integer((json_int_t)tkl_action_rare(a)->n_warnings));
     bad |= json_object_set_new(o, "file", json_string(a->file));
     bad |= json_object_set_new(o, "line", json_integer(a->line));
     return unless_bad(o, bad);

@@ -70,6 +70,8 @@ class Sink:
                     pass
 
         class Server(http.server.ThreadingHTTPServer):
+            request_queue_size = 256  # two nodes opening 64 connections each at once
+
             def handle_error(self, request, client_address):
                 pass  # a killed node's connection reset mid-request
 
@@ -301,6 +303,46 @@ teams = ( %s );
                                capture_output=True, text=True, timeout=120)
         self.assertNotEqual(again.returncode, 0)
         self.assertIn("was moved to PostgreSQL by tickler migrate", again.stderr)
+
+    def test_a_node_with_a_fresh_state_directory_catches_up_from_the_shared_last_run(self):
+        # node a runs at 08:30 (nothing due), so the shared last_run is
+        # 08:30; then the plan gains an action due yesterday (its due
+        # reminder fell before that run) and one due today at 09:00. The
+        # node started again on an empty state directory catches up from
+        # the shared last_run, not catch_up_days back: only today's is sent
+        conf = os.path.join(self.tmp, "pg.conf")
+        with open(conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 7; };
+state = { backend = "postgresql"; conninfo_file = "conninfo"; node = "node-a"; };
+notifiers = ( { name = "hook"; plugin = "webhook";
+                settings = { timeout_seconds = 5;
+                             destinations = ( { name = "sink"; url_file = "sink.url"; } ); }; } );
+teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
+""")
+
+        def run(state_dir, now):
+            p = subprocess.run([harness.tool("ticklerd"), "-c", conf, "-p", harness.plugin_dir(),
+                                "--state-dir", os.path.join(self.tmp, state_dir), "--now", now,
+                                "--oneshot", "--log-level", "debug"],
+                               capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+            return p.stderr
+
+        run("state-first", "2023-03-03T08:30:00")
+        self.assertEqual(self.sink.counts(), {})
+        with open(os.path.join(self.tmp, "plan.csv"), "a") as f:
+            f.write("Y1,Due yesterday,Ops,02/03/2023,\n"
+                    "T1,Due today,Ops,03/03/2023,\n")
+        err = run("state-new", "2023-03-03T09:05:00")
+        self.assertEqual(sum(self.sink.counts().values()), 1, err[-3000:])
+        titles = self.sql("SELECT string_agg(e.title, ',') FROM entries e")
+        self.assertEqual(titles, "Due today")
+        # the stop keeps the shared value: it never goes back
+        self.assertGreaterEqual(int(self.sql("SELECT value FROM meta WHERE key = 'last_run'")),
+                                int(time.mktime(time.strptime("2023-03-03T09:00:00",
+                                                              "%Y-%m-%dT%H:%M:%S"))))
 
     def test_the_same_plan_on_two_nodes_queues_and_sends_each_notice_once(self):
         teams = 100

@@ -37,8 +37,8 @@ START_TEST(a_team_is_added_once)
     ck_assert_str_eq(a.teams[0], "hr");
     ck_assert_str_eq(a.teams[1], "edi");
     ck_assert_int_eq(tkl_action_add_unmatched(&a, "Planning"), 0);
-    ck_assert_uint_eq(a.n_unmatched, 1);
-    ck_assert_str_eq(a.unmatched[0], "Planning");
+    ck_assert_uint_eq(tkl_action_rare(&a)->n_unmatched, 1);
+    ck_assert_str_eq(tkl_action_rare(&a)->unmatched[0], "Planning");
 }
 END_TEST
 
@@ -52,9 +52,9 @@ START_TEST(a_warning_goes_to_diags_and_stays_with_the_action)
     ck_assert_uint_eq(diags.items[0].line, 7);
     ck_assert_str_eq(diags.items[0].field, "status");
     ck_assert_str_eq(diags.items[0].message, "\"Parked\" is unknown");
-    ck_assert_uint_eq(a.n_warnings, 2);
-    ck_assert_str_eq(a.warnings[0], "status: \"Parked\" is unknown");
-    ck_assert_str_eq(a.warnings[1], "no field");
+    ck_assert_uint_eq(tkl_action_rare(&a)->n_warnings, 2);
+    ck_assert_str_eq(tkl_action_rare(&a)->warnings[0], "status: \"Parked\" is unknown");
+    ck_assert_str_eq(tkl_action_rare(&a)->warnings[1], "no field");
 }
 END_TEST
 

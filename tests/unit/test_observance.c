@@ -60,8 +60,8 @@ START_TEST(items_become_actions_of_kind_event)
     ck_assert_str_eq(a->file, "observances");
     ck_assert_str_eq(a->title, "Black History Month");
     ck_assert_str_eq(a->commitment, "Celebrate");
-    ck_assert_str_eq(a->category, "race");
-    ck_assert_str_eq(a->url, "https://example.org/bhm");
+    ck_assert_str_eq(tkl_action_rare(a)->category, "race");
+    ck_assert_str_eq(tkl_action_rare(a)->url, "https://example.org/bhm");
     ck_assert_uint_eq(a->n_teams, 2);
     ck_assert_str_eq(a->teams[0], "hr");
     ck_assert_str_eq(a->teams[1], "edi");
@@ -91,8 +91,8 @@ START_TEST(unknown_team_is_warned_and_kept)
     const struct tkl_action *a = tkl_store_find(s, "idahobit");
     ck_assert_uint_eq(a->n_teams, 1);
     ck_assert_str_eq(a->teams[0], "hr");
-    ck_assert_uint_eq(a->n_unmatched, 1);
-    ck_assert_str_eq(a->unmatched[0], "Planning");
+    ck_assert_uint_eq(tkl_action_rare(a)->n_unmatched, 1);
+    ck_assert_str_eq(tkl_action_rare(a)->unmatched[0], "Planning");
     const struct tkl_diag *d = &diags.items[diags.n - 1];
     ck_assert_str_eq(d->file, "observances");
     ck_assert_str_eq(d->field, "X-TICKLER-TEAMS");

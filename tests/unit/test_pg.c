@@ -68,6 +68,20 @@ static void on_result(void *data, int r, const PGresult *res)
     }
 }
 
+/* A failed statement's text, as tkl_pg_error_text gives it. */
+struct failure {
+    int calls, r;
+    char text[256];
+};
+
+static void on_failure(void *data, int r, const PGresult *res)
+{
+    struct failure *f = data;
+    f->calls++;
+    f->r = r;
+    snprintf(f->text, sizeof(f->text), "%s", tkl_pg_error_text(r, res));
+}
+
 /* A transaction's outcome: which statements gave a result. */
 struct batch {
     int calls, r;
@@ -160,6 +174,25 @@ START_TEST(connects_and_queries_with_parameters)
     ck_assert_int_eq(a.r, 0);
     ck_assert_str_eq(a.value, "42");
     ck_assert_int_eq(s.lost, 0);
+    close_pg(pg);
+}
+END_TEST
+
+START_TEST(says_why_a_statement_failed)
+{
+    struct seen s = {0};
+    struct tkl_pg *pg = connect_db("t_error_text", &s);
+    struct tkl_pg_stmt st = {.sql = "SELECT * FROM no_such_table"};
+    struct failure f = {0};
+    ck_assert_int_eq(tkl_pg_query(pg, &st, on_failure, &f), 0);
+    ck_assert(tkl_run_until_count(&loop, &f.calls, 1));
+    ck_assert_int_lt(f.r, 0);
+    /* PostgreSQL's own first line, not the errno's */
+    ck_assert_str_eq(f.text, "relation \"no_such_table\" does not exist");
+    /* without a result: the errno's, the lost connection said plainly */
+    ck_assert_str_eq(tkl_pg_error_text(-ENOMEM, NULL), strerror(ENOMEM));
+    ck_assert_str_eq(tkl_pg_error_text(-ECONNRESET, NULL),
+                     "the connection failed (see the warning above)");
     close_pg(pg);
 }
 END_TEST
@@ -506,6 +539,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("pg");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, connects_and_queries_with_parameters);
+    tcase_add_test(tc, says_why_a_statement_failed);
     tcase_add_test(tc, describes_without_the_password);
     tcase_add_test(tc, pipelines_queries_and_transactions_in_order);
     tcase_add_test(tc, prepares_statements_once_registered);

@@ -1,12 +1,14 @@
 /* daemon/state/pg_state.c against a real PostgreSQL 15 (the ctest
  * fixture): two states on one database as two nodes would be. A notice put
- * by both is stored once; claims are disjoint; an expired lease is taken
- * over and the first node's outcome is then not its; recovery touches only
- * the node's own leases, and a renewal only what the node holds; a claim
- * answered too late is released, not handed out; a lost connection tells
- * the group r < 0 and the work done again after the reconnection is
- * stored once; closing tells what is pending. Every completion runs
- * once, never inside a state call. */
+ * by both is stored once; claims are disjoint; the next attempt waits for
+ * another node's live lease and leaves out the node's own, and a channel
+ * is due only with a notice due and not under a live lease; an expired
+ * lease is taken over and the first node's outcome is then not its;
+ * recovery touches only the node's own leases, and a renewal only what
+ * the node holds; a claim answered too late is released, not handed out;
+ * a lost connection tells the group r < 0 and the work done again after
+ * the reconnection is stored once; closing tells what is pending. Every
+ * completion runs once, never inside a state call. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +23,16 @@
 #include "tmpdir.h"
 
 #define LEASE 60
+
+/* tickler's own realloc calls (linked with -Wl,--wrap=realloc): all fail
+ * while fail_realloc is set. */
+static bool fail_realloc;
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n)
+{
+    return fail_realloc ? NULL : __real_realloc(p, n);
+}
 
 static char dir[256];
 static const char *conninfo;
@@ -361,6 +373,71 @@ START_TEST(a_claim_answered_after_half_its_lease_is_released_not_handed_out)
 }
 END_TEST
 
+/* A monotonic clock the test moves. */
+static uint64_t fake_ns = 5000000000u;
+
+static uint64_t fake_clock(void)
+{
+    return fake_ns;
+}
+
+START_TEST(a_lease_is_fresh_only_within_half_a_lease_of_its_confirmation)
+{
+    /* a node stopped between a claim's answer and the hand-out (or between
+     * renewals) may have lost its lease: the state says so, by its
+     * monotonic clock, and a renewal that extended the lease says it
+     * holds again; one another node took over stays stale */
+    struct told c = {0}, rn = {0};
+    struct node s = {.id = "node-c"};
+    struct tkl_state_pg_options o = {.conninfo_file = conninfo,
+                                     .node = s.id,
+                                     .lease_seconds = LEASE,
+                                     .on_ready = on_ready,
+                                     .data = &s,
+                                     .clock_ns = fake_clock};
+    ck_assert_int_eq(tkl_state_pg_new(&loop, &o, &s.st), 0);
+    ck_assert(tkl_run_until_count(&loop, &s.ready, 1));
+    put_many(2);
+    claim(&s, 1000, 2, &c);
+    commit(&s);
+    wait_told(&c);
+    ck_assert_int_eq(c.r, 0);
+    ck_assert_uint_eq(c.n, 2);
+    ck_assert(tkl_state_lease_fresh(s.st, c.ids[0]));
+    ck_assert(tkl_state_lease_fresh(s.st, c.ids[1]));
+    ck_assert(!tkl_state_lease_fresh(s.st, c.ids[1] + 1000)); /* not claimed here */
+    ck_assert(!tkl_state_lease_fresh(a.st, c.ids[0]));        /* not by node a */
+    fake_ns += (LEASE / 2 - 1) * 1000000000ull;
+    ck_assert(tkl_state_lease_fresh(s.st, c.ids[0]));
+    fake_ns += 1000000000ull; /* half the lease since the claim was asked */
+    ck_assert(!tkl_state_lease_fresh(s.st, c.ids[0]));
+    ck_assert(!tkl_state_lease_fresh(s.st, c.ids[1]));
+    char q[128];
+    snprintf(q, sizeof(q), "UPDATE notices SET lease_node = 'node-b' WHERE id = %llu",
+             (unsigned long long)c.ids[1]);
+    PGconn *db = tkl_pg_fixture_connect("t_state");
+    PQclear(tkl_pg_fixture_exec(db, q));
+    PQfinish(db);
+    struct tkl_state_lease l = {s.id, LEASE};
+    inside = true;
+    ck_assert_int_eq(tkl_state_renew(s.st, c.ids, 2, &l, 1030, on_done, &rn), 0);
+    inside = false;
+    commit(&s);
+    wait_told(&rn);
+    ck_assert_int_eq(rn.r, 0);
+    ck_assert(tkl_state_lease_fresh(s.st, c.ids[0]));
+    ck_assert(!tkl_state_lease_fresh(s.st, c.ids[1]));
+    /* its outcome recorded, the notice is no longer this node's to hand out */
+    struct told out = {0};
+    outcome(&s, c.ids[0], TKL_STATE_DELIVERED, &out);
+    commit(&s);
+    wait_told(&out);
+    ck_assert_int_eq(out.r, 0);
+    ck_assert(!tkl_state_lease_fresh(s.st, c.ids[0]));
+    tkl_state_close(s.st);
+}
+END_TEST
+
 START_TEST(a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once)
 {
     struct told p1 = {0}, p2 = {0}, again = {0};
@@ -390,6 +467,113 @@ START_TEST(a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once
     ck_assert_int_eq(again.r, 0);
     ck_assert_uint_ne(again.id, 0);
     ck_assert_int_eq(db_value("SELECT count(*) FROM notices"), 1);
+}
+END_TEST
+
+/* Whether the notice leased to node-a without node-a holding it was
+ * released. */
+static bool stray_released(void *arg)
+{
+    (void)arg;
+    return db_value("SELECT count(*) FROM notices WHERE lease_node = 'node-a'") == 1;
+}
+
+START_TEST(a_reconnection_releases_the_leases_of_claims_whose_answer_was_lost)
+{
+    /* node a holds one claim; a second notice is leased to it by a claim
+     * that committed but whose answer the lost connection took (made here
+     * by hand); a third is another node's */
+    struct told c = {0}, out = {0};
+    put_many(3);
+    claim(&a, 1000, 1, &c);
+    commit(&a);
+    wait_told(&c);
+    ck_assert_uint_eq(c.n, 1);
+    char q[256];
+    snprintf(q, sizeof(q),
+             "UPDATE notices SET lease_node = CASE WHEN id = (SELECT min(id) FROM notices WHERE "
+             "lease_node IS NULL) THEN 'node-a' ELSE 'node-z' END, lease_until = 1000 + 60 WHERE "
+             "lease_node IS NULL");
+    PGconn *db = tkl_pg_fixture_connect("t_state");
+    PQclear(tkl_pg_fixture_exec(db, q));
+    ck_assert_int_eq(tkl_pg_fixture_value(db, "SELECT count(*) FROM notices WHERE lease_node = "
+                                              "'node-a'"),
+                     2);
+    PQclear(tkl_pg_fixture_exec(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                    " WHERE datname = current_database()"
+                                    " AND pid <> pg_backend_pid()"));
+    PQfinish(db);
+    int woken = a.woken;
+    ck_assert(tkl_run_until_count(&loop, &a.woken, woken + 1));
+    ck_assert(tkl_run_until(&loop, stray_released, NULL, 5000));
+    /* the one it holds is still its own; another node's is untouched; the
+     * stray is due again at once, no attempt counted */
+    snprintf(q, sizeof(q), "SELECT count(*) FROM notices WHERE id = %llu AND lease_node = 'node-a'",
+             (unsigned long long)c.ids[0]);
+    ck_assert_int_eq(db_value(q), 1);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE lease_node = 'node-z'"), 1);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE lease_node IS NULL AND "
+                              "attempts = 0 AND next_attempt <= 1000"),
+                     1);
+    outcome(&a, c.ids[0], TKL_STATE_DELIVERED, &out);
+    commit(&a);
+    wait_told(&out);
+    ck_assert_int_eq(out.r, 0);
+}
+END_TEST
+
+START_TEST(a_claim_whose_notices_cannot_be_held_releases_them)
+{
+    /* out of memory tracking the notices in flight (so renewing their
+     * leases): none is handed out, the claim says -ENOMEM and the leases
+     * go at once, so another round takes them */
+    struct told c = {0}, again = {0};
+    put_many(2);
+    claim(&a, 1000, 2, &c);
+    fail_realloc = true;
+    commit(&a);
+    wait_told(&c);
+    fail_realloc = false;
+    ck_assert_int_eq(c.r, -ENOMEM);
+    ck_assert_uint_eq(c.n, 0);
+    tkl_run_for(&loop, 300); /* the releases go with the loop's next commit */
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE lease_node IS NULL AND "
+                              "attempts = 0"),
+                     2);
+    claim(&b, 1000, 2, &again);
+    commit(&b);
+    wait_told(&again);
+    ck_assert_int_eq(again.r, 0);
+    ck_assert_uint_eq(again.n, 2);
+}
+END_TEST
+
+START_TEST(a_drain_waits_for_the_outcome_of_a_notice_in_flight)
+{
+    /* a notifier may report after the stop's last group (a reloaded-away
+     * instance stopped last): its outcome is still recorded, as SQLite
+     * records it, and then the connection goes */
+    struct told c = {0}, out = {0};
+    put_many(1);
+    claim(&a, 1000, 1, &c);
+    commit(&a);
+    wait_told(&c);
+    ck_assert_uint_eq(c.n, 1);
+    tkl_state_drain(a.st);
+    tkl_run_for(&loop, 200);
+    inside = true;
+    ck_assert_int_eq(
+        tkl_state_outcome(a.st, c.ids[0], TKL_STATE_DELIVERED, 2000, "250 OK", a.id, on_done, &out),
+        0);
+    inside = false;
+    commit(&a);
+    wait_told(&out);
+    ck_assert_int_eq(out.r, 0);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE state = 1"), 1);
+    /* nothing left to wait for: the connection went, so work is refused */
+    tkl_run_for(&loop, 100);
+    struct told late = {0};
+    ck_assert_int_eq(tkl_state_get_meta(a.st, "last_run", on_value, &late), -ESHUTDOWN);
 }
 END_TEST
 
@@ -484,6 +668,82 @@ START_TEST(a_group_of_more_statements_than_a_transaction_takes_is_committed_in_p
 }
 END_TEST
 
+/* What a read of the due channels was told: its channels, joined by
+ * commas. */
+struct channels {
+    int calls, r;
+    char list[64];
+};
+
+static void on_channel_list(void *data, int r, char **v, size_t n)
+{
+    struct channels *t = data;
+    ck_assert(!inside);
+    t->calls++;
+    t->r = r;
+    t->list[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(t->list);
+        snprintf(t->list + len, sizeof(t->list) - len, "%s%s", i ? "," : "", v[i]);
+        free(v[i]);
+    }
+    free(v);
+}
+
+static const char *due_channels(struct node *n, int64_t now, struct channels *t)
+{
+    *t = (struct channels){0};
+    inside = true;
+    ck_assert_int_eq(tkl_state_due_channels(n->st, now, on_channel_list, t), 0);
+    inside = false;
+    commit(n);
+    ck_assert(tkl_run_until_count(&loop, &t->calls, 1));
+    ck_assert_int_eq(t->r, 0);
+    return t->list;
+}
+
+static int64_t next_attempt(struct node *n)
+{
+    struct told t = {0};
+    inside = true;
+    ck_assert_int_eq(tkl_state_next_attempt(n->st, on_value, &t), 0);
+    inside = false;
+    commit(n);
+    wait_told(&t);
+    ck_assert_int_eq(t.r, 0);
+    return t.value;
+}
+
+START_TEST(the_next_attempt_and_the_due_channels_wait_for_live_leases)
+{
+    struct told c = {0};
+    struct channels ch;
+    put_many(3);
+    claim(&a, 1000, 1, &c);
+    commit(&a);
+    wait_told(&c);
+    ck_assert_uint_eq(c.n, 1);
+    /* node a's lease ends at 2000; the two others wait on two channels */
+    ck_assert_int_eq(db_value("WITH u AS (UPDATE notices SET lease_until = 2000"
+                              " WHERE lease_node = 'node-a' RETURNING 1) SELECT count(*) FROM u"),
+                     1);
+    ck_assert_int_eq(db_value("WITH u AS (UPDATE notices SET next_attempt = 2500 WHERE id ="
+                              " (SELECT min(id) FROM notices WHERE lease_node IS NULL)"
+                              " RETURNING 1) SELECT count(*) FROM u"),
+                     1);
+    ck_assert_int_eq(db_value("WITH u AS (UPDATE notices SET next_attempt = 2200,"
+                              " channel = 'hook' WHERE id = (SELECT max(id) FROM notices"
+                              " WHERE lease_node IS NULL) RETURNING 1) SELECT count(*) FROM u"),
+                     1);
+    /* another node's lease counts from its end; the node's own, not at all */
+    ck_assert_int_eq(next_attempt(&b), 2000);
+    ck_assert_int_eq(next_attempt(&a), 2200);
+    ck_assert_str_eq(due_channels(&b, 1900, &ch), "");
+    ck_assert_str_eq(due_channels(&b, 2100, &ch), "email");
+    ck_assert_str_eq(due_channels(&b, 2300, &ch), "email,hook");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pg_state");
@@ -493,11 +753,16 @@ int main(void)
     tcase_add_test(tc, a_notice_put_by_two_nodes_is_stored_once_and_wakes_the_other);
     tcase_add_test(tc, a_claimed_notice_is_read_whole_and_its_outcome_recorded);
     tcase_add_test(tc, two_nodes_claim_disjoint_notices);
+    tcase_add_test(tc, the_next_attempt_and_the_due_channels_wait_for_live_leases);
     tcase_add_test(tc, an_expired_lease_is_taken_over_and_the_first_outcome_is_not_ours);
     tcase_add_test(tc, a_renewal_extends_only_the_leases_of_notices_in_flight_here);
     tcase_add_test(tc, recovery_makes_due_only_the_node_s_own_leases);
     tcase_add_test(tc, a_claim_answered_after_half_its_lease_is_released_not_handed_out);
+    tcase_add_test(tc, a_lease_is_fresh_only_within_half_a_lease_of_its_confirmation);
     tcase_add_test(tc, a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once);
+    tcase_add_test(tc, a_reconnection_releases_the_leases_of_claims_whose_answer_was_lost);
+    tcase_add_test(tc, a_claim_whose_notices_cannot_be_held_releases_them);
+    tcase_add_test(tc, a_drain_waits_for_the_outcome_of_a_notice_in_flight);
     tcase_add_test(tc, closing_tells_every_pending_completion_once);
     tcase_add_test(tc,
                    drained_while_the_database_cannot_be_reached_it_tells_what_waits_and_lets_go);

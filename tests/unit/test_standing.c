@@ -176,7 +176,7 @@ START_TEST(an_observance_has_no_standing)
 {
     struct tkl_action a = {.id = "pride",
                            .title = "Pride Month",
-                           .category = "sexual-orientation",
+                           .rare = &(struct tkl_action_rare){.category = "sexual-orientation"},
                            .deadline = {.kind = TKL_DEADLINE_EVENT,
                                         .day = tkl_day_from_civil(2023, 6, 1),
                                         .last_day = tkl_day_from_civil(2023, 6, 30)}};
