@@ -880,6 +880,10 @@ static void on_shared_last_run(void *data, int r, int64_t value)
     s->last_run_pending = false;
     if (!s->answers_stale)
         follow_snoozes(s, from); /* a snooze that ended while stopped too */
+    char buf[32];
+    int64_t next = tkl_scheduler_next_at(&s->rt->sched);
+    log_notice("schedule built from the shared last run: %zu reminders scheduled, next %s",
+               s->rt->sched.n, next == INT64_MAX ? "never" : tkl_format_instant(next, buf));
     arm_scheduler(s);
     if (s->changed)
         s->changed(s);
