@@ -24,6 +24,17 @@ from pg_fixture import PG_BIN, PostgreSQL
 
 BUILD = None  # set by each test's main from --build
 
+# How much longer a wait may take than on a plain build: the valgrind run
+# (tests/valgrind/run) sets it, as valgrind runs the programs tens of times
+# slower. Waits are for events; their limits only stop a hung test.
+SLOWDOWN = float(os.environ.get("TICKLER_TEST_SLOWDOWN", "1"))
+
+
+def deadline(seconds):
+    """The monotonic instant a wait of seconds (on a plain build) gives up."""
+    return time.monotonic() + seconds * SLOWDOWN
+
+
 BACKEND_ENV = "TICKLER_TEST_BACKEND"
 BACKEND = os.environ.get(BACKEND_ENV, "sqlite")
 assert BACKEND in ("sqlite", "postgresql"), "%s=%s: sqlite or postgresql" % (BACKEND_ENV, BACKEND)
@@ -285,7 +296,7 @@ class Daemon:
             return "\n".join(self.lines)
 
     def wait_for(self, text, timeout=60, after=0):
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * SLOWDOWN
         with self.cond:
             while True:
                 for i, line in enumerate(self.lines[after:], after):
@@ -299,8 +310,8 @@ class Daemon:
     def wait(self, timeout=30):
         """Waits for the daemon to exit and its log to be read to the end;
         returns its exit status."""
-        rc = self.proc.wait(timeout=timeout)
-        self.reader.join(timeout=timeout)
+        rc = self.proc.wait(timeout=timeout * SLOWDOWN)
+        self.reader.join(timeout=timeout * SLOWDOWN)
         self.proc.stderr.close()
         return rc
 

@@ -262,11 +262,11 @@ class Metrics(Fixture):
         self.assertEqual(status, 200)
         self.assertEqual(h["content-type"], "text/plain; version=0.0.4; charset=utf-8")
         self.promtool(before.decode())
-        deadline = time.monotonic() + 120
+        deadline = harness.deadline(120)
         while len(self.sink.count()) < 5:
             self.assertLess(time.monotonic(), deadline, self.daemon.log())
             time.sleep(0.2)
-        deadline = time.monotonic() + 60
+        deadline = harness.deadline(60)
         while True:  # the outcomes are recorded just after the sink answers
             after = self.get("/metrics")[2].decode()
             if metric(after, "tickler_notifications_total", channel="hook") == 5 or \
