@@ -10,9 +10,11 @@
  * r == 0 with its results once committed, r < 0 when it was undone (a
  * statement failed, the connection went: -ECONNRESET, the state closed:
  * -ECANCELED). Reads ride in the group too, so they see its writes. While
- * the connection is lost and not made again, commit tells the group's
- * operations -ENOTCONN. Until the schema is migrated and the statements
- * prepared, the open group waits (busy).
+ * the connection is not up (lost, or being made again), commit tells the
+ * group's operations -ENOTCONN: nothing of a group waits in the
+ * connection's queue for it, so what a reconnection queues first (the
+ * release of stray leases) is the first thing sent. Until the schema is
+ * migrated and the statements prepared, the open group waits (busy).
  *
  * Leases: a claim leases its notices to the node until its now plus the
  * lease; the node's clock when the answer arrives is that now plus the
@@ -718,6 +720,13 @@ static int pgs_commit(void *impl)
     struct op *ops = q->open;
     q->open = NULL;
     q->open_tail = &q->open;
+    if (!tkl_pg_connected(q->pg)) {
+        /* a claim queued for the connection being made would be sent
+         * before the reconnection's release of stray leases, which would
+         * then release the notices it leased */
+        tell_all(q, ops, -ENOTCONN);
+        return -ENOTCONN;
+    }
     while (ops) {
         struct op *rest = NULL;
         int r = send_txn(q, ops, &rest);
