@@ -582,6 +582,38 @@ START_TEST(a_claim_sent_while_the_connection_is_made_again_keeps_its_lease)
 }
 END_TEST
 
+START_TEST(a_notice_claimed_again_while_held_is_held_once)
+{
+    /* the node's own lease on a notice in flight ran out (the database
+     * was away longer than a lease) and its next claim takes the notice
+     * again: once the outcome is recorded nothing is held, so no renewal
+     * runs on and a drain does not wait */
+    struct told c1 = {0}, c2 = {0}, out = {0};
+    put_many(1);
+    claim(&a, 1000, 1, &c1);
+    commit(&a);
+    wait_told(&c1);
+    ck_assert_uint_eq(c1.n, 1);
+    ck_assert_int_eq(db_value("WITH u AS (UPDATE notices SET lease_until = 1000 RETURNING 1)"
+                              " SELECT count(*) FROM u"),
+                     1);
+    claim(&a, 1000, 1, &c2);
+    commit(&a);
+    wait_told(&c2);
+    ck_assert_uint_eq(c2.n, 1);
+    ck_assert_uint_eq(c2.ids[0], c1.ids[0]);
+    outcome(&a, c1.ids[0], TKL_STATE_DELIVERED, &out);
+    commit(&a);
+    wait_told(&out);
+    ck_assert_int_eq(out.r, 0);
+    ck_assert(!tkl_state_lease_fresh(a.st, c1.ids[0]));
+    tkl_state_drain(a.st);
+    tkl_run_for(&loop, 500);
+    struct told late = {0};
+    ck_assert_int_eq(tkl_state_get_meta(a.st, "last_run", on_value, &late), -ESHUTDOWN);
+}
+END_TEST
+
 START_TEST(a_claim_whose_notices_cannot_be_held_releases_them)
 {
     /* out of memory tracking the notices in flight (so renewing their
@@ -822,6 +854,7 @@ int main(void)
     tcase_add_test(tc, a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once);
     tcase_add_test(tc, a_reconnection_releases_the_leases_of_claims_whose_answer_was_lost);
     tcase_add_test(tc, a_claim_sent_while_the_connection_is_made_again_keeps_its_lease);
+    tcase_add_test(tc, a_notice_claimed_again_while_held_is_held_once);
     tcase_add_test(tc, a_claim_whose_notices_cannot_be_held_releases_them);
     tcase_add_test(tc, a_drain_waits_for_the_outcome_of_a_notice_in_flight);
     tcase_add_test(tc, closing_tells_every_pending_completion_once);
