@@ -232,18 +232,27 @@ static int held_reserve(struct pgs *q, size_t n)
     return 0;
 }
 
-/* Holds id, its lease fresh until fresh_ns; room was reserved. */
-static void hold(struct pgs *q, uint64_t id, uint64_t fresh_ns)
-{
-    q->held[q->n_held++] = (struct held){id, fresh_ns};
-}
-
 static struct held *held_find(const struct pgs *q, uint64_t id)
 {
     for (size_t i = 0; i < q->n_held; i++)
         if (q->held[i].id == id)
             return &q->held[i];
     return NULL;
+}
+
+/* Holds id, its lease fresh until fresh_ns; room was reserved. A notice
+ * held already (claimed again once the node's own lease ran out; the
+ * engine keeps its flight) is held once, its lease fresh again, so one
+ * outcome ends it. */
+static void hold(struct pgs *q, uint64_t id, uint64_t fresh_ns)
+{
+    struct held *h = held_find(q, id);
+    if (h) {
+        if (fresh_ns > h->fresh_ns)
+            h->fresh_ns = fresh_ns;
+        return;
+    }
+    q->held[q->n_held++] = (struct held){id, fresh_ns};
 }
 
 static void unhold(struct pgs *q, uint64_t id)
