@@ -7,7 +7,10 @@
  * recovery touches only the node's own leases, and a renewal only what
  * the node holds; a claim answered too late is released, not handed out;
  * a lost connection tells the group r < 0 and the work done again after
- * the reconnection is stored once; closing tells what is pending. Every
+ * the reconnection is stored once; a claim committed while the
+ * connection is made again keeps its lease past the release of strays; a
+ * notice claimed again while held is held once; closing tells what is
+ * pending. Every
  * completion runs once, never inside a state call. */
 #include <check.h>
 #include <errno.h>
