@@ -193,6 +193,8 @@ static void on_recovered(void *data, int r, int64_t in_flight)
         kick(s);
 }
 
+static void ask_last_run(struct tkl_service *s);
+
 /*
  * What must be done before a delivery round, and is tried again before
  * every round until done: the recovery of notices a crashed run left
@@ -202,6 +204,7 @@ static void on_recovered(void *data, int r, int64_t in_flight)
 static int prepare_round(struct tkl_service *s)
 {
     const char *failed = NULL;
+    ask_last_run(s); /* PostgreSQL: until the schedule is built */
     if (s->recovering)
         return 1; /* its completion kicks a round */
     if (s->recover_pending) {
@@ -852,11 +855,23 @@ static int start_http(struct tkl_service *s)
     return 0;
 }
 
-static void ask_last_run(struct tkl_service *s);
+/* The schedule still waits for the shared last_run: the delivery timer's
+ * round (prepare_round) asks again within SETTLE_RETRY_MS, or sooner if
+ * the timer is due sooner. The first failure in a row is a warning. */
+static void last_run_retry(struct tkl_service *s, const char *what, int r)
+{
+    tkl_log(s->last_run_failures++ ? TKL_LOG_DEBUG : TKL_LOG_WARNING,
+            "%s: %s; the schedule waits for the last run time from PostgreSQL, asked again "
+            "in %d s",
+            what, strerror(-r), SETTLE_RETRY_MS / 1000);
+    if (!uv_is_active((uv_handle_t *)&s->deliver_timer) ||
+        uv_timer_get_due_in(&s->deliver_timer) > SETTLE_RETRY_MS)
+        (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, SETTLE_RETRY_MS, 0);
+}
 
 /* The shared last_run (r == 0), absent (-ENOENT), or not read (asked
- * again at the next reconnection): the schedule is built from it, and
- * queue rounds run from then on. */
+ * again: last_run_retry): the schedule is built from it, and queue rounds
+ * run from then on. */
 static void on_shared_last_run(void *data, int r, int64_t value)
 {
     struct tkl_service *s = data;
@@ -864,20 +879,18 @@ static void on_shared_last_run(void *data, int r, int64_t value)
     if (!s->last_run_pending || !s->handles_open || s->stopping)
         return;
     if (r < 0 && r != -ENOENT) {
-        log_warning("cannot read the last run time from PostgreSQL: %s; the schedule waits for "
-                    "it (asked again when the connection is back)",
-                    strerror(-r));
+        last_run_retry(s, "cannot read the last run time from PostgreSQL", r);
         return;
     }
     if (r == 0 && value > s->last_run_known)
         s->last_run_known = value;
     int64_t now = tkl_service_now(s), from = catch_up_from_value(s->rt, r, value, now);
     if (tkl_runtime_schedule(s->rt, from, now) < 0) {
-        log_error("out of memory building the schedule; it is tried again at the next "
-                  "reconnection");
+        last_run_retry(s, "cannot build the schedule", -ENOMEM);
         return;
     }
     s->last_run_pending = false;
+    s->last_run_failures = 0;
     if (!s->answers_stale)
         follow_snoozes(s, from); /* a snooze that ended while stopped too */
     char buf[32];
@@ -898,9 +911,7 @@ static void ask_last_run(struct tkl_service *s)
         return;
     int r = tkl_state_get_meta(s->state, "last_run", on_shared_last_run, s);
     if (r < 0) {
-        log_warning("cannot read the last run time from PostgreSQL: %s; asked again when the "
-                    "connection is back",
-                    strerror(-r));
+        last_run_retry(s, "cannot ask PostgreSQL for the last run time", r);
         return;
     }
     s->last_run_asking = true;

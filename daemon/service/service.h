@@ -62,6 +62,7 @@ struct tkl_service {
      * ready; until then no schedule is built and no queue round runs.
      * last_run_known: the value read or written since (INT64_MIN: none) */
     bool last_run_pending, last_run_asking;
+    unsigned last_run_failures; /* reads of it failed in a row */
     int64_t last_run_known;
     bool recovering;              /* it is queued, its completion not told */
     int64_t recovered;            /* notices it made due again */
