@@ -1154,14 +1154,21 @@ static int status_read(struct tkl_outbox *o, int64_t now, int max_age_hours, str
 }
 
 /* The status of the state on PostgreSQL that c's configuration names,
- * into *ret at now (pg holds what ret->pg points to). Returns 0 or 1 (the
+ * into *ret at now (pg holds what ret->pg points to). Returns 0, -ENOENT
+ * when the database holds no tickler state yet (nothing printed), or 1 (the
  * reason printed). */
 static int status_read_pg(struct cli *c, int64_t now, struct tkl_pg_status *pg, struct status *ret)
 {
     int max_age = c->cfg->delivery.max_age_hours;
     char *err = NULL;
-    if (tkl_pg_status_read(c->cfg->state.conninfo_file, tkl_local_instant(tkl_local_day(now), 0),
-                           now - (int64_t)max_age * 3600, pg, &err) < 0) {
+    int r =
+        tkl_pg_status_read(c->cfg->state.conninfo_file, tkl_local_instant(tkl_local_day(now), 0),
+                           now - (int64_t)max_age * 3600, pg, &err);
+    if (r == -ENOENT) {
+        free(err);
+        return r;
+    }
+    if (r < 0) {
         fprintf(stderr, "tickler: cannot read the state on PostgreSQL (%s): %s\n",
                 c->cfg->state.conninfo_file, err ? err : "failed");
         free(err);
@@ -1286,6 +1293,28 @@ static int status_none(const char *dir, bool json)
     return r ? r : TICKLER_EXIT_NO_STATE;
 }
 
+/* tickler status with state.backend "postgresql" before any ticklerd
+ * made its tables in the database conninfo_file names: as status_none. */
+static int status_none_pg(const char *conninfo_file, bool json)
+{
+    int r = 0;
+    if (json) {
+        json_t *o =
+            json_pack("{s:s, s:s, s:b}", "state", "none", "backend", "postgresql", "healthy", 0);
+        r = json_print(o);
+    } else {
+        printf("state:            none yet (no tickler tables in the PostgreSQL database)\n"
+               "health:           unknown: no ticklerd has run with this database\n");
+        r = fflush(stdout) != 0;
+    }
+    fprintf(stderr,
+            "tickler: no state yet in the PostgreSQL database of %s: ticklerd creates it when it "
+            "first runs. Check the configuration (tickler check), then start it (systemctl start "
+            "ticklerd).\n",
+            conninfo_file);
+    return r ? r : TICKLER_EXIT_NO_STATE;
+}
+
 /* Exits 0 when healthy, 1 when a notice failed or waits longer than
  * delivery.max_age_hours, or the state database cannot be read, and
  * TICKLER_EXIT_NO_STATE when there is none yet. Only reads the database. */
@@ -1303,7 +1332,10 @@ static int cmd_status(struct cli *c, int argc, char **argv)
     if (c->cfg->state.backend == TKL_STATE_POSTGRESQL) {
         struct tkl_pg_status pg = {0};
         struct status x;
-        if (status_read_pg(c, (int64_t)time(NULL), &pg, &x))
+        int r = status_read_pg(c, (int64_t)time(NULL), &pg, &x);
+        if (r == -ENOENT)
+            return status_none_pg(c->cfg->state.conninfo_file, json);
+        if (r)
             return 1;
         int rc = json ? status_json(&x) : status_text(&x);
         tkl_pg_status_free(&pg);

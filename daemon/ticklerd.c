@@ -69,6 +69,14 @@ static void notify_status(struct daemon *d, const char *extra)
         tkl_format_instant(at, next);
     if (s->outbox && tkl_outbox_stats(s->outbox, 0, &st) < 0)
         memset(&st, 0, sizeof(st));
+    if (s->last_run_pending) { /* PostgreSQL: the schedule waits for the shared last run */
+        sd_notifyf(0,
+                   "%sSTATUS=%zu actions, %zu observances, the schedule waits for the last run "
+                   "time from PostgreSQL",
+                   extra ? extra : "", store ? store->n - store->n_events : 0,
+                   store ? store->n_events : 0);
+        return;
+    }
     sd_notifyf(0,
                "%sSTATUS=%zu actions, %zu observances, %zu reminders scheduled, next %s; %" PRId64
                " notices pending, %" PRId64 " failed",
@@ -315,11 +323,17 @@ static int daemon_run(struct daemon *d)
     } else {
         char buf[32];
         int64_t next = tkl_scheduler_next_at(&s->rt->sched);
-        log_notice("ticklerd %s started: %zu actions, %zu observances, %zu reminders scheduled, "
-                   "next %s",
-                   TICKLER_VERSION, s->rt->store->n - s->rt->store->n_events,
-                   s->rt->store->n_events, s->rt->sched.n,
-                   next == INT64_MAX ? "never" : tkl_format_instant(next, buf));
+        if (s->last_run_pending)
+            log_notice("ticklerd %s started: %zu actions, %zu observances; the schedule is built "
+                       "once PostgreSQL gives the last run time",
+                       TICKLER_VERSION, s->rt->store->n - s->rt->store->n_events,
+                       s->rt->store->n_events);
+        else
+            log_notice("ticklerd %s started: %zu actions, %zu observances, %zu reminders "
+                       "scheduled, next %s",
+                       TICKLER_VERSION, s->rt->store->n - s->rt->store->n_events,
+                       s->rt->store->n_events, s->rt->sched.n,
+                       next == INT64_MAX ? "never" : tkl_format_instant(next, buf));
         start_watchdog(d);
         /* config, stores and plugins are loaded and the timers armed */
         notify_status(d, "READY=1\n");

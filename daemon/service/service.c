@@ -193,6 +193,8 @@ static void on_recovered(void *data, int r, int64_t in_flight)
         kick(s);
 }
 
+static void ask_last_run(struct tkl_service *s);
+
 /*
  * What must be done before a delivery round, and is tried again before
  * every round until done: the recovery of notices a crashed run left
@@ -202,6 +204,7 @@ static void on_recovered(void *data, int r, int64_t in_flight)
 static int prepare_round(struct tkl_service *s)
 {
     const char *failed = NULL;
+    ask_last_run(s); /* PostgreSQL: until the schedule is built */
     if (s->recovering)
         return 1; /* its completion kicks a round */
     if (s->recover_pending) {
@@ -402,6 +405,11 @@ static void on_round(void *data, int r, const struct tkl_queue_result *res)
     queue_round_done(s, r, res, s->round_at);
     if (s->stopping || !s->handles_open)
         return;
+    if (s->reload_pending) {
+        s->reload_pending = false;
+        tkl_service_reload(s); /* arms the scheduler for the new schedule */
+        return;
+    }
     arm_scheduler(s);
     if (s->oneshot)
         kick(s); /* the delivery round decides whether --oneshot is done */
@@ -435,6 +443,11 @@ static void queue_round(struct tkl_service *s)
 static void on_sched_timer(uv_timer_t *t)
 {
     struct tkl_service *s = t->data;
+    /* a round is in flight (on PostgreSQL it may wait for the connection):
+     * its completion arms the timer again; arming it now for what is
+     * already due would fire it at once, again and again */
+    if (s->round_pending)
+        return;
     int64_t next = tkl_scheduler_next_at(&s->rt->sched);
     /* early (the wall clock went back): wait for the instant itself */
     if (!s->queue_backoff && next > tkl_service_now(s)) {
@@ -842,11 +855,23 @@ static int start_http(struct tkl_service *s)
     return 0;
 }
 
-static void ask_last_run(struct tkl_service *s);
+/* The schedule still waits for the shared last_run: the delivery timer's
+ * round (prepare_round) asks again within SETTLE_RETRY_MS, or sooner if
+ * the timer is due sooner. The first failure in a row is a warning. */
+static void last_run_retry(struct tkl_service *s, const char *what, int r)
+{
+    tkl_log(s->last_run_failures++ ? TKL_LOG_DEBUG : TKL_LOG_WARNING,
+            "%s: %s; the schedule waits for the last run time from PostgreSQL, asked again "
+            "in %d s",
+            what, strerror(-r), SETTLE_RETRY_MS / 1000);
+    if (!uv_is_active((uv_handle_t *)&s->deliver_timer) ||
+        uv_timer_get_due_in(&s->deliver_timer) > SETTLE_RETRY_MS)
+        (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, SETTLE_RETRY_MS, 0);
+}
 
 /* The shared last_run (r == 0), absent (-ENOENT), or not read (asked
- * again at the next reconnection): the schedule is built from it, and
- * queue rounds run from then on. */
+ * again: last_run_retry): the schedule is built from it, and queue rounds
+ * run from then on. */
 static void on_shared_last_run(void *data, int r, int64_t value)
 {
     struct tkl_service *s = data;
@@ -854,22 +879,24 @@ static void on_shared_last_run(void *data, int r, int64_t value)
     if (!s->last_run_pending || !s->handles_open || s->stopping)
         return;
     if (r < 0 && r != -ENOENT) {
-        log_warning("cannot read the last run time from PostgreSQL: %s; the schedule waits for "
-                    "it (asked again when the connection is back)",
-                    strerror(-r));
+        last_run_retry(s, "cannot read the last run time from PostgreSQL", r);
         return;
     }
     if (r == 0 && value > s->last_run_known)
         s->last_run_known = value;
     int64_t now = tkl_service_now(s), from = catch_up_from_value(s->rt, r, value, now);
     if (tkl_runtime_schedule(s->rt, from, now) < 0) {
-        log_error("out of memory building the schedule; it is tried again at the next "
-                  "reconnection");
+        last_run_retry(s, "cannot build the schedule", -ENOMEM);
         return;
     }
     s->last_run_pending = false;
+    s->last_run_failures = 0;
     if (!s->answers_stale)
         follow_snoozes(s, from); /* a snooze that ended while stopped too */
+    char buf[32];
+    int64_t next = tkl_scheduler_next_at(&s->rt->sched);
+    log_notice("schedule built from the shared last run: %zu reminders scheduled, next %s",
+               s->rt->sched.n, next == INT64_MAX ? "never" : tkl_format_instant(next, buf));
     arm_scheduler(s);
     if (s->changed)
         s->changed(s);
@@ -884,9 +911,7 @@ static void ask_last_run(struct tkl_service *s)
         return;
     int r = tkl_state_get_meta(s->state, "last_run", on_shared_last_run, s);
     if (r < 0) {
-        log_warning("cannot read the last run time from PostgreSQL: %s; asked again when the "
-                    "connection is back",
-                    strerror(-r));
+        last_run_retry(s, "cannot ask PostgreSQL for the last run time", r);
         return;
     }
     s->last_run_asking = true;
@@ -1044,6 +1069,13 @@ void tkl_service_reload(struct tkl_service *s)
     struct tkl_runtime *fresh = NULL;
     if (s->stopping)
         return;
+    /* a round in flight (on PostgreSQL, until the database answers) routes
+     * its notices with the runtime in force: the new one waits for it */
+    if (s->round_pending) {
+        log_notice("reloading once the pending queue round is in the outbox");
+        s->reload_pending = true;
+        return;
+    }
     /* the load can take seconds (a plan at a URL up to 30 s): the open
      * group commits first, so its write lock does not keep `tickler
      * retry` and the web face's writes waiting meanwhile (a refusal

@@ -52,6 +52,7 @@ struct tkl_service {
     int queue_backoff;           /* seconds before a failed queue round is tried again */
     unsigned state_failures;     /* failed commits and rounds in a row (logged 1st, 2nd, 4th...) */
     bool round_pending;          /* a queue round's puts wait for their completions */
+    bool reload_pending;         /* a reload waits for that round (it holds the runtime) */
     int64_t round_at;            /* its instant (last_run once it is durable) */
     size_t reports_pending;      /* "not ours" reports whose puts wait for completions */
     int log_level_override;      /* --log-level given: the configuration's is ignored */
@@ -61,6 +62,7 @@ struct tkl_service {
      * ready; until then no schedule is built and no queue round runs.
      * last_run_known: the value read or written since (INT64_MIN: none) */
     bool last_run_pending, last_run_asking;
+    unsigned last_run_failures; /* reads of it failed in a row */
     int64_t last_run_known;
     bool recovering;              /* it is queued, its completion not told */
     int64_t recovered;            /* notices it made due again */

@@ -10,9 +10,11 @@
  * r == 0 with its results once committed, r < 0 when it was undone (a
  * statement failed, the connection went: -ECONNRESET, the state closed:
  * -ECANCELED). Reads ride in the group too, so they see its writes. While
- * the connection is lost and not made again, commit tells the group's
- * operations -ENOTCONN. Until the schema is migrated and the statements
- * prepared, the open group waits (busy).
+ * the connection is not up (lost, or being made again), commit tells the
+ * group's operations -ENOTCONN: nothing of a group waits in the
+ * connection's queue for it, so what a reconnection queues first (the
+ * release of stray leases) is the first thing sent. Until the schema is
+ * migrated and the statements prepared, the open group waits (busy).
  *
  * Leases: a claim leases its notices to the node until its now plus the
  * lease; the node's clock when the answer arrives is that now plus the
@@ -230,18 +232,27 @@ static int held_reserve(struct pgs *q, size_t n)
     return 0;
 }
 
-/* Holds id, its lease fresh until fresh_ns; room was reserved. */
-static void hold(struct pgs *q, uint64_t id, uint64_t fresh_ns)
-{
-    q->held[q->n_held++] = (struct held){id, fresh_ns};
-}
-
 static struct held *held_find(const struct pgs *q, uint64_t id)
 {
     for (size_t i = 0; i < q->n_held; i++)
         if (q->held[i].id == id)
             return &q->held[i];
     return NULL;
+}
+
+/* Holds id, its lease fresh until fresh_ns; room was reserved. A notice
+ * held already (claimed again once the node's own lease ran out; the
+ * engine keeps its flight) is held once, its lease fresh again, so one
+ * outcome ends it. */
+static void hold(struct pgs *q, uint64_t id, uint64_t fresh_ns)
+{
+    struct held *h = held_find(q, id);
+    if (h) {
+        if (fresh_ns > h->fresh_ns)
+            h->fresh_ns = fresh_ns;
+        return;
+    }
+    q->held[q->n_held++] = (struct held){id, fresh_ns};
 }
 
 static void unhold(struct pgs *q, uint64_t id)
@@ -718,6 +729,13 @@ static int pgs_commit(void *impl)
     struct op *ops = q->open;
     q->open = NULL;
     q->open_tail = &q->open;
+    if (!tkl_pg_connected(q->pg)) {
+        /* a claim queued for the connection being made would be sent
+         * before the reconnection's release of stray leases, which would
+         * then release the notices it leased */
+        tell_all(q, ops, -ENOTCONN);
+        return -ENOTCONN;
+    }
     while (ops) {
         struct op *rest = NULL;
         int r = send_txn(q, ops, &rest);

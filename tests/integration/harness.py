@@ -1,6 +1,17 @@
 """Shared parts of the integration tests: the built tools, and ticklerd
-running in the background with its log collected."""
+running in the background with its log collected.
+
+The backend under test: with TICKLER_TEST_BACKEND=postgresql (and
+TICKLER_PG_FIXTURE, the ctest fixture's directory: tests/CMakeLists.txt,
+pg_fixture.py) every ticklerd and tickler a test starts with "-c CONF"
+runs on PostgreSQL: conf_for_backend(CONF) gives CONF a state group with
+backend "postgresql" and a database of its own, made fresh on the
+fixture's server for the directory CONF is in (one test's state) and
+dropped when the test exits. Without it, the default: SQLite in the
+state directory."""
+import atexit
 import os
+import re
 import random
 import shutil
 import signal
@@ -9,9 +20,206 @@ import sys
 import threading
 import time
 
-from pg_fixture import PostgreSQL  # noqa: F401 (a real PostgreSQL 15 for a test)
+from pg_fixture import PG_BIN, PostgreSQL
 
 BUILD = None  # set by each test's main from --build
+
+# How much longer a wait may take than on a plain build: the valgrind run
+# (tests/valgrind/run) sets it, as valgrind runs the programs tens of times
+# slower. Waits are for events; their limits only stop a hung test.
+SLOWDOWN = float(os.environ.get("TICKLER_TEST_SLOWDOWN", "1"))
+
+
+def deadline(seconds):
+    """The monotonic instant a wait of seconds (on a plain build) gives up."""
+    return time.monotonic() + seconds * SLOWDOWN
+
+
+BACKEND_ENV = "TICKLER_TEST_BACKEND"
+BACKEND = os.environ.get(BACKEND_ENV, "sqlite")
+assert BACKEND in ("sqlite", "postgresql"), "%s=%s: sqlite or postgresql" % (BACKEND_ENV, BACKEND)
+PG = BACKEND == "postgresql"
+
+_pg = None  # the fixture's server (pg_fixture.PostgreSQL)
+_pg_dir = None  # the conninfo files of the databases made, one per configuration directory
+_pg_dbs = {}  # configuration directory -> (database, conninfo file)
+_STATE_GROUP = re.compile(r"^(\s*state\s*[=:]\s*\{)", re.M)
+_MARK = "# the backend under test (harness.conf_for_backend)"
+
+
+def _pg_server():
+    global _pg, _pg_dir
+    if _pg is None:
+        d = os.environ.get("TICKLER_PG_FIXTURE")
+        assert d, "%s=postgresql needs TICKLER_PG_FIXTURE: run through ctest" % BACKEND_ENV
+        with open(os.path.join(d, "datadir")) as f:
+            _pg = PostgreSQL(f.read().strip())
+        import tempfile
+        _pg_dir = tempfile.mkdtemp(prefix="tickler-pgsuite-")
+        atexit.register(_drop_databases)
+    return _pg
+
+
+def _drop_databases():
+    for db, _ in _pg_dbs.values():
+        try:
+            _pg.psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % db)
+        except subprocess.CalledProcessError as e:
+            print("dropping %s: %s" % (db, e.stderr), file=sys.stderr)
+    shutil.rmtree(_pg_dir, ignore_errors=True)
+
+
+def pg_database(conf):
+    """The database of configuration conf on the PostgreSQL backend (made on
+    first use): (its name, the path of its conninfo file)."""
+    key = os.path.dirname(os.path.abspath(conf))
+    if key not in _pg_dbs:
+        pg = _pg_server()
+        db = "t_%d_%d" % (os.getpid(), len(_pg_dbs))
+        pg.psql("CREATE DATABASE %s" % db)
+        path = os.path.join(_pg_dir, db + ".conninfo")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(pg.conninfo(db) + "\n")
+        _pg_dbs[key] = (db, path)
+        print("\nharness: the configurations in %s run on PostgreSQL database %s" % (key, db),
+              file=sys.stderr, flush=True)
+    return _pg_dbs[key]
+
+
+def pg_sql(conf, sql):
+    """Runs sql on the database of configuration conf; psql's output."""
+    return _pg_server().psql(sql, pg_database(conf)[0]).strip()
+
+
+def conf_for_backend(conf):
+    """Makes configuration conf run on the backend under test: on
+    PostgreSQL, its state group (added when it has none) gains backend and
+    conninfo_file. Idempotent; nothing on SQLite or for a file that does
+    not exist or lies outside the temporary directory (the shipped
+    configuration in the source tree is left as it is, on SQLite). Call it
+    again after rewriting a configuration a running daemon reloads."""
+    import tempfile
+    conf = os.path.abspath(conf)
+    if not PG or not os.path.isfile(conf) or \
+            not conf.startswith(os.path.join(tempfile.gettempdir(), "")):
+        return
+    with open(conf) as f:
+        text = f.read()
+    if _MARK in text:
+        return
+    settings = 'backend = "postgresql"; conninfo_file = "%s";' % pg_database(conf)[1]
+    if _STATE_GROUP.search(text):
+        text = _STATE_GROUP.sub(lambda m: "%s %s %s" % (m.group(1), settings, _MARK + "\n"),
+                                text, count=1)
+    else:
+        text += "\n%s\nstate = { %s };\n" % (_MARK, settings)
+    with open(conf, "w") as f:
+        f.write(text)
+
+
+OUTBOX_REFUSED = "the outbox is in PostgreSQL (state.backend in "
+
+_OUTBOX_SQL = """
+SELECT coalesce(json_agg(json_build_object(
+  'id', n.id,
+  'state', CASE WHEN n.state = 0 AND n.attempts > 0 THEN 'retrying' WHEN n.state = 0 THEN 'pending'
+                WHEN n.state = 1 THEN 'delivered' ELSE 'failed' END,
+  'channel', n.channel, 'recipient', n.recipient, 'team', n.team_id, 'due_at', n.due_at,
+  'queued_at', n.created_at, 'attempts', n.attempts, 'last_error', n.last_error,
+  'items', (SELECT coalesce(json_agg(e.item_id ORDER BY e.idx), '[]') FROM entries e
+            WHERE e.notice_id = n.id),
+  'entries', (SELECT coalesce(json_agg(json_build_object('item', e.item_id, 'title', e.title,
+                                                         'stage', e.stage_key,
+                                                         'late', e.late <> 0) ORDER BY e.idx),
+                              '[]') FROM entries e WHERE e.notice_id = n.id)) ORDER BY n.id DESC),
+  '[]') FROM notices n"""
+
+
+def outbox(conf, state, *extra):
+    """The outbox as `tickler outbox --json` lists it: (its notices, the
+    command's output), newest first. On PostgreSQL, where the command says it does not
+    read the shared outbox and exits 1 (docs/ha.md), that refusal is
+    checked and the same listing is read from the database (times as ISO
+    8601 in UTC)."""
+    import datetime
+    import json
+    p = subprocess.run([tool("tickler"), "-c", conf, "--state-dir", state, *extra, "outbox",
+                        "--json"], capture_output=True, text=True)
+    if not PG:
+        if p.returncode != 0:
+            raise AssertionError("tickler outbox exited %d: %s" % (p.returncode, p.stderr))
+        return json.loads(p.stdout), p.stdout + p.stderr
+    if p.returncode != 1 or OUTBOX_REFUSED not in p.stderr:
+        raise AssertionError("tickler outbox on PostgreSQL: exit %d, %r" % (p.returncode, p.stderr))
+    if pg_sql(conf, "SELECT to_regclass('notices') IS NOT NULL") != "t":
+        return [], p.stdout + p.stderr
+    box = json.loads(pg_sql(conf, _OUTBOX_SQL))
+    for n in box:
+        for k in ("due_at", "queued_at"):
+            n[k] = datetime.datetime.fromtimestamp(n[k], datetime.timezone.utc).isoformat()
+    return box, p.stdout + p.stderr
+
+
+def pg_lock(conf, table, seconds):
+    """A psql session holding table of configuration conf's database in
+    ACCESS EXCLUSIVE mode for seconds, then letting go (a Popen; it exits
+    0 when it held the lock)."""
+    pg = _pg_server()
+    cmd = [os.path.join(PG_BIN, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+           pg.conninfo(pg_database(conf)[0]), "-c",
+           "BEGIN; LOCK TABLE %s IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(%d); COMMIT"
+           % (table, seconds)]
+    if pg.root:
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            cwd="/")
+
+
+def notice_rows(conf, state):
+    """Every row of the notices and their entries in the state of the
+    backend under test, as text (for what must never be kept there)."""
+    if PG:
+        return pg_sql(conf, "SELECT * FROM notices n LEFT JOIN entries e ON e.notice_id = n.id")
+    import sqlite3
+    db = sqlite3.connect(os.path.join(state, "tickler.db"))
+    try:
+        return "\n".join(repr(r) for r in db.execute(
+            "SELECT * FROM notices n LEFT JOIN entries e ON e.notice_id = n.id"))
+    finally:
+        db.close()
+
+
+def _conf_arg(args, cwd):
+    """The configuration (-c/--config) a ticklerd or tickler command line
+    names, or None."""
+    if isinstance(args, (str, bytes)) or not any(
+            os.path.basename(str(a)) in ("ticklerd", "tickler") for a in args):
+        return None
+    args = [str(a) for a in args]
+    for i, a in enumerate(args):
+        if a in ("-c", "--config") and i + 1 < len(args):
+            conf = args[i + 1]
+        elif a.startswith("--config="):
+            conf = a[len("--config="):]
+        else:
+            continue
+        return os.path.join(cwd or "", conf)
+    return None
+
+
+if PG:
+    class _Popen(subprocess.Popen):
+        """Every ticklerd and tickler a test starts runs on the backend
+        under test (conf_for_backend on its -c configuration)."""
+
+        def __init__(self, args, *a, **kw):
+            conf = _conf_arg(args, kw.get("cwd"))
+            if conf:
+                conf_for_backend(conf)
+            super().__init__(args, *a, **kw)
+
+    subprocess.Popen = _Popen
 
 
 def copy_sample(source, tmp, port=None):
@@ -88,7 +296,7 @@ class Daemon:
             return "\n".join(self.lines)
 
     def wait_for(self, text, timeout=60, after=0):
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * SLOWDOWN
         with self.cond:
             while True:
                 for i, line in enumerate(self.lines[after:], after):
@@ -102,8 +310,8 @@ class Daemon:
     def wait(self, timeout=30):
         """Waits for the daemon to exit and its log to be read to the end;
         returns its exit status."""
-        rc = self.proc.wait(timeout=timeout)
-        self.reader.join(timeout=timeout)
+        rc = self.proc.wait(timeout=timeout * SLOWDOWN)
+        self.reader.join(timeout=timeout * SLOWDOWN)
         self.proc.stderr.close()
         return rc
 

@@ -172,10 +172,9 @@ teams = ( %s );
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def outbox(self):
-        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
-                            "outbox", "--json"], capture_output=True, text=True, check=True)
-        self.assertNotIn(CANARY, p.stdout + p.stderr)
-        return json.loads(p.stdout)
+        box, out = harness.outbox(self.conf, self.state)
+        self.assertNotIn(CANARY, out)
+        return box
 
     def test_every_notice_once_retries_and_failures(self):
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
@@ -238,9 +237,9 @@ teams = ( %s );
         for name in os.listdir(self.state):
             with open(os.path.join(self.state, name), "rb") as f:
                 self.assertNotIn(CANARY.encode(), f.read(), name)
-        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
-        for row in db.execute("SELECT * FROM notices"):
-            self.assertNotIn(CANARY, repr(row))
+        rows = harness.notice_rows(self.conf, self.state)
+        self.assertIn("e500", rows)  # the test can fail
+        self.assertNotIn(CANARY, rows)
 
     def test_links_in_the_json_signed_and_never_kept(self):
         key = "4b" * 32
@@ -330,6 +329,10 @@ teams = ( %s );
             gone = [n for n in self.outbox() if n["recipient"] == "gone"][0]
             p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
                                 "retry", str(gone["id"])], capture_output=True, text=True)
+            if harness.PG:  # tickler retry does not reach the shared outbox yet (docs/ha.md)
+                self.assertEqual(p.returncode, 1)
+                self.assertIn(harness.OUTBOX_REFUSED, p.stderr)
+                return
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("1 notice queued again", p.stdout)
             n = d.wait_for("woken by tickler retry")
@@ -407,9 +410,7 @@ teams = ( %s );
             f.write("Ref,Actions,Responsibility,Timeframe,Status\n" + plan)
 
     def outbox(self):
-        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
-                            "outbox", "--json"], capture_output=True, text=True, check=True)
-        return json.loads(p.stdout)
+        return harness.outbox(self.conf, self.state)[0]
 
     def test_a_locked_outbox_across_the_send_time_loses_nothing(self):
         names = ["Alpha", "Bravo", "Charlie"]
@@ -424,6 +425,22 @@ teams = ( %s );
                    "".join("R%d,Action %d,%s,03/03/2023,\n" % (i, i, n)
                            for i, n in enumerate(names)))
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T08:59:45")
+        if harness.PG:
+            # another session holds the notices table across 09:00: the
+            # round waits for it (PostgreSQL queues the lock, it does not
+            # refuse), then every notice is delivered once
+            try:
+                d.wait_for("schema version")
+                lock = harness.pg_lock(self.conf, "notices", 30)
+                self.assertEqual(lock.wait(timeout=120), 0, lock.stderr.read())
+                box = settle(self, d, self.outbox, len(names))
+            finally:
+                self.assertEqual(d.stop(), 0)
+            self.assertNotIn("reminder not sent", d.log())
+            self.assertEqual(sorted(n["state"] for n in box), ["delivered"] * 3)
+            oks = [r for r in self.rec.requests if r[0].startswith("ok") and r[3] < 300]
+            self.assertEqual(sorted(r[2] for r in oks), sorted(str(n["id"]) for n in box))
+            return
         try:
             d.wait_for("started")
             # another process holds the database across 09:00, until ticklerd
@@ -521,9 +538,7 @@ teams = ( %s );
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def outbox(self):
-        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
-                            "outbox", "--json"], capture_output=True, text=True, check=True)
-        return json.loads(p.stdout)
+        return harness.outbox(self.conf, self.state)[0]
 
     def test_transient_then_delivered_once_and_550_reported(self):
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
@@ -595,6 +610,10 @@ teams = ( { id = "crowd"; name = "Crowd"; recipients = { mail = [ %s ]; }; } );
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def delivered(self):
+        if harness.PG:
+            if harness.pg_sql(self.conf, "SELECT to_regclass('notices') IS NOT NULL") != "t":
+                return 0
+            return int(harness.pg_sql(self.conf, "SELECT count(*) FROM notices WHERE state = 1"))
         try:
             db = sqlite3.connect(os.path.join(self.state, "tickler.db"), timeout=10)
             n = db.execute("SELECT count(*) FROM notices WHERE state = 1").fetchone()[0]
@@ -742,6 +761,9 @@ teams = ( { id = "crowd"; name = "Crowd"; recipients = { mail = [ %s ]; }; } );
             return f.read().rsplit(")", 1)[1].split()[0] == "T"
 
     def test_a_kill_between_group_commits_loses_nothing(self):
+        if harness.PG:
+            self.skipTest("the kill points are the SQLite outbox's group commits; on PostgreSQL "
+                          "kills at random instants are integration_ha_pg's")
         logs = []
         for when, n in self.POINTS:
             env = dict(os.environ, TICKLER_TEST_STOP_AT_COMMIT="%s:%d" % (when, n))

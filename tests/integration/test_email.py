@@ -104,9 +104,7 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
                                "--oneshot"], capture_output=True, text=True, timeout=120)
 
     def outbox(self, conf):
-        p = subprocess.run([tool("tickler"), "-c", conf, "--state-dir", self.state, "outbox",
-                            "--json"], capture_output=True, text=True, check=True)
-        return json.loads(p.stdout)
+        return harness.outbox(conf, self.state)[0]
 
     def server(self, cert="good", **kw):
         args = dict(authenticator=authenticator, auth_required=True, auth_require_tls=True)

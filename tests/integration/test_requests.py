@@ -72,6 +72,27 @@ teams = (
         self.smtp.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def refused_on_pg(self, *args):
+        """On PostgreSQL: the command (tickler's args, or ticklerd's with
+        --oneshot when none) refuses report.request_updates, which is not
+        on that backend yet (docs/ha.md), and nothing is sent. Returns
+        whether the backend is PostgreSQL."""
+        if not harness.PG:
+            return False
+        cmd = [tool("tickler"), "-c", self.conf, *args] if args else [
+            tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(), "--state-dir",
+            self.state, "--now", "2027-03-01T09:00:30", "--oneshot"]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("error: [request_updates] report.request_updates is not yet supported with "
+                      'state.backend = "postgresql"', p.stdout + p.stderr)
+        self.assertEqual(self.smtp.received(), [])
+        if args == ("check",):  # and the links are served from one node only
+            self.assertIn("warning: [links] with state.backend = \"postgresql\", officers' answers "
+                          "are recorded in the state directory of the node that serves their link",
+                          p.stdout + p.stderr)
+        return True
+
     def run_once(self, now):
         """ticklerd --oneshot at now: what is due is sent, then it stops.
         Returns {recipient: (subject, text)} of the messages it sent."""
@@ -110,6 +131,9 @@ teams = (
             db.close()
 
     def test_request_follow_up_and_summary(self):
+        if self.refused_on_pg():
+            self.refused_on_pg("check")
+            return
         # Monday 1 March 2027: one message per owning team, its actions and the "by" date
         got = self.run_once("2027-03-01T09:00:30")
         self.assertEqual(set(got), {"alpha@example.org", "beta@example.org",
@@ -157,6 +181,8 @@ teams = (
         self.assertEqual(self.run_once("2027-03-24T09:00:30"), {})
 
     def test_upcoming_lists_the_requests(self):
+        if self.refused_on_pg("upcoming", "--from", "2027-02-25", "--days", "10"):
+            return
         p = subprocess.run([tool("tickler"), "-c", self.conf, "upcoming", "--from", "2027-02-25",
                             "--days", "10", "--json"], capture_output=True, text=True, check=True)
         rows = [(r["at"], r["stage"], r["team"], r["title"]) for r in json.loads(p.stdout)]
@@ -170,6 +196,8 @@ teams = (
         self.assertNotIn("alpha", p.stdout)
 
     def test_the_report_speaks_the_configured_words(self):
+        if self.refused_on_pg("--state-dir", self.state, "report", "--format", "md"):
+            return
         # the report group's words and title reach tickler report
         p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state, "report",
                             "--format", "md"], capture_output=True, text=True, check=True)

@@ -262,11 +262,11 @@ class Metrics(Fixture):
         self.assertEqual(status, 200)
         self.assertEqual(h["content-type"], "text/plain; version=0.0.4; charset=utf-8")
         self.promtool(before.decode())
-        deadline = time.monotonic() + 120
+        deadline = harness.deadline(120)
         while len(self.sink.count()) < 5:
             self.assertLess(time.monotonic(), deadline, self.daemon.log())
             time.sleep(0.2)
-        deadline = time.monotonic() + 60
+        deadline = harness.deadline(60)
         while True:  # the outcomes are recorded just after the sink answers
             after = self.get("/metrics")[2].decode()
             if metric(after, "tickler_notifications_total", channel="hook") == 5 or \
@@ -278,9 +278,17 @@ class Metrics(Fixture):
         self.assertEqual(metric(after, "tickler_notifications_total", channel="hook"), 5)
         self.assertEqual(metric(after, "tickler_notification_requests_total", channel="hook"), 5)
         self.assertEqual(metric(after, "tickler_notification_latency_seconds_count", channel="hook"), 5)
-        self.assertEqual(metric(after, "tickler_outbox_notices", state="delivered"), 5)
-        self.assertEqual(metric(after, "tickler_outbox_notices", state="pending"), 0)
-        self.assertEqual(metric(after, "tickler_outbox_oldest_pending_age_seconds"), 0)
+        if harness.PG:
+            # the shared outbox's gauges are left out (tickler status has
+            # them); each node says which it is (docs/ha.md)
+            self.assertNotIn("tickler_outbox_notices", after)
+            self.assertNotIn("tickler_outbox_oldest_pending_age_seconds", after)
+            self.assertIsNotNone(re.search(r'^tickler_node_info\{node="[^"]+",'
+                                           r'backend="postgresql"\} 1$', after, re.M), after)
+        else:
+            self.assertEqual(metric(after, "tickler_outbox_notices", state="delivered"), 5)
+            self.assertEqual(metric(after, "tickler_outbox_notices", state="pending"), 0)
+            self.assertEqual(metric(after, "tickler_outbox_oldest_pending_age_seconds"), 0)
         self.assertGreaterEqual(metric(after, "tickler_http_requests_total", path="/metrics",
                                        code="200"), 1)
         self.assertIsNotNone(re.search(r'^tickler_build_info\{.*version="[^"]+".*\} 1$', after, re.M))
@@ -416,11 +424,12 @@ class Reload(Fixture):
             f.write(text.replace(group, ""))
         self.daemon = Daemon(self.conf, self.state)
         n = self.daemon.wait_for("started")
-        self.assertNotIn("web face", self.daemon.log())
+        self.assertNotIn("web face on", self.daemon.log())
         with self.assertRaises(subprocess.CalledProcessError):
             self.get("/healthz")
         with open(self.conf, "w") as f:
             f.write(text)
+        harness.conf_for_backend(self.conf)
         self.daemon.proc.send_signal(1)
         self.daemon.wait_for("web face on 127.0.0.1:%d" % self.port, after=n)
         self.assertEqual(self.get("/healthz")[0], 200)
@@ -511,9 +520,7 @@ class Load(Fixture):
         while len(self.sink.count()) < 1000:
             self.assertLess(time.monotonic(), deadline, "%d of 1000 delivered" % len(self.sink.count()))
             time.sleep(0.2)
-        box = json.loads(subprocess.run(
-            [tool("tickler"), "-c", self.conf, "--state-dir", self.state, "outbox", "--json"],
-            capture_output=True, text=True, check=True).stdout)
+        box = harness.outbox(self.conf, self.state)[0]
         ok = sum(r[0] for r in results)
         failures = [f for r in results for f in r[1]]
         print("\nload: %d requests answered by 50 connections in 20 s, %d failed"

@@ -7,7 +7,10 @@
  * recovery touches only the node's own leases, and a renewal only what
  * the node holds; a claim answered too late is released, not handed out;
  * a lost connection tells the group r < 0 and the work done again after
- * the reconnection is stored once; closing tells what is pending. Every
+ * the reconnection is stored once; a claim committed while the
+ * connection is made again keeps its lease past the release of strays; a
+ * notice claimed again while held is held once; closing tells what is
+ * pending. Every
  * completion runs once, never inside a state call. */
 #include <check.h>
 #include <errno.h>
@@ -522,6 +525,98 @@ START_TEST(a_reconnection_releases_the_leases_of_claims_whose_answer_was_lost)
 }
 END_TEST
 
+/* Queues a claim of one notice of node a and commits: 0 when it went
+ * into the connection's queue, else what it was told at once. */
+static int claim_now(struct told *c)
+{
+    struct tkl_state_lease l = {a.id, LEASE};
+    *c = (struct told){0};
+    ck_assert_int_eq(tkl_state_claim(a.st, "email", 1000, 1, &l, on_claim, c), 0);
+    (void)tkl_state_commit(a.st); /* a lost connection tells the group at once */
+    return c->calls ? c->r : 0;
+}
+
+START_TEST(a_claim_sent_while_the_connection_is_made_again_keeps_its_lease)
+{
+    /* the connection goes; a claim committed while it is being made again
+     * (not yet up) is answered, and the notice it leased is handed out:
+     * the node must still hold its lease, or another node sends it too */
+    struct told probe, c;
+    put_many(2);
+    PGconn *db = tkl_pg_fixture_connect("t_state");
+    PQclear(tkl_pg_fixture_exec(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                    " WHERE datname = current_database()"
+                                    " AND pid <> pg_backend_pid()"));
+    PQfinish(db);
+    /* until the loss is seen (a group refused at once: -ENOTCONN) */
+    int tries = 0;
+    for (;; tries++) {
+        ck_assert_int_lt(tries, 100);
+        probe = (struct told){0};
+        ck_assert_int_eq(tkl_state_get_meta(a.st, "last_run", on_value, &probe), 0);
+        (void)tkl_state_commit(a.st);
+        if (probe.calls && probe.r == -ENOTCONN)
+            break;
+        ck_assert(tkl_run_until_count(&loop, &probe.calls, 1));
+    }
+    /* then until a claim is taken into the queue of the connection being
+     * made (not refused at once) */
+    for (tries = 0; claim_now(&c) == -ENOTCONN; tries++) {
+        ck_assert_int_lt(tries, 10000);
+        uv_run(&loop, UV_RUN_ONCE);
+    }
+    wait_told(&c);
+    ck_assert_int_eq(c.r, 0);
+    ck_assert_uint_eq(c.n, 1);
+    ck_assert(tkl_state_lease_fresh(a.st, c.ids[0]));
+    tkl_run_for(&loop, 500); /* whatever the reconnection queued is committed */
+    char q[160];
+    snprintf(q, sizeof(q), "SELECT count(*) FROM notices WHERE id = %llu AND lease_node = 'node-a'",
+             (unsigned long long)c.ids[0]);
+    ck_assert_int_eq(db_value(q), 1);
+    /* so another node cannot claim it */
+    struct told other = {0};
+    claim(&b, 1000, 2, &other);
+    commit(&b);
+    wait_told(&other);
+    ck_assert_int_eq(other.r, 0);
+    for (size_t i = 0; i < other.n; i++)
+        ck_assert_uint_ne(other.ids[i], c.ids[0]);
+}
+END_TEST
+
+START_TEST(a_notice_claimed_again_while_held_is_held_once)
+{
+    /* the node's own lease on a notice in flight ran out (the database
+     * was away longer than a lease) and its next claim takes the notice
+     * again: once the outcome is recorded nothing is held, so no renewal
+     * runs on and a drain does not wait */
+    struct told c1 = {0}, c2 = {0}, out = {0};
+    put_many(1);
+    claim(&a, 1000, 1, &c1);
+    commit(&a);
+    wait_told(&c1);
+    ck_assert_uint_eq(c1.n, 1);
+    ck_assert_int_eq(db_value("WITH u AS (UPDATE notices SET lease_until = 1000 RETURNING 1)"
+                              " SELECT count(*) FROM u"),
+                     1);
+    claim(&a, 1000, 1, &c2);
+    commit(&a);
+    wait_told(&c2);
+    ck_assert_uint_eq(c2.n, 1);
+    ck_assert_uint_eq(c2.ids[0], c1.ids[0]);
+    outcome(&a, c1.ids[0], TKL_STATE_DELIVERED, &out);
+    commit(&a);
+    wait_told(&out);
+    ck_assert_int_eq(out.r, 0);
+    ck_assert(!tkl_state_lease_fresh(a.st, c1.ids[0]));
+    tkl_state_drain(a.st);
+    tkl_run_for(&loop, 500);
+    struct told late = {0};
+    ck_assert_int_eq(tkl_state_get_meta(a.st, "last_run", on_value, &late), -ESHUTDOWN);
+}
+END_TEST
+
 START_TEST(a_claim_whose_notices_cannot_be_held_releases_them)
 {
     /* out of memory tracking the notices in flight (so renewing their
@@ -761,6 +856,8 @@ int main(void)
     tcase_add_test(tc, a_lease_is_fresh_only_within_half_a_lease_of_its_confirmation);
     tcase_add_test(tc, a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once);
     tcase_add_test(tc, a_reconnection_releases_the_leases_of_claims_whose_answer_was_lost);
+    tcase_add_test(tc, a_claim_sent_while_the_connection_is_made_again_keeps_its_lease);
+    tcase_add_test(tc, a_notice_claimed_again_while_held_is_held_once);
     tcase_add_test(tc, a_claim_whose_notices_cannot_be_held_releases_them);
     tcase_add_test(tc, a_drain_waits_for_the_outcome_of_a_notice_in_flight);
     tcase_add_test(tc, closing_tells_every_pending_completion_once);
