@@ -92,17 +92,30 @@ def pg_sql(conf, sql):
     return _pg_server().psql(sql, pg_database(conf)[0]).strip()
 
 
+_SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def _made_by_a_test(path):
+    """Whether path lies in a directory a test made (tempfile, prefix
+    "tickler-"), outside the source tree (a clone may itself lie in the
+    temporary directory)."""
+    import tempfile
+    rel = os.path.relpath(path, tempfile.gettempdir())
+    if rel.startswith(os.pardir) or not rel.split(os.sep)[0].startswith("tickler-"):
+        return False
+    return os.path.commonpath([path, _SOURCE]) != _SOURCE
+
+
 def conf_for_backend(conf):
     """Makes configuration conf run on the backend under test: on
     PostgreSQL, its state group (added when it has none) gains backend and
     conninfo_file. Idempotent; nothing on SQLite or for a file that does
-    not exist or lies outside the temporary directory (the shipped
-    configuration in the source tree is left as it is, on SQLite). Call it
-    again after rewriting a configuration a running daemon reloads."""
-    import tempfile
+    not exist or that no test made (_made_by_a_test: the shipped
+    configuration in the source tree is left as it is, on SQLite, even in
+    a clone under the temporary directory). Call it again after rewriting
+    a configuration a running daemon reloads."""
     conf = os.path.abspath(conf)
-    if not PG or not os.path.isfile(conf) or \
-            not conf.startswith(os.path.join(tempfile.gettempdir(), "")):
+    if not PG or not os.path.isfile(conf) or not _made_by_a_test(conf):
         return
     with open(conf) as f:
         text = f.read()
