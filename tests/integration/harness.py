@@ -323,7 +323,11 @@ class Daemon:
     def wait(self, timeout=30):
         """Waits for the daemon to exit and its log to be read to the end;
         returns its exit status."""
-        rc = self.proc.wait(timeout=timeout * SLOWDOWN)
+        try:
+            rc = self.proc.wait(timeout=timeout * SLOWDOWN)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the daemon did not exit in %d s; log:\n%s"
+                                 % (timeout * SLOWDOWN, "\n".join(self.lines))) from None
         self.reader.join(timeout=timeout * SLOWDOWN)
         self.proc.stderr.close()
         return rc
