@@ -571,7 +571,8 @@ static struct tkl_notice_entry *linked_entries(const struct tkl_flight *x)
 }
 
 /* Puts the claimed flights of list aside, to have their `sending` marks
- * cleared at the next round: they were never handed out. */
+ * cleared at the next round (at once while stopping): they were never
+ * handed out. */
 static void release_all(struct tkl_deliverer *e, struct tkl_flight *list)
 {
     while (list) {
@@ -582,6 +583,10 @@ static void release_all(struct tkl_deliverer *e, struct tkl_flight *list)
         x->next = e->unrecorded;
         e->unrecorded = x;
     }
+    /* no round comes once stopping: recorded now, so a backend that waits
+     * for the notices it leased (PostgreSQL's drain) is not kept waiting */
+    if (e->stopping)
+        settle_kept(e);
 }
 
 /*

@@ -661,6 +661,26 @@ START_TEST(no_delivery_starts_before_its_notice_is_durably_claimed)
 }
 END_TEST
 
+/* A claim answered once the engine stops hands nothing out, and its
+ * notices are released at once: no round comes to record that, and a
+ * backend's drain (PostgreSQL's) waits for the notices it leased. */
+START_TEST(a_claim_answered_after_the_stop_is_released_at_once)
+{
+    uint64_t ids[3];
+    for (int i = 0; i < 3; i++)
+        ids[i] = put("fast", "hr@example.org");
+    round_result = -EINPROGRESS;
+    ck_assert_int_eq(tkl_delivery_round(&e), 0);
+    tkl_delivery_stop(&e);                                /* before the claim's answer */
+    ck_assert_int_eq(tkl_state_commit(durable_state), 0); /* the claim told, releases written */
+    ck_assert_int_eq(count("sending = 1"), 0);
+    ck_assert(tkl_delivery_idle(&e));
+    ck_assert_int_eq(count("sending = 0"), 3);
+    for (int i = 0; i < 3; i++)
+        ck_assert_uint_eq(fast.delivered[ids[i]], 0);
+}
+END_TEST
+
 START_TEST(a_full_disk_at_the_commit_hands_nothing_out_and_keeps_the_notices)
 {
     uint64_t ids[3];
@@ -925,6 +945,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, a_hung_channel_holds_up_no_other);
+    tcase_add_test(tc, a_claim_answered_after_the_stop_is_released_at_once);
     tcase_add_test(tc, a_refused_outcome_is_kept_and_recorded_once);
     tcase_add_test(tc, unusable_recipients_and_unserved_channels_fail_for_good_with_a_report);
     tcase_add_test(tc, a_notifier_that_is_not_running_is_handed_nothing);
