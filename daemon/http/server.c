@@ -571,6 +571,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return finish(srv, c, method, &req, &resp);
     }
     if (!answer_post(srv, c, p, &resp)) {
+        if (p->later->answered) { /* a page that broke the contract: answered already */
+            resp = p->later->resp;
+            p->later->resp = (struct tkl_http_response){0};
+            return finish(srv, c, method, &req, &resp);
+        }
         MHD_suspend_connection(c);
         p->later->suspended = true;
         return MHD_YES;
