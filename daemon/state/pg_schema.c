@@ -1,4 +1,5 @@
 #include "pg_schema.h"
+#include "pg_updates.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -172,10 +173,6 @@ static const struct {
      2},
 };
 
-#define UPDATE_COLUMNS                                                                             \
-    "action_id, recipient, team_id, kind, at, link_issued_at, until_day, rag, note, "              \
-    "suggested_team, plan_deadline_day, plan_deadline_text, plan_status, plan_owners"
-
 /* officers' updates (pg_schema.h) */
 static const struct {
     const char *name, *sql;
@@ -183,7 +180,7 @@ static const struct {
 } update_statements[] = {
     /* the search for the same update matches updates_once_per_plan */
     {TKL_PG_ADD_UPDATE,
-     "WITH ins AS (INSERT INTO updates(" UPDATE_COLUMNS ")"
+     "WITH ins AS (INSERT INTO updates(" TKL_PG_UPDATE_COLUMNS ")"
      "   VALUES($1, $2, $3, $4::integer, $5::bigint, $6::bigint, $7::integer, $8::integer, $9,"
      "   $10, $11::integer, $12, $13, $14) ON CONFLICT DO NOTHING RETURNING id)"
      "SELECT id, true FROM ins UNION ALL"
@@ -198,7 +195,7 @@ static const struct {
      14},
     {TKL_PG_NOTIFY_UPDATED, "SELECT pg_notify('" TKL_PG_UPDATED_CHANNEL "', $1)", 1},
     {TKL_PG_UPDATES,
-     "SELECT id, " UPDATE_COLUMNS " FROM updates WHERE at >= $1::bigint AND at < $2::bigint"
+     "SELECT id, " TKL_PG_UPDATE_COLUMNS " FROM updates WHERE at >= $1::bigint AND at < $2::bigint"
      " AND ($3::text IS NULL OR action_id = $3) ORDER BY id",
      3},
     {TKL_PG_LINK_UPDATES,

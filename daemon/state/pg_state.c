@@ -52,6 +52,7 @@
 #include "core/log.h"
 #include "pg.h"
 #include "pg_schema.h"
+#include "pg_updates.h"
 #include "state.h"
 
 /* An operation's statements per transaction: three more (the NOTIFYs,
@@ -524,30 +525,6 @@ static void renewed(struct pgs *q, const struct op *p, const PGresult *res)
 
 /* ---- officers' updates ---- */
 
-/* The update of row (TKL_PG_UPDATES' columns) into *u. Returns 0 or
- * -ENOMEM (then u holds what was copied, for tkl_update_free). */
-static int update_read(const PGresult *res, int row, struct tkl_update *u)
-{
-    bool oom = false;
-    *u = (struct tkl_update){.id = value_int(res, row, 0)};
-    u->action_id = value_dup(res, row, 1, &oom);
-    u->recipient = value_dup(res, row, 2, &oom);
-    u->team_id = value_dup(res, row, 3, &oom);
-    u->kind = (enum tkl_update_kind)value_int(res, row, 4);
-    u->at = value_int(res, row, 5);
-    u->link_issued_at = value_int(res, row, 6);
-    u->until_day = PQgetisnull(res, row, 7) ? TKL_NO_DAY : (int32_t)value_int(res, row, 7);
-    u->rag = (enum tkl_rag)value_int(res, row, 8);
-    u->note = value_dup(res, row, 9, &oom);
-    u->suggested_team = value_dup(res, row, 10, &oom);
-    u->plan_deadline_day =
-        PQgetisnull(res, row, 11) ? TKL_NO_DAY : (int32_t)value_int(res, row, 11);
-    u->plan_deadline_text = value_dup(res, row, 12, &oom);
-    u->plan_status = value_dup(res, row, 13, &oom);
-    u->plan_owners = value_dup(res, row, 14, &oom);
-    return oom || !u->action_id || !u->recipient ? -ENOMEM : 0;
-}
-
 /* An added update's row (id, added now), or the updates read. No row for
  * an added one: the same update committed meanwhile, not yet in view:
  * -EAGAIN (tried again, it is found). */
@@ -562,15 +539,7 @@ static void tell_updates(struct op *p, const PGresult *res)
         return;
     }
     struct tkl_updates l = {0};
-    int r = 0;
-    if (rows > 0 && !(l.v = calloc((size_t)rows, sizeof(*l.v))))
-        r = -ENOMEM;
-    for (int i = 0; r == 0 && i < rows; i++) {
-        r = update_read(res, i, &l.v[i]);
-        l.n++; /* freed with the list, whole or not */
-    }
-    if (r < 0)
-        tkl_updates_free(&l);
+    int r = tkl_pg_updates_of(res, &l);
     p->cb.updates(p->data, r, &l);
     tkl_updates_free(&l);
 }
