@@ -840,8 +840,7 @@ static int read_updates_pg(struct cli *c, const char *cmd, struct tkl_updates *r
     if (r == -ENOENT)
         fprintf(stderr, "tickler %s: %s: no updates recorded, the plan alone\n", cmd, err);
     else if (r < 0)
-        fprintf(stderr, "tickler %s: PostgreSQL (%s): %s\n", cmd, c->cfg->state.conninfo_file,
-                err);
+        fprintf(stderr, "tickler %s: PostgreSQL (%s): %s\n", cmd, c->cfg->state.conninfo_file, err);
     free(err);
     return r < 0 && r != -ENOENT ? 1 : 0;
 }

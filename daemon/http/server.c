@@ -48,8 +48,8 @@ struct post_body {
     struct tkl_request req;
     char *data;
     size_t len, cap;
-    bool too_big; /* longer than TKL_FORM_BODY_MAX: answered 413 */
-    bool oom;     /* could not be kept: answered 503 */
+    bool too_big;        /* longer than TKL_FORM_BODY_MAX: answered 413 */
+    bool oom;            /* could not be kept: answered 503 */
     struct later *later; /* the page answers later (tkl_http_later); NULL: now */
 };
 
@@ -62,7 +62,7 @@ struct post_body {
 struct later {
     struct tkl_http_later base; /* first: the page's handle */
     struct tkl_http_server *srv;
-    struct listener *l;        /* NULL once the connection let go */
+    struct listener *l; /* NULL once the connection let go */
     struct MHD_Connection *c;
     struct tkl_http_response resp; /* the answer, once answered */
     bool answered, suspended;
@@ -384,7 +384,7 @@ static bool call_page(struct tkl_http_server *srv, struct MHD_Connection *c,
     };
     if (q.r < 0)
         r = tkl_http_text(resp, 400, "Unknown or malformed query argument.");
-    else if ((r = srv->host.handle(srv->host.data, &hr, resp)) == TKL_HTTP_LATER && p->later)
+    else if ((r = srv->host.handle(srv->host.data, &hr, resp)) == TKL_HTTP_LATER && p && p->later)
         return false;
     else if (r == TKL_HTTP_LATER)
         r = -EIO; /* nothing taken to answer through */
@@ -756,8 +756,8 @@ static int listener_start(struct tkl_http_server *srv, struct listener *l, uv_lo
         {srv->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->cert},
         {MHD_OPTION_END, 0, NULL},
     };
-    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
-                     (srv->key ? MHD_USE_TLS : 0);
+    unsigned flags =
+        MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | (srv->key ? MHD_USE_TLS : 0);
     l->srv = srv;
     /* the logger first, so that MHD reports nothing elsewhere */
     l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
@@ -819,8 +819,14 @@ void tkl_http_server_close(struct tkl_http_server *srv)
             MHD_stop_daemon(l->d);
         l->d = NULL;
     }
-    while (srv->laters) /* not told by MHD: let go here */
-        later_let_go(srv->laters);
+    while (srv->laters) { /* not told by MHD: let go here */
+        struct later *x = srv->laters;
+        srv->laters = x->next;
+        if (x->next)
+            x->next->prev = NULL;
+        x->next = NULL;
+        later_let_go(x); /* unlinked already */
+    }
     if (!srv->closing) {
         free(srv->v);
         tkl_secret_free(srv->key);

@@ -96,8 +96,8 @@ static void on_read(void *data, int r, const PGresult *res)
 
 static int start(struct tkl_pg *pg, void *data)
 {
-    const struct tkl_pg_stmt st = {
-        .sql = "SELECT id, " TKL_PG_UPDATE_COLUMNS " FROM updates ORDER BY id"};
+    const struct tkl_pg_stmt st = {.sql = "SELECT id, " TKL_PG_UPDATE_COLUMNS
+                                          " FROM updates ORDER BY id"};
     return tkl_pg_query(pg, &st, on_read, data);
 }
 

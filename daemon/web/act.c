@@ -18,9 +18,9 @@
  * from public_url's origin (Origin, else the Referer's origin); it is
  * answered later (tkl_http_later): the link's count of updates read
  * through the state, the update recorded with tkl_service_record_update,
- * and once durable, 303 See Other to the page. Repeating it records nothing more (?same=1). One link records
- * at most LINK_UPDATES_MAX updates, so that whoever holds it cannot grow
- * the state database (append-only) and the answers without end.
+ * and once durable, 303 See Other to the page. Repeating it records nothing more (?same=1). One
+ * link records at most LINK_UPDATES_MAX updates, so that whoever holds it cannot grow the state
+ * database (append-only) and the answers without end.
  *
  * Requests are limited per client address (GET and POST) and per token
  * (POST), answered 429 with Retry-After beyond. Every answer here is
@@ -957,8 +957,8 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
     if (r == 0 && !(p->token = strdup(v->token)))
         r = -ENOMEM;
     if (r == 0)
-        r = s->state ? tkl_state_link_updates(s->state, u.action_id, u.recipient,
-                                              u.link_issued_at, on_link_counted, p)
+        r = s->state ? tkl_state_link_updates(s->state, u.action_id, u.recipient, u.link_issued_at,
+                                              on_link_counted, p)
                      : -EAGAIN;
     if (r < 0) {
         posting_free(p);
