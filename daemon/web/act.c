@@ -865,9 +865,14 @@ static void posting_free(struct posting *p)
 }
 
 /* The answer to a POST whose state operation came to r (0: recorded,
- * is_new as told); *resp filled. Returns 0 or -ENOMEM. */
+ * is_new as told; -EMLINK: the link recorded all it may); *resp filled.
+ * Returns 0 or -ENOMEM. */
 static int posted(struct posting *p, int r, bool is_new, struct tkl_http_response *resp)
 {
+    if (r == -EMLINK)
+        return refuse(resp, 403, "Nothing recorded",
+                      "This link has recorded as many updates as one link may. Use the link in a "
+                      "newer reminder.");
     if (r == 0)
         return see_other(p->s, p->token, is_new ? tkl_update_kind_name(p->u.kind) : NULL, resp);
     if (r == -EINVAL)
@@ -909,21 +914,8 @@ static void on_post_recorded(void *data, int r, bool is_new)
 static void on_link_counted(void *data, int r, int64_t used)
 {
     struct posting *p = data;
-    if (r == 0 && used >= LINK_UPDATES_MAX) {
-        struct tkl_http_response resp = {.status = 200};
-        if (refuse(&resp, 403, "Nothing recorded",
-                   "This link has recorded as many updates as one link may. Use the link in a "
-                   "newer reminder.") < 0)
-            resp = (struct tkl_http_response){.status = 503};
-        resp.cache = "no-store";
-        resp.noindex = true;
-        resp.referrer = "same-origin";
-        if (p->later)
-            p->later->answer(p->later, &resp);
-        tkl_http_response_free(&resp);
-        posting_free(p);
-        return;
-    }
+    if (r == 0 && used >= LINK_UPDATES_MAX)
+        r = -EMLINK;
     if (r == 0 && (r = tkl_service_record_update(p->s, &p->u, on_post_recorded, p)) == 0)
         return;
     post_answer(p, r, false);
