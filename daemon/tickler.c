@@ -59,6 +59,7 @@
 #include "source/source.h"
 #include "state/migrate.h"
 #include "state/pg_status.h"
+#include "state/pg_updates.h"
 #include "store/fetch.h"
 #include "store/remote.h"
 #include "store/store.h"
@@ -828,6 +829,23 @@ static void show_upcoming(struct cli *c, struct tkl_scheduler *s, const struct t
 }
 
 /*
+ * state.backend "postgresql": every update recorded in the shared
+ * database into *ret (nothing there yet: none, said on stderr for cmd).
+ * Returns 0, or 1 after saying why it cannot be read.
+ */
+static int read_updates_pg(struct cli *c, const char *cmd, struct tkl_updates *ret)
+{
+    char *err = NULL;
+    int r = tkl_pg_updates_read(c->cfg->state.conninfo_file, ret, &err);
+    if (r == -ENOENT)
+        fprintf(stderr, "tickler %s: %s: no updates recorded, the plan alone\n", cmd, err);
+    else if (r < 0)
+        fprintf(stderr, "tickler %s: PostgreSQL (%s): %s\n", cmd, c->cfg->state.conninfo_file, err);
+    free(err);
+    return r < 0 && r != -ENOENT ? 1 : 0;
+}
+
+/*
  * The answers of the officers' updates recorded in the state database, for
  * the store of c; none when there is no database yet. The database is
  * only read. Returns 0, or 1 after saying why it cannot be read.
@@ -838,6 +856,15 @@ static int read_answers(struct cli *c, struct tkl_answers *ret)
     struct tkl_updates updates = {0};
     struct tkl_outbox *o = NULL;
     char *err = NULL;
+    if (c->cfg->state.backend == TKL_STATE_POSTGRESQL) {
+        if (read_updates_pg(c, "upcoming", &updates))
+            return 1;
+        if (tkl_answers_build(ret, &updates, c->st) < 0) {
+            fprintf(stderr, "tickler: out of memory\n");
+            return 1;
+        }
+        return 0;
+    }
     int r = tkl_outbox_open_readonly(dir, &o, &err);
     if (r == -ENOENT) {
         *ret = (struct tkl_answers){0};
@@ -1717,14 +1744,17 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
 /*
  * Reads every update recorded in the state database into *ret, opened to
  * read only: with no database there are no updates (said on stderr, for
- * cmd) and none is created. Returns 0, or 1 after saying why the database
- * cannot be read.
+ * cmd) and none is created. state.backend "postgresql": the shared
+ * database's. Returns 0, or 1 after saying why the database cannot be
+ * read.
  */
 static int read_updates(struct cli *c, const char *cmd, struct tkl_updates *ret)
 {
     const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
     struct tkl_outbox *o = NULL;
     char *err = NULL;
+    if (c->cfg->state.backend == TKL_STATE_POSTGRESQL)
+        return read_updates_pg(c, cmd, ret);
     int r = tkl_outbox_open_readonly(dir, &o, &err);
     if (r == -ENOENT) {
         fprintf(stderr,

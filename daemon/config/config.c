@@ -213,11 +213,6 @@ static int check_references(struct ctx *x, const config_setting_t *root)
                      "which the nodes do not share");
         r = -EINVAL;
     }
-    if (c->links.enabled && c->http.n_listen && c->state.backend == TKL_STATE_POSTGRESQL)
-        tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, c->path, c->links.line, "links",
-                     "with state.backend = \"postgresql\", officers' answers are recorded in the "
-                     "state directory of the node that serves their link, not shared: serve the "
-                     "links from one node only (docs/ha.md)");
     /* only checked: the runtime sets the zone once the configuration is
      * accepted */
     if (tkl_tz_check(c->timezone) < 0) {

@@ -20,6 +20,21 @@
 #include "form.h"
 #include "request.h"
 
+struct tkl_http_response;
+
+/* A page's answer that comes later: returned by tkl_http_request.defer.
+ * answer sends resp as the request's answer (taking its body and
+ * location): called exactly once, on the loop thread, never from inside
+ * the page's call. When the connection or the server went meanwhile, it
+ * only frees them. */
+struct tkl_http_later {
+    void (*answer)(struct tkl_http_later *l, struct tkl_http_response *resp);
+};
+
+/* What a page returns when it took req->defer's answer and will answer
+ * through it. */
+#define TKL_HTTP_LATER 1
+
 /* One GET, HEAD or POST, as parsed by request.c (and form.c). */
 struct tkl_http_request {
     const struct tkl_request *req; /* route, its argument, the query */
@@ -31,6 +46,12 @@ struct tkl_http_request {
     /* the client's address ("192.0.2.1", "2001:db8::1"), from
      * X-Forwarded-For when the peer is a trusted proxy; "" when unknown */
     const char *client;
+    /* A POST's page may answer later (waiting for the state): defer(req)
+     * gives the handle to answer through (NULL: out of memory), then the
+     * page returns TKL_HTTP_LATER. NULL: the page answers before it
+     * returns. */
+    struct tkl_http_later *(*defer)(const struct tkl_http_request *req);
+    void *conn; /* the server's, for defer */
 };
 
 struct tkl_http_response {

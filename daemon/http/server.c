@@ -28,8 +28,11 @@ struct listener {
     bool handles; /* poll and timer initialised */
 };
 
+struct later;
+
 struct tkl_http_server {
     struct tkl_http_server_host host;
+    struct later *laters; /* the POSTs suspended, waiting for their page's answer */
     struct listener *v;
     size_t n;
     unsigned closing; /* handles whose close callback has not run */
@@ -45,8 +48,32 @@ struct post_body {
     struct tkl_request req;
     char *data;
     size_t len, cap;
-    bool too_big; /* longer than TKL_FORM_BODY_MAX: answered 413 */
-    bool oom;     /* could not be kept: answered 503 */
+    bool too_big;        /* longer than TKL_FORM_BODY_MAX: answered 413 */
+    bool oom;            /* could not be kept: answered 503 */
+    struct later *later; /* the page answers later (tkl_http_later); NULL: now */
+};
+
+/*
+ * A POST whose page answers later: its connection is suspended
+ * (MHD_suspend_connection) until the answer comes, then resumed and the
+ * answer sent. Freed once both the page answered and the connection let
+ * go of it (sent, closed, or the server closed).
+ */
+struct later {
+    struct tkl_http_later base; /* first: the page's handle */
+    struct tkl_http_server *srv;
+    struct listener *l; /* NULL once the connection let go */
+    struct MHD_Connection *c;
+    struct tkl_http_response resp; /* the answer, once answered */
+    bool answered, suspended;
+    struct later *prev, *next; /* srv->laters, while the connection holds it */
+};
+
+/* What defer needs of the request being answered. */
+struct defer_ctx {
+    struct tkl_http_server *srv;
+    struct MHD_Connection *c;
+    struct post_body *p;
 };
 
 /* The connection state of a GET or HEAD: nothing but "headers seen". */
@@ -247,6 +274,83 @@ static void client_address(const struct tkl_http_server *srv, struct MHD_Connect
 
 /* Answers a path no route takes, or a malformed one. Returns 0 or
  * -ENOMEM. */
+static struct listener *listener_of(struct tkl_http_server *srv, struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+    for (size_t i = 0; ci && i < srv->n; i++)
+        if (srv->v[i].d == ci->daemon)
+            return &srv->v[i];
+    return NULL;
+}
+
+static void later_unlink(struct later *x)
+{
+    if (x->prev)
+        x->prev->next = x->next;
+    else if (x->srv->laters == x)
+        x->srv->laters = x->next;
+    if (x->next)
+        x->next->prev = x->prev;
+    x->prev = x->next = NULL;
+}
+
+static void on_timer(uv_timer_t *t);
+
+/* The page's answer: kept, and the connection resumed to send it at
+ * MHD's next run (the listener's timer, at once); freed when the
+ * connection let go already. */
+static void later_answer(struct tkl_http_later *base, struct tkl_http_response *resp)
+{
+    struct later *x = (struct later *)base;
+    if (x->answered || !x->l) {
+        tkl_http_response_free(resp);
+        if (!x->answered)
+            free(x); /* the connection let go first */
+        return;
+    }
+    x->answered = true;
+    x->resp = *resp;
+    resp->body = NULL;
+    resp->location = NULL;
+    resp->len = 0;
+    if (x->suspended) {
+        x->suspended = false;
+        MHD_resume_connection(x->c);
+        (void)uv_timer_start(&x->l->timer, on_timer, 0, 0);
+    }
+}
+
+static struct tkl_http_later *defer(const struct tkl_http_request *req)
+{
+    struct defer_ctx *d = req->conn;
+    struct listener *l = d && d->p && !d->p->later ? listener_of(d->srv, d->c) : NULL;
+    struct later *x = l ? calloc(1, sizeof(*x)) : NULL;
+    if (!x)
+        return NULL;
+    x->base.answer = later_answer;
+    x->srv = d->srv;
+    x->l = l;
+    x->c = d->c;
+    x->next = d->srv->laters;
+    if (x->next)
+        x->next->prev = x;
+    d->srv->laters = x;
+    d->p->later = x;
+    return &x->base;
+}
+
+/* The connection lets go of p's later (sent, closed): freed if the page
+ * answered, else the page's answer frees it. */
+static void later_let_go(struct later *x)
+{
+    later_unlink(x);
+    x->l = NULL;
+    if (x->answered) {
+        tkl_http_response_free(&x->resp);
+        free(x);
+    }
+}
+
 static int route_refused(struct tkl_http_response *resp, int r)
 {
     return tkl_http_text(resp, r == -ENOENT ? 404 : 400,
@@ -254,12 +358,15 @@ static int route_refused(struct tkl_http_response *resp, int r)
 }
 
 /* The page's answer to the routed request req (its query read from c;
- * form the POST's, or NULL), or the server's own 400, 500 or 503. */
-static void call_page(struct tkl_http_server *srv, struct MHD_Connection *c,
-                      struct tkl_request *req, const struct tkl_form *form,
+ * form the POST's, or NULL), or the server's own 400, 500 or 503; or,
+ * for the POST p whose page answers later, nothing yet (p->later set).
+ * Returns whether the answer is in resp. */
+static bool call_page(struct tkl_http_server *srv, struct MHD_Connection *c,
+                      struct tkl_request *req, const struct tkl_form *form, struct post_body *p,
                       struct tkl_http_response *resp)
 {
     int r;
+    struct defer_ctx d = {srv, c, p};
     char client[INET6_ADDRSTRLEN];
     struct query_ctx q = {req, 0};
     (void)MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
@@ -272,16 +379,23 @@ static void call_page(struct tkl_http_server *srv, struct MHD_Connection *c,
         .origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"),
         .referer = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Referer"),
         .client = client,
+        .defer = p ? defer : NULL,
+        .conn = &d,
     };
     if (q.r < 0)
         r = tkl_http_text(resp, 400, "Unknown or malformed query argument.");
-    else if ((r = srv->host.handle(srv->host.data, &hr, resp)) < 0)
+    else if ((r = srv->host.handle(srv->host.data, &hr, resp)) == TKL_HTTP_LATER && p && p->later)
+        return false;
+    else if (r == TKL_HTTP_LATER)
+        r = -EIO; /* nothing taken to answer through */
+    if (r < 0)
         r = tkl_http_text(resp, r == -EBUSY || r == -EAGAIN ? 503 : 500,
                           r == -EBUSY    ? "Busy: the outbox is locked; try again shortly."
                           : r == -EAGAIN ? "Not ready: the plan is being read; try again."
                                          : "Internal error; see the daemon's log.");
     if (r < 0) /* out of memory: an empty answer */
         resp->status = 503;
+    return true;
 }
 
 /* Fills resp for a GET or HEAD of url: the page's answer, or the server's
@@ -296,7 +410,7 @@ static void answer_get(struct tkl_http_server *srv, struct MHD_Connection *c, co
             resp->status = 503;
         return;
     }
-    call_page(srv, c, req, NULL, resp);
+    (void)call_page(srv, c, req, NULL, NULL, resp);
 }
 
 /* Whether the Content-Length c announces is more than a form may have. */
@@ -371,17 +485,19 @@ static void keep_body(struct post_body *p, const char *data, size_t n)
 }
 
 /* Fills resp for the POST p, read to its end: its form read and checked,
- * then the page's answer; or the server's 400, 413 or 503. */
-static void answer_post(struct tkl_http_server *srv, struct MHD_Connection *c, struct post_body *p,
+ * then the page's answer; or the server's 400, 413 or 503. Returns false
+ * when the page answers later (p->later). */
+static bool answer_post(struct tkl_http_server *srv, struct MHD_Connection *c, struct post_body *p,
                         struct tkl_http_response *resp)
 {
+    bool now = true;
     struct tkl_form form;
     char why[200];
     if (p->too_big || p->oom) {
         if (tkl_http_text(resp, p->oom ? 503 : 413,
                           p->oom ? "Out of memory; try again." : "The form is too large.") < 0)
             resp->status = 503;
-        return;
+        return true;
     }
     tkl_form_init(&form, tkl_route_form(p->req.route));
     int r = tkl_form_read(&form, c, p->data ? p->data : "", p->len);
@@ -390,9 +506,10 @@ static void answer_post(struct tkl_http_server *srv, struct MHD_Connection *c, s
         if (tkl_http_text(resp, r == -ENOMEM ? 503 : 400, why) < 0)
             resp->status = 503;
     } else {
-        call_page(srv, c, &p->req, &form, resp);
+        now = call_page(srv, c, &p->req, &form, p, resp);
     }
     tkl_form_free(&form);
+    return now;
 }
 
 /* Sends resp (304 for a GET or HEAD the client has current), tells the
@@ -442,10 +559,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (*con_cls == &seen) {
         answer_get(srv, c, url, &req, &resp);
-    } else {
-        struct post_body *p = *con_cls;
-        req = p->req;
-        answer_post(srv, c, p, &resp);
+        return finish(srv, c, method, &req, &resp);
+    }
+    struct post_body *p = *con_cls;
+    req = p->req;
+    if (p->later) { /* resumed: the page's answer came (else not yet) */
+        if (!p->later->answered)
+            return MHD_YES;
+        resp = p->later->resp;
+        p->later->resp = (struct tkl_http_response){0};
+        return finish(srv, c, method, &req, &resp);
+    }
+    if (!answer_post(srv, c, p, &resp)) {
+        if (p->later->answered) { /* a page that broke the contract: answered already */
+            resp = p->later->resp;
+            p->later->resp = (struct tkl_http_response){0};
+            return finish(srv, c, method, &req, &resp);
+        }
+        MHD_suspend_connection(c);
+        p->later->suspended = true;
+        return MHD_YES;
     }
     return finish(srv, c, method, &req, &resp);
 }
@@ -459,6 +592,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     if (*con_cls && *con_cls != &seen) {
         struct post_body *p = *con_cls;
+        if (p->later)
+            later_let_go(p->later);
         free(p->data);
         free(p);
     }
@@ -467,6 +602,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 static void run(struct listener *l);
 
+/* Also MHD's run for a connection resumed (later_answer). */
 static void on_timer(uv_timer_t *t)
 {
     run(t->data);
@@ -620,7 +756,8 @@ static int listener_start(struct tkl_http_server *srv, struct listener *l, uv_lo
         {srv->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->cert},
         {MHD_OPTION_END, 0, NULL},
     };
-    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (srv->key ? MHD_USE_TLS : 0);
+    unsigned flags =
+        MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | (srv->key ? MHD_USE_TLS : 0);
     l->srv = srv;
     /* the logger first, so that MHD reports nothing elsewhere */
     l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
@@ -661,6 +798,14 @@ void tkl_http_server_close(struct tkl_http_server *srv)
 {
     if (!srv)
         return;
+    /* MHD stops only with no connection suspended: those still waiting
+     * for their page are resumed, then closed unanswered (the page's
+     * answer, when it comes, is freed) */
+    for (struct later *x = srv->laters; x; x = x->next)
+        if (x->suspended) {
+            x->suspended = false;
+            MHD_resume_connection(x->c);
+        }
     for (size_t i = 0; i < srv->n; i++) {
         struct listener *l = &srv->v[i];
         if (l->handles) {
@@ -673,6 +818,14 @@ void tkl_http_server_close(struct tkl_http_server *srv)
         if (l->d)
             MHD_stop_daemon(l->d);
         l->d = NULL;
+    }
+    while (srv->laters) { /* not told by MHD: let go here */
+        struct later *x = srv->laters;
+        srv->laters = x->next;
+        if (x->next)
+            x->next->prev = NULL;
+        x->next = NULL;
+        later_let_go(x); /* unlinked already */
     }
     if (!srv->closing) {
         free(srv->v);

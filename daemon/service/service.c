@@ -290,7 +290,7 @@ static void on_sched_timer(uv_timer_t *t);
 static void arm_scheduler(struct tkl_service *s)
 {
     int64_t next = tkl_scheduler_next_at(&s->rt->sched);
-    if (next == INT64_MAX) {
+    if (next == INT64_MAX || s->round_waiting) { /* waiting: armed when the round has run */
         (void)uv_timer_stop(&s->sched_timer);
         return;
     }
@@ -310,44 +310,216 @@ static void follow_snoozes(struct tkl_service *s, int64_t not_before)
                   "at its next reminder after the snooze");
 }
 
+/* Puts in force the answers of updates (taken, as tkl_answers_build
+ * takes them) against the store in force, and schedules the ends of
+ * their snoozes. Returns 0 or -ENOMEM (the answers of before stay). */
+static int put_answers(struct tkl_service *s, struct tkl_updates *u)
+{
+    struct tkl_answers fresh;
+    int r = tkl_answers_build(&fresh, u, s->rt->store);
+    if (r < 0)
+        return r;
+    tkl_answers_free(&s->answers);
+    s->answers = fresh;
+    follow_snoozes(s, tkl_service_now(s));
+    return 0;
+}
+
+/* The answers built again from the updates they hold, and extra (NULL:
+ * none) after them: a store put in force, an update recorded here.
+ * Returns 0 or -ENOMEM (the answers of before stay). */
+static int rebuild_answers_held(struct tkl_service *s, const struct tkl_update *extra)
+{
+    struct tkl_updates u = {0};
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < s->answers.updates.n; i++)
+        r = tkl_updates_push(&u, &s->answers.updates.v[i]);
+    if (r == 0 && extra)
+        r = tkl_updates_push(&u, extra);
+    if (r == 0)
+        return put_answers(s, &u);
+    tkl_updates_free(&u);
+    return r;
+}
+
+static int read_answers(struct tkl_service *s, bool all);
+
 /* Builds s->answers again from every update recorded, against the store
  * in force, and schedules the ends of their snoozes. Returns 0, or a
  * negative errno (then the answers of before stay and s->answers_stale is
- * set). */
+ * set). PostgreSQL: the answers held are built again against the store,
+ * and, when they were never read, a read is asked (-EAGAIN until then). */
 static int rebuild_answers(struct tkl_service *s)
 {
     struct tkl_updates u = {0};
-    struct tkl_answers fresh;
     int64_t version = 0;
-    int r = tkl_outbox_updates_version(s->outbox, &version);
+    int r;
+    if (s->node) {
+        if ((r = rebuild_answers_held(s, NULL)) < 0)
+            log_error("out of memory building the officers' answers against the new plan");
+        if (s->answers_stale && s->state)
+            (void)read_answers(s, true);
+        return s->answers_stale ? -EAGAIN : r;
+    }
+    r = tkl_outbox_updates_version(s->outbox, &version);
     if (r == 0)
         r = tkl_outbox_updates(s->outbox, NULL, 0, INT64_MAX, &u);
     if (r == 0)
-        r = tkl_answers_build(&fresh, &u, s->rt->store);
+        r = put_answers(s, &u);
     if (r < 0) {
         log_error("officers' updates could not be read (%s); no reminder is queued until they are",
                   strerror(-r));
         s->answers_stale = true;
         return r;
     }
-    tkl_answers_free(&s->answers);
-    s->answers = fresh;
     s->updates_version = version;
     s->answers_stale = false;
-    follow_snoozes(s, tkl_service_now(s));
     return 0;
 }
 
 /* Builds the answers again when they could not be read or another process
  * recorded an update. Returns 0 when s->answers are those of every update
- * recorded, or a negative errno. */
+ * recorded, or a negative errno. PostgreSQL: whether they were read (a
+ * queue round checks them first, read_answers). */
 static int refresh_answers(struct tkl_service *s)
 {
     int64_t version = 0;
+    if (s->node)
+        return s->answers_stale ? -EAGAIN : 0;
     if (!s->answers_stale && tkl_outbox_updates_version(s->outbox, &version) == 0 &&
         version == s->updates_version)
         return 0;
     return rebuild_answers(s);
+}
+
+/* ---- officers' updates shared (PostgreSQL) ---------------------------- */
+
+/* One read of the shared updates: the version alone (a check), or the
+ * version and every update; pending: the completions still to come. */
+struct answers_read {
+    struct tkl_service *s;
+    bool all;
+    int pending, r;
+    int64_t version;
+    struct tkl_updates u;
+};
+
+static void queue_round_now(struct tkl_service *s, int r);
+
+/* The read came to r (0: s->answers are those of every update recorded):
+ * a read asked meanwhile goes next, else the round waiting runs. */
+static void answers_read_done(struct tkl_service *s, int r)
+{
+    s->answers_reading = false;
+    if (r < 0 && r != -ECANCELED)
+        log_error("officers' updates could not be read (%s); keeping the last answers read, and "
+                  "no reminder is queued until they are",
+                  strerror(-r));
+    if (r < 0)
+        s->answers_stale = true;
+    if (s->stopping || !s->handles_open) {
+        s->round_waiting = s->round_pending = false;
+        return;
+    }
+    if (s->answers_again) {
+        bool all = s->answers_again_all;
+        s->answers_again = s->answers_again_all = false;
+        if (read_answers(s, all) == 0)
+            return;
+    }
+    if (s->round_waiting) {
+        s->round_waiting = s->round_pending = false;
+        queue_round_now(s, r);
+        arm_scheduler(s);
+        if (s->oneshot)
+            kick(s);
+    }
+}
+
+static void answers_read_end(struct answers_read *rd)
+{
+    struct tkl_service *s = rd->s;
+    int r = rd->r;
+    bool changed = r == 0 && (s->answers_stale || rd->version != s->updates_version);
+    if (changed && rd->all && (r = put_answers(s, &rd->u)) == 0) {
+        s->updates_version = rd->version;
+        s->answers_stale = false;
+        log_debug("officers' updates read: %zu", s->answers.updates.n);
+        if (s->handles_open && !s->stopping && !s->round_waiting)
+            arm_scheduler(s); /* a snooze's end may have come forward */
+        if (s->changed)
+            s->changed(s);
+    }
+    bool all = rd->all;
+    tkl_updates_free(&rd->u);
+    free(rd);
+    s->answers_reading = false;
+    if (changed && !all && (r = read_answers(s, true)) == 0)
+        return; /* the version moved on: every update is read */
+    answers_read_done(s, r);
+}
+
+static void on_answers_version(void *data, int r, int64_t value)
+{
+    struct answers_read *rd = data;
+    if (r < 0 && rd->r == 0)
+        rd->r = r;
+    rd->version = value;
+    if (--rd->pending == 0)
+        answers_read_end(rd);
+}
+
+static void on_answers_updates(void *data, int r, struct tkl_updates *u)
+{
+    struct answers_read *rd = data;
+    if (r < 0 && rd->r == 0)
+        rd->r = r;
+    rd->u = *u;
+    *u = (struct tkl_updates){0};
+    if (--rd->pending == 0)
+        answers_read_end(rd);
+}
+
+/* Reads the shared updates through the state: the version (all false: a
+ * check, every update read only when it moved on) or every update. One
+ * read at a time: asked while one is in flight, it follows it. Returns 0
+ * (answers_read_done is told) or a negative errno (nothing asked). */
+static int read_answers(struct tkl_service *s, bool all)
+{
+    if (s->answers_reading) {
+        s->answers_again = true;
+        s->answers_again_all |= all;
+        return 0;
+    }
+    if (!s->state)
+        return -EAGAIN;
+    struct answers_read *rd = calloc(1, sizeof(*rd));
+    if (!rd)
+        return -ENOMEM;
+    *rd = (struct answers_read){.s = s, .all = all, .pending = 1};
+    int r = tkl_state_updates_version(s->state, on_answers_version, rd);
+    if (r < 0) {
+        free(rd);
+        return r;
+    }
+    s->answers_reading = true;
+    if (all) {
+        if ((r = tkl_state_updates(s->state, NULL, 0, INT64_MAX, on_answers_updates, rd)) == 0)
+            rd->pending++;
+        else
+            rd->r = r;
+    }
+    (void)tkl_state_commit(s->state);
+    return 0;
+}
+
+/* Another node recorded an update: every update is read again. */
+static void on_state_updated(void *data)
+{
+    struct tkl_service *s = data;
+    if (s->handles_open && !s->stopping && read_answers(s, true) < 0)
+        log_error("cannot read the officers' updates another node recorded; the next queue round "
+                  "reads them");
 }
 
 /* last_run's completion: only a refusal is told. */
@@ -415,19 +587,12 @@ static void on_round(void *data, int r, const struct tkl_queue_result *res)
         kick(s); /* the delivery round decides whether --oneshot is done */
 }
 
-/* One queue round: due reminders into the state's open group, which the
- * round ends at once (one transaction for the round and whatever else the
- * loop turn wrote); on_round is told when it is durable or undone. A round
- * waits for the officers' updates to be read, so that none is overlooked,
- * and for the round before it to be told. */
-static void queue_round(struct tkl_service *s)
+/* A queue round, its answers refreshed (r: how that went). */
+static void queue_round_now(struct tkl_service *s, int r)
 {
     struct tkl_queue_result res = {0};
     int64_t now = tkl_service_now(s);
     const struct tkl_config *c = s->rt->cfg;
-    if (s->round_pending || s->last_run_pending)
-        return;
-    int r = refresh_answers(s);
     if (r == 0)
         r = tkl_queue_due(&s->rt->sched, &c->schedule, &c->teams, s->rt->store, &s->answers,
                           s->state, now, on_round, s, &res);
@@ -438,6 +603,23 @@ static void queue_round(struct tkl_service *s)
     s->round_pending = true;
     s->round_at = now;
     (void)tkl_state_commit(s->state); /* an undone group is told to on_round */
+}
+
+/* One queue round: due reminders into the state's open group, which the
+ * round ends at once (one transaction for the round and whatever else the
+ * loop turn wrote); on_round is told when it is durable or undone. A round
+ * waits for the officers' updates to be read, so that none is overlooked,
+ * and for the round before it to be told. PostgreSQL: the shared updates'
+ * version is checked first (read_answers), the round waiting for it. */
+static void queue_round(struct tkl_service *s)
+{
+    if (s->round_pending || s->last_run_pending)
+        return;
+    if (s->node && read_answers(s, s->answers_stale) == 0) {
+        s->round_pending = s->round_waiting = true;
+        return;
+    }
+    queue_round_now(s, refresh_answers(s));
 }
 
 static void on_sched_timer(uv_timer_t *t)
@@ -808,7 +990,9 @@ int tkl_service_load(struct tkl_service *s)
         return r;
     }
     /* else the first queue round reads them */
-    if (rebuild_answers(s) == 0 && !s->last_run_pending)
+    if (s->last_run_pending) /* PostgreSQL: the shared updates are read once the state is ready */
+        s->answers_stale = true;
+    else if (rebuild_answers(s) == 0)
         follow_snoozes(s, from); /* a snooze that ended while stopped too */
     return 0;
 }
@@ -933,15 +1117,20 @@ static void on_pg_ready(void *data, int r)
     }
     if (s->handles_open) {
         ask_last_run(s);
+        if (read_answers(s, true) < 0)
+            log_error("cannot read the officers' updates; the first queue round reads them");
         kick(s);
     }
 }
 
+/* A reconnection, or notices another node queued: the shared updates are
+ * checked too (an update recorded while the connection was away). */
 static void on_state_wake(void *data)
 {
     struct tkl_service *s = data;
     if (s->handles_open && !s->stopping) {
         ask_last_run(s);
+        (void)read_answers(s, false); /* failing, the next queue round reads them */
         kick(s);
     }
 }
@@ -963,10 +1152,9 @@ static int start_pg_state(struct tkl_service *s, uv_loop_t *loop)
         return r;
     }
     tkl_state_on_wake(s->state, on_state_wake, s);
+    tkl_state_on_updated(s->state, on_state_updated, s);
     s->deliverer.lease = (struct tkl_state_lease){s->node, c->lease_seconds};
-    log_notice("state on PostgreSQL as node %s (lease %d s); the web face and tickler CLI read "
-               "local state only",
-               c->node, c->lease_seconds);
+    log_notice("state on PostgreSQL as node %s (lease %d s)", c->node, c->lease_seconds);
     return 0;
 }
 
@@ -1220,28 +1408,63 @@ static int tell_not_ours(struct tkl_service *s, const struct tkl_update *u, int6
     return r;
 }
 
-int tkl_service_record_update(struct tkl_service *s, const struct tkl_update *u, bool *ret_new)
+/* An update being recorded: a copy, and who is told. */
+struct recording {
+    struct tkl_service *s;
+    struct tkl_update u;
+    tkl_service_recorded_cb cb;
+    void *data;
+};
+
+static void on_recorded(void *data, int r, int64_t id, bool is_new)
 {
-    int64_t id = 0;
-    bool is_new = false;
-    int r = tkl_outbox_add_update(s->outbox, u, &id, &is_new);
-    if (r == 0) /* durable before the page says it is recorded */
-        r = tkl_outbox_sync(s->outbox);
-    if (r < 0)
-        return r;
-    if (is_new) {
+    struct recording *rec = data;
+    struct tkl_service *s = rec->s;
+    const struct tkl_update *u = &rec->u;
+    if (r == 0 && is_new) {
         log_notice("update %" PRId64 " recorded: %s for action %s by %s", id,
                    tkl_update_kind_name(u->kind), u->action_id, u->recipient);
-        (void)rebuild_answers(s); /* a failure leaves them stale: the next round reads them */
+        rec->u.id = id;
+        /* the state's version moved on: the next queue round reads them all */
+        if (s->rt && rebuild_answers_held(s, u) < 0)
+            log_error("out of memory building the officers' answers; the next queue round "
+                      "reads them again");
         if (s->handles_open && !s->stopping)
             arm_scheduler(s); /* a snooze's end may have come forward */
-        s->changed(s);
+        if (s->changed)
+            s->changed(s);
     }
     /* a repeat tries again what could not be queued (the log keeps it once) */
-    if (u->kind == TKL_UPDATE_NOT_OURS && (r = tell_not_ours(s, u, id)) < 0)
+    if (r == 0 && u->kind == TKL_UPDATE_NOT_OURS && s->rt)
+        r = tell_not_ours(s, u, id);
+    if (rec->cb)
+        rec->cb(rec->data, r, is_new);
+    tkl_update_free(&rec->u);
+    free(rec);
+}
+
+int tkl_service_record_update(struct tkl_service *s, const struct tkl_update *u,
+                              tkl_service_recorded_cb cb, void *data)
+{
+    int r = tkl_update_check(u);
+    if (r < 0)
         return r;
-    *ret_new = is_new;
-    return 0;
+    if (!s->state)
+        return -EAGAIN;
+    struct recording *rec = calloc(1, sizeof(*rec));
+    if (!rec)
+        return -ENOMEM;
+    *rec = (struct recording){.s = s, .cb = cb, .data = data};
+    if ((r = tkl_update_copy(u, &rec->u)) < 0) {
+        free(rec);
+        return r;
+    }
+    /* durable before cb (the page) says it is recorded */
+    if ((r = tkl_state_add_update(s->state, &rec->u, on_recorded, rec)) < 0) {
+        tkl_update_free(&rec->u);
+        free(rec);
+    }
+    return r;
 }
 
 void tkl_service_free(struct tkl_service *s)

@@ -93,8 +93,14 @@ struct tkl_service {
     /* what officers' updates say, against the store in force: built at
      * load, again with every store put in force and every update recorded */
     struct tkl_answers answers;
-    int64_t updates_version; /* tkl_outbox_updates_version when answers was built */
+    int64_t updates_version; /* the state's updates version when answers was read */
     bool answers_stale;      /* the updates could not be read: no queue round runs */
+    /* PostgreSQL: the updates are read through the state, asynchronously:
+     * a read is in flight (answers_reading), another asked meanwhile
+     * (answers_again: a check of the version, or answers_again_all: all),
+     * and a queue round waits for the check it asked (round_waiting, with
+     * round_pending) */
+    bool answers_reading, answers_again, answers_again_all, round_waiting;
     /* update requests (report/request_updates.h): one timer armed for the next
      * phase; phases before requests_from are not caught up; a refused run
      * is tried again after request_backoff seconds, and requests_pending_at
@@ -133,18 +139,26 @@ void tkl_service_reload(struct tkl_service *s);
  * every handle is closed; the loop then ends. */
 void tkl_service_stop(struct tkl_service *s);
 
+/* r: 0 recorded (is_new false: the same update was recorded already,
+ * nothing changed), or a negative errno: -EBUSY or -EAGAIN (the database
+ * is busy or away: try again), or another. */
+typedef void (*tkl_service_recorded_cb)(void *data, int r, bool is_new);
+
 /*
- * Records an officer's update (the POST of a link's page): into the state
- * database, then the answers are built again and the action's reminders
- * follow them (a snooze's end is scheduled and the timer armed for it); a
- * "not ours" is told to delivery.report_to, once (when that notice cannot
- * be queued, the error is returned although the update was recorded, and
- * the same call again queues it). *ret_new is false when the same update
- * was recorded already (nothing changed). Returns 0, -EINVAL
- * (tkl_update_check refused it), -EBUSY (the database is busy: try again)
- * or another negative errno.
+ * Records an officer's update (the POST of a link's page) through the
+ * state (tkl_state_add_update, committed before the loop waits); once it
+ * is durable the answers are built again with it and the action's
+ * reminders follow them (a snooze's end is scheduled and the timer armed
+ * for it); a "not ours" is told to delivery.report_to, once (when that
+ * notice cannot be queued, cb is told the error although the update was
+ * recorded, and the same call again queues it). Then cb (NULL: nobody)
+ * is told, exactly once, later, on the loop thread. u is copied. Returns
+ * 0, or a negative errno and cb is never told: -EINVAL
+ * (tkl_update_check refused it), -EAGAIN (the service is not started),
+ * or the state's.
  */
-int tkl_service_record_update(struct tkl_service *s, const struct tkl_update *u, bool *ret_new);
+int tkl_service_record_update(struct tkl_service *s, const struct tkl_update *u,
+                              tkl_service_recorded_cb cb, void *data);
 
 /* Frees everything (after the loop has ended). */
 void tkl_service_free(struct tkl_service *s);

@@ -1,4 +1,5 @@
 #include "pg_schema.h"
+#include "pg_updates.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -172,6 +173,38 @@ static const struct {
      2},
 };
 
+/* officers' updates (pg_schema.h) */
+static const struct {
+    const char *name, *sql;
+    int nparams;
+} update_statements[] = {
+    /* the search for the same update matches updates_once_per_plan */
+    {TKL_PG_ADD_UPDATE,
+     "WITH ins AS (INSERT INTO updates(" TKL_PG_UPDATE_COLUMNS ")"
+     "   VALUES($1, $2, $3, $4::integer, $5::bigint, $6::bigint, $7::integer, $8::integer, $9,"
+     "   $10, $11::integer, $12, $13, $14) ON CONFLICT DO NOTHING RETURNING id)"
+     "SELECT id, true FROM ins UNION ALL"
+     " (SELECT id, false FROM updates WHERE NOT EXISTS (SELECT 1 FROM ins)"
+     " AND action_id = $1 AND recipient = $2 AND kind = $4::integer"
+     " AND link_issued_at = $6::bigint AND until_day IS NOT DISTINCT FROM $7::integer"
+     " AND rag = $8::integer AND coalesce(note, '') = coalesce($9, '')"
+     " AND coalesce(suggested_team, '') = coalesce($10, '')"
+     " AND plan_deadline_day IS NOT DISTINCT FROM $11::integer"
+     " AND coalesce(plan_status, '') = coalesce($13, '')"
+     " AND (kind <> 4 OR coalesce(plan_owners, '') = coalesce($14, '')) ORDER BY id LIMIT 1)",
+     14},
+    {TKL_PG_NOTIFY_UPDATED, "SELECT pg_notify('" TKL_PG_UPDATED_CHANNEL "', $1)", 1},
+    {TKL_PG_UPDATES,
+     "SELECT id, " TKL_PG_UPDATE_COLUMNS " FROM updates WHERE at >= $1::bigint AND at < $2::bigint"
+     " AND ($3::text IS NULL OR action_id = $3) ORDER BY id",
+     3},
+    {TKL_PG_LINK_UPDATES,
+     "SELECT count(*) FROM updates WHERE action_id = $1 AND recipient = $2"
+     " AND link_issued_at = $3::bigint",
+     3},
+    {TKL_PG_UPDATES_VERSION, "SELECT count(*) FROM updates", 0},
+};
+
 struct migration {
     tkl_pg_schema_cb cb;
     void *data;
@@ -238,6 +271,12 @@ int tkl_pg_schema_prepare(struct tkl_pg *pg)
 {
     for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
         int r = tkl_pg_prepare(pg, statements[i].name, statements[i].sql, statements[i].nparams);
+        if (r < 0)
+            return r;
+    }
+    for (size_t i = 0; i < sizeof(update_statements) / sizeof(update_statements[0]); i++) {
+        int r = tkl_pg_prepare(pg, update_statements[i].name, update_statements[i].sql,
+                               update_statements[i].nparams);
         if (r < 0)
             return r;
     }

@@ -28,6 +28,10 @@
  * state backend: the queueing node's id, so a node can tell its own). */
 #define TKL_PG_QUEUED_CHANNEL "tickler_queued"
 
+/* The channel TKL_PG_NOTIFY_UPDATED notifies when the transaction that
+ * added an officer's update commits; its payload: the adding node's id. */
+#define TKL_PG_UPDATED_CHANNEL "tickler_updated"
+
 /* r is 0 with version the schema's version, or a negative errno: -EPROTO
  * for a database of a newer schema than this build knows, or the
  * transaction's (state/pg.h). */
@@ -90,6 +94,24 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  * TKL_PG_NODE_SEEN: $1 node id, $2 now.
  * TKL_PG_META_GET: $1 key; one row (value) or none.
  * TKL_PG_META_SET: $1 key, $2 value (an integer).
+ *
+ * Officers' updates (the updates table, as outbox/updates.h):
+ * TKL_PG_ADD_UPDATE: $1 action_id, $2 recipient, $3 team_id, $4 kind,
+ *   $5 at, $6 link_issued_at, $7 until_day, $8 rag, $9 note,
+ *   $10 suggested_team, $11 plan_deadline_day, $12 plan_deadline_text,
+ *   $13 plan_status, $14 plan_owners. Adds the update unless the same one
+ *   (updates_once_per_plan) is there: one row, its id and whether it was
+ *   added now (true) or found (false); no row when the same update, added
+ *   by a transaction that committed meanwhile, is not yet in this
+ *   statement's snapshot (try again).
+ * TKL_PG_NOTIFY_UPDATED: $1 the payload; NOTIFY TKL_PG_UPDATED_CHANNEL.
+ * TKL_PG_UPDATES: $1 since, $2 until, $3 action_id or NULL (all). One row
+ *   per update, oldest first: id, then the columns of $1..$14 above.
+ * TKL_PG_LINK_UPDATES: $1 action_id, $2 recipient, $3 link_issued_at. One
+ *   row: how many updates were recorded through that link.
+ * TKL_PG_UPDATES_VERSION: one row: how many updates there are (the table
+ *   is append-only, so the count moves on with every commit that adds one,
+ *   whatever order the ids were taken in).
  */
 #define TKL_PG_PUT_NOTICE    "tkl_put_notice"
 #define TKL_PG_NOTIFY_QUEUED "tkl_notify_queued"
@@ -106,6 +128,12 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
 #define TKL_PG_NODE_SEEN     "tkl_node_seen"
 #define TKL_PG_META_GET      "tkl_meta_get"
 #define TKL_PG_META_SET      "tkl_meta_set"
+
+#define TKL_PG_ADD_UPDATE      "tkl_add_update"
+#define TKL_PG_NOTIFY_UPDATED  "tkl_notify_updated"
+#define TKL_PG_UPDATES         "tkl_updates"
+#define TKL_PG_LINK_UPDATES    "tkl_link_updates"
+#define TKL_PG_UPDATES_VERSION "tkl_updates_version"
 
 /* Registers every statement above with tkl_pg_prepare (after the
  * migration: they name its tables). Returns 0 or tkl_pg_prepare's

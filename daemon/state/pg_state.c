@@ -34,7 +34,9 @@
  *
  * Wake-ups: a group that puts a notice notifies TKL_PG_QUEUED_CHANNEL with
  * the node's id; a NOTIFY from another node, and every reconnection,
- * calls tkl_state_woken (the engine runs a round).
+ * calls tkl_state_woken (the engine runs a round). A group that adds an
+ * officer's update notifies TKL_PG_UPDATED_CHANNEL likewise; another
+ * node's calls tkl_state_updated.
  *
  * The backend commits its open group itself before the loop waits (a
  * uv_prepare that never keeps the loop alive), besides the daemon's own
@@ -52,14 +54,15 @@
 #include "core/log.h"
 #include "pg.h"
 #include "pg_schema.h"
+#include "pg_updates.h"
 #include "state.h"
 
-/* An operation's statements per transaction: two more (NOTIFY, node
- * seen) fit within tkl_pg_transaction's 64. */
-#define GROUP_STMTS 62
-#define MAX_PARAMS  10
+/* An operation's statements per transaction: three more (the NOTIFYs,
+ * node seen) fit within tkl_pg_transaction's 64. */
+#define GROUP_STMTS 61
+#define MAX_PARAMS  14
 
-enum op_kind { OP_DONE, OP_PUT, OP_VALUE, OP_CLAIM, OP_CHANNELS };
+enum op_kind { OP_DONE, OP_PUT, OP_VALUE, OP_CLAIM, OP_CHANNELS, OP_UPDATE, OP_UPDATES };
 
 enum op_what {
     W_PUT,
@@ -74,6 +77,10 @@ enum op_what {
     W_GET_META,
     W_SET_META,
     W_SYNC,
+    W_ADD_UPDATE,
+    W_UPDATES,
+    W_LINK_UPDATES,
+    W_UPDATES_VERSION,
 };
 
 struct op {
@@ -85,6 +92,8 @@ struct op {
         tkl_state_value_cb value;
         tkl_state_claim_cb claim;
         tkl_state_channels_cb channels;
+        tkl_state_update_cb update;
+        tkl_state_updates_cb updates;
     } cb; /* NULL: the backend's own (a renewal, a release) */
     void *data;
     const char *prepared; /* NULL: no statement */
@@ -525,6 +534,27 @@ static void renewed(struct pgs *q, const struct op *p, const PGresult *res)
     }
 }
 
+/* ---- officers' updates ---- */
+
+/* An added update's row (id, added now), or the updates read. No row for
+ * an added one: the same update committed meanwhile, not yet in view:
+ * -EAGAIN (tried again, it is found). */
+static void tell_updates(struct op *p, const PGresult *res)
+{
+    int rows = PQntuples(res);
+    if (p->what == W_ADD_UPDATE) {
+        if (rows != 1)
+            p->cb.update(p->data, -EAGAIN, 0, false);
+        else
+            p->cb.update(p->data, 0, value_int(res, 0, 0), PQgetvalue(res, 0, 1)[0] == 't');
+        return;
+    }
+    struct tkl_updates l = {0};
+    int r = tkl_pg_updates_of(res, &l);
+    p->cb.updates(p->data, r, &l);
+    tkl_updates_free(&l);
+}
+
 /* Tells p what its statement's result res says (r == 0), or r. */
 static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
 {
@@ -555,6 +585,14 @@ static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
         case OP_CHANNELS:
             p->cb.channels(p->data, r, NULL, 0);
             break;
+        case OP_UPDATE:
+            p->cb.update(p->data, r, 0, false);
+            break;
+        case OP_UPDATES: {
+            struct tkl_updates none = {0};
+            p->cb.updates(p->data, r, &none);
+            break;
+        }
         }
         goto out;
     }
@@ -573,6 +611,14 @@ static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
         break;
     case W_NEXT:
         p->cb.value(p->data, 0, PQgetisnull(res, 0, 0) ? INT64_MAX : value_int(res, 0, 0));
+        break;
+    case W_ADD_UPDATE:
+    case W_UPDATES:
+        tell_updates(p, res);
+        break;
+    case W_LINK_UPDATES:
+    case W_UPDATES_VERSION:
+        p->cb.value(p->data, 0, value_int(res, 0, 0));
         break;
     case W_GET_META:
         if (PQntuples(res) == 0)
@@ -676,9 +722,9 @@ static void tell_all(struct pgs *q, struct op *p, int r)
  * errno told to those operations. */
 static int send_txn(struct pgs *q, struct op *ops, struct op **rest)
 {
-    struct tkl_pg_stmt stmts[GROUP_STMTS + 2];
+    struct tkl_pg_stmt stmts[GROUP_STMTS + 3];
     size_t n = 0;
-    bool put = false, seen = false;
+    bool put = false, seen = false, updated = false;
     struct op *p = ops, **tail = &ops;
     while (p && n < GROUP_STMTS) {
         if (p->prepared)
@@ -687,6 +733,7 @@ static int send_txn(struct pgs *q, struct op *ops, struct op **rest)
                                               .params = (const char *const *)p->params};
         put |= p->what == W_PUT;
         seen |= p->what == W_CLAIM || p->what == W_RENEW;
+        updated |= p->what == W_ADD_UPDATE;
         tail = &p->next;
         p = p->next;
     }
@@ -698,6 +745,9 @@ static int send_txn(struct pgs *q, struct op *ops, struct op **rest)
     if (put)
         stmts[n++] =
             (struct tkl_pg_stmt){.prepared = TKL_PG_NOTIFY_QUEUED, .nparams = 1, .params = notify};
+    if (updated)
+        stmts[n++] =
+            (struct tkl_pg_stmt){.prepared = TKL_PG_NOTIFY_UPDATED, .nparams = 1, .params = notify};
     if (seen)
         stmts[n++] =
             (struct tkl_pg_stmt){.prepared = TKL_PG_NODE_SEEN, .nparams = 2, .params = node_seen};
@@ -1029,6 +1079,89 @@ static int pgs_sync(void *impl, tkl_state_done_cb cb, void *data)
     return finish(q, p, 0);
 }
 
+/* ---- officers' updates -------------------------------------------------- */
+
+/* The day's text for a parameter: NULL for TKL_NO_DAY. */
+static const char *day_param(int32_t day, char buf[16])
+{
+    if (day == TKL_NO_DAY)
+        return NULL;
+    snprintf(buf, 16, "%" PRId32, day);
+    return buf;
+}
+
+static int pgs_add_update(void *impl, const struct tkl_update *u, tkl_state_update_cb cb,
+                          void *data)
+{
+    struct pgs *q = impl;
+    char kind[16], at[24], issued[24], until[16], rag[16], deadline[16];
+    int r = tkl_update_check(u);
+    if (r < 0)
+        return r;
+    struct op *p = op_new(OP_UPDATE, W_ADD_UPDATE, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.update = cb;
+    snprintf(kind, sizeof(kind), "%d", (int)u->kind);
+    snprintf(at, sizeof(at), "%" PRId64, u->at);
+    snprintf(issued, sizeof(issued), "%" PRId64, u->link_issued_at);
+    snprintf(rag, sizeof(rag), "%d", (int)u->rag);
+    const char *params[] = {u->action_id,
+                            u->recipient,
+                            u->team_id,
+                            kind,
+                            at,
+                            issued,
+                            day_param(u->until_day, until),
+                            rag,
+                            u->note,
+                            u->suggested_team,
+                            day_param(u->plan_deadline_day, deadline),
+                            u->plan_deadline_text,
+                            u->plan_status,
+                            u->plan_owners};
+    return finish(q, p, op_stmt(p, TKL_PG_ADD_UPDATE, 14, params));
+}
+
+static int pgs_updates(void *impl, const char *action_id, int64_t since, int64_t until,
+                       tkl_state_updates_cb cb, void *data)
+{
+    struct pgs *q = impl;
+    char a[24], b[24];
+    struct op *p = op_new(OP_UPDATES, W_UPDATES, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.updates = cb;
+    snprintf(a, sizeof(a), "%" PRId64, since);
+    snprintf(b, sizeof(b), "%" PRId64, until);
+    const char *params[] = {a, b, action_id};
+    return finish(q, p, op_stmt(p, TKL_PG_UPDATES, 3, params));
+}
+
+static int pgs_link_updates(void *impl, const char *action_id, const char *recipient,
+                            int64_t link_issued_at, tkl_state_value_cb cb, void *data)
+{
+    struct pgs *q = impl;
+    char t[24];
+    struct op *p = op_new(OP_VALUE, W_LINK_UPDATES, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.value = cb;
+    snprintf(t, sizeof(t), "%" PRId64, link_issued_at);
+    const char *params[] = {action_id, recipient, t};
+    return finish(q, p, op_stmt(p, TKL_PG_LINK_UPDATES, 3, params));
+}
+
+static int pgs_updates_version(void *impl, tkl_state_value_cb cb, void *data)
+{
+    struct pgs *q = impl;
+    struct op *p = op_new(OP_VALUE, W_UPDATES_VERSION, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.value = cb;
+    return finish(q, p, op_stmt(p, TKL_PG_UPDATES_VERSION, 0, NULL));
+}
+
 /* ---- start, close ------------------------------------------------------- */
 
 static void pgs_close(void *impl)
@@ -1087,6 +1220,10 @@ static const struct tkl_state_ops pg_ops = {
     .get_meta = pgs_get_meta,
     .set_meta = pgs_set_meta,
     .sync = pgs_sync,
+    .add_update = pgs_add_update,
+    .updates = pgs_updates,
+    .link_updates = pgs_link_updates,
+    .updates_version = pgs_updates_version,
     .commit = pgs_commit,
     .busy = pgs_busy,
     .drain = pgs_drain,
@@ -1212,6 +1349,8 @@ static void on_pg_notify(void *data, const char *channel, const char *payload)
     struct pgs *q = data;
     if (strcmp(channel, TKL_PG_QUEUED_CHANNEL) == 0 && strcmp(payload, q->node) != 0 && q->st)
         tkl_state_woken(q->st);
+    if (strcmp(channel, TKL_PG_UPDATED_CHANNEL) == 0 && strcmp(payload, q->node) != 0 && q->st)
+        tkl_state_updated(q->st);
 }
 
 int tkl_state_pg_new(uv_loop_t *loop, const struct tkl_state_pg_options *opts,
@@ -1238,7 +1377,8 @@ int tkl_state_pg_new(uv_loop_t *loop, const struct tkl_state_pg_options *opts,
                                 .on_notify = on_pg_notify,
                                 .data = q};
     int r = tkl_pg_new(loop, &po, &q->pg);
-    if (r == 0 && (r = tkl_pg_listen(q->pg, TKL_PG_QUEUED_CHANNEL)) == 0)
+    if (r == 0 && (r = tkl_pg_listen(q->pg, TKL_PG_QUEUED_CHANNEL)) == 0 &&
+        (r = tkl_pg_listen(q->pg, TKL_PG_UPDATED_CHANNEL)) == 0)
         r = tkl_state_new(&pg_ops, q, &q->st);
     if (r < 0) {
         tkl_pg_close(q->pg);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "../outbox/updates.h"
 #include "state.h"
 
 /* Passes of tkl_state_commit before it leaves what completions keep
@@ -19,7 +20,7 @@
  * time it is told would otherwise hold the loop). */
 #define COMMIT_PASSES 64
 
-enum op_kind { OP_DONE, OP_PUT, OP_VALUE, OP_CLAIM, OP_CHANNELS };
+enum op_kind { OP_DONE, OP_PUT, OP_VALUE, OP_CLAIM, OP_CHANNELS, OP_UPDATE, OP_UPDATES };
 
 struct op {
     enum op_kind kind;
@@ -29,6 +30,8 @@ struct op {
         tkl_state_value_cb value;
         tkl_state_claim_cb claim;
         tkl_state_channels_cb channels;
+        tkl_state_update_cb update;
+        tkl_state_updates_cb updates;
     } cb;
     void *data;
     int own; /* the operation's own answer (get_meta: -ENOENT) when its group commits */
@@ -38,6 +41,8 @@ struct op {
     struct tkl_stored_notice **notices; /* claim */
     char **channels;                    /* due_channels */
     size_t n;
+    bool is_new;                /* add_update */
+    struct tkl_updates updates; /* updates */
     struct op *next;
 };
 
@@ -93,6 +98,7 @@ static void free_results(struct op *p)
         tkl_stored_notice_free(p->notices[i]);
     for (size_t i = 0; p->channels && i < p->n; i++)
         free(p->channels[i]);
+    tkl_updates_free(&p->updates);
     free(p->notices);
     free(p->channels);
     p->notices = NULL;
@@ -123,6 +129,13 @@ static void tell(struct op *p, int r)
         break;
     case OP_CHANNELS:
         p->cb.channels(p->data, r, p->channels, p->n);
+        break;
+    case OP_UPDATE:
+        p->cb.update(p->data, r, r == 0 ? p->value : 0, r == 0 && p->is_new);
+        break;
+    case OP_UPDATES:
+        p->cb.updates(p->data, r, &p->updates);
+        tkl_updates_free(&p->updates);
         break;
     }
     free(p);
@@ -320,6 +333,51 @@ static int sq_set_meta(void *impl, const char *key, int64_t value, tkl_state_don
     return finish(q, p, tkl_outbox_set_meta(q->o, key, value));
 }
 
+/* ---- officers' updates (outbox/updates.h) ---- */
+
+static int sq_add_update(void *impl, const struct tkl_update *u, tkl_state_update_cb cb, void *data)
+{
+    struct sq *q = impl;
+    struct op *p = op_new(OP_UPDATE, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.update = cb;
+    return finish(q, p, tkl_outbox_add_update(q->o, u, &p->value, &p->is_new));
+}
+
+static int sq_updates(void *impl, const char *action_id, int64_t since, int64_t until,
+                      tkl_state_updates_cb cb, void *data)
+{
+    struct sq *q = impl;
+    struct op *p = op_new(OP_UPDATES, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.updates = cb;
+    return finish(q, p, tkl_outbox_updates(q->o, action_id, since, until, &p->updates));
+}
+
+static int sq_link_updates(void *impl, const char *action_id, const char *recipient,
+                           int64_t link_issued_at, tkl_state_value_cb cb, void *data)
+{
+    struct sq *q = impl;
+    struct op *p = op_new(OP_VALUE, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.value = cb;
+    return finish(q, p,
+                  tkl_outbox_link_updates(q->o, action_id, recipient, link_issued_at, &p->value));
+}
+
+static int sq_updates_version(void *impl, tkl_state_value_cb cb, void *data)
+{
+    struct sq *q = impl;
+    struct op *p = op_new(OP_VALUE, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.value = cb;
+    return finish(q, p, tkl_outbox_updates_version(q->o, &p->value));
+}
+
 static const struct tkl_state_ops sqlite_ops = {
     .name = "sqlite",
     .put = sq_put,
@@ -332,6 +390,10 @@ static const struct tkl_state_ops sqlite_ops = {
     .get_meta = sq_get_meta,
     .set_meta = sq_set_meta,
     .sync = sq_sync,
+    .add_update = sq_add_update,
+    .updates = sq_updates,
+    .link_updates = sq_link_updates,
+    .updates_version = sq_updates_version,
     .commit = sq_commit,
     .busy = sq_busy,
     .close = sq_close,

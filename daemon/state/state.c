@@ -8,6 +8,8 @@ struct tkl_state {
     void *impl;
     void (*wake)(void *data);
     void *wake_data;
+    void (*updated)(void *data);
+    void *updated_data;
 };
 
 int tkl_state_new(const struct tkl_state_ops *ops, void *impl, struct tkl_state **ret)
@@ -122,4 +124,41 @@ void tkl_state_woken(struct tkl_state *st)
 {
     if (st->wake)
         st->wake(st->wake_data);
+}
+
+/* ---- officers' updates ---- */
+
+int tkl_state_add_update(struct tkl_state *st, const struct tkl_update *u, tkl_state_update_cb cb,
+                         void *data)
+{
+    return st->ops->add_update(st->impl, u, cb, data);
+}
+
+int tkl_state_updates(struct tkl_state *st, const char *action_id, int64_t since, int64_t until,
+                      tkl_state_updates_cb cb, void *data)
+{
+    return st->ops->updates(st->impl, action_id, since, until, cb, data);
+}
+
+int tkl_state_link_updates(struct tkl_state *st, const char *action_id, const char *recipient,
+                           int64_t link_issued_at, tkl_state_value_cb cb, void *data)
+{
+    return st->ops->link_updates(st->impl, action_id, recipient, link_issued_at, cb, data);
+}
+
+int tkl_state_updates_version(struct tkl_state *st, tkl_state_value_cb cb, void *data)
+{
+    return st->ops->updates_version(st->impl, cb, data);
+}
+
+void tkl_state_on_updated(struct tkl_state *st, void (*fn)(void *data), void *data)
+{
+    st->updated = fn;
+    st->updated_data = data;
+}
+
+void tkl_state_updated(struct tkl_state *st)
+{
+    if (st->updated)
+        st->updated(st->updated_data);
 }

@@ -40,6 +40,7 @@
 #include <uv.h>
 
 #include "../outbox/outbox.h"
+#include "../update/update.h"
 
 struct tkl_state;
 
@@ -74,6 +75,12 @@ typedef void (*tkl_state_claim_cb)(void *data, int r, struct tkl_stored_notice *
 /* The callee owns v, each string and the array; NULL and 0 when r != 0. */
 typedef void (*tkl_state_channels_cb)(void *data, int r, char **v, size_t n);
 
+/* An officer's update added: its id, and whether it is new (false: the
+ * same update was recorded before, id is that one's; outbox/updates.h). */
+typedef void (*tkl_state_update_cb)(void *data, int r, int64_t id, bool is_new);
+/* The callee owns *u (tkl_updates_free); empty when r != 0. */
+typedef void (*tkl_state_updates_cb)(void *data, int r, struct tkl_updates *u);
+
 /* A backend. impl is the backend's own; the calls return as the
  * operations of this header do. */
 struct tkl_state_ops {
@@ -93,6 +100,13 @@ struct tkl_state_ops {
     int (*get_meta)(void *impl, const char *key, tkl_state_value_cb cb, void *data);
     int (*set_meta)(void *impl, const char *key, int64_t value, tkl_state_done_cb cb, void *data);
     int (*sync)(void *impl, tkl_state_done_cb cb, void *data);
+    /* officers' updates */
+    int (*add_update)(void *impl, const struct tkl_update *u, tkl_state_update_cb cb, void *data);
+    int (*updates)(void *impl, const char *action_id, int64_t since, int64_t until,
+                   tkl_state_updates_cb cb, void *data);
+    int (*link_updates)(void *impl, const char *action_id, const char *recipient,
+                        int64_t link_issued_at, tkl_state_value_cb cb, void *data);
+    int (*updates_version)(void *impl, tkl_state_value_cb cb, void *data);
     int (*commit)(void *impl);
     bool (*busy)(const void *impl);
     void (*drain)(void *impl); /* NULL: nothing to let go */
@@ -205,6 +219,42 @@ int tkl_state_set_meta(struct tkl_state *st, const char *key, int64_t value, tkl
 /* A barrier: cb is told r == 0 once everything queued before it is
  * durable, or the negative errno of the group that undid it. */
 int tkl_state_sync(struct tkl_state *st, tkl_state_done_cb cb, void *data);
+
+/* ---- officers' updates (update/update.h) ---- */
+
+/*
+ * Adds officer's update u (its id ignored) in the open group, with the
+ * rules of tkl_outbox_add_update: an update equal to one recorded against
+ * the same plan is not written again (is_new false, id the earlier row's).
+ * cb is told once the group is durable. Returns 0, -EINVAL (refused by
+ * tkl_update_check: nothing queued) or another negative errno. A backend
+ * shared by nodes tells the others (tkl_state_on_updated) when the group
+ * commits.
+ */
+int tkl_state_add_update(struct tkl_state *st, const struct tkl_update *u, tkl_state_update_cb cb,
+                         void *data);
+
+/* The updates recorded in [since, until) (0 and INT64_MAX: all), of
+ * action_id only unless it is NULL, oldest first. */
+int tkl_state_updates(struct tkl_state *st, const char *action_id, int64_t since, int64_t until,
+                      tkl_state_updates_cb cb, void *data);
+
+/* value: how many updates were recorded through one link (action_id by
+ * recipient, with a link issued at link_issued_at). */
+int tkl_state_link_updates(struct tkl_state *st, const char *action_id, const char *recipient,
+                           int64_t link_issued_at, tkl_state_value_cb cb, void *data);
+
+/* value: a number that moves on whenever an update is recorded, by this
+ * node or another (SQLite: the largest id; PostgreSQL: how many there are,
+ * as ids of transactions committing out of order may land below it). */
+int tkl_state_updates_version(struct tkl_state *st, tkl_state_value_cb cb, void *data);
+
+/* fn(data) is called when another node recorded an update (a backend
+ * shared by nodes; SQLite never calls it). NULL: nobody. */
+void tkl_state_on_updated(struct tkl_state *st, void (*fn)(void *data), void *data);
+
+/* For a backend: tells the updates listener. */
+void tkl_state_updated(struct tkl_state *st);
 
 /*
  * Ends the open group (SQLite: commits it, one fsync) and tells the

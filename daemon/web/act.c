@@ -10,15 +10,17 @@
  * was issued to, what the updates say now (s->answers), the forms (mark
  * complete, snooze, a progress note with its RAG status, not ours) and
  * the history: the reminders the outbox holds for the action and the
- * updates recorded. With ?done=<kind> or ?same=1 (where a POST sends the
- * browser) it opens with what was recorded.
+ * updates recorded (those the answers were built from: with PostgreSQL,
+ * every node's, as last read). With ?done=<kind> or ?same=1 (where a POST
+ * sends the browser) it opens with what was recorded.
  *
  * A POST must carry the path's token in its form (the CSRF token) and come
  * from public_url's origin (Origin, else the Referer's origin); it is
- * recorded with tkl_service_record_update and answered 303 See Other to
- * the page. Repeating it records nothing more (?same=1). One link records
- * at most LINK_UPDATES_MAX updates, so that whoever holds it cannot grow
- * the state database (append-only) and the answers without end.
+ * answered later (tkl_http_later): the link's count of updates read
+ * through the state, the update recorded with tkl_service_record_update,
+ * and once durable, 303 See Other to the page. Repeating it records nothing more (?same=1). One
+ * link records at most LINK_UPDATES_MAX updates, so that whoever holds it cannot grow the state
+ * database (append-only) and the answers without end.
  *
  * Requests are limited per client address (GET and POST) and per token
  * (POST), answered 429 with Retry-After beyond. Every answer here is
@@ -43,7 +45,7 @@
 
 #include "../core/day.h"
 #include "../http/limit.h"
-#include "../outbox/updates.h"
+#include "../state/state.h"
 #include "../schedule/standing.h"
 #include "../update/answer.h"
 
@@ -658,24 +660,25 @@ static int html_reminders(FILE *f, struct tkl_service *s, const struct act_view 
     return 0;
 }
 
-/* The updates recorded for the action, newest first. Returns 0 or
- * -ENOMEM. */
+/* The updates recorded for the action, newest first: those the answers
+ * were built from. Returns 0. */
 static int html_updates(FILE *f, struct tkl_service *s, const struct act_view *v)
 {
-    struct tkl_updates u = {0};
-    int r = s->outbox ? tkl_outbox_updates(s->outbox, v->a->id, 0, INT64_MAX, &u) : -ENOENT;
+    const struct tkl_updates *u = &s->answers.updates;
+    size_t shown = 0;
     fputs("<h3>Updates</h3>\n", f);
-    if (r == -ENOMEM)
-        return r;
-    if (r < 0 || !u.n) {
-        fputs(r < 0 ? "<p>The updates cannot be read just now.</p>\n" : "<p>None yet.</p>\n", f);
+    if (s->answers_stale && !u->n) {
+        fputs("<p>The updates cannot be read just now.</p>\n", f);
         return 0;
     }
-    fputs("<ul class=\"history\">\n", f);
-    for (size_t i = u.n; i > 0 && u.n - i < HISTORY_MAX; i--)
-        html_update(f, tkl_update_kind_label(u.v[i - 1].kind), &u.v[i - 1], &s->rt->cfg->teams);
-    fputs("</ul>\n", f);
-    tkl_updates_free(&u);
+    for (size_t i = u->n; i > 0 && shown < HISTORY_MAX; i--) {
+        if (strcmp(u->v[i - 1].action_id, v->a->id) != 0)
+            continue;
+        if (!shown++)
+            fputs("<ul class=\"history\">\n", f);
+        html_update(f, tkl_update_kind_label(u->v[i - 1].kind), &u->v[i - 1], &s->rt->cfg->teams);
+    }
+    fputs(shown ? "</ul>\n" : "<p>None yet.</p>\n", f);
     return 0;
 }
 
@@ -834,15 +837,88 @@ static int read_update(const struct tkl_http_request *req, const struct act_view
 
 /* 303 See Other to the page, saying what was done (done: the kind's name)
  * or that it was recorded before (done NULL). Returns 0 or -ENOMEM. */
-static int see_other(const struct tkl_service *s, const struct act_view *v, const char *done,
+static int see_other(const struct tkl_service *s, const char *token, const char *done,
                      struct tkl_http_response *resp)
 {
-    if (asprintf(&resp->location, "%sa/%s?%s%s", s->rt->cfg->http.public_url, v->token,
+    if (asprintf(&resp->location, "%sa/%s?%s%s", s->rt->cfg->http.public_url, token,
                  done ? "done=" : "same=1", done ? done : "") < 0) {
         resp->location = NULL;
         return -ENOMEM;
     }
     return refuse(resp, 303, "Recorded", "Recorded. Your browser goes back to the action's page.");
+}
+
+/* A POST waiting for the state: the update (a copy) and the link's token,
+ * answered through later (NULL: nobody waits any more). */
+struct posting {
+    struct tkl_service *s;
+    struct tkl_http_later *later;
+    struct tkl_update u;
+    char *token;
+};
+
+static void posting_free(struct posting *p)
+{
+    tkl_update_free(&p->u);
+    free(p->token);
+    free(p);
+}
+
+/* The answer to a POST whose state operation came to r (0: recorded,
+ * is_new as told; -EMLINK: the link recorded all it may); *resp filled.
+ * Returns 0 or -ENOMEM. */
+static int posted(struct posting *p, int r, bool is_new, struct tkl_http_response *resp)
+{
+    if (r == -EMLINK)
+        return refuse(resp, 403, "Nothing recorded",
+                      "This link has recorded as many updates as one link may. Use the link in a "
+                      "newer reminder.");
+    if (r == 0)
+        return see_other(p->s, p->token, is_new ? tkl_update_kind_name(p->u.kind) : NULL, resp);
+    if (r == -EINVAL)
+        return refuse(resp, 400, "Nothing recorded", "tickler does not take this update.");
+    if (r == -EBUSY || r == -EAGAIN || r == -ENOTCONN || r == -ECONNRESET || r == -ESHUTDOWN ||
+        r == -ECANCELED) {
+        r = refuse(resp, 503, "Busy, nothing recorded",
+                   "tickler's database is busy. Go back and press the button again in a few "
+                   "seconds.");
+        resp->retry_after = BUSY_RETRY_SECONDS;
+        return r;
+    }
+    return refuse(resp, 500, "Not recorded", "Internal error; see the daemon's log.");
+}
+
+/* Sends the answer for r and frees p. */
+static void post_answer(struct posting *p, int r, bool is_new)
+{
+    struct tkl_http_response resp = {.status = 200};
+    if (posted(p, r, is_new, &resp) < 0) {
+        tkl_http_response_free(&resp);
+        resp = (struct tkl_http_response){.status = 503};
+    }
+    resp.cache = "no-store";
+    resp.noindex = true;
+    resp.referrer = "same-origin";
+    if (p->later)
+        p->later->answer(p->later, &resp);
+    tkl_http_response_free(&resp);
+    posting_free(p);
+}
+
+static void on_post_recorded(void *data, int r, bool is_new)
+{
+    post_answer(data, r, is_new);
+}
+
+/* The link's count of updates: under the limit, the update is recorded. */
+static void on_link_counted(void *data, int r, int64_t used)
+{
+    struct posting *p = data;
+    if (r == 0 && used >= LINK_UPDATES_MAX)
+        r = -EMLINK;
+    if (r == 0 && (r = tkl_service_record_update(p->s, &p->u, on_post_recorded, p)) == 0)
+        return;
+    post_answer(p, r, false);
 }
 
 static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
@@ -851,7 +927,6 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
     const char *token = tkl_form_get(req->form, "token");
     char why[256] = "";
     struct tkl_update u;
-    bool is_new = false;
     if (!token || strcmp(token, v->token) != 0)
         return refuse(resp, 403, "Nothing recorded",
                       "This form does not belong to this link. Open the link again and use the "
@@ -862,26 +937,30 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
                       "recorded. Open the link again and use the buttons on its page.");
     if (read_update(req, v, &u, why, sizeof(why)) < 0)
         return refuse(resp, 400, "Nothing recorded", why);
-    int64_t used = 0;
-    int r = tkl_outbox_link_updates(s->outbox, u.action_id, u.recipient, u.link_issued_at, &used);
-    if (r == 0 && used >= LINK_UPDATES_MAX)
-        return refuse(resp, 403, "Nothing recorded",
-                      "This link has recorded as many updates as one link may. Use the link in a "
-                      "newer reminder.");
-    if (r == 0)
-        r = tkl_service_record_update(s, &u, &is_new);
-    if (r == -EBUSY) {
-        r = refuse(resp, 503, "Busy, nothing recorded",
-                   "tickler's database is busy. Go back and press the button again in a few "
-                   "seconds.");
-        resp->retry_after = BUSY_RETRY_SECONDS;
-        return r;
-    }
-    if (r == -EINVAL)
+    if (tkl_update_check(&u) < 0)
         return refuse(resp, 400, "Nothing recorded", "tickler does not take this update.");
-    if (r < 0)
-        return r;
-    return see_other(s, v, is_new ? tkl_update_kind_name(u.kind) : NULL, resp);
+    if (!req->defer)
+        return -EINVAL; /* a POST is answered once the state has it */
+    struct posting *p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    p->s = s;
+    int r = tkl_update_copy(&u, &p->u);
+    if (r == 0 && !(p->token = strdup(v->token)))
+        r = -ENOMEM;
+    if (r == 0)
+        r = s->state ? tkl_state_link_updates(s->state, u.action_id, u.recipient, u.link_issued_at,
+                                              on_link_counted, p)
+                     : -EAGAIN;
+    if (r < 0) {
+        posting_free(p);
+        struct posting none = {.s = s};
+        return posted(&none, r, false, resp);
+    }
+    /* queued: the completion frees p, answering through later if taken */
+    if (!(p->later = req->defer(req)))
+        return -ENOMEM;
+    return TKL_HTTP_LATER;
 }
 
 int tkl_web_act(struct tkl_service *s, const struct tkl_http_request *req,
@@ -901,6 +980,8 @@ int tkl_web_act(struct tkl_service *s, const struct tkl_http_request *req,
         resp->retry_after = wait;
     } else if (r == 0 && (r = open_view(s, req, &v, resp)) == 0) {
         r = req->post ? act_post(s, req, &v, resp) : act_get(s, req, &v, resp);
+        if (r == TKL_HTTP_LATER)
+            return r; /* its answer sets the headers below */
     } else if (r == 1) {
         r = 0;
     }

@@ -13,6 +13,7 @@ The 2,000 are written into the database by the test (one digest per
 recipient would take 2,000 teams in the plan): what those show is the
 delivery side, claims, leases and outcomes, across nodes."""
 import argparse
+import calendar
 import http.server
 import json
 import os
@@ -31,8 +32,10 @@ from harness import Daemon
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pg_fixture import PostgreSQL  # noqa: E402
+from test_web import curl, mint  # noqa: E402
 
 ARGS = None
+KEY = "5e" * 32  # links' key on both nodes
 N = 2000
 LEASE = 10
 CONCURRENCY = 4
@@ -230,7 +233,6 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
         self.assertEqual(p.stdout, "")
         for d in self.daemons.values():
             self.assertEqual(d.stop(), 0, d.log()[-3000:])
-            self.assertIn("the web face and tickler CLI read local state only", d.log())
 
     def plan_of_teams(self, teams):
         """Writes a plan of one action due 03/03/2023 for each of teams
@@ -469,6 +471,80 @@ teams = ( %s );
         while not ("another node took notice" in a.log() or "are released, not sent" in a.log()):
             self.assertLess(time.monotonic(), deadline, a.log()[-3000:])
             time.sleep(0.2)
+
+
+    def test_an_update_on_node_a_holds_node_b_s_reminders(self):
+        """Officers' updates recorded on one node's web face hold the
+        other node's reminders: both read them from PostgreSQL."""
+        # three actions whose lead-28 reminders go at 09:00 on 2 June
+        # 2031, one digest; the nodes start 45 s before, each with its
+        # own web face; on node a's, A1 is marked complete and A3 snoozed
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n"
+                    "A1,Keep the register,Ops,30/06/2031,In progress\n"
+                    "A2,Train the managers,Ops,30/06/2031,In progress\n"
+                    "A3,Review the protocol,Ops,30/06/2031,In progress\n")
+        with open(os.path.join(self.tmp, "link.key"), "w") as f:
+            f.write(KEY + "\n")
+        ports = {}
+        for node in ("a", "b"):
+            ports[node] = harness.free_port()
+            with open(os.path.join(self.tmp, node + ".conf"), "a") as f:
+                f.write('schedule = { catch_up_days = 0; };\n'
+                        'http = { listen = [ "127.0.0.1:%d" ]; };\n'
+                        'links = { keys = ( { id = "k1"; file = "link.key"; } ); };\n'
+                        % ports[node])
+        conf_a = os.path.join(self.tmp, "a.conf")
+        up = json.loads(self.cli(conf_a, "upcoming", "--from", "2031-06-01", "--days", "2",
+                                 "--json").stdout)
+        self.assertEqual({(u["item"], u["at"]) for u in up},
+                         {(i, "2031-06-02T09:00:00+01:00") for i in ("A1", "A2", "A3")})
+        a = self.start("a", "--now", "2031-06-02T08:59:15")
+        b = self.start("b", "--now", "2031-06-02T08:59:15")
+        for d in (a, b):
+            d.wait_for("officers' updates read: 0")
+        origin = "Origin: http://127.0.0.1:%d" % ports["a"]
+        seen_b = len(b.lines)
+        issued = calendar.timegm((2031, 6, 2, 7, 59, 0))  # 08:59 in London
+        link = {node: lambda action, node=node: "http://127.0.0.1:%d/a/%s" % (
+            ports[node], mint(KEY, "k1", action, "sink", issued, issued + 45 * 86400))
+            for node in ("a", "b")}
+        for action, form in (("A1", "do=complete"), ("A3", "do=snooze&snooze=2w")):
+            url = link["a"](action)
+            tok = url.rsplit("/", 1)[1]
+            status, h, body = curl(url, "-X", "POST", "--data", "token=%s&%s" % (tok, form),
+                                   "-H", origin)
+            self.assertEqual(status, 303, body)
+            self.assertTrue(h["location"].startswith(url + "?done="), h)
+            # answered once it is in PostgreSQL
+            self.assertEqual(self.sql("SELECT count(*) FROM updates WHERE action_id = '%s'"
+                                      % action), "1")
+        # node b heard of them (NOTIFY) and read them, before the round
+        b.wait_for("officers' updates read: 2", after=seen_b)
+        # the page on node b shows what was recorded on node a
+        status, _, body = curl(link["b"]("A1"))
+        self.assertEqual(status, 200)
+        self.assertIn(b"Marked complete by sink", body)
+        # 09:00: one digest, A2 alone, whichever node queued it
+        deadline = time.monotonic() + 120
+        while self.sql("SELECT count(*) FROM notices WHERE state = 1") != "1":
+            self.assertLess(time.monotonic(), deadline, a.log()[-3000:] + b.log()[-3000:])
+            time.sleep(0.3)
+        self.assertEqual(self.sql("SELECT string_agg(item_id, ',' ORDER BY item_id)"
+                                  " FROM entries"), "A2")
+        self.assertEqual(len(self.sink.counts()), 1)
+        both = a.log() + b.log()
+        self.assertIn("reminders held back by officers' updates", both)
+        # tickler updates and report read PostgreSQL
+        seen = json.loads(self.cli(conf_a, "updates", "--json").stdout)
+        self.assertEqual([(u["action_id"], u["kind"]) for u in seen],
+                         [("A1", "complete"), ("A3", "snooze")])
+        self.assertEqual(seen[1]["until"], "2031-06-16")
+        report = self.cli(conf_a, "report", "--format", "md").stdout
+        self.assertIn("Keep the register", report)
+        self.assertRegex(report, r"(?i)complete")
+        for d in (a, b):
+            self.assertEqual(d.stop(), 0, d.log()[-3000:])
 
 
 if __name__ == "__main__":

@@ -105,8 +105,31 @@ struct post_opts {
  * libmicrohttpd's post processor calls, then checked. The page must answer
  * (return 0); *resp holds the answer, its body NUL-terminated.
  */
+/* The server's side of a POST answered later: the answer kept, once. */
+struct later_told {
+    struct tkl_http_later base;
+    int calls;
+    struct tkl_http_response resp;
+};
+
+static void later_answer(struct tkl_http_later *l, struct tkl_http_response *resp)
+{
+    struct later_told *t = (struct later_told *)l;
+    t->calls++;
+    t->resp = *resp;
+    resp->body = NULL;
+    resp->location = NULL;
+}
+
+static struct tkl_http_later *later_defer(const struct tkl_http_request *req)
+{
+    struct later_told *t = req->conn;
+    return &t->base;
+}
+
 static void page_post(struct tkl_http_response *resp, const char *path, struct post_opts o, ...)
 {
+    struct later_told later = {.base = {later_answer}};
     struct tkl_request r;
     struct tkl_form form;
     ck_assert_int_eq(tkl_request_route(path, &r), 0);
@@ -128,10 +151,21 @@ static void page_post(struct tkl_http_response *resp, const char *path, struct p
                                    .form = &form,
                                    .origin = o.origin,
                                    .referer = o.referer,
-                                   .client = o.client ? o.client : "192.0.2.10"};
+                                   .client = o.client ? o.client : "192.0.2.10",
+                                   .defer = later_defer,
+                                   .conn = &later};
     memset(resp, 0, sizeof(*resp));
     resp->status = 200;
-    ck_assert_int_eq(tkl_web_act(&page_s, &req, resp), 0);
+    int rc = tkl_web_act(&page_s, &req, resp);
+    if (rc == TKL_HTTP_LATER) { /* answered once the state has it: not before its commit */
+        ck_assert_int_eq(later.calls, 0);
+        for (int i = 0; i < 4 && !later.calls; i++)
+            (void)tkl_state_commit(page_s.state);
+        ck_assert_int_eq(later.calls, 1);
+        *resp = later.resp;
+    } else {
+        ck_assert_int_eq(rc, 0);
+    }
     char *b = realloc(resp->body, resp->len + 1);
     ck_assert_ptr_nonnull(b);
     b[resp->len] = '\0';

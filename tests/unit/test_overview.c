@@ -6,6 +6,7 @@
 #include <check.h>
 
 #include "check_run.h"
+#include "record_fixture.h"
 #include <jansson.h>
 
 #include "core/day.h"
@@ -392,7 +393,7 @@ static void record(const char *id, enum tkl_update_kind kind, const char *who, c
     u.plan_status = status ? (char *)status : a->status_text;
     u.plan_owners = a->owners;
     bool is_new = false;
-    ck_assert_int_eq(tkl_service_record_update(&page_s, &u, &is_new), 0);
+    ck_assert_int_eq(record_now(&page_s, &u, &is_new), 0);
     ck_assert(is_new);
 }
 

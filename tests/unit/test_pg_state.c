@@ -23,6 +23,7 @@
 #include "pg_fixture.h"
 #include "state/state.h"
 #include "state_told.h"
+#include "state_updates.h"
 #include "tmpdir.h"
 
 #define LEASE 60
@@ -44,7 +45,7 @@ static uv_loop_t loop;
 struct node {
     struct tkl_state *st;
     const char *id;
-    int ready, ready_r, woken;
+    int ready, ready_r, woken, updated;
 };
 
 static struct node a = {.id = "node-a"}, b = {.id = "node-b"};
@@ -61,6 +62,11 @@ static void on_woken(void *data)
     ((struct node *)data)->woken++;
 }
 
+static void on_updated(void *data)
+{
+    ((struct node *)data)->updated++;
+}
+
 static void start(struct node *n)
 {
     struct tkl_state_pg_options o = {.conninfo_file = conninfo,
@@ -68,10 +74,11 @@ static void start(struct node *n)
                                      .lease_seconds = LEASE,
                                      .on_ready = on_ready,
                                      .data = n};
-    n->ready = n->woken = 0;
+    n->ready = n->woken = n->updated = 0;
     ck_assert_int_eq(tkl_state_pg_new(&loop, &o, &n->st), 0);
     ck_assert_str_eq(tkl_state_backend(n->st), "postgresql");
     tkl_state_on_wake(n->st, on_woken, n);
+    tkl_state_on_updated(n->st, on_updated, n);
     ck_assert(tkl_run_until_count(&loop, &n->ready, 1));
     ck_assert_int_eq(n->ready_r, 0);
 }
@@ -839,6 +846,41 @@ START_TEST(the_next_attempt_and_the_due_channels_wait_for_live_leases)
 }
 END_TEST
 
+/* PostgreSQL: committed, then the loop runs until the answer. */
+static void settle_on_loop(struct tkl_state *st, int *calls)
+{
+    ck_assert_int_eq(tkl_state_commit(st), 0);
+    ck_assert(tkl_run_until_count(&loop, calls, 1));
+}
+
+START_TEST(officers_updates_added_by_one_node_are_read_by_the_other_which_is_told)
+{
+    updates_contract(a.st, b.st, settle_on_loop);
+    /* b heard of a's updates (NOTIFY); a did not hear of its own */
+    ck_assert(tkl_run_until_count(&loop, &b.updated, 1));
+    ck_assert_int_eq(a.updated, 0);
+    /* both nodes adding the same update: one row */
+    struct tkl_update u = updates_sample(TKL_UPDATE_COMPLETE);
+    u.recipient = "ict@x";
+    struct update_told x = {0}, y = {0};
+    inside = true;
+    ck_assert_int_eq(tkl_state_add_update(a.st, &u, on_update_added, &x), 0);
+    ck_assert_int_eq(tkl_state_add_update(b.st, &u, on_update_added, &y), 0);
+    ck_assert_int_eq(tkl_state_commit(a.st), 0);
+    ck_assert_int_eq(tkl_state_commit(b.st), 0);
+    inside = false;
+    ck_assert(tkl_run_until_count(&loop, &x.calls, 1));
+    ck_assert(tkl_run_until_count(&loop, &y.calls, 1));
+    ck_assert_int_eq(x.r, 0);
+    /* the second may find the first not yet in its snapshot: -EAGAIN, and again finds it */
+    if (y.r == -EAGAIN)
+        y = updates_add(b.st, &u, settle_on_loop);
+    ck_assert_int_eq(y.r, 0);
+    ck_assert_int_eq(x.id, y.id);
+    ck_assert(x.is_new != y.is_new);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pg_state");
@@ -865,6 +907,7 @@ int main(void)
                    drained_while_the_database_cannot_be_reached_it_tells_what_waits_and_lets_go);
     tcase_add_test(tc, meta_round_trips_and_absent_is_enoent);
     tcase_add_test(tc, a_group_of_more_statements_than_a_transaction_takes_is_committed_in_parts);
+    tcase_add_test(tc, officers_updates_added_by_one_node_are_read_by_the_other_which_is_told);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -8,6 +8,7 @@
 #include <check.h>
 
 #include "check_run.h"
+#include "record_fixture.h"
 
 #include "page_fixture.h"
 
@@ -57,7 +58,7 @@ static void record(const char *id, enum tkl_update_kind k, enum tkl_rag rag, con
                            .plan_status = a->status_text,
                            .plan_owners = a->owners};
     bool is_new = false;
-    ck_assert_int_eq(tkl_service_record_update(&page_s, &u, &is_new), 0);
+    ck_assert_int_eq(record_now(&page_s, &u, &is_new), 0);
     ck_assert(is_new);
 }
 

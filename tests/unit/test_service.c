@@ -6,6 +6,7 @@
 #include <check.h>
 
 #include "check_run.h"
+#include "record_fixture.h"
 #include "tmpdir.h"
 #include <dlfcn.h>
 #include <errno.h>
@@ -223,7 +224,7 @@ static bool record(const char *id, enum tkl_update_kind kind, const char *who, c
                            .plan_status = a->status_text,
                            .plan_owners = a->owners};
     bool is_new = false;
-    ck_assert_int_eq(tkl_service_record_update(&s, &u, &is_new), 0);
+    ck_assert_int_eq(record_now(&s, &u, &is_new), 0);
     return is_new;
 }
 

@@ -18,6 +18,7 @@
 #include "outbox_fixture.h"
 #include "state/state.h"
 #include "state_told.h"
+#include "state_updates.h"
 
 static char dir[256];
 static struct tkl_outbox *o;
@@ -404,6 +405,20 @@ START_TEST(every_allocation_failure_is_refused_or_told_once)
 }
 END_TEST
 
+/* SQLite: the commit tells the completions. */
+static void settle_now(struct tkl_state *s, int *calls)
+{
+    (void)calls;
+    ck_assert_int_eq(tkl_state_commit(s), 0);
+}
+
+START_TEST(officers_updates_are_added_once_per_plan_and_read_back)
+{
+    updates_contract(st, st, settle_now);
+    ck_assert_int_eq(last_group, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("state");
@@ -420,6 +435,7 @@ int main(void)
     tcase_add_test(tc, closing_tells_what_is_left);
     tcase_add_test(tc, closing_tells_every_operation_a_long_chain_of_completions_queues);
     tcase_add_test(tc, every_allocation_failure_is_refused_or_told_once);
+    tcase_add_test(tc, officers_updates_are_added_once_per_plan_and_read_back);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -1,0 +1,165 @@
+/* Shared by the tests of the state backends (test_state.c: SQLite,
+ * test_pg_state.c: PostgreSQL): the officers' updates through the state
+ * (state.h), held to the same contract on both: completions told once,
+ * later, never inside a call; the same update said again is not added
+ * again, and is again once the plan changed; reads, the link's count and
+ * the version see what was added (on PostgreSQL by another node). */
+#ifndef TKL_STATE_UPDATES_H
+#define TKL_STATE_UPDATES_H
+
+#include <check.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "state/state.h"
+#include "state_told.h"
+
+/* What an update completion was told. */
+struct update_told {
+    int calls, r;
+    int64_t id;
+    bool is_new;
+    struct tkl_updates u; /* a read's, owned */
+};
+
+static inline void on_update_added(void *data, int r, int64_t id, bool is_new)
+{
+    struct update_told *t = data;
+    ck_assert(!inside);
+    t->calls++;
+    t->r = r;
+    t->id = id;
+    t->is_new = is_new;
+}
+
+static inline void on_updates_read(void *data, int r, struct tkl_updates *u)
+{
+    struct update_told *t = data;
+    ck_assert(!inside);
+    if (r != 0)
+        ck_assert(!u->n && !u->v);
+    t->calls++;
+    t->r = r;
+    t->u = *u;
+    *u = (struct tkl_updates){0};
+}
+
+/* Commits st and waits until *calls is 1 (the backend's way). */
+typedef void (*updates_settle_fn)(struct tkl_state *st, int *calls);
+
+static inline struct tkl_update updates_sample(enum tkl_update_kind kind)
+{
+    return (struct tkl_update){.action_id = "A1",
+                               .recipient = "hr@x",
+                               .team_id = "hr",
+                               .kind = kind,
+                               .at = 1000,
+                               .link_issued_at = 900,
+                               .until_day = kind == TKL_UPDATE_SNOOZE ? 19500 : TKL_NO_DAY,
+                               .rag = kind == TKL_UPDATE_PROGRESS ? TKL_RAG_AMBER : TKL_RAG_NONE,
+                               .note = kind == TKL_UPDATE_PROGRESS ? "Half done & <ok>" : NULL,
+                               .plan_deadline_day = 19477,
+                               .plan_deadline_text = "29/04/2023",
+                               .plan_status = "In progress",
+                               .plan_owners = "HR"};
+}
+
+/* Adds u through st: told later, once; returns the completion. */
+static inline struct update_told updates_add(struct tkl_state *st, const struct tkl_update *u,
+                                             updates_settle_fn settle)
+{
+    struct update_told t = {0};
+    inside = true;
+    ck_assert_int_eq(tkl_state_add_update(st, u, on_update_added, &t), 0);
+    inside = false;
+    ck_assert_int_eq(t.calls, 0);
+    settle(st, &t.calls);
+    ck_assert_int_eq(t.calls, 1);
+    return t;
+}
+
+static inline int64_t updates_value(struct tkl_state *st, int link, updates_settle_fn settle)
+{
+    struct told t = {0};
+    inside = true;
+    if (link)
+        ck_assert_int_eq(tkl_state_link_updates(st, "A1", "hr@x", 900, on_value, &t), 0);
+    else
+        ck_assert_int_eq(tkl_state_updates_version(st, on_value, &t), 0);
+    inside = false;
+    settle(st, &t.calls);
+    ck_assert_int_eq(t.calls, 1);
+    ck_assert_int_eq(t.r, 0);
+    return t.value;
+}
+
+/* The updates contract: w adds, rd (the same state, or another node's)
+ * reads. */
+static inline void updates_contract(struct tkl_state *w, struct tkl_state *rd,
+                                    updates_settle_fn settle)
+{
+    struct tkl_update done = updates_sample(TKL_UPDATE_COMPLETE);
+    struct tkl_update snooze = updates_sample(TKL_UPDATE_SNOOZE);
+    struct tkl_update progress = updates_sample(TKL_UPDATE_PROGRESS);
+    struct tkl_update bad = updates_sample(TKL_UPDATE_COMPLETE);
+    bad.until_day = 19500; /* a "complete" with a snooze's day: refused */
+    int64_t v0 = updates_value(rd, 0, settle);
+
+    struct update_told first = updates_add(w, &done, settle);
+    ck_assert_int_eq(first.r, 0);
+    ck_assert(first.is_new);
+    ck_assert_int_gt(first.id, 0);
+    /* said again: the same row */
+    struct update_told again = updates_add(w, &done, settle);
+    ck_assert_int_eq(again.r, 0);
+    ck_assert(!again.is_new);
+    ck_assert_int_eq(again.id, first.id);
+    /* refused at once: nothing queued, never told */
+    struct update_told none = {0};
+    inside = true;
+    ck_assert_int_eq(tkl_state_add_update(w, &bad, on_update_added, &none), -EINVAL);
+    inside = false;
+    ck_assert(updates_add(w, &snooze, settle).is_new);
+    ck_assert(updates_add(w, &progress, settle).is_new);
+    /* the plan changed: the same words are a new update */
+    done.plan_status = "Delayed";
+    struct update_told changed = updates_add(w, &done, settle);
+    ck_assert(changed.is_new);
+    ck_assert_int_ne(changed.id, first.id);
+    ck_assert_int_eq(none.calls, 0);
+
+    int64_t v1 = updates_value(rd, 0, settle);
+    ck_assert_int_ne(v1, v0);
+    ck_assert_int_eq(updates_value(rd, 1, settle), 4); /* through the link */
+
+    struct update_told all = {0}, of = {0}, window = {0};
+    inside = true;
+    ck_assert_int_eq(tkl_state_updates(rd, NULL, 0, INT64_MAX, on_updates_read, &all), 0);
+    ck_assert_int_eq(tkl_state_updates(rd, "B2", 0, INT64_MAX, on_updates_read, &of), 0);
+    ck_assert_int_eq(tkl_state_updates(rd, "A1", 0, 1000, on_updates_read, &window), 0);
+    inside = false;
+    settle(rd, &window.calls);
+    ck_assert_int_eq(all.calls + of.calls + window.calls, 3);
+    ck_assert_int_eq(all.r, 0);
+    ck_assert_uint_eq(all.u.n, 4);
+    ck_assert_uint_eq(of.u.n, 0);
+    ck_assert_uint_eq(window.u.n, 0); /* recorded at 1000: not before it */
+    /* oldest first, read whole */
+    ck_assert_int_eq(all.u.v[0].id, first.id);
+    ck_assert_int_eq(all.u.v[0].kind, TKL_UPDATE_COMPLETE);
+    ck_assert_int_eq(all.u.v[0].until_day, TKL_NO_DAY);
+    ck_assert_str_eq(all.u.v[0].plan_status, "In progress");
+    ck_assert_str_eq(all.u.v[0].team_id, "hr");
+    ck_assert_int_eq(all.u.v[1].until_day, 19500);
+    ck_assert_int_eq(all.u.v[2].rag, TKL_RAG_AMBER);
+    ck_assert_str_eq(all.u.v[2].note, "Half done & <ok>");
+    ck_assert_ptr_null(all.u.v[2].suggested_team);
+    ck_assert_int_eq(all.u.v[2].plan_deadline_day, 19477);
+    ck_assert_int_eq(all.u.v[2].link_issued_at, 900);
+    ck_assert_str_eq(all.u.v[3].plan_status, "Delayed");
+    tkl_updates_free(&all.u);
+}
+
+#endif
