@@ -8,30 +8,37 @@
 
 _Static_assert(sizeof(struct tkl_sched_entry) == 20, "an entry is 20 bytes (scheduler.h)");
 
+/* Entries in order of day, then action, then team: a total order, so the
+ * order of pops does not depend on the heap's shape. */
 static bool less(const struct tkl_sched_entry *a, const struct tkl_sched_entry *b)
 {
-    if (a->r.day != b->r.day)
-        return a->r.day < b->r.day;
-    if (a->action != b->action)
-        return a->action < b->action;
+    uint64_t ka = (uint64_t)((uint32_t)a->r.day ^ 0x80000000u) << 32 | a->action;
+    uint64_t kb = (uint64_t)((uint32_t)b->r.day ^ 0x80000000u) << 32 | b->action;
+    if (ka != kb)
+        return ka < kb;
     return a->team < b->team;
 }
 
-static void sift_down(struct tkl_sched_entry *h, size_t n, size_t i)
+/*
+ * Puts e in slot i of heap h of n entries, whose subtrees below i are
+ * heaps. The hole at i goes down along the lesser children to a leaf,
+ * then e rises from there: one comparison a level on the way down, where
+ * a plain sift-down makes two, and a reminder's next one mostly belongs
+ * near the leaves.
+ */
+static void place_down(struct tkl_sched_entry *h, size_t n, size_t i, struct tkl_sched_entry e)
 {
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && less(&h[l], &h[m]))
-            m = l;
-        if (r < n && less(&h[r], &h[m]))
-            m = r;
-        if (m == i)
-            return;
-        struct tkl_sched_entry t = h[i];
-        h[i] = h[m];
-        h[m] = t;
-        i = m;
+    size_t top = i;
+    for (size_t c; (c = 2 * i + 1) < n; i = c) {
+        if (c + 1 < n && less(&h[c + 1], &h[c]))
+            c++;
+        h[i] = h[c];
     }
+    while (i > top && less(&e, &h[(i - 1) / 2])) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = e;
 }
 
 static void sift_up(struct tkl_sched_entry *h, size_t i)
@@ -47,7 +54,7 @@ static void sift_up(struct tkl_sched_entry *h, size_t i)
 static void heapify(struct tkl_sched_entry *h, size_t n)
 {
     for (size_t i = n / 2; i-- > 0;)
-        sift_down(h, n, i);
+        place_down(h, n, i, h[i]);
 }
 
 static int reserve(struct tkl_scheduler *s, size_t need)
@@ -82,8 +89,8 @@ static int base_reminder(const struct tkl_schedule_conf *sc, const struct tkl_ac
 {
     if (a->deadline.kind == TKL_DEADLINE_EVENT)
         return tkl_next_prompt(&sc->policy, a->deadline.day, a->deadline.last_day, from_day, ret);
-    return tkl_next_reminder(&sc->policy, tkl_schedule_team_rules(sc, team), a->deadline.kind,
-                             a->deadline.day, from_day, ret);
+    return tkl_next_reminder_unkeyed(&sc->policy, tkl_schedule_team_rules(sc, team),
+                                     a->deadline.kind, a->deadline.day, from_day, ret);
 }
 
 /* The day a weekly digest on weekday wd goes in the week that starts on
@@ -400,11 +407,10 @@ int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_schedule_con
     tkl_reminder_unpack(&top.r, &ret->r);
     struct tkl_reminder r;
     if (next_reminder(sc, a, top.team, top.r.day + 1, &r) == 0) {
-        s->heap[0] = entry_of(&r, top.action, top.team);
-        sift_down(s->heap, s->n, 0);
+        place_down(s->heap, s->n, 0, entry_of(&r, top.action, top.team));
     } else {
-        s->heap[0] = s->heap[--s->n];
-        sift_down(s->heap, s->n, 0);
+        s->n--;
+        place_down(s->heap, s->n, 0, s->heap[s->n]);
     }
     return 0;
 }
