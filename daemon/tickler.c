@@ -350,6 +350,7 @@ static int load(struct cli *c, bool need_store)
     }
     tkl_diags_print(&fetched, stderr);
     tkl_diags_free(&fetched);
+    c->cfg->store.once = true; /* a command reads its plan once */
     if (tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &c->diags) < 0)
         return 1;
     return 0;

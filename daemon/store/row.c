@@ -578,7 +578,8 @@ static int take_row(struct tkl_rows *R)
         if (R->prev && reuse_index(R) < 0)
             return -ENOMEM;
     }
-    uint64_t key = row_key(R);
+    /* a row of a store read once is never looked for again */
+    uint64_t key = R->opts && R->opts->once ? 0 : row_key(R);
     const struct tkl_action *was = reusable(R, key);
     if (was)
         return take_again(R, was, key);
