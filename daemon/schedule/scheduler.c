@@ -20,40 +20,57 @@ static bool less(const struct tkl_sched_entry *a, const struct tkl_sched_entry *
 }
 
 /*
+ * The heap is 4-ary: entry i's children are 4i + 1 to 4i + 4, so a path
+ * from the top to a leaf is half as long as a binary heap's, and the
+ * children compared at each step lie side by side in memory. At a million
+ * entries the heap is far larger than the caches, and each level down
+ * costs a memory access.
+ */
+#define ARITY 4
+
+static size_t parent(size_t i)
+{
+    return (i - 1) / ARITY;
+}
+
+/*
  * Puts e in slot i of heap h of n entries, whose subtrees below i are
- * heaps. The hole at i goes down along the lesser children to a leaf,
- * then e rises from there: one comparison a level on the way down, where
- * a plain sift-down makes two, and a reminder's next one mostly belongs
- * near the leaves.
+ * heaps. The hole at i goes down along the least children to a leaf, then
+ * e rises from there: a reminder's next one mostly belongs near the
+ * leaves, so it rarely rises far.
  */
 static void place_down(struct tkl_sched_entry *h, size_t n, size_t i, struct tkl_sched_entry e)
 {
     size_t top = i;
-    for (size_t c; (c = 2 * i + 1) < n; i = c) {
-        if (c + 1 < n && less(&h[c + 1], &h[c]))
-            c++;
-        h[i] = h[c];
+    for (size_t c; (c = ARITY * i + 1) < n;) {
+        size_t end = n - c > ARITY ? c + ARITY : n, m = c;
+        for (size_t k = c + 1; k < end; k++)
+            if (less(&h[k], &h[m]))
+                m = k;
+        h[i] = h[m];
+        i = m;
     }
-    while (i > top && less(&e, &h[(i - 1) / 2])) {
-        h[i] = h[(i - 1) / 2];
-        i = (i - 1) / 2;
+    while (i > top && less(&e, &h[parent(i)])) {
+        h[i] = h[parent(i)];
+        i = parent(i);
     }
     h[i] = e;
 }
 
 static void sift_up(struct tkl_sched_entry *h, size_t i)
 {
-    while (i > 0 && less(&h[i], &h[(i - 1) / 2])) {
-        struct tkl_sched_entry t = h[i];
-        h[i] = h[(i - 1) / 2];
-        h[(i - 1) / 2] = t;
-        i = (i - 1) / 2;
+    struct tkl_sched_entry e = h[i];
+    while (i > 0 && less(&e, &h[parent(i)])) {
+        h[i] = h[parent(i)];
+        i = parent(i);
     }
+    h[i] = e;
 }
 
 static void heapify(struct tkl_sched_entry *h, size_t n)
 {
-    for (size_t i = n / 2; i-- > 0;)
+    /* from the last entry with a child, (n - 2) / ARITY, up */
+    for (size_t i = (n + ARITY - 2) / ARITY; i-- > 0;)
         place_down(h, n, i, h[i]);
 }
 
@@ -398,6 +415,10 @@ int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_schedule_con
         return -ENOENT;
     struct tkl_sched_entry top = s->heap[0];
     const struct tkl_action *a = &store->actions[top.action];
+    /* the texts a caller shows, read from memory while the next reminder
+     * is found (the action itself was fetched at the last pop) */
+    __builtin_prefetch(a->title);
+    __builtin_prefetch(a->id);
     *ret = (struct tkl_due){
         .action = a,
         .team = top.team,
@@ -411,6 +432,14 @@ int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_schedule_con
     } else {
         s->n--;
         place_down(s->heap, s->n, 0, s->heap[s->n]);
+    }
+    /* the actions of the next pops, far apart in a large store, are read
+     * from memory while the caller uses this one: the next at the top,
+     * the one after among its children */
+    for (size_t i = 0; i <= ARITY && i < s->n; i++) {
+        const char *next = (const char *)&store->actions[s->heap[i].action];
+        for (size_t off = 0; off < sizeof(struct tkl_action); off += 64)
+            __builtin_prefetch(next + off);
     }
     return 0;
 }
