@@ -501,6 +501,7 @@ static int cmd_check(struct cli *c, int argc, char **argv)
                                   .state_dir = c->state_dir ? strdup(c->state_dir) : NULL,
                                   .own_fetch = true,
                                   .fresh_dir = fresh_dir(c),
+                                  .read_once = true,
                                   .svc = &c->svc};
     struct tkl_runtime *rt = NULL;
     int r = c->state_dir && !env.state_dir ? -ENOMEM : tkl_runtime_load(&env, &rt, &c->diags);
