@@ -615,7 +615,8 @@ static int take_row(struct tkl_rows *R)
         /* the texts interned already are handed to the copy as such (the
          * same texts): interning them again is then a look-up */
         struct tkl_action in = a;
-        if (!R->file_text)
+        /* a reader may name each row's place anew in one buffer (docx) */
+        if (!R->file_text || strcmp(R->file_text, R->file) != 0)
             R->file_text = tkl_arena_intern(&R->arena, R->file);
         in.file = (char *)R->file_text;
         in.owners = (char *)owners;
