@@ -533,14 +533,14 @@ def scheduling(results):
         c_out, f_out = os.path.join(d, "check.out"), os.path.join(d, "floor.out")
         run_measured("scheduling: tickler", t_cmd, t_out)  # warm-up
         run_measured("scheduling: remind", r_cmd, r_out)
-        run_measured("load: tickler check", c_cmd, c_out)
-        run_measured("load: libcsv alone", f_cmd, f_out)
+        run_measured("scheduling: tickler check (the load)", c_cmd, c_out)
+        run_measured("scheduling: libcsv alone (the load's floor)", f_cmd, f_out)
         t, r, c, fl = [], [], [], []
         for _ in range(RUNS):
             t.append(run_measured("scheduling: tickler", t_cmd, t_out))
             r.append(run_measured("scheduling: remind", r_cmd, r_out))
-            c.append(run_measured("load: tickler check", c_cmd, c_out))
-            fl.append(run_measured("load: libcsv alone", f_cmd, f_out))
+            c.append(run_measured("scheduling: tickler check (the load)", c_cmd, c_out))
+            fl.append(run_measured("scheduling: libcsv alone (the load's floor)", f_cmd, f_out))
         tp, rp = pairs_tickler(t_out), pairs_remind(r_out, YEAR_START, last)
         ids = sorted({a for a, _ in tp | rp})
         sample = set(random.Random(7).sample(ids, min(1000, len(ids))))
