@@ -1,7 +1,8 @@
 /*
  * The floor under loading a plan: libcsv alone parsing a file read whole
  * into memory (as the store reads it), with callbacks that only count.
- * Built and run by bench/store-load: csv-floor FILE prints "records fields".
+ * Built and run by bench/store-load and bench/compare: csv-floor FILE prints
+ * "records fields".
  */
 #include <csv.h>
 #include <stdio.h>

@@ -351,6 +351,7 @@ static int load(struct cli *c, bool need_store)
     }
     tkl_diags_print(&fetched, stderr);
     tkl_diags_free(&fetched);
+    c->cfg->store.once = true; /* a command reads its plan once */
     if (tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &c->diags) < 0)
         return 1;
     return 0;
@@ -501,6 +502,7 @@ static int cmd_check(struct cli *c, int argc, char **argv)
                                   .state_dir = c->state_dir ? strdup(c->state_dir) : NULL,
                                   .own_fetch = true,
                                   .fresh_dir = fresh_dir(c),
+                                  .read_once = true,
                                   .svc = &c->svc};
     struct tkl_runtime *rt = NULL;
     int r = c->state_dir && !env.state_dir ? -ENOMEM : tkl_runtime_load(&env, &rt, &c->diags);
@@ -625,63 +627,6 @@ static json_t *due_json(const struct tkl_due *due, const struct tkl_team *t,
     return o;
 }
 
-/* A line being written: its text so far, or too long for it. */
-struct line {
-    char text[256];
-    size_t len;
-    bool over;
-};
-
-/* Adds s to l, then spaces to width bytes when it is shorter (printf's
- * %-*s); at most max bytes of s (printf's %.*s). */
-static void line_put(struct line *l, const char *s, size_t width, size_t max)
-{
-    size_t n = strnlen(s, max);
-    size_t all = n > width ? n : width;
-    if (l->over || all > sizeof(l->text) - 1 - l->len) {
-        l->over = true;
-        return;
-    }
-    memcpy(l->text + l->len, s, n);
-    memset(l->text + l->len + n, ' ', all - n);
-    l->len += all;
-}
-
-/* A reminder as tickler upcoming prints it: one line, then one line for
- * each recipient, or what holds it back. The text of
- * printf("%s  %-12s %-10s %-22s %.60s\n", ...), made without parsing a
- * format for each of millions of lines (stdout is only written from this
- * thread). */
-static void print_due(const struct tkl_due *due, const struct tkl_team *t,
-                      const struct tkl_route_batch *b, const char *at, const char *dl,
-                      enum tkl_hold hold)
-{
-    static const char indent[] = "                           "; /* 27 */
-    struct line l = {.len = 0};
-    line_put(&l, at, 0, SIZE_MAX);
-    line_put(&l, "  ", 0, SIZE_MAX);
-    line_put(&l, due->r.key, 12, SIZE_MAX);
-    line_put(&l, " ", 0, SIZE_MAX);
-    line_put(&l, dl, 10, SIZE_MAX);
-    line_put(&l, " ", 0, SIZE_MAX);
-    line_put(&l, t->id, 22, SIZE_MAX);
-    line_put(&l, " ", 0, SIZE_MAX);
-    line_put(&l, due->action->title, 0, 60);
-    line_put(&l, "\n", 0, SIZE_MAX);
-    if (l.over) /* a team id of hundreds of bytes */
-        printf("%s  %-12s %-10s %-22s %.60s\n", at, due->r.key, dl, t->id, due->action->title);
-    else
-        fwrite_unlocked(l.text, 1, l.len, stdout);
-    if (hold)
-        printf("%s-> held: %s\n", indent, tkl_hold_name(hold));
-    for (size_t i = 0; !hold && i < b->n; i++)
-        printf("%s-> %s:%s\n", indent, b->digests[i].channel, b->digests[i].recipient);
-    if (!hold && !b->n) {
-        fputs_unlocked(indent, stdout);
-        fputs_unlocked("-> (team has no recipients)\n", stdout);
-    }
-}
-
 /* Where tickler upcoming shows reminders: printed as text, or as the
  * elements of one JSON array (the text json_print gives), each written as
  * soon as it is made, so no list of them is held. */
@@ -694,7 +639,122 @@ struct upcoming_out {
     bool at_set;
     int64_t at;
     char at_text[32];
+    size_t at_len;
+    /* deadlines formatted, by day modulo the table's size */
+    bool dl_set[256];
+    int32_t dl_day[256];
+    char dl_text[256][11];
+    /* text lines made in place, written to stdout a block at a time */
+    size_t len;
+    char text[65536];
 };
+
+/* Writes what o holds of its text to stdout. */
+static void out_flush(struct upcoming_out *o)
+{
+    if (o->len && fwrite_unlocked(o->text, 1, o->len, stdout) != o->len)
+        o->failed = true;
+    o->len = 0;
+}
+
+/* Appends the n bytes of s to o's text, then spaces to width bytes when n
+ * is shorter (printf's %-*s); o has room (text_room). */
+static void out_put(struct upcoming_out *o, const char *s, size_t n, size_t width)
+{
+    memcpy(o->text + o->len, s, n);
+    o->len += n;
+    if (n < width) {
+        memset(o->text + o->len, ' ', width - n);
+        o->len += width - n;
+    }
+}
+
+/* Makes room for need bytes of text in o; false when a line that long
+ * does not fit its buffer at all (then o holds nothing). */
+static bool text_room(struct upcoming_out *o, size_t need)
+{
+    if (need > sizeof(o->text) - o->len)
+        out_flush(o);
+    return need <= sizeof(o->text);
+}
+
+/* The text of deadline day, "YYYY-MM-DD", formatted once per day seen. */
+static const char *deadline_text(struct upcoming_out *o, int32_t day)
+{
+    size_t i = (uint32_t)day % 256;
+    if (!o->dl_set[i] || o->dl_day[i] != day) {
+        tkl_day_format(day, o->dl_text[i]);
+        o->dl_day[i] = day;
+        o->dl_set[i] = true;
+    }
+    return o->dl_text[i];
+}
+
+/* A reminder as tickler upcoming prints it: one line, then one line for
+ * each recipient, or what holds it back. The text of
+ * printf("%s  %-12s %-10s %-22s %.60s\n", ...) and then
+ * printf("%s-> %s:%s\n", indent, ...) for each recipient, made in o's
+ * buffer without parsing a format for each of millions of lines (stdout
+ * is only written from this thread). */
+static void print_due(struct upcoming_out *o, const struct tkl_due *due, const struct tkl_team *t,
+                      const struct tkl_route_batch *b, const char *dl, enum tkl_hold hold)
+{
+    static const char indent[] = "                           "; /* 27 */
+    static const char none[] = "-> (team has no recipients)\n";
+    const size_t ind = sizeof(indent) - 1;
+    size_t key = strlen(due->r.key), dll = strlen(dl), id = strlen(t->id);
+    size_t title = strnlen(due->action->title, 60);
+    const char *hold_name = hold ? tkl_hold_name(hold) : NULL;
+    size_t hold_len = hold_name ? strlen(hold_name) : 0;
+    /* the longest a field is padded to, then the separators */
+    size_t need = o->at_len + 2 + (key > 12 ? key : 12) + 1 + (dll > 10 ? dll : 10) + 1 +
+                  (id > 22 ? id : 22) + 1 + title + 1;
+    if (hold)
+        need += ind + 9 + hold_len + 1;
+    else if (!b->n)
+        need += ind + sizeof(none) - 1;
+    for (size_t i = 0; !hold && i < b->n; i++)
+        need += ind + 3 + strlen(b->digests[i].channel) + 1 + strlen(b->digests[i].recipient) + 1;
+    if (!text_room(o, need)) { /* recipients by the thousand */
+        printf("%s  %-12s %-10s %-22s %.60s\n", o->at_text, due->r.key, dl, t->id,
+               due->action->title);
+        if (hold)
+            printf("%s-> held: %s\n", indent, hold_name);
+        for (size_t i = 0; !hold && i < b->n; i++)
+            printf("%s-> %s:%s\n", indent, b->digests[i].channel, b->digests[i].recipient);
+        if (!hold && !b->n)
+            printf("%s%s", indent, none);
+        return;
+    }
+    out_put(o, o->at_text, o->at_len, 0);
+    out_put(o, "  ", 2, 0);
+    out_put(o, due->r.key, key, 12);
+    out_put(o, " ", 1, 0);
+    out_put(o, dl, dll, 10);
+    out_put(o, " ", 1, 0);
+    out_put(o, t->id, id, 22);
+    out_put(o, " ", 1, 0);
+    out_put(o, due->action->title, title, 0);
+    out_put(o, "\n", 1, 0);
+    if (hold) {
+        out_put(o, indent, ind, 0);
+        out_put(o, "-> held: ", 9, 0);
+        out_put(o, hold_name, hold_len, 0);
+        out_put(o, "\n", 1, 0);
+    } else if (!b->n) {
+        out_put(o, indent, ind, 0);
+        out_put(o, none, sizeof(none) - 1, 0);
+    }
+    for (size_t i = 0; !hold && i < b->n; i++) {
+        const char *ch = b->digests[i].channel, *rc = b->digests[i].recipient;
+        out_put(o, indent, ind, 0);
+        out_put(o, "-> ", 3, 0);
+        out_put(o, ch, strlen(ch), 0);
+        out_put(o, ":", 1, 0);
+        out_put(o, rc, strlen(rc), 0);
+        out_put(o, "\n", 1, 0);
+    }
+}
 
 /* Writes o's JSON element e (taking it) as a whole array's JSON_INDENT(2)
  * dump holds it. */
@@ -720,8 +780,9 @@ static void stream_json(struct upcoming_out *o, json_t *e)
 }
 
 /* Ends what o wrote. Returns the exit status. */
-static int upcoming_out_end(const struct upcoming_out *o)
+static int upcoming_out_end(struct upcoming_out *o)
 {
+    out_flush(o);
     bool failed = o->failed;
     if (o->json && fputs(o->n_json ? "\n]\n" : "[]\n", stdout) == EOF)
         failed = true;
@@ -751,16 +812,17 @@ static int show_due(const struct tkl_config *cfg, const struct tkl_answers *answ
     }
     if (!o->at_set || o->at != due->at) {
         tkl_format_instant(due->at, o->at_text);
+        o->at_len = strlen(o->at_text);
         o->at = due->at;
         o->at_set = true;
     }
-    char dl[11] = "-";
+    const char *dl = "-";
     if (due->action->deadline.day != TKL_NO_DAY)
-        tkl_day_format(due->action->deadline.day, dl);
+        dl = deadline_text(o, due->action->deadline.day);
     if (o->json)
         stream_json(o, due_json(due, t, &b, o->at_text, dl, hold));
     else
-        print_due(due, t, &b, o->at_text, dl, hold);
+        print_due(o, due, t, &b, dl, hold);
     tkl_route_batch_free(&b);
     return 0;
 }

@@ -56,6 +56,7 @@ static int load_rest(struct tkl_runtime_env *env, struct tkl_runtime *rt, struct
     int r;
     if (env->store_file && (r = tkl_store_opts_use_file(&c->store, env->store_file)) < 0)
         return r;
+    c->store.once = env->read_once;
     if (!env->state_dir && !(env->state_dir = strdup(c->state_dir)))
         return -ENOMEM;
     if (tkl_fetch_prepare(&c->store, &c->teams, env->state_dir, env->fresh_dir, !env->own_fetch,

@@ -34,6 +34,7 @@ struct tkl_runtime_env {
      * the daemon's copies (fetch.h) */
     bool own_fetch;
     const char *fresh_dir;
+    bool read_once; /* tickler's: the store is never reloaded (store opts once) */
     struct tkl_host_services *svc;
     const char *now_arg;  /* --now, read in the first configuration's zone, then NULL */
     int64_t clock_offset; /* seconds added to the wall clock, from --now */

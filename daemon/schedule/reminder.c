@@ -147,7 +147,8 @@ void tkl_reminder_unpack(const struct tkl_reminder_packed *p, struct tkl_reminde
     write_key(ret);
 }
 
-static int next_checkin(const struct tkl_policy *p, int32_t from_day, struct tkl_reminder *ret)
+static int next_checkin(const struct tkl_policy *p, int32_t from_day, bool keyed,
+                        struct tkl_reminder *ret)
 {
     if (!p->checkin_months)
         return -ENOENT;
@@ -163,7 +164,8 @@ static int next_checkin(const struct tkl_policy *p, int32_t from_day, struct tkl
             continue;
         *ret = (struct tkl_reminder){
             .day = day, .stage = TKL_STAGE_CHECKIN, .month = yy * 12 + mm - 1};
-        write_key(ret);
+        if (keyed)
+            write_key(ret);
         return 0;
     }
     return -ENOENT;
@@ -250,7 +252,7 @@ static int64_t nag_before(const struct tkl_policy *p, const struct nags *g, int3
 
 /* The first overdue nag whose send day is on or after from_day. */
 static void next_nag(const struct tkl_policy *p, const struct tkl_rules *rules, int32_t deadline,
-                     int32_t from_day, struct tkl_reminder *ret)
+                     int32_t from_day, bool keyed, struct tkl_reminder *ret)
 {
     struct nags g;
     nags_init(&g, rules, deadline);
@@ -273,17 +275,19 @@ static void next_nag(const struct tkl_policy *p, const struct tkl_rules *rules, 
                 (int64_t)nag_due(&g, i) - deadline >= (int64_t)rules->escalate_after_weeks * 7,
             .monthly = monthly,
         };
-        write_key(ret);
+        if (keyed)
+            write_key(ret);
         return;
     }
 }
 
-int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
-                      enum tkl_deadline_kind kind, int32_t deadline, int32_t from_day,
-                      struct tkl_reminder *ret)
+/* tkl_next_reminder, its key written only when keyed. */
+static int next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
+                         enum tkl_deadline_kind kind, int32_t deadline, int32_t from_day,
+                         bool keyed, struct tkl_reminder *ret)
 {
     if (kind == TKL_DEADLINE_ONGOING || kind == TKL_DEADLINE_UNDATED || deadline == TKL_NO_DAY)
-        return next_checkin(p, from_day, ret);
+        return next_checkin(p, from_day, keyed, ret);
     if (!rules)
         rules = &p->rules;
     const struct tkl_ladder *ladder = kind == TKL_DEADLINE_REVIEW ? &rules->review : &rules->ladder;
@@ -292,6 +296,9 @@ int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
      * stage's day gives way to it */
     for (size_t i = 0; i < ladder->n; i++) {
         int lead = ladder->lead[i];
+        /* its day is on or before deadline - lead: before from_day */
+        if ((int64_t)deadline - lead < from_day)
+            continue;
         int32_t day = tkl_working_day_on_or_before(&p->holidays, deadline - lead);
         if (i + 1 < ladder->n &&
             tkl_working_day_on_or_before(&p->holidays, deadline - ladder->lead[i + 1]) == day)
@@ -303,13 +310,28 @@ int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
             .stage = lead > 0 ? TKL_STAGE_LEAD : TKL_STAGE_DUE,
             .n = lead,
         };
-        write_key(ret);
+        if (keyed)
+            write_key(ret);
         return 0;
     }
     if (rules->overdue_every_days <= 0)
         return -ENOENT;
-    next_nag(p, rules, deadline, from_day, ret);
+    next_nag(p, rules, deadline, from_day, keyed, ret);
     return 0;
+}
+
+int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
+                      enum tkl_deadline_kind kind, int32_t deadline, int32_t from_day,
+                      struct tkl_reminder *ret)
+{
+    return next_reminder(p, rules, kind, deadline, from_day, true, ret);
+}
+
+int tkl_next_reminder_unkeyed(const struct tkl_policy *p, const struct tkl_rules *rules,
+                              enum tkl_deadline_kind kind, int32_t deadline, int32_t from_day,
+                              struct tkl_reminder *ret)
+{
+    return next_reminder(p, rules, kind, deadline, from_day, false, ret);
 }
 
 int tkl_next_prompt(const struct tkl_policy *p, int32_t first_day, int32_t last_day,

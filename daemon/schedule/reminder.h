@@ -110,6 +110,12 @@ int tkl_next_reminder(const struct tkl_policy *p, const struct tkl_rules *rules,
                       enum tkl_deadline_kind kind, int32_t deadline_day, int32_t from_day,
                       struct tkl_reminder *ret);
 
+/* tkl_next_reminder without its key (ret->key is left empty): for the
+ * scheduler, which packs reminders and writes keys when they are taken. */
+int tkl_next_reminder_unkeyed(const struct tkl_policy *p, const struct tkl_rules *rules,
+                              enum tkl_deadline_kind kind, int32_t deadline_day, int32_t from_day,
+                              struct tkl_reminder *ret);
+
 /*
  * The first prompt for an observance lasting [first_day, last_day] whose
  * send day is on or after from_day: the prompt ladder (prompt_long when it

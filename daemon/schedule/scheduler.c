@@ -8,46 +8,70 @@
 
 _Static_assert(sizeof(struct tkl_sched_entry) == 20, "an entry is 20 bytes (scheduler.h)");
 
+/* Entries in order of day, then action, then team: a total order, so the
+ * order of pops does not depend on the heap's shape. */
 static bool less(const struct tkl_sched_entry *a, const struct tkl_sched_entry *b)
 {
-    if (a->r.day != b->r.day)
-        return a->r.day < b->r.day;
-    if (a->action != b->action)
-        return a->action < b->action;
+    uint64_t ka = (uint64_t)((uint32_t)a->r.day ^ 0x80000000u) << 32 | a->action;
+    uint64_t kb = (uint64_t)((uint32_t)b->r.day ^ 0x80000000u) << 32 | b->action;
+    if (ka != kb)
+        return ka < kb;
     return a->team < b->team;
 }
 
-static void sift_down(struct tkl_sched_entry *h, size_t n, size_t i)
+/*
+ * The heap is 4-ary: entry i's children are 4i + 1 to 4i + 4, so a path
+ * from the top to a leaf is half as long as a binary heap's, and the
+ * children compared at each step lie side by side in memory. At a million
+ * entries the heap is far larger than the caches, and each level down
+ * costs a memory access.
+ */
+#define ARITY 4
+
+static size_t parent(size_t i)
 {
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && less(&h[l], &h[m]))
-            m = l;
-        if (r < n && less(&h[r], &h[m]))
-            m = r;
-        if (m == i)
-            return;
-        struct tkl_sched_entry t = h[i];
+    return (i - 1) / ARITY;
+}
+
+/*
+ * Puts e in slot i of heap h of n entries, whose subtrees below i are
+ * heaps. The hole at i goes down along the least children to a leaf, then
+ * e rises from there: a reminder's next one mostly belongs near the
+ * leaves, so it rarely rises far.
+ */
+static void place_down(struct tkl_sched_entry *h, size_t n, size_t i, struct tkl_sched_entry e)
+{
+    size_t top = i;
+    for (size_t c; (c = ARITY * i + 1) < n;) {
+        size_t end = n - c > ARITY ? c + ARITY : n, m = c;
+        for (size_t k = c + 1; k < end; k++)
+            if (less(&h[k], &h[m]))
+                m = k;
         h[i] = h[m];
-        h[m] = t;
         i = m;
     }
+    while (i > top && less(&e, &h[parent(i)])) {
+        h[i] = h[parent(i)];
+        i = parent(i);
+    }
+    h[i] = e;
 }
 
 static void sift_up(struct tkl_sched_entry *h, size_t i)
 {
-    while (i > 0 && less(&h[i], &h[(i - 1) / 2])) {
-        struct tkl_sched_entry t = h[i];
-        h[i] = h[(i - 1) / 2];
-        h[(i - 1) / 2] = t;
-        i = (i - 1) / 2;
+    struct tkl_sched_entry e = h[i];
+    while (i > 0 && less(&e, &h[parent(i)])) {
+        h[i] = h[parent(i)];
+        i = parent(i);
     }
+    h[i] = e;
 }
 
 static void heapify(struct tkl_sched_entry *h, size_t n)
 {
-    for (size_t i = n / 2; i-- > 0;)
-        sift_down(h, n, i);
+    /* from the last entry with a child, (n - 2) / ARITY, up */
+    for (size_t i = (n + ARITY - 2) / ARITY; i-- > 0;)
+        place_down(h, n, i, h[i]);
 }
 
 static int reserve(struct tkl_scheduler *s, size_t need)
@@ -82,8 +106,8 @@ static int base_reminder(const struct tkl_schedule_conf *sc, const struct tkl_ac
 {
     if (a->deadline.kind == TKL_DEADLINE_EVENT)
         return tkl_next_prompt(&sc->policy, a->deadline.day, a->deadline.last_day, from_day, ret);
-    return tkl_next_reminder(&sc->policy, tkl_schedule_team_rules(sc, team), a->deadline.kind,
-                             a->deadline.day, from_day, ret);
+    return tkl_next_reminder_unkeyed(&sc->policy, tkl_schedule_team_rules(sc, team),
+                                     a->deadline.kind, a->deadline.day, from_day, ret);
 }
 
 /* The day a weekly digest on weekday wd goes in the week that starts on
@@ -391,6 +415,10 @@ int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_schedule_con
         return -ENOENT;
     struct tkl_sched_entry top = s->heap[0];
     const struct tkl_action *a = &store->actions[top.action];
+    /* the texts a caller shows, read from memory while the next reminder
+     * is found (the action itself was fetched at the last pop) */
+    __builtin_prefetch(a->title);
+    __builtin_prefetch(a->id);
     *ret = (struct tkl_due){
         .action = a,
         .team = top.team,
@@ -400,11 +428,18 @@ int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_schedule_con
     tkl_reminder_unpack(&top.r, &ret->r);
     struct tkl_reminder r;
     if (next_reminder(sc, a, top.team, top.r.day + 1, &r) == 0) {
-        s->heap[0] = entry_of(&r, top.action, top.team);
-        sift_down(s->heap, s->n, 0);
+        place_down(s->heap, s->n, 0, entry_of(&r, top.action, top.team));
     } else {
-        s->heap[0] = s->heap[--s->n];
-        sift_down(s->heap, s->n, 0);
+        s->n--;
+        place_down(s->heap, s->n, 0, s->heap[s->n]);
+    }
+    /* the actions of the next pops, far apart in a large store, are read
+     * from memory while the caller uses this one: the next at the top,
+     * the one after among its children */
+    for (size_t i = 0; i <= ARITY && i < s->n; i++) {
+        const char *next = (const char *)&store->actions[s->heap[i].action];
+        for (size_t off = 0; off < sizeof(struct tkl_action); off += 64)
+            __builtin_prefetch(next + off);
     }
     return 0;
 }

@@ -106,10 +106,28 @@ static int intern_grow(struct tkl_arena *a)
     return 0;
 }
 
+/* The slot of a->recent for the text at s. */
+static const char **recent_slot(struct tkl_arena *a, const char *s)
+{
+    uintptr_t k = (uintptr_t)s;
+    return &a->recent[(k ^ k >> 6 ^ k >> 12) % (sizeof(a->recent) / sizeof(a->recent[0]))];
+}
+
+/* Notes that s is an interned text of a; returns it. */
+static char *recently(struct tkl_arena *a, char *s)
+{
+    *recent_slot(a, s) = s;
+    return s;
+}
+
 char *tkl_arena_intern(struct tkl_arena *a, const char *s)
 {
     if (!s)
         return NULL;
+    /* a text in recent is one of a's interned texts: never written to,
+     * and kept as long as a */
+    if (*recent_slot(a, s) == s)
+        return (char *)s;
     size_t len = strlen(s);
     if (!len)
         return empty_text;
@@ -119,13 +137,13 @@ char *tkl_arena_intern(struct tkl_arena *a, const char *s)
     size_t k = (size_t)tkl_arena_hash(0, s, len) & mask;
     for (; a->interned[k]; k = (k + 1) & mask)
         if (strcmp(a->interned[k], s) == 0)
-            return a->interned[k];
+            return recently(a, a->interned[k]);
     char *p = tkl_arena_strndup(a, s, len);
     if (!p)
         return NULL;
     a->interned[k] = p;
     a->n_interned++;
-    return p;
+    return recently(a, p);
 }
 
 void tkl_arena_free(struct tkl_arena *a)

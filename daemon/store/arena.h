@@ -18,6 +18,10 @@ struct tkl_arena {
     char **interned; /* open-addressing set of interned texts, or NULL */
     size_t n_interned;
     size_t cap_interned; /* a power of two, or 0 */
+    /* texts tkl_arena_intern gave lately, by their address: interning one
+     * of them again (a text that repeats from row to row, handed on)
+     * costs no hash */
+    const char *recent[64];
 };
 
 /* size bytes aligned for any object, or NULL on allocation failure. */
@@ -30,8 +34,9 @@ char *tkl_arena_strndup(struct tkl_arena *a, const char *s, size_t len);
 /* The same for a NUL-terminated s; NULL gives NULL (not a failure). */
 char *tkl_arena_strdup0(struct tkl_arena *a, const char *s);
 
-/* The one copy of s kept in a: the same pointer for equal texts. Returns
- * NULL on allocation failure; NULL gives NULL. */
+/* The one copy of s kept in a: the same pointer for equal texts (s
+ * itself when it is that copy). Returns NULL on allocation failure; NULL
+ * gives NULL. */
 char *tkl_arena_intern(struct tkl_arena *a, const char *s);
 
 /* A hash of s[0..len), chained from h, eight bytes at a time: for tables

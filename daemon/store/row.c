@@ -287,10 +287,13 @@ static int untitled(struct tkl_rows *R, struct tkl_action *a)
 /* a's deadline and status from their texts, with a warning for each that
  * tickler cannot read; a text read earlier in this load is not parsed
  * again. Returns 0 or -ENOMEM. */
-static int read_deadline_status(struct tkl_rows *R, struct tkl_action *a)
+static int read_deadline_status(struct tkl_rows *R, struct tkl_action *a, const char **ret_dt,
+                                const char **ret_st)
 {
     const char *dt = tkl_arena_intern(&R->arena, a->deadline_text);
     const char *st = tkl_arena_intern(&R->arena, a->status_text);
+    *ret_dt = dt;
+    *ret_st = st;
     if (!dt || !st)
         return -ENOMEM;
     const struct tkl_cell_memo *m = memo_find(R, dt);
@@ -578,19 +581,21 @@ static int take_row(struct tkl_rows *R)
         if (R->prev && reuse_index(R) < 0)
             return -ENOMEM;
     }
-    uint64_t key = row_key(R);
+    /* a row of a store read once is never looked for again */
+    uint64_t key = R->opts && R->opts->once ? 0 : row_key(R);
     const struct tkl_action *was = reusable(R, key);
     if (was)
         return take_again(R, was, key);
     size_t n_diags = R->diags->n;
     struct tkl_action a = {.line = R->line};
+    const char *dt = NULL, *st = NULL; /* a's deadline and status texts, interned */
     int r = -ENOMEM;
     warn_extra_fields(R);
     a.file = (char *)R->file; /* borrowed */
     if (read_cells(R, &a) == 0)
         r = *a.title ? 0 : untitled(R, &a);
     if (r == 0)
-        r = read_deadline_status(R, &a);
+        r = read_deadline_status(R, &a, &dt, &st);
     /* an owners cell repeats from row to row: read once a load, unless it
      * is warned about */
     const char *owners = NULL;
@@ -607,7 +612,17 @@ static int take_row(struct tkl_rows *R)
     struct tkl_action c;
     if (r == 0) {
         a.row_hash = R->diags->n == n_diags && !R->diags->oom ? key : 0;
-        r = tkl_action_compact(&c, &a, &R->arena);
+        /* the texts interned already are handed to the copy as such (the
+         * same texts): interning them again is then a look-up */
+        struct tkl_action in = a;
+        /* a reader may name each row's place anew in one buffer (docx) */
+        if (!R->file_text || strcmp(R->file_text, R->file) != 0)
+            R->file_text = tkl_arena_intern(&R->arena, R->file);
+        in.file = (char *)R->file_text;
+        in.owners = (char *)owners;
+        in.deadline_text = (char *)dt;
+        in.status_text = (char *)st;
+        r = R->file_text ? tkl_action_compact(&c, &in, &R->arena) : -ENOMEM;
     }
     if (r == 0 && memo) {
         c.teams = memo->teams;
@@ -653,6 +668,7 @@ static int on_record(void *ctx, char *const *cells, size_t n, unsigned line)
 void tkl_rows_begin(struct tkl_rows *R, const char *file)
 {
     R->file = file;
+    R->file_text = NULL;
     R->cells_named = false;
     R->have_header = false;
     for (int f = 0; f < TKL_FIELD_COUNT; f++) {

@@ -52,7 +52,8 @@ struct tkl_rows {
     size_t n_maps;
     /* the file being read */
     const char *file;
-    bool cells_named; /* a spreadsheet: places name the cell ("!D12") */
+    const char *file_text; /* the text of file last interned in arena, or NULL */
+    bool cells_named;      /* a spreadsheet: places name the cell ("!D12") */
     bool have_header;
     int column[TKL_FIELD_COUNT]; /* field index per field, or -1 */
     size_t n_columns;

@@ -19,7 +19,8 @@
 #include "xlsx.h"
 
 /* Indexes s (renaming repeated ids), then sets the hash of each action
- * that has none and the count of events. Returns 0 or -ENOMEM (then only ids may have changed). */
+ * that has none (unless s is unhashed) and the count of events. Returns 0 or -ENOMEM (then only ids
+ * may have changed). */
 static int store_settle(struct tkl_store *s, struct tkl_diags *diags)
 {
     int r = tkl_store_index(s, diags);
@@ -28,7 +29,7 @@ static int store_settle(struct tkl_store *s, struct tkl_diags *diags)
     s->n_events = 0;
     for (size_t k = 0; k < s->n; k++) {
         /* an action taken from the store in force keeps its hash */
-        if (!s->actions[k].hash)
+        if (!s->actions[k].hash && !s->unhashed)
             s->actions[k].hash = tkl_action_hash(&s->actions[k]);
         s->n_events += s->actions[k].deadline.kind == TKL_DEADLINE_EVENT;
     }
@@ -64,6 +65,7 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     R->n_maps = 0;
     s->arena = R->arena;
     memset(&R->arena, 0, sizeof(R->arena));
+    s->unhashed = R->opts && R->opts->once;
     int r = store_settle(s, R->diags);
     if (r == 0 && R->diags->oom)
         r = -ENOMEM;

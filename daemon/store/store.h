@@ -54,6 +54,9 @@ struct tkl_store_opts {
     char *columns[TKL_FIELD_COUNT]; /* heading per field, or NULL */
     struct tkl_status_rule *status_rules;
     size_t n_status_rules;
+    /* the store is read once and never reloaded (tickler's commands): the
+     * hashes only a reload compares (an action's and its row's) are left 0 */
+    bool once;
 };
 
 struct tkl_store {
@@ -65,6 +68,7 @@ struct tkl_store {
     struct tkl_column_map *maps; /* the header row of each plan file, in order */
     size_t n_maps;
     struct tkl_arena arena;
+    bool unhashed; /* read with opts once: no action has a hash */
 };
 
 /*

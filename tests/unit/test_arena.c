@@ -29,6 +29,27 @@ START_TEST(texts_are_copied_and_interned_once)
 }
 END_TEST
 
+START_TEST(an_interned_text_interned_again_is_itself)
+{
+    struct tkl_arena a = {0};
+    char *i = tkl_arena_intern(&a, "Policy team");
+    ck_assert_ptr_eq(tkl_arena_intern(&a, i), i);
+    /* a copy of the same text in the arena is not the interned one */
+    char *copy = tkl_arena_strdup0(&a, "Policy team");
+    ck_assert_ptr_ne(copy, i);
+    ck_assert_ptr_eq(tkl_arena_intern(&a, copy), i);
+    /* a buffer written again gives the interned text it holds now */
+    char buf[32] = "Policy team";
+    ck_assert_ptr_eq(tkl_arena_intern(&a, buf), i);
+    strcpy(buf, "HR");
+    char *hr = tkl_arena_intern(&a, buf);
+    ck_assert_str_eq(hr, "HR");
+    ck_assert_ptr_eq(tkl_arena_intern(&a, "HR"), hr);
+    ck_assert_str_eq(i, "Policy team");
+    tkl_arena_free(&a);
+}
+END_TEST
+
 START_TEST(many_texts_and_objects_stay_where_they_were_put)
 {
     struct tkl_arena a = {0};
@@ -64,6 +85,7 @@ int main(void)
     Suite *s = suite_create("arena");
     TCase *tc = tcase_create("arena");
     tcase_add_test(tc, texts_are_copied_and_interned_once);
+    tcase_add_test(tc, an_interned_text_interned_again_is_itself);
     tcase_add_test(tc, many_texts_and_objects_stay_where_they_were_put);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);

@@ -462,12 +462,39 @@ START_TEST(packed_reminders_unpack_whole)
 }
 END_TEST
 
+START_TEST(unkeyed_reminders_are_the_same_without_their_key)
+{
+    /* from every day around a deadline on a bank holiday Monday, with
+     * rungs that meet on one working day, and for a check-in */
+    p.rules.ladder = (struct tkl_ladder){.lead = {30, 28, 14, 3, 1, 0}, .n = 6};
+    const enum tkl_deadline_kind kinds[] = {TKL_DEADLINE_DATE, TKL_DEADLINE_ONGOING};
+    for (size_t k = 0; k < 2; k++)
+        for (int32_t from = DAY(2023, 3, 1); from <= DAY(2023, 9, 30); from++) {
+            int32_t deadline = kinds[k] == TKL_DEADLINE_DATE ? DAY(2023, 5, 29) : TKL_NO_DAY;
+            struct tkl_reminder keyed, unkeyed;
+            int r = tkl_next_reminder(&p, NULL, kinds[k], deadline, from, &keyed);
+            ck_assert_int_eq(
+                tkl_next_reminder_unkeyed(&p, NULL, kinds[k], deadline, from, &unkeyed), r);
+            if (r != 0)
+                continue;
+            ck_assert_int_eq(unkeyed.day, keyed.day);
+            ck_assert_int_eq(unkeyed.stage, keyed.stage);
+            ck_assert_int_eq(unkeyed.n, keyed.n);
+            ck_assert_int_eq(unkeyed.month, keyed.month);
+            ck_assert(unkeyed.escalate == keyed.escalate && unkeyed.monthly == keyed.monthly);
+            ck_assert_str_eq(unkeyed.key, "");
+            ck_assert_str_ne(keyed.key, "");
+        }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("reminder");
     TCase *tc = tcase_create("policy");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, every_ladder_stage);
+    tcase_add_test(tc, unkeyed_reminders_are_the_same_without_their_key);
     tcase_add_test(tc, weekend_moves_to_previous_working_day_once);
     tcase_add_test(tc, deadline_on_easter_monday);
     tcase_add_test(tc, boxing_day_on_sunday);
