@@ -20,6 +20,8 @@
 
 #include "state/pg.h"
 
+struct tkl_stored_notice;
+
 /* The schema version this build writes. */
 #define TKL_PG_SCHEMA_VERSION 1
 
@@ -111,5 +113,12 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  * migration: they name its tables). Returns 0 or tkl_pg_prepare's
  * error. */
 int tkl_pg_schema_prepare(struct tkl_pg *pg);
+
+/* Reads rows in TKL_PG_CLAIM's columns (more may follow them), one per
+ * entry, the rows of a notice next to each other, into notices (state
+ * pending: the caller sets what its query read) in *ret, *ret_n of them
+ * (free each with tkl_stored_notice_free, then the array). Returns 0 or
+ * -ENOMEM (nothing returned). Defined by state/pg_state.c. */
+int tkl_pg_notices_read(const PGresult *res, struct tkl_stored_notice ***ret, size_t *ret_n);
 
 #endif

@@ -429,6 +429,11 @@ static int claim_read(const PGresult *res, struct tkl_stored_notice ***ret, size
     return 0;
 }
 
+int tkl_pg_notices_read(const PGresult *res, struct tkl_stored_notice ***ret, size_t *ret_n)
+{
+    return claim_read(res, ret, ret_n);
+}
+
 static void on_released(void *data, int r)
 {
     (void)data;
