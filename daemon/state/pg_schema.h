@@ -109,6 +109,20 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
 #define TKL_PG_META_GET      "tkl_meta_get"
 #define TKL_PG_META_SET      "tkl_meta_set"
 
+/*
+ * TKL_PG_OUTBOX_VIEW: what the operator's outbox page and /metrics show
+ *   (state.h's tkl_state_view). $1 day_start, $2 now, $3 at most so many
+ *   notices of each state. At least one row: the numbers pending,
+ *   retrying, failed, delivered since $1, delivered, the earliest next
+ *   attempt and the oldest pending notice's created_at (NULL: none); then,
+ *   NULL in a row that carries no notice, a notice not delivered (failed,
+ *   retrying, pending; newest first in each): id, channel, recipient,
+ *   team_id, team_name, last_error, state, attempts, due_at, created_at,
+ *   next_attempt, its number of entries, and the node holding a lease on
+ *   it not expired at $2 with the lease's end (else NULL).
+ */
+#define TKL_PG_OUTBOX_VIEW "tkl_outbox_view"
+
 /* Registers every statement above with tkl_pg_prepare (after the
  * migration: they name its tables). Returns 0 or tkl_pg_prepare's
  * error. */
