@@ -966,7 +966,7 @@ static int start_pg_state(struct tkl_service *s, uv_loop_t *loop)
     }
     tkl_state_on_wake(s->state, on_state_wake, s);
     s->deliverer.lease = (struct tkl_state_lease){s->node, c->lease_seconds};
-    log_notice("state on PostgreSQL as node %s (lease %d s); the web face and tickler CLI read "
+    log_notice("state on PostgreSQL as node %s (lease %d s); officers' pages and updates read "
                "local state only",
                c->node, c->lease_seconds);
     return 0;

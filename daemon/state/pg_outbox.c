@@ -133,7 +133,7 @@ static void on_listed(void *data, int r, const PGresult *const *results, size_t 
         r = -ENOMEM;
     /* the rows of one notice follow each other: its first row's values */
     for (int row = 0, i = -1; r == 0 && row < PQntuples(res); row++) {
-        if (i >= 0 && v[i]->notice.id == (uint64_t)value(res, row, 0, 0))
+        if (i >= 0 && x->listed[i].s->notice.id == (uint64_t)value(res, row, 0, 0))
             continue;
         struct tkl_stored_notice *s = v[++i];
         struct tkl_pg_listed *l = &x->listed[i];
