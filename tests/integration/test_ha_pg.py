@@ -338,6 +338,26 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
         for d in self.daemons.values():
             self.assertEqual(d.stop(), 0, d.log()[-3000:])
 
+    def test_oneshot_counts_the_shared_notices_waiting_for_a_retry(self):
+        # the sink's port closed: a transient failure, the next try in 10 minutes
+        port = harness.free_port()
+        with open(os.path.join(self.tmp, "closed.url"), "w") as f:
+            f.write("http://127.0.0.1:%d/sink\n" % port)
+        with open(os.path.join(self.tmp, "a.conf")) as f:
+            conf = f.read().replace("sink.url", "closed.url").replace(
+                "retry_min_seconds = 1;", "retry_min_seconds = 600;")
+        with open(os.path.join(self.tmp, "a.conf"), "w") as f:
+            f.write(conf)
+        b = self.start("b")  # makes the schema, then goes: the notices are node a's to try
+        b.wait_for("schema version")
+        self.assertEqual(b.stop(), 0)
+        self.seed(3)
+        a = self.start("a", "--oneshot")
+        self.assertEqual(a.wait(timeout=120), 0, a.log()[-3000:])
+        self.assertIn("--oneshot: 3 notices wait for a retry", a.log())
+        self.assertEqual(self.sql("SELECT count(*) FROM notices WHERE state = 0 AND attempts = 1"),
+                         "3")
+
     def promtool(self, text):
         p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                            text=True)
