@@ -27,9 +27,9 @@
 #include "../store/watch.h"
 #include "../update/answer.h"
 
-struct tkl_feed_cache; /* web/feeds.c: what the calendar feeds served */
-struct tkl_page_cache; /* web/web.c: the status pages last made */
-struct tkl_act_limits; /* web/act.c: the rate limits of the links' page */
+struct tkl_feed_cache;  /* web/feeds.c: what the calendar feeds served */
+struct tkl_page_cache;  /* web/web.c: the status pages last made */
+struct tkl_act_limits;  /* web/act.c: the rate limits of the links' page */
 struct tkl_outbox_view; /* web/operator.c: the shared outbox as last read */
 
 struct tkl_service {

@@ -12,17 +12,17 @@
 /* The columns of TKL_PG_CLAIM's rows (pg_schema.h), then the notice's
  * state, last error, next attempt and live lease. */
 #define NOTICE_COLUMNS                                                                             \
-    "n.id, n.channel, n.recipient, n.team_id, n.team_name, n.thread_key, n.due_at,"               \
+    "n.id, n.channel, n.recipient, n.team_id, n.team_name, n.thread_key, n.due_at,"                \
     " n.created_at, n.attempts, n.intro, e.idx, e.item_id, e.title, e.commitment, e.owners,"       \
     " e.deadline_text, e.status, e.progress, e.deadline_day, e.kind, e.stage, e.stage_key,"        \
     " e.days_left, e.late, e.category, e.url, e.answer, n.state, n.last_error, n.next_attempt,"    \
-    " CASE WHEN n.lease_until > $1::bigint THEN n.lease_node END,"                                \
+    " CASE WHEN n.lease_until > $1::bigint THEN n.lease_node END,"                                 \
     " CASE WHEN n.lease_until > $1::bigint THEN n.lease_until END"
 enum { C_STATE = 27, C_LAST_ERROR, C_NEXT_ATTEMPT, C_LEASE_NODE, C_LEASE_UNTIL };
 
-static const char list_sql[] = "SELECT " NOTICE_COLUMNS
-                               " FROM notices n JOIN entries e ON e.notice_id = n.id"
-                               " WHERE NOT $2::boolean OR n.state = 2 ORDER BY n.id DESC, e.idx";
+static const char list_sql[] =
+    "SELECT " NOTICE_COLUMNS " FROM notices n JOIN entries e ON e.notice_id = n.id"
+    " WHERE NOT $2::boolean OR n.state = 2 ORDER BY n.id DESC, e.idx";
 
 /* A failed notice no node holds a lease on is due again now ($1), its
  * age counting from now; $2 the ids (an array), $3 true: every failed

@@ -34,10 +34,10 @@ void tkl_pg_listed_free(struct tkl_pg_listed *v, size_t n);
 
 /* Why a notice named to tkl_pg_outbox_requeue was not queued again. */
 enum tkl_pg_requeue_why {
-    TKL_PG_REQUEUED,    /* it was failed and is due now */
-    TKL_PG_NO_NOTICE,   /* no notice has that id */
-    TKL_PG_NOT_FAILED,  /* pending, retrying or delivered */
-    TKL_PG_LEASED,      /* a node holds a lease on it: in flight there */
+    TKL_PG_REQUEUED,   /* it was failed and is due now */
+    TKL_PG_NO_NOTICE,  /* no notice has that id */
+    TKL_PG_NOT_FAILED, /* pending, retrying or delivered */
+    TKL_PG_LEASED,     /* a node holds a lease on it: in flight there */
 };
 
 struct tkl_pg_requeued {

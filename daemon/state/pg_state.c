@@ -582,7 +582,8 @@ static void tell_view(struct op *p, const PGresult *res)
             .delivered = value_int(res, 0, V_DELIVERED),
             .next_attempt =
                 PQgetisnull(res, 0, V_NEXT_ATTEMPT) ? INT64_MAX : value_int(res, 0, V_NEXT_ATTEMPT),
-            .oldest_pending = PQgetisnull(res, 0, V_OLDEST) ? INT64_MAX : value_int(res, 0, V_OLDEST),
+            .oldest_pending =
+                PQgetisnull(res, 0, V_OLDEST) ? INT64_MAX : value_int(res, 0, V_OLDEST),
         };
         size_t n = PQgetisnull(res, 0, V_ID) ? 0 : (size_t)rows;
         if (n && !(v->rows.v = calloc(n, sizeof(*v->rows.v))))

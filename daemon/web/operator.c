@@ -30,9 +30,9 @@
 #include "../core/day.h"
 #include "../state/state.h"
 
-#define LIST_MAX  500 /* notices on one page */
-#define REPLY_MAX 200 /* bytes of a reply shown */
-#define VIEW_FRESH 2  /* seconds a view of the shared outbox is shown without a new read */
+#define LIST_MAX   500 /* notices on one page */
+#define REPLY_MAX  200 /* bytes of a reply shown */
+#define VIEW_FRESH 2   /* seconds a view of the shared outbox is shown without a new read */
 
 /* The shared outbox (PostgreSQL) as last read. */
 struct tkl_outbox_view {
@@ -148,8 +148,7 @@ static void put_row(FILE *f, const struct tkl_notice_row *x)
         tkl_html_fputs(x->lease_node, f);
     } else if (x->sending) {
         fputs("sending now", f);
-    }
-    else if (x->state == TKL_NOTICE_PENDING)
+    } else if (x->state == TKL_NOTICE_PENDING)
         put_when(f, x->next_attempt);
     else
         fputs("none: <code>tickler retry</code> sends it again", f);
@@ -334,8 +333,8 @@ int tkl_web_outbox(struct tkl_service *s, const struct tkl_http_request *req,
         const struct tkl_state_view *v = tkl_web_outbox_view(s, req->now, &at);
         if (!v) {
             resp->retry_after = 1;
-            return tkl_http_text(resp, 503,
-                                 "The outbox is being read from PostgreSQL; try again in a moment.");
+            return tkl_http_text(
+                resp, 503, "The outbox is being read from PostgreSQL; try again in a moment.");
         }
         r = page(&v->rows, &v->st, req->now, which, at, &body, &len);
     } else {
