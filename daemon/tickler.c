@@ -58,6 +58,7 @@
 #include "schedule/standing.h"
 #include "source/source.h"
 #include "state/migrate.h"
+#include "state/pg_outbox.h"
 #include "state/pg_status.h"
 #include "state/pg_updates.h"
 #include "store/fetch.h"
@@ -1171,19 +1172,18 @@ static int cmd_holidays(struct cli *c, int argc, char **argv)
     return 0;
 }
 
+/* Opens the outbox of c's state directory into *ret; with state.backend
+ * "postgresql" (c's configuration loaded) *ret is NULL: the outbox is the
+ * database's. Returns 0, or 1 after saying why it cannot be opened. */
 static int open_outbox(struct cli *c, struct tkl_outbox **ret)
 {
     if (load(c, false)) {
         tkl_diags_print(&c->diags, stderr);
         return 1;
     }
-    if (c->cfg->state.backend == TKL_STATE_POSTGRESQL) {
-        fprintf(stderr,
-                "tickler: the outbox is in PostgreSQL (state.backend in %s), which this command "
-                "does not read yet: tickler status shows its numbers and nodes\n",
-                c->config);
-        return 1;
-    }
+    *ret = NULL;
+    if (c->cfg->state.backend == TKL_STATE_POSTGRESQL)
+        return 0;
     const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
     if (access(dir, F_OK) != 0 && errno == ENOENT) {
         fprintf(stderr,
@@ -1450,6 +1450,84 @@ static int cmd_status(struct cli *c, int argc, char **argv)
     return json ? status_json(&x) : status_text(&x);
 }
 
+/* One notice of tickler outbox: appended to arr (--json), else printed
+ * as a line. lease_node: the node holding a live lease on it (a state
+ * shared by nodes), or NULL. Returns 0 or -ENOMEM. */
+static int outbox_show(json_t *arr, const struct tkl_stored_notice *s, uint64_t id,
+                       const char *lease_node, int64_t lease_until)
+{
+    static const char *const states[] = {"pending", "delivered", "failed"};
+    char at[32], until[32] = "";
+    tkl_format_instant(s->notice.due_at, at);
+    if (lease_node)
+        tkl_format_instant(lease_until, until);
+    const char *state =
+        s->state == TKL_NOTICE_PENDING && s->attempts ? "retrying" : states[s->state % 3];
+    if (!arr) {
+        printf("%5" PRIu64 " %-9s %s %s:%s  %zu action(s), %d attempt(s)%s%s%s%s%s%s\n", id, state,
+               at, s->notice.channel, s->notice.recipient, s->notice.n_entries, s->attempts,
+               lease_node ? "  leased to " : "", lease_node ? lease_node : "",
+               lease_node ? " until " : "", until, s->last_error ? "  " : "",
+               s->last_error ? s->last_error : "");
+        return 0;
+    }
+    json_t *x = json_object();
+    json_object_set_new(x, "id", json_integer((json_int_t)id));
+    json_object_set_new(x, "state", json_string(state));
+    json_object_set_new(x, "channel", json_string(s->notice.channel));
+    json_object_set_new(x, "recipient", json_string(s->notice.recipient));
+    json_object_set_new(x, "team", jstr(s->notice.team_id));
+    json_object_set_new(x, "due_at", json_string(at));
+    char queued[32];
+    tkl_format_instant(s->created_at, queued);
+    json_object_set_new(x, "queued_at", json_string(queued));
+    json_object_set_new(x, "attempts", json_integer(s->attempts));
+    json_object_set_new(x, "last_error", jstr(s->last_error));
+    json_object_set_new(x, "leased_to", jstr(lease_node));
+    json_object_set_new(x, "lease_until", lease_node ? json_string(until) : json_null());
+    json_t *items = json_array(), *entries = json_array();
+    for (size_t k = 0; k < s->notice.n_entries; k++) {
+        const struct tkl_notice_entry *e = &s->entries[k];
+        json_array_append_new(items, json_string(e->item_id));
+        json_t *y = json_object();
+        json_object_set_new(y, "item", json_string(e->item_id));
+        json_object_set_new(y, "title", jstr(e->title));
+        json_object_set_new(y, "stage", jstr(s->stage_keys[k]));
+        json_object_set_new(y, "late", json_boolean(e->late));
+        json_array_append_new(entries, y);
+    }
+    json_object_set_new(x, "items", items);
+    json_object_set_new(x, "entries", entries);
+    return x && json_array_append_new(arr, x) == 0 ? 0 : -ENOMEM;
+}
+
+/* tickler outbox on PostgreSQL: the shared notices, each with the node
+ * holding a lease on it. Returns the exit code. */
+static int outbox_pg(struct cli *c, bool failed_only, bool json)
+{
+    struct tkl_pg_listed *v = NULL;
+    size_t n = 0;
+    char *err = NULL;
+    if (tkl_pg_outbox_list(c->cfg->state.conninfo_file, failed_only, (int64_t)time(NULL), &v, &n,
+                           &err) < 0) {
+        fprintf(stderr, "tickler: cannot read the outbox on PostgreSQL (%s): %s\n",
+                c->cfg->state.conninfo_file, err ? err : "failed");
+        free(err);
+        return 1;
+    }
+    json_t *arr = json ? json_array() : NULL;
+    int r = json && !arr ? -ENOMEM : 0;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = outbox_show(arr, v[i].s, v[i].s->notice.id, v[i].lease_node, v[i].lease_until);
+    tkl_pg_listed_free(v, n);
+    if (r < 0) {
+        json_decref(arr);
+        fprintf(stderr, "tickler: out of memory\n");
+        return 1;
+    }
+    return json ? json_print(arr) : fflush(stdout) != 0;
+}
+
 static int cmd_outbox(struct cli *c, int argc, char **argv)
 {
     bool failed_only = false, json = false;
@@ -1461,6 +1539,8 @@ static int cmd_outbox(struct cli *c, int argc, char **argv)
     struct tkl_outbox *o = NULL;
     if (open_outbox(c, &o))
         return 1;
+    if (!o)
+        return outbox_pg(c, failed_only, json);
     uint64_t *ids = NULL;
     size_t n = 0;
     int r = tkl_outbox_list(o, failed_only, &ids, &n);
@@ -1470,7 +1550,6 @@ static int cmd_outbox(struct cli *c, int argc, char **argv)
         return 1;
     }
     json_t *arr = json ? json_array() : NULL;
-    static const char *const states[] = {"pending", "delivered", "failed"};
     for (size_t i = 0; i < n; i++) {
         struct tkl_stored_notice *s = NULL;
         r = tkl_outbox_get(o, ids[i], &s);
@@ -1478,43 +1557,12 @@ static int cmd_outbox(struct cli *c, int argc, char **argv)
             fprintf(stderr, "tickler: cannot read notice %" PRIu64 ": %s\n", ids[i], strerror(-r));
             break;
         }
-        char at[32];
-        tkl_format_instant(s->notice.due_at, at);
-        const char *state =
-            s->state == TKL_NOTICE_PENDING && s->attempts ? "retrying" : states[s->state % 3];
-        if (json) {
-            json_t *x = json_object();
-            json_object_set_new(x, "id", json_integer((json_int_t)ids[i]));
-            json_object_set_new(x, "state", json_string(state));
-            json_object_set_new(x, "channel", json_string(s->notice.channel));
-            json_object_set_new(x, "recipient", json_string(s->notice.recipient));
-            json_object_set_new(x, "team", jstr(s->notice.team_id));
-            json_object_set_new(x, "due_at", json_string(at));
-            char queued[32];
-            tkl_format_instant(s->created_at, queued);
-            json_object_set_new(x, "queued_at", json_string(queued));
-            json_object_set_new(x, "attempts", json_integer(s->attempts));
-            json_object_set_new(x, "last_error", jstr(s->last_error));
-            json_t *items = json_array(), *entries = json_array();
-            for (size_t k = 0; k < s->notice.n_entries; k++) {
-                const struct tkl_notice_entry *e = &s->entries[k];
-                json_array_append_new(items, json_string(e->item_id));
-                json_t *y = json_object();
-                json_object_set_new(y, "item", json_string(e->item_id));
-                json_object_set_new(y, "title", jstr(e->title));
-                json_object_set_new(y, "stage", jstr(s->stage_keys[k]));
-                json_object_set_new(y, "late", json_boolean(e->late));
-                json_array_append_new(entries, y);
-            }
-            json_object_set_new(x, "items", items);
-            json_object_set_new(x, "entries", entries);
-            json_array_append_new(arr, x);
-        } else {
-            printf("%5" PRIu64 " %-9s %s %s:%s  %zu action(s), %d attempt(s)%s%s\n", ids[i], state,
-                   at, s->notice.channel, s->notice.recipient, s->notice.n_entries, s->attempts,
-                   s->last_error ? "  " : "", s->last_error ? s->last_error : "");
-        }
+        r = outbox_show(arr, s, ids[i], NULL, 0);
         tkl_stored_notice_free(s);
+        if (r < 0) {
+            fprintf(stderr, "tickler: out of memory\n");
+            break;
+        }
     }
     free(ids);
     tkl_outbox_close(o);
@@ -1765,6 +1813,48 @@ static int retry_args(struct cli *c, int argc, char **argv, uint64_t *ids, size_
     return 0;
 }
 
+/* tickler retry on PostgreSQL: ids (n of them) or, n == 0, every failed
+ * notice queued again; the nodes are woken by the database. Returns the
+ * exit code. */
+static int retry_pg(struct cli *c, const uint64_t *ids, size_t n)
+{
+    struct tkl_pg_requeued named[RETRY_MAX_IDS];
+    int64_t total = 0;
+    char *err = NULL;
+    if (tkl_pg_outbox_requeue(c->cfg->state.conninfo_file, ids, n, (int64_t)time(NULL), &total,
+                              named, &err) < 0) {
+        fprintf(stderr, "tickler retry: cannot update the outbox on PostgreSQL (%s): %s\n",
+                c->cfg->state.conninfo_file, err ? err : "failed");
+        free(err);
+        return 1;
+    }
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        char until[32];
+        switch (named[i].why) {
+        case TKL_PG_REQUEUED:
+            break;
+        case TKL_PG_LEASED:
+            tkl_format_instant(named[i].lease_until, until);
+            fprintf(stderr,
+                    "tickler retry: notice %" PRIu64 " is being sent by node %s (leased until "
+                    "%s): not queued again\n",
+                    named[i].id, named[i].lease_node, until);
+            bad = 1;
+            break;
+        case TKL_PG_NO_NOTICE:
+        case TKL_PG_NOT_FAILED:
+            fprintf(stderr, "tickler retry: notice %" PRIu64 " is not a failed notice\n",
+                    named[i].id);
+            bad = 1;
+            break;
+        }
+    }
+    tkl_pg_requeued_free(named, n);
+    printf("%" PRId64 " notice%s queued again\n", total, total == 1 ? "" : "s");
+    return bad;
+}
+
 static int cmd_retry(struct cli *c, int argc, char **argv)
 {
     bool all = false;
@@ -1776,6 +1866,8 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
     struct tkl_outbox *o = NULL;
     if (open_outbox(c, &o))
         return 1;
+    if (!o)
+        return retry_pg(c, ids, all ? 0 : n);
     int64_t now = (int64_t)time(NULL), total = 0, k = 0;
     int r = 0, bad = 0;
     if (all) {

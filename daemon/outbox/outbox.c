@@ -1330,6 +1330,7 @@ void tkl_notice_rows_free(struct tkl_notice_rows *rows)
         free(x->team_id);
         free(x->team_name);
         free(x->last_reply);
+        free(x->lease_node);
     }
     free(rows->v);
     *rows = (struct tkl_notice_rows){0};

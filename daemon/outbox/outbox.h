@@ -276,6 +276,11 @@ struct tkl_notice_row {
     int64_t created_at;
     int64_t next_attempt;
     size_t n_entries;
+    /* a state shared by nodes (PostgreSQL): the node whose lease on the
+     * notice had not expired when it was read, and when that lease ends;
+     * NULL and 0 otherwise (SQLite: sending says it is in flight here) */
+    char *lease_node;
+    int64_t lease_until;
 };
 
 struct tkl_notice_rows {

@@ -152,6 +152,24 @@ static void read_stop_point(struct tkl_service *s)
     tkl_outbox_on_commit(s->outbox, on_commit, s);
 }
 
+/* --oneshot on PostgreSQL: what the shared outbox holds still to send,
+ * then the stop. */
+static void on_oneshot_view(void *data, int r, struct tkl_state_view *v)
+{
+    struct tkl_service *s = data;
+    if (r == 0)
+        log_notice("--oneshot: %" PRId64 " notices wait for a retry; they stay in the outbox for "
+                   "the next run",
+                   v->st.pending + v->st.retrying);
+    else if (r < 0 && r != -ECANCELED)
+        log_warning("--oneshot: cannot count the notices waiting for a retry: %s", strerror(-r));
+    tkl_state_view_free(v);
+    if (r == -ECANCELED || s->stopping)
+        return; /* the service is going already */
+    log_info("--oneshot: everything due has been handled; stopping");
+    s->finished(s);
+}
+
 /* --oneshot: stops once nothing is in flight, nothing more is due and
  * every due reminder is in the outbox. */
 static void oneshot_check(struct tkl_service *s, int started, int64_t next)
@@ -161,8 +179,15 @@ static void oneshot_check(struct tkl_service *s, int started, int64_t next)
         s->reports_pending || tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s) ||
         (next != INT64_MAX && next <= tkl_service_now(s)))
         return;
+    if (s->oneshot_counting)
+        return;
+    if (next != INT64_MAX && s->node &&
+        tkl_state_view(s->state, 0, tkl_service_now(s), 0, on_oneshot_view, s) == 0) {
+        s->oneshot_counting = true;
+        return;
+    }
     struct tkl_outbox_stats st;
-    if (next != INT64_MAX && tkl_outbox_stats(s->outbox, 0, &st) == 0)
+    if (next != INT64_MAX && !s->node && tkl_outbox_stats(s->outbox, 0, &st) == 0)
         log_notice("--oneshot: %" PRId64 " notices wait for a retry; they stay in the outbox for "
                    "the next run",
                    st.pending + st.retrying);
@@ -1121,6 +1146,8 @@ static void on_pg_ready(void *data, int r)
             log_error("cannot read the officers' updates; the first queue round reads them");
         kick(s);
     }
+    if (s->http_page)
+        tkl_outbox_view_refresh(s, tkl_service_now(s)); /* the first scrape has the outbox */
 }
 
 /* A reconnection, or notices another node queued: the shared updates are
@@ -1492,6 +1519,7 @@ void tkl_service_free(struct tkl_service *s)
     tkl_feed_cache_free(&s->feeds);
     tkl_page_cache_free(&s->pages);
     tkl_act_limits_free(&s->act_limits);
+    tkl_outbox_view_free(&s->outbox_view);
     tkl_metrics_free(s->metrics);
     s->metrics = NULL;
 }

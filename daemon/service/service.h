@@ -27,9 +27,10 @@
 #include "../store/watch.h"
 #include "../update/answer.h"
 
-struct tkl_feed_cache; /* web/feeds.c: what the calendar feeds served */
-struct tkl_page_cache; /* web/web.c: the status pages last made */
-struct tkl_act_limits; /* web/act.c: the rate limits of the links' page */
+struct tkl_feed_cache;  /* web/feeds.c: what the calendar feeds served */
+struct tkl_page_cache;  /* web/web.c: the status pages last made */
+struct tkl_act_limits;  /* web/act.c: the rate limits of the links' page */
+struct tkl_outbox_view; /* web/operator.c: the shared outbox as last read */
 
 struct tkl_service {
     uv_loop_t *loop;
@@ -114,6 +115,10 @@ struct tkl_service {
     bool requests_pending_kept;
     /* web/act.c's rate limits; NULL until a link's page is asked */
     struct tkl_act_limits *act_limits;
+    /* PostgreSQL: the shared outbox as the outbox page and /metrics show
+     * it; NULL until asked */
+    struct tkl_outbox_view *outbox_view;
+    bool oneshot_counting; /* --oneshot asks the state what waits, then stops */
 };
 
 /* The wall clock, with --now's offset. */
@@ -174,5 +179,13 @@ void tkl_page_cache_free(struct tkl_page_cache **c);
 /* Frees the links' page's rate limits (web/act.c) and sets *l to NULL.
  * Accepts a NULL *l. */
 void tkl_act_limits_free(struct tkl_act_limits **l);
+
+/* PostgreSQL: queues a read of the shared outbox for the outbox page and
+ * /metrics (web/operator.c), unless one is in flight; nothing on SQLite. */
+void tkl_outbox_view_refresh(struct tkl_service *s, int64_t now);
+
+/* Frees the shared outbox as last read and sets *c to NULL. Accepts a
+ * NULL *c. */
+void tkl_outbox_view_free(struct tkl_outbox_view **c);
 
 #endif

@@ -1045,3 +1045,17 @@ int tkl_pg_run(const char *conninfo_file, int (*start)(struct tkl_pg *pg, void *
     int rc = uv_loop_close(&loop);
     return r < 0 ? r : rc;
 }
+
+int tkl_pg_run_failed(int r, const char *what, const PGresult *res, char **ret_err)
+{
+    const char *msg = tkl_pg_error_text(r, res);
+    const char *code = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    /* 42P01: undefined table: no ticklerd has made the schema yet */
+    if (code && strcmp(code, "42P01") == 0) {
+        r = -ENOENT;
+        msg = "the database holds no tickler state yet (ticklerd makes it when it first runs)";
+    }
+    if (asprintf(ret_err, "%s: %s", what, msg) < 0)
+        *ret_err = NULL;
+    return r;
+}

@@ -131,4 +131,10 @@ void tkl_pg_close(struct tkl_pg *pg);
 int tkl_pg_run(const char *conninfo_file, int (*start)(struct tkl_pg *pg, void *data), void *data,
                const bool *done);
 
+/* For a command-line tool: why its work failed (r, res the error result
+ * or NULL) as "what: why" in a new string *ret_err (NULL when out of
+ * memory). Returns r, or -ENOENT when the database has no tickler schema
+ * (no ticklerd made it yet: said so). */
+int tkl_pg_run_failed(int r, const char *what, const PGresult *res, char **ret_err);
+
 #endif

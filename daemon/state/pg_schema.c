@@ -167,6 +167,26 @@ static const struct {
      " WHERE state = 0 AND lease_node IS NOT NULL AND lease_node <> $1))",
      1},
     {TKL_PG_META_GET, "SELECT value FROM meta WHERE key = $1", 1},
+    {TKL_PG_OUTBOX_VIEW,
+     "WITH s AS (SELECT count(*) FILTER (WHERE state = 0 AND attempts = 0) AS pending,"
+     " count(*) FILTER (WHERE state = 0 AND attempts > 0) AS retrying,"
+     " count(*) FILTER (WHERE state = 2) AS failed,"
+     " count(*) FILTER (WHERE state = 1 AND finished_at >= $1::bigint) AS today,"
+     " count(*) FILTER (WHERE state = 1) AS delivered,"
+     " min(next_attempt) FILTER (WHERE state = 0) AS next_attempt,"
+     " min(created_at) FILTER (WHERE state = 0) AS oldest FROM notices),"
+     " r AS ((SELECT 0 AS k, * FROM notices WHERE state = 2 ORDER BY id DESC LIMIT $3::bigint)"
+     " UNION ALL (SELECT 1, * FROM notices WHERE state = 0 AND attempts > 0"
+     "   ORDER BY id DESC LIMIT $3::bigint)"
+     " UNION ALL (SELECT 2, * FROM notices WHERE state = 0 AND attempts = 0"
+     "   ORDER BY id DESC LIMIT $3::bigint))"
+     "SELECT s.*, r.id, r.channel, r.recipient, r.team_id, r.team_name, r.last_error, r.state,"
+     " r.attempts, r.due_at, r.created_at, r.next_attempt,"
+     " (SELECT count(*) FROM entries e WHERE e.notice_id = r.id),"
+     " CASE WHEN r.lease_until > $2::bigint THEN r.lease_node END,"
+     " CASE WHEN r.lease_until > $2::bigint THEN r.lease_until END"
+     " FROM s LEFT JOIN r ON true ORDER BY r.k, r.id DESC",
+     3},
     {TKL_PG_META_SET,
      "INSERT INTO meta(key, value) VALUES($1, $2::bigint)"
      " ON CONFLICT (key) DO UPDATE SET value = excluded.value",

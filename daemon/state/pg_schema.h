@@ -20,6 +20,8 @@
 
 #include "state/pg.h"
 
+struct tkl_stored_notice;
+
 /* The schema version this build writes. */
 #define TKL_PG_SCHEMA_VERSION 1
 
@@ -134,10 +136,30 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
 #define TKL_PG_UPDATES         "tkl_updates"
 #define TKL_PG_LINK_UPDATES    "tkl_link_updates"
 #define TKL_PG_UPDATES_VERSION "tkl_updates_version"
+/*
+ * TKL_PG_OUTBOX_VIEW: what the operator's outbox page and /metrics show
+ *   (state.h's tkl_state_view). $1 day_start, $2 now, $3 at most so many
+ *   notices of each state. At least one row: the numbers pending,
+ *   retrying, failed, delivered since $1, delivered, the earliest next
+ *   attempt and the oldest pending notice's created_at (NULL: none); then,
+ *   NULL in a row that carries no notice, a notice not delivered (failed,
+ *   retrying, pending; newest first in each): id, channel, recipient,
+ *   team_id, team_name, last_error, state, attempts, due_at, created_at,
+ *   next_attempt, its number of entries, and the node holding a lease on
+ *   it not expired at $2 with the lease's end (else NULL).
+ */
+#define TKL_PG_OUTBOX_VIEW "tkl_outbox_view"
 
 /* Registers every statement above with tkl_pg_prepare (after the
  * migration: they name its tables). Returns 0 or tkl_pg_prepare's
  * error. */
 int tkl_pg_schema_prepare(struct tkl_pg *pg);
+
+/* Reads rows in TKL_PG_CLAIM's columns (more may follow them), one per
+ * entry, the rows of a notice next to each other, into notices (state
+ * pending: the caller sets what its query read) in *ret, *ret_n of them
+ * (free each with tkl_stored_notice_free, then the array). Returns 0 or
+ * -ENOMEM (nothing returned). Defined by state/pg_state.c. */
+int tkl_pg_notices_read(const PGresult *res, struct tkl_stored_notice ***ret, size_t *ret_n);
 
 #endif

@@ -62,7 +62,7 @@
 #define GROUP_STMTS 61
 #define MAX_PARAMS  14
 
-enum op_kind { OP_DONE, OP_PUT, OP_VALUE, OP_CLAIM, OP_CHANNELS, OP_UPDATE, OP_UPDATES };
+enum op_kind { OP_DONE, OP_PUT, OP_VALUE, OP_CLAIM, OP_CHANNELS, OP_UPDATE, OP_UPDATES, OP_VIEW };
 
 enum op_what {
     W_PUT,
@@ -81,6 +81,7 @@ enum op_what {
     W_UPDATES,
     W_LINK_UPDATES,
     W_UPDATES_VERSION,
+    W_VIEW,
 };
 
 struct op {
@@ -94,6 +95,7 @@ struct op {
         tkl_state_channels_cb channels;
         tkl_state_update_cb update;
         tkl_state_updates_cb updates;
+        tkl_state_view_cb view;
     } cb; /* NULL: the backend's own (a renewal, a release) */
     void *data;
     const char *prepared; /* NULL: no statement */
@@ -449,6 +451,11 @@ static int claim_read(const PGresult *res, struct tkl_stored_notice ***ret, size
     return 0;
 }
 
+int tkl_pg_notices_read(const PGresult *res, struct tkl_stored_notice ***ret, size_t *ret_n)
+{
+    return claim_read(res, ret, ret_n);
+}
+
 static void on_released(void *data, int r)
 {
     (void)data;
@@ -555,6 +562,85 @@ static void tell_updates(struct op *p, const PGresult *res)
     tkl_updates_free(&l);
 }
 
+/* The columns of TKL_PG_OUTBOX_VIEW's rows (pg_schema.h). */
+enum {
+    V_PENDING,
+    V_RETRYING,
+    V_FAILED,
+    V_TODAY,
+    V_DELIVERED,
+    V_NEXT_ATTEMPT,
+    V_OLDEST,
+    V_ID,
+    V_CHANNEL,
+    V_RECIPIENT,
+    V_TEAM_ID,
+    V_TEAM_NAME,
+    V_LAST_ERROR,
+    V_STATE,
+    V_ATTEMPTS,
+    V_DUE_AT,
+    V_CREATED_AT,
+    V_NEXT,
+    V_ENTRIES,
+    V_LEASE_NODE,
+    V_LEASE_UNTIL,
+};
+
+/* Row i of a view's answer into x. Returns 0 or -ENOMEM. */
+static int view_row_read(const PGresult *res, int i, struct tkl_notice_row *x)
+{
+    bool oom = false;
+    x->id = (uint64_t)value_int(res, i, V_ID);
+    x->channel = value_dup(res, i, V_CHANNEL, &oom);
+    x->recipient = value_dup(res, i, V_RECIPIENT, &oom);
+    x->team_id = value_dup(res, i, V_TEAM_ID, &oom);
+    x->team_name = value_dup(res, i, V_TEAM_NAME, &oom);
+    x->last_reply = value_dup(res, i, V_LAST_ERROR, &oom);
+    x->state = (enum tkl_notice_state)value_int(res, i, V_STATE);
+    x->attempts = (int)value_int(res, i, V_ATTEMPTS);
+    x->due_at = value_int(res, i, V_DUE_AT);
+    x->created_at = value_int(res, i, V_CREATED_AT);
+    x->next_attempt = value_int(res, i, V_NEXT);
+    x->n_entries = (size_t)value_int(res, i, V_ENTRIES);
+    x->lease_node = value_dup(res, i, V_LEASE_NODE, &oom);
+    x->lease_until = value_int(res, i, V_LEASE_UNTIL);
+    x->sending = x->lease_node != NULL;
+    return oom || !x->channel || !x->recipient ? -ENOMEM : 0;
+}
+
+static void tell_view(struct op *p, const PGresult *res)
+{
+    int rows = PQntuples(res);
+    struct tkl_state_view *v = rows > 0 ? calloc(1, sizeof(*v)) : NULL;
+    int r = v ? 0 : rows > 0 ? -ENOMEM : -EPROTO;
+    if (r == 0) {
+        v->st = (struct tkl_outbox_stats){
+            .pending = value_int(res, 0, V_PENDING),
+            .retrying = value_int(res, 0, V_RETRYING),
+            .failed = value_int(res, 0, V_FAILED),
+            .delivered_today = value_int(res, 0, V_TODAY),
+            .delivered = value_int(res, 0, V_DELIVERED),
+            .next_attempt =
+                PQgetisnull(res, 0, V_NEXT_ATTEMPT) ? INT64_MAX : value_int(res, 0, V_NEXT_ATTEMPT),
+            .oldest_pending =
+                PQgetisnull(res, 0, V_OLDEST) ? INT64_MAX : value_int(res, 0, V_OLDEST),
+        };
+        size_t n = PQgetisnull(res, 0, V_ID) ? 0 : (size_t)rows;
+        if (n && !(v->rows.v = calloc(n, sizeof(*v->rows.v))))
+            r = -ENOMEM;
+        for (size_t i = 0; r == 0 && i < n; i++) {
+            v->rows.n++;
+            r = view_row_read(res, (int)i, &v->rows.v[i]);
+        }
+    }
+    if (r < 0) {
+        tkl_state_view_free(v);
+        v = NULL;
+    }
+    p->cb.view(p->data, r, v);
+}
+
 /* Tells p what its statement's result res says (r == 0), or r. */
 static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
 {
@@ -593,6 +679,9 @@ static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
             p->cb.updates(p->data, r, &none);
             break;
         }
+        case OP_VIEW:
+            p->cb.view(p->data, r, NULL);
+            break;
         }
         goto out;
     }
@@ -619,6 +708,9 @@ static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
     case W_LINK_UPDATES:
     case W_UPDATES_VERSION:
         p->cb.value(p->data, 0, value_int(res, 0, 0));
+        break;
+    case W_VIEW:
+        tell_view(p, res);
         break;
     case W_GET_META:
         if (PQntuples(res) == 0)
@@ -1162,6 +1254,22 @@ static int pgs_updates_version(void *impl, tkl_state_value_cb cb, void *data)
     return finish(q, p, op_stmt(p, TKL_PG_UPDATES_VERSION, 0, NULL));
 }
 
+static int pgs_view(void *impl, int64_t day_start, int64_t now, size_t max, tkl_state_view_cb cb,
+                    void *data)
+{
+    struct pgs *q = impl;
+    char day[24], t[24], m[24];
+    struct op *p = op_new(OP_VIEW, W_VIEW, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.view = cb;
+    snprintf(day, sizeof(day), "%" PRId64, day_start);
+    snprintf(t, sizeof(t), "%" PRId64, now);
+    snprintf(m, sizeof(m), "%zu", max);
+    const char *params[] = {day, t, m};
+    return finish(q, p, op_stmt(p, TKL_PG_OUTBOX_VIEW, 3, params));
+}
+
 /* ---- start, close ------------------------------------------------------- */
 
 static void pgs_close(void *impl)
@@ -1228,6 +1336,7 @@ static const struct tkl_state_ops pg_ops = {
     .busy = pgs_busy,
     .drain = pgs_drain,
     .close = pgs_close,
+    .view = pgs_view,
 };
 
 static void on_seen(void *data, int r)

@@ -47,16 +47,7 @@ static int64_t value(const PGresult *res, int row, int i, int64_t none)
 
 static void fail(struct reading *x, int r, const char *what, const PGresult *res)
 {
-    const char *msg = tkl_pg_error_text(r, res);
-    const char *code = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    /* 42P01: undefined table: no ticklerd has made the schema yet */
-    if (code && strcmp(code, "42P01") == 0) {
-        r = -ENOENT;
-        msg = "the database holds no tickler state yet (ticklerd makes it when it first runs)";
-    }
-    x->r = r;
-    if (asprintf(&x->err, "%s: %s", what, msg) < 0)
-        x->err = NULL;
+    x->r = tkl_pg_run_failed(r, what, res, &x->err);
 }
 
 static void on_read(void *data, int r, const PGresult *const *results, size_t n)

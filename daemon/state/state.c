@@ -162,3 +162,19 @@ void tkl_state_updated(struct tkl_state *st)
     if (st->updated)
         st->updated(st->updated_data);
 }
+
+int tkl_state_view(struct tkl_state *st, int64_t day_start, int64_t now, size_t max,
+                   tkl_state_view_cb cb, void *data)
+{
+    if (!st->ops->view)
+        return -ENOTSUP;
+    return st->ops->view(st->impl, day_start, now, max, cb, data);
+}
+
+void tkl_state_view_free(struct tkl_state_view *v)
+{
+    if (!v)
+        return;
+    tkl_notice_rows_free(&v->rows);
+    free(v);
+}

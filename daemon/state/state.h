@@ -80,6 +80,19 @@ typedef void (*tkl_state_channels_cb)(void *data, int r, char **v, size_t n);
 typedef void (*tkl_state_update_cb)(void *data, int r, int64_t id, bool is_new);
 /* The callee owns *u (tkl_updates_free); empty when r != 0. */
 typedef void (*tkl_state_updates_cb)(void *data, int r, struct tkl_updates *u);
+/* What the operator's outbox page and /metrics show of a state shared by
+ * nodes: the numbers (delivered_today counted from the day_start asked)
+ * and the notices not delivered, failed first, then retrying, then
+ * pending, newest first within each, at most the max asked of each state;
+ * each row's lease_node the node holding a lease on it that had not
+ * expired at the now asked (outbox.h). */
+struct tkl_state_view {
+    struct tkl_outbox_stats st;
+    struct tkl_notice_rows rows;
+};
+
+/* The callee owns v (tkl_state_view_free); NULL when r != 0. */
+typedef void (*tkl_state_view_cb)(void *data, int r, struct tkl_state_view *v);
 
 /* A backend. impl is the backend's own; the calls return as the
  * operations of this header do. */
@@ -111,6 +124,9 @@ struct tkl_state_ops {
     bool (*busy)(const void *impl);
     void (*drain)(void *impl); /* NULL: nothing to let go */
     void (*close)(void *impl);
+    /* NULL: not offered (SQLite: its outbox is read directly) */
+    int (*view)(void *impl, int64_t day_start, int64_t now, size_t max, tkl_state_view_cb cb,
+                void *data);
 };
 
 /* A state on backend ops with its impl; ownership of impl passes to the
@@ -267,6 +283,15 @@ int tkl_state_commit(struct tkl_state *st);
 
 /* Whether writes or completions wait for tkl_state_commit. */
 bool tkl_state_busy(const struct tkl_state *st);
+
+/* Reads the view of the state at now (tkl_state_view), in the open group
+ * as every operation: cb is told once its group ended. -ENOTSUP from a
+ * backend that does not offer it (SQLite). */
+int tkl_state_view(struct tkl_state *st, int64_t day_start, int64_t now, size_t max,
+                   tkl_state_view_cb cb, void *data);
+
+/* Frees v and what it holds. Accepts NULL. */
+void tkl_state_view_free(struct tkl_state_view *v);
 
 /* fn(data) is called when another node queued work (a backend shared by
  * nodes; SQLite never calls it). NULL: nobody. */

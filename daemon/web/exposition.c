@@ -9,10 +9,12 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "../metrics/metrics.h"
 #include "../plugin/loader.h"
 #include "../schedule/standing.h"
+#include "../state/state.h"
 #include "web.h"
 
 #include <tickler/day.h>
@@ -50,24 +52,42 @@ static void render_store(FILE *f, const struct tkl_runtime *rt, int64_t now)
     fprintf(f, "tickler_observances %zu\n", events);
 }
 
-/* tickler_outbox_notices{state} and the oldest pending notice's age; left
- * out when the outbox cannot be read now (locked by another writer), so
- * that the registry's counters are still scraped. */
-static void render_outbox(FILE *f, struct tkl_outbox *o, int64_t now)
+/* tickler_outbox_notices{state} and the oldest pending notice's age, of
+ * the numbers st at now. */
+static void render_outbox_stats(FILE *f, const struct tkl_outbox_stats *st, int64_t now)
+{
+    tkl_metrics_family(f, "tickler_outbox_notices", "gauge",
+                       "Notices in the outbox, by state (PostgreSQL: the outbox every node "
+                       "shares, the same on every node).");
+    fprintf(f, "tickler_outbox_notices{state=\"pending\"} %" PRId64 "\n", st->pending);
+    fprintf(f, "tickler_outbox_notices{state=\"retrying\"} %" PRId64 "\n", st->retrying);
+    fprintf(f, "tickler_outbox_notices{state=\"failed\"} %" PRId64 "\n", st->failed);
+    fprintf(f, "tickler_outbox_notices{state=\"delivered\"} %" PRId64 "\n", st->delivered);
+    int64_t age =
+        st->oldest_pending == INT64_MAX || st->oldest_pending > now ? 0 : now - st->oldest_pending;
+    tkl_metrics_family(f, "tickler_outbox_oldest_pending_age_seconds", "gauge",
+                       "Age of the oldest notice not yet delivered nor failed; 0 when none "
+                       "(PostgreSQL: of the outbox every node shares).");
+    fprintf(f, "tickler_outbox_oldest_pending_age_seconds %" PRId64 "\n", age);
+}
+
+/* The outbox's gauges: this node's outbox, or on PostgreSQL the shared
+ * one as last read (web/operator.c; its age is counted at that read).
+ * Left out when the outbox cannot be read now (SQLite: locked by another
+ * writer; PostgreSQL: not read yet), so that the registry's counters are
+ * still scraped. */
+static void render_outbox(FILE *f, struct tkl_service *s, int64_t now)
 {
     struct tkl_outbox_stats st;
-    if (!o || tkl_outbox_stats(o, 0, &st) < 0)
+    if (s->rt && s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL) {
+        int64_t at = 0;
+        const struct tkl_state_view *v = tkl_web_outbox_view(s, now, &at);
+        if (v)
+            render_outbox_stats(f, &v->st, at);
         return;
-    tkl_metrics_family(f, "tickler_outbox_notices", "gauge", "Notices in the outbox, by state.");
-    fprintf(f, "tickler_outbox_notices{state=\"pending\"} %" PRId64 "\n", st.pending);
-    fprintf(f, "tickler_outbox_notices{state=\"retrying\"} %" PRId64 "\n", st.retrying);
-    fprintf(f, "tickler_outbox_notices{state=\"failed\"} %" PRId64 "\n", st.failed);
-    fprintf(f, "tickler_outbox_notices{state=\"delivered\"} %" PRId64 "\n", st.delivered);
-    int64_t age =
-        st.oldest_pending == INT64_MAX || st.oldest_pending > now ? 0 : now - st.oldest_pending;
-    tkl_metrics_family(f, "tickler_outbox_oldest_pending_age_seconds", "gauge",
-                       "Age of the oldest notice not yet delivered nor failed; 0 when none.");
-    fprintf(f, "tickler_outbox_oldest_pending_age_seconds %" PRId64 "\n", age);
+    }
+    if (s->outbox && tkl_outbox_stats(s->outbox, 0, &st) == 0)
+        render_outbox_stats(f, &st, now);
 }
 
 /* tickler_node_info{node, backend}: which node this is, so that the
@@ -81,7 +101,11 @@ static void render_node(FILE *f, const struct tkl_service *s)
                        "Always 1: this node's id and the backend of its state; the counters are "
                        "this node's own.");
     fputs("tickler_node_info{node=\"", f);
-    tkl_metrics_label_value(f, pg && c->node ? c->node : "local");
+    char host[256] = "local";
+    if (!c->node && (gethostname(host, sizeof(host)) < 0 || !*host))
+        snprintf(host, sizeof(host), "local");
+    host[sizeof(host) - 1] = '\0';
+    tkl_metrics_label_value(f, c->node ? c->node : host);
     fprintf(f, "\",backend=\"%s\"} 1\n", pg ? "postgresql" : "sqlite");
 }
 
@@ -106,9 +130,7 @@ int tkl_web_metrics(struct tkl_service *s, const struct tkl_http_request *req,
     if (!f)
         return -ENOMEM;
     int r = tkl_metrics_render(s->metrics, f);
-    bool pg = s->rt && s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL;
-    if (!pg) /* on PostgreSQL the local outbox is not the shared one: tickler status reads that */
-        render_outbox(f, s->outbox, req->now);
+    render_outbox(f, s, req->now);
     if (s->rt && s->rt->store)
         render_store(f, s->rt, req->now);
     if (s->rt)

@@ -6,6 +6,11 @@
  * (pending, retrying or failed; repeatable); any other value is answered
  * 400. Nothing here changes the outbox: `tickler retry` does.
  *
+ * With the PostgreSQL backend the page (and /metrics) shows the outbox
+ * every node shares, as last read: a read is queued on the state (never
+ * waited for) when the one kept is older than VIEW_FRESH seconds, and
+ * once when the state is ready; until the first answer the page is 503.
+ *
  * No secret can show: the outbox holds channel names, recipients (e-mail
  * addresses, destination names), team names and the replies notifiers
  * give, worded without secrets (a webhook's reply names its host, never its
@@ -23,9 +28,19 @@
 #include <tickler/text.h>
 
 #include "../core/day.h"
+#include "../state/state.h"
 
-#define LIST_MAX  500 /* notices on one page */
-#define REPLY_MAX 200 /* bytes of a reply shown */
+#define LIST_MAX   500 /* notices on one page */
+#define REPLY_MAX  200 /* bytes of a reply shown */
+#define VIEW_FRESH 2   /* seconds a view of the shared outbox is shown without a new read */
+
+/* The shared outbox (PostgreSQL) as last read. */
+struct tkl_outbox_view {
+    struct tkl_state_view *v; /* NULL: none read yet */
+    int64_t read_at;          /* v's instant */
+    int64_t asked_at;         /* the read in flight's */
+    bool asking;
+};
 
 static const struct {
     const char *name;
@@ -105,6 +120,15 @@ static void put_reply(FILE *f, const char *s)
         fputs("\xe2\x80\xa6", f);
 }
 
+/* Whether x is of a state which names (TKL_LIST_*). */
+static bool row_in(unsigned which, const struct tkl_notice_row *x)
+{
+    unsigned bit = x->state == TKL_NOTICE_FAILED ? TKL_LIST_FAILED
+                   : x->attempts                 ? TKL_LIST_RETRYING
+                                                 : TKL_LIST_PENDING;
+    return x->state != TKL_NOTICE_DELIVERED && (which & bit);
+}
+
 /* One notice as a table row. */
 static void put_row(FILE *f, const struct tkl_notice_row *x)
 {
@@ -119,9 +143,12 @@ static void put_row(FILE *f, const struct tkl_notice_row *x)
     fprintf(f, "</td><td>%zu</td><td class=\"when\">", x->n_entries);
     put_when(f, x->created_at);
     fprintf(f, "</td><td>%d</td><td class=\"when\">", x->attempts);
-    if (x->sending)
+    if (x->lease_node) {
+        fputs("sending now on node ", f);
+        tkl_html_fputs(x->lease_node, f);
+    } else if (x->sending) {
         fputs("sending now", f);
-    else if (x->state == TKL_NOTICE_PENDING)
+    } else if (x->state == TKL_NOTICE_PENDING)
         put_when(f, x->next_attempt);
     else
         fputs("none: <code>tickler retry</code> sends it again", f);
@@ -131,8 +158,11 @@ static void put_row(FILE *f, const struct tkl_notice_row *x)
     fputs("</td></tr>\n", f);
 }
 
-/* The header: the counts and the links that choose a state. */
-static void put_header(FILE *f, const struct tkl_outbox_stats *st, int64_t now, unsigned which)
+/* The header: the counts and the links that choose a state. shared_at:
+ * when the outbox every node shares was read, INT64_MIN for this node's
+ * own. */
+static void put_header(FILE *f, const struct tkl_outbox_stats *st, int64_t now, unsigned which,
+                       int64_t shared_at)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -146,6 +176,10 @@ static void put_header(FILE *f, const struct tkl_outbox_stats *st, int64_t now, 
             (long long)st->pending, (long long)st->retrying, (long long)st->failed,
             (long long)st->delivered_today, (long long)st->delivered);
     put_when(f, now);
+    if (shared_at != INT64_MIN) {
+        fputs(" from the outbox on PostgreSQL that every node shares, as read ", f);
+        put_when(f, shared_at);
+    }
     fputs(".</p>\n</header>\n<nav aria-label=\"States\">\n<ul class=\"bar\">\n<li>", f);
     fputs(which == (TKL_LIST_PENDING | TKL_LIST_RETRYING | TKL_LIST_FAILED)
               ? "<strong>Every state</strong>"
@@ -159,16 +193,21 @@ static void put_header(FILE *f, const struct tkl_outbox_stats *st, int64_t now, 
     fputs("</ul>\n</nav>\n", f);
 }
 
-/* The page for rows (of stats st). Returns 0 or -EIO. */
+/* The page for the rows of the states which names (at most LIST_MAX),
+ * of stats st; shared_at as put_header's. Returns 0 or -EIO. */
 static int outbox_html(FILE *f, const struct tkl_notice_rows *rows,
-                       const struct tkl_outbox_stats *st, int64_t now, unsigned which)
+                       const struct tkl_outbox_stats *st, int64_t now, unsigned which,
+                       int64_t shared_at)
 {
-    put_header(f, st, now, which);
+    size_t shown = 0;
+    for (size_t i = 0; i < rows->n && shown < LIST_MAX; i++)
+        shown += row_in(which, &rows->v[i]);
+    put_header(f, st, now, which, shared_at);
     fputs("<main>\n", f);
-    if (!rows->n) {
+    if (!shown) {
         fputs("<p>No notice in these states.</p>\n", f);
     } else {
-        if (rows->n == LIST_MAX)
+        if (shown == LIST_MAX)
             fprintf(f, "<p class=\"meta\">The first %d are shown.</p>\n", LIST_MAX);
         fputs("<div class=\"scroll\">\n<table>\n<thead><tr><th scope=\"col\">#</th>"
               "<th scope=\"col\">State</th><th scope=\"col\">Channel</th>"
@@ -177,16 +216,42 @@ static int outbox_html(FILE *f, const struct tkl_notice_rows *rows,
               "<th scope=\"col\">Attempts</th><th scope=\"col\">Next attempt</th>"
               "<th scope=\"col\">Last reply</th></tr></thead>\n<tbody>\n",
               f);
-        for (size_t i = 0; i < rows->n; i++)
-            put_row(f, &rows->v[i]);
+        for (size_t i = 0, k = 0; i < rows->n && k < shown; i++)
+            if (row_in(which, &rows->v[i])) {
+                put_row(f, &rows->v[i]);
+                k++;
+            }
         fputs("</tbody>\n</table>\n</div>\n", f);
     }
     fputs("</main>\n</body>\n</html>\n", f);
     return ferror(f) ? -EIO : 0;
 }
 
-/* Reads the outbox and writes the page into a new buffer. Returns 0 with
- * *ret_body and *ret_len set, or a negative errno. */
+/* Writes the page of rows (stats st, shared_at as put_header's) into a
+ * new buffer. Returns 0 with *ret_body and *ret_len set, or a negative
+ * errno. */
+static int page(const struct tkl_notice_rows *rows, const struct tkl_outbox_stats *st, int64_t now,
+                unsigned which, int64_t shared_at, char **ret_body, size_t *ret_len)
+{
+    char *body = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&body, &len);
+    if (!f)
+        return -ENOMEM;
+    int r = outbox_html(f, rows, st, now, which, shared_at);
+    if (fclose(f) != 0 && r == 0)
+        r = -ENOMEM;
+    if (r < 0) {
+        free(body);
+        return r;
+    }
+    *ret_body = body;
+    *ret_len = len;
+    return 0;
+}
+
+/* Reads this node's outbox and writes the page into a new buffer. Returns
+ * 0 with *ret_body and *ret_len set, or a negative errno. */
 static int render(struct tkl_outbox *o, int64_t now, unsigned which, char **ret_body,
                   size_t *ret_len)
 {
@@ -195,26 +260,59 @@ static int render(struct tkl_outbox *o, int64_t now, unsigned which, char **ret_
     int r = tkl_outbox_stats(o, tkl_local_instant(tkl_local_day(now), 0), &st);
     if (r == 0)
         r = tkl_outbox_undelivered(o, which, LIST_MAX, &rows);
-    if (r < 0)
-        return r;
-    char *body = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&body, &len);
-    if (!f) {
-        tkl_notice_rows_free(&rows);
-        return -ENOMEM;
-    }
-    r = outbox_html(f, &rows, &st, now, which);
-    if (fclose(f) != 0 && r == 0)
-        r = -ENOMEM;
+    if (r == 0)
+        r = page(&rows, &st, now, which, INT64_MIN, ret_body, ret_len);
     tkl_notice_rows_free(&rows);
-    if (r < 0) {
-        free(body);
-        return r;
+    return r;
+}
+
+static void on_view(void *data, int r, struct tkl_state_view *v)
+{
+    struct tkl_outbox_view *c = data;
+    c->asking = false;
+    if (r < 0)
+        return; /* the view kept is shown, and the next request asks again */
+    tkl_state_view_free(c->v);
+    c->v = v;
+    c->read_at = c->asked_at;
+}
+
+void tkl_outbox_view_refresh(struct tkl_service *s, int64_t now)
+{
+    if (!s->state || !s->rt || s->rt->cfg->state.backend != TKL_STATE_POSTGRESQL)
+        return;
+    if (!s->outbox_view && !(s->outbox_view = calloc(1, sizeof(*s->outbox_view))))
+        return;
+    struct tkl_outbox_view *c = s->outbox_view;
+    if (c->asking)
+        return;
+    if (tkl_state_view(s->state, tkl_local_instant(tkl_local_day(now), 0), now, LIST_MAX, on_view,
+                       c) == 0) {
+        c->asking = true;
+        c->asked_at = now;
     }
-    *ret_body = body;
-    *ret_len = len;
-    return 0;
+}
+
+const struct tkl_state_view *tkl_web_outbox_view(struct tkl_service *s, int64_t now,
+                                                 int64_t *ret_read_at)
+{
+    const struct tkl_outbox_view *c = s->outbox_view;
+    if (!c || !c->v || now - c->read_at >= VIEW_FRESH || now < c->read_at)
+        tkl_outbox_view_refresh(s, now);
+    c = s->outbox_view;
+    if (!c || !c->v)
+        return NULL;
+    *ret_read_at = c->read_at;
+    return c->v;
+}
+
+void tkl_outbox_view_free(struct tkl_outbox_view **c)
+{
+    if (!*c)
+        return;
+    tkl_state_view_free((*c)->v);
+    free(*c);
+    *c = NULL;
 }
 
 int tkl_web_outbox(struct tkl_service *s, const struct tkl_http_request *req,
@@ -227,11 +325,23 @@ int tkl_web_outbox(struct tkl_service *s, const struct tkl_http_request *req,
         snprintf(text, sizeof(text), "unknown state \"%s\" (pending, retrying or failed)", bad);
         return tkl_http_text(resp, 400, text);
     }
-    if (!s->outbox)
-        return -EAGAIN;
     char *body = NULL;
     size_t len = 0;
-    int r = render(s->outbox, req->now, which, &body, &len);
+    int r;
+    if (s->rt && s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL) {
+        int64_t at = 0;
+        const struct tkl_state_view *v = tkl_web_outbox_view(s, req->now, &at);
+        if (!v) {
+            resp->retry_after = 1;
+            return tkl_http_text(
+                resp, 503, "The outbox is being read from PostgreSQL; try again in a moment.");
+        }
+        r = page(&v->rows, &v->st, req->now, which, at, &body, &len);
+    } else {
+        if (!s->outbox)
+            return -EAGAIN;
+        r = render(s->outbox, req->now, which, &body, &len);
+    }
     if (r < 0)
         return r;
     tkl_http_take(resp, "text/html; charset=utf-8", body, len);

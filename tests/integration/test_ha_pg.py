@@ -14,10 +14,12 @@ recipient would take 2,000 teams in the plan): what those show is the
 delivery side, claims, leases and outcomes, across nodes."""
 import argparse
 import calendar
+import http.client
 import http.server
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -43,11 +45,13 @@ CONCURRENCY = 4
 
 class Sink:
     """Counts the POSTs per notice id (X-Tickler-Notice); answers 202
-    after delay seconds."""
+    after delay seconds, or 400 to the notice ids in refuse (not counted
+    as seen)."""
 
     def __init__(self, delay=0.0):
         self.lock = threading.Lock()
         self.seen = {}
+        self.refuse = set()
         self.delay = delay
         sink = self
 
@@ -63,9 +67,11 @@ class Sink:
                     time.sleep(sink.delay)
                 with sink.lock:
                     nid = self.headers.get("X-Tickler-Notice")
-                    sink.seen[nid] = sink.seen.get(nid, 0) + 1
+                    refused = nid in sink.refuse
+                    if not refused:
+                        sink.seen[nid] = sink.seen.get(nid, 0) + 1
                 try:
-                    self.send_response(202)
+                    self.send_response(400 if refused else 202)
                     self.send_header("Content-Length", "2")
                     self.end_headers()
                     self.wfile.write(b"{}")
@@ -152,8 +158,8 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
     def sql(self, q):
         return self.pg.psql(q, self.db).strip()
 
-    def seed(self):
-        """N notices due now on hook to sink, as a put would write them,
+    def seed(self, n=N):
+        """n notices due now on hook to sink, as a put would write them,
         and the NOTIFY that wakes the nodes."""
         deadline = time.monotonic() + 60
         while self.sql("SELECT to_regclass('notices') IS NOT NULL") != "t":
@@ -173,7 +179,7 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
                  "INSERT INTO log(key, notice_id, created_at)"
                  " SELECT 'N' || g || '|19477|due|hook|sink', g, %d FROM generate_series(1, %d) g;"
                  "SELECT pg_notify('tickler_queued', 'test');"
-                 "COMMIT" % (now, now, now, N, N, N, now, N))
+                 "COMMIT" % (now, now, now, n, n, n, now, n))
 
     def delivered(self):
         return int(self.sql("SELECT count(*) FROM notices WHERE state = 1"))
@@ -226,13 +232,138 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
         text = self.cli(conf, "status").stdout
         self.assertRegex(text, r"delivered today: +%d \(%d in all\)" % (N, N))
         self.assertRegex(text, r"node: +node-a, last seen \S+, 0 notices leased\n")
-        # what does not read PostgreSQL yet says so, and shows nothing stale
-        p = self.cli(conf, "outbox", check=False)
-        self.assertEqual(p.returncode, 1)
-        self.assertIn("the outbox is in PostgreSQL", p.stderr)
-        self.assertEqual(p.stdout, "")
+        # tickler outbox lists the shared notices: every one delivered
+        listed = json.loads(self.cli(conf, "outbox", "--json").stdout)
+        self.assertEqual(len(listed), N)
+        self.assertEqual({x["state"] for x in listed}, {"delivered"})
+        self.assertEqual([x["id"] for x in listed[:2]], [N, N - 1])  # newest first
+        self.assertEqual(self.cli(conf, "outbox", "--failed").stdout, "")
         for d in self.daemons.values():
             self.assertEqual(d.stop(), 0, d.log()[-3000:])
+
+    def get(self, port, path):
+        """status, body of a GET of path from the web face on port."""
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, r.read().decode()
+        finally:
+            c.close()
+
+    def get_until(self, port, path, ok, what):
+        """The body of path once ok(body) holds (the shared outbox is shown
+        as last read: a read is queued by each request)."""
+        deadline = time.monotonic() + 60
+        while True:
+            status, body = self.get(port, path)
+            if status == 200 and ok(body):
+                return body
+            self.assertIn(status, (200, 503), body)
+            self.assertLess(time.monotonic(), deadline, "%s: %s" % (what, body[-3000:]))
+            time.sleep(0.3)
+
+    def test_outbox_and_retry_show_and_requeue_the_shared_notices(self):
+        # node a serves the web face; the sink refuses notices 3 and 7 for good
+        port = harness.free_port()
+        with open(os.path.join(self.tmp, "a.conf"), "a") as f:
+            f.write('http = { listen = [ "127.0.0.1:%d" ]; };\n' % port)
+        self.sink.refuse = {"3", "7"}
+        self.start("a")
+        self.start("b")
+        self.seed(10)
+        deadline = time.monotonic() + 120
+        while self.sql("SELECT count(*) FILTER (WHERE state = 1) || ' '"
+                       " || count(*) FILTER (WHERE state = 2) FROM notices") != "8 2":
+            self.assertLess(time.monotonic(), deadline, self.daemons["a"].log()[-3000:])
+            time.sleep(0.2)
+        conf = os.path.join(self.tmp, "b.conf")
+        listed = json.loads(self.cli(conf, "outbox", "--json").stdout)
+        self.assertEqual([x["id"] for x in listed], list(range(10, 0, -1)))
+        failed = [x for x in listed if x["state"] == "failed"]
+        self.assertEqual([x["id"] for x in failed], [7, 3])
+        self.assertTrue(all(x["last_error"] and x["attempts"] == 1 for x in failed))
+        self.assertEqual([x["entries"][0]["title"] for x in failed], ["Notice 7", "Notice 3"])
+        self.assertEqual({x["leased_to"] for x in listed}, {None})
+        text = self.cli(conf, "outbox", "--failed").stdout.splitlines()
+        self.assertEqual(len(text), 2)
+        self.assertRegex(text[0], r"^ +7 failed +\S+ hook:sink  1 action\(s\), 1 attempt\(s\)  ")
+        # a notice a node holds a lease on (written as its claim would) is
+        # shown with its node, and retry leaves it alone
+        now = int(time.time())
+        self.sql("INSERT INTO notices(id, channel, recipient, due_at, created_at, next_attempt,"
+                 " attempts, lease_node, lease_until) VALUES (11, 'hook', 'sink', %d, %d, %d, 1,"
+                 " 'node-x', %d);"
+                 "INSERT INTO entries(notice_id, idx, item_id, title) VALUES (11, 0, 'N11', 'x')"
+                 % (now, now, now + 3600, now + 3600))
+        held = json.loads(self.cli(conf, "outbox", "--json").stdout)[0]
+        self.assertEqual((held["id"], held["state"], held["leased_to"]), (11, "retrying", "node-x"))
+        self.assertIsNotNone(held["lease_until"])
+        self.assertRegex(self.cli(conf, "outbox").stdout.splitlines()[0],
+                         r"^ +11 retrying .* leased to node-x until \S+$")
+        p = self.cli(conf, "retry", "11", "99", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("notice 11 is being sent by node node-x (leased until ", p.stderr)
+        self.assertIn("notice 99 is not a failed notice", p.stderr)
+        self.assertEqual(p.stdout, "0 notices queued again\n")
+        # the web face of node a shows the shared outbox, and /metrics its gauges
+        page = self.get_until(port, "/outbox", lambda b: "sending now on node node-x" in b,
+                              "the leased notice on /outbox")
+        self.assertIn("2 failed", page)
+        self.assertIn("every node shares", page)
+        page = self.get_until(port, "/outbox?state=failed", lambda b: True, "/outbox")
+        self.assertEqual(re.findall(r"<tr><td>(\d+)</td>", page), ["7", "3"])
+        metrics = self.get_until(port, "/metrics", lambda b: "tickler_outbox_notices{" in b,
+                                 "the outbox gauges")
+        self.promtool(metrics)
+        self.assertIn('tickler_outbox_notices{state="failed"} 2\n', metrics)
+        self.assertIn('tickler_outbox_notices{state="delivered"} 8\n', metrics)
+        self.assertIn('tickler_outbox_notices{state="retrying"} 1\n', metrics)
+        self.assertIn('tickler_node_info{node="node-a",backend="postgresql"} 1\n', metrics)
+        self.sql("DELETE FROM notices WHERE id = 11")
+        # the sink takes them now: retry queues them again, each is sent once
+        self.sink.refuse = set()
+        self.assertEqual(self.cli(conf, "retry", "--failed").stdout, "2 notices queued again\n")
+        deadline = time.monotonic() + 120
+        while self.delivered() < 10:
+            self.assertLess(time.monotonic(), deadline, self.daemons["a"].log()[-3000:])
+            time.sleep(0.2)
+        time.sleep(1)  # a second send would show by now
+        self.assertEqual(self.sink.counts(), {str(i): 1 for i in range(1, 11)})
+        self.assertEqual(self.cli(conf, "outbox", "--failed").stdout, "")
+        self.assertEqual(self.cli(conf, "retry", "3", check=False).returncode, 1)
+        metrics = self.get_until(port, "/metrics",
+                                 lambda b: 'tickler_outbox_notices{state="delivered"} 10\n' in b,
+                                 "the gauges after the retry")
+        self.assertIn('tickler_outbox_notices{state="failed"} 0\n', metrics)
+        self.promtool(metrics)
+        for d in self.daemons.values():
+            self.assertEqual(d.stop(), 0, d.log()[-3000:])
+
+    def test_oneshot_counts_the_shared_notices_waiting_for_a_retry(self):
+        # the sink's port closed: a transient failure, the next try in 10 minutes
+        port = harness.free_port()
+        with open(os.path.join(self.tmp, "closed.url"), "w") as f:
+            f.write("http://127.0.0.1:%d/sink\n" % port)
+        with open(os.path.join(self.tmp, "a.conf")) as f:
+            conf = f.read().replace("sink.url", "closed.url").replace(
+                "retry_min_seconds = 1;", "retry_min_seconds = 600;")
+        with open(os.path.join(self.tmp, "a.conf"), "w") as f:
+            f.write(conf)
+        b = self.start("b")  # makes the schema, then goes: the notices are node a's to try
+        b.wait_for("schema version")
+        self.assertEqual(b.stop(), 0)
+        self.seed(3)
+        a = self.start("a", "--oneshot")
+        self.assertEqual(a.wait(timeout=120), 0, a.log()[-3000:])
+        self.assertIn("--oneshot: 3 notices wait for a retry", a.log())
+        self.assertEqual(self.sql("SELECT count(*) FROM notices WHERE state = 0 AND attempts = 1"),
+                         "3")
+
+    def promtool(self, text):
+        p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                           text=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr + "\n" + text)
 
     def plan_of_teams(self, teams):
         """Writes a plan of one action due 03/03/2023 for each of teams

@@ -881,6 +881,75 @@ START_TEST(officers_updates_added_by_one_node_are_read_by_the_other_which_is_tol
 }
 END_TEST
 
+struct viewed {
+    int calls, r;
+    struct tkl_state_view *v;
+};
+
+static void on_view(void *data, int r, struct tkl_state_view *v)
+{
+    struct viewed *t = data;
+    ck_assert(!inside);
+    t->calls++;
+    t->r = r;
+    tkl_state_view_free(t->v);
+    t->v = v;
+}
+
+/* The view node n reads at now (the numbers from day 0). */
+static const struct tkl_state_view *view(struct node *n, int64_t now, struct viewed *t)
+{
+    int calls = t->calls;
+    inside = true;
+    ck_assert_int_eq(tkl_state_view(n->st, 0, now, 10, on_view, t), 0);
+    inside = false;
+    commit(n);
+    ck_assert(tkl_run_until_count(&loop, &t->calls, calls + 1));
+    ck_assert_int_eq(t->r, 0);
+    return t->v;
+}
+
+START_TEST(the_view_shows_the_numbers_and_the_notices_not_delivered_with_live_leases)
+{
+    struct told ca = {0}, cb = {0}, o = {0};
+    struct viewed t = {0};
+    put_many(3);
+    claim(&a, 1000, 1, &ca);
+    commit(&a);
+    wait_told(&ca);
+    outcome(&a, ca.ids[0], TKL_STATE_FAILED, &o);
+    commit(&a);
+    wait_told(&o);
+    claim(&b, 1000, 1, &cb); /* leased to node-b until 1000 + LEASE */
+    commit(&b);
+    wait_told(&cb);
+    const struct tkl_state_view *v = view(&a, 1010, &t);
+    ck_assert_int_eq(v->st.pending, 2);
+    ck_assert_int_eq(v->st.retrying, 0);
+    ck_assert_int_eq(v->st.failed, 1);
+    ck_assert_int_eq(v->st.delivered, 0);
+    ck_assert_int_eq(v->st.oldest_pending, 1000);
+    ck_assert_uint_eq(v->rows.n, 3);
+    /* failed first, then pending, newest first */
+    ck_assert_uint_eq(v->rows.v[0].id, ca.ids[0]);
+    ck_assert_int_eq(v->rows.v[0].state, TKL_NOTICE_FAILED);
+    ck_assert_str_eq(v->rows.v[0].last_reply, "250 OK");
+    ck_assert_uint_gt(v->rows.v[1].id, cb.ids[0]);
+    ck_assert_ptr_null(v->rows.v[1].lease_node);
+    ck_assert_uint_eq(v->rows.v[2].id, cb.ids[0]);
+    ck_assert_str_eq(v->rows.v[2].lease_node, "node-b");
+    ck_assert_int_eq(v->rows.v[2].lease_until, 1000 + LEASE);
+    ck_assert(v->rows.v[2].sending);
+    ck_assert_uint_eq(v->rows.v[2].n_entries, 1);
+    ck_assert_str_eq(v->rows.v[2].team_name, "Human Resources");
+    /* once the lease has expired, the notice is nobody's */
+    v = view(&b, 1000 + LEASE, &t);
+    ck_assert_ptr_null(v->rows.v[2].lease_node);
+    ck_assert(!v->rows.v[2].sending);
+    tkl_state_view_free(t.v);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pg_state");
@@ -908,6 +977,7 @@ int main(void)
     tcase_add_test(tc, meta_round_trips_and_absent_is_enoent);
     tcase_add_test(tc, a_group_of_more_statements_than_a_transaction_takes_is_committed_in_parts);
     tcase_add_test(tc, officers_updates_added_by_one_node_are_read_by_the_other_which_is_told);
+    tcase_add_test(tc, the_view_shows_the_numbers_and_the_notices_not_delivered_with_live_leases);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
