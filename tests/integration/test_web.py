@@ -592,6 +592,11 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
 
     def state_of(self):
         """What the state database holds: updates, notices, entries."""
+        if harness.PG:
+            if harness.pg_sql(self.conf, "SELECT to_regclass('updates') IS NOT NULL") != "t":
+                return (0, 0, 0)  # no ticklerd has made the tables yet
+            return tuple(int(harness.pg_sql(self.conf, "SELECT count(*) FROM %s" % t))
+                         for t in ("updates", "notices", "entries"))
         db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
         try:
             return tuple(db.execute("SELECT count(*) FROM %s" % t).fetchone()[0]
@@ -600,11 +605,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
             db.close()
 
     def updates(self):
-        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
-        try:
-            return db.execute("SELECT action_id, recipient, kind FROM updates").fetchall()
-        finally:
-            db.close()
+        return harness.updates_rows(self.conf, self.state, "action_id, recipient, kind")
 
     def post(self, url, data, *headers):
         args = ["-X", "POST", "--data", data]
