@@ -1190,6 +1190,7 @@ static int start_pg_state(struct tkl_service *s, uv_loop_t *loop)
     tkl_state_on_wake(s->state, on_state_wake, s);
     tkl_state_on_updated(s->state, on_state_updated, s);
     s->deliverer.lease = (struct tkl_state_lease){s->node, c->lease_seconds};
+    s->deliverer.shared = true;
     log_notice("state on PostgreSQL as node %s (lease %d s)", c->node, c->lease_seconds);
     return 0;
 }
