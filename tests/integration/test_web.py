@@ -432,6 +432,39 @@ class Reload(Fixture):
         self.daemon.wait_for("web face on 127.0.0.1:%d" % self.port, after=n)
         self.assertEqual(self.get("/healthz")[0], 200)
 
+    def test_a_changed_state_group_waits_for_the_restart_on_every_page(self):
+        self.sample()
+        self.start()
+        _, _, before = self.get("/metrics")
+        backend = re.search(rb'tickler_node_info\{[^}]*backend="(\w+)"', before).group(1)
+        end = harness.deadline(30)  # PostgreSQL: 503 until the shared outbox is first read
+        while self.get("/outbox")[0] == 503 and harness.PG and time.monotonic() < end:
+            time.sleep(0.1)
+        self.assertEqual(self.get("/outbox")[0], 200)
+        # the other backend, which the reload only warns of
+        with open(self.conf) as f:
+            text = f.read()
+        if harness.PG:
+            text = text.replace('backend = "postgresql";', 'backend = "sqlite";')
+        else:
+            conninfo = os.path.join(self.tmp, "conninfo")
+            with open(conninfo, "w") as f:
+                f.write("host=127.0.0.1 port=1 dbname=none\n")
+            os.chmod(conninfo, 0o600)
+            text += '\nstate = { backend = "postgresql"; conninfo_file = "%s"; };\n' % conninfo
+        with open(self.conf, "w") as f:
+            f.write(text)
+        n = len(self.daemon.lines)
+        self.daemon.proc.send_signal(1)
+        self.daemon.wait_for("configuration reloaded", after=n)
+        self.assertIn("the state group changed", self.daemon.log())
+        # the pages still show the state in force
+        status, _, body = self.get("/outbox")
+        self.assertEqual(status, 200, body)
+        _, _, after = self.get("/metrics")
+        self.assertIn(b'backend="%s"' % backend, after)
+        self.assertIn(b"tickler_outbox_notices{", after)
+
 
 class Load(Fixture):
     """Bounded, on loopback: not a benchmark (bench/ measures); asserts that
