@@ -745,6 +745,25 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual((status, h["allow"]), (405, "GET, HEAD"))
         self.assertEqual(len(self.updates()), 1)
 
+    def test_a_post_before_the_database_is_reached_is_answered_busy(self):
+        # a PostgreSQL that cannot be reached (nothing listens on the port)
+        conninfo = os.path.join(self.tmp, "conninfo")
+        with open(conninfo, "w") as f:
+            f.write("host=127.0.0.1 port=%d dbname=none connect_timeout=2\n" % harness.free_port())
+        os.chmod(conninfo, 0o600)
+        with open(self.conf, "a") as f:
+            f.write('%s\nstate = { backend = "postgresql"; conninfo_file = "%s"; node = "n1"; };\n'
+                    % (harness._MARK, conninfo))
+        self.start()
+        url = self.link()
+        form = "token=%s&do=complete" % url.rsplit("/", 1)[1]
+        # answered at once, not held until the database comes
+        status, h, body = curl(url, "-X", "POST", "--data", form, "-H",
+                               "Origin: http://127.0.0.1:%d" % self.port, "--max-time", "10")
+        self.assertEqual(status, 503, body)
+        self.assertIn(b"nothing recorded", body)
+        self.assertEqual(h.get("retry-after"), "5")
+
     def test_tickler_link_prints_a_link_only_when_it_can(self):
         def link(*args):
             return subprocess.run([tool("tickler"), "-c", self.conf, "link", *args],
