@@ -1149,6 +1149,7 @@ static void on_pg_ready(void *data, int r)
             tkl_service_stop(s);
         return;
     }
+    s->state_ready = true;
     if (s->handles_open) {
         ask_last_run(s);
         if (read_answers(s, true) < 0)
