@@ -33,7 +33,7 @@ import harness
 from harness import Daemon
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pg_fixture import PostgreSQL  # noqa: E402
+from pg_fixture import PG_BIN, PostgreSQL  # noqa: E402
 from test_web import curl, mint  # noqa: E402
 
 ARGS = None
@@ -603,6 +603,41 @@ teams = ( %s );
             self.assertLess(time.monotonic(), deadline, a.log()[-3000:])
             time.sleep(0.2)
 
+
+    def test_a_stop_gives_up_on_a_database_that_does_not_answer(self):
+        # the notifier holds the one notice 3 s; meanwhile another session
+        # locks the notices table for a minute, so the outcome's group
+        # waits: the stop waits half a lease for it, not the whole minute
+        self.sink.delay = 3
+        a = self.start("a")
+        self.seed(1)
+        deadline = time.monotonic() + 60
+        while self.sql("SELECT count(*) FROM notices WHERE lease_node = 'node-a'") != "1":
+            self.assertLess(time.monotonic(), deadline, a.log()[-3000:])
+            time.sleep(0.05)
+        lock = subprocess.Popen(
+            ["runuser", "-u", "postgres", "--"] * bool(self.pg.root) +
+            [os.path.join(PG_BIN, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+             "-d", self.pg.conninfo(self.db), "-c",
+             "BEGIN; LOCK TABLE notices IN ACCESS EXCLUSIVE MODE;"
+             " SELECT pg_sleep(60); COMMIT"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
+        try:
+            deadline = time.monotonic() + 30
+            while self.sql("SELECT count(*) FROM pg_locks WHERE relation = 'notices'::regclass"
+                           " AND mode = 'AccessExclusiveLock' AND granted") != "1":
+                self.assertLess(time.monotonic(), deadline, "the lock was not taken")
+                time.sleep(0.05)
+            self.assertEqual(a.stop(), 0, a.log()[-3000:])
+            # it stopped while the lock was still held
+            self.assertIsNone(lock.poll(), a.log()[-3000:])
+            self.assertIn("stopping without the answers of", a.log())
+        finally:
+            self.sql("SELECT pg_terminate_backend(pid) FROM pg_locks"
+                     " WHERE relation = 'notices'::regclass AND mode = 'AccessExclusiveLock'")
+            lock.wait()
+        # its outcome was not committed: the notice stays to be sent again
+        self.assertEqual(self.sql("SELECT state FROM notices WHERE id = 1"), "0")
 
     def test_an_update_on_node_a_holds_node_b_s_reminders(self):
         """Officers' updates recorded on one node's web face hold the

@@ -960,7 +960,7 @@ START_TEST(a_shared_notice_no_notifier_here_serves_waits_for_another_node_then_f
     drive();
     ck_assert_int_eq(count("state = 0 AND attempts = 2"), 1);
     char *text = scrape();
-    ck_assert_double_eq(failed(text, "gone", "no_notifier"), 0);
+    ck_assert(failed(text, "gone", "no_notifier") <= 0); /* none counted */
     free(text);
     /* older than the maximum age: failed for good */
     clock_ms += (int64_t)cfg->delivery.max_age_hours * 3600 * 1000;
