@@ -973,7 +973,7 @@ static int64_t catch_up_from(struct tkl_service *s, const struct tkl_runtime *rt
 {
     int64_t last_run = s->last_run_known;
     int r = 0;
-    if (s->rt->cfg->state.backend != TKL_STATE_POSTGRESQL)
+    if (!s->node) /* the state running is SQLite's, whatever a reload asked */
         r = tkl_outbox_get_meta(s->outbox, "last_run", &last_run);
     else if (last_run == INT64_MIN)
         r = -ENOENT;
@@ -1362,7 +1362,7 @@ void tkl_service_stop(struct tkl_service *s)
     if (s->requests_pending_at <= last_run) /* an update request the outbox refused */
         last_run = s->requests_pending_at - 1;
     stored = s->last_run_known; /* PostgreSQL: the shared value read or written */
-    if (s->rt && s->rt->cfg->state.backend != TKL_STATE_POSTGRESQL &&
+    if (s->rt && !s->node &&
         (!s->outbox || tkl_outbox_get_meta(s->outbox, "last_run", &stored) < 0))
         stored = INT64_MIN;
     if (stored > last_run)
