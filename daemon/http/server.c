@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -35,8 +36,9 @@ struct tkl_http_server {
     struct later *laters; /* the POSTs suspended, waiting for their page's answer */
     struct listener *v;
     size_t n;
-    unsigned closing; /* handles whose close callback has not run */
-    char *cert, *key; /* PEM, kept while MHD may read them */
+    unsigned closing;  /* handles whose close callback has not run */
+    uint64_t later_ms; /* how long a POST waits for its page's answer */
+    char *cert, *key;  /* PEM, kept while MHD may read them */
     char addresses[512];
     unsigned char (*proxies)[16]; /* trusted proxies, IPv4 as ::ffff:a.b.c.d */
     size_t n_proxies;
@@ -66,6 +68,11 @@ struct later {
     struct MHD_Connection *c;
     struct tkl_http_response resp; /* the answer, once answered */
     bool answered, suspended;
+    bool page_done; /* the page called answer (else it still may) */
+    /* the loop's ms: answered 503 if the page has not, so that a database
+     * holding a lock does not hold the officer's page (http.timeout_seconds
+     * after the POST, as for a stalled connection) */
+    uint64_t deadline;
     struct later *prev, *next; /* srv->laters, while the connection holds it */
 };
 
@@ -299,15 +306,10 @@ static void on_timer(uv_timer_t *t);
 /* The page's answer: kept, and the connection resumed to send it at
  * MHD's next run (the listener's timer, at once); freed when the
  * connection let go already. */
-static void later_answer(struct tkl_http_later *base, struct tkl_http_response *resp)
+/* x's answer resp (taken) sent: the connection resumed to send it at
+ * MHD's next run (the listener's timer, at once). */
+static void later_send(struct later *x, struct tkl_http_response *resp)
 {
-    struct later *x = (struct later *)base;
-    if (x->answered || !x->l) {
-        tkl_http_response_free(resp);
-        if (!x->answered)
-            free(x); /* the connection let go first */
-        return;
-    }
     x->answered = true;
     x->resp = *resp;
     resp->body = NULL;
@@ -318,6 +320,49 @@ static void later_answer(struct tkl_http_later *base, struct tkl_http_response *
         MHD_resume_connection(x->c);
         (void)uv_timer_start(&x->l->timer, on_timer, 0, 0);
     }
+}
+
+/* The page's answer: kept and sent (later_send); dropped when the POST
+ * was answered already (its wait ran out) or the connection let go, and
+ * then freed with x once the connection let go too. */
+static void later_answer(struct tkl_http_later *base, struct tkl_http_response *resp)
+{
+    struct later *x = (struct later *)base;
+    x->page_done = true;
+    if (x->answered || !x->l) {
+        tkl_http_response_free(resp);
+        if (!x->l)
+            free(x); /* the connection let go first */
+        return;
+    }
+    later_send(x, resp);
+}
+
+/* The POSTs of listener l whose page has not answered by their deadline
+ * (now) are answered 503; returns the earliest deadline of those still
+ * waiting, or UINT64_MAX. */
+static uint64_t laters_expire(struct listener *l, uint64_t now)
+{
+    uint64_t next = UINT64_MAX;
+    for (struct later *x = l->srv->laters; x; x = x->next) {
+        if (x->l != l || x->answered)
+            continue;
+        if (now < x->deadline) {
+            next = x->deadline < next ? x->deadline : next;
+            continue;
+        }
+        struct tkl_http_response resp = {0};
+        if (tkl_http_text(&resp, 503,
+                          "The answer could not be recorded in time; it may still be. Go back "
+                          "and send it again in a moment: it is recorded once.") < 0)
+            resp = (struct tkl_http_response){.status = 503};
+        resp.retry_after = 5;
+        log_warning("http: a POST waited %" PRIu64 " s for the state; answered 503",
+                    l->srv->later_ms / 1000);
+        later_send(x, &resp);
+        next = now; /* MHD runs at once for the connection resumed */
+    }
+    return next;
 }
 
 static struct tkl_http_later *defer(const struct tkl_http_request *req)
@@ -331,6 +376,7 @@ static struct tkl_http_later *defer(const struct tkl_http_request *req)
     x->srv = d->srv;
     x->l = l;
     x->c = d->c;
+    x->deadline = uv_now(l->timer.loop) + d->srv->later_ms;
     x->next = d->srv->laters;
     if (x->next)
         x->next->prev = x;
@@ -345,10 +391,9 @@ static void later_let_go(struct later *x)
 {
     later_unlink(x);
     x->l = NULL;
-    if (x->answered) {
-        tkl_http_response_free(&x->resp);
+    tkl_http_response_free(&x->resp);
+    if (x->page_done)
         free(x);
-    }
 }
 
 static int route_refused(struct tkl_http_response *resp, int r)
@@ -612,8 +657,12 @@ static void on_timer(uv_timer_t *t)
 static void arm(struct listener *l)
 {
     MHD_UNSIGNED_LONG_LONG ms;
-    if (MHD_get_timeout(l->d, &ms) == MHD_YES)
-        (void)uv_timer_start(&l->timer, on_timer, ms > 86400000ULL ? 86400000ULL : ms, 0);
+    uint64_t now = uv_now(l->timer.loop), next = laters_expire(l, now);
+    uint64_t wait = next == UINT64_MAX ? UINT64_MAX : next - now;
+    if (MHD_get_timeout(l->d, &ms) == MHD_YES && ms < wait)
+        wait = ms;
+    if (wait != UINT64_MAX)
+        (void)uv_timer_start(&l->timer, on_timer, wait > 86400000ULL ? 86400000ULL : wait, 0);
     else
         (void)uv_timer_stop(&l->timer);
 }
@@ -916,6 +965,7 @@ int tkl_http_server_start(uv_loop_t *loop, const struct tkl_http_conf *conf, con
         return -ENOMEM;
     }
     srv->host = *host;
+    srv->later_ms = (uint64_t)(conf->timeout_seconds > 0 ? conf->timeout_seconds : 30) * 1000;
     int r = read_proxies(srv, conf, err, err_len);
     if (r == 0)
         r = read_tls(srv, conf, err, err_len);

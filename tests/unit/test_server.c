@@ -481,6 +481,32 @@ START_TEST(a_post_waiting_when_the_server_closes_is_closed_and_its_late_answer_f
 }
 END_TEST
 
+/* A page that has not answered in http.timeout_seconds: the POST is
+ * answered 503 (try again), and the page's late answer is let go. */
+START_TEST(a_post_whose_page_does_not_answer_in_time_is_answered_503)
+{
+    struct tkl_http_conf c = conf_for(port);
+    c.timeout_seconds = 1;
+    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
+    start(&c);
+    later_mode = true;
+    later_ms = 2500;
+    later_step = answer_held;
+    char buf[64];
+    struct fetch f = post("/a/x", "token=x&do=complete", FORM, NULL);
+    ck_assert_int_eq(f.status, 503);
+    ck_assert_str_eq(header_of(&f, "Retry-After", buf, sizeof(buf)), "5");
+    ck_assert(strstr(f.body, "send it again") != NULL);
+    ck_assert(!later_ran); /* answered before the page did */
+    ck_assert(tkl_run_until(&loop, later_done, NULL, 20000));
+    ck_assert_int_eq(answered[TKL_ROUTE_ACT][303], 0);
+    /* the server goes on serving */
+    later_mode = false;
+    ck_assert_int_eq(get("/a/x", NULL, NULL).status, 200);
+    uv_close((uv_handle_t *)&later_timer, NULL);
+}
+END_TEST
+
 START_TEST(a_post_whose_client_went_is_let_go_when_the_page_answers)
 {
     struct tkl_http_conf c = conf_for(port);
@@ -785,6 +811,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_post_reaches_the_link_page_with_its_form);
     tcase_add_test(tc, a_post_answered_later_is_sent_when_the_page_answers);
     tcase_add_test(tc, a_post_waiting_when_the_server_closes_is_closed_and_its_late_answer_freed);
+    tcase_add_test(tc, a_post_whose_page_does_not_answer_in_time_is_answered_503);
     tcase_add_test(tc, a_post_whose_client_went_is_let_go_when_the_page_answers);
     tcase_add_test(tc, posts_the_page_cannot_take_are_refused_before_it_is_asked);
     tcase_add_test(tc, a_trusted_proxy_names_the_client);
