@@ -176,8 +176,8 @@ static void oneshot_check(struct tkl_service *s, int started, int64_t next)
 {
     if (!s->oneshot || started != 0 || !tkl_delivery_idle(&s->deliverer) || s->queue_backoff ||
         s->request_backoff || s->requests_run || s->requests_waiting || s->recover_pending ||
-        s->last_run_pending || s->round_pending ||
-        s->reports_pending || tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s) ||
+        s->last_run_pending || s->round_pending || s->reports_pending ||
+        tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s) ||
         (next != INT64_MAX && next <= tkl_service_now(s)))
         return;
     if (s->oneshot_counting)
@@ -731,6 +731,21 @@ static void requests_ran(struct tkl_service *s, int r, const struct tkl_requests
         arm_at(s, &s->request_timer, on_request_timer, res->next_at);
 }
 
+struct tkl_requests_flight;
+
+/* What a completion of a run is told about: a mark read, or a phase. */
+struct flight_item {
+    struct tkl_requests_flight *f;
+    size_t i;
+};
+
+/* A phase as decided. */
+struct flight_phase {
+    char key[TKL_REQUEST_KEY_SIZE];
+    int64_t at; /* its send instant */
+    int r;      /* its first refusal */
+};
+
 /*
  * A run of the update requests through a state shared by nodes
  * (PostgreSQL), in three steps, each a group of the state's: the marks of
@@ -747,15 +762,8 @@ struct tkl_requests_flight {
     struct tkl_service *s;
     int64_t from, now;
     struct tkl_request_marks marks;
-    struct flight_item {
-        struct tkl_requests_flight *f;
-        size_t i; /* the mark read, or the phase */
-    } *items;     /* one per mark, and one more */
-    struct flight_phase {
-        char key[TKL_REQUEST_KEY_SIZE];
-        int64_t at; /* its send instant */
-        int r;      /* its first refusal */
-    } *phases;      /* as decided; the one after the last is being decided */
+    struct flight_item *items;   /* one per mark, and one more */
+    struct flight_phase *phases; /* as decided; the one after the last is being decided */
     size_t n_phases;
     size_t pending; /* completions to come, and one while a step queues */
     int r;          /* a read refused, or the decision's refusal */
@@ -856,12 +864,13 @@ static void flight_decide(struct tkl_requests_flight *f)
     const struct tkl_requests_sink sink = {flight_put, flight_done, f};
     f->step = FLIGHT_PUT;
     f->pending = 1;
-    int r = tkl_requests_decide(&ctx, f->from, f->now, &f->marks, &s->answers.updates, &sink,
-                                &f->res);
-    if (r < 0)
-        f->r = r; /* the phases before it are marked */
-    f->res.phases = 0; /* counted as marked */
-    (void)tkl_state_commit(s->state); /* an undone group is told to the puts */
+    int r =
+        tkl_requests_decide(&ctx, f->from, f->now, &f->marks, &s->answers.updates, &sink, &f->res);
+    if (r < 0) /* the phases before it are marked */
+        f->r = r;
+    f->res.phases = 0; /* counted once marked */
+    /* an undone group is told to the puts */
+    (void)tkl_state_commit(s->state);
     flight_release(f);
 }
 
@@ -941,11 +950,11 @@ static void requests_now(struct tkl_service *s, int r)
         r = -ENOMEM;
     if (r == 0) {
         *f = (struct tkl_requests_flight){.s = s,
-                                      .from = s->requests_from,
-                                      .now = tkl_service_now(s),
-                                      .res = res,
-                                      .step = FLIGHT_READ,
-                                      .pending = 1};
+                                          .from = s->requests_from,
+                                          .now = tkl_service_now(s),
+                                          .res = res,
+                                          .step = FLIGHT_READ,
+                                          .pending = 1};
         r = tkl_requests_marks(&ctx, f->from, f->now, &f->marks);
         if (r < 0)
             res.failed_at = f->from;

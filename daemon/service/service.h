@@ -31,7 +31,9 @@ struct tkl_feed_cache;  /* web/feeds.c: what the calendar feeds served */
 struct tkl_page_cache;  /* web/web.c: the status pages last made */
 struct tkl_act_limits;  /* web/act.c: the rate limits of the links' page */
 struct tkl_outbox_view; /* web/operator.c: the shared outbox as last read */
-struct tkl_requests_flight; /* service.c: a run of the update requests on PostgreSQL */
+
+/* service.c: a run of the update requests through a state on PostgreSQL */
+struct tkl_requests_flight;
 
 struct tkl_service {
     uv_loop_t *loop;
