@@ -206,13 +206,6 @@ static int check_references(struct ctx *x, const config_setting_t *root)
         tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, c->path, c->report.line, "request_updates",
                      "report.request_updates without links and http: the requests carry no "
                      "links, so no answer is recorded and every team is followed up");
-    if (c->report.n_request_updates && c->state.backend == TKL_STATE_POSTGRESQL) {
-        tkl_diag_add(x->rd.diags, TKL_SEV_ERROR, c->path, c->report.line, "request_updates",
-                     "report.request_updates is not yet supported with state.backend = "
-                     "\"postgresql\": its requests would wait in this node's state directory, "
-                     "which the nodes do not share");
-        r = -EINVAL;
-    }
     /* only checked: the runtime sets the zone once the configuration is
      * accepted */
     if (tkl_tz_check(c->timezone) < 0) {

@@ -80,8 +80,7 @@ int64_t tkl_requests_next_at(const struct tkl_report_conf *rc, const struct tkl_
 
 /* The actions with an update recorded since the request, by id. */
 struct answered {
-    struct tkl_updates updates;
-    const char **ids; /* sorted; into updates */
+    const char **ids; /* sorted; into the updates read */
     size_t n;
 };
 
@@ -90,20 +89,17 @@ static int by_string(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Reads the updates recorded since since into *ret. Returns 0 or a
- * negative errno. */
-static int answered_read(struct tkl_outbox *o, int64_t since, struct answered *ret)
+/* The actions of the updates of u (NULL: none) recorded since since into
+ * *ret, pointing into u. Returns 0 or -ENOMEM. */
+static int answered_of(const struct tkl_updates *u, int64_t since, struct answered *ret)
 {
     struct answered a = {0};
-    int r = tkl_outbox_updates(o, NULL, since, INT64_MAX, &a.updates);
-    if (r < 0)
-        return r;
-    if (a.updates.n && !(a.ids = malloc(a.updates.n * sizeof(*a.ids)))) {
-        tkl_updates_free(&a.updates);
+    size_t n = u ? u->n : 0;
+    if (n && !(a.ids = malloc(n * sizeof(*a.ids))))
         return -ENOMEM;
-    }
-    for (size_t i = 0; i < a.updates.n; i++)
-        a.ids[a.n++] = a.updates.v[i].action_id;
+    for (size_t i = 0; i < n; i++)
+        if (u->v[i].at >= since)
+            a.ids[a.n++] = u->v[i].action_id;
     if (a.n)
         qsort(a.ids, a.n, sizeof(*a.ids), by_string);
     *ret = a;
@@ -117,7 +113,6 @@ static bool answered_has(const struct answered *a, const char *id)
 
 static void answered_free(struct answered *a)
 {
-    tkl_updates_free(&a->updates);
     free(a->ids);
     *a = (struct answered){0};
 }
@@ -191,10 +186,11 @@ static int route_list(const struct tkl_requests_ctx *c, struct tkl_route_batch *
     return 0;
 }
 
-/* Commits the digests of b, each opened by intro, due at at. Returns 0 or
- * a negative errno (the first refusal; the rest are not tried). */
-static int commit(const struct tkl_requests_ctx *c, struct tkl_route_batch *b, const char *intro,
-                  int64_t at, int64_t now, struct tkl_requests_result *res)
+/* Puts the digests of b, each opened by intro, due at at, to sink.
+ * Returns 0 or a negative errno (the first refusal; the rest are not
+ * tried). */
+static int commit(const struct tkl_requests_sink *sink, struct tkl_route_batch *b,
+                  const char *intro, int64_t at)
 {
     int r = tkl_route_sort(b);
     for (size_t i = 0; r == 0 && i < b->n; i++) {
@@ -209,10 +205,8 @@ static int commit(const struct tkl_requests_ctx *c, struct tkl_route_batch *b, c
         n.due_at = at;
         n.thread_key = NULL;
         n.intro = intro;
-        uint64_t id = 0;
-        r = tkl_outbox_put(c->outbox, &n, keys, now, &id);
+        r = sink->put(sink->data, &n, keys);
         free(keys);
-        res->committed += r == 0 && id;
     }
     return r;
 }
@@ -260,9 +254,9 @@ static int ask_intro(const struct tkl_requests_ctx *c, const struct tkl_request_
 /* The request (ask) or its follow-up: to each team, the actions it is
  * asked about (follow-up: only those without an answer in answered).
  * Returns 0 or a negative errno. */
-static int ask_teams(const struct tkl_requests_ctx *c, const struct tkl_request_round *r,
-                     enum tkl_request_phase ph, const struct answered *answered, int64_t now,
-                     struct tkl_requests_result *res)
+static int ask_teams(const struct tkl_requests_ctx *c, const struct tkl_requests_sink *sink,
+                     const struct tkl_request_round *r, enum tkl_request_phase ph,
+                     const struct answered *answered, int64_t now, struct tkl_requests_result *res)
 {
     char *intro = NULL;
     int32_t today = tkl_local_day(now);
@@ -280,7 +274,7 @@ static int ask_teams(const struct tkl_requests_ctx *c, const struct tkl_request_
         if (n && !t->n_recipients)
             res->unrouted++;
         else if (n && (rr = route_list(c, &b, ti, c->store->actions, l.v, n, r, ph, today)) == 0)
-            rr = commit(c, &b, intro, r->at[ph], now, res);
+            rr = commit(sink, &b, intro, r->at[ph]);
         tkl_route_batch_free(&b);
         free(l.v);
     }
@@ -419,8 +413,9 @@ static int route_summary(const struct tkl_requests_ctx *c, struct tkl_route_batc
 /* The summary to report_to: who answered (the opening) and what has no
  * answer. Nothing when there is no report_to or no team was asked.
  * Returns 0 or a negative errno. */
-static int summarise(const struct tkl_requests_ctx *c, const struct tkl_request_round *r,
-                     const struct answered *answered, int64_t now, struct tkl_requests_result *res)
+static int summarise(const struct tkl_requests_ctx *c, const struct tkl_requests_sink *sink,
+                     const struct tkl_request_round *r, const struct answered *answered,
+                     int64_t now)
 {
     const struct tkl_team *to = c->report_to ? tkl_team_find(c->teams, c->report_to) : NULL;
     struct tally y = {0};
@@ -436,7 +431,7 @@ static int summarise(const struct tkl_requests_ctx *c, const struct tkl_request_
         rr = route_summary(c, &b, (size_t)(to - c->teams->teams), &y, r, tkl_local_day(now), &all,
                            key);
     if (rr == 0 && y.teams)
-        rr = commit(c, &b, intro, r->at[TKL_REQUEST_SUMMARY], now, res);
+        rr = commit(sink, &b, intro, r->at[TKL_REQUEST_SUMMARY]);
     tkl_route_batch_free(&b);
     free(intro);
     tally_free(&y);
@@ -445,74 +440,210 @@ static int summarise(const struct tkl_requests_ctx *c, const struct tkl_request_
 
 /* ---- runs ------------------------------------------------------------ */
 
+/* What a run decides with. */
+struct run {
+    const struct tkl_requests_ctx *c;
+    const struct tkl_requests_sink *sink;
+    struct tkl_request_marks *marks;
+    const struct tkl_updates *updates;
+    int64_t from, now;
+    struct tkl_requests_result *res;
+};
+
 /* Runs phase ph of r. Returns 0 or a negative errno. */
-static int run_phase(const struct tkl_requests_ctx *c, const struct tkl_request_round *r,
-                     enum tkl_request_phase ph, int64_t now, struct tkl_requests_result *res)
+static int run_phase(const struct run *x, const struct tkl_request_round *r,
+                     enum tkl_request_phase ph)
 {
     struct answered answered = {0};
     if (ph == TKL_REQUEST_ASK)
-        return ask_teams(c, r, ph, NULL, now, res);
-    int rr = answered_read(c->outbox, r->at[TKL_REQUEST_ASK], &answered);
+        return ask_teams(x->c, x->sink, r, ph, NULL, x->now, x->res);
+    int rr = answered_of(x->updates, r->at[TKL_REQUEST_ASK], &answered);
     if (rr < 0)
         return rr;
-    rr = ph == TKL_REQUEST_FOLLOW_UP ? ask_teams(c, r, ph, &answered, now, res)
-                                     : summarise(c, r, &answered, now, res);
+    rr = ph == TKL_REQUEST_FOLLOW_UP ? ask_teams(x->c, x->sink, r, ph, &answered, x->now, x->res)
+                                     : summarise(x->c, x->sink, r, &answered, x->now);
     answered_free(&answered);
     return rr;
 }
 
-/* When phase ph of r was done: 1 with *ret set, 0 when it was not, or a
- * negative errno. */
-static int done_at(const struct tkl_requests_ctx *c, const struct tkl_request_round *r,
-                   enum tkl_request_phase ph, int64_t *ret)
+/* The mark of key in m, or NULL when it is not there. */
+static struct tkl_request_mark *mark_of(struct tkl_request_marks *m, const char *key)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (!strcmp(m->v[i].key, key))
+            return &m->v[i];
+    return NULL;
+}
+
+/* The mark of phase ph of r in m, or NULL when it is not there. */
+static struct tkl_request_mark *phase_mark(struct tkl_request_marks *m,
+                                           const struct tkl_request_round *r,
+                                           enum tkl_request_phase ph)
 {
     char key[TKL_REQUEST_KEY_SIZE];
     tkl_request_key(r, ph, key);
-    int rr = tkl_outbox_get_meta(c->outbox, key, ret);
-    return rr == 0 ? 1 : rr == -ENOENT ? 0 : rr;
+    return mark_of(m, key);
 }
 
-/* Whether phase ph of r is one to run at now: its time has come, not
- * before from, and has not passed; a follow-up and a summary only after
- * the request (a follow-up only when the request went before its time).
- * Returns 1, 0 or a negative errno. */
-static int phase_due(const struct tkl_requests_ctx *c, const struct tkl_request_round *r,
-                     enum tkl_request_phase ph, int64_t from, int64_t now)
+/* Whether phase ph of r may run at now from from: its time has come, not
+ * before from, and has not passed. */
+static bool phase_open(const struct tkl_request_round *r, enum tkl_request_phase ph, int64_t from,
+                       int64_t now)
 {
-    int64_t t;
-    if (r->at[ph] > now || r->at[ph] < from || now >= r->until[ph])
-        return 0;
-    int rr = done_at(c, r, ph, &t);
-    if (rr != 0)
-        return rr < 0 ? rr : 0;
-    if (ph == TKL_REQUEST_ASK)
-        return 1;
-    if ((rr = done_at(c, r, TKL_REQUEST_ASK, &t)) <= 0)
-        return rr;
-    return ph == TKL_REQUEST_SUMMARY || t < r->at[ph];
+    return r->at[ph] <= now && r->at[ph] >= from && now < r->until[ph];
 }
 
-/* Runs the phases of r that are due, each marked done once its notices
- * are in. Returns 0 or a negative errno (res->failed_at set). */
-static int run_request(const struct tkl_requests_ctx *c, const struct tkl_request_round *r,
-                       int64_t from, int64_t now, struct tkl_requests_result *res)
+/* Whether phase ph of r is one to run: open, not done; a follow-up and a
+ * summary only after the request (a follow-up only when the request went
+ * before its time). */
+static bool phase_due(const struct run *x, const struct tkl_request_round *r,
+                      enum tkl_request_phase ph)
+{
+    if (!phase_open(r, ph, x->from, x->now))
+        return false;
+    const struct tkl_request_mark *m = phase_mark(x->marks, r, ph);
+    if (!m || m->done)
+        return false;
+    if (ph == TKL_REQUEST_ASK)
+        return true;
+    const struct tkl_request_mark *ask = phase_mark(x->marks, r, TKL_REQUEST_ASK);
+    if (!ask || !ask->done)
+        return false;
+    return ph == TKL_REQUEST_SUMMARY || ask->at < r->at[ph];
+}
+
+/* Runs the phases of r that are due, each done (to the sink, and in the
+ * marks) once its notices are put. Returns 0 or a negative errno
+ * (res->failed_at set). */
+static int run_request(const struct run *x, const struct tkl_request_round *r)
 {
     for (int ph = 0; ph < TKL_REQUEST_N_PHASES; ph++) {
-        char key[TKL_REQUEST_KEY_SIZE];
-        int rr = phase_due(c, r, (enum tkl_request_phase)ph, from, now);
-        if (rr > 0) {
-            tkl_request_key(r, (enum tkl_request_phase)ph, key);
-            rr = run_phase(c, r, (enum tkl_request_phase)ph, now, res);
-            if (rr == 0)
-                rr = tkl_outbox_set_meta(c->outbox, key, now);
-            if (rr == 0) /* the phase's notices and its mark, durable together */
-                rr = tkl_outbox_sync(c->outbox);
-            res->phases += rr == 0;
-        }
+        if (!phase_due(x, r, (enum tkl_request_phase)ph))
+            continue;
+        struct tkl_request_mark *m = phase_mark(x->marks, r, (enum tkl_request_phase)ph);
+        int rr = run_phase(x, r, (enum tkl_request_phase)ph);
+        if (rr == 0)
+            rr = x->sink->done(x->sink->data, m->key, r->at[ph]);
         if (rr < 0) {
-            res->failed_at = r->at[ph];
+            x->res->failed_at = r->at[ph];
             return rr;
         }
+        m->done = true;
+        m->at = x->now;
+        x->res->phases++;
+    }
+    return 0;
+}
+
+int tkl_requests_decide(const struct tkl_requests_ctx *c, int64_t from, int64_t now,
+                        struct tkl_request_marks *marks, const struct tkl_updates *updates,
+                        const struct tkl_requests_sink *sink, struct tkl_requests_result *ret)
+{
+    ret->phases = ret->unrouted = 0;
+    ret->next_at = tkl_requests_next_at(c->report, c->policy, now);
+    ret->failed_at = INT64_MAX;
+    const struct run x = {c, sink, marks, updates, from, now, ret};
+    int y = year_of(now), rr = 0;
+    for (size_t i = 0; rr == 0 && i < c->report->n_request_updates; i++)
+        for (int year = y - 1; rr == 0 && year <= y + 1; year++) {
+            struct tkl_request_round r;
+            tkl_request_round_of(c->report, c->policy, i, year, &r);
+            rr = run_request(&x, &r);
+        }
+    return rr;
+}
+
+/* Adds the mark of phase ph of r to m (not done), unless it is there.
+ * Returns 0 or -ENOMEM. */
+static int mark_add(struct tkl_request_marks *m, size_t *cap, const struct tkl_request_round *r,
+                    enum tkl_request_phase ph)
+{
+    struct tkl_request_mark k = {.done = false};
+    tkl_request_key(r, ph, k.key);
+    if (mark_of(m, k.key))
+        return 0;
+    if (m->n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        struct tkl_request_mark *v = realloc(m->v, nc * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        m->v = v;
+        *cap = nc;
+    }
+    m->v[m->n++] = k;
+    return 0;
+}
+
+int tkl_requests_marks(const struct tkl_requests_ctx *c, int64_t from, int64_t now,
+                       struct tkl_request_marks *ret)
+{
+    struct tkl_request_marks m = {.first_at = INT64_MAX, .since = INT64_MAX};
+    size_t cap = 0;
+    int y = year_of(now), rr = 0;
+    for (size_t i = 0; rr == 0 && i < c->report->n_request_updates; i++)
+        for (int year = y - 1; rr == 0 && year <= y + 1; year++) {
+            struct tkl_request_round r;
+            tkl_request_round_of(c->report, c->policy, i, year, &r);
+            for (int ph = 0; rr == 0 && ph < TKL_REQUEST_N_PHASES; ph++) {
+                if (!phase_open(&r, (enum tkl_request_phase)ph, from, now))
+                    continue;
+                rr = mark_add(&m, &cap, &r, (enum tkl_request_phase)ph);
+                if (rr == 0 && ph != TKL_REQUEST_ASK)
+                    rr = mark_add(&m, &cap, &r, TKL_REQUEST_ASK);
+                if (r.at[ph] < m.first_at)
+                    m.first_at = r.at[ph];
+                if (ph != TKL_REQUEST_ASK && r.at[TKL_REQUEST_ASK] < m.since)
+                    m.since = r.at[TKL_REQUEST_ASK];
+            }
+        }
+    if (rr < 0) {
+        tkl_request_marks_free(&m);
+        return rr;
+    }
+    *ret = m;
+    return 0;
+}
+
+void tkl_request_marks_free(struct tkl_request_marks *m)
+{
+    free(m->v);
+    *m = (struct tkl_request_marks){0};
+}
+
+/* ---- on a SQLite outbox ---------------------------------------------- */
+
+struct outbox_sink {
+    struct tkl_outbox *outbox;
+    int64_t now;
+    struct tkl_requests_result *res;
+};
+
+static int outbox_put(void *data, const struct tkl_notice *n, const char *const *stage_keys)
+{
+    struct outbox_sink *o = data;
+    uint64_t id = 0;
+    int r = tkl_outbox_put(o->outbox, n, stage_keys, o->now, &id);
+    o->res->committed += r == 0 && id;
+    return r;
+}
+
+/* The phase's notices and its mark, durable together. */
+static int outbox_done(void *data, const char *key, int64_t at)
+{
+    struct outbox_sink *o = data;
+    (void)at;
+    int r = tkl_outbox_set_meta(o->outbox, key, o->now);
+    return r == 0 ? tkl_outbox_sync(o->outbox) : r;
+}
+
+/* Reads the marks of m from o. Returns 0 or a negative errno. */
+static int read_marks(struct tkl_outbox *o, struct tkl_request_marks *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        int r = tkl_outbox_get_meta(o, m->v[i].key, &m->v[i].at);
+        if (r < 0 && r != -ENOENT)
+            return r;
+        m->v[i].done = r == 0;
     }
     return 0;
 }
@@ -522,13 +653,21 @@ int tkl_requests_run(const struct tkl_requests_ctx *c, int64_t from, int64_t now
 {
     struct tkl_requests_result res = {.next_at = tkl_requests_next_at(c->report, c->policy, now),
                                       .failed_at = INT64_MAX};
-    int y = year_of(now), rr = 0;
-    for (size_t i = 0; rr == 0 && i < c->report->n_request_updates; i++)
-        for (int year = y - 1; rr == 0 && year <= y + 1; year++) {
-            struct tkl_request_round r;
-            tkl_request_round_of(c->report, c->policy, i, year, &r);
-            rr = run_request(c, &r, from, now, &res);
-        }
+    struct tkl_request_marks marks = {0};
+    struct tkl_updates updates = {0};
+    struct outbox_sink o = {c->outbox, now, &res};
+    const struct tkl_requests_sink sink = {outbox_put, outbox_done, &o};
+    int rr = tkl_requests_marks(c, from, now, &marks);
+    if (rr == 0 && marks.n)
+        rr = read_marks(c->outbox, &marks);
+    if (rr == 0 && marks.since != INT64_MAX)
+        rr = tkl_outbox_updates(c->outbox, NULL, marks.since, INT64_MAX, &updates);
+    if (rr == 0 && marks.n)
+        rr = tkl_requests_decide(c, from, now, &marks, &updates, &sink, &res);
+    else if (rr < 0) /* nothing was decided: the earliest phase is tried again */
+        res.failed_at = marks.n ? marks.first_at : from;
+    tkl_updates_free(&updates);
+    tkl_request_marks_free(&marks);
     *ret = res;
     return rr;
 }

@@ -19,11 +19,20 @@
  * Each phase of a request happens once: its notices go through the
  * outbox with stage keys "request:2027-03-01", "request-follow-up:..."
  * and "request-summary:..." (the configured day names the request), and
- * the phase is marked done in the outbox's meta table under the same key.
+ * the phase is marked done in the state's meta values under the same key.
  * A phase missed (ticklerd stopped) is caught up once, while the answers
  * are still open: the request and the follow-up until the summary's time,
  * the summary for schedule.catch_up_days after its time (at least one
  * day), and none from before the caller's catch-up point.
+ *
+ * A run is decided apart from the state it reads and writes
+ * (tkl_requests_decide): given the marks of the phases it may run
+ * (tkl_requests_marks names their keys) and the updates recorded, it
+ * yields each notice and each phase done to a sink, which writes them.
+ * tkl_requests_run does all of it on a SQLite outbox at once; the daemon
+ * on PostgreSQL reads the marks and writes through the state
+ * asynchronously (daemon/service), where the notification log's keys let
+ * one node of several create each notice.
  */
 #ifndef TKL_REPORT_REQUEST_UPDATES_H
 #define TKL_REPORT_REQUEST_UPDATES_H
@@ -91,7 +100,7 @@ struct tkl_requests_ctx {
     const struct tkl_store *store;
     const struct tkl_answers *answers; /* NULL: no updates recorded */
     bool links;                        /* notices carry links to act on each action */
-    struct tkl_outbox *outbox;
+    struct tkl_outbox *outbox;         /* tkl_requests_run's; NULL otherwise */
 };
 
 struct tkl_requests_result {
@@ -104,13 +113,69 @@ struct tkl_requests_result {
 
 /*
  * Runs every phase whose send instant is in [from, now] and that is not
- * done yet, as the header comment says. Returns 0, or a negative errno
- * when the outbox refused a phase (then it is not marked done, and a later
- * run tries it again; what was committed is not sent twice). *ret is set
- * either way.
+ * done yet, as the header comment says, on c->outbox (SQLite): each
+ * phase's notices and its mark are made durable together. Returns 0, or
+ * a negative errno when the outbox refused a phase (then it is not marked
+ * done, and a later run tries it again; what was committed is not sent
+ * twice). *ret is set either way.
  */
 int tkl_requests_run(const struct tkl_requests_ctx *c, int64_t from, int64_t now,
                      struct tkl_requests_result *ret);
+
+/* ---- a run decided apart from the state ---- */
+
+/* The mark of one phase: its key, and whether and when it was done. */
+struct tkl_request_mark {
+    char key[TKL_REQUEST_KEY_SIZE];
+    bool done;
+    int64_t at; /* when it was done (done only) */
+};
+
+/* The marks a run at now reads, each once. */
+struct tkl_request_marks {
+    struct tkl_request_mark *v;
+    size_t n;
+    int64_t first_at; /* the earliest send instant of a phase the run may do; INT64_MAX: none */
+    int64_t since;    /* updates from this instant on decide it (INT64_MAX: none are read) */
+};
+
+/*
+ * The marks a run at now, catching up from from, reads: the key of every
+ * phase whose send instant is in [from, now] and still open, and of its
+ * request (a follow-up and a summary follow the request only), each
+ * marked not done, into *ret (free it with tkl_request_marks_free).
+ * Returns 0 or -ENOMEM.
+ */
+int tkl_requests_marks(const struct tkl_requests_ctx *c, int64_t from, int64_t now,
+                       struct tkl_request_marks *ret);
+
+void tkl_request_marks_free(struct tkl_request_marks *m);
+
+/* Where a run's notices and marks go. */
+struct tkl_requests_sink {
+    /* One notice of the phase being decided, its stage_keys one per
+     * entry; both valid during the call only. Returns 0 or a negative
+     * errno (the run stops; that phase is not done). */
+    int (*put)(void *data, const struct tkl_notice *n, const char *const *stage_keys);
+    /* Every notice of the phase key (send instant at) was put: the phase
+     * is done. Returns 0 or a negative errno (the run stops). */
+    int (*done)(void *data, const char *key, int64_t at);
+    void *data;
+};
+
+/*
+ * Decides the run at now from from, as tkl_requests_run does, from marks
+ * (tkl_requests_marks, each read: a phase done is marked in it as it is
+ * decided) and updates (every update recorded since marks->since at
+ * least; NULL: none), without reading or writing any state: each notice
+ * of a phase goes to sink->put, then sink->done. c->outbox is not used.
+ * Returns 0, or the first negative errno of the sink or -ENOMEM (then
+ * ret->failed_at is that phase's send instant). ret->committed is the
+ * sink's to count; the rest of *ret is set either way.
+ */
+int tkl_requests_decide(const struct tkl_requests_ctx *c, int64_t from, int64_t now,
+                        struct tkl_request_marks *marks, const struct tkl_updates *updates,
+                        const struct tkl_requests_sink *sink, struct tkl_requests_result *ret);
 
 /*
  * The requests asked in [lo, hi], as reminders: one per (action, team)

@@ -175,8 +175,9 @@ static void on_oneshot_view(void *data, int r, struct tkl_state_view *v)
 static void oneshot_check(struct tkl_service *s, int started, int64_t next)
 {
     if (!s->oneshot || started != 0 || !tkl_delivery_idle(&s->deliverer) || s->queue_backoff ||
-        s->request_backoff || s->recover_pending || s->last_run_pending || s->round_pending ||
-        s->reports_pending || tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s) ||
+        s->request_backoff || s->requests_run || s->requests_waiting || s->recover_pending ||
+        s->last_run_pending || s->round_pending || s->reports_pending ||
+        tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s) ||
         (next != INT64_MAX && next <= tkl_service_now(s)))
         return;
     if (s->oneshot_counting)
@@ -432,6 +433,7 @@ struct answers_read {
 };
 
 static void queue_round_now(struct tkl_service *s, int r);
+static void requests_now(struct tkl_service *s, int r);
 
 /* The read came to r (0: s->answers are those of every update recorded):
  * a read asked meanwhile goes next, else the round waiting runs. */
@@ -445,7 +447,7 @@ static void answers_read_done(struct tkl_service *s, int r)
     if (r < 0)
         s->answers_stale = true;
     if (s->stopping || !s->handles_open) {
-        s->round_waiting = s->round_pending = false;
+        s->round_waiting = s->round_pending = s->requests_waiting = false;
         return;
     }
     if (s->answers_again) {
@@ -460,6 +462,10 @@ static void answers_read_done(struct tkl_service *s, int r)
         arm_scheduler(s);
         if (s->oneshot)
             kick(s);
+    }
+    if (s->requests_waiting) {
+        s->requests_waiting = false;
+        requests_now(s, r);
     }
 }
 
@@ -674,61 +680,348 @@ static void on_sched_timer(uv_timer_t *t)
 
 static void on_request_timer(uv_timer_t *t);
 
-/* Runs the phases of the update requests that are due (the request, its
- * follow-up, the summary) and arms the timer for the next one; a run the
- * outbox refused is tried again after a growing pause. */
-static void run_requests(struct tkl_service *s)
+/* What a run of the update requests reads, as in force now. */
+static struct tkl_requests_ctx requests_ctx(const struct tkl_service *s)
 {
     const struct tkl_runtime *rt = s->rt;
     const struct tkl_config *c = rt->cfg;
-    const struct tkl_requests_ctx ctx = {.report = &c->report,
-                                         .policy = &c->schedule.policy,
-                                         .teams = &c->teams,
-                                         .report_to = c->delivery.report_to,
-                                         .store = rt->store,
-                                         .answers = &s->answers,
-                                         .links = rt->links.n && c->http.public_url,
-                                         .outbox = s->outbox};
-    struct tkl_requests_result res = {.failed_at = INT64_MAX};
-    if (s->stopping)
-        return;
-    if (!c->report.n_request_updates) {
-        (void)uv_timer_stop(&s->request_timer);
-        return;
-    }
-    /* like a queue round, a run waits for every officer's update to be read */
-    int r = refresh_answers(s);
-    if (r == 0)
-        r = tkl_requests_run(&ctx, s->requests_from, tkl_service_now(s), &res);
-    if (res.unrouted)
+    return (struct tkl_requests_ctx){.report = &c->report,
+                                     .policy = &c->schedule.policy,
+                                     .teams = &c->teams,
+                                     .report_to = c->delivery.report_to,
+                                     .store = rt->store,
+                                     .answers = &s->answers,
+                                     .links = rt->links.n && c->http.public_url,
+                                     .outbox = s->node ? NULL : s->outbox};
+}
+
+/* What a run of the update requests came to (r: 0, or why a phase is
+ * not done): the timer armed for the next phase, or a refused run tried
+ * again after a growing pause. */
+static void requests_ran(struct tkl_service *s, int r, const struct tkl_requests_result *res)
+{
+    if (res->unrouted)
         log_warning("update requests: %zu teams own active actions but have no recipients; they "
                     "were not asked",
-                    res.unrouted);
-    if (res.committed)
+                    res->unrouted);
+    if (s->stopping || !s->handles_open)
+        return;
+    if (res->committed)
         kick(s);
     if (r < 0) {
         s->request_backoff = s->request_backoff ? s->request_backoff * 2 : 1;
         if (s->request_backoff > QUEUE_BACKOFF_MAX)
             s->request_backoff = QUEUE_BACKOFF_MAX;
-        s->requests_pending_at = res.failed_at;
+        s->requests_pending_at = res->failed_at;
         log_error("the outbox refused an update request (%s); it is tried again in %d s",
                   strerror(-r), s->request_backoff);
         (void)uv_timer_start(&s->request_timer, on_request_timer,
                              (uint64_t)s->request_backoff * 1000, 0);
         return;
     }
-    if (res.phases)
+    if (res->phases)
         log_notice("update requests: %zu sent (request, follow-up or summary), %zu notices queued",
-                   res.phases, res.committed);
+                   res->phases, res->committed);
     s->request_backoff = 0;
     s->requests_pending_at = INT64_MAX;
     if (s->requests_pending_kept &&
         tkl_outbox_set_meta(s->outbox, REQUESTS_PENDING, INT64_MAX) == 0)
         s->requests_pending_kept = false;
-    if (res.next_at == INT64_MAX)
+    if (res->next_at == INT64_MAX)
         (void)uv_timer_stop(&s->request_timer);
     else
-        arm_at(s, &s->request_timer, on_request_timer, res.next_at);
+        arm_at(s, &s->request_timer, on_request_timer, res->next_at);
+}
+
+struct tkl_requests_flight;
+
+/* What a completion of a run is told about: a mark read, or a phase. */
+struct flight_item {
+    struct tkl_requests_flight *f;
+    size_t i;
+};
+
+/* A phase as decided. */
+struct flight_phase {
+    char key[TKL_REQUEST_KEY_SIZE];
+    int64_t at; /* its send instant */
+    int r;      /* its first refusal */
+};
+
+/*
+ * A run of the update requests through a state shared by nodes
+ * (PostgreSQL), in three steps, each a group of the state's: the marks of
+ * the phases it may run are read; the run is decided from them and the
+ * officers' updates the service holds, and its notices put (the
+ * notification log lets one node create each); once every put of a phase
+ * is durable, its mark is set. A phase with a put refused or undone is
+ * not marked (nor any after it), and is tried again after the pause;
+ * the notices of it that did commit are not put twice then. The mark
+ * follows the puts rather than riding in their group because a long
+ * group is sent as several transactions, one undone without the others.
+ */
+struct tkl_requests_flight {
+    struct tkl_service *s;
+    int64_t from, now;
+    struct tkl_request_marks marks;
+    struct flight_item *items;   /* one per mark, and one more */
+    struct flight_phase *phases; /* as decided; the one after the last is being decided */
+    size_t n_phases;
+    size_t pending; /* completions to come, and one while a step queues */
+    int r;          /* a read refused, or the decision's refusal */
+    enum { FLIGHT_READ, FLIGHT_PUT, FLIGHT_MARK } step;
+    struct tkl_requests_result res;
+};
+
+static void run_requests(struct tkl_service *s);
+static void flight_release(struct tkl_requests_flight *f);
+
+/* Frees f (NULL accepted), which is no longer in flight. */
+static void flight_free(struct tkl_requests_flight *f)
+{
+    if (!f)
+        return;
+    if (f->s->requests_run == f)
+        f->s->requests_run = NULL;
+    tkl_request_marks_free(&f->marks);
+    free(f->items);
+    free(f->phases);
+    free(f);
+}
+
+/* The run came to r: told as a run on SQLite is, and one asked meanwhile
+ * follows. */
+static void flight_end(struct tkl_requests_flight *f, int r)
+{
+    struct tkl_service *s = f->s;
+    struct tkl_requests_result res = f->res;
+    flight_free(f);
+    requests_ran(s, r, &res);
+    if (s->stopping || !s->handles_open)
+        return;
+    if (s->requests_again) {
+        s->requests_again = false;
+        run_requests(s);
+    }
+    if (s->oneshot)
+        kick(s); /* the delivery round decides whether --oneshot is done */
+}
+
+static void on_flight_mark(void *data, int r, int64_t value)
+{
+    struct flight_item *it = data;
+    struct tkl_requests_flight *f = it->f;
+    struct tkl_request_mark *m = &f->marks.v[it->i];
+    if (r < 0 && r != -ENOENT && f->r == 0)
+        f->r = r;
+    m->done = r == 0;
+    m->at = value;
+    flight_release(f);
+}
+
+static void on_flight_put(void *data, int r, uint64_t id)
+{
+    struct flight_item *it = data;
+    struct tkl_requests_flight *f = it->f;
+    if (r < 0 && f->phases[it->i].r == 0)
+        f->phases[it->i].r = r;
+    f->res.committed += r == 0 && id;
+    flight_release(f);
+}
+
+static void on_flight_marked(void *data, int r)
+{
+    struct flight_item *it = data;
+    struct tkl_requests_flight *f = it->f;
+    if (r < 0 && f->phases[it->i].r == 0)
+        f->phases[it->i].r = r;
+    flight_release(f);
+}
+
+/* The sink of the decision: each notice into the state's open group. */
+static int flight_put(void *data, const struct tkl_notice *n, const char *const *stage_keys)
+{
+    struct tkl_requests_flight *f = data;
+    struct flight_item *it = &f->items[f->n_phases];
+    *it = (struct flight_item){f, f->n_phases};
+    int r = tkl_state_put(f->s->state, n, stage_keys, f->now, on_flight_put, it);
+    f->pending += r == 0;
+    return r;
+}
+
+static int flight_done(void *data, const char *key, int64_t at)
+{
+    struct tkl_requests_flight *f = data;
+    struct flight_phase *p = &f->phases[f->n_phases++];
+    snprintf(p->key, sizeof(p->key), "%s", key);
+    p->at = at;
+    return 0;
+}
+
+/* The marks are read: the run is decided and its notices put. */
+static void flight_decide(struct tkl_requests_flight *f)
+{
+    struct tkl_service *s = f->s;
+    const struct tkl_requests_ctx ctx = requests_ctx(s);
+    const struct tkl_requests_sink sink = {flight_put, flight_done, f};
+    f->step = FLIGHT_PUT;
+    f->pending = 1;
+    int r =
+        tkl_requests_decide(&ctx, f->from, f->now, &f->marks, &s->answers.updates, &sink, &f->res);
+    if (r < 0) /* the phases before it are marked */
+        f->r = r;
+    f->res.phases = 0; /* counted once marked */
+    /* an undone group is told to the puts */
+    (void)tkl_state_commit(s->state);
+    flight_release(f);
+}
+
+/* Every put is told: the phases whose notices are all durable are
+ * marked, in order, up to the first that is not. */
+static void flight_mark(struct tkl_requests_flight *f)
+{
+    struct tkl_service *s = f->s;
+    f->step = FLIGHT_MARK;
+    f->pending = 1;
+    for (size_t k = 0; k < f->n_phases; k++) {
+        struct flight_phase *p = &f->phases[k];
+        if (p->r == 0)
+            p->r = tkl_state_set_meta(s->state, p->key, f->now, on_flight_marked, &f->items[k]);
+        if (p->r < 0) {
+            f->n_phases = k + 1; /* those after it wait for it */
+            break;
+        }
+        f->items[k] = (struct flight_item){f, k};
+        f->pending++;
+    }
+    (void)tkl_state_commit(s->state);
+    flight_release(f);
+}
+
+/* The marks are written: what the run came to. */
+static void flight_marked(struct tkl_requests_flight *f)
+{
+    int r = 0;
+    for (size_t k = 0; k < f->n_phases; k++) {
+        if (f->phases[k].r < 0) {
+            r = f->phases[k].r;
+            f->res.failed_at = f->phases[k].at;
+            break;
+        }
+        f->res.phases++;
+    }
+    if (r == 0 && f->r < 0)
+        r = f->r; /* res.failed_at is the decision's */
+    flight_end(f, r);
+}
+
+/* A completion came: once none is to come, the next step. */
+static void flight_release(struct tkl_requests_flight *f)
+{
+    struct tkl_service *s = f->s;
+    if (--f->pending)
+        return;
+    if (f->step == FLIGHT_READ && f->r < 0) {
+        f->res.failed_at = f->marks.first_at;
+        flight_end(f, f->r);
+    } else if (f->step == FLIGHT_READ && (s->stopping || !s->handles_open)) {
+        flight_free(f); /* nothing decided: the next start catches up from it */
+    } else if (f->step == FLIGHT_READ && s->requests_again) {
+        s->requests_again = false; /* asked again meanwhile (a reload): from the start */
+        flight_free(f);
+        run_requests(s);
+    } else if (f->step == FLIGHT_READ) {
+        flight_decide(f);
+    } else if (f->step == FLIGHT_PUT) {
+        flight_mark(f);
+    } else {
+        flight_marked(f);
+    }
+}
+
+/* Starts a run through the shared state at now, the officers' updates
+ * read (r: 0, or why they are not). */
+static void requests_now(struct tkl_service *s, int r)
+{
+    const struct tkl_requests_ctx ctx = requests_ctx(s);
+    struct tkl_requests_result res = {
+        .next_at = tkl_requests_next_at(ctx.report, ctx.policy, tkl_service_now(s)),
+        .failed_at = INT64_MAX};
+    struct tkl_requests_flight *f = r == 0 ? calloc(1, sizeof(*f)) : NULL;
+    if (r == 0 && !f)
+        r = -ENOMEM;
+    if (r == 0) {
+        *f = (struct tkl_requests_flight){.s = s,
+                                          .from = s->requests_from,
+                                          .now = tkl_service_now(s),
+                                          .res = res,
+                                          .step = FLIGHT_READ,
+                                          .pending = 1};
+        r = tkl_requests_marks(&ctx, f->from, f->now, &f->marks);
+        if (r < 0)
+            res.failed_at = f->from;
+    }
+    if (r == 0 && !f->marks.n) { /* nothing may run: nothing to read */
+        flight_free(f);
+        requests_ran(s, 0, &res);
+        return;
+    }
+    if (r == 0 && (!(f->items = calloc(f->marks.n + 1, sizeof(*f->items))) ||
+                   !(f->phases = calloc(f->marks.n + 1, sizeof(*f->phases))))) {
+        r = -ENOMEM;
+        res.failed_at = f->marks.first_at;
+    }
+    if (r < 0) {
+        flight_free(f);
+        requests_ran(s, r, &res);
+        return;
+    }
+    s->requests_run = f;
+    for (size_t i = 0; i < f->marks.n; i++) {
+        f->items[i] = (struct flight_item){f, i};
+        int rr = tkl_state_get_meta(s->state, f->marks.v[i].key, on_flight_mark, &f->items[i]);
+        if (rr < 0) {
+            f->r = rr;
+            break;
+        }
+        f->pending++;
+    }
+    (void)tkl_state_commit(s->state); /* an undone group is told to the reads */
+    flight_release(f);
+}
+
+/* Runs the phases of the update requests that are due (the request, its
+ * follow-up, the summary) and arms the timer for the next one; a run the
+ * outbox refused is tried again after a growing pause. Like a queue
+ * round, a run waits for every officer's update to be read. PostgreSQL:
+ * through the state (requests_now), once the shared last_run is read (the
+ * catch-up point), the shared updates' version checked first; asked while
+ * one is in flight, another follows it. */
+static void run_requests(struct tkl_service *s)
+{
+    if (s->stopping)
+        return;
+    if (!s->rt->cfg->report.n_request_updates) {
+        (void)uv_timer_stop(&s->request_timer);
+        return;
+    }
+    if (s->node) {
+        if (s->requests_run)
+            s->requests_again = true;
+        else if (s->requests_waiting || s->last_run_pending)
+            return; /* answers_read_done or on_shared_last_run runs it */
+        else if (read_answers(s, s->answers_stale) == 0)
+            s->requests_waiting = true;
+        else
+            requests_now(s, refresh_answers(s));
+        return;
+    }
+    const struct tkl_requests_ctx ctx = requests_ctx(s);
+    struct tkl_requests_result res = {.failed_at = INT64_MAX};
+    int r = refresh_answers(s);
+    if (r == 0)
+        r = tkl_requests_run(&ctx, s->requests_from, tkl_service_now(s), &res);
+    requests_ran(s, r, &res);
 }
 
 /* Also when it fires early (the wall clock went back): the run finds
@@ -1107,6 +1400,8 @@ static void on_shared_last_run(void *data, int r, int64_t value)
     }
     s->last_run_pending = false;
     s->last_run_failures = 0;
+    if (from < s->requests_from) /* the update requests catch up from it too */
+        s->requests_from = from;
     if (!s->answers_stale)
         follow_snoozes(s, from); /* a snooze that ended while stopped too */
     else
@@ -1116,6 +1411,7 @@ static void on_shared_last_run(void *data, int r, int64_t value)
     log_notice("schedule built from the shared last run: %zu reminders scheduled, next %s",
                s->rt->sched.n, next == INT64_MAX ? "never" : tkl_format_instant(next, buf));
     arm_scheduler(s);
+    run_requests(s);
     if (s->changed)
         s->changed(s);
     if (s->oneshot)
@@ -1359,7 +1655,11 @@ void tkl_service_stop(struct tkl_service *s)
     int64_t last_run = tkl_service_now(s), stored;
     if (s->rt && tkl_scheduler_next_at(&s->rt->sched) <= last_run)
         last_run = tkl_scheduler_next_at(&s->rt->sched) - 1;
-    if (s->requests_pending_at <= last_run) /* an update request the outbox refused */
+    /* an update request the outbox refused, or one in flight (PostgreSQL),
+     * is caught up on at the next start unless it is marked done by then */
+    if (s->requests_run && s->requests_run->marks.first_at < s->requests_pending_at)
+        s->requests_pending_at = s->requests_run->marks.first_at;
+    if (s->requests_pending_at <= last_run)
         last_run = s->requests_pending_at - 1;
     stored = s->last_run_known; /* PostgreSQL: the shared value read or written */
     if (s->rt && !s->node &&

@@ -32,6 +32,9 @@ struct tkl_page_cache;  /* web/web.c: the status pages last made */
 struct tkl_act_limits;  /* web/act.c: the rate limits of the links' page */
 struct tkl_outbox_view; /* web/operator.c: the shared outbox as last read */
 
+/* service.c: a run of the update requests through a state on PostgreSQL */
+struct tkl_requests_flight;
+
 struct tkl_service {
     uv_loop_t *loop;
     struct tkl_runtime_env env;
@@ -119,6 +122,12 @@ struct tkl_service {
     int request_backoff;
     int64_t requests_pending_at;
     bool requests_pending_kept;
+    /* PostgreSQL: a run goes through the state asynchronously: in flight
+     * (requests_run, until its last completion), asked again meanwhile
+     * (requests_again: it follows), or waiting for the shared updates'
+     * version to be checked (requests_waiting) */
+    struct tkl_requests_flight *requests_run;
+    bool requests_again, requests_waiting;
     /* web/act.c's rate limits; NULL until a link's page is asked */
     struct tkl_act_limits *act_limits;
     /* PostgreSQL: the shared outbox as the outbox page and /metrics show

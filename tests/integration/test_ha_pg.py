@@ -712,6 +712,84 @@ teams = ( %s );
         for d in (a, b):
             self.assertEqual(d.stop(), 0, d.log()[-3000:])
 
+    def requests_sent(self, key):
+        """{recipient: notices} of the update request phase key
+        ("request:2031-03-03") in the shared outbox."""
+        rows = self.sql("SELECT n.recipient || ' ' || count(DISTINCT n.id) FROM notices n"
+                        " JOIN entries e ON e.notice_id = n.id WHERE e.stage_key = '%s'"
+                        " GROUP BY n.recipient" % key)
+        return dict((r.split()[0], int(r.split()[1])) for r in rows.splitlines() if r)
+
+    def wait_all_delivered(self, nodes, count):
+        deadline = time.monotonic() + 300
+        while self.sql("SELECT to_regclass('notices') IS NULL OR"
+                       " (SELECT count(*) FROM notices WHERE state = 1) < %d" % count) == "t":
+            self.assertLess(time.monotonic(), deadline,
+                            "".join(d.log()[-3000:] for d in nodes))
+            time.sleep(0.3)
+        time.sleep(1)  # a second queue or send would show by now
+
+    def test_two_nodes_at_an_update_request_ask_each_team_once(self):
+        """report.request_updates on two nodes: both run the request at
+        its send time (Monday 3 March 2031, 09:00), and later the
+        follow-up and the summary (Tuesday 25 March); each team gets each
+        message once, report_to the summary once."""
+        teams = 20
+        dests, team_list = self.plan_of_teams(teams)
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n")
+            for i in range(teams):
+                f.write("P%d,Action %d,Team %d,31/12/2031,In progress\n" % (i, i, i))
+        dests += ',\n{ name = "edi"; url_file = "sink.url"; }'
+        team_list += ',\n{ id = "edi"; name = "EDI"; recipients = { hook = [ "edi" ]; }; }'
+        for node in ("a", "b"):
+            with open(os.path.join(self.tmp, node + ".conf"), "w") as f:
+                f.write("""
+store = { files = [ "plan.csv" ]; };
+delivery = { retry_min_seconds = 1; concurrency = %d; report_to = "edi"; };
+report = { request_updates = [ "03-03" ]; };
+state = { backend = "postgresql"; conninfo_file = "conninfo"; node = "node-%s"; };
+notifiers = ( { name = "hook"; plugin = "webhook";
+                settings = { timeout_seconds = 5; destinations = ( %s ); }; } );
+teams = ( %s );
+""" % (CONCURRENCY, node, dests, team_list))
+        # tickler upcoming lists the requests ahead, from PostgreSQL's updates
+        up = json.loads(self.cli(os.path.join(self.tmp, "a.conf"), "upcoming", "--from",
+                                 "2031-03-01", "--days", "5", "--json").stdout)
+        self.assertEqual(sorted((u["stage"], u["team"], u["at"]) for u in up),
+                         sorted(("request", "t%d" % i, "2031-03-03T09:00:00+00:00")
+                                for i in range(teams)))
+        # both nodes up before the send time: each runs the request at 09:00
+        a = self.start("a", "--now", "2031-03-03T08:59:20")
+        b = self.start("b", "--now", "2031-03-03T08:59:20")
+        self.wait_all_delivered((a, b), teams)
+        self.assertEqual(self.requests_sent("request:2031-03-03"),
+                         {"t%d" % i: 1 for i in range(teams)})
+        both = a.log() + b.log()
+        self.assertIn("update requests: 1 sent", both)
+        self.assertEqual(self.sql("SELECT count(*) FROM meta WHERE key = 'request:2031-03-03'"),
+                         "1")
+        for d in (a, b):
+            self.assertEqual(d.stop(), 0, d.log()[-3000:])
+        # nobody answered: started again before the summary's time, both
+        # catch up on the follow-up (missed while they were stopped) and
+        # run the summary at 09:00
+        a = self.start("a", "--now", "2031-03-25T08:59:20")
+        b = self.start("b", "--now", "2031-03-25T08:59:20")
+        self.wait_all_delivered((a, b), 2 * teams + 1)
+        self.assertEqual(self.requests_sent("request-follow-up:2031-03-03"),
+                         {"t%d" % i: 1 for i in range(teams)})
+        self.assertEqual(self.requests_sent("request-summary:2031-03-03"), {"edi": 1})
+        self.assertEqual(self.sql("SELECT count(*) FROM notices"), str(2 * teams + 1))
+        seen = self.sink.counts()
+        self.assertEqual(len(seen), 2 * teams + 1)
+        self.assertEqual(set(seen.values()), {1})
+        intro = self.sql("SELECT intro FROM notices WHERE recipient = 'edi'")
+        self.assertIn("%d teams were asked about %d actions" % (teams, teams), intro)
+        self.assertIn("Not answered:", intro)
+        for d in (a, b):
+            self.assertEqual(d.stop(), 0, d.log()[-3000:])
+
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()

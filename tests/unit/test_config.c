@@ -262,26 +262,22 @@ START_TEST(the_report_slice_is_read)
 }
 END_TEST
 
-/* Update requests would wait in one node's state directory: refused on
- * PostgreSQL, naming the report group's line. */
-START_TEST(update_requests_are_refused_on_postgresql)
+/* Update requests go through the shared state: accepted on PostgreSQL,
+ * with nothing to say about the backend. */
+START_TEST(update_requests_are_accepted_on_postgresql)
 {
     write_conf("store = { files = [ \"x.csv\" ]; };\n"
                "teams = ( { id = \"hr\"; } );\n"
+               "delivery = { report_to = \"hr\"; };\n"
                "state = { backend = \"postgresql\"; conninfo_file = \"pg\"; node = \"a\"; };\n"
                "report = { request_updates = [ \"03-01\" ]; };\n");
     struct tkl_diags d = {0};
     struct tkl_config *c = NULL;
-    ck_assert_int_eq(tkl_config_load(path, &c, &d), -EINVAL);
-    ck_assert(diag_at(&d, 4, "report.request_updates is not yet supported with state.backend"));
-    tkl_diags_free(&d);
-    d = (struct tkl_diags){0};
-    /* the same without the requests is accepted */
-    write_conf("store = { files = [ \"x.csv\" ]; };\n"
-               "teams = ( { id = \"hr\"; } );\n"
-               "state = { backend = \"postgresql\"; conninfo_file = \"pg\"; node = \"a\"; };\n");
     ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
     ck_assert_uint_eq(d.n_errors, 0);
+    ck_assert_uint_eq(c->report.n_request_updates, 1);
+    for (size_t i = 0; i < d.n; i++)
+        ck_assert_ptr_null(strstr(d.items[i].message, "postgresql"));
     tkl_config_free(c);
     tkl_diags_free(&d);
     unlink(path);
@@ -318,7 +314,7 @@ int main(void)
     tcase_add_test(tc, includes_are_checked);
     tcase_add_test(tc, references_between_slices_are_checked);
     tcase_add_test(tc, the_report_slice_is_read);
-    tcase_add_test(tc, update_requests_are_refused_on_postgresql);
+    tcase_add_test(tc, update_requests_are_accepted_on_postgresql);
     tcase_add_test(tc, the_time_zone_is_checked_not_set);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);

@@ -499,6 +499,148 @@ START_TEST(allocation_failures_leave_each_notice_once)
 }
 END_TEST
 
+/* A sink that keeps what a decision yields, one line per entry put
+ * ("recipient team action stage-key") and per phase done ("done KEY"),
+ * refusing the put numbered refuse (from 1; 0: none) with -EIO. */
+struct kept {
+    char *text;
+    size_t len;
+    FILE *f;
+    int puts, refuse;
+};
+
+static int kept_put(void *data, const struct tkl_notice *n, const char *const *stage_keys)
+{
+    struct kept *k = data;
+    if (++k->puts == k->refuse)
+        return -EIO;
+    for (size_t i = 0; i < n->n_entries; i++)
+        fprintf(k->f, "%s %s %s %s\n", n->recipient, n->team_id, n->entries[i].item_id,
+                stage_keys[i]);
+    return 0;
+}
+
+static int kept_done(void *data, const char *key, int64_t send_at)
+{
+    struct kept *k = data;
+    fprintf(k->f, "done %s %s\n", key, send_at == at(2027, 3, 15, 9, 0) ? "15 March" : "other");
+    return 0;
+}
+
+/* Decides the run at now from from with marks as read (done: the keys
+ * done, each at done_at) and updates; returns what the sink kept (free
+ * it) and sets *res and *r. */
+static char *decide(int64_t from, int64_t now, const char *const *done, int64_t done_at,
+                    const struct tkl_updates *updates, int refuse, struct tkl_request_marks *m,
+                    struct tkl_requests_result *res, int *r)
+{
+    struct tkl_requests_ctx c = ctx(NULL, NULL);
+    struct kept k = {.refuse = refuse};
+    k.f = open_memstream(&k.text, &k.len);
+    ck_assert_ptr_nonnull(k.f);
+    ck_assert_int_eq(tkl_requests_marks(&c, from, now, m), 0);
+    for (size_t i = 0; i < m->n; i++)
+        for (size_t d = 0; done && done[d]; d++)
+            if (!strcmp(m->v[i].key, done[d])) {
+                m->v[i].done = true;
+                m->v[i].at = done_at;
+            }
+    const struct tkl_requests_sink sink = {kept_put, kept_done, &k};
+    *res = (struct tkl_requests_result){0};
+    *r = tkl_requests_decide(&c, from, now, m, updates, &sink, res);
+    ck_assert_int_eq(fclose(k.f), 0);
+    return k.text;
+}
+
+START_TEST(a_run_is_decided_from_the_marks_and_updates_it_is_given)
+{
+    struct tkl_request_marks m;
+    struct tkl_requests_result res;
+    int r;
+    /* at the request's time: its key is read, nothing else */
+    char *got = decide(0, at(2027, 3, 1, 9, 0), NULL, 0, NULL, 0, &m, &res, &r);
+    ck_assert_int_eq(r, 0);
+    ck_assert_uint_eq(m.n, 1);
+    ck_assert_str_eq(m.v[0].key, "request:2027-03-01");
+    ck_assert_int_eq(m.first_at, at(2027, 3, 1, 9, 0));
+    ck_assert_int_eq(m.since, INT64_MAX); /* a request reads no updates */
+    ck_assert_str_eq(got, "hr@example.org hr A request:2027-03-01\n"
+                          "hr@example.org hr C request:2027-03-01\n"
+                          "ict@example.org ict C request:2027-03-01\n"
+                          "policy@example.org pce B request:2027-03-01\n"
+                          "pce.lead@example.org pce B request:2027-03-01\n"
+                          "done request:2027-03-01 other\n");
+    ck_assert(m.v[0].done); /* marked in the table as decided */
+    ck_assert_int_eq(m.v[0].at, at(2027, 3, 1, 9, 0));
+    ck_assert_uint_eq(res.phases, 1);
+    ck_assert_uint_eq(res.unrouted, 1);
+    ck_assert_int_eq(res.next_at, at(2027, 3, 15, 9, 0));
+    free(got);
+    tkl_request_marks_free(&m);
+    /* marked done (by this node or another): nothing */
+    const char *const asked[] = {"request:2027-03-01", NULL};
+    got = decide(0, at(2027, 3, 1, 9, 5), asked, at(2027, 3, 1, 9, 0), NULL, 0, &m, &res, &r);
+    ck_assert_str_eq(got, "");
+    ck_assert_uint_eq(res.phases, 0);
+    free(got);
+    tkl_request_marks_free(&m);
+    /* the follow-up: both keys read, the answers those of the updates
+     * given since the request (one before it is no answer) */
+    struct tkl_updates ups = {0};
+    struct tkl_update u = {.action_id = (char *)"A",
+                           .recipient = (char *)"hr@example.org",
+                           .kind = TKL_UPDATE_PROGRESS,
+                           .at = at(2027, 3, 3, 11, 0),
+                           .until_day = TKL_NO_DAY};
+    ck_assert_int_eq(tkl_updates_push(&ups, &u), 0);
+    u.action_id = (char *)"B";
+    u.at = at(2027, 2, 20, 11, 0);
+    ck_assert_int_eq(tkl_updates_push(&ups, &u), 0);
+    got = decide(0, at(2027, 3, 15, 9, 0), asked, at(2027, 3, 1, 9, 0), &ups, 0, &m, &res, &r);
+    ck_assert_int_eq(r, 0);
+    ck_assert_uint_eq(m.n, 2);
+    ck_assert_int_eq(m.since, at(2027, 3, 1, 9, 0));
+    ck_assert_str_eq(got, "hr@example.org hr C request-follow-up:2027-03-01\n"
+                          "ict@example.org ict C request-follow-up:2027-03-01\n"
+                          "policy@example.org pce B request-follow-up:2027-03-01\n"
+                          "pce.lead@example.org pce B request-follow-up:2027-03-01\n"
+                          "done request-follow-up:2027-03-01 15 March\n");
+    free(got);
+    tkl_request_marks_free(&m);
+    /* a request marked at or after the follow-up's time (caught up late)
+     * has no follow-up */
+    got = decide(0, at(2027, 3, 15, 9, 0), asked, at(2027, 3, 15, 9, 0), &ups, 0, &m, &res, &r);
+    ck_assert_str_eq(got, "");
+    free(got);
+    tkl_request_marks_free(&m);
+    tkl_updates_free(&ups);
+}
+END_TEST
+
+START_TEST(a_refusal_of_the_sink_stops_the_run_and_leaves_its_phase_open)
+{
+    struct tkl_request_marks m;
+    struct tkl_requests_result res;
+    int r;
+    /* the second notice refused: the first was put, the phase is not done */
+    char *got = decide(0, at(2027, 3, 1, 9, 0), NULL, 0, NULL, 2, &m, &res, &r);
+    ck_assert_int_eq(r, -EIO);
+    ck_assert_int_eq(res.failed_at, at(2027, 3, 1, 9, 0));
+    ck_assert_uint_eq(res.phases, 0);
+    ck_assert_str_eq(got, "hr@example.org hr A request:2027-03-01\n"
+                          "hr@example.org hr C request:2027-03-01\n");
+    ck_assert(!m.v[0].done);
+    free(got);
+    tkl_request_marks_free(&m);
+    /* nothing open: no key is read */
+    struct tkl_requests_ctx c = ctx(NULL, NULL);
+    ck_assert_int_eq(tkl_requests_marks(&c, 0, at(2027, 2, 20, 9, 0), &m), 0);
+    ck_assert_uint_eq(m.n, 0);
+    ck_assert_int_eq(m.first_at, INT64_MAX);
+    tkl_request_marks_free(&m);
+}
+END_TEST
+
 START_TEST(upcoming_lists_the_requests_of_the_period)
 {
     struct tkl_requests_ctx c = ctx(NULL, NULL);
@@ -540,6 +682,8 @@ int main(void)
     tcase_add_test(tc, what_an_update_before_the_request_settled_is_not_asked);
     tcase_add_test(tc, a_refused_run_is_tried_again_and_goes_once);
     tcase_add_test(tc, allocation_failures_leave_each_notice_once);
+    tcase_add_test(tc, a_run_is_decided_from_the_marks_and_updates_it_is_given);
+    tcase_add_test(tc, a_refusal_of_the_sink_stops_the_run_and_leaves_its_phase_open);
     tcase_add_test(tc, upcoming_lists_the_requests_of_the_period);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
