@@ -199,7 +199,7 @@ static void view_free(struct status_view *v)
 /* Reads the query and, when it is good, everything the page shows.
  * Returns 0 (v->bad says whether the query was refused) or -ENOMEM; v is
  * freed with view_free either way. */
-static int view_init(struct status_view *v, const struct tkl_service *s,
+static int view_init(struct status_view *v, struct tkl_service *s,
                      const struct tkl_http_request *req)
 {
     const struct tkl_runtime *rt = s->rt;

@@ -677,6 +677,80 @@ teams = ( %s );
         for d in (a, b):
             self.assertEqual(d.stop(), 0, d.log()[-3000:])
 
+    def test_a_reminder_node_b_delivered_shows_on_node_a_s_pages(self):
+        """The link page's reminders, /status's last reminder and /healthz
+        of node a read PostgreSQL: a reminder node b delivered shows there,
+        though node a's own state directory never held it."""
+        port = harness.free_port()
+        with open(os.path.join(self.tmp, "link.key"), "w") as f:
+            f.write(KEY + "\n")
+        with open(os.path.join(self.tmp, "a.conf"), "a") as f:
+            f.write('http = { listen = [ "127.0.0.1:%d" ]; };\n'
+                    'links = { keys = ( { id = "k1"; file = "link.key"; } ); };\n' % port)
+        self.start("b")
+        deadline = time.monotonic() + 60
+        while self.sql("SELECT to_regclass('notices') IS NOT NULL") != "t":
+            self.assertLess(time.monotonic(), deadline, "the schema was not made")
+            time.sleep(0.2)
+        now = int(time.time())
+        self.sql("BEGIN;"
+                 "INSERT INTO notices(id, channel, recipient, team_id, team_name, due_at,"
+                 " created_at, next_attempt) VALUES (1, 'hook', 'sink', 'ops', 'Ops', %d, %d, %d);"
+                 "SELECT setval('notices_id_seq', 1);"
+                 "INSERT INTO entries(notice_id, idx, item_id, title, deadline_day, kind, stage,"
+                 " stage_key, days_left, late)"
+                 " VALUES (1, 0, 'A1', 'Keep the register', 47847, 1, 1, 'lead-7', 7, 0);"
+                 "INSERT INTO log(key, notice_id, created_at)"
+                 " VALUES ('A1|47847|lead-7|hook|sink', 1, %d);"
+                 "SELECT pg_notify('tickler_queued', 'test');"
+                 "COMMIT" % (now, now, now, now))
+        deadline = time.monotonic() + 60
+        while self.delivered() < 1:
+            self.assertLess(time.monotonic(), deadline, self.daemons["b"].log()[-3000:])
+            time.sleep(0.2)
+        self.assertEqual(self.by_node("b"), 1)
+        a = self.start("a")
+        url = "http://127.0.0.1:%d/a/%s" % (port, mint(KEY, "k1", "A1", "sink", now,
+                                                        now + 45 * 86400))
+        status, h, body = curl(url)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(h["cache-control"], "no-store")
+        history = body.decode().split('<h2 id="h-history">History</h2>', 1)[1]
+        self.assertRegex(history, r"<h3>Reminders</h3>\n<ul class=\"history\">\n<li>[^<]*: "
+                         r"7 days before the deadline, to Ops by hook, delivered \(to you\)</li>")
+        self.assertEqual(history.count("<li>"), 1, history)
+        self.assertEqual(a.log().count("delivered notice:"), 0)  # node b sent it
+        # /status: the last reminder as last read from PostgreSQL
+        st = json.loads(self.get_until(port, "/status.json",
+                                       lambda b: '"last_reminder"' in b, "/status.json"))
+        last = [x for x in st["actions"] if x["id"] == "A1"][0]["last_reminder"]
+        self.assertEqual((last["channel"], last["state"]), ("hook", "delivered"))
+        self.assertEqual(self.get(port, "/healthz"), (200, "ok"))
+        # the database gone: the link page is 503 with Retry-After, /healthz 503
+        pg_ctl = ("pg_ctl", "-D", self.pg.data, "-w", "-l", os.path.join(self.pg.tmp, "log"))
+        self.pg._run(*pg_ctl, "-m", "fast", "stop")
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                status, h, body = curl(url)
+                if status == 503:
+                    break
+                self.assertLess(time.monotonic(), deadline, a.log()[-3000:])
+                time.sleep(0.3)
+            self.assertGreaterEqual(int(h["retry-after"]), 1)
+            self.assertIn(b"cannot read its database", body)
+            status, text = self.get(port, "/healthz")
+            self.assertEqual((status, text), (503, "database not connected"))
+        finally:
+            self.pg._run(*pg_ctl, "-o", "-p %d" % self.pg.port, "start")
+        deadline = time.monotonic() + 60
+        while self.get(port, "/healthz") != (200, "ok"):
+            self.assertLess(time.monotonic(), deadline, a.log()[-3000:])
+            time.sleep(0.3)
+        self.assertEqual(curl(url)[0], 200)
+        for d in self.daemons.values():
+            self.assertEqual(d.stop(), 0, d.log()[-3000:])
+
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
