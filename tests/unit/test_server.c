@@ -43,12 +43,42 @@ static char last_post[1024]; /* what the page saw of a POST */
 
 /* ---- the page and the server ------------------------------------------ */
 
+/* A page that answers later: 1, from a timer at once; 2, never (held
+ * until the test answers). */
+static int later_mode;
+static struct tkl_http_later *held;
+static uv_timer_t later_timer;
+
+static void answer_held(uv_timer_t *t)
+{
+    (void)t;
+    struct tkl_http_response resp = {.status = 200, .cache = "no-store"};
+    ck_assert_int_eq(tkl_http_text(&resp, 200, "answered later"), 0);
+    held->answer(held, &resp);
+    tkl_http_response_free(&resp);
+    held = NULL;
+}
+
+static void close_server(uv_timer_t *t)
+{
+    (void)t;
+    tkl_http_server_close(srv);
+    srv = NULL;
+}
+
 static int page(void *data, const struct tkl_http_request *req, struct tkl_http_response *resp)
 {
     (void)data;
     page_calls++;
     if (page_error)
         return page_error;
+    if (later_mode) {
+        ck_assert_ptr_nonnull(held = req->defer(req));
+        ck_assert_int_eq(uv_timer_start(&later_timer, later_mode == 1 ? answer_held : close_server,
+                                        later_mode == 1 ? 0 : 20, 0),
+                         0);
+        return TKL_HTTP_LATER;
+    }
     const char *team = tkl_request_get(req->req, "team", 0);
     snprintf(last_team, sizeof(last_team), "%s", team ? team : "");
     if (req->post) {
@@ -128,7 +158,9 @@ static void setup(void)
 {
     ck_assert_int_eq(uv_loop_init(&loop), 0);
     memset(answered, 0, sizeof(answered));
-    page_calls = page_error = 0;
+    page_calls = page_error = later_mode = 0;
+    held = NULL;
+    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
     last_post[0] = '\0';
     srv = NULL;
     port = free_port();
@@ -138,6 +170,7 @@ static void teardown(void)
 {
     tkl_http_server_close(srv);
     srv = NULL;
+    uv_close((uv_handle_t *)&later_timer, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     ck_assert_int_eq(uv_loop_close(&loop), 0);
 }
@@ -663,6 +696,40 @@ START_TEST(https_with_a_certificate_and_key)
 }
 END_TEST
 
+START_TEST(a_get_whose_page_answers_later_waits_suspended_for_the_answer)
+{
+    struct tkl_http_conf c = conf_for(port);
+    start(&c);
+    char buf[64];
+    later_mode = 1;
+    struct fetch f = get("/a/AbC", NULL, NULL);
+    ck_assert_int_eq(f.status, 200);
+    ck_assert_str_eq(f.body, "answered later\n");
+    ck_assert_str_eq(header_of(&f, "Cache-Control", buf, sizeof(buf)), "no-store");
+    ck_assert_str_eq(header_of(&f, "X-Content-Type-Options", buf, sizeof(buf)), "nosniff");
+    f = get("/a/AbC", "HEAD", NULL);
+    ck_assert_int_eq(f.status, 200);
+    ck_assert_uint_eq(f.body_len, 0);
+    ck_assert_int_eq(answered[TKL_ROUTE_ACT][200], 2);
+    ck_assert_int_eq(page_calls, 2);
+}
+END_TEST
+
+START_TEST(a_request_waiting_when_the_server_closes_is_answered_503_and_its_page_s_answer_freed)
+{
+    struct tkl_http_conf c = conf_for(port);
+    start(&c);
+    char buf[64];
+    later_mode = 2;
+    struct fetch f = get("/a/AbC", NULL, NULL);
+    ck_assert_int_eq(f.status, 503);
+    ck_assert_str_eq(header_of(&f, "Retry-After", buf, sizeof(buf)), "5");
+    ck_assert_ptr_null(srv);
+    ck_assert_ptr_nonnull(held);
+    answer_held(NULL); /* the page's answer, after the server went: freed */
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("server");
@@ -679,6 +746,9 @@ static Suite *suite(void)
     tcase_add_test(tc, an_address_in_use_is_refused_with_its_name);
     tcase_add_test(tc, sockets_passed_in_are_served_instead_of_listen);
     tcase_add_test(tc, https_with_a_certificate_and_key);
+    tcase_add_test(tc, a_get_whose_page_answers_later_waits_suspended_for_the_answer);
+    tcase_add_test(
+        tc, a_request_waiting_when_the_server_closes_is_answered_503_and_its_page_s_answer_freed);
     suite_add_tcase(s, tc);
     return s;
 }
