@@ -681,12 +681,14 @@ teams = ( %s );
         """The link page's reminders, /status's last reminder and /healthz
         of node a read PostgreSQL: a reminder node b delivered shows there,
         though node a's own state directory never held it."""
-        port = harness.free_port()
+        port, port_b = harness.free_port(), harness.free_port()
         with open(os.path.join(self.tmp, "link.key"), "w") as f:
             f.write(KEY + "\n")
         with open(os.path.join(self.tmp, "a.conf"), "a") as f:
             f.write('http = { listen = [ "127.0.0.1:%d" ]; };\n'
                     'links = { keys = ( { id = "k1"; file = "link.key"; } ); };\n' % port)
+        with open(os.path.join(self.tmp, "b.conf"), "a") as f:
+            f.write('http = { listen = [ "127.0.0.1:%d" ]; };\n' % port_b)
         self.start("b")
         deadline = time.monotonic() + 60
         while self.sql("SELECT to_regclass('notices') IS NOT NULL") != "t":
@@ -726,6 +728,14 @@ teams = ( %s );
         last = last_of(self.get_until(port, "/status.json", last_of, "/status.json"))
         self.assertEqual((last["channel"], last["state"]), ("hook", "delivered"))
         self.assertEqual(self.get(port, "/healthz"), (200, "ok\n"))
+        # the calendar first served by node a a second before node b: the
+        # same stamp (the shared meta), so the same bytes and entity tag
+        _, ha, ics_a = curl("http://127.0.0.1:%d/calendar.ics" % port)
+        time.sleep(1.1)
+        _, hb, ics_b = curl("http://127.0.0.1:%d/calendar.ics" % port_b)
+        self.assertEqual((ha["last-modified"], ha["etag"]), (hb["last-modified"], hb["etag"]))
+        self.assertEqual(ics_a, ics_b)
+        self.assertEqual(self.sql("SELECT count(*) FROM meta WHERE key LIKE 'feed%ics'"), "2")
         # the database gone: the link page is 503 with Retry-After, /healthz 503
         pg_ctl = ("pg_ctl", "-D", self.pg.data, "-w", "-l", os.path.join(self.pg.tmp, "log"))
         self.pg._run(*pg_ctl, "-m", "fast", "stop")
