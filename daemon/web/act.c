@@ -9,10 +9,12 @@
  * no longer in the plan 404). The GET page shows the action, who the link
  * was issued to, what the updates say now (s->answers), the forms (mark
  * complete, snooze, a progress note with its RAG status, not ours) and
- * the history: the reminders the outbox holds for the action and the
- * updates recorded (those the answers were built from: with PostgreSQL,
- * every node's, as last read). With ?done=<kind> or ?same=1 (where a POST
- * sends the browser) it opens with what was recorded.
+ * the history: the reminders the outbox holds for the action (with
+ * PostgreSQL, every node's: read through the state while the GET waits,
+ * suspended, and 503 with Retry-After when the database cannot answer)
+ * and the updates recorded (those the answers were built from: with
+ * PostgreSQL, every node's, as last read). With ?done=<kind> or ?same=1
+ * (where a POST sends the browser) it opens with what was recorded.
  *
  * A POST must carry the path's token in its form (the CSRF token) and come
  * from public_url's origin (Origin, else the Referer's origin); it is
@@ -780,16 +782,17 @@ static int act_get_later(struct tkl_service *s, const struct tkl_http_request *r
 {
     struct showing *x = req->defer ? calloc(1, sizeof(*x)) : NULL;
     int r = !req->defer ? -ENOTSUP
-            : x         ? tkl_state_item_notices(s->state, v->a->id, HISTORY_MAX, req->now,
-                                                 on_reminders, x)
-                        : -ENOMEM;
+            : x ? tkl_state_item_notices(s->state, v->a->id, HISTORY_MAX, req->now, on_reminders, x)
+                : -ENOMEM;
     if (r < 0) {
         free(x);
         if (r == -ENOTSUP)
             return r;
         (void)fclose(f);
         free(*body);
-        return r == -ENOMEM ? r : shown(NULL, r, NULL, resp);
+        if (r != -ENOMEM)
+            r = shown(NULL, r, NULL, resp);
+        return r < 0 ? -ENOMEM : 0;
     }
     /* queued: the completion frees x, answering through later if taken */
     char *tb = NULL;

@@ -229,8 +229,7 @@ static void on_stamp_written(void *data, int r)
 {
     (void)data;
     if (r < 0 && r != -ECANCELED && r != -ESHUTDOWN)
-        log_debug("web: a calendar's stamp was not written to the shared meta: %s",
-                  strerror(-r));
+        log_debug("web: a calendar's stamp was not written to the shared meta: %s", strerror(-r));
 }
 
 /* first_served on the meta every node shares: the stamp read (or written)
@@ -251,8 +250,8 @@ static int64_t first_served_shared(struct tkl_service *s, const char *key, uint6
     snprintf(k_hash, sizeof(k_hash), "feed-content:%s", key);
     if (tkl_state_set_meta(s->state, k_at, stamp, on_stamp_written, NULL) == 0)
         (void)tkl_state_set_meta(s->state, k_hash, (int64_t)content, on_stamp_written, NULL);
-    *x = (struct shared_stamp){.read_for = content, .found = true, .at = stamp, .hash = content,
-                               .used = x->used};
+    *x = (struct shared_stamp){
+        .read_for = content, .found = true, .at = stamp, .hash = content, .used = x->used};
     snprintf(x->key, sizeof(x->key), "%s", key);
     return stamp;
 }
