@@ -158,13 +158,16 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
     def sql(self, q):
         return self.pg.psql(q, self.db).strip()
 
-    def seed(self, n=N):
-        """n notices due now on hook to sink, as a put would write them,
-        and the NOTIFY that wakes the nodes."""
+    def wait_schema(self):
         deadline = time.monotonic() + 60
         while self.sql("SELECT to_regclass('notices') IS NOT NULL") != "t":
             self.assertLess(time.monotonic(), deadline, "the schema was not made")
             time.sleep(0.2)
+
+    def seed(self, n=N):
+        """n notices due now on hook to sink, as a put would write them,
+        and the NOTIFY that wakes the nodes."""
+        self.wait_schema()
         now = int(time.time())
         self.sql("BEGIN;"
                  "INSERT INTO notices(id, channel, recipient, team_id, team_name, due_at,"
@@ -690,10 +693,7 @@ teams = ( %s );
         with open(os.path.join(self.tmp, "b.conf"), "a") as f:
             f.write('http = { listen = [ "127.0.0.1:%d" ]; };\n' % port_b)
         self.start("b")
-        deadline = time.monotonic() + 60
-        while self.sql("SELECT to_regclass('notices') IS NOT NULL") != "t":
-            self.assertLess(time.monotonic(), deadline, "the schema was not made")
-            time.sleep(0.2)
+        self.wait_schema()
         now = int(time.time())
         self.sql("BEGIN;"
                  "INSERT INTO notices(id, channel, recipient, team_id, team_name, due_at,"
