@@ -9,7 +9,8 @@
 #include "../core/log.h"
 #include "../metrics/metrics.h"
 
-#define CLAIM_MAX 64 /* notices read from the outbox per channel and round */
+#define CLAIM_MAX     64  /* notices read from the outbox per channel and round */
+#define UNSERVED_WAIT 300 /* seconds a shared notice no notifier here serves waits */
 
 /* OUT_RELEASE: claimed (marked sending) but never handed to its notifier */
 enum outcome { OUT_DELIVERED, OUT_RETRY, OUT_FAILED, OUT_RELEASE };
@@ -487,6 +488,18 @@ static int fail_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s, i
     }
     x->e = e;
     x->s = s;
+    const struct tkl_notice *n = &s->notice;
+    if (e->shared && now - s->created_at < (int64_t)e->conf->max_age_hours * 3600) {
+        /* another node may serve it: back in the shared outbox for a while */
+        x->reply = strdup("no notifier of this name on this node; left for a node that has one");
+        x->out = OUT_RETRY;
+        x->at = now + UNSERVED_WAIT;
+        log_warning("no notifier %s on this node; notice=%" PRIu64 " recipient=%s is left in the "
+                    "shared outbox for a node that has one (looked at again in %d s, failed once "
+                    "older than delivery.max_age_hours)",
+                    n->channel, n->id, n->recipient, UNSERVED_WAIT);
+        return settle(e, x);
+    }
     x->reply = strdup("no notifier with this name is configured");
     fail_for_good(x, TKL_FAIL_NO_NOTIFIER, "no notifier with this name is configured",
                   " (fix the configuration, then tickler retry)", now);

@@ -62,6 +62,11 @@ struct tkl_delivery_host {
 struct tkl_deliverer {
     struct tkl_state *state;
     struct tkl_state_lease lease; /* this node's, for the notices it claims */
+    /* the state is shared by nodes: a channel no notifier here serves may
+     * be another node's (a configuration rolled out one node at a time),
+     * so its notices wait UNSERVED_WAIT seconds at a time for such a node,
+     * within delivery.max_age_hours; else they fail for good at once */
+    bool shared;
     const struct tkl_delivery_conf *conf;
     const struct tkl_team_dir *teams;
     struct tkl_plugin_instance *const *notifiers; /* instance name = channel */

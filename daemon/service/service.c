@@ -346,7 +346,9 @@ static int put_answers(struct tkl_service *s, struct tkl_updates *u)
         return r;
     tkl_answers_free(&s->answers);
     s->answers = fresh;
-    follow_snoozes(s, tkl_service_now(s));
+    int64_t now = tkl_service_now(s);
+    follow_snoozes(s, s->snoozes_from < now ? s->snoozes_from : now);
+    s->snoozes_from = INT64_MAX;
     return 0;
 }
 
@@ -690,6 +692,10 @@ static void run_requests(struct tkl_service *s)
     struct tkl_requests_result res = {.failed_at = INT64_MAX};
     if (s->stopping)
         return;
+    if (!c->report.n_request_updates) {
+        (void)uv_timer_stop(&s->request_timer);
+        return;
+    }
     /* like a queue round, a run waits for every officer's update to be read */
     int r = refresh_answers(s);
     if (r == 0)
@@ -1001,6 +1007,7 @@ int tkl_service_load(struct tkl_service *s)
     if ((r = open_outbox(s)) < 0)
         return r;
     s->last_run_known = INT64_MIN;
+    s->snoozes_from = INT64_MAX;
     /* PostgreSQL: the schedule is built once the shared last_run is read */
     s->last_run_pending = s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL;
     int64_t now = tkl_service_now(s), pending = INT64_MAX;
@@ -1102,6 +1109,8 @@ static void on_shared_last_run(void *data, int r, int64_t value)
     s->last_run_failures = 0;
     if (!s->answers_stale)
         follow_snoozes(s, from); /* a snooze that ended while stopped too */
+    else
+        s->snoozes_from = from; /* so too once the answers are read */
     char buf[32];
     int64_t next = tkl_scheduler_next_at(&s->rt->sched);
     log_notice("schedule built from the shared last run: %zu reminders scheduled, next %s",
@@ -1140,6 +1149,7 @@ static void on_pg_ready(void *data, int r)
             tkl_service_stop(s);
         return;
     }
+    s->state_ready = true;
     if (s->handles_open) {
         ask_last_run(s);
         if (read_answers(s, true) < 0)
@@ -1181,6 +1191,7 @@ static int start_pg_state(struct tkl_service *s, uv_loop_t *loop)
     tkl_state_on_wake(s->state, on_state_wake, s);
     tkl_state_on_updated(s->state, on_state_updated, s);
     s->deliverer.lease = (struct tkl_state_lease){s->node, c->lease_seconds};
+    s->deliverer.shared = true;
     log_notice("state on PostgreSQL as node %s (lease %d s)", c->node, c->lease_seconds);
     return 0;
 }

@@ -102,6 +102,12 @@ struct tkl_service {
      * and a queue round waits for the check it asked (round_waiting, with
      * round_pending) */
     bool answers_reading, answers_again, answers_again_all, round_waiting;
+    /* the schedule was built from this catch-up point before the answers
+     * were read: their first reading follows snoozes from it (else INT64_MAX) */
+    int64_t snoozes_from;
+    /* PostgreSQL: the state was set up (its schema made); until then what
+     * is queued on it waits for the database, however long it is away */
+    bool state_ready;
     /* update requests (report/request_updates.h): one timer armed for the next
      * phase; phases before requests_from are not caught up; a refused run
      * is tried again after request_backoff seconds, and requests_pending_at

@@ -18,7 +18,7 @@
  *
  * Leases: a claim leases its notices to the node until its now plus the
  * lease; the node's clock when the answer arrives is that now plus the
- * time the loop's monotonic clock says passed. When less than half the
+ * time the clock since boot (suspend included) says passed. When less than half the
  * lease is left by then (the node was stopped, SIGSTOP, or the database
  * answered late) nothing is handed out: the notices are released, as
  * another node may already hold them. While notices this node claimed are
@@ -114,7 +114,7 @@ struct op {
     int nparams;
     char *params[MAX_PARAMS];
     uint64_t id;       /* an outcome's notice */
-    uint64_t asked_ns; /* a claim, a renewal: the monotonic clock when asked */
+    uint64_t asked_ns; /* a claim, a renewal: clock_ns when asked */
     int lease_seconds; /* a claim */
     struct op *next;
 };
@@ -134,8 +134,8 @@ struct pgs {
     size_t txns;       /* sent, not answered */
     struct held *held; /* notices claimed here, outcome not recorded */
     size_t n_held, held_cap;
-    uint64_t (*clock_ns)(void); /* the monotonic clock */
-    int64_t base_now;           /* the node's clock: base_now at base_ns (uv_hrtime) */
+    uint64_t (*clock_ns)(void); /* the clock since boot, suspend included */
+    int64_t base_now;           /* the node's clock: base_now at base_ns (clock_ns) */
     uint64_t base_ns;
     uv_timer_t renew;
     uv_prepare_t prepare;
@@ -144,7 +144,7 @@ struct pgs {
 };
 
 /* A notice claimed here, its outcome not recorded: its lease holds, with
- * margin, until fresh_ns (the monotonic clock): half a lease after the
+ * margin, until fresh_ns (clock_ns): half a lease after the
  * claim or renewal that confirmed it was asked. */
 struct held {
     uint64_t id;
@@ -160,7 +160,7 @@ struct txn {
 static int pgs_commit(void *impl);
 
 /* The node's clock now (seconds): the last now a caller gave, plus what
- * the monotonic clock says passed since. */
+ * clock_ns says passed since. */
 static int64_t clock_now(const struct pgs *q)
 {
     if (!q->base_ns)
@@ -174,7 +174,19 @@ static void clock_set(struct pgs *q, int64_t now)
     q->base_ns = q->clock_ns();
 }
 
-/* The monotonic instant half of lease seconds after asked_ns. */
+/* The time since boot, suspend included (CLOCK_BOOTTIME), in
+ * nanoseconds: a lease runs on in the database while the machine sleeps,
+ * so it must seem to run on here too (CLOCK_MONOTONIC, uv_hrtime's, stops
+ * during a suspend). */
+static uint64_t boottime_ns(void)
+{
+    struct timespec t;
+    if (clock_gettime(CLOCK_BOOTTIME, &t) != 0)
+        return uv_hrtime(); /* not on this kernel: monotonic without suspend */
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* The clock_ns instant half of lease seconds after asked_ns. */
 static uint64_t half_lease_after(uint64_t asked_ns, int lease_seconds)
 {
     return asked_ns + (uint64_t)lease_seconds * 500000000u;
@@ -812,18 +824,26 @@ static void tell_all(struct pgs *q, struct op *p, int r);
 
 /* Closes the connection and the handles once draining and nothing is
  * left to answer, nor a notice held (its notifier's outcome still to
- * come) for at most half a lease, or at once while the connection is not
- * up: what waits for it is told -ENOTCONN (a stop does not wait for the
- * database). */
+ * come) for at most half a lease; at once while the connection is not
+ * up, and at the half lease even while the database, connected, has not
+ * answered (a lock held elsewhere): what waits for it is told -ENOTCONN
+ * or -ETIMEDOUT (a stop does not wait for the database longer; what it
+ * did not commit is undone, and the notices leased stay so until their
+ * lease ends). */
 static void maybe_drained(struct pgs *q)
 {
     if (!q->draining || q->pg_closed)
         return;
-    if (!tkl_pg_connected(q->pg)) {
+    bool connected = tkl_pg_connected(q->pg);
+    if (!connected || (q->drain_expired && (q->open || q->txns))) {
         struct op *ops = q->open;
         q->open = NULL;
         q->open_tail = &q->open;
-        tell_all(q, ops, -ENOTCONN); /* what they queue is refused (pg_closed) */
+        if (connected)
+            log_warning("postgresql: stopping without the answers of %zu groups the database has "
+                        "not answered in half a lease; what they did not commit is undone",
+                        q->txns + (ops != NULL));
+        tell_all(q, ops, connected ? -ETIMEDOUT : -ENOTCONN); /* what they queue is refused */
         q->pg_closed = true;
         tkl_pg_close(q->pg); /* tells what was sent -ECANCELED */
         release_handles(q);
@@ -1571,7 +1591,7 @@ int tkl_state_pg_new(uv_loop_t *loop, const struct tkl_state_pg_options *opts,
     q->lease_seconds = opts->lease_seconds;
     q->on_ready = opts->on_ready;
     q->data = opts->data;
-    q->clock_ns = opts->clock_ns ? opts->clock_ns : uv_hrtime;
+    q->clock_ns = opts->clock_ns ? opts->clock_ns : boottime_ns;
     q->open_tail = &q->open;
     if (!(q->node = strdup(opts->node))) {
         free(q);

@@ -160,8 +160,8 @@ struct tkl_state_pg_options {
      * a lost connection is tried again). NULL: nobody. */
     void (*on_ready)(void *data, int r);
     void *data;
-    /* the monotonic clock (nanoseconds) leases are timed by; NULL:
-     * uv_hrtime */
+    /* the clock (nanoseconds) leases are timed by; NULL: the time since
+     * boot, suspend included (CLOCK_BOOTTIME) */
     uint64_t (*clock_ns)(void);
 };
 

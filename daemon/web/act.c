@@ -1077,7 +1077,11 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
     if (tkl_update_check(&u) < 0)
         return refuse(resp, 400, "Nothing recorded", "tickler does not take this update.");
     if (!req->defer)
-        return -EINVAL; /* a POST is answered once the state has it */
+        return -EINVAL;               /* a POST is answered once the state has it */
+    if (s->node && !s->state_ready) { /* PostgreSQL never reached: nothing waits for it */
+        struct posting none = {.s = s};
+        return posted(&none, -ENOTCONN, false, resp);
+    }
     struct posting *p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;

@@ -79,7 +79,7 @@ static void render_outbox_stats(FILE *f, const struct tkl_outbox_stats *st, int6
 static void render_outbox(FILE *f, struct tkl_service *s, int64_t now)
 {
     struct tkl_outbox_stats st;
-    if (s->rt && s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL) {
+    if (s->node) { /* the backend in force: a reload changes it only at the next start */
         int64_t at = 0;
         const struct tkl_state_view *v = tkl_web_outbox_view(s, now, &at);
         if (v)
@@ -96,17 +96,19 @@ static void render_outbox(FILE *f, struct tkl_service *s, int64_t now)
 static void render_node(FILE *f, const struct tkl_service *s)
 {
     const struct tkl_state_conf *c = &s->rt->cfg->state;
-    bool pg = c->backend == TKL_STATE_POSTGRESQL;
+    /* the node and backend in force (s->node: PostgreSQL), which a reload
+     * changes only at the next start */
+    const char *node = s->node ? s->node : c->node;
     tkl_metrics_family(f, "tickler_node_info", "gauge",
                        "Always 1: this node's id and the backend of its state; the counters are "
                        "this node's own.");
     fputs("tickler_node_info{node=\"", f);
     char host[256] = "local";
-    if (!c->node && (gethostname(host, sizeof(host)) < 0 || !*host))
+    if (!node && (gethostname(host, sizeof(host)) < 0 || !*host))
         snprintf(host, sizeof(host), "local");
     host[sizeof(host) - 1] = '\0';
-    tkl_metrics_label_value(f, c->node ? c->node : host);
-    fprintf(f, "\",backend=\"%s\"} 1\n", pg ? "postgresql" : "sqlite");
+    tkl_metrics_label_value(f, node ? node : host);
+    fprintf(f, "\",backend=\"%s\"} 1\n", s->node ? "postgresql" : "sqlite");
 }
 
 static void render_build(FILE *f)

@@ -286,7 +286,7 @@ static void on_view(void *data, int r, struct tkl_state_view *v)
 
 void tkl_outbox_view_refresh(struct tkl_service *s, int64_t now)
 {
-    if (!s->state || !s->rt || s->rt->cfg->state.backend != TKL_STATE_POSTGRESQL)
+    if (!s->state || !s->node) /* s->node: the backend in force is PostgreSQL */
         return;
     if (!s->outbox_view && !(s->outbox_view = calloc(1, sizeof(*s->outbox_view))))
         return;
@@ -369,7 +369,7 @@ int tkl_web_outbox(struct tkl_service *s, const struct tkl_http_request *req,
     char *body = NULL;
     size_t len = 0;
     int r;
-    if (s->rt && s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL) {
+    if (s->node) { /* the backend in force: a reload changes it only at the next start */
         int64_t at = 0;
         const struct tkl_state_view *v = tkl_web_outbox_view(s, req->now, &at);
         if (!v) {

@@ -47,6 +47,11 @@ int tkl_web_report(struct tkl_service *s, const struct tkl_http_request *req,
         return tkl_http_text(resp, 400,
                              "from and to are days (YYYY-MM-DD), to not before from, "
                              "at most 50 years apart.");
+    if (s->answers_stale) { /* a report without them would say no one answered */
+        resp->retry_after = 1;
+        return tkl_http_text(resp, 503,
+                             "The officers' updates are being read; try again in a moment.");
+    }
     struct tkl_report r;
     int err =
         tkl_report_build(s->rt->store, &s->answers.updates, report_conf(s), from, to, today, &r);

@@ -42,7 +42,7 @@ int tkl_web_report(struct tkl_service *s, const struct tkl_http_request *req,
                    struct tkl_http_response *resp);
 int tkl_web_index(struct tkl_service *s, const struct tkl_http_request *req,
                   struct tkl_http_response *resp);
-/* The outbox every node shares (state.backend "postgresql") as last read
+/* The outbox every node shares (the PostgreSQL state in force) as last read
  * (operator.c), with when in *ret_read_at; a new read is queued when that
  * is older than a few seconds. NULL: none read yet, or another backend. */
 const struct tkl_state_view *tkl_web_outbox_view(struct tkl_service *s, int64_t now,

@@ -64,8 +64,8 @@ def _drop_databases():
     for db, _ in _pg_dbs.values():
         try:
             _pg.psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % db)
-        except subprocess.CalledProcessError as e:
-            print("dropping %s: %s" % (db, e.stderr), file=sys.stderr)
+        except AssertionError as e:
+            print("dropping %s: %s" % (db, e), file=sys.stderr)
     shutil.rmtree(_pg_dir, ignore_errors=True)
 
 
@@ -90,6 +90,42 @@ def pg_database(conf):
 def pg_sql(conf, sql):
     """Runs sql on the database of configuration conf; psql's output."""
     return _pg_server().psql(sql, pg_database(conf)[0]).strip()
+
+
+def pg_literal(v):
+    """v as an SQL literal: NULL, a number, or a quoted string."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, (int, float)):
+        return str(v)
+    return "'%s'" % str(v).replace("'", "''")
+
+
+def pg_insert(conf, table, columns, rows):
+    """Inserts rows (tuples of values for columns) into table of
+    configuration conf's database."""
+    pg_sql(conf, "INSERT INTO %s(%s) VALUES %s" % (
+        table, ", ".join(columns),
+        ", ".join("(%s)" % ", ".join(pg_literal(v) for v in r) for r in rows)))
+
+
+def updates_rows(conf, state, columns):
+    """The rows of the updates table in the state of the backend under
+    test, in the order recorded: lists of the values of columns (a
+    comma-separated list)."""
+    if PG:
+        if pg_sql(conf, "SELECT to_regclass('updates') IS NOT NULL") != "t":
+            return []
+        import json
+        return [tuple(r) for r in json.loads(pg_sql(
+            conf, "SELECT coalesce(json_agg(json_build_array(%s) ORDER BY id), '[]') FROM updates"
+            % columns))]
+    import sqlite3
+    db = sqlite3.connect(os.path.join(state, "tickler.db"))
+    try:
+        return db.execute("SELECT %s FROM updates ORDER BY id" % columns).fetchall()
+    finally:
+        db.close()
 
 
 _SOURCE = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))

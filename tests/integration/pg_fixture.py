@@ -54,7 +54,10 @@ class PostgreSQL:
         cmd = [os.path.join(PG_BIN, args[0]), *args[1:]]
         if self.root:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, check=check, capture_output=True, text=True, cwd="/")
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd="/")
+        if check and p.returncode != 0:
+            raise AssertionError("%s exited %d: %s" % (args[0], p.returncode, p.stderr))
+        return p
 
     @property
     def data(self):

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -125,12 +124,8 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         return json.loads(p.stdout)
 
     def updates(self):
-        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
-        try:
-            return db.execute("SELECT action_id, recipient, kind, rag, note, until_day "
-                              "FROM updates ORDER BY id").fetchall()
-        finally:
-            db.close()
+        return harness.updates_rows(self.conf, self.state,
+                                    "action_id, recipient, kind, rag, note, until_day")
 
     def report_csv(self):
         p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,

@@ -339,17 +339,22 @@ class Answers(Fixture):
 
     def record(self, action, kind, who, at, until_day=None):
         """Records an update as the action page does: a row of the updates
-        table with the plan as it stands."""
+        table with the plan as it stands (the shared database's on
+        PostgreSQL)."""
+        columns = ("action_id", "recipient", "team_id", "kind", "at", "link_issued_at",
+                   "until_day", "plan_deadline_day", "plan_deadline_text", "plan_status",
+                   "plan_owners")
+        values = (action["id"], who, action["teams"][0], kind, at, at - 3600, until_day,
+                  civil_day(action["deadline"]), action["deadline_text"],
+                  action["status_text"], action["owners"])
+        if harness.PG:
+            harness.pg_insert(self.conf, "updates", columns, [values])
+            return
         db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
         try:
             with db:
-                db.execute(
-                    "INSERT INTO updates(action_id, recipient, team_id, kind, at, "
-                    "link_issued_at, until_day, plan_deadline_day, plan_deadline_text, "
-                    "plan_status, plan_owners) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (action["id"], who, action["teams"][0], kind, at, at - 3600, until_day,
-                     civil_day(action["deadline"]), action["deadline_text"],
-                     action["status_text"], action["owners"]))
+                db.execute("INSERT INTO updates(%s) VALUES (%s)"
+                           % (", ".join(columns), ", ".join("?" * len(columns))), values)
         finally:
             db.close()
 

@@ -325,13 +325,14 @@ teams = ( %s );
     def test_retry_requeues_failed_and_wakes_the_daemon(self):
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
         try:
-            d.wait_for("delivery failed for good")
+            n = d.wait_for("delivery failed for good")
             gone = [n for n in self.outbox() if n["recipient"] == "gone"][0]
             p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
                                 "retry", str(gone["id"])], capture_output=True, text=True)
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("1 notice queued again", p.stdout)
-            n = d.wait_for("woken by tickler retry")
+            if not harness.PG:  # on PostgreSQL the retry's NOTIFY wakes the node
+                n = d.wait_for("woken by tickler retry")
             # sent again, and refused again for good
             d.wait_for("delivery failed for good", after=n)
             self.assertEqual(len([r for r in self.rec.requests if r[0] == "gone"]), 2)

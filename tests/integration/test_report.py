@@ -104,18 +104,25 @@ class Fixture(unittest.TestCase):
         """Records updates (action id, kind, who, day, rag, note, until)
         in the state database, the plan as it stands, as ticklerd records
         an officer's answer."""
-        if not os.path.exists(os.path.join(self.state, "tickler.db")):
+        if not (harness.pg_sql(self.conf, "SELECT to_regclass('updates') IS NOT NULL") == "t"
+                if harness.PG else os.path.exists(os.path.join(self.state, "tickler.db"))):
             # ticklerd makes the state database with its tables; tickler
             # only reads it
             d = Daemon(self.conf, self.state)
-            d.wait_for("web face on 127.0.0.1:%d" % self.port)
+            d.wait_for("schema version" if harness.PG else
+                       "web face on 127.0.0.1:%d" % self.port)
             self.assertEqual(d.stop(), 0, d.log())
         plan = self.actions()
+        rows = [update_row(aid, who, kind, instant(day), rag, note, until, plan[aid])
+                for (aid, kind, who, day, rag, note, until) in updates]
+        if harness.PG:
+            harness.pg_insert(self.conf, "updates", UPDATE_COLUMNS, rows)
+            return
         db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
         with db:
-            for (aid, kind, who, day, rag, note, until) in updates:
-                a = plan[aid]
-                insert_update(db, aid, who, kind, instant(day), rag, note, until, a)
+            db.executemany("INSERT INTO updates (%s) VALUES (%s)"
+                           % (", ".join(UPDATE_COLUMNS), ",".join("?" * len(UPDATE_COLUMNS))),
+                           rows)
         db.close()
 
     def with_updates(self):
@@ -137,18 +144,21 @@ KINDS = {"complete": 1, "snooze": 2, "progress": 3, "not-ours": 4}  # enum tkl_u
 RAGS = {None: 0, "red": 1, "amber": 2, "green": 3}  # enum tkl_rag
 
 
-def insert_update(db, aid, who, kind, at, rag, note, until, a):
-    """One row of the updates table, as tkl_outbox_add_update writes it."""
+UPDATE_COLUMNS = ("action_id", "recipient", "team_id", "kind", "at", "link_issued_at",
+                  "until_day", "rag", "note", "suggested_team", "plan_deadline_day",
+                  "plan_deadline_text", "plan_status", "plan_owners")
+
+
+def update_row(aid, who, kind, at, rag, note, until, a):
+    """One row of the updates table (UPDATE_COLUMNS), as
+    tkl_outbox_add_update writes it."""
     until_day = (dt.date.fromisoformat(until) - dt.date(1970, 1, 1)).days if until else None
     deadline = a["deadline"]
     deadline_day = ((dt.date.fromisoformat(deadline) - dt.date(1970, 1, 1)).days
                     if deadline else None)
-    db.execute("INSERT INTO updates (action_id, recipient, team_id, kind, at, link_issued_at, "
-               "until_day, rag, note, suggested_team, plan_deadline_day, plan_deadline_text, "
-               "plan_status, plan_owners) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-               (aid, who, a["teams"][0] if a["teams"] else None, KINDS[kind], at, at - 86400,
-                until_day, RAGS[rag], note, None, deadline_day, a["deadline_text"],
-                a["status_text"], a["owners"]))
+    return (aid, who, a["teams"][0] if a["teams"] else None, KINDS[kind], at, at - 86400,
+            until_day, RAGS[rag], note, None, deadline_day, a["deadline_text"],
+            a["status_text"], a["owners"])
 
 
 class Report(Fixture):
@@ -248,6 +258,16 @@ class Report(Fixture):
         self.daemon = Daemon(self.conf, self.state)
         self.daemon.wait_for("web face on 127.0.0.1:%d" % self.port)
         base = "http://127.0.0.1:%d/report" % self.port
+        # until the officers' updates are read (on PostgreSQL, once
+        # connected) the report is 503: it would say no one answered
+        deadline = harness.deadline(60)
+        while True:
+            status, h, body = curl(base)
+            if status != 503:
+                break
+            self.assertEqual(h["retry-after"], "1")
+            self.assertLess(time.monotonic(), deadline, self.daemon.log())
+            time.sleep(0.2)
         for fmt, ctype in (("html", "text/html; charset=utf-8"),
                            ("csv", "text/csv; charset=utf-8"),
                            ("md", "text/markdown; charset=utf-8")):
@@ -305,7 +325,8 @@ class Updates(Fixture):
 
     def test_no_database_the_plan_alone_and_none_created(self):
         p = self.tickler("report", "--format", "md")
-        self.assertIn(b"no state database", p.stderr)
+        self.assertIn(b"the database holds no tickler state yet" if harness.PG else
+                      b"no state database", p.stderr)
         self.assertIn(b"## As an Employer", p.stdout)
         self.assertFalse(os.path.exists(os.path.join(self.state, "tickler.db")))
         p = self.tickler("updates", "--json")

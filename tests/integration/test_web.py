@@ -449,6 +449,39 @@ class Reload(Fixture):
         self.daemon.wait_for("web face on 127.0.0.1:%d" % self.port, after=n)
         self.assertEqual(self.get("/healthz")[0], 200)
 
+    def test_a_changed_state_group_waits_for_the_restart_on_every_page(self):
+        self.sample()
+        self.start()
+        _, _, before = self.get("/metrics")
+        backend = re.search(rb'tickler_node_info\{[^}]*backend="(\w+)"', before).group(1)
+        end = harness.deadline(30)  # PostgreSQL: 503 until the shared outbox is first read
+        while self.get("/outbox")[0] == 503 and harness.PG and time.monotonic() < end:
+            time.sleep(0.1)
+        self.assertEqual(self.get("/outbox")[0], 200)
+        # the other backend, which the reload only warns of
+        with open(self.conf) as f:
+            text = f.read()
+        if harness.PG:
+            text = text.replace('backend = "postgresql";', 'backend = "sqlite";')
+        else:
+            conninfo = os.path.join(self.tmp, "conninfo")
+            with open(conninfo, "w") as f:
+                f.write("host=127.0.0.1 port=1 dbname=none\n")
+            os.chmod(conninfo, 0o600)
+            text += '\nstate = { backend = "postgresql"; conninfo_file = "%s"; };\n' % conninfo
+        with open(self.conf, "w") as f:
+            f.write(text)
+        n = len(self.daemon.lines)
+        self.daemon.proc.send_signal(1)
+        self.daemon.wait_for("configuration reloaded", after=n)
+        self.assertIn("the state group changed", self.daemon.log())
+        # the pages still show the state in force
+        status, _, body = self.get("/outbox")
+        self.assertEqual(status, 200, body)
+        _, _, after = self.get("/metrics")
+        self.assertIn(b'backend="%s"' % backend, after)
+        self.assertIn(b"tickler_outbox_notices{", after)
+
 
 class Load(Fixture):
     """Bounded, on loopback: not a benchmark (bench/ measures); asserts that
@@ -609,6 +642,11 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
 
     def state_of(self):
         """What the state database holds: updates, notices, entries."""
+        if harness.PG:
+            if harness.pg_sql(self.conf, "SELECT to_regclass('updates') IS NOT NULL") != "t":
+                return (0, 0, 0)  # no ticklerd has made the tables yet
+            return tuple(int(harness.pg_sql(self.conf, "SELECT count(*) FROM %s" % t))
+                         for t in ("updates", "notices", "entries"))
         db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
         try:
             return tuple(db.execute("SELECT count(*) FROM %s" % t).fetchone()[0]
@@ -617,11 +655,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
             db.close()
 
     def updates(self):
-        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
-        try:
-            return db.execute("SELECT action_id, recipient, kind FROM updates").fetchall()
-        finally:
-            db.close()
+        return harness.updates_rows(self.conf, self.state, "action_id, recipient, kind")
 
     def post(self, url, data, *headers):
         args = ["-X", "POST", "--data", data]
@@ -753,6 +787,25 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         status, h, _ = curl(self.url("/status"), "-X", "POST", "--data", form)
         self.assertEqual((status, h["allow"]), (405, "GET, HEAD"))
         self.assertEqual(len(self.updates()), 1)
+
+    def test_a_post_before_the_database_is_reached_is_answered_busy(self):
+        # a PostgreSQL that cannot be reached (nothing listens on the port)
+        conninfo = os.path.join(self.tmp, "conninfo")
+        with open(conninfo, "w") as f:
+            f.write("host=127.0.0.1 port=%d dbname=none connect_timeout=2\n" % harness.free_port())
+        os.chmod(conninfo, 0o600)
+        with open(self.conf, "a") as f:
+            f.write('%s\nstate = { backend = "postgresql"; conninfo_file = "%s"; node = "n1"; };\n'
+                    % (harness._MARK, conninfo))
+        self.start()
+        url = self.link()
+        form = "token=%s&do=complete" % url.rsplit("/", 1)[1]
+        # answered at once, not held until the database comes
+        status, h, body = curl(url, "-X", "POST", "--data", form, "-H",
+                               "Origin: http://127.0.0.1:%d" % self.port, "--max-time", "10")
+        self.assertEqual(status, 503, body)
+        self.assertIn(b"nothing recorded", body)
+        self.assertEqual(h.get("retry-after"), "5")
 
     def test_tickler_link_prints_a_link_only_when_it_can(self):
         def link(*args):

@@ -14,6 +14,7 @@
 
 #include "check_run.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -938,6 +939,39 @@ START_TEST(a_notice_retried_for_the_maximum_age_fails_as_expired)
 }
 END_TEST
 
+/* A state shared by nodes: a channel no notifier here serves waits in
+ * the outbox for a node that has one, not failed, until the maximum age. */
+START_TEST(a_shared_notice_no_notifier_here_serves_waits_for_another_node_then_fails)
+{
+    e.shared = true;
+    put("gone", "hr@example.org");
+    drive();
+    int64_t now = clock_ms / 1000;
+    char where[128];
+    snprintf(where, sizeof(where), "state = 0 AND attempts = 1 AND next_attempt = %" PRId64,
+             now + 300);
+    ck_assert_int_eq(count(where), 1);
+    /* not looked at again before its time */
+    clock_ms += 299 * 1000;
+    drive();
+    ck_assert_int_eq(count(where), 1);
+    /* still within the maximum age: left again */
+    clock_ms += 1000;
+    drive();
+    ck_assert_int_eq(count("state = 0 AND attempts = 2"), 1);
+    char *text = scrape();
+    ck_assert_double_eq(failed(text, "gone", "no_notifier"), 0);
+    free(text);
+    /* older than the maximum age: failed for good */
+    clock_ms += (int64_t)cfg->delivery.max_age_hours * 3600 * 1000;
+    drive();
+    ck_assert_int_eq(count("state = 2"), 1);
+    text = scrape();
+    ck_assert_double_eq(failed(text, "gone", "no_notifier"), 1);
+    free(text);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("delivery");
@@ -956,6 +990,7 @@ int main(void)
     tcase_add_test(tc, notices_that_fail_for_good_are_counted_by_reason);
     tcase_add_test(tc, a_transient_failure_then_success_is_two_requests_and_one_notification);
     tcase_add_test(tc, a_notice_retried_for_the_maximum_age_fails_as_expired);
+    tcase_add_test(tc, a_shared_notice_no_notifier_here_serves_waits_for_another_node_then_fails);
     tcase_add_test(tc, each_plan_action_gets_a_link_for_its_recipient);
     tcase_add_test(tc, no_links_without_a_key_or_a_public_url);
     tcase_add_test(tc, a_reply_that_repeats_a_link_is_not_kept);

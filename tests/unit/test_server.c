@@ -7,7 +7,9 @@
  * read, its Origin and Referer and the client's address (a trusted
  * proxy's X-Forwarded-For), and is refused otherwise (405, 413, 415, 400
  * for a bad form) before the page is asked; what a page sets (Location,
- * Retry-After, Referrer-Policy, X-Robots-Tag) is sent; a client that sends nothing is closed at the
+ * Retry-After, Referrer-Policy, X-Robots-Tag) is sent; a POST or GET whose
+ * page answers later is sent its answer then, or 503 with Retry-After when
+ * the server closes first (the late answer freed); a client that sends nothing is closed at the
  * timeout while others are served; the per-address limit holds; HTTPS works with a certificate and
  * key; sockets passed in (systemd) are served; and closing leaves no handle: uv_loop_close()
  * returns 0 in every test. */
@@ -40,31 +42,23 @@ static int page_calls;
 static int page_error; /* what the page returns */
 static char last_team[256];
 static char last_post[1024]; /* what the page saw of a POST */
-
-/* ---- the page and the server ------------------------------------------ */
-
-/* A page that answers later: 1, from a timer at once; 2, never (held
- * until the test answers). */
-static int later_mode;
+/* a POST's page answering later (tkl_http_later): the handle it took,
+ * the timer that runs later_step after later_ms */
+static bool later_mode;
 static struct tkl_http_later *held;
 static uv_timer_t later_timer;
+static unsigned later_ms;
+static void (*later_step)(void);
+static bool later_ran;
 
-static void answer_held(uv_timer_t *t)
+static void on_later_timer(uv_timer_t *t)
 {
     (void)t;
-    struct tkl_http_response resp = {.status = 200, .cache = "no-store"};
-    ck_assert_int_eq(tkl_http_text(&resp, 200, "answered later"), 0);
-    held->answer(held, &resp);
-    tkl_http_response_free(&resp);
-    held = NULL;
+    later_step();
+    later_ran = true;
 }
 
-static void close_server(uv_timer_t *t)
-{
-    (void)t;
-    tkl_http_server_close(srv);
-    srv = NULL;
-}
+/* ---- the page and the server ------------------------------------------ */
 
 static int page(void *data, const struct tkl_http_request *req, struct tkl_http_response *resp)
 {
@@ -73,10 +67,9 @@ static int page(void *data, const struct tkl_http_request *req, struct tkl_http_
     if (page_error)
         return page_error;
     if (later_mode) {
-        ck_assert_ptr_nonnull(held = req->defer(req));
-        ck_assert_int_eq(uv_timer_start(&later_timer, later_mode == 1 ? answer_held : close_server,
-                                        later_mode == 1 ? 0 : 20, 0),
-                         0);
+        if (!req->defer || !(held = req->defer(req)))
+            return -ENOMEM;
+        (void)uv_timer_start(&later_timer, on_later_timer, later_ms, 0);
         return TKL_HTTP_LATER;
     }
     const char *team = tkl_request_get(req->req, "team", 0);
@@ -158,9 +151,9 @@ static void setup(void)
 {
     ck_assert_int_eq(uv_loop_init(&loop), 0);
     memset(answered, 0, sizeof(answered));
-    page_calls = page_error = later_mode = 0;
+    page_calls = page_error = 0;
+    later_mode = later_ran = false;
     held = NULL;
-    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
     last_post[0] = '\0';
     srv = NULL;
     port = free_port();
@@ -170,7 +163,6 @@ static void teardown(void)
 {
     tkl_http_server_close(srv);
     srv = NULL;
-    uv_close((uv_handle_t *)&later_timer, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     ck_assert_int_eq(uv_loop_close(&loop), 0);
 }
@@ -185,6 +177,7 @@ struct fetch {
     const char *send;   /* a POST's body: "a=1" when NULL */
     bool chunked;       /* sent without a length */
     const char *cainfo; /* https with this CA */
+    long timeout_ms;    /* the client gives up after this; 0: 20 s */
     long status;
     char body[8192];
     size_t body_len;
@@ -229,7 +222,7 @@ static void do_fetch(struct fetch *f)
     curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, f);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, f->timeout_ms ? f->timeout_ms : 20000L);
     if (f->cainfo)
         curl_easy_setopt(c, CURLOPT_CAINFO, f->cainfo);
     if (hs)
@@ -420,6 +413,98 @@ START_TEST(a_post_reaches_the_link_page_with_its_form)
     ck_assert_int_eq(get("/a/x", NULL, NULL).status, 200);
     ck_assert_str_eq(last_post, "");
     ck_assert_int_eq(page_calls, 3);
+}
+END_TEST
+
+/* The held POST's answer: 303 to the page. */
+static void answer_held(void)
+{
+    struct tkl_http_response resp = {.status = 303};
+    resp.location = strdup("http://t.example/a/x?done=later");
+    char *body = strdup("recorded\n");
+    ck_assert_ptr_nonnull(body);
+    tkl_http_take(&resp, "text/plain; charset=utf-8", body, strlen(body));
+    held->answer(held, &resp);
+    tkl_http_response_free(&resp);
+    held = NULL;
+}
+
+/* The server closes with the POST waiting, then the page answers. */
+static void close_then_answer(void)
+{
+    tkl_http_server_close(srv);
+    srv = NULL;
+    answer_held();
+}
+
+static bool later_done(void *arg)
+{
+    (void)arg;
+    return later_ran;
+}
+
+START_TEST(a_post_answered_later_is_sent_when_the_page_answers)
+{
+    struct tkl_http_conf c = conf_for(port);
+    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
+    start(&c);
+    later_mode = true;
+    later_ms = 200;
+    later_step = answer_held;
+    char buf[256];
+    struct fetch f = post("/a/x", "token=x&do=complete", FORM, NULL);
+    ck_assert_int_eq(f.status, 303);
+    ck_assert_str_eq(header_of(&f, "Location", buf, sizeof(buf)),
+                     "http://t.example/a/x?done=later");
+    ck_assert_str_eq(f.body, "recorded\n");
+    ck_assert_int_eq(answered[TKL_ROUTE_ACT][303], 1);
+    /* the connection serves the next request as before */
+    later_mode = false;
+    ck_assert_int_eq(get("/a/x", NULL, NULL).status, 200);
+    uv_close((uv_handle_t *)&later_timer, NULL);
+}
+END_TEST
+
+START_TEST(a_post_waiting_when_the_server_closes_is_answered_503_and_its_late_answer_freed)
+{
+    struct tkl_http_conf c = conf_for(port);
+    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
+    start(&c);
+    later_mode = true;
+    later_ms = 200;
+    later_step = close_then_answer;
+    struct fetch f = {.method = "POST", .header = FORM, .send = "token=x&do=complete"};
+    snprintf(f.path, sizeof(f.path), "/a/x");
+    char buf[64];
+    run_client(fetch_fn, &f);
+    ck_assert(later_ran);
+    ck_assert_int_eq(f.rc, CURLE_OK); /* answered, not left hanging */
+    ck_assert_int_eq(f.status, 503);
+    ck_assert_str_eq(header_of(&f, "Retry-After", buf, sizeof(buf)), "5");
+    ck_assert_int_eq(answered[TKL_ROUTE_ACT][303], 0);
+    ck_assert_int_eq(answered[TKL_ROUTE_ACT][503], 1);
+    uv_close((uv_handle_t *)&later_timer, NULL);
+}
+END_TEST
+
+START_TEST(a_post_whose_client_went_is_let_go_when_the_page_answers)
+{
+    struct tkl_http_conf c = conf_for(port);
+    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
+    start(&c);
+    later_mode = true;
+    later_ms = 1500;
+    later_step = answer_held;
+    struct fetch f = {
+        .method = "POST", .header = FORM, .send = "token=x&do=complete", .timeout_ms = 300};
+    snprintf(f.path, sizeof(f.path), "/a/x");
+    run_client(fetch_fn, &f);
+    ck_assert_int_eq(f.rc, CURLE_OPERATION_TIMEDOUT);
+    ck_assert(tkl_run_until(&loop, later_done, NULL, 20000));
+    /* the server goes on serving */
+    later_mode = false;
+    ck_assert_int_eq(get("/a/x", NULL, NULL).status, 200);
+    uv_close((uv_handle_t *)&later_timer, NULL);
 }
 END_TEST
 
@@ -699,34 +784,40 @@ END_TEST
 START_TEST(a_get_whose_page_answers_later_waits_suspended_for_the_answer)
 {
     struct tkl_http_conf c = conf_for(port);
+    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
     start(&c);
     char buf[64];
-    later_mode = 1;
+    later_mode = true;
+    later_ms = 50;
+    later_step = answer_held;
     struct fetch f = get("/a/AbC", NULL, NULL);
-    ck_assert_int_eq(f.status, 200);
-    ck_assert_str_eq(f.body, "answered later\n");
-    ck_assert_str_eq(header_of(&f, "Cache-Control", buf, sizeof(buf)), "no-store");
+    ck_assert_int_eq(f.status, 303);
+    ck_assert_str_eq(f.body, "recorded\n");
     ck_assert_str_eq(header_of(&f, "X-Content-Type-Options", buf, sizeof(buf)), "nosniff");
     f = get("/a/AbC", "HEAD", NULL);
-    ck_assert_int_eq(f.status, 200);
+    ck_assert_int_eq(f.status, 303);
     ck_assert_uint_eq(f.body_len, 0);
-    ck_assert_int_eq(answered[TKL_ROUTE_ACT][200], 2);
+    ck_assert_int_eq(answered[TKL_ROUTE_ACT][303], 2);
     ck_assert_int_eq(page_calls, 2);
+    uv_close((uv_handle_t *)&later_timer, NULL);
 }
 END_TEST
 
-START_TEST(a_request_waiting_when_the_server_closes_is_answered_503_and_its_page_s_answer_freed)
+START_TEST(a_get_waiting_when_the_server_closes_is_answered_503_and_its_late_answer_freed)
 {
     struct tkl_http_conf c = conf_for(port);
+    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
     start(&c);
     char buf[64];
-    later_mode = 2;
+    later_mode = true;
+    later_ms = 50;
+    later_step = close_then_answer;
     struct fetch f = get("/a/AbC", NULL, NULL);
+    ck_assert(later_ran);
     ck_assert_int_eq(f.status, 503);
     ck_assert_str_eq(header_of(&f, "Retry-After", buf, sizeof(buf)), "5");
     ck_assert_ptr_null(srv);
-    ck_assert_ptr_nonnull(held);
-    answer_held(NULL); /* the page's answer, after the server went: freed */
+    uv_close((uv_handle_t *)&later_timer, NULL);
 }
 END_TEST
 
@@ -738,6 +829,10 @@ static Suite *suite(void)
     tcase_add_test(tc, a_page_gets_its_route_and_every_answer_the_safety_headers);
     tcase_add_test(tc, what_no_page_takes_is_refused_by_the_server);
     tcase_add_test(tc, a_post_reaches_the_link_page_with_its_form);
+    tcase_add_test(tc, a_post_answered_later_is_sent_when_the_page_answers);
+    tcase_add_test(tc,
+                   a_post_waiting_when_the_server_closes_is_answered_503_and_its_late_answer_freed);
+    tcase_add_test(tc, a_post_whose_client_went_is_let_go_when_the_page_answers);
     tcase_add_test(tc, posts_the_page_cannot_take_are_refused_before_it_is_asked);
     tcase_add_test(tc, a_trusted_proxy_names_the_client);
     tcase_add_test(tc, a_current_copy_gets_304_and_head_gets_no_body);
@@ -747,8 +842,8 @@ static Suite *suite(void)
     tcase_add_test(tc, sockets_passed_in_are_served_instead_of_listen);
     tcase_add_test(tc, https_with_a_certificate_and_key);
     tcase_add_test(tc, a_get_whose_page_answers_later_waits_suspended_for_the_answer);
-    tcase_add_test(
-        tc, a_request_waiting_when_the_server_closes_is_answered_503_and_its_page_s_answer_freed);
+    tcase_add_test(tc,
+                   a_get_waiting_when_the_server_closes_is_answered_503_and_its_late_answer_freed);
     suite_add_tcase(s, tc);
     return s;
 }
