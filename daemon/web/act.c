@@ -827,13 +827,18 @@ static int act_get(struct tkl_service *s, const struct tkl_http_request *req,
     int r = html_now(f, s, v);
     html_forms(f, v);
     fputs("<section aria-labelledby=\"h-history\">\n<h2 id=\"h-history\">History</h2>\n", f);
-    if (r == 0 && s->state) {
+    bool listed = false;
+    if (r == 0 && s->node && !s->state_ready) { /* PostgreSQL never reached: nothing waits */
+        struct tkl_item_notices none = {0};
+        html_reminder_list(f, -ENOTCONN, &none, v->tok.recipient);
+        listed = true;
+    } else if (r == 0 && s->state) {
         r = act_get_later(s, req, v, f, &body, &len, resp);
         if (r != -ENOTSUP)
             return r; /* f closed */
         r = 0;
     }
-    if (r == 0)
+    if (r == 0 && !listed)
         r = html_reminders(f, s, v);
     if (r == 0)
         r = html_updates(f, s, v);

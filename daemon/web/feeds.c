@@ -437,6 +437,8 @@ static int read_stamp(struct tkl_service *s, const struct tkl_http_request *req,
                       const struct feed_req *f, uint64_t content)
 {
     char k_at[FEED_KEY_SIZE + 16], k_hash[FEED_KEY_SIZE + 16];
+    if (!s->state_ready) /* PostgreSQL never reached: nothing waits for it */
+        return -EAGAIN;
     struct stamp_read *x = calloc(1, sizeof(*x));
     if (!x)
         return -ENOMEM;
