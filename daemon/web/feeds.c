@@ -22,6 +22,9 @@
  * (suspended, tkl_http_later) for the shared values, then is made again
  * with them; a new stamp is written without waiting. Two nodes stamping
  * the same new content at once may each keep their own until it changes.
+ * Until the node first reached the database a feed is stamped
+ * provisionally: kept (and written) then, unless the shared meta holds a
+ * stamp of that content.
  */
 #include "web.h"
 
@@ -66,6 +69,7 @@ struct feed {
     uint64_t used;           /* the cache's clock when it was last served */
     uint64_t generation;     /* the service's sources_generation it was made for */
     int32_t day;             /* and the day */
+    bool provisional;        /* stamped before the shared meta could be read */
     char *body;
     size_t len;
     char etag[48];
@@ -196,6 +200,13 @@ static struct feed *slot_of(struct tkl_feed_cache *c, const char *key)
     return victim;
 }
 
+/* Whether record e was stamped before the shared meta could be read, and
+ * now it can. */
+static bool stale(const struct tkl_service *s, const struct feed *e)
+{
+    return e->provisional && s->state_ready;
+}
+
 /* The shared stamp of key, or NULL. */
 static struct shared_stamp *stamp_of(struct tkl_feed_cache *c, const char *key)
 {
@@ -233,19 +244,22 @@ static void on_stamp_written(void *data, int r)
 }
 
 /* first_served on the meta every node shares: the stamp read (or written)
- * for content, else a new one, written without waiting. */
+ * for content, else a new one (prev itself when adopt: this content's
+ * provisional stamp), written without waiting. */
 static int64_t first_served_shared(struct tkl_service *s, const char *key, uint64_t content,
-                                   int64_t now, int64_t prev)
+                                   int64_t now, int64_t prev, bool adopt)
 {
     char k_at[FEED_KEY_SIZE + 16], k_hash[FEED_KEY_SIZE + 16];
+    if (!s->state_ready) /* a provisional stamp, made again once it is read */
+        return now > prev || prev > now ? now : prev + 1;
     struct shared_stamp *x = stamp_slot(s->feeds, key);
     bool known = x->found && x->at > 0 && x->at <= now;
     x->used = ++s->feeds->clock;
     if (known && x->hash == content)
         return x->at;
-    if (known && x->at > prev)
+    if (known && x->at > prev && !adopt)
         prev = x->at;
-    int64_t stamp = now > prev || prev > now ? now : prev + 1;
+    int64_t stamp = adopt ? prev : now > prev || prev > now ? now : prev + 1;
     snprintf(k_at, sizeof(k_at), "feed:%s", key);
     snprintf(k_hash, sizeof(k_hash), "feed-content:%s", key);
     if (tkl_state_set_meta(s->state, k_at, stamp, on_stamp_written, NULL) == 0)
@@ -263,17 +277,19 @@ static int64_t first_served_shared(struct tkl_service *s, const char *key, uint6
  * calendar look changed. New content is stamped now (a second after the
  * previous stamp at the earliest: a client that only sends
  * If-Modified-Since must see the change). Without the outbox, the time
- * this daemon first served it.
+ * this daemon first served it. adopt: this content was served already,
+ * stamped prev before the meta every node shares could be read; unless
+ * that meta holds a stamp of it, prev stays.
  */
 static int64_t first_served(struct tkl_service *s, const char *key, uint64_t content, int64_t now,
-                            int64_t prev)
+                            int64_t prev, bool adopt)
 {
     char k_at[FEED_KEY_SIZE + 16], k_hash[FEED_KEY_SIZE + 16];
     int64_t at = 0, hash = 0;
     snprintf(k_at, sizeof(k_at), "feed:%s", key);
     snprintf(k_hash, sizeof(k_hash), "feed-content:%s", key);
     if (shared_meta(s))
-        return first_served_shared(s, key, content, now, prev);
+        return first_served_shared(s, key, content, now, prev, adopt);
     /* a stamp past the clock (set back, or an earlier --now) is none */
     bool known = s->outbox && tkl_outbox_get_meta(s->outbox, k_at, &at) == 0 && at > 0 && at <= now;
     if (known && tkl_outbox_get_meta(s->outbox, k_hash, &hash) == 0 && (uint64_t)hash == content)
@@ -295,9 +311,10 @@ static int refresh(struct tkl_service *s, struct feed *e, const struct feed_req 
 {
     uint64_t content = content_hash(f);
     bool same_key = !strcmp(e->key, f->key);
-    if (same_key && e->content == content && e->body)
+    if (same_key && e->content == content && e->body && !stale(s, e))
         return 0;
-    int64_t stamp = first_served(s, f->key, content, now, same_key ? e->first_seen : 0);
+    bool adopt = same_key && e->content == content && e->body && e->first_seen <= now;
+    int64_t stamp = first_served(s, f->key, content, now, same_key ? e->first_seen : 0, adopt);
     char *body;
     size_t len;
     int r = render(f, stamp, &body, &len);
@@ -309,6 +326,7 @@ static int refresh(struct tkl_service *s, struct feed *e, const struct feed_req 
     snprintf(e->key, sizeof(e->key), "%s", f->key);
     e->content = content;
     e->first_seen = stamp;
+    e->provisional = shared_meta(s) && !s->state_ready;
     e->body = body;
     e->len = len;
     memcpy(e->etag, tagged.etag, sizeof(e->etag));
@@ -340,8 +358,8 @@ static struct feed *current(struct tkl_service *s, const char *key, int64_t now)
     if (!s->feeds)
         return NULL;
     struct feed *e = slot_of(s->feeds, key);
-    return !strcmp(e->key, key) && e->body && e->generation == s->sources_generation &&
-                   e->day == tkl_local_day(now)
+    return !strcmp(e->key, key) && e->body && !stale(s, e) &&
+                   e->generation == s->sources_generation && e->day == tkl_local_day(now)
                ? e
                : NULL;
 }
@@ -427,7 +445,7 @@ static bool stamp_unread(struct tkl_service *s, const struct tkl_http_request *r
                          const struct feed_req *f, uint64_t content)
 {
     const struct shared_stamp *x = stamp_of(s->feeds, f->key);
-    return shared_meta(s) && req->defer && !(x && x->read_for == content);
+    return shared_meta(s) && s->state_ready && req->defer && !(x && x->read_for == content);
 }
 
 /* Queues the reads of f's stamp in the shared meta and defers req's
@@ -437,8 +455,6 @@ static int read_stamp(struct tkl_service *s, const struct tkl_http_request *req,
                       const struct feed_req *f, uint64_t content)
 {
     char k_at[FEED_KEY_SIZE + 16], k_hash[FEED_KEY_SIZE + 16];
-    if (!s->state_ready) /* PostgreSQL never reached: nothing waits for it */
-        return -EAGAIN;
     struct stamp_read *x = calloc(1, sizeof(*x));
     if (!x)
         return -ENOMEM;
@@ -477,7 +493,7 @@ static int serve(struct tkl_service *s, const struct tkl_http_request *req,
         return -ENOMEM;
     struct feed *e = slot_of(s->feeds, f->key);
     uint64_t content = content_hash(f);
-    bool made = !strcmp(e->key, f->key) && e->content == content && e->body;
+    bool made = !strcmp(e->key, f->key) && e->content == content && e->body && !stale(s, e);
     if (!made && stamp_unread(s, req, f, content))
         return read_stamp(s, req, f, content);
     int r = refresh(s, e, f, now);
