@@ -46,10 +46,11 @@ struct tkl_http_request {
     /* the client's address ("192.0.2.1", "2001:db8::1"), from
      * X-Forwarded-For when the peer is a trusted proxy; "" when unknown */
     const char *client;
-    /* A POST's page may answer later (waiting for the state): defer(req)
-     * gives the handle to answer through (NULL: out of memory), then the
-     * page returns TKL_HTTP_LATER. NULL: the page answers before it
-     * returns. */
+    /* A page may answer later (waiting for the state): defer(req) gives
+     * the handle to answer through (NULL: out of memory), then the page
+     * returns TKL_HTTP_LATER; its connection waits, suspended, and a
+     * server closing meanwhile answers it 503 with Retry-After. NULL: the
+     * page answers before it returns. */
     struct tkl_http_later *(*defer)(const struct tkl_http_request *req);
     void *conn; /* the server's, for defer */
 };

@@ -33,11 +33,11 @@ struct later;
 
 struct tkl_http_server {
     struct tkl_http_server_host host;
-    struct later *laters; /* the POSTs suspended, waiting for their page's answer */
+    struct later *laters; /* the requests suspended, waiting for their page's answer */
     struct listener *v;
     size_t n;
     unsigned closing;  /* handles whose close callback has not run */
-    uint64_t later_ms; /* how long a POST waits for its page's answer */
+    uint64_t later_ms; /* how long a request waits for its page's answer */
     char *cert, *key;  /* PEM, kept while MHD may read them */
     char addresses[512];
     unsigned char (*proxies)[16]; /* trusted proxies, IPv4 as ::ffff:a.b.c.d */
@@ -45,7 +45,8 @@ struct tkl_http_server {
 };
 
 /* A POST being read: routed at its headers, its body kept (up to
- * TKL_FORM_BODY_MAX) until the end. */
+ * TKL_FORM_BODY_MAX) until the end. Also a GET or HEAD whose page answers
+ * later: its routed request, no body. */
 struct post_body {
     struct tkl_request req;
     char *data;
@@ -56,32 +57,38 @@ struct post_body {
 };
 
 /*
- * A POST whose page answers later: its connection is suspended
+ * A request whose page answers later: its connection is suspended
  * (MHD_suspend_connection) until the answer comes, then resumed and the
- * answer sent. Freed once both the page answered and the connection let
- * go of it (sent, closed, or the server closed).
+ * answer sent. A server closing meanwhile answers it 503 with Retry-After
+ * itself. Freed once both the page answered and the connection let go of
+ * it (sent, closed, or the server closed).
  */
 struct later {
     struct tkl_http_later base; /* first: the page's handle */
     struct tkl_http_server *srv;
     struct listener *l; /* NULL once the connection let go */
     struct MHD_Connection *c;
-    struct tkl_http_response resp; /* the answer, once answered */
-    bool answered, suspended;
-    bool page_done; /* the page called answer (else it still may) */
+    struct tkl_http_response resp; /* the answer to send, once has_resp */
+    bool answered;                 /* the page answered */
+    bool has_resp, suspended;
     /* the loop's ms: answered 503 if the page has not, so that a database
      * holding a lock does not hold the officer's page (http.timeout_seconds
-     * after the POST, as for a stalled connection) */
+     * after the request, as for a stalled connection) */
     uint64_t deadline;
     struct later *prev, *next; /* srv->laters, while the connection holds it */
 };
 
-/* What defer needs of the request being answered. */
+/* What defer needs of the request being answered: a GET's state is
+ * made (in *con_cls) only when its page defers. */
 struct defer_ctx {
     struct tkl_http_server *srv;
     struct MHD_Connection *c;
     struct post_body *p;
+    void **con_cls;
+    const struct tkl_request *req;
 };
+
+#define STOP_RETRY_SECONDS 5 /* a request the server's close answers 503 */
 
 /* The connection state of a GET or HEAD: nothing but "headers seen". */
 static int seen;
@@ -303,14 +310,11 @@ static void later_unlink(struct later *x)
 
 static void on_timer(uv_timer_t *t);
 
-/* The page's answer: kept, and the connection resumed to send it at
- * MHD's next run (the listener's timer, at once); freed when the
- * connection let go already. */
-/* x's answer resp (taken) sent: the connection resumed to send it at
+/* x's answer resp (taken) to send: the connection resumed to send it at
  * MHD's next run (the listener's timer, at once). */
 static void later_send(struct later *x, struct tkl_http_response *resp)
 {
-    x->answered = true;
+    x->has_resp = true;
     x->resp = *resp;
     resp->body = NULL;
     resp->location = NULL;
@@ -322,14 +326,18 @@ static void later_send(struct later *x, struct tkl_http_response *resp)
     }
 }
 
-/* The page's answer: kept and sent (later_send); dropped when the POST
- * was answered already (its wait ran out) or the connection let go, and
- * then freed with x once the connection let go too. */
+/* The page's answer: kept and sent (later_send); freed when the
+ * connection let go already, or the request was answered meanwhile (its
+ * wait ran out, or the server closing). */
 static void later_answer(struct tkl_http_later *base, struct tkl_http_response *resp)
 {
     struct later *x = (struct later *)base;
-    x->page_done = true;
-    if (x->answered || !x->l) {
+    if (x->answered) { /* a page that broke the contract: answered twice */
+        tkl_http_response_free(resp);
+        return;
+    }
+    x->answered = true;
+    if (!x->l || x->has_resp) {
         tkl_http_response_free(resp);
         if (!x->l)
             free(x); /* the connection let go first */
@@ -338,14 +346,15 @@ static void later_answer(struct tkl_http_later *base, struct tkl_http_response *
     later_send(x, resp);
 }
 
-/* The POSTs of listener l whose page has not answered by their deadline
- * (now) are answered 503; returns the earliest deadline of those still
- * waiting, or UINT64_MAX. */
+/* The requests of listener l whose page has not answered by their
+ * deadline (now) are answered 503; returns the earliest deadline of those
+ * still waiting (now when one was answered, for MHD to run at once), or
+ * UINT64_MAX. */
 static uint64_t laters_expire(struct listener *l, uint64_t now)
 {
     uint64_t next = UINT64_MAX;
     for (struct later *x = l->srv->laters; x; x = x->next) {
-        if (x->l != l || x->answered)
+        if (x->l != l || x->has_resp)
             continue;
         if (now < x->deadline) {
             next = x->deadline < next ? x->deadline : next;
@@ -353,14 +362,15 @@ static uint64_t laters_expire(struct listener *l, uint64_t now)
         }
         struct tkl_http_response resp = {0};
         if (tkl_http_text(&resp, 503,
-                          "The answer could not be recorded in time; it may still be. Go back "
-                          "and send it again in a moment: it is recorded once.") < 0)
+                          "The database did not answer in time. Try again in a moment: an "
+                          "answer sent twice is recorded once.") < 0)
             resp = (struct tkl_http_response){.status = 503};
         resp.retry_after = 5;
-        log_warning("http: a POST waited %" PRIu64 " s for the state; answered 503",
+        resp.cache = "no-store";
+        log_warning("http: a request waited %" PRIu64 " s for the state; answered 503",
                     l->srv->later_ms / 1000);
         later_send(x, &resp);
-        next = now; /* MHD runs at once for the connection resumed */
+        next = now;
     }
     return next;
 }
@@ -368,10 +378,20 @@ static uint64_t laters_expire(struct listener *l, uint64_t now)
 static struct tkl_http_later *defer(const struct tkl_http_request *req)
 {
     struct defer_ctx *d = req->conn;
-    struct listener *l = d && d->p && !d->p->later ? listener_of(d->srv, d->c) : NULL;
+    if (!d || (d->p && d->p->later))
+        return NULL;
+    struct listener *l = listener_of(d->srv, d->c);
     struct later *x = l ? calloc(1, sizeof(*x)) : NULL;
     if (!x)
         return NULL;
+    if (!d->p) { /* a GET or HEAD: its state from now on */
+        if (!(d->p = calloc(1, sizeof(*d->p)))) {
+            free(x);
+            return NULL;
+        }
+        d->p->req = *d->req;
+        *d->con_cls = d->p;
+    }
     x->base.answer = later_answer;
     x->srv = d->srv;
     x->l = l;
@@ -392,7 +412,8 @@ static void later_let_go(struct later *x)
     later_unlink(x);
     x->l = NULL;
     tkl_http_response_free(&x->resp);
-    if (x->page_done)
+    x->resp = (struct tkl_http_response){0};
+    if (x->answered)
         free(x);
 }
 
@@ -404,14 +425,15 @@ static int route_refused(struct tkl_http_response *resp, int r)
 
 /* The page's answer to the routed request req (its query read from c;
  * form the POST's, or NULL), or the server's own 400, 500 or 503; or,
- * for the POST p whose page answers later, nothing yet (p->later set).
- * Returns whether the answer is in resp. */
+ * when the page answers later, nothing yet (*con_cls the request's
+ * post_body, its later set). Returns whether the answer is in resp. */
 static bool call_page(struct tkl_http_server *srv, struct MHD_Connection *c,
-                      struct tkl_request *req, const struct tkl_form *form, struct post_body *p,
+                      struct tkl_request *req, const struct tkl_form *form, void **con_cls,
                       struct tkl_http_response *resp)
 {
     int r;
-    struct defer_ctx d = {srv, c, p};
+    struct post_body *p = *con_cls != &seen ? *con_cls : NULL;
+    struct defer_ctx d = {srv, c, p, con_cls, req};
     char client[INET6_ADDRSTRLEN];
     struct query_ctx q = {req, 0};
     (void)MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
@@ -424,12 +446,13 @@ static bool call_page(struct tkl_http_server *srv, struct MHD_Connection *c,
         .origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"),
         .referer = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Referer"),
         .client = client,
-        .defer = p ? defer : NULL,
+        .defer = defer,
         .conn = &d,
     };
     if (q.r < 0)
         r = tkl_http_text(resp, 400, "Unknown or malformed query argument.");
-    else if ((r = srv->host.handle(srv->host.data, &hr, resp)) == TKL_HTTP_LATER && p && p->later)
+    else if ((r = srv->host.handle(srv->host.data, &hr, resp)) == TKL_HTTP_LATER && d.p &&
+             d.p->later)
         return false;
     else if (r == TKL_HTTP_LATER)
         r = -EIO; /* nothing taken to answer through */
@@ -444,18 +467,19 @@ static bool call_page(struct tkl_http_server *srv, struct MHD_Connection *c,
 }
 
 /* Fills resp for a GET or HEAD of url: the page's answer, or the server's
- * own 400, 404, 500 or 503. */
-static void answer_get(struct tkl_http_server *srv, struct MHD_Connection *c, const char *url,
-                       struct tkl_request *req, struct tkl_http_response *resp)
+ * own 400, 404, 500 or 503. Returns false when the page answers later
+ * (*con_cls then its post_body). */
+static bool answer_get(struct tkl_http_server *srv, struct MHD_Connection *c, const char *url,
+                       struct tkl_request *req, void **con_cls, struct tkl_http_response *resp)
 {
     int r = tkl_request_route(url, req);
     if (r < 0) {
         req->route = TKL_ROUTE_COUNT;
         if (route_refused(resp, r) < 0)
             resp->status = 503;
-        return;
+        return true;
     }
-    (void)call_page(srv, c, req, NULL, NULL, resp);
+    return call_page(srv, c, req, NULL, con_cls, resp);
 }
 
 /* Whether the Content-Length c announces is more than a form may have. */
@@ -551,7 +575,8 @@ static bool answer_post(struct tkl_http_server *srv, struct MHD_Connection *c, s
         if (tkl_http_text(resp, r == -ENOMEM ? 503 : 400, why) < 0)
             resp->status = 503;
     } else {
-        now = call_page(srv, c, &p->req, &form, p, resp);
+        void *con_cls = p;
+        now = call_page(srv, c, &p->req, &form, &con_cls, resp);
     }
     tkl_form_free(&form);
     return now;
@@ -572,6 +597,22 @@ static enum MHD_Result finish(struct tkl_http_server *srv, struct MHD_Connection
         srv->host.answered(srv->host.data, req->route, code);
     tkl_http_response_free(resp);
     return ok;
+}
+
+/* The request p whose page answers later: its connection suspended until
+ * the answer comes (sent at once when the page broke the contract and
+ * answered already). */
+static enum MHD_Result suspend(struct tkl_http_server *srv, struct MHD_Connection *c,
+                               const char *method, struct post_body *p)
+{
+    if (p->later->has_resp) {
+        struct tkl_http_response resp = p->later->resp;
+        p->later->resp = (struct tkl_http_response){0};
+        return finish(srv, c, method, &p->req, &resp);
+    }
+    MHD_suspend_connection(c);
+    p->later->suspended = true;
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -603,28 +644,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*con_cls == &seen) {
-        answer_get(srv, c, url, &req, &resp);
-        return finish(srv, c, method, &req, &resp);
+        if (answer_get(srv, c, url, &req, con_cls, &resp))
+            return finish(srv, c, method, &req, &resp);
+        return suspend(srv, c, method, *con_cls);
     }
     struct post_body *p = *con_cls;
     req = p->req;
-    if (p->later) { /* resumed: the page's answer came (else not yet) */
-        if (!p->later->answered)
+    if (p->later) { /* resumed: the answer came (else not yet) */
+        if (!p->later->has_resp)
             return MHD_YES;
         resp = p->later->resp;
         p->later->resp = (struct tkl_http_response){0};
         return finish(srv, c, method, &req, &resp);
     }
-    if (!answer_post(srv, c, p, &resp)) {
-        if (p->later->answered) { /* a page that broke the contract: answered already */
-            resp = p->later->resp;
-            p->later->resp = (struct tkl_http_response){0};
-            return finish(srv, c, method, &req, &resp);
-        }
-        MHD_suspend_connection(c);
-        p->later->suspended = true;
-        return MHD_YES;
-    }
+    if (!answer_post(srv, c, p, &resp))
+        return suspend(srv, c, method, p);
     return finish(srv, c, method, &req, &resp);
 }
 
@@ -848,13 +882,24 @@ void tkl_http_server_close(struct tkl_http_server *srv)
     if (!srv)
         return;
     /* MHD stops only with no connection suspended: those still waiting
-     * for their page are resumed, then closed unanswered (the page's
-     * answer, when it comes, is freed) */
+     * for their page are resumed and answered 503 with Retry-After, as
+     * far as one run of MHD sends it (the page's answer, when it comes,
+     * is freed) */
+    bool resumed = false;
     for (struct later *x = srv->laters; x; x = x->next)
         if (x->suspended) {
             x->suspended = false;
+            if (tkl_http_text(&x->resp, 503, "Stopping; try again shortly.") < 0)
+                x->resp.status = 503;
+            x->resp.retry_after = STOP_RETRY_SECONDS;
+            x->resp.cache = "no-store";
+            x->has_resp = true;
             MHD_resume_connection(x->c);
+            resumed = true;
         }
+    for (size_t i = 0; resumed && i < srv->n; i++)
+        if (srv->v[i].d)
+            (void)MHD_run(srv->v[i].d);
     for (size_t i = 0; i < srv->n; i++) {
         struct listener *l = &srv->v[i];
         if (l->handles) {

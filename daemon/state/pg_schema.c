@@ -187,6 +187,21 @@ static const struct {
      " CASE WHEN r.lease_until > $2::bigint THEN r.lease_until END"
      " FROM s LEFT JOIN r ON true ORDER BY r.k, r.id DESC",
      3},
+    /* entries_item leads with item_id: no scan of the entries */
+    {TKL_PG_ITEM_HISTORY,
+     "SELECT e.item_id, n.id, n.channel, n.recipient, n.team_id, n.team_name, min(e.stage_key),"
+     " n.state, n.attempts, coalesce(n.lease_until > $5::bigint, false), n.created_at,"
+     " n.finished_at FROM entries e JOIN notices n ON n.id = e.notice_id"
+     " WHERE e.item_id = $1 AND e.stage NOT IN ($2::integer, $3::integer)"
+     " GROUP BY n.id, e.item_id ORDER BY n.id DESC LIMIT $4::bigint",
+     5},
+    {TKL_PG_LAST_NOTICES,
+     "SELECT DISTINCT ON (e.item_id COLLATE \"C\") e.item_id, n.id, n.channel, n.recipient,"
+     " n.team_id, n.team_name, e.stage_key, n.state, n.attempts,"
+     " coalesce(n.lease_until > $2::bigint, false), n.created_at, n.finished_at"
+     " FROM entries e JOIN notices n ON n.id = e.notice_id WHERE e.stage <> $1::integer"
+     " ORDER BY e.item_id COLLATE \"C\", n.id DESC, e.idx",
+     2},
     {TKL_PG_META_SET,
      "INSERT INTO meta(key, value) VALUES($1, $2::bigint)"
      " ON CONFLICT (key) DO UPDATE SET value = excluded.value",

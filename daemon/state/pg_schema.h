@@ -149,6 +149,21 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  *   it not expired at $2 with the lease's end (else NULL).
  */
 #define TKL_PG_OUTBOX_VIEW "tkl_outbox_view"
+/*
+ * What the web face shows of each item's notices (state.h's
+ * tkl_state_item_notices); rows of the columns of outbox.h's
+ * tkl_item_notice: item_id, id, channel, recipient, team_id, team_name,
+ * stage_key, state, attempts, sending (a lease not expired at now),
+ * created_at, finished_at.
+ * TKL_PG_ITEM_HISTORY: $1 item_id, $2 and $3 stages left out, $4 at most
+ *   so many, $5 now. One row per notice that carried the item, newest
+ *   first; stage_key its least of the item's.
+ * TKL_PG_LAST_NOTICES: $1 the stage left out, $2 now. One row per item,
+ *   its latest notice, by item id bytewise; stage_key the item's first
+ *   entry's in it.
+ */
+#define TKL_PG_ITEM_HISTORY "tkl_item_history"
+#define TKL_PG_LAST_NOTICES "tkl_last_notices"
 
 /* Registers every statement above with tkl_pg_prepare (after the
  * migration: they name its tables). Returns 0 or tkl_pg_prepare's

@@ -62,7 +62,17 @@
 #define GROUP_STMTS 61
 #define MAX_PARAMS  14
 
-enum op_kind { OP_DONE, OP_PUT, OP_VALUE, OP_CLAIM, OP_CHANNELS, OP_UPDATE, OP_UPDATES, OP_VIEW };
+enum op_kind {
+    OP_DONE,
+    OP_PUT,
+    OP_VALUE,
+    OP_CLAIM,
+    OP_CHANNELS,
+    OP_UPDATE,
+    OP_UPDATES,
+    OP_VIEW,
+    OP_NOTICES,
+};
 
 enum op_what {
     W_PUT,
@@ -82,6 +92,7 @@ enum op_what {
     W_LINK_UPDATES,
     W_UPDATES_VERSION,
     W_VIEW,
+    W_ITEM_NOTICES,
 };
 
 struct op {
@@ -96,6 +107,7 @@ struct op {
         tkl_state_update_cb update;
         tkl_state_updates_cb updates;
         tkl_state_view_cb view;
+        tkl_state_notices_cb notices;
     } cb; /* NULL: the backend's own (a renewal, a release) */
     void *data;
     const char *prepared; /* NULL: no statement */
@@ -117,6 +129,7 @@ struct pgs {
     void *data;
     bool migrating, ready, closed, pg_closed, draining;
     bool drain_expired; /* the drain waits no longer for notices held */
+    int last_txn;       /* the last transaction answered: 0, or its error */
     struct op *open, **open_tail;
     size_t txns;       /* sent, not answered */
     struct held *held; /* notices claimed here, outcome not recorded */
@@ -653,6 +666,44 @@ static void tell_view(struct op *p, const PGresult *res)
     p->cb.view(p->data, r, v);
 }
 
+/* Row i of TKL_PG_ITEM_HISTORY's or TKL_PG_LAST_NOTICES's answer into
+ * x. Returns 0 or -ENOMEM; what x holds is freed by the caller either
+ * way. */
+static int item_notice_read(const PGresult *res, int i, struct tkl_item_notice *x)
+{
+    bool oom = false;
+    x->item_id = value_dup(res, i, 0, &oom);
+    x->notice_id = (uint64_t)value_int(res, i, 1);
+    x->channel = value_dup(res, i, 2, &oom);
+    x->recipient = value_dup(res, i, 3, &oom);
+    x->team_id = value_dup(res, i, 4, &oom);
+    x->team_name = value_dup(res, i, 5, &oom);
+    x->stage_key = value_dup(res, i, 6, &oom);
+    x->state = (enum tkl_notice_state)value_int(res, i, 7);
+    x->attempts = (int)value_int(res, i, 8);
+    x->sending = PQgetvalue(res, i, 9)[0] == 't';
+    x->created_at = value_int(res, i, 10);
+    x->finished_at = value_int(res, i, 11); /* NULL reads as 0 */
+    return oom || !x->item_id || !x->channel || !x->recipient ? -ENOMEM : 0;
+}
+
+static void tell_item_notices(struct op *p, const PGresult *res)
+{
+    int rows = PQntuples(res);
+    struct tkl_item_notices l = {0};
+    int r = 0;
+    if (rows > 0 && !(l.v = calloc((size_t)rows, sizeof(*l.v))))
+        r = -ENOMEM;
+    for (int i = 0; r == 0 && i < rows; i++) {
+        l.n++; /* freed with the list, whole or not */
+        r = item_notice_read(res, i, &l.v[i]);
+    }
+    if (r < 0)
+        tkl_item_notices_free(&l);
+    p->cb.notices(p->data, r, &l);
+    tkl_item_notices_free(&l);
+}
+
 /* Tells p what its statement's result res says (r == 0), or r. */
 static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
 {
@@ -694,6 +745,11 @@ static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
         case OP_VIEW:
             p->cb.view(p->data, r, NULL);
             break;
+        case OP_NOTICES: {
+            struct tkl_item_notices none = {0};
+            p->cb.notices(p->data, r, &none);
+            break;
+        }
         }
         goto out;
     }
@@ -723,6 +779,9 @@ static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
         break;
     case W_VIEW:
         tell_view(p, res);
+        break;
+    case W_ITEM_NOTICES:
+        tell_item_notices(p, res);
         break;
     case W_GET_META:
         if (PQntuples(res) == 0)
@@ -803,6 +862,8 @@ static void on_txn(void *data, int r, const PGresult *const *results, size_t n)
     struct pgs *q = t->q;
     size_t i = 0;
     q->txns--;
+    if (r != -ECANCELED)
+        q->last_txn = r;
     if (r < 0 && r != -ECANCELED)
         log_warning("postgresql: a group of the state was undone: %s", strerror(-r));
     while (t->ops) {
@@ -1290,6 +1351,39 @@ static int pgs_view(void *impl, int64_t day_start, int64_t now, size_t max, tkl_
     return finish(q, p, op_stmt(p, TKL_PG_OUTBOX_VIEW, 3, params));
 }
 
+static int pgs_item_notices(void *impl, const char *item_id, size_t max, int64_t now,
+                            tkl_state_notices_cb cb, void *data)
+{
+    struct pgs *q = impl;
+    char report[16], answer[16], m[24], t[24];
+    struct op *p = op_new(OP_NOTICES, W_ITEM_NOTICES, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.notices = cb;
+    snprintf(report, sizeof(report), "%d", (int)TKL_STAGE_REPORT);
+    snprintf(answer, sizeof(answer), "%d", (int)TKL_STAGE_ANSWER);
+    snprintf(m, sizeof(m), "%zu", max > INT64_MAX ? (size_t)INT64_MAX : max);
+    snprintf(t, sizeof(t), "%" PRId64, now);
+    if (!item_id) {
+        const char *params[] = {report, t};
+        return finish(q, p, op_stmt(p, TKL_PG_LAST_NOTICES, 2, params));
+    }
+    const char *params[] = {item_id, report, answer, m, t};
+    return finish(q, p, op_stmt(p, TKL_PG_ITEM_HISTORY, 5, params));
+}
+
+static int pgs_health(const void *impl)
+{
+    const struct pgs *q = impl;
+    if (q->closed || q->pg_closed)
+        return -ESHUTDOWN;
+    if (!tkl_pg_connected(q->pg))
+        return -ENOTCONN;
+    if (!q->ready)
+        return -EAGAIN;
+    return q->last_txn;
+}
+
 /* ---- start, close ------------------------------------------------------- */
 
 static void pgs_close(void *impl)
@@ -1357,6 +1451,8 @@ static const struct tkl_state_ops pg_ops = {
     .drain = pgs_drain,
     .close = pgs_close,
     .view = pgs_view,
+    .item_notices = pgs_item_notices,
+    .health = pgs_health,
 };
 
 static void on_seen(void *data, int r)

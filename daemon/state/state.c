@@ -171,6 +171,19 @@ int tkl_state_view(struct tkl_state *st, int64_t day_start, int64_t now, size_t 
     return st->ops->view(st->impl, day_start, now, max, cb, data);
 }
 
+int tkl_state_item_notices(struct tkl_state *st, const char *item_id, size_t max, int64_t now,
+                           tkl_state_notices_cb cb, void *data)
+{
+    if (!st->ops->item_notices)
+        return -ENOTSUP;
+    return st->ops->item_notices(st->impl, item_id, max, now, cb, data);
+}
+
+int tkl_state_health(const struct tkl_state *st)
+{
+    return st->ops->health ? st->ops->health(st->impl) : 0;
+}
+
 void tkl_state_view_free(struct tkl_state_view *v)
 {
     if (!v)

@@ -93,6 +93,9 @@ struct tkl_state_view {
 
 /* The callee owns v (tkl_state_view_free); NULL when r != 0. */
 typedef void (*tkl_state_view_cb)(void *data, int r, struct tkl_state_view *v);
+/* The callee may take what *l holds (leaving *l empty); what is left is
+ * freed once it returns. Empty when r != 0. */
+typedef void (*tkl_state_notices_cb)(void *data, int r, struct tkl_item_notices *l);
 
 /* A backend. impl is the backend's own; the calls return as the
  * operations of this header do. */
@@ -127,6 +130,11 @@ struct tkl_state_ops {
     /* NULL: not offered (SQLite: its outbox is read directly) */
     int (*view)(void *impl, int64_t day_start, int64_t now, size_t max, tkl_state_view_cb cb,
                 void *data);
+    /* NULL: not offered (SQLite: its outbox is read directly) */
+    int (*item_notices)(void *impl, const char *item_id, size_t max, int64_t now,
+                        tkl_state_notices_cb cb, void *data);
+    /* NULL: always 0 (SQLite: the web face probes its outbox itself) */
+    int (*health)(const void *impl);
 };
 
 /* A state on backend ops with its impl; ownership of impl passes to the
@@ -292,6 +300,24 @@ int tkl_state_view(struct tkl_state *st, int64_t day_start, int64_t now, size_t 
 
 /* Frees v and what it holds. Accepts NULL. */
 void tkl_state_view_free(struct tkl_state_view *v);
+
+/*
+ * Reads, in the open group as every operation, the notices of the items
+ * as the web face shows them (outbox.h): with item_id, the reminders that
+ * carried it, newest first, at most max (tkl_outbox_item_history); with
+ * item_id NULL, every item's latest notice, by item id bytewise, max not
+ * counted (tkl_outbox_last_notices). A notice is `sending` while a node
+ * holds a lease on it that has not expired at now. -ENOTSUP from a
+ * backend that does not offer it (SQLite: read its outbox directly).
+ */
+int tkl_state_item_notices(struct tkl_state *st, const char *item_id, size_t max, int64_t now,
+                           tkl_state_notices_cb cb, void *data);
+
+/* 0 when the backend can do its work as far as it last saw: PostgreSQL
+ * connected, its schema ready, and its last transaction committed; else
+ * the negative errno of what is wrong (-ENOTCONN, -EAGAIN: not ready yet,
+ * or the last transaction's error). SQLite: always 0. */
+int tkl_state_health(const struct tkl_state *st);
 
 /* fn(data) is called when another node queued work (a backend shared by
  * nodes; SQLite never calls it). NULL: nobody. */

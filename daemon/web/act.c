@@ -9,10 +9,12 @@
  * no longer in the plan 404). The GET page shows the action, who the link
  * was issued to, what the updates say now (s->answers), the forms (mark
  * complete, snooze, a progress note with its RAG status, not ours) and
- * the history: the reminders the outbox holds for the action and the
- * updates recorded (those the answers were built from: with PostgreSQL,
- * every node's, as last read). With ?done=<kind> or ?same=1 (where a POST
- * sends the browser) it opens with what was recorded.
+ * the history: the reminders the outbox holds for the action (with
+ * PostgreSQL, every node's: read through the state while the GET waits,
+ * suspended, and 503 with Retry-After when the database cannot answer)
+ * and the updates recorded (those the answers were built from: with
+ * PostgreSQL, every node's, as last read). With ?done=<kind> or ?same=1
+ * (where a POST sends the browser) it opens with what was recorded.
  *
  * A POST must carry the path's token in its form (the CSRF token) and come
  * from public_url's origin (Origin, else the Referer's origin); it is
@@ -628,22 +630,19 @@ static const char *stage_words(const char *key, char *buf, size_t len)
     return buf;
 }
 
-/* The reminders the outbox holds for the action, newest first. Returns 0
- * or -ENOMEM. */
-static int html_reminders(FILE *f, struct tkl_service *s, const struct act_view *v)
+/* The reminders of l, read with r (newest first), for the link issued to
+ * recipient. */
+static void html_reminder_list(FILE *f, int r, const struct tkl_item_notices *l,
+                               const char *recipient)
 {
-    struct tkl_item_notices l = {0};
-    int r = s->outbox ? tkl_outbox_item_history(s->outbox, v->a->id, HISTORY_MAX, &l) : -ENOENT;
     fputs("<h3>Reminders</h3>\n", f);
-    if (r == -ENOMEM)
-        return r;
-    if (r < 0 || !l.n) {
+    if (r < 0 || !l->n) {
         fputs(r < 0 ? "<p>The reminders cannot be read just now.</p>\n" : "<p>None yet.</p>\n", f);
-        return 0;
+        return;
     }
     fputs("<ul class=\"history\">\n", f);
-    for (size_t i = 0; i < l.n; i++) {
-        const struct tkl_item_notice *x = &l.v[i];
+    for (size_t i = 0; i < l->n; i++) {
+        const struct tkl_item_notice *x = &l->v[i];
         char when[48], stage[80];
         fprintf(f, "<li>%s: ",
                 tkl_web_when(x->finished_at ? x->finished_at : x->created_at, when, sizeof(when)));
@@ -653,9 +652,20 @@ static int html_reminders(FILE *f, struct tkl_service *s, const struct act_view 
         fputs(" by ", f);
         (void)tkl_html_fputs(x->channel, f);
         fprintf(f, ", %s%s</li>\n", tkl_notice_state_name(x->state, x->attempts),
-                !strcasecmp(x->recipient, v->tok.recipient) ? " (to you)" : "");
+                !strcasecmp(x->recipient, recipient) ? " (to you)" : "");
     }
     fputs("</ul>\n", f);
+}
+
+/* The reminders the node's outbox holds for the action, newest first.
+ * Returns 0 or -ENOMEM. */
+static int html_reminders(FILE *f, struct tkl_service *s, const struct act_view *v)
+{
+    struct tkl_item_notices l = {0};
+    int r = s->outbox ? tkl_outbox_item_history(s->outbox, v->a->id, HISTORY_MAX, &l) : -ENOENT;
+    if (r == -ENOMEM)
+        return r;
+    html_reminder_list(f, r, &l, v->tok.recipient);
     tkl_item_notices_free(&l);
     return 0;
 }
@@ -682,6 +692,127 @@ static int html_updates(FILE *f, struct tkl_service *s, const struct act_view *v
     return 0;
 }
 
+/* A GET waiting for the reminders of a state shared by nodes: the page
+ * written before and after them and whom the link was issued to,
+ * answered through later (NULL: nobody waits any more). */
+struct showing {
+    struct tkl_http_later *later;
+    char *head, *tail, *recipient;
+    size_t head_len, tail_len;
+};
+
+static void showing_free(struct showing *x)
+{
+    free(x->head);
+    free(x->tail);
+    free(x->recipient);
+    free(x);
+}
+
+/* The page of x with the reminders of l, read with r; a state that could
+ * not answer (its connection lost, the daemon stopping) 503 with
+ * Retry-After. Returns 0 or -ENOMEM. */
+static int shown(const struct showing *x, int r, const struct tkl_item_notices *l,
+                 struct tkl_http_response *resp)
+{
+    if (r < 0) {
+        r = refuse(resp, 503, "Not available just now",
+                   "tickler cannot read its database just now. Try the link again in a few "
+                   "seconds.");
+        resp->retry_after = BUSY_RETRY_SECONDS;
+        return r;
+    }
+    char *body = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&body, &len);
+    if (!f)
+        return -ENOMEM;
+    (void)fwrite(x->head, 1, x->head_len, f);
+    html_reminder_list(f, 0, l, x->recipient);
+    (void)fwrite(x->tail, 1, x->tail_len, f);
+    if (fclose(f) != 0) {
+        free(body);
+        return -ENOMEM;
+    }
+    tkl_http_take(resp, "text/html; charset=utf-8", body, len);
+    resp->status = 200;
+    return 0;
+}
+
+static void on_reminders(void *data, int r, struct tkl_item_notices *l)
+{
+    struct showing *x = data;
+    struct tkl_http_response resp = {.status = 200};
+    if (x->later) {
+        if (shown(x, r, l, &resp) < 0) {
+            tkl_http_response_free(&resp);
+            resp = (struct tkl_http_response){.status = 503};
+        }
+        resp.cache = "no-store";
+        resp.noindex = true;
+        resp.referrer = "same-origin";
+        x->later->answer(x->later, &resp);
+        tkl_http_response_free(&resp);
+    }
+    showing_free(x);
+}
+
+/* Closes f, opened on *body, into *ret (*ret_len bytes). Returns 0 or
+ * -ENOMEM. */
+static int stream_end(FILE *f, char **body, size_t *len, char **ret, size_t *ret_len)
+{
+    if (fclose(f) != 0) {
+        free(*body);
+        return -ENOMEM;
+    }
+    *ret = *body;
+    *ret_len = *len;
+    return 0;
+}
+
+/* The page whose reminders the state reads (a state shared by nodes),
+ * its head written to f (on *body): the rest written, the read queued
+ * and the answer deferred. Returns TKL_HTTP_LATER, 0 with the 503 in
+ * resp (the state refused the read), -ENOTSUP (the state reads none, or
+ * the request cannot wait: f left open to go on) or -ENOMEM. But for
+ * -ENOTSUP, f is closed. */
+static int act_get_later(struct tkl_service *s, const struct tkl_http_request *req,
+                         const struct act_view *v, FILE *f, char **body, size_t *len,
+                         struct tkl_http_response *resp)
+{
+    struct showing *x = req->defer ? calloc(1, sizeof(*x)) : NULL;
+    int r = !req->defer ? -ENOTSUP
+            : x ? tkl_state_item_notices(s->state, v->a->id, HISTORY_MAX, req->now, on_reminders, x)
+                : -ENOMEM;
+    if (r < 0) {
+        free(x);
+        if (r == -ENOTSUP)
+            return r;
+        (void)fclose(f);
+        free(*body);
+        if (r != -ENOMEM)
+            r = shown(NULL, r, NULL, resp);
+        return r < 0 ? -ENOMEM : 0;
+    }
+    /* queued: the completion frees x, answering through later if taken */
+    char *tb = NULL;
+    size_t tl = 0;
+    FILE *t = NULL;
+    r = stream_end(f, body, len, &x->head, &x->head_len);
+    if (r == 0 && !(t = open_memstream(&tb, &tl)))
+        r = -ENOMEM;
+    if (t) {
+        (void)html_updates(t, s, v);
+        fputs("</section>\n</main>\n</body>\n</html>\n", t);
+        r = stream_end(t, &tb, &tl, &x->tail, &x->tail_len);
+    }
+    if (r == 0 && !(x->recipient = strdup(v->tok.recipient)))
+        r = -ENOMEM;
+    if (r == 0 && !(x->later = req->defer(req)))
+        r = -ENOMEM;
+    return r < 0 ? r : TKL_HTTP_LATER;
+}
+
 static int act_get(struct tkl_service *s, const struct tkl_http_request *req,
                    const struct act_view *v, struct tkl_http_response *resp)
 {
@@ -696,7 +827,18 @@ static int act_get(struct tkl_service *s, const struct tkl_http_request *req,
     int r = html_now(f, s, v);
     html_forms(f, v);
     fputs("<section aria-labelledby=\"h-history\">\n<h2 id=\"h-history\">History</h2>\n", f);
-    if (r == 0)
+    bool listed = false;
+    if (r == 0 && s->node && !s->state_ready) { /* PostgreSQL never reached: nothing waits */
+        struct tkl_item_notices none = {0};
+        html_reminder_list(f, -ENOTCONN, &none, v->tok.recipient);
+        listed = true;
+    } else if (r == 0 && s->state) {
+        r = act_get_later(s, req, v, f, &body, &len, resp);
+        if (r != -ENOTSUP)
+            return r; /* f closed */
+        r = 0;
+    }
+    if (r == 0 && !listed)
         r = html_reminders(f, s, v);
     if (r == 0)
         r = html_updates(f, s, v);

@@ -12,6 +12,19 @@
  * Last-Modified are that time, not the time of the request; a request
  * whose events hash the same is answered with the kept body, without
  * writing it again.
+ *
+ * That time is kept in the state's meta ("feed:<key>", with the content's
+ * hash in "feed-content:<key>"), so that a restart does not make an
+ * unchanged calendar look changed: SQLite's, read and written at once;
+ * with PostgreSQL the meta every node shares, so that nodes behind one
+ * address serve the same bytes. There a request that must make its feed
+ * afresh, for content whose stamp this node has not read, waits
+ * (suspended, tkl_http_later) for the shared values, then is made again
+ * with them; a new stamp is written without waiting. Two nodes stamping
+ * the same new content at once may each keep their own until it changes.
+ * Until the node first reached the database a feed is stamped
+ * provisionally: kept (and written) then, unless the shared meta holds a
+ * stamp of that content.
  */
 #include "web.h"
 
@@ -24,7 +37,9 @@
 #include <tickler/day.h>
 
 #include "../core/text.h"
+#include "../core/log.h"
 #include "../export/export.h"
+#include "../state/state.h"
 
 /* The days of the ICS feeds, around today. */
 #define FEED_DAYS_BACK  365
@@ -54,13 +69,26 @@ struct feed {
     uint64_t used;           /* the cache's clock when it was last served */
     uint64_t generation;     /* the service's sources_generation it was made for */
     int32_t day;             /* and the day */
+    bool provisional;        /* stamped before the shared meta could be read */
     char *body;
     size_t len;
     char etag[48];
 };
 
+/* A feed's stamp in the meta every node shares (PostgreSQL), as last
+ * read or written here. */
+struct shared_stamp {
+    char key[FEED_KEY_SIZE]; /* "" when unused */
+    uint64_t read_for;       /* the content it was read or written for */
+    bool found;              /* at and hash hold values */
+    int64_t at;
+    uint64_t hash;
+    uint64_t used; /* the cache's clock when it was last read or written */
+};
+
 struct tkl_feed_cache {
     struct feed v[FEED_MAX];
+    struct shared_stamp stamps[FEED_MAX];
     uint64_t clock;
 };
 
@@ -172,6 +200,76 @@ static struct feed *slot_of(struct tkl_feed_cache *c, const char *key)
     return victim;
 }
 
+/* Whether record e was stamped before the shared meta could be read, and
+ * now it can. */
+static bool stale(const struct tkl_service *s, const struct feed *e)
+{
+    return e->provisional && s->state_ready;
+}
+
+/* The shared stamp of key, or NULL. */
+static struct shared_stamp *stamp_of(struct tkl_feed_cache *c, const char *key)
+{
+    for (size_t i = 0; c && i < FEED_MAX; i++)
+        if (!strcmp(c->stamps[i].key, key))
+            return &c->stamps[i];
+    return NULL;
+}
+
+/* The shared stamp of key, made (in the slot used longest ago) when
+ * there is none. */
+static struct shared_stamp *stamp_slot(struct tkl_feed_cache *c, const char *key)
+{
+    struct shared_stamp *x = stamp_of(c, key), *victim = &c->stamps[0];
+    if (x)
+        return x;
+    for (size_t i = 0; i < FEED_MAX; i++)
+        if (c->stamps[i].used < victim->used)
+            victim = &c->stamps[i];
+    *victim = (struct shared_stamp){0};
+    snprintf(victim->key, sizeof(victim->key), "%s", key);
+    return victim;
+}
+
+static bool shared_meta(const struct tkl_service *s)
+{
+    return s->state && s->rt && s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL;
+}
+
+static void on_stamp_written(void *data, int r)
+{
+    (void)data;
+    if (r < 0 && r != -ECANCELED && r != -ESHUTDOWN)
+        log_debug("web: a calendar's stamp was not written to the shared meta: %s", strerror(-r));
+}
+
+/* first_served on the meta every node shares: the stamp read (or written)
+ * for content, else a new one (prev itself when adopt: this content's
+ * provisional stamp), written without waiting. */
+static int64_t first_served_shared(struct tkl_service *s, const char *key, uint64_t content,
+                                   int64_t now, int64_t prev, bool adopt)
+{
+    char k_at[FEED_KEY_SIZE + 16], k_hash[FEED_KEY_SIZE + 16];
+    if (!s->state_ready) /* a provisional stamp, made again once it is read */
+        return now > prev || prev > now ? now : prev + 1;
+    struct shared_stamp *x = stamp_slot(s->feeds, key);
+    bool known = x->found && x->at > 0 && x->at <= now;
+    x->used = ++s->feeds->clock;
+    if (known && x->hash == content)
+        return x->at;
+    if (known && x->at > prev && !adopt)
+        prev = x->at;
+    int64_t stamp = adopt ? prev : now > prev || prev > now ? now : prev + 1;
+    snprintf(k_at, sizeof(k_at), "feed:%s", key);
+    snprintf(k_hash, sizeof(k_hash), "feed-content:%s", key);
+    if (tkl_state_set_meta(s->state, k_at, stamp, on_stamp_written, NULL) == 0)
+        (void)tkl_state_set_meta(s->state, k_hash, (int64_t)content, on_stamp_written, NULL);
+    *x = (struct shared_stamp){
+        .read_for = content, .found = true, .at = stamp, .hash = content, .used = x->used};
+    snprintf(x->key, sizeof(x->key), "%s", key);
+    return stamp;
+}
+
 /*
  * When content was first served as feed key: kept in the outbox's meta
  * table ("feed:<key>" the time, "feed-content:<key>" the hash), so that a
@@ -179,15 +277,19 @@ static struct feed *slot_of(struct tkl_feed_cache *c, const char *key)
  * calendar look changed. New content is stamped now (a second after the
  * previous stamp at the earliest: a client that only sends
  * If-Modified-Since must see the change). Without the outbox, the time
- * this daemon first served it.
+ * this daemon first served it. adopt: this content was served already,
+ * stamped prev before the meta every node shares could be read; unless
+ * that meta holds a stamp of it, prev stays.
  */
 static int64_t first_served(struct tkl_service *s, const char *key, uint64_t content, int64_t now,
-                            int64_t prev)
+                            int64_t prev, bool adopt)
 {
     char k_at[FEED_KEY_SIZE + 16], k_hash[FEED_KEY_SIZE + 16];
     int64_t at = 0, hash = 0;
     snprintf(k_at, sizeof(k_at), "feed:%s", key);
     snprintf(k_hash, sizeof(k_hash), "feed-content:%s", key);
+    if (shared_meta(s))
+        return first_served_shared(s, key, content, now, prev, adopt);
     /* a stamp past the clock (set back, or an earlier --now) is none */
     bool known = s->outbox && tkl_outbox_get_meta(s->outbox, k_at, &at) == 0 && at > 0 && at <= now;
     if (known && tkl_outbox_get_meta(s->outbox, k_hash, &hash) == 0 && (uint64_t)hash == content)
@@ -209,9 +311,10 @@ static int refresh(struct tkl_service *s, struct feed *e, const struct feed_req 
 {
     uint64_t content = content_hash(f);
     bool same_key = !strcmp(e->key, f->key);
-    if (same_key && e->content == content && e->body)
+    if (same_key && e->content == content && e->body && !stale(s, e))
         return 0;
-    int64_t stamp = first_served(s, f->key, content, now, same_key ? e->first_seen : 0);
+    bool adopt = same_key && e->content == content && e->body && e->first_seen <= now;
+    int64_t stamp = first_served(s, f->key, content, now, same_key ? e->first_seen : 0, adopt);
     char *body;
     size_t len;
     int r = render(f, stamp, &body, &len);
@@ -223,6 +326,7 @@ static int refresh(struct tkl_service *s, struct feed *e, const struct feed_req 
     snprintf(e->key, sizeof(e->key), "%s", f->key);
     e->content = content;
     e->first_seen = stamp;
+    e->provisional = shared_meta(s) && !s->state_ready;
     e->body = body;
     e->len = len;
     memcpy(e->etag, tagged.etag, sizeof(e->etag));
@@ -254,20 +358,144 @@ static struct feed *current(struct tkl_service *s, const char *key, int64_t now)
     if (!s->feeds)
         return NULL;
     struct feed *e = slot_of(s->feeds, key);
-    return !strcmp(e->key, key) && e->body && e->generation == s->sources_generation &&
-                   e->day == tkl_local_day(now)
+    return !strcmp(e->key, key) && e->body && !stale(s, e) &&
+                   e->generation == s->sources_generation && e->day == tkl_local_day(now)
                ? e
                : NULL;
 }
 
-/* Answers with the feed f, from the record the service keeps, made again
- * when its content changed. Returns 0 or a negative errno. */
-static int serve(struct tkl_service *s, int64_t now, const struct feed_req *f,
-                 struct tkl_http_response *resp)
+/* A feed request waiting for its stamp in the shared meta: the request
+ * (made again once both values are told), answered through later (NULL:
+ * nobody waits any more). */
+struct stamp_read {
+    struct tkl_service *s;
+    struct tkl_http_later *later;
+    char key[FEED_KEY_SIZE];
+    struct tkl_request req;
+    int64_t now;
+    uint64_t content;
+    int told, r;
+    int64_t at, hash;
+    bool has_at, has_hash;
+};
+
+/* The request of x made again, now that its stamp is known (it cannot
+ * wait again); or 503 with Retry-After when the database could not
+ * answer. */
+static void stamp_read_answer(struct stamp_read *x)
 {
+    struct tkl_http_response resp = {.status = 200};
+    struct tkl_http_request hr = {.req = &x->req, .now = x->now, .client = ""};
+    int r = x->r;
+    if (r == 0 && x->s->feeds) {
+        struct shared_stamp *st = stamp_slot(x->s->feeds, x->key);
+        st->read_for = x->content;
+        st->found = x->has_at && x->has_hash;
+        st->at = x->at;
+        st->hash = (uint64_t)x->hash;
+        st->used = ++x->s->feeds->clock;
+    }
+    if (r == 0)
+        r = x->req.route == TKL_ROUTE_CALENDAR_HTML ? tkl_web_calendar_html(x->s, &hr, &resp)
+                                                    : tkl_web_calendar_ics(x->s, &hr, &resp);
+    if (r < 0 || r == TKL_HTTP_LATER) {
+        tkl_http_response_free(&resp);
+        resp = (struct tkl_http_response){0};
+        if (tkl_http_text(&resp, 503, "The calendar cannot be read just now; try again shortly.") <
+            0)
+            resp.status = 503;
+        resp.retry_after = 5;
+        resp.cache = "no-store";
+    }
+    x->later->answer(x->later, &resp);
+    tkl_http_response_free(&resp);
+}
+
+/* Each of the two values read: once both are told, the request is
+ * answered (when it still waits) and x freed. */
+static void stamp_told(struct stamp_read *x, int r, bool is_at, int64_t value)
+{
+    if (r == 0) {
+        *(is_at ? &x->at : &x->hash) = value;
+        *(is_at ? &x->has_at : &x->has_hash) = true;
+    } else if (r != -ENOENT && x->r == 0) {
+        x->r = r;
+    }
+    if (++x->told < 2)
+        return;
+    if (x->later)
+        stamp_read_answer(x);
+    free(x);
+}
+
+static void on_stamp_at(void *data, int r, int64_t value)
+{
+    stamp_told(data, r, true, value);
+}
+
+static void on_stamp_hash(void *data, int r, int64_t value)
+{
+    stamp_told(data, r, false, value);
+}
+
+/* Whether feed f, of content, must wait for its stamp in the shared meta:
+ * PostgreSQL, a request that can wait, and no stamp read or written here
+ * for that content. */
+static bool stamp_unread(struct tkl_service *s, const struct tkl_http_request *req,
+                         const struct feed_req *f, uint64_t content)
+{
+    const struct shared_stamp *x = stamp_of(s->feeds, f->key);
+    return shared_meta(s) && s->state_ready && req->defer && !(x && x->read_for == content);
+}
+
+/* Queues the reads of f's stamp in the shared meta and defers req's
+ * answer until they are told. Returns TKL_HTTP_LATER or a negative
+ * errno. */
+static int read_stamp(struct tkl_service *s, const struct tkl_http_request *req,
+                      const struct feed_req *f, uint64_t content)
+{
+    char k_at[FEED_KEY_SIZE + 16], k_hash[FEED_KEY_SIZE + 16];
+    struct stamp_read *x = calloc(1, sizeof(*x));
+    if (!x)
+        return -ENOMEM;
+    x->s = s;
+    x->req = *req->req;
+    x->now = req->now;
+    x->content = content;
+    snprintf(x->key, sizeof(x->key), "%s", f->key);
+    snprintf(k_at, sizeof(k_at), "feed:%s", f->key);
+    snprintf(k_hash, sizeof(k_hash), "feed-content:%s", f->key);
+    int r = tkl_state_get_meta(s->state, k_at, on_stamp_at, x);
+    if (r < 0) {
+        free(x);
+        return r;
+    }
+    if ((r = tkl_state_get_meta(s->state, k_hash, on_stamp_hash, x)) < 0) {
+        x->r = r;
+        x->told++; /* the first read's completion frees x */
+        return r;
+    }
+    /* queued: the last completion frees x, answering through later if taken */
+    if (!(x->later = req->defer(req)))
+        return -ENOMEM;
+    return TKL_HTTP_LATER;
+}
+
+/* Answers req with the feed f, from the record the service keeps, made
+ * again when its content changed (after its stamp is read from the meta
+ * every node shares: TKL_HTTP_LATER). Returns 0, TKL_HTTP_LATER or a
+ * negative errno. */
+static int serve(struct tkl_service *s, const struct tkl_http_request *req,
+                 const struct feed_req *f, struct tkl_http_response *resp)
+{
+    int64_t now = req->now;
     if (!s->feeds && !(s->feeds = calloc(1, sizeof(*s->feeds))))
         return -ENOMEM;
     struct feed *e = slot_of(s->feeds, f->key);
+    uint64_t content = content_hash(f);
+    bool made = !strcmp(e->key, f->key) && e->content == content && e->body && !stale(s, e);
+    if (!made && stamp_unread(s, req, f, content))
+        return read_stamp(s, req, f, content);
     int r = refresh(s, e, f, now);
     if (r < 0)
         return r;
@@ -365,7 +593,7 @@ int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *r
         f.l = &view;
         f.title = title;
     }
-    r = serve(s, req->now, &f, resp);
+    r = serve(s, req, &f, resp);
 out:
     tkl_event_view_free(&view);
     tkl_event_list_free(&all);
@@ -418,7 +646,7 @@ int tkl_web_calendar_html(struct tkl_service *s, const struct tkl_http_request *
         return answer(s, kept, true, resp);
     int r = tkl_sources_events(&s->rt->sources, f.from, f.to, &l);
     if (r == 0)
-        r = serve(s, req->now, &f, resp);
+        r = serve(s, req, &f, resp);
     tkl_event_list_free(&l);
     return r;
 }

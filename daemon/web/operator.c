@@ -10,6 +10,8 @@
  * every node shares, as last read: a read is queued on the state (never
  * waited for) when the one kept is older than VIEW_FRESH seconds, and
  * once when the state is ready; until the first answer the page is 503.
+ * /status reads every item's latest notice the same way
+ * (tkl_web_last_notices).
  *
  * No secret can show: the outbox holds channel names, recipients (e-mail
  * addresses, destination names), team names and the replies notifiers
@@ -34,12 +36,17 @@
 #define REPLY_MAX  200 /* bytes of a reply shown */
 #define VIEW_FRESH 2   /* seconds a view of the shared outbox is shown without a new read */
 
-/* The shared outbox (PostgreSQL) as last read. */
+/* The shared outbox (PostgreSQL) as last read: the view, and every
+ * item's latest notice (tkl_web_last_notices). */
 struct tkl_outbox_view {
     struct tkl_state_view *v; /* NULL: none read yet */
     int64_t read_at;          /* v's instant */
     int64_t asked_at;         /* the read in flight's */
     bool asking;
+    struct tkl_item_notices last;
+    uint64_t last_reads; /* answers taken into last; 0: none yet */
+    int64_t last_read_at, last_asked_at;
+    bool last_asking;
 };
 
 static const struct {
@@ -306,10 +313,44 @@ const struct tkl_state_view *tkl_web_outbox_view(struct tkl_service *s, int64_t 
     return c->v;
 }
 
+static void on_last_notices(void *data, int r, struct tkl_item_notices *l)
+{
+    struct tkl_outbox_view *c = data;
+    c->last_asking = false;
+    if (r < 0)
+        return; /* the list kept is shown, and the next request asks again */
+    tkl_item_notices_free(&c->last);
+    c->last = *l;
+    *l = (struct tkl_item_notices){0};
+    c->last_read_at = c->last_asked_at;
+    c->last_reads++;
+}
+
+const struct tkl_item_notices *tkl_web_last_notices(struct tkl_service *s, int64_t now,
+                                                    uint64_t *ret_version)
+{
+    if (!s->state || !s->rt || s->rt->cfg->state.backend != TKL_STATE_POSTGRESQL)
+        return NULL;
+    if (!s->outbox_view && !(s->outbox_view = calloc(1, sizeof(*s->outbox_view))))
+        return NULL;
+    struct tkl_outbox_view *c = s->outbox_view;
+    if (!c->last_asking &&
+        (!c->last_reads || now - c->last_read_at >= VIEW_FRESH || now < c->last_read_at) &&
+        tkl_state_item_notices(s->state, NULL, 0, now, on_last_notices, c) == 0) {
+        c->last_asking = true;
+        c->last_asked_at = now;
+    }
+    if (!c->last_reads)
+        return NULL;
+    *ret_version = c->last_reads;
+    return &c->last;
+}
+
 void tkl_outbox_view_free(struct tkl_outbox_view **c)
 {
     if (!*c)
         return;
+    tkl_item_notices_free(&(*c)->last);
     tkl_state_view_free((*c)->v);
     free(*c);
     *c = NULL;

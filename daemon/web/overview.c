@@ -2,7 +2,9 @@
  * /status and /status.json: every action of the plan by objective and
  * team, with its standing (daemon/schedule/standing.h), its deadline as
  * written and as read, its status, its latest progress and the last
- * reminder the outbox holds for it; a summary line per team and one for
+ * reminder the outbox holds for it (with PostgreSQL, the outbox every
+ * node shares, as last read: a read is queued when the one kept is a few
+ * seconds old, never waited for); a summary line per team and one for
  * all. Observances are not part of the plan and are not listed.
  *
  * Query: team (a team's id, name or alias) and state (a standing's name),
@@ -70,6 +72,8 @@ struct status_view {
     size_t counts[N_COUNTS];         /* the actions of the teams chosen */
     size_t listed;                   /* the actions the query selects */
     struct tkl_item_notices last;
+    /* PostgreSQL: every node's, as last read (tkl_web_last_notices) */
+    const struct tkl_item_notices *shared_last;
     int outbox_error; /* the outbox could not be read: no last reminders */
     char bad[256];    /* why the query is refused, or "" */
 };
@@ -195,7 +199,7 @@ static void view_free(struct status_view *v)
 /* Reads the query and, when it is good, everything the page shows.
  * Returns 0 (v->bad says whether the query was refused) or -ENOMEM; v is
  * freed with view_free either way. */
-static int view_init(struct status_view *v, const struct tkl_service *s,
+static int view_init(struct status_view *v, struct tkl_service *s,
                      const struct tkl_http_request *req)
 {
     const struct tkl_runtime *rt = s->rt;
@@ -214,6 +218,12 @@ static int view_init(struct status_view *v, const struct tkl_service *s,
     if (r < 0 || v->bad[0])
         return r;
     count(v);
+    if (rt->cfg->state.backend == TKL_STATE_POSTGRESQL) { /* every node's, as last read */
+        uint64_t version;
+        v->shared_last = tkl_web_last_notices(s, req->now, &version);
+        v->outbox_error = v->shared_last ? 0 : -EAGAIN;
+        return 0;
+    }
     r = s->outbox ? tkl_outbox_last_notices(s->outbox, &v->last) : -ENOENT;
     if (r == -ENOMEM)
         return r;
@@ -227,7 +237,7 @@ static int view_init(struct status_view *v, const struct tkl_service *s,
 static const struct tkl_item_notice *last_of(const struct status_view *v,
                                              const struct tkl_action *a)
 {
-    return tkl_item_notices_find(&v->last, a->id);
+    return tkl_item_notices_find(v->shared_last ? v->shared_last : &v->last, a->id);
 }
 
 /* When the notice x last changed: finished, else committed. */

@@ -9,6 +9,7 @@
 #include <tickler/text.h>
 
 #include "../export/export.h"
+#include "../state/state.h"
 
 static const tkl_web_page pages[TKL_ROUTE_COUNT] = {
     [TKL_ROUTE_INDEX] = tkl_web_index,
@@ -27,7 +28,8 @@ static const tkl_web_page pages[TKL_ROUTE_COUNT] = {
 /*
  * The status pages last made, so that clients asking again and again (a
  * dashboard, a crawler) cost a copy, not a walk of the plan and the
- * outbox: each is kept while the store in force, the outbox and the
+ * outbox: each is kept while the store in force, the outbox (PostgreSQL:
+ * the read of every node's notices, tkl_web_last_notices) and the
  * minute (the pages say when they were made, to the minute) stay the
  * same.
  */
@@ -107,7 +109,10 @@ static int status_kept(struct tkl_service *s, const struct tkl_http_request *req
                        struct tkl_http_response *resp)
 {
     struct kept_page now = {.store_generation = s->store_generation, .minute = req->now / 60};
-    if (!s->outbox || tkl_outbox_version(s->outbox, &now.outbox_version) < 0)
+    bool shared = s->rt && s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL;
+    /* PostgreSQL: a change is told by a new read of every node's notices */
+    if (shared ? !tkl_web_last_notices(s, req->now, &now.outbox_version)
+               : !s->outbox || tkl_outbox_version(s->outbox, &now.outbox_version) < 0)
         return tkl_web_status(s, req, resp); /* nothing to tell a change by */
     if (!s->pages && !(s->pages = calloc(1, sizeof(*s->pages))))
         return -ENOMEM;
@@ -146,14 +151,33 @@ int tkl_web_handle(void *service, const struct tkl_http_request *req,
     return pages[route](s, req, resp);
 }
 
+/* Why the state every node shares (PostgreSQL) cannot take work, or
+ * NULL: connected, its schema ready, its last transaction committed. */
+static const char *shared_unhealthy(struct tkl_service *s, char *buf, size_t len)
+{
+    int r = s->state ? tkl_state_health(s->state) : -ENOENT;
+    if (r == -ENOTCONN)
+        return "database not connected";
+    if (r == -EAGAIN)
+        return "database schema not ready";
+    if (r < 0) {
+        snprintf(buf, len, "database: the last transaction failed: %s", strerror(-r));
+        return buf;
+    }
+    return NULL;
+}
+
 /* Why the daemon cannot do its work, or NULL: the loop turns (this runs on
- * it), the store is loaded, the outbox takes writes. */
+ * it), the store is loaded, the state takes writes (SQLite: a write probe
+ * of the outbox; PostgreSQL: shared_unhealthy). */
 static const char *unhealthy(struct tkl_service *s, char *buf, size_t len)
 {
     if (s->stopping)
         return "stopping";
     if (!s->rt || !s->rt->store)
         return "no store loaded";
+    if (s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL)
+        return shared_unhealthy(s, buf, len);
     if (!s->outbox)
         return "no outbox";
     int r = tkl_outbox_probe_write(s->outbox);

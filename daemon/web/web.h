@@ -48,6 +48,14 @@ int tkl_web_index(struct tkl_service *s, const struct tkl_http_request *req,
 const struct tkl_state_view *tkl_web_outbox_view(struct tkl_service *s, int64_t now,
                                                  int64_t *ret_read_at);
 
+/* Every item's latest notice in the outbox every node shares
+ * (state.backend "postgresql") as last read (operator.c), by item id;
+ * *ret_version moves on with every read taken. A new read is queued
+ * when that is older than a few seconds. NULL: none read yet, or another
+ * backend. */
+const struct tkl_item_notices *tkl_web_last_notices(struct tkl_service *s, int64_t now,
+                                                    uint64_t *ret_version);
+
 /* Text the pages share: s, or alt when s is NULL or empty. */
 const char *tkl_web_text_or(const char *s, const char *alt);
 

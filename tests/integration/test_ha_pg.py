@@ -158,13 +158,16 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
     def sql(self, q):
         return self.pg.psql(q, self.db).strip()
 
-    def seed(self, n=N):
-        """n notices due now on hook to sink, as a put would write them,
-        and the NOTIFY that wakes the nodes."""
+    def wait_schema(self):
         deadline = time.monotonic() + 60
         while self.sql("SELECT to_regclass('notices') IS NOT NULL") != "t":
             self.assertLess(time.monotonic(), deadline, "the schema was not made")
             time.sleep(0.2)
+
+    def seed(self, n=N):
+        """n notices due now on hook to sink, as a put would write them,
+        and the NOTIFY that wakes the nodes."""
+        self.wait_schema()
         now = int(time.time())
         self.sql("BEGIN;"
                  "INSERT INTO notices(id, channel, recipient, team_id, team_name, due_at,"
@@ -788,6 +791,95 @@ teams = ( %s );
         self.assertIn("%d teams were asked about %d actions" % (teams, teams), intro)
         self.assertIn("Not answered:", intro)
         for d in (a, b):
+            self.assertEqual(d.stop(), 0, d.log()[-3000:])
+
+    def test_a_reminder_node_b_delivered_shows_on_node_a_s_pages(self):
+        """The link page's reminders, /status's last reminder and /healthz
+        of node a read PostgreSQL: a reminder node b delivered shows there,
+        though node a's own state directory never held it."""
+        port, port_b = harness.free_port(), harness.free_port()
+        with open(os.path.join(self.tmp, "link.key"), "w") as f:
+            f.write(KEY + "\n")
+        with open(os.path.join(self.tmp, "a.conf"), "a") as f:
+            f.write('http = { listen = [ "127.0.0.1:%d" ]; };\n'
+                    'links = { keys = ( { id = "k1"; file = "link.key"; } ); };\n' % port)
+        with open(os.path.join(self.tmp, "b.conf"), "a") as f:
+            f.write('http = { listen = [ "127.0.0.1:%d" ]; };\n' % port_b)
+        self.start("b")
+        self.wait_schema()
+        now = int(time.time())
+        self.sql("BEGIN;"
+                 "INSERT INTO notices(id, channel, recipient, team_id, team_name, due_at,"
+                 " created_at, next_attempt) VALUES (1, 'hook', 'sink', 'ops', 'Ops', %d, %d, %d);"
+                 "SELECT setval('notices_id_seq', 1);"
+                 "INSERT INTO entries(notice_id, idx, item_id, title, deadline_day, kind, stage,"
+                 " stage_key, days_left, late)"
+                 " VALUES (1, 0, 'A1', 'Keep the register', 47847, 1, 1, 'lead-7', 7, 0);"
+                 "INSERT INTO log(key, notice_id, created_at)"
+                 " VALUES ('A1|47847|lead-7|hook|sink', 1, %d);"
+                 "SELECT pg_notify('tickler_queued', 'test');"
+                 "COMMIT" % (now, now, now, now))
+        deadline = time.monotonic() + 60
+        while self.delivered() < 1:
+            self.assertLess(time.monotonic(), deadline, self.daemons["b"].log()[-3000:])
+            time.sleep(0.2)
+        self.assertEqual(self.by_node("b"), 1)
+        a = self.start("a")
+        url = "http://127.0.0.1:%d/a/%s" % (port, mint(KEY, "k1", "A1", "sink", now,
+                                                        now + 45 * 86400))
+        # until node a first reached the database its page says the
+        # reminders cannot be read just now
+        deadline = time.monotonic() + 60
+        while True:
+            status, h, body = curl(url)
+            self.assertEqual(status, 200, body)
+            if b"cannot be read just now" not in body:
+                break
+            self.assertLess(time.monotonic(), deadline, a.log()[-3000:])
+            time.sleep(0.2)
+        self.assertEqual(h["cache-control"], "no-store")
+        history = body.decode().split('<h2 id="h-history">History</h2>', 1)[1]
+        self.assertRegex(history, r"<h3>Reminders</h3>\n<ul class=\"history\">\n<li>[^<]*: "
+                         r"7 days before the deadline, to Ops by hook, delivered \(to you\)</li>")
+        self.assertEqual(history.count("<li>"), 1, history)
+        self.assertEqual(a.log().count("delivered notice:"), 0)  # node b sent it
+        # /status: the last reminder as last read from PostgreSQL
+        def last_of(body):
+            return [x for x in json.loads(body)["actions"] if x["id"] == "A1"][0]["last_reminder"]
+        last = last_of(self.get_until(port, "/status.json", last_of, "/status.json"))
+        self.assertEqual((last["channel"], last["state"]), ("hook", "delivered"))
+        self.assertEqual(self.get(port, "/healthz"), (200, "ok\n"))
+        # the calendar first served by node a a second before node b: the
+        # same stamp (the shared meta), so the same bytes and entity tag
+        _, ha, ics_a = curl("http://127.0.0.1:%d/calendar.ics" % port)
+        time.sleep(1.1)
+        _, hb, ics_b = curl("http://127.0.0.1:%d/calendar.ics" % port_b)
+        self.assertEqual((ha["last-modified"], ha["etag"]), (hb["last-modified"], hb["etag"]))
+        self.assertEqual(ics_a, ics_b)
+        self.assertEqual(self.sql("SELECT count(*) FROM meta WHERE key LIKE 'feed%ics'"), "2")
+        # the database gone: the link page is 503 with Retry-After, /healthz 503
+        pg_ctl = ("pg_ctl", "-D", self.pg.data, "-w", "-l", os.path.join(self.pg.tmp, "log"))
+        self.pg._run(*pg_ctl, "-m", "fast", "stop")
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                status, h, body = curl(url)
+                if status == 503:
+                    break
+                self.assertLess(time.monotonic(), deadline, a.log()[-3000:])
+                time.sleep(0.3)
+            self.assertGreaterEqual(int(h["retry-after"]), 1)
+            self.assertIn(b"cannot read its database", body)
+            status, text = self.get(port, "/healthz")
+            self.assertEqual((status, text), (503, "database not connected\n"))
+        finally:
+            self.pg._run(*pg_ctl, "-o", "-p %d" % self.pg.port, "start")
+        deadline = time.monotonic() + 60
+        while self.get(port, "/healthz") != (200, "ok\n"):
+            self.assertLess(time.monotonic(), deadline, a.log()[-3000:])
+            time.sleep(0.3)
+        self.assertEqual(curl(url)[0], 200)
+        for d in self.daemons.values():
             self.assertEqual(d.stop(), 0, d.log()[-3000:])
 
 

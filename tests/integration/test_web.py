@@ -15,6 +15,7 @@ records one update and its repeat nothing more, the rate limit answers
 429, and no token reaches the log."""
 import argparse
 import base64
+import datetime
 import hashlib
 import hmac
 import http.client
@@ -298,6 +299,22 @@ class Health(Fixture):
     def test_503_while_another_process_locks_the_outbox(self):
         self.sample()
         self.start()
+        if harness.PG:
+            # the state is PostgreSQL's: healthy once connected with its
+            # schema ready (503 before: "database schema not ready"), and a
+            # lock on the node's SQLite file is none of its business
+            deadline = time.monotonic() + 60
+            while self.get("/healthz")[0:3:2] != (200, b"ok\n"):
+                self.assertLess(time.monotonic(), deadline, self.daemon.log()[-3000:])
+                time.sleep(0.2)
+            db = sqlite3.connect(os.path.join(self.state, "tickler.db"), isolation_level=None)
+            db.execute("BEGIN EXCLUSIVE")
+            try:
+                self.assertEqual(self.get("/healthz")[0:3:2], (200, b"ok\n"))
+            finally:
+                db.execute("COMMIT")
+                db.close()
+            return
         self.assertEqual(self.get("/healthz")[0:3:2], (200, b"ok\n"))
         db = sqlite3.connect(os.path.join(self.state, "tickler.db"), isolation_level=None)
         db.execute("BEGIN EXCLUSIVE")
@@ -667,6 +684,35 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
             self.assertIn("form-action 'self'", h["content-security-policy"])
         self.assertEqual(curl(url, "-I")[0], 200)
         self.assertEqual(self.state_of(), before)
+
+    def test_the_link_page_lists_the_reminders_sent_for_its_action(self):
+        """The history of the link page: the reminder sent for the action,
+        read from the state (on PostgreSQL the shared one, the GET waiting
+        for its answer), to the link's recipient and delivered."""
+        up = json.loads(subprocess.run(
+            [tool("tickler"), "-c", self.conf, "upcoming", "--from", "2031-01-01", "--days",
+             "120", "--json"], capture_output=True, text=True, check=True).stdout)
+        first = min((u["at"] for u in up if u["item"] == "A1"))
+        at = datetime.datetime.fromisoformat(first)
+        start = (at - datetime.timedelta(seconds=20)).strftime("%Y-%m-%dT%H:%M:%S")
+        url = self.minted(self.K1, "k1", "A1", at.timestamp() - 60, at.timestamp() + 45 * 86400)
+        d = self.start("--now", start)
+        # on PostgreSQL, until the node first reached the database, the
+        # page says the reminders cannot be read just now
+        deadline = time.monotonic() + 15
+        while b"<h3>Reminders</h3>\n<p>None yet.</p>" not in curl(url)[2]:
+            self.assertLess(time.monotonic(), deadline, d.log()[-3000:])
+            time.sleep(0.2)
+        d.wait_for("delivered notice:")
+        status, h, body = curl(url)
+        self.assertEqual(status, 200)
+        self.assertEqual(h["cache-control"], "no-store")
+        history = body.decode().split('<h2 id="h-history">History</h2>', 1)[1]
+        self.assertRegex(history, r"<h3>Reminders</h3>\n<ul class=\"history\">\n<li>[^<]+, to "
+                                  r"Alpha by mail, delivered \(to you\)</li>\n</ul>")
+        self.assertIn("<h3>Updates</h3>\n<p>None yet.</p>", history)
+        self.assertTrue(history.endswith("</section>\n</main>\n</body>\n</html>\n"))
+        self.assertEqual(curl(url, "-I")[0], 200)
 
     def test_bad_links_get_their_page_and_change_nothing(self):
         self.start()

@@ -10,7 +10,9 @@
  * the reconnection is stored once; a claim committed while the
  * connection is made again keeps its lease past the release of strays; a
  * notice claimed again while held is held once; closing tells what is
- * pending. Every
+ * pending; the notices of an item (its history, and every item's latest)
+ * read by one node show what the other sent; health says whether the
+ * connection is up and the last transaction committed. Every
  * completion runs once, never inside a state call. */
 #include <check.h>
 #include <errno.h>
@@ -950,6 +952,104 @@ START_TEST(the_view_shows_the_numbers_and_the_notices_not_delivered_with_live_le
 }
 END_TEST
 
+struct listed {
+    int calls, r;
+    struct tkl_item_notices l;
+};
+
+static void on_notices(void *data, int r, struct tkl_item_notices *l)
+{
+    struct listed *t = data;
+    ck_assert(!inside);
+    t->calls++;
+    t->r = r;
+    if (r != 0)
+        ck_assert_uint_eq(l->n, 0);
+    tkl_item_notices_free(&t->l);
+    t->l = *l; /* taken */
+    *l = (struct tkl_item_notices){0};
+}
+
+/* The notices of item (NULL: every item's latest) node n reads at now. */
+static const struct tkl_item_notices *item_notices(struct node *n, const char *item, size_t max,
+                                                   int64_t now, struct listed *t)
+{
+    int calls = t->calls;
+    inside = true;
+    ck_assert_int_eq(tkl_state_item_notices(n->st, item, max, now, on_notices, t), 0);
+    inside = false;
+    commit(n);
+    ck_assert(tkl_run_until_count(&loop, &t->calls, calls + 1));
+    ck_assert_int_eq(t->r, 0);
+    return &t->l;
+}
+
+START_TEST(an_item_s_notices_read_by_one_node_show_what_the_other_sent)
+{
+    struct told cb = {0}, ca = {0}, o = {0};
+    struct listed t = {0};
+    put_many(3);
+    claim(&b, 1000, 1, &cb); /* node-b delivers the oldest */
+    commit(&b);
+    wait_told(&cb);
+    outcome(&b, cb.ids[0], TKL_STATE_DELIVERED, &o);
+    commit(&b);
+    wait_told(&o);
+    ck_assert_int_eq(o.r, 0);
+    claim(&a, 1000, 1, &ca); /* node-a has the next in flight */
+    commit(&a);
+    wait_told(&ca);
+
+    const struct tkl_item_notices *l = item_notices(&a, "A1", 50, 1010, &t);
+    ck_assert_uint_eq(l->n, 3);
+    ck_assert_uint_gt(l->v[0].notice_id, ca.ids[0]); /* newest first */
+    ck_assert_int_eq(l->v[0].state, TKL_NOTICE_PENDING);
+    ck_assert(!l->v[0].sending);
+    ck_assert_uint_eq(l->v[1].notice_id, ca.ids[0]);
+    ck_assert(l->v[1].sending);
+    ck_assert_uint_eq(l->v[2].notice_id, cb.ids[0]);
+    ck_assert_int_eq(l->v[2].state, TKL_NOTICE_DELIVERED);
+    ck_assert_int_eq(l->v[2].attempts, 1);
+    ck_assert_int_eq(l->v[2].finished_at, 2000);
+    ck_assert_int_eq(l->v[2].created_at, 1000);
+    ck_assert_str_eq(l->v[2].item_id, "A1");
+    ck_assert_str_eq(l->v[2].stage_key, "due");
+    ck_assert_str_eq(l->v[2].channel, "email");
+    ck_assert_str_eq(l->v[2].recipient, "r0@x");
+    ck_assert_str_eq(l->v[2].team_name, "Human Resources");
+    /* at most max; a lease expired is no longer sending */
+    l = item_notices(&a, "A1", 2, 1000 + LEASE, &t);
+    ck_assert_uint_eq(l->n, 2);
+    ck_assert(!l->v[1].sending);
+    l = item_notices(&b, "B9", 50, 1010, &t);
+    ck_assert_uint_eq(l->n, 0);
+    /* every item's latest notice */
+    l = item_notices(&b, NULL, 0, 1010, &t);
+    ck_assert_uint_eq(l->n, 1);
+    ck_assert_str_eq(l->v[0].item_id, "A1");
+    ck_assert_uint_gt(l->v[0].notice_id, ca.ids[0]);
+    ck_assert_ptr_eq(tkl_item_notices_find(l, "A1"), &l->v[0]);
+    tkl_item_notices_free(&t.l);
+}
+END_TEST
+
+START_TEST(health_is_the_connection_and_the_last_transaction)
+{
+    struct node c = {.id = "node-c"};
+    struct tkl_state_pg_options o = {.conninfo_file = conninfo,
+                                     .node = c.id,
+                                     .lease_seconds = LEASE,
+                                     .on_ready = on_ready,
+                                     .data = &c};
+    ck_assert_int_eq(tkl_state_health(a.st), 0);
+    ck_assert_int_eq(tkl_state_pg_new(&loop, &o, &c.st), 0);
+    ck_assert_int_eq(tkl_state_health(c.st), -ENOTCONN); /* still connecting */
+    ck_assert(tkl_run_until_count(&loop, &c.ready, 1));
+    ck_assert_int_eq(tkl_state_health(c.st), 0);
+    tkl_state_close(c.st);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pg_state");
@@ -978,6 +1078,8 @@ int main(void)
     tcase_add_test(tc, a_group_of_more_statements_than_a_transaction_takes_is_committed_in_parts);
     tcase_add_test(tc, officers_updates_added_by_one_node_are_read_by_the_other_which_is_told);
     tcase_add_test(tc, the_view_shows_the_numbers_and_the_notices_not_delivered_with_live_leases);
+    tcase_add_test(tc, an_item_s_notices_read_by_one_node_show_what_the_other_sent);
+    tcase_add_test(tc, health_is_the_connection_and_the_last_transaction);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

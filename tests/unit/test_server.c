@@ -7,7 +7,9 @@
  * read, its Origin and Referer and the client's address (a trusted
  * proxy's X-Forwarded-For), and is refused otherwise (405, 413, 415, 400
  * for a bad form) before the page is asked; what a page sets (Location,
- * Retry-After, Referrer-Policy, X-Robots-Tag) is sent; a client that sends nothing is closed at the
+ * Retry-After, Referrer-Policy, X-Robots-Tag) is sent; a POST or GET whose
+ * page answers later is sent its answer then, or 503 with Retry-After when
+ * the server closes first (the late answer freed); a client that sends nothing is closed at the
  * timeout while others are served; the per-address limit holds; HTTPS works with a certificate and
  * key; sockets passed in (systemd) are served; and closing leaves no handle: uv_loop_close()
  * returns 0 in every test. */
@@ -64,7 +66,7 @@ static int page(void *data, const struct tkl_http_request *req, struct tkl_http_
     page_calls++;
     if (page_error)
         return page_error;
-    if (req->post && later_mode) {
+    if (later_mode) {
         if (!req->defer || !(held = req->defer(req)))
             return -ENOMEM;
         (void)uv_timer_start(&later_timer, on_later_timer, later_ms, 0);
@@ -463,7 +465,7 @@ START_TEST(a_post_answered_later_is_sent_when_the_page_answers)
 }
 END_TEST
 
-START_TEST(a_post_waiting_when_the_server_closes_is_closed_and_its_late_answer_freed)
+START_TEST(a_post_waiting_when_the_server_closes_is_answered_503_and_its_late_answer_freed)
 {
     struct tkl_http_conf c = conf_for(port);
     ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
@@ -473,10 +475,14 @@ START_TEST(a_post_waiting_when_the_server_closes_is_closed_and_its_late_answer_f
     later_step = close_then_answer;
     struct fetch f = {.method = "POST", .header = FORM, .send = "token=x&do=complete"};
     snprintf(f.path, sizeof(f.path), "/a/x");
+    char buf[64];
     run_client(fetch_fn, &f);
     ck_assert(later_ran);
-    ck_assert_int_ne(f.rc, CURLE_OK); /* closed unanswered, not left hanging */
+    ck_assert_int_eq(f.rc, CURLE_OK); /* answered, not left hanging */
+    ck_assert_int_eq(f.status, 503);
+    ck_assert_str_eq(header_of(&f, "Retry-After", buf, sizeof(buf)), "5");
     ck_assert_int_eq(answered[TKL_ROUTE_ACT][303], 0);
+    ck_assert_int_eq(answered[TKL_ROUTE_ACT][503], 1);
     uv_close((uv_handle_t *)&later_timer, NULL);
 }
 END_TEST
@@ -496,7 +502,7 @@ START_TEST(a_post_whose_page_does_not_answer_in_time_is_answered_503)
     struct fetch f = post("/a/x", "token=x&do=complete", FORM, NULL);
     ck_assert_int_eq(f.status, 503);
     ck_assert_str_eq(header_of(&f, "Retry-After", buf, sizeof(buf)), "5");
-    ck_assert(strstr(f.body, "send it again") != NULL);
+    ck_assert(strstr(f.body, "did not answer in time") != NULL);
     ck_assert(!later_ran); /* answered before the page did */
     ck_assert(tkl_run_until(&loop, later_done, NULL, 20000));
     ck_assert_int_eq(answered[TKL_ROUTE_ACT][303], 0);
@@ -801,6 +807,46 @@ START_TEST(https_with_a_certificate_and_key)
 }
 END_TEST
 
+START_TEST(a_get_whose_page_answers_later_waits_suspended_for_the_answer)
+{
+    struct tkl_http_conf c = conf_for(port);
+    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
+    start(&c);
+    char buf[64];
+    later_mode = true;
+    later_ms = 50;
+    later_step = answer_held;
+    struct fetch f = get("/a/AbC", NULL, NULL);
+    ck_assert_int_eq(f.status, 303);
+    ck_assert_str_eq(f.body, "recorded\n");
+    ck_assert_str_eq(header_of(&f, "X-Content-Type-Options", buf, sizeof(buf)), "nosniff");
+    f = get("/a/AbC", "HEAD", NULL);
+    ck_assert_int_eq(f.status, 303);
+    ck_assert_uint_eq(f.body_len, 0);
+    ck_assert_int_eq(answered[TKL_ROUTE_ACT][303], 2);
+    ck_assert_int_eq(page_calls, 2);
+    uv_close((uv_handle_t *)&later_timer, NULL);
+}
+END_TEST
+
+START_TEST(a_get_waiting_when_the_server_closes_is_answered_503_and_its_late_answer_freed)
+{
+    struct tkl_http_conf c = conf_for(port);
+    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
+    start(&c);
+    char buf[64];
+    later_mode = true;
+    later_ms = 50;
+    later_step = close_then_answer;
+    struct fetch f = get("/a/AbC", NULL, NULL);
+    ck_assert(later_ran);
+    ck_assert_int_eq(f.status, 503);
+    ck_assert_str_eq(header_of(&f, "Retry-After", buf, sizeof(buf)), "5");
+    ck_assert_ptr_null(srv);
+    uv_close((uv_handle_t *)&later_timer, NULL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("server");
@@ -810,7 +856,8 @@ static Suite *suite(void)
     tcase_add_test(tc, what_no_page_takes_is_refused_by_the_server);
     tcase_add_test(tc, a_post_reaches_the_link_page_with_its_form);
     tcase_add_test(tc, a_post_answered_later_is_sent_when_the_page_answers);
-    tcase_add_test(tc, a_post_waiting_when_the_server_closes_is_closed_and_its_late_answer_freed);
+    tcase_add_test(tc,
+                   a_post_waiting_when_the_server_closes_is_answered_503_and_its_late_answer_freed);
     tcase_add_test(tc, a_post_whose_page_does_not_answer_in_time_is_answered_503);
     tcase_add_test(tc, a_post_whose_client_went_is_let_go_when_the_page_answers);
     tcase_add_test(tc, posts_the_page_cannot_take_are_refused_before_it_is_asked);
@@ -821,6 +868,9 @@ static Suite *suite(void)
     tcase_add_test(tc, an_address_in_use_is_refused_with_its_name);
     tcase_add_test(tc, sockets_passed_in_are_served_instead_of_listen);
     tcase_add_test(tc, https_with_a_certificate_and_key);
+    tcase_add_test(tc, a_get_whose_page_answers_later_waits_suspended_for_the_answer);
+    tcase_add_test(tc,
+                   a_get_waiting_when_the_server_closes_is_answered_503_and_its_late_answer_freed);
     suite_add_tcase(s, tc);
     return s;
 }
