@@ -37,6 +37,7 @@ struct tkl_http_server {
     struct listener *v;
     size_t n;
     unsigned closing;  /* handles whose close callback has not run */
+    bool stopping;     /* closing: no page may defer (MHD stops only with none suspended) */
     uint64_t later_ms; /* how long a request waits for its page's answer */
     char *cert, *key;  /* PEM, kept while MHD may read them */
     char addresses[512];
@@ -378,7 +379,7 @@ static uint64_t laters_expire(struct listener *l, uint64_t now)
 static struct tkl_http_later *defer(const struct tkl_http_request *req)
 {
     struct defer_ctx *d = req->conn;
-    if (!d || (d->p && d->p->later))
+    if (!d || d->srv->stopping || (d->p && d->p->later))
         return NULL;
     struct listener *l = listener_of(d->srv, d->c);
     struct later *x = l ? calloc(1, sizeof(*x)) : NULL;
@@ -886,7 +887,9 @@ void tkl_http_server_close(struct tkl_http_server *srv)
      * far as one run of MHD sends it (the page's answer, when it comes,
      * is freed) */
     bool resumed = false;
-    for (struct later *x = srv->laters; x; x = x->next)
+    srv->stopping = true; /* the run below may call pages */
+    for (struct later *x = srv->laters; x; x = x->next) {
+        resumed = resumed || x->has_resp; /* answered, not yet sent */
         if (x->suspended) {
             x->suspended = false;
             if (tkl_http_text(&x->resp, 503, "Stopping; try again shortly.") < 0)
@@ -897,6 +900,7 @@ void tkl_http_server_close(struct tkl_http_server *srv)
             MHD_resume_connection(x->c);
             resumed = true;
         }
+    }
     for (size_t i = 0; resumed && i < srv->n; i++)
         if (srv->v[i].d)
             (void)MHD_run(srv->v[i].d);
