@@ -947,9 +947,13 @@ static void requests_now(struct tkl_service *s, int r)
     struct tkl_requests_result res = {
         .next_at = tkl_requests_next_at(ctx.report, ctx.policy, tkl_service_now(s)),
         .failed_at = INT64_MAX};
+    if (r < 0) /* the answers unread: caught up from here, even after a stop */
+        res.failed_at = s->requests_from;
     struct tkl_requests_flight *f = r == 0 ? calloc(1, sizeof(*f)) : NULL;
-    if (r == 0 && !f)
+    if (r == 0 && !f) {
         r = -ENOMEM;
+        res.failed_at = s->requests_from;
+    }
     if (r == 0) {
         *f = (struct tkl_requests_flight){.s = s,
                                           .from = s->requests_from,
@@ -1021,6 +1025,8 @@ static void run_requests(struct tkl_service *s)
     int r = refresh_answers(s);
     if (r == 0)
         r = tkl_requests_run(&ctx, s->requests_from, tkl_service_now(s), &res);
+    else /* the answers unread: caught up from here, even after a stop */
+        res.failed_at = s->requests_from;
     requests_ran(s, r, &res);
 }
 

@@ -862,7 +862,10 @@ static void on_txn(void *data, int r, const PGresult *const *results, size_t n)
     struct pgs *q = t->q;
     size_t i = 0;
     q->txns--;
-    if (r != -ECANCELED)
+    /* health: what says the database cannot take the node's work; not a
+     * conflict with another node (-EAGAIN, -EEXIST: tried again), nor a
+     * connection lost (told by the connection itself) or closed */
+    if (r != -ECANCELED && r != -ECONNRESET && r != -EAGAIN && r != -EEXIST)
         q->last_txn = r;
     if (r < 0 && r != -ECANCELED)
         log_warning("postgresql: a group of the state was undone: %s", strerror(-r));
