@@ -147,9 +147,20 @@ static void start(const struct tkl_http_conf *c)
     ck_assert_msg(r == 0, "%s", err);
 }
 
+/* start(c), each POST's or GET's page then answering later: step runs
+ * ms after the page took its handle (held). */
+static void start_later(const struct tkl_http_conf *c, unsigned ms, void (*step)(void))
+{
+    start(c);
+    later_mode = true;
+    later_ms = ms;
+    later_step = step;
+}
+
 static void setup(void)
 {
     ck_assert_int_eq(uv_loop_init(&loop), 0);
+    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
     memset(answered, 0, sizeof(answered));
     page_calls = page_error = 0;
     later_mode = later_ran = false;
@@ -163,6 +174,7 @@ static void teardown(void)
 {
     tkl_http_server_close(srv);
     srv = NULL;
+    uv_close((uv_handle_t *)&later_timer, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     ck_assert_int_eq(uv_loop_close(&loop), 0);
 }
@@ -446,11 +458,7 @@ static bool later_done(void *arg)
 START_TEST(a_post_answered_later_is_sent_when_the_page_answers)
 {
     struct tkl_http_conf c = conf_for(port);
-    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
-    start(&c);
-    later_mode = true;
-    later_ms = 200;
-    later_step = answer_held;
+    start_later(&c, 200, answer_held);
     char buf[256];
     struct fetch f = post("/a/x", "token=x&do=complete", FORM, NULL);
     ck_assert_int_eq(f.status, 303);
@@ -461,18 +469,13 @@ START_TEST(a_post_answered_later_is_sent_when_the_page_answers)
     /* the connection serves the next request as before */
     later_mode = false;
     ck_assert_int_eq(get("/a/x", NULL, NULL).status, 200);
-    uv_close((uv_handle_t *)&later_timer, NULL);
 }
 END_TEST
 
 START_TEST(a_post_waiting_when_the_server_closes_is_answered_503_and_its_late_answer_freed)
 {
     struct tkl_http_conf c = conf_for(port);
-    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
-    start(&c);
-    later_mode = true;
-    later_ms = 200;
-    later_step = close_then_answer;
+    start_later(&c, 200, close_then_answer);
     struct fetch f = {.method = "POST", .header = FORM, .send = "token=x&do=complete"};
     snprintf(f.path, sizeof(f.path), "/a/x");
     char buf[64];
@@ -483,7 +486,6 @@ START_TEST(a_post_waiting_when_the_server_closes_is_answered_503_and_its_late_an
     ck_assert_str_eq(header_of(&f, "Retry-After", buf, sizeof(buf)), "5");
     ck_assert_int_eq(answered[TKL_ROUTE_ACT][303], 0);
     ck_assert_int_eq(answered[TKL_ROUTE_ACT][503], 1);
-    uv_close((uv_handle_t *)&later_timer, NULL);
 }
 END_TEST
 
@@ -493,11 +495,7 @@ START_TEST(a_post_whose_page_does_not_answer_in_time_is_answered_503)
 {
     struct tkl_http_conf c = conf_for(port);
     c.timeout_seconds = 1;
-    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
-    start(&c);
-    later_mode = true;
-    later_ms = 2500;
-    later_step = answer_held;
+    start_later(&c, 2500, answer_held);
     char buf[64];
     struct fetch f = post("/a/x", "token=x&do=complete", FORM, NULL);
     ck_assert_int_eq(f.status, 503);
@@ -509,18 +507,13 @@ START_TEST(a_post_whose_page_does_not_answer_in_time_is_answered_503)
     /* the server goes on serving */
     later_mode = false;
     ck_assert_int_eq(get("/a/x", NULL, NULL).status, 200);
-    uv_close((uv_handle_t *)&later_timer, NULL);
 }
 END_TEST
 
 START_TEST(a_post_whose_client_went_is_let_go_when_the_page_answers)
 {
     struct tkl_http_conf c = conf_for(port);
-    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
-    start(&c);
-    later_mode = true;
-    later_ms = 1500;
-    later_step = answer_held;
+    start_later(&c, 1500, answer_held);
     struct fetch f = {
         .method = "POST", .header = FORM, .send = "token=x&do=complete", .timeout_ms = 300};
     snprintf(f.path, sizeof(f.path), "/a/x");
@@ -530,7 +523,6 @@ START_TEST(a_post_whose_client_went_is_let_go_when_the_page_answers)
     /* the server goes on serving */
     later_mode = false;
     ck_assert_int_eq(get("/a/x", NULL, NULL).status, 200);
-    uv_close((uv_handle_t *)&later_timer, NULL);
 }
 END_TEST
 
@@ -810,12 +802,8 @@ END_TEST
 START_TEST(a_get_whose_page_answers_later_waits_suspended_for_the_answer)
 {
     struct tkl_http_conf c = conf_for(port);
-    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
-    start(&c);
+    start_later(&c, 50, answer_held);
     char buf[64];
-    later_mode = true;
-    later_ms = 50;
-    later_step = answer_held;
     struct fetch f = get("/a/AbC", NULL, NULL);
     ck_assert_int_eq(f.status, 303);
     ck_assert_str_eq(f.body, "recorded\n");
@@ -825,25 +813,19 @@ START_TEST(a_get_whose_page_answers_later_waits_suspended_for_the_answer)
     ck_assert_uint_eq(f.body_len, 0);
     ck_assert_int_eq(answered[TKL_ROUTE_ACT][303], 2);
     ck_assert_int_eq(page_calls, 2);
-    uv_close((uv_handle_t *)&later_timer, NULL);
 }
 END_TEST
 
 START_TEST(a_get_waiting_when_the_server_closes_is_answered_503_and_its_late_answer_freed)
 {
     struct tkl_http_conf c = conf_for(port);
-    ck_assert_int_eq(uv_timer_init(&loop, &later_timer), 0);
-    start(&c);
+    start_later(&c, 50, close_then_answer);
     char buf[64];
-    later_mode = true;
-    later_ms = 50;
-    later_step = close_then_answer;
     struct fetch f = get("/a/AbC", NULL, NULL);
     ck_assert(later_ran);
     ck_assert_int_eq(f.status, 503);
     ck_assert_str_eq(header_of(&f, "Retry-After", buf, sizeof(buf)), "5");
     ck_assert_ptr_null(srv);
-    uv_close((uv_handle_t *)&later_timer, NULL);
 }
 END_TEST
 
