@@ -109,6 +109,22 @@ def pg_insert(conf, table, columns, rows):
         ", ".join("(%s)" % ", ".join(pg_literal(v) for v in r) for r in rows)))
 
 
+def insert_rows(conf, state, table, columns, rows):
+    """Inserts rows (tuples of values for columns) into table of the state
+    of the backend under test, as ticklerd would write them."""
+    if PG:
+        pg_insert(conf, table, columns, rows)
+        return
+    import sqlite3
+    db = sqlite3.connect(os.path.join(state, "tickler.db"))
+    try:
+        with db:
+            db.executemany("INSERT INTO %s(%s) VALUES (%s)" % (
+                table, ", ".join(columns), ", ".join("?" * len(columns))), rows)
+    finally:
+        db.close()
+
+
 def updates_rows(conf, state, columns):
     """The rows of the updates table in the state of the backend under
     test, in the order recorded: lists of the values of columns (a

@@ -12,7 +12,6 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -347,16 +346,7 @@ class Answers(Fixture):
         values = (action["id"], who, action["teams"][0], kind, at, at - 3600, until_day,
                   civil_day(action["deadline"]), action["deadline_text"],
                   action["status_text"], action["owners"])
-        if harness.PG:
-            harness.pg_insert(self.conf, "updates", columns, [values])
-            return
-        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
-        try:
-            with db:
-                db.execute("INSERT INTO updates(%s) VALUES (%s)"
-                           % (", ".join(columns), ", ".join("?" * len(columns))), values)
-        finally:
-            db.close()
+        harness.insert_rows(self.conf, self.state, "updates", columns, [values])
 
     def upcoming(self, *args):
         return self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", self.state,

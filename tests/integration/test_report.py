@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -115,15 +114,7 @@ class Fixture(unittest.TestCase):
         plan = self.actions()
         rows = [update_row(aid, who, kind, instant(day), rag, note, until, plan[aid])
                 for (aid, kind, who, day, rag, note, until) in updates]
-        if harness.PG:
-            harness.pg_insert(self.conf, "updates", UPDATE_COLUMNS, rows)
-            return
-        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
-        with db:
-            db.executemany("INSERT INTO updates (%s) VALUES (%s)"
-                           % (", ".join(UPDATE_COLUMNS), ",".join("?" * len(UPDATE_COLUMNS))),
-                           rows)
-        db.close()
+        harness.insert_rows(self.conf, self.state, "updates", UPDATE_COLUMNS, rows)
 
     def with_updates(self):
         self.record(
