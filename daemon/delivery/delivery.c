@@ -476,9 +476,12 @@ static void release_lost(struct tkl_deliverer *e, struct tkl_stored_notice *s)
     tkl_stored_notice_free(s);
 }
 
-/* Fails notice s for good without a notifier. Returns 0, or the negative
- * errno of an outbox that refused the outcome (kept to record later). */
-static int fail_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now)
+/* Settles notice s, which no notifier here serves: failed for good, or,
+ * on a shared state within max_age_hours, put back for UNSERVED_WAIT
+ * seconds for a node that serves it (e->shared). Returns 0, or the
+ * negative errno of an outbox that refused the outcome (kept to record
+ * later). */
+static int settle_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now)
 {
     struct tkl_flight *x = calloc(1, sizeof(*x));
     if (!x) {
@@ -756,7 +759,7 @@ static void round_end(struct tkl_deliverer *e)
 }
 
 /* A claim's completion: its notices are durably marked; each is handed
- * out (hand_ready), failed for good when no notifier serves its channel,
+ * out (hand_ready), settled when no notifier serves its channel (settle_unserved),
  * or released when its notifier stopped meanwhile. */
 static void on_claimed(void *data, int r, struct tkl_stored_notice **v, size_t n)
 {
@@ -777,7 +780,7 @@ static void on_claimed(void *data, int r, struct tkl_stored_notice **v, size_t n
         if (claimed(e, s->notice.id)) {
             tkl_stored_notice_free(s);
         } else if (!plugin) {
-            (void)fail_unserved(e, s, now); /* a refusal is logged and kept */
+            (void)settle_unserved(e, s, now); /* a refusal is logged and kept */
         } else if (flight_new(e, plugin, s, &x), x) {
             *tail = x;
             tail = &x->next;
@@ -791,7 +794,7 @@ static void on_claimed(void *data, int r, struct tkl_stored_notice **v, size_t n
 
 /* Claims the due notices of one channel, as far as it has room (none for
  * a notifier that is not running; as many as a claim takes for a channel
- * no notifier serves: they fail for good). Returns 1 when a claim was
+ * no notifier serves: settle_unserved). Returns 1 when a claim was
  * queued, 0 when none was needed, or the state's negative errno. */
 static int claim_channel(struct tkl_deliverer *e, const char *channel, int64_t now)
 {
@@ -816,7 +819,7 @@ static int claim_channel(struct tkl_deliverer *e, const char *channel, int64_t n
 }
 
 /* The channels with notices due: those no notifier serves are claimed
- * (their notices fail for good); a served channel was claimed by the round
+ * (their notices settled by settle_unserved); a served channel was claimed by the round
  * itself. */
 static void on_channels(void *data, int r, char **v, size_t n)
 {
