@@ -108,11 +108,26 @@ class Fixture(unittest.TestCase):
     def get(self, path, *args):
         return curl(self.url(path), *args)
 
-    def start(self, *extra, conf=None):
+    def start(self, *extra, conf=None, ready=True):
+        """Starts ticklerd; unless told otherwise, returns once its pages
+        can answer (wait_shared_ready)."""
         self.daemon = Daemon(conf or self.conf, self.state, *extra)
         self.daemon.wait_for("started")
         self.daemon.wait_for("web face on 127.0.0.1:%d" % self.port)
+        if harness.PG and ready:
+            self.wait_shared_ready(self.get)
         return self.daemon
+
+    def wait_shared_ready(self, get):
+        """On PostgreSQL the pages that read the shared state answer 503
+        until the node has connected, set up the schema and read the
+        outbox once; waits (60 s at most) until /healthz and /outbox say
+        so, as an operator's readiness check would."""
+        deadline = harness.deadline(60)
+        for path in ("/healthz", "/outbox"):
+            while get(path)[0] == 503:
+                self.assertLess(time.monotonic(), deadline, self.daemon.log()[-3000:])
+                time.sleep(0.2)
 
     def sample(self):
         self.conf = harness.copy_sample(ARGS.source, self.tmp, self.port)
@@ -300,13 +315,8 @@ class Health(Fixture):
         self.sample()
         self.start()
         if harness.PG:
-            # the state is PostgreSQL's: healthy once connected with its
-            # schema ready (503 before: "database schema not ready"), and a
-            # lock on the node's SQLite file is none of its business
-            deadline = time.monotonic() + 60
-            while self.get("/healthz")[0:3:2] != (200, b"ok\n"):
-                self.assertLess(time.monotonic(), deadline, self.daemon.log()[-3000:])
-                time.sleep(0.2)
+            # the state is PostgreSQL's (start waited until it was ready):
+            # a lock on the node's SQLite file is none of its business
             db = sqlite3.connect(os.path.join(self.state, "tickler.db"), isolation_level=None)
             db.execute("BEGIN EXCLUSIVE")
             try:
@@ -375,13 +385,10 @@ class Sockets(Fixture):
             "systemd-socket-activate", "-l", "127.0.0.1:%d" % given))
         # it starts ticklerd at the first connection, which ticklerd then answers
         self.daemon.wait_for("Listening on 127.0.0.1:%d" % given)
-        status, _, body = curl("http://127.0.0.1:%d/healthz" % given)
+        given_get = lambda path: curl("http://127.0.0.1:%d%s" % (given, path))
         if harness.PG:  # the first connection may come before the database's
-            deadline = harness.deadline(60)
-            while (status, body) == (503, b"database not connected\n"):
-                self.assertLess(time.monotonic(), deadline, self.daemon.log())
-                time.sleep(0.2)
-                status, _, body = curl("http://127.0.0.1:%d/healthz" % given)
+            self.wait_shared_ready(given_get)
+        status, _, body = given_get("/healthz")
         self.assertEqual((status, body), (200, b"ok\n"))
         self.daemon.wait_for("web face on 127.0.0.1:%d (sockets from systemd)" % given)
         with self.assertRaises(subprocess.CalledProcessError):
@@ -453,6 +460,8 @@ class Reload(Fixture):
         harness.conf_for_backend(self.conf)
         self.daemon.proc.send_signal(1)
         self.daemon.wait_for("web face on 127.0.0.1:%d" % self.port, after=n)
+        if harness.PG:
+            self.wait_shared_ready(self.get)
         self.assertEqual(self.get("/healthz")[0], 200)
 
     def test_a_changed_state_group_waits_for_the_restart_on_every_page(self):
@@ -460,9 +469,6 @@ class Reload(Fixture):
         self.start()
         _, _, before = self.get("/metrics")
         backend = re.search(rb'tickler_node_info\{[^}]*backend="(\w+)"', before).group(1)
-        end = harness.deadline(30)  # PostgreSQL: 503 until the shared outbox is first read
-        while self.get("/outbox")[0] == 503 and harness.PG and time.monotonic() < end:
-            time.sleep(0.1)
         self.assertEqual(self.get("/outbox")[0], 200)
         # the other backend, which the reload only warns of
         with open(self.conf) as f:
@@ -806,7 +812,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         with open(self.conf, "a") as f:
             f.write('%s\nstate = { backend = "postgresql"; conninfo_file = "%s"; node = "n1"; };\n'
                     % (harness._MARK, conninfo))
-        self.start()
+        self.start(ready=False)
         url = self.link()
         form = "token=%s&do=complete" % url.rsplit("/", 1)[1]
         # answered at once, not held until the database comes
