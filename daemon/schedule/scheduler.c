@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../core/day.h"
+#include "../core/mem.h"
 
 _Static_assert(sizeof(struct tkl_sched_entry) == 20, "an entry is 20 bytes (scheduler.h)");
 
@@ -85,6 +86,8 @@ static int reserve(struct tkl_scheduler *s, size_t need)
     struct tkl_sched_entry *p = realloc(s->heap, cap * sizeof(*p));
     if (!p)
         return -ENOMEM;
+    if (!s->cap) /* a build's room, filled whole */
+        tkl_mem_prefault_huge(p, cap * sizeof(*p));
     s->heap = p;
     s->cap = cap;
     return 0;
@@ -359,7 +362,8 @@ int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf
         goto oom;
     for (size_t i = 0; i < s->n; i++) {
         const struct tkl_action *old = &old_store->actions[s->heap[i].action];
-        const struct tkl_action *cur = tkl_store_find(new_store, old->id);
+        const struct tkl_action *cur =
+            tkl_store_counterpart(new_store, old_store, s->heap[i].action);
         if (!cur || cur->hash != old->hash)
             continue;
         struct tkl_sched_entry e = s->heap[i];
@@ -371,7 +375,7 @@ int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf
         if (kept[i])
             continue;
         const struct tkl_action *a = &new_store->actions[i];
-        const struct tkl_action *old = tkl_store_find(old_store, a->id);
+        const struct tkl_action *old = tkl_store_counterpart(old_store, new_store, i);
         /* an unchanged action with no pending entry (complete, or no
          * reminders left) stays as it was */
         if (old && old->hash == a->hash)
@@ -381,7 +385,7 @@ int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf
             goto oom;
     }
     for (size_t i = 0; i < old_store->n; i++)
-        if (!tkl_store_find(new_store, old_store->actions[i].id))
+        if (!tkl_store_counterpart(new_store, old_store, i))
             changed++;
     heapify(next.heap, next.n);
     free(kept);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/mem.h"
 #include "../core/text.h"
 
 /* an empty slot; a store holds fewer actions than this */
@@ -16,21 +17,27 @@ static uint64_t id_hash(const char *id)
     return tkl_fnv1a(TKL_FNV_INIT, id, strlen(id));
 }
 
-/* The action of id in table (cap slots, a power of two, of indexes into
- * actions), or NO_SLOT. */
-static size_t slot_lookup(const uint32_t *table, size_t cap, const struct tkl_action *actions,
-                          const char *id)
+/* The action of id (its id_hash h) in table (cap slots, a power of two,
+ * of indexes into actions), or NO_SLOT. */
+static size_t slot_find(const uint32_t *table, size_t cap, const struct tkl_action *actions,
+                        const char *id, uint64_t h)
 {
     if (!cap)
         return NO_SLOT;
     size_t mask = cap - 1;
-    for (size_t i = (size_t)id_hash(id) & mask;; i = (i + 1) & mask) {
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
         uint32_t v = table[i];
         if (v == NO_SLOT)
             return NO_SLOT;
         if (strcmp(actions[v].id, id) == 0)
             return v;
     }
+}
+
+static size_t slot_lookup(const uint32_t *table, size_t cap, const struct tkl_action *actions,
+                          const char *id)
+{
+    return slot_find(table, cap, actions, id, id_hash(id));
 }
 
 /* Renames the id of actions[k] when table already holds it, to the first
@@ -86,17 +93,22 @@ int tkl_store_index(struct tkl_store *s, struct tkl_diags *diags)
         free(next);
         return -ENOMEM;
     }
+    tkl_mem_prefault_huge(table, cap * sizeof(*table));
     for (size_t i = 0; i < cap; i++)
         table[i] = NO_SLOT;
     size_t mask = cap - 1;
     for (size_t k = 0; k < s->n; k++) {
-        int r = distinct_id(table, cap, s, k, next, diags);
-        if (r < 0) {
-            free(table);
-            free(next);
-            return r;
+        uint64_t h = id_hash(s->actions[k].id);
+        if (slot_find(table, cap, s->actions, s->actions[k].id, h) != NO_SLOT) {
+            int r = distinct_id(table, cap, s, k, next, diags);
+            if (r < 0) {
+                free(table);
+                free(next);
+                return r;
+            }
+            h = id_hash(s->actions[k].id);
         }
-        size_t i = (size_t)id_hash(s->actions[k].id) & mask;
+        size_t i = (size_t)h & mask;
         while (table[i] != NO_SLOT)
             i = (i + 1) & mask;
         table[i] = (uint32_t)k;
@@ -112,4 +124,13 @@ const struct tkl_action *tkl_store_find(const struct tkl_store *store, const cha
 {
     size_t i = slot_lookup(store->index, store->index_cap, store->actions, id);
     return i == NO_SLOT ? NULL : &store->actions[i];
+}
+
+const struct tkl_action *tkl_store_counterpart(const struct tkl_store *store,
+                                               const struct tkl_store *from, size_t k)
+{
+    const char *id = from->actions[k].id;
+    if (k < store->n && strcmp(store->actions[k].id, id) == 0)
+        return &store->actions[k];
+    return tkl_store_find(store, id);
 }

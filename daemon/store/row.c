@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/mem.h"
 #include "../core/text.h"
 #include "csv.h"
 
@@ -395,17 +396,30 @@ static int row_id(const struct tkl_rows *R, struct tkl_action *a)
     return tkl_action_derive_id(a);
 }
 
+/* Makes room for cap actions in R->actions; room that should not need to
+ * grow again is said to be final. Returns 0 or -ENOMEM. */
+static int reserve_actions(struct tkl_rows *R, size_t cap, bool final)
+{
+    if (cap <= R->cap_actions)
+        return 0;
+    struct tkl_action *p = realloc(R->actions, cap * sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    if (final)
+        tkl_mem_prefault_huge(p + R->cap_actions, (cap - R->cap_actions) * sizeof(*p));
+    else
+        tkl_mem_prefault(p + R->cap_actions, (cap - R->cap_actions) * sizeof(*p));
+    R->actions = p;
+    R->cap_actions = cap;
+    return 0;
+}
+
 /* Appends a (its texts in R->arena) to R->actions. Returns 0 or -ENOMEM. */
 static int push(struct tkl_rows *R, const struct tkl_action *a)
 {
-    if (R->n_actions == R->cap_actions) {
-        size_t cap = R->cap_actions ? R->cap_actions * 2 : 64;
-        struct tkl_action *p = realloc(R->actions, cap * sizeof(*p));
-        if (!p)
-            return -ENOMEM;
-        R->actions = p;
-        R->cap_actions = cap;
-    }
+    if (R->n_actions == R->cap_actions &&
+        reserve_actions(R, R->cap_actions ? R->cap_actions * 2 : 64, false) < 0)
+        return -ENOMEM;
     R->actions[R->n_actions++] = *a;
     return 0;
 }
@@ -578,7 +592,10 @@ static int take_row(struct tkl_rows *R)
 {
     if (!R->seed) {
         R->seed = config_seed(R);
-        if (R->prev && reuse_index(R) < 0)
+        /* a reload holds about as many actions as the store in force: room
+         * for them at once, not grown (and copied) by doubling */
+        if (R->prev &&
+            (reuse_index(R) < 0 || reserve_actions(R, R->prev->n + R->prev->n / 32 + 64, true) < 0))
             return -ENOMEM;
     }
     /* a row of a store read once is never looked for again */

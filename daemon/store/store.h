@@ -114,6 +114,13 @@ void tkl_store_free(struct tkl_store *store);
 /* The action with this id, or NULL (index.c). */
 const struct tkl_action *tkl_store_find(const struct tkl_store *store, const char *id);
 
+/* The action of store with the id of from->actions[k] (k < from->n), or
+ * NULL: the one at the same place when its id is the same (ids are
+ * distinct in a store, and a reload that changes a few rows leaves the
+ * others in their places), else found by id. */
+const struct tkl_action *tkl_store_counterpart(const struct tkl_store *store,
+                                               const struct tkl_store *from, size_t k);
+
 /*
  * Reads one plan held in data[0..len) with the reader file's ending names,
  * its problems named after place, and drops the result: whether it is a

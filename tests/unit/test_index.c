@@ -122,6 +122,30 @@ START_TEST(rebuilding_keeps_the_ids_already_distinct)
 }
 END_TEST
 
+START_TEST(a_counterpart_is_the_action_of_the_same_id)
+{
+    struct tkl_store *was = load("Ref,Actions,Responsibility\nA1,One,HR\nA2,Two,HR\nA3,Three,HR\n");
+    /* A2 gone, A3 moved up a place, A1 in its place, A4 new */
+    struct tkl_store *now =
+        load("Ref,Actions,Responsibility\nA1,One,HR\nA3,Three,HR\nA4,Four,HR\n");
+    ck_assert_ptr_nonnull(was);
+    ck_assert_ptr_nonnull(now);
+    ck_assert_ptr_eq(tkl_store_counterpart(now, was, 0), &now->actions[0]);
+    ck_assert_ptr_null(tkl_store_counterpart(now, was, 1));
+    ck_assert_ptr_eq(tkl_store_counterpart(now, was, 2), &now->actions[1]);
+    ck_assert_ptr_eq(tkl_store_counterpart(was, now, 1), &was->actions[2]);
+    ck_assert_ptr_null(tkl_store_counterpart(was, now, 2));
+    /* a store longer than the other: places past its end are looked up */
+    struct tkl_store *one = load("Ref,Actions,Responsibility\nA3,Three,HR\n");
+    ck_assert_ptr_nonnull(one);
+    ck_assert_ptr_eq(tkl_store_counterpart(one, was, 2), &one->actions[0]);
+    ck_assert_ptr_null(tkl_store_counterpart(one, was, 0));
+    tkl_store_free(one);
+    tkl_store_free(now);
+    tkl_store_free(was);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("index");
@@ -134,6 +158,7 @@ int main(void)
     tcase_add_test(tc, a_large_plan_is_indexed_whole);
     tcase_add_test(tc, many_rows_of_one_id_are_renamed_in_turn);
     tcase_add_test(tc, rebuilding_keeps_the_ids_already_distinct);
+    tcase_add_test(tc, a_counterpart_is_the_action_of_the_same_id);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
