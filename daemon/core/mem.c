@@ -1,47 +1,36 @@
 #include "mem.h"
 
-#include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* Linux 5.14's advice, for C libraries whose headers predate it */
+#if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
+#define MADV_POPULATE_WRITE 23
+#endif
+
 /* below this, a few page faults cost less than the advice */
 #define PREFAULT_MIN ((size_t)1 << 20)
 
-/* The pages wholly inside [p, p + len) advised; each madvise may fail
- * (EINVAL: not supported here), and is advice, so its result is ignored. */
-static void prefault(void *p, size_t len, bool huge)
+void tkl_mem_prefault(void *block, size_t len)
 {
-    if (!p || len < PREFAULT_MIN)
+    if (!block || len < PREFAULT_MIN)
         return;
     long page = sysconf(_SC_PAGESIZE);
     if (page <= 0)
         return;
     size_t pg = (size_t)page;
-    size_t lead = (pg - (size_t)((uintptr_t)p % pg)) % pg;
-    if (len <= lead)
-        return;
-    char *start = (char *)p + lead;
-    size_t span = (len - lead) / pg * pg;
-    if (!span)
-        return;
+    /* the pages the block touches: the first starts lead bytes before it */
+    size_t lead = (size_t)((uintptr_t)block % pg);
+    char *start = (char *)block - lead;
+    size_t span = (lead + len + pg - 1) / pg * pg;
+    /* each fails with EINVAL where not supported: advice, so the results
+     * are ignored. A range short of the whole mapping would split it, and
+     * mremap refuses to grow a split one (EFAULT): realloc would copy it */
 #ifdef MADV_HUGEPAGE
-    if (huge)
-        (void)madvise(start, span, MADV_HUGEPAGE);
-#else
-    (void)huge;
+    (void)madvise(start, span, MADV_HUGEPAGE);
 #endif
 #ifdef MADV_POPULATE_WRITE
     (void)madvise(start, span, MADV_POPULATE_WRITE);
 #endif
-}
-
-void tkl_mem_prefault(void *p, size_t len)
-{
-    prefault(p, len, false);
-}
-
-void tkl_mem_prefault_huge(void *p, size_t len)
-{
-    prefault(p, len, true);
 }

@@ -86,8 +86,8 @@ static int reserve(struct tkl_scheduler *s, size_t need)
     struct tkl_sched_entry *p = realloc(s->heap, cap * sizeof(*p));
     if (!p)
         return -ENOMEM;
-    if (!s->cap) /* a build's room, filled whole */
-        tkl_mem_prefault_huge(p, cap * sizeof(*p));
+    if (!s->cap) /* a build's room, filled whole; grown room is not */
+        tkl_mem_prefault(p, cap * sizeof(*p));
     s->heap = p;
     s->cap = cap;
     return 0;

@@ -93,7 +93,7 @@ int tkl_store_index(struct tkl_store *s, struct tkl_diags *diags)
         free(next);
         return -ENOMEM;
     }
-    tkl_mem_prefault_huge(table, cap * sizeof(*table));
+    tkl_mem_prefault(table, cap * sizeof(*table));
     for (size_t i = 0; i < cap; i++)
         table[i] = NO_SLOT;
     size_t mask = cap - 1;

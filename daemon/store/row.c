@@ -396,19 +396,15 @@ static int row_id(const struct tkl_rows *R, struct tkl_action *a)
     return tkl_action_derive_id(a);
 }
 
-/* Makes room for cap actions in R->actions; room that should not need to
- * grow again is said to be final. Returns 0 or -ENOMEM. */
-static int reserve_actions(struct tkl_rows *R, size_t cap, bool final)
+/* Makes room for cap actions in R->actions. Returns 0 or -ENOMEM. */
+static int reserve_actions(struct tkl_rows *R, size_t cap)
 {
     if (cap <= R->cap_actions)
         return 0;
     struct tkl_action *p = realloc(R->actions, cap * sizeof(*p));
     if (!p)
         return -ENOMEM;
-    if (final)
-        tkl_mem_prefault_huge(p + R->cap_actions, (cap - R->cap_actions) * sizeof(*p));
-    else
-        tkl_mem_prefault(p + R->cap_actions, (cap - R->cap_actions) * sizeof(*p));
+    tkl_mem_prefault(p, cap * sizeof(*p)); /* the block whole (core/mem.h) */
     R->actions = p;
     R->cap_actions = cap;
     return 0;
@@ -418,7 +414,7 @@ static int reserve_actions(struct tkl_rows *R, size_t cap, bool final)
 static int push(struct tkl_rows *R, const struct tkl_action *a)
 {
     if (R->n_actions == R->cap_actions &&
-        reserve_actions(R, R->cap_actions ? R->cap_actions * 2 : 64, false) < 0)
+        reserve_actions(R, R->cap_actions ? R->cap_actions * 2 : 64) < 0)
         return -ENOMEM;
     R->actions[R->n_actions++] = *a;
     return 0;
@@ -592,10 +588,11 @@ static int take_row(struct tkl_rows *R)
 {
     if (!R->seed) {
         R->seed = config_seed(R);
-        /* a reload holds about as many actions as the store in force: room
-         * for them at once, not grown (and copied) by doubling */
-        if (R->prev &&
-            (reuse_index(R) < 0 || reserve_actions(R, R->prev->n + R->prev->n / 32 + 64, true) < 0))
+        /* a reload reads about as many rows as the store in force holds
+         * actions (its observances are added after): room for them at
+         * once, not grown by doubling */
+        size_t rows = R->prev ? R->prev->n - R->prev->n_events : 0;
+        if (R->prev && (reuse_index(R) < 0 || reserve_actions(R, rows + rows / 32 + 64) < 0))
             return -ENOMEM;
     }
     /* a row of a store read once is never looked for again */

@@ -273,7 +273,9 @@ class Metrics(Fixture):
 
     def test_promtool_accepts_them_and_the_counters_move(self):
         self.webhook_conf(5, "R1,Action one,Alpha,03/03/2023,\n")
-        self.start("--now", "2023-03-03T08:59:58")
+        # scraped before the send time two seconds on: not waiting for the
+        # database's readiness first
+        self.start("--now", "2023-03-03T08:59:58", ready=False)
         status, h, before = self.get("/metrics")
         self.assertEqual(status, 200)
         self.assertEqual(h["content-type"], "text/plain; version=0.0.4; charset=utf-8")
@@ -558,7 +560,8 @@ class Load(Fixture):
             'max_connections_per_ip = 60; timeout_seconds = 10; };' % self.port)
         with open(self.conf, "w") as f:
             f.write(text)
-        self.start("--now", "2023-03-03T08:59:55", "--log-level", "info")
+        # the load starts before the send time: not waiting for readiness
+        self.start("--now", "2023-03-03T08:59:55", "--log-level", "info", ready=False)
         # a client that connects and sends nothing (slowloris)
         silent = socket.create_connection(("127.0.0.1", self.port))
         silent.settimeout(120)
