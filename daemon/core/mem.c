@@ -3,6 +3,9 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 /* Linux 5.14's advice, for C libraries whose headers predate it */
 #if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
@@ -12,6 +15,9 @@
 /* below this, a few page faults cost less than the advice */
 #define PREFAULT_MIN ((size_t)1 << 20)
 
+/* a transparent huge page (x86-64, arm64 with 4 KiB pages) */
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+
 void tkl_mem_prefault(void *block, size_t len)
 {
     if (!block || len < PREFAULT_MIN)
@@ -19,16 +25,26 @@ void tkl_mem_prefault(void *block, size_t len)
     long page = sysconf(_SC_PAGESIZE);
     if (page <= 0)
         return;
+#ifdef __GLIBC__
+    /* the block's whole room: glibc maps a large block with a few bytes
+     * past len, which the advice must cover to cover the whole mapping */
+    size_t usable = malloc_usable_size(block);
+    if (usable > len)
+        len = usable;
+#endif
     size_t pg = (size_t)page;
     /* the pages the block touches: the first starts lead bytes before it */
     size_t lead = (size_t)((uintptr_t)block % pg);
     char *start = (char *)block - lead;
     size_t span = (lead + len + pg - 1) / pg * pg;
     /* each fails with EINVAL where not supported: advice, so the results
-     * are ignored. A range short of the whole mapping would split it, and
-     * mremap refuses to grow a split one (EFAULT): realloc would copy it */
+     * are ignored. Huge pages only where one fits: the advice splits a
+     * mapping it covers only in part, and mremap refuses to grow a split
+     * one (EFAULT), so realloc would copy it */
 #ifdef MADV_HUGEPAGE
-    (void)madvise(start, span, MADV_HUGEPAGE);
+    uintptr_t first_huge = ((uintptr_t)start + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    if (first_huge + HUGE_PAGE <= (uintptr_t)start + span)
+        (void)madvise(start, span, MADV_HUGEPAGE);
 #endif
 #ifdef MADV_POPULATE_WRITE
     (void)madvise(start, span, MADV_POPULATE_WRITE);

@@ -4,13 +4,14 @@
 #include <stddef.h>
 
 /*
- * Advice to the kernel for a block malloc gave (block, its size len), about
- * to be written whole: map the pages it touches now, in one call, in huge
- * pages where the kernel has them, rather than a page fault per 4 KiB. The
- * advice covers whole pages, so a large block (a mapping of its own) stays
- * one mapping, which realloc can still grow in place. Advice only: a kernel
- * that does not take it (older than Linux 5.14) leaves the memory as it was;
- * what the memory holds is never changed. Blocks below 1 MiB are left alone.
+ * Advice to the kernel for a block malloc, calloc or realloc gave (block,
+ * its start; len, the size asked for), about to be written whole: map the
+ * pages of its room now, in one call, in huge pages where one fits, rather
+ * than a page fault per 4 KiB. The advice covers whole pages, so a large
+ * block malloc mapped on its own stays one mapping, which realloc can still
+ * grow in place. Advice only: a kernel that does not take it (older than
+ * Linux 5.14) leaves the memory as it was; what the memory holds is never
+ * changed. Blocks below 1 MiB are left alone.
  */
 void tkl_mem_prefault(void *block, size_t len);
 
