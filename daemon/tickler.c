@@ -34,12 +34,12 @@
 
 #include <dirent.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <uv.h>
 
 #include "config/config.h"
 #include "core/day.h"
+#include "dynlib/libcurl.h"
 #include "core/diag.h"
 #include "core/log.h"
 #include "delivery/queue.h"
@@ -2319,10 +2319,6 @@ int main(int argc, char **argv)
     if (r)
         return args_exit(r);
     tkl_log_set_level(TKL_LOG_WARNING);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "tickler: libcurl could not be initialised\n");
-        return 1;
-    }
     r = run_command(&c, argc - cmd, argv + cmd);
     tkl_sources_close(&c.sources);
     tkl_plugin_set_close(&c.plugins);
@@ -2330,6 +2326,6 @@ int main(int argc, char **argv)
     tkl_config_free(c.cfg);
     tkl_diags_free(&c.diags);
     remove_fresh_dir(&c);
-    curl_global_cleanup();
+    tkl_libcurl_cleanup(); /* if a link or a notifier needed it */
     return r;
 }

@@ -16,11 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <systemd/sd-daemon.h>
 #include <uv.h>
 
 #include "core/day.h"
+#include "dynlib/libcurl.h"
 #include "core/diag.h"
 #include "core/log.h"
 #include "runtime/runtime.h"
@@ -370,8 +370,11 @@ int main(int argc, char **argv)
         tkl_log_set_level(tkl_log_parse_level(d.opt.log_level));
     (void)setvbuf(stderr, NULL, _IOLBF, 0); /* unbuffered stays correct, only slower */
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "ticklerd: libcurl could not be initialised\n");
+    /* the daemon's transfers, notifiers and web face all use libcurl: it
+     * is loaded and initialised before any other thread starts */
+    char err[512];
+    if (tkl_libcurl_load(err, sizeof(err)) < 0) {
+        fprintf(stderr, "ticklerd: %s\n", err);
         return 1;
     }
     d.service.env = (struct tkl_runtime_env){
@@ -382,7 +385,7 @@ int main(int argc, char **argv)
     };
     if ((d.opt.state_dir || getenv("STATE_DIRECTORY")) && !d.service.env.state_dir) {
         fprintf(stderr, "ticklerd: out of memory\n");
-        curl_global_cleanup();
+        tkl_libcurl_cleanup();
         return 1;
     }
     d.service.env.svc = &d.service.svc;
@@ -394,6 +397,6 @@ int main(int argc, char **argv)
     d.service.data = &d;
     r = d.opt.check_config ? check_config(&d) : daemon_run(&d);
     tkl_service_free(&d.service);
-    curl_global_cleanup();
+    tkl_libcurl_cleanup();
     return r;
 }

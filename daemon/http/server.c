@@ -20,6 +20,7 @@
 #include "../core/log.h"
 #include "../core/secret.h"
 #include "request.h"
+#include "dynlib/libcurl.h"
 
 struct listener {
     struct tkl_http_server *srv;
@@ -144,7 +145,7 @@ static bool not_modified(struct MHD_Connection *c, const struct tkl_http_respons
     const char *ims = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "If-Modified-Since");
     if (!ims || !resp->last_modified)
         return false;
-    time_t since = curl_getdate(ims, NULL);
+    time_t since = sym_curl_getdate(ims, NULL);
     /* a date later than the server's clock is not one it gave: ignored */
     return since != -1 && (int64_t)since <= now && resp->last_modified <= (int64_t)since;
 }
@@ -1007,6 +1008,9 @@ int tkl_http_server_start(uv_loop_t *loop, const struct tkl_http_conf *conf, con
                           struct tkl_http_server **ret, char *err, size_t err_len)
 {
     size_t n = n_fds ? n_fds : conf->n_listen;
+    int r = tkl_libcurl_load(err, err_len); /* for curl_getdate */
+    if (r < 0)
+        return r;
     struct tkl_http_server *srv = calloc(1, sizeof(*srv));
     if (!srv || !(srv->v = calloc(n ? n : 1, sizeof(*srv->v)))) {
         free(srv);
@@ -1015,7 +1019,7 @@ int tkl_http_server_start(uv_loop_t *loop, const struct tkl_http_conf *conf, con
     }
     srv->host = *host;
     srv->later_ms = (uint64_t)(conf->timeout_seconds > 0 ? conf->timeout_seconds : 30) * 1000;
-    int r = read_proxies(srv, conf, err, err_len);
+    r = read_proxies(srv, conf, err, err_len);
     if (r == 0)
         r = read_tls(srv, conf, err, err_len);
     for (size_t i = 0; r == 0 && i < n; i++)

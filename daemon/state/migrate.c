@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dynlib/libpq.h"
 #include "outbox/dump.h"
 #include "state/pg.h"
 #include "state/pg_schema.h"
@@ -82,7 +83,7 @@ static void on_copied(void *data, int r, const PGresult *const *results, size_t 
     const int64_t want[] = {m->e.n_meta, m->e.n_notices, m->e.n_entries, m->e.n_log,
                             m->e.n_updates};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-        const char *got = PQcmdTuples((PGresult *)results[COPY_FIRST_TABLE + i]);
+        const char *got = sym_PQcmdTuples((PGresult *)results[COPY_FIRST_TABLE + i]);
         if (strtoll(got, NULL, 10) != want[i]) {
             finish(m, -EIO, "the copy committed %s rows of a table of %" PRId64, got, want[i]);
             return;
@@ -114,14 +115,14 @@ static void on_counted(void *data, int r, const PGresult *res)
         return;
     }
     int64_t held = 0;
-    for (int i = 0; i < PQnfields(res); i++)
-        held += strtoll(PQgetvalue(res, 0, i), NULL, 10);
+    for (int i = 0; i < sym_PQnfields(res); i++)
+        held += strtoll(sym_PQgetvalue(res, 0, i), NULL, 10);
     if (held > 0) {
         finish(m, -EEXIST,
                "the database already holds tickler state (%s notices, %s log keys, %s updates, %s "
                "meta values): tickler migrate moves a state into an empty one",
-               PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-               PQgetvalue(res, 0, 3));
+               sym_PQgetvalue(res, 0, 0), sym_PQgetvalue(res, 0, 1), sym_PQgetvalue(res, 0, 2),
+               sym_PQgetvalue(res, 0, 3));
         return;
     }
     const char *const json[] = {m->e.meta, m->e.notices, m->e.entries, m->e.log, m->e.updates};
@@ -197,7 +198,11 @@ int tkl_state_migrate_to_pg(const char *state_dir, const char *conninfo_file,
     *ret_err = NULL;
     if (dump_state(&m, state_dir) == 0) {
         int r = tkl_pg_run(conninfo_file, start, &m, &m.done);
-        if (r < 0 && !m.done)
+        char why[512];
+        if (r < 0 && !m.done && (r == -ELIBACC || r == -ELIBBAD) &&
+            tkl_libpq_load(why, sizeof(why)) < 0)
+            finish(&m, r, "%s", why);
+        else if (r < 0 && !m.done)
             finish(&m, r, "cannot use the conninfo in %s: %s", conninfo_file, strerror(-r));
     }
     if (m.dumped)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynlib/libpq.h"
 #include "core/log.h"
 #include "core/secret.h"
 
@@ -126,7 +127,7 @@ static void free_item(struct item *it)
         return;
     for (size_t i = 0; it->stmts && i < it->n; i++) {
         free_stmt(&it->stmts[i]);
-        PQclear(it->results[i]);
+        sym_PQclear(it->results[i]);
     }
     free(it->stmts);
     free(it->results);
@@ -210,9 +211,9 @@ static void complete(struct tkl_pg *pg, struct item *it)
         if (it->err && pg->state == PG_READY) {
             char buf[512];
             const PGresult *res = it->results[it->done < it->n ? it->done : it->n - 1];
-            log_warning(
-                "postgresql: %s: %s", pg->describe,
-                scrub(pg, res ? PQresultErrorMessage(res) : "connection lost", buf, sizeof(buf)));
+            log_warning("postgresql: %s: %s", pg->describe,
+                        scrub(pg, res ? sym_PQresultErrorMessage(res) : "connection lost", buf,
+                              sizeof(buf)));
         }
     } else if (it->one) {
         it->one(it->data, it->err,
@@ -229,7 +230,7 @@ static void fail_all(struct tkl_pg *pg, int err)
     struct item *it;
     while ((it = pop(pg))) {
         for (size_t i = 0; i < it->n; i++) {
-            PQclear(it->results[i]);
+            sym_PQclear(it->results[i]);
             it->results[i] = NULL;
         }
         it->err = err;
@@ -273,7 +274,7 @@ static int watch(struct tkl_pg *pg, int events, bool fresh)
     if (fresh)
         stop_poll(pg);
     if (!pg->poll) {
-        int fd = PQsocket(pg->conn);
+        int fd = sym_PQsocket(pg->conn);
         if (fd < 0)
             return -EBADF;
         struct poll *p = calloc(1, sizeof(*p));
@@ -348,7 +349,7 @@ static void lose(struct tkl_pg *pg, const char *why)
         log_debug("postgresql: %s: cannot connect (attempt %u): %s", pg->describe, pg->failures,
                   scrub(pg, why, buf, sizeof(buf)));
     stop_poll(pg);
-    PQfinish(pg->conn);
+    sym_PQfinish(pg->conn);
     pg->conn = NULL;
     uv_timer_stop(&pg->timer);
     pg->state = PG_LOST;
@@ -365,7 +366,7 @@ static void lose(struct tkl_pg *pg, const char *why)
 
 static void lose_conn(struct tkl_pg *pg)
 {
-    lose(pg, pg->conn ? PQerrorMessage(pg->conn) : "no connection");
+    lose(pg, pg->conn ? sym_PQerrorMessage(pg->conn) : "no connection");
 }
 
 static void notice_processor(void *arg, const char *message)
@@ -384,19 +385,19 @@ static int send_item(struct tkl_pg *pg, struct item *it)
         int ok;
         switch (s->kind) {
         case STMT_SQL:
-            ok = PQsendQueryParams(pg->conn, s->sql, s->nparams, NULL, params, NULL, NULL, 0);
+            ok = sym_PQsendQueryParams(pg->conn, s->sql, s->nparams, NULL, params, NULL, NULL, 0);
             break;
         case STMT_PREPARED:
-            ok = PQsendQueryPrepared(pg->conn, s->name, s->nparams, params, NULL, NULL, 0);
+            ok = sym_PQsendQueryPrepared(pg->conn, s->name, s->nparams, params, NULL, NULL, 0);
             break;
         default:
-            ok = PQsendPrepare(pg->conn, s->name, s->sql, s->nparams, NULL);
+            ok = sym_PQsendPrepare(pg->conn, s->name, s->sql, s->nparams, NULL);
             break;
         }
         if (!ok)
             return -EIO;
     }
-    if (!PQpipelineSync(pg->conn))
+    if (!sym_PQpipelineSync(pg->conn))
         return -EIO;
     it->sent = true;
     return 0;
@@ -422,7 +423,7 @@ static void send_queued(struct tkl_pg *pg)
 /* Flushes libpq's output; watches for writability while some is left. */
 static void flush_and_watch(struct tkl_pg *pg)
 {
-    int f = PQflush(pg->conn);
+    int f = sym_PQflush(pg->conn);
     if (f < 0) {
         lose_conn(pg);
         return;
@@ -434,7 +435,7 @@ static void flush_and_watch(struct tkl_pg *pg)
 
 static int result_errno(const PGresult *res)
 {
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *state = sym_PQresultErrorField(res, PG_DIAG_SQLSTATE);
     if (!state)
         return -EIO;
     if (strcmp(state, "23505") == 0)
@@ -468,9 +469,9 @@ static void became_ready(struct tkl_pg *pg)
 static bool read_results(struct tkl_pg *pg)
 {
     bool was_null = false;
-    while (pg->head && pg->head->sent && !PQisBusy(pg->conn)) {
+    while (pg->head && pg->head->sent && !sym_PQisBusy(pg->conn)) {
         struct item *it = pg->head;
-        PGresult *res = PQgetResult(pg->conn);
+        PGresult *res = sym_PQgetResult(pg->conn);
         if (!res) {
             /* the end of statement `done`'s results; a second NULL in a
              * row: nothing more until more input */
@@ -484,19 +485,19 @@ static bool read_results(struct tkl_pg *pg)
             continue;
         }
         was_null = false;
-        ExecStatusType st = PQresultStatus(res);
+        ExecStatusType st = sym_PQresultStatus(res);
         if (st == PGRES_PIPELINE_SYNC) {
-            PQclear(res);
+            sym_PQclear(res);
             it = pop(pg);
             bool setup = it->setup;
             if (setup && it->err) {
                 char buf[512];
                 const PGresult *e = NULL;
                 for (size_t i = 0; i < it->n && !e; i++)
-                    if (it->results[i] && PQresultStatus(it->results[i]) == PGRES_FATAL_ERROR)
+                    if (it->results[i] && sym_PQresultStatus(it->results[i]) == PGRES_FATAL_ERROR)
                         e = it->results[i];
                 snprintf(buf, sizeof(buf), "setting up: %s",
-                         e ? PQresultErrorMessage(e) : "failed");
+                         e ? sym_PQresultErrorMessage(e) : "failed");
                 free_item(it);
                 lose(pg, buf);
                 return false;
@@ -511,18 +512,18 @@ static bool read_results(struct tkl_pg *pg)
             continue;
         }
         if (it->done >= it->n) {
-            PQclear(res); /* nothing expected: a protocol surprise */
+            sym_PQclear(res); /* nothing expected: a protocol surprise */
             continue;
         }
         if (st == PGRES_FATAL_ERROR || st == PGRES_PIPELINE_ABORTED || st == PGRES_BAD_RESPONSE) {
             if (!it->err)
                 it->err = st == PGRES_FATAL_ERROR ? result_errno(res) : -EIO;
             if (st == PGRES_PIPELINE_ABORTED) {
-                PQclear(res);
+                sym_PQclear(res);
                 res = NULL;
             }
         }
-        PQclear(it->results[it->done]);
+        sym_PQclear(it->results[it->done]);
         it->results[it->done] = res;
         it->got = true;
     }
@@ -532,10 +533,10 @@ static bool read_results(struct tkl_pg *pg)
 static void read_notifies(struct tkl_pg *pg)
 {
     PGnotify *n;
-    while (pg->conn && (n = PQnotifies(pg->conn))) {
+    while (pg->conn && (n = sym_PQnotifies(pg->conn))) {
         if (pg->on_notify)
             pg->on_notify(pg->data, n->relname, n->extra ? n->extra : "");
-        PQfreemem(n);
+        sym_PQfreemem(n);
         if (pg->state == PG_CLOSED)
             return;
     }
@@ -547,7 +548,7 @@ static void queue_setup(struct tkl_pg *pg);
 static void connect_step(struct tkl_pg *pg)
 {
     int r;
-    switch (PQconnectPoll(pg->conn)) {
+    switch (sym_PQconnectPoll(pg->conn)) {
     case PGRES_POLLING_READING:
         r = watch(pg, UV_READABLE, true);
         break;
@@ -555,11 +556,11 @@ static void connect_step(struct tkl_pg *pg)
         r = watch(pg, UV_WRITABLE, true);
         break;
     case PGRES_POLLING_OK:
-        if (PQsetnonblocking(pg->conn, 1) != 0 || PQenterPipelineMode(pg->conn) != 1) {
+        if (sym_PQsetnonblocking(pg->conn, 1) != 0 || sym_PQenterPipelineMode(pg->conn) != 1) {
             lose_conn(pg);
             return;
         }
-        PQsetNoticeProcessor(pg->conn, notice_processor, pg);
+        sym_PQsetNoticeProcessor(pg->conn, notice_processor, pg);
         pg->state = PG_SETUP;
         if ((r = watch(pg, UV_READABLE, true)) < 0)
             break;
@@ -585,7 +586,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
         return;
     }
     if (events & UV_READABLE) {
-        if (!PQconsumeInput(pg->conn)) {
+        if (!sym_PQconsumeInput(pg->conn)) {
             lose_conn(pg);
             return;
         }
@@ -594,7 +595,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
         read_notifies(pg);
         if (pg->state == PG_CLOSED || !pg->conn)
             return;
-        if (PQstatus(pg->conn) == CONNECTION_BAD) {
+        if (sym_PQstatus(pg->conn) == CONNECTION_BAD) {
             lose_conn(pg);
             return;
         }
@@ -616,13 +617,13 @@ static void on_timer(uv_timer_t *t)
 static void start_connect(struct tkl_pg *pg)
 {
     pg->state = PG_CONNECTING;
-    pg->conn =
-        PQconnectStartParams((const char *const *)pg->keywords, (const char *const *)pg->values, 0);
+    pg->conn = sym_PQconnectStartParams((const char *const *)pg->keywords,
+                                        (const char *const *)pg->values, 0);
     if (!pg->conn) {
         lose(pg, "out of memory");
         return;
     }
-    if (PQstatus(pg->conn) == CONNECTION_BAD) {
+    if (sym_PQstatus(pg->conn) == CONNECTION_BAD) {
         lose_conn(pg);
         return;
     }
@@ -713,7 +714,7 @@ static const char *cut_quoted(const char *msg, char *buf, size_t size)
 static int parse_conninfo(struct tkl_pg *pg, const char *conninfo)
 {
     char *err = NULL;
-    PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+    PQconninfoOption *opts = sym_PQconninfoParse(conninfo, &err);
     const char *host = NULL, *port = NULL, *db = NULL, *user = NULL;
     size_t n = 0;
     int r = 0;
@@ -722,7 +723,7 @@ static int parse_conninfo(struct tkl_pg *pg, const char *conninfo)
             char buf[512];
             log_error("postgresql: the conninfo cannot be read: %s",
                       cut_quoted(err, buf, sizeof(buf)));
-            PQfreemem(err);
+            sym_PQfreemem(err);
             return -EINVAL;
         }
         return -ENOMEM;
@@ -779,7 +780,7 @@ out:
     for (PQconninfoOption *o = opts; o->keyword; o++)
         if (o->val)
             explicit_bzero(o->val, strlen(o->val));
-    PQconninfoFree(opts);
+    sym_PQconninfoFree(opts);
     return r;
 }
 
@@ -803,6 +804,11 @@ int tkl_pg_new(uv_loop_t *loop, const struct tkl_pg_options *opts, struct tkl_pg
     int r;
     if (!loop || !opts || !opts->conninfo_file || !ret)
         return -EINVAL;
+    char err[512];
+    if ((r = tkl_libpq_load(err, sizeof(err))) < 0) {
+        log_error("postgresql: %s", err);
+        return r;
+    }
     struct tkl_pg *pg = calloc(1, sizeof(*pg));
     if (!pg)
         return -ENOMEM;
@@ -997,7 +1003,7 @@ int tkl_pg_transaction(struct tkl_pg *pg, const struct tkl_pg_stmt *stmts, size_
 
 const char *tkl_pg_error_text(int r, const PGresult *res)
 {
-    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *msg = res ? sym_PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (msg)
         return msg;
     return r == -ECONNRESET ? "the connection failed (see the warning above)" : strerror(-r);
@@ -1009,7 +1015,7 @@ void tkl_pg_close(struct tkl_pg *pg)
         return;
     pg->state = PG_CLOSED;
     stop_poll(pg);
-    PQfinish(pg->conn);
+    sym_PQfinish(pg->conn);
     pg->conn = NULL;
     fail_all(pg, -ECANCELED);
     free_conninfo(pg);
@@ -1048,8 +1054,15 @@ int tkl_pg_run(const char *conninfo_file, int (*start)(struct tkl_pg *pg, void *
 
 int tkl_pg_run_failed(int r, const char *what, const PGresult *res, char **ret_err)
 {
+    char why[512];
+    if ((r == -ELIBACC || r == -ELIBBAD) && tkl_libpq_load(why, sizeof(why)) < 0) {
+        /* libpq cannot be loaded: that alone is the reason, whatever was tried */
+        if (!(*ret_err = strdup(why)))
+            return -ENOMEM;
+        return r;
+    }
     const char *msg = tkl_pg_error_text(r, res);
-    const char *code = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *code = res ? sym_PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     /* 42P01: undefined table: no ticklerd has made the schema yet */
     if (code && strcmp(code, "42P01") == 0) {
         r = -ENOENT;

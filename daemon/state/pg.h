@@ -71,9 +71,12 @@ struct tkl_pg_stmt {
     const char *const *params;
 };
 
-/* Reads the conninfo file and starts connecting. Returns 0 with *ret, or a
- * negative errno: the file's (core/secret.h), -EINVAL for a conninfo libpq
- * cannot parse (logged, password cut out), -ENOMEM. */
+/* Loads libpq when first called (dynlib/libpq.h), reads the conninfo file
+ * and starts connecting. Returns 0 with *ret, or a negative errno:
+ * -ELIBACC or -ELIBBAD when libpq cannot be loaded or lacks a function
+ * (logged, naming the library and its package), the file's
+ * (core/secret.h), -EINVAL for a conninfo libpq cannot parse (logged,
+ * password cut out), -ENOMEM. */
 int tkl_pg_new(uv_loop_t *loop, const struct tkl_pg_options *opts, struct tkl_pg **ret);
 
 /* Whether the connection is up (connected told, lost not yet). */
@@ -133,8 +136,9 @@ int tkl_pg_run(const char *conninfo_file, int (*start)(struct tkl_pg *pg, void *
 
 /* For a command-line tool: why its work failed (r, res the error result
  * or NULL) as "what: why" in a new string *ret_err (NULL when out of
- * memory). Returns r, or -ENOENT when the database has no tickler schema
- * (no ticklerd made it yet: said so). */
+ * memory), or, for -ELIBACC and -ELIBBAD, why libpq cannot be loaded.
+ * Returns r, or -ENOENT when the database has no tickler schema (no
+ * ticklerd made it yet: said so), or -ENOMEM. */
 int tkl_pg_run_failed(int r, const char *what, const PGresult *res, char **ret_err);
 
 #endif

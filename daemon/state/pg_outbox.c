@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynlib/libpq.h"
 #include "state/pg.h"
 #include "state/pg_schema.h"
 
@@ -55,7 +56,7 @@ struct job {
 
 static int64_t value(const PGresult *res, int row, int i, int64_t none)
 {
-    return PQgetisnull(res, row, i) ? none : strtoll(PQgetvalue(res, row, i), NULL, 10);
+    return sym_PQgetisnull(res, row, i) ? none : strtoll(sym_PQgetvalue(res, row, i), NULL, 10);
 }
 
 /* Records the failure of the job: r, and "what: why" in err. */
@@ -124,18 +125,18 @@ static void on_listed(void *data, int r, const PGresult *const *results, size_t 
         !(x->listed = calloc(k, sizeof(*x->listed))))
         r = -ENOMEM;
     /* the rows of one notice follow each other: its first row's values */
-    for (int row = 0, i = -1; r == 0 && row < PQntuples(res); row++) {
+    for (int row = 0, i = -1; r == 0 && row < sym_PQntuples(res); row++) {
         if (i >= 0 && x->listed[i].s->notice.id == (uint64_t)value(res, row, 0, 0))
             continue;
         struct tkl_stored_notice *s = v[++i];
         struct tkl_pg_listed *l = &x->listed[i];
         s->state = (enum tkl_notice_state)value(res, row, C_STATE, 0);
         s->next_attempt = value(res, row, C_NEXT_ATTEMPT, 0);
-        if (!PQgetisnull(res, row, C_LAST_ERROR) &&
-            !(s->last_error = strdup(PQgetvalue(res, row, C_LAST_ERROR))))
+        if (!sym_PQgetisnull(res, row, C_LAST_ERROR) &&
+            !(s->last_error = strdup(sym_PQgetvalue(res, row, C_LAST_ERROR))))
             r = -ENOMEM;
-        if (!PQgetisnull(res, row, C_LEASE_NODE) &&
-            !(l->lease_node = strdup(PQgetvalue(res, row, C_LEASE_NODE))))
+        if (!sym_PQgetisnull(res, row, C_LEASE_NODE) &&
+            !(l->lease_node = strdup(sym_PQgetvalue(res, row, C_LEASE_NODE))))
             r = -ENOMEM;
         l->lease_until = value(res, row, C_LEASE_UNTIL, 0);
         l->s = s;
@@ -194,20 +195,20 @@ void tkl_pg_listed_free(struct tkl_pg_listed *v, size_t n)
  * notices named as they are now (b). Returns 0 or -ENOMEM. */
 static int explain(struct tkl_pg_requeued *y, const PGresult *a, const PGresult *b)
 {
-    for (int i = 0; i < PQntuples(a); i++)
+    for (int i = 0; i < sym_PQntuples(a); i++)
         if ((uint64_t)value(a, i, 0, 0) == y->id) {
             y->why = TKL_PG_REQUEUED;
             return 0;
         }
     y->why = TKL_PG_NO_NOTICE;
-    for (int i = 0; i < PQntuples(b); i++) {
+    for (int i = 0; i < sym_PQntuples(b); i++) {
         if ((uint64_t)value(b, i, 0, 0) != y->id)
             continue;
         y->why = TKL_PG_NOT_FAILED;
-        if (!PQgetisnull(b, i, 2)) {
+        if (!sym_PQgetisnull(b, i, 2)) {
             y->why = TKL_PG_LEASED;
             y->lease_until = value(b, i, 3, 0);
-            if (!(y->lease_node = strdup(PQgetvalue(b, i, 2))))
+            if (!(y->lease_node = strdup(sym_PQgetvalue(b, i, 2))))
                 return -ENOMEM;
         }
     }
@@ -222,7 +223,7 @@ static void on_requeued(void *data, int r, const PGresult *const *results, size_
         fail(x, r, "cannot update the outbox", failed_result(results, n));
         return;
     }
-    x->requeued = PQntuples(results[0]);
+    x->requeued = sym_PQntuples(results[0]);
     for (size_t i = 0; r == 0 && i < x->n_ids; i++) {
         x->named[i].id = x->ids[i];
         r = explain(&x->named[i], results[0], results[1]);

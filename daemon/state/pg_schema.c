@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dynlib/libpq.h"
 
 /* Taken (pg_advisory_xact_lock) by the migration transaction; held to its
  * end. "tickler" in ASCII. */
@@ -251,10 +252,10 @@ static void migrated(void *data, int r, const PGresult *const *results, size_t n
     int version = 0;
     if (r == 0) {
         const PGresult *last = results[n - 1];
-        if (PQntuples(last) != 1 || PQgetisnull(last, 0, 0))
+        if (sym_PQntuples(last) != 1 || sym_PQgetisnull(last, 0, 0))
             r = -EPROTO;
         else
-            version = (int)strtol(PQgetvalue(last, 0, 0), NULL, 10);
+            version = (int)strtol(sym_PQgetvalue(last, 0, 0), NULL, 10);
         if (r == 0 && version > TKL_PG_SCHEMA_VERSION)
             r = -EPROTO;
     }

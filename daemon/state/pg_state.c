@@ -51,6 +51,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dynlib/libpq.h"
 #include "core/log.h"
 #include "pg.h"
 #include "pg_schema.h"
@@ -334,9 +335,9 @@ static void arm_renewal(struct pgs *q)
 
 static char *value_dup(const PGresult *res, int row, int col, bool *oom)
 {
-    if (PQgetisnull(res, row, col))
+    if (sym_PQgetisnull(res, row, col))
         return NULL;
-    char *s = strdup(PQgetvalue(res, row, col));
+    char *s = strdup(sym_PQgetvalue(res, row, col));
     if (!s)
         *oom = true;
     return s;
@@ -344,7 +345,7 @@ static char *value_dup(const PGresult *res, int row, int col, bool *oom)
 
 static int64_t value_int(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+    return sym_PQgetisnull(res, row, col) ? 0 : strtoll(sym_PQgetvalue(res, row, col), NULL, 10);
 }
 
 /* Room for one more entry in s (*cap doubled when full). */
@@ -445,7 +446,7 @@ static int entry_read(const PGresult *res, int row, struct tkl_stored_notice *s)
  * -ENOMEM (nothing returned). */
 static int claim_read(const PGresult *res, struct tkl_stored_notice ***ret, size_t *ret_n)
 {
-    int rows = PQntuples(res);
+    int rows = sym_PQntuples(res);
     struct tkl_stored_notice **v = NULL;
     size_t n = 0, entry_cap = 0;
     int r = 0;
@@ -513,7 +514,7 @@ static void tell_claim(struct pgs *q, struct op *p, const PGresult *res)
     }
     if (r < 0) {
         /* held by the lease: released so another round (here or elsewhere) takes them */
-        int rows = PQntuples(res);
+        int rows = sym_PQntuples(res);
         for (int i = 0; i < rows; i++)
             if (i == 0 || value_int(res, i, C_ID) != value_int(res, i - 1, C_ID))
                 (void)queue_release(q, (uint64_t)value_int(res, i, C_ID), on_released, NULL);
@@ -537,11 +538,11 @@ static void tell_claim(struct pgs *q, struct op *p, const PGresult *res)
 
 static void tell_channels(struct op *p, const PGresult *res)
 {
-    int rows = PQntuples(res);
+    int rows = sym_PQntuples(res);
     char **v = calloc((size_t)rows + 1, sizeof(*v));
     int r = v ? 0 : -ENOMEM;
     for (int i = 0; r == 0 && i < rows; i++)
-        if (!(v[i] = strdup(PQgetvalue(res, i, 0))))
+        if (!(v[i] = strdup(sym_PQgetvalue(res, i, 0))))
             r = -ENOMEM;
     if (r < 0) {
         for (int i = 0; v && i < rows; i++)
@@ -557,7 +558,7 @@ static void tell_channels(struct op *p, const PGresult *res)
  * again from when it was asked. */
 static void renewed(struct pgs *q, const struct op *p, const PGresult *res)
 {
-    int rows = PQntuples(res);
+    int rows = sym_PQntuples(res);
     for (int i = 0; i < rows; i++) {
         struct held *h = held_find(q, (uint64_t)value_int(res, i, 0));
         uint64_t fresh = half_lease_after(p->asked_ns, q->lease_seconds);
@@ -573,12 +574,12 @@ static void renewed(struct pgs *q, const struct op *p, const PGresult *res)
  * -EAGAIN (tried again, it is found). */
 static void tell_updates(struct op *p, const PGresult *res)
 {
-    int rows = PQntuples(res);
+    int rows = sym_PQntuples(res);
     if (p->what == W_ADD_UPDATE) {
         if (rows != 1)
             p->cb.update(p->data, -EAGAIN, 0, false);
         else
-            p->cb.update(p->data, 0, value_int(res, 0, 0), PQgetvalue(res, 0, 1)[0] == 't');
+            p->cb.update(p->data, 0, value_int(res, 0, 0), sym_PQgetvalue(res, 0, 1)[0] == 't');
         return;
     }
     struct tkl_updates l = {0};
@@ -636,7 +637,7 @@ static int view_row_read(const PGresult *res, int i, struct tkl_notice_row *x)
 
 static void tell_view(struct op *p, const PGresult *res)
 {
-    int rows = PQntuples(res);
+    int rows = sym_PQntuples(res);
     struct tkl_state_view *v = rows > 0 ? calloc(1, sizeof(*v)) : NULL;
     int r = v ? 0 : rows > 0 ? -ENOMEM : -EPROTO;
     if (r == 0) {
@@ -646,12 +647,13 @@ static void tell_view(struct op *p, const PGresult *res)
             .failed = value_int(res, 0, V_FAILED),
             .delivered_today = value_int(res, 0, V_TODAY),
             .delivered = value_int(res, 0, V_DELIVERED),
-            .next_attempt =
-                PQgetisnull(res, 0, V_NEXT_ATTEMPT) ? INT64_MAX : value_int(res, 0, V_NEXT_ATTEMPT),
+            .next_attempt = sym_PQgetisnull(res, 0, V_NEXT_ATTEMPT)
+                                ? INT64_MAX
+                                : value_int(res, 0, V_NEXT_ATTEMPT),
             .oldest_pending =
-                PQgetisnull(res, 0, V_OLDEST) ? INT64_MAX : value_int(res, 0, V_OLDEST),
+                sym_PQgetisnull(res, 0, V_OLDEST) ? INT64_MAX : value_int(res, 0, V_OLDEST),
         };
-        size_t n = PQgetisnull(res, 0, V_ID) ? 0 : (size_t)rows;
+        size_t n = sym_PQgetisnull(res, 0, V_ID) ? 0 : (size_t)rows;
         if (n && !(v->rows.v = calloc(n, sizeof(*v->rows.v))))
             r = -ENOMEM;
         for (size_t i = 0; r == 0 && i < n; i++) {
@@ -681,7 +683,7 @@ static int item_notice_read(const PGresult *res, int i, struct tkl_item_notice *
     x->stage_key = value_dup(res, i, 6, &oom);
     x->state = (enum tkl_notice_state)value_int(res, i, 7);
     x->attempts = (int)value_int(res, i, 8);
-    x->sending = PQgetvalue(res, i, 9)[0] == 't';
+    x->sending = sym_PQgetvalue(res, i, 9)[0] == 't';
     x->created_at = value_int(res, i, 10);
     x->finished_at = value_int(res, i, 11); /* NULL reads as 0 */
     return oom || !x->item_id || !x->channel || !x->recipient ? -ENOMEM : 0;
@@ -689,7 +691,7 @@ static int item_notice_read(const PGresult *res, int i, struct tkl_item_notice *
 
 static void tell_item_notices(struct op *p, const PGresult *res)
 {
-    int rows = PQntuples(res);
+    int rows = sym_PQntuples(res);
     struct tkl_item_notices l = {0};
     int r = 0;
     if (rows > 0 && !(l.v = calloc((size_t)rows, sizeof(*l.v))))
@@ -710,7 +712,7 @@ static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
     if (p->what == W_RENEW && r == 0)
         renewed(q, p, res);
     if (p->what == W_OUTCOME || p->what == W_RELEASE) {
-        if (r == 0 && PQntuples(res) == 0)
+        if (r == 0 && sym_PQntuples(res) == 0)
             r = TKL_STATE_NOT_OURS;
         if (r >= 0)
             unhold(q, p->id);
@@ -764,10 +766,10 @@ static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
         tell_claim(q, p, res);
         break;
     case W_RECOVER:
-        p->cb.value(p->data, 0, PQntuples(res));
+        p->cb.value(p->data, 0, sym_PQntuples(res));
         break;
     case W_NEXT:
-        p->cb.value(p->data, 0, PQgetisnull(res, 0, 0) ? INT64_MAX : value_int(res, 0, 0));
+        p->cb.value(p->data, 0, sym_PQgetisnull(res, 0, 0) ? INT64_MAX : value_int(res, 0, 0));
         break;
     case W_ADD_UPDATE:
     case W_UPDATES:
@@ -784,7 +786,7 @@ static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
         tell_item_notices(p, res);
         break;
     case W_GET_META:
-        if (PQntuples(res) == 0)
+        if (sym_PQntuples(res) == 0)
             p->cb.value(p->data, -ENOENT, 0);
         else
             p->cb.value(p->data, 0, value_int(res, 0, 0));

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynlib/libpq.h"
 #include "state/pg.h"
 
 struct reading {
@@ -42,7 +43,7 @@ static const char nodes_sql[] =
 /* Column i of row of res, or none when NULL. */
 static int64_t value(const PGresult *res, int row, int i, int64_t none)
 {
-    return PQgetisnull(res, row, i) ? none : strtoll(PQgetvalue(res, row, i), NULL, 10);
+    return sym_PQgetisnull(res, row, i) ? none : strtoll(sym_PQgetvalue(res, row, i), NULL, 10);
 }
 
 static void fail(struct reading *x, int r, const char *what, const PGresult *res)
@@ -71,14 +72,14 @@ static void on_read(void *data, int r, const PGresult *const *results, size_t n)
                                      .oldest_pending = value(a, 0, 6, INT64_MAX)},
                               .stuck = value(a, 0, 7, 0),
                               .last_run = value(a, 0, 8, INT64_MIN)};
-    int rows = PQntuples(b);
+    int rows = sym_PQntuples(b);
     if (rows > 0 && !(s.nodes = calloc((size_t)rows, sizeof(*s.nodes)))) {
         x->r = -ENOMEM;
         return;
     }
     for (int i = 0; i < rows; i++) {
         struct tkl_pg_node *node = &s.nodes[s.n_nodes];
-        if (!(node->id = strdup(PQgetvalue(b, i, 0)))) {
+        if (!(node->id = strdup(sym_PQgetvalue(b, i, 0)))) {
             tkl_pg_status_free(&s);
             x->r = -ENOMEM;
             return;

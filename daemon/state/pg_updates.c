@@ -6,13 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynlib/libpq.h"
 #include "state/pg.h"
 
 static char *text_dup(const PGresult *res, int row, int col, bool *oom)
 {
-    if (PQgetisnull(res, row, col))
+    if (sym_PQgetisnull(res, row, col))
         return NULL;
-    char *s = strdup(PQgetvalue(res, row, col));
+    char *s = strdup(sym_PQgetvalue(res, row, col));
     if (!s)
         *oom = true;
     return s;
@@ -20,12 +21,12 @@ static char *text_dup(const PGresult *res, int row, int col, bool *oom)
 
 static int64_t int_of(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+    return sym_PQgetisnull(res, row, col) ? 0 : strtoll(sym_PQgetvalue(res, row, col), NULL, 10);
 }
 
 static int32_t day_of(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col) ? TKL_NO_DAY : (int32_t)int_of(res, row, col);
+    return sym_PQgetisnull(res, row, col) ? TKL_NO_DAY : (int32_t)int_of(res, row, col);
 }
 
 int tkl_pg_update_read(const PGresult *res, int row, struct tkl_update *u)
@@ -51,7 +52,7 @@ int tkl_pg_update_read(const PGresult *res, int row, struct tkl_update *u)
 
 int tkl_pg_updates_of(const PGresult *res, struct tkl_updates *ret)
 {
-    int rows = PQntuples(res);
+    int rows = sym_PQntuples(res);
     struct tkl_updates l = {0};
     int r = 0;
     if (rows > 0 && !(l.v = calloc((size_t)rows, sizeof(*l.v))))
@@ -77,7 +78,7 @@ static void on_read(void *data, int r, const PGresult *res)
 {
     struct reading *x = data;
     x->done = true;
-    const char *code = res && r < 0 ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *code = res && r < 0 ? sym_PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     /* 42P01: undefined table: no ticklerd has made the schema yet */
     if (code && strcmp(code, "42P01") == 0) {
         x->r = -ENOENT;
@@ -107,11 +108,8 @@ int tkl_pg_updates_read(const char *conninfo_file, struct tkl_updates *ret, char
     *ret = (struct tkl_updates){0};
     *ret_err = NULL;
     int r = tkl_pg_run(conninfo_file, start, &x, &x.done);
-    if (r < 0 && x.r == 0) {
-        x.r = r;
-        if (asprintf(&x.err, "cannot use the conninfo: %s", strerror(-r)) < 0)
-            x.err = NULL;
-    }
+    if (r < 0 && x.r == 0)
+        x.r = tkl_pg_run_failed(r, "cannot use the conninfo", NULL, &x.err);
     if (x.r < 0) {
         tkl_updates_free(ret);
         *ret_err = x.err ? x.err : strdup(strerror(-x.r));

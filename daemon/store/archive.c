@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zip.h>
+#include "dynlib/libzip.h"
+#include "dynlib/libxml.h"
 
 struct tkl_zip {
     zip_t *archive;
@@ -25,6 +27,11 @@ struct stream {
 int tkl_zip_open(const char *file, const void *data, size_t len, struct tkl_zip **ret,
                  struct tkl_diags *diags)
 {
+    char why[512];
+    if (tkl_libzip_load(why, sizeof(why)) < 0 || tkl_libxml_load(why, sizeof(why)) < 0) {
+        tkl_diag_add(diags, TKL_SEV_ERROR, file, 0, NULL, "%s", why);
+        return -EINVAL;
+    }
     struct tkl_zip *z = calloc(1, sizeof(*z));
     if (!z || !(z->file = strdup(file))) {
         free(z);
@@ -32,29 +39,29 @@ int tkl_zip_open(const char *file, const void *data, size_t len, struct tkl_zip 
     }
     z->diags = diags;
     zip_error_t err;
-    zip_error_init(&err);
-    zip_source_t *src = zip_source_buffer_create(data, len, 0, &err);
-    if (src && !(z->archive = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &err)))
-        zip_source_free(src);
+    sym_zip_error_init(&err);
+    zip_source_t *src = sym_zip_source_buffer_create(data, len, 0, &err);
+    if (src && !(z->archive = sym_zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &err)))
+        sym_zip_source_free(src);
     if (!z->archive) {
-        int r = zip_error_code_zip(&err) == ZIP_ER_MEMORY ? -ENOMEM : -EINVAL;
+        int r = sym_zip_error_code_zip(&err) == ZIP_ER_MEMORY ? -ENOMEM : -EINVAL;
         if (r == -EINVAL)
             tkl_diag_add(diags, TKL_SEV_ERROR, file, 0, NULL,
                          "not a readable ZIP archive (%s); an .xlsx, .ods or .docx file is one",
-                         zip_error_strerror(&err));
-        zip_error_fini(&err);
+                         sym_zip_error_strerror(&err));
+        sym_zip_error_fini(&err);
         free(z->file);
         free(z);
         return r;
     }
-    zip_error_fini(&err);
+    sym_zip_error_fini(&err);
     *ret = z;
     return 0;
 }
 
 int tkl_zip_has(const struct tkl_zip *z, const char *name)
 {
-    return zip_name_locate(z->archive, name, 0) >= 0;
+    return sym_zip_name_locate(z->archive, name, 0) >= 0;
 }
 
 /* A member's size, compression and ratio as its archive declares them,
@@ -67,7 +74,7 @@ static int check_declared(struct tkl_zip *z, const char *name, zip_uint64_t i,
                           zip_uint64_t *declared)
 {
     zip_stat_t st;
-    if (zip_stat_index(z->archive, i, 0, &st) < 0 ||
+    if (sym_zip_stat_index(z->archive, i, 0, &st) < 0 ||
         (st.valid & (ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD)) !=
             (ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD))
         return 0; /* zip_fopen_index says what is wrong */
@@ -103,20 +110,20 @@ static int check_declared(struct tkl_zip *z, const char *name, zip_uint64_t i,
 static int open_member(struct tkl_zip *z, const char *name, zip_file_t **ret,
                        zip_uint64_t *declared)
 {
-    zip_int64_t i = zip_name_locate(z->archive, name, 0);
+    zip_int64_t i = sym_zip_name_locate(z->archive, name, 0);
     if (i < 0)
         return -ENOENT;
     *declared = TKL_ZIP_MEMBER_MAX;
     int r = check_declared(z, name, (zip_uint64_t)i, declared);
     if (r < 0)
         return r;
-    zip_file_t *f = zip_fopen_index(z->archive, (zip_uint64_t)i, 0);
+    zip_file_t *f = sym_zip_fopen_index(z->archive, (zip_uint64_t)i, 0);
     if (!f) {
-        zip_error_t *e = zip_get_error(z->archive);
-        if (zip_error_code_zip(e) == ZIP_ER_MEMORY)
+        zip_error_t *e = sym_zip_get_error(z->archive);
+        if (sym_zip_error_code_zip(e) == ZIP_ER_MEMORY)
             return -ENOMEM;
         tkl_diag_add(z->diags, TKL_SEV_ERROR, z->file, 0, name, "cannot expand this part: %s",
-                     zip_error_strerror(e));
+                     sym_zip_error_strerror(e));
         return -EINVAL;
     }
     *ret = f;
@@ -151,10 +158,10 @@ static int count(struct tkl_zip *z, const char *name, size_t *read, size_t n, zi
 static zip_int64_t expand(struct tkl_zip *z, const char *name, zip_file_t *f, void *buf,
                           size_t size)
 {
-    zip_int64_t n = zip_fread(f, buf, size);
+    zip_int64_t n = sym_zip_fread(f, buf, size);
     if (n < 0)
         tkl_diag_add(z->diags, TKL_SEV_ERROR, z->file, 0, name, "cannot expand this part: %s",
-                     zip_file_strerror(f));
+                     sym_zip_file_strerror(f));
     return n;
 }
 
@@ -191,7 +198,7 @@ int tkl_zip_read(struct tkl_zip *z, const char *name, char **ret, size_t *ret_le
         if ((r = count(z, name, &read, (size_t)n, declared)) < 0)
             break;
     }
-    (void)zip_fclose(f); /* read only: errors were seen by zip_fread */
+    (void)sym_zip_fclose(f); /* read only: errors were seen by zip_fread */
     if (r < 0) {
         free(buf);
         return r;
@@ -225,7 +232,7 @@ static int stream_read(void *ctx, char *buf, int size)
 static int stream_close(void *ctx)
 {
     struct stream *s = ctx;
-    (void)zip_fclose(s->f); /* read only */
+    (void)sym_zip_fclose(s->f); /* read only */
     free(s->name);
     free(s);
     return 0;
@@ -244,7 +251,7 @@ static void stream_error(void *ctx, const char *msg, xmlParserSeverities severit
     size_t l = strcspn(msg, "\n");
     tkl_diag_add(s->z->diags, TKL_SEV_ERROR, s->z->file, 0, s->name,
                  "not well-formed XML: %.*s (line %d)", (int)l, msg,
-                 xmlTextReaderLocatorLineNumber(loc));
+                 sym_xmlTextReaderLocatorLineNumber(loc));
 }
 
 int tkl_zip_xml(struct tkl_zip *z, const char *name, xmlTextReaderPtr *ret, struct tkl_diags *diags)
@@ -264,11 +271,11 @@ int tkl_zip_xml(struct tkl_zip *z, const char *name, xmlTextReaderPtr *ret, stru
         return r;
     }
     /* On failure xmlReaderForIO calls stream_close, which frees s. */
-    xmlTextReaderPtr x = xmlReaderForIO(stream_read, stream_close, s, name, NULL,
-                                        XML_PARSE_NONET | XML_PARSE_NOWARNING);
+    xmlTextReaderPtr x = sym_xmlReaderForIO(stream_read, stream_close, s, name, NULL,
+                                            XML_PARSE_NONET | XML_PARSE_NOWARNING);
     if (!x)
         return -ENOMEM;
-    xmlTextReaderSetErrorHandler(x, stream_error, s);
+    sym_xmlTextReaderSetErrorHandler(x, stream_error, s);
     *ret = x;
     return 0;
 }
@@ -282,7 +289,7 @@ void tkl_zip_close(struct tkl_zip *z)
 {
     if (!z)
         return;
-    zip_discard(z->archive);
+    sym_zip_discard(z->archive);
     free(z->file);
     free(z);
 }

@@ -27,8 +27,10 @@ struct tkl_zip;
 
 /*
  * Opens the archive of len bytes at data (borrowed until tkl_zip_close),
- * the text of the file named file. Returns 0, -EINVAL when it is not a ZIP
- * archive (an error in diags naming file) or -ENOMEM.
+ * the text of the file named file, loading libzip and libxml2 when first
+ * called (dynlib/). Returns 0, -EINVAL when it is not a ZIP archive or a
+ * library cannot be loaded (an error in diags naming file and why) or
+ * -ENOMEM.
  */
 int tkl_zip_open(const char *file, const void *data, size_t len, struct tkl_zip **ret,
                  struct tkl_diags *diags);

@@ -11,6 +11,7 @@
 #include "../core/text.h"
 #include "archive.h"
 #include "heading.h"
+#include "dynlib/libxml.h"
 
 #define DOCUMENT "word/document.xml"
 
@@ -201,13 +202,13 @@ static int count_slots(struct parse *p, size_t n)
 static unsigned val_number(struct parse *p, unsigned dflt)
 {
     for (size_t i = 0; i < sizeof(W_NS) / sizeof(W_NS[0]); i++) {
-        xmlChar *v = xmlTextReaderGetAttributeNs(p->x, BAD_CAST "val", BAD_CAST W_NS[i]);
+        xmlChar *v = sym_xmlTextReaderGetAttributeNs(p->x, BAD_CAST "val", BAD_CAST W_NS[i]);
         if (!v)
             continue;
         char *end;
         unsigned long n = strtoul((const char *)v, &end, 10);
         bool ok = end != (const char *)v && *end == '\0';
-        xmlFree(v);
+        (*sym_xmlFree)(v);
         return ok ? (n > UINT32_MAX ? UINT32_MAX : (unsigned)n) : dflt;
     }
     return dflt;
@@ -218,11 +219,11 @@ static unsigned val_number(struct parse *p, unsigned dflt)
 static bool val_begins(struct parse *p, const char *prefix)
 {
     for (size_t i = 0; i < sizeof(W_NS) / sizeof(W_NS[0]); i++) {
-        xmlChar *v = xmlTextReaderGetAttributeNs(p->x, BAD_CAST "val", BAD_CAST W_NS[i]);
+        xmlChar *v = sym_xmlTextReaderGetAttributeNs(p->x, BAD_CAST "val", BAD_CAST W_NS[i]);
         if (!v)
             continue;
         bool yes = strncasecmp((const char *)v, prefix, strlen(prefix)) == 0;
-        xmlFree(v);
+        (*sym_xmlFree)(v);
         return yes;
     }
     return false;
@@ -408,9 +409,9 @@ static bool skipped(const char *ns, const char *name)
 /* One node of the reader; *skip set when its content is to be skipped. */
 static int on_node(struct parse *p, bool *skip)
 {
-    int type = xmlTextReaderNodeType(p->x);
-    const char *ns = (const char *)xmlTextReaderConstNamespaceUri(p->x);
-    const char *name = (const char *)xmlTextReaderConstLocalName(p->x);
+    int type = sym_xmlTextReaderNodeType(p->x);
+    const char *ns = (const char *)sym_xmlTextReaderConstNamespaceUri(p->x);
+    const char *name = (const char *)sym_xmlTextReaderConstLocalName(p->x);
     int r = 0;
     if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
         /* its entities would not be substituted: their text would vanish */
@@ -425,7 +426,7 @@ static int on_node(struct parse *p, bool *skip)
         if (!is_w(ns))
             return 0;
         r = element_start(p, name);
-        if (r == 0 && xmlTextReaderIsEmptyElement(p->x))
+        if (r == 0 && sym_xmlTextReaderIsEmptyElement(p->x))
             r = element_end(p, name);
     } else if (type == XML_READER_TYPE_END_ELEMENT && name && is_w(ns)) {
         r = element_end(p, name);
@@ -433,7 +434,7 @@ static int on_node(struct parse *p, bool *skip)
                 type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE ||
                 type == XML_READER_TYPE_WHITESPACE) &&
                p->in_text) {
-        const char *v = (const char *)xmlTextReaderConstValue(p->x);
+        const char *v = (const char *)sym_xmlTextReaderConstValue(p->x);
         r = v ? tkl_buf_puts(&p->text, v) : 0;
     }
     return r;
@@ -451,7 +452,8 @@ static int parse_document(struct parse *p)
         return r == -ENOMEM ? r : -EINVAL;
     int ret;
     bool skip = false;
-    while (r == 0 && (ret = skip ? xmlTextReaderNext(p->x) : xmlTextReaderRead(p->x)) == 1) {
+    while (r == 0 &&
+           (ret = skip ? sym_xmlTextReaderNext(p->x) : sym_xmlTextReaderRead(p->x)) == 1) {
         skip = false;
         r = on_node(p, &skip);
     }
@@ -460,7 +462,7 @@ static int parse_document(struct parse *p)
         if (!tkl_zip_xml_error(p->z))
             tkl_diag_add(p->diags, TKL_SEV_ERROR, p->file, 0, DOCUMENT, "cannot be read as XML");
     }
-    xmlFreeTextReader(p->x);
+    sym_xmlFreeTextReader(p->x);
     p->x = NULL;
     tkl_buf_free(&p->text);
     return r == -ENOMEM ? r : r < 0 ? -EINVAL : 0;

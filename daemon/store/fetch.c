@@ -12,6 +12,7 @@
 #include "../core/secret.h"
 #include "../core/text.h"
 #include "remote.h"
+#include "dynlib/libcurl.h"
 
 #define CONNECT_TIMEOUT_S 20L
 #define TIMEOUT_S         120L
@@ -99,11 +100,11 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *data)
  * -ENOMEM or -EINVAL (curl refused an option). */
 static int setup(struct one *o, const struct tkl_fetch_opts *fo, const char *token)
 {
-    if (!o->easy && !(o->easy = curl_easy_init()))
+    if (!o->easy && !(o->easy = sym_curl_easy_init()))
         return -ENOMEM;
     CURL *e = o->easy;
-    curl_easy_reset(e);
-    curl_slist_free_all(o->headers);
+    sym_curl_easy_reset(e);
+    sym_curl_slist_free_all(o->headers);
     o->headers = NULL;
     tkl_buf_reset(&o->body);
     o->too_large = false;
@@ -114,39 +115,39 @@ static int setup(struct one *o, const struct tkl_fetch_opts *fo, const char *tok
         struct curl_slist *l;
         if (asprintf(&h, "If-None-Match: %s", o->etag) < 0)
             return -ENOMEM;
-        l = curl_slist_append(NULL, h);
+        l = sym_curl_slist_append(NULL, h);
         free(h);
         if (!(o->headers = l))
             return -ENOMEM;
     }
-    CURLcode c = curl_easy_setopt(e, CURLOPT_URL, o->request);
-    c |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-    c |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    c |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    c |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
-    c |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    c |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    CURLcode c = sym_curl_easy_setopt(e, CURLOPT_URL, o->request);
+    c |= sym_curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+    c |= sym_curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    c |= sym_curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    c |= sym_curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+    c |= sym_curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    c |= sym_curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     if (fo->ca_file)
-        c |= curl_easy_setopt(e, CURLOPT_CAINFO, fo->ca_file);
+        c |= sym_curl_easy_setopt(e, CURLOPT_CAINFO, fo->ca_file);
     if (token) {
-        c |= curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
-        c |= curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, token);
+        c |= sym_curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+        c |= sym_curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, token);
     }
     if (o->mtime > 0) {
-        c |= curl_easy_setopt(e, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
-        c |= curl_easy_setopt(e, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)o->mtime);
+        c |= sym_curl_easy_setopt(e, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
+        c |= sym_curl_easy_setopt(e, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)o->mtime);
     }
-    c |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, o->headers);
-    c |= curl_easy_setopt(e, CURLOPT_FILETIME, 1L);
-    c |= curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    c |= curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_bytes);
-    c |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-    c |= curl_easy_setopt(e, CURLOPT_WRITEDATA, o);
-    c |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-    c |= curl_easy_setopt(e, CURLOPT_TIMEOUT, TIMEOUT_S);
-    c |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    c |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, o->errbuf);
-    c |= curl_easy_setopt(e, CURLOPT_USERAGENT, "tickler");
+    c |= sym_curl_easy_setopt(e, CURLOPT_HTTPHEADER, o->headers);
+    c |= sym_curl_easy_setopt(e, CURLOPT_FILETIME, 1L);
+    c |= sym_curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    c |= sym_curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_bytes);
+    c |= sym_curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    c |= sym_curl_easy_setopt(e, CURLOPT_WRITEDATA, o);
+    c |= sym_curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
+    c |= sym_curl_easy_setopt(e, CURLOPT_TIMEOUT, TIMEOUT_S);
+    c |= sym_curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    c |= sym_curl_easy_setopt(e, CURLOPT_ERRORBUFFER, o->errbuf);
+    c |= sym_curl_easy_setopt(e, CURLOPT_USERAGENT, "tickler");
     return c == CURLE_OK ? 0 : -EINVAL;
 }
 
@@ -166,16 +167,17 @@ static void transfer_failure(const struct one *o, CURLcode code, struct tkl_fetc
         (void)snprintf(w, n, "redirected to a URL that is not https (refused)");
     else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CONNECT_ERROR ||
              code == CURLE_SSL_CACERT_BADFILE || code == CURLE_SSL_CERTPROBLEM)
-        (void)snprintf(w, n, "TLS: %.200s", o->errbuf[0] ? o->errbuf : curl_easy_strerror(code));
+        (void)snprintf(w, n, "TLS: %.200s",
+                       o->errbuf[0] ? o->errbuf : sym_curl_easy_strerror(code));
     else
-        (void)snprintf(w, n, "%s", curl_easy_strerror(code));
+        (void)snprintf(w, n, "%s", sym_curl_easy_strerror(code));
 }
 
 /* A header of the last answer, or NULL. */
 static const char *header(CURL *e, const char *name)
 {
     struct curl_header *h = NULL;
-    return curl_easy_header(e, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK ? h->value : NULL;
+    return sym_curl_easy_header(e, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK ? h->value : NULL;
 }
 
 /* Keeps the validators of a good answer for the next fetch. */
@@ -190,7 +192,7 @@ static void keep_validators(struct one *o)
             o->etag = copy;
         }
     }
-    if (curl_easy_getinfo(o->easy, CURLINFO_FILETIME_T, &t) == CURLE_OK && t > 0)
+    if (sym_curl_easy_getinfo(o->easy, CURLINFO_FILETIME_T, &t) == CURLE_OK && t > 0)
         o->mtime = (int64_t)t;
 }
 
@@ -202,7 +204,7 @@ static void take_body(struct one *o, const char *dir, const struct tkl_store_opt
     const char *const *exts = tkl_store_endings();
     const char *ct = NULL, *cd = header(o->easy, "Content-Disposition");
     int err = 0;
-    (void)curl_easy_getinfo(o->easy, CURLINFO_CONTENT_TYPE, &ct);
+    (void)sym_curl_easy_getinfo(o->easy, CURLINFO_CONTENT_TYPE, &ct);
     const char *ext = tkl_remote_format(o->url, cd, ct);
     res->outcome = TKL_FETCH_FAILED;
     if (!ext) {
@@ -238,7 +240,7 @@ static void take_body(struct one *o, const char *dir, const struct tkl_store_opt
                 tkl_diag_format(&d.items[i], first, sizeof(first));
         tkl_diags_free(&d);
         curl_off_t t = -1;
-        (void)curl_easy_getinfo(o->easy, CURLINFO_FILETIME_T, &t);
+        (void)sym_curl_easy_getinfo(o->easy, CURLINFO_FILETIME_T, &t);
         if (r < 0)
             (void)snprintf(res->why, sizeof(res->why), "not a plan (%s)",
                            first[0] ? first : strerror(-r));
@@ -266,8 +268,8 @@ static void finish(struct one *o, CURLcode code, const char *dir, const struct t
         transfer_failure(o, code, res);
         return;
     }
-    (void)curl_easy_getinfo(o->easy, CURLINFO_RESPONSE_CODE, &status);
-    (void)curl_easy_getinfo(o->easy, CURLINFO_CONDITION_UNMET, &unmet);
+    (void)sym_curl_easy_getinfo(o->easy, CURLINFO_RESPONSE_CODE, &status);
+    (void)sym_curl_easy_getinfo(o->easy, CURLINFO_CONDITION_UNMET, &unmet);
     if (status == 304 || unmet) {
         res->outcome = TKL_FETCH_UNCHANGED;
         keep_validators(o);
@@ -282,8 +284,9 @@ static void finish(struct one *o, CURLcode code, const char *dir, const struct t
 static void one_free(struct one *o)
 {
     if (o->easy)
-        curl_easy_cleanup(o->easy);
-    curl_slist_free_all(o->headers);
+        sym_curl_easy_cleanup(o->easy);
+    if (o->headers)
+        sym_curl_slist_free_all(o->headers);
     tkl_buf_free(&o->body);
     free(o->place);
     free(o->request);
@@ -328,18 +331,22 @@ static void fetch_blocking(struct one *o, struct token *tok, const char *dir,
                        strerror(-r));
         return;
     }
+    if (tkl_libcurl_load(res->why, sizeof(res->why)) < 0) {
+        res->outcome = TKL_FETCH_FAILED;
+        return;
+    }
     if ((r = setup(o, &opts->fetch, tok->value)) < 0 ||
-        (left_ms > 0 && (curl_easy_setopt(o->easy, CURLOPT_TIMEOUT_MS, left_ms) != CURLE_OK ||
-                         curl_easy_setopt(o->easy, CURLOPT_CONNECTTIMEOUT_MS,
-                                          left_ms < CONNECT_TIMEOUT_S * 1000
-                                              ? left_ms
-                                              : CONNECT_TIMEOUT_S * 1000) != CURLE_OK))) {
+        (left_ms > 0 && (sym_curl_easy_setopt(o->easy, CURLOPT_TIMEOUT_MS, left_ms) != CURLE_OK ||
+                         sym_curl_easy_setopt(o->easy, CURLOPT_CONNECTTIMEOUT_MS,
+                                              left_ms < CONNECT_TIMEOUT_S * 1000
+                                                  ? left_ms
+                                                  : CONNECT_TIMEOUT_S * 1000) != CURLE_OK))) {
         res->outcome = TKL_FETCH_FAILED;
         (void)snprintf(res->why, sizeof(res->why), "cannot set up the transfer: %s",
                        strerror(r < 0 ? -r : EINVAL));
         return;
     }
-    CURLcode code = curl_easy_perform(o->easy);
+    CURLcode code = sym_curl_easy_perform(o->easy);
     if (left_ms > 0 && code == CURLE_OPERATION_TIMEDOUT) {
         res->outcome = TKL_FETCH_FAILED;
         (void)snprintf(res->why, sizeof(res->why),

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include "dynlib/libcurl.h"
 
 static const struct {
     const char *ext;
@@ -34,12 +35,15 @@ bool tkl_remote_is_url(const char *path)
 }
 
 /* url parsed by curl (spaces allowed: a sheet's name in the fragment), or
- * NULL (refused or out of memory). */
+ * NULL (refused, out of memory, or libcurl cannot be loaded). */
 static CURLU *parse(const char *url)
 {
-    CURLU *u = curl_url();
-    if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_ALLOW_SPACE) != CURLUE_OK) {
-        curl_url_cleanup(u);
+    char err[256];
+    if (tkl_libcurl_load(err, sizeof(err)) < 0)
+        return NULL;
+    CURLU *u = sym_curl_url();
+    if (u && sym_curl_url_set(u, CURLUPART_URL, url, CURLU_ALLOW_SPACE) != CURLUE_OK) {
+        sym_curl_url_cleanup(u);
         return NULL;
     }
     return u;
@@ -47,6 +51,8 @@ static CURLU *parse(const char *url)
 
 int tkl_remote_check_url(const char *url, char *err, size_t size)
 {
+    if (tkl_libcurl_load(err, size) < 0)
+        return -EINVAL;
     CURLU *u = parse(url);
     char *scheme = NULL, *host = NULL;
     int r = -EINVAL;
@@ -56,19 +62,19 @@ int tkl_remote_check_url(const char *url, char *err, size_t size)
         blank = blank || (unsigned char)url[i] <= ' ';
     if (!u || blank)
         (void)snprintf(err, size, "not a URL curl can read (write a space as %%20)");
-    else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+    else if (sym_curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
              strcasecmp(scheme, "https") != 0)
         (void)snprintf(err, size,
                        "%s:// is refused: the plan (and any token) would travel unprotected; "
                        "use https://",
                        scheme ? scheme : "this scheme");
-    else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
+    else if (sym_curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
         (void)snprintf(err, size, "the URL names no host");
     else
         r = 0;
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
+    sym_curl_free(scheme);
+    sym_curl_free(host);
+    sym_curl_url_cleanup(u);
     return r;
 }
 
@@ -78,23 +84,23 @@ char *tkl_remote_place(const char *url)
     char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *frag = NULL, *out = NULL;
     if (!u)
         return strdup("(a URL tickler cannot read)");
-    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
-        (void)curl_url_get(u, CURLUPART_PORT, &port, 0);
-        (void)curl_url_get(u, CURLUPART_FRAGMENT, &frag, CURLU_URLDECODE);
+    if (sym_curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        sym_curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        sym_curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
+        (void)sym_curl_url_get(u, CURLUPART_PORT, &port, 0);
+        (void)sym_curl_url_get(u, CURLUPART_FRAGMENT, &frag, CURLU_URLDECODE);
         if (asprintf(&out, "%s://%s%s%s%s%s%s", scheme, host, port ? ":" : "", port ? port : "",
                      path, frag ? "#" : "", frag ? frag : "") < 0)
             out = NULL;
     } else {
         out = strdup("(a URL tickler cannot read)");
     }
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_free(path);
-    curl_free(frag);
-    curl_url_cleanup(u);
+    sym_curl_free(scheme);
+    sym_curl_free(host);
+    sym_curl_free(port);
+    sym_curl_free(path);
+    sym_curl_free(frag);
+    sym_curl_url_cleanup(u);
     return out;
 }
 
@@ -136,10 +142,12 @@ const char *tkl_remote_format(const char *url, const char *content_disposition,
     CURLU *u = parse(url);
     char *path = NULL;
     const char *ext = NULL;
-    if (u && curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK)
+    if (u && sym_curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK)
         ext = ext_of(path, strlen(path));
-    curl_free(path);
-    curl_url_cleanup(u);
+    if (u) {
+        sym_curl_free(path);
+        sym_curl_url_cleanup(u);
+    }
     if (!ext && content_disposition)
         ext = disposition_ext(content_disposition);
     if (!ext && content_type) {

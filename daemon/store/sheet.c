@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <tickler/day.h>
+#include "dynlib/libxml.h"
 
 static char blank_cell[1];
 
@@ -279,11 +280,11 @@ int tkl_sheet_xml_walk(struct tkl_zip *z, const char *part, tkl_xml_node_fn *fn,
     int r = tkl_zip_xml(z, part, &x, diags), rr = 1;
     if (r < 0)
         return r;
-    while (r == 0 && (rr = xmlTextReaderRead(x)) == 1) {
-        int type = xmlTextReaderNodeType(x);
-        const xmlChar *n = xmlTextReaderConstLocalName(x);
+    while (r == 0 && (rr = sym_xmlTextReaderRead(x)) == 1) {
+        int type = sym_xmlTextReaderNodeType(x);
+        const xmlChar *n = sym_xmlTextReaderConstLocalName(x);
         const char *name = n ? (const char *)n : "";
-        bool empty = type == XML_READER_TYPE_ELEMENT && xmlTextReaderIsEmptyElement(x) == 1;
+        bool empty = type == XML_READER_TYPE_ELEMENT && sym_xmlTextReaderIsEmptyElement(x) == 1;
         r = fn(ctx, x, type, name);
         if (r == 0 && empty)
             r = fn(ctx, x, XML_READER_TYPE_END_ELEMENT, name);
@@ -292,22 +293,22 @@ int tkl_sheet_xml_walk(struct tkl_zip *z, const char *part, tkl_xml_node_fn *fn,
         /* the reader stopped with no error of the XML: out of memory */
         r = -ENOMEM;
     }
-    xmlFreeTextReader(x);
+    sym_xmlFreeTextReader(x);
     return r;
 }
 
 int tkl_xml_attr(xmlTextReaderPtr x, const char *local, char **ret)
 {
     int r = -ENOENT;
-    for (int ok = xmlTextReaderMoveToFirstAttribute(x); ok == 1 && r == -ENOENT;
-         ok = xmlTextReaderMoveToNextAttribute(x)) {
-        const xmlChar *n = xmlTextReaderConstLocalName(x);
-        if (xmlTextReaderIsNamespaceDecl(x) == 1 || !n || strcmp((const char *)n, local) != 0)
+    for (int ok = sym_xmlTextReaderMoveToFirstAttribute(x); ok == 1 && r == -ENOENT;
+         ok = sym_xmlTextReaderMoveToNextAttribute(x)) {
+        const xmlChar *n = sym_xmlTextReaderConstLocalName(x);
+        if (sym_xmlTextReaderIsNamespaceDecl(x) == 1 || !n || strcmp((const char *)n, local) != 0)
             continue;
-        const xmlChar *v = xmlTextReaderConstValue(x);
+        const xmlChar *v = sym_xmlTextReaderConstValue(x);
         r = (*ret = strdup(v ? (const char *)v : "")) ? 0 : -ENOMEM;
     }
-    (void)xmlTextReaderMoveToElement(x); /* back from an attribute, if on one */
+    (void)sym_xmlTextReaderMoveToElement(x); /* back from an attribute, if on one */
     return r;
 }
 
@@ -316,6 +317,6 @@ int tkl_xml_text(xmlTextReaderPtr x, int type, struct tkl_buf *b)
     if (type != XML_READER_TYPE_TEXT && type != XML_READER_TYPE_CDATA &&
         type != XML_READER_TYPE_WHITESPACE && type != XML_READER_TYPE_SIGNIFICANT_WHITESPACE)
         return 0;
-    const xmlChar *v = xmlTextReaderConstValue(x);
+    const xmlChar *v = sym_xmlTextReaderConstValue(x);
     return v ? tkl_buf_puts(b, (const char *)v) : 0;
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include <curl/curl.h>
+#include "core/log.h"
+#include "dynlib/libcurl.h"
 
 /* Connections kept open in the multi handle's cache, idle, for reuse: the
  * most deliveries one notifier may have in flight (delivery.concurrency's
@@ -90,15 +92,15 @@ static void read_finished(struct tkl_transfers *t)
 {
     CURLMsg *m;
     int left;
-    while ((m = curl_multi_info_read(t->multi, &left))) {
+    while ((m = sym_curl_multi_info_read(t->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
         CURL *easy = m->easy_handle;
         CURLcode code = m->data.result;
         struct job *j = NULL;
-        if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j) != CURLE_OK || !j)
+        if (sym_curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j) != CURLE_OK || !j)
             continue;
-        curl_multi_remove_handle(t->multi, easy);
+        sym_curl_multi_remove_handle(t->multi, easy);
         unlink_job(t, j);
         tkl_transfer_done_fn done = j->done;
         void *data = j->data;
@@ -112,7 +114,7 @@ static void on_timer(uv_timer_t *timer)
     struct tkl_transfers *t = timer->data;
     int running;
     t->in_timer = true;
-    curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    sym_curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     t->in_timer = false;
     read_finished(t);
 }
@@ -128,7 +130,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
         flags |= CURL_CSELECT_IN;
     if (events & UV_WRITABLE)
         flags |= CURL_CSELECT_OUT;
-    curl_multi_socket_action(t->multi, s->fd, flags, &running);
+    sym_curl_multi_socket_action(t->multi, s->fd, flags, &running);
     read_finished(t);
 }
 
@@ -141,7 +143,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
         if (s) {
             close_sock(t, s);
             if (t->multi)
-                curl_multi_assign(t->multi, fd, NULL);
+                sym_curl_multi_assign(t->multi, fd, NULL);
         }
         return 0;
     }
@@ -161,7 +163,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
             t->socks->prev = s;
         t->socks = s;
         t->open_handles++;
-        curl_multi_assign(t->multi, fd, s);
+        sym_curl_multi_assign(t->multi, fd, s);
     }
     int events = 0;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
@@ -190,26 +192,32 @@ static int on_timeout(CURLM *multi, long timeout_ms, void *userp)
 
 int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret)
 {
+    char err[512];
+    int r = tkl_libcurl_load(err, sizeof(err));
+    if (r < 0) {
+        log_error("%s", err);
+        return r;
+    }
     struct tkl_transfers *t = calloc(1, sizeof(*t));
     if (!t)
         return -ENOMEM;
     t->loop = loop;
-    if (!(t->multi = curl_multi_init())) {
+    if (!(t->multi = sym_curl_multi_init())) {
         free(t);
         return -ENOMEM;
     }
     if (uv_timer_init(loop, &t->timer) < 0) {
-        curl_multi_cleanup(t->multi);
+        sym_curl_multi_cleanup(t->multi);
         free(t);
         return -EIO;
     }
     t->timer.data = t;
     t->open_handles = 1;
-    if (curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
-        curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t) != CURLM_OK ||
-        curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, on_timeout) != CURLM_OK ||
-        curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t) != CURLM_OK ||
-        curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, MAX_IDLE_CONNECTIONS) != CURLM_OK) {
+    if (sym_curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
+        sym_curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t) != CURLM_OK ||
+        sym_curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, on_timeout) != CURLM_OK ||
+        sym_curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t) != CURLM_OK ||
+        sym_curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, MAX_IDLE_CONNECTIONS) != CURLM_OK) {
         tkl_transfers_close(t);
         return -EINVAL;
     }
@@ -229,13 +237,13 @@ int tkl_transfers_add(struct tkl_transfers *t, void *easy, tkl_transfer_done_fn 
     *j = (struct job){.easy = easy, .done = done, .data = data, .next = t->jobs};
     /* added before CURLOPT_PRIVATE is set: a handle curl refuses (one
      * already running) keeps pointing at its own job */
-    CURLMcode mc = curl_multi_add_handle(t->multi, easy);
+    CURLMcode mc = sym_curl_multi_add_handle(t->multi, easy);
     if (mc != CURLM_OK) {
         free(j);
         return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
     }
-    if (curl_easy_setopt(easy, CURLOPT_PRIVATE, j) != CURLE_OK) {
-        curl_multi_remove_handle(t->multi, easy);
+    if (sym_curl_easy_setopt(easy, CURLOPT_PRIVATE, j) != CURLE_OK) {
+        sym_curl_multi_remove_handle(t->multi, easy);
         free(j);
         return -EINVAL;
     }
@@ -250,7 +258,7 @@ void tkl_transfers_cancel(struct tkl_transfers *t, void *easy)
 {
     for (struct job *j = t ? t->jobs : NULL; j; j = j->next)
         if (j->easy == easy) {
-            curl_multi_remove_handle(t->multi, easy);
+            sym_curl_multi_remove_handle(t->multi, easy);
             unlink_job(t, j);
             free(j);
             return;
@@ -272,7 +280,7 @@ void tkl_transfers_close(struct tkl_transfers *t)
     t->closing = true;
     /* cleanup first (curl reports CURL_POLL_REMOVE for the sockets of its
      * connection cache), then whatever polls are left, then the timer */
-    curl_multi_cleanup(t->multi);
+    sym_curl_multi_cleanup(t->multi);
     t->multi = NULL;
     while (t->socks) /* curl left some sockets without CURL_POLL_REMOVE */
         close_sock(t, t->socks);

@@ -451,6 +451,84 @@ class Daemon_(Fixture):
         self.assertIn("a sheet has at most 1,048,576 rows", log)
 
 
+class Libraries(Fixture):
+    """libxml2 and libzip are loaded when a spreadsheet is read, and only
+    then; libpq when the PostgreSQL backend is read (daemon/dynlib/). What
+    the dynamic loader reports opening."""
+
+    LIBS = re.compile(r"file=(lib(?:xml2|zip|pq|curl[-a-z]*)\.so[.0-9]*) ")
+
+    def loaded(self, store, *command):
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
+                            "--store", store, *command],
+                           capture_output=True, text=True, timeout=300,
+                           env=dict(os.environ, LD_DEBUG="files"))
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        return p.stdout, {re.sub(r"\.so.*", "", x) for x in self.LIBS.findall(p.stderr)}
+
+    def test_only_a_spreadsheet_loads_its_libraries(self):
+        rows = seed_rows()
+        write_csv(self.path("plan.csv"), rows)
+        write_xlsx(self.path("plan.xlsx"), rows)
+        out, libs = self.loaded(self.path("plan.csv"), "actions", "--json")
+        self.assertEqual(len(json.loads(out)), len(rows))
+        self.assertEqual(libs, set())
+        out, libs = self.loaded(self.path("plan.xlsx"), "actions", "--json")
+        self.assertEqual(len(json.loads(out)), len(rows))
+        self.assertEqual(libs, {"libxml2", "libzip"})
+
+    def test_upcoming_loads_libpq_only_on_postgresql(self):
+        write_csv(self.path("plan.csv"), seed_rows())
+        out, libs = self.loaded(self.path("plan.csv"), "upcoming", "--days", "400")
+        self.assertRegex(out[:200], r"^20\d\d-\d\d-\d\dT09:00")  # it listed reminders
+        self.assertEqual(libs, {"libpq"} if harness.BACKEND == "postgresql" else set())
+
+    def without(self, libs, store, *command):
+        """tickler run as on a machine where libs (file names' beginnings)
+        are not installed: tests/preload/hide_library.c makes their dlopen
+        fail."""
+        env = dict(os.environ, TICKLER_TEST_HIDE=",".join(libs),
+                   LD_PRELOAD=os.path.join(harness.BUILD, "tests", "preload", "hide_library.so"),
+                   ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
+        return subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
+                               "--store", store, *command],
+                              capture_output=True, text=True, timeout=300, env=env)
+
+    def test_a_missing_library_is_named_and_stops_the_read(self):
+        rows = seed_rows()
+        write_xlsx(self.path("plan.xlsx"), rows)
+        write_ods(self.path("plan.ods"), rows)
+        for lib, pkg in (("libzip.so", "libzip4"), ("libxml2.so", "libxml2")):
+            for plan in ("plan.xlsx", "plan.ods"):
+                p = self.without([lib], self.path(plan), "check")
+                out = p.stdout + p.stderr
+                self.assertEqual(p.returncode, 1, out)
+                self.assertIn(self.path(plan), out)
+                self.assertRegex(out, r"Reading spreadsheets and Word documents needs %s\.\d+ "
+                                 r"\(Debian package %s\), which cannot be loaded: .*hidden by "
+                                 r"the test" % (re.escape(lib), pkg))
+                # that alone: not a second, wrong reason
+                self.assertNotIn("not a readable ZIP archive", out)
+                self.assertNotIn("this part is missing", out)
+        # the CSV export of the same plan needs neither
+        write_csv(self.path("plan.csv"), rows)
+        p = self.without(["libzip.so", "libxml2.so"], self.path("plan.csv"), "actions", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(json.loads(p.stdout)), len(rows))
+
+    @unittest.skipUnless(harness.BACKEND == "postgresql", "the state is on PostgreSQL")
+    def test_without_libpq_the_shared_state_is_an_error_not_an_empty_one(self):
+        write_csv(self.path("plan.csv"), seed_rows())
+        for command in (("status",), ("upcoming", "--days", "30"), ("updates",)):
+            p = self.without(["libpq.so"], self.path("plan.csv"), *command)
+            out = p.stdout + p.stderr
+            self.assertEqual(p.returncode, 1, (command, out[-2000:]))
+            self.assertIn("The PostgreSQL backend needs libpq.so.5 (Debian package libpq5), "
+                          "which cannot be loaded", out)
+            self.assertNotIn("no ticklerd has run", out)
+            self.assertNotIn("no updates recorded", out)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)

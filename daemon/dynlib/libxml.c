@@ -1,0 +1,18 @@
+#include "libxml.h"
+
+TKL_LIBXML_SYMBOLS(TKL_DYNSYM_DEFINE)
+
+static const struct tkl_dynsym syms[] = {TKL_LIBXML_SYMBOLS(TKL_DYNSYM_ENTRY)};
+
+static struct tkl_dynlib lib = {
+    .soname = TICKLER_LIBXML2_SONAME,
+    .package = "libxml2",
+    .purpose = "Reading spreadsheets and Word documents",
+    .syms = syms,
+    .n_syms = sizeof(syms) / sizeof(syms[0]),
+};
+
+int tkl_libxml_load(char *err, size_t size)
+{
+    return tkl_dynlib_load(&lib, err, size);
+}
