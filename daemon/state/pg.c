@@ -1067,6 +1067,8 @@ int tkl_pg_run_failed(int r, const char *what, const PGresult *res, char **ret_e
     if (code && strcmp(code, "42P01") == 0) {
         r = -ENOENT;
         msg = "the database holds no tickler state yet (ticklerd makes it when it first runs)";
+    } else if (r == -ENOENT) {
+        r = -EIO; /* a conninfo file that is not there: not an empty state */
     }
     if (asprintf(ret_err, "%s: %s", what, msg) < 0)
         *ret_err = NULL;

@@ -137,8 +137,9 @@ int tkl_pg_run(const char *conninfo_file, int (*start)(struct tkl_pg *pg, void *
 /* For a command-line tool: why its work failed (r, res the error result
  * or NULL) as "what: why" in a new string *ret_err (NULL when out of
  * memory), or, for -ELIBACC and -ELIBBAD, why libpq cannot be loaded.
- * Returns r, or -ENOENT when the database has no tickler schema (no
- * ticklerd made it yet: said so), or -ENOMEM. */
+ * Returns r; -ENOENT only when the database has no tickler schema (no
+ * ticklerd made it yet: said so), any other -ENOENT (a conninfo file that
+ * is not there) as -EIO; or -ENOMEM. */
 int tkl_pg_run_failed(int r, const char *what, const PGresult *res, char **ret_err);
 
 #endif

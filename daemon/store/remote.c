@@ -80,6 +80,9 @@ int tkl_remote_check_url(const char *url, char *err, size_t size)
 
 char *tkl_remote_place(const char *url)
 {
+    char err[256];
+    if (tkl_libcurl_load(err, sizeof(err)) < 0)
+        return strdup("(a URL: libcurl cannot be loaded to read it)");
     CURLU *u = parse(url);
     char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *frag = NULL, *out = NULL;
     if (!u)

@@ -28,9 +28,9 @@ int tkl_remote_check_url(const char *url, char *err, size_t size);
 /*
  * What may be shown of url: scheme://host[:port]/path, then "#fragment"
  * when it has one (a sheet's name). Userinfo and query never. Returns a
- * new string, "(a URL tickler cannot read)" for one curl refuses (or when
- * libcurl cannot be loaded: tkl_remote_check_url says why), or NULL (out
- * of memory).
+ * new string, "(a URL tickler cannot read)" for one curl refuses, "(a URL:
+ * libcurl cannot be loaded to read it)" when libcurl cannot be loaded
+ * (tkl_remote_check_url says why), or NULL (out of memory).
  */
 char *tkl_remote_place(const char *url);
 

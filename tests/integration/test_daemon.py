@@ -711,6 +711,24 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
         self.assertEqual(p.returncode, 1)
         self.assertIn("cannot read the state database %s/tickler.db" % bad, p.stderr)
 
+    @unittest.skipUnless(harness.PG, "the state is on PostgreSQL")
+    def test_a_conninfo_file_that_is_not_there_is_an_error_not_an_empty_state(self):
+        """Moved or mistyped, it says so and fails (exit 1), where an empty
+        database is "none yet" (exit 3) and updates "none recorded"."""
+        conninfo = harness.pg_database(self.conf)[1]
+        os.rename(conninfo, conninfo + ".away")
+        try:
+            for args in (["status"], ["updates"], ["upcoming", "--days", "30"]):
+                p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                                  *args, check=False)
+                out = p.stdout + p.stderr
+                self.assertEqual(p.returncode, 1, (args, out[-2000:]))
+                self.assertIn("cannot use the conninfo: No such file or directory", out)
+                self.assertNotIn("none yet", out)
+                self.assertNotIn("no updates recorded", out)
+        finally:
+            os.rename(conninfo + ".away", conninfo)
+
     def test_before_the_first_run_there_is_no_state(self):
         """A fresh install: no state database yet. Said plainly, with what
         to do, exit 3 (documented), and nothing is created."""

@@ -516,6 +516,34 @@ class Libraries(Fixture):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(len(json.loads(p.stdout)), len(rows))
 
+    def test_without_libcurl_a_plan_at_a_url_says_why(self):
+        """The sample's notifier (maildir) needs no libcurl, so it can be
+        hidden: a plan at a URL, in the configuration or given with
+        --store, is refused naming the library; a CSV plan is read."""
+        url = "https://plans.example.org/plan.csv"
+        with open(self.conf) as f:
+            text = f.read()
+        conf = self.path("url.conf")
+        with open(conf, "w") as f:
+            f.write(re.sub(r"(?m)^  files = \[.*\];", '  files = [ "%s" ];' % url, text, count=1))
+        want = ("Network transfers (links, notifiers, the web face) needs libcurl.so.4 (Debian "
+                "package libcurl4), which cannot be loaded")
+        for command in (["-c", conf, "check"], ["-c", self.conf, "--store", url, "check"]):
+            p = subprocess.run([tool("tickler"), "--plugin-dir", harness.plugin_dir(), *command],
+                               capture_output=True, text=True, timeout=300,
+                               env=dict(os.environ, TICKLER_TEST_HIDE="libcurl.so",
+                                        LD_PRELOAD=os.path.join(harness.BUILD, "tests", "preload",
+                                                                "hide_library.so"),
+                                        ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") +
+                                        ":verify_asan_link_order=0"))
+            out = p.stdout + p.stderr
+            self.assertEqual(p.returncode, 1, out)
+            self.assertIn(want, out)
+            self.assertNotIn("a URL tickler cannot read", out)
+        write_csv(self.path("plan.csv"), seed_rows())
+        p = self.without(["libcurl.so"], self.path("plan.csv"), "check")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
     @unittest.skipUnless(harness.BACKEND == "postgresql", "the state is on PostgreSQL")
     def test_without_libpq_the_shared_state_is_an_error_not_an_empty_one(self):
         write_csv(self.path("plan.csv"), seed_rows())
