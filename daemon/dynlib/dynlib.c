@@ -12,12 +12,11 @@ _Static_assert(sizeof(void *) == sizeof(void (*)(void)), "function pointers are 
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void set_all(const struct tkl_dynlib *lib, void *const *values)
+static void clear_all(const struct tkl_dynlib *lib)
 {
-    for (size_t i = 0; i < lib->n_syms; i++) {
-        void *v = values ? values[i] : NULL;
-        memcpy(lib->syms[i].slot, &v, sizeof(v));
-    }
+    void *none = NULL;
+    for (size_t i = 0; i < lib->n_syms; i++)
+        memcpy(lib->syms[i].slot, &none, sizeof(none));
 }
 
 static int open_locked(struct tkl_dynlib *lib, char *err, size_t size)
@@ -37,7 +36,7 @@ static int open_locked(struct tkl_dynlib *lib, char *err, size_t size)
                            "%s needs %s (Debian package %s) with %s(), which the one installed "
                            "lacks: too old?",
                            lib->purpose, lib->soname, lib->package, lib->syms[i].name);
-            set_all(lib, NULL);
+            clear_all(lib);
             (void)dlclose(h);
             return -ELIBBAD;
         }
@@ -46,7 +45,7 @@ static int open_locked(struct tkl_dynlib *lib, char *err, size_t size)
     if (lib->init) {
         int r = lib->init(err, size);
         if (r < 0) {
-            set_all(lib, NULL);
+            clear_all(lib);
             (void)dlclose(h);
             return r;
         }

@@ -32,11 +32,12 @@ struct tkl_dynsym {
 struct tkl_dynlib {
     const char *soname;  /* what dlopen is given: "libpq.so.5" */
     const char *package; /* the Debian package that installs it, for the message */
-    const char *purpose; /* what needs it, for the message: "PostgreSQL" */
+    const char *purpose; /* what needs it, for the message: "The PostgreSQL backend" */
     const struct tkl_dynsym *syms;
     size_t n_syms;
-    /* run once after every symbol is found; 0 or a negative errno, with a
-     * message in err. May be NULL. */
+    /* run once after every symbol is found, under the loader's lock (so it
+     * must not load another library); 0 or a negative errno, with a message
+     * in err. May be NULL. */
     int (*init)(char *err, size_t size);
     /* kept by tkl_dynlib_load */
     void *handle;
