@@ -483,16 +483,19 @@ class Libraries(Fixture):
         self.assertRegex(out[:200], r"^20\d\d-\d\d-\d\dT09:00")  # it listed reminders
         self.assertEqual(libs, {"libpq"} if harness.BACKEND == "postgresql" else set())
 
-    def without(self, libs, store, *command):
-        """tickler run as on a machine where libs (file names' beginnings)
-        are not installed: tests/preload/hide_library.c makes their dlopen
-        fail."""
+    def hidden(self, libs, *args):
+        """tickler args run as on a machine where libs (file names'
+        beginnings) are not installed: tests/preload/hide_library.c makes
+        their dlopen fail."""
         env = dict(os.environ, TICKLER_TEST_HIDE=",".join(libs),
                    LD_PRELOAD=os.path.join(harness.BUILD, "tests", "preload", "hide_library.so"),
                    ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
-        return subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
-                               "--store", store, *command],
+        return subprocess.run([tool("tickler"), "--plugin-dir", harness.plugin_dir(), *args],
                               capture_output=True, text=True, timeout=300, env=env)
+
+    def without(self, libs, store, *command):
+        """tickler command on store, libs hidden (hidden)."""
+        return self.hidden(libs, "-c", self.conf, "--store", store, *command)
 
     def test_a_missing_library_is_named_and_stops_the_read(self):
         rows = seed_rows()
@@ -529,13 +532,7 @@ class Libraries(Fixture):
         want = ("Network transfers (links, notifiers, the web face) needs libcurl.so.4 (Debian "
                 "package libcurl4), which cannot be loaded")
         for command in (["-c", conf, "check"], ["-c", self.conf, "--store", url, "check"]):
-            p = subprocess.run([tool("tickler"), "--plugin-dir", harness.plugin_dir(), *command],
-                               capture_output=True, text=True, timeout=300,
-                               env=dict(os.environ, TICKLER_TEST_HIDE="libcurl.so",
-                                        LD_PRELOAD=os.path.join(harness.BUILD, "tests", "preload",
-                                                                "hide_library.so"),
-                                        ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") +
-                                        ":verify_asan_link_order=0"))
+            p = self.hidden(["libcurl.so"], *command)
             out = p.stdout + p.stderr
             self.assertEqual(p.returncode, 1, out)
             self.assertIn(want, out)
