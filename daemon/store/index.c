@@ -17,41 +17,35 @@ static uint64_t id_hash(const char *id)
     return tkl_fnv1a(TKL_FNV_INIT, id, strlen(id));
 }
 
-/* The action of id (its id_hash h) in table (cap slots, a power of two,
- * of indexes into actions), or NO_SLOT. */
-static size_t slot_find(const uint32_t *table, size_t cap, const struct tkl_action *actions,
-                        const char *id, uint64_t h)
+/* The slot of id in table (cap > 0 slots, a power of two, of indexes
+ * into actions): the one holding the action of id, else the empty slot
+ * that ends its chain, where it goes. */
+static size_t slot_probe(const uint32_t *table, size_t cap, const struct tkl_action *actions,
+                         const char *id)
 {
-    if (!cap)
-        return NO_SLOT;
     size_t mask = cap - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        uint32_t v = table[i];
-        if (v == NO_SLOT)
-            return NO_SLOT;
-        if (strcmp(actions[v].id, id) == 0)
-            return v;
-    }
+    for (size_t i = (size_t)id_hash(id) & mask;; i = (i + 1) & mask)
+        if (table[i] == NO_SLOT || strcmp(actions[table[i]].id, id) == 0)
+            return i;
 }
 
+/* The action of id in table (cap slots, as slot_probe's, or none), or
+ * NO_SLOT. */
 static size_t slot_lookup(const uint32_t *table, size_t cap, const struct tkl_action *actions,
                           const char *id)
 {
-    return slot_find(table, cap, actions, id, id_hash(id));
+    return cap ? table[slot_probe(table, cap, actions, id)] : NO_SLOT;
 }
 
-/* Renames the id of actions[k] when table already holds it, to the first
- * free "<id>-<n>", with a warning. next[j] is the first n not yet tried
+/* Renames the id of actions[k], which table already holds for
+ * actions[dup], to the first free "<id>-<n>", with a warning. next[j] is the first n not yet tried
  * for the id of actions[j] (0: 2), so that many rows repeating one id are
  * renamed in linear time. Returns 0 or -ENOMEM. */
-static int distinct_id(const uint32_t *table, size_t cap, struct tkl_store *s, size_t k,
+static int distinct_id(const uint32_t *table, size_t cap, struct tkl_store *s, size_t k, size_t dup,
                        unsigned *next, struct tkl_diags *diags)
 {
     struct tkl_action *actions = s->actions;
     struct tkl_action *a = &actions[k];
-    size_t dup = slot_lookup(table, cap, actions, a->id);
-    if (dup == NO_SLOT)
-        return 0;
     for (unsigned n = next[dup] ? next[dup] : 2;; n++) {
         const struct tkl_action *first = &actions[dup];
         char *id = NULL;
@@ -96,21 +90,18 @@ int tkl_store_index(struct tkl_store *s, struct tkl_diags *diags)
     tkl_mem_prefault(table, cap * sizeof(*table));
     for (size_t i = 0; i < cap; i++)
         table[i] = NO_SLOT;
-    size_t mask = cap - 1;
     for (size_t k = 0; k < s->n; k++) {
-        uint64_t h = id_hash(s->actions[k].id);
-        if (slot_find(table, cap, s->actions, s->actions[k].id, h) != NO_SLOT) {
-            int r = distinct_id(table, cap, s, k, next, diags);
+        size_t i = slot_probe(table, cap, s->actions, s->actions[k].id);
+        if (table[i] != NO_SLOT) {
+            int r = distinct_id(table, cap, s, k, table[i], next, diags);
             if (r < 0) {
                 free(table);
                 free(next);
                 return r;
             }
-            h = id_hash(s->actions[k].id);
+            /* a free id: the empty slot ending its chain */
+            i = slot_probe(table, cap, s->actions, s->actions[k].id);
         }
-        size_t i = (size_t)h & mask;
-        while (table[i] != NO_SLOT)
-            i = (i + 1) & mask;
         table[i] = (uint32_t)k;
     }
     free(next);
