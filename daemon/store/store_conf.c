@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dynlib/libcurl.h"
 #include "remote.h"
 
 /* store.files, resolved. Returns 0, -EINVAL or -ENOMEM. */
@@ -28,12 +27,6 @@ static int read_files(const struct tkl_confread *x, const config_setting_t *g,
     for (size_t i = 0; i < n; i++) {
         bool url = tkl_remote_is_url(v[i]);
         char err[512];
-        if (url && tkl_libcurl_load(err, sizeof(err)) < 0) {
-            tkl_conf_err_at(x, config_setting_get_elem(files, (unsigned)i),
-                            "store.files: a plan at a URL: %s", err);
-            r = -EINVAL;
-            continue;
-        }
         if (url && tkl_remote_check_url(v[i], err, sizeof(err)) < 0) {
             char *place = tkl_remote_place(v[i]);
             tkl_conf_err_at(x, config_setting_get_elem(files, (unsigned)i), "store.files: %s: %s",
