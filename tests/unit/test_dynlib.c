@@ -44,6 +44,16 @@ static void *handle_of(const char *soname)
     return h;
 }
 
+/* load (err in scope) succeeds, and then soname is in the process with
+ * every pointer of its SYMBOLS its own. */
+#define LOADED(load, soname, SYMBOLS)                                                              \
+    do {                                                                                           \
+        ck_assert_int_eq(load(err, sizeof(err)), 0);                                               \
+        void *h = handle_of(soname);                                                               \
+        SYMBOLS(CHECK_FROM)                                                                        \
+        (void)dlclose(h);                                                                          \
+    } while (0)
+
 START_TEST(each_library_is_loaded_when_first_needed)
 {
     char err[512] = "";
@@ -52,27 +62,11 @@ START_TEST(each_library_is_loaded_when_first_needed)
     ck_assert(!in_process(TICKLER_LIBPQ_SONAME));
     ck_assert(!in_process(TICKLER_LIBCURL_SONAME));
 
-    ck_assert_int_eq(tkl_libzip_load(err, sizeof(err)), 0);
-    ck_assert(in_process(TICKLER_LIBZIP_SONAME));
+    LOADED(tkl_libzip_load, TICKLER_LIBZIP_SONAME, TKL_LIBZIP_SYMBOLS);
     ck_assert(!in_process(TICKLER_LIBPQ_SONAME)); /* only what was asked for */
-    void *h = handle_of(TICKLER_LIBZIP_SONAME);
-    TKL_LIBZIP_SYMBOLS(CHECK_FROM)
-    (void)dlclose(h);
-
-    ck_assert_int_eq(tkl_libxml_load(err, sizeof(err)), 0);
-    h = handle_of(TICKLER_LIBXML2_SONAME);
-    TKL_LIBXML_SYMBOLS(CHECK_FROM)
-    (void)dlclose(h);
-
-    ck_assert_int_eq(tkl_libpq_load(err, sizeof(err)), 0);
-    h = handle_of(TICKLER_LIBPQ_SONAME);
-    TKL_LIBPQ_SYMBOLS(CHECK_FROM)
-    (void)dlclose(h);
-
-    ck_assert_int_eq(tkl_libcurl_load(err, sizeof(err)), 0);
-    h = handle_of(TICKLER_LIBCURL_SONAME);
-    TKL_LIBCURL_SYMBOLS(CHECK_FROM)
-    (void)dlclose(h);
+    LOADED(tkl_libxml_load, TICKLER_LIBXML2_SONAME, TKL_LIBXML_SYMBOLS);
+    LOADED(tkl_libpq_load, TICKLER_LIBPQ_SONAME, TKL_LIBPQ_SYMBOLS);
+    LOADED(tkl_libcurl_load, TICKLER_LIBCURL_SONAME, TKL_LIBCURL_SYMBOLS);
     /* initialised on load: a handle works */
     CURL *e = sym_curl_easy_init();
     ck_assert_ptr_nonnull(e);
