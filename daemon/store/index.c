@@ -12,46 +12,91 @@
 /* an empty slot; a store holds fewer actions than this */
 #define NO_SLOT UINT32_MAX
 
-static uint64_t id_hash(const char *id)
+/*
+ * A slot holds an action's index in its low bits and, in the bits a store
+ * of that size leaves spare, a tag: the id hash's own bits there (its low
+ * bits choose the slot). A probe compares tags first, so that an id is
+ * compared (its action and text read from memory) only where the tags
+ * agree. bits is the width of the index: the smallest with 2^bits > n, so
+ * that no slot holding an action is NO_SLOT.
+ */
+struct probe {
+    const uint32_t *table;
+    size_t cap; /* > 0, a power of two */
+    unsigned bits;
+    const struct tkl_action *actions;
+};
+
+static unsigned index_bits(size_t n)
 {
-    return tkl_fnv1a(TKL_FNV_INIT, id, strlen(id));
+    unsigned bits = 1;
+    while (bits < 32 && ((size_t)1 << bits) <= n)
+        bits++;
+    return bits;
 }
 
-/* The slot of id in table (cap > 0 slots, a power of two, of indexes
- * into actions): the one holding the action of id, else the empty slot
- * that ends its chain, where it goes. */
-static size_t slot_probe(const uint32_t *table, size_t cap, const struct tkl_action *actions,
-                         const char *id)
+uint32_t tkl_store_id_hash(const char *id)
 {
-    size_t mask = cap - 1;
-    for (size_t i = (size_t)id_hash(id) & mask;; i = (i + 1) & mask)
-        if (table[i] == NO_SLOT || strcmp(actions[table[i]].id, id) == 0)
+    uint64_t h = tkl_fnv1a(TKL_FNV_INIT, id, strlen(id));
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+/* The tag of hash h: its bits above the index's (none when bits is 32). */
+static uint32_t slot_tag(uint32_t h, unsigned bits)
+{
+    return bits >= 32 ? 0 : h >> bits << bits;
+}
+
+static uint32_t slot_action(uint32_t slot, unsigned bits)
+{
+    return bits >= 32 ? slot : slot & (((uint32_t)1 << bits) - 1);
+}
+
+/* The slot of id (hash h) in p's table: the one holding the action of
+ * id, else the empty slot that ends its chain, where it goes. id NULL
+ * stands for the id of p->actions[k], read only where a tag agrees, so
+ * that a build placing the actions in turn need not read each again. */
+static size_t slot_probe(const struct probe *p, uint32_t h, const char *id, size_t k)
+{
+    size_t mask = p->cap - 1;
+    uint32_t tag = slot_tag(h, p->bits);
+    uint32_t tag_mask = slot_tag(UINT32_MAX, p->bits);
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        uint32_t v = p->table[i];
+        if (v == NO_SLOT)
             return i;
+        if ((v & tag_mask) != tag)
+            continue;
+        if (!id)
+            id = p->actions[k].id;
+        if (strcmp(p->actions[slot_action(v, p->bits)].id, id) == 0)
+            return i;
+    }
 }
 
-/* The action of id in table (cap slots, as slot_probe's, or none), or
- * NO_SLOT. */
-static size_t slot_lookup(const uint32_t *table, size_t cap, const struct tkl_action *actions,
-                          const char *id)
+/* The index of the action of id in p's table (or none), or NO_SLOT. */
+static size_t slot_lookup(const struct probe *p, const char *id)
 {
-    return cap ? table[slot_probe(table, cap, actions, id)] : NO_SLOT;
+    if (!p->cap)
+        return NO_SLOT;
+    uint32_t v = p->table[slot_probe(p, tkl_store_id_hash(id), id, 0)];
+    return v == NO_SLOT ? NO_SLOT : slot_action(v, p->bits);
 }
 
-/* Renames the id of actions[k], which table already holds for
- * actions[dup], to the first free "<id>-<n>", with a warning. next[j] is the first n not yet tried
- * for the id of actions[j] (0: 2), so that many rows repeating one id are
- * renamed in linear time. Returns 0 or -ENOMEM. */
-static int distinct_id(const uint32_t *table, size_t cap, struct tkl_store *s, size_t k, size_t dup,
+/* Renames the id of actions[k], which p's table already holds for
+ * actions[dup], to the first free "<id>-<n>", with a warning. next[j] is
+ * the first n not yet tried for the id of actions[j] (0: 2), so that many
+ * rows repeating one id are renamed in linear time. Returns 0 or -ENOMEM. */
+static int distinct_id(const struct probe *p, struct tkl_store *s, size_t k, size_t dup,
                        unsigned *next, struct tkl_diags *diags)
 {
-    struct tkl_action *actions = s->actions;
-    struct tkl_action *a = &actions[k];
+    struct tkl_action *a = &s->actions[k];
+    const struct tkl_action *first = &s->actions[dup];
     for (unsigned n = next[dup] ? next[dup] : 2;; n++) {
-        const struct tkl_action *first = &actions[dup];
         char *id = NULL;
         if (asprintf(&id, "%s-%u", first->id, n) < 0)
             return -ENOMEM;
-        if (slot_lookup(table, cap, actions, id) != NO_SLOT) {
+        if (slot_lookup(p, id) != NO_SLOT) {
             free(id);
             continue;
         }
@@ -67,13 +112,13 @@ static int distinct_id(const uint32_t *table, size_t cap, struct tkl_store *s, s
         a->id = kept;
         /* the next load reads the row again: its id as written repeats */
         a->row_hash = 0;
-        a->hash = 0;
+        a->hash = s->unhashed ? 0 : tkl_action_hash(a);
         next[dup] = n + 1;
         return 0;
     }
 }
 
-int tkl_store_index(struct tkl_store *s, struct tkl_diags *diags)
+int tkl_store_index(struct tkl_store *s, const uint32_t *hashes, struct tkl_diags *diags)
 {
     if (s->n >= NO_SLOT)
         return -ENOMEM; /* slots are 32 bits */
@@ -82,41 +127,63 @@ int tkl_store_index(struct tkl_store *s, struct tkl_diags *diags)
         cap *= 2;
     uint32_t *table = malloc(cap * sizeof(*table));
     unsigned *next = calloc(s->n ? s->n : 1, sizeof(*next));
-    if (!table || !next) {
+    uint32_t *taken = hashes ? NULL : malloc((s->n ? s->n : 1) * sizeof(*taken));
+    if (!table || !next || (!hashes && !taken)) {
         free(table);
         free(next);
+        free(taken);
         return -ENOMEM;
+    }
+    if (taken) {
+        for (size_t k = 0; k < s->n; k++)
+            taken[k] = tkl_store_id_hash(s->actions[k].id);
+        hashes = taken;
     }
     tkl_mem_prefault(table, cap * sizeof(*table));
     for (size_t i = 0; i < cap; i++)
         table[i] = NO_SLOT;
+    struct probe p = {.table = table, .cap = cap, .bits = index_bits(s->n), .actions = s->actions};
+    int r = 0;
     for (size_t k = 0; k < s->n; k++) {
-        size_t i = slot_probe(table, cap, s->actions, s->actions[k].id);
+        /* a large store's slots are read in random order, each a miss of
+         * the cache: the slot of an action a little ahead is fetched
+         * while this one is placed */
+        enum { AHEAD = 16 };
+        if (k + AHEAD < s->n)
+            __builtin_prefetch(&table[hashes[k + AHEAD] & (cap - 1)]);
+        uint32_t h = hashes[k];
+        size_t i = slot_probe(&p, h, NULL, k);
         if (table[i] != NO_SLOT) {
-            int r = distinct_id(table, cap, s, k, table[i], next, diags);
-            if (r < 0) {
-                free(table);
-                free(next);
-                return r;
-            }
+            if ((r = distinct_id(&p, s, k, slot_action(table[i], p.bits), next, diags)) < 0)
+                break;
             /* a free id: the empty slot ending its chain */
-            i = slot_probe(table, cap, s->actions, s->actions[k].id);
+            h = tkl_store_id_hash(s->actions[k].id);
+            i = slot_probe(&p, h, NULL, k);
         }
-        table[i] = (uint32_t)k;
+        table[i] = slot_tag(h, p.bits) | (uint32_t)k;
     }
     free(next);
+    free(taken);
+    if (r < 0) {
+        free(table);
+        return r;
+    }
     free(s->index);
     s->index = table;
     s->index_cap = cap;
+    s->index_bits = p.bits;
     return 0;
 }
 
 const struct tkl_action *tkl_store_find(const struct tkl_store *store, const char *id)
 {
-    size_t i = slot_lookup(store->index, store->index_cap, store->actions, id);
+    struct probe p = {.table = store->index,
+                      .cap = store->index_cap,
+                      .bits = store->index_bits,
+                      .actions = store->actions};
+    size_t i = slot_lookup(&p, id);
     return i == NO_SLOT ? NULL : &store->actions[i];
 }
-
 const struct tkl_action *tkl_store_counterpart(const struct tkl_store *store,
                                                const struct tkl_store *from, size_t k)
 {

@@ -8,6 +8,7 @@
 #include "../core/mem.h"
 #include "../core/text.h"
 #include "csv.h"
+#include "index.h"
 
 static const char *cell_of(const struct tkl_rows *R, enum tkl_field f)
 {
@@ -401,6 +402,10 @@ static int reserve_actions(struct tkl_rows *R, size_t cap)
 {
     if (cap <= R->cap_actions)
         return 0;
+    uint32_t *h = realloc(R->id_hashes, cap * sizeof(*h));
+    if (!h)
+        return -ENOMEM;
+    R->id_hashes = h;
     struct tkl_action *p = realloc(R->actions, cap * sizeof(*p));
     if (!p)
         return -ENOMEM;
@@ -410,13 +415,24 @@ static int reserve_actions(struct tkl_rows *R, size_t cap)
     return 0;
 }
 
-/* Appends a (its texts in R->arena) to R->actions. Returns 0 or -ENOMEM. */
+/* Appends a (its texts in R->arena) to R->actions, with what the store
+ * reads of every action (its id's hash, its own hash unless the store is
+ * read once, whether it is an event) taken now, while its texts are in
+ * the cache, rather than in another pass over the whole store. Returns 0
+ * or -ENOMEM. */
 static int push(struct tkl_rows *R, const struct tkl_action *a)
 {
     if (R->n_actions == R->cap_actions &&
         reserve_actions(R, R->cap_actions ? R->cap_actions * 2 : 64) < 0)
         return -ENOMEM;
-    R->actions[R->n_actions++] = *a;
+    struct tkl_action *p = &R->actions[R->n_actions];
+    *p = *a;
+    /* an action taken from the store in force keeps its hash */
+    if (!p->hash && !(R->opts && R->opts->once))
+        p->hash = tkl_action_hash(p);
+    R->id_hashes[R->n_actions++] = tkl_store_id_hash(p->id);
+    R->n_events += p->deadline.kind == TKL_DEADLINE_EVENT;
+    R->n_unmatched += tkl_action_rare(p)->n_unmatched;
     return 0;
 }
 
@@ -727,13 +743,16 @@ int tkl_rows_read(struct tkl_rows *R, const char *file, const char *data, size_t
 
 int tkl_rows_read_fd(struct tkl_rows *R, const char *file, int fd)
 {
-    size_t n_actions = R->n_actions, n_maps = R->n_maps, n_diags = R->diags->n;
+    size_t n_actions = R->n_actions, n_events = R->n_events, n_unmatched = R->n_unmatched;
+    size_t n_maps = R->n_maps, n_diags = R->diags->n;
     tkl_rows_begin(R, file);
     int r = tkl_csv_read_fd(file, fd, on_record, R, R->diags);
     if (r == -EILSEQ) {
         /* what was read of the file is dropped; its texts stay in the
          * arena unused until the load ends */
         R->n_actions = n_actions;
+        R->n_events = n_events;
+        R->n_unmatched = n_unmatched;
         for (; R->n_maps > n_maps; R->n_maps--)
             tkl_column_map_free(&R->maps[R->n_maps - 1]);
         tkl_diags_truncate(R->diags, n_diags);
@@ -748,6 +767,10 @@ void tkl_rows_free(struct tkl_rows *R)
     R->actions = NULL;
     R->n_actions = 0;
     R->cap_actions = 0;
+    free(R->id_hashes);
+    R->id_hashes = NULL;
+    R->n_events = 0;
+    R->n_unmatched = 0;
     tkl_arena_free(&R->arena);
     free(R->reuse);
     R->reuse = NULL;

@@ -27,6 +27,11 @@ struct tkl_rows {
     struct tkl_action *actions; /* of every file read so far, their texts in arena */
     size_t n_actions;
     size_t cap_actions;
+    /* tkl_store_id_hash of each action's id, taken while the row is at
+     * hand, for the index (index.c) */
+    uint32_t *id_hashes;
+    size_t n_events;    /* of the actions, those of kind event */
+    size_t n_unmatched; /* owner names that matched no team, over the actions */
     struct tkl_arena arena;
     /* the store in force, whose actions a row identical to one of its rows
      * takes as they were read (tkl_store_reload), or NULL */

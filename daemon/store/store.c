@@ -18,24 +18,6 @@
 #include "row.h"
 #include "xlsx.h"
 
-/* Indexes s (renaming repeated ids), then sets the hash of each action
- * that has none (unless s is unhashed) and the count of events. Returns 0 or -ENOMEM (then only ids
- * may have changed). */
-static int store_settle(struct tkl_store *s, struct tkl_diags *diags)
-{
-    int r = tkl_store_index(s, diags);
-    if (r < 0)
-        return r;
-    s->n_events = 0;
-    for (size_t k = 0; k < s->n; k++) {
-        /* an action taken from the store in force keeps its hash */
-        if (!s->actions[k].hash && !s->unhashed)
-            s->actions[k].hash = tkl_action_hash(&s->actions[k]);
-        s->n_events += s->actions[k].deadline.kind == TKL_DEADLINE_EVENT;
-    }
-    return 0;
-}
-
 /* The store of the actions R read, which it takes. Returns 0 or -ENOMEM. */
 static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
 {
@@ -66,7 +48,9 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     s->arena = R->arena;
     memset(&R->arena, 0, sizeof(R->arena));
     s->unhashed = R->opts && R->opts->once;
-    int r = store_settle(s, R->diags);
+    s->n_events = R->n_events;
+    s->n_unmatched = R->n_unmatched;
+    int r = tkl_store_index(s, R->id_hashes, R->diags);
     if (r == 0 && R->diags->oom)
         r = -ENOMEM;
     if (r < 0) {
@@ -85,17 +69,23 @@ int tkl_store_append(struct tkl_store *s, struct tkl_action *v, size_t n, struct
     if (!all)
         return -ENOMEM;
     s->actions = all;
-    for (size_t i = 0; i < n; i++)
-        if (tkl_action_compact(&all[s->n + i], &v[i], &s->arena) < 0)
+    size_t events = 0, unmatched = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct tkl_action *a = &all[s->n + i];
+        if (tkl_action_compact(a, &v[i], &s->arena) < 0)
             return -ENOMEM; /* what was copied stays in the arena, unused */
-        else
-            all[s->n + i].hash = 0; /* set by store_settle */
+        a->hash = s->unhashed ? 0 : tkl_action_hash(a);
+        events += a->deadline.kind == TKL_DEADLINE_EVENT;
+        unmatched += tkl_action_rare(a)->n_unmatched;
+    }
     s->n += n;
-    int r = store_settle(s, diags);
+    int r = tkl_store_index(s, NULL, diags);
     if (r < 0) {
         s->n -= n;
         return r;
     }
+    s->n_events += events;
+    s->n_unmatched += unmatched;
     for (size_t i = 0; i < n; i++)
         tkl_action_free(&v[i]);
     return 0;

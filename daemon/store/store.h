@@ -62,9 +62,11 @@ struct tkl_store_opts {
 struct tkl_store {
     struct tkl_action *actions; /* their texts in arena */
     size_t n;
-    size_t n_events; /* of the n, actions of kind event (observances) */
-    uint32_t *index; /* open-addressing table of action indexes by id */
+    size_t n_events;    /* of the n, actions of kind event (observances) */
+    size_t n_unmatched; /* owner names that matched no team, over the n */
+    uint32_t *index;    /* open-addressing table of action indexes by id (index.c) */
     size_t index_cap;
+    unsigned index_bits;         /* the width of an action's index in a slot */
     struct tkl_column_map *maps; /* the header row of each plan file, in order */
     size_t n_maps;
     struct tkl_arena arena;

@@ -114,10 +114,30 @@ START_TEST(rebuilding_keeps_the_ids_already_distinct)
     struct tkl_store *s = load("Ref,Actions,Responsibility\nA1,One,HR\nA1,Two,HR\n");
     ck_assert_ptr_nonnull(s);
     size_t warnings = diags.n;
-    ck_assert_int_eq(tkl_store_index(s, &diags), 0);
+    ck_assert_int_eq(tkl_store_index(s, NULL, &diags), 0);
     ck_assert_str_eq(s->actions[1].id, "A1-2");
     ck_assert_uint_eq(diags.n, warnings);
     ck_assert_ptr_eq(tkl_store_find(s, "A1-2"), &s->actions[1]);
+    tkl_store_free(s);
+}
+END_TEST
+
+/* Each action's hash is taken as its row is read; a renamed action's is
+ * taken again, of its new id, so that a reload sees it as it is. */
+START_TEST(every_hash_is_of_the_action_as_indexed)
+{
+    struct tkl_store *s = load("Ref,Actions,Responsibility\nA1,One,HR\nA1,One,HR\nA2,Two,HR\n");
+    ck_assert_ptr_nonnull(s);
+    ck_assert_str_eq(s->actions[1].id, "A1-2");
+    for (size_t i = 0; i < s->n; i++) {
+        ck_assert_uint_ne(s->actions[i].hash, 0);
+        ck_assert_uint_eq(s->actions[i].hash, tkl_action_hash(&s->actions[i]));
+    }
+    ck_assert_uint_ne(s->actions[0].hash, s->actions[1].hash);
+    /* the index built again from the ids alone finds the same */
+    ck_assert_int_eq(tkl_store_index(s, NULL, &diags), 0);
+    for (size_t i = 0; i < s->n; i++)
+        ck_assert_ptr_eq(tkl_store_find(s, s->actions[i].id), &s->actions[i]);
     tkl_store_free(s);
 }
 END_TEST
@@ -158,6 +178,7 @@ int main(void)
     tcase_add_test(tc, a_large_plan_is_indexed_whole);
     tcase_add_test(tc, many_rows_of_one_id_are_renamed_in_turn);
     tcase_add_test(tc, rebuilding_keeps_the_ids_already_distinct);
+    tcase_add_test(tc, every_hash_is_of_the_action_as_indexed);
     tcase_add_test(tc, a_counterpart_is_the_action_of_the_same_id);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
