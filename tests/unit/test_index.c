@@ -122,6 +122,29 @@ START_TEST(rebuilding_keeps_the_ids_already_distinct)
 }
 END_TEST
 
+/* Two ids whose hashes are equal in all 32 bits share a slot's chain and
+ * its tag: each is still found at its own action, and neither is renamed. */
+START_TEST(ids_of_one_hash_are_told_apart)
+{
+    /* found by trying "EAP-<n>" in turn; if the hash changes, find another pair */
+    ck_assert_uint_eq(tkl_store_id_hash("EAP-14084"), tkl_store_id_hash("EAP-72590"));
+    struct tkl_store *one = load("Ref,Actions,Responsibility\nEAP-14084,One,HR\n");
+    ck_assert_ptr_nonnull(one);
+    ck_assert_ptr_eq(tkl_store_find(one, "EAP-14084"), &one->actions[0]);
+    ck_assert_ptr_null(tkl_store_find(one, "EAP-72590"));
+    tkl_store_free(one);
+    struct tkl_store *s =
+        load("Ref,Actions,Responsibility\nEAP-72590,One,HR\nEAP-1,Two,HR\nEAP-14084,Three,HR\n");
+    ck_assert_ptr_nonnull(s);
+    for (size_t i = 0; i < diags.n; i++)
+        ck_assert_ptr_null(strstr(diags.items[i].message, "same id"));
+    ck_assert_str_eq(s->actions[2].id, "EAP-14084");
+    ck_assert_ptr_eq(tkl_store_find(s, "EAP-72590"), &s->actions[0]);
+    ck_assert_ptr_eq(tkl_store_find(s, "EAP-14084"), &s->actions[2]);
+    tkl_store_free(s);
+}
+END_TEST
+
 /* Each action's hash is taken as its row is read; a renamed action's is
  * taken again, of its new id, so that a reload sees it as it is. */
 START_TEST(every_hash_is_of_the_action_as_indexed)
@@ -178,6 +201,7 @@ int main(void)
     tcase_add_test(tc, a_large_plan_is_indexed_whole);
     tcase_add_test(tc, many_rows_of_one_id_are_renamed_in_turn);
     tcase_add_test(tc, rebuilding_keeps_the_ids_already_distinct);
+    tcase_add_test(tc, ids_of_one_hash_are_told_apart);
     tcase_add_test(tc, every_hash_is_of_the_action_as_indexed);
     tcase_add_test(tc, a_counterpart_is_the_action_of_the_same_id);
     suite_add_tcase(s, tc);
