@@ -184,6 +184,7 @@ const struct tkl_action *tkl_store_find(const struct tkl_store *store, const cha
     size_t i = slot_lookup(&p, id);
     return i == NO_SLOT ? NULL : &store->actions[i];
 }
+
 const struct tkl_action *tkl_store_counterpart(const struct tkl_store *store,
                                                const struct tkl_store *from, size_t k)
 {

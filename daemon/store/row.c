@@ -417,9 +417,9 @@ static int reserve_actions(struct tkl_rows *R, size_t cap)
 
 /* Appends a (its texts in R->arena) to R->actions, with what the store
  * reads of every action (its id's hash, its own hash unless the store is
- * read once, whether it is an event) taken now, while its texts are in
- * the cache, rather than in another pass over the whole store. Returns 0
- * or -ENOMEM. */
+ * read once, whether it is an event, its unmatched owner names) taken
+ * now, while its texts are in the cache, rather than in another pass over
+ * the whole store. Returns 0 or -ENOMEM. */
 static int push(struct tkl_rows *R, const struct tkl_action *a)
 {
     if (R->n_actions == R->cap_actions &&
