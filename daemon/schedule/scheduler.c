@@ -361,10 +361,10 @@ int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf
     if (reserve(&next, s->n + 1) < 0)
         goto oom;
     for (size_t i = 0; i < s->n; i++) {
-        const struct tkl_action *old = &old_store->actions[s->heap[i].action];
         const struct tkl_action *cur =
             tkl_store_counterpart(new_store, old_store, s->heap[i].action);
-        if (!cur || cur->hash != old->hash)
+        if (!cur || tkl_store_hash(new_store, (size_t)(cur - new_store->actions)) !=
+                        tkl_store_hash(old_store, s->heap[i].action))
             continue;
         struct tkl_sched_entry e = s->heap[i];
         e.action = (uint32_t)(cur - new_store->actions);
@@ -374,11 +374,11 @@ int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf
     for (size_t i = 0; i < new_store->n; i++) {
         if (kept[i])
             continue;
-        const struct tkl_action *a = &new_store->actions[i];
         const struct tkl_action *old = tkl_store_counterpart(old_store, new_store, i);
         /* an unchanged action with no pending entry (complete, or no
          * reminders left) stays as it was */
-        if (old && old->hash == a->hash)
+        if (old && tkl_store_hash(old_store, (size_t)(old - old_store->actions)) ==
+                       tkl_store_hash(new_store, i))
             continue;
         changed++;
         if (schedule_action(&next, sc, teams, new_store, i, &w) < 0)

@@ -8,8 +8,8 @@
 
 #include "../core/text.h"
 
-_Static_assert(sizeof(void *) != 8 || sizeof(struct tkl_action) == 144,
-               "an action is 144 bytes on 64-bit (action.h)");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct tkl_action) == 128,
+               "an action is 128 bytes on 64-bit (action.h)");
 
 const struct tkl_action_rare tkl_action_rare_none;
 

@@ -37,7 +37,9 @@ struct tkl_action_rare {
  * 64 owners matching 32 teams each, or a team directory's every team. */
 #define TKL_ACTION_MAX_TEAMS UINT16_MAX
 
-/* Fields are ordered to leave no padding between them (144 bytes). */
+/* Fields are ordered to leave no padding between them (128 bytes). What
+ * only a reload compares (the action's hash and its row's) is kept by the
+ * store beside its actions (store.h), not here. */
 struct tkl_action {
     char *id;
     char *file;
@@ -52,10 +54,6 @@ struct tkl_action {
     struct tkl_deadline deadline;
     char **teams;                 /* resolved team ids, fallback included */
     struct tkl_action_rare *rare; /* or NULL: none of them (tkl_action_rare) */
-    uint64_t hash;                /* tkl_action_hash(), set by the store */
-    /* the row as read (row.c), when the next load of the plan may take
-     * this action for an identical row without reading it again; else 0 */
-    uint64_t row_hash;
     unsigned line : 31;
     unsigned id_derived : 1; /* id made by tkl_action_derive_id, not a cell's */
     uint16_t n_teams;

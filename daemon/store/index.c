@@ -111,8 +111,10 @@ static int distinct_id(const struct probe *p, struct tkl_store *s, size_t k, siz
             return -ENOMEM;
         a->id = kept;
         /* the next load reads the row again: its id as written repeats */
-        a->row_hash = 0;
-        a->hash = s->unhashed ? 0 : tkl_action_hash(a);
+        if (s->hashes) {
+            s->row_hashes[k] = 0;
+            s->hashes[k] = tkl_action_hash(a);
+        }
         next[dup] = n + 1;
         return 0;
     }

@@ -406,6 +406,15 @@ static int reserve_actions(struct tkl_rows *R, size_t cap)
     if (!h)
         return -ENOMEM;
     R->id_hashes = h;
+    if (!(R->opts && R->opts->once)) {
+        uint64_t *v = realloc(R->hashes, cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        R->hashes = v;
+        if (!(v = realloc(R->row_hashes, cap * sizeof(*v))))
+            return -ENOMEM;
+        R->row_hashes = v;
+    }
     struct tkl_action *p = realloc(R->actions, cap * sizeof(*p));
     if (!p)
         return -ENOMEM;
@@ -416,20 +425,23 @@ static int reserve_actions(struct tkl_rows *R, size_t cap)
 }
 
 /* Appends a (its texts in R->arena) to R->actions, with what the store
- * reads of every action (its id's hash, its own hash unless the store is
- * read once, whether it is an event, its unmatched owner names) taken
- * now, while its texts are in the cache, rather than in another pass over
- * the whole store. Returns 0 or -ENOMEM. */
-static int push(struct tkl_rows *R, const struct tkl_action *a)
+ * reads of every action (its id's hash, unless the store is read once its
+ * own hash and row_hash, whether it is an event, its unmatched owner
+ * names) taken now, while its texts are in the cache, rather than in
+ * another pass over the whole store. hash is a's tkl_action_hash when
+ * known (an action taken from the store in force), else 0. Returns 0 or
+ * -ENOMEM. */
+static int push(struct tkl_rows *R, const struct tkl_action *a, uint64_t hash, uint64_t row_hash)
 {
     if (R->n_actions == R->cap_actions &&
         reserve_actions(R, R->cap_actions ? R->cap_actions * 2 : 64) < 0)
         return -ENOMEM;
     struct tkl_action *p = &R->actions[R->n_actions];
     *p = *a;
-    /* an action taken from the store in force keeps its hash */
-    if (!p->hash && !(R->opts && R->opts->once))
-        p->hash = tkl_action_hash(p);
+    if (R->hashes) {
+        R->hashes[R->n_actions] = hash ? hash : tkl_action_hash(p);
+        R->row_hashes[R->n_actions] = row_hash;
+    }
     R->id_hashes[R->n_actions++] = tkl_store_id_hash(p->id);
     R->n_events += p->deadline.kind == TKL_DEADLINE_EVENT;
     R->n_unmatched += tkl_action_rare(p)->n_unmatched;
@@ -504,12 +516,13 @@ static int reuse_index(struct tkl_rows *R)
     if (!(R->reuse = calloc(cap, sizeof(*R->reuse))))
         return -ENOMEM;
     R->reuse_cap = cap;
-    for (size_t k = 0; k < R->prev->n && k < UINT32_MAX; k++) {
-        uint64_t h = R->prev->actions[k].row_hash;
+    const uint64_t *rh = R->prev->row_hashes;
+    for (size_t k = 0; rh && k < R->prev->n && k < UINT32_MAX; k++) {
+        uint64_t h = rh[k];
         if (!h)
             continue;
         size_t i = (size_t)h & (cap - 1);
-        while (R->reuse[i] && R->prev->actions[R->reuse[i] - 1].row_hash != h)
+        while (R->reuse[i] && rh[R->reuse[i] - 1] != h)
             i = (i + 1) & (cap - 1);
         if (!R->reuse[i])
             R->reuse[i] = (uint32_t)k + 1;
@@ -564,7 +577,7 @@ static const struct tkl_action *reusable(const struct tkl_rows *R, uint64_t key)
     if (!R->reuse_cap)
         return NULL;
     for (size_t i = (size_t)key & (R->reuse_cap - 1); R->reuse[i]; i = (i + 1) & (R->reuse_cap - 1))
-        if (R->prev->actions[R->reuse[i] - 1].row_hash == key)
+        if (R->prev->row_hashes[R->reuse[i] - 1] == key)
             return same_row(R, &R->prev->actions[R->reuse[i] - 1])
                        ? &R->prev->actions[R->reuse[i] - 1]
                        : NULL;
@@ -581,7 +594,6 @@ static int take_again(struct tkl_rows *R, const struct tkl_action *was, uint64_t
         !(a.file = tkl_arena_intern(&R->arena, R->file)))
         return -ENOMEM;
     a.line = R->line;
-    a.row_hash = key;
     const char *carried[] = {
         [TKL_FIELD_COMMITMENT] = a.commitment, [TKL_FIELD_OBJECTIVE] = a.objective};
     for (int f = TKL_FIELD_COMMITMENT; f <= TKL_FIELD_OBJECTIVE; f++) {
@@ -594,7 +606,7 @@ static int take_again(struct tkl_rows *R, const struct tkl_action *was, uint64_t
         free(R->fill[f]);
         R->fill[f] = v;
     }
-    return push(R, &a);
+    return push(R, &a, tkl_store_hash(R->prev, (size_t)(was - R->prev->actions)), key);
 }
 
 /* The record as an action, or as a heading row that is reported. A row
@@ -640,8 +652,9 @@ static int take_row(struct tkl_rows *R)
     if (r == 0)
         r = row_id(R, &a);
     struct tkl_action c;
+    uint64_t row_hash = 0;
     if (r == 0) {
-        a.row_hash = R->diags->n == n_diags && !R->diags->oom ? key : 0;
+        row_hash = R->diags->n == n_diags && !R->diags->oom ? key : 0;
         /* the texts interned already are handed to the copy as such (the
          * same texts): interning them again is then a look-up */
         struct tkl_action in = a;
@@ -668,7 +681,7 @@ static int take_row(struct tkl_rows *R)
         }
     }
     if (r == 0)
-        r = push(R, &c);
+        r = push(R, &c, 0, row_hash);
     row_action_free(R, &a);
     return r == 1 ? 0 : r;
 }
@@ -769,6 +782,10 @@ void tkl_rows_free(struct tkl_rows *R)
     R->cap_actions = 0;
     free(R->id_hashes);
     R->id_hashes = NULL;
+    free(R->hashes);
+    R->hashes = NULL;
+    free(R->row_hashes);
+    R->row_hashes = NULL;
     R->n_events = 0;
     R->n_unmatched = 0;
     tkl_arena_free(&R->arena);

@@ -30,6 +30,10 @@ struct tkl_rows {
     /* tkl_store_id_hash of each action's id, taken while the row is at
      * hand, for the index (index.c) */
     uint32_t *id_hashes;
+    /* the store's hashes and row_hashes of the actions (store.h), or NULL
+     * when the store is read once */
+    uint64_t *hashes;
+    uint64_t *row_hashes;
     size_t n_events;    /* of the actions, those of kind event */
     size_t n_unmatched; /* owner names that matched no team, over the actions */
     struct tkl_arena arena;

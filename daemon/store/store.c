@@ -32,6 +32,15 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
             return -ENOMEM;
         R->actions = fit;
         R->cap_actions = R->n_actions;
+        if (R->hashes) { /* and the hashes beside it */
+            uint64_t *v = realloc(R->hashes, R->n_actions * sizeof(*v));
+            if (!v)
+                return -ENOMEM;
+            R->hashes = v;
+            if (!(v = realloc(R->row_hashes, R->n_actions * sizeof(*v))))
+                return -ENOMEM;
+            R->row_hashes = v;
+        }
     }
     struct tkl_store *s = calloc(1, sizeof(*s));
     if (!s)
@@ -48,6 +57,10 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     s->arena = R->arena;
     memset(&R->arena, 0, sizeof(R->arena));
     s->unhashed = R->opts && R->opts->once;
+    s->hashes = R->hashes;
+    s->row_hashes = R->row_hashes;
+    R->hashes = NULL;
+    R->row_hashes = NULL;
     s->n_events = R->n_events;
     s->n_unmatched = R->n_unmatched;
     int r = tkl_store_index(s, R->id_hashes, R->diags);
@@ -69,12 +82,24 @@ int tkl_store_append(struct tkl_store *s, struct tkl_action *v, size_t n, struct
     if (!all)
         return -ENOMEM;
     s->actions = all;
+    if (!s->unhashed) {
+        uint64_t *h = realloc(s->hashes, (s->n + n) * sizeof(*h));
+        if (!h)
+            return -ENOMEM;
+        s->hashes = h;
+        if (!(h = realloc(s->row_hashes, (s->n + n) * sizeof(*h))))
+            return -ENOMEM;
+        s->row_hashes = h;
+    }
     size_t events = 0, unmatched = 0;
     for (size_t i = 0; i < n; i++) {
         struct tkl_action *a = &all[s->n + i];
         if (tkl_action_compact(a, &v[i], &s->arena) < 0)
             return -ENOMEM; /* what was copied stays in the arena, unused */
-        a->hash = s->unhashed ? 0 : tkl_action_hash(a);
+        if (s->hashes) {
+            s->hashes[s->n + i] = tkl_action_hash(a);
+            s->row_hashes[s->n + i] = 0; /* not read from a row */
+        }
         events += a->deadline.kind == TKL_DEADLINE_EVENT;
         unmatched += tkl_action_rare(a)->n_unmatched;
     }
@@ -96,6 +121,8 @@ void tkl_store_free(struct tkl_store *store)
     if (!store)
         return;
     free(store->actions);
+    free(store->hashes);
+    free(store->row_hashes);
     free(store->index);
     for (size_t i = 0; i < store->n_maps; i++)
         tkl_column_map_free(&store->maps[i]);

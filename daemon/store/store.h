@@ -55,7 +55,8 @@ struct tkl_store_opts {
     struct tkl_status_rule *status_rules;
     size_t n_status_rules;
     /* the store is read once and never reloaded (tickler's commands): the
-     * hashes only a reload compares (an action's and its row's) are left 0 */
+     * hashes only a reload compares (an action's and its row's) are not
+     * kept (the store is unhashed) */
     bool once;
 };
 
@@ -70,8 +71,21 @@ struct tkl_store {
     struct tkl_column_map *maps; /* the header row of each plan file, in order */
     size_t n_maps;
     struct tkl_arena arena;
+    /* by action index: tkl_action_hash of each action (what a reload
+     * compares), and the hash of the row it was read from when the next
+     * load may take it for an identical row without reading it again (row.c),
+     * else 0; both NULL when the store is unhashed */
+    uint64_t *hashes;
+    uint64_t *row_hashes;
     bool unhashed; /* read with opts once: no action has a hash */
 };
+
+/* The hash of store->actions[k] (tkl_action_hash), or 0 when the store is
+ * unhashed. */
+static inline uint64_t tkl_store_hash(const struct tkl_store *store, size_t k)
+{
+    return store->hashes ? store->hashes[k] : 0;
+}
 
 /*
  * Loads every configured file. On success *ret_store holds the actions and

@@ -14,6 +14,12 @@
 #include "store/remote.h"
 #include "store_fixture.h"
 
+/* The hash s keeps of its action a (tkl_store_hash). */
+static uint64_t hash_of(const struct tkl_store *s, const struct tkl_action *a)
+{
+    return tkl_store_hash(s, (size_t)(a - s->actions));
+}
+
 START_TEST(a_spreadsheet_export_loads_end_to_end)
 {
     const char *csv = "\xef\xbb\xbf"
@@ -47,8 +53,8 @@ START_TEST(reloading_an_edited_plan_keeps_the_ids)
     ck_assert_ptr_nonnull(b);
     for (size_t i = 0; i < 3; i++)
         ck_assert_str_eq(a->actions[i].id, b->actions[i].id);
-    ck_assert_uint_ne(a->actions[0].hash, b->actions[0].hash);
-    ck_assert_uint_eq(a->actions[1].hash, b->actions[1].hash);
+    ck_assert_uint_ne(tkl_store_hash(a, 0), tkl_store_hash(b, 0));
+    ck_assert_uint_eq(tkl_store_hash(a, 1), tkl_store_hash(b, 1));
     ck_assert_ptr_eq(tkl_store_find(b, a->actions[2].id), &b->actions[2]);
     tkl_store_free(a);
     tkl_store_free(b);
@@ -173,7 +179,8 @@ static bool same_actions(const struct tkl_store *a, const struct tkl_store *b)
         if (!SAME(x->id, y->id) || !SAME(x->title, y->title) ||
             !SAME(x->commitment, y->commitment) || !SAME(x->owners, y->owners) ||
             x->line != y->line || x->status != y->status || x->deadline.kind != y->deadline.kind ||
-            x->deadline.day != y->deadline.day || x->hash != y->hash || x->n_teams != y->n_teams ||
+            x->deadline.day != y->deadline.day || tkl_store_hash(a, i) != tkl_store_hash(b, i) ||
+            x->n_teams != y->n_teams ||
             tkl_action_rare(x)->n_warnings != tkl_action_rare(y)->n_warnings ||
             tkl_action_rare(x)->n_unmatched != tkl_action_rare(y)->n_unmatched)
             return false;
@@ -249,6 +256,47 @@ START_TEST(a_reload_gives_the_store_and_warnings_of_a_full_load)
 }
 END_TEST
 
+START_TEST(a_store_read_once_has_the_same_actions_and_keeps_no_hashes)
+{
+    const char *csv = "Ref,Actions,Responsibility,Timeframe\nA1,Train staff,HR,April 2023\n"
+                      "A1,Train staff,HR,April 2023\nA2,Review pay,Nobody,May 2023\n";
+    struct tkl_store *kept = load(csv);
+    ck_assert_ptr_nonnull(kept);
+    opts.once = true;
+    struct tkl_store *once = load(csv);
+    ck_assert_ptr_nonnull(once);
+    ck_assert_uint_eq(once->n, kept->n);
+    ck_assert_ptr_null(once->hashes);
+    ck_assert_ptr_null(once->row_hashes);
+    for (size_t i = 0; i < once->n; i++) {
+        ck_assert_uint_eq(tkl_store_hash(once, i), 0);
+        ck_assert_uint_eq(tkl_store_hash(kept, i), tkl_action_hash(&kept->actions[i]));
+        /* the same actions, A1-2 renamed in both */
+        const struct tkl_action *x = &once->actions[i], *y = &kept->actions[i];
+        ck_assert_str_eq(x->id, y->id);
+        ck_assert_str_eq(x->title, y->title);
+        ck_assert_int_eq(x->deadline.day, y->deadline.day);
+        ck_assert_uint_eq(x->n_teams, y->n_teams);
+        ck_assert_uint_eq(x->line, y->line);
+    }
+    ck_assert_str_eq(once->actions[1].id, "A1-2");
+    ck_assert_uint_eq(once->n_unmatched, kept->n_unmatched);
+    /* an observance appended to it gets no hash either */
+    struct tkl_action *v = calloc(1, sizeof(*v));
+    ck_assert_ptr_nonnull(v);
+    *v = (struct tkl_action){.id = strdup("bhm"),
+                             .file = strdup("events"),
+                             .title = strdup("Black History Month"),
+                             .deadline = {.kind = TKL_DEADLINE_EVENT}};
+    ck_assert_int_eq(tkl_store_append(once, v, 1, &diags), 0);
+    free(v);
+    ck_assert_ptr_null(once->hashes);
+    ck_assert_uint_eq(tkl_store_hash(once, 3), 0);
+    tkl_store_free(once);
+    tkl_store_free(kept);
+}
+END_TEST
+
 START_TEST(a_reload_reads_again_only_the_rows_that_changed)
 {
     write_file("plan.csv", "Ref,Commitments,Actions,Responsibility,Timeframe\n"
@@ -258,7 +306,7 @@ START_TEST(a_reload_reads_again_only_the_rows_that_changed)
     add_path("plan.csv");
     struct tkl_store *old = reload(NULL);
     ck_assert_uint_eq(old->n, 3);
-    uint64_t h1 = tkl_store_find(old, "A1")->hash;
+    uint64_t h1 = hash_of(old, tkl_store_find(old, "A1"));
     ck_assert_uint_eq(h1, tkl_action_hash(tkl_store_find(old, "A1")));
     for (size_t i = 0; i < old->n; i++)
         old->actions[i].deadline.day = UNREAD_DAY;
@@ -277,13 +325,13 @@ START_TEST(a_reload_reads_again_only_the_rows_that_changed)
     ck_assert_uint_eq(a1->line, 3);                 /* at its new line */
     ck_assert_str_eq(a1->file, tmp_path("plan.csv"));
     ck_assert_str_eq(a1->teams[0], "hr");
-    ck_assert_uint_eq(a1->hash, h1); /* kept from the read before */
+    ck_assert_uint_eq(hash_of(s, a1), h1); /* kept from the read before */
     ck_assert_int_eq(a2->deadline.day, UNREAD_DAY);
     ck_assert_str_eq(a2->commitment, "Be fair"); /* carried down, as read */
     ck_assert_uint_eq(a2->line, 4);
     const struct tkl_action *a3 = tkl_store_find(s, "A3");
     ck_assert_int_eq(a3->deadline.day, tkl_day_from_civil(2023, 7, 31)); /* read again */
-    ck_assert_uint_eq(a3->hash, tkl_action_hash(a3));
+    ck_assert_uint_eq(hash_of(s, a3), tkl_action_hash(a3));
     for (unsigned line = 2; line <= 5; line++)
         ck_assert(!has_diag(line, ""));
     tkl_store_free(s);
@@ -342,7 +390,7 @@ START_TEST(a_row_whose_hash_matches_another_row_is_read_again)
     write_file("plan.csv", "Ref,Actions,Responsibility,Timeframe\nA1,Train staff,HR,April 2023\n");
     struct tkl_store *old = reload(NULL);
     /* the 64-bit hash of the next plan's row, as a collision would give it */
-    old->actions[0].row_hash = other->actions[0].row_hash;
+    old->row_hashes[0] = other->row_hashes[0];
     old->actions[0].deadline.day = UNREAD_DAY;
     tkl_store_free(other);
     write_file("plan.csv", "Ref,Actions,Responsibility,Timeframe\nA1,Review pay,HR,May 2023\n");
@@ -631,9 +679,13 @@ START_TEST(appended_actions_join_the_store)
     ck_assert_uint_eq(s->n_events, 1); /* counted by kind */
     ck_assert_str_eq(s->actions[1].id, "EAP-1-2");
     ck_assert(has_diag(0, "same id as plan.csv:2 (EAP-1); this row is EAP-1-2"));
+    /* the renamed action's hash is of its new id; no row gives any of them */
+    ck_assert_uint_eq(tkl_store_hash(s, 1), tkl_action_hash(&s->actions[1]));
+    for (size_t i = 1; i < s->n; i++)
+        ck_assert_uint_eq(s->row_hashes[i], 0);
     const struct tkl_action *a = tkl_store_find(s, "bhm");
     ck_assert_ptr_eq(a, &s->actions[2]);
-    ck_assert_uint_eq(a->hash, tkl_action_hash(a));
+    ck_assert_uint_eq(hash_of(s, a), tkl_action_hash(a));
     ck_assert_ptr_eq(tkl_store_find(s, "EAP-1"), &s->actions[0]);
     ck_assert_int_eq(tkl_store_append(s, NULL, 0, &diags), 0);
     tkl_store_free(s);
@@ -708,6 +760,7 @@ int main(void)
     TCase *files = tcase_create("files");
     tcase_add_checked_fixture(files, files_setup, files_teardown);
     tcase_add_test(files, a_directory_is_its_csv_files_in_name_order);
+    tcase_add_test(files, a_store_read_once_has_the_same_actions_and_keeps_no_hashes);
     tcase_add_test(files, a_reload_reads_again_only_the_rows_that_changed);
     tcase_add_test(files, a_reload_gives_the_store_and_warnings_of_a_full_load);
     tcase_add_test(files, a_row_whose_hash_matches_another_row_is_read_again);
