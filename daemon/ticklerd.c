@@ -256,7 +256,8 @@ static int check_config(struct daemon *d)
                TKL_SOURCE_DAYS_AHEAD, rt->cfg->teams.n, rt->cfg->n_notifiers,
                diags.n - diags.n_errors);
     else
-        printf("%s: configuration has %zu errors\n", d->opt.config, errors ? errors : 1);
+        printf("%s: configuration has %zu error%s\n", d->opt.config, errors ? errors : 1,
+               errors > 1 ? "s" : "");
     tkl_diags_free(&diags);
     tkl_runtime_free(rt);
     return r == 0 && !errors ? 0 : 1;

@@ -1291,9 +1291,16 @@ int tkl_service_load(struct tkl_service *s)
         return r;
     }
     r = tkl_runtime_load(&s->env, &s->rt, &diags);
+    size_t n_errors = diags.n_errors;
     log_diags(&diags);
     if (r < 0) {
-        log_error("cannot start: %s has errors", s->env.config_path);
+        /* the errors may be the plan's, a team directory's or a
+         * calendar's as well as the configuration's own */
+        if (n_errors)
+            log_error("cannot start: %zu error%s above, in %s or the files it names", n_errors,
+                      n_errors == 1 ? "" : "s", s->env.config_path);
+        else
+            log_error("cannot start: %s", strerror(-r));
         return r;
     }
     tkl_metrics_store_loaded(s->metrics, tkl_service_now(s));

@@ -107,7 +107,7 @@ class CheckConfig(Fixture):
                           "-p", harness.plugin_dir(), check=False)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertIn(want, p.stderr)
-        self.assertIn("configuration has 1 errors", p.stdout)
+        self.assertIn("configuration has 1 error\n", p.stdout)
         p = self.run_tool(tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
                           "check", check=False)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
@@ -117,6 +117,8 @@ class CheckConfig(Fixture):
                           "--state-dir", self.state, "--oneshot", check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn(want, p.stderr)
+        self.assertIn("cannot start: 1 error above, in %s or the files it names" % self.conf,
+                      p.stderr)
 
 
 class Headings(Fixture):
