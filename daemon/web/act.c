@@ -1008,9 +1008,22 @@ static void posting_free(struct posting *p)
 
 /* The answer to a POST whose state operation came to r (0: recorded,
  * is_new as told; -EMLINK: the link recorded all it may); *resp filled.
- * Returns 0 or -ENOMEM. */
-static int posted(struct posting *p, int r, bool is_new, struct tkl_http_response *resp)
+ * sent: r is the answer to the update's own write, which may have been
+ * committed when the connection went after it was sent (-ECONNRESET, or
+ * -ECANCELED: closed with it unanswered); any other failure recorded
+ * nothing. Returns 0 or -ENOMEM. */
+static int posted(struct posting *p, int r, bool is_new, bool sent, struct tkl_http_response *resp)
 {
+    if (sent && (r == -ECONNRESET || r == -ECANCELED)) {
+        /* recording is idempotent (tkl_outbox_add_update): pressing again
+         * is safe either way */
+        r = refuse(resp, 503, "Not confirmed",
+                   "tickler lost its database connection while recording this, so it cannot "
+                   "tell whether it was recorded. Go back and press the button again in a few "
+                   "seconds: an update recorded already is not recorded twice.");
+        resp->retry_after = BUSY_RETRY_SECONDS;
+        return r;
+    }
     if (r == -EMLINK)
         return refuse(resp, 403, "Nothing recorded",
                       "This link has recorded as many updates as one link may. Use the link in a "
@@ -1020,7 +1033,7 @@ static int posted(struct posting *p, int r, bool is_new, struct tkl_http_respons
     if (r == -EINVAL)
         return refuse(resp, 400, "Nothing recorded", "tickler does not take this update.");
     if (r == -EBUSY || r == -EAGAIN || r == -ENOTCONN || r == -ECONNRESET || r == -ESHUTDOWN ||
-        r == -ECANCELED) {
+        r == -ECANCELED || r == -ETIMEDOUT) {
         r = refuse(resp, 503, "Busy, nothing recorded",
                    "tickler's database is busy. Go back and press the button again in a few "
                    "seconds.");
@@ -1030,11 +1043,11 @@ static int posted(struct posting *p, int r, bool is_new, struct tkl_http_respons
     return refuse(resp, 500, "Not recorded", "Internal error; see the daemon's log.");
 }
 
-/* Sends the answer for r and frees p. */
-static void post_answer(struct posting *p, int r, bool is_new)
+/* Sends the answer for r (sent: as posted) and frees p. */
+static void post_answer(struct posting *p, int r, bool is_new, bool sent)
 {
     struct tkl_http_response resp = {.status = 200};
-    if (posted(p, r, is_new, &resp) < 0) {
+    if (posted(p, r, is_new, sent, &resp) < 0) {
         tkl_http_response_free(&resp);
         resp = (struct tkl_http_response){.status = 503};
     }
@@ -1049,7 +1062,7 @@ static void post_answer(struct posting *p, int r, bool is_new)
 
 static void on_post_recorded(void *data, int r, bool is_new)
 {
-    post_answer(data, r, is_new);
+    post_answer(data, r, is_new, true);
 }
 
 /* The link's count of updates: under the limit, the update is recorded. */
@@ -1060,7 +1073,7 @@ static void on_link_counted(void *data, int r, int64_t used)
         r = -EMLINK;
     if (r == 0 && (r = tkl_service_record_update(p->s, &p->u, on_post_recorded, p)) == 0)
         return;
-    post_answer(p, r, false);
+    post_answer(p, r, false, false); /* the update was not sent */
 }
 
 static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
@@ -1085,7 +1098,7 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
         return -EINVAL;               /* a POST is answered once the state has it */
     if (s->node && !s->state_ready) { /* PostgreSQL never reached: nothing waits for it */
         struct posting none = {.s = s};
-        return posted(&none, -ENOTCONN, false, resp);
+        return posted(&none, -ENOTCONN, false, false, resp);
     }
     struct posting *p = calloc(1, sizeof(*p));
     if (!p)
@@ -1101,7 +1114,7 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
     if (r < 0) {
         posting_free(p);
         struct posting none = {.s = s};
-        return posted(&none, r, false, resp);
+        return posted(&none, r, false, false, resp);
     }
     /* queued: the completion frees p, answering through later if taken */
     if (!(p->later = req->defer(req)))

@@ -90,6 +90,95 @@ class Sink:
         self.server.server_close()
 
 
+class CommitCut:
+    """A TCP proxy to PostgreSQL that loses the connection once, right after
+    the database committed the transaction holding a statement: the first
+    connection whose client binds the prepared statement named statement is
+    cut, on both sides, when the server's ReadyForQuery for the Sync after
+    that Bind arrives (so the COMMIT before it has been done), without
+    passing that answer on. Later connections are passed through whole. The
+    protocol is read only as far as counting messages: the client's first
+    message is its startup packet (no SSL, no GSS: sslmode=disable), every
+    other has a type byte and a length."""
+
+    def __init__(self, pg_port, statement):
+        self.pg_port = pg_port
+        self.statement = statement.encode() + b"\0"
+        self.cut = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self):
+        self.listener.close()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.pg_port))
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+
+    @staticmethod
+    def _messages(buf, typed=True):
+        """The complete messages at the start of buf: ([(type, payload)], the rest)."""
+        out = []
+        while True:
+            head = 5 if typed else 4
+            if len(buf) < head:
+                return out, buf
+            n = int.from_bytes(buf[head - 4:head], "big")
+            if len(buf) < head - 4 + n:
+                return out, buf
+            out.append((buf[0:1] if typed else b"", buf[head:head - 4 + n]))
+            buf = buf[head - 4 + n:]
+            if not typed:
+                typed = True
+
+    def _pump(self, client, server):
+        import select
+        cbuf, sbuf = b"", b""
+        started = False  # the client's startup packet read
+        syncs = readies = 0
+        target = None  # the count of ReadyForQuery that answers the statement's Sync
+        try:
+            while True:
+                ready, _, _ = select.select([client, server], [], [])
+                if client in ready:
+                    data = client.recv(65536)
+                    if not data:
+                        return
+                    server.sendall(data)
+                    cbuf += data
+                    msgs, cbuf = self._messages(cbuf, typed=started)
+                    started = started or bool(msgs)
+                    for kind, payload in msgs:
+                        if kind == b"B" and target is None and not self.cut.is_set():
+                            portal_end = payload.index(b"\0") + 1
+                            if payload[portal_end:].startswith(self.statement):
+                                target = syncs + 1
+                        elif kind == b"S":
+                            syncs += 1
+                if server in ready:
+                    data = server.recv(65536)
+                    if not data:
+                        return
+                    sbuf += data
+                    msgs, sbuf = self._messages(sbuf)
+                    readies += sum(1 for kind, _ in msgs if kind == b"Z")
+                    if target is not None and readies >= target and not self.cut.is_set():
+                        self.cut.set()
+                        return
+                    client.sendall(data)
+        except OSError:
+            return
+        finally:
+            client.close()
+            server.close()
+
+
 class Fixture(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tickler-web-")
@@ -824,6 +913,46 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual(status, 503, body)
         self.assertIn(b"nothing recorded", body)
         self.assertEqual(h.get("retry-after"), "5")
+
+    @unittest.skipUnless(harness.PG, "a connection lost after a commit: PostgreSQL's")
+    def test_a_post_whose_commit_was_not_confirmed_says_so_and_is_recorded_once(self):
+        # the database commits the update, and the connection is lost before
+        # its answer reaches ticklerd
+        pg = harness._pg_server()
+        db = harness.pg_database(self.conf)[0]
+        cut = CommitCut(pg.port, "tkl_add_update")
+        self.addCleanup(cut.close)
+        conninfo = os.path.join(self.tmp, "conninfo")
+        with open(conninfo, "w") as f:
+            f.write("host=127.0.0.1 port=%d dbname=%s user=%s sslmode=disable "
+                    "gssencmode=disable\n" % (cut.port, db, pg.user))
+        os.chmod(conninfo, 0o600)
+        with open(self.conf, "a") as f:
+            f.write('%s\nstate = { backend = "postgresql"; conninfo_file = "%s"; node = "n1"; };\n'
+                    % (harness._MARK, conninfo))
+        self.start()
+        url = self.link()
+        form = "token=%s&do=complete" % url.rsplit("/", 1)[1]
+        origin = "Origin: http://127.0.0.1:%d" % self.port
+        status, h, body = self.post(url, form, origin)
+        self.assertTrue(cut.cut.is_set(), self.daemon.log()[-3000:])
+        # the officer is told it may have been recorded, not that nothing was
+        self.assertEqual(status, 503, body)
+        self.assertIn(b"Not confirmed", body)
+        self.assertIn(b"cannot tell whether it was recorded", body)
+        self.assertNotIn(b"nothing recorded", body.lower())
+        self.assertEqual(h.get("retry-after"), "5")
+        self.assertEqual(self.updates(), [("A1", "alpha@example.org", 1)])
+        # pressed again, once ticklerd has its connection back: recorded already
+        deadline = harness.deadline(60)
+        while True:
+            status, h, body = self.post(url, form, origin)
+            if status == 303:
+                break
+            self.assertEqual(status, 503, body)
+            self.assertLess(time.monotonic(), deadline, self.daemon.log()[-3000:])
+            time.sleep(0.5)
+        self.assertEqual(self.updates(), [("A1", "alpha@example.org", 1)])
 
     def test_tickler_link_prints_a_link_only_when_it_can(self):
         def link(*args):
