@@ -1010,8 +1010,10 @@ static void posting_free(struct posting *p)
  * is_new as told; -EMLINK: the link recorded all it may); *resp filled.
  * sent: r is the answer to the update's own write, which may have been
  * committed when the connection went after it was sent (-ECONNRESET, or
- * -ECANCELED: closed with it unanswered); any other failure recorded
- * nothing. Returns 0 or -ENOMEM. */
+ * -ECANCELED: closed with it unanswered). Other failures are answered as
+ * recording nothing: the write was refused or undone (or, for "not ours",
+ * the team could not be told yet, which pressing again does). Returns 0 or
+ * -ENOMEM. */
 static int posted(struct posting *p, int r, bool is_new, bool sent, struct tkl_http_response *resp)
 {
     if (sent && (r == -ECONNRESET || r == -ECANCELED)) {
