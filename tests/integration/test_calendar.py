@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import unittest
+from pathlib import Path
 
 import harness
 from harness import Daemon, tool
@@ -422,7 +423,7 @@ class Malformed(Fixture):
                 self.assertIn("%s:%d: %s" % (path, line, why), p.stderr)
 
     def test_settings_are_checked(self):
-        base = open(self.conf).read()
+        base = Path(self.conf).read_text()
         for settings, why in (
                 ('files = [ "calendars/uk-diversity.ics" ]; colour = "red";',
                  'unknown setting "colour"'),
@@ -439,7 +440,7 @@ class Malformed(Fixture):
                 self.assertIn(why, p.stderr)
 
     def test_a_directory_loads_every_ics_file_in_it_and_exdate_excludes(self):
-        base = open(self.conf).read()
+        base = Path(self.conf).read_text()
         with open(self.conf, "w") as f:
             f.write(base.replace('files = [ "calendars/uk-diversity.ics", "calendars/local.ics" ];',
                                  'files = [ "calendars" ];'))
@@ -477,7 +478,8 @@ class Malformed(Fixture):
             daemon.wait_for("started:")
             self.assertIn("2 events", daemon.log())
             path = os.path.join(self.cals, "local.ics")
-            good = open(path, newline="").read()
+            with open(path, newline="") as f:
+                good = f.read()
             # a valid edit is read and rescheduled
             with open(path, "w", newline="") as f:
                 f.write(good.replace("SUMMARY:Staff Wellbeing Week", "SUMMARY:Wellbeing Week"))

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import unittest
+from pathlib import Path
 
 import harness
 from harness import Daemon, tool
@@ -82,8 +83,8 @@ class CheckConfig(Fixture):
         self.assertRegex(p.stderr, r"%s:\d+: error: syntax error" % self.conf)
 
     def test_missing_plugin_is_named(self):
-        text = open(self.conf).read().replace('plugin = "maildir"', 'plugin = "smtpx"')
-        open(self.conf, "w").write(text)
+        text = Path(self.conf).read_text().replace('plugin = "maildir"', 'plugin = "smtpx"')
+        Path(self.conf).write_text(text)
         p = self.run_tool(tool("ticklerd"), "--check-config", "-c", self.conf,
                           "-p", harness.plugin_dir(), check=False)
         self.assertNotEqual(p.returncode, 0)
@@ -93,13 +94,13 @@ class CheckConfig(Fixture):
     def test_a_recipient_the_channel_cannot_use_is_named_with_its_line(self):
         # the shipped notifier made real e-mail, and one team given a name
         # where an address belongs
-        text = open(self.conf).read()
+        text = Path(self.conf).read_text()
         text = text.replace('plugin = "maildir";', 'plugin = "email";', 1).replace(
             'path = "maildir";                            # relative to the state directory',
             'url = "smtp://localhost:2525"; tls = "none";', 1)
         text = text.replace('recipients = { email = [ "housing@maidstone.example" ]; }',
                             'recipients = { email = [ "housing-team" ]; }', 1)
-        open(self.conf, "w").write(text)
+        Path(self.conf).write_text(text)
         line = [i for i, l in enumerate(text.splitlines(), 1) if '"housing-team"' in l][0]
         want = ('%s:%d: error: [recipients] team "housing": email cannot deliver to '
                 '"housing-team": "housing-team" is not an email address' % (self.conf, line))
@@ -470,22 +471,22 @@ class Signals(Fixture):
     def test_store_edit_break_restore_while_running(self):
         d = Daemon(self.conf, self.state)
         d.wait_for("started: 39 actions")
-        good = open(self.plan, encoding="utf-8").read()
+        good = Path(self.plan).read_text(encoding="utf-8")
         # an edit saved by rename, as editors do: one deadline changes
         edited = good.replace("Dec 2023 (ongoing release)", "Jan 2024", 1)
         tmp = self.plan + ".tmp"
-        open(tmp, "w", encoding="utf-8").write(edited)
+        Path(tmp).write_text(edited, encoding="utf-8")
         os.rename(tmp, self.plan)
         n = d.wait_for("store reloaded: 39 actions, ")
         self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
         # broken: an unclosed quote; reported with its line, old store kept
-        open(self.plan, "w", encoding="utf-8").write(edited + '"EAP99,never closed\n')
+        Path(self.plan).write_text(edited + '"EAP99,never closed\n', encoding="utf-8")
         n = d.wait_for("never closed", after=n)
         n = d.wait_for("keeping the last good store of 39 actions", after=n)
         bad_line = edited.count("\n") + 1
         self.assertTrue(any(":%d: error" % bad_line in l for l in d.lines), "\n".join(d.lines))
         # restored, without a restart
-        open(self.plan, "w", encoding="utf-8").write(good)
+        Path(self.plan).write_text(good, encoding="utf-8")
         n = d.wait_for("store reloaded: 39 actions, ", after=n)
         self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
         self.assertEqual(d.stop(), 0)
@@ -493,32 +494,32 @@ class Signals(Fixture):
     def test_sighup_keeps_old_config_when_new_is_invalid(self):
         d = Daemon(self.conf, self.state)
         d.wait_for("started:")
-        good = open(self.conf).read()
-        open(self.conf, "w").write(good.replace('send_time = "09:00"', 'send_time = "9am"'))
+        good = Path(self.conf).read_text()
+        Path(self.conf).write_text(good.replace('send_time = "09:00"', 'send_time = "9am"'))
         d.proc.send_signal(signal.SIGHUP)
         n = d.wait_for("reload failed")
         self.assertTrue(any("send_time must be HH:MM" in l for l in d.lines))
         self.assertIsNone(d.proc.poll())
         # libconfig itself would end the process on this line
-        open(self.conf, "w").write(good + '@include ""\n')
+        Path(self.conf).write_text(good + '@include ""\n')
         d.proc.send_signal(signal.SIGHUP)
         n = d.wait_for("reload failed", after=n + 1)
         self.assertTrue(any("@include needs a file name" in l for l in d.lines), "\n".join(d.lines))
         self.assertIsNone(d.proc.poll())
-        open(self.conf, "w").write(good)
+        Path(self.conf).write_text(good)
         d.proc.send_signal(signal.SIGHUP)
         n = d.wait_for("configuration reloaded: 39 actions", after=n)
         # the notifier and the calendar source, unchanged, keep running
         self.assertIn("1 notifiers (2 kept running)", d.lines[n])
         # a changed setting: the maildir notifier takes it over in place
-        open(self.conf, "w").write(good.replace('from = "tickler <tickler@maidstone.example>"',
+        Path(self.conf).write_text(good.replace('from = "tickler <tickler@maidstone.example>"',
                                                 'from = "EDI reminders <edi@maidstone.example>"'))
         d.proc.send_signal(signal.SIGHUP)
         n = d.wait_for("configuration reloaded: 39 actions", after=n + 1)
         self.assertIn("1 notifiers (2 kept running)", d.lines[n])
         # the kept calendar serves the store's next reading (observances)
         plan = os.path.join(os.path.dirname(self.conf), "sample-plan.csv")
-        text = open(plan).read()
+        text = Path(plan).read_text()
         with open(plan + ".new", "w") as f:
             f.write(text)
         os.rename(plan + ".new", plan)

@@ -559,6 +559,7 @@ teams = ( %s );
         before = len(a.log().splitlines())
         self.pg.down_for(30)
         down = a.log().splitlines()[before:]
+        self.sink.delay = 0  # slow only to have the outage come mid-delivery
         self.wait_delivered()
         self.check_sink(CONCURRENCY)
         loud = [line for line in down if line.startswith(("<3>", "<4>"))]
@@ -595,6 +596,7 @@ teams = ( %s );
         taken = self.sql("SELECT count(*) FROM notices WHERE id IN (%s)"
                          " AND (state = 1 OR lease_node = 'node-b')" % held)
         self.assertEqual(int(taken), len(held.split(",")))
+        self.sink.delay = 0  # slow only to have node a stopped mid-delivery
         os.kill(a.proc.pid, signal.SIGCONT)
         self.wait_delivered()
         # sent twice: at most what node a had in flight when stopped

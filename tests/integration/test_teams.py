@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 import unittest
+from pathlib import Path
 
 import harness
 from harness import Daemon, tool
@@ -273,9 +274,9 @@ links = { keys = ( { id = "t1"; file = "links.key"; } ); };
     def test_reload_mid_split_digest_sends_no_part_twice_and_keeps_the_budget(self):
         self.peer.hold_part2 = True
         # 2 posts a second: the busy webhook's 9 posts take 4 s
-        text = open(self.conf).read().replace("max_posts_per_second = 4;",
-                                              "max_posts_per_second = 2;")
-        open(self.conf, "w").write(text)
+        text = Path(self.conf).read_text().replace("max_posts_per_second = 4;",
+                                                   "max_posts_per_second = 2;")
+        Path(self.conf).write_text(text)
         spawned = time.monotonic()  # no post can start before this
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
         try:
@@ -290,7 +291,7 @@ links = { keys = ( { id = "t1"; file = "links.key"; } ); };
             # a reload that changes the notifier's settings while both wait
             text = text.replace("max_posts_per_second = 2;",
                                 "max_posts_per_second = 2; timeout_seconds = 20;")
-            open(self.conf, "w").write(text)
+            Path(self.conf).write_text(text)
             d.proc.send_signal(signal.SIGHUP)
             n = d.wait_for("configuration reloaded")
             self.assertIn("1 notifiers (1 kept running)", d.lines[n])
