@@ -336,9 +336,12 @@ static void follow_snoozes(struct tkl_service *s, int64_t not_before)
                   "at its next reminder after the snooze");
 }
 
+static void tell_untold(struct tkl_service *s);
+
 /* Puts in force the answers of updates (taken, as tkl_answers_build
- * takes them) against the store in force, and schedules the ends of
- * their snoozes. Returns 0 or -ENOMEM (the answers of before stay). */
+ * takes them) against the store in force, schedules the ends of their
+ * snoozes and tells the "not ours" not told yet (tell_untold). Returns 0
+ * or -ENOMEM (the answers of before stay). */
 static int put_answers(struct tkl_service *s, struct tkl_updates *u)
 {
     struct tkl_answers fresh;
@@ -350,6 +353,7 @@ static int put_answers(struct tkl_service *s, struct tkl_updates *u)
     int64_t now = tkl_service_now(s);
     follow_snoozes(s, s->snoozes_from < now ? s->snoozes_from : now);
     s->snoozes_from = INT64_MAX;
+    tell_untold(s);
     return 0;
 }
 
@@ -626,6 +630,8 @@ static void queue_round_now(struct tkl_service *s, int r)
     struct tkl_queue_result res = {0};
     int64_t now = tkl_service_now(s);
     const struct tkl_config *c = s->rt->cfg;
+    if (r == 0)
+        tell_untold(s); /* joins the round's group */
     if (r == 0)
         r = tkl_queue_due(&s->rt->sched, &c->schedule, &c->teams, s->rt->store, &s->answers,
                           s->state, now, on_round, s, &res);
@@ -1510,7 +1516,8 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     const char *failed = NULL;
     int r;
     s->loop = s->svc.loop = loop;
-    uv_timer_t *timers[] = {&s->sched_timer, &s->deliver_timer, &s->day_timer, &s->request_timer};
+    uv_timer_t *timers[] = {&s->sched_timer, &s->deliver_timer, &s->day_timer, &s->request_timer,
+                            &s->tell_timer};
     for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
         (void)uv_timer_init(loop, timers[i]); /* cannot fail */
         timers[i]->data = s;
@@ -1544,6 +1551,7 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     arm_scheduler(s);
     arm_day_timer(s);
     run_requests(s);
+    tell_untold(s); /* what the load could not tell is tried again on a timer */
     kick(s);
     return 0;
 }
@@ -1707,56 +1715,162 @@ void tkl_service_stop(struct tkl_service *s)
         uv_close((uv_handle_t *)&s->deliver_timer, NULL);
         uv_close((uv_handle_t *)&s->day_timer, NULL);
         uv_close((uv_handle_t *)&s->request_timer, NULL);
+        uv_close((uv_handle_t *)&s->tell_timer, NULL);
     }
     s->handles_open = false;
 }
 
+/* ---- "not ours" reports --------------------------------------------- */
+
+/* Where id is in s->told, or would go. */
+static size_t told_at(const struct tkl_service *s, int64_t id)
+{
+    size_t lo = 0, hi = s->n_told;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->told[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool is_told(const struct tkl_service *s, int64_t id)
+{
+    size_t i = told_at(s, id);
+    return i < s->n_told && s->told[i] == id;
+}
+
+/* Adds id to s->told. Returns 0 or -ENOMEM. */
+static int told_add(struct tkl_service *s, int64_t id)
+{
+    size_t i = told_at(s, id);
+    if (i < s->n_told && s->told[i] == id)
+        return 0;
+    if (s->n_told == s->cap_told) {
+        size_t cap = s->cap_told ? 2 * s->cap_told : 16;
+        int64_t *v = reallocarray(s->told, cap, sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        s->told = v;
+        s->cap_told = cap;
+    }
+    memmove(s->told + i + 1, s->told + i, (s->n_told - i) * sizeof(*s->told));
+    s->told[i] = id;
+    s->n_told++;
+    return 0;
+}
+
+static void on_tell_timer(uv_timer_t *t);
+
+/* The report of update id could not be queued: it is told again after a
+ * growing pause (tell_backoff), or at the next read of the updates or
+ * queue round, whichever comes first. */
+static void tell_again(struct tkl_service *s, int64_t id)
+{
+    size_t i = told_at(s, id);
+    if (i < s->n_told && s->told[i] == id) {
+        memmove(s->told + i, s->told + i + 1, (s->n_told - i - 1) * sizeof(*s->told));
+        s->n_told--;
+    }
+    if (!s->handles_open || s->stopping || uv_is_active((uv_handle_t *)&s->tell_timer))
+        return;
+    s->tell_backoff = s->tell_backoff ? 2 * s->tell_backoff : 1;
+    if (s->tell_backoff > QUEUE_BACKOFF_MAX)
+        s->tell_backoff = QUEUE_BACKOFF_MAX;
+    (void)uv_timer_start(&s->tell_timer, on_tell_timer, (uint64_t)s->tell_backoff * 1000, 0);
+}
+
+/* A report being queued, for its completion. */
+struct telling {
+    struct tkl_service *s;
+    int64_t id;
+};
+
 /* A "not ours" report's completion: its notices are durable (each logged
- * as queued), or some were undone (telling the update again queues them). */
+ * as queued, or dropped as told before), or some were undone. */
 static void on_not_ours(void *data, int r, const struct tkl_queue_result *res)
 {
-    struct tkl_service *s = data;
+    struct telling *t = data;
+    struct tkl_service *s = t->s;
     s->reports_pending--;
-    if (r < 0)
-        log_error("cannot queue a \"not ours\" notice: %s; it is queued when the update is told "
+    if (r < 0) {
+        log_error("cannot queue the \"not ours\" notice of update %" PRId64 ": %s; it is tried "
                   "again",
-                  strerror(-r));
+                  t->id, strerror(-r));
+        tell_again(s, t->id);
+    } else {
+        s->tell_backoff = 0;
+    }
+    free(t);
     /* not started: the delivery timer, once started, finds them; --oneshot:
      * the delivery round decides whether it is done */
     if ((res->committed || s->oneshot) && s->handles_open)
         kick(s);
 }
 
-/* Tells delivery.report_to that u (recorded as id) says its action is not
- * its team's, ending the state's group at once. Returns 0 (also when
- * nobody can be told: logged) or a negative errno (the state refused the
- * report or undid its group). */
-static int tell_not_ours(struct tkl_service *s, const struct tkl_update *u, int64_t id)
+/*
+ * Tells delivery.report_to that u (recorded, u->id set) says its action
+ * is not its team's: its notices put into the state's open group, which
+ * the caller ends. Nothing when u was told (or is being told) by this
+ * process, no longer holds against the plan, or nobody can be told (then
+ * a warning, unless quiet). Its stage key ("answer-<id>") keeps it once
+ * in the log, so telling an update that another process told queues
+ * nothing. Returns 0, or a negative errno (it is told again, tell_again).
+ */
+static int tell_not_ours(struct tkl_service *s, const struct tkl_update *u, bool quiet)
 {
     const struct tkl_config *c = s->rt->cfg;
     const struct tkl_team *to =
         c->delivery.report_to ? tkl_team_find(&c->teams, c->delivery.report_to) : NULL;
     const struct tkl_action *a = tkl_store_find(s->rt->store, u->action_id);
+    if (u->kind != TKL_UPDATE_NOT_OURS || is_told(s, u->id) || (a && !tkl_update_holds(u, a)))
+        return 0;
     if (!to || !a) {
-        log_warning("update %" PRId64 ": %s says action %s is not %s's; %s, so nobody is told", id,
-                    u->recipient, u->action_id, u->team_id ? u->team_id : "their team",
-                    !a ? "the action is not in the plan" : "delivery.report_to is not set");
+        if (!quiet)
+            log_warning("update %" PRId64 ": %s says action %s is not %s's; %s, so nobody is told",
+                        u->id, u->recipient, u->action_id, u->team_id ? u->team_id : "their team",
+                        !a ? "the action is not in the plan" : "delivery.report_to is not set");
         return 0;
     }
-    struct tkl_update told = *u;
-    told.id = id;
-    int r = -EAGAIN; /* no state: the service is not started */
-    if (s->state)
-        r = tkl_queue_not_ours(s->state, &c->teams, to, a, &told, tkl_service_now(s), on_not_ours,
-                               s);
+    if (!s->state)
+        return 0; /* PostgreSQL, not started: told once the updates are read */
+    struct telling *t = malloc(sizeof(*t));
+    int r = t ? told_add(s, u->id) : -ENOMEM;
+    if (r == 0) {
+        *t = (struct telling){s, u->id};
+        r = tkl_queue_not_ours(s->state, &c->teams, to, a, u, tkl_service_now(s), on_not_ours, t);
+    }
     if (r == 0) {
         s->reports_pending++;
-        r = tkl_state_commit(s->state); /* an undone group is also told to on_not_ours */
+        return 0; /* on_not_ours is told, also of an undone group */
     }
-    if (r < 0)
-        log_error("cannot queue the \"not ours\" notice of update %" PRId64 " to %s: %s", id,
-                  to->id, strerror(-r));
+    free(t);
+    log_error("cannot queue the \"not ours\" notice of update %" PRId64 " to %s: %s; it is tried "
+              "again",
+              u->id, to->id, strerror(-r));
+    tell_again(s, u->id);
     return r;
+}
+
+/* Tells every "not ours" update of s->answers that this process has not
+ * told (tell_not_ours), in one group ended at once. */
+static void tell_untold(struct tkl_service *s)
+{
+    size_t before = s->reports_pending;
+    if (!s->rt || !s->state || s->stopping || !s->rt->cfg->delivery.report_to)
+        return;
+    for (size_t i = 0; i < s->answers.updates.n; i++)
+        if (tell_not_ours(s, &s->answers.updates.v[i], true) < 0)
+            break; /* the rest with it, later */
+    if (s->reports_pending != before)
+        (void)tkl_state_commit(s->state); /* an undone group is told to on_not_ours */
+}
+
+static void on_tell_timer(uv_timer_t *t)
+{
+    tell_untold(t->data);
 }
 
 /* An update being recorded: a copy, and who is told. */
@@ -1785,9 +1899,15 @@ static void on_recorded(void *data, int r, int64_t id, bool is_new)
         if (s->changed)
             s->changed(s);
     }
-    /* a repeat tries again what could not be queued (the log keeps it once) */
-    if (r == 0 && u->kind == TKL_UPDATE_NOT_OURS && s->rt)
-        r = tell_not_ours(s, u, id);
+    /* told here unless the answers' rebuild told it; its repeat tells what
+     * could not be queued before (the log keeps it once); a failure is
+     * tried again by the service itself, so the update is answered as
+     * recorded */
+    if (r == 0 && u->kind == TKL_UPDATE_NOT_OURS && s->rt && s->state) {
+        rec->u.id = id;
+        if (tell_not_ours(s, u, false) == 0 && s->reports_pending)
+            (void)tkl_state_commit(s->state); /* an undone group is told to on_not_ours */
+    }
     if (rec->cb)
         rec->cb(rec->data, r, is_new);
     tkl_update_free(&rec->u);
@@ -1835,6 +1955,9 @@ void tkl_service_free(struct tkl_service *s)
     tkl_runtime_free(s->rt);
     s->rt = NULL;
     tkl_answers_free(&s->answers);
+    free(s->told);
+    s->told = NULL;
+    s->n_told = s->cap_told = 0;
     tkl_host_services_free(&s->svc);
     tkl_outbox_close(s->outbox);
     s->outbox = NULL;

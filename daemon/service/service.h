@@ -59,9 +59,17 @@ struct tkl_service {
     bool reload_pending;         /* a reload waits for that round (it holds the runtime) */
     int64_t round_at;            /* its instant (last_run once it is durable) */
     size_t reports_pending;      /* "not ours" reports whose puts wait for completions */
-    int log_level_override;      /* --log-level given: the configuration's is ignored */
-    bool oneshot;                /* stop once everything due is handled */
-    bool recover_pending;        /* the outbox's crash recovery has not run yet */
+    /* the "not ours" updates this process told delivery.report_to, or is
+     * telling (their ids, ascending): any other that holds is told when
+     * the updates are read, at a queue round, and on tell_timer, armed
+     * after a refusal (tell_backoff seconds, doubling) */
+    int64_t *told;
+    size_t n_told, cap_told;
+    uv_timer_t tell_timer;
+    int tell_backoff;
+    int log_level_override; /* --log-level given: the configuration's is ignored */
+    bool oneshot;           /* stop once everything due is handled */
+    bool recover_pending;   /* the outbox's crash recovery has not run yet */
     /* PostgreSQL: last_run is the shared meta's, read once the state is
      * ready; until then no schedule is built and no queue round runs.
      * last_run_known: the value read or written since (INT64_MIN: none) */
@@ -170,8 +178,8 @@ typedef void (*tkl_service_recorded_cb)(void *data, int r, bool is_new);
  * is durable the answers are built again with it and the action's
  * reminders follow them (a snooze's end is scheduled and the timer armed
  * for it); a "not ours" is told to delivery.report_to, once (when that
- * notice cannot be queued, cb is told the error although the update was
- * recorded, and the same call again queues it). Then cb (NULL: nobody)
+ * notice cannot be queued, the service tries again by itself: cb is told
+ * the update is recorded all the same). Then cb (NULL: nobody)
  * is told, exactly once, later, on the loop thread. u is copied. Returns
  * 0, or a negative errno and cb is never told: -EINVAL
  * (tkl_update_check refused it), -EAGAIN (the service is not started),

@@ -1011,8 +1011,7 @@ static void posting_free(struct posting *p)
  * sent: r is the answer to the update's own write, which may have been
  * committed when the connection went after it was sent (-ECONNRESET, or
  * -ECANCELED: closed with it unanswered). Other failures are answered as
- * recording nothing: the write was refused or undone (or, for "not ours",
- * the team could not be told yet, which pressing again does). Returns 0 or
+ * recording nothing: the write was refused or undone. Returns 0 or
  * -ENOMEM. */
 static int posted(struct posting *p, int r, bool is_new, bool sent, struct tkl_http_response *resp)
 {

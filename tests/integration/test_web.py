@@ -916,9 +916,9 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual(h.get("retry-after"), "5")
 
     @unittest.skipUnless(harness.PG, "a connection lost after a commit: PostgreSQL's")
-    def test_a_post_whose_commit_was_not_confirmed_says_so_and_is_recorded_once(self):
-        # the database commits the update, and the connection is lost before
-        # its answer reaches ticklerd
+    def commit_cut(self):
+        """Starts ticklerd on PostgreSQL through a CommitCut of its officers'
+        updates: the first is committed and its answer lost."""
         pg = harness._pg_server()
         db = harness.pg_database(self.conf)[0]
         cut = CommitCut(pg.port, "tkl_add_update")
@@ -932,17 +932,30 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
             f.write('%s\nstate = { backend = "postgresql"; conninfo_file = "%s"; node = "n1"; };\n'
                     % (harness._MARK, conninfo))
         self.start()
+        return cut
+
+    def post_unconfirmed(self, cut, form):
+        """POSTs form to A1's link through commit_cut's cut: the page says
+        it may have been recorded, not that nothing was. Returns (url,
+        origin, headers)."""
         url = self.link()
-        form = "token=%s&do=complete" % url.rsplit("/", 1)[1]
+        form = "token=%s&%s" % (url.rsplit("/", 1)[1], form)
         origin = "Origin: http://127.0.0.1:%d" % self.port
         status, h, body = self.post(url, form, origin)
         self.assertTrue(cut.cut.is_set(), self.daemon.log()[-3000:])
-        # the officer is told it may have been recorded, not that nothing was
         self.assertEqual(status, 503, body)
         self.assertIn(b"Not confirmed", body)
         self.assertIn(b"cannot tell whether it was recorded", body)
         self.assertNotIn(b"nothing recorded", body.lower())
         self.assertEqual(h.get("retry-after"), "5")
+        return url, form, origin, h
+
+    @unittest.skipUnless(harness.PG, "a connection lost after a commit: PostgreSQL's")
+    def test_a_post_whose_commit_was_not_confirmed_says_so_and_is_recorded_once(self):
+        # the database commits the update, and the connection is lost before
+        # its answer reaches ticklerd
+        cut = self.commit_cut()
+        url, form, origin, h = self.post_unconfirmed(cut, "do=complete")
         self.assertEqual(self.updates(), [("A1", "alpha@example.org", 1)])
         # pressed again, after the seconds asked, once ticklerd has its
         # connection back: recorded already
@@ -955,6 +968,31 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
             self.assertEqual(status, 503, body)
             self.assertLess(time.monotonic(), deadline, self.daemon.log()[-3000:])
         self.assertEqual(self.updates(), [("A1", "alpha@example.org", 1)])
+
+    @unittest.skipUnless(harness.PG, "a connection lost after a commit: PostgreSQL's")
+    def test_a_not_ours_whose_commit_was_not_confirmed_is_passed_on_without_a_second_press(self):
+        # the "not ours" is committed and its answer lost: ticklerd, its
+        # connection back, reads the updates and tells delivery.report_to
+        # (EDI) once, though nobody presses again
+        with open(self.conf) as f:
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write(text.replace("teams = ( ", 'delivery = { report_to = "edi"; };\nteams = ( '
+                                 '{ id = "edi"; name = "EDI"; recipients = { mail = [ '
+                                 '"edi@example.org" ]; }; }, ', 1))
+        cut = self.commit_cut()
+        self.post_unconfirmed(cut, "do=not-ours&suggested=Facilities")
+        self.assertEqual(self.updates(), [("A1", "alpha@example.org", 4)])
+        told = ("SELECT count(*) FROM notices n JOIN entries e ON e.notice_id = n.id"
+                " WHERE n.recipient = 'edi@example.org' AND e.item_id = 'A1'"
+                " AND e.stage_key LIKE 'answer-%'")
+        deadline = harness.deadline(90)
+        while harness.pg_sql(self.conf, told) != "1":
+            self.assertLess(time.monotonic(), deadline, self.daemon.log()[-3000:])
+            time.sleep(0.3)
+        time.sleep(1)  # a second would show by now
+        self.assertEqual(harness.pg_sql(self.conf, told), "1")
+        self.assertEqual(harness.pg_sql(self.conf, "SELECT count(*) FROM notices"), "1")
 
     def test_tickler_link_prints_a_link_only_when_it_can(self):
         def link(*args):

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/day.h"
+#include "outbox/updates.h"
 #include "service/service.h"
 
 static char dir[256], conf[300], state[300];
@@ -40,6 +41,22 @@ static void on_finished(struct tkl_service *x)
     tkl_service_stop(x);
 }
 
+/* A new service on the same files, as a restart at now_arg makes it. */
+static void restart_at(const char *now_arg)
+{
+    memset(&s, 0, sizeof(s));
+    memset(&loop, 0, sizeof(loop));
+    s.env = (struct tkl_runtime_env){.config_path = conf,
+                                     .plugin_dir = TEST_PLUGIN_DIR,
+                                     .state_dir = strdup(state),
+                                     .svc = &s.svc,
+                                     .now_arg = now_arg};
+    ck_assert_ptr_nonnull(s.env.state_dir);
+    s.svc.loop = &loop;
+    s.changed = on_changed;
+    s.finished = on_finished;
+}
+
 static void setup(void)
 {
     tkl_tmpdir(dir, sizeof(dir), "service");
@@ -56,17 +73,7 @@ static void setup(void)
                    ");\n");
     snprintf(conf, sizeof(conf), "%s/tickler.conf", dir);
     snprintf(state, sizeof(state), "%s/state", dir);
-    memset(&s, 0, sizeof(s));
-    memset(&loop, 0, sizeof(loop));
-    s.env = (struct tkl_runtime_env){.config_path = conf,
-                                     .plugin_dir = TEST_PLUGIN_DIR,
-                                     .state_dir = strdup(state),
-                                     .svc = &s.svc,
-                                     .now_arg = "2023-06-30T09:00:30"};
-    ck_assert_ptr_nonnull(s.env.state_dir);
-    s.svc.loop = &loop;
-    s.changed = on_changed;
-    s.finished = on_finished;
+    restart_at("2023-06-30T09:00:30");
     finished = changed = 0;
 }
 
@@ -106,16 +113,7 @@ START_TEST(oneshot_delivers_what_is_due_once_then_stops_clean)
     tkl_service_free(&s);
 
     /* the same run again sends nothing again */
-    memset(&s, 0, sizeof(s));
-    memset(&loop, 0, sizeof(loop));
-    s.env = (struct tkl_runtime_env){.config_path = conf,
-                                     .plugin_dir = TEST_PLUGIN_DIR,
-                                     .state_dir = strdup(state),
-                                     .svc = &s.svc,
-                                     .now_arg = "2023-06-30T09:00:30"};
-    s.svc.loop = &loop;
-    s.changed = on_changed;
-    s.finished = on_finished;
+    restart_at("2023-06-30T09:00:30");
     s.oneshot = true;
     start();
     finish();
@@ -262,11 +260,119 @@ START_TEST(recorded_updates_hold_reminders_and_not_ours_is_told)
 }
 END_TEST
 
+/* The "not ours" reports in the outbox (stage answer), each to hr about B. */
+static size_t not_ours_reports(void)
+{
+    uint64_t *ids = NULL;
+    size_t n = 0, reports = 0;
+    ck_assert_int_eq(tkl_outbox_list(s.outbox, false, &ids, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        struct tkl_stored_notice *x = NULL;
+        ck_assert_int_eq(tkl_outbox_get(s.outbox, ids[i], &x), 0);
+        if (x->notice.n_entries == 1 && x->entries[0].stage == TKL_STAGE_ANSWER) {
+            ck_assert_str_eq(x->notice.recipient, "hr");
+            ck_assert_str_eq(x->entries[0].item_id, "B");
+            reports++;
+        }
+        tkl_stored_notice_free(x);
+    }
+    free(ids);
+    return reports;
+}
+
 static void stop_now(uv_timer_t *t)
 {
     uv_close((uv_handle_t *)t, NULL);
     tkl_service_stop(&s);
 }
+
+/* Writes a "not ours" update of B by ICT into the state as a process that
+ * stopped right after its commit would leave it: recorded, nobody told. */
+static void not_ours_recorded_untold(void)
+{
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    const struct tkl_action *a = tkl_store_find(s.rt->store, "B");
+    ck_assert_ptr_nonnull(a);
+    int64_t now = tkl_service_now(&s), id = 0;
+    struct tkl_update u = {.action_id = "B",
+                           .recipient = "ict",
+                           .team_id = "ict",
+                           .kind = TKL_UPDATE_NOT_OURS,
+                           .at = now,
+                           .link_issued_at = now - 60,
+                           .until_day = TKL_NO_DAY,
+                           .suggested_team = "Facilities",
+                           .plan_deadline_day = a->deadline.day,
+                           .plan_deadline_text = a->deadline_text,
+                           .plan_status = a->status_text,
+                           .plan_owners = a->owners};
+    bool is_new = false;
+    ck_assert_int_eq(tkl_outbox_add_update(s.outbox, &u, &id, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert_int_eq(tkl_state_commit(s.state), 0);
+    ck_assert_uint_eq(not_ours_reports(), 0);
+    tkl_service_free(&s);
+}
+
+START_TEST(a_not_ours_left_untold_by_a_stop_is_told_at_the_next_start_once)
+{
+    not_ours_recorded_untold();
+    for (int run = 0; run < 2; run++) {
+        restart_at("2023-06-30T09:00:30");
+        s.oneshot = true;
+        start();
+        finish();
+        ck_assert_int_eq(finished, run + 1);
+        ck_assert_uint_eq(not_ours_reports(), 1);
+        tkl_service_free(&s);
+    }
+}
+END_TEST
+
+static sqlite3 *locker;
+
+static void unlock_state(uv_timer_t *t)
+{
+    ck_assert_uint_eq(not_ours_reports(), 0); /* refused so far */
+    ck_assert_int_eq(sqlite3_exec(locker, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_close(locker), SQLITE_OK);
+    locker = NULL;
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+static int polls;
+
+static void stop_once_reported(uv_timer_t *t)
+{
+    if (locker || not_ours_reports() == 0) {
+        ck_assert_int_lt(++polls, 600); /* a minute */
+        return;
+    }
+    uv_close((uv_handle_t *)t, NULL);
+    tkl_service_stop(&s);
+}
+
+/* Another writer holds the state while the report would be queued: it is
+ * refused, and told once the state is free, with nobody pressing again. */
+START_TEST(a_refused_not_ours_report_is_told_again_without_a_second_press)
+{
+    uv_timer_t unlock, poll;
+    not_ours_recorded_untold();
+    char db[400];
+    snprintf(db, sizeof(db), "%s/tickler.db", state);
+    ck_assert_int_eq(sqlite3_open(db, &locker), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(locker, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    restart_at("2023-06-30T09:00:30");
+    start();
+    ck_assert_int_eq(uv_timer_init(&loop, &unlock), 0);
+    ck_assert_int_eq(uv_timer_start(&unlock, unlock_state, 500, 0), 0);
+    ck_assert_int_eq(uv_timer_init(&loop, &poll), 0);
+    ck_assert_int_eq(uv_timer_start(&poll, stop_once_reported, 100, 100), 0);
+    finish();
+    ck_assert_uint_eq(not_ours_reports(), 1);
+    tkl_service_free(&s);
+}
+END_TEST
 
 /* Friday 30 June 2023 is an update request's day: the teams are asked at
  * start, and the timer waits for the follow-up, two weeks on. */
@@ -376,16 +482,7 @@ START_TEST(a_refused_update_request_survives_a_restart)
     finish();
     tkl_service_free(&s);
 
-    memset(&s, 0, sizeof(s));
-    memset(&loop, 0, sizeof(loop));
-    s.env = (struct tkl_runtime_env){.config_path = conf,
-                                     .plugin_dir = TEST_PLUGIN_DIR,
-                                     .state_dir = strdup(state),
-                                     .svc = &s.svc,
-                                     .now_arg = "2023-06-30T09:05:00"};
-    s.svc.loop = &loop;
-    s.changed = on_changed;
-    s.finished = on_finished;
+    restart_at("2023-06-30T09:05:00");
     start();
     int64_t when = 0;
     ck_assert_int_eq(tkl_outbox_get_meta(s.outbox, "request:2023-06-30", &when), 0);
@@ -408,6 +505,8 @@ int main(void)
     tcase_add_test(tc, a_reload_keeps_the_running_notifier);
     tcase_add_test(tc, a_reload_does_not_hold_the_outbox_write_lock);
     tcase_add_test(tc, recorded_updates_hold_reminders_and_not_ours_is_told);
+    tcase_add_test(tc, a_not_ours_left_untold_by_a_stop_is_told_at_the_next_start_once);
+    tcase_add_test(tc, a_refused_not_ours_report_is_told_again_without_a_second_press);
     tcase_add_test(tc, update_requests_go_at_their_time_and_the_timer_waits_for_the_next);
     tcase_add_test(tc, a_refused_update_request_survives_a_reload);
     tcase_add_test(tc, a_refused_update_request_survives_a_restart);
