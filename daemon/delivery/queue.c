@@ -339,28 +339,36 @@ static char *not_ours_text(const struct tkl_team_dir *teams, const struct tkl_up
     return text;
 }
 
-/* A "not ours" report whose puts wait for their completions. */
+/* A "not ours" report whose puts wait for their completions. It keeps
+ * what its log lines name: a reload may free the team meanwhile. */
 struct report {
     struct putset ps; /* first: a putset is its report */
-    const struct tkl_team *to;
     int64_t update;
+    char **where; /* per recipient: "channel=... team=... recipient=..." */
+    size_t n;
 };
+
+static void report_free(struct report *rp)
+{
+    for (size_t i = 0; rp->where && i < rp->n; i++)
+        free(rp->where[i]);
+    free(rp->where);
+    free(rp->ps.slots);
+    free(rp);
+}
 
 static void report_durable(struct putset *ps, size_t i, uint64_t id)
 {
     const struct report *rp = (const struct report *)ps;
-    log_info("queued \"not ours\" notice; notice=%" PRIu64 " update=%" PRId64
-             " channel=%s team=%s recipient=%s",
-             id, rp->update, rp->to->recipients[i].channel, rp->to->id,
-             rp->to->recipients[i].address);
+    log_info("queued \"not ours\" notice; notice=%" PRIu64 " update=%" PRId64 " %s", id, rp->update,
+             rp->where[i]);
 }
 
 static void report_ended(struct putset *ps)
 {
     if (ps->cb)
         ps->cb(ps->data, ps->err, &ps->res);
-    free(ps->slots);
-    free(ps);
+    report_free((struct report *)ps);
 }
 
 int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams,
@@ -372,12 +380,23 @@ int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams
     int r = 0;
     char *text = not_ours_text(teams, u);
     struct report *rp = calloc(1, sizeof(*rp));
-    if (!text || !rp || putset_init(&rp->ps, report->n_recipients, cb, data) < 0) {
+    if (rp) {
+        rp->n = report->n_recipients;
+        rp->where = calloc(rp->n ? rp->n : 1, sizeof(*rp->where));
+    }
+    for (size_t i = 0; rp && rp->where && r == 0 && i < rp->n; i++)
+        if (asprintf(&rp->where[i], "channel=%s team=%s recipient=%s",
+                     report->recipients[i].channel, report->id,
+                     report->recipients[i].address) < 0) {
+            rp->where[i] = NULL;
+            r = -ENOMEM;
+        }
+    if (!text || !rp || !rp->where || r < 0 || putset_init(&rp->ps, rp->n, cb, data) < 0) {
         free(text);
-        free(rp);
+        if (rp)
+            report_free(rp);
         return -ENOMEM;
     }
-    rp->to = report;
     rp->update = u->id;
     rp->ps.durable = report_durable;
     rp->ps.ended = report_ended;
@@ -406,8 +425,7 @@ int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams
     if (r == 0)
         r = putset_close(&rp->ps, state);
     if (r < 0 && rp->ps.pending == 0) {
-        free(rp->ps.slots);
-        free(rp);
+        report_free(rp);
     } else if (r < 0) {
         rp->ps.cb = NULL; /* what was queued is still logged when durable */
     }

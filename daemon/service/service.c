@@ -631,7 +631,7 @@ static void queue_round_now(struct tkl_service *s, int r)
     int64_t now = tkl_service_now(s);
     const struct tkl_config *c = s->rt->cfg;
     if (r == 0)
-        tell_untold(s); /* joins the round's group */
+        tell_untold(s); /* its reads join the round's group */
     if (r == 0)
         r = tkl_queue_due(&s->rt->sched, &c->schedule, &c->teams, s->rt->store, &s->answers,
                           s->state, now, on_round, s, &res);
@@ -1722,6 +1722,11 @@ void tkl_service_stop(struct tkl_service *s)
 
 /* ---- "not ours" reports --------------------------------------------- */
 
+/* meta "reported:<update id>": that update's report is durable, written
+ * in the group of its notices (the log's keys name each recipient, this
+ * names the update: a report_to changed since does not tell it again) */
+#define REPORTED_META "reported:"
+
 /* Where id is in s->told, or would go. */
 static size_t told_at(const struct tkl_service *s, int64_t id)
 {
@@ -1762,19 +1767,49 @@ static int told_add(struct tkl_service *s, int64_t id)
     return 0;
 }
 
-static void on_tell_timer(uv_timer_t *t);
-
-/* The report of update id could not be queued: it is told again after a
- * growing pause (tell_backoff), or at the next read of the updates or
- * queue round, whichever comes first. */
-static void tell_again(struct tkl_service *s, int64_t id)
+static void told_remove(struct tkl_service *s, int64_t id)
 {
     size_t i = told_at(s, id);
     if (i < s->n_told && s->told[i] == id) {
         memmove(s->told + i, s->told + i + 1, (s->n_told - i - 1) * sizeof(*s->told));
         s->n_told--;
     }
-    if (!s->handles_open || s->stopping || uv_is_active((uv_handle_t *)&s->tell_timer))
+}
+
+/* Why nobody can be told of "not ours" u, or NULL: *to and *a are then
+ * delivery.report_to's team and u's action. */
+static const char *nobody_told(const struct tkl_service *s, const struct tkl_update *u,
+                               const struct tkl_team **to, const struct tkl_action **a)
+{
+    const struct tkl_config *c = s->rt->cfg;
+    *a = tkl_store_find(s->rt->store, u->action_id);
+    *to = c->delivery.report_to ? tkl_team_find(&c->teams, c->delivery.report_to) : NULL;
+    if (!*a)
+        return "the action is not in the plan";
+    if (!c->delivery.report_to)
+        return "delivery.report_to is not set";
+    if (!*to)
+        return "delivery.report_to names no team";
+    return (*to)->n_recipients ? NULL : "delivery.report_to's team has no recipients";
+}
+
+static void on_tell_timer(uv_timer_t *t);
+
+/* The report of update id could not be queued (r): it is tried again
+ * after a growing pause (tell_backoff), or at the next read of the
+ * updates or queue round, whichever comes first; --oneshot and a stop
+ * leave it to the next start. Its repeats are logged at the 1st, 2nd,
+ * 4th... failure in a row, at debug between. */
+static void tell_again(struct tkl_service *s, int64_t id, int r)
+{
+    told_remove(s, id);
+    if (s->stopping)
+        return; /* the next start tells it */
+    unsigned n = ++s->tell_failures;
+    tkl_log((n & (n - 1)) == 0 ? TKL_LOG_ERR : TKL_LOG_DEBUG,
+            "cannot queue the \"not ours\" notice of update %" PRId64 ": %s; %s", id, strerror(-r),
+            s->oneshot ? "the next run tells it" : "it is tried again");
+    if (!s->handles_open || s->oneshot || uv_is_active((uv_handle_t *)&s->tell_timer))
         return;
     s->tell_backoff = s->tell_backoff ? 2 * s->tell_backoff : 1;
     if (s->tell_backoff > QUEUE_BACKOFF_MAX)
@@ -1782,25 +1817,23 @@ static void tell_again(struct tkl_service *s, int64_t id)
     (void)uv_timer_start(&s->tell_timer, on_tell_timer, (uint64_t)s->tell_backoff * 1000, 0);
 }
 
-/* A report being queued, for its completion. */
+/* A report on its way: its meta read, then its notices put. */
 struct telling {
     struct tkl_service *s;
     int64_t id;
 };
 
-/* A "not ours" report's completion: its notices are durable (each logged
- * as queued, or dropped as told before), or some were undone. */
+/* A report's notices and meta are durable (each notice logged as queued,
+ * or dropped as put before for its recipient), or some were undone. */
 static void on_not_ours(void *data, int r, const struct tkl_queue_result *res)
 {
     struct telling *t = data;
     struct tkl_service *s = t->s;
     s->reports_pending--;
     if (r < 0) {
-        log_error("cannot queue the \"not ours\" notice of update %" PRId64 ": %s; it is tried "
-                  "again",
-                  t->id, strerror(-r));
-        tell_again(s, t->id);
+        tell_again(s, t->id, r);
     } else {
+        s->tell_failures = 0;
         s->tell_backoff = 0;
     }
     free(t);
@@ -1810,62 +1843,97 @@ static void on_not_ours(void *data, int r, const struct tkl_queue_result *res)
         kick(s);
 }
 
-/*
- * Tells delivery.report_to that u (recorded, u->id set) says its action
- * is not its team's: its notices put into the state's open group, which
- * the caller ends. Nothing when u was told (or is being told) by this
- * process, no longer holds against the plan, or nobody can be told (then
- * a warning, unless quiet). Its stage key ("answer-<id>") keeps it once
- * in the log, so telling an update that another process told queues
- * nothing. Returns 0, or a negative errno (it is told again, tell_again).
- */
-static int tell_not_ours(struct tkl_service *s, const struct tkl_update *u, bool quiet)
+static void on_reported_set(void *data, int r)
 {
-    const struct tkl_config *c = s->rt->cfg;
-    const struct tkl_team *to =
-        c->delivery.report_to ? tkl_team_find(&c->teams, c->delivery.report_to) : NULL;
-    const struct tkl_action *a = tkl_store_find(s->rt->store, u->action_id);
-    if (u->kind != TKL_UPDATE_NOT_OURS || is_told(s, u->id) || (a && !tkl_update_holds(u, a)))
-        return 0;
-    if (!to || !a) {
-        if (!quiet)
-            log_warning("update %" PRId64 ": %s says action %s is not %s's; %s, so nobody is told",
-                        u->id, u->recipient, u->action_id, u->team_id ? u->team_id : "their team",
-                        !a ? "the action is not in the plan" : "delivery.report_to is not set");
-        return 0;
-    }
-    if (!s->state)
-        return 0; /* PostgreSQL, not started: told once the updates are read */
-    struct telling *t = malloc(sizeof(*t));
-    int r = t ? told_add(s, u->id) : -ENOMEM;
-    if (r == 0) {
-        *t = (struct telling){s, u->id};
-        r = tkl_queue_not_ours(s->state, &c->teams, to, a, u, tkl_service_now(s), on_not_ours, t);
-    }
-    if (r == 0) {
-        s->reports_pending++;
-        return 0; /* on_not_ours is told, also of an undone group */
-    }
-    free(t);
-    log_error("cannot queue the \"not ours\" notice of update %" PRId64 " to %s: %s; it is tried "
-              "again",
-              u->id, to->id, strerror(-r));
-    tell_again(s, u->id);
-    return r;
+    (void)data;
+    if (r < 0)
+        log_debug("cannot record a \"not ours\" report as made: %s", strerror(-r));
 }
 
-/* Tells every "not ours" update of s->answers that this process has not
- * told (tell_not_ours), in one group ended at once. */
+/* The update of answers with id, or NULL. */
+static const struct tkl_update *answers_update(const struct tkl_answers *answers, int64_t id)
+{
+    for (size_t i = 0; i < answers->updates.n; i++)
+        if (answers->updates.v[i].id == id)
+            return &answers->updates.v[i];
+    return NULL;
+}
+
+/* The meta read of a report (r 0: it was made before, and stays told):
+ * absent, its notices are put and the meta written in one group, which
+ * the commit that told this ends. */
+static void on_reported(void *data, int r, int64_t value)
+{
+    struct telling *t = data;
+    struct tkl_service *s = t->s;
+    const struct tkl_team *to = NULL;
+    const struct tkl_action *a = NULL;
+    const struct tkl_update *u = NULL;
+    char key[48];
+    (void)value;
+    s->reports_pending--;
+    if (r == -ENOENT && !s->stopping) {
+        u = answers_update(&s->answers, t->id);
+        if (!u || nobody_told(s, u, &to, &a) || !tkl_update_holds(u, a)) {
+            told_remove(s, t->id); /* the answers or the configuration changed meanwhile */
+            free(t);
+            return;
+        }
+        int64_t now = tkl_service_now(s);
+        r = tkl_queue_not_ours(s->state, &s->rt->cfg->teams, to, a, u, now, on_not_ours, t);
+        if (r == 0) {
+            s->reports_pending++;
+            snprintf(key, sizeof(key), REPORTED_META "%" PRId64, t->id);
+            if (tkl_state_set_meta(s->state, key, now, on_reported_set, NULL) < 0)
+                on_reported_set(NULL, -EIO); /* the log still keeps it once a recipient */
+            return;
+        }
+    }
+    if (r < 0)
+        tell_again(s, t->id, r);
+    free(t);
+}
+
+/*
+ * Tells delivery.report_to of every "not ours" update of s->answers that
+ * still holds and that this process has not told (s->told): its meta
+ * "reported:<id>" is read in the state's open group, and when absent its
+ * notices are put (on_reported), so an update is told once, whichever
+ * process or node recorded it, and also when one stopped or lost its
+ * database between the update's commit and its report. Nothing for an
+ * update nobody can be told of (warned when it is recorded). The group is
+ * ended by the loop's next commit (at once when the loop is not running).
+ */
 static void tell_untold(struct tkl_service *s)
 {
-    size_t before = s->reports_pending;
-    if (!s->rt || !s->state || s->stopping || !s->rt->cfg->delivery.report_to)
+    const struct tkl_team *to;
+    const struct tkl_action *a;
+    char key[48];
+    size_t asked = 0;
+    if (!s->rt || !s->state || s->stopping)
         return;
-    for (size_t i = 0; i < s->answers.updates.n; i++)
-        if (tell_not_ours(s, &s->answers.updates.v[i], true) < 0)
+    for (size_t i = 0; i < s->answers.updates.n; i++) {
+        const struct tkl_update *u = &s->answers.updates.v[i];
+        if (u->kind != TKL_UPDATE_NOT_OURS || is_told(s, u->id) || nobody_told(s, u, &to, &a) ||
+            !tkl_update_holds(u, a))
+            continue;
+        struct telling *t = malloc(sizeof(*t));
+        int r = t ? told_add(s, u->id) : -ENOMEM;
+        if (r == 0) {
+            *t = (struct telling){s, u->id};
+            snprintf(key, sizeof(key), REPORTED_META "%" PRId64, u->id);
+            r = tkl_state_get_meta(s->state, key, on_reported, t);
+        }
+        if (r < 0) {
+            free(t);
+            tell_again(s, u->id, r);
             break; /* the rest with it, later */
-    if (s->reports_pending != before)
-        (void)tkl_state_commit(s->state); /* an undone group is told to on_not_ours */
+        }
+        s->reports_pending++;
+        asked++;
+    }
+    if (asked && !s->handles_open)
+        (void)tkl_state_commit(s->state);
 }
 
 static void on_tell_timer(uv_timer_t *t)
@@ -1899,14 +1967,17 @@ static void on_recorded(void *data, int r, int64_t id, bool is_new)
         if (s->changed)
             s->changed(s);
     }
-    /* told here unless the answers' rebuild told it; its repeat tells what
-     * could not be queued before (the log keeps it once); a failure is
-     * tried again by the service itself, so the update is answered as
-     * recorded */
-    if (r == 0 && u->kind == TKL_UPDATE_NOT_OURS && s->rt && s->state) {
-        rec->u.id = id;
-        if (tell_not_ours(s, u, false) == 0 && s->reports_pending)
-            (void)tkl_state_commit(s->state); /* an undone group is told to on_not_ours */
+    /* the answers rebuilt above hold it: told from them, by the service
+     * again until it is queued, so the update is answered as recorded */
+    if (r == 0 && u->kind == TKL_UPDATE_NOT_OURS && s->rt) {
+        const struct tkl_team *to;
+        const struct tkl_action *a;
+        const char *why = nobody_told(s, u, &to, &a);
+        if (why && is_new)
+            log_warning("update %" PRId64 ": %s says action %s is not %s's; %s, so nobody is told",
+                        id, u->recipient, u->action_id, u->team_id ? u->team_id : "their team",
+                        why);
+        tell_untold(s);
     }
     if (rec->cb)
         rec->cb(rec->data, r, is_new);

@@ -58,15 +58,17 @@ struct tkl_service {
     bool round_pending;          /* a queue round's puts wait for their completions */
     bool reload_pending;         /* a reload waits for that round (it holds the runtime) */
     int64_t round_at;            /* its instant (last_run once it is durable) */
-    size_t reports_pending;      /* "not ours" reports whose puts wait for completions */
-    /* the "not ours" updates this process told delivery.report_to, or is
-     * telling (their ids, ascending): any other that holds is told when
-     * the updates are read, at a queue round, and on tell_timer, armed
-     * after a refusal (tell_backoff seconds, doubling) */
+    size_t reports_pending;      /* "not ours" reports' reads and puts waiting for completions */
+    /* the "not ours" updates this process told delivery.report_to, found
+     * told, or is telling (their ids, ascending): any other that holds is
+     * told when the updates are read, at a queue round, and on tell_timer,
+     * armed after a refusal (tell_backoff seconds, doubling; tell_failures
+     * in a row) */
     int64_t *told;
     size_t n_told, cap_told;
     uv_timer_t tell_timer;
     int tell_backoff;
+    unsigned tell_failures;
     int log_level_override; /* --log-level given: the configuration's is ignored */
     bool oneshot;           /* stop once everything due is handled */
     bool recover_pending;   /* the outbox's crash recovery has not run yet */
