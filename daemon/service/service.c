@@ -1551,7 +1551,8 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     arm_scheduler(s);
     arm_day_timer(s);
     run_requests(s);
-    tell_untold(s); /* what the load could not tell is tried again on a timer */
+    s->tell_waiting = false; /* what the load could not tell is tried again */
+    tell_untold(s);
     kick(s);
     return 0;
 }
@@ -1722,10 +1723,14 @@ void tkl_service_stop(struct tkl_service *s)
 
 /* ---- "not ours" reports --------------------------------------------- */
 
-/* meta "reported:<update id>": that update's report is durable, written
- * in the group of its notices (the log's keys name each recipient, this
- * names the update: a report_to changed since does not tell it again) */
+/* meta "reported:<update id>": that update's report was made, written once
+ * its notices are durable (the log's keys name each recipient, this names
+ * the update: a report_to changed since does not tell it again) */
 #define REPORTED_META "reported:"
+/* a "not ours" not told yet (stopped, refused) is told this long after it
+ * was recorded, no longer: a report_to set later, or the first start of
+ * this version, does not tell every old one */
+#define NOT_OURS_TELL_DAYS 7
 
 /* Where id is in s->told, or would go. */
 static size_t told_at(const struct tkl_service *s, int64_t id)
@@ -1795,22 +1800,22 @@ static const char *nobody_told(const struct tkl_service *s, const struct tkl_upd
 
 static void on_tell_timer(uv_timer_t *t);
 
-/* The report of update id could not be queued (r): it is tried again
- * after a growing pause (tell_backoff), or at the next read of the
- * updates or queue round, whichever comes first; --oneshot and a stop
- * leave it to the next start. Its repeats are logged at the 1st, 2nd,
- * 4th... failure in a row, at debug between. */
+/* The report of update id could not be made (r): it and the others of
+ * the pass wait (tell_waiting) to be tried again after a growing pause
+ * (tell_backoff); --oneshot and a stop leave them to the next start. One
+ * line a failing pass, at the 1st, 2nd, 4th... in a row, debug between. */
 static void tell_again(struct tkl_service *s, int64_t id, int r)
 {
     told_remove(s, id);
-    if (s->stopping)
-        return; /* the next start tells it */
+    if (s->stopping || s->tell_waiting)
+        return; /* the next start, or the pass waiting, tells it */
+    s->tell_waiting = true;
     unsigned n = ++s->tell_failures;
     tkl_log((n & (n - 1)) == 0 ? TKL_LOG_ERR : TKL_LOG_DEBUG,
-            "cannot queue the \"not ours\" notice of update %" PRId64 ": %s; %s", id, strerror(-r),
-            s->oneshot ? "the next run tells it" : "it is tried again");
-    if (!s->handles_open || s->oneshot || uv_is_active((uv_handle_t *)&s->tell_timer))
-        return;
+            "cannot tell delivery.report_to of the \"not ours\" of update %" PRId64 ": %s; %s", id,
+            strerror(-r), s->oneshot ? "the next run tells it" : "it is tried again");
+    if (!s->handles_open || s->oneshot)
+        return; /* tkl_service_start tries again */
     s->tell_backoff = s->tell_backoff ? 2 * s->tell_backoff : 1;
     if (s->tell_backoff > QUEUE_BACKOFF_MAX)
         s->tell_backoff = QUEUE_BACKOFF_MAX;
@@ -1823,31 +1828,36 @@ struct telling {
     int64_t id;
 };
 
-/* A report's notices and meta are durable (each notice logged as queued,
- * or dropped as put before for its recipient), or some were undone. */
+static void on_reported_set(void *data, int r)
+{
+    (void)data;
+    if (r < 0) /* the next start puts its notices again; the log drops them */
+        log_debug("cannot record a \"not ours\" report as made: %s", strerror(-r));
+}
+
+/* A report's notices are durable (each logged as queued, or dropped as
+ * put before for its recipient), and its meta is written; or some were
+ * undone, and it is tried again. */
 static void on_not_ours(void *data, int r, const struct tkl_queue_result *res)
 {
     struct telling *t = data;
     struct tkl_service *s = t->s;
+    char key[48];
     s->reports_pending--;
     if (r < 0) {
         tell_again(s, t->id, r);
     } else {
         s->tell_failures = 0;
         s->tell_backoff = 0;
+        snprintf(key, sizeof(key), REPORTED_META "%" PRId64, t->id);
+        if (tkl_state_set_meta(s->state, key, tkl_service_now(s), on_reported_set, NULL) < 0)
+            on_reported_set(NULL, -EIO);
     }
     free(t);
     /* not started: the delivery timer, once started, finds them; --oneshot:
      * the delivery round decides whether it is done */
     if ((res->committed || s->oneshot) && s->handles_open)
         kick(s);
-}
-
-static void on_reported_set(void *data, int r)
-{
-    (void)data;
-    if (r < 0)
-        log_debug("cannot record a \"not ours\" report as made: %s", strerror(-r));
 }
 
 /* The update of answers with id, or NULL. */
@@ -1859,9 +1869,9 @@ static const struct tkl_update *answers_update(const struct tkl_answers *answers
     return NULL;
 }
 
-/* The meta read of a report (r 0: it was made before, and stays told):
- * absent, its notices are put and the meta written in one group, which
- * the commit that told this ends. */
+/* The meta read of a report: present, it was made before and stays told;
+ * absent, its notices are put (unless a refusal this pass holds the rest
+ * back, or the answers or the configuration changed meanwhile). */
 static void on_reported(void *data, int r, int64_t value)
 {
     struct telling *t = data;
@@ -1869,40 +1879,42 @@ static void on_reported(void *data, int r, int64_t value)
     const struct tkl_team *to = NULL;
     const struct tkl_action *a = NULL;
     const struct tkl_update *u = NULL;
-    char key[48];
     (void)value;
     s->reports_pending--;
-    if (r == -ENOENT && !s->stopping) {
+    if (r == -ENOENT && (s->stopping || s->tell_waiting)) {
+        told_remove(s, t->id); /* with the others, later */
+    } else if (r == -ENOENT) {
         u = answers_update(&s->answers, t->id);
         if (!u || nobody_told(s, u, &to, &a) || !tkl_update_holds(u, a)) {
-            told_remove(s, t->id); /* the answers or the configuration changed meanwhile */
-            free(t);
-            return;
+            told_remove(s, t->id);
+        } else {
+            r = tkl_queue_not_ours(s->state, &s->rt->cfg->teams, to, a, u, tkl_service_now(s),
+                                   on_not_ours, t);
+            if (r == 0) {
+                s->reports_pending++;
+                return; /* on_not_ours is told, also of an undone group */
+            }
+            tell_again(s, t->id, r);
         }
-        int64_t now = tkl_service_now(s);
-        r = tkl_queue_not_ours(s->state, &s->rt->cfg->teams, to, a, u, now, on_not_ours, t);
-        if (r == 0) {
-            s->reports_pending++;
-            snprintf(key, sizeof(key), REPORTED_META "%" PRId64, t->id);
-            if (tkl_state_set_meta(s->state, key, now, on_reported_set, NULL) < 0)
-                on_reported_set(NULL, -EIO); /* the log still keeps it once a recipient */
-            return;
-        }
-    }
-    if (r < 0)
+    } else if (r < 0) {
         tell_again(s, t->id, r);
+    }
     free(t);
+    if (s->oneshot && s->handles_open)
+        kick(s); /* the delivery round decides whether --oneshot is done */
 }
 
 /*
  * Tells delivery.report_to of every "not ours" update of s->answers that
- * still holds and that this process has not told (s->told): its meta
- * "reported:<id>" is read in the state's open group, and when absent its
- * notices are put (on_reported), so an update is told once, whichever
- * process or node recorded it, and also when one stopped or lost its
- * database between the update's commit and its report. Nothing for an
- * update nobody can be told of (warned when it is recorded). The group is
- * ended by the loop's next commit (at once when the loop is not running).
+ * still holds, was recorded in the last NOT_OURS_TELL_DAYS and that this
+ * process has not told (s->told): its meta "reported:<id>" is read in the
+ * state's open group, and when it is absent its notices are put
+ * (on_reported), so an update is told once, whichever process or node
+ * recorded it, and also when one stopped or lost its database between the
+ * update's commit and its report. Nothing for an update nobody can be told
+ * of (warned when it is recorded), nor while a refusal waits for the
+ * timer. The group is ended by the loop's next commit (at once when the
+ * loop is not running).
  */
 static void tell_untold(struct tkl_service *s)
 {
@@ -1910,12 +1922,13 @@ static void tell_untold(struct tkl_service *s)
     const struct tkl_action *a;
     char key[48];
     size_t asked = 0;
-    if (!s->rt || !s->state || s->stopping)
+    if (!s->rt || !s->state || s->stopping || s->tell_waiting)
         return;
+    int64_t since = tkl_service_now(s) - (int64_t)NOT_OURS_TELL_DAYS * 86400;
     for (size_t i = 0; i < s->answers.updates.n; i++) {
         const struct tkl_update *u = &s->answers.updates.v[i];
-        if (u->kind != TKL_UPDATE_NOT_OURS || is_told(s, u->id) || nobody_told(s, u, &to, &a) ||
-            !tkl_update_holds(u, a))
+        if (u->kind != TKL_UPDATE_NOT_OURS || u->at < since || is_told(s, u->id) ||
+            nobody_told(s, u, &to, &a) || !tkl_update_holds(u, a))
             continue;
         struct telling *t = malloc(sizeof(*t));
         int r = t ? told_add(s, u->id) : -ENOMEM;
@@ -1938,7 +1951,9 @@ static void tell_untold(struct tkl_service *s)
 
 static void on_tell_timer(uv_timer_t *t)
 {
-    tell_untold(t->data);
+    struct tkl_service *s = t->data;
+    s->tell_waiting = false;
+    tell_untold(s);
 }
 
 /* An update being recorded: a copy, and who is told. */
@@ -1974,9 +1989,10 @@ static void on_recorded(void *data, int r, int64_t id, bool is_new)
         const struct tkl_action *a;
         const char *why = nobody_told(s, u, &to, &a);
         if (why && is_new)
-            log_warning("update %" PRId64 ": %s says action %s is not %s's; %s, so nobody is told",
-                        id, u->recipient, u->action_id, u->team_id ? u->team_id : "their team",
-                        why);
+            log_warning("update %" PRId64 ": %s says action %s is not %s's; %s, so nobody is "
+                        "told (unless that changes within %d days)",
+                        id, u->recipient, u->action_id, u->team_id ? u->team_id : "their team", why,
+                        NOT_OURS_TELL_DAYS);
         tell_untold(s);
     }
     if (rec->cb)

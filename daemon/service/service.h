@@ -62,11 +62,12 @@ struct tkl_service {
     /* the "not ours" updates this process told delivery.report_to, found
      * told, or is telling (their ids, ascending): any other that holds is
      * told when the updates are read, at a queue round, and on tell_timer,
-     * armed after a refusal (tell_backoff seconds, doubling; tell_failures
-     * in a row) */
+     * armed after a refusal (tell_waiting until it fires; tell_backoff
+     * seconds, doubling; tell_failures in a row) */
     int64_t *told;
     size_t n_told, cap_told;
     uv_timer_t tell_timer;
+    bool tell_waiting;
     int tell_backoff;
     unsigned tell_failures;
     int log_level_override; /* --log-level given: the configuration's is ignored */

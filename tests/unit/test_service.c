@@ -345,6 +345,26 @@ START_TEST(a_not_ours_left_untold_by_a_stop_is_told_at_the_next_start_once)
 }
 END_TEST
 
+/* One left untold for longer than a week is not told late: a report_to
+ * set since, or the first start of a version that tells them, does not
+ * bring up every old one. */
+START_TEST(a_not_ours_untold_for_more_than_a_week_is_not_told_late)
+{
+    not_ours_recorded_untold();        /* at 09:00:30 on 30 June */
+    restart_at("2023-07-07T09:00:29"); /* a week after, less a second */
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    ck_assert_uint_eq(not_ours_reports(), 1);
+    tkl_service_free(&s);
+    tkl_rmtree(state);
+    restart_at("2023-06-30T09:00:30");
+    not_ours_recorded_untold();
+    restart_at("2023-07-07T09:00:31"); /* a week and a second */
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    ck_assert_uint_eq(not_ours_reports(), 0);
+    tkl_service_free(&s);
+}
+END_TEST
+
 static sqlite3 *locker;
 
 static void unlock_state(uv_timer_t *t)
@@ -526,6 +546,7 @@ int main(void)
     tcase_add_test(tc, recorded_updates_hold_reminders_and_not_ours_is_told);
     tcase_add_test(tc, a_not_ours_left_untold_by_a_stop_is_told_at_the_next_start_once);
     tcase_add_test(tc, a_refused_not_ours_report_is_told_again_without_a_second_press);
+    tcase_add_test(tc, a_not_ours_untold_for_more_than_a_week_is_not_told_late);
     tcase_add_test(tc, update_requests_go_at_their_time_and_the_timer_waits_for_the_next);
     tcase_add_test(tc, a_refused_update_request_survives_a_reload);
     tcase_add_test(tc, a_refused_update_request_survives_a_restart);
