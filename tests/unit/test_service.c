@@ -57,20 +57,30 @@ static void restart_at(const char *now_arg)
     s.finished = on_finished;
 }
 
+/* The configuration: HR (report_to) reached at hr_chat, a list of quoted
+ * addresses. */
+static void write_conf(const char *hr_chat)
+{
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "daemon = { timezone = \"Europe/London\"; };\n"
+             "store = { files = [ \"plan.csv\" ]; };\n"
+             "schedule = { catch_up_days = 1; };\n"
+             "delivery = { concurrency = 1; report_to = \"hr\"; };\n"
+             "notifiers = ( { name = \"chat\"; plugin = \"echo\"; } );\n"
+             "teams = (\n"
+             "  { id = \"hr\"; name = \"HR\"; recipients = { chat = [ %s ]; }; },\n"
+             "  { id = \"ict\"; name = \"ICT\"; recipients = { chat = [ \"ict\" ]; }; }\n"
+             ");\n",
+             hr_chat);
+    tkl_write_text(dir, "tickler.conf", text);
+}
+
 static void setup(void)
 {
     tkl_tmpdir(dir, sizeof(dir), "service");
     tkl_write_text(dir, "plan.csv", PLAN);
-    tkl_write_text(dir, "tickler.conf",
-                   "daemon = { timezone = \"Europe/London\"; };\n"
-                   "store = { files = [ \"plan.csv\" ]; };\n"
-                   "schedule = { catch_up_days = 1; };\n"
-                   "delivery = { concurrency = 1; report_to = \"hr\"; };\n"
-                   "notifiers = ( { name = \"chat\"; plugin = \"echo\"; } );\n"
-                   "teams = (\n"
-                   "  { id = \"hr\"; name = \"HR\"; recipients = { chat = [ \"hr\" ]; }; },\n"
-                   "  { id = \"ict\"; name = \"ICT\"; recipients = { chat = [ \"ict\" ]; }; }\n"
-                   ");\n");
+    write_conf("\"hr\"");
     snprintf(conf, sizeof(conf), "%s/tickler.conf", dir);
     snprintf(state, sizeof(state), "%s/state", dir);
     restart_at("2023-06-30T09:00:30");
@@ -321,19 +331,7 @@ START_TEST(a_not_ours_left_untold_by_a_stop_is_told_at_the_next_start_once)
     not_ours_recorded_untold();
     for (int run = 0; run < 3; run++) {
         if (run == 2)
-            tkl_write_text(
-                dir, "tickler.conf",
-                "daemon = { timezone = \"Europe/London\"; };\n"
-                "store = { files = [ \"plan.csv\" ]; };\n"
-                "schedule = { catch_up_days = 1; };\n"
-                "delivery = { concurrency = 1; report_to = \"hr\"; };\n"
-                "notifiers = ( { name = \"chat\"; plugin = \"echo\"; } );\n"
-                "teams = (\n"
-                "  { id = \"hr\"; name = \"HR\"; recipients = { chat = [ \"hr\", "
-                "\"hr2\" ]; }; },\n"
-                "  { id = \"ict\"; name = \"ICT\"; recipients = { chat = [ \"ict\" ]; }; "
-                "}\n"
-                ");\n");
+            write_conf("\"hr\", \"hr2\"");
         restart_at("2023-06-30T09:00:30");
         s.oneshot = true;
         start();
