@@ -1981,19 +1981,17 @@ static void on_recorded(void *data, int r, int64_t id, bool is_new)
             arm_scheduler(s); /* a snooze's end may have come forward */
         if (s->changed)
             s->changed(s);
-    }
-    /* the answers rebuilt above hold it: told from them, by the service
-     * again until it is queued, so the update is answered as recorded */
-    if (r == 0 && u->kind == TKL_UPDATE_NOT_OURS && s->rt) {
+        /* a "not ours" is told from the answers just rebuilt (put_answers),
+         * by the service again until it is queued, so the update is
+         * answered as recorded whatever becomes of its report */
         const struct tkl_team *to;
         const struct tkl_action *a;
-        const char *why = nobody_told(s, u, &to, &a);
-        if (why && is_new)
+        const char *why = NULL;
+        if (u->kind == TKL_UPDATE_NOT_OURS && s->rt && (why = nobody_told(s, u, &to, &a)))
             log_warning("update %" PRId64 ": %s says action %s is not %s's; %s, so nobody is "
                         "told (unless that changes within %d days)",
                         id, u->recipient, u->action_id, u->team_id ? u->team_id : "their team", why,
                         NOT_OURS_TELL_DAYS);
-        tell_untold(s);
     }
     if (rec->cb)
         rec->cb(rec->data, r, is_new);
