@@ -15,6 +15,7 @@ struct tkl_arena {
     struct tkl_arena_chunk *chunks; /* newest first */
     char *at;                       /* free space of the newest chunk */
     size_t left;
+    size_t held;     /* bytes of all chunks, headers included */
     char **interned; /* open-addressing set of interned texts, or NULL */
     size_t n_interned;
     size_t cap_interned; /* a power of two, or 0 */

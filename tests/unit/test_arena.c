@@ -5,6 +5,7 @@
 #include "check_run.h"
 #include <stdalign.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -80,6 +81,31 @@ START_TEST(many_texts_and_objects_stay_where_they_were_put)
 }
 END_TEST
 
+/* A load large enough for the arena's chunks in huge pages (past 8 MiB)
+ * keeps every text, across the chunks of both kinds. */
+START_TEST(a_large_arena_keeps_every_text)
+{
+    struct tkl_arena a = {0};
+    enum { N = 400000 }; /* 54 bytes each with the NUL: about 21 MB */
+    char **texts = calloc(N, sizeof(*texts));
+    ck_assert_ptr_nonnull(texts);
+    char buf[64];
+    for (int i = 0; i < N; i++) {
+        snprintf(buf, sizeof(buf), "row %07d of a plan large enough for huge pages..", i);
+        texts[i] = tkl_arena_strdup0(&a, buf);
+        ck_assert_ptr_nonnull(texts[i]);
+    }
+    ck_assert_uint_ge(a.held, (size_t)16 << 20);
+    for (int i = 0; i < N; i++) {
+        snprintf(buf, sizeof(buf), "row %07d of a plan large enough for huge pages..", i);
+        ck_assert_str_eq(texts[i], buf);
+    }
+    tkl_arena_free(&a);
+    ck_assert_uint_eq(a.held, 0);
+    free(texts);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("arena");
@@ -87,6 +113,7 @@ int main(void)
     tcase_add_test(tc, texts_are_copied_and_interned_once);
     tcase_add_test(tc, an_interned_text_interned_again_is_itself);
     tcase_add_test(tc, many_texts_and_objects_stay_where_they_were_put);
+    tcase_add_test(tc, a_large_arena_keeps_every_text);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
