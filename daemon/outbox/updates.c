@@ -40,22 +40,25 @@ static void bind_update(sqlite3_stmt *st, const struct tkl_update *u)
     tkl_db_bind_text(st, 14, u->plan_owners);
 }
 
+/* A row of the link bound by bind_update (its action, recipient and issue
+ * time), and of that link the row recording what the bound update does:
+ * the columns of updates_once_per_plan */
+#define SAME_LINK "action_id = ?1 AND recipient = ?2 AND link_issued_at = ?6"
+#define SAME_UPDATE                                                                                \
+    "kind = ?4 AND coalesce(until_day, '') = coalesce(?7, '') AND rag = ?8 "                       \
+    "AND coalesce(note, '') = coalesce(?9, '') "                                                   \
+    "AND coalesce(suggested_team, '') = coalesce(?10, '') "                                        \
+    "AND coalesce(plan_deadline_day, '') = coalesce(?11, '') "                                     \
+    "AND coalesce(plan_status, '') = coalesce(?13, '') "                                           \
+    "AND (kind != 4 OR coalesce(plan_owners, '') = coalesce(?14, ''))"
+
 /* The id of the row that records what u does (see tkl_outbox_add_update),
  * in *ret_id. Returns 0, -ENOENT or a negative errno. */
 static int find_same(struct tkl_outbox *o, const struct tkl_update *u, int64_t *ret_id)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->db,
-                                "SELECT id FROM updates WHERE action_id = ?1 AND recipient = ?2 "
-                                "AND kind = ?4 AND link_issued_at = ?6 "
-                                "AND coalesce(until_day, '') = coalesce(?7, '') AND rag = ?8 "
-                                "AND coalesce(note, '') = coalesce(?9, '') "
-                                "AND coalesce(suggested_team, '') = coalesce(?10, '') "
-                                "AND coalesce(plan_deadline_day, '') = coalesce(?11, '') "
-                                "AND coalesce(plan_status, '') = coalesce(?13, '') "
-                                "AND (kind != 4 OR coalesce(plan_owners, '') = "
-                                "coalesce(?14, ''))",
-                                -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(
+        o->db, "SELECT id FROM updates WHERE " SAME_LINK " AND " SAME_UPDATE, -1, &st, NULL);
     if (rc != SQLITE_OK)
         return tkl_sqlite_errno(rc);
     bind_update(st, u);
@@ -94,19 +97,15 @@ int tkl_outbox_add_update(struct tkl_outbox *o, const struct tkl_update *u, int6
     return 0;
 }
 
-int tkl_outbox_link_updates(struct tkl_outbox *o, const char *action_id, const char *recipient,
-                            int64_t link_issued_at, int64_t *ret)
+int tkl_outbox_link_updates(struct tkl_outbox *o, const struct tkl_update *u, int64_t *ret)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->db,
-                                "SELECT count(*) FROM updates WHERE action_id = ?1 "
-                                "AND recipient = ?2 AND link_issued_at = ?3",
-                                -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(
+        o->db, "SELECT count(*) FROM updates WHERE " SAME_LINK " AND NOT (" SAME_UPDATE ")", -1,
+        &st, NULL);
     if (rc != SQLITE_OK)
         return tkl_sqlite_errno(rc);
-    tkl_db_bind_text(st, 1, action_id);
-    tkl_db_bind_text(st, 2, recipient);
-    sqlite3_bind_int64(st, 3, link_issued_at);
+    bind_update(st, u);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *ret = sqlite3_column_int64(st, 0);

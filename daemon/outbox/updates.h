@@ -27,12 +27,14 @@ int tkl_outbox_add_update(struct tkl_outbox *o, const struct tkl_update *u, int6
                           bool *ret_new);
 
 /*
- * How many updates were recorded through one link: of action_id by
- * recipient with a link issued at link_issued_at, into *ret. Returns 0 or
- * a negative errno (-EBUSY: try again).
+ * How many updates were recorded through u's link (u's action by u's
+ * recipient, with a link issued at u->link_issued_at), not counting one
+ * that records what u does, into *ret: the count a limit on the link
+ * compares, so that u pressed again once the limit is reached is still
+ * found recorded already. Returns 0 or a negative errno (-EBUSY: try
+ * again).
  */
-int tkl_outbox_link_updates(struct tkl_outbox *o, const char *action_id, const char *recipient,
-                            int64_t link_issued_at, int64_t *ret);
+int tkl_outbox_link_updates(struct tkl_outbox *o, const struct tkl_update *u, int64_t *ret);
 
 /*
  * The updates recorded in [since, until) (0 and INT64_MAX: all), of

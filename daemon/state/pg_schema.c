@@ -234,10 +234,18 @@ static const struct {
      "SELECT id, " TKL_PG_UPDATE_COLUMNS " FROM updates WHERE at >= $1::bigint AND at < $2::bigint"
      " AND ($3::text IS NULL OR action_id = $3) ORDER BY id",
      3},
+    /* the updates of a link less the one that records what the update
+     * given does (the same as TKL_PG_ADD_UPDATE's search) */
     {TKL_PG_LINK_UPDATES,
      "SELECT count(*) FROM updates WHERE action_id = $1 AND recipient = $2"
-     " AND link_issued_at = $3::bigint",
-     3},
+     " AND link_issued_at = $3::bigint AND NOT (kind = $4::integer"
+     " AND until_day IS NOT DISTINCT FROM $5::integer AND rag = $6::integer"
+     " AND coalesce(note, '') = coalesce($7, '')"
+     " AND coalesce(suggested_team, '') = coalesce($8, '')"
+     " AND plan_deadline_day IS NOT DISTINCT FROM $9::integer"
+     " AND coalesce(plan_status, '') = coalesce($10, '')"
+     " AND (kind <> 4 OR coalesce(plan_owners, '') = coalesce($11, '')))",
+     11},
     {TKL_PG_UPDATES_VERSION, "SELECT count(*) FROM updates", 0},
 };
 

@@ -1316,18 +1316,30 @@ static int pgs_updates(void *impl, const char *action_id, int64_t since, int64_t
     return finish(q, p, op_stmt(p, TKL_PG_UPDATES, 3, params));
 }
 
-static int pgs_link_updates(void *impl, const char *action_id, const char *recipient,
-                            int64_t link_issued_at, tkl_state_value_cb cb, void *data)
+static int pgs_link_updates(void *impl, const struct tkl_update *u, tkl_state_value_cb cb,
+                            void *data)
 {
     struct pgs *q = impl;
-    char t[24];
+    char kind[16], issued[24], until[16], rag[16], deadline[16];
     struct op *p = op_new(OP_VALUE, W_LINK_UPDATES, data);
     if (!p)
         return -ENOMEM;
     p->cb.value = cb;
-    snprintf(t, sizeof(t), "%" PRId64, link_issued_at);
-    const char *params[] = {action_id, recipient, t};
-    return finish(q, p, op_stmt(p, TKL_PG_LINK_UPDATES, 3, params));
+    snprintf(kind, sizeof(kind), "%d", (int)u->kind);
+    snprintf(issued, sizeof(issued), "%" PRId64, u->link_issued_at);
+    snprintf(rag, sizeof(rag), "%d", (int)u->rag);
+    const char *params[] = {u->action_id,
+                            u->recipient,
+                            issued,
+                            kind,
+                            day_param(u->until_day, until),
+                            rag,
+                            u->note,
+                            u->suggested_team,
+                            day_param(u->plan_deadline_day, deadline),
+                            u->plan_status,
+                            u->plan_owners};
+    return finish(q, p, op_stmt(p, TKL_PG_LINK_UPDATES, 11, params));
 }
 
 static int pgs_updates_version(void *impl, tkl_state_value_cb cb, void *data)

@@ -356,16 +356,15 @@ static int sq_updates(void *impl, const char *action_id, int64_t since, int64_t 
     return finish(q, p, tkl_outbox_updates(q->o, action_id, since, until, &p->updates));
 }
 
-static int sq_link_updates(void *impl, const char *action_id, const char *recipient,
-                           int64_t link_issued_at, tkl_state_value_cb cb, void *data)
+static int sq_link_updates(void *impl, const struct tkl_update *u, tkl_state_value_cb cb,
+                           void *data)
 {
     struct sq *q = impl;
     struct op *p = op_new(OP_VALUE, data);
     if (!p)
         return -ENOMEM;
     p->cb.value = cb;
-    return finish(q, p,
-                  tkl_outbox_link_updates(q->o, action_id, recipient, link_issued_at, &p->value));
+    return finish(q, p, tkl_outbox_link_updates(q->o, u, &p->value));
 }
 
 static int sq_updates_version(void *impl, tkl_state_value_cb cb, void *data)

@@ -140,10 +140,10 @@ int tkl_state_updates(struct tkl_state *st, const char *action_id, int64_t since
     return st->ops->updates(st->impl, action_id, since, until, cb, data);
 }
 
-int tkl_state_link_updates(struct tkl_state *st, const char *action_id, const char *recipient,
-                           int64_t link_issued_at, tkl_state_value_cb cb, void *data)
+int tkl_state_link_updates(struct tkl_state *st, const struct tkl_update *u, tkl_state_value_cb cb,
+                           void *data)
 {
-    return st->ops->link_updates(st->impl, action_id, recipient, link_issued_at, cb, data);
+    return st->ops->link_updates(st->impl, u, cb, data);
 }
 
 int tkl_state_updates_version(struct tkl_state *st, tkl_state_value_cb cb, void *data)

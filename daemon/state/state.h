@@ -120,8 +120,7 @@ struct tkl_state_ops {
     int (*add_update)(void *impl, const struct tkl_update *u, tkl_state_update_cb cb, void *data);
     int (*updates)(void *impl, const char *action_id, int64_t since, int64_t until,
                    tkl_state_updates_cb cb, void *data);
-    int (*link_updates)(void *impl, const char *action_id, const char *recipient,
-                        int64_t link_issued_at, tkl_state_value_cb cb, void *data);
+    int (*link_updates)(void *impl, const struct tkl_update *u, tkl_state_value_cb cb, void *data);
     int (*updates_version)(void *impl, tkl_state_value_cb cb, void *data);
     int (*commit)(void *impl);
     bool (*busy)(const void *impl);
@@ -263,10 +262,11 @@ int tkl_state_add_update(struct tkl_state *st, const struct tkl_update *u, tkl_s
 int tkl_state_updates(struct tkl_state *st, const char *action_id, int64_t since, int64_t until,
                       tkl_state_updates_cb cb, void *data);
 
-/* value: how many updates were recorded through one link (action_id by
- * recipient, with a link issued at link_issued_at). */
-int tkl_state_link_updates(struct tkl_state *st, const char *action_id, const char *recipient,
-                           int64_t link_issued_at, tkl_state_value_cb cb, void *data);
+/* value: how many updates were recorded through u's link (u's action by
+ * u's recipient, with a link issued at u->link_issued_at), not counting
+ * one that records what u does (tkl_outbox_link_updates). */
+int tkl_state_link_updates(struct tkl_state *st, const struct tkl_update *u, tkl_state_value_cb cb,
+                           void *data);
 
 /* value: a number that moves on whenever an update is recorded, by this
  * node or another (SQLite: the largest id; PostgreSQL: how many there are,

@@ -22,7 +22,8 @@
  * through the state, the update recorded with tkl_service_record_update,
  * and once durable, 303 See Other to the page. Repeating it records nothing more (?same=1). One
  * link records at most LINK_UPDATES_MAX updates, so that whoever holds it cannot grow the state
- * database (append-only) and the answers without end.
+ * database (append-only) and the answers without end; one of them repeated is still answered as
+ * recorded already (the count leaves it out), as after a "Not confirmed".
  *
  * Requests are limited per client address (GET and POST) and per token
  * (POST), answered 429 with Retry-After beyond. Every answer here is
@@ -1066,7 +1067,8 @@ static void on_post_recorded(void *data, int r, bool is_new)
     post_answer(data, r, is_new, true);
 }
 
-/* The link's count of updates: under the limit, the update is recorded. */
+/* The link's count of updates, less one that records what p->u does: under
+ * the limit, the update is recorded (or found recorded already). */
 static void on_link_counted(void *data, int r, int64_t used)
 {
     struct posting *p = data;
@@ -1109,9 +1111,7 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
     if (r == 0 && !(p->token = strdup(v->token)))
         r = -ENOMEM;
     if (r == 0)
-        r = s->state ? tkl_state_link_updates(s->state, u.action_id, u.recipient, u.link_issued_at,
-                                              on_link_counted, p)
-                     : -EAGAIN;
+        r = s->state ? tkl_state_link_updates(s->state, &p->u, on_link_counted, p) : -EAGAIN;
     if (r < 0) {
         posting_free(p);
         struct posting none = {.s = s};

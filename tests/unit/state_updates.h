@@ -80,12 +80,15 @@ static inline struct update_told updates_add(struct tkl_state *st, const struct 
     return t;
 }
 
-static inline int64_t updates_value(struct tkl_state *st, int link, updates_settle_fn settle)
+/* The updates version, or with link_of the count of its link's updates
+ * less itself. */
+static inline int64_t updates_value(struct tkl_state *st, const struct tkl_update *link_of,
+                                    updates_settle_fn settle)
 {
     struct told t = {0};
     inside = true;
-    if (link)
-        ck_assert_int_eq(tkl_state_link_updates(st, "A1", "hr@x", 900, on_value, &t), 0);
+    if (link_of)
+        ck_assert_int_eq(tkl_state_link_updates(st, link_of, on_value, &t), 0);
     else
         ck_assert_int_eq(tkl_state_updates_version(st, on_value, &t), 0);
     inside = false;
@@ -105,7 +108,7 @@ static inline void updates_contract(struct tkl_state *w, struct tkl_state *rd,
     struct tkl_update progress = updates_sample(TKL_UPDATE_PROGRESS);
     struct tkl_update bad = updates_sample(TKL_UPDATE_COMPLETE);
     bad.until_day = 19500; /* a "complete" with a snooze's day: refused */
-    int64_t v0 = updates_value(rd, 0, settle);
+    int64_t v0 = updates_value(rd, NULL, settle);
 
     struct update_told first = updates_add(w, &done, settle);
     ck_assert_int_eq(first.r, 0);
@@ -130,9 +133,17 @@ static inline void updates_contract(struct tkl_state *w, struct tkl_state *rd,
     ck_assert_int_ne(changed.id, first.id);
     ck_assert_int_eq(none.calls, 0);
 
-    int64_t v1 = updates_value(rd, 0, settle);
+    int64_t v1 = updates_value(rd, NULL, settle);
     ck_assert_int_ne(v1, v0);
-    ck_assert_int_eq(updates_value(rd, 1, settle), 4); /* through the link */
+    /* through the link: the four less the one given, when recorded */
+    struct tkl_update fifth = updates_sample(TKL_UPDATE_PROGRESS);
+    fifth.note = "Nearly done";
+    ck_assert_int_eq(updates_value(rd, &fifth, settle), 4);
+    ck_assert_int_eq(updates_value(rd, &progress, settle), 3);
+    ck_assert_int_eq(updates_value(rd, &done, settle), 3); /* "Delayed" */
+    struct tkl_update none_of_it = updates_sample(TKL_UPDATE_NOT_OURS);
+    none_of_it.plan_owners = "ICT"; /* not ours on another plan: its own */
+    ck_assert_int_eq(updates_value(rd, &none_of_it, settle), 4);
 
     struct update_told all = {0}, of = {0}, window = {0};
     inside = true;

@@ -607,7 +607,8 @@ END_TEST
 /* What one link can record is bounded: past 25 updates (each within the
  * rate limits), a link records nothing more, so whoever holds it cannot
  * fill the state database, and the memory the answers are built in,
- * without end. A newer link still works. */
+ * without end. The 25th pressed again (as after "Not confirmed") is still
+ * answered as recorded already. A newer link still works. */
 START_TEST(a_link_records_a_bounded_number_of_updates)
 {
     page_load();
@@ -624,6 +625,13 @@ START_TEST(a_link_records_a_bounded_number_of_updates)
             ck_assert(page_has(resp.body, "Use the link in a newer reminder"));
         tkl_http_response_free(&resp);
     }
+    ck_assert_uint_eq(n_updates(), 25);
+    page_post(&resp, path, (struct post_opts){.origin = ORIGIN, .at = now() + 60 * 25 + 30},
+              "token", token, "do", "progress", "rag", "green", "note", "note 24", NULL);
+    ck_assert_int_eq(resp.status, 303);
+    ck_assert_ptr_nonnull(resp.location);
+    ck_assert_ptr_nonnull(strstr(resp.location, "same=1"));
+    tkl_http_response_free(&resp);
     ck_assert_uint_eq(n_updates(), 25);
     path =
         path_by(&page_s.rt->links, id_of("Review the pay gap"), "hr", now(), now() + 45 * DAY_SEC);

@@ -236,24 +236,36 @@ START_TEST(the_table_is_append_only)
 END_TEST
 
 /* The updates recorded through one link: its action, recipient and issue
- * time; repeats that recorded nothing are not counted. */
+ * time; repeats that recorded nothing are not counted, nor the update the
+ * count is taken for when it is recorded already. */
 START_TEST(the_updates_of_one_link_are_counted)
 {
     int64_t id, n = -1;
     bool is_new;
-    ck_assert_int_eq(tkl_outbox_link_updates(o, "a1", "hr@example.org", 1000, &n), 0);
-    ck_assert_int_eq(n, 0);
     struct tkl_update a = note("a1", 2000, "one"), b = note("a1", 2100, "two");
     struct tkl_update other = note("a2", 2200, "elsewhere"), later = note("a1", 2300, "later");
+    struct tkl_update third = note("a1", 2400, "three"), ict = third;
     later.link_issued_at = 2250; /* a newer link */
+    ict.recipient = "ict@example.org";
+    ck_assert_int_eq(tkl_outbox_link_updates(o, &third, &n), 0);
+    ck_assert_int_eq(n, 0);
     ck_assert_int_eq(tkl_outbox_add_update(o, &a, &id, &is_new), 0);
     ck_assert_int_eq(tkl_outbox_add_update(o, &a, &id, &is_new), 0);
     ck_assert_int_eq(tkl_outbox_add_update(o, &b, &id, &is_new), 0);
     ck_assert_int_eq(tkl_outbox_add_update(o, &other, &id, &is_new), 0);
     ck_assert_int_eq(tkl_outbox_add_update(o, &later, &id, &is_new), 0);
-    ck_assert_int_eq(tkl_outbox_link_updates(o, "a1", "hr@example.org", 1000, &n), 0);
+    ck_assert_int_eq(tkl_outbox_link_updates(o, &third, &n), 0);
     ck_assert_int_eq(n, 2);
-    ck_assert_int_eq(tkl_outbox_link_updates(o, "a1", "ict@example.org", 1000, &n), 0);
+    /* a and b themselves: each counts the other only */
+    ck_assert_int_eq(tkl_outbox_link_updates(o, &a, &n), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(tkl_outbox_link_updates(o, &b, &n), 0);
+    ck_assert_int_eq(n, 1);
+    /* the same words on another day of the plan are another update */
+    a.plan_status = "Delayed";
+    ck_assert_int_eq(tkl_outbox_link_updates(o, &a, &n), 0);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(tkl_outbox_link_updates(o, &ict, &n), 0);
     ck_assert_int_eq(n, 0);
 }
 END_TEST
@@ -290,7 +302,8 @@ START_TEST(every_allocation_failure_is_clean)
     for (i = 1;; i++) {
         int64_t n = -1;
         alloc_fail_nth(i);
-        int r = tkl_outbox_link_updates(o, "a1", "hr@example.org", 1000, &n);
+        struct tkl_update other = note("a1", 3000, "another");
+        int r = tkl_outbox_link_updates(o, &other, &n);
         alloc_fail_nth(0);
         if (r == 0) {
             ck_assert_int_eq(n, 1);
