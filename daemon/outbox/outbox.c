@@ -201,9 +201,11 @@ int tkl_outbox_try_set_meta(struct tkl_outbox *o, const char *key, int64_t value
     return r;
 }
 
+static bool group_lost(struct tkl_outbox *o);
+
 int tkl_outbox_probe_write(struct tkl_outbox *o)
 {
-    if (o->group_open)
+    if (o->group_open && !group_lost(o))
         return 0; /* this connection holds the write lock */
     sqlite3_busy_timeout(o->db, 0);
     int rc = sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -256,10 +258,23 @@ static void group_end(struct tkl_outbox *o, int r)
         o->on_sync(o->on_sync_data, r);
 }
 
+/* Whether SQLite rolled the open group back by itself: an I/O error or
+ * out of memory in any statement, a read's included, ends the
+ * transaction. The group is then ended as failed (-EIO), its operations
+ * told, so that a later write opens a new group instead of committing on
+ * its own, outside any. */
+static bool group_lost(struct tkl_outbox *o)
+{
+    if (!o->group_open || !sqlite3_get_autocommit(o->db))
+        return false;
+    group_end(o, -EIO);
+    return true;
+}
+
 int tkl_db_write_begin(struct tkl_outbox *o, bool *ret_own)
 {
     *ret_own = false;
-    if (o->group_open)
+    if (o->group_open && !group_lost(o))
         return 0;
     int rc = sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
@@ -298,6 +313,8 @@ bool tkl_outbox_dirty(const struct tkl_outbox *o)
 
 int tkl_outbox_sync(struct tkl_outbox *o)
 {
+    if (group_lost(o))
+        return -EIO;
     if (!o->group_open)
         return 0;
     if (o->on_commit)

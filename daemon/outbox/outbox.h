@@ -58,7 +58,10 @@ void tkl_outbox_close(struct tkl_outbox *o);
  * notifier, an answer to a web client, a reminder taken off the schedule)
  * and the daemon syncs before its loop waits for events, so no group
  * stays open while the loop sleeps. A write that fails inside a group
- * undoes the whole group. Reads through o see the open group's writes;
+ * undoes the whole group; so does any statement (a read too) after which
+ * SQLite rolled the transaction back by itself (an I/O error, out of
+ * memory): the group is ended as failed (-EIO) at the next write or sync,
+ * and that write opens a new one. Reads through o see the open group's writes;
  * other processes see them once synced. Without grouping (the default)
  * each write is its own transaction, as before.
  */
@@ -76,8 +79,8 @@ int tkl_outbox_sync(struct tkl_outbox *o);
 
 /*
  * fn(data, r) is called each time a group ends: r == 0, committed; r < 0,
- * every write of the group undone (a failed commit, or a write that failed
- * inside it). NULL: nobody is told.
+ * every write of the group undone (a failed commit, a write that failed
+ * inside it, or a rollback SQLite made by itself). NULL: nobody is told.
  */
 void tkl_outbox_on_sync(struct tkl_outbox *o, void (*fn)(void *data, int r), void *data);
 

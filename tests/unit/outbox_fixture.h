@@ -77,6 +77,20 @@ static inline void tkl_outbox_empty(const char *dir)
     sqlite3_close(db);
 }
 
+/* A meta key of the outbox in dir written by another connection, so that
+ * the outbox's own connection reads its pages again from the files. */
+static inline void tkl_outbox_touched_by_other(const char *dir)
+{
+    char path[300];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('other', 1)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+}
+
 /* How many notices of the outbox in dir another process sees (a
  * connection of its own) where the SQL condition where holds. */
 static inline int64_t tkl_outbox_seen_by_others(const char *dir, const char *where)
@@ -97,8 +111,10 @@ static inline int64_t tkl_outbox_seen_by_others(const char *dir, const char *whe
 
 /* A full disk, on demand: while tkl_disk_full is set, every write and
  * sync SQLite makes through the default VFS fails with SQLITE_FULL, as
- * on a full file system (a COMMIT then fails and rolls back). */
-static int tkl_disk_full;
+ * on a full file system (a COMMIT then fails and rolls back). While
+ * tkl_disk_unreadable is set, every read fails with SQLITE_IOERR_READ, as
+ * on a failing disk (SQLite then rolls back the open transaction). */
+static int tkl_disk_full, tkl_disk_unreadable;
 static sqlite3_vfs tkl_full_vfs, *tkl_real_vfs;
 /* the unix VFS's method tables (a few kinds of file), and ours for each */
 static const sqlite3_io_methods *tkl_real_methods[4];
@@ -112,6 +128,11 @@ static const sqlite3_io_methods *tkl_real_of(sqlite3_file *f)
 static int tkl_full_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 {
     return tkl_disk_full ? SQLITE_FULL : tkl_real_of(f)->xWrite(f, p, n, off);
+}
+
+static int tkl_full_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
+{
+    return tkl_disk_unreadable ? SQLITE_IOERR_READ : tkl_real_of(f)->xRead(f, p, n, off);
 }
 
 static int tkl_full_sync(sqlite3_file *f, int flags)
@@ -133,6 +154,7 @@ static int tkl_full_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, in
         tkl_real_methods[i] = f->pMethods;
         tkl_full_methods[i] = *f->pMethods;
         tkl_full_methods[i].xWrite = tkl_full_write;
+        tkl_full_methods[i].xRead = tkl_full_read;
         tkl_full_methods[i].xSync = tkl_full_sync;
     }
     f->pMethods = &tkl_full_methods[i];

@@ -198,6 +198,62 @@ START_TEST(a_write_that_fails_in_a_group_undoes_the_group)
 }
 END_TEST
 
+/* A read that fails inside a group (a failing disk) makes SQLite roll the
+ * group back by itself: the group is told failed, and the writes after it
+ * go in a new group, durable together at its sync, not each on its own. */
+START_TEST(a_read_that_sqlite_rolls_back_ends_the_group)
+{
+    tkl_outbox_set_grouped(o, true);
+    tkl_outbox_on_sync(o, listener, NULL);
+    n_told = 0;
+    uint64_t a = put_to("a@example.org"), b = put_to("b@example.org");
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    /* another process writes: this connection's page cache is read again */
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 2);
+    tkl_outbox_touched_by_other(dir);
+    ck_assert_int_eq(tkl_outbox_mark_sending(o, a), 0); /* opens the group */
+    tkl_disk_unreadable = 1;
+    int64_t v = 0;
+    int r = tkl_outbox_get_meta(o, "last_run", &v);
+    tkl_disk_unreadable = 0;
+    ck_assert_int_eq(r, -EIO);
+    /* the next write ends the lost group, told, and opens a new one */
+    ck_assert_int_eq(tkl_outbox_mark_delivered(o, b, 1001, "250 ok"), 0);
+    ck_assert_int_eq(n_told, 2);
+    ck_assert_int_eq(told[1], -EIO);
+    ck_assert(tkl_outbox_dirty(o));
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "state = 1"), 0); /* not yet durable */
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    ck_assert_int_eq(n_told, 3);
+    ck_assert_int_eq(told[2], 0);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "state = 1"), 1);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "sending = 1"), 0); /* a's mark was undone */
+}
+END_TEST
+
+/* The same found at the sync: the group is told failed, nothing commits. */
+START_TEST(a_group_sqlite_rolled_back_fails_its_sync)
+{
+    tkl_outbox_set_grouped(o, true);
+    tkl_outbox_on_sync(o, listener, NULL);
+    n_told = 0;
+    uint64_t a = put_to("a@example.org");
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    tkl_outbox_touched_by_other(dir);
+    ck_assert_int_eq(tkl_outbox_mark_sending(o, a), 0);
+    tkl_disk_unreadable = 1;
+    int64_t v = 0;
+    int r = tkl_outbox_get_meta(o, "last_run", &v);
+    tkl_disk_unreadable = 0;
+    ck_assert_int_eq(r, -EIO);
+    ck_assert_int_eq(tkl_outbox_sync(o), -EIO);
+    ck_assert(!tkl_outbox_dirty(o));
+    ck_assert_int_eq(n_told, 2);
+    ck_assert_int_eq(told[1], -EIO);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "sending = 1"), 0);
+}
+END_TEST
+
 START_TEST(a_batch_reads_each_notice_whole_in_order)
 {
     uint64_t a = put_to("a@example.org"), b = put_to("b@example.org");
@@ -736,6 +792,8 @@ int main(void)
     tcase_add_test(tc, grouped_writes_are_durable_together_at_the_sync);
     tcase_add_test(tc, a_failed_commit_undoes_the_whole_group);
     tcase_add_test(tc, a_write_that_fails_in_a_group_undoes_the_group);
+    tcase_add_test(tc, a_read_that_sqlite_rolls_back_ends_the_group);
+    tcase_add_test(tc, a_group_sqlite_rolled_back_fails_its_sync);
     tcase_add_test(tc, a_batch_reads_each_notice_whole_in_order);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
