@@ -69,12 +69,10 @@ static int find_same(struct tkl_outbox *o, const struct tkl_update *u, int64_t *
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : tkl_sqlite_errno(rc);
 }
 
-int tkl_outbox_add_update(struct tkl_outbox *o, const struct tkl_update *u, int64_t *ret_id,
-                          bool *ret_new)
+/* The insert of tkl_outbox_add_update, in the write begun. */
+static int add_update(struct tkl_outbox *o, const struct tkl_update *u, int64_t *ret_id,
+                      bool *ret_new)
 {
-    int r = tkl_update_check(u);
-    if (r < 0)
-        return r;
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(o->db,
                                 "INSERT OR IGNORE INTO updates(" UPDATE_COLUMNS ") "
@@ -90,11 +88,24 @@ int tkl_outbox_add_update(struct tkl_outbox *o, const struct tkl_update *u, int6
     if (rc != SQLITE_DONE)
         return tkl_sqlite_errno(rc);
     /* ignored: the unique index found the same update */
+    int r;
     if (!inserted && (r = find_same(o, u, &id)) < 0)
         return r == -ENOENT ? -EIO : r;
     *ret_id = id;
     *ret_new = inserted;
     return 0;
+}
+
+int tkl_outbox_add_update(struct tkl_outbox *o, const struct tkl_update *u, int64_t *ret_id,
+                          bool *ret_new)
+{
+    int r = tkl_update_check(u);
+    if (r < 0)
+        return r;
+    bool own = false;
+    if ((r = tkl_db_write_begin(o, &own)) < 0)
+        return r;
+    return tkl_db_write_end(o, own, add_update(o, u, ret_id, ret_new));
 }
 
 int tkl_outbox_link_updates(struct tkl_outbox *o, const struct tkl_update *u, int64_t *ret)

@@ -19,7 +19,9 @@
  * suggested team) against the same plan (what tkl_update_holds compares:
  * the deadline's day, the status and, for "not ours", the owners) is not
  * written again; then *ret_new is false and *ret_id is the earlier row's.
- * Said again once the plan has changed, it is a new update. Returns 0,
+ * Said again once the plan has changed, it is a new update. The write
+ * joins the open group, as the outbox's others do (tkl_outbox_set_grouped).
+ * Returns 0,
  * -EINVAL (tkl_update_check refused it), -EBUSY or another negative
  * errno.
  */

@@ -109,8 +109,11 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  * TKL_PG_NOTIFY_UPDATED: $1 the payload; NOTIFY TKL_PG_UPDATED_CHANNEL.
  * TKL_PG_UPDATES: $1 since, $2 until, $3 action_id or NULL (all). One row
  *   per update, oldest first: id, then the columns of $1..$14 above.
- * TKL_PG_LINK_UPDATES: $1 action_id, $2 recipient, $3 link_issued_at. One
- *   row: how many updates were recorded through that link.
+ * TKL_PG_LINK_UPDATES: $1 action_id, $2 recipient, $3 link_issued_at (the
+ *   link), then of an update through it $4 kind, $5 until_day, $6 rag, $7
+ *   note, $8 suggested_team, $9 plan_deadline_day, $10 plan_status, $11
+ *   plan_owners. One row: how many updates were recorded through that link,
+ *   less the one that records what that update does, if there is one.
  * TKL_PG_UPDATES_VERSION: one row: how many updates there are (the table
  *   is append-only, so the count moves on with every commit that adds one,
  *   whatever order the ids were taken in).

@@ -1,6 +1,7 @@
 #include "arena.h"
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,8 @@
 
 struct tkl_arena_chunk {
     struct tkl_arena_chunk *next;
-    size_t size;
+    size_t size; /* of data */
+    bool mapped; /* mapped on its own (chunk_new), not malloc'd */
     alignas(max_align_t) char data[];
 };
 
@@ -19,12 +21,14 @@ struct tkl_arena_chunk {
 #define CHUNK_MAX ((size_t)4 << 20)
 
 /* A transparent huge page (x86-64, arm64 with 4 KiB pages). Once an arena
- * holds HUGE_AFTER bytes, its further chunks are aligned to one and the
- * kernel is advised to back them with huge pages: a large load then takes
- * a page fault every 2 MiB of text instead of every 4 KiB. What that can
- * leave resident and unused is the part of the last huge page not
- * written: under 2 MiB, against the 8 MiB or more the arena holds. A
- * smaller plan (under about 200,000 rows) is left as it was. */
+ * holds HUGE_AFTER bytes, its further chunks are mapped on their own,
+ * aligned to one, and the kernel is advised to back them with huge pages:
+ * a large load then takes a page fault every 2 MiB of text instead of
+ * every 4 KiB. What that can leave resident and unused is the unwritten
+ * part of the last chunk's two huge pages (objects are put from a chunk's
+ * start, texts from its end): under 4 MiB, against the 8 MiB or more the
+ * arena holds. A smaller plan (under about 200,000 rows) is left as it
+ * was. Mapped apart from malloc's heap, the advice leaves with the chunk. */
 #define HUGE_PAGE  ((size_t)2 << 20)
 #define HUGE_AFTER (2 * CHUNK_MAX)
 
@@ -33,17 +37,40 @@ struct tkl_arena_chunk {
 static struct tkl_arena_chunk *chunk_new(const struct tkl_arena *a, size_t room)
 {
     size_t size = sizeof(struct tkl_arena_chunk) + room;
-    if (a->held < HUGE_AFTER || size % HUGE_PAGE)
-        return malloc(size);
-    void *p;
-    if (posix_memalign(&p, HUGE_PAGE, size))
+    struct tkl_arena_chunk *c;
+    if (a->held < HUGE_AFTER || size % HUGE_PAGE) {
+        if ((c = malloc(size)))
+            c->mapped = false;
+        return c;
+    }
+    /* a huge page more than needed, then the parts outside the aligned
+     * chunk given back (munmap of whole pages of a mapping of ours: it
+     * cannot fail) */
+    size_t span = size + HUGE_PAGE;
+    char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
         return NULL;
+    char *start = m + (HUGE_PAGE - (uintptr_t)m % HUGE_PAGE) % HUGE_PAGE;
+    if (start > m)
+        (void)munmap(m, (size_t)(start - m));
+    if (start + size < m + span)
+        (void)munmap(start + size, (size_t)(m + span - (start + size)));
 #ifdef MADV_HUGEPAGE
     /* advice: a kernel without huge pages refuses it (EINVAL) and the
      * chunk is used as it is */
-    (void)madvise(p, size, MADV_HUGEPAGE);
+    (void)madvise(start, size, MADV_HUGEPAGE);
 #endif
-    return p;
+    c = (struct tkl_arena_chunk *)start;
+    c->mapped = true;
+    return c;
+}
+
+static void chunk_free(struct tkl_arena_chunk *c)
+{
+    if (!c->mapped)
+        free(c);
+    else
+        (void)munmap(c, sizeof(*c) + c->size); /* all of it, as mapped */
 }
 
 static char empty_text[1];
@@ -182,7 +209,7 @@ void tkl_arena_free(struct tkl_arena *a)
 {
     while (a->chunks) {
         struct tkl_arena_chunk *next = a->chunks->next;
-        free(a->chunks);
+        chunk_free(a->chunks);
         a->chunks = next;
     }
     free(a->interned);

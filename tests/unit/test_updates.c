@@ -23,6 +23,8 @@ static struct tkl_outbox *o;
 static void setup(void)
 {
     tkl_sqlite_alloc_fail_install();
+    tkl_disk_full_install();
+    tkl_disk_full = 0;
     tkl_outbox_dir(dir, sizeof(dir), "updates");
     char *err = NULL;
     ck_assert_int_eq(tkl_outbox_open(dir, &o, &err), 0);
@@ -270,6 +272,54 @@ START_TEST(the_updates_of_one_link_are_counted)
 }
 END_TEST
 
+/* How many updates another connection sees in the outbox of dir. */
+static int64_t updates_seen_by_others(void)
+{
+    char path[300];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM updates", -1, &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* In the daemon's grouped outbox an update is one of the group's writes:
+ * durable at its sync, undone with it, never committed on its own. */
+START_TEST(an_update_joins_the_open_group)
+{
+    tkl_outbox_set_grouped(o, true);
+    struct tkl_update a = note("a1", 2000, "one"), b = note("a1", 2100, "two");
+    int64_t id = 0, n = 0;
+    bool is_new = false;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &a, &id, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert(tkl_outbox_dirty(o));
+    ck_assert_int_eq(updates_seen_by_others(), 0); /* not yet durable */
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    ck_assert_int_eq(updates_seen_by_others(), 1);
+    /* a group whose commit fails takes its update with it */
+    ck_assert_int_eq(tkl_outbox_add_update(o, &b, &id, &is_new), 0);
+    ck_assert(is_new);
+    tkl_disk_full = 1;
+    int r = tkl_outbox_sync(o);
+    tkl_disk_full = 0;
+    ck_assert_int_eq(r, -ENOSPC);
+    ck_assert_int_eq(updates_seen_by_others(), 1);
+    ck_assert_int_eq(tkl_outbox_link_updates(o, &a, &n), 0);
+    ck_assert_int_eq(n, 0); /* b is not there, for this connection either */
+    ck_assert_int_eq(tkl_outbox_add_update(o, &b, &id, &is_new), 0);
+    ck_assert(is_new); /* so it is recorded when said again */
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    ck_assert_int_eq(updates_seen_by_others(), 2);
+}
+END_TEST
+
 START_TEST(every_allocation_failure_is_clean)
 {
     struct tkl_update u = note("a1", 2000, "a note");
@@ -327,6 +377,7 @@ int main(void)
     tcase_add_test(tc, updates_read_back_whole_by_action_and_period);
     tcase_add_test(tc, the_table_is_append_only);
     tcase_add_test(tc, the_updates_of_one_link_are_counted);
+    tcase_add_test(tc, an_update_joins_the_open_group);
     tcase_add_test(tc, every_allocation_failure_is_clean);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
