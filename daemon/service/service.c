@@ -1993,6 +1993,12 @@ static void on_recorded(void *data, int r, int64_t id, bool is_new)
                         id, u->recipient, u->action_id, u->team_id ? u->team_id : "their team", why,
                         NOT_OURS_TELL_DAYS);
     }
+    /* undone: a read of the updates made in its group (this connection's,
+     * or the same PostgreSQL transaction) may have seen it, and a later
+     * update can take its id, so the version alone would not tell; the
+     * next queue round reads them all again */
+    if (r < 0)
+        s->answers_stale = true;
     if (rec->cb)
         rec->cb(rec->data, r, is_new);
     tkl_update_free(&rec->u);

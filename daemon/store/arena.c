@@ -44,8 +44,9 @@ static struct tkl_arena_chunk *chunk_new(const struct tkl_arena *a, size_t room)
         return c;
     }
     /* a huge page more than needed, then the parts outside the aligned
-     * chunk given back (munmap of whole pages of a mapping of ours: it
-     * cannot fail) */
+     * chunk given back: whole pages of a mapping of ours, so munmap fails
+     * only when splitting it would pass vm.max_map_count, and then those
+     * pages, never touched, stay mapped but not resident */
     size_t span = size + HUGE_PAGE;
     char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
@@ -70,7 +71,7 @@ static void chunk_free(struct tkl_arena_chunk *c)
     if (!c->mapped)
         free(c);
     else
-        (void)munmap(c, sizeof(*c) + c->size); /* all of it, as mapped */
+        (void)munmap(c, sizeof(*c) + c->size); /* all of it, as mapped (see chunk_new) */
 }
 
 static char empty_text[1];
