@@ -15,8 +15,7 @@
 /* below this, a few page faults cost less than the advice */
 #define PREFAULT_MIN ((size_t)1 << 20)
 
-/* a transparent huge page (x86-64, arm64 with 4 KiB pages) */
-#define HUGE_PAGE ((uintptr_t)2 << 20)
+#define HUGE_PAGE ((uintptr_t)TKL_MEM_HUGE_PAGE)
 
 void tkl_mem_prefault(void *block, size_t len)
 {
@@ -49,4 +48,35 @@ void tkl_mem_prefault(void *block, size_t len)
 #ifdef MADV_POPULATE_WRITE
     (void)madvise(start, span, MADV_POPULATE_WRITE);
 #endif
+}
+
+void *tkl_mem_map_huge(size_t size)
+{
+    if (!size || size % TKL_MEM_HUGE_PAGE || size > SIZE_MAX - TKL_MEM_HUGE_PAGE)
+        return NULL;
+    /* a huge page more than needed, then the parts outside the aligned
+     * block given back: whole pages of a mapping of ours, so munmap fails
+     * only when splitting it would pass vm.max_map_count, and then those
+     * pages, never touched, stay mapped but not resident */
+    size_t span = size + TKL_MEM_HUGE_PAGE;
+    char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    char *start = m + (HUGE_PAGE - (uintptr_t)m % HUGE_PAGE) % HUGE_PAGE;
+    if (start > m)
+        (void)munmap(m, (size_t)(start - m));
+    if (start + size < m + span)
+        (void)munmap(start + size, (size_t)(m + span - (start + size)));
+#ifdef MADV_HUGEPAGE
+    /* advice: a kernel without huge pages refuses it (EINVAL), and the
+     * block is used as it is */
+    (void)madvise(start, size, MADV_HUGEPAGE);
+#endif
+    return start;
+}
+
+void tkl_mem_unmap(void *block, size_t size)
+{
+    if (block)
+        (void)munmap(block, size); /* see tkl_mem_map_huge for its one failure */
 }

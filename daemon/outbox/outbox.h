@@ -61,9 +61,9 @@ void tkl_outbox_close(struct tkl_outbox *o);
  * undoes the whole group; so does any statement (a read too) after which
  * SQLite rolled the transaction back by itself (an I/O error, out of
  * memory): the group is ended as failed (-EIO) at the next write or sync,
- * and that write opens a new one. Reads through o see the open group's writes;
- * other processes see them once synced. Without grouping (the default)
- * each write is its own transaction, as before.
+ * and that write opens a new one. Reads through o see the open group's
+ * writes; other processes see them once synced. Without grouping (the
+ * default) each write is its own transaction, as before.
  */
 void tkl_outbox_set_grouped(struct tkl_outbox *o, bool grouped);
 

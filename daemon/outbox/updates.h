@@ -21,9 +21,8 @@
  * written again; then *ret_new is false and *ret_id is the earlier row's.
  * Said again once the plan has changed, it is a new update. The write
  * joins the open group, as the outbox's others do (tkl_outbox_set_grouped).
- * Returns 0,
- * -EINVAL (tkl_update_check refused it), -EBUSY or another negative
- * errno.
+ * Returns 0, -EINVAL (tkl_update_check refused it), -EBUSY or another
+ * negative errno.
  */
 int tkl_outbox_add_update(struct tkl_outbox *o, const struct tkl_update *u, int64_t *ret_id,
                           bool *ret_new);

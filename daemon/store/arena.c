@@ -5,7 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+
+#include "../core/mem.h"
 
 struct tkl_arena_chunk {
     struct tkl_arena_chunk *next;
@@ -20,16 +21,13 @@ struct tkl_arena_chunk {
 #define CHUNK_MIN ((size_t)64 << 10)
 #define CHUNK_MAX ((size_t)4 << 20)
 
-/* A transparent huge page (x86-64, arm64 with 4 KiB pages). Once an arena
- * holds HUGE_AFTER bytes, its further chunks are mapped on their own,
- * aligned to one, and the kernel is advised to back them with huge pages:
- * a large load then takes a page fault every 2 MiB of text instead of
- * every 4 KiB. What that can leave resident and unused is the unwritten
- * part of the last chunk's two huge pages (objects are put from a chunk's
- * start, texts from its end): under 4 MiB, against the 8 MiB or more the
- * arena holds. A smaller plan (under about 200,000 rows) is left as it
- * was. Mapped apart from malloc's heap, the advice leaves with the chunk. */
-#define HUGE_PAGE  ((size_t)2 << 20)
+/* Once an arena holds HUGE_AFTER bytes, its further chunks are mapped on
+ * their own in huge pages (tkl_mem_map_huge): a large load then takes a
+ * page fault every 2 MiB of text instead of every 4 KiB. What that can
+ * leave resident and unused is the unwritten part of the last chunk's two
+ * huge pages (objects are put from a chunk's start, texts from its end):
+ * under 4 MiB, against the 8 MiB or more the arena holds. A smaller plan
+ * (under about 200,000 rows) is left as it was. */
 #define HUGE_AFTER (2 * CHUNK_MAX)
 
 /* A chunk of room bytes of data (sizeof header + room bytes in all), or
@@ -38,40 +36,22 @@ static struct tkl_arena_chunk *chunk_new(const struct tkl_arena *a, size_t room)
 {
     size_t size = sizeof(struct tkl_arena_chunk) + room;
     struct tkl_arena_chunk *c;
-    if (a->held < HUGE_AFTER || size % HUGE_PAGE) {
+    if (a->held < HUGE_AFTER || size % TKL_MEM_HUGE_PAGE) {
         if ((c = malloc(size)))
             c->mapped = false;
         return c;
     }
-    /* a huge page more than needed, then the parts outside the aligned
-     * chunk given back: whole pages of a mapping of ours, so munmap fails
-     * only when splitting it would pass vm.max_map_count, and then those
-     * pages, never touched, stay mapped but not resident */
-    size_t span = size + HUGE_PAGE;
-    char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        return NULL;
-    char *start = m + (HUGE_PAGE - (uintptr_t)m % HUGE_PAGE) % HUGE_PAGE;
-    if (start > m)
-        (void)munmap(m, (size_t)(start - m));
-    if (start + size < m + span)
-        (void)munmap(start + size, (size_t)(m + span - (start + size)));
-#ifdef MADV_HUGEPAGE
-    /* advice: a kernel without huge pages refuses it (EINVAL) and the
-     * chunk is used as it is */
-    (void)madvise(start, size, MADV_HUGEPAGE);
-#endif
-    c = (struct tkl_arena_chunk *)start;
-    c->mapped = true;
+    if ((c = tkl_mem_map_huge(size)))
+        c->mapped = true;
     return c;
 }
 
 static void chunk_free(struct tkl_arena_chunk *c)
 {
-    if (!c->mapped)
-        free(c);
+    if (c->mapped)
+        tkl_mem_unmap(c, sizeof(*c) + c->size); /* all of it, as mapped */
     else
-        (void)munmap(c, sizeof(*c) + c->size); /* all of it, as mapped (see chunk_new) */
+        free(c);
 }
 
 static char empty_text[1];

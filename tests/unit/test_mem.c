@@ -1,6 +1,7 @@
 /* Tests for daemon/core/mem.c: advice that maps the pages of a large block
  * ahead of its writes, keeps the block one mapping (so realloc may still
- * grow it in place), and never changes what memory holds. */
+ * grow it in place), and never changes what memory holds; blocks mapped on
+ * their own for huge pages. */
 #include <check.h>
 #include <malloc.h>
 
@@ -187,6 +188,51 @@ START_TEST(small_blocks_and_null_are_left_alone)
 }
 END_TEST
 
+/* The VmFlags line of the mapping of /proc/self/smaps that starts at p,
+ * into line; false when no mapping starts there. */
+static bool vm_flags(const void *p, char *line, size_t size)
+{
+    char want[32];
+    snprintf(want, sizeof(want), "%lx-", (unsigned long)(uintptr_t)p);
+    FILE *f = fopen("/proc/self/smaps", "r");
+    ck_assert_ptr_nonnull(f);
+    bool in = false, found = false;
+    while (!found && fgets(line, (int)size, f)) {
+        if (strchr(line, '-') && strncmp(line, want, strlen(want)) == 0)
+            in = true;
+        else if (in && strncmp(line, "VmFlags:", 8) == 0)
+            found = true;
+    }
+    fclose(f);
+    return found;
+}
+
+/* A block mapped for huge pages: aligned to one, zero, writable, a mapping
+ * of its own the kernel holds the advice for (where it has huge pages),
+ * and gone once unmapped. Sizes that are not whole huge pages are
+ * refused. */
+START_TEST(a_huge_block_is_aligned_zero_and_advised)
+{
+    size_t size = 2 * TKL_MEM_HUGE_PAGE;
+    unsigned char *p = tkl_mem_map_huge(size);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq((uintptr_t)p % TKL_MEM_HUGE_PAGE, 0);
+    for (size_t i = 0; i < size; i += 4093)
+        ck_assert_uint_eq(p[i], 0);
+    memset(p, 0x5a, size);
+    ck_assert_uint_eq(p[size - 1], 0x5a);
+    char line[512];
+    ck_assert(vm_flags(p, line, sizeof(line)));
+    if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0)
+        ck_assert_ptr_nonnull(strstr(line, " hg"));
+    tkl_mem_unmap(p, size);
+    ck_assert(!vm_flags(p, line, sizeof(line)));
+    ck_assert_ptr_null(tkl_mem_map_huge(0));
+    ck_assert_ptr_null(tkl_mem_map_huge(TKL_MEM_HUGE_PAGE + 4096));
+    tkl_mem_unmap(NULL, size);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("mem");
@@ -195,6 +241,7 @@ int main(void)
     tcase_add_test(tc, a_large_block_stays_one_mapping);
     tcase_add_test(tc, what_memory_holds_is_kept);
     tcase_add_test(tc, small_blocks_and_null_are_left_alone);
+    tcase_add_test(tc, a_huge_block_is_aligned_zero_and_advised);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
