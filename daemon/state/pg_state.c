@@ -1268,11 +1268,43 @@ static const char *day_param(int32_t day, char buf[16])
     return buf;
 }
 
+/* The numbers of an update as parameters' texts. */
+struct update_numbers {
+    char kind[16], at[24], issued[24], until[16], rag[16], deadline[16];
+};
+
+/* u's columns as parameters, in TKL_PG_UPDATE_COLUMNS' order ($1..$14),
+ * their numbers written into n. */
+static void update_params(const struct tkl_update *u, struct update_numbers *n,
+                          const char *params[14])
+{
+    snprintf(n->kind, sizeof(n->kind), "%d", (int)u->kind);
+    snprintf(n->at, sizeof(n->at), "%" PRId64, u->at);
+    snprintf(n->issued, sizeof(n->issued), "%" PRId64, u->link_issued_at);
+    snprintf(n->rag, sizeof(n->rag), "%d", (int)u->rag);
+    const char *v[14] = {u->action_id,
+                         u->recipient,
+                         u->team_id,
+                         n->kind,
+                         n->at,
+                         n->issued,
+                         day_param(u->until_day, n->until),
+                         n->rag,
+                         u->note,
+                         u->suggested_team,
+                         day_param(u->plan_deadline_day, n->deadline),
+                         u->plan_deadline_text,
+                         u->plan_status,
+                         u->plan_owners};
+    memcpy(params, v, sizeof(v));
+}
+
 static int pgs_add_update(void *impl, const struct tkl_update *u, tkl_state_update_cb cb,
                           void *data)
 {
     struct pgs *q = impl;
-    char kind[16], at[24], issued[24], until[16], rag[16], deadline[16];
+    struct update_numbers n;
+    const char *params[14];
     int r = tkl_update_check(u);
     if (r < 0)
         return r;
@@ -1280,24 +1312,7 @@ static int pgs_add_update(void *impl, const struct tkl_update *u, tkl_state_upda
     if (!p)
         return -ENOMEM;
     p->cb.update = cb;
-    snprintf(kind, sizeof(kind), "%d", (int)u->kind);
-    snprintf(at, sizeof(at), "%" PRId64, u->at);
-    snprintf(issued, sizeof(issued), "%" PRId64, u->link_issued_at);
-    snprintf(rag, sizeof(rag), "%d", (int)u->rag);
-    const char *params[] = {u->action_id,
-                            u->recipient,
-                            u->team_id,
-                            kind,
-                            at,
-                            issued,
-                            day_param(u->until_day, until),
-                            rag,
-                            u->note,
-                            u->suggested_team,
-                            day_param(u->plan_deadline_day, deadline),
-                            u->plan_deadline_text,
-                            u->plan_status,
-                            u->plan_owners};
+    update_params(u, &n, params);
     return finish(q, p, op_stmt(p, TKL_PG_ADD_UPDATE, 14, params));
 }
 
@@ -1320,25 +1335,15 @@ static int pgs_link_updates(void *impl, const struct tkl_update *u, tkl_state_va
                             void *data)
 {
     struct pgs *q = impl;
-    char kind[16], issued[24], until[16], rag[16], deadline[16];
+    struct update_numbers n;
+    const char *c[14];
     struct op *p = op_new(OP_VALUE, W_LINK_UPDATES, data);
     if (!p)
         return -ENOMEM;
     p->cb.value = cb;
-    snprintf(kind, sizeof(kind), "%d", (int)u->kind);
-    snprintf(issued, sizeof(issued), "%" PRId64, u->link_issued_at);
-    snprintf(rag, sizeof(rag), "%d", (int)u->rag);
-    const char *params[] = {u->action_id,
-                            u->recipient,
-                            issued,
-                            kind,
-                            day_param(u->until_day, until),
-                            rag,
-                            u->note,
-                            u->suggested_team,
-                            day_param(u->plan_deadline_day, deadline),
-                            u->plan_status,
-                            u->plan_owners};
+    update_params(u, &n, c);
+    /* the link ($1 to $3), then what the update does ($4 to $11) */
+    const char *params[] = {c[0], c[1], c[5], c[3], c[6], c[7], c[8], c[9], c[10], c[12], c[13]};
     return finish(q, p, op_stmt(p, TKL_PG_LINK_UPDATES, 11, params));
 }
 

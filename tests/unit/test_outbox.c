@@ -198,6 +198,20 @@ START_TEST(a_write_that_fails_in_a_group_undoes_the_group)
 }
 END_TEST
 
+/* Opens a group with a's sending mark, then loses it: another process's
+ * write makes this connection read its pages again, and that read fails
+ * (a failing disk), so SQLite rolls the group back by itself. */
+static void lose_a_group(uint64_t a)
+{
+    tkl_outbox_touched_by_other(dir);
+    ck_assert_int_eq(tkl_outbox_mark_sending(o, a), 0); /* opens the group */
+    tkl_disk_unreadable = 1;
+    int64_t v = 0;
+    int r = tkl_outbox_get_meta(o, "last_run", &v);
+    tkl_disk_unreadable = 0;
+    ck_assert_int_eq(r, -EIO);
+}
+
 /* A read that fails inside a group (a failing disk) makes SQLite roll the
  * group back by itself: the group is told failed, and the writes after it
  * go in a new group, durable together at its sync, not each on its own. */
@@ -208,15 +222,8 @@ START_TEST(a_read_that_sqlite_rolls_back_ends_the_group)
     n_told = 0;
     uint64_t a = put_to("a@example.org"), b = put_to("b@example.org");
     ck_assert_int_eq(tkl_outbox_sync(o), 0);
-    /* another process writes: this connection's page cache is read again */
     ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 2);
-    tkl_outbox_touched_by_other(dir);
-    ck_assert_int_eq(tkl_outbox_mark_sending(o, a), 0); /* opens the group */
-    tkl_disk_unreadable = 1;
-    int64_t v = 0;
-    int r = tkl_outbox_get_meta(o, "last_run", &v);
-    tkl_disk_unreadable = 0;
-    ck_assert_int_eq(r, -EIO);
+    lose_a_group(a);
     /* the next write ends the lost group, told, and opens a new one */
     ck_assert_int_eq(tkl_outbox_mark_delivered(o, b, 1001, "250 ok"), 0);
     ck_assert_int_eq(n_told, 2);
@@ -239,13 +246,7 @@ START_TEST(a_group_sqlite_rolled_back_fails_its_sync)
     n_told = 0;
     uint64_t a = put_to("a@example.org");
     ck_assert_int_eq(tkl_outbox_sync(o), 0);
-    tkl_outbox_touched_by_other(dir);
-    ck_assert_int_eq(tkl_outbox_mark_sending(o, a), 0);
-    tkl_disk_unreadable = 1;
-    int64_t v = 0;
-    int r = tkl_outbox_get_meta(o, "last_run", &v);
-    tkl_disk_unreadable = 0;
-    ck_assert_int_eq(r, -EIO);
+    lose_a_group(a);
     ck_assert_int_eq(tkl_outbox_sync(o), -EIO);
     ck_assert(!tkl_outbox_dirty(o));
     ck_assert_int_eq(n_told, 2);
