@@ -1303,7 +1303,7 @@ static int pgs_add_update(void *impl, const struct tkl_update *u, tkl_state_upda
                           void *data)
 {
     struct pgs *q = impl;
-    struct update_numbers n;
+    struct update_numbers n = {0};
     const char *params[14];
     int r = tkl_update_check(u);
     if (r < 0)
@@ -1335,7 +1335,7 @@ static int pgs_link_updates(void *impl, const struct tkl_update *u, tkl_state_va
                             void *data)
 {
     struct pgs *q = impl;
-    struct update_numbers n;
+    struct update_numbers n = {0};
     const char *c[14];
     struct op *p = op_new(OP_VALUE, W_LINK_UPDATES, data);
     if (!p)
