@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SECRET_MAX 65536
@@ -16,14 +17,41 @@ static void wipe_free(char *buf, size_t len)
     free(buf);
 }
 
+/* Grows buf to cap bytes (at most SECRET_MAX + 1), wiping what the old
+ * block held: a secret leaves no copy behind in freed memory. */
+static int grow(char **buf, size_t len, size_t *cap)
+{
+    size_t want = *cap * 2 > SECRET_MAX + 1 ? SECRET_MAX + 1 : *cap * 2;
+    char *n = malloc(want);
+    if (!n)
+        return -ENOMEM;
+    memcpy(n, *buf, len);
+    wipe_free(*buf, len);
+    *buf = n;
+    *cap = want;
+    return 0;
+}
+
+/* Reads fd whole into a block sized to the file (a secret is a few bytes:
+ * reading thousands of destinations' files must not touch 64 KiB each). */
 static int read_all(int fd, bool lines, char **ret)
 {
-    char *buf = malloc(SECRET_MAX + 1);
-    size_t len = 0;
+    struct stat st;
+    size_t cap = 256, len = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)cap)
+        cap = st.st_size < SECRET_MAX ? (size_t)st.st_size + 2 : SECRET_MAX + 1;
+    char *buf = malloc(cap);
     if (!buf)
         return -ENOMEM;
     for (;;) {
-        ssize_t n = read(fd, buf + len, SECRET_MAX + 1 - len);
+        if (len == cap) {
+            int r = cap > SECRET_MAX ? -EFBIG : grow(&buf, len, &cap);
+            if (r < 0) {
+                wipe_free(buf, len);
+                return r;
+            }
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -39,6 +67,7 @@ static int read_all(int fd, bool lines, char **ret)
             return -EFBIG;
         }
     }
+    /* len < cap: a full block grows before the read that finds the end */
     buf[len] = '\0';
     if (!lines && len && buf[len - 1] == '\n')
         buf[--len] = '\0';

@@ -10,7 +10,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/secret.h"
 
@@ -169,6 +173,51 @@ START_TEST(sizes_up_to_64_kib_are_read)
 }
 END_TEST
 
+/* Writes n bytes of 'p' into the FIFO dir/name from a child process. */
+static pid_t fifo_writer(const char *name, size_t n)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(path, O_WRONLY);
+        char block[4096];
+        memset(block, 'p', sizeof(block));
+        for (size_t done = 0; fd >= 0 && done < n;) {
+            size_t k = n - done < sizeof(block) ? n - done : sizeof(block);
+            ssize_t w = write(fd, block, k);
+            if (w <= 0)
+                break;
+            done += (size_t)w;
+        }
+        _exit(0);
+    }
+    return pid;
+}
+
+/* A pipe has no size to read ahead of time: the block grows as it fills,
+ * to the same limit as a file's. */
+START_TEST(a_secret_of_unknown_size_is_read_whole)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    size_t sizes[] = {1, 255, 256, 257, 5000, 65536};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++) {
+        pid_t pid = fifo_writer("fifo", sizes[i]);
+        char *s = must_read(dir, "fifo");
+        ck_assert_uint_eq(strlen(s), sizes[i]);
+        ck_assert_uint_eq(strspn(s, "p"), sizes[i]);
+        tkl_secret_free(s);
+        ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+    }
+    pid_t pid = fifo_writer("fifo", 65537);
+    ck_assert_int_eq(must_fail(dir, "fifo"), -EFBIG);
+    ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+}
+END_TEST
+
 START_TEST(what_cannot_be_read_is_an_error)
 {
     ck_assert_int_eq(must_fail(dir, "missing"), -ENOENT);
@@ -226,6 +275,7 @@ int main(void)
     tcase_add_test(tc, one_trailing_line_break_is_removed);
     tcase_add_test(tc, a_text_secret_keeps_its_lines);
     tcase_add_test(tc, sizes_up_to_64_kib_are_read);
+    tcase_add_test(tc, a_secret_of_unknown_size_is_read_whole);
     tcase_add_test(tc, what_cannot_be_read_is_an_error);
     tcase_add_test(tc, a_secret_never_reaches_an_error_text);
     suite_add_tcase(s, tc);
