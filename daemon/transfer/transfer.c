@@ -1,6 +1,8 @@
 #include "transfer.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -15,26 +17,59 @@
  * connections the next burst could reuse. */
 #define MAX_IDLE_CONNECTIONS 256L
 
+/*
+ * Threads: the caller's loop thread (add, cancel, running, close and every
+ * done()) and the transfer thread, which alone touches the multi handle,
+ * its loop and the handles on it. They share the queues below under
+ * t->lock. A job moves QUEUED (in t->adds) -> RUNNING (on the transfer
+ * thread's list) -> DONE (in t->finished) and is freed on the loop thread,
+ * after its done() was called or when it is cancelled.
+ */
+enum job_state { QUEUED, RUNNING, DONE, REMOVED };
+
 struct job {
     CURL *easy;
     tkl_transfer_done_fn done;
     void *data;
-    struct job *prev, *next;
+    struct job *prev, *next;   /* the loop thread's list of live jobs */
+    struct job *qnext;         /* t->adds or t->finished, under t->lock */
+    struct job *rprev, *rnext; /* the transfer thread's running list */
+    enum job_state state;      /* under t->lock */
+    bool cancel;               /* under t->lock: remove it from the multi */
+    int code;                  /* CURLcode, once DONE */
+};
+
+struct queue {
+    struct job *head, *tail;
 };
 
 struct tkl_transfers {
+    /* the loop thread's */
     uv_loop_t *loop;
-    CURLM *multi;
-    uv_timer_t timer;
-    struct job *jobs;
-    struct sock *socks; /* polls not yet closing */
+    uv_async_t done_async; /* t->finished has jobs */
+    struct job *jobs;      /* added, not yet told or cancelled */
     unsigned running;
-    unsigned open_handles; /* the timer and the polls not yet closed */
     bool closing;
-    bool in_timer; /* on_timer is running curl's timeout */
+    pthread_t thread;
+
+    /* the transfer thread's */
+    uv_loop_t tloop;
+    uv_async_t work_async; /* t->adds, a cancel or the stop waits */
+    uv_timer_t timer;
+    CURLM *multi;
+    struct job *active; /* running in the multi handle */
+    struct sock *socks; /* polls not yet closing */
+    bool in_timer;      /* on_timer is running curl's timeout */
+
+    /* shared, under lock */
+    pthread_mutex_t lock;
+    pthread_cond_t changed; /* a job left RUNNING */
+    struct queue adds, finished;
+    bool stop;
 };
 
-/* One per socket curl watches; freed in its close callback. */
+/* One per socket curl watches, on the transfer thread's loop; freed in its
+ * close callback. */
 struct sock {
     uv_poll_t poll;
     struct tkl_transfers *t;
@@ -42,7 +77,45 @@ struct sock {
     struct sock *prev, *next;
 };
 
-static void on_handle_closed(uv_handle_t *h);
+static void queue_push(struct queue *q, struct job *j)
+{
+    j->qnext = NULL;
+    if (q->tail)
+        q->tail->qnext = j;
+    else
+        q->head = j;
+    q->tail = j;
+}
+
+static struct job *queue_pop(struct queue *q)
+{
+    struct job *j = q->head;
+    if (j && !(q->head = j->qnext))
+        q->tail = NULL;
+    return j;
+}
+
+static void queue_unlink(struct queue *q, struct job *j)
+{
+    struct job *prev = NULL;
+    for (struct job *k = q->head; k; prev = k, k = k->qnext)
+        if (k == j) {
+            if (prev)
+                prev->qnext = j->qnext;
+            else
+                q->head = j->qnext;
+            if (q->tail == j)
+                q->tail = prev;
+            return;
+        }
+}
+
+/* ---- the transfer thread ---------------------------------------------- */
+
+static void on_sock_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
 
 static void close_sock(struct tkl_transfers *t, struct sock *s)
 {
@@ -53,45 +126,26 @@ static void close_sock(struct tkl_transfers *t, struct sock *s)
     if (s->next)
         s->next->prev = s->prev;
     uv_poll_stop(&s->poll);
-    uv_close((uv_handle_t *)&s->poll, on_handle_closed);
+    uv_close((uv_handle_t *)&s->poll, on_sock_closed);
 }
 
-static void maybe_free(struct tkl_transfers *t)
+static void active_unlink(struct tkl_transfers *t, struct job *j)
 {
-    if (t->closing && t->open_handles == 0)
-        free(t);
-}
-
-static void on_handle_closed(uv_handle_t *h)
-{
-    struct tkl_transfers *t;
-    if (h->type == UV_POLL) {
-        struct sock *s = h->data;
-        t = s->t;
-        free(s);
-    } else {
-        t = h->data;
-    }
-    t->open_handles--;
-    maybe_free(t);
-}
-
-static void unlink_job(struct tkl_transfers *t, struct job *j)
-{
-    if (j->prev)
-        j->prev->next = j->next;
+    if (j->rprev)
+        j->rprev->rnext = j->rnext;
     else
-        t->jobs = j->next;
-    if (j->next)
-        j->next->prev = j->prev;
-    t->running--;
+        t->active = j->rnext;
+    if (j->rnext)
+        j->rnext->rprev = j->rprev;
+    j->rprev = j->rnext = NULL;
 }
 
-/* Completes every finished transfer. */
+/* Hands the finished transfers to the loop thread. */
 static void read_finished(struct tkl_transfers *t)
 {
     CURLMsg *m;
     int left;
+    bool any = false;
     while ((m = sym_curl_multi_info_read(t->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
@@ -101,12 +155,17 @@ static void read_finished(struct tkl_transfers *t)
         if (sym_curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&j) != CURLE_OK || !j)
             continue;
         sym_curl_multi_remove_handle(t->multi, easy);
-        unlink_job(t, j);
-        tkl_transfer_done_fn done = j->done;
-        void *data = j->data;
-        free(j);
-        done(data, (int)code);
+        active_unlink(t, j);
+        pthread_mutex_lock(&t->lock);
+        j->state = DONE;
+        j->code = (int)code;
+        queue_push(&t->finished, j);
+        pthread_cond_broadcast(&t->changed);
+        pthread_mutex_unlock(&t->lock);
+        any = true;
     }
+    if (any)
+        uv_async_send(&t->done_async);
 }
 
 static void on_timer(uv_timer_t *timer)
@@ -151,7 +210,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
         s = calloc(1, sizeof(*s));
         if (!s)
             return -1;
-        if (uv_poll_init_socket(t->loop, &s->poll, fd) < 0) {
+        if (uv_poll_init_socket(&t->tloop, &s->poll, fd) < 0) {
             free(s);
             return -1;
         }
@@ -162,7 +221,6 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
         if (t->socks)
             t->socks->prev = s;
         t->socks = s;
-        t->open_handles++;
         sym_curl_multi_assign(t->multi, fd, s);
     }
     int events = 0;
@@ -182,12 +240,167 @@ static int on_timeout(CURLM *multi, long timeout_ms, void *userp)
         return 0;
     }
     /* 0 means "now": run it from the loop, never re-entering curl, with a
-     * 0 ms timer, which runs without the loop waiting in poll (transfers
-     * added by a delivery round start in the same or the next turn).
-     * Asked from inside on_timer, 1 ms: libuv may run a 0 ms timer started
-     * there again in the same timer phase, for as long as curl asks. */
+     * 0 ms timer, which runs without the loop waiting in poll. Asked from
+     * inside on_timer, 1 ms: libuv may run a 0 ms timer started there
+     * again in the same timer phase, for as long as curl asks. */
     uint64_t ms = timeout_ms ? (uint64_t)timeout_ms : t->in_timer ? 1 : 0;
     return uv_timer_start(&t->timer, on_timer, ms, 0) < 0 ? -1 : 0;
+}
+
+/* Ends the transfer thread's loop: the multi handle cleaned up first (curl
+ * reports CURL_POLL_REMOVE for the sockets of its connection cache), then
+ * whatever polls are left, the timer and the async handle. */
+static void shut_down(struct tkl_transfers *t)
+{
+    while (t->active) { /* none: the loop thread cancelled them first */
+        struct job *j = t->active;
+        sym_curl_multi_remove_handle(t->multi, j->easy);
+        active_unlink(t, j);
+    }
+    sym_curl_multi_cleanup(t->multi);
+    t->multi = NULL;
+    while (t->socks) /* curl left some sockets without CURL_POLL_REMOVE */
+        close_sock(t, t->socks);
+    uv_close((uv_handle_t *)&t->timer, NULL);
+    uv_close((uv_handle_t *)&t->work_async, NULL);
+}
+
+/* What the loop thread asked: cancels first (a cancelled job's easy handle
+ * goes back to its owner), then the new transfers, then the stop. */
+static void on_work(uv_async_t *a)
+{
+    struct tkl_transfers *t = a->data;
+    struct queue adds = {0}, refused = {0};
+    bool stop;
+    pthread_mutex_lock(&t->lock);
+    for (struct job *j = t->active, *next; j; j = next) {
+        next = j->rnext;
+        if (j->cancel) {
+            sym_curl_multi_remove_handle(t->multi, j->easy);
+            active_unlink(t, j);
+            j->state = REMOVED;
+        }
+    }
+    /* a job cancelled while queued is its owner's again once REMOVED, and
+     * is never touched here after the lock is let go */
+    for (struct job *j; (j = queue_pop(&t->adds));) {
+        j->state = j->cancel ? REMOVED : RUNNING;
+        if (!j->cancel)
+            queue_push(&adds, j);
+    }
+    stop = t->stop;
+    pthread_cond_broadcast(&t->changed);
+    pthread_mutex_unlock(&t->lock);
+
+    for (struct job *j = adds.head, *next; j; j = next) {
+        next = j->qnext;
+        CURLMcode mc = sym_curl_multi_add_handle(t->multi, j->easy);
+        if (mc != CURLM_OK) {
+            j->code = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+            queue_push(&refused, j);
+            continue;
+        }
+        j->rprev = NULL;
+        j->rnext = t->active;
+        if (t->active)
+            t->active->rprev = j;
+        t->active = j;
+    }
+    if (refused.head) {
+        pthread_mutex_lock(&t->lock);
+        for (struct job *j; (j = queue_pop(&refused));) {
+            j->state = DONE;
+            queue_push(&t->finished, j);
+        }
+        pthread_cond_broadcast(&t->changed);
+        pthread_mutex_unlock(&t->lock);
+        uv_async_send(&t->done_async);
+    }
+    if (stop)
+        shut_down(t);
+}
+
+static void *transfer_thread(void *arg)
+{
+    struct tkl_transfers *t = arg;
+    uv_run(&t->tloop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+/* ---- the loop thread -------------------------------------------------- */
+
+static void jobs_unlink(struct tkl_transfers *t, struct job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        t->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    if (--t->running == 0)
+        uv_unref((uv_handle_t *)&t->done_async);
+}
+
+/* Tells each finished transfer, one at a time: a done() may cancel another
+ * finished one, which then must still be in t->finished to be found. */
+static void on_done_ready(uv_async_t *a)
+{
+    struct tkl_transfers *t = a->data;
+    for (;;) {
+        pthread_mutex_lock(&t->lock);
+        struct job *j = queue_pop(&t->finished);
+        pthread_mutex_unlock(&t->lock);
+        if (!j)
+            return;
+        jobs_unlink(t, j);
+        tkl_transfer_done_fn done = j->done;
+        void *data = j->data;
+        int code = j->code;
+        free(j);
+        done(data, code);
+    }
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    struct tkl_transfers *t = h->data;
+    pthread_cond_destroy(&t->changed);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
+/* Takes the live jobs from first up to (not including) end, marked
+ * cancel, out of the transfer thread's hands: waits until none is
+ * RUNNING, then unlinks each from the queue it is in. The caller frees
+ * them. Called with t->lock held. */
+static void cancel_locked(struct tkl_transfers *t, struct job *first, const struct job *end)
+{
+    for (;;) {
+        bool waiting = false;
+        for (struct job *j = first; j != end; j = j->next)
+            waiting |= j->state == RUNNING;
+        if (!waiting)
+            break;
+        uv_async_send(&t->work_async);
+        pthread_cond_wait(&t->changed, &t->lock);
+    }
+    for (struct job *j = first; j != end; j = j->next) {
+        if (j->state == QUEUED)
+            queue_unlink(&t->adds, j);
+        else if (j->state == DONE)
+            queue_unlink(&t->finished, j);
+    }
+}
+
+/* Closes the transfer thread's handles and loop, when no thread runs it. */
+static void tloop_close(struct tkl_transfers *t)
+{
+    if (t->timer.loop)
+        uv_close((uv_handle_t *)&t->timer, NULL);
+    if (t->work_async.loop)
+        uv_close((uv_handle_t *)&t->work_async, NULL);
+    uv_run(&t->tloop, UV_RUN_DEFAULT);
+    uv_loop_close(&t->tloop);
 }
 
 int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret)
@@ -202,27 +415,69 @@ int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret)
     if (!t)
         return -ENOMEM;
     t->loop = loop;
-    if (!(t->multi = sym_curl_multi_init())) {
+    if (pthread_mutex_init(&t->lock, NULL) != 0) {
         free(t);
         return -ENOMEM;
     }
-    if (uv_timer_init(loop, &t->timer) < 0) {
-        sym_curl_multi_cleanup(t->multi);
-        free(t);
-        return -EIO;
+    if (pthread_cond_init(&t->changed, NULL) != 0) {
+        r = -ENOMEM;
+        goto fail_lock;
     }
-    t->timer.data = t;
-    t->open_handles = 1;
+    if (uv_loop_init(&t->tloop) < 0) {
+        r = -ENOMEM;
+        goto fail_cond;
+    }
+    r = -ENOMEM;
+    if (uv_timer_init(&t->tloop, &t->timer) < 0 ||
+        uv_async_init(&t->tloop, &t->work_async, on_work) < 0)
+        goto fail_tloop;
+    t->timer.data = t->work_async.data = t;
+    if (!(t->multi = sym_curl_multi_init()))
+        goto fail_tloop;
     if (sym_curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
         sym_curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t) != CURLM_OK ||
         sym_curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, on_timeout) != CURLM_OK ||
         sym_curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t) != CURLM_OK ||
         sym_curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, MAX_IDLE_CONNECTIONS) != CURLM_OK) {
-        tkl_transfers_close(t);
-        return -EINVAL;
+        r = -EINVAL;
+        goto fail_multi;
     }
+    /* the transfer thread takes no signal: they stay the loop thread's */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int e = pthread_create(&t->thread, NULL, transfer_thread, t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0) {
+        r = -e;
+        goto fail_multi;
+    }
+    if (uv_async_init(loop, &t->done_async, on_done_ready) < 0) {
+        /* the thread cleans up the multi handle and closes its loop's handles */
+        pthread_mutex_lock(&t->lock);
+        t->stop = true;
+        pthread_mutex_unlock(&t->lock);
+        uv_async_send(&t->work_async);
+        pthread_join(t->thread, NULL);
+        uv_loop_close(&t->tloop);
+        r = -ENOMEM;
+        goto fail_cond;
+    }
+    t->done_async.data = t;
+    uv_unref((uv_handle_t *)&t->done_async); /* nothing running */
     *ret = t;
     return 0;
+
+fail_multi:
+    sym_curl_multi_cleanup(t->multi);
+fail_tloop:
+    tloop_close(t);
+fail_cond:
+    pthread_cond_destroy(&t->changed);
+fail_lock:
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+    return r;
 }
 
 int tkl_transfers_add(struct tkl_transfers *t, void *easy, tkl_transfer_done_fn done, void *data)
@@ -231,26 +486,26 @@ int tkl_transfers_add(struct tkl_transfers *t, void *easy, tkl_transfer_done_fn 
         return -EINVAL;
     if (!t || t->closing)
         return -ESHUTDOWN;
+    for (struct job *k = t->jobs; k; k = k->next)
+        if (k->easy == easy) /* running already: curl would refuse it */
+            return -EINVAL;
     struct job *j = calloc(1, sizeof(*j));
     if (!j)
         return -ENOMEM;
-    *j = (struct job){.easy = easy, .done = done, .data = data, .next = t->jobs};
-    /* added before CURLOPT_PRIVATE is set: a handle curl refuses (one
-     * already running) keeps pointing at its own job */
-    CURLMcode mc = sym_curl_multi_add_handle(t->multi, easy);
-    if (mc != CURLM_OK) {
-        free(j);
-        return mc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
-    }
+    *j = (struct job){.easy = easy, .done = done, .data = data, .next = t->jobs, .state = QUEUED};
     if (sym_curl_easy_setopt(easy, CURLOPT_PRIVATE, j) != CURLE_OK) {
-        sym_curl_multi_remove_handle(t->multi, easy);
         free(j);
         return -EINVAL;
     }
     if (t->jobs)
         t->jobs->prev = j;
     t->jobs = j;
-    t->running++;
+    if (t->running++ == 0)
+        uv_ref((uv_handle_t *)&t->done_async);
+    pthread_mutex_lock(&t->lock);
+    queue_push(&t->adds, j);
+    pthread_mutex_unlock(&t->lock);
+    uv_async_send(&t->work_async);
     return 0;
 }
 
@@ -258,8 +513,11 @@ void tkl_transfers_cancel(struct tkl_transfers *t, void *easy)
 {
     for (struct job *j = t ? t->jobs : NULL; j; j = j->next)
         if (j->easy == easy) {
-            sym_curl_multi_remove_handle(t->multi, easy);
-            unlink_job(t, j);
+            pthread_mutex_lock(&t->lock);
+            j->cancel = true;
+            cancel_locked(t, j, j->next);
+            pthread_mutex_unlock(&t->lock);
+            jobs_unlink(t, j);
             free(j);
             return;
         }
@@ -274,15 +532,26 @@ void tkl_transfers_close(struct tkl_transfers *t)
 {
     if (!t || t->closing)
         return;
-    /* the head of the list has no prev, so each cancel moves t->jobs on */
-    while (t->jobs)
-        tkl_transfers_cancel(t, t->jobs->easy); // NOLINT(clang-analyzer-unix.Malloc)
     t->closing = true;
-    /* cleanup first (curl reports CURL_POLL_REMOVE for the sockets of its
-     * connection cache), then whatever polls are left, then the timer */
-    sym_curl_multi_cleanup(t->multi);
-    t->multi = NULL;
-    while (t->socks) /* curl left some sockets without CURL_POLL_REMOVE */
-        close_sock(t, t->socks);
-    uv_close((uv_handle_t *)&t->timer, on_handle_closed);
+    /* every live job cancelled in one wait */
+    pthread_mutex_lock(&t->lock);
+    for (struct job *j = t->jobs; j; j = j->next)
+        j->cancel = true;
+    cancel_locked(t, t->jobs, NULL);
+    t->stop = true;
+    pthread_mutex_unlock(&t->lock);
+    for (struct job *j = t->jobs, *next; j; j = next) {
+        next = j->next;
+        free(j);
+    }
+    t->jobs = NULL;
+    if (t->running) {
+        t->running = 0;
+        uv_unref((uv_handle_t *)&t->done_async);
+    }
+    uv_async_send(&t->work_async);
+    pthread_join(t->thread, NULL);
+    if (uv_loop_close(&t->tloop) != 0)
+        log_error("transfers: the transfer thread's loop kept a handle open");
+    uv_close((uv_handle_t *)&t->done_async, on_closed);
 }

@@ -1,12 +1,17 @@
 /*
- * Transfers: one libcurl multi handle driven by the daemon's libuv loop,
- * shared by every notifier so that connections are reused and nothing
- * blocks the loop.
+ * Transfers: one libcurl multi handle shared by every notifier and fetch,
+ * so that connections are reused, driven on a thread of its own so that
+ * libcurl's work and its sockets' system calls run beside the loop's
+ * (the outbox, the web face) instead of in turn with them.
  *
- * Sockets map to uv_poll_t handles (CURLMOPT_SOCKETFUNCTION), curl's one
- * timeout to a uv_timer_t (CURLMOPT_TIMERFUNCTION). Finished transfers are
- * read after every curl_multi_socket_action(), timeouts included, so a
- * transfer that ends by timing out completes too.
+ * The transfer thread runs a libuv loop of its own: sockets map to
+ * uv_poll_t handles (CURLMOPT_SOCKETFUNCTION), curl's one timeout to a
+ * uv_timer_t (CURLMOPT_TIMERFUNCTION); finished transfers are read after
+ * every curl_multi_socket_action(), timeouts included. The caller's loop
+ * thread hands transfers over and takes completions back through two
+ * uv_async_t and a locked queue each way; done() always runs on the
+ * caller's loop. While nothing runs, neither thread wakes. Every function
+ * here is called from the caller's loop thread only.
  */
 #ifndef TKL_TRANSFER_H
 #define TKL_TRANSFER_H
@@ -30,16 +35,19 @@ int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret);
  */
 int tkl_transfers_add(struct tkl_transfers *t, void *easy, tkl_transfer_done_fn done, void *data);
 
-/* Stops a transfer that has not completed; its done() never runs. */
+/* Stops a transfer that has not completed; its done() never runs. Waits
+ * for the transfer thread to let go of easy, so the caller may free it on
+ * return. */
 void tkl_transfers_cancel(struct tkl_transfers *t, void *easy);
 
-/* Number of transfers running. */
+/* Number of transfers added whose done() has not run nor been cancelled. */
 unsigned tkl_transfers_running(const struct tkl_transfers *t);
 
 /*
- * Cancels what runs, cleans up the multi handle and closes every handle;
- * the memory is freed by the last close callback, so the caller runs the
- * loop afterwards. Accepts NULL.
+ * Cancels what runs, stops the transfer thread (which cleans up the multi
+ * handle and closes its loop's handles) and waits for it; the memory is
+ * freed by the close callback of the handle on the caller's loop, so the
+ * caller runs the loop afterwards. Accepts NULL.
  */
 void tkl_transfers_close(struct tkl_transfers *t);
 

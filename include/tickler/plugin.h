@@ -24,9 +24,12 @@
  * covers it (TKL_HAS_MEMBER).
  *
  * Threading. Every callback, in both directions, runs on the host's single
- * libuv loop thread. A plugin that starts threads of its own must hand
- * results back through a uv_async_t and never call the host from another
- * thread.
+ * libuv loop thread, with one exception: the callbacks a plugin sets on a
+ * libcurl handle it lends to transfer_start (CURLOPT_WRITEFUNCTION,
+ * READFUNCTION, DEBUGFUNCTION and the like) run on the host's transfer
+ * thread, and may touch only that transfer's own data, never the host. A
+ * plugin that starts threads of its own must hand results back through a
+ * uv_async_t and never call the host from another thread.
  *
  * Ownership. The host owns everything it passes in: configuration settings,
  * notices, strings. They are valid only during the call unless documented
@@ -114,11 +117,14 @@ struct tkl_host {
     void *host_data; /* the host's own; plugins must not touch it */
 
     /*
-     * Transfers on the host's shared libcurl multi handle, driven by the
-     * loop (connections are reused across plugins and messages). easy is a
-     * CURL * the plugin configured and keeps owning. Returns 0, after which
-     * done() runs exactly once on the loop thread (never inside this call)
-     * with the CURLcode of the transfer; or a negative errno, after which
+     * Transfers on the host's shared libcurl multi handle, which its
+     * transfer thread drives (connections are reused across plugins and
+     * messages). easy is a CURL * the plugin configured and keeps owning;
+     * from this call until done() runs or transfer_cancel() returns, the
+     * transfer thread uses it and the plugin must not touch it (its
+     * callbacks run there: see Threading). Returns 0, after which done()
+     * runs exactly once on the loop thread (never inside this call) with
+     * the CURLcode of the transfer; or a negative errno, after which
      * done() never runs. The host keeps its own record of the transfer in
      * the handle's CURLOPT_PRIVATE: a plugin must not set CURLOPT_PRIVATE on
      * a handle it passes here, nor read CURLINFO_PRIVATE from it; state of
@@ -126,7 +132,8 @@ struct tkl_host {
      */
     int (*transfer_start)(const struct tkl_host *host, void *easy,
                           void (*done)(void *data, int curl_code), void *data);
-    /* Stops a started transfer that has not completed; done() never runs. */
+    /* Stops a started transfer that has not completed; done() never runs.
+     * On return the transfer thread has let go of easy. */
     void (*transfer_cancel)(const struct tkl_host *host, void *easy);
     /*
      * Reads a secret: spec is a file path (relative to config_dir) or

@@ -199,7 +199,9 @@ struct xfer {
     int done;
     int code;
     char post[64];
-    struct xfer *then; /* started from done() */
+    struct xfer *then;   /* started from done() */
+    struct xfer *cancel; /* cancelled from done() */
+    bool close;          /* done() closes the transfers */
     struct tkl_transfers *t;
 };
 
@@ -222,6 +224,10 @@ static void on_done(void *data, int code)
     x->code = code;
     if (x->then)
         ck_assert_int_eq(tkl_transfers_add(x->t, x->then->easy, on_done, x->then), 0);
+    if (x->cancel)
+        tkl_transfers_cancel(x->t, x->cancel->easy);
+    if (x->close)
+        tkl_transfers_close(x->t);
 }
 
 /* Configures x for port and path (a POST of body when body is not NULL). */
@@ -407,6 +413,88 @@ START_TEST(a_cancelled_transfer_never_completes)
 }
 END_TEST
 
+/* Two transfers whose done() each cancels the other: whichever is told
+ * first, the other is never told, though it finished too (the transfer
+ * thread may have handed both over before the loop thread told either). */
+START_TEST(a_done_may_cancel_another_finished_transfer)
+{
+    for (int round = 0; round < 20; round++) {
+        struct xfer x, y;
+        xfer_init(&x, srv.port, "/hello", NULL);
+        xfer_init(&y, srv.port, "/hello", NULL);
+        x.t = y.t = t;
+        x.cancel = &y;
+        y.cancel = &x;
+        int before = srv.requests;
+        ck_assert_int_eq(tkl_transfers_add(t, x.easy, on_done, &x), 0);
+        ck_assert_int_eq(tkl_transfers_add(t, y.easy, on_done, &y), 0);
+        while (srv.requests < before + 2 && x.done + y.done == 0)
+            uv_run(&loop, UV_RUN_ONCE);
+        usleep(20000); /* both answers read by the transfer thread */
+        tkl_run_for(&loop, 50);
+        ck_assert_int_eq(x.done + y.done, 1);
+        ck_assert_int_eq((x.done ? x.code : y.code), CURLE_OK);
+        ck_assert_uint_eq(tkl_transfers_running(t), 0);
+        curl_easy_cleanup(x.easy);
+        curl_easy_cleanup(y.easy);
+    }
+    finish();
+}
+END_TEST
+
+/* Many transfers waiting on the server, cancelled one by one while the
+ * transfer thread runs: none is told, and the transfers go on. */
+START_TEST(transfers_cancelled_while_running_are_never_told)
+{
+    enum { N = 24 };
+    struct xfer h[N];
+    int n = N;
+    for (int i = 0; i < N; i++) {
+        xfer_init(&h[i], srv.port, "/hang", NULL);
+        ck_assert_int_eq(tkl_transfers_add(t, h[i].easy, on_done, &h[i]), 0);
+    }
+    ck_assert(tkl_run_until(&loop, server_hanging, &n, 20000));
+    for (int i = 0; i < N; i++) {
+        tkl_transfers_cancel(t, h[(i * 7) % N].easy);
+        ck_assert_uint_eq(tkl_transfers_running(t), (unsigned)(N - 1 - i));
+    }
+    struct xfer x;
+    xfer_init(&x, srv.port, "/hello", NULL);
+    ck_assert_int_eq(tkl_transfers_add(t, x.easy, on_done, &x), 0);
+    ck_assert(tkl_run_until_count(&loop, &x.done, 1));
+    ck_assert_int_eq(x.code, CURLE_OK);
+    tkl_run_for(&loop, 100);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(h[i].done, 0);
+    finish();
+    for (int i = 0; i < N; i++)
+        curl_easy_cleanup(h[i].easy);
+    curl_easy_cleanup(x.easy);
+}
+END_TEST
+
+/* A done() that closes the transfers (a shutdown begun by an outcome):
+ * what still runs is cancelled, and nothing is left open. */
+START_TEST(closing_from_done_leaves_no_handle)
+{
+    struct xfer x, h;
+    int one = 1;
+    xfer_init(&h, srv.port, "/hang", NULL);
+    ck_assert_int_eq(tkl_transfers_add(t, h.easy, on_done, &h), 0);
+    ck_assert(tkl_run_until(&loop, server_hanging, &one, 20000));
+    xfer_init(&x, srv.port, "/hello", NULL);
+    x.t = t;
+    x.close = true;
+    ck_assert_int_eq(tkl_transfers_add(t, x.easy, on_done, &x), 0);
+    ck_assert(tkl_run_until_count(&loop, &x.done, 1));
+    t = NULL; /* closed by x's done(), and freed as the loop runs */
+    finish();
+    ck_assert_int_eq(h.done, 0);
+    curl_easy_cleanup(x.easy);
+    curl_easy_cleanup(h.easy);
+}
+END_TEST
+
 START_TEST(a_refused_connection_completes_with_an_error)
 {
     /* a port bound but not listening: the kernel refuses, and no other
@@ -518,6 +606,9 @@ int main(void)
     TCase *tc = tcase_create("transfer");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, a_get_completes_once_with_ok);
+    tcase_add_test(tc, a_done_may_cancel_another_finished_transfer);
+    tcase_add_test(tc, transfers_cancelled_while_running_are_never_told);
+    tcase_add_test(tc, closing_from_done_leaves_no_handle);
     tcase_add_test(tc, a_post_sends_its_body);
     tcase_add_test(tc, connections_are_reused_and_transfers_run_together);
     tcase_add_test(tc, done_may_start_the_next_transfer);
