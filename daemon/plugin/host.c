@@ -45,7 +45,14 @@ static int host_transfer_start(const struct tkl_host *host, void *easy,
     const struct tkl_host_services *svc = host->host_data;
     if (!svc->transfers) /* none lent (a check), or shutting down */
         return -ESHUTDOWN;
-    return tkl_transfers_add(svc->transfers, easy, done, data);
+    return tkl_transfers_add_owned(svc->transfers, host, easy, done, data);
+}
+
+void tkl_host_flush_transfers(struct tkl_plugin_instance *p)
+{
+    const struct tkl_host_services *svc = p ? p->host.host_data : NULL;
+    if (svc)
+        tkl_transfers_flush(svc->transfers, &p->host);
 }
 
 static void host_transfer_cancel(const struct tkl_host *host, void *easy)
@@ -188,6 +195,11 @@ void tkl_host_retire(struct tkl_host_services *svc, struct tkl_plugin_instance *
     if (!p)
         return;
     bool stop = p->started && !p->stopped && p->desc->stop;
+    /* its transfers the transfer thread finished are told as such first:
+     * stop() would cancel them as if still running (a delivery the server
+     * took, told as a failure, would be sent again) */
+    if (stop)
+        tkl_host_flush_transfers(p);
     /* marked first: deliveries stop() completes see why they ended */
     p->stopped = true;
     p->retired = true;

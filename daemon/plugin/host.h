@@ -34,6 +34,12 @@ struct tkl_host_services {
  * (host.close finds svc through it). Returns 0 or a negative errno. */
 int tkl_host_services_start(struct tkl_host_services *svc);
 
+/* Tells p the transfers it started that the transfer thread finished and
+ * the loop has not told yet (tkl_transfers_flush), before p stops: its
+ * stop() cancels what it still has in flight, and a delivery the server
+ * took must be told as done, not cancelled and sent again. */
+void tkl_host_flush_transfers(struct tkl_plugin_instance *p);
+
 /* Closes the retirement timer (the loop then runs its close callback). */
 void tkl_host_services_stop(struct tkl_host_services *svc);
 

@@ -29,6 +29,7 @@ enum job_state { QUEUED, RUNNING, DONE, REMOVED };
 
 struct job {
     CURL *easy;
+    const void *owner; /* tkl_transfers_flush's filter */
     tkl_transfer_done_fn done;
     void *data;
     struct job *prev, *next;   /* the loop thread's list of live jobs */
@@ -296,7 +297,8 @@ static void on_work(uv_async_t *a)
         next = j->qnext;
         CURLMcode mc = sym_curl_multi_add_handle(t->multi, j->easy);
         if (mc != CURLM_OK) {
-            j->code = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+            (void)mc; /* told as a failure to start, which every caller retries */
+            j->code = CURLE_FAILED_INIT;
             queue_push(&refused, j);
             continue;
         }
@@ -341,17 +343,26 @@ static void jobs_unlink(struct tkl_transfers *t, struct job *j)
         uv_unref((uv_handle_t *)&t->done_async);
 }
 
-/* Tells each finished transfer, one at a time: a done() may cancel another
- * finished one, which then must still be in t->finished to be found. */
-static void on_done_ready(uv_async_t *a)
+/* Takes the first finished job of owner (any, for NULL) off t->finished,
+ * or returns NULL. */
+static struct job *take_finished(struct tkl_transfers *t, const void *owner)
 {
-    struct tkl_transfers *t = a->data;
-    for (;;) {
-        pthread_mutex_lock(&t->lock);
-        struct job *j = queue_pop(&t->finished);
-        pthread_mutex_unlock(&t->lock);
-        if (!j)
-            return;
+    pthread_mutex_lock(&t->lock);
+    struct job *j = t->finished.head;
+    while (j && owner && j->owner != owner)
+        j = j->qnext;
+    if (j)
+        queue_unlink(&t->finished, j);
+    pthread_mutex_unlock(&t->lock);
+    return j;
+}
+
+/* Tells each finished transfer of owner (every one, for NULL), one at a
+ * time: a done() may cancel another finished one, which then must still
+ * be in t->finished to be found. */
+static void tell_finished(struct tkl_transfers *t, const void *owner)
+{
+    for (struct job *j; (j = take_finished(t, owner));) {
         jobs_unlink(t, j);
         tkl_transfer_done_fn done = j->done;
         void *data = j->data;
@@ -359,6 +370,11 @@ static void on_done_ready(uv_async_t *a)
         free(j);
         done(data, code);
     }
+}
+
+static void on_done_ready(uv_async_t *a)
+{
+    tell_finished(a->data, NULL);
 }
 
 static void on_closed(uv_handle_t *h)
@@ -445,6 +461,11 @@ int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret)
     /* the transfer thread takes no signal: they stay the loop thread's */
     sigset_t all, old;
     sigfillset(&all);
+    /* but its own faults stay its own: a blocked SIGSEGV would kill the
+     * process without the handlers (sanitizers, core dumps) running */
+    static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
+    for (size_t i = 0; i < sizeof(faults) / sizeof(*faults); i++)
+        sigdelset(&all, faults[i]);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int e = pthread_create(&t->thread, NULL, transfer_thread, t);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -480,7 +501,8 @@ fail_lock:
     return r;
 }
 
-int tkl_transfers_add(struct tkl_transfers *t, void *easy, tkl_transfer_done_fn done, void *data)
+int tkl_transfers_add_owned(struct tkl_transfers *t, const void *owner, void *easy,
+                            tkl_transfer_done_fn done, void *data)
 {
     if (!easy || !done)
         return -EINVAL;
@@ -492,8 +514,11 @@ int tkl_transfers_add(struct tkl_transfers *t, void *easy, tkl_transfer_done_fn 
     struct job *j = calloc(1, sizeof(*j));
     if (!j)
         return -ENOMEM;
-    *j = (struct job){.easy = easy, .done = done, .data = data, .next = t->jobs, .state = QUEUED};
-    if (sym_curl_easy_setopt(easy, CURLOPT_PRIVATE, j) != CURLE_OK) {
+    *j = (struct job){
+        .easy = easy, .owner = owner, .done = done, .data = data, .next = t->jobs, .state = QUEUED};
+    /* no signals from libcurl on the transfer thread, whose are blocked */
+    if (sym_curl_easy_setopt(easy, CURLOPT_PRIVATE, j) != CURLE_OK ||
+        sym_curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK) {
         free(j);
         return -EINVAL;
     }
@@ -507,6 +532,17 @@ int tkl_transfers_add(struct tkl_transfers *t, void *easy, tkl_transfer_done_fn 
     pthread_mutex_unlock(&t->lock);
     uv_async_send(&t->work_async);
     return 0;
+}
+
+int tkl_transfers_add(struct tkl_transfers *t, void *easy, tkl_transfer_done_fn done, void *data)
+{
+    return tkl_transfers_add_owned(t, NULL, easy, done, data);
+}
+
+void tkl_transfers_flush(struct tkl_transfers *t, const void *owner)
+{
+    if (t && !t->closing)
+        tell_finished(t, owner);
 }
 
 void tkl_transfers_cancel(struct tkl_transfers *t, void *easy)
@@ -539,6 +575,9 @@ void tkl_transfers_close(struct tkl_transfers *t)
         j->cancel = true;
     cancel_locked(t, t->jobs, NULL);
     t->stop = true;
+    /* sent before the lock is let go: the thread, which closes work_async
+     * once it sees stop, cannot have closed it yet */
+    uv_async_send(&t->work_async);
     pthread_mutex_unlock(&t->lock);
     for (struct job *j = t->jobs, *next; j; j = next) {
         next = j->next;
@@ -549,7 +588,6 @@ void tkl_transfers_close(struct tkl_transfers *t)
         t->running = 0;
         uv_unref((uv_handle_t *)&t->done_async);
     }
-    uv_async_send(&t->work_async);
     pthread_join(t->thread, NULL);
     if (uv_loop_close(&t->tloop) != 0)
         log_error("transfers: the transfer thread's loop kept a handle open");

@@ -28,12 +28,28 @@ typedef void (*tkl_transfer_done_fn)(void *data, int curl_code);
 int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret);
 
 /*
- * Starts a transfer on an easy handle the caller configured and owns.
- * Returns 0 (done() will run exactly once, never from inside this call),
+ * Starts a transfer on an easy handle the caller configured and owns (its
+ * CURLOPT_PRIVATE is the host's; CURLOPT_NOSIGNAL is set). Returns 0
+ * (done() will run exactly once, never from inside this call, with
+ * CURLE_FAILED_INIT if libcurl refused to start it),
  * or a negative errno (done() never runs): -ESHUTDOWN once the transfers
  * are closing (or there are none), -EINVAL for a missing argument.
  */
 int tkl_transfers_add(struct tkl_transfers *t, void *easy, tkl_transfer_done_fn done, void *data);
+
+/* tkl_transfers_add for an owner (a plugin instance's host), whose
+ * finished transfers tkl_transfers_flush can tell ahead of the loop. */
+int tkl_transfers_add_owned(struct tkl_transfers *t, const void *owner, void *easy,
+                            tkl_transfer_done_fn done, void *data);
+
+/*
+ * Tells now, on the caller's stack, each transfer of owner (every one, for
+ * NULL) that has finished on the transfer thread and was not yet told.
+ * Called before a cancel that must not lose a finished transfer's outcome
+ * (a notifier stopping: a delivery the server took is told as done, not
+ * cancelled and sent again).
+ */
+void tkl_transfers_flush(struct tkl_transfers *t, const void *owner);
 
 /* Stops a transfer that has not completed; its done() never runs. Waits
  * for the transfer thread to let go of easy, so the caller may free it on

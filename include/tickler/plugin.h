@@ -124,11 +124,10 @@ struct tkl_host {
      * transfer thread uses it and the plugin must not touch it (its
      * callbacks run there: see Threading). Returns 0, after which done()
      * runs exactly once on the loop thread (never inside this call) with
-     * the CURLcode of the transfer; or a negative errno, after which
-     * done() never runs. The host keeps its own record of the transfer in
-     * the handle's CURLOPT_PRIVATE: a plugin must not set CURLOPT_PRIVATE on
-     * a handle it passes here, nor read CURLINFO_PRIVATE from it; state of
-     * its own goes in data.
+     * the CURLcode of the transfer (CURLE_FAILED_INIT if libcurl would not
+     * start it); or a negative errno, after which done() never runs. The host keeps its own record
+     * of the transfer in the handle's CURLOPT_PRIVATE: a plugin must not set CURLOPT_PRIVATE on a
+     * handle it passes here, nor read CURLINFO_PRIVATE from it; state of its own goes in data.
      */
     int (*transfer_start)(const struct tkl_host *host, void *easy,
                           void (*done)(void *data, int curl_code), void *data);

@@ -442,6 +442,50 @@ START_TEST(a_done_may_cancel_another_finished_transfer)
 }
 END_TEST
 
+/* Flushes owner's finished transfers until x is told, without running the
+ * loop; false if it is not told within 10 s. */
+static bool flush_until_told(const void *owner, const struct xfer *x)
+{
+    for (int i = 0; i < 10000 && !x->done; i++) {
+        tkl_transfers_flush(t, owner);
+        if (!x->done)
+            usleep(1000);
+    }
+    return x->done == 1;
+}
+
+/* A flush tells an owner's finished transfers on the caller's stack (a
+ * notifier about to stop), and only that owner's: the loop, not running
+ * meanwhile, tells nothing twice afterwards. */
+START_TEST(a_flush_tells_one_owners_finished_transfers)
+{
+    static const char owner_a = 'a', owner_b = 'b';
+    struct xfer xa, xb;
+    xfer_init(&xa, srv.port, "/hello", NULL);
+    xfer_init(&xb, srv.port, "/echo", "b");
+    ck_assert_int_eq(tkl_transfers_add_owned(t, &owner_a, xa.easy, on_done, &xa), 0);
+    ck_assert_int_eq(tkl_transfers_add_owned(t, &owner_b, xb.easy, on_done, &xb), 0);
+    while (srv.requests < 2) /* the server, on this loop, answers both */
+        uv_run(&loop, UV_RUN_ONCE);
+    ck_assert_int_eq(xb.done, 0); /* its answer was only just written */
+    ck_assert(flush_until_told(&owner_a, &xa));
+    ck_assert_int_eq(xa.code, CURLE_OK);
+    ck_assert_str_eq(xa.body, "hello");
+    ck_assert_int_eq(xb.done, 0);
+    ck_assert_uint_eq(tkl_transfers_running(t), 1);
+    ck_assert(flush_until_told(&owner_b, &xb));
+    ck_assert_str_eq(xb.body, "b");
+    ck_assert_uint_eq(tkl_transfers_running(t), 0);
+    tkl_run_for(&loop, 100);
+    ck_assert_int_eq(xa.done, 1);
+    ck_assert_int_eq(xb.done, 1);
+    tkl_transfers_flush(NULL, NULL);
+    finish();
+    curl_easy_cleanup(xa.easy);
+    curl_easy_cleanup(xb.easy);
+}
+END_TEST
+
 /* Many transfers waiting on the server, cancelled one by one while the
  * transfer thread runs: none is told, and the transfers go on. */
 START_TEST(transfers_cancelled_while_running_are_never_told)
@@ -607,6 +651,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, a_get_completes_once_with_ok);
     tcase_add_test(tc, a_done_may_cancel_another_finished_transfer);
+    tcase_add_test(tc, a_flush_tells_one_owners_finished_transfers);
     tcase_add_test(tc, transfers_cancelled_while_running_are_never_told);
     tcase_add_test(tc, closing_from_done_leaves_no_handle);
     tcase_add_test(tc, a_post_sends_its_body);
