@@ -227,6 +227,67 @@ START_TEST(transfers_go_through_the_shared_multi_handle)
 }
 END_TEST
 
+static void on_counted(void *data, int code)
+{
+    ck_assert_int_eq(code, CURLE_COULDNT_CONNECT);
+    (*(int *)data)++;
+}
+
+/* Flushes p's finished transfers until *n is 1, without running the loop;
+ * false after 10 s. */
+static bool flush_until(struct tkl_plugin_instance *p, const int *n)
+{
+    for (int i = 0; i < 10000 && *n == 0; i++) {
+        tkl_host_flush_transfers(p);
+        if (*n == 0)
+            usleep(1000);
+    }
+    return *n == 1;
+}
+
+/* An instance about to stop is told the transfers it started that the
+ * transfer thread finished (tkl_host_flush_transfers, which stop and
+ * retirement call first), and only its own. */
+START_TEST(an_instance_is_told_its_finished_transfers_before_it_stops)
+{
+    struct tkl_plugin_instance *p = open_instance("echo"), *q = open_instance("echo");
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(a.sin_port));
+    CURL *ep = curl_easy_init(), *eq = curl_easy_init();
+    ck_assert_ptr_nonnull(ep);
+    ck_assert_ptr_nonnull(eq);
+    curl_easy_setopt(ep, CURLOPT_URL, url);
+    curl_easy_setopt(ep, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(eq, CURLOPT_URL, url);
+    curl_easy_setopt(eq, CURLOPT_NOPROXY, "*");
+    int np = 0, nq = 0;
+    ck_assert_int_eq(tkl_transfers_new(&loop, &svc.transfers), 0);
+    ck_assert_int_eq(p->host.transfer_start(&p->host, ep, on_counted, &np), 0);
+    ck_assert_int_eq(q->host.transfer_start(&q->host, eq, on_counted, &nq), 0);
+    ck_assert(flush_until(p, &np));
+    ck_assert_int_eq(nq, 0);
+    ck_assert_uint_eq(tkl_transfers_running(svc.transfers), 1);
+    ck_assert(flush_until(q, &nq));
+    tkl_run_for(&loop, 100);
+    ck_assert_int_eq(np + nq, 2); /* each told once */
+    tkl_host_flush_transfers(NULL);
+    tkl_transfers_close(svc.transfers);
+    svc.transfers = NULL;
+    close(fd);
+    curl_easy_cleanup(ep);
+    curl_easy_cleanup(eq);
+    tkl_plugin_close(p);
+    tkl_plugin_close(q);
+    finish();
+}
+END_TEST
+
 /* ---- retirement ----------------------------------------------------------- */
 
 static void record(const struct tkl_host *h, int level, const char *fmt, ...)
@@ -472,6 +533,7 @@ int main(void)
     tcase_add_test(lend, the_log_names_the_instance_and_counts_errors);
     tcase_add_test(lend, items_changed_reaches_the_service);
     tcase_add_test(lend, transfers_go_through_the_shared_multi_handle);
+    tcase_add_test(lend, an_instance_is_told_its_finished_transfers_before_it_stops);
     suite_add_tcase(s, lend);
     TCase *retire = tcase_create("retire");
     tcase_add_checked_fixture(retire, setup, teardown);

@@ -517,6 +517,25 @@ START_TEST(transfers_cancelled_while_running_are_never_told)
 }
 END_TEST
 
+/* Transfers added and closed before the loop runs at all (the transfer
+ * thread may have taken them or not): none is told, nothing is left. */
+START_TEST(closing_right_after_adding_tells_nothing)
+{
+    struct xfer x[4];
+    for (int i = 0; i < 4; i++) {
+        xfer_init(&x[i], srv.port, i % 2 ? "/hello" : "/hang", NULL);
+        ck_assert_int_eq(tkl_transfers_add(t, x[i].easy, on_done, &x[i]), 0);
+    }
+    if (_i) /* the second time, let the transfer thread start them */
+        usleep(20000);
+    finish();
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(x[i].done, 0);
+        curl_easy_cleanup(x[i].easy);
+    }
+}
+END_TEST
+
 /* A done() that closes the transfers (a shutdown begun by an outcome):
  * what still runs is cancelled, and nothing is left open. */
 START_TEST(closing_from_done_leaves_no_handle)
@@ -654,6 +673,7 @@ int main(void)
     tcase_add_test(tc, a_flush_tells_one_owners_finished_transfers);
     tcase_add_test(tc, transfers_cancelled_while_running_are_never_told);
     tcase_add_test(tc, closing_from_done_leaves_no_handle);
+    tcase_add_loop_test(tc, closing_right_after_adding_tells_nothing, 0, 2);
     tcase_add_test(tc, a_post_sends_its_body);
     tcase_add_test(tc, connections_are_reused_and_transfers_run_together);
     tcase_add_test(tc, done_may_start_the_next_transfer);
