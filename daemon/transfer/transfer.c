@@ -295,9 +295,8 @@ static void on_work(uv_async_t *a)
 
     for (struct job *j = adds.head, *next; j; j = next) {
         next = j->qnext;
-        CURLMcode mc = sym_curl_multi_add_handle(t->multi, j->easy);
-        if (mc != CURLM_OK) {
-            (void)mc; /* told as a failure to start, which every caller retries */
+        if (sym_curl_multi_add_handle(t->multi, j->easy) != CURLM_OK) {
+            /* told as a failure to start, which every caller retries */
             j->code = CURLE_FAILED_INIT;
             queue_push(&refused, j);
             continue;
@@ -419,6 +418,21 @@ static void tloop_close(struct tkl_transfers *t)
     uv_loop_close(&t->tloop);
 }
 
+/* Stops the transfer thread (it cleans up the multi handle and closes its
+ * loop's handles), waits for it and closes its loop. Returns what
+ * uv_loop_close returns. */
+static int stop_thread(struct tkl_transfers *t)
+{
+    pthread_mutex_lock(&t->lock);
+    t->stop = true;
+    /* sent before the lock is let go: the thread, which closes work_async
+     * once it sees stop, cannot have closed it yet */
+    uv_async_send(&t->work_async);
+    pthread_mutex_unlock(&t->lock);
+    pthread_join(t->thread, NULL);
+    return uv_loop_close(&t->tloop);
+}
+
 int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret)
 {
     char err[512];
@@ -474,13 +488,7 @@ int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret)
         goto fail_multi;
     }
     if (uv_async_init(loop, &t->done_async, on_done_ready) < 0) {
-        /* the thread cleans up the multi handle and closes its loop's handles */
-        pthread_mutex_lock(&t->lock);
-        t->stop = true;
-        pthread_mutex_unlock(&t->lock);
-        uv_async_send(&t->work_async);
-        pthread_join(t->thread, NULL);
-        uv_loop_close(&t->tloop);
+        (void)stop_thread(t);
         r = -ENOMEM;
         goto fail_cond;
     }
@@ -574,10 +582,6 @@ void tkl_transfers_close(struct tkl_transfers *t)
     for (struct job *j = t->jobs; j; j = j->next)
         j->cancel = true;
     cancel_locked(t, t->jobs, NULL);
-    t->stop = true;
-    /* sent before the lock is let go: the thread, which closes work_async
-     * once it sees stop, cannot have closed it yet */
-    uv_async_send(&t->work_async);
     pthread_mutex_unlock(&t->lock);
     for (struct job *j = t->jobs, *next; j; j = next) {
         next = j->next;
@@ -588,8 +592,7 @@ void tkl_transfers_close(struct tkl_transfers *t)
         t->running = 0;
         uv_unref((uv_handle_t *)&t->done_async);
     }
-    pthread_join(t->thread, NULL);
-    if (uv_loop_close(&t->tloop) != 0)
+    if (stop_thread(t) != 0)
         log_error("transfers: the transfer thread's loop kept a handle open");
     uv_close((uv_handle_t *)&t->done_async, on_closed);
 }
