@@ -9,6 +9,7 @@
 #include "capture.h"
 #include "check_run.h"
 #include "loop_wait.h"
+#include "refused_port.h"
 #include "tmpdir.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -177,6 +178,19 @@ START_TEST(items_changed_reaches_the_service)
 }
 END_TEST
 
+/* An easy handle for http://127.0.0.1:port/, whatever the environment's
+ * proxy: a port from tkl_refused_port, so the connection is refused. */
+static CURL *refused_easy(int port)
+{
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
+    CURL *e = curl_easy_init();
+    ck_assert_ptr_nonnull(e);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+    return e;
+}
+
 static int transfers_done, transfer_code;
 
 static void on_transfer_done(void *data, int code)
@@ -190,22 +204,8 @@ START_TEST(transfers_go_through_the_shared_multi_handle)
 {
     struct tkl_plugin_instance *p = open_instance("echo");
     const struct tkl_host *h = &p->host;
-    /* a port bound but not listening: the connection is refused */
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    char url[64];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(a.sin_port));
-    CURL *easy = curl_easy_init(), *other = curl_easy_init();
-    ck_assert_ptr_nonnull(easy);
-    ck_assert_ptr_nonnull(other);
-    curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(other, CURLOPT_URL, url);
-    curl_easy_setopt(other, CURLOPT_NOPROXY, "*");
+    int fd, port = tkl_refused_port(&fd);
+    CURL *easy = refused_easy(port), *other = refused_easy(port);
     /* without transfers (tickler check): refused, done never runs */
     ck_assert_int_eq(h->transfer_start(h, easy, on_transfer_done, &transfers_done), -ESHUTDOWN);
     ck_assert_int_eq(tkl_transfers_new(&loop, &svc.transfers), 0);
@@ -251,21 +251,8 @@ static bool flush_until(struct tkl_plugin_instance *p, const int *n)
 START_TEST(an_instance_is_told_its_finished_transfers_before_it_stops)
 {
     struct tkl_plugin_instance *p = open_instance("echo"), *q = open_instance("echo");
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    char url[64];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(a.sin_port));
-    CURL *ep = curl_easy_init(), *eq = curl_easy_init();
-    ck_assert_ptr_nonnull(ep);
-    ck_assert_ptr_nonnull(eq);
-    curl_easy_setopt(ep, CURLOPT_URL, url);
-    curl_easy_setopt(ep, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(eq, CURLOPT_URL, url);
-    curl_easy_setopt(eq, CURLOPT_NOPROXY, "*");
+    int fd, port = tkl_refused_port(&fd);
+    CURL *ep = refused_easy(port), *eq = refused_easy(port);
     int np = 0, nq = 0;
     ck_assert_int_eq(tkl_transfers_new(&loop, &svc.transfers), 0);
     ck_assert_int_eq(p->host.transfer_start(&p->host, ep, on_counted, &np), 0);

@@ -16,6 +16,7 @@
 #include <check.h>
 
 #include "check_run.h"
+#include "refused_port.h"
 #include "loop_wait.h"
 #include "tmpdir.h"
 #include <arpa/inet.h>
@@ -115,16 +116,12 @@ static int64_t clock_now(void *data)
 
 static const struct tkl_http_server_host host = {page, on_answered, clock_now, NULL};
 
+/* A loopback port free a moment ago, for the server to listen on. */
 static int free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    int fd, p = tkl_refused_port(&fd);
     close(fd);
-    return ntohs(a.sin_port);
+    return p;
 }
 
 static char listen_buf[64];

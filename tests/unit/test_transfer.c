@@ -8,6 +8,7 @@
 
 #include "check_run.h"
 #include "loop_wait.h"
+#include "refused_port.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -560,16 +561,9 @@ END_TEST
 
 START_TEST(a_refused_connection_completes_with_an_error)
 {
-    /* a port bound but not listening: the kernel refuses, and no other
-     * program can take the port while the socket is held */
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ck_assert_int_ge(fd, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    int fd, port = tkl_refused_port(&fd);
     struct xfer x;
-    xfer_init(&x, ntohs(a.sin_port), "/hello", NULL);
+    xfer_init(&x, port, "/hello", NULL);
     ck_assert_int_eq(tkl_transfers_add(t, x.easy, on_done, &x), 0);
     ck_assert(tkl_run_until_count(&loop, &x.done, 1));
     ck_assert_int_eq(x.code, CURLE_COULDNT_CONNECT);
