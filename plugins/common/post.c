@@ -18,6 +18,7 @@ struct hp_post {
     const struct tkl_host *host;
     char *dest_name, *dest_host; /* copies: a reload may free the destination */
     CURL *easy;
+    struct hp_pool *pool; /* or NULL */
     struct curl_slist *headers;
     char *body;
     char **keep_out; /* copies of hp_request.keep_out, or NULL */
@@ -204,6 +205,33 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
     p->answer_len += take;
     p->answer[p->answer_len] = '\0';
     return n;
+}
+
+void hp_pool_drain(struct hp_pool *pool)
+{
+    while (pool->n)
+        curl_easy_cleanup(pool->idle[--pool->n]);
+}
+
+/* A handle for a post: an idle one of pool (reset), or a new one; NULL
+ * when none can be made. */
+static CURL *pool_take(struct hp_pool *pool)
+{
+    if (!pool || !pool->n)
+        return curl_easy_init();
+    CURL *e = pool->idle[--pool->n];
+    curl_easy_reset(e);
+    return e;
+}
+
+/* Gives e, whose transfer is over, back to pool, or frees it when pool is
+ * NULL or full. */
+static void pool_give(struct hp_pool *pool, CURL *e)
+{
+    if (pool && pool->n < HP_POOL_MAX)
+        pool->idle[pool->n++] = e;
+    else
+        curl_easy_cleanup(e);
 }
 
 static void post_free(struct hp_post *p)
@@ -448,6 +476,8 @@ static void on_done(void *data, int code)
         p->host->log(p->host, TKL_LOG_DEBUG, "destination %s: %s", p->dest_name, reply);
     hp_done_fn done = p->done;
     void *done_data = p->data;
+    pool_give(p->pool, p->easy); /* its transfer is over: the host let go of it */
+    p->easy = NULL;
     post_free(p);
     done(done_data, &res);
 }
@@ -467,9 +497,10 @@ int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_don
     p->host = h;
     p->done = done;
     p->data = data;
+    p->pool = req->pool;
     if (!(p->dest_name = strdup(req->dest->name)) || !(p->dest_host = strdup(req->dest->host)) ||
         !(p->body = strdup(req->body)) || copy_keep_out(req->keep_out, &p->keep_out) < 0 ||
-        !(p->easy = curl_easy_init()))
+        !(p->easy = pool_take(p->pool)))
         goto fail;
     if (!(l = curl_slist_append(NULL, "Content-Type: application/json")))
         goto fail;

@@ -44,6 +44,25 @@ int hp_dest_check(const struct hp_dest *d, size_t n, const char *name, char *why
 
 struct hp_post;
 
+/*
+ * Idle libcurl handles of one plugin instance, kept for its next posts: a
+ * post takes one (curl_easy_reset, every option set again) instead of
+ * making its own, and gives it back when done, so a burst of posts does
+ * not make and free libcurl's per-transfer state (its buffers) for each.
+ * Zeroed to start; used from the loop's thread only. Holds at most
+ * HP_POOL_MAX (the handles of a burst beyond it are freed as they finish:
+ * about the memory of HP_POOL_MAX posts stays with the instance, as it
+ * would in glibc's heap); hp_pool_drain frees them, before the instance is
+ * destroyed.
+ */
+#define HP_POOL_MAX 64
+struct hp_pool {
+    void *idle[HP_POOL_MAX]; /* CURL * */
+    size_t n;
+};
+
+void hp_pool_drain(struct hp_pool *pool);
+
 /* Runs once per started post (never from inside hp_post_start). */
 typedef void (*hp_done_fn)(void *data, const struct tkl_delivery *res);
 
@@ -57,6 +76,10 @@ struct hp_request {
      * links, dg_link_tokens), NULL-terminated, or NULL: an answer holding
      * one is never recorded, logged or shown. Copied. */
     char *const *keep_out;
+    /* Where the post takes its handle from and gives it back to, or NULL
+     * (a handle of its own). Outlives the post: the instance cancels its
+     * posts before it drains and frees the pool. */
+    struct hp_pool *pool;
 };
 
 /* Starts a POST; the request is only read during the call (the post keeps

@@ -95,6 +95,7 @@ struct teams {
     uint64_t interval_ms;
     struct post *queue, *running;
     struct post *done_early; /* notices whose every part went before */
+    struct hp_pool pool;     /* libcurl handles of finished posts, for the next */
     struct sent sent[REMEMBER_MAX];
     size_t n_sent, next_sent;
     uv_timer_t timer;
@@ -129,6 +130,7 @@ static void tm_destroy(void *state)
     if (!t)
         return;
     hp_dests_free(t->dests, t->n_dests);
+    hp_pool_drain(&t->pool);
     free(t->not_before);
     free(t->slot);
     free(t->ca_file);
@@ -614,7 +616,8 @@ static void pump(struct teams *t)
                                  .body = p->body,
                                  .timeout_s = t->timeout_s,
                                  .ca_file = t->ca_file,
-                                 .keep_out = p->job->tokens};
+                                 .keep_out = p->job->tokens,
+                                 .pool = &t->pool};
         char part[64];
         const char *headers[] = {part, NULL};
         snprintf(part, sizeof(part), "X-Tickler-Notice: %llu/%zu",

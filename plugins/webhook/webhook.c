@@ -47,6 +47,7 @@ struct webhook {
     long timeout_s;
     char *ca_file;
     struct post *posts;
+    struct hp_pool pool; /* libcurl handles of finished posts, for the next */
     bool stopped;
 };
 
@@ -56,6 +57,7 @@ static void wh_destroy(void *state)
     if (!w)
         return;
     hp_dests_free(w->dests, w->n_dests);
+    hp_pool_drain(&w->pool);
     free(w->ca_file);
     free(w);
 }
@@ -255,7 +257,8 @@ static int wh_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
                              .headers = headers,
                              .timeout_s = w->timeout_s,
                              .ca_file = w->ca_file,
-                             .keep_out = tokens};
+                             .keep_out = tokens,
+                             .pool = &w->pool};
     if ((r = hp_post_start(w->host, &req, on_posted, p, &p->http)) < 0)
         goto fail;
     dg_secret_free(body); /* it holds the recipient's links */

@@ -299,6 +299,54 @@ teams = ( %s );
                 with open(os.path.join(self.state, name), "rb") as f:
                     self.assertNotIn(t.encode(), f.read(), name)
 
+    def test_a_reused_handle_carries_nothing_from_the_post_before(self):
+        # one post at a time, so every post after the first runs on the
+        # libcurl handle of the one before it, reset: destinations signed
+        # with keys of their own alternate with unsigned ones
+        n = 12
+        dests, names = [], []
+        for i in range(n):
+            name = "s%d" % i
+            names.append(name)
+            with open(os.path.join(self.tmp, name + ".url"), "w") as f:
+                f.write("http://127.0.0.1:%d/%s?token=%s\n" % (self.port, name, CANARY))
+            extra = ""
+            if i % 2 == 0:
+                with open(os.path.join(self.tmp, name + ".key"), "w") as f:
+                    f.write("key-of-%s\n" % name)
+                extra = ' hmac_secret_file = "%s.key";' % name
+            dests.append('{ name = "%s"; url_file = "%s.url";%s }' % (name, name, extra))
+        with open(self.conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+delivery = { concurrency = 1; };
+notifiers = ( { name = "hook"; plugin = "webhook";
+                settings = { timeout_seconds = 5; destinations = ( %s ); }; } );
+teams = ( { id = "many"; name = "Many"; recipients = { hook = [ %s ]; }; } );
+""" % (",\n".join(dests), ", ".join('"%s"' % x for x in names)))
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\nM1,Many action,Many,03/03/2023,\n")
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            box = settle(self, d, self.outbox, n)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        ids = {b["recipient"]: str(b["id"]) for b in box}
+        self.assertEqual(sorted(r[0] for r in self.rec.requests), sorted(names))
+        for path, _, notice, status, body, headers in self.rec.requests:
+            self.assertEqual(status, 202)
+            self.assertEqual(json.loads(body)["recipient"], path)
+            self.assertEqual(notice, ids[path])
+            self.assertEqual(headers["Content-Type"], "application/json")
+            self.assertNotIn("Expect", headers)
+            if int(path[1:]) % 2 == 0:
+                key = ("key-of-%s" % path).encode()
+                want = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+                self.assertEqual(headers["X-Tickler-Signature"], want, path)
+            else:
+                self.assertNotIn("X-Tickler-Signature", headers, path)
+
     def test_send_test_webhook(self):
         p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
                             "send-test", "hook", "--to", "ok"], capture_output=True, text=True,
