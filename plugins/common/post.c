@@ -275,10 +275,11 @@ static bool transient_curl(CURLcode c)
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_NOT_BUILT_IN:
     case CURLE_BAD_FUNCTION_ARGUMENT:
-    case CURLE_OUT_OF_MEMORY:
         return false;
     default:
-        return true; /* connection, DNS, TLS and timeouts can all heal */
+        /* connection, DNS, TLS and timeouts can all heal, and so can a
+         * lack of memory: it is the daemon's, not the notice's */
+        return true;
     }
 }
 
