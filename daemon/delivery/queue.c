@@ -203,16 +203,21 @@ static int putset_close(struct putset *ps, struct tkl_state *st)
     return ps->pending ? 0 : ps->err;
 }
 
-/* A round whose puts wait for their completions. */
-struct round {
+/* A round whose puts wait for their completions, put a part at a time
+ * when parts is set. */
+struct tkl_queue_round {
     struct putset ps; /* first: a putset is its round */
     struct tkl_scheduler *sched;
     const struct tkl_store *store;
     struct taken t;
     struct tkl_route_batch batch;
+    struct tkl_state *st;
+    int64_t batch_at, now;
+    size_t next;                  /* the first digest not put yet */
+    struct tkl_queue_parts parts; /* cb NULL: the round in one part */
 };
 
-static void round_free(struct round *rd)
+static void round_free(struct tkl_queue_round *rd)
 {
     tkl_route_batch_free(&rd->batch);
     free(rd->t.v);
@@ -222,7 +227,7 @@ static void round_free(struct round *rd)
 
 /* The scheduler gets back what it gave; the log keeps what was committed
  * from being queued again. */
-static void round_restore(struct round *rd)
+static void round_restore(struct tkl_queue_round *rd)
 {
     if (tkl_scheduler_restore(rd->sched, rd->store, rd->t.v, rd->t.n) < 0)
         log_error("out of memory putting %zu reminders back; they are lost", rd->t.n);
@@ -233,7 +238,7 @@ static void round_restore(struct round *rd)
 /* Logs notice id, of digest i of the round and durable, as queued. */
 static void round_durable(struct putset *ps, size_t i, uint64_t id)
 {
-    struct round *rd = (struct round *)ps;
+    struct tkl_queue_round *rd = (struct tkl_queue_round *)ps;
     struct tkl_notice n;
     tkl_route_notice(&rd->batch.digests[i], &n);
     log_info("queued notice: %zu action(s); notice=%" PRIu64 " channel=%s team=%s recipient=%s",
@@ -242,7 +247,7 @@ static void round_durable(struct putset *ps, size_t i, uint64_t id)
 
 static void round_ended(struct putset *ps)
 {
-    struct round *rd = (struct round *)ps;
+    struct tkl_queue_round *rd = (struct tkl_queue_round *)ps;
     if (ps->err < 0 && !ps->refused)
         log_error("cannot commit the round's %zu notices to the outbox: %s", ps->queued,
                   strerror(-ps->err));
@@ -252,56 +257,109 @@ static void round_ended(struct putset *ps)
     round_free(rd);
 }
 
-/* Puts the digests of the round into st's open group. Stops at the first
- * refusal (logged): the round is put back whole when its puts are told,
- * and each refusal can hold the loop for the outbox's busy timeout. */
-static void round_put(struct round *rd, struct tkl_state *st, int64_t batch_at, int64_t now)
+/* Puts the next part of the round's digests (all of them when it has no
+ * parts) into its state's open group. Stops at the first refusal
+ * (logged): the round is put back whole when its puts are told, and each
+ * refusal can hold the loop for the outbox's busy timeout. Returns whether
+ * digests are left to put. */
+static bool round_put(struct tkl_queue_round *rd)
 {
-    for (size_t i = 0; i < rd->batch.n; i++) {
-        const struct tkl_digest *dg = &rd->batch.digests[i];
+    size_t end = rd->batch.n;
+    if (rd->parts.cb && rd->parts.size && end - rd->next > rd->parts.size)
+        end = rd->next + rd->parts.size;
+    for (; rd->next < end; rd->next++) {
+        const struct tkl_digest *dg = &rd->batch.digests[rd->next];
         struct tkl_notice n;
         const char *keys[dg->n + 1];
         tkl_route_notice(dg, &n);
-        n.due_at = batch_at;
+        n.due_at = rd->batch_at;
         for (size_t k = 0; k < dg->n; k++)
             keys[k] = dg->stage_keys[k];
-        int r = putset_put(&rd->ps, st, i, &n, keys, now);
+        int r = putset_put(&rd->ps, rd->st, rd->next, &n, keys, rd->now);
         if (r < 0) {
             log_error("cannot commit a notice to the outbox: %s; channel=%s recipient=%s",
                       strerror(-r), n.channel, n.recipient);
-            return;
+            rd->next = rd->batch.n; /* nothing more: the round is put back */
+            return false;
         }
     }
+    return rd->next < rd->batch.n;
+}
+
+/* A part's barrier: every put before it was told. The next part waits for
+ * the caller (tkl_queue_more), holding this barrier's count so the round
+ * does not end meanwhile; a refusal or undone group ends the round. */
+static void on_part(void *data, int r)
+{
+    struct tkl_queue_round *rd = data;
+    if (r < 0 || rd->ps.err < 0) {
+        putset_told(&rd->ps, r);
+        return;
+    }
+    rd->parts.cb(rd->ps.data, rd);
+}
+
+/* Puts the round's next part, then the barrier after it: a part's
+ * (on_part) while digests are left, else the last (putset_close).
+ * Returns 0 (the round's end will be told) or a negative errno (nothing
+ * pending: it will not). */
+static int round_part(struct tkl_queue_round *rd)
+{
+    if (round_put(rd) && rd->ps.err == 0) {
+        int r = tkl_state_sync(rd->st, on_part, rd);
+        if (r == 0) {
+            rd->ps.pending++;
+            return 0;
+        }
+        rd->ps.err = r;
+    }
+    return putset_close(&rd->ps, rd->st);
+}
+
+void tkl_queue_more(struct tkl_queue_round *rd)
+{
+    /* the held count keeps the round pending through round_part, so it
+     * never fails here: a refusal is kept in the round's error */
+    (void)round_part(rd);
+    putset_told(&rd->ps, 0); /* the held count: may end the round */
+}
+
+void tkl_queue_abandon(struct tkl_queue_round *rd)
+{
+    putset_told(&rd->ps, -ECANCELED);
 }
 
 int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
                   const struct tkl_team_dir *teams, const struct tkl_store *store,
                   const struct tkl_answers *answers, struct tkl_state *state, int64_t now,
-                  tkl_queue_done_cb cb, void *data, struct tkl_queue_result *ret)
+                  tkl_queue_done_cb cb, const struct tkl_queue_parts *parts, void *data,
+                  struct tkl_queue_result *ret)
 {
-    struct round *rd = calloc(1, sizeof(*rd));
+    struct tkl_queue_round *rd = calloc(1, sizeof(*rd));
     if (!rd) {
         *ret = (struct tkl_queue_result){0};
         return -ENOMEM;
     }
     rd->sched = sched;
     rd->store = store;
+    rd->st = state;
+    rd->now = now;
+    rd->batch_at = INT64_MIN;
+    if (parts)
+        rd->parts = *parts;
     rd->ps.durable = round_durable;
     rd->ps.ended = round_ended;
-    int64_t batch_at = INT64_MIN;
     int r = take_due(sched, sc, teams, store, answers, now, &rd->t, &rd->batch, &rd->ps.res);
     if (r == 0) {
         for (size_t i = 0; i < rd->t.n; i++)
-            if (batch_at < rd->t.v[i].at)
-                batch_at = rd->t.v[i].at;
+            if (rd->batch_at < rd->t.v[i].at)
+                rd->batch_at = rd->t.v[i].at;
         if (tkl_route_sort(&rd->batch) < 0)
             log_error("out of memory ordering digests; they are sent unordered");
         r = putset_init(&rd->ps, rd->batch.n, cb, data);
     }
-    if (r == 0) {
-        round_put(rd, state, batch_at, now);
-        r = putset_close(&rd->ps, state);
-    }
+    if (r == 0)
+        r = round_part(rd);
     *ret = rd->ps.res;
     if (r == 0)
         return 0;

@@ -81,28 +81,65 @@ int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams
                        const struct tkl_team *report, const struct tkl_action *a,
                        const struct tkl_update *u, int64_t now, tkl_queue_done_cb cb, void *data);
 
+/* A round in flight (tkl_queue_due). */
+struct tkl_queue_round;
+
+/*
+ * A round of many notices put a part at a time, so that the first are
+ * sent while the rest are written: once a part's notices are durable
+ * (each logged as queued), cb is told (with tkl_queue_due's data), never
+ * from inside the call that queued them, and the round waits; the caller
+ * then calls tkl_queue_more(round) from a later turn of its loop (its
+ * deliveries can claim what is durable meanwhile), or tkl_queue_abandon.
+ */
+typedef void (*tkl_queue_part_cb)(void *data, struct tkl_queue_round *round);
+struct tkl_queue_parts {
+    tkl_queue_part_cb cb;
+    size_t size; /* notices a part, at least 1 */
+};
+
+/* Notices a part of the daemon's rounds: a commit each, so the first part
+ * is sent after one commit of that many instead of one of the whole
+ * round. */
+#define TKL_QUEUE_PART 256
+
 /*
  * Runs one round at now: the reminders sched built with sc, teams and
  * store, less those answers (NULL: none) hold back, routed to teams
  * (escalations to sc->escalate_to when the team has none of its own),
  * each entry with what the answers say of its action, put into the
- * state's open group. The caller ends the group (tkl_state_commit; with
- * SQLite, one transaction for the round and whatever else the group held)
+ * state's open group, a part at a time when parts (NULL: the whole round
+ * at once) says so. The caller ends the group (tkl_state_commit; with
+ * SQLite, one transaction for the part and whatever else the group held)
  * and keeps sched, sc, teams and store as they are until cb is told.
  *
  * Returns 0: cb is told exactly once, never from inside this call, once
  * every notice's put completion came, with r 0 (res->committed notices
  * durable, each logged as queued in its completion) or the negative errno
- * of a refusal or an undone group: then the round's reminders were put
- * back, held ones too (res->restored), the caller retries later and must
- * not advance last_run. Returns a negative errno when the state took
- * nothing of the round (not even the barrier told after its puts, see
- * tkl_state_sync): the reminders were put back (*ret says so) and cb is never
- * called. *ret also gets what is known at once (unrouted, held).
+ * of a refusal, an undone group or tkl_queue_abandon: then the round's
+ * reminders were put back, held ones too (res->restored), the caller
+ * retries later and must not advance last_run; the notices of parts
+ * already durable are kept (and may be sent), and the notification log
+ * keeps the retry from queueing them again. Returns a negative errno when
+ * the state took nothing of the round (not even the barrier told after
+ * its puts, see tkl_state_sync): the reminders were put back (*ret says
+ * so) and cb is never called. *ret also gets what is known at once
+ * (unrouted, held).
  */
 int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
                   const struct tkl_team_dir *teams, const struct tkl_store *store,
                   const struct tkl_answers *answers, struct tkl_state *state, int64_t now,
-                  tkl_queue_done_cb cb, void *data, struct tkl_queue_result *ret);
+                  tkl_queue_done_cb cb, const struct tkl_queue_parts *parts, void *data,
+                  struct tkl_queue_result *ret);
+
+/* Puts the next part of a round its part cb told (in the state's open
+ * group: the caller ends it), or its last; the round's cb may be told from
+ * inside this call (a refusal of the state with nothing else pending). */
+void tkl_queue_more(struct tkl_queue_round *round);
+
+/* Ends a round its part cb told without putting the rest: its cb is told
+ * -ECANCELED from inside this call, the round's reminders put back. For a
+ * caller that stops. */
+void tkl_queue_abandon(struct tkl_queue_round *round);
 
 #endif

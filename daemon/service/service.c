@@ -573,6 +573,12 @@ static void on_last_run(void *data, int r)
 static void queue_round_done(struct tkl_service *s, int r, const struct tkl_queue_result *res,
                              int64_t now)
 {
+    if (r == -ECANCELED) { /* stopping part-way (tkl_service_stop) */
+        log_notice("stopping with %zu notices of a queue round in the outbox; the round's "
+                   "reminders (%zu) stay scheduled, and the next start queues the rest",
+                   res->committed, res->restored);
+        return;
+    }
     if (r < 0) {
         s->queue_backoff = s->queue_backoff ? s->queue_backoff * 2 : 1;
         if (s->queue_backoff > QUEUE_BACKOFF_MAX)
@@ -624,9 +630,34 @@ static void on_round(void *data, int r, const struct tkl_queue_result *res)
         kick(s); /* the delivery round decides whether --oneshot is done */
 }
 
+static void on_round_timer(uv_timer_t *t)
+{
+    struct tkl_service *s = t->data;
+    struct tkl_queue_round *rd = s->round_part;
+    s->round_part = NULL;
+    if (rd)
+        tkl_queue_more(rd); /* the open group: on_prepare commits it */
+}
+
+/* A part of the round is durable: the deliveries claim it (kick's timer
+ * runs first, started first at the same instant), then the next part is
+ * put, each in its own commit. */
+static void on_round_part(void *data, struct tkl_queue_round *rd)
+{
+    struct tkl_service *s = data;
+    if (s->stopping || !s->handles_open) { /* told by the stop's commit, or after */
+        tkl_queue_abandon(rd);
+        return;
+    }
+    s->round_part = rd;
+    kick(s);
+    (void)uv_timer_start(&s->round_timer, on_round_timer, 0, 0);
+}
+
 /* A queue round, its answers refreshed (r: how that went). */
 static void queue_round_now(struct tkl_service *s, int r)
 {
+    static const struct tkl_queue_parts parts = {on_round_part, TKL_QUEUE_PART};
     struct tkl_queue_result res = {0};
     int64_t now = tkl_service_now(s);
     const struct tkl_config *c = s->rt->cfg;
@@ -634,7 +665,7 @@ static void queue_round_now(struct tkl_service *s, int r)
         tell_untold(s); /* its reads join the round's group */
     if (r == 0)
         r = tkl_queue_due(&s->rt->sched, &c->schedule, &c->teams, s->rt->store, &s->answers,
-                          s->state, now, on_round, s, &res);
+                          s->state, now, on_round, &parts, s, &res);
     if (r < 0) {
         queue_round_done(s, r, &res, now);
         return;
@@ -1516,8 +1547,8 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     const char *failed = NULL;
     int r;
     s->loop = s->svc.loop = loop;
-    uv_timer_t *timers[] = {&s->sched_timer, &s->deliver_timer, &s->day_timer, &s->request_timer,
-                            &s->tell_timer};
+    uv_timer_t *timers[] = {&s->sched_timer,   &s->deliver_timer, &s->day_timer,
+                            &s->request_timer, &s->tell_timer,    &s->round_timer};
     for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
         (void)uv_timer_init(loop, timers[i]); /* cannot fail */
         timers[i]->data = s;
@@ -1665,6 +1696,13 @@ void tkl_service_stop(struct tkl_service *s)
     if (s->stopping)
         return;
     s->stopping = true;
+    /* a round part-way: the reminders of the parts not put go back to the
+     * schedule, so last_run stays before them (those put are in the log) */
+    if (s->round_part) {
+        struct tkl_queue_round *rd = s->round_part;
+        s->round_part = NULL;
+        tkl_queue_abandon(rd);
+    }
     tkl_delivery_stop(&s->deliverer);
     log_notice("stopping: %zu deliveries in flight are completed or left in the outbox",
                s->deliverer.n_flights);
@@ -1683,6 +1721,11 @@ void tkl_service_stop(struct tkl_service *s)
         s->requests_pending_at = s->requests_run->marks.first_at;
     if (s->requests_pending_at <= last_run)
         last_run = s->requests_pending_at - 1;
+    /* a round not in yet (parts of it not put, or its completion still to
+     * come from the database): the next start catches up on it, and the
+     * log keeps what of it is in from being queued twice */
+    if (s->round_pending && s->round_at <= last_run)
+        last_run = s->round_at - 1;
     stored = s->last_run_known; /* PostgreSQL: the shared value read or written */
     if (s->rt && !s->node &&
         (!s->outbox || tkl_outbox_get_meta(s->outbox, "last_run", &stored) < 0))
@@ -1717,6 +1760,7 @@ void tkl_service_stop(struct tkl_service *s)
         uv_close((uv_handle_t *)&s->day_timer, NULL);
         uv_close((uv_handle_t *)&s->request_timer, NULL);
         uv_close((uv_handle_t *)&s->tell_timer, NULL);
+        uv_close((uv_handle_t *)&s->round_timer, NULL);
     }
     s->handles_open = false;
 }

@@ -34,6 +34,8 @@ struct tkl_outbox_view; /* web/operator.c: the shared outbox as last read */
 
 /* service.c: a run of the update requests through a state on PostgreSQL */
 struct tkl_requests_flight;
+/* delivery/queue.h: a queue round in flight */
+struct tkl_queue_round;
 
 struct tkl_service {
     uv_loop_t *loop;
@@ -56,9 +58,13 @@ struct tkl_service {
     int queue_backoff;           /* seconds before a failed queue round is tried again */
     unsigned state_failures;     /* failed commits and rounds in a row (logged 1st, 2nd, 4th...) */
     bool round_pending;          /* a queue round's puts wait for their completions */
-    bool reload_pending;         /* a reload waits for that round (it holds the runtime) */
-    int64_t round_at;            /* its instant (last_run once it is durable) */
-    size_t reports_pending;      /* "not ours" reports' reads and puts waiting for completions */
+    /* a round put a part at a time: the one whose next part waits for
+     * round_timer (NULL: none), so deliveries claim what is durable first */
+    struct tkl_queue_round *round_part;
+    uv_timer_t round_timer;
+    bool reload_pending;    /* a reload waits for that round (it holds the runtime) */
+    int64_t round_at;       /* its instant (last_run once it is durable) */
+    size_t reports_pending; /* "not ours" reports' reads and puts waiting for completions */
     /* the "not ours" updates this process told delivery.report_to, found
      * told, or is telling (their ids, ascending): any other that holds is
      * told when the updates are read, at a queue round, and on tell_timer,

@@ -128,7 +128,8 @@ static int queue_due(struct tkl_scheduler *s, const struct tkl_answers *ans, str
 {
     struct told t = {0};
     struct tkl_state *st = state_of(o);
-    int r = tkl_queue_due(s, &cfg->schedule, &cfg->teams, store, ans, st, now, on_told, &t, res);
+    int r =
+        tkl_queue_due(s, &cfg->schedule, &cfg->teams, store, ans, st, now, on_told, NULL, &t, res);
     told_once(&t, 0); /* never from inside the call */
     if (r < 0)
         return r;
@@ -283,6 +284,178 @@ START_TEST(a_grouped_round_whose_commit_fails_is_put_back_whole)
     ck_assert_int_gt(tkl_scheduler_next_at(&s), now);
     tkl_scheduler_free(&s);
     remove_outbox(o, dir);
+}
+END_TEST
+
+/* What a round put a part at a time was told of its parts. */
+struct parted {
+    struct told t;
+    int parts;
+    struct tkl_queue_round *waiting; /* the round whose next part waits */
+};
+
+static void on_part_told(void *data, struct tkl_queue_round *rd)
+{
+    struct parted *p = data;
+    p->parts++;
+    p->waiting = rd;
+}
+
+static void on_parted_told(void *data, int r, const struct tkl_queue_result *res)
+{
+    on_told(&((struct parted *)data)->t, r, res);
+}
+
+/* Notices in the outbox in dir. */
+static int notices_in(const char *dir)
+{
+    char path[300];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM notices", -1, &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* A round on o's state a notice a part, started and its first part
+ * committed: p says what was told. */
+static void start_parted(struct tkl_scheduler *s, struct tkl_outbox *o, int64_t now,
+                         struct parted *p)
+{
+    static const struct tkl_queue_parts one = {on_part_told, 1};
+    struct tkl_queue_result res;
+    struct tkl_state *st = state_of(o);
+    memset(p, 0, sizeof(*p));
+    ck_assert_int_eq(tkl_queue_due(s, &cfg->schedule, &cfg->teams, store, NULL, st, now,
+                                   on_parted_told, &one, p, &res),
+                     0);
+    ck_assert_int_eq(p->parts, 0); /* never from inside the call */
+    (void)tkl_state_commit(st);
+    ck_assert_int_eq(p->parts, 1);
+    ck_assert_int_eq(p->t.calls, 0);
+}
+
+/* A schedule of June 2023's reminders due at now, beside a reference
+ * outbox that holds the same round queued whole: what a round put in parts
+ * must come to. */
+struct parted_run {
+    char dir[256], ref[256];
+    int64_t now;
+    struct tkl_scheduler s, s2;
+    struct tkl_outbox *o, *o2;
+    size_t all, due; /* notices of the round; reminders due */
+};
+
+static void parted_begin(struct parted_run *f, bool grouped)
+{
+    struct tkl_queue_result res;
+    f->now = at(2023, 6, 30, 10);
+    f->o = new_outbox(f->dir, sizeof(f->dir));
+    f->o2 = new_outbox(f->ref, sizeof(f->ref));
+    tkl_outbox_set_grouped(f->o, grouped); /* grouped: as the daemon runs it */
+    build(&f->s2, f->now);
+    ck_assert_int_eq(queue_due(&f->s2, NULL, f->o2, f->now, &res), 0);
+    f->all = res.committed;
+    ck_assert_uint_gt(f->all, 2);
+    build(&f->s, f->now);
+    f->due = f->s.n;
+}
+
+/* The outbox holds what the reference does, each notice once. */
+static void parted_end(struct parted_run *f)
+{
+    char *a = contents(f->dir), *b = contents(f->ref);
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    tkl_scheduler_free(&f->s);
+    tkl_scheduler_free(&f->s2);
+    remove_outbox(f->o, f->dir);
+    remove_outbox(f->o2, f->ref);
+}
+
+/* The round of f, told to p, ended part way: every reminder is back in
+ * the schedule and still due, the first part alone in the outbox; the
+ * next round puts in the rest, the first part not again. */
+static void parted_put_back(struct parted_run *f, const struct parted *p, int r)
+{
+    struct tkl_queue_result res;
+    ck_assert_int_eq(p->t.calls, 1);
+    ck_assert_int_eq(p->t.r, r);
+    ck_assert_uint_eq(p->t.res.committed, 1);
+    ck_assert_uint_gt(p->t.res.restored, 0);
+    ck_assert_uint_eq(f->s.n, f->due);
+    ck_assert_int_le(tkl_scheduler_next_at(&f->s), f->now);
+    ck_assert_int_eq(notices_in(f->dir), 1);
+    ck_assert_int_eq(queue_due(&f->s, NULL, f->o, f->now, &res), 0);
+    ck_assert_uint_eq(res.committed, f->all - 1);
+    parted_end(f);
+}
+
+START_TEST(a_round_in_parts_commits_each_before_the_next_is_put)
+{
+    struct parted_run f;
+    struct parted p;
+    parted_begin(&f, true);
+    unsigned long syncs = tkl_outbox_syncs(f.o);
+    start_parted(&f.s, f.o, f.now, &p);
+    /* each part is durable, and the round still pending, before the next
+     * part is put: one notice, one commit at a time */
+    for (int n = 1; p.t.calls == 0; n++) {
+        ck_assert_int_eq(notices_in(f.dir), n);
+        ck_assert_uint_eq(tkl_outbox_syncs(f.o), syncs + (unsigned long)n);
+        ck_assert(!tkl_outbox_dirty(f.o));
+        ck_assert_ptr_nonnull(p.waiting);
+        struct tkl_queue_round *rd = p.waiting;
+        p.waiting = NULL;
+        tkl_queue_more(rd);
+        (void)tkl_state_commit(state_of(f.o));
+    }
+    ck_assert_int_eq(p.t.r, 0);
+    ck_assert_uint_eq(p.t.res.committed, f.all);
+    ck_assert_int_eq(p.parts, (int)f.all - 1); /* the last part ends the round */
+    ck_assert_int_gt(tkl_scheduler_next_at(&f.s), f.now);
+    parted_end(&f);
+}
+END_TEST
+
+START_TEST(a_round_abandoned_part_way_is_put_back_and_queues_the_rest_once)
+{
+    struct parted_run f;
+    struct parted p;
+    parted_begin(&f, false);
+    start_parted(&f.s, f.o, f.now, &p);
+    /* the daemon stops between two parts */
+    tkl_queue_abandon(p.waiting);
+    parted_put_back(&f, &p, -ECANCELED);
+}
+END_TEST
+
+START_TEST(a_round_whose_later_part_is_undone_keeps_the_first_and_queues_the_rest_once)
+{
+    struct parted_run f;
+    struct parted p;
+    tkl_disk_full_install(); /* before the outbox's files are opened */
+    parted_begin(&f, true);
+    start_parted(&f.s, f.o, f.now, &p);
+    /* the disk is full at the second part's commit: the round ends with
+     * it; the first part stays durable */
+    tkl_disk_full = 1;
+    tkl_capture_begin();
+    tkl_queue_more(p.waiting);
+    ck_assert_int_eq(p.t.calls, 0); /* told by the commit, not before */
+    (void)tkl_state_commit(state_of(f.o));
+    char *log = tkl_capture_end();
+    tkl_disk_full = 0;
+    ck_assert_ptr_nonnull(strstr(log, "cannot commit the round's"));
+    free(log);
+    parted_put_back(&f, &p, -ENOSPC);
 }
 END_TEST
 
@@ -597,7 +770,7 @@ static void queue_open(struct tkl_scheduler *sched, struct tkl_outbox *o, int64_
 {
     struct tkl_queue_result res;
     ck_assert_int_eq(tkl_queue_due(sched, &cfg->schedule, &cfg->teams, store, NULL, state_of(o),
-                                   now, on_told, t, &res),
+                                   now, on_told, NULL, t, &res),
                      0);
     ck_assert_int_eq(t->calls, 0);
 }
@@ -721,6 +894,9 @@ int main(void)
     tcase_add_test(tc, a_notice_logged_before_is_not_queued_twice);
     tcase_add_test(tc, a_round_whose_group_is_undone_is_told_and_queued_next_round);
     tcase_add_test(tc, a_round_committed_in_part_queues_the_rest_once);
+    tcase_add_test(tc, a_round_in_parts_commits_each_before_the_next_is_put);
+    tcase_add_test(tc, a_round_abandoned_part_way_is_put_back_and_queues_the_rest_once);
+    tcase_add_test(tc, a_round_whose_later_part_is_undone_keeps_the_first_and_queues_the_rest_once);
     tcase_add_test(tc, reminders_an_answer_holds_back_are_not_queued);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
     tcase_add_test(tc, the_plan_overrules_a_completion_and_the_digest_says_so);
