@@ -133,6 +133,7 @@ struct putset {
     struct put_slot *slots;
     size_t pending; /* completions not yet told */
     size_t queued;  /* puts the state took */
+    size_t told_ok; /* of them, told durable */
     int err;        /* the first refusal or undone group */
     bool refused;   /* err is a put's refusal (logged where it was made) */
     struct tkl_queue_result res;
@@ -166,6 +167,7 @@ static void on_put(void *data, int r, uint64_t id)
 {
     struct put_slot *slot = data;
     struct putset *ps = slot->ps;
+    ps->told_ok += r == 0;
     if (r == 0 && id) { /* id 0: every key logged before (an earlier run, another node) */
         ps->res.committed++;
         ps->durable(ps, slot->i, id);
@@ -248,9 +250,9 @@ static void round_durable(struct putset *ps, size_t i, uint64_t id)
 static void round_ended(struct putset *ps)
 {
     struct tkl_queue_round *rd = (struct tkl_queue_round *)ps;
-    if (ps->err < 0 && !ps->refused)
-        log_error("cannot commit the round's %zu notices to the outbox: %s", ps->queued,
-                  strerror(-ps->err));
+    if (ps->err < 0 && ps->err != -ECANCELED && !ps->refused)
+        log_error("cannot commit %zu of the round's notices to the outbox: %s",
+                  ps->queued - ps->told_ok, strerror(-ps->err));
     if (ps->err < 0)
         round_restore(rd);
     ps->cb(ps->data, ps->err, &ps->res);

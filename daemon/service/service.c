@@ -573,7 +573,7 @@ static void on_last_run(void *data, int r)
 static void queue_round_done(struct tkl_service *s, int r, const struct tkl_queue_result *res,
                              int64_t now)
 {
-    if (r == -ECANCELED) { /* stopping part-way (tkl_service_stop) */
+    if (r == -ECANCELED && s->stopping) { /* stopping part-way (tkl_service_stop) */
         log_notice("stopping with %zu notices of a queue round in the outbox; the round's "
                    "reminders (%zu) stay scheduled, and the next start queues the rest",
                    res->committed, res->restored);
@@ -1696,8 +1696,14 @@ void tkl_service_stop(struct tkl_service *s)
     if (s->stopping)
         return;
     s->stopping = true;
+    /* a round not in yet (parts of it not put, or its completion still to
+     * come from the database): last_run stays before it, so the next start
+     * catches up on it even if its reminders cannot be put back, and the
+     * log keeps what of it is in from being queued twice */
+    bool round_pending = s->round_pending;
+    int64_t round_at = s->round_at;
     /* a round part-way: the reminders of the parts not put go back to the
-     * schedule, so last_run stays before them (those put are in the log) */
+     * schedule */
     if (s->round_part) {
         struct tkl_queue_round *rd = s->round_part;
         s->round_part = NULL;
@@ -1721,11 +1727,8 @@ void tkl_service_stop(struct tkl_service *s)
         s->requests_pending_at = s->requests_run->marks.first_at;
     if (s->requests_pending_at <= last_run)
         last_run = s->requests_pending_at - 1;
-    /* a round not in yet (parts of it not put, or its completion still to
-     * come from the database): the next start catches up on it, and the
-     * log keeps what of it is in from being queued twice */
-    if (s->round_pending && s->round_at <= last_run)
-        last_run = s->round_at - 1;
+    if (round_pending && round_at <= last_run)
+        last_run = round_at - 1;
     stored = s->last_run_known; /* PostgreSQL: the shared value read or written */
     if (s->rt && !s->node &&
         (!s->outbox || tkl_outbox_get_meta(s->outbox, "last_run", &stored) < 0))
