@@ -98,9 +98,9 @@ struct tkl_queue_parts {
     size_t size; /* notices a part, at least 1 */
 };
 
-/* Notices a part of the daemon's rounds: a commit each, so the first part
- * is sent after one commit of that many instead of one of the whole
- * round. */
+/* Notices a part of the daemon's rounds, a commit each: the first are
+ * sent after two such commits instead of one of the whole round (measured:
+ * bench/notes/delivery-profile.md). */
 #define TKL_QUEUE_PART 256
 
 /*

@@ -639,9 +639,10 @@ static void on_round_timer(uv_timer_t *t)
         tkl_queue_more(rd); /* the open group: on_prepare commits it */
 }
 
-/* A part of the round is durable: the deliveries claim it (kick's timer
- * runs first, started first at the same instant), then the next part is
- * put, each in its own commit. */
+/* A part of the round is durable: the delivery round kicked claims it,
+ * then the next part is put (kick's timer runs first: both are due at the
+ * same instant and libuv runs them in the order they were started), so the
+ * claims and the next part's puts share the next commit (on_prepare). */
 static void on_round_part(void *data, struct tkl_queue_round *rd)
 {
     struct tkl_service *s = data;
