@@ -306,23 +306,6 @@ static void on_parted_told(void *data, int r, const struct tkl_queue_result *res
     on_told(&((struct parted *)data)->t, r, res);
 }
 
-/* Notices in the outbox in dir. */
-static int notices_in(const char *dir)
-{
-    char path[300];
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    snprintf(path, sizeof(path), "%s/tickler.db", dir);
-    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM notices", -1, &st, NULL),
-                     SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-}
-
 /* A round on o's state a notice a part, started and its first part
  * committed: p says what was told. */
 static void start_parted(struct tkl_scheduler *s, struct tkl_outbox *o, int64_t now,
@@ -392,7 +375,7 @@ static void parted_put_back(struct parted_run *f, const struct parted *p, int r)
     ck_assert_uint_gt(p->t.res.restored, 0);
     ck_assert_uint_eq(f->s.n, f->due);
     ck_assert_int_le(tkl_scheduler_next_at(&f->s), f->now);
-    ck_assert_int_eq(notices_in(f->dir), 1);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(f->dir, "1"), 1);
     ck_assert_int_eq(queue_due(&f->s, NULL, f->o, f->now, &res), 0);
     ck_assert_uint_eq(res.committed, f->all - 1);
     parted_end(f);
@@ -408,7 +391,7 @@ START_TEST(a_round_in_parts_commits_each_before_the_next_is_put)
     /* each part is durable, and the round still pending, before the next
      * part is put: one notice, one commit at a time */
     for (int n = 1; p.t.calls == 0; n++) {
-        ck_assert_int_eq(notices_in(f.dir), n);
+        ck_assert_int_eq(tkl_outbox_seen_by_others(f.dir, "1"), n);
         ck_assert_uint_eq(tkl_outbox_syncs(f.o), syncs + (unsigned long)n);
         ck_assert(!tkl_outbox_dirty(f.o));
         ck_assert_ptr_nonnull(p.waiting);
