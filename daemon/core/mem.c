@@ -1,5 +1,6 @@
 #include "mem.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -17,13 +18,16 @@
 
 #define HUGE_PAGE ((uintptr_t)TKL_MEM_HUGE_PAGE)
 
-void tkl_mem_prefault(void *block, size_t len)
+/* The page-aligned span [*ret_start, *ret_start + *ret_span) of the
+ * block's whole room, with the huge-page advice given for it; false when
+ * the block is left alone. */
+static bool advise_block(void *block, size_t len, char **ret_start, size_t *ret_span)
 {
     if (!block || len < PREFAULT_MIN)
-        return;
+        return false;
     long page = sysconf(_SC_PAGESIZE);
     if (page <= 0)
-        return;
+        return false;
 #ifdef __GLIBC__
     /* the block's whole room: glibc maps a large block with a few bytes
      * past len, which the advice must cover to cover the whole mapping */
@@ -36,18 +40,89 @@ void tkl_mem_prefault(void *block, size_t len)
     size_t lead = (size_t)((uintptr_t)block % pg);
     char *start = (char *)block - lead;
     size_t span = (lead + len + pg - 1) / pg * pg;
-    /* each fails with EINVAL where not supported: advice, so the results
-     * are ignored. Huge pages only where one fits: the advice splits a
-     * mapping it covers only in part, and mremap refuses to grow a split
-     * one (EFAULT), so realloc would copy it */
+    /* advice, so the result is ignored (EINVAL where not supported). Huge
+     * pages only where one fits: the advice splits a mapping it covers only
+     * in part, and mremap refuses to grow a split one (EFAULT), so realloc
+     * would copy it */
 #ifdef MADV_HUGEPAGE
     uintptr_t first_huge = ((uintptr_t)start + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
     if (first_huge + HUGE_PAGE <= (uintptr_t)start + span)
         (void)madvise(start, span, MADV_HUGEPAGE);
 #endif
+    *ret_start = start;
+    *ret_span = span;
+    return true;
+}
+
+/* Maps the pages of [start, start + len) (page-aligned) now: advice,
+ * refused with EINVAL by a kernel older than Linux 5.14. */
+static void populate(char *start, size_t len)
+{
 #ifdef MADV_POPULATE_WRITE
-    (void)madvise(start, span, MADV_POPULATE_WRITE);
+    (void)madvise(start, len, MADV_POPULATE_WRITE);
+#else
+    (void)start;
+    (void)len;
 #endif
+}
+
+void tkl_mem_prefault(void *block, size_t len)
+{
+    char *start;
+    size_t span;
+    if (advise_block(block, len, &start, &span))
+        populate(start, span);
+}
+
+/* A huge page at a time, so that a stop is seen soon and the writer,
+ * should it catch up, waits on at most one call. */
+static void *ahead_run(void *arg)
+{
+    struct tkl_mem_ahead *h = arg;
+    for (char *p = h->from; p < h->end; p += HUGE_PAGE) {
+        if (atomic_load_explicit(&h->stop, memory_order_relaxed))
+            break;
+        size_t n = (size_t)(h->end - p);
+        populate(p, n < HUGE_PAGE ? n : HUGE_PAGE);
+    }
+    return NULL;
+}
+
+void tkl_mem_prefault_ahead(struct tkl_mem_ahead *h, void *block, size_t len, size_t done)
+{
+    char *start;
+    size_t span;
+    if (h->running || done >= len || !advise_block(block, len, &start, &span))
+        return;
+    long page = sysconf(_SC_PAGESIZE); /* > 0: advise_block read it */
+    /* from the page of the first byte not written yet */
+    char *first = (char *)block + done;
+    char *from = first - (uintptr_t)first % (uintptr_t)page;
+    h->from = from;
+    h->end = start + span;
+    if ((size_t)(h->end - from) < PREFAULT_MIN) {
+        populate(from, (size_t)(h->end - from));
+        return;
+    }
+    atomic_store(&h->stop, false);
+    /* the thread takes no signal: the process's handlers run elsewhere */
+    sigset_t all, old;
+    sigfillset(&all);
+    bool masked = pthread_sigmask(SIG_SETMASK, &all, &old) == 0;
+    h->running = pthread_create(&h->thread, NULL, ahead_run, h) == 0;
+    if (masked)
+        (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!h->running)
+        populate(from, (size_t)(h->end - from));
+}
+
+void tkl_mem_ahead_end(struct tkl_mem_ahead *h)
+{
+    if (!h->running)
+        return;
+    atomic_store(&h->stop, true);
+    (void)pthread_join(h->thread, NULL); /* fails only for a thread not ours */
+    h->running = false;
 }
 
 void *tkl_mem_map_huge(size_t size)

@@ -1,6 +1,9 @@
 #ifndef TICKLER_CORE_MEM_H
 #define TICKLER_CORE_MEM_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -14,6 +17,35 @@
  * changed. Blocks below 1 MiB are left alone.
  */
 void tkl_mem_prefault(void *block, size_t len);
+
+/*
+ * A block whose pages are mapped on a thread of its own while its owner
+ * writes it from the front: the kernel zeroes the fresh pages on the other
+ * core, ahead of the writer, instead of in the writer's page faults. The
+ * thread only gives advice about the block (never reads or writes it), so
+ * the owner writes it meanwhile as it likes; but it must call
+ * tkl_mem_ahead_end before it reallocates, frees or unmaps the block. A
+ * zeroed struct is one with no thread.
+ */
+struct tkl_mem_ahead {
+    pthread_t thread;
+    char *from; /* the first page the thread maps */
+    char *end;  /* past the last */
+    atomic_bool stop;
+    bool running;
+};
+
+/*
+ * tkl_mem_prefault for a block of len bytes whose first done bytes are
+ * written already, on h's thread: the huge-page advice is given here, the
+ * pages from done on are mapped there, in order. When no thread can be
+ * started, the pages are mapped here, as tkl_mem_prefault does. h runs no
+ * thread (tkl_mem_ahead_end). Blocks below 1 MiB are left alone.
+ */
+void tkl_mem_prefault_ahead(struct tkl_mem_ahead *h, void *block, size_t len, size_t done);
+
+/* Stops h's thread where it is, and waits for it; nothing when h runs none. */
+void tkl_mem_ahead_end(struct tkl_mem_ahead *h);
 
 /* A transparent huge page (x86-64, arm64 with 4 KiB pages). */
 #define TKL_MEM_HUGE_PAGE ((size_t)2 << 20)

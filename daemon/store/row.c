@@ -415,10 +415,12 @@ static int reserve_actions(struct tkl_rows *R, size_t cap)
             return -ENOMEM;
         R->row_hashes = v;
     }
+    tkl_mem_ahead_end(&R->ahead); /* before realloc may move the block */
     struct tkl_action *p = realloc(R->actions, cap * sizeof(*p));
     if (!p)
         return -ENOMEM;
-    tkl_mem_prefault(p, cap * sizeof(*p)); /* the block whole (core/mem.h) */
+    /* the new room's pages mapped on another core as the pushes go on */
+    tkl_mem_prefault_ahead(&R->ahead, p, cap * sizeof(*p), R->n_actions * sizeof(*p));
     R->actions = p;
     R->cap_actions = cap;
     return 0;
@@ -776,6 +778,7 @@ int tkl_rows_read_fd(struct tkl_rows *R, const char *file, int fd)
 
 void tkl_rows_free(struct tkl_rows *R)
 {
+    tkl_mem_ahead_end(&R->ahead);
     free(R->actions);
     R->actions = NULL;
     R->n_actions = 0;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/mem.h"
 #include "arena.h"
 #include "store.h"
 
@@ -27,6 +28,9 @@ struct tkl_rows {
     struct tkl_action *actions; /* of every file read so far, their texts in arena */
     size_t n_actions;
     size_t cap_actions;
+    /* the pages of actions past n_actions being mapped ahead of the
+     * pushes (core/mem.h); ended before actions is reallocated or freed */
+    struct tkl_mem_ahead ahead;
     /* tkl_store_id_hash of each action's id, taken while the row is at
      * hand, for the index (index.c) */
     uint32_t *id_hashes;

@@ -25,6 +25,7 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
      * hears of: the load fails instead */
     if (R->diags->oom)
         return -ENOMEM;
+    tkl_mem_ahead_end(&R->ahead); /* the store takes the array */
     /* the array grew by doubling: what it holds is all it keeps */
     if (R->n_actions && R->n_actions < R->cap_actions) {
         struct tkl_action *fit = realloc(R->actions, R->n_actions * sizeof(*fit));

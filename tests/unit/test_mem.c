@@ -1,7 +1,7 @@
 /* Tests for daemon/core/mem.c: advice that maps the pages of a large block
- * ahead of its writes, keeps the block one mapping (so realloc may still
- * grow it in place), and never changes what memory holds; blocks mapped on
- * their own for huge pages. */
+ * ahead of its writes, here or on a thread of its own, keeps the block one
+ * mapping (so realloc may still grow it in place), and never changes what
+ * memory holds; blocks mapped on their own for huge pages. */
 #include <check.h>
 #include <malloc.h>
 
@@ -203,7 +203,7 @@ static bool vm_flags(const void *p, char *line, size_t size)
         else if (in && strncmp(line, "VmFlags:", 8) == 0)
             found = true;
     }
-    fclose(f);
+    ck_assert_int_eq(fclose(f), 0);
     return found;
 }
 
@@ -233,6 +233,119 @@ START_TEST(a_huge_block_is_aligned_zero_and_advised)
 }
 END_TEST
 
+/* The pages of a block from the first byte not yet written are mapped by
+ * a thread of their own; what the block holds is kept; it stays one
+ * mapping. */
+START_TEST(the_pages_past_what_is_written_are_mapped_on_another_thread)
+{
+    size_t len = 4 * LEN, done = ((size_t)1 << 20) + 100;
+    unsigned char *p = fresh_block(len), *lo;
+    size_t span, page = page_size();
+    block_pages(p, len, &lo, &span);
+    memset(p, 0x5a, done);
+    struct tkl_mem_ahead h = {0};
+    bool populates = machine_populates();
+    tkl_mem_prefault_ahead(&h, p, len, done);
+    ck_assert(h.running); /* the work is the thread's */
+    /* this thread touches no page meanwhile; the test's timeout bounds
+     * the wait */
+    while (populates && count_resident(lo, span) < span / page)
+        usleep(1000);
+    tkl_mem_ahead_end(&h);
+    ck_assert(!h.running);
+    ck_assert_int_eq(mappings_of_block(p), 1);
+    size_t wrong = 0;
+    for (size_t i = 0; i < len; i++)
+        wrong += p[i] != (i < done ? 0x5a : 0);
+    ck_assert_uint_eq(wrong, 0);
+    free(p);
+}
+END_TEST
+
+/* The owner writes the block while the thread maps it: every byte written
+ * is there afterwards, the last chunk's too. */
+START_TEST(the_owner_writes_the_block_while_the_thread_maps_it)
+{
+    size_t len = 8 * LEN + 12345;
+    unsigned char *p = fresh_block(len);
+    struct tkl_mem_ahead h = {0};
+    tkl_mem_prefault_ahead(&h, p, len, 0);
+    for (size_t i = 0; i < len; i++)
+        p[i] = (unsigned char)(i * 31 + 7);
+    tkl_mem_ahead_end(&h);
+    size_t wrong = 0;
+    for (size_t i = 0; i < len; i++)
+        wrong += p[i] != (unsigned char)(i * 31 + 7);
+    ck_assert_uint_eq(wrong, 0);
+    free(p);
+}
+END_TEST
+
+/* A block grown as the loader grows its actions: the thread ended before
+ * each realloc, started again for the new room. The block stays one
+ * mapping (realloc may grow it in place) and keeps what was written. */
+START_TEST(a_block_grown_between_threads_keeps_what_it_holds)
+{
+    (void)mallopt(M_MMAP_THRESHOLD, 128 << 10); /* glibc's; ASan maps large blocks anyway */
+    struct tkl_mem_ahead h = {0};
+    size_t len = (size_t)2 << 20, written = 0;
+    unsigned char *p = malloc(len);
+    ck_assert_ptr_nonnull(p);
+    for (int round = 0; round < 4; round++) {
+        tkl_mem_prefault_ahead(&h, p, len, written);
+        for (; written < len; written++)
+            p[written] = (unsigned char)(written % 251);
+        tkl_mem_ahead_end(&h);
+        ck_assert_int_eq(mappings_of_block(p), 1);
+        len *= 2;
+        p = realloc(p, len);
+        ck_assert_ptr_nonnull(p);
+    }
+    size_t wrong = 0;
+    for (size_t i = 0; i < written; i++)
+        wrong += p[i] != (unsigned char)(i % 251);
+    ck_assert_uint_eq(wrong, 0);
+    free(p);
+}
+END_TEST
+
+/* Ending with no thread is nothing; a thread ended as soon as started is
+ * stopped and joined, and h can start another; a block under 1 MiB, or
+ * written whole already, gets no thread. */
+START_TEST(ending_stops_the_thread_and_small_blocks_get_none)
+{
+    struct tkl_mem_ahead h = {0};
+    tkl_mem_ahead_end(&h);
+    ck_assert(!h.running);
+    size_t len = 16 * LEN;
+    unsigned char *p = fresh_block(len);
+    tkl_mem_prefault_ahead(&h, p, len, 0);
+    tkl_mem_ahead_end(&h);
+    ck_assert(!h.running);
+    tkl_mem_ahead_end(&h);
+    tkl_mem_prefault_ahead(&h, p, len, len / 2);
+    ck_assert(h.running);
+    tkl_mem_ahead_end(&h);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < len; i++)
+        nonzero += p[i] != 0;
+    ck_assert_uint_eq(nonzero, 0);
+    tkl_mem_prefault_ahead(&h, p, len, len);
+    ck_assert(!h.running);
+    free(p);
+
+    size_t small = ((size_t)1 << 20) - 1;
+    unsigned char *q = fresh_block(small), *lo;
+    size_t span;
+    block_pages(q, small, &lo, &span);
+    size_t before = count_resident(lo, span);
+    tkl_mem_prefault_ahead(&h, q, small, 0);
+    ck_assert(!h.running);
+    ck_assert_uint_eq(count_resident(lo, span), before);
+    free(q);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("mem");
@@ -243,5 +356,11 @@ int main(void)
     tcase_add_test(tc, small_blocks_and_null_are_left_alone);
     tcase_add_test(tc, a_huge_block_is_aligned_zero_and_advised);
     suite_add_tcase(s, tc);
+    TCase *ahead = tcase_create("ahead");
+    tcase_add_test(ahead, the_pages_past_what_is_written_are_mapped_on_another_thread);
+    tcase_add_test(ahead, the_owner_writes_the_block_while_the_thread_maps_it);
+    tcase_add_test(ahead, a_block_grown_between_threads_keeps_what_it_holds);
+    tcase_add_test(ahead, ending_stops_the_thread_and_small_blocks_get_none);
+    suite_add_tcase(s, ahead);
     return tkl_check_run(s);
 }
