@@ -1,9 +1,12 @@
 #include "mem.h"
 
-#include <signal.h>
+#include <assert.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "thread.h"
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -74,46 +77,55 @@ void tkl_mem_prefault(void *block, size_t len)
         populate(start, span);
 }
 
-/* A huge page at a time, so that a stop is seen soon and the writer,
- * should it catch up, waits on at most one call. */
+/* Whether another CPU may run a thread beside this one. */
+static bool other_cpu(void)
+{
+#ifdef CPU_COUNT
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        return CPU_COUNT(&set) > 1;
+#endif
+    return sysconf(_SC_NPROCESSORS_ONLN) > 1;
+}
+
+/* Up to the next huge page boundary, then a huge page a call: each call
+ * faults in one huge page where the kernel gives them, a stop is seen
+ * soon, and a writer that catches up waits on at most one call. */
 static void *ahead_run(void *arg)
 {
     struct tkl_mem_ahead *h = arg;
-    for (char *p = h->from; p < h->end; p += HUGE_PAGE) {
+    size_t len = (size_t)(h->end - h->from);
+    size_t step = HUGE_PAGE - (uintptr_t)h->from % HUGE_PAGE;
+    for (size_t at = 0; at < len; at += step, step = HUGE_PAGE) {
         if (atomic_load_explicit(&h->stop, memory_order_relaxed))
             break;
-        size_t n = (size_t)(h->end - p);
-        populate(p, n < HUGE_PAGE ? n : HUGE_PAGE);
+        populate(h->from + at, step < len - at ? step : len - at);
     }
     return NULL;
 }
+
+/* The prefault thread's stack: it calls madvise in a loop */
+#define AHEAD_STACK ((size_t)128 << 10)
 
 void tkl_mem_prefault_ahead(struct tkl_mem_ahead *h, void *block, size_t len, size_t done)
 {
     char *start;
     size_t span;
+    assert(!h->running);
     if (h->running || done >= len || !advise_block(block, len, &start, &span))
         return;
     long page = sysconf(_SC_PAGESIZE); /* > 0: advise_block read it */
     /* from the page of the first byte not written yet */
     char *first = (char *)block + done;
-    char *from = first - (uintptr_t)first % (uintptr_t)page;
-    h->from = from;
+    h->from = first - (uintptr_t)first % (uintptr_t)page;
     h->end = start + span;
-    if ((size_t)(h->end - from) < PREFAULT_MIN) {
-        populate(from, (size_t)(h->end - from));
-        return;
-    }
     atomic_store(&h->stop, false);
-    /* the thread takes no signal: the process's handlers run elsewhere */
-    sigset_t all, old;
-    sigfillset(&all);
-    bool masked = pthread_sigmask(SIG_SETMASK, &all, &old) == 0;
-    h->running = pthread_create(&h->thread, NULL, ahead_run, h) == 0;
-    if (masked)
-        (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (!h->running)
-        populate(from, (size_t)(h->end - from));
+    size_t left = (size_t)(h->end - h->from);
+    if (left >= PREFAULT_MIN && other_cpu() &&
+        tkl_thread_start(&h->thread, "tkl-prefault", AHEAD_STACK, ahead_run, h) == 0)
+        h->running = true;
+    else
+        populate(h->from, left);
 }
 
 void tkl_mem_ahead_end(struct tkl_mem_ahead *h)

@@ -20,12 +20,13 @@ void tkl_mem_prefault(void *block, size_t len);
 
 /*
  * A block whose pages are mapped on a thread of its own while its owner
- * writes it from the front: the kernel zeroes the fresh pages on the other
- * core, ahead of the writer, instead of in the writer's page faults. The
+ * writes it from the front: the kernel zeroes the fresh pages on another
+ * CPU, ahead of the writer, instead of in the writer's page faults. The
  * thread only gives advice about the block (never reads or writes it), so
  * the owner writes it meanwhile as it likes; but it must call
- * tkl_mem_ahead_end before it reallocates, frees or unmaps the block. A
- * zeroed struct is one with no thread.
+ * tkl_mem_ahead_end before it reallocates, frees or unmaps the block or
+ * hands it on, and must not copy the struct while a thread runs (the
+ * thread reads it where it was). A zeroed struct is one with no thread.
  */
 struct tkl_mem_ahead {
     pthread_t thread;
@@ -37,10 +38,12 @@ struct tkl_mem_ahead {
 
 /*
  * tkl_mem_prefault for a block of len bytes whose first done bytes are
- * written already, on h's thread: the huge-page advice is given here, the
- * pages from done on are mapped there, in order. When no thread can be
- * started, the pages are mapped here, as tkl_mem_prefault does. h runs no
- * thread (tkl_mem_ahead_end). Blocks below 1 MiB are left alone.
+ * written already: the huge-page advice is given here, and the pages from
+ * done on are mapped, in order, on h's thread, 2 MiB a call. Mapped here
+ * instead, as tkl_mem_prefault does, when that is under 1 MiB, when the
+ * process may run on one CPU only, or when no thread can be started. h
+ * must run no thread (tkl_mem_ahead_end). Blocks below 1 MiB are left
+ * alone.
  */
 void tkl_mem_prefault_ahead(struct tkl_mem_ahead *h, void *block, size_t len, size_t done);
 

@@ -29,7 +29,8 @@ struct tkl_rows {
     size_t n_actions;
     size_t cap_actions;
     /* the pages of actions past n_actions being mapped ahead of the
-     * pushes (core/mem.h); ended before actions is reallocated or freed */
+     * pushes (core/mem.h); ended before actions is reallocated, freed or
+     * handed to the store, and before the struct is copied */
     struct tkl_mem_ahead ahead;
     /* tkl_store_id_hash of each action's id, taken while the row is at
      * hand, for the index (index.c) */

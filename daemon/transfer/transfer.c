@@ -2,12 +2,12 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
 #include <curl/curl.h>
 #include "core/log.h"
+#include "core/thread.h"
 #include "dynlib/libcurl.h"
 
 /* Connections kept open in the multi handle's cache, idle, for reuse: the
@@ -473,20 +473,8 @@ int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret)
         goto fail_multi;
     }
     /* the transfer thread takes no signal: they stay the loop thread's */
-    sigset_t all, old;
-    sigfillset(&all);
-    /* but its own faults stay its own: a blocked SIGSEGV would kill the
-     * process without the handlers (sanitizers, core dumps) running */
-    static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
-    for (size_t i = 0; i < sizeof(faults) / sizeof(*faults); i++)
-        sigdelset(&all, faults[i]);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int e = pthread_create(&t->thread, NULL, transfer_thread, t);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (e != 0) {
-        r = -e;
+    if ((r = tkl_thread_start(&t->thread, "tkl-transfer", 0, transfer_thread, t)) < 0)
         goto fail_multi;
-    }
     if (uv_async_init(loop, &t->done_async, on_done_ready) < 0) {
         (void)stop_thread(t);
         r = -ENOMEM;

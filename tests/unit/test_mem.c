@@ -3,7 +3,9 @@
  * mapping (so realloc may still grow it in place), and never changes what
  * memory holds; blocks mapped on their own for huge pages. */
 #include <check.h>
+#include <dirent.h>
 #include <malloc.h>
+#include <sched.h>
 
 #include "check_run.h"
 #include <stdbool.h>
@@ -233,6 +235,38 @@ START_TEST(a_huge_block_is_aligned_zero_and_advised)
 }
 END_TEST
 
+/* Whether this process may run threads on more than one CPU (else the
+ * pages are mapped in the call). */
+static bool several_cpus(void)
+{
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1;
+}
+
+/* How many of this process's threads are named name. */
+static int thread_named(const char *name)
+{
+    DIR *d = opendir("/proc/self/task");
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], comm[64] = "";
+        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue; /* a thread that ended meanwhile */
+        if (fgets(comm, sizeof(comm), f))
+            comm[strcspn(comm, "\n")] = '\0';
+        ck_assert_int_eq(fclose(f), 0);
+        n += strcmp(comm, name) == 0;
+    }
+    ck_assert_int_eq(closedir(d), 0);
+    return n;
+}
+
 /* The pages of a block from the first byte not yet written are mapped by
  * a thread of their own; what the block holds is kept; it stays one
  * mapping. */
@@ -246,6 +280,12 @@ START_TEST(the_pages_past_what_is_written_are_mapped_on_another_thread)
     struct tkl_mem_ahead h = {0};
     bool populates = machine_populates();
     tkl_mem_prefault_ahead(&h, p, len, done);
+    if (!several_cpus()) { /* mapped here, in the one call */
+        ck_assert(!h.running);
+        ck_assert(!populates || count_resident(lo, span) == span / page);
+        free(p);
+        return;
+    }
     ck_assert(h.running); /* the work is the thread's */
     /* this thread touches no page meanwhile; the test's timeout bounds
      * the wait */
@@ -270,6 +310,7 @@ START_TEST(the_owner_writes_the_block_while_the_thread_maps_it)
     unsigned char *p = fresh_block(len);
     struct tkl_mem_ahead h = {0};
     tkl_mem_prefault_ahead(&h, p, len, 0);
+    ck_assert(!several_cpus() || h.running);
     for (size_t i = 0; i < len; i++)
         p[i] = (unsigned char)(i * 31 + 7);
     tkl_mem_ahead_end(&h);
@@ -324,8 +365,9 @@ START_TEST(ending_stops_the_thread_and_small_blocks_get_none)
     ck_assert(!h.running);
     tkl_mem_ahead_end(&h);
     tkl_mem_prefault_ahead(&h, p, len, len / 2);
-    ck_assert(h.running);
+    ck_assert(!several_cpus() || h.running);
     tkl_mem_ahead_end(&h);
+    ck_assert_int_eq(thread_named("tkl-prefault"), 0); /* joined */
     size_t nonzero = 0;
     for (size_t i = 0; i < len; i++)
         nonzero += p[i] != 0;
@@ -346,6 +388,29 @@ START_TEST(ending_stops_the_thread_and_small_blocks_get_none)
 }
 END_TEST
 
+/* Under 1 MiB left to map of a large block: mapped in the call, no
+ * thread. */
+START_TEST(a_short_rest_is_mapped_in_the_call)
+{
+    size_t len = LEN, done = LEN - ((size_t)512 << 10);
+    unsigned char *p = fresh_block(len), *lo;
+    size_t span, page = page_size();
+    block_pages(p, len, &lo, &span);
+    struct tkl_mem_ahead h = {0};
+    tkl_mem_prefault_ahead(&h, p, len, done);
+    ck_assert(!h.running);
+    if (machine_populates()) {
+        /* the pages from done's on; not those before (but for the huge
+         * page done is in, which the kernel may map whole) */
+        size_t first = (size_t)(p + done - lo) / page;
+        ck_assert_uint_eq(count_resident(lo + first * page, span - first * page),
+                          span / page - first);
+        ck_assert_uint_lt(count_resident(lo, first * page), first);
+    }
+    free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("mem");
@@ -361,6 +426,7 @@ int main(void)
     tcase_add_test(ahead, the_owner_writes_the_block_while_the_thread_maps_it);
     tcase_add_test(ahead, a_block_grown_between_threads_keeps_what_it_holds);
     tcase_add_test(ahead, ending_stops_the_thread_and_small_blocks_get_none);
+    tcase_add_test(ahead, a_short_rest_is_mapped_in_the_call);
     suite_add_tcase(s, ahead);
     return tkl_check_run(s);
 }

@@ -3,6 +3,9 @@
 
 #include "check_run.h"
 #include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,6 +283,42 @@ START_TEST(each_file_keeps_its_own_map)
 }
 END_TEST
 
+/* Whether this process may run threads on more than one CPU (else the
+ * pages of a large block are mapped on the loading thread). */
+static bool several_cpus(void)
+{
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1;
+}
+
+/* A plan large enough that its actions' block (16,384 actions of 128
+ * bytes after the last doubling) is mapped on a thread of its own while
+ * the rows are read; the actions are read all the same, and freeing the
+ * rows joins the thread. */
+START_TEST(a_large_plan_maps_its_actions_ahead_and_reads_every_row)
+{
+    enum { N = 10000 };
+    struct tkl_buf csv = {0};
+    ck_assert_int_eq(tkl_buf_puts(&csv, "Ref,Actions,Responsibility,Timeframe\n"), 0);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(tkl_buf_printf(&csv, "R%d,Action %d,HR,%02d/03/2027\n", i, i, i % 28 + 1),
+                         0);
+    ck_assert_int_eq(tkl_rows_read(&rows, "plan.csv", csv.data, csv.len), 0);
+    tkl_buf_free(&csv);
+    ck_assert_uint_eq(rows.n_actions, N);
+    if (several_cpus())
+        ck_assert(rows.ahead.running);
+    for (int i = 0; i < N; i += 997) {
+        char want[32];
+        snprintf(want, sizeof(want), "Action %d", i);
+        ck_assert_str_eq(nth((size_t)i)->title, want);
+        ck_assert_int_eq(nth((size_t)i)->deadline.day, tkl_day_from_civil(2027, 3, i % 28 + 1));
+    }
+    tkl_rows_free(&rows);
+    ck_assert(!rows.ahead.running);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("row");
@@ -298,6 +337,7 @@ int main(void)
     tcase_add_test(tc, without_an_id_column_the_id_is_derived);
     tcase_add_test(tc, headings_by_meaning_and_the_column_map);
     tcase_add_test(tc, each_file_keeps_its_own_map);
+    tcase_add_test(tc, a_large_plan_maps_its_actions_ahead_and_reads_every_row);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -73,6 +73,7 @@ static inline unsigned long read_every_alloc_failure(tkl_plan_read_fn *read, con
         tkl_diags_free(r.diags);
         if (ret == 0 && !oom) {
             ck_assert_uint_lt(used, n);
+            tkl_mem_ahead_end(&r.ahead); /* before the struct is copied */
             *ok = r;
             return n;
         }
