@@ -118,7 +118,7 @@ static int digest_add(struct tkl_digest *d, const struct tkl_due *due, const cha
     if (d->n && d->entries[d->n - 1].item_id == a->id)
         return 0;
     if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
+        size_t cap = d->cap ? d->cap * 2 : 1; /* most digests hold one or a few */
         struct tkl_notice_entry *e = realloc(d->entries, cap * sizeof(*e));
         if (!e)
             return -ENOMEM;
