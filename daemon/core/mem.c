@@ -5,11 +5,11 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#include "thread.h"
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+
+#include "thread.h"
 
 /* Linux 5.14's advice, for C libraries whose headers predate it */
 #if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
