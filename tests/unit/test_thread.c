@@ -4,6 +4,7 @@
 #include <check.h>
 
 #include "check_run.h"
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -12,14 +13,15 @@
 
 #include "core/thread.h"
 
-/* What the thread saw of itself, read on it; it then waits for go. */
+/* What the thread saw of itself, read on it (the test's assertions are
+ * made on the test's own thread); it then waits for go. */
 struct seen {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool ready, go;
+    int mask_rc, attr_rc, size_rc;
     sigset_t mask;
     size_t stack;
-    char name[16];
 };
 
 static void *look(void *arg)
@@ -28,11 +30,16 @@ static void *look(void *arg)
     pthread_attr_t attr;
     sigset_t mask;
     size_t stack = 0;
-    ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, NULL, &mask), 0);
-    ck_assert_int_eq(pthread_getattr_np(pthread_self(), &attr), 0);
-    ck_assert_int_eq(pthread_attr_getstacksize(&attr, &stack), 0);
-    ck_assert_int_eq(pthread_attr_destroy(&attr), 0);
+    int mask_rc = pthread_sigmask(SIG_SETMASK, NULL, &mask);
+    int attr_rc = pthread_getattr_np(pthread_self(), &attr), size_rc = -1;
+    if (attr_rc == 0) {
+        size_rc = pthread_attr_getstacksize(&attr, &stack);
+        (void)pthread_attr_destroy(&attr);
+    }
     pthread_mutex_lock(&s->lock);
+    s->mask_rc = mask_rc;
+    s->attr_rc = attr_rc;
+    s->size_rc = size_rc;
     s->mask = mask;
     s->stack = stack;
     s->ready = true;
@@ -41,6 +48,17 @@ static void *look(void *arg)
         pthread_cond_wait(&s->cond, &s->lock);
     pthread_mutex_unlock(&s->lock);
     return s;
+}
+
+/* The default stack size of a new thread. */
+static size_t default_stack(void)
+{
+    pthread_attr_t attr;
+    size_t size = 0;
+    ck_assert_int_eq(pthread_attr_init(&attr), 0);
+    ck_assert_int_eq(pthread_attr_getstacksize(&attr, &size), 0);
+    ck_assert_int_eq(pthread_attr_destroy(&attr), 0);
+    return size;
 }
 
 START_TEST(a_thread_takes_only_its_faults_and_has_its_name_and_stack)
@@ -57,10 +75,15 @@ START_TEST(a_thread_takes_only_its_faults_and_has_its_name_and_stack)
     while (!s.ready)
         pthread_cond_wait(&s.cond, &s.lock);
     pthread_mutex_unlock(&s.lock);
+    ck_assert_int_eq(s.mask_rc, 0);
+    ck_assert_int_eq(s.attr_rc, 0);
+    ck_assert_int_eq(s.size_rc, 0);
     char name[16] = "";
     ck_assert_int_eq(pthread_getname_np(t, name, sizeof(name)), 0);
     ck_assert_str_eq(name, "tkl-test");
+    /* the stack asked for, not the default (glibc's 8 MiB) */
     ck_assert_uint_ge(s.stack, (size_t)256 << 10);
+    ck_assert_uint_lt(s.stack, default_stack());
     static const int taken[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS};
     static const int blocked[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2, SIGCHLD, SIGPIPE};
     for (size_t i = 0; i < sizeof(taken) / sizeof(*taken); i++)
@@ -77,21 +100,24 @@ START_TEST(a_thread_takes_only_its_faults_and_has_its_name_and_stack)
 }
 END_TEST
 
-/* The default stack when none is asked for; a name longer than the
- * kernel keeps is no failure. */
-START_TEST(the_default_stack_and_a_long_name)
+/* The default stack when none is asked for, the least a thread may have
+ * when less is asked; a name longer than the kernel keeps is no failure. */
+START_TEST(the_default_and_the_least_stack_and_a_long_name)
 {
     struct seen s = {
         .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .go = true};
-    pthread_attr_t attr;
-    size_t want = 0;
-    ck_assert_int_eq(pthread_attr_init(&attr), 0);
-    ck_assert_int_eq(pthread_attr_getstacksize(&attr, &want), 0);
-    ck_assert_int_eq(pthread_attr_destroy(&attr), 0);
     pthread_t t;
     ck_assert_int_eq(tkl_thread_start(&t, "a-name-longer-than-fifteen-bytes", 0, look, &s), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
-    ck_assert_uint_ge(s.stack, want);
+    ck_assert_int_eq(s.size_rc, 0);
+    ck_assert_uint_ge(s.stack, default_stack());
+    s = (struct seen){
+        .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .go = true};
+    ck_assert_int_eq(tkl_thread_start(&t, "tkl-least", 1, look, &s), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert_int_eq(s.size_rc, 0);
+    ck_assert_uint_ge(s.stack, (size_t)PTHREAD_STACK_MIN);
+    ck_assert_uint_lt(s.stack, default_stack());
 }
 END_TEST
 
@@ -100,7 +126,7 @@ int main(void)
     Suite *s = suite_create("thread");
     TCase *tc = tcase_create("start");
     tcase_add_test(tc, a_thread_takes_only_its_faults_and_has_its_name_and_stack);
-    tcase_add_test(tc, the_default_stack_and_a_long_name);
+    tcase_add_test(tc, the_default_and_the_least_stack_and_a_long_name);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
