@@ -390,10 +390,11 @@ START_TEST(a_short_rest_is_mapped_in_the_call)
         /* and none of the whole huge pages between the one malloc's
          * header is in and the one done is in (the kernel may map either
          * of those two whole) */
-        uintptr_t from = ((uintptr_t)lo + page + TKL_MEM_HUGE_PAGE - 1) & ~(TKL_MEM_HUGE_PAGE - 1);
-        uintptr_t to = (uintptr_t)(p + done) & ~(TKL_MEM_HUGE_PAGE - 1);
-        ck_assert_uint_gt(to, from);
-        ck_assert_uint_eq(count_resident((void *)from, to - from), 0);
+        unsigned char *from = lo + page, *to = p + done;
+        from += (TKL_MEM_HUGE_PAGE - (uintptr_t)from % TKL_MEM_HUGE_PAGE) % TKL_MEM_HUGE_PAGE;
+        to -= (uintptr_t)to % TKL_MEM_HUGE_PAGE;
+        ck_assert(from < to);
+        ck_assert_uint_eq(count_resident(from, (size_t)(to - from)), 0);
     }
     free(p);
 }
