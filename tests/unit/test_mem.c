@@ -4,9 +4,9 @@
  * memory holds; blocks mapped on their own for huge pages. */
 #include <check.h>
 #include <malloc.h>
-#include <sched.h>
 
 #include "check_run.h"
+#include "cpus.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -235,14 +235,6 @@ START_TEST(a_huge_block_is_aligned_zero_and_advised)
 }
 END_TEST
 
-/* Whether this process may run threads on more than one CPU (else the
- * pages are mapped in the call). */
-static bool several_cpus(void)
-{
-    cpu_set_t set;
-    return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1;
-}
-
 /* The pages of a block from the first byte not yet written are mapped by
  * a thread of their own; what the block holds is kept; it stays one
  * mapping. */
@@ -256,7 +248,7 @@ START_TEST(the_pages_past_what_is_written_are_mapped_on_another_thread)
     struct tkl_mem_ahead h = {0};
     bool populates = machine_populates();
     tkl_mem_prefault_ahead(&h, p, len, done);
-    if (!several_cpus()) { /* mapped here, in the one call */
+    if (!tkl_test_several_cpus()) { /* mapped here, in the one call */
         ck_assert(!h.running);
         ck_assert(!populates || count_resident(lo, span) == span / page);
         free(p);
@@ -294,7 +286,7 @@ START_TEST(the_owner_writes_the_block_while_the_thread_maps_it)
     unsigned char *p = fresh_block(len);
     struct tkl_mem_ahead h = {0};
     tkl_mem_prefault_ahead(&h, p, len, 0);
-    ck_assert(!several_cpus() || h.running);
+    ck_assert(!tkl_test_several_cpus() || h.running);
     for (size_t i = 0; i < len; i++)
         p[i] = (unsigned char)(i * 31 + 7);
     tkl_mem_ahead_end(&h);
@@ -349,7 +341,7 @@ START_TEST(ending_stops_the_thread_and_small_blocks_get_none)
     ck_assert(!h.running);
     tkl_mem_ahead_end(&h);
     tkl_mem_prefault_ahead(&h, p, len, len / 2);
-    ck_assert(!several_cpus() || h.running);
+    ck_assert(!tkl_test_several_cpus() || h.running);
     tkl_mem_ahead_end(&h);
     size_t nonzero = 0;
     for (size_t i = 0; i < len; i++)

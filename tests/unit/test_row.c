@@ -2,8 +2,8 @@
 #include <check.h>
 
 #include "check_run.h"
+#include "cpus.h"
 #include <errno.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,14 +283,6 @@ START_TEST(each_file_keeps_its_own_map)
 }
 END_TEST
 
-/* Whether this process may run threads on more than one CPU (else the
- * pages of a large block are mapped on the loading thread). */
-static bool several_cpus(void)
-{
-    cpu_set_t set;
-    return sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1;
-}
-
 /* A plan large enough that its actions' block (16,384 actions of 128
  * bytes after the last doubling) is mapped on a thread of its own while
  * the rows are read; the actions are read all the same, and freeing the
@@ -306,7 +298,7 @@ START_TEST(a_large_plan_maps_its_actions_ahead_and_reads_every_row)
     ck_assert_int_eq(tkl_rows_read(&rows, "plan.csv", csv.data, csv.len), 0);
     tkl_buf_free(&csv);
     ck_assert_uint_eq(rows.n_actions, N);
-    if (several_cpus())
+    if (tkl_test_several_cpus())
         ck_assert(rows.ahead.running);
     for (int i = 0; i < N; i += 997) {
         char want[32];
