@@ -1,9 +1,7 @@
 #include "thread.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdbool.h>
 
 int tkl_thread_start(pthread_t *ret, const char *name, size_t stack_size, void *(*fn)(void *),
                      void *arg)
