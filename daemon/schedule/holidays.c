@@ -233,9 +233,16 @@ int tkl_holidays_index(struct tkl_holidays *h)
     uint64_t *off = calloc(((size_t)n + 63) / 64, sizeof(*off));
     if (!off)
         return -ENOMEM;
-    for (int32_t d = first; d < first + n; d++)
+    /* the weekends: 64 weeks are 7 words, so the first 7 words, set day
+     * by day, repeat to the end */
+    size_t n_words = ((size_t)n + 63) / 64;
+    for (int32_t d = first; d < first + n && d - first < 7 * 64; d++)
         if (tkl_day_weekday(d) >= 5)
             set_off(off, first, n, d, true);
+    for (size_t w = 7; w < n_words; w++)
+        off[w] = off[w - 7];
+    if (n % 64)
+        off[n_words - 1] &= ((uint64_t)1 << (n % 64)) - 1;
     /* each year's computed holidays, then the config's changes over them
      * in the order tkl_is_holiday reads them: remove wins over add */
     for (int y = TKL_HOLIDAYS_FIRST_YEAR; y <= TKL_HOLIDAYS_LAST_YEAR; y++) {

@@ -5,8 +5,10 @@
  *
  * An action being built owns its texts and lists (malloc'd; freed with
  * tkl_action_free). An action in a store, or in the rows of a load, points
- * into that load's arena instead (tkl_action_compact): it owns nothing, is
- * never passed to tkl_action_free, and lives as long as its store.
+ * into that load's arena instead (tkl_action_compact), or into the arena
+ * of an earlier load that one keeps (a reload's unchanged rows): it owns
+ * nothing, is never passed to tkl_action_free, and lives as long as its
+ * store.
  */
 #ifndef TKL_ACTION_H
 #define TKL_ACTION_H
@@ -80,8 +82,9 @@ void tkl_action_free(struct tkl_action *a);
 
 /*
  * Copies src into *dst with every text and list in arena (texts that
- * repeat from row to row kept once); src is left as it was. Returns 0 or
- * -ENOMEM (then *dst is untouched; arena may hold part of the copy).
+ * repeat from row to row kept once); src is left as it was, and may be
+ * dst. Returns 0 or -ENOMEM (then *dst is untouched; arena may hold part
+ * of the copy).
  */
 int tkl_action_compact(struct tkl_action *dst, const struct tkl_action *src,
                        struct tkl_arena *arena);

@@ -1,5 +1,6 @@
 #include "arena.h"
 
+#include <errno.h>
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -10,8 +11,9 @@
 
 struct tkl_arena_chunk {
     struct tkl_arena_chunk *next;
-    size_t size; /* of data */
-    bool mapped; /* mapped on its own (chunk_new), not malloc'd */
+    size_t size;   /* of data */
+    unsigned refs; /* the arena that made it, and those that keep it */
+    bool mapped;   /* mapped on its own (chunk_new), not malloc'd */
     alignas(max_align_t) char data[];
 };
 
@@ -46,8 +48,11 @@ static struct tkl_arena_chunk *chunk_new(const struct tkl_arena *a, size_t room)
     return c;
 }
 
+/* Lets go of c: it is freed when no arena holds it any more. */
 static void chunk_free(struct tkl_arena_chunk *c)
 {
+    if (--c->refs)
+        return;
     if (c->mapped)
         tkl_mem_unmap(c, sizeof(*c) + c->size); /* all of it, as mapped */
     else
@@ -72,6 +77,7 @@ void *tkl_arena_alloc(struct tkl_arena *a, size_t size)
         if (!c)
             return NULL;
         c->size = want;
+        c->refs = 1;
         a->held += sizeof(*c) + want;
         c->next = a->chunks;
         a->chunks = c;
@@ -186,6 +192,29 @@ char *tkl_arena_intern(struct tkl_arena *a, const char *s)
     return recently(a, p);
 }
 
+int tkl_arena_keep(struct tkl_arena *a, const struct tkl_arena *from)
+{
+    size_t n = from->n_kept;
+    for (const struct tkl_arena_chunk *c = from->chunks; c; c = c->next)
+        n++;
+    if (!n)
+        return 0;
+    const size_t each = sizeof(struct tkl_arena_chunk *);
+    if (n > SIZE_MAX / each - a->n_kept)
+        return -ENOMEM;
+    struct tkl_arena_chunk **v = realloc(a->kept, (a->n_kept + n) * each);
+    if (!v)
+        return -ENOMEM;
+    a->kept = v;
+    for (struct tkl_arena_chunk *c = from->chunks; c; c = c->next)
+        v[a->n_kept++] = c;
+    for (size_t i = 0; i < from->n_kept; i++)
+        v[a->n_kept++] = from->kept[i];
+    for (size_t i = a->n_kept - n; i < a->n_kept; i++)
+        v[i]->refs++;
+    return 0;
+}
+
 void tkl_arena_free(struct tkl_arena *a)
 {
     while (a->chunks) {
@@ -193,6 +222,9 @@ void tkl_arena_free(struct tkl_arena *a)
         chunk_free(a->chunks);
         a->chunks = next;
     }
+    for (size_t i = 0; i < a->n_kept; i++)
+        chunk_free(a->kept[i]);
+    free(a->kept);
     free(a->interned);
     memset(a, 0, sizeof(*a));
 }

@@ -3,7 +3,8 @@
  * chunks instead of one allocation each, and the texts that repeat from
  * row to row (file names, owners, statuses, deadlines, teams) kept once.
  * Nothing in an arena is freed on its own: tkl_arena_free frees it all.
- * A pointer an arena gave stays valid until then (chunks never move).
+ * A pointer an arena gave stays valid until then (chunks never move), and
+ * for as long after as another arena keeps it (tkl_arena_keep).
  */
 #ifndef TKL_ARENA_H
 #define TKL_ARENA_H
@@ -23,6 +24,9 @@ struct tkl_arena {
      * of them again (a text that repeats from row to row, handed on)
      * costs no hash */
     const char *recent[64];
+    /* chunks of other arenas this one keeps alive (tkl_arena_keep) */
+    struct tkl_arena_chunk **kept;
+    size_t n_kept;
 };
 
 /* size bytes aligned for any object, or NULL on allocation failure. */
@@ -44,7 +48,19 @@ char *tkl_arena_intern(struct tkl_arena *a, const char *s);
  * held in memory (it is not kept anywhere, and may change). */
 uint64_t tkl_arena_hash(uint64_t h, const void *s, size_t len);
 
-/* Frees all a holds; a is then empty and can be used again. */
+/*
+ * Keeps every pointer from gave, and every pointer the arenas from keeps
+ * gave, valid for as long as a: what a's owner copies from from's objects
+ * without copying their texts. Chunks are counted, not copied; those from
+ * makes later are not kept. Interned texts are each arena's own: a text
+ * of from interned in a is copied. The arenas that keep one another's
+ * chunks are freed on one thread (the counts are not atomic). Returns 0
+ * or -ENOMEM (then a keeps what it kept before).
+ */
+int tkl_arena_keep(struct tkl_arena *a, const struct tkl_arena *from);
+
+/* Frees all a holds (a chunk another arena keeps is freed with the last
+ * arena that holds it); a is then empty and can be used again. */
 void tkl_arena_free(struct tkl_arena *a);
 
 #endif

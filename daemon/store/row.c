@@ -572,28 +572,63 @@ static bool same_row(const struct tkl_rows *R, const struct tkl_action *was)
            filled_is(R, TKL_FIELD_OBJECTIVE, was->objective);
 }
 
-/* The action of R->prev read from a row whose hash was key and whose
- * texts are the record's (same_row), or NULL. */
-static const struct tkl_action *reusable(const struct tkl_rows *R, uint64_t key)
+/*
+ * Sets *ret to the action of R->prev read from a row whose hash was key
+ * and whose texts are the record's (same_row), or NULL. An edited plan
+ * mostly keeps its rows' order, so the action after the last one taken
+ * again is looked at first, then the one after it (a row inserted,
+ * deleted or changed above), and only then R->reuse, built when first
+ * needed: a reload of a few changed rows reads prev's hashes in order
+ * instead of probing a table at random for every row. Returns 0 or
+ * -ENOMEM.
+ */
+static int reusable(struct tkl_rows *R, uint64_t key, const struct tkl_action **ret)
 {
-    if (!R->reuse_cap)
-        return NULL;
-    for (size_t i = (size_t)key & (R->reuse_cap - 1); R->reuse[i]; i = (i + 1) & (R->reuse_cap - 1))
-        if (R->prev->row_hashes[R->reuse[i] - 1] == key)
-            return same_row(R, &R->prev->actions[R->reuse[i] - 1])
-                       ? &R->prev->actions[R->reuse[i] - 1]
-                       : NULL;
-    return NULL;
+    *ret = NULL;
+    const struct tkl_store *prev = R->prev;
+    if (!key || !prev || !prev->row_hashes)
+        return 0;
+    size_t k = SIZE_MAX;
+    for (size_t g = R->next_prev; g < R->next_prev + 2 && g < prev->n; g++)
+        if (prev->row_hashes[g] == key) {
+            k = g;
+            break;
+        }
+    if (k == SIZE_MAX) {
+        if (!R->reuse_cap && reuse_index(R) < 0)
+            return -ENOMEM;
+        for (size_t i = (size_t)key & (R->reuse_cap - 1); R->reuse[i];
+             i = (i + 1) & (R->reuse_cap - 1))
+            if (prev->row_hashes[R->reuse[i] - 1] == key) {
+                k = R->reuse[i] - 1;
+                break;
+            }
+        if (k == SIZE_MAX)
+            return 0;
+    }
+    if (!same_row(R, &prev->actions[k]))
+        return 0;
+    R->next_prev = k + 1;
+    *ret = &prev->actions[k];
+    return 0;
 }
 
 /* Takes was, read from an identical row by the last load, as the action of
- * this row, and carries its texts down as reading the row would. Returns 0
- * or -ENOMEM. */
+ * this row, its texts still prev's (noted in R->again for tkl_rows_settle),
+ * and carries its texts down as reading the row would. Returns 0 or
+ * -ENOMEM. */
 static int take_again(struct tkl_rows *R, const struct tkl_action *was, uint64_t key)
 {
-    struct tkl_action a;
-    if (tkl_action_compact(&a, was, &R->arena) < 0 ||
-        !(a.file = tkl_arena_intern(&R->arena, R->file)))
+    if (R->n_again == R->cap_again) {
+        size_t cap = R->cap_again ? R->cap_again * 2 : 1024;
+        uint32_t *v = realloc(R->again, cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        R->again = v;
+        R->cap_again = cap;
+    }
+    struct tkl_action a = *was;
+    if (!(a.file = tkl_arena_intern(&R->arena, R->file)))
         return -ENOMEM;
     a.line = R->line;
     const char *carried[] = {
@@ -608,7 +643,12 @@ static int take_again(struct tkl_rows *R, const struct tkl_action *was, uint64_t
         free(R->fill[f]);
         R->fill[f] = v;
     }
-    return push(R, &a, tkl_store_hash(R->prev, (size_t)(was - R->prev->actions)), key);
+    /* actions hold at most UINT32_MAX (the index's slots are 32 bits) */
+    uint32_t at = (uint32_t)R->n_actions;
+    int r = push(R, &a, tkl_store_hash(R->prev, (size_t)(was - R->prev->actions)), key);
+    if (r == 0)
+        R->again[R->n_again++] = at;
+    return r;
 }
 
 /* The record as an action, or as a heading row that is reported. A row
@@ -622,12 +662,14 @@ static int take_row(struct tkl_rows *R)
          * actions (its observances are added after): room for them at
          * once, not grown by doubling */
         size_t rows = R->prev ? R->prev->n - R->prev->n_events : 0;
-        if (R->prev && (reuse_index(R) < 0 || reserve_actions(R, rows + rows / 32 + 64) < 0))
+        if (R->prev && reserve_actions(R, rows + rows / 32 + 64) < 0)
             return -ENOMEM;
     }
     /* a row of a store read once is never looked for again */
     uint64_t key = R->opts && R->opts->once ? 0 : row_key(R);
-    const struct tkl_action *was = reusable(R, key);
+    const struct tkl_action *was;
+    if (reusable(R, key, &was) < 0)
+        return -ENOMEM;
     if (was)
         return take_again(R, was, key);
     size_t n_diags = R->diags->n;
@@ -759,13 +801,16 @@ int tkl_rows_read(struct tkl_rows *R, const char *file, const char *data, size_t
 int tkl_rows_read_fd(struct tkl_rows *R, const char *file, int fd)
 {
     size_t n_actions = R->n_actions, n_events = R->n_events, n_unmatched = R->n_unmatched;
-    size_t n_maps = R->n_maps, n_diags = R->diags->n;
+    size_t n_maps = R->n_maps, n_diags = R->diags->n, next_prev = R->next_prev;
     tkl_rows_begin(R, file);
     int r = tkl_csv_read_fd(file, fd, on_record, R, R->diags);
     if (r == -EILSEQ) {
         /* what was read of the file is dropped; its texts stay in the
          * arena unused until the load ends */
         R->n_actions = n_actions;
+        while (R->n_again && R->again[R->n_again - 1] >= n_actions)
+            R->n_again--;
+        R->next_prev = next_prev;
         R->n_events = n_events;
         R->n_unmatched = n_unmatched;
         for (; R->n_maps > n_maps; R->n_maps--)
@@ -774,6 +819,31 @@ int tkl_rows_read_fd(struct tkl_rows *R, const char *file, int fd)
         return r;
     }
     return r == 0 ? tkl_rows_end(R) : r;
+}
+
+int tkl_rows_settle(struct tkl_rows *R, unsigned *ret_kept_loads, size_t *ret_stale)
+{
+    *ret_kept_loads = 0;
+    *ret_stale = 0;
+    if (!R->n_again)
+        return 0;
+    const struct tkl_store *prev = R->prev;
+    /* prev's actions not taken again (a row repeated in the file may take
+     * one twice), and what prev kept unused already */
+    size_t stale = prev->n_stale + (prev->n > R->n_again ? prev->n - R->n_again : 0);
+    if (prev->n_kept_loads < TKL_ROWS_MAX_KEPT_LOADS && stale <= R->n_actions / 8) {
+        if (tkl_arena_keep(&R->arena, &prev->arena) < 0)
+            return -ENOMEM;
+        *ret_kept_loads = prev->n_kept_loads + 1;
+        *ret_stale = stale;
+        return 0;
+    }
+    for (size_t i = 0; i < R->n_again; i++) {
+        struct tkl_action *a = &R->actions[R->again[i]];
+        if (tkl_action_compact(a, a, &R->arena) < 0)
+            return -ENOMEM;
+    }
+    return 0;
 }
 
 void tkl_rows_free(struct tkl_rows *R)
@@ -795,6 +865,11 @@ void tkl_rows_free(struct tkl_rows *R)
     free(R->reuse);
     R->reuse = NULL;
     R->reuse_cap = 0;
+    free(R->again);
+    R->again = NULL;
+    R->n_again = 0;
+    R->cap_again = 0;
+    R->next_prev = 0;
     R->seed = 0;
     free(R->memo_of);
     free(R->memo);

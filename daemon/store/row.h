@@ -45,8 +45,15 @@ struct tkl_rows {
     /* the store in force, whose actions a row identical to one of its rows
      * takes as they were read (tkl_store_reload), or NULL */
     const struct tkl_store *prev;
-    uint32_t *reuse; /* prev's actions by row_hash: index + 1, 0 for none */
+    uint32_t *reuse; /* prev's actions by row_hash: index + 1, 0 for none;
+                        built when first needed (row.c, reusable) */
     size_t reuse_cap;
+    size_t next_prev; /* the index in prev after the last action taken again */
+    /* the indexes in actions of those taken from prev as they were, their
+     * texts still prev's until tkl_rows_settle */
+    uint32_t *again;
+    size_t n_again;
+    size_t cap_again;
     uint64_t seed; /* of every row's hash: the teams, columns and statuses read by */
     /* what a cell's text (interned in arena) was read as earlier in this
      * load, each part set only when read with no warning: the teams of an
@@ -117,6 +124,22 @@ int tkl_rows_end(struct tkl_rows *r);
  * below until a cell of its own replaces it, as for a row that spans the
  * table ("As a Community Leader"). Returns 0 or -ENOMEM. */
 int tkl_rows_carry(struct tkl_rows *r, enum tkl_field f, const char *text);
+
+/* The most loads whose texts a store keeps (tkl_rows_settle): each
+ * reload that keeps the last one's adds one, and the load after the last
+ * copies every text again. */
+#define TKL_ROWS_MAX_KEPT_LOADS 8u
+
+/*
+ * Ends a reload's reading: the actions taken from r->prev as they were
+ * (take_again) keep their texts in prev's arena, which r->arena then
+ * keeps (tkl_arena_keep), while the texts kept that no action reads stay
+ * few: at most an eighth as many actions' texts as r read, over at most
+ * TKL_ROWS_MAX_KEPT_LOADS loads. Otherwise their texts are copied into
+ * r->arena, as a full load holds them. *ret_kept_loads and *ret_stale
+ * are the store's n_kept_loads and n_stale. Returns 0 or -ENOMEM.
+ */
+int tkl_rows_settle(struct tkl_rows *r, unsigned *ret_kept_loads, size_t *ret_stale);
 
 /* Frees the actions, the column maps and what the reading holds; r can
  * read again. */

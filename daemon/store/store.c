@@ -26,6 +26,10 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     if (R->diags->oom)
         return -ENOMEM;
     tkl_mem_ahead_end(&R->ahead); /* the store takes the array */
+    unsigned kept_loads = 0;
+    size_t stale = 0;
+    if (tkl_rows_settle(R, &kept_loads, &stale) < 0)
+        return -ENOMEM;
     /* the array grew by doubling: what it holds is all it keeps */
     if (R->n_actions && R->n_actions < R->cap_actions) {
         struct tkl_action *fit = realloc(R->actions, R->n_actions * sizeof(*fit));
@@ -58,6 +62,8 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     s->arena = R->arena;
     memset(&R->arena, 0, sizeof(R->arena));
     s->unhashed = R->opts && R->opts->once;
+    s->n_kept_loads = kept_loads;
+    s->n_stale = stale;
     s->hashes = R->hashes;
     s->row_hashes = R->row_hashes;
     R->hashes = NULL;

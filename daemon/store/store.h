@@ -78,6 +78,12 @@ struct tkl_store {
     uint64_t *hashes;
     uint64_t *row_hashes;
     bool unhashed; /* read with opts once: no action has a hash */
+    /* the loads before it whose arenas arena keeps (tkl_arena_keep): the
+     * actions a reload took as they were keep their texts there; and how
+     * many actions' texts those arenas hold that no action of this store
+     * reads (row.c, tkl_rows_settle) */
+    unsigned n_kept_loads;
+    size_t n_stale;
 };
 
 /* The hash of store->actions[k] (tkl_action_hash), or 0 when the store is

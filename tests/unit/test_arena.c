@@ -3,6 +3,7 @@
 #include <check.h>
 
 #include "check_run.h"
+#include <errno.h>
 #include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "alloc_fail.h"
 #include "store/arena.h"
 
 START_TEST(texts_are_copied_and_interned_once)
@@ -106,6 +108,69 @@ START_TEST(a_large_arena_keeps_every_text)
 }
 END_TEST
 
+/* An arena that keeps another keeps its texts, and those it keeps,
+ * readable after the other is freed (AddressSanitizer sees a read of a
+ * freed chunk), interns its own copy of them, and frees them with the last
+ * arena that holds them. */
+START_TEST(a_kept_arena_outlives_its_owner)
+{
+    struct tkl_arena a = {0}, b = {0}, c = {0};
+    char *in_a = tkl_arena_strdup0(&a, "Train staff");
+    char *interned_a = tkl_arena_intern(&a, "Human Resources");
+    char buf[64];
+    for (int i = 0; i < 5000; i++) { /* several chunks */
+        snprintf(buf, sizeof(buf), "row %d of the first load", i);
+        ck_assert_ptr_nonnull(tkl_arena_strdup0(&a, buf));
+    }
+    char *last_a = tkl_arena_strdup0(&a, "the last text of a");
+    ck_assert_int_eq(tkl_arena_keep(&b, &a), 0);
+    ck_assert_uint_ge(b.n_kept, 2);
+    char *in_b = tkl_arena_strdup0(&b, "Review pay");
+    /* interning in b copies a's text: each arena interns its own */
+    char *interned_b = tkl_arena_intern(&b, interned_a);
+    ck_assert_ptr_ne(interned_b, interned_a);
+    ck_assert_str_eq(interned_b, "Human Resources");
+    tkl_arena_free(&a);
+    ck_assert_str_eq(in_a, "Train staff");
+    ck_assert_str_eq(interned_a, "Human Resources");
+    ck_assert_str_eq(last_a, "the last text of a");
+    /* c keeps b, and through it what b keeps of a */
+    ck_assert_int_eq(tkl_arena_keep(&c, &b), 0);
+    ck_assert_uint_eq(c.n_kept, b.n_kept + 1);
+    tkl_arena_free(&b);
+    ck_assert_str_eq(in_a, "Train staff");
+    ck_assert_str_eq(last_a, "the last text of a");
+    ck_assert_str_eq(in_b, "Review pay");
+    ck_assert_str_eq(interned_b, "Human Resources");
+    tkl_arena_free(&c); /* the last holder: LeakSanitizer sees a chunk left */
+    ck_assert_uint_eq(c.n_kept, 0);
+    ck_assert_ptr_null(c.kept);
+    /* an empty arena keeps nothing */
+    struct tkl_arena empty = {0};
+    ck_assert_int_eq(tkl_arena_keep(&c, &empty), 0);
+    ck_assert_uint_eq(c.n_kept, 0);
+    tkl_arena_free(&c);
+}
+END_TEST
+
+/* Keeping fails cleanly: out of memory, the arena keeps what it kept. */
+START_TEST(keeping_out_of_memory_keeps_what_was_kept)
+{
+    struct tkl_arena a = {0}, b = {0};
+    char *t = tkl_arena_strdup0(&a, "Publish data");
+    ck_assert_int_eq(tkl_arena_keep(&b, &a), 0);
+    size_t kept = b.n_kept;
+    alloc_fail_nth(1);
+    int r = tkl_arena_keep(&b, &a);
+    alloc_fail_nth(0);
+    ck_assert_int_eq(r, -ENOMEM);
+    ck_assert_uint_eq(b.n_kept, kept);
+    tkl_arena_free(&a);
+    ck_assert_str_eq(t, "Publish data");
+    tkl_arena_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("arena");
@@ -114,6 +179,8 @@ int main(void)
     tcase_add_test(tc, an_interned_text_interned_again_is_itself);
     tcase_add_test(tc, many_texts_and_objects_stay_where_they_were_put);
     tcase_add_test(tc, a_large_arena_keeps_every_text);
+    tcase_add_test(tc, a_kept_arena_outlives_its_owner);
+    tcase_add_test(tc, keeping_out_of_memory_keeps_what_was_kept);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -114,6 +114,31 @@ START_TEST(bitset_answers_as_computed)
 }
 END_TEST
 
+/* The bitset's weekends, made for one run of 64 weeks and repeated, are
+ * the computed weekends on every day of its years, and it covers them to
+ * the last day, no further. */
+START_TEST(bitset_weekends_every_day)
+{
+    struct tkl_holidays plain = {.region = TKL_REGION_NONE};
+    struct tkl_holidays h = plain;
+    ck_assert_int_eq(tkl_holidays_index(&h), 0);
+    int32_t first = tkl_day_from_civil(TKL_HOLIDAYS_FIRST_YEAR, 1, 1);
+    int32_t last = tkl_day_from_civil(TKL_HOLIDAYS_LAST_YEAR, 12, 31);
+    ck_assert_int_eq(h.first_day, first);
+    ck_assert_int_eq(h.n_days, last - first + 1);
+    for (int32_t d = first; d <= last; d++) {
+        char buf[11];
+        ck_assert_msg(tkl_is_working_day(&h, d) == (tkl_day_weekday(d) < 5), "%s",
+                      tkl_day_format(d, buf));
+    }
+    /* no bit past the last day */
+    uint32_t n = (uint32_t)h.n_days;
+    if (n % 64)
+        ck_assert_uint_eq(h.off[n / 64] >> (n % 64), 0);
+    free(h.off);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("holidays");
@@ -122,6 +147,7 @@ int main(void)
     tcase_add_test(tc, scotland_differs);
     tcase_add_test(tc, config_adds_and_removes);
     tcase_add_test(tc, bitset_answers_as_computed);
+    tcase_add_test(tc, bitset_weekends_every_day);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -4,6 +4,7 @@
 
 #include "check_run.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "alloc_fail.h"
 #include "core/day.h"
 #include "store/remote.h"
+#include "store/row.h"
 #include "store_fixture.h"
 
 /* The hash s keeps of its action a (tkl_store_hash). */
@@ -335,6 +337,153 @@ START_TEST(a_reload_reads_again_only_the_rows_that_changed)
     for (unsigned line = 2; line <= 5; line++)
         ck_assert(!has_diag(line, ""));
     tkl_store_free(s);
+}
+END_TEST
+
+/* The plan of the keeping test: n rows, row i's deadline month
+ * months[i], and its last row ending in a byte that is not UTF-8 when
+ * late (past the first 64 KiB the file is read by). */
+static void write_kept_plan(const int *months, size_t n, bool late)
+{
+    size_t size = 128 + n * 80;
+    char *text = malloc(size);
+    ck_assert_ptr_nonnull(text);
+    size_t len = (size_t)snprintf(text, size, "Ref,Commitments,Actions,Responsibility,Timeframe\n");
+    static const char *const names[] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, size - len,
+                                "A%zu,Be fair,Train staff group %zu%s,HR,%s 2023\n", i, i,
+                                late && i == n - 1 ? " caf\xe9" : "", names[months[i] - 1]);
+    ck_assert_uint_lt(len, size);
+    ck_assert(!late || len > 65536);
+    write_file("plan.csv", text);
+    free(text);
+}
+
+/* The store of the keeping test's first plan, months[i] its row i's
+ * deadline month, configured as the only file. */
+static struct tkl_store *load_kept_plan(int *months, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        months[i] = 1 + (int)(i % 12);
+    write_kept_plan(months, n, false);
+    add_path("plan.csv");
+    return reload(NULL);
+}
+
+/* Every text of s read (AddressSanitizer sees one freed with a store
+ * before it), and s the store a full load of the same files gives. */
+static void check_like_a_full_load(const struct tkl_store *s)
+{
+    size_t sum = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct tkl_action *a = &s->actions[i];
+        sum += strlen(a->id) + strlen(a->file) + strlen(a->title) + strlen(a->owners) +
+               strlen(a->deadline_text) + strlen(a->commitment);
+        for (size_t t = 0; t < a->n_teams; t++)
+            sum += strlen(a->teams[t]);
+    }
+    ck_assert_uint_gt(sum, 0);
+    struct tkl_diags d = {0};
+    struct tkl_store *full = NULL;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &full, &d), 0);
+    ck_assert(same_actions(full, s));
+    tkl_store_free(full);
+    tkl_diags_free(&d);
+}
+
+/* A reload that changes one row of many keeps the texts of the rows it
+ * takes again where the store before held them (that store's arena kept,
+ * not copied), for up to TKL_ROWS_MAX_KEPT_LOADS reloads in a row; the
+ * next copies them all, and so does one that changes more than an eighth
+ * of the rows. Each store outlives the one before it, and is the store a
+ * full load gives. */
+START_TEST(a_reload_keeps_the_texts_of_the_rows_it_takes_again)
+{
+    enum { N = 1500 };
+    static int months[N];
+    struct tkl_store *prev = load_kept_plan(months, N);
+    ck_assert_uint_eq(prev->n_kept_loads, 0);
+    for (unsigned k = 1; k <= TKL_ROWS_MAX_KEPT_LOADS + 1; k++) {
+        months[10] = 1 + (int)(k % 12); /* one row changed */
+        write_kept_plan(months, N, false);
+        struct tkl_store *s = reload(prev);
+        const char *was = tkl_store_find(prev, "A5")->title;
+        const char *is = tkl_store_find(s, "A5")->title;
+        if (k <= TKL_ROWS_MAX_KEPT_LOADS) {
+            ck_assert_uint_eq(s->n_kept_loads, k);
+            ck_assert_uint_eq(s->n_stale, k); /* each reload's changed row */
+            ck_assert_ptr_eq(is, was);
+        } else {
+            ck_assert_uint_eq(s->n_kept_loads, 0);
+            ck_assert_uint_eq(s->n_stale, 0);
+            ck_assert_ptr_ne(is, was);
+        }
+        ck_assert_str_eq(is, "Train staff group 5");
+        tkl_store_free(prev);
+        check_like_a_full_load(s);
+        prev = s;
+    }
+    /* more than an eighth of the rows changed */
+    for (size_t i = 0; i <= N / 8; i++)
+        months[i] = 1 + (int)((i + 5) % 12);
+    write_kept_plan(months, N, false);
+    struct tkl_store *s = reload(prev);
+    ck_assert_uint_eq(s->n_kept_loads, 0);
+    ck_assert_ptr_ne(tkl_store_find(s, "A1400")->title, tkl_store_find(prev, "A1400")->title);
+    tkl_store_free(prev);
+    check_like_a_full_load(s);
+    prev = s;
+    /* the last row not UTF-8: the rows taken again before the byte was
+     * met are dropped, the file read again as Windows-1252, and each row
+     * taken again once */
+    write_kept_plan(months, N, true);
+    s = reload(prev);
+    ck_assert_uint_eq(s->n_kept_loads, 1);
+    ck_assert_uint_eq(s->n_stale, 1);
+    ck_assert_str_eq(tkl_store_find(s, "A1499")->title, "Train staff group 1499 caf\xc3\xa9");
+    ck_assert_ptr_eq(tkl_store_find(s, "A1400")->title, tkl_store_find(prev, "A1400")->title);
+    tkl_store_free(prev);
+    check_like_a_full_load(s);
+    tkl_store_free(s);
+}
+END_TEST
+
+/* A reload failing its 1st, 2nd, ... allocation returns -ENOMEM and
+ * leaves the store in force whole, whether it would keep that store's
+ * texts or copy them, until one fails nothing. */
+START_TEST(a_reload_out_of_memory_leaves_the_store_in_force)
+{
+    enum { N = 200 };
+    static int months[N];
+    struct tkl_store *prev = load_kept_plan(months, N);
+    for (size_t changed = 1; changed <= N / 4; changed += N / 4 - 1) {
+        for (size_t i = 0; i < changed; i++)
+            months[i] = 1 + (int)((months[i] + 1) % 12);
+        write_kept_plan(months, N, false);
+        unsigned long n;
+        struct tkl_store *s = NULL;
+        for (n = 1;; n++) {
+            struct tkl_diags d = {0};
+            alloc_fail_nth(n);
+            int r = tkl_store_reload(&opts, &dir, prev, &s, &d);
+            alloc_fail_nth(0);
+            tkl_diags_free(&d);
+            if (r == 0)
+                break;
+            ck_assert_int_eq(r, -ENOMEM);
+            ck_assert_ptr_null(s);
+            ck_assert_str_eq(tkl_store_find(prev, "A150")->title, "Train staff group 150");
+        }
+        ck_assert_uint_gt(n, 10);
+        ck_assert_uint_eq(s->n_kept_loads, changed == 1 ? 1 : 0);
+        tkl_store_free(prev);
+        check_like_a_full_load(s);
+        prev = s;
+    }
+    tkl_store_free(prev);
 }
 END_TEST
 
@@ -763,6 +912,8 @@ int main(void)
     tcase_add_test(files, a_store_read_once_has_the_same_actions_and_keeps_no_hashes);
     tcase_add_test(files, a_reload_reads_again_only_the_rows_that_changed);
     tcase_add_test(files, a_reload_gives_the_store_and_warnings_of_a_full_load);
+    tcase_add_test(files, a_reload_keeps_the_texts_of_the_rows_it_takes_again);
+    tcase_add_test(files, a_reload_out_of_memory_leaves_the_store_in_force);
     tcase_add_test(files, a_row_whose_hash_matches_another_row_is_read_again);
     tcase_add_test(files, a_file_not_utf8_is_read_as_windows_1252_once);
     tcase_add_test(files, a_row_below_a_changed_carried_text_is_read_again);
