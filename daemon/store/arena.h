@@ -2,9 +2,10 @@
  * The memory of one load's actions: their texts copied into a few large
  * chunks instead of one allocation each, and the texts that repeat from
  * row to row (file names, owners, statuses, deadlines, teams) kept once.
- * Nothing in an arena is freed on its own: tkl_arena_free frees it all.
- * A pointer an arena gave stays valid until then (chunks never move), and
- * for as long after as another arena keeps it (tkl_arena_keep).
+ * Nothing in an arena is freed on its own: tkl_arena_free frees it all,
+ * but for the chunks another arena keeps (tkl_arena_keep), freed with the
+ * last arena that holds them. A pointer an arena gave stays valid until
+ * then (chunks never move).
  */
 #ifndef TKL_ARENA_H
 #define TKL_ARENA_H

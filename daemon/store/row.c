@@ -435,6 +435,8 @@ static int reserve_actions(struct tkl_rows *R, size_t cap)
  * -ENOMEM. */
 static int push(struct tkl_rows *R, const struct tkl_action *a, uint64_t hash, uint64_t row_hash)
 {
+    if (R->n_actions >= UINT32_MAX - 1)
+        return -ENOMEM; /* indexes are 32 bits (R->again, the store's index) */
     if (R->n_actions == R->cap_actions &&
         reserve_actions(R, R->cap_actions ? R->cap_actions * 2 : 64) < 0)
         return -ENOMEM;
@@ -621,7 +623,7 @@ static int take_again(struct tkl_rows *R, const struct tkl_action *was, uint64_t
 {
     if (R->n_again == R->cap_again) {
         size_t cap = R->cap_again ? R->cap_again * 2 : 1024;
-        uint32_t *v = realloc(R->again, cap * sizeof(*v));
+        struct tkl_row_again *v = realloc(R->again, cap * sizeof(*v));
         if (!v)
             return -ENOMEM;
         R->again = v;
@@ -643,9 +645,9 @@ static int take_again(struct tkl_rows *R, const struct tkl_action *was, uint64_t
         free(R->fill[f]);
         R->fill[f] = v;
     }
-    /* actions hold at most UINT32_MAX (the index's slots are 32 bits) */
-    uint32_t at = (uint32_t)R->n_actions;
-    int r = push(R, &a, tkl_store_hash(R->prev, (size_t)(was - R->prev->actions)), key);
+    /* push keeps both indexes under UINT32_MAX */
+    struct tkl_row_again at = {(uint32_t)R->n_actions, (uint32_t)(was - R->prev->actions)};
+    int r = push(R, &a, tkl_store_hash(R->prev, at.was), key);
     if (r == 0)
         R->again[R->n_again++] = at;
     return r;
@@ -806,9 +808,10 @@ int tkl_rows_read_fd(struct tkl_rows *R, const char *file, int fd)
     int r = tkl_csv_read_fd(file, fd, on_record, R, R->diags);
     if (r == -EILSEQ) {
         /* what was read of the file is dropped; its texts stay in the
-         * arena unused until the load ends */
+         * arena unused, for as long as the arena (counted in n_stale) */
+        R->n_dropped += R->n_actions - n_actions;
         R->n_actions = n_actions;
-        while (R->n_again && R->again[R->n_again - 1] >= n_actions)
+        while (R->n_again && R->again[R->n_again - 1].at >= n_actions)
             R->n_again--;
         R->next_prev = next_prev;
         R->n_events = n_events;
@@ -824,13 +827,22 @@ int tkl_rows_read_fd(struct tkl_rows *R, const char *file, int fd)
 int tkl_rows_settle(struct tkl_rows *R, unsigned *ret_kept_loads, size_t *ret_stale)
 {
     *ret_kept_loads = 0;
-    *ret_stale = 0;
+    *ret_stale = R->n_dropped;
     if (!R->n_again)
         return 0;
     const struct tkl_store *prev = R->prev;
-    /* prev's actions not taken again (a row repeated in the file may take
-     * one twice), and what prev kept unused already */
-    size_t stale = prev->n_stale + (prev->n > R->n_again ? prev->n - R->n_again : 0);
+    /* prev's actions taken again (repeated rows take one several times) */
+    uint8_t *seen = calloc(prev->n / 8 + 1, 1);
+    if (!seen)
+        return -ENOMEM;
+    size_t taken = 0;
+    for (size_t i = 0; i < R->n_again; i++) {
+        uint32_t w = R->again[i].was;
+        taken += !(seen[w / 8] & 1u << (w % 8));
+        seen[w / 8] |= (uint8_t)(1u << (w % 8));
+    }
+    free(seen);
+    size_t stale = prev->n_stale + (prev->n - taken) + R->n_dropped;
     if (prev->n_kept_loads < TKL_ROWS_MAX_KEPT_LOADS && stale <= R->n_actions / 8) {
         if (tkl_arena_keep(&R->arena, &prev->arena) < 0)
             return -ENOMEM;
@@ -839,7 +851,7 @@ int tkl_rows_settle(struct tkl_rows *R, unsigned *ret_kept_loads, size_t *ret_st
         return 0;
     }
     for (size_t i = 0; i < R->n_again; i++) {
-        struct tkl_action *a = &R->actions[R->again[i]];
+        struct tkl_action *a = &R->actions[R->again[i].at];
         if (tkl_action_compact(a, a, &R->arena) < 0)
             return -ENOMEM;
     }
@@ -869,6 +881,7 @@ void tkl_rows_free(struct tkl_rows *R)
     R->again = NULL;
     R->n_again = 0;
     R->cap_again = 0;
+    R->n_dropped = 0;
     R->next_prev = 0;
     R->seed = 0;
     free(R->memo_of);

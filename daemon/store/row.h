@@ -49,12 +49,15 @@ struct tkl_rows {
                         built when first needed (row.c, reusable) */
     size_t reuse_cap;
     size_t next_prev; /* the index in prev after the last action taken again */
-    /* the indexes in actions of those taken from prev as they were, their
-     * texts still prev's until tkl_rows_settle */
-    uint32_t *again;
+    /* the actions taken from prev as they were, their texts still prev's
+     * until tkl_rows_settle: at, their index in actions, and was, in prev */
+    struct tkl_row_again {
+        uint32_t at, was;
+    } * again;
     size_t n_again;
     size_t cap_again;
-    uint64_t seed; /* of every row's hash: the teams, columns and statuses read by */
+    size_t n_dropped; /* actions read and dropped (a file read again whole) */
+    uint64_t seed;    /* of every row's hash: the teams, columns and statuses read by */
     /* what a cell's text (interned in arena) was read as earlier in this
      * load, each part set only when read with no warning: the teams of an
      * owners cell (in arena), a deadline (with no note), a status. The
@@ -131,10 +134,11 @@ int tkl_rows_carry(struct tkl_rows *r, enum tkl_field f, const char *text);
 #define TKL_ROWS_MAX_KEPT_LOADS 8u
 
 /*
- * Ends a reload's reading: the actions taken from r->prev as they were
+ * Ends a reading: the actions taken from r->prev as they were
  * (take_again) keep their texts in prev's arena, which r->arena then
- * keeps (tkl_arena_keep), while the texts kept that no action reads stay
- * few: at most an eighth as many actions' texts as r read, over at most
+ * keeps (tkl_arena_keep), while the actions whose texts are kept and read
+ * by none (prev's not taken again, those prev counted, those r dropped)
+ * stay at most an eighth as many as r's, over at most
  * TKL_ROWS_MAX_KEPT_LOADS loads. Otherwise their texts are copied into
  * r->arena, as a full load holds them. *ret_kept_loads and *ret_stale
  * are the store's n_kept_loads and n_stale. Returns 0 or -ENOMEM.

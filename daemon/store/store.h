@@ -61,7 +61,7 @@ struct tkl_store_opts {
 };
 
 struct tkl_store {
-    struct tkl_action *actions; /* their texts in arena */
+    struct tkl_action *actions; /* their texts in arena (or the arenas it keeps) */
     size_t n;
     size_t n_events;    /* of the n, actions of kind event (observances) */
     size_t n_unmatched; /* owner names that matched no team, over the n */
@@ -79,9 +79,9 @@ struct tkl_store {
     uint64_t *row_hashes;
     bool unhashed; /* read with opts once: no action has a hash */
     /* the loads before it whose arenas arena keeps (tkl_arena_keep): the
-     * actions a reload took as they were keep their texts there; and how
-     * many actions' texts those arenas hold that no action of this store
-     * reads (row.c, tkl_rows_settle) */
+     * actions a reload took as they were keep their texts there; and of
+     * how many actions arena and those it keeps hold texts that no action
+     * of this store reads (row.c, tkl_rows_settle) */
     unsigned n_kept_loads;
     size_t n_stale;
 };
