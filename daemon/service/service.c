@@ -1979,15 +1979,15 @@ static void tell_untold(struct tkl_service *s)
             nobody_told(s, u, &to, &a) || !tkl_update_holds(u, a))
             continue;
         struct telling *t = malloc(sizeof(*t));
-        int r = t ? told_add(s, u->id) : -ENOMEM;
-        if (r == 0) {
+        int r = -ENOMEM;
+        if (t && (r = told_add(s, u->id)) == 0) {
             *t = (struct telling){s, u->id};
             snprintf(key, sizeof(key), REPORTED_META "%" PRId64, u->id);
             r = tkl_state_get_meta(s->state, key, on_reported, t);
         }
-        if (r < 0) {
+        if (r != 0) { /* t is on_reported's only once the read is asked */
             free(t);
-            tell_again(s, u->id, r);
+            tell_again(s, u->id, r < 0 ? r : -EIO);
             break; /* the rest with it, later */
         }
         s->reports_pending++;
