@@ -807,12 +807,14 @@ int tkl_rows_read_fd(struct tkl_rows *R, const char *file, int fd)
     tkl_rows_begin(R, file);
     int r = tkl_csv_read_fd(file, fd, on_record, R, R->diags);
     if (r == -EILSEQ) {
-        /* what was read of the file is dropped; its texts stay in the
-         * arena unused, for as long as the arena (counted in n_stale) */
-        R->n_dropped += R->n_actions - n_actions;
-        R->n_actions = n_actions;
+        /* what was read of the file is dropped: the texts of the rows
+         * read anew stay in the arena unused, for as long as the arena
+         * (counted in n_stale); those taken again put none there */
+        size_t dropped = R->n_actions - n_actions, again = R->n_again;
         while (R->n_again && R->again[R->n_again - 1].at >= n_actions)
             R->n_again--;
+        R->n_dropped += dropped - (again - R->n_again);
+        R->n_actions = n_actions;
         R->next_prev = next_prev;
         R->n_events = n_events;
         R->n_unmatched = n_unmatched;
@@ -842,6 +844,9 @@ int tkl_rows_settle(struct tkl_rows *R, unsigned *ret_kept_loads, size_t *ret_st
         seen[w / 8] |= (uint8_t)(1u << (w % 8));
     }
     free(seen);
+    /* prev->n counts its observances, which a reload adds anew: they are
+     * stale each time, and R->n_actions has none yet (a plan with many
+     * observances for its rows copies) */
     size_t stale = prev->n_stale + (prev->n - taken) + R->n_dropped;
     if (prev->n_kept_loads < TKL_ROWS_MAX_KEPT_LOADS && stale <= R->n_actions / 8) {
         if (tkl_arena_keep(&R->arena, &prev->arena) < 0)
