@@ -615,6 +615,16 @@ static int reusable(struct tkl_rows *R, uint64_t key, const struct tkl_action **
     return 0;
 }
 
+/* The text of R->file interned in R->arena, interned once while the row's
+ * place stays the same (a reader may name each row's place anew in one
+ * buffer: docx), or NULL on allocation failure. */
+static const char *file_text(struct tkl_rows *R)
+{
+    if (!R->file_text || strcmp(R->file_text, R->file) != 0)
+        R->file_text = tkl_arena_intern(&R->arena, R->file);
+    return R->file_text;
+}
+
 /* Takes was, read from an identical row by the last load, as the action of
  * this row, its texts still prev's (noted in R->again for tkl_rows_settle),
  * and carries its texts down as reading the row would. Returns 0 or
@@ -630,7 +640,7 @@ static int take_again(struct tkl_rows *R, const struct tkl_action *was, uint64_t
         R->cap_again = cap;
     }
     struct tkl_action a = *was;
-    if (!(a.file = tkl_arena_intern(&R->arena, R->file)))
+    if (!(a.file = (char *)file_text(R)))
         return -ENOMEM;
     a.line = R->line;
     const char *carried[] = {
@@ -704,14 +714,11 @@ static int take_row(struct tkl_rows *R)
         /* the texts interned already are handed to the copy as such (the
          * same texts): interning them again is then a look-up */
         struct tkl_action in = a;
-        /* a reader may name each row's place anew in one buffer (docx) */
-        if (!R->file_text || strcmp(R->file_text, R->file) != 0)
-            R->file_text = tkl_arena_intern(&R->arena, R->file);
-        in.file = (char *)R->file_text;
+        in.file = (char *)file_text(R);
         in.owners = (char *)owners;
         in.deadline_text = (char *)dt;
         in.status_text = (char *)st;
-        r = R->file_text ? tkl_action_compact(&c, &in, &R->arena) : -ENOMEM;
+        r = in.file ? tkl_action_compact(&c, &in, &R->arena) : -ENOMEM;
     }
     if (r == 0 && memo) {
         c.teams = memo->teams;
