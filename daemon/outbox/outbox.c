@@ -1,6 +1,7 @@
 #include "outbox.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,26 @@ int tkl_sqlite_errno(int rc)
     }
 }
 
+static void library_setup_once(void)
+{
+    /* SQLite's allocation statistics take a global mutex around every
+     * allocation; tickler reads none of them. Refused (SQLITE_MISUSE, no
+     * change) once SQLite is initialised: statistics then stay on, which
+     * costs time, not correctness. */
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+/* SQLite as the outbox uses it: set before its first connection. */
+static void library_setup(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    (void)pthread_once(&once, library_setup_once); /* fails only for a bad argument */
+}
+
+/* An outbox's connection is used by one thread at a time (outbox.h), so it
+ * is opened without SQLite's per-connection mutex. */
+#define DB_OPEN_FLAGS SQLITE_OPEN_NOMUTEX
+
 int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_err)
 {
     char *path = NULL;
@@ -90,7 +111,9 @@ int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_e
         free(o);
         return -ENOMEM;
     }
-    int rc = sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    library_setup();
+    int rc = sqlite3_open_v2(path, &o->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | DB_OPEN_FLAGS, NULL);
     free(path);
     if (rc != SQLITE_OK)
         goto fail_rc;
@@ -151,10 +174,12 @@ int tkl_outbox_open_readonly(const char *state_dir, struct tkl_outbox **ret, cha
         free(o);
         return -ENOMEM;
     }
+    library_setup();
     int r = 0, rc = SQLITE_OK;
     if (access(path, F_OK) != 0)
         r = -errno; /* SQLite would say "unable to open" for any reason */
-    else if ((rc = sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READONLY, NULL)) != SQLITE_OK)
+    else if ((rc = sqlite3_open_v2(path, &o->db, SQLITE_OPEN_READONLY | DB_OPEN_FLAGS, NULL)) !=
+             SQLITE_OK)
         r = tkl_sqlite_errno(rc);
     free(path);
     if (r < 0) {

@@ -4,6 +4,9 @@
  * reports success. The notification log beside it holds one key per
  * (item, deadline, stage, channel, recipient): a key that is in the log is
  * never put in the outbox again, across reloads and restarts.
+ *
+ * An outbox is used by one thread at a time (its connection has no mutex
+ * of its own); separate outboxes may be used by separate threads.
  */
 #ifndef TKL_OUTBOX_H
 #define TKL_OUTBOX_H
