@@ -389,7 +389,7 @@ START_TEST(the_page_of_another_year)
     tkl_http_response_free(&r);
     /* every year kept apart, more than the feeds remembered */
     for (int y = 1990; y <= 2070; y++) {
-        char year[8];
+        char year[12];
         snprintf(year, sizeof(year), "%d", y);
         ck_assert_int_eq(get("/calendar.html", "year", year, now, &r), 0);
         ck_assert_uint_eq(r.status, 200);
@@ -409,7 +409,7 @@ START_TEST(an_unchanged_calendar_stays_unchanged_for_its_subscribers)
     struct tkl_http_response a, b;
     get_ok("/calendar.ics", now, &a);
     for (int y = 1990; y <= 2070; y++) { /* far more pages than are remembered */
-        char year[8];
+        char year[12];
         snprintf(year, sizeof(year), "%d", y);
         ck_assert_int_eq(get("/calendar.html", "year", year, now + 60, &b), 0);
         tkl_http_response_free(&b);

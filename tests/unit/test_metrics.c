@@ -279,7 +279,7 @@ START_TEST(a_failed_allocation_loses_one_count_and_nothing_else)
     unsigned long i;
     for (i = 1;; i++) {
         int r_ch[6], r_http[20];
-        char name[16], code[8];
+        char name[16], code[12];
         tkl_metrics_free(m);
         ck_assert_int_eq(tkl_metrics_new(&m), 0);
         unsigned long used = report_with_failure(i, r_ch, r_http);
