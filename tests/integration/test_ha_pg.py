@@ -587,8 +587,16 @@ teams = ( %s );
                 time.sleep(0.05)
                 continue
             os.kill(a.proc.pid, signal.SIGSTOP)
-            held = self.sql("SELECT coalesce(string_agg(id::text, ','), '') FROM notices"
-                            " WHERE lease_node = 'node-a' AND state = 0")
+            # what node a sent before the stop is answered without it: a
+            # notice whose outcome commits so is not one it still holds
+            # (resumed, it would have nothing to say of it), so the held
+            # set is read until it stays the same for half a second
+            held, last = None, ""
+            while held != last:
+                held = last
+                time.sleep(0.5)
+                last = self.sql("SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '')"
+                                " FROM notices WHERE lease_node = 'node-a' AND state = 0")
             if not held:
                 os.kill(a.proc.pid, signal.SIGCONT)
         time.sleep(LEASE * 1.5)
