@@ -86,10 +86,17 @@ static long hex4(const char *p)
     return v;
 }
 
-/* Writes code point cp (below 0x10000) as UTF-8 at s; returns the bytes
- * written (none for 0). */
+/* Writes code point cp (below 0x110000, no surrogate) as UTF-8 at s;
+ * returns the bytes written (none for 0). */
 static size_t put_utf8(char *s, long cp)
 {
+    if (cp >= 0x10000) {
+        s[0] = (char)(0xF0 | cp >> 18);
+        s[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        s[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+        s[3] = (char)(0x80 | (cp & 0x3F));
+        return 4;
+    }
     if (cp >= 0x800) {
         s[0] = (char)(0xE0 | cp >> 12);
         s[1] = (char)(0x80 | (cp >> 6 & 0x3F));
@@ -105,8 +112,17 @@ static size_t put_utf8(char *s, long cp)
     return cp != 0;
 }
 
+/* The code unit of the _xHHHH_ escape at s[i] of a text of len bytes, or
+ * -1 when there is none. */
+static long escape_at(const char *s, size_t i, size_t len)
+{
+    return len - i >= 7 && s[i] == '_' && s[i + 1] == 'x' && s[i + 6] == '_' ? hex4(s + i + 2) : -1;
+}
+
 /* Decodes the _xHHHH_ escapes of OOXML strings in b from byte from on,
- * in place ("_x000D_" is a carriage return; "_x005F_" an underscore). */
+ * in place ("_x000D_" is a carriage return; "_x005F_" an underscore).
+ * The escapes are UTF-16 code units: a surrogate pair is one character,
+ * and a surrogate on its own, which UTF-8 cannot hold, becomes U+FFFD. */
 static void unescape(struct tkl_buf *b, size_t from)
 {
     char *s = b->data;
@@ -114,12 +130,17 @@ static void unescape(struct tkl_buf *b, size_t from)
         return;
     size_t o = from;
     for (size_t i = from; i < b->len;) {
-        long cp = b->len - i >= 7 && s[i] == '_' && s[i + 1] == 'x' && s[i + 6] == '_'
-                      ? hex4(s + i + 2)
-                      : -1;
+        long cp = escape_at(s, i, b->len);
         if (cp >= 0) {
-            o += put_utf8(s + o, cp);
             i += 7;
+            long low = cp >= 0xD800 && cp <= 0xDBFF ? escape_at(s, i, b->len) : -1;
+            if (low >= 0xDC00 && low <= 0xDFFF) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                i += 7;
+            } else if (cp >= 0xD800 && cp <= 0xDFFF) {
+                cp = 0xFFFD;
+            }
+            o += put_utf8(s + o, cp);
         } else {
             s[o++] = s[i++];
         }

@@ -141,6 +141,22 @@ START_TEST(cells_as_a_csv_export_gives_them)
 }
 END_TEST
 
+/* Escapes are UTF-16 code units: a pair is one character, a lone half
+ * (which UTF-8 cannot hold, and JSON and Teams would refuse) U+FFFD. */
+START_TEST(escaped_surrogates_give_valid_utf8)
+{
+    ck_assert_int_eq(
+        read_book("plan.xlsx#actions & more", "",
+                  HEAD "<row r=\"2\"><c r=\"A2\" t=\"inlineStr\"><is><t>Smile _xD83D__xDE00_ "
+                       "lone _xD800_ low _xDC00_ end _xD83D_</t></is></c><c r=\"B2\" "
+                       "t=\"inlineStr\"><is><t>Train</t></is></c></row></sheetData></worksheet>"),
+        0);
+    ck_assert_uint_eq(rows.n_actions, 1);
+    ck_assert_str_eq(nth(0)->commitment, "Smile \xF0\x9F\x98\x80 lone \xEF\xBF\xBD low "
+                                         "\xEF\xBF\xBD end \xEF\xBF\xBD");
+}
+END_TEST
+
 START_TEST(the_1904_date_system)
 {
     ck_assert_int_eq(read_book("plan.xlsx#Actions & more", "<workbookPr date1904=\"1\"/>",
@@ -244,6 +260,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, rows_setup, rows_teardown);
     tcase_add_test(tc, cells_as_a_csv_export_gives_them);
+    tcase_add_test(tc, escaped_surrogates_give_valid_utf8);
     tcase_add_test(tc, the_1904_date_system);
     tcase_add_test(tc, the_first_sheet_unless_one_is_named);
     tcase_add_test(tc, bad_cells_are_refused_with_their_place);
