@@ -676,18 +676,21 @@ int tkl_outbox_due_on(struct tkl_outbox *o, const char *channel, int64_t now, ui
     return due_ids(o, channel, now, ids, max);
 }
 
-int64_t tkl_outbox_next_attempt(struct tkl_outbox *o)
+int tkl_outbox_next_attempt(struct tkl_outbox *o, int64_t *ret)
 {
     sqlite3_stmt *st = NULL;
-    int64_t v = INT64_MAX;
-    if (tkl_db_stmt(o, TKL_ST_NEXT_ATTEMPT,
-                    "SELECT min(next_attempt) FROM notices WHERE state = 0 AND sending = 0",
-                    &st) < 0)
-        return INT64_MAX;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = sqlite3_column_int64(st, 0);
+    int r =
+        tkl_db_stmt(o, TKL_ST_NEXT_ATTEMPT,
+                    "SELECT min(next_attempt) FROM notices WHERE state = 0 AND sending = 0", &st);
+    if (r < 0)
+        return r;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *ret = sqlite3_column_type(st, 0) != SQLITE_NULL ? sqlite3_column_int64(st, 0) : INT64_MAX;
+    else
+        r = tkl_sqlite_errno(rc);
     tkl_db_done(st);
-    return v;
+    return r;
 }
 
 char *tkl_db_col_dup(sqlite3_stmt *st, int i, bool *oom)

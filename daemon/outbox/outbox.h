@@ -137,8 +137,9 @@ int tkl_outbox_due_on(struct tkl_outbox *o, const char *channel, int64_t now, ui
 int tkl_outbox_due_batch(struct tkl_outbox *o, const char *channel, int64_t now, size_t max,
                          struct tkl_stored_notice ***ret, size_t *ret_n);
 
-/* Earliest next attempt of a pending notice, or INT64_MAX. */
-int64_t tkl_outbox_next_attempt(struct tkl_outbox *o);
+/* *ret: the earliest next attempt of a pending notice, or INT64_MAX when
+ * there is none. Returns 0 or a negative errno (*ret untouched). */
+int tkl_outbox_next_attempt(struct tkl_outbox *o, int64_t *ret);
 
 int tkl_outbox_get(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice **ret);
 void tkl_stored_notice_free(struct tkl_stored_notice *s);

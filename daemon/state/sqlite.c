@@ -306,8 +306,7 @@ static int sq_next_attempt(void *impl, tkl_state_value_cb cb, void *data)
     if (!p)
         return -ENOMEM;
     p->cb.value = cb;
-    p->value = tkl_outbox_next_attempt(q->o);
-    return finish(q, p, 0);
+    return finish(q, p, tkl_outbox_next_attempt(q->o, &p->value));
 }
 
 static int sq_get_meta(void *impl, const char *key, tkl_state_value_cb cb, void *data)

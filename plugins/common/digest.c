@@ -113,28 +113,42 @@ void dg_when(const struct tkl_notice_entry *e, char *buf, size_t size)
         snprintf(buf, size, "%d day%s left", d, d == 1 ? "" : "s");
 }
 
+/* Cuts s to at most max bytes at a UTF-8 character boundary. */
+static int utf8_prefix(const char *s, int max)
+{
+    int n = (int)strlen(s);
+    if (n <= max)
+        return n;
+    /* max < strlen(s) here */
+    // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
+    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+        max--;
+    return max;
+}
+
 void dg_deadline(const struct tkl_notice_entry *e, bool with_when, char *buf, size_t size)
 {
     char day[64], w[64];
     const char *dt = e->deadline_text && *e->deadline_text ? e->deadline_text : NULL;
+    int cut = dt ? utf8_prefix(dt, 200) : 0;
     dg_when(e, w, sizeof(w));
     if (e->kind == TKL_DEADLINE_EVENT && dt) {
         /* an observance's text is its days in words already */
         if (with_when)
-            snprintf(buf, size, "%.200s, %s%s", dt, w, e->late ? " [sent late]" : "");
+            snprintf(buf, size, "%.*s, %s%s", cut, dt, w, e->late ? " [sent late]" : "");
         else
-            snprintf(buf, size, "%.200s", dt);
+            snprintf(buf, size, "%.*s", cut, dt);
     } else if (e->deadline_day != TKL_NO_DAY) {
         dg_format_day(e->deadline_day, day, sizeof(day));
         if (with_when)
-            snprintf(buf, size, "%.200s (%s), %s%s", dt ? dt : "-", day, w,
+            snprintf(buf, size, "%.*s (%s), %s%s", dt ? cut : 1, dt ? dt : "-", day, w,
                      e->late ? " [sent late]" : "");
         else
-            snprintf(buf, size, "%.200s (%s)", dt ? dt : "-", day);
+            snprintf(buf, size, "%.*s (%s)", dt ? cut : 1, dt ? dt : "-", day);
     } else if (with_when) {
-        snprintf(buf, size, "%.200s, %s", dt ? dt : "not set", w);
+        snprintf(buf, size, "%.*s, %s", dt ? cut : 7, dt ? dt : "not set", w);
     } else {
-        snprintf(buf, size, "%.200s", dt ? dt : "not set");
+        snprintf(buf, size, "%.*s", dt ? cut : 7, dt ? dt : "not set");
     }
 }
 
@@ -163,19 +177,6 @@ void dg_reply_capture(const char *data, size_t size, char *ok, char *fail, size_
     to[n] = '\0';
     to[strcspn(to, "\r\n")] = '\0';
     dg_printable(to);
-}
-
-/* Cuts s to at most max bytes at a UTF-8 character boundary. */
-static int utf8_prefix(const char *s, int max)
-{
-    int n = (int)strlen(s);
-    if (n <= max)
-        return n;
-    /* max < strlen(s) here */
-    // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
-    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
-        max--;
-    return max;
 }
 
 /* How many entries of n are at stage st. */

@@ -246,7 +246,7 @@ static int tm_start(void *state)
 /* ---- the card ----------------------------------------------------------- */
 
 /* A RichTextBlock of runs: label (bold) and text (plain, never Markdown).
- * Returns NULL on ENOMEM (json_array_append_new then fails harmlessly). */
+ * Returns NULL on ENOMEM (or text that is not UTF-8). */
 static json_t *rich(const char *label, const char *text, const char *color, bool bold_text)
 {
     json_t *runs = json_array(), *run = json_object();
@@ -307,48 +307,60 @@ static const char *group_color(enum dg_group g)
     return g <= DG_OVERDUE ? "Attention" : g == DG_THIS_WEEK ? "Warning" : "Default";
 }
 
+/* Appends v to arr; a NULL v (out of memory) or a failed append sets *bad,
+ * so that the caller gives up the card rather than send it short. */
+static void add(json_t *arr, bool *bad, json_t *v)
+{
+    if (!v || json_array_append_new(arr, v) < 0)
+        *bad = true;
+}
+
 static json_t *entry_container(const struct tkl_notice_entry *e, enum dg_group g)
 {
     json_t *items = json_array();
-    json_array_append_new(items, rich(NULL, e->title ? e->title : "(no title)", NULL, true));
+    bool bad = !items;
+    add(items, &bad, rich(NULL, e->title ? e->title : "(no title)", NULL, true));
     if (g == DG_FAILURES) {
         if (e->progress)
-            json_array_append_new(items, rich("Reply: ", e->progress, NULL, false));
+            add(items, &bad, rich("Reply: ", e->progress, NULL, false));
     } else if (e->kind == TKL_DEADLINE_EVENT) {
         char line[512];
         dg_deadline(e, true, line, sizeof(line));
-        json_array_append_new(items, rich("When: ", line, NULL, false));
+        add(items, &bad, rich("When: ", line, NULL, false));
         if (e->category)
-            json_array_append_new(items, rich("Category: ", e->category, NULL, false));
+            add(items, &bad, rich("Category: ", e->category, NULL, false));
         if (e->commitment)
-            json_array_append_new(items, rich("Suggested comms: ", e->commitment, NULL, false));
+            add(items, &bad, rich("Suggested comms: ", e->commitment, NULL, false));
         if (e->owners && *e->owners)
-            json_array_append_new(items, rich("Teams prompted: ", e->owners, NULL, false));
+            add(items, &bad, rich("Teams prompted: ", e->owners, NULL, false));
     } else {
         char w[64], line[512];
         dg_when(e, w, sizeof(w));
         dg_deadline(e, false, line, sizeof(line));
-        json_array_append_new(
-            items,
+        add(items, &bad,
             rich(e->deadline_day != TKL_NO_DAY ? "Deadline: " : "Timeframe: ", line, NULL, false));
         snprintf(line, sizeof(line), "%s%s", w, e->late ? " (sent late)" : "");
-        json_array_append_new(items, rich("When: ", line, group_color(g), g <= DG_THIS_WEEK));
+        add(items, &bad, rich("When: ", line, group_color(g), g <= DG_THIS_WEEK));
         if (e->status && *e->status)
-            json_array_append_new(items, rich("Status: ", e->status, NULL, false));
+            add(items, &bad, rich("Status: ", e->status, NULL, false));
         if (e->owners && *e->owners)
-            json_array_append_new(items, rich("Responsibility: ", e->owners, NULL, false));
+            add(items, &bad, rich("Responsibility: ", e->owners, NULL, false));
         if (e->progress)
-            json_array_append_new(items, rich("Latest progress: ", e->progress, NULL, false));
+            add(items, &bad, rich("Latest progress: ", e->progress, NULL, false));
         if (e->answer)
-            json_array_append_new(
-                items, rich(e->stage == TKL_STAGE_ANSWER ? "Answer: " : "Latest update: ",
-                            e->answer, NULL, false));
+            add(items, &bad,
+                rich(e->stage == TKL_STAGE_ANSWER ? "Answer: " : "Latest update: ", e->answer, NULL,
+                     false));
     }
-    json_array_append_new(items, rich("Id: ", e->item_id, NULL, false));
+    add(items, &bad, rich("Id: ", e->item_id, NULL, false));
     if (g != DG_FAILURES && e->kind != TKL_DEADLINE_EVENT && e->link && *e->link)
-        json_array_append_new(items, json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "type", "ActionSet",
-                                               "actions", "type", "Action.OpenUrl", "title",
-                                               dg_link_label, "url", e->link));
+        add(items, &bad,
+            json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "type", "ActionSet", "actions", "type",
+                      "Action.OpenUrl", "title", dg_link_label, "url", e->link));
+    if (bad) {
+        json_decref(items);
+        return NULL;
+    }
     return json_pack("{s:s, s:s, s:s, s:o}", "type", "Container", "style", group_style(g),
                      "spacing", "Medium", "items", items);
 }
@@ -376,36 +388,46 @@ static json_t *envelope(const struct layout *lay, const struct tkl_notice *n, co
     else
         snprintf(title, sizeof(title), "%s", subject);
     json_t *body = json_array();
+    bool bad = !body;
     /* the title holds plan text: a RichTextBlock, not Markdown */
-    json_array_append_new(body, rich(NULL, title, NULL, true));
-    json_array_append_new(body, rich(NULL, dg_intro(n), NULL, false));
+    add(body, &bad, rich(NULL, title, NULL, true));
+    add(body, &bad, rich(NULL, dg_intro(n), NULL, false));
     int last = -1;
     bool links = false;
     for (size_t k = from; k < to; k++) {
         const struct tkl_notice_entry *e = &n->entries[order[k]];
         enum dg_group g = dg_group_of(e);
         if ((int)g != last) {
-            json_array_append_new(body,
-                                  json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "type", "TextBlock",
-                                            "text", dg_group_title(g), "weight", "Bolder", "color",
-                                            group_color(g), "spacing", "Large", "wrap", 1));
+            add(body, &bad,
+                json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "type", "TextBlock", "text",
+                          dg_group_title(g), "weight", "Bolder", "color", group_color(g), "spacing",
+                          "Large", "wrap", 1));
             last = (int)g;
         }
-        json_array_append_new(body, entry_container(e, g));
+        add(body, &bad, entry_container(e, g));
         links |= e->link && *e->link;
     }
     if (links)
-        json_array_append_new(body,
-                              json_pack("{s:s, s:s, s:s, s:b, s:b}", "type", "TextBlock", "text",
-                                        dg_links_note, "size", "Small", "isSubtle", 1, "wrap", 1));
+        add(body, &bad,
+            json_pack("{s:s, s:s, s:s, s:b, s:b}", "type", "TextBlock", "text", dg_links_note,
+                      "size", "Small", "isSubtle", 1, "wrap", 1));
+    if (bad) {
+        json_decref(body);
+        return NULL;
+    }
     json_t *card =
         json_pack("{s:s, s:s, s:s, s:{s:s}, s:o}", "$schema",
                   "http://adaptivecards.io/schemas/adaptive-card.json", "type", "AdaptiveCard",
                   "version", "1.4", "msteams", "width", "Full", "body", body);
-    if (card && lay->plan_url)
+    if (card && lay->plan_url &&
         json_object_set_new(card, "actions",
                             json_pack("[{s:s, s:s, s:s}]", "type", "Action.OpenUrl", "title",
-                                      "Open the action plan", "url", lay->plan_url));
+                                      "Open the action plan", "url", lay->plan_url)) < 0) {
+        json_decref(card);
+        return NULL;
+    }
+    if (!card)
+        return NULL;
     return json_pack("{s:s, s:[{s:s, s:n, s:o}]}", "type", "message", "attachments", "contentType",
                      "application/vnd.microsoft.card.adaptive", "contentUrl", "content", card);
 }

@@ -76,6 +76,34 @@ START_TEST(day_names)
 }
 END_TEST
 
+/* A long deadline cell is cut at a character, never inside one: a card or
+ * JSON body refuses text that is not UTF-8. */
+START_TEST(a_long_deadline_is_cut_at_a_character)
+{
+    char dt[256] = "a";
+    for (int i = 0; i < 100; i++)
+        strcat(dt, "\xC3\xA9"); /* é: 201 bytes in all */
+    struct tkl_notice_entry e = {
+        .size = sizeof(e),
+        .item_id = "A1",
+        .title = "t",
+        .deadline_text = dt,
+        .deadline_day = TKL_NO_DAY,
+        .kind = TKL_DEADLINE_DATE,
+        .stage = TKL_STAGE_LEAD,
+    };
+    char buf[512];
+    for (int with_when = 0; with_when < 2; with_when++) {
+        dg_deadline(&e, with_when, buf, sizeof(buf));
+        json_t *j = json_string(buf); /* NULL for text that is not UTF-8 */
+        ck_assert_ptr_nonnull(j);
+        json_decref(j);
+        ck_assert(!strncmp(buf, dt, 199)); /* "a" and 99 é whole */
+        ck_assert(buf[199] != '\xC3');
+    }
+}
+END_TEST
+
 START_TEST(html_escapes_plan_text)
 {
     char *s = render("{{first_title}}", DG_HTML, "<b>Tom & Jerry's \"show\"</b>\r\nnext\x7f", 0);
@@ -510,6 +538,7 @@ int main(void)
     TCase *tc = tcase_create("digest");
     tcase_add_test(tc, date_is_the_local_day);
     tcase_add_test(tc, day_names);
+    tcase_add_test(tc, a_long_deadline_is_cut_at_a_character);
     tcase_add_test(tc, html_escapes_plan_text);
     tcase_add_test(tc, an_officers_update_is_shown_as_text);
     tcase_add_test(tc, each_action_shows_its_link_under_it_in_text);

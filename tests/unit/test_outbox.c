@@ -313,7 +313,9 @@ START_TEST(states_retries_recovery_and_requeue)
     ck_assert_int_eq(tkl_outbox_mark_sending(o, id), 0);
     ck_assert_int_eq(tkl_outbox_mark_retry(o, id, 5000, "451 try later"), 0);
     ck_assert_int_eq(tkl_outbox_due(o, 4999, ids, 8), 0);
-    ck_assert_int_eq(tkl_outbox_next_attempt(o), 5000);
+    int64_t next = 0;
+    ck_assert_int_eq(tkl_outbox_next_attempt(o, &next), 0);
+    ck_assert_int_eq(next, 5000);
     ck_assert_int_eq(tkl_outbox_mark_sending(o, id), 0);
     int64_t in_flight = 0;
     ck_assert_int_eq(tkl_outbox_recover(o, 3000, &in_flight), 0);
