@@ -456,12 +456,14 @@ static int progress_text(struct tkl_buf *b, const struct tkl_report_row *row)
 /* ---- CSV -------------------------------------------------------------- */
 
 /* Writes one cell: quoted when it holds a comma, quote or line break
- * (RFC 4180), line breaks as LF inside, and a leading ' when a
- * spreadsheet would read it as a formula (= + - @, tab, CR). */
+ * (RFC 4180), or a semicolon or tab (the separators a spreadsheet in
+ * another locale splits at, which would start a new cell, a formula
+ * perhaps, inside this one); line breaks as LF inside, and a leading '
+ * when a spreadsheet would read it as a formula (= + - @, tab, CR). */
 static void csv_cell(FILE *out, const char *s, bool last)
 {
     s = s ? s : "";
-    bool quote = strpbrk(s, ",\"\r\n") != NULL;
+    bool quote = strpbrk(s, ",;\t\"\r\n") != NULL;
     if (quote)
         fputc('"', out);
     if (*s && strchr("=+-@\t\r", *s))

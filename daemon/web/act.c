@@ -998,6 +998,7 @@ struct posting {
     struct tkl_http_later *later;
     struct tkl_update u;
     char *token;
+    bool abandoned; /* its answer could not wait: the count records nothing */
 };
 
 static void posting_free(struct posting *p)
@@ -1072,6 +1073,10 @@ static void on_post_recorded(void *data, int r, bool is_new)
 static void on_link_counted(void *data, int r, int64_t used)
 {
     struct posting *p = data;
+    if (p->abandoned) { /* answered "nothing recorded" already */
+        posting_free(p);
+        return;
+    }
     if (r == 0 && used >= LINK_UPDATES_MAX)
         r = -EMLINK;
     if (r == 0 && (r = tkl_service_record_update(p->s, &p->u, on_post_recorded, p)) == 0)
@@ -1117,9 +1122,14 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
         struct posting none = {.s = s};
         return posted(&none, r, false, false, resp);
     }
-    /* queued: the completion frees p, answering through later if taken */
-    if (!(p->later = req->defer(req)))
-        return -ENOMEM;
+    /* queued: the completion frees p, answering through later if taken;
+     * without it (out of memory, the server stopping) nothing is recorded
+     * and the answer says so now */
+    if (!(p->later = req->defer(req))) {
+        p->abandoned = true;
+        struct posting none = {.s = s};
+        return posted(&none, -EAGAIN, false, false, resp);
+    }
     return TKL_HTTP_LATER;
 }
 

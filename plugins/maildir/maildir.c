@@ -99,6 +99,25 @@ static void compose(struct dg_buf *o, const struct maildir *m, const struct tkl_
     free(html.data);
 }
 
+/* Syncs m's new/ directory, so that a message renamed into it stays there
+ * after a crash of the machine. Returns 0 or a negative errno (then the
+ * message may be there, and is written again: a second copy rather than
+ * none). */
+static int sync_new(const struct maildir *m)
+{
+    char dir[4096];
+    int n = snprintf(dir, sizeof(dir), "%s/new", m->path);
+    if (n < 0 || (size_t)n >= sizeof(dir))
+        return -ENAMETOOLONG;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int r = fsync(fd) < 0 ? -errno : 0;
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    return r;
+}
+
 static int write_message(struct maildir *m, const struct tkl_notice *n, char *reply, size_t size)
 {
     struct dg_buf o = {0};
@@ -149,6 +168,8 @@ static int write_message(struct maildir *m, const struct tkl_notice *n, char *re
         r = -errno;
     if (r < 0)
         unlink(tmp);
+    else
+        r = sync_new(m); /* the rename durable too, before "written" is said */
 out:
     free(o.data);
     if (r < 0)

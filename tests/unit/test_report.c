@@ -498,6 +498,25 @@ START_TEST(test_csv_guards_every_formula_start)
 }
 END_TEST
 
+/* A spreadsheet whose list separator is ";" (or a tab) splits there: a
+ * cell holding one is quoted, so no formula starts inside it. */
+START_TEST(test_csv_quotes_other_separators)
+{
+    static const char csv[] = "Ref,Objective,Actions,Responsibility,Timeframe\n"
+                              "A,Fair pay,Review;=HYPERLINK(1),HR;@SUM(A1),TBC\n";
+    struct tkl_store *s = load(csv);
+    ck_assert_ptr_nonnull(s);
+    struct tkl_report r;
+    build_2026(s, &r);
+    char *c = written(&r, TKL_REPORT_CSV);
+    ck_assert_ptr_nonnull(strstr(c, ",\"Review;=HYPERLINK(1)\","));
+    ck_assert_ptr_nonnull(strstr(c, ",\"HR;@SUM(A1)\","));
+    free(c);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
 /* The number of '|' in line not escaped by a backslash. */
 static size_t bare_pipes(const char *line, size_t len)
 {
@@ -764,6 +783,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_html_escaped_printable_and_in_the_councils_layout);
     tcase_add_test(tc, test_csv_opens_in_excel_with_the_councils_columns);
     tcase_add_test(tc, test_csv_guards_every_formula_start);
+    tcase_add_test(tc, test_csv_quotes_other_separators);
     tcase_add_test(tc, test_markdown_a_table_per_objective_text_escaped);
     tcase_add_test(tc, test_the_councils_words_and_title_from_the_configuration);
     tcase_add_test(tc, test_a_write_error_is_told);
