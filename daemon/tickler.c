@@ -42,6 +42,7 @@
 #include "dynlib/libcurl.h"
 #include "core/diag.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "delivery/queue.h"
 #include "export/export.h"
 #include "outbox/outbox.h"
@@ -470,20 +471,21 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
         char day[11] = "-";
         if (a->deadline.day != TKL_NO_DAY)
             tkl_day_format(a->deadline.day, day);
-        /* at most 70 bytes, cut at a character boundary */
-        size_t cut = strlen(a->title);
-        if (cut > 70)
-            cut = 70;
-        while (cut > 0 && ((unsigned char)a->title[cut] & 0xc0) == 0x80)
-            cut--;
-        char *title = strndup(a->title, cut);
-        if (title)
-            for (char *p = title; *p; p++)
-                if (*p == '\n')
-                    *p = ' ';
-        printf("%s  %-10s %-8s %-8s %s\n", a->id, day, tkl_deadline_kind_name(a->deadline.kind),
-               tkl_status_name(a->status), title ? title : a->title);
+        /* at most 70 bytes, cut at a character boundary, and the id and
+         * title printable on a terminal (plan text) */
+        char *title = strndup(a->title, tkl_utf8_prefix(a->title, 70)), *id = strdup(a->id);
+        if (!title || !id) {
+            free(title);
+            free(id);
+            fprintf(stderr, "tickler actions: out of memory\n");
+            return 1;
+        }
+        tkl_text_printable(title, strlen(title), true);
+        tkl_text_printable(id, strlen(id), true);
+        printf("%s  %-10s %-8s %-8s %s\n", id, day, tkl_deadline_kind_name(a->deadline.kind),
+               tkl_status_name(a->status), title);
         free(title);
+        free(id);
     }
     fprintf(stderr, "%zu actions, %zu warnings (tickler check lists them)\n", c->st->n,
             c->diags.n - c->diags.n_errors);
@@ -690,7 +692,8 @@ static const char *deadline_text(struct upcoming_out *o, int32_t day)
 
 /* A reminder as tickler upcoming prints it: one line, then one line for
  * each recipient, or what holds it back. The text of
- * printf("%s  %-12s %-10s %-22s %.60s\n", ...) and then
+ * printf("%s  %-12s %-10s %-22s %.60s\n", ...) (the title cut at a
+ * character, not inside one, and printable on a terminal) and then
  * printf("%s-> %s:%s\n", indent, ...) for each recipient, made in o's
  * buffer without parsing a format for each of millions of lines (stdout
  * is only written from this thread). */
@@ -701,7 +704,7 @@ static void print_due(struct upcoming_out *o, const struct tkl_due *due, const s
     static const char none[] = "-> (team has no recipients)\n";
     const size_t ind = sizeof(indent) - 1;
     size_t key = strlen(due->r.key), dll = strlen(dl), id = strlen(t->id);
-    size_t title = strnlen(due->action->title, 60);
+    size_t title = tkl_utf8_prefix(due->action->title, 60);
     const char *hold_name = hold ? tkl_hold_name(hold) : NULL;
     size_t hold_len = hold_name ? strlen(hold_name) : 0;
     /* the longest a field is padded to, then the separators */
@@ -714,8 +717,11 @@ static void print_due(struct upcoming_out *o, const struct tkl_due *due, const s
     for (size_t i = 0; !hold && i < b->n; i++)
         need += ind + 3 + strlen(b->digests[i].channel) + 1 + strlen(b->digests[i].recipient) + 1;
     if (!text_room(o, need)) { /* recipients by the thousand */
-        printf("%s  %-12s %-10s %-22s %.60s\n", o->at_text, due->r.key, dl, t->id,
-               due->action->title);
+        char shown[61];
+        memcpy(shown, due->action->title, title);
+        shown[title] = '\0';
+        tkl_text_printable(shown, title, true);
+        printf("%s  %-12s %-10s %-22s %s\n", o->at_text, due->r.key, dl, t->id, shown);
         if (hold)
             printf("%s-> held: %s\n", indent, hold_name);
         for (size_t i = 0; !hold && i < b->n; i++)
@@ -733,6 +739,7 @@ static void print_due(struct upcoming_out *o, const struct tkl_due *due, const s
     out_put(o, t->id, id, 22);
     out_put(o, " ", 1, 0);
     out_put(o, due->action->title, title, 0);
+    tkl_text_printable(o->text + o->len - title, title, true); /* plan text, on a terminal */
     out_put(o, "\n", 1, 0);
     if (hold) {
         out_put(o, indent, ind, 0);

@@ -91,6 +91,7 @@ void tkl_diags_print(const struct tkl_diags *d, FILE *out)
     char line[2048];
     for (size_t i = 0; i < d->n; i++) {
         tkl_diag_format(&d->items[i], line, sizeof(line));
+        tkl_text_printable(line, strlen(line), false); /* a cell's text is quoted in it */
         fprintf(out, "%s\n", line);
     }
     if (d->oom)

@@ -179,6 +179,25 @@ static size_t space_len(const char *s)
     return 0;
 }
 
+void tkl_text_printable(char *s, size_t len, bool one_line)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && (one_line || (c != '\n' && c != '\t'))) || c == 0x7f)
+            s[i] = ' ';
+    }
+}
+
+size_t tkl_utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max + 1);
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+        max--;
+    return max;
+}
+
 char *tkl_text_clean(const char *s, bool fold)
 {
     if (!s)

@@ -44,6 +44,15 @@ char *tkl_cp1252_to_utf8(const char *s, size_t len);
  */
 char *tkl_text_clean(const char *s, bool fold);
 
+/* Makes s[0..len) safe to print on a terminal, in place: control
+ * characters (ESC, which starts a terminal's escape sequences, among
+ * them) and DEL become spaces; so do line breaks and tabs when one_line. */
+void tkl_text_printable(char *s, size_t len, bool one_line);
+
+/* The length of the longest prefix of s (NUL-terminated) of at most max
+ * bytes that ends at a UTF-8 character boundary. */
+size_t tkl_utf8_prefix(const char *s, size_t max);
+
 /* strdup that accepts NULL (returns NULL) */
 char *tkl_strdup0(const char *s);
 

@@ -238,6 +238,26 @@ class MainJob(Fixture):
         self.assertIn({"at": "2023-03-03T09:00:00+00:00", "item": "EAP22-07", "stage": "lead-28"},
                       [{k: e[k] for k in ("at", "item", "stage")} for e in up])
 
+    def test_plan_text_cannot_drive_the_terminal(self):
+        # a title holding terminal escapes (erase the line above, write the
+        # clipboard) is printed with them made harmless
+        with open(self.plan, encoding="utf-8") as f:
+            text = f.read()
+        evil = "Provide guidance\x1b[1A\x1b[2K\x1b]52;c;QUJD\x07 to enable all staff"
+        text = text.replace("Provide guidance to enable all staff", evil, 1)
+        self.assertIn(evil, text)
+        with open(self.plan, "w", encoding="utf-8") as f:
+            f.write(text)
+        runs = [["actions"], ["upcoming", "--from", "2023-03-01", "--days", "7"], ["check"]]
+        for args in runs:
+            p = self.run_tool(tool("tickler"), "-c", self.conf, "--plugin-dir",
+                              harness.plugin_dir(), *args, check=False)
+            for stream in (p.stdout, p.stderr):
+                self.assertNotIn("\x1b", stream, args)
+                self.assertNotIn("\x07", stream, args)
+            if args[0] != "check":
+                self.assertIn("Provide guidance [1A [2K ]52;c;QUJD ", p.stdout, args)
+
     def test_a_state_moved_to_postgresql_is_not_run_on(self):
         # tickler migrate marks the SQLite state it moved: sending from it
         # again would repeat what the PostgreSQL nodes sent since

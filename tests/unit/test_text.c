@@ -220,8 +220,26 @@ START_TEST(strdup0_and_fnv1a)
 }
 END_TEST
 
+/* Plan text printed on a terminal: no escape sequence gets through, and
+ * a cut never splits a character. */
+START_TEST(text_is_made_printable_and_cut_at_characters)
+{
+    char s[] = "a\x1b[2Kb\tc\nd\x7f\xc3\xa9";
+    tkl_text_printable(s, strlen(s), false);
+    ck_assert_str_eq(s, "a [2Kb\tc\nd \xc3\xa9");
+    tkl_text_printable(s, strlen(s), true);
+    ck_assert_str_eq(s, "a [2Kb c d \xc3\xa9");
+    ck_assert_uint_eq(tkl_utf8_prefix("ab\xc3\xa9", 3), 2); /* not inside the é */
+    ck_assert_uint_eq(tkl_utf8_prefix("ab\xc3\xa9", 4), 4);
+    ck_assert_uint_eq(tkl_utf8_prefix("ab\xc3\xa9", 9), 4);
+    ck_assert_uint_eq(tkl_utf8_prefix("abc", 2), 2);
+    ck_assert_uint_eq(tkl_utf8_prefix("\xe2\x80\x9c", 2), 0);
+}
+END_TEST
+
 int main(void)
 {
+
     Suite *s = suite_create("text");
     TCase *tc = tcase_create("text");
     tcase_add_test(tc, a_buffer_grows_and_stays_terminated);
@@ -231,6 +249,7 @@ int main(void)
     tcase_add_test(tc, windows_1252_becomes_utf8);
     tcase_add_test(tc, white_space_is_cleaned);
     tcase_add_test(tc, strdup0_and_fnv1a);
+    tcase_add_test(tc, text_is_made_printable_and_cut_at_characters);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
