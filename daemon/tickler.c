@@ -376,15 +376,41 @@ static json_t *jstr(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+/* Set when a member or element could not be added (out of memory): the
+ * document being built is short, and json_print refuses to print it. The
+ * CLI builds its documents one at a time, on one thread. */
+static bool json_short;
+
+/* json_object_set_new, a failure (or a NULL value) noted in json_short. */
+static void jset(json_t *o, const char *key, json_t *v)
+{
+    if (!v || json_object_set_new(o, key, v) < 0)
+        json_short = true;
+}
+
+/* json_array_append_new, a failure (or a NULL value) noted in json_short. */
+static void jadd(json_t *a, json_t *v)
+{
+    if (!v || json_array_append_new(a, v) < 0)
+        json_short = true;
+}
+
+/* Prints root (taking it) and a line break, flushed. Returns the exit
+ * code: 1 when root is NULL or short (nothing printed) or stdout refused
+ * it. */
 static int json_print(json_t *root)
 {
-    if (!root) {
+    if (!root || json_short) {
+        json_decref(root);
         fprintf(stderr, "tickler: out of memory\n");
         return 1;
     }
     int r = json_dumpf(root, stdout, JSON_INDENT(2));
     json_decref(root);
-    fputc('\n', stdout);
+    if (r == 0 && (fputc('\n', stdout) == EOF || fflush(stdout) != 0))
+        r = -1;
+    if (r != 0)
+        fprintf(stderr, "tickler: cannot write the output: %s\n", strerror(errno));
     return r == 0 ? 0 : 1;
 }
 
@@ -392,7 +418,7 @@ static json_t *strv_json(char **v, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
+        jadd(a, json_string(v[i]));
     return a;
 }
 
@@ -402,33 +428,30 @@ static json_t *action_json(const struct tkl_action *a, enum tkl_standing standin
 {
     char day[11];
     json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(a->id));
-    json_object_set_new(o, "file", json_string(a->file));
-    json_object_set_new(o, "line", json_integer(a->line));
-    json_object_set_new(o, "title", json_string(a->title));
-    json_object_set_new(o, "commitment", jstr(*a->commitment ? a->commitment : NULL));
-    json_object_set_new(o, "objective", jstr(*a->objective ? a->objective : NULL));
-    json_object_set_new(o, "owners", json_string(a->owners));
-    json_object_set_new(o, "teams", strv_json(a->teams, a->n_teams));
-    json_object_set_new(o, "unmatched_owners",
-                        strv_json(tkl_action_rare(a)->unmatched, tkl_action_rare(a)->n_unmatched));
-    json_object_set_new(o, "deadline_text", json_string(a->deadline_text));
-    json_object_set_new(o, "deadline",
-                        a->deadline.day == TKL_NO_DAY
-                            ? json_null()
-                            : json_string(tkl_day_format(a->deadline.day, day)));
-    json_object_set_new(o, "deadline_note", jstr(a->deadline.note));
-    json_object_set_new(o, "kind", json_string(tkl_deadline_kind_name(a->deadline.kind)));
-    json_object_set_new(o, "status_text", json_string(a->status_text));
-    json_object_set_new(o, "status", json_string(tkl_status_name(a->status)));
-    json_object_set_new(o, "active", json_boolean(tkl_action_active(a)));
-    json_object_set_new(o, "standing",
-                        standing == TKL_STANDING_COUNT ? json_null()
-                                                       : json_string(tkl_standing_name(standing)));
-    json_object_set_new(o, "progress", jstr(*a->progress ? a->progress : NULL));
-    json_object_set_new(o, "measure", jstr(a->measure && *a->measure ? a->measure : NULL));
-    json_object_set_new(o, "warnings",
-                        strv_json(tkl_action_rare(a)->warnings, tkl_action_rare(a)->n_warnings));
+    jset(o, "id", json_string(a->id));
+    jset(o, "file", json_string(a->file));
+    jset(o, "line", json_integer(a->line));
+    jset(o, "title", json_string(a->title));
+    jset(o, "commitment", jstr(*a->commitment ? a->commitment : NULL));
+    jset(o, "objective", jstr(*a->objective ? a->objective : NULL));
+    jset(o, "owners", json_string(a->owners));
+    jset(o, "teams", strv_json(a->teams, a->n_teams));
+    jset(o, "unmatched_owners",
+         strv_json(tkl_action_rare(a)->unmatched, tkl_action_rare(a)->n_unmatched));
+    jset(o, "deadline_text", json_string(a->deadline_text));
+    jset(o, "deadline",
+         a->deadline.day == TKL_NO_DAY ? json_null()
+                                       : json_string(tkl_day_format(a->deadline.day, day)));
+    jset(o, "deadline_note", jstr(a->deadline.note));
+    jset(o, "kind", json_string(tkl_deadline_kind_name(a->deadline.kind)));
+    jset(o, "status_text", json_string(a->status_text));
+    jset(o, "status", json_string(tkl_status_name(a->status)));
+    jset(o, "active", json_boolean(tkl_action_active(a)));
+    jset(o, "standing",
+         standing == TKL_STANDING_COUNT ? json_null() : json_string(tkl_standing_name(standing)));
+    jset(o, "progress", jstr(*a->progress ? a->progress : NULL));
+    jset(o, "measure", jstr(a->measure && *a->measure ? a->measure : NULL));
+    jset(o, "warnings", strv_json(tkl_action_rare(a)->warnings, tkl_action_rare(a)->n_warnings));
     return o;
 }
 
@@ -443,7 +466,7 @@ static int actions_json(const struct cli *c)
         const struct tkl_action *a = &c->st->actions[i];
         enum tkl_standing st = tkl_action_standing(&c->cfg->schedule, &c->cfg->teams, a, today);
         counts[st]++;
-        json_array_append_new(arr, action_json(a, st));
+        jadd(arr, action_json(a, st));
     }
     char day[11];
     fprintf(stderr, "standing on %s:", tkl_day_format(today, day));
@@ -486,6 +509,10 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
                tkl_status_name(a->status), title);
         free(title);
         free(id);
+    }
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "tickler actions: cannot write the output: %s\n", strerror(errno));
+        return 1;
     }
     fprintf(stderr, "%zu actions, %zu warnings (tickler check lists them)\n", c->st->n,
             c->diags.n - c->diags.n_errors);
@@ -609,21 +636,20 @@ static json_t *due_json(const struct tkl_due *due, const struct tkl_team *t,
     json_t *rec = json_array();
     for (size_t i = 0; i < b->n; i++) {
         json_t *r = json_object();
-        json_object_set_new(r, "channel", json_string(b->digests[i].channel));
-        json_object_set_new(r, "recipient", json_string(b->digests[i].recipient));
-        json_object_set_new(r, "team", json_string(b->digests[i].team->id));
-        json_array_append_new(rec, r);
+        jset(r, "channel", json_string(b->digests[i].channel));
+        jset(r, "recipient", json_string(b->digests[i].recipient));
+        jset(r, "team", json_string(b->digests[i].team->id));
+        jadd(rec, r);
     }
-    json_object_set_new(o, "at", json_string(at));
-    json_object_set_new(o, "item", json_string(due->action->id));
-    json_object_set_new(o, "title", json_string(due->action->title));
-    json_object_set_new(o, "stage", json_string(due->r.key));
-    json_object_set_new(o, "escalated", json_boolean(due->r.escalate));
-    json_object_set_new(o, "deadline",
-                        due->action->deadline.day == TKL_NO_DAY ? json_null() : json_string(dl));
-    json_object_set_new(o, "team", json_string(t->id));
-    json_object_set_new(o, "recipients", rec);
-    json_object_set_new(o, "held", hold ? json_string(tkl_hold_name(hold)) : json_null());
+    jset(o, "at", json_string(at));
+    jset(o, "item", json_string(due->action->id));
+    jset(o, "title", json_string(due->action->title));
+    jset(o, "stage", json_string(due->r.key));
+    jset(o, "escalated", json_boolean(due->r.escalate));
+    jset(o, "deadline", due->action->deadline.day == TKL_NO_DAY ? json_null() : json_string(dl));
+    jset(o, "team", json_string(t->id));
+    jset(o, "recipients", rec);
+    jset(o, "held", hold ? json_string(tkl_hold_name(hold)) : json_null());
     return o;
 }
 
@@ -762,12 +788,16 @@ static void print_due(struct upcoming_out *o, const struct tkl_due *due, const s
 }
 
 /* Writes o's JSON element e (taking it) as a whole array's JSON_INDENT(2)
- * dump holds it. */
+ * dump holds it; an element made short (json_short) fails o. */
 static void stream_json(struct upcoming_out *o, json_t *e)
 {
     json_t *one = json_array();
     char *text = NULL;
-    if (one && json_array_append_new(one, e) == 0)
+    if (json_short) {
+        json_decref(e);
+        e = NULL;
+    }
+    if (one && e && json_array_append_new(one, e) == 0)
         text = json_dumps(one, JSON_INDENT(2));
     else if (!one)
         json_decref(e);
@@ -1476,32 +1506,32 @@ static int outbox_show(json_t *arr, const struct tkl_stored_notice *s, uint64_t 
         return 0;
     }
     json_t *x = json_object();
-    json_object_set_new(x, "id", json_integer((json_int_t)id));
-    json_object_set_new(x, "state", json_string(state));
-    json_object_set_new(x, "channel", json_string(s->notice.channel));
-    json_object_set_new(x, "recipient", json_string(s->notice.recipient));
-    json_object_set_new(x, "team", jstr(s->notice.team_id));
-    json_object_set_new(x, "due_at", json_string(at));
+    jset(x, "id", json_integer((json_int_t)id));
+    jset(x, "state", json_string(state));
+    jset(x, "channel", json_string(s->notice.channel));
+    jset(x, "recipient", json_string(s->notice.recipient));
+    jset(x, "team", jstr(s->notice.team_id));
+    jset(x, "due_at", json_string(at));
     char queued[32];
     tkl_format_instant(s->created_at, queued);
-    json_object_set_new(x, "queued_at", json_string(queued));
-    json_object_set_new(x, "attempts", json_integer(s->attempts));
-    json_object_set_new(x, "last_error", jstr(s->last_error));
-    json_object_set_new(x, "leased_to", jstr(lease_node));
-    json_object_set_new(x, "lease_until", lease_node ? json_string(until) : json_null());
+    jset(x, "queued_at", json_string(queued));
+    jset(x, "attempts", json_integer(s->attempts));
+    jset(x, "last_error", jstr(s->last_error));
+    jset(x, "leased_to", jstr(lease_node));
+    jset(x, "lease_until", lease_node ? json_string(until) : json_null());
     json_t *items = json_array(), *entries = json_array();
     for (size_t k = 0; k < s->notice.n_entries; k++) {
         const struct tkl_notice_entry *e = &s->entries[k];
-        json_array_append_new(items, json_string(e->item_id));
+        jadd(items, json_string(e->item_id));
         json_t *y = json_object();
-        json_object_set_new(y, "item", json_string(e->item_id));
-        json_object_set_new(y, "title", jstr(e->title));
-        json_object_set_new(y, "stage", jstr(s->stage_keys[k]));
-        json_object_set_new(y, "late", json_boolean(e->late));
-        json_array_append_new(entries, y);
+        jset(y, "item", json_string(e->item_id));
+        jset(y, "title", jstr(e->title));
+        jset(y, "stage", jstr(s->stage_keys[k]));
+        jset(y, "late", json_boolean(e->late));
+        jadd(entries, y);
     }
-    json_object_set_new(x, "items", items);
-    json_object_set_new(x, "entries", entries);
+    jset(x, "items", items);
+    jset(x, "entries", entries);
     return x && json_array_append_new(arr, x) == 0 ? 0 : -ENOMEM;
 }
 
@@ -1554,7 +1584,10 @@ static int cmd_outbox(struct cli *c, int argc, char **argv)
         return 1;
     }
     json_t *arr = json ? json_array() : NULL;
-    for (size_t i = 0; i < n; i++) {
+    r = json && !arr ? -ENOMEM : 0;
+    if (r < 0)
+        fprintf(stderr, "tickler: out of memory\n");
+    for (size_t i = 0; r == 0 && i < n; i++) {
         struct tkl_stored_notice *s = NULL;
         r = tkl_outbox_get(o, ids[i], &s);
         if (r < 0) {
@@ -1570,7 +1603,11 @@ static int cmd_outbox(struct cli *c, int argc, char **argv)
     }
     free(ids);
     tkl_outbox_close(o);
-    return json ? json_print(arr) : r < 0;
+    if (r < 0) { /* what was read is not the outbox */
+        json_decref(arr);
+        return 1;
+    }
+    return json ? json_print(arr) : fflush(stdout) != 0;
 }
 
 /* ---- send-test --------------------------------------------------------- */
@@ -2324,6 +2361,14 @@ int main(int argc, char **argv)
         return args_exit(r);
     tkl_log_set_level(TKL_LOG_WARNING);
     r = run_command(&c, argc - cmd, argv + cmd);
+    /* whatever the command: output that did not reach stdout (a full disk,
+     * a closed pipe) is a failure, not a short answer that passes */
+    int fr = fflush(stdout);
+    if ((fr != 0 || ferror(stdout)) && r == 0) {
+        fprintf(stderr, "tickler: cannot write the output%s%s\n", fr ? ": " : "",
+                fr ? strerror(errno) : "");
+        r = 1;
+    }
     tkl_sources_close(&c.sources);
     tkl_plugin_set_close(&c.plugins);
     tkl_store_free(c.st);

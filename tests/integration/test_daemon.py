@@ -293,6 +293,12 @@ class MainJob(Fixture):
                                    text=True, timeout=120)
             self.assertEqual(p.returncode, 1, p.stderr)
             self.assertIn("tickler upcoming: a reminder could not be listed", p.stderr)
+        for args in (["actions"], ["actions", "--json"], ["holidays", "--year", "2023"]):
+            with open("/dev/full", "w") as full:
+                p = subprocess.run([tool("tickler"), "-c", self.conf, *args], stdout=full,
+                                   stderr=subprocess.PIPE, text=True, timeout=120)
+            self.assertEqual(p.returncode, 1, (args, p.stderr))
+            self.assertIn("cannot write", p.stderr, args)
 
     def test_a_year_overdue_is_nagged_monthly(self):
         # EAP22-17 was due "Dec 2022" (Saturday 31 December 2022). A year
