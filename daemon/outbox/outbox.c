@@ -579,7 +579,7 @@ int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char 
     if ((r = put_plan_fill(o, n, stage_keys, &p)) == 0 && p.kept)
         r = insert_rows(o, n, stage_keys, &p, now, &id);
     if (r == 0 && !p.kept && own) {
-        exec(o, "ROLLBACK"); /* nothing written */
+        r = exec(o, "ROLLBACK"); /* nothing written */
     } else if ((r = tkl_db_write_end(o, own, r)) < 0) {
         goto out;
     }

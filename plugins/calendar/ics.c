@@ -630,7 +630,13 @@ int ics_load(const char *path, ics_problem_fn problem_fn, void *problem_data, st
         return -e;
     }
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)MAX_FILE_BYTES) {
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        problem(&P, 0, "cannot read: %s", strerror(e));
+        close(fd);
+        return -e;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > (off_t)MAX_FILE_BYTES) {
         int e = S_ISDIR(st.st_mode) ? EISDIR : EFBIG;
         problem(&P, 0, "not a regular file of at most %u MiB", MAX_FILE_BYTES >> 20);
         close(fd);

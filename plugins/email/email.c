@@ -35,6 +35,9 @@
 #include "digest.h"
 #include "lifecycle.h"
 
+/* The largest template file read (a template is a page of text). */
+#define TEMPLATE_MAX (1u << 20)
+
 struct email;
 
 struct message {
@@ -236,13 +239,20 @@ static int load_template(struct email *m, const char *key, const char *file, cha
     struct dg_buf b = {0};
     char chunk[4096];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < ((size_t)1 << 20))
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len <= TEMPLATE_MAX)
         dg_put(&b, chunk, n);
     bool bad = ferror(f);
     (void)fclose(f);
     if (b.oom) {
         free(path);
         return -ENOMEM;
+    }
+    if (b.len > TEMPLATE_MAX) {
+        m->host->log(m->host, TKL_LOG_ERR, "%s: %s is larger than %u KiB", key, path,
+                     TEMPLATE_MAX >> 10);
+        free(b.data);
+        free(path);
+        return -EINVAL;
     }
     if (bad || !b.data || strlen(b.data) != b.len) {
         m->host->log(m->host, TKL_LOG_ERR, "%s: %s is empty, unreadable or binary", key, path);

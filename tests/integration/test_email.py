@@ -302,6 +302,14 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
                             harness.plugin_dir()], capture_output=True, text=True)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("body.txt:3: unknown placeholder \"{{actoins}}\"", p.stderr)
+        # a template past 1 MiB is refused whole, not cut (perhaps inside a
+        # placeholder) and sent short
+        with open(os.path.join(self.tmp, "body.txt"), "w") as f:
+            f.write("Dear {{team}},\n" + "x" * (1 << 20) + "\n{{actions}}\n")
+        p = subprocess.run([tool("ticklerd"), "--check-config", "-c", conf, "-p",
+                            harness.plugin_dir()], capture_output=True, text=True)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("body.txt is larger than 1024 KiB", p.stderr)
 
     def test_shipped_templates_are_the_defaults(self):
         # the files in etc/templates render exactly as the built-in ones
