@@ -1807,16 +1807,19 @@ static int cmd_send_test(struct cli *c, int argc, char **argv)
     return run_send_test(c, nc, to);
 }
 
-/* Touches the wake-up file a running ticklerd watches. */
-static void wake_daemon(const char *state_dir)
+/* Touches the wake-up file a running ticklerd watches. Returns 0 or a
+ * negative errno. */
+static int wake_daemon(const char *state_dir)
 {
     char *path = NULL;
     if (asprintf(&path, "%s/wakeup", state_dir) < 0)
-        return;
+        return -ENOMEM;
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0)
-        close(fd);
+    int r = fd < 0 ? -errno : 0;
+    if (fd >= 0 && close(fd) < 0)
+        r = -errno;
     free(path);
+    return r;
 }
 
 #define RETRY_MAX_IDS 256
@@ -1929,8 +1932,12 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
         fprintf(stderr, "tickler retry: cannot update the outbox: %s\n", strerror(-r));
         return 1;
     }
-    wake_daemon(c->state_dir ? c->state_dir : c->cfg->state_dir);
     printf("%" PRId64 " notice%s queued again\n", total, total == 1 ? "" : "s");
+    if ((r = wake_daemon(c->state_dir ? c->state_dir : c->cfg->state_dir)) < 0)
+        fprintf(stderr,
+                "tickler retry: cannot wake a running ticklerd (%s): it sends them at its "
+                "next delivery round, or on SIGHUP (systemctl reload ticklerd)\n",
+                strerror(-r));
     return bad;
 }
 
