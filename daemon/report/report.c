@@ -373,10 +373,12 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
     switch (row->reason) {
     case TKL_REASON_PLAN_CLOSED:
     case TKL_REASON_PLAN_COMPLETE:
-        snprintf(buf, size, "The plan says \xe2\x80\x9c%.120s\xe2\x80\x9d.", a->status_text);
+        snprintf(buf, size, "The plan says \xe2\x80\x9c%.*s\xe2\x80\x9d.",
+                 (int)tkl_utf8_prefix(a->status_text, 120), a->status_text);
         break;
     case TKL_REASON_MARKED_COMPLETE:
-        snprintf(buf, size, "Marked complete by %.120s on %s.", row->completion->recipient,
+        snprintf(buf, size, "Marked complete by %.*s on %s.",
+                 (int)tkl_utf8_prefix(row->completion->recipient, 120), row->completion->recipient,
                  when_short(row->completion->at, day));
         break;
     case TKL_REASON_ON_SCHEDULE:

@@ -483,7 +483,12 @@ static int emit_one(void *data, int32_t start, int32_t last)
     char id[512];
     int y, m, d;
     tkl_day_to_civil(start, &y, &m, &d);
-    snprintf(id, sizeof(id), "%.480s/%04d-%02d-%02d", e->uid, y, m, d);
+    /* at most 480 bytes of the UID, cut at a character, not inside one */
+    size_t cut = strnlen(e->uid, 481);
+    if (cut > 480)
+        for (cut = 480; cut > 0 && ((unsigned char)e->uid[cut] & 0xc0) == 0x80;)
+            cut--;
+    snprintf(id, sizeof(id), "%.*s/%04d-%02d-%02d", (int)cut, e->uid, y, m, d);
     struct tkl_item it = {
         .size = sizeof(it),
         .id = id,
