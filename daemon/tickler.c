@@ -819,7 +819,9 @@ static int upcoming_out_end(struct upcoming_out *o)
 {
     out_flush(o);
     bool failed = o->failed;
-    if (o->json && fputs(o->n_json ? "\n]\n" : "[]\n", stdout) == EOF)
+    /* a list short of a reminder is left without its closing bracket: no
+     * JSON reader takes it for the whole list */
+    if (o->json && !failed && fputs(o->n_json ? "\n]\n" : "[]\n", stdout) == EOF)
         failed = true;
     if (fflush(stdout) != 0 || ferror(stdout))
         failed = true;
@@ -2360,22 +2362,28 @@ static int main_args(struct cli *c, int argc, char **argv, int *ret_cmd)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* The exit code r of a command, made 1 when what it wrote did not reach
+ * stdout (a full disk, a closed pipe): a failure, not a short answer that
+ * passes. */
+static int output_status(int r)
 {
-    struct cli c = {.config = TICKLER_DEFAULT_CONFIG};
-    int cmd, r = main_args(&c, argc, argv, &cmd);
-    if (r)
-        return args_exit(r);
-    tkl_log_set_level(TKL_LOG_WARNING);
-    r = run_command(&c, argc - cmd, argv + cmd);
-    /* whatever the command: output that did not reach stdout (a full disk,
-     * a closed pipe) is a failure, not a short answer that passes */
     int fr = fflush(stdout);
     if ((fr != 0 || ferror(stdout)) && r == 0) {
         fprintf(stderr, "tickler: cannot write the output%s%s\n", fr ? ": " : "",
                 fr ? strerror(errno) : "");
         r = 1;
     }
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli c = {.config = TICKLER_DEFAULT_CONFIG};
+    int cmd, r = main_args(&c, argc, argv, &cmd);
+    if (r)
+        return output_status(args_exit(r));
+    tkl_log_set_level(TKL_LOG_WARNING);
+    r = output_status(run_command(&c, argc - cmd, argv + cmd));
     tkl_sources_close(&c.sources);
     tkl_plugin_set_close(&c.plugins);
     tkl_store_free(c.st);

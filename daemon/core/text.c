@@ -183,8 +183,13 @@ void tkl_text_printable(char *s, size_t len, bool one_line)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && (one_line || (c != '\n' && c != '\t'))) || c == 0x7f)
+        if ((c < 0x20 && (one_line || (c != '\n' && c != '\t'))) || c == 0x7f) {
             s[i] = ' ';
+        } else if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+                   (unsigned char)s[i + 1] <= 0x9f) { /* U+0080 to U+009F: CSI, OSC... */
+            s[i] = s[i + 1] = ' ';
+            i++;
+        }
     }
 }
 

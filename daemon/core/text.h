@@ -46,7 +46,8 @@ char *tkl_text_clean(const char *s, bool fold);
 
 /* Makes s[0..len) safe to print on a terminal, in place: control
  * characters (ESC, which starts a terminal's escape sequences, among
- * them) and DEL become spaces; so do line breaks and tabs when one_line. */
+ * them), DEL and the C1 controls U+0080 to U+009F (CSI, OSC: two bytes,
+ * two spaces) become spaces; so do line breaks and tabs when one_line. */
 void tkl_text_printable(char *s, size_t len, bool one_line);
 
 /* The length of the longest prefix of s (NUL-terminated) of at most max

@@ -379,12 +379,6 @@ char *tkl_log_key(const char *item_id, int32_t deadline_day, const char *stage_k
     return k;
 }
 
-static int exec(struct tkl_outbox *o, const char *sql)
-{
-    int rc = sqlite3_exec(o->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? 0 : tkl_sqlite_errno(rc);
-}
-
 int tkl_outbox_logged(struct tkl_outbox *o, const char *key)
 {
     sqlite3_stmt *st = NULL;
@@ -578,11 +572,9 @@ int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char 
         goto out;
     if ((r = put_plan_fill(o, n, stage_keys, &p)) == 0 && p.kept)
         r = insert_rows(o, n, stage_keys, &p, now, &id);
-    if (r == 0 && !p.kept && own) {
-        r = exec(o, "ROLLBACK"); /* nothing written */
-    } else if ((r = tkl_db_write_end(o, own, r)) < 0) {
+    /* every key logged already: nothing written, and the commit is empty */
+    if ((r = tkl_db_write_end(o, own, r)) < 0)
         goto out;
-    }
     *ret_id = (uint64_t)id;
 out:
     put_plan_free(&p, n->n_entries);

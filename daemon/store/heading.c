@@ -201,6 +201,20 @@ fail:
     return -ENOMEM;
 }
 
+/* Writes a heading (plan text) to out as a terminal may show it
+ * (tkl_text_printable). */
+static void put_printable(FILE *out, const char *text)
+{
+    char *s = strdup(text);
+    if (!s) {
+        fputs("(out of memory)", out);
+        return;
+    }
+    tkl_text_printable(s, strlen(s), true);
+    fputs(s, out);
+    free(s);
+}
+
 void tkl_column_map_print(const struct tkl_column_map *m, FILE *out)
 {
     const char *sep = "";
@@ -210,14 +224,17 @@ void tkl_column_map_print(const struct tkl_column_map *m, FILE *out)
         fprintf(out, "%s: headings: ", m->file);
     for (size_t i = 0; i < m->n; i++)
         if (m->fields[i] >= 0 && m->fields[i] < TKL_FIELD_COUNT) {
-            fprintf(out, "%s%s \u2190 \"%s\" (column %zu)", sep, field_names[m->fields[i]],
-                    m->headings[i], i + 1);
+            fprintf(out, "%s%s \u2190 \"", sep, field_names[m->fields[i]]);
+            put_printable(out, m->headings[i]);
+            fprintf(out, "\" (column %zu)", i + 1);
             sep = ", ";
         }
     sep = "; not read: ";
     for (size_t i = 0; i < m->n; i++)
         if (m->fields[i] < 0 && *m->headings[i]) {
-            fprintf(out, "%s\"%s\" (column %zu)", sep, m->headings[i], i + 1);
+            fprintf(out, "%s\"", sep);
+            put_printable(out, m->headings[i]);
+            fprintf(out, "\" (column %zu)", i + 1);
             sep = ", ";
         }
     fputc('\n', out);

@@ -409,6 +409,28 @@ static int32_t utf8_next(const unsigned char *s, size_t *ret_len)
     return cp;
 }
 
+char *dg_utf8_repaired(const char *s)
+{
+    size_t n = strlen(s), o = 0;
+    char *out = n < SIZE_MAX / 3 ? malloc(3 * n + 1) : NULL;
+    if (!out)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t len;
+        if (utf8_next(p, &len) < 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD for the byte */
+            o += 3;
+            p++;
+        } else {
+            memcpy(out + o, p, len);
+            o += len;
+            p += len;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
 int dg_put_json_string(struct dg_buf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";

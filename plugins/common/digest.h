@@ -133,6 +133,10 @@ void dg_put_qp(struct dg_buf *b, const char *s, const char *eol);
  */
 int dg_put_json_string(struct dg_buf *b, const char *s);
 
+/* A new copy of s with each byte that is not part of valid UTF-8 replaced
+ * by U+FFFD, or NULL when out of memory. */
+char *dg_utf8_repaired(const char *s);
+
 /* A mailbox "Display Name <addr>" with the name quoted or encoded as
  * needed and control characters removed. */
 void dg_mailbox(struct dg_buf *b, const char *name, const char *address);

@@ -244,6 +244,7 @@ static int load_template(struct email *m, const char *key, const char *file, cha
     bool bad = ferror(f);
     (void)fclose(f);
     if (b.oom) {
+        free(b.data);
         free(path);
         return -ENOMEM;
     }

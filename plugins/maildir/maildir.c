@@ -99,11 +99,9 @@ static void compose(struct dg_buf *o, const struct maildir *m, const struct tkl_
     free(html.data);
 }
 
-/* Syncs m's new/ directory, so that a message renamed into it stays there
- * after a crash of the machine. Returns 0 or a negative errno (then the
- * message may be there, and is written again: a second copy rather than
- * none). */
-static int sync_new(const struct maildir *m)
+/* Opens m's new/ directory, to sync it after a rename into it: *ret_fd.
+ * Returns 0 or a negative errno. */
+static int open_new(const struct maildir *m, int *ret_fd)
 {
     char dir[4096];
     int n = snprintf(dir, sizeof(dir), "%s/new", m->path);
@@ -112,10 +110,8 @@ static int sync_new(const struct maildir *m)
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
-    int r = fsync(fd) < 0 ? -errno : 0;
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
-    return r;
+    *ret_fd = fd;
+    return 0;
 }
 
 static int write_message(struct maildir *m, const struct tkl_notice *n, char *reply, size_t size)
@@ -137,13 +133,16 @@ static int write_message(struct maildir *m, const struct tkl_notice *n, char *re
     }
     snprintf(name, sizeof(name), "%lld.N%lluQ%u.%s", (long long)now, (unsigned long long)n->id,
              m->seq++, host);
-    int r = 0;
+    int r = 0, dir = -1;
     int lt = snprintf(tmp, sizeof(tmp), "%s/tmp/%s", m->path, name);
     int ld = snprintf(dst, sizeof(dst), "%s/new/%s", m->path, name);
     if (lt < 0 || ld < 0 || (size_t)lt >= sizeof(tmp) || (size_t)ld >= sizeof(dst)) {
         r = -ENAMETOOLONG;
         goto out;
     }
+    /* new/ opened first: nothing is in it yet if that fails */
+    if ((r = open_new(m, &dir)) < 0)
+        goto out;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         r = -errno;
@@ -166,11 +165,18 @@ static int write_message(struct maildir *m, const struct tkl_notice *n, char *re
         r = -errno;
     if (r == 0 && rename(tmp, dst) < 0)
         r = -errno;
-    if (r < 0)
+    if (r < 0) {
         unlink(tmp);
-    else
-        r = sync_new(m); /* the rename durable too, before "written" is said */
+    } else if (fsync(dir) < 0) {
+        /* the rename not durable: the message is taken back and written
+         * again later, unless the mail reader has it already */
+        r = -errno;
+        if (unlink(dst) < 0 && errno == ENOENT)
+            r = 0;
+    }
 out:
+    if (dir >= 0)
+        close(dir);
     free(o.data);
     if (r < 0)
         snprintf(reply, size, "cannot write to the maildir %.200s: %s", m->path, strerror(-r));

@@ -246,7 +246,7 @@ static int tm_start(void *state)
 /* ---- the card ----------------------------------------------------------- */
 
 /* A RichTextBlock of runs: label (bold) and text (plain, never Markdown).
- * Returns NULL on ENOMEM (or text that is not UTF-8). */
+ * Text that is not UTF-8 is shown with U+FFFD. Returns NULL on ENOMEM. */
 static json_t *rich(const char *label, const char *text, const char *color, bool bold_text)
 {
     json_t *runs = json_array(), *run = json_object();
@@ -268,6 +268,11 @@ static json_t *rich(const char *label, const char *text, const char *color, bool
         text = cut;
     }
     json_t *tx = json_string(text ? text : "");
+    if (!tx && text) { /* not UTF-8 (a notice queued before the store checked it) */
+        char *fixed = dg_utf8_repaired(text);
+        tx = fixed ? json_string(fixed) : NULL;
+        free(fixed);
+    }
     free(cut);
     if (json_object_set_new(run, "type", json_string("TextRun")) < 0 ||
         json_object_set_new(run, "text", tx) < 0 ||

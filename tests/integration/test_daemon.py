@@ -246,6 +246,12 @@ class MainJob(Fixture):
         evil = "Provide guidance\x1b[1A\x1b[2K\x1b]52;c;QUJD\x07 to enable all staff"
         text = text.replace("Provide guidance to enable all staff", evil, 1)
         self.assertIn(evil, text)
+        # in a heading, and in a cell a warning quotes (C1's CSI too)
+        text = text.replace(",Progress\n", ",Progress\u009b2K\n", 1)
+        text = text.replace("senior leadership),Policy Communities & Engagement team,April 2023",
+                            "senior leadership),Policy Communities & Engagement team,"
+                            "Marchish\x1b[2K 2023", 1)
+        self.assertIn("Marchish", text)
         with open(self.plan, "w", encoding="utf-8") as f:
             f.write(text)
         runs = [["actions"], ["upcoming", "--from", "2023-03-01", "--days", "7"], ["check"]]
@@ -255,8 +261,12 @@ class MainJob(Fixture):
             for stream in (p.stdout, p.stderr):
                 self.assertNotIn("\x1b", stream, args)
                 self.assertNotIn("\x07", stream, args)
+                self.assertNotIn("\u009b", stream, args)
             if args[0] != "check":
                 self.assertIn("Provide guidance [1A [2K ]52;c;QUJD ", p.stdout, args)
+            else:
+                self.assertIn("\"Progress  2K\" (column 8)", p.stdout + p.stderr)
+                self.assertIn("Marchish [2K 2023", p.stdout + p.stderr)
 
     def test_a_state_moved_to_postgresql_is_not_run_on(self):
         # tickler migrate marks the SQLite state it moved: sending from it

@@ -104,6 +104,20 @@ START_TEST(a_long_deadline_is_cut_at_a_character)
 }
 END_TEST
 
+START_TEST(text_that_is_not_utf8_is_repaired)
+{
+    char *s = dg_utf8_repaired("ok \xe2\x80\x9cq\xe2\x80\x9d \xed\xa0\x80 x\xc3");
+    ck_assert_ptr_nonnull(s);
+    /* a lone surrogate's three bytes, and a cut é's one, each U+FFFD */
+    ck_assert_str_eq(s, "ok \xe2\x80\x9cq\xe2\x80\x9d \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+                        "x\xef\xbf\xbd");
+    json_t *j = json_string(s);
+    ck_assert_ptr_nonnull(j);
+    json_decref(j);
+    free(s);
+}
+END_TEST
+
 START_TEST(html_escapes_plan_text)
 {
     char *s = render("{{first_title}}", DG_HTML, "<b>Tom & Jerry's \"show\"</b>\r\nnext\x7f", 0);
@@ -539,6 +553,7 @@ int main(void)
     tcase_add_test(tc, date_is_the_local_day);
     tcase_add_test(tc, day_names);
     tcase_add_test(tc, a_long_deadline_is_cut_at_a_character);
+    tcase_add_test(tc, text_that_is_not_utf8_is_repaired);
     tcase_add_test(tc, html_escapes_plan_text);
     tcase_add_test(tc, an_officers_update_is_shown_as_text);
     tcase_add_test(tc, each_action_shows_its_link_under_it_in_text);

@@ -229,6 +229,12 @@ START_TEST(text_is_made_printable_and_cut_at_characters)
     ck_assert_str_eq(s, "a [2Kb\tc\nd \xc3\xa9");
     tkl_text_printable(s, strlen(s), true);
     ck_assert_str_eq(s, "a [2Kb c d \xc3\xa9");
+    char c1[] = "a\xc2\x9b"
+                "2Kb\xc2\xa0"
+                "c\xc2"; /* CSI (U+009B) blanked; NBSP kept */
+    tkl_text_printable(c1, strlen(c1), true);
+    ck_assert_str_eq(c1, "a  2Kb\xc2\xa0"
+                         "c\xc2");
     ck_assert_uint_eq(tkl_utf8_prefix("ab\xc3\xa9", 3), 2); /* not inside the é */
     ck_assert_uint_eq(tkl_utf8_prefix("ab\xc3\xa9", 4), 4);
     ck_assert_uint_eq(tkl_utf8_prefix("ab\xc3\xa9", 9), 4);
