@@ -179,8 +179,34 @@ static size_t space_len(const char *s)
     return 0;
 }
 
+/* Whether s[0..len) holds no byte below 0x20, no DEL and no 0xC2 (the
+ * lead byte of U+0080 to U+00BF): then nothing in it is a control. Eight
+ * bytes at a time: tickler upcoming asks it of millions of titles. */
+static bool surely_printable(const char *s, size_t len)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones << 7;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x, d, c;
+        memcpy(&x, s + i, 8);
+        d = x ^ (ones * 0x7f);
+        c = x ^ (ones * 0xc2);
+        /* any byte below 0x20; any byte equal to 0x7f; to 0xc2 */
+        if ((((x - ones * 0x20) & ~x) | ((d - ones) & ~d) | ((c - ones) & ~c)) & highs)
+            return false;
+    }
+    for (; i < len; i++) {
+        unsigned char b = (unsigned char)s[i];
+        if (b < 0x20 || b == 0x7f || b == 0xc2)
+            return false;
+    }
+    return true;
+}
+
 void tkl_text_printable(char *s, size_t len, bool one_line)
 {
+    if (surely_printable(s, len))
+        return;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if ((c < 0x20 && (one_line || (c != '\n' && c != '\t'))) || c == 0x7f) {

@@ -235,6 +235,27 @@ START_TEST(text_is_made_printable_and_cut_at_characters)
     tkl_text_printable(c1, strlen(c1), true);
     ck_assert_str_eq(c1, "a  2Kb\xc2\xa0"
                          "c\xc2");
+    /* long enough for the eight-bytes-at-a-time check, each control in
+     * another word and at another place in it */
+    for (size_t at = 0; at < 24; at++) {
+        static const char ctl[] = {'\x1b', '\x7f', '\x01', '\x1f'};
+        char w[40];
+        memset(w, 'x', sizeof(w) - 1);
+        w[sizeof(w) - 1] = '\0';
+        w[at] = ctl[at % 4];
+        tkl_text_printable(w, strlen(w), true);
+        ck_assert_msg(w[at] == ' ', "control at %zu kept", at);
+        memset(w, 'x', sizeof(w) - 1);
+        w[at] = '\xc2';
+        w[at + 1] = '\x9b';
+        tkl_text_printable(w, strlen(w), true);
+        ck_assert_msg(w[at] == ' ' && w[at + 1] == ' ', "CSI at %zu kept", at);
+        memset(w, 'x', sizeof(w) - 1);
+        w[at] = '\xc3'; /* é: kept */
+        w[at + 1] = '\xa9';
+        tkl_text_printable(w, strlen(w), true);
+        ck_assert_msg(w[at] == '\xc3' && w[at + 1] == '\xa9', "é at %zu changed", at);
+    }
     ck_assert_uint_eq(tkl_utf8_prefix("ab\xc3\xa9", 3), 2); /* not inside the é */
     ck_assert_uint_eq(tkl_utf8_prefix("ab\xc3\xa9", 4), 4);
     ck_assert_uint_eq(tkl_utf8_prefix("ab\xc3\xa9", 9), 4);
