@@ -395,9 +395,9 @@ static void jadd(json_t *a, json_t *v)
         json_short = true;
 }
 
-/* Prints root (taking it) and a line break, flushed. Returns the exit
- * code: 1 when root is NULL or short (nothing printed) or stdout refused
- * it. */
+/* Prints root (taking it) and a line break. Returns the exit code: 1 when
+ * root is NULL or short (nothing printed) or stdout refused it (a write
+ * error found later, at the flush, is main's: output_status). */
 static int json_print(json_t *root)
 {
     if (!root || json_short) {
@@ -407,7 +407,7 @@ static int json_print(json_t *root)
     }
     int r = json_dumpf(root, stdout, JSON_INDENT(2));
     json_decref(root);
-    if (r == 0 && (fputc('\n', stdout) == EOF || fflush(stdout) != 0))
+    if (r == 0 && fputc('\n', stdout) == EOF)
         r = -1;
     if (r != 0)
         fprintf(stderr, "tickler: cannot write the output: %s\n", strerror(errno));
@@ -509,10 +509,6 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
                tkl_status_name(a->status), title);
         free(title);
         free(id);
-    }
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "tickler actions: cannot write the output: %s\n", strerror(errno));
-        return 1;
     }
     fprintf(stderr, "%zu actions, %zu warnings (tickler check lists them)\n", c->st->n,
             c->diags.n - c->diags.n_errors);
