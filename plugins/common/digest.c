@@ -431,26 +431,21 @@ char *dg_utf8_repaired(const char *s)
     return out;
 }
 
-int dg_put_json_string(struct dg_buf *b, const char *s)
+void dg_put_json_string(struct dg_buf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     if (!s) {
         dg_put(b, "null", 4);
-        return 0;
+        return;
     }
-    size_t start = b->len;
     const unsigned char *p = (const unsigned char *)s, *run = p;
     dg_put(b, "\"", 1);
     while (*p) {
         size_t len;
         int32_t cp = utf8_next(p, &len);
-        if (cp < 0) {
-            if (!b->oom) {
-                b->len = start;
-                if (b->data)
-                    b->data[start] = '\0';
-            }
-            return -EILSEQ;
+        if (cp < 0) { /* a byte that is not part of valid UTF-8: U+FFFD */
+            cp = 0xFFFD;
+            len = 1;
         }
         if (cp >= 0x20 && cp < 0x80 && cp != '"' && cp != '\\') {
             p += len;
@@ -484,7 +479,6 @@ int dg_put_json_string(struct dg_buf *b, const char *s)
     }
     dg_put(b, (const char *)run, (size_t)(p - run));
     dg_put(b, "\"", 1);
-    return 0;
 }
 
 void dg_put_qp(struct dg_buf *b, const char *s, const char *eol)

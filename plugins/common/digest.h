@@ -127,11 +127,12 @@ void dg_put_qp(struct dg_buf *b, const char *s, const char *eol);
  * control characters as \b \f \n \r \t or \u00XX, every character past
  * ASCII as \uXXXX (a surrogate pair past U+FFFF), hex in capitals: the
  * bytes jansson's json_dumps(..., JSON_ENSURE_ASCII) writes, without
- * building a tree. NULL is written as null. Returns 0, or -EILSEQ when s
- * is not valid UTF-8 (an overlong form, a surrogate, past U+10FFFF), then
- * b is as it was.
+ * building a tree. NULL is written as null. Each byte of s that is not
+ * part of valid UTF-8 (an overlong form, a surrogate, past U+10FFFF, a
+ * sequence cut short) is written as \uFFFD, as jansson writes
+ * dg_utf8_repaired(s): a text never stops the JSON it is in.
  */
-int dg_put_json_string(struct dg_buf *b, const char *s);
+void dg_put_json_string(struct dg_buf *b, const char *s);
 
 /* A new copy of s with each byte that is not part of valid UTF-8 replaced
  * by U+FFFD, or NULL when out of memory. */

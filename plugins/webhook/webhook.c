@@ -119,11 +119,11 @@ static void put_key(struct dg_buf *b, const char *key)
     dg_put(b, "\":", 2);
 }
 
-/* ,"key": and the JSON of s (null for NULL); -EILSEQ when s is not UTF-8. */
-static int put_str(struct dg_buf *b, const char *key, const char *s)
+/* ,"key": and the JSON of s (null for NULL). */
+static void put_str(struct dg_buf *b, const char *key, const char *s)
 {
     put_key(b, key);
-    return dg_put_json_string(b, s);
+    dg_put_json_string(b, s);
 }
 
 static void put_day(struct dg_buf *b, const char *key, int32_t day)
@@ -139,53 +139,53 @@ static void put_day(struct dg_buf *b, const char *key, int32_t day)
 /*
  * The body: schema tickler.notice/1, compact, in ASCII (as jansson's
  * JSON_COMPACT | JSON_ENSURE_ASCII writes it, member order as documented).
- * Returns a new string, or NULL for want of memory or for text that is not
- * UTF-8.
+ * Text that is not UTF-8 (a notice queued from an older plan reader) is
+ * sent with U+FFFD for each bad byte. Returns a new string, or NULL for
+ * want of memory.
  */
 static char *notice_json(const struct tkl_notice *n)
 {
     struct dg_buf b = {0};
     char at[TKL_INSTANT_ISO_SIZE];
-    int bad = 0;
     dg_printf(&b, "{\"schema\":\"tickler.notice/1\",\"id\":%lld", (long long)n->id);
-    bad |= put_str(&b, "channel", n->channel);
-    bad |= put_str(&b, "recipient", n->recipient);
+    put_str(&b, "channel", n->channel);
+    put_str(&b, "recipient", n->recipient);
     dg_puts(&b, ",\"team\":{\"id\":");
-    bad |= dg_put_json_string(&b, n->team_id);
-    bad |= put_str(&b, "name", n->team_name);
+    dg_put_json_string(&b, n->team_id);
+    put_str(&b, "name", n->team_name);
     dg_puts(&b, "},\"due_at\":");
     if (tkl_instant_iso(n->due_at, at, sizeof(at)) < 0)
         dg_puts(&b, "null");
     else
         dg_printf(&b, "\"%s\"", at);
-    bad |= put_str(&b, "intro", n->intro);
+    put_str(&b, "intro", n->intro);
     dg_puts(&b, ",\"entries\":[");
     for (size_t i = 0; i < n->n_entries; i++) {
         const struct tkl_notice_entry *e = &n->entries[i];
         dg_puts(&b, i ? ",{\"item_id\":" : "{\"item_id\":");
-        bad |= dg_put_json_string(&b, e->item_id);
-        bad |= put_str(&b, "title", e->title);
-        bad |= put_str(&b, "commitment", e->commitment);
-        bad |= put_str(&b, "owners", e->owners);
-        bad |= put_str(&b, "deadline_text", e->deadline_text);
+        dg_put_json_string(&b, e->item_id);
+        put_str(&b, "title", e->title);
+        put_str(&b, "commitment", e->commitment);
+        put_str(&b, "owners", e->owners);
+        put_str(&b, "deadline_text", e->deadline_text);
         put_day(&b, "deadline", e->deadline_day);
-        bad |= put_str(&b, "kind", tkl_deadline_kind_name(e->kind));
-        bad |= put_str(&b, "stage", tkl_stage_name(e->stage));
+        put_str(&b, "kind", tkl_deadline_kind_name(e->kind));
+        put_str(&b, "stage", tkl_stage_name(e->stage));
         if (e->deadline_day == TKL_NO_DAY)
             dg_puts(&b, ",\"days_left\":null");
         else
             dg_printf(&b, ",\"days_left\":%lld", (long long)e->days_left);
         dg_printf(&b, ",\"late\":%s", e->late ? "true" : "false");
-        bad |= put_str(&b, "status", e->status);
-        bad |= put_str(&b, "progress", e->progress);
-        bad |= put_str(&b, "category", e->category);
-        bad |= put_str(&b, "url", e->url);
-        bad |= put_str(&b, "answer", e->answer);
-        bad |= put_str(&b, "link", e->link && *e->link ? e->link : NULL);
+        put_str(&b, "status", e->status);
+        put_str(&b, "progress", e->progress);
+        put_str(&b, "category", e->category);
+        put_str(&b, "url", e->url);
+        put_str(&b, "answer", e->answer);
+        put_str(&b, "link", e->link && *e->link ? e->link : NULL);
         dg_puts(&b, "}");
     }
     dg_puts(&b, "]}");
-    if (bad || b.oom) {
+    if (b.oom) {
         dg_secret_free(b.data); /* it may hold the recipient's links */
         return NULL;
     }

@@ -523,24 +523,31 @@ START_TEST(json_strings_are_written_as_jansson_writes_them)
         "\x80 lone continuation",
         "\xff",
     };
+    /* the text jansson writes, and for text it refuses, what it writes of
+     * the text with each bad byte replaced by U+FFFD */
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-        char *want = jansson_text(texts[i]);
+        char *want = jansson_text(texts[i]), *fixed = NULL;
+        bool valid = want != NULL;
+        if (!want) {
+            fixed = dg_utf8_repaired(texts[i]);
+            ck_assert_ptr_nonnull(fixed);
+            ck_assert_str_ne(fixed, texts[i]);
+            want = jansson_text(fixed);
+            ck_assert_ptr_nonnull(want);
+        }
         struct dg_buf b = {0};
         dg_puts(&b, "before ");
-        int r = dg_put_json_string(&b, texts[i]);
+        dg_put_json_string(&b, texts[i]);
         ck_assert(!b.oom);
-        if (want) {
-            ck_assert_int_eq(r, 0);
-            ck_assert_str_eq(b.data + strlen("before "), want);
-        } else {
-            ck_assert_int_eq(r, -EILSEQ);
-            ck_assert_str_eq(b.data, "before "); /* nothing of it kept */
-        }
+        ck_assert_str_eq(b.data + strlen("before "), want);
+        if (!valid)
+            ck_assert(strstr(b.data, "\\uFFFD"));
+        free(fixed);
         free(want);
         free(b.data);
     }
     struct dg_buf b = {0};
-    ck_assert_int_eq(dg_put_json_string(&b, NULL), 0);
+    dg_put_json_string(&b, NULL);
     ck_assert_str_eq(b.data, "null");
     free(b.data);
 }
