@@ -1035,8 +1035,15 @@ static int posted(struct posting *p, int r, bool is_new, bool sent, struct tkl_h
         return see_other(p->s, p->token, is_new ? tkl_update_kind_name(p->u.kind) : NULL, resp);
     if (r == -EINVAL)
         return refuse(resp, 400, "Nothing recorded", "tickler does not take this update.");
-    if (r == -EBUSY || r == -EAGAIN || r == -ENOTCONN || r == -ECONNRESET || r == -ESHUTDOWN ||
-        r == -ECANCELED || r == -ETIMEDOUT) {
+    if (r == -ESHUTDOWN) {
+        r = refuse(resp, 503, "Busy, nothing recorded",
+                   "tickler could not take this just now (it is stopping, or short of memory), so "
+                   "nothing was recorded. Go back and press the button again in a minute.");
+        resp->retry_after = BUSY_RETRY_SECONDS;
+        return r;
+    }
+    if (r == -EBUSY || r == -EAGAIN || r == -ENOTCONN || r == -ECONNRESET || r == -ECANCELED ||
+        r == -ETIMEDOUT) {
         r = refuse(resp, 503, "Busy, nothing recorded",
                    "tickler's database is busy. Go back and press the button again in a few "
                    "seconds.");
@@ -1128,7 +1135,7 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
     if (!(p->later = req->defer(req))) {
         p->abandoned = true;
         struct posting none = {.s = s};
-        return posted(&none, -EAGAIN, false, false, resp);
+        return posted(&none, -ESHUTDOWN, false, false, resp);
     }
     return TKL_HTTP_LATER;
 }
