@@ -314,6 +314,17 @@ void dg_header_safe(char *s)
             *p = ' ';
 }
 
+bool dg_web_url_ok(const char *s)
+{
+    size_t skip = !strncmp(s, "https://", 8) ? 8 : !strncmp(s, "http://", 7) ? 7 : 0;
+    if (!skip || !s[skip] || s[skip] == '/' || s[skip] == '?' || s[skip] == '#')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
 static bool plain_ascii(const char *s)
 {
     for (; *s; s++)

@@ -145,6 +145,10 @@ void dg_mailbox(struct dg_buf *b, const char *name, const char *address);
 /* Control characters become spaces (in place). */
 void dg_header_safe(char *s);
 
+/* Whether s is a link a reader can follow from a message: http:// or
+ * https://, a host, and no space or control character. */
+bool dg_web_url_ok(const char *s);
+
 /*
  * Templates. Text with {{name}} placeholders: team, recipient, count,
  * overdue, date, summary (the default subject), subject, intro, actions

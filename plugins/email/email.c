@@ -354,6 +354,12 @@ static int em_init(const struct tkl_host *host, const config_setting_t *conf, vo
         }
         m->timeout_s = t;
     }
+    if (plan_url && !dg_web_url_ok(plan_url)) {
+        host->log(host, TKL_LOG_ERR,
+                  "plan_url must be an http:// or https:// URL with a host and no spaces");
+        r = -EINVAL;
+        goto fail;
+    }
     if ((pw || tok) && !user) {
         host->log(host, TKL_LOG_ERR, "password_file and oauth2_token_file need a username");
         r = -EINVAL;

@@ -208,8 +208,9 @@ static int tm_init(const struct tkl_host *host, const config_setting_t *conf, vo
     if (conf && config_setting_lookup_string(conf, "ca_file", &s) && !(t->ca_file = strdup(s)))
         goto fail;
     if (conf && config_setting_lookup_string(conf, "plan_url", &s)) {
-        if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0) {
-            host->log(host, TKL_LOG_ERR, "plan_url must be an http:// or https:// URL");
+        if (!dg_web_url_ok(s)) {
+            host->log(host, TKL_LOG_ERR,
+                      "plan_url must be an http:// or https:// URL with a host and no spaces");
             r = -EINVAL;
             goto fail;
         }

@@ -310,6 +310,14 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
                             harness.plugin_dir()], capture_output=True, text=True)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("body.txt is larger than 1024 KiB", p.stderr)
+        # a plan_url a reader could not follow (or that runs script) is refused
+        for bad in ("javascript:alert(1)", "https://", "https://intranet.example/a plan"):
+            conf = self.write_conf(self.server(), ca=CERTS["ca"][0],
+                                   extra='plan_url = "%s";' % bad)
+            p = subprocess.run([tool("ticklerd"), "--check-config", "-c", conf, "-p",
+                                harness.plugin_dir()], capture_output=True, text=True)
+            self.assertNotEqual(p.returncode, 0, bad)
+            self.assertIn("plan_url must be an http:// or https:// URL", p.stderr)
 
     def test_shipped_templates_are_the_defaults(self):
         # the files in etc/templates render exactly as the built-in ones

@@ -553,6 +553,27 @@ START_TEST(json_strings_are_written_as_jansson_writes_them)
 }
 END_TEST
 
+START_TEST(plan_links_are_web_urls)
+{
+    ck_assert(dg_web_url_ok("https://intranet.example/eap?a=1&b=2"));
+    ck_assert(dg_web_url_ok("http://intranet"));
+    static const char *const bad[] = {
+        "",
+        "javascript:alert(1)",
+        "ftp://intranet.example/",
+        "https://",
+        "http:///path",
+        "https://intranet.example/a plan",
+        "https://intranet.example/\n",
+        "HTTPS:intranet",
+        "data:text/html,x",
+        "https://x\x7f",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(!dg_web_url_ok(bad[i]), "%s", bad[i]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("digest");
@@ -574,6 +595,7 @@ int main(void)
     tcase_add_test(tc, update_requests_say_so_and_open_with_their_intro);
     tcase_add_test(tc, quoted_printable_keeps_lines_short_and_the_text_whole);
     tcase_add_test(tc, json_strings_are_written_as_jansson_writes_them);
+    tcase_add_test(tc, plan_links_are_web_urls);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
