@@ -18,14 +18,15 @@
 
 /* ---- the period ------------------------------------------------------- */
 
-/* The same day of the month one year on from day (29 February: 28th). */
-static int32_t year_on(int32_t day, int years)
+/* The same day of the month years on from day; for 29 February in a year
+ * without one, the 28th, or with next_day the 1st of March. */
+static int32_t year_on(int32_t day, int years, bool next_day)
 {
     int y, m, d;
     tkl_day_to_civil(day, &y, &m, &d);
     y += years;
     if (d > tkl_days_in_month(y, m))
-        d = tkl_days_in_month(y, m);
+        return tkl_day_from_civil(y, m, tkl_days_in_month(y, m)) + (next_day ? 1 : 0);
     return tkl_day_from_civil(y, m, d);
 }
 
@@ -36,9 +37,9 @@ int tkl_report_period(const char *from, const char *to, int32_t today, int32_t *
     if ((from && tkl_day_parse_iso(from, &lo) < 0) || (to && tkl_day_parse_iso(to, &last) < 0))
         return -EINVAL;
     if (!to)
-        last = from ? year_on(lo, 1) - 1 : today;
+        last = from ? year_on(lo, 1, true) - 1 : today; /* from 29 Feb: to 28 Feb */
     if (!from)
-        lo = year_on(last, -1) + 1;
+        lo = year_on(last, -1, false) + 1; /* to 29 Feb: from 1 Mar */
     if (last < lo || last - lo > 366 * 50)
         return -EINVAL;
     *ret_from = lo;
@@ -210,6 +211,8 @@ static void decide(struct tkl_report_row *row, int32_t as_at)
         row->reason = TKL_REASON_AT_RISK;
     else if (a->deadline.kind == TKL_DEADLINE_ONGOING)
         row->reason = TKL_REASON_NO_END;
+    else if (rag == TKL_RAG_GREEN && a->deadline.day == TKL_NO_DAY)
+        row->reason = TKL_REASON_NO_DATE; /* TBC, or a timeframe not read */
     else if (rag == TKL_RAG_GREEN)
         row->reason = TKL_REASON_ON_SCHEDULE;
     else
@@ -233,22 +236,71 @@ struct span {
     int64_t lo, hi; /* [lo, hi) */
 };
 
-/* Fills the officers' part of row from the updates of l recorded before
- * the period's end: the notes of the period, the latest note, the
- * completion that holds. Returns 0 or -ENOMEM. */
-static int gather(struct tkl_report_row *row, const struct tkl_updates *l, struct span p)
+/* Orders updates (pointers into one array) by action id, then as recorded
+ * (their place in the array). */
+static int by_action(const void *x, const void *y)
+{
+    const struct tkl_update *p = *(const struct tkl_update *const *)x;
+    const struct tkl_update *q = *(const struct tkl_update *const *)y;
+    int c = strcmp(p->action_id, q->action_id);
+    return c ? c : (p > q) - (p < q);
+}
+
+/* The updates of l by action (by_action), into *ret (NULL when l has none).
+ * Returns 0 or -ENOMEM. */
+static int index_updates(const struct tkl_updates *l, const struct tkl_update ***ret)
+{
+    *ret = NULL;
+    if (!l || !l->n)
+        return 0;
+    const struct tkl_update **v = malloc(l->n * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    for (size_t i = 0; i < l->n; i++)
+        v[i] = &l->v[i];
+    qsort(v, l->n, sizeof(*v), by_action);
+    *ret = v;
+    return 0;
+}
+
+/* The first of the n indexed updates v whose action is id, and how many
+ * there are from it (*ret_n, 0 for none). */
+static const struct tkl_update *const *updates_of(const struct tkl_update *const *v, size_t n,
+                                                  const char *id, size_t *ret_n)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first whose id is not below id */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(v[mid]->action_id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    while (end < n && !strcmp(v[end]->action_id, id))
+        end++;
+    *ret_n = end - lo;
+    return v + lo;
+}
+
+/* Fills the officers' part of row from its action's n updates v (in the
+ * order recorded), those recorded before the period's end: the notes of
+ * the period, the latest note, the completion that holds. Returns 0 or
+ * -ENOMEM. */
+static int gather(struct tkl_report_row *row, const struct tkl_update *const *v, size_t n_v,
+                  struct span p)
 {
     const struct tkl_action *a = row->action;
     size_t n = 0;
-    for (size_t i = 0; i < l->n; i++) {
-        const struct tkl_update *u = &l->v[i];
-        if (u->at >= p.hi || strcmp(u->action_id, a->id) != 0)
+    for (size_t i = 0; i < n_v; i++) {
+        const struct tkl_update *u = v[i];
+        if (u->at >= p.hi)
             continue;
         bool shown = u->kind == TKL_UPDATE_PROGRESS || u->kind == TKL_UPDATE_COMPLETE;
         if (shown && u->at >= p.lo) {
             /* an array of pointers: sizeof(*notes) is a pointer's, as meant */
             // NOLINTNEXTLINE(bugprone-sizeof-expression)
-            if (!row->notes && !(row->notes = calloc(l->n - i, sizeof(*row->notes))))
+            if (!row->notes && !(row->notes = calloc(n_v - i, sizeof(*row->notes))))
                 return -ENOMEM;
             row->notes[n++] = u;
             if (u->kind == TKL_UPDATE_PROGRESS && (!row->latest || u->at >= row->latest->at))
@@ -296,24 +348,32 @@ int tkl_report_build(const struct tkl_store *store, const struct tkl_updates *up
     r.as_at = today < to - 1 ? today : to - 1;
     struct span p = {tkl_local_instant(from, 0), tkl_local_instant(to, 0)};
     struct order *v = NULL;
+    const struct tkl_update **ix = NULL;
     size_t n = 0;
     int err = plan_order(store, &v, &n);
-    if (err < 0)
-        return err;
-    if (!(r.rows = calloc(n ? n : 1, sizeof(*r.rows)))) {
+    if (err == 0)
+        err = index_updates(updates, &ix);
+    if (err == 0 && !(r.rows = calloc(n ? n : 1, sizeof(*r.rows))))
+        err = -ENOMEM;
+    if (err < 0) {
+        free(ix);
         free(v);
-        return -ENOMEM;
+        return err;
     }
     for (size_t i = 0; i < n; i++, r.n++) {
         struct tkl_report_row *row = &r.rows[i];
         row->action = v[i].a;
         row->opens_objective = opens(v, i, false);
         row->opens_commitment = opens(v, i, true);
-        if (updates && (err = gather(row, updates, p)) < 0)
+        size_t n_of = 0;
+        const struct tkl_update *const *of =
+            ix ? updates_of(ix, updates->n, row->action->id, &n_of) : NULL;
+        if (n_of && (err = gather(row, of, n_of, p)) < 0)
             break;
         decide(row, r.as_at);
         r.counts[row->status]++;
     }
+    free(ix);
     free(v);
     if (err < 0) {
         r.n++; /* the row that failed holds what it gathered */
@@ -382,11 +442,8 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
                  when_short(row->completion->at, day));
         break;
     case TKL_REASON_ON_SCHEDULE:
-        if (a->deadline.day != TKL_NO_DAY)
-            snprintf(buf, size, "On schedule: green, %s %s.", due_word(a),
-                     day_short(a->deadline.day, day));
-        else
-            snprintf(buf, size, "On schedule: green.");
+        snprintf(buf, size, "On schedule: green, %s %s.", due_word(a),
+                 day_short(a->deadline.day, day));
         break;
     case TKL_REASON_OVERDUE:
         snprintf(buf, size, "Overdue: %s %s.", due_word(a), day_short(a->deadline.day, day));
@@ -397,6 +454,10 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
         break;
     case TKL_REASON_NO_END:
         snprintf(buf, size, "Ongoing action.");
+        break;
+    case TKL_REASON_NO_DATE:
+        snprintf(buf, size, "Latest update Green, %s, but the plan gives no date to hold it to.",
+                 when_short(row->latest->at, day));
         break;
     default:
         snprintf(buf, size, "No update this period.");
@@ -488,10 +549,11 @@ static int write_csv(FILE *out, const struct tkl_report *r)
     tkl_report_period_text(r->from, r->to, period, sizeof(period));
     snprintf(heading, sizeof(heading), "Progress " EN_DASH " %s", period);
     fputs("\xef\xbb\xbf", out);
-    const char *head[] = {"Objective", "Commitment", "Agreed Actions", "Responsibility",
-                          "Timeframe", heading,      "Status"};
-    for (size_t i = 0; i < 7; i++)
-        csv_cell(out, head[i], i == 6);
+    const char *head[] = {
+        "Ref",   "Objective", "Commitment", "Agreed Actions", "Responsibility", "Timeframe",
+        heading, "Status",    "Why"};
+    for (size_t i = 0; i < 9; i++)
+        csv_cell(out, head[i], i == 8);
     struct tkl_buf b = {0};
     int err = 0;
     for (size_t i = 0; i < r->n && err == 0; i++) {
@@ -500,13 +562,16 @@ static int write_csv(FILE *out, const struct tkl_report *r)
         tkl_buf_reset(&b);
         if ((err = progress_text(&b, row)) < 0)
             break;
+        char why[256];
+        csv_cell(out, a->id, false);
         csv_cell(out, a->objective, false);
         csv_cell(out, a->commitment, false);
         csv_cell(out, a->title, false);
         csv_cell(out, a->owners, false);
         csv_cell(out, a->deadline_text, false);
         csv_cell(out, b.data, false);
-        csv_cell(out, status_words(r, row->status), true);
+        csv_cell(out, status_words(r, row->status), false);
+        csv_cell(out, tkl_report_reason_text(row, why, sizeof(why)), true);
     }
     tkl_buf_free(&b);
     return err;

@@ -49,6 +49,7 @@ enum tkl_report_reason {
     TKL_REASON_OVERDUE,         /* ongoing: its date has passed */
     TKL_REASON_AT_RISK,         /* ongoing: the latest note is red or amber */
     TKL_REASON_NO_END,          /* ongoing: an ongoing action stays in the plan */
+    TKL_REASON_NO_DATE,         /* ongoing: green, but no date to hold it to */
     TKL_REASON_NO_UPDATE,       /* ongoing: no progress note this period */
 };
 

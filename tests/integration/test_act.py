@@ -195,7 +195,8 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
             self.assertNotIn(u.rsplit("/", 1)[1], log)
 
         rows = self.report_csv()
-        by_title = {r[2]: r for r in rows[1:] if len(r) > 2}
+        title = rows[0].index("Agreed Actions")
+        by_title = {r[title]: r for r in rows[1:] if len(r) > title}
         status = rows[0].index("Status")
         progress = [i for i, h in enumerate(rows[0]) if h.startswith("Progress")][0]
         self.assertEqual(by_title[PLAN[0][1]][status], "Complete/on schedule to deliver")

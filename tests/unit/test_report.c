@@ -238,6 +238,35 @@ START_TEST(test_status_the_plan_first_then_officers_then_the_date)
 }
 END_TEST
 
+START_TEST(test_green_without_a_date_is_not_on_schedule)
+{
+    struct tkl_store *s = load(plan_csv);
+    ck_assert_ptr_nonnull(s);
+    /* Q2's timeframe is TBC: a green note cannot put it on schedule; the
+     * notes of the actions come interleaved, as officers send them */
+    record(s, "Q2", TKL_UPDATE_PROGRESS, "f@x.org", at(2026, 3, 1), TKL_RAG_RED, "stuck");
+    record(s, "P1", TKL_UPDATE_PROGRESS, "a@x.org", at(2026, 3, 2), TKL_RAG_GREEN, "p1 fine");
+    record(s, "Q2", TKL_UPDATE_PROGRESS, "f@x.org", at(2026, 4, 1), TKL_RAG_GREEN, "moving");
+    record(s, "P1", TKL_UPDATE_PROGRESS, "a@x.org", at(2026, 4, 2), TKL_RAG_GREEN, "p1 still");
+    struct tkl_report r;
+    build_2026(s, &r);
+    want_status(&r, "Q2", TKL_REPORT_ONGOING, TKL_REASON_NO_DATE);
+    want_status(&r, "P1", TKL_REPORT_COMPLETE, TKL_REASON_ON_SCHEDULE);
+    char why[256];
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "Q2"), why, sizeof(why)),
+                     "Latest update Green, 1 Apr 2026, but the plan gives no date to hold it to.");
+    const struct tkl_report_row *q2 = row_of(&r, "Q2"), *p1 = row_of(&r, "P1");
+    ck_assert_uint_eq(q2->n_notes, 2);
+    ck_assert_str_eq(q2->notes[0]->note, "stuck");
+    ck_assert_str_eq(q2->notes[1]->note, "moving");
+    ck_assert_uint_eq(p1->n_notes, 2);
+    ck_assert_str_eq(p1->notes[1]->note, "p1 still");
+    ck_assert_uint_eq(row_of(&r, "Q1")->n_notes, 0);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
 START_TEST(test_status_is_as_at_the_end_of_the_period)
 {
     struct tkl_store *s = load(plan_csv);
@@ -288,6 +317,11 @@ START_TEST(test_period_defaults_and_names)
     /* to only, from a leap day */
     ck_assert_int_eq(tkl_report_period(NULL, "2028-02-29", today, &from, &to), 0);
     ck_assert_int_eq(from, day(2027, 3, 1));
+    /* from only, a leap day: to the day before its anniversary, 28 Feb */
+    ck_assert_int_eq(tkl_report_period("2024-02-29", NULL, today, &from, &to), 0);
+    ck_assert_int_eq(to, day(2025, 3, 1));
+    ck_assert_str_eq(tkl_report_period_text(from, to, buf, sizeof(buf)),
+                     "29 Feb 2024 to 28 Feb 2025");
     ck_assert_int_eq(tkl_report_period("2026-05-05", "2026-05-05", today, &from, &to), 0);
     ck_assert_str_eq(tkl_report_period_text(from, to, buf, sizeof(buf)), "5 May 2026");
     /* refused, nothing set */
@@ -427,40 +461,49 @@ START_TEST(test_csv_opens_in_excel_with_the_councils_columns)
     const char *p = c + 3;
     char *cells[16];
     size_t n = csv_record(&p, cells, 16);
-    static const char *const head[] = {"Objective",      "Commitment", "Agreed Actions",
-                                       "Responsibility", "Timeframe",  "Progress \xe2\x80\x93 2026",
-                                       "Status"};
-    ck_assert_uint_eq(n, 7);
+    static const char *const head[] = {"Ref",
+                                       "Objective",
+                                       "Commitment",
+                                       "Agreed Actions",
+                                       "Responsibility",
+                                       "Timeframe",
+                                       "Progress \xe2\x80\x93 2026",
+                                       "Status",
+                                       "Why"};
+    ck_assert_uint_eq(n, 9);
     for (size_t i = 0; i < n; i++)
         ck_assert_str_eq(cells[i], head[i]);
     cells_free(cells, n);
     size_t rows = 0;
     while (*p) {
         n = csv_record(&p, cells, 16);
-        ck_assert_uint_eq(n, 7);
+        ck_assert_uint_eq(n, 9);
         static const char *const words[] = {"Complete/on schedule to deliver",
                                             "Ongoing/remain included in action plan",
                                             "Incomplete/cannot be carried forward"};
         const struct tkl_report_row *row = &r.rows[rows++];
-        ck_assert_str_eq(cells[1], row->action->commitment);
-        ck_assert_str_eq(cells[6], words[row->status]);
+        char why[256];
+        ck_assert_str_eq(cells[0], row->action->id); /* joins tickler updates --csv */
+        ck_assert_str_eq(cells[2], row->action->commitment);
+        ck_assert_str_eq(cells[8], tkl_report_reason_text(row, why, sizeof(why)));
+        ck_assert_str_eq(cells[7], words[row->status]);
         if (!strcmp(row->action->id, "P1")) {
-            ck_assert_str_eq(cells[0], "People");
-            ck_assert_str_eq(cells[2], "Train managers");
+            ck_assert_str_eq(cells[1], "People");
+            ck_assert_str_eq(cells[3], "Train managers");
             /* a line per note, oldest first; the formula in a note is
              * not at the start of the cell */
-            ck_assert_str_eq(cells[5], "1 Mar 2026, Amber, a@x.org: first\n"
+            ck_assert_str_eq(cells[6], "1 Mar 2026, Amber, a@x.org: first\n"
                                        "1 Sep 2026, Green, <b>who</b>@x.org: " HOSTILE_NOTE);
         }
         if (!strcmp(row->action->id, "Q2")) {
-            ck_assert_str_eq(cells[2], HOSTILE_TITLE);             /* quotes read back whole */
-            ck_assert_str_eq(cells[3], "'+HR, EDI Officer Group"); /* a formula, guarded */
-            ck_assert_str_eq(cells[5], "3 Nov 2026: marked complete by f@x.org");
+            ck_assert_str_eq(cells[3], HOSTILE_TITLE);             /* quotes read back whole */
+            ck_assert_str_eq(cells[4], "'+HR, EDI Officer Group"); /* a formula, guarded */
+            ck_assert_str_eq(cells[6], "3 Nov 2026: marked complete by f@x.org");
         }
         if (!strcmp(row->action->id, "P2"))
-            ck_assert_str_eq(cells[5], "From the plan: Half done");
+            ck_assert_str_eq(cells[6], "From the plan: Half done");
         if (!strcmp(row->action->id, "P4"))
-            ck_assert_str_eq(cells[5], "No update this period");
+            ck_assert_str_eq(cells[6], "No update this period");
         cells_free(cells, n);
     }
     ck_assert_uint_eq(rows, r.n);
@@ -485,11 +528,12 @@ START_TEST(test_csv_guards_every_formula_start)
     size_t n = csv_record(&p, cells, 16);
     cells_free(cells, n);
     n = csv_record(&p, cells, 16);
-    ck_assert_str_eq(cells[0], "'=1+1");
-    ck_assert_str_eq(cells[2], "'-2 people");
-    ck_assert_str_eq(cells[3], "'@SUM(A1)");
-    ck_assert_str_eq(cells[4], "TBC");
-    ck_assert_str_eq(cells[5], "2 Feb 2026, =cmd|' /C calc'!A0: x");
+    ck_assert_str_eq(cells[0], "A");
+    ck_assert_str_eq(cells[1], "'=1+1");
+    ck_assert_str_eq(cells[3], "'-2 people");
+    ck_assert_str_eq(cells[4], "'@SUM(A1)");
+    ck_assert_str_eq(cells[5], "TBC");
+    ck_assert_str_eq(cells[6], "2 Feb 2026, =cmd|' /C calc'!A0: x");
     cells_free(cells, n);
     ck_assert_str_eq(p, "");
     free(c);
@@ -703,8 +747,8 @@ START_TEST(test_an_empty_plan)
     ck_assert_ptr_nonnull(strstr(h, "</body>\n</html>\n"));
     free(h);
     char *c = written(&r, TKL_REPORT_CSV);
-    ck_assert_str_eq(c, "\xef\xbb\xbfObjective,Commitment,Agreed Actions,Responsibility,"
-                        "Timeframe,Progress \xe2\x80\x93 2026,Status\r\n");
+    ck_assert_str_eq(c, "\xef\xbb\xbfRef,Objective,Commitment,Agreed Actions,Responsibility,"
+                        "Timeframe,Progress \xe2\x80\x93 2026,Status,Why\r\n");
     free(c);
     tkl_report_free(&r);
     tkl_store_free(s);
@@ -779,6 +823,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_rows_by_objective_then_commitment_in_plan_order);
     tcase_add_test(tc, test_status_the_plan_first_then_officers_then_the_date);
     tcase_add_test(tc, test_status_is_as_at_the_end_of_the_period);
+    tcase_add_test(tc, test_green_without_a_date_is_not_on_schedule);
     tcase_add_test(tc, test_period_defaults_and_names);
     tcase_add_test(tc, test_html_escaped_printable_and_in_the_councils_layout);
     tcase_add_test(tc, test_csv_opens_in_excel_with_the_councils_columns);
