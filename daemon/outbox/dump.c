@@ -30,7 +30,7 @@ static const char *const queries[] = {
     " 'link_issued_at', link_issued_at, 'until_day', until_day, 'rag', rag, 'note', note,"
     " 'suggested_team', suggested_team, 'plan_deadline_day', plan_deadline_day,"
     " 'plan_deadline_text', plan_deadline_text, 'plan_status', plan_status,"
-    " 'plan_owners', plan_owners)), count(*) FROM updates",
+    " 'plan_owners', plan_owners, 'after_id', after_id)), count(*) FROM updates",
 };
 
 static void dump_free(struct tkl_outbox_dump *e)

@@ -49,14 +49,7 @@ static const char schema[] =
     "  kind INTEGER NOT NULL, at INTEGER NOT NULL, link_issued_at INTEGER NOT NULL,"
     "  until_day INTEGER, rag INTEGER NOT NULL DEFAULT 0, note TEXT, suggested_team TEXT,"
     "  plan_deadline_day INTEGER, plan_deadline_text TEXT, plan_status TEXT,"
-    "  plan_owners TEXT);"
-    /* one row per update said against one plan (updates.h); the first
-     * index of that name left the plan out */
-    "DROP INDEX IF EXISTS updates_once;"
-    "CREATE UNIQUE INDEX IF NOT EXISTS updates_once_per_plan ON updates(action_id, recipient,"
-    "  kind, link_issued_at, coalesce(until_day, ''), rag, coalesce(note, ''),"
-    "  coalesce(suggested_team, ''), coalesce(plan_deadline_day, ''),"
-    "  coalesce(plan_status, ''), CASE kind WHEN 4 THEN coalesce(plan_owners, '') ELSE '' END);"
+    "  plan_owners TEXT, after_id INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS updates_at ON updates(at);"
     "CREATE TRIGGER IF NOT EXISTS updates_no_update BEFORE UPDATE ON updates"
     "  BEGIN SELECT RAISE(ABORT, 'updates are append-only'); END;"
@@ -152,6 +145,30 @@ int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_e
                            "BEGIN; ALTER TABLE notices ADD COLUMN intro TEXT; "
                            "ALTER TABLE entries ADD COLUMN answer TEXT; COMMIT;",
                            NULL, NULL, NULL)) != SQLITE_OK) {
+        sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
+        goto fail_rc;
+    }
+    /* outboxes made before an update named the one it follows: one row
+     * per update said against one plan after the link said something else
+     * (updates.c); the indexes before it left that out, then the plan */
+    if (sqlite3_exec(o->db, "SELECT after_id FROM updates LIMIT 0", NULL, NULL, NULL) !=
+            SQLITE_OK &&
+        (rc = sqlite3_exec(o->db,
+                           "ALTER TABLE updates ADD COLUMN after_id INTEGER NOT NULL DEFAULT 0",
+                           NULL, NULL, NULL)) != SQLITE_OK)
+        goto fail_rc;
+    if ((rc = sqlite3_exec(
+             o->db,
+             "BEGIN;"
+             "DROP INDEX IF EXISTS updates_once;"
+             "DROP INDEX IF EXISTS updates_once_per_plan;"
+             "CREATE UNIQUE INDEX IF NOT EXISTS updates_once_after ON updates(action_id,"
+             "  recipient, kind, link_issued_at, coalesce(until_day, ''), rag, coalesce(note, ''),"
+             "  coalesce(suggested_team, ''), coalesce(plan_deadline_day, ''),"
+             "  coalesce(plan_status, ''),"
+             "  CASE kind WHEN 4 THEN coalesce(plan_owners, '') ELSE '' END, after_id);"
+             "COMMIT;",
+             NULL, NULL, NULL)) != SQLITE_OK) {
         sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
         goto fail_rc;
     }

@@ -41,8 +41,9 @@ static void bind_update(sqlite3_stmt *st, const struct tkl_update *u)
 }
 
 /* A row of the link bound by bind_update (its action, recipient and issue
- * time), and of that link the row recording what the bound update does:
- * the columns of updates_once_per_plan */
+ * time), and of that link a row recording what the bound update does; the
+ * id of the link's latest row saying something else (0: none), which the
+ * bound update follows: with it, the columns of updates_once_after */
 #define SAME_LINK "action_id = ?1 AND recipient = ?2 AND link_issued_at = ?6"
 #define SAME_UPDATE                                                                                \
     "kind = ?4 AND coalesce(until_day, '') = coalesce(?7, '') AND rag = ?8 "                       \
@@ -51,14 +52,20 @@ static void bind_update(sqlite3_stmt *st, const struct tkl_update *u)
     "AND coalesce(plan_deadline_day, '') = coalesce(?11, '') "                                     \
     "AND coalesce(plan_status, '') = coalesce(?13, '') "                                           \
     "AND (kind != 4 OR coalesce(plan_owners, '') = coalesce(?14, ''))"
+#define AFTER_ID                                                                                   \
+    "(SELECT coalesce(max(id), 0) FROM updates WHERE " SAME_LINK " AND NOT (" SAME_UPDATE "))"
 
 /* The id of the row that records what u does (see tkl_outbox_add_update),
- * in *ret_id. Returns 0, -ENOENT or a negative errno. */
+ * in *ret_id: the link's latest such row (the one the unique index found,
+ * as no row saying something else follows it). Returns 0, -ENOENT or a
+ * negative errno. */
 static int find_same(struct tkl_outbox *o, const struct tkl_update *u, int64_t *ret_id)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        o->db, "SELECT id FROM updates WHERE " SAME_LINK " AND " SAME_UPDATE, -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(o->db,
+                                "SELECT id FROM updates WHERE " SAME_LINK " AND " SAME_UPDATE
+                                " ORDER BY id DESC LIMIT 1",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK)
         return tkl_sqlite_errno(rc);
     bind_update(st, u);
@@ -74,10 +81,11 @@ static int add_update(struct tkl_outbox *o, const struct tkl_update *u, int64_t 
                       bool *ret_new)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(o->db,
-                                "INSERT OR IGNORE INTO updates(" UPDATE_COLUMNS ") "
-                                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                -1, &st, NULL);
+    int rc =
+        sqlite3_prepare_v2(o->db,
+                           "INSERT OR IGNORE INTO updates(" UPDATE_COLUMNS ", after_id) "
+                           "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14," AFTER_ID ")",
+                           -1, &st, NULL);
     if (rc != SQLITE_OK)
         return tkl_sqlite_errno(rc);
     bind_update(st, u);
@@ -111,9 +119,10 @@ int tkl_outbox_add_update(struct tkl_outbox *o, const struct tkl_update *u, int6
 int tkl_outbox_link_updates(struct tkl_outbox *o, const struct tkl_update *u, int64_t *ret)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        o->db, "SELECT count(*) FROM updates WHERE " SAME_LINK " AND NOT (" SAME_UPDATE ")", -1,
-        &st, NULL);
+    int rc = sqlite3_prepare_v2(o->db,
+                                "SELECT count(*) FROM updates WHERE " SAME_LINK
+                                " AND NOT (" SAME_UPDATE " AND after_id = " AFTER_ID ")",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK)
         return tkl_sqlite_errno(rc);
     bind_update(st, u);

@@ -17,9 +17,11 @@
  * idempotent: an update equal to one already recorded in what was done
  * (action, recipient, kind, link issue time, until_day, rag, note,
  * suggested team) against the same plan (what tkl_update_holds compares:
- * the deadline's day, the status and, for "not ours", the owners) is not
- * written again; then *ret_new is false and *ret_id is the earlier row's.
- * Said again once the plan has changed, it is a new update. The write
+ * the deadline's day, the status and, for "not ours", the owners), with
+ * nothing else said through the link since, is not written again; then
+ * *ret_new is false and *ret_id is the earlier row's. Said again once the
+ * plan has changed, or after the link said something else (green, amber,
+ * green again), it is a new update. The write
  * joins the open group, as the outbox's others do (tkl_outbox_set_grouped).
  * Returns 0, -EINVAL (tkl_update_check refused it), -EBUSY or another
  * negative errno.
@@ -30,7 +32,8 @@ int tkl_outbox_add_update(struct tkl_outbox *o, const struct tkl_update *u, int6
 /*
  * How many updates were recorded through u's link (u's action by u's
  * recipient, with a link issued at u->link_issued_at), not counting one
- * that records what u does, into *ret: the count a limit on the link
+ * that u would be found to be (tkl_outbox_add_update), into *ret: the
+ * count a limit on the link
  * compares, so that u pressed again once the limit is reached is still
  * found recorded already. Returns 0 or a negative errno (-EBUSY: try
  * again).

@@ -57,6 +57,16 @@ static const char *const migrations[] = {
     "  $f$ BEGIN RAISE EXCEPTION 'updates are append-only'; END $f$;"
     "CREATE TRIGGER updates_no_change BEFORE UPDATE OR DELETE ON updates"
     "  FOR EACH ROW EXECUTE FUNCTION updates_append_only();",
+    /* 2: an update names the link's latest update that said something
+     * else (0: none), and is one row per update said against one plan
+     * after it: green, amber, green again is three updates */
+    "ALTER TABLE updates ADD COLUMN after_id bigint NOT NULL DEFAULT 0;"
+    "DROP INDEX updates_once_per_plan;"
+    "CREATE UNIQUE INDEX updates_once_after ON updates(action_id, recipient, kind,"
+    "  link_issued_at, until_day, rag, coalesce(note, ''), coalesce(suggested_team, ''),"
+    "  plan_deadline_day, coalesce(plan_status, ''),"
+    "  (CASE kind WHEN 4 THEN coalesce(plan_owners, '') ELSE '' END), after_id)"
+    "  NULLS NOT DISTINCT;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == TKL_PG_SCHEMA_VERSION,
@@ -210,41 +220,59 @@ static const struct {
 };
 
 /* officers' updates (pg_schema.h) */
+
+/* Of the link of TKL_PG_ADD_UPDATE's parameters (its action, recipient
+ * and issue time), a row, and a row recording what the update does: the
+ * columns of updates_once_after but after_id (as the SQLite outbox's) */
+#define PG_SAME_LINK "action_id = $1 AND recipient = $2 AND link_issued_at = $6::bigint"
+#define PG_SAME_UPDATE                                                                             \
+    "kind = $4::integer AND until_day IS NOT DISTINCT FROM $7::integer AND rag = $8::integer"      \
+    " AND coalesce(note, '') = coalesce($9, '')"                                                   \
+    " AND coalesce(suggested_team, '') = coalesce($10, '')"                                        \
+    " AND plan_deadline_day IS NOT DISTINCT FROM $11::integer"                                     \
+    " AND coalesce(plan_status, '') = coalesce($13, '')"                                           \
+    " AND (kind <> 4 OR coalesce(plan_owners, '') = coalesce($14, ''))"
+/* the same for TKL_PG_LINK_UPDATES: the link $1 to $3, then what the
+ * update does, $4 to $11 */
+#define LINK_SAME_LINK "action_id = $1 AND recipient = $2 AND link_issued_at = $3::bigint"
+#define LINK_SAME_UPDATE                                                                           \
+    "kind = $4::integer AND until_day IS NOT DISTINCT FROM $5::integer AND rag = $6::integer"      \
+    " AND coalesce(note, '') = coalesce($7, '')"                                                   \
+    " AND coalesce(suggested_team, '') = coalesce($8, '')"                                         \
+    " AND plan_deadline_day IS NOT DISTINCT FROM $9::integer"                                      \
+    " AND coalesce(plan_status, '') = coalesce($10, '')"                                           \
+    " AND (kind <> 4 OR coalesce(plan_owners, '') = coalesce($11, ''))"
+/* the id of the link's latest row saying something else, or 0 */
+#define PG_AFTER_ID                                                                                \
+    "(SELECT coalesce(max(id), 0) FROM updates WHERE " PG_SAME_LINK " AND NOT (" PG_SAME_UPDATE "))"
+
 static const struct {
     const char *name, *sql;
     int nparams;
 } update_statements[] = {
-    /* the search for the same update matches updates_once_per_plan */
+    /* inserted unless updates_once_after finds it: then the link's latest
+     * row recording the same (the one found: no row saying something else
+     * follows it) */
     {TKL_PG_ADD_UPDATE,
-     "WITH ins AS (INSERT INTO updates(" TKL_PG_UPDATE_COLUMNS ")"
+     "WITH ins AS (INSERT INTO updates(" TKL_PG_UPDATE_COLUMNS ", after_id)"
      "   VALUES($1, $2, $3, $4::integer, $5::bigint, $6::bigint, $7::integer, $8::integer, $9,"
-     "   $10, $11::integer, $12, $13, $14) ON CONFLICT DO NOTHING RETURNING id)"
+     "   $10, $11::integer, $12, $13, $14, " PG_AFTER_ID ") ON CONFLICT DO NOTHING RETURNING id)"
      "SELECT id, true FROM ins UNION ALL"
      " (SELECT id, false FROM updates WHERE NOT EXISTS (SELECT 1 FROM ins)"
-     " AND action_id = $1 AND recipient = $2 AND kind = $4::integer"
-     " AND link_issued_at = $6::bigint AND until_day IS NOT DISTINCT FROM $7::integer"
-     " AND rag = $8::integer AND coalesce(note, '') = coalesce($9, '')"
-     " AND coalesce(suggested_team, '') = coalesce($10, '')"
-     " AND plan_deadline_day IS NOT DISTINCT FROM $11::integer"
-     " AND coalesce(plan_status, '') = coalesce($13, '')"
-     " AND (kind <> 4 OR coalesce(plan_owners, '') = coalesce($14, '')) ORDER BY id LIMIT 1)",
+     " AND " PG_SAME_LINK " AND " PG_SAME_UPDATE " ORDER BY id DESC LIMIT 1)",
      14},
     {TKL_PG_NOTIFY_UPDATED, "SELECT pg_notify('" TKL_PG_UPDATED_CHANNEL "', $1)", 1},
     {TKL_PG_UPDATES,
      "SELECT id, " TKL_PG_UPDATE_COLUMNS " FROM updates WHERE at >= $1::bigint AND at < $2::bigint"
      " AND ($3::text IS NULL OR action_id = $3) ORDER BY id",
      3},
-    /* the updates of a link less the one that records what the update
-     * given does (the same as TKL_PG_ADD_UPDATE's search) */
+    /* the updates of a link less the one TKL_PG_ADD_UPDATE would find the
+     * update given to be (the same search, its parameters numbered
+     * LINK_SAME_* here) */
     {TKL_PG_LINK_UPDATES,
-     "SELECT count(*) FROM updates WHERE action_id = $1 AND recipient = $2"
-     " AND link_issued_at = $3::bigint AND NOT (kind = $4::integer"
-     " AND until_day IS NOT DISTINCT FROM $5::integer AND rag = $6::integer"
-     " AND coalesce(note, '') = coalesce($7, '')"
-     " AND coalesce(suggested_team, '') = coalesce($8, '')"
-     " AND plan_deadline_day IS NOT DISTINCT FROM $9::integer"
-     " AND coalesce(plan_status, '') = coalesce($10, '')"
-     " AND (kind <> 4 OR coalesce(plan_owners, '') = coalesce($11, '')))",
+     "SELECT count(*) FROM updates WHERE " LINK_SAME_LINK " AND NOT (" LINK_SAME_UPDATE
+     " AND after_id = (SELECT coalesce(max(id), 0) FROM updates WHERE " LINK_SAME_LINK
+     " AND NOT (" LINK_SAME_UPDATE ")))",
      11},
     {TKL_PG_UPDATES_VERSION, "SELECT count(*) FROM updates", 0},
 };

@@ -135,15 +135,23 @@ static inline void updates_contract(struct tkl_state *w, struct tkl_state *rd,
 
     int64_t v1 = updates_value(rd, NULL, settle);
     ck_assert_int_ne(v1, v0);
-    /* through the link: the four less the one given, when recorded */
+    /* through the link: the four less the one given when it would be a
+     * repeat, the last said; the progress note said again after the
+     * completion is a new update */
     struct tkl_update fifth = updates_sample(TKL_UPDATE_PROGRESS);
     fifth.note = "Nearly done";
     ck_assert_int_eq(updates_value(rd, &fifth, settle), 4);
-    ck_assert_int_eq(updates_value(rd, &progress, settle), 3);
-    ck_assert_int_eq(updates_value(rd, &done, settle), 3); /* "Delayed" */
+    ck_assert_int_eq(updates_value(rd, &progress, settle), 4);
+    ck_assert_int_eq(updates_value(rd, &done, settle), 3); /* "Delayed", the last */
+    struct update_told progress_again = updates_add(w, &progress, settle);
+    ck_assert(progress_again.is_new);
+    ck_assert_int_eq(updates_value(rd, &progress, settle), 4);
+    struct update_told repeat = updates_add(w, &progress, settle);
+    ck_assert(!repeat.is_new);
+    ck_assert_int_eq(repeat.id, progress_again.id);
     struct tkl_update none_of_it = updates_sample(TKL_UPDATE_NOT_OURS);
     none_of_it.plan_owners = "ICT"; /* not ours on another plan: its own */
-    ck_assert_int_eq(updates_value(rd, &none_of_it, settle), 4);
+    ck_assert_int_eq(updates_value(rd, &none_of_it, settle), 5);
 
     struct update_told all = {0}, of = {0}, window = {0};
     inside = true;
@@ -154,7 +162,7 @@ static inline void updates_contract(struct tkl_state *w, struct tkl_state *rd,
     settle(rd, &window.calls);
     ck_assert_int_eq(all.calls + of.calls + window.calls, 3);
     ck_assert_int_eq(all.r, 0);
-    ck_assert_uint_eq(all.u.n, 4);
+    ck_assert_uint_eq(all.u.n, 5);
     ck_assert_uint_eq(of.u.n, 0);
     ck_assert_uint_eq(window.u.n, 0); /* recorded at 1000: not before it */
     /* oldest first, read whole */
@@ -170,6 +178,8 @@ static inline void updates_contract(struct tkl_state *w, struct tkl_state *rd,
     ck_assert_int_eq(all.u.v[2].plan_deadline_day, 19477);
     ck_assert_int_eq(all.u.v[2].link_issued_at, 900);
     ck_assert_str_eq(all.u.v[3].plan_status, "Delayed");
+    ck_assert_int_eq(all.u.v[4].id, progress_again.id);
+    ck_assert_str_eq(all.u.v[4].note, "Half done & <ok>");
     tkl_updates_free(&all.u);
 }
 

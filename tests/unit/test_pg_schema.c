@@ -213,6 +213,45 @@ START_TEST(migrates_once_and_again_to_the_same_version)
 }
 END_TEST
 
+/* A database of version 1 (its updates without after_id, one row per
+ * update said against one plan) is brought to version 2, its rows kept. */
+START_TEST(a_version_1_database_is_migrated)
+{
+    struct node a = {0};
+    start_node(&a);
+    PGconn *c = tkl_pg_fixture_connect("t_schema");
+    PQclear(tkl_pg_fixture_exec(
+        c, "DROP INDEX updates_once_after; ALTER TABLE updates DROP COLUMN after_id;"
+           " CREATE UNIQUE INDEX updates_once_per_plan ON updates(action_id, recipient, kind,"
+           " link_issued_at, until_day, rag, coalesce(note, ''), coalesce(suggested_team, ''),"
+           " plan_deadline_day, coalesce(plan_status, ''),"
+           " (CASE kind WHEN 4 THEN coalesce(plan_owners, '') ELSE '' END)) NULLS NOT DISTINCT;"
+           " DELETE FROM tickler_schema_version WHERE version > 1;"
+           " INSERT INTO updates(action_id, recipient, kind, at, link_issued_at, rag, note)"
+           " VALUES ('A1', 'r@x', 3, 5, 4, 3, 'green'), ('A1', 'r@x', 3, 6, 4, 2, 'amber')"));
+    struct migrated m = {0};
+    ck_assert_int_eq(tkl_pg_schema_migrate(a.pg, on_migrated, &m), 0);
+    ck_assert(tkl_run_until_count(&loop, &m.calls, 1));
+    ck_assert_int_eq(m.r, 0);
+    ck_assert_int_eq(m.version, 2);
+    ck_assert_int_eq(tkl_pg_fixture_value(c, "SELECT count(*) FROM updates WHERE after_id = 0"), 2);
+    ck_assert_int_eq(tkl_pg_fixture_value(c, "SELECT count(*) FROM pg_indexes WHERE indexname"
+                                             " = 'updates_once_after'"),
+                     1);
+    ck_assert_int_eq(
+        tkl_pg_fixture_value(
+            c, "SELECT count(*) FROM pg_indexes WHERE indexname = 'updates_once_per_plan'"),
+        0);
+    /* green said again after amber: a row of its own now */
+    PQclear(tkl_pg_fixture_exec(c, "INSERT INTO updates(action_id, recipient, kind, at,"
+                                   " link_issued_at, rag, note, after_id) VALUES"
+                                   " ('A1', 'r@x', 3, 7, 4, 3, 'green', 2)"));
+    ck_assert_int_eq(tkl_pg_fixture_value(c, "SELECT count(*) FROM updates"), 3);
+    PQfinish(c);
+    finish(&a, NULL);
+}
+END_TEST
+
 START_TEST(puts_only_entries_not_logged_yet)
 {
     struct node a = {0};
@@ -560,6 +599,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("pg_schema");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, migrates_once_and_again_to_the_same_version);
+    tcase_add_test(tc, a_version_1_database_is_migrated);
     tcase_add_test(tc, puts_only_entries_not_logged_yet);
     tcase_add_test(tc, one_of_two_concurrent_puts_wins);
     tcase_add_test(tc, concurrent_claims_get_disjoint_sets);

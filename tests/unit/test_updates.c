@@ -144,7 +144,8 @@ START_TEST(an_older_database_takes_it_too)
     snprintf(path, sizeof(path), "%s/tickler.db", dir);
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(db,
-                                  "DROP INDEX updates_once_per_plan;"
+                                  "DROP INDEX updates_once_after;"
+                                  "ALTER TABLE updates DROP COLUMN after_id;"
                                   "CREATE UNIQUE INDEX updates_once ON updates(action_id, "
                                   "recipient, kind, link_issued_at, coalesce(until_day, ''), rag, "
                                   "coalesce(note, ''), coalesce(suggested_team, ''));",
@@ -157,6 +158,46 @@ START_TEST(an_older_database_takes_it_too)
     ck_assert(is_new);
     ck_assert_int_eq(tkl_outbox_add_update(o, &c, &id, &is_new), 0);
     ck_assert(!is_new);
+    /* and a note said again after another one */
+    struct tkl_update g = note("a1", 7000, "on track"), a = note("a1", 7100, "waiting");
+    ck_assert_int_eq(tkl_outbox_add_update(o, &g, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &a, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &g, &id, &is_new), 0);
+    ck_assert(is_new);
+}
+END_TEST
+
+/* What a link says last holds: green, amber, then green again through the
+ * same link is three updates, and only a repeat of the last (a retry, a
+ * second press) records nothing. */
+START_TEST(said_again_after_something_else_is_recorded)
+{
+    struct tkl_update g = note("a1", 5000, "On track"), a = note("a1", 5100, "Waiting on HR");
+    g.rag = TKL_RAG_GREEN;
+    int64_t first = 0, second = 0, third = 0, again = 0;
+    bool is_new = false;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &g, &first, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &a, &second, &is_new), 0);
+    ck_assert(is_new);
+    g.at = 5200;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &g, &third, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert_int_gt(third, second);
+    ck_assert_int_gt(second, first);
+    g.at = 5300; /* pressed again: the third found */
+    ck_assert_int_eq(tkl_outbox_add_update(o, &g, &again, &is_new), 0);
+    ck_assert(!is_new);
+    ck_assert_int_eq(again, third);
+    a.at = 5400; /* amber again after green: recorded */
+    ck_assert_int_eq(tkl_outbox_add_update(o, &a, &again, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert_int_gt(again, third);
+    struct tkl_updates l = {0};
+    ck_assert_int_eq(tkl_outbox_updates(o, NULL, 0, INT64_MAX, &l), 0);
+    ck_assert_uint_eq(l.n, 4);
+    ck_assert_int_eq(l.v[3].rag, TKL_RAG_AMBER); /* what holds now */
+    tkl_updates_free(&l);
 }
 END_TEST
 
@@ -258,14 +299,15 @@ START_TEST(the_updates_of_one_link_are_counted)
     ck_assert_int_eq(tkl_outbox_add_update(o, &later, &id, &is_new), 0);
     ck_assert_int_eq(tkl_outbox_link_updates(o, &third, &n), 0);
     ck_assert_int_eq(n, 2);
-    /* a and b themselves: each counts the other only */
-    ck_assert_int_eq(tkl_outbox_link_updates(o, &a, &n), 0);
-    ck_assert_int_eq(n, 1);
+    /* b, the last said, pressed again is a repeat: a alone counts; a said
+     * again after b is a new update: both count */
     ck_assert_int_eq(tkl_outbox_link_updates(o, &b, &n), 0);
     ck_assert_int_eq(n, 1);
-    /* the same words on another day of the plan are another update */
-    a.plan_status = "Delayed";
     ck_assert_int_eq(tkl_outbox_link_updates(o, &a, &n), 0);
+    ck_assert_int_eq(n, 2);
+    /* the same words on another day of the plan are another update */
+    b.plan_status = "Delayed";
+    ck_assert_int_eq(tkl_outbox_link_updates(o, &b, &n), 0);
     ck_assert_int_eq(n, 2);
     ck_assert_int_eq(tkl_outbox_link_updates(o, &ict, &n), 0);
     ck_assert_int_eq(n, 0);
@@ -373,6 +415,7 @@ int main(void)
     tcase_add_test(tc, an_update_is_recorded_once);
     tcase_add_test(tc, the_same_update_against_a_changed_plan_is_recorded_again);
     tcase_add_test(tc, an_older_database_takes_it_too);
+    tcase_add_test(tc, said_again_after_something_else_is_recorded);
     tcase_add_test(tc, a_bad_update_is_refused);
     tcase_add_test(tc, updates_read_back_whole_by_action_and_period);
     tcase_add_test(tc, the_table_is_append_only);
