@@ -333,21 +333,25 @@ static bool plain_ascii(const char *s)
     return true;
 }
 
-/* RFC 2047 "B" encoding in words of at most 75 characters, split only at
- * UTF-8 character boundaries, separated by a space on one line. */
-static void encoded_words(struct dg_buf *b, const char *s)
+/* RFC 2047 "B" encoding in words of at most 60 characters, split only at
+ * UTF-8 character boundaries, each after the first on a line of its own
+ * (eol then a space: folding), so that with a header name of up to 15
+ * characters no line holding one exceeds RFC 2047's 76. */
+static void encoded_words(struct dg_buf *b, const char *s, const char *eol)
 {
     static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t len = strlen(s), pos = 0;
     while (pos < len) {
-        /* 45 input bytes -> 60 encoded characters + 12 of wrapper */
-        size_t n = len - pos < 45 ? len - pos : 45;
+        /* 36 input bytes -> 48 encoded characters + 12 of wrapper */
+        size_t n = len - pos < 36 ? len - pos : 36;
         while (n > 0 && pos + n < len && ((unsigned char)s[pos + n] & 0xc0) == 0x80)
             n--;
         if (n == 0) /* not UTF-8: a run of continuation bytes; cut anywhere */
-            n = len - pos < 45 ? len - pos : 45;
-        if (pos)
+            n = len - pos < 36 ? len - pos : 36;
+        if (pos) {
+            dg_puts(b, eol);
             dg_puts(b, " ");
+        }
         dg_puts(b, "=?UTF-8?B?");
         for (size_t i = 0; i < n; i += 3) {
             unsigned v = (unsigned char)s[pos + i] << 16;
@@ -364,11 +368,10 @@ static void encoded_words(struct dg_buf *b, const char *s)
     }
 }
 
-/* Writes value (already safe) plainly when that is unambiguous, else as
- * encoded words on the same line; at most 480 bytes of it: encoded, that
- * is at most 12 words of 72 characters and their spaces (876), so the line
- * stays under 998 with its header name. */
-static void header_text(struct dg_buf *b, const char *value)
+/* Writes value (already safe) plainly when that is unambiguous (on one
+ * line, under 998 octets with its header name), else as encoded words
+ * folded with eol (encoded_words); at most 480 bytes of it. */
+static void header_text(struct dg_buf *b, const char *value, const char *eol)
 {
     int n = utf8_prefix(value, 480);
     char *v = strndup(value, (size_t)n);
@@ -379,7 +382,7 @@ static void header_text(struct dg_buf *b, const char *value)
     if (plain_ascii(v) && !strstr(v, "=?") && strlen(v) < 400)
         dg_puts(b, v);
     else
-        encoded_words(b, v);
+        encoded_words(b, v, eol);
     free(v);
 }
 
@@ -538,12 +541,12 @@ void dg_header(struct dg_buf *b, const char *name, const char *value, const char
     dg_header_safe(v);
     dg_puts(b, name);
     dg_puts(b, ": ");
-    header_text(b, v);
+    header_text(b, v, eol);
     dg_puts(b, eol);
     free(v);
 }
 
-void dg_mailbox(struct dg_buf *b, const char *name, const char *address)
+void dg_mailbox(struct dg_buf *b, const char *name, const char *address, const char *eol)
 {
     char *n = strdup(name ? name : ""), *a = strdup(address ? address : "");
     if (!n || !a) {
@@ -573,7 +576,7 @@ void dg_mailbox(struct dg_buf *b, const char *name, const char *address)
         }
         dg_puts(b, "\" ");
     } else if (*n) {
-        header_text(b, n);
+        header_text(b, n, eol);
         dg_puts(b, " ");
     }
     dg_printf(b, "<%s>", a);

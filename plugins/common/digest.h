@@ -110,7 +110,9 @@ void dg_secrets_free(char **v);
  * A header line "Name: value" + eol. Control characters in value (CR, LF,
  * NUL, TAB...) become spaces, so nothing can start a new header; text that
  * is not plain ASCII, or that holds "=?" (which a reader would decode), is
- * written as RFC 2047 encoded words, so it shows exactly as written.
+ * written as RFC 2047 encoded words, so it shows exactly as written, folded
+ * (eol and a space) between words so that no line exceeds 76 characters
+ * with a name of up to 15.
  */
 void dg_header(struct dg_buf *b, const char *name, const char *value, const char *eol);
 
@@ -139,8 +141,9 @@ void dg_put_json_string(struct dg_buf *b, const char *s);
 char *dg_utf8_repaired(const char *s);
 
 /* A mailbox "Display Name <addr>" with the name quoted or encoded as
- * needed and control characters removed. */
-void dg_mailbox(struct dg_buf *b, const char *name, const char *address);
+ * needed (encoded words folded with eol, as dg_header's) and control
+ * characters removed. */
+void dg_mailbox(struct dg_buf *b, const char *name, const char *address, const char *eol);
 
 /* Control characters become spaces (in place). */
 void dg_header_safe(char *s);

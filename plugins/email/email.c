@@ -524,9 +524,9 @@ static int build(struct email *m, struct message *x, const struct tkl_notice *n)
 
     dg_header(&o, "Date", date, "\r\n");
     dg_puts(&o, "From: ");
-    dg_mailbox(&o, m->from_name, m->from_addr);
+    dg_mailbox(&o, m->from_name, m->from_addr, "\r\n");
     dg_puts(&o, "\r\nTo: ");
-    dg_mailbox(&o, n->team_name, n->recipient);
+    dg_mailbox(&o, n->team_name, n->recipient, "\r\n");
     dg_puts(&o, "\r\n");
     if (m->reply_to)
         dg_header(&o, "Reply-To", m->reply_to, "\r\n");

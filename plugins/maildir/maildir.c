@@ -74,7 +74,7 @@ static void compose(struct dg_buf *o, const struct maildir *m, const struct tkl_
     dg_header(o, "Date", date, "\n");
     dg_header(o, "From", m->from, "\n");
     dg_puts(o, "To: ");
-    dg_mailbox(o, n->team_name, n->recipient);
+    dg_mailbox(o, n->team_name, n->recipient, "\n");
     dg_puts(o, "\n");
     dg_header(o, "Subject", subject, "\n");
     dg_header(o, "Message-ID", msgid, "\n");

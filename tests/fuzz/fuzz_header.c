@@ -1,6 +1,7 @@
 /* libFuzzer: the e-mail header encoder (plugins/common/digest.c) with text
- * from the plan: a header must stay one line (CRLF only at its end, no
- * bare CR or LF, under 998 octets a line), so plan text cannot add one. */
+ * from the plan: a header must stay one header (CRLF only at its end or
+ * folding before a space, no bare CR or LF, under 998 octets a line), so
+ * plan text cannot add one. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,8 +20,13 @@ static void check_one_header(const struct dg_buf *b)
         char c = b->data[i];
         if (c == '\n' || c == '\0')
             abort();
-        if (c == '\r') /* folding only: CRLF then white space */
-            abort();
+        if (c == '\r') { /* folding only: CRLF then a space */
+            if (b->data[i + 1] != '\n' || i + 2 >= b->len - 2 || b->data[i + 2] != ' ')
+                abort();
+            i++;
+            col = 0;
+            continue;
+        }
         if (++col > 998)
             abort();
     }
@@ -50,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     b = (struct dg_buf){0};
     dg_puts(&b, "To: ");
-    dg_mailbox(&b, name, addr);
+    dg_mailbox(&b, name, addr, "\r\n");
     dg_puts(&b, "\r\n");
     check_one_header(&b);
     free(b.data);

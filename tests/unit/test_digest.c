@@ -553,6 +553,66 @@ START_TEST(json_strings_are_written_as_jansson_writes_them)
 }
 END_TEST
 
+/* The text of the encoded words in header h (after "Name: "), decoded and
+ * joined, into out; each line of h checked: at most 76 characters, each
+ * after the first folded (a space first). */
+static void decode_header(const char *h, char *out, size_t size)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0, lines = 0;
+    for (const char *line = h; *line;) {
+        const char *end = strstr(line, "\r\n");
+        ck_assert_ptr_nonnull(end);
+        ck_assert_int_le(end - line, 76);
+        if (lines++)
+            ck_assert_int_eq(line[0], ' ');
+        for (const char *w = strstr(line, "=?UTF-8?B?"); w && w < end;
+             w = strstr(w, "=?UTF-8?B?")) {
+            w += 10;
+            unsigned v = 0, bits = 0;
+            for (; *w != '?'; w++) {
+                if (*w == '=')
+                    continue;
+                v = (v << 6) | (unsigned)(strchr(b64, *w) - b64);
+                if ((bits += 6) >= 8) {
+                    bits -= 8;
+                    ck_assert_uint_lt(o, size - 1);
+                    out[o++] = (char)((v >> bits) & 0xff);
+                }
+            }
+        }
+        line = end + 2;
+    }
+    out[o] = '\0';
+    ck_assert_uint_gt(lines, 1);
+}
+
+START_TEST(long_encoded_headers_are_folded)
+{
+    const char *title = "R\xc3\xa9vision de l\xe2\x80\x99\xc3\xa9valuation des risques "
+                        "d\xe2\x80\x99incendie \xe2\x80\x94 b\xc3\xa2timents municipaux, "
+                        "\xc3\xa9"
+                        "coles et biblioth\xc3\xa8ques \xf0\x9f\x93\x85 2027";
+    char got[512];
+    struct dg_buf b = {0};
+    dg_header(&b, "Subject", title, "\r\n");
+    ck_assert(!b.oom);
+    ck_assert_int_eq(strncmp(b.data, "Subject: =?UTF-8?B?", 19), 0);
+    decode_header(b.data, got, sizeof(got));
+    ck_assert_str_eq(got, title);
+    free(b.data);
+    b = (struct dg_buf){0};
+    dg_puts(&b, "To: ");
+    dg_mailbox(&b, title, "fire@example.org", "\r\n");
+    dg_puts(&b, "\r\n");
+    ck_assert(!b.oom);
+    decode_header(b.data, got, sizeof(got));
+    ck_assert_str_eq(got, title);
+    ck_assert(strstr(b.data, "?= <fire@example.org>\r\n"));
+    free(b.data);
+}
+END_TEST
+
 START_TEST(plan_links_are_web_urls)
 {
     ck_assert(dg_web_url_ok("https://intranet.example/eap?a=1&b=2"));
@@ -596,6 +656,7 @@ int main(void)
     tcase_add_test(tc, quoted_printable_keeps_lines_short_and_the_text_whole);
     tcase_add_test(tc, json_strings_are_written_as_jansson_writes_them);
     tcase_add_test(tc, plan_links_are_web_urls);
+    tcase_add_test(tc, long_encoded_headers_are_folded);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
