@@ -241,20 +241,28 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* ---- running --------------------------------------------------------- */
 
-/* --check-config: the runtime's one check; every problem as file:line. */
+/* --check-config: the runtime's one check; every problem as file:line.
+ * Fails for what stops ticklerd starting (or taking a reload): the
+ * errors among the diagnostics. What a plugin logged as an error beside
+ * them (a calendar file it could not read: ticklerd starts without it) is
+ * counted apart, so the check and the start agree. */
 static int check_config(struct daemon *d)
 {
     struct tkl_diags diags = {0};
     struct tkl_runtime *rt = NULL;
     int r = tkl_runtime_load(&d->service.env, &rt, &diags);
     tkl_diags_print(&diags, stderr);
-    size_t errors = diags.n_errors + d->service.svc.n_errors;
+    size_t errors = diags.n_errors, logged = d->service.svc.n_errors;
+    char also[96] = "";
+    if (logged)
+        snprintf(also, sizeof(also), "; %zu error%s logged above, which ticklerd starts with",
+                 logged, logged == 1 ? "" : "s");
     if (r == 0 && !errors)
         printf("%s: configuration ok: %zu actions, %zu observances in the next %d days, %zu "
-               "teams, %zu notifiers (%zu warnings)\n",
+               "teams, %zu notifiers (%zu warnings%s)\n",
                d->opt.config, rt->store->n - rt->store->n_events, rt->store->n_events,
                TKL_SOURCE_DAYS_AHEAD, rt->cfg->teams.n, rt->cfg->n_notifiers,
-               diags.n - diags.n_errors);
+               diags.n - diags.n_errors, also);
     else
         printf("%s: configuration has %zu error%s\n", d->opt.config, errors ? errors : 1,
                errors > 1 ? "s" : "");
