@@ -10,6 +10,7 @@
 
 #include "../core/log.h"
 #include "../core/secret.h"
+#include "../core/text.h"
 
 static void host_log(const struct tkl_host *host, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -21,8 +22,13 @@ static void host_log(const struct tkl_host *host, int level, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (level <= TKL_LOG_ERR && host->host_data)
-        ((struct tkl_host_services *)host->host_data)->n_errors++;
+    if (level <= TKL_LOG_ERR && host->host_data) {
+        struct tkl_host_services *svc = host->host_data;
+        svc->n_errors++;
+        size_t n = tkl_utf8_prefix(msg, sizeof(svc->last_error) - 1);
+        memcpy(svc->last_error, msg, n);
+        svc->last_error[n] = '\0';
+    }
     tkl_log(level, "%s: %s", host->instance ? host->instance : "plugin", msg);
 }
 

@@ -22,7 +22,8 @@ struct tkl_host_services {
     int64_t clock_offset;            /* seconds added to time(NULL) */
     void (*items_changed)(void *data, const char *instance);
     void *data;
-    unsigned n_errors; /* lines plugins logged at TKL_LOG_ERR */
+    unsigned n_errors;    /* lines plugins logged at TKL_LOG_ERR */
+    char last_error[512]; /* the last of them, cut to fit */
     /* retirement (tkl_host_retire) */
     struct tkl_closing *closing;         /* handles closing through host.close */
     struct tkl_plugin_instance *retired; /* stopped, awaiting destroy */

@@ -35,10 +35,16 @@ static int open_one(const char *plugin_dir, const struct tkl_plugin_set_conf *c,
         goto fail;
     }
     tkl_host_fill(p, svc, c->dir, state_dir);
+    unsigned logged = svc ? svc->n_errors : 0;
     if ((r = tkl_plugin_init(p, w->name, w->settings)) < 0) {
+        /* the reason the plugin logged, here at its line: counted once,
+         * as this error, not also as a line logged */
+        bool said = svc && svc->n_errors > logged && svc->last_error[0];
         tkl_diag_add(diags, TKL_SEV_ERROR, c->path, w->line, "settings",
                      "%s \"%s\" (plugin %s) rejected its settings: %s", kind_name(w->kind), w->name,
-                     w->plugin, strerror(-r));
+                     w->plugin, said ? svc->last_error : strerror(-r));
+        if (said)
+            svc->n_errors = logged;
         goto fail;
     }
     p->settings = w->settings;

@@ -317,7 +317,11 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
             p = subprocess.run([tool("ticklerd"), "--check-config", "-c", conf, "-p",
                                 harness.plugin_dir()], capture_output=True, text=True)
             self.assertNotEqual(p.returncode, 0, bad)
-            self.assertIn("plan_url must be an http:// or https:// URL", p.stderr)
+            # the plugin's reason at the notifier's line, counted once
+            self.assertRegex(p.stderr, r"tickler\.conf:\d+: error: \[settings\] notifier \"\w+\" "
+                             r"\(plugin email\) rejected its settings: plan_url must be an "
+                             r"http:// or https:// URL")
+            self.assertIn("configuration has 1 error\n", p.stdout)
 
     def test_shipped_templates_are_the_defaults(self):
         # the files in etc/templates render exactly as the built-in ones
