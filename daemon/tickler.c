@@ -42,6 +42,7 @@
 #include "dynlib/libcurl.h"
 #include "core/diag.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "core/text.h"
 #include "delivery/queue.h"
 #include "export/export.h"
@@ -2375,6 +2376,7 @@ static int output_status(int r)
 int main(int argc, char **argv)
 {
     struct cli c = {.config = TICKLER_DEFAULT_CONFIG};
+    tkl_secret_set_credentials_fallback(TICKLER_CREDENTIALS_DIR);
     int cmd, r = main_args(&c, argc, argv, &cmd);
     if (r)
         return output_status(args_exit(r));

@@ -23,6 +23,7 @@
 #include "dynlib/libcurl.h"
 #include "core/diag.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "runtime/runtime.h"
 #include "service/service.h"
 #include "source/source.h"
@@ -375,6 +376,7 @@ int main(int argc, char **argv)
     int r = parse_options(argc, argv, &d.opt);
     if (r >= 0)
         return r;
+    tkl_secret_set_credentials_fallback(TICKLER_CREDENTIALS_DIR);
     if (d.opt.log_level)
         tkl_log_set_level(tkl_log_parse_level(d.opt.log_level));
     (void)setvbuf(stderr, NULL, _IOLBF, 0); /* unbuffered stays correct, only slower */

@@ -81,6 +81,13 @@ static int read_all(int fd, bool lines, char **ret)
     return 0;
 }
 
+static const char *credentials_fallback;
+
+void tkl_secret_set_credentials_fallback(const char *dir)
+{
+    credentials_fallback = dir;
+}
+
 static int secret_read(const char *base_dir, const char *spec, bool lines, char **ret)
 {
     char *path = NULL;
@@ -91,9 +98,12 @@ static int secret_read(const char *base_dir, const char *spec, bool lines, char 
         const char *name = spec + 11, *dir = getenv("CREDENTIALS_DIRECTORY");
         if (!*name || strchr(name, '/'))
             return -EINVAL;
-        if (!dir || !*dir)
+        if (dir && *dir)
+            r = asprintf(&path, "%s/%s", dir, name);
+        else if (credentials_fallback && !strncmp(name, "tickler_", 8) && name[8])
+            r = asprintf(&path, "%s/%s", credentials_fallback, name + 8);
+        else
             return -ENOENT;
-        r = asprintf(&path, "%s/%s", dir, name);
     } else if (spec[0] == '/' || !base_dir) {
         r = asprintf(&path, "%s", spec);
     } else {

@@ -19,6 +19,14 @@ int tkl_secret_read(const char *base_dir, const char *spec, char **ret);
  * kept as read, line breaks included. */
 int tkl_secret_read_text(const char *base_dir, const char *spec, char **ret);
 
+/*
+ * Where "credential:tickler_NAME" is read from when $CREDENTIALS_DIRECTORY
+ * is not set (a command run by hand as root, not by the unit): dir/NAME,
+ * the file the unit's LoadCredential=tickler:DIR loads as tickler_NAME.
+ * NULL (the default): such a credential is -ENOENT. dir is borrowed.
+ */
+void tkl_secret_set_credentials_fallback(const char *dir);
+
 /* Overwrites and frees a secret. Accepts NULL. */
 void tkl_secret_free(char *secret);
 

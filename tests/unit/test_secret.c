@@ -98,6 +98,19 @@ START_TEST(a_credential_is_read_from_the_credentials_directory)
     ck_assert_str_eq(s, "from-systemd");
     tkl_secret_free(s);
     ck_assert_int_eq(must_fail(dir, "credential:other"), -ENOENT);
+    /* by hand, without the unit: tickler_NAME from the directory the unit
+     * loads them from, NAME there; other names are still not found */
+    ck_assert_int_eq(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+    tkl_secret_set_credentials_fallback(creds);
+    s = must_read(dir, "credential:tickler_smtp");
+    ck_assert_str_eq(s, "from-systemd");
+    tkl_secret_free(s);
+    ck_assert_int_eq(must_fail(dir, "credential:smtp"), -ENOENT);
+    ck_assert_int_eq(must_fail(dir, "credential:tickler_"), -ENOENT);
+    ck_assert_int_eq(must_fail(dir, "credential:tickler_../smtp"), -EINVAL);
+    ck_assert_int_eq(setenv("CREDENTIALS_DIRECTORY", creds, 1), 0);
+    ck_assert_int_eq(must_fail(dir, "credential:tickler_smtp"), -ENOENT); /* the unit's own */
+    tkl_secret_set_credentials_fallback(NULL);
     /* a credential is a name, not a path out of the directory */
     ck_assert_int_eq(must_fail(dir, "credential:"), -EINVAL);
     ck_assert_int_eq(must_fail(dir, "credential:../smtp"), -EINVAL);
