@@ -139,6 +139,29 @@ START_TEST(the_last_record_needs_no_line_break)
 }
 END_TEST
 
+/* A file that ends inside a row, short of fields (read while it was being
+ * saved): the row is read, with a warning at its line; a whole last row
+ * without a line break, or a short row followed by one, is no warning. */
+START_TEST(a_file_cut_inside_a_row_is_warned_of)
+{
+    static const char cut[] = "Ref,Actions,Responsibility,Timeframe\nA1,One,HR,May 2027\nA2,Tw";
+    ck_assert_int_eq(read_csv(cut), 0);
+    ck_assert_uint_eq(n_records, 3);
+    ck_assert_str_eq(records[2], "A2|Tw");
+    ck_assert(has_diag(3, "the file ends inside this row (fewer fields than 4"));
+    ck_assert(!tkl_diags_has_errors(&diags));
+    tkl_diags_free(&diags);
+    diags = (struct tkl_diags){0};
+    ck_assert_int_eq(read_fd(cut, strlen(cut)), 0);
+    ck_assert(has_diag(3, "the file ends inside this row"));
+    tkl_diags_free(&diags);
+    diags = (struct tkl_diags){0};
+    ck_assert_int_eq(read_csv("Ref,Actions,Responsibility\nA1,One,HR\nA2,Two,HR"), 0);
+    ck_assert_int_eq(read_csv("Ref,Actions,Responsibility\nA1,One\nA2,Two,HR\n"), 0);
+    ck_assert_uint_eq(diags.n, 0);
+}
+END_TEST
+
 START_TEST(nul_bytes_are_an_error)
 {
     ck_assert_int_eq(read_text("Actions\0\nOne\n", 13), -EINVAL);
@@ -187,6 +210,7 @@ int main(void)
     tcase_add_test(tc, bom_crlf_and_quoted_line_breaks);
     tcase_add_test(tc, blank_records_are_skipped);
     tcase_add_test(tc, the_last_record_needs_no_line_break);
+    tcase_add_test(tc, a_file_cut_inside_a_row_is_warned_of);
     tcase_add_test(tc, a_file_is_read_in_blocks_with_its_lines);
     tcase_add_test(tc, a_file_not_utf8_is_left_to_be_read_whole);
     tcase_add_test(tc, nul_bytes_are_an_error);
