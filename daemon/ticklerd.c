@@ -252,7 +252,12 @@ static int check_config(struct daemon *d)
     struct tkl_diags diags = {0};
     struct tkl_runtime *rt = NULL;
     int r = tkl_runtime_load(&d->service.env, &rt, &diags);
-    tkl_diags_print(&diags, stderr);
+    /* under the unit (ExecStartPre, ExecReload) the journal reads stderr:
+     * each line at its priority, so journalctl -p err shows the errors */
+    if (getenv("JOURNAL_STREAM"))
+        tkl_diags_print_journal(&diags, stderr);
+    else
+        tkl_diags_print(&diags, stderr);
     size_t errors = diags.n_errors, logged = d->service.svc.n_errors;
     char also[96] = "";
     if (logged)

@@ -86,16 +86,27 @@ void tkl_diag_format(const struct tkl_diag *g, char *buf, size_t size)
              g->field ? "[" : "", g->field ? g->field : "", g->field ? "] " : "", g->message);
 }
 
-void tkl_diags_print(const struct tkl_diags *d, FILE *out)
+static void print_diags(const struct tkl_diags *d, FILE *out, bool journal)
 {
     char line[2048];
     for (size_t i = 0; i < d->n; i++) {
         tkl_diag_format(&d->items[i], line, sizeof(line));
         tkl_text_printable(line, strlen(line), false); /* a cell's text is quoted in it */
-        fprintf(out, "%s\n", line);
+        const char *prio = d->items[i].severity == TKL_SEV_ERROR ? "<3>" : "<4>";
+        fprintf(out, "%s%s\n", journal ? prio : "", line);
     }
     if (d->oom)
-        fprintf(out, "error: out of memory while recording problems\n");
+        fprintf(out, "%serror: out of memory while recording problems\n", journal ? "<3>" : "");
+}
+
+void tkl_diags_print(const struct tkl_diags *d, FILE *out)
+{
+    print_diags(d, out, false);
+}
+
+void tkl_diags_print_journal(const struct tkl_diags *d, FILE *out)
+{
+    print_diags(d, out, true);
 }
 
 void tkl_diags_move(struct tkl_diags *dst, struct tkl_diags *src)

@@ -59,6 +59,10 @@ char *tkl_column_letters(unsigned column, char buf[8]);
  * a cell). */
 void tkl_diags_print(const struct tkl_diags *d, FILE *out);
 
+/* The same, each line led by its sd-daemon priority ("<3>" for an error,
+ * "<4>" for a warning), for a stream the journal reads. */
+void tkl_diags_print_journal(const struct tkl_diags *d, FILE *out);
+
 /* Moves every diagnostic of src to the end of dst. */
 void tkl_diags_move(struct tkl_diags *dst, struct tkl_diags *src);
 

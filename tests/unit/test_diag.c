@@ -4,6 +4,7 @@
  * that grows to thousands of problems, moving lists, and an allocation
  * failure that is recorded as "out of memory" instead of lost. */
 #include <check.h>
+#include <stdbool.h>
 
 #include "check_run.h"
 #include <stdio.h>
@@ -21,15 +22,23 @@ static const char *formatted(const struct tkl_diag *g)
 }
 
 /* What tkl_diags_print writes, as one string the caller frees. */
-static char *printed(const struct tkl_diags *d)
+static char *printed_as(const struct tkl_diags *d, bool journal)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     ck_assert_ptr_nonnull(f);
-    tkl_diags_print(d, f);
+    if (journal)
+        tkl_diags_print_journal(d, f);
+    else
+        tkl_diags_print(d, f);
     ck_assert_int_eq(fclose(f), 0);
     return text;
+}
+
+static char *printed(const struct tkl_diags *d)
+{
+    return printed_as(d, false);
 }
 
 START_TEST(file_line_field_and_severity_are_formatted)
@@ -56,6 +65,13 @@ START_TEST(file_line_field_and_severity_are_formatted)
                            "plan.csv: warning: no rows\n"
                            "warning: [timezone] 2 zones\n"
                            "error: out of luck\n");
+    free(text);
+    /* for the journal: each line at its priority */
+    text = printed_as(&d, true);
+    ck_assert_str_eq(text, "<3>plan.csv:12: error: [Deadline] cannot read \"Spring-ish\"\n"
+                           "<4>plan.csv: warning: no rows\n"
+                           "<4>warning: [timezone] 2 zones\n"
+                           "<3>error: out of luck\n");
     free(text);
     tkl_diags_free(&d);
 }
