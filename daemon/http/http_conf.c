@@ -219,10 +219,14 @@ int tkl_http_conf_read(const struct tkl_confread *x, const config_setting_t *g,
         return -ENOMEM;
     if (!h->public_url && h->n_listen && default_public_url(h) < 0)
         return -ENOMEM;
-    if (tkl_conf_get_int(x, g, "max_connections", 1, 10000, &h->max_connections) < 0 ||
-        tkl_conf_get_int(x, g, "max_connections_per_ip", 1, 10000, &h->max_per_ip) < 0 ||
-        tkl_conf_get_int(x, g, "max_request_bytes", 4096, 1 << 20, &h->max_request_bytes) < 0 ||
-        tkl_conf_get_int(x, g, "timeout_seconds", 1, 3600, &h->timeout_seconds) < 0)
+    /* each key on its own, so that every bad value is reported */
+    if (tkl_conf_get_int(x, g, "max_connections", 1, 10000, &h->max_connections) < 0)
+        r = -EINVAL;
+    if (tkl_conf_get_int(x, g, "max_connections_per_ip", 1, 10000, &h->max_per_ip) < 0)
+        r = -EINVAL;
+    if (tkl_conf_get_int(x, g, "max_request_bytes", 4096, 1 << 20, &h->max_request_bytes) < 0)
+        r = -EINVAL;
+    if (tkl_conf_get_int(x, g, "timeout_seconds", 1, 3600, &h->timeout_seconds) < 0)
         r = -EINVAL;
     if (!h->tls_certificate != !h->tls_key) {
         tkl_conf_err_at(x, g,

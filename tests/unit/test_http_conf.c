@@ -111,13 +111,19 @@ START_TEST(mistakes_are_named_at_their_lines)
                    "  tls_key = \"key.pem\";\n"
                    "  port = 80;\n"
                    "  trusted_proxies = [ \"10.0.0.0/8\" ];\n"
+                   "  max_connections = 0;\n"
+                   "  max_request_bytes = 100;\n"
                    "};\n");
     struct tkl_http_conf h;
     tkl_http_conf_init(&h);
     ck_assert_int_eq(tkl_http_conf_read(&f.x, conf_at(&f, "http"), &h), -EINVAL);
     ck_assert(conf_error_at(&f, 3, "http.listen: \"example.org:80\" is not an address and port"));
     ck_assert(conf_error_at(&f, 4, "http.public_url: \"ftp://x/\" is not an http:// or https://"));
+    /* every bad number of the group, each at its line */
     ck_assert(conf_error_at(&f, 5, "timeout_seconds must be between 1 and 3600 (got 0)"));
+    ck_assert(conf_error_at(&f, 9, "max_connections must be between 1 and 10000 (got 0)"));
+    ck_assert(
+        conf_error_at(&f, 10, "max_request_bytes must be between 4096 and 1048576 (got 100)"));
     ck_assert(conf_error_at(&f, 1, "tls_certificate and tls_key go together"));
     ck_assert(conf_error_at(&f, 7, "port"));
     ck_assert(
