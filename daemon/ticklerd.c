@@ -210,9 +210,16 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 's':
             o->state_dir = optarg;
             break;
-        case 'n': /* read in the configuration's time zone */
+        case 'n': { /* checked here, read again in the configuration's time zone */
+            int64_t t;
+            if (tkl_parse_datetime(optarg, &t) < 0) {
+                fprintf(stderr, "ticklerd: --now \"%s\" is not YYYY-MM-DD[THH:MM[:SS]] or @EPOCH\n",
+                        optarg);
+                return 2;
+            }
             o->now_arg = optarg;
             break;
+        }
         case 'o':
             o->oneshot = true;
             break;
