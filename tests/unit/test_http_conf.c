@@ -22,6 +22,7 @@ START_TEST(no_group_no_web_face_and_an_empty_group_the_defaults)
     ck_assert_uint_eq(h.n_listen, 1);
     ck_assert_str_eq(h.listen[0], "127.0.0.1:8470");
     ck_assert_str_eq(h.public_url, "http://127.0.0.1:8470/");
+    ck_assert_uint_eq(h.public_url_line, 0); /* the default */
     ck_assert_int_eq(h.max_connections, 256);
     ck_assert_int_eq(h.max_per_ip, 64);
     ck_assert_int_eq(h.max_request_bytes, 16384);
@@ -50,6 +51,7 @@ START_TEST(every_key_is_read)
     ck_assert_str_eq(h.listen[1], "[::1]:8471");
     ck_assert_uint_eq(h.listen_lines[2], 1);
     ck_assert_str_eq(h.public_url, "https://tickler.example.gov.uk/plans/");
+    ck_assert_uint_eq(h.public_url_line, 2);
     ck_assert_int_eq(h.max_connections, 200);
     ck_assert_int_eq(h.max_per_ip, 4);
     ck_assert_int_eq(h.max_request_bytes, 8192);
@@ -100,6 +102,24 @@ START_TEST(listen_entries_split_into_host_and_port)
 }
 END_TEST
 
+START_TEST(a_url_only_this_machine_reaches_is_told)
+{
+    static const char *const local[] = {
+        "http://localhost:8470/", "https://LOCALHOST./", "http://app.localhost/",
+        "http://127.0.0.1:8470/", "http://127.8.9.1/x/", "http://0.0.0.0:8470/",
+        "http://[::1]:8470/",     "http://[::]:8470/",   "http://[::ffff:127.0.0.1]/",
+        "http://user@localhost/", "http://:8470/",       "nothing"};
+    static const char *const reached[] = {
+        "https://tickler.example.gov.uk/", "http://192.0.2.10:8470/", "http://[2001:db8::1]:80/",
+        "https://localhost.example.org/",  "http://10.0.0.1/",        "https://mylocalhost/",
+        "http://127.0.0.1.example.org/"};
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+        ck_assert_msg(tkl_http_url_local(local[i]), "%s", local[i]);
+    for (size_t i = 0; i < sizeof(reached) / sizeof(reached[0]); i++)
+        ck_assert_msg(!tkl_http_url_local(reached[i]), "%s", reached[i]);
+}
+END_TEST
+
 START_TEST(mistakes_are_named_at_their_lines)
 {
     struct conf_fixture f;
@@ -147,6 +167,7 @@ static Suite *suite(void)
     tcase_add_test(tc, no_group_no_web_face_and_an_empty_group_the_defaults);
     tcase_add_test(tc, every_key_is_read);
     tcase_add_test(tc, listen_entries_split_into_host_and_port);
+    tcase_add_test(tc, a_url_only_this_machine_reaches_is_told);
     tcase_add_test(tc, mistakes_are_named_at_their_lines);
     suite_add_tcase(s, tc);
     return s;
