@@ -303,6 +303,41 @@ bool tkl_http_url_local(const char *url)
     return false;
 }
 
+int tkl_http_conf_keep_server(struct tkl_http_conf *fresh, struct tkl_http_conf *bound)
+{
+    char *url = NULL;
+    if (!fresh->public_url_line && bound->n_listen && !(url = default_public_url(bound->listen[0])))
+        return -ENOMEM;
+    struct tkl_http_conf t = *fresh;
+    fresh->listen = bound->listen;
+    fresh->n_listen = bound->n_listen;
+    fresh->listen_lines = bound->listen_lines;
+    fresh->max_connections = bound->max_connections;
+    fresh->max_per_ip = bound->max_per_ip;
+    fresh->max_request_bytes = bound->max_request_bytes;
+    fresh->timeout_seconds = bound->timeout_seconds;
+    fresh->tls_certificate = bound->tls_certificate;
+    fresh->tls_key = bound->tls_key;
+    fresh->trusted_proxies = bound->trusted_proxies;
+    fresh->n_trusted_proxies = bound->n_trusted_proxies;
+    bound->listen = t.listen;
+    bound->n_listen = t.n_listen;
+    bound->listen_lines = t.listen_lines;
+    bound->max_connections = t.max_connections;
+    bound->max_per_ip = t.max_per_ip;
+    bound->max_request_bytes = t.max_request_bytes;
+    bound->timeout_seconds = t.timeout_seconds;
+    bound->tls_certificate = t.tls_certificate;
+    bound->tls_key = t.tls_key;
+    bound->trusted_proxies = t.trusted_proxies;
+    bound->n_trusted_proxies = t.n_trusted_proxies;
+    if (!fresh->public_url_line) {
+        free(fresh->public_url);
+        fresh->public_url = url; /* NULL when nothing is bound by address */
+    }
+    return 0;
+}
+
 void tkl_http_conf_free(struct tkl_http_conf *h)
 {
     tkl_strv_free(h->listen, h->n_listen);

@@ -64,6 +64,16 @@ int tkl_http_conf_same_server(const struct tkl_http_conf *a, const struct tkl_ht
  */
 bool tkl_http_url_local(const char *url);
 
+/*
+ * For a reload while the server started with bound keeps running: fresh
+ * takes bound's listen, limits, TLS and trusted proxies (what the server
+ * serves until a restart) and bound takes fresh's, for the caller to free
+ * with the old configuration. A public_url fresh does not set is derived
+ * again from the listen address kept. Returns 0, or -ENOMEM with both
+ * untouched.
+ */
+int tkl_http_conf_keep_server(struct tkl_http_conf *fresh, struct tkl_http_conf *bound);
+
 void tkl_http_conf_free(struct tkl_http_conf *h);
 
 #endif

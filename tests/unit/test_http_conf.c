@@ -120,6 +120,53 @@ START_TEST(a_url_only_this_machine_reaches_is_told)
 }
 END_TEST
 
+START_TEST(a_reload_keeps_the_server_in_force)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "bound = { listen = [ \"127.0.0.1:8470\" ]; timeout_seconds = 10;\n"
+                   "          trusted_proxies = [ \"::1\" ]; };\n"
+                   "moved = { listen = [ \"*:9000\", \"[::1]:9001\" ]; timeout_seconds = 20; };\n"
+                   "named = { listen = [ \"*:9000\" ];\n"
+                   "          public_url = \"https://tickler.example.gov.uk/\"; };\n");
+    struct tkl_http_conf bound, fresh;
+    tkl_http_conf_init(&bound);
+    tkl_http_conf_init(&fresh);
+    ck_assert_int_eq(tkl_http_conf_read(&f.x, conf_at(&f, "bound"), &bound), 0);
+    ck_assert_int_eq(tkl_http_conf_read(&f.x, conf_at(&f, "moved"), &fresh), 0);
+    ck_assert(!tkl_http_conf_same_server(&bound, &fresh));
+    /* fresh takes what is bound, and its default public_url follows */
+    ck_assert_int_eq(tkl_http_conf_keep_server(&fresh, &bound), 0);
+    ck_assert_uint_eq(fresh.n_listen, 1);
+    ck_assert_str_eq(fresh.listen[0], "127.0.0.1:8470");
+    ck_assert_uint_eq(fresh.listen_lines[0], 1);
+    ck_assert_int_eq(fresh.timeout_seconds, 10);
+    ck_assert_uint_eq(fresh.n_trusted_proxies, 1);
+    ck_assert_str_eq(fresh.public_url, "http://127.0.0.1:8470/");
+    ck_assert_uint_eq(bound.n_listen, 2);
+    ck_assert_str_eq(bound.listen[1], "[::1]:9001");
+    ck_assert_int_eq(bound.timeout_seconds, 20);
+    ck_assert_uint_eq(bound.n_trusted_proxies, 0);
+    tkl_http_conf_free(&bound);
+    /* the next reload compares with what is bound: the same server */
+    tkl_http_conf_init(&bound);
+    ck_assert_int_eq(tkl_http_conf_read(&f.x, conf_at(&f, "bound"), &bound), 0);
+    ck_assert(tkl_http_conf_same_server(&bound, &fresh));
+    tkl_http_conf_free(&bound);
+    /* a public_url set in the file is kept */
+    tkl_http_conf_init(&bound);
+    ck_assert_int_eq(tkl_http_conf_read(&f.x, conf_at(&f, "named"), &bound), 0);
+    ck_assert_int_eq(tkl_http_conf_keep_server(&bound, &fresh), 0);
+    ck_assert_str_eq(bound.listen[0], "127.0.0.1:8470");
+    ck_assert_str_eq(bound.public_url, "https://tickler.example.gov.uk/");
+    ck_assert_str_eq(fresh.public_url, "http://127.0.0.1:8470/");
+    ck_assert_str_eq(fresh.listen[0], "*:9000");
+    tkl_http_conf_free(&bound);
+    tkl_http_conf_free(&fresh);
+    ck_assert_uint_eq(f.diags.n, 0);
+    conf_done(&f);
+}
+END_TEST
+
 START_TEST(mistakes_are_named_at_their_lines)
 {
     struct conf_fixture f;
@@ -168,6 +215,7 @@ static Suite *suite(void)
     tcase_add_test(tc, every_key_is_read);
     tcase_add_test(tc, listen_entries_split_into_host_and_port);
     tcase_add_test(tc, a_url_only_this_machine_reaches_is_told);
+    tcase_add_test(tc, a_reload_keeps_the_server_in_force);
     tcase_add_test(tc, mistakes_are_named_at_their_lines);
     suite_add_tcase(s, tc);
     return s;
