@@ -49,7 +49,7 @@ struct options {
 struct daemon {
     uv_loop_t loop;
     uv_signal_t sig_term, sig_int, sig_hup;
-    uv_timer_t watchdog_timer; /* WATCHDOG=1 at half of WatchdogSec= */
+    uv_timer_t watchdog_timer; /* WATCHDOG=1 at a quarter of WatchdogSec= */
     bool watchdog_active, signals_open;
     struct tkl_service service;
     struct options opt;
@@ -99,14 +99,16 @@ static void on_watchdog(uv_timer_t *t)
     sd_notify(0, "WATCHDOG=1");
 }
 
-/* Pings systemd's watchdog from the loop at half of WatchdogSec=, so a
- * stuck loop is restarted. */
+/* Pings systemd's watchdog from the loop at a quarter of WatchdogSec=, so
+ * a stuck loop is restarted, and on_signal pings as a reload starts: the
+ * reload's load blocks the loop (a plan at a URL for at most 30 s), which
+ * stays within the shipped WatchdogSec=60s. */
 static void start_watchdog(struct daemon *d)
 {
     uint64_t usec = 0;
     if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
         return;
-    uint64_t ms = usec / 2000 ? usec / 2000 : 1;
+    uint64_t ms = usec / 4000 ? usec / 4000 : 1;
     if (uv_timer_init(&d->loop, &d->watchdog_timer) < 0)
         return;
     d->watchdog_active = true;
@@ -146,8 +148,11 @@ static void on_signal(uv_signal_t *h, int signum)
     }
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    sd_notifyf(0, "RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%" PRIu64,
-               (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+    /* the load blocks the loop (a plan at a URL up to 30 s): the watchdog's
+     * interval starts again here */
+    sd_notifyf(0, "RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%" PRIu64 "%s",
+               (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000,
+               d->watchdog_active ? "\nWATCHDOG=1" : "");
     tkl_service_reload(&d->service);
     notify_status(d, "READY=1\n");
 }
@@ -206,9 +211,16 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 's':
             o->state_dir = optarg;
             break;
-        case 'n': /* read in the configuration's time zone */
+        case 'n': { /* checked here, read again in the configuration's time zone */
+            int64_t t;
+            if (tkl_parse_datetime(optarg, &t) < 0) {
+                fprintf(stderr, "ticklerd: --now \"%s\" is not YYYY-MM-DD[THH:MM[:SS]] or @EPOCH\n",
+                        optarg);
+                return 2;
+            }
             o->now_arg = optarg;
             break;
+        }
         case 'o':
             o->oneshot = true;
             break;

@@ -170,6 +170,36 @@ static int load_slices(struct ctx *x, const config_setting_t *root)
     return r;
 }
 
+/* With links on, a warning when the links in notices would open an
+ * address people are not given (no http.public_url, so plain http to the
+ * listen address) or one only this machine reaches (localhost, loopback,
+ * a wildcard), at public_url's line, else the http group's. */
+static void check_public_url(struct ctx *x)
+{
+    const struct tkl_config *c = x->c;
+    const struct tkl_http_conf *h = &c->http;
+    if (!c->links.enabled || !h->n_listen || !h->public_url)
+        return;
+    bool set = h->public_url_line != 0, local = tkl_http_url_local(h->public_url);
+    if (set && !local)
+        return;
+    const config_setting_t *s = config_lookup(&c->cfg, set ? "http.public_url" : "http");
+    const char *file = s && config_setting_source_file(s) ? config_setting_source_file(s) : c->path;
+    unsigned line = s ? (unsigned)config_setting_source_line(s) : h->line;
+    if (set)
+        tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, file, line, "public_url",
+                     "http.public_url \"%s\" is reached only from this machine: the links in "
+                     "notices open nowhere else; give the address people open "
+                     "(\"https://tickler.example.gov.uk/\")",
+                     h->public_url);
+    else
+        tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, file, line, "public_url",
+                     "links without http.public_url: the links in notices go to %s, taken from "
+                     "http.listen%s; set http.public_url to the address people open "
+                     "(\"https://tickler.example.gov.uk/\")",
+                     h->public_url, local ? ", which only this machine reaches" : "");
+}
+
 /* The team ids that slices name (sources, fallback_team, escalate_to),
  * and the time zone. Returns 0, -EINVAL or -ENOMEM. */
 static int check_references(struct ctx *x, const config_setting_t *root)
@@ -206,6 +236,7 @@ static int check_references(struct ctx *x, const config_setting_t *root)
         tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, c->path, c->report.line, "request_updates",
                      "report.request_updates without links and http: the requests carry no "
                      "links, so no answer is recorded and every team is followed up");
+    check_public_url(x);
     /* only checked: the runtime sets the zone once the configuration is
      * accepted */
     if (tkl_tz_check(c->timezone) < 0) {

@@ -56,9 +56,12 @@ int tkl_delivery_conf_read(const struct tkl_confread *x, const config_setting_t 
         return 0;
     if (!tkl_conf_check_keys(x, g, "delivery", keys))
         r = -EINVAL;
-    if (tkl_conf_get_int(x, g, "max_age_hours", 1, 24 * 365, &d->max_age_hours) < 0 ||
-        tkl_conf_get_int(x, g, "concurrency", 1, 256, &d->concurrency) < 0 ||
-        tkl_conf_get_int(x, g, "retry_min_seconds", 1, 3600, &d->retry_min_seconds) < 0)
+    /* each key on its own, so that every bad value is reported */
+    if (tkl_conf_get_int(x, g, "max_age_hours", 1, 24 * 365, &d->max_age_hours) < 0)
+        r = -EINVAL;
+    if (tkl_conf_get_int(x, g, "concurrency", 1, 256, &d->concurrency) < 0)
+        r = -EINVAL;
+    if (tkl_conf_get_int(x, g, "retry_min_seconds", 1, 3600, &d->retry_min_seconds) < 0)
         r = -EINVAL;
     if (tkl_conf_get_string(x, g, "report_to", &s) > 0) {
         free(d->report_to);

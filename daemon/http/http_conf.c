@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void tkl_http_conf_init(struct tkl_http_conf *h)
 {
@@ -127,20 +128,20 @@ static int read_public_url(const struct tkl_confread *x, const config_setting_t 
         h->public_url = NULL;
         return -ENOMEM;
     }
+    h->public_url_line =
+        (unsigned)config_setting_source_line(config_setting_get_member(g, "public_url"));
     return 0;
 }
 
-/* public_url's default: the first listen address ("*" as localhost), which
- * only suits people on this machine. */
-static int default_public_url(struct tkl_http_conf *h)
+/* public_url's default for listen address l ("*" as localhost), which
+ * only suits people on this machine. Returns it, or NULL on ENOMEM. */
+static char *default_public_url(const char *l)
 {
-    const char *l = h->listen[0];
+    char *url;
     bool any = !strncmp(l, "*:", 2);
-    if (asprintf(&h->public_url, "http://%s%s/", any ? "localhost" : "", any ? l + 1 : l) < 0) {
-        h->public_url = NULL;
-        return -ENOMEM;
-    }
-    return 0;
+    if (asprintf(&url, "http://%s%s/", any ? "localhost" : "", any ? l + 1 : l) < 0)
+        return NULL;
+    return url;
 }
 
 static int read_path(const struct tkl_confread *x, const config_setting_t *g, const char *key,
@@ -217,12 +218,16 @@ int tkl_http_conf_read(const struct tkl_confread *x, const config_setting_t *g,
         merge(&r, read_path(x, g, "tls_certificate", &h->tls_certificate)) ||
         merge(&r, read_path(x, g, "tls_key", &h->tls_key)) || merge(&r, read_proxies(x, g, h)))
         return -ENOMEM;
-    if (!h->public_url && h->n_listen && default_public_url(h) < 0)
+    if (!h->public_url && h->n_listen && !(h->public_url = default_public_url(h->listen[0])))
         return -ENOMEM;
-    if (tkl_conf_get_int(x, g, "max_connections", 1, 10000, &h->max_connections) < 0 ||
-        tkl_conf_get_int(x, g, "max_connections_per_ip", 1, 10000, &h->max_per_ip) < 0 ||
-        tkl_conf_get_int(x, g, "max_request_bytes", 4096, 1 << 20, &h->max_request_bytes) < 0 ||
-        tkl_conf_get_int(x, g, "timeout_seconds", 1, 3600, &h->timeout_seconds) < 0)
+    /* each key on its own, so that every bad value is reported */
+    if (tkl_conf_get_int(x, g, "max_connections", 1, 10000, &h->max_connections) < 0)
+        r = -EINVAL;
+    if (tkl_conf_get_int(x, g, "max_connections_per_ip", 1, 10000, &h->max_per_ip) < 0)
+        r = -EINVAL;
+    if (tkl_conf_get_int(x, g, "max_request_bytes", 4096, 1 << 20, &h->max_request_bytes) < 0)
+        r = -EINVAL;
+    if (tkl_conf_get_int(x, g, "timeout_seconds", 1, 3600, &h->timeout_seconds) < 0)
         r = -EINVAL;
     if (!h->tls_certificate != !h->tls_key) {
         tkl_conf_err_at(x, g,
@@ -255,6 +260,84 @@ int tkl_http_conf_same_server(const struct tkl_http_conf *a, const struct tkl_ht
     return 1;
 }
 
+bool tkl_http_url_local(const char *url)
+{
+    const char *host = strstr(url, "://"), *end;
+    char buf[256];
+    unsigned char addr[16];
+    if (!host)
+        return true;
+    host += 3;
+    end = host + strcspn(host, "/");
+    for (const char *at = host; at < end; at++) /* userinfo@ */
+        if (*at == '@')
+            host = at + 1;
+    if (*host == '[') {
+        const char *close = memchr(host, ']', (size_t)(end - host));
+        if (!close)
+            return true;
+        host++;
+        end = close;
+    } else {
+        const char *colon = memchr(host, ':', (size_t)(end - host));
+        if (colon)
+            end = colon;
+    }
+    size_t n = (size_t)(end - host);
+    if (n == 0 || n >= sizeof(buf))
+        return n == 0;
+    memcpy(buf, host, n);
+    buf[n] = '\0';
+    if (buf[n - 1] == '.') /* "localhost." */
+        buf[--n] = '\0';
+    if (!strcasecmp(buf, "localhost") || (n > 10 && !strcasecmp(buf + n - 10, ".localhost")))
+        return true;
+    if (inet_pton(AF_INET, buf, addr) == 1)
+        return addr[0] == 127 || !memcmp(addr, "\0\0\0\0", 4);
+    if (inet_pton(AF_INET6, buf, addr) == 1) {
+        static const unsigned char any[16], loop[16] = {[15] = 1};
+        static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
+        return !memcmp(addr, any, 16) || !memcmp(addr, loop, 16) ||
+               (!memcmp(addr, mapped, 12) && (addr[12] == 127 || !memcmp(addr + 12, any, 4)));
+    }
+    return false;
+}
+
+int tkl_http_conf_keep_server(struct tkl_http_conf *fresh, struct tkl_http_conf *bound)
+{
+    char *url = NULL;
+    if (!fresh->public_url_line && bound->n_listen && !(url = default_public_url(bound->listen[0])))
+        return -ENOMEM;
+    struct tkl_http_conf t = *fresh;
+    fresh->listen = bound->listen;
+    fresh->n_listen = bound->n_listen;
+    fresh->listen_lines = bound->listen_lines;
+    fresh->max_connections = bound->max_connections;
+    fresh->max_per_ip = bound->max_per_ip;
+    fresh->max_request_bytes = bound->max_request_bytes;
+    fresh->timeout_seconds = bound->timeout_seconds;
+    fresh->tls_certificate = bound->tls_certificate;
+    fresh->tls_key = bound->tls_key;
+    fresh->trusted_proxies = bound->trusted_proxies;
+    fresh->n_trusted_proxies = bound->n_trusted_proxies;
+    bound->listen = t.listen;
+    bound->n_listen = t.n_listen;
+    bound->listen_lines = t.listen_lines;
+    bound->max_connections = t.max_connections;
+    bound->max_per_ip = t.max_per_ip;
+    bound->max_request_bytes = t.max_request_bytes;
+    bound->timeout_seconds = t.timeout_seconds;
+    bound->tls_certificate = t.tls_certificate;
+    bound->tls_key = t.tls_key;
+    bound->trusted_proxies = t.trusted_proxies;
+    bound->n_trusted_proxies = t.n_trusted_proxies;
+    if (!fresh->public_url_line) {
+        free(fresh->public_url);
+        fresh->public_url = url; /* NULL when nothing is bound by address */
+    }
+    return 0;
+}
+
 void tkl_http_conf_free(struct tkl_http_conf *h)
 {
     tkl_strv_free(h->listen, h->n_listen);
@@ -269,5 +352,6 @@ void tkl_http_conf_free(struct tkl_http_conf *h)
     h->n_listen = 0;
     h->listen_lines = NULL;
     h->public_url = NULL;
+    h->public_url_line = 0;
     h->tls_certificate = h->tls_key = NULL;
 }

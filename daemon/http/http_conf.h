@@ -7,6 +7,7 @@
 #define TKL_HTTP_CONF_H
 
 #include <libconfig.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../core/confread.h"
@@ -14,9 +15,10 @@
 struct tkl_http_conf {
     char **listen; /* "127.0.0.1:8470", "[::1]:8470", "*:8470"; none: no web face */
     size_t n_listen;
-    unsigned *listen_lines; /* the configuration line of each */
-    char *public_url;       /* ends in '/'; default "http://<first listen>/" */
-    int max_connections;    /* per listening address */
+    unsigned *listen_lines;   /* the configuration line of each */
+    char *public_url;         /* ends in '/'; default "http://<first listen>/" */
+    unsigned public_url_line; /* of public_url in the file; 0: the default */
+    int max_connections;      /* per listening address */
     int max_per_ip;
     int max_request_bytes; /* memory for one request's headers */
     int timeout_seconds;   /* an idle or stalled connection is closed */
@@ -54,6 +56,23 @@ int tkl_http_listen_split(const char *entry, char host[64], unsigned *ret_port);
 /* Whether a and b would start the same server (listen, limits, TLS,
  * trusted proxies). */
 int tkl_http_conf_same_server(const struct tkl_http_conf *a, const struct tkl_http_conf *b);
+
+/*
+ * Whether url (an http or https URL) names a host only this machine
+ * reaches: localhost (and names under .localhost), a loopback address, a
+ * wildcard address (0.0.0.0, ::) or no host.
+ */
+bool tkl_http_url_local(const char *url);
+
+/*
+ * For a reload while the server started with bound keeps running: fresh
+ * takes bound's listen, limits, TLS and trusted proxies (what the server
+ * serves until a restart) and bound takes fresh's, for the caller to free
+ * with the old configuration. A public_url fresh does not set is derived
+ * again from the listen address kept. Returns 0, or -ENOMEM with both
+ * untouched.
+ */
+int tkl_http_conf_keep_server(struct tkl_http_conf *fresh, struct tkl_http_conf *bound);
 
 void tkl_http_conf_free(struct tkl_http_conf *h);
 

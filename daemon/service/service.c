@@ -1613,8 +1613,6 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
     s->store_change_pending = false;
     s->start_backoff = s->start_failures = 0; /* new instances start at the next round */
     s->start_retry_at = 0;
-    if (s->http && !tkl_http_conf_same_server(&s->rt->cfg->http, &fresh->cfg->http))
-        log_warning("http: changes to listen, the limits or TLS take effect at the next restart");
     bool start_face = !s->http;
     tkl_plugin_set_retire(&s->rt->plugins, &s->svc);
     /* the old fetcher (which reads the old runtime's settings) is closed
@@ -1667,6 +1665,16 @@ void tkl_service_reload(struct tkl_service *s)
     /* PostgreSQL before the shared last_run is read: built once it is */
     if (r == 0 && !s->last_run_pending && (r = tkl_runtime_schedule(fresh, from, now)) < 0)
         tkl_runtime_free(fresh);
+    /* the web face in force serves what it was started with until a
+     * restart: the new configuration takes those settings (and the
+     * public_url derived from its listen), so that links and the origin a
+     * POST is checked against name the server that answers; its
+     * configuration is then always what is bound */
+    if (r == 0 && s->http && !tkl_http_conf_same_server(&s->rt->cfg->http, &fresh->cfg->http)) {
+        log_warning("http: changes to listen, the limits or TLS take effect at the next restart");
+        if ((r = tkl_http_conf_keep_server(&fresh->cfg->http, &s->rt->cfg->http)) < 0)
+            tkl_runtime_free(fresh);
+    }
     tkl_metrics_store_reload(s->metrics, r == 0, now); /* the store is read again too */
     if (r < 0) {
         log_error("reload failed (%s); the previous configuration stays in force", strerror(-r));

@@ -59,8 +59,10 @@ static int read_fetch(const struct tkl_confread *x, const config_setting_t *g,
     const char *s;
     int r = 0, max_kib = (int)(TKL_FETCH_MAX_BYTES_DEFAULT >> 10);
     f->interval_s = TKL_FETCH_INTERVAL_DEFAULT;
-    if (tkl_conf_get_int(x, g, "fetch_interval_seconds", 1, 7 * 86400, &f->interval_s) < 0 ||
-        tkl_conf_get_int(x, g, "fetch_max_kib", 1, 1 << 20, &max_kib) < 0)
+    /* each key on its own, so that every bad value is reported */
+    if (tkl_conf_get_int(x, g, "fetch_interval_seconds", 1, 7 * 86400, &f->interval_s) < 0)
+        r = -EINVAL;
+    if (tkl_conf_get_int(x, g, "fetch_max_kib", 1, 1 << 20, &max_kib) < 0)
         r = -EINVAL;
     f->max_bytes = (long)max_kib << 10;
     if (!(f->config_dir = strdup(x->dir)))

@@ -642,6 +642,18 @@ class Cli(Fixture):
             self.assert_usage_error(self.tickler(*args), message, "link")
         self.assertFalse(os.path.exists(self.state))
 
+    def test_ticklerd_refuses_a_bad_now_as_usage(self):
+        """ticklerd --now that is not a date or an instant is bad usage
+        (exit 2, ticklerd(8)), found before the configuration is read."""
+        for now in ("garbage", "2026-02-30x", "@12x", ""):
+            p = self.run_tool(tool("ticklerd"), "-c", self.conf, "--state-dir", self.state,
+                              "--now", now, "--oneshot", check=False)
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertEqual(p.stdout, "")
+            self.assertEqual(p.stderr, "ticklerd: --now \"%s\" is not YYYY-MM-DD[THH:MM[:SS]] "
+                             "or @EPOCH\n" % now)
+        self.assertFalse(os.path.exists(self.state))
+
 
 def make_peer(answers):
     """An HTTP server on 127.0.0.1 answering a POST to /NAME with the

@@ -863,6 +863,41 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertIn(b"does not belong to this link", body)
         self.assertEqual(self.state_of(), before)
 
+    def reload(self):
+        """Sends SIGHUP; returns the log lines of the reload."""
+        n = len(self.daemon.lines)
+        self.daemon.proc.send_signal(1)
+        end = self.daemon.wait_for("configuration reloaded", after=n)
+        return self.daemon.lines[n:end + 1]
+
+    def test_a_reload_that_moves_listen_keeps_the_server_in_force(self):
+        """A reload that changes http.listen keeps the web face as started
+        until a restart, and with it the public_url derived from its listen
+        address: the links and the origin a POST is checked against stay
+        those of the server that answers, and a later reload is compared
+        with that server, not with the configuration last read."""
+        self.start()
+        url = self.link()
+        tok = url.rsplit("/", 1)[1]
+        bound = self.port
+        self.port = moved = harness.free_port()
+        self.write_conf(keys=("k1", "k0"))
+        self.port = bound
+        lines = self.reload()
+        self.assertTrue(any("take effect at the next restart" in l for l in lines), lines)
+        status, _, body = curl(url)
+        self.assertEqual(status, 200)
+        self.assertNotIn(b":%d" % moved, body)
+        status, h, _ = self.post(url, "token=%s&do=complete" % tok, "Origin: " + self.url(""))
+        self.assertEqual(status, 303)
+        self.assertEqual(h["location"], url + "?done=complete")
+        self.assertEqual(self.updates(), [("A1", "alpha@example.org", 1)])
+        # the configuration back as the server was started: nothing to wait for
+        self.write_conf(keys=("k1", "k0"))
+        lines = self.reload()
+        self.assertFalse(any("next restart" in l for l in lines), lines)
+        self.assertEqual(self.get("/healthz")[0], 200)
+
     def test_only_a_post_from_the_page_records_and_only_once(self):
         self.start()
         url = self.link()

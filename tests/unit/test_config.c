@@ -302,6 +302,74 @@ START_TEST(the_time_zone_is_checked_not_set)
 }
 END_TEST
 
+static bool warning_at(const struct tkl_diags *d, unsigned line, const char *text)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->items[i].line == line && strstr(d->items[i].message, text) &&
+            d->items[i].severity == TKL_SEV_WARNING)
+            return true;
+    return false;
+}
+
+START_TEST(links_to_an_address_people_are_not_given_are_warned_of)
+{
+    static const char *const head = "store = { files = [ \"x.csv\" ]; };\n"
+                                    "links = { keys = ( { id = \"k1\"; file = \"k\"; } ); };\n";
+    struct tkl_diags d = {0};
+    struct tkl_config *c = NULL;
+    char text[512];
+    /* no public_url: the links take the listen address, at the group */
+    snprintf(text, sizeof(text), "%shttp = {\n  listen = [ \"127.0.0.1:8470\" ];\n};\n", head);
+    write_conf(text);
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert(warning_at(&d, 3,
+                         "links without http.public_url: the links in notices go to "
+                         "http://127.0.0.1:8470/, taken from http.listen, which only this "
+                         "machine reaches"));
+    ck_assert_str_eq(d.items[0].file, path);
+    tkl_config_free(c);
+    tkl_diags_free(&d);
+    d = (struct tkl_diags){0};
+    /* a listen address others may reach is still not the address given */
+    snprintf(text, sizeof(text), "%shttp = { listen = [ \"192.0.2.10:8470\" ]; };\n", head);
+    write_conf(text);
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert(warning_at(&d, 3, "go to http://192.0.2.10:8470/, taken from http.listen; set"));
+    tkl_config_free(c);
+    tkl_diags_free(&d);
+    d = (struct tkl_diags){0};
+    /* a public_url of this machine: at its line */
+    snprintf(text, sizeof(text),
+             "%shttp = { listen = [ \"*:8470\" ];\n"
+             "  public_url = \"http://localhost:8470/\"; };\n",
+             head);
+    write_conf(text);
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert(warning_at(&d, 4,
+                         "http.public_url \"http://localhost:8470/\" is reached only from "
+                         "this machine"));
+    tkl_config_free(c);
+    tkl_diags_free(&d);
+    d = (struct tkl_diags){0};
+    /* the address people open; and without links, no link to warn of */
+    snprintf(text, sizeof(text),
+             "%shttp = { listen = [ \"*:8470\" ]; public_url = \"https://t.example/\"; };\n", head);
+    write_conf(text);
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
+    ck_assert_uint_eq(d.n, 0);
+    tkl_config_free(c);
+    write_conf("store = { files = [ \"x.csv\" ]; };\nhttp = { listen = [ \"127.0.0.1:1\" ]; };\n");
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
+    ck_assert_uint_eq(d.n, 0);
+    tkl_config_free(c);
+    tkl_diags_free(&d);
+    unlink(path);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -316,6 +384,7 @@ int main(void)
     tcase_add_test(tc, the_report_slice_is_read);
     tcase_add_test(tc, update_requests_are_accepted_on_postgresql);
     tcase_add_test(tc, the_time_zone_is_checked_not_set);
+    tcase_add_test(tc, links_to_an_address_people_are_not_given_are_warned_of);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -61,16 +61,19 @@ START_TEST(mistakes_are_named_at_their_lines)
     struct tkl_delivery_conf d;
     tkl_delivery_conf_init(&d);
     ck_assert_int_eq(tkl_delivery_conf_read(&f.x, conf_at(&f, "delivery"), &d), -EINVAL);
+    /* two bad numbers in the group: each is named at its line */
     ck_assert(conf_error_at(&f, 2, "max_age_hours must be between 1 and 8760 (got 0)"));
+    ck_assert(conf_error_at(&f, 3, "retry_min_seconds must be between 1 and 3600 (got 3601)"));
     ck_assert(conf_error_at(&f, 4, "report_to must be a string in double quotes"));
     ck_assert(conf_error_at(&f, 5, "unknown key \"retries\" in delivery"));
-    /* the first bad number stops the others being read */
-    ck_assert_uint_eq(f.diags.n_errors, 3);
+    ck_assert_uint_eq(f.diags.n_errors, 4);
+    ck_assert_int_eq(d.max_age_hours, 48);
     ck_assert_int_eq(d.retry_min_seconds, 30);
     ck_assert_ptr_null(d.report_to);
     tkl_diags_free(&f.diags);
     ck_assert_int_eq(tkl_delivery_conf_read(&f.x, conf_at(&f, "other"), &d), -EINVAL);
     ck_assert(conf_error_at(&f, 7, "concurrency must be between 1 and 256 (got 300)"));
+    ck_assert(conf_error_at(&f, 7, "retry_min_seconds must be a whole number"));
     ck_assert_int_eq(d.concurrency, 64);
     tkl_delivery_conf_free(&d);
     conf_done(&f);

@@ -101,12 +101,15 @@ START_TEST(plain_http_is_refused_without_its_secrets)
                    "  files = [ \"plan.csv\",\n"
                    "            \"http://me:pw@intranet/plan.csv?sig=s3cr3t\" ];\n"
                    "  fetch_interval_seconds = 0;\n"
+                   "  fetch_max_kib = 0;\n"
                    "};\n");
     struct tkl_store_opts o = {0};
     int debounce = 500;
     ck_assert_int_eq(tkl_store_conf_read(&f.x, conf_at(&f, "store"), &o, &debounce), -EINVAL);
     ck_assert(conf_error_at(&f, 3, "store.files: http://intranet/plan.csv: http:// is refused"));
+    /* both bad numbers, each at its line */
     ck_assert(conf_error_at(&f, 4, "fetch_interval_seconds"));
+    ck_assert(conf_error_at(&f, 5, "fetch_max_kib must be between 1 and 1048576 (got 0)"));
     for (size_t i = 0; i < f.diags.n; i++) {
         ck_assert_ptr_null(strstr(f.diags.items[i].message, "s3cr3t"));
         ck_assert_ptr_null(strstr(f.diags.items[i].message, "pw"));
