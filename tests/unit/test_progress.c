@@ -109,7 +109,7 @@ START_TEST(csv_and_markdown_for_a_period)
         expected(tkl_day_from_civil(2023, 1, 1), tkl_day_from_civil(2024, 1, 1), TKL_REPORT_CSV);
     ck_assert_str_eq(r.body, want);
     free(want);
-    ck_assert(page_has(r.body, "Progress \xe2\x80\x93 2023,Status\r\n"));
+    ck_assert(page_has(r.body, "Progress \xe2\x80\x93 2023,Status,Why\r\n"));
     ck_assert(page_has(r.body, "30 Jun 2023, Amber, hr@x.org: =1+2"));
     tkl_http_response_free(&r);
     page_get(tkl_web_report, &r, "/report", "format", "md", "from", "2023-04-01", NULL);
