@@ -305,8 +305,33 @@ static const char *const standing_labels[TKL_STANDING_COUNT] = {
     [TKL_STANDING_CLOSED] = "Closed",     [TKL_STANDING_UNDATED] = "Undated",
 };
 
+/* The team told of a "not ours" (delivery.report_to, when it has
+ * recipients), or NULL: nobody is. */
+static const struct tkl_team *told_team(const struct tkl_service *s)
+{
+    const struct tkl_config *c = s->rt->cfg;
+    const struct tkl_team *t =
+        c->delivery.report_to ? tkl_team_find(&c->teams, c->delivery.report_to) : NULL;
+    return t && t->n_recipients ? t : NULL;
+}
+
+/* Who is told of a "not ours", as a sentence. */
+static void html_who_is_told(FILE *f, const struct tkl_service *s)
+{
+    const struct tkl_team *t = told_team(s);
+    if (!t) {
+        fputs("tickler tells nobody of it here (no team receives its reports), so please let "
+              "the action plan's owner know yourself.",
+              f);
+        return;
+    }
+    fputs("tickler tells ", f);
+    (void)tkl_html_fputs(t->name, f);
+    fputs(" (the team that receives its reports), with your suggestion and comment.", f);
+}
+
 /* What the page opens with after a POST: what was recorded. */
-static void html_banner(FILE *f, const struct tkl_http_request *req)
+static void html_banner(FILE *f, const struct tkl_service *s, const struct tkl_http_request *req)
 {
     static const char *const done_text[] = {
         [TKL_UPDATE_COMPLETE] = "Recorded: marked complete. Reminders for this action stop, "
@@ -315,9 +340,8 @@ static void html_banner(FILE *f, const struct tkl_http_request *req)
                               "you chose (see below).",
         [TKL_UPDATE_PROGRESS] = "Recorded: your progress note. It shows in the next reminder, "
                                 "on the plan's status page and in the progress report.",
-        [TKL_UPDATE_NOT_OURS] = "Recorded: not ours. The plan's owner is told, and your team "
-                                "gets no more reminders for this action until the plan changes "
-                                "its owners.",
+        [TKL_UPDATE_NOT_OURS] = "Recorded: not ours. Your team gets no more reminders for "
+                                "this action until the plan changes its owners.",
     };
     const char *done = tkl_request_get(req->req, "done", 0);
     enum tkl_update_kind k;
@@ -326,11 +350,18 @@ static void html_banner(FILE *f, const struct tkl_http_request *req)
         text = "This was recorded already; nothing more was changed.";
     else if (done && tkl_update_kind_parse(done, &k) == 0)
         text = done_text[k];
-    if (text)
-        fprintf(f, "<p class=\"banner\" role=\"status\">%s</p>\n", text);
+    if (!text)
+        return;
+    fprintf(f, "<p class=\"banner\" role=\"status\">%s", text);
+    if (text == done_text[TKL_UPDATE_NOT_OURS]) {
+        fputc(' ', f);
+        html_who_is_told(f, s);
+    }
+    fputs("</p>\n", f);
 }
 
-static void html_intro(FILE *f, const struct act_view *v, const struct tkl_http_request *req)
+static void html_intro(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                       const struct tkl_http_request *req)
 {
     char when[48];
     fputs("<p class=\"kicker\">Action plan · action ", f);
@@ -338,7 +369,7 @@ static void html_intro(FILE *f, const struct act_view *v, const struct tkl_http_
     fputs("</p>\n<h1>", f);
     (void)tkl_html_fputs(v->a->title, f);
     fputs("</h1>\n", f);
-    html_banner(f, req);
+    html_banner(f, s, req);
     fputs("<p>This page is for <strong>", f);
     (void)tkl_html_fputs(v->tok.recipient, f);
     fputs("</strong>", f);
@@ -556,7 +587,7 @@ static void form_progress(FILE *f, const struct act_view *v)
           f);
 }
 
-static void form_not_ours(FILE *f, const struct act_view *v)
+static void form_not_ours(FILE *f, const struct tkl_service *s, const struct act_view *v)
 {
     if (!v->team) {
         fputs("<h3>Not ours</h3>\n<p>Only a team that owns this action can say it is not "
@@ -567,8 +598,9 @@ static void form_not_ours(FILE *f, const struct act_view *v)
     form_open(f, v, "h-not-ours", "Not ours");
     fputs("<p>This action does not belong to ", f);
     (void)tkl_html_fputs(v->team->name, f);
-    fputs(". The plan's owner is told, and the team gets no more reminders for it until the "
-          "plan changes its owners.</p>\n"
+    fputs(". The team gets no more reminders for it until the plan changes its owners. ", f);
+    html_who_is_told(f, s);
+    fputs("</p>\n"
           "<label for=\"suggested\">Which team should have it? (optional)</label>\n"
           "<input type=\"text\" id=\"suggested\" name=\"suggested\" maxlength=\"200\" "
           "autocomplete=\"off\">\n"
@@ -578,7 +610,7 @@ static void form_not_ours(FILE *f, const struct act_view *v)
           f);
 }
 
-static void html_forms(FILE *f, const struct act_view *v)
+static void html_forms(FILE *f, const struct tkl_service *s, const struct act_view *v)
 {
     fputs("<section class=\"forms\" aria-labelledby=\"h-do\">\n<h2 id=\"h-do\">What you can "
           "do</h2>\n<p>Each button records what you say, with your address and the time. Opening "
@@ -592,7 +624,7 @@ static void html_forms(FILE *f, const struct act_view *v)
           f);
     form_snooze(f, v);
     form_progress(f, v);
-    form_not_ours(f, v);
+    form_not_ours(f, s, v);
     fputs("</section>\n", f);
 }
 
@@ -823,10 +855,10 @@ static int act_get(struct tkl_service *s, const struct tkl_http_request *req,
     if (!f)
         return -ENOMEM;
     page_open(f, v->a->title);
-    html_intro(f, v, req);
+    html_intro(f, s, v, req);
     html_action(f, s, v);
     int r = html_now(f, s, v);
-    html_forms(f, v);
+    html_forms(f, s, v);
     fputs("<section aria-labelledby=\"h-history\">\n<h2 id=\"h-history\">History</h2>\n", f);
     bool listed = false;
     if (r == 0 && s->node && !s->state_ready) { /* PostgreSQL never reached: nothing waits */

@@ -571,6 +571,36 @@ START_TEST(not_ours_is_a_team_s_to_say)
 }
 END_TEST
 
+/* The not-ours form and its banner say who is told: delivery.report_to's
+ * team when it has recipients, else nobody, and whom to tell instead. */
+START_TEST(not_ours_says_who_is_told)
+{
+    page_load();
+    const char *path = path_for(PAGE_TRICKY_TITLE, "ops");
+    struct tkl_http_response resp;
+    for (int i = 0; i < 2; i++) {
+        page_get(tkl_web_act, &resp, path, i ? "done" : NULL, "not-ours", NULL);
+        ck_assert(page_has(resp.body, "tickler tells nobody of it here (no team receives its "
+                                      "reports), so please let the action plan's owner know "
+                                      "yourself."));
+        ck_assert(!page_has(resp.body, "owner is told"));
+        tkl_http_response_free(&resp);
+    }
+    page_get(tkl_web_act, &resp, path, "done", "not-ours", NULL);
+    ck_assert(page_has(resp.body, "Recorded: not ours. Your team gets no more reminders"));
+    tkl_http_response_free(&resp);
+    /* a report_to team with recipients is named */
+    ck_assert_ptr_nonnull(page_s.rt->cfg->delivery.report_to = strdup("hr"));
+    for (int i = 0; i < 2; i++) {
+        page_get(tkl_web_act, &resp, path, i ? "done" : NULL, "not-ours", NULL);
+        ck_assert(page_has(resp.body, "tickler tells Human Resources (the team that receives "
+                                      "its reports), with your suggestion and comment."));
+        ck_assert(!page_has(resp.body, "tells nobody"));
+        tkl_http_response_free(&resp);
+    }
+}
+END_TEST
+
 START_TEST(too_many_requests_wait)
 {
     page_load();
@@ -710,6 +740,7 @@ static Suite *suite(void)
     tcase_add_test(tc, snooze_dates_are_checked);
     tcase_add_test(tc, progress_notes_are_text);
     tcase_add_test(tc, not_ours_is_a_team_s_to_say);
+    tcase_add_test(tc, not_ours_says_who_is_told);
     tcase_add_test(tc, too_many_requests_wait);
     tcase_add_test(tc, a_link_records_a_bounded_number_of_updates);
     tcase_add_test(tc, a_busy_database_is_503);
