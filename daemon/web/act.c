@@ -536,7 +536,16 @@ static void form_open(FILE *f, const struct act_view *v, const char *heading_id,
             v->token, heading_id, v->token, heading_id, heading);
 }
 
-static void form_snooze(FILE *f, const struct act_view *v)
+/* The names of the teams that own a, separated by commas, escaped. */
+static void html_owning_teams(FILE *f, const struct tkl_team_dir *dir, const struct tkl_action *a)
+{
+    for (size_t k = 0; k < a->n_teams; k++) {
+        fputs(k ? ", " : "", f);
+        (void)tkl_html_fputs(team_name(dir, a->teams[k]), f);
+    }
+}
+
+static void form_snooze(FILE *f, const struct tkl_service *s, const struct act_view *v)
 {
     char first[TKL_DAY_ISO_SIZE], last[TKL_DAY_ISO_SIZE], day[TKL_DAY_LONG_SIZE];
     int32_t end = snooze_last(v->a, v->today);
@@ -548,6 +557,11 @@ static void form_snooze(FILE *f, const struct act_view *v)
     fprintf(f, "<p>No reminders for this action until the day you choose: at most %s%s.</p>\n",
             day_text(end, day, sizeof(day)),
             end < v->today + SNOOZE_MAX_DAYS ? ", the deadline" : "");
+    if (v->a->n_teams) {
+        fputs("<p>The snooze holds this action's reminders for every team that owns it: ", f);
+        html_owning_teams(f, &s->rt->cfg->teams, v->a);
+        fputs(".</p>\n", f);
+    }
     fputs("<fieldset>\n<legend>Until</legend>\n", f);
     static const int weeks[] = {1, 2};
     for (size_t i = 0; i < 2; i++)
@@ -622,7 +636,7 @@ static void html_forms(FILE *f, const struct tkl_service *s, const struct act_vi
           "<button type=\"submit\" name=\"do\" value=\"complete\">Mark complete</button>\n"
           "</form>\n",
           f);
-    form_snooze(f, v);
+    form_snooze(f, s, v);
     form_progress(f, v);
     form_not_ours(f, s, v);
     fputs("</section>\n", f);

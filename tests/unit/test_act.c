@@ -501,6 +501,23 @@ START_TEST(snooze_dates_are_checked)
 }
 END_TEST
 
+/* A snooze holds the action's reminders for every owning team: the form
+ * names them all, escaped, to whichever team's officer opens it. */
+START_TEST(the_snooze_form_names_every_team_it_holds)
+{
+    page_load();
+    static const char *const to[] = {"hr", "ops"};
+    for (size_t i = 0; i < 2; i++) {
+        struct tkl_http_response resp;
+        page_get(tkl_web_act, &resp, path_for(PAGE_TRICKY_TITLE, to[i]), NULL);
+        ck_assert(page_has(resp.body, "<p>The snooze holds this action's reminders for every "
+                                      "team that owns it: Human Resources, ICT &amp; "
+                                      "Digital.</p>"));
+        tkl_http_response_free(&resp);
+    }
+}
+END_TEST
+
 START_TEST(progress_notes_are_text)
 {
     page_load();
@@ -738,6 +755,7 @@ static Suite *suite(void)
     tcase_add_test(tc, the_same_post_after_the_plan_changed_is_recorded_again);
     tcase_add_test(tc, a_post_from_elsewhere_records_nothing);
     tcase_add_test(tc, snooze_dates_are_checked);
+    tcase_add_test(tc, the_snooze_form_names_every_team_it_holds);
     tcase_add_test(tc, progress_notes_are_text);
     tcase_add_test(tc, not_ours_is_a_team_s_to_say);
     tcase_add_test(tc, not_ours_says_who_is_told);
