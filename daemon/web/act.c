@@ -49,6 +49,7 @@
 #include "../core/day.h"
 #include "../http/limit.h"
 #include "../state/state.h"
+#include "../schedule/holidays.h"
 #include "../schedule/standing.h"
 #include "../update/answer.h"
 
@@ -562,21 +563,31 @@ static void form_snooze(FILE *f, const struct tkl_service *s, const struct act_v
         html_owning_teams(f, &s->rt->cfg->teams, v->a);
         fputs(".</p>\n", f);
     }
+    fputs("<p>A snooze that ends on a weekend or a bank holiday ends on the next working day: "
+          "the reminders resume then.</p>\n",
+          f);
     fputs("<fieldset>\n<legend>Until</legend>\n", f);
+    const struct tkl_holidays *h = &s->rt->cfg->schedule.policy.holidays;
     static const int weeks[] = {1, 2};
-    for (size_t i = 0; i < 2; i++)
-        if (v->today + 7 * weeks[i] <= end)
-            fprintf(f,
-                    "<label class=\"choice\"><input type=\"radio\" name=\"snooze\" "
-                    "value=\"%dw\"> %d week%s: %s</label>\n",
-                    weeks[i], weeks[i], weeks[i] > 1 ? "s" : "",
-                    day_text(v->today + 7 * weeks[i], day, sizeof(day)));
+    for (size_t i = 0; i < 2; i++) {
+        int32_t until = v->today + 7 * weeks[i], resume = tkl_working_day_on_or_after(h, until);
+        if (until > end)
+            continue;
+        fprintf(f,
+                "<label class=\"choice\"><input type=\"radio\" name=\"snooze\" "
+                "value=\"%dw\"> %d week%s: %s",
+                weeks[i], weeks[i], weeks[i] > 1 ? "s" : "", day_text(until, day, sizeof(day)));
+        if (resume != until)
+            fprintf(f, " (reminders resume %s)", day_text(resume, day, sizeof(day)));
+        fputs("</label>\n", f);
+    }
     (void)tkl_day_iso(v->today + 1, first, sizeof(first));
     (void)tkl_day_iso(end, last, sizeof(last));
     fprintf(f,
             "<label class=\"choice\"><input type=\"radio\" name=\"snooze\" value=\"date\"> "
             "The date below</label>\n"
-            "<label for=\"until\">Date (from %s to %s)</label>\n"
+            "<label for=\"until\">Date (from %s to %s; a date given here is the snooze's end, "
+            "whichever is ticked)</label>\n"
             "<input type=\"date\" id=\"until\" name=\"until\" min=\"%s\" max=\"%s\">\n"
             "</fieldset>\n<button type=\"submit\" name=\"do\" value=\"snooze\">Snooze</button>\n"
             "</form>\n",
@@ -956,18 +967,20 @@ __attribute__((format(printf, 3, 4))) static int why_not(char *why, size_t len, 
     return -EINVAL;
 }
 
-/* The snooze's day from the form into u. Returns 0, or -EINVAL with why
- * (plain text) set. */
+/* The snooze's day from the form into u: a date given wins over the weeks
+ * ticked, as the form says. Returns 0, or -EINVAL with why (plain text)
+ * set. */
 static int read_snooze(const struct tkl_form *form, const struct act_view *v, struct tkl_update *u,
                        char *why, size_t len)
 {
     const char *choice = tkl_form_get(form, "snooze"), *until = tkl_form_get(form, "until");
     int32_t last = snooze_last(v->a, v->today), day;
     char text[TKL_DAY_LONG_SIZE];
-    if (choice && (!strcmp(choice, "1w") || !strcmp(choice, "2w")))
-        day = v->today + (choice[0] == '1' ? 7 : 14);
-    else if (choice && *choice && strcmp(choice, "date") != 0)
+    if (choice && *choice && strcmp(choice, "1w") != 0 && strcmp(choice, "2w") != 0 &&
+        strcmp(choice, "date") != 0)
         return why_not(why, len, "Choose 1 week, 2 weeks or a date.");
+    if (blank(until) && choice && (!strcmp(choice, "1w") || !strcmp(choice, "2w")))
+        day = v->today + (choice[0] == '1' ? 7 : 14);
     else if (blank(until) || tkl_day_parse_iso(until, &day) < 0)
         return why_not(why, len, "Choose a date (as YYYY-MM-DD) to snooze until.");
     if (day <= v->today)

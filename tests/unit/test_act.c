@@ -483,6 +483,12 @@ START_TEST(snooze_dates_are_checked)
                              "deadline)."));
     /* a date with no choice made is the date */
     ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "", "2023-07-20", body, sizeof(body)), 303);
+    /* a date given wins over the weeks ticked */
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "2w", "2023-07-21", body, sizeof(body)), 303);
+    u = last_update();
+    ck_assert_int_eq(u.until_day, tkl_day_from_civil(2023, 7, 21));
+    tkl_update_free(&u);
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "1w", "2023-09-01", body, sizeof(body)), 400);
     /* not today, not before, not nonsense */
     ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "2023-06-30", body, sizeof(body)),
                       400);
@@ -497,7 +503,38 @@ START_TEST(snooze_dates_are_checked)
     ck_assert(page_has(body, "(a year ahead)"));
     /* A is due today: nothing to snooze to */
     ck_assert_uint_eq(snooze("Review the pay gap", "hr", "1w", NULL, body, sizeof(body)), 400);
-    ck_assert_uint_eq(n_updates(), 4);
+    ck_assert_uint_eq(n_updates(), 5);
+}
+END_TEST
+
+/* The snooze form's weeks say the day the reminders resume when they end
+ * on a day that is not a working day (the scheduler's end: the first
+ * working day on or after), and that a date given wins. */
+START_TEST(the_snooze_form_says_when_reminders_resume)
+{
+    page_load();
+    const char *path = path_for(PAGE_TRICKY_TITLE, "hr");
+    struct tkl_http_response resp;
+    get_from(&resp, path, "192.0.2.10"); /* Friday: a week is a Friday */
+    ck_assert(page_has(resp.body, "1 week: Friday 7 July 2023</label>"));
+    ck_assert(page_has(resp.body, "a date given here is the snooze's end, whichever is ticked"));
+    ck_assert(!page_has(resp.body, "(reminders resume"));
+    tkl_http_response_free(&resp);
+    struct tkl_request r;
+    ck_assert_int_eq(tkl_request_route(path, &r), 0);
+    struct tkl_http_request req = {.req = &r, .now = now() + DAY_SEC, .client = "192.0.2.10"};
+    memset(&resp, 0, sizeof(resp));
+    resp.status = 200;
+    ck_assert_int_eq(tkl_web_act(&page_s, &req, &resp), 0); /* Saturday */
+    char *b = realloc(resp.body, resp.len + 1);
+    ck_assert_ptr_nonnull(b);
+    b[resp.len] = '\0';
+    resp.body = b;
+    ck_assert(page_has(b, "1 week: Saturday 8 July 2023 (reminders resume Monday 10 July "
+                          "2023)</label>"));
+    ck_assert(page_has(b, "2 weeks: Saturday 15 July 2023 (reminders resume Monday 17 July "
+                          "2023)</label>"));
+    tkl_http_response_free(&resp);
 }
 END_TEST
 
@@ -755,6 +792,7 @@ static Suite *suite(void)
     tcase_add_test(tc, the_same_post_after_the_plan_changed_is_recorded_again);
     tcase_add_test(tc, a_post_from_elsewhere_records_nothing);
     tcase_add_test(tc, snooze_dates_are_checked);
+    tcase_add_test(tc, the_snooze_form_says_when_reminders_resume);
     tcase_add_test(tc, the_snooze_form_names_every_team_it_holds);
     tcase_add_test(tc, progress_notes_are_text);
     tcase_add_test(tc, not_ours_is_a_team_s_to_say);
