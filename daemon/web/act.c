@@ -206,10 +206,11 @@ static const char *day_text(int32_t day, char *buf, size_t size)
     return buf;
 }
 
-/* A plain page that says why a request is refused. Returns 0 or
+/* A plain page that says why a request is refused, with a link back to
+ * the page of the link whose token is back (NULL: none). Returns 0 or
  * -ENOMEM. */
-static int refuse(struct tkl_http_response *resp, unsigned status, const char *headline,
-                  const char *text)
+static int refuse_back(struct tkl_http_response *resp, unsigned status, const char *headline,
+                       const char *text, const char *back)
 {
     char *body = NULL;
     size_t len = 0;
@@ -221,8 +222,21 @@ static int refuse(struct tkl_http_response *resp, unsigned status, const char *h
     (void)tkl_html_fputs(headline, f);
     fputs("</h1>\n<p class=\"refusal\">", f);
     (void)tkl_html_fputs(text, f);
-    fputs("</p>\n<p class=\"meta\">tickler, the action plan's reminders</p>\n", f);
+    fputs("</p>\n", f);
+    if (back) { /* relative to /a/<token>: the link's own page */
+        fputs("<p><a href=\"", f);
+        (void)tkl_html_fputs(back, f);
+        fputs("\">Back to the action</a></p>\n", f);
+    }
+    fputs("<p class=\"meta\">tickler, the action plan's reminders</p>\n", f);
     return page_close(f, &body, &len, resp, status);
+}
+
+/* refuse_back() without the link back. */
+static int refuse(struct tkl_http_response *resp, unsigned status, const char *headline,
+                  const char *text)
+{
+    return refuse_back(resp, status, headline, text, NULL);
 }
 
 /* ---- The link: token, action, team ------------------------------------ */
@@ -1079,37 +1093,45 @@ static int posted(struct posting *p, int r, bool is_new, bool sent, struct tkl_h
     if (sent && (r == -ECONNRESET || r == -ECANCELED)) {
         /* recording is idempotent (tkl_outbox_add_update): pressing again
          * is safe either way */
-        r = refuse(resp, 503, "Not confirmed",
-                   "tickler lost its database connection while recording this, so it cannot "
-                   "tell whether it was recorded. Go back and press the button again in a few "
-                   "seconds: an update recorded already is not recorded twice.");
+        r = refuse_back(resp, 503, "Not confirmed",
+                        "tickler lost its database connection while recording this, so it cannot "
+                        "tell whether it was recorded. Go back and press the button again in a few "
+                        "seconds: an update recorded already is not recorded twice.",
+                        p->token);
         resp->retry_after = BUSY_RETRY_SECONDS;
         return r;
     }
     if (r == -EMLINK)
-        return refuse(resp, 403, "Nothing recorded",
-                      "This link has recorded as many updates as one link may. Use the link in a "
-                      "newer reminder.");
+        return refuse_back(
+            resp, 403, "Nothing recorded",
+            "This link has recorded as many updates as one link may. Use the link in a "
+            "newer reminder.",
+            p->token);
     if (r == 0)
         return see_other(p->s, p->token, is_new ? tkl_update_kind_name(p->u.kind) : NULL, resp);
     if (r == -EINVAL)
-        return refuse(resp, 400, "Nothing recorded", "tickler does not take this update.");
+        return refuse_back(resp, 400, "Nothing recorded", "tickler does not take this update.",
+                           p->token);
     if (r == -ESHUTDOWN) {
-        r = refuse(resp, 503, "Busy, nothing recorded",
-                   "tickler could not take this just now (it is stopping, or short of memory), so "
-                   "nothing was recorded. Go back and press the button again in a minute.");
+        r = refuse_back(
+            resp, 503, "Busy, nothing recorded",
+            "tickler could not take this just now (it is stopping, or short of memory), so "
+            "nothing was recorded. Go back and press the button again in a minute.",
+            p->token);
         resp->retry_after = BUSY_RETRY_SECONDS;
         return r;
     }
     if (r == -EBUSY || r == -EAGAIN || r == -ENOTCONN || r == -ECONNRESET || r == -ECANCELED ||
         r == -ETIMEDOUT) {
-        r = refuse(resp, 503, "Busy, nothing recorded",
-                   "tickler's database is busy. Go back and press the button again in a few "
-                   "seconds.");
+        r = refuse_back(resp, 503, "Busy, nothing recorded",
+                        "tickler's database is busy. Go back and press the button again in a few "
+                        "seconds.",
+                        p->token);
         resp->retry_after = BUSY_RETRY_SECONDS;
         return r;
     }
-    return refuse(resp, 500, "Not recorded", "Internal error; see the daemon's log.");
+    return refuse_back(resp, 500, "Not recorded", "Internal error; see the daemon's log.",
+                       p->token);
 }
 
 /* Sends the answer for r (sent: as posted) and frees p. */
@@ -1157,21 +1179,25 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
     char why[256] = "";
     struct tkl_update u;
     if (!token || strcmp(token, v->token) != 0)
-        return refuse(resp, 403, "Nothing recorded",
-                      "This form does not belong to this link. Open the link again and use the "
-                      "buttons on its page.");
+        return refuse_back(
+            resp, 403, "Nothing recorded",
+            "This form does not belong to this link. Open the link again and use the "
+            "buttons on its page.",
+            v->token);
     if (!same_origin(s, req))
-        return refuse(resp, 403, "Nothing recorded",
-                      "This request did not come from tickler's own page, so nothing was "
-                      "recorded. Open the link again and use the buttons on its page.");
+        return refuse_back(resp, 403, "Nothing recorded",
+                           "This request did not come from tickler's own page, so nothing was "
+                           "recorded. Open the link again and use the buttons on its page.",
+                           v->token);
     if (read_update(req, v, &u, why, sizeof(why)) < 0)
-        return refuse(resp, 400, "Nothing recorded", why);
+        return refuse_back(resp, 400, "Nothing recorded", why, v->token);
     if (tkl_update_check(&u) < 0)
-        return refuse(resp, 400, "Nothing recorded", "tickler does not take this update.");
+        return refuse_back(resp, 400, "Nothing recorded", "tickler does not take this update.",
+                           v->token);
     if (!req->defer)
         return -EINVAL;               /* a POST is answered once the state has it */
     if (s->node && !s->state_ready) { /* PostgreSQL never reached: nothing waits for it */
-        struct posting none = {.s = s};
+        struct posting none = {.s = s, .token = (char *)v->token};
         return posted(&none, -ENOTCONN, false, false, resp);
     }
     struct posting *p = calloc(1, sizeof(*p));
@@ -1185,7 +1211,7 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
         r = s->state ? tkl_state_link_updates(s->state, &p->u, on_link_counted, p) : -EAGAIN;
     if (r < 0) {
         posting_free(p);
-        struct posting none = {.s = s};
+        struct posting none = {.s = s, .token = (char *)v->token};
         return posted(&none, r, false, false, resp);
     }
     /* queued: the completion frees p, answering through later if taken;
@@ -1193,7 +1219,7 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
      * and the answer says so now */
     if (!(p->later = req->defer(req))) {
         p->abandoned = true;
-        struct posting none = {.s = s};
+        struct posting none = {.s = s, .token = (char *)v->token};
         return posted(&none, -ESHUTDOWN, false, false, resp);
     }
     return TKL_HTTP_LATER;
@@ -1212,6 +1238,7 @@ int tkl_web_act(struct tkl_service *s, const struct tkl_http_request *req,
                  "Too many requests from here or for this link. Try again in %d second%s.", r,
                  r == 1 ? "" : "s");
         int wait = r;
+        /* a POST's token is checked once it may go ahead: until then no link back */
         r = refuse(resp, 429, "Too many requests", text);
         resp->retry_after = wait;
     } else if (r == 0 && (r = open_view(s, req, &v, resp)) == 0) {

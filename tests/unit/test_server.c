@@ -542,10 +542,18 @@ START_TEST(posts_the_page_cannot_take_are_refused_before_it_is_asked)
     ck_assert_int_eq(post("/a/x", "do=x", "Content-Type: text/plain", NULL).status, 415);
     f = post("/a/x", "--b\r\n\r\n--b--\r\n", "Content-Type: multipart/form-data; boundary=b", NULL);
     ck_assert_int_eq(f.status, 415);
-    /* a bad form: the page says why */
+    /* a bad form: the page says why, and links back to the link's page */
     f = post("/a/x", "do=a&do=b", FORM, NULL);
     ck_assert_int_eq(f.status, 400);
-    ck_assert_str_eq(f.body, "The field \"do\" is sent twice.\n");
+    ck_assert_str_eq(header_of(&f, "Content-Type", buf, sizeof(buf)), "text/html; charset=utf-8");
+    ck_assert_ptr_nonnull(strstr(f.body, "<p>The field &quot;do&quot; is sent twice.</p>"));
+    ck_assert_ptr_nonnull(strstr(f.body, "<a href=\"x\">Back to the action</a>"));
+    f = post("/a/x", "do=x", "Content-Type: text/plain", NULL);
+    ck_assert_ptr_nonnull(strstr(f.body, "<a href=\"x\">Back to the action</a>"));
+    /* no link: no page to go back to */
+    f = post("/a/x.y", "do=a&do=b", FORM, NULL);
+    ck_assert_int_eq(f.status, 400);
+    ck_assert_str_eq(header_of(&f, "Content-Type", buf, sizeof(buf)), "text/plain; charset=utf-8");
     ck_assert_int_eq(post("/a/x", "admin=1", FORM, NULL).status, 400);
     ck_assert_int_eq(post("/a/x", "note=%FF", FORM, NULL).status, 400);
     /* too long: announced (answered before the body is read), or found
@@ -563,7 +571,7 @@ START_TEST(posts_the_page_cannot_take_are_refused_before_it_is_asked)
     big[TKL_FORM_BODY_MAX] = '\0';
     ck_assert_int_eq(post("/a/x", big, FORM, NULL).status, 400);
     ck_assert_int_eq(page_calls, 0);
-    ck_assert_int_eq(answered[TKL_ROUTE_ACT][415], 3);
+    ck_assert_int_eq(answered[TKL_ROUTE_ACT][415], 4);
     ck_assert_int_eq(answered[TKL_ROUTE_ACT][413], 2);
     /* and the server still answers */
     ck_assert_int_eq(post("/a/x", "do=complete", FORM, NULL).status, 303);
