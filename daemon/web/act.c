@@ -635,9 +635,11 @@ static void form_not_ours(FILE *f, const struct tkl_service *s, const struct act
         return;
     }
     form_open(f, v, "h-not-ours", "Not ours");
-    fputs("<p>This action does not belong to ", f);
+    fputs("<p>If this action is not for ", f);
     (void)tkl_html_fputs(v->team->name, f);
-    fputs(". The team gets no more reminders for it until the plan changes its owners. ", f);
+    fputs(", say so here: the team then gets no more reminders for it until the plan changes "
+          "its owners. ",
+          f);
     html_who_is_told(f, s);
     fputs("</p>\n"
           "<label for=\"suggested\">Which team should have it? (optional)</label>\n"
@@ -656,8 +658,8 @@ static void html_forms(FILE *f, const struct tkl_service *s, const struct act_vi
           "this page changes nothing.</p>\n",
           f);
     form_open(f, v, "h-complete", "Mark complete");
-    fputs("<p>The action is done. Reminders for it stop, unless the plan later gives it a new "
-          "deadline or status.</p>\n"
+    fputs("<p>Press when the action is done: reminders for it then stop, unless the plan later "
+          "gives it a new deadline or status.</p>\n"
           "<button type=\"submit\" name=\"do\" value=\"complete\">Mark complete</button>\n"
           "</form>\n",
           f);

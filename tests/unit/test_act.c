@@ -233,6 +233,12 @@ START_TEST(the_page_shows_the_action_and_changes_nothing)
     ck_assert(page_has(b, "<button type=\"submit\" name=\"do\" value=\"complete\">"));
     ck_assert(page_has(b, "<input type=\"radio\" name=\"rag\" value=\"amber\">"));
     ck_assert(page_has(b, "name=\"suggested\""));
+    /* the forms say when to press, not what is so */
+    ck_assert(page_has(b, "<p>Press when the action is done: reminders for it then stop"));
+    ck_assert(page_has(b, "<p>If this action is not for Human Resources, say so here: the team "
+                          "then gets no more reminders"));
+    ck_assert(!page_has(b, "The action is done."));
+    ck_assert(!page_has(b, "does not belong to"));
     ck_assert(!page_has(b, "type=\"date\""));
     ck_assert(!page_has(b, "<script"));
     ck_assert(!page_has(b, PAGE_SECRET));
