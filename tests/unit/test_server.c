@@ -345,8 +345,14 @@ START_TEST(a_page_gets_its_route_and_every_answer_the_safety_headers)
     f = get("/calendar/sexual-orientation.ics", NULL, NULL);
     ck_assert_str_eq(f.body,
                      "route /calendar/{category}.ics arg sexual-orientation now 1800000000\n");
+    /* the feeds ignore what calendar clients and shared links add */
+    f = get("/calendar/sexual-orientation.ics?token=abc&x", NULL, NULL);
+    ck_assert_int_eq(f.status, 200);
+    ck_assert_str_eq(f.body,
+                     "route /calendar/{category}.ics arg sexual-orientation now 1800000000\n");
+    ck_assert_int_eq(get("/calendar.ics?x=1", NULL, NULL).status, 200);
     ck_assert_int_eq(answered[TKL_ROUTE_STATUS_HTML][200], 1);
-    ck_assert_int_eq(answered[TKL_ROUTE_CATEGORY_ICS][200], 1);
+    ck_assert_int_eq(answered[TKL_ROUTE_CATEGORY_ICS][200], 2);
 }
 END_TEST
 
