@@ -168,13 +168,18 @@ static const char *allowed(enum tkl_route route)
     return tkl_route_form(route) ? "GET, HEAD, POST" : "GET, HEAD";
 }
 
-/* Queues resp (its body passes to MHD) for route. Returns MHD's answer. */
+/* Queues resp (its body passes to MHD) for route. A 304 carries the body
+ * too: libmicrohttpd sends none with a 304 but gives its Content-Length,
+ * which RFC 9110 (8.6) lets a 304 carry only as the full body's length;
+ * an empty response would say 0, and libmicrohttpd 0.9.75 has no flag to
+ * leave it out (MHD_RF_HEAD_ONLY_RESPONSE came later). Returns MHD's
+ * answer. */
 static enum MHD_Result queue(struct MHD_Connection *c, enum tkl_route route,
                              struct tkl_http_response *resp, bool head_304)
 {
     struct MHD_Response *r;
     unsigned status = head_304 ? MHD_HTTP_NOT_MODIFIED : resp->status;
-    if (head_304 || !resp->body) {
+    if (!resp->body) {
         r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     } else {
         r = MHD_create_response_from_buffer_with_free_callback(resp->len, resp->body, free);

@@ -609,6 +609,42 @@ START_TEST(a_trusted_proxy_names_the_client)
 }
 END_TEST
 
+/* Two GETs on one connection, the first with header: both answers, as
+ * the server sent them. */
+struct pipelined {
+    const char *header;
+    char got[16384];
+    size_t len;
+};
+
+static void pipelined_fn(void *arg)
+{
+    struct pipelined *p = arg;
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    char req[512];
+    int n = snprintf(req, sizeof(req),
+                     "GET /calendar.ics HTTP/1.1\r\nHost: x\r\n%s\r\n\r\n"
+                     "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                     p->header);
+    (void)!send(fd, req, (size_t)n, MSG_NOSIGNAL);
+    struct timeval tv = {30, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ssize_t k;
+    while (p->len < sizeof(p->got) - 1 &&
+           (k = recv(fd, p->got + p->len, sizeof(p->got) - 1 - p->len, 0)) > 0)
+        p->len += (size_t)k;
+    p->got[p->len] = '\0';
+    close(fd);
+}
+
 START_TEST(a_current_copy_gets_304_and_head_gets_no_body)
 {
     struct tkl_http_conf c = conf_for(port);
@@ -621,11 +657,27 @@ START_TEST(a_current_copy_gets_304_and_head_gets_no_body)
     ck_assert_int_eq(etag[0], '"');
     ck_assert_str_eq(lm, "Tue, 14 Nov 2023 22:13:20 GMT");
     ck_assert_str_eq(header_of(&f, "Cache-Control", hdr, sizeof(hdr)), "public, max-age=60");
+    char full[32], cl[32];
+    header_of(&f, "Content-Length", full, sizeof(full));
+    ck_assert_int_gt(atoi(full), 0);
     snprintf(hdr, sizeof(hdr), "If-None-Match: \"other\", W/%s", etag);
     f = get("/calendar.ics", NULL, hdr);
     ck_assert_int_eq(f.status, 304);
     ck_assert_uint_eq(f.body_len, 0);
     ck_assert_str_eq(header_of(&f, "ETag", hdr, sizeof(hdr)), etag);
+    /* a 304's Content-Length, if any, is the full body's (RFC 9110 8.6),
+     * never 0; no body follows it, so the next answer on the connection
+     * is whole */
+    ck_assert_str_eq(header_of(&f, "Content-Length", cl, sizeof(cl)), full);
+    snprintf(hdr, sizeof(hdr), "If-None-Match: %s", etag);
+    struct pipelined pl = {.header = hdr};
+    run_client(pipelined_fn, &pl);
+    ck_assert_ptr_nonnull(strstr(pl.got, "HTTP/1.1 304 Not Modified\r\n"));
+    ck_assert_ptr_null(strstr(pl.got, "Content-Length: 0\r\n\r\nHTTP"));
+    const char *second = strstr(pl.got, "\r\n\r\nHTTP/1.1 200 OK\r\n");
+    ck_assert_ptr_nonnull(second);
+    ck_assert_ptr_nonnull(strstr(second, "\r\n\r\nroute /healthz "));
+    ck_assert_ptr_null(strstr(pl.got, "route /calendar.ics"));
     f = get("/calendar.ics", NULL, "If-None-Match: \"other\"");
     ck_assert_int_eq(f.status, 200);
     snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s", lm);
@@ -643,7 +695,7 @@ START_TEST(a_current_copy_gets_304_and_head_gets_no_body)
     ck_assert_int_eq(f.status, 200);
     ck_assert_uint_eq(f.body_len, 0);
     ck_assert_str_eq(header_of(&f, "ETag", hdr, sizeof(hdr)), etag);
-    ck_assert_int_eq(answered[TKL_ROUTE_CALENDAR_ICS][304], 2);
+    ck_assert_int_eq(answered[TKL_ROUTE_CALENDAR_ICS][304], 3);
 }
 END_TEST
 
