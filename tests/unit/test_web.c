@@ -161,11 +161,17 @@ START_TEST(status_pages_are_kept_until_something_changes)
     page_s.store_generation++;
     ck_assert(shows_title("Review the pay gap\""));
     /* each query is a page of its own */
-    struct tkl_http_response one, two;
+    struct tkl_http_response one, two, three;
     page_get(handle, &one, "/status.json", "state", "overdue", NULL);
     page_get(handle, &two, "/status.json", "state", "complete", NULL);
     ck_assert(page_has(one.body, "Late report"));
     ck_assert(!page_has(two.body, "Late report"));
+    /* a kept page keeps its headers: no cache keeps it, no index lists it */
+    page_get(handle, &three, "/status.json", "state", "overdue", NULL);
+    ck_assert_str_eq(three.body, one.body);
+    ck_assert_str_eq(three.cache, "private, no-store");
+    ck_assert(three.noindex);
+    tkl_http_response_free(&three);
     ck_assert(page_has(two.body, "Finished thing"));
     tkl_http_response_free(&one);
     tkl_http_response_free(&two);
