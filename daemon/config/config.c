@@ -232,6 +232,19 @@ static int check_references(struct ctx *x, const config_setting_t *root)
         tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, c->path, c->report.line, "request_updates",
                      "report.request_updates without delivery.report_to: no one is told which "
                      "teams answered");
+    if (c->links.enabled && !c->delivery.report_to)
+        tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, c->path, c->links.line, "links",
+                     "links without delivery.report_to: nobody is told when a team says an "
+                     "action is not theirs");
+    const struct tkl_team *told =
+        c->delivery.report_to ? tkl_team_find(&c->teams, c->delivery.report_to) : NULL;
+    const config_setting_t *told_at = config_lookup(&c->cfg, "delivery.report_to");
+    if (c->links.enabled && told && !told->n_recipients)
+        tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, c->path,
+                     told_at ? (unsigned)config_setting_source_line(told_at) : 0, "report_to",
+                     "links with delivery.report_to's team \"%s\" without recipients: nobody is "
+                     "told when a team says an action is not theirs",
+                     told->id);
     if (c->report.n_request_updates && (!c->links.enabled || !c->http.n_listen))
         tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, c->path, c->report.line, "request_updates",
                      "report.request_updates without links and http: the requests carry no "

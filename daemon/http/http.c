@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <tickler/text.h>
+
 int tkl_http_text(struct tkl_http_response *r, unsigned status, const char *text)
 {
     size_t n = strlen(text);
@@ -20,6 +22,38 @@ int tkl_http_text(struct tkl_http_response *r, unsigned status, const char *text
     r->len = n + 1;
     r->status = status;
     r->content_type = "text/plain; charset=utf-8";
+    return 0;
+}
+
+int tkl_http_post_refused(struct tkl_http_response *r, unsigned status, const char *text,
+                          const char *back)
+{
+    if (!back)
+        return tkl_http_text(r, status, text);
+    char *body = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&body, &len);
+    if (!f)
+        return -ENOMEM;
+    fputs("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<meta name=\"robots\" content=\"noindex, nofollow\">\n"
+          "<title>Nothing recorded — tickler</title>\n</head>\n<body>\n<main>\n"
+          "<h1>Nothing recorded</h1>\n<p>",
+          f);
+    (void)tkl_html_fputs(text, f);
+    /* relative to /a/<token>: the link's own page */
+    fputs("</p>\n<p><a href=\"", f);
+    (void)tkl_html_fputs(back, f);
+    fputs("\">Back to the action</a></p>\n</main>\n</body>\n</html>\n", f);
+    if (fclose(f) != 0) {
+        free(body);
+        return -ENOMEM;
+    }
+    tkl_http_take(r, "text/html; charset=utf-8", body, len);
+    r->status = status;
+    r->cache = "no-store";
+    r->noindex = true;
     return 0;
 }
 

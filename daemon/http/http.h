@@ -74,6 +74,13 @@ struct tkl_http_response {
  * Returns 0 or -ENOMEM. */
 int tkl_http_text(struct tkl_http_response *r, unsigned status, const char *text);
 
+/* A POST refused with status, as tkl_http_text(), or when back (a link's
+ * token, its page /a/<back>) is given as a small HTML page, no-store and
+ * noindex: "Nothing recorded", text and a link back to that page, each
+ * escaped. Returns 0 or -ENOMEM. */
+int tkl_http_post_refused(struct tkl_http_response *r, unsigned status, const char *text,
+                          const char *back);
+
 /* Takes ownership of a buffer written with open_memstream(). */
 void tkl_http_take(struct tkl_http_response *r, const char *content_type, char *body, size_t len);
 

@@ -27,6 +27,14 @@ static const char *const route_keys[TKL_ROUTE_COUNT] = {
     [TKL_ROUTE_ACT] = "done same",          [TKL_ROUTE_REPORT] = "from to format",
 };
 
+/* Whether route ignores a query key it does not take: the calendar feeds,
+ * whose address calendar clients and shared links add their own
+ * arguments to. */
+static bool query_ignored(enum tkl_route route)
+{
+    return route == TKL_ROUTE_CALENDAR_ICS || route == TKL_ROUTE_CATEGORY_ICS;
+}
+
 /* The fields of the forms of a link's page (web/act.c). */
 static const struct tkl_form_field act_fields[] = {
     {"token", TKL_TOKEN_MAX, false},
@@ -163,6 +171,8 @@ int tkl_request_add_query(struct tkl_request *r, const char *key, const char *va
 {
     if (!value)
         value = "";
+    if (query_ignored(r->route) && !key_taken(r->route, key))
+        return 0;
     size_t klen = strnlen(key, TKL_REQUEST_KEY_LEN),
            vlen = strnlen(value, TKL_REQUEST_VALUE_LEN + 1);
     if (klen >= TKL_REQUEST_KEY_LEN || !key_taken(r->route, key) || vlen > TKL_REQUEST_VALUE_LEN ||

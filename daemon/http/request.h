@@ -64,7 +64,9 @@ int tkl_request_route(const char *path, struct tkl_request *ret);
  * /status.json take team and state, /outbox takes state, /calendar.html
  * takes year, /report takes from, to and format, /a/<token> takes done
  * and same (what a POST did). value may be NULL ("?team"), read as "".
- * Returns 0, -EINVAL (a key the route does not take, a value that is not
+ * The calendar feeds (/calendar.ics, /calendar/<category>.ics) take no key
+ * and ignore any (calendar clients and shared links add their own): 0,
+ * nothing added. Returns 0, -EINVAL (a key the route does not take, a value that is not
  * printable UTF-8 or longer than TKL_REQUEST_VALUE_LEN) or -E2BIG (more
  * than TKL_REQUEST_MAX_ARGS arguments).
  */

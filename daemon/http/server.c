@@ -168,13 +168,18 @@ static const char *allowed(enum tkl_route route)
     return tkl_route_form(route) ? "GET, HEAD, POST" : "GET, HEAD";
 }
 
-/* Queues resp (its body passes to MHD) for route. Returns MHD's answer. */
+/* Queues resp (its body passes to MHD) for route. A 304 carries the body
+ * too: libmicrohttpd sends none with a 304 but gives its Content-Length,
+ * which RFC 9110 (8.6) lets a 304 carry only as the full body's length;
+ * an empty response would say 0, and libmicrohttpd 0.9.75 has no flag to
+ * leave it out (MHD_RF_HEAD_ONLY_RESPONSE came later). Returns MHD's
+ * answer. */
 static enum MHD_Result queue(struct MHD_Connection *c, enum tkl_route route,
                              struct tkl_http_response *resp, bool head_304)
 {
     struct MHD_Response *r;
     unsigned status = head_304 ? MHD_HTTP_NOT_MODIFIED : resp->status;
-    if (head_304 || !resp->body) {
+    if (!resp->body) {
         r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     } else {
         r = MHD_create_response_from_buffer_with_free_callback(resp->len, resp->body, free);
@@ -491,6 +496,13 @@ static bool announced_too_big(struct MHD_Connection *c)
     return cl && strtoull(cl, NULL, 10) > TKL_FORM_BODY_MAX;
 }
 
+/* The token of the link whose page req is, or NULL: a POST refused there
+ * links back to that page. */
+static const char *link_of(const struct tkl_request *req)
+{
+    return req->route == TKL_ROUTE_ACT && req->token[0] ? req->token : NULL;
+}
+
 /*
  * At the headers of a request that is not GET or HEAD: a POST to a route
  * that takes one, url-encoded and not announced too long, is to be read
@@ -510,9 +522,10 @@ static void headers_of_other(struct MHD_Connection *c, const char *method, const
                           tkl_route_form(req->route) ? "Only GET, HEAD and POST are served here."
                                                      : "Only GET and HEAD are served here.");
     } else if (!tkl_form_type_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"))) {
-        r = tkl_http_text(resp, 415, "Only forms (application/x-www-form-urlencoded) are taken.");
+        r = tkl_http_post_refused(
+            resp, 415, "Only forms (application/x-www-form-urlencoded) are taken.", link_of(req));
     } else if (announced_too_big(c)) {
-        r = tkl_http_text(resp, 413, "The form is too large.");
+        r = tkl_http_post_refused(resp, 413, "The form is too large.", link_of(req));
     } else {
         struct post_body *p = calloc(1, sizeof(*p));
         if (p) {
@@ -565,8 +578,9 @@ static bool answer_post(struct tkl_http_server *srv, struct MHD_Connection *c, s
     struct tkl_form form;
     char why[200];
     if (p->too_big || p->oom) {
-        if (tkl_http_text(resp, p->oom ? 503 : 413,
-                          p->oom ? "Out of memory; try again." : "The form is too large.") < 0)
+        if (tkl_http_post_refused(resp, p->oom ? 503 : 413,
+                                  p->oom ? "Out of memory; try again." : "The form is too large.",
+                                  link_of(&p->req)) < 0)
             resp->status = 503;
         return true;
     }
@@ -574,7 +588,7 @@ static bool answer_post(struct tkl_http_server *srv, struct MHD_Connection *c, s
     int r = tkl_form_read(&form, c, p->data ? p->data : "", p->len);
     if (r < 0) {
         tkl_form_why(&form, why, sizeof(why));
-        if (tkl_http_text(resp, r == -ENOMEM ? 503 : 400, why) < 0)
+        if (tkl_http_post_refused(resp, r == -ENOMEM ? 503 : 400, why, link_of(&p->req)) < 0)
             resp->status = 503;
     } else {
         void *con_cls = p;

@@ -49,6 +49,7 @@
 #include "../core/day.h"
 #include "../http/limit.h"
 #include "../state/state.h"
+#include "../schedule/holidays.h"
 #include "../schedule/standing.h"
 #include "../update/answer.h"
 
@@ -205,10 +206,11 @@ static const char *day_text(int32_t day, char *buf, size_t size)
     return buf;
 }
 
-/* A plain page that says why a request is refused. Returns 0 or
+/* A plain page that says why a request is refused, with a link back to
+ * the page of the link whose token is back (NULL: none). Returns 0 or
  * -ENOMEM. */
-static int refuse(struct tkl_http_response *resp, unsigned status, const char *headline,
-                  const char *text)
+static int refuse_back(struct tkl_http_response *resp, unsigned status, const char *headline,
+                       const char *text, const char *back)
 {
     char *body = NULL;
     size_t len = 0;
@@ -220,8 +222,21 @@ static int refuse(struct tkl_http_response *resp, unsigned status, const char *h
     (void)tkl_html_fputs(headline, f);
     fputs("</h1>\n<p class=\"refusal\">", f);
     (void)tkl_html_fputs(text, f);
-    fputs("</p>\n<p class=\"meta\">tickler, the action plan's reminders</p>\n", f);
+    fputs("</p>\n", f);
+    if (back) { /* relative to /a/<token>: the link's own page */
+        fputs("<p><a href=\"", f);
+        (void)tkl_html_fputs(back, f);
+        fputs("\">Back to the action</a></p>\n", f);
+    }
+    fputs("<p class=\"meta\">tickler, the action plan's reminders</p>\n", f);
     return page_close(f, &body, &len, resp, status);
+}
+
+/* refuse_back() without the link back. */
+static int refuse(struct tkl_http_response *resp, unsigned status, const char *headline,
+                  const char *text)
+{
+    return refuse_back(resp, status, headline, text, NULL);
 }
 
 /* ---- The link: token, action, team ------------------------------------ */
@@ -305,8 +320,33 @@ static const char *const standing_labels[TKL_STANDING_COUNT] = {
     [TKL_STANDING_CLOSED] = "Closed",     [TKL_STANDING_UNDATED] = "Undated",
 };
 
+/* The team told of a "not ours" (delivery.report_to, when it has
+ * recipients), or NULL: nobody is. */
+static const struct tkl_team *told_team(const struct tkl_service *s)
+{
+    const struct tkl_config *c = s->rt->cfg;
+    const struct tkl_team *t =
+        c->delivery.report_to ? tkl_team_find(&c->teams, c->delivery.report_to) : NULL;
+    return t && t->n_recipients ? t : NULL;
+}
+
+/* Who is told of a "not ours", as a sentence. */
+static void html_who_is_told(FILE *f, const struct tkl_service *s)
+{
+    const struct tkl_team *t = told_team(s);
+    if (!t) {
+        fputs("tickler tells nobody of it here (no team receives its reports), so please let "
+              "the action plan's owner know yourself.",
+              f);
+        return;
+    }
+    fputs("tickler tells ", f);
+    (void)tkl_html_fputs(t->name, f);
+    fputs(" (the team that receives its reports), with your suggestion and comment.", f);
+}
+
 /* What the page opens with after a POST: what was recorded. */
-static void html_banner(FILE *f, const struct tkl_http_request *req)
+static void html_banner(FILE *f, const struct tkl_service *s, const struct tkl_http_request *req)
 {
     static const char *const done_text[] = {
         [TKL_UPDATE_COMPLETE] = "Recorded: marked complete. Reminders for this action stop, "
@@ -315,9 +355,8 @@ static void html_banner(FILE *f, const struct tkl_http_request *req)
                               "you chose (see below).",
         [TKL_UPDATE_PROGRESS] = "Recorded: your progress note. It shows in the next reminder, "
                                 "on the plan's status page and in the progress report.",
-        [TKL_UPDATE_NOT_OURS] = "Recorded: not ours. The plan's owner is told, and your team "
-                                "gets no more reminders for this action until the plan changes "
-                                "its owners.",
+        [TKL_UPDATE_NOT_OURS] = "Recorded: not ours. Your team gets no more reminders for "
+                                "this action until the plan changes its owners.",
     };
     const char *done = tkl_request_get(req->req, "done", 0);
     enum tkl_update_kind k;
@@ -326,11 +365,18 @@ static void html_banner(FILE *f, const struct tkl_http_request *req)
         text = "This was recorded already; nothing more was changed.";
     else if (done && tkl_update_kind_parse(done, &k) == 0)
         text = done_text[k];
-    if (text)
-        fprintf(f, "<p class=\"banner\" role=\"status\">%s</p>\n", text);
+    if (!text)
+        return;
+    fprintf(f, "<p class=\"banner\" role=\"status\">%s", text);
+    if (text == done_text[TKL_UPDATE_NOT_OURS]) {
+        fputc(' ', f);
+        html_who_is_told(f, s);
+    }
+    fputs("</p>\n", f);
 }
 
-static void html_intro(FILE *f, const struct act_view *v, const struct tkl_http_request *req)
+static void html_intro(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                       const struct tkl_http_request *req)
 {
     char when[48];
     fputs("<p class=\"kicker\">Action plan · action ", f);
@@ -338,7 +384,7 @@ static void html_intro(FILE *f, const struct act_view *v, const struct tkl_http_
     fputs("</p>\n<h1>", f);
     (void)tkl_html_fputs(v->a->title, f);
     fputs("</h1>\n", f);
-    html_banner(f, req);
+    html_banner(f, s, req);
     fputs("<p>This page is for <strong>", f);
     (void)tkl_html_fputs(v->tok.recipient, f);
     fputs("</strong>", f);
@@ -505,7 +551,16 @@ static void form_open(FILE *f, const struct act_view *v, const char *heading_id,
             v->token, heading_id, v->token, heading_id, heading);
 }
 
-static void form_snooze(FILE *f, const struct act_view *v)
+/* The names of the teams that own a, separated by commas, escaped. */
+static void html_owning_teams(FILE *f, const struct tkl_team_dir *dir, const struct tkl_action *a)
+{
+    for (size_t k = 0; k < a->n_teams; k++) {
+        fputs(k ? ", " : "", f);
+        (void)tkl_html_fputs(team_name(dir, a->teams[k]), f);
+    }
+}
+
+static void form_snooze(FILE *f, const struct tkl_service *s, const struct act_view *v)
 {
     char first[TKL_DAY_ISO_SIZE], last[TKL_DAY_ISO_SIZE], day[TKL_DAY_LONG_SIZE];
     int32_t end = snooze_last(v->a, v->today);
@@ -517,21 +572,36 @@ static void form_snooze(FILE *f, const struct act_view *v)
     fprintf(f, "<p>No reminders for this action until the day you choose: at most %s%s.</p>\n",
             day_text(end, day, sizeof(day)),
             end < v->today + SNOOZE_MAX_DAYS ? ", the deadline" : "");
+    if (v->a->n_teams) {
+        fputs("<p>The snooze holds this action's reminders for every team that owns it: ", f);
+        html_owning_teams(f, &s->rt->cfg->teams, v->a);
+        fputs(".</p>\n", f);
+    }
+    fputs("<p>A snooze that ends on a weekend or a bank holiday ends on the next working day: "
+          "the reminders resume then.</p>\n",
+          f);
     fputs("<fieldset>\n<legend>Until</legend>\n", f);
+    const struct tkl_holidays *h = &s->rt->cfg->schedule.policy.holidays;
     static const int weeks[] = {1, 2};
-    for (size_t i = 0; i < 2; i++)
-        if (v->today + 7 * weeks[i] <= end)
-            fprintf(f,
-                    "<label class=\"choice\"><input type=\"radio\" name=\"snooze\" "
-                    "value=\"%dw\"> %d week%s: %s</label>\n",
-                    weeks[i], weeks[i], weeks[i] > 1 ? "s" : "",
-                    day_text(v->today + 7 * weeks[i], day, sizeof(day)));
+    for (size_t i = 0; i < 2; i++) {
+        int32_t until = v->today + 7 * weeks[i], resume = tkl_working_day_on_or_after(h, until);
+        if (until > end)
+            continue;
+        fprintf(f,
+                "<label class=\"choice\"><input type=\"radio\" name=\"snooze\" "
+                "value=\"%dw\"> %d week%s: %s",
+                weeks[i], weeks[i], weeks[i] > 1 ? "s" : "", day_text(until, day, sizeof(day)));
+        if (resume != until)
+            fprintf(f, " (reminders resume %s)", day_text(resume, day, sizeof(day)));
+        fputs("</label>\n", f);
+    }
     (void)tkl_day_iso(v->today + 1, first, sizeof(first));
     (void)tkl_day_iso(end, last, sizeof(last));
     fprintf(f,
             "<label class=\"choice\"><input type=\"radio\" name=\"snooze\" value=\"date\"> "
             "The date below</label>\n"
-            "<label for=\"until\">Date (from %s to %s)</label>\n"
+            "<label for=\"until\">Date (from %s to %s; a date given here is the snooze's end, "
+            "whichever is ticked)</label>\n"
             "<input type=\"date\" id=\"until\" name=\"until\" min=\"%s\" max=\"%s\">\n"
             "</fieldset>\n<button type=\"submit\" name=\"do\" value=\"snooze\">Snooze</button>\n"
             "</form>\n",
@@ -556,7 +626,7 @@ static void form_progress(FILE *f, const struct act_view *v)
           f);
 }
 
-static void form_not_ours(FILE *f, const struct act_view *v)
+static void form_not_ours(FILE *f, const struct tkl_service *s, const struct act_view *v)
 {
     if (!v->team) {
         fputs("<h3>Not ours</h3>\n<p>Only a team that owns this action can say it is not "
@@ -565,10 +635,13 @@ static void form_not_ours(FILE *f, const struct act_view *v)
         return;
     }
     form_open(f, v, "h-not-ours", "Not ours");
-    fputs("<p>This action does not belong to ", f);
+    fputs("<p>If this action is not for ", f);
     (void)tkl_html_fputs(v->team->name, f);
-    fputs(". The plan's owner is told, and the team gets no more reminders for it until the "
-          "plan changes its owners.</p>\n"
+    fputs(", say so here: the team then gets no more reminders for it until the plan changes "
+          "its owners. ",
+          f);
+    html_who_is_told(f, s);
+    fputs("</p>\n"
           "<label for=\"suggested\">Which team should have it? (optional)</label>\n"
           "<input type=\"text\" id=\"suggested\" name=\"suggested\" maxlength=\"200\" "
           "autocomplete=\"off\">\n"
@@ -578,21 +651,21 @@ static void form_not_ours(FILE *f, const struct act_view *v)
           f);
 }
 
-static void html_forms(FILE *f, const struct act_view *v)
+static void html_forms(FILE *f, const struct tkl_service *s, const struct act_view *v)
 {
     fputs("<section class=\"forms\" aria-labelledby=\"h-do\">\n<h2 id=\"h-do\">What you can "
           "do</h2>\n<p>Each button records what you say, with your address and the time. Opening "
           "this page changes nothing.</p>\n",
           f);
     form_open(f, v, "h-complete", "Mark complete");
-    fputs("<p>The action is done. Reminders for it stop, unless the plan later gives it a new "
-          "deadline or status.</p>\n"
+    fputs("<p>Press when the action is done: reminders for it then stop, unless the plan later "
+          "gives it a new deadline or status.</p>\n"
           "<button type=\"submit\" name=\"do\" value=\"complete\">Mark complete</button>\n"
           "</form>\n",
           f);
-    form_snooze(f, v);
+    form_snooze(f, s, v);
     form_progress(f, v);
-    form_not_ours(f, v);
+    form_not_ours(f, s, v);
     fputs("</section>\n", f);
 }
 
@@ -823,10 +896,10 @@ static int act_get(struct tkl_service *s, const struct tkl_http_request *req,
     if (!f)
         return -ENOMEM;
     page_open(f, v->a->title);
-    html_intro(f, v, req);
+    html_intro(f, s, v, req);
     html_action(f, s, v);
     int r = html_now(f, s, v);
-    html_forms(f, v);
+    html_forms(f, s, v);
     fputs("<section aria-labelledby=\"h-history\">\n<h2 id=\"h-history\">History</h2>\n", f);
     bool listed = false;
     if (r == 0 && s->node && !s->state_ready) { /* PostgreSQL never reached: nothing waits */
@@ -910,18 +983,20 @@ __attribute__((format(printf, 3, 4))) static int why_not(char *why, size_t len, 
     return -EINVAL;
 }
 
-/* The snooze's day from the form into u. Returns 0, or -EINVAL with why
- * (plain text) set. */
+/* The snooze's day from the form into u: a date given wins over the weeks
+ * ticked, as the form says. Returns 0, or -EINVAL with why (plain text)
+ * set. */
 static int read_snooze(const struct tkl_form *form, const struct act_view *v, struct tkl_update *u,
                        char *why, size_t len)
 {
     const char *choice = tkl_form_get(form, "snooze"), *until = tkl_form_get(form, "until");
     int32_t last = snooze_last(v->a, v->today), day;
     char text[TKL_DAY_LONG_SIZE];
-    if (choice && (!strcmp(choice, "1w") || !strcmp(choice, "2w")))
-        day = v->today + (choice[0] == '1' ? 7 : 14);
-    else if (choice && *choice && strcmp(choice, "date") != 0)
+    if (choice && *choice && strcmp(choice, "1w") != 0 && strcmp(choice, "2w") != 0 &&
+        strcmp(choice, "date") != 0)
         return why_not(why, len, "Choose 1 week, 2 weeks or a date.");
+    if (blank(until) && choice && (!strcmp(choice, "1w") || !strcmp(choice, "2w")))
+        day = v->today + (choice[0] == '1' ? 7 : 14);
     else if (blank(until) || tkl_day_parse_iso(until, &day) < 0)
         return why_not(why, len, "Choose a date (as YYYY-MM-DD) to snooze until.");
     if (day <= v->today)
@@ -1020,37 +1095,45 @@ static int posted(struct posting *p, int r, bool is_new, bool sent, struct tkl_h
     if (sent && (r == -ECONNRESET || r == -ECANCELED)) {
         /* recording is idempotent (tkl_outbox_add_update): pressing again
          * is safe either way */
-        r = refuse(resp, 503, "Not confirmed",
-                   "tickler lost its database connection while recording this, so it cannot "
-                   "tell whether it was recorded. Go back and press the button again in a few "
-                   "seconds: an update recorded already is not recorded twice.");
+        r = refuse_back(resp, 503, "Not confirmed",
+                        "tickler lost its database connection while recording this, so it cannot "
+                        "tell whether it was recorded. Go back and press the button again in a few "
+                        "seconds: an update recorded already is not recorded twice.",
+                        p->token);
         resp->retry_after = BUSY_RETRY_SECONDS;
         return r;
     }
     if (r == -EMLINK)
-        return refuse(resp, 403, "Nothing recorded",
-                      "This link has recorded as many updates as one link may. Use the link in a "
-                      "newer reminder.");
+        return refuse_back(
+            resp, 403, "Nothing recorded",
+            "This link has recorded as many updates as one link may. Use the link in a "
+            "newer reminder.",
+            p->token);
     if (r == 0)
         return see_other(p->s, p->token, is_new ? tkl_update_kind_name(p->u.kind) : NULL, resp);
     if (r == -EINVAL)
-        return refuse(resp, 400, "Nothing recorded", "tickler does not take this update.");
+        return refuse_back(resp, 400, "Nothing recorded", "tickler does not take this update.",
+                           p->token);
     if (r == -ESHUTDOWN) {
-        r = refuse(resp, 503, "Busy, nothing recorded",
-                   "tickler could not take this just now (it is stopping, or short of memory), so "
-                   "nothing was recorded. Go back and press the button again in a minute.");
+        r = refuse_back(
+            resp, 503, "Busy, nothing recorded",
+            "tickler could not take this just now (it is stopping, or short of memory), so "
+            "nothing was recorded. Go back and press the button again in a minute.",
+            p->token);
         resp->retry_after = BUSY_RETRY_SECONDS;
         return r;
     }
     if (r == -EBUSY || r == -EAGAIN || r == -ENOTCONN || r == -ECONNRESET || r == -ECANCELED ||
         r == -ETIMEDOUT) {
-        r = refuse(resp, 503, "Busy, nothing recorded",
-                   "tickler's database is busy. Go back and press the button again in a few "
-                   "seconds.");
+        r = refuse_back(resp, 503, "Busy, nothing recorded",
+                        "tickler's database is busy. Go back and press the button again in a few "
+                        "seconds.",
+                        p->token);
         resp->retry_after = BUSY_RETRY_SECONDS;
         return r;
     }
-    return refuse(resp, 500, "Not recorded", "Internal error; see the daemon's log.");
+    return refuse_back(resp, 500, "Not recorded", "Internal error; see the daemon's log.",
+                       p->token);
 }
 
 /* Sends the answer for r (sent: as posted) and frees p. */
@@ -1098,21 +1181,25 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
     char why[256] = "";
     struct tkl_update u;
     if (!token || strcmp(token, v->token) != 0)
-        return refuse(resp, 403, "Nothing recorded",
-                      "This form does not belong to this link. Open the link again and use the "
-                      "buttons on its page.");
+        return refuse_back(
+            resp, 403, "Nothing recorded",
+            "This form does not belong to this link. Open the link again and use the "
+            "buttons on its page.",
+            v->token);
     if (!same_origin(s, req))
-        return refuse(resp, 403, "Nothing recorded",
-                      "This request did not come from tickler's own page, so nothing was "
-                      "recorded. Open the link again and use the buttons on its page.");
+        return refuse_back(resp, 403, "Nothing recorded",
+                           "This request did not come from tickler's own page, so nothing was "
+                           "recorded. Open the link again and use the buttons on its page.",
+                           v->token);
     if (read_update(req, v, &u, why, sizeof(why)) < 0)
-        return refuse(resp, 400, "Nothing recorded", why);
+        return refuse_back(resp, 400, "Nothing recorded", why, v->token);
     if (tkl_update_check(&u) < 0)
-        return refuse(resp, 400, "Nothing recorded", "tickler does not take this update.");
+        return refuse_back(resp, 400, "Nothing recorded", "tickler does not take this update.",
+                           v->token);
     if (!req->defer)
         return -EINVAL;               /* a POST is answered once the state has it */
     if (s->node && !s->state_ready) { /* PostgreSQL never reached: nothing waits for it */
-        struct posting none = {.s = s};
+        struct posting none = {.s = s, .token = (char *)v->token};
         return posted(&none, -ENOTCONN, false, false, resp);
     }
     struct posting *p = calloc(1, sizeof(*p));
@@ -1126,7 +1213,7 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
         r = s->state ? tkl_state_link_updates(s->state, &p->u, on_link_counted, p) : -EAGAIN;
     if (r < 0) {
         posting_free(p);
-        struct posting none = {.s = s};
+        struct posting none = {.s = s, .token = (char *)v->token};
         return posted(&none, r, false, false, resp);
     }
     /* queued: the completion frees p, answering through later if taken;
@@ -1134,7 +1221,7 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
      * and the answer says so now */
     if (!(p->later = req->defer(req))) {
         p->abandoned = true;
-        struct posting none = {.s = s};
+        struct posting none = {.s = s, .token = (char *)v->token};
         return posted(&none, -ESHUTDOWN, false, false, resp);
     }
     return TKL_HTTP_LATER;
@@ -1153,6 +1240,7 @@ int tkl_web_act(struct tkl_service *s, const struct tkl_http_request *req,
                  "Too many requests from here or for this link. Try again in %d second%s.", r,
                  r == 1 ? "" : "s");
         int wait = r;
+        /* a POST's token is checked once it may go ahead: until then no link back */
         r = refuse(resp, 429, "Too many requests", text);
         resp->retry_after = wait;
     } else if (r == 0 && (r = open_view(s, req, &v, resp)) == 0) {

@@ -983,8 +983,10 @@ int tkl_web_status(struct tkl_service *s, const struct tkl_http_request *req,
     view_free(&v);
     if (r == 0 && resp->status != 400) {
         resp->status = 200;
-        resp->cache = "no-cache";
         tkl_http_etag_body(resp);
     }
+    /* officers' addresses and notes: kept by no cache, indexed by no one */
+    resp->cache = "private, no-store";
+    resp->noindex = true;
     return r;
 }

@@ -74,7 +74,9 @@ int tkl_web_report(struct tkl_service *s, const struct tkl_http_request *req,
     }
     tkl_http_take(resp, tkl_report_format_type(f), body, len);
     tkl_http_etag_body(resp);
-    resp->cache = "no-cache";
+    /* officers' names and notes: kept by no cache, indexed by no one */
+    resp->cache = "private, no-store";
+    resp->noindex = true;
     resp->disposition = f == TKL_REPORT_CSV        ? CSV_DISPOSITION
                         : f == TKL_REPORT_MARKDOWN ? MD_DISPOSITION
                                                    : NULL;

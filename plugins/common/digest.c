@@ -13,6 +13,11 @@ const char dg_default_footer[] =
     "You receive this because you are listed for this team in tickler's team directory. "
     "To change who is reminded, or if an action is not yours, contact the action plan's owner.";
 
+const char dg_default_footer_links[] =
+    "You receive this because you are listed for this team in tickler's team directory. "
+    "If an action is not your team's, say so from its link (the page's Not ours button); to "
+    "change who is reminded, contact the action plan's owner.";
+
 const char dg_links_note[] =
     "The links open a page; nothing changes until you press a button there.";
 
@@ -931,7 +936,7 @@ static void value(struct dg_buf *b, const char *name, size_t len, const struct t
     } else if (IS("plan_url")) {
         v = o->plan_url ? o->plan_url : "";
     } else if (IS("footer")) {
-        v = o->footer ? o->footer : dg_default_footer;
+        v = o->footer ? o->footer : dg_has_links(n) ? dg_default_footer_links : dg_default_footer;
     } else if (IS("first_title")) {
         v = n->n_entries && n->entries[0].title ? n->entries[0].title : "";
     }

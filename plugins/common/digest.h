@@ -181,7 +181,10 @@ int dg_template_check(const char *tmpl, unsigned *ret_line, char *err, size_t si
 void dg_render(struct dg_buf *b, const char *tmpl, const struct tkl_notice *n,
                const struct dg_render_opts *o, enum dg_mode mode, const char *eol);
 
-/* The default footer: why the reader received this. */
+/* The default footer: why the reader received this, and whom to tell of
+ * an action that is not the team's: the plan's owner, or in a message
+ * with links (dg_has_links) the link's page. */
 extern const char dg_default_footer[];
+extern const char dg_default_footer_links[];
 
 #endif

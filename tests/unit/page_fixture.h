@@ -62,6 +62,9 @@ static char page_dir[256];
 /* More of the configuration (groups such as links and http), written after
  * the rest by page_setup; NULL for none. */
 static const char *page_conf_extra;
+/* More items of the test source (", { id = ...; }" each), after "pride";
+ * NULL for none. */
+static const char *page_items_extra;
 static uv_loop_t page_loop;
 static struct tkl_service page_s;
 static int page_finished;
@@ -115,8 +118,9 @@ static inline void page_setup(const char *name)
              ");\n"
              "sources = ( { name = \"local\"; plugin = \"items\"; team = \"hr\";\n"
              "  settings = { items = ( { id = \"pride\"; title = \"Pride Month\"; start = %d; "
-             "end = %d; category = \"sexual-orientation\"; } ); }; } );\n",
-             tkl_day_from_civil(2023, 7, 10), tkl_day_from_civil(2023, 7, 10));
+             "end = %d; category = \"sexual-orientation\"; }%s ); }; } );\n",
+             tkl_day_from_civil(2023, 7, 10), tkl_day_from_civil(2023, 7, 10),
+             page_items_extra ? page_items_extra : "");
     if (page_conf_extra)
         snprintf(conf + strlen(conf), sizeof(conf) - strlen(conf), "%s", page_conf_extra);
     tkl_write_text(page_dir, "tickler.conf", conf);

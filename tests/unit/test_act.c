@@ -233,6 +233,12 @@ START_TEST(the_page_shows_the_action_and_changes_nothing)
     ck_assert(page_has(b, "<button type=\"submit\" name=\"do\" value=\"complete\">"));
     ck_assert(page_has(b, "<input type=\"radio\" name=\"rag\" value=\"amber\">"));
     ck_assert(page_has(b, "name=\"suggested\""));
+    /* the forms say when to press, not what is so */
+    ck_assert(page_has(b, "<p>Press when the action is done: reminders for it then stop"));
+    ck_assert(page_has(b, "<p>If this action is not for Human Resources, say so here: the team "
+                          "then gets no more reminders"));
+    ck_assert(!page_has(b, "The action is done."));
+    ck_assert(!page_has(b, "does not belong to"));
     ck_assert(!page_has(b, "type=\"date\""));
     ck_assert(!page_has(b, "<script"));
     ck_assert(!page_has(b, PAGE_SECRET));
@@ -404,6 +410,9 @@ static void post_refused(const char *path, const char *token, struct post_opts o
     page_post(&resp, path, o, "token", token, "do", "complete", NULL);
     ck_assert_msg(resp.status == status, "%s: %u", text, resp.status);
     ck_assert_msg(page_has(resp.body, text), "%s not in %s", text, resp.body);
+    char back[TKL_TOKEN_MAX + 64]; /* to the link's own page, relative to it */
+    snprintf(back, sizeof(back), "<a href=\"%s\">Back to the action</a>", path + 3);
+    ck_assert(page_has(resp.body, back));
     ck_assert_ptr_null(resp.location);
     tkl_http_response_free(&resp);
     ck_assert_uint_eq(n_updates(), before);
@@ -483,6 +492,12 @@ START_TEST(snooze_dates_are_checked)
                              "deadline)."));
     /* a date with no choice made is the date */
     ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "", "2023-07-20", body, sizeof(body)), 303);
+    /* a date given wins over the weeks ticked */
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "2w", "2023-07-21", body, sizeof(body)), 303);
+    u = last_update();
+    ck_assert_int_eq(u.until_day, tkl_day_from_civil(2023, 7, 21));
+    tkl_update_free(&u);
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "1w", "2023-09-01", body, sizeof(body)), 400);
     /* not today, not before, not nonsense */
     ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "2023-06-30", body, sizeof(body)),
                       400);
@@ -497,7 +512,55 @@ START_TEST(snooze_dates_are_checked)
     ck_assert(page_has(body, "(a year ahead)"));
     /* A is due today: nothing to snooze to */
     ck_assert_uint_eq(snooze("Review the pay gap", "hr", "1w", NULL, body, sizeof(body)), 400);
-    ck_assert_uint_eq(n_updates(), 4);
+    ck_assert_uint_eq(n_updates(), 5);
+}
+END_TEST
+
+/* The snooze form's weeks say the day the reminders resume when they end
+ * on a day that is not a working day (the scheduler's end: the first
+ * working day on or after), and that a date given wins. */
+START_TEST(the_snooze_form_says_when_reminders_resume)
+{
+    page_load();
+    const char *path = path_for(PAGE_TRICKY_TITLE, "hr");
+    struct tkl_http_response resp;
+    get_from(&resp, path, "192.0.2.10"); /* Friday: a week is a Friday */
+    ck_assert(page_has(resp.body, "1 week: Friday 7 July 2023</label>"));
+    ck_assert(page_has(resp.body, "a date given here is the snooze's end, whichever is ticked"));
+    ck_assert(!page_has(resp.body, "(reminders resume"));
+    tkl_http_response_free(&resp);
+    struct tkl_request r;
+    ck_assert_int_eq(tkl_request_route(path, &r), 0);
+    struct tkl_http_request req = {.req = &r, .now = now() + DAY_SEC, .client = "192.0.2.10"};
+    memset(&resp, 0, sizeof(resp));
+    resp.status = 200;
+    ck_assert_int_eq(tkl_web_act(&page_s, &req, &resp), 0); /* Saturday */
+    char *b = realloc(resp.body, resp.len + 1);
+    ck_assert_ptr_nonnull(b);
+    b[resp.len] = '\0';
+    resp.body = b;
+    ck_assert(page_has(b, "1 week: Saturday 8 July 2023 (reminders resume Monday 10 July "
+                          "2023)</label>"));
+    ck_assert(page_has(b, "2 weeks: Saturday 15 July 2023 (reminders resume Monday 17 July "
+                          "2023)</label>"));
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
+/* A snooze holds the action's reminders for every owning team: the form
+ * names them all, escaped, to whichever team's officer opens it. */
+START_TEST(the_snooze_form_names_every_team_it_holds)
+{
+    page_load();
+    static const char *const to[] = {"hr", "ops"};
+    for (size_t i = 0; i < 2; i++) {
+        struct tkl_http_response resp;
+        page_get(tkl_web_act, &resp, path_for(PAGE_TRICKY_TITLE, to[i]), NULL);
+        ck_assert(page_has(resp.body, "<p>The snooze holds this action's reminders for every "
+                                      "team that owns it: Human Resources, ICT &amp; "
+                                      "Digital.</p>"));
+        tkl_http_response_free(&resp);
+    }
 }
 END_TEST
 
@@ -571,6 +634,36 @@ START_TEST(not_ours_is_a_team_s_to_say)
 }
 END_TEST
 
+/* The not-ours form and its banner say who is told: delivery.report_to's
+ * team when it has recipients, else nobody, and whom to tell instead. */
+START_TEST(not_ours_says_who_is_told)
+{
+    page_load();
+    const char *path = path_for(PAGE_TRICKY_TITLE, "ops");
+    struct tkl_http_response resp;
+    for (int i = 0; i < 2; i++) {
+        page_get(tkl_web_act, &resp, path, i ? "done" : NULL, "not-ours", NULL);
+        ck_assert(page_has(resp.body, "tickler tells nobody of it here (no team receives its "
+                                      "reports), so please let the action plan's owner know "
+                                      "yourself."));
+        ck_assert(!page_has(resp.body, "owner is told"));
+        tkl_http_response_free(&resp);
+    }
+    page_get(tkl_web_act, &resp, path, "done", "not-ours", NULL);
+    ck_assert(page_has(resp.body, "Recorded: not ours. Your team gets no more reminders"));
+    tkl_http_response_free(&resp);
+    /* a report_to team with recipients is named */
+    ck_assert_ptr_nonnull(page_s.rt->cfg->delivery.report_to = strdup("hr"));
+    for (int i = 0; i < 2; i++) {
+        page_get(tkl_web_act, &resp, path, i ? "done" : NULL, "not-ours", NULL);
+        ck_assert(page_has(resp.body, "tickler tells Human Resources (the team that receives "
+                                      "its reports), with your suggestion and comment."));
+        ck_assert(!page_has(resp.body, "tells nobody"));
+        tkl_http_response_free(&resp);
+    }
+}
+END_TEST
+
 START_TEST(too_many_requests_wait)
 {
     page_load();
@@ -626,8 +719,12 @@ START_TEST(a_link_records_a_bounded_number_of_updates)
         page_post(&resp, path, (struct post_opts){.origin = ORIGIN, .at = now() + 60 * i}, "token",
                   token, "do", "progress", "rag", "green", "note", note, NULL);
         ck_assert_int_eq(resp.status, i < 25 ? 303 : 403);
-        if (i == 25)
+        if (i == 25) { /* answered once the state told the count: still a way back */
             ck_assert(page_has(resp.body, "Use the link in a newer reminder"));
+            char back[TKL_TOKEN_MAX + 64];
+            snprintf(back, sizeof(back), "<a href=\"%s\">Back to the action</a>", token);
+            ck_assert(page_has(resp.body, back));
+        }
         tkl_http_response_free(&resp);
     }
     ck_assert_uint_eq(n_updates(), 25);
@@ -708,8 +805,11 @@ static Suite *suite(void)
     tcase_add_test(tc, the_same_post_after_the_plan_changed_is_recorded_again);
     tcase_add_test(tc, a_post_from_elsewhere_records_nothing);
     tcase_add_test(tc, snooze_dates_are_checked);
+    tcase_add_test(tc, the_snooze_form_says_when_reminders_resume);
+    tcase_add_test(tc, the_snooze_form_names_every_team_it_holds);
     tcase_add_test(tc, progress_notes_are_text);
     tcase_add_test(tc, not_ours_is_a_team_s_to_say);
+    tcase_add_test(tc, not_ours_says_who_is_told);
     tcase_add_test(tc, too_many_requests_wait);
     tcase_add_test(tc, a_link_records_a_bounded_number_of_updates);
     tcase_add_test(tc, a_busy_database_is_503);

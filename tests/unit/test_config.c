@@ -262,6 +262,49 @@ START_TEST(the_report_slice_is_read)
 }
 END_TEST
 
+/* Links let a team say an action is not theirs: without a report_to team
+ * with recipients nobody is told, which is warned of. */
+START_TEST(links_without_anyone_told_are_warned_of)
+{
+    static const char *const confs[] = {
+        "store = { files = [ \"x.csv\" ]; };\n"
+        "teams = ( { id = \"hr\"; } );\n"
+        "links = { keys = ( { id = \"k1\"; file = \"k\"; } ); };\n",
+        "store = { files = [ \"x.csv\" ]; };\n"
+        "teams = ( { id = \"hr\"; } );\n"
+        "delivery = { report_to = \"hr\"; };\n"
+        "links = { keys = ( { id = \"k1\"; file = \"k\"; } ); };\n",
+        "store = { files = [ \"x.csv\" ]; };\n"
+        "notifiers = ( { name = \"email\"; plugin = \"email\"; } );\n"
+        "teams = ( { id = \"hr\"; recipients = { email = [ \"hr@example.org\" ]; }; } );\n"
+        "delivery = { report_to = \"hr\"; };\n"
+        "links = { keys = ( { id = \"k1\"; file = \"k\"; } ); };\n",
+    };
+    static const struct {
+        unsigned line;
+        const char *text;
+    } want[] = {{3, "links without delivery.report_to: nobody is told"},
+                {3, "delivery.report_to's team \"hr\" without recipients: nobody is told"},
+                {0, NULL}};
+    for (size_t k = 0; k < 3; k++) {
+        write_conf(confs[k]);
+        struct tkl_diags d = {0};
+        struct tkl_config *c = NULL;
+        ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
+        ck_assert_uint_eq(d.n_errors, 0);
+        ck_assert_uint_eq(d.n, want[k].text ? 1 : 0);
+        if (want[k].text) {
+            ck_assert_int_eq(d.items[0].severity, TKL_SEV_WARNING);
+            ck_assert_uint_eq(d.items[0].line, want[k].line);
+            ck_assert_ptr_nonnull(strstr(d.items[0].message, want[k].text));
+        }
+        tkl_config_free(c);
+        tkl_diags_free(&d);
+    }
+    unlink(path);
+}
+END_TEST
+
 /* Update requests go through the shared state: accepted on PostgreSQL,
  * with nothing to say about the backend. */
 START_TEST(update_requests_are_accepted_on_postgresql)
@@ -382,6 +425,7 @@ int main(void)
     tcase_add_test(tc, includes_are_checked);
     tcase_add_test(tc, references_between_slices_are_checked);
     tcase_add_test(tc, the_report_slice_is_read);
+    tcase_add_test(tc, links_without_anyone_told_are_warned_of);
     tcase_add_test(tc, update_requests_are_accepted_on_postgresql);
     tcase_add_test(tc, the_time_zone_is_checked_not_set);
     tcase_add_test(tc, links_to_an_address_people_are_not_given_are_warned_of);

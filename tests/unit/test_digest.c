@@ -224,6 +224,10 @@ START_TEST(each_action_shows_its_link_under_it_in_text)
     ck_assert_ptr_nonnull(strstr(s, "    " LINK1 "\n"));
     ck_assert_ptr_nonnull(
         strstr(s, "The links open a page; nothing changes until you press a button there."));
+    /* the footer points to the links, not to the plan's owner, for an
+     * action that is not the team's */
+    ck_assert_ptr_nonnull(strstr(s, "If an action is not your team's, say so from its link"));
+    ck_assert_ptr_null(strstr(s, "if an action is not yours, contact"));
     for (char *line = s; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
         ck_assert_uint_lt(strcspn(line, "\n"), 998);
     free(s);
@@ -237,6 +241,8 @@ START_TEST(each_action_shows_its_link_under_it_in_text)
     s = render_notice(&n, NULL, DG_TEXT);
     ck_assert_ptr_null(strstr(s, "Update this action"));
     ck_assert_ptr_null(strstr(s, "The links open a page"));
+    ck_assert_ptr_nonnull(strstr(s, "or if an action is not yours, contact"));
+    ck_assert_ptr_null(strstr(s, "say so from its link"));
     free(s);
 }
 END_TEST

@@ -175,7 +175,9 @@ START_TEST(each_action_as_written_as_read_and_last_reminded)
     ck_assert(json_is_null(json_object_get(h, "objective")));
     json_decref(root);
     ck_assert_ptr_null(strstr(r.body, PAGE_SECRET));
-    ck_assert_str_eq(r.cache, "no-cache");
+    /* officers' addresses and notes: no cache keeps it, no index lists it */
+    ck_assert_str_eq(r.cache, "private, no-store");
+    ck_assert(r.noindex);
     ck_assert_uint_eq(strlen(r.etag), 18);
     tkl_http_response_free(&r);
 }
@@ -188,7 +190,8 @@ START_TEST(the_entity_tag_follows_the_content)
     STATUS_JSON(&r1, NULL);
     STATUS_JSON(&r2, NULL);
     ck_assert_str_eq(r1.etag, r2.etag);
-    ck_assert_str_eq(r1.cache, "no-cache");
+    ck_assert_str_eq(r1.cache, "private, no-store");
+    ck_assert(r1.noindex);
     /* a reminder committed for D changes what the page says */
     struct tkl_notice_entry e = {.size = sizeof(e),
                                  .item_id = "D",

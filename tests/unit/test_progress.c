@@ -130,7 +130,9 @@ START_TEST(the_entity_tag_moves_with_an_update)
     page_get(tkl_web_report, &r2, "/report", NULL);
     ck_assert_str_ne(r1.etag, "");
     ck_assert_str_eq(r1.etag, r2.etag);
-    ck_assert_str_eq(r1.cache, "no-cache");
+    /* officers' names and notes: no cache keeps it, no index lists it */
+    ck_assert_str_eq(r1.cache, "private, no-store");
+    ck_assert(r1.noindex);
     record("C", TKL_UPDATE_PROGRESS, TKL_RAG_RED, "stuck");
     page_get(tkl_web_report, &r3, "/report", NULL);
     ck_assert_str_ne(r1.etag, r3.etag);

@@ -148,6 +148,18 @@ START_TEST(each_route_takes_its_own_query_keys)
     ck_assert_int_eq(tkl_request_add_query(&r, "state", "x"), -EINVAL);
     ck_assert_int_eq(tkl_request_route("/metrics", &r), 0);
     ck_assert_int_eq(tkl_request_add_query(&r, "state", "x"), -EINVAL);
+    /* the calendar feeds ignore what clients and shared links add */
+    static const char *const feeds[] = {"/calendar.ics", "/calendar/race.ics"};
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(tkl_request_route(feeds[i], &r), 0);
+        ck_assert_int_eq(tkl_request_add_query(&r, "x", "1"), 0);
+        ck_assert_int_eq(tkl_request_add_query(&r, "token", "abc"), 0);
+        ck_assert_int_eq(tkl_request_add_query(&r, "", "\x01"), 0);
+        for (int k = 0; k < TKL_REQUEST_MAX_ARGS + 2; k++)
+            ck_assert_int_eq(tkl_request_add_query(&r, "year", NULL), 0);
+        ck_assert_uint_eq(r.n_q, 0);
+        ck_assert_ptr_null(tkl_request_get(&r, "x", 0));
+    }
     ck_assert_uint_eq(r.n_q, 0);
     ck_assert_int_eq(tkl_request_route("/a/abc", &r), 0);
     ck_assert_int_eq(tkl_request_add_query(&r, "done", "complete"), 0);

@@ -345,8 +345,14 @@ START_TEST(a_page_gets_its_route_and_every_answer_the_safety_headers)
     f = get("/calendar/sexual-orientation.ics", NULL, NULL);
     ck_assert_str_eq(f.body,
                      "route /calendar/{category}.ics arg sexual-orientation now 1800000000\n");
+    /* the feeds ignore what calendar clients and shared links add */
+    f = get("/calendar/sexual-orientation.ics?token=abc&x", NULL, NULL);
+    ck_assert_int_eq(f.status, 200);
+    ck_assert_str_eq(f.body,
+                     "route /calendar/{category}.ics arg sexual-orientation now 1800000000\n");
+    ck_assert_int_eq(get("/calendar.ics?x=1", NULL, NULL).status, 200);
     ck_assert_int_eq(answered[TKL_ROUTE_STATUS_HTML][200], 1);
-    ck_assert_int_eq(answered[TKL_ROUTE_CATEGORY_ICS][200], 1);
+    ck_assert_int_eq(answered[TKL_ROUTE_CATEGORY_ICS][200], 2);
 }
 END_TEST
 
@@ -542,10 +548,18 @@ START_TEST(posts_the_page_cannot_take_are_refused_before_it_is_asked)
     ck_assert_int_eq(post("/a/x", "do=x", "Content-Type: text/plain", NULL).status, 415);
     f = post("/a/x", "--b\r\n\r\n--b--\r\n", "Content-Type: multipart/form-data; boundary=b", NULL);
     ck_assert_int_eq(f.status, 415);
-    /* a bad form: the page says why */
+    /* a bad form: the page says why, and links back to the link's page */
     f = post("/a/x", "do=a&do=b", FORM, NULL);
     ck_assert_int_eq(f.status, 400);
-    ck_assert_str_eq(f.body, "The field \"do\" is sent twice.\n");
+    ck_assert_str_eq(header_of(&f, "Content-Type", buf, sizeof(buf)), "text/html; charset=utf-8");
+    ck_assert_ptr_nonnull(strstr(f.body, "<p>The field &quot;do&quot; is sent twice.</p>"));
+    ck_assert_ptr_nonnull(strstr(f.body, "<a href=\"x\">Back to the action</a>"));
+    f = post("/a/x", "do=x", "Content-Type: text/plain", NULL);
+    ck_assert_ptr_nonnull(strstr(f.body, "<a href=\"x\">Back to the action</a>"));
+    /* no link: no page to go back to */
+    f = post("/a/x.y", "do=a&do=b", FORM, NULL);
+    ck_assert_int_eq(f.status, 400);
+    ck_assert_str_eq(header_of(&f, "Content-Type", buf, sizeof(buf)), "text/plain; charset=utf-8");
     ck_assert_int_eq(post("/a/x", "admin=1", FORM, NULL).status, 400);
     ck_assert_int_eq(post("/a/x", "note=%FF", FORM, NULL).status, 400);
     /* too long: announced (answered before the body is read), or found
@@ -563,7 +577,7 @@ START_TEST(posts_the_page_cannot_take_are_refused_before_it_is_asked)
     big[TKL_FORM_BODY_MAX] = '\0';
     ck_assert_int_eq(post("/a/x", big, FORM, NULL).status, 400);
     ck_assert_int_eq(page_calls, 0);
-    ck_assert_int_eq(answered[TKL_ROUTE_ACT][415], 3);
+    ck_assert_int_eq(answered[TKL_ROUTE_ACT][415], 4);
     ck_assert_int_eq(answered[TKL_ROUTE_ACT][413], 2);
     /* and the server still answers */
     ck_assert_int_eq(post("/a/x", "do=complete", FORM, NULL).status, 303);
@@ -595,6 +609,42 @@ START_TEST(a_trusted_proxy_names_the_client)
 }
 END_TEST
 
+/* Two GETs on one connection, the first with header: both answers, as
+ * the server sent them. */
+struct pipelined {
+    const char *header;
+    char got[16384];
+    size_t len;
+};
+
+static void pipelined_fn(void *arg)
+{
+    struct pipelined *p = arg;
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    char req[512];
+    int n = snprintf(req, sizeof(req),
+                     "GET /calendar.ics HTTP/1.1\r\nHost: x\r\n%s\r\n\r\n"
+                     "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                     p->header);
+    (void)!send(fd, req, (size_t)n, MSG_NOSIGNAL);
+    struct timeval tv = {30, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ssize_t k;
+    while (p->len < sizeof(p->got) - 1 &&
+           (k = recv(fd, p->got + p->len, sizeof(p->got) - 1 - p->len, 0)) > 0)
+        p->len += (size_t)k;
+    p->got[p->len] = '\0';
+    close(fd);
+}
+
 START_TEST(a_current_copy_gets_304_and_head_gets_no_body)
 {
     struct tkl_http_conf c = conf_for(port);
@@ -607,11 +657,27 @@ START_TEST(a_current_copy_gets_304_and_head_gets_no_body)
     ck_assert_int_eq(etag[0], '"');
     ck_assert_str_eq(lm, "Tue, 14 Nov 2023 22:13:20 GMT");
     ck_assert_str_eq(header_of(&f, "Cache-Control", hdr, sizeof(hdr)), "public, max-age=60");
+    char full[32], cl[32];
+    header_of(&f, "Content-Length", full, sizeof(full));
+    ck_assert_int_gt(atoi(full), 0);
     snprintf(hdr, sizeof(hdr), "If-None-Match: \"other\", W/%s", etag);
     f = get("/calendar.ics", NULL, hdr);
     ck_assert_int_eq(f.status, 304);
     ck_assert_uint_eq(f.body_len, 0);
     ck_assert_str_eq(header_of(&f, "ETag", hdr, sizeof(hdr)), etag);
+    /* a 304's Content-Length, if any, is the full body's (RFC 9110 8.6),
+     * never 0; no body follows it, so the next answer on the connection
+     * is whole */
+    ck_assert_str_eq(header_of(&f, "Content-Length", cl, sizeof(cl)), full);
+    snprintf(hdr, sizeof(hdr), "If-None-Match: %s", etag);
+    struct pipelined pl = {.header = hdr};
+    run_client(pipelined_fn, &pl);
+    ck_assert_ptr_nonnull(strstr(pl.got, "HTTP/1.1 304 Not Modified\r\n"));
+    ck_assert_ptr_null(strstr(pl.got, "Content-Length: 0\r\n\r\nHTTP"));
+    const char *second = strstr(pl.got, "\r\n\r\nHTTP/1.1 200 OK\r\n");
+    ck_assert_ptr_nonnull(second);
+    ck_assert_ptr_nonnull(strstr(second, "\r\n\r\nroute /healthz "));
+    ck_assert_ptr_null(strstr(pl.got, "route /calendar.ics"));
     f = get("/calendar.ics", NULL, "If-None-Match: \"other\"");
     ck_assert_int_eq(f.status, 200);
     snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s", lm);
@@ -629,7 +695,7 @@ START_TEST(a_current_copy_gets_304_and_head_gets_no_body)
     ck_assert_int_eq(f.status, 200);
     ck_assert_uint_eq(f.body_len, 0);
     ck_assert_str_eq(header_of(&f, "ETag", hdr, sizeof(hdr)), etag);
-    ck_assert_int_eq(answered[TKL_ROUTE_CALENDAR_ICS][304], 2);
+    ck_assert_int_eq(answered[TKL_ROUTE_CALENDAR_ICS][304], 3);
 }
 END_TEST
 

@@ -90,6 +90,45 @@ START_TEST(the_index_lists_the_calendars_to_subscribe_to)
 }
 END_TEST
 
+/* A category of a local calendar, which the palette does not know, has
+ * its feed too: the index lists it, named as its events name it. */
+START_TEST(the_index_lists_a_local_calendar_s_categories)
+{
+    static char items[512];
+    snprintf(items, sizeof(items),
+             ", { id = \"w1\"; title = \"Mind day\"; start = %d; end = %d; "
+             "category = \"Wellbeing & <Mind>\"; }"
+             ", { id = \"w2\"; title = \"Walk day\"; start = %d; end = %d; "
+             "category = \"wellbeing mind\"; }"
+             ", { id = \"n\"; title = \"No category\"; start = %d; end = %d; }",
+             tkl_day_from_civil(2023, 7, 3), tkl_day_from_civil(2023, 7, 3),
+             tkl_day_from_civil(2023, 7, 4), tkl_day_from_civil(2023, 7, 4),
+             tkl_day_from_civil(2023, 7, 5), tkl_day_from_civil(2023, 7, 5));
+    page_teardown();
+    page_items_extra = items;
+    page_setup("web");
+    page_load();
+    page_items_extra = NULL;
+    struct tkl_http_response resp;
+    page_get(handle, &resp, "/", NULL);
+    ck_assert_uint_eq(resp.status, 200);
+    ck_assert(page_has(resp.body, "<a href=\"/calendar/wellbeing-mind.ics\">"));
+    ck_assert(page_has(resp.body, "Wellbeing &amp; &lt;Mind&gt; only (2 observances)"));
+    /* once, after the palette's */
+    const char *a = strstr(resp.body, "<a href=\"/calendar/wellbeing-mind.ics\">");
+    ck_assert_ptr_null(strstr(a + 1, "<a href=\"/calendar/wellbeing-mind.ics\">"));
+    ck_assert_ptr_nonnull(strstr(resp.body, "/calendar/sexual-orientation.ics"));
+    ck_assert(strstr(resp.body, "/calendar/sexual-orientation.ics") < a);
+    ck_assert(!page_has(resp.body, "<a href=\"/calendar/.ics\">"));
+    ck_assert(!page_has(resp.body, "<Mind>"));
+    tkl_http_response_free(&resp);
+    /* and the feed it links to is served */
+    page_get(handle, &resp, "/calendar/wellbeing-mind.ics", NULL);
+    ck_assert_uint_eq(resp.status, 200);
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
 /* A's title as the status page shows it. */
 static int shows_title(const char *title)
 {
@@ -122,11 +161,17 @@ START_TEST(status_pages_are_kept_until_something_changes)
     page_s.store_generation++;
     ck_assert(shows_title("Review the pay gap\""));
     /* each query is a page of its own */
-    struct tkl_http_response one, two;
+    struct tkl_http_response one, two, three;
     page_get(handle, &one, "/status.json", "state", "overdue", NULL);
     page_get(handle, &two, "/status.json", "state", "complete", NULL);
     ck_assert(page_has(one.body, "Late report"));
     ck_assert(!page_has(two.body, "Late report"));
+    /* a kept page keeps its headers: no cache keeps it, no index lists it */
+    page_get(handle, &three, "/status.json", "state", "overdue", NULL);
+    ck_assert_str_eq(three.body, one.body);
+    ck_assert_str_eq(three.cache, "private, no-store");
+    ck_assert(three.noindex);
+    tkl_http_response_free(&three);
     ck_assert(page_has(two.body, "Finished thing"));
     tkl_http_response_free(&one);
     tkl_http_response_free(&two);
@@ -148,6 +193,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_route_without_a_page_is_404);
     tcase_add_test(tc, health_says_what_is_wrong);
     tcase_add_test(tc, the_index_lists_the_calendars_to_subscribe_to);
+    tcase_add_test(tc, the_index_lists_a_local_calendar_s_categories);
     tcase_add_test(tc, status_pages_are_kept_until_something_changes);
     suite_add_tcase(s, tc);
     return s;
