@@ -253,6 +253,8 @@ static int index_updates(const struct tkl_updates *l, const struct tkl_update **
     *ret = NULL;
     if (!l || !l->n)
         return 0;
+    /* an array of pointers: sizeof(*v) is a pointer's, as meant */
+    // NOLINTNEXTLINE(bugprone-sizeof-expression)
     const struct tkl_update **v = malloc(l->n * sizeof(*v));
     if (!v)
         return -ENOMEM;

@@ -356,17 +356,22 @@ static bool warning_at(const struct tkl_diags *d, unsigned line, const char *tex
 
 START_TEST(links_to_an_address_people_are_not_given_are_warned_of)
 {
-    static const char *const head = "store = { files = [ \"x.csv\" ]; };\n"
-                                    "links = { keys = ( { id = \"k1\"; file = \"k\"; } ); };\n";
+    /* a report team with a recipient: told of a "not ours", no warning */
+    static const char *const head =
+        "store = { files = [ \"x.csv\" ]; };\n"
+        "notifiers = ( { name = \"email\"; plugin = \"email\"; } );\n"
+        "teams = ( { id = \"hr\"; recipients = { email = [ \"hr@example.org\" ]; }; } );\n"
+        "delivery = { report_to = \"hr\"; };\n"
+        "links = { keys = ( { id = \"k1\"; file = \"k\"; } ); };\n";
     struct tkl_diags d = {0};
     struct tkl_config *c = NULL;
-    char text[512];
+    char text[1024];
     /* no public_url: the links take the listen address, at the group */
     snprintf(text, sizeof(text), "%shttp = {\n  listen = [ \"127.0.0.1:8470\" ];\n};\n", head);
     write_conf(text);
     ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
     ck_assert_uint_eq(d.n, 1);
-    ck_assert(warning_at(&d, 3,
+    ck_assert(warning_at(&d, 6,
                          "links without http.public_url: the links in notices go to "
                          "http://127.0.0.1:8470/, taken from http.listen, which only this "
                          "machine reaches"));
@@ -379,7 +384,7 @@ START_TEST(links_to_an_address_people_are_not_given_are_warned_of)
     write_conf(text);
     ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
     ck_assert_uint_eq(d.n, 1);
-    ck_assert(warning_at(&d, 3, "go to http://192.0.2.10:8470/, taken from http.listen; set"));
+    ck_assert(warning_at(&d, 6, "go to http://192.0.2.10:8470/, taken from http.listen; set"));
     tkl_config_free(c);
     tkl_diags_free(&d);
     d = (struct tkl_diags){0};
@@ -391,7 +396,7 @@ START_TEST(links_to_an_address_people_are_not_given_are_warned_of)
     write_conf(text);
     ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
     ck_assert_uint_eq(d.n, 1);
-    ck_assert(warning_at(&d, 4,
+    ck_assert(warning_at(&d, 7,
                          "http.public_url \"http://localhost:8470/\" is reached only from "
                          "this machine"));
     tkl_config_free(c);
