@@ -260,7 +260,7 @@ static int index_updates(const struct tkl_updates *l, const struct tkl_update **
         return -ENOMEM;
     for (size_t i = 0; i < l->n; i++)
         v[i] = &l->v[i];
-    qsort(v, l->n, sizeof(*v), by_action);
+    qsort(v, l->n, sizeof(*v), by_action); // NOLINT(bugprone-sizeof-expression): pointers
     *ret = v;
     return 0;
 }
@@ -357,7 +357,7 @@ int tkl_report_build(const struct tkl_store *store, const struct tkl_updates *up
         err = index_updates(updates, &ix);
     if (err == 0 && !(r.rows = calloc(n ? n : 1, sizeof(*r.rows))))
         err = -ENOMEM;
-    if (err < 0) {
+    if (err != 0 || !r.rows) {
         free(ix);
         free(v);
         return err;
