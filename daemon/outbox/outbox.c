@@ -11,6 +11,34 @@
 
 #include "outbox_db.h"
 
+/* updates are append-only: this trigger refuses any change of a row */
+#define UPDATES_NO_UPDATE                                                                          \
+    "CREATE TRIGGER IF NOT EXISTS updates_no_update BEFORE UPDATE ON updates"                      \
+    "  BEGIN SELECT RAISE(ABORT, 'updates are append-only'); END;"
+
+/* Of two rows p and u of updates, whether they record the same update (the
+ * columns of updates_once_after but after_id; updates.c's SAME_UPDATE) */
+#define SAME_ROWS(p, u)                                                                            \
+    p ".kind = " u ".kind AND coalesce(" p ".until_day, '') = coalesce(" u ".until_day, '')"       \
+      " AND " p ".rag = " u ".rag AND coalesce(" p ".note, '') = coalesce(" u ".note, '')"         \
+      " AND coalesce(" p ".suggested_team, '') = coalesce(" u ".suggested_team, '')"               \
+      " AND coalesce(" p ".plan_deadline_day, '') = coalesce(" u ".plan_deadline_day, '')"         \
+      " AND coalesce(" p ".plan_status, '') = coalesce(" u ".plan_status, '')"                     \
+      " AND (" p ".kind != 4 OR coalesce(" p ".plan_owners, '') = coalesce(" u                     \
+      ".plan_owners, ''))"
+
+/* An outbox's updates before after_id: the column, and for each row the
+ * id of its link's latest row before it that said something else (0:
+ * none), what tkl_outbox_add_update would have given it; the trigger set
+ * aside for it */
+#define UPDATES_AFTER_ID                                                                           \
+    "ALTER TABLE updates ADD COLUMN after_id INTEGER NOT NULL DEFAULT 0;"                          \
+    "DROP TRIGGER IF EXISTS updates_no_update;"                                                    \
+    "UPDATE updates SET after_id = coalesce((SELECT max(p.id) FROM updates p"                      \
+    "  WHERE p.action_id = updates.action_id AND p.recipient = updates.recipient"                  \
+    "  AND p.link_issued_at = updates.link_issued_at AND p.id < updates.id"                        \
+    "  AND NOT (" SAME_ROWS("p", "updates") ")), 0);" UPDATES_NO_UPDATE
+
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=FULL;"
@@ -50,9 +78,7 @@ static const char schema[] =
     "  until_day INTEGER, rag INTEGER NOT NULL DEFAULT 0, note TEXT, suggested_team TEXT,"
     "  plan_deadline_day INTEGER, plan_deadline_text TEXT, plan_status TEXT,"
     "  plan_owners TEXT, after_id INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS updates_at ON updates(at);"
-    "CREATE TRIGGER IF NOT EXISTS updates_no_update BEFORE UPDATE ON updates"
-    "  BEGIN SELECT RAISE(ABORT, 'updates are append-only'); END;"
+    "CREATE INDEX IF NOT EXISTS updates_at ON updates(at);" UPDATES_NO_UPDATE
     "CREATE TRIGGER IF NOT EXISTS updates_no_delete BEFORE DELETE ON updates"
     "  BEGIN SELECT RAISE(ABORT, 'updates are append-only'); END;";
 
@@ -148,18 +174,21 @@ int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_e
         sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
         goto fail_rc;
     }
-    /* outboxes made before an update named the one it follows: one row
-     * per update said against one plan after the link said something else
-     * (updates.c); the indexes before it left that out, then the plan */
+    /* outboxes made before an update named the one it follows (updates.c):
+     * each row is given the link's latest row before it that said
+     * something else, as it would have been recorded with, in the same
+     * transaction as the index that takes it in (the rows are append-only
+     * but for this); the indexes before it left that out, then the plan */
+    if ((rc = sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK)
+        goto fail_rc;
     if (sqlite3_exec(o->db, "SELECT after_id FROM updates LIMIT 0", NULL, NULL, NULL) !=
             SQLITE_OK &&
-        (rc = sqlite3_exec(o->db,
-                           "ALTER TABLE updates ADD COLUMN after_id INTEGER NOT NULL DEFAULT 0",
-                           NULL, NULL, NULL)) != SQLITE_OK)
+        (rc = sqlite3_exec(o->db, UPDATES_AFTER_ID, NULL, NULL, NULL)) != SQLITE_OK) {
+        sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
         goto fail_rc;
+    }
     if ((rc = sqlite3_exec(
              o->db,
-             "BEGIN;"
              "DROP INDEX IF EXISTS updates_once;"
              "DROP INDEX IF EXISTS updates_once_per_plan;"
              "CREATE UNIQUE INDEX IF NOT EXISTS updates_once_after ON updates(action_id,"

@@ -61,6 +61,18 @@ static const char *const migrations[] = {
      * else (0: none), and is one row per update said against one plan
      * after it: green, amber, green again is three updates */
     "ALTER TABLE updates ADD COLUMN after_id bigint NOT NULL DEFAULT 0;"
+    /* each row recorded before: what it would have been recorded with */
+    "ALTER TABLE updates DISABLE TRIGGER updates_no_change;"
+    "UPDATE updates u SET after_id = coalesce((SELECT max(p.id) FROM updates p"
+    "  WHERE p.action_id = u.action_id AND p.recipient = u.recipient"
+    "  AND p.link_issued_at = u.link_issued_at AND p.id < u.id AND NOT (p.kind = u.kind"
+    "  AND p.until_day IS NOT DISTINCT FROM u.until_day AND p.rag = u.rag"
+    "  AND coalesce(p.note, '') = coalesce(u.note, '')"
+    "  AND coalesce(p.suggested_team, '') = coalesce(u.suggested_team, '')"
+    "  AND p.plan_deadline_day IS NOT DISTINCT FROM u.plan_deadline_day"
+    "  AND coalesce(p.plan_status, '') = coalesce(u.plan_status, '')"
+    "  AND (p.kind <> 4 OR coalesce(p.plan_owners, '') = coalesce(u.plan_owners, '')))), 0);"
+    "ALTER TABLE updates ENABLE TRIGGER updates_no_change;"
     "DROP INDEX updates_once_per_plan;"
     "CREATE UNIQUE INDEX updates_once_after ON updates(action_id, recipient, kind,"
     "  link_issued_at, until_day, rag, coalesce(note, ''), coalesce(suggested_team, ''),"

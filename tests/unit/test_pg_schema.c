@@ -234,7 +234,15 @@ START_TEST(a_version_1_database_is_migrated)
     ck_assert(tkl_run_until_count(&loop, &m.calls, 1));
     ck_assert_int_eq(m.r, 0);
     ck_assert_int_eq(m.version, 2);
-    ck_assert_int_eq(tkl_pg_fixture_value(c, "SELECT count(*) FROM updates WHERE after_id = 0"), 2);
+    /* green first, follows nothing; amber follows green */
+    ck_assert_int_eq(tkl_pg_fixture_value(c, "SELECT after_id FROM updates WHERE note = 'green'"),
+                     0);
+    ck_assert_int_eq(tkl_pg_fixture_value(c, "SELECT after_id FROM updates WHERE note = 'amber'"),
+                     tkl_pg_fixture_value(c, "SELECT id FROM updates WHERE note = 'green'"));
+    /* still append-only */
+    PGresult *res = PQexec(c, "UPDATE updates SET note = 'x'");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_FATAL_ERROR);
+    PQclear(res);
     ck_assert_int_eq(tkl_pg_fixture_value(c, "SELECT count(*) FROM pg_indexes WHERE indexname"
                                              " = 'updates_once_after'"),
                      1);
@@ -244,8 +252,14 @@ START_TEST(a_version_1_database_is_migrated)
         0);
     /* green said again after amber: a row of its own now */
     PQclear(tkl_pg_fixture_exec(c, "INSERT INTO updates(action_id, recipient, kind, at,"
-                                   " link_issued_at, rag, note, after_id) VALUES"
-                                   " ('A1', 'r@x', 3, 7, 4, 3, 'green', 2)"));
+                                   " link_issued_at, rag, note, after_id) SELECT 'A1', 'r@x', 3, 7,"
+                                   " 4, 3, 'green', id FROM updates WHERE note = 'amber'"));
+    /* amber again, recorded after green already: refused as the same */
+    res = PQexec(c, "INSERT INTO updates(action_id, recipient, kind, at, link_issued_at, rag, note,"
+                    " after_id) SELECT 'A1', 'r@x', 3, 8, 4, 2, 'amber', after_id FROM updates"
+                    " WHERE note = 'amber'");
+    ck_assert_str_eq(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23505");
+    PQclear(res);
     ck_assert_int_eq(tkl_pg_fixture_value(c, "SELECT count(*) FROM updates"), 3);
     PQfinish(c);
     finish(&a, NULL);

@@ -135,9 +135,13 @@ START_TEST(an_older_database_takes_it_too)
     struct tkl_update c = note("a1", 6000, NULL);
     c.kind = TKL_UPDATE_COMPLETE;
     c.rag = TKL_RAG_NONE;
-    int64_t id = 0;
+    struct tkl_update g = note("a1", 6100, "on track"), a = note("a1", 6200, "waiting");
+    g.rag = TKL_RAG_GREEN;
+    int64_t id = 0, amber = 0, n = -1;
     bool is_new = false;
     ck_assert_int_eq(tkl_outbox_add_update(o, &c, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &g, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &a, &amber, &is_new), 0);
     tkl_outbox_close(o);
     char path[300], *err = NULL;
     sqlite3 *db = NULL;
@@ -153,17 +157,29 @@ START_TEST(an_older_database_takes_it_too)
                      SQLITE_OK);
     ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
     ck_assert_int_eq(tkl_outbox_open(dir, &o, &err), 0);
+    /* the rows recorded before are given what they follow: amber, the
+     * link's last, pressed again is found, and counts once */
+    a.at = 6300;
+    ck_assert_int_eq(tkl_outbox_link_updates(o, &a, &n), 0);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &a, &id, &is_new), 0);
+    ck_assert(!is_new);
+    ck_assert_int_eq(id, amber);
+    /* green said again after it is a new update */
+    g.at = 6400;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &g, &id, &is_new), 0);
+    ck_assert(is_new);
+    /* and the plan in the identity, as before */
     c.plan_deadline_day = 20600;
     ck_assert_int_eq(tkl_outbox_add_update(o, &c, &id, &is_new), 0);
     ck_assert(is_new);
     ck_assert_int_eq(tkl_outbox_add_update(o, &c, &id, &is_new), 0);
     ck_assert(!is_new);
-    /* and a note said again after another one */
-    struct tkl_update g = note("a1", 7000, "on track"), a = note("a1", 7100, "waiting");
-    ck_assert_int_eq(tkl_outbox_add_update(o, &g, &id, &is_new), 0);
-    ck_assert_int_eq(tkl_outbox_add_update(o, &a, &id, &is_new), 0);
-    ck_assert_int_eq(tkl_outbox_add_update(o, &g, &id, &is_new), 0);
-    ck_assert(is_new);
+    /* still append-only */
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_ne(sqlite3_exec(db, "UPDATE updates SET note = 'x'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_close(db), SQLITE_OK);
 }
 END_TEST
 
