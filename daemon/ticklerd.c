@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -254,6 +255,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* ---- running --------------------------------------------------------- */
 
+/* Whether stderr is the journal's stream: $JOURNAL_STREAM names its
+ * device and inode (systemd.exec(5)), and is inherited by what the
+ * service starts, so it is compared with stderr itself. */
+static bool stderr_is_journal(void)
+{
+    const char *v = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    return v && sscanf(v, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+           (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 /* --check-config: the runtime's one check; every problem as file:line.
  * Fails for what stops ticklerd starting (or taking a reload): the
  * errors among the diagnostics. What a plugin logged as an error beside
@@ -266,7 +279,7 @@ static int check_config(struct daemon *d)
     int r = tkl_runtime_load(&d->service.env, &rt, &diags);
     /* under the unit (ExecStartPre, ExecReload) the journal reads stderr:
      * each line at its priority, so journalctl -p err shows the errors */
-    if (getenv("JOURNAL_STREAM"))
+    if (stderr_is_journal())
         tkl_diags_print_journal(&diags, stderr);
     else
         tkl_diags_print(&diags, stderr);

@@ -23,9 +23,9 @@ struct reader {
     unsigned line;        /* physical line being fed */
     unsigned record_line; /* first line of the current record */
     bool record_started;
-    size_t max_fields; /* the most fields a record read so far had */
-    bool last_short;   /* the last record read had fewer */
-    int err;           /* first error, negative errno */
+    size_t prev_fields; /* the fields of the record before the last one read */
+    bool last_short;    /* the last record read had fewer */
+    int err;            /* first error, negative errno */
 };
 
 static void cells_clear(struct reader *R)
@@ -85,9 +85,8 @@ static void on_record(int term, void *ctx)
     for (size_t i = 0; i < R->n; i++)
         R->cells[i] = R->text.data + R->at[i];
     if (!record_blank(R)) {
-        R->last_short = R->n < R->max_fields;
-        if (R->n > R->max_fields)
-            R->max_fields = R->n;
+        R->last_short = R->n < R->prev_fields;
+        R->prev_fields = R->n;
         int r = R->fn(R->ctx, R->cells, R->n, R->record_line);
         if (r < 0)
             R->err = r;
@@ -172,7 +171,7 @@ static void finish(struct reader *R, struct csv_parser *p)
         return;
     unsigned open_line = R->record_line;
     bool unended = p->pstate != 0; /* a row with no line break after it */
-    size_t most = R->max_fields;
+    size_t before = R->prev_fields;
     R->last_short = false;
     /* libcsv reports an unclosed quote at the end only in strict mode */
     csv_set_opts(p, CSV_APPEND_NULL | CSV_STRICT | CSV_STRICT_FINI);
@@ -183,10 +182,10 @@ static void finish(struct reader *R, struct csv_parser *p)
     } else if (unended && R->last_short && !R->err) {
         /* the file ends inside a row: perhaps read while it was written */
         tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, open_line, NULL,
-                     "the file ends inside this row (fewer fields than %zu, and no line break "
-                     "after it): was it read while being saved? Its missing fields are read as "
-                     "empty",
-                     most);
+                     "the file ends inside this row (fewer fields than the %zu of the row before "
+                     "it, and no line break after it): was it read while being saved? Its "
+                     "missing fields are read as empty",
+                     before);
     }
 }
 

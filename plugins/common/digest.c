@@ -582,6 +582,7 @@ void dg_mailbox(struct dg_buf *b, const char *name, const char *address, const c
         dg_puts(b, "\" ");
     } else if (*n) {
         header_text(b, n, eol);
+        dg_puts(b, eol); /* the address on a line of its own: the words' stay short */
         dg_puts(b, " ");
     }
     dg_printf(b, "<%s>", a);

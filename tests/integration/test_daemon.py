@@ -82,6 +82,24 @@ class CheckConfig(Fixture):
         self.assertNotEqual(p.returncode, 0)
         self.assertRegex(p.stderr, r"%s:\d+: error: syntax error" % self.conf)
 
+    def test_under_the_journal_each_problem_has_its_priority(self):
+        with open(self.conf, "a") as f:
+            f.write("\nfrobnicate = 1;\n")
+        err = os.path.join(self.tmp, "stderr")
+        for stream, prefixed in ((None, True), ("1:1", False)):
+            with open(err, "w") as f:
+                st = os.fstat(f.fileno())
+                env = dict(os.environ, JOURNAL_STREAM=stream or "%d:%d" % (st.st_dev, st.st_ino))
+                p = subprocess.run([tool("ticklerd"), "--check-config", "-c", self.conf],
+                                   stdout=subprocess.PIPE, stderr=f, env=env, text=True)
+            self.assertEqual(p.returncode, 1)
+            text = Path(err).read_text()
+            # the journal's stream: the line at its priority; an inherited
+            # JOURNAL_STREAM naming another stream: plain
+            self.assertIn(("<3>" if prefixed else "") + "%s:" % self.conf, text)
+            if not prefixed:
+                self.assertNotIn("<3>%s:" % self.conf, text)
+
     def test_missing_plugin_is_named(self):
         text = Path(self.conf).read_text().replace('plugin = "maildir"', 'plugin = "smtpx"')
         Path(self.conf).write_text(text)

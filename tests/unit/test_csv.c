@@ -148,7 +148,7 @@ START_TEST(a_file_cut_inside_a_row_is_warned_of)
     ck_assert_int_eq(read_csv(cut), 0);
     ck_assert_uint_eq(n_records, 3);
     ck_assert_str_eq(records[2], "A2|Tw");
-    ck_assert(has_diag(3, "the file ends inside this row (fewer fields than 4"));
+    ck_assert(has_diag(3, "the file ends inside this row (fewer fields than the 4 of the row"));
     ck_assert(!tkl_diags_has_errors(&diags));
     tkl_diags_free(&diags);
     diags = (struct tkl_diags){0};
@@ -158,6 +158,9 @@ START_TEST(a_file_cut_inside_a_row_is_warned_of)
     diags = (struct tkl_diags){0};
     ck_assert_int_eq(read_csv("Ref,Actions,Responsibility\nA1,One,HR\nA2,Two,HR"), 0);
     ck_assert_int_eq(read_csv("Ref,Actions,Responsibility\nA1,One\nA2,Two,HR\n"), 0);
+    /* a stray cell on an earlier row is not the measure of the last */
+    ck_assert_int_eq(read_csv("Ref,Actions,Responsibility\nA1,One,HR,x\nA2,Two,HR\nA3,Three,HR"),
+                     0);
     ck_assert_uint_eq(diags.n, 0);
 }
 END_TEST
