@@ -261,10 +261,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 static bool stderr_is_journal(void)
 {
     const char *v = getenv("JOURNAL_STREAM");
-    unsigned long long dev, ino;
+    char *end = NULL;
     struct stat st;
-    return v && sscanf(v, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
-           (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+    if (!v || fstat(STDERR_FILENO, &st) != 0)
+        return false;
+    errno = 0;
+    unsigned long long dev = strtoull(v, &end, 10);
+    if (errno || end == v || *end != ':')
+        return false;
+    const char *i = end + 1;
+    unsigned long long ino = strtoull(i, &end, 10);
+    return !errno && end != i && !*end && (unsigned long long)st.st_dev == dev &&
+           (unsigned long long)st.st_ino == ino;
 }
 
 /* --check-config: the runtime's one check; every problem as file:line.

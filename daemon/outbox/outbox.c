@@ -39,6 +39,25 @@
     "  AND p.link_issued_at = updates.link_issued_at AND p.id < updates.id"                        \
     "  AND NOT (" SAME_ROWS("p", "updates") ")), 0);" UPDATES_NO_UPDATE
 
+/* Whether db's updates are as this version records them (after_id and
+ * its index, no index before it), so that opening it writes nothing and
+ * takes no lock a reader or another writer holds. */
+static bool updates_current(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT (SELECT count(*) FROM pragma_table_info('updates')"
+            " WHERE name = 'after_id') = 1 AND (SELECT group_concat(name) FROM"
+            " sqlite_master WHERE type = 'index' AND name IN ('updates_once',"
+            " 'updates_once_per_plan', 'updates_once_after')) = 'updates_once_after'",
+            -1, &st, NULL) != SQLITE_OK)
+        return false;
+    bool yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    sqlite3_finalize(st);
+    return yes;
+}
+
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=FULL;"
@@ -179,6 +198,8 @@ int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_e
      * something else, as it would have been recorded with, in the same
      * transaction as the index that takes it in (the rows are append-only
      * but for this); the indexes before it left that out, then the plan */
+    if (updates_current(o->db))
+        goto done;
     if ((rc = sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK)
         goto fail_rc;
     if (sqlite3_exec(o->db, "SELECT after_id FROM updates LIMIT 0", NULL, NULL, NULL) !=
@@ -201,6 +222,7 @@ int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_e
         sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
         goto fail_rc;
     }
+done:
     *ret = o;
     return 0;
 fail_rc:
