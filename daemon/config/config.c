@@ -236,8 +236,8 @@ static int check_references(struct ctx *x, const config_setting_t *root)
         tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, c->path, c->links.line, "links",
                      "links without delivery.report_to: nobody is told when a team says an "
                      "action is not theirs");
-    const struct tkl_team *told =
-        c->delivery.report_to ? tkl_team_find(&c->teams, c->delivery.report_to) : NULL;
+    const struct tkl_team *told;
+    (void)tkl_config_report_team(c, &told); /* the team named, with recipients or not */
     const config_setting_t *told_at = config_lookup(&c->cfg, "delivery.report_to");
     if (c->links.enabled && told && !told->n_recipients)
         tkl_diag_add(x->rd.diags, TKL_SEV_WARNING, c->path,
@@ -347,4 +347,15 @@ void tkl_config_free(struct tkl_config *c)
     free(c->timezone);
     config_destroy(&c->cfg);
     free(c);
+}
+
+const char *tkl_config_report_team(const struct tkl_config *c, const struct tkl_team **ret)
+{
+    const char *to = c->delivery.report_to;
+    *ret = to ? tkl_team_find(&c->teams, to) : NULL;
+    if (!to)
+        return "delivery.report_to is not set";
+    if (!*ret)
+        return "delivery.report_to names no team";
+    return (*ret)->n_recipients ? NULL : "delivery.report_to's team has no recipients";
 }

@@ -61,4 +61,10 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
 
 void tkl_config_free(struct tkl_config *c);
 
+/* Who is told of a "not ours" (delivery.report_to): NULL when it names a
+ * team with recipients, else why nobody is ("delivery.report_to is not
+ * set", "... names no team", "...'s team has no recipients"); *ret is the
+ * team it names, or NULL. */
+const char *tkl_config_report_team(const struct tkl_config *c, const struct tkl_team **ret);
+
 #endif

@@ -1842,16 +1842,9 @@ static void told_remove(struct tkl_service *s, int64_t id)
 static const char *nobody_told(const struct tkl_service *s, const struct tkl_update *u,
                                const struct tkl_team **to, const struct tkl_action **a)
 {
-    const struct tkl_config *c = s->rt->cfg;
     *a = tkl_store_find(s->rt->store, u->action_id);
-    *to = c->delivery.report_to ? tkl_team_find(&c->teams, c->delivery.report_to) : NULL;
-    if (!*a)
-        return "the action is not in the plan";
-    if (!c->delivery.report_to)
-        return "delivery.report_to is not set";
-    if (!*to)
-        return "delivery.report_to names no team";
-    return (*to)->n_recipients ? NULL : "delivery.report_to's team has no recipients";
+    const char *why = tkl_config_report_team(s->rt->cfg, to);
+    return *a ? why : "the action is not in the plan";
 }
 
 static void on_tell_timer(uv_timer_t *t);

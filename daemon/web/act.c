@@ -324,10 +324,8 @@ static const char *const standing_labels[TKL_STANDING_COUNT] = {
  * recipients), or NULL: nobody is. */
 static const struct tkl_team *told_team(const struct tkl_service *s)
 {
-    const struct tkl_config *c = s->rt->cfg;
-    const struct tkl_team *t =
-        c->delivery.report_to ? tkl_team_find(&c->teams, c->delivery.report_to) : NULL;
-    return t && t->n_recipients ? t : NULL;
+    const struct tkl_team *t;
+    return tkl_config_report_team(s->rt->cfg, &t) ? NULL : t;
 }
 
 /* Who is told of a "not ours", as a sentence. */
