@@ -23,13 +23,20 @@ static void write_conf(const char *text)
     fclose(f);
 }
 
-static bool diag_at(const struct tkl_diags *d, unsigned line, const char *text)
+/* Whether d has a problem of severity sev at line whose message holds text. */
+static bool severity_at(const struct tkl_diags *d, enum tkl_severity sev, unsigned line,
+                        const char *text)
 {
     for (size_t i = 0; i < d->n; i++)
         if (d->items[i].line == line && strstr(d->items[i].message, text) &&
-            d->items[i].severity == TKL_SEV_ERROR)
+            d->items[i].severity == sev)
             return true;
     return false;
+}
+
+static bool diag_at(const struct tkl_diags *d, unsigned line, const char *text)
+{
+    return severity_at(d, TKL_SEV_ERROR, line, text);
 }
 
 START_TEST(shipped_config_is_valid)
@@ -347,11 +354,7 @@ END_TEST
 
 static bool warning_at(const struct tkl_diags *d, unsigned line, const char *text)
 {
-    for (size_t i = 0; i < d->n; i++)
-        if (d->items[i].line == line && strstr(d->items[i].message, text) &&
-            d->items[i].severity == TKL_SEV_WARNING)
-            return true;
-    return false;
+    return severity_at(d, TKL_SEV_WARNING, line, text);
 }
 
 START_TEST(links_to_an_address_people_are_not_given_are_warned_of)
