@@ -117,6 +117,8 @@ void tkl_diags_move(struct tkl_diags *dst, struct tkl_diags *src)
     }
     if (src->oom)
         dst->oom = true;
+    if (src->unsettled)
+        dst->unsettled = true;
     tkl_diags_free(src);
 }
 

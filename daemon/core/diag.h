@@ -31,6 +31,9 @@ struct tkl_diags {
     size_t cap;
     size_t n_errors;
     bool oom; /* a diagnostic could not be recorded */
+    /* a file read looked caught while it was being saved (a CSV that ends
+     * inside a row): read again later, it may be whole */
+    bool unsettled;
 };
 
 /* Records a problem. Never fails visibly: on allocation failure it sets

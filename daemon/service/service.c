@@ -23,6 +23,7 @@
 #define OUTBOX_BUSY_MS    250      /* the loop waits at most this for another writer */
 #define START_BACKOFF_MAX 300      /* seconds between tries to start a plugin that failed */
 #define ONESHOT_REFUSALS  6        /* --oneshot gives up after this many refused rounds */
+#define UNSETTLED_READS   3        /* reads of a plan that looks mid-save before it is used */
 
 /* meta: the time of an update request the outbox refused (INT64_MAX: none) */
 #define REQUESTS_PENDING "requests_pending"
@@ -1083,6 +1084,37 @@ static void on_request_timer(uv_timer_t *t)
 
 static void start_watch(struct tkl_service *s);
 
+/* A plan read whole that looked caught while it was being saved (a CSV
+ * that ends inside a row: unsettled, tkl_diags): the last good store stays
+ * and the plan is read again later, up to UNSETTLED_READS reads in a
+ * row, then put in force as it is (a file that really ends so). Returns
+ * whether this read is held back. */
+static bool hold_unsettled(struct tkl_service *s, bool unsettled)
+{
+    if (!unsettled) {
+        s->unsettled_reads = 0;
+        return false;
+    }
+    const size_t held = s->rt->store->n - s->rt->store->n_events;
+    int again = 2 * s->rt->cfg->debounce_ms;
+    if (again < 1000)
+        again = 1000;
+    if (s->watch && s->unsettled_reads + 1 < UNSETTLED_READS &&
+        tkl_watch_again(s->watch, again) == 0) {
+        s->unsettled_reads++;
+        log_warning("the plan ends inside a row, as if it was read while being saved: keeping "
+                    "the last good store of %zu actions and reading it again in %d ms",
+                    held, again);
+        return true;
+    }
+    if (s->unsettled_reads > 0)
+        log_warning("the plan still ends inside a row after %u reads: putting it in force as it "
+                    "is",
+                    s->unsettled_reads + 1);
+    s->unsettled_reads = 0;
+    return false;
+}
+
 static void on_store_changed(void *data)
 {
     struct tkl_service *s = data;
@@ -1099,7 +1131,12 @@ static void on_store_changed(void *data)
         return;
     }
     int r = tkl_runtime_read_store(s->rt, tkl_service_now(s), &fresh, &diags);
+    bool unsettled = diags.unsettled;
     log_diags(&diags);
+    if (r == 0 && hold_unsettled(s, unsettled)) {
+        tkl_store_free(fresh);
+        return;
+    }
     if (r < 0) {
         log_error("the store could not be read (%s); keeping the last good store of %zu actions",
                   strerror(-r), s->rt->store->n - s->rt->store->n_events);

@@ -88,6 +88,7 @@ struct tkl_service {
     bool recovering;              /* it is queued, its completion not told */
     int64_t recovered;            /* notices it made due again */
     bool store_change_pending;    /* read once the refused queue round is in */
+    unsigned unsettled_reads;     /* reads in a row of a plan that looked mid-save */
     int refusals;                 /* queue rounds refused (--oneshot gives up) */
     int64_t start_retry_at;       /* when plugins that failed to start are tried again */
     int start_backoff;            /* seconds */

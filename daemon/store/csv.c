@@ -186,6 +186,7 @@ static void finish(struct reader *R, struct csv_parser *p)
                      "it, and no line break after it): was it read while being saved? Its "
                      "missing fields are read as empty",
                      before);
+        R->diags->unsettled = true;
     }
 }
 

@@ -811,6 +811,7 @@ int tkl_rows_read_fd(struct tkl_rows *R, const char *file, int fd)
 {
     size_t n_actions = R->n_actions, n_events = R->n_events, n_unmatched = R->n_unmatched;
     size_t n_maps = R->n_maps, n_diags = R->diags->n, next_prev = R->next_prev;
+    bool unsettled = R->diags->unsettled;
     tkl_rows_begin(R, file);
     int r = tkl_csv_read_fd(file, fd, on_record, R, R->diags);
     if (r == -EILSEQ) {
@@ -828,6 +829,7 @@ int tkl_rows_read_fd(struct tkl_rows *R, const char *file, int fd)
         for (; R->n_maps > n_maps; R->n_maps--)
             tkl_column_map_free(&R->maps[R->n_maps - 1]);
         tkl_diags_truncate(R->diags, n_diags);
+        R->diags->unsettled = unsettled;
         return r;
     }
     return r == 0 ? tkl_rows_end(R) : r;

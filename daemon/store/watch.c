@@ -42,6 +42,11 @@ static void on_event(uv_fs_event_t *h, const char *filename, int events, int sta
     uv_timer_start(&d->w->debounce, on_debounce, (uint64_t)d->w->debounce_ms, 0);
 }
 
+int tkl_watch_again(struct tkl_watch *w, int delay_ms)
+{
+    return uv_timer_start(&w->debounce, on_debounce, (uint64_t)delay_ms, 0);
+}
+
 static void release(struct tkl_watch *w)
 {
     if (--w->open_handles == 0) {

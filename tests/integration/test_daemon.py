@@ -545,6 +545,30 @@ class Signals(Fixture):
         self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
         self.assertEqual(d.stop(), 0)
 
+    def test_plan_read_mid_save_keeps_the_last_good_store(self):
+        d = Daemon(self.conf, self.state)
+        d.wait_for("started: 39 actions")
+        good = Path(self.plan).read_text(encoding="utf-8")
+        # caught while being saved: the file ends inside its last row
+        cut = good[:good.rindex(',"Policy, Communities')]
+        Path(self.plan).write_text(cut, encoding="utf-8")
+        n = d.wait_for("keeping the last good store of 39 actions and reading it again in 1000 ms")
+        self.assertTrue(any(":%d: warning: the file ends inside this row" % (cut.count("\n") + 1)
+                            in l for l in d.lines[:n]), "\n".join(d.lines))
+        # saved whole: nothing changed from the store kept
+        Path(self.plan).write_text(good, encoding="utf-8")
+        n = d.wait_for("store reloaded: 39 actions, ", after=n)
+        self.assertTrue(d.lines[n].endswith(" observances, 0 changed"), d.lines[n])
+        self.assertFalse(any("putting it in force" in l for l in d.lines), "\n".join(d.lines))
+        # a file that really ends so is put in force at the third read
+        Path(self.plan).write_text(cut, encoding="utf-8")
+        n = d.wait_for("keeping the last good store of 39 actions", after=n + 1)
+        n = d.wait_for("keeping the last good store of 39 actions", after=n + 1)
+        n = d.wait_for("still ends inside a row after 3 reads: putting it in force", after=n + 1)
+        n = d.wait_for("store reloaded: 39 actions, ", after=n)
+        self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
+        self.assertEqual(d.stop(), 0)
+
     def test_sighup_keeps_old_config_when_new_is_invalid(self):
         d = Daemon(self.conf, self.state)
         d.wait_for("started:")

@@ -150,10 +150,12 @@ START_TEST(a_file_cut_inside_a_row_is_warned_of)
     ck_assert_str_eq(records[2], "A2|Tw");
     ck_assert(has_diag(3, "the file ends inside this row (fewer fields than the 4 of the row"));
     ck_assert(!tkl_diags_has_errors(&diags));
+    ck_assert(diags.unsettled); /* ticklerd reads it again before it uses it */
     tkl_diags_free(&diags);
     diags = (struct tkl_diags){0};
     ck_assert_int_eq(read_fd(cut, strlen(cut)), 0);
     ck_assert(has_diag(3, "the file ends inside this row"));
+    ck_assert(diags.unsettled);
     tkl_diags_free(&diags);
     diags = (struct tkl_diags){0};
     ck_assert_int_eq(read_csv("Ref,Actions,Responsibility\nA1,One,HR\nA2,Two,HR"), 0);
@@ -162,6 +164,7 @@ START_TEST(a_file_cut_inside_a_row_is_warned_of)
     ck_assert_int_eq(read_csv("Ref,Actions,Responsibility\nA1,One,HR,x\nA2,Two,HR\nA3,Three,HR"),
                      0);
     ck_assert_uint_eq(diags.n, 0);
+    ck_assert(!diags.unsettled);
 }
 END_TEST
 

@@ -207,6 +207,11 @@ START_TEST(move_appends_and_empties_the_source)
     ck_assert_str_eq(dst.items[3].message, "100% done %s%n");
     ck_assert(dst.oom); /* a problem the source lost is still an error */
     ck_assert(tkl_diags_has_errors(&dst));
+    ck_assert(!dst.unsettled);
+    src.unsettled = true; /* a plan that looked mid-save still does */
+    tkl_diags_move(&dst, &src);
+    ck_assert(dst.unsettled);
+    ck_assert(!src.unsettled);
     tkl_diags_free(&dst);
 }
 END_TEST
