@@ -2,7 +2,8 @@
  * editor's save (write a temporary file, rename it over the store) is
  * seen, again and again; a burst of writes is one reload; other files are
  * ignored; a directory stands for its plan files (.csv, .xlsx, .ods); a
- * workbook's sheet named after '#' is its file; closing frees
+ * workbook's sheet named after '#' is its file; asked again, it calls
+ * back once more; closing frees
  * everything (uv_loop_close() returns 0 at the end of every test). */
 #include <check.h>
 
@@ -110,6 +111,24 @@ START_TEST(a_burst_of_saves_is_one_change)
     ck_assert(tkl_run_until_count(&loop, &changes, 1));
     tkl_run_for(&loop, QUIET_MS);
     ck_assert_int_eq(changes, 1);
+    finish(w);
+}
+END_TEST
+
+/* Asked to call again (a plan read mid-save), it calls once more with no
+ * change; a change meanwhile restarts the quiet period, still one call. */
+START_TEST(asked_again_it_calls_back_once_more)
+{
+    struct tkl_watch *w = watch("plan.csv");
+    ck_assert_int_eq(tkl_watch_again(w, DEBOUNCE_MS), 0);
+    ck_assert(tkl_run_until_count(&loop, &changes, 1));
+    tkl_run_for(&loop, QUIET_MS);
+    ck_assert_int_eq(changes, 1);
+    ck_assert_int_eq(tkl_watch_again(w, 3600 * 1000), 0);
+    editor_save("plan.csv", "Action,Deadline\nTrain staff,May 2027\n");
+    ck_assert(tkl_run_until_count(&loop, &changes, 2));
+    tkl_run_for(&loop, QUIET_MS);
+    ck_assert_int_eq(changes, 2);
     finish(w);
 }
 END_TEST
@@ -261,6 +280,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, an_editor_save_is_one_change);
     tcase_add_test(tc, a_burst_of_saves_is_one_change);
+    tcase_add_test(tc, asked_again_it_calls_back_once_more);
     tcase_add_test(tc, other_files_beside_it_are_ignored);
     tcase_add_test(tc, a_directory_stands_for_its_csv_files);
     tcase_add_test(tc, a_named_sheet_is_its_workbook);
