@@ -2,6 +2,7 @@
 #include "pg_updates.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,25 @@ static const struct {
 
 /* officers' updates (pg_schema.h) */
 
+/* FNV-1a, 32 bits, of the n bytes of p, continuing from h. */
+static uint32_t fnv1a(uint32_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+
+int32_t tkl_pg_link_lock(const char *action_id, const char *recipient, int64_t link_issued_at)
+{
+    char issued[24];
+    int n = snprintf(issued, sizeof(issued), "%" PRId64, link_issued_at);
+    uint32_t h = fnv1a(2166136261u, action_id, strlen(action_id) + 1); /* the NUL parts them */
+    h = fnv1a(h, recipient, strlen(recipient) + 1);
+    h = fnv1a(h, issued, n > 0 ? (size_t)n : 0);
+    return (int32_t)(h & 0x7fffffffu);
+}
+
 /* Of the link of TKL_PG_ADD_UPDATE's parameters (its action, recipient
  * and issue time), a row, and a row recording what the update does: the
  * columns of updates_once_after but after_id (as the SQLite outbox's) */
@@ -273,6 +293,10 @@ static const struct {
      " (SELECT id, false FROM updates WHERE NOT EXISTS (SELECT 1 FROM ins)"
      " AND " PG_SAME_LINK " AND " PG_SAME_UPDATE " ORDER BY id DESC LIMIT 1)",
      14},
+    {TKL_PG_LOCK_LINKS,
+     "SELECT count(pg_advisory_xact_lock(" TKL_PG_LINK_LOCK_CLASS ", k))"
+     " FROM unnest($1::integer[]) AS k",
+     1},
     {TKL_PG_NOTIFY_UPDATED, "SELECT pg_notify('" TKL_PG_UPDATED_CHANNEL "', $1)", 1},
     {TKL_PG_UPDATES,
      "SELECT id, " TKL_PG_UPDATE_COLUMNS " FROM updates WHERE at >= $1::bigint AND at < $2::bigint"

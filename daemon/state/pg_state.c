@@ -9,12 +9,15 @@
  * and each operation's completion is told from its transaction's answer:
  * r == 0 with its results once committed, r < 0 when it was undone (a
  * statement failed, the connection went: -ECONNRESET, the state closed:
- * -ECANCELED). Reads ride in the group too, so they see its writes. While
- * the connection is not up (lost, or being made again), commit tells the
- * group's operations -ENOTCONN: nothing of a group waits in the
- * connection's queue for it, so what a reconnection queues first (the
- * release of stray leases) is the first thing sent. Until the schema is
- * migrated and the statements prepared, the open group waits (busy).
+ * -ECANCELED). A transaction that adds officers' updates first takes the
+ * advisory locks of their links (TKL_PG_LOCK_LINKS, ascending, so two
+ * nodes never wait on each other in a cycle). Reads ride in the group
+ * too, so they see its writes. While the connection is not up (lost, or
+ * being made again), commit tells the group's operations -ENOTCONN:
+ * nothing of a group waits in the connection's queue for it, so what a
+ * reconnection queues first (the release of stray leases) is the first
+ * thing sent. Until the schema is migrated and the statements prepared,
+ * the open group waits (busy).
  *
  * Leases: a claim leases its notices to the node until its now plus the
  * lease; the node's clock when the answer arrives is that now plus the
@@ -58,9 +61,9 @@
 #include "pg_updates.h"
 #include "state.h"
 
-/* An operation's statements per transaction: three more (the NOTIFYs,
- * node seen) fit within tkl_pg_transaction's 64. */
-#define GROUP_STMTS 61
+/* An operation's statements per transaction: four more (the links'
+ * locks, the NOTIFYs, node seen) fit within tkl_pg_transaction's 64. */
+#define GROUP_STMTS 60
 #define MAX_PARAMS  14
 
 enum op_kind {
@@ -117,6 +120,7 @@ struct op {
     uint64_t id;       /* an outcome's notice */
     uint64_t asked_ns; /* a claim, a renewal: clock_ns when asked */
     int lease_seconds; /* a claim */
+    int32_t link_lock; /* an update's: tkl_pg_link_lock of its link */
     struct op *next;
 };
 
@@ -156,6 +160,7 @@ struct held {
 struct txn {
     struct pgs *q;
     struct op *ops;
+    size_t skip; /* answers before the operations' (the links' locks) */
 };
 
 static int pgs_commit(void *impl);
@@ -862,7 +867,7 @@ static void on_txn(void *data, int r, const PGresult *const *results, size_t n)
 {
     struct txn *t = data;
     struct pgs *q = t->q;
-    size_t i = 0;
+    size_t i = t->skip;
     q->txns--;
     /* health: what says the database cannot take the node's work; not a
      * conflict with another node (-EAGAIN, -EEXIST: tried again), nor a
@@ -895,25 +900,57 @@ static void tell_all(struct pgs *q, struct op *p, int r)
     }
 }
 
+static int by_key(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The locks of the links of the n updates in keys (taken: sorted), as
+ * TKL_PG_LOCK_LINKS' array parameter, ascending and distinct, into buf. */
+static void link_locks(int32_t *keys, size_t n, char *buf, size_t size)
+{
+    qsort(keys, n, sizeof(*keys), by_key);
+    size_t len = 0;
+    buf[len++] = '{';
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || keys[i] != keys[i - 1])
+            len +=
+                (size_t)snprintf(buf + len, size - len, "%s%" PRId32, len > 1 ? "," : "", keys[i]);
+    snprintf(buf + len, size - len, "}");
+}
+
 /* Sends the operations of ops, GROUP_STMTS statements at most, as one
  * transaction; returns the rest in *rest. Returns 0 or the negative
  * errno told to those operations. */
 static int send_txn(struct pgs *q, struct op *ops, struct op **rest)
 {
-    struct tkl_pg_stmt stmts[GROUP_STMTS + 3];
-    size_t n = 0;
+    /* stmts[0]: the links' locks, when the group adds updates */
+    struct tkl_pg_stmt stmts[GROUP_STMTS + 4];
+    int32_t keys[GROUP_STMTS];
+    size_t n = 1, n_keys = 0;
     bool put = false, seen = false, updated = false;
     struct op *p = ops, **tail = &ops;
-    while (p && n < GROUP_STMTS) {
+    while (p && n <= GROUP_STMTS) {
         if (p->prepared)
             stmts[n++] = (struct tkl_pg_stmt){.prepared = p->prepared,
                                               .nparams = p->nparams,
                                               .params = (const char *const *)p->params};
+        if (p->what == W_ADD_UPDATE)
+            keys[n_keys++] = p->link_lock;
         put |= p->what == W_PUT;
         seen |= p->what == W_CLAIM || p->what == W_RENEW;
         updated |= p->what == W_ADD_UPDATE;
         tail = &p->next;
         p = p->next;
+    }
+    char locks[GROUP_STMTS * 12 + 3];
+    const char *lock_params[] = {locks};
+    size_t first = 1;
+    if (n_keys) {
+        link_locks(keys, n_keys, locks, sizeof(locks));
+        stmts[first = 0] = (struct tkl_pg_stmt){
+            .prepared = TKL_PG_LOCK_LINKS, .nparams = 1, .params = lock_params};
     }
     *tail = NULL;
     *rest = p;
@@ -929,14 +966,15 @@ static int send_txn(struct pgs *q, struct op *ops, struct op **rest)
     if (seen)
         stmts[n++] =
             (struct tkl_pg_stmt){.prepared = TKL_PG_NODE_SEEN, .nparams = 2, .params = node_seen};
-    if (!n)
+    if (n == 1)
         stmts[n++] = (struct tkl_pg_stmt){.sql = "SELECT 1"}; /* a barrier */
     struct txn *t = calloc(1, sizeof(*t));
     int r = t ? 0 : -ENOMEM;
     if (t) {
         t->q = q;
         t->ops = ops;
-        r = tkl_pg_transaction(q->pg, stmts, n, on_txn, t);
+        t->skip = 1 - first;
+        r = tkl_pg_transaction(q->pg, stmts + first, n - first, on_txn, t);
     }
     if (r < 0) {
         free(t);
@@ -1312,6 +1350,7 @@ static int pgs_add_update(void *impl, const struct tkl_update *u, tkl_state_upda
     if (!p)
         return -ENOMEM;
     p->cb.update = cb;
+    p->link_lock = tkl_pg_link_lock(u->action_id, u->recipient, u->link_issued_at);
     update_params(u, &n, params);
     return finish(q, p, op_stmt(p, TKL_PG_ADD_UPDATE, 14, params));
 }

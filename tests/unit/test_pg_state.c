@@ -23,6 +23,7 @@
 #include "check_run.h"
 #include "loop_wait.h"
 #include "pg_fixture.h"
+#include "state/pg_schema.h"
 #include "state/state.h"
 #include "state_told.h"
 #include "state_updates.h"
@@ -186,6 +187,14 @@ static long long db_value(const char *sql)
     long long v = tkl_pg_fixture_value(c, sql);
     PQfinish(c);
     return v;
+}
+
+/* Whether a session waits for an advisory lock. */
+static bool pg_waiting_on_lock(void *arg)
+{
+    (void)arg;
+    return db_value("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") >
+           0;
 }
 
 START_TEST(a_notice_put_by_two_nodes_is_stored_once_and_wakes_the_other)
@@ -887,6 +896,56 @@ START_TEST(officers_updates_added_by_one_node_are_read_by_the_other_which_is_tol
 }
 END_TEST
 
+/* Another node recording amber through a link, its transaction open
+ * (holding the link's lock, its row inserted, not committed), while a
+ * records red through the same link: a waits for the lock, so red follows
+ * amber, and red pressed again is found, not recorded a second time. */
+START_TEST(updates_through_one_link_from_two_nodes_follow_each_other)
+{
+    struct tkl_update green = updates_sample(TKL_UPDATE_PROGRESS);
+    green.rag = TKL_RAG_GREEN;
+    struct update_told g = updates_add(a.st, &green, settle_on_loop);
+    ck_assert_int_eq(g.r, 0);
+    PGconn *c = tkl_pg_fixture_connect("t_state");
+    char sql[512];
+    PQclear(tkl_pg_fixture_exec(c, "BEGIN"));
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(" TKL_PG_LINK_LOCK_CLASS ", %d)",
+             (int)tkl_pg_link_lock(green.action_id, green.recipient, green.link_issued_at));
+    PQclear(tkl_pg_fixture_exec(c, sql));
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO updates(action_id, recipient, team_id, kind, at, link_issued_at, rag,"
+             " note, plan_deadline_day, plan_deadline_text, plan_status, plan_owners, after_id)"
+             " VALUES ('A1', 'hr@x', 'hr', 3, 1001, 900, 2, 'amber', 19477, '29/04/2023',"
+             " 'In progress', 'HR', %lld)",
+             (long long)g.id);
+    PQclear(tkl_pg_fixture_exec(c, sql));
+    struct tkl_update red = green;
+    red.rag = TKL_RAG_RED;
+    red.at = 1002;
+    struct update_told x = {0};
+    inside = true;
+    ck_assert_int_eq(tkl_state_add_update(a.st, &red, on_update_added, &x), 0);
+    ck_assert_int_eq(tkl_state_commit(a.st), 0);
+    inside = false;
+    /* a's transaction waits for the lock until the other commits */
+    ck_assert(tkl_run_until(&loop, pg_waiting_on_lock, NULL, 20000));
+    ck_assert_int_eq(x.calls, 0);
+    PQclear(tkl_pg_fixture_exec(c, "COMMIT"));
+    PQfinish(c);
+    ck_assert(tkl_run_until_count(&loop, &x.calls, 1));
+    ck_assert_int_eq(x.r, 0);
+    ck_assert(x.is_new);
+    ck_assert_int_eq(db_value("SELECT after_id FROM updates WHERE rag = 1"),
+                     db_value("SELECT id FROM updates WHERE rag = 2"));
+    /* pressed again: found */
+    struct update_told y = updates_add(a.st, &red, settle_on_loop);
+    ck_assert_int_eq(y.r, 0);
+    ck_assert(!y.is_new);
+    ck_assert_int_eq(y.id, x.id);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM updates"), 3);
+}
+END_TEST
+
 struct viewed {
     int calls, r;
     struct tkl_state_view *v;
@@ -1081,6 +1140,7 @@ int main(void)
     tcase_add_test(tc, meta_round_trips_and_absent_is_enoent);
     tcase_add_test(tc, a_group_of_more_statements_than_a_transaction_takes_is_committed_in_parts);
     tcase_add_test(tc, officers_updates_added_by_one_node_are_read_by_the_other_which_is_told);
+    tcase_add_test(tc, updates_through_one_link_from_two_nodes_follow_each_other);
     tcase_add_test(tc, the_view_shows_the_numbers_and_the_notices_not_delivered_with_live_leases);
     tcase_add_test(tc, an_item_s_notices_read_by_one_node_show_what_the_other_sent);
     tcase_add_test(tc, health_is_the_connection_and_the_last_transaction);
