@@ -9,23 +9,13 @@
 
 #include <sqlite3.h>
 
+#include "../update/update.h"
 #include "outbox_db.h"
 
 /* updates are append-only: this trigger refuses any change of a row */
 #define UPDATES_NO_UPDATE                                                                          \
     "CREATE TRIGGER IF NOT EXISTS updates_no_update BEFORE UPDATE ON updates"                      \
     "  BEGIN SELECT RAISE(ABORT, 'updates are append-only'); END;"
-
-/* Of two rows p and u of updates, whether they record the same update (the
- * columns of updates_once_after but after_id; updates.c's SAME_UPDATE) */
-#define SAME_ROWS(p, u)                                                                            \
-    p ".kind = " u ".kind AND coalesce(" p ".until_day, '') = coalesce(" u ".until_day, '')"       \
-      " AND " p ".rag = " u ".rag AND coalesce(" p ".note, '') = coalesce(" u ".note, '')"         \
-      " AND coalesce(" p ".suggested_team, '') = coalesce(" u ".suggested_team, '')"               \
-      " AND coalesce(" p ".plan_deadline_day, '') = coalesce(" u ".plan_deadline_day, '')"         \
-      " AND coalesce(" p ".plan_status, '') = coalesce(" u ".plan_status, '')"                     \
-      " AND (" p ".kind != 4 OR coalesce(" p ".plan_owners, '') = coalesce(" u                     \
-      ".plan_owners, ''))"
 
 /* An outbox's updates before after_id: the column, and for each row the
  * id of its link's latest row before it that said something else (0:
@@ -37,7 +27,7 @@
     "UPDATE updates SET after_id = coalesce((SELECT max(p.id) FROM updates p"                      \
     "  WHERE p.action_id = updates.action_id AND p.recipient = updates.recipient"                  \
     "  AND p.link_issued_at = updates.link_issued_at AND p.id < updates.id"                        \
-    "  AND NOT (" SAME_ROWS("p", "updates") ")), 0);" UPDATES_NO_UPDATE
+    "  AND NOT (" TKL_UPDATE_SAME_ROWS("p", "updates") ")), 0);" UPDATES_NO_UPDATE
 
 /* Whether db's updates are as this version records them (after_id and
  * its index, no index before it), so that opening it writes nothing and

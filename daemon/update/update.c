@@ -7,6 +7,8 @@
 
 #include "../core/text.h"
 
+_Static_assert(TKL_UPDATE_NOT_OURS == 4, "TKL_UPDATE_SAME_SQL names not ours as kind 4");
+
 const char *tkl_update_kind_name(enum tkl_update_kind k)
 {
     switch (k) {

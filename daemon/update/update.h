@@ -28,6 +28,29 @@ enum tkl_rag {
     TKL_RAG_GREEN = 3,
 };
 
+/*
+ * What makes two updates through one link the same update, as an SQL
+ * condition the SQLite outbox and PostgreSQL both read: the columns of the
+ * unique index updates_once_after but the link's and after_id. A row of
+ * updates (its columns prefixed by r: "" or "p.") against the values of
+ * the update given as SQL expressions (parameters with their casts, or
+ * another row's columns); an owners cell counts for "not ours" only
+ * (kind 4, TKL_UPDATE_NOT_OURS).
+ */
+#define TKL_UPDATE_SAME_SQL(r, kind, until, rag, note, sugg, dday, status, owners)                 \
+    r "kind = " kind " AND " r "until_day IS NOT DISTINCT FROM " until " AND " r "rag = " rag      \
+      " AND coalesce(" r "note, '') = coalesce(" note ", '')"                                      \
+      " AND coalesce(" r "suggested_team, '') = coalesce(" sugg ", '')"                            \
+      " AND " r "plan_deadline_day IS NOT DISTINCT FROM " dday " AND coalesce(" r                  \
+      "plan_status, '') = coalesce(" status ", '')"                                                \
+      " AND (" r "kind <> 4 OR coalesce(" r "plan_owners, '') = coalesce(" owners ", ''))"
+
+/* The same of two rows of updates, p and u ("p", "updates"). */
+#define TKL_UPDATE_SAME_ROWS(p, u)                                                                 \
+    TKL_UPDATE_SAME_SQL(p ".", u ".kind", u ".until_day", u ".rag", u ".note",                     \
+                        u ".suggested_team", u ".plan_deadline_day", u ".plan_status",             \
+                        u ".plan_owners")
+
 /* Limits in characters, as a page's maxlength counts them; the bytes of
  * UTF-8 are at most four times as many. */
 #define TKL_UPDATE_NOTE_MAX      4000 /* characters of a note */
