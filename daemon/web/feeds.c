@@ -504,56 +504,64 @@ static int serve(struct tkl_service *s, const struct tkl_http_request *req,
     return answer(s, e, f->html, resp);
 }
 
-/* Whether slug has a feed: a category of the palette, or of an event. */
-static bool slug_known(const struct tkl_event_list *l, const char *slug)
+/* The category of slug in v (n of them), or NULL. */
+static struct tkl_feed_category *category_of(struct tkl_feed_category *v, size_t n,
+                                             const char *slug)
 {
-    char buf[TKL_CATEGORY_SLUG_SIZE];
-    if (tkl_category_known(slug))
-        return true;
-    for (size_t i = 0; i < l->n; i++)
-        if (!strcmp(tkl_category_slug(l->v[i].category, buf), slug))
-            return true;
-    return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i].slug, slug))
+            return &v[i];
+    return NULL;
 }
 
-/* Adds slug to the list ",a,b," unless it is there. Returns 0 or -ENOMEM. */
-static int add_slug(struct tkl_buf *list, const char *slug)
+int tkl_feed_categories(const struct tkl_event_list *l, struct tkl_feed_category **ret,
+                        size_t *ret_n)
 {
-    char item[TKL_CATEGORY_SLUG_SIZE + 2];
-    snprintf(item, sizeof(item), ",%s,", slug);
-    if (!*slug || strstr(list->data, item))
-        return 0;
-    return tkl_buf_printf(list, "%s,", slug);
+    size_t n_palette = 0, n = 0;
+    while (tkl_category_palette(n_palette))
+        n_palette++;
+    struct tkl_feed_category *v = calloc(n_palette + l->n, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    for (; n < n_palette; n++) {
+        v[n].name = tkl_category_palette(n);
+        (void)tkl_category_slug(v[n].name, v[n].slug);
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        char slug[TKL_CATEGORY_SLUG_SIZE];
+        if (!*tkl_category_slug(l->v[i].category, slug)) /* none */
+            continue;
+        struct tkl_feed_category *c = category_of(v, n, slug);
+        if (!c) {
+            c = &v[n++];
+            memcpy(c->slug, slug, sizeof(slug));
+            c->name = l->v[i].category;
+        }
+        c->count++;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
 }
 
-/* 404 for a category there is no feed of, naming those there are (the
- * palette's and the events'). Returns 0 or -ENOMEM. */
-static int no_such_category(const struct tkl_event_list *l, const char *slug,
+/* 404 for a category there is no feed of, naming those there are
+ * (categories). Returns 0 or -ENOMEM. */
+static int no_such_category(const struct tkl_feed_category *v, size_t n, const char *slug,
                             struct tkl_http_response *resp)
 {
-    struct tkl_buf list = {0}, text = {0};
-    char buf[TKL_CATEGORY_SLUG_SIZE];
-    const char *c;
-    int r = tkl_buf_putc(&list, ',');
-    for (size_t k = 0; r == 0 && (c = tkl_category_palette(k)); k++)
-        r = add_slug(&list, tkl_category_slug(c, buf));
-    for (size_t i = 0; r == 0 && i < l->n; i++)
-        r = add_slug(&list, tkl_category_slug(l->v[i].category, buf));
-    if (r == 0) /* the slug is [a-z0-9-]: the route took no other */
-        r = tkl_buf_printf(&text,
-                           "There is no calendar of the category \"%s\". The categories:", slug);
-    for (char *p = list.data + 1, *q; r == 0 && (q = strchr(p, ',')); p = q + 1)
-        r = tkl_buf_printf(&text, "%s %.*s", p == list.data + 1 ? "" : ",", (int)(q - p), p);
+    struct tkl_buf text = {0};
+    /* the slug is [a-z0-9-]: the route took no other */
+    int r =
+        tkl_buf_printf(&text, "There is no calendar of the category \"%s\". The categories:", slug);
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = tkl_buf_printf(&text, "%s %s", i ? "," : "", v[i].slug);
     if (r == 0)
         r = tkl_http_text(resp, 404, text.data);
-    tkl_buf_free(&list);
     tkl_buf_free(&text);
     return r;
 }
 
-/* The observances of the ICS feeds, from the running sources: a year back
- * and two years ahead. Returns 0 or a negative errno. */
-static int events_around(struct tkl_service *s, int64_t now, struct tkl_event_list *ret)
+int tkl_web_feed_events(struct tkl_service *s, int64_t now, struct tkl_event_list *ret)
 {
     int32_t today = tkl_local_day(now);
     if (!s->rt)
@@ -575,12 +583,20 @@ int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *r
     struct feed *kept = current(s, f.key, req->now);
     if (kept) /* nothing changed since it was made: no need to read the sources */
         return answer(s, kept, false, resp);
-    int r = events_around(s, req->now, &all);
+    int r = tkl_web_feed_events(s, req->now, &all);
     if (r < 0)
         return r;
-    if (slug && !slug_known(&all, slug)) {
-        r = no_such_category(&all, slug, resp);
-        goto out;
+    if (slug) {
+        struct tkl_feed_category *cats = NULL;
+        size_t n_cats = 0;
+        if ((r = tkl_feed_categories(&all, &cats, &n_cats)) < 0)
+            goto out;
+        bool known = category_of(cats, n_cats, slug) != NULL;
+        if (!known)
+            r = no_such_category(cats, n_cats, slug, resp);
+        free(cats);
+        if (!known)
+            goto out;
     }
     if (slug) {
         if ((r = tkl_events_in_category(&all, slug, &view)) < 0)

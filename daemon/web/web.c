@@ -224,66 +224,43 @@ static void index_link(FILE *f, const struct tkl_service *s, const char *path, c
 
 /* Lists the calendar of the category slug, named name, when any of the n
  * events whose category slugs are slugs is of it. */
-static void index_category(FILE *f, const struct tkl_service *s,
-                           const char (*slugs)[TKL_CATEGORY_SLUG_SIZE], size_t n, const char *slug,
-                           const char *name)
+static void index_category(FILE *f, const struct tkl_service *s, const struct tkl_feed_category *c)
 {
     char path[TKL_CATEGORY_SLUG_SIZE + 16];
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++)
-        count += !strcmp(slugs[i], slug);
-    if (!count)
-        return;
-    snprintf(path, sizeof(path), "calendar/%s.ics", slug);
+    snprintf(path, sizeof(path), "calendar/%s.ics", c->slug);
     fputs("<li><a href=\"", f);
     link_to(f, s, path);
     fputs("\">", f);
     link_to(f, s, path);
     fputs("</a> — ", f);
-    (void)tkl_html_fputs(name, f);
-    fprintf(f, " only (%zu observance%s)</li>\n", count, count == 1 ? "" : "s");
+    (void)tkl_html_fputs(c->name, f);
+    fprintf(f, " only (%zu observance%s)</li>\n", c->count, c->count == 1 ? "" : "s");
 }
 
 /* The calendars to subscribe to: the whole one, then one per category
- * with events in the feed's window (every one /calendar/<slug>.ics
- * serves): the palette's in its order, then the others (a local
- * calendar's) as the events first name them. Returns 0 or a negative
- * errno. */
-static int index_calendars(FILE *f, struct tkl_service *s, int32_t today)
+ * with events in the feeds' window (tkl_feed_categories' order). Returns
+ * 0 or a negative errno. */
+static int index_calendars(FILE *f, struct tkl_service *s, int64_t now)
 {
     struct tkl_event_list l = {0};
-    int r = tkl_sources_events(&s->rt->sources, today - 365, today + 730, &l);
-    if (r < 0)
-        return r;
-    char(*slugs)[TKL_CATEGORY_SLUG_SIZE] = l.n ? calloc(l.n, sizeof(*slugs)) : NULL;
-    if (l.n && !slugs) {
-        tkl_event_list_free(&l);
-        return -ENOMEM;
+    struct tkl_feed_category *cats = NULL;
+    size_t n = 0;
+    int r = tkl_web_feed_events(s, now, &l);
+    if (r == 0 && (r = tkl_feed_categories(&l, &cats, &n)) == 0) {
+        fputs("<h2>Diversity calendar</h2>\n<p>To subscribe in Outlook, choose <i>Add calendar, "
+              "Subscribe from web</i>; in Google Calendar, <i>Other calendars, From URL</i>; and "
+              "paste an address below.</p>\n<ul>\n",
+              f);
+        index_link(f, s, "calendar.ics", "every observance, a year back to two years ahead");
+        for (size_t i = 0; i < n; i++)
+            if (cats[i].count)
+                index_category(f, s, &cats[i]);
+        index_link(f, s, "calendar.html", "the printable calendar for this year");
+        fputs("</ul>\n", f);
     }
-    for (size_t i = 0; i < l.n; i++)
-        (void)tkl_category_slug(l.v[i].category, slugs[i]); /* "" for none */
-    fputs("<h2>Diversity calendar</h2>\n<p>To subscribe in Outlook, choose <i>Add calendar, "
-          "Subscribe from web</i>; in Google Calendar, <i>Other calendars, From URL</i>; and "
-          "paste an address below.</p>\n<ul>\n",
-          f);
-    index_link(f, s, "calendar.ics", "every observance, a year back to two years ahead");
-    char slug[TKL_CATEGORY_SLUG_SIZE];
-    for (size_t k = 0; tkl_category_palette(k); k++)
-        index_category(f, s, (const char(*)[TKL_CATEGORY_SLUG_SIZE])slugs, l.n,
-                       tkl_category_slug(tkl_category_palette(k), slug), tkl_category_palette(k));
-    for (size_t i = 0; i < l.n; i++) {
-        size_t j = 0;
-        while (j < i && strcmp(slugs[j], slugs[i]) != 0)
-            j++;
-        if (j == i && slugs[i][0] && !tkl_category_known(slugs[i]))
-            index_category(f, s, (const char(*)[TKL_CATEGORY_SLUG_SIZE])slugs + i, l.n - i,
-                           slugs[i], l.v[i].category);
-    }
-    index_link(f, s, "calendar.html", "the printable calendar for this year");
-    fputs("</ul>\n", f);
-    free(slugs);
+    free(cats);
     tkl_event_list_free(&l);
-    return 0;
+    return r;
 }
 
 int tkl_web_index(struct tkl_service *s, const struct tkl_http_request *req,
@@ -302,7 +279,7 @@ int tkl_web_index(struct tkl_service *s, const struct tkl_http_request *req,
           "margin:1em auto;padding:0 1em;line-height:1.5}a{overflow-wrap:anywhere}</style>\n"
           "</head><body>\n<h1>tickler</h1>\n",
           f);
-    int r = index_calendars(f, s, tkl_local_day(req->now));
+    int r = index_calendars(f, s, req->now);
     fputs("<h2>The plan</h2>\n<ul>\n", f);
     index_link(f, s, "status", "every action, its state and its last reminder, by team");
     index_link(f, s, "status.json", "the same as JSON");

@@ -14,6 +14,7 @@
 #ifndef TKL_WEB_H
 #define TKL_WEB_H
 
+#include "../export/export.h"
 #include "../http/http.h"
 #include "../service/service.h"
 
@@ -25,6 +26,28 @@ typedef int (*tkl_web_page)(struct tkl_service *s, const struct tkl_http_request
 /* Answers req from the page of its route: the server's handler. */
 int tkl_web_handle(void *service, const struct tkl_http_request *req,
                    struct tkl_http_response *resp);
+
+/* A calendar feed of one category (/calendar/<slug>.ics): its name as the
+ * palette or the events name it, and how many events it holds. */
+struct tkl_feed_category {
+    char slug[TKL_CATEGORY_SLUG_SIZE];
+    const char *name; /* the palette's, or the first event's category */
+    size_t count;
+};
+
+/* The observances the calendar feeds serve, from the running sources:
+ * the window around now's local day (feeds.c). Returns 0 or a negative
+ * errno (-EAGAIN before the first load). */
+int tkl_web_feed_events(struct tkl_service *s, int64_t now, struct tkl_event_list *ret);
+
+/*
+ * The categories with a feed of l's events, in the order pages list them:
+ * the palette's in its order (each, with or without events), then the
+ * others (a local calendar's) as the events first name them. *ret (free()
+ * it; its names are l's or static) and *ret_n. Returns 0 or -ENOMEM.
+ */
+int tkl_feed_categories(const struct tkl_event_list *l, struct tkl_feed_category **ret,
+                        size_t *ret_n);
 
 int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *req,
                          struct tkl_http_response *resp);
