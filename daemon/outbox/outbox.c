@@ -27,7 +27,7 @@
     "UPDATE updates SET after_id = coalesce((SELECT max(p.id) FROM updates p"                      \
     "  WHERE p.action_id = updates.action_id AND p.recipient = updates.recipient"                  \
     "  AND p.link_issued_at = updates.link_issued_at AND p.id < updates.id"                        \
-    "  AND NOT (" TKL_UPDATE_SAME_ROWS("p", "updates") ")), 0);" UPDATES_NO_UPDATE
+    "  AND NOT (" TKL_UPDATE_SAME_ROWS("p", "updates", "IS") ")), 0);" UPDATES_NO_UPDATE
 
 /* Whether db's updates are as this version records them (after_id and
  * its index, no index before it), so that opening it writes nothing and

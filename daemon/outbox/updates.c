@@ -44,8 +44,9 @@ static void bind_update(sqlite3_stmt *st, const struct tkl_update *u)
  * time), and of that link a row recording what the bound update does; the
  * id of the link's latest row saying something else (0: none), which the
  * bound update follows: with it, the columns of updates_once_after */
-#define SAME_LINK   "action_id = ?1 AND recipient = ?2 AND link_issued_at = ?6"
-#define SAME_UPDATE TKL_UPDATE_SAME_SQL("", "?4", "?7", "?8", "?9", "?10", "?11", "?13", "?14")
+#define SAME_LINK "action_id = ?1 AND recipient = ?2 AND link_issued_at = ?6"
+#define SAME_UPDATE                                                                                \
+    TKL_UPDATE_SAME_SQL("", "IS", "?4", "?7", "?8", "?9", "?10", "?11", "?13", "?14")
 #define AFTER_ID                                                                                   \
     "(SELECT coalesce(max(id), 0) FROM updates WHERE " SAME_LINK " AND NOT (" SAME_UPDATE "))"
 

@@ -66,17 +66,20 @@ static const char *const migrations[] = {
     "ALTER TABLE updates DISABLE TRIGGER updates_no_change;"
     "UPDATE updates u SET after_id = coalesce((SELECT max(p.id) FROM updates p"
     "  WHERE p.action_id = u.action_id AND p.recipient = u.recipient"
-    "  AND p.link_issued_at = u.link_issued_at AND p.id < u.id"
-    "  AND NOT (" TKL_UPDATE_SAME_ROWS(
-        "p",
-        "u") ")), 0);"
-             "ALTER TABLE updates ENABLE TRIGGER updates_no_change;"
-             "DROP INDEX updates_once_per_plan;"
-             "CREATE UNIQUE INDEX updates_once_after ON updates(action_id, recipient, kind,"
-             "  link_issued_at, until_day, rag, coalesce(note, ''), coalesce(suggested_team, ''),"
-             "  plan_deadline_day, coalesce(plan_status, ''),"
-             "  (CASE kind WHEN 4 THEN coalesce(plan_owners, '') ELSE '' END), after_id)"
-             "  NULLS NOT DISTINCT;",
+    "  AND p.link_issued_at = u.link_issued_at AND p.id < u.id AND NOT (p.kind = u.kind"
+    "  AND p.until_day IS NOT DISTINCT FROM u.until_day AND p.rag = u.rag"
+    "  AND coalesce(p.note, '') = coalesce(u.note, '')"
+    "  AND coalesce(p.suggested_team, '') = coalesce(u.suggested_team, '')"
+    "  AND p.plan_deadline_day IS NOT DISTINCT FROM u.plan_deadline_day"
+    "  AND coalesce(p.plan_status, '') = coalesce(u.plan_status, '')"
+    "  AND (p.kind <> 4 OR coalesce(p.plan_owners, '') = coalesce(u.plan_owners, '')))), 0);"
+    "ALTER TABLE updates ENABLE TRIGGER updates_no_change;"
+    "DROP INDEX updates_once_per_plan;"
+    "CREATE UNIQUE INDEX updates_once_after ON updates(action_id, recipient, kind,"
+    "  link_issued_at, until_day, rag, coalesce(note, ''), coalesce(suggested_team, ''),"
+    "  plan_deadline_day, coalesce(plan_status, ''),"
+    "  (CASE kind WHEN 4 THEN coalesce(plan_owners, '') ELSE '' END), after_id)"
+    "  NULLS NOT DISTINCT;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == TKL_PG_SCHEMA_VERSION,
@@ -255,14 +258,14 @@ int32_t tkl_pg_link_lock(const char *action_id, const char *recipient, int64_t l
  * columns of updates_once_after but after_id (as the SQLite outbox's) */
 #define PG_SAME_LINK "action_id = $1 AND recipient = $2 AND link_issued_at = $6::bigint"
 #define PG_SAME_UPDATE                                                                             \
-    TKL_UPDATE_SAME_SQL("", "$4::integer", "$7::integer", "$8::integer", "$9", "$10",              \
-                        "$11::integer", "$13", "$14")
+    TKL_UPDATE_SAME_SQL("", "IS NOT DISTINCT FROM", "$4::integer", "$7::integer", "$8::integer",   \
+                        "$9", "$10", "$11::integer", "$13", "$14")
 /* the same for TKL_PG_LINK_UPDATES: the link $1 to $3, then what the
  * update does, $4 to $11 */
 #define LINK_SAME_LINK "action_id = $1 AND recipient = $2 AND link_issued_at = $3::bigint"
 #define LINK_SAME_UPDATE                                                                           \
-    TKL_UPDATE_SAME_SQL("", "$4::integer", "$5::integer", "$6::integer", "$7", "$8",               \
-                        "$9::integer", "$10", "$11")
+    TKL_UPDATE_SAME_SQL("", "IS NOT DISTINCT FROM", "$4::integer", "$5::integer", "$6::integer",   \
+                        "$7", "$8", "$9::integer", "$10", "$11")
 /* the id of the link's latest row saying something else, or 0 */
 #define PG_AFTER_ID                                                                                \
     "(SELECT coalesce(max(id), 0) FROM updates WHERE " PG_SAME_LINK " AND NOT (" PG_SAME_UPDATE "))"

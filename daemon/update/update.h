@@ -34,20 +34,24 @@ enum tkl_rag {
  * unique index updates_once_after but the link's and after_id. A row of
  * updates (its columns prefixed by r: "" or "p.") against the values of
  * the update given as SQL expressions (parameters with their casts, or
- * another row's columns); an owners cell counts for "not ours" only
- * (kind 4, TKL_UPDATE_NOT_OURS).
+ * another row's columns); is is the dialect's equality that takes two
+ * NULLs as equal ("IS" in SQLite, "IS NOT DISTINCT FROM" in PostgreSQL);
+ * an owners cell counts for "not ours" only (kind 4, TKL_UPDATE_NOT_OURS).
+ * PostgreSQL's migration 2, shipped, keeps the rule of its day written out.
  */
-#define TKL_UPDATE_SAME_SQL(r, kind, until, rag, note, sugg, dday, status, owners)                 \
-    r "kind = " kind " AND " r "until_day IS NOT DISTINCT FROM " until " AND " r "rag = " rag      \
-      " AND coalesce(" r "note, '') = coalesce(" note ", '')"                                      \
-      " AND coalesce(" r "suggested_team, '') = coalesce(" sugg ", '')"                            \
-      " AND " r "plan_deadline_day IS NOT DISTINCT FROM " dday " AND coalesce(" r                  \
-      "plan_status, '') = coalesce(" status ", '')"                                                \
+/* clang-format off */
+#define TKL_UPDATE_SAME_SQL(r, is, kind, until, rag, note, sugg, dday, status, owners)             \
+    r "kind = " kind " AND " r "until_day " is " " until " AND " r "rag = " rag                   \
+      " AND coalesce(" r "note, '') = coalesce(" note ", '')"                                     \
+      " AND coalesce(" r "suggested_team, '') = coalesce(" sugg ", '')"                           \
+      " AND " r "plan_deadline_day " is " " dday                                                  \
+      " AND coalesce(" r "plan_status, '') = coalesce(" status ", '')"                            \
       " AND (" r "kind <> 4 OR coalesce(" r "plan_owners, '') = coalesce(" owners ", ''))"
+/* clang-format on */
 
 /* The same of two rows of updates, p and u ("p", "updates"). */
-#define TKL_UPDATE_SAME_ROWS(p, u)                                                                 \
-    TKL_UPDATE_SAME_SQL(p ".", u ".kind", u ".until_day", u ".rag", u ".note",                     \
+#define TKL_UPDATE_SAME_ROWS(p, u, is)                                                             \
+    TKL_UPDATE_SAME_SQL(p ".", is, u ".kind", u ".until_day", u ".rag", u ".note",                 \
                         u ".suggested_team", u ".plan_deadline_day", u ".plan_status",             \
                         u ".plan_owners")
 
