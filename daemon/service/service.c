@@ -225,8 +225,9 @@ static void ask_last_run(struct tkl_service *s);
 /*
  * What must be done before a delivery round, and is tried again before
  * every round until done: the recovery of notices a crashed run left
- * marked as being sent (queued: 1 until its completion), and the start of
- * plugins that failed to start. Returns 0 when rounds may run.
+ * marked as being sent, and the start of plugins that failed to start.
+ * Returns 0 when rounds may run, 1 while the recovery is queued (its
+ * completion kicks a round), or a negative errno (tried again later).
  */
 static int prepare_round(struct tkl_service *s)
 {
@@ -1084,6 +1085,14 @@ static void on_request_timer(uv_timer_t *t)
 
 static void start_watch(struct tkl_service *s);
 
+/* How long a plan that looked mid-save waits to be read again: twice the
+ * debounce, at least 1 s. */
+static int unsettled_delay(const struct tkl_service *s)
+{
+    int again = 2 * s->rt->cfg->debounce_ms;
+    return again < 1000 ? 1000 : again;
+}
+
 /* A plan read whole that looked caught while it was being saved (a CSV
  * that ends inside a row: unsettled, tkl_diags): the last good store stays
  * and the plan is read again later, up to UNSETTLED_READS reads in a
@@ -1096,9 +1105,7 @@ static bool hold_unsettled(struct tkl_service *s, bool unsettled)
         return false;
     }
     const size_t held = s->rt->store->n - s->rt->store->n_events;
-    int again = 2 * s->rt->cfg->debounce_ms;
-    if (again < 1000)
-        again = 1000;
+    int again = unsettled_delay(s);
     if (s->watch && s->unsettled_reads + 1 < UNSETTLED_READS &&
         tkl_watch_again(s->watch, again) == 0) {
         s->unsettled_reads++;
@@ -1130,14 +1137,19 @@ static void on_store_changed(void *data)
         s->store_change_pending = true;
         return;
     }
+    /* only a read after a file changed is held: a file being saved is
+     * read again when its writer is done anyway */
+    bool from_watch = s->store_watch_fired;
+    s->store_watch_fired = false;
     int r = tkl_runtime_read_store(s->rt, tkl_service_now(s), &fresh, &diags);
-    bool unsettled = diags.unsettled;
+    bool unsettled = diags.unsettled && from_watch;
     log_diags(&diags);
     if (r == 0 && hold_unsettled(s, unsettled)) {
         tkl_store_free(fresh);
         return;
     }
     if (r < 0) {
+        s->unsettled_reads = 0;
         log_error("the store could not be read (%s); keeping the last good store of %zu actions",
                   strerror(-r), s->rt->store->n - s->rt->store->n_events);
         tkl_metrics_store_reload(s->metrics, false, tkl_service_now(s));
@@ -1160,6 +1172,14 @@ static void on_store_changed(void *data)
                fresh->n - fresh->n_events, fresh->n_events, changed);
     arm_scheduler(s);
     s->changed(s);
+}
+
+/* The watch's callback: a store file changed (or a held read is due). */
+static void on_store_file_changed(void *data)
+{
+    struct tkl_service *s = data;
+    s->store_watch_fired = true;
+    on_store_changed(s);
 }
 
 static void on_items_changed(void *data, const char *instance)
@@ -1219,7 +1239,8 @@ static void start_watch(struct tkl_service *s)
 {
     const struct tkl_config *c = s->rt->cfg;
     const struct tkl_fetcher_host host = {on_plan_fetched, s};
-    if (tkl_watch_start(s->loop, &c->store, c->debounce_ms, on_store_changed, s, &s->watch) < 0)
+    if (tkl_watch_start(s->loop, &c->store, c->debounce_ms, on_store_file_changed, s, &s->watch) <
+        0)
         log_warning("cannot watch the store files; edits are read on SIGHUP only");
     if (tkl_fetcher_start(s->loop, s->svc.transfers, &c->store, &c->teams, &host, &s->fetcher) < 0)
         log_error("cannot poll the plans at URLs; they are fetched again on SIGHUP only");
@@ -1696,6 +1717,7 @@ void tkl_service_reload(struct tkl_service *s)
     log_notice("reloading %s", s->env.config_path);
     int64_t now = tkl_service_now(s), from = now;
     int r = tkl_runtime_load(&s->env, &fresh, &diags);
+    bool unsettled = diags.unsettled;
     log_diags(&diags);
     if (r == 0)
         from = catch_up_from(s, fresh, now);
@@ -1720,6 +1742,17 @@ void tkl_service_reload(struct tkl_service *s)
         return;
     }
     swap_in(s, fresh);
+    /* a plan that looked mid-save is in force with the configuration (the
+     * last good store goes with the last configuration): read again soon,
+     * as a held read is */
+    s->unsettled_reads = 0;
+    s->store_watch_fired = false;
+    if (unsettled && s->watch && tkl_watch_again(s->watch, unsettled_delay(s)) == 0) {
+        s->unsettled_reads = 1;
+        log_warning("the plan ends inside a row, as if it was read while being saved: reading it "
+                    "again in %d ms",
+                    unsettled_delay(s));
+    }
     arm_scheduler(s);
     /* the dates may have changed; a refused run is tried again now, from
      * its phase's time even when a queue round has run since */

@@ -567,6 +567,18 @@ class Signals(Fixture):
         n = d.wait_for("still ends inside a row after 3 reads: putting it in force", after=n + 1)
         n = d.wait_for("store reloaded: 39 actions, ", after=n)
         self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
+        # a configuration reload puts it in force with the configuration,
+        # and reads it again soon: saved whole meanwhile, that is in force
+        Path(self.plan).write_text(good, encoding="utf-8")
+        n = d.wait_for("store reloaded: 39 actions, ", after=n + 1)
+        Path(self.plan).write_text(cut, encoding="utf-8")
+        d.proc.send_signal(signal.SIGHUP)
+        n = d.wait_for("configuration reloaded: 39 actions", after=n + 1)
+        n = d.wait_for("the plan ends inside a row, as if it was read while being saved: reading it "
+                       "again in 1000 ms", after=n)
+        Path(self.plan).write_text(good, encoding="utf-8")
+        n = d.wait_for("store reloaded: 39 actions, ", after=n + 1)
+        self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
         self.assertEqual(d.stop(), 0)
 
     def test_sighup_keeps_old_config_when_new_is_invalid(self):
