@@ -287,8 +287,9 @@ static const struct tkl_update *const *updates_of(const struct tkl_update *const
 
 /* Fills the officers' part of row from its action's n updates v (in the
  * order recorded), those recorded before the period's end: the notes of
- * the period, the latest note, the completion that holds. Returns 0 or
- * -ENOMEM. */
+ * the period (progress, completions and reopens), the latest note, the
+ * completion that holds and that no reopen that holds followed. Returns 0
+ * or -ENOMEM. */
 static int gather(struct tkl_report_row *row, const struct tkl_update *const *v, size_t n_v,
                   struct span p)
 {
@@ -298,7 +299,8 @@ static int gather(struct tkl_report_row *row, const struct tkl_update *const *v,
         const struct tkl_update *u = v[i];
         if (u->at >= p.hi)
             continue;
-        bool shown = u->kind == TKL_UPDATE_PROGRESS || u->kind == TKL_UPDATE_COMPLETE;
+        bool shown = u->kind == TKL_UPDATE_PROGRESS || u->kind == TKL_UPDATE_COMPLETE ||
+                     u->kind == TKL_UPDATE_REOPEN;
         if (shown && u->at >= p.lo) {
             /* an array of pointers: sizeof(*notes) is a pointer's, as meant */
             // NOLINTNEXTLINE(bugprone-sizeof-expression)
@@ -311,6 +313,8 @@ static int gather(struct tkl_report_row *row, const struct tkl_update *const *v,
         if (u->kind == TKL_UPDATE_COMPLETE && tkl_update_holds(u, a) &&
             (!row->completion || u->at >= row->completion->at))
             row->completion = u;
+        if (u->kind == TKL_UPDATE_REOPEN && tkl_update_holds(u, a))
+            row->completion = NULL;
     }
     row->n_notes = n;
     return 0;
@@ -483,17 +487,35 @@ static const char *report_title(const struct tkl_report *r)
     return t && *t ? t : "Equality action plan: progress report";
 }
 
+/* What the Progress column calls a completion or a reopen ("Marked
+ * complete", "Reopened"; capital: at the start of a sentence), or NULL
+ * for a progress note. */
+static const char *done_label(const struct tkl_update *u, bool capital)
+{
+    if (u->kind == TKL_UPDATE_COMPLETE)
+        return capital ? "Marked complete" : "marked complete";
+    if (u->kind == TKL_UPDATE_REOPEN)
+        return capital ? "Reopened" : "reopened";
+    return NULL;
+}
+
+/* " (the plan has changed since)" when u no longer holds for a, else "". */
+static const char *changed_since(const struct tkl_update *u, const struct tkl_action *a)
+{
+    return tkl_update_holds(u, a) ? "" : " (the plan has changed since)";
+}
+
 /* One note of the Progress column as plain text: "3 Dec 2026, Green,
- * a@x.org: the note", or "3 Dec 2026: marked complete by a@x.org". */
+ * a@x.org: the note", "3 Dec 2026: marked complete by a@x.org" or "3 Dec
+ * 2026: reopened by a@x.org: why". */
 static int note_text(struct tkl_buf *b, const struct tkl_update *u, const struct tkl_action *a)
 {
     char day[16];
+    const char *done = done_label(u, false);
     when_short(u->at, day);
-    if (u->kind == TKL_UPDATE_COMPLETE)
-        return tkl_buf_printf(b, "%s: marked complete by %s%s", day, u->recipient,
-                              tkl_update_holds(u, a) ? "" : " (the plan has changed since)");
-    int r =
-        tkl_buf_printf(b, "%s%s%s, %s", day, u->rag ? ", " : "", rag_label(u->rag), u->recipient);
+    int r = done ? tkl_buf_printf(b, "%s: %s by %s%s", day, done, u->recipient, changed_since(u, a))
+                 : tkl_buf_printf(b, "%s%s%s, %s", day, u->rag ? ", " : "", rag_label(u->rag),
+                                  u->recipient);
     if (r == 0 && u->note && *u->note)
         r = tkl_buf_printf(b, ": %s", u->note);
     return r;
@@ -752,11 +774,12 @@ static void html_table_head(FILE *out, const char *objective, const char *period
 static void html_note(FILE *out, const struct tkl_update *u, const struct tkl_action *a)
 {
     char day[16];
+    const char *done = done_label(u, true);
     fprintf(out, "<li><span class=\"when\">%s</span> ", when_short(u->at, day));
-    if (u->kind == TKL_UPDATE_COMPLETE) {
-        fputs("Marked complete by <span class=\"who\">", out);
+    if (done) {
+        fprintf(out, "%s by <span class=\"who\">", done);
         tkl_html_fputs(u->recipient, out);
-        fputs(tkl_update_holds(u, a) ? "</span>" : "</span> (the plan has changed since)", out);
+        fprintf(out, "</span>%s", changed_since(u, a));
     } else {
         if (u->rag)
             fprintf(out, "<span class=\"rag %s\">%s</span> ", tkl_rag_name(u->rag),
@@ -764,10 +787,10 @@ static void html_note(FILE *out, const struct tkl_update *u, const struct tkl_ac
         fputs("<span class=\"who\">", out);
         tkl_html_fputs(u->recipient, out);
         fputs("</span>", out);
-        if (u->note && *u->note) {
-            fputs("<br>", out);
-            html_lines(out, u->note);
-        }
+    }
+    if (u->note && *u->note) {
+        fputs("<br>", out);
+        html_lines(out, u->note);
     }
     fputs("</li>\n", out);
 }

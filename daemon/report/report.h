@@ -6,8 +6,8 @@
  * order; observances are not part of it. `tickler report` and /report
  * write it as printable HTML, as CSV for Excel and as Markdown.
  *
- * Progress: the progress notes and completions officers recorded in the
- * period, oldest first, each with its day, RAG and who; with none, the
+ * Progress: the progress notes, completions and reopens officers recorded
+ * in the period, oldest first, each with its day, RAG and who; with none, the
  * plan's own Progress column, marked as from the plan; else "No update
  * this period".
  *
@@ -18,7 +18,8 @@
  *               be carried forward", ...: TKL_STATUS_CLOSED)
  *   complete    the plan says complete; or an officer marked it complete
  *               and that still holds (the plan still says what it said:
- *               tkl_update_holds); or on schedule: the latest progress
+ *               tkl_update_holds) and was not reopened since (by a reopen
+ *               that holds, recorded before the period's end); or on schedule: the latest progress
  *               note of the period is green, the action has an end (not
  *               "Ongoing") and it is not overdue
  *   ongoing     everything else: still open and overdue, a red or amber
@@ -58,9 +59,10 @@ enum tkl_report_reason {
 struct tkl_report_row {
     const struct tkl_action *action;
     const struct tkl_update *
-        *notes; /* progress notes and completions of the period, oldest first */
+        *notes; /* progress notes, completions and reopens of the period, oldest first */
     size_t n_notes;
-    const struct tkl_update *completion; /* the latest completion that holds, or NULL */
+    const struct tkl_update *completion; /* the latest completion that holds and was not
+                                          * reopened since, or NULL */
     const struct tkl_update *latest;     /* the period's latest progress note, or NULL */
     enum tkl_report_status status;
     enum tkl_report_reason reason;

@@ -65,8 +65,16 @@ static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u
             ans->progress = u[i];
             continue;
         case TKL_UPDATE_COMPLETE:
-            if (holds)
+            if (holds) {
                 ans->complete = u[i];
+                ans->reopened = NULL;
+            }
+            break;
+        case TKL_UPDATE_REOPEN:
+            if (holds && ans->complete) {
+                ans->complete = NULL;
+                ans->reopened = u[i];
+            }
             break;
         case TKL_UPDATE_SNOOZE:
             ans->snooze = holds ? u[i] : NULL;
@@ -177,7 +185,7 @@ const char *tkl_hold_name(enum tkl_hold h)
 }
 
 /* "marked it complete", "snoozed it until 5 Jan 2027", "said it is not
- * theirs" into buf. */
+ * theirs", "reopened it" into buf. */
 static void what_was_done(const struct tkl_update *u, char *buf, size_t size)
 {
     char day[40] = "";
@@ -192,6 +200,9 @@ static void what_was_done(const struct tkl_update *u, char *buf, size_t size)
         return;
     case TKL_UPDATE_NOT_OURS:
         snprintf(buf, size, "said it is not theirs");
+        return;
+    case TKL_UPDATE_REOPEN:
+        snprintf(buf, size, "reopened it");
         return;
     case TKL_UPDATE_PROGRESS:
         break;

@@ -7,11 +7,14 @@
  * the next digest says why (tkl_answer_overruled_text).
  *
  * What holds a reminder back, for action a, team t, send day d:
- *  - a "complete" that holds;
+ *  - a "complete" that holds and that no "reopen" that holds has
+ *    followed (a "complete" after the reopen holds again);
  *  - a snooze that holds with until_day > d (the latest snooze counts);
  *  - a "not ours" that holds, recorded for team t.
- * A progress note holds nothing back; the latest one (held or overruled)
- * is the action's progress shown in digests, /status and the report.
+ * A reopen ends only the completions before it: a snooze or a "not ours"
+ * that held before still holds. A progress note holds nothing back; the
+ * latest one (held or overruled) is the action's progress shown in
+ * digests, /status and the report.
  */
 #ifndef TKL_ANSWER_H
 #define TKL_ANSWER_H
@@ -35,7 +38,10 @@ enum tkl_hold {
  * updates. */
 struct tkl_answer {
     const char *action_id;
-    const struct tkl_update *complete;  /* the latest "complete" that holds, or NULL */
+    const struct tkl_update *complete;  /* the latest "complete" that holds and no holding
+                                         * reopen followed, or NULL */
+    const struct tkl_update *reopened;  /* the reopen that ended the latest completion, while
+                                         * no complete holds after it, or NULL */
     const struct tkl_update *snooze;    /* the latest snooze, if it holds, or NULL */
     const struct tkl_update *progress;  /* the latest progress note, or NULL */
     const struct tkl_update **not_ours; /* per team, the latest that holds */
@@ -71,11 +77,12 @@ enum tkl_hold tkl_answer_holds(const struct tkl_answer *ans, const char *team_id
 bool tkl_update_holds(const struct tkl_update *u, const struct tkl_action *a);
 
 /*
- * When the plan has overruled ans's latest update, a sentence saying so
- * for a digest: what was recorded, by whom and when, and what the plan now
- * says ("Marked complete by a@x on 3 Dec 2026; the plan now gives the
- * deadline as 31 Mar 2027 and the status as In progress, so reminders go
- * on."). Plain text. *ret is NULL when there is nothing to say. Returns 0
+ * When the plan has overruled ans's latest update (of a kind that acts:
+ * not a progress note), a sentence saying so for a digest: who recorded
+ * what and when, and what the plan now says ("a@x marked it complete on
+ * Thursday 3 December 2026; the plan now gives the deadline as 31/03/2027
+ * and the status as In progress, so reminders go on."; "a@x reopened it
+ * on ..."). Plain text. *ret is NULL when there is nothing to say. Returns 0
  * or -ENOMEM.
  */
 int tkl_answer_overruled_text(const struct tkl_answer *ans, const struct tkl_action *a, char **ret);

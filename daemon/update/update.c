@@ -20,6 +20,8 @@ const char *tkl_update_kind_name(enum tkl_update_kind k)
         return "progress";
     case TKL_UPDATE_NOT_OURS:
         return "not-ours";
+    case TKL_UPDATE_REOPEN:
+        return "reopen";
     }
     return "unknown";
 }
@@ -35,6 +37,8 @@ const char *tkl_update_kind_label(enum tkl_update_kind k)
         return "Progress";
     case TKL_UPDATE_NOT_OURS:
         return "Not ours";
+    case TKL_UPDATE_REOPEN:
+        return "Reopened";
     }
     return "Unknown";
 }
@@ -42,7 +46,8 @@ const char *tkl_update_kind_label(enum tkl_update_kind k)
 int tkl_update_kind_parse(const char *s, enum tkl_update_kind *ret)
 {
     static const enum tkl_update_kind kinds[] = {TKL_UPDATE_COMPLETE, TKL_UPDATE_SNOOZE,
-                                                 TKL_UPDATE_PROGRESS, TKL_UPDATE_NOT_OURS};
+                                                 TKL_UPDATE_PROGRESS, TKL_UPDATE_NOT_OURS,
+                                                 TKL_UPDATE_REOPEN};
     for (size_t i = 0; s && i < sizeof(kinds) / sizeof(kinds[0]); i++)
         if (strcmp(s, tkl_update_kind_name(kinds[i])) == 0) {
             *ret = kinds[i];
@@ -100,7 +105,7 @@ int tkl_update_check(const struct tkl_update *u)
         !text_ok(u->action_id, 128, false) || !text_ok(u->recipient, 254, false) ||
         !text_ok(u->team_id, 200, false))
         return -EINVAL;
-    if (u->kind < TKL_UPDATE_COMPLETE || u->kind > TKL_UPDATE_NOT_OURS)
+    if (u->kind < TKL_UPDATE_COMPLETE || u->kind > TKL_UPDATE_REOPEN)
         return -EINVAL;
     if ((u->kind == TKL_UPDATE_SNOOZE) != (u->until_day != TKL_NO_DAY))
         return -EINVAL;
@@ -108,12 +113,27 @@ int tkl_update_check(const struct tkl_update *u)
         u->rag > TKL_RAG_GREEN)
         return -EINVAL;
     if ((u->suggested_team && u->kind != TKL_UPDATE_NOT_OURS) ||
-        (u->note && u->kind != TKL_UPDATE_PROGRESS && u->kind != TKL_UPDATE_NOT_OURS))
+        (u->note && u->kind != TKL_UPDATE_PROGRESS && u->kind != TKL_UPDATE_NOT_OURS &&
+         u->kind != TKL_UPDATE_REOPEN))
         return -EINVAL;
     if (!text_ok(u->note, TKL_UPDATE_NOTE_MAX, true) ||
         !text_ok(u->suggested_team, TKL_UPDATE_SUGGESTED_MAX, false))
         return -EINVAL;
     return 0;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+bool tkl_update_same(const struct tkl_update *a, const struct tkl_update *b)
+{
+    return a->kind == b->kind && a->until_day == b->until_day && a->rag == b->rag &&
+           same_text(a->note, b->note) && same_text(a->suggested_team, b->suggested_team) &&
+           a->plan_deadline_day == b->plan_deadline_day &&
+           same_text(a->plan_status, b->plan_status) &&
+           (a->kind != TKL_UPDATE_NOT_OURS || same_text(a->plan_owners, b->plan_owners));
 }
 
 static int dup0(const char *s, char **ret)

@@ -1,6 +1,7 @@
 /*
  * Officers' updates: what a person did from the page a notice's link
- * opens (mark complete, snooze, a progress note, "not ours"). Updates are
+ * opens (mark complete, snooze, a progress note, "not ours", reopen what
+ * was marked complete). Updates are
  * append-only: each is recorded once, in the state database
  * (daemon/outbox/updates.h), with who (the recipient the link was issued
  * to), when, what, and the plan as it stood then, so that a later change
@@ -9,6 +10,7 @@
 #ifndef TKL_UPDATE_H
 #define TKL_UPDATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +21,7 @@ enum tkl_update_kind {
     TKL_UPDATE_SNOOZE = 2,   /* no reminders before until_day */
     TKL_UPDATE_PROGRESS = 3, /* a progress note with a RAG status */
     TKL_UPDATE_NOT_OURS = 4, /* not the team's; suggested names another */
+    TKL_UPDATE_REOPEN = 5,   /* not complete after all: ends the "complete" that held */
 };
 
 enum tkl_rag {
@@ -37,7 +40,8 @@ enum tkl_rag {
  * another row's columns); is is the dialect's equality that takes two
  * NULLs as equal ("IS" in SQLite, "IS NOT DISTINCT FROM" in PostgreSQL);
  * an owners cell counts for "not ours" only (kind 4, TKL_UPDATE_NOT_OURS).
- * PostgreSQL's migration 2, shipped, keeps the rule of its day written out.
+ * tkl_update_same is the same rule in C. PostgreSQL's migration 2,
+ * shipped, keeps the rule of its day written out.
  */
 /* clang-format off */
 #define TKL_UPDATE_SAME_SQL(r, is, kind, until, rag, note, sugg, dday, status, owners)             \
@@ -71,8 +75,8 @@ struct tkl_update {
     int64_t link_issued_at; /* the issue time of the link used */
     int32_t until_day;      /* snooze: the first day reminders go again; else TKL_NO_DAY */
     enum tkl_rag rag;       /* progress: its RAG status; else TKL_RAG_NONE */
-    char *note;             /* progress: the note; not ours: a comment; plain text, or NULL */
-    char *suggested_team;   /* not ours: the team suggested, as typed, or NULL */
+    char *note; /* progress: the note; not ours: a comment; reopen: why; plain text, or NULL */
+    char *suggested_team; /* not ours: the team suggested, as typed, or NULL */
     /* The plan as it stood when the update was recorded. An update holds
      * while the plan still says this (see answer.h). */
     int32_t plan_deadline_day; /* TKL_NO_DAY when there was none */
@@ -86,11 +90,11 @@ struct tkl_updates {
     size_t n;
 };
 
-/* "complete", "snooze", "progress", "not-ours". */
+/* "complete", "snooze", "progress", "not-ours", "reopen". */
 const char *tkl_update_kind_name(enum tkl_update_kind k);
 
 /* What a page or a report says of the kind: "Marked complete", "Snoozed",
- * "Progress", "Not ours". */
+ * "Progress", "Not ours", "Reopened". */
 const char *tkl_update_kind_label(enum tkl_update_kind k);
 
 /* Reads a name of tkl_update_kind_name. Returns 0 or -EINVAL. */
@@ -105,11 +109,20 @@ int tkl_rag_parse(const char *s, enum tkl_rag *ret);
 /*
  * Whether u is one an officer may record: action_id and recipient set,
  * kind known, until_day set for a snooze only, rag set for progress only,
- * note and suggested_team within their limits, valid UTF-8 without
- * control characters other than line breaks and tabs. Returns 0 or
- * -EINVAL.
+ * a note for progress, not ours and reopen only, suggested_team for not
+ * ours only, note and suggested_team within their
+ * limits, valid UTF-8 without control characters other than line breaks
+ * and tabs. Returns 0 or -EINVAL.
  */
 int tkl_update_check(const struct tkl_update *u);
+
+/*
+ * Whether b records what a does: TKL_UPDATE_SAME_SQL in C, the rule the
+ * state database's unique index finds a repeat by (the kind, snooze day,
+ * RAG, note, suggested team, the plan's deadline day and status and, for
+ * "not ours", its owners; a NULL text is the same as an empty one).
+ */
+bool tkl_update_same(const struct tkl_update *a, const struct tkl_update *b);
 
 /* Deep copy. Returns 0 or -ENOMEM (then *ret untouched). */
 int tkl_update_copy(const struct tkl_update *u, struct tkl_update *ret);

@@ -8,19 +8,20 @@
  * (malformed 400, tampered or signed by a retired key 403, expired 410,
  * no longer in the plan 404). The GET page shows the action, who the link
  * was issued to, what the updates say now (s->answers), the forms (mark
- * complete, snooze, a progress note with its RAG status, not ours) and
- * the history: the reminders the outbox holds for the action (with
- * PostgreSQL, every node's: read through the state while the GET waits,
- * suspended, and 503 with Retry-After when the database cannot answer)
- * and the updates recorded (those the answers were built from: with
- * PostgreSQL, every node's, as last read). With ?done=<kind> or ?same=1
- * (where a POST sends the browser) it opens with what was recorded.
+ * complete, or while a completion holds reopen instead; snooze, a
+ * progress note with its RAG status, not ours) and the history: the reminders the outbox holds for
+ * the action (with PostgreSQL, every node's: read through the state while the GET waits, suspended,
+ * and 503 with Retry-After when the database cannot answer) and the updates recorded (those the
+ * answers were built from: with PostgreSQL, every node's, as last read). With ?done=<kind> or
+ * ?same=1 (where a POST sends the browser) it opens with what was recorded.
  *
  * A POST must carry the path's token in its form (the CSRF token) and come
  * from public_url's origin (Origin, else the Referer's origin); it is
  * answered later (tkl_http_later): the link's count of updates read
  * through the state, the update recorded with tkl_service_record_update,
- * and once durable, 303 See Other to the page. Repeating it records nothing more (?same=1). One
+ * and once durable, 303 See Other to the page. Repeating it records nothing more (?same=1). A
+ * reopen is taken only while a completion holds, or as the repeat of the link's latest update
+ * (answered as recorded already); else nothing is recorded and the page says why. One
  * link records at most LINK_UPDATES_MAX updates, so that whoever holds it cannot grow the state
  * database (append-only) and the answers without end; one of them repeated is still answered as
  * recorded already (the count leaves it out), as after a "Not confirmed".
@@ -355,6 +356,8 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct tkl_h
                                 "on the plan's status page and in the progress report.",
         [TKL_UPDATE_NOT_OURS] = "Recorded: not ours. Your team gets no more reminders for "
                                 "this action until the plan changes its owners.",
+        [TKL_UPDATE_REOPEN] = "Recorded: reopened. Reminders for this action go on as the plan "
+                              "says.",
     };
     const char *done = tkl_request_get(req->req, "done", 0);
     enum tkl_update_kind k;
@@ -516,6 +519,8 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
     fputs("<ul>\n", f);
     if (ans->complete)
         html_update(f, "Marked complete", ans->complete, dir);
+    if (ans->reopened)
+        html_update(f, "Reopened", ans->reopened, dir);
     if (ans->snooze)
         html_update(f, ans->snooze->until_day > v->today ? "Snoozed" : "Snoozed (now ended)",
                     ans->snooze, dir);
@@ -532,7 +537,8 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
         fputs("</li>\n", f);
         free(overruled);
     }
-    if (!ans->complete && !ans->snooze && !ans->n_not_ours && !ans->progress && !ans->overruled)
+    if (!ans->complete && !ans->reopened && !ans->snooze && !ans->n_not_ours && !ans->progress &&
+        !ans->overruled)
         fputs("<li>No update holds now; the history below has them all.</li>\n", f);
     fputs("</ul>\n</section>\n", f);
     return 0;
@@ -649,18 +655,38 @@ static void form_not_ours(FILE *f, const struct tkl_service *s, const struct act
           f);
 }
 
+/* Mark complete, or while complete holds (done: the completion) the way
+ * back. */
+static void form_complete(FILE *f, const struct act_view *v, const struct tkl_update *done)
+{
+    if (!done) {
+        form_open(f, v, "h-complete", "Mark complete");
+        fputs("<p>Press when the action is done: reminders for it then stop, unless the plan "
+              "later gives it a new deadline or status.</p>\n"
+              "<button type=\"submit\" name=\"do\" value=\"complete\">Mark complete</button>\n"
+              "</form>\n",
+              f);
+        return;
+    }
+    form_open(f, v, "h-reopen", "Not complete after all");
+    fputs("<p>Marked complete", f);
+    html_by(f, done);
+    fputs(". Press if it is not complete after all (marked by mistake, or work remains): "
+          "reminders for it then go on as the plan says.</p>\n"
+          "<label for=\"reopen-note\">Why (optional)</label>\n"
+          "<textarea id=\"reopen-note\" name=\"note\" rows=\"3\" maxlength=\"4000\"></textarea>\n"
+          "<button type=\"submit\" name=\"do\" value=\"reopen\">Reopen</button>\n</form>\n",
+          f);
+}
+
 static void html_forms(FILE *f, const struct tkl_service *s, const struct act_view *v)
 {
+    const struct tkl_answer *ans = tkl_answers_find(&s->answers, v->a->id);
     fputs("<section class=\"forms\" aria-labelledby=\"h-do\">\n<h2 id=\"h-do\">What you can "
           "do</h2>\n<p>Each button records what you say, with your address and the time. Opening "
           "this page changes nothing.</p>\n",
           f);
-    form_open(f, v, "h-complete", "Mark complete");
-    fputs("<p>Press when the action is done: reminders for it then stop, unless the plan later "
-          "gives it a new deadline or status.</p>\n"
-          "<button type=\"submit\" name=\"do\" value=\"complete\">Mark complete</button>\n"
-          "</form>\n",
-          f);
+    form_complete(f, v, ans ? ans->complete : NULL);
     form_snooze(f, s, v);
     form_progress(f, v);
     form_not_ours(f, s, v);
@@ -1007,10 +1033,39 @@ static int read_snooze(const struct tkl_form *form, const struct act_view *v, st
     return 0;
 }
 
+/* Whether the latest update of l through u's link (its action, recipient
+ * and issue time) records what u does: u repeats it. */
+static bool repeats_link_latest(const struct tkl_updates *l, const struct tkl_update *u)
+{
+    for (size_t i = l->n; i > 0; i--) {
+        const struct tkl_update *x = &l->v[i - 1];
+        if (x->link_issued_at == u->link_issued_at && !strcmp(x->action_id, u->action_id) &&
+            !strcmp(x->recipient, u->recipient))
+            return tkl_update_same(x, u);
+    }
+    return false;
+}
+
+/* A reopen's why (its note) from the form into u: taken while a
+ * completion holds, or as a repeat of the link's latest update (which the
+ * state answers as recorded already). Returns 0, or -EINVAL with why
+ * set. */
+static int read_reopen(const struct tkl_service *s, const char *note, const struct act_view *v,
+                       struct tkl_update *u, char *why, size_t len)
+{
+    const struct tkl_answer *ans = tkl_answers_find(&s->answers, v->a->id);
+    u->note = blank(note) ? NULL : (char *)note;
+    if ((ans && ans->complete) || repeats_link_latest(&s->answers.updates, u))
+        return 0;
+    return why_not(why, len,
+                   "There is nothing to reopen: this action is not marked complete, or the plan "
+                   "has changed since it was.");
+}
+
 /* What the form says, as an update of v's action (its strings point into
  * the form, v and the store). Returns 0, or -EINVAL with why set. */
-static int read_update(const struct tkl_http_request *req, const struct act_view *v,
-                       struct tkl_update *u, char *why, size_t len)
+static int read_update(const struct tkl_service *s, const struct tkl_http_request *req,
+                       const struct act_view *v, struct tkl_update *u, char *why, size_t len)
 {
     const struct tkl_form *form = req->form;
     const struct tkl_action *a = v->a;
@@ -1046,6 +1101,8 @@ static int read_update(const struct tkl_http_request *req, const struct act_view
         u->suggested_team =
             blank(tkl_form_get(form, "suggested")) ? NULL : (char *)tkl_form_get(form, "suggested");
         return 0;
+    case TKL_UPDATE_REOPEN:
+        return read_reopen(s, note, v, u, why, len);
     default:
         return 0;
     }
@@ -1189,7 +1246,7 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
                            "This request did not come from tickler's own page, so nothing was "
                            "recorded. Open the link again and use the buttons on its page.",
                            v->token);
-    if (read_update(req, v, &u, why, sizeof(why)) < 0)
+    if (read_update(s, req, v, &u, why, sizeof(why)) < 0)
         return refuse_back(resp, 400, "Nothing recorded", why, v->token);
     if (tkl_update_check(&u) < 0)
         return refuse_back(resp, 400, "Nothing recorded", "tickler does not take this update.",

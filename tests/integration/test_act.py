@@ -7,9 +7,11 @@ snoozes another for two weeks and gives progress on a third; the updates
 are in the state database; at the next send time no reminder goes for the
 completed or the snoozed action and the progress note is in the digest; the
 snoozed action comes back when its snooze ends; `tickler report` shows the
-completion and the note. A link fetched three times, as a mail scanner
-would, changes nothing. Screenshots of each page are kept in the build's
-test-output/."""
+completion and the note. An action marked complete by mistake is reopened
+from the same page: its reminders go again at the next send time and the
+report no longer counts it complete. A link fetched three times, as a
+mail scanner would, changes nothing. Screenshots of each page are kept in
+the build's test-output/."""
 import argparse
 import base64
 import csv
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 import harness
 from harness import Daemon, tool
@@ -123,6 +126,18 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         print("\nscreenshot: %s" % shot, file=sys.stderr)
         return json.loads(p.stdout)
 
+    def post_again(self, url, form):
+        """POSTs form (url-encoded) to url as the page's own form would be
+        sent again (the browser's back button, a retry): (status, the
+        Location it answers)."""
+        origin = "http://127.0.0.1:%d" % self.port
+        p = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+                            "-H", "Origin: " + origin, "--data", "token=%s&%s" % (
+                                url.rsplit("/", 1)[1], form), url],
+                           capture_output=True, text=True, check=True)
+        status, _, location = p.stdout.partition(" ")
+        return int(status), location
+
     def updates(self):
         return harness.updates_rows(self.conf, self.state,
                                     "action_id, recipient, kind, rag, note, until_day")
@@ -172,8 +187,10 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
                           (a3, "progress", "alpha@example.org")])
         self.assertEqual(seen[1]["until"], "2026-12-21")
         self.assertEqual((seen[2]["rag"], seen[2]["note"]), ("amber", note))
-        # posting the same form again records nothing more
-        self.browser(links[a1], "complete", "complete-again")
+        # posting the same form again records nothing more (the page now
+        # offers the way back instead: "Not complete after all")
+        status, location = self.post_again(links[a1], "do=complete")
+        self.assertEqual((status, location), (303, links[a1] + "?same=1"))
         self.assertEqual(len(self.updates()), 3)
 
         # Monday 14 December, the next send time: only A3, with its note
@@ -201,6 +218,57 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         progress = [i for i, h in enumerate(rows[0]) if h.startswith("Progress")][0]
         self.assertEqual(by_title[PLAN[0][1]][status], "Complete/on schedule to deliver")
         self.assertIn(note, by_title[PLAN[2][1]][progress])
+
+    def test_a_completion_reopened_is_reminded_again(self):
+        ids = self.ids()
+        a1, a2, a3 = (ids[t] for _, t in PLAN)
+        texts = self.run_daemon("2026-12-07T09:00:30", 1)
+        links = self.links(texts[0])
+        self.assertEqual(set(links), {a1, a2, a3}, texts[0])
+        done = self.browser(links[a1], "complete", "reopen-complete")
+        self.assertIn("Recorded: marked complete", done["text"])
+        self.assertIn("Not complete after all", done["text"])
+        self.assertNotIn("Mark complete", done["text"])
+
+        # Monday 14 December: held, as complete
+        texts = self.run_daemon("2026-12-14T09:00:30", 2)
+        self.assertEqual(set(self.links(texts[0])), {a2, a3}, texts[0])
+
+        why = "Pressed by mistake: the board has not <b>signed it off</b>"
+        back = self.browser(links[a1], "reopen:" + why, "reopen")
+        self.assertEqual(back["status"], 200)
+        self.assertIn("Recorded: reopened. Reminders for this action go on as the plan says.",
+                      back["text"])
+        self.assertIn("Reopened by alpha@example.org", back["text"])
+        self.assertIn(why, back["text"])  # as typed, never as markup
+        self.assertIn("Mark complete", back["text"])
+        self.assertNotIn("Not complete after all", back["text"])
+        # the same reopen again is recorded already; with nothing left to
+        # reopen, another is refused and records nothing
+        status, location = self.post_again(
+            links[a1], "do=reopen&note=" + urllib.parse.quote(why))
+        self.assertEqual((status, location), (303, links[a1] + "?same=1"))
+        status, location = self.post_again(links[a1], "do=reopen")
+        self.assertEqual((status, location), (400, ""))
+        rows = self.updates()
+        self.assertEqual([(r[0], r[2], r[4]) for r in rows], [(a1, 1, None), (a1, 5, why)])
+
+        # Monday 21 December: A1 is reminded again, with the others
+        texts = self.run_daemon("2026-12-21T09:00:30", 3)
+        self.assertEqual(set(self.links(texts[0])), {a1, a2, a3}, texts[0])
+        self.assertIn(PLAN[0][1], texts[0])
+
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                            "updates", "--json"], capture_output=True, text=True, check=True)
+        self.assertEqual([(u["kind"], u["note"]) for u in json.loads(p.stdout)],
+                         [("complete", None), ("reopen", why)])
+        rows = self.report_csv()
+        title = rows[0].index("Agreed Actions")
+        a1_row = [r for r in rows[1:] if len(r) > title and r[title] == PLAN[0][1]][0]
+        status = rows[0].index("Status")
+        progress = [i for i, h in enumerate(rows[0]) if h.startswith("Progress")][0]
+        self.assertEqual(a1_row[status], "Ongoing/remain included in action plan")
+        self.assertIn("reopened by alpha@example.org: " + why, a1_row[progress])
 
 
 def wait_until(cond, timeout=90):

@@ -2,8 +2,10 @@
  * test_pg_state.c: PostgreSQL): the officers' updates through the state
  * (state.h), held to the same contract on both: completions told once,
  * later, never inside a call; the same update said again is not added
- * again, and is again once the plan changed; reads, the link's count and
- * the version see what was added (on PostgreSQL by another node). */
+ * again, and is again once the plan changed or the link said something
+ * else since (complete, reopen, complete, reopen: four); reads, the
+ * link's count and the version see what was added (on PostgreSQL by
+ * another node). */
 #ifndef TKL_STATE_UPDATES_H
 #define TKL_STATE_UPDATES_H
 
@@ -180,6 +182,48 @@ static inline void updates_contract(struct tkl_state *w, struct tkl_state *rd,
     ck_assert_str_eq(all.u.v[3].plan_status, "Delayed");
     ck_assert_int_eq(all.u.v[4].id, progress_again.id);
     ck_assert_str_eq(all.u.v[4].note, "Half done & <ok>");
+    tkl_updates_free(&all.u);
+}
+
+/* A reopen through one link (of action R1): a repeat of it is the same
+ * row; after a completion said again, it is a new one, as is that
+ * completion; read back with its why. w adds, rd reads. */
+static inline void updates_reopen_contract(struct tkl_state *w, struct tkl_state *rd,
+                                           updates_settle_fn settle)
+{
+    struct tkl_update done = updates_sample(TKL_UPDATE_COMPLETE);
+    struct tkl_update reopen = updates_sample(TKL_UPDATE_REOPEN);
+    done.action_id = reopen.action_id = "R1";
+    reopen.note = "Pressed by mistake";
+    int64_t ids[4];
+    const struct tkl_update *said[4] = {&done, &reopen, &done, &reopen};
+    for (size_t i = 0; i < 4; i++) {
+        struct update_told t = updates_add(w, said[i], settle);
+        ck_assert_int_eq(t.r, 0);
+        ck_assert(t.is_new);
+        ids[i] = t.id;
+        /* pressed again at once: recorded already */
+        struct update_told again = updates_add(w, said[i], settle);
+        ck_assert(!again.is_new);
+        ck_assert_int_eq(again.id, ids[i]);
+    }
+    ck_assert_int_ne(ids[1], ids[3]);
+    /* a repeat of the last is left out of the link's count */
+    ck_assert_int_eq(updates_value(rd, &reopen, settle), 3);
+    ck_assert_int_eq(updates_value(rd, &done, settle), 4);
+    struct update_told all = {0};
+    inside = true;
+    ck_assert_int_eq(tkl_state_updates(rd, "R1", 0, INT64_MAX, on_updates_read, &all), 0);
+    inside = false;
+    settle(rd, &all.calls);
+    ck_assert_int_eq(all.r, 0);
+    ck_assert_uint_eq(all.u.n, 4);
+    ck_assert_int_eq(all.u.v[1].kind, TKL_UPDATE_REOPEN);
+    ck_assert_str_eq(all.u.v[1].note, "Pressed by mistake");
+    ck_assert_int_eq(all.u.v[1].rag, TKL_RAG_NONE);
+    ck_assert_int_eq(all.u.v[1].until_day, TKL_NO_DAY);
+    ck_assert_int_eq(all.u.v[2].kind, TKL_UPDATE_COMPLETE);
+    ck_assert_ptr_null(all.u.v[2].note);
     tkl_updates_free(&all.u);
 }
 

@@ -5,8 +5,10 @@
  * links each get their page and status; a POST from the page records one
  * update (once: repeated, nothing more) and sends the browser back to the
  * page, while one without the form's token or from another origin records
- * nothing; snooze dates, RAG and "not ours" are checked; the rate limits
- * answer 429 with Retry-After; a busy database 503. */
+ * nothing; snooze dates, RAG and "not ours" are checked; a completion
+ * that holds is offered its reopen instead of "Mark complete", and a
+ * reopen with nothing to reopen records nothing; the rate limits answer
+ * 429 with Retry-After; a busy database 503. */
 #include <check.h>
 
 #include "check_run.h"
@@ -451,6 +453,142 @@ START_TEST(a_post_from_elsewhere_records_nothing)
 }
 END_TEST
 
+/* POSTs do=what (with note, unless NULL) through path at now() + at
+ * seconds; returns the status, the location's query (after '?', or "")
+ * into where. */
+static unsigned post_do(const char *path, const char *what, const char *note, int64_t at,
+                        char *where, size_t len)
+{
+    struct tkl_http_response resp;
+    struct post_opts o = {.origin = ORIGIN, .at = now() + at};
+    if (note)
+        page_post(&resp, path, o, "token", path + 3, "do", what, "note", note, NULL);
+    else
+        page_post(&resp, path, o, "token", path + 3, "do", what, NULL);
+    const char *q = resp.location ? strchr(resp.location, '?') : NULL;
+    snprintf(where, len, "%s", q ? q + 1 : "");
+    unsigned status = resp.status;
+    tkl_http_response_free(&resp);
+    return status;
+}
+
+/* Whether path's page offers the form of button do=what. */
+static bool offers(const char *path, const char *what)
+{
+    struct tkl_http_response resp;
+    char want[64];
+    page_get(tkl_web_act, &resp, path, NULL);
+    snprintf(want, sizeof(want), "name=\"do\" value=\"%s\">", what);
+    bool yes = page_has(resp.body, want);
+    tkl_http_response_free(&resp);
+    return yes;
+}
+
+/* A completion that holds is offered its way back, in place of "Mark
+ * complete": reopened, the page says so and offers "Mark complete" again;
+ * the same reopen pressed again records nothing more; complete and reopen
+ * once more are new updates. */
+START_TEST(a_completion_can_be_reopened_from_the_page)
+{
+    page_load();
+    char path[TKL_TOKEN_MAX + 8], where[64];
+    snprintf(path, sizeof(path), "%s", path_for("Review the pay gap", "hr"));
+    ck_assert(offers(path, "complete"));
+    ck_assert(!offers(path, "reopen"));
+    ck_assert_uint_eq(post_do(path, "complete", NULL, 0, where, sizeof(where)), 303);
+    ck_assert_str_eq(where, "done=complete");
+    ck_assert(!offers(path, "complete"));
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert(page_has(resp.body, "<h3 id=\"h-reopen\">Not complete after all</h3>"));
+    ck_assert(page_has(resp.body, "<p>Marked complete by hr on 30 Jun 2023 09:00. Press if it is "
+                                  "not complete after all"));
+    ck_assert(page_has(resp.body, "<textarea id=\"reopen-note\" name=\"note\""));
+    ck_assert(page_has(resp.body, "name=\"do\" value=\"reopen\">Reopen</button>"));
+    tkl_http_response_free(&resp);
+
+    const char *why = "Pressed by <mistake> & not signed off";
+    ck_assert_uint_eq(post_do(path, "reopen", why, 60, where, sizeof(where)), 303);
+    ck_assert_str_eq(where, "done=reopen");
+    ck_assert_uint_eq(n_updates(), 2);
+    struct tkl_update u = last_update();
+    ck_assert_int_eq(u.kind, TKL_UPDATE_REOPEN);
+    ck_assert_str_eq(u.recipient, "hr");
+    ck_assert_str_eq(u.note, why);
+    ck_assert_int_eq(u.plan_deadline_day, tkl_day_from_civil(2023, 6, 30));
+    tkl_update_free(&u);
+    const struct tkl_answer *ans = tkl_answers_find(&page_s.answers, id_of("Review the pay gap"));
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", tkl_day_from_civil(2023, 7, 7)), TKL_HOLD_NONE);
+    page_get(tkl_web_act, &resp, path, "done", "reopen", NULL);
+    ck_assert(page_has(resp.body, "Recorded: reopened. Reminders for this action go on as the "
+                                  "plan says."));
+    /* what holds now: the reopen (escaped), no completion */
+    ck_assert(page_has(resp.body, "<h2 id=\"h-now\">What holds now</h2>\n<ul>\n<li>Reopened by "
+                                  "hr on 30 Jun 2023 09:01<blockquote>Pressed by &lt;mistake&gt; "
+                                  "&amp; not signed off</blockquote></li>\n</ul>"));
+    ck_assert(!page_has(resp.body, "<mistake>"));
+    tkl_http_response_free(&resp);
+    ck_assert(offers(path, "complete"));
+    ck_assert(!offers(path, "reopen"));
+
+    /* pressed again (a retry, the browser's back button): nothing more */
+    ck_assert_uint_eq(post_do(path, "reopen", why, 90, where, sizeof(where)), 303);
+    ck_assert_str_eq(where, "same=1");
+    ck_assert_uint_eq(n_updates(), 2);
+    /* a reopen saying something else has nothing to reopen */
+    ck_assert_uint_eq(post_do(path, "reopen", NULL, 100, where, sizeof(where)), 400);
+    ck_assert_uint_eq(n_updates(), 2);
+
+    /* complete and reopen again through the same link: each recorded */
+    ck_assert_uint_eq(post_do(path, "complete", NULL, 120, where, sizeof(where)), 303);
+    ck_assert_str_eq(where, "done=complete");
+    ck_assert(offers(path, "reopen"));
+    ck_assert_uint_eq(post_do(path, "reopen", why, 180, where, sizeof(where)), 303);
+    ck_assert_str_eq(where, "done=reopen");
+    ck_assert_uint_eq(n_updates(), 4);
+    ck_assert_uint_eq(post_do(path, "reopen", why, 240, where, sizeof(where)), 303);
+    ck_assert_str_eq(where, "same=1");
+    ck_assert_uint_eq(n_updates(), 4);
+}
+END_TEST
+
+/* A reopen POSTed where no completion holds (none recorded, or the plan
+ * changed since) is refused with the page's refusal and a way back, and
+ * records nothing. */
+START_TEST(a_reopen_with_nothing_to_reopen_records_nothing)
+{
+    page_load();
+    const char *path = path_for("Late report", "hr");
+    struct tkl_http_response resp;
+    page_post(&resp, path, from_page, "token", path + 3, "do", "reopen", NULL);
+    ck_assert_int_eq(resp.status, 400);
+    ck_assert(page_has(resp.body, "<h1>Nothing recorded</h1>"));
+    ck_assert(page_has(resp.body, "There is nothing to reopen: this action is not marked "
+                                  "complete"));
+    char back[TKL_TOKEN_MAX + 64];
+    snprintf(back, sizeof(back), "<a href=\"%s\">Back to the action</a>", path + 3);
+    ck_assert(page_has(resp.body, back));
+    ck_assert_ptr_null(resp.location);
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 0);
+    /* marked complete, then the plan gives a new deadline: nothing holds */
+    char where[64];
+    ck_assert_uint_eq(post_do(path, "complete", NULL, 0, where, sizeof(where)), 303);
+    struct tkl_action *a =
+        (struct tkl_action *)tkl_store_find(page_s.rt->store, id_of("Late report"));
+    a->deadline.day += 30;
+    /* the answers are built again with the next update recorded */
+    page_post(&resp, path, (struct post_opts){.origin = ORIGIN, .at = now() + 30}, "token",
+              path + 3, "do", "progress", "rag", "amber", "note", "Later", NULL);
+    ck_assert_int_eq(resp.status, 303);
+    tkl_http_response_free(&resp);
+    ck_assert(!offers(path, "reopen"));
+    ck_assert(offers(path, "complete"));
+    ck_assert_uint_eq(post_do(path, "reopen", NULL, 60, where, sizeof(where)), 400);
+    ck_assert_uint_eq(n_updates(), 2);
+}
+END_TEST
+
 /* POSTs a snooze of the action titled title for hr; returns the status. */
 static unsigned snooze(const char *title, const char *to, const char *choice, const char *until,
                        char *body, size_t len)
@@ -810,6 +948,8 @@ static Suite *suite(void)
     tcase_add_test(tc, progress_notes_are_text);
     tcase_add_test(tc, not_ours_is_a_team_s_to_say);
     tcase_add_test(tc, not_ours_says_who_is_told);
+    tcase_add_test(tc, a_completion_can_be_reopened_from_the_page);
+    tcase_add_test(tc, a_reopen_with_nothing_to_reopen_records_nothing);
     tcase_add_test(tc, too_many_requests_wait);
     tcase_add_test(tc, a_link_records_a_bounded_number_of_updates);
     tcase_add_test(tc, a_busy_database_is_503);

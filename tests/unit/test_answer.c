@@ -1,6 +1,6 @@
-/* Tests for daemon/update/answer.c: what holds a reminder back (complete,
- * snooze until its day, not ours for one team), the latest progress note,
- * and the plan winning when it later says otherwise. */
+/* Tests for daemon/update/answer.c: what holds a reminder back (complete
+ * until a reopen, snooze until its day, not ours for one team), the latest
+ * progress note, and the plan winning when it later says otherwise. */
 #include <check.h>
 
 #include "check_run.h"
@@ -162,6 +162,123 @@ START_TEST(the_plan_wins_when_it_changes)
 }
 END_TEST
 
+/* The answer of the updates u[0..n) of st's first action over store of
+ * (st, or a later plan), into a. */
+static const struct tkl_answer *answer_of(struct tkl_answers *a, const struct tkl_update *u,
+                                          size_t n, const struct tkl_store *of)
+{
+    build(a, u, n, of);
+    const struct tkl_answer *ans = tkl_answers_find(a, of->actions[0].id);
+    ck_assert_ptr_nonnull(ans);
+    return ans;
+}
+
+/* Complete, reopen, complete again: each reopen ends the completions
+ * before it, and a completion after it holds again. */
+START_TEST(a_reopen_ends_the_complete_and_a_later_complete_holds_again)
+{
+    struct tkl_store *st = load(plan);
+    ck_assert_ptr_nonnull(st);
+    const struct tkl_action *x = &st->actions[0];
+    struct tkl_update u[4] = {about(x, TKL_UPDATE_COMPLETE, 1), about(x, TKL_UPDATE_REOPEN, 2),
+                              about(x, TKL_UPDATE_COMPLETE, 3), about(x, TKL_UPDATE_REOPEN, 4)};
+    u[1].recipient = "edi@example.org"; /* anyone with a link may reopen */
+    u[1].note = "Not signed off yet";
+    struct tkl_answers a;
+    const struct tkl_answer *ans = answer_of(&a, u, 1, st);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20000), TKL_HOLD_COMPLETE);
+    tkl_answers_free(&a);
+    ans = answer_of(&a, u, 2, st);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20000), TKL_HOLD_NONE);
+    ck_assert_int_eq(tkl_answer_holds(ans, "edi", 20000), TKL_HOLD_NONE);
+    ck_assert_ptr_null(ans->complete);
+    ck_assert_ptr_eq(ans->reopened, &a.updates.v[1]);
+    ck_assert_str_eq(ans->reopened->note, "Not signed off yet");
+    ck_assert_ptr_eq(ans->latest, &a.updates.v[1]);
+    ck_assert_ptr_null(ans->overruled);
+    char *text = NULL;
+    ck_assert_int_eq(tkl_answer_overruled_text(ans, x, &text), 0);
+    ck_assert_ptr_null(text);
+    tkl_answers_free(&a);
+    ans = answer_of(&a, u, 3, st);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20000), TKL_HOLD_COMPLETE);
+    ck_assert_ptr_eq(ans->complete, &a.updates.v[2]);
+    ck_assert_ptr_null(ans->reopened);
+    tkl_answers_free(&a);
+    ans = answer_of(&a, u, 4, st);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20000), TKL_HOLD_NONE);
+    ck_assert_ptr_eq(ans->reopened, &a.updates.v[3]);
+    tkl_answers_free(&a);
+    tkl_store_free(st);
+}
+END_TEST
+
+/* A reopen ends completions only: the snooze before it holds again, to
+ * its day; and a reopen with no completion to end records nothing
+ * reopened. */
+START_TEST(a_reopen_ends_completions_only)
+{
+    struct tkl_store *st = load(plan);
+    ck_assert_ptr_nonnull(st);
+    const struct tkl_action *x = &st->actions[0];
+    struct tkl_update u[3] = {about(x, TKL_UPDATE_SNOOZE, 1), about(x, TKL_UPDATE_COMPLETE, 2),
+                              about(x, TKL_UPDATE_REOPEN, 3)};
+    u[0].until_day = 20800;
+    struct tkl_answers a;
+    const struct tkl_answer *ans = answer_of(&a, u, 2, st);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20900), TKL_HOLD_COMPLETE);
+    tkl_answers_free(&a);
+    ans = answer_of(&a, u, 3, st);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20799), TKL_HOLD_SNOOZED);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20800), TKL_HOLD_NONE);
+    tkl_answers_free(&a);
+    ans = answer_of(&a, u + 2, 1, st);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20000), TKL_HOLD_NONE);
+    ck_assert_ptr_null(ans->reopened);
+    ck_assert_ptr_null(ans->overruled);
+    tkl_answers_free(&a);
+    tkl_store_free(st);
+}
+END_TEST
+
+/* The plan wins over a reopen too: once it changes the deadline, the
+ * reopen is overruled and the digest says so; a completion recorded
+ * against the new plan holds, and a reopen recorded against the old one
+ * does not end it. */
+START_TEST(the_plan_overrules_a_reopen)
+{
+    struct tkl_store *st = load(plan), *later = load(plan_later);
+    ck_assert_ptr_nonnull(st);
+    ck_assert_ptr_nonnull(later);
+    struct tkl_update u[3] = {about(&st->actions[0], TKL_UPDATE_COMPLETE, 1),
+                              about(&st->actions[0], TKL_UPDATE_REOPEN, 2),
+                              about(&later->actions[0], TKL_UPDATE_COMPLETE, 3)};
+    struct tkl_answers a;
+    const struct tkl_answer *ans = answer_of(&a, u, 2, later);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20000), TKL_HOLD_NONE);
+    ck_assert_ptr_null(ans->reopened);
+    ck_assert_ptr_eq(ans->overruled, &a.updates.v[1]);
+    char *text = NULL;
+    ck_assert_int_eq(tkl_answer_overruled_text(ans, &later->actions[0], &text), 0);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_ptr_nonnull(strstr(text, "hr@example.org reopened it on "));
+    ck_assert_ptr_nonnull(strstr(text, "the deadline as 30/09/2027"));
+    ck_assert_ptr_nonnull(strstr(text, "so reminders go on."));
+    free(text);
+    tkl_answers_free(&a);
+    /* complete (new plan) after the old reopen: holds */
+    struct tkl_update v[3] = {u[2], u[1], u[0]};
+    v[1].id = 4;
+    v[2].id = 5;
+    ans = answer_of(&a, v, 2, later);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20000), TKL_HOLD_COMPLETE);
+    ck_assert_ptr_eq(ans->complete, &a.updates.v[0]);
+    tkl_answers_free(&a);
+    tkl_store_free(later);
+    tkl_store_free(st);
+}
+END_TEST
+
 START_TEST(updates_of_removed_actions_are_kept_without_an_answer)
 {
     struct tkl_store *st = load(plan);
@@ -187,6 +304,9 @@ int main(void)
     tcase_add_test(tc, not_ours_holds_one_team_only);
     tcase_add_test(tc, progress_holds_nothing_and_the_latest_shows);
     tcase_add_test(tc, the_plan_wins_when_it_changes);
+    tcase_add_test(tc, a_reopen_ends_the_complete_and_a_later_complete_holds_again);
+    tcase_add_test(tc, a_reopen_ends_completions_only);
+    tcase_add_test(tc, the_plan_overrules_a_reopen);
     tcase_add_test(tc, updates_of_removed_actions_are_kept_without_an_answer);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);

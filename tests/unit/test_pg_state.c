@@ -867,6 +867,7 @@ static void settle_on_loop(struct tkl_state *st, int *calls)
 START_TEST(officers_updates_added_by_one_node_are_read_by_the_other_which_is_told)
 {
     updates_contract(a.st, b.st, settle_on_loop);
+    updates_reopen_contract(a.st, b.st, settle_on_loop);
     /* b heard of a's updates (NOTIFY); a did not hear of its own */
     ck_assert(tkl_run_until_count(&loop, &b.updated, 1));
     ck_assert_int_eq(a.updated, 0);

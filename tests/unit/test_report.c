@@ -2,8 +2,8 @@
  * (loaded from CSV) and real updates. The order (objectives, then
  * commitments, as the plan first names them; observances left out), the
  * status of each action in the council's words and why (the plan first,
- * then officers' completions that hold, then the period's latest note and
- * the date), the Progress column (the period's notes oldest first, else
+ * then officers' completions that hold and were not reopened, then the
+ * period's latest note and the date), the Progress column (the period's notes oldest first, else
  * the plan's own progress marked as such, else "No update this period"),
  * the period and its name; each format written with hostile text in the
  * plan and the notes: the HTML escaped, printable on A4, without script
@@ -291,6 +291,65 @@ START_TEST(test_status_is_as_at_the_end_of_the_period)
         tkl_report_build(s, NULL, NULL, day(2026, 1, 1), day(2027, 1, 1), day(2026, 12, 2), &r), 0);
     want_status(&r, "Q1", TKL_REPORT_ONGOING, TKL_REASON_OVERDUE);
     want_status(&r, "P1", TKL_REPORT_ONGOING, TKL_REASON_NO_UPDATE);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+/* A completion reopened within the period is not complete: the reopen
+ * shows among the notes where the completion does, with its why; marked
+ * complete again, it is; a reopen after the period's end does not count
+ * for that period. */
+START_TEST(test_a_reopened_completion_is_not_complete)
+{
+    struct tkl_store *s = load(plan_csv);
+    ck_assert_ptr_nonnull(s);
+    record(s, "Q2", TKL_UPDATE_COMPLETE, "f@x.org", at(2026, 11, 3), TKL_RAG_NONE, NULL);
+    record(s, "Q2", TKL_UPDATE_REOPEN, "g@x.org", at(2026, 11, 5), TKL_RAG_NONE,
+           "<i>Not signed off</i>");
+    record(s, "Q1", TKL_UPDATE_COMPLETE, "e@x.org", at(2026, 8, 1), TKL_RAG_NONE, NULL);
+    record(s, "Q1", TKL_UPDATE_REOPEN, "e@x.org", at(2026, 9, 1), TKL_RAG_NONE, NULL);
+    struct tkl_report r;
+    build_2026(s, &r);
+    want_status(&r, "Q2", TKL_REPORT_ONGOING, TKL_REASON_NO_UPDATE);
+    want_status(&r, "Q1", TKL_REPORT_ONGOING, TKL_REASON_OVERDUE);
+    const struct tkl_report_row *q2 = row_of(&r, "Q2");
+    ck_assert_ptr_null(q2->completion);
+    ck_assert_uint_eq(q2->n_notes, 2);
+    ck_assert_int_eq(q2->notes[0]->kind, TKL_UPDATE_COMPLETE);
+    ck_assert_int_eq(q2->notes[1]->kind, TKL_UPDATE_REOPEN);
+    ck_assert_uint_eq(r.counts[TKL_REPORT_COMPLETE], 1); /* P5, as the plan says */
+    char *h = written(&r, TKL_REPORT_HTML);
+    const char *done = strstr(h, "Marked complete by <span class=\"who\">f@x.org</span>"),
+               *back = strstr(h, "Reopened by <span class=\"who\">g@x.org</span><br>&lt;i&gt;"
+                                 "Not signed off&lt;/i&gt;</li>");
+    ck_assert_ptr_nonnull(done);
+    ck_assert_ptr_nonnull(back);
+    ck_assert(done < back);
+    ck_assert_ptr_null(strstr(h, "<i>"));
+    free(h);
+    char *c = written(&r, TKL_REPORT_CSV);
+    ck_assert_ptr_nonnull(strstr(c, "3 Nov 2026: marked complete by f@x.org\n5 Nov 2026: "
+                                    "reopened by g@x.org: <i>Not signed off</i>"));
+    free(c);
+    char *m = written(&r, TKL_REPORT_MARKDOWN);
+    ck_assert_ptr_nonnull(strstr(m, "reopened by g@x.org"));
+    free(m);
+    tkl_report_free(&r);
+    /* up to 15 August 2026, Q1's completion had not been reopened */
+    ck_assert_int_eq(
+        tkl_report_build(s, &ups, NULL, day(2026, 1, 1), day(2026, 8, 16), day(2026, 12, 2), &r),
+        0);
+    want_status(&r, "Q1", TKL_REPORT_COMPLETE, TKL_REASON_MARKED_COMPLETE);
+    tkl_report_free(&r);
+    /* marked complete again */
+    record(s, "Q2", TKL_UPDATE_COMPLETE, "f@x.org", at(2026, 11, 20), TKL_RAG_NONE, NULL);
+    build_2026(s, &r);
+    want_status(&r, "Q2", TKL_REPORT_COMPLETE, TKL_REASON_MARKED_COMPLETE);
+    char why[256];
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "Q2"), why, sizeof(why)),
+                     "Marked complete by f@x.org on 20 Nov 2026.");
+    ck_assert_uint_eq(row_of(&r, "Q2")->n_notes, 3);
     tkl_report_free(&r);
     tkl_store_free(s);
 }
@@ -669,7 +728,8 @@ START_TEST(test_updates_export_csv_and_json)
     free(n->plan_owners); /* the plan has changed owners since */
     ck_assert_ptr_nonnull(n->plan_owners = strdup("Someone else"));
     record(s, "GONE", TKL_UPDATE_PROGRESS, "h@x.org", at(2026, 11, 22), TKL_RAG_RED, "x");
-    /* CSV: since 3 November, four of them */
+    record(s, "Q2", TKL_UPDATE_REOPEN, "f@x.org", at(2026, 11, 23), TKL_RAG_NONE, "=not done");
+    /* CSV: since 3 November, five of them */
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
@@ -684,8 +744,8 @@ START_TEST(test_updates_export_csv_and_json)
     ck_assert_str_eq(cells[0], "Id");
     ck_assert_str_eq(cells[14], "Holds now");
     cells_free(cells, k);
-    static const char *const kinds[] = {"complete", "snooze", "not-ours", "progress"};
-    for (size_t i = 0; i < 4; i++) {
+    static const char *const kinds[] = {"complete", "snooze", "not-ours", "progress", "reopen"};
+    for (size_t i = 0; i < 5; i++) {
         k = csv_record(&p, cells, 16);
         ck_assert_uint_eq(k, 15);
         ck_assert_str_eq(cells[5], kinds[i]);
@@ -707,6 +767,12 @@ START_TEST(test_updates_export_csv_and_json)
             ck_assert_str_eq(cells[7], "red");
             ck_assert_str_eq(cells[14], "");
         }
+        if (i == 4) {
+            ck_assert_str_eq(cells[1], "Q2");
+            ck_assert_str_eq(cells[7], "");
+            ck_assert_str_eq(cells[8], "'=not done");
+            ck_assert_str_eq(cells[14], "yes");
+        }
         cells_free(cells, k);
     }
     ck_assert_str_eq(p, "");
@@ -724,10 +790,14 @@ START_TEST(test_updates_export_csv_and_json)
     json_t *plan = json_object_get(first, "plan");
     ck_assert_str_eq(json_string_value(json_object_get(plan, "deadline")), "2027-03-31");
     ck_assert_str_eq(json_string_value(json_object_get(plan, "deadline_text")), "March 2027");
-    json_t *gone = json_array_get(arr, ups.n - 1);
+    json_t *reopen = json_array_get(arr, ups.n - 1);
+    ck_assert_str_eq(json_string_value(json_object_get(reopen, "kind")), "reopen");
+    ck_assert_str_eq(json_string_value(json_object_get(reopen, "note")), "=not done");
+    ck_assert(json_is_null(json_object_get(reopen, "until")));
+    json_t *gone = json_array_get(arr, ups.n - 2);
     ck_assert(json_is_null(json_object_get(gone, "action_title")));
     ck_assert(json_is_null(json_object_get(gone, "holds")));
-    json_t *snooze = json_array_get(arr, ups.n - 3);
+    json_t *snooze = json_array_get(arr, ups.n - 4);
     ck_assert_str_eq(json_string_value(json_object_get(snooze, "until")), "2026-12-14");
     ck_assert(json_is_null(json_object_get(snooze, "rag")));
     json_decref(arr);
@@ -824,6 +894,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_status_the_plan_first_then_officers_then_the_date);
     tcase_add_test(tc, test_status_is_as_at_the_end_of_the_period);
     tcase_add_test(tc, test_green_without_a_date_is_not_on_schedule);
+    tcase_add_test(tc, test_a_reopened_completion_is_not_complete);
     tcase_add_test(tc, test_period_defaults_and_names);
     tcase_add_test(tc, test_html_escaped_printable_and_in_the_councils_layout);
     tcase_add_test(tc, test_csv_opens_in_excel_with_the_councils_columns);

@@ -270,6 +270,66 @@ START_TEST(recorded_updates_hold_reminders_and_not_ours_is_told)
 }
 END_TEST
 
+/* The notices in the outbox to recipient with an entry for item at
+ * stage. */
+static size_t notices_of(const char *recipient, const char *item, enum tkl_stage stage)
+{
+    uint64_t *ids = NULL;
+    size_t n = 0, found = 0;
+    ck_assert_int_eq(tkl_outbox_list(s.outbox, false, &ids, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        struct tkl_stored_notice *x = NULL;
+        ck_assert_int_eq(tkl_outbox_get(s.outbox, ids[i], &x), 0);
+        for (size_t k = 0; k < x->notice.n_entries; k++)
+            found += !strcmp(x->notice.recipient, recipient) &&
+                     !strcmp(x->entries[k].item_id, item) && x->entries[k].stage == stage;
+        tkl_stored_notice_free(x);
+    }
+    free(ids);
+    return found;
+}
+
+/* Runs the service loaded (and updates recorded) once, as --oneshot. */
+static void run_oneshot(void)
+{
+    s.oneshot = true;
+    ck_assert_int_eq(uv_loop_init(&loop), 0);
+    ck_assert_int_eq(tkl_service_start(&s, &loop), 0);
+    finish();
+}
+
+/* A marked complete: its reminder on the day is held; reopened a week
+ * later, its reminders go on as the plan says, the first overdue one
+ * that day. */
+START_TEST(a_reopened_action_is_reminded_again)
+{
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    ck_assert(record("A", TKL_UPDATE_COMPLETE, "hr", "hr", NULL));
+    run_oneshot();
+    ck_assert_uint_eq(notices_of("hr", "A", TKL_STAGE_DUE), 0);
+    ck_assert_uint_eq(notices_of("ict", "B", TKL_STAGE_DUE), 1);
+    tkl_service_free(&s);
+
+    restart_at("2023-07-07T09:00:30");
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    const struct tkl_answer *ans = tkl_answers_find(&s.answers, "A");
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", tkl_day_from_civil(2023, 7, 7)),
+                     TKL_HOLD_COMPLETE);
+    record_at = 0; /* recorded now */
+    ck_assert(record("A", TKL_UPDATE_REOPEN, "hr", "hr", NULL));
+    ck_assert(!record("A", TKL_UPDATE_REOPEN, "hr", "hr", NULL)); /* a retry: the same */
+    ans = tkl_answers_find(&s.answers, "A");
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", tkl_day_from_civil(2023, 7, 7)), TKL_HOLD_NONE);
+    run_oneshot();
+    ck_assert_uint_eq(notices_of("hr", "A", TKL_STAGE_OVERDUE), 1);
+    ck_assert_uint_eq(notices_of("ict", "B", TKL_STAGE_OVERDUE), 1);
+    struct tkl_outbox_stats st;
+    ck_assert_int_eq(tkl_outbox_stats(s.outbox, 0, &st), 0);
+    ck_assert_int_eq(st.delivered, 3);
+    tkl_service_free(&s);
+}
+END_TEST
+
 /* The "not ours" reports in the outbox (stage answer), each to hr about B. */
 static size_t not_ours_reports(void)
 {
@@ -547,6 +607,7 @@ int main(void)
     tcase_add_test(tc, a_reload_keeps_the_running_notifier);
     tcase_add_test(tc, a_reload_does_not_hold_the_outbox_write_lock);
     tcase_add_test(tc, recorded_updates_hold_reminders_and_not_ours_is_told);
+    tcase_add_test(tc, a_reopened_action_is_reminded_again);
     tcase_add_test(tc, a_not_ours_left_untold_by_a_stop_is_told_at_the_next_start_once);
     tcase_add_test(tc, a_refused_not_ours_report_is_told_again_without_a_second_press);
     tcase_add_test(tc, a_not_ours_untold_for_more_than_a_week_is_not_told_late);

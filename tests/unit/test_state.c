@@ -415,6 +415,7 @@ static void settle_now(struct tkl_state *s, int *calls)
 START_TEST(officers_updates_are_added_once_per_plan_and_read_back)
 {
     updates_contract(st, st, settle_now);
+    updates_reopen_contract(st, st, settle_now);
     ck_assert_int_eq(last_group, 0);
 }
 END_TEST

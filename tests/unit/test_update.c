@@ -1,5 +1,6 @@
 /* Tests for daemon/update/update.c: the names of kinds and RAG statuses
- * read back, what an officer may record (and what is refused), copies. */
+ * read back, what an officer may record (and what is refused), what
+ * counts as the same update, copies. */
 #include <check.h>
 
 #include "check_run.h"
@@ -25,12 +26,17 @@ START_TEST(names_read_back)
 {
     enum tkl_update_kind k;
     enum tkl_rag g;
-    for (int i = TKL_UPDATE_COMPLETE; i <= TKL_UPDATE_NOT_OURS; i++) {
+    for (int i = TKL_UPDATE_COMPLETE; i <= TKL_UPDATE_REOPEN; i++) {
         ck_assert_int_eq(tkl_update_kind_parse(tkl_update_kind_name(i), &k), 0);
         ck_assert_int_eq(k, i);
     }
     ck_assert_str_eq(tkl_update_kind_name(TKL_UPDATE_NOT_OURS), "not-ours");
     ck_assert_str_eq(tkl_update_kind_label(TKL_UPDATE_COMPLETE), "Marked complete");
+    ck_assert_str_eq(tkl_update_kind_name(TKL_UPDATE_REOPEN), "reopen");
+    ck_assert_str_eq(tkl_update_kind_label(TKL_UPDATE_REOPEN), "Reopened");
+    ck_assert_int_eq(tkl_update_kind_parse("reopen", &k), 0);
+    ck_assert_int_eq(k, TKL_UPDATE_REOPEN);
+    ck_assert_int_eq(tkl_update_kind_parse("Reopen", &k), -EINVAL);
     ck_assert_int_eq(tkl_update_kind_parse("delete", &k), -EINVAL);
     ck_assert_int_eq(tkl_update_kind_parse(NULL, &k), -EINVAL);
     ck_assert_int_eq(tkl_rag_parse("Amber", &g), 0);
@@ -55,6 +61,87 @@ START_TEST(good_updates_pass)
     u.suggested_team = "Communications";
     u.note = "We only publish it.";
     ck_assert_int_eq(tkl_update_check(&u), 0);
+    /* a reopen, with its why or without */
+    u.kind = TKL_UPDATE_REOPEN;
+    u.suggested_team = NULL;
+    u.note = "Pressed by mistake:\nthe board has not signed it off.";
+    ck_assert_int_eq(tkl_update_check(&u), 0);
+    u.note = NULL;
+    ck_assert_int_eq(tkl_update_check(&u), 0);
+}
+END_TEST
+
+/* A reopen carries no day, RAG or suggested team, and its why keeps to
+ * a note's limits. */
+START_TEST(bad_reopens_are_refused)
+{
+    struct tkl_update u = progress();
+    u.kind = TKL_UPDATE_REOPEN;
+    u.rag = TKL_RAG_NONE;
+    ck_assert_int_eq(tkl_update_check(&u), 0);
+    u.rag = TKL_RAG_GREEN;
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u.rag = TKL_RAG_NONE;
+    u.until_day = 20800;
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u.until_day = TKL_NO_DAY;
+    u.suggested_team = "Communications";
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u.suggested_team = NULL;
+    u.note = "escape \x1b[2J";
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    static char big[TKL_UPDATE_NOTE_MAX + 2];
+    memset(big, 'x', sizeof(big) - 1);
+    u.note = big;
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    big[TKL_UPDATE_NOTE_MAX] = '\0';
+    ck_assert_int_eq(tkl_update_check(&u), 0);
+    u.kind = TKL_UPDATE_REOPEN + 1;
+    u.note = NULL;
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+}
+END_TEST
+
+/* The same update, as the state's unique index tells a repeat: the kind
+ * and what it says against the same plan; who and when do not count (the
+ * link does, in the state), and an empty note is no note. */
+START_TEST(the_same_update_is_what_the_state_finds_again)
+{
+    struct tkl_update a = progress(), b = progress();
+    a.plan_status = "In progress";
+    b.plan_status = "In progress";
+    b.at += 60;
+    b.recipient = "other@example.org";
+    ck_assert(tkl_update_same(&a, &b));
+    b.note = "Something else";
+    ck_assert(!tkl_update_same(&a, &b));
+    b = a;
+    b.rag = TKL_RAG_GREEN;
+    ck_assert(!tkl_update_same(&a, &b));
+    b = a;
+    b.plan_status = "Delayed";
+    ck_assert(!tkl_update_same(&a, &b));
+    b = a;
+    b.plan_deadline_day = 20800;
+    ck_assert(!tkl_update_same(&a, &b));
+    /* a reopen is not the complete it ends; its why counts, "" is none */
+    a = (struct tkl_update){
+        .kind = TKL_UPDATE_COMPLETE, .until_day = TKL_NO_DAY, .plan_deadline_day = 20800};
+    b = a;
+    b.kind = TKL_UPDATE_REOPEN;
+    ck_assert(!tkl_update_same(&a, &b));
+    a.kind = TKL_UPDATE_REOPEN;
+    a.note = "";
+    ck_assert(tkl_update_same(&a, &b));
+    b.note = "why";
+    ck_assert(!tkl_update_same(&a, &b));
+    /* the owners count for "not ours" only */
+    a = b = (struct tkl_update){
+        .kind = TKL_UPDATE_REOPEN, .until_day = TKL_NO_DAY, .plan_owners = "HR"};
+    b.plan_owners = "ICT";
+    ck_assert(tkl_update_same(&a, &b));
+    a.kind = b.kind = TKL_UPDATE_NOT_OURS;
+    ck_assert(!tkl_update_same(&a, &b));
 }
 END_TEST
 
@@ -126,6 +213,8 @@ int main(void)
     tcase_add_test(tc, names_read_back);
     tcase_add_test(tc, good_updates_pass);
     tcase_add_test(tc, bad_updates_are_refused);
+    tcase_add_test(tc, bad_reopens_are_refused);
+    tcase_add_test(tc, the_same_update_is_what_the_state_finds_again);
     tcase_add_test(tc, copies_are_deep);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
