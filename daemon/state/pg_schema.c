@@ -2,7 +2,6 @@
 #include "pg_updates.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,14 +242,9 @@ static uint32_t fnv1a(uint32_t h, const void *p, size_t n)
     return h;
 }
 
-int32_t tkl_pg_link_lock(const char *action_id, const char *recipient, int64_t link_issued_at)
+int32_t tkl_pg_update_lock(const char *action_id)
 {
-    char issued[24];
-    int n = snprintf(issued, sizeof(issued), "%" PRId64, link_issued_at);
-    uint32_t h = fnv1a(2166136261u, action_id, strlen(action_id) + 1); /* the NUL parts them */
-    h = fnv1a(h, recipient, strlen(recipient) + 1);
-    h = fnv1a(h, issued, n > 0 ? (size_t)n : 0);
-    return (int32_t)(h & 0x7fffffffu);
+    return (int32_t)(fnv1a(2166136261u, action_id, strlen(action_id)) & 0x7fffffffu);
 }
 
 /* Of the link of TKL_PG_ADD_UPDATE's parameters (its action, recipient
@@ -266,9 +260,11 @@ int32_t tkl_pg_link_lock(const char *action_id, const char *recipient, int64_t l
 #define LINK_SAME_UPDATE                                                                           \
     TKL_UPDATE_SAME_SQL("", "IS NOT DISTINCT FROM", "$4::integer", "$5::integer", "$6::integer",   \
                         "$7", "$8", "$9::integer", "$10", "$11")
-/* the id of the link's latest row saying something else, or 0 */
+/* the id of the link's latest row saying something else, or of the
+ * action's latest turning its completion the other way (any link), or 0 */
 #define PG_AFTER_ID                                                                                \
-    "(SELECT coalesce(max(id), 0) FROM updates WHERE " PG_SAME_LINK " AND NOT (" PG_SAME_UPDATE "))"
+    "(SELECT coalesce(max(id), 0) FROM updates WHERE (" PG_SAME_LINK " AND NOT (" PG_SAME_UPDATE   \
+    ")) OR " TKL_UPDATE_TOGGLES_SQL("$1", "$4::integer") ")"
 
 static const struct {
     const char *name, *sql;
@@ -285,8 +281,8 @@ static const struct {
      " (SELECT id, false FROM updates WHERE NOT EXISTS (SELECT 1 FROM ins)"
      " AND " PG_SAME_LINK " AND " PG_SAME_UPDATE " ORDER BY id DESC LIMIT 1)",
      14},
-    {TKL_PG_LOCK_LINKS,
-     "SELECT count(pg_advisory_xact_lock(" TKL_PG_LINK_LOCK_CLASS ", k))"
+    {TKL_PG_LOCK_UPDATES,
+     "SELECT count(pg_advisory_xact_lock(" TKL_PG_UPDATE_LOCK_CLASS ", k))"
      " FROM unnest($1::integer[]) AS k",
      1},
     {TKL_PG_NOTIFY_UPDATED, "SELECT pg_notify('" TKL_PG_UPDATED_CHANNEL "', $1)", 1},
@@ -299,8 +295,8 @@ static const struct {
      * LINK_SAME_* here) */
     {TKL_PG_LINK_UPDATES,
      "SELECT count(*) FROM updates WHERE " LINK_SAME_LINK " AND NOT (" LINK_SAME_UPDATE
-     " AND after_id = (SELECT coalesce(max(id), 0) FROM updates WHERE " LINK_SAME_LINK
-     " AND NOT (" LINK_SAME_UPDATE ")))",
+     " AND after_id = (SELECT coalesce(max(id), 0) FROM updates WHERE (" LINK_SAME_LINK
+     " AND NOT (" LINK_SAME_UPDATE ")) OR " TKL_UPDATE_TOGGLES_SQL("$1", "$4::integer") "))",
      11},
     {TKL_PG_UPDATES_VERSION, "SELECT count(*) FROM updates", 0},
 };

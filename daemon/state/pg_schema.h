@@ -106,13 +106,15 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  *   added now (true) or found (false); no row when the same update, added
  *   by a transaction that committed meanwhile, is not yet in this
  *   statement's snapshot (try again).
- * TKL_PG_LOCK_LINKS: $1 an integer[] of tkl_pg_link_lock keys, ascending
- *   and distinct. Takes each key's transaction-level advisory lock (class
- *   TKL_PG_LINK_LOCK_CLASS) in that order; one row. A transaction that adds
- *   updates takes the locks of their links first, so that two nodes adding
- *   updates through one link add them one after the other, each seeing
- *   the other's row (READ COMMITTED: a statement's snapshot is taken after
- *   the locks before it) and following it (after_id).
+ * TKL_PG_LOCK_UPDATES: $1 an integer[] of tkl_pg_update_lock keys,
+ *   ascending and distinct. Takes each key's transaction-level advisory
+ *   lock (class TKL_PG_UPDATE_LOCK_CLASS) in that order; one row. A
+ *   transaction that adds updates takes the locks of their actions first,
+ *   so that two nodes adding updates of one action (through one link, or
+ *   a completion and its reopen through two) add them one after the
+ *   other, each seeing the other's row (READ COMMITTED: a statement's
+ *   snapshot is taken after the locks before it) and following it
+ *   (after_id).
  * TKL_PG_NOTIFY_UPDATED: $1 the payload; NOTIFY TKL_PG_UPDATED_CHANNEL.
  * TKL_PG_UPDATES: $1 since, $2 until, $3 action_id or NULL (all). One row
  *   per update, oldest first: id, then the columns of $1..$14 above.
@@ -141,7 +143,7 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
 #define TKL_PG_META_GET      "tkl_meta_get"
 #define TKL_PG_META_SET      "tkl_meta_set"
 
-#define TKL_PG_LOCK_LINKS      "tkl_lock_links"
+#define TKL_PG_LOCK_UPDATES    "tkl_lock_updates"
 #define TKL_PG_ADD_UPDATE      "tkl_add_update"
 #define TKL_PG_NOTIFY_UPDATED  "tkl_notify_updated"
 #define TKL_PG_UPDATES         "tkl_updates"
@@ -188,12 +190,13 @@ int tkl_pg_schema_prepare(struct tkl_pg *pg);
  * -ENOMEM (nothing returned). Defined by state/pg_state.c. */
 int tkl_pg_notices_read(const PGresult *res, struct tkl_stored_notice ***ret, size_t *ret_n);
 
-/* The class (first key) of the advisory locks of update links: "tick". */
-#define TKL_PG_LINK_LOCK_CLASS "1953063787"
+/* The class (first key) of the advisory locks of actions' updates:
+ * "tick". */
+#define TKL_PG_UPDATE_LOCK_CLASS "1953063787"
 
-/* The second key of the advisory lock of the link of an update (its
- * action, recipient and issue time; TKL_PG_LOCK_LINKS): a 31-bit hash, at
- * least 0, so two links may share a lock, which only orders them. */
-int32_t tkl_pg_link_lock(const char *action_id, const char *recipient, int64_t link_issued_at);
+/* The second key of the advisory lock of the updates of an action
+ * (TKL_PG_LOCK_UPDATES): a 31-bit hash of its id, at least 0, so two
+ * actions may share a lock, which only orders them. */
+int32_t tkl_pg_update_lock(const char *action_id);
 
 #endif

@@ -10,8 +10,8 @@
  * r == 0 with its results once committed, r < 0 when it was undone (a
  * statement failed, the connection went: -ECONNRESET, the state closed:
  * -ECANCELED). A transaction that adds officers' updates first takes the
- * advisory locks of their links (TKL_PG_LOCK_LINKS, ascending, so two
- * nodes never wait on each other in a cycle). Reads ride in the group
+ * advisory locks of their actions (TKL_PG_LOCK_UPDATES, ascending, so
+ * two nodes never wait on each other in a cycle). Reads ride in the group
  * too, so they see its writes. While the connection is not up (lost, or
  * being made again), commit tells the group's operations -ENOTCONN:
  * nothing of a group waits in the connection's queue for it, so what a
@@ -117,10 +117,10 @@ struct op {
     const char *prepared; /* NULL: no statement */
     int nparams;
     char *params[MAX_PARAMS];
-    uint64_t id;       /* an outcome's notice */
-    uint64_t asked_ns; /* a claim, a renewal: clock_ns when asked */
-    int lease_seconds; /* a claim */
-    int32_t link_lock; /* an update's: tkl_pg_link_lock of its link */
+    uint64_t id;         /* an outcome's notice */
+    uint64_t asked_ns;   /* a claim, a renewal: clock_ns when asked */
+    int lease_seconds;   /* a claim */
+    int32_t update_lock; /* an update's: tkl_pg_update_lock of its action */
     struct op *next;
 };
 
@@ -160,7 +160,7 @@ struct held {
 struct txn {
     struct pgs *q;
     struct op *ops;
-    size_t skip; /* answers before the operations' (the links' locks) */
+    size_t skip; /* answers before the operations' (the actions' locks) */
 };
 
 static int pgs_commit(void *impl);
@@ -906,9 +906,10 @@ static int by_key(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The locks of the links of the n updates in keys (taken: sorted), as
- * TKL_PG_LOCK_LINKS' array parameter, ascending and distinct, into buf. */
-static void link_locks(int32_t *keys, size_t n, char *buf, size_t size)
+/* The locks of the actions of the n updates in keys (taken: sorted), as
+ * TKL_PG_LOCK_UPDATES' array parameter, ascending and distinct, into
+ * buf. */
+static void update_locks(int32_t *keys, size_t n, char *buf, size_t size)
 {
     qsort(keys, n, sizeof(*keys), by_key);
     size_t len = 0;
@@ -925,7 +926,7 @@ static void link_locks(int32_t *keys, size_t n, char *buf, size_t size)
  * errno told to those operations. */
 static int send_txn(struct pgs *q, struct op *ops, struct op **rest)
 {
-    /* stmts[0]: the links' locks, when the group adds updates */
+    /* stmts[0]: the actions' locks, when the group adds updates */
     struct tkl_pg_stmt stmts[GROUP_STMTS + 4];
     int32_t keys[GROUP_STMTS];
     size_t n = 1, n_keys = 0;
@@ -937,7 +938,7 @@ static int send_txn(struct pgs *q, struct op *ops, struct op **rest)
                                               .nparams = p->nparams,
                                               .params = (const char *const *)p->params};
         if (p->what == W_ADD_UPDATE)
-            keys[n_keys++] = p->link_lock;
+            keys[n_keys++] = p->update_lock;
         put |= p->what == W_PUT;
         seen |= p->what == W_CLAIM || p->what == W_RENEW;
         updated |= p->what == W_ADD_UPDATE;
@@ -948,9 +949,9 @@ static int send_txn(struct pgs *q, struct op *ops, struct op **rest)
     const char *lock_params[] = {locks};
     size_t first = 1;
     if (n_keys) {
-        link_locks(keys, n_keys, locks, sizeof(locks));
+        update_locks(keys, n_keys, locks, sizeof(locks));
         stmts[first = 0] = (struct tkl_pg_stmt){
-            .prepared = TKL_PG_LOCK_LINKS, .nparams = 1, .params = lock_params};
+            .prepared = TKL_PG_LOCK_UPDATES, .nparams = 1, .params = lock_params};
     }
     *tail = NULL;
     *rest = p;
@@ -1350,7 +1351,7 @@ static int pgs_add_update(void *impl, const struct tkl_update *u, tkl_state_upda
     if (!p)
         return -ENOMEM;
     p->cb.update = cb;
-    p->link_lock = tkl_pg_link_lock(u->action_id, u->recipient, u->link_issued_at);
+    p->update_lock = tkl_pg_update_lock(u->action_id);
     update_params(u, &n, params);
     return finish(q, p, op_stmt(p, TKL_PG_ADD_UPDATE, 14, params));
 }

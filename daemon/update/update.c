@@ -8,6 +8,8 @@
 #include "../core/text.h"
 
 _Static_assert(TKL_UPDATE_NOT_OURS == 4, "TKL_UPDATE_SAME_SQL names not ours as kind 4");
+_Static_assert(TKL_UPDATE_COMPLETE == 1 && TKL_UPDATE_REOPEN == 5,
+               "TKL_UPDATE_TOGGLES_SQL names complete and reopen as kinds 1 and 5");
 
 const char *tkl_update_kind_name(enum tkl_update_kind k)
 {

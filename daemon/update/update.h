@@ -53,6 +53,17 @@ enum tkl_rag {
       " AND (" r "kind <> 4 OR coalesce(" r "plan_owners, '') = coalesce(" owners ", ''))"
 /* clang-format on */
 
+/*
+ * For an update of kind kind of action action (SQL expressions), a row of
+ * updates of that action, through any link, that turns its completion the
+ * other way (a complete against a reopen, and back): what such an update
+ * follows (after_id) besides its own link's rows, so that a completion and
+ * its reopen pressed through two links alternate (kinds 1 and 5,
+ * TKL_UPDATE_COMPLETE and TKL_UPDATE_REOPEN).
+ */
+#define TKL_UPDATE_TOGGLES_SQL(action, kind)                                                       \
+    "(" kind " IN (1, 5) AND action_id = " action " AND kind IN (1, 5) AND kind <> " kind ")"
+
 /* The same of two rows of updates, p and u ("p", "updates"). */
 #define TKL_UPDATE_SAME_ROWS(p, u, is)                                                             \
     TKL_UPDATE_SAME_SQL(p ".", is, u ".kind", u ".until_day", u ".rag", u ".note",                 \

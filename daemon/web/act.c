@@ -9,22 +9,26 @@
  * no longer in the plan 404). The GET page shows the action, who the link
  * was issued to, what the updates say now (s->answers), the forms (mark
  * complete, or while a completion holds reopen instead; snooze, a
- * progress note with its RAG status, not ours) and the history: the reminders the outbox holds for
- * the action (with PostgreSQL, every node's: read through the state while the GET waits, suspended,
- * and 503 with Retry-After when the database cannot answer) and the updates recorded (those the
- * answers were built from: with PostgreSQL, every node's, as last read). With ?done=<kind> or
- * ?same=1 (where a POST sends the browser) it opens with what was recorded.
+ * progress note with its RAG status, not ours) and the history: the
+ * reminders the outbox holds for the action (with PostgreSQL, every
+ * node's: read through the state while the GET waits, suspended, and 503
+ * with Retry-After when the database cannot answer) and the updates
+ * recorded (those the answers were built from: with PostgreSQL, every
+ * node's, as last read). With ?done=<kind> or ?same=1 (where a POST sends
+ * the browser) it opens with what was recorded.
  *
  * A POST must carry the path's token in its form (the CSRF token) and come
  * from public_url's origin (Origin, else the Referer's origin); it is
  * answered later (tkl_http_later): the link's count of updates read
  * through the state, the update recorded with tkl_service_record_update,
- * and once durable, 303 See Other to the page. Repeating it records nothing more (?same=1). A
- * reopen is taken only while a completion holds, or as the repeat of the link's latest update
- * (answered as recorded already); else nothing is recorded and the page says why. One
- * link records at most LINK_UPDATES_MAX updates, so that whoever holds it cannot grow the state
- * database (append-only) and the answers without end; one of them repeated is still answered as
- * recorded already (the count leaves it out), as after a "Not confirmed".
+ * and once durable, 303 See Other to the page. Repeating it records
+ * nothing more (?same=1). A reopen is taken only while a completion
+ * holds, or as the repeat of the link's latest update (answered as
+ * recorded already); else nothing is recorded and the page says why. One
+ * link records at most LINK_UPDATES_MAX updates, so that whoever holds it
+ * cannot grow the state database (append-only) and the answers without
+ * end; one of them repeated is still answered as recorded already (the
+ * count leaves it out), as after a "Not confirmed".
  *
  * Requests are limited per client address (GET and POST) and per token
  * (POST), answered 429 with Retry-After beyond. Every answer here is
@@ -395,8 +399,8 @@ static void html_intro(FILE *f, const struct tkl_service *s, const struct act_vi
         fputs(")", f);
     }
     fprintf(f,
-            ". What you do here is recorded as yours, so please do not forward the link. It "
-            "works until %s.</p>\n",
+            ". Anything done here is recorded against that name, whoever presses the button, so "
+            "please do not forward the link. It works until %s.</p>\n",
             tkl_web_when(v->tok.expires_at, when, sizeof(when)));
 }
 
@@ -1033,14 +1037,19 @@ static int read_snooze(const struct tkl_form *form, const struct act_view *v, st
     return 0;
 }
 
-/* Whether the latest update of l through u's link (its action, recipient
- * and issue time) records what u does: u repeats it. */
+/* Whether u (a reopen) repeats the latest update of l through its link
+ * (its action, recipient and issue time) with no completion of the action
+ * through any link after it: the state finds it recorded already
+ * (TKL_UPDATE_TOGGLES_SQL). */
 static bool repeats_link_latest(const struct tkl_updates *l, const struct tkl_update *u)
 {
     for (size_t i = l->n; i > 0; i--) {
         const struct tkl_update *x = &l->v[i - 1];
-        if (x->link_issued_at == u->link_issued_at && !strcmp(x->action_id, u->action_id) &&
-            !strcmp(x->recipient, u->recipient))
+        if (strcmp(x->action_id, u->action_id) != 0)
+            continue;
+        if (x->kind == TKL_UPDATE_COMPLETE)
+            return false;
+        if (x->link_issued_at == u->link_issued_at && !strcmp(x->recipient, u->recipient))
             return tkl_update_same(x, u);
     }
     return false;

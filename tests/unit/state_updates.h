@@ -187,7 +187,9 @@ static inline void updates_contract(struct tkl_state *w, struct tkl_state *rd,
 
 /* A reopen through one link (of action R1): a repeat of it is the same
  * row; after a completion said again, it is a new one, as is that
- * completion; read back with its why. w adds, rd reads. */
+ * completion; read back with its why. Through two links (action R2), each
+ * completion and reopen is new and its repeat the same row. w adds, rd
+ * reads. */
 static inline void updates_reopen_contract(struct tkl_state *w, struct tkl_state *rd,
                                            updates_settle_fn settle)
 {
@@ -225,6 +227,22 @@ static inline void updates_reopen_contract(struct tkl_state *w, struct tkl_state
     ck_assert_int_eq(all.u.v[2].kind, TKL_UPDATE_COMPLETE);
     ck_assert_ptr_null(all.u.v[2].note);
     tkl_updates_free(&all.u);
+    /* a completion and its reopen through two links (of action R2) take
+     * turns: each follows the other's latest, whichever link said it */
+    struct tkl_update done1 = done, reopen1 = reopen, done2 = done;
+    done1.action_id = reopen1.action_id = done2.action_id = "R2";
+    done2.link_issued_at = done1.link_issued_at + 86400; /* a later reminder's link */
+    const struct tkl_update *turns[5] = {&done1, &reopen1, &done2, &reopen1, &done1};
+    int64_t turn_ids[5];
+    for (size_t i = 0; i < 5; i++) {
+        struct update_told t = updates_add(w, turns[i], settle);
+        ck_assert_int_eq(t.r, 0);
+        ck_assert_msg(t.is_new, "turn %zu was found, not recorded", i);
+        turn_ids[i] = t.id;
+        struct update_told again = updates_add(w, turns[i], settle);
+        ck_assert(!again.is_new);
+        ck_assert_int_eq(again.id, turn_ids[i]);
+    }
 }
 
 #endif

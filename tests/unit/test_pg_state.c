@@ -910,8 +910,8 @@ START_TEST(updates_through_one_link_from_two_nodes_follow_each_other)
     PGconn *c = tkl_pg_fixture_connect("t_state");
     char sql[512];
     PQclear(tkl_pg_fixture_exec(c, "BEGIN"));
-    snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(" TKL_PG_LINK_LOCK_CLASS ", %d)",
-             (int)tkl_pg_link_lock(green.action_id, green.recipient, green.link_issued_at));
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(" TKL_PG_UPDATE_LOCK_CLASS ", %d)",
+             (int)tkl_pg_update_lock(green.action_id));
     PQclear(tkl_pg_fixture_exec(c, sql));
     snprintf(sql, sizeof(sql),
              "INSERT INTO updates(action_id, recipient, team_id, kind, at, link_issued_at, rag,"
