@@ -86,7 +86,8 @@ static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u
         }
         last_acting = u[i];
     }
-    if (last_acting && !tkl_update_holds(last_acting, a))
+    /* a reopen held nothing back: the plan moving on overrules nothing */
+    if (last_acting && last_acting->kind != TKL_UPDATE_REOPEN && !tkl_update_holds(last_acting, a))
         ans->overruled = last_acting;
     return 0;
 }

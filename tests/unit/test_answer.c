@@ -241,10 +241,11 @@ START_TEST(a_reopen_ends_completions_only)
 }
 END_TEST
 
-/* The plan wins over a reopen too: once it changes the deadline, the
- * reopen is overruled and the digest says so; a completion recorded
- * against the new plan holds, and a reopen recorded against the old one
- * does not end it. */
+/* The plan wins over a reopen too: once it changes the deadline the
+ * reopen no longer holds, and the digest says nothing of it (it held
+ * nothing back: reminders go as before); a completion recorded against
+ * the new plan holds, and a reopen recorded against the old one does not
+ * end it. */
 START_TEST(the_plan_overrules_a_reopen)
 {
     struct tkl_store *st = load(plan), *later = load(plan_later);
@@ -257,14 +258,10 @@ START_TEST(the_plan_overrules_a_reopen)
     const struct tkl_answer *ans = answer_of(&a, u, 2, later);
     ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20000), TKL_HOLD_NONE);
     ck_assert_ptr_null(ans->reopened);
-    ck_assert_ptr_eq(ans->overruled, &a.updates.v[1]);
+    ck_assert_ptr_null(ans->overruled);
     char *text = NULL;
     ck_assert_int_eq(tkl_answer_overruled_text(ans, &later->actions[0], &text), 0);
-    ck_assert_ptr_nonnull(text);
-    ck_assert_ptr_nonnull(strstr(text, "hr@example.org reopened it on "));
-    ck_assert_ptr_nonnull(strstr(text, "the deadline as 30/09/2027"));
-    ck_assert_ptr_nonnull(strstr(text, "so reminders go on."));
-    free(text);
+    ck_assert_ptr_null(text);
     tkl_answers_free(&a);
     /* complete (new plan) after the old reopen: holds */
     struct tkl_update v[3] = {u[2], u[1], u[0]};
