@@ -1093,6 +1093,21 @@ static int unsettled_delay(const struct tkl_service *s)
     return again < 1000 ? 1000 : again;
 }
 
+/* A plan that looked mid-save was put in force (by the start or a
+ * configuration reload, which have no last good store to keep): read it
+ * again soon, as a held read is. */
+static void reread_soon(struct tkl_service *s)
+{
+    s->store_watch_fired = false;
+    s->unsettled_reads = 0;
+    if (s->watch && tkl_watch_again(s->watch, unsettled_delay(s)) == 0) {
+        s->unsettled_reads = 1;
+        log_warning("the plan ends inside a row, as if it was read while being saved: reading it "
+                    "again in %d ms",
+                    unsettled_delay(s));
+    }
+}
+
 /* A plan read whole that looked caught while it was being saved (a CSV
  * that ends inside a row: unsettled, tkl_diags): the last good store stays
  * and the plan is read again later, up to UNSETTLED_READS reads in a
@@ -1137,9 +1152,9 @@ static void on_store_changed(void *data)
         s->store_change_pending = true;
         return;
     }
-    /* only a read after a file changed is held: a file being saved is
-     * read again when its writer is done anyway */
-    bool from_watch = s->store_watch_fired;
+    /* only a read after a file changed, or while a held one waits, is
+     * held: a file being saved is read again when its writer is done */
+    bool from_watch = s->store_watch_fired || s->unsettled_reads > 0;
     s->store_watch_fired = false;
     int r = tkl_runtime_read_store(s->rt, tkl_service_now(s), &fresh, &diags);
     bool unsettled = diags.unsettled && from_watch;
@@ -1388,6 +1403,7 @@ int tkl_service_load(struct tkl_service *s)
     }
     r = tkl_runtime_load(&s->env, &s->rt, &diags);
     size_t n_errors = diags.n_errors;
+    s->unsettled_reads = diags.unsettled; /* read again once watched (tkl_service_start) */
     log_diags(&diags);
     if (r < 0) {
         /* the errors may be the plan's, a team directory's or a
@@ -1638,6 +1654,8 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
         return r;
     start_wakeup(s);
     start_watch(s);
+    if (s->unsettled_reads)
+        reread_soon(s);
     arm_scheduler(s);
     arm_day_timer(s);
     run_requests(s);
@@ -1743,16 +1761,11 @@ void tkl_service_reload(struct tkl_service *s)
     }
     swap_in(s, fresh);
     /* a plan that looked mid-save is in force with the configuration (the
-     * last good store goes with the last configuration): read again soon,
-     * as a held read is */
+     * last good store goes with the last configuration) */
     s->unsettled_reads = 0;
     s->store_watch_fired = false;
-    if (unsettled && s->watch && tkl_watch_again(s->watch, unsettled_delay(s)) == 0) {
-        s->unsettled_reads = 1;
-        log_warning("the plan ends inside a row, as if it was read while being saved: reading it "
-                    "again in %d ms",
-                    unsettled_delay(s));
-    }
+    if (unsettled)
+        reread_soon(s);
     arm_scheduler(s);
     /* the dates may have changed; a refused run is tried again now, from
      * its phase's time even when a queue round has run since */

@@ -581,6 +581,19 @@ class Signals(Fixture):
         self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
         self.assertEqual(d.stop(), 0)
 
+    def test_plan_read_mid_save_at_the_start_is_read_again(self):
+        good = Path(self.plan).read_text(encoding="utf-8")
+        Path(self.plan).write_text(good[:good.rindex(',"Policy, Communities')], encoding="utf-8")
+        d = Daemon(self.conf, self.state)
+        n = d.wait_for("started: 39 actions")
+        n = d.wait_for("the plan ends inside a row, as if it was read while being saved: reading it "
+                       "again in 1000 ms")
+        # saved whole: in force at the read again, or at the change seen
+        Path(self.plan).write_text(good, encoding="utf-8")
+        n = d.wait_for("store reloaded: 39 actions, ", after=n + 1)
+        self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
+        self.assertEqual(d.stop(), 0)
+
     def test_sighup_keeps_old_config_when_new_is_invalid(self):
         d = Daemon(self.conf, self.state)
         d.wait_for("started:")
