@@ -873,11 +873,26 @@ int tkl_report_write(FILE *out, const struct tkl_report *r, enum tkl_report_form
 
 /* ---- the updates export ----------------------------------------------- */
 
-/* Whether u still holds: "yes", "no", or "" when the plan no longer has
- * its action. */
-static const char *holds_text(const struct tkl_update *u, const struct tkl_action *a)
+/* Whether l->v[i] holds now against a, its action: the plan still says
+ * what it said then and, for a completion, no reopen that holds followed
+ * it (l in the order recorded). */
+static bool holds_now(const struct tkl_updates *l, size_t i, const struct tkl_action *a)
 {
-    return !a ? "" : tkl_update_holds(u, a) ? "yes" : "no";
+    const struct tkl_update *u = &l->v[i];
+    if (!tkl_update_holds(u, a))
+        return false;
+    for (size_t j = i + 1; u->kind == TKL_UPDATE_COMPLETE && j < l->n; j++)
+        if (l->v[j].kind == TKL_UPDATE_REOPEN && !strcmp(l->v[j].action_id, u->action_id) &&
+            tkl_update_holds(&l->v[j], a))
+            return false;
+    return true;
+}
+
+/* holds_now as "yes" or "no", or "" when the plan no longer has the
+ * action (a NULL). */
+static const char *holds_text(const struct tkl_updates *l, size_t i, const struct tkl_action *a)
+{
+    return !a ? "" : holds_now(l, i, a) ? "yes" : "no";
 }
 
 int tkl_updates_csv(FILE *out, const struct tkl_updates *l, const struct tkl_store *store,
@@ -916,7 +931,7 @@ int tkl_updates_csv(FILE *out, const struct tkl_updates *l, const struct tkl_sto
                                 u->plan_deadline_text,
                                 u->plan_status,
                                 u->plan_owners,
-                                holds_text(u, a)};
+                                holds_text(l, i, a)};
         for (size_t k = 0; k < N; k++)
             csv_cell(out, cells[k], k + 1 == N);
     }
@@ -944,8 +959,9 @@ static json_t *jinstant(int64_t t)
 
 /* One update as `tickler updates --json` gives it, or NULL when out of
  * memory. */
-static json_t *update_json(const struct tkl_update *u, const struct tkl_action *a)
+static json_t *update_json(const struct tkl_updates *l, size_t i, const struct tkl_action *a)
 {
+    const struct tkl_update *u = &l->v[i];
     json_t *plan = json_pack("{s:o, s:o, s:o, s:o}", "deadline_text", jstr(u->plan_deadline_text),
                              "deadline", jday(u->plan_deadline_day), "status", jstr(u->plan_status),
                              "owners", jstr(u->plan_owners));
@@ -957,7 +973,7 @@ static json_t *update_json(const struct tkl_update *u, const struct tkl_action *
                      u->rag ? json_string(tkl_rag_name(u->rag)) : json_null(), "note",
                      jstr(u->note), "until", jday(u->until_day), "suggested_team",
                      jstr(u->suggested_team), "plan", plan ? plan : NULL, "holds",
-                     a ? json_boolean(tkl_update_holds(u, a)) : json_null());
+                     a ? json_boolean(holds_now(l, i, a)) : json_null());
 }
 
 json_t *tkl_updates_json(const struct tkl_updates *l, const struct tkl_store *store, int64_t since)
@@ -967,7 +983,7 @@ json_t *tkl_updates_json(const struct tkl_updates *l, const struct tkl_store *st
         const struct tkl_update *u = &l->v[i];
         if (u->at < since)
             continue;
-        json_t *o = update_json(u, store ? tkl_store_find(store, u->action_id) : NULL);
+        json_t *o = update_json(l, i, store ? tkl_store_find(store, u->action_id) : NULL);
         if (!o || json_array_append_new(arr, o) < 0) {
             json_decref(arr);
             return NULL;

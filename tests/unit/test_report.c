@@ -749,6 +749,10 @@ START_TEST(test_updates_export_csv_and_json)
         k = csv_record(&p, cells, 16);
         ck_assert_uint_eq(k, 15);
         ck_assert_str_eq(cells[5], kinds[i]);
+        if (i == 0) { /* its plan unchanged, but reopened since */
+            ck_assert_str_eq(cells[1], "Q2");
+            ck_assert_str_eq(cells[14], "no");
+        }
         if (i == 1) {
             ck_assert_str_eq(cells[1], "P3");
             ck_assert_str_eq(cells[2], "Train members");
@@ -790,6 +794,9 @@ START_TEST(test_updates_export_csv_and_json)
     json_t *plan = json_object_get(first, "plan");
     ck_assert_str_eq(json_string_value(json_object_get(plan, "deadline")), "2027-03-31");
     ck_assert_str_eq(json_string_value(json_object_get(plan, "deadline_text")), "March 2027");
+    json_t *done = json_array_get(arr, ups.n - 5);
+    ck_assert_str_eq(json_string_value(json_object_get(done, "kind")), "complete");
+    ck_assert(json_is_false(json_object_get(done, "holds"))); /* reopened since */
     json_t *reopen = json_array_get(arr, ups.n - 1);
     ck_assert_str_eq(json_string_value(json_object_get(reopen, "kind")), "reopen");
     ck_assert_str_eq(json_string_value(json_object_get(reopen, "note")), "=not done");
