@@ -440,7 +440,8 @@ static int result_errno(const PGresult *res)
         return -EIO;
     if (strcmp(state, "23505") == 0)
         return -EEXIST;
-    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+    /* a conflict (serialization, deadlock) or a lock waited on too long */
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
         return -EAGAIN;
     return -EIO;
 }

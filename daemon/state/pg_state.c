@@ -61,10 +61,15 @@
 #include "pg_updates.h"
 #include "state.h"
 
-/* An operation's statements per transaction: four more (the links'
- * locks, the NOTIFYs, node seen) fit within tkl_pg_transaction's 64. */
-#define GROUP_STMTS 60
-#define MAX_PARAMS  14
+/* An operation's statements per transaction: five more (the lock wait's
+ * limit and the actions' locks, the NOTIFYs, node seen) fit within
+ * tkl_pg_transaction's 64. */
+#define GROUP_STMTS 59
+/* How long a transaction waits for another node's lock on an action's
+ * updates (a node stalled inside its transaction) before it is undone
+ * (-EAGAIN), so that one stall cannot hold this node's connection. */
+#define LOCK_WAIT  "10s"
+#define MAX_PARAMS 14
 
 enum op_kind {
     OP_DONE,
@@ -926,13 +931,15 @@ static void update_locks(int32_t *keys, size_t n, char *buf, size_t size)
  * errno told to those operations. */
 static int send_txn(struct pgs *q, struct op *ops, struct op **rest)
 {
-    /* stmts[0]: the actions' locks, when the group adds updates */
-    struct tkl_pg_stmt stmts[GROUP_STMTS + 4];
+    /* stmts[0] and [1]: the lock wait's limit and the actions' locks,
+     * when the group adds updates */
+    enum { FIRST = 2 };
+    struct tkl_pg_stmt stmts[FIRST + GROUP_STMTS + 3];
     int32_t keys[GROUP_STMTS];
-    size_t n = 1, n_keys = 0;
+    size_t n = FIRST, n_keys = 0;
     bool put = false, seen = false, updated = false;
     struct op *p = ops, **tail = &ops;
-    while (p && n <= GROUP_STMTS) {
+    while (p && n < FIRST + GROUP_STMTS) {
         if (p->prepared)
             stmts[n++] = (struct tkl_pg_stmt){.prepared = p->prepared,
                                               .nparams = p->nparams,
@@ -947,11 +954,14 @@ static int send_txn(struct pgs *q, struct op *ops, struct op **rest)
     }
     char locks[GROUP_STMTS * 12 + 3];
     const char *lock_params[] = {locks};
-    size_t first = 1;
+    size_t first = FIRST;
     if (n_keys) {
         update_locks(keys, n_keys, locks, sizeof(locks));
-        stmts[first = 0] = (struct tkl_pg_stmt){
+        stmts[0] =
+            (struct tkl_pg_stmt){.sql = "SELECT set_config('lock_timeout', '" LOCK_WAIT "', true)"};
+        stmts[1] = (struct tkl_pg_stmt){
             .prepared = TKL_PG_LOCK_UPDATES, .nparams = 1, .params = lock_params};
+        first = 0;
     }
     *tail = NULL;
     *rest = p;
@@ -967,14 +977,14 @@ static int send_txn(struct pgs *q, struct op *ops, struct op **rest)
     if (seen)
         stmts[n++] =
             (struct tkl_pg_stmt){.prepared = TKL_PG_NODE_SEEN, .nparams = 2, .params = node_seen};
-    if (n == 1)
+    if (n == FIRST)
         stmts[n++] = (struct tkl_pg_stmt){.sql = "SELECT 1"}; /* a barrier */
     struct txn *t = calloc(1, sizeof(*t));
     int r = t ? 0 : -ENOMEM;
     if (t) {
         t->q = q;
         t->ops = ops;
-        t->skip = 1 - first;
+        t->skip = FIRST - first;
         r = tkl_pg_transaction(q->pg, stmts + first, n - first, on_txn, t);
     }
     if (r < 0) {

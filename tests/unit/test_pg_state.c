@@ -944,6 +944,23 @@ START_TEST(updates_through_one_link_from_two_nodes_follow_each_other)
     ck_assert(!y.is_new);
     ck_assert_int_eq(y.id, x.id);
     ck_assert_int_eq(db_value("SELECT count(*) FROM updates"), 3);
+    /* a holder that never lets go (a node stalled inside its
+     * transaction): the wait ends, the group undone, to be asked again */
+    c = tkl_pg_fixture_connect("t_state");
+    PQclear(tkl_pg_fixture_exec(c, "BEGIN"));
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(" TKL_PG_UPDATE_LOCK_CLASS ", %d)",
+             (int)tkl_pg_update_lock(green.action_id));
+    PQclear(tkl_pg_fixture_exec(c, sql));
+    struct tkl_update amber = green;
+    amber.rag = TKL_RAG_AMBER;
+    amber.at = 1003;
+    struct update_told z = updates_add(a.st, &amber, settle_on_loop);
+    ck_assert_int_eq(z.r, -EAGAIN);
+    PQclear(tkl_pg_fixture_exec(c, "ROLLBACK"));
+    PQfinish(c);
+    z = updates_add(a.st, &amber, settle_on_loop);
+    ck_assert_int_eq(z.r, 0);
+    ck_assert(z.is_new);
 }
 END_TEST
 
