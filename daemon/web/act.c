@@ -1057,8 +1057,9 @@ static bool repeats_link_latest(const struct tkl_updates *l, const struct tkl_up
 
 /* A reopen's why (its note) from the form into u: taken while a
  * completion holds, or as a repeat of the link's latest update (which the
- * state answers as recorded already). Returns 0, or -EINVAL with why
- * set. */
+ * state answers as recorded already). Returns 0, -EAGAIN when the
+ * updates could not be read (PostgreSQL: another node's completion may be
+ * there), or -EINVAL with why set. */
 static int read_reopen(const struct tkl_service *s, const char *note, const struct act_view *v,
                        struct tkl_update *u, char *why, size_t len)
 {
@@ -1066,13 +1067,16 @@ static int read_reopen(const struct tkl_service *s, const char *note, const stru
     u->note = blank(note) ? NULL : (char *)note;
     if ((ans && ans->complete) || repeats_link_latest(&s->answers.updates, u))
         return 0;
+    if (s->answers_stale)
+        return -EAGAIN;
     return why_not(why, len,
                    "There is nothing to reopen: this action is not marked complete, or the plan "
                    "has changed since it was.");
 }
 
 /* What the form says, as an update of v's action (its strings point into
- * the form, v and the store). Returns 0, or -EINVAL with why set. */
+ * the form, v and the store). Returns 0, -EAGAIN (read_reopen), or
+ * -EINVAL with why set. */
 static int read_update(const struct tkl_service *s, const struct tkl_http_request *req,
                        const struct act_view *v, struct tkl_update *u, char *why, size_t len)
 {
@@ -1255,7 +1259,16 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
                            "This request did not come from tickler's own page, so nothing was "
                            "recorded. Open the link again and use the buttons on its page.",
                            v->token);
-    if (read_update(s, req, v, &u, why, sizeof(why)) < 0)
+    int r = read_update(s, req, v, &u, why, sizeof(why));
+    if (r == -EAGAIN) {
+        r = refuse_back(resp, 503, "Busy, nothing recorded",
+                        "tickler cannot read the updates recorded for this action just now. Go "
+                        "back and press the button again in a few seconds.",
+                        v->token);
+        resp->retry_after = BUSY_RETRY_SECONDS;
+        return r;
+    }
+    if (r < 0)
         return refuse_back(resp, 400, "Nothing recorded", why, v->token);
     if (tkl_update_check(&u) < 0)
         return refuse_back(resp, 400, "Nothing recorded", "tickler does not take this update.",
@@ -1270,7 +1283,7 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
     if (!p)
         return -ENOMEM;
     p->s = s;
-    int r = tkl_update_copy(&u, &p->u);
+    r = tkl_update_copy(&u, &p->u);
     if (r == 0 && !(p->token = strdup(v->token)))
         r = -ENOMEM;
     if (r == 0)
