@@ -237,6 +237,16 @@ static int refuse_back(struct tkl_http_response *resp, unsigned status, const ch
     return page_close(f, &body, &len, resp, status);
 }
 
+/* refuse_back() as 503 with Retry-After: nothing was done, and pressing
+ * again in a few seconds may work. */
+static int refuse_busy(struct tkl_http_response *resp, const char *headline, const char *text,
+                       const char *back)
+{
+    int r = refuse_back(resp, 503, headline, text, back);
+    resp->retry_after = BUSY_RETRY_SECONDS;
+    return r;
+}
+
 /* refuse_back() without the link back. */
 static int refuse(struct tkl_http_response *resp, unsigned status, const char *headline,
                   const char *text)
@@ -818,11 +828,10 @@ static int shown(const struct showing *x, int r, const struct tkl_item_notices *
                  struct tkl_http_response *resp)
 {
     if (r < 0) {
-        r = refuse(resp, 503, "Not available just now",
-                   "tickler cannot read its database just now. Try the link again in a few "
-                   "seconds.");
-        resp->retry_after = BUSY_RETRY_SECONDS;
-        return r;
+        return refuse_busy(resp, "Not available just now",
+                           "tickler cannot read its database just now. Try the link again in a "
+                           "few seconds.",
+                           NULL);
     }
     char *body = NULL;
     size_t len = 0;
@@ -1163,13 +1172,12 @@ static int posted(struct posting *p, int r, bool is_new, bool sent, struct tkl_h
     if (sent && (r == -ECONNRESET || r == -ECANCELED)) {
         /* recording is idempotent (tkl_outbox_add_update): pressing again
          * is safe either way */
-        r = refuse_back(resp, 503, "Not confirmed",
-                        "tickler lost its database connection while recording this, so it cannot "
-                        "tell whether it was recorded. Go back and press the button again in a few "
-                        "seconds: an update recorded already is not recorded twice.",
-                        p->token);
-        resp->retry_after = BUSY_RETRY_SECONDS;
-        return r;
+        return refuse_busy(
+            resp, "Not confirmed",
+            "tickler lost its database connection while recording this, so it cannot "
+            "tell whether it was recorded. Go back and press the button again in a few "
+            "seconds: an update recorded already is not recorded twice.",
+            p->token);
     }
     if (r == -EMLINK)
         return refuse_back(
@@ -1183,22 +1191,19 @@ static int posted(struct posting *p, int r, bool is_new, bool sent, struct tkl_h
         return refuse_back(resp, 400, "Nothing recorded", "tickler does not take this update.",
                            p->token);
     if (r == -ESHUTDOWN) {
-        r = refuse_back(
-            resp, 503, "Busy, nothing recorded",
+        return refuse_busy(
+            resp, "Busy, nothing recorded",
             "tickler could not take this just now (it is stopping, or short of memory), so "
             "nothing was recorded. Go back and press the button again in a minute.",
             p->token);
-        resp->retry_after = BUSY_RETRY_SECONDS;
-        return r;
     }
     if (r == -EBUSY || r == -EAGAIN || r == -ENOTCONN || r == -ECONNRESET || r == -ECANCELED ||
         r == -ETIMEDOUT) {
-        r = refuse_back(resp, 503, "Busy, nothing recorded",
-                        "tickler's database is busy. Go back and press the button again in a few "
-                        "seconds.",
-                        p->token);
-        resp->retry_after = BUSY_RETRY_SECONDS;
-        return r;
+        return refuse_busy(
+            resp, "Busy, nothing recorded",
+            "tickler's database is busy. Go back and press the button again in a few "
+            "seconds.",
+            p->token);
     }
     return refuse_back(resp, 500, "Not recorded", "Internal error; see the daemon's log.",
                        p->token);
@@ -1261,12 +1266,10 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
                            v->token);
     int r = read_update(s, req, v, &u, why, sizeof(why));
     if (r == -EAGAIN) {
-        r = refuse_back(resp, 503, "Busy, nothing recorded",
-                        "tickler cannot read the updates recorded for this action just now. Go "
-                        "back and press the button again in a few seconds.",
-                        v->token);
-        resp->retry_after = BUSY_RETRY_SECONDS;
-        return r;
+        return refuse_busy(resp, "Busy, nothing recorded",
+                           "tickler cannot read the updates recorded for this action just now. Go "
+                           "back and press the button again in a few seconds.",
+                           v->token);
     }
     if (r < 0)
         return refuse_back(resp, 400, "Nothing recorded", why, v->token);
