@@ -121,9 +121,9 @@ int tkl_rag_parse(const char *s, enum tkl_rag *ret);
  * Whether u is one an officer may record: action_id and recipient set,
  * kind known, until_day set for a snooze only, rag set for progress only,
  * a note for progress, not ours and reopen only, suggested_team for not
- * ours only, note and suggested_team within their
- * limits, valid UTF-8 without control characters other than line breaks
- * and tabs. Returns 0 or -EINVAL.
+ * ours only, note and suggested_team within their limits, valid UTF-8
+ * without control characters other than line breaks and tabs. Returns 0
+ * or -EINVAL.
  */
 int tkl_update_check(const struct tkl_update *u);
 
