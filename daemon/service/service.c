@@ -1100,6 +1100,7 @@ static void reread_soon(struct tkl_service *s)
 {
     s->store_watch_fired = false;
     s->unsettled_reads = 0;
+    s->unsettled_in_force = true;
     if (s->watch && tkl_watch_again(s->watch, unsettled_delay(s)) == 0) {
         s->unsettled_reads = 1;
         log_warning("the plan ends inside a row, as if it was read while being saved: reading it "
@@ -1124,9 +1125,15 @@ static bool hold_unsettled(struct tkl_service *s, bool unsettled)
     if (s->watch && s->unsettled_reads + 1 < UNSETTLED_READS &&
         tkl_watch_again(s->watch, again) == 0) {
         s->unsettled_reads++;
-        log_warning("the plan ends inside a row, as if it was read while being saved: keeping "
-                    "the last good store of %zu actions and reading it again in %d ms",
-                    held, again);
+        if (s->unsettled_in_force)
+            log_warning("the plan still ends inside a row, as if it was read while being saved: "
+                        "keeping the store in force (%zu actions, read so at the start or "
+                        "configuration reload) and reading it again in %d ms",
+                        held, again);
+        else
+            log_warning("the plan ends inside a row, as if it was read while being saved: "
+                        "keeping the last good store of %zu actions and reading it again in %d ms",
+                        held, again);
         return true;
     }
     if (s->unsettled_reads > 0)
@@ -1180,6 +1187,7 @@ static void on_store_changed(void *data)
     }
     tkl_store_free(s->rt->store);
     s->rt->store = fresh;
+    s->unsettled_in_force = false; /* whole, or taken as it really ends */
     s->store_generation++;
     (void)rebuild_answers(s); /* the plan may now overrule some */
     tkl_metrics_store_reload(s->metrics, true, tkl_service_now(s));
@@ -1763,6 +1771,7 @@ void tkl_service_reload(struct tkl_service *s)
     /* a plan that looked mid-save is in force with the configuration (the
      * last good store goes with the last configuration) */
     s->unsettled_reads = 0;
+    s->unsettled_in_force = false;
     s->store_watch_fired = false;
     if (unsettled)
         reread_soon(s);

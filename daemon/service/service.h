@@ -89,6 +89,8 @@ struct tkl_service {
     int64_t recovered;            /* notices it made due again */
     bool store_change_pending;    /* read once the refused queue round is in */
     unsigned unsettled_reads;     /* reads in a row of a plan that looked mid-save */
+    bool unsettled_in_force;      /* the store in force is one such, put in force by the
+                                   * start or a configuration reload */
     bool store_watch_fired;       /* a store file changed: the next read may be held */
     int refusals;                 /* queue rounds refused (--oneshot gives up) */
     int64_t start_retry_at;       /* when plugins that failed to start are tried again */

@@ -588,6 +588,12 @@ class Signals(Fixture):
         n = d.wait_for("started: 39 actions")
         n = d.wait_for("the plan ends inside a row, as if it was read while being saved: reading it "
                        "again in 1000 ms")
+        # read again still cut: what it keeps is the cut store in force,
+        # not a last good one (there is none)
+        n = d.wait_for("the plan still ends inside a row, as if it was read while being saved: "
+                       "keeping the store in force (39 actions, read so at the start or "
+                       "configuration reload) and reading it again in 1000 ms", after=n + 1)
+        self.assertFalse(any("last good store" in l for l in d.lines), "\n".join(d.lines))
         # saved whole: in force at the read again, or at the change seen
         Path(self.plan).write_text(good, encoding="utf-8")
         n = d.wait_for("store reloaded: 39 actions, ", after=n + 1)
