@@ -49,6 +49,19 @@ static int host_transfer_start(const struct tkl_host *host, void *easy,
                                void (*done)(void *data, int curl_code), void *data)
 {
     const struct tkl_host_services *svc = host->host_data;
+    if (host->version < 3) {
+        /* its handle's callbacks were written for the loop thread */
+        struct tkl_plugin_instance *p =
+            (struct tkl_plugin_instance *)((char *)host -
+                                           offsetof(struct tkl_plugin_instance, host));
+        if (!p->told_abi)
+            host_log(host, TKL_LOG_ERR,
+                     "plugin %s is built for tickler ABI %u: its transfers are refused, as their "
+                     "libcurl callbacks now run on the transfer thread (ABI 3); rebuild the plugin",
+                     p->path ? p->path : "", host->version);
+        p->told_abi = true;
+        return -ENOTSUP;
+    }
     if (!svc->transfers) /* none lent (a check), or shutting down */
         return -ESHUTDOWN;
     return tkl_transfers_add_owned(svc->transfers, host, easy, done, data);

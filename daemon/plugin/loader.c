@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-const uint32_t tkl_host_abi_versions[] = {TICKLER_ABI_VERSION, 1};
+const uint32_t tkl_host_abi_versions[] = {TICKLER_ABI_VERSION, 2, 1};
 const size_t tkl_host_abi_versions_n = sizeof(tkl_host_abi_versions) / sizeof(uint32_t);
 
 /* Size of the descriptor each ABI version introduced. */
@@ -16,6 +16,7 @@ static size_t descriptor_size(uint32_t version)
     switch (version) {
     case 1:
     case 2: /* version 2 took two reserved pointers: the size is the same */
+    case 3: /* version 3 changed where transfers' callbacks run, no member */
         return sizeof(struct tkl_plugin);
     default:
         return 0;
@@ -73,12 +74,12 @@ static int check_abi(const struct tkl_plugin *desc, const char *path, struct tkl
         return 0;
     if (desc)
         tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
-                     "plugin built for tickler ABI %u, this ticklerd supports ABI %u and 1: "
+                     "plugin built for tickler ABI %u, this ticklerd supports ABI %u, 2 and 1: "
                      "not binary compatible; rebuild the plugin",
                      desc->abi_version, TICKLER_ABI_VERSION);
     else
         tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL,
-                     "plugin supports none of this ticklerd's ABI versions (%u and 1): "
+                     "plugin supports none of this ticklerd's ABI versions (%u, 2 and 1): "
                      "not binary compatible; rebuild the plugin",
                      TICKLER_ABI_VERSION);
     return -ELIBBAD;

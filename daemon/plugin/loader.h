@@ -28,6 +28,7 @@ struct tkl_plugin_instance {
     bool retired;     /* no longer serves a configuration; destroyed when closed */
     unsigned closing; /* handles closed through host.close, callbacks pending */
     bool untracked;   /* a close could not be tracked: destroyed only at exit */
+    bool told_abi;    /* logged that its transfers are refused (ABI below 3) */
     struct tkl_plugin_instance *next_retired;
 };
 

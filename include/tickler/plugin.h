@@ -71,9 +71,15 @@ extern "C" {
  * The ABI version this header describes. Version 2 added, at the end of
  * struct tkl_plugin, check_recipient() and reconfigure(), and at the end of
  * struct tkl_host, close(); a version 1 plugin still loads and is never
- * handed them.
+ * handed them. Version 3 added no member: from it, the callbacks a plugin
+ * sets on a handle it lends to transfer_start() run on the host's transfer
+ * thread (see Threading), where before every callback ran on the loop
+ * thread. A plugin of version 1 or 2 still loads, but its transfer_start()
+ * fails with -ENOTSUP (the host logs why, once an instance): its callbacks
+ * may touch the host or the plugin's own state, which the loop thread uses
+ * meanwhile.
  */
-#define TICKLER_ABI_VERSION 2
+#define TICKLER_ABI_VERSION 3
 
 /* The one symbol a plugin exports; see tkl_plugin_entry_fn. */
 #define TICKLER_PLUGIN_ENTRY_SYMBOL "tickler_plugin_entry"

@@ -1,8 +1,9 @@
 /* A real test notifier: remembers the notices it is given and completes
  * each on the next loop iteration; refuses recipients that start with
  * "bad"; counts its reconfigure() calls. Built with -DECHO_ABI=N to produce a
- * plugin for another ABI version: 99, which the host must refuse, or 1,
- * which closes its handle itself (ABI 1 has no host.close). Its close
+ * plugin for another ABI version: 99, which the host must refuse; 2, whose
+ * transfers the host refuses; or 1, which closes its handle itself (ABI 1
+ * has no host.close). Its close
  * callback and destroy() log "timer closed" and "destroyed" at debug
  * level, and the callback writes to the state: a host that destroys an
  * instance before its close callbacks ran is caught. */

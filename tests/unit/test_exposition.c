@@ -177,7 +177,7 @@ START_TEST(a_real_service_after_its_deliveries)
     ck_assert_int_eq(sscanf(b + 1, "%255[^\n]", line), 1);
     prom_parse(line, &sample);
     ck_assert_double_eq(sample.value, 1);
-    ck_assert_str_eq(prom_label(&sample, "abi"), "2,1");
+    ck_assert_str_eq(prom_label(&sample, "abi"), "3,2,1");
     ck_assert_ptr_nonnull(prom_label(&sample, "version"));
     ck_assert_str_ne(prom_label(&sample, "version"), "");
     /* the node: without state.node, its id is the host name */

@@ -1,5 +1,5 @@
 /* Tests for daemon/plugin/host.c with the real test plugins built by the
- * suite (tests/plugins/echo.c, for ABI 2 and ABI 1) on a real loop: what
+ * suite (tests/plugins/echo.c, for ABI 3, 2 and 1) on a real loop: what
  * the host lends an instance (secrets, the clock, the log, transfers,
  * items_changed), and retirement: a retired instance is destroyed only
  * after the close callbacks of its handles ran, wherever the retirement
@@ -275,6 +275,44 @@ START_TEST(an_instance_is_told_its_finished_transfers_before_it_stops)
 }
 END_TEST
 
+/* A plugin built before ABI 3 set its handles' callbacks for the loop
+ * thread: its transfers are refused, and the host says why once an
+ * instance, naming the file; done never runs. */
+START_TEST(transfers_of_a_plugin_built_before_abi3_are_refused)
+{
+    static const char *const plugins[] = {"echo_abi2", "echo_abi1"};
+    int fd, port = tkl_refused_port(&fd);
+    ck_assert_int_eq(tkl_transfers_new(&loop, &svc.transfers), 0);
+    transfers_done = 0;
+    for (int i = 0; i < 2; i++) {
+        struct tkl_plugin_instance *p = open_instance(plugins[i]);
+        const struct tkl_host *h = &p->host;
+        CURL *easy = refused_easy(port);
+        tkl_capture_begin();
+        ck_assert_int_eq(h->transfer_start(h, easy, on_transfer_done, &transfers_done), -ENOTSUP);
+        ck_assert_int_eq(h->transfer_start(h, easy, on_transfer_done, &transfers_done), -ENOTSUP);
+        char *logged = tkl_capture_end();
+        char want[512];
+        snprintf(want, sizeof(want),
+                 "<3>chat: plugin %s/%s.so is built for tickler ABI %d: its transfers are "
+                 "refused, as their libcurl callbacks now run on the transfer thread (ABI 3); "
+                 "rebuild the plugin\n",
+                 TEST_PLUGIN_DIR, plugins[i], 2 - i);
+        ck_assert_str_eq(logged, want); /* once */
+        free(logged);
+        ck_assert_uint_eq(tkl_transfers_running(svc.transfers), 0);
+        curl_easy_cleanup(easy);
+        tkl_plugin_close(p);
+    }
+    tkl_run_for(&loop, 100);
+    ck_assert_int_eq(transfers_done, 0);
+    tkl_transfers_close(svc.transfers);
+    svc.transfers = NULL;
+    close(fd);
+    finish();
+}
+END_TEST
+
 /* ---- retirement ----------------------------------------------------------- */
 
 static void record(const struct tkl_host *h, int level, const char *fmt, ...)
@@ -348,10 +386,10 @@ static void assert_closed_then_destroyed(void)
     ck_assert_int_gt(destroyed, closed);
 }
 
-START_TEST(retired_outside_the_loop_abi2)
+START_TEST(retired_outside_the_loop_abi3)
 {
     struct tkl_plugin_instance *p = started("echo");
-    ck_assert_uint_eq(p->desc->abi_version, 2);
+    ck_assert_uint_eq(p->desc->abi_version, 3);
     tkl_host_retire(&svc, p);
     ck_assert(p->stopped);
     ck_assert_uint_eq(p->closing, 1); /* its timer, closed through host.close */
@@ -373,7 +411,7 @@ START_TEST(retired_outside_the_loop_abi1)
 }
 END_TEST
 
-START_TEST(retired_from_a_timer_abi2)
+START_TEST(retired_from_a_timer_abi3)
 {
     struct retirement r;
     retire_from_a_timer(&r, started("echo"));
@@ -423,9 +461,9 @@ START_TEST(a_delivery_in_flight_completes_before_retirement)
 }
 END_TEST
 
-START_TEST(abi1_retired_before_abi2_is_destroyed_after_its_own_close)
+START_TEST(abi1_retired_before_abi3_is_destroyed_after_its_own_close)
 {
-    /* libuv runs close callbacks last in, first out: the ABI 2 instance's
+    /* libuv runs close callbacks last in, first out: the ABI 3 instance's
      * runs first and must not take the ABI 1 one, whose callback is still
      * queued, with it */
     struct tkl_plugin_instance *a = started("echo_abi1"), *b = started("echo");
@@ -521,14 +559,15 @@ int main(void)
     tcase_add_test(lend, items_changed_reaches_the_service);
     tcase_add_test(lend, transfers_go_through_the_shared_multi_handle);
     tcase_add_test(lend, an_instance_is_told_its_finished_transfers_before_it_stops);
+    tcase_add_test(lend, transfers_of_a_plugin_built_before_abi3_are_refused);
     suite_add_tcase(s, lend);
     TCase *retire = tcase_create("retire");
     tcase_add_checked_fixture(retire, setup, teardown);
-    tcase_add_test(retire, retired_outside_the_loop_abi2);
+    tcase_add_test(retire, retired_outside_the_loop_abi3);
     tcase_add_test(retire, retired_outside_the_loop_abi1);
-    tcase_add_test(retire, retired_from_a_timer_abi2);
+    tcase_add_test(retire, retired_from_a_timer_abi3);
     tcase_add_test(retire, retired_from_a_timer_abi1);
-    tcase_add_test(retire, abi1_retired_before_abi2_is_destroyed_after_its_own_close);
+    tcase_add_test(retire, abi1_retired_before_abi3_is_destroyed_after_its_own_close);
     tcase_add_test(retire, a_delivery_in_flight_completes_before_retirement);
     tcase_add_test(retire, several_instances_and_one_never_started);
     tcase_add_test(retire, a_close_the_host_cannot_follow_waits_for_the_end);

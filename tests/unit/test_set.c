@@ -1,5 +1,5 @@
 /* Tests for daemon/plugin/set.c with the real test plugins (tests/plugins/
- * echo.c, built for ABI 2 and ABI 1) configured by real files: a recipient
+ * echo.c, built for ABI 3 and ABI 1) configured by real files: a recipient
  * a notifier cannot use is a file:line error and nothing stays open; a
  * reload keeps the running instances whose name and plugin stay (through
  * reconfigure(), or, for a plugin without it, only when the settings did
@@ -114,7 +114,7 @@ START_TEST(a_reload_keeps_what_stays_and_retires_the_rest)
     ck_assert_int_eq(tkl_plugin_set_start(&s1, &failed), 0);
     struct tkl_plugin_instance *a = s1.notifiers[0], *b = s1.notifiers[1];
 
-    /* the same settings: both kept; echo (ABI 2) is reconfigured, the ABI 1
+    /* the same settings: both kept; echo (ABI 3) is reconfigured, the ABI 1
      * build is kept as it is */
     struct tkl_config *c2 = conf("echo_abi1", "fail = 0;", "ict@example.org", &d);
     ck_assert_int_eq(
