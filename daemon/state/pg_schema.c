@@ -79,6 +79,20 @@ static const char *const migrations[] = {
     "  plan_deadline_day, coalesce(plan_status, ''),"
     "  (CASE kind WHEN 4 THEN coalesce(plan_owners, '') ELSE '' END), after_id)"
     "  NULLS NOT DISTINCT;",
+    /* 3: a btree entry holds at most 2,704 bytes, and the plan's texts
+     * (an id, a status, the owners), a log key holding an id and an
+     * officer's note can be longer: the indexes that hold them hold their
+     * MD5 instead */
+    "ALTER TABLE log DROP CONSTRAINT log_pkey;"
+    "CREATE UNIQUE INDEX log_key ON log(md5(key));"
+    "DROP INDEX entries_item;"
+    "CREATE INDEX entries_item ON entries(md5(item_id), stage, notice_id);"
+    "DROP INDEX updates_once_after;"
+    "CREATE UNIQUE INDEX updates_once_after ON updates(md5(action_id), md5(recipient), kind,"
+    "  link_issued_at, until_day, rag, md5(coalesce(note, '')), md5(coalesce(suggested_team, '')),"
+    "  plan_deadline_day, md5(coalesce(plan_status, '')),"
+    "  md5(CASE kind WHEN 4 THEN coalesce(plan_owners, '') ELSE '' END), after_id)"
+    "  NULLS NOT DISTINCT;",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == TKL_PG_SCHEMA_VERSION,
@@ -106,7 +120,7 @@ static const struct {
      " id AS (SELECT nextval('notices_id_seq') AS id),"
      " won AS (INSERT INTO log(key, notice_id, created_at)"
      "   SELECT e.j->>'key', id.id, $7::bigint FROM e, id ORDER BY e.ord"
-     "   ON CONFLICT (key) DO NOTHING RETURNING key),"
+     "   ON CONFLICT ((md5(key))) DO NOTHING RETURNING key),"
      " n AS (INSERT INTO notices(id, channel, recipient, team_id, team_name, thread_key, due_at,"
      "   created_at, next_attempt, intro)"
      "   SELECT id.id, $1, $2, $3, $4, CASE WHEN (SELECT count(*) FROM won) = 1 THEN $5 END,"
@@ -210,12 +224,13 @@ static const struct {
      " CASE WHEN r.lease_until > $2::bigint THEN r.lease_until END"
      " FROM s LEFT JOIN r ON true ORDER BY r.k, r.id DESC",
      3},
-    /* entries_item leads with item_id: no scan of the entries */
+    /* entries_item leads with the item_id's MD5: no scan of the entries */
     {TKL_PG_ITEM_HISTORY,
      "SELECT e.item_id, n.id, n.channel, n.recipient, n.team_id, n.team_name, min(e.stage_key),"
      " n.state, n.attempts, coalesce(n.lease_until > $5::bigint, false), n.created_at,"
      " n.finished_at FROM entries e JOIN notices n ON n.id = e.notice_id"
-     " WHERE e.item_id = $1 AND e.stage NOT IN ($2::integer, $3::integer)"
+     " WHERE md5(e.item_id) = md5($1) AND e.item_id = $1"
+     " AND e.stage NOT IN ($2::integer, $3::integer)"
      " GROUP BY n.id, e.item_id ORDER BY n.id DESC LIMIT $4::bigint",
      5},
     {TKL_PG_LAST_NOTICES,

@@ -185,6 +185,67 @@ static inline void updates_contract(struct tkl_state *w, struct tkl_state *rd,
     tkl_updates_free(&all.u);
 }
 
+/* Fills buf (size bytes) with size - 1 letters and digits that do not
+ * repeat in any pattern a compressor finds, from seed. */
+static inline void updates_random_text(char *buf, size_t size, uint32_t seed)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    uint32_t x = seed ? seed : 1;
+    for (size_t i = 0; i + 1 < size; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        buf[i] = abc[x % (sizeof(abc) - 1)];
+    }
+    buf[size - 1] = '\0';
+}
+
+/* Texts longer than an index entry holds (PostgreSQL's btree takes 2,704
+ * bytes): the plan's status and owners of 3,000 characters and a note of
+ * TKL_UPDATE_NOTE_MAX, beside an id of the most an update takes (128).
+ * Recorded, found when said again, read back whole. w adds, rd reads. */
+static inline void updates_long_texts_contract(struct tkl_state *w, struct tkl_state *rd,
+                                               updates_settle_fn settle)
+{
+    static char id[129], status[3001], owners[3001], note[TKL_UPDATE_NOTE_MAX + 1];
+    updates_random_text(id, sizeof(id), 11);
+    updates_random_text(status, sizeof(status), 12);
+    updates_random_text(owners, sizeof(owners), 13);
+    updates_random_text(note, sizeof(note), 14);
+    struct tkl_update progress = updates_sample(TKL_UPDATE_PROGRESS);
+    struct tkl_update done = updates_sample(TKL_UPDATE_COMPLETE);
+    progress.action_id = done.action_id = id;
+    progress.plan_status = done.plan_status = status;
+    progress.plan_owners = done.plan_owners = owners;
+    progress.note = note;
+    struct update_told first = updates_add(w, &progress, settle);
+    ck_assert_int_eq(first.r, 0);
+    ck_assert(first.is_new);
+    struct update_told again = updates_add(w, &progress, settle);
+    ck_assert_int_eq(again.r, 0);
+    ck_assert(!again.is_new);
+    ck_assert_int_eq(again.id, first.id);
+    struct update_told complete = updates_add(w, &done, settle);
+    ck_assert_int_eq(complete.r, 0);
+    ck_assert(complete.is_new);
+    /* the link's two: the note said again now would follow the completion */
+    ck_assert_int_eq(updates_value(rd, &progress, settle), 2);
+
+    struct update_told of = {0};
+    inside = true;
+    ck_assert_int_eq(tkl_state_updates(rd, id, 0, INT64_MAX, on_updates_read, &of), 0);
+    inside = false;
+    settle(rd, &of.calls);
+    ck_assert_int_eq(of.r, 0);
+    ck_assert_uint_eq(of.u.n, 2);
+    ck_assert_str_eq(of.u.v[0].action_id, id);
+    ck_assert_str_eq(of.u.v[0].note, note);
+    ck_assert_str_eq(of.u.v[0].plan_status, status);
+    ck_assert_str_eq(of.u.v[0].plan_owners, owners);
+    ck_assert_int_eq(of.u.v[1].kind, TKL_UPDATE_COMPLETE);
+    tkl_updates_free(&of.u);
+}
+
 /* A reopen through one link (of action R1): a repeat of it is the same
  * row; after a completion said again, it is a new one, as is that
  * completion; read back with its why. Through two links (action R2), each

@@ -214,14 +214,19 @@ START_TEST(migrates_once_and_again_to_the_same_version)
 END_TEST
 
 /* A database of version 1 (its updates without after_id, one row per
- * update said against one plan) is brought to version 2, its rows kept. */
+ * update said against one plan; the texts themselves in its indexes) is
+ * brought to this version, its rows kept. */
 START_TEST(a_version_1_database_is_migrated)
 {
     struct node a = {0};
     start_node(&a);
     PGconn *c = tkl_pg_fixture_connect("t_schema");
     PQclear(tkl_pg_fixture_exec(
-        c, "DROP INDEX updates_once_after; ALTER TABLE updates DROP COLUMN after_id;"
+        c, "DROP INDEX log_key; ALTER TABLE log ADD PRIMARY KEY (key);"
+           " DROP INDEX entries_item; CREATE INDEX entries_item ON entries(item_id, stage,"
+           " notice_id);"
+           " INSERT INTO log(key, notice_id, created_at) VALUES ('k1', 1, 1);"
+           " DROP INDEX updates_once_after; ALTER TABLE updates DROP COLUMN after_id;"
            " CREATE UNIQUE INDEX updates_once_per_plan ON updates(action_id, recipient, kind,"
            " link_issued_at, until_day, rag, coalesce(note, ''), coalesce(suggested_team, ''),"
            " plan_deadline_day, coalesce(plan_status, ''),"
@@ -233,7 +238,7 @@ START_TEST(a_version_1_database_is_migrated)
     ck_assert_int_eq(tkl_pg_schema_migrate(a.pg, on_migrated, &m), 0);
     ck_assert(tkl_run_until_count(&loop, &m.calls, 1));
     ck_assert_int_eq(m.r, 0);
-    ck_assert_int_eq(m.version, 2);
+    ck_assert_int_eq(m.version, TKL_PG_SCHEMA_VERSION);
     /* green first, follows nothing; amber follows green */
     ck_assert_int_eq(tkl_pg_fixture_value(c, "SELECT after_id FROM updates WHERE note = 'green'"),
                      0);
@@ -261,6 +266,15 @@ START_TEST(a_version_1_database_is_migrated)
     ck_assert_str_eq(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23505");
     PQclear(res);
     ck_assert_int_eq(tkl_pg_fixture_value(c, "SELECT count(*) FROM updates"), 3);
+    /* the key logged before: a notice of it is not put again, one of
+     * another key is */
+    struct put p;
+    struct rows logged = {0}, fresh = {0};
+    run_wait(&a, TKL_PG_PUT_NOTICE, 10, put_params(&p, "email", "k1", 100), &logged);
+    ck_assert_str_eq(logged.ids, "null");
+    run_wait(&a, TKL_PG_PUT_NOTICE, 10, put_params(&p, "email", "k1,k2", 100), &fresh);
+    ck_assert_str_ne(fresh.ids, "null");
+    ck_assert_int_eq(tkl_pg_fixture_value(c, "SELECT count(*) FROM log"), 2);
     PQfinish(c);
     finish(&a, NULL);
 }

@@ -868,6 +868,7 @@ START_TEST(officers_updates_added_by_one_node_are_read_by_the_other_which_is_tol
 {
     updates_contract(a.st, b.st, settle_on_loop);
     updates_reopen_contract(a.st, b.st, settle_on_loop);
+    updates_long_texts_contract(a.st, b.st, settle_on_loop);
     /* b heard of a's updates (NOTIFY); a did not hear of its own */
     ck_assert(tkl_run_until_count(&loop, &b.updated, 1));
     ck_assert_int_eq(a.updated, 0);
@@ -1114,6 +1115,48 @@ START_TEST(an_item_s_notices_read_by_one_node_show_what_the_other_sent)
 }
 END_TEST
 
+/* An action whose id is longer than an index entry holds (PostgreSQL's
+ * btree takes 2,704 bytes; its log key holds the id too): its notice is
+ * put once, claimed whole and listed with the action. */
+START_TEST(an_action_with_an_id_longer_than_an_index_entry_is_reminded_once)
+{
+    static char id[3001];
+    updates_random_text(id, sizeof(id), 21);
+    struct tkl_notice_entry e = entry;
+    e.item_id = id;
+    struct tkl_notice x = notice("r@x");
+    x.entries = &e;
+    x.thread_key = id;
+    struct told p = {0}, again = {0}, c = {0};
+    struct listed t = {0};
+    inside = true;
+    ck_assert_int_eq(tkl_state_put(a.st, &x, keys, 1000, on_put, &p), 0);
+    inside = false;
+    commit(&a);
+    wait_told(&p);
+    ck_assert_int_eq(p.r, 0);
+    ck_assert_uint_ne(p.id, 0);
+    inside = true; /* the same reminder put by the other node: logged already */
+    ck_assert_int_eq(tkl_state_put(b.st, &x, keys, 1000, on_put, &again), 0);
+    inside = false;
+    commit(&b);
+    wait_told(&again);
+    ck_assert_int_eq(again.r, 0);
+    ck_assert_uint_eq(again.id, 0);
+    claim(&b, 1000, 10, &c);
+    commit(&b);
+    wait_told(&c);
+    ck_assert_int_eq(c.r, 0);
+    ck_assert_uint_eq(c.n, 1);
+    ck_assert_uint_eq(c.ids[0], p.id);
+    const struct tkl_item_notices *l = item_notices(&a, id, 50, 1010, &t);
+    ck_assert_uint_eq(l->n, 1);
+    ck_assert_str_eq(l->v[0].item_id, id);
+    ck_assert_uint_eq(l->v[0].notice_id, p.id);
+    tkl_item_notices_free(&t.l);
+}
+END_TEST
+
 START_TEST(health_is_the_connection_and_the_last_transaction)
 {
     struct node c = {.id = "node-c"};
@@ -1161,6 +1204,7 @@ int main(void)
     tcase_add_test(tc, updates_through_one_link_from_two_nodes_follow_each_other);
     tcase_add_test(tc, the_view_shows_the_numbers_and_the_notices_not_delivered_with_live_leases);
     tcase_add_test(tc, an_item_s_notices_read_by_one_node_show_what_the_other_sent);
+    tcase_add_test(tc, an_action_with_an_id_longer_than_an_index_entry_is_reminded_once);
     tcase_add_test(tc, health_is_the_connection_and_the_last_transaction);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
