@@ -144,6 +144,13 @@ bool tkl_heading_key(const char *s, char *out, size_t size)
     size_t n = 0;
     bool space = false;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        /* the no-break spaces (U+00A0, U+2007, U+202F) part words too */
+        if ((p[0] == 0xc2 && p[1] == 0xa0) ||
+            (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0x87 || p[2] == 0xaf))) {
+            p += p[0] == 0xc2 ? 1 : 2;
+            space = true;
+            continue;
+        }
         if (isalnum(*p) || *p >= 0x80) {
             if (n + 2 >= size) {
                 out[n] = '\0';

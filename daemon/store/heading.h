@@ -36,8 +36,9 @@ const char *tkl_field_name(enum tkl_field f);
 
 /*
  * The key of s into out (size bytes; no allocation, so matching cannot
- * fail): lower case, runs of anything but letters, digits and UTF-8 read
- * as one space, none at the ends. Returns false when s did not fit and
+ * fail): lower case, runs of anything but letters, digits and UTF-8 (the
+ * no-break spaces U+00A0, U+2007 and U+202F included) read as one space,
+ * none at the ends. Returns false when s did not fit and
  * out holds its beginning only.
  */
 bool tkl_heading_key(const char *s, char *out, size_t size);

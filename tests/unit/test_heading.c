@@ -122,6 +122,12 @@ START_TEST(case_punctuation_and_spacing_do_not_matter)
     ck_assert_int_eq(field("  action-title "), TKL_FIELD_TITLE);
     ck_assert_int_eq(field("Responsible\nservice"), TKL_FIELD_OWNERS);
     ck_assert_int_eq(field("Due date:"), TKL_FIELD_DEADLINE);
+    /* no-break spaces, as in a heading pasted from Word */
+    ck_assert_int_eq(field("Action\xc2\xa0Title"), TKL_FIELD_TITLE);
+    ck_assert_int_eq(field("Responsible\xe2\x80\xafService\xc2\xa0"), TKL_FIELD_OWNERS);
+    ck_assert_int_eq(field("Due\xe2\x80\x87"
+                           "date"),
+                     TKL_FIELD_DEADLINE);
     ck_assert_int_eq(field("Target  Date (dd/mm/yyyy)"), -1); /* more words: not the heading */
 }
 END_TEST
@@ -173,6 +179,11 @@ START_TEST(heading_keys)
     ck_assert_str_eq(key, "due date");
     ck_assert(tkl_heading_key("Caf\xc3\xa9 2", key, sizeof(key)));
     ck_assert_str_eq(key, "caf\xc3\xa9 2");
+    ck_assert(tkl_heading_key("\xc2\xa0"
+                              "Due\xc2\xa0\xc2\xa0"
+                              "date\xe2\x80\xaf",
+                              key, sizeof(key)));
+    ck_assert_str_eq(key, "due date");
     ck_assert(!tkl_heading_key("a heading that does not fit", key, sizeof(key)));
     ck_assert_uint_lt(strlen(key), sizeof(key));
 }
