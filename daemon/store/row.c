@@ -203,6 +203,8 @@ static int take_header(struct tkl_rows *R)
         memcpy(R->column, column, sizeof(column));
         R->n_columns = R->n_cells;
         R->have_header = true;
+        R->title_heading = R->maps[R->n_maps - 1].headings[column[TKL_FIELD_TITLE]];
+        R->title_heading_len = strlen(R->title_heading);
         warn_missing(R);
         r = 1;
     }
@@ -663,11 +665,54 @@ static int take_again(struct tkl_rows *R, const struct tkl_action *was, uint64_t
     return r;
 }
 
+/* Whether the record repeats the header row, as a plan in sections, each
+ * under a header of its own, does: one of its cells is the header's title
+ * heading as written, white space around it aside (a comparison a cell,
+ * which a row of actions fails at its first bytes). */
+static bool repeats_header(const struct tkl_rows *R)
+{
+    const char *heading = R->title_heading;
+    size_t n = R->title_heading_len;
+    for (size_t i = 0; heading && n && i < R->n_cells; i++) {
+        const char *c = R->cells[i];
+        if (*c != *heading && (c += strspn(c, " \t\r\n"), *c != *heading))
+            continue;
+        if (strncmp(c, heading, n) == 0 && c[n + strspn(c + n, " \t\r\n")] == '\0')
+            return true;
+    }
+    return false;
+}
+
+/* A header row met again below the first: its columns read the rows
+ * after it (a section may order them otherwise), the commitment and
+ * objective carried down end with the section above, and it is reported,
+ * not read as an action. Returns 1 when the record was such a row, 0 when
+ * it is none, or -ENOMEM. */
+static int take_header_again(struct tkl_rows *R)
+{
+    if (!repeats_header(R))
+        return 0;
+    int r = take_header(R);
+    if (r <= 0)
+        return r;
+    for (int f = 0; f < TKL_FIELD_COUNT; f++) {
+        free(R->fill[f]);
+        R->fill[f] = NULL;
+    }
+    tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, R->line, NULL,
+                 "the header row again; not read as an action, and the rows below it are "
+                 "read by its columns");
+    return 1;
+}
+
 /* The record as an action, or as a heading row that is reported. A row
  * read with no warning at all may be taken as it is by the next load
  * (its row_hash). Returns 0 or -ENOMEM. */
 static int take_row(struct tkl_rows *R)
 {
+    int again = take_header_again(R);
+    if (again != 0)
+        return again < 0 ? again : 0;
     if (!R->seed) {
         R->seed = config_seed(R);
         /* a reload reads about as many rows as the store in force holds
@@ -767,6 +812,8 @@ void tkl_rows_begin(struct tkl_rows *R, const char *file)
     R->file_text = NULL;
     R->cells_named = false;
     R->have_header = false;
+    R->title_heading = NULL;
+    R->title_heading_len = 0;
     for (int f = 0; f < TKL_FIELD_COUNT; f++) {
         R->column[f] = -1;
         free(R->fill[f]);
@@ -828,6 +875,8 @@ int tkl_rows_read_fd(struct tkl_rows *R, const char *file, int fd)
         R->n_unmatched = n_unmatched;
         for (; R->n_maps > n_maps; R->n_maps--)
             tkl_column_map_free(&R->maps[R->n_maps - 1]);
+        R->title_heading = NULL; /* in a map just freed */
+        R->title_heading_len = 0;
         tkl_diags_truncate(R->diags, n_diags);
         R->diags->unsettled = unsettled;
         return r;

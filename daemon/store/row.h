@@ -81,6 +81,8 @@ struct tkl_rows {
     bool have_header;
     int column[TKL_FIELD_COUNT]; /* field index per field, or -1 */
     size_t n_columns;
+    const char *title_heading; /* the header's, in maps (as written, folded) */
+    size_t title_heading_len;
     char *fill[TKL_FIELD_COUNT]; /* fill-down for merged cells */
     /* the record being read */
     char *const *cells;

@@ -56,6 +56,37 @@ START_TEST(the_header_is_the_first_row_naming_an_action_column)
 }
 END_TEST
 
+/* A plan in sections, each under its own header row (the seeds' layout):
+ * a repeated header is no action, its columns read the rows below it
+ * (here a section that orders them otherwise), and what was carried down
+ * ends with its section. */
+START_TEST(a_header_row_again_reads_the_rows_below_by_its_columns)
+{
+    ck_assert_int_eq(read_rows("plan.csv", "Commitments,Actions,Responsibility,Timeframe\n"
+                                           "We will train,First,HR,April 2023\n"
+                                           "Commitments,Actions,Responsibility,Timeframe\n"
+                                           ",Second,HR,May 2023\n"
+                                           "Commitments , Actions,Timescale,Responsibility\n"
+                                           "We will listen,Third,June 2023,Policy\n"),
+                     0);
+    ck_assert_uint_eq(rows.n_actions, 3);
+    ck_assert_str_eq(nth(0)->title, "First");
+    ck_assert_str_eq(nth(1)->title, "Second");
+    ck_assert_str_eq(nth(1)->commitment, ""); /* the section above ended */
+    ck_assert_str_eq(nth(1)->owners, "HR");
+    ck_assert_str_eq(nth(2)->title, "Third");
+    ck_assert_str_eq(nth(2)->owners, "Policy");
+    ck_assert_str_eq(nth(2)->deadline_text, "June 2023");
+    ck_assert_int_eq(nth(2)->deadline.day, tkl_day_from_civil(2023, 6, 30));
+    ck_assert(has_diag(3, "the header row again; not read as an action"));
+    ck_assert(has_diag(5, "the header row again; not read as an action"));
+    ck_assert_uint_eq(rows.n_maps, 3);
+    /* a row that merely holds the word elsewhere is an action */
+    ck_assert_int_eq(read_rows("b.csv", "Actions,Responsibility\nReview the Actions page,HR\n"), 0);
+    ck_assert_str_eq(nth(3)->title, "Review the Actions page");
+}
+END_TEST
+
 START_TEST(missing_and_repeated_columns_are_warned)
 {
     ck_assert_int_eq(read_rows("plan.csv", "Actions,Status,Status\nOne,Complete,Closed\n"), 0);
@@ -317,6 +348,7 @@ int main(void)
     TCase *tc = tcase_create("rows");
     tcase_add_checked_fixture(tc, rows_setup, rows_teardown);
     tcase_add_test(tc, the_header_is_the_first_row_naming_an_action_column);
+    tcase_add_test(tc, a_header_row_again_reads_the_rows_below_by_its_columns);
     tcase_add_test(tc, missing_and_repeated_columns_are_warned);
     tcase_add_test(tc, no_action_column_is_an_error);
     tcase_add_test(tc, too_many_fields_are_warned_and_the_row_kept);
