@@ -32,6 +32,12 @@ const char *tkl_deadline_problem(const struct tkl_deadline *d)
     case TKL_DEADLINE_UNREADABLE:
         return "not a deadline tickler can read (expected e.g. \"April 2023\", "
                "\"30/04/2023\", \"2023/24\", \"Q1 2023/24\", \"Ongoing\" or \"TBC\")";
+    case TKL_DEADLINE_NO_YEAR:
+        return "a day and month with no year, or a month with its year in two digits after a "
+               "space (expected e.g. \"30 April 2024\", \"April 2024\" or \"Apr-24\")";
+    case TKL_DEADLINE_CENTURY:
+        return "a two-digit year from 70 to 99, whose century tickler does not guess (write the "
+               "year in full)";
     }
     return NULL;
 }
@@ -110,7 +116,8 @@ static bool is_ordinal(const char *w)
     return !strcmp(w, "st") || !strcmp(w, "nd") || !strcmp(w, "rd") || !strcmp(w, "th");
 }
 
-/* A year written with 2 or 4 digits. Returns it, or 0. */
+/* A year written with 4 digits, or 2 (2000 to 2069). Returns it, 0 when t
+ * is no year, or -TKL_DEADLINE_CENTURY for two digits from 70. */
 static int year_of(const struct tok *t)
 {
     if (t->type != TOK_NUM)
@@ -118,7 +125,7 @@ static int year_of(const struct tok *t)
     if (t->len == 4 && t->value >= 1900 && t->value <= 2199)
         return (int)t->value;
     if (t->len == 2)
-        return 2000 + (int)t->value;
+        return t->value < 70 ? 2000 + (int)t->value : -TKL_DEADLINE_CENTURY;
     return 0;
 }
 
@@ -176,7 +183,7 @@ static int drop_fillers(struct tok *t, int n)
 static int civil_day(int y, int m, int d, int32_t *ret_day)
 {
     if (!tkl_civil_valid(y, m, d))
-        return -1;
+        return -TKL_DEADLINE_NO_SUCH_DATE;
     *ret_day = tkl_day_from_civil(y, m, d);
     return 1;
 }
@@ -231,8 +238,8 @@ static int match_uk(const struct tok *t, int n, int32_t *ret_day)
           t[4].type == TOK_NUM))
         return 0;
     int y = year_of(&t[4]);
-    if (!y)
-        return 0;
+    if (y <= 0)
+        return y;
     return civil_day(y, (int)t[2].value, (int)t[0].value, ret_day);
 }
 
@@ -246,9 +253,12 @@ static int match_fy(const struct tok *t, int n, int32_t *ret_day)
     return 1;
 }
 
-/* 30 April 2023 */
+/* 30 April 2023 (and 30 April, which has no year) */
 static int match_day_month_year(const struct tok *t, int n, int32_t *ret_day)
 {
+    if (n == 2 && t[0].type == TOK_NUM && t[0].len <= 2 && t[1].type == TOK_WORD &&
+        month_from_word(t[1].text))
+        return -TKL_DEADLINE_NO_YEAR;
     if (!(n == 3 && t[0].type == TOK_NUM && t[0].len <= 2 && t[1].type == TOK_WORD &&
           month_from_word(t[1].text) && year_of(&t[2]) && t[2].len == 4))
         return 0;
@@ -264,15 +274,18 @@ static int match_month_day_year(const struct tok *t, int n, int32_t *ret_day)
     return civil_day((int)t[2].value, month_from_word(t[0].text), (int)t[1].value, ret_day);
 }
 
-/* April 2023, Apr-23, Sept 2023 */
+/* April 2023, Apr-23, Sept 2023 (and April 30, June 10th: a month and a
+ * day with no year, not a year in two digits) */
 static int match_month_year(const struct tok *t, int n, int32_t *ret_day)
 {
     if (!((n == 2 || (n == 3 && t[1].type == TOK_SEP && t[1].sep != '.')) &&
           t[0].type == TOK_WORD && month_from_word(t[0].text)))
         return 0;
+    if (n == 2 && t[1].type == TOK_NUM && t[1].len <= 2)
+        return -TKL_DEADLINE_NO_YEAR;
     int y = year_of(&t[n - 1]);
-    if (!y)
-        return 0;
+    if (y <= 0)
+        return y;
     *ret_day = month_end(y, month_from_word(t[0].text));
     return 1;
 }
@@ -289,7 +302,8 @@ static int match_year(const struct tok *t, int n, int32_t *ret_day)
 /* Excel serial day number (1900 date system), 1954 to 2119 */
 static int match_excel_serial(const struct tok *t, int n, int32_t *ret_day)
 {
-    if (!(n == 1 && t[0].type == TOK_NUM && t[0].len == 5 && t[0].value >= 20000))
+    if (!(n == 1 && t[0].type == TOK_NUM && t[0].len == 5 && t[0].value >= 20000 &&
+          t[0].value <= 80000))
         return 0;
     *ret_day = tkl_day_from_civil(1899, 12, 30) + (int32_t)t[0].value;
     return 1;
@@ -297,8 +311,9 @@ static int match_excel_serial(const struct tok *t, int n, int32_t *ret_day)
 
 /*
  * Matches the token forms listed in deadline.h, after dropping fillers
- * from t. Returns 1 with *ret_day set, 0 when no form matches, -1 when a
- * form matches but the date is impossible.
+ * from t. Returns 1 with *ret_day set, 0 when no form matches, or minus
+ * the problem (enum tkl_deadline_problem) of a form that matches but
+ * gives no date.
  */
 static int match_date(struct tok *t, int n, int32_t *ret_day)
 {
@@ -362,6 +377,11 @@ int tkl_deadline_parse(const char *text, struct tkl_deadline *ret)
     }
     while (len > 0 && (clean[len - 1] == '.' || clean[len - 1] == ' ' || clean[len - 1] == '-'))
         clean[--len] = '\0';
+    if (!len && d.note) { /* "(April 2023)": the bracket is the deadline */
+        free(clean);
+        clean = d.note;
+        d.note = NULL;
+    }
 
     const char *s = clean;
     if (!*s || !strcasecmp(s, "tbc") || !strcasecmp(s, "tba") || !strcasecmp(s, "tbd") ||
@@ -399,7 +419,7 @@ int tkl_deadline_parse(const char *text, struct tkl_deadline *ret)
         d.kind = kind;
         d.day = day;
     } else {
-        d.problem = r < 0 ? TKL_DEADLINE_NO_SUCH_DATE : TKL_DEADLINE_UNREADABLE;
+        d.problem = r < 0 ? (uint8_t)-r : TKL_DEADLINE_UNREADABLE;
     }
 done:
     free(clean);

@@ -3,6 +3,7 @@
 
 #include "check_run.h"
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/day.h"
 #include "store/deadline.h"
@@ -108,6 +109,55 @@ START_TEST(unreadable_is_kept_undated_with_a_reason)
 }
 END_TEST
 
+static void expect_problem(const char *text, enum tkl_deadline_problem problem)
+{
+    struct tkl_deadline d = parse(text);
+    ck_assert_msg(d.kind == TKL_DEADLINE_UNDATED && d.day == TKL_NO_DAY && d.problem == problem,
+                  "\"%s\": kind %d day %d problem %d", text, d.kind, d.day, d.problem);
+    tkl_deadline_clear(&d);
+}
+
+/* What would be a guess is not read: a day and month with no year (not a
+ * month in a year of two digits after a space), a century, a serial far
+ * past any plan's years. */
+START_TEST(no_year_no_century_no_guess)
+{
+    expect_problem("April 30", TKL_DEADLINE_NO_YEAR);
+    expect_problem("March 15", TKL_DEADLINE_NO_YEAR);
+    expect_problem("June 10th", TKL_DEADLINE_NO_YEAR);
+    expect_problem("30 April", TKL_DEADLINE_NO_YEAR);
+    expect_problem("by 1st March", TKL_DEADLINE_NO_YEAR);
+    expect_problem("Mar 24", TKL_DEADLINE_NO_YEAR);
+    expect("Mar-24", TKL_DEADLINE_DATE, DAY(2024, 3, 31));
+    expect("March 2024", TKL_DEADLINE_DATE, DAY(2024, 3, 31));
+    expect_problem("Sep-99", TKL_DEADLINE_CENTURY);
+    expect_problem("30/04/99", TKL_DEADLINE_CENTURY);
+    expect_problem("30.04.70", TKL_DEADLINE_CENTURY);
+    expect("Sep-69", TKL_DEADLINE_DATE, DAY(2069, 9, 30));
+    expect("30/04/00", TKL_DEADLINE_DATE, DAY(2000, 4, 30));
+    expect_problem("99999", TKL_DEADLINE_UNREADABLE);
+    expect("80000", TKL_DEADLINE_DATE, DAY(2119, 1, 11));
+    struct tkl_deadline d = parse("April 30");
+    ck_assert_ptr_nonnull(strstr(tkl_deadline_problem(&d), "no year"));
+    tkl_deadline_clear(&d);
+    d = parse("Sep-99");
+    ck_assert_ptr_nonnull(strstr(tkl_deadline_problem(&d), "write the year in full"));
+    tkl_deadline_clear(&d);
+}
+END_TEST
+
+/* A deadline written only in brackets is read, not kept as a note. */
+START_TEST(a_bracket_alone_is_the_deadline)
+{
+    struct tkl_deadline d = parse("(March 2024)");
+    ck_assert_int_eq(d.kind, TKL_DEADLINE_DATE);
+    ck_assert_int_eq(d.day, DAY(2024, 3, 31));
+    ck_assert_ptr_null(d.note);
+    tkl_deadline_clear(&d);
+    expect_problem("(soon)", TKL_DEADLINE_UNREADABLE);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("deadline");
@@ -118,6 +168,8 @@ int main(void)
     tcase_add_test(tc, financial_years_and_quarters);
     tcase_add_test(tc, ongoing_and_undated);
     tcase_add_test(tc, unreadable_is_kept_undated_with_a_reason);
+    tcase_add_test(tc, no_year_no_century_no_guess);
+    tcase_add_test(tc, a_bracket_alone_is_the_deadline);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
