@@ -60,6 +60,7 @@
 #include "schedule/standing.h"
 #include "source/source.h"
 #include "state/migrate.h"
+#include "core/dirlock.h"
 #include "state/pg_outbox.h"
 #include "state/pg_status.h"
 #include "state/pg_updates.h"
@@ -2236,9 +2237,28 @@ static int cmd_migrate(struct cli *c, int argc, char **argv)
         return 2;
     }
     const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
+    /* held to the end: no ticklerd sends from the state while it moves */
+    int lock_fd = -1;
+    pid_t holder;
+    int lr = tkl_dirlock_take(dir, &lock_fd, &holder);
+    if (lr == -EBUSY) {
+        fprintf(stderr,
+                "tickler migrate: ticklerd (pid %ld) is running on %s: stop it first "
+                "(systemctl stop ticklerd), so that nothing is sent while its state moves\n",
+                (long)holder, dir);
+        return 1;
+    }
+    if (lr < 0 && lr != -ENOENT) { /* no directory: the migration says so */
+        fprintf(stderr, "tickler migrate: cannot lock %s/%s: %s\n", dir, TKL_DIRLOCK_FILE,
+                strerror(-lr));
+        return 1;
+    }
     struct tkl_migrate_counts n = {0};
     char *err = NULL;
-    if (tkl_state_migrate_to_pg(dir, conninfo, &n, &err) < 0) {
+    int mr = tkl_state_migrate_to_pg(dir, conninfo, &n, &err);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    if (mr < 0) {
         fprintf(stderr, "tickler migrate: %s\n", err ? err : "failed");
         free(err);
         return 1;

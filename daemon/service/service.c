@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../core/day.h"
+#include "../core/dirlock.h"
 #include "../core/log.h"
 #include "../delivery/queue.h"
 #include "../outbox/dump.h"
@@ -1333,6 +1335,19 @@ static int open_outbox(struct tkl_service *s)
         log_error("state directory %s: %s", s->env.state_dir, strerror(-r));
         return r;
     }
+    pid_t holder;
+    if ((r = tkl_dirlock_take(s->env.state_dir, &s->dirlock_fd, &holder)) == -EBUSY) {
+        log_error("another ticklerd (pid %ld) is running on the state directory %s: two would "
+                  "send each other's notices again; stop it, or give this one a state directory "
+                  "of its own",
+                  (long)holder, s->env.state_dir);
+        return r;
+    } else if (r < 0) {
+        log_error("cannot lock the state directory %s (%s/%s): %s", s->env.state_dir,
+                  s->env.state_dir, TKL_DIRLOCK_FILE, strerror(-r));
+        return r;
+    }
+    s->dirlock_held = true;
     if ((r = tkl_outbox_open(s->env.state_dir, &s->outbox, &err)) < 0) {
         log_error("cannot open the outbox in %s: %s", s->env.state_dir, err ? err : strerror(-r));
         free(err);
@@ -2193,6 +2208,9 @@ void tkl_service_free(struct tkl_service *s)
     tkl_host_services_free(&s->svc);
     tkl_outbox_close(s->outbox);
     s->outbox = NULL;
+    if (s->dirlock_held) /* after the outbox: no write follows */
+        close(s->dirlock_fd);
+    s->dirlock_held = false;
     free(s->env.state_dir);
     s->env.state_dir = NULL;
     tkl_feed_cache_free(&s->feeds);

@@ -85,9 +85,11 @@ struct tkl_service {
     bool last_run_pending, last_run_asking;
     unsigned last_run_failures; /* reads of it failed in a row */
     int64_t last_run_known;
-    bool recovering;              /* it is queued, its completion not told */
-    int64_t recovered;            /* notices it made due again */
-    bool store_change_pending;    /* read once the refused queue round is in */
+    bool recovering;           /* it is queued, its completion not told */
+    int64_t recovered;         /* notices it made due again */
+    bool store_change_pending; /* read once the refused queue round is in */
+    int dirlock_fd;            /* holds the state directory's lock, when dirlock_held */
+    bool dirlock_held;
     unsigned unsettled_reads;     /* reads in a row of a plan that looked mid-save */
     bool unsettled_in_force;      /* the store in force is one such, put in force by the
                                    * start or a configuration reload */

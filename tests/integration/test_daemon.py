@@ -600,6 +600,33 @@ class Signals(Fixture):
         self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
         self.assertEqual(d.stop(), 0)
 
+    def test_a_second_daemon_on_the_state_directory_is_refused(self):
+        """Two daemons on one outbox would each send the other's notices in
+        flight again: the second is refused, naming the first, and the
+        first runs on; so is tickler migrate. Once the first has stopped,
+        one may start there again."""
+        d = Daemon(self.conf, self.state)
+        d.wait_for("started: 39 actions")
+        second = self.run_tool(tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(),
+                               "--state-dir", self.state, "--now", "2023-03-01T09:00",
+                               "--oneshot", check=False)
+        self.assertEqual(second.returncode, 1, second.stderr)
+        self.assertIn("another ticklerd (pid %d) is running on the state directory %s"
+                      % (d.proc.pid, self.state), second.stderr)
+        conninfo = os.path.join(self.tmp, "conninfo")
+        Path(conninfo).write_text("dbname=none\n")
+        moved = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                              "migrate", "--from", "sqlite", "--to", "postgresql",
+                              "--conninfo-file", conninfo, check=False)
+        self.assertEqual(moved.returncode, 1, moved.stderr)
+        self.assertIn("ticklerd (pid %d) is running on %s: stop it first"
+                      % (d.proc.pid, self.state), moved.stderr)
+        self.assertIsNone(d.proc.poll())
+        self.assertEqual(d.stop(), 0)
+        again = Daemon(self.conf, self.state)
+        again.wait_for("started: 39 actions")
+        self.assertEqual(again.stop(), 0)
+
     def test_sighup_keeps_old_config_when_new_is_invalid(self):
         d = Daemon(self.conf, self.state)
         d.wait_for("started:")
