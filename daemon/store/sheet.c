@@ -368,9 +368,6 @@ int tkl_sheet_serial_day(double serial, bool date1904, int32_t *ret_day)
 
 const char *tkl_sheet_day_text(int32_t day, enum tkl_sheet_date part, char *buf, size_t size)
 {
-    static const char *const months[] = {"January",   "February", "March",    "April",
-                                         "May",       "June",     "July",     "August",
-                                         "September", "October",  "November", "December"};
     int y, m, d;
     if (part != TKL_SHEET_DATE_MONTH && part != TKL_SHEET_DATE_YEAR)
         return tkl_day_iso(day, buf, size) < 0 ? NULL : buf;
@@ -378,7 +375,7 @@ const char *tkl_sheet_day_text(int32_t day, enum tkl_sheet_date part, char *buf,
     if (m < 1 || m > 12)
         return NULL;
     if (part == TKL_SHEET_DATE_MONTH)
-        snprintf(buf, size, "%s %d", months[m - 1], y);
+        snprintf(buf, size, "%s %d", tkl_month_name(m), y);
     else
         snprintf(buf, size, "%d", y);
     return buf;
