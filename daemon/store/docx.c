@@ -472,10 +472,12 @@ static int parse_document(struct parse *p)
 
 /* One row laid out on the table's grid: n cells, the paragraphs borrowed
  * from the row; span[c] is the number of columns of the cell starting at c
- * (0 for a column another cell spans). */
+ * (0 for a column another cell spans); filled[c] when the cell continues a
+ * vertical merge and holds the merge's first cell's paragraphs. */
 struct grid {
     struct tkl_docx_cell cells[TKL_DOCX_MAX_COLUMNS];
     unsigned span[TKL_DOCX_MAX_COLUMNS];
+    bool filled[TKL_DOCX_MAX_COLUMNS];
     char *whole[TKL_DOCX_MAX_COLUMNS]; /* each cell's whole text */
     size_t n;
 };
@@ -494,6 +496,9 @@ struct docx {
     char *heads[TKL_DOCX_MAX_COLUMNS]; /* texts of the heading row */
     size_t n_heads;
     size_t given; /* bytes of text given in records so far */
+    /* per grid column, the cell that began the vertical merge a cell of
+     * the next row may continue (w:vMerge), or NULL */
+    const struct tkl_docx_cell *merge_top[TKL_DOCX_MAX_COLUMNS];
 };
 
 static void grid_clear(struct grid *g)
@@ -504,8 +509,13 @@ static void grid_clear(struct grid *g)
     g->n = 0;
 }
 
-/* Lays row out into g. Returns 0, -EFBIG (an error in diags) or -ENOMEM. */
-static int lay_out(struct docx *d, const struct row *row, struct grid *g)
+/* Lays row out into g. Below the heading row (merges), a continuation of
+ * a vertical merge holds the paragraphs of the merge's first cell, as Word
+ * shows it: the rows a merged Timeframe covers share its deadline. A merge
+ * begun in or above the heading row, or broken by a row with no cell at
+ * its column, gives nothing. Rows are laid out in order from the table's
+ * first. Returns 0, -EFBIG (an error in diags) or -ENOMEM. */
+static int lay_out(struct docx *d, const struct row *row, struct grid *g, bool merges)
 {
     grid_clear(g);
     size_t n = row->before;
@@ -519,14 +529,23 @@ static int lay_out(struct docx *d, const struct row *row, struct grid *g)
     }
     memset(g->cells, 0, n * sizeof(g->cells[0]));
     memset(g->span, 0, n * sizeof(g->span[0]));
+    memset(g->filled, 0, n * sizeof(g->filled[0]));
+    const struct tkl_docx_cell *top[TKL_DOCX_MAX_COLUMNS] = {NULL};
     size_t at = row->before;
     for (size_t i = 0; i < row->n; i++) {
         const struct cell *C = &row->cells[i];
-        if (!C->merged)
+        if (!C->merged) {
             g->cells[at] = C->c;
+            top[at] = merges ? &C->c : NULL;
+        } else if (d->merge_top[at]) {
+            g->cells[at] = *d->merge_top[at];
+            g->filled[at] = g->cells[at].n > 0;
+            top[at] = d->merge_top[at];
+        }
         g->span[at] = C->span;
         at += C->span;
     }
+    memcpy(d->merge_top, top, sizeof(top));
     g->n = n;
     for (size_t c = 0; c < n; c++)
         if (!(g->whole[c] = cell_whole(&g->cells[c])))
@@ -534,12 +553,13 @@ static int lay_out(struct docx *d, const struct row *row, struct grid *g)
     return 0;
 }
 
-/* The column of the only non-empty cell of g, or -1. */
+/* The column of the only non-empty cell of g (of the row's own, not those
+ * a merge fills), or -1. */
 static int only_cell(const struct grid *g)
 {
     int only = -1;
     for (size_t c = 0; c < g->n; c++) {
-        if (!g->cells[c].n)
+        if (!g->cells[c].n || g->filled[c])
             continue;
         if (only >= 0)
             return -1;
@@ -781,9 +801,9 @@ static int table_row(struct docx *d, const struct row *row, int stage)
         return -ENOMEM;
     bool any = false;
     for (size_t c = 0; c < d->g.n; c++)
-        any |= d->g.cells[c].n > 0;
+        any |= d->g.cells[c].n > 0 && !d->g.filled[c];
     if (!any)
-        return 0; /* a blank row, as a blank line of CSV */
+        return 0; /* a blank row, as a blank line of CSV, merges or not */
     if (stage == 0)
         return keep_heads(d) < 0 ? -ENOMEM : record(d, d->g.whole, d->g.n, 0);
     if (stage > 0 && is_heading_row(d, &d->g))
@@ -803,7 +823,7 @@ static int find_heading(struct docx *d, const struct table *T, size_t *ret)
     *ret = T->n;
     for (size_t i = 0; i < T->n; i++) {
         d->row = i + 1;
-        int r = lay_out(d, &T->rows[i], &d->g);
+        int r = lay_out(d, &T->rows[i], &d->g, false);
         if (r < 0)
             return r;
         if (is_heading_row(d, &d->g)) {
@@ -836,7 +856,7 @@ static int read_table(struct docx *d, const struct table *T)
         r = tkl_rows_carry(d->R, TKL_FIELD_OBJECTIVE, d->objective);
     for (size_t i = 0; r == 0 && i < T->n; i++) {
         d->row = i + 1;
-        r = lay_out(d, &T->rows[i], &d->g);
+        r = lay_out(d, &T->rows[i], &d->g, i > head);
         if (r == 0)
             r = table_row(d, &T->rows[i], i < head ? -1 : i == head ? 0 : 1);
     }

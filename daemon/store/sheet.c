@@ -116,6 +116,33 @@ int tkl_sheet_cell(struct tkl_sheet *s, uint64_t col, const char *text, size_t l
     return 0;
 }
 
+/* Checks and counts cells of in_row values and n columns up to the last,
+ * with len bytes of text, handed over repeat times, of which in_row * (repeat
+ * - 1) are values not counted yet (repeats of the row's own). Returns 0 or
+ * -EFBIG (in diags). */
+static int count_handed(struct tkl_sheet *s, size_t in_row, size_t n, size_t len, uint64_t repeat,
+                        size_t filled)
+{
+    if (filled > TKL_SHEET_CELLS_MAX - s->cells ||
+        (in_row && repeat - 1 > (TKL_SHEET_CELLS_MAX - s->cells - filled) / in_row))
+        return too_large(s, 0, CELLS_TEXT " (a row repeated %llu times)",
+                         (unsigned long long)repeat);
+    /* repeat is at most TKL_SHEET_ROWS_MAX, n and the text bounded: no
+     * product overflows */
+    if (n * repeat > TKL_SHEET_SPAN_MAX - s->handed)
+        return too_large(s, 0,
+                         "more than 16,777,216 cells counting the blank ones before each row's "
+                         "last value; a plan's sheet may hold at most that many");
+    if (len * repeat > TKL_SHEET_TEXT_MAX - s->text_bytes)
+        return too_large(s, 0,
+                         "more than 32 MiB of text in its cells; a plan's sheet may hold at "
+                         "most 32 MiB");
+    s->handed += n * repeat;
+    s->text_bytes += len * repeat;
+    s->cells += in_row * (size_t)(repeat - 1) + filled;
+    return 0;
+}
+
 /* Hands the row to row.c repeat times, numbered from s->row. */
 static int hand_over(struct tkl_sheet *s, uint64_t repeat)
 {
@@ -124,28 +151,125 @@ static int hand_over(struct tkl_sheet *s, uint64_t repeat)
         in_row += s->at[i] != 0;
         s->record[i] = s->at[i] ? s->text.data + s->at[i] - 1 : blank_cell;
     }
-    if (in_row && repeat - 1 > (TKL_SHEET_CELLS_MAX - s->cells) / in_row)
-        return too_large(s, 0, CELLS_TEXT " (a row repeated %llu times)",
-                         (unsigned long long)repeat);
-    /* repeat is at most TKL_SHEET_ROWS_MAX, s->n and the text bounded: no
-     * product overflows */
-    if (s->n * repeat > TKL_SHEET_SPAN_MAX - s->handed)
-        return too_large(s, 0,
-                         "more than 16,777,216 cells counting the blank ones before each row's "
-                         "last value; a plan's sheet may hold at most that many");
-    if (s->text.len * repeat > TKL_SHEET_TEXT_MAX - s->text_bytes)
-        return too_large(s, 0,
-                         "more than 32 MiB of text in its cells; a plan's sheet may hold at "
-                         "most 32 MiB");
-    s->handed += s->n * repeat;
-    s->text_bytes += s->text.len * repeat;
-    s->cells += in_row * (size_t)(repeat - 1);
-    for (uint64_t k = 0; k < repeat; k++) {
-        int r = tkl_rows_record(s->rows, s->record, s->n, (unsigned)(s->row + k));
-        if (r < 0)
-            return r;
+    int r = count_handed(s, in_row, s->n, s->text.len, repeat, 0);
+    for (uint64_t k = 0; k < repeat && r == 0; k++)
+        r = tkl_rows_record(s->rows, s->record, s->n, (unsigned)(s->row + k));
+    return r;
+}
+
+static int merge_cmp(const void *a, const void *b)
+{
+    const struct tkl_sheet_merge *x = a, *y = b;
+    return x->top < y->top ? -1 : x->top > y->top;
+}
+
+int tkl_sheet_merge(struct tkl_sheet *s, uint64_t col, uint64_t top, uint64_t last)
+{
+    if (col < 1 || col > TKL_SHEET_COLUMNS_MAX || top < 1 || top >= last ||
+        top >= TKL_SHEET_ROWS_MAX)
+        return 0;
+    if (s->n_merges >= TKL_SHEET_CELLS_MAX)
+        return too_large(s, (unsigned)col,
+                         "more than 200,000 merged cells; a plan's sheet may hold at most "
+                         "200,000");
+    if (s->n_merges == s->cap_merges) {
+        size_t cap = s->cap_merges ? s->cap_merges * 2 : 16;
+        struct tkl_sheet_merge *m = realloc(s->merges, cap * sizeof(*m));
+        if (!m)
+            return -ENOMEM;
+        s->merges = m;
+        s->cap_merges = cap;
+    }
+    if (s->n_merges > s->next_merge && top < s->merges[s->n_merges - 1].top)
+        s->merges_unsorted = true;
+    s->merges[s->n_merges++] = (struct tkl_sheet_merge){
+        .top = top, .last = last < TKL_SHEET_ROWS_MAX ? last : TKL_SHEET_ROWS_MAX, .col = col};
+    return 0;
+}
+
+static void fill_drop(struct tkl_sheet *s, size_t i)
+{
+    free(s->fills[i].text);
+    s->fills[i] = s->fills[--s->n_fills];
+}
+
+/* Puts in force the merges whose top is row, taking the value their top
+ * cell holds in the row just read (none when it is blank, or is in or
+ * above the header row), and ends those that end above row. Returns 0 or
+ * -ENOMEM. */
+static int fills_at(struct tkl_sheet *s, uint64_t row)
+{
+    for (size_t i = 0; i < s->n_fills;)
+        if (s->fills[i].last < row)
+            fill_drop(s, i);
+        else
+            i++;
+    if (s->merges_unsorted) {
+        qsort(s->merges + s->next_merge, s->n_merges - s->next_merge, sizeof(*s->merges),
+              merge_cmp);
+        s->merges_unsorted = false;
+    }
+    for (; s->next_merge < s->n_merges && s->merges[s->next_merge].top <= row; s->next_merge++) {
+        const struct tkl_sheet_merge *m = &s->merges[s->next_merge];
+        if (m->top < row || m->col > s->n || !s->at[m->col - 1] || !s->rows->have_header)
+            continue;
+        if (s->n_fills == s->cap_fills) {
+            size_t cap = s->cap_fills ? s->cap_fills * 2 : 8;
+            struct tkl_sheet_fill *f = realloc(s->fills, cap * sizeof(*f));
+            if (!f)
+                return -ENOMEM;
+            s->fills = f;
+            s->cap_fills = cap;
+        }
+        const char *text = s->text.data + s->at[m->col - 1] - 1;
+        char *copy = strdup(text);
+        if (!copy)
+            return -ENOMEM;
+        s->fills[s->n_fills++] = (struct tkl_sheet_fill){
+            .top = m->top, .last = m->last, .col = m->col, .text = copy, .len = strlen(text) + 1};
     }
     return 0;
+}
+
+/* Hands the row over as row row, its cells that merges cover below their
+ * top taking the merges' values; a row with no value of its own is not
+ * handed over. A repeat (of a row read once and handed again) counts its
+ * own values as cells too. Returns 0, -EFBIG (in diags) or -ENOMEM. */
+static int hand_merged(struct tkl_sheet *s, uint64_t row, bool repeat)
+{
+    size_t n = s->n, own = 0, filled = 0, len = s->text.len;
+    for (size_t i = 0; i < s->n_fills; i++)
+        if (s->fills[i].top < row && s->fills[i].col > n)
+            n = s->fills[i].col;
+    if (grow(s, n) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        s->record[i] = s->at[i] ? s->text.data + s->at[i] - 1 : blank_cell;
+    for (size_t i = 0; i < s->n_fills; i++) {
+        const struct tkl_sheet_fill *f = &s->fills[i];
+        if (f->top >= row || s->record[f->col - 1] == f->text)
+            continue;
+        filled += !s->at[f->col - 1];
+        s->record[f->col - 1] = f->text;
+        len += f->len;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        bool covered = false;
+        for (size_t k = 0; k < s->n_fills && !covered; k++)
+            covered = s->fills[k].top < row && s->fills[k].col == i + 1;
+        own += s->at[i] && !covered;
+    }
+    if (!own)
+        return 0;
+    int r = count_handed(s, 0, n, len, 1, filled + (repeat ? own : 0));
+    return r < 0 ? r : tkl_rows_record(s->rows, s->record, n, (unsigned)row);
+}
+
+/* Whether a merge is in force or begins within the repeat rows from s->row. */
+static bool merges_near(const struct tkl_sheet *s, uint64_t repeat)
+{
+    return s->n_fills || (s->next_merge < s->n_merges &&
+                          (s->merges_unsorted || s->merges[s->next_merge].top < s->row + repeat));
 }
 
 int tkl_sheet_row_end(struct tkl_sheet *s, uint64_t repeat)
@@ -157,7 +281,16 @@ int tkl_sheet_row_end(struct tkl_sheet *s, uint64_t repeat)
                 repeat > UINT64_MAX - s->row ? UINT64_MAX : s->row + repeat - 1;
             return too_large(s, 0, "a value in row %llu; a sheet has at most 1,048,576 rows", last);
         }
-        r = hand_over(s, repeat);
+        if (!merges_near(s, repeat)) {
+            r = hand_over(s, repeat);
+        } else {
+            /* row by row: a merge may begin or end within the repeats; the
+             * rows handed are bounded by the cells limit */
+            for (uint64_t k = 0; k < repeat && r == 0; k++) {
+                if ((r = fills_at(s, s->row + k)) == 0)
+                    r = hand_merged(s, s->row + k, k > 0);
+            }
+        }
         memset(s->at, 0, s->n * sizeof(*s->at));
         s->n = 0;
         tkl_buf_reset(&s->text);
@@ -177,6 +310,13 @@ void tkl_sheet_free(struct tkl_sheet *s)
     s->at = NULL;
     s->record = NULL;
     s->cap = s->n = 0;
+    while (s->n_fills)
+        fill_drop(s, s->n_fills - 1);
+    free(s->fills);
+    free(s->merges);
+    s->fills = NULL;
+    s->merges = NULL;
+    s->cap_fills = s->n_merges = s->cap_merges = s->next_merge = 0;
 }
 
 int tkl_sheet_end(struct tkl_sheet *s)
@@ -226,14 +366,30 @@ int tkl_sheet_serial_day(double serial, bool date1904, int32_t *ret_day)
     return 0;
 }
 
-const char *tkl_sheet_date_text(const char *number, bool date1904, char *buf, size_t size)
+const char *tkl_sheet_day_text(int32_t day, enum tkl_sheet_date part, char *buf, size_t size)
+{
+    int y, m, d;
+    if (part != TKL_SHEET_DATE_MONTH && part != TKL_SHEET_DATE_YEAR)
+        return tkl_day_iso(day, buf, size) < 0 ? NULL : buf;
+    tkl_day_to_civil(day, &y, &m, &d);
+    if (m < 1 || m > 12)
+        return NULL;
+    if (part == TKL_SHEET_DATE_MONTH)
+        snprintf(buf, size, "%s %d", tkl_month_name(m), y);
+    else
+        snprintf(buf, size, "%d", y);
+    return buf;
+}
+
+const char *tkl_sheet_date_text(const char *number, bool date1904, enum tkl_sheet_date part,
+                                char *buf, size_t size)
 {
     char *end;
     errno = 0;
     double v = strtod(number, &end);
     int32_t day;
     if (end == number || *end || errno || tkl_sheet_serial_day(v, date1904, &day) < 0 ||
-        tkl_day_iso(day, buf, size) < 0)
+        !tkl_sheet_day_text(day, part, buf, size))
         snprintf(buf, size, "%s", number);
     return buf;
 }
@@ -256,9 +412,11 @@ static const char *skip_literal(const char *p, bool *hms)
     return p;
 }
 
-bool tkl_sheet_format_is_date(const char *code)
+enum tkl_sheet_date tkl_sheet_format_date(const char *code)
 {
-    bool dy = false, m = false, hms = false;
+    bool day = false, year = false, m = false, month = false, hms = false;
+    int prev = 0;           /* the last of d, m, y, h, s met */
+    const char *run = NULL; /* the run of m being read: a month unless beside h or s */
     for (const char *p = code; *p;) {
         const char *q = skip_literal(p, &hms);
         if (q != p) {
@@ -266,11 +424,33 @@ bool tkl_sheet_format_is_date(const char *code)
             continue;
         }
         int c = tolower((unsigned char)*p++);
-        dy |= c == 'd' || c == 'y';
+        if (!strchr("dmyhs", c) || !c)
+            continue;
+        if (run && c != 'm') {
+            month |= c != 's';
+            run = NULL;
+        }
+        if (c == 'm' && !run && prev != 'h' && prev != 'm')
+            run = p;
+        day |= c == 'd';
+        year |= c == 'y';
         m |= c == 'm';
         hms |= c == 'h' || c == 's';
+        prev = c;
     }
-    return dy || (m && !hms);
+    month |= run != NULL;
+    if (!(day || year || (m && !hms)))
+        return TKL_SHEET_NO_DATE;
+    if (day)
+        return TKL_SHEET_DATE_DAY;
+    if (month || (m && !hms))
+        return TKL_SHEET_DATE_MONTH;
+    return TKL_SHEET_DATE_YEAR;
+}
+
+bool tkl_sheet_format_is_date(const char *code)
+{
+    return tkl_sheet_format_date(code) != TKL_SHEET_NO_DATE;
 }
 
 int tkl_sheet_xml_walk(struct tkl_zip *z, const char *part, tkl_xml_node_fn *fn, void *ctx,

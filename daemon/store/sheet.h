@@ -15,6 +15,19 @@
  * at most 32 MiB of cell text in all, and at most 16,777,216 cells counting
  * the blank ones before each row's last value (a value in column XFD on
  * 200,000 rows would make 3 billion).
+ *
+ * Merged cells are read as a person sees them. A merge over several rows
+ * gives the value of its top-left cell to each row below it that it
+ * covers, in the top-left cell's column only: a range several columns
+ * wide is one cell under the first of its headings, and copying its value
+ * across would give, say, a Timeframe's text to the Responsibility column
+ * beside it; a merge of one row (a section heading across the table) stays
+ * one cell. A row the merge covers but that holds no value of its own
+ * stays blank (a merge running past the plan's last row makes no
+ * actions), and a merge whose top-left cell is in or above the header row
+ * (a heading of two rows) gives nothing. At most TKL_SHEET_CELLS_MAX
+ * merges are kept; a filled cell counts as a cell with a value, and its
+ * text towards the text handed over.
  */
 #ifndef TKL_SHEET_H
 #define TKL_SHEET_H
@@ -34,19 +47,38 @@
 #define TKL_SHEET_TEXT_MAX       (32u << 20)
 #define TKL_SHEET_SPAN_MAX       16777216u
 
+/* A merge over rows top to last, its value in column col (from 1). */
+struct tkl_sheet_merge {
+    uint64_t top, last;
+    size_t col;
+};
+
+/* A merge in force: the rows below top to last take text in column col. */
+struct tkl_sheet_fill {
+    uint64_t top, last;
+    size_t col;
+    char *text;
+    size_t len;
+};
+
 /* One sheet being read into rows. */
 struct tkl_sheet {
     struct tkl_rows *rows;
-    const char *place;   /* "plan.xlsx:Actions", borrowed */
-    struct tkl_buf text; /* the row's cell texts, each NUL-terminated */
-    size_t *at;          /* per column from A: offset + 1 into text, 0 blank */
-    size_t cap;          /* entries of at */
-    size_t n;            /* columns up to the last with a value */
-    char **record;       /* the row as handed to tkl_rows_record */
-    uint64_t row;        /* of the row being read, from 1 */
-    size_t cells;        /* cells with a value so far */
-    uint64_t handed;     /* cells handed to row.c, blank ones included */
-    uint64_t text_bytes; /* bytes of cell text handed to row.c */
+    const char *place;              /* "plan.xlsx:Actions", borrowed */
+    struct tkl_buf text;            /* the row's cell texts, each NUL-terminated */
+    size_t *at;                     /* per column from A: offset + 1 into text, 0 blank */
+    size_t cap;                     /* entries of at */
+    size_t n;                       /* columns up to the last with a value */
+    char **record;                  /* the row as handed to tkl_rows_record */
+    uint64_t row;                   /* of the row being read, from 1 */
+    size_t cells;                   /* cells with a value so far */
+    uint64_t handed;                /* cells handed to row.c, blank ones included */
+    uint64_t text_bytes;            /* bytes of cell text handed to row.c */
+    struct tkl_sheet_merge *merges; /* tkl_sheet_merge, in order of top from next_merge */
+    size_t n_merges, cap_merges, next_merge;
+    bool merges_unsorted;
+    struct tkl_sheet_fill *fills; /* the merges in force at the current row */
+    size_t n_fills, cap_fills;
 };
 
 /*
@@ -73,6 +105,17 @@ int tkl_sheet_cell(struct tkl_sheet *s, uint64_t col, const char *text, size_t l
  */
 int tkl_sheet_row_end(struct tkl_sheet *s, uint64_t repeat);
 
+/*
+ * Records that the cells of column col from row top to row last are merged
+ * with the rows of the columns to their right (a merge's left column:
+ * col, top is its top-left cell), as the sheet.h head describes. Merges
+ * may be given in any order before their top row ends, or while it is
+ * read. A merge of one row, or beyond the sheet's limits, is ignored.
+ * Returns 0, -EFBIG past TKL_SHEET_CELLS_MAX merges (an error in diags)
+ * or -ENOMEM.
+ */
+int tkl_sheet_merge(struct tkl_sheet *s, uint64_t col, uint64_t top, uint64_t last);
+
 /* Ends the sheet: -EINVAL when it has no header row (tkl_rows_end). */
 int tkl_sheet_end(struct tkl_sheet *s);
 
@@ -98,19 +141,47 @@ int tkl_sheet_ref(const char *ref, uint64_t *ret_col, uint64_t *ret_row);
  */
 int tkl_sheet_serial_day(double serial, bool date1904, int32_t *ret_day);
 
-/*
- * The text a serial date cell gives (what the deadline parser reads):
- * "2023-04-30", or the number as written when it is no date; into buf of
- * size bytes. Returns buf.
- */
-const char *tkl_sheet_date_text(const char *number, bool date1904, char *buf, size_t size);
+/* The smallest part of a date a cell's format shows. */
+enum tkl_sheet_date {
+    TKL_SHEET_NO_DATE,    /* no date: the number is read as a number */
+    TKL_SHEET_DATE_DAY,   /* a day ("dd/mm/yyyy"; a time alone too) */
+    TKL_SHEET_DATE_MONTH, /* a month, no day ("mmm-yy", "mmmm yyyy") */
+    TKL_SHEET_DATE_YEAR,  /* a year alone ("yyyy") */
+};
 
 /*
- * Whether a number format code shows a date: a code with a day, month or
- * year part ("dd/mm/yyyy", "mmm yy", "[$-809]d mmmm yyyy"), outside its
- * quoted text, brackets and escaped characters; an "m" beside "h" or "s"
- * is minutes, not a month.
+ * The text a date cell of the day day gives, shown to part (what the
+ * deadline parser reads): "2023-04-30" for a day, "March 2024" for a
+ * month and "2024" for a year, which deadline.c reads as the month's and
+ * the year's last day, as it reads them typed as text. Into buf of size
+ * bytes (at least 16); returns buf, or NULL when day is out of range.
  */
+const char *tkl_sheet_day_text(int32_t day, enum tkl_sheet_date part, char *buf, size_t size);
+
+/*
+ * The text a serial date cell gives, shown to part (tkl_sheet_day_text),
+ * or the number as written when it is no date; into buf of size bytes.
+ * Returns buf.
+ */
+const char *tkl_sheet_date_text(const char *number, bool date1904, enum tkl_sheet_date part,
+                                char *buf, size_t size);
+
+/*
+ * What a number format code shows of a date. It shows a date when it has
+ * a day, month or year part ("dd/mm/yyyy", "mmm yy", "[$-809]d mmmm
+ * yyyy"), outside its quoted text, brackets ([$-809], [Red], an elapsed
+ * [h]) and escaped or padding characters ("\d", "_d", "*d"); an "m"
+ * after "h" or before "s" is minutes, not a month, and a code with hours
+ * or seconds shows a month only beside a day or year. Any run of "d"
+ * shows a day: "d" and "dd" its number, "ddd" and "dddd" its weekday's
+ * name, which only a date with a day has. Without a day it shows a month
+ * when it has one, else a year. Every section (between ';') is read: a
+ * day in any of them is a day.
+ */
+enum tkl_sheet_date tkl_sheet_format_date(const char *code);
+
+/* Whether code shows a date: tkl_sheet_format_date is not
+ * TKL_SHEET_NO_DATE. */
 bool tkl_sheet_format_is_date(const char *code);
 
 /*

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dynlib/libxml.h"
 #include "sheet.h"
 #include "store.h"
 
@@ -26,10 +27,13 @@ struct book {
     struct tkl_buf strings;
     size_t *str_at;
     size_t n_strings, cap_strings;
-    /* styles: whether each cell format (cellXfs) shows a date */
-    bool *date_xf;
+    /* styles: what each cell format (cellXfs) shows of a date */
+    uint8_t *date_xf; /* enum tkl_sheet_date */
     size_t n_xf, cap_xf;
-    unsigned *date_fmts; /* custom number formats that show dates */
+    struct fmt {
+        unsigned id;
+        uint8_t date; /* enum tkl_sheet_date */
+    } * fmts;         /* custom number formats (and built-in ones redefined) */
     size_t n_fmts, cap_fmts;
     bool in_cellxfs;
     /* text being gathered */
@@ -230,10 +234,15 @@ static int on_book_rels(void *ctx, xmlTextReaderPtr x, int type, const char *nam
     return r == -ENOENT ? 0 : r;
 }
 
-/* Whether built-in number format id shows a date (or a time). */
-static bool builtin_date(unsigned long id)
+/* What built-in number format id shows of a date: 17 is "mmm-yy", the
+ * format Excel gives a typed "March 2024"; 14 to 16 and 22 show a day, 18
+ * to 21 and 45 to 47 a time (read as the day it is on, if any). */
+static enum tkl_sheet_date builtin_date(unsigned long id)
 {
-    return (id >= 14 && id <= 22) || (id >= 45 && id <= 47);
+    if (id == 17)
+        return TKL_SHEET_DATE_MONTH;
+    return (id >= 14 && id <= 22) || (id >= 45 && id <= 47) ? TKL_SHEET_DATE_DAY
+                                                            : TKL_SHEET_NO_DATE;
 }
 
 static int numfmt_attr(xmlTextReaderPtr x, unsigned long *ret)
@@ -246,7 +255,9 @@ static int numfmt_attr(xmlTextReaderPtr x, unsigned long *ret)
     return r;
 }
 
-/* A custom number format: remembered when it shows a date. */
+/* A number format the styles define (at most 65,536, as cell formats):
+ * remembered with what it shows of a date, which a built-in one of the
+ * same id then does not say. */
 static int on_numfmt(struct book *B, xmlTextReaderPtr x)
 {
     unsigned long id = 0;
@@ -254,9 +265,10 @@ static int on_numfmt(struct book *B, xmlTextReaderPtr x)
     int r = numfmt_attr(x, &id);
     if (r == 0)
         r = tkl_xml_attr(x, "formatCode", &code);
-    if (r == 0 && tkl_sheet_format_is_date(code) &&
-        (r = grow(&B->date_fmts, &B->cap_fmts, B->n_fmts, sizeof(unsigned))) == 0)
-        B->date_fmts[B->n_fmts++] = (unsigned)id;
+    if (r == 0 && B->n_fmts < 65536 &&
+        (r = grow(&B->fmts, &B->cap_fmts, B->n_fmts, sizeof(*B->fmts))) == 0)
+        B->fmts[B->n_fmts++] =
+            (struct fmt){.id = (unsigned)id, .date = (uint8_t)tkl_sheet_format_date(code)};
     free(code);
     return r == -ENOENT ? 0 : r;
 }
@@ -269,12 +281,13 @@ static int on_xf(struct book *B, xmlTextReaderPtr x)
     int r = numfmt_attr(x, &id);
     if ((r < 0 && r != -ENOENT) || B->n_xf >= 65536)
         return r == -ENOENT ? 0 : r;
-    if (grow(&B->date_xf, &B->cap_xf, B->n_xf, sizeof(bool)) < 0)
+    if (grow(&B->date_xf, &B->cap_xf, B->n_xf, sizeof(*B->date_xf)) < 0)
         return -ENOMEM;
-    bool date = r == 0 && builtin_date(id);
-    for (size_t i = 0; i < B->n_fmts && !date && r == 0; i++)
-        date = B->date_fmts[i] == id;
-    B->date_xf[B->n_xf++] = date;
+    enum tkl_sheet_date date = r == 0 ? builtin_date(id) : TKL_SHEET_NO_DATE;
+    for (size_t i = 0; i < B->n_fmts && r == 0; i++)
+        if (B->fmts[i].id == id)
+            date = B->fmts[i].date;
+    B->date_xf[B->n_xf++] = (uint8_t)date;
     return 0;
 }
 
@@ -393,7 +406,7 @@ static const char *number_text(const struct cells *C, const char *v, char *buf, 
 {
     const struct book *B = C->B;
     if (C->style < B->n_xf && B->date_xf[C->style])
-        return tkl_sheet_date_text(v, B->date1904, buf, size);
+        return tkl_sheet_date_text(v, B->date1904, B->date_xf[C->style], buf, size);
     char *end;
     double d = strtod(v, &end);
     if (end == v || *end)
@@ -458,6 +471,43 @@ static int on_sheet(void *ctx, xmlTextReaderPtr x, int type, const char *name)
     else if (C->in_is)
         return gather(C->B, x, type, name);
     return 0;
+}
+
+/* A merged range (mergeCell ref="D2:E4") whose rows a merge covers. A
+ * ref that is not a range of two cells is ignored, as Excel ignores it. */
+static int on_merge_cell(struct cells *C, xmlTextReaderPtr x)
+{
+    char *ref = NULL;
+    int r = tkl_xml_attr(x, "ref", &ref);
+    if (r < 0)
+        return r == -ENOENT ? 0 : r;
+    char *colon = strchr(ref, ':');
+    uint64_t col, top, col2, last;
+    if (colon) {
+        *colon = '\0';
+        if (tkl_sheet_ref(ref, &col, &top) == 0 && tkl_sheet_ref(colon + 1, &col2, &last) == 0 &&
+            top && last && col <= col2)
+            r = tkl_sheet_merge(&C->s, col, top, last);
+    }
+    free(ref);
+    return r;
+}
+
+/* The first pass over the sheet's part: only its merged ranges, which
+ * follow its rows (<mergeCells> after <sheetData>) but must be known
+ * before them. The rows are skipped whole (xmlTextReaderNext), with no
+ * call per node. */
+static int on_sheet_merges(void *ctx, xmlTextReaderPtr x, int type, const char *name)
+{
+    struct cells *C = ctx;
+    if (type != XML_READER_TYPE_ELEMENT)
+        return 0;
+    if (strcmp(name, "sheetData") == 0 && sym_xmlTextReaderIsEmptyElement(x) != 1) {
+        /* to the node after the rows; an error there is the next read's */
+        (void)sym_xmlTextReaderNext(x);
+        return 0;
+    }
+    return strcmp(name, "mergeCell") == 0 ? on_merge_cell(C, x) : 0;
 }
 
 /* The sheet asked for, or the first, into B->chosen. Returns 0 or -EINVAL
@@ -540,8 +590,10 @@ static int read_cells(struct book *B)
         return -ENOMEM;
     struct cells C = {.B = B};
     tkl_sheet_begin(&C.s, B->rows, place);
-    int r =
-        missing(B, B->sheet_part, tkl_sheet_xml_walk(B->z, B->sheet_part, on_sheet, &C, B->diags));
+    int r = missing(B, B->sheet_part,
+                    tkl_sheet_xml_walk(B->z, B->sheet_part, on_sheet_merges, &C, B->diags));
+    if (r == 0)
+        r = tkl_sheet_xml_walk(B->z, B->sheet_part, on_sheet, &C, B->diags);
     if (r == 0)
         r = tkl_sheet_end(&C.s);
     else
@@ -568,7 +620,7 @@ static void book_free(struct book *B)
     tkl_buf_free(&B->strings);
     free(B->str_at);
     free(B->date_xf);
-    free(B->date_fmts);
+    free(B->fmts);
     tkl_buf_free(&B->text);
 }
 

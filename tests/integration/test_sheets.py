@@ -277,7 +277,8 @@ class SameAsCsv(Fixture):
         got = self.check_same(write_xlsx, ".xlsx", seed_rows())
         self.assertEqual([a["line"] for a in got], list(range(2, len(got) + 2)))
         first = got[0]
-        self.assertEqual(first["deadline_text"], "2023-04-30")
+        # a date shown as "mmm yyyy" reads as the month's text, as in the CSV
+        self.assertEqual(first["deadline_text"], "April 2023")
         self.assertEqual(first["deadline"], "2023-04-30")
 
     def test_seed_plan_xlsx_1904_dates(self):
@@ -305,6 +306,81 @@ class SameAsCsv(Fixture):
                 self.assertEqual(by_id["EAP99-02"]["title"], "=1+2")
                 self.assertIn("<script>", by_id["EAP99-01"]["title"])
                 self.assertEqual(len(by_id["EAP99-04"]["progress"]), len(LONG.strip()))
+
+
+class MergedTimeframes(Fixture):
+    """Three actions sharing one Timeframe and one Responsibility cell merged
+    down over their rows, the Timeframe a month typed into Excel (the 1st
+    of March shown "mmm-yy"): each action is due on 31 March and owned by
+    that team, as in the same plan kept as CSV."""
+
+    def rows(self):
+        rows = [list(r) for r in seed_rows()[:3]]
+        for r in rows:
+            r[4], r[5] = rows[0][4], "March 2024"
+        return rows
+
+    def test_xlsx(self):
+        rows = self.rows()
+        write_csv(self.path("plan.csv"), rows)
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "Actions"
+        ws.append(HEADER)
+        for r, row in enumerate(rows, 2):
+            for c, text in enumerate(row, 1):
+                if c in (5, 6) and r > 2:
+                    continue  # only a merge's top-left cell holds its value
+                cell = ws.cell(row=r, column=c)
+                if c == 6:
+                    cell.value = datetime.datetime(2024, 3, 1)
+                    cell.number_format = "mmm-yy"
+                elif text:
+                    cell.value = text
+        for col in ("E", "F"):
+            ws.merge_cells(f"{col}2:{col}4")
+        wb.save(self.path("plan.xlsx"))
+        with zipfile.ZipFile(self.path("plan.xlsx")) as z:
+            self.assertIn(b'<mergeCell ref="F2:F4"', z.read("xl/worksheets/sheet1.xml"))
+        self.check(rows)
+
+    def test_ods(self):
+        rows = self.rows()
+        write_csv(self.path("plan.csv"), rows)
+        doc = OpenDocumentSpreadsheet()
+        t = Table(name="Actions")
+        for r, row in enumerate([HEADER] + rows):
+            tr = TableRow()
+            for c, text in enumerate(row):
+                if c in (4, 5) and r > 1:
+                    tr.addElement(CoveredTableCell())
+                    continue
+                args = {"numberrowsspanned": 3} if c in (4, 5) and r == 1 else {}
+                if c == 5 and r:
+                    tc = TableCell(valuetype="date", datevalue="2024-03-31", **args)
+                else:
+                    tc = TableCell(valuetype="string", **args)
+                tc.addElement(P(text=text))
+                tr.addElement(tc)
+            t.addElement(tr)
+        doc.spreadsheet.addElement(t)
+        doc.save(self.path("plan.ods"))
+        self.check(rows, ".ods")
+
+    def check(self, rows, ext=".xlsx"):
+        want = self.actions(self.path("plan.csv"))
+        got = self.actions(self.path("plan" + ext))
+        self.assertEqual(len(got), 3)
+        for a in got:
+            self.assertEqual(a["deadline"], "2024-03-31", a)
+            self.assertEqual(a["owners"], rows[0][4], a)
+            self.assertEqual(a["warnings"], [], a)
+        ids = {r[0] for r in rows} if ext == ".ods" else set()
+        self.assertEqual(comparable(got, ids), comparable(want, ids))
+        p = self.tickler(self.path("plan" + ext), "check")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertNotIn("undated", p.stdout + p.stderr)
+        self.assertNotIn("fallback", p.stdout + p.stderr)
 
 
 class Places(Fixture):

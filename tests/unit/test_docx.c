@@ -4,6 +4,7 @@
 #include <check.h>
 
 #include "check_run.h"
+#include <tickler/day.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,12 +228,45 @@ START_TEST(read_spans_merges_and_objective_rows)
     ck_assert_str_eq(a[1].objective, "As a Community Leader");
     ck_assert_str_eq(a[1].file, "plan.docx: table 1, row 3, item 2");
     ck_assert_uint_eq(a[1].line, 0);
-    /* the merged continuation is blank, and filled down as in a CSV export */
+    /* the merged continuation holds the merge's text, as Word shows it */
     ck_assert_str_eq(a[2].commitment, "We will listen");
     ck_assert_str_eq(a[2].file, "plan.docx: table 1, row 4");
     /* one non-empty cell, not in the action column: a new objective */
     ck_assert_str_eq(a[3].objective, "As an Employer");
     ck_assert_str_eq(a[3].commitment, "We will train");
+    ck_assert(!diag_at("plan.docx: table 1, row 5", "heading"));
+}
+END_TEST
+
+#define RESTART(x) "<w:tc><w:tcPr><w:vMerge w:val=\"restart\"/></w:tcPr>" x "</w:tc>"
+#define CONTINUE   "<w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc>"
+
+/* Three actions whose Responsibility and Timeframe are merged down: each
+ * is due when the merge says and owned by its team, as Word shows them. */
+START_TEST(read_merged_cells_give_every_row_they_cover_their_value)
+{
+    ck_assert_int_eq(read_doc(DOC(TBL(HEAD TR(TC(P("We will")) TC(P("A1")) RESTART(P("HR")) RESTART(
+                         P("31/03/2023"))) TR(TC("<w:p/>") TC(P("A2")) CONTINUE CONTINUE)
+                                          TR(TC("<w:p/>") TC(P("A3")) CONTINUE CONTINUE)
+                                      /* a row the merge covers with nothing of its own: blank */
+                                      TR(TC("<w:p/>") TC("<w:p/>") CONTINUE CONTINUE)
+                                      /* an objective across the table ends the merge */
+                                      TR(SPAN(4, P("As an Employer"))) TR(TC(P("We")) TC(
+                                          P("B1")) TC(P("HR")) "<w:tc><w:tcPr><w:vMerge/></w:tcPr>"
+                                                               "<w:p/></w:tc>")))),
+                     0);
+    ck_assert_uint_eq(R.n_actions, 4);
+    const struct tkl_action *a = R.actions;
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_str_eq(a[i].deadline_text, "31/03/2023");
+        ck_assert_int_eq(a[i].deadline.day, tkl_day_from_civil(2023, 3, 31));
+        ck_assert_str_eq(a[i].owners, "HR");
+        ck_assert_uint_eq(a[i].n_teams, 1);
+        ck_assert_str_eq(a[i].teams[0], "hr");
+    }
+    ck_assert_str_eq(a[2].file, "plan.docx: table 1, row 4");
+    ck_assert_str_eq(a[3].title, "B1");
+    ck_assert_str_eq(a[3].deadline_text, "");
     ck_assert(!diag_at("plan.docx: table 1, row 5", "heading"));
 }
 END_TEST
@@ -468,6 +502,7 @@ int main(void)
     tc = tcase_create("read");
     tcase_add_checked_fixture(tc, setup, rows_teardown);
     tcase_add_test(tc, read_spans_merges_and_objective_rows);
+    tcase_add_test(tc, read_merged_cells_give_every_row_they_cover_their_value);
     tcase_add_test(tc, read_runs_fields_hyperlinks_and_skipped_parts);
     tcase_add_test(tc, read_nested_table_is_warned_and_read_as_paragraphs);
     tcase_add_test(tc, read_tables_without_heading_are_reported);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <tickler/day.h>
+
 #include "alloc_fail.h"
 #include "core/text.h"
 #include "store/ods.h"
@@ -123,6 +125,166 @@ START_TEST(cells_as_a_csv_export_gives_them)
 }
 END_TEST
 
+#define NS                                                                                         \
+    "xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" "                           \
+    "xmlns:style=\"urn:oasis:names:tc:opendocument:xmlns:style:1.0\" "                             \
+    "xmlns:number=\"urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0\" "                        \
+    "xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" "                             \
+    "xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\""
+
+/* The document with automatic styles before its tables. */
+#define STYLED_DOC(styles, tables)                                                                 \
+    "<office:document-content " NS "><office:automatic-styles>" styles                             \
+    "</office:automatic-styles><office:body><office:spreadsheet>" tables                           \
+    "</office:spreadsheet></office:body></office:document-content>"
+
+/* styles.xml: a date style of month and year (LibreOffice's for a typed
+ * "March 2024"), one of a day, and a common cell style showing the first,
+ * which a cell style of content.xml inherits. */
+static const char common_styles[] =
+    "<office:document-styles " NS "><office:styles>"
+    "<number:date-style style:name=\"N37\"><number:month number:style=\"long\" "
+    "number:textual=\"true\"/><number:text> </number:text><number:year "
+    "number:style=\"long\"/></number:date-style>"
+    "<number:date-style style:name=\"N36\"><number:day/><number:text>/</number:text>"
+    "<number:month/><number:text>/</number:text><number:year/></number:date-style>"
+    "<style:style style:name=\"Month\" style:family=\"table-cell\" "
+    "style:data-style-name=\"N37\"/></office:styles></office:document-styles>";
+
+static int read_styled(const char *content)
+{
+    struct zip_member m[] = {{"mimetype", "application/vnd.oasis.opendocument.spreadsheet"},
+                             {"styles.xml", common_styles},
+                             {"content.xml", content}};
+    char *data;
+    size_t len;
+    zip_build(m, 3, &data, &len);
+    int r = tkl_ods_read(&rows, "plan.ods", data, len);
+    free(data);
+    return r;
+}
+
+#define DATE(style, v)                                                                             \
+    "<table:table-cell " style " office:value-type=\"date\" office:date-value=\"" v "\">"          \
+    "<text:p>shown</text:p></table:table-cell>"
+#define BLANK   "<table:table-cell/>"
+#define COVERED "<table:covered-table-cell/>"
+
+/* Three actions whose Timeframe (D) and Responsibility (C) are merged
+ * down: every row is due when the merge says and owned by its team, as
+ * LibreOffice shows it. */
+START_TEST(merged_cells_give_every_row_they_cover_their_value)
+{
+    ck_assert_int_eq(
+        read_styled(STYLED_DOC(
+            "<number:year-style style:name=\"N9\"><number:year/></number:year-style>",
+            "<table:table table:name=\"Plan\">" HEAD
+            "<table:table-row>" BLANK S("A1") "<table:table-cell table:number-rows-spanned=\"3\" "
+                                              "office:value-type=\"string\">"
+                                              "<text:p>HR</text:p></table:table-cell>"
+                                              "<table:table-cell table:number-rows-spanned=\"3\" "
+                                              "office:value-type=\"date\" "
+                                              "office:date-value=\"2023-03-31\"><text:p>31/03/"
+                                              "2023</text:p></table:table-cell>"
+                                              "</table:table-row>"
+                                              "<table:table-row>" BLANK S("A2") COVERED COVERED
+            "</table:table-row>"
+            "<table:table-row>" BLANK S("A3") COVERED
+            "<table:covered-table-cell "
+            "office:value-type=\"string\"><text:p>hidden</text:p></table:covered-table-cell>"
+            "</table:table-row>"
+            /* a heading across the table stays one cell */
+            "<table:table-row><table:table-cell table:number-columns-spanned=\"4\" "
+            "office:value-type=\"string\"><text:p>Section two</text:p></table:table-cell>" COVERED
+                COVERED COVERED "</table:table-row>"
+            /* two columns wide and three rows deep: only its own column */
+            "<table:table-row>" BLANK S(
+                "B1") "<table:table-cell table:number-rows-spanned=\"3\" "
+                      "table:number-columns-spanned=\"2\" office:value-type=\"string\">"
+                      "<text:p>EDI Officer Group</text:p></table:table-cell>" COVERED
+                      "</table:table-row>"
+                      "<table:table-row table:number-rows-repeated=\"2\">" BLANK S("B2")
+                          COVERED COVERED "</table:table-row></table:table>")),
+        0);
+    ck_assert_uint_eq(rows.n_actions, 6);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(nth(i)->line, i + 2);
+        ck_assert_str_eq(nth(i)->deadline_text, "2023-03-31");
+        ck_assert_str_eq(nth(i)->owners, "HR");
+        ck_assert_str_eq(nth(i)->teams[0], "hr");
+    }
+    for (size_t i = 3; i < 6; i++) {
+        ck_assert_str_eq(nth(i)->commitment, "Section two");
+        ck_assert_str_eq(nth(i)->owners, "EDI Officer Group");
+        ck_assert_str_eq(nth(i)->deadline_text, "");
+    }
+    ck_assert_uint_eq(nth(5)->line, 8);
+}
+END_TEST
+
+/* A month typed into LibreOffice ("March 2024") is the date of its 1st
+ * shown with a style of month and year: read as the month's last day. */
+START_TEST(a_date_shown_without_a_day_is_its_months_last_day)
+{
+    ck_assert_int_eq(
+        read_styled(STYLED_DOC(
+            "<style:style style:name=\"ce1\" style:family=\"table-cell\" "
+            "style:parent-style-name=\"Month\"/>"
+            "<style:style style:name=\"ce2\" style:family=\"table-cell\" "
+            "style:data-style-name=\"N36\"/>"
+            "<number:date-style style:name=\"N9\"><number:year/></number:date-style>"
+            "<style:style style:name=\"ce3\" style:family=\"table-cell\" "
+            "style:data-style-name=\"N9\"/>",
+            "<table:table table:name=\"Plan\"><table:table-column "
+            "table:number-columns-repeated=\"3\"/><table:table-column "
+            "table:default-cell-style-name=\"ce1\"/>" HEAD
+            "<table:table-row>" BLANK S("One") BLANK DATE(
+                "table:style-name=\"ce1\"",
+                "2024-03-01") "</table:table-row>"
+                              "<table:table-row>" BLANK S("Two") BLANK DATE(
+                                  "",
+                                  "2024-02-01") "</table:table-row>"
+                                                "<table:table-row>" BLANK S("Three") BLANK DATE(
+                                                    "table:style-name=\"ce2\"",
+                                                    "2024-03-01") "</table:table-row>"
+                                                                  "<table:table-row>" BLANK S("Fou"
+                                                                                              "r") BLANK DATE(
+                                                                      "table:style-name=\"ce3\"",
+                                                                      "2024-03-01") "</"
+                                                                                    "table:table-"
+                                                                                    "row>"
+                                                                                    "<table:table-"
+                                                                                    "row>" BLANK S("Five") BLANK DATE(
+                                                                                        "table:"
+                                                                                        "style-"
+                                                                                        "name="
+                                                                                        "\"none\"",
+                                                                                        "2024-03-"
+                                                                                        "01T10:00:"
+                                                                                        "00") "</"
+                                                                                              "tabl"
+                                                                                              "e:"
+                                                                                              "tabl"
+                                                                                              "e-"
+                                                                                              "row>"
+                                                                                              "</"
+                                                                                              "tabl"
+                                                                                              "e:"
+                                                                                              "tabl"
+                                                                                              "e"
+                                                                                              ">")),
+        0);
+    ck_assert_uint_eq(rows.n_actions, 5);
+    ck_assert_str_eq(nth(0)->deadline_text, "March 2024");
+    ck_assert_int_eq(nth(0)->deadline.day, tkl_day_from_civil(2024, 3, 31));
+    ck_assert_str_eq(nth(1)->deadline_text, "February 2024"); /* the column's style */
+    ck_assert_int_eq(nth(1)->deadline.day, tkl_day_from_civil(2024, 2, 29));
+    ck_assert_str_eq(nth(2)->deadline_text, "2024-03-01");
+    ck_assert_str_eq(nth(3)->deadline_text, "2024");
+    ck_assert_str_eq(nth(4)->deadline_text, "2024-03-01"); /* no such style: the day */
+}
+END_TEST
+
 START_TEST(the_first_table_unless_one_is_named)
 {
     ck_assert_int_eq(
@@ -199,20 +361,27 @@ START_TEST(every_allocation_failure_is_clean)
 {
     struct zip_member m[] = {
         {"content.xml",
-         DOC(NOTES "<table:table table:name=\"Plan\">" HEAD "<table:table-row>" S("We will")
-                 S("Train<text:s text:c=\"2\"/>staff")
-                     S("HR") "<table:table-cell office:value-type=\"date\" "
-                             "office:date-value=\"2023-04-30\"/>"
-                             "</table:table-row><table:table-row table:number-rows-repeated=\"2\">"
-                             "<table:table-cell/>" S("Again") "</table:table-row></table:table>")}};
+         DOC(NOTES
+             "<table:table table:name=\"Plan\">" HEAD
+             "<table:table-row>" S("We will") S("Train<text:s text:c=\"2\"/>staff") S(
+                 "HR") "<table:table-cell office:value-type=\"date\" "
+                       "office:date-value=\"2023-04-30\"/>"
+                       "</table:table-row><table:table-row table:number-rows-repeated=\"2\">"
+                       "<table:table-cell/>" S(
+                           "Again") "<table:table-cell "
+                                    "table:number-rows-spanned=\"2\" office:value-type=\"string\">"
+                                    "<text:p>HR</text:p></table:table-cell></table:table-row>"
+                                    "</table:table>")},
+        {"styles.xml", common_styles}};
     char *data;
     size_t len;
-    zip_build(m, 1, &data, &len);
+    zip_build(m, 2, &data, &len);
     struct tkl_rows proto = {.opts = &opts, .teams = &dir, .diags = &diags}, R;
     unsigned long n =
         read_every_alloc_failure(tkl_ods_read, "plan.ods#Plan", data, len, &proto, &R);
     ck_assert_uint_eq(R.n_actions, 3);
     ck_assert_str_eq(R.actions[0].title, "Train  staff");
+    ck_assert_str_eq(R.actions[2].owners, "HR");
     tkl_rows_free(&R);
     free(data);
     ck_assert_uint_gt(n, 50);
@@ -225,6 +394,8 @@ static Suite *suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, rows_setup, rows_teardown);
     tcase_add_test(tc, cells_as_a_csv_export_gives_them);
+    tcase_add_test(tc, merged_cells_give_every_row_they_cover_their_value);
+    tcase_add_test(tc, a_date_shown_without_a_day_is_its_months_last_day);
     tcase_add_test(tc, the_first_table_unless_one_is_named);
     tcase_add_test(tc, repeats_past_the_limits_are_refused);
     tcase_add_test(tc, not_a_spreadsheet);

@@ -65,16 +65,21 @@ START_TEST(serial_dates)
     ck_assert_int_eq(tkl_sheet_serial_day(INFINITY, true, &d), -ERANGE);
 
     char buf[32];
-    ck_assert_str_eq(tkl_sheet_date_text("45046", false, buf, sizeof(buf)), "2023-04-30");
-    ck_assert_str_eq(tkl_sheet_date_text("60", false, buf, sizeof(buf)), "60");
-    ck_assert_str_eq(tkl_sheet_date_text("4.5046E4", false, buf, sizeof(buf)), "2023-04-30");
-    ck_assert_str_eq(tkl_sheet_date_text("soon", false, buf, sizeof(buf)), "soon");
-    ck_assert_str_eq(tkl_sheet_date_text("1e300", false, buf, sizeof(buf)), "1e300");
+    ck_assert_str_eq(tkl_sheet_date_text("45046", false, TKL_SHEET_DATE_DAY, buf, sizeof(buf)),
+                     "2023-04-30");
+    ck_assert_str_eq(tkl_sheet_date_text("60", false, TKL_SHEET_DATE_DAY, buf, sizeof(buf)), "60");
+    ck_assert_str_eq(tkl_sheet_date_text("4.5046E4", false, TKL_SHEET_DATE_DAY, buf, sizeof(buf)),
+                     "2023-04-30");
+    ck_assert_str_eq(tkl_sheet_date_text("soon", false, TKL_SHEET_DATE_DAY, buf, sizeof(buf)),
+                     "soon");
+    ck_assert_str_eq(tkl_sheet_date_text("1e300", false, TKL_SHEET_DATE_DAY, buf, sizeof(buf)),
+                     "1e300");
 }
 END_TEST
 
 START_TEST(date_formats)
 {
+    char buf[32];
     static const char *const dates[] = {
         "dd/mm/yyyy",       "d-mmm-yy", "mmm yyyy",     "mmmm", "[$-809]dd mmmm yyyy;@",
         "yyyy-mm-dd hh:mm", "DD/MM/YY", "\"Due \"d mmm"};
@@ -85,6 +90,35 @@ START_TEST(date_formats)
         ck_assert_msg(tkl_sheet_format_is_date(dates[i]), "%s", dates[i]);
     for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
         ck_assert_msg(!tkl_sheet_format_is_date(others[i]), "%s", others[i]);
+
+    /* what a date format shows, to its smallest part */
+    static const struct {
+        const char *code;
+        enum tkl_sheet_date date;
+    } parts[] = {
+        {"dd/mm/yyyy", TKL_SHEET_DATE_DAY},
+        {"dddd mmmm yyyy", TKL_SHEET_DATE_DAY}, /* a weekday's name: a day's */
+        {"yyyy-mm-dd hh:mm", TKL_SHEET_DATE_DAY},
+        {"mmm-yy", TKL_SHEET_DATE_MONTH},
+        {"mmmm yyyy", TKL_SHEET_DATE_MONTH},
+        {"[$-809]mmmm\\ yyyy;@", TKL_SHEET_DATE_MONTH},
+        {"\"day \"mmm yy", TKL_SHEET_DATE_MONTH}, /* quoted: no day */
+        {"\\d mmm yy", TKL_SHEET_DATE_MONTH},     /* escaped: no day */
+        {"_d* mmm yy", TKL_SHEET_DATE_MONTH},     /* padding: no day */
+        {"mmmm", TKL_SHEET_DATE_MONTH},
+        {"mmm yy h:mm", TKL_SHEET_DATE_MONTH},
+        {"yyyy", TKL_SHEET_DATE_YEAR},
+        {"yy h:mm", TKL_SHEET_DATE_YEAR}, /* the m of h:mm is minutes */
+        {"[h]:mm", TKL_SHEET_NO_DATE},
+        {"mm:ss", TKL_SHEET_NO_DATE},
+        {"General", TKL_SHEET_NO_DATE},
+    };
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        ck_assert_msg(tkl_sheet_format_date(parts[i].code) == parts[i].date, "%s", parts[i].code);
+    ck_assert_str_eq(tkl_sheet_date_text("45352", false, TKL_SHEET_DATE_MONTH, buf, sizeof(buf)),
+                     "March 2024");
+    ck_assert_str_eq(tkl_sheet_date_text("45352", false, TKL_SHEET_DATE_YEAR, buf, sizeof(buf)),
+                     "2024");
 }
 END_TEST
 

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <tickler/day.h>
+
 #include "alloc_fail.h"
 #include "store/xlsx.h"
 #include "store_fixture.h"
@@ -44,12 +46,21 @@ static const char rels[] =
     "<Relationship Id=\"rId4\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/"
     "relationships/styles\" Target=\"styles.xml\"/></Relationships>";
 
+/* Cell formats 5 to 9 show months and years without a day: built-in 17
+ * ("mmm-yy", Excel's for a typed "March 2024"), "mmmm yyyy", "yyyy", and
+ * two that do show a day: a weekday's name, a 'd' of quoted text. */
 static const char styles[] =
     "<styleSheet><numFmts count=\"2\"><numFmt numFmtId=\"164\" formatCode=\"dd/mm/yyyy\"/>"
-    "<numFmt numFmtId=\"165\" formatCode=\"[h]:mm &quot;days&quot;\"/></numFmts>"
+    "<numFmt numFmtId=\"165\" formatCode=\"[h]:mm &quot;days&quot;\"/>"
+    "<numFmt numFmtId=\"166\" formatCode=\"[$-809]mmmm\\ yyyy;@\"/>"
+    "<numFmt numFmtId=\"167\" formatCode=\"yyyy\"/>"
+    "<numFmt numFmtId=\"168\" formatCode=\"dddd mmm yyyy\"/>"
+    "<numFmt numFmtId=\"169\" formatCode=\"&quot;due&quot; mmm yy\"/></numFmts>"
     "<cellStyleXfs><xf numFmtId=\"14\"/></cellStyleXfs>"
     "<cellXfs count=\"5\"><xf numFmtId=\"0\"/><xf numFmtId=\"14\"/><xf numFmtId=\"164\"/>"
-    "<xf numFmtId=\"165\"/><xf numFmtId=\"2\"/></cellXfs></styleSheet>";
+    "<xf numFmtId=\"165\"/><xf numFmtId=\"2\"/><xf numFmtId=\"17\"/><xf numFmtId=\"166\"/>"
+    "<xf numFmtId=\"167\"/><xf numFmtId=\"168\"/><xf numFmtId=\"169\"/></cellXfs>"
+    "</styleSheet>";
 
 static const char strings[] =
     "<sst><si><t>Actions</t></si><si><t>Responsibility</t></si><si><t>Timeframe</t></si>"
@@ -157,6 +168,94 @@ START_TEST(escaped_surrogates_give_valid_utf8)
 }
 END_TEST
 
+/* Three actions whose Timeframe (D) and Responsibility (C) are merged
+ * down: every row is due when the merge says and owned by its team, as
+ * Excel shows it. The merges follow the rows in the part. */
+START_TEST(merged_cells_give_every_row_they_cover_their_value)
+{
+    ck_assert_int_eq(
+        read_book("plan.xlsx#Actions & more", "",
+                  HEAD "<row r=\"2\"><c r=\"B2\" t=\"inlineStr\"><is><t>A1</t></is></c>"
+                       "<c r=\"C2\" t=\"s\"><v>5</v></c><c r=\"D2\" s=\"1\"><v>45016</v></c></row>"
+                       "<row r=\"3\"><c r=\"B3\" t=\"inlineStr\"><is><t>A2</t></is></c>"
+                       "<c r=\"C3\"/><c r=\"D3\" s=\"1\"/></row>"
+                       "<row r=\"4\"><c r=\"B4\" t=\"inlineStr\"><is><t>A3</t></is></c></row>"
+                       /* a section heading across the table stays one cell */
+                       "<row r=\"5\"><c r=\"A5\" t=\"inlineStr\"><is><t>Section two</t></is>"
+                       "</c></row>"
+                       /* E6:F8 is two columns wide: only its own column, E, is
+                        * filled; D6:E8's value goes to D7 and D8, not to E */
+                       "<row r=\"6\"><c r=\"B6\" t=\"inlineStr\"><is><t>B1</t></is></c>"
+                       "<c r=\"C6\" t=\"inlineStr\"><is><t>EDI Officer Group</t></is></c>"
+                       "<c r=\"D6\" t=\"inlineStr\"><is><t>June 2024</t></is></c></row>"
+                       "<row r=\"7\"><c r=\"B7\" t=\"inlineStr\"><is><t>B2</t></is></c>"
+                       /* a covered cell that still holds text: hidden, as in Excel */
+                       "<c r=\"D7\" t=\"inlineStr\"><is><t>stale</t></is></c></row>"
+                       "<row r=\"8\"><c r=\"B8\" t=\"inlineStr\"><is><t>B3</t></is></c>"
+                       "</row>"
+                       /* rows the merge covers with nothing of their own: no actions */
+                       "</sheetData><mergeCells count=\"5\"><mergeCell ref=\"D2:D4\"/>"
+                       "<mergeCell ref=\"C2:C4\"/><mergeCell ref=\"A5:D5\"/>"
+                       "<mergeCell ref=\"D6:E12\"/><mergeCell ref=\"C6:C8\"/>"
+                       "<mergeCell ref=\"A1:A3\"/><mergeCell ref=\"bad\"/></mergeCells>"
+                       "</worksheet>"),
+        0);
+    ck_assert_uint_eq(rows.n_actions, 6);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(nth(i)->line, i + 2);
+        ck_assert_str_eq(nth(i)->deadline_text, "2023-03-31");
+        ck_assert_int_eq(nth(i)->deadline.day, tkl_day_from_civil(2023, 3, 31));
+        ck_assert_str_eq(nth(i)->owners, "HR");
+        ck_assert_uint_eq(nth(i)->n_teams, 1);
+        ck_assert_str_eq(nth(i)->teams[0], "hr");
+        /* the heading merged over A1:A3 is not a commitment of A1 and A2 */
+        ck_assert_str_eq(nth(i)->commitment, "");
+    }
+    for (size_t i = 3; i < 6; i++) {
+        ck_assert_str_eq(nth(i)->commitment, "Section two");
+        ck_assert_str_eq(nth(i)->deadline_text, "June 2024");
+        ck_assert_int_eq(nth(i)->deadline.day, tkl_day_from_civil(2024, 6, 30));
+        ck_assert_str_eq(nth(i)->teams[0], "edi");
+    }
+    ck_assert_uint_eq(nth(5)->line, 8);
+    ck_assert(!has_diag(0, "undated"));
+    ck_assert(!has_diag(0, "fallback"));
+}
+END_TEST
+
+/* A month typed into Excel ("March 2024") is the serial of its 1st shown
+ * as a month: read as the month's last day, as the text "March 2024" is. */
+START_TEST(a_date_shown_without_a_day_is_its_months_last_day)
+{
+    ck_assert_int_eq(read_book("plan.xlsx#Actions & more", "",
+                               HEAD
+                               "<row r=\"2\"><c r=\"B2\" t=\"s\"><v>4</v></c><c r=\"D2\" s=\"5\">"
+                               "<v>45352</v></c></row>"
+                               "<row r=\"3\"><c r=\"B3\" t=\"s\"><v>4</v></c><c r=\"D3\" s=\"6\">"
+                               "<v>45323</v></c></row>"
+                               "<row r=\"4\"><c r=\"B4\" t=\"s\"><v>4</v></c><c r=\"D4\" s=\"7\">"
+                               "<v>45352</v></c></row>"
+                               "<row r=\"5\"><c r=\"B5\" t=\"s\"><v>4</v></c><c r=\"D5\" s=\"8\">"
+                               "<v>45352</v></c></row>"
+                               "<row r=\"6\"><c r=\"B6\" t=\"s\"><v>4</v></c><c r=\"D6\" s=\"9\">"
+                               "<v>45352.5</v></c></row>"
+                               "<row r=\"7\"><c r=\"B7\" t=\"s\"><v>4</v></c><c r=\"D7\" s=\"1\">"
+                               "<v>45352</v></c></row></sheetData></worksheet>"),
+                     0);
+    ck_assert_uint_eq(rows.n_actions, 6);
+    ck_assert_str_eq(nth(0)->deadline_text, "March 2024"); /* built-in 17, mmm-yy */
+    ck_assert_int_eq(nth(0)->deadline.day, tkl_day_from_civil(2024, 3, 31));
+    ck_assert_str_eq(nth(1)->deadline_text, "February 2024"); /* mmmm\ yyyy: a leap year */
+    ck_assert_int_eq(nth(1)->deadline.day, tkl_day_from_civil(2024, 2, 29));
+    ck_assert_str_eq(nth(2)->deadline_text, "2024"); /* yyyy */
+    ck_assert_int_eq(nth(2)->deadline.day, tkl_day_from_civil(2024, 12, 31));
+    ck_assert_str_eq(nth(3)->deadline_text, "2024-03-01"); /* a weekday is a day's */
+    ck_assert_str_eq(nth(4)->deadline_text, "March 2024"); /* "due" is no day */
+    ck_assert_str_eq(nth(5)->deadline_text, "2024-03-01"); /* m/d/yyyy */
+    ck_assert_int_eq(nth(5)->deadline.day, tkl_day_from_civil(2024, 3, 1));
+}
+END_TEST
+
 START_TEST(the_1904_date_system)
 {
     ck_assert_int_eq(read_book("plan.xlsx#Actions & more", "<workbookPr date1904=\"1\"/>",
@@ -229,7 +328,10 @@ START_TEST(every_allocation_failure_is_clean)
         HEAD "<row r=\"2\"><c r=\"A2\" t=\"s\"><v>6</v></c><c r=\"B2\" t=\"s\"><v>4</v></c>"
              "<c r=\"C2\" t=\"s\"><v>5</v></c><c r=\"D2\" s=\"2\"><v>45046</v></c></row>"
              "<row r=\"3\"><c r=\"B3\" t=\"inlineStr\"><is><t>Two</t></is></c><c r=\"C3\" "
-             "t=\"s\"><v>5</v></c><c r=\"D3\"><v>2024</v></c></row></sheetData></worksheet>";
+             "t=\"s\"><v>5</v></c><c r=\"D3\"><v>2024</v></c></row>"
+             "<row r=\"4\"><c r=\"B4\" t=\"inlineStr\"><is><t>Three</t></is></c></row>"
+             "</sheetData><mergeCells><mergeCell ref=\"D3:D4\"/><mergeCell ref=\"C3:C5\"/>"
+             "</mergeCells></worksheet>";
     struct zip_member m[] = {
         {"_rels/.rels", "<Relationships><Relationship Id=\"r\" Type=\"http://schemas."
                         "openxmlformats.org/officeDocument/2006/relationships/officeDocument\" "
@@ -246,8 +348,10 @@ START_TEST(every_allocation_failure_is_clean)
     struct tkl_rows proto = {.opts = &opts, .teams = &dir, .diags = &diags}, R;
     unsigned long n =
         read_every_alloc_failure(tkl_xlsx_read, "plan.xlsx#Actions & more", data, len, &proto, &R);
-    ck_assert_uint_eq(R.n_actions, 2);
+    ck_assert_uint_eq(R.n_actions, 3);
     ck_assert_str_eq(R.actions[0].deadline_text, "2023-04-30");
+    ck_assert_str_eq(R.actions[2].deadline_text, "2024");
+    ck_assert_str_eq(R.actions[2].owners, "HR");
     tkl_rows_free(&R);
     free(data);
     ck_assert_uint_gt(n, 50);
@@ -261,6 +365,8 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, rows_setup, rows_teardown);
     tcase_add_test(tc, cells_as_a_csv_export_gives_them);
     tcase_add_test(tc, escaped_surrogates_give_valid_utf8);
+    tcase_add_test(tc, merged_cells_give_every_row_they_cover_their_value);
+    tcase_add_test(tc, a_date_shown_without_a_day_is_its_months_last_day);
     tcase_add_test(tc, the_1904_date_system);
     tcase_add_test(tc, the_first_sheet_unless_one_is_named);
     tcase_add_test(tc, bad_cells_are_refused_with_their_place);
