@@ -224,7 +224,12 @@ int tkl_answer_overruled_text(const struct tkl_answer *ans, const struct tkl_act
     const char *dl = a->deadline_text && *a->deadline_text ? a->deadline_text : "none";
     const char *st = a->status_text && *a->status_text ? a->status_text : "none";
     int n;
-    if (u->kind == TKL_UPDATE_NOT_OURS && !same_text(u->plan_owners, a->owners))
+    if (!tkl_action_active(a)) /* the plan itself stops them */
+        n = asprintf(ret,
+                     "%s %s on %s; the plan now gives the status as %s, which needs no "
+                     "reminder.",
+                     u->recipient, what, when, st);
+    else if (u->kind == TKL_UPDATE_NOT_OURS && !same_text(u->plan_owners, a->owners))
         n = asprintf(ret,
                      "%s %s on %s; the plan has since changed its owners to %s, so reminders "
                      "go on.",

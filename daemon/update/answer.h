@@ -81,8 +81,10 @@ bool tkl_update_holds(const struct tkl_update *u, const struct tkl_action *a);
  * not a progress note), a sentence saying so for a digest: who recorded
  * what and when, and what the plan now says ("a@x marked it complete on
  * Thursday 3 December 2026; the plan now gives the deadline as 31/03/2027
- * and the status as In progress, so reminders go on."). A reopen held
- * nothing back, so the plan moving on after one overrules nothing. Plain
+ * and the status as In progress, so reminders go on."; of an action the
+ * plan now gives a status that needs no reminder, only that status). A
+ * reopen held nothing back, so the plan moving on after one overrules
+ * nothing. Plain
  * text. *ret is NULL when there is nothing to say. Returns 0 or -ENOMEM.
  */
 int tkl_answer_overruled_text(const struct tkl_answer *ans, const struct tkl_action *a, char **ret);

@@ -162,6 +162,34 @@ START_TEST(the_plan_wins_when_it_changes)
 }
 END_TEST
 
+/* The owner copies a completion into the plan: the sentence says what
+ * the plan now says, not that reminders go on. */
+START_TEST(a_plan_that_agrees_stops_reminders_itself)
+{
+    static const char plan_done[] = "Actions,Responsibility,Timeframe,Status\n"
+                                    "Publish the pay gap report,HR,31/03/2027,Complete\n";
+    struct tkl_store *st = load(plan);
+    ck_assert_ptr_nonnull(st);
+    struct tkl_update u = about(&st->actions[0], TKL_UPDATE_COMPLETE, 1);
+    struct tkl_store *done = load(plan_done);
+    ck_assert_ptr_nonnull(done);
+    struct tkl_answers a;
+    build(&a, &u, 1, done);
+    const struct tkl_answer *ans = tkl_answers_find(&a, done->actions[0].id);
+    ck_assert_ptr_nonnull(ans);
+    char *text = NULL;
+    ck_assert_int_eq(tkl_answer_overruled_text(ans, &done->actions[0], &text), 0);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_ptr_nonnull(strstr(text, "the plan now gives the status as Complete, which needs no "
+                                       "reminder."));
+    ck_assert_ptr_null(strstr(text, "reminders go on"));
+    free(text);
+    tkl_answers_free(&a);
+    tkl_store_free(done);
+    tkl_store_free(st);
+}
+END_TEST
+
 /* The answer of the updates u[0..n) of st's first action over store of
  * (st, or a later plan), into a. */
 static const struct tkl_answer *answer_of(struct tkl_answers *a, const struct tkl_update *u,
@@ -301,6 +329,7 @@ int main(void)
     tcase_add_test(tc, not_ours_holds_one_team_only);
     tcase_add_test(tc, progress_holds_nothing_and_the_latest_shows);
     tcase_add_test(tc, the_plan_wins_when_it_changes);
+    tcase_add_test(tc, a_plan_that_agrees_stops_reminders_itself);
     tcase_add_test(tc, a_reopen_ends_the_complete_and_a_later_complete_holds_again);
     tcase_add_test(tc, a_reopen_ends_completions_only);
     tcase_add_test(tc, the_plan_overrules_a_reopen);
