@@ -1112,36 +1112,38 @@ static void reread_soon(struct tkl_service *s)
 }
 
 /* A plan read whole that looked caught while it was being saved (a CSV
- * that ends inside a row: unsettled, tkl_diags): the last good store stays
- * and the plan is read again later, up to UNSETTLED_READS reads in a
- * row, then put in force as it is (a file that really ends so). Returns
- * whether this read is held back. */
-static bool hold_unsettled(struct tkl_service *s, bool unsettled)
+ * that ends inside a row: unsettled, tkl_diags), or emptied (no action
+ * left where the store in force has some: a file saved empty, or read
+ * between its truncation and its writing): the last good store stays and
+ * the plan is read again later, up to UNSETTLED_READS reads in a row,
+ * then put in force as it is (a file that really ends so, or a plan
+ * really emptied). Returns whether this read is held back. */
+static bool hold_unsettled(struct tkl_service *s, bool unsettled, bool emptied)
 {
-    if (!unsettled) {
+    if (!unsettled && !emptied) {
         s->unsettled_reads = 0;
         return false;
     }
     const size_t held = s->rt->store->n - s->rt->store->n_events;
+    const char *what = unsettled ? "ends inside a row, as if it was read while being saved"
+                                 : "has no action left, as if it was read while being saved";
     int again = unsettled_delay(s);
     if (s->watch && s->unsettled_reads + 1 < UNSETTLED_READS &&
         tkl_watch_again(s->watch, again) == 0) {
         s->unsettled_reads++;
         if (s->unsettled_in_force)
-            log_warning("the plan still ends inside a row, as if it was read while being saved: "
-                        "keeping the store in force (%zu actions, read so at the start or "
-                        "configuration reload) and reading it again in %d ms",
-                        held, again);
+            log_warning("the plan still %s: keeping the store in force (%zu actions, read so at "
+                        "the start or configuration reload) and reading it again in %d ms",
+                        what, held, again);
         else
-            log_warning("the plan ends inside a row, as if it was read while being saved: "
-                        "keeping the last good store of %zu actions and reading it again in %d ms",
-                        held, again);
+            log_warning("the plan %s: keeping the last good store of %zu actions and reading it "
+                        "again in %d ms",
+                        what, held, again);
         return true;
     }
     if (s->unsettled_reads > 0)
-        log_warning("the plan still ends inside a row after %u reads: putting it in force as it "
-                    "is",
-                    s->unsettled_reads + 1);
+        log_warning("the plan still %s after %u reads: putting it in force as it is",
+                    unsettled ? "ends inside a row" : "has no action", s->unsettled_reads + 1);
     s->unsettled_reads = 0;
     return false;
 }
@@ -1167,8 +1169,10 @@ static void on_store_changed(void *data)
     s->store_watch_fired = false;
     int r = tkl_runtime_read_store(s->rt, tkl_service_now(s), &fresh, &diags);
     bool unsettled = diags.unsettled && from_watch;
+    bool emptied = r == 0 && from_watch && fresh->n == fresh->n_events &&
+                   s->rt->store->n > s->rt->store->n_events;
     log_diags(&diags);
-    if (r == 0 && hold_unsettled(s, unsettled)) {
+    if (r == 0 && hold_unsettled(s, unsettled, emptied)) {
         tkl_store_free(fresh);
         return;
     }

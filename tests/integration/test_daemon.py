@@ -581,6 +581,28 @@ class Signals(Fixture):
         self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
         self.assertEqual(d.stop(), 0)
 
+    def test_a_plan_emptied_is_held_then_put_in_force(self):
+        """A plan saved with its header alone (or read between its
+        truncation and its writing) would stop every reminder at once: the
+        last good store serves while it is read again, and a plan that
+        stays empty is put in force at the third read."""
+        d = Daemon(self.conf, self.state)
+        d.wait_for("started: 39 actions")
+        good = Path(self.plan).read_text(encoding="utf-8")
+        header = good[:good.index("\n") + 1]
+        Path(self.plan).write_text(header, encoding="utf-8")
+        n = d.wait_for("the plan has no action left, as if it was read while being saved: "
+                       "keeping the last good store of 39 actions and reading it again in 1000 ms")
+        Path(self.plan).write_text(good, encoding="utf-8")
+        n = d.wait_for("store reloaded: 39 actions, ", after=n)
+        self.assertTrue(d.lines[n].endswith(" observances, 0 changed"), d.lines[n])
+        Path(self.plan).write_text(header, encoding="utf-8")
+        n = d.wait_for("keeping the last good store of 39 actions", after=n + 1)
+        n = d.wait_for("keeping the last good store of 39 actions", after=n + 1)
+        n = d.wait_for("the plan still has no action after 3 reads: putting it in force", after=n)
+        n = d.wait_for("store reloaded: 0 actions, ", after=n)
+        self.assertEqual(d.stop(), 0)
+
     def test_plan_read_mid_save_at_the_start_is_read_again(self):
         good = Path(self.plan).read_text(encoding="utf-8")
         Path(self.plan).write_text(good[:good.rindex(',"Policy, Communities')], encoding="utf-8")
