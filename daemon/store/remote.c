@@ -1,7 +1,9 @@
 #include "remote.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,44 @@ int tkl_remote_check_url(const char *url, char *err, size_t size)
     return r;
 }
 
+/* Whether seg[0..len) reads as a file name: something, a dot, then one to
+ * five letters or digits ("plan.xlsx"). A share's token ("EaBc...",
+ * "s!AbCd", "2PACX-...") does not. */
+static bool file_name(const char *seg, size_t len)
+{
+    const char *dot = memrchr(seg, '.', len);
+    if (!dot || dot == seg)
+        return false;
+    size_t ext = len - (size_t)(dot + 1 - seg);
+    if (ext < 1 || ext > 5)
+        return false;
+    for (const char *c = dot + 1; c < seg + len; c++)
+        if (!isalnum((unsigned char)*c))
+            return false;
+    return true;
+}
+
+/* What may be shown of a URL's path: "/" as it is; its last segment when
+ * that is a file name, after "/…/" when segments come before it; else
+ * "/…". A shared link's path is its key ("/:x:/g/personal/a/EaBc",
+ * "/spreadsheets/d/e/2PACX-.../pub"): only a file name is shown. */
+static const char *shown_path(const char *path, char *buf, size_t size)
+{
+    if (!strcmp(path, "/") || !*path)
+        return "/";
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    const char *last = memrchr(path, '/', len);
+    last = last ? last + 1 : path;
+    size_t n = len - (size_t)(last - path);
+    if (!file_name(last, n))
+        return "/…";
+    bool more = last > path + 1;
+    (void)snprintf(buf, size, "%s%.*s", more ? "/…/" : "/", (int)n, last);
+    return buf;
+}
+
 char *tkl_remote_place(const char *url)
 {
     char err[256];
@@ -92,8 +132,9 @@ char *tkl_remote_place(const char *url)
         sym_curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
         (void)sym_curl_url_get(u, CURLUPART_PORT, &port, 0);
         (void)sym_curl_url_get(u, CURLUPART_FRAGMENT, &frag, CURLU_URLDECODE);
+        char buf[512];
         if (asprintf(&out, "%s://%s%s%s%s%s%s", scheme, host, port ? ":" : "", port ? port : "",
-                     path, frag ? "#" : "", frag ? frag : "") < 0)
+                     shown_path(path, buf, sizeof(buf)), frag ? "#" : "", frag ? frag : "") < 0)
             out = NULL;
     } else {
         out = strdup("(a URL tickler cannot read)");

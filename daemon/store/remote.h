@@ -26,8 +26,10 @@ bool tkl_remote_is_url(const char *path);
 int tkl_remote_check_url(const char *url, char *err, size_t size);
 
 /*
- * What may be shown of url: scheme://host[:port]/path, then "#fragment"
- * when it has one (a sheet's name). Userinfo and query never. Returns a
+ * What may be shown of url: scheme://host[:port], the path's file name
+ * ("/…/plan.xlsx", or "/…" when its last segment is none: the path of a
+ * shared link is its key), then "#fragment" when it has one (a sheet's
+ * name). Userinfo, query and the rest of the path never. Returns a
  * new string, "(a URL tickler cannot read)" for one curl refuses, "(a URL:
  * libcurl cannot be loaded to read it)" when libcurl cannot be loaded
  * (tkl_remote_check_url says why), or NULL (out of memory).

@@ -57,7 +57,7 @@ static const char *only_warning(const struct tkl_diags *d)
 {
     ck_assert_uint_eq(d->n, 1);
     ck_assert_int_eq(d->items[0].severity, TKL_SEV_WARNING);
-    ck_assert_str_eq(d->items[0].file, "https://127.0.0.1:1/plans/plan.csv");
+    ck_assert_str_eq(d->items[0].file, "https://127.0.0.1:1/…/plan.csv");
     return d->items[0].message;
 }
 
@@ -130,7 +130,7 @@ static void on_fetched(void *data, const char *place, const struct tkl_fetch_res
                        bool state_changed, const char *was)
 {
     struct seen *s = data;
-    ck_assert_str_eq(place, "https://127.0.0.1:1/plans/plan.csv");
+    ck_assert_str_eq(place, "https://127.0.0.1:1/…/plan.csv");
     ck_assert_int_eq(res->outcome, TKL_FETCH_FAILED);
     ck_assert_ptr_null(strstr(res->why, "s3cr3t"));
     ck_assert_ptr_null(was); /* it never succeeded */

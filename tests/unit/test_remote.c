@@ -35,12 +35,22 @@ static void place_is(const char *url, const char *want)
     free(p);
 }
 
+/* A shared link's key is in its query or its path: a place shows the
+ * host and the file's name only. */
 START_TEST(a_place_never_shows_query_or_userinfo)
 {
     place_is("https://council.sharepoint.com/:x:/g/personal/a/EaBc?e=4%3aXyz&download=1",
-             "https://council.sharepoint.com/:x:/g/personal/a/EaBc");
+             "https://council.sharepoint.com/…");
     place_is("https://user:secret@example.org:8443/plans/plan.xlsx?sig=abc#Actions 2025",
-             "https://example.org:8443/plans/plan.xlsx#Actions 2025");
+             "https://example.org:8443/…/plan.xlsx#Actions 2025");
+    place_is("https://docs.google.com/spreadsheets/d/e/2PACX-1vQabc/pub?output=csv",
+             "https://docs.google.com/…");
+    place_is("https://1drv.ms/x/s!AbCdEfGh", "https://1drv.ms/…");
+    place_is("https://www.dropbox.com/s/k3yk3yk3y/plan.csv?dl=1",
+             "https://www.dropbox.com/…/plan.csv");
+    place_is("https://example.org/plan.csv", "https://example.org/plan.csv");
+    place_is("https://example.org/plans/", "https://example.org/…");
+    place_is("https://example.org/a/.xlsx", "https://example.org/…");
     place_is("https://example.org", "https://example.org/");
     place_is("https://exa^mple.org/x?sig=abc", "(a URL tickler cannot read)");
 }
