@@ -285,6 +285,15 @@ int tkl_zip_xml_error(const struct tkl_zip *z)
     return z->xml_error;
 }
 
+int tkl_zip_refuse_doctype(struct tkl_zip *z, const char *name)
+{
+    tkl_diag_add(z->diags, TKL_SEV_ERROR, z->file, 0, NULL,
+                 "%s has a document type declaration (<!DOCTYPE ...>), which office programs "
+                 "never write and whose entities would vanish from the text; refused",
+                 name);
+    return -EINVAL;
+}
+
 void tkl_zip_close(struct tkl_zip *z)
 {
     if (!z)

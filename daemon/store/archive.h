@@ -64,6 +64,14 @@ int tkl_zip_xml(struct tkl_zip *z, const char *name, xmlTextReaderPtr *ret,
  * XML error (-EINVAL); 0 otherwise. */
 int tkl_zip_xml_error(const struct tkl_zip *z);
 
+/*
+ * Refuses the document type declaration met in part name: its entities
+ * would not be substituted (the reader never loads them), so their text
+ * would vanish from the cells; no office program writes one. Adds the
+ * error naming the file and part to z's diags, and returns -EINVAL.
+ */
+int tkl_zip_refuse_doctype(struct tkl_zip *z, const char *name);
+
 /* Accepts NULL. */
 void tkl_zip_close(struct tkl_zip *z);
 

@@ -465,6 +465,10 @@ int tkl_sheet_xml_walk(struct tkl_zip *z, const char *part, tkl_xml_node_fn *fn,
         const xmlChar *n = sym_xmlTextReaderConstLocalName(x);
         const char *name = n ? (const char *)n : "";
         bool empty = type == XML_READER_TYPE_ELEMENT && sym_xmlTextReaderIsEmptyElement(x) == 1;
+        if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
+            r = tkl_zip_refuse_doctype(z, part);
+            break;
+        }
         r = fn(ctx, x, type, name);
         if (r == 0 && empty)
             r = fn(ctx, x, XML_READER_TYPE_END_ELEMENT, name);

@@ -248,31 +248,54 @@ START_TEST(a_date_shown_without_a_day_is_its_months_last_day)
                                                     "table:style-name=\"ce2\"",
                                                     "2024-03-01") "</table:table-row>"
                                                                   "<table:table-row>" BLANK S("Fou"
-                                                                                              "r") BLANK DATE(
-                                                                      "table:style-name=\"ce3\"",
-                                                                      "2024-03-01") "</"
-                                                                                    "table:table-"
-                                                                                    "row>"
-                                                                                    "<table:table-"
-                                                                                    "row>" BLANK S("Five") BLANK DATE(
+                                                                                              "r")
+                                                                      BLANK DATE(
+                                                                          "table:style-name="
+                                                                          "\"ce3\"",
+                                                                          "2024-03-01") "</"
                                                                                         "table:"
-                                                                                        "style-"
-                                                                                        "name="
-                                                                                        "\"none\"",
-                                                                                        "2024-03-"
-                                                                                        "01T10:00:"
-                                                                                        "00") "</"
-                                                                                              "tabl"
-                                                                                              "e:"
-                                                                                              "tabl"
-                                                                                              "e-"
-                                                                                              "row>"
-                                                                                              "</"
-                                                                                              "tabl"
-                                                                                              "e:"
-                                                                                              "tabl"
-                                                                                              "e"
-                                                                                              ">")),
+                                                                                        "table-"
+                                                                                        "row>"
+                                                                                        "<table:"
+                                                                                        "table-"
+                                                                                        "row>" BLANK S(
+                                                                                            "Five")
+                                                                                            BLANK DATE(
+                                                                                                "ta"
+                                                                                                "bl"
+                                                                                                "e:"
+                                                                                                "st"
+                                                                                                "yl"
+                                                                                                "e-"
+                                                                                                "na"
+                                                                                                "me"
+                                                                                                "="
+                                                                                                "\""
+                                                                                                "no"
+                                                                                                "ne"
+                                                                                                "\"",
+                                                                                                "20"
+                                                                                                "24"
+                                                                                                "-0"
+                                                                                                "3-"
+                                                                                                "01"
+                                                                                                "T1"
+                                                                                                "0:"
+                                                                                                "00"
+                                                                                                ":"
+                                                                                                "0"
+                                                                                                "0") "</"
+                                                                                                     "tabl"
+                                                                                                     "e:"
+                                                                                                     "tabl"
+                                                                                                     "e-"
+                                                                                                     "row>"
+                                                                                                     "</"
+                                                                                                     "tabl"
+                                                                                                     "e:"
+                                                                                                     "tabl"
+                                                                                                     "e"
+                                                                                                     ">")),
         0);
     ck_assert_uint_eq(rows.n_actions, 5);
     ck_assert_str_eq(nth(0)->deadline_text, "March 2024");
@@ -354,6 +377,17 @@ START_TEST(not_a_spreadsheet)
     ck_assert(has_diag(0, "not an OpenDocument spreadsheet"));
     ck_assert_int_eq(read_doc("plan.ods", DOC("<table:table table:name=\"Plan\">" HEAD)), -EINVAL);
     ck_assert(has_diag(0, "not well-formed XML"));
+    /* an entity's text would vanish from its cell: refused, not read blank */
+    const char *doc = DOC("<table:table table:name=\"Plan\">" HEAD
+                          "<table:table-row>" S("&due;") "</table:table-row></table:table>");
+    const char *body = strstr(doc, "?>") + 2;
+    char typed[2048];
+    snprintf(typed, sizeof(typed),
+             "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY due "
+             "\"March 2024\">]>%s",
+             body);
+    ck_assert_int_eq(read_doc("plan.ods", typed), -EINVAL);
+    ck_assert(has_diag(0, "content.xml has a document type declaration"));
 }
 END_TEST
 

@@ -303,6 +303,14 @@ START_TEST(bad_cells_are_refused_with_their_place)
     ck_assert(has_place(place, 0, 2, "\"8B\" is not a cell reference"));
     ck_assert_int_eq(read_book(file, "", HEAD "<row><c></sheetData>"), -EINVAL);
     ck_assert(has_diag(0, "not well-formed XML"));
+    /* an entity's text would vanish from its cell: refused, not read blank */
+    ck_assert_int_eq(read_book(file, "",
+                               "<!DOCTYPE worksheet [<!ENTITY due \"March 2024\">]>" HEAD
+                               "<row r=\"2\"><c t=\"inlineStr\"><is><t>Do &due;</t></is></c>"
+                               "</row></sheetData></worksheet>"),
+                     -EINVAL);
+    ck_assert(has_diag(0, "xl/worksheets/plan.xml has a document type declaration (<!DOCTYPE "
+                          "...>), which office programs never write"));
 }
 END_TEST
 
