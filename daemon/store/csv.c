@@ -23,6 +23,7 @@ struct reader {
     unsigned line;        /* physical line being fed */
     unsigned record_line; /* first line of the current record */
     bool record_started;
+    bool after_cr;      /* the text fed last ended with "\r" */
     size_t prev_fields; /* the fields of the record before the last one read */
     bool last_short;    /* the last record read had fewer */
     int err;            /* first error, negative errno */
@@ -147,8 +148,17 @@ static void feed(struct reader *R, struct csv_parser *p, const char *data, size_
 {
     size_t pos = 0;
     while (pos < len && !R->err) {
-        const char *nl = memchr(data + pos, '\n', len - pos);
-        size_t chunk = nl ? (size_t)(nl - (data + pos)) + 1 : len - pos;
+        /* a line ends at "\n", "\r\n", or "\r" alone (the old Macintosh's
+         * CSV); the "\n" of a "\r\n" the block cut ends no line of its own */
+        const char *at = data + pos, *end = data + len, *eol = NULL;
+        size_t chunk = 1; /* a "\n" after a "\r" fed last: no line of its own */
+        if (!R->after_cr || *at != '\n') {
+            const char *nl = memchr(at, '\n', len - pos);
+            const char *cr = memchr(at, '\r', (size_t)((nl ? nl : end) - at));
+            eol = cr && (cr + 1 == end || cr[1] != '\n') ? cr : nl;
+            chunk = eol ? (size_t)(eol - at) + 1 : len - pos;
+        }
+        R->after_cr = eol && *eol == '\r';
         /* A record starts on the first line fed while libcsv is between
          * records; a quoted field can carry it over several lines. */
         if (p->pstate == 0 && !R->record_started)
@@ -159,7 +169,7 @@ static void feed(struct reader *R, struct csv_parser *p, const char *data, size_
             return;
         }
         pos += chunk;
-        if (nl)
+        if (eol)
             R->line++;
     }
 }

@@ -121,6 +121,34 @@ START_TEST(bom_crlf_and_quoted_line_breaks)
 }
 END_TEST
 
+/* The old Macintosh's CSV ends its lines with "\r" alone: each is a line
+ * of its own, as a quoted one inside a field is. A "\r\n" that a 64 KiB
+ * block cuts between its two bytes is still one line. */
+START_TEST(lines_ended_by_a_carriage_return_alone)
+{
+    ck_assert_int_eq(read_csv("Actions,Responsibility\r\"Train\ron two\",HR\rSecond,HR\r"), 0);
+    ck_assert_uint_eq(n_records, 3);
+    ck_assert_str_eq(records[1], "Train\ron two|HR");
+    ck_assert_str_eq(records[2], "Second|HR");
+    ck_assert_uint_eq(lines[0], 1);
+    ck_assert_uint_eq(lines[1], 2);
+    ck_assert_uint_eq(lines[2], 4);
+    /* "\r" the last byte of the first block, "\n" the first of the next */
+    static const char head[] = "Actions,Responsibility\n";
+    char *text = malloc(70000);
+    ck_assert_ptr_nonnull(text);
+    strcpy(text, head);
+    memset(text + sizeof(head) - 1, 'x', 65535 - (sizeof(head) - 1));
+    strcpy(text + 65535, "\r\nSecond,HR\r\n");
+    ck_assert_int_eq(read_fd(text, strlen(text)), 0);
+    ck_assert_uint_eq(n_records, 3);
+    ck_assert_str_eq(records[2], "Second|HR");
+    ck_assert_uint_eq(lines[1], 2);
+    ck_assert_uint_eq(lines[2], 3);
+    free(text);
+}
+END_TEST
+
 START_TEST(blank_records_are_skipped)
 {
     ck_assert_int_eq(read_csv("Actions\n\n , \n,,\n\r\nOne\n\n"), 0);
@@ -214,6 +242,7 @@ int main(void)
     TCase *tc = tcase_create("records");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, bom_crlf_and_quoted_line_breaks);
+    tcase_add_test(tc, lines_ended_by_a_carriage_return_alone);
     tcase_add_test(tc, blank_records_are_skipped);
     tcase_add_test(tc, the_last_record_needs_no_line_break);
     tcase_add_test(tc, a_file_cut_inside_a_row_is_warned_of);
