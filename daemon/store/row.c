@@ -675,8 +675,13 @@ static bool repeats_header(const struct tkl_rows *R)
     size_t n = R->title_heading_len;
     for (size_t i = 0; heading && n && i < R->n_cells; i++) {
         const char *c = R->cells[i];
-        if (*c != *heading && (c += strspn(c, " \t\r\n"), *c != *heading))
-            continue;
+        if (*c != *heading) { /* white space before it, at most */
+            if (*c != ' ' && *c != '\t' && *c != '\r' && *c != '\n')
+                continue;
+            c += strspn(c, " \t\r\n");
+            if (*c != *heading)
+                continue;
+        }
         if (strncmp(c, heading, n) == 0 && c[n + strspn(c + n, " \t\r\n")] == '\0')
             return true;
     }
