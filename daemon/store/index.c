@@ -146,7 +146,14 @@ int tkl_store_index(struct tkl_store *s, const uint32_t *hashes, struct tkl_diag
         table[i] = NO_SLOT;
     struct probe p = {.table = table, .cap = cap, .bits = index_bits(s->n), .actions = s->actions};
     int r = 0;
-    for (size_t k = 0; k < s->n; k++) {
+    /* every id as written first, then the repeats renamed: a new name
+     * never takes an id a later row writes ("X", "X", "X-2": the second
+     * is X-3) */
+    struct repeat {
+        size_t k, first;
+    } *repeats = NULL;
+    size_t n_repeats = 0, cap_repeats = 0;
+    for (size_t k = 0; k < s->n && r == 0; k++) {
         /* a large store's slots are read in random order, each a miss of
          * the cache: the slot of an action a little ahead is fetched
          * while this one is placed */
@@ -155,15 +162,31 @@ int tkl_store_index(struct tkl_store *s, const uint32_t *hashes, struct tkl_diag
             __builtin_prefetch(&table[hashes[k + AHEAD] & (cap - 1)]);
         uint32_t h = hashes[k];
         size_t i = slot_probe(&p, h, NULL, k);
-        if (table[i] != NO_SLOT) {
-            if ((r = distinct_id(&p, s, k, slot_action(table[i], p.bits), next, diags)) < 0)
-                break;
-            /* a free id: the empty slot ending its chain */
-            h = tkl_store_id_hash(s->actions[k].id);
-            i = slot_probe(&p, h, NULL, k);
+        if (table[i] == NO_SLOT) {
+            table[i] = slot_tag(h, p.bits) | (uint32_t)k;
+            continue;
         }
-        table[i] = slot_tag(h, p.bits) | (uint32_t)k;
+        if (n_repeats == cap_repeats) {
+            size_t c = cap_repeats ? cap_repeats * 2 : 16;
+            struct repeat *v = realloc(repeats, c * sizeof(*v));
+            if (!v) {
+                r = -ENOMEM;
+                break;
+            }
+            repeats = v;
+            cap_repeats = c;
+        }
+        repeats[n_repeats++] = (struct repeat){k, slot_action(table[i], p.bits)};
     }
+    for (size_t j = 0; j < n_repeats && r == 0; j++) {
+        size_t k = repeats[j].k;
+        if ((r = distinct_id(&p, s, k, repeats[j].first, next, diags)) < 0)
+            break;
+        /* a free id: the empty slot ending its chain */
+        uint32_t h = tkl_store_id_hash(s->actions[k].id);
+        table[slot_probe(&p, h, NULL, k)] = slot_tag(h, p.bits) | (uint32_t)k;
+    }
+    free(repeats);
     free(next);
     free(taken);
     if (r < 0) {
