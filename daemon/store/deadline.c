@@ -388,9 +388,17 @@ int tkl_deadline_parse(const char *text, struct tkl_deadline *ret)
         !strcasecmp(s, "to be confirmed") || !strcasecmp(s, "to be agreed")) {
         goto done;
     }
-    if (starts_word(s, "ongoing")) {
-        d.kind = TKL_DEADLINE_ONGOING;
-        goto done;
+    /* "Ongoing", "Ongoing project": no date; "Ongoing until March 2024",
+     * "Ongoing - review April 2024": that date, the word kept as a note */
+    bool ongoing = starts_word(s, "ongoing");
+    if (ongoing) {
+        s = skip_spaces(s + 7);
+        static const char *const joins[] = {"until", "till", "til", "to", "through", "with", "and"};
+        for (size_t i = 0; i < sizeof(joins) / sizeof(joins[0]); i++)
+            if (starts_word(s, joins[i])) {
+                s = skip_spaces(s + strlen(joins[i]));
+                break;
+            }
     }
     enum tkl_deadline_kind kind = TKL_DEADLINE_DATE;
     if (starts_word(s, "review")) {
@@ -418,6 +426,12 @@ int tkl_deadline_parse(const char *text, struct tkl_deadline *ret)
     if (r == 1) {
         d.kind = kind;
         d.day = day;
+        if (ongoing && !d.note && !(d.note = strdup("ongoing"))) {
+            free(clean);
+            return -ENOMEM;
+        }
+    } else if (ongoing && r == 0) {
+        d.kind = TKL_DEADLINE_ONGOING; /* words, no date */
     } else {
         d.problem = r < 0 ? (uint8_t)-r : TKL_DEADLINE_UNREADABLE;
     }

@@ -18,6 +18,8 @@
  *   (April 2023)                                 the bracket read when
  *                                                nothing is outside it
  *   Ongoing, Ongoing Project, Ongoing Action     kind ongoing, no date
+ *   Ongoing until March 2024                     that date, "ongoing" its note
+ *   Ongoing - review April 2024                  kind review, the same
  *   (empty), TBC, TBA, TBD                       kind undated
  *
  * Leading "by", "due", "end of" and "deadline" are ignored. Anything else,

@@ -89,6 +89,7 @@ START_TEST(ongoing_and_undated)
     expect("ongoing action", TKL_DEADLINE_ONGOING, TKL_NO_DAY);
     expect("", TKL_DEADLINE_UNDATED, TKL_NO_DAY);
     expect("TBC", TKL_DEADLINE_UNDATED, TKL_NO_DAY);
+    expect("Ongoing until TBC", TKL_DEADLINE_ONGOING, TKL_NO_DAY);
     expect("tba", TKL_DEADLINE_UNDATED, TKL_NO_DAY);
     expect(NULL, TKL_DEADLINE_UNDATED, TKL_NO_DAY);
 }
@@ -146,6 +147,27 @@ START_TEST(no_year_no_century_no_guess)
 }
 END_TEST
 
+/* Ongoing work with a date after it: that date, "ongoing" its note. */
+START_TEST(ongoing_until_a_date_is_that_date)
+{
+    struct tkl_deadline d = parse("Ongoing until March 2024");
+    ck_assert_int_eq(d.kind, TKL_DEADLINE_DATE);
+    ck_assert_int_eq(d.day, DAY(2024, 3, 31));
+    ck_assert_str_eq(d.note, "ongoing");
+    tkl_deadline_clear(&d);
+    d = parse("Ongoing - review April 2024");
+    ck_assert_int_eq(d.kind, TKL_DEADLINE_REVIEW);
+    ck_assert_int_eq(d.day, DAY(2024, 4, 30));
+    tkl_deadline_clear(&d);
+    d = parse("ongoing: to 30/06/2024 (quarterly report)");
+    ck_assert_int_eq(d.kind, TKL_DEADLINE_DATE);
+    ck_assert_int_eq(d.day, DAY(2024, 6, 30));
+    ck_assert_str_eq(d.note, "quarterly report");
+    tkl_deadline_clear(&d);
+    expect_problem("Ongoing until 31/02/2024", TKL_DEADLINE_NO_SUCH_DATE);
+}
+END_TEST
+
 /* A deadline written only in brackets is read, not kept as a note. */
 START_TEST(a_bracket_alone_is_the_deadline)
 {
@@ -170,6 +192,7 @@ int main(void)
     tcase_add_test(tc, unreadable_is_kept_undated_with_a_reason);
     tcase_add_test(tc, no_year_no_century_no_guess);
     tcase_add_test(tc, a_bracket_alone_is_the_deadline);
+    tcase_add_test(tc, ongoing_until_a_date_is_that_date);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
