@@ -148,8 +148,10 @@ static void on_report_put(void *data, int r, uint64_t id)
 /*
  * Queues, through the state, one report per recipient of
  * delivery.report_to that x's notice failed for good, their ids kept in x
- * to be logged once durable. The log key failure-<id> makes a repeat a
- * no-op. A report's own failure is not reported. Returns 0 or a negative
+ * to be logged once durable. The log key failure-<id>-<created_at> makes
+ * a repeat of one failure a no-op, and a failure after tickler retry
+ * (which sets created_at anew) a report of its own. A report's own
+ * failure is not reported. Returns 0 or a negative
  * errno.
  */
 static int queue_report(struct tkl_deliverer *e, struct tkl_flight *x, const char *reply,
@@ -164,9 +166,9 @@ static int queue_report(struct tkl_deliverer *e, struct tkl_flight *x, const cha
     for (size_t i = 0; i < failed->n_entries; i++)
         if (s->entries[i].stage == TKL_STAGE_REPORT)
             return 0;
-    char item[48], key[48], title[512];
+    char item[48], key[72], title[512];
     snprintf(item, sizeof(item), "notice-%" PRIu64, failed->id);
-    snprintf(key, sizeof(key), "failure-%" PRIu64, failed->id);
+    snprintf(key, sizeof(key), "failure-%" PRIu64 "-%" PRId64, failed->id, s->created_at);
     snprintf(title, sizeof(title),
              "A reminder for %s (%zu action%s) could not be delivered to %s by %s",
              failed->team_name ? failed->team_name : "a team", failed->n_entries,

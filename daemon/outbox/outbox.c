@@ -1096,13 +1096,13 @@ int tkl_outbox_requeue(struct tkl_outbox *o, uint64_t id, int64_t now, int64_t *
     int r;
     if (id)
         *ret_n = update_count(o,
-                              "UPDATE notices SET state = 0, next_attempt = 0, created_at = ?1, "
-                              "finished_at = NULL WHERE state = 2 AND id = ?2",
+                              "UPDATE notices SET state = 0, attempts = 0, next_attempt = 0, "
+                              "created_at = ?1, finished_at = NULL WHERE state = 2 AND id = ?2",
                               now, (int64_t)id, &r);
     else
         *ret_n = update_count(o,
-                              "UPDATE notices SET state = 0, next_attempt = 0, created_at = ?1, "
-                              "finished_at = NULL WHERE state = 2",
+                              "UPDATE notices SET state = 0, attempts = 0, next_attempt = 0, "
+                              "created_at = ?1, finished_at = NULL WHERE state = 2",
                               now, 0, &r);
     return r;
 }

@@ -166,8 +166,10 @@ int tkl_outbox_recover(struct tkl_outbox *o, int64_t now, int64_t *ret_in_flight
 
 /*
  * Puts failed notice id (0: every failed notice) back in the queue, due
- * now; its maximum age counts from now. *ret_n gets how many were failed
- * and are now pending. Returns 0 or a negative errno.
+ * now, as a new one: its maximum age counts from now and its attempts
+ * from none, so a first refusal after it waits the first backoff. *ret_n
+ * gets how many were failed and are now pending. Returns 0 or a negative
+ * errno.
  */
 int tkl_outbox_requeue(struct tkl_outbox *o, uint64_t id, int64_t now, int64_t *ret_n);
 

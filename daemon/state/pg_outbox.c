@@ -29,7 +29,7 @@ static const char list_sql[] =
  * age counting from now; $2 the ids (an array), $3 true: every failed
  * notice. One row (id) per notice queued again. */
 static const char requeue_sql[] =
-    "UPDATE notices SET state = 0, next_attempt = 0, created_at = $1::bigint,"
+    "UPDATE notices SET state = 0, attempts = 0, next_attempt = 0, created_at = $1::bigint,"
     " finished_at = NULL WHERE state = 2 AND lease_node IS NULL"
     " AND ($3::boolean OR id = ANY($2::bigint[])) RETURNING id";
 /* Then what the notices named are (those not queued again say why). */

@@ -382,9 +382,17 @@ teams = ( { id = "many"; name = "Many"; recipients = { hook = [ %s ]; }; } );
             self.assertIn("1 notice queued again", p.stdout)
             if not harness.PG:  # on PostgreSQL the retry's NOTIFY wakes the node
                 n = d.wait_for("woken by tickler retry")
-            # sent again, and refused again for good
+            # sent again, and refused again for good: reported again, and
+            # counted as a new notice's attempts (one)
             d.wait_for("delivery failed for good", after=n)
             self.assertEqual(len([r for r in self.rec.requests if r[0] == "gone"]), 2)
+            reports = lambda: [r for r in self.rec.requests if r[0] == "admin"]
+            deadline = time.monotonic() + 30
+            while len(reports()) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.assertEqual(len(reports()), 2)
+            again = [n for n in self.outbox() if n["id"] == gone["id"]][0]
+            self.assertEqual(again["attempts"], 1)
             # a notice that is not failed is refused
             p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
                                 "retry", "999"], capture_output=True, text=True)
