@@ -6,11 +6,10 @@
 
 void tkl_delivery_conf_init(struct tkl_delivery_conf *d)
 {
-    *d =
-        (struct tkl_delivery_conf){.max_age_hours = 48,
-                                   .concurrency = 64,
-                                   .retry_min_seconds = 30,
-                                   .drain_seconds = TKL_DRAIN_SECONDS};
+    *d = (struct tkl_delivery_conf){.max_age_hours = 48,
+                                    .concurrency = 64,
+                                    .retry_min_seconds = 30,
+                                    .drain_seconds = TKL_DRAIN_SECONDS};
 }
 
 /* Reads delivery.connections, a group of notifier = count (NULL: none).
@@ -51,8 +50,9 @@ static int read_limits(const struct tkl_confread *x, const config_setting_t *g,
 int tkl_delivery_conf_read(const struct tkl_confread *x, const config_setting_t *g,
                            struct tkl_delivery_conf *d)
 {
-    static const char *const keys[] = {"max_age_hours", "concurrency", "retry_min_seconds",
-                                       "report_to",     "connections", "drain_seconds", NULL};
+    static const char *const keys[] = {
+        "max_age_hours", "concurrency", "retry_min_seconds", "report_to", "connections",
+        "drain_seconds", NULL};
     const char *s;
     int r = 0;
     if (!g)

@@ -28,11 +28,11 @@ struct tkl_channel_limit {
 };
 
 struct tkl_delivery_conf {
-    int max_age_hours;                /* transient failures are retried this long */
-    int concurrency;                  /* deliveries in flight per notifier */
-    int retry_min_seconds;            /* first backoff step; doubles up to an hour */
-    int drain_seconds; /* a stop or a retirement waits this long for deliveries in flight */
-    char *report_to;                  /* team id told of permanent failures, or NULL */
+    int max_age_hours;     /* transient failures are retried this long */
+    int concurrency;       /* deliveries in flight per notifier */
+    int retry_min_seconds; /* first backoff step; doubles up to an hour */
+    int drain_seconds;     /* a stop or a retirement waits this long for deliveries in flight */
+    char *report_to;       /* team id told of permanent failures, or NULL */
     struct tkl_channel_limit *limits; /* delivery.connections, by notifier */
     size_t n_limits;
 };

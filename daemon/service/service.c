@@ -1652,7 +1652,7 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     const char *failed = NULL;
     int r;
     s->loop = s->svc.loop = loop;
-    uv_timer_t *timers[] = {&s->sched_timer, &s->deliver_timer, &s->day_timer, &s->request_timer,
+    uv_timer_t *timers[] = {&s->sched_timer, &s->deliver_timer, &s->day_timer,  &s->request_timer,
                             &s->tell_timer,  &s->round_timer,   &s->drain_timer};
     for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
         (void)uv_timer_init(loop, timers[i]); /* cannot fail */

@@ -47,12 +47,12 @@ struct tkl_service {
     char *node;                   /* state.node with the PostgreSQL backend; NULL on SQLite */
     struct tkl_deliverer deliverer;
     uv_timer_t sched_timer, deliver_timer, day_timer;
-    uv_timer_t drain_timer; /* a stop waits for the deliveries in flight */
-    uint64_t drain_until;   /* draining: uv_now() when the wait ends */
-    bool draining;          /* stopping: the deliveries in flight finish first */
+    uv_timer_t drain_timer;  /* a stop waits for the deliveries in flight */
+    uint64_t drain_until;    /* draining: uv_now() when the wait ends */
+    bool draining;           /* stopping: the deliveries in flight finish first */
     bool stop_round_pending; /* stopping: a queue round was not in at the stop */
     int64_t stop_round_at;   /* its instant */
-    uv_prepare_t commit; /* commits the state's open group before the loop waits */
+    uv_prepare_t commit;     /* commits the state's open group before the loop waits */
     unsigned long stop_before, stop_after; /* TICKLER_TEST_STOP_AT_COMMIT; 0: none */
     unsigned long stop_base;               /* group commits before the loop's first */
     uv_fs_event_t wakeup;                  /* the state directory, for tickler retry */

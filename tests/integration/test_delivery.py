@@ -512,12 +512,12 @@ teams = ( { id = "a"; name = "Alpha"; recipients = { hook = [ "a" ]; }; } );
         d = self.daemon()
         self.assertTrue(self.sink.arrived.wait(30 * harness.SLOWDOWN), d.log())
         self.stop_within(d, 30)
-        self.assertRegex(d.log(), r"stopping: waiting at most \d+ s for 1 deliveries in flight")
         self.assertEqual(len(self.sink.accepted), 1, d.log())
         box = self.start_again()
         self.assertEqual(box[0]["state"], "delivered")
         self.assertEqual(self.sink.received, 1)
         self.assertEqual(self.sink.accepted, [str(box[0]["id"])])
+        self.assertRegex(d.log(), r"stopping: waiting at most \d+ s for 1 deliveries in flight")
 
     def test_a_reload_that_retires_the_notifier_lets_its_delivery_finish(self):
         self.sink = DrainSink(2)
