@@ -486,6 +486,7 @@ notifiers = ( { name = "hook"; plugin = "%s";
                              destinations = ( { name = "a"; url_file = "hook.url"; } ); }; } );
 teams = ( { id = "a"; name = "Alpha"; recipients = { hook = [ "a" ]; }; } );
 """ % (drain, plugin))
+        harness.conf_for_backend(self.conf)  # a reload reads it again
 
     def daemon(self):
         return Daemon(self.conf, self.state, "--now", self.NOW, "-p", self.plugins)
