@@ -181,8 +181,16 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop);
  * force; otherwise the previous one stays, and the problems are logged. */
 void tkl_service_reload(struct tkl_service *s);
 
-/* Begins shutdown: deliveries in flight complete or stay in the outbox,
- * every handle is closed; the loop then ends. */
+/*
+ * Begins shutdown: no delivery is handed out from now on; the deliveries
+ * in flight (those of instances a reload retired too) finish and their
+ * outcomes are recorded, for at most delivery.drain_seconds, from the
+ * loop; then the notifiers stop (what is still in flight is cut short and
+ * stays due in the outbox), the state is committed and drained and every
+ * handle is closed, after which the loop ends. Without deliveries in
+ * flight (or with drain_seconds 0) all of it happens inside this call.
+ * The caller keeps running the loop until it ends.
+ */
 void tkl_service_stop(struct tkl_service *s);
 
 /* r: 0 recorded (is_new false: the same update was recorded already,
