@@ -1772,8 +1772,7 @@ static int run_send_test(struct cli *c, const struct tkl_plugin_conf *nc, const 
     printf("%s: %s\n", t.done ? what[t.status % 3] : "no answer", t.reply);
     rc = t.done && t.status == TKL_DELIVERY_OK ? 0 : 1;
 out:
-    if (p && p->started)
-        p->desc->stop(p->state);
+    tkl_host_stop_instance(p);
     tkl_transfers_close(svc.transfers);
     uv_run(&loop, UV_RUN_DEFAULT);
     tkl_plugin_close(p);

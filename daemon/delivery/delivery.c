@@ -389,15 +389,16 @@ static void count_outcome(const struct tkl_deliverer *e, const struct tkl_flight
 
 /* Decides the outcome of a delivery the notifier reported as res. */
 static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tkl_delivery *res,
-                  bool retired)
+                  bool cut)
 {
     const struct tkl_notice *n = &x->s->notice;
     int64_t now_ms = e->host.now_ms(e->host.data), now = now_ms / 1000;
     int64_t max_age = (int64_t)e->conf->max_age_hours * 3600;
     enum tkl_delivery_status st = res ? res->status : TKL_DELIVERY_TRANSIENT;
-    if ((e->stopping || retired) && st == TKL_DELIVERY_TRANSIENT) {
-        /* cut short by our own shutdown, or by a reload that replaced the
-         * notifier: stays pending, due at once (at the next start) */
+    if (cut && st == TKL_DELIVERY_TRANSIENT) {
+        /* cut short by its notifier's stop() (our own shutdown, or a
+         * reload that replaced the notifier) once its drain ran out: stays
+         * pending, due at once (at the next start) */
         x->out = OUT_RETRY;
         x->at = now;
         log_notice("delivery interrupted by %s; kept in the outbox; notice=%" PRIu64
@@ -438,7 +439,9 @@ static void on_done(void *data, const struct tkl_delivery *res)
             break;
         }
     e->n_flights--;
-    bool retired = x->plugin && x->plugin->retired;
+    /* a delivery that ended by itself while its notifier drained is
+     * judged as any other; one its stop() ended was cut short */
+    bool cut = x->plugin && x->plugin->stopped;
     x->plugin = NULL;
     x->next = NULL;
     if (res && res->reply && repeats_link(x, res->reply))
@@ -450,10 +453,12 @@ static void on_done(void *data, const struct tkl_delivery *res)
     (void)tkl_metrics_attempt_done(e->metrics, x->s->notice.channel,
                                    res && res->status == TKL_DELIVERY_OK,
                                    uv_hrtime() - x->handed_ns);
-    judge(e, x, res, retired);
+    judge(e, x, res, cut);
     count_outcome(e, x);
     (void)settle(e, x); /* a refusal is logged and kept */
     ask_round(e);
+    if (e->host.ended)
+        e->host.ended(e->host.data);
 }
 
 /* A release told: only a refusal is logged. */
@@ -893,6 +898,15 @@ int tkl_delivery_round(struct tkl_deliverer *e)
     e->round_claims = (size_t)r;
     e->in_round = true;
     return 0;
+}
+
+unsigned tkl_delivery_in_flight(const struct tkl_deliverer *e,
+                                const struct tkl_plugin_instance *plugin)
+{
+    unsigned n = 0;
+    for (const struct tkl_flight *x = e->flights; x; x = x->next)
+        n += !plugin || x->plugin == plugin;
+    return n;
 }
 
 bool tkl_delivery_idle(const struct tkl_deliverer *e)

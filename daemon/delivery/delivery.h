@@ -57,6 +57,9 @@ struct tkl_delivery_host {
      * that will fall due or INT64_MAX */
     void (*round_done)(void *data, int r, int started, int64_t next);
     void *data;
+    /* a delivery's outcome was reported (told after it is recorded, even
+     * while a round runs or the engine stops); NULL: not told */
+    void (*ended)(void *data);
 };
 
 struct tkl_deliverer {
@@ -136,8 +139,15 @@ size_t tkl_delivery_settle(struct tkl_deliverer *e);
 /* Nothing in flight and every outcome recorded. */
 bool tkl_delivery_idle(const struct tkl_deliverer *e);
 
+/* The deliveries handed to plugin (every notifier, for NULL) whose
+ * outcome it has not reported yet. */
+unsigned tkl_delivery_in_flight(const struct tkl_deliverer *e,
+                                const struct tkl_plugin_instance *plugin);
+
 /* The next delivery rounds start nothing; deliveries in flight complete
- * (a transient end is kept pending for the next start). */
+ * and their outcomes are recorded as usual, except that one its
+ * notifier's stop() cut short stays pending, due at once (at the next
+ * start). */
 void tkl_delivery_stop(struct tkl_deliverer *e);
 
 /* The backoff before attempt `attempts` (1: the first retry): first

@@ -6,8 +6,10 @@
 
 void tkl_delivery_conf_init(struct tkl_delivery_conf *d)
 {
-    *d =
-        (struct tkl_delivery_conf){.max_age_hours = 48, .concurrency = 64, .retry_min_seconds = 30};
+    *d = (struct tkl_delivery_conf){.max_age_hours = 48,
+                                    .concurrency = 64,
+                                    .retry_min_seconds = 30,
+                                    .drain_seconds = TKL_DRAIN_SECONDS};
 }
 
 /* Reads delivery.connections, a group of notifier = count (NULL: none).
@@ -48,8 +50,9 @@ static int read_limits(const struct tkl_confread *x, const config_setting_t *g,
 int tkl_delivery_conf_read(const struct tkl_confread *x, const config_setting_t *g,
                            struct tkl_delivery_conf *d)
 {
-    static const char *const keys[] = {"max_age_hours", "concurrency", "retry_min_seconds",
-                                       "report_to",     "connections", NULL};
+    static const char *const keys[] = {
+        "max_age_hours", "concurrency", "retry_min_seconds", "report_to", "connections",
+        "drain_seconds", NULL};
     const char *s;
     int r = 0;
     if (!g)
@@ -62,6 +65,8 @@ int tkl_delivery_conf_read(const struct tkl_confread *x, const config_setting_t 
     if (tkl_conf_get_int(x, g, "concurrency", 1, 256, &d->concurrency) < 0)
         r = -EINVAL;
     if (tkl_conf_get_int(x, g, "retry_min_seconds", 1, 3600, &d->retry_min_seconds) < 0)
+        r = -EINVAL;
+    if (tkl_conf_get_int(x, g, "drain_seconds", 0, 600, &d->drain_seconds) < 0)
         r = -EINVAL;
     if (tkl_conf_get_string(x, g, "report_to", &s) > 0) {
         free(d->report_to);

@@ -10,6 +10,16 @@
 
 #include "../core/confread.h"
 
+/*
+ * delivery.drain_seconds' default: how long a stop (and the retirement of
+ * a notifier by a reload) lets the deliveries in flight finish before the
+ * notifier cuts them short (then they are sent again). With PostgreSQL's
+ * drain after it (at most half of state.lease_seconds, 150 s by default)
+ * it stays within the shipped unit's TimeoutStopSec=170s; a server that
+ * answers at all answers well within it.
+ */
+#define TKL_DRAIN_SECONDS 15
+
 /* delivery.connections: one notifier's own limit. */
 struct tkl_channel_limit {
     char *channel; /* a notifier's name */
@@ -18,17 +28,18 @@ struct tkl_channel_limit {
 };
 
 struct tkl_delivery_conf {
-    int max_age_hours;                /* transient failures are retried this long */
-    int concurrency;                  /* deliveries in flight per notifier */
-    int retry_min_seconds;            /* first backoff step; doubles up to an hour */
-    char *report_to;                  /* team id told of permanent failures, or NULL */
+    int max_age_hours;     /* transient failures are retried this long */
+    int concurrency;       /* deliveries in flight per notifier */
+    int retry_min_seconds; /* first backoff step; doubles up to an hour */
+    int drain_seconds;     /* a stop or a retirement waits this long for deliveries in flight */
+    char *report_to;       /* team id told of permanent failures, or NULL */
     struct tkl_channel_limit *limits; /* delivery.connections, by notifier */
     size_t n_limits;
 };
 
 /* The defaults: 48 hours, 64 in flight (measured:
- * bench/notes/delivery-profile.md), 30 seconds, no report team, no own
- * limits. */
+ * bench/notes/delivery-profile.md), 30 seconds, a drain of
+ * TKL_DRAIN_SECONDS, no report team, no own limits. */
 void tkl_delivery_conf_init(struct tkl_delivery_conf *d);
 
 /*

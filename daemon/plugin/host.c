@@ -62,7 +62,11 @@ static int host_transfer_start(const struct tkl_host *host, void *easy,
         p->told_abi = true;
         return -ENOTSUP;
     }
-    if (!svc->transfers) /* none lent (a check), or shutting down */
+    struct tkl_plugin_instance *p =
+        (struct tkl_plugin_instance *)((char *)host - offsetof(struct tkl_plugin_instance, host));
+    /* none lent (a check), shutting down, or the instance stopped: after
+     * tkl_transfers_settle none of its transfers may run */
+    if (!svc->transfers || p->stopped)
         return -ESHUTDOWN;
     return tkl_transfers_add_owned(svc->transfers, host, easy, done, data);
 }
@@ -72,6 +76,20 @@ void tkl_host_flush_transfers(struct tkl_plugin_instance *p)
     const struct tkl_host_services *svc = p ? p->host.host_data : NULL;
     if (svc)
         tkl_transfers_flush(svc->transfers, &p->host);
+}
+
+void tkl_host_stop_instance(struct tkl_plugin_instance *p)
+{
+    if (!p || !p->started || p->stopped)
+        return;
+    const struct tkl_host_services *svc = p->host.host_data;
+    /* marked first: transfers are refused from here on, and the deliveries
+     * settled or cut short below see why they ended */
+    p->stopped = true;
+    if (svc)
+        tkl_transfers_settle(svc->transfers, &p->host);
+    if (p->desc->stop)
+        p->desc->stop(p->state);
 }
 
 static void host_transfer_cancel(const struct tkl_host *host, void *easy)
@@ -191,39 +209,44 @@ static void host_close(const struct tkl_host *host, uv_handle_t *handle, uv_clos
     uv_close(handle, on_host_closed);
 }
 
+static void drain_pass(struct tkl_host_services *svc, bool all);
+
+static void on_drain(uv_timer_t *t)
+{
+    drain_pass(t->data, false);
+}
+
 int tkl_host_services_start(struct tkl_host_services *svc)
 {
     int r = uv_timer_init(svc->loop, &svc->reaper);
     if (r < 0)
         return r;
+    if ((r = uv_timer_init(svc->loop, &svc->drain_timer)) < 0) {
+        uv_close((uv_handle_t *)&svc->reaper, NULL);
+        return r;
+    }
     svc->loop->data = svc;
     svc->reaper.data = svc;
+    svc->drain_timer.data = svc;
     svc->reaper_active = true;
     return 0;
 }
 
 void tkl_host_services_stop(struct tkl_host_services *svc)
 {
-    if (svc->reaper_active)
+    if (svc->reaper_active) {
         uv_close((uv_handle_t *)&svc->reaper, NULL);
+        uv_close((uv_handle_t *)&svc->drain_timer, NULL);
+    }
     svc->reaper_active = false;
 }
 
-void tkl_host_retire(struct tkl_host_services *svc, struct tkl_plugin_instance *p)
+/* Stops p (if it started) and puts it with the retired, to be destroyed
+ * once its handles closed. */
+static void put_away(struct tkl_host_services *svc, struct tkl_plugin_instance *p)
 {
-    if (!p)
-        return;
-    bool stop = p->started && !p->stopped && p->desc->stop;
-    /* its transfers the transfer thread finished are told as such first:
-     * stop() would cancel them as if still running (a delivery the server
-     * took, told as a failure, would be sent again) */
-    if (stop)
-        tkl_host_flush_transfers(p);
-    /* marked first: deliveries stop() completes see why they ended */
-    p->stopped = true;
-    p->retired = true;
-    if (stop)
-        p->desc->stop(p->state);
+    tkl_host_stop_instance(p);
+    p->stopped = true; /* one that never started is never started now */
     p->next_retired = svc->retired;
     svc->retired = p;
     /* after the loop's next turn: the close callbacks of an ABI 1 plugin's
@@ -232,8 +255,81 @@ void tkl_host_retire(struct tkl_host_services *svc, struct tkl_plugin_instance *
         (void)uv_timer_start(&svc->reaper, on_reaper_armed, 0, 0);
 }
 
+static unsigned in_flight(const struct tkl_host_services *svc, const struct tkl_plugin_instance *p)
+{
+    return svc->in_flight ? svc->in_flight(svc->data, p) : 0;
+}
+
+/* Stops the draining instances with nothing left in flight or past their
+ * drain (every one, with all), and arms the drain timer for the next
+ * deadline of those left. */
+static void drain_pass(struct tkl_host_services *svc, bool all)
+{
+    uint64_t now = uv_now(svc->loop), next = UINT64_MAX;
+    for (struct tkl_plugin_instance **pp = &svc->draining; *pp;) {
+        struct tkl_plugin_instance *p = *pp;
+        unsigned n = in_flight(svc, p);
+        if (!all && n && now < p->drain_until) {
+            if (p->drain_until < next)
+                next = p->drain_until;
+            pp = &p->next_retired;
+            continue;
+        }
+        *pp = p->next_retired;
+        p->draining = false;
+        if (n)
+            tkl_log(TKL_LOG_NOTICE,
+                    "%s: %u deliveries still in flight at the end of its drain are cut short "
+                    "and kept in the outbox",
+                    p->instance, n);
+        put_away(svc, p);
+    }
+    if (next != UINT64_MAX && svc->reaper_active)
+        (void)uv_timer_start(&svc->drain_timer, on_drain, next - now, 0);
+}
+
+void tkl_host_retire(struct tkl_host_services *svc, struct tkl_plugin_instance *p)
+{
+    if (!p)
+        return;
+    p->retired = true;
+    unsigned n = p->started && !p->stopped ? in_flight(svc, p) : 0;
+    if (n && svc->drain_ms && svc->reaper_active) {
+        p->draining = true;
+        p->drain_until = uv_now(svc->loop) + svc->drain_ms;
+        p->next_retired = svc->draining;
+        svc->draining = p;
+        tkl_log(TKL_LOG_INFO, "%s: retired; its %u deliveries in flight finish first", p->instance,
+                n);
+        tkl_host_drain_check(svc); /* the timer armed for the first deadline */
+        return;
+    }
+    put_away(svc, p);
+}
+
+void tkl_host_drain_check(struct tkl_host_services *svc)
+{
+    if (svc->draining && svc->reaper_active)
+        (void)uv_timer_start(&svc->drain_timer, on_drain, 0, 0);
+}
+
+void tkl_host_drain_end(struct tkl_host_services *svc)
+{
+    drain_pass(svc, true);
+}
+
+bool tkl_host_draining(const struct tkl_host_services *svc)
+{
+    return svc->draining != NULL;
+}
+
 void tkl_host_services_free(struct tkl_host_services *svc)
 {
+    while (svc->draining) { /* none after tkl_host_drain_end */
+        struct tkl_plugin_instance *p = svc->draining;
+        svc->draining = p->next_retired;
+        tkl_plugin_close(p);
+    }
     while (svc->retired) {
         struct tkl_plugin_instance *p = svc->retired;
         svc->retired = p->next_retired;

@@ -6,6 +6,7 @@
 #ifndef TKL_HOST_H
 #define TKL_HOST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <uv.h>
@@ -29,28 +30,59 @@ struct tkl_host_services {
     struct tkl_plugin_instance *retired; /* stopped, awaiting destroy */
     uv_timer_t reaper;
     bool reaper_active;
+    /* draining: the deliveries in flight of an instance retired (its
+     * owner's count; NULL: none are), and how long they may take */
+    unsigned (*in_flight)(void *data, const struct tkl_plugin_instance *p);
+    uint64_t drain_ms;                    /* 0: an instance retired stops at once */
+    struct tkl_plugin_instance *draining; /* retired, deliveries still in flight */
+    uv_timer_t drain_timer;
 };
 
-/* Starts the retirement timer on svc->loop, and takes svc->loop->data
+/* Starts the retirement and drain timers on svc->loop, and takes svc->loop->data
  * (host.close finds svc through it). Returns 0 or a negative errno. */
 int tkl_host_services_start(struct tkl_host_services *svc);
 
 /* Tells p the transfers it started that the transfer thread finished and
- * the loop has not told yet (tkl_transfers_flush), before p stops: its
- * stop() cancels what it still has in flight, and a delivery the server
- * took must be told as done, not cancelled and sent again. */
+ * the loop has not told yet (tkl_transfers_flush). */
 void tkl_host_flush_transfers(struct tkl_plugin_instance *p);
 
-/* Closes the retirement timer (the loop then runs its close callback). */
+/*
+ * Stops p if it started and is not stopped: marks it stopped (from then on
+ * its transfer_start() is refused and the deliveries it ends are known to
+ * be cut short), takes its transfers from the transfer thread telling
+ * those that finished (tkl_transfers_settle), then calls its stop(), which
+ * cancels what is left. So a transfer that ended is told once as it
+ * ended, never cancelled.
+ */
+void tkl_host_stop_instance(struct tkl_plugin_instance *p);
+
+/* Closes the retirement and drain timers (the loop then runs their close
+ * callbacks); call tkl_host_drain_end first. */
 void tkl_host_services_stop(struct tkl_host_services *svc);
 
 /*
- * Takes an instance out of service: stops it if it started, then destroys
- * it once every handle it closed through host.close has run its close
- * callback (a plugin of ABI 1: after the loop's next turn), or at
- * tkl_host_services_free at the latest.
+ * Takes an instance out of service. One that started and still has
+ * deliveries in flight (svc->in_flight) drains first: it gets no new
+ * delivery (its owner hands them to others) while those in flight end as
+ * they end, for at most svc->drain_ms; then, or once none is left
+ * (tkl_host_drain_check), it is stopped (tkl_host_stop_instance), stop()
+ * cutting short what is left. A stopped instance is destroyed once every
+ * handle it closed through host.close has run its close callback (a
+ * plugin of ABI 1: after the loop's next turn), or at
+ * tkl_host_services_free at the latest. Never blocks the loop.
  */
 void tkl_host_retire(struct tkl_host_services *svc, struct tkl_plugin_instance *p);
+
+/* A delivery ended: the draining instances with none left in flight are
+ * stopped from a later loop turn (never inside this call). */
+void tkl_host_drain_check(struct tkl_host_services *svc);
+
+/* Stops every draining instance now, whatever it has in flight (the end
+ * of a stop's drain). */
+void tkl_host_drain_end(struct tkl_host_services *svc);
+
+/* Whether an instance retired still drains. */
+bool tkl_host_draining(const struct tkl_host_services *svc);
 
 /* Destroys every retired instance (after the loop has ended). */
 void tkl_host_services_free(struct tkl_host_services *svc);

@@ -25,10 +25,12 @@ struct tkl_plugin_instance {
     unsigned line;                    /* of its entry in that configuration */
     bool started;
     bool stopped;
-    bool retired;     /* no longer serves a configuration; destroyed when closed */
-    unsigned closing; /* handles closed through host.close, callbacks pending */
-    bool untracked;   /* a close could not be tracked: destroyed only at exit */
-    bool told_abi;    /* logged that its transfers are refused (ABI below 3) */
+    bool retired;         /* no longer serves a configuration; destroyed when closed */
+    unsigned closing;     /* handles closed through host.close, callbacks pending */
+    bool untracked;       /* a close could not be tracked: destroyed only at exit */
+    bool told_abi;        /* logged that its transfers are refused (ABI below 3) */
+    bool draining;        /* retired, its deliveries in flight let finish before stop() */
+    uint64_t drain_until; /* draining: stopped at this uv_now() at the latest */
     struct tkl_plugin_instance *next_retired;
 };
 

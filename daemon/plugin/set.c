@@ -262,12 +262,7 @@ static void stop_list(struct tkl_plugin_instance **v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         struct tkl_plugin_instance *p = v[i];
-        if (p && p->started && !p->stopped && p->desc->stop) {
-            tkl_host_flush_transfers(p);
-            p->desc->stop(p->state);
-        }
-        if (p)
-            p->stopped = p->started;
+        tkl_host_stop_instance(p);
     }
 }
 

@@ -78,6 +78,19 @@ static int failure_level(struct tkl_service *s)
     return (n & (n - 1)) == 0 ? TKL_LOG_ERR : TKL_LOG_DEBUG;
 }
 
+static void finish_stop(struct tkl_service *s);
+static void on_stop_drain(uv_timer_t *t);
+
+/* A delivery's outcome was reported: a drain may be over (checked from a
+ * timer, never inside the notifier's completion). */
+static void delivery_ended(void *data)
+{
+    struct tkl_service *s = data;
+    tkl_host_drain_check(&s->svc);
+    if (s->draining)
+        (void)uv_timer_start(&s->drain_timer, on_stop_drain, 0, 0);
+}
+
 static void kick(void *data)
 {
     struct tkl_service *s = data;
@@ -1417,11 +1430,19 @@ static int64_t catch_up_from(struct tkl_service *s, const struct tkl_runtime *rt
     return catch_up_from_value(rt, r, last_run, now);
 }
 
+/* The deliveries instance p has in flight, for its drain when retired. */
+static unsigned in_flight(void *data, const struct tkl_plugin_instance *p)
+{
+    struct tkl_service *s = data;
+    return tkl_delivery_in_flight(&s->deliverer, p);
+}
+
 int tkl_service_load(struct tkl_service *s)
 {
     struct tkl_diags diags = {0};
     s->env.svc = &s->svc;
     s->svc.items_changed = on_items_changed;
+    s->svc.in_flight = in_flight;
     s->svc.data = s;
     int r = tkl_metrics_new(&s->metrics);
     if (r < 0) {
@@ -1481,6 +1502,7 @@ static void set_deliverer(struct tkl_service *s)
                      rt->plugins.n_notifiers);
     tkl_delivery_set_links(&s->deliverer, &rt->links, rt->cfg->http.public_url,
                            rt->cfg->links.expiry_days);
+    s->svc.drain_ms = (uint64_t)rt->cfg->delivery.drain_seconds * 1000;
 }
 
 static int64_t http_now(void *data)
@@ -1649,8 +1671,8 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     const char *failed = NULL;
     int r;
     s->loop = s->svc.loop = loop;
-    uv_timer_t *timers[] = {&s->sched_timer,   &s->deliver_timer, &s->day_timer,
-                            &s->request_timer, &s->tell_timer,    &s->round_timer};
+    uv_timer_t *timers[] = {&s->sched_timer, &s->deliver_timer, &s->day_timer,  &s->request_timer,
+                            &s->tell_timer,  &s->round_timer,   &s->drain_timer};
     for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
         (void)uv_timer_init(loop, timers[i]); /* cannot fail */
         timers[i]->data = s;
@@ -1665,7 +1687,7 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     if (s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL && (r = start_pg_state(s, loop)) < 0)
         return r;
     s->deliverer.state = s->state;
-    s->deliverer.host = (struct tkl_delivery_host){now_ms, kick, round_done, s};
+    s->deliverer.host = (struct tkl_delivery_host){now_ms, kick, round_done, s, delivery_ended};
     s->deliverer.metrics = s->metrics;
     set_deliverer(s);
     if ((r = tkl_host_services_start(&s->svc)) < 0 ||
@@ -1811,6 +1833,20 @@ static void on_stop_meta(void *data, int r)
         log_warning("cannot record the last run time; the next start catches up from before");
 }
 
+/* The stop's drain: ends once no delivery is in flight, or at its end. */
+static void on_stop_drain(uv_timer_t *t)
+{
+    struct tkl_service *s = t->data;
+    uint64_t now = uv_now(s->loop);
+    if (!s->draining)
+        return;
+    if (tkl_delivery_in_flight(&s->deliverer, NULL) && now < s->drain_until) {
+        (void)uv_timer_start(&s->drain_timer, on_stop_drain, s->drain_until - now, 0);
+        return;
+    }
+    finish_stop(s);
+}
+
 void tkl_service_stop(struct tkl_service *s)
 {
     if (s->stopping)
@@ -1820,8 +1856,8 @@ void tkl_service_stop(struct tkl_service *s)
      * come from the database): last_run stays before it, so the next start
      * catches up on it even if its reminders cannot be put back, and the
      * log keeps what of it is in from being queued twice */
-    bool round_pending = s->round_pending;
-    int64_t round_at = s->round_at;
+    s->stop_round_pending = s->round_pending;
+    s->stop_round_at = s->round_at;
     /* a round part-way: the reminders of the parts not put go back to the
      * schedule */
     if (s->round_part) {
@@ -1830,10 +1866,36 @@ void tkl_service_stop(struct tkl_service *s)
         tkl_queue_abandon(rd);
     }
     tkl_delivery_stop(&s->deliverer);
-    log_notice("stopping: %zu deliveries in flight are completed or left in the outbox",
-               s->deliverer.n_flights);
-    /* plugins complete their pending deliveries (in flight ones end as
-     * transient and stay pending in the outbox for the next start) */
+    /* nothing new is handed out; what is in flight (with the notifiers a
+     * reload retired) finishes and is recorded as usual, for at most
+     * delivery.drain_seconds, before the notifiers stop */
+    unsigned n = tkl_delivery_in_flight(&s->deliverer, NULL);
+    int drain = s->rt ? s->rt->cfg->delivery.drain_seconds : 0;
+    if (s->handles_open && drain > 0 && (n || tkl_host_draining(&s->svc))) {
+        log_notice("stopping: waiting at most %d s for %u deliveries in flight", drain, n);
+        s->draining = true;
+        s->drain_until = uv_now(s->loop) + (uint64_t)drain * 1000;
+        (void)uv_timer_start(&s->drain_timer, on_stop_drain, 0, 0);
+        return;
+    }
+    finish_stop(s);
+}
+
+/* The stop's end, once the deliveries in flight finished or the drain ran
+ * out: the notifiers stop (cutting short what is left: sent again at the
+ * next start), last_run is recorded, the state drained and every handle
+ * closed. */
+static void finish_stop(struct tkl_service *s)
+{
+    bool round_pending = s->stop_round_pending;
+    int64_t round_at = s->stop_round_at;
+    unsigned n = tkl_delivery_in_flight(&s->deliverer, NULL);
+    s->draining = false;
+    if (n)
+        log_notice("stopping: %u deliveries still in flight are cut short and left in the outbox "
+                   "for the next start",
+                   n);
+    tkl_host_drain_end(&s->svc);
     if (s->rt)
         tkl_plugin_set_stop(&s->rt->plugins);
     /* not past a reminder still waiting in the schedule (its timer not yet
@@ -1884,6 +1946,7 @@ void tkl_service_stop(struct tkl_service *s)
         uv_close((uv_handle_t *)&s->request_timer, NULL);
         uv_close((uv_handle_t *)&s->tell_timer, NULL);
         uv_close((uv_handle_t *)&s->round_timer, NULL);
+        uv_close((uv_handle_t *)&s->drain_timer, NULL);
     }
     s->handles_open = false;
 }

@@ -47,7 +47,12 @@ struct tkl_service {
     char *node;                   /* state.node with the PostgreSQL backend; NULL on SQLite */
     struct tkl_deliverer deliverer;
     uv_timer_t sched_timer, deliver_timer, day_timer;
-    uv_prepare_t commit; /* commits the state's open group before the loop waits */
+    uv_timer_t drain_timer;  /* a stop waits for the deliveries in flight */
+    uint64_t drain_until;    /* draining: uv_now() when the wait ends */
+    bool draining;           /* stopping: the deliveries in flight finish first */
+    bool stop_round_pending; /* stopping: a queue round was not in at the stop */
+    int64_t stop_round_at;   /* its instant */
+    uv_prepare_t commit;     /* commits the state's open group before the loop waits */
     unsigned long stop_before, stop_after; /* TICKLER_TEST_STOP_AT_COMMIT; 0: none */
     unsigned long stop_base;               /* group commits before the loop's first */
     uv_fs_event_t wakeup;                  /* the state directory, for tickler retry */
@@ -178,8 +183,16 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop);
  * force; otherwise the previous one stays, and the problems are logged. */
 void tkl_service_reload(struct tkl_service *s);
 
-/* Begins shutdown: deliveries in flight complete or stay in the outbox,
- * every handle is closed; the loop then ends. */
+/*
+ * Begins shutdown: no delivery is handed out from now on; the deliveries
+ * in flight (those of instances a reload retired too) finish and their
+ * outcomes are recorded, for at most delivery.drain_seconds, from the
+ * loop; then the notifiers stop (what is still in flight is cut short and
+ * stays due in the outbox), the state is committed and drained and every
+ * handle is closed, after which the loop ends. Without deliveries in
+ * flight (or with drain_seconds 0) all of it happens inside this call.
+ * The caller keeps running the loop until it ends.
+ */
 void tkl_service_stop(struct tkl_service *s);
 
 /* r: 0 recorded (is_new false: the same update was recorded already,

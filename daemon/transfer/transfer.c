@@ -541,6 +541,29 @@ void tkl_transfers_flush(struct tkl_transfers *t, const void *owner)
         tell_finished(t, owner);
 }
 
+void tkl_transfers_settle(struct tkl_transfers *t, const void *owner)
+{
+    if (!t || t->closing)
+        return;
+    pthread_mutex_lock(&t->lock);
+    /* a job marked cancel is never started (on_work) and leaves RUNNING
+     * only as REMOVED or DONE */
+    for (struct job *j = t->jobs; j; j = j->next)
+        if (j->owner == owner && (j->state == QUEUED || j->state == RUNNING))
+            j->cancel = true;
+    for (;;) {
+        bool waiting = false;
+        for (const struct job *j = t->jobs; j; j = j->next)
+            waiting |= j->owner == owner && j->state == RUNNING;
+        if (!waiting)
+            break;
+        uv_async_send(&t->work_async);
+        pthread_cond_wait(&t->changed, &t->lock);
+    }
+    pthread_mutex_unlock(&t->lock);
+    tell_finished(t, owner);
+}
+
 void tkl_transfers_cancel(struct tkl_transfers *t, void *easy)
 {
     for (struct job *j = t ? t->jobs : NULL; j; j = j->next)

@@ -45,15 +45,30 @@ int tkl_transfers_add_owned(struct tkl_transfers *t, const void *owner, void *ea
 /*
  * Tells now, on the caller's stack, each transfer of owner (every one, for
  * NULL) that has finished on the transfer thread and was not yet told.
- * Called before a cancel that must not lose a finished transfer's outcome
- * (a notifier stopping: a delivery the server took is told as done, not
- * cancelled and sent again).
  */
 void tkl_transfers_flush(struct tkl_transfers *t, const void *owner);
 
-/* Stops a transfer that has not completed; its done() never runs. Waits
+/*
+ * Takes every transfer of owner out of the transfer thread's hands, then
+ * tells those that had finished (tkl_transfers_flush): a transfer still
+ * queued or running is removed from the multi handle and stays the
+ * owner's until it cancels it (its done() never runs); one that finished
+ * first is told, done() running once. Called before a notifier's stop(),
+ * which cancels what it still has: from this call on no transfer of owner
+ * can finish, so no outcome a server already gave (a POST it took) is
+ * cancelled and sent again. The owner must start no transfer afterwards
+ * (the host refuses those of a stopped instance).
+ */
+void tkl_transfers_settle(struct tkl_transfers *t, const void *owner);
+
+/*
+ * Stops a transfer whose done() has not run; its done() never runs. Waits
  * for the transfer thread to let go of easy, so the caller may free it on
- * return. */
+ * return. A transfer that finished on the transfer thread but was not yet
+ * told is dropped like a running one, as the caller asked not to be told:
+ * for a stopping notifier that cannot happen, as tkl_transfers_settle
+ * told every finished transfer of it and left none running to finish.
+ */
 void tkl_transfers_cancel(struct tkl_transfers *t, void *easy);
 
 /* Number of transfers added whose done() has not run nor been cancelled. */

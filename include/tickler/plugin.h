@@ -221,6 +221,13 @@ struct tkl_plugin {
      * Begin shutting down: complete every pending delivery (as delivered, or
      * as TKL_DELIVERY_TRANSIENT "shutting down") and close every handle.
      * The host then runs the loop until all close callbacks have fired.
+     * The host calls it (at a stop, or when a reload retires the instance)
+     * only once the deliveries in flight have completed or its drain
+     * (delivery.drain_seconds) ran out, so a delivery it completes as
+     * transient is one cut short, which the host sends again. Before it,
+     * the host has told done() of every transfer of the instance that
+     * finished and refuses new ones (transfer_start: -ESHUTDOWN), so each
+     * transfer_cancel() here stops one that did not finish.
      */
     void (*stop)(void *state);
 

@@ -227,7 +227,7 @@ static void setup(void)
                      0); /* as the daemon runs it */
     e.state = durable_state;
     e.lease = (struct tkl_state_lease){"local", 300};
-    e.host = (struct tkl_delivery_host){now_ms, kick, round_done, NULL};
+    e.host = (struct tkl_delivery_host){now_ms, kick, round_done, NULL, NULL};
     ck_assert_int_eq(tkl_metrics_new(&metrics), 0);
     e.metrics = metrics;
     tkl_delivery_set(&e, &cfg->delivery, &cfg->teams, notifiers, 2);
@@ -644,6 +644,30 @@ START_TEST(a_delivery_cut_short_by_a_reload_is_due_again_at_once)
 }
 END_TEST
 
+/* A stop drains: the engine hands nothing more out, and what is in flight
+ * is judged as always (a delivery the server took is delivered, a failure
+ * of its own backs off); only one its notifier's stop() cut short is due
+ * again at once. */
+START_TEST(deliveries_that_end_while_stopping_are_judged_as_always)
+{
+    put("slow", "team1");
+    put("slow", "team2");
+    drive();
+    ck_assert_uint_eq(slow.n_q, 2);
+    tkl_delivery_stop(&e);
+    ck_assert_uint_eq(tkl_delivery_in_flight(&e, NULL), 2);
+    ck_assert_uint_eq(tkl_delivery_in_flight(&e, &slow_i), 2);
+    ck_assert_uint_eq(tkl_delivery_in_flight(&e, &fast_i), 0);
+    complete_all(&slow, TKL_DELIVERY_TRANSIENT, "421 try later");
+    ck_assert_uint_eq(tkl_delivery_in_flight(&e, NULL), 0);
+    ck_assert_int_eq(tkl_state_commit(durable_state), 0);
+    char where[160];
+    snprintf(where, sizeof(where), "state = 0 AND sending = 0 AND next_attempt > %lld",
+             (long long)(clock_ms / 1000));
+    ck_assert_int_eq(count(where), 2); /* backed off, not due at once */
+}
+END_TEST
+
 START_TEST(no_delivery_starts_before_its_notice_is_durably_claimed)
 {
     fast.check_durable = true;
@@ -984,6 +1008,7 @@ int main(void)
     tcase_add_test(tc, unusable_recipients_and_unserved_channels_fail_for_good_with_a_report);
     tcase_add_test(tc, a_notifier_that_is_not_running_is_handed_nothing);
     tcase_add_test(tc, a_delivery_cut_short_by_a_reload_is_due_again_at_once);
+    tcase_add_test(tc, deliveries_that_end_while_stopping_are_judged_as_always);
     tcase_add_test(tc, every_allocation_failure_delivers_each_notice_once);
     tcase_add_test(tc, every_allocation_failure_fails_an_unserved_notice_for_good_once);
     tcase_add_test(tc, each_delivery_counts_one_notification_and_one_request);

@@ -461,6 +461,125 @@ START_TEST(a_delivery_in_flight_completes_before_retirement)
 }
 END_TEST
 
+/* The deliveries svc->in_flight reports for every instance. */
+static unsigned pending;
+
+static unsigned count_pending(void *data, const struct tkl_plugin_instance *p)
+{
+    (void)data;
+    (void)p;
+    return pending;
+}
+
+/* A delivery's completion as the service takes it: no longer in flight,
+ * and the host asked whether a drain is over. */
+static void on_delivered_drained(void *data, const struct tkl_delivery *res)
+{
+    on_delivered(data, res);
+    pending = 0;
+    tkl_host_drain_check(&svc);
+}
+
+/* Retired with a delivery in flight, an instance is not stopped at once:
+ * the delivery completes as it would have (delivered, not cut short), and
+ * only then is the instance stopped and destroyed. */
+START_TEST(a_retired_instance_drains_its_deliveries_before_it_stops)
+{
+    struct tkl_plugin_instance *p = started("echo");
+    struct tkl_notice_entry e = {.size = sizeof(e), .item_id = "a1", .title = "Train staff"};
+    struct tkl_notice n = {.size = sizeof(n),
+                           .id = 1,
+                           .channel = "chat",
+                           .recipient = "hr",
+                           .entries = &e,
+                           .n_entries = 1};
+    svc.in_flight = count_pending;
+    svc.drain_ms = 10000;
+    delivered = 0;
+    ck_assert_int_eq(p->desc->deliver(p->state, &n, on_delivered_drained, NULL), 0);
+    pending = 1;
+    tkl_host_retire(&svc, p);
+    ck_assert(p->draining);
+    ck_assert(!p->stopped);
+    ck_assert(tkl_host_draining(&svc));
+    ck_assert_int_eq(delivered, 0);
+    assert_closed_then_destroyed();
+    ck_assert_int_eq(delivered, 1);
+    ck_assert_int_eq(delivered_status, TKL_DELIVERY_OK);
+    ck_assert(!tkl_host_draining(&svc));
+    finish();
+}
+END_TEST
+
+/* A drain that runs out stops the instance, whose stop() cuts short what
+ * is left. */
+START_TEST(a_drain_that_runs_out_stops_the_instance)
+{
+    struct tkl_plugin_instance *p = started("echo");
+    svc.in_flight = count_pending;
+    svc.drain_ms = 50;
+    pending = 1; /* never ends */
+    tkl_host_retire(&svc, p);
+    ck_assert(p->draining);
+    assert_closed_then_destroyed();
+    ck_assert(!tkl_host_draining(&svc));
+    pending = 0;
+    finish();
+}
+END_TEST
+
+/* An easy handle for a server that takes the connection and never
+ * answers (a socket that listens and never accepts). */
+static CURL *silent_easy(int *ret_fd)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, len), 0);
+    ck_assert_int_eq(listen(fd, 4), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *ret_fd = fd;
+    return refused_easy(ntohs(a.sin_port));
+}
+
+/* Stopping an instance tells the transfers of it that finished (once),
+ * takes those still running from the transfer thread (never told; its
+ * stop() cancels them) and refuses new ones: none can finish between the
+ * last told and the cancel. */
+START_TEST(a_stopping_instance_loses_no_finished_transfer)
+{
+    struct tkl_plugin_instance *p = started("echo");
+    const struct tkl_host *h = &p->host;
+    int fd, sfd, port = tkl_refused_port(&fd);
+    CURL *ep = refused_easy(port), *eh = silent_easy(&sfd), *en = refused_easy(port);
+    int np = 0, nh = 0;
+    ck_assert_int_eq(tkl_transfers_new(&loop, &svc.transfers), 0);
+    ck_assert_int_eq(h->transfer_start(h, ep, on_counted, &np), 0);
+    ck_assert_int_eq(h->transfer_start(h, eh, on_counted, &nh), 0);
+    usleep(300 * 1000); /* the refused one finishes on the transfer thread */
+    tkl_host_stop_instance(p);
+    ck_assert(p->stopped);
+    ck_assert_int_eq(np, 1); /* told as it ended, not cancelled */
+    ck_assert_int_eq(nh, 0);
+    ck_assert_int_eq(h->transfer_start(h, en, on_counted, &np), -ESHUTDOWN);
+    h->transfer_cancel(h, eh);
+    ck_assert_uint_eq(tkl_transfers_running(svc.transfers), 0);
+    tkl_run_for(&loop, 100);
+    ck_assert_int_eq(np + nh, 1);
+    tkl_transfers_close(svc.transfers);
+    svc.transfers = NULL;
+    close(fd);
+    close(sfd);
+    curl_easy_cleanup(ep);
+    curl_easy_cleanup(eh);
+    curl_easy_cleanup(en);
+    tkl_host_retire(&svc, p);
+    assert_closed_then_destroyed();
+    finish();
+}
+END_TEST
+
 START_TEST(abi1_retired_before_abi3_is_destroyed_after_its_own_close)
 {
     /* libuv runs close callbacks last in, first out: the ABI 3 instance's
@@ -569,6 +688,9 @@ int main(void)
     tcase_add_test(retire, retired_from_a_timer_abi1);
     tcase_add_test(retire, abi1_retired_before_abi3_is_destroyed_after_its_own_close);
     tcase_add_test(retire, a_delivery_in_flight_completes_before_retirement);
+    tcase_add_test(retire, a_retired_instance_drains_its_deliveries_before_it_stops);
+    tcase_add_test(retire, a_drain_that_runs_out_stops_the_instance);
+    tcase_add_test(retire, a_stopping_instance_loses_no_finished_transfer);
     tcase_add_test(retire, several_instances_and_one_never_started);
     tcase_add_test(retire, a_close_the_host_cannot_follow_waits_for_the_end);
     tcase_add_test(retire, retired_after_the_services_stopped);
