@@ -323,7 +323,7 @@ static int on_xf(struct book *B, xmlTextReaderPtr x)
     if (grow(&B->date_xf, &B->cap_xf, B->n_xf, sizeof(*B->date_xf)) < 0)
         return -ENOMEM;
     enum tkl_sheet_date date = r == 0 ? builtin_date(id) : TKL_SHEET_NO_DATE;
-    if (r == 0 && id <= UINT_MAX) {
+    if (r == 0 && id <= UINT_MAX && B->n_fmts) {
         if (!B->fmts_sorted)
             sort_fmts(B);
         unsigned key = (unsigned)id;
