@@ -11,8 +11,15 @@ struct tkl_zip {
     zip_t *archive;
     char *file;
     struct tkl_diags *diags;
-    size_t total;  /* bytes expanded from every member so far */
+    size_t total;  /* bytes counted towards TKL_ZIP_TOTAL_MAX so far */
     int xml_error; /* of the last reader: 0, -EFBIG or -EINVAL */
+    /* each member read so far and the most of it expanded in one reading,
+     * which total counts once however often it is read again */
+    struct member_read {
+        zip_uint64_t index;
+        size_t most;
+    } * members;
+    size_t n_members, cap_members;
 };
 
 /* One member being expanded for a libxml2 reader. */
@@ -21,6 +28,7 @@ struct stream {
     zip_file_t *f;
     char *name;
     size_t read;
+    size_t slot;           /* its entry in z->members */
     zip_uint64_t declared; /* its expanded size, as the archive says */
 };
 
@@ -107,12 +115,36 @@ static int check_declared(struct tkl_zip *z, const char *name, zip_uint64_t i,
     return 0;
 }
 
+/* The entry of member index in z->members into *ret, added when it is
+ * read for the first time. Returns 0 or -ENOMEM. */
+static int member_slot(struct tkl_zip *z, zip_uint64_t index, size_t *ret)
+{
+    for (size_t i = 0; i < z->n_members; i++)
+        if (z->members[i].index == index) {
+            *ret = i;
+            return 0;
+        }
+    if (z->n_members == z->cap_members) {
+        size_t cap = z->cap_members ? z->cap_members * 2 : 8;
+        struct member_read *m = realloc(z->members, cap * sizeof(*m));
+        if (!m)
+            return -ENOMEM;
+        z->members = m;
+        z->cap_members = cap;
+    }
+    z->members[z->n_members] = (struct member_read){.index = index};
+    *ret = z->n_members++;
+    return 0;
+}
+
 static int open_member(struct tkl_zip *z, const char *name, zip_file_t **ret,
-                       zip_uint64_t *declared)
+                       zip_uint64_t *declared, size_t *slot)
 {
     zip_int64_t i = sym_zip_name_locate(z->archive, name, 0);
     if (i < 0)
         return -ENOENT;
+    if (member_slot(z, (zip_uint64_t)i, slot) < 0)
+        return -ENOMEM;
     *declared = TKL_ZIP_MEMBER_MAX;
     int r = check_declared(z, name, (zip_uint64_t)i, declared);
     if (r < 0)
@@ -130,13 +162,20 @@ static int open_member(struct tkl_zip *z, const char *name, zip_file_t **ret,
     return 0;
 }
 
-/* Counts n more expanded bytes of member name, read so far *read, whose
- * archive declares declared bytes; -EFBIG with an error in diags past a
- * limit or past the declared size. */
-static int count(struct tkl_zip *z, const char *name, size_t *read, size_t n, zip_uint64_t declared)
+/* Counts n more expanded bytes of member name (its entry slot in
+ * z->members), read so far *read, whose archive declares declared bytes:
+ * towards the archive's total only past what an earlier reading of the
+ * member counted. Returns 0, or -EFBIG with an error in diags past a limit
+ * or past the declared size. */
+static int count(struct tkl_zip *z, const char *name, size_t slot, size_t *read, size_t n,
+                 zip_uint64_t declared)
 {
     *read += n;
-    z->total += n;
+    struct member_read *m = &z->members[slot];
+    if (*read > m->most) {
+        z->total += *read - m->most;
+        m->most = *read;
+    }
     if (*read > declared) {
         tkl_diag_add(z->diags, TKL_SEV_ERROR, z->file, 0, name,
                      "expands past the %llu bytes its archive declares; refused as corrupt or "
@@ -171,7 +210,8 @@ int tkl_zip_read(struct tkl_zip *z, const char *name, char **ret, size_t *ret_le
     z->diags = diags;
     zip_file_t *f;
     zip_uint64_t declared;
-    int r = open_member(z, name, &f, &declared);
+    size_t slot;
+    int r = open_member(z, name, &f, &declared, &slot);
     if (r < 0)
         return r;
     char *buf = NULL;
@@ -195,7 +235,7 @@ int tkl_zip_read(struct tkl_zip *z, const char *name, char **ret, size_t *ret_le
         if (n == 0)
             break;
         len += (size_t)n;
-        if ((r = count(z, name, &read, (size_t)n, declared)) < 0)
+        if ((r = count(z, name, slot, &read, (size_t)n, declared)) < 0)
             break;
     }
     (void)sym_zip_fclose(f); /* read only: errors were seen by zip_fread */
@@ -221,7 +261,7 @@ static int stream_read(void *ctx, char *buf, int size)
         s->z->xml_error = -EINVAL;
         return -1;
     }
-    int r = count(s->z, s->name, &s->read, (size_t)n, s->declared);
+    int r = count(s->z, s->name, s->slot, &s->read, (size_t)n, s->declared);
     if (r < 0) {
         s->z->xml_error = r;
         return -1;
@@ -264,7 +304,7 @@ int tkl_zip_xml(struct tkl_zip *z, const char *name, xmlTextReaderPtr *ret, stru
         return -ENOMEM;
     }
     s->z = z;
-    int r = open_member(z, name, &s->f, &s->declared);
+    int r = open_member(z, name, &s->f, &s->declared, &s->slot);
     if (r < 0) {
         free(s->name);
         free(s);
@@ -278,6 +318,11 @@ int tkl_zip_xml(struct tkl_zip *z, const char *name, xmlTextReaderPtr *ret, stru
     sym_xmlTextReaderSetErrorHandler(x, stream_error, s);
     *ret = x;
     return 0;
+}
+
+size_t tkl_zip_expanded(const struct tkl_zip *z)
+{
+    return z->total;
 }
 
 int tkl_zip_xml_error(const struct tkl_zip *z)
@@ -299,6 +344,7 @@ void tkl_zip_close(struct tkl_zip *z)
     if (!z)
         return;
     sym_zip_discard(z->archive);
+    free(z->members);
     free(z->file);
     free(z);
 }

@@ -3,7 +3,8 @@
  * and .docx plans are ZIP archives of XML parts. Expansion is bounded, so
  * that a small hostile file (a ZIP bomb) cannot exhaust memory: no member
  * may expand past TKL_ZIP_MEMBER_MAX bytes, nor the members read from one
- * archive together past TKL_ZIP_TOTAL_MAX. Sizes are counted as bytes come
+ * archive together past TKL_ZIP_TOTAL_MAX (a member read again counts
+ * once: its most expanded in one reading). Sizes are counted as bytes come
  * out of the decompressor, and a member is refused before any of it is
  * expanded when the archive's directory declares it past the limit or,
  * past TKL_ZIP_RATIO_FROM bytes, expanding more than TKL_ZIP_RATIO_MAX
@@ -59,6 +60,10 @@ int tkl_zip_read(struct tkl_zip *z, const char *name, char **ret, size_t *ret_le
  */
 int tkl_zip_xml(struct tkl_zip *z, const char *name, xmlTextReaderPtr *ret,
                 struct tkl_diags *diags);
+
+/* The bytes counted towards TKL_ZIP_TOTAL_MAX so far: the most each
+ * member read expanded in one reading. */
+size_t tkl_zip_expanded(const struct tkl_zip *z);
 
 /* Whether a reader made by tkl_zip_xml stopped at a limit (-EFBIG) or an
  * XML error (-EINVAL); 0 otherwise. */

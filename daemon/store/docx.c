@@ -512,9 +512,12 @@ static void grid_clear(struct grid *g)
 /* Lays row out into g. Below the heading row (merges), a continuation of
  * a vertical merge holds the paragraphs of the merge's first cell, as Word
  * shows it: the rows a merged Timeframe covers share its deadline. A merge
- * begun in or above the heading row, or broken by a row with no cell at
- * its column, gives nothing. Rows are laid out in order from the table's
- * first. Returns 0, -EFBIG (an error in diags) or -ENOMEM. */
+ * begun in or above the heading row, broken by a row with no cell at its
+ * column, or in the id column (an id is its own row's: the rows below keep
+ * the ids their texts give them), gives nothing; a row laid out without
+ * merges neither takes nor passes one on. Rows are laid out in order from
+ * the table's first, merge_top cleared before it. Returns 0, -EFBIG (an
+ * error in diags) or -ENOMEM. */
 static int lay_out(struct docx *d, const struct row *row, struct grid *g, bool merges)
 {
     grid_clear(g);
@@ -531,13 +534,14 @@ static int lay_out(struct docx *d, const struct row *row, struct grid *g, bool m
     memset(g->span, 0, n * sizeof(g->span[0]));
     memset(g->filled, 0, n * sizeof(g->filled[0]));
     const struct tkl_docx_cell *top[TKL_DOCX_MAX_COLUMNS] = {NULL};
+    int id = merges && d->R->have_header ? d->R->column[TKL_FIELD_ID] : -1;
     size_t at = row->before;
     for (size_t i = 0; i < row->n; i++) {
         const struct cell *C = &row->cells[i];
         if (!C->merged) {
             g->cells[at] = C->c;
-            top[at] = merges ? &C->c : NULL;
-        } else if (d->merge_top[at]) {
+            top[at] = merges && (int)at != id ? &C->c : NULL;
+        } else if (merges && d->merge_top[at]) {
             g->cells[at] = *d->merge_top[at];
             g->filled[at] = g->cells[at].n > 0;
             top[at] = d->merge_top[at];
@@ -821,6 +825,7 @@ static int table_row(struct docx *d, const struct row *row, int stage)
 static int find_heading(struct docx *d, const struct table *T, size_t *ret)
 {
     *ret = T->n;
+    memset(d->merge_top, 0, sizeof(d->merge_top));
     for (size_t i = 0; i < T->n; i++) {
         d->row = i + 1;
         int r = lay_out(d, &T->rows[i], &d->g, false);
@@ -852,6 +857,7 @@ static int read_table(struct docx *d, const struct table *T)
         return -ENOMEM;
     tkl_rows_begin(d->R, where);
     d->label_row = 0;
+    memset(d->merge_top, 0, sizeof(d->merge_top));
     if (d->objective)
         r = tkl_rows_carry(d->R, TKL_FIELD_OBJECTIVE, d->objective);
     for (size_t i = 0; r == 0 && i < T->n; i++) {

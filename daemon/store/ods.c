@@ -56,8 +56,18 @@ struct ods {
     size_t n_cell_styles, cap_cell_styles, n_date_styles, cap_date_styles;
     struct style *date_style; /* the date style being read */
     bool date_day, date_month, date_year;
-    struct column_style *columns; /* of the table read */
+    struct column_style *columns; /* of the table read, in order: first rises */
     size_t n_columns, cap_columns;
+    /* the styles by name (then by place: the first of a name is the one
+     * found) and what each cell style shows of a date (enum
+     * tkl_sheet_date, DATE_UNKNOWN until first needed), made at the first
+     * date cell, and again if styles were added since (style_index) */
+    struct style_key {
+        const char *name;
+        uint32_t at;
+    } * cell_keys, *date_keys;
+    uint8_t *cell_dates;
+    size_t n_cell_keys, n_date_keys;
     uint64_t next_column; /* of the table read, from 1 */
 };
 
@@ -155,29 +165,99 @@ static int on_styles(void *ctx, xmlTextReaderPtr x, int type, const char *name)
     return on_style(ctx, x, type, name);
 }
 
-static const struct style *find_style(const struct style *v, size_t n, const char *name)
+#define DATE_UNKNOWN 0xFFu
+
+static int key_cmp(const void *a, const void *b)
 {
-    for (size_t i = 0; name && i < n; i++)
-        if (strcmp(v[i].name, name) == 0)
-            return &v[i];
-    return NULL;
+    const struct style_key *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The keys of the n styles v sorted by name, then place, into *keys.
+ * Returns 0 or -ENOMEM. */
+static int sort_keys(const struct style *v, size_t n, struct style_key **keys)
+{
+    struct style_key *k = malloc((n ? n : 1) * sizeof(*k));
+    if (!k)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        k[i] = (struct style_key){.name = v[i].name, .at = (uint32_t)i};
+    qsort(k, n, sizeof(*k), key_cmp);
+    free(*keys);
+    *keys = k;
+    return 0;
+}
+
+/* Makes the styles' index (struct ods) when styles were added since it was
+ * made. Returns 0 or -ENOMEM. */
+static int style_index(struct ods *O)
+{
+    if (O->cell_dates && O->n_cell_keys == O->n_cell_styles && O->n_date_keys == O->n_date_styles)
+        return 0;
+    uint8_t *dates = malloc(O->n_cell_styles ? O->n_cell_styles : 1);
+    if (!dates || sort_keys(O->cell_styles, O->n_cell_styles, &O->cell_keys) < 0 ||
+        sort_keys(O->date_styles, O->n_date_styles, &O->date_keys) < 0) {
+        free(dates);
+        return -ENOMEM;
+    }
+    memset(dates, DATE_UNKNOWN, O->n_cell_styles);
+    free(O->cell_dates);
+    O->cell_dates = dates;
+    O->n_cell_keys = O->n_cell_styles;
+    O->n_date_keys = O->n_date_styles;
+    return 0;
+}
+
+/* The place in v of the first style named name among the n keys, or -1. */
+static long find_style(const struct style_key *keys, size_t n, const char *name)
+{
+    size_t lo = 0, hi = n;
+    while (name && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(keys[mid].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return name && lo < n && strcmp(keys[lo].name, name) == 0 ? (long)keys[lo].at : -1;
+}
+
+/* The column style of column col: the range holding it, found by bsearch
+ * (the ranges are in order of the columns); NULL when none has one. */
+static const char *column_style(const struct ods *O, uint64_t col)
+{
+    size_t lo = 0, hi = O->n_columns;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (O->columns[mid].first <= col)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo && col <= O->columns[lo - 1].last ? O->columns[lo - 1].style : NULL;
 }
 
 /* What the cell just read shows of its date: from its style, or its
  * column's, through its parents (at most 8) to its data style's parts.
- * A day when no date style says otherwise. */
-static enum tkl_sheet_date cell_date(const struct ods *O)
+ * A day when no date style says otherwise. Each cell style's is found
+ * once; the styles' index is made (style_index). */
+static enum tkl_sheet_date cell_date(struct ods *O)
 {
-    const char *name = O->style_name;
-    for (size_t i = 0; !name && i < O->n_columns; i++)
-        if (O->columns[i].first <= O->col && O->col <= O->columns[i].last)
-            name = O->columns[i].style;
-    const struct style *st = find_style(O->cell_styles, O->n_cell_styles, name);
-    for (int depth = 0; st && !st->data_style && st->parent && depth < 8; depth++)
-        st = find_style(O->cell_styles, O->n_cell_styles, st->parent);
-    const struct style *d =
-        st ? find_style(O->date_styles, O->n_date_styles, st->data_style) : NULL;
-    return d ? (enum tkl_sheet_date)d->date : TKL_SHEET_DATE_DAY;
+    const char *name = O->style_name ? O->style_name : column_style(O, O->col);
+    long i = find_style(O->cell_keys, O->n_cell_keys, name);
+    if (i < 0)
+        return TKL_SHEET_DATE_DAY;
+    if (O->cell_dates[i] != DATE_UNKNOWN)
+        return (enum tkl_sheet_date)O->cell_dates[i];
+    const struct style *st = &O->cell_styles[i];
+    for (int depth = 0; st && !st->data_style && st->parent && depth < 8; depth++) {
+        long p = find_style(O->cell_keys, O->n_cell_keys, st->parent);
+        st = p < 0 ? NULL : &O->cell_styles[p];
+    }
+    long d = st ? find_style(O->date_keys, O->n_date_keys, st->data_style) : -1;
+    O->cell_dates[i] = d < 0 ? (uint8_t)TKL_SHEET_DATE_DAY : O->date_styles[d].date;
+    return (enum tkl_sheet_date)O->cell_dates[i];
 }
 
 /* A table:table-column of the table read: its default cell style kept for
@@ -301,6 +381,8 @@ static const char *cell_text(struct ods *O, char *buf, size_t size)
 static int cell_end(struct ods *O)
 {
     char buf[32];
+    if (O->date_value && style_index(O) < 0)
+        return -ENOMEM;
     const char *text = cell_text(O, buf, sizeof(buf));
     int r = tkl_sheet_cell(&O->s, O->col, text, strlen(text), O->cols_repeat);
     uint64_t left = TKL_SHEET_COLUMNS_MAX + 1 - O->col;
@@ -460,6 +542,9 @@ int tkl_ods_read(struct tkl_rows *R, const char *file, const char *data, size_t 
         free(O.columns[i].style);
     free(O.cell_styles);
     free(O.date_styles);
+    free(O.cell_keys);
+    free(O.date_keys);
+    free(O.cell_dates);
     free(O.columns);
     for (size_t i = 0; i < O.n_names; i++)
         free(O.names[i]);

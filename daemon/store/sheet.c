@@ -168,6 +168,13 @@ int tkl_sheet_merge(struct tkl_sheet *s, uint64_t col, uint64_t top, uint64_t la
     if (col < 1 || col > TKL_SHEET_COLUMNS_MAX || top < 1 || top >= last ||
         top >= TKL_SHEET_ROWS_MAX)
         return 0;
+    if (last > TKL_SHEET_ROWS_MAX)
+        last = TKL_SHEET_ROWS_MAX;
+    const struct tkl_sheet_merge *p =
+        s->n_merges > s->next_merge ? &s->merges[s->n_merges - 1] : NULL;
+    if (p && p->top == top && p->col == col && p->last == last)
+        return 0; /* listed again: the second adds nothing */
+    bool before = p && top < p->top;
     if (s->n_merges >= TKL_SHEET_CELLS_MAX)
         return too_large(s, (unsigned)col,
                          "more than 200,000 merged cells; a plan's sheet may hold at most "
@@ -180,53 +187,101 @@ int tkl_sheet_merge(struct tkl_sheet *s, uint64_t col, uint64_t top, uint64_t la
         s->merges = m;
         s->cap_merges = cap;
     }
-    if (s->n_merges > s->next_merge && top < s->merges[s->n_merges - 1].top)
-        s->merges_unsorted = true;
-    s->merges[s->n_merges++] = (struct tkl_sheet_merge){
-        .top = top, .last = last < TKL_SHEET_ROWS_MAX ? last : TKL_SHEET_ROWS_MAX, .col = col};
+    s->merges_unsorted |= before;
+    s->merges[s->n_merges++] = (struct tkl_sheet_merge){.top = top, .last = last, .col = col};
     return 0;
 }
 
+/* Ends the fill in force at active[i]. */
 static void fill_drop(struct tkl_sheet *s, size_t i)
 {
-    free(s->fills[i].text);
-    s->fills[i] = s->fills[--s->n_fills];
+    struct tkl_sheet_fill *f = &s->fills[s->active[i] - 1];
+    free(f->text);
+    *f = (struct tkl_sheet_fill){0};
+    s->active[i] = s->active[--s->n_fills];
+}
+
+/* Makes room for fills up to column col. Returns 0 or -ENOMEM. */
+static int grow_fills(struct tkl_sheet *s, size_t col)
+{
+    if (col <= s->cap_fills)
+        return 0;
+    size_t cap = s->cap_fills ? s->cap_fills : 32;
+    while (cap < col)
+        cap *= 2;
+    if (cap > TKL_SHEET_COLUMNS_MAX)
+        cap = TKL_SHEET_COLUMNS_MAX;
+    uint32_t *active = realloc(s->active, cap * sizeof(*active));
+    if (!active)
+        return -ENOMEM;
+    s->active = active;
+    struct tkl_sheet_fill *f = realloc(s->fills, cap * sizeof(*f));
+    if (!f)
+        return -ENOMEM; /* cap_fills stays: active's new tail is unused until then */
+    memset(f + s->cap_fills, 0, (cap - s->cap_fills) * sizeof(*f));
+    s->fills = f;
+    s->cap_fills = cap;
+    return 0;
 }
 
 /* Puts in force the merges whose top is row, taking the value their top
- * cell holds in the row just read (none when it is blank, or is in or
- * above the header row), and ends those that end above row. Returns 0 or
- * -ENOMEM. */
+ * cell holds in the row just read (none when it is blank, is in or above
+ * the header row, or is in the id column: an id is the row's own), and
+ * ends those that end above row. A column has at most one fill in force:
+ * a merge in it from another top cell replaces the one before, and one
+ * from the same top cell extends it, sharing its text. Each fill's copy of
+ * its text counts towards the sheet's text limit once. Returns 0, -EFBIG
+ * (in diags) or -ENOMEM. */
 static int fills_at(struct tkl_sheet *s, uint64_t row)
 {
-    for (size_t i = 0; i < s->n_fills;)
-        if (s->fills[i].last < row)
+    size_t width = 0;
+    for (size_t i = 0; i < s->n_fills;) {
+        if (s->fills[s->active[i] - 1].last < row) {
             fill_drop(s, i);
-        else
-            i++;
+            continue;
+        }
+        if (s->active[i] > width)
+            width = s->active[i];
+        i++;
+    }
+    s->fill_width = width;
     if (s->merges_unsorted) {
         qsort(s->merges + s->next_merge, s->n_merges - s->next_merge, sizeof(*s->merges),
               merge_cmp);
         s->merges_unsorted = false;
     }
+    int id_col = s->rows->column[TKL_FIELD_ID];
     for (; s->next_merge < s->n_merges && s->merges[s->next_merge].top <= row; s->next_merge++) {
         const struct tkl_sheet_merge *m = &s->merges[s->next_merge];
-        if (m->top < row || m->col > s->n || !s->at[m->col - 1] || !s->rows->have_header)
+        if (m->top < row || m->col > s->n || !s->at[m->col - 1] || !s->rows->have_header ||
+            (id_col >= 0 && m->col == (size_t)id_col + 1))
             continue;
-        if (s->n_fills == s->cap_fills) {
-            size_t cap = s->cap_fills ? s->cap_fills * 2 : 8;
-            struct tkl_sheet_fill *f = realloc(s->fills, cap * sizeof(*f));
-            if (!f)
-                return -ENOMEM;
-            s->fills = f;
-            s->cap_fills = cap;
+        if (grow_fills(s, m->col) < 0)
+            return -ENOMEM;
+        struct tkl_sheet_fill *f = &s->fills[m->col - 1];
+        if (f->last && f->top == m->top) {
+            if (m->last > f->last)
+                f->last = m->last;
+            continue;
         }
         const char *text = s->text.data + s->at[m->col - 1] - 1;
-        char *copy = strdup(text);
+        size_t len = strlen(text) + 1;
+        if (len > TKL_SHEET_TEXT_MAX - s->text_bytes)
+            return too_large(s, (unsigned)m->col,
+                             "more than 32 MiB of text in its cells; a plan's sheet may hold at "
+                             "most 32 MiB");
+        char *copy = malloc(len);
         if (!copy)
             return -ENOMEM;
-        s->fills[s->n_fills++] = (struct tkl_sheet_fill){
-            .top = m->top, .last = m->last, .col = m->col, .text = copy, .len = strlen(text) + 1};
+        memcpy(copy, text, len);
+        s->text_bytes += len;
+        if (f->last)
+            free(f->text);
+        else
+            s->active[s->n_fills++] = (uint32_t)m->col;
+        *f = (struct tkl_sheet_fill){.top = m->top, .last = m->last, .text = copy, .len = len};
+        if (m->col > s->fill_width)
+            s->fill_width = m->col;
     }
     return 0;
 }
@@ -234,33 +289,40 @@ static int fills_at(struct tkl_sheet *s, uint64_t row)
 /* Hands the row over as row row, its cells that merges cover below their
  * top taking the merges' values; a row with no value of its own is not
  * handed over. A repeat (of a row read once and handed again) counts its
- * own values as cells too. Returns 0, -EFBIG (in diags) or -ENOMEM. */
+ * own values as cells too. Every row visited counts its cells up to the
+ * last value or fill towards the cells handed over, handed or not, so
+ * that a row repeated many times under merges costs what it would
+ * without them. Returns 0, -EFBIG (in diags) or -ENOMEM. */
 static int hand_merged(struct tkl_sheet *s, uint64_t row, bool repeat)
 {
-    size_t n = s->n, own = 0, filled = 0, len = s->text.len;
-    for (size_t i = 0; i < s->n_fills; i++)
-        if (s->fills[i].top < row && s->fills[i].col > n)
-            n = s->fills[i].col;
+    size_t n = s->n > s->fill_width ? s->n : s->fill_width, own = 0, filled = 0;
+    size_t len = s->text.len;
     if (grow(s, n) < 0)
         return -ENOMEM;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        own += s->at[i] != 0;
         s->record[i] = s->at[i] ? s->text.data + s->at[i] - 1 : blank_cell;
+    }
     for (size_t i = 0; i < s->n_fills; i++) {
-        const struct tkl_sheet_fill *f = &s->fills[i];
-        if (f->top >= row || s->record[f->col - 1] == f->text)
+        size_t col = s->active[i];
+        const struct tkl_sheet_fill *f = &s->fills[col - 1];
+        if (f->top >= row)
             continue;
-        filled += !s->at[f->col - 1];
-        s->record[f->col - 1] = f->text;
+        if (s->at[col - 1])
+            own--;
+        else
+            filled++;
+        s->record[col - 1] = f->text;
         len += f->len;
     }
-    for (size_t i = 0; i < s->n; i++) {
-        bool covered = false;
-        for (size_t k = 0; k < s->n_fills && !covered; k++)
-            covered = s->fills[k].top < row && s->fills[k].col == i + 1;
-        own += s->at[i] && !covered;
-    }
-    if (!own)
+    if (!own) {
+        if (n > TKL_SHEET_SPAN_MAX - s->handed)
+            return too_large(s, 0,
+                             "more than 16,777,216 cells counting the blank ones before each "
+                             "row's last value; a plan's sheet may hold at most that many");
+        s->handed += n;
         return 0;
+    }
     int r = count_handed(s, 0, n, len, 1, filled + (repeat ? own : 0));
     return r < 0 ? r : tkl_rows_record(s->rows, s->record, n, (unsigned)row);
 }
@@ -313,10 +375,12 @@ void tkl_sheet_free(struct tkl_sheet *s)
     while (s->n_fills)
         fill_drop(s, s->n_fills - 1);
     free(s->fills);
+    free(s->active);
     free(s->merges);
     s->fills = NULL;
+    s->active = NULL;
     s->merges = NULL;
-    s->cap_fills = s->n_merges = s->cap_merges = s->next_merge = 0;
+    s->cap_fills = s->fill_width = s->n_merges = s->cap_merges = s->next_merge = 0;
 }
 
 int tkl_sheet_end(struct tkl_sheet *s)

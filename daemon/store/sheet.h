@@ -25,9 +25,18 @@
  * one cell. A row the merge covers but that holds no value of its own
  * stays blank (a merge running past the plan's last row makes no
  * actions), and a merge whose top-left cell is in or above the header row
- * (a heading of two rows) gives nothing. At most TKL_SHEET_CELLS_MAX
- * merges are kept; a filled cell counts as a cell with a value, and its
- * text towards the text handed over.
+ * (a heading of two rows) gives nothing. A merge in the id column (Ref)
+ * gives nothing either: an id is its own row's, so the rows below keep the
+ * ids their texts give them, as without the merge, and keep them when a
+ * row is inserted; every other column is filled, the action text too (a
+ * merged action with a row per team and deadline is an action for each).
+ * A column has one merge in force at a time: one listed again, or from the
+ * same top cell, extends it, and one from another top cell replaces it.
+ * At most TKL_SHEET_CELLS_MAX merges are kept; a merge's copy of its value
+ * counts once towards the text handed over, a filled cell as a cell with a
+ * value and its text towards the text handed over, and a row under merges
+ * with no value of its own, not handed over, still counts its cells
+ * towards the cells handed over.
  */
 #ifndef TKL_SHEET_H
 #define TKL_SHEET_H
@@ -53,10 +62,10 @@ struct tkl_sheet_merge {
     size_t col;
 };
 
-/* A merge in force: the rows below top to last take text in column col. */
+/* A merge in force in one column: the rows below top to last take text
+ * (len bytes with its NUL); last 0 when none is. */
 struct tkl_sheet_fill {
     uint64_t top, last;
-    size_t col;
     char *text;
     size_t len;
 };
@@ -77,8 +86,11 @@ struct tkl_sheet {
     struct tkl_sheet_merge *merges; /* tkl_sheet_merge, in order of top from next_merge */
     size_t n_merges, cap_merges, next_merge;
     bool merges_unsorted;
-    struct tkl_sheet_fill *fills; /* the merges in force at the current row */
-    size_t n_fills, cap_fills;
+    struct tkl_sheet_fill *fills; /* per column from A, cap_fills of them */
+    size_t cap_fills;
+    uint32_t *active; /* the columns (from 1) whose fill is in force, n_fills */
+    size_t n_fills;
+    size_t fill_width; /* the rightmost column in active, 0 when none */
 };
 
 /*

@@ -1,10 +1,14 @@
 #include "xlsx.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <tickler/day.h>
 
 #include "dynlib/libxml.h"
 #include "sheet.h"
@@ -32,9 +36,11 @@ struct book {
     size_t n_xf, cap_xf;
     struct fmt {
         unsigned id;
-        uint8_t date; /* enum tkl_sheet_date */
-    } * fmts;         /* custom number formats (and built-in ones redefined) */
+        unsigned order; /* of its numFmt in the styles */
+        uint8_t date;   /* enum tkl_sheet_date */
+    } * fmts;           /* custom number formats (and built-in ones redefined) */
     size_t n_fmts, cap_fmts;
+    bool fmts_sorted; /* by id, one a id: the last given (fmt_cmp) */
     bool in_cellxfs;
     /* text being gathered */
     struct tkl_buf text;
@@ -266,11 +272,44 @@ static int on_numfmt(struct book *B, xmlTextReaderPtr x)
     if (r == 0)
         r = tkl_xml_attr(x, "formatCode", &code);
     if (r == 0 && B->n_fmts < 65536 &&
-        (r = grow(&B->fmts, &B->cap_fmts, B->n_fmts, sizeof(*B->fmts))) == 0)
-        B->fmts[B->n_fmts++] =
-            (struct fmt){.id = (unsigned)id, .date = (uint8_t)tkl_sheet_format_date(code)};
+        (r = grow(&B->fmts, &B->cap_fmts, B->n_fmts, sizeof(*B->fmts))) == 0) {
+        B->fmts[B->n_fmts] = (struct fmt){.id = (unsigned)id,
+                                          .order = (unsigned)B->n_fmts,
+                                          .date = (uint8_t)tkl_sheet_format_date(code)};
+        B->n_fmts++;
+        B->fmts_sorted = false;
+    }
     free(code);
     return r == -ENOENT ? 0 : r;
+}
+
+static int fmt_cmp(const void *a, const void *b)
+{
+    const struct fmt *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Sorts the number formats by id, keeping the last given of an id (the
+ * one a cell format names). */
+static void sort_fmts(struct book *B)
+{
+    qsort(B->fmts, B->n_fmts, sizeof(*B->fmts), fmt_cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < B->n_fmts; i++) {
+        if (n && B->fmts[n - 1].id == B->fmts[i].id)
+            n--;
+        B->fmts[n++] = B->fmts[i];
+    }
+    B->n_fmts = n;
+    B->fmts_sorted = true;
+}
+
+static int fmt_id_cmp(const void *key, const void *elem)
+{
+    unsigned id = *(const unsigned *)key, e = ((const struct fmt *)elem)->id;
+    return id < e ? -1 : id > e;
 }
 
 /* A cell format (of cellXfs, the formats cells name by index; at most
@@ -284,9 +323,14 @@ static int on_xf(struct book *B, xmlTextReaderPtr x)
     if (grow(&B->date_xf, &B->cap_xf, B->n_xf, sizeof(*B->date_xf)) < 0)
         return -ENOMEM;
     enum tkl_sheet_date date = r == 0 ? builtin_date(id) : TKL_SHEET_NO_DATE;
-    for (size_t i = 0; i < B->n_fmts && r == 0; i++)
-        if (B->fmts[i].id == id)
-            date = B->fmts[i].date;
+    if (r == 0 && id <= UINT_MAX && B->n_fmts) {
+        if (!B->fmts_sorted)
+            sort_fmts(B);
+        unsigned key = (unsigned)id;
+        const struct fmt *f = bsearch(&key, B->fmts, B->n_fmts, sizeof(*B->fmts), fmt_id_cmp);
+        if (f)
+            date = f->date;
+    }
     B->date_xf[B->n_xf++] = (uint8_t)date;
     return 0;
 }
@@ -415,6 +459,27 @@ static const char *number_text(const struct cells *C, const char *v, char *buf, 
     return buf;
 }
 
+/* The text of an ISO 8601 date cell (t="d", "2024-03-01T00:00:00") into
+ * buf: its date, shown as its format shows it as for a serial date
+ * ("March 2024" for a format with no day), or the text as written (its
+ * first 10 characters when they are a date) when it is no date. */
+static const char *iso_text(const struct cells *C, const char *v, char *buf, size_t size)
+{
+    const struct book *B = C->B;
+    enum tkl_sheet_date part = C->style < B->n_xf ? B->date_xf[C->style] : TKL_SHEET_NO_DATE;
+    bool iso = strlen(v) >= 10 && v[4] == '-', digits = iso && v[7] == '-';
+    for (size_t i = 0; i < 10 && digits; i++)
+        digits = i == 4 || i == 7 || isdigit((unsigned char)v[i]);
+    if (digits && (part == TKL_SHEET_DATE_MONTH || part == TKL_SHEET_DATE_YEAR)) {
+        int y = atoi(v), m = (v[5] - '0') * 10 + v[6] - '0', d = (v[8] - '0') * 10 + v[9] - '0';
+        if (tkl_civil_valid(y, m, d) &&
+            tkl_sheet_day_text(tkl_day_from_civil(y, m, d), part, buf, size))
+            return buf;
+    }
+    snprintf(buf, size, "%.*s", iso ? 10 : 63, v);
+    return buf;
+}
+
 static int on_cell_end(struct cells *C)
 {
     struct book *B = C->B;
@@ -440,8 +505,7 @@ static int on_cell_end(struct cells *C)
         unescape(&C->v, 0);
         text = C->v.data ? C->v.data : "";
     } else if (strcmp(C->type, "d") == 0) {
-        snprintf(buf, sizeof(buf), "%.*s", strlen(v) >= 10 && v[4] == '-' ? 10 : 63, v);
-        text = buf;
+        text = iso_text(C, v, buf, sizeof(buf));
     } else if (*v) {
         text = number_text(C, v, buf, sizeof(buf));
     }

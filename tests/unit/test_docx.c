@@ -271,6 +271,47 @@ START_TEST(read_merged_cells_give_every_row_they_cover_their_value)
 }
 END_TEST
 
+#define REF_HEAD TR(TC(P("Ref")) TC(P("Actions")) TC(P("Responsibility")) TC(P("Timeframe")))
+
+/* A merge begun in a table's last row ends with the table: a
+ * continuation in the next table's heading row takes nothing from it,
+ * nor do the rows below. */
+START_TEST(read_a_merge_ends_with_its_table)
+{
+    ck_assert_int_eq(
+        read_doc(DOC(
+            TBL(REF_HEAD TR(TC(P("R1")) TC(P("Do a")) TC(P("HR")) RESTART(P("March 2025"))))
+                P("between") TBL(TR(TC(P("Ref")) TC(P("Actions")) TC(P("Responsibility")) CONTINUE)
+                                     TR(TC(P("R2")) TC(P("Do b")) TC(P("HR")) CONTINUE)))),
+        0);
+    ck_assert_uint_eq(R.n_actions, 2);
+    ck_assert_str_eq(R.actions[0].deadline_text, "March 2025");
+    ck_assert_str_eq(R.actions[1].id, "R2");
+    ck_assert_str_eq(R.actions[1].deadline_text, "");
+    /* the heading's continuation has no merge above it in its table */
+    ck_assert_uint_eq(R.n_maps, 2);
+    ck_assert_uint_eq(R.maps[1].n, 4);
+    ck_assert_str_eq(R.maps[1].headings[3], "");
+}
+END_TEST
+
+/* A merged Ref is the first row's id alone; the rows below keep the ids
+ * their texts give them. */
+START_TEST(read_a_merged_id_is_not_filled)
+{
+    ck_assert_int_eq(read_doc(DOC(TBL(REF_HEAD TR(RESTART(P("EAP-01")) TC(P("Do a")) TC(P("HR")) TC(
+                         P("2025"))) TR(CONTINUE TC(P("Do b")) TC(P("HR")) TC(P("2025")))
+                                          TR(CONTINUE TC(P("Do c")) TC(P("HR")) TC(P("2025")))))),
+                     0);
+    ck_assert_uint_eq(R.n_actions, 3);
+    ck_assert_str_eq(R.actions[0].id, "EAP-01");
+    ck_assert(R.actions[1].id_derived);
+    ck_assert(R.actions[2].id_derived);
+    for (size_t i = 0; i < diags.n; i++)
+        ck_assert_ptr_null(strstr(diags.items[i].message, "same id"));
+}
+END_TEST
+
 START_TEST(read_runs_fields_hyperlinks_and_skipped_parts)
 {
     ck_assert_int_eq(read_doc(DOC(TBL(TR(TC(P("Actions")) TC(P("Owner"))) TR(
@@ -503,6 +544,8 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, rows_teardown);
     tcase_add_test(tc, read_spans_merges_and_objective_rows);
     tcase_add_test(tc, read_merged_cells_give_every_row_they_cover_their_value);
+    tcase_add_test(tc, read_a_merge_ends_with_its_table);
+    tcase_add_test(tc, read_a_merged_id_is_not_filled);
     tcase_add_test(tc, read_runs_fields_hyperlinks_and_skipped_parts);
     tcase_add_test(tc, read_nested_table_is_warned_and_read_as_paragraphs);
     tcase_add_test(tc, read_tables_without_heading_are_reported);

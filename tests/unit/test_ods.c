@@ -222,6 +222,47 @@ START_TEST(merged_cells_give_every_row_they_cover_their_value)
 }
 END_TEST
 
+/* Styles found by name: the first of a name (styles.xml before
+ * content.xml's), a parent chain that loops ends as a day, each column
+ * range its own default style, and a style named again gives what it gave
+ * the first time. */
+// clang-format off
+static const char styles_by_name[] = STYLED_DOC(
+    "<number:date-style style:name=\"N37\"><number:day/><number:month/></number:date-style>"
+    "<style:style style:name=\"c1\" style:family=\"table-cell\" style:parent-style-name=\"c2\"/>"
+    "<style:style style:name=\"c2\" style:family=\"table-cell\" style:parent-style-name=\"c1\"/>"
+    "<style:style style:name=\"ce1\" style:family=\"table-cell\" "
+    "style:parent-style-name=\"Month\"/>"
+    "<style:style style:name=\"ce2\" style:family=\"table-cell\" "
+    "style:data-style-name=\"N36\"/>",
+    "<table:table table:name=\"Plan\"><table:table-column/>"
+    "<table:table-column table:number-columns-repeated=\"2\" "
+    "table:default-cell-style-name=\"ce2\"/><table:table-column "
+    "table:default-cell-style-name=\"ce1\"/>"
+    "<table:table-column table:number-columns-repeated=\"4\"/>" HEAD
+    "<table:table-row>" BLANK S("One") BLANK DATE("table:style-name=\"Month\"", "2024-03-01")
+    "</table:table-row>"
+    "<table:table-row>" BLANK S("Two") BLANK DATE("table:style-name=\"c1\"", "2024-03-01")
+    "</table:table-row>"
+    "<table:table-row>" BLANK S("Three") BLANK DATE("", "2024-04-01") "</table:table-row>"
+    "<table:table-row>" BLANK S("Four") BLANK DATE("table:style-name=\"Month\"", "2024-05-01")
+    "</table:table-row>"
+    "<table:table-row>" BLANK S("Five") DATE("", "2024-06-01") S("x") "</table:table-row>"
+    "</table:table>");
+// clang-format on
+
+START_TEST(styles_are_found_by_name)
+{
+    ck_assert_int_eq(read_styled(styles_by_name), 0);
+    ck_assert_uint_eq(rows.n_actions, 5);
+    ck_assert_str_eq(nth(0)->deadline_text, "March 2024"); /* styles.xml's N37 */
+    ck_assert_str_eq(nth(1)->deadline_text, "2024-03-01"); /* a loop of parents */
+    ck_assert_str_eq(nth(2)->deadline_text, "April 2024"); /* column D's ce1 */
+    ck_assert_str_eq(nth(3)->deadline_text, "May 2024");
+    ck_assert_str_eq(nth(4)->owners, "2024-06-01"); /* column C's ce2: a day */
+}
+END_TEST
+
 /* A month typed into LibreOffice ("March 2024") is the date of its 1st
  * shown with a style of month and year: read as the month's last day. */
 START_TEST(a_date_shown_without_a_day_is_its_months_last_day)
@@ -430,6 +471,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cells_as_a_csv_export_gives_them);
     tcase_add_test(tc, merged_cells_give_every_row_they_cover_their_value);
     tcase_add_test(tc, a_date_shown_without_a_day_is_its_months_last_day);
+    tcase_add_test(tc, styles_are_found_by_name);
     tcase_add_test(tc, the_first_table_unless_one_is_named);
     tcase_add_test(tc, repeats_past_the_limits_are_refused);
     tcase_add_test(tc, not_a_spreadsheet);

@@ -225,6 +225,132 @@ START_TEST(what_repeated_rows_hand_over_is_bounded)
 }
 END_TEST
 
+/* The plan's header: Ref (A), Actions (B), Responsibility (C),
+ * Timeframe (D). */
+static void header(void)
+{
+    ck_assert_int_eq(cell(1, "Ref"), 0);
+    ck_assert_int_eq(cell(2, "Actions"), 0);
+    ck_assert_int_eq(cell(3, "Responsibility"), 0);
+    ck_assert_int_eq(cell(4, "Timeframe"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1), 0);
+}
+
+/* A merge listed many times, or two from one top cell, is one fill in
+ * force: its text is copied once. */
+START_TEST(a_merge_listed_again_is_one_fill)
+{
+    header();
+    for (int i = 0; i < 3000; i++) {
+        ck_assert_int_eq(tkl_sheet_merge(&sheet, 4, 2, 3), 0);
+        ck_assert_int_eq(tkl_sheet_merge(&sheet, 3, 2, 3), 0);
+        ck_assert_int_eq(tkl_sheet_merge(&sheet, 4, 2, 4), 0);
+    }
+    char *big = malloc(32001);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 'x', 32000);
+    big[32000] = '\0';
+    ck_assert_int_eq(cell(1, "R1"), 0);
+    ck_assert_int_eq(cell(2, "Do a"), 0);
+    ck_assert_int_eq(cell(3, "HR"), 0);
+    ck_assert_int_eq(cell(4, big), 0);
+    free(big);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1), 0);
+    ck_assert_uint_eq(sheet.n_fills, 2);
+    ck_assert_uint_le(sheet.text_bytes, 2 * 32000 + 100);
+    ck_assert_int_eq(cell(1, "R2"), 0);
+    ck_assert_int_eq(cell(2, "Do b"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1), 0);
+    ck_assert_int_eq(cell(2, "Do c"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1), 0);
+    ck_assert_int_eq(tkl_sheet_end(&sheet), 0);
+    ck_assert_uint_eq(rows.n_actions, 3);
+    ck_assert_uint_eq(strlen(rows.actions[1].deadline_text), 32000);
+    ck_assert_uint_eq(strlen(rows.actions[2].deadline_text), 32000); /* D2:D4 extends it */
+    ck_assert_str_eq(rows.actions[1].owners, "HR");
+    ck_assert_str_eq(rows.actions[2].owners, ""); /* C2:C3 ends above row 4 */
+}
+END_TEST
+
+/* Each fill's copy of its text counts towards the sheet's 32 MiB of text
+ * when the merge is put in force. */
+START_TEST(fills_count_towards_the_text_limit)
+{
+    header();
+    char *text = malloc(32768);
+    ck_assert_ptr_nonnull(text);
+    memset(text, 'y', 32767);
+    text[32767] = '\0';
+    for (uint64_t c = 5; c < 1005; c++) {
+        ck_assert_int_eq(tkl_sheet_merge(&sheet, c, 2, 1000), 0);
+        ck_assert_int_eq(cell(c, text), 0);
+    }
+    free(text);
+    ck_assert_int_eq(cell(2, "Do a"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1), -EFBIG);
+    ck_assert(has_diag(2, "more than 32 MiB of text in its cells"));
+}
+END_TEST
+
+/* A row under merges that holds nothing of its own is not handed over,
+ * but its cells count as handed: repeated, it costs what it would if it
+ * were handed. */
+START_TEST(rows_under_merges_count_though_not_handed)
+{
+    header();
+    ck_assert_int_eq(tkl_sheet_merge(&sheet, 3, 2, 1000), 0);
+    ck_assert_int_eq(cell(2, "Do a"), 0);
+    ck_assert_int_eq(cell(3, "HR"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1), 0);
+    uint64_t handed = sheet.handed;
+    ck_assert_int_eq(cell(3, "covered"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 100), 0);
+    ck_assert_uint_eq(sheet.handed, handed + 3 * 100);
+    ck_assert_uint_eq(rows.n_actions, 1);
+    tkl_sheet_free(&sheet);
+    tkl_diags_free(&diags);
+    tkl_rows_free(&rows);
+    rows = (struct tkl_rows){.opts = &opts, .teams = &dir, .diags = &diags};
+    tkl_sheet_begin(&sheet, &rows, "plan.xlsx:Actions");
+    header();
+    /* a merge down column XFD, and a row with a value only there repeated
+     * 1,100 times: 18 million cells visited */
+    ck_assert_int_eq(tkl_sheet_merge(&sheet, 16384, 2, 1048576), 0);
+    ck_assert_int_eq(cell(2, "Do a"), 0);
+    ck_assert_int_eq(cell(16384, "x"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1), 0);
+    ck_assert_int_eq(cell(16384, "y"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1100), -EFBIG);
+    ck_assert(has_diag(3, "more than 16,777,216 cells counting the blank ones"));
+}
+END_TEST
+
+/* A merged id (Ref) is the top row's alone: the rows below keep the ids
+ * their texts give them, as with no merge. Every other column is filled. */
+START_TEST(a_merged_id_is_not_filled)
+{
+    header();
+    ck_assert_int_eq(tkl_sheet_merge(&sheet, 1, 2, 4), 0);
+    ck_assert_int_eq(tkl_sheet_merge(&sheet, 2, 2, 3), 0);
+    ck_assert_int_eq(cell(1, "EAP-01"), 0);
+    ck_assert_int_eq(cell(2, "Do a"), 0);
+    ck_assert_int_eq(cell(3, "HR"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1), 0);
+    ck_assert_int_eq(cell(3, "IT"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1), 0);
+    ck_assert_int_eq(cell(2, "Do c"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1), 0);
+    ck_assert_int_eq(tkl_sheet_end(&sheet), 0);
+    ck_assert_uint_eq(rows.n_actions, 3);
+    ck_assert_str_eq(rows.actions[0].id, "EAP-01");
+    ck_assert_str_eq(rows.actions[1].title, "Do a"); /* a merged title is filled */
+    ck_assert(rows.actions[1].id_derived);
+    ck_assert(rows.actions[2].id_derived);
+    for (size_t i = 0; i < diags.n; i++)
+        ck_assert_ptr_null(strstr(diags.items[i].message, "same id"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sheet");
@@ -238,6 +364,10 @@ static Suite *suite(void)
     tcase_add_test(rc, rows_are_handed_over_with_their_places);
     tcase_add_test(rc, limits);
     tcase_add_test(rc, what_repeated_rows_hand_over_is_bounded);
+    tcase_add_test(rc, a_merge_listed_again_is_one_fill);
+    tcase_add_test(rc, fills_count_towards_the_text_limit);
+    tcase_add_test(rc, rows_under_merges_count_though_not_handed);
+    tcase_add_test(rc, a_merged_id_is_not_filled);
     suite_add_tcase(s, rc);
     return s;
 }

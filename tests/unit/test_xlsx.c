@@ -55,11 +55,14 @@ static const char styles[] =
     "<numFmt numFmtId=\"166\" formatCode=\"[$-809]mmmm\\ yyyy;@\"/>"
     "<numFmt numFmtId=\"167\" formatCode=\"yyyy\"/>"
     "<numFmt numFmtId=\"168\" formatCode=\"dddd mmm yyyy\"/>"
-    "<numFmt numFmtId=\"169\" formatCode=\"&quot;due&quot; mmm yy\"/></numFmts>"
+    "<numFmt numFmtId=\"169\" formatCode=\"&quot;due&quot; mmm yy\"/>"
+    "<numFmt numFmtId=\"170\" formatCode=\"yyyy\"/><numFmt numFmtId=\"163\" formatCode=\"0.0\"/>"
+    "<numFmt numFmtId=\"170\" formatCode=\"mmm yy\"/></numFmts>"
     "<cellStyleXfs><xf numFmtId=\"14\"/></cellStyleXfs>"
     "<cellXfs count=\"5\"><xf numFmtId=\"0\"/><xf numFmtId=\"14\"/><xf numFmtId=\"164\"/>"
     "<xf numFmtId=\"165\"/><xf numFmtId=\"2\"/><xf numFmtId=\"17\"/><xf numFmtId=\"166\"/>"
-    "<xf numFmtId=\"167\"/><xf numFmtId=\"168\"/><xf numFmtId=\"169\"/></cellXfs>"
+    "<xf numFmtId=\"167\"/><xf numFmtId=\"168\"/><xf numFmtId=\"169\"/><xf numFmtId=\"170\"/>"
+    "<xf numFmtId=\"163\"/></cellXfs>"
     "</styleSheet>";
 
 static const char strings[] =
@@ -256,6 +259,35 @@ START_TEST(a_date_shown_without_a_day_is_its_months_last_day)
 }
 END_TEST
 
+/* A date written as ISO 8601 (t="d") is shown as its format shows it, as
+ * a serial date is: a month with no day is the month's last day. A number
+ * format given twice is the last given. */
+START_TEST(an_iso_date_is_shown_as_its_format_shows_it)
+{
+    ck_assert_int_eq(read_book("plan.xlsx#Actions & more", "",
+                               HEAD
+                               "<row r=\"2\"><c r=\"B2\" t=\"s\"><v>4</v></c><c r=\"D2\" s=\"5\" "
+                               "t=\"d\"><v>2024-03-01T00:00:00</v></c></row>"
+                               "<row r=\"3\"><c r=\"B3\" t=\"s\"><v>4</v></c><c r=\"D3\" s=\"7\" "
+                               "t=\"d\"><v>2024-03-01</v></c></row>"
+                               "<row r=\"4\"><c r=\"B4\" t=\"s\"><v>4</v></c><c r=\"D4\" s=\"1\" "
+                               "t=\"d\"><v>2024-03-01T12:00:00</v></c></row>"
+                               "<row r=\"5\"><c r=\"B5\" t=\"s\"><v>4</v></c><c r=\"D5\" s=\"5\" "
+                               "t=\"d\"><v>2024-02-30</v></c></row>"
+                               "<row r=\"6\"><c r=\"B6\" t=\"s\"><v>4</v></c><c r=\"D6\" s=\"10\">"
+                               "<v>45352</v></c><c r=\"E6\" s=\"11\"><v>45352</v></c></row>"
+                               "</sheetData></worksheet>"),
+                     0);
+    ck_assert_uint_eq(rows.n_actions, 5);
+    ck_assert_str_eq(nth(0)->deadline_text, "March 2024"); /* built-in 17, mmm-yy */
+    ck_assert_int_eq(nth(0)->deadline.day, tkl_day_from_civil(2024, 3, 31));
+    ck_assert_str_eq(nth(1)->deadline_text, "2024"); /* yyyy */
+    ck_assert_str_eq(nth(2)->deadline_text, "2024-03-01");
+    ck_assert_str_eq(nth(3)->deadline_text, "2024-02-30"); /* no date: as written */
+    ck_assert_str_eq(nth(4)->deadline_text, "March 2024"); /* 170 given again as mmm yy */
+}
+END_TEST
+
 START_TEST(the_1904_date_system)
 {
     ck_assert_int_eq(read_book("plan.xlsx#Actions & more", "<workbookPr date1904=\"1\"/>",
@@ -375,6 +407,7 @@ static Suite *suite(void)
     tcase_add_test(tc, escaped_surrogates_give_valid_utf8);
     tcase_add_test(tc, merged_cells_give_every_row_they_cover_their_value);
     tcase_add_test(tc, a_date_shown_without_a_day_is_its_months_last_day);
+    tcase_add_test(tc, an_iso_date_is_shown_as_its_format_shows_it);
     tcase_add_test(tc, the_1904_date_system);
     tcase_add_test(tc, the_first_sheet_unless_one_is_named);
     tcase_add_test(tc, bad_cells_are_refused_with_their_place);
