@@ -179,8 +179,8 @@ int tkl_sheet_merge(struct tkl_sheet *s, uint64_t col, uint64_t top, uint64_t la
         return too_large(s, (unsigned)col,
                          "more than 200,000 merged cells; a plan's sheet may hold at most "
                          "200,000");
-    if (s->n_merges == s->cap_merges) {
-        size_t cap = s->cap_merges ? s->cap_merges * 2 : 16;
+    if (!s->merges || s->n_merges == s->cap_merges) {
+        size_t cap = s->merges && s->cap_merges ? s->cap_merges * 2 : 16;
         struct tkl_sheet_merge *m = realloc(s->merges, cap * sizeof(*m));
         if (!m)
             return -ENOMEM;

@@ -471,7 +471,8 @@ static const char *iso_text(const struct cells *C, const char *v, char *buf, siz
     for (size_t i = 0; i < 10 && digits; i++)
         digits = i == 4 || i == 7 || isdigit((unsigned char)v[i]);
     if (digits && (part == TKL_SHEET_DATE_MONTH || part == TKL_SHEET_DATE_YEAR)) {
-        int y = atoi(v), m = (v[5] - '0') * 10 + v[6] - '0', d = (v[8] - '0') * 10 + v[9] - '0';
+        int y = ((v[0] - '0') * 10 + v[1] - '0') * 100 + (v[2] - '0') * 10 + v[3] - '0';
+        int m = (v[5] - '0') * 10 + v[6] - '0', d = (v[8] - '0') * 10 + v[9] - '0';
         if (tkl_civil_valid(y, m, d) &&
             tkl_sheet_day_text(tkl_day_from_civil(y, m, d), part, buf, size))
             return buf;
