@@ -118,12 +118,12 @@ static void start_watchdog(struct daemon *d)
     log_info("watchdog: pinging systemd every %" PRIu64 " ms", ms);
 }
 
-static void begin_shutdown(struct daemon *d)
+/* The service's stop is over (at once, or after its drain): the signals
+ * and the watchdog go, so that the loop can end. Until then a SIGHUP is
+ * ignored and a second SIGTERM ends the drain. */
+static void on_stopped(struct tkl_service *s)
 {
-    if (d->service.stopping)
-        return;
-    sd_notify(0, "STOPPING=1\nSTATUS=stopping");
-    tkl_service_stop(&d->service);
+    struct daemon *d = s->data;
     if (d->watchdog_active)
         uv_close((uv_handle_t *)&d->watchdog_timer, NULL);
     d->watchdog_active = false;
@@ -135,6 +135,14 @@ static void begin_shutdown(struct daemon *d)
     d->signals_open = false;
 }
 
+static void begin_shutdown(struct daemon *d)
+{
+    if (d->service.stopping)
+        return;
+    sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+    tkl_service_stop(&d->service);
+}
+
 static void on_finished(struct tkl_service *s)
 {
     begin_shutdown(s->data);
@@ -143,8 +151,18 @@ static void on_finished(struct tkl_service *s)
 static void on_signal(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
+    if (signum != SIGHUP && d->service.stopping) {
+        log_notice("stopping now: the deliveries still in flight are cut short and left in the "
+                   "outbox for the next start");
+        tkl_service_stop_now(&d->service);
+        return;
+    }
     if (signum != SIGHUP) {
         begin_shutdown(d);
+        return;
+    }
+    if (d->service.stopping) {
+        log_notice("stopping: the configuration is not reloaded");
         return;
     }
     struct timespec ts;
@@ -443,6 +461,7 @@ int main(int argc, char **argv)
     d.service.log_level_override = d.opt.log_level != NULL;
     d.service.changed = on_changed;
     d.service.finished = on_finished;
+    d.service.stopped = on_stopped;
     d.service.data = &d;
     r = d.opt.check_config ? check_config(&d) : daemon_run(&d);
     tkl_service_free(&d.service);

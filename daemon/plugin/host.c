@@ -105,11 +105,15 @@ static int host_read_secret(const struct tkl_host *host, const char *spec, char 
     return tkl_secret_read(host->config_dir, spec, ret);
 }
 
-void tkl_host_fill(struct tkl_plugin_instance *p, struct tkl_host_services *svc,
-                   const char *config_dir, const char *state_dir)
+int tkl_host_fill(struct tkl_plugin_instance *p, struct tkl_host_services *svc,
+                  const char *config_dir, const char *state_dir)
 {
     p->host.loop = svc->loop;
-    p->host.config_dir = config_dir;
+    free(p->config_dir);
+    p->config_dir = NULL;
+    if (config_dir && !(p->config_dir = strdup(config_dir)))
+        return -ENOMEM;
+    p->host.config_dir = p->config_dir;
     p->host.state_dir = state_dir;
     p->host.log = host_log;
     p->host.now = host_now;
@@ -119,6 +123,7 @@ void tkl_host_fill(struct tkl_plugin_instance *p, struct tkl_host_services *svc,
     p->host.transfer_cancel = host_transfer_cancel;
     p->host.read_secret = host_read_secret;
     p->host.close = host_close;
+    return 0;
 }
 
 /* A handle a plugin closed through host.close, until its callback runs. */
@@ -296,6 +301,7 @@ void tkl_host_retire(struct tkl_host_services *svc, struct tkl_plugin_instance *
     unsigned n = p->started && !p->stopped ? in_flight(svc, p) : 0;
     if (n && svc->drain_ms && svc->reaper_active) {
         p->draining = true;
+        uv_update_time(svc->loop); /* a reload's load may have blocked the loop */
         p->drain_until = uv_now(svc->loop) + svc->drain_ms;
         p->next_retired = svc->draining;
         svc->draining = p;

@@ -87,9 +87,11 @@ bool tkl_host_draining(const struct tkl_host_services *svc);
 /* Destroys every retired instance (after the loop has ended). */
 void tkl_host_services_free(struct tkl_host_services *svc);
 
-/* Points p->host at svc (which must outlive the instance) and the given
- * directories (which must outlive it too). */
-void tkl_host_fill(struct tkl_plugin_instance *p, struct tkl_host_services *svc,
-                   const char *config_dir, const char *state_dir);
+/* Points p->host at svc (which must outlive the instance), a copy of
+ * config_dir that p keeps (a retired instance drains after its
+ * configuration is freed) and state_dir (which must outlive it). Returns
+ * 0 or -ENOMEM. */
+int tkl_host_fill(struct tkl_plugin_instance *p, struct tkl_host_services *svc,
+                  const char *config_dir, const char *state_dir);
 
 #endif

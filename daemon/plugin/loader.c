@@ -168,6 +168,7 @@ void tkl_plugin_close(struct tkl_plugin_instance *p)
     if (p->dl)
         dlclose(p->dl);
     free(p->instance);
+    free(p->config_dir);
     free(p->path);
     free(p);
 }

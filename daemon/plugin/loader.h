@@ -18,7 +18,8 @@ struct tkl_plugin_instance {
     void *dl;
     const struct tkl_plugin *desc;
     struct tkl_host host;
-    char *instance; /* owns host.instance */
+    char *instance;   /* owns host.instance */
+    char *config_dir; /* owns host.config_dir */
     char *path;
     void *state;
     const config_setting_t *settings; /* in the configuration it now serves */

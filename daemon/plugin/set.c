@@ -34,7 +34,8 @@ static int open_one(const char *plugin_dir, const struct tkl_plugin_set_conf *c,
         r = -EINVAL;
         goto fail;
     }
-    tkl_host_fill(p, svc, c->dir, state_dir);
+    if ((r = tkl_host_fill(p, svc, c->dir, state_dir)) < 0)
+        goto fail;
     unsigned logged = svc ? svc->n_errors : 0;
     if ((r = tkl_plugin_init(p, w->name, w->settings)) < 0) {
         /* the reason the plugin logged, here at its line: counted once,
@@ -195,7 +196,11 @@ static bool carry_one(struct tkl_plugin_instance **o, struct tkl_plugin_instance
         return false;
     old->settings = fresh->settings;
     old->line = fresh->line;
-    old->host.config_dir = fresh->host.config_dir; /* the old configuration goes */
+    /* the new configuration's directory, which fresh's copy holds */
+    char *dir = old->config_dir;
+    old->config_dir = fresh->config_dir;
+    old->host.config_dir = old->config_dir;
+    fresh->config_dir = dir;
     tkl_plugin_close(fresh);
     *f = old;
     *o = NULL;

@@ -1874,6 +1874,7 @@ void tkl_service_stop(struct tkl_service *s)
     if (s->handles_open && drain > 0 && (n || tkl_host_draining(&s->svc))) {
         log_notice("stopping: waiting at most %d s for %u deliveries in flight", drain, n);
         s->draining = true;
+        uv_update_time(s->loop);
         s->drain_until = uv_now(s->loop) + (uint64_t)drain * 1000;
         (void)uv_timer_start(&s->drain_timer, on_stop_drain, 0, 0);
         return;
@@ -1949,6 +1950,14 @@ static void finish_stop(struct tkl_service *s)
         uv_close((uv_handle_t *)&s->drain_timer, NULL);
     }
     s->handles_open = false;
+    if (s->stopped)
+        s->stopped(s);
+}
+
+void tkl_service_stop_now(struct tkl_service *s)
+{
+    if (s->draining)
+        finish_stop(s);
 }
 
 /* ---- "not ours" reports --------------------------------------------- */

@@ -117,6 +117,9 @@ struct tkl_service {
     /* ticklerd's: the counts changed (STATUS=); --oneshot has finished */
     void (*changed)(struct tkl_service *s);
     void (*finished)(struct tkl_service *s);
+    /* ticklerd's (may be NULL): the stop's drain is over and the service's
+     * handles are closing; the caller closes its own (signals, watchdog) */
+    void (*stopped)(struct tkl_service *s);
     void *data;
     struct tkl_feed_cache *feeds; /* NULL until a calendar feed is served */
     uint64_t sources_generation;  /* moves on when the sources' items or the runtime change */
@@ -194,6 +197,10 @@ void tkl_service_reload(struct tkl_service *s);
  * The caller keeps running the loop until it ends.
  */
 void tkl_service_stop(struct tkl_service *s);
+
+/* Ends a stop's drain now (a second SIGTERM): what is still in flight is
+ * cut short and stays due in the outbox. Nothing when no drain waits. */
+void tkl_service_stop_now(struct tkl_service *s);
 
 /* r: 0 recorded (is_new false: the same update was recorded already,
  * nothing changed), or a negative errno: -EBUSY or -EAGAIN (the database

@@ -549,6 +549,38 @@ teams = ( { id = "a"; name = "Alpha"; recipients = { hook = [ "a" ]; }; } );
         box = self.start_again()
         self.assertEqual(self.sink.received, 1)
 
+    def test_a_sighup_during_the_stop_s_wait_is_ignored(self):
+        """A reload asked for while stopping (logrotate, systemctl reload)
+        neither ends the daemon nor cuts the delivery short."""
+        self.sink = DrainSink(3)
+        self.write("slow")
+        d = self.daemon()
+        self.assertTrue(self.sink.arrived.wait(30 * harness.SLOWDOWN), d.log())
+        d.proc.send_signal(signal.SIGTERM)
+        d.wait_for("stopping: waiting at most")
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_for("stopping: the configuration is not reloaded")
+        self.assertEqual(d.wait(30), 0, d.log())
+        self.assertEqual(len(self.sink.accepted), 1, d.log())
+        box = self.start_again()
+        self.assertEqual(box[0]["state"], "delivered")
+        self.assertEqual(self.sink.received, 1)
+
+    def test_a_second_sigterm_ends_the_wait(self):
+        self.sink = DrainSink(0)
+        self.write("never")  # the default wait, 15 s: the second signal ends it
+        d = self.daemon()
+        self.assertTrue(self.sink.arrived.wait(30 * harness.SLOWDOWN), d.log())
+        d.proc.send_signal(signal.SIGTERM)
+        d.wait_for("stopping: waiting at most 15 s")
+        d.proc.send_signal(signal.SIGTERM)
+        d.wait_for("stopping now: the deliveries still in flight are cut short")
+        self.assertEqual(d.wait(30), 0, d.log())
+        self.assertIn("1 deliveries still in flight are cut short", d.log())
+        box = self.start_again()
+        self.assertEqual(box[0]["state"], "delivered")
+        self.assertEqual(self.sink.received, 2)
+
     def test_a_stop_ends_at_the_drain_deadline_then_sends_at_the_next_start(self):
         self.sink = DrainSink(0)
         self.write("never", drain="drain_seconds = 2;")

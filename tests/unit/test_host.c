@@ -69,7 +69,7 @@ static struct tkl_plugin_instance *open_instance(const char *plugin)
     struct tkl_plugin_instance *p = NULL;
     ck_assert_int_eq(tkl_plugin_open(TEST_PLUGIN_DIR, plugin, &p, &d), 0);
     ck_assert_uint_eq(d.n, 0);
-    tkl_host_fill(p, &svc, dir, dir);
+    ck_assert_int_eq(tkl_host_fill(p, &svc, dir, dir), 0);
     ck_assert_int_eq(tkl_plugin_init(p, "chat", NULL), 0);
     return p;
 }
