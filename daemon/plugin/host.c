@@ -49,11 +49,10 @@ static int host_transfer_start(const struct tkl_host *host, void *easy,
                                void (*done)(void *data, int curl_code), void *data)
 {
     const struct tkl_host_services *svc = host->host_data;
+    struct tkl_plugin_instance *p =
+        (struct tkl_plugin_instance *)((char *)host - offsetof(struct tkl_plugin_instance, host));
     if (host->version < 3) {
         /* its handle's callbacks were written for the loop thread */
-        struct tkl_plugin_instance *p =
-            (struct tkl_plugin_instance *)((char *)host -
-                                           offsetof(struct tkl_plugin_instance, host));
         if (!p->told_abi)
             host_log(host, TKL_LOG_ERR,
                      "plugin %s is built for tickler ABI %u: its transfers are refused, as their "
@@ -62,11 +61,9 @@ static int host_transfer_start(const struct tkl_host *host, void *easy,
         p->told_abi = true;
         return -ENOTSUP;
     }
-    struct tkl_plugin_instance *p =
-        (struct tkl_plugin_instance *)((char *)host - offsetof(struct tkl_plugin_instance, host));
-    /* none lent (a check), shutting down, or the instance stopped: after
+    /* none lent (a check), shutting down, or the instance stopping: after
      * tkl_transfers_settle none of its transfers may run */
-    if (!svc->transfers || p->stopped)
+    if (!svc->transfers || p->settling || p->stopped)
         return -ESHUTDOWN;
     return tkl_transfers_add_owned(svc->transfers, host, easy, done, data);
 }
@@ -83,11 +80,13 @@ void tkl_host_stop_instance(struct tkl_plugin_instance *p)
     if (!p || !p->started || p->stopped)
         return;
     const struct tkl_host_services *svc = p->host.host_data;
-    /* marked first: transfers are refused from here on, and the deliveries
-     * settled or cut short below see why they ended */
-    p->stopped = true;
+    /* transfers are refused from here on; those that ended by themselves
+     * are told as they ended (judged as any other outcome), and only those
+     * stop() ends below see that their notifier stopped (cut short) */
+    p->settling = true;
     if (svc)
         tkl_transfers_settle(svc->transfers, &p->host);
+    p->stopped = true;
     if (p->desc->stop)
         p->desc->stop(p->state);
 }

@@ -30,6 +30,7 @@ struct tkl_plugin_instance {
     unsigned closing;     /* handles closed through host.close, callbacks pending */
     bool untracked;       /* a close could not be tracked: destroyed only at exit */
     bool told_abi;        /* logged that its transfers are refused (ABI below 3) */
+    bool settling;        /* stopping: transfers refused, those that ended being told */
     bool draining;        /* retired, its deliveries in flight let finish before stop() */
     uint64_t drain_until; /* draining: stopped at this uv_now() at the latest */
     struct tkl_plugin_instance *next_retired;

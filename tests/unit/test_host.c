@@ -547,6 +547,18 @@ static CURL *silent_easy(int *ret_fd)
  * takes those still running from the transfer thread (never told; its
  * stop() cancels them) and refuses new ones: none can finish between the
  * last told and the cancel. */
+/* The instance being stopped, and whether it was marked stopped when a
+ * transfer of its that ended by itself was told (it must not be: such an
+ * outcome is judged as any other, not as one stop() cut short). */
+static struct tkl_plugin_instance *stopping;
+static bool told_stopped;
+
+static void on_counted_while_stopping(void *data, int code)
+{
+    told_stopped = stopping->stopped;
+    on_counted(data, code);
+}
+
 START_TEST(a_stopping_instance_loses_no_finished_transfer)
 {
     struct tkl_plugin_instance *p = started("echo");
@@ -554,13 +566,16 @@ START_TEST(a_stopping_instance_loses_no_finished_transfer)
     int fd, sfd, port = tkl_refused_port(&fd);
     CURL *ep = refused_easy(port), *eh = silent_easy(&sfd), *en = refused_easy(port);
     int np = 0, nh = 0;
+    stopping = p;
+    told_stopped = true;
     ck_assert_int_eq(tkl_transfers_new(&loop, &svc.transfers), 0);
-    ck_assert_int_eq(h->transfer_start(h, ep, on_counted, &np), 0);
+    ck_assert_int_eq(h->transfer_start(h, ep, on_counted_while_stopping, &np), 0);
     ck_assert_int_eq(h->transfer_start(h, eh, on_counted, &nh), 0);
     usleep(300 * 1000); /* the refused one finishes on the transfer thread */
     tkl_host_stop_instance(p);
     ck_assert(p->stopped);
-    ck_assert_int_eq(np, 1); /* told as it ended, not cancelled */
+    ck_assert_int_eq(np, 1);  /* told as it ended, not cancelled */
+    ck_assert(!told_stopped); /* and as ended by itself */
     ck_assert_int_eq(nh, 0);
     ck_assert_int_eq(h->transfer_start(h, en, on_counted, &np), -ESHUTDOWN);
     h->transfer_cancel(h, eh);
