@@ -1739,6 +1739,8 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
     s->start_backoff = s->start_failures = 0; /* new instances start at the next round */
     s->start_retry_at = 0;
     bool start_face = !s->http;
+    /* the instances it retires drain as the new configuration says */
+    s->svc.drain_ms = (uint64_t)fresh->cfg->delivery.drain_seconds * 1000;
     tkl_plugin_set_retire(&s->rt->plugins, &s->svc);
     /* the old fetcher (which reads the old runtime's settings) is closed
      * once the new one has what it knew */
