@@ -61,16 +61,22 @@ static bool blank(const char *text, size_t len)
     return true;
 }
 
+/* The room for columns up to last of an array with room for cap: doubled
+ * from 32, at most a sheet's columns. */
+static size_t columns_cap(size_t cap, size_t last)
+{
+    cap = cap ? cap : 32;
+    while (cap < last)
+        cap *= 2;
+    return cap > TKL_SHEET_COLUMNS_MAX ? TKL_SHEET_COLUMNS_MAX : cap;
+}
+
 /* Makes room for columns up to last in s->at and s->record. */
 static int grow(struct tkl_sheet *s, size_t last)
 {
     if (last <= s->cap)
         return 0;
-    size_t cap = s->cap ? s->cap : 32;
-    while (cap < last)
-        cap *= 2;
-    if (cap > TKL_SHEET_COLUMNS_MAX)
-        cap = TKL_SHEET_COLUMNS_MAX;
+    size_t cap = columns_cap(s->cap, last);
     size_t *at = realloc(s->at, cap * sizeof(*at));
     if (!at)
         return -ENOMEM;
@@ -206,11 +212,7 @@ static int grow_fills(struct tkl_sheet *s, size_t col)
 {
     if (col <= s->cap_fills)
         return 0;
-    size_t cap = s->cap_fills ? s->cap_fills : 32;
-    while (cap < col)
-        cap *= 2;
-    if (cap > TKL_SHEET_COLUMNS_MAX)
-        cap = TKL_SHEET_COLUMNS_MAX;
+    size_t cap = columns_cap(s->cap_fills, col);
     uint32_t *active = realloc(s->active, cap * sizeof(*active));
     if (!active)
         return -ENOMEM;
