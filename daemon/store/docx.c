@@ -413,13 +413,8 @@ static int on_node(struct parse *p, bool *skip)
     const char *ns = (const char *)sym_xmlTextReaderConstNamespaceUri(p->x);
     const char *name = (const char *)sym_xmlTextReaderConstLocalName(p->x);
     int r = 0;
-    if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
-        /* its entities would not be substituted: their text would vanish */
-        tkl_diag_add(p->diags, TKL_SEV_ERROR, p->file, 0, DOCUMENT,
-                     "has a document type declaration (<!DOCTYPE ...>), which Word never "
-                     "writes; refused");
-        return -EINVAL;
-    }
+    if (type == XML_READER_TYPE_DOCUMENT_TYPE)
+        return tkl_zip_refuse_doctype(p->z, DOCUMENT);
     if (type == XML_READER_TYPE_ELEMENT && name) {
         if ((*skip = skipped(ns, name)))
             return 0;

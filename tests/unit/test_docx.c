@@ -390,9 +390,6 @@ START_TEST(read_refuses_what_is_not_a_word_plan)
 }
 END_TEST
 
-/* A DTD's entities are not substituted (nor an external one loaded):
- * their text would vanish from the cells, so a document declaring one is
- * refused, billion laughs and all. */
 /* Text in a vertically merged continuation (Word shows only the first
  * cell's) is not read, and said so. */
 START_TEST(read_text_under_a_vertical_merge_is_warned)
@@ -410,6 +407,9 @@ START_TEST(read_text_under_a_vertical_merge_is_warned)
 }
 END_TEST
 
+/* A DTD's entities are not substituted (nor an external one loaded):
+ * their text would vanish from the cells, so a document declaring one is
+ * refused, billion laughs and all. */
 START_TEST(read_refuses_a_document_type_declaration)
 {
     static const char *const dtds[][2] = {
