@@ -127,12 +127,18 @@ static struct tkl_notice notice(const char *recipient)
                                .n_entries = 1};
 }
 
+/* Puts x through node n, told in t. */
+static void put_notice(struct node *n, const struct tkl_notice *x, struct told *t)
+{
+    inside = true;
+    ck_assert_int_eq(tkl_state_put(n->st, x, keys, 1000, on_put, t), 0);
+    inside = false;
+}
+
 static void put(struct node *n, const char *recipient, struct told *t)
 {
     struct tkl_notice x = notice(recipient);
-    inside = true;
-    ck_assert_int_eq(tkl_state_put(n->st, &x, keys, 1000, on_put, t), 0);
-    inside = false;
+    put_notice(n, &x, t);
 }
 
 static void claim(struct node *n, int64_t now, size_t max, struct told *t)
@@ -1129,16 +1135,12 @@ START_TEST(an_action_with_an_id_longer_than_an_index_entry_is_reminded_once)
     x.thread_key = id;
     struct told p = {0}, again = {0}, c = {0};
     struct listed t = {0};
-    inside = true;
-    ck_assert_int_eq(tkl_state_put(a.st, &x, keys, 1000, on_put, &p), 0);
-    inside = false;
+    put_notice(&a, &x, &p);
     commit(&a);
     wait_told(&p);
     ck_assert_int_eq(p.r, 0);
     ck_assert_uint_ne(p.id, 0);
-    inside = true; /* the same reminder put by the other node: logged already */
-    ck_assert_int_eq(tkl_state_put(b.st, &x, keys, 1000, on_put, &again), 0);
-    inside = false;
+    put_notice(&b, &x, &again); /* the same reminder by the other node: logged already */
     commit(&b);
     wait_told(&again);
     ck_assert_int_eq(again.r, 0);
