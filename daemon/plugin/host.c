@@ -45,12 +45,18 @@ static void host_items_changed(const struct tkl_host *host)
         svc->items_changed(svc->data, host->instance);
 }
 
+/* The instance whose host is host (every host is one instance's own). */
+static struct tkl_plugin_instance *instance_of(const struct tkl_host *host)
+{
+    return (struct tkl_plugin_instance *)((char *)host -
+                                          offsetof(struct tkl_plugin_instance, host));
+}
+
 static int host_transfer_start(const struct tkl_host *host, void *easy,
                                void (*done)(void *data, int curl_code), void *data)
 {
     const struct tkl_host_services *svc = host->host_data;
-    struct tkl_plugin_instance *p =
-        (struct tkl_plugin_instance *)((char *)host - offsetof(struct tkl_plugin_instance, host));
+    struct tkl_plugin_instance *p = instance_of(host);
     if (host->version < 3) {
         /* its handle's callbacks were written for the loop thread */
         if (!p->told_abi)
@@ -197,8 +203,7 @@ static void on_host_closed(uv_handle_t *h)
 static void host_close(const struct tkl_host *host, uv_handle_t *handle, uv_close_cb cb)
 {
     struct tkl_host_services *svc = host->host_data;
-    struct tkl_plugin_instance *p =
-        (struct tkl_plugin_instance *)((char *)host - offsetof(struct tkl_plugin_instance, host));
+    struct tkl_plugin_instance *p = instance_of(host);
     struct tkl_closing *c = calloc(1, sizeof(*c));
     if (!c || handle->loop->data != svc) {
         /* cannot be followed: the instance lives until exit */
