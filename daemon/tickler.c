@@ -1490,13 +1490,11 @@ static int cmd_status(struct cli *c, int argc, char **argv)
 static int outbox_show(json_t *arr, const struct tkl_stored_notice *s, uint64_t id,
                        const char *lease_node, int64_t lease_until)
 {
-    static const char *const states[] = {"pending", "delivered", "failed"};
     char at[32], until[32] = "";
     tkl_format_instant(s->notice.due_at, at);
     if (lease_node)
         tkl_format_instant(lease_until, until);
-    const char *state =
-        s->state == TKL_NOTICE_PENDING && s->attempts ? "retrying" : states[s->state % 3];
+    const char *state = tkl_notice_state_name(s->state, s->attempts);
     if (!arr) {
         printf("%5" PRIu64 " %-9s %s %s:%s  %zu action(s), %d attempt(s)%s%s%s%s%s%s\n", id, state,
                at, s->notice.channel, s->notice.recipient, s->notice.n_entries, s->attempts,

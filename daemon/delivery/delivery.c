@@ -12,8 +12,9 @@
 #define CLAIM_MAX     64  /* notices read from the outbox per channel and round */
 #define UNSERVED_WAIT 300 /* seconds a shared notice no notifier here serves waits */
 
-/* OUT_RELEASE: claimed (marked sending) but never handed to its notifier */
-enum outcome { OUT_DELIVERED, OUT_RETRY, OUT_FAILED, OUT_RELEASE };
+/* OUT_RELEASE: claimed (marked sending) but never handed to its notifier;
+ * OUT_WITHDRAWN: claimed, answered whole meanwhile, never to be handed out */
+enum outcome { OUT_DELIVERED, OUT_RETRY, OUT_FAILED, OUT_RELEASE, OUT_WITHDRAWN };
 
 /* One notice handed to a notifier, then, if the outbox refused its
  * outcome, that outcome until it is recorded. */
@@ -294,10 +295,9 @@ static void on_recorded(void *data, int r)
 static int record(struct tkl_deliverer *e, struct tkl_flight *x)
 {
     static const enum tkl_state_outcome what[] = {
-        [OUT_DELIVERED] = TKL_STATE_DELIVERED,
-        [OUT_RETRY] = TKL_STATE_RETRY,
-        [OUT_FAILED] = TKL_STATE_FAILED,
-        [OUT_RELEASE] = TKL_STATE_RELEASE,
+        [OUT_DELIVERED] = TKL_STATE_DELIVERED, [OUT_RETRY] = TKL_STATE_RETRY,
+        [OUT_FAILED] = TKL_STATE_FAILED,       [OUT_RELEASE] = TKL_STATE_RELEASE,
+        [OUT_WITHDRAWN] = TKL_STATE_WITHDRAWN,
     };
     const char *reply = x->reply ? x->reply : "";
     int r = 0;
@@ -515,6 +515,31 @@ static int settle_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s,
                   " (fix the configuration, then tickler retry)", now);
     count_outcome(e, x);
     return settle(e, x);
+}
+
+/*
+ * Withdraws claimed notice s when the host says it was answered whole
+ * (tkl_delivery_host.answered): its outcome, withdrawn, is written and s
+ * is taken. Returns whether it was; when the host cannot tell (out of
+ * memory), s is sent as it is.
+ */
+static bool withdraw(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now)
+{
+    char *why = NULL;
+    if (!e->host.answered || e->host.answered(e->host.data, &s->notice, &why) <= 0)
+        return false;
+    struct tkl_flight *x = calloc(1, sizeof(*x));
+    if (!x) {
+        free(why);
+        return false;
+    }
+    *x = (struct tkl_flight){.e = e, .s = s, .out = OUT_WITHDRAWN, .at = now, .reply = why};
+    const struct tkl_notice *n = &s->notice;
+    log_info("withdrew notice, not sent: %s; notice=%" PRIu64 " channel=%s team=%s recipient=%s",
+             why, n->id, n->channel, n->team_id ? n->team_id : "-", n->recipient);
+    (void)tkl_metrics_withdrawn(e->metrics, n->channel);
+    (void)settle(e, x); /* a refusal is logged and kept */
+    return true;
 }
 
 /* Whether entry en gets a link: a plan action reminded of or asked about. */
@@ -767,7 +792,8 @@ static void round_end(struct tkl_deliverer *e)
 
 /* A claim's completion: its notices are durably marked; each is handed
  * out (hand_ready), settled when no notifier serves its channel (settle_unserved),
- * or released when its notifier stopped meanwhile. */
+ * withdrawn when answered whole meanwhile (withdraw), or released when its
+ * notifier stopped meanwhile. */
 static void on_claimed(void *data, int r, struct tkl_stored_notice **v, size_t n)
 {
     struct tkl_deliverer *e = data;
@@ -788,6 +814,8 @@ static void on_claimed(void *data, int r, struct tkl_stored_notice **v, size_t n
             tkl_stored_notice_free(s);
         } else if (!plugin) {
             (void)settle_unserved(e, s, now); /* a refusal is logged and kept */
+        } else if (withdraw(e, s, now)) {
+            continue;
         } else if (flight_new(e, plugin, s, &x), x) {
             *tail = x;
             tail = &x->next;

@@ -65,6 +65,52 @@ int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_con
     return 0;
 }
 
+/* Whether en is a reminder of a plan action, which an answer can hold. */
+static bool answerable(const struct tkl_notice_entry *en)
+{
+    if (en->kind == TKL_DEADLINE_EVENT || !en->item_id)
+        return false;
+    return en->stage == TKL_STAGE_LEAD || en->stage == TKL_STAGE_DUE ||
+           en->stage == TKL_STAGE_OVERDUE || en->stage == TKL_STAGE_CHECKIN;
+}
+
+/* At most this many actions are named in a withdrawn notice's reason. */
+#define ANSWERED_NAMED 8
+
+int tkl_queue_answered(const struct tkl_answers *answers, const struct tkl_notice *n, int32_t day,
+                       char **ret_why)
+{
+    *ret_why = NULL;
+    if (!answers || !n->n_entries)
+        return 0;
+    for (size_t i = 0; i < n->n_entries; i++) {
+        const struct tkl_notice_entry *en = &n->entries[i];
+        if (!answerable(en) || tkl_answer_holds(tkl_answers_find(answers, en->item_id), n->team_id,
+                                                day) == TKL_HOLD_NONE)
+            return 0;
+    }
+    char *why = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&why, &len);
+    if (!f)
+        return -ENOMEM;
+    fputs("every action in it was answered before it was sent:", f);
+    for (size_t i = 0; i < n->n_entries && i < ANSWERED_NAMED; i++) {
+        const struct tkl_notice_entry *en = &n->entries[i];
+        enum tkl_hold h = tkl_answer_holds(tkl_answers_find(answers, en->item_id), n->team_id, day);
+        fprintf(f, "%s %s %s", i ? "," : "", en->item_id,
+                h == TKL_HOLD_COMPLETE ? "marked complete" : tkl_hold_name(h));
+    }
+    if (n->n_entries > ANSWERED_NAMED)
+        fprintf(f, " and %zu more", n->n_entries - ANSWERED_NAMED);
+    if (fclose(f) != 0) {
+        free(why);
+        return -ENOMEM;
+    }
+    *ret_why = why;
+    return 1;
+}
+
 /* Logs a reminder an answer held back. */
 static void log_held(const struct tkl_due *due, const struct tkl_team_dir *teams,
                      enum tkl_hold hold)

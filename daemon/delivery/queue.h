@@ -49,6 +49,19 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
                   struct tkl_due *ret, enum tkl_hold *ret_hold);
 
 /*
+ * Whether notice n, queued before answers came, is now answered whole:
+ * each of its entries is a reminder of a plan action (lead, due, overdue,
+ * check-in) that answers hold back for n's team on day, as a round on day
+ * would have. Then n is to be withdrawn rather than sent, and *ret_why
+ * (the caller frees it) says so for the outbox and the log: "every action
+ * in it was answered before it was sent: A1 marked complete, A2 snoozed".
+ * Returns 1 (answered, *ret_why set), 0 (to be sent: an entry of another
+ * kind, or one no answer holds; *ret_why NULL) or -ENOMEM.
+ */
+int tkl_queue_answered(const struct tkl_answers *answers, const struct tkl_notice *n, int32_t day,
+                       char **ret_why);
+
+/*
  * Schedules the end of every snooze of answers that holds (of action_id
  * only, unless it is NULL), for each team of its action: for after a
  * schedule is built (not_before: the time it caught up from) or reloaded,

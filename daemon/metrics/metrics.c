@@ -38,7 +38,7 @@ static const char *const reason_names[TKL_FAIL_COUNT] = {
 
 struct channel {
     char *name;
-    uint64_t notifications, failed[TKL_FAIL_COUNT];
+    uint64_t notifications, failed[TKL_FAIL_COUNT], withdrawn;
     uint64_t requests, requests_failed;
     uint64_t in_bucket[N_BUCKETS]; /* observations in (previous bound, bound]: not cumulative */
     uint64_t observed, sum_ns;
@@ -156,6 +156,17 @@ int tkl_metrics_delivered(struct tkl_metrics *m, const char *channel)
     return 0;
 }
 
+int tkl_metrics_withdrawn(struct tkl_metrics *m, const char *channel)
+{
+    if (!m)
+        return 0;
+    struct channel *c = channel_of(m, channel);
+    if (!c)
+        return -ENOMEM;
+    c->withdrawn++;
+    return 0;
+}
+
 int tkl_metrics_failed(struct tkl_metrics *m, const char *channel, enum tkl_fail_reason reason)
 {
     if (!m)
@@ -268,6 +279,11 @@ static uint64_t notifications(const struct channel *c)
     return c->notifications;
 }
 
+static uint64_t withdrawn(const struct channel *c)
+{
+    return c->withdrawn;
+}
+
 static uint64_t requests(const struct channel *c)
 {
     return c->requests;
@@ -367,6 +383,10 @@ int tkl_metrics_render(const struct tkl_metrics *m, FILE *f)
                     "Notifications (notices) finished: delivered or failed for good.",
                     notifications);
     render_failed(f, m);
+    channel_counter(f, m, "tickler_notifications_withdrawn_total",
+                    "Notices withdrawn, not sent: every action in them was answered (marked "
+                    "complete, snoozed, not ours) after they were queued.",
+                    withdrawn);
     channel_counter(f, m, "tickler_notification_requests_total",
                     "Attempts handed to a notifier, retries included.", requests);
     channel_counter(f, m, "tickler_notification_requests_failed_total",

@@ -65,6 +65,10 @@ int tkl_metrics_attempt_done(struct tkl_metrics *m, const char *channel, bool ok
 /* A notice delivered for good: one notification. Returns 0 or -ENOMEM. */
 int tkl_metrics_delivered(struct tkl_metrics *m, const char *channel);
 
+/* A notice was withdrawn, answered whole before it was sent: not a
+ * notification. Returns 0 or -ENOMEM. */
+int tkl_metrics_withdrawn(struct tkl_metrics *m, const char *channel);
+
 /* A notice failed for good: one notification, and one failed for reason.
  * Returns 0 or -ENOMEM (or -EINVAL for a reason out of range). */
 int tkl_metrics_failed(struct tkl_metrics *m, const char *channel, enum tkl_fail_reason reason);

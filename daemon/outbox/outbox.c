@@ -1036,6 +1036,14 @@ int tkl_outbox_mark_failed(struct tkl_outbox *o, uint64_t id, int64_t now, const
                   id, now, reply);
 }
 
+int tkl_outbox_mark_withdrawn(struct tkl_outbox *o, uint64_t id, int64_t now, const char *reply)
+{
+    return update(o, TKL_ST_MARK_WITHDRAWN,
+                  "UPDATE notices SET state = 3, finished_at = ?1, last_error = ?2, "
+                  "sending = 0 WHERE id = ?3",
+                  id, now, reply);
+}
+
 int tkl_outbox_mark_retry(struct tkl_outbox *o, uint64_t id, int64_t next_attempt,
                           const char *reply)
 {
@@ -1233,6 +1241,8 @@ const char *tkl_notice_state_name(enum tkl_notice_state state, int attempts)
         return "delivered";
     case TKL_NOTICE_FAILED:
         return "failed";
+    case TKL_NOTICE_WITHDRAWN:
+        return "withdrawn";
     }
     return "unknown";
 }

@@ -23,6 +23,9 @@ enum tkl_notice_state {
     TKL_NOTICE_PENDING = 0,
     TKL_NOTICE_DELIVERED = 1,
     TKL_NOTICE_FAILED = 2,
+    /* not sent: every action in it was answered (marked complete, snoozed,
+     * "not ours") before it could be handed out; final, as delivered is */
+    TKL_NOTICE_WITHDRAWN = 3,
 };
 
 /* A notice with its entries, owned by the caller after tkl_outbox_get(). */
@@ -146,6 +149,8 @@ void tkl_stored_notice_free(struct tkl_stored_notice *s);
 
 int tkl_outbox_mark_delivered(struct tkl_outbox *o, uint64_t id, int64_t now, const char *reply);
 int tkl_outbox_mark_failed(struct tkl_outbox *o, uint64_t id, int64_t now, const char *reply);
+/* Withdrawn (TKL_NOTICE_WITHDRAWN): no attempt is counted; reply says why. */
+int tkl_outbox_mark_withdrawn(struct tkl_outbox *o, uint64_t id, int64_t now, const char *reply);
 int tkl_outbox_mark_retry(struct tkl_outbox *o, uint64_t id, int64_t next_attempt,
                           const char *reply);
 

@@ -91,6 +91,14 @@ static void delivery_ended(void *data)
         (void)uv_timer_start(&s->drain_timer, on_stop_drain, 0, 0);
 }
 
+/* Whether claimed notice n was answered whole since it was queued, by
+ * the answers in force (tkl_delivery_host.answered). */
+static int notice_answered(void *data, const struct tkl_notice *n, char **ret_why)
+{
+    const struct tkl_service *s = data;
+    return tkl_queue_answered(&s->answers, n, tkl_local_day(now_ms(data) / 1000), ret_why);
+}
+
 static void kick(void *data)
 {
     struct tkl_service *s = data;
@@ -1687,7 +1695,8 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     if (s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL && (r = start_pg_state(s, loop)) < 0)
         return r;
     s->deliverer.state = s->state;
-    s->deliverer.host = (struct tkl_delivery_host){now_ms, kick, round_done, s, delivery_ended};
+    s->deliverer.host =
+        (struct tkl_delivery_host){now_ms, kick, round_done, s, delivery_ended, notice_answered};
     s->deliverer.metrics = s->metrics;
     set_deliverer(s);
     if ((r = tkl_host_services_start(&s->svc)) < 0 ||

@@ -164,6 +164,11 @@ static const struct {
      " attempts = attempts + 1, lease_node = NULL, lease_until = NULL"
      " WHERE id = $1::bigint AND lease_node = $2 AND state = 0 RETURNING id",
      4},
+    {TKL_PG_WITHDRAWN,
+     "UPDATE notices SET state = 3, finished_at = $3::bigint, last_error = $4,"
+     " lease_node = NULL, lease_until = NULL"
+     " WHERE id = $1::bigint AND lease_node = $2 AND state = 0 RETURNING id",
+     4},
     {TKL_PG_RETRY,
      "UPDATE notices SET next_attempt = $3::bigint, last_error = $4,"
      " attempts = attempts + 1, lease_node = NULL, lease_until = NULL"

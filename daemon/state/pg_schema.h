@@ -73,13 +73,12 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  * TKL_PG_RENEW: $1 node id, $2 now, $3 lease seconds, $4 the ids of the
  *   notices in flight (a bigint array). Extends the node's leases on
  *   those not finished; one row (id) per notice still the node's.
- * TKL_PG_DELIVERED, TKL_PG_FAILED: $1 notice id, $2 node id, $3 now
- *   (finished_at), $4 the reply (or NULL). TKL_PG_RETRY: the same with
- *   $3 the next attempt. Each records the outcome and ends the lease only
- *   if the lease is still the node's: one row (id) when recorded, none
- *   when another node holds the notice now (or finished it).
- * TKL_PG_RELEASE: $1 notice id, $2 node id. Ends the node's lease
- *   without counting an attempt: one row (id) when it was the node's.
+ * TKL_PG_DELIVERED, TKL_PG_FAILED, TKL_PG_WITHDRAWN: $1 notice id, $2
+ *   node id, $3 now (finished_at), $4 the reply (or NULL); withdrawn
+ *   counts no attempt. TKL_PG_RETRY: the same with $3 the next attempt. Each records the outcome
+ * and ends the lease only if the lease is still the node's: one row (id) when recorded, none when
+ * another node holds the notice now (or finished it). TKL_PG_RELEASE: $1 notice id, $2 node id.
+ * Ends the node's lease without counting an attempt: one row (id) when it was the node's.
  * TKL_PG_RECOVER: $1 node id, $2 now. The node's leased notices not
  *   finished (a previous run of the node was killed) made due at now,
  *   their leases ended; one row (id) each. Other nodes' leases are
@@ -133,6 +132,7 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
 #define TKL_PG_RENEW         "tkl_renew"
 #define TKL_PG_DELIVERED     "tkl_delivered"
 #define TKL_PG_FAILED        "tkl_failed"
+#define TKL_PG_WITHDRAWN     "tkl_withdrawn"
 #define TKL_PG_RETRY         "tkl_retry"
 #define TKL_PG_RELEASE       "tkl_release"
 #define TKL_PG_RECOVER       "tkl_recover"

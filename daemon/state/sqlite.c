@@ -262,6 +262,9 @@ static int sq_outcome(void *impl, uint64_t id, enum tkl_state_outcome what, int6
     case TKL_STATE_RELEASE:
         r = tkl_outbox_release(q->o, id);
         break;
+    case TKL_STATE_WITHDRAWN:
+        r = tkl_outbox_mark_withdrawn(q->o, id, at, reply);
+        break;
     }
     return finish(q, p, r);
 }

@@ -54,6 +54,8 @@ enum tkl_state_outcome {
     TKL_STATE_RETRY,     /* at: the next attempt; one attempt counted */
     TKL_STATE_FAILED,    /* at: when; failed for good */
     TKL_STATE_RELEASE,   /* claimed but never handed out: due again, no attempt counted */
+    TKL_STATE_WITHDRAWN, /* at: when; claimed, never handed out, and not to be sent
+                          * (TKL_NOTICE_WITHDRAWN); no attempt counted */
 };
 
 /* A lease: the node that holds it and for how long (seconds). */

@@ -133,7 +133,7 @@ static bool row_in(unsigned which, const struct tkl_notice_row *x)
     unsigned bit = x->state == TKL_NOTICE_FAILED ? TKL_LIST_FAILED
                    : x->attempts                 ? TKL_LIST_RETRYING
                                                  : TKL_LIST_PENDING;
-    return x->state != TKL_NOTICE_DELIVERED && (which & bit);
+    return x->state != TKL_NOTICE_DELIVERED && x->state != TKL_NOTICE_WITHDRAWN && (which & bit);
 }
 
 /* One notice as a table row. */

@@ -271,6 +271,51 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertIn("reopened by alpha@example.org: " + why, a1_row[progress])
 
 
+    def test_a_nag_retrying_when_its_actions_are_answered_is_withdrawn(self):
+        """The mail server refuses the weekly nag for a while, so it is
+        retried; meanwhile the officer marks every action in it complete
+        from the links of the week before. When the server takes mail
+        again, the nag is withdrawn, not sent, and the outbox says why."""
+        with open(self.conf, "a") as f:
+            f.write("delivery = { retry_min_seconds = 1; };\n")
+        ids = self.ids()
+        texts = self.run_daemon("2026-12-07T09:00:30", 1)
+        links = self.links(texts[0])
+        self.assertEqual(set(links), set(ids.values()), texts[0])
+        refusing = [True]
+        self.smtp.script = lambda kind, n, address: (
+            "451 4.3.0 Try again later" if refusing[0] and kind == "RCPT" else None)
+        self.assertEqual(self.daemon.stop(), 0, self.daemon.log())
+        self.logs.append(self.daemon.log())
+        self.daemon = Daemon(self.conf, self.state, "--now", "2026-12-14T09:00:30")
+        self.daemon.wait_for("web face on 127.0.0.1:%d" % self.port)
+        box = lambda: harness.outbox(self.conf, self.state)[0]
+        wait_until(lambda: any(n["state"] == "retrying" for n in box()))
+        for u in links.values():
+            self.assertEqual(self.post_again(u, "do=complete"), (303, u + "?done=complete"))
+        self.assertEqual([r[2] for r in self.updates()], [1, 1, 1])
+        refusing[0] = False
+        wait_until(lambda: self.waiting() == 0)
+        nag = box()[0]
+        self.assertEqual(nag["state"], "withdrawn", nag)
+        self.assertGreaterEqual(nag["attempts"], 1)
+        self.assertEqual(nag["last_error"],
+                         "every action in it was answered before it was sent: %s" % ", ".join(
+                             "%s marked complete" % i for i in sorted(ids.values())))
+        self.assertEqual(len(self.smtp.received()), 1)  # the first digest only
+        self.assertIn("withdrew notice, not sent", self.daemon.log())
+        # the action's page says what became of it
+        status, body = self.get(links[ids[PLAN[0][1]]])
+        self.assertEqual(status, 200)
+        self.assertIn("withdrawn", body)
+
+    def get(self, url):
+        p = subprocess.run(["curl", "-sS", "-w", "\n%{http_code}", url],
+                           capture_output=True, text=True, check=True)
+        body, _, status = p.stdout.rpartition("\n")
+        return int(status), body
+
+
 def wait_until(cond, timeout=90):
     deadline = time.monotonic() + timeout
     while not cond():

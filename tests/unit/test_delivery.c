@@ -227,7 +227,7 @@ static void setup(void)
                      0); /* as the daemon runs it */
     e.state = durable_state;
     e.lease = (struct tkl_state_lease){"local", 300};
-    e.host = (struct tkl_delivery_host){now_ms, kick, round_done, NULL, NULL};
+    e.host = (struct tkl_delivery_host){now_ms, kick, round_done, NULL, NULL, NULL};
     ck_assert_int_eq(tkl_metrics_new(&metrics), 0);
     e.metrics = metrics;
     tkl_delivery_set(&e, &cfg->delivery, &cfg->teams, notifiers, 2);
@@ -948,6 +948,94 @@ START_TEST(a_transient_failure_then_success_is_two_requests_and_one_notification
 }
 END_TEST
 
+/* What the host says of each notice claimed (tkl_delivery_host.answered),
+ * and how many it was asked about. */
+static int answered_says;
+static unsigned answered_asked;
+
+static int host_answered(void *data, const struct tkl_notice *n, char **ret_why)
+{
+    (void)data;
+    (void)n;
+    answered_asked++;
+    *ret_why = NULL;
+    if (answered_says != 1)
+        return answered_says;
+    return (*ret_why = strdup("every action in it was answered before it was sent")) ? 1 : -ENOMEM;
+}
+
+/* The reply (last_error) recorded for notice id. */
+static char *reply_of(uint64_t id)
+{
+    char path[300];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char *out = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(db, "SELECT last_error FROM notices WHERE id = ?", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        out = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    ck_assert_ptr_nonnull(out);
+    return out;
+}
+
+/* A notice retrying after a failure whose action an officer then marks
+ * complete is withdrawn at its next attempt: never handed out again, its
+ * outcome withdrawn and durable, counted as withdrawn, not as a
+ * notification. Others go as ever, and so does every notice when the host
+ * cannot tell (out of memory). */
+START_TEST(a_notice_answered_while_it_waits_to_be_retried_is_withdrawn_not_sent)
+{
+    e.host.answered = host_answered;
+    answered_says = 0;
+    answered_asked = 0;
+    uint64_t id = put("slow", "team1");
+    drive();
+    ck_assert_uint_eq(slow.n_q, 1);
+    complete_all(&slow, TKL_DELIVERY_TRANSIENT, "451 try again later");
+    drive();
+    ck_assert_int_eq(count("state = 0 AND attempts = 1"), 1);
+    /* the officer answers; the retry falls due */
+    answered_says = 1;
+    clock_ms += 2 * 3600 * 1000;
+    unsigned asked = answered_asked;
+    drive();
+    ck_assert_uint_eq(answered_asked, asked + 1);
+    ck_assert_uint_eq(slow.n_q, 0); /* not handed out */
+    ck_assert_int_eq(count("state = 3 AND attempts = 1 AND sending = 0"), 1);
+    char *reply = reply_of(id);
+    ck_assert_str_eq(reply, "every action in it was answered before it was sent");
+    free(reply);
+    char *text = scrape();
+    ck_assert_double_eq(counter(text, "tickler_notifications_withdrawn_total", "slow"), 1);
+    ck_assert_double_eq(counter(text, "tickler_notifications_total", "slow"), 0);
+    ck_assert_double_eq(counter(text, "tickler_notification_requests_total", "slow"), 1);
+    free(text);
+    /* nothing is left to do, and a later round does not send it */
+    clock_ms += 24 * 3600 * 1000;
+    drive();
+    ck_assert_uint_eq(slow.n_q, 0);
+    ck_assert_int_eq(count("state = 3"), 1);
+
+    /* a notice not answered goes; so does one the host cannot judge */
+    answered_says = 0;
+    uint64_t other = put("fast", "team1");
+    drive();
+    answered_says = -ENOMEM;
+    uint64_t unsure = put("fast", "team1");
+    drive();
+    ck_assert_uint_eq(fast.delivered[other], 1);
+    ck_assert_uint_eq(fast.delivered[unsure], 1);
+    ck_assert_int_eq(count("state = 1"), 2);
+}
+END_TEST
+
 START_TEST(a_notice_retried_for_the_maximum_age_fails_as_expired)
 {
     put("slow", "team1");
@@ -1015,6 +1103,7 @@ int main(void)
     tcase_add_test(tc, notices_that_fail_for_good_are_counted_by_reason);
     tcase_add_test(tc, a_transient_failure_then_success_is_two_requests_and_one_notification);
     tcase_add_test(tc, a_notice_retried_for_the_maximum_age_fails_as_expired);
+    tcase_add_test(tc, a_notice_answered_while_it_waits_to_be_retried_is_withdrawn_not_sent);
     tcase_add_test(tc, a_shared_notice_no_notifier_here_serves_waits_for_another_node_then_fails);
     tcase_add_test(tc, each_plan_action_gets_a_link_for_its_recipient);
     tcase_add_test(tc, no_links_without_a_key_or_a_public_url);

@@ -16,6 +16,7 @@
  * completion runs once, never inside a state call. */
 #include <check.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -254,6 +255,46 @@ START_TEST(a_claimed_notice_is_read_whole_and_its_outcome_recorded)
     ck_assert_int_eq(o.r, 0);
     ck_assert_int_eq(next.value, INT64_MAX);
     ck_assert_int_eq(db_value("SELECT state FROM notices"), 1);
+}
+END_TEST
+
+/* A notice answered whole after it was queued is withdrawn by the node
+ * that claimed it: final, no attempt counted, its lease ended; a node
+ * whose lease was taken over records nothing. */
+START_TEST(a_withdrawn_notice_is_final_without_an_attempt)
+{
+    struct told p = {0}, q = {0}, c = {0}, o = {0}, late = {0}, again = {0};
+    put(&a, "hr@x", &p);
+    put(&a, "ict@x", &q);
+    commit(&a);
+    wait_told(&p);
+    wait_told(&q);
+    claim(&b, 1000, 10, &c);
+    commit(&b);
+    wait_told(&c);
+    ck_assert_uint_eq(c.n, 2);
+    outcome(&b, p.id, TKL_STATE_WITHDRAWN, &o);
+    outcome(&a, q.id, TKL_STATE_WITHDRAWN, &late); /* b holds its lease */
+    commit(&b);
+    commit(&a);
+    wait_told(&o);
+    wait_told(&late);
+    ck_assert_int_eq(o.r, 0);
+    ck_assert_int_eq(late.r, TKL_STATE_NOT_OURS);
+    char sql[160];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM notices WHERE id = %" PRIu64 " AND state = 3 AND attempts = 0"
+             " AND finished_at = 2000 AND last_error = '250 OK' AND lease_node IS NULL",
+             p.id);
+    ck_assert_int_eq(db_value(sql), 1);
+    snprintf(sql, sizeof(sql), "SELECT state FROM notices WHERE id = %" PRIu64, q.id);
+    ck_assert_int_eq(db_value(sql), 0);
+    /* once b's leases run out, only the other notice is claimed again */
+    claim(&a, 1000 + LEASE, 10, &again);
+    commit(&a);
+    wait_told(&again);
+    ck_assert_uint_eq(again.n, 1);
+    ck_assert_uint_eq(again.ids[0], q.id);
 }
 END_TEST
 
@@ -1184,6 +1225,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, a_notice_put_by_two_nodes_is_stored_once_and_wakes_the_other);
     tcase_add_test(tc, a_claimed_notice_is_read_whole_and_its_outcome_recorded);
+    tcase_add_test(tc, a_withdrawn_notice_is_final_without_an_attempt);
     tcase_add_test(tc, two_nodes_claim_disjoint_notices);
     tcase_add_test(tc, the_next_attempt_and_the_due_channels_wait_for_live_leases);
     tcase_add_test(tc, an_expired_lease_is_taken_over_and_the_first_outcome_is_not_ours);

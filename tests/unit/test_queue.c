@@ -515,6 +515,18 @@ static void answers_of(struct tkl_answers *ret, struct tkl_update *v, size_t n)
     ck_assert_int_eq(tkl_answers_build(ret, &l, store), 0);
 }
 
+/* A marked complete; C not ours for ICT; B snoozed until 10 July 2023. */
+static void three_answers(struct tkl_answers *ret)
+{
+    struct tkl_update v[] = {
+        update("A", TKL_UPDATE_COMPLETE, "hr@maidstone.example", "hr", at(2023, 5, 2, 10)),
+        update("C", TKL_UPDATE_NOT_OURS, "ict@maidstone.example", "ict", at(2023, 5, 2, 11)),
+        update("B", TKL_UPDATE_SNOOZE, "policy@maidstone.example", "pce", at(2023, 5, 2, 12)),
+    };
+    v[2].until_day = tkl_day_from_civil(2023, 7, 10);
+    answers_of(ret, v, 3);
+}
+
 /* One column of the outbox's entries of item, one value a line, in order
  * of the notices. */
 static char *entries_of(const char *dir, const char *column, const char *item)
@@ -551,13 +563,7 @@ START_TEST(reminders_an_answer_holds_back_are_not_queued)
     struct tkl_scheduler s;
     struct tkl_queue_result res;
     struct tkl_answers ans;
-    struct tkl_update v[] = {
-        update("A", TKL_UPDATE_COMPLETE, "hr@maidstone.example", "hr", at(2023, 5, 2, 10)),
-        update("C", TKL_UPDATE_NOT_OURS, "ict@maidstone.example", "ict", at(2023, 5, 2, 11)),
-        update("B", TKL_UPDATE_SNOOZE, "policy@maidstone.example", "pce", at(2023, 5, 2, 12)),
-    };
-    v[2].until_day = tkl_day_from_civil(2023, 7, 10);
-    answers_of(&ans, v, 3);
+    three_answers(&ans);
     struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
     build(&s, now);
     ck_assert_int_eq(queue_due(&s, &ans, o, now, &res), 0);
@@ -572,6 +578,98 @@ START_TEST(reminders_an_answer_holds_back_are_not_queued)
     tkl_scheduler_free(&s);
     tkl_answers_free(&ans);
     remove_outbox(o, dir);
+}
+END_TEST
+
+/* A notice to team of reminders at stage of the actions ids (n of them). */
+static struct tkl_notice notice_of(struct tkl_notice_entry *v, const char *const *ids, size_t n,
+                                   enum tkl_stage stage, const char *team)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = (struct tkl_notice_entry){.size = sizeof(v[i]),
+                                         .item_id = ids[i],
+                                         .title = "an action",
+                                         .deadline_day = tkl_day_from_civil(2023, 6, 30),
+                                         .kind = TKL_DEADLINE_DATE,
+                                         .stage = stage};
+    return (struct tkl_notice){.size = sizeof(struct tkl_notice),
+                               .channel = "email",
+                               .recipient = "someone@maidstone.example",
+                               .team_id = team,
+                               .entries = v,
+                               .n_entries = n};
+}
+
+/* Whether notice n is answered whole on day: 1 with the reason checked
+ * against want, else what tkl_queue_answered returned. */
+static int answered(const struct tkl_answers *ans, const struct tkl_notice *n, int32_t day,
+                    const char *want)
+{
+    char *why = (char *)"untouched";
+    int r = tkl_queue_answered(ans, n, day, &why);
+    if (r == 1) {
+        ck_assert_str_eq(why, want);
+        free(why);
+    } else {
+        ck_assert_ptr_null(why);
+    }
+    return r;
+}
+
+/* A notice queued before its actions were answered: withdrawn when every
+ * entry is held back as a round would hold it (complete; a snooze past the
+ * day; not ours for the notice's team), sent when any entry is not. */
+START_TEST(a_notice_answered_whole_after_it_was_queued_is_withdrawn)
+{
+    struct tkl_answers ans;
+    three_answers(&ans);
+    int32_t day = tkl_day_from_civil(2023, 6, 30);
+    struct tkl_notice_entry en[4];
+    struct tkl_notice n;
+
+    n = notice_of(en, (const char *const[]){"A"}, 1, TKL_STAGE_OVERDUE, "hr");
+    ck_assert_int_eq(answered(&ans, &n, day,
+                              "every action in it was answered before it was sent: A marked "
+                              "complete"),
+                     1);
+    n = notice_of(en, (const char *const[]){"A", "B"}, 2, TKL_STAGE_DUE, "pce");
+    ck_assert_int_eq(answered(&ans, &n, day,
+                              "every action in it was answered before it was sent: A marked "
+                              "complete, B snoozed"),
+                     1);
+    /* the snooze over by the day: B is reminded again */
+    ck_assert_int_eq(answered(&ans, &n, tkl_day_from_civil(2023, 7, 10), NULL), 0);
+    /* not ours holds for the team that said so only */
+    n = notice_of(en, (const char *const[]){"C"}, 1, TKL_STAGE_LEAD, "ict");
+    ck_assert_int_eq(
+        answered(&ans, &n, day, "every action in it was answered before it was sent: C not ours"),
+        1);
+    n.team_id = "hr";
+    ck_assert_int_eq(answered(&ans, &n, day, NULL), 0);
+    /* a digest answered in part is sent whole */
+    n = notice_of(en, (const char *const[]){"A", "D"}, 2, TKL_STAGE_DUE, "hr");
+    ck_assert_int_eq(answered(&ans, &n, day, NULL), 0);
+    /* check-ins stop with the action; update requests, prompts of an
+     * observance and failure reports are no reminders an answer holds */
+    n = notice_of(en, (const char *const[]){"A"}, 1, TKL_STAGE_CHECKIN, "hr");
+    ck_assert_int_eq(answered(&ans, &n, day,
+                              "every action in it was answered before it was sent: A marked "
+                              "complete"),
+                     1);
+    const enum tkl_stage others[] = {TKL_STAGE_REQUEST, TKL_STAGE_REPORT, TKL_STAGE_ANSWER};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        n = notice_of(en, (const char *const[]){"A"}, 1, others[i], "hr");
+        ck_assert_int_eq(answered(&ans, &n, day, NULL), 0);
+    }
+    n = notice_of(en, (const char *const[]){"A"}, 1, TKL_STAGE_PROMPT, "hr");
+    en[0].kind = TKL_DEADLINE_EVENT;
+    ck_assert_int_eq(answered(&ans, &n, day, NULL), 0);
+    /* an action nobody answered, and no answers at all */
+    n = notice_of(en, (const char *const[]){"D"}, 1, TKL_STAGE_DUE, "ict");
+    ck_assert_int_eq(answered(&ans, &n, day, NULL), 0);
+    n = notice_of(en, (const char *const[]){"A"}, 1, TKL_STAGE_DUE, "hr");
+    ck_assert_int_eq(answered(NULL, &n, day, NULL), 0);
+    tkl_answers_free(&ans);
 }
 END_TEST
 
@@ -884,6 +982,7 @@ int main(void)
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
     tcase_add_test(tc, the_plan_overrules_a_completion_and_the_digest_says_so);
     tcase_add_test(tc, not_ours_is_told_to_report_to_once);
+    tcase_add_test(tc, a_notice_answered_whole_after_it_was_queued_is_withdrawn);
     tcase_add_test(tc, a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
