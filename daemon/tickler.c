@@ -1319,12 +1319,13 @@ static int status_json(const struct status *x)
 {
     /* NULL when anything could not be allocated ("o" takes the reference) */
     json_t *o = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:i, s:b}", "pending",
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:i, s:b}", "pending",
         (json_int_t)x->st.pending, "retrying", (json_int_t)x->st.retrying, "failed",
         (json_int_t)x->st.failed, "delivered_today", (json_int_t)x->st.delivered_today, "delivered",
-        (json_int_t)x->st.delivered, "next_attempt", instant_json(x->next_attempt), "last_run",
-        instant_json(x->last_run), "oldest_pending", instant_json(x->st.oldest_pending), "stuck",
-        (json_int_t)x->stuck, "max_age_hours", x->max_age_hours, "healthy", (int)x->healthy);
+        (json_int_t)x->st.delivered, "withdrawn", (json_int_t)x->st.withdrawn, "next_attempt",
+        instant_json(x->next_attempt), "last_run", instant_json(x->last_run), "oldest_pending",
+        instant_json(x->st.oldest_pending), "stuck", (json_int_t)x->stuck, "max_age_hours",
+        x->max_age_hours, "healthy", (int)x->healthy);
     if (o && x->pg) {
         json_t *nodes = json_array();
         for (size_t i = 0; nodes && i < x->pg->n_nodes; i++) {
@@ -1362,11 +1363,12 @@ static int status_text(const struct status *x)
            "retrying:         %" PRId64 "\n"
            "failed:           %" PRId64 "\n"
            "delivered today:  %" PRId64 " (%" PRId64 " in all)\n"
+           "withdrawn:        %" PRId64 "\n"
            "next attempt:     %s\n"
            "oldest pending:   %s\n"
            "last run:         %s\n",
            x->st.pending, x->st.retrying, x->st.failed, x->st.delivered_today, x->st.delivered,
-           next, oldest, last);
+           x->st.withdrawn, next, oldest, last);
     for (size_t i = 0; x->pg && i < x->pg->n_nodes; i++) {
         const struct tkl_pg_node *n = &x->pg->nodes[i];
         char seen[32] = "never", until[32] = "";
@@ -1885,7 +1887,8 @@ static int retry_pg(struct cli *c, const uint64_t *ids, size_t n)
             break;
         case TKL_PG_NO_NOTICE:
         case TKL_PG_NOT_FAILED:
-            fprintf(stderr, "tickler retry: notice %" PRIu64 " is not a failed notice\n",
+            fprintf(stderr,
+                    "tickler retry: notice %" PRIu64 " is not a failed or withdrawn notice\n",
                     named[i].id);
             bad = 1;
             break;
@@ -1917,7 +1920,8 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
         for (size_t i = 0; r == 0 && i < n; i++) {
             r = tkl_outbox_requeue(o, ids[i], now, &k);
             if (r == 0 && k == 0) {
-                fprintf(stderr, "tickler retry: notice %" PRIu64 " is not a failed notice\n",
+                fprintf(stderr,
+                        "tickler retry: notice %" PRIu64 " is not a failed or withdrawn notice\n",
                         ids[i]);
                 bad = 1;
             }

@@ -13,7 +13,7 @@
 #define UNSERVED_WAIT 300 /* seconds a shared notice no notifier here serves waits */
 
 /* OUT_RELEASE: claimed (marked sending) but never handed to its notifier;
- * OUT_WITHDRAWN: claimed, answered whole meanwhile, never to be handed out */
+ * OUT_WITHDRAWN: claimed, completed meanwhile, never to be handed out */
 enum outcome { OUT_DELIVERED, OUT_RETRY, OUT_FAILED, OUT_RELEASE, OUT_WITHDRAWN };
 
 /* One notice handed to a notifier, then, if the outbox refused its
@@ -222,11 +222,13 @@ static void log_reports(const struct tkl_deliverer *e, const struct tkl_flight *
                      admin->recipients[i].address);
 }
 
-/* x's outcome is durable: its failure reports logged, and the outcome
- * when it was kept from before; x freed. */
+/* x's outcome is durable: its failure reports logged, a withdrawal
+ * counted, and the outcome when it was kept from before; x freed. */
 static void durable(const struct tkl_deliverer *e, struct tkl_flight *x)
 {
     log_reports(e, x);
+    if (x->out == OUT_WITHDRAWN)
+        (void)tkl_metrics_withdrawn(e->metrics, x->s->notice.channel);
     if (x->was_kept)
         log_notice("recorded the outcome of notice %" PRIu64 " kept from before", x->s->notice.id);
     flight_free(x);
@@ -518,15 +520,15 @@ static int settle_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s,
 }
 
 /*
- * Withdraws claimed notice s when the host says it was answered whole
- * (tkl_delivery_host.answered): its outcome, withdrawn, is written and s
- * is taken. Returns whether it was; when the host cannot tell (out of
- * memory), s is sent as it is.
+ * Withdraws claimed notice s when the host says its actions were completed
+ * whole since it was queued (tkl_delivery_host.completed): its outcome,
+ * withdrawn, is written and s is taken. Returns whether it was; when the
+ * host cannot tell (out of memory), s is sent as it is.
  */
 static bool withdraw(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now)
 {
     char *why = NULL;
-    if (!e->host.answered || e->host.answered(e->host.data, &s->notice, &why) <= 0)
+    if (!e->host.completed || e->host.completed(e->host.data, &s->notice, &why) <= 0)
         return false;
     struct tkl_flight *x = calloc(1, sizeof(*x));
     if (!x) {
@@ -535,9 +537,9 @@ static bool withdraw(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64
     }
     *x = (struct tkl_flight){.e = e, .s = s, .out = OUT_WITHDRAWN, .at = now, .reply = why};
     const struct tkl_notice *n = &s->notice;
-    log_info("withdrew notice, not sent: %s; notice=%" PRIu64 " channel=%s team=%s recipient=%s",
-             why, n->id, n->channel, n->team_id ? n->team_id : "-", n->recipient);
-    (void)tkl_metrics_withdrawn(e->metrics, n->channel);
+    /* the reason names plan ids: last, so they cannot pass for the fields */
+    log_info("withdrew notice; notice=%" PRIu64 " channel=%s team=%s recipient=%s: %s", n->id,
+             n->channel, n->team_id ? n->team_id : "-", n->recipient, why);
     (void)settle(e, x); /* a refusal is logged and kept */
     return true;
 }
@@ -792,8 +794,8 @@ static void round_end(struct tkl_deliverer *e)
 
 /* A claim's completion: its notices are durably marked; each is handed
  * out (hand_ready), settled when no notifier serves its channel (settle_unserved),
- * withdrawn when answered whole meanwhile (withdraw), or released when its
- * notifier stopped meanwhile. */
+ * withdrawn when its actions were completed meanwhile (withdraw), or
+ * released when its notifier stopped meanwhile. */
 static void on_claimed(void *data, int r, struct tkl_stored_notice **v, size_t n)
 {
     struct tkl_deliverer *e = data;
@@ -812,10 +814,10 @@ static void on_claimed(void *data, int r, struct tkl_stored_notice **v, size_t n
         struct tkl_flight *x = NULL;
         if (claimed(e, s->notice.id)) {
             tkl_stored_notice_free(s);
-        } else if (!plugin) {
-            (void)settle_unserved(e, s, now); /* a refusal is logged and kept */
         } else if (withdraw(e, s, now)) {
             continue;
+        } else if (!plugin) {
+            (void)settle_unserved(e, s, now); /* a refusal is logged and kept */
         } else if (flight_new(e, plugin, s, &x), x) {
             *tail = x;
             tail = &x->next;

@@ -29,11 +29,11 @@
  * commit, all of notices that were in flight at that commit: duplicates
  * stay bounded by the deliveries in flight.
  *
- * A claimed notice every entry of which officers have answered since it
- * was queued (host.answered: a retry after the action was marked complete,
- * say) is withdrawn: never handed out, its outcome withdrawn, counted in
- * tickler_notifications_withdrawn_total. A digest answered in part is sent
- * whole.
+ * A claimed notice every action of which officers have marked complete
+ * since it was queued (host.completed: a retry after the mail server
+ * refused it, say) is withdrawn: never handed out, its outcome withdrawn,
+ * counted in tickler_notifications_withdrawn_total once durable. A digest
+ * completed in part is sent whole.
  *
  * Everything runs on the loop thread. The engine logs what it does.
  */
@@ -66,11 +66,11 @@ struct tkl_delivery_host {
     /* a delivery's outcome was reported (told after it is recorded, even
      * while a round runs or the engine stops); NULL: not told */
     void (*ended)(void *data);
-    /* Whether claimed notice n was answered whole since it was queued
-     * (tkl_queue_answered): 1 withdraws it, not handed out, its outcome
+    /* Whether claimed notice n was completed whole since it was queued
+     * (tkl_queue_completed): 1 withdraws it, not handed out, its outcome
      * withdrawn with *ret_why (taken) as its reply; 0 sends it; -ENOMEM
      * sends it too. NULL: every notice is sent. */
-    int (*answered)(void *data, const struct tkl_notice *n, char **ret_why);
+    int (*completed)(void *data, const struct tkl_notice *n, char **ret_why);
 };
 
 struct tkl_deliverer {

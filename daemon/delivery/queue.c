@@ -65,8 +65,9 @@ int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_con
     return 0;
 }
 
-/* Whether en is a reminder of a plan action, which an answer can hold. */
-static bool answerable(const struct tkl_notice_entry *en)
+/* Whether en is a reminder of a plan action (not an update request, a
+ * prompt or a report), which a completion stops. */
+static bool reminder_of_action(const struct tkl_notice_entry *en)
 {
     if (en->kind == TKL_DEADLINE_EVENT || !en->item_id)
         return false;
@@ -75,18 +76,18 @@ static bool answerable(const struct tkl_notice_entry *en)
 }
 
 /* At most this many actions are named in a withdrawn notice's reason. */
-#define ANSWERED_NAMED 8
+#define COMPLETED_NAMED 8
 
-int tkl_queue_answered(const struct tkl_answers *answers, const struct tkl_notice *n, int32_t day,
-                       char **ret_why)
+int tkl_queue_completed(const struct tkl_answers *answers, const struct tkl_notice *n,
+                        char **ret_why)
 {
     *ret_why = NULL;
     if (!answers || !n->n_entries)
         return 0;
     for (size_t i = 0; i < n->n_entries; i++) {
         const struct tkl_notice_entry *en = &n->entries[i];
-        if (!answerable(en) || tkl_answer_holds(tkl_answers_find(answers, en->item_id), n->team_id,
-                                                day) == TKL_HOLD_NONE)
+        const struct tkl_answer *ans = tkl_answers_find(answers, en->item_id);
+        if (!reminder_of_action(en) || !ans || !ans->complete)
             return 0;
     }
     char *why = NULL;
@@ -94,15 +95,11 @@ int tkl_queue_answered(const struct tkl_answers *answers, const struct tkl_notic
     FILE *f = open_memstream(&why, &len);
     if (!f)
         return -ENOMEM;
-    fputs("every action in it was answered before it was sent:", f);
-    for (size_t i = 0; i < n->n_entries && i < ANSWERED_NAMED; i++) {
-        const struct tkl_notice_entry *en = &n->entries[i];
-        enum tkl_hold h = tkl_answer_holds(tkl_answers_find(answers, en->item_id), n->team_id, day);
-        fprintf(f, "%s %s %s", i ? "," : "", en->item_id,
-                h == TKL_HOLD_COMPLETE ? "marked complete" : tkl_hold_name(h));
-    }
-    if (n->n_entries > ANSWERED_NAMED)
-        fprintf(f, " and %zu more", n->n_entries - ANSWERED_NAMED);
+    fputs("not sent: every action in it was marked complete before its turn came:", f);
+    for (size_t i = 0; i < n->n_entries && i < COMPLETED_NAMED; i++)
+        fprintf(f, "%s %s", i ? "," : "", n->entries[i].item_id);
+    if (n->n_entries > COMPLETED_NAMED)
+        fprintf(f, " and %zu more", n->n_entries - COMPLETED_NAMED);
     if (fclose(f) != 0) {
         free(why);
         return -ENOMEM;

@@ -49,17 +49,20 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
                   struct tkl_due *ret, enum tkl_hold *ret_hold);
 
 /*
- * Whether notice n, queued before answers came, is now answered whole:
- * each of its entries is a reminder of a plan action (lead, due, overdue,
- * check-in) that answers hold back for n's team on day, as a round on day
- * would have. Then n is to be withdrawn rather than sent, and *ret_why
- * (the caller frees it) says so for the outbox and the log: "every action
- * in it was answered before it was sent: A1 marked complete, A2 snoozed".
- * Returns 1 (answered, *ret_why set), 0 (to be sent: an entry of another
- * kind, or one no answer holds; *ret_why NULL) or -ENOMEM.
+ * Whether notice n was completed whole after it was queued: each of its
+ * entries is a reminder of a plan action (lead, due, overdue, check-in)
+ * that answers mark complete (a completion that holds, no reopen after
+ * it). Such a notice is withdrawn rather than sent. Only a completion
+ * withdraws: it holds for every team and every day, where a snooze must
+ * still end with the reminder it held (in the notification log once
+ * queued) and a "not ours" holds for one of the teams a digest may have
+ * reached its recipient through. *ret_why (the caller frees it) says why
+ * for the outbox and the log: "not sent: every action in it was marked
+ * complete before its turn came: A1, A2". Returns 1 (completed, *ret_why
+ * set), 0 (to be sent; *ret_why NULL) or -ENOMEM.
  */
-int tkl_queue_answered(const struct tkl_answers *answers, const struct tkl_notice *n, int32_t day,
-                       char **ret_why);
+int tkl_queue_completed(const struct tkl_answers *answers, const struct tkl_notice *n,
+                        char **ret_why);
 
 /*
  * Schedules the end of every snooze of answers that holds (of action_id

@@ -384,8 +384,8 @@ int tkl_metrics_render(const struct tkl_metrics *m, FILE *f)
                     notifications);
     render_failed(f, m);
     channel_counter(f, m, "tickler_notifications_withdrawn_total",
-                    "Notices withdrawn, not sent: every action in them was answered (marked "
-                    "complete, snoozed, not ours) after they were queued.",
+                    "Notices withdrawn, not sent: every action in them was marked complete "
+                    "after they were queued.",
                     withdrawn);
     channel_counter(f, m, "tickler_notification_requests_total",
                     "Attempts handed to a notifier, retries included.", requests);

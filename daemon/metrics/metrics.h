@@ -65,7 +65,7 @@ int tkl_metrics_attempt_done(struct tkl_metrics *m, const char *channel, bool ok
 /* A notice delivered for good: one notification. Returns 0 or -ENOMEM. */
 int tkl_metrics_delivered(struct tkl_metrics *m, const char *channel);
 
-/* A notice was withdrawn, answered whole before it was sent: not a
+/* A notice was withdrawn, its actions completed before it was sent: not a
  * notification. Returns 0 or -ENOMEM. */
 int tkl_metrics_withdrawn(struct tkl_metrics *m, const char *channel);
 

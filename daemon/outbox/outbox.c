@@ -1103,10 +1103,11 @@ int tkl_outbox_requeue(struct tkl_outbox *o, uint64_t id, int64_t now, int64_t *
 {
     int r;
     if (id)
-        *ret_n = update_count(o,
-                              "UPDATE notices SET state = 0, attempts = 0, next_attempt = 0, "
-                              "created_at = ?1, finished_at = NULL WHERE state = 2 AND id = ?2",
-                              now, (int64_t)id, &r);
+        *ret_n =
+            update_count(o,
+                         "UPDATE notices SET state = 0, attempts = 0, next_attempt = 0, "
+                         "created_at = ?1, finished_at = NULL WHERE state IN (2, 3) AND id = ?2",
+                         now, (int64_t)id, &r);
     else
         *ret_n = update_count(o,
                               "UPDATE notices SET state = 0, attempts = 0, next_attempt = 0, "
@@ -1126,7 +1127,8 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
                                 " count(*) FILTER (WHERE state = 1 AND finished_at >= ?),"
                                 " count(*) FILTER (WHERE state = 1),"
                                 " min(next_attempt) FILTER (WHERE state = 0),"
-                                " min(created_at) FILTER (WHERE state = 0)"
+                                " min(created_at) FILTER (WHERE state = 0),"
+                                " count(*) FILTER (WHERE state = 3)"
                                 " FROM notices",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
@@ -1143,6 +1145,7 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
             sqlite3_column_type(st, 5) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 5);
         ret->oldest_pending =
             sqlite3_column_type(st, 6) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 6);
+        ret->withdrawn = sqlite3_column_int64(st, 7);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : tkl_sqlite_errno(rc);

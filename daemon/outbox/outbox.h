@@ -23,8 +23,8 @@ enum tkl_notice_state {
     TKL_NOTICE_PENDING = 0,
     TKL_NOTICE_DELIVERED = 1,
     TKL_NOTICE_FAILED = 2,
-    /* not sent: every action in it was answered (marked complete, snoozed,
-     * "not ours") before it could be handed out; final, as delivered is */
+    /* not sent: every action in it was marked complete before it could be
+     * handed out; final, as delivered is */
     TKL_NOTICE_WITHDRAWN = 3,
 };
 
@@ -170,10 +170,11 @@ int tkl_outbox_release(struct tkl_outbox *o, uint64_t id);
 int tkl_outbox_recover(struct tkl_outbox *o, int64_t now, int64_t *ret_in_flight);
 
 /*
- * Puts failed notice id (0: every failed notice) back in the queue, due
- * now, as a new one: its maximum age counts from now and its attempts
- * from none, so a first refusal after it waits the first backoff. *ret_n
- * gets how many were failed and are now pending. Returns 0 or a negative
+ * Puts failed or withdrawn notice id (0: every failed notice) back in
+ * the queue, due now, as a new one: its maximum age counts from now and
+ * its attempts from none, so a first refusal after it waits the first
+ * backoff. *ret_n gets how many were failed or withdrawn and are now
+ * pending. Returns 0 or a negative
  * errno.
  */
 int tkl_outbox_requeue(struct tkl_outbox *o, uint64_t id, int64_t now, int64_t *ret_n);
@@ -186,6 +187,7 @@ struct tkl_outbox_stats {
     int64_t delivered;
     int64_t next_attempt;   /* earliest pending attempt, or INT64_MAX */
     int64_t oldest_pending; /* created_at of the oldest pending notice, or INT64_MAX */
+    int64_t withdrawn;      /* not sent: their actions were completed first */
 };
 
 int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_stats *ret);

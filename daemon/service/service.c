@@ -91,12 +91,18 @@ static void delivery_ended(void *data)
         (void)uv_timer_start(&s->drain_timer, on_stop_drain, 0, 0);
 }
 
-/* Whether claimed notice n was answered whole since it was queued, by
- * the answers in force (tkl_delivery_host.answered). */
-static int notice_answered(void *data, const struct tkl_notice *n, char **ret_why)
+/* Whether claimed notice n was completed whole since it was queued, by
+ * the answers in force (tkl_delivery_host.completed). Answers whose last
+ * read failed withdraw nothing (a reopen may be missing from them); the
+ * answers of the last read do (PostgreSQL: a reopen another node recorded
+ * a moment ago may not have reached them yet: tickler retry sends it). */
+static int notice_completed(void *data, const struct tkl_notice *n, char **ret_why)
 {
     const struct tkl_service *s = data;
-    return tkl_queue_answered(&s->answers, n, tkl_local_day(now_ms(data) / 1000), ret_why);
+    *ret_why = NULL;
+    if (s->answers_stale)
+        return 0;
+    return tkl_queue_completed(&s->answers, n, ret_why);
 }
 
 static void kick(void *data)
@@ -1696,7 +1702,7 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
         return r;
     s->deliverer.state = s->state;
     s->deliverer.host =
-        (struct tkl_delivery_host){now_ms, kick, round_done, s, delivery_ended, notice_answered};
+        (struct tkl_delivery_host){now_ms, kick, round_done, s, delivery_ended, notice_completed};
     s->deliverer.metrics = s->metrics;
     set_deliverer(s);
     if ((r = tkl_host_services_start(&s->svc)) < 0 ||

@@ -25,13 +25,13 @@ static const char list_sql[] =
     "SELECT " NOTICE_COLUMNS " FROM notices n JOIN entries e ON e.notice_id = n.id"
     " WHERE NOT $2::boolean OR n.state = 2 ORDER BY n.id DESC, e.idx";
 
-/* A failed notice no node holds a lease on is due again now ($1), its
- * age counting from now; $2 the ids (an array), $3 true: every failed
- * notice. One row (id) per notice queued again. */
+/* A failed notice, or a withdrawn one named, no node holds a lease on is
+ * due again now ($1), its age counting from now; $2 the ids (an array),
+ * $3 true: every failed notice. One row (id) per notice queued again. */
 static const char requeue_sql[] =
     "UPDATE notices SET state = 0, attempts = 0, next_attempt = 0, created_at = $1::bigint,"
-    " finished_at = NULL WHERE state = 2 AND lease_node IS NULL"
-    " AND ($3::boolean OR id = ANY($2::bigint[])) RETURNING id";
+    " finished_at = NULL WHERE (state = 2 OR (state = 3 AND NOT $3::boolean))"
+    " AND lease_node IS NULL AND ($3::boolean OR id = ANY($2::bigint[])) RETURNING id";
 /* Then what the notices named are (those not queued again say why). */
 static const char named_sql[] =
     "SELECT id, state, CASE WHEN lease_until > $1::bigint THEN lease_node END, lease_until"

@@ -607,6 +607,7 @@ enum {
     V_DELIVERED,
     V_NEXT_ATTEMPT,
     V_OLDEST,
+    V_WITHDRAWN,
     V_ID,
     V_CHANNEL,
     V_RECIPIENT,
@@ -662,6 +663,7 @@ static void tell_view(struct op *p, const PGresult *res)
                                 : value_int(res, 0, V_NEXT_ATTEMPT),
             .oldest_pending =
                 sym_PQgetisnull(res, 0, V_OLDEST) ? INT64_MAX : value_int(res, 0, V_OLDEST),
+            .withdrawn = value_int(res, 0, V_WITHDRAWN),
         };
         size_t n = sym_PQgetisnull(res, 0, V_ID) ? 0 : (size_t)rows;
         if (n && !(v->rows.v = calloc(n, sizeof(*v->rows.v))))

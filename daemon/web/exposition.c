@@ -63,6 +63,7 @@ static void render_outbox_stats(FILE *f, const struct tkl_outbox_stats *st, int6
     fprintf(f, "tickler_outbox_notices{state=\"retrying\"} %" PRId64 "\n", st->retrying);
     fprintf(f, "tickler_outbox_notices{state=\"failed\"} %" PRId64 "\n", st->failed);
     fprintf(f, "tickler_outbox_notices{state=\"delivered\"} %" PRId64 "\n", st->delivered);
+    fprintf(f, "tickler_outbox_notices{state=\"withdrawn\"} %" PRId64 "\n", st->withdrawn);
     int64_t age =
         st->oldest_pending == INT64_MAX || st->oldest_pending > now ? 0 : now - st->oldest_pending;
     tkl_metrics_family(f, "tickler_outbox_oldest_pending_age_seconds", "gauge",

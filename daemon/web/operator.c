@@ -178,10 +178,10 @@ static void put_header(FILE *f, const struct tkl_outbox_stats *st, int64_t now, 
     fputs(style, f);
     fputs("</style>\n</head>\n<body>\n<header>\n<h1>Outbox</h1>\n<p class=\"meta\">", f);
     fprintf(f,
-            "%lld pending, %lld retrying, %lld failed; %lld delivered today, %lld in all. "
-            "Generated ",
+            "%lld pending, %lld retrying, %lld failed; %lld delivered today, %lld in all; "
+            "%lld withdrawn (their actions completed first). Generated ",
             (long long)st->pending, (long long)st->retrying, (long long)st->failed,
-            (long long)st->delivered_today, (long long)st->delivered);
+            (long long)st->delivered_today, (long long)st->delivered, (long long)st->withdrawn);
     put_when(f, now);
     if (shared_at != INT64_MIN) {
         fputs(" from the outbox on PostgreSQL that every node shares, as read ", f);

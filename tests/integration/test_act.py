@@ -300,14 +300,27 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual(nag["state"], "withdrawn", nag)
         self.assertGreaterEqual(nag["attempts"], 1)
         self.assertEqual(nag["last_error"],
-                         "every action in it was answered before it was sent: %s" % ", ".join(
-                             "%s marked complete" % i for i in sorted(ids.values())))
+                         "not sent: every action in it was marked complete before its turn "
+                         "came: %s" % ", ".join(e["item"] for e in nag["entries"]))
+        self.assertEqual(sorted(e["item"] for e in nag["entries"]), sorted(ids.values()))
         self.assertEqual(len(self.smtp.received()), 1)  # the first digest only
-        self.assertIn("withdrew notice, not sent", self.daemon.log())
-        # the action's page says what became of it
+        self.assertIn("withdrew notice; notice=%d" % nag["id"], self.daemon.log())
+        # the action's page lists it among its reminders, as withdrawn
         status, body = self.get(links[ids[PLAN[0][1]]])
         self.assertEqual(status, 200)
-        self.assertIn("withdrawn", body)
+        self.assertRegex(body, r"<li>[^<]*: overdue[^<]*, to Alpha by mail, withdrawn \(to you\)</li>")
+        # tickler status counts it, and a named retry sends it only if it
+        # is no longer complete: still complete, it is withdrawn again
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                            "status", "--json"], capture_output=True, text=True)
+        self.assertEqual(json.loads(p.stdout)["withdrawn"], 1, p.stdout + p.stderr)
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                            "retry", str(nag["id"])], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        wait_until(lambda: self.daemon.log().count("withdrew notice; notice=%d" % nag["id"]) == 2)
+        wait_until(lambda: self.waiting() == 0)
+        self.assertEqual(box()[0]["state"], "withdrawn")
+        self.assertEqual(len(self.smtp.received()), 1)
 
     def get(self, url):
         p = subprocess.run(["curl", "-sS", "-w", "\n%{http_code}", url],

@@ -397,7 +397,7 @@ teams = ( { id = "many"; name = "Many"; recipients = { hook = [ %s ]; }; } );
             p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
                                 "retry", "999"], capture_output=True, text=True)
             self.assertEqual(p.returncode, 1)
-            self.assertIn("999 is not a failed notice", p.stderr)
+            self.assertIn("999 is not a failed or withdrawn notice", p.stderr)
         finally:
             self.assertEqual(d.stop(), 0)
 

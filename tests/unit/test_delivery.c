@@ -948,20 +948,20 @@ START_TEST(a_transient_failure_then_success_is_two_requests_and_one_notification
 }
 END_TEST
 
-/* What the host says of each notice claimed (tkl_delivery_host.answered),
+/* What the host says of each notice claimed (tkl_delivery_host.completed),
  * and how many it was asked about. */
-static int answered_says;
-static unsigned answered_asked;
+static int completed_says;
+static unsigned completed_asked;
 
-static int host_answered(void *data, const struct tkl_notice *n, char **ret_why)
+static int host_completed(void *data, const struct tkl_notice *n, char **ret_why)
 {
     (void)data;
     (void)n;
-    answered_asked++;
+    completed_asked++;
     *ret_why = NULL;
-    if (answered_says != 1)
-        return answered_says;
-    return (*ret_why = strdup("every action in it was answered before it was sent")) ? 1 : -ENOMEM;
+    if (completed_says != 1)
+        return completed_says;
+    return (*ret_why = strdup("not sent: every action in it was marked complete")) ? 1 : -ENOMEM;
 }
 
 /* The reply (last_error) recorded for notice id. */
@@ -990,11 +990,11 @@ static char *reply_of(uint64_t id)
  * outcome withdrawn and durable, counted as withdrawn, not as a
  * notification. Others go as ever, and so does every notice when the host
  * cannot tell (out of memory). */
-START_TEST(a_notice_answered_while_it_waits_to_be_retried_is_withdrawn_not_sent)
+START_TEST(a_notice_completed_while_it_waits_to_be_retried_is_withdrawn_not_sent)
 {
-    e.host.answered = host_answered;
-    answered_says = 0;
-    answered_asked = 0;
+    e.host.completed = host_completed;
+    completed_says = 0;
+    completed_asked = 0;
     uint64_t id = put("slow", "team1");
     drive();
     ck_assert_uint_eq(slow.n_q, 1);
@@ -1002,15 +1002,15 @@ START_TEST(a_notice_answered_while_it_waits_to_be_retried_is_withdrawn_not_sent)
     drive();
     ck_assert_int_eq(count("state = 0 AND attempts = 1"), 1);
     /* the officer answers; the retry falls due */
-    answered_says = 1;
+    completed_says = 1;
     clock_ms += 2 * 3600 * 1000;
-    unsigned asked = answered_asked;
+    unsigned asked = completed_asked;
     drive();
-    ck_assert_uint_eq(answered_asked, asked + 1);
+    ck_assert_uint_eq(completed_asked, asked + 1);
     ck_assert_uint_eq(slow.n_q, 0); /* not handed out */
     ck_assert_int_eq(count("state = 3 AND attempts = 1 AND sending = 0"), 1);
     char *reply = reply_of(id);
-    ck_assert_str_eq(reply, "every action in it was answered before it was sent");
+    ck_assert_str_eq(reply, "not sent: every action in it was marked complete");
     free(reply);
     char *text = scrape();
     ck_assert_double_eq(counter(text, "tickler_notifications_withdrawn_total", "slow"), 1);
@@ -1023,11 +1023,11 @@ START_TEST(a_notice_answered_while_it_waits_to_be_retried_is_withdrawn_not_sent)
     ck_assert_uint_eq(slow.n_q, 0);
     ck_assert_int_eq(count("state = 3"), 1);
 
-    /* a notice not answered goes; so does one the host cannot judge */
-    answered_says = 0;
+    /* a notice not completed goes; so does one the host cannot judge */
+    completed_says = 0;
     uint64_t other = put("fast", "team1");
     drive();
-    answered_says = -ENOMEM;
+    completed_says = -ENOMEM;
     uint64_t unsure = put("fast", "team1");
     drive();
     ck_assert_uint_eq(fast.delivered[other], 1);
@@ -1103,7 +1103,7 @@ int main(void)
     tcase_add_test(tc, notices_that_fail_for_good_are_counted_by_reason);
     tcase_add_test(tc, a_transient_failure_then_success_is_two_requests_and_one_notification);
     tcase_add_test(tc, a_notice_retried_for_the_maximum_age_fails_as_expired);
-    tcase_add_test(tc, a_notice_answered_while_it_waits_to_be_retried_is_withdrawn_not_sent);
+    tcase_add_test(tc, a_notice_completed_while_it_waits_to_be_retried_is_withdrawn_not_sent);
     tcase_add_test(tc, a_shared_notice_no_notifier_here_serves_waits_for_another_node_then_fails);
     tcase_add_test(tc, each_plan_action_gets_a_link_for_its_recipient);
     tcase_add_test(tc, no_links_without_a_key_or_a_public_url);

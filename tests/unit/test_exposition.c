@@ -155,7 +155,8 @@ START_TEST(a_real_service_after_its_deliveries)
         prom_value(text, "tickler_notification_latency_seconds_count", "channel", "chat", NULL),
         delivered);
     ck_assert_double_eq(outbox(text, "delivered"), delivered);
-    ck_assert_double_eq(outbox(text, "pending") + outbox(text, "retrying") + outbox(text, "failed"),
+    ck_assert_double_eq(outbox(text, "pending") + outbox(text, "retrying") +
+                            outbox(text, "failed") + outbox(text, "withdrawn"),
                         0);
     ck_assert_double_eq(prom_value(text, "tickler_outbox_oldest_pending_age_seconds", NULL), 0);
     /* the plan's six actions, by standing; the observances apart */

@@ -63,6 +63,7 @@ START_TEST(an_empty_registry_shows_every_family)
     char *text = render(m);
     const char *families[] = {"tickler_notifications_total counter",
                               "tickler_notifications_failed_total counter",
+                              "tickler_notifications_withdrawn_total counter",
                               "tickler_notification_requests_total counter",
                               "tickler_notification_requests_failed_total counter",
                               "tickler_notification_latency_seconds histogram",

@@ -57,7 +57,8 @@ START_TEST(lists_what_waits_failed_first)
     ck_assert_uint_eq(r.status, 200);
     ck_assert_str_eq(r.content_type, "text/html; charset=utf-8");
     const char *b = r.body;
-    ck_assert(page_has(b, "1 pending, 1 retrying, 1 failed; 1 delivered today, 1 in all."));
+    ck_assert(page_has(b, "1 pending, 1 retrying, 1 failed; 1 delivered today, 1 in all; 0 "
+                          "withdrawn (their actions completed first)."));
     const char *failed = strstr(b, "<span class=\"state failed\">failed</span>");
     const char *retrying = strstr(b, "<span class=\"state retrying\">retrying</span>");
     const char *pending = strstr(b, "<span class=\"state pending\">pending</span>");

@@ -335,6 +335,22 @@ START_TEST(states_retries_recovery_and_requeue)
     ck_assert_int_eq(tkl_outbox_requeue(o, 0, 7000, &k), 0);
     ck_assert_int_eq(k, 1);
     ck_assert_int_eq(tkl_outbox_due(o, 0, ids, 8), 1);
+    /* withdrawn (its actions completed): final, no attempt counted, never
+     * due; tickler retry puts it back when named, not with every failed */
+    ck_assert_int_eq(tkl_outbox_mark_withdrawn(o, id, 7500, "not sent"), 0);
+    ck_assert_int_eq(tkl_outbox_due(o, 99999, ids, 8), 0);
+    struct tkl_stored_notice *w = NULL;
+    ck_assert_int_eq(tkl_outbox_get(o, id, &w), 0);
+    ck_assert_int_eq(w->state, TKL_NOTICE_WITHDRAWN);
+    ck_assert_int_eq(w->attempts, 0);
+    ck_assert_str_eq(w->last_error, "not sent");
+    ck_assert_str_eq(tkl_notice_state_name(w->state, w->attempts), "withdrawn");
+    tkl_stored_notice_free(w);
+    ck_assert_int_eq(tkl_outbox_requeue(o, 0, 7000, &k), 0);
+    ck_assert_int_eq(k, 0);
+    ck_assert_int_eq(tkl_outbox_requeue(o, id, 7000, &k), 0);
+    ck_assert_int_eq(k, 1);
+    ck_assert_int_eq(tkl_outbox_due(o, 0, ids, 8), 1);
     ck_assert_int_eq(tkl_outbox_mark_delivered(o, id, 8000, "250 ok"), 0);
     ck_assert_int_eq(tkl_outbox_stats(o, 7999, &st), 0);
     ck_assert_int_eq(st.delivered_today, 1);

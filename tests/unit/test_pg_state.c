@@ -258,9 +258,9 @@ START_TEST(a_claimed_notice_is_read_whole_and_its_outcome_recorded)
 }
 END_TEST
 
-/* A notice answered whole after it was queued is withdrawn by the node
+/* A notice completed whole after it was queued is withdrawn by the node
  * that claimed it: final, no attempt counted, its lease ended; a node
- * whose lease was taken over records nothing. */
+ * that does not hold a notice's lease records nothing of it. */
 START_TEST(a_withdrawn_notice_is_final_without_an_attempt)
 {
     struct told p = {0}, q = {0}, c = {0}, o = {0}, late = {0}, again = {0};

@@ -600,13 +600,12 @@ static struct tkl_notice notice_of(struct tkl_notice_entry *v, const char *const
                                .n_entries = n};
 }
 
-/* Whether notice n is answered whole on day: 1 with the reason checked
- * against want, else what tkl_queue_answered returned. */
-static int answered(const struct tkl_answers *ans, const struct tkl_notice *n, int32_t day,
-                    const char *want)
+/* Whether notice n was completed whole: 1 with the reason checked
+ * against want, else what tkl_queue_completed returned. */
+static int completed(const struct tkl_answers *ans, const struct tkl_notice *n, const char *want)
 {
     char *why = (char *)"untouched";
-    int r = tkl_queue_answered(ans, n, day, &why);
+    int r = tkl_queue_completed(ans, n, &why);
     if (r == 1) {
         ck_assert_str_eq(why, want);
         free(why);
@@ -616,59 +615,63 @@ static int answered(const struct tkl_answers *ans, const struct tkl_notice *n, i
     return r;
 }
 
-/* A notice queued before its actions were answered: withdrawn when every
- * entry is held back as a round would hold it (complete; a snooze past the
- * day; not ours for the notice's team), sent when any entry is not. */
-START_TEST(a_notice_answered_whole_after_it_was_queued_is_withdrawn)
+/* A notice queued before its actions were marked complete is withdrawn
+ * when every entry is a reminder of a completed action; a snooze or a
+ * "not ours" withdraws nothing (the snooze ends with the reminder it held;
+ * "not ours" is one team's, and a digest may reach its recipient through
+ * another), nor does a digest completed in part, nor a completion a
+ * reopen followed. */
+START_TEST(a_notice_completed_whole_after_it_was_queued_is_withdrawn)
 {
     struct tkl_answers ans;
     three_answers(&ans);
-    int32_t day = tkl_day_from_civil(2023, 6, 30);
     struct tkl_notice_entry en[4];
     struct tkl_notice n;
 
     n = notice_of(en, (const char *const[]){"A"}, 1, TKL_STAGE_OVERDUE, "hr");
-    ck_assert_int_eq(answered(&ans, &n, day,
-                              "every action in it was answered before it was sent: A marked "
-                              "complete"),
-                     1);
-    n = notice_of(en, (const char *const[]){"A", "B"}, 2, TKL_STAGE_DUE, "pce");
-    ck_assert_int_eq(answered(&ans, &n, day,
-                              "every action in it was answered before it was sent: A marked "
-                              "complete, B snoozed"),
-                     1);
-    /* the snooze over by the day: B is reminded again */
-    ck_assert_int_eq(answered(&ans, &n, tkl_day_from_civil(2023, 7, 10), NULL), 0);
-    /* not ours holds for the team that said so only */
-    n = notice_of(en, (const char *const[]){"C"}, 1, TKL_STAGE_LEAD, "ict");
     ck_assert_int_eq(
-        answered(&ans, &n, day, "every action in it was answered before it was sent: C not ours"),
+        completed(&ans, &n,
+                  "not sent: every action in it was marked complete before its turn came: A"),
         1);
-    n.team_id = "hr";
-    ck_assert_int_eq(answered(&ans, &n, day, NULL), 0);
-    /* a digest answered in part is sent whole */
-    n = notice_of(en, (const char *const[]){"A", "D"}, 2, TKL_STAGE_DUE, "hr");
-    ck_assert_int_eq(answered(&ans, &n, day, NULL), 0);
-    /* check-ins stop with the action; update requests, prompts of an
-     * observance and failure reports are no reminders an answer holds */
+    n = notice_of(en, (const char *const[]){"A", "A"}, 2, TKL_STAGE_DUE, "ict");
+    ck_assert_int_eq(
+        completed(&ans, &n,
+                  "not sent: every action in it was marked complete before its turn came: A, A"),
+        1);
     n = notice_of(en, (const char *const[]){"A"}, 1, TKL_STAGE_CHECKIN, "hr");
-    ck_assert_int_eq(answered(&ans, &n, day,
-                              "every action in it was answered before it was sent: A marked "
-                              "complete"),
-                     1);
+    ck_assert_int_eq(
+        completed(&ans, &n,
+                  "not sent: every action in it was marked complete before its turn came: A"),
+        1);
+    /* snoozed; not ours for the very team; completed in part */
+    n = notice_of(en, (const char *const[]){"B"}, 1, TKL_STAGE_DUE, "pce");
+    ck_assert_int_eq(completed(&ans, &n, NULL), 0);
+    n = notice_of(en, (const char *const[]){"C"}, 1, TKL_STAGE_LEAD, "ict");
+    ck_assert_int_eq(completed(&ans, &n, NULL), 0);
+    n = notice_of(en, (const char *const[]){"A", "D"}, 2, TKL_STAGE_DUE, "hr");
+    ck_assert_int_eq(completed(&ans, &n, NULL), 0);
+    /* update requests, prompts of an observance and reports are no
+     * reminders a completion stops */
     const enum tkl_stage others[] = {TKL_STAGE_REQUEST, TKL_STAGE_REPORT, TKL_STAGE_ANSWER};
     for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
         n = notice_of(en, (const char *const[]){"A"}, 1, others[i], "hr");
-        ck_assert_int_eq(answered(&ans, &n, day, NULL), 0);
+        ck_assert_int_eq(completed(&ans, &n, NULL), 0);
     }
     n = notice_of(en, (const char *const[]){"A"}, 1, TKL_STAGE_PROMPT, "hr");
     en[0].kind = TKL_DEADLINE_EVENT;
-    ck_assert_int_eq(answered(&ans, &n, day, NULL), 0);
-    /* an action nobody answered, and no answers at all */
-    n = notice_of(en, (const char *const[]){"D"}, 1, TKL_STAGE_DUE, "ict");
-    ck_assert_int_eq(answered(&ans, &n, day, NULL), 0);
+    ck_assert_int_eq(completed(&ans, &n, NULL), 0);
+    /* no answers at all */
     n = notice_of(en, (const char *const[]){"A"}, 1, TKL_STAGE_DUE, "hr");
-    ck_assert_int_eq(answered(NULL, &n, day, NULL), 0);
+    ck_assert_int_eq(completed(NULL, &n, NULL), 0);
+    tkl_answers_free(&ans);
+
+    /* reopened after the completion: reminded again */
+    struct tkl_update v[] = {
+        update("A", TKL_UPDATE_COMPLETE, "hr@maidstone.example", "hr", at(2023, 5, 2, 10)),
+        update("A", TKL_UPDATE_REOPEN, "hr@maidstone.example", "hr", at(2023, 5, 3, 10)),
+    };
+    answers_of(&ans, v, 2);
+    ck_assert_int_eq(completed(&ans, &n, NULL), 0);
     tkl_answers_free(&ans);
 }
 END_TEST
@@ -982,7 +985,7 @@ int main(void)
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
     tcase_add_test(tc, the_plan_overrules_a_completion_and_the_digest_says_so);
     tcase_add_test(tc, not_ours_is_told_to_report_to_once);
-    tcase_add_test(tc, a_notice_answered_whole_after_it_was_queued_is_withdrawn);
+    tcase_add_test(tc, a_notice_completed_whole_after_it_was_queued_is_withdrawn);
     tcase_add_test(tc, a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
