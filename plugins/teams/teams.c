@@ -10,7 +10,10 @@
  * max_card_bytes (default 28,000, under the Teams limit of about 28 KB) is
  * split into several cards, "part 1 of 3" and so on, each under the limit.
  * The parts of one notice that were accepted are remembered, so a retry
- * sends only the rest. Each webhook gets at most max_posts_per_second posts
+ * sends only the rest, after a restart too: the memory is kept in
+ * <state_dir>/teams-<instance>.parts (written whole, synced, renamed into
+ * place, whenever a part of a split card is accepted or a notice with
+ * parts remembered ends). Each webhook gets at most max_posts_per_second posts
  * (default 4), and a 429 with Retry-After holds that webhook back.
  *
  * Webhook URLs carry a signature and are secrets: read from files or
@@ -20,10 +23,13 @@
  * card can carry without a bot; an answer that repeats a link is not kept.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -98,6 +104,8 @@ struct teams {
     struct hp_pool pool;     /* libcurl handles of finished posts, for the next */
     struct sent sent[REMEMBER_MAX];
     size_t n_sent, next_sent;
+    char *parts_file;  /* where sent is kept across restarts, or NULL */
+    bool parts_warned; /* a failure to write it was logged */
     uv_timer_t timer;
     bool timer_open;
     bool stopped;
@@ -134,6 +142,7 @@ static void tm_destroy(void *state)
     free(t->not_before);
     free(t->slot);
     free(t->ca_file);
+    free(t->parts_file);
     for (size_t i = 0; i < t->n_sent; i++)
         layout_unref(t->sent[i].layout);
     layout_unref(t->layout);
@@ -151,6 +160,19 @@ static void share_budgets(struct teams *t)
                 break;
             }
     }
+}
+
+/* Whether s can name a file of the state directory: letters, digits,
+ * '_', '-' and '.', not first. */
+static bool file_name_ok(const char *s)
+{
+    if (!*s || *s == '.')
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-' || *s == '.'))
+            return false;
+    return true;
 }
 
 static int tm_init(const struct tkl_host *host, const config_setting_t *conf, void **ret_state)
@@ -226,12 +248,22 @@ static int tm_init(const struct tkl_host *host, const config_setting_t *conf, vo
         goto fail;
     }
     share_budgets(t);
+    if (host->state_dir && host->instance && file_name_ok(host->instance)) {
+        size_t len = strlen(host->state_dir) + strlen(host->instance) + sizeof("/teams-.parts");
+        if (!(t->parts_file = malloc(len))) {
+            r = -ENOMEM;
+            goto fail;
+        }
+        snprintf(t->parts_file, len, "%s/teams-%s.parts", host->state_dir, host->instance);
+    }
     *ret_state = t;
     return 0;
 fail:
     tm_destroy(t);
     return r;
 }
+
+static void load_parts(struct teams *t);
 
 static int tm_start(void *state)
 {
@@ -241,6 +273,7 @@ static int tm_start(void *state)
         return r;
     t->timer.data = t;
     t->timer_open = true;
+    load_parts(t);
     return 0;
 }
 
@@ -522,15 +555,182 @@ static void remember(struct teams *t, uint64_t id, uint64_t parts, struct layout
     }
 }
 
-/* Forgets notice id's accepted parts. */
-static void forget(struct teams *t, uint64_t id)
+/* Forgets notice id's accepted parts; returns whether any were kept. */
+static bool forget(struct teams *t, uint64_t id)
 {
     for (size_t i = 0; i < t->n_sent; i++)
         if (t->sent[i].notice == id) {
             layout_unref(t->sent[i].layout);
             t->sent[i] = t->sent[--t->n_sent];
-            return;
+            if (t->next_sent >= t->n_sent)
+                t->next_sent = 0;
+            return true;
         }
+    return false;
+}
+
+/* Logs a failure to keep the parts file (once until it works again). */
+static void parts_warn(struct teams *t, int r)
+{
+    if (r == 0) {
+        t->parts_warned = false;
+    } else if (!t->parts_warned) {
+        t->parts_warned = true;
+        t->host->log(t->host, TKL_LOG_WARNING,
+                     "cannot keep the parts of split cards accepted in %s (%s): after a restart "
+                     "they would be posted again",
+                     t->parts_file, strerror(-r));
+    }
+}
+
+/* Syncs the directory of the parts file, so that its rename is durable. */
+static int sync_dir(const struct teams *t)
+{
+    int fd = open(t->host->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int r = fsync(fd) < 0 ? -errno : 0;
+    close(fd);
+    return r;
+}
+
+/* Writes what is remembered to its file, whole: a new file synced, then
+ * renamed over the old one (which goes once nothing is remembered). */
+static void save_parts(struct teams *t)
+{
+    if (!t->parts_file)
+        return;
+    int r = 0;
+    if (t->n_sent == 0) {
+        if (unlink(t->parts_file) < 0 && errno != ENOENT)
+            r = -errno;
+        else
+            r = sync_dir(t);
+        parts_warn(t, r);
+        return;
+    }
+    size_t len = strlen(t->parts_file) + sizeof(".new");
+    char *tmp = malloc(len);
+    if (!tmp) {
+        parts_warn(t, -ENOMEM);
+        return;
+    }
+    snprintf(tmp, len, "%s.new", t->parts_file);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        r = -errno;
+        if (fd >= 0)
+            close(fd);
+    }
+    for (size_t i = 0; f && i < t->n_sent; i++) {
+        const struct sent *s = &t->sent[i];
+        fprintf(f, "%" PRIu64 " %" PRIx64 " %zu %s\n", s->notice, s->parts, s->layout->card_max,
+                s->layout->plan_url ? s->layout->plan_url : "-");
+    }
+    if (f && (fflush(f) != 0 || fsync(fileno(f)) < 0))
+        r = -errno;
+    if (f && fclose(f) != 0 && r == 0)
+        r = -errno;
+    if (r == 0 && rename(tmp, t->parts_file) < 0)
+        r = -errno;
+    if (r == 0)
+        r = sync_dir(t);
+    else
+        (void)unlink(tmp);
+    free(tmp);
+    parts_warn(t, r);
+}
+
+/* The layout of a remembered card: the one in force when it is the same,
+ * else one of its own. NULL when out of memory. */
+static struct layout *layout_for(struct teams *t, size_t card_max, const char *plan_url)
+{
+    const struct layout *cur = t->layout;
+    if (cur->card_max == card_max &&
+        (plan_url ? cur->plan_url && !strcmp(cur->plan_url, plan_url) : !cur->plan_url))
+        return layout_ref(t->layout);
+    struct layout *l = calloc(1, sizeof(*l));
+    if (!l)
+        return NULL;
+    *l = (struct layout){.card_max = card_max, .refs = 1};
+    if (plan_url && !(l->plan_url = strdup(plan_url))) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+/* The number in base at *p, which must be followed by one space (*p
+ * then points past it); false when there is none. */
+static bool field(char **p, int base, unsigned long long *ret)
+{
+    char *end = NULL;
+    if (**p < '0' || **p > 'z')
+        return false;
+    errno = 0;
+    *ret = strtoull(*p, &end, base);
+    if (errno || end == *p || *end != ' ')
+        return false;
+    *p = end + 1;
+    return true;
+}
+
+/* Reads one line of the parts file into memory. Returns 0, -EINVAL (not
+ * such a line) or -ENOMEM. */
+static int load_line(struct teams *t, char *line)
+{
+    unsigned long long id, parts, card_max;
+    char *p = line;
+    line[strcspn(line, "\n")] = '\0';
+    if (!field(&p, 10, &id) || !field(&p, 16, &parts) || !field(&p, 10, &card_max) || !id ||
+        !parts || card_max < 4000 || card_max > CARD_MAX_DEFAULT)
+        return -EINVAL;
+    if (strcmp(p, "-") != 0 && !dg_web_url_ok(p))
+        return -EINVAL;
+    struct layout *lay = layout_for(t, (size_t)card_max, strcmp(p, "-") ? p : NULL);
+    if (!lay)
+        return -ENOMEM;
+    remember(t, (uint64_t)id, (uint64_t)parts, lay);
+    layout_unref(lay);
+    return 0;
+}
+
+/* Reads the parts file, if any, into memory. A line that is not one it
+ * writes is logged and left out: that notice's parts would be posted
+ * again. */
+static void load_parts(struct teams *t)
+{
+    if (!t->parts_file)
+        return;
+    FILE *f = fopen(t->parts_file, "re");
+    if (!f) {
+        if (errno != ENOENT)
+            t->host->log(t->host, TKL_LOG_WARNING,
+                         "cannot read %s (%s): parts of split cards accepted before the "
+                         "restart may be posted again",
+                         t->parts_file, strerror(errno));
+        return;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    unsigned no = 0;
+    while (getline(&line, &cap, f) >= 0) {
+        no++;
+        int r = load_line(t, line);
+        if (r == -EINVAL)
+            t->host->log(t->host, TKL_LOG_WARNING,
+                         "%s line %u: expected a notice id, the parts accepted (hexadecimal), "
+                         "the card's byte limit and the plan URL (or -); line left out, so that "
+                         "notice's parts may be posted again",
+                         t->parts_file, no);
+        else if (r < 0)
+            t->host->log(t->host, TKL_LOG_WARNING,
+                         "%s line %u: out of memory; that notice's parts may be posted again",
+                         t->parts_file, no);
+    }
+    free(line);
+    (void)fclose(f);
 }
 
 /* ---- posting, within the rate budget ------------------------------------ */
@@ -557,9 +757,10 @@ static void finish(struct post *p, const struct tkl_delivery *res)
 {
     struct job *j = p->job;
     struct teams *t = j->t;
-    if (res->status == TKL_DELIVERY_OK && p->part < 64) {
+    if (res->status == TKL_DELIVERY_OK && p->part < 64 && j->parts > 1) {
         const struct sent *s = sent_find(t, j->notice);
         remember(t, j->notice, (s ? s->parts : 0) | (uint64_t)1 << p->part, j->layout);
+        save_parts(t);
     }
     /* the reply kept is the first of the worst outcome */
     if (!j->reply[0] || rank(res->status) > rank(j->worst))
@@ -573,8 +774,8 @@ static void finish(struct post *p, const struct tkl_delivery *res)
     free(p);
     if (--j->pending > 0)
         return;
-    if (j->worst != TKL_DELIVERY_TRANSIENT)
-        forget(t, j->notice); /* done for good */
+    if (j->worst != TKL_DELIVERY_TRANSIENT && forget(t, j->notice)) /* done for good */
+        save_parts(t);
     char reply[sizeof(j->reply)];
     memcpy(reply, j->reply, sizeof(reply));
     struct tkl_delivery out = {

@@ -271,6 +271,30 @@ links = { keys = ( { id = "t1"; file = "links.key"; } ); };
         self.assertIn("equality", rows)  # the test can fail
         self.assertNotIn("CANARY", rows)
 
+    def wait_all_delivered(self, d):
+        """Until every notice of the plan is delivered (at most 120 s)."""
+        deadline = time.monotonic() + 120
+        while True:
+            box = self.outbox()
+            if len(box) == 2 + BUSY and all(x["state"] == "delivered" for x in box):
+                return
+            self.assertLess(time.monotonic(), deadline, json.dumps(box) + d.log())
+            time.sleep(0.3)
+
+    def assert_each_part_accepted_once(self):
+        """The Equality digest's parts: each accepted once and never posted
+        again; part 2, refused a while, accepted at its last post."""
+        eq = [p for p in self.peer.posts if p[0] == "equality"]
+        parts = sorted(set(p[4] for p in eq))
+        self.assertGreater(len(parts), 2)
+        for part in parts:
+            got = [p[2] for p in eq if p[4] == part]
+            if part.endswith("/2"):
+                self.assertEqual(got[-1], 202, part)
+                self.assertEqual(got.count(202), 1, part)
+            else:
+                self.assertEqual(got, [202], part)  # accepted once, never again
+
     def test_reload_mid_split_digest_sends_no_part_twice_and_keeps_the_budget(self):
         self.peer.hold_part2 = True
         # 2 posts a second: the busy webhook's 9 posts take 4 s
@@ -296,25 +320,10 @@ links = { keys = ( { id = "t1"; file = "links.key"; } ); };
             n = d.wait_for("configuration reloaded")
             self.assertIn("1 notifiers (1 kept running)", d.lines[n])
             self.peer.hold_part2 = False
-            deadline = time.monotonic() + 120
-            while True:
-                box = self.outbox()
-                if len(box) == 2 + BUSY and all(x["state"] == "delivered" for x in box):
-                    break
-                self.assertLess(time.monotonic(), deadline, json.dumps(box) + d.log())
-                time.sleep(0.3)
+            self.wait_all_delivered(d)
         finally:
             self.assertEqual(d.stop(), 0)
-        eq = [p for p in self.peer.posts if p[0] == "equality"]
-        parts = sorted(set(p[4] for p in eq))
-        self.assertGreater(len(parts), 2)
-        for part in parts:
-            got = [p[2] for p in eq if p[4] == part]
-            if part.endswith("/2"):
-                self.assertEqual(got[-1], 202, part)
-                self.assertEqual(got.count(202), 1, part)
-            else:
-                self.assertEqual(got, [202], part)  # accepted once, never again
+        self.assert_each_part_accepted_once()
         # the budget held across the reload: the k-th post to the busy
         # webhook no sooner than k/2 s after the spawn (as in
         # test_cards_limits_and_secrets); a budget started afresh by the
@@ -323,6 +332,39 @@ links = { keys = ( { id = "t1"; file = "links.key"; } ); };
         self.assertEqual(len(busy), BUSY)
         for k, at in enumerate(busy):
             self.assertGreaterEqual(at - spawned, k / 2 - 0.02, "post %d of %d" % (k + 1, BUSY))
+
+    def test_restart_mid_split_digest_sends_no_part_twice(self):
+        """ticklerd stopped while part 2 of a split card waits to be retried,
+        the others accepted: the next ticklerd posts part 2 only."""
+        self.peer.hold_part2 = True
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            d.wait_for("started")
+            d.wait_for("delivery failed, will retry")
+        finally:
+            self.assertEqual(d.stop(), 0, d.log())
+        kept = Path(self.state, "teams-teams.parts").read_text()
+        eq = [p for p in self.peer.posts if p[0] == "equality"]
+        accepted = sorted(set(p[4] for p in eq if p[2] == 202))
+        self.assertTrue(accepted and not any(a.endswith("/2") for a in accepted), accepted)
+        notice = accepted[0].split("/")[0]
+        self.assertRegex(kept, r"^%s [0-9a-f]+ 28000 https://intranet\.example/eap\n$" % notice)
+        self.assertNotIn("CANARY", kept)
+        # lines it did not write are named and left out; its own still count
+        parts_file = Path(self.state, "teams-teams.parts")
+        parts_file.write_text(kept + "12 zz 28000 -\n7 1 28000 javascript:alert(1)\n")
+        self.peer.hold_part2 = False
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:40")
+        try:
+            d.wait_for("started")
+            for no in (2, 3):
+                d.wait_for("%s line %d: expected a notice id" % (parts_file, no))
+            self.wait_all_delivered(d)
+        finally:
+            self.assertEqual(d.stop(), 0, d.log())
+        self.assert_each_part_accepted_once()
+        # the notice done, nothing is kept for it
+        self.assertFalse(Path(self.state, "teams-teams.parts").exists())
 
     def test_send_test(self):
         p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
