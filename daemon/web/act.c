@@ -15,7 +15,8 @@
  * with Retry-After when the database cannot answer) and the updates
  * recorded (those the answers were built from: with PostgreSQL, every
  * node's, as last read). With ?done=<kind> or ?same=1 (where a POST sends
- * the browser) it opens with what was recorded.
+ * the browser) it opens with what was recorded, when the link's updates
+ * among those hold it.
  *
  * A POST must carry the path's token in its form (the CSRF token) and come
  * from public_url's origin (Origin, else the Referer's origin); it is
@@ -358,8 +359,26 @@ static void html_who_is_told(FILE *f, const struct tkl_service *s)
     fputs(" (the team that receives its reports), with your suggestion and comment.", f);
 }
 
-/* What the page opens with after a POST: what was recorded. */
-static void html_banner(FILE *f, const struct tkl_service *s, const struct tkl_http_request *req)
+/* Whether v's link recorded an update of its action, of kind (any kind:
+ * -1), among those the answers were built from. */
+static bool link_recorded(const struct tkl_service *s, const struct act_view *v, int kind)
+{
+    const struct tkl_updates *l = &s->answers.updates;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct tkl_update *x = &l->v[i];
+        if ((kind < 0 || x->kind == (enum tkl_update_kind)kind) &&
+            x->link_issued_at == v->tok.issued_at && !strcmp(x->action_id, v->tok.action_id) &&
+            !strcmp(x->recipient, v->tok.recipient))
+            return true;
+    }
+    return false;
+}
+
+/* What the page opens with after a POST: what was recorded, said only
+ * when the link's updates hold it (a ?done= typed or kept in a bookmark,
+ * or a node whose answers have not caught up yet, says nothing). */
+static void html_banner(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                        const struct tkl_http_request *req)
 {
     static const char *const done_text[] = {
         [TKL_UPDATE_COMPLETE] = "Recorded: marked complete. Reminders for this action stop, "
@@ -376,9 +395,9 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct tkl_h
     const char *done = tkl_request_get(req->req, "done", 0);
     enum tkl_update_kind k;
     const char *text = NULL;
-    if (tkl_request_get(req->req, "same", 0))
+    if (tkl_request_get(req->req, "same", 0) && link_recorded(s, v, -1))
         text = "This was recorded already; nothing more was changed.";
-    else if (done && tkl_update_kind_parse(done, &k) == 0)
+    else if (done && tkl_update_kind_parse(done, &k) == 0 && link_recorded(s, v, (int)k))
         text = done_text[k];
     if (!text)
         return;
@@ -399,7 +418,7 @@ static void html_intro(FILE *f, const struct tkl_service *s, const struct act_vi
     fputs("</p>\n<h1>", f);
     (void)tkl_html_fputs(v->a->title, f);
     fputs("</h1>\n", f);
-    html_banner(f, s, req);
+    html_banner(f, s, v, req);
     fputs("<p>This page is for <strong>", f);
     (void)tkl_html_fputs(v->tok.recipient, f);
     fputs("</strong>", f);

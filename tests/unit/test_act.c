@@ -332,6 +332,15 @@ START_TEST(a_post_from_the_page_records_once)
     char token[TKL_TOKEN_MAX + 1], want[TKL_TOKEN_MAX + 100];
     snprintf(token, sizeof(token), "%s", path + 3);
     struct tkl_http_response resp;
+    /* the page where a POST sends the browser, before anything is
+     * recorded (a bookmark, a typed address): it claims nothing */
+    page_get(tkl_web_act, &resp, path, "done", "complete", NULL);
+    ck_assert_uint_eq(resp.status, 200);
+    ck_assert(!page_has(resp.body, "Recorded:"));
+    tkl_http_response_free(&resp);
+    page_get(tkl_web_act, &resp, path, "same", "1", NULL);
+    ck_assert(!page_has(resp.body, "recorded already"));
+    tkl_http_response_free(&resp);
     page_post(&resp, path, from_page, "token", token, "do", "complete", NULL);
     ck_assert_int_eq(resp.status, 303);
     snprintf(want, sizeof(want), PUBLIC "a/%s?done=complete", token);
@@ -364,6 +373,10 @@ START_TEST(a_post_from_the_page_records_once)
     tkl_http_response_free(&resp);
     page_get(tkl_web_act, &resp, path, "same", "1", NULL);
     ck_assert(page_has(resp.body, "This was recorded already; nothing more was changed."));
+    tkl_http_response_free(&resp);
+    /* only what the link recorded */
+    page_get(tkl_web_act, &resp, path, "done", "snooze", NULL);
+    ck_assert(!page_has(resp.body, "Recorded:"));
     tkl_http_response_free(&resp);
 }
 END_TEST
@@ -789,7 +802,12 @@ START_TEST(not_ours_says_who_is_told)
 {
     page_load();
     const char *path = path_for(PAGE_TRICKY_TITLE, "ops");
+    char token[TKL_TOKEN_MAX + 1];
+    snprintf(token, sizeof(token), "%s", path + 3);
     struct tkl_http_response resp;
+    page_post(&resp, path, from_page, "token", token, "do", "not-ours", NULL);
+    ck_assert_int_eq(resp.status, 303);
+    tkl_http_response_free(&resp);
     for (int i = 0; i < 2; i++) {
         page_get(tkl_web_act, &resp, path, i ? "done" : NULL, "not-ours", NULL);
         ck_assert(page_has(resp.body, "tickler tells nobody of it here (no team receives its "
