@@ -120,6 +120,7 @@ int tkl_host_fill(struct tkl_plugin_instance *p, struct tkl_host_services *svc,
         return -ENOMEM;
     p->host.config_dir = p->config_dir;
     p->host.state_dir = state_dir;
+    p->host.keep_dir = svc->keep ? state_dir : NULL;
     p->host.log = host_log;
     p->host.now = host_now;
     p->host.items_changed = host_items_changed;

@@ -20,7 +20,8 @@ struct tkl_closing;
 struct tkl_host_services {
     uv_loop_t *loop;
     struct tkl_transfers *transfers; /* NULL: transfers are refused */
-    int64_t clock_offset;            /* seconds added to time(NULL) */
+    bool keep;            /* the daemon: host.keep_dir is the state directory (else NULL) */
+    int64_t clock_offset; /* seconds added to time(NULL) */
     void (*items_changed)(void *data, const char *instance);
     void *data;
     unsigned n_errors;    /* lines plugins logged at TKL_LOG_ERR */

@@ -1455,6 +1455,7 @@ int tkl_service_load(struct tkl_service *s)
 {
     struct tkl_diags diags = {0};
     s->env.svc = &s->svc;
+    s->svc.keep = true; /* the daemon's notifiers keep what outlives a restart */
     s->svc.items_changed = on_items_changed;
     s->svc.in_flight = in_flight;
     s->svc.data = s;

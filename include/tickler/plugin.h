@@ -158,7 +158,15 @@ struct tkl_host {
      * how a reload can retire one instance while the loop goes on.
      */
     void (*close)(const struct tkl_host *host, uv_handle_t *handle, uv_close_cb cb);
-    void *reserved[4];
+    /*
+     * Where a notifier may keep what must outlive a restart of the daemon
+     * (the state directory), or NULL: a one-off run (tickler send-test),
+     * whose instance must not touch what the daemon's keeps. Read it only
+     * when size covers it (TKL_HAS_MEMBER): a host built before it had a
+     * reserved pointer here, NULL.
+     */
+    const char *keep_dir;
+    void *reserved[3];
 };
 
 /*

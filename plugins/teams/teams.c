@@ -10,11 +10,14 @@
  * max_card_bytes (default 28,000, under the Teams limit of about 28 KB) is
  * split into several cards, "part 1 of 3" and so on, each under the limit.
  * The parts of one notice that were accepted are remembered, so a retry
- * sends only the rest, after a restart too: the memory is kept in
- * <state_dir>/teams-<instance>.parts (written whole, synced, renamed into
- * place, whenever a part of a split card is accepted or a notice with
- * parts remembered ends). Each webhook gets at most max_posts_per_second posts
- * (default 4), and a 429 with Retry-After holds that webhook back.
+ * sends only the rest. In the daemon (host.keep_dir) the memory also
+ * outlives a restart: <keep_dir>/teams-<instance>.parts, written whole
+ * (synced, renamed into place) when an attempt ends with parts accepted
+ * and others to retry, and when such a notice ends. Each line holds a
+ * fingerprint of the cut (the entries of each part); a retry whose cut
+ * differs (another build, other settings, an outbox id used again) posts
+ * every part: a part twice rather than one never. Each webhook gets at most max_posts_per_second
+ * posts (default 4), and a 429 with Retry-After holds that webhook back.
  *
  * Webhook URLs carry a signature and are secrets: read from files or
  * systemd credentials, named in the config by a short name, and only the
@@ -41,9 +44,10 @@
 
 #define CARD_MAX_DEFAULT 28000
 
-#define TEXT_MAX     2000     /* characters of one text from the plan on a card */
-#define REMEMBER_MAX 256      /* notices whose accepted parts are remembered */
-#define NO_DEST      SIZE_MAX /* a post whose destination a reload removed */
+#define TEXT_MAX     2000                  /* characters of one text from the plan on a card */
+#define REMEMBER_MAX 256                   /* notices whose accepted parts are remembered */
+#define KEEP_SECONDS ((int64_t)30 * 86400) /* how long the parts file keeps a notice's parts */
+#define NO_DEST      SIZE_MAX              /* a post whose destination a reload removed */
 
 struct teams;
 
@@ -64,6 +68,7 @@ struct job {
     struct teams *t;
     struct layout *layout; /* a reference */
     uint64_t notice;
+    uint64_t print; /* the fingerprint of the notice's cut (envelopes) */
     size_t parts, pending;
     enum tkl_delivery_status worst;
     int32_t retry_after;
@@ -87,6 +92,9 @@ struct sent {
     uint64_t notice;
     uint64_t parts;        /* bit i: part i accepted (parts beyond 64 are resent) */
     struct layout *layout; /* a reference: the cut those parts come from */
+    uint64_t print;        /* the fingerprint of that cut */
+    int64_t at;            /* when a part was last accepted (host->now) */
+    bool kept;             /* in the parts file */
 };
 
 struct teams {
@@ -248,13 +256,14 @@ static int tm_init(const struct tkl_host *host, const config_setting_t *conf, vo
         goto fail;
     }
     share_budgets(t);
-    if (host->state_dir && host->instance && file_name_ok(host->instance)) {
-        size_t len = strlen(host->state_dir) + strlen(host->instance) + sizeof("/teams-.parts");
+    const char *keep = TKL_HAS_MEMBER(host, host->size, keep_dir) ? host->keep_dir : NULL;
+    if (keep && host->instance && file_name_ok(host->instance)) {
+        size_t len = strlen(keep) + strlen(host->instance) + sizeof("/teams-.parts");
         if (!(t->parts_file = malloc(len))) {
             r = -ENOMEM;
             goto fail;
         }
-        snprintf(t->parts_file, len, "%s/teams-%s.parts", host->state_dir, host->instance);
+        snprintf(t->parts_file, len, "%s/teams-%s.parts", keep, host->instance);
     }
     *ret_state = t;
     return 0;
@@ -478,12 +487,43 @@ static char *dump(json_t *env)
     return s;
 }
 
+/* FNV-1a, 64 bits, of n bytes of p onto h. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
+#define FNV_START UINT64_C(0xcbf29ce484222325)
+
+/* The fingerprint of a cut: the action ids and stages of each part's
+ * entries, in order, part by part. Never 0. */
+static uint64_t cut_print(const struct tkl_notice *n, const size_t *order, const size_t *cut,
+                          size_t parts)
+{
+    uint64_t h = FNV_START;
+    for (size_t i = 0; i < parts; i++) {
+        for (size_t k = cut[i]; k < cut[i + 1]; k++) {
+            const struct tkl_notice_entry *e = &n->entries[order[k]];
+            const char *id = e->item_id ? e->item_id : "";
+            h = fnv(h, id, strlen(id) + 1);
+            h = fnv(h, &e->stage, sizeof(e->stage));
+        }
+        h = fnv(h, "\xff", 1);
+    }
+    return h ? h : 1;
+}
+
 /*
  * The cards of notice n as compact JSON, each at most lay->card_max bytes:
  * as many entries per card as fit, in display order. Returns the number of
- * parts (at least 1) with *ret a new array of new strings, or -ENOMEM.
+ * parts (at least 1) with *ret a new array of new strings and *ret_print
+ * the cut's fingerprint (cut_print), or -ENOMEM.
  */
-static int envelopes(const struct layout *lay, const struct tkl_notice *n, char ***ret)
+static int envelopes(const struct layout *lay, const struct tkl_notice *n, char ***ret,
+                     uint64_t *ret_print)
 {
     size_t *order = display_order(n), *cut = NULL, parts = 0;
     char **out = NULL;
@@ -516,6 +556,7 @@ static int envelopes(const struct layout *lay, const struct tkl_notice *n, char 
         if (!(out[i] = dump(envelope(lay, n, order, cut[i], cut[i + 1], i, parts))))
             goto out;
     *ret = out;
+    *ret_print = cut_print(n, order, cut, parts);
     out = NULL;
     r = (int)parts;
 out:
@@ -538,14 +579,17 @@ static const struct sent *sent_find(const struct teams *t, uint64_t id)
 
 /* Remembers notice id's accepted parts (not 0), cut with layout lay; the
  * oldest memory makes room for a new one. */
-static void remember(struct teams *t, uint64_t id, uint64_t parts, struct layout *lay)
+static void remember(struct teams *t, uint64_t id, uint64_t parts, struct layout *lay,
+                     uint64_t print, int64_t at)
 {
     for (size_t i = 0; i < t->n_sent; i++)
         if (t->sent[i].notice == id) {
             t->sent[i].parts = parts;
+            t->sent[i].at = at;
             return;
         }
-    struct sent s = {id, parts, layout_ref(lay)};
+    struct sent s = {
+        .notice = id, .parts = parts, .layout = layout_ref(lay), .print = print, .at = at};
     if (t->n_sent < REMEMBER_MAX) {
         t->sent[t->n_sent++] = s;
     } else {
@@ -555,16 +599,18 @@ static void remember(struct teams *t, uint64_t id, uint64_t parts, struct layout
     }
 }
 
-/* Forgets notice id's accepted parts; returns whether any were kept. */
+/* Forgets notice id's accepted parts; returns whether they were in the
+ * parts file. */
 static bool forget(struct teams *t, uint64_t id)
 {
     for (size_t i = 0; i < t->n_sent; i++)
         if (t->sent[i].notice == id) {
+            bool kept = t->sent[i].kept;
             layout_unref(t->sent[i].layout);
             t->sent[i] = t->sent[--t->n_sent];
             if (t->next_sent >= t->n_sent)
                 t->next_sent = 0;
-            return true;
+            return kept;
         }
     return false;
 }
@@ -586,7 +632,7 @@ static void parts_warn(struct teams *t, int r)
 /* Syncs the directory of the parts file, so that its rename is durable. */
 static int sync_dir(const struct teams *t)
 {
-    int fd = open(t->host->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(t->host->keep_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     int r = fsync(fd) < 0 ? -errno : 0;
@@ -594,143 +640,171 @@ static int sync_dir(const struct teams *t)
     return r;
 }
 
-/* Writes what is remembered to its file, whole: a new file synced, then
- * renamed over the old one (which goes once nothing is remembered). */
+/* The fingerprint of a plan URL (the URL may be a shared link's key: only
+ * this is written), or 0 for none. */
+static uint64_t url_print(const char *url)
+{
+    return url ? fnv(FNV_START, url, strlen(url)) | 1 : 0;
+}
+
+/* Orders remembered notices by when a part was last accepted. */
+static int by_age(const void *a, const void *b)
+{
+    const struct sent *x = a, *y = b;
+    return (x->at > y->at) - (x->at < y->at);
+}
+
+/* Writes the lines of v (n, oldest first) to a new file at tmp, synced.
+ * Returns 0 or a negative errno (tmp may be left). */
+static int write_parts(const char *tmp, const struct sent *v, size_t n)
+{
+    (void)unlink(tmp); /* a leftover, or something planted there */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int r = -errno;
+        close(fd);
+        return r;
+    }
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%" PRIu64 " %" PRIx64 " %zu %" PRIx64 " %" PRIx64 " %" PRId64 "\n", v[i].notice,
+                v[i].parts, v[i].layout->card_max, url_print(v[i].layout->plan_url), v[i].print,
+                v[i].at);
+    int r = fflush(f) != 0 || ferror(f) ? -(errno ? errno : EIO) : 0;
+    if (r == 0 && fsync(fileno(f)) < 0)
+        r = -errno;
+    if (fclose(f) != 0 && r == 0)
+        r = -errno;
+    return r;
+}
+
+/* Writes what is remembered to the parts file, whole: a new file synced,
+ * then renamed over the old one (which goes once nothing is remembered). */
 static void save_parts(struct teams *t)
 {
     if (!t->parts_file)
         return;
     int r = 0;
     if (t->n_sent == 0) {
-        if (unlink(t->parts_file) < 0 && errno != ENOENT)
-            r = -errno;
-        else
-            r = sync_dir(t);
+        r = unlink(t->parts_file) < 0 && errno != ENOENT ? -errno : sync_dir(t);
         parts_warn(t, r);
         return;
     }
     size_t len = strlen(t->parts_file) + sizeof(".new");
     char *tmp = malloc(len);
-    if (!tmp) {
+    struct sent *v = malloc(t->n_sent * sizeof(*v)); /* copies: no reference taken */
+    if (!tmp || !v) {
+        free(tmp);
+        free(v);
         parts_warn(t, -ENOMEM);
         return;
     }
     snprintf(tmp, len, "%s.new", t->parts_file);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        r = -errno;
-        if (fd >= 0)
-            close(fd);
-    }
-    for (size_t i = 0; f && i < t->n_sent; i++) {
-        const struct sent *s = &t->sent[i];
-        fprintf(f, "%" PRIu64 " %" PRIx64 " %zu %s\n", s->notice, s->parts, s->layout->card_max,
-                s->layout->plan_url ? s->layout->plan_url : "-");
-    }
-    if (f && (fflush(f) != 0 || fsync(fileno(f)) < 0))
-        r = -errno;
-    if (f && fclose(f) != 0 && r == 0)
-        r = -errno;
+    memcpy(v, t->sent, t->n_sent * sizeof(*v));
+    qsort(v, t->n_sent, sizeof(*v), by_age);
+    r = write_parts(tmp, v, t->n_sent);
     if (r == 0 && rename(tmp, t->parts_file) < 0)
         r = -errno;
     if (r == 0)
         r = sync_dir(t);
     else
         (void)unlink(tmp);
+    for (size_t i = 0; r == 0 && i < t->n_sent; i++)
+        t->sent[i].kept = true;
     free(tmp);
+    free(v);
     parts_warn(t, r);
 }
 
-/* The layout of a remembered card: the one in force when it is the same,
- * else one of its own. NULL when out of memory. */
-static struct layout *layout_for(struct teams *t, size_t card_max, const char *plan_url)
-{
-    const struct layout *cur = t->layout;
-    if (cur->card_max == card_max &&
-        (plan_url ? cur->plan_url && !strcmp(cur->plan_url, plan_url) : !cur->plan_url))
-        return layout_ref(t->layout);
-    struct layout *l = calloc(1, sizeof(*l));
-    if (!l)
-        return NULL;
-    *l = (struct layout){.card_max = card_max, .refs = 1};
-    if (plan_url && !(l->plan_url = strdup(plan_url))) {
-        free(l);
-        return NULL;
-    }
-    return l;
-}
-
-/* The number in base at *p, which must be followed by one space (*p
- * then points past it); false when there is none. */
-static bool field(char **p, int base, unsigned long long *ret)
+/* The number in base at *p, followed by one space or, when last, the line's
+ * end (*p then points past it); false when there is none. */
+static bool field(char **p, int base, bool last, unsigned long long *ret)
 {
     char *end = NULL;
-    if (**p < '0' || **p > 'z')
+    if (!((**p >= '0' && **p <= '9') || (**p >= 'a' && **p <= 'f')))
         return false;
     errno = 0;
     *ret = strtoull(*p, &end, base);
-    if (errno || end == *p || *end != ' ')
+    if (errno || end == *p || *end != (last ? '\n' : ' '))
         return false;
     *p = end + 1;
     return true;
 }
 
-/* Reads one line of the parts file into memory. Returns 0, -EINVAL (not
- * such a line) or -ENOMEM. */
-static int load_line(struct teams *t, char *line)
+/* Reads one line of the parts file into memory: kept when it was cut with
+ * the layout in force, within KEEP_SECONDS of now. Returns 1 (kept), 0
+ * (left out: cut otherwise, or old), -EINVAL (not such a line) or
+ * -ENOMEM. */
+static int load_line(struct teams *t, char *line, int64_t now)
 {
-    unsigned long long id, parts, card_max;
+    unsigned long long id, parts, card_max, url, print, at;
     char *p = line;
-    line[strcspn(line, "\n")] = '\0';
-    if (!field(&p, 10, &id) || !field(&p, 16, &parts) || !field(&p, 10, &card_max) || !id ||
-        !parts || card_max < 4000 || card_max > CARD_MAX_DEFAULT)
+    if (!field(&p, 10, false, &id) || !field(&p, 16, false, &parts) ||
+        !field(&p, 10, false, &card_max) || !field(&p, 16, false, &url) ||
+        !field(&p, 16, false, &print) || !field(&p, 10, true, &at) || *p || !id || !parts || !print)
         return -EINVAL;
-    if (strcmp(p, "-") != 0 && !dg_web_url_ok(p))
-        return -EINVAL;
-    struct layout *lay = layout_for(t, (size_t)card_max, strcmp(p, "-") ? p : NULL);
-    if (!lay)
-        return -ENOMEM;
-    remember(t, (uint64_t)id, (uint64_t)parts, lay);
-    layout_unref(lay);
-    return 0;
+    const struct layout *cur = t->layout;
+    if (card_max != cur->card_max || url != url_print(cur->plan_url) ||
+        (int64_t)at < now - KEEP_SECONDS)
+        return 0;
+    remember(t, (uint64_t)id, (uint64_t)parts, t->layout, (uint64_t)print, (int64_t)at);
+    t->sent[t->n_sent - 1].kept = true;
+    return 1;
 }
 
 /* Reads the parts file, if any, into memory. A line that is not one it
- * writes is logged and left out: that notice's parts would be posted
- * again. */
+ * writes is logged and left out, and so, silently, is one cut with other
+ * settings or older than KEEP_SECONDS: that notice's parts would be posted
+ * again; the file is then written again without them. */
 static void load_parts(struct teams *t)
 {
     if (!t->parts_file)
         return;
-    FILE *f = fopen(t->parts_file, "re");
+    size_t len = strlen(t->parts_file) + sizeof(".new");
+    char *tmp = malloc(len);
+    if (tmp) {
+        snprintf(tmp, len, "%s.new", t->parts_file);
+        (void)unlink(tmp); /* a save a crash cut short */
+        free(tmp);
+    }
+    int fd = open(t->parts_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!f) {
         if (errno != ENOENT)
             t->host->log(t->host, TKL_LOG_WARNING,
                          "cannot read %s (%s): parts of split cards accepted before the "
                          "restart may be posted again",
                          t->parts_file, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return;
     }
     char *line = NULL;
     size_t cap = 0;
-    unsigned no = 0;
-    while (getline(&line, &cap, f) >= 0) {
+    unsigned no = 0, left_out = 0;
+    int64_t now = t->host->now(t->host);
+    while (getline(&line, &cap, f) >= 0 && t->n_sent < REMEMBER_MAX) {
         no++;
-        int r = load_line(t, line);
+        int r = load_line(t, line, now);
+        left_out += r != 1;
         if (r == -EINVAL)
             t->host->log(t->host, TKL_LOG_WARNING,
-                         "%s line %u: expected a notice id, the parts accepted (hexadecimal), "
-                         "the card's byte limit and the plan URL (or -); line left out, so that "
-                         "notice's parts may be posted again",
-                         t->parts_file, no);
-        else if (r < 0)
-            t->host->log(t->host, TKL_LOG_WARNING,
-                         "%s line %u: out of memory; that notice's parts may be posted again",
+                         "%s line %u: expected a notice id, the parts accepted, the card's byte "
+                         "limit, the plan URL's and the cut's fingerprints and a time; line left "
+                         "out, so that notice's parts may be posted again",
                          t->parts_file, no);
     }
+    if (ferror(f))
+        t->host->log(t->host, TKL_LOG_WARNING,
+                     "cannot read %s past line %u (%s): parts of split cards accepted before "
+                     "the restart may be posted again",
+                     t->parts_file, no, strerror(errno));
     free(line);
     (void)fclose(f);
+    if (left_out)
+        save_parts(t); /* without them */
 }
 
 /* ---- posting, within the rate budget ------------------------------------ */
@@ -759,8 +833,8 @@ static void finish(struct post *p, const struct tkl_delivery *res)
     struct teams *t = j->t;
     if (res->status == TKL_DELIVERY_OK && p->part < 64 && j->parts > 1) {
         const struct sent *s = sent_find(t, j->notice);
-        remember(t, j->notice, (s ? s->parts : 0) | (uint64_t)1 << p->part, j->layout);
-        save_parts(t);
+        remember(t, j->notice, (s ? s->parts : 0) | (uint64_t)1 << p->part, j->layout, j->print,
+                 t->host->now(t->host));
     }
     /* the reply kept is the first of the worst outcome */
     if (!j->reply[0] || rank(res->status) > rank(j->worst))
@@ -774,8 +848,12 @@ static void finish(struct post *p, const struct tkl_delivery *res)
     free(p);
     if (--j->pending > 0)
         return;
-    if (j->worst != TKL_DELIVERY_TRANSIENT && forget(t, j->notice)) /* done for good */
-        save_parts(t);
+    if (j->worst != TKL_DELIVERY_TRANSIENT) {
+        if (forget(t, j->notice)) /* done for good */
+            save_parts(t);
+    } else if (sent_find(t, j->notice)) {
+        save_parts(t); /* parts accepted, others to retry: kept across a restart */
+    }
     char reply[sizeof(j->reply)];
     memcpy(reply, j->reply, sizeof(reply));
     struct tkl_delivery out = {
@@ -918,14 +996,29 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
         return -EINVAL;
     }
     /* a notice with parts accepted by an earlier attempt is cut as it was
-     * then, and those parts are not sent again */
+     * then, and those parts are not sent again, unless the cut is not the
+     * same (a memory from the parts file: another build, an outbox id used
+     * again): then every part goes */
     const struct sent *s = sent_find(t, n->id);
     struct layout *lay = s ? s->layout : t->layout;
-    uint64_t already = s ? s->parts : 0;
+    uint64_t already = s ? s->parts : 0, print = 0;
     char **bodies = NULL;
-    int parts = envelopes(lay, n, &bodies);
+    int parts = envelopes(lay, n, &bodies, &print);
     if (parts < 0)
         return parts;
+    if (s && s->print != print) {
+        t->host->log(t->host, TKL_LOG_NOTICE,
+                     "notice %" PRIu64 " is not cut as it was when parts of it were accepted; "
+                     "every part is posted",
+                     n->id);
+        free_bodies(bodies, 0, parts);
+        already = 0;
+        lay = t->layout; /* s and its layout go with it */
+        if (forget(t, n->id))
+            save_parts(t);
+        if ((parts = envelopes(lay, n, &bodies, &print)) < 0)
+            return parts;
+    }
     struct job *j = calloc(1, sizeof(*j));
     char **tokens = NULL;
     if (!j || dg_link_tokens(n, &tokens) < 0) {
@@ -935,6 +1028,7 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
     }
     *j = (struct job){.t = t,
                       .notice = n->id,
+                      .print = print,
                       .parts = (size_t)parts,
                       .tokens = tokens,
                       .done = done,

@@ -851,8 +851,9 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
             self.assertEqual([(n["id"], n["leases"]) for n in js.pop("nodes")],
                              [(socket.gethostname(), 0)])
         self.assertEqual(js, {"pending": 0, "retrying": 0, "failed": 0, "delivered_today": 0,
-                              "delivered": 6, "next_attempt": None, "oldest_pending": None,
-                              "stuck": 0, "max_age_hours": 48, "healthy": True})
+                              "delivered": 6, "withdrawn": 0, "next_attempt": None,
+                              "oldest_pending": None, "stuck": 0, "max_age_hours": 48,
+                              "healthy": True})
 
     def test_a_failed_notice_is_not_healthy_until_retried(self):
         self.webhook_setup({"bravo": 404})

@@ -333,38 +333,81 @@ links = { keys = ( { id = "t1"; file = "links.key"; } ); };
         for k, at in enumerate(busy):
             self.assertGreaterEqual(at - spawned, k / 2 - 0.02, "post %d of %d" % (k + 1, BUSY))
 
-    def test_restart_mid_split_digest_sends_no_part_twice(self):
-        """ticklerd stopped while part 2 of a split card waits to be retried,
-        the others accepted: the next ticklerd posts part 2 only."""
+    def stop_mid_split_digest(self):
+        """ticklerd run until part 2 of the Equality digest was refused and
+        its other parts taken, then stopped. Returns the parts file's
+        text."""
         self.peer.hold_part2 = True
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
         try:
             d.wait_for("started")
-            d.wait_for("delivery failed, will retry")
+            d.wait_for("(one part of the card)")
         finally:
             self.assertEqual(d.stop(), 0, d.log())
-        kept = Path(self.state, "teams-teams.parts").read_text()
-        eq = [p for p in self.peer.posts if p[0] == "equality"]
-        accepted = sorted(set(p[4] for p in eq if p[2] == 202))
-        self.assertTrue(accepted and not any(a.endswith("/2") for a in accepted), accepted)
-        notice = accepted[0].split("/")[0]
-        self.assertRegex(kept, r"^%s [0-9a-f]+ 28000 https://intranet\.example/eap\n$" % notice)
-        self.assertNotIn("CANARY", kept)
-        # lines it did not write are named and left out; its own still count
-        parts_file = Path(self.state, "teams-teams.parts")
-        parts_file.write_text(kept + "12 zz 28000 -\n7 1 28000 javascript:alert(1)\n")
         self.peer.hold_part2 = False
+        return Path(self.state, "teams-teams.parts").read_text()
+
+    def restart_until_delivered(self, *lines):
+        """ticklerd again, until every notice is delivered; it logs lines."""
+        self.posted_before = len(self.peer.posts)
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:40")
         try:
             d.wait_for("started")
-            for no in (2, 3):
-                d.wait_for("%s line %d: expected a notice id" % (parts_file, no))
+            for line in lines:
+                d.wait_for(line)
             self.wait_all_delivered(d)
         finally:
             self.assertEqual(d.stop(), 0, d.log())
-        self.assert_each_part_accepted_once()
         # the notice done, nothing is kept for it
         self.assertFalse(Path(self.state, "teams-teams.parts").exists())
+
+    def test_restart_mid_split_digest_sends_no_part_twice(self):
+        """The next ticklerd posts part 2 only: the parts accepted were kept
+        (the plan URL, which may be a shared link's key, only as a
+        fingerprint)."""
+        kept = self.stop_mid_split_digest()
+        accepted = sorted(set(p[4] for p in self.peer.posts if p[0] == "equality" and p[2] == 202))
+        self.assertTrue(accepted and not any(a.endswith("/2") for a in accepted), accepted)
+        notice = accepted[0].split("/")[0]
+        self.assertRegex(kept, r"^%s [0-9a-f]+ 28000 [0-9a-f]+ [0-9a-f]+ [0-9]+\n$" % notice)
+        self.assertNotIn("intranet", kept)
+        self.assertNotIn("CANARY", kept)
+        self.assertEqual(os.stat(Path(self.state, "teams-teams.parts")).st_mode & 0o777, 0o600)
+        # lines it did not write are named and left out; its own still count
+        parts_file = Path(self.state, "teams-teams.parts")
+        parts_file.write_text(kept + "12 zz 28000 0 1 0\n7 1 28000 javascript:alert(1)\n")
+        self.restart_until_delivered(*("%s line %d: expected a notice id" % (parts_file, no)
+                                       for no in (2, 3)))
+        self.assert_each_part_accepted_once()
+
+    def test_restart_with_other_card_settings_loses_no_part(self):
+        """Cards cut otherwise after the restart (max_card_bytes changed):
+        what was kept does not fit the new cut, so every part goes again:
+        some twice, none never."""
+        self.stop_mid_split_digest()
+        text = Path(self.conf).read_text().replace("max_posts_per_second = 4;",
+                                                   "max_posts_per_second = 4; "
+                                                   "max_card_bytes = 20000;")
+        Path(self.conf).write_text(text)
+        self.restart_until_delivered()
+        after = [p for p in self.peer.posts[self.posted_before:]
+                 if p[0] == "equality" and p[2] == 202]
+        seen = b"".join(p[3] for p in after)
+        for i in range(60):
+            self.assertIn(b"Action %02d:" % i, seen)
+
+    def test_a_kept_cut_that_no_longer_matches_loses_no_part(self):
+        """A kept line whose cut is not the notice's (another build cuts
+        otherwise, an outbox id used again): every part goes again."""
+        kept = self.stop_mid_split_digest().split(" ")
+        kept[4] = "%x" % (int(kept[4], 16) ^ 1)  # the cut's fingerprint
+        Path(self.state, "teams-teams.parts").write_text(" ".join(kept))
+        self.restart_until_delivered("is not cut as it was when parts of it were accepted")
+        after = [p for p in self.peer.posts[self.posted_before:]
+                 if p[0] == "equality" and p[2] == 202]
+        seen = b"".join(p[3] for p in after)
+        for i in range(60):
+            self.assertIn(b"Action %02d:" % i, seen)
 
     def test_send_test(self):
         p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),

@@ -111,6 +111,24 @@ START_TEST(secrets_are_read_relative_to_the_config_directory)
 }
 END_TEST
 
+/* Only the daemon's instances are given a place to keep what outlives a
+ * restart: a one-off run's (tickler send-test) must not touch it. */
+START_TEST(only_the_daemon_lends_a_keep_directory)
+{
+    struct tkl_plugin_instance *p = open_instance("echo");
+    ck_assert_str_eq(p->host.state_dir, dir);
+    ck_assert_ptr_null(p->host.keep_dir);
+    tkl_plugin_close(p);
+    svc.keep = true;
+    p = open_instance("echo");
+    ck_assert_str_eq(p->host.keep_dir, dir);
+    ck_assert(TKL_HAS_MEMBER(&p->host, p->host.size, keep_dir));
+    tkl_plugin_close(p);
+    svc.keep = false;
+    finish();
+}
+END_TEST
+
 START_TEST(the_clock_honours_the_offset)
 {
     struct tkl_plugin_instance *p = open_instance("echo");
@@ -689,6 +707,7 @@ int main(void)
     tcase_add_checked_fixture(lend, setup, teardown);
     tcase_add_test(lend, secrets_are_read_relative_to_the_config_directory);
     tcase_add_test(lend, the_clock_honours_the_offset);
+    tcase_add_test(lend, only_the_daemon_lends_a_keep_directory);
     tcase_add_test(lend, the_log_names_the_instance_and_counts_errors);
     tcase_add_test(lend, items_changed_reaches_the_service);
     tcase_add_test(lend, transfers_go_through_the_shared_multi_handle);
