@@ -19,9 +19,11 @@
  * of that version, and says so naming the file: "not binary compatible".
  *
  * Growth. Structures handed across the ABI carry their own size as their
- * first or second member and end in reserved pointers. Members are only ever
- * appended; a reader looks at a member only when the size it was given
- * covers it (TKL_HAS_MEMBER).
+ * first or second member and end in reserved pointers, which the host
+ * zeroes. Members are only ever appended, or take a reserved pointer (which
+ * a host that predates the member leaves NULL); a reader looks at an
+ * appended member only when the size it was given covers it
+ * (TKL_HAS_MEMBER).
  *
  * Threading. Every callback, in both directions, runs on the host's single
  * libuv loop thread, with one exception: the callbacks a plugin sets on a
@@ -161,9 +163,8 @@ struct tkl_host {
     /*
      * Where a notifier may keep what must outlive a restart of the daemon
      * (the state directory), or NULL: a one-off run (tickler send-test),
-     * whose instance must not touch what the daemon's keeps. Read it only
-     * when size covers it (TKL_HAS_MEMBER): a host built before it had a
-     * reserved pointer here, NULL.
+     * whose instance must not touch what the daemon's keeps. It took a
+     * reserved pointer: a host built before it leaves it NULL.
      */
     const char *keep_dir;
     void *reserved[3];

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -114,6 +115,7 @@ struct teams {
     size_t n_sent, next_sent;
     char *parts_file;  /* where sent is kept across restarts, or NULL */
     bool parts_warned; /* a failure to write it was logged */
+    bool parts_dirty;  /* sent changed since the file was last written */
     uv_timer_t timer;
     bool timer_open;
     bool stopped;
@@ -256,7 +258,7 @@ static int tm_init(const struct tkl_host *host, const config_setting_t *conf, vo
         goto fail;
     }
     share_budgets(t);
-    const char *keep = TKL_HAS_MEMBER(host, host->size, keep_dir) ? host->keep_dir : NULL;
+    const char *keep = host->keep_dir; /* NULL from a host before it: reserved, zero */
     if (keep && host->instance && file_name_ok(host->instance)) {
         size_t len = strlen(keep) + strlen(host->instance) + sizeof("/teams-.parts");
         if (!(t->parts_file = malloc(len))) {
@@ -498,18 +500,26 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 
 #define FNV_START UINT64_C(0xcbf29ce484222325)
 
-/* The fingerprint of a cut: the action ids and stages of each part's
- * entries, in order, part by part. Never 0. */
+/* h with string s (NULL as empty) and its end added. */
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+    return fnv(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+/* The fingerprint of a cut of notice n: the notice (its send time,
+ * recipient and team) and each part's entries (action, stage, deadline),
+ * part by part. Never 0. */
 static uint64_t cut_print(const struct tkl_notice *n, const size_t *order, const size_t *cut,
                           size_t parts)
 {
-    uint64_t h = FNV_START;
+    uint64_t h = fnv(FNV_START, &n->due_at, sizeof(n->due_at));
+    h = fnv_str(fnv_str(h, n->recipient), n->team_id);
     for (size_t i = 0; i < parts; i++) {
         for (size_t k = cut[i]; k < cut[i + 1]; k++) {
             const struct tkl_notice_entry *e = &n->entries[order[k]];
-            const char *id = e->item_id ? e->item_id : "";
-            h = fnv(h, id, strlen(id) + 1);
+            h = fnv_str(h, e->item_id);
             h = fnv(h, &e->stage, sizeof(e->stage));
+            h = fnv(h, &e->deadline_day, sizeof(e->deadline_day));
         }
         h = fnv(h, "\xff", 1);
     }
@@ -584,12 +594,14 @@ static void remember(struct teams *t, uint64_t id, uint64_t parts, struct layout
 {
     for (size_t i = 0; i < t->n_sent; i++)
         if (t->sent[i].notice == id) {
+            t->parts_dirty |= t->sent[i].parts != parts;
             t->sent[i].parts = parts;
             t->sent[i].at = at;
             return;
         }
     struct sent s = {
         .notice = id, .parts = parts, .layout = layout_ref(lay), .print = print, .at = at};
+    t->parts_dirty = true;
     if (t->n_sent < REMEMBER_MAX) {
         t->sent[t->n_sent++] = s;
     } else {
@@ -606,6 +618,7 @@ static bool forget(struct teams *t, uint64_t id)
     for (size_t i = 0; i < t->n_sent; i++)
         if (t->sent[i].notice == id) {
             bool kept = t->sent[i].kept;
+            t->parts_dirty |= kept;
             layout_unref(t->sent[i].layout);
             t->sent[i] = t->sent[--t->n_sent];
             if (t->next_sent >= t->n_sent)
@@ -659,6 +672,7 @@ static int by_age(const void *a, const void *b)
 static int write_parts(const char *tmp, const struct sent *v, size_t n)
 {
     (void)unlink(tmp); /* a leftover, or something planted there */
+    errno = 0;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
@@ -684,12 +698,13 @@ static int write_parts(const char *tmp, const struct sent *v, size_t n)
  * then renamed over the old one (which goes once nothing is remembered). */
 static void save_parts(struct teams *t)
 {
-    if (!t->parts_file)
+    if (!t->parts_file || !t->parts_dirty)
         return;
     int r = 0;
     if (t->n_sent == 0) {
-        r = unlink(t->parts_file) < 0 && errno != ENOENT ? -errno : sync_dir(t);
-        parts_warn(t, r);
+        r = unlink(t->parts_file) < 0 && errno != ENOENT ? -errno : 0;
+        t->parts_dirty = r < 0;
+        parts_warn(t, r < 0 ? r : sync_dir(t));
         return;
     }
     size_t len = strlen(t->parts_file) + sizeof(".new");
@@ -707,12 +722,13 @@ static void save_parts(struct teams *t)
     r = write_parts(tmp, v, t->n_sent);
     if (r == 0 && rename(tmp, t->parts_file) < 0)
         r = -errno;
-    if (r == 0)
-        r = sync_dir(t);
-    else
+    if (r < 0)
         (void)unlink(tmp);
     for (size_t i = 0; r == 0 && i < t->n_sent; i++)
-        t->sent[i].kept = true;
+        t->sent[i].kept = true; /* in the file, if not yet durably */
+    t->parts_dirty = r < 0;
+    if (r == 0)
+        r = sync_dir(t);
     free(tmp);
     free(v);
     parts_warn(t, r);
@@ -769,7 +785,13 @@ static void load_parts(struct teams *t)
         (void)unlink(tmp); /* a save a crash cut short */
         free(tmp);
     }
-    int fd = open(t->parts_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open(t->parts_file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        fd = -1;
+        errno = EINVAL; /* not a file this plugin wrote */
+    }
     FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
     if (!f) {
         if (errno != ENOENT)
@@ -783,12 +805,13 @@ static void load_parts(struct teams *t)
     }
     char *line = NULL;
     size_t cap = 0;
-    unsigned no = 0, left_out = 0;
+    unsigned no = 0, left_out = 0, other = 0;
     int64_t now = t->host->now(t->host);
     while (getline(&line, &cap, f) >= 0 && t->n_sent < REMEMBER_MAX) {
         no++;
         int r = load_line(t, line, now);
         left_out += r != 1;
+        other += r == 0;
         if (r == -EINVAL)
             t->host->log(t->host, TKL_LOG_WARNING,
                          "%s line %u: expected a notice id, the parts accepted, the card's byte "
@@ -803,8 +826,13 @@ static void load_parts(struct teams *t)
                      t->parts_file, no, strerror(errno));
     free(line);
     (void)fclose(f);
-    if (left_out)
-        save_parts(t); /* without them */
+    if (other)
+        t->host->log(t->host, TKL_LOG_NOTICE,
+                     "%s: %u notice(s) cut with other card settings or kept for over 30 days are "
+                     "left out; their parts are all posted at their next attempt",
+                     t->parts_file, other);
+    t->parts_dirty = left_out > 0;
+    save_parts(t); /* without what was left out */
 }
 
 /* ---- posting, within the rate budget ------------------------------------ */
@@ -1006,6 +1034,7 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
     int parts = envelopes(lay, n, &bodies, &print);
     if (parts < 0)
         return parts;
+    print = fnv_str(print, d->url) | 1; /* the webhook too: another channel gets every part */
     if (s && s->print != print) {
         t->host->log(t->host, TKL_LOG_NOTICE,
                      "notice %" PRIu64 " is not cut as it was when parts of it were accepted; "
@@ -1018,6 +1047,7 @@ static int tm_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
             save_parts(t);
         if ((parts = envelopes(lay, n, &bodies, &print)) < 0)
             return parts;
+        print = fnv_str(print, d->url) | 1;
     }
     struct job *j = calloc(1, sizeof(*j));
     char **tokens = NULL;
