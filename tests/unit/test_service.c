@@ -298,6 +298,63 @@ static void run_oneshot(void)
     finish();
 }
 
+/* Puts a one-entry notice of item at stage to recipient (team) on chat,
+ * as a round before the officer answered would have; returns its id. */
+static uint64_t queued_before(const char *item, const char *recipient, const char *team)
+{
+    struct tkl_notice_entry en = {.size = sizeof(en),
+                                  .item_id = item,
+                                  .title = "an action",
+                                  .deadline_day = tkl_day_from_civil(2023, 6, 30),
+                                  .kind = TKL_DEADLINE_DATE,
+                                  .stage = TKL_STAGE_LEAD};
+    struct tkl_notice n = {.size = sizeof(n),
+                           .channel = "chat",
+                           .recipient = recipient,
+                           .team_id = team,
+                           .due_at = tkl_local_instant(tkl_day_from_civil(2023, 6, 23), 9 * 60),
+                           .entries = &en,
+                           .n_entries = 1};
+    char key[64];
+    snprintf(key, sizeof(key), "%s|lead-7|chat|%s", item, recipient);
+    const char *keys[] = {key};
+    uint64_t id = 0;
+    ck_assert_int_eq(tkl_outbox_put(s.outbox, &n, keys, n.due_at, &id), 0);
+    ck_assert_int_eq(tkl_outbox_sync(s.outbox), 0);
+    ck_assert_uint_gt(id, 0);
+    return id;
+}
+
+/* The state of notice id in the service's outbox. */
+static enum tkl_notice_state state_of(uint64_t id)
+{
+    struct tkl_stored_notice *x = NULL;
+    ck_assert_int_eq(tkl_outbox_get(s.outbox, id, &x), 0);
+    enum tkl_notice_state st = x->state;
+    tkl_stored_notice_free(x);
+    return st;
+}
+
+/* A reminder still in the outbox when its action is marked complete (the
+ * week before's, its server down since) is withdrawn at its turn, not
+ * delivered; another action's goes. */
+START_TEST(a_waiting_reminder_of_an_action_since_completed_is_withdrawn)
+{
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    uint64_t a = queued_before("A", "hr", "hr"), b = queued_before("B", "ict", "ict");
+    ck_assert(record("A", TKL_UPDATE_COMPLETE, "hr", "hr", NULL));
+    run_oneshot();
+    ck_assert_int_eq(state_of(a), TKL_NOTICE_WITHDRAWN);
+    ck_assert_int_eq(state_of(b), TKL_NOTICE_DELIVERED);
+    ck_assert_uint_eq(notices_of("hr", "A", TKL_STAGE_DUE), 0); /* held, as ever */
+    struct tkl_outbox_stats st;
+    ck_assert_int_eq(tkl_outbox_stats(s.outbox, 0, &st), 0);
+    ck_assert_int_eq(st.withdrawn, 1);
+    ck_assert_int_eq(st.pending + st.retrying + st.failed, 0);
+    tkl_service_free(&s);
+}
+END_TEST
+
 /* A marked complete: its reminder on the day is held; reopened a week
  * later, its reminders go on as the plan says, the first overdue one
  * that day. */
@@ -608,6 +665,7 @@ int main(void)
     tcase_add_test(tc, a_reload_does_not_hold_the_outbox_write_lock);
     tcase_add_test(tc, recorded_updates_hold_reminders_and_not_ours_is_told);
     tcase_add_test(tc, a_reopened_action_is_reminded_again);
+    tcase_add_test(tc, a_waiting_reminder_of_an_action_since_completed_is_withdrawn);
     tcase_add_test(tc, a_not_ours_left_untold_by_a_stop_is_told_at_the_next_start_once);
     tcase_add_test(tc, a_refused_not_ours_report_is_told_again_without_a_second_press);
     tcase_add_test(tc, a_not_ours_untold_for_more_than_a_week_is_not_told_late);
