@@ -14,10 +14,12 @@
  * outlives a restart: <keep_dir>/teams-<instance>.parts, written whole
  * (synced, renamed into place) when an attempt ends with parts accepted
  * and others to retry, and when such a notice ends. Each line holds a
- * fingerprint of the cut (the entries of each part); a retry whose cut
- * differs (another build, other settings, an outbox id used again) posts
- * every part: a part twice rather than one never. Each webhook gets at most max_posts_per_second
- * posts (default 4), and a 429 with Retry-After holds that webhook back.
+ * fingerprint of the notice and its cut (send time, recipient, team,
+ * webhook, each part's entries); a retry whose fingerprint differs
+ * (another build, other settings, an outbox id used again) posts every
+ * part: a part twice rather than one never. Each webhook gets at most
+ * max_posts_per_second posts (default 4), and a 429 with Retry-After
+ * holds that webhook back.
  *
  * Webhook URLs carry a signature and are secrets: read from files or
  * systemd credentials, named in the config by a short name, and only the
@@ -588,27 +590,29 @@ static const struct sent *sent_find(const struct teams *t, uint64_t id)
 }
 
 /* Remembers notice id's accepted parts (not 0), cut with layout lay; the
- * oldest memory makes room for a new one. */
-static void remember(struct teams *t, uint64_t id, uint64_t parts, struct layout *lay,
-                     uint64_t print, int64_t at)
+ * oldest memory makes room for a new one. Returns what is remembered. */
+static struct sent *remember(struct teams *t, uint64_t id, uint64_t parts, struct layout *lay,
+                             uint64_t print, int64_t at)
 {
     for (size_t i = 0; i < t->n_sent; i++)
         if (t->sent[i].notice == id) {
             t->parts_dirty |= t->sent[i].parts != parts;
             t->sent[i].parts = parts;
             t->sent[i].at = at;
-            return;
+            return &t->sent[i];
         }
     struct sent s = {
         .notice = id, .parts = parts, .layout = layout_ref(lay), .print = print, .at = at};
     t->parts_dirty = true;
     if (t->n_sent < REMEMBER_MAX) {
-        t->sent[t->n_sent++] = s;
-    } else {
-        layout_unref(t->sent[t->next_sent].layout);
-        t->sent[t->next_sent] = s;
-        t->next_sent = (t->next_sent + 1) % REMEMBER_MAX;
+        t->sent[t->n_sent] = s;
+        return &t->sent[t->n_sent++];
     }
+    size_t i = t->next_sent;
+    layout_unref(t->sent[i].layout);
+    t->sent[i] = s;
+    t->next_sent = (i + 1) % REMEMBER_MAX;
+    return &t->sent[i];
 }
 
 /* Forgets notice id's accepted parts; returns whether they were in the
@@ -751,8 +755,7 @@ static bool field(char **p, int base, bool last, unsigned long long *ret)
 
 /* Reads one line of the parts file into memory: kept when it was cut with
  * the layout in force, within KEEP_SECONDS of now. Returns 1 (kept), 0
- * (left out: cut otherwise, or old), -EINVAL (not such a line) or
- * -ENOMEM. */
+ * (left out: cut otherwise, or old) or -EINVAL (not such a line). */
 static int load_line(struct teams *t, char *line, int64_t now)
 {
     unsigned long long id, parts, card_max, url, print, at;
@@ -765,15 +768,16 @@ static int load_line(struct teams *t, char *line, int64_t now)
     if (card_max != cur->card_max || url != url_print(cur->plan_url) ||
         (int64_t)at < now - KEEP_SECONDS)
         return 0;
-    remember(t, (uint64_t)id, (uint64_t)parts, t->layout, (uint64_t)print, (int64_t)at);
-    t->sent[t->n_sent - 1].kept = true;
+    remember(t, (uint64_t)id, (uint64_t)parts, t->layout, (uint64_t)print, (int64_t)at)->kept =
+        true;
     return 1;
 }
 
 /* Reads the parts file, if any, into memory. A line that is not one it
- * writes is logged and left out, and so, silently, is one cut with other
- * settings or older than KEEP_SECONDS: that notice's parts would be posted
- * again; the file is then written again without them. */
+ * writes is logged and left out, and so, counted in one line, are those
+ * cut with other settings or older than KEEP_SECONDS: those notices' parts
+ * would all be posted again; the file is then written again without
+ * them. */
 static void load_parts(struct teams *t)
 {
     if (!t->parts_file)
