@@ -451,6 +451,19 @@ END_TEST
 static int delivered;
 static enum tkl_delivery_status delivered_status;
 
+/* Hands p notice 1, one action for hr on chat; done is told its end. */
+static int deliver_one(struct tkl_plugin_instance *p, tkl_deliver_done_fn done)
+{
+    struct tkl_notice_entry e = {.size = sizeof(e), .item_id = "a1", .title = "Train staff"};
+    struct tkl_notice n = {.size = sizeof(n),
+                           .id = 1,
+                           .channel = "chat",
+                           .recipient = "hr",
+                           .entries = &e,
+                           .n_entries = 1};
+    return p->desc->deliver(p->state, &n, done, NULL);
+}
+
 static void on_delivered(void *data, const struct tkl_delivery *res)
 {
     (void)data;
@@ -461,14 +474,7 @@ static void on_delivered(void *data, const struct tkl_delivery *res)
 START_TEST(a_delivery_in_flight_completes_before_retirement)
 {
     struct tkl_plugin_instance *p = started("echo");
-    struct tkl_notice_entry e = {.size = sizeof(e), .item_id = "a1", .title = "Train staff"};
-    struct tkl_notice n = {.size = sizeof(n),
-                           .id = 1,
-                           .channel = "chat",
-                           .recipient = "hr",
-                           .entries = &e,
-                           .n_entries = 1};
-    ck_assert_int_eq(p->desc->deliver(p->state, &n, on_delivered, NULL), 0);
+    ck_assert_int_eq(deliver_one(p, on_delivered), 0);
     tkl_host_retire(&svc, p);
     ck_assert_int_eq(delivered, 1); /* completed by stop(), once */
     ck_assert_int_eq(delivered_status, TKL_DELIVERY_TRANSIENT);
@@ -503,17 +509,10 @@ static void on_delivered_drained(void *data, const struct tkl_delivery *res)
 START_TEST(a_retired_instance_drains_its_deliveries_before_it_stops)
 {
     struct tkl_plugin_instance *p = started("echo");
-    struct tkl_notice_entry e = {.size = sizeof(e), .item_id = "a1", .title = "Train staff"};
-    struct tkl_notice n = {.size = sizeof(n),
-                           .id = 1,
-                           .channel = "chat",
-                           .recipient = "hr",
-                           .entries = &e,
-                           .n_entries = 1};
     svc.in_flight = count_pending;
     svc.drain_ms = 10000;
     delivered = 0;
-    ck_assert_int_eq(p->desc->deliver(p->state, &n, on_delivered_drained, NULL), 0);
+    ck_assert_int_eq(deliver_one(p, on_delivered_drained), 0);
     pending = 1;
     tkl_host_retire(&svc, p);
     ck_assert(p->draining);

@@ -264,98 +264,36 @@ START_TEST(styles_are_found_by_name)
 END_TEST
 
 /* A month typed into LibreOffice ("March 2024") is the date of its 1st
- * shown with a style of month and year: read as the month's last day. */
+ * shown with a style of month and year; the column's default style counts,
+ * a style of a year alone shows no day either, and a style of no such name
+ * leaves the day. */
+// clang-format off
+static const char month_styles[] = STYLED_DOC(
+    "<style:style style:name=\"ce1\" style:family=\"table-cell\" "
+    "style:parent-style-name=\"Month\"/>"
+    "<style:style style:name=\"ce2\" style:family=\"table-cell\" "
+    "style:data-style-name=\"N36\"/>"
+    "<number:date-style style:name=\"N9\"><number:year/></number:date-style>"
+    "<style:style style:name=\"ce3\" style:family=\"table-cell\" "
+    "style:data-style-name=\"N9\"/>",
+    "<table:table table:name=\"Plan\"><table:table-column "
+    "table:number-columns-repeated=\"3\"/><table:table-column "
+    "table:default-cell-style-name=\"ce1\"/>" HEAD
+    "<table:table-row>" BLANK S("One") BLANK DATE("table:style-name=\"ce1\"", "2024-03-01")
+    "</table:table-row>"
+    "<table:table-row>" BLANK S("Two") BLANK DATE("", "2024-02-01") "</table:table-row>"
+    "<table:table-row>" BLANK S("Three") BLANK DATE("table:style-name=\"ce2\"", "2024-03-01")
+    "</table:table-row>"
+    "<table:table-row>" BLANK S("Four") BLANK DATE("table:style-name=\"ce3\"", "2024-03-01")
+    "</table:table-row>"
+    "<table:table-row>" BLANK S("Five") BLANK
+    DATE("table:style-name=\"none\"", "2024-03-01T10:00:00") "</table:table-row>"
+    "</table:table>");
+// clang-format on
+
 START_TEST(a_date_shown_without_a_day_is_its_months_last_day)
 {
-    ck_assert_int_eq(
-        read_styled(STYLED_DOC(
-            "<style:style style:name=\"ce1\" style:family=\"table-cell\" "
-            "style:parent-style-name=\"Month\"/>"
-            "<style:style style:name=\"ce2\" style:family=\"table-cell\" "
-            "style:data-style-name=\"N36\"/>"
-            "<number:date-style style:name=\"N9\"><number:year/></number:date-style>"
-            "<style:style style:name=\"ce3\" style:family=\"table-cell\" "
-            "style:data-style-name=\"N9\"/>",
-            "<table:table table:name=\"Plan\"><table:table-column "
-            "table:number-columns-repeated=\"3\"/><table:table-column "
-            "table:default-cell-style-name=\"ce1\"/>" HEAD
-            "<table:table-row>" BLANK S("One") BLANK DATE(
-                "table:style-name=\"ce1\"",
-                "2024-03-01") "</table:table-row>"
-                              "<table:table-row>" BLANK S("Two") BLANK DATE(
-                                  "",
-                                  "2024-02-01") "</table:table-row>"
-                                                "<table:table-row>" BLANK S("Three") BLANK DATE(
-                                                    "table:style-name=\"ce2\"",
-                                                    "2024-03-01") "</table:table-row>"
-                                                                  "<table:table-row>" BLANK S("Fou"
-                                                                                              "r")
-                                                                      BLANK DATE(
-                                                                          "table:style-name="
-                                                                          "\"ce3\"",
-                                                                          "2024-03-01") "</"
-                                                                                        "table:"
-                                                                                        "table-"
-                                                                                        "row>"
-                                                                                        "<table:"
-                                                                                        "table-"
-                                                                                        "row>" BLANK S("Five") BLANK DATE(
-                                                                                            "ta"
-                                                                                            "bl"
-                                                                                            "e:"
-                                                                                            "st"
-                                                                                            "yl"
-                                                                                            "e-"
-                                                                                            "na"
-                                                                                            "me"
-                                                                                            "="
-                                                                                            "\""
-                                                                                            "no"
-                                                                                            "ne"
-                                                                                            "\"",
-                                                                                            "20"
-                                                                                            "24"
-                                                                                            "-0"
-                                                                                            "3-"
-                                                                                            "01"
-                                                                                            "T1"
-                                                                                            "0:"
-                                                                                            "00"
-                                                                                            ":"
-                                                                                            "0"
-                                                                                            "0") "<"
-                                                                                                 "/"
-                                                                                                 "t"
-                                                                                                 "a"
-                                                                                                 "b"
-                                                                                                 "l"
-                                                                                                 "e"
-                                                                                                 ":"
-                                                                                                 "t"
-                                                                                                 "a"
-                                                                                                 "b"
-                                                                                                 "l"
-                                                                                                 "e"
-                                                                                                 "-"
-                                                                                                 "r"
-                                                                                                 "o"
-                                                                                                 "w"
-                                                                                                 ">"
-                                                                                                 "<"
-                                                                                                 "/"
-                                                                                                 "t"
-                                                                                                 "a"
-                                                                                                 "b"
-                                                                                                 "l"
-                                                                                                 "e"
-                                                                                                 ":"
-                                                                                                 "t"
-                                                                                                 "a"
-                                                                                                 "b"
-                                                                                                 "l"
-                                                                                                 "e"
-                                                                                                 ">")),
-        0);
+    ck_assert_int_eq(read_styled(month_styles), 0);
     ck_assert_uint_eq(rows.n_actions, 5);
     ck_assert_str_eq(nth(0)->deadline_text, "March 2024");
     ck_assert_int_eq(nth(0)->deadline.day, tkl_day_from_civil(2024, 3, 31));
