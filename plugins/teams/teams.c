@@ -116,6 +116,7 @@ struct teams {
     struct sent sent[REMEMBER_MAX];
     size_t n_sent, next_sent;
     char *parts_file;  /* where sent is kept across restarts, or NULL */
+    char *parts_new;   /* parts_file.new, where it is written before the rename */
     bool parts_warned; /* a failure to write it was logged */
     bool parts_dirty;  /* sent changed since the file was last written */
     uv_timer_t timer;
@@ -155,6 +156,7 @@ static void tm_destroy(void *state)
     free(t->slot);
     free(t->ca_file);
     free(t->parts_file);
+    free(t->parts_new);
     for (size_t i = 0; i < t->n_sent; i++)
         layout_unref(t->sent[i].layout);
     layout_unref(t->layout);
@@ -262,12 +264,13 @@ static int tm_init(const struct tkl_host *host, const config_setting_t *conf, vo
     share_budgets(t);
     const char *keep = host->keep_dir; /* NULL from a host before it: reserved, zero */
     if (keep && host->instance && file_name_ok(host->instance)) {
-        size_t len = strlen(keep) + strlen(host->instance) + sizeof("/teams-.parts");
-        if (!(t->parts_file = malloc(len))) {
+        size_t len = strlen(keep) + strlen(host->instance) + sizeof("/teams-.parts.new");
+        if (!(t->parts_file = malloc(len)) || !(t->parts_new = malloc(len))) {
             r = -ENOMEM;
             goto fail;
         }
         snprintf(t->parts_file, len, "%s/teams-%s.parts", keep, host->instance);
+        snprintf(t->parts_new, len, "%s.new", t->parts_file);
     }
     *ret_state = t;
     return 0;
@@ -711,29 +714,23 @@ static void save_parts(struct teams *t)
         parts_warn(t, r < 0 ? r : sync_dir(t));
         return;
     }
-    size_t len = strlen(t->parts_file) + sizeof(".new");
-    char *tmp = malloc(len);
     struct sent *v = malloc(t->n_sent * sizeof(*v)); /* copies: no reference taken */
-    if (!tmp || !v) {
-        free(tmp);
-        free(v);
+    if (!v) {
         parts_warn(t, -ENOMEM);
         return;
     }
-    snprintf(tmp, len, "%s.new", t->parts_file);
     memcpy(v, t->sent, t->n_sent * sizeof(*v));
     qsort(v, t->n_sent, sizeof(*v), by_age);
-    r = write_parts(tmp, v, t->n_sent);
-    if (r == 0 && rename(tmp, t->parts_file) < 0)
+    r = write_parts(t->parts_new, v, t->n_sent);
+    if (r == 0 && rename(t->parts_new, t->parts_file) < 0)
         r = -errno;
     if (r < 0)
-        (void)unlink(tmp);
+        (void)unlink(t->parts_new);
     for (size_t i = 0; r == 0 && i < t->n_sent; i++)
         t->sent[i].kept = true; /* in the file, if not yet durably */
     t->parts_dirty = r < 0;
     if (r == 0)
         r = sync_dir(t);
-    free(tmp);
     free(v);
     parts_warn(t, r);
 }
@@ -782,13 +779,7 @@ static void load_parts(struct teams *t)
 {
     if (!t->parts_file)
         return;
-    size_t len = strlen(t->parts_file) + sizeof(".new");
-    char *tmp = malloc(len);
-    if (tmp) {
-        snprintf(tmp, len, "%s.new", t->parts_file);
-        (void)unlink(tmp); /* a save a crash cut short */
-        free(tmp);
-    }
+    (void)unlink(t->parts_new); /* a save a crash cut short */
     int fd = open(t->parts_file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
     if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
