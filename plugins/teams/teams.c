@@ -871,11 +871,14 @@ static void finish(struct post *p, const struct tkl_delivery *res)
     free(p);
     if (--j->pending > 0)
         return;
-    if (j->worst != TKL_DELIVERY_TRANSIENT) {
-        if (forget(t, j->notice)) /* done for good */
+    /* delivered whole, the memory goes; failed, for now or for good, with
+     * parts accepted, it is kept across a restart: the next attempt, or a
+     * tickler retry after a failure for good, posts only the others */
+    if (j->worst == TKL_DELIVERY_OK) {
+        if (forget(t, j->notice))
             save_parts(t);
     } else if (sent_find(t, j->notice)) {
-        save_parts(t); /* parts accepted, others to retry: kept across a restart */
+        save_parts(t);
     }
     char reply[sizeof(j->reply)];
     memcpy(reply, j->reply, sizeof(reply));

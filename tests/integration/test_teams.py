@@ -33,6 +33,7 @@ class Peer:
         self.posts = []  # (path, monotonic, status, body bytes)
         self.n = {}
         self.hold_part2 = False  # refuse the equality card's part 2 until cleared
+        self.reject_part2 = False  # refuse it for good (400) until cleared
         rec = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -55,6 +56,8 @@ class Peer:
                     status, extra = 429, {"Retry-After": "1"}
                 if path == "equality" and part.endswith("/2") and (kp == 1 or rec.hold_part2):
                     status = 500  # the second card fails once, or until let through
+                if path == "equality" and part.endswith("/2") and rec.reject_part2:
+                    status = 400  # a failure for good
                 with rec.lock:
                     rec.posts.append((path, time.monotonic(), status, body, part))
                 self.send_response(status)
@@ -408,6 +411,37 @@ links = { keys = ( { id = "t1"; file = "links.key"; } ); };
         seen = b"".join(p[3] for p in after)
         for i in range(60):
             self.assertIn(b"Action %02d:" % i, seen)
+
+    def test_retry_after_a_part_failed_for_good_posts_only_that_part(self):
+        """A part refused for good fails the notice; the parts accepted
+        are kept, so tickler retry, once the webhook takes cards again,
+        posts the refused part alone."""
+        self.peer.reject_part2 = True
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            d.wait_for("started")
+            d.wait_for("delivery failed for good")
+            failed = [x for x in self.outbox() if x["state"] == "failed"]
+            self.assertEqual(len(failed), 1, failed)
+            notice = failed[0]["id"]
+            self.assertTrue(Path(self.state, "teams-teams.parts").read_text()
+                            .startswith("%d " % notice))
+            accepted = sorted(set(p[4] for p in self.peer.posts
+                                  if p[0] == "equality" and p[2] == 202))
+            self.assertEqual(len(accepted), len(set(p[4] for p in self.peer.posts
+                                                    if p[0] == "equality")) - 1)
+            self.peer.reject_part2 = False
+            p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                                "retry", str(notice)], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.wait_all_delivered(d)
+        finally:
+            self.assertEqual(d.stop(), 0, d.log())
+        eq = [p for p in self.peer.posts if p[0] == "equality"]
+        self.assertEqual([p[2] for p in eq if p[4].endswith("/2")], [400, 202])
+        for part in set(p[4] for p in eq) - {"%d/2" % notice}:
+            self.assertEqual([p[2] for p in eq if p[4] == part], [202], part)
+        self.assertFalse(Path(self.state, "teams-teams.parts").exists())
 
     def test_send_test(self):
         p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
