@@ -1982,8 +1982,23 @@ struct report_args {
     int32_t lo, hi; /* the period: days [lo, hi) */
 };
 
-/* Reads the options of tickler report. Returns 0, or the exit status (0
- * after --help, 2 for bad usage) plus one. */
+/* The period of a's --from and --to into a->lo and a->hi, today (in the
+ * configured zone once the configuration is read) giving the default.
+ * Returns 0, or 3 (bad usage, said). */
+static int report_period(struct report_args *a)
+{
+    int32_t today = tkl_local_day((int64_t)time(NULL));
+    if (tkl_report_period(a->from, a->to, today, &a->lo, &a->hi) < 0) {
+        fprintf(stderr, "tickler report: --from and --to are days (YYYY-MM-DD), --to not "
+                        "before --from, at most 50 years apart\n");
+        return 3;
+    }
+    return 0;
+}
+
+/* Reads the options of tickler report (the period checked here, and read
+ * again by report_period once the configuration set the zone). Returns 0,
+ * or the exit status (0 after --help, 2 for bad usage) plus one. */
 static int report_args(struct cli *c, int argc, char **argv, struct report_args *a)
 {
     *a = (struct report_args){.format = "html"};
@@ -1999,13 +2014,7 @@ static int report_args(struct cli *c, int argc, char **argv, struct report_args 
         fprintf(stderr, "tickler report: --format must be html, csv or md\n");
         return 3;
     }
-    int32_t today = tkl_local_day((int64_t)time(NULL));
-    if (tkl_report_period(a->from, a->to, today, &a->lo, &a->hi) < 0) {
-        fprintf(stderr, "tickler report: --from and --to are days (YYYY-MM-DD), --to not "
-                        "before --from, at most 50 years apart\n");
-        return 3;
-    }
-    return 0;
+    return report_period(a);
 }
 
 /* Writes the report of the plan and updates in a's format to a.output
@@ -2038,6 +2047,8 @@ static int cmd_report(struct cli *c, int argc, char **argv)
         tkl_diags_print(&c->diags, stderr);
         return 1;
     }
+    if (report_period(&a)) /* today where the plan is kept: the zone is set now */
+        return 2;
     struct tkl_updates l = {0};
     if (read_updates(c, "report", &l))
         return 1;
@@ -2097,11 +2108,12 @@ static int cmd_updates(struct cli *c, int argc, char **argv)
                 json && csv ? "--json or --csv, not both" : "--since is not YYYY-MM-DD");
         return 2;
     }
-    int64_t since = since_arg ? tkl_local_instant(day, 0) : 0;
     if (load(c, false)) {
         tkl_diags_print(&c->diags, stderr);
         return 1;
     }
+    /* midnight in the configured zone, set by load() */
+    int64_t since = since_arg ? tkl_local_instant(day, 0) : 0;
     /* the plan gives each update its action's title; without it, none */
     struct tkl_diags quiet = {0};
     tkl_store_load(&c->cfg->store, &c->cfg->teams, &c->st, &quiet);

@@ -319,6 +319,33 @@ class Updates(Fixture):
         self.assertEqual(len(text.splitlines()), 6)
         self.assertEqual(self.tickler("updates", "--json", "--csv", check=False).returncode, 2)
 
+    def test_days_are_the_configured_zones_not_the_servers(self):
+        """The report's default period and --since are days in the
+        configured time zone (Europe/London), whatever the server's: an
+        update at 00:30 London time on 2 June 2026 (23:30 UTC the day
+        before) is since 2 June."""
+        self.record(("EAP22-01", "progress", "housing@maidstone.example", "2026-06-01", None,
+                     "before", None))
+        a = self.actions()["EAP22-01"]
+        at = instant("2026-06-02", 0) + 30 * 60
+        harness.insert_rows(self.conf, self.state, "updates", UPDATE_COLUMNS,
+                            [update_row("EAP22-01", "housing@maidstone.example", "progress", at,
+                                        None, "after midnight", None, a)])
+
+        def run(tz, *args):
+            env = dict(os.environ, TZ=tz)
+            p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                                *args], capture_output=True, env=env, check=True)
+            return p.stdout
+
+        for tz in ("UTC", "Pacific/Pago_Pago", "Pacific/Kiritimati"):
+            doc = json.loads(run(tz, "updates", "--json", "--since", "2026-06-02"))
+            self.assertEqual([u["note"] for u in doc], ["after midnight"], tz)
+        # 25 hours apart: never the same day, so a period taken from the
+        # server's day would differ between them
+        self.assertEqual(run("Pacific/Pago_Pago", "report", "--format", "md"),
+                         run("Pacific/Kiritimati", "report", "--format", "md"))
+
     def test_no_database_the_plan_alone_and_none_created(self):
         p = self.tickler("report", "--format", "md")
         self.assertIn(b"the database holds no tickler state yet" if harness.PG else
