@@ -1102,6 +1102,35 @@ static int calendar_days(const struct calendar_args *a, int32_t *ret_lo, int32_t
     return 0;
 }
 
+/* Says on standard error that a.category, no category tickler knows of,
+ * has no observance in the events of all (from lo to hi), and which
+ * categories there are: a mistyped name gives an empty calendar. */
+static void calendar_no_category(const struct calendar_args *a, const struct tkl_event_list *all,
+                                 int32_t lo, int32_t hi)
+{
+    char from[11], to[11];
+    fprintf(stderr,
+            "tickler calendar: no observance from %s to %s has the category \"%s\"; the "
+            "calendar is empty. The categories:",
+            tkl_day_format(lo, from), tkl_day_format(hi, to), a->slug);
+    const char *sep = " ";
+    for (size_t k = 0; tkl_category_palette(k); k++, sep = ", ") {
+        char slug[TKL_CATEGORY_SLUG_SIZE];
+        fprintf(stderr, "%s%s", sep, tkl_category_slug(tkl_category_palette(k), slug));
+    }
+    for (size_t i = 0; i < all->n; i++) {
+        char slug[TKL_CATEGORY_SLUG_SIZE], other[TKL_CATEGORY_SLUG_SIZE];
+        if (!*tkl_category_slug(all->v[i].category, slug) || tkl_category_known(slug))
+            continue;
+        size_t j = 0; /* each once, as the events first name it */
+        while (j < i && strcmp(tkl_category_slug(all->v[j].category, other), slug) != 0)
+            j++;
+        if (j == i)
+            fprintf(stderr, ", %s", slug);
+    }
+    fputc('\n', stderr);
+}
+
 /* Writes the events of [lo, hi] (of a.category only, when given) in
  * a.format. Returns 0 or a negative errno. */
 static int calendar_write(struct cli *c, const struct calendar_args *a,
@@ -1115,6 +1144,8 @@ static int calendar_write(struct cli *c, const struct calendar_args *a,
         int r = tkl_events_in_category(all, a->slug, &view);
         if (r < 0)
             return r;
+        if (!view.n && !name)
+            calendar_no_category(a, all, lo, hi);
         l = &view;
         snprintf(title, sizeof(title), "%s: %s", TKL_EXPORT_TITLE,
                  name     ? name

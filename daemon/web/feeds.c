@@ -544,23 +544,6 @@ int tkl_feed_categories(const struct tkl_event_list *l, struct tkl_feed_category
     return 0;
 }
 
-/* 404 for a category there is no feed of, naming those there are
- * (categories). Returns 0 or -ENOMEM. */
-static int no_such_category(const struct tkl_feed_category *v, size_t n, const char *slug,
-                            struct tkl_http_response *resp)
-{
-    struct tkl_buf text = {0};
-    /* the slug is [a-z0-9-]: the route took no other */
-    int r =
-        tkl_buf_printf(&text, "There is no calendar of the category \"%s\". The categories:", slug);
-    for (size_t i = 0; r == 0 && i < n; i++)
-        r = tkl_buf_printf(&text, "%s %s", i ? "," : "", v[i].slug);
-    if (r == 0)
-        r = tkl_http_text(resp, 404, text.data);
-    tkl_buf_free(&text);
-    return r;
-}
-
 int tkl_web_feed_events(struct tkl_service *s, int64_t now, struct tkl_event_list *ret)
 {
     int32_t today = tkl_local_day(now);
@@ -586,18 +569,10 @@ int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *r
     int r = tkl_web_feed_events(s, req->now, &all);
     if (r < 0)
         return r;
-    if (slug) {
-        struct tkl_feed_category *cats = NULL;
-        size_t n_cats = 0;
-        if ((r = tkl_feed_categories(&all, &cats, &n_cats)) < 0)
-            goto out;
-        bool known = category_of(cats, n_cats, slug) != NULL;
-        if (!known)
-            r = no_such_category(cats, n_cats, slug, resp);
-        free(cats);
-        if (!known)
-            goto out;
-    }
+    /* a category with no observance in the window is an empty calendar,
+     * not a 404: a subscriber's client keeps its last copy after a failed
+     * refresh, so the events of a category emptied (its observances
+     * removed, renamed or past) would stay in its calendar for good */
     if (slug) {
         if ((r = tkl_events_in_category(&all, slug, &view)) < 0)
             goto out;

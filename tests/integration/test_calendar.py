@@ -545,6 +545,31 @@ class Export(Fixture):
         self.assertEqual(str(hostile["DESCRIPTION"]), self.HOSTILE + "\nsecond line")
         self.assertEqual(str(hostile["SUMMARY"]), "<script>alert(1)</script> Day")
 
+    def test_a_category_no_observance_has_is_an_empty_calendar_said_on_stderr(self):
+        """A mistyped category exports an empty calendar (a script's
+        export of a quiet period must not fail) and says so, naming the
+        categories; a category of the Equality Act with none in the
+        period is empty without a word."""
+        self.add_hostile_event()
+        args = [tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
+                "calendar", "--from", "2027-01-01", "--to", "2027-12-31", "--category"]
+        p = subprocess.run(args + ["disabilty"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn("BEGIN:VEVENT", p.stdout)
+        self.assertIn('no observance from 2027-01-01 to 2027-12-31 has the category "disabilty"',
+                      p.stderr)
+        self.assertIn(" disability, ", p.stderr)
+        self.assertTrue(p.stderr.rstrip().endswith(", wellbeing"), p.stderr)  # local, once
+        self.assertEqual(p.stderr.count("wellbeing"), 1)
+        p = subprocess.run(args + ["wellbeing"], capture_output=True, text=True, timeout=60)
+        self.assertEqual((p.returncode, p.stdout.count("BEGIN:VEVENT")), (0, 1), p.stderr)
+        self.assertNotIn("no observance", p.stderr)
+        p = subprocess.run(args[:-5] + ["--from", "2027-04-01", "--to", "2027-04-30",
+                                        "--category", "marriage-and-civil-partnership"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual((p.returncode, p.stdout.count("BEGIN:VEVENT")), (0, 0), p.stderr)
+        self.assertNotIn("no observance", p.stderr)
+
     def test_html_in_headless_chromium(self):
         self.add_hostile_event()
         p = self.tickler("calendar", "--from", "2027-01-01", "--to", "2027-12-31",

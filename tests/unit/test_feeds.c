@@ -3,8 +3,10 @@
  * directory, the calendar plugin of this build, the service loaded and
  * started on a real loop. The ICS feeds say what they are (type, file
  * name, caching, ETag, Last-Modified) and give the same bytes for the same
- * content; a category's feed holds that category only and an unknown one
- * is 404; a calendar file edited while the service runs (read by the
+ * content; a category's feed holds that category only, and one with no
+ * observance (unknown, or emptied by an edit) is an empty calendar, never
+ * a 404 a subscriber's client would keep its last copy after; a calendar
+ * file edited while the service runs (read by the
  * plugin's own watch, as in the daemon) changes the ETag and the
  * Last-Modified of the feeds it touches and of no other; the printable
  * page is for A4 with the year at a glance and escapes the calendars'
@@ -239,19 +241,16 @@ START_TEST(a_category_feed_holds_that_category_only)
 }
 END_TEST
 
-START_TEST(an_unknown_category_is_404)
+START_TEST(a_category_with_no_observance_is_an_empty_calendar)
 {
     struct tkl_http_response r;
-    ck_assert_int_eq(get("/calendar/no-such-thing.ics", NULL, NULL, tkl_service_now(&s), &r), 0);
-    ck_assert_uint_eq(r.status, 404);
-    ck_assert_str_eq(r.content_type, "text/plain; charset=utf-8");
-    ck_assert_ptr_nonnull(strstr(r.body, "\"no-such-thing\""));
-    ck_assert_ptr_nonnull(strstr(r.body, "age, disability, "));
-    ck_assert_ptr_nonnull(strstr(r.body, ", sexual-orientation, "));
-    ck_assert_ptr_nonnull(strstr(r.body, ", wellbeing")); /* from local.ics */
-    ck_assert_ptr_null(strstr(r.body, "@"));              /* no address, no UID */
-    ck_assert_str_eq(r.etag, "");
-    ck_assert_int_eq(r.last_modified, 0);
+    get_ok("/calendar/no-such-thing.ics", tkl_service_now(&s), &r);
+    ck_assert_str_eq(r.content_type, "text/calendar; charset=utf-8");
+    ck_assert_ptr_nonnull(strstr(r.body, "BEGIN:VCALENDAR\r\n"));
+    ck_assert_ptr_nonnull(strstr(r.body, "\r\nEND:VCALENDAR\r\n"));
+    ck_assert_ptr_null(strstr(r.body, "BEGIN:VEVENT"));
+    ck_assert_ptr_nonnull(strstr(r.body, "\r\nX-WR-CALNAME:Diversity calendar: no-such-thing\r\n"));
+    ck_assert_str_ne(r.etag, "");
     tkl_http_response_free(&r);
 }
 END_TEST
@@ -328,6 +327,49 @@ START_TEST(a_changed_calendar_changes_the_feeds_it_touches)
     struct tkl_http_response *v[] = {&all1, &all2, &so1, &so2, &w1, &w2};
     for (size_t i = 0; i < 6; i++)
         tkl_http_response_free(v[i]);
+}
+END_TEST
+
+/* Whether no observance the sources give now is of the category wellbeing. */
+static bool no_wellbeing_read(void *arg)
+{
+    (void)arg;
+    struct tkl_event_list l = {0};
+    ck_assert_int_eq(tkl_web_feed_events(&s, tkl_service_now(&s), &l), 0);
+    bool none = true;
+    for (size_t i = 0; i < l.n; i++)
+        none &= !l.v[i].category || strcmp(l.v[i].category, "wellbeing") != 0;
+    tkl_event_list_free(&l);
+    return none;
+}
+
+/* The wellbeing week's category renamed in local.ics, its only event of
+ * that category: the feed a subscriber holds of it is then an empty
+ * calendar, so the client drops the events (a 404 would keep them). */
+START_TEST(a_category_emptied_by_an_edit_is_an_empty_calendar)
+{
+    int64_t now = tkl_service_now(&s), later = now + 120;
+    struct tkl_http_response before, after;
+    get_ok("/calendar/wellbeing.ics", now, &before);
+    ck_assert_ptr_nonnull(strstr(before.body, "BEGIN:VEVENT"));
+    char path[600], to[600];
+    snprintf(path, sizeof(path), "%s/calendars/local.ics", dir);
+    snprintf(to, sizeof(to), "%s/calendars/local.ics.new", dir);
+    char *text = tkl_read_all(path, NULL);
+    char *cat = strstr(text, "CATEGORIES:wellbeing");
+    ck_assert_ptr_nonnull(cat);
+    memcpy(cat, "CATEGORIES:Wellness!", strlen("CATEGORIES:wellbeing")); /* as long */
+    ck_assert_ptr_null(strstr(text, "CATEGORIES:wellbeing"));
+    tkl_write_text(dir, "calendars/local.ics.new", text);
+    ck_assert_int_eq(rename(to, path), 0);
+    free(text);
+    ck_assert(tkl_run_until(&loop, no_wellbeing_read, NULL, 20000));
+    get_ok("/calendar/wellbeing.ics", later, &after);
+    ck_assert_ptr_nonnull(strstr(after.body, "BEGIN:VCALENDAR\r\n"));
+    ck_assert_ptr_null(strstr(after.body, "BEGIN:VEVENT"));
+    ck_assert_str_ne(before.etag, after.etag);
+    tkl_http_response_free(&before);
+    tkl_http_response_free(&after);
 }
 END_TEST
 
@@ -479,7 +521,8 @@ int main(void)
     tcase_add_test(tc, the_ics_feed_says_what_it_is);
     tcase_add_test(tc, the_same_content_gives_the_same_bytes);
     tcase_add_test(tc, a_category_feed_holds_that_category_only);
-    tcase_add_test(tc, an_unknown_category_is_404);
+    tcase_add_test(tc, a_category_with_no_observance_is_an_empty_calendar);
+    tcase_add_test(tc, a_category_emptied_by_an_edit_is_an_empty_calendar);
     tcase_add_test(tc, a_changed_calendar_changes_the_feeds_it_touches);
     tcase_add_test(tc, a_change_within_the_second_is_still_later);
     tcase_add_test(tc, the_page_is_for_a4_with_the_year_at_a_glance);
