@@ -547,7 +547,7 @@ static bool withdraw(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64
 /* Whether entry en gets a link: a plan action reminded of or asked about. */
 static bool wants_link(const struct tkl_notice_entry *en)
 {
-    if (en->kind == TKL_DEADLINE_EVENT || !en->item_id)
+    if (en->kind == TKL_DEADLINE_EVENT || !en->item_id || tkl_entry_is_request_line(en))
         return false;
     switch (en->stage) {
     case TKL_STAGE_LEAD:

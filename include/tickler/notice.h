@@ -9,8 +9,10 @@
 #ifndef TICKLER_NOTICE_H
 #define TICKLER_NOTICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -83,6 +85,15 @@ struct tkl_notice_entry {
      * has since overruled an update ("the plan wins"). */
     const char *answer;
 };
+
+/* Whether e is an update request's own line (the summary to the report
+ * route when every team asked answered for every action), not an action:
+ * its item_id is the request's key ("request:YYYY-MM-DD"), and it has no
+ * deadline, action id or link to show. Header-only: no ABI change. */
+static inline bool tkl_entry_is_request_line(const struct tkl_notice_entry *e)
+{
+    return e->stage == TKL_STAGE_REQUEST && e->item_id && strncmp(e->item_id, "request:", 8) == 0;
+}
 
 /*
  * One message to one recipient on one channel: a digest of every entry that

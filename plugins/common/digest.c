@@ -64,7 +64,7 @@ enum dg_group dg_group_of(const struct tkl_notice_entry *e)
 {
     if (e->stage == TKL_STAGE_REPORT)
         return DG_FAILURES;
-    if (e->stage == TKL_STAGE_ANSWER)
+    if (e->stage == TKL_STAGE_ANSWER || tkl_entry_is_request_line(e))
         return DG_ANSWERS;
     if (e->stage == TKL_STAGE_LOOKAHEAD)
         return DG_LOOKAHEAD;
@@ -671,6 +671,8 @@ static void text_actions(struct dg_buf *b, const struct tkl_notice *n, const cha
                           e->item_id + strcspn(e->item_id, "0123456789"), eol);
                 continue;
             }
+            if (tkl_entry_is_request_line(e))
+                continue; /* its title says it all */
             dg_deadline(e, true, line, sizeof(line));
             if (e->kind == TKL_DEADLINE_EVENT) {
                 wrapped(b, "    When: ", line, eol);
@@ -787,6 +789,8 @@ static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
             if (g == DG_FAILURES) {
                 html_row(b, "Reply", e->progress);
                 html_row(b, "Notice", e->item_id);
+            } else if (tkl_entry_is_request_line(e)) {
+                /* its title says it all */
             } else if (e->kind == TKL_DEADLINE_EVENT) {
                 char line[512];
                 dg_deadline(e, true, line, sizeof(line));

@@ -375,7 +375,9 @@ static json_t *entry_container(const struct tkl_notice_entry *e, enum dg_group g
     json_t *items = json_array();
     bool bad = !items;
     add(items, &bad, rich(NULL, e->title ? e->title : "(no title)", NULL, true));
-    if (g == DG_FAILURES) {
+    bool line_only = tkl_entry_is_request_line(e); /* its title says it all */
+    if (line_only) {
+    } else if (g == DG_FAILURES) {
         if (e->progress)
             add(items, &bad, rich("Reply: ", e->progress, NULL, false));
     } else if (e->kind == TKL_DEADLINE_EVENT) {
@@ -407,7 +409,8 @@ static json_t *entry_container(const struct tkl_notice_entry *e, enum dg_group g
                 rich(e->stage == TKL_STAGE_ANSWER ? "Answer: " : "Latest update: ", e->answer, NULL,
                      false));
     }
-    add(items, &bad, rich("Id: ", e->item_id, NULL, false));
+    if (!line_only)
+        add(items, &bad, rich("Id: ", e->item_id, NULL, false));
     if (g != DG_FAILURES && e->kind != TKL_DEADLINE_EVENT && e->link && *e->link)
         add(items, &bad,
             json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "type", "ActionSet", "actions", "type",

@@ -163,6 +163,23 @@ teams = (
         self.assertNotIn(PLAN[2][1], text)
         self.assertEqual(self.run_once("2027-03-24T09:00:30"), {})
 
+    def test_a_summary_of_every_team_answering_offers_no_link(self):
+        """Every team answered: the summary's one line stands for the
+        request, not an action, so it has no link (one would open a page
+        saying the action left the plan), no action id, no timeframe."""
+        self.run_once("2027-03-01T09:00:30")
+        for i, who in ((0, "alpha"), (1, "alpha"), (2, "beta"), (3, "gamma")):
+            self.answer(PLAN[i][1], "%s@example.org" % who, who, "2027-03-05T10:1%d" % i)
+        got = self.run_once("2027-03-23T09:00:30")
+        self.assertEqual(set(got), {"edi@example.org"})
+        subject, text = got["edi@example.org"]
+        self.assertEqual(subject,
+                         "Update request: Every team answered for every action it was asked about")
+        self.assertIn("Answered for every action: Alpha; Beta; Gamma.", " ".join(text.split()))
+        self.assertIn("Officers' answers", text)
+        for absent in ("/a/", "Action id", "Timeframe", "request:2027", "Check-ins", "Not ours"):
+            self.assertNotIn(absent, text)
+
     def test_upcoming_lists_the_requests(self):
         p = subprocess.run([tool("tickler"), "-c", self.conf, "upcoming", "--from", "2027-02-25",
                             "--days", "10", "--json"], capture_output=True, text=True, check=True)
