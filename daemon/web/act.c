@@ -289,6 +289,14 @@ static int open_view(struct tkl_service *s, const struct tkl_http_request *req, 
                        "ask the plan's owner.");
     int r = req->req->token[0] ? tkl_token_verify(&rt->links, req->req->token, req->now, &v->tok)
                                : -EINVAL;
+    /* a link lasts no longer than links.expiry_days in force says: an
+     * operator who shortens it ends the older links too */
+    if (r == 0 &&
+        v->tok.issued_at + (int64_t)rt->cfg->links.expiry_days * 86400 < v->tok.expires_at) {
+        v->tok.expires_at = v->tok.issued_at + (int64_t)rt->cfg->links.expiry_days * 86400;
+        if (req->now >= v->tok.expires_at)
+            r = -ETIME;
+    }
     if (r < 0)
         return refused(resp,
                        r == -EINVAL  ? 400

@@ -315,6 +315,24 @@ START_TEST(bad_links_each_get_their_page)
 }
 END_TEST
 
+/* links.expiry_days shortened (as a reload puts it in force): a link
+ * issued before lasts no longer than it says from its issue. */
+START_TEST(a_shorter_expiry_in_force_ends_the_older_links)
+{
+    page_load();
+    const char *a = id_of("Review the pay gap");
+    page_s.rt->cfg->links.expiry_days = 2;
+    refused(path_by(&page_s.rt->links, a, "hr", now() - 2 * DAY_SEC, now() + 43 * DAY_SEC), 410,
+            "has expired");
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path_for("Review the pay gap", "hr"), NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert(page_has(resp.body, "works until 2 Jul 2023 08:00"));
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 0);
+}
+END_TEST
+
 START_TEST(without_links_there_is_no_page)
 {
     page_conf_extra = NULL;
@@ -967,6 +985,7 @@ static Suite *suite(void)
     tcase_add_test(tc, the_page_shows_the_action_and_changes_nothing);
     tcase_add_test(tc, plan_text_is_escaped);
     tcase_add_test(tc, bad_links_each_get_their_page);
+    tcase_add_test(tc, a_shorter_expiry_in_force_ends_the_older_links);
     tcase_add_test(tc, without_links_there_is_no_page);
     tcase_add_test(tc, a_post_from_the_page_records_once);
     tcase_add_test(tc, the_same_post_after_the_plan_changed_is_recorded_again);
