@@ -205,6 +205,8 @@ static void decide(struct tkl_report_row *row, int32_t as_at)
         row->reason = TKL_REASON_PLAN_COMPLETE;
     else if (row->completion)
         row->reason = TKL_REASON_MARKED_COMPLETE;
+    else if (row->not_ours) /* the plan's owner must find it a team first */
+        row->reason = TKL_REASON_NOT_OURS;
     else if (overdue(a, as_at))
         row->reason = TKL_REASON_OVERDUE;
     else if (rag == TKL_RAG_RED || rag == TKL_RAG_AMBER)
@@ -300,7 +302,7 @@ static int gather(struct tkl_report_row *row, const struct tkl_update *const *v,
         if (u->at >= p.hi)
             continue;
         bool shown = u->kind == TKL_UPDATE_PROGRESS || u->kind == TKL_UPDATE_COMPLETE ||
-                     u->kind == TKL_UPDATE_REOPEN;
+                     u->kind == TKL_UPDATE_REOPEN || u->kind == TKL_UPDATE_NOT_OURS;
         if (shown && u->at >= p.lo) {
             /* an array of pointers: sizeof(*notes) is a pointer's, as meant */
             // NOLINTNEXTLINE(bugprone-sizeof-expression)
@@ -315,6 +317,9 @@ static int gather(struct tkl_report_row *row, const struct tkl_update *const *v,
             row->completion = u;
         if (u->kind == TKL_UPDATE_REOPEN && tkl_update_holds(u, a))
             row->completion = NULL;
+        if (u->kind == TKL_UPDATE_NOT_OURS && tkl_update_holds(u, a) &&
+            (!row->not_ours || u->at >= row->not_ours->at))
+            row->not_ours = u;
     }
     row->n_notes = n;
     return 0;
@@ -447,6 +452,16 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
                  (int)tkl_utf8_prefix(row->completion->recipient, 120), row->completion->recipient,
                  when_short(row->completion->at, day));
         break;
+    case TKL_REASON_NOT_OURS:
+        snprintf(buf, size, "Said not ours by %.*s on %s%s%.*s; for the plan's owner to reassign.",
+                 (int)tkl_utf8_prefix(row->not_ours->recipient, 120), row->not_ours->recipient,
+                 when_short(row->not_ours->at, day),
+                 row->not_ours->suggested_team ? ", suggesting " : "",
+                 row->not_ours->suggested_team
+                     ? (int)tkl_utf8_prefix(row->not_ours->suggested_team, 80)
+                     : 0,
+                 row->not_ours->suggested_team ? row->not_ours->suggested_team : "");
+        break;
     case TKL_REASON_ON_SCHEDULE:
         snprintf(buf, size, "On schedule: green, %s %s.", due_word(a),
                  day_short(a->deadline.day, day));
@@ -487,16 +502,26 @@ static const char *report_title(const struct tkl_report *r)
     return t && *t ? t : "Equality action plan: progress report";
 }
 
-/* What the Progress column calls a completion or a reopen ("Marked
- * complete", "Reopened"; capital: at the start of a sentence), or NULL
- * for a progress note. */
+/* What the Progress column calls a completion, a reopen or a "not ours"
+ * ("Marked complete", "Reopened", "Said not ours"; capital: at the start
+ * of a sentence), or NULL for a progress note. */
 static const char *done_label(const struct tkl_update *u, bool capital)
 {
     if (u->kind == TKL_UPDATE_COMPLETE)
         return capital ? "Marked complete" : "marked complete";
     if (u->kind == TKL_UPDATE_REOPEN)
         return capital ? "Reopened" : "reopened";
+    if (u->kind == TKL_UPDATE_NOT_OURS)
+        return capital ? "Said not ours" : "said not ours";
     return NULL;
+}
+
+/* ", suggesting " before a "not ours"'s suggested team, or "". */
+static const char *suggesting(const struct tkl_update *u)
+{
+    return u->kind == TKL_UPDATE_NOT_OURS && u->suggested_team && *u->suggested_team
+               ? ", suggesting "
+               : "";
 }
 
 /* " (the plan has changed since)" when u no longer holds for a, else "". */
@@ -506,14 +531,16 @@ static const char *changed_since(const struct tkl_update *u, const struct tkl_ac
 }
 
 /* One note of the Progress column as plain text: "3 Dec 2026, Green,
- * a@x.org: the note", "3 Dec 2026: marked complete by a@x.org" or "3 Dec
- * 2026: reopened by a@x.org: why". */
+ * a@x.org: the note", "3 Dec 2026: marked complete by a@x.org", "3 Dec
+ * 2026: reopened by a@x.org: why" or "3 Dec 2026: said not ours by
+ * a@x.org, suggesting Team: why". */
 static int note_text(struct tkl_buf *b, const struct tkl_update *u, const struct tkl_action *a)
 {
     char day[16];
-    const char *done = done_label(u, false);
+    const char *done = done_label(u, false), *sugg = suggesting(u);
     when_short(u->at, day);
-    int r = done ? tkl_buf_printf(b, "%s: %s by %s%s", day, done, u->recipient, changed_since(u, a))
+    int r = done ? tkl_buf_printf(b, "%s: %s by %s%s%s%s", day, done, u->recipient, sugg,
+                                  *sugg ? u->suggested_team : "", changed_since(u, a))
                  : tkl_buf_printf(b, "%s%s%s, %s", day, u->rag ? ", " : "", rag_label(u->rag),
                                   u->recipient);
     if (r == 0 && u->note && *u->note)
@@ -779,7 +806,12 @@ static void html_note(FILE *out, const struct tkl_update *u, const struct tkl_ac
     if (done) {
         fprintf(out, "%s by <span class=\"who\">", done);
         tkl_html_fputs(u->recipient, out);
-        fprintf(out, "</span>%s", changed_since(u, a));
+        fputs("</span>", out);
+        if (*suggesting(u)) {
+            fputs(suggesting(u), out);
+            tkl_html_fputs(u->suggested_team, out);
+        }
+        fputs(changed_since(u, a), out);
     } else {
         if (u->rag)
             fprintf(out, "<span class=\"rag %s\">%s</span> ", tkl_rag_name(u->rag),

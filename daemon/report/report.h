@@ -46,6 +46,7 @@ enum tkl_report_reason {
     TKL_REASON_PLAN_CLOSED,     /* incomplete: the plan's status closes it */
     TKL_REASON_PLAN_COMPLETE,   /* complete: the plan's status says so */
     TKL_REASON_MARKED_COMPLETE, /* complete: an officer's completion holds */
+    TKL_REASON_NOT_OURS,        /* ongoing: an owning team said it is not theirs */
     TKL_REASON_ON_SCHEDULE,     /* complete: green, not overdue */
     TKL_REASON_OVERDUE,         /* ongoing: its date has passed */
     TKL_REASON_AT_RISK,         /* ongoing: the latest note is red or amber */
@@ -58,12 +59,13 @@ enum tkl_report_reason {
  * the report was built from. */
 struct tkl_report_row {
     const struct tkl_action *action;
-    const struct tkl_update *
-        *notes; /* progress notes, completions and reopens of the period, oldest first */
+    const struct tkl_update **notes; /* progress notes, completions, reopens and "not ours" of the
+                                      * period, oldest first */
     size_t n_notes;
     const struct tkl_update *completion; /* the latest completion that holds and was not
                                           * reopened since, or NULL */
     const struct tkl_update *latest;     /* the period's latest progress note, or NULL */
+    const struct tkl_update *not_ours;   /* the latest "not ours" that holds, or NULL */
     enum tkl_report_status status;
     enum tkl_report_reason reason;
     bool opens_objective;  /* the first row of its objective */

@@ -355,6 +355,49 @@ START_TEST(test_a_reopened_completion_is_not_complete)
 }
 END_TEST
 
+/* A team that says an action is not theirs: the report shows it among
+ * the notes, with the team suggested and why, and says the action waits
+ * for its owner to reassign it, not "no update"; once the plan names
+ * other owners, it no longer holds. */
+START_TEST(test_not_ours_is_reported_not_hidden)
+{
+    struct tkl_store *s = load(plan_csv);
+    ck_assert_ptr_nonnull(s);
+    struct tkl_update *u = record(s, "Q3", TKL_UPDATE_NOT_OURS, "hr@x.org", at(2026, 10, 7),
+                                  TKL_RAG_NONE, "Estates <b>run</b> the loops");
+    free(u->suggested_team); /* the updates own their texts */
+    ck_assert_ptr_nonnull(u->suggested_team = strdup("Estates & Facilities"));
+    struct tkl_report r;
+    build_2026(s, &r);
+    want_status(&r, "Q3", TKL_REPORT_ONGOING, TKL_REASON_NOT_OURS);
+    const struct tkl_report_row *q3 = row_of(&r, "Q3");
+    ck_assert_uint_eq(q3->n_notes, 1);
+    char why[256];
+    ck_assert_str_eq(tkl_report_reason_text(q3, why, sizeof(why)),
+                     "Said not ours by hr@x.org on 7 Oct 2026, suggesting Estates & Facilities; "
+                     "for the plan's owner to reassign.");
+    char *c = written(&r, TKL_REPORT_CSV);
+    ck_assert_ptr_nonnull(strstr(c, "7 Oct 2026: said not ours by hr@x.org, suggesting Estates & "
+                                    "Facilities: Estates <b>run</b> the loops"));
+    ck_assert_ptr_null(strstr(c, "Hearing loops,HR,April 2027,No update this period"));
+    free(c);
+    char *h = written(&r, TKL_REPORT_HTML);
+    ck_assert_ptr_nonnull(strstr(h, "Said not ours by <span class=\"who\">hr@x.org</span>, "
+                                    "suggesting Estates &amp; Facilities<br>Estates &lt;b&gt;run"));
+    ck_assert_ptr_null(strstr(h, "<b>run"));
+    free(h);
+    tkl_report_free(&r);
+    /* the plan names other owners since: the "not ours" no longer holds */
+    free(u->plan_owners);
+    ck_assert_ptr_nonnull(u->plan_owners = strdup("Estates"));
+    build_2026(s, &r);
+    ck_assert_int_ne(row_of(&r, "Q3")->reason, TKL_REASON_NOT_OURS);
+    ck_assert_uint_eq(row_of(&r, "Q3")->n_notes, 1); /* still told, as said */
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
 START_TEST(test_period_defaults_and_names)
 {
     int32_t from = 0, to = 0, today = day(2026, 12, 2);
@@ -902,6 +945,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_status_is_as_at_the_end_of_the_period);
     tcase_add_test(tc, test_green_without_a_date_is_not_on_schedule);
     tcase_add_test(tc, test_a_reopened_completion_is_not_complete);
+    tcase_add_test(tc, test_not_ours_is_reported_not_hidden);
     tcase_add_test(tc, test_period_defaults_and_names);
     tcase_add_test(tc, test_html_escaped_printable_and_in_the_councils_layout);
     tcase_add_test(tc, test_csv_opens_in_excel_with_the_councils_columns);
