@@ -756,6 +756,14 @@ static const char *stage_words(const char *key, char *buf, size_t len)
         return "on the deadline";
     if (!strncmp(key, "checkin-", 8))
         return "a check-in";
+    if (!strncmp(key, "request:", 8))
+        return "an update request";
+    if (!strncmp(key, "request-follow-up:", 18))
+        return "a follow-up to an update request";
+    if (!strncmp(key, "request-summary:", 16))
+        return "the summary of an update request's answers";
+    if (!strncmp(key, "answer-", 7))
+        return "an officer's answer";
     if ((n = number_after(key, "lead-")) >= 0)
         snprintf(buf, len, "%ld day%s before the deadline", n, n == 1 ? "" : "s");
     else if ((n = number_after(key, "after-")) >= 0)

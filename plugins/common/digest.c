@@ -83,7 +83,7 @@ const char *dg_group_title(enum dg_group g)
 {
     static const char *const t[] = {"Delivery failures",
                                     "Overdue",
-                                    "Due this week",
+                                    "Due within 7 days",
                                     "Coming up",
                                     "Check-ins (no deadline)",
                                     "Observances to prepare for",

@@ -289,7 +289,7 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
         bravo = msgs["bravo@example.org"]
         self.assertEqual(bravo["Subject"], "[EAP] 4 for Bravo (0 overdue) Friday 3 March 2023")
         text = bravo.get_body(("plain",)).get_content().replace("\r\n", "\n")
-        self.assertTrue(text.startswith("Dear Bravo,\n\nDue this week\n"), text[:80])
+        self.assertTrue(text.startswith("Dear Bravo,\n\nDue within 7 days\n"), text[:80])
         self.assertIn("Ask https://intranet.example/eap?a=1&b=2", text)
         html = bravo.get_body(("html",)).get_content()
         self.assertIn("<p class=t>Bravo</p>", html)

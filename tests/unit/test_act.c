@@ -315,6 +315,45 @@ START_TEST(bad_links_each_get_their_page)
 }
 END_TEST
 
+/* An update request, its follow-up and summary, in the outbox for an
+ * action: its page's reminders say what each was, in words, not the
+ * outbox's stage keys. */
+START_TEST(the_reminders_list_says_what_each_was)
+{
+    page_load();
+    const char *a = id_of("Review the pay gap");
+    static const char *const keys[][1] = {
+        {"request:2023-06-01"}, {"request-follow-up:2023-06-15"}, {"request-summary:2023-06-23"}};
+    for (size_t i = 0; i < 3; i++) {
+        struct tkl_notice_entry e = {.size = sizeof(e),
+                                     .item_id = a,
+                                     .title = "Review the pay gap",
+                                     .deadline_day = TKL_NO_DAY,
+                                     .kind = TKL_DEADLINE_UNDATED,
+                                     .stage = TKL_STAGE_REQUEST};
+        struct tkl_notice n = {.size = sizeof(n),
+                               .channel = "chat",
+                               .recipient = "hr",
+                               .team_id = "hr",
+                               .team_name = "Human Resources",
+                               .due_at = now() - 86400 * (int64_t)(3 - i),
+                               .entries = &e,
+                               .n_entries = 1};
+        uint64_t id;
+        ck_assert_int_eq(tkl_outbox_put(page_s.outbox, &n, keys[i], now() - 86400, &id), 0);
+    }
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path_for("Review the pay gap", "hr"), NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert(page_has(resp.body, ": an update request, to Human Resources by chat"));
+    ck_assert(page_has(resp.body, ": a follow-up to an update request, to Human Resources"));
+    ck_assert(page_has(resp.body, ": the summary of an update request&#39;s answers, to Human"));
+    ck_assert_ptr_null(strstr(resp.body, "request:"));
+    ck_assert_ptr_null(strstr(resp.body, "request-"));
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
 /* links.expiry_days shortened (as a reload puts it in force): a link
  * issued before lasts no longer than it says from its issue. */
 START_TEST(a_shorter_expiry_in_force_ends_the_older_links)
@@ -986,6 +1025,7 @@ static Suite *suite(void)
     tcase_add_test(tc, plan_text_is_escaped);
     tcase_add_test(tc, bad_links_each_get_their_page);
     tcase_add_test(tc, a_shorter_expiry_in_force_ends_the_older_links);
+    tcase_add_test(tc, the_reminders_list_says_what_each_was);
     tcase_add_test(tc, without_links_there_is_no_page);
     tcase_add_test(tc, a_post_from_the_page_records_once);
     tcase_add_test(tc, the_same_post_after_the_plan_changed_is_recorded_again);
