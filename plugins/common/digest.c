@@ -712,7 +712,7 @@ static void text_actions(struct dg_buf *b, const struct tkl_notice *n, const cha
 static void html(struct dg_buf *b, const char *s)
 {
     for (; s && *s; s++) {
-        const char *e = *s == '\n' ? "<br>\r\n" : *s == '\r' ? "" : tkl_html_char(*s);
+        const char *e = *s == '\n' ? "<br>\n" : *s == '\r' ? "" : tkl_html_char(*s);
         if (e)
             dg_puts(b, e);
         else
@@ -729,7 +729,7 @@ static void html_row(struct dg_buf *b, const char *label, const char *value)
     html(b, label);
     dg_puts(b, "</th><td style=\"padding:2px 0;color:#1f1f1f\">");
     html(b, value);
-    dg_puts(b, "</td></tr>\r\n");
+    dg_puts(b, "</td></tr>\n");
 }
 
 /* HTML-escapes s for a quoted attribute value: line breaks become spaces. */
@@ -757,7 +757,7 @@ static void html_link(struct dg_buf *b, const struct tkl_notice_entry *e)
                "color:#ffffff;text-decoration:none;border-radius:4px;font-weight:600\">");
     html(b, dg_link_label);
     dg_puts(b, "</a> <span style=\"font-size:13px;color:#3d3d3d\">mark complete, snooze or "
-               "give progress</span></p>\r\n");
+               "give progress</span></p>\n");
 }
 
 /* The groups of actions as HTML. Colours: text on white at 7:1 or better;
@@ -776,16 +776,16 @@ static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
             if (!any) {
                 dg_printf(b, "<h2 style=\"font-size:17px;margin:20px 0 8px;color:%s\">", accent[g]);
                 html(b, dg_group_title((enum dg_group)g));
-                dg_puts(b, "</h2>\r\n<ul style=\"list-style:none;margin:0;padding:0\">\r\n");
+                dg_puts(b, "</h2>\n<ul style=\"list-style:none;margin:0;padding:0\">\n");
                 any = true;
             }
             dg_printf(b,
                       "<li style=\"border-left:4px solid %s;padding:4px 0 4px 12px;"
-                      "margin:0 0 12px\">\r\n<h3 style=\"font-size:15px;margin:0 0 4px\">",
+                      "margin:0 0 12px\">\n<h3 style=\"font-size:15px;margin:0 0 4px\">",
                       accent[g]);
             html(b, e->title ? e->title : "(no title)");
-            dg_puts(b, "</h3>\r\n<table role=\"presentation\" style=\"border-collapse:collapse;"
-                       "font-size:14px\">\r\n");
+            dg_puts(b, "</h3>\n<table role=\"presentation\" style=\"border-collapse:collapse;"
+                       "font-size:14px\">\n");
             if (g == DG_FAILURES) {
                 html_row(b, "Reply", e->progress);
                 html_row(b, "Notice", e->item_id);
@@ -810,13 +810,13 @@ static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
                 html_row(b, e->stage == TKL_STAGE_ANSWER ? "Answer" : "Latest update", e->answer);
                 html_row(b, "Action id", e->item_id);
             }
-            dg_puts(b, "</table>\r\n");
+            dg_puts(b, "</table>\n");
             if (g != DG_FAILURES && e->kind != TKL_DEADLINE_EVENT && e->link && *e->link)
                 html_link(b, e);
-            dg_puts(b, "</li>\r\n");
+            dg_puts(b, "</li>\n");
         }
         if (any)
-            dg_puts(b, "</ul>\r\n");
+            dg_puts(b, "</ul>\n");
     }
 }
 
@@ -887,7 +887,7 @@ static void plan_link(struct dg_buf *b, const char *plan_url, enum dg_mode mode,
     if (mode == DG_HTML) {
         dg_puts(b, "<p><a href=\"");
         html(b, plan_url);
-        dg_puts(b, "\" style=\"color:#0b5394\">Open the action plan</a></p>\r\n");
+        dg_puts(b, "\" style=\"color:#0b5394\">Open the action plan</a></p>\n");
     } else if (mode == DG_TEXT) {
         dg_puts(b, eol);
         wrapped(b, "The action plan: ", plan_url, eol);
@@ -953,7 +953,7 @@ static void value(struct dg_buf *b, const char *name, size_t len, const struct t
     if (mode == DG_HTML) {
         html(b, v);
         if (links_note) {
-            dg_puts(b, "<br>\r\n");
+            dg_puts(b, "<br>\n");
             html(b, dg_links_note);
         }
     } else if (mode == DG_TEXT && para) {

@@ -139,6 +139,10 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
             self.assertEqual(alt.get_content_type(), "multipart/alternative")
             text = msg.get_body(("plain",)).get_content()
             html = msg.get_body(("html",)).get_content()
+            # line ends are the transfer encoding's CRLF only: no CR of
+            # the HTML's own, encoded as =0D (RFC 2045 6.7)
+            self.assertNotIn(b"=0D", raw)
+            self.assertNotIn("\r", html.replace("\r\n", ""))
             self.assertNotIn("evil", str(msg["To"]))
             if rcpts == ["alpha@example.org"]:
                 # one action: its title is the subject, shown exactly as written

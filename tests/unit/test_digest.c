@@ -121,7 +121,7 @@ END_TEST
 START_TEST(html_escapes_plan_text)
 {
     char *s = render("{{first_title}}", DG_HTML, "<b>Tom & Jerry's \"show\"</b>\r\nnext\x7f", 0);
-    ck_assert_str_eq(s, "&lt;b&gt;Tom &amp; Jerry&#39;s &quot;show&quot;&lt;/b&gt;<br>\r\nnext ");
+    ck_assert_str_eq(s, "&lt;b&gt;Tom &amp; Jerry&#39;s &quot;show&quot;&lt;/b&gt;<br>\nnext ");
     free(s);
 }
 END_TEST
@@ -256,7 +256,7 @@ START_TEST(each_action_has_a_button_in_html)
     ck_assert_ptr_nonnull(strstr(s, "<a href=\"" LINK2 "\""));
     ck_assert_uint_eq(occurrences(s, ">Update this action</a>"), 2);
     ck_assert_ptr_nonnull(strstr(
-        s, "<br>\r\nThe links open a page; nothing changes until you press a button there."));
+        s, "<br>\nThe links open a page; nothing changes until you press a button there."));
     free(s);
     /* a link is escaped as an attribute value: it cannot end the attribute */
     n = two("https://x.example/a?b=1&c=\"><script>", NULL, NULL, TKL_STAGE_LEAD);
@@ -295,7 +295,7 @@ START_TEST(answers_show_as_plain_text_under_their_action)
     s = render_notice(&n, NULL, DG_HTML);
     ck_assert_ptr_nonnull(
         strstr(s, ">Latest update</th><td style=\"padding:2px 0;color:#1f1f1f\">Amber: "
-                  "&lt;b&gt;waiting&lt;/b&gt; on HR&#39;s &quot;data&quot; &amp; more<br>\r\n"
+                  "&lt;b&gt;waiting&lt;/b&gt; on HR&#39;s &quot;data&quot; &amp; more<br>\n"
                   "Bcc: x@evil.example"));
     ck_assert_ptr_null(strstr(s, "<b>waiting"));
     free(s);
