@@ -485,7 +485,17 @@ static void html_action(FILE *f, const struct tkl_service *s, const struct act_v
     fputs("</dd>\n<dt>Status</dt><dd>", f);
     html_lines(f, tkl_web_text_or(a->status_text, "(none)"));
     fprintf(f, " (read as %s)</dd>\n", tkl_status_name(a->status));
-    if (st < TKL_STANDING_COUNT)
+    /* a completion that holds ends the reminders: the plan's standing
+     * (overdue, say) is not what the action is now */
+    const struct tkl_answer *ans = tkl_answers_find(&s->answers, a->id);
+    if (ans && ans->complete && st < TKL_STANDING_COUNT && st != TKL_STANDING_COMPLETE &&
+        st != TKL_STANDING_CLOSED)
+        fprintf(f,
+                "<dt>Standing</dt><dd><span class=\"rag %s\">%s</span> (marked complete; by "
+                "the plan alone: %s)</dd>\n",
+                tkl_standing_name(TKL_STANDING_COMPLETE), standing_labels[TKL_STANDING_COMPLETE],
+                standing_labels[st]);
+    else if (st < TKL_STANDING_COUNT)
         fprintf(f, "<dt>Standing</dt><dd><span class=\"rag %s\">%s</span></dd>\n",
                 tkl_standing_name(st), standing_labels[st]);
     if (a->measure && *a->measure)

@@ -427,6 +427,9 @@ START_TEST(a_post_from_the_page_records_once)
     page_get(tkl_web_act, &resp, path, "done", "complete", NULL);
     ck_assert(page_has(resp.body, "Recorded: marked complete."));
     ck_assert(page_has(resp.body, "<li>Marked complete by hr on 30 Jun 2023 09:00</li>"));
+    /* the standing is the completion's, the plan's beside it */
+    ck_assert(page_has(resp.body, "<dt>Standing</dt><dd><span class=\"rag complete\">Complete"
+                                  "</span> (marked complete; by the plan alone: Due soon)</dd>"));
     tkl_http_response_free(&resp);
     page_get(tkl_web_act, &resp, path, "same", "1", NULL);
     ck_assert(page_has(resp.body, "This was recorded already; nothing more was changed."));
