@@ -15,8 +15,8 @@ const char dg_default_footer[] =
 
 const char dg_default_footer_links[] =
     "You receive this because you are listed for this team in tickler's team directory. "
-    "If an action is not your team's, say so from its link (the page's Not ours button); to "
-    "change who is reminded, contact the action plan's owner.";
+    "If an action the plan gives your team is not your team's, say so from its link (the "
+    "page's Not ours button); to change who is reminded, contact the action plan's owner.";
 
 const char dg_links_note[] =
     "The links open a page; nothing changes until you press a button there.";
