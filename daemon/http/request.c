@@ -41,6 +41,7 @@ static const struct tkl_form_field act_fields[] = {
     {"do", 16, false},
     {"snooze", 8, false},
     {"until", 10, false},
+    {"shown", 10, false},
     {"rag", 8, false},
     {"note", TKL_UPDATE_BYTES(TKL_UPDATE_NOTE_MAX), true},
     {"suggested", TKL_UPDATE_BYTES(TKL_UPDATE_SUGGESTED_MAX), false},

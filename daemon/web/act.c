@@ -650,6 +650,10 @@ static void form_snooze(FILE *f, const struct tkl_service *s, const struct act_v
             fprintf(f, " (reminders resume %s)", day_text(resume, day, sizeof(day)));
         fputs("</label>\n", f);
     }
+    /* the day the weeks count from, so that a form sent after midnight
+     * ends the snooze on the day it showed */
+    (void)tkl_day_iso(v->today, first, sizeof(first));
+    fprintf(f, "<input type=\"hidden\" name=\"shown\" value=\"%s\">\n", first);
     (void)tkl_day_iso(v->today + 1, first, sizeof(first));
     (void)tkl_day_iso(end, last, sizeof(last));
     fprintf(f,
@@ -1071,14 +1075,19 @@ __attribute__((format(printf, 3, 4))) static int why_not(char *why, size_t len, 
 static int read_snooze(const struct tkl_form *form, const struct act_view *v, struct tkl_update *u,
                        char *why, size_t len)
 {
-    const char *choice = tkl_form_get(form, "snooze"), *until = tkl_form_get(form, "until");
-    int32_t last = snooze_last(v->a, v->today), day;
+    const char *choice = tkl_form_get(form, "snooze"), *until = tkl_form_get(form, "until"),
+               *shown = tkl_form_get(form, "shown");
+    int32_t last = snooze_last(v->a, v->today), day, from = v->today;
     char text[TKL_DAY_LONG_SIZE];
     if (choice && *choice && strcmp(choice, "1w") != 0 && strcmp(choice, "2w") != 0 &&
         strcmp(choice, "date") != 0)
         return why_not(why, len, "Choose 1 week, 2 weeks or a date.");
+    /* the weeks count from the day the page showed, when that was
+     * yesterday (a form sent after midnight): the day it offered */
+    if (!blank(shown) && tkl_day_parse_iso(shown, &day) == 0 && day == v->today - 1)
+        from = day;
     if (blank(until) && choice && (!strcmp(choice, "1w") || !strcmp(choice, "2w")))
-        day = v->today + (choice[0] == '1' ? 7 : 14);
+        day = from + (choice[0] == '1' ? 7 : 14);
     else if (blank(until) || tkl_day_parse_iso(until, &day) < 0)
         return why_not(why, len, "Choose a date (as YYYY-MM-DD) to snooze until.");
     if (day <= v->today)

@@ -735,6 +735,28 @@ START_TEST(snooze_dates_are_checked)
     /* A is due today: nothing to snooze to */
     ck_assert_uint_eq(snooze("Review the pay gap", "hr", "1w", NULL, body, sizeof(body)), 400);
     ck_assert_uint_eq(n_updates(), 5);
+    /* the weeks count from the day the page showed, if yesterday (a
+     * form sent after midnight), never from further back */
+    const char *path = path_for(PAGE_TRICKY_TITLE, "hr");
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert(page_has(resp.body, "<input type=\"hidden\" name=\"shown\" value=\"2023-06-30\">"));
+    tkl_http_response_free(&resp);
+    static const struct {
+        const char *shown;
+        int32_t until;
+    } from[] = {{"2023-06-29", 6}, {"2023-06-28", 7}, {"2023-07-01", 7}, {"nonsense", 7}};
+    for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+        /* an hour apart: the link's requests within its rate */
+        struct post_opts later = {.origin = ORIGIN, .at = now() + 3600 * (int64_t)(i + 1)};
+        page_post(&resp, path, later, "token", path + 3, "do", "snooze", "snooze", "1w", "shown",
+                  from[i].shown, NULL);
+        ck_assert_uint_eq(resp.status, 303);
+        tkl_http_response_free(&resp);
+        u = last_update();
+        ck_assert_int_eq(u.until_day, today + from[i].until);
+        tkl_update_free(&u);
+    }
 }
 END_TEST
 

@@ -111,7 +111,7 @@ START_TEST(only_the_link_page_takes_a_form)
     for (int r = 0; r < TKL_ROUTE_COUNT; r++)
         ck_assert_msg((tkl_route_form((enum tkl_route)r) != NULL) == (r == TKL_ROUTE_ACT), "%d", r);
     const struct tkl_form_spec *f = tkl_route_form(TKL_ROUTE_ACT);
-    const char *names = "token do snooze until rag note suggested";
+    const char *names = "token do snooze until shown rag note suggested";
     char got[128] = "";
     for (size_t i = 0; i < f->n; i++)
         snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "",
