@@ -6,8 +6,9 @@ libraries Debian packages, independently of tickler:
   Rosh Hashanah, Yom Kippur,       python3-convertdate (convertdate.hebrew,
   Hanukkah, Passover               the fixed rules of the Hebrew calendar)
   Lunar New Year                   python3-lunardate (Chinese calendar tables)
-  Ramadan, Eid al-Fitr,            python3-ephem, by the Umm al-Qura rule: a
-  Eid al-Adha                      month begins the day after the first evening
+  Ramadan (29 or 30 days: to the   python3-ephem, by the Umm al-Qura rule: a
+  day before Eid al-Fitr),
+  Eid al-Fitr, Eid al-Adha         month begins the day after the first evening
                                    in Mecca on which the conjunction came before
                                    sunset and the moon sets after the sun;
                                    python3-convertdate's arithmetic Islamic
@@ -228,6 +229,17 @@ def islamic_table(hmonth, offset=0):
     return [x for x in days if FIRST <= x.year <= LAST]
 
 
+def ramadan_table(length):
+    """1 Ramadan of the years whose Ramadan lasts length days: to the
+    day before 1 Shawwal (29 or 30)."""
+    out = []
+    for h in hijri_years():
+        first = umm_al_qura(h, 9)
+        if FIRST <= first.year <= LAST and (umm_al_qura(h, 10) - first).days == length:
+            out.append(first)
+    return out
+
+
 def hebrew_table(month, day):
     out = []
     for hy in range(FIRST + 3760, LAST + 3762):
@@ -245,7 +257,12 @@ def years(fn):
 TABLES = {
     "lunar-new-year": (lambda: years(lambda y: LunarDate(y, 1, 1).toSolarDate()),
                        "python3-lunardate (first day of the first lunar month)"),
-    "ramadan": (lambda: islamic_table(9), "python3-ephem, Umm al-Qura rule (1 Ramadan)"),
+    # Ramadan lasts to the day before Eid al-Fitr: 29 days in some years,
+    # 30 in others, one event each (an all-day event has one length)
+    "ramadan": (lambda: ramadan_table(29),
+                "python3-ephem, Umm al-Qura rule (1 Ramadan, a month of 29 days)"),
+    "ramadan-30": (lambda: ramadan_table(30),
+                   "python3-ephem, Umm al-Qura rule (1 Ramadan, a month of 30 days)"),
     "eid-al-fitr": (lambda: islamic_table(10), "python3-ephem, Umm al-Qura rule (1 Shawwal)"),
     "eid-al-adha": (lambda: islamic_table(12, 9),
                     "python3-ephem, Umm al-Qura rule (10 Dhu al-Hijjah)"),
