@@ -2224,6 +2224,14 @@ static int cmd_link(struct cli *c, int argc, char **argv)
                 c->config);
         return 1;
     }
+    if (days > c->cfg->links.expiry_days) {
+        /* the web face ends every link at links.expiry_days in force */
+        fprintf(stderr,
+                "tickler link: --expires-in %d is longer than links.expiry_days (%d) in %s, "
+                "which no link outlasts; raise that to give a longer link\n",
+                days, c->cfg->links.expiry_days, c->config);
+        return 2;
+    }
     const struct tkl_action *a = tkl_store_find(c->st, id);
     if (!a || !tkl_action_in_plan(a)) {
         fprintf(stderr, "tickler link: no action %s in the plan (tickler actions lists them)\n",

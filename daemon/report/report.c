@@ -287,6 +287,31 @@ static const struct tkl_update *const *updates_of(const struct tkl_update *const
     return v + lo;
 }
 
+/* The latest "not ours" recorded before hi of a's n updates v, when every
+ * team that owns a has one that holds (then no team has the action; one
+ * team's alone leaves it with the others, whose reminders go on), else
+ * NULL. */
+static const struct tkl_update *disowned(const struct tkl_action *a,
+                                         const struct tkl_update *const *v, size_t n_v, int64_t hi)
+{
+    const struct tkl_update *latest = NULL;
+    for (size_t k = 0; k < a->n_teams; k++) {
+        const struct tkl_update *said = NULL; /* team k's latest */
+        for (size_t i = 0; i < n_v; i++) {
+            const struct tkl_update *u = v[i];
+            if (u->kind == TKL_UPDATE_NOT_OURS && u->at < hi && u->team_id &&
+                !strcmp(u->team_id, a->teams[k]) && tkl_update_holds(u, a) &&
+                (!said || u->at >= said->at))
+                said = u;
+        }
+        if (!said)
+            return NULL;
+        if (!latest || said->at >= latest->at)
+            latest = said;
+    }
+    return latest;
+}
+
 /* Fills the officers' part of row from its action's n updates v (in the
  * order recorded), those recorded before the period's end: the notes of
  * the period (progress, completions and reopens), the latest note, the
@@ -317,10 +342,8 @@ static int gather(struct tkl_report_row *row, const struct tkl_update *const *v,
             row->completion = u;
         if (u->kind == TKL_UPDATE_REOPEN && tkl_update_holds(u, a))
             row->completion = NULL;
-        if (u->kind == TKL_UPDATE_NOT_OURS && tkl_update_holds(u, a) &&
-            (!row->not_ours || u->at >= row->not_ours->at))
-            row->not_ours = u;
     }
+    row->not_ours = disowned(a, v, n_v, p.hi);
     row->n_notes = n;
     return 0;
 }

@@ -46,7 +46,7 @@ enum tkl_report_reason {
     TKL_REASON_PLAN_CLOSED,     /* incomplete: the plan's status closes it */
     TKL_REASON_PLAN_COMPLETE,   /* complete: the plan's status says so */
     TKL_REASON_MARKED_COMPLETE, /* complete: an officer's completion holds */
-    TKL_REASON_NOT_OURS,        /* ongoing: an owning team said it is not theirs */
+    TKL_REASON_NOT_OURS,        /* ongoing: every owning team said it is not theirs */
     TKL_REASON_ON_SCHEDULE,     /* complete: green, not overdue */
     TKL_REASON_OVERDUE,         /* ongoing: its date has passed */
     TKL_REASON_AT_RISK,         /* ongoing: the latest note is red or amber */
@@ -65,7 +65,8 @@ struct tkl_report_row {
     const struct tkl_update *completion; /* the latest completion that holds and was not
                                           * reopened since, or NULL */
     const struct tkl_update *latest;     /* the period's latest progress note, or NULL */
-    const struct tkl_update *not_ours;   /* the latest "not ours" that holds, or NULL */
+    const struct tkl_update *not_ours;   /* when every owning team said "not ours" and it
+                                          * holds, the latest of them, else NULL */
     enum tkl_report_status status;
     enum tkl_report_reason reason;
     bool opens_objective;  /* the first row of its objective */

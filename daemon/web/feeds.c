@@ -544,6 +544,25 @@ int tkl_feed_categories(const struct tkl_event_list *l, struct tkl_feed_category
     return 0;
 }
 
+/* The calendar of a category that is neither one tickler knows nor one
+ * an observance in the window has: empty, made for this request alone (no
+ * stamp kept, no record of the cache taken), so that a name nobody uses
+ * costs the state nothing however many are asked. Returns 0 or -ENOMEM. */
+static int serve_empty(const struct feed_req *f, struct tkl_http_response *resp)
+{
+    char *body = NULL;
+    size_t len = 0;
+    int r = render(f, 0, &body, &len); /* no event: nothing carries the stamp */
+    if (r < 0)
+        return r;
+    tkl_http_take(resp, ICS_TYPE, body, len);
+    tkl_http_etag_body(resp); /* the same bytes every time: a tag of them */
+    resp->status = 200;
+    resp->cache = FEED_CACHE;
+    resp->disposition = ICS_DISPOSITION;
+    return 0;
+}
+
 int tkl_web_feed_events(struct tkl_service *s, int64_t now, struct tkl_event_list *ret)
 {
     int32_t today = tkl_local_day(now);
@@ -573,6 +592,15 @@ int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *r
      * not a 404: a subscriber's client keeps its last copy after a failed
      * refresh, so the events of a category emptied (its observances
      * removed, renamed or past) would stay in its calendar for good */
+    bool known = true;
+    if (slug) {
+        struct tkl_feed_category *cats = NULL;
+        size_t n_cats = 0;
+        if ((r = tkl_feed_categories(&all, &cats, &n_cats)) < 0)
+            goto out;
+        known = category_of(cats, n_cats, slug) != NULL;
+        free(cats);
+    }
     if (slug) {
         if ((r = tkl_events_in_category(&all, slug, &view)) < 0)
             goto out;
@@ -584,7 +612,7 @@ int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *r
         f.l = &view;
         f.title = title;
     }
-    r = serve(s, req, &f, resp);
+    r = known ? serve(s, req, &f, resp) : serve_empty(&f, resp);
 out:
     tkl_event_view_free(&view);
     tkl_event_list_free(&all);

@@ -252,6 +252,13 @@ START_TEST(a_category_with_no_observance_is_an_empty_calendar)
     ck_assert_ptr_nonnull(strstr(r.body, "\r\nX-WR-CALNAME:Diversity calendar: no-such-thing\r\n"));
     ck_assert_str_ne(r.etag, "");
     tkl_http_response_free(&r);
+    /* a name no observance has costs the state nothing: no stamp kept */
+    int64_t at = 0;
+    ck_assert_int_eq(tkl_outbox_get_meta(s.outbox, "feed:ics/no-such-thing", &at), -ENOENT);
+    get_ok("/calendar/wellbeing.ics", tkl_service_now(&s), &r); /* one that has */
+    tkl_http_response_free(&r);
+    ck_assert_int_eq(tkl_outbox_get_meta(s.outbox, "feed:ics/wellbeing", &at), 0);
+    ck_assert_int_gt(at, 0);
 }
 END_TEST
 

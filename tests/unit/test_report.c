@@ -387,7 +387,26 @@ START_TEST(test_not_ours_is_reported_not_hidden)
     ck_assert_ptr_null(strstr(h, "<b>run"));
     free(h);
     tkl_report_free(&r);
+    /* Q2 is owned by HR and the EDI Officer Group: HR's "not ours" alone
+     * leaves it with EDI (listed, not the why); once EDI says so too, no
+     * team has it */
+    ck_assert_int_eq(tkl_store_find(s, "Q2")->n_teams, 2);
+    record(s, "Q2", TKL_UPDATE_NOT_OURS, "hr@x.org", at(2026, 10, 8), TKL_RAG_NONE, NULL);
+    build_2026(s, &r);
+    ck_assert_int_eq(row_of(&r, "Q2")->reason, TKL_REASON_NO_UPDATE);
+    ck_assert_uint_eq(row_of(&r, "Q2")->n_notes, 1);
+    tkl_report_free(&r);
+    struct tkl_update *edi =
+        record(s, "Q2", TKL_UPDATE_NOT_OURS, "e@x.org", at(2026, 10, 9), TKL_RAG_NONE, NULL);
+    free(edi->team_id);
+    ck_assert_ptr_nonnull(edi->team_id = strdup("edi"));
+    build_2026(s, &r);
+    want_status(&r, "Q2", TKL_REPORT_ONGOING, TKL_REASON_NOT_OURS);
+    ck_assert_str_eq(row_of(&r, "Q2")->not_ours->recipient, "e@x.org");
+    tkl_report_free(&r);
     /* the plan names other owners since: the "not ours" no longer holds */
+    u = &ups.v[0]; /* Q3's (records since may have moved the array) */
+    ck_assert_str_eq(u->action_id, "Q3");
     free(u->plan_owners);
     ck_assert_ptr_nonnull(u->plan_owners = strdup("Estates"));
     build_2026(s, &r);
