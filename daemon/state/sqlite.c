@@ -51,6 +51,7 @@ struct sq {
     struct op *open, **open_tail;   /* their group has not ended */
     struct op *ended, **ended_tail; /* their group ended (r): to be told */
     bool committing;
+    int write_error; /* how the last group of writes ended: 0, or its negative errno */
     void (*also)(void *data, int r);
     void *also_data;
 };
@@ -87,6 +88,7 @@ static void end_open(struct sq *q, int r)
 static void on_sync(void *data, int r)
 {
     struct sq *q = data;
+    q->write_error = r < 0 ? r : 0;
     end_open(q, r);
     if (q->also)
         q->also(q->also_data, r);
@@ -379,6 +381,14 @@ static int sq_updates_version(void *impl, tkl_state_value_cb cb, void *data)
     return finish(q, p, tkl_outbox_updates_version(q->o, &p->value));
 }
 
+/* How the last group of writes ended: a full disk, a file made read-only
+ * or an I/O error shows here until a group commits again (a probe that
+ * writes nothing would not see it). */
+static int sq_health(const void *impl)
+{
+    return ((const struct sq *)impl)->write_error;
+}
+
 static const struct tkl_state_ops sqlite_ops = {
     .name = "sqlite",
     .put = sq_put,
@@ -398,6 +408,7 @@ static const struct tkl_state_ops sqlite_ops = {
     .commit = sq_commit,
     .busy = sq_busy,
     .close = sq_close,
+    .health = sq_health,
 };
 
 int tkl_state_sqlite_new(struct tkl_outbox *o, void (*also)(void *data, int r), void *data,

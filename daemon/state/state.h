@@ -134,7 +134,7 @@ struct tkl_state_ops {
     /* NULL: not offered (SQLite: its outbox is read directly) */
     int (*item_notices)(void *impl, const char *item_id, size_t max, int64_t now,
                         tkl_state_notices_cb cb, void *data);
-    /* NULL: always 0 (SQLite: the web face probes its outbox itself) */
+    /* NULL: always 0 */
     int (*health)(const void *impl);
 };
 
@@ -316,9 +316,10 @@ int tkl_state_item_notices(struct tkl_state *st, const char *item_id, size_t max
                            tkl_state_notices_cb cb, void *data);
 
 /* 0 when the backend can do its work as far as it last saw: PostgreSQL
- * connected, its schema ready, and its last transaction committed; else
- * the negative errno of what is wrong (-ENOTCONN, -EAGAIN: not ready yet,
- * or the last transaction's error). SQLite: always 0. */
+ * connected, its schema ready, and its last transaction committed; SQLite
+ * its last group of writes committed; else the negative errno of what is
+ * wrong (-ENOTCONN, -EAGAIN: not ready yet, or the last transaction's or
+ * group's error). */
 int tkl_state_health(const struct tkl_state *st);
 
 /* fn(data) is called when another node queued work (a backend shared by

@@ -169,7 +169,8 @@ static const char *shared_unhealthy(struct tkl_service *s, char *buf, size_t len
 
 /* Why the daemon cannot do its work, or NULL: the loop turns (this runs on
  * it), the store is loaded, the state takes writes (SQLite: a write probe
- * of the outbox; PostgreSQL: shared_unhealthy). */
+ * of the outbox, and its last group of writes committed; PostgreSQL:
+ * shared_unhealthy). */
 static const char *unhealthy(struct tkl_service *s, char *buf, size_t len)
 {
     if (s->stopping)
@@ -185,6 +186,10 @@ static const char *unhealthy(struct tkl_service *s, char *buf, size_t len)
         return "outbox locked by another process";
     if (r < 0) {
         snprintf(buf, len, "outbox not writable: %s", strerror(-r));
+        return buf;
+    }
+    if (s->state && (r = tkl_state_health(s->state)) < 0) { /* a full disk, say */
+        snprintf(buf, len, "outbox not writable: the last commit failed: %s", strerror(-r));
         return buf;
     }
     return NULL;

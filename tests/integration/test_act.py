@@ -219,6 +219,18 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual(by_title[PLAN[0][1]][status], "Complete/on schedule to deliver")
         self.assertIn(note, by_title[PLAN[2][1]][progress])
 
+    def test_a_link_by_hand_lasts_no_longer_than_expiry_days(self):
+        """tickler link --expires-in beyond links.expiry_days (45 by
+        default) is refused: the web face ends every link then."""
+        args = [tool("tickler"), "-c", self.conf, "link", PLAN[0][0], "alpha@example.org"]
+        p = subprocess.run(args + ["--expires-in", "46"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--expires-in 46 is longer than links.expiry_days (45)", p.stderr)
+        self.assertEqual(p.stdout, "")
+        p = subprocess.run(args + ["--expires-in", "45"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"^http://127\.0\.0\.1:%d/a/\S+\n$" % self.port)
+
     def test_a_completion_reopened_is_reminded_again(self):
         ids = self.ids()
         a1, a2, a3 = (ids[t] for _, t in PLAN)

@@ -1,13 +1,18 @@
 /* Tests for daemon/web/web.c against a real service (tests/unit/
  * page_fixture.h): the dispatch, /healthz (200, and 503 with its reason
- * while another process holds the outbox's lock or the daemon stops), the
+ * while another process holds the outbox's lock, its last commit failed or
+ * the daemon stops), the
  * index with the calendar addresses, and the status pages kept while
  * nothing they show can have changed, made again once something has. */
 #include <check.h>
 
 #include "check_run.h"
 #include "page_fixture.h"
+#include <signal.h>
 #include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 
 #include "outbox/outbox.h"
 
@@ -69,6 +74,60 @@ START_TEST(health_says_what_is_wrong)
     ck_assert_str_eq(resp.body, "stopping\n");
     tkl_http_response_free(&resp);
     page_s.stopping = false;
+}
+END_TEST
+
+/* Puts a notice of one entry titled title (key its log key) into the
+ * outbox's open group. Returns what tkl_outbox_put returned. */
+static int put_titled(const char *title, const char *key)
+{
+    struct tkl_notice_entry e = {.size = sizeof(e),
+                                 .item_id = "X1",
+                                 .title = title,
+                                 .deadline_day = TKL_NO_DAY,
+                                 .kind = TKL_DEADLINE_UNDATED,
+                                 .stage = TKL_STAGE_CHECKIN};
+    struct tkl_notice n = {.size = sizeof(n),
+                           .channel = "chat",
+                           .recipient = "hr",
+                           .due_at = tkl_service_now(&page_s) + 86400 * 30,
+                           .entries = &e,
+                           .n_entries = 1};
+    const char *keys[] = {key};
+    uint64_t id;
+    return tkl_outbox_put(page_s.outbox, &n, keys, tkl_service_now(&page_s), &id);
+}
+
+/* The outbox's last group of writes failed (here the file size limit
+ * refuses the write, as a full disk does): /healthz says so, though a
+ * probe that writes nothing passes, until a group commits again. */
+START_TEST(health_says_when_the_last_commit_failed)
+{
+    ck_assert_ptr_ne(signal(SIGXFSZ, SIG_IGN), SIG_ERR);
+    struct rlimit was, none;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &was), 0);
+    none = (struct rlimit){.rlim_cur = 0, .rlim_max = was.rlim_max};
+    size_t big = 16u << 20; /* more than the WAL holds already */
+    char *title = malloc(big + 1);
+    ck_assert_ptr_nonnull(title);
+    memset(title, 'x', big);
+    title[big] = '\0';
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &none), 0);
+    (void)put_titled(title, "health-1"); /* refused now or at the commit */
+    (void)tkl_state_commit(page_s.state);
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &was), 0);
+    free(title);
+    struct tkl_http_response resp;
+    page_get(handle, &resp, "/healthz", NULL);
+    ck_assert_uint_eq(resp.status, 503);
+    ck_assert_ptr_nonnull(strstr(resp.body, "outbox not writable: the last commit failed: "));
+    tkl_http_response_free(&resp);
+    /* room again: the next group commits, and all is well */
+    ck_assert_int_eq(put_titled("small", "health-2"), 0);
+    ck_assert_int_eq(tkl_state_commit(page_s.state), 0);
+    page_get(handle, &resp, "/healthz", NULL);
+    ck_assert_uint_eq(resp.status, 200);
+    tkl_http_response_free(&resp);
 }
 END_TEST
 
@@ -192,6 +251,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, a_route_without_a_page_is_404);
     tcase_add_test(tc, health_says_what_is_wrong);
+    tcase_add_test(tc, health_says_when_the_last_commit_failed);
     tcase_add_test(tc, the_index_lists_the_calendars_to_subscribe_to);
     tcase_add_test(tc, the_index_lists_a_local_calendar_s_categories);
     tcase_add_test(tc, status_pages_are_kept_until_something_changes);
