@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -550,4 +551,22 @@ void hp_post_cancel(const struct tkl_host *h, struct hp_post *p)
 {
     h->transfer_cancel(h, p->easy);
     post_free(p);
+}
+
+int hp_ca_file(const struct tkl_host *h, const char *given, char **ret)
+{
+    *ret = NULL;
+    if (!given)
+        return 0;
+    char *path = NULL;
+    if (given[0] == '/' ? !(path = strdup(given))
+                        : asprintf(&path, "%s/%s", h->config_dir ? h->config_dir : ".", given) < 0)
+        return -ENOMEM;
+    if (access(path, R_OK) < 0) {
+        h->log(h, TKL_LOG_ERR, "ca_file %s cannot be read: %s", path, strerror(errno));
+        free(path);
+        return -EINVAL;
+    }
+    *ret = path;
+    return 0;
 }

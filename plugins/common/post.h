@@ -23,6 +23,16 @@ struct hp_dest {
 };
 
 /*
+ * The CA bundle a notifier's settings name (ca_file), for CURLOPT_CAINFO:
+ * *ret gets NULL when given is NULL, else given as a path, relative to the
+ * configuration file's directory when not absolute (as every path of the
+ * configuration is; the daemon's working directory is / under systemd),
+ * checked readable now so that a check of the configuration finds a
+ * wrong one. Returns 0, -ENOMEM, or -EINVAL after logging why.
+ */
+int hp_ca_file(const struct tkl_host *h, const char *given, char **ret);
+
+/*
  * Reads a list of destination groups { name; url_file; [hmac_secret_file;] }
  * (hmac only when allow_hmac), sorted by name (bytewise) for
  * hp_dest_find. Problems are logged with their line. Returns 0, -EINVAL

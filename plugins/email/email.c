@@ -33,6 +33,7 @@
 #include <tickler/plugin.h>
 
 #include "digest.h"
+#include "post.h"
 #include "lifecycle.h"
 
 /* The largest template file read (a template is a page of text). */
@@ -370,9 +371,11 @@ static int em_init(const struct tkl_host *host, const config_setting_t *conf, vo
         r = -EINVAL;
         goto fail;
     }
+    if ((r = hp_ca_file(host, ca, &m->ca_file)) < 0)
+        goto fail;
     r = -ENOMEM;
-    if ((ca && !(m->ca_file = strdup(ca))) || (user && !(m->username = strdup(user))) ||
-        !(m->from = strdup(from)) || (reply_to && !(m->reply_to = strdup(reply_to))) ||
+    if ((user && !(m->username = strdup(user))) || !(m->from = strdup(from)) ||
+        (reply_to && !(m->reply_to = strdup(reply_to))) ||
         (footer && !(m->footer = strdup(footer))) ||
         (plan_url && !(m->plan_url = strdup(plan_url))) || (tok && !(m->token_file = strdup(tok))))
         goto fail;

@@ -240,9 +240,12 @@ static int tm_init(const struct tkl_host *host, const config_setting_t *conf, vo
         }
         t->layout->card_max = (size_t)v;
     }
-    r = -ENOMEM;
-    if (conf && config_setting_lookup_string(conf, "ca_file", &s) && !(t->ca_file = strdup(s)))
+    s = NULL;
+    if (conf)
+        (void)config_setting_lookup_string(conf, "ca_file", &s);
+    if ((r = hp_ca_file(host, s, &t->ca_file)) < 0)
         goto fail;
+    r = -ENOMEM;
     if (conf && config_setting_lookup_string(conf, "plan_url", &s)) {
         if (!dg_web_url_ok(s)) {
             host->log(host, TKL_LOG_ERR,

@@ -92,10 +92,9 @@ static int wh_init(const struct tkl_host *host, const config_setting_t *conf, vo
         }
         w->timeout_s = t;
     }
-    if (config_setting_lookup_string(conf, "ca_file", &ca) && !(w->ca_file = strdup(ca))) {
-        r = -ENOMEM;
+    (void)config_setting_lookup_string(conf, "ca_file", &ca);
+    if ((r = hp_ca_file(host, ca, &w->ca_file)) < 0)
         goto fail;
-    }
     if ((r = hp_dests_load(host, list, true, &w->dests, &w->n_dests)) < 0)
         goto fail;
     *ret_state = w;

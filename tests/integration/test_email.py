@@ -379,6 +379,24 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
         self.assertIn(expect, p.stderr)
         self.assertNotIn(PASSWORD, p.stderr)
 
+    def test_a_relative_ca_file_is_the_configurations_neighbour(self):
+        """ca_file = "ca.pem" is read beside the configuration file, as
+        every path of it is, wherever ticklerd runs from (/ under
+        systemd); one that cannot be read fails the check, named."""
+        shutil.copy(CERTS["ca"][0], os.path.join(self.tmp, "ca.pem"))
+        conf = self.write_conf(self.server(), ca="ca.pem")
+        p = subprocess.run([tool("ticklerd"), "-c", conf, "-p", harness.plugin_dir(),
+                            "--state-dir", self.state, "--now", "2023-03-03T09:00:30",
+                            "--oneshot"], capture_output=True, text=True, timeout=120, cwd="/")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(self.smtp.received()), 2, p.stderr)
+        conf = self.write_conf(self.smtp.port, ca="no-such-ca.pem")
+        p = subprocess.run([tool("ticklerd"), "-c", conf, "-p", harness.plugin_dir(),
+                            "--check-config"], capture_output=True, text=True, timeout=60, cwd="/")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("ca_file %s cannot be read: No such file or directory"
+                      % os.path.join(self.tmp, "no-such-ca.pem"), p.stderr)
+
     def test_untrusted_certificate_sends_nothing(self):
         conf = self.write_conf(self.server("self"), ca=CERTS["ca"][0])
         self.tls_failure(conf, "certificate")
