@@ -1537,8 +1537,17 @@ static int start_http(struct tkl_service *s)
 {
     const struct tkl_http_conf *hc = &s->rt->cfg->http;
     char err[256];
-    if (s->oneshot || !s->http_page || (!s->n_listen_fds && !hc->n_listen))
+    if (s->oneshot || !s->http_page)
         return 0;
+    if (!s->n_listen_fds && !hc->n_listen) {
+        /* said, so that a socket unit stopped with the service (and not
+         * started again with it) is seen */
+        tkl_log(s->rt->cfg->links.enabled ? TKL_LOG_WARNING : TKL_LOG_NOTICE,
+                "no web face: the configuration has no http group and systemd passed no "
+                "sockets (is ticklerd.socket started?)%s",
+                s->rt->cfg->links.enabled ? "; the links the notices carry will not open" : "");
+        return 0;
+    }
     struct tkl_http_server_host host = {
         .handle = s->http_page, .answered = http_answered, .now = http_now, .data = s};
     int r = tkl_http_server_start(s->loop, hc, s->listen_fds, s->n_listen_fds, &host, &s->http, err,

@@ -522,6 +522,20 @@ class Signals(Fixture):
         self.assertTrue(any("stopped" in l for l in d.lines))
         self.assertFalse(any("handles left open" in l for l in d.lines))
 
+    def test_no_web_face_is_said(self):
+        """No http group and no sockets from systemd (ticklerd.socket
+        stopped with the service and not started again): the log says
+        there is no web face, and why."""
+        text = Path(self.conf).read_text()
+        stripped = re.sub(r"^http = \{.*?^\};\n", "", text, count=1, flags=re.S | re.M)
+        self.assertNotEqual(stripped, text)
+        Path(self.conf).write_text(stripped)
+        d = Daemon(self.conf, self.state)
+        d.wait_for("no web face: the configuration has no http group and systemd passed no "
+                   "sockets (is ticklerd.socket started?)")
+        d.wait_for("started:")
+        self.assertEqual(d.stop(), 0, d.log())
+
     def test_store_edit_break_restore_while_running(self):
         d = Daemon(self.conf, self.state)
         d.wait_for("started: 39 actions")
