@@ -75,6 +75,21 @@ static void on_problem(void *data, unsigned line, const char *msg)
         p->host->log(p->host, TKL_LOG_ERR, "%s: %s", p->path, msg);
 }
 
+/* Whether a table of f of the same SUMMARY as e ends after end: one
+ * observance kept as several tables (Ramadan's months of 29 days and of
+ * 30) is warned of by its last. */
+static bool ends_later(const struct cal_file *f, const struct ics_event *e, int32_t end)
+{
+    for (size_t i = 0; e->summary && i < f->ics->n; i++) {
+        const struct ics_event *o = &f->ics->events[i];
+        int32_t other;
+        if (o != e && o->summary && !strcmp(o->summary, e->summary) && ics_table_end(o, &other) &&
+            other > end)
+            return true;
+    }
+    return false;
+}
+
 /* Warns of each date table in f that ends within two years of today, so
  * that an observance never goes quiet unnoticed: a table of lunar dates
  * has to be extended by hand. */
@@ -89,7 +104,7 @@ static void warn_table_ends(const struct calendar *cal, const struct cal_file *f
         const struct ics_event *e = &f->ics->events[i];
         int32_t end;
         char day[16];
-        if (!ics_table_end(e, &end) || end >= horizon)
+        if (!ics_table_end(e, &end) || end >= horizon || ends_later(f, e, end))
             continue;
         tkl_day_iso(end, day, sizeof(day));
         const char *name = e->summary ? e->summary : e->uid;

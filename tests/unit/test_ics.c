@@ -71,15 +71,23 @@ START_TEST(the_shipped_tables_reach_2050)
                      0);
     size_t tables = 0;
     for (size_t i = 0; i < f->n; i++) {
-        int32_t end;
+        int32_t end, last = TKL_NO_DAY;
         if (!ics_table_end(&f->events[i], &end))
             continue;
         tables++;
+        /* an observance kept as several tables (Ramadan's months of 29
+         * days and of 30) reaches 2050 in its last */
+        for (size_t j = 0; j < f->n; j++) {
+            int32_t other;
+            if (!strcmp(f->events[j].summary, f->events[i].summary) &&
+                ics_table_end(&f->events[j], &other) && other > last)
+                last = other;
+        }
         int y, m, d;
-        tkl_day_to_civil(end, &y, &m, &d);
+        tkl_day_to_civil(last, &y, &m, &d);
         ck_assert_msg(y == 2050, "%s ends in %d", f->events[i].uid, y);
     }
-    ck_assert_uint_eq(tables, 14);
+    ck_assert_uint_eq(tables, 15);
     ics_file_free(f);
 }
 END_TEST
