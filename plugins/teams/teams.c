@@ -373,47 +373,53 @@ static void add(json_t *arr, bool *bad, json_t *v)
         *bad = true;
 }
 
+/* The lines of entry e (of group g) under its title: what it is, and its
+ * id. */
+static void entry_details(json_t *items, bool *bad, const struct tkl_notice_entry *e,
+                          enum dg_group g)
+{
+    if (g == DG_FAILURES) {
+        if (e->progress)
+            add(items, bad, rich("Reply: ", e->progress, NULL, false));
+    } else if (e->kind == TKL_DEADLINE_EVENT) {
+        char line[512];
+        dg_deadline(e, true, line, sizeof(line));
+        add(items, bad, rich("When: ", line, NULL, false));
+        if (e->category)
+            add(items, bad, rich("Category: ", e->category, NULL, false));
+        if (e->commitment)
+            add(items, bad, rich("Suggested comms: ", e->commitment, NULL, false));
+        if (e->owners && *e->owners)
+            add(items, bad, rich("Teams prompted: ", e->owners, NULL, false));
+    } else {
+        char w[64], line[512];
+        dg_when(e, w, sizeof(w));
+        dg_deadline(e, false, line, sizeof(line));
+        add(items, bad,
+            rich(e->deadline_day != TKL_NO_DAY ? "Deadline: " : "Timeframe: ", line, NULL, false));
+        snprintf(line, sizeof(line), "%s%s", w, e->late ? " (sent late)" : "");
+        add(items, bad, rich("When: ", line, group_color(g), g <= DG_THIS_WEEK));
+        if (e->status && *e->status)
+            add(items, bad, rich("Status: ", e->status, NULL, false));
+        if (e->owners && *e->owners)
+            add(items, bad, rich("Responsibility: ", e->owners, NULL, false));
+        if (e->progress)
+            add(items, bad, rich("Latest progress: ", e->progress, NULL, false));
+        if (e->answer)
+            add(items, bad,
+                rich(e->stage == TKL_STAGE_ANSWER ? "Answer: " : "Latest update: ", e->answer, NULL,
+                     false));
+    }
+    add(items, bad, rich("Id: ", e->item_id, NULL, false));
+}
+
 static json_t *entry_container(const struct tkl_notice_entry *e, enum dg_group g)
 {
     json_t *items = json_array();
     bool bad = !items;
     add(items, &bad, rich(NULL, e->title ? e->title : "(no title)", NULL, true));
-    bool line_only = tkl_entry_is_request_line(e); /* its title says it all */
-    if (line_only) {
-    } else if (g == DG_FAILURES) {
-        if (e->progress)
-            add(items, &bad, rich("Reply: ", e->progress, NULL, false));
-    } else if (e->kind == TKL_DEADLINE_EVENT) {
-        char line[512];
-        dg_deadline(e, true, line, sizeof(line));
-        add(items, &bad, rich("When: ", line, NULL, false));
-        if (e->category)
-            add(items, &bad, rich("Category: ", e->category, NULL, false));
-        if (e->commitment)
-            add(items, &bad, rich("Suggested comms: ", e->commitment, NULL, false));
-        if (e->owners && *e->owners)
-            add(items, &bad, rich("Teams prompted: ", e->owners, NULL, false));
-    } else {
-        char w[64], line[512];
-        dg_when(e, w, sizeof(w));
-        dg_deadline(e, false, line, sizeof(line));
-        add(items, &bad,
-            rich(e->deadline_day != TKL_NO_DAY ? "Deadline: " : "Timeframe: ", line, NULL, false));
-        snprintf(line, sizeof(line), "%s%s", w, e->late ? " (sent late)" : "");
-        add(items, &bad, rich("When: ", line, group_color(g), g <= DG_THIS_WEEK));
-        if (e->status && *e->status)
-            add(items, &bad, rich("Status: ", e->status, NULL, false));
-        if (e->owners && *e->owners)
-            add(items, &bad, rich("Responsibility: ", e->owners, NULL, false));
-        if (e->progress)
-            add(items, &bad, rich("Latest progress: ", e->progress, NULL, false));
-        if (e->answer)
-            add(items, &bad,
-                rich(e->stage == TKL_STAGE_ANSWER ? "Answer: " : "Latest update: ", e->answer, NULL,
-                     false));
-    }
-    if (!line_only)
-        add(items, &bad, rich("Id: ", e->item_id, NULL, false));
+    if (!tkl_entry_is_request_line(e)) /* a request's own line: its title says it all */
+        entry_details(items, &bad, e, g);
     if (g != DG_FAILURES && e->kind != TKL_DEADLINE_EVENT && e->link && *e->link)
         add(items, &bad,
             json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "type", "ActionSet", "actions", "type",
