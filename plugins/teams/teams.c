@@ -114,7 +114,7 @@ struct teams {
     struct post *done_early; /* notices whose every part went before */
     struct hp_pool pool;     /* libcurl handles of finished posts, for the next */
     struct sent sent[REMEMBER_MAX];
-    size_t n_sent, next_sent;
+    size_t n_sent;
     char *parts_file;  /* where sent is kept across restarts, or NULL */
     char *parts_new;   /* parts_file.new, where it is written before the rename */
     bool parts_warned; /* a failure to write it was logged */
@@ -604,8 +604,9 @@ static const struct sent *sent_find(const struct teams *t, uint64_t id)
     return NULL;
 }
 
-/* Remembers notice id's accepted parts (not 0), cut with layout lay; the
- * oldest memory makes room for a new one. Returns what is remembered. */
+/* Remembers notice id's accepted parts (not 0), cut with layout lay, a
+ * part accepted at at; when full, the memory whose last part was accepted
+ * longest ago makes room. Returns what is remembered. */
 static struct sent *remember(struct teams *t, uint64_t id, uint64_t parts, struct layout *lay,
                              uint64_t print, int64_t at)
 {
@@ -623,10 +624,12 @@ static struct sent *remember(struct teams *t, uint64_t id, uint64_t parts, struc
         t->sent[t->n_sent] = s;
         return &t->sent[t->n_sent++];
     }
-    size_t i = t->next_sent;
+    size_t i = 0; /* the one whose part was accepted longest ago */
+    for (size_t k = 1; k < t->n_sent; k++)
+        if (t->sent[k].at < t->sent[i].at)
+            i = k;
     layout_unref(t->sent[i].layout);
     t->sent[i] = s;
-    t->next_sent = (i + 1) % REMEMBER_MAX;
     return &t->sent[i];
 }
 
@@ -640,8 +643,6 @@ static bool forget(struct teams *t, uint64_t id)
             t->parts_dirty |= kept;
             layout_unref(t->sent[i].layout);
             t->sent[i] = t->sent[--t->n_sent];
-            if (t->next_sent >= t->n_sent)
-                t->next_sent = 0;
             return kept;
         }
     return false;
