@@ -367,6 +367,15 @@ static void html_who_is_told(FILE *f, const struct tkl_service *s)
     fputs(" (the team that receives its reports), with your suggestion and comment.", f);
 }
 
+/* Whether update x was recorded through the link of action_id issued to
+ * recipient at issued_at. */
+static bool through_link(const struct tkl_update *x, const char *action_id, const char *recipient,
+                         int64_t issued_at)
+{
+    return x->link_issued_at == issued_at && !strcmp(x->action_id, action_id) &&
+           !strcmp(x->recipient, recipient);
+}
+
 /* Whether v's link recorded an update of its action, of kind (any kind:
  * -1), among those the answers were built from. */
 static bool link_recorded(const struct tkl_service *s, const struct act_view *v, int kind)
@@ -375,8 +384,7 @@ static bool link_recorded(const struct tkl_service *s, const struct act_view *v,
     for (size_t i = 0; i < l->n; i++) {
         const struct tkl_update *x = &l->v[i];
         if ((kind < 0 || x->kind == (enum tkl_update_kind)kind) &&
-            x->link_issued_at == v->tok.issued_at && !strcmp(x->action_id, v->tok.action_id) &&
-            !strcmp(x->recipient, v->tok.recipient))
+            through_link(x, v->tok.action_id, v->tok.recipient, v->tok.issued_at))
             return true;
     }
     return false;
@@ -1112,7 +1120,7 @@ static bool repeats_link_latest(const struct tkl_updates *l, const struct tkl_up
             continue;
         if (x->kind == TKL_UPDATE_COMPLETE)
             return false;
-        if (x->link_issued_at == u->link_issued_at && !strcmp(x->recipient, u->recipient))
+        if (through_link(x, u->action_id, u->recipient, u->link_issued_at))
             return tkl_update_same(x, u);
     }
     return false;
