@@ -12,6 +12,8 @@
 #include "../update/update.h"
 #include "outbox_db.h"
 
+static void memo_clear(struct tkl_outbox *o);
+
 /* updates are append-only: this trigger refuses any change of a row */
 #define UPDATES_NO_UPDATE                                                                          \
     "CREATE TRIGGER IF NOT EXISTS updates_no_update BEFORE UPDATE ON updates"                      \
@@ -308,6 +310,8 @@ void tkl_outbox_close(struct tkl_outbox *o)
     for (size_t i = 0; i < TKL_ST_COUNT; i++)
         sqlite3_finalize(o->stmts[i]);
     sqlite3_close(o->db);
+    memo_clear(o);
+    free(o->memo);
     free(o);
 }
 
@@ -336,6 +340,8 @@ static void group_end(struct tkl_outbox *o, int r)
 {
     if (r < 0 && !sqlite3_get_autocommit(o->db))
         sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
+    if (r < 0)
+        memo_clear(o); /* the ids of its puts are given again */
     o->group_open = false;
     if (o->on_sync)
         o->on_sync(o->on_sync_data, r);
@@ -457,6 +463,166 @@ void tkl_db_bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, i);
+}
+
+/* Slots of the put memo (outbox_db.h), a power of two: at most half are
+ * used, so that a lookup probes few. A put past that is read back by its
+ * claim, as without the memo. */
+#define MEMO_BITS  13
+#define MEMO_SLOTS (1u << MEMO_BITS)
+#define MEMO_MASK  (MEMO_SLOTS - 1u)
+
+/* The first slot id probes: Fibonacci hashing spreads consecutive ids
+ * (as a round's puts get them), which would otherwise fill one run of
+ * slots that every removal walks to its end. */
+static size_t memo_home(uint64_t id)
+{
+    return (size_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - MEMO_BITS));
+}
+
+static void entries_free(struct tkl_notice_entry *v, char **stage_keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct tkl_notice_entry *e = &v[i];
+        free((char *)e->item_id);
+        free((char *)e->title);
+        free((char *)e->commitment);
+        free((char *)e->owners);
+        free((char *)e->deadline_text);
+        free((char *)e->status);
+        free((char *)e->progress);
+        free((char *)e->category);
+        free((char *)e->url);
+        free((char *)e->answer);
+        free(stage_keys[i]);
+    }
+    free(v);
+    free(stage_keys);
+}
+
+/* Empties the memo: its notices are read from the table again. */
+static void memo_clear(struct tkl_outbox *o)
+{
+    for (size_t i = 0; o->memo && o->memo_n && i < MEMO_SLOTS; i++) {
+        struct tkl_put_memo *m = &o->memo[i];
+        if (!m->id)
+            continue;
+        entries_free(m->entries, m->stage_keys, m->n);
+        *m = (struct tkl_put_memo){0};
+        o->memo_n--;
+    }
+}
+
+/* The slot of id in the memo, or SIZE_MAX. */
+static size_t memo_find(const struct tkl_outbox *o, uint64_t id)
+{
+    if (!o->memo || !o->memo_n)
+        return SIZE_MAX;
+    for (size_t i = memo_home(id);; i = (i + 1) & MEMO_MASK) {
+        if (o->memo[i].id == id)
+            return i;
+        if (!o->memo[i].id)
+            return SIZE_MAX;
+    }
+}
+
+/* Frees slot i's place, moving back the slots after it that probed past
+ * it, so that every lookup still meets its id before a free slot. */
+static void memo_remove(struct tkl_outbox *o, size_t i)
+{
+    for (size_t j = i;;) {
+        j = (j + 1) & MEMO_MASK;
+        if (!o->memo[j].id)
+            break;
+        size_t home = memo_home(o->memo[j].id);
+        /* slot j stays when its home lies cyclically in (i, j] */
+        bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (!stays) {
+            o->memo[i] = o->memo[j];
+            i = j;
+        }
+    }
+    o->memo[i] = (struct tkl_put_memo){0};
+    o->memo_n--;
+}
+
+/* A copy of s, or NULL (and *oom) for NULL or out of memory. */
+static char *dup_or_null(const char *s, bool *oom)
+{
+    char *d = s ? strdup(s) : NULL;
+    if (s && !d)
+        *oom = true;
+    return d;
+}
+
+/* The entries of n that p keeps, as the entries table gives them back
+ * (append_entry), into a memo slot for notice id. Out of memory or room,
+ * nothing is kept: the claim then reads them. */
+static void memo_add(struct tkl_outbox *o, uint64_t id, const struct tkl_notice *n,
+                     const char *const *stage_keys, const bool *keep, size_t kept)
+{
+    if (!o->memo && !(o->memo = calloc(MEMO_SLOTS, sizeof(*o->memo))))
+        return;
+    if (!id || o->memo_n >= MEMO_SLOTS / 2 || memo_find(o, id) != SIZE_MAX)
+        return;
+    struct tkl_notice_entry *v = calloc(kept, sizeof(*v));
+    char **keys = calloc(kept, sizeof(*keys));
+    bool oom = !v || !keys;
+    size_t k = 0;
+    for (size_t i = 0; !oom && i < n->n_entries; i++) {
+        if (!keep[i])
+            continue;
+        const struct tkl_notice_entry *e = &n->entries[i];
+        v[k] = (struct tkl_notice_entry){
+            .size = sizeof(v[k]),
+            .item_id = dup_or_null(e->item_id, &oom),
+            .title = dup_or_null(e->title, &oom),
+            .commitment = dup_or_null(e->commitment, &oom),
+            .owners = dup_or_null(e->owners, &oom),
+            .deadline_text = dup_or_null(e->deadline_text, &oom),
+            .status = dup_or_null(e->status, &oom),
+            .progress = dup_or_null(e->progress, &oom),
+            .deadline_day = e->deadline_day,
+            .kind = e->kind,
+            .stage = e->stage,
+            .days_left = e->days_left,
+            .late = e->late,
+            .category = dup_or_null(e->category, &oom),
+            .url = dup_or_null(e->url, &oom),
+            .answer = dup_or_null(e->answer, &oom),
+        };
+        keys[k] = dup_or_null(stage_keys[i], &oom);
+        k++;
+    }
+    if (oom) {
+        if (v && keys)
+            entries_free(v, keys, k);
+        else {
+            free(v);
+            free(keys);
+        }
+        return;
+    }
+    size_t i = memo_home(id);
+    while (o->memo[i].id)
+        i = (i + 1) & MEMO_MASK;
+    o->memo[i] = (struct tkl_put_memo){.id = id, .entries = v, .stage_keys = keys, .n = kept};
+    o->memo_n++;
+}
+
+/* Moves the memo's entries of notice id into s (which has none). Returns
+ * whether it held them. */
+static bool memo_take(struct tkl_outbox *o, uint64_t id, struct tkl_stored_notice *s)
+{
+    size_t i = memo_find(o, id);
+    if (i == SIZE_MAX)
+        return false;
+    s->entries = o->memo[i].entries;
+    s->stage_keys = o->memo[i].stage_keys;
+    s->notice.n_entries = o->memo[i].n;
+    s->notice.entries = s->entries;
+    memo_remove(o, i);
+    return true;
 }
 
 /* Which entries of a notice tkl_outbox_put() stores: those whose log key
@@ -633,6 +799,8 @@ int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char 
     /* every key logged already: nothing written, and the commit is empty */
     if ((r = tkl_db_write_end(o, own, r)) < 0)
         goto out;
+    if (id)
+        memo_add(o, (uint64_t)id, n, stage_keys, p.keep, p.kept);
     *ret_id = (uint64_t)id;
 out:
     put_plan_free(&p, n->n_entries);
@@ -764,22 +932,7 @@ void tkl_stored_notice_free(struct tkl_stored_notice *s)
     free((char *)s->notice.team_name);
     free((char *)s->notice.thread_key);
     free((char *)s->notice.intro);
-    for (size_t i = 0; i < s->notice.n_entries; i++) {
-        struct tkl_notice_entry *e = &s->entries[i];
-        free((char *)e->item_id);
-        free((char *)e->title);
-        free((char *)e->commitment);
-        free((char *)e->owners);
-        free((char *)e->deadline_text);
-        free((char *)e->status);
-        free((char *)e->progress);
-        free((char *)e->category);
-        free((char *)e->url);
-        free((char *)e->answer);
-        free(s->stage_keys[i]);
-    }
-    free(s->entries);
-    free(s->stage_keys);
+    entries_free(s->entries, s->stage_keys, s->notice.n_entries);
     free(s->last_error);
     free(s);
 }
@@ -791,7 +944,6 @@ void tkl_stored_notice_free(struct tkl_stored_notice *s)
     "e.item_id, e.title, e.commitment, e.owners, e.deadline_text, e.status, e.progress, "          \
     "e.deadline_day, e.kind, e.stage, e.stage_key, e.days_left, e.late, e.category, e.url, "       \
     "e.answer"
-#define NOTICE_NCOLS 12
 
 /* Fills s's notice (its id aside) from st's row, NOTICE_COLUMNS from
  * column c. Returns 0 or -ENOMEM; what s holds is freed by the caller. */
@@ -936,31 +1088,45 @@ static void batch_free(struct batch *b)
     free(b->v);
 }
 
-/* Adds st's row to b: a new notice when its id differs from the last one
- * read, then its entry. Returns 0 or -ENOMEM. */
-static int batch_row(sqlite3_stmt *st, struct batch *b, size_t *entry_cap)
+/* Adds st's notice (its id in column 0, NOTICE_COLUMNS after it) to b,
+ * with no entries. Returns 0 or -ENOMEM. */
+static int batch_row(sqlite3_stmt *st, struct batch *b)
 {
-    uint64_t id = (uint64_t)sqlite3_column_int64(st, 0);
-    if (!b->n || b->v[b->n - 1]->notice.id != id) {
-        if (b->n == b->cap) {
-            size_t c = b->cap ? b->cap * 2 : 16;
-            struct tkl_stored_notice **v = realloc(b->v, c * sizeof(struct tkl_stored_notice *));
-            if (!v)
-                return -ENOMEM;
-            b->v = v;
-            b->cap = c;
-        }
-        if (!(b->v[b->n] = calloc(1, sizeof(**b->v))))
+    if (b->n == b->cap) {
+        size_t c = b->cap ? b->cap * 2 : 16;
+        struct tkl_stored_notice **v = realloc(b->v, c * sizeof(struct tkl_stored_notice *));
+        if (!v)
             return -ENOMEM;
-        b->v[b->n]->notice.id = id;
-        *entry_cap = 0;
-        int r = notice_read(st, 1, b->v[b->n++]);
-        if (r < 0)
-            return r;
+        b->v = v;
+        b->cap = c;
     }
-    struct tkl_stored_notice *s = b->v[b->n - 1];
-    int r = grow_entries(s, entry_cap);
-    return r < 0 ? r : append_entry(st, 1 + NOTICE_NCOLS, s);
+    if (!(b->v[b->n] = calloc(1, sizeof(**b->v))))
+        return -ENOMEM;
+    b->v[b->n]->notice.id = (uint64_t)sqlite3_column_int64(st, 0);
+    return notice_read(st, 1, b->v[b->n++]);
+}
+
+/* Gives each notice of b its entries: from the memo when this connection
+ * put it, else from the entries table. A notice with no entries is left
+ * out, as a join of the two tables leaves it. Returns 0 or a negative
+ * errno. */
+static int batch_entries(struct tkl_outbox *o, struct batch *b)
+{
+    size_t kept = 0;
+    int r = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        struct tkl_stored_notice *s = b->v[i];
+        if (r == 0 && !memo_take(o, s->notice.id, s))
+            r = read_entries(o, s->notice.id, s);
+        if (r == 0 && s->notice.n_entries) {
+            s->notice.entries = s->entries;
+            b->v[kept++] = s;
+        } else {
+            tkl_stored_notice_free(s);
+        }
+    }
+    b->n = kept;
+    return r;
 }
 
 int tkl_outbox_due_batch(struct tkl_outbox *o, const char *channel, int64_t now, size_t max,
@@ -968,15 +1134,12 @@ int tkl_outbox_due_batch(struct tkl_outbox *o, const char *channel, int64_t now,
 {
     sqlite3_stmt *st = NULL;
     struct batch b = {0};
-    size_t entry_cap = 0;
     int rc = SQLITE_DONE;
-    /* notices_due_channel finds the due notices; each one's entries by key */
+    /* notices_due_channel finds the due notices; their entries follow */
     int r = tkl_db_stmt(o, TKL_ST_DUE_BATCH,
-                        "SELECT n.id, " NOTICE_COLUMNS ", " ENTRY_COLUMNS
-                        " FROM (SELECT * FROM notices WHERE state = 0 AND sending = 0 AND "
-                        "  channel = ?1 AND next_attempt <= ?2 ORDER BY next_attempt, id "
-                        "  LIMIT ?3) n JOIN entries e ON e.notice_id = n.id "
-                        "ORDER BY n.next_attempt, n.id, e.idx",
+                        "SELECT n.id, " NOTICE_COLUMNS " FROM notices n WHERE n.state = 0 AND "
+                        "n.sending = 0 AND n.channel = ?1 AND n.next_attempt <= ?2 "
+                        "ORDER BY n.next_attempt, n.id LIMIT ?3",
                         &st);
     if (r < 0)
         return r;
@@ -984,10 +1147,12 @@ int tkl_outbox_due_batch(struct tkl_outbox *o, const char *channel, int64_t now,
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)(max > (size_t)INT64_MAX ? (size_t)INT64_MAX : max));
     while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        r = batch_row(st, &b, &entry_cap);
+        r = batch_row(st, &b);
     if (r == 0 && rc != SQLITE_DONE)
         r = tkl_sqlite_errno(rc);
     tkl_db_done(st);
+    if (r == 0)
+        r = batch_entries(o, &b);
     if (r < 0) {
         batch_free(&b);
         return r;

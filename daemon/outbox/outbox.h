@@ -132,8 +132,9 @@ int tkl_outbox_due_on(struct tkl_outbox *o, const char *channel, int64_t now, ui
 
 /*
  * The notices tkl_outbox_due_on would list (of channel, due at now, not
- * being sent, oldest first, at most max), each read whole with its entries
- * in one query. *ret gets an array of *ret_n notices: free each with
+ * being sent, oldest first, at most max), each read whole: its entries
+ * from memory when this connection put it (the put memo), else from the
+ * table. *ret gets an array of *ret_n notices: free each with
  * tkl_stored_notice_free and the array with free(). Returns 0 or a
  * negative errno (then nothing is returned).
  */

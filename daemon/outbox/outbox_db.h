@@ -8,8 +8,12 @@
 #define TKL_OUTBOX_DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
+
+struct tkl_notice_entry;
 
 /* The statements the delivery path runs for every notice: prepared on
  * first use (SQLITE_PREPARE_PERSISTENT), reset after each use, finalized
@@ -36,8 +40,23 @@ enum tkl_db_stmt {
     TKL_ST_COUNT
 };
 
+/* The entries of a notice this connection put, kept until the first
+ * claim of that notice takes them (tkl_outbox_due_batch), which then reads
+ * them from memory instead of the entries table. Entries are never
+ * changed once written, so the copy is what the table holds while the
+ * group that wrote them stands; an undone group empties the memo (its ids
+ * are given again). */
+struct tkl_put_memo {
+    uint64_t id; /* 0: a free slot */
+    struct tkl_notice_entry *entries;
+    char **stage_keys; /* per entry */
+    size_t n;
+};
+
 struct tkl_outbox {
     sqlite3 *db;
+    struct tkl_put_memo *memo;          /* open addressing by id, MEMO_SLOTS slots, or NULL */
+    size_t memo_n;                      /* slots in use, at most half of them */
     int busy_ms;                        /* the busy timeout in force */
     sqlite3_stmt *stmts[TKL_ST_COUNT];  /* NULL until first used */
     bool grouped;                       /* writes join one open transaction */

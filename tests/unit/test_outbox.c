@@ -701,6 +701,163 @@ START_TEST(an_item_s_history_newest_first)
 }
 END_TEST
 
+static void same_text(const char *a, const char *b)
+{
+    if (!a || !b)
+        ck_assert_ptr_eq(a, b);
+    else
+        ck_assert_str_eq(a, b);
+}
+
+/* a (claimed) is what the table holds of b's notice (read back). */
+static void same_notice(const struct tkl_stored_notice *a, const struct tkl_stored_notice *b)
+{
+    ck_assert_uint_eq(a->notice.id, b->notice.id);
+    same_text(a->notice.recipient, b->notice.recipient);
+    same_text(a->notice.thread_key, b->notice.thread_key);
+    same_text(a->notice.intro, b->notice.intro);
+    ck_assert_int_eq(a->attempts, b->attempts);
+    ck_assert_int_eq(a->next_attempt, b->next_attempt);
+    ck_assert_uint_eq(a->notice.n_entries, b->notice.n_entries);
+    ck_assert_ptr_eq(a->notice.entries, a->entries);
+    for (size_t i = 0; i < a->notice.n_entries; i++) {
+        const struct tkl_notice_entry *x = &a->entries[i], *y = &b->entries[i];
+        same_text(x->item_id, y->item_id);
+        same_text(x->title, y->title);
+        same_text(x->commitment, y->commitment);
+        same_text(x->owners, y->owners);
+        same_text(x->deadline_text, y->deadline_text);
+        same_text(x->status, y->status);
+        same_text(x->progress, y->progress);
+        same_text(x->category, y->category);
+        same_text(x->url, y->url);
+        same_text(x->answer, y->answer);
+        same_text(a->stage_keys[i], b->stage_keys[i]);
+        ck_assert_ptr_null(x->link);
+        ck_assert_int_eq(x->deadline_day, y->deadline_day);
+        ck_assert_int_eq(x->kind, y->kind);
+        ck_assert_int_eq(x->stage, y->stage);
+        ck_assert_int_eq(x->days_left, y->days_left);
+        ck_assert_int_eq(x->late, y->late);
+    }
+}
+
+/* Claims the notices due on email at 1000 (at most 8) and checks each is
+ * what the table holds. Returns how many. */
+static size_t claim_as_stored(uint64_t *ids)
+{
+    struct tkl_stored_notice **v = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(tkl_outbox_due_batch(o, "email", 1000, 8, &v, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        struct tkl_stored_notice *s = NULL;
+        ck_assert_int_eq(tkl_outbox_get(o, v[i]->notice.id, &s), 0);
+        same_notice(v[i], s);
+        tkl_stored_notice_free(s);
+        ids[i] = v[i]->notice.id;
+        ck_assert_int_eq(tkl_outbox_mark_sending(o, ids[i]), 0);
+        tkl_stored_notice_free(v[i]);
+    }
+    free(v);
+    return n;
+}
+
+/* A claim of notices this connection put takes their entries from memory
+ * (the put memo): what it gives is what the table holds, the entries the
+ * log dropped left out and the kept ones in order, every field alike. */
+START_TEST(a_claim_of_notices_just_put_gives_what_the_table_holds)
+{
+    struct tkl_notice_entry e[2] = {entries[0], entries[1]};
+    e[0].commitment = "Commitment 1";
+    e[0].status = "In progress";
+    e[0].progress = "Half done";
+    e[0].late = 1;
+    e[1].category = "Race";
+    e[1].url = "https://example.org/r";
+    e[1].answer = "Progress (green)";
+    struct tkl_notice n = notice("hr@example.org");
+    n.entries = e;
+    n.intro = "Please give your progress.";
+    n.thread_key = "thread-1";
+    uint64_t id[3] = {0}, got[8];
+    /* b's first entry was logged already: b keeps its second only */
+    struct tkl_notice first = notice("b@example.org");
+    first.n_entries = 1;
+    ck_assert_int_eq(tkl_outbox_put(o, &first, keys, 1000, &id[0]), 0);
+    ck_assert_int_eq(tkl_outbox_put(o, &n, keys, 1000, &id[1]), 0);
+    n.recipient = "b@example.org";
+    ck_assert_int_eq(tkl_outbox_put(o, &n, keys, 1000, &id[2]), 0);
+    ck_assert_uint_eq(claim_as_stored(got), 3);
+    ck_assert_uint_eq(got[2], id[2]);
+    struct tkl_stored_notice *s = NULL;
+    ck_assert_int_eq(tkl_outbox_get(o, id[2], &s), 0);
+    ck_assert_uint_eq(s->notice.n_entries, 1);
+    ck_assert_str_eq(s->entries[0].item_id, "A2");
+    ck_assert_str_eq(s->notice.thread_key, "thread-1"); /* one entry: its thread */
+    tkl_stored_notice_free(s);
+    /* released, they are claimed again from the table, the same */
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_int_eq(tkl_outbox_release(o, id[i]), 0);
+    ck_assert_uint_eq(claim_as_stored(got), 3);
+}
+END_TEST
+
+/* An undone group gives its notices' ids again: a notice put after it
+ * under the same id is claimed with its own entries, not those of the
+ * undone one. */
+START_TEST(a_claim_after_an_undone_group_gives_the_notice_put_since)
+{
+    tkl_outbox_set_grouped(o, true);
+    uint64_t a = put_to("a@example.org"), again = 0, got[8];
+    tkl_disk_full = 1;
+    ck_assert_int_eq(tkl_outbox_sync(o), -ENOSPC);
+    tkl_disk_full = 0;
+    struct tkl_notice_entry e = entries[1];
+    e.title = "Put after the undone group";
+    struct tkl_notice n = notice("a@example.org");
+    n.entries = &e;
+    n.n_entries = 1;
+    ck_assert_int_eq(tkl_outbox_put(o, &n, keys + 1, 1000, &again), 0);
+    ck_assert_uint_eq(again, a); /* SQLite gives the id again */
+    struct tkl_stored_notice **v = NULL;
+    size_t k = 0;
+    ck_assert_int_eq(tkl_outbox_due_batch(o, "email", 1000, 8, &v, &k), 0);
+    ck_assert_uint_eq(k, 1);
+    ck_assert_uint_eq(v[0]->notice.n_entries, 1);
+    ck_assert_str_eq(v[0]->entries[0].title, "Put after the undone group");
+    tkl_stored_notice_free(v[0]);
+    free(v);
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    ck_assert_uint_eq(claim_as_stored(got), 1);
+}
+END_TEST
+
+/* More notices than the memo keeps (half its 8,192 slots): those past it
+ * are read from the table; a claim of each, in order, some released and
+ * claimed again, gives what the table holds. */
+START_TEST(a_claim_past_the_memo_s_room_reads_the_table)
+{
+    enum { N = 4200 };
+    static uint64_t got[8];
+    tkl_outbox_set_grouped(o, true);
+    for (int i = 0; i < N; i++) {
+        char rcpt[32];
+        snprintf(rcpt, sizeof(rcpt), "r%d@example.org", i);
+        (void)put_to(rcpt);
+    }
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    size_t claimed = 0, k;
+    while ((k = claim_as_stored(got)) > 0) {
+        claimed += k;
+        if (claimed % 3 == 0) /* the first again, from the table */
+            ck_assert_int_eq(tkl_outbox_release(o, got[0]), 0);
+    }
+    ck_assert_uint_gt(claimed, N); /* the released ones twice */
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "sending = 1"), N);
+}
+END_TEST
+
 START_TEST(intro_and_answer_are_kept)
 {
     struct tkl_notice_entry e[2] = {entries[0], entries[1]};
@@ -814,6 +971,9 @@ int main(void)
     tcase_add_test(tc, a_read_that_sqlite_rolls_back_ends_the_group);
     tcase_add_test(tc, a_group_sqlite_rolled_back_fails_its_sync);
     tcase_add_test(tc, a_batch_reads_each_notice_whole_in_order);
+    tcase_add_test(tc, a_claim_of_notices_just_put_gives_what_the_table_holds);
+    tcase_add_test(tc, a_claim_after_an_undone_group_gives_the_notice_put_since);
+    tcase_add_test(tc, a_claim_past_the_memo_s_room_reads_the_table);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
