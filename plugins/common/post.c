@@ -23,6 +23,7 @@ struct hp_post {
     struct curl_slist *headers;
     char *body;
     char **keep_out; /* copies of hp_request.keep_out, or NULL */
+    bool with_ca;    /* CURLOPT_CAINFO set */
     hp_done_fn done;
     void *data;
     size_t answer_len;
@@ -214,25 +215,29 @@ void hp_pool_drain(struct hp_pool *pool)
         curl_easy_cleanup(pool->idle[--pool->n]);
 }
 
-/* A handle for a post: an idle one of pool (reset), or a new one; NULL
- * when none can be made. */
-static CURL *pool_take(struct hp_pool *pool)
+/* A handle for a post that sets a CA file or not (with_ca): an idle one
+ * of pool, reset when it carries a CA file the post would not set, or a
+ * new one; NULL when none can be made. */
+static CURL *pool_take(struct hp_pool *pool, bool with_ca)
 {
     if (!pool || !pool->n)
         return curl_easy_init();
     CURL *e = pool->idle[--pool->n];
-    curl_easy_reset(e);
+    if (pool->with_ca[pool->n] && !with_ca)
+        curl_easy_reset(e);
     return e;
 }
 
 /* Gives e, whose transfer is over, back to pool, or frees it when pool is
  * NULL or full. */
-static void pool_give(struct hp_pool *pool, CURL *e)
+static void pool_give(struct hp_pool *pool, CURL *e, bool with_ca)
 {
-    if (pool && pool->n < HP_POOL_MAX)
+    if (pool && pool->n < HP_POOL_MAX) {
+        pool->with_ca[pool->n] = with_ca;
         pool->idle[pool->n++] = e;
-    else
+    } else {
         curl_easy_cleanup(e);
+    }
 }
 
 static void post_free(struct hp_post *p)
@@ -478,7 +483,7 @@ static void on_done(void *data, int code)
         p->host->log(p->host, TKL_LOG_DEBUG, "destination %s: %s", p->dest_name, reply);
     hp_done_fn done = p->done;
     void *done_data = p->data;
-    pool_give(p->pool, p->easy); /* its transfer is over: the host let go of it */
+    pool_give(p->pool, p->easy, p->with_ca); /* its transfer is over: the host let go of it */
     p->easy = NULL;
     post_free(p);
     done(done_data, &res);
@@ -502,7 +507,7 @@ int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_don
     p->pool = req->pool;
     if (!(p->dest_name = strdup(req->dest->name)) || !(p->dest_host = strdup(req->dest->host)) ||
         !(p->body = strdup(req->body)) || copy_keep_out(req->keep_out, &p->keep_out) < 0 ||
-        !(p->easy = pool_take(p->pool)))
+        !(p->easy = pool_take(p->pool, req->ca_file != NULL)))
         goto fail;
     if (!(l = curl_slist_append(NULL, "Content-Type: application/json")))
         goto fail;
@@ -531,8 +536,10 @@ int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_don
     c |= curl_easy_setopt(e, CURLOPT_USERAGENT, "tickler/1");
     c |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     c |= curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
-    if (req->ca_file)
+    if (req->ca_file) {
         c |= curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
+        p->with_ca = true;
+    }
     if (c != CURLE_OK) {
         r = -EIO; /* libcurl lacks a feature or memory; not the notice's fault */
         goto fail;

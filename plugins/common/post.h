@@ -56,9 +56,11 @@ struct hp_post;
 
 /*
  * Idle libcurl handles of one plugin instance, kept for its next posts: a
- * post takes one (curl_easy_reset, every option set again) instead of
- * making its own, and gives it back when done, so a burst of posts does
- * not make and free libcurl's per-transfer state (its buffers) for each.
+ * post takes one instead of making its own, and gives it back when done,
+ * so a burst of posts does not make and free libcurl's per-transfer state
+ * (its buffers) for each. A post sets every option any post sets but the
+ * CA file, so a handle is not reset (curl_easy_reset costs a post about as
+ * much as its JSON) unless it carries a CA file the post would not set.
  * Zeroed to start; used from the loop's thread only. Holds at most
  * HP_POOL_MAX (the handles of a burst beyond it are freed as they finish:
  * about the memory of HP_POOL_MAX posts stays with the instance, as it
@@ -67,7 +69,8 @@ struct hp_post;
  */
 #define HP_POOL_MAX 64
 struct hp_pool {
-    void *idle[HP_POOL_MAX]; /* CURL * */
+    void *idle[HP_POOL_MAX];   /* CURL * */
+    bool with_ca[HP_POOL_MAX]; /* its CURLOPT_CAINFO was set */
     size_t n;
 };
 

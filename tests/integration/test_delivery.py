@@ -104,6 +104,8 @@ def make_handler(rec):
                 status = 500
             elif path == "gone":
                 status = 404
+            elif path == "hold":
+                status = 503
             rec.add(path, time.monotonic(), self.headers.get("X-Tickler-Notice"), status, body,
                     dict(self.headers))
             payload = b'{"ok":%s}' % (b"true" if status < 300 else b"false")
@@ -347,6 +349,61 @@ teams = ( { id = "many"; name = "Many"; recipients = { hook = [ %s ]; }; } );
                 self.assertEqual(headers["X-Tickler-Signature"], want, path)
             else:
                 self.assertNotIn("X-Tickler-Signature", headers, path)
+
+    def test_a_reused_handle_trusts_no_ca_file_the_configuration_dropped(self):
+        """A handle is reused without libcurl's reset (hp_pool): one that
+        carried the CA file a reload took away is reset, so the next post
+        trusts the system's CAs only, and a server whose certificate only
+        that CA signed is refused before it is sent anything: here the
+        retry of a notice the server kept answering 503."""
+        certs = harness.make_certs(self.tmp)
+        rec = Recorder()
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(rec))
+        server.socket = harness.tls_context(*certs["good"]).wrap_socket(server.socket,
+                                                                        server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        for path in ("tls", "hold"):
+            with open(os.path.join(self.tmp, path + ".url"), "w") as f:
+                f.write("https://127.0.0.1:%d/%s?token=%s\n"
+                        % (server.server_address[1], path, CANARY))
+
+        def write_conf(ca):
+            with open(self.conf, "w") as f:
+                f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+delivery = { concurrency = 1; retry_min_seconds = 1; };
+notifiers = ( { name = "hook"; plugin = "webhook";
+                settings = { timeout_seconds = 5; %s
+                             destinations = ( { name = "tls"; url_file = "tls.url"; },
+                                              { name = "hold"; url_file = "hold.url"; } ); }; } );
+teams = ( { id = "tls"; name = "Tls"; recipients = { hook = [ "tls", "hold" ]; }; } );
+""" % ('ca_file = "%s";' % ca if ca else ""))
+
+        write_conf(certs["ca"][0])
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\nT1,Action,Tls,03/03/2023,\n")
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            d.wait_for("delivered notice")
+            deadline = time.monotonic() + 30 * harness.SLOWDOWN
+            while [r[0] for r in rec.requests].count("hold") < 1:
+                self.assertLess(time.monotonic(), deadline, d.log())
+                time.sleep(0.1)
+            write_conf(None)
+            mark = len(d.lines)
+            d.proc.send_signal(signal.SIGHUP)
+            d.wait_for("configuration reloaded", after=mark)
+            refused = d.wait_for("certificate", after=mark)
+            with rec.lock:
+                seen = len(rec.requests)
+            d.wait_for("certificate", after=refused + 1)  # the next retry: refused too
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertEqual(len(rec.requests), seen, d.log())  # and it reached nothing
+        self.assertTrue(all(r[3] in (202, 503) for r in rec.requests))
 
     def test_send_test_webhook(self):
         p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
