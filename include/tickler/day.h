@@ -142,6 +142,27 @@ static inline int tkl_day__printf(char *buf, size_t size, const char *fmt, ...)
     return 0;
 }
 
+/* Internal: v (0 to 10^width - 1) as width digits at p, no NUL. The ISO
+ * forms are written digit by digit: a notice's JSON writes several, and
+ * vsnprintf costs a webhook post more than its signature. */
+static inline void tkl_day__digits(char *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* Internal: "YYYY-MM-DD" at p (10 characters, no NUL); y is 1 to 9999. */
+static inline void tkl_day__iso_date(char *p, int y, int m, int d)
+{
+    tkl_day__digits(p, (unsigned)y, 4);
+    p[4] = '-';
+    tkl_day__digits(p + 5, (unsigned)m, 2);
+    p[7] = '-';
+    tkl_day__digits(p + 8, (unsigned)d, 2);
+}
+
 /* Internal: the civil date of day when its year has four digits (1 to
  * 9999). Returns 0, or -ERANGE. */
 static inline int tkl_day__civil4(int32_t day, int *ret_y, int *ret_m, int *ret_d)
@@ -157,7 +178,13 @@ static inline int tkl_day_iso(int32_t day, char *buf, size_t size)
 {
     int y, m, d;
     const int r = tkl_day__civil4(day, &y, &m, &d);
-    return r < 0 ? r : tkl_day__printf(buf, size, "%04d-%02d-%02d", y, m, d);
+    if (r < 0)
+        return r;
+    if (size < TKL_DAY_ISO_SIZE)
+        return -ENOSPC;
+    tkl_day__iso_date(buf, y, m, d);
+    buf[10] = '\0';
+    return 0;
 }
 
 /* Writes day as "Friday 3 March 2023". Returns 0, -ERANGE for a day outside
@@ -212,9 +239,23 @@ static inline int tkl_day__instant(int64_t t, bool rfc5322, char *buf, size_t si
                                tkl_weekday_name((tm.tm_wday + 6) % 7), tm.tm_mday,
                                tkl_month_name(tm.tm_mon + 1), y, tm.tm_hour, tm.tm_min, tm.tm_sec,
                                sign, off / 60, off % 60);
-    return tkl_day__printf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", y,
-                           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, sign,
-                           off / 60, off % 60);
+    if (off / 60 > 99) /* no zone is that far off UTC */
+        return -ERANGE;
+    if (size < TKL_INSTANT_ISO_SIZE)
+        return -ENOSPC;
+    tkl_day__iso_date(buf, y, tm.tm_mon + 1, tm.tm_mday);
+    buf[10] = 'T';
+    tkl_day__digits(buf + 11, (unsigned)tm.tm_hour, 2);
+    buf[13] = ':';
+    tkl_day__digits(buf + 14, (unsigned)tm.tm_min, 2);
+    buf[16] = ':';
+    tkl_day__digits(buf + 17, (unsigned)tm.tm_sec, 2);
+    buf[19] = sign;
+    tkl_day__digits(buf + 20, (unsigned)(off / 60), 2);
+    buf[22] = ':';
+    tkl_day__digits(buf + 23, (unsigned)(off % 60), 2);
+    buf[25] = '\0';
+    return 0;
 }
 
 /* Writes instant t as ISO 8601 local time with its UTC offset,

@@ -60,6 +60,21 @@ void dg_printf(struct dg_buf *b, const char *fmt, ...)
         dg_put(b, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
+void dg_put_int(struct dg_buf *b, long long v)
+{
+    char buf[24]; /* 20 digits and a sign fit */
+    size_t k = sizeof(buf);
+    /* the magnitude as unsigned: -LLONG_MIN does not fit a long long */
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        buf[--k] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        buf[--k] = '-';
+    dg_put(b, buf + k, sizeof(buf) - k);
+}
+
 enum dg_group dg_group_of(const struct tkl_notice_entry *e)
 {
     if (e->stage == TKL_STAGE_REPORT)

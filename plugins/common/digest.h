@@ -33,6 +33,8 @@ struct dg_buf {
 void dg_put(struct dg_buf *b, const char *s, size_t n);
 void dg_puts(struct dg_buf *b, const char *s);
 void dg_printf(struct dg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* v in decimal, as "%lld" writes it (without vsnprintf's cost). */
+void dg_put_int(struct dg_buf *b, long long v);
 
 /*
  * Keeps the last status line of a server's reply: data (size bytes, as a

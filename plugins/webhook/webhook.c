@@ -129,10 +129,13 @@ static void put_day(struct dg_buf *b, const char *key, int32_t day)
 {
     char buf[TKL_DAY_ISO_SIZE];
     put_key(b, key);
-    if (tkl_day_iso(day, buf, sizeof(buf)) < 0)
+    if (tkl_day_iso(day, buf, sizeof(buf)) < 0) {
         dg_puts(b, "null");
-    else
-        dg_printf(b, "\"%s\"", buf);
+        return;
+    }
+    dg_puts(b, "\"");
+    dg_puts(b, buf);
+    dg_puts(b, "\"");
 }
 
 /*
@@ -146,17 +149,21 @@ static char *notice_json(const struct tkl_notice *n)
 {
     struct dg_buf b = {0};
     char at[TKL_INSTANT_ISO_SIZE];
-    dg_printf(&b, "{\"schema\":\"tickler.notice/1\",\"id\":%lld", (long long)n->id);
+    dg_puts(&b, "{\"schema\":\"tickler.notice/1\",\"id\":");
+    dg_put_int(&b, (long long)n->id);
     put_str(&b, "channel", n->channel);
     put_str(&b, "recipient", n->recipient);
     dg_puts(&b, ",\"team\":{\"id\":");
     dg_put_json_string(&b, n->team_id);
     put_str(&b, "name", n->team_name);
     dg_puts(&b, "},\"due_at\":");
-    if (tkl_instant_iso(n->due_at, at, sizeof(at)) < 0)
+    if (tkl_instant_iso(n->due_at, at, sizeof(at)) < 0) {
         dg_puts(&b, "null");
-    else
-        dg_printf(&b, "\"%s\"", at);
+    } else {
+        dg_puts(&b, "\"");
+        dg_puts(&b, at);
+        dg_puts(&b, "\"");
+    }
     put_str(&b, "intro", n->intro);
     dg_puts(&b, ",\"entries\":[");
     for (size_t i = 0; i < n->n_entries; i++) {
@@ -170,11 +177,13 @@ static char *notice_json(const struct tkl_notice *n)
         put_day(&b, "deadline", e->deadline_day);
         put_str(&b, "kind", tkl_deadline_kind_name(e->kind));
         put_str(&b, "stage", tkl_stage_name(e->stage));
-        if (e->deadline_day == TKL_NO_DAY)
+        if (e->deadline_day == TKL_NO_DAY) {
             dg_puts(&b, ",\"days_left\":null");
-        else
-            dg_printf(&b, ",\"days_left\":%lld", (long long)e->days_left);
-        dg_printf(&b, ",\"late\":%s", e->late ? "true" : "false");
+        } else {
+            dg_puts(&b, ",\"days_left\":");
+            dg_put_int(&b, (long long)e->days_left);
+        }
+        dg_puts(&b, e->late ? ",\"late\":true" : ",\"late\":false");
         put_str(&b, "status", e->status);
         put_str(&b, "progress", e->progress);
         put_str(&b, "category", e->category);

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 
 #include "check_run.h"
 #include <stdbool.h>
@@ -63,6 +64,23 @@ START_TEST(date_is_the_local_day)
     ck_assert_str_eq(s, "Thursday 2 March 2023");
     free(s);
     use_zone("Europe/London");
+}
+END_TEST
+
+/* dg_put_int writes what "%lld" writes, the ends of the range too. */
+START_TEST(an_integer_is_written_as_printf_writes_it)
+{
+    static const long long v[] = {0, 7, -1, 42, -365, 1000000007LL, LLONG_MAX, LLONG_MIN};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        struct dg_buf b = {0};
+        char want[32];
+        snprintf(want, sizeof(want), "%lld", v[i]);
+        dg_puts(&b, "x");
+        dg_put_int(&b, v[i]);
+        ck_assert(!b.oom);
+        ck_assert_str_eq(b.data + 1, want);
+        free(b.data);
+    }
 }
 END_TEST
 
@@ -652,6 +670,7 @@ int main(void)
     TCase *tc = tcase_create("digest");
     tcase_add_test(tc, date_is_the_local_day);
     tcase_add_test(tc, day_names);
+    tcase_add_test(tc, an_integer_is_written_as_printf_writes_it);
     tcase_add_test(tc, a_long_deadline_is_cut_at_a_character);
     tcase_add_test(tc, text_that_is_not_utf8_is_repaired);
     tcase_add_test(tc, html_escapes_plan_text);
