@@ -1812,6 +1812,7 @@ void tkl_service_reload(struct tkl_service *s)
     int64_t now = tkl_service_now(s), from = now;
     int r = tkl_runtime_load(&s->env, &fresh, &diags);
     bool unsettled = diags.unsettled;
+    size_t errors = diags.n_errors;
     log_diags(&diags);
     if (r == 0)
         from = catch_up_from(s, fresh, now);
@@ -1830,7 +1831,15 @@ void tkl_service_reload(struct tkl_service *s)
     }
     tkl_metrics_store_reload(s->metrics, r == 0, now); /* the store is read again too */
     if (r < 0) {
-        log_error("reload failed (%s); the previous configuration stays in force", strerror(-r));
+        /* the errors logged above say why; an errno would only repeat
+         * "Invalid argument" after them */
+        if (errors && r == -EINVAL)
+            log_error("reload refused for the error%s above; the previous configuration stays "
+                      "in force",
+                      errors == 1 ? "" : "s");
+        else
+            log_error("reload failed (%s); the previous configuration stays in force",
+                      strerror(-r));
         if (tkl_tz_set(s->rt->cfg->timezone) < 0)
             log_error("cannot set the time zone back to %s", s->rt->cfg->timezone);
         return;
