@@ -563,7 +563,13 @@ static void memo_add(struct tkl_outbox *o, uint64_t id, const struct tkl_notice 
 {
     if (!o->memo && !(o->memo = calloc(MEMO_SLOTS, sizeof(*o->memo))))
         return;
-    if (!id || o->memo_n >= MEMO_SLOTS / 2 || memo_find(o, id) != SIZE_MAX)
+    /* an id given again (its group undone) replaces what was kept of it */
+    size_t old = memo_find(o, id);
+    if (old != SIZE_MAX) {
+        entries_free(o->memo[old].entries, o->memo[old].stage_keys, o->memo[old].n);
+        memo_remove(o, old);
+    }
+    if (!id || o->memo_n >= MEMO_SLOTS / 2)
         return;
     struct tkl_notice_entry *v = calloc(kept, sizeof(*v));
     char **keys = calloc(kept, sizeof(*keys));
@@ -608,6 +614,11 @@ static void memo_add(struct tkl_outbox *o, uint64_t id, const struct tkl_notice 
         i = (i + 1) & MEMO_MASK;
     o->memo[i] = (struct tkl_put_memo){.id = id, .entries = v, .stage_keys = keys, .n = kept};
     o->memo_n++;
+}
+
+size_t tkl_outbox_memo_held(const struct tkl_outbox *o)
+{
+    return o->memo_n;
 }
 
 /* Moves the memo's entries of notice id into s (which has none). Returns

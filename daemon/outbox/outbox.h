@@ -93,6 +93,10 @@ void tkl_outbox_on_sync(struct tkl_outbox *o, void (*fn)(void *data, int r), voi
 /* How many groups o has committed (for tests and profiles). */
 unsigned long tkl_outbox_syncs(const struct tkl_outbox *o);
 
+/* Notices whose entries the put memo holds for their first claim (for the
+ * tests). */
+size_t tkl_outbox_memo_held(const struct tkl_outbox *o);
+
 /* fn(data, n) is called just before the COMMIT of the group that would be
  * the nth committed (n from 1), its writes all made and none durable: a
  * point tests stop the daemon at. NULL: none. */

@@ -1810,9 +1810,10 @@ void tkl_service_reload(struct tkl_service *s)
         log_error("cannot commit to the outbox before reloading");
     log_notice("reloading %s", s->env.config_path);
     int64_t now = tkl_service_now(s), from = now;
+    unsigned logged = s->svc.n_errors; /* errors plugins log while configured */
     int r = tkl_runtime_load(&s->env, &fresh, &diags);
     bool unsettled = diags.unsettled;
-    size_t errors = diags.n_errors;
+    size_t errors = diags.n_errors + (s->svc.n_errors - logged);
     log_diags(&diags);
     if (r == 0)
         from = catch_up_from(s, fresh, now);
@@ -1834,9 +1835,9 @@ void tkl_service_reload(struct tkl_service *s)
         /* the errors logged above say why; an errno would only repeat
          * "Invalid argument" after them */
         if (errors && r == -EINVAL)
-            log_error("reload refused for the error%s above; the previous configuration stays "
-                      "in force",
-                      errors == 1 ? "" : "s");
+            log_error("reload refused: %zu error%s above, in %s or the files it names; the "
+                      "previous configuration stays in force",
+                      errors, errors == 1 ? "" : "s", s->env.config_path);
         else
             log_error("reload failed (%s); the previous configuration stays in force",
                       strerror(-r));

@@ -669,15 +669,21 @@ class Signals(Fixture):
         good = Path(self.conf).read_text()
         Path(self.conf).write_text(good.replace('send_time = "09:00"', 'send_time = "9am"'))
         d.proc.send_signal(signal.SIGHUP)
-        n = d.wait_for("reload refused for the error above; the previous configuration stays"
-                       " in force")
+        n = d.wait_for("reload refused: 1 error above, in %s or the files it names; the"
+                       " previous configuration stays in force" % self.conf)
         self.assertIn("send_time must be HH:MM", d.lines[n - 1])
         self.assertIsNone(d.proc.poll())
         # libconfig itself would end the process on this line
         Path(self.conf).write_text(good + '@include ""\n')
         d.proc.send_signal(signal.SIGHUP)
-        n = d.wait_for("reload refused for the error above", after=n + 1)
+        n = d.wait_for("reload refused: 1 error above", after=n + 1)
         self.assertIn("@include needs a file name", d.lines[n - 1])
+        # an error the notifier's plugin logs of its own settings counts too
+        Path(self.conf).write_text(good.replace('from = "tickler <tickler@maidstone.example>"',
+                                                'form = "tickler <tickler@maidstone.example>"'))
+        d.proc.send_signal(signal.SIGHUP)
+        n = d.wait_for("reload refused: 1 error above", after=n + 1)
+        self.assertIn('unknown setting "form"', d.log())
         self.assertNotIn("Invalid argument", d.log())
         self.assertIsNone(d.proc.poll())
         Path(self.conf).write_text(good)

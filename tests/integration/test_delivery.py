@@ -304,7 +304,7 @@ teams = ( %s );
 
     def test_a_reused_handle_carries_nothing_from_the_post_before(self):
         # one post at a time, so every post after the first runs on the
-        # libcurl handle of the one before it, reset: destinations signed
+        # libcurl handle of the one before it, not reset: destinations signed
         # with keys of their own alternate with unsigned ones
         n = 12
         dests, names = [], []

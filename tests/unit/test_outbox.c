@@ -787,7 +787,9 @@ START_TEST(a_claim_of_notices_just_put_gives_what_the_table_holds)
     ck_assert_int_eq(tkl_outbox_put(o, &n, keys, 1000, &id[1]), 0);
     n.recipient = "b@example.org";
     ck_assert_int_eq(tkl_outbox_put(o, &n, keys, 1000, &id[2]), 0);
+    ck_assert_uint_eq(tkl_outbox_memo_held(o), 3);
     ck_assert_uint_eq(claim_as_stored(got), 3);
+    ck_assert_uint_eq(tkl_outbox_memo_held(o), 0); /* each taken by its claim */
     ck_assert_uint_eq(got[2], id[2]);
     struct tkl_stored_notice *s = NULL;
     ck_assert_int_eq(tkl_outbox_get(o, id[2], &s), 0);
@@ -812,6 +814,7 @@ START_TEST(a_claim_after_an_undone_group_gives_the_notice_put_since)
     tkl_disk_full = 1;
     ck_assert_int_eq(tkl_outbox_sync(o), -ENOSPC);
     tkl_disk_full = 0;
+    ck_assert_uint_eq(tkl_outbox_memo_held(o), 0);
     struct tkl_notice_entry e = entries[1];
     e.title = "Put after the undone group";
     struct tkl_notice n = notice("a@example.org");
@@ -846,15 +849,65 @@ START_TEST(a_claim_past_the_memo_s_room_reads_the_table)
         (void)put_to(rcpt);
     }
     ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    ck_assert_uint_eq(tkl_outbox_memo_held(o), 4096);
     size_t claimed = 0, k;
     while ((k = claim_as_stored(got)) > 0) {
         claimed += k;
         if (claimed % 3 == 0) /* the first again, from the table */
             ck_assert_int_eq(tkl_outbox_release(o, got[0]), 0);
     }
-    ck_assert_uint_gt(claimed, N); /* the released ones twice */
+    ck_assert_uint_gt(claimed, N);                 /* the released ones twice */
+    ck_assert_uint_eq(tkl_outbox_memo_held(o), 0); /* each found, however it probed */
     ck_assert_int_eq(tkl_outbox_sync(o), 0);
     ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "sending = 1"), N);
+}
+END_TEST
+
+/* The first slot of id in the put memo: outbox.c's memo_home, 8,192
+ * slots. */
+static size_t memo_home(uint64_t id)
+{
+    return (size_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - 13));
+}
+
+/* Makes the next notice put get id next (SQLite gives max(id) + 1): a
+ * finished notices row at next - 1, written by another connection. */
+static void next_id(uint64_t next)
+{
+    char path[300], sql[256];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO notices(id, channel, recipient, due_at, created_at, next_attempt, "
+             "state) VALUES(%llu, 'email', 'filler', 0, 0, 0, 1)",
+             (unsigned long long)(next - 1));
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* Notices whose ids probe the same slots of the memo: each claim finds its
+ * own, whichever of them went first, and the memo is left empty. */
+START_TEST(the_memo_finds_notices_whose_slots_collide)
+{
+    uint64_t ids[4] = {2}, got[8];
+    size_t n = 1;
+    for (uint64_t id = 3; n < 4 && id < 50000000; id++) /* the same first slot, or the next */
+        if (memo_home(id) == memo_home(ids[0]) + (n == 3))
+            ids[n++] = id;
+    ck_assert_uint_eq(n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        char rcpt[32];
+        snprintf(rcpt, sizeof(rcpt), "c%zu@example.org", i);
+        next_id(ids[i]);
+        ck_assert_uint_eq(put_to(rcpt), ids[i]);
+    }
+    ck_assert_uint_eq(tkl_outbox_memo_held(o), 4);
+    /* the second first: the slots after it move back */
+    ck_assert_int_eq(tkl_outbox_mark_retry(o, ids[1], 500, "busy"), 0);
+    ck_assert_uint_eq(claim_as_stored(got), 4);
+    ck_assert_uint_eq(got[0], ids[1]);
+    ck_assert_uint_eq(tkl_outbox_memo_held(o), 0);
 }
 END_TEST
 
@@ -974,6 +1027,7 @@ int main(void)
     tcase_add_test(tc, a_claim_of_notices_just_put_gives_what_the_table_holds);
     tcase_add_test(tc, a_claim_after_an_undone_group_gives_the_notice_put_since);
     tcase_add_test(tc, a_claim_past_the_memo_s_room_reads_the_table);
+    tcase_add_test(tc, the_memo_finds_notices_whose_slots_collide);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
