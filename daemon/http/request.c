@@ -29,10 +29,12 @@ static const char *const route_keys[TKL_ROUTE_COUNT] = {
 
 /* Whether route ignores a query key it does not take: the calendar feeds,
  * whose address calendar clients and shared links add their own
- * arguments to. */
+ * arguments to, and a link's page, whose address mail gateways and
+ * trackers add theirs to (utm_source=...): the officer gets the page. */
 static bool query_ignored(enum tkl_route route)
 {
-    return route == TKL_ROUTE_CALENDAR_ICS || route == TKL_ROUTE_CATEGORY_ICS;
+    return route == TKL_ROUTE_CALENDAR_ICS || route == TKL_ROUTE_CATEGORY_ICS ||
+           route == TKL_ROUTE_ACT;
 }
 
 /* The fields of the forms of a link's page (web/act.c). */

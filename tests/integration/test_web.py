@@ -792,6 +792,10 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
             self.assertEqual(h["referrer-policy"], "same-origin")
             self.assertIn("form-action 'self'", h["content-security-policy"])
         self.assertEqual(curl(url, "-I")[0], 200)
+        # what a mail gateway or a tracker adds to the address is ignored
+        status, _, body = curl(url + "?utm_source=newsletter&utm_medium=email")
+        self.assertEqual(status, 200)
+        self.assertIn(b"Publish the pay gap report", body)
         self.assertEqual(self.state_of(), before)
 
     def test_the_link_page_lists_the_reminders_sent_for_its_action(self):
