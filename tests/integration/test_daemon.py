@@ -231,6 +231,35 @@ class MainJob(Fixture):
         self.assertRegex(status, r"failed: +0\n")
         self.assertRegex(status, r"\(%d in all\)" % (6 + len(later)))
 
+    def test_a_long_unbroken_text_wraps_in_the_html_on_a_phone(self):
+        """A pasted web address in a progress note (no spaces) wraps in the
+        HTML part at a phone's width (390 px, as Chromium lays it out; its
+        headless window is at least 500 px wide, so the page is held to
+        390), so the action's card does not run off the screen."""
+        url = "https://maidstone.example/" + "/".join("section-%02d-armed-forces-covenant" % i
+                                                      for i in range(12))
+        text = Path(self.plan).read_text()
+        row = next(line for line in text.split("\n") if "Include Armed Forces Act 2021" in line)
+        self.assertTrue(row.endswith(",,"), row)
+        Path(self.plan).write_text(text.replace(row, row[:-1] + url + ","))
+        self.oneshot("2023-03-03T09:00")
+        pce = {m["To"].addresses[0].addr_spec: m for m in self.messages()}["policy@maidstone.example"]
+        html = pce.get_body(("html",)).get_content()
+        self.assertIn(url, html)
+        page = os.path.join(self.tmp, "digest.html")
+        probe = ("<script>document.body.setAttribute('data-width', "
+                 "document.body.scrollWidth + ' ' + document.body.clientWidth)</script>")
+        Path(page).write_text(html.replace("</head>", "<style>html{width:390px}</style></head>")
+                              .replace("</body>", probe + "</body>"))
+        p = subprocess.run(["chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
+                            "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars",
+                            "--window-size=390,2000", "--dump-dom", "file://" + page],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        scroll, client = map(int, re.search(r'data-width="(\d+) (\d+)"', p.stdout).groups())
+        self.assertLessEqual(client, 390)
+        self.assertLessEqual(scroll, client)  # nothing wider than the page
+
     def test_actions_json_and_upcoming(self):
         out = self.run_tool(tool("tickler"), "-c", self.conf, "actions", "--json").stdout
         actions = {a["id"]: a for a in json.loads(out)}
