@@ -147,6 +147,18 @@ static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf 
             log_held(due, teams, hold);
             continue;
         }
+        /* a prompt sent late (a first start, days off) for an observance
+         * that has ended by now prompts nothing */
+        const struct tkl_deadline *dl = &due->action->deadline;
+        if (dl->kind == TKL_DEADLINE_EVENT && dl->last_day < today) {
+            char last[TKL_DAY_ISO_SIZE];
+            if (tkl_day_iso(dl->last_day, last, sizeof(last)) < 0)
+                snprintf(last, sizeof(last), "?");
+            log_info("comms prompt not sent: %s ended on %s, before this late prompt; team=%s "
+                     "stage=%s",
+                     due->action->title, last, teams->teams[due->team].id, due->r.key);
+            continue;
+        }
         size_t routed = 0;
         const struct tkl_answer *ans = answers ? tkl_answers_find(answers, due->action->id) : NULL;
         if (tkl_route_add(b, teams, sc->escalate_to, due, ans, today, &routed) < 0)

@@ -118,7 +118,7 @@ void dg_when(const struct tkl_notice_entry *e, char *buf, size_t size)
     int d = e->days_left;
     if (e->kind == TKL_DEADLINE_EVENT && e->deadline_day != TKL_NO_DAY) {
         if (d < 0)
-            snprintf(buf, size, "under way (began %d day%s ago)", -d, d == -1 ? "" : "s");
+            snprintf(buf, size, "under way, began %d day%s ago", -d, d == -1 ? "" : "s");
         else if (d == 0)
             snprintf(buf, size, "begins today");
         else
@@ -260,11 +260,14 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
 
 const char *dg_intro(const struct tkl_notice *n)
 {
-    size_t events = 0;
+    size_t events = 0, begun = 0;
     if (n->intro && *n->intro)
         return n->intro;
-    for (size_t i = 0; i < n->n_entries; i++)
-        events += n->entries[i].kind == TKL_DEADLINE_EVENT;
+    for (size_t i = 0; i < n->n_entries; i++) {
+        const struct tkl_notice_entry *e = &n->entries[i];
+        events += e->kind == TKL_DEADLINE_EVENT;
+        begun += e->kind == TKL_DEADLINE_EVENT && e->deadline_day != TKL_NO_DAY && e->days_left < 0;
+    }
     if (n->n_entries && count_stage(n, TKL_STAGE_REQUEST) == n->n_entries)
         return n->n_entries == 1
                    ? "Please tell us how this action is going: open its link to mark it complete, "
@@ -274,6 +277,14 @@ const char *dg_intro(const struct tkl_notice *n)
     if (n->n_entries && count_stage(n, TKL_STAGE_ANSWER) == n->n_entries)
         return n->n_entries == 1 ? "An officer has answered a reminder."
                                  : "Officers have answered reminders.";
+    /* a prompt sent late (a first start, a machine that was off) may find
+     * its observance begun; one that has ended is not sent at all */
+    if (events == n->n_entries && events && begun == events)
+        return events == 1 ? "This observance is under way: there is still time for its comms."
+                           : "These observances are under way: there is still time for their "
+                             "comms.";
+    if (events == n->n_entries && events && begun)
+        return "These observances are coming up or under way: time to plan the comms for them.";
     if (events == n->n_entries && events)
         return events == 1 ? "This observance is coming up: time to plan the comms for it."
                            : "These observances are coming up: time to plan the comms for them.";

@@ -682,6 +682,22 @@ class Prompts(Fixture):
         self.assertEqual(len(os.listdir(new)), before)
 
 
+    def test_a_late_prompt_for_an_observance_that_has_ended_is_not_sent(self):
+        """A first start on Friday 12 September 2025 catches up the prompt
+        of World Suicide Prevention Day (one day, Wednesday 10th) due on
+        Monday 8th: the day is over, so nothing prompts for it, and the
+        log says why."""
+        p = run(tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(), "--state-dir",
+                self.state, "--now", "2025-09-12T09:00", "--oneshot", "--log-level", "info")
+        self.assertIn("comms prompt not sent: World Suicide Prevention Day ended on 2025-09-10, "
+                      "before this late prompt; team=comms stage=prompt-2", p.stderr)
+        new = os.path.join(self.state, "maildir", "new")
+        for name in sorted(os.listdir(new)):
+            with open(os.path.join(new, name), "rb") as f:
+                m = email.message_from_binary_file(f, policy=email.policy.strict)
+            self.assertNotIn("World Suicide Prevention Day", m.get_body(("plain",)).get_content())
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)

@@ -440,6 +440,37 @@ static void subject_of(size_t n, bool summary, char *buf, size_t size)
     dg_subject(&notice, buf, size);
 }
 
+/* A comms prompt sent late, its observance begun: the subject and the
+ * opening say it is under way, not coming up. */
+START_TEST(a_prompt_for_an_observance_under_way_says_so)
+{
+    struct tkl_notice_entry e[2];
+    for (size_t i = 0; i < 2; i++)
+        e[i] =
+            (struct tkl_notice_entry){.size = sizeof(e[i]),
+                                      .item_id = i ? "diwali@2027" : "bhm@2027",
+                                      .title = i ? "Diwali" : "Black History Month",
+                                      .deadline_text = i ? "29 October 2027" : "1-31 October 2027",
+                                      .deadline_day = 20727,
+                                      .days_left = i ? 3 : -2,
+                                      .kind = TKL_DEADLINE_EVENT,
+                                      .stage = TKL_STAGE_PROMPT};
+    struct tkl_notice n = {.size = sizeof(n), .team_name = "Comms", .entries = e, .n_entries = 1};
+    char buf[256];
+    dg_subject(&n, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Comms prompt (under way, began 2 days ago): Black History Month");
+    ck_assert_str_eq(dg_intro(&n),
+                     "This observance is under way: there is still time for its comms.");
+    n.n_entries = 2;
+    ck_assert_str_eq(dg_intro(&n),
+                     "These observances are coming up or under way: time to plan the comms for "
+                     "them.");
+    n.entries = e + 1;
+    n.n_entries = 1;
+    ck_assert_str_eq(dg_intro(&n), "This observance is coming up: time to plan the comms for it.");
+}
+END_TEST
+
 START_TEST(update_requests_say_so_and_open_with_their_intro)
 {
     char buf[256];
@@ -671,6 +702,7 @@ int main(void)
     tcase_add_test(tc, date_is_the_local_day);
     tcase_add_test(tc, day_names);
     tcase_add_test(tc, an_integer_is_written_as_printf_writes_it);
+    tcase_add_test(tc, a_prompt_for_an_observance_under_way_says_so);
     tcase_add_test(tc, a_long_deadline_is_cut_at_a_character);
     tcase_add_test(tc, text_that_is_not_utf8_is_repaired);
     tcase_add_test(tc, html_escapes_plan_text);
