@@ -480,8 +480,8 @@ static void html_term(FILE *f, const char *term, const char *text, const char *n
 static void html_action(FILE *f, const struct tkl_service *s, const struct act_view *v)
 {
     const struct tkl_action *a = v->a;
-    enum tkl_standing st =
-        tkl_action_standing(&s->rt->cfg->schedule, &s->rt->cfg->teams, a, v->today);
+    enum tkl_standing plan, st = tkl_web_standing(&s->rt->cfg->schedule, &s->rt->cfg->teams,
+                                                  &s->answers, a, v->today, &plan);
     fputs("<section aria-labelledby=\"h-action\">\n<h2 id=\"h-action\">The action</h2>\n<dl>\n", f);
     html_term(f, "Commitment", a->commitment, "(none)");
     html_term(f, "Objective", a->objective, "(none)");
@@ -495,14 +495,11 @@ static void html_action(FILE *f, const struct tkl_service *s, const struct act_v
     fprintf(f, " (read as %s)</dd>\n", tkl_status_name(a->status));
     /* a completion that holds ends the reminders: the plan's standing
      * (overdue, say) is not what the action is now */
-    const struct tkl_answer *ans = tkl_answers_find(&s->answers, a->id);
-    if (ans && ans->complete && st < TKL_STANDING_COUNT && st != TKL_STANDING_COMPLETE &&
-        st != TKL_STANDING_CLOSED)
+    if (st != plan)
         fprintf(f,
                 "<dt>Standing</dt><dd><span class=\"rag %s\">%s</span> (marked complete; by "
                 "the plan alone: %s)</dd>\n",
-                tkl_standing_name(TKL_STANDING_COMPLETE), standing_labels[TKL_STANDING_COMPLETE],
-                standing_labels[st]);
+                tkl_standing_name(st), standing_labels[st], standing_labels[plan]);
     else if (st < TKL_STANDING_COUNT)
         fprintf(f, "<dt>Standing</dt><dd><span class=\"rag %s\">%s</span></dd>\n",
                 tkl_standing_name(st), standing_labels[st]);

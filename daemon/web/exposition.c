@@ -27,8 +27,9 @@
 
 /* tickler_actions{state} and tickler_observances, from the runtime in
  * force: each plan action's standing as /status gives it. */
-static void render_store(FILE *f, const struct tkl_runtime *rt, int64_t now)
+static void render_store(FILE *f, const struct tkl_service *s, int64_t now)
 {
+    const struct tkl_runtime *rt = s->rt;
     const struct tkl_store *store = rt->store;
     uint64_t by[TKL_STANDING_COUNT] = {0};
     int32_t today = tkl_local_day(now);
@@ -39,7 +40,8 @@ static void render_store(FILE *f, const struct tkl_runtime *rt, int64_t now)
             events++;
             continue;
         }
-        enum tkl_standing st = tkl_action_standing(&rt->cfg->schedule, &rt->cfg->teams, a, today);
+        enum tkl_standing st =
+            tkl_web_standing(&rt->cfg->schedule, &rt->cfg->teams, &s->answers, a, today, NULL);
         if (st < TKL_STANDING_COUNT)
             by[st]++;
     }
@@ -135,7 +137,7 @@ int tkl_web_metrics(struct tkl_service *s, const struct tkl_http_request *req,
     int r = tkl_metrics_render(s->metrics, f);
     render_outbox(f, s, req->now);
     if (s->rt && s->rt->store)
-        render_store(f, s->rt, req->now);
+        render_store(f, s, req->now);
     if (s->rt)
         render_node(f, s);
     render_build(f);

@@ -25,7 +25,8 @@
  * actions of no team with id and name null), "actions": [{"id", "title",
  * "commitment", "objective", "owners", "teams": [ids], "deadline": {"text",
  * "kind", "date", "note", "problem"}, "status": {"text", "read"},
- * "standing", "progress", "last_reminder": {"at", "queued_at", "channel",
+ * "standing" (Complete while an officer's completion holds), "plan_standing"
+ * (the plan's alone), "progress", "last_reminder": {"at", "queued_at", "channel",
  * "recipient", "team", "team_id", "state", "sending", "attempts", "stage"}
  * or null, "answers": what officers' updates say (below) or null,
  * "warnings": count, "file", "line"}]}, where counts are
@@ -166,7 +167,7 @@ static void count(struct status_view *v)
 {
     for (size_t i = 0; i < v->store->n; i++) {
         const struct tkl_action *a = &v->store->actions[i];
-        enum tkl_standing st = tkl_action_standing(v->sc, v->dir, a, v->today);
+        enum tkl_standing st = tkl_web_standing(v->sc, v->dir, v->answers, a, v->today, NULL);
         v->standing[i] = st;
         if (st == TKL_STANDING_COUNT)
             continue;
@@ -269,6 +270,7 @@ static const char style[] =
     "padding:8px 12px;margin:0 0 10px;break-inside:avoid}\n"
     "article h4{margin:4px 0 6px;font-size:1rem;overflow-wrap:anywhere}\n"
     ".id{color:#4a4a4a;font-size:.85rem;margin-left:6px}\n"
+    ".plan{color:#4a4a4a;font-size:.85rem;margin-left:6px}\n"
     "dl{margin:0;font-size:.92rem}dt{font-weight:600;color:#4a4a4a}\n"
     "dd{margin:0 0 6px;overflow-wrap:anywhere}\n"
     ".src{font-size:.8rem;color:#5a5a5a;margin:6px 0 0}\n"
@@ -572,10 +574,15 @@ static void html_other_teams(FILE *f, const struct status_view *v, const struct 
 static void html_action(FILE *f, const struct status_view *v, size_t i, size_t t)
 {
     const struct tkl_action *a = &v->store->actions[i];
-    enum tkl_standing st = v->standing[i];
+    enum tkl_standing st = v->standing[i], plan = tkl_action_standing(v->sc, v->dir, a, v->today);
     const char *name = tkl_standing_name(st);
-    fprintf(f, "<article class=\"%s\">\n<p><span class=\"rag %s\">%s</span><span class=\"id\">",
-            name, name, labels[st]);
+    fprintf(f, "<article class=\"%s\">\n<p><span class=\"rag %s\">%s</span>", name, name,
+            labels[st]);
+    /* an officer's completion holds: what the plan alone says beside it */
+    if (st != plan)
+        fprintf(f, "<span class=\"plan\">marked complete; by the plan alone: %s</span>",
+                counted[plan]);
+    fputs("<span class=\"id\">", f);
     tkl_html_fputs(a->id, f);
     fputs("</span></p>\n<h4>", f);
     tkl_html_fputs(a->title, f);
@@ -886,6 +893,9 @@ static json_t *json_action(const struct status_view *v, size_t i)
     bad |= json_object_set_new(o, "deadline", json_deadline(a));
     bad |= json_object_set_new(o, "status", json_status(a));
     bad |= json_object_set_new(o, "standing", json_string(tkl_standing_name(v->standing[i])));
+    bad |= json_object_set_new(
+        o, "plan_standing",
+        json_string(tkl_standing_name(tkl_action_standing(v->sc, v->dir, a, v->today))));
     bad |= json_object_set_new(o, "progress", jstr(a->progress));
     bad |= json_object_set_new(o, "last_reminder", json_reminder(v, a));
     bad |= json_object_set_new(o, "answers", json_answers(v, a));

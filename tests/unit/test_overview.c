@@ -428,6 +428,14 @@ START_TEST(officers_updates_show_with_what_they_hold)
     ck_assert(json_is_null(json_object_get(c, "complete")));
     json_t *d = json_object_get(action(root, "D"), "answers");
     ck_assert_str_eq(str(json_object_get(d, "complete"), "by"), "hr");
+    /* D, overdue by the plan, is complete while hr's completion holds:
+     * counted so, the plan's own standing beside it */
+    ck_assert_str_eq(str(action(root, "D"), "standing"), "complete");
+    ck_assert_str_eq(str(action(root, "D"), "plan_standing"), "overdue");
+    ck_assert_int_eq(count(json_object_get(root, "summary"), "overdue"), 0);
+    ck_assert_int_eq(count(json_object_get(root, "summary"), "complete"), 2);
+    /* A's completion is overruled: the plan's standing stands */
+    ck_assert_str_eq(str(action(root, "A"), "standing"), str(action(root, "A"), "plan_standing"));
     json_t *b = json_object_get(action(root, "B"), "answers");
     ck_assert_str_eq(str(json_object_get(b, "snoozed"), "until"), "2023-07-20");
     /* A's completion was given when the plan said "Not started": overruled */
@@ -446,6 +454,9 @@ START_TEST(officers_updates_show_with_what_they_hold)
     ck_assert(page_has(r.body, "held for ICT &amp; Digital: not ours by ops on 30 Jun 2023 09:00; "
                                "suggests Facilities &amp; &lt;Estates&gt;: Not our kit"));
     ck_assert(page_has(r.body, "held: marked complete by hr on 30 Jun 2023 09:00"));
+    ck_assert(page_has(r.body, "<span class=\"rag complete\">Complete</span><span "
+                               "class=\"plan\">marked complete; by the plan alone: "
+                               "overdue</span><span class=\"id\">D</span>"));
     ck_assert(page_has(r.body, "held: snoozed until Thursday 20 July 2023 by ops"));
     ck_assert(page_has(r.body, "overruled by the plan: hr marked it complete"));
     ck_assert_ptr_null(strstr(r.body, "<b>nearly"));
