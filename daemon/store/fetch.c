@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "../core/log.h"
 #include "../core/secret.h"
 #include "../core/text.h"
 #include "remote.h"
@@ -19,11 +20,18 @@
 #define MAX_REDIRECTS     5L
 #define ETAG_MAX          512
 
+/* What says a file changed: a rename over it, a write or a chmod. */
+struct file_stamp {
+    ino_t ino;
+    struct timespec mtime, ctime;
+};
+
 /* The bearer token, read again whenever its file changes. */
 struct token {
     const char *spec, *config_dir; /* borrowed from the options; spec NULL: none */
     char *value;
-    struct timespec mtime;
+    struct file_stamp read, failed; /* the file as last read, and as last refused */
+    bool failed_set;
 };
 
 /* One URL: its transfer, and what its last good answer said. */
@@ -54,34 +62,55 @@ struct tkl_fetcher {
     size_t n;
 };
 
-/* Reads the token again when its file changed (a credential once).
- * Returns 0 or a negative errno; a token read before stays on failure. */
+static bool same_stamp(const struct file_stamp *a, const struct file_stamp *b)
+{
+    return a->ino == b->ino && a->mtime.tv_sec == b->mtime.tv_sec &&
+           a->mtime.tv_nsec == b->mtime.tv_nsec && a->ctime.tv_sec == b->ctime.tv_sec &&
+           a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+/* Reads the token again when its file changed since it was last read (its
+ * inode, mtime or ctime: a credential once). A token read before stays
+ * when the new one cannot be read: said once per state of the file, and
+ * tried again at the next fetch, so that a fixed permission is taken up.
+ * Returns 0, or a negative errno while no token was ever read. */
 static int token_refresh(struct token *t)
 {
     struct stat st;
+    struct file_stamp now = {0};
+    int r = 0;
     if (!t->spec)
         return 0;
     if (strncmp(t->spec, "credential:", 11) != 0) {
         char *path = NULL;
         if (t->spec[0] != '/' && asprintf(&path, "%s/%s", t->config_dir, t->spec) < 0)
             return -ENOMEM;
-        int sr = stat(path ? path : t->spec, &st);
+        if (stat(path ? path : t->spec, &st) < 0)
+            r = -errno;
+        else
+            now = (struct file_stamp){st.st_ino, st.st_mtim, st.st_ctim};
         free(path);
-        if (sr < 0)
-            return t->value ? 0 : -errno;
-        if (t->value && st.st_mtim.tv_sec == t->mtime.tv_sec &&
-            st.st_mtim.tv_nsec == t->mtime.tv_nsec)
+        if (r == 0 && t->value && same_stamp(&now, &t->read))
             return 0;
-        t->mtime = st.st_mtim;
     } else if (t->value) {
         return 0; /* credentials do not change while the service runs */
     }
     char *v = NULL;
-    int r = tkl_secret_read(t->config_dir, t->spec, &v);
-    if (r < 0)
+    if (r == 0)
+        r = tkl_secret_read(t->config_dir, t->spec, &v);
+    if (r < 0) {
+        if (t->value && (!t->failed_set || !same_stamp(&now, &t->failed)))
+            log_error("cannot read store.fetch_token_file %s again: %s; the token read before "
+                      "is used until it can be",
+                      t->spec, strerror(-r));
+        t->failed = now;
+        t->failed_set = true;
         return t->value ? 0 : r;
+    }
     tkl_secret_free(t->value);
     t->value = v;
+    t->read = now;
+    t->failed_set = false;
     return 0;
 }
 

@@ -56,6 +56,12 @@ struct message {
     struct message *next;
 };
 
+/* What says a file changed: a rename over it, a write or a chmod. */
+struct file_stamp {
+    ino_t ino;
+    struct timespec mtime, ctime;
+};
+
 struct email {
     const struct tkl_host *host;
     char *url;
@@ -63,10 +69,11 @@ struct email {
     long use_ssl; /* CURLUSESSL_ALL or CURLUSESSL_NONE */
     char *ca_file;
     char *username;
-    char *password;   /* secret */
-    char *token_file; /* XOAUTH2 bearer token file, or NULL */
-    char *token;      /* secret; re-read when the file changes */
-    struct timespec token_mtime;
+    char *password;                             /* secret */
+    char *token_file;                           /* XOAUTH2 bearer token file, or NULL */
+    char *token;                                /* secret; re-read when the file changes */
+    struct file_stamp token_read, token_failed; /* the file as last read, and as last refused */
+    bool token_failed_set;
     char *from; /* as configured: "Name <addr>" or "addr" */
     char *from_name;
     char *from_addr;
@@ -193,33 +200,58 @@ out:
 
 /* Reads the bearer token again if its file changed. Returns 0 or a
  * negative errno (the last good token stays). */
+static bool same_stamp(const struct file_stamp *a, const struct file_stamp *b)
+{
+    return a->ino == b->ino && a->mtime.tv_sec == b->mtime.tv_sec &&
+           a->mtime.tv_nsec == b->mtime.tv_nsec && a->ctime.tv_sec == b->ctime.tv_sec &&
+           a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+/* Reads the token file again when it changed since it was last read (its
+ * inode, mtime or ctime: a rename over it, a write, a chmod), keeping the
+ * token in force when the new one cannot be read: said once per state of
+ * the file, and tried again at the next message, so that a fixed
+ * permission is taken up. Returns 0, or a negative errno while no token
+ * was ever read. */
 static int refresh_token(struct email *m)
 {
     struct stat st;
+    struct file_stamp now = {0};
     if (!m->token_file)
         return 0;
     const char *spec = m->token_file;
     char *path = NULL;
+    int r = 0;
     if (strncmp(spec, "credential:", 11) != 0) {
         if (spec[0] != '/' && asprintf(&path, "%s/%s", m->host->config_dir, spec) < 0)
             return -ENOMEM;
-        int sr = stat(path ? path : spec, &st);
+        if (stat(path ? path : spec, &st) < 0)
+            r = -errno;
+        else
+            now = (struct file_stamp){st.st_ino, st.st_mtim, st.st_ctim};
         free(path);
-        if (sr < 0)
-            return m->token ? 0 : -errno;
-        if (m->token && st.st_mtim.tv_sec == m->token_mtime.tv_sec &&
-            st.st_mtim.tv_nsec == m->token_mtime.tv_nsec)
+        if (r == 0 && m->token && same_stamp(&now, &m->token_read))
             return 0;
-        m->token_mtime = st.st_mtim;
     } else if (m->token) {
         return 0; /* credentials do not change while the service runs */
     }
     char *t = NULL;
-    int r = m->host->read_secret(m->host, spec, &t);
-    if (r < 0)
+    if (r == 0)
+        r = m->host->read_secret(m->host, spec, &t);
+    if (r < 0) {
+        if (m->token && (!m->token_failed_set || !same_stamp(&now, &m->token_failed)))
+            m->host->log(m->host, TKL_LOG_ERR,
+                         "cannot read oauth2_token_file %s again: %s; the token read before is "
+                         "used until it can be",
+                         spec, strerror(-r));
+        m->token_failed = now;
+        m->token_failed_set = true;
         return m->token ? 0 : r;
+    }
     dg_secret_free(m->token);
     m->token = t;
+    m->token_read = now;
+    m->token_failed_set = false;
     return 0;
 }
 
@@ -453,14 +485,30 @@ static void on_done(void *data, int code)
                  x->ok_reply[0] ? x->ok_reply : "accepted");
     } else {
         const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror((CURLcode)code);
-        if (smtp >= 500 || code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL ||
-            code == CURLE_LOGIN_DENIED)
+        /* a refused login (535, or 530, 534, 538 of the AUTH extension) is
+         * the relay's answer to tickler's credentials, not to the message:
+         * kept and tried again, as Postfix defers on a SASL failure */
+        bool login =
+            code == CURLE_LOGIN_DENIED || smtp == 530 || smtp == 534 || smtp == 535 || smtp == 538;
+        if (!login &&
+            (smtp >= 500 || code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL))
             res.status = TKL_DELIVERY_PERMANENT;
         else
             res.status = TKL_DELIVERY_TRANSIENT;
         if (code == CURLE_USE_SSL_FAILED)
             detail = "the server does not offer STARTTLS, which is required; nothing was sent";
-        if (smtp && x->fail_reply[0])
+        if (login && smtp && x->fail_reply[0])
+            snprintf(reply, sizeof(reply),
+                     "%s refused tickler's login, SMTP %ld: %s (check the username and "
+                     "password_file or oauth2_token_file; kept and tried again)",
+                     x->server, smtp, x->fail_reply);
+        else if (login)
+            snprintf(reply, sizeof(reply),
+                     "%s refused tickler's login: %.400s (check the username, the "
+                     "password_file or oauth2_token_file, and that the server offers that "
+                     "login; kept and tried again)",
+                     x->server, detail);
+        else if (smtp && x->fail_reply[0])
             snprintf(reply, sizeof(reply), "%s answered SMTP %ld: %s", x->server, smtp,
                      x->fail_reply);
         else if (smtp >= 400)

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 import harness
@@ -41,7 +42,8 @@ def csv_field(s):
 def authenticator(server, session, envelope, mechanism, auth_data):
     from aiosmtpd.smtp import AuthResult
     ok = (auth_data.login.decode() == USER and auth_data.password.decode() == PASSWORD)
-    return AuthResult(success=ok)
+    # handled=False: aiosmtpd then answers a refusal 535 itself
+    return AuthResult(success=ok, handled=False)
 
 
 TOKEN = "ya29.bearer-token-CANARY-31337"
@@ -50,7 +52,9 @@ LINK_KEY = "c0ffee" * 10 + "0123"  # 32 bytes, as `openssl rand -hex 32` writes
 
 class XOAuthSink(harness.SmtpSink):
     """Offers AUTH XOAUTH2 (RFC 7628 style, as Microsoft 365 and Gmail do)
-    and accepts USER with the bearer token TOKEN only."""
+    and accepts USER with a bearer token of tokens (TOKEN only unless
+    set), keeping each token a login gave in used."""
+    tokens = (TOKEN,)
 
     async def auth_XOAUTH2(self, server, args):
         import base64
@@ -61,9 +65,12 @@ class XOAuthSink(harness.SmtpSink):
                 return AuthResult(success=False)
         else:
             raw = base64.b64decode(args[1])
-        want = ("user=%s\x01auth=Bearer %s\x01\x01" % (USER, TOKEN)).encode()
+        wants = {("user=%s\x01auth=Bearer %s\x01\x01" % (USER, t)).encode(): t
+                 for t in self.tokens}
         self.xoauth_seen = raw
-        return AuthResult(success=raw == want, handled=False)
+        with self.lock:
+            self.__dict__.setdefault("used", []).append(wants.get(raw))
+        return AuthResult(success=raw in wants, handled=False)
 
 
 class Email(unittest.TestCase):
@@ -366,6 +373,50 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
         self.assertNotIn(TOKEN, p.stderr)
         self.assertNotIn("CANARY", json.dumps(self.outbox(conf)))
 
+    def test_a_token_file_fixed_with_its_old_mtime_is_read_again(self):
+        """oauth2_token_file is read again when it changes: a read that
+        fails (the file emptied) keeps the token in force and says so
+        once; the file then fixed with its old mtime, as a chmod leaves
+        it, is read again and its token used."""
+        token2 = "ya29.second-token-CANARY-4242"
+        path = os.path.join(self.tmp, "token")
+        with open(path, "w") as f:
+            f.write(TOKEN + "\n")
+        hold = threading.Event()  # set: bravo's RCPT is accepted
+        self.smtp = XOAuthSink(
+            script=lambda kind, n, a: None if kind != "RCPT" or "bravo" not in a or hold.is_set()
+            else "451 4.3.0 try again later",
+            tls_context=harness.tls_context(*CERTS["good"]), require_starttls=True,
+            auth_required=True, auth_exclude_mechanism=["PLAIN", "LOGIN"])
+        self.smtp.tokens = (TOKEN, token2)
+        conf = self.write_conf(self.smtp.port, ca=CERTS["ca"][0])
+        with open(conf) as f:
+            text = f.read().replace('password_file = "smtp.pass";', 'oauth2_token_file = "token";')
+        with open(conf, "w") as f:
+            f.write(text.replace("schedule = {", "delivery = { retry_min_seconds = 1; };\n"
+                                 "schedule = {"))
+        d = harness.Daemon(conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            d.wait_for("delivered notice")  # alpha's, with TOKEN
+            d.wait_for("retry")             # bravo's, held back
+            open(path, "w").close()         # emptied: cannot be read
+            n = d.wait_for("cannot read oauth2_token_file token again")
+            d.wait_for("retry", after=n + 1)  # tried again with TOKEN meanwhile
+            emptied = os.stat(path).st_mtime_ns
+            with open(path, "w") as f:
+                f.write(token2 + "\n")
+            os.utime(path, ns=(emptied, emptied))  # fixed, its mtime as before
+            hold.set()
+            d.wait_for("delivered notice", after=n + 1)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertEqual(len(self.smtp.received()), 2)
+        self.assertEqual(self.smtp.used[0], TOKEN)
+        self.assertEqual(self.smtp.used[-1], token2, self.smtp.used)
+        self.assertEqual(d.log().count("cannot read oauth2_token_file"), 1, d.log())
+        self.assertNotIn(TOKEN, d.log())
+        self.assertNotIn(token2, d.log())
+
     def tls_failure(self, conf, expect):
         p = self.oneshot(conf)
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -377,6 +428,26 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
             self.assertEqual(n["state"], "retrying")
             self.assertIn(expect, n["last_error"])
         self.assertIn(expect, p.stderr)
+        self.assertNotIn(PASSWORD, p.stderr)
+
+    def test_a_refused_login_keeps_every_notice_to_try_again(self):
+        """A wrong password is the relay's answer to tickler, not to the
+        message: no notice fails for good; each waits to be tried again,
+        saying the login was refused and what to check, the password
+        never in it."""
+        conf = self.write_conf(self.server(), ca=CERTS["ca"][0])
+        with open(os.path.join(self.tmp, "smtp.pass"), "w") as f:
+            f.write("not-the-password\n")
+        p = self.oneshot(conf)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.smtp.received(), [])
+        box = self.outbox(conf)
+        self.assertEqual(len(box), 2)
+        for n in box:
+            self.assertEqual(n["state"], "retrying", n)
+            self.assertIn("refused tickler's login, SMTP 535", n["last_error"])
+            self.assertIn("check the username and password_file", n["last_error"])
+        self.assertNotIn("not-the-password", p.stderr + json.dumps(box))
         self.assertNotIn(PASSWORD, p.stderr)
 
     def test_a_relative_ca_file_is_the_configurations_neighbour(self):
