@@ -1917,6 +1917,10 @@ static int retry_pg(struct cli *c, const uint64_t *ids, size_t n)
             bad = 1;
             break;
         case TKL_PG_NO_NOTICE:
+            fprintf(stderr, "tickler retry: there is no notice %" PRIu64 " in the outbox\n",
+                    named[i].id);
+            bad = 1;
+            break;
         case TKL_PG_NOT_FAILED:
             fprintf(stderr,
                     "tickler retry: notice %" PRIu64 " is not a failed or withdrawn notice\n",
@@ -1951,9 +1955,18 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
         for (size_t i = 0; r == 0 && i < n; i++) {
             r = tkl_outbox_requeue(o, ids[i], now, &k);
             if (r == 0 && k == 0) {
-                fprintf(stderr,
-                        "tickler retry: notice %" PRIu64 " is not a failed or withdrawn notice\n",
-                        ids[i]);
+                struct tkl_stored_notice *sn = NULL;
+                int g = tkl_outbox_get(o, ids[i], &sn);
+                if (g == -ENOENT)
+                    fprintf(stderr, "tickler retry: there is no notice %" PRIu64 " in the outbox\n",
+                            ids[i]);
+                else
+                    fprintf(stderr,
+                            "tickler retry: notice %" PRIu64
+                            " is not a failed or withdrawn notice%s%s\n",
+                            ids[i], g == 0 ? ": it is " : "",
+                            g == 0 ? tkl_notice_state_name(sn->state, sn->attempts) : "");
+                tkl_stored_notice_free(sn);
                 bad = 1;
             }
             total += k;
@@ -1961,7 +1974,9 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
     }
     tkl_outbox_close(o);
     if (r < 0) {
-        fprintf(stderr, "tickler retry: cannot update the outbox: %s\n", strerror(-r));
+        fprintf(stderr, "tickler retry: cannot update the outbox: %s\n",
+                r == -EBUSY ? "it is locked by another process (ticklerd writing); try again"
+                            : strerror(-r));
         return 1;
     }
     printf("%" PRId64 " notice%s queued again\n", total, total == 1 ? "" : "s");

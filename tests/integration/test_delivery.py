@@ -450,11 +450,14 @@ teams = ( { id = "tls"; name = "Tls"; recipients = { hook = [ "tls", "hold" ]; }
             self.assertEqual(len(reports()), 2)
             again = [n for n in self.outbox() if n["id"] == gone["id"]][0]
             self.assertEqual(again["attempts"], 1)
-            # a notice that is not failed is refused
+            # a notice that is not failed is refused, one there is not is named so
+            done = [n for n in self.outbox() if n["state"] == "delivered"][0]
             p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
-                                "retry", "999"], capture_output=True, text=True)
+                                "retry", "999", str(done["id"])], capture_output=True, text=True)
             self.assertEqual(p.returncode, 1)
-            self.assertIn("999 is not a failed or withdrawn notice", p.stderr)
+            self.assertIn("there is no notice 999 in the outbox", p.stderr)
+            self.assertIn("notice %d is not a failed or withdrawn notice%s"
+                          % (done["id"], "" if harness.PG else ": it is delivered"), p.stderr)
         finally:
             self.assertEqual(d.stop(), 0)
 

@@ -307,7 +307,7 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
         p = self.cli(conf, "retry", "11", "99", check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("notice 11 is being sent by node node-x (leased until ", p.stderr)
-        self.assertIn("notice 99 is not a failed or withdrawn notice", p.stderr)
+        self.assertIn("there is no notice 99 in the outbox", p.stderr)
         self.assertEqual(p.stdout, "0 notices queued again\n")
         # the web face of node a shows the shared outbox, and /metrics its gauges
         page = self.get_until(port, "/outbox", lambda b: "sending now on node node-x" in b,
