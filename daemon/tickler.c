@@ -992,6 +992,20 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
         tkl_diags_print(&c->diags, stderr);
         return 1;
     }
+    bool known = !u.owner;
+    for (size_t t = 0; !known && t < c->cfg->teams.n; t++)
+        known = owner_matches(c->cfg, t, u.owner);
+    if (!known) {
+        /* a typo would otherwise look like nothing due */
+        fprintf(stderr,
+                "tickler upcoming: --owner \"%s\" matches no team (by id, name or alias); "
+                "the teams:",
+                u.owner);
+        for (size_t t = 0; t < c->cfg->teams.n; t++)
+            fprintf(stderr, "%s %s", t ? "," : "", c->cfg->teams.teams[t].id);
+        fputc('\n', stderr);
+        return 2;
+    }
     int64_t start;
     if (upcoming_start(u.from, &start) < 0)
         return 2;

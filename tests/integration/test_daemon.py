@@ -780,6 +780,16 @@ class Cli(Fixture):
                                 "option '-c' needs a value")
         self.assertFalse(os.path.exists(self.state))
 
+    def test_upcoming_for_an_owner_no_team_is_said_so(self):
+        p = self.tickler("upcoming", "--owner", "Nobdy")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertEqual(p.stdout, "")
+        self.assertIn('tickler upcoming: --owner "Nobdy" matches no team (by id, name or alias); '
+                      "the teams: pce, housing", p.stderr)
+        # by a team's name, any case, it is known
+        p = self.tickler("upcoming", "--owner", "human resources", "--days", "3")
+        self.assertEqual(p.returncode, 0, p.stderr)
+
     def test_missing_values_and_unexpected_arguments(self):
         for args in (["upcoming", "--days"], ["upcoming", "--from"], ["upcoming", "--owner"],
                      ["holidays", "--year"], ["calendar", "--format"], ["calendar", "--to"],
