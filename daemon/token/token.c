@@ -327,10 +327,12 @@ const char *tkl_token_strerror(int err)
         return "This link has been altered and cannot be trusted. Open it again from the "
                "message.";
     case -ETIME:
-        return "This link has expired. A newer message from tickler holds a fresh link.";
+        return "This link has expired. Use the link in a later reminder about this action, "
+               "if you have one; if not, ask the action plan's owner to record the update.";
     case -ENOKEY:
-        return "This link was signed with a key that is no longer in use. A newer message "
-               "from tickler holds a fresh link.";
+        return "This link was signed with a key that is no longer in use. Use the link in a "
+               "later reminder about this action, if you have one; if not, ask the action "
+               "plan's owner to record the update.";
     default:
         return "This link cannot be checked just now. Try again later.";
     }

@@ -293,6 +293,9 @@ START_TEST(bad_links_each_get_their_page)
     /* expired a second ago */
     refused(path_by(&page_s.rt->links, a, "hr", now() - 45 * DAY_SEC, now() - 1), 410,
             "has expired");
+    /* no promise of a message that may never come */
+    refused(path_by(&page_s.rt->links, a, "hr", now() - 45 * DAY_SEC, now() - 1), 410,
+            "if you have one; if not, ask the action plan");
     /* signed by a key the ring no longer holds */
     struct tkl_token_ring old = {0};
     unsigned char secret[32];
