@@ -82,6 +82,8 @@ int64_t tkl_requests_next_at(const struct tkl_report_conf *rc, const struct tkl_
 struct answered {
     const char **ids; /* sorted; into the updates read */
     size_t n;
+    const struct tkl_updates *u; /* those updates, and since when they answer */
+    int64_t since;
 };
 
 static int by_string(const void *a, const void *b)
@@ -93,7 +95,7 @@ static int by_string(const void *a, const void *b)
  * *ret, pointing into u. Returns 0 or -ENOMEM. */
 static int answered_of(const struct tkl_updates *u, int64_t since, struct answered *ret)
 {
-    struct answered a = {0};
+    struct answered a = {.u = u, .since = since};
     size_t n = u ? u->n : 0;
     if (n && !(a.ids = malloc(n * sizeof(*a.ids))))
         return -ENOMEM;
@@ -109,6 +111,19 @@ static int answered_of(const struct tkl_updates *u, int64_t since, struct answer
 static bool answered_has(const struct answered *a, const char *id)
 {
     return a && a->n && bsearch(&id, a->ids, a->n, sizeof(*a->ids), by_string);
+}
+
+/* Whether an answer about action id came through a link of team team_id
+ * (one team's answer about an action many own answers for them all). */
+static bool answered_by(const struct answered *a, const char *id, const char *team_id)
+{
+    for (size_t i = 0; a->u && i < a->u->n; i++) {
+        const struct tkl_update *x = &a->u->v[i];
+        if (x->at >= a->since && !strcmp(x->action_id, id) && x->team_id &&
+            !strcmp(x->team_id, team_id))
+            return true;
+    }
+    return false;
 }
 
 static void answered_free(struct answered *a)
@@ -308,11 +323,12 @@ static void tally_free(struct tally *y)
 static int tally_team(struct tally *y, const struct tkl_requests_ctx *c, const struct tkl_team *t,
                       const struct list *l, const struct answered *answered)
 {
-    size_t got = 0;
+    size_t got = 0, others = 0; /* answered; of them, by another owning team only */
     for (size_t i = 0; t->n_recipients && i < l->n; i++) {
         size_t k = l->v[i];
         bool has = answered_has(answered, c->store->actions[k].id);
         got += has;
+        others += has && !answered_by(answered, c->store->actions[k].id, t->id);
         if (!y->seen[k]) {
             y->seen[k] = true;
             y->actions++;
@@ -327,8 +343,17 @@ static int tally_team(struct tally *y, const struct tkl_requests_ctx *c, const s
                                           : &y->none;
     if (to->len && tkl_buf_puts(to, "; ") < 0)
         return -ENOMEM;
+    /* a team credited with another owning team's answers is not said to
+     * have answered them itself */
+    if (to == &y->some && others)
+        return tkl_buf_printf(to, "%s (%zu of %zu, %zu by another team's answer)", team_name(t),
+                              got, l->n, others);
     if (to == &y->some)
         return tkl_buf_printf(to, "%s (%zu of %zu)", team_name(t), got, l->n);
+    if (to == &y->full && others == got)
+        return tkl_buf_printf(to, "%s (all by another team's answers)", team_name(t));
+    if (to == &y->full && others)
+        return tkl_buf_printf(to, "%s (%zu by another team's answer)", team_name(t), others);
     return tkl_buf_puts(to, team_name(t));
 }
 

@@ -392,9 +392,32 @@ START_TEST(when_every_action_has_an_answer_the_summary_says_so)
                           "about\n");
     free(got);
     got = intros(dir, "edi@example.org");
-    ck_assert_ptr_nonnull(strstr(got, "Answered for every action: Human Resources; ICT; Policy, "
-                                      "Communities and Engagement. Not asked"));
+    /* C is HR's and ICT's: ICT's answer is not said to be HR's */
+    ck_assert_ptr_nonnull(strstr(got, "Answered for every action: Human Resources (1 by another "
+                                      "team's answer); ICT; Policy, Communities and Engagement. "
+                                      "Not asked"));
     ck_assert_ptr_nonnull(strstr(got, "Every action has an answer."));
+    free(got);
+    remove_outbox(o, dir);
+}
+END_TEST
+
+/* A team that pressed nothing, whose only action another owning team
+ * answered, is not said to have answered. */
+START_TEST(a_team_answered_for_by_another_is_said_so)
+{
+    char dir[256];
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    run(o, NULL, 0, at(2027, 3, 1, 9, 0));
+    answer(o, "A", "hr@example.org", "hr", TKL_UPDATE_PROGRESS, at(2027, 3, 3, 11, 0));
+    answer(o, "C", "hr@example.org", "hr", TKL_UPDATE_PROGRESS, at(2027, 3, 3, 11, 0));
+    answer(o, "B", "policy@example.org", "pce", TKL_UPDATE_PROGRESS, at(2027, 3, 3, 11, 0));
+    (void)run(o, NULL, 0, at(2027, 3, 15, 9, 0));
+    (void)run(o, NULL, 0, at(2027, 3, 23, 9, 0));
+    char *got = intros(dir, "edi@example.org");
+    ck_assert_ptr_nonnull(strstr(got, "Answered for every action: Human Resources; ICT (all by "
+                                      "another team's answers); Policy, Communities and "
+                                      "Engagement."));
     free(got);
     remove_outbox(o, dir);
 }
@@ -679,6 +702,7 @@ int main(void)
     tcase_add_test(tc, the_follow_up_goes_to_those_who_have_not_answered);
     tcase_add_test(tc, the_summary_tells_report_to_who_answered);
     tcase_add_test(tc, when_every_action_has_an_answer_the_summary_says_so);
+    tcase_add_test(tc, a_team_answered_for_by_another_is_said_so);
     tcase_add_test(tc, what_an_update_before_the_request_settled_is_not_asked);
     tcase_add_test(tc, a_refused_run_is_tried_again_and_goes_once);
     tcase_add_test(tc, allocation_failures_leave_each_notice_once);
