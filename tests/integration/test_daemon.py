@@ -68,6 +68,20 @@ class CheckConfig(Fixture):
                           "-p", harness.plugin_dir())
         self.assertIn("configuration ok: 39 actions", p.stdout)
 
+    def test_a_team_no_one_can_reach_is_a_warning_counted_as_one(self):
+        def warnings():
+            p = self.run_tool(tool("tickler"), "-c", self.conf, "check")
+            return p.stdout, int(re.search(r"(\d+) warnings\n", p.stdout).group(1))
+
+        _, fine = warnings()
+        text = Path(self.conf).read_text()
+        reach = 'recipients = { email = [ "museum@maidstone.example" ]; }; }'
+        self.assertIn(reach, text)
+        Path(self.conf).write_text(text.replace(reach, "recipients = { }; }"))
+        out, warned = warnings()
+        self.assertIn('warning: team "museums" has no recipients; its reminders go nowhere', out)
+        self.assertEqual(warned, fine + 1)
+
     def test_unknown_key_and_syntax_error_name_file_and_line(self):
         with open(self.conf, "a") as f:
             f.write("\nfrobnicate = 1;\n")
