@@ -162,9 +162,11 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
     char *over = NULL, *text = NULL, day[16];
     size_t len = 0;
     const struct tkl_update *p = ans ? ans->progress : NULL;
+    /* a completion reopened: why its reminders came back */
+    const struct tkl_update *re = ans ? ans->reopened : NULL;
     if (ans && tkl_answer_overruled_text(ans, a, &over) < 0)
         return -ENOMEM;
-    if (!p && !over) {
+    if (!p && !over && !re) {
         *ret = NULL;
         return 0;
     }
@@ -173,15 +175,21 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
         free(over);
         return -ENOMEM;
     }
+    if (re) {
+        short_day(re->at, day);
+        fprintf(f, "Reopened after it was marked complete, %s on %s", re->recipient, day);
+        if (re->note && *re->note)
+            fprintf(f, ": %s", re->note);
+    }
     if (p) {
         short_day(p->at, day);
-        fprintf(f, "Progress%s%s%s, %s on %s", p->rag ? " (" : "", tkl_rag_name(p->rag),
-                p->rag ? ")" : "", p->recipient, day);
+        fprintf(f, "%sProgress%s%s%s, %s on %s", re ? "\n" : "", p->rag ? " (" : "",
+                tkl_rag_name(p->rag), p->rag ? ")" : "", p->recipient, day);
         if (p->note && *p->note)
             fprintf(f, ": %s", p->note);
     }
     if (over)
-        fprintf(f, "%s%s", p ? "\n" : "", over);
+        fprintf(f, "%s%s", p || re ? "\n" : "", over);
     free(over);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {

@@ -577,9 +577,10 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
         html_update(f, "Marked complete", ans->complete, dir);
     if (ans->reopened)
         html_update(f, "Reopened", ans->reopened, dir);
-    if (ans->snooze)
-        html_update(f, ans->snooze->until_day > v->today ? "Snoozed" : "Snoozed (now ended)",
-                    ans->snooze, dir);
+    /* an ended snooze holds nothing: the history below has it */
+    bool snoozed = ans->snooze && ans->snooze->until_day > v->today;
+    if (snoozed)
+        html_update(f, "Snoozed", ans->snooze, dir);
     for (size_t i = 0; i < ans->n_not_ours; i++)
         html_update(f, "Not ours", ans->not_ours[i], dir);
     if (ans->progress)
@@ -593,7 +594,7 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
         fputs("</li>\n", f);
         free(overruled);
     }
-    if (!ans->complete && !ans->reopened && !ans->snooze && !ans->n_not_ours && !ans->progress &&
+    if (!ans->complete && !ans->reopened && !snoozed && !ans->n_not_ours && !ans->progress &&
         !ans->overruled)
         fputs("<li>No update holds now; the history below has them all.</li>\n", f);
     fputs("</ul>\n</section>\n", f);
@@ -611,11 +612,12 @@ static void form_open(FILE *f, const struct act_view *v, const char *heading_id,
             v->token, heading_id, v->token, heading_id, heading);
 }
 
-/* The names of the teams that own a, separated by commas, escaped. */
+/* The names of the teams that own a, escaped, separated by semicolons (a
+ * team's name may hold a comma: "Policy, Communities and Engagement"). */
 static void html_owning_teams(FILE *f, const struct tkl_team_dir *dir, const struct tkl_action *a)
 {
     for (size_t k = 0; k < a->n_teams; k++) {
-        fputs(k ? ", " : "", f);
+        fputs(k ? "; " : "", f);
         (void)tkl_html_fputs(team_name(dir, a->teams[k]), f);
     }
 }

@@ -18,6 +18,7 @@
 #include "outbox/updates.h"
 #include "schedule/standing.h"
 #include "page_fixture.h"
+#include "record_fixture.h"
 
 #define KEY     "6b1e0c33d1a9f0e8a5b7c2d4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f80912"
 #define ORIGIN  "https://tickler.example.gov.uk"
@@ -804,10 +805,40 @@ START_TEST(the_snooze_form_names_every_team_it_holds)
         struct tkl_http_response resp;
         page_get(tkl_web_act, &resp, path_for(PAGE_TRICKY_TITLE, to[i]), NULL);
         ck_assert(page_has(resp.body, "<p>The snooze holds this action's reminders for every "
-                                      "team that owns it: Human Resources, ICT &amp; "
+                                      "team that owns it: Human Resources; ICT &amp; "
                                       "Digital.</p>"));
         tkl_http_response_free(&resp);
     }
+}
+END_TEST
+
+/* A snooze whose day has passed holds nothing: "What holds now" does not
+ * list it (the history does). */
+START_TEST(an_ended_snooze_holds_nothing_now)
+{
+    page_load();
+    const char *id = id_of("Review the pay gap");
+    const struct tkl_action *a = tkl_store_find(page_s.rt->store, id);
+    struct tkl_update u = {.action_id = (char *)id,
+                           .recipient = (char *)"hr",
+                           .team_id = (char *)"hr",
+                           .kind = TKL_UPDATE_SNOOZE,
+                           .at = now() - 10 * DAY_SEC,
+                           .link_issued_at = now() - 11 * DAY_SEC,
+                           .until_day = tkl_local_day(now()) - 1,
+                           .plan_deadline_day = a->deadline.day,
+                           .plan_deadline_text = a->deadline_text,
+                           .plan_status = a->status_text,
+                           .plan_owners = a->owners};
+    bool is_new = false;
+    ck_assert_int_eq(record_now(&page_s, &u, &is_new), 0);
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path_for("Review the pay gap", "hr"), NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert(page_has(resp.body, "<h2 id=\"h-now\">What holds now</h2>\n<ul>\n<li>No update "
+                                  "holds now; the history below has them all.</li>"));
+    ck_assert(!page_has(resp.body, "Snoozed (now ended)"));
+    tkl_http_response_free(&resp);
 }
 END_TEST
 
@@ -1061,6 +1092,7 @@ static Suite *suite(void)
     tcase_add_test(tc, snooze_dates_are_checked);
     tcase_add_test(tc, the_snooze_form_says_when_reminders_resume);
     tcase_add_test(tc, the_snooze_form_names_every_team_it_holds);
+    tcase_add_test(tc, an_ended_snooze_holds_nothing_now);
     tcase_add_test(tc, progress_notes_are_text);
     tcase_add_test(tc, not_ours_is_a_team_s_to_say);
     tcase_add_test(tc, not_ours_says_who_is_told);

@@ -248,6 +248,28 @@ START_TEST(answer_text_of_progress_and_overruled_together)
 }
 END_TEST
 
+/* A completion reopened: the reminders that come back say who reopened
+ * it, when and why. */
+START_TEST(answer_text_of_a_reopened_completion)
+{
+    struct tkl_update v[] = {
+        update("B", TKL_UPDATE_COMPLETE, "hr@maidstone.example", "hr"),
+        update("B", TKL_UPDATE_REOPEN, "edi@maidstone.example", "hr"),
+    };
+    v[1].at += 86400;
+    v[1].note = "Policy not yet updated";
+    struct tkl_answers ans;
+    answers_of(&ans, v, 2);
+    char *text = NULL;
+    ck_assert_int_eq(
+        tkl_route_answer_text(tkl_answers_find(&ans, "B"), tkl_store_find(st, "B"), &text), 0);
+    ck_assert_str_eq(text, "Reopened after it was marked complete, edi@maidstone.example on 28 Feb "
+                           "2023: Policy not yet updated");
+    free(text);
+    tkl_answers_free(&ans);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("route");
@@ -257,6 +279,7 @@ int main(void)
     tcase_add_test(tc, an_action_reached_twice_is_listed_once);
     tcase_add_test(tc, entries_carry_what_officers_said);
     tcase_add_test(tc, answer_text_of_progress_and_overruled_together);
+    tcase_add_test(tc, answer_text_of_a_reopened_completion);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
