@@ -692,7 +692,11 @@ static void hand(struct tkl_deliverer *e, struct tkl_flight *x)
         on_done(x, &res);
     } else if (r < 0) {
         struct tkl_delivery res = {
-            .size = sizeof(res), .status = TKL_DELIVERY_TRANSIENT, .reply = strerror(-r)};
+            .size = sizeof(res),
+            .status = TKL_DELIVERY_TRANSIENT,
+            .reply = r == -EKEYREJECTED ? "not tried: the notifier's server refused its login "
+                                          "lately; its deliveries are held back (see the log)"
+                                        : strerror(-r)};
         on_done(x, &res);
     }
 }

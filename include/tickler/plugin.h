@@ -212,6 +212,8 @@ struct tkl_plugin {
      * negative errno, in which case done() never runs for this call:
      * -EINVAL means this instance can never deliver the notice (a
      * recipient it cannot use) and the host fails it for good at once;
+     * -EKEYREJECTED that the notifier holds its deliveries back, not
+     * tried, as its server refused its credentials (its log says so);
      * any other error is transient and the host retries. A notice that
      * fails for good later is reported with TKL_DELIVERY_PERMANENT.
      * The notice is only valid during the call.

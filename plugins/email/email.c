@@ -56,6 +56,10 @@ struct message {
     struct message *next;
 };
 
+/* Seconds deliveries are held back after the server refused tickler's
+ * login (struct email's login_refused_at). */
+#define LOGIN_HOLD_S 3600
+
 /* What says a file changed: a rename over it, a write or a chmod. */
 struct file_stamp {
     ino_t ino;
@@ -74,6 +78,12 @@ struct email {
     char *token;                                /* secret; re-read when the file changes */
     struct file_stamp token_read, token_failed; /* the file as last read, and as last refused */
     bool token_failed_set;
+    /* when the server last refused tickler's login (0: not since the
+     * settings were read): deliveries are held back LOGIN_HOLD_S after it,
+     * not tried, so that a wrong password does not cost a failed login per
+     * notice and retry (an account lockout); a reload reads the settings
+     * again and ends the hold */
+    int64_t login_refused_at;
     char *from; /* as configured: "Name <addr>" or "addr" */
     char *from_name;
     char *from_addr;
@@ -485,11 +495,12 @@ static void on_done(void *data, int code)
                  x->ok_reply[0] ? x->ok_reply : "accepted");
     } else {
         const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror((CURLcode)code);
-        /* a refused login (535, or 530, 534, 538 of the AUTH extension) is
-         * the relay's answer to tickler's credentials, not to the message:
-         * kept and tried again, as Postfix defers on a SASL failure */
-        bool login =
-            code == CURLE_LOGIN_DENIED || smtp == 530 || smtp == 534 || smtp == 535 || smtp == 538;
+        /* a refused login (535, or 534, 538 of the AUTH extension) is the
+         * relay's answer to tickler's credentials, not to the message: kept
+         * and tried again after the hold, as Postfix defers on a SASL
+         * failure (a 530, "authentication required" or "STARTTLS first",
+         * is a setting no retry mends: a failure, as any other 5xx) */
+        bool login = code == CURLE_LOGIN_DENIED || smtp == 534 || smtp == 535 || smtp == 538;
         if (!login &&
             (smtp >= 500 || code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL))
             res.status = TKL_DELIVERY_PERMANENT;
@@ -497,16 +508,20 @@ static void on_done(void *data, int code)
             res.status = TKL_DELIVERY_TRANSIENT;
         if (code == CURLE_USE_SSL_FAILED)
             detail = "the server does not offer STARTTLS, which is required; nothing was sent";
+        if (login)
+            x->m->login_refused_at = x->m->host->now(x->m->host);
         if (login && smtp && x->fail_reply[0])
             snprintf(reply, sizeof(reply),
                      "%s refused tickler's login, SMTP %ld: %s (check the username and "
-                     "password_file or oauth2_token_file; kept and tried again)",
+                     "password_file or oauth2_token_file, then reload; kept, and no login is "
+                     "tried for an hour or until the reload)",
                      x->server, smtp, x->fail_reply);
         else if (login)
             snprintf(reply, sizeof(reply),
                      "%s refused tickler's login: %.400s (check the username, the "
                      "password_file or oauth2_token_file, and that the server offers that "
-                     "login; kept and tried again)",
+                     "login, then reload; kept, and no login is tried for an hour or until the "
+                     "reload)",
                      x->server, detail);
         else if (smtp && x->fail_reply[0])
             snprintf(reply, sizeof(reply), "%s answered SMTP %ld: %s", x->server, smtp,
@@ -646,6 +661,9 @@ static int em_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
         m->host->log(m->host, TKL_LOG_ERR, "%s", why);
         return -EINVAL;
     }
+    /* the server refused the login within the hold: not tried again yet */
+    if (m->login_refused_at && m->host->now(m->host) < m->login_refused_at + LOGIN_HOLD_S)
+        return -EKEYREJECTED;
     int r = refresh_token(m);
     if (r < 0) {
         m->host->log(m->host, TKL_LOG_ERR, "cannot read the OAuth token: %s", strerror(-r));

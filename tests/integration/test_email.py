@@ -11,10 +11,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 import harness
@@ -430,25 +432,51 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
         self.assertIn(expect, p.stderr)
         self.assertNotIn(PASSWORD, p.stderr)
 
-    def test_a_refused_login_keeps_every_notice_to_try_again(self):
+    def test_a_refused_login_keeps_every_notice_and_holds_the_rest_back(self):
         """A wrong password is the relay's answer to tickler, not to the
-        message: no notice fails for good; each waits to be tried again,
-        saying the login was refused and what to check, the password
-        never in it."""
-        conf = self.write_conf(self.server(), ca=CERTS["ca"][0])
+        message: no notice fails for good. After the refusal the notifier
+        tries no more logins (each would count towards an account
+        lockout): the other notice waits, not tried; a reload with the
+        right password sends both. The password never shows."""
+        logins = []
+
+        def counting(server, session, envelope, mechanism, auth_data):
+            logins.append(auth_data.password.decode())
+            return authenticator(server, session, envelope, mechanism, auth_data)
+
+        port = self.server(authenticator=counting)
+        conf = self.write_conf(port, ca=CERTS["ca"][0])
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace("schedule = {", "delivery = { concurrency = 1; retry_min_seconds = 1; "
+                                 "};\nschedule = {"))
         with open(os.path.join(self.tmp, "smtp.pass"), "w") as f:
             f.write("not-the-password\n")
-        p = self.oneshot(conf)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(self.smtp.received(), [])
-        box = self.outbox(conf)
-        self.assertEqual(len(box), 2)
-        for n in box:
-            self.assertEqual(n["state"], "retrying", n)
-            self.assertIn("refused tickler's login, SMTP 535", n["last_error"])
-            self.assertIn("check the username and password_file", n["last_error"])
-        self.assertNotIn("not-the-password", p.stderr + json.dumps(box))
-        self.assertNotIn(PASSWORD, p.stderr)
+        d = harness.Daemon(conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            refused = d.wait_for("refused tickler's login, SMTP 535")
+            self.assertIn("check the username and password_file or oauth2_token_file, then "
+                          "reload", d.lines[refused])
+            n = d.wait_for("not tried: the notifier's server refused its login lately")
+            box = self.outbox(conf)
+            self.assertEqual(sorted(b["state"] for b in box), ["retrying", "retrying"], box)
+            self.assertEqual(logins, ["not-the-password"])  # one login, not one a notice
+            with open(os.path.join(self.tmp, "smtp.pass"), "w") as f:
+                f.write(PASSWORD + "\n")
+            d.proc.send_signal(signal.SIGHUP)
+            d.wait_for("configuration reloaded", after=n)
+            # the next attempt of each (seconds apart here) goes with the new password
+            deadline = time.monotonic() + 90
+            while len(self.smtp.received()) < 2:
+                self.assertLess(time.monotonic(), deadline, d.log())
+                time.sleep(0.3)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertEqual(sorted(b["state"] for b in self.outbox(conf)),
+                         ["delivered", "delivered"])
+        self.assertNotIn("not-the-password", d.log() + json.dumps(self.outbox(conf)))
+        self.assertNotIn(PASSWORD, d.log())
 
     def test_a_relative_ca_file_is_the_configurations_neighbour(self):
         """ca_file = "ca.pem" is read beside the configuration file, as
