@@ -114,7 +114,9 @@ static bool answered_has(const struct answered *a, const char *id)
 }
 
 /* Whether an answer about action id came through a link of team team_id
- * (one team's answer about an action many own answers for them all). */
+ * (an answer about an action answers for every team that owns it, whoever
+ * gave it: another owning team, or a recipient of none, whose update has
+ * no team). */
 static bool answered_by(const struct answered *a, const char *id, const char *team_id)
 {
     for (size_t i = 0; a->u && i < a->u->n; i++) {
@@ -343,17 +345,18 @@ static int tally_team(struct tally *y, const struct tkl_requests_ctx *c, const s
                                           : &y->none;
     if (to->len && tkl_buf_puts(to, "; ") < 0)
         return -ENOMEM;
-    /* a team credited with another owning team's answers is not said to
-     * have answered them itself */
+    /* a team credited with answers someone else gave (another owning
+     * team, the plan's owner through a link of their own) is not said to
+     * have given them */
     if (to == &y->some && others)
-        return tkl_buf_printf(to, "%s (%zu of %zu, %zu by another team's answer)", team_name(t),
+        return tkl_buf_printf(to, "%s (%zu of %zu, %zu of them answered by others)", team_name(t),
                               got, l->n, others);
     if (to == &y->some)
         return tkl_buf_printf(to, "%s (%zu of %zu)", team_name(t), got, l->n);
     if (to == &y->full && others == got)
-        return tkl_buf_printf(to, "%s (all by another team's answers)", team_name(t));
+        return tkl_buf_printf(to, "%s (all answered by others)", team_name(t));
     if (to == &y->full && others)
-        return tkl_buf_printf(to, "%s (%zu by another team's answer)", team_name(t), others);
+        return tkl_buf_printf(to, "%s (%zu answered by others)", team_name(t), others);
     return tkl_buf_puts(to, team_name(t));
 }
 
