@@ -457,19 +457,32 @@ static json_t *action_json(const struct tkl_action *a, enum tkl_standing standin
     return o;
 }
 
+static int read_answers(struct cli *c, const char *cmd, struct tkl_answers *ret);
+
 /* The store as a JSON array, each action with its standing today (as
- * /status.json gives it), and the count per standing on standard error. */
-static int actions_json(const struct cli *c)
+ * /status.json gives it: complete while an officer's completion holds,
+ * the plan's own beside it), and the count per standing on standard
+ * error. */
+static int actions_json(struct cli *c)
 {
     int32_t today = tkl_local_day((int64_t)time(NULL));
     size_t counts[TKL_STANDING_COUNT + 1] = {0};
+    struct tkl_answers answers;
+    if (read_answers(c, "actions", &answers))
+        return 1;
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < c->st->n; i++) {
         const struct tkl_action *a = &c->st->actions[i];
-        enum tkl_standing st = tkl_action_standing(&c->cfg->schedule, &c->cfg->teams, a, today);
+        enum tkl_standing plan = tkl_action_standing(&c->cfg->schedule, &c->cfg->teams, a, today);
+        const struct tkl_answer *ans = tkl_answers_find(&answers, a->id);
+        enum tkl_standing st = tkl_standing_answered(plan, ans && ans->complete);
         counts[st]++;
-        jadd(arr, action_json(a, st));
+        json_t *o = action_json(a, st);
+        if (o)
+            jset(o, "plan_standing", json_string(tkl_standing_name(plan)));
+        jadd(arr, o);
     }
+    tkl_answers_free(&answers);
     char day[11];
     fprintf(stderr, "standing on %s:", tkl_day_format(today, day));
     for (unsigned st = 0; st < TKL_STANDING_COUNT; st++)
@@ -949,14 +962,14 @@ static int read_updates_pg(struct cli *c, const char *cmd, struct tkl_updates *r
  * the store of c; none when there is no database yet. The database is
  * only read. Returns 0, or 1 after saying why it cannot be read.
  */
-static int read_answers(struct cli *c, struct tkl_answers *ret)
+static int read_answers(struct cli *c, const char *cmd, struct tkl_answers *ret)
 {
     const char *dir = c->state_dir ? c->state_dir : c->cfg->state_dir;
     struct tkl_updates updates = {0};
     struct tkl_outbox *o = NULL;
     char *err = NULL;
     if (c->cfg->state.backend == TKL_STATE_POSTGRESQL) {
-        if (read_updates_pg(c, "upcoming", &updates))
+        if (read_updates_pg(c, cmd, &updates))
             return 1;
         if (tkl_answers_build(ret, &updates, c->st) < 0) {
             fprintf(stderr, "tickler: out of memory\n");
@@ -1027,7 +1040,7 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
     int64_t hi = tkl_local_instant(first + u.days, 0) - 1;
     struct tkl_scheduler s = {0};
     struct tkl_answers answers;
-    if (read_answers(c, &answers))
+    if (read_answers(c, "upcoming", &answers))
         return 1;
     struct upcoming_requests req = {0};
     const struct tkl_requests_ctx rc = {.report = &c->cfg->report,

@@ -67,3 +67,11 @@ enum tkl_standing tkl_action_standing(const struct tkl_schedule_conf *sc,
 {
     return tkl_standing_of(a, tkl_standing_rules(sc, teams, a), &sc->policy.holidays, today);
 }
+
+enum tkl_standing tkl_standing_answered(enum tkl_standing plan, bool marked_complete)
+{
+    if (marked_complete && plan < TKL_STANDING_COUNT && plan != TKL_STANDING_COMPLETE &&
+        plan != TKL_STANDING_CLOSED)
+        return TKL_STANDING_COMPLETE;
+    return plan;
+}

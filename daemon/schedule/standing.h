@@ -63,10 +63,15 @@ const struct tkl_rules *tkl_standing_rules(const struct tkl_schedule_conf *sc,
 enum tkl_standing tkl_standing_of(const struct tkl_action *a, const struct tkl_rules *rules,
                                   const struct tkl_holidays *h, int32_t today);
 
-/* a's standing under the schedule sc, as /status, /metrics and `tickler
- * actions` give it: its team's rules and the policy's working days. */
+/* a's standing under the schedule sc, by the plan alone: its team's rules
+ * and the policy's working days (see tkl_standing_answered). */
 enum tkl_standing tkl_action_standing(const struct tkl_schedule_conf *sc,
                                       const struct tkl_team_dir *teams, const struct tkl_action *a,
                                       int32_t today);
+
+/* The standing /status, /metrics and `tickler actions` give an action whose
+ * plan gives plan: complete while an officer's completion holds
+ * (marked_complete), as its reminders have stopped; else plan's. */
+enum tkl_standing tkl_standing_answered(enum tkl_standing plan, bool marked_complete);
 
 #endif

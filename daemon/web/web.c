@@ -316,10 +316,7 @@ enum tkl_standing tkl_web_standing(const struct tkl_schedule_conf *sc,
     const struct tkl_answer *ans = answers ? tkl_answers_find(answers, a->id) : NULL;
     if (ret_plan)
         *ret_plan = st;
-    if (ans && ans->complete && st < TKL_STANDING_COUNT && st != TKL_STANDING_COMPLETE &&
-        st != TKL_STANDING_CLOSED)
-        return TKL_STANDING_COMPLETE;
-    return st;
+    return tkl_standing_answered(st, ans && ans->complete);
 }
 
 const char *tkl_web_text_or(const char *s, const char *alt)

@@ -929,6 +929,16 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         status, _, body = curl(h["location"])
         self.assertIn(b"nothing more was changed", body)
         self.assertIn(b"Marked complete by alpha@example.org", body)
+        # A1 counts as complete while that holds, on /status.json and in
+        # `tickler actions`, each with the plan's own standing beside it
+        shown = [a for a in json.loads(self.get("/status.json")[2])["actions"] if a["id"] == "A1"]
+        listed = [a for a in json.loads(subprocess.run(
+            [tool("tickler"), "-c", self.conf, "--state-dir", self.state, "actions", "--json"],
+            capture_output=True, text=True, check=True).stdout) if a["id"] == "A1"]
+        for a in shown + listed:
+            self.assertEqual(a["standing"], "complete", a)
+            self.assertNotEqual(a["plan_standing"], "complete", a)
+        self.assertEqual(len(shown + listed), 2)
         # what the form reader refuses, before the page sees it
         self.assertEqual(self.post(url, form + "&do=snooze", origin)[0], 400)
         self.assertEqual(self.post(url, "x" * 70000, origin)[0], 413)
