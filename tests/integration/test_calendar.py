@@ -697,6 +697,28 @@ class Prompts(Fixture):
                 m = email.message_from_binary_file(f, policy=email.policy.strict)
             self.assertNotIn("World Suicide Prevention Day", m.get_body(("plain",)).get_content())
 
+    def test_a_late_prompt_for_an_observance_under_way_is_sent_and_says_so(self):
+        """Looking back 30 days at a first start on Friday 3 October 2025,
+        the prompt of Black History Month (1 to 31 October) due on 17
+        September is still worth sending: it goes, saying the month is
+        under way."""
+        with open(self.conf) as f:
+            text = f.read()
+        self.assertIn("catch_up_days = 7;", text)
+        with open(self.conf, "w") as f:
+            f.write(text.replace("catch_up_days = 7;", "catch_up_days = 30;"))
+        run(tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(), "--state-dir",
+            self.state, "--now", "2025-10-03T09:00", "--oneshot")
+        new = os.path.join(self.state, "maildir", "new")
+        bodies = []
+        for name in sorted(os.listdir(new)):
+            with open(os.path.join(new, name), "rb") as f:
+                m = email.message_from_binary_file(f, policy=email.policy.strict)
+            if "comms@" in m["To"]:
+                bodies.append(m.get_body(("plain",)).get_content())
+        self.assertTrue(any("Black History Month\n    When: 1\u201331 October 2025, under way, "
+                            "began 2 days ago [sent late]" in b for b in bodies), bodies)
+
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()

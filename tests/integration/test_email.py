@@ -378,8 +378,8 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
     def test_a_token_file_fixed_with_its_old_mtime_is_read_again(self):
         """oauth2_token_file is read again when it changes: a read that
         fails (the file emptied) keeps the token in force and says so
-        once; the file then fixed with its old mtime, as a chmod leaves
-        it, is read again and its token used."""
+        once; the file then fixed with the mtime it had when it was read
+        (a chmod leaves the mtime too) is read again and its token used."""
         token2 = "ya29.second-token-CANARY-4242"
         path = os.path.join(self.tmp, "token")
         with open(path, "w") as f:
@@ -401,13 +401,15 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
         try:
             d.wait_for("delivered notice")  # alpha's, with TOKEN
             d.wait_for("retry")             # bravo's, held back
+            first = os.stat(path).st_mtime_ns  # the file as read
             open(path, "w").close()         # emptied: cannot be read
             n = d.wait_for("cannot read oauth2_token_file token again")
             d.wait_for("retry", after=n + 1)  # tried again with TOKEN meanwhile
-            emptied = os.stat(path).st_mtime_ns
             with open(path, "w") as f:
                 f.write(token2 + "\n")
-            os.utime(path, ns=(emptied, emptied))  # fixed, its mtime as before
+            # fixed, its mtime that of the file read before: only its ctime
+            # (and a chmod's) says it changed
+            os.utime(path, ns=(first, first))
             hold.set()
             d.wait_for("delivered notice", after=n + 1)
         finally:

@@ -283,16 +283,17 @@ class Daemonised(Base):
                              "a request with the new token")
             # emptied, it cannot be read: TOKEN_2 is kept, said once; then
             # fixed with the mtime it had (as a chmod leaves it), it is read
+            first = os.stat(self.token_file).st_mtime_ns  # the file as read
             open(self.token_file, "w").close()
             at = d.wait_for("cannot read store.fetch_token_file", after=at)
             n = len(self.server.requests)
             self.server.wait(lambda rs: [r for r in rs[n:] if r[2] in (200, 304)
                                          and r[1].get("Authorization") == "Bearer " + TOKEN_2],
                              "a request with the token read before")
-            emptied = os.stat(self.token_file).st_mtime_ns
             with open(self.token_file, "w") as f:
                 f.write(TOKEN_1 + "\n")
-            os.utime(self.token_file, ns=(emptied, emptied))
+            # its mtime that of the file read before: only its ctime says so
+            os.utime(self.token_file, ns=(first, first))
             self.server.token = TOKEN_1
             n = len(self.server.requests)
             self.server.wait(lambda rs: [r for r in rs[n:] if r[2] in (200, 304)
