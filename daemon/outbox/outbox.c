@@ -561,15 +561,15 @@ static char *dup_or_null(const char *s, bool *oom)
 static void memo_add(struct tkl_outbox *o, uint64_t id, const struct tkl_notice *n,
                      const char *const *stage_keys, const bool *keep, size_t kept)
 {
-    if (!o->memo && !(o->memo = calloc(MEMO_SLOTS, sizeof(*o->memo))))
-        return;
+    if (!id || (!o->memo && !(o->memo = calloc(MEMO_SLOTS, sizeof(*o->memo)))))
+        return; /* 0 marks a free slot: never an id */
     /* an id given again (its group undone) replaces what was kept of it */
     size_t old = memo_find(o, id);
     if (old != SIZE_MAX) {
         entries_free(o->memo[old].entries, o->memo[old].stage_keys, o->memo[old].n);
         memo_remove(o, old);
     }
-    if (!id || o->memo_n >= MEMO_SLOTS / 2)
+    if (o->memo_n >= MEMO_SLOTS / 2)
         return;
     struct tkl_notice_entry *v = calloc(kept, sizeof(*v));
     char **keys = calloc(kept, sizeof(*keys));
