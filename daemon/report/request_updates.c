@@ -325,7 +325,7 @@ static void tally_free(struct tally *y)
 static int tally_team(struct tally *y, const struct tkl_requests_ctx *c, const struct tkl_team *t,
                       const struct list *l, const struct answered *answered)
 {
-    size_t got = 0, others = 0; /* answered; of them, by another owning team only */
+    size_t got = 0, others = 0; /* answered; of them, by someone else only */
     for (size_t i = 0; t->n_recipients && i < l->n; i++) {
         size_t k = l->v[i];
         bool has = answered_has(answered, c->store->actions[k].id);

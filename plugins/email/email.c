@@ -79,10 +79,10 @@ struct email {
     struct file_stamp token_read, token_failed; /* the file as last read, and as last refused */
     bool token_failed_set;
     /* when the server last refused tickler's login (0: not since the
-     * settings were read): deliveries are held back LOGIN_HOLD_S after it,
-     * not tried, so that a wrong password does not cost a failed login per
-     * notice and retry (an account lockout); a reload reads the settings
-     * again and ends the hold */
+     * settings or the token were read): deliveries are held back
+     * LOGIN_HOLD_S after it, not tried, so that a wrong password does not
+     * cost a failed login per notice and retry (an account lockout); a
+     * reload, or a token file that changed and was read, ends the hold */
     int64_t login_refused_at;
     char *from; /* as configured: "Name <addr>" or "addr" */
     char *from_name;
@@ -262,6 +262,7 @@ static int refresh_token(struct email *m)
     m->token = t;
     m->token_read = now;
     m->token_failed_set = false;
+    m->login_refused_at = 0; /* a new token may be let in: the hold ends */
     return 0;
 }
 
@@ -661,14 +662,15 @@ static int em_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
         m->host->log(m->host, TKL_LOG_ERR, "%s", why);
         return -EINVAL;
     }
-    /* the server refused the login within the hold: not tried again yet */
-    if (m->login_refused_at && m->host->now(m->host) < m->login_refused_at + LOGIN_HOLD_S)
-        return -EKEYREJECTED;
     int r = refresh_token(m);
     if (r < 0) {
         m->host->log(m->host, TKL_LOG_ERR, "cannot read the OAuth token: %s", strerror(-r));
         return lc_transient(r);
     }
+    /* the server refused the login within the hold (and no new token was
+     * read since): not tried again yet */
+    if (m->login_refused_at && m->host->now(m->host) < m->login_refused_at + LOGIN_HOLD_S)
+        return -EKEYREJECTED;
     struct message *x = calloc(1, sizeof(*x));
     if (!x)
         return -ENOMEM;
