@@ -551,19 +551,12 @@ static int cmd_check(struct cli *c, int argc, char **argv)
     size_t errors = c->diags.n_errors + c->svc.n_errors;
     if (r == 0 && !errors) {
         const struct tkl_store *st = rt->store;
-        size_t unreachable = 0; /* teams no one can reach: warnings too */
-        for (size_t i = 0; i < rt->cfg->teams.n; i++)
-            if (!rt->cfg->teams.teams[i].n_recipients) {
-                printf("%s: warning: team \"%s\" has no recipients; its reminders go nowhere\n",
-                       rt->cfg->path, rt->cfg->teams.teams[i].id);
-                unreachable++;
-            }
         for (size_t i = 0; i < st->n_maps; i++)
             tkl_column_map_print(&st->maps[i], stdout);
         printf("ok: %zu actions, %zu observances, %zu teams, %zu owner names matched no team, "
                "%zu warnings\n",
                st->n - st->n_events, st->n_events, rt->cfg->teams.n, st->n_unmatched,
-               c->diags.n - c->diags.n_errors + unreachable);
+               c->diags.n - c->diags.n_errors);
     } else {
         printf("errors: %zu\n", errors ? errors : 1);
     }

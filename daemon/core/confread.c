@@ -89,17 +89,31 @@ int tkl_conf_read_file(config_t *cfg, const char *path, const char *dir, struct 
     return -EINVAL;
 }
 
-void tkl_conf_err_at(const struct tkl_confread *x, const config_setting_t *s, const char *fmt, ...)
+static void conf_vadd(const struct tkl_confread *x, enum tkl_severity sev,
+                      const config_setting_t *s, const char *fmt, va_list ap)
 {
     char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     const char *file = s && config_setting_source_file(s) ? config_setting_source_file(s) : x->file;
     unsigned line = s ? (unsigned)config_setting_source_line(s) : 0;
     const char *name = s ? config_setting_name(s) : NULL;
-    tkl_diag_add(x->diags, TKL_SEV_ERROR, file, line, name, "%s", msg);
+    tkl_diag_add(x->diags, sev, file, line, name, "%s", msg);
+}
+
+void tkl_conf_err_at(const struct tkl_confread *x, const config_setting_t *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    conf_vadd(x, TKL_SEV_ERROR, s, fmt, ap);
+    va_end(ap);
+}
+
+void tkl_conf_warn_at(const struct tkl_confread *x, const config_setting_t *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    conf_vadd(x, TKL_SEV_WARNING, s, fmt, ap);
+    va_end(ap);
 }
 
 bool tkl_conf_check_keys(const struct tkl_confread *x, const config_setting_t *group,

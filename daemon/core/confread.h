@@ -39,6 +39,10 @@ int tkl_conf_read_file(config_t *cfg, const char *path, const char *dir, struct 
 void tkl_conf_err_at(const struct tkl_confread *x, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The same, as a warning: the setting is taken, but probably not meant. */
+void tkl_conf_warn_at(const struct tkl_confread *x, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /*
  * Whether group (NULL: absent, which is fine) is a group holding only the
  * keys of allowed (NULL-terminated). Each other key, or a group that is

@@ -194,6 +194,9 @@ static int read_team(const struct tkl_confread *x, const config_setting_t *g,
             return rr;
         r = rr;
     }
+    /* after a bad address, the error says enough */
+    if (r == 0 && !t->n_recipients)
+        tkl_conf_warn_at(x, g, "team \"%s\" has no recipients; its reminders go nowhere", id);
     if (tkl_conf_get_string(x, g, "escalate_to", &to) > 0 && !(t->escalate_to = strdup(to)))
         return -ENOMEM;
     if (read_digest(x, g, t) < 0)

@@ -26,7 +26,13 @@ START_TEST(teams_are_read)
                    ");\n");
     struct tkl_team_dir dir = {0};
     ck_assert_int_eq(tkl_teams_conf_read(&f.x, conf_at(&f, "teams"), channels, 2, &dir), 0);
-    ck_assert_uint_eq(f.diags.n, 0);
+    /* a team no one can reach is taken, with a warning at its group */
+    ck_assert_uint_eq(f.diags.n, 1);
+    ck_assert_uint_eq(f.diags.n_errors, 0);
+    ck_assert_int_eq(f.diags.items[0].severity, TKL_SEV_WARNING);
+    ck_assert_uint_eq(f.diags.items[0].line, 8);
+    ck_assert_str_eq(f.diags.items[0].message,
+                     "team \"ceo\" has no recipients; its reminders go nowhere");
     ck_assert_uint_eq(dir.n, 2);
     const struct tkl_team *hr = &dir.teams[0], *ceo = &dir.teams[1];
     ck_assert_str_eq(hr->id, "hr");
@@ -121,7 +127,7 @@ START_TEST(a_team_may_have_a_weekly_digest)
                    ");\n");
     struct tkl_team_dir dir = {0};
     ck_assert_int_eq(tkl_teams_conf_read(&f.x, conf_at(&f, "teams"), channels, 2, &dir), 0);
-    ck_assert_uint_eq(f.diags.n, 0);
+    ck_assert_uint_eq(f.diags.n_errors, 0); /* only that none has recipients */
     ck_assert(dir.teams[0].weekly);
     ck_assert_int_eq(dir.teams[0].weekday, 2);
     ck_assert(dir.teams[1].weekly); /* on Mondays unless told */
