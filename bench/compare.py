@@ -1278,6 +1278,7 @@ def report(results):
 
 
 def main():
+    os.umask(0o077)  # the files written here hold secrets (webhook URLs): private, as tickler expects
     say("machine: " + machine())
     say("working in " + TMP)
     if "web" in ONLY and not WRK:

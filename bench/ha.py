@@ -210,6 +210,7 @@ def row(r):
 
 
 def main():
+    os.umask(0o077)  # the files written here hold secrets (webhook URLs): private, as tickler expects
     global PG, POSTMASTER, SINK, PLAN, DESTS, RCPTS
     print("machine: %d cores; %s; load %s" % (os.cpu_count(), time.strftime("%Y-%m-%d %H:%M"),
                                              " ".join("%.2f" % x for x in os.getloadavg())))

@@ -1,5 +1,7 @@
 #include "secret.h"
 
+#include "diag.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -82,6 +84,48 @@ static int read_all(int fd, bool lines, char **ret)
 }
 
 static const char *credentials_fallback;
+static struct tkl_diags *exposure_diags;
+
+void tkl_secret_set_diags(struct tkl_diags *diags)
+{
+    exposure_diags = diags;
+}
+
+/* Whether every user of the machine can reach path: each directory above
+ * it lets others through. Unsure (a path that cannot be resolved) is no. */
+static bool reachable_by_all(const char *path)
+{
+    char *real = realpath(path, NULL);
+    if (!real)
+        return false;
+    bool all = true;
+    for (char *slash = strrchr(real, '/'); all && slash; slash = strrchr(real, '/')) {
+        struct stat st;
+        slash[slash == real] = '\0'; /* the directory above; "/" last */
+        all = stat(real, &st) == 0 && (st.st_mode & S_IXOTH);
+        if (slash == real)
+            break;
+    }
+    free(real);
+    return all;
+}
+
+/* While a load collects diagnostics, a secret file that every user of the
+ * machine can read or change is a warning at the file. A file in a
+ * directory others cannot enter (/etc/tickler/credentials/, a state
+ * directory) is not. */
+static void check_mode(int fd, const char *path)
+{
+    struct stat st;
+    if (!exposure_diags || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+        !(st.st_mode & (S_IROTH | S_IWOTH)) || !reachable_by_all(path))
+        return;
+    tkl_diag_add(exposure_diags, TKL_SEV_WARNING, path, 0, NULL,
+                 "this secret's mode is %04o: every user of this machine can %s it; make it "
+                 "0600 (or 0640 for a group that runs tickler), or keep it in a directory "
+                 "other users cannot enter",
+                 (unsigned)(st.st_mode & 07777), st.st_mode & S_IROTH ? "read" : "change");
+}
 
 void tkl_secret_set_credentials_fallback(const char *dir)
 {
@@ -112,9 +156,13 @@ static int secret_read(const char *base_dir, const char *spec, bool lines, char 
     if (r < 0)
         return -ENOMEM;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        r = -errno;
+        free(path);
+        return r;
+    }
+    check_mode(fd, path);
     free(path);
-    if (fd < 0)
-        return -errno;
     r = read_all(fd, lines, ret);
     close(fd);
     return r;

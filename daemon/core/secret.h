@@ -27,6 +27,17 @@ int tkl_secret_read_text(const char *base_dir, const char *spec, char **ret);
  */
 void tkl_secret_set_credentials_fallback(const char *dir);
 
+struct tkl_diags;
+
+/*
+ * Where a secret file read from here on that every user of the machine can
+ * read or change is told: a warning in diags (a load, which `tickler check`
+ * prints and the daemon logs). NULL (the default) tells nobody: a token
+ * file read again between loads is not warned of at each renewal. diags
+ * is borrowed until the next call.
+ */
+void tkl_secret_set_diags(struct tkl_diags *diags);
+
 /* Overwrites and frees a secret. Accepts NULL. */
 void tkl_secret_free(char *secret);
 

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "../core/day.h"
+#include "../core/secret.h"
 #include "../store/fetch.h"
 #include "../token/token_conf.h"
 
@@ -85,12 +86,14 @@ int tkl_runtime_load(struct tkl_runtime_env *env, struct tkl_runtime **ret, stru
         r = -ENOMEM;
         goto fail;
     }
+    tkl_secret_set_diags(diags);
     if ((r = tkl_config_load(env->config_path, &rt->cfg, diags)) < 0)
         goto fail;
     if ((r = tkl_tz_set(rt->cfg->timezone)) < 0)
         goto fail;
     if ((r = read_now_arg(env, diags)) < 0 || (r = load_rest(env, rt, diags)) < 0)
         goto fail_tz;
+    tkl_secret_set_diags(NULL);
     free(prev_tz);
     *ret = rt;
     return 0;
@@ -98,6 +101,7 @@ fail_tz:
     if ((prev_tz ? setenv("TZ", prev_tz, 1) : unsetenv("TZ")) == 0)
         tzset();
 fail:
+    tkl_secret_set_diags(NULL);
     free(prev_tz);
     tkl_runtime_free(rt);
     return r;

@@ -16,12 +16,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/diag.h"
 #include "core/secret.h"
 
 static char dir[256];
 
 static void setup(void)
 {
+    umask(077); /* as a secret is written; the mode test sets its own */
     tkl_tmpdir(dir, sizeof(dir), "secret");
     unsetenv("CREDENTIALS_DIRECTORY");
 }
@@ -278,6 +280,76 @@ START_TEST(a_secret_never_reaches_an_error_text)
 }
 END_TEST
 
+/* The warnings reading spec adds to a load's diagnostics (the secret is
+ * read, and must be "tok"); the log says nothing. */
+static struct tkl_diags warned_reading(const char *spec)
+{
+    struct tkl_diags diags = {0};
+    tkl_secret_set_diags(&diags);
+    tkl_capture_begin();
+    char *s = must_read(dir, spec);
+    char *logged = tkl_capture_end();
+    tkl_secret_set_diags(NULL);
+    ck_assert_str_eq(s, "tok");
+    ck_assert_str_eq(logged, "");
+    free(logged);
+    tkl_secret_free(s);
+    ck_assert_uint_eq(diags.n_errors, 0);
+    return diags;
+}
+
+START_TEST(a_secret_every_user_can_read_or_change_is_a_warning_of_the_load)
+{
+    const char *p = tkl_write_text(dir, "pw", "tok\n");
+    char path[512];
+    snprintf(path, sizeof(path), "%s", p);
+    ck_assert_int_eq(chmod(dir, 0755), 0); /* others may enter, as /etc/tickler */
+    static const struct {
+        mode_t mode;
+        const char *said; /* NULL: nothing said */
+    } cases[] = {
+        {0600, NULL},
+        {0400, NULL},
+        {0640, NULL}, /* the group that runs tickler may read it */
+        {0660, NULL},
+        {0644, "mode is 0644: every user of this machine can read it"},
+        {0604, "mode is 0604: every user of this machine can read it"},
+        {0602, "mode is 0602: every user of this machine can change it"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_int_eq(chmod(path, cases[i].mode), 0);
+        struct tkl_diags d = warned_reading("pw");
+        if (!cases[i].said) {
+            ck_assert_msg(d.n == 0, "%04o: %s", (unsigned)cases[i].mode,
+                          d.n ? d.items[0].message : "");
+        } else {
+            ck_assert_msg(d.n == 1, "%04o: %zu warnings", (unsigned)cases[i].mode, d.n);
+            ck_assert_int_eq(d.items[0].severity, TKL_SEV_WARNING);
+            ck_assert_str_eq(d.items[0].file, path);
+            ck_assert_msg(strstr(d.items[0].message, cases[i].said) &&
+                              strstr(d.items[0].message, "make it 0600"),
+                          "%04o: %s", (unsigned)cases[i].mode, d.items[0].message);
+            ck_assert_ptr_null(strstr(d.items[0].message, "tok"));
+        }
+        tkl_diags_free(&d);
+    }
+    /* in a directory others cannot enter (the credentials' 0700), no one
+     * else can read it: nothing to say */
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    ck_assert_int_eq(chmod(dir, 0700), 0);
+    struct tkl_diags d = warned_reading("pw");
+    ck_assert_uint_eq(d.n, 0);
+    /* read between loads (a token file renewed): nothing is said */
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+    tkl_capture_begin();
+    char *s = must_read(dir, "pw");
+    char *logged = tkl_capture_end();
+    ck_assert_str_eq(logged, "");
+    free(logged);
+    tkl_secret_free(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("secret");
@@ -291,6 +363,7 @@ int main(void)
     tcase_add_test(tc, a_secret_of_unknown_size_is_read_whole);
     tcase_add_test(tc, what_cannot_be_read_is_an_error);
     tcase_add_test(tc, a_secret_never_reaches_an_error_text);
+    tcase_add_test(tc, a_secret_every_user_can_read_or_change_is_a_warning_of_the_load);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
