@@ -68,19 +68,54 @@ class CheckConfig(Fixture):
                           "-p", harness.plugin_dir())
         self.assertIn("configuration ok: 39 actions", p.stdout)
 
-    def test_a_team_no_one_can_reach_is_a_warning_counted_as_one(self):
-        def warnings():
-            p = self.run_tool(tool("tickler"), "-c", self.conf, "check")
-            return p.stdout, int(re.search(r"(\d+) warnings\n", p.stdout).group(1))
+    def warnings(self):
+        """What tickler check and ticklerd --check-config say, each with its
+        count of warnings; the two must agree."""
+        c = self.run_tool(tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
+                          "check")
+        d = self.run_tool(tool("ticklerd"), "--check-config", "-c", self.conf,
+                          "-p", harness.plugin_dir())
+        n = int(re.search(r"(\d+) warnings\n", c.stdout).group(1))
+        self.assertEqual(int(re.search(r"\((\d+) warnings\)", d.stdout).group(1)), n)
+        return c.stdout, d.stderr, n
 
-        _, fine = warnings()
+    def test_a_team_no_one_can_reach_is_a_warning_counted_as_one(self):
+        _, _, fine = self.warnings()
         text = Path(self.conf).read_text()
         reach = 'recipients = { email = [ "museum@maidstone.example" ]; }; }'
         self.assertIn(reach, text)
         Path(self.conf).write_text(text.replace(reach, "recipients = { }; }"))
-        out, warned = warnings()
-        self.assertIn('warning: team "museums" has no recipients; its reminders go nowhere', out)
+        line = [i for i, t in enumerate(Path(self.conf).read_text().splitlines(), 1)
+                if 'id = "museums"' in t][0]
+        said = '%s:%d: warning: team "museums" has no recipients; its reminders go nowhere' % (
+            self.conf, line)
+        check, daemon, warned = self.warnings()
+        self.assertIn(said, check)
+        self.assertIn(said, daemon)
         self.assertEqual(warned, fine + 1)
+
+    def test_a_secret_every_user_can_read_is_a_warning_where_others_can_enter(self):
+        _, _, fine = self.warnings()
+        url = os.path.join(self.tmp, "hook.url")
+        Path(url).write_text("https://hooks.example/secret-path-do-not-print\n")
+        text = Path(self.conf).read_text()
+        self.assertEqual(text.count("\nnotifiers = (\n"), 1)
+        Path(self.conf).write_text(text.replace(
+            "\nnotifiers = (\n", '\nnotifiers = ( { name = "hook"; plugin = "webhook"; settings = '
+            '{ destinations = ( { name = "d"; url_file = "hook.url"; } ); }; },\n'))
+        os.chmod(url, 0o644)
+        os.chmod(self.tmp, 0o700)  # as /etc/tickler/credentials: no one else may enter
+        self.assertEqual(self.warnings()[2], fine)
+        os.chmod(self.tmp, 0o755)
+        check, daemon, warned = self.warnings()
+        said = ("%s: warning: this secret's mode is 0644: every user of this machine can read "
+                "it; make it 0600" % url)
+        self.assertIn(said, check)
+        self.assertIn(said, daemon)
+        self.assertEqual(warned, fine + 1)
+        self.assertNotIn("secret-path-do-not-print", check + daemon)
+        os.chmod(url, 0o600)
+        self.assertEqual(self.warnings()[2], fine)
 
     def test_unknown_key_and_syntax_error_name_file_and_line(self):
         with open(self.conf, "a") as f:
@@ -209,6 +244,28 @@ class Headings(Fixture):
 
 
 class MainJob(Fixture):
+    def test_a_sender_named_in_any_language_keeps_its_address(self):
+        text = Path(self.conf).read_text()
+        sample = 'from = "tickler <tickler@maidstone.example>";'
+        self.assertIn(sample, text)
+        Path(self.conf).write_text(text.replace(
+            sample, 'from = "\u00c9quipe \u00c9galit\u00e9 \u2013 Maidstone <tickler@maidstone.example>";'))
+        self.oneshot("2023-03-03T09:00")
+        msgs = self.messages()
+        self.assertTrue(msgs)
+        for m in msgs:
+            sender = m["From"].addresses
+            self.assertEqual(len(sender), 1)
+            self.assertEqual(sender[0].addr_spec, "tickler@maidstone.example")
+            self.assertEqual(sender[0].display_name, "\u00c9quipe \u00c9galit\u00e9 \u2013 Maidstone")
+        # a sender that is no address is refused by the check, naming it
+        Path(self.conf).write_text(text.replace(sample, 'from = "Equality team <nobody>";'))
+        p = self.run_tool(tool("ticklerd"), "--check-config", "-c", self.conf,
+                          "-p", harness.plugin_dir(), check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('from must be \"Name <address>\" or an address (got \"Equality team <nobody>\")',
+                      p.stdout + p.stderr)
+
     def test_sample_plan_reminders_reach_the_maildir_once(self):
         self.oneshot("2023-03-03T09:00")
         msgs = self.messages()
