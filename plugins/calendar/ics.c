@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -331,6 +332,52 @@ static bool take_day(struct parse *P, const struct vrange *v, const char *name,
     return true;
 }
 
+/*
+ * A date-time t of property p as the wall-clock time of the daemon's zone
+ * (TZ, set from daemon.timezone), whose date is then the day: a UTC time
+ * ("...Z") or one with a TZID (a VTIMEZONE of the file, or a zone such as
+ * Europe/London) is converted; a floating time, or a date, is taken as
+ * written. A TZID neither names is a problem, and the time is taken as
+ * written.
+ */
+static struct icaltimetype in_local_zone(struct parse *P, const struct vrange *v, const char *name,
+                                         icalcomponent *root, icalproperty *p,
+                                         struct icaltimetype t, const char *raw)
+{
+    if (t.is_date || icaltime_is_null_time(t))
+        return t;
+    icaltimezone *zone = NULL;
+    if (icaltime_is_utc(t)) {
+        zone = icaltimezone_get_utc_timezone();
+    } else {
+        icalparameter *tz = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+        const char *id = tz ? icalparameter_get_tzid(tz) : NULL;
+        if (!id)
+            return t;
+        if (!(zone = icalcomponent_get_timezone(root, id)))
+            zone = icaltimezone_get_builtin_timezone(id);
+        if (!zone) {
+            problem(P, line_of(P, v, name, raw),
+                    "%s: TZID \"%s\" is neither a VTIMEZONE of this file nor a known zone "
+                    "(such as Europe/London)",
+                    name, id);
+            return t;
+        }
+    }
+    time_t at = icaltime_as_timet_with_zone(t, zone);
+    struct tm lt;
+    if (!localtime_r(&at, &lt))
+        return t;
+    struct icaltimetype r = icaltime_null_time();
+    r.year = lt.tm_year + 1900;
+    r.month = lt.tm_mon + 1;
+    r.day = lt.tm_mday;
+    r.hour = lt.tm_hour;
+    r.minute = lt.tm_min;
+    r.second = lt.tm_sec;
+    return r;
+}
+
 /* Adds the comma-separated values of s to e->teams. */
 static int add_teams(struct ics_event *e, const char *s)
 {
@@ -356,8 +403,8 @@ static int add_teams(struct ics_event *e, const char *s)
 }
 
 /* Reads one VEVENT into *e. Problems go to P; returns 0 or -ENOMEM. */
-static int read_event(struct parse *P, icalcomponent *c, const struct vrange *v,
-                      struct ics_event *e)
+static int read_event(struct parse *P, icalcomponent *root, icalcomponent *c,
+                      const struct vrange *v, struct ics_event *e)
 {
     unsigned begin = P->lines[v->first].line;
     bool have_start = false, have_end = false;
@@ -411,10 +458,14 @@ static int read_event(struct parse *P, icalcomponent *c, const struct vrange *v,
             }
             break;
         case ICAL_DTSTART_PROPERTY:
-            have_start = take_day(P, v, "DTSTART", icalproperty_get_dtstart(p), raw, &e->start);
+            have_start =
+                take_day(P, v, "DTSTART",
+                         in_local_zone(P, v, "DTSTART", root, p, icalproperty_get_dtstart(p), raw),
+                         raw, &e->start);
             break;
         case ICAL_DTEND_PROPERTY: {
-            struct icaltimetype t = icalproperty_get_dtend(p);
+            struct icaltimetype t =
+                in_local_zone(P, v, "DTEND", root, p, icalproperty_get_dtend(p), raw);
             have_end = take_day(P, v, "DTEND", t, raw, &end);
             /* a date-time end is inclusive of its day unless at midnight */
             if (have_end && !t.is_date && (t.hour || t.minute || t.second))
@@ -423,14 +474,23 @@ static int read_event(struct parse *P, icalcomponent *c, const struct vrange *v,
         }
         case ICAL_DURATION_PROPERTY: {
             struct icaldurationtype d = icalproperty_get_duration(p);
-            int secs = icaldurationtype_as_int(d);
-            if (icaldurationtype_is_bad_duration(d) || d.is_neg || secs <= 0) {
+            /* in 64 bits: icaldurationtype_as_int's int wraps past 68 years */
+            uint64_t secs = ((uint64_t)d.weeks * 7 + d.days) * 86400 + (uint64_t)d.hours * 3600 +
+                            (uint64_t)d.minutes * 60 + d.seconds;
+            if (icaldurationtype_is_bad_duration(d) || d.is_neg || secs == 0) {
                 problem(P, line_of(P, v, "DURATION", NULL),
                         "DURATION: \"%s\" is not a positive duration such as P1D or P4W",
                         raw ? raw : "");
                 break;
             }
-            e->span = (secs + 86399) / 86400;
+            uint64_t days = (secs + 86399) / 86400;
+            if (days > MAX_SPAN_DAYS) {
+                problem(P, line_of(P, v, "DURATION", NULL),
+                        "DURATION: \"%s\" lasts %llu days; at most %d are allowed", raw ? raw : "",
+                        (unsigned long long)days, MAX_SPAN_DAYS);
+                break;
+            }
+            e->span = (int32_t)days;
             break;
         }
         case ICAL_RRULE_PROPERTY: {
@@ -465,13 +525,17 @@ static int read_event(struct parse *P, icalcomponent *c, const struct vrange *v,
                         "RDATE: periods are not supported; give dates and a DURATION");
                 break;
             }
-            if (take_day(P, v, "RDATE", dp.time, raw, &day) && push_day(&e->rdates, day) < 0)
+            if (take_day(P, v, "RDATE", in_local_zone(P, v, "RDATE", root, p, dp.time, raw), raw,
+                         &day) &&
+                push_day(&e->rdates, day) < 0)
                 return -ENOMEM;
             break;
         }
         case ICAL_EXDATE_PROPERTY: {
             int32_t day;
-            if (take_day(P, v, "EXDATE", icalproperty_get_exdate(p), raw, &day) &&
+            if (take_day(P, v, "EXDATE",
+                         in_local_zone(P, v, "EXDATE", root, p, icalproperty_get_exdate(p), raw),
+                         raw, &day) &&
                 push_day(&e->exdates, day) < 0)
                 return -ENOMEM;
             break;
@@ -596,7 +660,7 @@ int ics_parse(const char *path, const char *data, size_t len, ics_problem_fn pro
          c && k < P.n_events; c = icalcomponent_get_next_component(root, ICAL_VEVENT_COMPONENT)) {
         struct ics_event *e = &f->events[k];
         f->n = ++k;
-        if ((r = read_event(&P, c, &P.events[k - 1], e)) < 0)
+        if ((r = read_event(&P, root, c, &P.events[k - 1], e)) < 0)
             goto out;
         for (size_t j = 0; j + 1 < k && e->uid; j++)
             if (f->events[j].uid && strcmp(f->events[j].uid, e->uid) == 0)

@@ -420,6 +420,15 @@ class Malformed(Fixture):
             "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:x\r\n"
             "DTSTART;VALUE=DATE:20270105\r\nDURATION:-P2D\r\n"
             "END:VEVENT\r\nEND:VCALENDAR\r\n": (6, "DURATION: \"-P2D\" is not a positive"),
+            # past 2^31 seconds: libical's int would wrap (or overflow)
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:x\r\n"
+            "DTSTART;VALUE=DATE:20270105\r\nDURATION:P24855D\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n":
+                (6, "DURATION: \"P24855D\" lasts 24855 days; at most 366 are allowed"),
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:x\r\n"
+            "DTSTART;VALUE=DATE:20270105\r\nDURATION:P710000W\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n":
+                (6, "DURATION: \"P710000W\" lasts 4970000 days"),
             "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:x\r\n"
             "DTSTART;VALUE=DATE:20270105\r\nRECURRENCE-ID;VALUE=DATE:20280105\r\n"
             "END:VEVENT\r\nEND:VCALENDAR\r\n": (6, "RECURRENCE-ID (a changed occurrence)"),
@@ -496,6 +505,49 @@ class Malformed(Fixture):
         chk = self.tickler("check", check=False)
         self.assertIn('Borough fair (fair@test/', chk.stdout)
         self.assertIn('"no such team" is not a team in the team directory', chk.stdout)
+
+    def test_a_date_time_falls_on_its_day_in_the_daemon_zone(self):
+        """Outlook and Google export timed events: each is on the day it is
+        in daemon.timezone (Europe/London), whatever zone it was written in."""
+        def ev(uid, *lines):
+            return ("BEGIN:VEVENT\r\nUID:%s@test\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:%s\r\n"
+                    % (uid, uid) + "".join(l + "\r\n" for l in lines) + "END:VEVENT\r\n")
+        eastern = ("BEGIN:VTIMEZONE\r\nTZID:Eastern Standard Time\r\n"
+                   "BEGIN:STANDARD\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:-0400\r\n"
+                   "TZOFFSETTO:-0500\r\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11\r\nEND:STANDARD\r\n"
+                   "BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:-0500\r\n"
+                   "TZOFFSETTO:-0400\r\nRRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3\r\nEND:DAYLIGHT\r\n"
+                   "END:VTIMEZONE\r\n")
+        path = self.write_bad(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" + eastern
+            + ev("utc-bst", "DTSTART:20260601T233000Z")  # 00:30 on 2 June in London
+            + ev("utc-gmt", "DTSTART:20261201T233000Z")  # 23:30 on 1 December
+            + ev("evening", "DTSTART;TZID=Europe/London:20260610T180000",
+                 "DTEND;TZID=Europe/London:20260610T213000")
+            + ev("across", "DTSTART:20260611T230000Z", "DTEND:20260612T010000Z")
+            + ev("outlook", "DTSTART;TZID=Eastern Standard Time:20260614T220000")
+            + ev("olson", "DTSTART;TZID=America/New_York:20260615T220000")
+            + ev("floating", "DTSTART:20260616T233000")
+            + "END:VCALENDAR\r\n")
+        days = {o["id"].split("@")[0]: (o["first_day"], o["last_day"])
+                for o in self.observances("2026-05-01", "2026-12-31") if "@test" in o["id"]}
+        self.assertEqual(days, {
+            "utc-bst": ("2026-06-02", "2026-06-02"),
+            "utc-gmt": ("2026-12-01", "2026-12-01"),
+            "evening": ("2026-06-10", "2026-06-10"),
+            "across": ("2026-06-12", "2026-06-12"),  # 00:00 to 02:00 in London
+            "outlook": ("2026-06-15", "2026-06-15"),  # 03:00 in London
+            "olson": ("2026-06-16", "2026-06-16"),
+            "floating": ("2026-06-16", "2026-06-16"),  # as written
+        })
+        # a TZID that names no zone is a problem at its line
+        text = Path(path).read_text().replace("TZID=America/New_York", "TZID=Mars/Olympus")
+        Path(path).write_text(text)
+        line = [i for i, t in enumerate(text.splitlines(), 1) if "Mars/Olympus" in t][0]
+        p = self.tickler("check", check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn('%s:%d: DTSTART: TZID "Mars/Olympus" is neither a VTIMEZONE of this file '
+                      'nor a known zone' % (path, line), p.stdout + p.stderr)
 
     def test_text_that_is_not_utf8_names_its_line(self):
         path = os.path.join(self.cals, "local.ics")
