@@ -64,6 +64,8 @@ static void ics_end(struct ics_out *o)
         size_t cut = pos + limit;
         while (cut > pos && ((unsigned char)line[cut] & 0xc0) == 0x80)
             cut--;
+        if (cut == pos) /* no character starts there: not UTF-8; cut anyway */
+            cut = pos + limit;
         (void)fwrite(line + pos, 1, cut - pos, o->f); /* ferror() at the end */
         fputs("\r\n ", o->f);
         pos = cut;

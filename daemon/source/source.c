@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/text.h"
+
 int tkl_sources_view(const struct tkl_plugin_set *set, const struct tkl_plugin_conf *sources,
                      struct tkl_sources *ret)
 {
@@ -59,7 +61,11 @@ static int dup_opt(const char *s, const char **ret)
     *ret = NULL;
     if (!s)
         return 0;
-    char *c = strdup(s);
+    /* the ABI's texts are UTF-8; bytes that are not are read as
+     * Windows-1252, as the store reads a plan's, so that no feed, page or
+     * message built from them holds invalid UTF-8 */
+    size_t len = strlen(s);
+    char *c = tkl_utf8_valid(s, len) ? strdup(s) : tkl_cp1252_to_utf8(s, len);
     if (!c)
         return -ENOMEM;
     *ret = c;

@@ -42,7 +42,8 @@ enum tkl_stage {
     TKL_STAGE_ANSWER = 9,    /* what an officer answered, told to the report route */
 };
 
-/* One dated item a source plugin emits. */
+/* One dated item a source plugin emits. Its texts are UTF-8; a text that
+ * is not is read as Windows-1252. */
 struct tkl_item {
     uint32_t size;  /* sizeof(struct tkl_item) in the emitter */
     const char *id; /* stable across reloads */

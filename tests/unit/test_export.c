@@ -219,6 +219,49 @@ START_TEST(ics_lines_are_folded_and_escaped)
 }
 END_TEST
 
+/* Bytes that are not UTF-8 (which the sources and the store never let
+ * through) still end: the line is folded where no character starts. */
+START_TEST(ics_folds_a_text_that_is_not_utf8)
+{
+    char title[101];
+    memset(title, 0x80, 100);
+    title[100] = '\0';
+    struct tkl_event e = {.source = "local",
+                          .id = "bad@test/2027-07-01",
+                          .title = title,
+                          .first_day = day(2027, 7, 1),
+                          .last_day = day(2027, 7, 1),
+                          .team = "hr"};
+    struct tkl_event_list one = {.v = &e, .n = 1};
+    char *text = export(ICS, &one, 0, 0, NULL);
+    size_t longest = 0, bytes = 0;
+    for (const char *p = text, *crlf; (crlf = strstr(p, "\r\n")); p = crlf + 2) {
+        longest = (size_t)(crlf - p) > longest ? (size_t)(crlf - p) : longest;
+        for (const char *q = p; q < crlf; q++)
+            bytes += (unsigned char)*q == 0x80;
+    }
+    ck_assert_uint_le(longest, 75);
+    ck_assert_uint_eq(bytes, 100); /* none lost, none written twice */
+    /* unfolded, the line is the title's bytes, in order */
+    char want[120] = "\r\nSUMMARY:", *u = strdup(text), *w = u;
+    ck_assert_ptr_nonnull(u);
+    for (const char *p = text; *p; p++) {
+        if (p[0] == '\r' && p[1] == '\n' && p[2] == ' ') {
+            p += 2; /* a fold: CRLF and the space */
+            continue;
+        }
+        *w++ = *p;
+    }
+    *w = '\0';
+    strcat(want, title);
+    strcat(want, "\r\n");
+    ck_assert_ptr_nonnull(strstr(u, want));
+    free(u);
+    ck_assert_ptr_nonnull(strstr(text, "\r\nEND:VCALENDAR\r\n"));
+    free(text);
+}
+END_TEST
+
 START_TEST(ics_days_are_all_day_with_an_exclusive_end)
 {
     fill_events();
@@ -797,6 +840,7 @@ int main(void)
     TCase *tc = tcase_create("export");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, ics_lines_are_folded_and_escaped);
+    tcase_add_test(tc, ics_folds_a_text_that_is_not_utf8);
     tcase_add_test(tc, ics_days_are_all_day_with_an_exclusive_end);
     tcase_add_test(tc, ics_uris_are_not_escaped);
     tcase_add_test(tc, ics_describes_the_calendar_for_subscribers);

@@ -93,6 +93,9 @@ static void open_sources(const char *local_settings)
     if (r < 0)
         tkl_diags_print(&d, stderr);
     ck_assert_int_eq(r, 0);
+    ck_assert_uint_eq(d.n_errors, 0);
+    tkl_diags_free(&d); /* the warnings that no team has recipients */
+    d = (struct tkl_diags){0};
     char plugins[300];
     snprintf(plugins, sizeof(plugins), "%s/plugins", dir);
     r = tkl_plugin_set_open(plugins, &cfg->plugins, TKL_PLUGIN_SOURCE, &svc, dir, &set, &d);
@@ -224,6 +227,26 @@ START_TEST(items_of_every_source_become_events_in_order)
 }
 END_TEST
 
+/* A source's text that is not UTF-8 is read as Windows-1252, as a plan's
+ * is: no feed, page or message gets bytes that are not UTF-8. */
+START_TEST(an_item_text_that_is_not_utf8_is_read_as_windows_1252)
+{
+    char extra[512];
+    snprintf(extra, sizeof(extra),
+             "items = ( { id = \"caf\xe9\"; title = \"Caf\xe9 \x96 \x80\x80\x80\"; start = %d;"
+             " description = \"fine \xc3\xa9\"; } );",
+             day(2027, 5, 10));
+    open_sources(extra);
+    struct tkl_event_list l = {0};
+    ck_assert_int_eq(tkl_sources_events(&view, day(2027, 5, 1), day(2027, 5, 31), &l), 0);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_str_eq(l.v[0].id, "caf\xc3\xa9");
+    ck_assert_str_eq(l.v[0].title, "Caf\xc3\xa9 \xe2\x80\x93 \xe2\x82\xac\xe2\x82\xac\xe2\x82\xac");
+    ck_assert_str_eq(l.v[0].description, "fine \xc3\xa9"); /* UTF-8 already: as it is */
+    tkl_event_list_free(&l);
+}
+END_TEST
+
 START_TEST(recurring_items_give_each_occurrence_in_the_range)
 {
     open_sources(local(""));
@@ -350,6 +373,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, the_view_names_each_source_and_its_team);
     tcase_add_test(tc, items_of_every_source_become_events_in_order);
+    tcase_add_test(tc, an_item_text_that_is_not_utf8_is_read_as_windows_1252);
     tcase_add_test(tc, recurring_items_give_each_occurrence_in_the_range);
     tcase_add_test(tc, observances_around_today_join_the_store);
     tcase_add_test(tc, a_source_that_fails_changes_nothing);
