@@ -251,6 +251,11 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
     } else if (events == n->n_entries) {
         snprintf(buf, size, "Diversity calendar: %zu observances %s", n->n_entries,
                  lookahead == n->n_entries ? "coming up" : "to prepare for");
+    } else if (events) { /* a team's actions beside its calendar (comms) */
+        size_t actions = n->n_entries - events;
+        snprintf(buf, size, "Reminder: %zu action%s and %zu observance%s for %.*s%s", actions,
+                 actions == 1 ? "" : "s", events, events == 1 ? "" : "s", utf8_prefix(team, 120),
+                 team, overdue ? " (some overdue)" : "");
     } else {
         snprintf(buf, size, "Reminder: %zu actions for %.*s%s", n->n_entries,
                  utf8_prefix(team, 120), team, overdue ? " (some overdue)" : "");
@@ -1019,4 +1024,53 @@ void dg_render(struct dg_buf *b, const char *t, const struct tkl_notice *n,
     }
     while (mode == DG_SUBJECT && !b->oom && b->len && b->data[b->len - 1] == ' ')
         b->data[--b->len] = '\0';
+}
+
+const char *dg_address_problem(const char *a)
+{
+    const char *at = strchr(a, '@');
+    if (!at || at == a || !at[1] || strchr(at + 1, '@'))
+        return "local@domain";
+    if (strlen(a) > 254)
+        return "at most 254 bytes";
+    for (const unsigned char *p = (const unsigned char *)a; *p; p++) {
+        if (*p <= 0x20 || *p == 0x7f)
+            return "no spaces or control characters";
+        if (strchr("<>\"(),;:\\[]", *p))
+            return "one plain address, without <>\"(),;:\\[]";
+    }
+    return NULL;
+}
+
+int dg_split_mailbox(const char *from, char **ret_name, char **ret_addr)
+{
+    char *name, *addr;
+    const char *lt = strrchr(from, '<');
+    if (lt) {
+        const char *gt = strchr(lt, '>');
+        if (!gt || gt[1])
+            return -EINVAL;
+        size_t nl = (size_t)(lt - from);
+        while (nl && from[nl - 1] == ' ')
+            nl--;
+        const char *n = from;
+        if (nl >= 2 && n[0] == '"' && n[nl - 1] == '"') {
+            n++;
+            nl -= 2;
+        }
+        name = strndup(n, nl);
+        addr = strndup(lt + 1, (size_t)(gt - lt - 1));
+    } else {
+        name = strdup("");
+        addr = strdup(from);
+    }
+    if (!name || !addr || dg_address_problem(addr)) {
+        int r = name && addr ? -EINVAL : -ENOMEM;
+        free(name);
+        free(addr);
+        return r;
+    }
+    *ret_name = name;
+    *ret_addr = addr;
+    return 0;
 }

@@ -142,6 +142,22 @@ void dg_put_json_string(struct dg_buf *b, const char *s);
  * by U+FFFD, or NULL when out of memory. */
 char *dg_utf8_repaired(const char *s);
 
+/*
+ * Why a is not an address a message can carry, or NULL when it is one:
+ * something@domain, at most 254 bytes, with no spaces, controls, brackets,
+ * quotes, commas or other specials (so it cannot add a recipient, or a
+ * header, and needs no quoting in To: or RCPT TO).
+ */
+const char *dg_address_problem(const char *a);
+
+/*
+ * Splits a configured sender, "Name <addr>", "\"Name\" <addr>" or "addr",
+ * into a new name ("" when none) and address. Returns 0, -EINVAL (not of
+ * that form, or an address dg_address_problem refuses; nothing is set) or
+ * -ENOMEM.
+ */
+int dg_split_mailbox(const char *from, char **ret_name, char **ret_addr);
+
 /* A mailbox "Display Name <addr>" with the name quoted or encoded as
  * needed (encoded words folded with eol, as dg_header's) and control
  * characters removed. */

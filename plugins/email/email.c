@@ -121,59 +121,17 @@ static void em_destroy(void *state)
     free(m);
 }
 
-/*
- * Why a is not an address the SMTP path can use, or NULL when it is one:
- * something@domain, at most 254 bytes, with no spaces, controls, brackets,
- * quotes, commas or other specials (so it cannot add a recipient, or a
- * header, and needs no quoting in To: or RCPT TO).
- */
-static const char *address_problem(const char *a)
-{
-    const char *at = strchr(a, '@');
-    if (!at || at == a || !at[1] || strchr(at + 1, '@'))
-        return "local@domain";
-    if (strlen(a) > 254)
-        return "at most 254 bytes";
-    for (const unsigned char *p = (const unsigned char *)a; *p; p++) {
-        if (*p <= 0x20 || *p == 0x7f)
-            return "no spaces or control characters";
-        if (strchr("<>\"(),;:\\[]", *p))
-            return "one plain address, without <>\"(),;:\\[]";
-    }
-    return NULL;
-}
-
 static bool valid_address(const char *a)
 {
-    return !address_problem(a);
+    return !dg_address_problem(a);
 }
 
 /* Splits "Name <addr>" or "addr" into its parts. */
 static int parse_from(struct email *m, const char *from)
 {
-    const char *lt = strrchr(from, '<');
-    if (lt) {
-        const char *gt = strchr(lt, '>');
-        if (!gt || gt[1])
-            return -EINVAL;
-        size_t nl = (size_t)(lt - from);
-        while (nl && from[nl - 1] == ' ')
-            nl--;
-        const char *name = from;
-        if (nl >= 2 && name[0] == '"' && name[nl - 1] == '"') {
-            name++;
-            nl -= 2;
-        }
-        m->from_name = strndup(name, nl);
-        m->from_addr = strndup(lt + 1, (size_t)(gt - lt - 1));
-    } else {
-        m->from_name = strdup("");
-        m->from_addr = strdup(from);
-    }
-    if (!m->from_name || !m->from_addr)
-        return -ENOMEM;
-    if (!valid_address(m->from_addr))
-        return -EINVAL;
+    int r = dg_split_mailbox(from, &m->from_name, &m->from_addr);
+    if (r < 0)
+        return r;
     const char *at = strchr(m->from_addr, '@');
     return (m->msgid_domain = strdup(at + 1)) ? 0 : -ENOMEM;
 }
@@ -637,11 +595,11 @@ static int build(struct email *m, struct message *x, const struct tkl_notice *n)
     return 0;
 }
 
-/* A recipient is one mailbox address (see address_problem()). */
+/* A recipient is one mailbox address (see dg_address_problem()). */
 static int em_check_recipient(void *state, const char *recipient, char *why, size_t why_size)
 {
     (void)state;
-    const char *problem = address_problem(recipient);
+    const char *problem = dg_address_problem(recipient);
     if (!problem)
         return 0;
     if (why_size) {

@@ -42,7 +42,7 @@ struct pending {
 struct maildir {
     const struct tkl_host *host;
     char *path;
-    char *from;
+    char *from_name, *from_addr; /* the From: mailbox, from = "Name <addr>" */
     struct pending *pending;
     unsigned seq;
     bool stopped;
@@ -72,7 +72,9 @@ static void compose(struct dg_buf *o, const struct maildir *m, const struct tkl_
     snprintf(msgid, sizeof(msgid), "<notice-%llu.%lld@%s>", (unsigned long long)n->id,
              (long long)n->due_at, host);
     dg_header(o, "Date", date, "\n");
-    dg_header(o, "From", m->from, "\n");
+    dg_puts(o, "From: ");
+    dg_mailbox(o, m->from_name, m->from_addr, "\n");
+    dg_puts(o, "\n");
     dg_puts(o, "To: ");
     dg_mailbox(o, n->team_name, n->recipient, "\n");
     dg_puts(o, "\n");
@@ -229,12 +231,14 @@ static int md_init(const struct tkl_host *host, const config_setting_t *conf, vo
         m->path = strdup(path);
     else if (asprintf(&m->path, "%s/%s", host->state_dir ? host->state_dir : ".", path) < 0)
         m->path = NULL;
-    m->from = strdup(from);
-    if (!m->path || !m->from) {
+    int r = m->path ? dg_split_mailbox(from, &m->from_name, &m->from_addr) : -ENOMEM;
+    if (r < 0) {
+        if (r == -EINVAL)
+            host->log(host, TKL_LOG_ERR,
+                      "from must be \"Name <address>\" or an address (got \"%s\")", from);
         free(m->path);
-        free(m->from);
         free(m);
-        return -ENOMEM;
+        return r;
     }
     *ret_state = m;
     return 0;
@@ -348,7 +352,8 @@ static void md_reconfigure(void *state, void *fresh)
 {
     struct maildir *m = state, *f = fresh;
     LC_SWAP(m->path, f->path);
-    LC_SWAP(m->from, f->from);
+    LC_SWAP(m->from_name, f->from_name);
+    LC_SWAP(m->from_addr, f->from_addr);
     if (strcmp(m->path, f->path) != 0)
         (void)make_dirs(m);
 }
@@ -367,7 +372,8 @@ static void md_destroy(void *state)
     if (!m)
         return;
     free(m->path);
-    free(m->from);
+    free(m->from_name);
+    free(m->from_addr);
     free(m);
 }
 
