@@ -710,6 +710,28 @@ static int take_header_again(struct tkl_rows *R)
     return 1;
 }
 
+/* A row whose objective cell starts an objective other than the one
+ * carried down ends the commitment carried down: that commitment was the
+ * last objective's. Returns 0 or -ENOMEM. */
+static int objective_starts(struct tkl_rows *R, const char *objective)
+{
+    if (!R->fill[TKL_FIELD_COMMITMENT] || !has_word(objective))
+        return 0;
+    bool same = R->fill[TKL_FIELD_OBJECTIVE] && !strcmp(objective, R->fill[TKL_FIELD_OBJECTIVE]);
+    if (!same && R->fill[TKL_FIELD_OBJECTIVE]) { /* the cell as read, cleaned */
+        char *c = tkl_text_clean(objective, false);
+        if (!c)
+            return -ENOMEM;
+        same = !strcmp(c, R->fill[TKL_FIELD_OBJECTIVE]);
+        free(c);
+    }
+    if (!same) {
+        free(R->fill[TKL_FIELD_COMMITMENT]);
+        R->fill[TKL_FIELD_COMMITMENT] = NULL;
+    }
+    return 0;
+}
+
 /* The record as an action, or as a heading row that is reported. A row
  * read with no warning at all may be taken as it is by the next load
  * (its row_hash). Returns 0 or -ENOMEM. */
@@ -727,6 +749,8 @@ static int take_row(struct tkl_rows *R)
         if (R->prev && reserve_actions(R, rows + rows / 32 + 64) < 0)
             return -ENOMEM;
     }
+    if (objective_starts(R, cell_of(R, TKL_FIELD_OBJECTIVE)) < 0)
+        return -ENOMEM;
     /* a row of a store read once is never looked for again */
     uint64_t key = R->opts && R->opts->once ? 0 : row_key(R);
     const struct tkl_action *was;
@@ -845,8 +869,10 @@ int tkl_rows_end(struct tkl_rows *R)
 int tkl_rows_carry(struct tkl_rows *R, enum tkl_field f, const char *text)
 {
     char *v = tkl_text_clean(text, false);
-    if (!v)
+    if (!v || (f == TKL_FIELD_OBJECTIVE && objective_starts(R, v) < 0)) {
+        free(v);
         return -ENOMEM;
+    }
     free(R->fill[f]);
     R->fill[f] = v;
     return 0;

@@ -127,7 +127,8 @@ int tkl_rows_end(struct tkl_rows *r);
 
 /* Sets the text field f (commitment or objective) carries down to the rows
  * below until a cell of its own replaces it, as for a row that spans the
- * table ("As a Community Leader"). Returns 0 or -ENOMEM. */
+ * table ("As a Community Leader"); a new objective ends the commitment
+ * carried down. Returns 0 or -ENOMEM. */
 int tkl_rows_carry(struct tkl_rows *r, enum tkl_field f, const char *text);
 
 /* The most loads whose texts a store keeps (tkl_rows_settle): each

@@ -135,6 +135,50 @@ START_TEST(merged_cells_fill_down_within_a_file)
 }
 END_TEST
 
+/* A commitment belongs to its objective: a row that starts another
+ * objective ends the one carried down, whether its own commitment cell is
+ * blank or not; the same objective again (as written, or as cleaned)
+ * does not. */
+START_TEST(a_new_objective_ends_the_commitment_carried_down)
+{
+    ck_assert_int_eq(read_rows("a.csv", "Objective,Commitments,Actions,Responsibility\n"
+                                        "Employer,We will train,First,HR\n"
+                                        ",,Second,HR\n"
+                                        "Employer,,Third,HR\n"
+                                        "  Employer ,,Fourth,HR\n"
+                                        "Service provider,,Fifth,HR\n"
+                                        ",,Sixth,HR\n"
+                                        ",We will publish,Seventh,HR\n"
+                                        "Leader,We will lead,Eighth,HR\n"),
+                     0);
+    ck_assert_uint_eq(rows.n_actions, 8);
+    ck_assert_str_eq(nth(1)->commitment, "We will train");
+    ck_assert_str_eq(nth(2)->commitment, "We will train"); /* the same objective */
+    ck_assert_str_eq(nth(3)->commitment, "We will train"); /* as cleaned, the same */
+    ck_assert_str_eq(nth(4)->objective, "Service provider");
+    ck_assert_str_eq(nth(4)->commitment, "");
+    ck_assert_str_eq(nth(5)->commitment, "");
+    ck_assert_str_eq(nth(5)->objective, "Service provider");
+    ck_assert_str_eq(nth(6)->commitment, "We will publish");
+    ck_assert_str_eq(nth(7)->commitment, "We will lead");
+    ck_assert_str_eq(nth(7)->objective, "Leader");
+    /* an objective carried as a row spanning the table (a Word plan's) too */
+    tkl_rows_begin(&rows, "b.docx");
+    ck_assert_int_eq(
+        tkl_rows_record(&rows, (char *[]){"Commitments", "Actions", "Responsibility"}, 3, 1), 0);
+    ck_assert_int_eq(tkl_rows_carry(&rows, TKL_FIELD_OBJECTIVE, "Employer"), 0);
+    ck_assert_int_eq(tkl_rows_record(&rows, (char *[]){"We will train", "Ninth", "HR"}, 3, 3), 0);
+    ck_assert_int_eq(tkl_rows_carry(&rows, TKL_FIELD_OBJECTIVE, "Employer"), 0);
+    ck_assert_int_eq(tkl_rows_record(&rows, (char *[]){"", "Tenth", "HR"}, 3, 4), 0);
+    ck_assert_int_eq(tkl_rows_carry(&rows, TKL_FIELD_OBJECTIVE, "Community leader"), 0);
+    ck_assert_int_eq(tkl_rows_record(&rows, (char *[]){"", "Eleventh", "HR"}, 3, 6), 0);
+    ck_assert_int_eq(tkl_rows_end(&rows), 0);
+    ck_assert_str_eq(nth(9)->commitment, "We will train");
+    ck_assert_str_eq(nth(10)->commitment, "");
+    ck_assert_str_eq(nth(10)->objective, "Community leader");
+}
+END_TEST
+
 START_TEST(an_empty_title_takes_the_commitment)
 {
     ck_assert_int_eq(read_rows("plan.csv", "Commitments,Actions,Responsibility\n"
@@ -353,6 +397,7 @@ int main(void)
     tcase_add_test(tc, no_action_column_is_an_error);
     tcase_add_test(tc, too_many_fields_are_warned_and_the_row_kept);
     tcase_add_test(tc, merged_cells_fill_down_within_a_file);
+    tcase_add_test(tc, a_new_objective_ends_the_commitment_carried_down);
     tcase_add_test(tc, an_empty_title_takes_the_commitment);
     tcase_add_test(tc, unreadable_cells_are_kept_with_a_warning);
     tcase_add_test(tc, repeated_texts_are_read_and_warned_on_every_row);
