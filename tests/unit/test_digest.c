@@ -305,6 +305,27 @@ START_TEST(the_subject_never_holds_a_link)
 }
 END_TEST
 
+/* A comms team's check-ins on the day of its monthly look-ahead: the
+ * subject counts each kind, not every entry as an action. */
+START_TEST(the_subject_counts_actions_and_observances_apart)
+{
+    struct tkl_notice n = two(NULL, NULL, NULL, TKL_STAGE_CHECKIN);
+    entries[1].kind = TKL_DEADLINE_EVENT;
+    entries[1].stage = TKL_STAGE_LOOKAHEAD;
+    char *s = render_notice(&n, NULL, DG_SUBJECT);
+    ck_assert_str_eq(s, "Reminder: 1 action and 1 observance for Bravo (some overdue)");
+    free(s);
+    entries[0].stage = TKL_STAGE_CHECKIN;
+    entries[0].days_left = 3;
+    entries[2] = entries[1];
+    entries[2].item_id = "pride@test";
+    n.n_entries = 3;
+    s = render_notice(&n, NULL, DG_SUBJECT);
+    ck_assert_str_eq(s, "Reminder: 1 action and 2 observances for Bravo");
+    free(s);
+}
+END_TEST
+
 START_TEST(answers_show_as_plain_text_under_their_action)
 {
     const char *hostile = "Amber: <b>waiting</b> on HR's \"data\" & more\r\nBcc: x@evil.example "
@@ -710,6 +731,7 @@ int main(void)
     tcase_add_test(tc, each_action_shows_its_link_under_it_in_text);
     tcase_add_test(tc, each_action_has_a_button_in_html);
     tcase_add_test(tc, the_subject_never_holds_a_link);
+    tcase_add_test(tc, the_subject_counts_actions_and_observances_apart);
     tcase_add_test(tc, answers_show_as_plain_text_under_their_action);
     tcase_add_test(tc, the_intro_opens_the_message);
     tcase_add_test(tc, update_requests_say_what_they_ask);
