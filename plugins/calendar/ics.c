@@ -332,38 +332,52 @@ static bool take_day(struct parse *P, const struct vrange *v, const char *name,
     return true;
 }
 
-/*
- * A date-time t of property p as the wall-clock time of the daemon's zone
- * (TZ, set from daemon.timezone), whose date is then the day: a UTC time
- * ("...Z") or one with a TZID (a VTIMEZONE of the file, or a zone such as
- * Europe/London) is converted; a floating time, or a date, is taken as
- * written. A TZID neither names is a problem, and the time is taken as
- * written.
- */
-static struct icaltimetype in_local_zone(struct parse *P, const struct vrange *v, const char *name,
-                                         icalcomponent *root, icalproperty *p,
-                                         struct icaltimetype t, const char *raw)
+/* The zone named id: a VTIMEZONE of file F, or one of libical's (an Olson
+ * name such as Europe/London, with or without libical's own prefix), or
+ * NULL. */
+static icaltimezone *zone_named(const struct ics_file *F, const char *id)
 {
-    if (t.is_date || icaltime_is_null_time(t))
-        return t;
-    icaltimezone *zone = NULL;
-    if (icaltime_is_utc(t)) {
-        zone = icaltimezone_get_utc_timezone();
-    } else {
-        icalparameter *tz = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
-        const char *id = tz ? icalparameter_get_tzid(tz) : NULL;
-        if (!id)
-            return t;
-        if (!(zone = icalcomponent_get_timezone(root, id)))
-            zone = icaltimezone_get_builtin_timezone(id);
-        if (!zone) {
-            problem(P, line_of(P, v, name, raw),
-                    "%s: TZID \"%s\" is neither a VTIMEZONE of this file nor a known zone "
-                    "(such as Europe/London)",
-                    name, id);
-            return t;
-        }
+    for (size_t i = 0; i < F->n_zones; i++) {
+        const char *z = icaltimezone_get_tzid(F->zones[i]);
+        if (z && strcmp(z, id) == 0)
+            return F->zones[i];
     }
+    icaltimezone *zone = icaltimezone_get_builtin_timezone(id);
+    return zone ? zone : icaltimezone_get_builtin_timezone_from_tzid(id);
+}
+
+/* Keeps a copy of each VTIMEZONE of root in F, for the events' times to be
+ * read in. One libical cannot take (no TZID) is not kept: no event can
+ * name it. Returns 0 or -ENOMEM. */
+static int keep_zones(struct ics_file *F, icalcomponent *root)
+{
+    for (icalcomponent *c = icalcomponent_get_first_component(root, ICAL_VTIMEZONE_COMPONENT); c;
+         c = icalcomponent_get_next_component(root, ICAL_VTIMEZONE_COMPONENT)) {
+        icaltimezone **v = realloc(F->zones, (F->n_zones + 1) * sizeof(icaltimezone *));
+        if (!v)
+            return -ENOMEM;
+        F->zones = v;
+        icaltimezone *zone = icaltimezone_new();
+        icalcomponent *copy = zone ? icalcomponent_new_clone(c) : NULL;
+        if (!copy) {
+            if (zone)
+                icaltimezone_free(zone, 1);
+            return -ENOMEM;
+        }
+        if (!icaltimezone_set_component(zone, copy)) {
+            icalcomponent_free(copy);
+            icaltimezone_free(zone, 1);
+            continue;
+        }
+        F->zones[F->n_zones++] = zone;
+    }
+    return 0;
+}
+
+/* The wall-clock time of the daemon's zone (TZ, set from daemon.timezone)
+ * at t, a time of zone. */
+static struct icaltimetype local_time(struct icaltimetype t, icaltimezone *zone)
+{
     time_t at = icaltime_as_timet_with_zone(t, zone);
     struct tm lt;
     if (!localtime_r(&at, &lt))
@@ -376,6 +390,44 @@ static struct icaltimetype in_local_zone(struct parse *P, const struct vrange *v
     r.minute = lt.tm_min;
     r.second = lt.tm_sec;
     return r;
+}
+
+/*
+ * A date-time t of property p as the wall-clock time of the daemon's zone,
+ * whose date is then the day: a UTC time ("...Z") or one with a TZID (a
+ * VTIMEZONE of file F, or a zone such as Europe/London) is converted; a
+ * floating time, or a date, is taken as written. *ret_zone (if given)
+ * gets the zone t was converted from, or NULL. A TZID that names no zone
+ * is a problem, and the time is taken as written.
+ */
+static struct icaltimetype in_local_zone(struct parse *P, const struct vrange *v, const char *name,
+                                         const struct ics_file *F, icalproperty *p,
+                                         struct icaltimetype t, const char *raw,
+                                         icaltimezone **ret_zone)
+{
+    icaltimezone *zone = NULL;
+    if (ret_zone)
+        *ret_zone = NULL;
+    if (t.is_date || icaltime_is_null_time(t))
+        return t;
+    if (icaltime_is_utc(t)) {
+        zone = icaltimezone_get_utc_timezone();
+    } else {
+        icalparameter *tz = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+        const char *id = tz ? icalparameter_get_tzid(tz) : NULL;
+        if (!id)
+            return t;
+        if (!(zone = zone_named(F, id))) {
+            problem(P, line_of(P, v, name, raw),
+                    "%s: TZID \"%s\" is neither a VTIMEZONE of this file nor a known zone "
+                    "(such as Europe/London)",
+                    name, id);
+            return t;
+        }
+    }
+    if (ret_zone)
+        *ret_zone = zone;
+    return local_time(t, zone);
 }
 
 /* Adds the comma-separated values of s to e->teams. */
@@ -403,12 +455,14 @@ static int add_teams(struct ics_event *e, const char *s)
 }
 
 /* Reads one VEVENT into *e. Problems go to P; returns 0 or -ENOMEM. */
-static int read_event(struct parse *P, icalcomponent *root, icalcomponent *c,
+static int read_event(struct parse *P, const struct ics_file *F, icalcomponent *c,
                       const struct vrange *v, struct ics_event *e)
 {
     unsigned begin = P->lines[v->first].line;
-    bool have_start = false, have_end = false;
+    bool have_start = false, have_end = false, have_duration = false;
     int32_t end = 0;
+    uint64_t duration = 0;     /* seconds */
+    uint32_t start_second = 0; /* of DTSTART's day, in the daemon's zone */
     e->line = begin;
     e->span = 1;
     for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY); p;
@@ -457,15 +511,18 @@ static int read_event(struct parse *P, icalcomponent *root, icalcomponent *c,
                 }
             }
             break;
-        case ICAL_DTSTART_PROPERTY:
-            have_start =
-                take_day(P, v, "DTSTART",
-                         in_local_zone(P, v, "DTSTART", root, p, icalproperty_get_dtstart(p), raw),
-                         raw, &e->start);
+        case ICAL_DTSTART_PROPERTY: {
+            struct icaltimetype t = icalproperty_get_dtstart(p);
+            struct icaltimetype lt = in_local_zone(P, v, "DTSTART", F, p, t, raw, &e->zone);
+            have_start = take_day(P, v, "DTSTART", lt, raw, &e->start);
+            e->dtstart = t;
+            if (!lt.is_date)
+                start_second = (uint32_t)(lt.hour * 3600 + lt.minute * 60 + lt.second);
             break;
+        }
         case ICAL_DTEND_PROPERTY: {
             struct icaltimetype t =
-                in_local_zone(P, v, "DTEND", root, p, icalproperty_get_dtend(p), raw);
+                in_local_zone(P, v, "DTEND", F, p, icalproperty_get_dtend(p), raw, NULL);
             have_end = take_day(P, v, "DTEND", t, raw, &end);
             /* a date-time end is inclusive of its day unless at midnight */
             if (have_end && !t.is_date && (t.hour || t.minute || t.second))
@@ -490,7 +547,8 @@ static int read_event(struct parse *P, icalcomponent *root, icalcomponent *c,
                         (unsigned long long)days, MAX_SPAN_DAYS);
                 break;
             }
-            e->span = (int32_t)days;
+            duration = secs; /* from DTSTART's time of day, below */
+            have_duration = true;
             break;
         }
         case ICAL_RRULE_PROPERTY: {
@@ -525,7 +583,7 @@ static int read_event(struct parse *P, icalcomponent *root, icalcomponent *c,
                         "RDATE: periods are not supported; give dates and a DURATION");
                 break;
             }
-            if (take_day(P, v, "RDATE", in_local_zone(P, v, "RDATE", root, p, dp.time, raw), raw,
+            if (take_day(P, v, "RDATE", in_local_zone(P, v, "RDATE", F, p, dp.time, raw, NULL), raw,
                          &day) &&
                 push_day(&e->rdates, day) < 0)
                 return -ENOMEM;
@@ -534,7 +592,7 @@ static int read_event(struct parse *P, icalcomponent *root, icalcomponent *c,
         case ICAL_EXDATE_PROPERTY: {
             int32_t day;
             if (take_day(P, v, "EXDATE",
-                         in_local_zone(P, v, "EXDATE", root, p, icalproperty_get_exdate(p), raw),
+                         in_local_zone(P, v, "EXDATE", F, p, icalproperty_get_exdate(p), raw, NULL),
                          raw, &day) &&
                 push_day(&e->exdates, day) < 0)
                 return -ENOMEM;
@@ -564,6 +622,8 @@ static int read_event(struct parse *P, icalcomponent *root, icalcomponent *c,
             problem(P, begin, "the event has no DTSTART");
         return 0;
     }
+    if (have_duration) /* the days it touches, from its start's time of day */
+        e->span = (int32_t)((start_second + duration + 86399) / 86400);
     if (have_end) {
         if (end <= e->start) {
             problem(P, line_of(P, v, "DTEND", NULL),
@@ -597,6 +657,9 @@ void ics_file_free(struct ics_file *f)
     for (size_t i = 0; i < f->n; i++)
         event_clear(&f->events[i]);
     free(f->events);
+    for (size_t i = 0; i < f->n_zones; i++)
+        icaltimezone_free(f->zones[i], 1);
+    free(f->zones);
     free(f->path);
     free(f);
 }
@@ -651,7 +714,8 @@ int ics_parse(const char *path, const char *data, size_t len, ics_problem_fn pro
         r = -ENOMEM;
         goto out;
     }
-    if (P.n_events && !(f->events = calloc(P.n_events, sizeof(*f->events)))) {
+    if ((P.n_events && !(f->events = calloc(P.n_events, sizeof(*f->events)))) ||
+        keep_zones(f, root) < 0) {
         r = -ENOMEM;
         goto out;
     }
@@ -660,7 +724,7 @@ int ics_parse(const char *path, const char *data, size_t len, ics_problem_fn pro
          c && k < P.n_events; c = icalcomponent_get_next_component(root, ICAL_VEVENT_COMPONENT)) {
         struct ics_event *e = &f->events[k];
         f->n = ++k;
-        if ((r = read_event(&P, root, c, &P.events[k - 1], e)) < 0)
+        if ((r = read_event(&P, f, c, &P.events[k - 1], e)) < 0)
             goto out;
         for (size_t j = 0; j + 1 < k && e->uid; j++)
             if (f->events[j].uid && strcmp(f->events[j].uid, e->uid) == 0)
@@ -782,6 +846,12 @@ int ics_occurrences(const struct ics_event *e, int32_t from, int32_t to,
         start.year = y;
         start.month = m;
         start.day = d;
+        /* a time of a zone repeats in its zone (its weekdays, its UNTIL,
+         * its clock changes); each occurrence is then on its day here */
+        if (e->zone) {
+            start = e->dtstart;
+            start.zone = e->zone;
+        }
         icalrecur_iterator *it = icalrecur_iterator_new(rule, start);
         if (!it) {
             r = -ENOMEM;
@@ -791,6 +861,8 @@ int ics_occurrences(const struct ics_event *e, int32_t from, int32_t to,
             struct icaltimetype t = icalrecur_iterator_next(it);
             if (icaltime_is_null_time(t))
                 break;
+            if (e->zone)
+                t = local_time(t, e->zone);
             int32_t day = tkl_day_from_civil(t.year, t.month, t.day);
             if (day > to)
                 break;

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libical/ical.h>
+
 /* One VEVENT. Days count from 1970-01-01. */
 /* A growable list of days. */
 struct ics_days {
@@ -27,13 +29,18 @@ struct ics_event {
     char *url;         /* URL, or NULL */
     char **teams;      /* X-TICKLER-TEAMS values */
     size_t n_teams;
-    unsigned line;           /* of its BEGIN:VEVENT */
-    int32_t start;           /* DTSTART's day */
-    int32_t span;            /* days each occurrence lasts, >= 1 */
-    int whole_month;         /* DTSTART on a 1st, DTEND the 1st of the next month:
-                              * each occurrence lasts its whole month (February
-                              * has 29 days in a leap year) */
-    char *rrule;             /* the RRULE as text, or NULL */
+    unsigned line;   /* of its BEGIN:VEVENT */
+    int32_t start;   /* DTSTART's day */
+    int32_t span;    /* days each occurrence lasts, >= 1 */
+    int whole_month; /* DTSTART on a 1st, DTEND the 1st of the next month:
+                      * each occurrence lasts its whole month (February
+                      * has 29 days in a leap year) */
+    char *rrule;     /* the RRULE as text, or NULL */
+    /* DTSTART as written and its zone (UTC, a VTIMEZONE of the file or one
+     * of libical's), for expanding the RRULE where it was written; zone is
+     * NULL for a date or a floating time, which expand from start */
+    struct icaltimetype dtstart;
+    icaltimezone *zone;
     struct ics_days rdates;  /* RDATE days */
     struct ics_days exdates; /* EXDATE days */
 };
@@ -42,6 +49,8 @@ struct ics_file {
     char *path;
     struct ics_event *events;
     size_t n;
+    icaltimezone **zones; /* the file's VTIMEZONEs, owned */
+    size_t n_zones;
 };
 
 /* Receives one problem: line in the file (0: the whole file) and why. */

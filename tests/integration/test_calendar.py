@@ -528,17 +528,40 @@ class Malformed(Fixture):
             + ev("outlook", "DTSTART;TZID=Eastern Standard Time:20260614T220000")
             + ev("olson", "DTSTART;TZID=America/New_York:20260615T220000")
             + ev("floating", "DTSTART:20260616T233000")
+            # Evolution writes libical's own prefix
+            + ev("evolution", "DTSTART;TZID=/freeassociation.sourceforge.net/Europe/London:"
+                 "20260625T120000")
+            # three hours from 23:00 end on the next day, as a DTEND would
+            + ev("late-show", "DTSTART;TZID=Europe/London:20260620T230000", "DURATION:PT3H")
+            # a rule repeats where it was written: its clock changes,
+            # its weekdays and its UNTIL are that zone's
+            + ev("monthly", "DTSTART:20260501T233000Z", "RRULE:FREQ=MONTHLY;COUNT=8")
+            + ev("until", "DTSTART:20260501T233000Z", "RRULE:FREQ=MONTHLY;UNTIL=20260601T233000Z")
+            + ev("mondays-ny", "DTSTART;TZID=America/New_York:20260105T200000",
+                 "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=3",
+                 "EXDATE;TZID=America/New_York:20260112T200000")
             + "END:VCALENDAR\r\n")
-        days = {o["id"].split("@")[0]: (o["first_day"], o["last_day"])
-                for o in self.observances("2026-05-01", "2026-12-31") if "@test" in o["id"]}
+        days = {}
+        for o in self.observances("2026-01-01", "2026-12-31"):
+            if "@test" in o["id"]:
+                days.setdefault(o["id"].split("@")[0], []).append((o["first_day"], o["last_day"]))
+        one = lambda d: [(d, d)]
         self.assertEqual(days, {
-            "utc-bst": ("2026-06-02", "2026-06-02"),
-            "utc-gmt": ("2026-12-01", "2026-12-01"),
-            "evening": ("2026-06-10", "2026-06-10"),
-            "across": ("2026-06-12", "2026-06-12"),  # 00:00 to 02:00 in London
-            "outlook": ("2026-06-15", "2026-06-15"),  # 03:00 in London
-            "olson": ("2026-06-16", "2026-06-16"),
-            "floating": ("2026-06-16", "2026-06-16"),  # as written
+            "utc-bst": one("2026-06-02"),
+            "utc-gmt": one("2026-12-01"),
+            "evening": one("2026-06-10"),
+            "across": one("2026-06-12"),  # 00:00 to 02:00 in London
+            "outlook": one("2026-06-15"),  # 03:00 in London
+            "olson": one("2026-06-16"),
+            "floating": one("2026-06-16"),  # as written
+            "evolution": one("2026-06-25"),
+            "late-show": [("2026-06-20", "2026-06-21")],
+            # 00:30 on the 2nd in summer time, 23:30 on the 1st in winter
+            "monthly": [("2026-%s" % d, "2026-%s" % d) for d in (
+                "05-02", "06-02", "07-02", "08-02", "09-02", "10-02", "11-01", "12-01")],
+            "until": one("2026-05-02") + one("2026-06-02"),
+            # 01:00 on Tuesdays in London; the second one excluded
+            "mondays-ny": one("2026-01-06") + one("2026-01-20"),
         })
         # a TZID that names no zone is a problem at its line
         text = Path(path).read_text().replace("TZID=America/New_York", "TZID=Mars/Olympus")
