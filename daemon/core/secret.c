@@ -114,17 +114,21 @@ static bool reachable_by_all(const char *path)
  * machine can read or change is a warning at the file. A file in a
  * directory others cannot enter (/etc/tickler/credentials/, a state
  * directory) is not. */
-static void check_mode(int fd, const char *path)
+static void check_mode(const struct stat *st, const char *path)
 {
-    struct stat st;
-    if (!exposure_diags || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-        !(st.st_mode & (S_IROTH | S_IWOTH)) || !reachable_by_all(path))
+    if (!exposure_diags || !S_ISREG(st->st_mode) || !(st->st_mode & (S_IROTH | S_IWOTH)) ||
+        !reachable_by_all(path))
         return;
+    /* a secret the load both checks and reads is told once */
+    for (size_t i = 0; i < exposure_diags->n; i++)
+        if (exposure_diags->items[i].file && !strcmp(exposure_diags->items[i].file, path) &&
+            strstr(exposure_diags->items[i].message, "this secret's mode is"))
+            return;
     tkl_diag_add(exposure_diags, TKL_SEV_WARNING, path, 0, NULL,
                  "this secret's mode is %04o: every user of this machine can %s it; make it "
                  "0600 (or 0640 for a group that runs tickler), or keep it in a directory "
                  "other users cannot enter",
-                 (unsigned)(st.st_mode & 07777), st.st_mode & S_IROTH ? "read" : "change");
+                 (unsigned)(st->st_mode & 07777), st->st_mode & S_IROTH ? "read" : "change");
 }
 
 void tkl_secret_set_credentials_fallback(const char *dir)
@@ -132,7 +136,9 @@ void tkl_secret_set_credentials_fallback(const char *dir)
     credentials_fallback = dir;
 }
 
-static int secret_read(const char *base_dir, const char *spec, bool lines, char **ret)
+/* The file spec names, as a new string in *ret. Returns 0, -EINVAL,
+ * -ENOENT (a credential with no directory to read it from) or -ENOMEM. */
+static int secret_path(const char *base_dir, const char *spec, char **ret)
 {
     char *path = NULL;
     int r;
@@ -155,13 +161,36 @@ static int secret_read(const char *base_dir, const char *spec, bool lines, char 
     }
     if (r < 0)
         return -ENOMEM;
+    *ret = path;
+    return 0;
+}
+
+void tkl_secret_check(const char *base_dir, const char *spec)
+{
+    char *path = NULL;
+    struct stat st;
+    if (!exposure_diags || secret_path(base_dir, spec, &path) < 0)
+        return;
+    if (stat(path, &st) == 0)
+        check_mode(&st, path);
+    free(path);
+}
+
+static int secret_read(const char *base_dir, const char *spec, bool lines, char **ret)
+{
+    char *path = NULL;
+    struct stat st;
+    int r = secret_path(base_dir, spec, &path);
+    if (r < 0)
+        return r;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         r = -errno;
         free(path);
         return r;
     }
-    check_mode(fd, path);
+    if (fstat(fd, &st) == 0)
+        check_mode(&st, path);
     free(path);
     r = read_all(fd, lines, ret);
     close(fd);

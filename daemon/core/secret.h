@@ -38,6 +38,12 @@ struct tkl_diags;
  */
 void tkl_secret_set_diags(struct tkl_diags *diags);
 
+/* Tells, as a read would, that the secret spec names (a file) is exposed,
+ * without reading it: for a secret read later than the load (a TLS key,
+ * PostgreSQL's conninfo, a token fetched with). A spec that names nothing
+ * says nothing: its read says why. */
+void tkl_secret_check(const char *base_dir, const char *spec);
+
 /* Overwrites and frees a secret. Accepts NULL. */
 void tkl_secret_free(char *secret);
 

@@ -89,6 +89,10 @@ int tkl_runtime_load(struct tkl_runtime_env *env, struct tkl_runtime **ret, stru
     tkl_secret_set_diags(diags);
     if ((r = tkl_config_load(env->config_path, &rt->cfg, diags)) < 0)
         goto fail;
+    /* the secrets read after the load, or only now and then */
+    tkl_secret_check(rt->cfg->store.fetch.config_dir, rt->cfg->store.fetch.token_file);
+    tkl_secret_check(NULL, rt->cfg->http.tls_key);
+    tkl_secret_check(NULL, rt->cfg->state.conninfo_file);
     if ((r = tkl_tz_set(rt->cfg->timezone)) < 0)
         goto fail;
     if ((r = read_now_arg(env, diags)) < 0 || (r = load_rest(env, rt, diags)) < 0)

@@ -339,6 +339,31 @@ START_TEST(a_secret_every_user_can_read_or_change_is_a_warning_of_the_load)
     ck_assert_int_eq(chmod(dir, 0700), 0);
     struct tkl_diags d = warned_reading("pw");
     ck_assert_uint_eq(d.n, 0);
+    tkl_diags_free(&d);
+    /* checked without a read (a secret read after the load), and both
+     * checked and read: told once */
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+    d = (struct tkl_diags){0};
+    tkl_secret_set_diags(&d);
+    tkl_secret_check(dir, "pw");
+    tkl_secret_check(dir, "no-such-file"); /* its read says why */
+    tkl_secret_check(dir, "credential:x"); /* no credentials here: nothing */
+    tkl_secret_set_diags(NULL);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_str_eq(d.items[0].file, path);
+    tkl_secret_set_diags(&d);
+    char *again = must_read(dir, "pw");
+    tkl_secret_free(again);
+    tkl_secret_set_diags(NULL);
+    ck_assert_uint_eq(d.n, 1);
+    tkl_diags_free(&d);
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    d = (struct tkl_diags){0};
+    tkl_secret_set_diags(&d);
+    tkl_secret_check(dir, "pw");
+    tkl_secret_set_diags(NULL);
+    ck_assert_uint_eq(d.n, 0);
+    ck_assert_int_eq(chmod(path, 0644), 0);
     /* read between loads (a token file renewed): nothing is said */
     ck_assert_int_eq(chmod(dir, 0755), 0);
     tkl_capture_begin();
