@@ -7,6 +7,7 @@
 #ifndef TKL_ROUTE_H
 #define TKL_ROUTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,8 +24,10 @@ struct tkl_digest {
     int64_t at;
     struct tkl_notice_entry *entries;
     char (*stage_keys)[32];
+    bool *copied; /* entry i is another team's, copied here as an escalation */
     size_t n;
     size_t cap;
+    char *intro; /* what the copies are (tkl_route_sort), or NULL */
 };
 
 struct tkl_route_batch {
@@ -69,9 +72,12 @@ int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
 
 /*
  * Finishes each digest: an action that reached one recipient through two
- * teams is listed once; entries are ordered overdue first, then by
- * deadline, check-ins last, ties by action id. Returns 0 or -ENOMEM (the
- * digests are then whole but may be unordered).
+ * teams is listed once (a copy as an escalation only when no team of the
+ * recipient's own owns it); entries are ordered overdue first, then by
+ * deadline, check-ins last, ties by action id. A digest that holds copies
+ * gets an intro saying which entries are other teams' and why they came.
+ * Returns 0 or -ENOMEM (the digests are then whole but may be unordered,
+ * and without their intro).
  */
 int tkl_route_sort(struct tkl_route_batch *b);
 

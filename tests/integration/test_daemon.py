@@ -244,6 +244,22 @@ class Headings(Fixture):
 
 
 class MainJob(Fixture):
+    def test_the_escalation_team_is_told_which_actions_are_copies(self):
+        self.oneshot("2023-03-01T09:00")
+        by_to = {m["To"].addresses[0].addr_spec: m for m in self.messages()}
+        edi = text_of(by_to["edi.officers@maidstone.example"])
+        said = re.search(r"Copied to you, the team their reminders escalate to, as they are "
+                         r"other\s+teams' and long overdue: ([^.]*)\. The other is your team's\.",
+                         edi)
+        self.assertTrue(said, edi[:800])
+        copies = re.split(r",\s+|\s+and\s+", said.group(1))
+        self.assertIn("EAP22-17", copies)  # Policy, Communities & Engagement's
+        self.assertEqual(len(copies), 7)
+        # the owning teams' own messages are theirs
+        for to, m in by_to.items():
+            if to != "edi.officers@maidstone.example":
+                self.assertNotIn("Copied to you", text_of(m), to)
+
     def test_a_sender_named_in_any_language_keeps_its_address(self):
         text = Path(self.conf).read_text()
         sample = 'from = "tickler <tickler@maidstone.example>";'

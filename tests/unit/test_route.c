@@ -148,6 +148,77 @@ START_TEST(an_action_reached_twice_is_listed_once)
 }
 END_TEST
 
+/* The escalation team's message says which of its entries are other
+ * teams' actions, copied as escalations: all, some (by id), or none when
+ * one of its own teams owns the action too. */
+START_TEST(copies_to_the_escalation_team_are_said_to_be_other_teams)
+{
+    int32_t today = tkl_day_from_civil(2023, 3, 1);
+    struct {
+        struct tkl_due v[3];
+        size_t n;
+        const char *intro; /* of the escalation team's digest; NULL: none */
+        size_t entries;
+    } cases[] = {
+        {{due("D", "housing", TKL_STAGE_OVERDUE, true), due("A", "hr", TKL_STAGE_OVERDUE, true)},
+         2,
+         "These actions are other teams' and long overdue. They are copied to you, the team "
+         "their reminders escalate to, to follow them up with their owners.",
+         2},
+        {{due("D", "housing", TKL_STAGE_OVERDUE, true)},
+         1,
+         "This action is another team's and long overdue. It is copied to you, the team its "
+         "reminders escalate to, to follow it up with them.",
+         1},
+        {{due("D", "housing", TKL_STAGE_OVERDUE, true),
+          due("B", "edi-officers", TKL_STAGE_LEAD, false), due("A", "hr", TKL_STAGE_OVERDUE, true)},
+         3,
+         "Copied to you, the team their reminders escalate to, as they are other teams' and long "
+         "overdue: D and A. The other is your team's.", /* as the message lists them */
+         3},
+        /* D is the escalation team's own too, whichever comes first */
+        {{due("D", "housing", TKL_STAGE_OVERDUE, true),
+          due("D", "edi-officers", TKL_STAGE_OVERDUE, false)},
+         2,
+         NULL,
+         1},
+        {{due("D", "edi-officers", TKL_STAGE_OVERDUE, false),
+          due("A", "hr", TKL_STAGE_OVERDUE, true), due("D", "housing", TKL_STAGE_OVERDUE, true)},
+         3,
+         "Copied to you, the team their reminders escalate to, as they are other teams' and long "
+         "overdue: A. The other is your team's.",
+         2},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct tkl_route_batch b = {0};
+        for (size_t i = 0; i < cases[k].n; i++) {
+            size_t routed = 0;
+            ck_assert_int_eq(tkl_route_add(&b, &cfg->teams, cfg->schedule.escalate_to,
+                                           &cases[k].v[i], NULL, today, &routed),
+                             0);
+        }
+        ck_assert_int_eq(tkl_route_sort(&b), 0);
+        const struct tkl_digest *edi = digest_to(&b, "edi.officers@maidstone.example");
+        ck_assert_ptr_nonnull(edi);
+        ck_assert_uint_eq(edi->n, cases[k].entries);
+        struct tkl_notice n;
+        tkl_route_notice(edi, &n);
+        if (cases[k].intro)
+            ck_assert_str_eq(n.intro, cases[k].intro);
+        else
+            ck_assert_ptr_null(n.intro);
+        /* the owning teams' own messages are theirs: nothing said */
+        for (size_t i = 0; i < b.n; i++) {
+            if (&b.digests[i] == edi)
+                continue;
+            tkl_route_notice(&b.digests[i], &n);
+            ck_assert_ptr_null(n.intro);
+        }
+        tkl_route_batch_free(&b);
+    }
+}
+END_TEST
+
 /* An update of action id, with the plan as it stands in st (it holds). */
 static struct tkl_update update(const char *id, enum tkl_update_kind kind, const char *who,
                                 const char *team)
@@ -277,6 +348,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, one_digest_per_recipient_overdue_first);
     tcase_add_test(tc, an_action_reached_twice_is_listed_once);
+    tcase_add_test(tc, copies_to_the_escalation_team_are_said_to_be_other_teams);
     tcase_add_test(tc, entries_carry_what_officers_said);
     tcase_add_test(tc, answer_text_of_progress_and_overruled_together);
     tcase_add_test(tc, answer_text_of_a_reopened_completion);
