@@ -579,8 +579,16 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
         html_update(f, "Reopened", ans->reopened, dir);
     /* an ended snooze holds nothing: the history below has it */
     bool snoozed = ans->snooze && ans->snooze->until_day > v->today;
-    if (snoozed)
+    if (snoozed) {
         html_update(f, "Snoozed", ans->snooze, dir);
+        /* as the scheduler ends it: on the first working day from then */
+        int32_t until = ans->snooze->until_day,
+                resume = tkl_working_day_on_or_after(&s->rt->cfg->schedule.policy.holidays, until);
+        char a[TKL_DAY_LONG_SIZE], b[TKL_DAY_LONG_SIZE];
+        if (resume != until)
+            fprintf(f, "<li>%s is not a working day: reminders resume %s.</li>\n",
+                    day_text(until, a, sizeof(a)), day_text(resume, b, sizeof(b)));
+    }
     for (size_t i = 0; i < ans->n_not_ours; i++)
         html_update(f, "Not ours", ans->not_ours[i], dir);
     if (ans->progress)
@@ -622,10 +630,17 @@ static void html_owning_teams(FILE *f, const struct tkl_team_dir *dir, const str
     }
 }
 
-static void form_snooze(FILE *f, const struct tkl_service *s, const struct act_view *v)
+static void form_snooze(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                        const struct tkl_update *done)
 {
     char first[TKL_DAY_ISO_SIZE], last[TKL_DAY_ISO_SIZE], day[TKL_DAY_LONG_SIZE];
     int32_t end = snooze_last(v->a, v->today);
+    if (done) {
+        fputs("<h3>Snooze</h3>\n<p>It is marked complete, so no reminders come to snooze. If work "
+              "remains, reopen it first.</p>\n",
+              f);
+        return;
+    }
     if (end < v->today + 1) {
         fputs("<h3>Snooze</h3>\n<p>The deadline is too close to snooze the reminders.</p>\n", f);
         return;
@@ -749,7 +764,7 @@ static void html_forms(FILE *f, const struct tkl_service *s, const struct act_vi
           "this page changes nothing.</p>\n",
           f);
     form_complete(f, v, ans ? ans->complete : NULL);
-    form_snooze(f, s, v);
+    form_snooze(f, s, v, ans ? ans->complete : NULL);
     form_progress(f, v);
     form_not_ours(f, s, v);
     fputs("</section>\n", f);
@@ -1166,8 +1181,14 @@ static int read_update(const struct tkl_service *s, const struct tkl_http_reques
     if (!what || tkl_update_kind_parse(what, &u->kind) < 0)
         return why_not(why, len, "Use one of the page's buttons.");
     switch (u->kind) {
-    case TKL_UPDATE_SNOOZE:
+    case TKL_UPDATE_SNOOZE: {
+        const struct tkl_answer *ans = tkl_answers_find(&s->answers, a->id);
+        if (ans && ans->complete)
+            return why_not(why, len,
+                           "It is marked complete, so no reminders come to snooze. If work "
+                           "remains, reopen it first.");
         return read_snooze(form, v, u, why, len);
+    }
     case TKL_UPDATE_PROGRESS:
         if (!tkl_form_get(form, "rag") || tkl_rag_parse(tkl_form_get(form, "rag"), &u->rag) < 0)
             return why_not(why, len, "Choose a RAG status: red, amber or green.");

@@ -795,6 +795,45 @@ START_TEST(the_snooze_form_says_when_reminders_resume)
 }
 END_TEST
 
+/* A snooze to a day that is not a working day says, once recorded, the
+ * day the reminders resume; an action marked complete offers no snooze,
+ * and one POSTed anyway records nothing. */
+START_TEST(a_snooze_says_its_resume_day_and_a_completed_action_offers_none)
+{
+    page_load();
+    char body[8192], where[64];
+    const char *path = path_for(PAGE_TRICKY_TITLE, "hr");
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "2023-07-08", body, sizeof(body)),
+                      303);
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert(page_has(resp.body, "<li>Saturday 8 July 2023 is not a working day: reminders "
+                                  "resume Monday 10 July 2023.</li>"));
+    ck_assert(page_has(resp.body, "name=\"do\" value=\"snooze\">Snooze</button>"));
+    tkl_http_response_free(&resp);
+    /* to a working day: nothing more to say */
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "2023-07-10", body, sizeof(body)),
+                      303);
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert(!page_has(resp.body, "is not a working day"));
+    tkl_http_response_free(&resp);
+
+    ck_assert_uint_eq(post_do(path, "complete", NULL, 60, where, sizeof(where)), 303);
+    size_t n = n_updates();
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert(page_has(resp.body, "<h3>Snooze</h3>\n<p>It is marked complete, so no reminders "
+                                  "come to snooze. If work remains, reopen it first.</p>"));
+    ck_assert(!page_has(resp.body, "value=\"snooze\">Snooze</button>"));
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "1w", NULL, body, sizeof(body)), 400);
+    ck_assert(page_has(body, "It is marked complete, so no reminders come to snooze."));
+    ck_assert_uint_eq(n_updates(), n);
+    /* reopened, it may be snoozed again */
+    ck_assert_uint_eq(post_do(path, "reopen", NULL, 120, where, sizeof(where)), 303);
+    ck_assert(offers(path, "snooze"));
+}
+END_TEST
+
 /* A snooze holds the action's reminders for every owning team: the form
  * names them all, escaped, to whichever team's officer opens it. */
 START_TEST(the_snooze_form_names_every_team_it_holds)
@@ -1092,6 +1131,7 @@ static Suite *suite(void)
     tcase_add_test(tc, snooze_dates_are_checked);
     tcase_add_test(tc, the_snooze_form_says_when_reminders_resume);
     tcase_add_test(tc, the_snooze_form_names_every_team_it_holds);
+    tcase_add_test(tc, a_snooze_says_its_resume_day_and_a_completed_action_offers_none);
     tcase_add_test(tc, an_ended_snooze_holds_nothing_now);
     tcase_add_test(tc, progress_notes_are_text);
     tcase_add_test(tc, not_ours_is_a_team_s_to_say);
