@@ -179,10 +179,10 @@ static bool same_actions(const struct tkl_store *a, const struct tkl_store *b)
     for (size_t i = 0; i < a->n; i++) {
         const struct tkl_action *x = &a->actions[i], *y = &b->actions[i];
         if (!SAME(x->id, y->id) || !SAME(x->title, y->title) ||
-            !SAME(x->commitment, y->commitment) || !SAME(x->owners, y->owners) ||
-            x->line != y->line || x->status != y->status || x->deadline.kind != y->deadline.kind ||
-            x->deadline.day != y->deadline.day || tkl_store_hash(a, i) != tkl_store_hash(b, i) ||
-            x->n_teams != y->n_teams ||
+            !SAME(x->commitment, y->commitment) || !SAME(x->objective, y->objective) ||
+            !SAME(x->owners, y->owners) || x->line != y->line || x->status != y->status ||
+            x->deadline.kind != y->deadline.kind || x->deadline.day != y->deadline.day ||
+            tkl_store_hash(a, i) != tkl_store_hash(b, i) || x->n_teams != y->n_teams ||
             tkl_action_rare(x)->n_warnings != tkl_action_rare(y)->n_warnings ||
             tkl_action_rare(x)->n_unmatched != tkl_action_rare(y)->n_unmatched)
             return false;
@@ -198,14 +198,15 @@ static bool same_actions(const struct tkl_store *a, const struct tkl_store *b)
 static void draw_row(unsigned *seed, char *row, size_t size)
 {
     static const char *const ids[] = {"", "", "A1", "A2", "A1-2"};
+    static const char *const objs[] = {"", "", "", "Employer", "Provider", " Employer "};
     static const char *const coms[] = {"", "", "Be fair", "Be open", "-"};
     static const char *const titles[] = {"Train staff", "Review pay", "", "Train staff"};
     static const char *const owners[] = {"HR", "Payroll", "", "\"HR, EDI Officer Group\""};
     static const char *const dls[] = {"April 2023", "", "Ongoing", "bogus"};
     static const char *const sts[] = {"", "Complete", "weird", ",extra"};
 #define DRAW(v) v[rand_r(seed) % (sizeof(v) / sizeof(v[0]))]
-    snprintf(row, size, "%s,%s,%s,%s,%s,%s\n", DRAW(ids), DRAW(coms), DRAW(titles), DRAW(owners),
-             DRAW(dls), DRAW(sts));
+    snprintf(row, size, "%s,%s,%s,%s,%s,%s,%s\n", DRAW(ids), DRAW(objs), DRAW(coms), DRAW(titles),
+             DRAW(owners), DRAW(dls), DRAW(sts));
 #undef DRAW
 }
 
@@ -234,7 +235,7 @@ START_TEST(a_reload_gives_the_store_and_warnings_of_a_full_load)
             } else if (op == 2) {
                 draw_row(&rng, rows[at], ROW);
             }
-            strcpy(text, "Ref,Commitments,Actions,Responsibility,Timeframe,Status\n");
+            strcpy(text, "Ref,Objective,Commitments,Actions,Responsibility,Timeframe,Status\n");
             for (size_t i = 0; i < n; i++)
                 strcat(text, rows[i]);
             write_file("plan.csv", text);

@@ -127,7 +127,10 @@ START_TEST(a_team_may_have_a_weekly_digest)
                    ");\n");
     struct tkl_team_dir dir = {0};
     ck_assert_int_eq(tkl_teams_conf_read(&f.x, conf_at(&f, "teams"), channels, 2, &dir), 0);
-    ck_assert_uint_eq(f.diags.n_errors, 0); /* only that none has recipients */
+    ck_assert_uint_eq(f.diags.n_errors, 0);
+    ck_assert_uint_eq(f.diags.n, 4); /* that none has recipients, each */
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_ptr_nonnull(strstr(f.diags.items[i].message, "has no recipients"));
     ck_assert(dir.teams[0].weekly);
     ck_assert_int_eq(dir.teams[0].weekday, 2);
     ck_assert(dir.teams[1].weekly); /* on Mondays unless told */
