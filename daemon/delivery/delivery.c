@@ -681,7 +681,11 @@ static void hand(struct tkl_deliverer *e, struct tkl_flight *x)
     x->handed_ns = uv_hrtime(); /* monotonic: --now and clock steps do not skew latency */
     if (x->linked)
         n.entries = x->linked; /* the links live for the call only */
+    char *intro = NULL;        /* so does the intro made for it */
+    if (!n.intro && e->host.intro && e->host.intro(e->host.data, &n, &intro) == 0 && intro)
+        n.intro = intro;
     int r = plugin->desc->deliver(plugin->state, &n, on_done, x);
+    free(intro);
     free(x->linked);
     x->linked = NULL;
     if (r == -EINVAL) {

@@ -71,6 +71,11 @@ struct tkl_delivery_host {
      * withdrawn with *ret_why (taken) as its reply; 0 sends it; -ENOMEM
      * sends it too. NULL: every notice is sent. */
     int (*completed)(void *data, const struct tkl_notice *n, char **ret_why);
+    /* An intro for claimed notice n, which has none, given to its notifier
+     * with it (tkl_route_copies_intro over the plan in force): *ret, taken,
+     * or NULL for none. Returns 0, or -ENOMEM (it goes without). NULL:
+     * none is asked for. */
+    int (*intro)(void *data, const struct tkl_notice *n, char **ret);
 };
 
 struct tkl_deliverer {

@@ -110,15 +110,13 @@ void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t t
 }
 
 static int digest_add(struct tkl_digest *d, const struct tkl_due *due, const char *answer,
-                      int32_t today, bool copied)
+                      int32_t today)
 {
     const struct tkl_action *a = due->action;
     /* an action reached twice through two teams is usually the last entry;
      * other repeats are removed by tkl_route_sort() */
-    if (d->n && d->entries[d->n - 1].item_id == a->id) {
-        d->copied[d->n - 1] &= copied; /* one of the recipient's own teams owns it */
+    if (d->n && d->entries[d->n - 1].item_id == a->id)
         return 0;
-    }
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 1; /* most digests hold one or a few */
         struct tkl_notice_entry *e = realloc(d->entries, cap * sizeof(*e));
@@ -129,28 +127,22 @@ static int digest_add(struct tkl_digest *d, const struct tkl_due *due, const cha
         if (!k)
             return -ENOMEM;
         d->stage_keys = k;
-        bool *c = realloc(d->copied, cap * sizeof(*c));
-        if (!c)
-            return -ENOMEM;
-        d->copied = c;
         d->cap = cap;
     }
     tkl_route_entry(a, due->r.stage, today, due->late, &d->entries[d->n]);
     d->entries[d->n].answer = answer;
     memcpy(d->stage_keys[d->n], due->r.key, sizeof(due->r.key));
-    d->copied[d->n] = copied;
     d->n++;
     return 0;
 }
 
 static int route_team(struct tkl_route_batch *b, const struct tkl_team *t,
-                      const struct tkl_due *due, const char *answer, int32_t today, bool copied,
-                      size_t *routed)
+                      const struct tkl_due *due, const char *answer, int32_t today, size_t *routed)
 {
     for (size_t i = 0; i < t->n_recipients; i++) {
         struct tkl_digest *d =
             digest_for(b, t->recipients[i].channel, t->recipients[i].address, t, due->at);
-        if (!d || digest_add(d, due, answer, today, copied) < 0)
+        if (!d || digest_add(d, due, answer, today) < 0)
             return -ENOMEM;
         (*routed)++;
     }
@@ -233,13 +225,13 @@ int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
     if (r == 0 && answer)
         r = keep_text(b, answer);
     if (r == 0)
-        r = route_team(b, t, due, answer, today, false, &routed);
+        r = route_team(b, t, due, answer, today, &routed);
     if (r == 0 && due->r.escalate) {
         const char *to = t->escalate_to ? t->escalate_to : escalate_to;
         const struct tkl_team *esc = to ? tkl_team_find(teams, to) : NULL;
         /* a team that said the action is not theirs is not brought back */
         if (esc && esc != t && tkl_answer_holds(ans, esc->id, today) != TKL_HOLD_NOT_OURS)
-            r = route_team(b, esc, due, answer, today, true, &routed);
+            r = route_team(b, esc, due, answer, today, &routed);
     }
     *ret_routed = routed;
     return r;
@@ -292,54 +284,78 @@ static int sort_digest(struct tkl_digest *d)
     struct slot *v = malloc(d->n * sizeof(*v));
     struct tkl_notice_entry *e = malloc(d->n * sizeof(*e));
     char(*k)[32] = malloc(d->n * sizeof(*k));
-    bool *c = malloc(d->n * sizeof(*c));
-    if (!v || !e || !k || !c) {
+    if (!v || !e || !k) {
         free(v);
         free(e);
         free(k);
-        free(c);
         return -ENOMEM;
     }
     for (size_t i = 0; i < d->n; i++)
         v[i] = (struct slot){&d->entries[i], i};
     qsort(v, d->n, sizeof(*v), by_item);
     size_t n = 0;
-    for (size_t i = 0; i < d->n; i++) {
-        if (n && strcmp(v[n - 1].e->item_id, v[i].e->item_id) == 0) {
-            /* kept as a copy only when every way here was one */
-            d->copied[v[n - 1].i] &= d->copied[v[i].i];
-            continue;
-        }
-        v[n++] = v[i];
-    }
+    for (size_t i = 0; i < d->n; i++)
+        if (n == 0 || strcmp(v[n - 1].e->item_id, v[i].e->item_id) != 0)
+            v[n++] = v[i];
     qsort(v, n, sizeof(*v), by_urgency);
     for (size_t i = 0; i < n; i++) {
         e[i] = *v[i].e;
         memcpy(k[i], d->stage_keys[v[i].i], sizeof(k[i]));
-        c[i] = d->copied[v[i].i];
     }
     free(v);
     free(d->entries);
     free(d->stage_keys);
-    free(d->copied);
     d->entries = e;
     d->stage_keys = k;
-    d->copied = c;
     d->cap = d->n; /* the size of the new arrays */
     d->n = n;
     return 0;
 }
 
-/* Says which of d's entries are other teams' actions, copied here as
- * escalations: all of them, or the ids of those that are. Returns 0 or
- * -ENOMEM. */
-static int copies_intro(struct tkl_digest *d)
+int tkl_route_sort(struct tkl_route_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (sort_digest(&b->digests[i]) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
+/* Whether an owning team of a reaches recipient on channel. */
+static bool reached_as_owner(const struct tkl_action *a, const struct tkl_team_dir *teams,
+                             const char *channel, const char *recipient)
+{
+    for (size_t k = 0; k < a->n_teams; k++) {
+        const struct tkl_team *t = tkl_team_find(teams, a->teams[k]);
+        for (size_t i = 0; t && i < t->n_recipients; i++)
+            if (!strcmp(t->recipients[i].channel, channel) &&
+                !strcmp(t->recipients[i].address, recipient))
+                return true;
+    }
+    return false;
+}
+
+/* Whether entry e of n is a reminder of an action of st that none of its
+ * owning teams reaches n's recipient with. */
+static bool copied(const struct tkl_notice *n, const struct tkl_notice_entry *e,
+                   const struct tkl_store *st, const struct tkl_team_dir *teams)
+{
+    if (e->kind == TKL_DEADLINE_EVENT || !e->item_id ||
+        (e->stage != TKL_STAGE_LEAD && e->stage != TKL_STAGE_DUE && e->stage != TKL_STAGE_OVERDUE &&
+         e->stage != TKL_STAGE_CHECKIN))
+        return false;
+    const struct tkl_action *a = tkl_store_find(st, e->item_id);
+    return a && a->n_teams && !reached_as_owner(a, teams, n->channel, n->recipient);
+}
+
+int tkl_route_copies_intro(const struct tkl_notice *n, const struct tkl_store *st,
+                           const struct tkl_team_dir *teams, char **ret)
 {
     size_t copies = 0;
-    for (size_t i = 0; i < d->n; i++)
-        copies += d->copied[i];
-    free(d->intro);
-    d->intro = NULL;
+    *ret = NULL;
+    if ((n->intro && *n->intro) || !n->channel || !n->recipient || !st)
+        return 0;
+    for (size_t i = 0; i < n->n_entries; i++)
+        copies += copied(n, &n->entries[i], st, teams);
     if (!copies)
         return 0;
     char *text = NULL;
@@ -347,11 +363,11 @@ static int copies_intro(struct tkl_digest *d)
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return -ENOMEM;
-    if (copies == d->n && d->n == 1)
+    if (copies == n->n_entries && copies == 1)
         fputs("This action is another team's and long overdue. It is copied to you, the team its "
               "reminders escalate to, to follow it up with them.",
               f);
-    else if (copies == d->n)
+    else if (copies == n->n_entries)
         fputs("These actions are other teams' and long overdue. They are copied to you, the team "
               "their reminders escalate to, to follow them up with their owners.",
               f);
@@ -360,14 +376,15 @@ static int copies_intro(struct tkl_digest *d)
               "long overdue: ",
               f);
         size_t k = 0;
-        for (size_t i = 0; i < d->n; i++) {
-            if (!d->copied[i])
+        for (size_t i = 0; i < n->n_entries; i++) {
+            if (!copied(n, &n->entries[i], st, teams))
                 continue;
             const char *sep = k == 0 ? "" : k + 1 == copies ? " and " : ", ";
-            fprintf(f, "%s%s", sep, d->entries[i].item_id);
+            fprintf(f, "%s%s", sep, n->entries[i].item_id);
             k++;
         }
-        fputs(d->n - copies == 1 ? ". The other is your team's." : ". The others are your team's.",
+        fputs(n->n_entries - copies == 1 ? ". The other is your team's."
+                                         : ". The others are your team's.",
               f);
     }
     int bad = ferror(f);
@@ -375,15 +392,7 @@ static int copies_intro(struct tkl_digest *d)
         free(text);
         return -ENOMEM;
     }
-    d->intro = text;
-    return 0;
-}
-
-int tkl_route_sort(struct tkl_route_batch *b)
-{
-    for (size_t i = 0; i < b->n; i++)
-        if (sort_digest(&b->digests[i]) < 0 || copies_intro(&b->digests[i]) < 0)
-            return -ENOMEM;
+    *ret = text;
     return 0;
 }
 
@@ -399,7 +408,6 @@ void tkl_route_notice(const struct tkl_digest *d, struct tkl_notice *ret)
         .entries = d->entries,
         .n_entries = d->n,
         .thread_key = d->n == 1 ? d->entries[0].item_id : NULL,
-        .intro = d->intro,
     };
 }
 
@@ -410,8 +418,6 @@ void tkl_route_batch_free(struct tkl_route_batch *b)
         free(b->digests[i].recipient);
         free(b->digests[i].entries);
         free(b->digests[i].stage_keys);
-        free(b->digests[i].copied);
-        free(b->digests[i].intro);
     }
     for (size_t i = 0; i < b->n_texts; i++)
         free(b->texts[i]);

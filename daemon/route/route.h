@@ -7,7 +7,6 @@
 #ifndef TKL_ROUTE_H
 #define TKL_ROUTE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,10 +23,8 @@ struct tkl_digest {
     int64_t at;
     struct tkl_notice_entry *entries;
     char (*stage_keys)[32];
-    bool *copied; /* entry i is another team's, copied here as an escalation */
     size_t n;
     size_t cap;
-    char *intro; /* what the copies are (tkl_route_sort), or NULL */
 };
 
 struct tkl_route_batch {
@@ -72,14 +69,23 @@ int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
 
 /*
  * Finishes each digest: an action that reached one recipient through two
- * teams is listed once (a copy as an escalation only when no team of the
- * recipient's own owns it); entries are ordered overdue first, then by
- * deadline, check-ins last, ties by action id. A digest that holds copies
- * gets an intro saying which entries are other teams' and why they came.
- * Returns 0 or -ENOMEM (the digests are then whole but may be unordered,
- * and without their intro).
+ * teams is listed once; entries are ordered overdue first, then by
+ * deadline, check-ins last, ties by action id. Returns 0 or -ENOMEM (the
+ * digests are then whole but may be unordered).
  */
 int tkl_route_sort(struct tkl_route_batch *b);
+
+/*
+ * The intro of notice n when some of its reminders are of actions none of
+ * whose owning teams reaches n's recipient on n's channel: other teams'
+ * actions, copied to it as an escalation. It names them by id unless all
+ * of its reminders are such copies. The actions are found in st (the plan
+ * as it stands when the notice is handed out: an action it no longer
+ * holds counts as the recipient's). *ret is NULL when there is nothing to
+ * say, or n has an intro of its own. Returns 0 or -ENOMEM.
+ */
+int tkl_route_copies_intro(const struct tkl_notice *n, const struct tkl_store *st,
+                           const struct tkl_team_dir *teams, char **ret);
 
 /* Fills a notice that views digest d (valid while the batch is). */
 void tkl_route_notice(const struct tkl_digest *d, struct tkl_notice *ret);

@@ -16,6 +16,7 @@
 #include "../outbox/dump.h"
 #include "../outbox/updates.h"
 #include "../report/request_updates.h"
+#include "../route/route.h"
 #include "../transfer/transfer.h"
 
 #define WAKEUP_FILE       "wakeup" /* in the state directory; see tickler retry */
@@ -103,6 +104,14 @@ static int notice_completed(void *data, const struct tkl_notice *n, char **ret_w
     if (s->answers_stale)
         return 0;
     return tkl_queue_completed(&s->answers, n, ret_why);
+}
+
+/* What a claimed notice's copies are, by the plan in force
+ * (tkl_delivery_host.intro). */
+static int notice_intro(void *data, const struct tkl_notice *n, char **ret)
+{
+    const struct tkl_service *s = data;
+    return tkl_route_copies_intro(n, s->rt->store, &s->rt->cfg->teams, ret);
 }
 
 static void kick(void *data)
@@ -1711,8 +1720,8 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     if (s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL && (r = start_pg_state(s, loop)) < 0)
         return r;
     s->deliverer.state = s->state;
-    s->deliverer.host =
-        (struct tkl_delivery_host){now_ms, kick, round_done, s, delivery_ended, notice_completed};
+    s->deliverer.host = (struct tkl_delivery_host){
+        now_ms, kick, round_done, s, delivery_ended, notice_completed, notice_intro};
     s->deliverer.metrics = s->metrics;
     set_deliverer(s);
     if ((r = tkl_host_services_start(&s->svc)) < 0 ||

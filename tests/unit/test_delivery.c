@@ -227,7 +227,7 @@ static void setup(void)
                      0); /* as the daemon runs it */
     e.state = durable_state;
     e.lease = (struct tkl_state_lease){"local", 300};
-    e.host = (struct tkl_delivery_host){now_ms, kick, round_done, NULL, NULL, NULL};
+    e.host = (struct tkl_delivery_host){.now_ms = now_ms, .kick = kick, .round_done = round_done};
     ck_assert_int_eq(tkl_metrics_new(&metrics), 0);
     e.metrics = metrics;
     tkl_delivery_set(&e, &cfg->delivery, &cfg->teams, notifiers, 2);
