@@ -516,6 +516,7 @@ static int read_event(struct parse *P, const struct ics_file *F, icalcomponent *
             struct icaltimetype lt = in_local_zone(P, v, "DTSTART", F, p, t, raw, &e->zone);
             have_start = take_day(P, v, "DTSTART", lt, raw, &e->start);
             e->dtstart = t;
+            e->dtstart.zone = NULL; /* the parsed calendar's, freed with it: e->zone */
             if (!lt.is_date)
                 start_second = (uint32_t)(lt.hour * 3600 + lt.minute * 60 + lt.second);
             break;
@@ -851,6 +852,15 @@ int ics_occurrences(const struct ics_event *e, int32_t from, int32_t to,
         if (e->zone) {
             start = e->dtstart;
             start.zone = e->zone;
+            /* an UNTIL date includes its day: libical ranks any time of that
+             * day after the date, and would end the series a day early */
+            if (!icaltime_is_null_time(rule.until) && rule.until.is_date) {
+                rule.until.is_date = 0;
+                rule.until.hour = 23;
+                rule.until.minute = 59;
+                rule.until.second = 59;
+                rule.until.zone = e->zone;
+            }
         }
         icalrecur_iterator *it = icalrecur_iterator_new(rule, start);
         if (!it) {

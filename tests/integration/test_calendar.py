@@ -537,6 +537,9 @@ class Malformed(Fixture):
             # its weekdays and its UNTIL are that zone's
             + ev("monthly", "DTSTART:20260501T233000Z", "RRULE:FREQ=MONTHLY;COUNT=8")
             + ev("until", "DTSTART:20260501T233000Z", "RRULE:FREQ=MONTHLY;UNTIL=20260601T233000Z")
+            # an UNTIL date includes its day
+            + ev("until-date", "DTSTART;TZID=Europe/London:20260105T090000",
+                 "RRULE:FREQ=WEEKLY;UNTIL=20260126")
             + ev("mondays-ny", "DTSTART;TZID=America/New_York:20260105T200000",
                  "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=3",
                  "EXDATE;TZID=America/New_York:20260112T200000")
@@ -560,6 +563,7 @@ class Malformed(Fixture):
             "monthly": [("2026-%s" % d, "2026-%s" % d) for d in (
                 "05-02", "06-02", "07-02", "08-02", "09-02", "10-02", "11-01", "12-01")],
             "until": one("2026-05-02") + one("2026-06-02"),
+            "until-date": [("2026-01-%s" % d, "2026-01-%s" % d) for d in ("05", "12", "19", "26")],
             # 01:00 on Tuesdays in London; the second one excluded
             "mondays-ny": one("2026-01-06") + one("2026-01-20"),
         })
