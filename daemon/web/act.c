@@ -1183,6 +1183,8 @@ static int read_update(const struct tkl_service *s, const struct tkl_http_reques
     switch (u->kind) {
     case TKL_UPDATE_SNOOZE: {
         const struct tkl_answer *ans = tkl_answers_find(&s->answers, a->id);
+        if (s->answers_stale) /* another node's reopen may be there: busy */
+            return -EAGAIN;
         if (ans && ans->complete)
             return why_not(why, len,
                            "It is marked complete, so no reminders come to snooze. If work "

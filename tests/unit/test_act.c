@@ -828,6 +828,13 @@ START_TEST(a_snooze_says_its_resume_day_and_a_completed_action_offers_none)
     ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "1w", NULL, body, sizeof(body)), 400);
     ck_assert(page_has(body, "It is marked complete, so no reminders come to snooze."));
     ck_assert_uint_eq(n_updates(), n);
+    /* the updates could not be read (PostgreSQL: another node may have
+     * reopened it): busy, rather than an answer from what may be stale */
+    page_s.answers_stale = true;
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "1w", NULL, body, sizeof(body)), 503);
+    page_s.answers_stale = false;
+    ck_assert(page_has(body, "<h1>Busy, nothing recorded</h1>"));
+    ck_assert_uint_eq(n_updates(), n);
     /* reopened, it may be snoozed again */
     ck_assert_uint_eq(post_do(path, "reopen", NULL, 120, where, sizeof(where)), 303);
     ck_assert(offers(path, "snooze"));
