@@ -291,6 +291,25 @@ static const struct tkl_update *const *updates_of(const struct tkl_update *const
  * team that owns a has one that holds (then no team has the action; one
  * team's alone leaves it with the others, whose reminders go on), else
  * NULL. */
+/* The latest "not ours" of v that one of a's owning teams said before hi
+ * and that holds, or NULL. */
+static const struct tkl_update *disowned_by_one(const struct tkl_action *a,
+                                                const struct tkl_update *const *v, size_t n_v,
+                                                int64_t hi)
+{
+    const struct tkl_update *latest = NULL;
+    for (size_t i = 0; i < n_v; i++) {
+        const struct tkl_update *u = v[i];
+        if (u->kind != TKL_UPDATE_NOT_OURS || u->at >= hi || !u->team_id ||
+            !tkl_update_holds(u, a) || (latest && u->at < latest->at))
+            continue;
+        for (size_t k = 0; k < a->n_teams; k++)
+            if (!strcmp(u->team_id, a->teams[k]))
+                latest = u;
+    }
+    return latest;
+}
+
 static const struct tkl_update *disowned(const struct tkl_action *a,
                                          const struct tkl_update *const *v, size_t n_v, int64_t hi)
 {
@@ -344,6 +363,7 @@ static int gather(struct tkl_report_row *row, const struct tkl_update *const *v,
             row->completion = NULL;
     }
     row->not_ours = disowned(a, v, n_v, p.hi);
+    row->partly_not_ours = row->not_ours ? NULL : disowned_by_one(a, v, n_v, p.hi);
     row->n_notes = n;
     return 0;
 }
@@ -504,7 +524,14 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
                  when_short(row->latest->at, day));
         break;
     default:
-        snprintf(buf, size, "No update this period.");
+        if (row->partly_not_ours) /* its other teams own it still */
+            snprintf(buf, size,
+                     "No progress update this period; said not ours by %.*s on %s, "
+                     "for one of its teams.",
+                     (int)tkl_utf8_prefix(row->partly_not_ours->recipient, 120),
+                     row->partly_not_ours->recipient, when_short(row->partly_not_ours->at, day));
+        else
+            snprintf(buf, size, "No update this period.");
     }
     return buf;
 }
@@ -901,7 +928,7 @@ static int write_html(FILE *out, const struct tkl_report *r)
         if (row->opens_commitment) {
             fputs(row->opens_objective ? "<tbody>\n" : "</tbody>\n<tbody>\n", out);
             if (*trim(a->commitment)) {
-                fputs("<tr class=\"commitment\"><th colspan=\"3\" scope=\"colgroup\">", out);
+                fputs("<tr class=\"commitment\"><th colspan=\"3\" scope=\"rowgroup\">", out);
                 html_lines(out, trim(a->commitment));
                 fputs("</th></tr>\n", out);
             }

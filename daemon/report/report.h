@@ -62,11 +62,13 @@ struct tkl_report_row {
     const struct tkl_update **notes; /* progress notes, completions, reopens and "not ours" of the
                                       * period, oldest first */
     size_t n_notes;
-    const struct tkl_update *completion; /* the latest completion that holds and was not
-                                          * reopened since, or NULL */
-    const struct tkl_update *latest;     /* the period's latest progress note, or NULL */
-    const struct tkl_update *not_ours;   /* when every owning team said "not ours" and it
-                                          * holds, the latest of them, else NULL */
+    const struct tkl_update *completion;      /* the latest completion that holds and was not
+                                               * reopened since, or NULL */
+    const struct tkl_update *latest;          /* the period's latest progress note, or NULL */
+    const struct tkl_update *not_ours;        /* when every owning team said "not ours" and it
+                                               * holds, the latest of them, else NULL */
+    const struct tkl_update *partly_not_ours; /* else the latest "not ours" of one of its
+                                               * teams that holds, or NULL */
     enum tkl_report_status status;
     enum tkl_report_reason reason;
     bool opens_objective;  /* the first row of its objective */

@@ -376,18 +376,26 @@ static bool through_link(const struct tkl_update *x, const char *action_id, cons
            !strcmp(x->recipient, recipient);
 }
 
-/* Whether v's link recorded an update of its action, of kind (any kind:
- * -1), among those the answers were built from. */
+/* Whether v's link recorded an update of its action, among those the
+ * answers were built from: any (kind -1), or, its latest, one of kind (a
+ * page kept from before a later press, the back button's, says nothing of
+ * what the later press undid). A completion must also hold still. */
 static bool link_recorded(const struct tkl_service *s, const struct act_view *v, int kind)
 {
     const struct tkl_updates *l = &s->answers.updates;
+    const struct tkl_update *latest = NULL;
     for (size_t i = 0; i < l->n; i++) {
         const struct tkl_update *x = &l->v[i];
-        if ((kind < 0 || x->kind == (enum tkl_update_kind)kind) &&
-            through_link(x, v->tok.action_id, v->tok.recipient, v->tok.issued_at))
-            return true;
+        if (through_link(x, v->tok.action_id, v->tok.recipient, v->tok.issued_at) &&
+            (!latest || x->id > latest->id))
+            latest = x;
     }
-    return false;
+    if (kind < 0 || !latest)
+        return latest != NULL;
+    if (latest->kind != (enum tkl_update_kind)kind)
+        return false;
+    const struct tkl_answer *ans = tkl_answers_find(&s->answers, v->a->id);
+    return kind != TKL_UPDATE_COMPLETE || (ans && ans->complete);
 }
 
 /* What the page opens with after a POST: what was recorded, said only
@@ -492,7 +500,7 @@ static void html_action(FILE *f, const struct tkl_service *s, const struct act_v
     html_deadline_read(f, v);
     fputs("</dd>\n<dt>Status</dt><dd>", f);
     html_lines(f, tkl_web_text_or(a->status_text, "(none)"));
-    fprintf(f, " (read as %s)</dd>\n", tkl_status_name(a->status));
+    fprintf(f, " (%s)</dd>\n", tkl_web_status_reading(a->status));
     /* a completion that holds ends the reminders: the plan's standing
      * (overdue, say) is not what the action is now */
     if (st != plan)
@@ -678,15 +686,18 @@ static void form_snooze(FILE *f, const struct tkl_service *s, const struct act_v
     fprintf(f, "<input type=\"hidden\" name=\"shown\" value=\"%s\">\n", first);
     (void)tkl_day_iso(v->today + 1, first, sizeof(first));
     (void)tkl_day_iso(end, last, sizeof(last));
+    char from_text[TKL_DAY_LONG_SIZE];
+    /* one radio required: the browser asks for a choice before sending */
     fprintf(f,
-            "<label class=\"choice\"><input type=\"radio\" name=\"snooze\" value=\"date\"> "
-            "The date below</label>\n"
+            "<label class=\"choice\"><input type=\"radio\" name=\"snooze\" value=\"date\" "
+            "required> The date below</label>\n"
             "<label for=\"until\">Date (from %s to %s; a date given here is the snooze's end, "
             "whichever is ticked)</label>\n"
             "<input type=\"date\" id=\"until\" name=\"until\" min=\"%s\" max=\"%s\">\n"
             "</fieldset>\n<button type=\"submit\" name=\"do\" value=\"snooze\">Snooze</button>\n"
             "</form>\n",
-            first, last, first, last);
+            day_text(v->today + 1, from_text, sizeof(from_text)), day_text(end, day, sizeof(day)),
+            first, last);
 }
 
 static void form_progress(FILE *f, const struct act_view *v)
@@ -770,49 +781,6 @@ static void html_forms(FILE *f, const struct tkl_service *s, const struct act_vi
     fputs("</section>\n", f);
 }
 
-/* The number after prefix in key ("lead-7", "lead-": 7), or -1. */
-static long number_after(const char *key, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    char *end = NULL;
-    if (strncmp(key, prefix, n) != 0 || key[n] < '0' || key[n] > '9')
-        return -1;
-    errno = 0;
-    long v = strtol(key + n, &end, 10);
-    return errno || *end ? -1 : v;
-}
-
-/* A reminder's stage in words: "7 days before the deadline". */
-static const char *stage_words(const char *key, char *buf, size_t len)
-{
-    long n;
-    if (!key)
-        return "a reminder";
-    if (!strcmp(key, "due"))
-        return "on the deadline";
-    if (!strncmp(key, "checkin-", 8))
-        return "a check-in";
-    if (!strncmp(key, "request:", 8))
-        return "an update request";
-    if (!strncmp(key, "request-follow-up:", 18))
-        return "a follow-up to an update request";
-    if (!strncmp(key, "request-summary:", 16))
-        return "the summary of an update request's answers";
-    if (!strncmp(key, "answer-", 7))
-        return "an officer's answer";
-    if ((n = number_after(key, "lead-")) >= 0)
-        snprintf(buf, len, "%ld day%s before the deadline", n, n == 1 ? "" : "s");
-    else if ((n = number_after(key, "after-")) >= 0)
-        snprintf(buf, len, "%ld day%s after the deadline", n, n == 1 ? "" : "s");
-    else if ((n = number_after(key, "overdue-m")) >= 0)
-        snprintf(buf, len, "overdue, monthly reminder %ld", n);
-    else if ((n = number_after(key, "overdue-")) >= 0)
-        snprintf(buf, len, "overdue, reminder %ld", n);
-    else
-        snprintf(buf, len, "%s", key);
-    return buf;
-}
-
 /* The reminders of l, read with r (newest first), for the link issued to
  * recipient. */
 static void html_reminder_list(FILE *f, int r, const struct tkl_item_notices *l,
@@ -829,7 +797,7 @@ static void html_reminder_list(FILE *f, int r, const struct tkl_item_notices *l,
         char when[48], stage[80];
         fprintf(f, "<li>%s: ",
                 tkl_web_when(x->finished_at ? x->finished_at : x->created_at, when, sizeof(when)));
-        (void)tkl_html_fputs(stage_words(x->stage_key, stage, sizeof(stage)), f);
+        (void)tkl_html_fputs(tkl_web_stage_words(x->stage_key, stage, sizeof(stage)), f);
         fputs(", to ", f);
         (void)tkl_html_fputs(tkl_web_text_or(x->team_name, "the escalation or report route"), f);
         fputs(" by ", f);
@@ -1110,8 +1078,14 @@ static int read_snooze(const struct tkl_form *form, const struct act_view *v, st
         from = day;
     if (blank(until) && choice && (!strcmp(choice, "1w") || !strcmp(choice, "2w")))
         day = from + (choice[0] == '1' ? 7 : 14);
-    else if (blank(until) || tkl_day_parse_iso(until, &day) < 0)
-        return why_not(why, len, "Choose a date (as YYYY-MM-DD) to snooze until.");
+    else if (blank(until) && (!choice || strcmp(choice, "date") != 0))
+        return why_not(why, len, "Choose 1 week, 2 weeks or a date to snooze until.");
+    else if (blank(until))
+        return why_not(why, len, "Choose the date to snooze until.");
+    else if (tkl_day_parse_iso(until, &day) < 0)
+        return why_not(why, len,
+                       "The date was not understood: choose it in the date field (a browser "
+                       "without one takes it as 2026-12-14 for 14 December 2026).");
     if (day <= v->today)
         return why_not(why, len, "A snooze must end after today.");
     if (day > last)

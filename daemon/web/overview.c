@@ -473,8 +473,9 @@ static void html_reminder(FILE *f, const struct status_view *v, const struct tkl
         fputs(")", f);
     }
     if (x->stage_key) {
-        fputs(", stage ", f);
-        tkl_html_fputs(x->stage_key, f);
+        char stage[80];
+        fputs(": ", f);
+        tkl_html_fputs(tkl_web_stage_words(x->stage_key, stage, sizeof(stage)), f);
     }
 }
 
@@ -592,7 +593,7 @@ static void html_action(FILE *f, const struct status_view *v, size_t i, size_t t
     html_deadline_read(f, v, a);
     fputs("</dd>\n<dt>Status</dt><dd>", f);
     html_lines(f, tkl_web_text_or(a->status_text, "(none)"));
-    fprintf(f, " (read as %s)</dd>\n<dt>Progress</dt><dd>", tkl_status_name(a->status));
+    fprintf(f, " (%s)</dd>\n<dt>Progress</dt><dd>", tkl_web_status_reading(a->status));
     html_lines(f, tkl_web_text_or(a->progress, "none recorded"));
     fputs("</dd>\n", f);
     html_answers(f, v, a);

@@ -319,6 +319,60 @@ enum tkl_standing tkl_web_standing(const struct tkl_schedule_conf *sc,
     return tkl_standing_answered(st, ans && ans->complete);
 }
 
+/* The number after prefix in key ("lead-7", "lead-": 7), or -1. */
+static long number_after(const char *key, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    char *end = NULL;
+    if (strncmp(key, prefix, n) != 0 || key[n] < '0' || key[n] > '9')
+        return -1;
+    errno = 0;
+    long v = strtol(key + n, &end, 10);
+    return errno || *end ? -1 : v;
+}
+
+const char *tkl_web_stage_words(const char *key, char *buf, size_t len)
+{
+    long n;
+    if (!key)
+        return "a reminder";
+    if (!strcmp(key, "due"))
+        return "on the deadline";
+    if (!strncmp(key, "checkin-", 8))
+        return "a check-in";
+    if (!strncmp(key, "request:", 8))
+        return "an update request";
+    if (!strncmp(key, "request-follow-up:", 18))
+        return "a follow-up to an update request";
+    if (!strncmp(key, "request-summary:", 16))
+        return "the summary of an update request's answers";
+    if (!strncmp(key, "answer-", 7))
+        return "an officer's answer";
+    if ((n = number_after(key, "lead-")) >= 0)
+        snprintf(buf, len, "%ld day%s before the deadline", n, n == 1 ? "" : "s");
+    else if ((n = number_after(key, "after-")) >= 0)
+        snprintf(buf, len, "%ld day%s after the deadline", n, n == 1 ? "" : "s");
+    else if ((n = number_after(key, "overdue-m")) >= 0)
+        snprintf(buf, len, "overdue, monthly reminder %ld", n);
+    else if ((n = number_after(key, "overdue-")) >= 0)
+        snprintf(buf, len, "overdue, reminder %ld", n);
+    else
+        snprintf(buf, len, "%s", key);
+    return buf;
+}
+
+const char *tkl_web_status_reading(enum tkl_status status)
+{
+    switch (status) {
+    case TKL_STATUS_COMPLETE:
+        return "complete: reminders stop";
+    case TKL_STATUS_CLOSED:
+        return "closed: reminders stop";
+    default:
+        return "reminders go on";
+    }
+}
+
 const char *tkl_web_text_or(const char *s, const char *alt)
 {
     return s && *s ? s : alt;

@@ -90,6 +90,16 @@ enum tkl_standing tkl_web_standing(const struct tkl_schedule_conf *sc,
                                    const struct tkl_answers *answers, const struct tkl_action *a,
                                    int32_t today, enum tkl_standing *ret_plan);
 
+/* A notice's stage key in words ("lead-7": "7 days before the deadline",
+ * "overdue-1": "overdue, reminder 1"), in buf when it needs one (len 80
+ * holds them all). NULL key: "a reminder". */
+const char *tkl_web_stage_words(const char *key, char *buf, size_t len);
+
+/* What a plan status reads as, for the words after it on a page:
+ * "reminders go on", "complete: reminders stop", "closed: reminders
+ * stop". */
+const char *tkl_web_status_reading(enum tkl_status status);
+
 /* Text the pages share: s, or alt when s is NULL or empty. */
 const char *tkl_web_text_or(const char *s, const char *alt);
 

@@ -774,6 +774,9 @@ START_TEST(the_snooze_form_says_when_reminders_resume)
     struct tkl_http_response resp;
     get_from(&resp, path, "192.0.2.10"); /* Friday: a week is a Friday */
     ck_assert(page_has(resp.body, "1 week: Friday 7 July 2023</label>"));
+    /* a choice is asked for; the dates in words */
+    ck_assert(page_has(resp.body, "value=\"date\" required> The date below</label>"));
+    ck_assert(page_has(resp.body, "Date (from Saturday 1 July 2023 to Thursday 31 August 2023; "));
     ck_assert(page_has(resp.body, "a date given here is the snooze's end, whichever is ticked"));
     ck_assert(!page_has(resp.body, "(reminders resume"));
     tkl_http_response_free(&resp);
@@ -803,6 +806,11 @@ START_TEST(a_snooze_says_its_resume_day_and_a_completed_action_offers_none)
     page_load();
     char body[8192], where[64];
     const char *path = path_for(PAGE_TRICKY_TITLE, "hr");
+    /* nothing chosen, or "a date" with none given: said as such */
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "", body, sizeof(body)), 400);
+    ck_assert(page_has(body, "Choose the date to snooze until."));
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "", "", body, sizeof(body)), 400);
+    ck_assert(page_has(body, "Choose 1 week, 2 weeks or a date to snooze until."));
     ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "2023-07-08", body, sizeof(body)),
                       303);
     struct tkl_http_response resp;
@@ -835,9 +843,17 @@ START_TEST(a_snooze_says_its_resume_day_and_a_completed_action_offers_none)
     page_s.answers_stale = false;
     ck_assert(page_has(body, "<h1>Busy, nothing recorded</h1>"));
     ck_assert_uint_eq(n_updates(), n);
-    /* reopened, it may be snoozed again */
+    /* reopened, it may be snoozed again; the page kept from the
+     * completion (the back button's) no longer says it stops reminders */
     ck_assert_uint_eq(post_do(path, "reopen", NULL, 120, where, sizeof(where)), 303);
     ck_assert(offers(path, "snooze"));
+    page_get(tkl_web_act, &resp, path, "done", "complete", NULL);
+    ck_assert(!page_has(resp.body, "Recorded: marked complete"));
+    ck_assert(page_has(resp.body, "<li>Reopened by hr"));
+    tkl_http_response_free(&resp);
+    page_get(tkl_web_act, &resp, path, "done", "reopen", NULL);
+    ck_assert(page_has(resp.body, "Recorded: reopened."));
+    tkl_http_response_free(&resp);
 }
 END_TEST
 

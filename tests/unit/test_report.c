@@ -395,6 +395,10 @@ START_TEST(test_not_ours_is_reported_not_hidden)
     build_2026(s, &r);
     ck_assert_int_eq(row_of(&r, "Q2")->reason, TKL_REASON_NO_UPDATE);
     ck_assert_uint_eq(row_of(&r, "Q2")->n_notes, 1);
+    /* the why says what its notes show: one team's "not ours", no progress */
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "Q2"), why, sizeof(why)),
+                     "No progress update this period; said not ours by hr@x.org on 8 Oct 2026, "
+                     "for one of its teams.");
     tkl_report_free(&r);
     struct tkl_update *edi =
         record(s, "Q2", TKL_UPDATE_NOT_OURS, "e@x.org", at(2026, 10, 9), TKL_RAG_NONE, NULL);
@@ -506,7 +510,7 @@ START_TEST(test_html_escaped_printable_and_in_the_councils_layout)
     ck_assert_ptr_nonnull(places);
     ck_assert(people < places);
     /* a commitment opens once, as its first action writes it */
-    ck_assert_ptr_nonnull(strstr(h, "scope=\"colgroup\">We will train staff</th>"));
+    ck_assert_ptr_nonnull(strstr(h, "scope=\"rowgroup\">We will train staff</th>"));
     ck_assert_ptr_null(strstr(h, "We will  train"));
     /* the notes oldest first, with RAG and who; the plan's own progress
      * marked; none at all said */
