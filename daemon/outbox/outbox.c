@@ -1498,7 +1498,7 @@ int tkl_outbox_last_notices(struct tkl_outbox *o, struct tkl_item_notices *ret)
     int rc = sqlite3_prepare_v2(
         o->db,
         "WITH last AS (SELECT item_id, max(notice_id) AS nid FROM entries "
-        "              WHERE stage <> ?1 GROUP BY item_id) "
+        "              WHERE stage NOT IN (?1, ?2) GROUP BY item_id) "
         "SELECT last.item_id, n.id, n.channel, n.recipient, n.team_id, n.team_name, "
         " (SELECT e.stage_key FROM entries e WHERE e.notice_id = n.id AND "
         "  e.item_id = last.item_id ORDER BY e.idx LIMIT 1), "
@@ -1508,6 +1508,7 @@ int tkl_outbox_last_notices(struct tkl_outbox *o, struct tkl_item_notices *ret)
     if (rc != SQLITE_OK)
         return tkl_sqlite_errno(rc);
     sqlite3_bind_int(st, 1, TKL_STAGE_REPORT);
+    sqlite3_bind_int(st, 2, TKL_STAGE_ANSWER);
     void *rows = NULL;
     int r = read_rows(st, &rows, &l.n, sizeof(*l.v), item_notice_read);
     l.v = rows;

@@ -269,7 +269,9 @@ struct tkl_item_notices {
 
 /*
  * For every item of the outbox, its latest notice (the one committed last;
- * reports of failed deliveries left out), read in one query. Returns 0
+ * reports of failed deliveries and officers' answers told to the report
+ * route left out: what the item's owners were last sent), read in one
+ * query. Returns 0
  * with *ret filled (free it with tkl_item_notices_free), or a negative
  * errno (then *ret is untouched).
  */

@@ -243,9 +243,10 @@ static const struct {
      "SELECT DISTINCT ON (e.item_id COLLATE \"C\") e.item_id, n.id, n.channel, n.recipient,"
      " n.team_id, n.team_name, e.stage_key, n.state, n.attempts,"
      " coalesce(n.lease_until > $2::bigint, false), n.created_at, n.finished_at"
-     " FROM entries e JOIN notices n ON n.id = e.notice_id WHERE e.stage <> $1::integer"
+     " FROM entries e JOIN notices n ON n.id = e.notice_id"
+     " WHERE e.stage NOT IN ($1::integer, $3::integer)"
      " ORDER BY e.item_id COLLATE \"C\", n.id DESC, e.idx",
-     2},
+     3},
     {TKL_PG_META_SET,
      "INSERT INTO meta(key, value) VALUES($1, $2::bigint)"
      " ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -1438,8 +1438,8 @@ static int pgs_item_notices(void *impl, const char *item_id, size_t max, int64_t
     snprintf(m, sizeof(m), "%zu", max > INT64_MAX ? (size_t)INT64_MAX : max);
     snprintf(t, sizeof(t), "%" PRId64, now);
     if (!item_id) {
-        const char *params[] = {report, t};
-        return finish(q, p, op_stmt(p, TKL_PG_LAST_NOTICES, 2, params));
+        const char *params[] = {report, t, answer};
+        return finish(q, p, op_stmt(p, TKL_PG_LAST_NOTICES, 3, params));
     }
     const char *params[] = {item_id, report, answer, m, t};
     return finish(q, p, op_stmt(p, TKL_PG_ITEM_HISTORY, 5, params));

@@ -502,6 +502,15 @@ START_TEST(each_item_s_latest_notice_in_one_read)
 {
     uint64_t boss = 0, team = 0;
     fill_for_last(&boss, &team);
+    /* an officer's answer about A1, told to the report route: left out */
+    struct tkl_notice_entry answer = {.size = sizeof(answer),
+                                      .item_id = "A1",
+                                      .title = "said not ours",
+                                      .deadline_day = TKL_NO_DAY,
+                                      .kind = TKL_DEADLINE_UNDATED,
+                                      .stage = TKL_STAGE_ANSWER};
+    const char *answer_key[] = {"answer-1"};
+    put_for("admin@example.org", &answer, 1, answer_key, 4500);
     struct tkl_item_notices l = {0};
     ck_assert_int_eq(tkl_outbox_last_notices(o, &l), 0);
     ck_assert_uint_eq(l.n, 2);

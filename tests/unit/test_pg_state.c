@@ -1152,11 +1152,25 @@ START_TEST(an_item_s_notices_read_by_one_node_show_what_the_other_sent)
     ck_assert(!l->v[1].sending);
     l = item_notices(&b, "B9", 50, 1010, &t);
     ck_assert_uint_eq(l->n, 0);
+    /* an officer's answer about A1, told to the report route: not its
+     * last reminder */
+    struct tkl_notice_entry said = entry;
+    said.stage = TKL_STAGE_ANSWER;
+    struct tkl_notice x = notice("admin@x");
+    x.entries = &said;
+    struct told tp = {0};
+    put_notice(&b, &x, &tp);
+    commit(&b);
+    ck_assert(tkl_run_until_count(&loop, &tp.calls, 1));
+    ck_assert_int_eq(tp.r, 0);
+    ck_assert_uint_gt(tp.id, 0);
     /* every item's latest notice */
     l = item_notices(&b, NULL, 0, 1010, &t);
     ck_assert_uint_eq(l->n, 1);
     ck_assert_str_eq(l->v[0].item_id, "A1");
     ck_assert_uint_gt(l->v[0].notice_id, ca.ids[0]);
+    ck_assert_uint_lt(l->v[0].notice_id, tp.id);
+    ck_assert_str_ne(l->v[0].recipient, "admin@x");
     ck_assert_ptr_eq(tkl_item_notices_find(l, "A1"), &l->v[0]);
     tkl_item_notices_free(&t.l);
 }
