@@ -287,10 +287,6 @@ static const struct tkl_update *const *updates_of(const struct tkl_update *const
     return v + lo;
 }
 
-/* The latest "not ours" recorded before hi of a's n updates v, when every
- * team that owns a has one that holds (then no team has the action; one
- * team's alone leaves it with the others, whose reminders go on), else
- * NULL. */
 /* The latest "not ours" of v that one of a's owning teams said before hi
  * and that holds, or NULL. */
 static const struct tkl_update *disowned_by_one(const struct tkl_action *a,
@@ -310,6 +306,10 @@ static const struct tkl_update *disowned_by_one(const struct tkl_action *a,
     return latest;
 }
 
+/* The latest "not ours" recorded before hi of a's n updates v, when every
+ * team that owns a has one that holds (then no team has the action; one
+ * team's alone leaves it with the others, whose reminders go on), else
+ * NULL. */
 static const struct tkl_update *disowned(const struct tkl_action *a,
                                          const struct tkl_update *const *v, size_t n_v, int64_t hi)
 {

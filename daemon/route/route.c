@@ -320,13 +320,17 @@ int tkl_route_sort(struct tkl_route_batch *b)
     return 0;
 }
 
-/* Whether an owning team of a reaches recipient on channel. */
-static bool reached_as_owner(const struct tkl_action *a, const struct tkl_team_dir *teams,
-                             const char *channel, const char *recipient)
+/* Whether an owning team of a that has not said a is not theirs (by ans,
+ * on today) reaches recipient on channel. */
+static bool reached_as_owner(const struct tkl_action *a, const struct tkl_answer *ans,
+                             int32_t today, const struct tkl_team_dir *teams, const char *channel,
+                             const char *recipient)
 {
     for (size_t k = 0; k < a->n_teams; k++) {
         const struct tkl_team *t = tkl_team_find(teams, a->teams[k]);
-        for (size_t i = 0; t && i < t->n_recipients; i++)
+        if (!t || tkl_answer_holds(ans, t->id, today) == TKL_HOLD_NOT_OURS)
+            continue; /* its reminders are held: it is sent none */
+        for (size_t i = 0; i < t->n_recipients; i++)
             if (!strcmp(t->recipients[i].channel, channel) &&
                 !strcmp(t->recipients[i].address, recipient))
                 return true;
@@ -334,20 +338,23 @@ static bool reached_as_owner(const struct tkl_action *a, const struct tkl_team_d
     return false;
 }
 
-/* Whether entry e of n is a reminder of an action of st that none of its
- * owning teams reaches n's recipient with. */
+/* Whether entry e of n is an overdue reminder (the only kind escalated)
+ * of an action of st that none of its owning teams reaches n's recipient
+ * with. */
 static bool copied(const struct tkl_notice *n, const struct tkl_notice_entry *e,
-                   const struct tkl_store *st, const struct tkl_team_dir *teams)
+                   const struct tkl_store *st, const struct tkl_answers *answers, int32_t today,
+                   const struct tkl_team_dir *teams)
 {
-    if (e->kind == TKL_DEADLINE_EVENT || !e->item_id ||
-        (e->stage != TKL_STAGE_LEAD && e->stage != TKL_STAGE_DUE && e->stage != TKL_STAGE_OVERDUE &&
-         e->stage != TKL_STAGE_CHECKIN))
+    if (e->kind == TKL_DEADLINE_EVENT || !e->item_id || e->stage != TKL_STAGE_OVERDUE)
         return false;
     const struct tkl_action *a = tkl_store_find(st, e->item_id);
-    return a && a->n_teams && !reached_as_owner(a, teams, n->channel, n->recipient);
+    return a && a->n_teams &&
+           !reached_as_owner(a, answers ? tkl_answers_find(answers, a->id) : NULL, today, teams,
+                             n->channel, n->recipient);
 }
 
 int tkl_route_copies_intro(const struct tkl_notice *n, const struct tkl_store *st,
+                           const struct tkl_answers *answers, int32_t today,
                            const struct tkl_team_dir *teams, char **ret)
 {
     size_t copies = 0;
@@ -355,7 +362,7 @@ int tkl_route_copies_intro(const struct tkl_notice *n, const struct tkl_store *s
     if ((n->intro && *n->intro) || !n->channel || !n->recipient || !st)
         return 0;
     for (size_t i = 0; i < n->n_entries; i++)
-        copies += copied(n, &n->entries[i], st, teams);
+        copies += copied(n, &n->entries[i], st, answers, today, teams);
     if (!copies)
         return 0;
     char *text = NULL;
@@ -377,7 +384,7 @@ int tkl_route_copies_intro(const struct tkl_notice *n, const struct tkl_store *s
               f);
         size_t k = 0;
         for (size_t i = 0; i < n->n_entries; i++) {
-            if (!copied(n, &n->entries[i], st, teams))
+            if (!copied(n, &n->entries[i], st, answers, today, teams))
                 continue;
             const char *sep = k == 0 ? "" : k + 1 == copies ? " and " : ", ";
             fprintf(f, "%s%s", sep, n->entries[i].item_id);

@@ -76,15 +76,18 @@ int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
 int tkl_route_sort(struct tkl_route_batch *b);
 
 /*
- * The intro of notice n when some of its reminders are of actions none of
- * whose owning teams reaches n's recipient on n's channel: other teams'
- * actions, copied to it as an escalation. It names them by id unless all
- * of its reminders are such copies. The actions are found in st (the plan
- * as it stands when the notice is handed out: an action it no longer
- * holds counts as the recipient's). *ret is NULL when there is nothing to
- * say, or n has an intro of its own. Returns 0 or -ENOMEM.
+ * The intro of notice n when some of its overdue reminders are of actions
+ * none of whose owning teams reaches n's recipient on n's channel (a team
+ * that said an action is not theirs, by answers on today, does not; NULL
+ * answers: none said): other teams' actions, copied to it as an
+ * escalation. It names them by id unless all of its entries are such
+ * copies. The actions are found in st (the plan as it stands when the
+ * notice is handed out: an action it no longer holds counts as the
+ * recipient's). *ret is NULL when there is nothing to say, or n has an
+ * intro of its own. Returns 0 or -ENOMEM.
  */
 int tkl_route_copies_intro(const struct tkl_notice *n, const struct tkl_store *st,
+                           const struct tkl_answers *answers, int32_t today,
                            const struct tkl_team_dir *teams, char **ret);
 
 /* Fills a notice that views digest d (valid while the batch is). */

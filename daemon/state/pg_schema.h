@@ -171,7 +171,7 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  * TKL_PG_ITEM_HISTORY: $1 item_id, $2 and $3 stages left out, $4 at most
  *   so many, $5 now. One row per notice that carried the item, newest
  *   first; stage_key its least of the item's.
- * TKL_PG_LAST_NOTICES: $1 the stage left out, $2 now. One row per item,
+ * TKL_PG_LAST_NOTICES: $1 and $3 the stages left out, $2 now. One row per item,
  *   its latest notice, by item id bytewise; stage_key the item's first
  *   entry's in it.
  */

@@ -379,7 +379,8 @@ static bool through_link(const struct tkl_update *x, const char *action_id, cons
 /* Whether v's link recorded an update of its action, among those the
  * answers were built from: any (kind -1), or, its latest, one of kind (a
  * page kept from before a later press, the back button's, says nothing of
- * what the later press undid). A completion must also hold still. */
+ * what the later press undid). A completion or a reopen must also hold
+ * still (someone else may have pressed the other since). */
 static bool link_recorded(const struct tkl_service *s, const struct act_view *v, int kind)
 {
     const struct tkl_updates *l = &s->answers.updates;
@@ -395,7 +396,10 @@ static bool link_recorded(const struct tkl_service *s, const struct act_view *v,
     if (latest->kind != (enum tkl_update_kind)kind)
         return false;
     const struct tkl_answer *ans = tkl_answers_find(&s->answers, v->a->id);
-    return kind != TKL_UPDATE_COMPLETE || (ans && ans->complete);
+    bool complete = ans && ans->complete;
+    if (kind == TKL_UPDATE_COMPLETE || kind == TKL_UPDATE_REOPEN) /* and it holds still */
+        return complete == (kind == TKL_UPDATE_COMPLETE);
+    return true;
 }
 
 /* What the page opens with after a POST: what was recorded, said only
@@ -687,10 +691,9 @@ static void form_snooze(FILE *f, const struct tkl_service *s, const struct act_v
     (void)tkl_day_iso(v->today + 1, first, sizeof(first));
     (void)tkl_day_iso(end, last, sizeof(last));
     char from_text[TKL_DAY_LONG_SIZE];
-    /* one radio required: the browser asks for a choice before sending */
     fprintf(f,
-            "<label class=\"choice\"><input type=\"radio\" name=\"snooze\" value=\"date\" "
-            "required> The date below</label>\n"
+            "<label class=\"choice\"><input type=\"radio\" name=\"snooze\" value=\"date\"> "
+            "The date below</label>\n"
             "<label for=\"until\">Date (from %s to %s; a date given here is the snooze's end, "
             "whichever is ticked)</label>\n"
             "<input type=\"date\" id=\"until\" name=\"until\" min=\"%s\" max=\"%s\">\n"
@@ -1079,7 +1082,10 @@ static int read_snooze(const struct tkl_form *form, const struct act_view *v, st
     if (blank(until) && choice && (!strcmp(choice, "1w") || !strcmp(choice, "2w")))
         day = from + (choice[0] == '1' ? 7 : 14);
     else if (blank(until) && (!choice || strcmp(choice, "date") != 0))
-        return why_not(why, len, "Choose 1 week, 2 weeks or a date to snooze until.");
+        return why_not(why, len, "Choose %sa date to snooze until.",
+                       v->today + 14 <= last  ? "1 week, 2 weeks or "
+                       : v->today + 7 <= last ? "1 week or "
+                                              : "");
     else if (blank(until))
         return why_not(why, len, "Choose the date to snooze until.");
     else if (tkl_day_parse_iso(until, &day) < 0)

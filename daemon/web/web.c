@@ -365,11 +365,11 @@ const char *tkl_web_status_reading(enum tkl_status status)
 {
     switch (status) {
     case TKL_STATUS_COMPLETE:
-        return "complete: reminders stop";
+        return "read as complete";
     case TKL_STATUS_CLOSED:
-        return "closed: reminders stop";
+        return "read as closed";
     default:
-        return "reminders go on";
+        return "read as not yet done";
     }
 }
 

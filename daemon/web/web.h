@@ -95,9 +95,9 @@ enum tkl_standing tkl_web_standing(const struct tkl_schedule_conf *sc,
  * holds them all). NULL key: "a reminder". */
 const char *tkl_web_stage_words(const char *key, char *buf, size_t len);
 
-/* What a plan status reads as, for the words after it on a page:
- * "reminders go on", "complete: reminders stop", "closed: reminders
- * stop". */
+/* What tickler reads a plan status as, for the words after it on a page:
+ * "read as not yet done", "read as complete", "read as closed" (the plan's
+ * alone: what officers said is the standing's). */
 const char *tkl_web_status_reading(enum tkl_status status);
 
 /* Text the pages share: s, or alt when s is NULL or empty. */

@@ -330,7 +330,7 @@ START_TEST(the_page_escapes_the_plan_and_stands_alone)
                           "days before the deadline"));
     ck_assert(!page_has(b, "stage "));
     /* the plan's status, and what tickler makes of it */
-    ck_assert(page_has(b, "In progress (reminders go on)"));
+    ck_assert(page_has(b, "In progress (read as not yet done)"));
     ck_assert(!page_has(b, "read as active"));
     ck_assert(!page_has(b, "Pride Month"));
     ck_assert(r.etag[0] == '"');

@@ -180,6 +180,9 @@ START_TEST(copies_to_the_escalation_team_are_said_to_be_other_teams)
          2,
          NULL},
         {{due("G", "housing", TKL_STAGE_OVERDUE, true)}, 1, NULL},
+        /* only overdue reminders are escalated: one queued before the plan
+         * gave A to other owners is not called a copy */
+        {{due("A", "edi-officers", TKL_STAGE_LEAD, false)}, 1, NULL},
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         struct tkl_route_batch b = {0};
@@ -194,7 +197,7 @@ START_TEST(copies_to_the_escalation_team_are_said_to_be_other_teams)
             struct tkl_notice n;
             char *intro = NULL;
             tkl_route_notice(&b.digests[i], &n);
-            ck_assert_int_eq(tkl_route_copies_intro(&n, st, &cfg->teams, &intro), 0);
+            ck_assert_int_eq(tkl_route_copies_intro(&n, st, NULL, today, &cfg->teams, &intro), 0);
             bool edi = !strcmp(n.recipient, "edi.officers@maidstone.example");
             /* the owning teams' own messages are theirs: nothing said */
             if (edi && cases[k].intro)
@@ -204,7 +207,7 @@ START_TEST(copies_to_the_escalation_team_are_said_to_be_other_teams)
             /* a message with an intro of its own keeps it */
             n.intro = "An intro of its own.";
             char *none = NULL;
-            ck_assert_int_eq(tkl_route_copies_intro(&n, st, &cfg->teams, &none), 0);
+            ck_assert_int_eq(tkl_route_copies_intro(&n, st, NULL, today, &cfg->teams, &none), 0);
             ck_assert_ptr_null(none);
             free(intro);
         }
@@ -289,6 +292,41 @@ START_TEST(entries_carry_what_officers_said)
 }
 END_TEST
 
+/* A mailbox in an owning team and in the escalation team gets the
+ * escalation's copy as its own, unless its owning team said the action is
+ * not theirs (its reminders are held): then it is a copy. */
+START_TEST(a_copy_is_one_unless_an_owning_team_that_still_owns_it_reaches_the_mailbox)
+{
+    struct tkl_team *edi = &cfg->teams.teams[team_index("edi-officers")];
+    free(edi->recipients[0].address);
+    edi->recipients[0].address = strdup("hr@maidstone.example");
+    ck_assert_ptr_nonnull(edi->recipients[0].address);
+    int32_t today = tkl_day_from_civil(2023, 3, 1);
+    struct tkl_route_batch b = {0};
+    struct tkl_due d = due("B", "housing", TKL_STAGE_OVERDUE, true); /* B: HR and Housing's */
+    size_t routed = 0;
+    ck_assert_int_eq(
+        tkl_route_add(&b, &cfg->teams, cfg->schedule.escalate_to, &d, NULL, today, &routed), 0);
+    ck_assert_int_eq(tkl_route_sort(&b), 0);
+    const struct tkl_digest *to = digest_to(&b, "hr@maidstone.example");
+    ck_assert_ptr_nonnull(to);
+    struct tkl_notice n;
+    tkl_route_notice(to, &n);
+    char *intro = NULL;
+    ck_assert_int_eq(tkl_route_copies_intro(&n, st, NULL, today, &cfg->teams, &intro), 0);
+    ck_assert_ptr_null(intro); /* HR's own */
+    struct tkl_update v[] = {update("B", TKL_UPDATE_NOT_OURS, "hr@maidstone.example", "hr")};
+    struct tkl_answers ans;
+    answers_of(&ans, v, 1);
+    ck_assert_int_eq(tkl_route_copies_intro(&n, st, &ans, today, &cfg->teams, &intro), 0);
+    ck_assert_str_eq(intro, "This action is another team's and long overdue. It is copied to you, "
+                            "the team its reminders escalate to, to follow it up with them.");
+    free(intro);
+    tkl_answers_free(&ans);
+    tkl_route_batch_free(&b);
+}
+END_TEST
+
 START_TEST(answer_text_of_progress_and_overruled_together)
 {
     struct tkl_update v[] = {
@@ -343,6 +381,7 @@ int main(void)
     tcase_add_test(tc, one_digest_per_recipient_overdue_first);
     tcase_add_test(tc, an_action_reached_twice_is_listed_once);
     tcase_add_test(tc, copies_to_the_escalation_team_are_said_to_be_other_teams);
+    tcase_add_test(tc, a_copy_is_one_unless_an_owning_team_that_still_owns_it_reaches_the_mailbox);
     tcase_add_test(tc, entries_carry_what_officers_said);
     tcase_add_test(tc, answer_text_of_progress_and_overruled_together);
     tcase_add_test(tc, answer_text_of_a_reopened_completion);
