@@ -91,6 +91,10 @@ int tkl_conf_read_file(config_t *cfg, const char *path, const char *dir, struct 
 
 static void conf_vadd(const struct tkl_confread *x, enum tkl_severity sev,
                       const config_setting_t *s, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void conf_vadd(const struct tkl_confread *x, enum tkl_severity sev,
+                      const config_setting_t *s, const char *fmt, va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof(msg), fmt, ap);
