@@ -525,8 +525,10 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
         free(title);
         free(id);
     }
-    fprintf(stderr, "%zu actions, %zu warnings (tickler check lists them)\n", c->st->n,
-            c->diags.n - c->diags.n_errors);
+    fprintf(stderr,
+            "%zu actions, %zu warnings in the plan and the configuration (tickler check lists "
+            "them, and the notifiers')\n",
+            c->st->n, c->diags.n - c->diags.n_errors);
     return 0;
 }
 

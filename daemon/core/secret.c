@@ -91,44 +91,55 @@ void tkl_secret_set_diags(struct tkl_diags *diags)
     exposure_diags = diags;
 }
 
-/* Whether every user of the machine can reach path: each directory above
- * it lets others through. Unsure (a path that cannot be resolved) is no. */
-static bool reachable_by_all(const char *path)
+/* Whether every user of the machine can reach real, a resolved path: each
+ * directory above it lets others through. Unsure (out of memory) is no. */
+static bool reachable_by_all(const char *real)
 {
-    char *real = realpath(path, NULL);
-    if (!real)
+    char *dir = strdup(real);
+    if (!dir)
         return false;
     bool all = true;
-    for (char *slash = strrchr(real, '/'); all && slash; slash = strrchr(real, '/')) {
+    for (char *slash = strrchr(dir, '/'); all && slash; slash = strrchr(dir, '/')) {
         struct stat st;
-        slash[slash == real] = '\0'; /* the directory above; "/" last */
-        all = stat(real, &st) == 0 && (st.st_mode & S_IXOTH);
-        if (slash == real)
+        slash[slash == dir] = '\0'; /* the directory above; "/" last */
+        all = stat(dir, &st) == 0 && (st.st_mode & S_IXOTH);
+        if (slash == dir)
             break;
     }
-    free(real);
+    free(dir);
     return all;
 }
 
 /* While a load collects diagnostics, a secret file that every user of the
- * machine can read or change is a warning at the file. A file in a
+ * machine can read or change is a warning at the file (the file a link
+ * names, when path is one), once however it is named. A file in a
  * directory others cannot enter (/etc/tickler/credentials/, a state
  * directory) is not. */
 static void check_mode(const struct stat *st, const char *path)
 {
-    if (!exposure_diags || !S_ISREG(st->st_mode) || !(st->st_mode & (S_IROTH | S_IWOTH)) ||
-        !reachable_by_all(path))
+    if (!exposure_diags || !S_ISREG(st->st_mode) || !(st->st_mode & (S_IROTH | S_IWOTH)))
         return;
-    /* a secret the load both checks and reads is told once */
-    for (size_t i = 0; i < exposure_diags->n; i++)
-        if (exposure_diags->items[i].file && !strcmp(exposure_diags->items[i].file, path) &&
-            strstr(exposure_diags->items[i].message, "this secret's mode is"))
-            return;
-    tkl_diag_add(exposure_diags, TKL_SEV_WARNING, path, 0, NULL,
-                 "this secret's mode is %04o: every user of this machine can %s it; make it "
-                 "0600 (or 0640 for a group that runs tickler), or keep it in a directory "
-                 "other users cannot enter",
-                 (unsigned)(st->st_mode & 07777), st->st_mode & S_IROTH ? "read" : "change");
+    char *real = realpath(path, NULL);
+    if (!real) /* unsure: say nothing */
+        return;
+    bool told = !reachable_by_all(real);
+    for (size_t i = 0; !told && i < exposure_diags->n; i++) {
+        const struct tkl_diag *g = &exposure_diags->items[i];
+        struct stat was;
+        told = g->file && strstr(g->message, "this secret's mode is") && stat(g->file, &was) == 0 &&
+               was.st_dev == st->st_dev && was.st_ino == st->st_ino;
+    }
+    const char *can = (st->st_mode & (S_IROTH | S_IWOTH)) == (S_IROTH | S_IWOTH) ? "read and change"
+                      : st->st_mode & S_IROTH                                    ? "read"
+                                                                                 : "change";
+    if (!told)
+        tkl_diag_add(exposure_diags, TKL_SEV_WARNING, real, 0, NULL,
+                     "this secret's mode is %04o: every user of this machine can %s it; make it "
+                     "0600 (or 0640 for a group that runs tickler), or keep it in a directory "
+                     "other users cannot enter%s%s",
+                     (unsigned)(st->st_mode & 07777), can, strcmp(real, path) ? "; named as " : "",
+                     strcmp(real, path) ? path : "");
+    free(real);
 }
 
 void tkl_secret_set_credentials_fallback(const char *dir)

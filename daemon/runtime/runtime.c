@@ -8,6 +8,7 @@
 #include "../core/day.h"
 #include "../core/secret.h"
 #include "../store/fetch.h"
+#include "../store/remote.h"
 #include "../token/token_conf.h"
 
 int tkl_runtime_read_store(const struct tkl_runtime *rt, int64_t now, struct tkl_store **ret,
@@ -90,9 +91,15 @@ int tkl_runtime_load(struct tkl_runtime_env *env, struct tkl_runtime **ret, stru
     if ((r = tkl_config_load(env->config_path, &rt->cfg, diags)) < 0)
         goto fail;
     /* the secrets read after the load, or only now and then */
-    tkl_secret_check(rt->cfg->store.fetch.config_dir, rt->cfg->store.fetch.token_file);
-    tkl_secret_check(NULL, rt->cfg->http.tls_key);
-    tkl_secret_check(NULL, rt->cfg->state.conninfo_file);
+    const struct tkl_config *c = rt->cfg;
+    for (size_t i = 0; i < c->store.n_paths; i++)
+        if (tkl_remote_is_url(c->store.paths[i])) { /* the token goes with the fetches */
+            tkl_secret_check(c->store.fetch.config_dir, c->store.fetch.token_file);
+            break;
+        }
+    tkl_secret_check(NULL, c->http.tls_key);
+    if (c->state.backend == TKL_STATE_POSTGRESQL)
+        tkl_secret_check(NULL, c->state.conninfo_file);
     if ((r = tkl_tz_set(rt->cfg->timezone)) < 0)
         goto fail;
     if ((r = read_now_arg(env, diags)) < 0 || (r = load_rest(env, rt, diags)) < 0)

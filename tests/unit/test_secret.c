@@ -315,6 +315,7 @@ START_TEST(a_secret_every_user_can_read_or_change_is_a_warning_of_the_load)
         {0644, "mode is 0644: every user of this machine can read it"},
         {0604, "mode is 0604: every user of this machine can read it"},
         {0602, "mode is 0602: every user of this machine can change it"},
+        {0606, "mode is 0606: every user of this machine can read and change it"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ck_assert_int_eq(chmod(path, cases[i].mode), 0);
@@ -364,6 +365,31 @@ START_TEST(a_secret_every_user_can_read_or_change_is_a_warning_of_the_load)
     tkl_secret_set_diags(NULL);
     ck_assert_uint_eq(d.n, 0);
     ck_assert_int_eq(chmod(path, 0644), 0);
+    /* one file named two ways, or through a link: told once, as the file
+     * the link names */
+    char sub[300], link[320];
+    snprintf(sub, sizeof(sub), "%s/private", dir);
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    snprintf(link, sizeof(link), "%s/link", sub);
+    ck_assert_int_eq(symlink(path, link), 0);
+    d = (struct tkl_diags){0};
+    tkl_secret_set_diags(&d);
+    tkl_secret_check(dir, "pw");
+    tkl_secret_check(dir, "./pw");
+    tkl_secret_check(dir, "private/link");
+    tkl_secret_set_diags(NULL);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_str_eq(d.items[0].file, path);
+    tkl_diags_free(&d);
+    d = (struct tkl_diags){0};
+    tkl_secret_set_diags(&d);
+    tkl_secret_check(dir, "private/link");
+    tkl_secret_set_diags(NULL);
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_str_eq(d.items[0].file, path); /* the exposed file, not the link */
+    ck_assert_ptr_nonnull(strstr(d.items[0].message, "; named as "));
+    ck_assert_ptr_nonnull(strstr(d.items[0].message, "/private/link"));
+    tkl_diags_free(&d);
     /* read between loads (a token file renewed): nothing is said */
     ck_assert_int_eq(chmod(dir, 0755), 0);
     tkl_capture_begin();
