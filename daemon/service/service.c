@@ -111,6 +111,9 @@ static int notice_completed(void *data, const struct tkl_notice *n, char **ret_w
 static int notice_intro(void *data, const struct tkl_notice *n, char **ret)
 {
     const struct tkl_service *s = data;
+    *ret = NULL;
+    if (!s->rt || !s->rt->cfg)
+        return 0;
     return tkl_route_copies_intro(n, s->rt->store, &s->answers, tkl_local_day(tkl_service_now(s)),
                                   &s->rt->cfg->teams, ret);
 }
