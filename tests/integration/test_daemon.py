@@ -103,11 +103,11 @@ class CheckConfig(Fixture):
         Path(self.conf).write_text(text.replace(
             "\nnotifiers = (\n", '\nnotifiers = ( { name = "hook"; plugin = "webhook"; settings = '
             '{ destinations = ( { name = "d"; url_file = "hook.url"; } ); }; },\n'))
-        # a conninfo file beside SQLite is never read: nothing to say of it
-        Path(self.tmp, "pg.conninfo").write_text("host=db password=do-not-print\n")
-        os.chmod(os.path.join(self.tmp, "pg.conninfo"), 0o644)
-        with open(self.conf, "a") as f:
-            f.write('state = { conninfo_file = "pg.conninfo"; };\n')
+        if not harness.PG:  # a conninfo file beside SQLite is never read: nothing said of it
+            Path(self.tmp, "pg.conninfo").write_text("host=db password=do-not-print\n")
+            os.chmod(os.path.join(self.tmp, "pg.conninfo"), 0o644)
+            with open(self.conf, "a") as f:
+                f.write('state = { conninfo_file = "pg.conninfo"; };\n')
         os.chmod(url, 0o644)
         os.chmod(self.tmp, 0o700)  # as /etc/tickler/credentials: no one else may enter
         self.assertEqual(self.warnings()[2], fine)
