@@ -65,7 +65,6 @@
 #include "state/pg_status.h"
 #include "state/pg_updates.h"
 #include "store/fetch.h"
-#include "store/remote.h"
 #include "store/store.h"
 #include "token/token.h"
 #include "update/update.h"
@@ -341,9 +340,7 @@ static int load(struct cli *c, bool need_store)
         return tkl_store_opts_cache_in(&c->cfg->store, state) < 0 ? 1 : 0;
     /* what the fetch says is printed now: every command shows where its
      * plan came from */
-    bool urls = false;
-    for (size_t i = 0; i < c->cfg->store.n_paths; i++)
-        urls = urls || tkl_remote_is_url(c->cfg->store.paths[i]);
+    bool urls = tkl_fetch_count(&c->cfg->store) > 0;
     const char *fresh = urls ? fresh_dir(c) : NULL;
     if (urls && !fresh)
         fprintf(stderr, "tickler: warning: cannot make a temporary directory to fetch the plan "

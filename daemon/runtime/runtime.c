@@ -8,7 +8,6 @@
 #include "../core/day.h"
 #include "../core/secret.h"
 #include "../store/fetch.h"
-#include "../store/remote.h"
 #include "../token/token_conf.h"
 
 int tkl_runtime_read_store(const struct tkl_runtime *rt, int64_t now, struct tkl_store **ret,
@@ -92,11 +91,8 @@ int tkl_runtime_load(struct tkl_runtime_env *env, struct tkl_runtime **ret, stru
         goto fail;
     /* the secrets read after the load, or only now and then */
     const struct tkl_config *c = rt->cfg;
-    for (size_t i = 0; i < c->store.n_paths; i++)
-        if (tkl_remote_is_url(c->store.paths[i])) { /* the token goes with the fetches */
-            tkl_secret_check(c->store.fetch.config_dir, c->store.fetch.token_file);
-            break;
-        }
+    if (tkl_fetch_count(&c->store)) /* the token goes with the fetches */
+        tkl_secret_check(c->store.fetch.config_dir, c->store.fetch.token_file);
     tkl_secret_check(NULL, c->http.tls_key);
     if (c->state.backend == TKL_STATE_POSTGRESQL)
         tkl_secret_check(NULL, c->state.conninfo_file);

@@ -455,14 +455,19 @@ int tkl_fetch_now(const struct tkl_store_opts *opts, const struct tkl_team_dir *
     return r;
 }
 
+size_t tkl_fetch_count(const struct tkl_store_opts *opts)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < opts->n_paths; i++)
+        n += tkl_remote_is_url(opts->paths[i]);
+    return n;
+}
+
 int tkl_fetch_prepare(struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
                       const char *state_dir, const char *fresh_dir, bool fetch_missing,
                       struct tkl_diags *diags)
 {
-    bool any = false;
-    for (size_t i = 0; i < opts->n_paths; i++)
-        any = any || tkl_remote_is_url(opts->paths[i]);
-    if (!any)
+    if (!tkl_fetch_count(opts))
         return 0;
     if (tkl_store_opts_cache_in(opts, state_dir) < 0)
         return -ENOMEM;
@@ -542,9 +547,7 @@ int tkl_fetcher_start(uv_loop_t *loop, struct tkl_transfers *transfers,
                       const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
                       const struct tkl_fetcher_host *host, struct tkl_fetcher **ret)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < opts->n_paths; i++)
-        n += tkl_remote_is_url(opts->paths[i]);
+    size_t n = tkl_fetch_count(opts);
     *ret = NULL;
     if (!n)
         return 0;

@@ -55,6 +55,9 @@ int tkl_fetch_now(const struct tkl_store_opts *opts, const struct tkl_team_dir *
                   const char *dir, bool only_missing, const char *fallback_dir, long budget_ms,
                   struct tkl_diags *diags);
 
+/* How many entries of opts are https:// URLs: plans to fetch. */
+size_t tkl_fetch_count(const struct tkl_store_opts *opts);
+
 /*
  * Where the URLs of opts are read from: the daemon's copies under
  * state_dir/plans (opts->cache_dir), and, when fresh_dir is set (tickler's
