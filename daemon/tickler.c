@@ -470,9 +470,8 @@ static int actions_json(struct cli *c)
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < c->st->n; i++) {
         const struct tkl_action *a = &c->st->actions[i];
-        enum tkl_standing plan = tkl_action_standing(&c->cfg->schedule, &c->cfg->teams, a, today);
-        const struct tkl_answer *ans = tkl_answers_find(&answers, a->id);
-        enum tkl_standing st = tkl_standing_answered(plan, ans && ans->complete);
+        enum tkl_standing plan, st = tkl_action_standing_answered(&c->cfg->schedule, &c->cfg->teams,
+                                                                  &answers, a, today, &plan);
         counts[st]++;
         json_t *o = action_json(a, st);
         if (o)

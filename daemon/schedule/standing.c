@@ -68,9 +68,17 @@ enum tkl_standing tkl_action_standing(const struct tkl_schedule_conf *sc,
     return tkl_standing_of(a, tkl_standing_rules(sc, teams, a), &sc->policy.holidays, today);
 }
 
-enum tkl_standing tkl_standing_answered(enum tkl_standing plan, bool marked_complete)
+enum tkl_standing tkl_action_standing_answered(const struct tkl_schedule_conf *sc,
+                                               const struct tkl_team_dir *teams,
+                                               const struct tkl_answers *answers,
+                                               const struct tkl_action *a, int32_t today,
+                                               enum tkl_standing *ret_plan)
 {
-    if (marked_complete && plan < TKL_STANDING_COUNT && plan != TKL_STANDING_COMPLETE &&
+    enum tkl_standing plan = tkl_action_standing(sc, teams, a, today);
+    const struct tkl_answer *ans = answers ? tkl_answers_find(answers, a->id) : NULL;
+    if (ret_plan)
+        *ret_plan = plan;
+    if (ans && ans->complete && plan < TKL_STANDING_COUNT && plan != TKL_STANDING_COMPLETE &&
         plan != TKL_STANDING_CLOSED)
         return TKL_STANDING_COMPLETE;
     return plan;

@@ -26,6 +26,7 @@
 
 #include "../store/action.h"
 #include "../team/team.h"
+#include "../update/answer.h"
 #include "reminder.h"
 #include "schedule_conf.h"
 
@@ -64,14 +65,20 @@ enum tkl_standing tkl_standing_of(const struct tkl_action *a, const struct tkl_r
                                   const struct tkl_holidays *h, int32_t today);
 
 /* a's standing under the schedule sc, by the plan alone: its team's rules
- * and the policy's working days (see tkl_standing_answered). */
+ * and the policy's working days (see tkl_action_standing_answered). */
 enum tkl_standing tkl_action_standing(const struct tkl_schedule_conf *sc,
                                       const struct tkl_team_dir *teams, const struct tkl_action *a,
                                       int32_t today);
 
-/* The standing /status, /metrics and `tickler actions` give an action whose
- * plan gives plan: complete while an officer's completion holds
- * (marked_complete), as its reminders have stopped; else plan's. */
-enum tkl_standing tkl_standing_answered(enum tkl_standing plan, bool marked_complete);
+/* The standing /status, /metrics, an action's page and `tickler actions`
+ * give a: complete while an officer's completion holds (by answers; NULL:
+ * none), as its reminders have stopped; else tkl_action_standing's.
+ * *ret_plan (optional) gets the plan's own. TKL_STANDING_COUNT for an
+ * observance. */
+enum tkl_standing tkl_action_standing_answered(const struct tkl_schedule_conf *sc,
+                                               const struct tkl_team_dir *teams,
+                                               const struct tkl_answers *answers,
+                                               const struct tkl_action *a, int32_t today,
+                                               enum tkl_standing *ret_plan);
 
 #endif

@@ -492,8 +492,9 @@ static void html_term(FILE *f, const char *term, const char *text, const char *n
 static void html_action(FILE *f, const struct tkl_service *s, const struct act_view *v)
 {
     const struct tkl_action *a = v->a;
-    enum tkl_standing plan, st = tkl_web_standing(&s->rt->cfg->schedule, &s->rt->cfg->teams,
-                                                  &s->answers, a, v->today, &plan);
+    enum tkl_standing plan,
+        st = tkl_action_standing_answered(&s->rt->cfg->schedule, &s->rt->cfg->teams, &s->answers, a,
+                                          v->today, &plan);
     fputs("<section aria-labelledby=\"h-action\">\n<h2 id=\"h-action\">The action</h2>\n<dl>\n", f);
     html_term(f, "Commitment", a->commitment, "(none)");
     html_term(f, "Objective", a->objective, "(none)");

@@ -40,8 +40,8 @@ static void render_store(FILE *f, const struct tkl_service *s, int64_t now)
             events++;
             continue;
         }
-        enum tkl_standing st =
-            tkl_web_standing(&rt->cfg->schedule, &rt->cfg->teams, &s->answers, a, today, NULL);
+        enum tkl_standing st = tkl_action_standing_answered(&rt->cfg->schedule, &rt->cfg->teams,
+                                                            &s->answers, a, today, NULL);
         if (st < TKL_STANDING_COUNT)
             by[st]++;
     }

@@ -69,6 +69,7 @@ struct status_view {
     bool team_filter;                /* the query names teams */
     unsigned state_on;               /* bit per standing the query names; 0: all */
     enum tkl_standing *standing;     /* per action of the store */
+    enum tkl_standing *plan;         /* the same by the plan alone */
     size_t (*team_counts)[N_COUNTS]; /* per team of dir, then the actions of none */
     size_t counts[N_COUNTS];         /* the actions of the teams chosen */
     size_t listed;                   /* the actions the query selects */
@@ -167,7 +168,8 @@ static void count(struct status_view *v)
 {
     for (size_t i = 0; i < v->store->n; i++) {
         const struct tkl_action *a = &v->store->actions[i];
-        enum tkl_standing st = tkl_web_standing(v->sc, v->dir, v->answers, a, v->today, NULL);
+        enum tkl_standing st =
+            tkl_action_standing_answered(v->sc, v->dir, v->answers, a, v->today, &v->plan[i]);
         v->standing[i] = st;
         if (st == TKL_STANDING_COUNT)
             continue;
@@ -193,6 +195,7 @@ static void view_free(struct status_view *v)
 {
     free(v->team_on);
     free(v->standing);
+    free(v->plan);
     free(v->team_counts);
     tkl_item_notices_free(&v->last);
 }
@@ -212,8 +215,9 @@ static int view_init(struct status_view *v, struct tkl_service *s,
                               .today = tkl_local_day(req->now)};
     v->team_on = calloc(v->dir->n + 1, sizeof(*v->team_on));
     v->standing = calloc(v->store->n + 1, sizeof(*v->standing));
+    v->plan = calloc(v->store->n + 1, sizeof(*v->plan));
     v->team_counts = calloc(v->dir->n + 1, sizeof(*v->team_counts));
-    if (!v->team_on || !v->standing || !v->team_counts)
+    if (!v->team_on || !v->standing || !v->plan || !v->team_counts)
         return -ENOMEM;
     int r = read_query(v, req->req);
     if (r < 0 || v->bad[0])
@@ -575,7 +579,7 @@ static void html_other_teams(FILE *f, const struct status_view *v, const struct 
 static void html_action(FILE *f, const struct status_view *v, size_t i, size_t t)
 {
     const struct tkl_action *a = &v->store->actions[i];
-    enum tkl_standing st = v->standing[i], plan = tkl_action_standing(v->sc, v->dir, a, v->today);
+    enum tkl_standing st = v->standing[i], plan = v->plan[i];
     const char *name = tkl_standing_name(st);
     fprintf(f, "<article class=\"%s\">\n<p><span class=\"rag %s\">%s</span>", name, name,
             labels[st]);
@@ -894,9 +898,7 @@ static json_t *json_action(const struct status_view *v, size_t i)
     bad |= json_object_set_new(o, "deadline", json_deadline(a));
     bad |= json_object_set_new(o, "status", json_status(a));
     bad |= json_object_set_new(o, "standing", json_string(tkl_standing_name(v->standing[i])));
-    bad |= json_object_set_new(
-        o, "plan_standing",
-        json_string(tkl_standing_name(tkl_action_standing(v->sc, v->dir, a, v->today))));
+    bad |= json_object_set_new(o, "plan_standing", json_string(tkl_standing_name(v->plan[i])));
     bad |= json_object_set_new(o, "progress", jstr(a->progress));
     bad |= json_object_set_new(o, "last_reminder", json_reminder(v, a));
     bad |= json_object_set_new(o, "answers", json_answers(v, a));

@@ -307,18 +307,6 @@ int tkl_web_index(struct tkl_service *s, const struct tkl_http_request *req,
     return 0;
 }
 
-enum tkl_standing tkl_web_standing(const struct tkl_schedule_conf *sc,
-                                   const struct tkl_team_dir *teams,
-                                   const struct tkl_answers *answers, const struct tkl_action *a,
-                                   int32_t today, enum tkl_standing *ret_plan)
-{
-    enum tkl_standing st = tkl_action_standing(sc, teams, a, today);
-    const struct tkl_answer *ans = answers ? tkl_answers_find(answers, a->id) : NULL;
-    if (ret_plan)
-        *ret_plan = st;
-    return tkl_standing_answered(st, ans && ans->complete);
-}
-
 /* The number after prefix in key ("lead-7", "lead-": 7), or -1. */
 static long number_after(const char *key, const char *prefix)
 {

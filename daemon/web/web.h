@@ -16,9 +16,7 @@
 
 #include "../export/export.h"
 #include "../http/http.h"
-#include "../schedule/standing.h"
 #include "../service/service.h"
-#include "../update/answer.h"
 
 /* A page: fills resp for req. Returns 0 (resp holds the answer, any
  * status) or a negative errno (the server answers 500 or 503). */
@@ -80,15 +78,6 @@ const struct tkl_state_view *tkl_web_outbox_view(struct tkl_service *s, int64_t 
  * backend. */
 const struct tkl_item_notices *tkl_web_last_notices(struct tkl_service *s, int64_t now,
                                                     uint64_t *ret_version);
-
-/* The standing of plan action a that the pages give: the plan's, or
- * Complete while an officer's completion holds (its reminders have
- * stopped; the plan has not changed since). *ret_plan (optional) gets
- * the plan's own. TKL_STANDING_COUNT for an observance. */
-enum tkl_standing tkl_web_standing(const struct tkl_schedule_conf *sc,
-                                   const struct tkl_team_dir *teams,
-                                   const struct tkl_answers *answers, const struct tkl_action *a,
-                                   int32_t today, enum tkl_standing *ret_plan);
 
 /* A notice's stage key in words ("lead-7": "7 days before the deadline",
  * "overdue-1": "overdue, reminder 1"), in buf when it needs one (len 80

@@ -189,6 +189,69 @@ START_TEST(an_observance_has_no_standing)
 }
 END_TEST
 
+/* A completion of action id of st, recorded as the plan stood (so that it
+ * holds), pushed to l. */
+static void completed(struct tkl_updates *l, const struct tkl_store *st, const char *id)
+{
+    const struct tkl_action *a = tkl_store_find(st, id);
+    ck_assert_ptr_nonnull(a);
+    struct tkl_update u = {.id = (int64_t)l->n + 1,
+                           .action_id = (char *)id,
+                           .recipient = (char *)"edi@example.org",
+                           .team_id = (char *)"edi",
+                           .kind = TKL_UPDATE_COMPLETE,
+                           .at = tkl_local_instant(TODAY - 1, 600),
+                           .link_issued_at = tkl_local_instant(TODAY - 2, 600),
+                           .until_day = TKL_NO_DAY,
+                           .plan_deadline_day = a->deadline.day,
+                           .plan_deadline_text = a->deadline_text,
+                           .plan_status = a->status_text,
+                           .plan_owners = a->owners};
+    ck_assert_int_eq(tkl_updates_push(l, &u), 0);
+}
+
+/* An officer's completion that holds makes an open action complete, with
+ * the plan's own standing beside it; a closed one stays closed, and
+ * without answers the plan's standing is given. */
+START_TEST(a_completion_that_holds_is_complete_beside_the_plan_s_standing)
+{
+    struct tkl_store *st = load("Ref,Actions,Responsibility,Timeframe,Status\n"
+                                "O1,Late,EDI Officer Group,31/05/2023,\n"
+                                "U1,Ongoing,EDI Officer Group,Ongoing,\n"
+                                "X1,Dropped,EDI Officer Group,31/05/2023,Withdrawn\n"
+                                "N1,Untouched,EDI Officer Group,31/05/2023,\n");
+    struct tkl_updates l = {0};
+    completed(&l, st, "O1");
+    completed(&l, st, "U1");
+    completed(&l, st, "X1");
+    struct tkl_answers ans;
+    ck_assert_int_eq(tkl_answers_build(&ans, &l, st), 0);
+    static const struct {
+        const char *id;
+        enum tkl_standing want, plan;
+    } cases[] = {
+        {"O1", TKL_STANDING_COMPLETE, TKL_STANDING_OVERDUE},
+        {"U1", TKL_STANDING_COMPLETE, TKL_STANDING_UNDATED},
+        {"X1", TKL_STANDING_CLOSED, TKL_STANDING_CLOSED},
+        {"N1", TKL_STANDING_OVERDUE, TKL_STANDING_OVERDUE},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct tkl_action *a = tkl_store_find(st, cases[i].id);
+        enum tkl_standing plan = TKL_STANDING_COUNT;
+        ck_assert_str_eq(
+            tkl_standing_name(tkl_action_standing_answered(&sc, &dir, &ans, a, TODAY, &plan)),
+            tkl_standing_name(cases[i].want));
+        ck_assert_str_eq(tkl_standing_name(plan), tkl_standing_name(cases[i].plan));
+        ck_assert_str_eq(
+            tkl_standing_name(tkl_action_standing_answered(&sc, &dir, NULL, a, TODAY, NULL)),
+            tkl_standing_name(cases[i].plan));
+    }
+    tkl_answers_free(&ans);
+    tkl_updates_free(&l);
+    tkl_store_free(st);
+}
+END_TEST
+
 START_TEST(names_both_ways)
 {
     static const char *const want[] = {"overdue",  "due-soon", "on-track",
@@ -223,6 +286,7 @@ int main(void)
     tcase_add_test(tc, no_date_is_undated);
     tcase_add_test(tc, an_observance_has_no_standing);
     tcase_add_test(tc, names_both_ways);
+    tcase_add_test(tc, a_completion_that_holds_is_complete_beside_the_plan_s_standing);
     suite_add_tcase(su, tc);
     return tkl_check_run(su);
 }
