@@ -16,6 +16,9 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <systemd/sd-daemon.h>
 #include <uv.h>
@@ -437,6 +440,14 @@ int main(int argc, char **argv)
         tkl_log_set_level(tkl_log_parse_level(d.opt.log_level));
     (void)setvbuf(stderr, NULL, _IOLBF, 0); /* unbuffered stays correct, only slower */
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
+#ifdef __GLIBC__
+    /* a large block (a load's arrays) mapped on its own and given back to
+     * the system when freed: glibc would otherwise raise this threshold to
+     * the size of the first such block freed, and keep each reload's
+     * arrays in its heap, resident, once the load is over. Advice: on
+     * failure malloc keeps its own threshold */
+    (void)mallopt(M_MMAP_THRESHOLD, 128 << 10);
+#endif
     /* the daemon's transfers, notifiers and web face all use libcurl: it
      * is loaded and initialised before any other thread starts */
     char err[512];
@@ -449,6 +460,7 @@ int main(int argc, char **argv)
         .plugin_dir = d.opt.plugin_dir,
         .state_dir = state_dir_of(&d.opt),
         .now_arg = d.opt.now_arg,
+        .cold_store = !d.opt.check_config,
     };
     if ((d.opt.state_dir || getenv("STATE_DIRECTORY")) && !d.service.env.state_dir) {
         fprintf(stderr, "ticklerd: out of memory\n");

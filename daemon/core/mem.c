@@ -1,9 +1,12 @@
 #include "mem.h"
 
 #include <assert.h>
+#include <fcntl.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -166,4 +169,25 @@ void tkl_mem_unmap(void *block, size_t size)
 {
     if (block)
         (void)munmap(block, size); /* see tkl_mem_map_huge for its one failure */
+}
+
+void *tkl_mem_map_cold(const char *dir, size_t size)
+{
+    if (!dir || !size || size > (size_t)INT64_MAX)
+        return NULL;
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return NULL;
+    void *m = NULL;
+    struct statfs fs;
+    /* the blocks reserved now, so that a write to a page can never find the
+     * disk full (which would be SIGBUS, not an error) */
+    if (fstatfs(fd, &fs) == 0 && fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC &&
+        posix_fallocate(fd, 0, (off_t)size) == 0) {
+        m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (m == MAP_FAILED)
+            m = NULL;
+    }
+    (void)close(fd); /* the mapping keeps the file; nothing was written through fd */
+    return m;
 }

@@ -63,7 +63,24 @@ void tkl_mem_ahead_end(struct tkl_mem_ahead *h);
  */
 void *tkl_mem_map_huge(size_t size);
 
-/* Unmaps what tkl_mem_map_huge gave (block, and its size). */
+/* Unmaps what tkl_mem_map_huge or tkl_mem_map_cold gave (block, and its
+ * size). */
 void tkl_mem_unmap(void *block, size_t size);
+
+/*
+ * size bytes of cold memory: for data written once and read seldom (a
+ * loaded plan's actions and texts), the pages of a file of their own in
+ * dir, unnamed (O_TMPFILE) and with its blocks on disk reserved, mapped
+ * shared. The kernel writes such pages back to the file and can drop them
+ * when memory is short, where private memory stays resident (or goes to
+ * swap, if the machine has any); they are read back from the file when
+ * next used. The file has no name and no descriptor is kept: it is freed
+ * with its mapping (tkl_mem_unmap), or when the process ends, however it
+ * ends. The pages are zero. Returns NULL when dir is NULL, cannot hold such
+ * a file (it does not exist, its file system has no unnamed files), is in
+ * memory itself (tmpfs, ramfs: nothing would be gained), or has not the
+ * room: then the caller uses private memory.
+ */
+void *tkl_mem_map_cold(const char *dir, size_t size);
 
 #endif

@@ -35,6 +35,9 @@ struct tkl_runtime_env {
     bool own_fetch;
     const char *fresh_dir;
     bool read_once; /* tickler's: the store is never reloaded (store opts once) */
+    /* the daemon's: the store kept in cold memory in state_dir (store opts
+     * cold_dir) */
+    bool cold_store;
     struct tkl_host_services *svc;
     const char *now_arg;  /* --now, read in the first configuration's zone, then NULL */
     int64_t clock_offset; /* seconds added to the wall clock, from --now */

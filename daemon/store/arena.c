@@ -38,6 +38,10 @@ static struct tkl_arena_chunk *chunk_new(const struct tkl_arena *a, size_t room)
 {
     size_t size = sizeof(struct tkl_arena_chunk) + room;
     struct tkl_arena_chunk *c;
+    if ((c = tkl_mem_map_cold(a->cold_dir, size))) {
+        c->mapped = true;
+        return c;
+    }
     if (a->held < HUGE_AFTER || size % TKL_MEM_HUGE_PAGE) {
         if ((c = malloc(size)))
             c->mapped = false;
@@ -226,5 +230,7 @@ void tkl_arena_free(struct tkl_arena *a)
         chunk_free(a->kept[i]);
     free(a->kept);
     free(a->interned);
+    const char *cold_dir = a->cold_dir;
     memset(a, 0, sizeof(*a));
+    a->cold_dir = cold_dir;
 }

@@ -5,7 +5,8 @@
  * Nothing in an arena is freed on its own: tkl_arena_free frees it all,
  * but for the chunks another arena keeps (tkl_arena_keep), freed with the
  * last arena that holds them. A pointer an arena gave stays valid until
- * then (chunks never move).
+ * then (chunks never move). An arena given a cold_dir takes its chunks
+ * from cold memory there (core/mem.h) where it can, else from malloc.
  */
 #ifndef TKL_ARENA_H
 #define TKL_ARENA_H
@@ -28,6 +29,10 @@ struct tkl_arena {
     /* chunks of other arenas this one keeps alive (tkl_arena_keep) */
     struct tkl_arena_chunk **kept;
     size_t n_kept;
+    /* where the chunks are cold memory (tkl_mem_map_cold), or NULL: the
+     * owner's text, which outlives the arena's allocations; kept by
+     * tkl_arena_free */
+    const char *cold_dir;
 };
 
 /* size bytes aligned for any object, or NULL on allocation failure. */
@@ -61,7 +66,8 @@ uint64_t tkl_arena_hash(uint64_t h, const void *s, size_t len);
 int tkl_arena_keep(struct tkl_arena *a, const struct tkl_arena *from);
 
 /* Frees all a holds (a chunk another arena keeps is freed with the last
- * arena that holds it); a is then empty and can be used again. */
+ * arena that holds it); a is then empty, with its cold_dir, and can be
+ * used again. */
 void tkl_arena_free(struct tkl_arena *a);
 
 #endif

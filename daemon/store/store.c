@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/mem.h"
 #include "../core/text.h"
 #include "docx.h"
 #include "index.h"
@@ -17,6 +18,97 @@
 #include "remote.h"
 #include "row.h"
 #include "xlsx.h"
+
+/* Lets go of what s->actions, s->hashes and s->row_hashes point to. */
+static void store_release(struct tkl_store *s)
+{
+    if (s->cold) {
+        tkl_mem_unmap(s->actions, s->cold_size);
+    } else {
+        free(s->actions);
+        free(s->hashes);
+        free(s->row_hashes);
+    }
+    s->actions = NULL;
+    s->hashes = s->row_hashes = NULL;
+    s->cold = false;
+    s->cold_size = 0;
+}
+
+/*
+ * Gives s room for exactly n actions (n >= s->n), and for their hashes
+ * unless s is unhashed, keeping the s->n it holds: one block of cold memory
+ * in cold_dir (core/mem.h) where that can be had, else malloc's. Returns 0
+ * or -ENOMEM (then s holds what it held).
+ */
+static int store_room(struct tkl_store *s, size_t n, const char *cold_dir)
+{
+    const size_t hash_bytes = s->unhashed ? 0 : 2 * sizeof(uint64_t);
+    const size_t each = sizeof(*s->actions) + hash_bytes;
+    if (!n)
+        return 0;
+    if (n > SIZE_MAX / each)
+        return -ENOMEM;
+    /* the hashes follow the actions, whose size keeps them aligned */
+    _Static_assert(sizeof(struct tkl_action) % _Alignof(uint64_t) == 0, "hashes aligned");
+    char *block = tkl_mem_map_cold(cold_dir, n * each);
+    struct tkl_action *actions = (struct tkl_action *)block;
+    uint64_t *hashes = NULL, *row_hashes = NULL;
+    if (!block && !s->cold) { /* as they were, each grown or cut */
+        if (!(actions = realloc(s->actions, n * sizeof(*actions))))
+            return -ENOMEM;
+        s->actions = actions;
+        if (s->unhashed)
+            return 0;
+        if (!(hashes = realloc(s->hashes, n * sizeof(*hashes))))
+            return -ENOMEM;
+        s->hashes = hashes;
+        if (!(row_hashes = realloc(s->row_hashes, n * sizeof(*row_hashes))))
+            return -ENOMEM;
+        s->row_hashes = row_hashes;
+        return 0;
+    }
+    if (block) {
+        hashes = hash_bytes ? (uint64_t *)(block + n * sizeof(*actions)) : NULL;
+        row_hashes = hash_bytes ? hashes + n : NULL;
+    } else { /* out of cold memory, into malloc's */
+        actions = malloc(n * sizeof(*actions));
+        hashes = hash_bytes ? malloc(n * sizeof(*hashes)) : NULL;
+        row_hashes = hash_bytes ? malloc(n * sizeof(*row_hashes)) : NULL;
+        if (!actions || (hash_bytes && (!hashes || !row_hashes))) {
+            free(actions);
+            free(hashes);
+            free(row_hashes);
+            return -ENOMEM;
+        }
+    }
+    if (s->n) {
+        memcpy(actions, s->actions, s->n * sizeof(*actions));
+        if (hash_bytes) {
+            memcpy(hashes, s->hashes, s->n * sizeof(*hashes));
+            memcpy(row_hashes, s->row_hashes, s->n * sizeof(*row_hashes));
+        }
+    }
+    store_release(s);
+    s->actions = actions;
+    s->hashes = hashes;
+    s->row_hashes = row_hashes;
+    if (block) {
+        s->cold = true;
+        s->cold_size = n * each;
+    }
+    return 0;
+}
+
+/* A reading of plans by opts, with no row read yet: its arena in cold
+ * memory when opts say so (a store read once is never). */
+static struct tkl_rows rows_new(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
+                                struct tkl_diags *diags, const struct tkl_store *prev)
+{
+    struct tkl_rows R = {.opts = opts, .teams = teams, .diags = diags, .prev = prev};
+    R.arena.cold_dir = opts && !opts->once ? opts->cold_dir : NULL;
+    return R;
+}
 
 /* The store of the actions R read, which it takes. Returns 0 or -ENOMEM. */
 static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
@@ -30,23 +122,6 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     size_t stale = 0;
     if (tkl_rows_settle(R, &kept_loads, &stale) < 0)
         return -ENOMEM;
-    /* the array grew by doubling: what it holds is all it keeps */
-    if (R->n_actions && R->n_actions < R->cap_actions) {
-        struct tkl_action *fit = realloc(R->actions, R->n_actions * sizeof(*fit));
-        if (!fit)
-            return -ENOMEM;
-        R->actions = fit;
-        R->cap_actions = R->n_actions;
-        if (R->hashes) { /* and the hashes beside it */
-            uint64_t *v = realloc(R->hashes, R->n_actions * sizeof(*v));
-            if (!v)
-                return -ENOMEM;
-            R->hashes = v;
-            if (!(v = realloc(R->row_hashes, R->n_actions * sizeof(*v))))
-                return -ENOMEM;
-            R->row_hashes = v;
-        }
-    }
     struct tkl_store *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
@@ -68,9 +143,15 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     s->row_hashes = R->row_hashes;
     R->hashes = NULL;
     R->row_hashes = NULL;
+    /* the arrays grew by doubling: what they hold is all they keep */
+    int r = store_room(s, s->n, s->arena.cold_dir);
+    if (r < 0) {
+        tkl_store_free(s);
+        return r;
+    }
     s->n_events = R->n_events;
     s->n_unmatched = R->n_unmatched;
-    int r = tkl_store_index(s, R->id_hashes, R->diags);
+    r = tkl_store_index(s, R->id_hashes, R->diags);
     if (r == 0 && R->diags->oom)
         r = -ENOMEM;
     if (r < 0) {
@@ -85,19 +166,12 @@ int tkl_store_append(struct tkl_store *s, struct tkl_action *v, size_t n, struct
 {
     if (!n)
         return 0;
-    struct tkl_action *all = realloc(s->actions, (s->n + n) * sizeof(*all));
-    if (!all)
+    if (n > SIZE_MAX - s->n)
         return -ENOMEM;
-    s->actions = all;
-    if (!s->unhashed) {
-        uint64_t *h = realloc(s->hashes, (s->n + n) * sizeof(*h));
-        if (!h)
-            return -ENOMEM;
-        s->hashes = h;
-        if (!(h = realloc(s->row_hashes, (s->n + n) * sizeof(*h))))
-            return -ENOMEM;
-        s->row_hashes = h;
-    }
+    int r = store_room(s, s->n + n, s->arena.cold_dir);
+    if (r < 0)
+        return r;
+    struct tkl_action *all = s->actions;
     size_t events = 0, unmatched = 0;
     for (size_t i = 0; i < n; i++) {
         struct tkl_action *a = &all[s->n + i];
@@ -111,7 +185,7 @@ int tkl_store_append(struct tkl_store *s, struct tkl_action *v, size_t n, struct
         unmatched += tkl_action_rare(a)->n_unmatched;
     }
     s->n += n;
-    int r = tkl_store_index(s, NULL, diags);
+    r = tkl_store_index(s, NULL, diags);
     if (r < 0) {
         s->n -= n;
         return r;
@@ -127,9 +201,7 @@ void tkl_store_free(struct tkl_store *store)
 {
     if (!store)
         return;
-    free(store->actions);
-    free(store->hashes);
-    free(store->row_hashes);
+    store_release(store);
     free(store->index);
     for (size_t i = 0; i < store->n_maps; i++)
         tkl_column_map_free(&store->maps[i]);
@@ -142,7 +214,7 @@ int tkl_store_load_buffer(const struct tkl_store_opts *opts, const struct tkl_te
                           const char *file, const char *data, size_t len,
                           struct tkl_store **ret_store, struct tkl_diags *diags)
 {
-    struct tkl_rows R = {.opts = opts, .teams = teams, .diags = diags};
+    struct tkl_rows R = rows_new(opts, teams, diags, NULL);
     int r = tkl_rows_read(&R, file, data, len);
     if (r == 0)
         r = store_finish(&R, ret_store);
@@ -429,7 +501,7 @@ int tkl_store_reload(const struct tkl_store_opts *opts, const struct tkl_team_di
                      const struct tkl_store *prev, struct tkl_store **ret_store,
                      struct tkl_diags *diags)
 {
-    struct tkl_rows R = {.opts = opts, .teams = teams, .diags = diags, .prev = prev};
+    struct tkl_rows R = rows_new(opts, teams, diags, prev);
     struct plan_files pf = {0};
     int r = 0, first_err = 0;
 
@@ -472,7 +544,8 @@ int tkl_store_check_plan(const struct tkl_store_opts *opts, const struct tkl_tea
                          const char *file, const char *place, const char *data, size_t len,
                          struct tkl_diags *diags)
 {
-    struct tkl_rows R = {.opts = opts, .teams = teams, .diags = diags};
+    struct tkl_rows R = rows_new(opts, teams, diags, NULL);
+    R.arena.cold_dir = NULL; /* checked, then freed */
     struct tkl_store *s = NULL;
     const struct reader *rd = reader_for(file);
     int r = (rd ? rd->read : tkl_rows_read)(&R, place, data, len);

@@ -58,6 +58,10 @@ struct tkl_store_opts {
      * hashes only a reload compares (an action's and its row's) are not
      * kept (the store is unhashed) */
     bool once;
+    /* the daemon's state directory, where a store keeps its actions, their
+     * hashes and their texts in cold memory (core/mem.h), or NULL: all in
+     * private memory. Not owned: it outlives every store loaded with it. */
+    const char *cold_dir;
 };
 
 struct tkl_store {
@@ -78,6 +82,10 @@ struct tkl_store {
     uint64_t *hashes;
     uint64_t *row_hashes;
     bool unhashed; /* read with opts once: no action has a hash */
+    /* actions, hashes and row_hashes are one block of cold memory of
+     * cold_size bytes (actions at its start), not three of malloc's */
+    bool cold;
+    size_t cold_size;
     /* the loads before it whose arenas arena keeps (tkl_arena_keep): the
      * actions a reload took as they were keep their texts there; and of
      * how many actions arena and those it keeps hold texts that no action

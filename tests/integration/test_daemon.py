@@ -1140,6 +1140,52 @@ class Idle(Fixture):
         self.fail("the daemon was never idle for %.1f s in %d s; log:\n%s"
                   % (quiet, timeout, d.log()))
 
+    def cold_maps(self, pid):
+        """The daemon's mappings of files of its state directory that have
+        no name (its cold memory): a list of their sizes in bytes."""
+        state = os.path.realpath(self.state) + "/"
+        sizes = []
+        with open("/proc/%d/maps" % pid) as f:
+            for line in f:
+                parts = line.split(None, 5)
+                path = parts[5].rstrip("\n") if len(parts) > 5 else ""
+                if parts[1] == "rw-s" and path.startswith(state) and path.endswith(" (deleted)"):
+                    lo, hi = (int(x, 16) for x in parts[0].split("-"))
+                    sizes.append(hi - lo)
+        return sizes
+
+    def test_the_plan_is_held_in_the_state_directory_not_in_private_memory(self):
+        """The loaded plan (actions and texts) is cold memory: pages of
+        files of the state directory that have no name, which the kernel
+        can write back and drop; no reload leaves more of them than the
+        loads it keeps, and nothing is left in the directory when the
+        daemon is killed."""
+        rows = ["Action %d,HR,2030/31" % i for i in range(10000)]
+        with open(self.plan, "w", newline="", encoding="utf-8") as f:
+            f.write("Actions,Responsibility,Timeframe\n" + "\n".join(rows) + "\n")
+        csv_bytes = os.path.getsize(self.plan)
+        d = Daemon(self.conf, self.state, "--now", "2026-01-05T10:00")
+        try:
+            n = d.wait_for("started: 10000 actions, ")
+            names = sorted(os.listdir(self.state))
+            first = self.cold_maps(d.proc.pid)
+            self.assertGreater(sum(first), csv_bytes, first)
+            counts = []
+            for i in range(2 * 8 + 2):  # past the loads a store keeps (row.h)
+                rows[5000 + i] = "Action %d,HR,2031/32" % (5000 + i)
+                with open(self.plan + ".new", "w", newline="", encoding="utf-8") as f:
+                    f.write("Actions,Responsibility,Timeframe\n" + "\n".join(rows) + "\n")
+                os.replace(self.plan + ".new", self.plan)
+                n = d.wait_for("store reloaded: 10000 actions, ", after=n + 1)
+                self.assertTrue(d.lines[n].endswith(" 1 changed"), d.lines[n])
+                counts.append(len(self.cold_maps(d.proc.pid)))
+            self.assertLessEqual(max(counts), len(first) + 8 + 2, counts)
+            self.assertLessEqual(counts[-1], max(counts[:9]), counts)
+            self.assertEqual(sorted(os.listdir(self.state)), names)
+        finally:
+            d.kill()
+        self.assertEqual(sorted(os.listdir(self.state)), names)
+
     def test_idle_daemon_with_10000_actions_does_not_wake(self):
         """Not timed: counts how often the kernel ran the daemon while
         nothing was due (the next reminder is 23 hours away)."""

@@ -3,6 +3,7 @@
 #include <check.h>
 
 #include "check_run.h"
+#include "cold_fixture.h"
 #include <errno.h>
 #include <stdalign.h>
 #include <stdio.h>
@@ -171,6 +172,49 @@ START_TEST(keeping_out_of_memory_keeps_what_was_kept)
 }
 END_TEST
 
+/* An arena given a cold directory holds its texts and objects in cold
+ * memory there, chunk after chunk; one it keeps stays mapped while either
+ * arena holds it; freed, the arena keeps its directory, and nothing of it
+ * stays mapped. Without a directory that can hold it, the same in malloc's
+ * memory. */
+START_TEST(an_arena_with_a_cold_dir_holds_its_texts_there)
+{
+    char dir[4096];
+    cold_dir_make(dir);
+    struct tkl_arena a = {.cold_dir = dir}, b = {.cold_dir = dir};
+    char text[64];
+    const char *first = tkl_arena_strdup0(&a, "Black History Month");
+    ck_assert(cold_at(first, dir));
+    const char *last = NULL;
+    for (int i = 0; i < 200000; i++) { /* several chunks, up to the largest */
+        snprintf(text, sizeof(text), "Train staff group %d", i);
+        ck_assert_ptr_nonnull(last = tkl_arena_strdup0(&a, text));
+        ck_assert(i % 10007 || cold_at(last, dir));
+    }
+    int *obj = tkl_arena_alloc(&a, sizeof(*obj));
+    ck_assert(cold_at(obj, dir));
+    ck_assert_int_gt(cold_maps(NULL, dir), 4);
+    ck_assert_int_eq(tkl_arena_keep(&b, &a), 0);
+    int held = cold_maps(NULL, dir);
+    tkl_arena_free(&a);
+    ck_assert_int_eq(cold_maps(NULL, dir), held); /* b keeps them */
+    ck_assert_str_eq(first, "Black History Month");
+    ck_assert_str_eq(last, "Train staff group 199999");
+    ck_assert_ptr_eq(a.cold_dir, dir);
+    ck_assert(cold_at(tkl_arena_strdup0(&a, "again"), dir));
+    tkl_arena_free(&a);
+    tkl_arena_free(&b);
+    ck_assert_int_eq(cold_maps(NULL, dir), 0);
+    ck_assert_int_eq(cold_dir_entries(dir), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+    struct tkl_arena c = {.cold_dir = dir}; /* gone: malloc's */
+    const char *t = tkl_arena_strdup0(&c, "Pride Month");
+    ck_assert_str_eq(t, "Pride Month");
+    ck_assert(!cold_at(t, dir));
+    tkl_arena_free(&c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("arena");
@@ -181,6 +225,7 @@ int main(void)
     tcase_add_test(tc, a_large_arena_keeps_every_text);
     tcase_add_test(tc, a_kept_arena_outlives_its_owner);
     tcase_add_test(tc, keeping_out_of_memory_keeps_what_was_kept);
+    tcase_add_test(tc, an_arena_with_a_cold_dir_holds_its_texts_there);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

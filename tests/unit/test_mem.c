@@ -6,6 +6,7 @@
 #include <malloc.h>
 
 #include "check_run.h"
+#include "cold_fixture.h"
 #include "cpus.h"
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -235,6 +237,81 @@ START_TEST(a_huge_block_is_aligned_zero_and_advised)
 }
 END_TEST
 
+/* The Rss of the mapping of /proc/self/smaps that starts at p, in kB. */
+static long mapping_rss_kb(const void *p)
+{
+    char want[32], line[512];
+    snprintf(want, sizeof(want), "%lx-", (unsigned long)(uintptr_t)p);
+    FILE *f = fopen("/proc/self/smaps", "r");
+    ck_assert_ptr_nonnull(f);
+    bool in = false;
+    long kb = -1;
+    while (kb < 0 && fgets(line, (int)sizeof(line), f)) {
+        if (strchr(line, '-') && strncmp(line, want, strlen(want)) == 0)
+            in = true;
+        else if (in && strncmp(line, "Rss:", 4) == 0)
+            kb = strtol(line + 4, NULL, 10);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_ge(kb, 0);
+    return kb;
+}
+
+/* Cold memory: zero, writable, the pages of a file of the directory that
+ * has no name, with its blocks on disk reserved; what is written there
+ * survives the pages being dropped (read back from the file); gone with
+ * the mapping, leaving the directory as it was. */
+START_TEST(cold_memory_is_a_file_of_its_directory_with_no_name)
+{
+    char dir[4096];
+    cold_dir_make(dir);
+    const size_t size = (size_t)3 << 20;
+    unsigned char *p = tkl_mem_map_cold(dir, size);
+    ck_assert_ptr_nonnull(p);
+    ck_assert(cold_at(p, dir));
+    ck_assert(cold_at(p + size - 1, dir));
+    ck_assert_int_eq(cold_dir_entries(dir), 0);
+    char link[96];
+    snprintf(link, sizeof(link), "/proc/self/map_files/%lx-%lx", (unsigned long)(uintptr_t)p,
+             (unsigned long)(uintptr_t)(p + size));
+    struct stat st;
+    ck_assert_int_eq(stat(link, &st), 0);
+    ck_assert_int_eq(st.st_size, (off_t)size);
+    ck_assert_int_ge(st.st_blocks * 512, (blkcnt_t)size); /* reserved */
+    for (size_t i = 0; i < size; i += 4093)
+        ck_assert_uint_eq(p[i], 0);
+    for (size_t i = 0; i < size; i++)
+        p[i] = (unsigned char)(i * 7 + 1);
+    /* what the kernel does to such pages when memory is short */
+    ck_assert_int_ge(mapping_rss_kb(p), (long)(size >> 10));
+    ck_assert_int_eq(madvise(p, size, MADV_DONTNEED), 0);
+    ck_assert_int_eq(mapping_rss_kb(p), 0);
+    for (size_t i = 0; i < size; i++)
+        ck_assert_uint_eq(p[i], (unsigned char)(i * 7 + 1));
+    tkl_mem_unmap(p, size);
+    ck_assert_int_eq(cold_maps(NULL, dir), 0);
+    ck_assert_int_eq(cold_dir_entries(dir), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
+/* No cold memory without a directory on disk that can hold it: the caller
+ * then uses private memory. */
+START_TEST(cold_memory_is_refused_where_it_gains_nothing)
+{
+    ck_assert_ptr_null(tkl_mem_map_cold(NULL, 4096));
+    ck_assert_ptr_null(tkl_mem_map_cold("/nonexistent/tickler", 4096));
+    char dir[4096];
+    cold_dir_make(dir);
+    ck_assert_ptr_null(tkl_mem_map_cold(dir, 0));
+    ck_assert_int_eq(rmdir(dir), 0);
+    ck_assert_ptr_null(tkl_mem_map_cold(dir, 4096)); /* gone */
+    struct statfs fs;
+    if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC)
+        ck_assert_ptr_null(tkl_mem_map_cold("/dev/shm", 4096));
+}
+END_TEST
+
 /* The pages of a block from the first byte not yet written are mapped by
  * a thread of their own; what the block holds is kept; it stays one
  * mapping. */
@@ -401,6 +478,8 @@ int main(void)
     tcase_add_test(tc, what_memory_holds_is_kept);
     tcase_add_test(tc, small_blocks_and_null_are_left_alone);
     tcase_add_test(tc, a_huge_block_is_aligned_zero_and_advised);
+    tcase_add_test(tc, cold_memory_is_a_file_of_its_directory_with_no_name);
+    tcase_add_test(tc, cold_memory_is_refused_where_it_gains_nothing);
     suite_add_tcase(s, tc);
     TCase *ahead = tcase_create("ahead");
     tcase_add_test(ahead, the_pages_past_what_is_written_are_mapped_on_another_thread);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "alloc_fail.h"
+#include "cold_fixture.h"
 #include "core/day.h"
 #include "store/remote.h"
 #include "store/row.h"
@@ -214,8 +215,11 @@ START_TEST(a_reload_gives_the_store_and_warnings_of_a_full_load)
 {
     add_path("plan.csv");
     enum { MAX_ROWS = 16, ROW = 96 };
+    char cold[4096];
+    cold_dir_make(cold);
     for (unsigned seed = 1; seed <= 150; seed++) {
         unsigned rng = seed;
+        opts.cold_dir = seed % 2 ? cold : NULL; /* the daemon's stores, and others */
         char rows[MAX_ROWS][ROW], text[MAX_ROWS * ROW + 64];
         size_t n = 1 + (size_t)rand_r(&rng) % 6;
         for (size_t i = 0; i < n; i++)
@@ -256,6 +260,9 @@ START_TEST(a_reload_gives_the_store_and_warnings_of_a_full_load)
         }
         tkl_store_free(prev);
     }
+    opts.cold_dir = NULL;
+    ck_assert_int_eq(cold_maps(NULL, cold), 0);
+    ck_assert_int_eq(rmdir(cold), 0);
 }
 END_TEST
 
@@ -467,36 +474,124 @@ END_TEST
 /* A reload failing its 1st, 2nd, ... allocation returns -ENOMEM and
  * leaves the store in force whole, whether it would keep that store's
  * texts or copy them, until one fails nothing. */
+/* A store that may be reloaded, given a cold directory (the daemon's
+ * state directory), holds its actions, their hashes and their texts in
+ * cold memory there, through reloads and appended observances, with the
+ * actions a store in private memory has; a store read once, or one whose
+ * directory cannot hold cold memory, is in private memory. Nothing stays
+ * mapped, and the directory holds no file. */
+START_TEST(a_reloadable_store_is_held_in_cold_memory)
+{
+    char cold[4096];
+    cold_dir_make(cold);
+    add_path("plan.csv");
+    write_file("plan.csv", "Ref,Actions,Responsibility,Timeframe\nA1,Train staff,HR,April 2023\n"
+                           "A2,Review pay,Nobody,May 2023\nA3,Publish data,HR,June 2023\n");
+    struct tkl_store *warm = NULL, *s = NULL;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &warm, &diags), 0);
+    ck_assert(!warm->cold);
+    opts.cold_dir = cold;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), 0);
+    ck_assert(s->cold);
+    ck_assert(cold_at(s->actions, cold));
+    ck_assert(cold_at(&s->actions[s->n - 1], cold));
+    ck_assert(cold_at(s->hashes, cold));
+    ck_assert(cold_at(&s->row_hashes[s->n - 1], cold));
+    ck_assert(cold_at(s->actions[1].title, cold));
+    ck_assert(same_actions(warm, s));
+    ck_assert_int_eq(cold_dir_entries(cold), 0);
+
+    write_file("plan.csv", "Ref,Actions,Responsibility,Timeframe\nA1,Train staff,HR,April 2023\n"
+                           "A2,Review pay fairly,Nobody,May 2023\nA3,Publish data,HR,June 2023\n");
+    struct tkl_store *next = reload(s);
+    tkl_store_free(s);
+    tkl_store_free(warm);
+    opts.cold_dir = NULL;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &warm, &diags), 0);
+    ck_assert(next->cold);
+    ck_assert(same_actions(warm, next));
+    ck_assert_str_eq(tkl_store_find(next, "A1")->title, "Train staff");
+    ck_assert(cold_at(tkl_store_find(next, "A2")->title, cold));
+
+    /* an observance appended: still cold, with its hash */
+    struct tkl_action *v = calloc(1, sizeof(*v));
+    ck_assert_ptr_nonnull(v);
+    *v = (struct tkl_action){.id = strdup("bhm"),
+                             .file = strdup("events"),
+                             .title = strdup("Black History Month"),
+                             .deadline = {.kind = TKL_DEADLINE_EVENT}};
+    ck_assert_int_eq(tkl_store_append(next, v, 1, &diags), 0);
+    free(v);
+    ck_assert(next->cold);
+    ck_assert(cold_at(&next->actions[3], cold));
+    ck_assert(cold_at(tkl_store_find(next, "bhm")->title, cold));
+    ck_assert_str_eq(tkl_store_find(next, "bhm")->title, "Black History Month");
+    ck_assert_uint_eq(tkl_store_hash(next, 3), tkl_action_hash(&next->actions[3]));
+    ck_assert_str_eq(tkl_store_find(next, "A3")->title, "Publish data");
+    ck_assert_uint_eq(tkl_store_hash(next, 2), hash_of(warm, tkl_store_find(warm, "A3")));
+    tkl_store_free(next);
+
+    opts.cold_dir = cold; /* read once: private memory */
+    opts.once = true;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), 0);
+    ck_assert(!s->cold);
+    ck_assert(!cold_at(s->actions[0].title, cold));
+    tkl_store_free(s);
+    opts.once = false;
+    ck_assert_int_eq(cold_maps(NULL, cold), 0);
+    ck_assert_int_eq(cold_dir_entries(cold), 0);
+    ck_assert_int_eq(rmdir(cold), 0);
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), 0); /* its directory gone */
+    ck_assert(!s->cold);
+    ck_assert(same_actions(warm, s));
+    tkl_store_free(s);
+    tkl_store_free(warm);
+    opts.cold_dir = NULL;
+}
+END_TEST
+
 START_TEST(a_reload_out_of_memory_leaves_the_store_in_force)
 {
     enum { N = 200 };
     static int months[N];
-    struct tkl_store *prev = load_kept_plan(months, N);
-    for (size_t changed = 1; changed <= N / 4; changed += N / 4 - 1) {
-        for (size_t i = 0; i < changed; i++)
-            months[i] = 1 + (int)((months[i] + 1) % 12);
-        write_kept_plan(months, N, false);
-        unsigned long n;
-        struct tkl_store *s = NULL;
-        for (n = 1;; n++) {
-            struct tkl_diags d = {0};
-            alloc_fail_nth(n);
-            int r = tkl_store_reload(&opts, &dir, prev, &s, &d);
-            alloc_fail_nth(0);
-            tkl_diags_free(&d);
-            if (r == 0)
-                break;
-            ck_assert_int_eq(r, -ENOMEM);
-            ck_assert_ptr_null(s);
-            ck_assert_str_eq(tkl_store_find(prev, "A150")->title, "Train staff group 150");
+    char cold[4096];
+    cold_dir_make(cold);
+    for (int in_cold = 0; in_cold < 2; in_cold++) { /* private memory, then cold */
+        opts.cold_dir = in_cold ? cold : NULL;
+        if (in_cold) /* load_kept_plan adds its path again */
+            free(opts.paths[--opts.n_paths]);
+        struct tkl_store *prev = load_kept_plan(months, N);
+        ck_assert(prev->cold == (bool)in_cold);
+        for (size_t changed = 1; changed <= N / 4; changed += N / 4 - 1) {
+            for (size_t i = 0; i < changed; i++)
+                months[i] = 1 + (int)((months[i] + 1) % 12);
+            write_kept_plan(months, N, false);
+            unsigned long n;
+            struct tkl_store *s = NULL;
+            for (n = 1;; n++) {
+                struct tkl_diags d = {0};
+                alloc_fail_nth(n);
+                int r = tkl_store_reload(&opts, &dir, prev, &s, &d);
+                alloc_fail_nth(0);
+                tkl_diags_free(&d);
+                if (r == 0)
+                    break;
+                ck_assert_int_eq(r, -ENOMEM);
+                ck_assert_ptr_null(s);
+                ck_assert_str_eq(tkl_store_find(prev, "A150")->title, "Train staff group 150");
+            }
+            ck_assert_uint_gt(n, 10);
+            ck_assert_uint_eq(s->n_kept_loads, changed == 1 ? 1 : 0);
+            ck_assert(s->cold == (bool)in_cold);
+            tkl_store_free(prev);
+            check_like_a_full_load(s);
+            prev = s;
         }
-        ck_assert_uint_gt(n, 10);
-        ck_assert_uint_eq(s->n_kept_loads, changed == 1 ? 1 : 0);
         tkl_store_free(prev);
-        check_like_a_full_load(s);
-        prev = s;
     }
-    tkl_store_free(prev);
+    opts.cold_dir = NULL;
+    ck_assert_int_eq(cold_maps(NULL, cold), 0);
+    ck_assert_int_eq(rmdir(cold), 0);
 }
 END_TEST
 
@@ -954,6 +1049,7 @@ int main(void)
     tcase_add_test(files, a_reload_gives_the_store_and_warnings_of_a_full_load);
     tcase_add_test(files, a_reload_keeps_the_texts_of_the_rows_it_takes_again);
     tcase_add_test(files, a_reload_out_of_memory_leaves_the_store_in_force);
+    tcase_add_test(files, a_reloadable_store_is_held_in_cold_memory);
     tcase_add_test(files, a_row_whose_hash_matches_another_row_is_read_again);
     tcase_add_test(files, a_file_not_utf8_is_read_as_windows_1252_once);
     tcase_add_test(files, a_row_below_a_changed_carried_text_is_read_again);

@@ -1,0 +1,81 @@
+/*
+ * Shared by the tests of cold memory (core/mem.h, the arena, the store): a
+ * directory on disk to keep it in, and what /proc/self/maps says of an
+ * address: whether it lies in cold memory there (a shared mapping of a
+ * file of that directory that has no name).
+ */
+#ifndef TKL_COLD_FIXTURE_H
+#define TKL_COLD_FIXTURE_H
+
+#include <check.h>
+#include <dirent.h>
+#include <linux/magic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+/* A new directory under the test's working directory (the build tree, on
+ * disk), into dir (at least 32 bytes). */
+static inline void cold_dir_make(char *dir)
+{
+    char cwd[4096];
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+    ck_assert_int_lt(snprintf(dir, 4096, "%s/cold-XXXXXX", cwd), 4096);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    struct statfs fs;
+    ck_assert_int_eq(statfs(dir, &fs), 0);
+    ck_assert_msg(fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC,
+                  "%s is in memory (tmpfs): the build tree must be on disk", dir);
+}
+
+/* The names in dir other than . and .. */
+static inline int cold_dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    ck_assert_int_eq(closedir(d), 0);
+    return n;
+}
+
+/* Whether the line of /proc/self/maps is a shared, writable mapping of a
+ * file of dir that has no name (deleted, or never linked). */
+static inline bool cold_line(const char *line, const char *dir)
+{
+    const char *path = strchr(line, '/');
+    size_t n = strlen(dir);
+    return strstr(line, " rw-s ") && path && strncmp(path, dir, n) == 0 && path[n] == '/' &&
+           strstr(path, " (deleted)\n");
+}
+
+/* Whether p lies in cold memory of dir; with p NULL, how many mappings
+ * are cold memory of dir. */
+static inline int cold_maps(const void *p, const char *dir)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[8192];
+    int n = 0;
+    while (fgets(line, sizeof(line), f)) {
+        char *dash;
+        uintptr_t a = strtoul(line, &dash, 16), b = strtoul(dash + 1, NULL, 16);
+        if (cold_line(line, dir) && (!p || ((uintptr_t)p >= a && (uintptr_t)p < b)))
+            n++;
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    return n;
+}
+
+/* Whether p lies in cold memory of dir. */
+static inline bool cold_at(const void *p, const char *dir)
+{
+    return p && cold_maps(p, dir) == 1;
+}
+
+#endif
