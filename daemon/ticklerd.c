@@ -305,30 +305,41 @@ static int check_config(struct daemon *d)
 {
     struct tkl_diags diags = {0};
     struct tkl_runtime *rt = NULL;
+    bool journal = stderr_is_journal();
+    /* what plugins log as they load (a calendar's count of events) the
+     * daemon logs again as it loads: under the unit, only what may stop it */
+    if (journal && !d->opt.log_level)
+        tkl_log_set_level(TKL_LOG_WARNING);
     int r = tkl_runtime_load(&d->service.env, &rt, &diags);
-    /* under the unit (ExecStartPre, ExecReload) the journal reads stderr:
-     * each line at its priority, so journalctl -p err shows the errors */
-    if (stderr_is_journal())
-        tkl_diags_print_journal(&diags, stderr);
-    else
-        tkl_diags_print(&diags, stderr);
     size_t errors = diags.n_errors, logged = d->service.svc.n_errors;
+    bool passed = r == 0 && !errors;
+    /* under the unit (ExecStartPre, ExecReload) the journal reads stderr:
+     * each line at its priority, so journalctl -p err shows the errors. A
+     * check that passes there is followed by the start or the reload it
+     * vets, which logs the same warnings: they are left to it, so that
+     * the journal has each once; a check that fails is all there is */
+    if (journal && !passed)
+        tkl_diags_print_journal(&diags, stderr);
+    else if (!journal)
+        tkl_diags_print(&diags, stderr);
     char also[96] = "";
     if (logged)
         snprintf(also, sizeof(also), "; %zu error%s logged above, which ticklerd starts with",
                  logged, logged == 1 ? "" : "s");
-    if (r == 0 && !errors)
+    size_t warnings = diags.n - diags.n_errors;
+    if (passed)
         printf("%s: configuration ok: %zu actions, %zu observances in the next %d days, %zu "
-               "teams, %zu notifiers (%zu warnings%s)\n",
+               "teams, %zu notifiers (%zu warnings%s%s)\n",
                d->opt.config, rt->store->n - rt->store->n_events, rt->store->n_events,
-               TKL_SOURCE_DAYS_AHEAD, rt->cfg->teams.n, rt->cfg->n_notifiers,
-               diags.n - diags.n_errors, also);
+               TKL_SOURCE_DAYS_AHEAD, rt->cfg->teams.n, rt->cfg->n_notifiers, warnings,
+               journal && warnings ? ", which ticklerd logs as it loads the configuration" : "",
+               also);
     else
         printf("%s: configuration has %zu error%s\n", d->opt.config, errors ? errors : 1,
                errors > 1 ? "s" : "");
     tkl_diags_free(&diags);
     tkl_runtime_free(rt);
-    return r == 0 && !errors ? 0 : 1;
+    return passed ? 0 : 1;
 }
 
 static void init_signals(struct daemon *d)

@@ -155,6 +155,52 @@ class CheckConfig(Fixture):
             if not prefixed:
                 self.assertNotIn("<3>%s:" % self.conf, text)
 
+    def test_under_the_journal_a_check_that_passes_leaves_its_warnings_to_the_daemon(self):
+        """The unit's ExecStartPre and ExecReload check, then the daemon
+        loads and logs the warnings: each is in the journal once. A
+        terminal, or a check that fails, has every warning."""
+        text = Path(self.conf).read_text().replace(
+            "teams = (", 'teams = (\n  { id = "nobody"; name = "Nobody reachable"; },', 1)
+        Path(self.conf).write_text(text)
+        err = os.path.join(self.tmp, "stderr")
+
+        def check(journal):
+            with open(err, "w") as f:
+                st = os.fstat(f.fileno())
+                env = dict(os.environ)
+                env.pop("JOURNAL_STREAM", None)
+                if journal:
+                    env["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino)
+                p = subprocess.run([tool("ticklerd"), "--check-config", "-c", self.conf],
+                                   stdout=subprocess.PIPE, stderr=f, env=env, text=True)
+            return p, Path(err).read_text()
+
+        said = 'team "nobody" has no recipients; its reminders go nowhere'
+        p, text = check(journal=False)
+        self.assertEqual(p.returncode, 0, text)
+        self.assertIn(said, text)
+        m = re.search(r"\((\d+) warnings\)", p.stdout)
+        self.assertTrue(m and int(m.group(1)) >= 1, p.stdout)
+        p, text = check(journal=True)
+        self.assertEqual(p.returncode, 0, text)
+        self.assertEqual(text, "")  # the warning, and the calendars' counts of events
+        self.assertIn("(%s warnings, which ticklerd logs as it loads the configuration)"
+                      % m.group(1), p.stdout)
+        # the daemon logs it, once
+        d = Daemon(self.conf, self.state)
+        try:
+            d.wait_for("started: ")
+            self.assertEqual(sum(said in l for l in d.lines), 1, d.log())
+        finally:
+            self.assertEqual(d.stop(), 0)
+        # a check that fails has every warning beside its error
+        with open(self.conf, "a") as f:
+            f.write("\nfrobnicate = 1;\n")
+        p, text = check(journal=True)
+        self.assertEqual(p.returncode, 1, text)
+        self.assertIn("frobnicate", text)
+        self.assertIn(said, text)
+
     def test_missing_plugin_is_named(self):
         text = Path(self.conf).read_text().replace('plugin = "maildir"', 'plugin = "smtpx"')
         Path(self.conf).write_text(text)
