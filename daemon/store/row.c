@@ -399,11 +399,28 @@ static int row_id(const struct tkl_rows *R, struct tkl_action *a)
     return tkl_action_derive_id(a);
 }
 
+/* Actions of a store kept in cold memory are built there once their
+ * block is this large: a large plan's are never in private memory. */
+#define COLD_BUILD_MIN ((size_t)1 << 20)
+
+/* Lets go of R->actions, of R->cap_actions. */
+static void release_actions(struct tkl_rows *R)
+{
+    if (R->actions_cold)
+        tkl_mem_unmap(R->actions, R->cap_actions * sizeof(*R->actions));
+    else
+        free(R->actions);
+    R->actions = NULL;
+    R->actions_cold = false;
+}
+
 /* Makes room for cap actions in R->actions. Returns 0 or -ENOMEM. */
 static int reserve_actions(struct tkl_rows *R, size_t cap)
 {
     if (cap <= R->cap_actions)
         return 0;
+    if (cap > SIZE_MAX / sizeof(struct tkl_action))
+        return -ENOMEM;
     uint32_t *h = realloc(R->id_hashes, cap * sizeof(*h));
     if (!h)
         return -ENOMEM;
@@ -417,12 +434,25 @@ static int reserve_actions(struct tkl_rows *R, size_t cap)
             return -ENOMEM;
         R->row_hashes = v;
     }
-    tkl_mem_ahead_end(&R->ahead); /* before realloc may move the block */
-    struct tkl_action *p = realloc(R->actions, cap * sizeof(*p));
-    if (!p)
+    tkl_mem_ahead_end(&R->ahead); /* before the block may move */
+    const size_t size = cap * sizeof(struct tkl_action);
+    struct tkl_action *cold =
+        size >= COLD_BUILD_MIN ? tkl_mem_map_cold(R->arena.cold_dir, size) : NULL;
+    struct tkl_action *p;
+    if (cold || R->actions_cold) { /* moved into cold memory, or out of it */
+        if (!(p = cold ? cold : malloc(size)))
+            return -ENOMEM;
+        if (R->n_actions)
+            memcpy(p, R->actions, R->n_actions * sizeof(*p));
+        release_actions(R);
+        R->actions_cold = cold != NULL;
+    } else if (!(p = realloc(R->actions, size))) {
         return -ENOMEM;
-    /* the new room's pages mapped on another core as the pushes go on */
-    tkl_mem_prefault_ahead(&R->ahead, p, cap * sizeof(*p), R->n_actions * sizeof(*p));
+    }
+    /* the new room's pages mapped on another core as the pushes go on (a
+     * block malloc gave: cold memory is a file's pages, faulted as met) */
+    if (!R->actions_cold)
+        tkl_mem_prefault_ahead(&R->ahead, p, size, R->n_actions * sizeof(*p));
     R->actions = p;
     R->cap_actions = cap;
     return 0;
@@ -955,8 +985,7 @@ int tkl_rows_settle(struct tkl_rows *R, unsigned *ret_kept_loads, size_t *ret_st
 void tkl_rows_free(struct tkl_rows *R)
 {
     tkl_mem_ahead_end(&R->ahead);
-    free(R->actions);
-    R->actions = NULL;
+    release_actions(R);
     R->n_actions = 0;
     R->cap_actions = 0;
     free(R->id_hashes);

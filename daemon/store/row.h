@@ -28,6 +28,9 @@ struct tkl_rows {
     struct tkl_action *actions; /* of every file read so far, their texts in arena */
     size_t n_actions;
     size_t cap_actions;
+    /* actions is cold memory of cap_actions (core/mem.h), where arena's
+     * cold_dir is set and the block is large, not malloc's */
+    bool actions_cold;
     /* the pages of actions past n_actions being mapped ahead of the
      * pushes (core/mem.h); ended before actions is reallocated, freed or
      * handed to the store, and before the struct is copied */

@@ -22,16 +22,17 @@
 /* Lets go of what s->actions, s->hashes and s->row_hashes point to. */
 static void store_release(struct tkl_store *s)
 {
-    if (s->cold) {
+    if (s->cold)
         tkl_mem_unmap(s->actions, s->cold_size);
-    } else {
+    else
         free(s->actions);
+    if (!s->cold_hashes) {
         free(s->hashes);
         free(s->row_hashes);
     }
     s->actions = NULL;
     s->hashes = s->row_hashes = NULL;
-    s->cold = false;
+    s->cold = s->cold_hashes = false;
     s->cold_size = 0;
 }
 
@@ -95,6 +96,7 @@ static int store_room(struct tkl_store *s, size_t n, const char *cold_dir)
     s->row_hashes = row_hashes;
     if (block) {
         s->cold = true;
+        s->cold_hashes = hash_bytes != 0;
         s->cold_size = n * each;
     }
     return 0;
@@ -127,7 +129,10 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
         return -ENOMEM;
     s->actions = R->actions;
     s->n = R->n_actions;
+    s->cold = R->actions_cold; /* of the rows' room, until store_room */
+    s->cold_size = R->actions_cold ? R->cap_actions * sizeof(*s->actions) : 0;
     R->actions = NULL;
+    R->actions_cold = false;
     R->n_actions = 0;
     R->cap_actions = 0;
     s->maps = R->maps;
@@ -143,7 +148,8 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     s->row_hashes = R->row_hashes;
     R->hashes = NULL;
     R->row_hashes = NULL;
-    /* the arrays grew by doubling: what they hold is all they keep */
+    /* the arrays grew by doubling: what they hold is all they keep, in
+     * one block of cold memory or in malloc's */
     int r = store_room(s, s->n, s->arena.cold_dir);
     if (r < 0) {
         tkl_store_free(s);

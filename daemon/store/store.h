@@ -82,9 +82,11 @@ struct tkl_store {
     uint64_t *hashes;
     uint64_t *row_hashes;
     bool unhashed; /* read with opts once: no action has a hash */
-    /* actions, hashes and row_hashes are one block of cold memory of
-     * cold_size bytes (actions at its start), not three of malloc's */
+    /* actions is at the start of a block of cold memory of cold_size
+     * bytes (core/mem.h), not malloc's; with cold_hashes, hashes and
+     * row_hashes are in that block too */
     bool cold;
+    bool cold_hashes;
     size_t cold_size;
     /* the loads before it whose arenas arena keeps (tkl_arena_keep): the
      * actions a reload took as they were keep their texts there; and of

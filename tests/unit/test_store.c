@@ -550,6 +550,54 @@ START_TEST(a_reloadable_store_is_held_in_cold_memory)
 }
 END_TEST
 
+/* A large plan of a store kept in cold memory (whose actions are built
+ * there, row.c) loads as in private memory, at every allocation that can
+ * fail, and leaves nothing mapped when it fails. */
+START_TEST(a_large_plan_loads_in_cold_memory_at_every_failure)
+{
+    enum { N = 9000 }; /* actions past 1 MiB */
+    char cold[4096];
+    cold_dir_make(cold);
+    char *text = malloc((size_t)N * 64 + 64);
+    ck_assert_ptr_nonnull(text);
+    size_t len = (size_t)sprintf(text, "Ref,Actions,Responsibility,Timeframe\n");
+    for (int i = 0; i < N; i++)
+        len += (size_t)sprintf(text + len, "A%d,Train staff group %d,HR,%s 2023\n", i, i,
+                               i % 2 ? "April" : "May");
+    write_file("plan.csv", text);
+    free(text);
+    add_path("plan.csv");
+    struct tkl_store *warm = NULL, *s = NULL;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &warm, &diags), 0);
+    opts.cold_dir = cold;
+    unsigned long n;
+    for (n = 1;; n++) {
+        struct tkl_diags d = {0};
+        alloc_fail_nth(n);
+        int r = tkl_store_load(&opts, &dir, &s, &d);
+        alloc_fail_nth(0);
+        tkl_diags_free(&d);
+        if (r == 0)
+            break;
+        ck_assert_int_eq(r, -ENOMEM);
+        ck_assert_int_eq(cold_maps(NULL, cold), 0); /* nothing left behind */
+    }
+    ck_assert_uint_gt(n, 5);
+    ck_assert(s->cold && s->cold_hashes);
+    ck_assert(cold_at(&s->actions[N - 1], cold));
+    ck_assert(same_actions(warm, s));
+    struct tkl_store *next = reload(s); /* reserves prev's size at once */
+    ck_assert(next->cold);
+    ck_assert(same_actions(warm, next));
+    tkl_store_free(s);
+    tkl_store_free(next);
+    tkl_store_free(warm);
+    opts.cold_dir = NULL;
+    ck_assert_int_eq(cold_maps(NULL, cold), 0);
+    ck_assert_int_eq(rmdir(cold), 0);
+}
+END_TEST
+
 START_TEST(a_reload_out_of_memory_leaves_the_store_in_force)
 {
     enum { N = 200 };
@@ -1050,6 +1098,7 @@ int main(void)
     tcase_add_test(files, a_reload_keeps_the_texts_of_the_rows_it_takes_again);
     tcase_add_test(files, a_reload_out_of_memory_leaves_the_store_in_force);
     tcase_add_test(files, a_reloadable_store_is_held_in_cold_memory);
+    tcase_add_test(files, a_large_plan_loads_in_cold_memory_at_every_failure);
     tcase_add_test(files, a_row_whose_hash_matches_another_row_is_read_again);
     tcase_add_test(files, a_file_not_utf8_is_read_as_windows_1252_once);
     tcase_add_test(files, a_row_below_a_changed_carried_text_is_read_again);
