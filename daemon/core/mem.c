@@ -1,6 +1,7 @@
 #include "mem.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sched.h>
@@ -110,18 +111,13 @@ static void *ahead_run(void *arg)
 /* The prefault thread's stack: it calls madvise in a loop */
 #define AHEAD_STACK ((size_t)128 << 10)
 
-void tkl_mem_prefault_ahead(struct tkl_mem_ahead *h, void *block, size_t len, size_t done)
+/* Maps the pages of [first, end) on h's thread, from the page of first
+ * (end page-aligned), or here when that is short or no thread can run. */
+static void ahead_start(struct tkl_mem_ahead *h, char *first, char *end)
 {
-    char *start;
-    size_t span;
-    assert(!h->running);
-    if (h->running || done >= len || !advise_block(block, len, &start, &span))
-        return;
-    long page = sysconf(_SC_PAGESIZE); /* > 0: advise_block read it */
-    /* from the page of the first byte not written yet */
-    char *first = (char *)block + done;
+    long page = sysconf(_SC_PAGESIZE); /* > 0: the callers read it */
     h->from = first - (uintptr_t)first % (uintptr_t)page;
-    h->end = start + span;
+    h->end = end;
     atomic_store(&h->stop, false);
     size_t left = (size_t)(h->end - h->from);
     if (left >= PREFAULT_MIN && other_cpu() &&
@@ -129,6 +125,28 @@ void tkl_mem_prefault_ahead(struct tkl_mem_ahead *h, void *block, size_t len, si
         h->running = true;
     else
         populate(h->from, left);
+}
+
+void tkl_mem_prefault_ahead(struct tkl_mem_ahead *h, void *block, size_t len, size_t done)
+{
+    char *start;
+    size_t span;
+    assert(!h->running);
+    if (h->running || done >= len || !advise_block(block, len, &start, &span))
+        return;
+    /* from the page of the first byte not written yet */
+    ahead_start(h, (char *)block + done, start + span);
+}
+
+void tkl_mem_populate_ahead(struct tkl_mem_ahead *h, void *block, size_t len, size_t done)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    assert(!h->running);
+    if (h->running || !block || done >= len || len < PREFAULT_MIN || page <= 0 ||
+        (uintptr_t)block % (uintptr_t)page)
+        return;
+    size_t pg = (size_t)page;
+    ahead_start(h, (char *)block + done, (char *)block + (len + pg - 1) / pg * pg);
 }
 
 void tkl_mem_ahead_end(struct tkl_mem_ahead *h)
@@ -171,23 +189,62 @@ void tkl_mem_unmap(void *block, size_t size)
         (void)munmap(block, size); /* see tkl_mem_map_huge for its one failure */
 }
 
-void *tkl_mem_map_cold(const char *dir, size_t size)
+int tkl_mem_cold_open(const char *dir)
 {
-    if (!dir || !size || size > (size_t)INT64_MAX)
-        return NULL;
+    if (!dir)
+        return -EINVAL;
     int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0)
-        return NULL;
-    void *m = NULL;
+        return -errno;
     struct statfs fs;
+    int r = fstatfs(fd, &fs) < 0                                   ? -errno
+            : fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC ? -EOPNOTSUPP
+                                                                   : 0;
+    if (r < 0) {
+        (void)close(fd); /* nothing written through it */
+        return r;
+    }
+    return fd;
+}
+
+void *tkl_mem_cold_grow(int fd, void *block, size_t old, size_t size)
+{
+    if (size < old || !size || size > (size_t)INT64_MAX || (!block && old))
+        return NULL;
+    if (size == old)
+        return block;
     /* the blocks reserved now, so that a write to a page can never find the
      * disk full (which would be SIGBUS, not an error) */
-    if (fstatfs(fd, &fs) == 0 && fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC &&
-        posix_fallocate(fd, 0, (off_t)size) == 0) {
-        m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        if (m == MAP_FAILED)
-            m = NULL;
+    if (posix_fallocate(fd, (off_t)old, (off_t)(size - old)) != 0)
+        return NULL;
+    void *m = block ? mremap(block, old, size, MREMAP_MAYMOVE)
+                    : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+        (void)ftruncate(fd, (off_t)old); /* the room back; kept, if not, until the file goes */
+        return NULL;
     }
+    return m;
+}
+
+void tkl_mem_cold_cut(int fd, void *block, size_t old, size_t size)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0 || !size || size >= old)
+        return;
+    size_t p = (size_t)page, keep = (size + p - 1) / p * p, had = (old + p - 1) / p * p;
+    /* the mapping's own tail: unmapping it splits nothing, so it fails only
+     * for arguments this never gives */
+    if (keep < had)
+        (void)munmap((char *)block + keep, had - keep);
+    (void)ftruncate(fd, (off_t)size); /* if not, the room is kept until the file goes */
+}
+
+void *tkl_mem_map_cold(const char *dir, size_t size)
+{
+    int fd = tkl_mem_cold_open(dir);
+    if (fd < 0)
+        return NULL;
+    void *m = tkl_mem_cold_grow(fd, NULL, 0, size);
     (void)close(fd); /* the mapping keeps the file; nothing was written through fd */
     return m;
 }

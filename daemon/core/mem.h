@@ -47,6 +47,11 @@ struct tkl_mem_ahead {
  */
 void tkl_mem_prefault_ahead(struct tkl_mem_ahead *h, void *block, size_t len, size_t done);
 
+/* tkl_mem_prefault_ahead for a block mapped on its own, page-aligned, of
+ * len bytes (tkl_mem_cold_grow's): its pages from done on mapped on h's
+ * thread (or here), with no huge-page advice. */
+void tkl_mem_populate_ahead(struct tkl_mem_ahead *h, void *block, size_t len, size_t done);
+
 /* Stops h's thread where it is, and waits for it; nothing when h runs none. */
 void tkl_mem_ahead_end(struct tkl_mem_ahead *h);
 
@@ -68,19 +73,42 @@ void *tkl_mem_map_huge(size_t size);
 void tkl_mem_unmap(void *block, size_t size);
 
 /*
- * size bytes of cold memory: for data written once and read seldom (a
- * loaded plan's actions and texts), the pages of a file of their own in
- * dir, unnamed (O_TMPFILE) and with its blocks on disk reserved, mapped
+ * Cold memory: for data written once and read seldom (a loaded plan's
+ * actions and texts), the pages of a file of its own in a directory,
+ * unnamed (O_TMPFILE), its blocks on disk reserved as it grows, mapped
  * shared. The kernel writes such pages back to the file and can drop them
  * when memory is short, where private memory stays resident (or goes to
  * swap, if the machine has any); they are read back from the file when
- * next used. The file has no name and no descriptor is kept: it is freed
- * with its mapping (tkl_mem_unmap), or when the process ends, however it
- * ends. The pages are zero. Returns NULL when dir is NULL, cannot hold such
- * a file (it does not exist, its file system has no unnamed files), is in
- * memory itself (tmpfs, ramfs: nothing would be gained), or has not the
- * room: then the caller uses private memory.
+ * next used. The file has no name: it is freed with its last mapping and
+ * descriptor, or when the process ends, however it ends. Its pages are
+ * zero.
+ *
+ * tkl_mem_cold_open gives such a file in dir: its descriptor, or -EINVAL
+ * for a NULL dir, -EOPNOTSUPP when dir is in memory itself (tmpfs, ramfs:
+ * nothing would be gained), or the errno of a dir that cannot hold one (it
+ * does not exist, its file system has no unnamed files). The caller then
+ * uses private memory.
  */
+int tkl_mem_cold_open(const char *dir);
+
+/*
+ * block, the first old bytes of the cold file fd mapped (NULL and 0: none
+ * yet), grown to its first size bytes (size >= old): the file's new room
+ * reserved, and the mapping moved where it cannot grow in place, what it
+ * holds kept (mremap: nothing copied). Returns the block, or NULL when
+ * the disk has not the room or the mapping cannot be made (then block is
+ * as it was).
+ */
+void *tkl_mem_cold_grow(int fd, void *block, size_t old, size_t size);
+
+/* block, the first old bytes of the cold file fd mapped, cut in place to
+ * its first size bytes (0 < size <= old), and the file's room past them
+ * given back. Freed with tkl_mem_unmap(block, size). */
+void tkl_mem_cold_cut(int fd, void *block, size_t old, size_t size);
+
+/* size bytes of cold memory in a file of their own in dir (no descriptor
+ * kept), or NULL when dir cannot hold it (tkl_mem_cold_open) or has not
+ * the room. */
 void *tkl_mem_map_cold(const char *dir, size_t size);
 
 #endif

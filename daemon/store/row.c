@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/mem.h"
 #include "../core/text.h"
@@ -406,12 +407,41 @@ static int row_id(const struct tkl_rows *R, struct tkl_action *a)
 /* Lets go of R->actions, of R->cap_actions. */
 static void release_actions(struct tkl_rows *R)
 {
-    if (R->actions_cold)
+    if (R->actions_cold) {
         tkl_mem_unmap(R->actions, R->cap_actions * sizeof(*R->actions));
-    else
+        (void)close(R->actions_fd); /* with the mapping, the file goes */
+    } else {
         free(R->actions);
+    }
     R->actions = NULL;
     R->actions_cold = false;
+}
+
+/* R's actions in a block of cold memory of cap, moved there from malloc's
+ * (grown in place or moved without a copy from then on). Returns the
+ * block, or NULL when cold memory cannot be had (R as it was). */
+static struct tkl_action *cold_actions(struct tkl_rows *R, size_t cap)
+{
+    const size_t size = cap * sizeof(struct tkl_action);
+    if (R->actions_cold)
+        return tkl_mem_cold_grow(R->actions_fd, R->actions, R->cap_actions * sizeof(*R->actions),
+                                 size);
+    if (size < COLD_BUILD_MIN)
+        return NULL;
+    int fd = tkl_mem_cold_open(R->arena.cold_dir);
+    if (fd < 0)
+        return NULL;
+    struct tkl_action *p = tkl_mem_cold_grow(fd, NULL, 0, size);
+    if (!p) {
+        (void)close(fd); /* nothing written through it */
+        return NULL;
+    }
+    if (R->n_actions)
+        memcpy(p, R->actions, R->n_actions * sizeof(*p));
+    free(R->actions);
+    R->actions_fd = fd;
+    R->actions_cold = true;
+    return p;
 }
 
 /* Makes room for cap actions in R->actions. Returns 0 or -ENOMEM. */
@@ -436,26 +466,47 @@ static int reserve_actions(struct tkl_rows *R, size_t cap)
     }
     tkl_mem_ahead_end(&R->ahead); /* before the block may move */
     const size_t size = cap * sizeof(struct tkl_action);
-    struct tkl_action *cold =
-        size >= COLD_BUILD_MIN ? tkl_mem_map_cold(R->arena.cold_dir, size) : NULL;
-    struct tkl_action *p;
-    if (cold || R->actions_cold) { /* moved into cold memory, or out of it */
-        if (!(p = cold ? cold : malloc(size)))
+    struct tkl_action *p = cold_actions(R, cap);
+    if (!p && R->actions_cold) { /* out of cold memory (the disk's room): into malloc's */
+        if (!(p = malloc(size)))
             return -ENOMEM;
         if (R->n_actions)
             memcpy(p, R->actions, R->n_actions * sizeof(*p));
         release_actions(R);
-        R->actions_cold = cold != NULL;
-    } else if (!(p = realloc(R->actions, size))) {
-        return -ENOMEM;
-    }
-    /* the new room's pages mapped on another core as the pushes go on (a
-     * block malloc gave: cold memory is a file's pages, faulted as met) */
-    if (!R->actions_cold)
+    } else if (!p) {
+        if (!(p = realloc(R->actions, size)))
+            return -ENOMEM;
+        /* the new room's pages mapped on another core as the pushes go on */
         tkl_mem_prefault_ahead(&R->ahead, p, size, R->n_actions * sizeof(*p));
+    } else { /* the same for the file's pages */
+        tkl_mem_populate_ahead(&R->ahead, p, size, R->n_actions * sizeof(*p));
+    }
     R->actions = p;
     R->cap_actions = cap;
     return 0;
+}
+
+void tkl_rows_hand_actions(struct tkl_rows *R, struct tkl_action **ret, size_t *ret_cold)
+{
+    tkl_mem_ahead_end(&R->ahead);
+    *ret = NULL;
+    *ret_cold = 0;
+    if (R->actions_cold && R->n_actions) {
+        size_t had = R->cap_actions * sizeof(*R->actions),
+               size = R->n_actions * sizeof(*R->actions);
+        tkl_mem_cold_cut(R->actions_fd, R->actions, had, size);
+        (void)close(R->actions_fd); /* the mapping keeps the file */
+        *ret = R->actions;
+        *ret_cold = size;
+    } else if (R->actions_cold) {
+        release_actions(R);
+    } else {
+        *ret = R->actions;
+    }
+    R->actions = NULL;
+    R->actions_cold = false;
+    R->n_actions = 0;
+    R->cap_actions = 0;
 }
 
 /* Appends a (its texts in R->arena) to R->actions, with what the store

@@ -28,9 +28,11 @@ struct tkl_rows {
     struct tkl_action *actions; /* of every file read so far, their texts in arena */
     size_t n_actions;
     size_t cap_actions;
-    /* actions is cold memory of cap_actions (core/mem.h), where arena's
-     * cold_dir is set and the block is large, not malloc's */
+    /* actions is cold memory (core/mem.h), the first cap_actions of the
+     * cold file actions_fd mapped, not malloc's: where arena's cold_dir is
+     * set and the block is large */
     bool actions_cold;
+    int actions_fd;
     /* the pages of actions past n_actions being mapped ahead of the
      * pushes (core/mem.h); ended before actions is reallocated, freed or
      * handed to the store, and before the struct is copied */
@@ -150,6 +152,15 @@ int tkl_rows_carry(struct tkl_rows *r, enum tkl_field f, const char *text);
  * are the store's n_kept_loads and n_stale. Returns 0 or -ENOMEM.
  */
 int tkl_rows_settle(struct tkl_rows *r, unsigned *ret_kept_loads, size_t *ret_stale);
+
+/*
+ * Hands R's actions over, leaving R none: their block into *ret (NULL when
+ * R has no action), and into *ret_cold its bytes when it is cold memory
+ * (cut to exactly R's actions; the file's room past them given back, and
+ * its descriptor closed; freed with tkl_mem_unmap), or 0 when it is
+ * malloc's (room for R->cap_actions).
+ */
+void tkl_rows_hand_actions(struct tkl_rows *R, struct tkl_action **ret, size_t *ret_cold);
 
 /* Frees the actions, the column maps and what the reading holds; r can
  * read again. */

@@ -19,87 +19,106 @@
 #include "row.h"
 #include "xlsx.h"
 
-/* Lets go of what s->actions, s->hashes and s->row_hashes point to. */
-static void store_release(struct tkl_store *s)
+/* Lets go of what s->actions points to. */
+static void release_actions(struct tkl_store *s)
 {
-    if (s->cold)
-        tkl_mem_unmap(s->actions, s->cold_size);
+    if (s->actions_cold)
+        tkl_mem_unmap(s->actions, s->actions_cold);
     else
         free(s->actions);
-    if (!s->cold_hashes) {
+    s->actions = NULL;
+    s->actions_cold = 0;
+}
+
+/* Lets go of what s->hashes and s->row_hashes point to. */
+static void release_hashes(struct tkl_store *s)
+{
+    if (s->hashes_cold) {
+        tkl_mem_unmap(s->hashes, s->hashes_cold);
+    } else {
         free(s->hashes);
         free(s->row_hashes);
     }
-    s->actions = NULL;
     s->hashes = s->row_hashes = NULL;
-    s->cold = s->cold_hashes = false;
-    s->cold_size = 0;
+    s->hashes_cold = 0;
 }
 
-/*
- * Gives s room for exactly n actions (n >= s->n), and for their hashes
- * unless s is unhashed, keeping the s->n it holds: one block of cold memory
- * in cold_dir (core/mem.h) where that can be had, else malloc's. Returns 0
- * or -ENOMEM (then s holds what it held).
- */
-static int store_room(struct tkl_store *s, size_t n, const char *cold_dir)
+/* Room for exactly n actions in s->actions (n >= s->n), keeping the s->n
+ * it holds: cold memory in cold_dir (core/mem.h) where that can be had,
+ * else malloc's. Returns 0 or -ENOMEM (then s is as it was). */
+static int place_actions(struct tkl_store *s, size_t n, const char *cold_dir)
 {
-    const size_t hash_bytes = s->unhashed ? 0 : 2 * sizeof(uint64_t);
-    const size_t each = sizeof(*s->actions) + hash_bytes;
-    if (!n)
-        return 0;
-    if (n > SIZE_MAX / each)
-        return -ENOMEM;
-    /* the hashes follow the actions, whose size keeps them aligned */
-    _Static_assert(sizeof(struct tkl_action) % _Alignof(uint64_t) == 0, "hashes aligned");
-    char *block = tkl_mem_map_cold(cold_dir, n * each);
-    struct tkl_action *actions = (struct tkl_action *)block;
-    uint64_t *hashes = NULL, *row_hashes = NULL;
-    if (!block && !s->cold) { /* as they were, each grown or cut */
-        if (!(actions = realloc(s->actions, n * sizeof(*actions))))
+    const size_t size = n * sizeof(*s->actions);
+    struct tkl_action *cold = tkl_mem_map_cold(cold_dir, size), *p = cold;
+    if (!p && !s->actions_cold) { /* as it was, grown or cut */
+        if (!(p = realloc(s->actions, size)))
             return -ENOMEM;
-        s->actions = actions;
-        if (s->unhashed)
-            return 0;
-        if (!(hashes = realloc(s->hashes, n * sizeof(*hashes))))
-            return -ENOMEM;
-        s->hashes = hashes;
-        if (!(row_hashes = realloc(s->row_hashes, n * sizeof(*row_hashes))))
-            return -ENOMEM;
-        s->row_hashes = row_hashes;
+        s->actions = p;
         return 0;
     }
-    if (block) {
-        hashes = hash_bytes ? (uint64_t *)(block + n * sizeof(*actions)) : NULL;
-        row_hashes = hash_bytes ? hashes + n : NULL;
-    } else { /* out of cold memory, into malloc's */
-        actions = malloc(n * sizeof(*actions));
-        hashes = hash_bytes ? malloc(n * sizeof(*hashes)) : NULL;
-        row_hashes = hash_bytes ? malloc(n * sizeof(*row_hashes)) : NULL;
-        if (!actions || (hash_bytes && (!hashes || !row_hashes))) {
-            free(actions);
-            free(hashes);
-            free(row_hashes);
+    if (!p && !(p = malloc(size)))
+        return -ENOMEM;
+    if (s->n)
+        memcpy(p, s->actions, s->n * sizeof(*p));
+    release_actions(s);
+    s->actions = p;
+    s->actions_cold = cold ? size : 0;
+    return 0;
+}
+
+/* The same for the hashes and row hashes of n actions, in one block of
+ * cold memory (the hashes, then the row hashes) or two of malloc's. */
+static int place_hashes(struct tkl_store *s, size_t n, const char *cold_dir)
+{
+    const size_t size = 2 * n * sizeof(*s->hashes);
+    uint64_t *cold = tkl_mem_map_cold(cold_dir, size), *h = cold, *rh = cold ? cold + n : NULL;
+    if (!h && !s->hashes_cold) { /* as they were, grown or cut */
+        if (!(h = realloc(s->hashes, n * sizeof(*h))))
+            return -ENOMEM;
+        s->hashes = h;
+        if (!(rh = realloc(s->row_hashes, n * sizeof(*rh))))
+            return -ENOMEM;
+        s->row_hashes = rh;
+        return 0;
+    }
+    if (!h) {
+        h = malloc(n * sizeof(*h));
+        rh = malloc(n * sizeof(*rh));
+        if (!h || !rh) {
+            free(h);
+            free(rh);
             return -ENOMEM;
         }
     }
     if (s->n) {
-        memcpy(actions, s->actions, s->n * sizeof(*actions));
-        if (hash_bytes) {
-            memcpy(hashes, s->hashes, s->n * sizeof(*hashes));
-            memcpy(row_hashes, s->row_hashes, s->n * sizeof(*row_hashes));
-        }
+        memcpy(h, s->hashes, s->n * sizeof(*h));
+        memcpy(rh, s->row_hashes, s->n * sizeof(*rh));
     }
-    store_release(s);
-    s->actions = actions;
-    s->hashes = hashes;
-    s->row_hashes = row_hashes;
-    if (block) {
-        s->cold = true;
-        s->cold_hashes = hash_bytes != 0;
-        s->cold_size = n * each;
-    }
+    release_hashes(s);
+    s->hashes = h;
+    s->row_hashes = rh;
+    s->hashes_cold = cold ? size : 0;
     return 0;
+}
+
+/*
+ * Gives s room for exactly n actions (n >= s->n), and for their hashes
+ * unless s is unhashed, keeping the s->n it holds: cold memory in cold_dir
+ * where that can be had, else malloc's. Actions in cold memory of exactly
+ * n already stay where they are. Returns 0 or -ENOMEM (then s holds what
+ * it held).
+ */
+static int store_room(struct tkl_store *s, size_t n, const char *cold_dir)
+{
+    if (!n)
+        return 0;
+    if (n > SIZE_MAX / sizeof(*s->actions))
+        return -ENOMEM;
+    bool placed = s->actions_cold && s->actions_cold == n * sizeof(*s->actions);
+    int r = placed ? 0 : place_actions(s, n, cold_dir);
+    if (r == 0 && !s->unhashed)
+        r = place_hashes(s, n, cold_dir);
+    return r;
 }
 
 /* A reading of plans by opts, with no row read yet: its arena in cold
@@ -127,14 +146,8 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     struct tkl_store *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
-    s->actions = R->actions;
     s->n = R->n_actions;
-    s->cold = R->actions_cold; /* of the rows' room, until store_room */
-    s->cold_size = R->actions_cold ? R->cap_actions * sizeof(*s->actions) : 0;
-    R->actions = NULL;
-    R->actions_cold = false;
-    R->n_actions = 0;
-    R->cap_actions = 0;
+    tkl_rows_hand_actions(R, &s->actions, &s->actions_cold);
     s->maps = R->maps;
     s->n_maps = R->n_maps;
     R->maps = NULL;
@@ -148,8 +161,7 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     s->row_hashes = R->row_hashes;
     R->hashes = NULL;
     R->row_hashes = NULL;
-    /* the arrays grew by doubling: what they hold is all they keep, in
-     * one block of cold memory or in malloc's */
+    /* the arrays grew by doubling: what they hold is all they keep */
     int r = store_room(s, s->n, s->arena.cold_dir);
     if (r < 0) {
         tkl_store_free(s);
@@ -207,7 +219,8 @@ void tkl_store_free(struct tkl_store *store)
 {
     if (!store)
         return;
-    store_release(store);
+    release_actions(store);
+    release_hashes(store);
     free(store->index);
     for (size_t i = 0; i < store->n_maps; i++)
         tkl_column_map_free(&store->maps[i]);

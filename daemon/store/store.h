@@ -82,12 +82,10 @@ struct tkl_store {
     uint64_t *hashes;
     uint64_t *row_hashes;
     bool unhashed; /* read with opts once: no action has a hash */
-    /* actions is at the start of a block of cold memory of cold_size
-     * bytes (core/mem.h), not malloc's; with cold_hashes, hashes and
-     * row_hashes are in that block too */
-    bool cold;
-    bool cold_hashes;
-    size_t cold_size;
+    /* the bytes of the block of cold memory (core/mem.h) actions is, and
+     * of the one hashes is (row_hashes following it), or 0: malloc's */
+    size_t actions_cold;
+    size_t hashes_cold;
     /* the loads before it whose arenas arena keeps (tkl_arena_keep): the
      * actions a reload took as they were keep their texts there; and of
      * how many actions arena and those it keeps hold texts that no action

@@ -8,6 +8,7 @@
 #include "check_run.h"
 #include "cold_fixture.h"
 #include "cpus.h"
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -314,6 +315,69 @@ START_TEST(cold_memory_is_refused_where_it_gains_nothing)
 }
 END_TEST
 
+/* The size of the file behind the mapping [p, p + len), and the bytes of
+ * disk it holds, from /proc/self/map_files. */
+static void mapped_file(const void *p, size_t len, off_t *size, off_t *disk)
+{
+    char link[96];
+    snprintf(link, sizeof(link), "/proc/self/map_files/%lx-%lx", (unsigned long)(uintptr_t)p,
+             (unsigned long)(uintptr_t)p + len);
+    struct stat st;
+    ck_assert_int_eq(stat(link, &st), 0);
+    *size = st.st_size;
+    *disk = (off_t)st.st_blocks * 512;
+}
+
+/* A cold file grows with its room reserved and what it holds kept, and
+ * is cut in place with its room given back; it is gone once neither its
+ * descriptor nor a mapping holds it. Directories that cannot hold one say
+ * why. */
+START_TEST(a_cold_file_grows_and_is_cut_keeping_what_it_holds)
+{
+    char dir[4096];
+    cold_dir_make(dir);
+    int fd = tkl_mem_cold_open(dir);
+    ck_assert_int_ge(fd, 0);
+    const size_t page = page_size(), a = 64 * page, b = 1000 * page, c = 10 * page + 100;
+    unsigned char *p = tkl_mem_cold_grow(fd, NULL, 0, a);
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < a; i++)
+        p[i] = (unsigned char)(i * 13 + 5);
+    ck_assert_ptr_eq(tkl_mem_cold_grow(fd, p, a, a), p);
+    unsigned char *q = tkl_mem_cold_grow(fd, p, a, b);
+    ck_assert_ptr_nonnull(q);
+    off_t size, disk;
+    mapped_file(q, b, &size, &disk);
+    ck_assert_int_eq(size, (off_t)b);
+    ck_assert_int_ge(disk, (off_t)b); /* reserved */
+    for (size_t i = 0; i < a; i++)
+        ck_assert_uint_eq(q[i], (unsigned char)(i * 13 + 5));
+    ck_assert_uint_eq(q[b - 1], 0);
+    q[b - 1] = 7;
+    ck_assert_ptr_null(tkl_mem_cold_grow(fd, q, b, a)); /* not a cut */
+    tkl_mem_cold_cut(fd, q, b, c);
+    const size_t kept = (c + page - 1) / page * page;
+    mapped_file(q, kept, &size, &disk);
+    ck_assert_int_eq(size, (off_t)c);
+    ck_assert_int_lt(disk, (off_t)b / 2); /* given back */
+    ck_assert_int_eq(mappings_over(q, b), 1);
+    ck_assert_int_eq(mappings_over(q + kept, b - kept), 0);
+    for (size_t i = 0; i < c; i++)
+        ck_assert_uint_eq(q[i], (unsigned char)(i * 13 + 5));
+    ck_assert_int_eq(close(fd), 0);
+    ck_assert(cold_at(q, dir)); /* the mapping keeps it */
+    tkl_mem_unmap(q, c);
+    ck_assert_int_eq(cold_maps(NULL, dir), 0);
+    ck_assert_int_eq(cold_dir_entries(dir), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+    ck_assert_int_eq(tkl_mem_cold_open(NULL), -EINVAL);
+    ck_assert_int_eq(tkl_mem_cold_open(dir), -ENOENT);
+    struct statfs fs;
+    if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC)
+        ck_assert_int_eq(tkl_mem_cold_open("/dev/shm"), -EOPNOTSUPP);
+}
+END_TEST
+
 /* The pages of a block from the first byte not yet written are mapped by
  * a thread of their own; what the block holds is kept; it stays one
  * mapping. */
@@ -354,6 +418,45 @@ START_TEST(the_pages_past_what_is_written_are_mapped_on_another_thread)
         wrong += p[i] != (i < done ? 0x5a : 0);
     ck_assert_uint_eq(wrong, 0);
     free(p);
+}
+END_TEST
+
+/* The pages of a cold block past what is written are mapped ahead, on a
+ * thread where the machine has another CPU, and what it holds is kept. */
+START_TEST(the_pages_of_a_cold_block_are_mapped_ahead)
+{
+    char dir[4096];
+    cold_dir_make(dir);
+    int fd = tkl_mem_cold_open(dir);
+    ck_assert_int_ge(fd, 0);
+    const size_t len = 4 * LEN, done = ((size_t)1 << 20) + 100;
+    unsigned char *p = tkl_mem_cold_grow(fd, NULL, 0, len);
+    ck_assert_ptr_nonnull(p);
+    memset(p, 0x5a, done);
+    struct tkl_mem_ahead h = {0};
+    tkl_mem_populate_ahead(&h, p, len, done);
+    ck_assert(h.running == tkl_test_several_cpus());
+    if (machine_populates()) { /* the thread maps them all (20 s at most) */
+        struct timespec t0, t;
+        ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t0), 0);
+        long kb = mapping_rss_kb(p);
+        for (t = t0; kb < (long)(len >> 10) && t.tv_sec - t0.tv_sec < 20; kb = mapping_rss_kb(p)) {
+            usleep(1000);
+            ck_assert_int_eq(clock_gettime(CLOCK_MONOTONIC, &t), 0);
+        }
+        ck_assert_int_eq(kb, (long)(len >> 10));
+    }
+    tkl_mem_ahead_end(&h);
+    ck_assert(!h.running);
+    size_t wrong = 0;
+    for (size_t i = 0; i < len; i++)
+        wrong += p[i] != (i < done ? 0x5a : 0);
+    ck_assert_uint_eq(wrong, 0);
+    tkl_mem_populate_ahead(&h, p + 1, len - 1, 0); /* not a mapping's start */
+    ck_assert(!h.running);
+    tkl_mem_unmap(p, len);
+    ck_assert_int_eq(close(fd), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -482,10 +585,12 @@ int main(void)
     tcase_add_test(tc, a_huge_block_is_aligned_zero_and_advised);
     tcase_add_test(tc, cold_memory_is_a_file_of_its_directory_with_no_name);
     tcase_add_test(tc, cold_memory_is_refused_where_it_gains_nothing);
+    tcase_add_test(tc, a_cold_file_grows_and_is_cut_keeping_what_it_holds);
     suite_add_tcase(s, tc);
     TCase *ahead = tcase_create("ahead");
     tcase_add_test(ahead, the_pages_past_what_is_written_are_mapped_on_another_thread);
     tcase_add_test(ahead, the_owner_writes_the_block_while_the_thread_maps_it);
+    tcase_add_test(ahead, the_pages_of_a_cold_block_are_mapped_ahead);
     tcase_add_test(ahead, a_block_grown_between_threads_keeps_what_it_holds);
     tcase_add_test(ahead, ending_stops_the_thread_and_small_blocks_get_none);
     tcase_add_test(ahead, a_short_rest_is_mapped_in_the_call);
