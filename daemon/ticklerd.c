@@ -306,10 +306,11 @@ static int check_config(struct daemon *d)
     struct tkl_diags diags = {0};
     struct tkl_runtime *rt = NULL;
     bool journal = stderr_is_journal();
-    /* what plugins log as they load (a calendar's count of events) the
-     * daemon logs again as it loads: under the unit, only what may stop it */
+    /* what plugins log as they load (a calendar's count of events, its
+     * warnings) the daemon logs again as it loads: under the unit, only the
+     * errors, which it counts apart */
     if (journal && !d->opt.log_level)
-        tkl_log_set_level(TKL_LOG_WARNING);
+        tkl_log_set_level(TKL_LOG_ERR);
     int r = tkl_runtime_load(&d->service.env, &rt, &diags);
     size_t errors = diags.n_errors, logged = d->service.svc.n_errors;
     bool passed = r == 0 && !errors;

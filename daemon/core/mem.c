@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #ifdef __GLIBC__
@@ -197,14 +198,32 @@ int tkl_mem_cold_open(const char *dir)
     if (fd < 0)
         return -errno;
     struct statfs fs;
-    int r = fstatfs(fd, &fs) < 0                                   ? -errno
-            : fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC ? -EOPNOTSUPP
-                                                                   : 0;
+    /* only where the room fallocate reserves is the room a later write
+     * takes: a copy-on-write file system (btrfs, ZFS) needs new room to
+     * write a page again, and a full disk then is SIGBUS */
+    int r = fstatfs(fd, &fs) < 0                                            ? -errno
+            : fs.f_type != EXT4_SUPER_MAGIC && fs.f_type != XFS_SUPER_MAGIC ? -EOPNOTSUPP
+                                                                            : 0;
     if (r < 0) {
         (void)close(fd); /* nothing written through it */
         return r;
     }
     return fd;
+}
+
+/* Whether the file system of fd has room for more bytes and still the
+ * room the rest of the state directory may need (TKL_MEM_COLD_SPARE). */
+static bool cold_room(int fd, size_t more)
+{
+    struct statvfs st;
+    if (fstatvfs(fd, &st) < 0)
+        return false;
+    uint64_t total = (uint64_t)st.f_blocks * st.f_frsize,
+             avail = (uint64_t)st.f_bavail * st.f_frsize;
+    uint64_t spare = total / TKL_MEM_COLD_SPARE_PART;
+    if (spare > TKL_MEM_COLD_SPARE_MAX)
+        spare = TKL_MEM_COLD_SPARE_MAX;
+    return avail >= spare && avail - spare >= more;
 }
 
 void *tkl_mem_cold_grow(int fd, void *block, size_t old, size_t size)
@@ -215,7 +234,7 @@ void *tkl_mem_cold_grow(int fd, void *block, size_t old, size_t size)
         return block;
     /* the blocks reserved now, so that a write to a page can never find the
      * disk full (which would be SIGBUS, not an error) */
-    if (posix_fallocate(fd, (off_t)old, (off_t)(size - old)) != 0)
+    if (!cold_room(fd, size - old) || fallocate(fd, 0, (off_t)old, (off_t)(size - old)) < 0)
         return NULL;
     void *m = block ? mremap(block, old, size, MREMAP_MAYMOVE)
                     : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Advice to the kernel for a block malloc, calloc or realloc gave (block,
@@ -84,20 +85,28 @@ void tkl_mem_unmap(void *block, size_t size);
  * zero.
  *
  * tkl_mem_cold_open gives such a file in dir: its descriptor, or -EINVAL
- * for a NULL dir, -EOPNOTSUPP when dir is in memory itself (tmpfs, ramfs:
- * nothing would be gained), or the errno of a dir that cannot hold one (it
- * does not exist, its file system has no unnamed files). The caller then
- * uses private memory.
+ * for a NULL dir, -EOPNOTSUPP when dir's file system is not ext4 or XFS
+ * (where the room reserved is the room a later write of a page takes; not
+ * so on a copy-on-write file system, where a full disk would make a write
+ * SIGBUS; nor worth it in memory, tmpfs), or the errno of a dir that cannot
+ * hold one (it does not exist, is read-only). The caller then uses private
+ * memory.
  */
 int tkl_mem_cold_open(const char *dir);
+
+/* Cold memory never takes the last 1/TKL_MEM_COLD_SPARE_PART of its file
+ * system (at most TKL_MEM_COLD_SPARE_MAX bytes of it): the room the rest
+ * of the state directory (the outbox) needs. */
+#define TKL_MEM_COLD_SPARE_PART 10u
+#define TKL_MEM_COLD_SPARE_MAX  ((uint64_t)1 << 30)
 
 /*
  * block, the first old bytes of the cold file fd mapped (NULL and 0: none
  * yet), grown to its first size bytes (size >= old): the file's new room
  * reserved, and the mapping moved where it cannot grow in place, what it
  * holds kept (mremap: nothing copied). Returns the block, or NULL when
- * the disk has not the room or the mapping cannot be made (then block is
- * as it was).
+ * the disk has not the room (beside its spare part) or the mapping cannot
+ * be made (then block is as it was).
  */
 void *tkl_mem_cold_grow(int fd, void *block, size_t old, size_t size);
 

@@ -11,6 +11,7 @@
 
 #include "../core/day.h"
 #include "../core/dirlock.h"
+#include "../core/mem.h"
 #include "../core/log.h"
 #include "../delivery/queue.h"
 #include "../outbox/dump.h"
@@ -1151,6 +1152,40 @@ static void reread_soon(struct tkl_service *s)
     }
 }
 
+/* Says, when it changes, whether the plan in force is held in cold memory
+ * in the state directory or, where that cannot be, in private memory, and
+ * why (core/mem.h). */
+static void tell_store_memory(struct tkl_service *s)
+{
+    const struct tkl_store *st = s->rt->store;
+    const char *dir = s->rt->cfg->store.cold_dir;
+    if (!dir || !st->n)
+        return;
+    bool cold = st->actions_cold != 0;
+    if (s->store_memory_told && cold == s->store_cold)
+        return;
+    s->store_memory_told = true;
+    s->store_cold = cold;
+    if (cold) {
+        log_info("the plan is held in cold memory: files of %s the kernel can write back", dir);
+        return;
+    }
+    int fd = tkl_mem_cold_open(dir);
+    if (fd >= 0) {
+        (void)close(fd); /* nothing written through it */
+        log_notice("the plan is held in private memory: the disk of %s has not the room for "
+                   "its files beside the tenth of it (at most 1 GiB) kept free",
+                   dir);
+    } else if (fd == -EOPNOTSUPP) {
+        log_notice("the plan is held in private memory: %s is not on ext4 or XFS, where the "
+                   "room a file reserves is the room its pages take (ticklerd(8), FILES)",
+                   dir);
+    } else {
+        log_notice("the plan is held in private memory: %s cannot hold its files: %s", dir,
+                   strerror(-fd));
+    }
+}
+
 /* A plan read whole that looked caught while it was being saved (a CSV
  * that ends inside a row: unsettled, tkl_diags), or emptied (no action
  * left where the store in force has some: a file saved empty, or read
@@ -1233,6 +1268,7 @@ static void on_store_changed(void *data)
     }
     tkl_store_free(s->rt->store);
     s->rt->store = fresh;
+    tell_store_memory(s);
     s->unsettled_in_force = false; /* whole, or taken as it really ends */
     s->store_generation++;
     (void)rebuild_answers(s); /* the plan may now overrule some */
@@ -1520,6 +1556,7 @@ int tkl_service_load(struct tkl_service *s)
         s->answers_stale = true;
     else if (rebuild_answers(s) == 0)
         follow_snoozes(s, from); /* a snooze that ended while stopped too */
+    tell_store_memory(s);
     return 0;
 }
 
@@ -1787,6 +1824,7 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
     s->fetcher = NULL;
     stop_watch(s);
     s->rt = fresh;
+    tell_store_memory(s);
     (void)rebuild_answers(s);
     set_deliverer(s);
     apply_log_level(s);

@@ -95,10 +95,14 @@ struct tkl_service {
     bool store_change_pending; /* read once the refused queue round is in */
     int dirlock_fd;            /* holds the state directory's lock, when dirlock_held */
     bool dirlock_held;
-    unsigned unsettled_reads;     /* reads in a row of a plan that looked mid-save */
-    bool unsettled_in_force;      /* the store in force is one such, put in force by the
-                                   * start or a configuration reload */
-    bool store_watch_fired;       /* a store file changed: the next read may be held */
+    unsigned unsettled_reads; /* reads in a row of a plan that looked mid-save */
+    bool unsettled_in_force;  /* the store in force is one such, put in force by the
+                               * start or a configuration reload */
+    bool store_watch_fired;   /* a store file changed: the next read may be held */
+    /* what was last said of where the plan in force is held (cold memory
+     * or private), once said */
+    bool store_memory_told;
+    bool store_cold;
     int refusals;                 /* queue rounds refused (--oneshot gives up) */
     int64_t start_retry_at;       /* when plugins that failed to start are tried again */
     int start_backoff;            /* seconds */

@@ -486,18 +486,20 @@ static int reserve_actions(struct tkl_rows *R, size_t cap)
     return 0;
 }
 
-void tkl_rows_hand_actions(struct tkl_rows *R, struct tkl_action **ret, size_t *ret_cold)
+void tkl_rows_hand_actions(struct tkl_rows *R, struct tkl_action **ret, size_t *ret_cold,
+                           int *ret_fd)
 {
-    tkl_mem_ahead_end(&R->ahead);
+    tkl_mem_ahead_end(&R->ahead); /* before the block is cut or handed on */
     *ret = NULL;
     *ret_cold = 0;
+    *ret_fd = -1;
     if (R->actions_cold && R->n_actions) {
         size_t had = R->cap_actions * sizeof(*R->actions),
                size = R->n_actions * sizeof(*R->actions);
         tkl_mem_cold_cut(R->actions_fd, R->actions, had, size);
-        (void)close(R->actions_fd); /* the mapping keeps the file */
         *ret = R->actions;
         *ret_cold = size;
+        *ret_fd = R->actions_fd;
     } else if (R->actions_cold) {
         release_actions(R);
     } else {

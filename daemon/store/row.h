@@ -155,12 +155,13 @@ int tkl_rows_settle(struct tkl_rows *r, unsigned *ret_kept_loads, size_t *ret_st
 
 /*
  * Hands R's actions over, leaving R none: their block into *ret (NULL when
- * R has no action), and into *ret_cold its bytes when it is cold memory
- * (cut to exactly R's actions; the file's room past them given back, and
- * its descriptor closed; freed with tkl_mem_unmap), or 0 when it is
- * malloc's (room for R->cap_actions).
+ * R has no action), and into *ret_cold its bytes and into *ret_fd its cold
+ * file when it is cold memory (cut to exactly R's actions, the file's room
+ * past them given back), or 0 when it is malloc's (room for
+ * R->cap_actions).
  */
-void tkl_rows_hand_actions(struct tkl_rows *R, struct tkl_action **ret, size_t *ret_cold);
+void tkl_rows_hand_actions(struct tkl_rows *R, struct tkl_action **ret, size_t *ret_cold,
+                           int *ret_fd);
 
 /* Frees the actions, the column maps and what the reading holds; r can
  * read again. */

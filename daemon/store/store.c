@@ -22,12 +22,15 @@
 /* Lets go of what s->actions points to. */
 static void release_actions(struct tkl_store *s)
 {
-    if (s->actions_cold)
+    if (s->actions_cold) {
         tkl_mem_unmap(s->actions, s->actions_cold);
-    else
+        (void)close(s->actions_fd); /* with the mapping, the file goes */
+    } else {
         free(s->actions);
+    }
     s->actions = NULL;
     s->actions_cold = 0;
+    s->actions_fd = -1;
 }
 
 /* Lets go of what s->hashes and s->row_hashes point to. */
@@ -35,44 +38,83 @@ static void release_hashes(struct tkl_store *s)
 {
     if (s->hashes_cold) {
         tkl_mem_unmap(s->hashes, s->hashes_cold);
+        (void)close(s->hashes_fd);
     } else {
         free(s->hashes);
         free(s->row_hashes);
     }
     s->hashes = s->row_hashes = NULL;
     s->hashes_cold = 0;
+    s->hashes_fd = -1;
+}
+
+/* A block of size bytes of cold memory of a new file in dir, its
+ * descriptor in *fd; NULL when dir cannot hold it. */
+static void *cold_new(const char *dir, size_t size, int *fd)
+{
+    if ((*fd = tkl_mem_cold_open(dir)) < 0)
+        return NULL;
+    void *p = tkl_mem_cold_grow(*fd, NULL, 0, size);
+    if (!p) {
+        (void)close(*fd); /* nothing written through it */
+        *fd = -1;
+    }
+    return p;
 }
 
 /* Room for exactly n actions in s->actions (n >= s->n), keeping the s->n
- * it holds: cold memory in cold_dir (core/mem.h) where that can be had,
- * else malloc's. Returns 0 or -ENOMEM (then s is as it was). */
+ * it holds: cold memory in cold_dir (core/mem.h) where that can be had (a
+ * cold block grown in place, or moved without a copy), else malloc's.
+ * Returns 0 or -ENOMEM (then s is as it was). */
 static int place_actions(struct tkl_store *s, size_t n, const char *cold_dir)
 {
     const size_t size = n * sizeof(*s->actions);
-    struct tkl_action *cold = tkl_mem_map_cold(cold_dir, size), *p = cold;
-    if (!p && !s->actions_cold) { /* as it was, grown or cut */
-        if (!(p = realloc(s->actions, size)))
+    struct tkl_action *p;
+    int fd = -1;
+    if (s->actions_cold) {
+        if ((p = tkl_mem_cold_grow(s->actions_fd, s->actions, s->actions_cold, size))) {
+            s->actions = p;
+            s->actions_cold = size;
+            return 0;
+        }
+        if (!(p = malloc(size))) /* out of cold memory, into malloc's */
+            return -ENOMEM;
+    } else if (!(p = cold_new(cold_dir, size, &fd))) {
+        if (!(p = realloc(s->actions, size))) /* as it was, grown or cut */
             return -ENOMEM;
         s->actions = p;
         return 0;
     }
-    if (!p && !(p = malloc(size)))
-        return -ENOMEM;
     if (s->n)
         memcpy(p, s->actions, s->n * sizeof(*p));
     release_actions(s);
     s->actions = p;
-    s->actions_cold = cold ? size : 0;
+    s->actions_cold = fd >= 0 ? size : 0;
+    s->actions_fd = fd;
     return 0;
 }
 
 /* The same for the hashes and row hashes of n actions, in one block of
- * cold memory (the hashes, then the row hashes) or two of malloc's. */
+ * cold memory (room for n hashes, then the row hashes) or two of
+ * malloc's. */
 static int place_hashes(struct tkl_store *s, size_t n, const char *cold_dir)
 {
     const size_t size = 2 * n * sizeof(*s->hashes);
-    uint64_t *cold = tkl_mem_map_cold(cold_dir, size), *h = cold, *rh = cold ? cold + n : NULL;
-    if (!h && !s->hashes_cold) { /* as they were, grown or cut */
+    uint64_t *h, *rh;
+    int fd = -1;
+    if (s->hashes_cold) {
+        if ((h = tkl_mem_cold_grow(s->hashes_fd, s->hashes, s->hashes_cold, size))) {
+            /* the row hashes moved up past the room of the n hashes */
+            memmove(h + n, h + s->hashes_cold / (2 * sizeof(*h)), s->n * sizeof(*h));
+            s->hashes = h;
+            s->row_hashes = h + n;
+            s->hashes_cold = size;
+            return 0;
+        }
+    } else if ((h = cold_new(cold_dir, size, &fd))) {
+        rh = h + n;
+        goto copy;
+    } else { /* as they were, grown or cut */
         if (!(h = realloc(s->hashes, n * sizeof(*h))))
             return -ENOMEM;
         s->hashes = h;
@@ -81,15 +123,15 @@ static int place_hashes(struct tkl_store *s, size_t n, const char *cold_dir)
         s->row_hashes = rh;
         return 0;
     }
-    if (!h) {
-        h = malloc(n * sizeof(*h));
-        rh = malloc(n * sizeof(*rh));
-        if (!h || !rh) {
-            free(h);
-            free(rh);
-            return -ENOMEM;
-        }
+    /* out of cold memory, into malloc's */
+    h = malloc(n * sizeof(*h));
+    rh = malloc(n * sizeof(*rh));
+    if (!h || !rh) {
+        free(h);
+        free(rh);
+        return -ENOMEM;
     }
+copy:
     if (s->n) {
         memcpy(h, s->hashes, s->n * sizeof(*h));
         memcpy(rh, s->row_hashes, s->n * sizeof(*rh));
@@ -97,25 +139,24 @@ static int place_hashes(struct tkl_store *s, size_t n, const char *cold_dir)
     release_hashes(s);
     s->hashes = h;
     s->row_hashes = rh;
-    s->hashes_cold = cold ? size : 0;
+    s->hashes_cold = fd >= 0 ? size : 0;
+    s->hashes_fd = fd;
     return 0;
 }
 
 /*
  * Gives s room for exactly n actions (n >= s->n), and for their hashes
  * unless s is unhashed, keeping the s->n it holds: cold memory in cold_dir
- * where that can be had, else malloc's. Actions in cold memory of exactly
- * n already stay where they are. Returns 0 or -ENOMEM (then s holds what
- * it held).
+ * where that can be had (what is cold grows in its file), else malloc's.
+ * Returns 0 or -ENOMEM (then s holds what it held).
  */
 static int store_room(struct tkl_store *s, size_t n, const char *cold_dir)
 {
     if (!n)
         return 0;
-    if (n > SIZE_MAX / sizeof(*s->actions))
+    if (n > SIZE_MAX / sizeof(*s->actions) || n > SIZE_MAX / (2 * sizeof(*s->hashes)))
         return -ENOMEM;
-    bool placed = s->actions_cold && s->actions_cold == n * sizeof(*s->actions);
-    int r = placed ? 0 : place_actions(s, n, cold_dir);
+    int r = place_actions(s, n, cold_dir);
     if (r == 0 && !s->unhashed)
         r = place_hashes(s, n, cold_dir);
     return r;
@@ -147,7 +188,8 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
     if (!s)
         return -ENOMEM;
     s->n = R->n_actions;
-    tkl_rows_hand_actions(R, &s->actions, &s->actions_cold);
+    s->hashes_fd = -1;
+    tkl_rows_hand_actions(R, &s->actions, &s->actions_cold, &s->actions_fd);
     s->maps = R->maps;
     s->n_maps = R->n_maps;
     R->maps = NULL;

@@ -82,10 +82,14 @@ struct tkl_store {
     uint64_t *hashes;
     uint64_t *row_hashes;
     bool unhashed; /* read with opts once: no action has a hash */
-    /* the bytes of the block of cold memory (core/mem.h) actions is, and
-     * of the one hashes is (row_hashes following it), or 0: malloc's */
+    /* the bytes of the block of cold memory (core/mem.h) actions is, the
+     * first of the cold file actions_fd, or 0: malloc's (and no file) */
     size_t actions_cold;
+    int actions_fd;
+    /* the same for hashes, row_hashes in the same block after room for
+     * hashes_cold / 16 hashes */
     size_t hashes_cold;
+    int hashes_fd;
     /* the loads before it whose arenas arena keeps (tkl_arena_keep): the
      * actions a reload took as they were keep their texts there; and of
      * how many actions arena and those it keeps hold texts that no action

@@ -1210,9 +1210,15 @@ class Idle(Fixture):
         with open(self.plan, "w", newline="", encoding="utf-8") as f:
             f.write("Actions,Responsibility,Timeframe\n" + "\n".join(rows) + "\n")
         csv_bytes = os.path.getsize(self.plan)
+        # in the build tree, on the disk the unit tests need ext4 or XFS of
+        # (tests/unit/cold_fixture.h), wherever the temporary directory is
+        self.state = tempfile.mkdtemp(prefix="state-", dir=harness.BUILD)
+        self.addCleanup(shutil.rmtree, self.state, True)
         d = Daemon(self.conf, self.state, "--now", "2026-01-05T10:00")
         try:
             n = d.wait_for("started: 10000 actions, ")
+            self.assertTrue(any("the plan is held in cold memory: files of %s" % self.state in l
+                                for l in d.lines[:n]), d.log())
             names = sorted(os.listdir(self.state))
             first = self.cold_maps(d.proc.pid)
             self.assertGreater(sum(first), csv_bytes, first)
@@ -1231,6 +1237,30 @@ class Idle(Fixture):
         finally:
             d.kill()
         self.assertEqual(sorted(os.listdir(self.state)), names)
+
+    def test_a_state_directory_in_memory_keeps_the_plan_in_private_memory_and_says_why(self):
+        """tmpfs (where /dev/shm is) gains nothing from cold memory: the plan
+        is in private memory, and the log says so once."""
+        import stat as stat_mod
+        shm = "/dev/shm"
+        if not os.path.isdir(shm) or subprocess.run(
+                ["stat", "-f", "-c", "%T", shm], capture_output=True, text=True).stdout.strip() != "tmpfs":
+            self.skipTest("no tmpfs at /dev/shm")
+        self.state = tempfile.mkdtemp(prefix="tickler-state-", dir=shm)
+        self.addCleanup(shutil.rmtree, self.state, True)
+        d = Daemon(self.conf, self.state, "--now", "2026-01-05T10:00")
+        try:
+            n = d.wait_for("started: 39 actions, ")
+            said = [l for l in d.lines[:n] if "the plan is held in private memory" in l]
+            self.assertEqual(len(said), 1, d.log())
+            self.assertIn("%s is not on ext4 or XFS" % self.state, said[0])
+            self.assertTrue(said[0].startswith("<5>"), said[0])
+            self.assertEqual(self.cold_maps(d.proc.pid), [])
+            os.kill(d.proc.pid, signal.SIGHUP)  # a reload says it again only if it changes
+            d.wait_for("configuration reloaded: ", after=n)
+            self.assertEqual(sum("held in private memory" in l for l in d.lines), 1, d.log())
+        finally:
+            self.assertEqual(d.stop(), 0)
 
     def test_idle_daemon_with_10000_actions_does_not_wake(self):
         """Not timed: counts how often the kernel ran the daemon while

@@ -1,8 +1,8 @@
 /*
  * Shared by the tests of cold memory (core/mem.h, the arena, the store): a
- * directory on disk to keep it in, and what /proc/self/maps says of an
- * address: whether it lies in cold memory there (a shared mapping of a
- * file of that directory that has no name).
+ * directory on disk to keep it in, what /proc/self/maps says of an
+ * address (whether it lies in cold memory there: a shared mapping of a
+ * file of that directory that has no name), and the cold files held open.
  */
 #ifndef TKL_COLD_FIXTURE_H
 #define TKL_COLD_FIXTURE_H
@@ -28,8 +28,31 @@ static inline void cold_dir_make(char *dir)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     struct statfs fs;
     ck_assert_int_eq(statfs(dir, &fs), 0);
-    ck_assert_msg(fs.f_type != TMPFS_MAGIC && fs.f_type != RAMFS_MAGIC,
-                  "%s is in memory (tmpfs): the build tree must be on disk", dir);
+    ck_assert_msg(fs.f_type == EXT4_SUPER_MAGIC || fs.f_type == XFS_SUPER_MAGIC,
+                  "%s is not on ext4 or XFS, the file systems cold memory uses (core/mem.h): "
+                  "build and test in a tree on one of them",
+                  dir);
+}
+
+/* How many descriptors of this process are files of dir that have no
+ * name (cold files held open). */
+static inline int cold_fds(const char *dir)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    char link[300], target[4096];
+    size_t n = strlen(dir);
+    int count = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+        ssize_t len = readlink(link, target, sizeof(target) - 1);
+        if (len <= 0)
+            continue;
+        target[len] = '\0';
+        count += strncmp(target, dir, n) == 0 && target[n] == '/' && strstr(target, " (deleted)");
+    }
+    ck_assert_int_eq(closedir(d), 0);
+    return count;
 }
 
 /* The names in dir other than . and .. */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -259,9 +260,9 @@ static long mapping_rss_kb(const void *p)
 }
 
 /* Cold memory: zero, writable, the pages of a file of the directory that
- * has no name, with its blocks on disk reserved; what is written there
- * survives the pages being dropped (read back from the file); gone with
- * the mapping, leaving the directory as it was. */
+ * has no name and no descriptor held, with its blocks on disk reserved;
+ * what is written there survives the pages being dropped from the mapping;
+ * gone with the mapping, leaving the directory as it was. */
 START_TEST(cold_memory_is_a_file_of_its_directory_with_no_name)
 {
     char dir[4096];
@@ -273,6 +274,7 @@ START_TEST(cold_memory_is_a_file_of_its_directory_with_no_name)
     ck_assert(cold_at(p, dir));
     ck_assert(cold_at(p + size - 1, dir));
     ck_assert_int_eq(cold_dir_entries(dir), 0);
+    ck_assert_int_eq(cold_fds(dir), 0);
     char link[96];
     snprintf(link, sizeof(link), "/proc/self/map_files/%lx-%lx", (unsigned long)(uintptr_t)p,
              (unsigned long)(uintptr_t)(p + size));
@@ -364,7 +366,15 @@ START_TEST(a_cold_file_grows_and_is_cut_keeping_what_it_holds)
     ck_assert_int_eq(mappings_over(q + kept, b - kept), 0);
     for (size_t i = 0; i < c; i++)
         ck_assert_uint_eq(q[i], (unsigned char)(i * 13 + 5));
+    /* written to disk, and out of memory: read back from the file */
+    ck_assert_int_eq(msync(q, c, MS_SYNC), 0);
+    ck_assert_int_eq(madvise(q, kept, MADV_DONTNEED), 0);
+    ck_assert_int_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+    for (size_t i = 0; i < c; i++)
+        ck_assert_uint_eq(q[i], (unsigned char)(i * 13 + 5));
+    ck_assert_int_eq(cold_fds(dir), 1);
     ck_assert_int_eq(close(fd), 0);
+    ck_assert_int_eq(cold_fds(dir), 0);
     ck_assert(cold_at(q, dir)); /* the mapping keeps it */
     tkl_mem_unmap(q, c);
     ck_assert_int_eq(cold_maps(NULL, dir), 0);

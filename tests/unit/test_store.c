@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "alloc_fail.h"
@@ -471,9 +473,6 @@ START_TEST(a_reload_keeps_the_texts_of_the_rows_it_takes_again)
 }
 END_TEST
 
-/* A reload failing its 1st, 2nd, ... allocation returns -ENOMEM and
- * leaves the store in force whole, whether it would keep that store's
- * texts or copy them, until one fails nothing. */
 /* A store that may be reloaded, given a cold directory (the daemon's
  * state directory), holds its actions, their hashes and their texts in
  * cold memory there, through reloads and appended observances, with the
@@ -500,6 +499,7 @@ START_TEST(a_reloadable_store_is_held_in_cold_memory)
     ck_assert(cold_at(s->actions[1].title, cold));
     ck_assert(same_actions(warm, s));
     ck_assert_int_eq(cold_dir_entries(cold), 0);
+    ck_assert_int_eq(cold_fds(cold), 2); /* the actions', the hashes' */
 
     write_file("plan.csv", "Ref,Actions,Responsibility,Timeframe\nA1,Train staff,HR,April 2023\n"
                            "A2,Review pay fairly,Nobody,May 2023\nA3,Publish data,HR,June 2023\n");
@@ -539,6 +539,7 @@ START_TEST(a_reloadable_store_is_held_in_cold_memory)
     tkl_store_free(s);
     opts.once = false;
     ck_assert_int_eq(cold_maps(NULL, cold), 0);
+    ck_assert_int_eq(cold_fds(cold), 0);
     ck_assert_int_eq(cold_dir_entries(cold), 0);
     ck_assert_int_eq(rmdir(cold), 0);
     ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), 0); /* its directory gone */
@@ -594,10 +595,79 @@ START_TEST(a_large_plan_loads_in_cold_memory_at_every_failure)
     tkl_store_free(warm);
     opts.cold_dir = NULL;
     ck_assert_int_eq(cold_maps(NULL, cold), 0);
+    ck_assert_int_eq(cold_fds(cold), 0);
     ck_assert_int_eq(rmdir(cold), 0);
 }
 END_TEST
 
+/* A store whose cold files cannot grow (here the process's file size
+ * limit, as a full disk would) moves what it holds into private memory and
+ * loads, reloads and takes observances as it would there. */
+START_TEST(a_store_out_of_cold_room_goes_on_in_private_memory)
+{
+    enum { N = 9000 };
+    char cold[4096];
+    cold_dir_make(cold);
+    char *text = malloc((size_t)N * 64 + 64);
+    ck_assert_ptr_nonnull(text);
+    size_t len = (size_t)sprintf(text, "Ref,Actions,Responsibility,Timeframe\n");
+    for (int i = 0; i < N; i++)
+        len += (size_t)sprintf(text + len, "A%d,Train staff group %d,HR,May 2023\n", i, i);
+    write_file("plan.csv", text);
+    free(text);
+    add_path("plan.csv");
+    struct tkl_store *warm = NULL;
+    ck_assert_int_eq(tkl_store_load(&opts, &dir, &warm, &diags), 0);
+    opts.cold_dir = cold;
+    struct sigaction ign = {.sa_handler = SIG_IGN}, was;
+    ck_assert_int_eq(sigaction(SIGXFSZ, &ign, &was), 0);
+    struct rlimit lim, old_lim;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old_lim), 0);
+    /* the actions' file starts at 1 MiB and cannot double; the hashes'
+     * (16 bytes an action) fits */
+    lim = old_lim;
+    lim.rlim_cur = (rlim_t)1 << 20;
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    struct tkl_store *s = NULL;
+    int r = tkl_store_load(&opts, &dir, &s, &diags);
+    ck_assert_int_eq(r, 0);
+    ck_assert_uint_eq(s->actions_cold, 0);
+    ck_assert_uint_gt(s->hashes_cold, 0);
+    ck_assert(same_actions(warm, s));
+    struct tkl_store *next = reload(s);
+    ck_assert_uint_eq(next->actions_cold, 0);
+    ck_assert(same_actions(warm, next));
+    tkl_store_free(s);
+    /* no room at all: a store cold until now moves out as it grows */
+    lim.rlim_cur = 0;
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    struct tkl_action *v = calloc(1, sizeof(*v));
+    ck_assert_ptr_nonnull(v);
+    *v = (struct tkl_action){.id = strdup("bhm"),
+                             .file = strdup("events"),
+                             .title = strdup("Black History Month"),
+                             .deadline = {.kind = TKL_DEADLINE_EVENT}};
+    ck_assert_int_eq(tkl_store_append(next, v, 1, &diags), 0);
+    free(v);
+    ck_assert_uint_eq(next->hashes_cold, 0);
+    ck_assert_str_eq(tkl_store_find(next, "bhm")->title, "Black History Month");
+    ck_assert_uint_eq(tkl_store_hash(next, N), tkl_action_hash(&next->actions[N]));
+    for (size_t i = 0; i < N; i++)
+        ck_assert_uint_eq(tkl_store_hash(next, i), tkl_store_hash(warm, i));
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old_lim), 0);
+    ck_assert_int_eq(sigaction(SIGXFSZ, &was, NULL), 0);
+    tkl_store_free(next);
+    tkl_store_free(warm);
+    opts.cold_dir = NULL;
+    ck_assert_int_eq(cold_maps(NULL, cold), 0);
+    ck_assert_int_eq(cold_fds(cold), 0);
+    ck_assert_int_eq(rmdir(cold), 0);
+}
+END_TEST
+
+/* A reload failing its 1st, 2nd, ... allocation returns -ENOMEM and
+ * leaves the store in force whole, whether it would keep that store's
+ * texts or copy them, until one fails nothing. */
 START_TEST(a_reload_out_of_memory_leaves_the_store_in_force)
 {
     enum { N = 200 };
@@ -1099,6 +1169,7 @@ int main(void)
     tcase_add_test(files, a_reload_out_of_memory_leaves_the_store_in_force);
     tcase_add_test(files, a_reloadable_store_is_held_in_cold_memory);
     tcase_add_test(files, a_large_plan_loads_in_cold_memory_at_every_failure);
+    tcase_add_test(files, a_store_out_of_cold_room_goes_on_in_private_memory);
     tcase_add_test(files, a_row_whose_hash_matches_another_row_is_read_again);
     tcase_add_test(files, a_file_not_utf8_is_read_as_windows_1252_once);
     tcase_add_test(files, a_row_below_a_changed_carried_text_is_read_again);
