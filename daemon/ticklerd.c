@@ -457,8 +457,11 @@ int main(int argc, char **argv)
      * the system when freed: glibc would otherwise raise this threshold to
      * the size of the first such block freed, and keep each reload's
      * arrays in its heap, resident, once the load is over. Advice: on
-     * failure malloc keeps its own threshold */
-    (void)mallopt(M_MMAP_THRESHOLD, 128 << 10);
+     * failure malloc keeps its own threshold; one the administrator set
+     * (glibc's environment) is left as it is */
+    const char *tunables = getenv("GLIBC_TUNABLES");
+    if (!getenv("MALLOC_MMAP_THRESHOLD_") && !(tunables && strstr(tunables, "mmap_threshold")))
+        (void)mallopt(M_MMAP_THRESHOLD, 128 << 10);
 #endif
     /* the daemon's transfers, notifiers and web face all use libcurl: it
      * is loaded and initialised before any other thread starts */
@@ -473,6 +476,7 @@ int main(int argc, char **argv)
         .state_dir = state_dir_of(&d.opt),
         .now_arg = d.opt.now_arg,
         .cold_store = !d.opt.check_config,
+        .read_once = d.opt.check_config, /* no hashes a reload would compare */
     };
     if ((d.opt.state_dir || getenv("STATE_DIRECTORY")) && !d.service.env.state_dir) {
         fprintf(stderr, "ticklerd: out of memory\n");

@@ -28,8 +28,8 @@ struct ctx {
  * -EINVAL or -ENOMEM. */
 static int load_daemon(struct ctx *x, const config_setting_t *g)
 {
-    static const char *const keys[] = {"state_directory", "plugin_directory", "log_level",
-                                       "timezone", NULL};
+    static const char *const keys[] = {"state_directory", "plan_memory", "plugin_directory",
+                                       "log_level",       "timezone",    NULL};
     struct tkl_config *c = x->c;
     const char *s;
     int r = 0;
@@ -44,6 +44,15 @@ static int load_daemon(struct ctx *x, const config_setting_t *g)
         free(c->state_dir);
         if (!(c->state_dir = tkl_conf_path(&x->rd, s)))
             return -ENOMEM;
+    }
+    if (tkl_conf_get_string(&x->rd, g, "plan_memory", &s) > 0) {
+        if (strcmp(s, "files") == 0 || strcmp(s, "private") == 0) {
+            c->plan_private = strcmp(s, "private") == 0;
+        } else {
+            tkl_conf_err_at(&x->rd, config_setting_get_member(g, "plan_memory"),
+                            "must be \"files\" or \"private\" (got \"%s\")", s);
+            r = -EINVAL;
+        }
     }
     if (tkl_conf_get_string(&x->rd, g, "plugin_directory", &s) > 0) {
         free(c->plugin_dir);

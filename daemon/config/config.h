@@ -32,6 +32,7 @@ struct tkl_config {
     char *path;
     char *dir;
     char *state_dir;
+    bool plan_private; /* daemon.plan_memory = "private": the plan never in files */
     char *plugin_dir;
     char *timezone;
     int log_level;

@@ -228,18 +228,26 @@ static bool cold_room(int fd, size_t more)
 
 void *tkl_mem_cold_grow(int fd, void *block, size_t old, size_t size)
 {
-    if (size < old || !size || size > (size_t)INT64_MAX || (!block && old))
+    if (size < old || !size || size > (size_t)INT64_MAX || (!block && old)) {
+        errno = EINVAL;
         return NULL;
+    }
     if (size == old)
         return block;
     /* the blocks reserved now, so that a write to a page can never find the
      * disk full (which would be SIGBUS, not an error) */
-    if (!cold_room(fd, size - old) || fallocate(fd, 0, (off_t)old, (off_t)(size - old)) < 0)
+    if (!cold_room(fd, size - old)) {
+        errno = ENOSPC;
+        return NULL;
+    }
+    if (fallocate(fd, 0, (off_t)old, (off_t)(size - old)) < 0)
         return NULL;
     void *m = block ? mremap(block, old, size, MREMAP_MAYMOVE)
                     : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED) {
+        int e = errno;
         (void)ftruncate(fd, (off_t)old); /* the room back; kept, if not, until the file goes */
+        errno = e;
         return NULL;
     }
     return m;

@@ -104,9 +104,10 @@ int tkl_mem_cold_open(const char *dir);
  * block, the first old bytes of the cold file fd mapped (NULL and 0: none
  * yet), grown to its first size bytes (size >= old): the file's new room
  * reserved, and the mapping moved where it cannot grow in place, what it
- * holds kept (mremap: nothing copied). Returns the block, or NULL when
- * the disk has not the room (beside its spare part) or the mapping cannot
- * be made (then block is as it was).
+ * holds kept (mremap: nothing copied). Returns the block, or NULL with
+ * errno set when the disk has not the room beside its spare part (ENOSPC),
+ * the file system cannot reserve it (fallocate's errno: EOPNOTSUPP for
+ * ext2 and ext3) or the mapping cannot be made (then block is as it was).
  */
 void *tkl_mem_cold_grow(int fd, void *block, size_t old, size_t size);
 

@@ -61,11 +61,11 @@ static int load_rest(struct tkl_runtime_env *env, struct tkl_runtime *rt, struct
     c->store.once = env->read_once;
     if (!env->state_dir && !(env->state_dir = strdup(c->state_dir)))
         return -ENOMEM;
-    c->store.cold_dir = env->cold_store ? env->state_dir : NULL;
+    c->store.cold_dir = env->cold_store && !c->plan_private ? env->state_dir : NULL;
     /* made now for the store's cold memory (the first start's); when it
      * cannot be, the store is in private memory, and the daemon says why
      * when it opens its outbox there */
-    if (env->cold_store && mkdir(env->state_dir, 0700) < 0 && errno != EEXIST)
+    if (c->store.cold_dir && mkdir(env->state_dir, 0700) < 0 && errno != EEXIST)
         c->store.cold_dir = NULL;
     if (tkl_fetch_prepare(&c->store, &c->teams, env->state_dir, env->fresh_dir, !env->own_fetch,
                           diags) < 0)

@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1152,9 +1154,34 @@ static void reread_soon(struct tkl_service *s)
     }
 }
 
-/* Says, when it changes, whether the plan in force is held in cold memory
- * in the state directory or, where that cannot be, in private memory, and
- * why (core/mem.h). */
+/* The name of the file system dir is on, into buf. */
+static const char *fs_name(const char *dir, char *buf, size_t len)
+{
+    static const struct {
+        unsigned long magic;
+        const char *name;
+    } known[] = {{TMPFS_MAGIC, "tmpfs (in memory)"},
+                 {RAMFS_MAGIC, "ramfs (in memory)"},
+                 {BTRFS_SUPER_MAGIC, "btrfs"},
+                 {OVERLAYFS_SUPER_MAGIC, "overlayfs (a container's own file system)"},
+                 {NFS_SUPER_MAGIC, "NFS"},
+                 {FUSE_SUPER_MAGIC, "a FUSE file system"},
+                 {F2FS_SUPER_MAGIC, "F2FS"},
+                 {0x2fc12fc1UL, "ZFS"}};
+    struct statfs fs;
+    if (statfs(dir, &fs) < 0)
+        return "a file system it cannot name";
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if ((unsigned long)fs.f_type == known[i].magic)
+            return known[i].name;
+    snprintf(buf, len, "a file system of type 0x%lx", (unsigned long)fs.f_type);
+    return buf;
+}
+
+/* Says, when it changes, whether the plan in force is kept in files of
+ * the state directory (cold memory, core/mem.h) or in private memory, and
+ * why: at info when nothing is to be done (it is in files; the state
+ * directory's file system is not one for them), else at notice. */
 static void tell_store_memory(struct tkl_service *s)
 {
     const struct tkl_store *st = s->rt->store;
@@ -1167,22 +1194,33 @@ static void tell_store_memory(struct tkl_service *s)
     s->store_memory_told = true;
     s->store_cold = cold;
     if (cold) {
-        log_info("the plan is held in cold memory: files of %s the kernel can write back", dir);
+        size_t bytes = st->actions_cold + st->hashes_cold + st->arena.held;
+        log_info("the plan is kept in unnamed files of %s (%zu MiB), which the kernel can write "
+                 "back and drop when memory is short (ticklerd(8), FILES)",
+                 dir, (bytes + (1u << 20) - 1) >> 20);
         return;
     }
-    int fd = tkl_mem_cold_open(dir);
-    if (fd >= 0) {
-        (void)close(fd); /* nothing written through it */
-        log_notice("the plan is held in private memory: the disk of %s has not the room for "
-                   "its files beside the tenth of it (at most 1 GiB) kept free",
+    char buf[64];
+    switch (st->cold_error) {
+    case -EOPNOTSUPP:
+        if (tkl_mem_cold_open(dir) == -EOPNOTSUPP) {
+            log_info("the plan is kept in private memory: %s is on %s, and only ext4 and XFS "
+                     "keep it in files (ticklerd(8), FILES)",
+                     dir, fs_name(dir, buf, sizeof(buf)));
+            break;
+        }
+        log_notice("the plan is kept in private memory: the file system of %s cannot reserve "
+                   "room for files (ext2 or ext3?; ticklerd(8), FILES)",
                    dir);
-    } else if (fd == -EOPNOTSUPP) {
-        log_notice("the plan is held in private memory: %s is not on ext4 or XFS, where the "
-                   "room a file reserves is the room its pages take (ticklerd(8), FILES)",
+        break;
+    case -ENOSPC:
+        log_notice("the plan is kept in private memory: the disk of %s has not the room for its "
+                   "files beside the tenth of it (at most 1 GiB) kept free for the outbox",
                    dir);
-    } else {
-        log_notice("the plan is held in private memory: %s cannot hold its files: %s", dir,
-                   strerror(-fd));
+        break;
+    default:
+        log_notice("the plan is kept in private memory: %s cannot hold its files: %s", dir,
+                   strerror(st->cold_error ? -st->cold_error : EIO));
     }
 }
 

@@ -423,16 +423,22 @@ static void release_actions(struct tkl_rows *R)
 static struct tkl_action *cold_actions(struct tkl_rows *R, size_t cap)
 {
     const size_t size = cap * sizeof(struct tkl_action);
-    if (R->actions_cold)
-        return tkl_mem_cold_grow(R->actions_fd, R->actions, R->cap_actions * sizeof(*R->actions),
-                                 size);
-    if (size < COLD_BUILD_MIN)
+    struct tkl_action *p;
+    if (R->actions_cold) {
+        p = tkl_mem_cold_grow(R->actions_fd, R->actions, R->cap_actions * sizeof(*R->actions),
+                              size);
+        R->cold_error = p ? 0 : -errno;
+        return p;
+    }
+    if (size < COLD_BUILD_MIN || !R->arena.cold_dir)
         return NULL;
     int fd = tkl_mem_cold_open(R->arena.cold_dir);
-    if (fd < 0)
+    if (fd < 0) {
+        R->cold_error = fd;
         return NULL;
-    struct tkl_action *p = tkl_mem_cold_grow(fd, NULL, 0, size);
-    if (!p) {
+    }
+    if (!(p = tkl_mem_cold_grow(fd, NULL, 0, size))) {
+        R->cold_error = -errno;
         (void)close(fd); /* nothing written through it */
         return NULL;
     }

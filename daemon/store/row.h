@@ -33,6 +33,7 @@ struct tkl_rows {
      * set and the block is large */
     bool actions_cold;
     int actions_fd;
+    int cold_error; /* why cold memory failed last (store.h), or 0 */
     /* the pages of actions past n_actions being mapped ahead of the
      * pushes (core/mem.h); ended before actions is reallocated, freed or
      * handed to the store, and before the struct is copied */

@@ -48,17 +48,26 @@ static void release_hashes(struct tkl_store *s)
     s->hashes_fd = -1;
 }
 
-/* A block of size bytes of cold memory of a new file in dir, its
- * descriptor in *fd; NULL when dir cannot hold it. */
-static void *cold_new(const char *dir, size_t size, int *fd)
+/* A block of size bytes of cold memory of a new file in dir (none when
+ * dir is NULL), its descriptor in *fd; NULL when dir cannot hold it, why
+ * in s->cold_error. */
+static void *cold_new(struct tkl_store *s, const char *dir, size_t size, int *fd)
 {
-    if ((*fd = tkl_mem_cold_open(dir)) < 0)
+    *fd = -1;
+    if (!dir)
         return NULL;
-    void *p = tkl_mem_cold_grow(*fd, NULL, 0, size);
-    if (!p) {
-        (void)close(*fd); /* nothing written through it */
-        *fd = -1;
+    int f = tkl_mem_cold_open(dir);
+    if (f < 0) {
+        s->cold_error = f;
+        return NULL;
     }
+    void *p = tkl_mem_cold_grow(f, NULL, 0, size);
+    if (!p) {
+        s->cold_error = -errno;
+        (void)close(f); /* nothing written through it */
+        return NULL;
+    }
+    *fd = f;
     return p;
 }
 
@@ -77,9 +86,10 @@ static int place_actions(struct tkl_store *s, size_t n, const char *cold_dir)
             s->actions_cold = size;
             return 0;
         }
+        s->cold_error = -errno;
         if (!(p = malloc(size))) /* out of cold memory, into malloc's */
             return -ENOMEM;
-    } else if (!(p = cold_new(cold_dir, size, &fd))) {
+    } else if (!(p = cold_new(s, cold_dir, size, &fd))) {
         if (!(p = realloc(s->actions, size))) /* as it was, grown or cut */
             return -ENOMEM;
         s->actions = p;
@@ -111,7 +121,8 @@ static int place_hashes(struct tkl_store *s, size_t n, const char *cold_dir)
             s->hashes_cold = size;
             return 0;
         }
-    } else if ((h = cold_new(cold_dir, size, &fd))) {
+        s->cold_error = -errno;
+    } else if ((h = cold_new(s, cold_dir, size, &fd))) {
         rh = h + n;
         goto copy;
     } else { /* as they were, grown or cut */
@@ -189,6 +200,7 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
         return -ENOMEM;
     s->n = R->n_actions;
     s->hashes_fd = -1;
+    s->cold_error = R->cold_error;
     tkl_rows_hand_actions(R, &s->actions, &s->actions_cold, &s->actions_fd);
     s->maps = R->maps;
     s->n_maps = R->n_maps;

@@ -90,6 +90,9 @@ struct tkl_store {
      * hashes_cold / 16 hashes */
     size_t hashes_cold;
     int hashes_fd;
+    /* why the last try for cold memory failed (a negative errno:
+     * tkl_mem_cold_open's or tkl_mem_cold_grow's), or 0 */
+    int cold_error;
     /* the loads before it whose arenas arena keeps (tkl_arena_keep): the
      * actions a reload took as they were keep their texts there; and of
      * how many actions arena and those it keeps hold texts that no action

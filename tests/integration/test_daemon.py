@@ -1217,8 +1217,10 @@ class Idle(Fixture):
         d = Daemon(self.conf, self.state, "--now", "2026-01-05T10:00")
         try:
             n = d.wait_for("started: 10000 actions, ")
-            self.assertTrue(any("the plan is held in cold memory: files of %s" % self.state in l
-                                for l in d.lines[:n]), d.log())
+            said = [l for l in d.lines[:n] if "the plan is kept in unnamed files of" in l]
+            self.assertEqual(len(said), 1, d.log())
+            self.assertTrue(said[0].startswith("<6>the plan is kept in unnamed files of %s ("
+                                               % self.state), said[0])
             names = sorted(os.listdir(self.state))
             first = self.cold_maps(d.proc.pid)
             self.assertGreater(sum(first), csv_bytes, first)
@@ -1251,14 +1253,39 @@ class Idle(Fixture):
         d = Daemon(self.conf, self.state, "--now", "2026-01-05T10:00")
         try:
             n = d.wait_for("started: 39 actions, ")
-            said = [l for l in d.lines[:n] if "the plan is held in private memory" in l]
+            said = [l for l in d.lines[:n] if "the plan is kept in private memory" in l]
             self.assertEqual(len(said), 1, d.log())
-            self.assertIn("%s is not on ext4 or XFS" % self.state, said[0])
-            self.assertTrue(said[0].startswith("<5>"), said[0])
+            # nothing to be done but move the state directory: info, not notice
+            self.assertEqual(said[0], "<6>the plan is kept in private memory: %s is on tmpfs (in "
+                             "memory), and only ext4 and XFS keep it in files (ticklerd(8), "
+                             "FILES)" % self.state)
             self.assertEqual(self.cold_maps(d.proc.pid), [])
             os.kill(d.proc.pid, signal.SIGHUP)  # a reload says it again only if it changes
             d.wait_for("configuration reloaded: ", after=n)
-            self.assertEqual(sum("held in private memory" in l for l in d.lines), 1, d.log())
+            self.assertEqual(sum("kept in private memory" in l for l in d.lines), 1, d.log())
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+    def test_plan_memory_private_keeps_the_plan_out_of_files(self):
+        """daemon.plan_memory = "private" turns the files off, without a word;
+        a value it does not know is an error at its line."""
+        text = Path(self.conf).read_text()
+        Path(self.conf).write_text(text.replace("daemon:\n{", 'daemon:\n{\n  plan_memory = "none";', 1))
+        p = subprocess.run([tool("ticklerd"), "--check-config", "-c", self.conf],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        line = [i for i, t in enumerate(Path(self.conf).read_text().splitlines(), 1)
+                if 'plan_memory = "none"' in t][0]
+        self.assertIn('%s:%d: error: [plan_memory] must be "files" or "private" (got "none")'
+                      % (self.conf, line), p.stderr)
+        Path(self.conf).write_text(text.replace("daemon:\n{", 'daemon:\n{\n  plan_memory = "private";', 1))
+        self.state = tempfile.mkdtemp(prefix="state-", dir=harness.BUILD)
+        self.addCleanup(shutil.rmtree, self.state, True)
+        d = Daemon(self.conf, self.state, "--now", "2026-01-05T10:00")
+        try:
+            n = d.wait_for("started: 39 actions, ")
+            self.assertEqual(self.cold_maps(d.proc.pid), [])
+            self.assertFalse(any("the plan is kept" in l for l in d.lines[:n]), d.log())
         finally:
             self.assertEqual(d.stop(), 0)
 
