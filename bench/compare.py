@@ -762,11 +762,38 @@ def idle(results, http):
             *results["idle"]["t"], held, *results["idle"]["a"], sent))
 
 
+def memory_of(pid, state):
+    """kB of the daemon's memory: RssAnon, RssFile and VmRSS from
+    /proc/PID/status, and 'cold', the resident part of its mappings of
+    unnamed files of its state directory (the plan it holds, ticklerd(8)
+    FILES), from /proc/PID/smaps."""
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("RssAnon", "RssFile", "VmRSS"):
+                out[k] = int(v.split()[0])
+    prefix, cold, inside = os.path.realpath(state) + "/", 0, False
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            parts = line.split(None, 5)
+            if re.match(r"[0-9a-f]+-[0-9a-f]+$", parts[0]):
+                path = parts[5].rstrip("\n") if len(parts) > 5 else ""
+                inside = path.startswith(prefix) and path.endswith(" (deleted)")
+            elif inside and parts[0] == "Rss:":
+                cold += int(parts[1])
+    out["cold"] = cold
+    return out
+
+
 def reload(results, http):
     say("\n== 4. reload: one row of %d edited" % RELOAD_ACTIONS)
     d, plan, conf = idle_tickler_setup(RELOAD_ACTIONS, http)
-    td = Ticklerd("reload: ticklerd", conf, os.path.join(d, "state"), "--now", "2027-01-04T12:00")
+    state = os.path.join(d, "state")
+    td = Ticklerd("reload: ticklerd", conf, state, "--now", "2027-01-04T12:00")
     td.wait_line(r"started: %d actions" % RELOAD_ACTIONS)
+    time.sleep(2)  # the start's work done
+    memory = {"csv": os.path.getsize(plan), "start": memory_of(td.proc.pid, state)}
     with open(plan) as f:
         lines = f.read().split("\n")
     row = RELOAD_ACTIONS // 2 + 1  # a row in the middle of the file
@@ -787,10 +814,13 @@ def reload(results, http):
             sys.exit("reload: expected 1 changed action, the log says: " + line)
         if run:
             times.append(t1 - t0)
+    time.sleep(2)
+    memory["reloaded"] = memory_of(td.proc.pid, state)
     td.stop()
     shutil.rmtree(d, ignore_errors=True)
     results["reload"] = times
-    say("reload: median %.3f s (debounce 500 ms included)" % median(times))
+    results["reload_memory"] = memory
+    say("reload: median %.3f s (debounce 500 ms included); memory %s" % (median(times), memory))
     return times
 
 
@@ -1125,7 +1155,7 @@ def idle_section(results):
 
 def reload_section(results):
     t = results["reload"]
-    L = ["## 4. Reload", ""] + partial_note()
+    L = ["## 4. Reload, and the memory of the daemon", ""] + partial_note()
     L.append(
         "A running ticklerd holds %s actions; one row in the middle of the plan gets a new "
         "deadline, and the file is replaced as a spreadsheet saves it (a new file renamed "
@@ -1137,6 +1167,29 @@ def reload_section(results):
         "to it, not a schedule." % (format(RELOAD_ACTIONS, ","),
                                    ", ".join("%.3f" % x for x in t), median(t)))
     L.append("")
+    m = results.get("reload_memory")
+    if m:
+        csv_kb = m["csv"] / 1024
+        L.append(
+            "The same daemon's memory, 2 s after its start and 2 s after the %d reloads, from "
+            "`/proc/PID/status` and `/proc/PID/smaps`, beside the CSV plan's %s kB. RssAnon is "
+            "the daemon's private memory (the issue asks for at most 1.5 times the CSV). The "
+            "plan it holds (actions, hashes, texts) is cold memory: pages of unnamed files of "
+            "its state directory, which the kernel writes back and can drop when memory is "
+            "short (ticklerd(8), FILES); they count in RssFile, with the pages of the "
+            "program and its libraries, and the row below gives their resident part. VmRSS "
+            "is all that is resident." % (len(t) + 1, format(round(csv_kb), ",")))
+        L.append("")
+        L.append("| kB | after the start | times the CSV | after the reloads | times the CSV |")
+        L.append("| --- | ---: | ---: | ---: | ---: |")
+        for key, what in (("RssAnon", "RssAnon (private memory)"),
+                          ("cold", "the plan's cold pages, resident"),
+                          ("RssFile", "RssFile (cold pages, program, libraries)"),
+                          ("VmRSS", "VmRSS (all resident)")):
+            a, b = m["start"][key], m["reloaded"][key]
+            L.append("| %s | %s | %.2f | %s | %.2f |" % (what, format(a, ","), a / csv_kb,
+                                                        format(b, ","), b / csv_kb))
+        L.append("")
     return L
 
 
