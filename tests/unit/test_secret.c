@@ -301,8 +301,8 @@ static struct tkl_diags warned_reading(const char *spec)
 START_TEST(a_secret_every_user_can_read_or_change_is_a_warning_of_the_load)
 {
     const char *p = tkl_write_text(dir, "pw", "tok\n");
-    char path[512];
-    snprintf(path, sizeof(path), "%s", p);
+    char path[4096];
+    ck_assert_int_lt(snprintf(path, sizeof(path), "%s", p), (int)sizeof(path));
     ck_assert_int_eq(chmod(dir, 0755), 0); /* others may enter, as /etc/tickler */
     static const struct {
         mode_t mode;
