@@ -211,19 +211,20 @@ int tkl_mem_cold_open(const char *dir)
     return fd;
 }
 
-/* Whether the file system of fd has room for more bytes and still the
- * room the rest of the state directory may need (TKL_MEM_COLD_SPARE). */
-static bool cold_room(int fd, size_t more)
+/* 0 when the file system of fd has room for more bytes and still the
+ * room the rest of the state directory may need (TKL_MEM_COLD_SPARE_PART),
+ * else -ENOSPC, or fstatvfs's -errno. */
+static int cold_room(int fd, size_t more)
 {
     struct statvfs st;
     if (fstatvfs(fd, &st) < 0)
-        return false;
+        return -errno;
     uint64_t total = (uint64_t)st.f_blocks * st.f_frsize,
              avail = (uint64_t)st.f_bavail * st.f_frsize;
     uint64_t spare = total / TKL_MEM_COLD_SPARE_PART;
     if (spare > TKL_MEM_COLD_SPARE_MAX)
         spare = TKL_MEM_COLD_SPARE_MAX;
-    return avail >= spare && avail - spare >= more;
+    return avail >= spare && avail - spare >= more ? 0 : -ENOSPC;
 }
 
 void *tkl_mem_cold_grow(int fd, void *block, size_t old, size_t size)
@@ -236,8 +237,9 @@ void *tkl_mem_cold_grow(int fd, void *block, size_t old, size_t size)
         return block;
     /* the blocks reserved now, so that a write to a page can never find the
      * disk full (which would be SIGBUS, not an error) */
-    if (!cold_room(fd, size - old)) {
-        errno = ENOSPC;
+    int r = cold_room(fd, size - old);
+    if (r < 0) {
+        errno = -r;
         return NULL;
     }
     if (fallocate(fd, 0, (off_t)old, (off_t)(size - old)) < 0)

@@ -1180,38 +1180,45 @@ static const char *fs_name(const char *dir, char *buf, size_t len)
 
 /* Says, when it changes, whether the plan in force is kept in files of
  * the state directory (cold memory, core/mem.h) or in private memory, and
- * why: at info when nothing is to be done (it is in files; the state
- * directory's file system is not one for them), else at notice. */
+ * why: at info when nothing is to be done (it is in files; the setting or
+ * the state directory's file system keeps it out), else at notice. */
 static void tell_store_memory(struct tkl_service *s)
 {
     const struct tkl_store *st = s->rt->store;
     const char *dir = s->rt->cfg->store.cold_dir;
-    if (!dir || !st->n)
-        return;
+    if (!st->n || (!dir && !s->rt->cfg->plan_private))
+        return; /* no state directory: opening the outbox says why */
     bool cold = st->actions_cold != 0;
     if (s->store_memory_told && cold == s->store_cold)
         return;
     s->store_memory_told = true;
     s->store_cold = cold;
     if (cold) {
-        size_t bytes = st->actions_cold + st->hashes_cold + st->arena.held;
-        log_info("the plan is kept in unnamed files of %s (%zu MiB), which the kernel can write "
-                 "back and drop when memory is short (ticklerd(8), FILES)",
-                 dir, (bytes + (1u << 20) - 1) >> 20);
+        log_info("the plan is kept in unnamed files of %s, its actions in %zu MiB, which the "
+                 "kernel can write back and drop when memory is short (ticklerd(8), FILES)",
+                 dir, (st->actions_cold + st->hashes_cold + (1u << 20) - 1) >> 20);
+        return;
+    }
+    if (!dir) {
+        log_info("the plan is kept in private memory (daemon.plan_memory = \"private\")");
         return;
     }
     char buf[64];
+    int fd;
     switch (st->cold_error) {
     case -EOPNOTSUPP:
-        if (tkl_mem_cold_open(dir) == -EOPNOTSUPP) {
+        /* the file system's kind, or (ext2, ext3) its files cannot reserve room */
+        if ((fd = tkl_mem_cold_open(dir)) >= 0)
+            (void)close(fd); /* nothing written through it */
+        if (fd == -EOPNOTSUPP)
             log_info("the plan is kept in private memory: %s is on %s, and only ext4 and XFS "
                      "keep it in files (ticklerd(8), FILES)",
                      dir, fs_name(dir, buf, sizeof(buf)));
-            break;
-        }
-        log_notice("the plan is kept in private memory: the file system of %s cannot reserve "
-                   "room for files (ext2 or ext3?; ticklerd(8), FILES)",
-                   dir);
+        else
+            log_info("the plan is kept in private memory: the file system of %s cannot reserve "
+                     "room for files (ext2 or ext3?), and only ext4 and XFS keep it in files "
+                     "(ticklerd(8), FILES)",
+                     dir);
         break;
     case -ENOSPC:
         log_notice("the plan is kept in private memory: the disk of %s has not the room for its "

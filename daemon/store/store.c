@@ -71,15 +71,18 @@ static void *cold_new(struct tkl_store *s, const char *dir, size_t size, int *fd
     return p;
 }
 
-/* Room for exactly n actions in s->actions (n >= s->n), keeping the s->n
- * it holds: cold memory in cold_dir (core/mem.h) where that can be had (a
- * cold block grown in place, or moved without a copy), else malloc's.
- * Returns 0 or -ENOMEM (then s is as it was). */
+/* Room for n actions in s->actions (n >= s->n), keeping the s->n it
+ * holds: cold memory in cold_dir (core/mem.h) where that can be had (a
+ * cold block grown in place, or moved without a copy, and never cut),
+ * else malloc's, of exactly n. Returns 0 or -ENOMEM (then s is as it
+ * was). */
 static int place_actions(struct tkl_store *s, size_t n, const char *cold_dir)
 {
     const size_t size = n * sizeof(*s->actions);
     struct tkl_action *p;
     int fd = -1;
+    if (s->actions_cold >= size) /* room enough already (an append that failed) */
+        return 0;
     if (s->actions_cold) {
         if ((p = tkl_mem_cold_grow(s->actions_fd, s->actions, s->actions_cold, size))) {
             s->actions = p;
@@ -112,6 +115,8 @@ static int place_hashes(struct tkl_store *s, size_t n, const char *cold_dir)
     const size_t size = 2 * n * sizeof(*s->hashes);
     uint64_t *h, *rh;
     int fd = -1;
+    if (s->hashes_cold >= size) /* room enough already, its row hashes where they are */
+        return 0;
     if (s->hashes_cold) {
         if ((h = tkl_mem_cold_grow(s->hashes_fd, s->hashes, s->hashes_cold, size))) {
             /* the row hashes moved up past the room of the n hashes */
@@ -156,10 +161,10 @@ copy:
 }
 
 /*
- * Gives s room for exactly n actions (n >= s->n), and for their hashes
- * unless s is unhashed, keeping the s->n it holds: cold memory in cold_dir
- * where that can be had (what is cold grows in its file), else malloc's.
- * Returns 0 or -ENOMEM (then s holds what it held).
+ * Gives s room for n actions (n >= s->n), and for their hashes unless s
+ * is unhashed, keeping the s->n it holds: cold memory in cold_dir where
+ * that can be had (what is cold grows in its file), else malloc's, of
+ * exactly n. Returns 0 or -ENOMEM (then s holds what it held).
  */
 static int store_room(struct tkl_store *s, size_t n, const char *cold_dir)
 {

@@ -1219,8 +1219,8 @@ class Idle(Fixture):
             n = d.wait_for("started: 10000 actions, ")
             said = [l for l in d.lines[:n] if "the plan is kept in unnamed files of" in l]
             self.assertEqual(len(said), 1, d.log())
-            self.assertTrue(said[0].startswith("<6>the plan is kept in unnamed files of %s ("
-                                               % self.state), said[0])
+            self.assertTrue(said[0].startswith("<6>the plan is kept in unnamed files of %s, its "
+                                               "actions in " % self.state), said[0])
             names = sorted(os.listdir(self.state))
             first = self.cold_maps(d.proc.pid)
             self.assertGreater(sum(first), csv_bytes, first)
@@ -1267,8 +1267,9 @@ class Idle(Fixture):
             self.assertEqual(d.stop(), 0)
 
     def test_plan_memory_private_keeps_the_plan_out_of_files(self):
-        """daemon.plan_memory = "private" turns the files off, without a word;
-        a value it does not know is an error at its line."""
+        """daemon.plan_memory = "private" turns the files off, and the log
+        says so once, at info; a value it does not know is an error at its
+        line."""
         text = Path(self.conf).read_text()
         Path(self.conf).write_text(text.replace("daemon:\n{", 'daemon:\n{\n  plan_memory = "none";', 1))
         p = subprocess.run([tool("ticklerd"), "--check-config", "-c", self.conf],
@@ -1285,7 +1286,17 @@ class Idle(Fixture):
         try:
             n = d.wait_for("started: 39 actions, ")
             self.assertEqual(self.cold_maps(d.proc.pid), [])
-            self.assertFalse(any("the plan is kept" in l for l in d.lines[:n]), d.log())
+            said = [l for l in d.lines[:n] if "the plan is kept" in l]
+            self.assertEqual(said, ['<6>the plan is kept in private memory (daemon.plan_memory = '
+                                    '"private")'], d.log())
+            # back to files by a reload: said once more, the other way
+            Path(self.conf).write_text(text)
+            os.kill(d.proc.pid, signal.SIGHUP)
+            n = d.wait_for("configuration reloaded: ", after=n)
+            self.assertNotEqual(self.cold_maps(d.proc.pid), [])
+            said = [l for l in d.lines[:n] if "the plan is kept" in l]
+            self.assertEqual(len(said), 2, d.log())
+            self.assertTrue(said[1].startswith("<6>the plan is kept in unnamed files of "), said)
         finally:
             self.assertEqual(d.stop(), 0)
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -31,6 +32,16 @@ static inline void cold_dir_make(char *dir)
     ck_assert_msg(fs.f_type == EXT4_SUPER_MAGIC || fs.f_type == XFS_SUPER_MAGIC,
                   "%s is not on ext4 or XFS, the file systems cold memory uses (core/mem.h): "
                   "build and test in a tree on one of them",
+                  dir);
+    /* cold memory leaves a tenth of the disk (at most 1 GiB) free */
+    struct statvfs st;
+    ck_assert_int_eq(statvfs(dir, &st), 0);
+    uint64_t total = (uint64_t)st.f_blocks * st.f_frsize, spare = total / 10;
+    if (spare > ((uint64_t)1 << 30))
+        spare = (uint64_t)1 << 30;
+    ck_assert_msg((uint64_t)st.f_bavail * st.f_frsize > spare + ((uint64_t)256 << 20),
+                  "%s: the cold memory tests need 256 MiB free beyond the tenth of the disk (at "
+                  "most 1 GiB) cold memory leaves free",
                   dir);
 }
 

@@ -370,6 +370,7 @@ START_TEST(a_cold_file_grows_and_is_cut_keeping_what_it_holds)
     ck_assert_int_eq(msync(q, c, MS_SYNC), 0);
     ck_assert_int_eq(madvise(q, kept, MADV_DONTNEED), 0);
     ck_assert_int_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+    ck_assert_uint_eq(count_resident(q, kept), 0); /* not even in the page cache */
     for (size_t i = 0; i < c; i++)
         ck_assert_uint_eq(q[i], (unsigned char)(i * 13 + 5));
     ck_assert_int_eq(cold_fds(dir), 1);
