@@ -268,12 +268,30 @@ void tkl_mem_cold_cut(int fd, void *block, size_t old, size_t size)
     (void)ftruncate(fd, (off_t)size); /* if not, the room is kept until the file goes */
 }
 
+void *tkl_mem_cold_new(const char *dir, size_t size, int *ret_fd)
+{
+    *ret_fd = -1;
+    int fd = tkl_mem_cold_open(dir);
+    if (fd < 0) {
+        errno = -fd;
+        return NULL;
+    }
+    void *m = tkl_mem_cold_grow(fd, NULL, 0, size);
+    if (!m) {
+        int e = errno;
+        (void)close(fd); /* nothing written through it */
+        errno = e;
+        return NULL;
+    }
+    *ret_fd = fd;
+    return m;
+}
+
 void *tkl_mem_map_cold(const char *dir, size_t size)
 {
-    int fd = tkl_mem_cold_open(dir);
-    if (fd < 0)
-        return NULL;
-    void *m = tkl_mem_cold_grow(fd, NULL, 0, size);
-    (void)close(fd); /* the mapping keeps the file; nothing was written through fd */
+    int fd;
+    void *m = tkl_mem_cold_new(dir, size, &fd);
+    if (m)
+        (void)close(fd); /* the mapping keeps the file; nothing was written through fd */
     return m;
 }

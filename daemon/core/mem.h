@@ -116,9 +116,12 @@ void *tkl_mem_cold_grow(int fd, void *block, size_t old, size_t size);
  * given back. Freed with tkl_mem_unmap(block, size). */
 void tkl_mem_cold_cut(int fd, void *block, size_t old, size_t size);
 
-/* size bytes of cold memory in a file of their own in dir (no descriptor
- * kept), or NULL when dir cannot hold it (tkl_mem_cold_open) or has not
- * the room. */
+/* size bytes of cold memory in a new file of their own in dir, its
+ * descriptor into *ret_fd; or NULL with errno set (tkl_mem_cold_open's,
+ * tkl_mem_cold_grow's) and *ret_fd -1. */
+void *tkl_mem_cold_new(const char *dir, size_t size, int *ret_fd);
+
+/* tkl_mem_cold_new keeping no descriptor (the mapping keeps the file). */
 void *tkl_mem_map_cold(const char *dir, size_t size);
 
 #endif

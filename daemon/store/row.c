@@ -432,14 +432,9 @@ static struct tkl_action *cold_actions(struct tkl_rows *R, size_t cap)
     }
     if (size < COLD_BUILD_MIN || !R->arena.cold_dir)
         return NULL;
-    int fd = tkl_mem_cold_open(R->arena.cold_dir);
-    if (fd < 0) {
-        R->cold_error = fd;
-        return NULL;
-    }
-    if (!(p = tkl_mem_cold_grow(fd, NULL, 0, size))) {
+    int fd;
+    if (!(p = tkl_mem_cold_new(R->arena.cold_dir, size, &fd))) {
         R->cold_error = -errno;
-        (void)close(fd); /* nothing written through it */
         return NULL;
     }
     if (R->n_actions)

@@ -54,20 +54,9 @@ static void release_hashes(struct tkl_store *s)
 static void *cold_new(struct tkl_store *s, const char *dir, size_t size, int *fd)
 {
     *fd = -1;
-    if (!dir)
-        return NULL;
-    int f = tkl_mem_cold_open(dir);
-    if (f < 0) {
-        s->cold_error = f;
-        return NULL;
-    }
-    void *p = tkl_mem_cold_grow(f, NULL, 0, size);
-    if (!p) {
+    void *p = dir ? tkl_mem_cold_new(dir, size, fd) : NULL;
+    if (dir && !p)
         s->cold_error = -errno;
-        (void)close(f); /* nothing written through it */
-        return NULL;
-    }
-    *fd = f;
     return p;
 }
 
@@ -113,7 +102,7 @@ static int place_actions(struct tkl_store *s, size_t n, const char *cold_dir)
 static int place_hashes(struct tkl_store *s, size_t n, const char *cold_dir)
 {
     const size_t size = 2 * n * sizeof(*s->hashes);
-    uint64_t *h, *rh;
+    uint64_t *h = NULL, *rh = NULL;
     int fd = -1;
     if (s->hashes_cold >= size) /* room enough already, its row hashes where they are */
         return 0;
@@ -126,10 +115,9 @@ static int place_hashes(struct tkl_store *s, size_t n, const char *cold_dir)
             s->hashes_cold = size;
             return 0;
         }
-        s->cold_error = -errno;
+        s->cold_error = -errno; /* out of cold memory, into malloc's */
     } else if ((h = cold_new(s, cold_dir, size, &fd))) {
         rh = h + n;
-        goto copy;
     } else { /* as they were, grown or cut */
         if (!(h = realloc(s->hashes, n * sizeof(*h))))
             return -ENOMEM;
@@ -139,15 +127,15 @@ static int place_hashes(struct tkl_store *s, size_t n, const char *cold_dir)
         s->row_hashes = rh;
         return 0;
     }
-    /* out of cold memory, into malloc's */
-    h = malloc(n * sizeof(*h));
-    rh = malloc(n * sizeof(*rh));
-    if (!h || !rh) {
-        free(h);
-        free(rh);
-        return -ENOMEM;
+    if (!h) {
+        h = malloc(n * sizeof(*h));
+        rh = malloc(n * sizeof(*rh));
+        if (!h || !rh) {
+            free(h);
+            free(rh);
+            return -ENOMEM;
+        }
     }
-copy:
     if (s->n) {
         memcpy(h, s->hashes, s->n * sizeof(*h));
         memcpy(rh, s->row_hashes, s->n * sizeof(*rh));
