@@ -54,10 +54,11 @@ struct tkl_metrics {
     struct channel *ch;
     size_t n_ch, cap_ch;
     uint64_t reloads_ok, reloads_failed;
-    int64_t last_reload_ok;  /* seconds; 0 before the first load */
-    uint64_t fetches[3];     /* plans at URLs: changed, unchanged, failed */
-    int64_t last_fetch_ok;   /* seconds; 0 before the first good fetch */
-    struct http_count *http; /* sorted by route, then code */
+    int64_t last_reload_ok;             /* seconds; 0 before the first load */
+    uint64_t store_cold, store_private; /* bytes of the store in force */
+    uint64_t fetches[3];                /* plans at URLs: changed, unchanged, failed */
+    int64_t last_fetch_ok;              /* seconds; 0 before the first good fetch */
+    struct http_count *http;            /* sorted by route, then code */
     size_t n_http, cap_http;
 };
 
@@ -207,6 +208,14 @@ void tkl_metrics_store_loaded(struct tkl_metrics *m, int64_t now)
         m->last_reload_ok = now;
 }
 
+void tkl_metrics_store_bytes(struct tkl_metrics *m, size_t cold, size_t private_bytes)
+{
+    if (!m)
+        return;
+    m->store_cold = cold;
+    m->store_private = private_bytes;
+}
+
 int tkl_metrics_http(struct tkl_metrics *m, enum tkl_route route, unsigned code)
 {
     if (!m)
@@ -351,6 +360,12 @@ static void render_store(FILE *f, const struct tkl_metrics *m)
                        "When the store in force was read, in seconds since the epoch.");
     fprintf(f, "tickler_store_last_reload_success_timestamp_seconds %" PRId64 "\n",
             m->last_reload_ok);
+    tkl_metrics_family(f, "tickler_store_bytes", "gauge",
+                       "Bytes of the store in force (actions, hashes, texts), by where they are "
+                       "held: in files of the state directory, which the kernel can drop, or in "
+                       "private memory.");
+    fprintf(f, "tickler_store_bytes{held_in=\"files\"} %" PRIu64 "\n", m->store_cold);
+    fprintf(f, "tickler_store_bytes{held_in=\"private\"} %" PRIu64 "\n", m->store_private);
     static const char *const results[3] = {"changed", "unchanged", "failure"};
     tkl_metrics_family(f, "tickler_plan_fetches_total", "counter",
                        "Fetches of the plans at https:// URLs, by result.");

@@ -85,6 +85,10 @@ void tkl_metrics_plan_fetch(struct tkl_metrics *m, bool ok, bool changed, int64_
  * success timestamp, without counting a reload. */
 void tkl_metrics_store_loaded(struct tkl_metrics *m, int64_t now);
 
+/* The store in force holds cold bytes in files of the state directory and
+ * private bytes in the daemon's own memory (tkl_store_bytes). */
+void tkl_metrics_store_bytes(struct tkl_metrics *m, size_t cold, size_t private_bytes);
+
 /* The web server answered a request of route with status code (route
  * TKL_ROUTE_COUNT: a path no route matched). Returns 0 or -ENOMEM. */
 int tkl_metrics_http(struct tkl_metrics *m, enum tkl_route route, unsigned code);

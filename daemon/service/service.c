@@ -1178,14 +1178,18 @@ static const char *fs_name(const char *dir, char *buf, size_t len)
     return buf;
 }
 
-/* Says, when it changes, whether the plan in force is kept in files of
- * the state directory (cold memory, core/mem.h) or in private memory, and
- * why: at info when nothing is to be done (it is in files; the setting or
- * the state directory's file system keeps it out), else at notice. */
+/* Gives the metrics the bytes of the plan in force, and says, when it
+ * changes, whether the plan is kept in files of the state directory (cold
+ * memory, core/mem.h) or in private memory, and why: at info when nothing
+ * is to be done (it is in files; the setting or the state directory's file
+ * system keeps it out), else at notice. */
 static void tell_store_memory(struct tkl_service *s)
 {
     const struct tkl_store *st = s->rt->store;
     const char *dir = s->rt->cfg->store.cold_dir;
+    size_t cold_bytes, private_bytes;
+    tkl_store_bytes(st, &cold_bytes, &private_bytes);
+    tkl_metrics_store_bytes(s->metrics, cold_bytes, private_bytes);
     if (!st->n || (!dir && !s->rt->cfg->plan_private))
         return; /* no state directory: opening the outbox says why */
     bool cold = st->actions_cold != 0;
@@ -1194,9 +1198,9 @@ static void tell_store_memory(struct tkl_service *s)
     s->store_memory_told = true;
     s->store_cold = cold;
     if (cold) {
-        log_info("the plan is kept in unnamed files of %s, its actions in %zu MiB, which the "
-                 "kernel can write back and drop when memory is short (ticklerd(8), FILES)",
-                 dir, (st->actions_cold + st->hashes_cold + (1u << 20) - 1) >> 20);
+        log_info("the plan is kept in unnamed files of %s (%zu MiB), which the kernel can write "
+                 "back and drop when memory is short (ticklerd(8), FILES)",
+                 dir, (cold_bytes + (1u << 20) - 1) >> 20);
         return;
     }
     if (!dir) {

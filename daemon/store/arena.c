@@ -14,6 +14,7 @@ struct tkl_arena_chunk {
     size_t size;   /* of data */
     unsigned refs; /* the arena that made it, and those that keep it */
     bool mapped;   /* mapped on its own (chunk_new), not malloc'd */
+    bool cold;     /* and that in cold memory (tkl_mem_map_cold) */
     alignas(max_align_t) char data[];
 };
 
@@ -39,16 +40,20 @@ static struct tkl_arena_chunk *chunk_new(const struct tkl_arena *a, size_t room)
     size_t size = sizeof(struct tkl_arena_chunk) + room;
     struct tkl_arena_chunk *c;
     if ((c = tkl_mem_map_cold(a->cold_dir, size))) {
-        c->mapped = true;
+        c->mapped = c->cold = true;
         return c;
     }
     if (a->held < HUGE_AFTER || size % TKL_MEM_HUGE_PAGE) {
-        if ((c = malloc(size)))
+        if ((c = malloc(size))) {
             c->mapped = false;
+            c->cold = false;
+        }
         return c;
     }
-    if ((c = tkl_mem_map_huge(size)))
+    if ((c = tkl_mem_map_huge(size))) {
         c->mapped = true;
+        c->cold = false;
+    }
     return c;
 }
 
@@ -217,6 +222,17 @@ int tkl_arena_keep(struct tkl_arena *a, const struct tkl_arena *from)
     for (size_t i = a->n_kept - n; i < a->n_kept; i++)
         v[i]->refs++;
     return 0;
+}
+
+void tkl_arena_bytes(const struct tkl_arena *a, size_t *ret_cold, size_t *ret_private)
+{
+    size_t bytes[2] = {0, 0};
+    for (const struct tkl_arena_chunk *c = a->chunks; c; c = c->next)
+        bytes[c->cold] += sizeof(*c) + c->size;
+    for (size_t i = 0; i < a->n_kept; i++)
+        bytes[a->kept[i]->cold] += sizeof(*a->kept[i]) + a->kept[i]->size;
+    *ret_private = bytes[0];
+    *ret_cold = bytes[1];
 }
 
 void tkl_arena_free(struct tkl_arena *a)

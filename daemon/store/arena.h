@@ -65,6 +65,10 @@ uint64_t tkl_arena_hash(uint64_t h, const void *s, size_t len);
  */
 int tkl_arena_keep(struct tkl_arena *a, const struct tkl_arena *from);
 
+/* The bytes of the chunks a holds, its own and those it keeps: in cold
+ * memory into *ret_cold, else into *ret_private. */
+void tkl_arena_bytes(const struct tkl_arena *a, size_t *ret_cold, size_t *ret_private);
+
 /* Frees all a holds (a chunk another arena keeps is freed with the last
  * arena that holds it); a is then empty, with its cold_dir, and can be
  * used again. */

@@ -262,6 +262,19 @@ int tkl_store_append(struct tkl_store *s, struct tkl_action *v, size_t n, struct
     return 0;
 }
 
+void tkl_store_bytes(const struct tkl_store *store, size_t *ret_cold, size_t *ret_private)
+{
+    tkl_arena_bytes(&store->arena, ret_cold, ret_private);
+    if (store->actions_cold)
+        *ret_cold += store->actions_cold;
+    else
+        *ret_private += store->n * sizeof(*store->actions);
+    if (store->hashes_cold)
+        *ret_cold += store->hashes_cold;
+    else if (store->hashes)
+        *ret_private += 2 * store->n * sizeof(*store->hashes);
+}
+
 void tkl_store_free(struct tkl_store *store)
 {
     if (!store)

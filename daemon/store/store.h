@@ -101,6 +101,11 @@ struct tkl_store {
     size_t n_stale;
 };
 
+/* The bytes store holds its actions, their hashes and their texts in (its
+ * index and column maps aside): in cold memory into *ret_cold (files of
+ * the state directory, core/mem.h), else into *ret_private. */
+void tkl_store_bytes(const struct tkl_store *store, size_t *ret_cold, size_t *ret_private);
+
 /* The hash of store->actions[k] (tkl_action_hash), or 0 when the store is
  * unhashed. */
 static inline uint64_t tkl_store_hash(const struct tkl_store *store, size_t k)

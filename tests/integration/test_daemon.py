@@ -1219,8 +1219,8 @@ class Idle(Fixture):
             n = d.wait_for("started: 10000 actions, ")
             said = [l for l in d.lines[:n] if "the plan is kept in unnamed files of" in l]
             self.assertEqual(len(said), 1, d.log())
-            self.assertTrue(said[0].startswith("<6>the plan is kept in unnamed files of %s, its "
-                                               "actions in " % self.state), said[0])
+            self.assertTrue(said[0].startswith("<6>the plan is kept in unnamed files of %s ("
+                                               % self.state), said[0])
             names = sorted(os.listdir(self.state))
             first = self.cold_maps(d.proc.pid)
             self.assertGreater(sum(first), csv_bytes, first)

@@ -69,6 +69,7 @@ START_TEST(an_empty_registry_shows_every_family)
                               "tickler_notification_latency_seconds histogram",
                               "tickler_store_reloads_total counter",
                               "tickler_store_last_reload_success_timestamp_seconds gauge",
+                              "tickler_store_bytes gauge",
                               "tickler_http_requests_total counter"};
     for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
         char line[128];
@@ -215,6 +216,23 @@ START_TEST(store_reloads_count_by_result_and_keep_the_last_success)
 }
 END_TEST
 
+START_TEST(the_store_bytes_show_where_they_are_held)
+{
+    tkl_metrics_store_bytes(m, 17000000, 1234);
+    char *text = render(m);
+    ck_assert_double_eq(prom_value(text, "tickler_store_bytes", "held_in", "files", NULL),
+                        17000000);
+    ck_assert_double_eq(prom_value(text, "tickler_store_bytes", "held_in", "private", NULL), 1234);
+    free(text);
+    tkl_metrics_store_bytes(m, 0, 987654321);
+    text = render(m);
+    ck_assert_double_eq(prom_value(text, "tickler_store_bytes", "held_in", "files", NULL), 0);
+    ck_assert_double_eq(prom_value(text, "tickler_store_bytes", "held_in", "private", NULL),
+                        987654321);
+    free(text);
+}
+END_TEST
+
 START_TEST(a_null_registry_counts_nothing_and_shows_the_families)
 {
     ck_assert_int_eq(tkl_metrics_channel(NULL, "email"), 0);
@@ -319,6 +337,7 @@ int main(void)
     tcase_add_test(tc, label_values_are_escaped);
     tcase_add_test(tc, http_requests_show_by_route_and_code);
     tcase_add_test(tc, store_reloads_count_by_result_and_keep_the_last_success);
+    tcase_add_test(tc, the_store_bytes_show_where_they_are_held);
     tcase_add_test(tc, a_null_registry_counts_nothing_and_shows_the_families);
     tcase_add_test(tc, a_write_error_is_reported);
     tcase_add_test(tc, reason_names_are_the_documented_label_values);

@@ -500,6 +500,13 @@ START_TEST(a_reloadable_store_is_held_in_cold_memory)
     ck_assert(same_actions(warm, s));
     ck_assert_int_eq(cold_dir_entries(cold), 0);
     ck_assert_int_eq(cold_fds(cold), 2); /* the actions', the hashes' */
+    size_t in_files, in_private;
+    tkl_store_bytes(s, &in_files, &in_private);
+    ck_assert_uint_eq(in_private, 0);
+    ck_assert_uint_ge(in_files, 3 * (sizeof(struct tkl_action) + 16));
+    tkl_store_bytes(warm, &in_files, &in_private);
+    ck_assert_uint_eq(in_files, 0);
+    ck_assert_uint_ge(in_private, 3 * (sizeof(struct tkl_action) + 16));
 
     write_file("plan.csv", "Ref,Actions,Responsibility,Timeframe\nA1,Train staff,HR,April 2023\n"
                            "A2,Review pay fairly,Nobody,May 2023\nA3,Publish data,HR,June 2023\n");
