@@ -112,4 +112,14 @@ static inline bool cold_at(const void *p, const char *dir)
     return p && cold_maps(p, dir) == 1;
 }
 
+/* dir made by cold_dir_make removed, once nothing of cold memory is left
+ * in it: no mapping, no descriptor, no name. */
+static inline void cold_dir_remove(const char *dir)
+{
+    ck_assert_int_eq(cold_maps(NULL, dir), 0);
+    ck_assert_int_eq(cold_fds(dir), 0);
+    ck_assert_int_eq(cold_dir_entries(dir), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
+}
+
 #endif

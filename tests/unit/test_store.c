@@ -263,8 +263,7 @@ START_TEST(a_reload_gives_the_store_and_warnings_of_a_full_load)
         tkl_store_free(prev);
     }
     opts.cold_dir = NULL;
-    ck_assert_int_eq(cold_maps(NULL, cold), 0);
-    ck_assert_int_eq(rmdir(cold), 0);
+    cold_dir_remove(cold);
 }
 END_TEST
 
@@ -551,10 +550,7 @@ START_TEST(a_reloadable_store_is_held_in_cold_memory)
     ck_assert(!cold_at(s->actions[0].title, cold));
     tkl_store_free(s);
     opts.once = false;
-    ck_assert_int_eq(cold_maps(NULL, cold), 0);
-    ck_assert_int_eq(cold_fds(cold), 0);
-    ck_assert_int_eq(cold_dir_entries(cold), 0);
-    ck_assert_int_eq(rmdir(cold), 0);
+    cold_dir_remove(cold);
     ck_assert_int_eq(tkl_store_load(&opts, &dir, &s, &diags), 0); /* its directory gone */
     ck_assert_uint_eq(s->actions_cold + s->hashes_cold, 0);
     ck_assert(same_actions(warm, s));
@@ -564,6 +560,21 @@ START_TEST(a_reloadable_store_is_held_in_cold_memory)
 }
 END_TEST
 
+/* plan.csv of n rows A0.. (deadlines in April and May 2023), configured
+ * as the store's one path. */
+static void write_large_plan(int n)
+{
+    char *text = malloc((size_t)n * 64 + 64);
+    ck_assert_ptr_nonnull(text);
+    size_t len = (size_t)sprintf(text, "Ref,Actions,Responsibility,Timeframe\n");
+    for (int i = 0; i < n; i++)
+        len += (size_t)sprintf(text + len, "A%d,Train staff group %d,HR,%s 2023\n", i, i,
+                               i % 2 ? "April" : "May");
+    write_file("plan.csv", text);
+    free(text);
+    add_path("plan.csv");
+}
+
 /* A large plan of a store kept in cold memory (whose actions are built
  * there, row.c) loads as in private memory, at every allocation that can
  * fail, and leaves nothing mapped when it fails. */
@@ -572,15 +583,7 @@ START_TEST(a_large_plan_loads_in_cold_memory_at_every_failure)
     enum { N = 9000 }; /* actions past 1 MiB */
     char cold[4096];
     cold_dir_make(cold);
-    char *text = malloc((size_t)N * 64 + 64);
-    ck_assert_ptr_nonnull(text);
-    size_t len = (size_t)sprintf(text, "Ref,Actions,Responsibility,Timeframe\n");
-    for (int i = 0; i < N; i++)
-        len += (size_t)sprintf(text + len, "A%d,Train staff group %d,HR,%s 2023\n", i, i,
-                               i % 2 ? "April" : "May");
-    write_file("plan.csv", text);
-    free(text);
-    add_path("plan.csv");
+    write_large_plan(N);
     struct tkl_store *warm = NULL, *s = NULL;
     ck_assert_int_eq(tkl_store_load(&opts, &dir, &warm, &diags), 0);
     opts.cold_dir = cold;
@@ -607,9 +610,7 @@ START_TEST(a_large_plan_loads_in_cold_memory_at_every_failure)
     tkl_store_free(next);
     tkl_store_free(warm);
     opts.cold_dir = NULL;
-    ck_assert_int_eq(cold_maps(NULL, cold), 0);
-    ck_assert_int_eq(cold_fds(cold), 0);
-    ck_assert_int_eq(rmdir(cold), 0);
+    cold_dir_remove(cold);
 }
 END_TEST
 
@@ -621,14 +622,7 @@ START_TEST(a_store_out_of_cold_room_goes_on_in_private_memory)
     enum { N = 9000 };
     char cold[4096];
     cold_dir_make(cold);
-    char *text = malloc((size_t)N * 64 + 64);
-    ck_assert_ptr_nonnull(text);
-    size_t len = (size_t)sprintf(text, "Ref,Actions,Responsibility,Timeframe\n");
-    for (int i = 0; i < N; i++)
-        len += (size_t)sprintf(text + len, "A%d,Train staff group %d,HR,May 2023\n", i, i);
-    write_file("plan.csv", text);
-    free(text);
-    add_path("plan.csv");
+    write_large_plan(N);
     struct tkl_store *warm = NULL;
     ck_assert_int_eq(tkl_store_load(&opts, &dir, &warm, &diags), 0);
     opts.cold_dir = cold;
@@ -692,9 +686,7 @@ START_TEST(a_store_out_of_cold_room_goes_on_in_private_memory)
     tkl_store_free(s);
     tkl_store_free(warm);
     opts.cold_dir = NULL;
-    ck_assert_int_eq(cold_maps(NULL, cold), 0);
-    ck_assert_int_eq(cold_fds(cold), 0);
-    ck_assert_int_eq(rmdir(cold), 0);
+    cold_dir_remove(cold);
 }
 END_TEST
 
@@ -741,8 +733,7 @@ START_TEST(a_reload_out_of_memory_leaves_the_store_in_force)
         tkl_store_free(prev);
     }
     opts.cold_dir = NULL;
-    ck_assert_int_eq(cold_maps(NULL, cold), 0);
-    ck_assert_int_eq(rmdir(cold), 0);
+    cold_dir_remove(cold);
 }
 END_TEST
 
