@@ -183,7 +183,6 @@ static int store_finish(struct tkl_rows *R, struct tkl_store **ret_store)
      * hears of: the load fails instead */
     if (R->diags->oom)
         return -ENOMEM;
-    tkl_mem_ahead_end(&R->ahead); /* the store takes the array */
     unsigned kept_loads = 0;
     size_t stale = 0;
     if (tkl_rows_settle(R, &kept_loads, &stale) < 0)
