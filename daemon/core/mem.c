@@ -202,7 +202,7 @@ int tkl_mem_cold_open(const char *dir)
      * takes: a copy-on-write file system (btrfs, ZFS) needs new room to
      * write a page again, and a full disk then is SIGBUS */
     int r = fstatfs(fd, &fs) < 0                                            ? -errno
-            : fs.f_type != EXT4_SUPER_MAGIC && fs.f_type != XFS_SUPER_MAGIC ? -EOPNOTSUPP
+            : fs.f_type != EXT4_SUPER_MAGIC && fs.f_type != XFS_SUPER_MAGIC ? -EMEDIUMTYPE
                                                                             : 0;
     if (r < 0) {
         (void)close(fd); /* nothing written through it */

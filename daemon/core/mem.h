@@ -85,7 +85,7 @@ void tkl_mem_unmap(void *block, size_t size);
  * zero.
  *
  * tkl_mem_cold_open gives such a file in dir: its descriptor, or -EINVAL
- * for a NULL dir, -EOPNOTSUPP when dir's file system is not ext4 or XFS
+ * for a NULL dir, -EMEDIUMTYPE when dir's file system is not ext4 or XFS
  * (where the room reserved is the room a later write of a page takes; not
  * so on a copy-on-write file system, where a full disk would make a write
  * SIGBUS; nor worth it in memory, tmpfs), or the errno of a dir that cannot

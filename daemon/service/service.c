@@ -1208,21 +1208,17 @@ static void tell_store_memory(struct tkl_service *s)
         return;
     }
     char buf[64];
-    int fd;
     switch (st->cold_error) {
-    case -EOPNOTSUPP:
-        /* the file system's kind, or (ext2, ext3) its files cannot reserve room */
-        if ((fd = tkl_mem_cold_open(dir)) >= 0)
-            (void)close(fd); /* nothing written through it */
-        if (fd == -EOPNOTSUPP)
-            log_info("the plan is kept in private memory: %s is on %s, and only ext4 and XFS "
-                     "keep it in files (ticklerd(8), FILES)",
-                     dir, fs_name(dir, buf, sizeof(buf)));
-        else
-            log_info("the plan is kept in private memory: the file system of %s cannot reserve "
-                     "room for files (ext2 or ext3?), and only ext4 and XFS keep it in files "
-                     "(ticklerd(8), FILES)",
-                     dir);
+    case -EMEDIUMTYPE: /* tkl_mem_cold_open: the file system's kind */
+        log_info("the plan is kept in private memory: %s is on %s, and only ext4 and XFS keep "
+                 "it in files (ticklerd(8), FILES)",
+                 dir, fs_name(dir, buf, sizeof(buf)));
+        break;
+    case -EOPNOTSUPP: /* fallocate: ext2 and ext3, whose files cannot reserve room */
+        log_info("the plan is kept in private memory: the file system of %s cannot reserve "
+                 "room for files (ext2 or ext3?), and only ext4 and XFS keep it in files "
+                 "(ticklerd(8), FILES)",
+                 dir);
         break;
     case -ENOSPC:
         log_notice("the plan is kept in private memory: the disk of %s has not the room for its "
