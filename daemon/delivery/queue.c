@@ -45,22 +45,44 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
     return r;
 }
 
+/* Schedules the end of ans's snooze, or of what its resume ended, for
+ * each team of a it holds. Returns 0 or -ENOMEM. */
+static int queue_ends(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
+                      const struct tkl_team_dir *teams, const struct tkl_store *store,
+                      const struct tkl_answer *ans, const struct tkl_action *a, int64_t not_before)
+{
+    size_t action = (size_t)(a - store->actions);
+    for (size_t k = 0; k < a->n_teams; k++) {
+        const struct tkl_team *t = tkl_team_find(teams, a->teams[k]);
+        if (!t)
+            continue;
+        size_t team = (size_t)(t - teams->teams);
+        int r = 0;
+        if (ans->snooze)
+            r = tkl_scheduler_snooze_end(sched, sc, store, action, team,
+                                         tkl_local_day(ans->snooze->at), ans->snooze->until_day,
+                                         not_before);
+        else if (!ans->resumed_team || !strcmp(ans->resumed_team, t->id))
+            r = tkl_scheduler_resume(sched, sc, store, action, team, ans->resumed_from,
+                                     ans->resumed->at, not_before);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
                       const struct tkl_team_dir *teams, const struct tkl_store *store,
                       const struct tkl_answers *answers, const char *action_id, int64_t not_before)
 {
     for (size_t i = 0; answers && i < answers->n; i++) {
         const struct tkl_answer *ans = &answers->v[i];
-        if (!ans->snooze || (action_id && strcmp(action_id, ans->action_id) != 0))
+        if ((!ans->snooze && !ans->resumed) ||
+            (action_id && strcmp(action_id, ans->action_id) != 0))
             continue;
         const struct tkl_action *a = tkl_store_find(store, ans->action_id);
-        for (size_t k = 0; a && k < a->n_teams; k++) {
-            const struct tkl_team *t = tkl_team_find(teams, a->teams[k]);
-            if (t && tkl_scheduler_snooze_end(
-                         sched, sc, store, (size_t)(a - store->actions), (size_t)(t - teams->teams),
-                         tkl_local_day(ans->snooze->at), ans->snooze->until_day, not_before) < 0)
-                return -ENOMEM;
-        }
+        if (a && queue_ends(sched, sc, teams, store, ans, a, not_before) < 0)
+            return -ENOMEM;
     }
     return 0;
 }
@@ -426,8 +448,8 @@ int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
     return r;
 }
 
-/* The answer of a "not ours" u told to report_to, plain text. Returns a
- * new string or NULL. */
+/* The answer of a "not ours" u, or of a resume u that took one back, told
+ * to report_to, plain text. Returns a new string or NULL. */
 static char *not_ours_text(const struct tkl_team_dir *teams, const struct tkl_update *u)
 {
     const struct tkl_team *t = u->team_id ? tkl_team_find(teams, u->team_id) : NULL;
@@ -436,12 +458,19 @@ static char *not_ours_text(const struct tkl_team_dir *teams, const struct tkl_up
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return NULL;
-    fprintf(f, "Not ours: %s says this action is not ", u->recipient);
-    if (t || u->team_id)
-        fprintf(f, "for %s", t ? t->name : u->team_id);
-    else
-        fputs("theirs", f);
-    fputs("; that team gets no more reminders for it until the plan changes.", f);
+    if (u->kind == TKL_UPDATE_RESUME)
+        fprintf(f,
+                "Ours after all: %s takes back the \"not ours\" of %s; that team gets its "
+                "reminders for it again.",
+                u->recipient, t ? t->name : u->team_id);
+    else {
+        fprintf(f, "Not ours: %s says this action is not ", u->recipient);
+        if (t || u->team_id)
+            fprintf(f, "for %s", t ? t->name : u->team_id);
+        else
+            fputs("theirs", f);
+        fputs("; that team gets no more reminders for it until the plan changes.", f);
+    }
     if (u->suggested_team && *u->suggested_team)
         fprintf(f, "\nSuggested team: %s", u->suggested_team);
     if (u->note && *u->note)
@@ -530,9 +559,13 @@ int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams
             .entries = &entry,
             .n_entries = 1,
             .thread_key = a->id,
-            .intro = "An officer has said that this action of the plan is not their team's. "
-                     "Please check who owns it: the plan decides, and the team gets its "
-                     "reminders again once the plan changes.",
+            .intro = u->kind == TKL_UPDATE_RESUME
+                         ? "An officer has taken back their \"not ours\" for this action of "
+                           "the plan: it is their team's after all, and its reminders go on. "
+                           "Nothing needs reassigning on their account."
+                         : "An officer has said that this action of the plan is not their "
+                           "team's. Please check who owns it: the plan decides, and the team "
+                           "gets its reminders again once the plan changes.",
         };
         r = putset_put(&rp->ps, state, i, &n, keys, now);
     }

@@ -12,8 +12,9 @@
  * an answer holds back (the action marked complete, snoozed past the send
  * day, or not ours for the team) is taken from the scheduler like any
  * other (its action's next reminder follows) but not sent. A snooze ends
- * with a reminder (tkl_scheduler_snooze_end). "Not ours" is told to
- * delivery.report_to (tkl_queue_not_ours).
+ * with a reminder (tkl_scheduler_snooze_end), and so does a hold a resume
+ * ended (tkl_scheduler_resume). "Not ours", and a resume that takes one
+ * back, are told to delivery.report_to (tkl_queue_not_ours).
  */
 #ifndef TKL_QUEUE_H
 #define TKL_QUEUE_H
@@ -65,8 +66,10 @@ int tkl_queue_completed(const struct tkl_answers *answers, const struct tkl_noti
                         char **ret_why);
 
 /*
- * Schedules the end of every snooze of answers that holds (of action_id
- * only, unless it is NULL), for each team of its action: for after a
+ * Schedules the end of every snooze of answers that holds, and of every
+ * hold a resume ended (tkl_scheduler_resume; for the team whose "not
+ * ours" it ended only, when it ended no snooze), of action_id only,
+ * unless it is NULL, for each team of its action: for after a
  * schedule is built (not_before: the time it caught up from) or reloaded,
  * and after a snooze is recorded (not_before: now). See
  * tkl_scheduler_snooze_end. Returns 0 or -ENOMEM.
@@ -80,10 +83,11 @@ int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_con
 typedef void (*tkl_queue_done_cb)(void *data, int r, const struct tkl_queue_result *res);
 
 /*
- * Queues what a "not ours" update u of action a says to every recipient
- * of team report (delivery.report_to): one notice each, at stage answer,
- * with a as its entry and the entry's answer saying who said the action
- * is not whose team's, the team suggested and the comment. The stage key
+ * Queues what a "not ours" update u of action a (or a resume u that takes
+ * one back: "ours after all") says to every recipient of team report
+ * (delivery.report_to): one notice each, at stage answer, with a as its
+ * entry and the entry's answer saying who said the action is not whose
+ * team's (or is after all), the team suggested and the comment. The stage key
  * is "answer-<u->id>", so each update is told once. The puts join the
  * state's open group: the caller ends it (tkl_state_commit). Returns 0:
  * cb is told exactly once, never from inside this call, when every put's

@@ -287,8 +287,20 @@ static const struct tkl_update *const *updates_of(const struct tkl_update *const
     return v + lo;
 }
 
+/* Whether a resume of the team of v[i] (a "not ours") recorded before hi
+ * follows v[i] among the n updates v of its action (in the order
+ * recorded): it ended that "not ours". */
+static bool resumed_after(const struct tkl_update *const *v, size_t n_v, size_t i, int64_t hi)
+{
+    for (size_t j = i + 1; j < n_v; j++)
+        if (v[j]->kind == TKL_UPDATE_RESUME && v[j]->at < hi && v[j]->team_id &&
+            !strcmp(v[j]->team_id, v[i]->team_id))
+            return true;
+    return false;
+}
+
 /* The latest "not ours" of v that one of a's owning teams said before hi
- * and that holds, or NULL. */
+ * and that holds (no resume of its team followed it), or NULL. */
 static const struct tkl_update *disowned_by_one(const struct tkl_action *a,
                                                 const struct tkl_update *const *v, size_t n_v,
                                                 int64_t hi)
@@ -297,7 +309,8 @@ static const struct tkl_update *disowned_by_one(const struct tkl_action *a,
     for (size_t i = 0; i < n_v; i++) {
         const struct tkl_update *u = v[i];
         if (u->kind != TKL_UPDATE_NOT_OURS || u->at >= hi || !u->team_id ||
-            !tkl_update_holds(u, a) || (latest && u->at < latest->at))
+            !tkl_update_holds(u, a) || (latest && u->at < latest->at) ||
+            resumed_after(v, n_v, i, hi))
             continue;
         for (size_t k = 0; k < a->n_teams; k++)
             if (!strcmp(u->team_id, a->teams[k]))
@@ -307,7 +320,8 @@ static const struct tkl_update *disowned_by_one(const struct tkl_action *a,
 }
 
 /* The latest "not ours" recorded before hi of a's n updates v, when every
- * team that owns a has one that holds (then no team has the action; one
+ * team that owns a has one that holds, and that no resume of the team
+ * followed (then no team has the action; one
  * team's alone leaves it with the others, whose reminders go on), else
  * NULL. */
 static const struct tkl_update *disowned(const struct tkl_action *a,
@@ -321,7 +335,7 @@ static const struct tkl_update *disowned(const struct tkl_action *a,
             if (u->kind == TKL_UPDATE_NOT_OURS && u->at < hi && u->team_id &&
                 !strcmp(u->team_id, a->teams[k]) && tkl_update_holds(u, a) &&
                 (!said || u->at >= said->at))
-                said = u;
+                said = resumed_after(v, n_v, i, hi) ? NULL : u;
         }
         if (!said)
             return NULL;
@@ -333,7 +347,8 @@ static const struct tkl_update *disowned(const struct tkl_action *a,
 
 /* Fills the officers' part of row from its action's n updates v (in the
  * order recorded), those recorded before the period's end: the notes of
- * the period (progress, completions and reopens), the latest note, the
+ * the period (progress, completions, reopens, "not ours" and resumes), the
+ * latest note, the
  * completion that holds and that no reopen that holds followed. Returns 0
  * or -ENOMEM. */
 static int gather(struct tkl_report_row *row, const struct tkl_update *const *v, size_t n_v,
@@ -346,7 +361,8 @@ static int gather(struct tkl_report_row *row, const struct tkl_update *const *v,
         if (u->at >= p.hi)
             continue;
         bool shown = u->kind == TKL_UPDATE_PROGRESS || u->kind == TKL_UPDATE_COMPLETE ||
-                     u->kind == TKL_UPDATE_REOPEN || u->kind == TKL_UPDATE_NOT_OURS;
+                     u->kind == TKL_UPDATE_REOPEN || u->kind == TKL_UPDATE_NOT_OURS ||
+                     u->kind == TKL_UPDATE_RESUME;
         if (shown && u->at >= p.lo) {
             /* an array of pointers: sizeof(*notes) is a pointer's, as meant */
             // NOLINTNEXTLINE(bugprone-sizeof-expression)
@@ -552,9 +568,10 @@ static const char *report_title(const struct tkl_report *r)
     return t && *t ? t : "Equality action plan: progress report";
 }
 
-/* What the Progress column calls a completion, a reopen or a "not ours"
- * ("Marked complete", "Reopened", "Said not ours"; capital: at the start
- * of a sentence), or NULL for a progress note. */
+/* What the Progress column calls a completion, a reopen, a "not ours" or a
+ * resume ("Marked complete", "Reopened", "Said not ours", "Resumed
+ * reminders"; capital: at the start of a sentence), or NULL for a progress
+ * note. */
 static const char *done_label(const struct tkl_update *u, bool capital)
 {
     if (u->kind == TKL_UPDATE_COMPLETE)
@@ -563,6 +580,8 @@ static const char *done_label(const struct tkl_update *u, bool capital)
         return capital ? "Reopened" : "reopened";
     if (u->kind == TKL_UPDATE_NOT_OURS)
         return capital ? "Said not ours" : "said not ours";
+    if (u->kind == TKL_UPDATE_RESUME)
+        return capital ? "Resumed reminders" : "resumed reminders";
     return NULL;
 }
 
@@ -956,17 +975,26 @@ int tkl_report_write(FILE *out, const struct tkl_report *r, enum tkl_report_form
 /* ---- the updates export ----------------------------------------------- */
 
 /* Whether l->v[i] holds now against a, its action: the plan still says
- * what it said then and, for a completion, no reopen that holds followed
- * it (l in the order recorded). */
+ * what it said then and no update that ends it followed it (l in the
+ * order recorded): for a completion, a reopen that holds; for a snooze, a
+ * resume; for a "not ours", a resume of its team. */
 static bool holds_now(const struct tkl_updates *l, size_t i, const struct tkl_action *a)
 {
     const struct tkl_update *u = &l->v[i];
     if (!tkl_update_holds(u, a))
         return false;
-    for (size_t j = i + 1; u->kind == TKL_UPDATE_COMPLETE && j < l->n; j++)
-        if (l->v[j].kind == TKL_UPDATE_REOPEN && !strcmp(l->v[j].action_id, u->action_id) &&
-            tkl_update_holds(&l->v[j], a))
+    for (size_t j = i + 1; j < l->n; j++) {
+        const struct tkl_update *x = &l->v[j];
+        if (strcmp(x->action_id, u->action_id) != 0)
+            continue;
+        if (u->kind == TKL_UPDATE_COMPLETE && x->kind == TKL_UPDATE_REOPEN &&
+            tkl_update_holds(x, a))
             return false;
+        if (x->kind == TKL_UPDATE_RESUME &&
+            (u->kind == TKL_UPDATE_SNOOZE || (u->kind == TKL_UPDATE_NOT_OURS && u->team_id &&
+                                              x->team_id && !strcmp(u->team_id, x->team_id))))
+            return false;
+    }
     return true;
 }
 

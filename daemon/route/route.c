@@ -162,11 +162,12 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
     char *over = NULL, *text = NULL, day[16];
     size_t len = 0;
     const struct tkl_update *p = ans ? ans->progress : NULL;
-    /* a completion reopened: why its reminders came back */
-    const struct tkl_update *re = ans ? ans->reopened : NULL;
+    /* a completion reopened, or a hold resumed: why its reminders came
+     * back */
+    const struct tkl_update *re = ans ? ans->reopened : NULL, *rs = ans ? ans->resumed : NULL;
     if (ans && tkl_answer_overruled_text(ans, a, &over) < 0)
         return -ENOMEM;
-    if (!p && !over && !re) {
+    if (!p && !over && !re && !rs) {
         *ret = NULL;
         return 0;
     }
@@ -181,15 +182,21 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
         if (re->note && *re->note)
             fprintf(f, ": %s", re->note);
     }
+    if (rs) {
+        short_day(rs->at, day);
+        fprintf(f, "%sReminders resumed, %s on %s", re ? "\n" : "", rs->recipient, day);
+        if (rs->note && *rs->note)
+            fprintf(f, ": %s", rs->note);
+    }
     if (p) {
         short_day(p->at, day);
-        fprintf(f, "%sProgress%s%s%s, %s on %s", re ? "\n" : "", p->rag ? " (" : "",
+        fprintf(f, "%sProgress%s%s%s, %s on %s", re || rs ? "\n" : "", p->rag ? " (" : "",
                 tkl_rag_name(p->rag), p->rag ? ")" : "", p->recipient, day);
         if (p->note && *p->note)
             fprintf(f, ": %s", p->note);
     }
     if (over)
-        fprintf(f, "%s%s", p || re ? "\n" : "", over);
+        fprintf(f, "%s%s", p || re || rs ? "\n" : "", over);
     free(over);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {

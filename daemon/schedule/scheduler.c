@@ -510,6 +510,23 @@ int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_
     return 0;
 }
 
+int64_t tkl_scheduler_resume_at(const struct tkl_schedule_conf *sc, int64_t at)
+{
+    int32_t today = tkl_local_day(at);
+    int64_t send = send_at(sc, tkl_working_day_on_or_after(&sc->policy.holidays, today));
+    if (send <= at) /* today's send time has passed: the next working day's */
+        send = send_at(sc, tkl_working_day_on_or_after(&sc->policy.holidays, today + 1));
+    return send;
+}
+
+int tkl_scheduler_resume(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
+                         const struct tkl_store *store, size_t action, size_t team,
+                         int32_t from_day, int64_t at, int64_t not_before)
+{
+    return tkl_scheduler_snooze_end(s, sc, store, action, team, from_day,
+                                    tkl_local_day(tkl_scheduler_resume_at(sc, at)), not_before);
+}
+
 void tkl_scheduler_free(struct tkl_scheduler *s)
 {
     free(s->heap);

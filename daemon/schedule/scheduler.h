@@ -127,6 +127,21 @@ int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_
                              const struct tkl_store *store, size_t action, size_t team,
                              int32_t from_day, int32_t until_day, int64_t not_before);
 
+/*
+ * A resume ends a hold early: a snooze, or a team's "not ours", held from
+ * from_day. As tkl_scheduler_snooze_end, with the hold ending at
+ * tkl_scheduler_resume_at(sc, at) (at: the time of the resume): the last reminder it held
+ * comes then, unless the entry of (action, team) is due by then anyway.
+ * Returns 0 or -ENOMEM.
+ */
+/* When a resume recorded at at lets its last held reminder go: the first
+ * send time after at, on a working day. */
+int64_t tkl_scheduler_resume_at(const struct tkl_schedule_conf *sc, int64_t at);
+
+int tkl_scheduler_resume(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
+                         const struct tkl_store *store, size_t action, size_t team,
+                         int32_t from_day, int64_t at, int64_t not_before);
+
 void tkl_scheduler_free(struct tkl_scheduler *s);
 
 #endif

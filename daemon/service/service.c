@@ -2153,6 +2153,29 @@ static void told_remove(struct tkl_service *s, int64_t id)
     }
 }
 
+/* Whether update i of answers is told to delivery.report_to: a "not
+ * ours", or a resume that took back its team's "not ours" (one recorded
+ * before it, with no resume of that team between). */
+static bool told_of(const struct tkl_answers *answers, size_t i)
+{
+    const struct tkl_update *u = &answers->updates.v[i];
+    if (u->kind == TKL_UPDATE_NOT_OURS)
+        return true;
+    if (u->kind != TKL_UPDATE_RESUME || !u->team_id)
+        return false;
+    while (i-- > 0) {
+        const struct tkl_update *x = &answers->updates.v[i];
+        if (strcmp(x->action_id, u->action_id) != 0 || !x->team_id ||
+            strcmp(x->team_id, u->team_id) != 0)
+            continue;
+        if (x->kind == TKL_UPDATE_RESUME)
+            return false;
+        if (x->kind == TKL_UPDATE_NOT_OURS)
+            return true;
+    }
+    return false;
+}
+
 /* Why nobody can be told of "not ours" u, or NULL: *to and *a are then
  * delivery.report_to's team and u's action. */
 static const char *nobody_told(const struct tkl_service *s, const struct tkl_update *u,
@@ -2270,16 +2293,14 @@ static void on_reported(void *data, int r, int64_t value)
 }
 
 /*
- * Tells delivery.report_to of every "not ours" update of s->answers that
- * still holds, was recorded in the last NOT_OURS_TELL_DAYS and that this
- * process has not told (s->told): its meta "reported:<id>" is read in the
- * state's open group, and when it is absent its notices are put
- * (on_reported), so an update is told once, whichever process or node
- * recorded it, and also when one stopped or lost its database between the
- * update's commit and its report. Nothing for an update nobody can be told
- * of (warned when it is recorded), nor while a refusal waits for the
- * timer. The group is ended by the loop's next commit (at once when the
- * loop is not running).
+ * Tells delivery.report_to of every "not ours" update of s->answers, and
+ * of every resume that took one back (told_of), that still holds, was recorded in the last
+ * NOT_OURS_TELL_DAYS and that this process has not told (s->told): its meta "reported:<id>" is read
+ * in the state's open group, and when it is absent its notices are put (on_reported), so an update
+ * is told once, whichever process or node recorded it, and also when one stopped or lost its
+ * database between the update's commit and its report. Nothing for an update nobody can be told of
+ * (warned when it is recorded), nor while a refusal waits for the timer. The group is ended by the
+ * loop's next commit (at once when the loop is not running).
  */
 static void tell_untold(struct tkl_service *s)
 {
@@ -2292,7 +2313,7 @@ static void tell_untold(struct tkl_service *s)
     int64_t since = tkl_service_now(s) - (int64_t)NOT_OURS_TELL_DAYS * 86400;
     for (size_t i = 0; i < s->answers.updates.n; i++) {
         const struct tkl_update *u = &s->answers.updates.v[i];
-        if (u->kind != TKL_UPDATE_NOT_OURS || u->at < since || is_told(s, u->id) ||
+        if (!told_of(&s->answers, i) || u->at < since || is_told(s, u->id) ||
             nobody_told(s, u, &to, &a) || !tkl_update_holds(u, a))
             continue;
         struct telling *t = malloc(sizeof(*t));

@@ -52,6 +52,41 @@ static int set_not_ours(struct tkl_answer *ans, const struct tkl_update *u)
     return 0;
 }
 
+/* Ends the "not ours" of team in ans, keeping the others in order; its
+ * update is *ret (NULL: none). */
+static void end_not_ours(struct tkl_answer *ans, const char *team, const struct tkl_update **ret)
+{
+    *ret = NULL;
+    for (size_t i = 0; team && i < ans->n_not_ours; i++)
+        if (strcmp(ans->not_ours[i]->team_id, team) == 0) {
+            *ret = ans->not_ours[i];
+            memmove(&ans->not_ours[i], &ans->not_ours[i + 1],
+                    (ans->n_not_ours - i - 1) * sizeof(ans->not_ours[0]));
+            ans->n_not_ours--;
+            return;
+        }
+}
+
+/* What resume u ends in ans: the snooze (one still running on the day of
+ * u) and its team's "not ours". */
+static void resume(struct tkl_answer *ans, const struct tkl_update *u)
+{
+    int32_t day = tkl_local_day(u->at);
+    const struct tkl_update *snooze = ans->snooze, *not_ours;
+    if (snooze && snooze->until_day <= day)
+        snooze = NULL; /* over already: its end sent what it held */
+    end_not_ours(ans, u->team_id, &not_ours);
+    ans->snooze = NULL;
+    if (!snooze && !not_ours)
+        return;
+    ans->resumed = u;
+    ans->resumed_team = snooze ? NULL : not_ours->team_id; /* a snooze held every team */
+    int32_t from = tkl_local_day((snooze ? snooze : not_ours)->at);
+    if (snooze && not_ours && tkl_local_day(not_ours->at) < from)
+        from = tkl_local_day(not_ours->at);
+    ans->resumed_from = from;
+}
+
 /* Fills ans from the n updates of one action, in the order recorded. */
 static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u, size_t n,
                        const struct tkl_action *a)
@@ -78,16 +113,27 @@ static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u
             break;
         case TKL_UPDATE_SNOOZE:
             ans->snooze = holds ? u[i] : NULL;
+            if (holds) /* held again: what the resume let go is held */
+                ans->resumed = NULL;
             break;
         case TKL_UPDATE_NOT_OURS:
-            if (holds && u[i]->team_id && set_not_ours(ans, u[i]) < 0)
+            if (!holds || !u[i]->team_id)
+                break;
+            if (set_not_ours(ans, u[i]) < 0)
                 return -ENOMEM;
+            if (ans->resumed && ans->resumed_team && !strcmp(ans->resumed_team, u[i]->team_id))
+                ans->resumed = NULL;
+            break;
+        case TKL_UPDATE_RESUME:
+            resume(ans, u[i]);
             break;
         }
         last_acting = u[i];
     }
-    /* a reopen held nothing back: the plan moving on overrules nothing */
-    if (last_acting && last_acting->kind != TKL_UPDATE_REOPEN && !tkl_update_holds(last_acting, a))
+    /* a reopen or a resume held nothing back: the plan moving on overrules
+     * nothing */
+    if (last_acting && last_acting->kind != TKL_UPDATE_REOPEN &&
+        last_acting->kind != TKL_UPDATE_RESUME && !tkl_update_holds(last_acting, a))
         ans->overruled = last_acting;
     return 0;
 }
@@ -204,6 +250,9 @@ static void what_was_done(const struct tkl_update *u, char *buf, size_t size)
         return;
     case TKL_UPDATE_REOPEN:
         snprintf(buf, size, "reopened it");
+        return;
+    case TKL_UPDATE_RESUME:
+        snprintf(buf, size, "resumed its reminders");
         return;
     case TKL_UPDATE_PROGRESS:
         break;

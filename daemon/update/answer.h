@@ -12,7 +12,12 @@
  *  - a snooze that holds with until_day > d (the latest snooze counts);
  *  - a "not ours" that holds, recorded for team t.
  * A reopen ends only the completions before it: a snooze or a "not ours"
- * that held before still holds. A progress note holds nothing back; the
+ * that held before still holds. A resume ends the snooze before it (of
+ * any team: a snooze holds the action for all of them) and the "not ours"
+ * of its own team before it, whatever the plan has said since: it holds
+ * nothing back, so the plan has nothing to overrule in it. The reminders
+ * such a resume let go again go on with the last one held, at the next
+ * send time after the resume (tkl_queue_snoozes). A progress note holds nothing back; the
  * latest one (held or overruled) is the action's progress shown in
  * digests, /status and the report.
  */
@@ -46,6 +51,13 @@ struct tkl_answer {
     const struct tkl_update *progress;  /* the latest progress note, or NULL */
     const struct tkl_update **not_ours; /* per team, the latest that holds */
     size_t n_not_ours;
+    /* The latest resume that ended a snooze (then resumed_team is NULL: it
+     * held every team) or the "not ours" of resumed_team, held from
+     * resumed_from (the day the earliest hold it ended was recorded), while
+     * no snooze, or "not ours" of that team, held after it; or NULL. */
+    const struct tkl_update *resumed;
+    const char *resumed_team;
+    int32_t resumed_from;
     const struct tkl_update *overruled; /* the latest update, when the plan has overruled it */
     const struct tkl_update *latest;    /* the latest update of any kind */
 };

@@ -8,8 +8,10 @@
 #include "../core/text.h"
 
 _Static_assert(TKL_UPDATE_NOT_OURS == 4, "TKL_UPDATE_SAME_SQL names not ours as kind 4");
-_Static_assert(TKL_UPDATE_COMPLETE == 1 && TKL_UPDATE_REOPEN == 5,
-               "TKL_UPDATE_TOGGLES_SQL names complete and reopen as kinds 1 and 5");
+_Static_assert(TKL_UPDATE_COMPLETE == 1 && TKL_UPDATE_REOPEN == 5 && TKL_UPDATE_SNOOZE == 2 &&
+                   TKL_UPDATE_RESUME == 6,
+               "TKL_UPDATE_TOGGLES_SQL names complete, snooze, not ours, reopen and resume as "
+               "kinds 1, 2, 4, 5 and 6");
 
 const char *tkl_update_kind_name(enum tkl_update_kind k)
 {
@@ -24,6 +26,8 @@ const char *tkl_update_kind_name(enum tkl_update_kind k)
         return "not-ours";
     case TKL_UPDATE_REOPEN:
         return "reopen";
+    case TKL_UPDATE_RESUME:
+        return "resume";
     }
     return "unknown";
 }
@@ -41,6 +45,8 @@ const char *tkl_update_kind_label(enum tkl_update_kind k)
         return "Not ours";
     case TKL_UPDATE_REOPEN:
         return "Reopened";
+    case TKL_UPDATE_RESUME:
+        return "Reminders resumed";
     }
     return "Unknown";
 }
@@ -49,7 +55,7 @@ int tkl_update_kind_parse(const char *s, enum tkl_update_kind *ret)
 {
     static const enum tkl_update_kind kinds[] = {TKL_UPDATE_COMPLETE, TKL_UPDATE_SNOOZE,
                                                  TKL_UPDATE_PROGRESS, TKL_UPDATE_NOT_OURS,
-                                                 TKL_UPDATE_REOPEN};
+                                                 TKL_UPDATE_REOPEN,   TKL_UPDATE_RESUME};
     for (size_t i = 0; s && i < sizeof(kinds) / sizeof(kinds[0]); i++)
         if (strcmp(s, tkl_update_kind_name(kinds[i])) == 0) {
             *ret = kinds[i];
@@ -107,7 +113,7 @@ int tkl_update_check(const struct tkl_update *u)
         !text_ok(u->action_id, 128, false) || !text_ok(u->recipient, 254, false) ||
         !text_ok(u->team_id, 200, false))
         return -EINVAL;
-    if (u->kind < TKL_UPDATE_COMPLETE || u->kind > TKL_UPDATE_REOPEN)
+    if (u->kind < TKL_UPDATE_COMPLETE || u->kind > TKL_UPDATE_RESUME)
         return -EINVAL;
     if ((u->kind == TKL_UPDATE_SNOOZE) != (u->until_day != TKL_NO_DAY))
         return -EINVAL;
@@ -116,7 +122,7 @@ int tkl_update_check(const struct tkl_update *u)
         return -EINVAL;
     if ((u->suggested_team && u->kind != TKL_UPDATE_NOT_OURS) ||
         (u->note && u->kind != TKL_UPDATE_PROGRESS && u->kind != TKL_UPDATE_NOT_OURS &&
-         u->kind != TKL_UPDATE_REOPEN))
+         u->kind != TKL_UPDATE_REOPEN && u->kind != TKL_UPDATE_RESUME))
         return -EINVAL;
     if (!text_ok(u->note, TKL_UPDATE_NOTE_MAX, true) ||
         !text_ok(u->suggested_team, TKL_UPDATE_SUGGESTED_MAX, false))

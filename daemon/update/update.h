@@ -1,7 +1,8 @@
 /*
  * Officers' updates: what a person did from the page a notice's link
  * opens (mark complete, snooze, a progress note, "not ours", reopen what
- * was marked complete). Updates are
+ * was marked complete, resume reminders a snooze or a "not ours" held).
+ * Updates are
  * append-only: each is recorded once, in the state database
  * (daemon/outbox/updates.h), with who (the recipient the link was issued
  * to), when, what, and the plan as it stood then, so that a later change
@@ -22,6 +23,7 @@ enum tkl_update_kind {
     TKL_UPDATE_PROGRESS = 3, /* a progress note with a RAG status */
     TKL_UPDATE_NOT_OURS = 4, /* not the team's; suggested names another */
     TKL_UPDATE_REOPEN = 5,   /* not complete after all: ends the "complete" that held */
+    TKL_UPDATE_RESUME = 6,   /* reminders again: ends the snooze and the team's "not ours" */
 };
 
 enum tkl_rag {
@@ -55,14 +57,16 @@ enum tkl_rag {
 
 /*
  * For an update of kind kind of action action (SQL expressions), a row of
- * updates of that action, through any link, that turns its completion the
- * other way (a complete against a reopen, and back): what such an update
- * follows (after_id) besides its own link's rows, so that a completion and
- * its reopen pressed through two links alternate (kinds 1 and 5,
- * TKL_UPDATE_COMPLETE and TKL_UPDATE_REOPEN).
+ * updates of that action, through any link, that turns what it does the
+ * other way: a complete against a reopen, and back (kinds 1 and 5,
+ * TKL_UPDATE_COMPLETE and TKL_UPDATE_REOPEN); a resume against a snooze or
+ * a "not ours", and back (kind 6, TKL_UPDATE_RESUME, against 2 and 4).
+ * What such an update follows (after_id) besides its own link's rows, so
+ * that a hold and its end pressed through two links alternate.
  */
 #define TKL_UPDATE_TOGGLES_SQL(action, kind)                                                       \
-    "(" kind " IN (1, 5) AND action_id = " action " AND kind IN (1, 5) AND kind <> " kind ")"
+    "(action_id = " action " AND ((" kind " IN (1, 5) AND kind IN (1, 5) AND kind <> " kind        \
+    ") OR (" kind " IN (2, 4, 6) AND kind IN (2, 4, 6) AND (kind = 6) <> (" kind " = 6))))"
 
 /* The same of two rows of updates, p and u ("p", "updates"). */
 #define TKL_UPDATE_SAME_ROWS(p, u, is)                                                             \
@@ -86,7 +90,8 @@ struct tkl_update {
     int64_t link_issued_at; /* the issue time of the link used */
     int32_t until_day;      /* snooze: the first day reminders go again; else TKL_NO_DAY */
     enum tkl_rag rag;       /* progress: its RAG status; else TKL_RAG_NONE */
-    char *note; /* progress: the note; not ours: a comment; reopen: why; plain text, or NULL */
+    char *note; /* progress: the note; not ours: a comment; reopen, resume: why; plain text,
+                 * or NULL */
     char *suggested_team; /* not ours: the team suggested, as typed, or NULL */
     /* The plan as it stood when the update was recorded. An update holds
      * while the plan still says this (see answer.h). */
@@ -101,11 +106,11 @@ struct tkl_updates {
     size_t n;
 };
 
-/* "complete", "snooze", "progress", "not-ours", "reopen". */
+/* "complete", "snooze", "progress", "not-ours", "reopen", "resume". */
 const char *tkl_update_kind_name(enum tkl_update_kind k);
 
 /* What a page or a report says of the kind: "Marked complete", "Snoozed",
- * "Progress", "Not ours", "Reopened". */
+ * "Progress", "Not ours", "Reopened", "Reminders resumed". */
 const char *tkl_update_kind_label(enum tkl_update_kind k);
 
 /* Reads a name of tkl_update_kind_name. Returns 0 or -EINVAL. */
@@ -120,7 +125,7 @@ int tkl_rag_parse(const char *s, enum tkl_rag *ret);
 /*
  * Whether u is one an officer may record: action_id and recipient set,
  * kind known, until_day set for a snooze only, rag set for progress only,
- * a note for progress, not ours and reopen only, suggested_team for not
+ * a note for progress, not ours, reopen and resume only, suggested_team for not
  * ours only, note and suggested_team within their limits, valid UTF-8
  * without control characters other than line breaks and tabs. Returns 0
  * or -EINVAL.

@@ -8,8 +8,9 @@
  * (malformed 400, tampered or signed by a retired key 403, expired 410,
  * no longer in the plan 404). The GET page shows the action, who the link
  * was issued to, what the updates say now (s->answers), the forms (mark
- * complete, or while a completion holds reopen instead; snooze, a
- * progress note with its RAG status, not ours) and the history: the
+ * complete, or while a completion holds reopen instead; resume, while a
+ * snooze or the link's team's "not ours" holds; snooze, a progress note
+ * with its RAG status, not ours) and the history: the
  * reminders the outbox holds for the action (with PostgreSQL, every
  * node's: read through the state while the GET waits, suspended, and 503
  * with Retry-After when the database cannot answer) and the updates
@@ -24,8 +25,10 @@
  * through the state, the update recorded with tkl_service_record_update,
  * and once durable, 303 See Other to the page. Repeating it records
  * nothing more (?same=1). A reopen is taken only while a completion
- * holds, or as the repeat of the link's latest update (answered as
- * recorded already); else nothing is recorded and the page says why. One
+ * holds, and a resume only while a snooze holds or the link's team has
+ * said "not ours", or either as the repeat of the link's latest update
+ * (answered as recorded already); else nothing is recorded and the page
+ * says why. One
  * link records at most LINK_UPDATES_MAX updates, so that whoever holds it
  * cannot grow the state database (append-only) and the answers without
  * end; one of them repeated is still answered as recorded already (the
@@ -56,6 +59,7 @@
 #include "../http/limit.h"
 #include "../state/state.h"
 #include "../schedule/holidays.h"
+#include "../schedule/scheduler.h"
 #include "../schedule/standing.h"
 #include "../update/answer.h"
 
@@ -93,6 +97,7 @@ struct act_view {
     const char *token; /* the path's */
     const struct tkl_action *a;
     const struct tkl_team *team; /* NULL: the recipient is no owning team's */
+    int64_t now;
     int32_t today;
 };
 
@@ -314,6 +319,7 @@ static int open_view(struct tkl_service *s, const struct tkl_http_request *req, 
                        "since the message was sent. Nothing needs doing from this link.");
     v->token = req->req->token;
     v->team = team_of(&rt->cfg->teams, v->a, v->tok.recipient);
+    v->now = req->now;
     v->today = tkl_local_day(req->now);
     return 0;
 }
@@ -419,6 +425,8 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
                                 "this action until the plan changes its owners.",
         [TKL_UPDATE_REOPEN] = "Recorded: reopened. Reminders for this action go on as the plan "
                               "says.",
+        [TKL_UPDATE_RESUME] = "Recorded: reminders resumed. They go on as the plan says, the "
+                              "last one held back first (see below).",
     };
     const char *done = tkl_request_get(req->req, "done", 0);
     enum tkl_update_kind k;
@@ -574,6 +582,30 @@ static void html_update(FILE *f, const char *label, const struct tkl_update *u,
     fputs("</li>\n", f);
 }
 
+/* The resume of ans, with when the reminders it let go come: the first
+ * send time after it (tkl_scheduler_resume). */
+static void html_resumed(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                         const struct tkl_answer *ans)
+{
+    const struct tkl_update *u = ans->resumed;
+    int64_t at = tkl_scheduler_resume_at(&s->rt->cfg->schedule, u->at);
+    char when[48];
+    fputs("<li>Reminders resumed", f);
+    html_by(f, u);
+    if (ans->resumed_team) {
+        fputs(", for ", f);
+        (void)tkl_html_fputs(team_name(&s->rt->cfg->teams, ans->resumed_team), f);
+    }
+    fprintf(f, ": the last reminder held back, if any, %s %s", at > v->now ? "comes" : "came",
+            tkl_web_when(at, when, sizeof(when)));
+    if (u->note && *u->note) {
+        fputs("<blockquote>", f);
+        html_lines(f, u->note);
+        fputs("</blockquote>", f);
+    }
+    fputs("</li>\n", f);
+}
+
 /* What the updates say now, against the plan as it stands. Returns 0 or
  * -ENOMEM. */
 static int html_now(FILE *f, const struct tkl_service *s, const struct act_view *v)
@@ -604,6 +636,8 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
     }
     for (size_t i = 0; i < ans->n_not_ours; i++)
         html_update(f, "Not ours", ans->not_ours[i], dir);
+    if (ans->resumed)
+        html_resumed(f, s, v, ans);
     if (ans->progress)
         html_update(f, "Latest progress", ans->progress, dir);
     char *overruled = NULL;
@@ -615,8 +649,8 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
         fputs("</li>\n", f);
         free(overruled);
     }
-    if (!ans->complete && !ans->reopened && !snoozed && !ans->n_not_ours && !ans->progress &&
-        !ans->overruled)
+    if (!ans->complete && !ans->reopened && !snoozed && !ans->n_not_ours && !ans->resumed &&
+        !ans->progress && !ans->overruled)
         fputs("<li>No update holds now; the history below has them all.</li>\n", f);
     fputs("</ul>\n</section>\n", f);
     return 0;
@@ -722,8 +756,71 @@ static void form_progress(FILE *f, const struct act_view *v)
           f);
 }
 
-static void form_not_ours(FILE *f, const struct tkl_service *s, const struct act_view *v)
+/* The "not ours" of v's team that holds in ans (NULL: none), or NULL. */
+static const struct tkl_update *team_not_ours(const struct tkl_answer *ans,
+                                              const struct act_view *v)
 {
+    for (size_t i = 0; ans && v->team && i < ans->n_not_ours; i++)
+        if (!strcmp(ans->not_ours[i]->team_id, v->team->id))
+            return ans->not_ours[i];
+    return NULL;
+}
+
+/* The snooze of ans that holds today (NULL: none), or NULL. */
+static const struct tkl_update *snooze_holding(const struct tkl_answer *ans,
+                                               const struct act_view *v)
+{
+    return ans && ans->snooze && ans->snooze->until_day > v->today ? ans->snooze : NULL;
+}
+
+/* The way back from a snooze, or from the "not ours" of v's team, while
+ * one holds. */
+static void form_resume(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                        const struct tkl_answer *ans)
+{
+    const struct tkl_update *snooze = snooze_holding(ans, v), *not_ours = team_not_ours(ans, v);
+    char day[TKL_DAY_LONG_SIZE], when[48];
+    if (!snooze && !not_ours)
+        return;
+    form_open(f, v, "h-resume", "Resume reminders");
+    fputs("<p>", f);
+    if (snooze)
+        fprintf(f, "Reminders for this action are snoozed until %s. ",
+                day_text(snooze->until_day, day, sizeof(day)));
+    if (not_ours) {
+        fputs("Your team, ", f);
+        (void)tkl_html_fputs(v->team->name, f);
+        fputs(", said it is not theirs. ", f);
+    }
+    fprintf(
+        f,
+        "Press to take %s back: reminders then go on as the plan says, and the last one held "
+        "back, if any, comes %s.</p>\n",
+        snooze && not_ours ? "both" : "that",
+        tkl_web_when(tkl_scheduler_resume_at(&s->rt->cfg->schedule, v->now), when, sizeof(when)));
+    if (snooze && v->a->n_teams > 1)
+        fputs("<p>The snooze ends for every team that owns this action.</p>\n", f);
+    if (not_ours) {
+        fputs("<p>", f);
+        html_who_is_told(f, s);
+        fputs("</p>\n", f);
+    }
+    fputs("<label for=\"resume-note\">Why (optional)</label>\n"
+          "<textarea id=\"resume-note\" name=\"note\" rows=\"3\" maxlength=\"4000\"></textarea>\n"
+          "<button type=\"submit\" name=\"do\" value=\"resume\">Resume reminders</button>\n"
+          "</form>\n",
+          f);
+}
+
+static void form_not_ours(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                          const struct tkl_answer *ans)
+{
+    if (team_not_ours(ans, v)) {
+        fputs("<h3>Not ours</h3>\n<p>Your team has said this action is not theirs. If it is "
+              "after all, use Resume reminders above.</p>\n",
+              f);
+        return;
+    }
     if (!v->team) {
         fputs("<h3>Not ours</h3>\n<p>Only a team that owns this action can say it is not "
               "theirs, and this link was issued to an address none of its teams lists.</p>\n",
@@ -779,9 +876,10 @@ static void html_forms(FILE *f, const struct tkl_service *s, const struct act_vi
           "this page changes nothing.</p>\n",
           f);
     form_complete(f, v, ans ? ans->complete : NULL);
+    form_resume(f, s, v, ans);
     form_snooze(f, s, v, ans ? ans->complete : NULL);
     form_progress(f, v);
-    form_not_ours(f, s, v);
+    form_not_ours(f, s, v, ans);
     fputs("</section>\n", f);
 }
 
@@ -1103,17 +1201,20 @@ static int read_snooze(const struct tkl_form *form, const struct act_view *v, st
     return 0;
 }
 
-/* Whether u (a reopen) repeats the latest update of l through its link
- * (its action, recipient and issue time) with no completion of the action
- * through any link after it: the state finds it recorded already
- * (TKL_UPDATE_TOGGLES_SQL). */
+/* Whether u (a reopen or a resume) repeats the latest update of l
+ * through its link (its action, recipient and issue time) with no update
+ * of the action through any link it turns the other way after it (a
+ * completion for a reopen; a snooze or a "not ours" for a resume): the
+ * state finds it recorded already (TKL_UPDATE_TOGGLES_SQL). */
 static bool repeats_link_latest(const struct tkl_updates *l, const struct tkl_update *u)
 {
     for (size_t i = l->n; i > 0; i--) {
         const struct tkl_update *x = &l->v[i - 1];
         if (strcmp(x->action_id, u->action_id) != 0)
             continue;
-        if (x->kind == TKL_UPDATE_COMPLETE)
+        if (u->kind == TKL_UPDATE_REOPEN
+                ? x->kind == TKL_UPDATE_COMPLETE
+                : x->kind == TKL_UPDATE_SNOOZE || x->kind == TKL_UPDATE_NOT_OURS)
             return false;
         if (through_link(x, u->action_id, u->recipient, u->link_issued_at))
             return tkl_update_same(x, u);
@@ -1138,6 +1239,25 @@ static int read_reopen(const struct tkl_service *s, const char *note, const stru
     return why_not(why, len,
                    "There is nothing to reopen: this action is not marked complete, or the plan "
                    "has changed since it was.");
+}
+
+/* A resume's why (its note) from the form into u: taken while a snooze
+ * or the "not ours" of v's team holds, or as a repeat of the link's latest
+ * update. Returns 0, -EAGAIN when the updates could not be read, or
+ * -EINVAL with why set. */
+static int read_resume(const struct tkl_service *s, const char *note, const struct act_view *v,
+                       struct tkl_update *u, char *why, size_t len)
+{
+    const struct tkl_answer *ans = tkl_answers_find(&s->answers, v->a->id);
+    u->note = blank(note) ? NULL : (char *)note;
+    if (snooze_holding(ans, v) || team_not_ours(ans, v) ||
+        repeats_link_latest(&s->answers.updates, u))
+        return 0;
+    if (s->answers_stale)
+        return -EAGAIN;
+    return why_not(why, len,
+                   "There is nothing to resume: no snooze holds this action's reminders now, and "
+                   "your team has not said it is not theirs (or the plan has changed since).");
 }
 
 /* What the form says, as an update of v's action (its strings point into
@@ -1190,6 +1310,8 @@ static int read_update(const struct tkl_service *s, const struct tkl_http_reques
         return 0;
     case TKL_UPDATE_REOPEN:
         return read_reopen(s, note, v, u, why, len);
+    case TKL_UPDATE_RESUME:
+        return read_resume(s, note, v, u, why, len);
     default:
         return 0;
     }

@@ -1,5 +1,6 @@
 /* Tests for daemon/update/answer.c: what holds a reminder back (complete
- * until a reopen, snooze until its day, not ours for one team), the latest
+ * until a reopen, snooze until its day or a resume, not ours for one team
+ * until its resume), the latest
  * progress note, and the plan winning when it later says otherwise. */
 #include <check.h>
 
@@ -190,13 +191,13 @@ START_TEST(a_plan_that_agrees_stops_reminders_itself)
 }
 END_TEST
 
-/* The answer of the updates u[0..n) of st's first action over store of
- * (st, or a later plan), into a. */
+/* The answer of the updates u[0..n) of one action over store of (st, or a
+ * later plan), into a. */
 static const struct tkl_answer *answer_of(struct tkl_answers *a, const struct tkl_update *u,
                                           size_t n, const struct tkl_store *of)
 {
     build(a, u, n, of);
-    const struct tkl_answer *ans = tkl_answers_find(a, of->actions[0].id);
+    const struct tkl_answer *ans = tkl_answers_find(a, u[0].action_id);
     ck_assert_ptr_nonnull(ans);
     return ans;
 }
@@ -304,6 +305,98 @@ START_TEST(the_plan_overrules_a_reopen)
 }
 END_TEST
 
+/* A resume ends the snooze (for every team) and its own team's "not
+ * ours", not another team's; what it ended is kept for the scheduler
+ * (resumed, the team, the day the hold began). A later snooze, or a "not
+ * ours" of the same team, holds again. */
+START_TEST(a_resume_ends_the_snooze_and_its_teams_not_ours)
+{
+    struct tkl_store *st = load(plan);
+    ck_assert_ptr_nonnull(st);
+    const struct tkl_action *x = &st->actions[1]; /* HR and the EDI Officer Group */
+    struct tkl_update u[5] = {about(x, TKL_UPDATE_SNOOZE, 1), about(x, TKL_UPDATE_NOT_OURS, 2),
+                              about(x, TKL_UPDATE_NOT_OURS, 3), about(x, TKL_UPDATE_RESUME, 86400),
+                              about(x, TKL_UPDATE_SNOOZE, 2 * 86400)};
+    u[0].until_day = 20800;
+    u[2].team_id = "edi";
+    u[2].recipient = "edi@example.org";
+    u[4].until_day = 20810;
+    int32_t first = tkl_local_day(u[0].at);
+    struct tkl_answers a;
+    const struct tkl_answer *ans = answer_of(&a, u, 3, st);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20799), TKL_HOLD_SNOOZED);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20800), TKL_HOLD_NOT_OURS);
+    ck_assert_int_eq(tkl_answer_holds(ans, "edi", 20800), TKL_HOLD_NOT_OURS);
+    ck_assert_ptr_null(ans->resumed);
+    tkl_answers_free(&a);
+    ans = answer_of(&a, u, 4, st);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20799), TKL_HOLD_NONE);
+    ck_assert_int_eq(tkl_answer_holds(ans, "edi", 20799), TKL_HOLD_NOT_OURS);
+    ck_assert_ptr_null(ans->snooze);
+    ck_assert_uint_eq(ans->n_not_ours, 1);
+    ck_assert_str_eq(ans->not_ours[0]->team_id, "edi");
+    ck_assert_ptr_eq(ans->resumed, &a.updates.v[3]);
+    ck_assert_ptr_null(ans->resumed_team); /* the snooze held every team */
+    ck_assert_int_eq(ans->resumed_from, first);
+    ck_assert_ptr_null(ans->overruled);
+    tkl_answers_free(&a);
+    ans = answer_of(&a, u, 5, st);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20809), TKL_HOLD_SNOOZED);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20810), TKL_HOLD_NONE);
+    ck_assert_ptr_null(ans->resumed);
+    tkl_answers_free(&a);
+    /* the "not ours" alone: resumed for its team only, from its day */
+    struct tkl_update v[3] = {u[1], u[2], u[3]};
+    ans = answer_of(&a, v, 3, st);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20799), TKL_HOLD_NONE);
+    ck_assert_ptr_nonnull(ans->resumed);
+    ck_assert_str_eq(ans->resumed_team, "hr");
+    ck_assert_int_eq(ans->resumed_from, tkl_local_day(u[1].at));
+    tkl_answers_free(&a);
+    /* said again after the resume: holds again */
+    struct tkl_update w[4] = {u[1], u[2], u[3], u[1]};
+    w[3].id = w[3].at = 3 * 86400;
+    w[3].at += 1796000000;
+    ans = answer_of(&a, w, 4, st);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20799), TKL_HOLD_NOT_OURS);
+    ck_assert_ptr_null(ans->resumed);
+    tkl_answers_free(&a);
+    tkl_store_free(st);
+}
+END_TEST
+
+/* A resume that ends nothing (no hold, a snooze over already, another
+ * team's "not ours") records what it says but resumes nothing; the plan
+ * changing after a resume overrules nothing. */
+START_TEST(a_resume_with_nothing_to_end_resumes_nothing)
+{
+    struct tkl_store *st = load(plan), *later = load(plan_later);
+    ck_assert_ptr_nonnull(st);
+    ck_assert_ptr_nonnull(later);
+    const struct tkl_action *x = &st->actions[0];
+    struct tkl_update u[2] = {about(x, TKL_UPDATE_SNOOZE, 1), about(x, TKL_UPDATE_RESUME, 2)};
+    u[0].until_day = tkl_local_day(u[1].at); /* over by the resume's day */
+    struct tkl_answers a;
+    const struct tkl_answer *ans = answer_of(&a, u, 2, st);
+    ck_assert_ptr_null(ans->resumed);
+    ck_assert_ptr_null(ans->snooze);
+    tkl_answers_free(&a);
+    ans = answer_of(&a, u + 1, 1, st);
+    ck_assert_ptr_null(ans->resumed);
+    ck_assert_ptr_eq(ans->latest, &a.updates.v[0]);
+    tkl_answers_free(&a);
+    u[0].until_day = 20900;
+    ans = answer_of(&a, u, 2, later);
+    ck_assert_ptr_null(ans->overruled);
+    char *text = NULL;
+    ck_assert_int_eq(tkl_answer_overruled_text(ans, &later->actions[0], &text), 0);
+    ck_assert_ptr_null(text);
+    tkl_answers_free(&a);
+    tkl_store_free(later);
+    tkl_store_free(st);
+}
+END_TEST
+
 START_TEST(updates_of_removed_actions_are_kept_without_an_answer)
 {
     struct tkl_store *st = load(plan);
@@ -333,6 +426,8 @@ int main(void)
     tcase_add_test(tc, a_reopen_ends_the_complete_and_a_later_complete_holds_again);
     tcase_add_test(tc, a_reopen_ends_completions_only);
     tcase_add_test(tc, the_plan_overrules_a_reopen);
+    tcase_add_test(tc, a_resume_ends_the_snooze_and_its_teams_not_ours);
+    tcase_add_test(tc, a_resume_with_nothing_to_end_resumes_nothing);
     tcase_add_test(tc, updates_of_removed_actions_are_kept_without_an_answer);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);

@@ -26,7 +26,7 @@ START_TEST(names_read_back)
 {
     enum tkl_update_kind k;
     enum tkl_rag g;
-    for (int i = TKL_UPDATE_COMPLETE; i <= TKL_UPDATE_REOPEN; i++) {
+    for (int i = TKL_UPDATE_COMPLETE; i <= TKL_UPDATE_RESUME; i++) {
         ck_assert_int_eq(tkl_update_kind_parse(tkl_update_kind_name(i), &k), 0);
         ck_assert_int_eq(k, i);
     }
@@ -36,6 +36,8 @@ START_TEST(names_read_back)
     ck_assert_str_eq(tkl_update_kind_label(TKL_UPDATE_REOPEN), "Reopened");
     ck_assert_int_eq(tkl_update_kind_parse("reopen", &k), 0);
     ck_assert_int_eq(k, TKL_UPDATE_REOPEN);
+    ck_assert_str_eq(tkl_update_kind_name(TKL_UPDATE_RESUME), "resume");
+    ck_assert_str_eq(tkl_update_kind_label(TKL_UPDATE_RESUME), "Reminders resumed");
     ck_assert_int_eq(tkl_update_kind_parse("Reopen", &k), -EINVAL);
     ck_assert_int_eq(tkl_update_kind_parse("delete", &k), -EINVAL);
     ck_assert_int_eq(tkl_update_kind_parse(NULL, &k), -EINVAL);
@@ -68,6 +70,19 @@ START_TEST(good_updates_pass)
     ck_assert_int_eq(tkl_update_check(&u), 0);
     u.note = NULL;
     ck_assert_int_eq(tkl_update_check(&u), 0);
+    /* a resume, with its why or without; no day, RAG or suggested team */
+    u.kind = TKL_UPDATE_RESUME;
+    ck_assert_int_eq(tkl_update_check(&u), 0);
+    u.note = "Back from leave: it is ours.";
+    ck_assert_int_eq(tkl_update_check(&u), 0);
+    u.until_day = 20800;
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u.until_day = TKL_NO_DAY;
+    u.suggested_team = "Communications";
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u.suggested_team = NULL;
+    u.rag = TKL_RAG_GREEN;
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
 }
 END_TEST
 
@@ -96,7 +111,7 @@ START_TEST(bad_reopens_are_refused)
     ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
     big[TKL_UPDATE_NOTE_MAX] = '\0';
     ck_assert_int_eq(tkl_update_check(&u), 0);
-    u.kind = TKL_UPDATE_REOPEN + 1;
+    u.kind = TKL_UPDATE_RESUME + 1;
     u.note = NULL;
     ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
 }
