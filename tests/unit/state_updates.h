@@ -3,7 +3,8 @@
  * (state.h), held to the same contract on both: completions told once,
  * later, never inside a call; the same update said again is not added
  * again, and is again once the plan changed or the link said something
- * else since (complete, reopen, complete, reopen: four); reads, the
+ * else since (complete, reopen, complete, reopen: four; a snooze or a "not
+ * ours" and its resume likewise); reads, the
  * link's count and the version see what was added (on PostgreSQL by
  * another node). */
 #ifndef TKL_STATE_UPDATES_H
@@ -304,6 +305,47 @@ static inline void updates_reopen_contract(struct tkl_state *w, struct tkl_state
         ck_assert(!again.is_new);
         ck_assert_int_eq(again.id, turn_ids[i]);
     }
+}
+
+/* A hold and its resume take turns, through one link or two: a snooze
+ * (of action S1, link 1) resumed through link 2, the same snooze said
+ * again through link 1, resumed again through link 2; a "not ours" (of
+ * S2) resumed and said again through one link. Each is a new row, and its
+ * repeat at once the same row. w adds, rd reads. */
+static inline void updates_resume_contract(struct tkl_state *w, struct tkl_state *rd,
+                                           updates_settle_fn settle)
+{
+    struct tkl_update snooze = updates_sample(TKL_UPDATE_SNOOZE);
+    struct tkl_update resume = updates_sample(TKL_UPDATE_RESUME);
+    snooze.action_id = resume.action_id = "S1";
+    resume.link_issued_at = snooze.link_issued_at + 86400; /* a later reminder's link */
+    resume.note = "Back early";
+    struct tkl_update not_ours = updates_sample(TKL_UPDATE_NOT_OURS), back = resume;
+    not_ours.action_id = back.action_id = "S2";
+    back.link_issued_at = not_ours.link_issued_at;
+    const struct tkl_update *turns[7] = {&snooze,   &resume, &snooze,  &resume,
+                                         &not_ours, &back,   &not_ours};
+    int64_t ids[7];
+    for (size_t i = 0; i < 7; i++) {
+        struct update_told t = updates_add(w, turns[i], settle);
+        ck_assert_int_eq(t.r, 0);
+        ck_assert_msg(t.is_new, "turn %zu was found, not recorded", i);
+        ids[i] = t.id;
+        struct update_told again = updates_add(w, turns[i], settle);
+        ck_assert(!again.is_new);
+        ck_assert_int_eq(again.id, ids[i]);
+    }
+    struct update_told all = {0};
+    inside = true;
+    ck_assert_int_eq(tkl_state_updates(rd, "S1", 0, INT64_MAX, on_updates_read, &all), 0);
+    inside = false;
+    settle(rd, &all.calls);
+    ck_assert_int_eq(all.r, 0);
+    ck_assert_uint_eq(all.u.n, 4);
+    ck_assert_int_eq(all.u.v[1].kind, TKL_UPDATE_RESUME);
+    ck_assert_str_eq(all.u.v[1].note, "Back early");
+    ck_assert_int_eq(all.u.v[1].until_day, TKL_NO_DAY);
+    tkl_updates_free(&all.u);
 }
 
 #endif

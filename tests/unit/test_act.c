@@ -856,6 +856,116 @@ START_TEST(a_snooze_says_its_resume_day_and_a_completed_action_offers_none)
 }
 END_TEST
 
+/* While a snooze holds, the page offers its end: resumed, nothing holds,
+ * the page says when the last reminder held comes, and offers the snooze
+ * again; the same resume pressed again records nothing more, one saying
+ * something else has nothing to resume; snoozed again through the same
+ * link (the same day) and resumed through another, each is recorded. */
+START_TEST(a_snooze_can_be_ended_from_the_page)
+{
+    page_load();
+    char path[TKL_TOKEN_MAX + 8], ops[TKL_TOKEN_MAX + 8], where[64], body[8192];
+    snprintf(path, sizeof(path), "%s", path_for(PAGE_TRICKY_TITLE, "hr"));
+    snprintf(ops, sizeof(ops), "%s", path_for(PAGE_TRICKY_TITLE, "ops"));
+    ck_assert(!offers(path, "resume"));
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "2023-07-10", body, sizeof(body)),
+                      303);
+    ck_assert(offers(path, "resume"));
+    ck_assert(offers(ops, "resume")); /* the snooze holds ICT's reminders too */
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path, NULL);
+    /* Friday 30 June after 09:00: the next send time is Monday's */
+    ck_assert(page_has(resp.body, "<h3 id=\"h-resume\">Resume reminders</h3>\n<p>Reminders for "
+                                  "this action are snoozed until Monday 10 July 2023. Press to "
+                                  "take that back: reminders then go on as the plan says, and "
+                                  "the last one held back, if any, comes 3 Jul 2023 09:00.</p>\n"
+                                  "<p>The snooze ends for every team that owns this action.</p>"));
+    tkl_http_response_free(&resp);
+
+    const char *why = "Back <early> & ready";
+    ck_assert_uint_eq(post_do(path, "resume", why, 60, where, sizeof(where)), 303);
+    ck_assert_str_eq(where, "done=resume");
+    size_t n = n_updates();
+    ck_assert_uint_eq(n, 2);
+    struct tkl_update u = last_update();
+    ck_assert_int_eq(u.kind, TKL_UPDATE_RESUME);
+    ck_assert_str_eq(u.note, why);
+    ck_assert_str_eq(u.team_id, "hr");
+    tkl_update_free(&u);
+    const struct tkl_answer *ans = tkl_answers_find(&page_s.answers, id_of(PAGE_TRICKY_TITLE));
+    ck_assert_int_eq(tkl_answer_holds(ans, "ict", tkl_day_from_civil(2023, 7, 3)), TKL_HOLD_NONE);
+    page_get(tkl_web_act, &resp, path, "done", "resume", NULL);
+    ck_assert(page_has(resp.body, "Recorded: reminders resumed. They go on as the plan says"));
+    ck_assert(page_has(resp.body, "<li>Reminders resumed by hr on 30 Jun 2023 09:01: the last "
+                                  "reminder held back, if any, comes 3 Jul 2023 09:00<blockquote>"
+                                  "Back &lt;early&gt; &amp; ready</blockquote></li>"));
+    const char *now_from = strstr(resp.body, "id=\"h-now\"");
+    ck_assert_ptr_nonnull(now_from);
+    const char *now_to = strstr(now_from, "</section>"), *snoozed = strstr(now_from, "Snoozed by");
+    ck_assert(now_to && (!snoozed || snoozed > now_to)); /* the history has it, not "now" */
+    ck_assert(!page_has(resp.body, "<early>"));
+    tkl_http_response_free(&resp);
+    ck_assert(!offers(path, "resume"));
+    ck_assert(offers(path, "snooze"));
+
+    /* pressed again: nothing more; something else: nothing to resume */
+    ck_assert_uint_eq(post_do(path, "resume", why, 90, where, sizeof(where)), 303);
+    ck_assert_str_eq(where, "same=1");
+    ck_assert_uint_eq(post_do(path, "resume", NULL, 100, where, sizeof(where)), 400);
+    ck_assert_uint_eq(n_updates(), n);
+    page_s.answers_stale = true; /* PostgreSQL, unread: busy */
+    ck_assert_uint_eq(post_do(path, "resume", NULL, 100, where, sizeof(where)), 503);
+    page_s.answers_stale = false;
+    ck_assert_uint_eq(n_updates(), n);
+
+    /* the same snooze again through the same link, resumed through
+     * ICT's: each a new update */
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "2023-07-10", body, sizeof(body)),
+                      303);
+    ck_assert_uint_eq(n_updates(), n + 1);
+    ck_assert_uint_eq(post_do(ops, "resume", NULL, 120, where, sizeof(where)), 303);
+    ck_assert_str_eq(where, "done=resume");
+    ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "2023-07-10", body, sizeof(body)),
+                      303);
+    ck_assert_uint_eq(n_updates(), n + 3);
+    ck_assert(offers(path, "resume"));
+}
+END_TEST
+
+/* A team's "not ours" is taken back by a resume through a link of that
+ * team: the not-ours form says how, the page says who is told; another
+ * team's link has nothing to resume. */
+START_TEST(a_not_ours_can_be_taken_back)
+{
+    page_load();
+    char ops[TKL_TOKEN_MAX + 8], hr[TKL_TOKEN_MAX + 8], where[64];
+    snprintf(ops, sizeof(ops), "%s", path_for(PAGE_TRICKY_TITLE, "ops"));
+    snprintf(hr, sizeof(hr), "%s", path_for(PAGE_TRICKY_TITLE, "hr"));
+    ck_assert_uint_eq(post_do(ops, "not-ours", NULL, 0, where, sizeof(where)), 303);
+    ck_assert(!offers(hr, "resume"));
+    ck_assert_uint_eq(post_do(hr, "resume", NULL, 30, where, sizeof(where)), 400);
+    ck_assert(!offers(ops, "not-ours"));
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, ops, NULL);
+    ck_assert(page_has(resp.body, "<p>Your team, ICT &amp; Digital, said it is not theirs. Press "
+                                  "to take that back:"));
+    ck_assert(page_has(resp.body, "<h3>Not ours</h3>\n<p>Your team has said this action is not "
+                                  "theirs. If it is after all, use Resume reminders above.</p>"));
+    ck_assert(page_has(resp.body, "tickler tells nobody of it here"));
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(post_do(ops, "resume", NULL, 60, where, sizeof(where)), 303);
+    ck_assert_str_eq(where, "done=resume");
+    const struct tkl_answer *ans = tkl_answers_find(&page_s.answers, id_of(PAGE_TRICKY_TITLE));
+    ck_assert_int_eq(tkl_answer_holds(ans, "ict", tkl_day_from_civil(2023, 7, 3)), TKL_HOLD_NONE);
+    page_get(tkl_web_act, &resp, ops, NULL);
+    ck_assert(page_has(resp.body, "<li>Reminders resumed by ops on 30 Jun 2023 09:01, for ICT "
+                                  "&amp; Digital: the last reminder held back"));
+    tkl_http_response_free(&resp);
+    ck_assert(offers(ops, "not-ours"));
+    ck_assert(!offers(ops, "resume"));
+}
+END_TEST
+
 /* A snooze holds the action's reminders for every owning team: the form
  * names them all, escaped, to whichever team's officer opens it. */
 START_TEST(the_snooze_form_names_every_team_it_holds)
@@ -1153,6 +1263,8 @@ static Suite *suite(void)
     tcase_add_test(tc, snooze_dates_are_checked);
     tcase_add_test(tc, the_snooze_form_says_when_reminders_resume);
     tcase_add_test(tc, the_snooze_form_names_every_team_it_holds);
+    tcase_add_test(tc, a_snooze_can_be_ended_from_the_page);
+    tcase_add_test(tc, a_not_ours_can_be_taken_back);
     tcase_add_test(tc, a_snooze_says_its_resume_day_and_a_completed_action_offers_none);
     tcase_add_test(tc, an_ended_snooze_holds_nothing_now);
     tcase_add_test(tc, progress_notes_are_text);

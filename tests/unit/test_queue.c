@@ -745,6 +745,67 @@ START_TEST(a_snooze_ends_with_a_reminder_even_after_a_refused_round)
 }
 END_TEST
 
+/* When action id's entry (the first found) is due in s, or -1. */
+static int64_t entry_of(struct tkl_scheduler *s, const char *id)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(store->actions[s->heap[i].action].id, id))
+            return tkl_scheduler_entry_at(s, &s->heap[i]);
+    return -1;
+}
+
+/* A snooze ended early by a resume: the reminder it held last goes at the
+ * first send time after the resume, saying why, and the ladder goes on;
+ * the other team of nothing held is not touched. */
+START_TEST(a_resume_lets_the_last_held_reminder_go_at_the_next_send_time)
+{
+    /* A (HR) snoozed on 1 June until 3 July: lead-28 (2 June) and lead-14
+     * (16 June) are held; resumed on Tuesday 20 June at 15:00, lead-14
+     * goes on Wednesday 21 June at 09:00 */
+    char dir[256];
+    struct tkl_scheduler s = {0};
+    struct tkl_answers ans;
+    struct tkl_update v[] = {
+        update("A", TKL_UPDATE_SNOOZE, "hr@maidstone.example", "hr", at(2023, 6, 1, 10)),
+        update("A", TKL_UPDATE_RESUME, "hr@maidstone.example", "hr", at(2023, 6, 20, 15)),
+    };
+    v[0].until_day = tkl_day_from_civil(2023, 7, 3);
+    v[1].note = (char *)"Back from leave";
+    answers_of(&ans, v, 1);
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    int64_t start = at(2023, 6, 1, 10), resumed = at(2023, 6, 20, 15);
+    size_t held = 0;
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, start, start), 0);
+    rounds(&s, &ans, o, resumed, &held);
+    ck_assert_uint_eq(held, 2);
+    tkl_answers_free(&ans);
+    answers_of(&ans, v, 2);
+    /* only the resumed action's ends are scheduled; from the resume on */
+    ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 23, 9));
+    ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, "B", resumed),
+                     0);
+    ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 23, 9));
+    ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, resumed),
+                     0);
+    ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 21, 9));
+    rounds(&s, &ans, o, at(2023, 6, 30, 9), &held);
+    ck_assert_uint_eq(held, 0);
+    char *got = entries_of(dir, "stage_key", "A");
+    ck_assert_str_eq(got, "lead-14\nlead-7\nlead-1\ndue\n");
+    free(got);
+    got = entries_of(dir, "late", "A");
+    ck_assert_str_eq(got, "0\n0\n0\n0\n");
+    free(got);
+    got = entries_of(dir, "answer", "A");
+    ck_assert_ptr_nonnull(
+        strstr(got, "Reminders resumed, hr@maidstone.example on 20 Jun 2023: Back from leave\n"));
+    free(got);
+    tkl_scheduler_free(&s);
+    tkl_answers_free(&ans);
+    remove_outbox(o, dir);
+}
+END_TEST
+
 START_TEST(the_plan_overrules_a_completion_and_the_digest_says_so)
 {
     /* A was marked complete when its deadline was 31 May; the plan now
@@ -809,6 +870,36 @@ START_TEST(not_ours_is_told_to_report_to_once)
     free(got);
     ck_assert_int_eq(not_ours(o, edi, c, &u, now + 60, &n), 0);
     ck_assert_uint_eq(n, 0); /* told once */
+    remove_outbox(o, dir);
+}
+END_TEST
+
+/* A "not ours" taken back is told to report_to too, once, as "ours after
+ * all". */
+START_TEST(a_not_ours_taken_back_is_told_to_report_to_once)
+{
+    char dir[256];
+    int64_t now = at(2023, 6, 6, 10);
+    size_t n = 99;
+    struct tkl_update u =
+        update("C", TKL_UPDATE_RESUME, "ict@maidstone.example", "ict", at(2023, 6, 6, 10));
+    u.id = 8;
+    u.note = (char *)"We run the training <after all>";
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    const struct tkl_team *edi = tkl_team_find(&cfg->teams, "edi-officers");
+    const struct tkl_action *c = tkl_store_find(store, "C");
+    ck_assert_int_eq(not_ours(o, edi, c, &u, now, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    char *got = contents(dir);
+    ck_assert_str_eq(got, "email edi.officers@maidstone.example C answer-8\n");
+    free(got);
+    got = entries_of(dir, "answer", "C");
+    ck_assert_str_eq(got, "Ours after all: ict@maidstone.example takes back the \"not ours\" of "
+                          "ICT; that team gets its reminders for it again.\n"
+                          "Comment: We run the training <after all>\n");
+    free(got);
+    ck_assert_int_eq(not_ours(o, edi, c, &u, now + 60, &n), 0);
+    ck_assert_uint_eq(n, 0);
     remove_outbox(o, dir);
 }
 END_TEST
@@ -983,9 +1074,11 @@ int main(void)
     tcase_add_test(tc, a_round_whose_later_part_is_undone_keeps_the_first_and_queues_the_rest_once);
     tcase_add_test(tc, reminders_an_answer_holds_back_are_not_queued);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
+    tcase_add_test(tc, a_resume_lets_the_last_held_reminder_go_at_the_next_send_time);
     tcase_add_test(tc, the_plan_overrules_a_completion_and_the_digest_says_so);
     tcase_add_test(tc, not_ours_is_told_to_report_to_once);
     tcase_add_test(tc, a_notice_completed_whole_after_it_was_queued_is_withdrawn);
+    tcase_add_test(tc, a_not_ours_taken_back_is_told_to_report_to_once);
     tcase_add_test(tc, a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);

@@ -421,6 +421,56 @@ START_TEST(test_not_ours_is_reported_not_hidden)
 }
 END_TEST
 
+/* A "not ours" its team took back (a resume) is no longer the row's why:
+ * both are among the notes; another team's resume takes back nothing; the
+ * export says the "not ours", and a snooze resumed, no longer hold. */
+START_TEST(test_a_not_ours_taken_back_is_not_the_why)
+{
+    struct tkl_store *s = load(plan_csv);
+    ck_assert_ptr_nonnull(s);
+    record(s, "Q3", TKL_UPDATE_NOT_OURS, "hr@x.org", at(2026, 10, 7), TKL_RAG_NONE, NULL);
+    struct tkl_update *other =
+        record(s, "Q3", TKL_UPDATE_RESUME, "e@x.org", at(2026, 10, 8), TKL_RAG_NONE, NULL);
+    free(other->team_id);
+    ck_assert_ptr_nonnull(other->team_id = strdup("edi"));
+    struct tkl_report r;
+    build_2026(s, &r);
+    want_status(&r, "Q3", TKL_REPORT_ONGOING, TKL_REASON_NOT_OURS);
+    tkl_report_free(&r);
+    record(s, "Q3", TKL_UPDATE_RESUME, "hr@x.org", at(2026, 10, 9), TKL_RAG_NONE,
+           "We run the <loops> after all");
+    build_2026(s, &r);
+    const struct tkl_report_row *q3 = row_of(&r, "Q3");
+    ck_assert_int_ne(q3->reason, TKL_REASON_NOT_OURS);
+    ck_assert_ptr_null(q3->not_ours);
+    ck_assert_ptr_null(q3->partly_not_ours);
+    ck_assert_uint_eq(q3->n_notes, 3);
+    char *c = written(&r, TKL_REPORT_CSV);
+    ck_assert_ptr_nonnull(
+        strstr(c, "9 Oct 2026: resumed reminders by hr@x.org: We run the <loops> after all"));
+    free(c);
+    char *h = written(&r, TKL_REPORT_HTML);
+    ck_assert_ptr_nonnull(strstr(h, "Resumed reminders by <span class=\"who\">hr@x.org</span>"));
+    ck_assert_ptr_null(strstr(h, "<loops>"));
+    free(h);
+    tkl_report_free(&r);
+    /* the export: the "not ours" and a snooze resumed hold no more */
+    struct tkl_update *z =
+        record(s, "P3", TKL_UPDATE_SNOOZE, "c@x.org", at(2026, 11, 20), TKL_RAG_NONE, NULL);
+    z->until_day = day(2026, 12, 14);
+    record(s, "P3", TKL_UPDATE_RESUME, "c@x.org", at(2026, 11, 21), TKL_RAG_NONE, NULL);
+    json_t *arr = tkl_updates_json(&ups, s, 0);
+    ck_assert_ptr_nonnull(arr);
+    static const bool holds[] = {false, true, true, false, true};
+    ck_assert_uint_eq(json_array_size(arr), 5);
+    for (size_t i = 0; i < 5; i++)
+        ck_assert_msg(json_is_true(json_object_get(json_array_get(arr, i), "holds")) == holds[i],
+                      "update %zu", i);
+    json_decref(arr);
+    tkl_store_free(s);
+}
+END_TEST
+
 START_TEST(test_period_defaults_and_names)
 {
     int32_t from = 0, to = 0, today = day(2026, 12, 2);
@@ -969,6 +1019,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_green_without_a_date_is_not_on_schedule);
     tcase_add_test(tc, test_a_reopened_completion_is_not_complete);
     tcase_add_test(tc, test_not_ours_is_reported_not_hidden);
+    tcase_add_test(tc, test_a_not_ours_taken_back_is_not_the_why);
     tcase_add_test(tc, test_period_defaults_and_names);
     tcase_add_test(tc, test_html_escaped_printable_and_in_the_councils_layout);
     tcase_add_test(tc, test_csv_opens_in_excel_with_the_councils_columns);

@@ -314,6 +314,56 @@ START_TEST(a_snooze_that_held_nothing_back_changes_nothing)
 }
 END_TEST
 
+/* A resume lets its held reminders go at the next send time after it (a
+ * working day's), unless the next reminder is due by then. */
+START_TEST(a_resume_sends_the_last_held_reminder_at_the_next_send_time)
+{
+    struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
+    struct tkl_scheduler s = {0};
+    struct tkl_due due;
+    size_t hr = team_index("hr");
+    const struct tkl_schedule_conf *sc = &cfg->schedule;
+    /* Friday 16 June 2023: before, at and after 09:00; then the weekend */
+    ck_assert_int_eq(tkl_scheduler_resume_at(sc, at(2023, 6, 16, 8)), at(2023, 6, 16, 9));
+    ck_assert_int_eq(tkl_scheduler_resume_at(sc, at(2023, 6, 16, 9)), at(2023, 6, 19, 9));
+    ck_assert_int_eq(tkl_scheduler_resume_at(sc, at(2023, 6, 16, 15)), at(2023, 6, 19, 9));
+    ck_assert_int_eq(tkl_scheduler_resume_at(sc, at(2023, 6, 17, 10)), at(2023, 6, 19, 9));
+    /* held from 1 June: lead-28 (2 June) and lead-14 (16 June) taken, not
+     * sent; resumed on the 16th at 15:00, lead-14 goes on Monday 19th
+     * rather than waiting for lead-7 (23 June) */
+    int64_t built = at(2023, 6, 1, 12), resumed = at(2023, 6, 16, 15);
+    int32_t from = tkl_day_from_civil(2023, 6, 1);
+    ck_assert_int_eq(tkl_scheduler_build(&s, sc, &cfg->teams, st, built, built), 0);
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, sc, st, at(2023, 6, 16, 9), &due), 0);
+    ck_assert_str_eq(due.r.key, "lead-28");
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, sc, st, at(2023, 6, 16, 9), &due), 0);
+    ck_assert_str_eq(due.r.key, "lead-14");
+    ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 23, 9));
+    /* a schedule built after the resume's send time is left as it is */
+    ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, from, resumed, at(2023, 6, 19, 9)), 0);
+    ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 23, 9));
+    ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, from, resumed, resumed), 0);
+    ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 19, 9));
+    /* again: nothing more */
+    ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, from, resumed, resumed), 0);
+    ck_assert_uint_eq(s.n, 1);
+    char got[256];
+    pop_all(&s, st, at(2023, 6, 30, 9), got, sizeof(got));
+    ck_assert_str_eq(got, "lead-14@2023-06-19 lead-7@2023-06-23 lead-1@2023-06-29 due@2023-06-30 ");
+    tkl_scheduler_free(&s);
+    /* resumed on Thursday 22 June at 10:00: lead-7 is due on the 23rd, the
+     * next send time, anyway */
+    ck_assert_int_eq(tkl_scheduler_build(&s, sc, &cfg->teams, st, built, built), 0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(tkl_scheduler_pop_due(&s, sc, st, at(2023, 6, 22, 10), &due), 0);
+    ck_assert_int_eq(
+        tkl_scheduler_resume(&s, sc, st, 0, hr, from, at(2023, 6, 22, 10), at(2023, 6, 22, 10)), 0);
+    ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 23, 9));
+    tkl_scheduler_free(&s);
+    tkl_store_free(st);
+}
+END_TEST
+
 /* A reminder as popped: when, whose and which. */
 struct popped {
     int64_t at;
@@ -430,6 +480,7 @@ int main(void)
     tcase_add_test(tc, a_weekly_team_gets_its_reminders_on_its_digest_day);
     tcase_add_test(tc, a_weekly_reminder_whose_digest_day_has_passed_goes_before_the_deadline);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder);
+    tcase_add_test(tc, a_resume_sends_the_last_held_reminder_at_the_next_send_time);
     tcase_add_test(tc, a_snooze_that_held_nothing_back_changes_nothing);
     tcase_add_test(tc, the_heap_gives_what_sorting_every_reminder_gives);
     suite_add_tcase(s, tc);

@@ -290,6 +290,47 @@ static size_t notices_of(const char *recipient, const char *item, enum tkl_stage
 }
 
 /* Runs the service loaded (and updates recorded) once, as --oneshot. */
+static void run_oneshot(void);
+
+/* B "not ours" for ICT, then taken back by ICT (a resume): report_to
+ * (HR) is told of both, once each, the second as "ours after all"; ICT's
+ * reminder of B goes. A resume by a team that said nothing tells
+ * nobody. */
+START_TEST(a_not_ours_taken_back_is_told_and_its_team_reminded)
+{
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    ck_assert(record("B", TKL_UPDATE_NOT_OURS, "ict", "ict", NULL));
+    ck_assert(record("B", TKL_UPDATE_RESUME, "ict", "ict", NULL));
+    ck_assert(record("A", TKL_UPDATE_RESUME, "hr", "hr", NULL));
+    run_oneshot();
+    ck_assert_int_eq(finished, 1);
+    ck_assert_uint_eq(notices_of("hr", "B", TKL_STAGE_ANSWER), 2);
+    ck_assert_uint_eq(notices_of("hr", "A", TKL_STAGE_ANSWER), 0);
+    uint64_t *ids = NULL;
+    size_t n = 0, ours = 0, reminded = 0;
+    ck_assert_int_eq(tkl_outbox_list(s.outbox, false, &ids, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        struct tkl_stored_notice *x = NULL;
+        ck_assert_int_eq(tkl_outbox_get(s.outbox, ids[i], &x), 0);
+        for (size_t k = 0; k < x->notice.n_entries; k++) {
+            const struct tkl_notice_entry *e = &x->entries[k];
+            if (e->stage == TKL_STAGE_ANSWER && e->answer &&
+                strstr(e->answer, "Ours after all: ict takes back the \"not ours\" of ICT")) {
+                ours++;
+                ck_assert_ptr_nonnull(strstr(x->notice.intro, "taken back their"));
+            }
+            reminded += !strcmp(x->notice.recipient, "ict") && !strcmp(e->item_id, "B") &&
+                        e->stage != TKL_STAGE_ANSWER;
+        }
+        tkl_stored_notice_free(x);
+    }
+    free(ids);
+    ck_assert_uint_eq(ours, 1);
+    ck_assert_uint_eq(reminded, 1);
+}
+END_TEST
+
+/* Runs the service loaded (and updates recorded) once, as --oneshot. */
 static void run_oneshot(void)
 {
     s.oneshot = true;
@@ -664,6 +705,7 @@ int main(void)
     tcase_add_test(tc, a_reload_keeps_the_running_notifier);
     tcase_add_test(tc, a_reload_does_not_hold_the_outbox_write_lock);
     tcase_add_test(tc, recorded_updates_hold_reminders_and_not_ours_is_told);
+    tcase_add_test(tc, a_not_ours_taken_back_is_told_and_its_team_reminded);
     tcase_add_test(tc, a_reopened_action_is_reminded_again);
     tcase_add_test(tc, a_waiting_reminder_of_an_action_since_completed_is_withdrawn);
     tcase_add_test(tc, a_not_ours_left_untold_by_a_stop_is_told_at_the_next_start_once);
