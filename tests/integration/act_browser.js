@@ -4,7 +4,7 @@
 //   node act_browser.js NODE_MODULES CHROMIUM URL STEP SCREENSHOT
 // STEP: "look" (open only), "complete", "snooze:1w" | "snooze:2w" |
 // "snooze:YYYY-MM-DD", "progress:RAG:NOTE", "not-ours:TEAM:COMMENT",
-// "reopen:WHY" (WHY may be empty).
+// "reopen:WHY", "resume:WHY" (WHY may be empty).
 // The page is driven through its own controls: the form whose `do` is the
 // step's kind, its radio buttons, date and text fields, and its button.
 'use strict';
@@ -36,10 +36,10 @@ async function fill(page, form, step) {
     if (team && a) await team.type(a);
     const note = await form.$('textarea');
     if (note && b) await note.type(b);
-  } else if (kind === 'reopen') {
+  } else if (kind === 'reopen' || kind === 'resume') {
     const why = [a, b].filter(x => x).join(':');
     const note = await form.$('textarea');
-    if (!note) throw new Error('the reopen form has no field for why');
+    if (!note) throw new Error(`the ${kind} form has no field for why`);
     if (why) await note.type(why);
   }
   return kind;

@@ -9,7 +9,9 @@ completed or the snoozed action and the progress note is in the digest; the
 snoozed action comes back when its snooze ends; `tickler report` shows the
 completion and the note. An action marked complete by mistake is reopened
 from the same page: its reminders go again at the next send time and the
-report no longer counts it complete. A link fetched three times, as a
+report no longer counts it complete. A snooze ended early from the page
+(resume) lets its held reminder go at the next send time, not at the
+snooze's end. A link fetched three times, as a
 mail scanner would, changes nothing. Screenshots of each page are kept in
 the build's test-output/."""
 import argparse
@@ -282,6 +284,51 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual(a1_row[status], "Ongoing/remain included in action plan")
         self.assertIn("reopened by alpha@example.org: " + why, a1_row[progress])
 
+
+    def test_a_snooze_resumed_early_is_reminded_at_the_next_send_time(self):
+        ids = self.ids()
+        a1, a2, a3 = (ids[t] for _, t in PLAN)
+        texts = self.run_daemon("2026-12-07T09:00:30", 1)
+        links = self.links(texts[0])
+        self.assertEqual(set(links), {a1, a2, a3}, texts[0])
+        page = self.browser(links[a2], "look", "resume-before")
+        self.assertNotIn("Resume reminders", page["text"])
+        snoozed = self.browser(links[a2], "snooze:2w", "resume-snoozed")
+        self.assertIn("Resume reminders", snoozed["text"])
+        self.assertIn("snoozed until Monday 21 December 2026", snoozed["text"])
+
+        # Monday 14 December: A2's weekly nag is held
+        texts = self.run_daemon("2026-12-14T09:00:30", 2)
+        self.assertEqual(set(self.links(texts[0])), {a1, a3}, texts[0])
+
+        why = "Back from leave <early>"
+        back = self.browser(links[a2], "resume:" + why, "resume")
+        self.assertEqual(back["status"], 200)
+        self.assertIn("Recorded: reminders resumed.", back["text"])
+        self.assertIn("Reminders resumed by alpha@example.org", back["text"])
+        self.assertIn("comes 15 Dec 2026 09:00", back["text"])
+        self.assertIn(why, back["text"])  # as typed, never as markup
+        self.assertNotIn("Resume reminders", back["text"])
+        status, location = self.post_again(
+            links[a2], "do=resume&note=" + urllib.parse.quote(why))
+        self.assertEqual((status, location), (303, links[a2] + "?same=1"))
+        status, location = self.post_again(links[a2], "do=resume")
+        self.assertEqual((status, location), (400, ""))
+        self.assertEqual([(r[0], r[2], r[4]) for r in self.updates()],
+                         [(a2, 2, None), (a2, 6, why)])
+
+        # Tuesday 15 December, the next send time: the nag held on the 14th
+        # goes, A2 alone, saying why; the others wait for the 21st
+        texts = self.run_daemon("2026-12-15T09:00:30", 3)
+        self.assertEqual(len(texts), 1)
+        self.assertEqual(set(self.links(texts[0])), {a2}, texts[0])
+        self.assertIn("Reminders resumed, alpha@example.org on 14 Dec 2026: " + why,
+                      " ".join(texts[0].split()))
+        rows = self.report_csv()
+        title = rows[0].index("Agreed Actions")
+        a2_row = [r for r in rows[1:] if len(r) > title and r[title] == PLAN[1][1]][0]
+        progress = [i for i, h in enumerate(rows[0]) if h.startswith("Progress")][0]
+        self.assertIn("resumed reminders by alpha@example.org: " + why, a2_row[progress])
 
     def test_a_nag_retrying_when_its_actions_are_answered_is_withdrawn(self):
         """The mail server refuses the weekly nag for a while, so it is
