@@ -382,12 +382,9 @@ static bool through_link(const struct tkl_update *x, const char *action_id, cons
            !strcmp(x->recipient, recipient);
 }
 
-/* Whether v's link recorded an update of its action, among those the
- * answers were built from: any (kind -1), or, its latest, one of kind (a
- * page kept from before a later press, the back button's, says nothing of
- * what the later press undid). A completion or a reopen must also hold
- * still (someone else may have pressed the other since). */
-static bool link_recorded(const struct tkl_service *s, const struct act_view *v, int kind)
+/* The latest update v's link recorded of its action, among those the
+ * answers were built from, or NULL. */
+static const struct tkl_update *link_latest(const struct tkl_service *s, const struct act_view *v)
 {
     const struct tkl_updates *l = &s->answers.updates;
     const struct tkl_update *latest = NULL;
@@ -397,9 +394,18 @@ static bool link_recorded(const struct tkl_service *s, const struct act_view *v,
             (!latest || x->id > latest->id))
             latest = x;
     }
-    if (kind < 0 || !latest)
-        return latest != NULL;
-    if (latest->kind != (enum tkl_update_kind)kind)
+    return latest;
+}
+
+/* Whether v's link recorded an update of its action of kind as its
+ * latest (a page kept from before a later press, the back button's, says
+ * nothing of what the later press undid). A completion or a reopen must
+ * also hold still (someone else may have pressed the other since). */
+static bool link_recorded(const struct tkl_service *s, const struct act_view *v,
+                          enum tkl_update_kind kind)
+{
+    const struct tkl_update *latest = link_latest(s, v);
+    if (!latest || latest->kind != kind)
         return false;
     const struct tkl_answer *ans = tkl_answers_find(&s->answers, v->a->id);
     bool complete = ans && ans->complete;
@@ -429,12 +435,20 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
                               "last one held back first (see below).",
     };
     const char *done = tkl_request_get(req->req, "done", 0);
+    const struct tkl_update *latest;
     enum tkl_update_kind k;
     const char *text = NULL;
-    if (tkl_request_get(req->req, "same", 0) && link_recorded(s, v, -1))
-        text = "This was recorded already; nothing more was changed.";
-    else if (done && tkl_update_kind_parse(done, &k) == 0 && link_recorded(s, v, (int)k))
+    bool again = false;
+    /* sent again (a double tap, a retry, the back button): what the link
+     * recorded, once, while it holds as recorded */
+    if (tkl_request_get(req->req, "same", 0) && (latest = link_latest(s, v))) {
+        again = latest->kind >= TKL_UPDATE_COMPLETE && latest->kind <= TKL_UPDATE_RESUME &&
+                link_recorded(s, v, latest->kind);
+        text = again ? done_text[latest->kind]
+                     : "This was recorded already; nothing more was changed.";
+    } else if (done && tkl_update_kind_parse(done, &k) == 0 && link_recorded(s, v, k)) {
         text = done_text[k];
+    }
     if (!text)
         return;
     fprintf(f, "<p class=\"banner\" role=\"status\">%s", text);
@@ -442,6 +456,8 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
         fputc(' ', f);
         html_who_is_told(f, s);
     }
+    if (again)
+        fputs(" It was sent more than once, and is recorded once.", f);
     fputs("</p>\n", f);
 }
 

@@ -435,8 +435,11 @@ START_TEST(a_post_from_the_page_records_once)
     ck_assert(page_has(resp.body, "<dt>Standing</dt><dd><span class=\"rag complete\">Complete"
                                   "</span> (marked complete; by the plan alone: Due soon)</dd>"));
     tkl_http_response_free(&resp);
+    /* a double tap's page says what was recorded, and that it was once */
     page_get(tkl_web_act, &resp, path, "same", "1", NULL);
-    ck_assert(page_has(resp.body, "This was recorded already; nothing more was changed."));
+    ck_assert(page_has(resp.body, "Recorded: marked complete. Reminders for this action stop, "
+                                  "unless the plan later gives it a new deadline or status. It "
+                                  "was sent more than once, and is recorded once.</p>"));
     tkl_http_response_free(&resp);
     /* only what the link recorded */
     page_get(tkl_web_act, &resp, path, "done", "snooze", NULL);
