@@ -45,8 +45,8 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
     return r;
 }
 
-/* Schedules the end of ans's snooze, or of what its resume ended, for
- * each team of a it holds. Returns 0 or -ENOMEM. */
+/* Schedules the end of ans's snooze, and of each hold its resumes ended,
+ * for each team of a it held. Returns 0 or -ENOMEM. */
 static int queue_ends(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
                       const struct tkl_team_dir *teams, const struct tkl_store *store,
                       const struct tkl_answer *ans, const struct tkl_action *a, int64_t not_before)
@@ -62,9 +62,12 @@ static int queue_ends(struct tkl_scheduler *sched, const struct tkl_schedule_con
             r = tkl_scheduler_snooze_end(sched, sc, store, action, team,
                                          tkl_local_day(ans->snooze->at), ans->snooze->until_day,
                                          not_before);
-        else if (!ans->resumed_team || !strcmp(ans->resumed_team, t->id))
-            r = tkl_scheduler_resume(sched, sc, store, action, team, ans->resumed_from,
-                                     ans->resumed->at, not_before);
+        for (size_t i = 0; r == 0 && i < ans->n_resumed; i++) {
+            const struct tkl_resumed *x = &ans->resumed[i];
+            if (!x->team || !strcmp(x->team, t->id))
+                r = tkl_scheduler_resume(sched, sc, store, action, team, x->from, x->u->at,
+                                         not_before);
+        }
         if (r < 0)
             return r;
     }
@@ -77,7 +80,7 @@ int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_con
 {
     for (size_t i = 0; answers && i < answers->n; i++) {
         const struct tkl_answer *ans = &answers->v[i];
-        if ((!ans->snooze && !ans->resumed) ||
+        if ((!ans->snooze && !ans->n_resumed) ||
             (action_id && strcmp(action_id, ans->action_id) != 0))
             continue;
         const struct tkl_action *a = tkl_store_find(store, ans->action_id);

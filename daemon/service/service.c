@@ -2154,26 +2154,25 @@ static void told_remove(struct tkl_service *s, int64_t id)
 }
 
 /* Whether update i of answers is told to delivery.report_to: a "not
- * ours", or a resume that took back its team's "not ours" (one recorded
- * before it, with no resume of that team between). */
-static bool told_of(const struct tkl_answers *answers, size_t i)
+ * ours", or a resume that took back its team's "not ours" (the team's
+ * latest "not ours" or resume before it is a "not ours" that held, against
+ * the action as store has it). */
+static bool told_of(const struct tkl_answers *answers, size_t i, const struct tkl_store *store)
 {
-    const struct tkl_update *u = &answers->updates.v[i];
+    const struct tkl_update *u = &answers->updates.v[i], *before = NULL;
     if (u->kind == TKL_UPDATE_NOT_OURS)
         return true;
     if (u->kind != TKL_UPDATE_RESUME || !u->team_id)
         return false;
-    while (i-- > 0) {
-        const struct tkl_update *x = &answers->updates.v[i];
-        if (strcmp(x->action_id, u->action_id) != 0 || !x->team_id ||
-            strcmp(x->team_id, u->team_id) != 0)
-            continue;
-        if (x->kind == TKL_UPDATE_RESUME)
-            return false;
-        if (x->kind == TKL_UPDATE_NOT_OURS)
-            return true;
+    for (size_t j = 0; j < answers->updates.n; j++) {
+        const struct tkl_update *x = &answers->updates.v[j];
+        if ((x->kind == TKL_UPDATE_NOT_OURS || x->kind == TKL_UPDATE_RESUME) && x->id < u->id &&
+            (!before || x->id > before->id) && x->team_id && !strcmp(x->team_id, u->team_id) &&
+            !strcmp(x->action_id, u->action_id))
+            before = x;
     }
-    return false;
+    const struct tkl_action *a = before ? tkl_store_find(store, u->action_id) : NULL;
+    return a && before->kind == TKL_UPDATE_NOT_OURS && tkl_update_holds(before, a);
 }
 
 /* Why nobody can be told of "not ours" u, or NULL: *to and *a are then
@@ -2313,7 +2312,7 @@ static void tell_untold(struct tkl_service *s)
     int64_t since = tkl_service_now(s) - (int64_t)NOT_OURS_TELL_DAYS * 86400;
     for (size_t i = 0; i < s->answers.updates.n; i++) {
         const struct tkl_update *u = &s->answers.updates.v[i];
-        if (!told_of(&s->answers, i) || u->at < since || is_told(s, u->id) ||
+        if (u->at < since || is_told(s, u->id) || !told_of(&s->answers, i, s->rt->store) ||
             nobody_told(s, u, &to, &a) || !tkl_update_holds(u, a))
             continue;
         struct telling *t = malloc(sizeof(*t));

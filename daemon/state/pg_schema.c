@@ -277,16 +277,17 @@ int32_t tkl_pg_update_lock(const char *action_id)
     TKL_UPDATE_SAME_SQL("", "IS NOT DISTINCT FROM", "$4::integer", "$7::integer", "$8::integer",   \
                         "$9", "$10", "$11::integer", "$13", "$14")
 /* the same for TKL_PG_LINK_UPDATES: the link $1 to $3, then what the
- * update does, $4 to $11 */
+ * update does, $4 to $11, and its team, $12 */
 #define LINK_SAME_LINK "action_id = $1 AND recipient = $2 AND link_issued_at = $3::bigint"
 #define LINK_SAME_UPDATE                                                                           \
     TKL_UPDATE_SAME_SQL("", "IS NOT DISTINCT FROM", "$4::integer", "$5::integer", "$6::integer",   \
                         "$7", "$8", "$9::integer", "$10", "$11")
 /* the id of the link's latest row saying something else, or of the
- * action's latest turning its completion the other way (any link), or 0 */
+ * action's latest turning what it does the other way (any link,
+ * TKL_UPDATE_TOGGLES_SQL), or 0 */
 #define PG_AFTER_ID                                                                                \
     "(SELECT coalesce(max(id), 0) FROM updates WHERE (" PG_SAME_LINK " AND NOT (" PG_SAME_UPDATE   \
-    ")) OR " TKL_UPDATE_TOGGLES_SQL("$1", "$4::integer") ")"
+    ")) OR " TKL_UPDATE_TOGGLES_SQL("$1", "$4::integer", "$3", "IS NOT DISTINCT FROM") ")"
 
 static const struct {
     const char *name, *sql;
@@ -318,8 +319,9 @@ static const struct {
     {TKL_PG_LINK_UPDATES,
      "SELECT count(*) FROM updates WHERE " LINK_SAME_LINK " AND NOT (" LINK_SAME_UPDATE
      " AND after_id = (SELECT coalesce(max(id), 0) FROM updates WHERE (" LINK_SAME_LINK
-     " AND NOT (" LINK_SAME_UPDATE ")) OR " TKL_UPDATE_TOGGLES_SQL("$1", "$4::integer") "))",
-     11},
+     " AND NOT (" LINK_SAME_UPDATE
+     ")) OR " TKL_UPDATE_TOGGLES_SQL("$1", "$4::integer", "$12", "IS NOT DISTINCT FROM") "))",
+     12},
     {TKL_PG_UPDATES_VERSION, "SELECT count(*) FROM updates", 0},
 };
 

@@ -1393,9 +1393,10 @@ static int pgs_link_updates(void *impl, const struct tkl_update *u, tkl_state_va
         return -ENOMEM;
     p->cb.value = cb;
     update_params(u, &n, c);
-    /* the link ($1 to $3), then what the update does ($4 to $11) */
-    const char *params[] = {c[0], c[1], c[5], c[3], c[6], c[7], c[8], c[9], c[10], c[12], c[13]};
-    return finish(q, p, op_stmt(p, TKL_PG_LINK_UPDATES, 11, params));
+    /* the link ($1 to $3), then what the update does ($4 to $11), its team */
+    const char *params[] = {c[0], c[1], c[5],  c[3],  c[6],  c[7],
+                            c[8], c[9], c[10], c[12], c[13], c[2]};
+    return finish(q, p, op_stmt(p, TKL_PG_LINK_UPDATES, 12, params));
 }
 
 static int pgs_updates_version(void *impl, tkl_state_value_cb cb, void *data)

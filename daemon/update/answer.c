@@ -67,24 +67,48 @@ static void end_not_ours(struct tkl_answer *ans, const char *team, const struct 
         }
 }
 
-/* What resume u ends in ans: the snooze (one still running on the day of
- * u) and its team's "not ours". */
-static void resume(struct tkl_answer *ans, const struct tkl_update *u)
+/* Whether a and b name the same team (NULL, every team, as one). */
+static bool same_team(const char *a, const char *b)
 {
-    int32_t day = tkl_local_day(u->at);
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Forgets the holds ans's resumes ended for team (NULL: every one). */
+static void forget_resumed(struct tkl_answer *ans, const char *team)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < ans->n_resumed; i++)
+        if (team && !same_team(ans->resumed[i].team, team))
+            ans->resumed[k++] = ans->resumed[i];
+    ans->n_resumed = k;
+}
+
+/* What resume u ends in ans: the snooze and its team's "not ours" (a
+ * snooze whose day has come may not have sent its end yet: the scheduler
+ * finds whether a reminder is left to bring forward). Returns 0 or
+ * -ENOMEM. */
+static int resume(struct tkl_answer *ans, const struct tkl_update *u)
+{
     const struct tkl_update *snooze = ans->snooze, *not_ours;
-    if (snooze && snooze->until_day <= day)
-        snooze = NULL; /* over already: its end sent what it held */
     end_not_ours(ans, u->team_id, &not_ours);
     ans->snooze = NULL;
     if (!snooze && !not_ours)
-        return;
-    ans->resumed = u;
-    ans->resumed_team = snooze ? NULL : not_ours->team_id; /* a snooze held every team */
-    int32_t from = tkl_local_day((snooze ? snooze : not_ours)->at);
-    if (snooze && not_ours && tkl_local_day(not_ours->at) < from)
-        from = tkl_local_day(not_ours->at);
-    ans->resumed_from = from;
+        return 0;
+    struct tkl_resumed r = {.u = u, .team = snooze ? NULL : not_ours->team_id};
+    r.from = tkl_local_day((snooze ? snooze : not_ours)->at);
+    if (snooze && not_ours && tkl_local_day(not_ours->at) < r.from)
+        r.from = tkl_local_day(not_ours->at);
+    size_t k = 0; /* the latest per team is enough: an older one's came first */
+    for (size_t i = 0; i < ans->n_resumed; i++)
+        if (!same_team(ans->resumed[i].team, r.team))
+            ans->resumed[k++] = ans->resumed[i];
+    struct tkl_resumed *v = realloc(ans->resumed, (k + 1) * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    v[k] = r;
+    ans->resumed = v;
+    ans->n_resumed = k + 1;
+    return 0;
 }
 
 /* Fills ans from the n updates of one action, in the order recorded. */
@@ -113,19 +137,19 @@ static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u
             break;
         case TKL_UPDATE_SNOOZE:
             ans->snooze = holds ? u[i] : NULL;
-            if (holds) /* held again: what the resume let go is held */
-                ans->resumed = NULL;
+            if (holds) /* held again: its end brings back what it holds */
+                forget_resumed(ans, NULL);
             break;
         case TKL_UPDATE_NOT_OURS:
             if (!holds || !u[i]->team_id)
                 break;
             if (set_not_ours(ans, u[i]) < 0)
                 return -ENOMEM;
-            if (ans->resumed && ans->resumed_team && !strcmp(ans->resumed_team, u[i]->team_id))
-                ans->resumed = NULL;
+            forget_resumed(ans, u[i]->team_id);
             break;
         case TKL_UPDATE_RESUME:
-            resume(ans, u[i]);
+            if (resume(ans, u[i]) < 0)
+                return -ENOMEM;
             break;
         }
         last_acting = u[i];
@@ -138,10 +162,17 @@ static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u
     return 0;
 }
 
+/* Frees what one answer holds. */
+static void answer_clear(struct tkl_answer *ans)
+{
+    free(ans->not_ours);
+    free(ans->resumed);
+}
+
 static void answers_clear(struct tkl_answer *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        free(v[i].not_ours);
+        answer_clear(&v[i]);
     free(v);
 }
 
@@ -170,7 +201,7 @@ int tkl_answers_build(struct tkl_answers *ret, struct tkl_updates *updates,
             goto fail;
         x.v = v;
         if (answer_fill(&x.v[x.n], p + i, j - i, a) < 0) {
-            free(x.v[x.n].not_ours);
+            answer_clear(&x.v[x.n]);
             goto fail;
         }
         x.n++;
@@ -199,6 +230,14 @@ const struct tkl_answer *tkl_answers_find(const struct tkl_answers *a, const cha
         else
             hi = mid;
     }
+    return NULL;
+}
+
+const struct tkl_resumed *tkl_answer_resumed(const struct tkl_answer *ans, const char *team)
+{
+    for (size_t i = ans ? ans->n_resumed : 0; i > 0; i--)
+        if (!team || !ans->resumed[i - 1].team || !strcmp(ans->resumed[i - 1].team, team))
+            return &ans->resumed[i - 1];
     return NULL;
 }
 

@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <tickler/day.h>
+
 #include "../store/action.h"
 #include "../store/store.h"
 #include "update.h"
@@ -37,6 +39,21 @@ enum tkl_hold {
     TKL_HOLD_COMPLETE = 1,
     TKL_HOLD_SNOOZED = 2,
     TKL_HOLD_NOT_OURS = 3,
+};
+
+/*
+ * A hold a resume ended: a snooze (team NULL: it held every team) or the
+ * "not ours" of team, held from the day from (when the hold, or the
+ * earlier of the two a resume ended, was recorded). The scheduler brings
+ * the last reminder it held forward to the resume's send time
+ * (tkl_scheduler_resume). One is kept per team (NULL counted as one) until
+ * that team is held again: a snooze that holds ends them all, a "not ours"
+ * that holds those of its team.
+ */
+struct tkl_resumed {
+    const struct tkl_update *u; /* the resume */
+    const char *team;
+    int32_t from;
 };
 
 /* What the updates say of one action. Pointers are into the answers'
@@ -51,13 +68,8 @@ struct tkl_answer {
     const struct tkl_update *progress;  /* the latest progress note, or NULL */
     const struct tkl_update **not_ours; /* per team, the latest that holds */
     size_t n_not_ours;
-    /* The latest resume that ended a snooze (then resumed_team is NULL: it
-     * held every team) or the "not ours" of resumed_team, held from
-     * resumed_from (the day the earliest hold it ended was recorded), while
-     * no snooze, or "not ours" of that team, held after it; or NULL. */
-    const struct tkl_update *resumed;
-    const char *resumed_team;
-    int32_t resumed_from;
+    struct tkl_resumed *resumed; /* the holds resumes ended, oldest first */
+    size_t n_resumed;
     const struct tkl_update *overruled; /* the latest update, when the plan has overruled it */
     const struct tkl_update *latest;    /* the latest update of any kind */
 };
@@ -80,6 +92,20 @@ int tkl_answers_build(struct tkl_answers *ret, struct tkl_updates *updates,
 
 /* The answer for action_id, or NULL. */
 const struct tkl_answer *tkl_answers_find(const struct tkl_answers *a, const char *action_id);
+
+/* The latest hold of ans (NULL: none) a resume ended that concerned team
+ * (any, when team is NULL): a snooze's, or team's "not ours"; or NULL. */
+const struct tkl_resumed *tkl_answer_resumed(const struct tkl_answer *ans, const char *team);
+
+/* How long after a resume its digests and page say so. */
+#define TKL_RESUME_SHOWN_DAYS 14
+
+/* Whether resume x is still said, seen from today: it was recorded less
+ * than TKL_RESUME_SHOWN_DAYS before. */
+static inline bool tkl_answer_resume_shown(const struct tkl_resumed *x, int32_t today)
+{
+    return tkl_local_day(x->u->at) + TKL_RESUME_SHOWN_DAYS > today;
+}
 
 /* Whether ans (NULL: none) holds back a reminder of its action for team
  * team_id sent on day. */

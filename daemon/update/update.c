@@ -9,7 +9,7 @@
 
 _Static_assert(TKL_UPDATE_NOT_OURS == 4, "TKL_UPDATE_SAME_SQL names not ours as kind 4");
 _Static_assert(TKL_UPDATE_COMPLETE == 1 && TKL_UPDATE_REOPEN == 5 && TKL_UPDATE_SNOOZE == 2 &&
-                   TKL_UPDATE_RESUME == 6,
+                   TKL_UPDATE_NOT_OURS == 4 && TKL_UPDATE_RESUME == 6,
                "TKL_UPDATE_TOGGLES_SQL names complete, snooze, not ours, reopen and resume as "
                "kinds 1, 2, 4, 5 and 6");
 

@@ -56,17 +56,24 @@ enum tkl_rag {
 /* clang-format on */
 
 /*
- * For an update of kind kind of action action (SQL expressions), a row of
- * updates of that action, through any link, that turns what it does the
- * other way: a complete against a reopen, and back (kinds 1 and 5,
- * TKL_UPDATE_COMPLETE and TKL_UPDATE_REOPEN); a resume against a snooze or
- * a "not ours", and back (kind 6, TKL_UPDATE_RESUME, against 2 and 4).
- * What such an update follows (after_id) besides its own link's rows, so
- * that a hold and its end pressed through two links alternate.
+ * For an update of kind kind of action action by team team (SQL
+ * expressions; is the dialect's equality that takes two NULLs as equal),
+ * a row of updates of that action, through any link, that turns what it
+ * does the other way: a complete against a reopen, and back (kinds 1 and
+ * 5, TKL_UPDATE_COMPLETE and TKL_UPDATE_REOPEN); a snooze against a resume
+ * by any team, and back; a "not ours" against a resume by its team, and
+ * back (kinds 2, 4 and 6: TKL_UPDATE_SNOOZE, TKL_UPDATE_NOT_OURS,
+ * TKL_UPDATE_RESUME). What such an update follows (after_id) besides its
+ * own link's rows, so that a hold and its end pressed through two links
+ * alternate.
  */
-#define TKL_UPDATE_TOGGLES_SQL(action, kind)                                                       \
-    "(action_id = " action " AND ((" kind " IN (1, 5) AND kind IN (1, 5) AND kind <> " kind        \
-    ") OR (" kind " IN (2, 4, 6) AND kind IN (2, 4, 6) AND (kind = 6) <> (" kind " = 6))))"
+/* clang-format off */
+#define TKL_UPDATE_TOGGLES_SQL(action, kind, team, is)                                             \
+    "(action_id = " action " AND ((" kind " IN (1, 5) AND kind IN (1, 5) AND kind <> " kind ")"    \
+    " OR (" kind " = 2 AND kind = 6)"                                                             \
+    " OR (" kind " = 4 AND kind = 6 AND team_id " is " " team ")"                                 \
+    " OR (" kind " = 6 AND (kind = 2 OR (kind = 4 AND team_id " is " " team ")))))"
+/* clang-format on */
 
 /* The same of two rows of updates, p and u ("p", "updates"). */
 #define TKL_UPDATE_SAME_ROWS(p, u, is)                                                             \

@@ -598,19 +598,19 @@ static void html_update(FILE *f, const char *label, const struct tkl_update *u,
     fputs("</li>\n", f);
 }
 
-/* The resume of ans, with when the reminders it let go come: the first
- * send time after it (tkl_scheduler_resume). */
+/* The hold x a resume ended, with when the reminder it held comes: the
+ * first send time after the resume (tkl_scheduler_resume). */
 static void html_resumed(FILE *f, const struct tkl_service *s, const struct act_view *v,
-                         const struct tkl_answer *ans)
+                         const struct tkl_resumed *x)
 {
-    const struct tkl_update *u = ans->resumed;
+    const struct tkl_update *u = x->u;
     int64_t at = tkl_scheduler_resume_at(&s->rt->cfg->schedule, u->at);
     char when[48];
     fputs("<li>Reminders resumed", f);
     html_by(f, u);
-    if (ans->resumed_team) {
+    if (x->team) {
         fputs(", for ", f);
-        (void)tkl_html_fputs(team_name(&s->rt->cfg->teams, ans->resumed_team), f);
+        (void)tkl_html_fputs(team_name(&s->rt->cfg->teams, x->team), f);
     }
     fprintf(f, ": the last reminder held back, if any, %s %s", at > v->now ? "comes" : "came",
             tkl_web_when(at, when, sizeof(when)));
@@ -652,8 +652,12 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
     }
     for (size_t i = 0; i < ans->n_not_ours; i++)
         html_update(f, "Not ours", ans->not_ours[i], dir);
-    if (ans->resumed)
-        html_resumed(f, s, v, ans);
+    /* the link's team's (any, for a link of no team), said for a while */
+    const struct tkl_resumed *resumed = tkl_answer_resumed(ans, v->team ? v->team->id : NULL);
+    if (resumed && !tkl_answer_resume_shown(resumed, v->today))
+        resumed = NULL;
+    if (resumed)
+        html_resumed(f, s, v, resumed);
     if (ans->progress)
         html_update(f, "Latest progress", ans->progress, dir);
     char *overruled = NULL;
@@ -665,7 +669,7 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
         fputs("</li>\n", f);
         free(overruled);
     }
-    if (!ans->complete && !ans->reopened && !snoozed && !ans->n_not_ours && !ans->resumed &&
+    if (!ans->complete && !ans->reopened && !snoozed && !ans->n_not_ours && !resumed &&
         !ans->progress && !ans->overruled)
         fputs("<li>No update holds now; the history below has them all.</li>\n", f);
     fputs("</ul>\n</section>\n", f);
@@ -1220,8 +1224,8 @@ static int read_snooze(const struct tkl_form *form, const struct act_view *v, st
 /* Whether u (a reopen or a resume) repeats the latest update of l
  * through its link (its action, recipient and issue time) with no update
  * of the action through any link it turns the other way after it (a
- * completion for a reopen; a snooze or a "not ours" for a resume): the
- * state finds it recorded already (TKL_UPDATE_TOGGLES_SQL). */
+ * completion for a reopen; a snooze, or its team's "not ours", for a
+ * resume): the state finds it recorded already (TKL_UPDATE_TOGGLES_SQL). */
 static bool repeats_link_latest(const struct tkl_updates *l, const struct tkl_update *u)
 {
     for (size_t i = l->n; i > 0; i--) {
@@ -1230,7 +1234,8 @@ static bool repeats_link_latest(const struct tkl_updates *l, const struct tkl_up
             continue;
         if (u->kind == TKL_UPDATE_REOPEN
                 ? x->kind == TKL_UPDATE_COMPLETE
-                : x->kind == TKL_UPDATE_SNOOZE || x->kind == TKL_UPDATE_NOT_OURS)
+                : x->kind == TKL_UPDATE_SNOOZE || (x->kind == TKL_UPDATE_NOT_OURS && u->team_id &&
+                                                   x->team_id && !strcmp(x->team_id, u->team_id)))
             return false;
         if (through_link(x, u->action_id, u->recipient, u->link_issued_at))
             return tkl_update_same(x, u);

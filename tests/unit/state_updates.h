@@ -311,7 +311,8 @@ static inline void updates_reopen_contract(struct tkl_state *w, struct tkl_state
  * (of action S1, link 1) resumed through link 2, the same snooze said
  * again through link 1, resumed again through link 2; a "not ours" (of
  * S2) resumed and said again through one link. Each is a new row, and its
- * repeat at once the same row. w adds, rd reads. */
+ * repeat at once the same row; but another team's resume takes back no
+ * "not ours" (S3). w adds, rd reads. */
 static inline void updates_resume_contract(struct tkl_state *w, struct tkl_state *rd,
                                            updates_settle_fn settle)
 {
@@ -346,6 +347,20 @@ static inline void updates_resume_contract(struct tkl_state *w, struct tkl_state
     ck_assert_str_eq(all.u.v[1].note, "Back early");
     ck_assert_int_eq(all.u.v[1].until_day, TKL_NO_DAY);
     tkl_updates_free(&all.u);
+    /* another team's resume takes back nothing of ICT's "not ours" (of
+     * S3): said again, it is the same row, and a resume of ICT's follows
+     * only ICT's */
+    struct tkl_update ict = updates_sample(TKL_UPDATE_NOT_OURS), hr = resume;
+    ict.action_id = hr.action_id = "S3";
+    ict.recipient = "ict@x";
+    ict.team_id = "ict";
+    struct update_told said = updates_add(w, &ict, settle);
+    ck_assert(said.is_new);
+    ck_assert(updates_add(w, &hr, settle).is_new);
+    struct update_told again = updates_add(w, &ict, settle);
+    ck_assert_msg(!again.is_new, "another team's resume took back ICT's \"not ours\"");
+    ck_assert_int_eq(again.id, said.id);
+    ck_assert_int_eq(updates_value(rd, &ict, settle), 0);
 }
 
 #endif

@@ -307,8 +307,8 @@ END_TEST
 
 /* A resume ends the snooze (for every team) and its own team's "not
  * ours", not another team's; what it ended is kept for the scheduler
- * (resumed, the team, the day the hold began). A later snooze, or a "not
- * ours" of the same team, holds again. */
+ * (the resume, the team, the day the hold began), one per team. A later
+ * snooze, or a "not ours" of the same team, holds again. */
 START_TEST(a_resume_ends_the_snooze_and_its_teams_not_ours)
 {
     struct tkl_store *st = load(plan);
@@ -327,7 +327,7 @@ START_TEST(a_resume_ends_the_snooze_and_its_teams_not_ours)
     ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20799), TKL_HOLD_SNOOZED);
     ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20800), TKL_HOLD_NOT_OURS);
     ck_assert_int_eq(tkl_answer_holds(ans, "edi", 20800), TKL_HOLD_NOT_OURS);
-    ck_assert_ptr_null(ans->resumed);
+    ck_assert_uint_eq(ans->n_resumed, 0);
     tkl_answers_free(&a);
     ans = answer_of(&a, u, 4, st);
     ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20799), TKL_HOLD_NONE);
@@ -335,39 +335,66 @@ START_TEST(a_resume_ends_the_snooze_and_its_teams_not_ours)
     ck_assert_ptr_null(ans->snooze);
     ck_assert_uint_eq(ans->n_not_ours, 1);
     ck_assert_str_eq(ans->not_ours[0]->team_id, "edi");
-    ck_assert_ptr_eq(ans->resumed, &a.updates.v[3]);
-    ck_assert_ptr_null(ans->resumed_team); /* the snooze held every team */
-    ck_assert_int_eq(ans->resumed_from, first);
+    ck_assert_uint_eq(ans->n_resumed, 1);
+    ck_assert_ptr_eq(ans->resumed[0].u, &a.updates.v[3]);
+    ck_assert_ptr_null(ans->resumed[0].team); /* the snooze held every team */
+    ck_assert_int_eq(ans->resumed[0].from, first);
+    ck_assert_ptr_eq(tkl_answer_resumed(ans, "edi"), &ans->resumed[0]);
     ck_assert_ptr_null(ans->overruled);
     tkl_answers_free(&a);
     ans = answer_of(&a, u, 5, st);
     ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20809), TKL_HOLD_SNOOZED);
     ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20810), TKL_HOLD_NONE);
-    ck_assert_ptr_null(ans->resumed);
+    ck_assert_uint_eq(ans->n_resumed, 0);
     tkl_answers_free(&a);
     /* the "not ours" alone: resumed for its team only, from its day */
     struct tkl_update v[3] = {u[1], u[2], u[3]};
     ans = answer_of(&a, v, 3, st);
     ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20799), TKL_HOLD_NONE);
-    ck_assert_ptr_nonnull(ans->resumed);
-    ck_assert_str_eq(ans->resumed_team, "hr");
-    ck_assert_int_eq(ans->resumed_from, tkl_local_day(u[1].at));
+    ck_assert_uint_eq(ans->n_resumed, 1);
+    ck_assert_str_eq(ans->resumed[0].team, "hr");
+    ck_assert_int_eq(ans->resumed[0].from, tkl_local_day(u[1].at));
+    ck_assert_ptr_null(tkl_answer_resumed(ans, "edi"));
     tkl_answers_free(&a);
-    /* said again after the resume: holds again */
+    /* said again after the resume: holds again, its resume forgotten */
     struct tkl_update w[4] = {u[1], u[2], u[3], u[1]};
     w[3].id = w[3].at = 3 * 86400;
     w[3].at += 1796000000;
     ans = answer_of(&a, w, 4, st);
     ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20799), TKL_HOLD_NOT_OURS);
-    ck_assert_ptr_null(ans->resumed);
+    ck_assert_uint_eq(ans->n_resumed, 0);
     tkl_answers_free(&a);
     tkl_store_free(st);
 }
 END_TEST
 
-/* A resume that ends nothing (no hold, a snooze over already, another
- * team's "not ours") records what it says but resumes nothing; the plan
- * changing after a resume overrules nothing. */
+/* Both teams said "not ours", and each takes it back: each team's resume
+ * is kept for the scheduler, not only the latest (a restart between the
+ * two and the send time brings both back). */
+START_TEST(each_teams_resume_is_kept)
+{
+    struct tkl_store *st = load(plan);
+    ck_assert_ptr_nonnull(st);
+    const struct tkl_action *x = &st->actions[1];
+    struct tkl_update u[4] = {about(x, TKL_UPDATE_NOT_OURS, 1), about(x, TKL_UPDATE_NOT_OURS, 2),
+                              about(x, TKL_UPDATE_RESUME, 3), about(x, TKL_UPDATE_RESUME, 4)};
+    u[1].team_id = u[3].team_id = "edi";
+    struct tkl_answers a;
+    const struct tkl_answer *ans = answer_of(&a, u, 4, st);
+    ck_assert_uint_eq(ans->n_resumed, 2);
+    ck_assert_str_eq(ans->resumed[0].team, "hr");
+    ck_assert_str_eq(ans->resumed[1].team, "edi");
+    ck_assert_ptr_eq(tkl_answer_resumed(ans, "hr")->u, &a.updates.v[2]);
+    ck_assert_ptr_eq(tkl_answer_resumed(ans, NULL)->u, &a.updates.v[3]);
+    tkl_answers_free(&a);
+    tkl_store_free(st);
+}
+END_TEST
+
+/* A resume that ends nothing (no hold, another team's "not ours") records
+ * what it says but resumes nothing; one after a snooze whose day has come
+ * ends it too (its end may not have been sent: the scheduler tells); the
+ * plan changing after a resume overrules nothing. */
 START_TEST(a_resume_with_nothing_to_end_resumes_nothing)
 {
     struct tkl_store *st = load(plan), *later = load(plan_later);
@@ -375,15 +402,22 @@ START_TEST(a_resume_with_nothing_to_end_resumes_nothing)
     ck_assert_ptr_nonnull(later);
     const struct tkl_action *x = &st->actions[0];
     struct tkl_update u[2] = {about(x, TKL_UPDATE_SNOOZE, 1), about(x, TKL_UPDATE_RESUME, 2)};
-    u[0].until_day = tkl_local_day(u[1].at); /* over by the resume's day */
+    u[0].until_day = tkl_local_day(u[1].at) - 1; /* a Saturday, say, resumed on Sunday */
     struct tkl_answers a;
     const struct tkl_answer *ans = answer_of(&a, u, 2, st);
-    ck_assert_ptr_null(ans->resumed);
+    ck_assert_uint_eq(ans->n_resumed, 1);
     ck_assert_ptr_null(ans->snooze);
     tkl_answers_free(&a);
     ans = answer_of(&a, u + 1, 1, st);
-    ck_assert_ptr_null(ans->resumed);
+    ck_assert_uint_eq(ans->n_resumed, 0);
     ck_assert_ptr_eq(ans->latest, &a.updates.v[0]);
+    tkl_answers_free(&a);
+    struct tkl_update other[2] = {about(&st->actions[1], TKL_UPDATE_NOT_OURS, 1),
+                                  about(&st->actions[1], TKL_UPDATE_RESUME, 2)};
+    other[1].team_id = "edi";
+    ans = answer_of(&a, other, 2, st);
+    ck_assert_uint_eq(ans->n_resumed, 0);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", 20000), TKL_HOLD_NOT_OURS);
     tkl_answers_free(&a);
     u[0].until_day = 20900;
     ans = answer_of(&a, u, 2, later);
@@ -427,6 +461,7 @@ int main(void)
     tcase_add_test(tc, a_reopen_ends_completions_only);
     tcase_add_test(tc, the_plan_overrules_a_reopen);
     tcase_add_test(tc, a_resume_ends_the_snooze_and_its_teams_not_ours);
+    tcase_add_test(tc, each_teams_resume_is_kept);
     tcase_add_test(tc, a_resume_with_nothing_to_end_resumes_nothing);
     tcase_add_test(tc, updates_of_removed_actions_are_kept_without_an_answer);
     suite_add_tcase(s, tc);

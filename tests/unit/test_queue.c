@@ -754,6 +754,44 @@ static int64_t entry_of(struct tkl_scheduler *s, const char *id)
     return -1;
 }
 
+/* Both teams of C said "not ours" on 1 June and took it back on 20 June,
+ * HR at 15:00 and ICT at 16:00; ticklerd restarts at 16:30: each team's
+ * held lead-14 comes on 21 June at 09:00, not only the later resume's. */
+START_TEST(every_teams_resume_is_followed_after_a_restart)
+{
+    struct tkl_scheduler s = {0};
+    struct tkl_answers ans;
+    struct tkl_update v[] = {
+        update("C", TKL_UPDATE_NOT_OURS, "hr@maidstone.example", "hr", at(2023, 6, 1, 10)),
+        update("C", TKL_UPDATE_NOT_OURS, "ict@maidstone.example", "ict", at(2023, 6, 1, 11)),
+        update("C", TKL_UPDATE_RESUME, "hr@maidstone.example", "hr", at(2023, 6, 20, 15)),
+        update("C", TKL_UPDATE_RESUME, "ict@maidstone.example", "ict", at(2023, 6, 20, 16)),
+    };
+    answers_of(&ans, v, 4);
+    int64_t restart = at(2023, 6, 20, 16) + 1800;
+    ck_assert_int_eq(
+        tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, restart - 600, restart), 0);
+    size_t c = (size_t)(tkl_store_find(store, "C") - store->actions), n = 0;
+    for (size_t i = 0; i < s.n; i++)
+        if (s.heap[i].action == c) {
+            ck_assert_int_eq(tkl_scheduler_entry_at(&s, &s.heap[i]), at(2023, 6, 23, 9));
+            n++;
+        }
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, restart),
+                     0);
+    n = 0;
+    for (size_t i = 0; i < s.n; i++)
+        if (s.heap[i].action == c) {
+            ck_assert_int_eq(tkl_scheduler_entry_at(&s, &s.heap[i]), at(2023, 6, 21, 9));
+            n++;
+        }
+    ck_assert_uint_eq(n, 2);
+    tkl_scheduler_free(&s);
+    tkl_answers_free(&ans);
+}
+END_TEST
+
 /* A snooze ended early by a resume: the reminder it held last goes at the
  * first send time after the resume, saying why, and the ladder goes on;
  * the other team of nothing held is not touched. */
@@ -1075,6 +1113,7 @@ int main(void)
     tcase_add_test(tc, reminders_an_answer_holds_back_are_not_queued);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
     tcase_add_test(tc, a_resume_lets_the_last_held_reminder_go_at_the_next_send_time);
+    tcase_add_test(tc, every_teams_resume_is_followed_after_a_restart);
     tcase_add_test(tc, the_plan_overrules_a_completion_and_the_digest_says_so);
     tcase_add_test(tc, not_ours_is_told_to_report_to_once);
     tcase_add_test(tc, a_notice_completed_whole_after_it_was_queued_is_withdrawn);

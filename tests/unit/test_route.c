@@ -339,13 +339,15 @@ START_TEST(answer_text_of_progress_and_overruled_together)
     answers_of(&ans, v, 2);
     char *text = NULL;
     const struct tkl_action *b = tkl_store_find(st, "B");
-    ck_assert_int_eq(tkl_route_answer_text(tkl_answers_find(&ans, "B"), b, &text), 0);
+    ck_assert_int_eq(tkl_route_answer_text(tkl_answers_find(&ans, "B"), b,
+                                           tkl_day_from_civil(2023, 3, 1), &text),
+                     0);
     ck_assert_str_eq(text, "Progress, hr@maidstone.example on 27 Feb 2023\n"
                            "hr@maidstone.example snoozed it until Monday 20 March 2023 on Monday "
                            "27 February 2023; the plan now gives the deadline as 31/03/2023 and "
                            "the status as none, so reminders go on.");
     free(text);
-    ck_assert_int_eq(tkl_route_answer_text(NULL, b, &text), 0);
+    ck_assert_int_eq(tkl_route_answer_text(NULL, b, tkl_day_from_civil(2023, 3, 1), &text), 0);
     ck_assert_ptr_null(text);
     tkl_answers_free(&ans);
 }
@@ -364,11 +366,41 @@ START_TEST(answer_text_of_a_reopened_completion)
     struct tkl_answers ans;
     answers_of(&ans, v, 2);
     char *text = NULL;
-    ck_assert_int_eq(
-        tkl_route_answer_text(tkl_answers_find(&ans, "B"), tkl_store_find(st, "B"), &text), 0);
+    ck_assert_int_eq(tkl_route_answer_text(tkl_answers_find(&ans, "B"), tkl_store_find(st, "B"),
+                                           tkl_day_from_civil(2023, 3, 1), &text),
+                     0);
     ck_assert_str_eq(text, "Reopened after it was marked complete, edi@maidstone.example on 28 Feb "
                            "2023: Policy not yet updated");
     free(text);
+    tkl_answers_free(&ans);
+}
+END_TEST
+
+/* A snooze resumed: the reminders that come back say who resumed them,
+ * when and why, for TKL_RESUME_SHOWN_DAYS. */
+START_TEST(answer_text_of_a_resume)
+{
+    struct tkl_update v[] = {
+        update("B", TKL_UPDATE_SNOOZE, "hr@maidstone.example", "hr"),
+        update("B", TKL_UPDATE_RESUME, "edi@maidstone.example", "hr"),
+    };
+    v[0].until_day = tkl_day_from_civil(2023, 3, 20);
+    v[1].at += 86400;
+    v[1].note = "Back <early>";
+    struct tkl_answers ans;
+    answers_of(&ans, v, 2);
+    char *text = NULL;
+    const struct tkl_answer *a = tkl_answers_find(&ans, "B");
+    const struct tkl_action *b = tkl_store_find(st, "B");
+    int32_t day = tkl_day_from_civil(2023, 2, 28);
+    ck_assert_int_eq(tkl_route_answer_text(a, b, day + 1, &text), 0);
+    ck_assert_str_eq(text, "Reminders resumed, edi@maidstone.example on 28 Feb 2023: Back <early>");
+    free(text);
+    ck_assert_int_eq(tkl_route_answer_text(a, b, day + TKL_RESUME_SHOWN_DAYS - 1, &text), 0);
+    ck_assert_ptr_nonnull(text);
+    free(text);
+    ck_assert_int_eq(tkl_route_answer_text(a, b, day + TKL_RESUME_SHOWN_DAYS, &text), 0);
+    ck_assert_ptr_null(text);
     tkl_answers_free(&ans);
 }
 END_TEST
@@ -385,6 +417,7 @@ int main(void)
     tcase_add_test(tc, entries_carry_what_officers_said);
     tcase_add_test(tc, answer_text_of_progress_and_overruled_together);
     tcase_add_test(tc, answer_text_of_a_reopened_completion);
+    tcase_add_test(tc, answer_text_of_a_resume);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -330,6 +330,34 @@ START_TEST(a_not_ours_taken_back_is_told_and_its_team_reminded)
 }
 END_TEST
 
+/* A "not ours" the plan overruled (its owners changed since) was never
+ * told: a resume after it tells nothing either. */
+START_TEST(a_resume_after_an_overruled_not_ours_tells_nobody)
+{
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    const struct tkl_action *b = tkl_store_find(s.rt->store, "B");
+    record_at = tkl_service_now(&s);
+    struct tkl_update u = {.action_id = "B",
+                           .recipient = "ict",
+                           .team_id = "ict",
+                           .kind = TKL_UPDATE_NOT_OURS,
+                           .at = record_at,
+                           .link_issued_at = record_at - 60,
+                           .until_day = TKL_NO_DAY,
+                           .plan_deadline_day = b->deadline.day,
+                           .plan_deadline_text = b->deadline_text,
+                           .plan_status = b->status_text,
+                           .plan_owners = "Somebody else"};
+    bool is_new = false;
+    ck_assert_int_eq(record_now(&s, &u, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert(record("B", TKL_UPDATE_RESUME, "ict", "ict", NULL));
+    run_oneshot();
+    ck_assert_int_eq(finished, 1);
+    ck_assert_uint_eq(notices_of("hr", "B", TKL_STAGE_ANSWER), 0);
+}
+END_TEST
+
 /* Runs the service loaded (and updates recorded) once, as --oneshot. */
 static void run_oneshot(void)
 {
@@ -706,6 +734,7 @@ int main(void)
     tcase_add_test(tc, a_reload_does_not_hold_the_outbox_write_lock);
     tcase_add_test(tc, recorded_updates_hold_reminders_and_not_ours_is_told);
     tcase_add_test(tc, a_not_ours_taken_back_is_told_and_its_team_reminded);
+    tcase_add_test(tc, a_resume_after_an_overruled_not_ours_tells_nobody);
     tcase_add_test(tc, a_reopened_action_is_reminded_again);
     tcase_add_test(tc, a_waiting_reminder_of_an_action_since_completed_is_withdrawn);
     tcase_add_test(tc, a_not_ours_left_untold_by_a_stop_is_told_at_the_next_start_once);
