@@ -65,7 +65,7 @@ static int queue_ends(struct tkl_scheduler *sched, const struct tkl_schedule_con
         for (size_t i = 0; r == 0 && i < ans->n_resumed; i++) {
             const struct tkl_resumed *x = &ans->resumed[i];
             if (!x->team || !strcmp(x->team, t->id))
-                r = tkl_scheduler_resume(sched, sc, store, action, team, x->from, x->u->at,
+                r = tkl_scheduler_resume(sched, sc, store, action, team, x->since, x->u->at,
                                          not_before);
         }
         if (r < 0)

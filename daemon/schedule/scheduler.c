@@ -519,12 +519,47 @@ int64_t tkl_scheduler_resume_at(const struct tkl_schedule_conf *sc, int64_t at)
     return send;
 }
 
-int tkl_scheduler_resume(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
-                         const struct tkl_store *store, size_t action, size_t team,
-                         int32_t from_day, int64_t at, int64_t not_before)
+/* The first day whose send time is after the instant since: the first a
+ * hold recorded then held. */
+static int32_t held_from(const struct tkl_schedule_conf *sc, int64_t since)
 {
-    return tkl_scheduler_snooze_end(s, sc, store, action, team, from_day,
+    int32_t day = tkl_local_day(since);
+    return send_at(sc, day) > since ? day : day + 1;
+}
+
+int tkl_scheduler_resume(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
+                         const struct tkl_store *store, size_t action, size_t team, int64_t since,
+                         int64_t at, int64_t not_before)
+{
+    return tkl_scheduler_snooze_end(s, sc, store, action, team, held_from(sc, since),
                                     tkl_local_day(tkl_scheduler_resume_at(sc, at)), not_before);
+}
+
+int64_t tkl_scheduler_due_of(const struct tkl_scheduler *s, size_t action, size_t team)
+{
+    for (size_t j = 0; j < s->n; j++)
+        if (s->heap[j].action == action && s->heap[j].team == team)
+            return tkl_local_instant(s->heap[j].r.day, s->send_minute);
+    return INT64_MAX;
+}
+
+int64_t tkl_scheduler_resume_preview(const struct tkl_scheduler *s,
+                                     const struct tkl_schedule_conf *sc,
+                                     const struct tkl_store *store, size_t action, size_t team,
+                                     int64_t since, int64_t at, bool *ret_held)
+{
+    int64_t due = tkl_scheduler_due_of(s, action, team), back = tkl_scheduler_resume_at(sc, at);
+    struct tkl_reminder e;
+    *ret_held = false;
+    if (due <= back)
+        return due;
+    /* as tkl_scheduler_snooze_end finds the reminders the hold held */
+    if (next_reminder(sc, &store->actions[action], team, held_from(sc, since), &e) == 0 &&
+        e.day < tkl_local_day(back)) {
+        *ret_held = true;
+        return back;
+    }
+    return due;
 }
 
 void tkl_scheduler_free(struct tkl_scheduler *s)

@@ -138,9 +138,30 @@ int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_
  * send time after at, on a working day. */
 int64_t tkl_scheduler_resume_at(const struct tkl_schedule_conf *sc, int64_t at);
 
+/*
+ * A resume ends a hold early: a snooze, or a team's "not ours", held since
+ * the instant since. As tkl_scheduler_snooze_end, the hold held the
+ * reminders of the days whose send time is after since, and ends at
+ * tkl_scheduler_resume_at(sc, at) (at: the time of the resume): the last
+ * reminder it held comes then, unless the entry of (action, team) is due
+ * by then anyway. Returns 0 or -ENOMEM.
+ */
 int tkl_scheduler_resume(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
-                         const struct tkl_store *store, size_t action, size_t team,
-                         int32_t from_day, int64_t at, int64_t not_before);
+                         const struct tkl_store *store, size_t action, size_t team, int64_t since,
+                         int64_t at, int64_t not_before);
+
+/* When the entry of (action, team) of s is due: its send instant, or
+ * INT64_MAX when it has none. */
+int64_t tkl_scheduler_due_of(const struct tkl_scheduler *s, size_t action, size_t team);
+
+/* What tkl_scheduler_resume would make of the entry of (action, team) for
+ * a resume at at of a hold since since, without changing s: when it would
+ * be due (INT64_MAX: no reminder left), and in *ret_held whether that is a
+ * reminder the hold held back. */
+int64_t tkl_scheduler_resume_preview(const struct tkl_scheduler *s,
+                                     const struct tkl_schedule_conf *sc,
+                                     const struct tkl_store *store, size_t action, size_t team,
+                                     int64_t since, int64_t at, bool *ret_held);
 
 void tkl_scheduler_free(struct tkl_scheduler *s);
 

@@ -95,9 +95,9 @@ static int resume(struct tkl_answer *ans, const struct tkl_update *u)
     if (!snooze && !not_ours)
         return 0;
     struct tkl_resumed r = {.u = u, .team = snooze ? NULL : not_ours->team_id};
-    r.from = tkl_local_day((snooze ? snooze : not_ours)->at);
-    if (snooze && not_ours && tkl_local_day(not_ours->at) < r.from)
-        r.from = tkl_local_day(not_ours->at);
+    r.since = (snooze ? snooze : not_ours)->at;
+    if (snooze && not_ours && not_ours->at < r.since)
+        r.since = not_ours->at;
     size_t k = 0; /* the latest per team is enough: an older one's came first */
     for (size_t i = 0; i < ans->n_resumed; i++)
         if (!same_team(ans->resumed[i].team, r.team))

@@ -43,7 +43,7 @@ enum tkl_hold {
 
 /*
  * A hold a resume ended: a snooze (team NULL: it held every team) or the
- * "not ours" of team, held from the day from (when the hold, or the
+ * "not ours" of team, held since the instant since (when the hold, or the
  * earlier of the two a resume ended, was recorded). The scheduler brings
  * the last reminder it held forward to the resume's send time
  * (tkl_scheduler_resume). One is kept per team (NULL counted as one) until
@@ -53,7 +53,7 @@ enum tkl_hold {
 struct tkl_resumed {
     const struct tkl_update *u; /* the resume */
     const char *team;
-    int32_t from;
+    int64_t since;
 };
 
 /* What the updates say of one action. Pointers are into the answers'

@@ -358,8 +358,8 @@ static const struct tkl_team *told_team(const struct tkl_service *s)
     return tkl_config_report_team(s->rt->cfg, &t) ? NULL : t;
 }
 
-/* Who is told of a "not ours", as a sentence. */
-static void html_who_is_told(FILE *f, const struct tkl_service *s)
+/* Who is told of a "not ours" (taken back, when back), as a sentence. */
+static void html_who_is_told(FILE *f, const struct tkl_service *s, bool back)
 {
     const struct tkl_team *t = told_team(s);
     if (!t) {
@@ -370,7 +370,10 @@ static void html_who_is_told(FILE *f, const struct tkl_service *s)
     }
     fputs("tickler tells ", f);
     (void)tkl_html_fputs(t->name, f);
-    fputs(" (the team that receives its reports), with your suggestion and comment.", f);
+    fputs(back ? " (the team that receives its reports) that this action is your team's after "
+                 "all, with your reason."
+               : " (the team that receives its reports), with your suggestion and comment.",
+          f);
 }
 
 /* Whether update x was recorded through the link of action_id issued to
@@ -397,10 +400,28 @@ static const struct tkl_update *link_latest(const struct tkl_service *s, const s
     return latest;
 }
 
+/* The "not ours" of v's team that holds in ans (NULL: none), or NULL. */
+static const struct tkl_update *team_not_ours(const struct tkl_answer *ans,
+                                              const struct act_view *v)
+{
+    for (size_t i = 0; ans && v->team && i < ans->n_not_ours; i++)
+        if (!strcmp(ans->not_ours[i]->team_id, v->team->id))
+            return ans->not_ours[i];
+    return NULL;
+}
+
+/* The snooze of ans that holds today (NULL: none), or NULL. */
+static const struct tkl_update *snooze_holding(const struct tkl_answer *ans,
+                                               const struct act_view *v)
+{
+    return ans && ans->snooze && ans->snooze->until_day > v->today ? ans->snooze : NULL;
+}
+
 /* Whether v's link recorded an update of its action of kind as its
  * latest (a page kept from before a later press, the back button's, says
- * nothing of what the later press undid). A completion or a reopen must
- * also hold still (someone else may have pressed the other since). */
+ * nothing of what the later press undid), and it holds still: someone
+ * may have pressed the other way since (a reopen after a completion and
+ * back, a resume after a snooze or a "not ours" and back). */
 static bool link_recorded(const struct tkl_service *s, const struct act_view *v,
                           enum tkl_update_kind kind)
 {
@@ -408,9 +429,19 @@ static bool link_recorded(const struct tkl_service *s, const struct act_view *v,
     if (!latest || latest->kind != kind)
         return false;
     const struct tkl_answer *ans = tkl_answers_find(&s->answers, v->a->id);
-    bool complete = ans && ans->complete;
-    if (kind == TKL_UPDATE_COMPLETE || kind == TKL_UPDATE_REOPEN) /* and it holds still */
-        return complete == (kind == TKL_UPDATE_COMPLETE);
+    switch (kind) {
+    case TKL_UPDATE_COMPLETE:
+    case TKL_UPDATE_REOPEN:
+        return (ans && ans->complete) == (kind == TKL_UPDATE_COMPLETE);
+    case TKL_UPDATE_SNOOZE:
+        return snooze_holding(ans, v) == latest;
+    case TKL_UPDATE_NOT_OURS:
+        return team_not_ours(ans, v) == latest;
+    case TKL_UPDATE_RESUME:
+        return !snooze_holding(ans, v) && !team_not_ours(ans, v);
+    case TKL_UPDATE_PROGRESS:
+        break;
+    }
     return true;
 }
 
@@ -424,15 +455,16 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
         [TKL_UPDATE_COMPLETE] = "Recorded: marked complete. Reminders for this action stop, "
                                 "unless the plan later gives it a new deadline or status.",
         [TKL_UPDATE_SNOOZE] = "Recorded: snoozed. No reminders for this action until the day "
-                              "you chose (see below).",
+                              "you chose (under What holds now).",
         [TKL_UPDATE_PROGRESS] = "Recorded: your progress note. It shows in the next reminder, "
                                 "on the plan's status page and in the progress report.",
         [TKL_UPDATE_NOT_OURS] = "Recorded: not ours. Your team gets no more reminders for "
-                                "this action until the plan changes its owners.",
+                                "this action until the plan changes its owners, or you take "
+                                "it back with Resume reminders.",
         [TKL_UPDATE_REOPEN] = "Recorded: reopened. Reminders for this action go on as the plan "
                               "says.",
-        [TKL_UPDATE_RESUME] = "Recorded: reminders resumed. They go on as the plan says, the "
-                              "last one held back first (see below).",
+        [TKL_UPDATE_RESUME] = "Recorded: reminders resumed. They go on as the plan says "
+                              "(under What holds now: when your team's next one comes).",
     };
     const char *done = tkl_request_get(req->req, "done", 0);
     const struct tkl_update *latest;
@@ -454,10 +486,20 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
     fprintf(f, "<p class=\"banner\" role=\"status\">%s", text);
     if (text == done_text[TKL_UPDATE_NOT_OURS]) {
         fputc(' ', f);
-        html_who_is_told(f, s);
+        html_who_is_told(f, s, false);
+    }
+    const struct tkl_resumed *x =
+        text == done_text[TKL_UPDATE_RESUME] && v->team
+            ? tkl_answer_resumed(tkl_answers_find(&s->answers, v->a->id), v->team->id)
+            : NULL;
+    if (x && x->team && x->u == link_latest(s, v)) { /* a "not ours" taken back */
+        fputc(' ', f);
+        html_who_is_told(f, s, true);
     }
     if (again)
-        fputs(" It was sent more than once, and is recorded once.", f);
+        fputs(" The button was pressed more than once (or your browser sent the form again); "
+              "it is recorded once.",
+              f);
     fputs("</p>\n", f);
 }
 
@@ -598,22 +640,31 @@ static void html_update(FILE *f, const char *label, const struct tkl_update *u,
     fputs("</li>\n", f);
 }
 
-/* The hold x a resume ended, with when the reminder it held comes: the
- * first send time after the resume (tkl_scheduler_resume). */
+/* The hold x a resume ended, what it ended, and when v's team is next
+ * reminded (its scheduler's entry, while nothing holds it). */
 static void html_resumed(FILE *f, const struct tkl_service *s, const struct act_view *v,
                          const struct tkl_resumed *x)
 {
     const struct tkl_update *u = x->u;
-    int64_t at = tkl_scheduler_resume_at(&s->rt->cfg->schedule, u->at);
-    char when[48];
-    fputs("<li>Reminders resumed", f);
-    html_by(f, u);
+    const struct tkl_runtime *rt = s->rt;
+    char when[TKL_WEB_WHEN_LONG_SIZE];
     if (x->team) {
-        fputs(", for ", f);
-        (void)tkl_html_fputs(team_name(&s->rt->cfg->teams, x->team), f);
+        fputs("<li>&ldquo;Not ours&rdquo; of ", f);
+        (void)tkl_html_fputs(team_name(&rt->cfg->teams, x->team), f);
+        fputs(" taken back", f);
+    } else {
+        fputs("<li>Snooze ended early", f);
     }
-    fprintf(f, ": the last reminder held back, if any, %s %s", at > v->now ? "comes" : "came",
-            tkl_web_when(at, when, sizeof(when)));
+    html_by(f, u);
+    fputs(": reminders go on as the plan says", f);
+    int64_t next = v->team ? tkl_scheduler_due_of(&rt->sched, (size_t)(v->a - rt->store->actions),
+                                                  (size_t)(v->team - rt->cfg->teams.teams))
+                           : INT64_MAX;
+    if (next != INT64_MAX && next > v->now &&
+        tkl_answer_holds(tkl_answers_find(&s->answers, v->a->id), v->team->id,
+                         tkl_local_day(next)) == TKL_HOLD_NONE)
+        fprintf(f, "; your team's next reminder comes %s",
+                tkl_web_when_long(next, when, sizeof(when)));
     if (u->note && *u->note) {
         fputs("<blockquote>", f);
         html_lines(f, u->note);
@@ -776,56 +827,99 @@ static void form_progress(FILE *f, const struct act_view *v)
           f);
 }
 
-/* The "not ours" of v's team that holds in ans (NULL: none), or NULL. */
-static const struct tkl_update *team_not_ours(const struct tkl_answer *ans,
-                                              const struct act_view *v)
+/* Who recorded update u, for v's page: "You" (v's own link's recipient),
+ * else the recipient and, when known, their team, escaped. */
+static void html_who(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                     const struct tkl_update *u)
 {
-    for (size_t i = 0; ans && v->team && i < ans->n_not_ours; i++)
-        if (!strcmp(ans->not_ours[i]->team_id, v->team->id))
-            return ans->not_ours[i];
-    return NULL;
+    if (!strcmp(u->recipient, v->tok.recipient)) {
+        fputs("You", f);
+        return;
+    }
+    (void)tkl_html_fputs(u->recipient, f);
+    const struct tkl_team *t = u->team_id ? tkl_team_find(&s->rt->cfg->teams, u->team_id) : NULL;
+    if (t) {
+        fputs(" (", f);
+        (void)tkl_html_fputs(t->name, f);
+        fputc(')', f);
+    }
 }
 
-/* The snooze of ans that holds today (NULL: none), or NULL. */
-static const struct tkl_update *snooze_holding(const struct tkl_answer *ans,
-                                               const struct act_view *v)
+/* The sentence saying when v's team is next reminded after a resume now
+ * of the hold since since: the reminder held back, or the next one. */
+static void html_next_after_resume(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                                   int64_t since)
 {
-    return ans && ans->snooze && ans->snooze->until_day > v->today ? ans->snooze : NULL;
+    char when[TKL_WEB_WHEN_LONG_SIZE];
+    const struct tkl_runtime *rt = s->rt;
+    if (!v->team) {
+        fputs("reminders then go on as the plan says.", f);
+        return;
+    }
+    bool held;
+    int64_t next = tkl_scheduler_resume_preview(
+        &rt->sched, &rt->cfg->schedule, rt->store, (size_t)(v->a - rt->store->actions),
+        (size_t)(v->team - rt->cfg->teams.teams), since, v->now, &held);
+    if (next == INT64_MAX)
+        fputs("no reminder is left to come for your team: the plan has none after this.", f);
+    else if (held)
+        fprintf(f, "the reminder held back meanwhile comes %s, and the others as the plan says.",
+                tkl_web_when_long(next, when, sizeof(when)));
+    else
+        fprintf(f, "no reminder was held back; your team's next comes %s, as the plan says.",
+                tkl_web_when_long(next, when, sizeof(when)));
 }
 
 /* The way back from a snooze, or from the "not ours" of v's team, while
- * one holds. */
+ * one holds and no completion does (its reopen comes first). */
 static void form_resume(FILE *f, const struct tkl_service *s, const struct act_view *v,
                         const struct tkl_answer *ans)
 {
     const struct tkl_update *snooze = snooze_holding(ans, v), *not_ours = team_not_ours(ans, v);
-    char day[TKL_DAY_LONG_SIZE], when[48];
-    if (!snooze && !not_ours)
+    const struct tkl_holidays *h = &s->rt->cfg->schedule.policy.holidays;
+    char day[TKL_DAY_LONG_SIZE], resume[TKL_DAY_LONG_SIZE];
+    if ((!snooze && !not_ours) || ans->complete)
         return;
     form_open(f, v, "h-resume", "Resume reminders");
     fputs("<p>", f);
-    if (snooze)
-        fprintf(f, "Reminders for this action are snoozed until %s. ",
+    if (snooze) {
+        html_who(f, s, v, snooze);
+        fprintf(f, " snoozed this action's reminders until %s",
                 day_text(snooze->until_day, day, sizeof(day)));
+        int32_t back = tkl_working_day_on_or_after(h, snooze->until_day);
+        if (back != snooze->until_day)
+            fprintf(f, " (they resume %s)", day_text(back, resume, sizeof(resume)));
+        fputs(". ", f);
+    }
     if (not_ours) {
         fputs("Your team, ", f);
         (void)tkl_html_fputs(v->team->name, f);
-        fputs(", said it is not theirs. ", f);
+        fputs(", said it is not theirs", f);
+        if (strcmp(not_ours->recipient, v->tok.recipient) != 0) {
+            fputs(" (", f);
+            (void)tkl_html_fputs(not_ours->recipient, f);
+            fputc(')', f);
+        }
+        fputs(". ", f);
     }
-    fprintf(
-        f,
-        "Press to take %s back: reminders then go on as the plan says, and the last one held "
-        "back, if any, comes %s.</p>\n",
-        snooze && not_ours ? "both" : "that",
-        tkl_web_when(tkl_scheduler_resume_at(&s->rt->cfg->schedule, v->now), when, sizeof(when)));
-    if (snooze && v->a->n_teams > 1)
-        fputs("<p>The snooze ends for every team that owns this action.</p>\n", f);
+    fprintf(f, "Press to %s: ",
+            snooze && not_ours ? "take your team's \"not ours\" back and end the snooze"
+            : snooze           ? "end the snooze now"
+                               : "take it back");
+    html_next_after_resume(f, s, v, snooze ? snooze->at : not_ours->at);
+    fputs("</p>\n", f);
+    if (snooze && v->a->n_teams > 1) {
+        fputs("<p>This ends the snooze for every team that owns this action (", f);
+        html_owning_teams(f, &s->rt->cfg->teams, v->a);
+        fputs("), not only yours; the reminders they get say who resumed them.</p>\n", f);
+    }
     if (not_ours) {
         fputs("<p>", f);
-        html_who_is_told(f, s);
+        html_who_is_told(f, s, true);
         fputs("</p>\n", f);
     }
-    fputs("<label for=\"resume-note\">Why (optional)</label>\n"
+    fputs("<label for=\"resume-note\">Why you are resuming reminders (optional, plain text, up to "
+          "4,000 characters; it shows in the reminders and the progress report)</label>\n"
           "<textarea id=\"resume-note\" name=\"note\" rows=\"3\" maxlength=\"4000\"></textarea>\n"
           "<button type=\"submit\" name=\"do\" value=\"resume\">Resume reminders</button>\n"
           "</form>\n",
@@ -853,7 +947,7 @@ static void form_not_ours(FILE *f, const struct tkl_service *s, const struct act
     fputs(", say so here: the team then gets no more reminders for it until the plan changes "
           "its owners. ",
           f);
-    html_who_is_told(f, s);
+    html_who_is_told(f, s, false);
     fputs("</p>\n"
           "<label for=\"suggested\">Which team should have it? (optional)</label>\n"
           "<input type=\"text\" id=\"suggested\" name=\"suggested\" maxlength=\"200\" "
@@ -1271,11 +1365,24 @@ static int read_resume(const struct tkl_service *s, const char *note, const stru
 {
     const struct tkl_answer *ans = tkl_answers_find(&s->answers, v->a->id);
     u->note = blank(note) ? NULL : (char *)note;
-    if (snooze_holding(ans, v) || team_not_ours(ans, v) ||
-        repeats_link_latest(&s->answers.updates, u))
+    bool complete = ans && ans->complete;
+    if (repeats_link_latest(&s->answers.updates, u) ||
+        (!complete && (snooze_holding(ans, v) || team_not_ours(ans, v))))
         return 0;
-    if (s->answers_stale)
+    if (s->answers_stale) /* another node's reopen, or resume, may be there: busy */
         return -EAGAIN;
+    if (complete)
+        return why_not(why, len,
+                       "It is marked complete, so no reminders come to resume. If work remains, "
+                       "reopen it first.");
+    const struct tkl_resumed *x = tkl_answer_resumed(ans, v->team ? v->team->id : NULL);
+    char when[48];
+    if (x && tkl_answer_resume_shown(x, v->today))
+        return why_not(why, len,
+                       "Reminders were resumed already, by %s on %s: nothing holds them now, so "
+                       "nothing more was recorded (your reason too: give it as a progress note "
+                       "if it matters).",
+                       x->u->recipient, tkl_web_when(x->u->at, when, sizeof(when)));
     return why_not(why, len,
                    "There is nothing to resume: no snooze holds this action's reminders now, and "
                    "your team has not said it is not theirs (or the plan has changed since).");
@@ -1459,7 +1566,7 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
                     const struct act_view *v, struct tkl_http_response *resp)
 {
     const char *token = tkl_form_get(req->form, "token");
-    char why[256] = "";
+    char why[512] = "";
     struct tkl_update u;
     if (!token || strcmp(token, v->token) != 0)
         return refuse_back(

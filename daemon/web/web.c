@@ -376,3 +376,13 @@ const char *tkl_web_when(int64_t t, char *buf, size_t size)
                  tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
     return buf;
 }
+
+const char *tkl_web_when_long(int64_t t, char *buf, size_t size)
+{
+    struct tm tm;
+    char day[TKL_DAY_LONG_SIZE];
+    if (tkl_local_tm(t, &tm) < 0 || tkl_day_long(tkl_local_day(t), day, sizeof(day)) < 0)
+        return tkl_web_when(t, buf, size);
+    snprintf(buf, size, "%s at %02d:%02d", day, tm.tm_hour, tm.tm_min);
+    return buf;
+}

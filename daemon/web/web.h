@@ -96,6 +96,12 @@ const char *tkl_web_text_or(const char *s, const char *alt);
  * "@<seconds>" for an instant without a local time) and returns buf. */
 const char *tkl_web_when(int64_t t, char *buf, size_t size);
 
+/* Instant t as a person reads a time to come, local:
+ * "Tuesday 15 December 2026 at 09:00". buf holds TKL_WEB_WHEN_LONG_SIZE.
+ * Returns buf. */
+#define TKL_WEB_WHEN_LONG_SIZE (TKL_DAY_LONG_SIZE + 12)
+const char *tkl_web_when_long(int64_t t, char *buf, size_t size);
+
 /* /a/<token>: a signed link's page (act.c); GET shows, POST acts. */
 int tkl_web_act(struct tkl_service *s, const struct tkl_http_request *req,
                 struct tkl_http_response *resp);

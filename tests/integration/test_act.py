@@ -295,18 +295,23 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertNotIn("Resume reminders", page["text"])
         snoozed = self.browser(links[a2], "snooze:2w", "resume-snoozed")
         self.assertIn("Resume reminders", snoozed["text"])
-        self.assertIn("snoozed until Monday 21 December 2026", snoozed["text"])
+        self.assertIn("You snoozed this action's reminders until Monday 21 December 2026",
+                      snoozed["text"])
 
         # Monday 14 December: A2's weekly nag is held
         texts = self.run_daemon("2026-12-14T09:00:30", 2)
         self.assertEqual(set(self.links(texts[0])), {a1, a3}, texts[0])
 
         why = "Back from leave <early>"
+        page = self.browser(links[a2], "look", "resume-offered")
+        self.assertIn("the reminder held back meanwhile comes Tuesday 15 December 2026 at 09:00",
+                      page["text"])
         back = self.browser(links[a2], "resume:" + why, "resume")
         self.assertEqual(back["status"], 200)
         self.assertIn("Recorded: reminders resumed.", back["text"])
-        self.assertIn("Reminders resumed by alpha@example.org", back["text"])
-        self.assertIn("comes 15 Dec 2026 09:00", back["text"])
+        self.assertIn("Snooze ended early by alpha@example.org", back["text"])
+        self.assertIn("your team's next reminder comes Tuesday 15 December 2026 at 09:00",
+                      back["text"])
         self.assertIn(why, back["text"])  # as typed, never as markup
         self.assertNotIn("Resume reminders", back["text"])
         status, location = self.post_again(

@@ -438,8 +438,9 @@ START_TEST(a_post_from_the_page_records_once)
     /* a double tap's page says what was recorded, and that it was once */
     page_get(tkl_web_act, &resp, path, "same", "1", NULL);
     ck_assert(page_has(resp.body, "Recorded: marked complete. Reminders for this action stop, "
-                                  "unless the plan later gives it a new deadline or status. It "
-                                  "was sent more than once, and is recorded once.</p>"));
+                                  "unless the plan later gives it a new deadline or status. The "
+                                  "button was pressed more than once (or your browser sent the "
+                                  "form again); it is recorded once.</p>"));
     tkl_http_response_free(&resp);
     /* only what the link recorded */
     page_get(tkl_web_act, &resp, path, "done", "snooze", NULL);
@@ -877,12 +878,18 @@ START_TEST(a_snooze_can_be_ended_from_the_page)
     ck_assert(offers(ops, "resume")); /* the snooze holds ICT's reminders too */
     struct tkl_http_response resp;
     page_get(tkl_web_act, &resp, path, NULL);
-    /* Friday 30 June after 09:00: the next send time is Monday's */
-    ck_assert(page_has(resp.body, "<h3 id=\"h-resume\">Resume reminders</h3>\n<p>Reminders for "
-                                  "this action are snoozed until Monday 10 July 2023. Press to "
-                                  "take that back: reminders then go on as the plan says, and "
-                                  "the last one held back, if any, comes 3 Jul 2023 09:00.</p>\n"
-                                  "<p>The snooze ends for every team that owns this action.</p>"));
+    /* snoozed just now: nothing was held back; the next is lead-28 */
+    ck_assert(page_has(resp.body, "<h3 id=\"h-resume\">Resume reminders</h3>\n<p>You snoozed "
+                                  "this action's reminders until Monday 10 July 2023. Press to "
+                                  "end the snooze now: no reminder was held back; your team's "
+                                  "next comes Thursday 3 August 2023 at 09:00, as the plan "
+                                  "says.</p>\n<p>This ends the snooze for every team that owns "
+                                  "this action (Human Resources; ICT &amp; Digital), not only "
+                                  "yours; the reminders they get say who resumed them.</p>"));
+    tkl_http_response_free(&resp);
+    page_get(tkl_web_act, &resp, ops, NULL); /* another team's officer: who snoozed */
+    ck_assert(page_has(resp.body, "<p>hr (Human Resources) snoozed this action's reminders "
+                                  "until Monday 10 July 2023. Press to end the snooze now:"));
     tkl_http_response_free(&resp);
 
     const char *why = "Back <early> & ready";
@@ -899,9 +906,10 @@ START_TEST(a_snooze_can_be_ended_from_the_page)
     ck_assert_int_eq(tkl_answer_holds(ans, "ict", tkl_day_from_civil(2023, 7, 3)), TKL_HOLD_NONE);
     page_get(tkl_web_act, &resp, path, "done", "resume", NULL);
     ck_assert(page_has(resp.body, "Recorded: reminders resumed. They go on as the plan says"));
-    ck_assert(page_has(resp.body, "<li>Reminders resumed by hr on 30 Jun 2023 09:01: the last "
-                                  "reminder held back, if any, comes 3 Jul 2023 09:00<blockquote>"
-                                  "Back &lt;early&gt; &amp; ready</blockquote></li>"));
+    ck_assert(page_has(resp.body, "<li>Snooze ended early by hr on 30 Jun 2023 09:01: reminders "
+                                  "go on as the plan says; your team's next reminder comes "
+                                  "Thursday 3 August 2023 at 09:00<blockquote>Back &lt;early&gt; "
+                                  "&amp; ready</blockquote></li>"));
     const char *now_from = strstr(resp.body, "id=\"h-now\"");
     ck_assert_ptr_nonnull(now_from);
     const char *now_to = strstr(now_from, "</section>"), *snoozed = strstr(now_from, "Snoozed by");
@@ -915,6 +923,13 @@ START_TEST(a_snooze_can_be_ended_from_the_page)
     ck_assert_uint_eq(post_do(path, "resume", why, 90, where, sizeof(where)), 303);
     ck_assert_str_eq(where, "same=1");
     ck_assert_uint_eq(post_do(path, "resume", NULL, 100, where, sizeof(where)), 400);
+    /* ICT's officer, a page open from before: resumed already, by whom */
+    page_post(&resp, ops, (struct post_opts){.origin = ORIGIN, .at = now() + 110}, "token", ops + 3,
+              "do", "resume", "note", "me too", NULL);
+    ck_assert_int_eq(resp.status, 400);
+    ck_assert(page_has(resp.body, "Reminders were resumed already, by hr on 30 Jun 2023 09:01: "
+                                  "nothing holds them now, so nothing more was recorded"));
+    tkl_http_response_free(&resp);
     ck_assert_uint_eq(n_updates(), n);
     page_s.answers_stale = true; /* PostgreSQL, unread: busy */
     ck_assert_uint_eq(post_do(path, "resume", NULL, 100, where, sizeof(where)), 503);
@@ -928,10 +943,27 @@ START_TEST(a_snooze_can_be_ended_from_the_page)
     ck_assert_uint_eq(n_updates(), n + 1);
     ck_assert_uint_eq(post_do(ops, "resume", NULL, 120, where, sizeof(where)), 303);
     ck_assert_str_eq(where, "done=resume");
+    /* HR's page kept from its snooze no longer says it holds */
+    page_get(tkl_web_act, &resp, path, "done", "snooze", NULL);
+    ck_assert(!page_has(resp.body, "Recorded:"));
+    tkl_http_response_free(&resp);
     ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "2023-07-10", body, sizeof(body)),
                       303);
     ck_assert_uint_eq(n_updates(), n + 3);
     ck_assert(offers(path, "resume"));
+    /* nor ICT's kept from its resume, now that a snooze holds again */
+    page_get(tkl_web_act, &resp, ops, "done", "resume", NULL);
+    ck_assert(!page_has(resp.body, "Recorded:"));
+    tkl_http_response_free(&resp);
+    /* marked complete: nothing to resume until it is reopened */
+    ck_assert_uint_eq(post_do(path, "complete", NULL, 200, where, sizeof(where)), 303);
+    ck_assert(!offers(path, "resume"));
+    page_post(&resp, ops, (struct post_opts){.origin = ORIGIN, .at = now() + 210}, "token", ops + 3,
+              "do", "resume", NULL);
+    ck_assert_int_eq(resp.status, 400);
+    ck_assert(page_has(resp.body, "It is marked complete, so no reminders come to resume."));
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), n + 4);
 }
 END_TEST
 
@@ -951,18 +983,24 @@ START_TEST(a_not_ours_can_be_taken_back)
     struct tkl_http_response resp;
     page_get(tkl_web_act, &resp, ops, NULL);
     ck_assert(page_has(resp.body, "<p>Your team, ICT &amp; Digital, said it is not theirs. Press "
-                                  "to take that back:"));
+                                  "to take it back: no reminder was held back; your team's next "
+                                  "comes Thursday 3 August 2023 at 09:00, as the plan says.</p>"));
     ck_assert(page_has(resp.body, "<h3>Not ours</h3>\n<p>Your team has said this action is not "
                                   "theirs. If it is after all, use Resume reminders above.</p>"));
     ck_assert(page_has(resp.body, "tickler tells nobody of it here"));
     tkl_http_response_free(&resp);
     ck_assert_uint_eq(post_do(ops, "resume", NULL, 60, where, sizeof(where)), 303);
     ck_assert_str_eq(where, "done=resume");
+    page_get(tkl_web_act, &resp, ops, "done", "resume", NULL);
+    ck_assert(page_has(resp.body, "Recorded: reminders resumed. They go on as the plan says "
+                                  "(under What holds now: when your team's next one comes). "
+                                  "tickler tells nobody of it here"));
+    tkl_http_response_free(&resp);
     const struct tkl_answer *ans = tkl_answers_find(&page_s.answers, id_of(PAGE_TRICKY_TITLE));
     ck_assert_int_eq(tkl_answer_holds(ans, "ict", tkl_day_from_civil(2023, 7, 3)), TKL_HOLD_NONE);
     page_get(tkl_web_act, &resp, ops, NULL);
-    ck_assert(page_has(resp.body, "<li>Reminders resumed by ops on 30 Jun 2023 09:01, for ICT "
-                                  "&amp; Digital: the last reminder held back"));
+    ck_assert(page_has(resp.body, "<li>&ldquo;Not ours&rdquo; of ICT &amp; Digital taken back by "
+                                  "ops on 30 Jun 2023 09:01: reminders go on as the plan says"));
     tkl_http_response_free(&resp);
     ck_assert(offers(ops, "not-ours"));
     ck_assert(!offers(ops, "resume"));
@@ -1109,12 +1147,17 @@ START_TEST(not_ours_says_who_is_told)
     page_get(tkl_web_act, &resp, path, "done", "not-ours", NULL);
     ck_assert(page_has(resp.body, "Recorded: not ours. Your team gets no more reminders"));
     tkl_http_response_free(&resp);
-    /* a report_to team with recipients is named */
+    /* a report_to team with recipients is named: in the banner, what it is
+     * told of the "not ours"; in the way back, what it would be told */
     ck_assert_ptr_nonnull(page_s.rt->cfg->delivery.report_to = strdup("hr"));
     for (int i = 0; i < 2; i++) {
         page_get(tkl_web_act, &resp, path, i ? "done" : NULL, "not-ours", NULL);
         ck_assert(page_has(resp.body, "tickler tells Human Resources (the team that receives "
-                                      "its reports), with your suggestion and comment."));
+                                      "its reports) that this action is your team's after all, "
+                                      "with your reason."));
+        ck_assert(i == page_has(resp.body, "tickler tells Human Resources (the team that "
+                                           "receives its reports), with your suggestion and "
+                                           "comment."));
         ck_assert(!page_has(resp.body, "tells nobody"));
         tkl_http_response_free(&resp);
     }

@@ -332,7 +332,7 @@ START_TEST(a_resume_sends_the_last_held_reminder_at_the_next_send_time)
      * sent; resumed on the 16th at 15:00, lead-14 goes on Monday 19th
      * rather than waiting for lead-7 (23 June) */
     int64_t built = at(2023, 6, 1, 12), resumed = at(2023, 6, 16, 15);
-    int32_t from = tkl_day_from_civil(2023, 6, 1);
+    int64_t from = at(2023, 6, 1, 12); /* the snooze, after that day's send time */
     ck_assert_int_eq(tkl_scheduler_build(&s, sc, &cfg->teams, st, built, built), 0);
     ck_assert_int_eq(tkl_scheduler_pop_due(&s, sc, st, at(2023, 6, 16, 9), &due), 0);
     ck_assert_str_eq(due.r.key, "lead-28");
@@ -342,8 +342,21 @@ START_TEST(a_resume_sends_the_last_held_reminder_at_the_next_send_time)
     /* a schedule built after the resume's send time is left as it is */
     ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, from, resumed, at(2023, 6, 19, 9)), 0);
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 23, 9));
+    bool held = false;
+    ck_assert_int_eq(tkl_scheduler_resume_preview(&s, sc, st, 0, hr, from, resumed, &held),
+                     at(2023, 6, 19, 9));
+    ck_assert(held);
+    ck_assert_int_eq(tkl_scheduler_due_of(&s, 0, hr), at(2023, 6, 23, 9)); /* unchanged */
+    /* a hold from after lead-14 was sent (16 June, 10:00) held nothing:
+     * lead-7 comes as planned */
+    ck_assert_int_eq(
+        tkl_scheduler_resume_preview(&s, sc, st, 0, hr, at(2023, 6, 16, 10), resumed, &held),
+        at(2023, 6, 23, 9));
+    ck_assert(!held);
     ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, from, resumed, resumed), 0);
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 19, 9));
+    ck_assert_int_eq(tkl_scheduler_due_of(&s, 0, hr), at(2023, 6, 19, 9));
+    ck_assert_int_eq(tkl_scheduler_due_of(&s, 0, hr + 1), INT64_MAX);
     /* again: nothing more */
     ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, from, resumed, resumed), 0);
     ck_assert_uint_eq(s.n, 1);
