@@ -60,7 +60,9 @@ static void end_not_ours(struct tkl_answer *ans, const char *team, const struct 
     for (size_t i = 0; team && i < ans->n_not_ours; i++)
         if (strcmp(ans->not_ours[i]->team_id, team) == 0) {
             *ret = ans->not_ours[i];
+            /* an array of pointers: sizeof a pointer, as meant */
             memmove(&ans->not_ours[i], &ans->not_ours[i + 1],
+                    // NOLINTNEXTLINE(bugprone-sizeof-expression)
                     (ans->n_not_ours - i - 1) * sizeof(ans->not_ours[0]));
             ans->n_not_ours--;
             return;
@@ -94,9 +96,12 @@ static int resume(struct tkl_answer *ans, const struct tkl_update *u)
     ans->snooze = NULL;
     if (!snooze && !not_ours)
         return 0;
-    struct tkl_resumed r = {.u = u, .team = snooze ? NULL : not_ours->team_id};
-    r.since = (snooze ? snooze : not_ours)->at;
-    if (snooze && not_ours && not_ours->at < r.since)
+    struct tkl_resumed r = {.u = u, .since = INT64_MAX}; /* team NULL: a snooze, every team */
+    if (snooze)
+        r.since = snooze->at;
+    else if (not_ours)
+        r.team = not_ours->team_id;
+    if (not_ours && not_ours->at < r.since)
         r.since = not_ours->at;
     size_t k = 0; /* the latest per team is enough: an older one's came first */
     for (size_t i = 0; i < ans->n_resumed; i++)

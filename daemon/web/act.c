@@ -878,7 +878,7 @@ static void form_resume(FILE *f, const struct tkl_service *s, const struct act_v
     const struct tkl_update *snooze = snooze_holding(ans, v), *not_ours = team_not_ours(ans, v);
     const struct tkl_holidays *h = &s->rt->cfg->schedule.policy.holidays;
     char day[TKL_DAY_LONG_SIZE], resume[TKL_DAY_LONG_SIZE];
-    if ((!snooze && !not_ours) || ans->complete)
+    if (!ans || (!snooze && !not_ours) || ans->complete)
         return;
     form_open(f, v, "h-resume", "Resume reminders");
     fputs("<p>", f);
@@ -906,7 +906,10 @@ static void form_resume(FILE *f, const struct tkl_service *s, const struct act_v
             snooze && not_ours ? "take your team's \"not ours\" back and end the snooze"
             : snooze           ? "end the snooze now"
                                : "take it back");
-    html_next_after_resume(f, s, v, snooze ? snooze->at : not_ours->at);
+    int64_t since = snooze ? snooze->at : INT64_MAX; /* the earlier hold's */
+    if (not_ours && not_ours->at < since)
+        since = not_ours->at;
+    html_next_after_resume(f, s, v, since);
     fputs("</p>\n", f);
     if (snooze && v->a->n_teams > 1) {
         fputs("<p>This ends the snooze for every team that owns this action (", f);
