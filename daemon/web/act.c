@@ -932,10 +932,12 @@ static void form_resume(FILE *f, const struct tkl_service *s, const struct act_v
 static void form_not_ours(FILE *f, const struct tkl_service *s, const struct act_view *v,
                           const struct tkl_answer *ans)
 {
-    if (team_not_ours(ans, v)) {
-        fputs("<h3>Not ours</h3>\n<p>Your team has said this action is not theirs. If it is "
-              "after all, use Resume reminders above.</p>\n",
-              f);
+    if (ans && team_not_ours(ans, v)) {
+        fprintf(f,
+                "<h3>Not ours</h3>\n<p>Your team has said this action is not theirs. If it is "
+                "after all, %s.</p>\n",
+                ans->complete ? "reopen it (it is marked complete), then use Resume reminders"
+                              : "use Resume reminders above");
         return;
     }
     if (!v->team) {

@@ -927,7 +927,9 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual(h["location"], url + "?same=1")
         self.assertEqual(len(self.updates()), 1)
         status, _, body = curl(h["location"])
-        self.assertIn(b"nothing more was changed", body)
+        self.assertIn(b"Recorded: marked complete.", body)
+        self.assertIn(b"The button was pressed more than once (or your browser sent the form "
+                      b"again); it is recorded once.", body)
         self.assertIn(b"Marked complete by alpha@example.org", body)
         # A1 counts as complete while that holds, on /status.json and in
         # `tickler actions`, each with the plan's own standing beside it
