@@ -33,8 +33,8 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
             : TKL_HOLD_NONE;
     int r = 0;
     if (hold == TKL_HOLD_SNOOZED && ans) {
-        /* from the day it was recorded, or this reminder's if earlier */
-        int32_t from = tkl_local_day(ans->snooze->at);
+        /* from the first day it held, or this reminder's if earlier */
+        int32_t from = tkl_scheduler_held_from(sc, ans->snooze->at);
         /* its end is after the day this one is sent (else it would not hold) */
         r = tkl_scheduler_snooze_end(sched, sc, store, (size_t)(due.action - store->actions),
                                      due.team, due.r.day < from ? due.r.day : from,
@@ -58,10 +58,10 @@ static int queue_ends(struct tkl_scheduler *sched, const struct tkl_schedule_con
             continue;
         size_t team = (size_t)(t - teams->teams);
         int r = 0;
-        if (ans->snooze)
+        if (ans->snooze) /* a reminder sent before it was recorded was not held */
             r = tkl_scheduler_snooze_end(sched, sc, store, action, team,
-                                         tkl_local_day(ans->snooze->at), ans->snooze->until_day,
-                                         not_before);
+                                         tkl_scheduler_held_from(sc, ans->snooze->at),
+                                         ans->snooze->until_day, not_before);
         for (size_t i = 0; r == 0 && i < ans->n_resumed; i++) {
             const struct tkl_resumed *x = &ans->resumed[i];
             if (!x->team || !strcmp(x->team, t->id))

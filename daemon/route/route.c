@@ -157,15 +157,15 @@ static void short_day(int64_t t, char buf[16])
     snprintf(buf, 16, "%d %.3s %d", d, tkl_month_name(m), y);
 }
 
-int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action *a, int32_t today,
-                          char **ret)
+int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action *a,
+                          const char *team, int32_t today, char **ret)
 {
     char *over = NULL, *text = NULL, day[16];
     size_t len = 0;
     const struct tkl_update *p = ans ? ans->progress : NULL;
     /* a completion reopened, or a hold resumed: why its reminders came
      * back */
-    const struct tkl_resumed *x = tkl_answer_resumed(ans, NULL);
+    const struct tkl_resumed *x = tkl_answer_resumed(ans, team);
     const struct tkl_update *re = ans ? ans->reopened : NULL,
                             *rs = x && tkl_answer_resume_shown(x, today) ? x->u : NULL;
     if (ans && tkl_answer_overruled_text(ans, a, &over) < 0)
@@ -231,7 +231,7 @@ int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
     size_t routed = 0;
     char *answer = NULL;
     const struct tkl_team *t = &teams->teams[due->team];
-    int r = tkl_route_answer_text(ans, due->action, today, &answer);
+    int r = tkl_route_answer_text(ans, due->action, t->id, today, &answer);
     if (r == 0 && answer)
         r = keep_text(b, answer);
     if (r == 0)

@@ -45,16 +45,17 @@ void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t t
 /*
  * What officers' updates say of action a in a digest entry (its answer),
  * from ans (NULL: none), plain text: a completion reopened ("Reopened
- * after it was marked complete, a@x on 3 Dec 2026: why"), a hold resumed
- * lately, seen from today (tkl_answer_resume_shown: "Reminders resumed,
- * a@x on 3 Dec 2026: why"), the latest
+ * after it was marked complete, a@x on 3 Dec 2026: why"), a hold of team's
+ * (a snooze, or its "not ours"; NULL: any team's) resumed lately, seen from
+ * today (tkl_answer_resume_shown: "Reminders resumed, a@x on 3 Dec 2026:
+ * why"), the latest
  * progress note ("Progress (amber), a@x on 3 Dec 2026: the note") and
  * what the plan has overruled (tkl_answer_overruled_text), each on a line
  * of its own. *ret is NULL when there is nothing to say. Returns 0 or
  * -ENOMEM.
  */
-int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action *a, int32_t today,
-                          char **ret);
+int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action *a,
+                          const char *team, int32_t today, char **ret);
 
 /*
  * Adds one due reminder of team index due->team of teams to the batch; an

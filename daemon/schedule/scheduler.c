@@ -492,6 +492,8 @@ int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_
     const struct tkl_action *a = &store->actions[action];
     struct tkl_reminder e, last;
     bool held = false;
+    if (!tkl_action_active(a)) /* the plan itself stops its reminders */
+        return 0;
     for (int32_t day = from_day; next_reminder(sc, a, team, day, &e) == 0 && e.day < until_day;
          day = e.day + 1) {
         last = e;
@@ -519,9 +521,7 @@ int64_t tkl_scheduler_resume_at(const struct tkl_schedule_conf *sc, int64_t at)
     return send;
 }
 
-/* The first day whose send time is after the instant since: the first a
- * hold recorded then held. */
-static int32_t held_from(const struct tkl_schedule_conf *sc, int64_t since)
+int32_t tkl_scheduler_held_from(const struct tkl_schedule_conf *sc, int64_t since)
 {
     int32_t day = tkl_local_day(since);
     return send_at(sc, day) > since ? day : day + 1;
@@ -531,7 +531,7 @@ int tkl_scheduler_resume(struct tkl_scheduler *s, const struct tkl_schedule_conf
                          const struct tkl_store *store, size_t action, size_t team, int64_t since,
                          int64_t at, int64_t not_before)
 {
-    return tkl_scheduler_snooze_end(s, sc, store, action, team, held_from(sc, since),
+    return tkl_scheduler_snooze_end(s, sc, store, action, team, tkl_scheduler_held_from(sc, since),
                                     tkl_local_day(tkl_scheduler_resume_at(sc, at)), not_before);
 }
 
@@ -551,10 +551,11 @@ int64_t tkl_scheduler_resume_preview(const struct tkl_scheduler *s,
     int64_t due = tkl_scheduler_due_of(s, action, team), back = tkl_scheduler_resume_at(sc, at);
     struct tkl_reminder e;
     *ret_held = false;
-    if (due <= back)
+    if (due <= back || !tkl_action_active(&store->actions[action]))
         return due;
     /* as tkl_scheduler_snooze_end finds the reminders the hold held */
-    if (next_reminder(sc, &store->actions[action], team, held_from(sc, since), &e) == 0 &&
+    if (next_reminder(sc, &store->actions[action], team, tkl_scheduler_held_from(sc, since), &e) ==
+            0 &&
         e.day < tkl_local_day(back)) {
         *ret_held = true;
         return back;

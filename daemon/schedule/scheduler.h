@@ -109,8 +109,9 @@ int tkl_scheduler_restore(struct tkl_scheduler *s, const struct tkl_store *store
 
 /*
  * A snooze ends with a reminder. For a snooze of action index action that
- * holds its reminders for team index team back from from_day (the day it
- * was recorded, or an earlier held reminder's) until until_day: the entry
+ * holds its reminders for team index team back from from_day (the first
+ * day it held, tkl_scheduler_held_from, or an earlier held reminder's)
+ * until until_day: the entry
  * of (action, team) is made due no later than the send time of the first
  * working day on or after until_day (its end). When the entry is later, or
  * there is none left, the last reminder of [from_day, until_day) takes its
@@ -120,20 +121,18 @@ int tkl_scheduler_restore(struct tkl_scheduler *s, const struct tkl_store *store
  * log and is not sent again. Nothing changes when the end's send time is
  * not after not_before (a schedule built from a later time). The entry
  * only comes forward, so a reminder due before the end stays: it is held
- * back in turn, and this is called again. Returns 0 or -ENOMEM (only when
- * the entry had gone and the heap has no room left).
+ * back in turn, and this is called again. An action the plan itself no
+ * longer reminds of (tkl_action_active) gets nothing. Returns 0 or -ENOMEM
+ * (only when the entry had gone and the heap has no room left).
  */
 int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                              const struct tkl_store *store, size_t action, size_t team,
                              int32_t from_day, int32_t until_day, int64_t not_before);
 
-/*
- * A resume ends a hold early: a snooze, or a team's "not ours", held from
- * from_day. As tkl_scheduler_snooze_end, with the hold ending at
- * tkl_scheduler_resume_at(sc, at) (at: the time of the resume): the last reminder it held
- * comes then, unless the entry of (action, team) is due by then anyway.
- * Returns 0 or -ENOMEM.
- */
+/* The first day whose send time is after the instant since: the first
+ * whose reminder a hold recorded then (a snooze, a "not ours") held. */
+int32_t tkl_scheduler_held_from(const struct tkl_schedule_conf *sc, int64_t since);
+
 /* When a resume recorded at at lets its last held reminder go: the first
  * send time after at, on a working day. */
 int64_t tkl_scheduler_resume_at(const struct tkl_schedule_conf *sc, int64_t at);
@@ -141,7 +140,7 @@ int64_t tkl_scheduler_resume_at(const struct tkl_schedule_conf *sc, int64_t at);
 /*
  * A resume ends a hold early: a snooze, or a team's "not ours", held since
  * the instant since. As tkl_scheduler_snooze_end, the hold held the
- * reminders of the days whose send time is after since, and ends at
+ * reminders from tkl_scheduler_held_from(sc, since), and ends at
  * tkl_scheduler_resume_at(sc, at) (at: the time of the resume): the last
  * reminder it held comes then, unless the entry of (action, team) is due
  * by then anyway. Returns 0 or -ENOMEM.

@@ -85,35 +85,46 @@ static void forget_resumed(struct tkl_answer *ans, const char *team)
     ans->n_resumed = k;
 }
 
-/* What resume u ends in ans: the snooze and its team's "not ours" (a
- * snooze whose day has come may not have sent its end yet: the scheduler
- * finds whether a reminder is left to bring forward). Returns 0 or
+/* Keeps r as the latest hold of its team (NULL: every team's) a resume
+ * ended in ans, in place of an older one of that team (whose reminder came
+ * first). Returns 0 or -ENOMEM. */
+static int keep_resumed(struct tkl_answer *ans, struct tkl_resumed r)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < ans->n_resumed; i++)
+        if (!same_team(ans->resumed[i].team, r.team))
+            ans->resumed[k++] = ans->resumed[i];
+    struct tkl_resumed *v = realloc(ans->resumed, (k + 1) * sizeof(*v));
+    if (!v) {
+        ans->n_resumed = k;
+        return -ENOMEM;
+    }
+    v[k] = r;
+    ans->resumed = v;
+    ans->n_resumed = k + 1;
+    return 0;
+}
+
+/* What resume u ends in ans: the snooze, unless its last day is over by
+ * the resume's (its end has come, or, after a weekend or a bank holiday,
+ * is still to come: it stays, and ends as it would have), and its team's
+ * "not ours"; each kept as a hold of its own (keep_resumed). Returns 0 or
  * -ENOMEM. */
 static int resume(struct tkl_answer *ans, const struct tkl_update *u)
 {
     const struct tkl_update *snooze = ans->snooze, *not_ours;
     end_not_ours(ans, u->team_id, &not_ours);
-    ans->snooze = NULL;
-    if (!snooze && !not_ours)
-        return 0;
-    struct tkl_resumed r = {.u = u, .since = INT64_MAX}; /* team NULL: a snooze, every team */
-    if (snooze)
-        r.since = snooze->at;
-    else if (not_ours)
-        r.team = not_ours->team_id;
-    if (not_ours && not_ours->at < r.since)
-        r.since = not_ours->at;
-    size_t k = 0; /* the latest per team is enough: an older one's came first */
-    for (size_t i = 0; i < ans->n_resumed; i++)
-        if (!same_team(ans->resumed[i].team, r.team))
-            ans->resumed[k++] = ans->resumed[i];
-    struct tkl_resumed *v = realloc(ans->resumed, (k + 1) * sizeof(*v));
-    if (!v)
-        return -ENOMEM;
-    v[k] = r;
-    ans->resumed = v;
-    ans->n_resumed = k + 1;
-    return 0;
+    if (snooze && snooze->until_day < tkl_local_day(u->at))
+        snooze = NULL;
+    int r = 0;
+    if (snooze) {
+        ans->snooze = NULL;
+        r = keep_resumed(ans, (struct tkl_resumed){.u = u, .since = snooze->at});
+    }
+    if (not_ours && r == 0)
+        r = keep_resumed(
+            ans, (struct tkl_resumed){.u = u, .team = not_ours->team_id, .since = not_ours->at});
+    return r;
 }
 
 /* Fills ans from the n updates of one action, in the order recorded. */

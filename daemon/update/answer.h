@@ -13,11 +13,12 @@
  *  - a "not ours" that holds, recorded for team t.
  * A reopen ends only the completions before it: a snooze or a "not ours"
  * that held before still holds. A resume ends the snooze before it (of
- * any team: a snooze holds the action for all of them) and the "not ours"
- * of its own team before it, whatever the plan has said since: it holds
- * nothing back, so the plan has nothing to overrule in it. The reminders
- * such a resume let go again go on with the last one held, at the next
- * send time after the resume (tkl_queue_snoozes). A progress note holds nothing back; the
+ * any team: a snooze holds the action for all of them), unless the
+ * snooze's last day was before the resume's, and the "not ours" of its own
+ * team before it, whatever the plan has said since: it holds nothing back,
+ * so the plan has nothing to overrule in it. The reminders such a resume
+ * let go again go on with the last one held, at the next send time after
+ * the resume (tkl_queue_snoozes). A progress note holds nothing back; the
  * latest one (held or overruled) is the action's progress shown in
  * digests, /status and the report.
  */
@@ -43,12 +44,11 @@ enum tkl_hold {
 
 /*
  * A hold a resume ended: a snooze (team NULL: it held every team) or the
- * "not ours" of team, held since the instant since (when the hold, or the
- * earlier of the two a resume ended, was recorded). The scheduler brings
- * the last reminder it held forward to the resume's send time
- * (tkl_scheduler_resume). One is kept per team (NULL counted as one) until
- * that team is held again: a snooze that holds ends them all, a "not ours"
- * that holds those of its team.
+ * "not ours" of team, held since the instant since (when it was
+ * recorded). The scheduler brings the last reminder it held forward to the
+ * resume's send time (tkl_scheduler_resume). One is kept per team (NULL
+ * counted as one) until that team is held again: a snooze that holds ends
+ * them all, a "not ours" that holds those of its team.
  */
 struct tkl_resumed {
     const struct tkl_update *u; /* the resume */

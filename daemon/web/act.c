@@ -438,7 +438,7 @@ static bool link_recorded(const struct tkl_service *s, const struct act_view *v,
     case TKL_UPDATE_NOT_OURS:
         return team_not_ours(ans, v) == latest;
     case TKL_UPDATE_RESUME:
-        return !snooze_holding(ans, v) && !team_not_ours(ans, v);
+        return !snooze_holding(ans, v) && !team_not_ours(ans, v) && !(ans && ans->complete);
     case TKL_UPDATE_PROGRESS:
         break;
     }
@@ -640,10 +640,10 @@ static void html_update(FILE *f, const char *label, const struct tkl_update *u,
     fputs("</li>\n", f);
 }
 
-/* The hold x a resume ended, what it ended, and when v's team is next
- * reminded (its scheduler's entry, while nothing holds it). */
+/* The hold x of ans a resume ended, what it was, and when v's team is
+ * next reminded (its scheduler's entry, while nothing holds it). */
 static void html_resumed(FILE *f, const struct tkl_service *s, const struct act_view *v,
-                         const struct tkl_resumed *x)
+                         const struct tkl_answer *ans, const struct tkl_resumed *x)
 {
     const struct tkl_update *u = x->u;
     const struct tkl_runtime *rt = s->rt;
@@ -656,14 +656,15 @@ static void html_resumed(FILE *f, const struct tkl_service *s, const struct act_
         fputs("<li>Snooze ended early", f);
     }
     html_by(f, u);
-    fputs(": reminders go on as the plan says", f);
-    int64_t next = v->team ? tkl_scheduler_due_of(&rt->sched, (size_t)(v->a - rt->store->actions),
-                                                  (size_t)(v->team - rt->cfg->teams.teams))
-                           : INT64_MAX;
+    int64_t next = v->team && !s->last_run_pending
+                       ? tkl_scheduler_due_of(&rt->sched, (size_t)(v->a - rt->store->actions),
+                                              (size_t)(v->team - rt->cfg->teams.teams))
+                       : INT64_MAX;
+    /* said only while nothing holds the team's reminders again */
     if (next != INT64_MAX && next > v->now &&
-        tkl_answer_holds(tkl_answers_find(&s->answers, v->a->id), v->team->id,
-                         tkl_local_day(next)) == TKL_HOLD_NONE)
-        fprintf(f, "; your team's next reminder comes %s",
+        tkl_answer_holds(ans, v->team->id, v->today) == TKL_HOLD_NONE &&
+        tkl_answer_holds(ans, v->team->id, tkl_local_day(next)) == TKL_HOLD_NONE)
+        fprintf(f, ": your team's next reminder comes %s",
                 tkl_web_when_long(next, when, sizeof(when)));
     if (u->note && *u->note) {
         fputs("<blockquote>", f);
@@ -703,12 +704,17 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
     }
     for (size_t i = 0; i < ans->n_not_ours; i++)
         html_update(f, "Not ours", ans->not_ours[i], dir);
-    /* the link's team's (any, for a link of no team), said for a while */
-    const struct tkl_resumed *resumed = tkl_answer_resumed(ans, v->team ? v->team->id : NULL);
-    if (resumed && !tkl_answer_resume_shown(resumed, v->today))
-        resumed = NULL;
-    if (resumed)
-        html_resumed(f, s, v, resumed);
+    /* the holds resumes ended for the link's team (every team's, for a
+     * link of no team), said for a while, not while a completion holds */
+    bool resumed = false;
+    for (size_t i = 0; !ans->complete && i < ans->n_resumed; i++) {
+        const struct tkl_resumed *x = &ans->resumed[i];
+        if ((!x->team || !v->team || !strcmp(x->team, v->team->id)) &&
+            tkl_answer_resume_shown(x, v->today)) {
+            html_resumed(f, s, v, ans, x);
+            resumed = true;
+        }
+    }
     if (ans->progress)
         html_update(f, "Latest progress", ans->progress, dir);
     char *overruled = NULL;
@@ -852,7 +858,7 @@ static void html_next_after_resume(FILE *f, const struct tkl_service *s, const s
 {
     char when[TKL_WEB_WHEN_LONG_SIZE];
     const struct tkl_runtime *rt = s->rt;
-    if (!v->team) {
+    if (!v->team || s->last_run_pending) { /* PostgreSQL: the schedule is not built yet */
         fputs("reminders then go on as the plan says.", f);
         return;
     }
@@ -862,11 +868,13 @@ static void html_next_after_resume(FILE *f, const struct tkl_service *s, const s
         (size_t)(v->team - rt->cfg->teams.teams), since, v->now, &held);
     if (next == INT64_MAX)
         fputs("no reminder is left to come for your team: the plan has none after this.", f);
+    else if (next <= v->now)
+        fputs("your team's next reminder is due now, and goes out shortly.", f);
     else if (held)
         fprintf(f, "the reminder held back meanwhile comes %s, and the others as the plan says.",
                 tkl_web_when_long(next, when, sizeof(when)));
     else
-        fprintf(f, "no reminder was held back; your team's next comes %s, as the plan says.",
+        fprintf(f, "your team's next reminder comes %s, as the plan says.",
                 tkl_web_when_long(next, when, sizeof(when)));
 }
 
@@ -1571,7 +1579,7 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
                     const struct act_view *v, struct tkl_http_response *resp)
 {
     const char *token = tkl_form_get(req->form, "token");
-    char why[512] = "";
+    char why[2048] = ""; /* a refusal may name a recipient: 254 characters of UTF-8 */
     struct tkl_update u;
     if (!token || strcmp(token, v->token) != 0)
         return refuse_back(

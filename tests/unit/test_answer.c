@@ -334,11 +334,15 @@ START_TEST(a_resume_ends_the_snooze_and_its_teams_not_ours)
     ck_assert_ptr_null(ans->snooze);
     ck_assert_uint_eq(ans->n_not_ours, 1);
     ck_assert_str_eq(ans->not_ours[0]->team_id, "edi");
-    ck_assert_uint_eq(ans->n_resumed, 1);
+    /* two holds ended: the snooze (every team's) and HR's "not ours" */
+    ck_assert_uint_eq(ans->n_resumed, 2);
     ck_assert_ptr_eq(ans->resumed[0].u, &a.updates.v[3]);
-    ck_assert_ptr_null(ans->resumed[0].team); /* the snooze held every team */
+    ck_assert_ptr_null(ans->resumed[0].team);
     ck_assert_int_eq(ans->resumed[0].since, u[0].at);
+    ck_assert_str_eq(ans->resumed[1].team, "hr");
+    ck_assert_int_eq(ans->resumed[1].since, u[1].at);
     ck_assert_ptr_eq(tkl_answer_resumed(ans, "edi"), &ans->resumed[0]);
+    ck_assert_ptr_eq(tkl_answer_resumed(ans, "hr"), &ans->resumed[1]);
     ck_assert_ptr_null(ans->overruled);
     tkl_answers_free(&a);
     ans = answer_of(&a, u, 5, st);
@@ -390,10 +394,11 @@ START_TEST(each_teams_resume_is_kept)
 }
 END_TEST
 
-/* A resume that ends nothing (no hold, another team's "not ours") records
- * what it says but resumes nothing; one after a snooze whose day has come
- * ends it too (its end may not have been sent: the scheduler tells); the
- * plan changing after a resume overrules nothing. */
+/* A resume that ends nothing (no hold, another team's "not ours", a
+ * snooze whose last day was before the resume's) records what it says but
+ * resumes nothing; one on a snooze's last day ends it (its end may be to
+ * come: the scheduler tells); the plan changing after a resume overrules
+ * nothing. */
 START_TEST(a_resume_with_nothing_to_end_resumes_nothing)
 {
     struct tkl_store *st = load(plan), *later = load(plan_later);
@@ -401,9 +406,16 @@ START_TEST(a_resume_with_nothing_to_end_resumes_nothing)
     ck_assert_ptr_nonnull(later);
     const struct tkl_action *x = &st->actions[0];
     struct tkl_update u[2] = {about(x, TKL_UPDATE_SNOOZE, 1), about(x, TKL_UPDATE_RESUME, 2)};
-    u[0].until_day = tkl_local_day(u[1].at) - 1; /* a Saturday, say, resumed on Sunday */
+    /* its last day over by the resume's (a Saturday, resumed on Sunday):
+     * it stays, to end as it would have (on Monday) */
+    u[0].until_day = tkl_local_day(u[1].at) - 1;
     struct tkl_answers a;
     const struct tkl_answer *ans = answer_of(&a, u, 2, st);
+    ck_assert_uint_eq(ans->n_resumed, 0);
+    ck_assert_ptr_eq(ans->snooze, &a.updates.v[0]);
+    tkl_answers_free(&a);
+    u[0].until_day = tkl_local_day(u[1].at); /* its last day: its end may be to come */
+    ans = answer_of(&a, u, 2, st);
     ck_assert_uint_eq(ans->n_resumed, 1);
     ck_assert_ptr_null(ans->snooze);
     tkl_answers_free(&a);

@@ -754,6 +754,36 @@ static int64_t entry_of(struct tkl_scheduler *s, const char *id)
     return -1;
 }
 
+/* A (HR) has lead-14 sent on Friday 16 June at 09:00; the officer snoozes
+ * from its link at 10:00 until Wednesday 21 June: that reminder was sent,
+ * not held, so nothing is brought to the snooze's end (the log would drop
+ * it there, and the page promise it): lead-7 comes on the 23rd. */
+START_TEST(a_reminder_sent_before_a_snooze_is_not_brought_to_its_end)
+{
+    char dir[256];
+    struct tkl_scheduler s = {0};
+    struct tkl_answers none = {0}, ans;
+    struct tkl_update v[] = {
+        update("A", TKL_UPDATE_SNOOZE, "hr@maidstone.example", "hr", at(2023, 6, 16, 10)),
+    };
+    v[0].until_day = tkl_day_from_civil(2023, 6, 21);
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    int64_t start = at(2023, 6, 1, 10);
+    size_t held = 0;
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, start, start), 0);
+    rounds(&s, &none, o, at(2023, 6, 16, 9), &held);
+    ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 23, 9));
+    answers_of(&ans, v, 1);
+    ck_assert_int_eq(
+        tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, at(2023, 6, 16, 10)),
+        0);
+    ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 23, 9));
+    tkl_scheduler_free(&s);
+    tkl_answers_free(&ans);
+    remove_outbox(o, dir);
+}
+END_TEST
+
 /* Both teams of C said "not ours" on 1 June and took it back on 20 June,
  * HR at 15:00 and ICT at 16:00; ticklerd restarts at 16:30: each team's
  * held lead-14 comes on 21 June at 09:00, not only the later resume's. */
@@ -1114,6 +1144,7 @@ int main(void)
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
     tcase_add_test(tc, a_resume_lets_the_last_held_reminder_go_at_the_next_send_time);
     tcase_add_test(tc, every_teams_resume_is_followed_after_a_restart);
+    tcase_add_test(tc, a_reminder_sent_before_a_snooze_is_not_brought_to_its_end);
     tcase_add_test(tc, the_plan_overrules_a_completion_and_the_digest_says_so);
     tcase_add_test(tc, not_ours_is_told_to_report_to_once);
     tcase_add_test(tc, a_notice_completed_whole_after_it_was_queued_is_withdrawn);

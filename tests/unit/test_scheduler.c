@@ -377,6 +377,33 @@ START_TEST(a_resume_sends_the_last_held_reminder_at_the_next_send_time)
 }
 END_TEST
 
+/* An action the plan marks complete is scheduled nothing, and a snooze's
+ * end or a resume brings nothing back for it. */
+START_TEST(a_completed_action_gets_nothing_back)
+{
+    struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,Complete\n");
+    struct tkl_scheduler s = {0};
+    bool held = true;
+    size_t hr = team_index("hr");
+    int64_t now = at(2023, 6, 20, 15);
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, st, now, now), 0);
+    ck_assert_uint_eq(s.n, 0);
+    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr,
+                                              tkl_day_from_civil(2023, 6, 1),
+                                              tkl_day_from_civil(2023, 6, 21), now),
+                     0);
+    ck_assert_int_eq(
+        tkl_scheduler_resume(&s, &cfg->schedule, st, 0, hr, at(2023, 6, 1, 10), now, now), 0);
+    ck_assert_uint_eq(s.n, 0);
+    ck_assert_int_eq(
+        tkl_scheduler_resume_preview(&s, &cfg->schedule, st, 0, hr, at(2023, 6, 1, 10), now, &held),
+        INT64_MAX);
+    ck_assert(!held);
+    tkl_scheduler_free(&s);
+    tkl_store_free(st);
+}
+END_TEST
+
 /* A reminder as popped: when, whose and which. */
 struct popped {
     int64_t at;
@@ -494,6 +521,7 @@ int main(void)
     tcase_add_test(tc, a_weekly_reminder_whose_digest_day_has_passed_goes_before_the_deadline);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder);
     tcase_add_test(tc, a_resume_sends_the_last_held_reminder_at_the_next_send_time);
+    tcase_add_test(tc, a_completed_action_gets_nothing_back);
     tcase_add_test(tc, a_snooze_that_held_nothing_back_changes_nothing);
     tcase_add_test(tc, the_heap_gives_what_sorting_every_reminder_gives);
     suite_add_tcase(s, tc);
