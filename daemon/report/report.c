@@ -321,9 +321,8 @@ static const struct tkl_update *disowned_by_one(const struct tkl_action *a,
 
 /* The latest "not ours" recorded before hi of a's n updates v, when every
  * team that owns a has one that holds, and that no resume of the team
- * followed (then no team has the action; one
- * team's alone leaves it with the others, whose reminders go on), else
- * NULL. */
+ * followed (then no team has the action; one team's alone leaves it with
+ * the others, whose reminders go on), else NULL. */
 static const struct tkl_update *disowned(const struct tkl_action *a,
                                          const struct tkl_update *const *v, size_t n_v, int64_t hi)
 {
@@ -348,9 +347,8 @@ static const struct tkl_update *disowned(const struct tkl_action *a,
 /* Fills the officers' part of row from its action's n updates v (in the
  * order recorded), those recorded before the period's end: the notes of
  * the period (progress, completions, reopens, "not ours" and resumes), the
- * latest note, the
- * completion that holds and that no reopen that holds followed. Returns 0
- * or -ENOMEM. */
+ * latest note, the completion that holds and that no reopen that holds
+ * followed. Returns 0 or -ENOMEM. */
 static int gather(struct tkl_report_row *row, const struct tkl_update *const *v, size_t n_v,
                   struct span p)
 {

@@ -2293,13 +2293,15 @@ static void on_reported(void *data, int r, int64_t value)
 
 /*
  * Tells delivery.report_to of every "not ours" update of s->answers, and
- * of every resume that took one back (told_of), that still holds, was recorded in the last
- * NOT_OURS_TELL_DAYS and that this process has not told (s->told): its meta "reported:<id>" is read
- * in the state's open group, and when it is absent its notices are put (on_reported), so an update
- * is told once, whichever process or node recorded it, and also when one stopped or lost its
- * database between the update's commit and its report. Nothing for an update nobody can be told of
- * (warned when it is recorded), nor while a refusal waits for the timer. The group is ended by the
- * loop's next commit (at once when the loop is not running).
+ * of every resume that took one back (told_of), that still holds, was
+ * recorded in the last NOT_OURS_TELL_DAYS and that this process has not
+ * told (s->told): its meta "reported:<id>" is read in the state's open
+ * group, and when it is absent its notices are put (on_reported), so an
+ * update is told once, whichever process or node recorded it, and also
+ * when one stopped or lost its database between the update's commit and
+ * its report. Nothing for an update nobody can be told of (warned when it
+ * is recorded), nor while a refusal waits for the timer. The group is
+ * ended by the loop's next commit (at once when the loop is not running).
  */
 static void tell_untold(struct tkl_service *s)
 {

@@ -120,8 +120,9 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  * TKL_PG_LINK_UPDATES: $1 action_id, $2 recipient, $3 link_issued_at (the
  *   link), then of an update through it $4 kind, $5 until_day, $6 rag, $7
  *   note, $8 suggested_team, $9 plan_deadline_day, $10 plan_status, $11
- *   plan_owners, $12 team_id. One row: how many updates were recorded through that link,
- *   less the one that records what that update does, if there is one.
+ *   plan_owners, $12 team_id. One row: how many updates were recorded
+ *   through that link, less the one that records what that update does, if
+ *   there is one.
  * TKL_PG_UPDATES_VERSION: one row: how many updates there are (the table
  *   is append-only, so the count moves on with every commit that adds one,
  *   whatever order the ids were taken in).
