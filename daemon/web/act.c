@@ -1370,9 +1370,10 @@ static int read_reopen(const struct tkl_service *s, const char *note, const stru
 }
 
 /* A resume's why (its note) from the form into u: taken while a snooze
- * or the "not ours" of v's team holds, or as a repeat of the link's latest
- * update. Returns 0, -EAGAIN when the updates could not be read, or
- * -EINVAL with why set. */
+ * or the "not ours" of v's team holds and no completion does, or as a
+ * repeat of the link's latest update. Returns 0, -EAGAIN when the updates
+ * could not be read, or -EINVAL with why set (the completion that holds,
+ * or who resumed the reminders already, or that nothing holds). */
 static int read_resume(const struct tkl_service *s, const char *note, const struct act_view *v,
                        struct tkl_update *u, char *why, size_t len)
 {
