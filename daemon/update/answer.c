@@ -75,12 +75,12 @@ static bool same_team(const char *a, const char *b)
     return a == b || (a && b && !strcmp(a, b));
 }
 
-/* Forgets the holds ans's resumes ended for team (NULL: every one). */
+/* Forgets the holds ans's resumes ended for team (NULL: a snooze's). */
 static void forget_resumed(struct tkl_answer *ans, const char *team)
 {
     size_t k = 0;
     for (size_t i = 0; i < ans->n_resumed; i++)
-        if (team && !same_team(ans->resumed[i].team, team))
+        if (!same_team(ans->resumed[i].team, team))
             ans->resumed[k++] = ans->resumed[i];
     ans->n_resumed = k;
 }
@@ -90,18 +90,12 @@ static void forget_resumed(struct tkl_answer *ans, const char *team)
  * first). Returns 0 or -ENOMEM. */
 static int keep_resumed(struct tkl_answer *ans, struct tkl_resumed r)
 {
-    size_t k = 0;
-    for (size_t i = 0; i < ans->n_resumed; i++)
-        if (!same_team(ans->resumed[i].team, r.team))
-            ans->resumed[k++] = ans->resumed[i];
-    struct tkl_resumed *v = realloc(ans->resumed, (k + 1) * sizeof(*v));
-    if (!v) {
-        ans->n_resumed = k;
+    forget_resumed(ans, r.team);
+    struct tkl_resumed *v = realloc(ans->resumed, (ans->n_resumed + 1) * sizeof(*v));
+    if (!v)
         return -ENOMEM;
-    }
-    v[k] = r;
+    v[ans->n_resumed++] = r;
     ans->resumed = v;
-    ans->n_resumed = k + 1;
     return 0;
 }
 
@@ -153,8 +147,8 @@ static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u
             break;
         case TKL_UPDATE_SNOOZE:
             ans->snooze = holds ? u[i] : NULL;
-            if (holds) /* held again: its end brings back what it holds */
-                forget_resumed(ans, NULL);
+            if (holds) /* held again, every team: its end brings back what it holds */
+                ans->n_resumed = 0;
             break;
         case TKL_UPDATE_NOT_OURS:
             if (!holds || !u[i]->team_id)
