@@ -476,30 +476,45 @@ int tkl_scheduler_restore(struct tkl_scheduler *s, const struct tkl_store *store
     return 0;
 }
 
+/* The index in s's heap of the entry of (action, team), or s->n. */
+static size_t find_entry(const struct tkl_scheduler *s, size_t action, size_t team)
+{
+    size_t j = 0;
+    while (j < s->n && (s->heap[j].action != action || s->heap[j].team != team))
+        j++;
+    return j;
+}
+
+/* Whether a hold of a's reminders for team from from_day until until_day
+ * held one back: the last of [from_day, until_day) into *ret. None for an
+ * action the plan itself no longer reminds of. */
+static bool last_held(const struct tkl_schedule_conf *sc, const struct tkl_action *a, size_t team,
+                      int32_t from_day, int32_t until_day, struct tkl_reminder *ret)
+{
+    struct tkl_reminder e;
+    bool held = false;
+    if (!tkl_action_active(a))
+        return false;
+    for (int32_t day = from_day; next_reminder(sc, a, team, day, &e) == 0 && e.day < until_day;
+         day = e.day + 1) {
+        *ret = e;
+        held = true;
+    }
+    return held;
+}
+
 int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                              const struct tkl_store *store, size_t action, size_t team,
                              int32_t from_day, int32_t until_day, int64_t not_before)
 {
     int32_t end = tkl_working_day_on_or_after(&sc->policy.holidays, until_day);
     int64_t at = send_at(sc, end);
+    struct tkl_reminder last;
     if (at <= not_before)
         return 0;
-    size_t j = 0;
-    while (j < s->n && (s->heap[j].action != action || s->heap[j].team != team))
-        j++;
-    if (j < s->n && s->heap[j].r.day <= end)
-        return 0;
-    const struct tkl_action *a = &store->actions[action];
-    struct tkl_reminder e, last;
-    bool held = false;
-    if (!tkl_action_active(a)) /* the plan itself stops its reminders */
-        return 0;
-    for (int32_t day = from_day; next_reminder(sc, a, team, day, &e) == 0 && e.day < until_day;
-         day = e.day + 1) {
-        last = e;
-        held = true;
-    }
-    if (!held)
+    size_t j = find_entry(s, action, team);
+    if ((j < s->n && s->heap[j].r.day <= end) ||
+        !last_held(sc, &store->actions[action], team, from_day, until_day, &last))
         return 0;
     last.day = end;
     if (j == s->n) {
@@ -537,10 +552,8 @@ int tkl_scheduler_resume(struct tkl_scheduler *s, const struct tkl_schedule_conf
 
 int64_t tkl_scheduler_due_of(const struct tkl_scheduler *s, size_t action, size_t team)
 {
-    for (size_t j = 0; j < s->n; j++)
-        if (s->heap[j].action == action && s->heap[j].team == team)
-            return tkl_local_instant(s->heap[j].r.day, s->send_minute);
-    return INT64_MAX;
+    size_t j = find_entry(s, action, team);
+    return j < s->n ? tkl_local_instant(s->heap[j].r.day, s->send_minute) : INT64_MAX;
 }
 
 int64_t tkl_scheduler_resume_preview(const struct tkl_scheduler *s,
@@ -549,18 +562,12 @@ int64_t tkl_scheduler_resume_preview(const struct tkl_scheduler *s,
                                      int64_t since, int64_t at, bool *ret_held)
 {
     int64_t due = tkl_scheduler_due_of(s, action, team), back = tkl_scheduler_resume_at(sc, at);
-    struct tkl_reminder e;
-    *ret_held = false;
-    if (due <= back || !tkl_action_active(&store->actions[action]))
-        return due;
-    /* as tkl_scheduler_snooze_end finds the reminders the hold held */
-    if (next_reminder(sc, &store->actions[action], team, tkl_scheduler_held_from(sc, since), &e) ==
-            0 &&
-        e.day < tkl_local_day(back)) {
-        *ret_held = true;
-        return back;
-    }
-    return due;
+    struct tkl_reminder last;
+    /* as tkl_scheduler_resume would find it */
+    *ret_held =
+        due > back && last_held(sc, &store->actions[action], team,
+                                tkl_scheduler_held_from(sc, since), tkl_local_day(back), &last);
+    return *ret_held ? back : due;
 }
 
 void tkl_scheduler_free(struct tkl_scheduler *s)
