@@ -666,11 +666,7 @@ static void html_resumed(FILE *f, const struct tkl_service *s, const struct act_
         tkl_answer_holds(ans, v->team->id, tkl_local_day(next)) == TKL_HOLD_NONE)
         fprintf(f, ": your team's next reminder comes %s",
                 tkl_web_when_long(next, when, sizeof(when)));
-    if (u->note && *u->note) {
-        fputs("<blockquote>", f);
-        html_lines(f, u->note);
-        fputs("</blockquote>", f);
-    }
+    html_update_detail(f, u, &rt->cfg->teams); /* a resume's: its why */
     fputs("</li>\n", f);
 }
 
