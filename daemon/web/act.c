@@ -15,16 +15,16 @@
  * node's: read through the state while the GET waits, suspended, and 503
  * with Retry-After when the database cannot answer) and the updates
  * recorded (those the answers were built from: with PostgreSQL, every
- * node's, as last read). With ?done=<kind> or ?same=1 (where a POST sends
- * the browser) it opens with what was recorded, when the link's updates
- * among those hold it.
+ * node's, as last read). With ?done=<kind> or ?same=<kind> (where a POST
+ * sends the browser) it opens with what was recorded, when the link's
+ * updates among those hold it.
  *
  * A POST must carry the path's token in its form (the CSRF token) and come
  * from public_url's origin (Origin, else the Referer's origin); it is
  * answered later (tkl_http_later): the link's count of updates read
  * through the state, the update recorded with tkl_service_record_update,
  * and once durable, 303 See Other to the page. Repeating it records
- * nothing more (?same=1). A reopen is taken only while a completion
+ * nothing more (?same=<kind>). A reopen is taken only while a completion
  * holds, and a resume only while a snooze holds or the link's team has
  * said "not ours", or either as the repeat of the link's latest update
  * (answered as recorded already); else nothing is recorded and the page
@@ -467,17 +467,24 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
                               "(under What holds now: when your team's next one comes).",
     };
     const char *done = tkl_request_get(req->req, "done", 0);
+    const char *same = tkl_request_get(req->req, "same", 0);
     const struct tkl_update *latest;
     enum tkl_update_kind k;
     const char *text = NULL;
     bool again = false;
-    /* sent again (a double tap, a retry, the back button): what the link
-     * recorded, once, while it holds as recorded */
-    if (tkl_request_get(req->req, "same", 0) && (latest = link_latest(s, v))) {
-        again = latest->kind >= TKL_UPDATE_COMPLETE && latest->kind <= TKL_UPDATE_RESUME &&
-                link_recorded(s, v, latest->kind);
-        text = again ? done_text[latest->kind]
-                     : "This was recorded already; nothing more was changed.";
+    /* sent again (a double tap, a retry, the back button): the kind sent
+     * (same=<kind>; a page from before it, same=1: the link's latest),
+     * said while the link's latest update is of that kind and holds as
+     * recorded; else, as on a node that has not read it yet, only that
+     * nothing more was changed */
+    bool sent = same && tkl_update_kind_parse(same, &k) == 0;
+    if (same && !sent && (latest = link_latest(s, v))) {
+        k = latest->kind;
+        sent = true;
+    }
+    if (sent) {
+        again = k >= TKL_UPDATE_COMPLETE && k <= TKL_UPDATE_RESUME && link_recorded(s, v, k);
+        text = again ? done_text[k] : "This was recorded already; nothing more was changed.";
     } else if (done && tkl_update_kind_parse(done, &k) == 0 && link_recorded(s, v, k)) {
         text = done_text[k];
     }
@@ -1455,13 +1462,13 @@ static int read_update(const struct tkl_service *s, const struct tkl_http_reques
     }
 }
 
-/* 303 See Other to the page, saying what was done (done: the kind's name)
- * or that it was recorded before (done NULL). Returns 0 or -ENOMEM. */
-static int see_other(const struct tkl_service *s, const char *token, const char *done,
+/* 303 See Other to the page, saying what was done (kind: the kind's
+ * name), new or recorded before (is_new false). Returns 0 or -ENOMEM. */
+static int see_other(const struct tkl_service *s, const char *token, const char *kind, bool is_new,
                      struct tkl_http_response *resp)
 {
-    if (asprintf(&resp->location, "%sa/%s?%s%s", s->rt->cfg->http.public_url, token,
-                 done ? "done=" : "same=1", done ? done : "") < 0) {
+    if (asprintf(&resp->location, "%sa/%s?%s=%s", s->rt->cfg->http.public_url, token,
+                 is_new ? "done" : "same", kind) < 0) {
         resp->location = NULL;
         return -ENOMEM;
     }
@@ -1511,7 +1518,7 @@ static int posted(struct posting *p, int r, bool is_new, bool sent, struct tkl_h
             "newer reminder.",
             p->token);
     if (r == 0)
-        return see_other(p->s, p->token, is_new ? tkl_update_kind_name(p->u.kind) : NULL, resp);
+        return see_other(p->s, p->token, tkl_update_kind_name(p->u.kind), is_new, resp);
     if (r == -EINVAL)
         return refuse_back(resp, 400, "Nothing recorded", "tickler does not take this update.",
                            p->token);

@@ -192,7 +192,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         # posting the same form again records nothing more (the page now
         # offers the way back instead: "Not complete after all")
         status, location = self.post_again(links[a1], "do=complete")
-        self.assertEqual((status, location), (303, links[a1] + "?same=1"))
+        self.assertEqual((status, location), (303, links[a1] + "?same=complete"))
         self.assertEqual(len(self.updates()), 3)
 
         # Monday 14 December, the next send time: only A3, with its note
@@ -261,7 +261,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         # reopen, another is refused and records nothing
         status, location = self.post_again(
             links[a1], "do=reopen&note=" + urllib.parse.quote(why))
-        self.assertEqual((status, location), (303, links[a1] + "?same=1"))
+        self.assertEqual((status, location), (303, links[a1] + "?same=reopen"))
         status, location = self.post_again(links[a1], "do=reopen")
         self.assertEqual((status, location), (400, ""))
         rows = self.updates()
@@ -316,7 +316,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertNotIn("Resume reminders", back["text"])
         status, location = self.post_again(
             links[a2], "do=resume&note=" + urllib.parse.quote(why))
-        self.assertEqual((status, location), (303, links[a2] + "?same=1"))
+        self.assertEqual((status, location), (303, links[a2] + "?same=resume"))
         status, location = self.post_again(links[a2], "do=resume")
         self.assertEqual((status, location), (400, ""))
         self.assertEqual([(r[0], r[2], r[4]) for r in self.updates()],

@@ -924,7 +924,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual(self.updates(), [("A1", "alpha@example.org", 1)])
         status, h, _ = self.post(url, form, origin)
         self.assertEqual(status, 303)
-        self.assertEqual(h["location"], url + "?same=1")
+        self.assertEqual(h["location"], url + "?same=complete")
         self.assertEqual(len(self.updates()), 1)
         status, _, body = curl(h["location"])
         self.assertIn(b"Recorded: marked complete.", body)
