@@ -962,7 +962,7 @@ static int read_answers(struct cli *c, const char *cmd, struct tkl_answers *ret)
     if (c->cfg->state.backend == TKL_STATE_POSTGRESQL) {
         if (read_updates_pg(c, cmd, &updates))
             return 1;
-        if (tkl_answers_build(ret, &updates, c->st) < 0) {
+        if (tkl_answers_build(ret, &updates, c->st, &c->cfg->schedule) < 0) {
             fprintf(stderr, "tickler: out of memory\n");
             return 1;
         }
@@ -978,7 +978,7 @@ static int read_answers(struct cli *c, const char *cmd, struct tkl_answers *ret)
         tkl_outbox_close(o);
     }
     if (r == 0)
-        r = tkl_answers_build(ret, &updates, c->st);
+        r = tkl_answers_build(ret, &updates, c->st, &c->cfg->schedule);
     if (r < 0) {
         fprintf(stderr, "tickler: cannot read the officers' updates in %s: %s\n", dir,
                 err ? err : strerror(-r));

@@ -34,7 +34,7 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
     int r = 0;
     if (hold == TKL_HOLD_SNOOZED && ans) {
         /* from the first day it held, or this reminder's if earlier */
-        int32_t from = tkl_scheduler_held_from(sc, ans->snooze->at);
+        int32_t from = tkl_scheduler_held_from(sc, ans->snooze_since);
         /* its end is after the day this one is sent (else it would not hold) */
         r = tkl_scheduler_snooze_end(sched, sc, store, (size_t)(due.action - store->actions),
                                      due.team, due.r.day < from ? due.r.day : from,
@@ -60,7 +60,7 @@ static int queue_ends(struct tkl_scheduler *sched, const struct tkl_schedule_con
         int r = 0;
         if (ans->snooze) /* a reminder sent before it was recorded was not held */
             r = tkl_scheduler_snooze_end(sched, sc, store, action, team,
-                                         tkl_scheduler_held_from(sc, ans->snooze->at),
+                                         tkl_scheduler_held_from(sc, ans->snooze_since),
                                          ans->snooze->until_day, not_before);
         for (size_t i = 0; r == 0 && i < ans->n_resumed; i++) {
             const struct tkl_resumed *x = &ans->resumed[i];

@@ -392,7 +392,7 @@ static void tell_untold(struct tkl_service *s);
 static int put_answers(struct tkl_service *s, struct tkl_updates *u)
 {
     struct tkl_answers fresh;
-    int r = tkl_answers_build(&fresh, u, s->rt->store);
+    int r = tkl_answers_build(&fresh, u, s->rt->store, &s->rt->cfg->schedule);
     if (r < 0)
         return r;
     tkl_answers_free(&s->answers);

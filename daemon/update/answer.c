@@ -8,6 +8,8 @@
 
 #include <tickler/day.h>
 
+#include "../schedule/scheduler.h"
+
 static bool same_text(const char *a, const char *b)
 {
     return strcasecmp(a ? a : "", b ? b : "") == 0;
@@ -33,40 +35,58 @@ static int by_action(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* Sets the not-ours update of u's team in ans to u (the later wins).
- * Returns 0 or -ENOMEM. */
-static int set_not_ours(struct tkl_answer *ans, const struct tkl_update *u)
+/* Sets the not-ours update of u's team in ans to u (the later wins),
+ * holding from since. Returns 0 or -ENOMEM. */
+static int set_not_ours(struct tkl_answer *ans, const struct tkl_update *u, int64_t since)
 {
     for (size_t i = 0; i < ans->n_not_ours; i++)
         if (strcmp(ans->not_ours[i]->team_id, u->team_id) == 0) {
             ans->not_ours[i] = u;
+            ans->not_ours_since[i] = since;
             return 0;
         }
+    int64_t *t = realloc(ans->not_ours_since, (ans->n_not_ours + 1) * sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    ans->not_ours_since = t;
     /* an array of pointers: sizeof(*v) is a pointer's size, as meant */
     // NOLINTNEXTLINE(bugprone-sizeof-expression)
     const struct tkl_update **v = realloc(ans->not_ours, (ans->n_not_ours + 1) * sizeof(*v));
     if (!v)
         return -ENOMEM;
+    t[ans->n_not_ours] = since;
     v[ans->n_not_ours++] = u;
     ans->not_ours = v;
     return 0;
 }
 
 /* Ends the "not ours" of team in ans, keeping the others in order; its
- * update is *ret (NULL: none). */
-static void end_not_ours(struct tkl_answer *ans, const char *team, const struct tkl_update **ret)
+ * update is *ret (NULL: none), held from *ret_since. */
+static void end_not_ours(struct tkl_answer *ans, const char *team, const struct tkl_update **ret,
+                         int64_t *ret_since)
 {
     *ret = NULL;
     for (size_t i = 0; team && i < ans->n_not_ours; i++)
         if (strcmp(ans->not_ours[i]->team_id, team) == 0) {
             *ret = ans->not_ours[i];
+            *ret_since = ans->not_ours_since[i];
+            size_t after = ans->n_not_ours - i - 1;
             /* an array of pointers: sizeof a pointer, as meant */
-            memmove(&ans->not_ours[i], &ans->not_ours[i + 1],
-                    // NOLINTNEXTLINE(bugprone-sizeof-expression)
-                    (ans->n_not_ours - i - 1) * sizeof(ans->not_ours[0]));
+            // NOLINTNEXTLINE(bugprone-sizeof-expression)
+            memmove(&ans->not_ours[i], &ans->not_ours[i + 1], after * sizeof(ans->not_ours[0]));
+            memmove(&ans->not_ours_since[i], &ans->not_ours_since[i + 1],
+                    after * sizeof(ans->not_ours_since[0]));
             ans->n_not_ours--;
             return;
         }
+}
+
+int64_t tkl_answer_not_ours_since(const struct tkl_answer *ans, const char *team)
+{
+    for (size_t i = 0; ans && team && i < ans->n_not_ours; i++)
+        if (strcmp(ans->not_ours[i]->team_id, team) == 0)
+            return ans->not_ours_since[i];
+    return INT64_MAX;
 }
 
 /* Whether a and b name the same team (NULL, every team, as one). */
@@ -99,6 +119,23 @@ static int keep_resumed(struct tkl_answer *ans, struct tkl_resumed r)
     return 0;
 }
 
+/* The instant a hold of team (NULL: a snooze, every team's) recorded at
+ * at holds from in ans: at, or the since of a hold a resume ended whose
+ * reminder, brought back to the resume's send time by sc, was still to
+ * come at at (that resume's snooze's, or team's "not ours"). */
+static int64_t hold_since(const struct tkl_answer *ans, const struct tkl_schedule_conf *sc,
+                          const char *team, int64_t at)
+{
+    int64_t since = at;
+    for (size_t i = 0; sc && i < ans->n_resumed; i++) {
+        const struct tkl_resumed *x = &ans->resumed[i];
+        if ((!team || !x->team || !strcmp(x->team, team)) && x->since < since &&
+            tkl_scheduler_resume_at(sc, x->u->at) > at)
+            since = x->since;
+    }
+    return since;
+}
+
 /* What resume u ends in ans: the snooze, unless its last day is over by
  * the resume's (its end has come, or, after a weekend or a bank holiday,
  * is still to come: it stays, and ends as it would have), and its team's
@@ -107,23 +144,24 @@ static int keep_resumed(struct tkl_answer *ans, struct tkl_resumed r)
 static int resume(struct tkl_answer *ans, const struct tkl_update *u)
 {
     const struct tkl_update *snooze = ans->snooze, *not_ours;
-    end_not_ours(ans, u->team_id, &not_ours);
+    int64_t not_ours_since = 0;
+    end_not_ours(ans, u->team_id, &not_ours, &not_ours_since);
     if (snooze && snooze->until_day < tkl_local_day(u->at))
         snooze = NULL;
     int r = 0;
     if (snooze) {
         ans->snooze = NULL;
-        r = keep_resumed(ans, (struct tkl_resumed){.u = u, .since = snooze->at});
+        r = keep_resumed(ans, (struct tkl_resumed){.u = u, .since = ans->snooze_since});
     }
     if (not_ours && r == 0)
         r = keep_resumed(
-            ans, (struct tkl_resumed){.u = u, .team = not_ours->team_id, .since = not_ours->at});
+            ans, (struct tkl_resumed){.u = u, .team = not_ours->team_id, .since = not_ours_since});
     return r;
 }
 
 /* Fills ans from the n updates of one action, in the order recorded. */
 static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u, size_t n,
-                       const struct tkl_action *a)
+                       const struct tkl_action *a, const struct tkl_schedule_conf *sc)
 {
     const struct tkl_update *last_acting = NULL;
     *ans = (struct tkl_answer){.action_id = u[0]->action_id, .latest = u[n - 1]};
@@ -147,13 +185,15 @@ static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u
             break;
         case TKL_UPDATE_SNOOZE:
             ans->snooze = holds ? u[i] : NULL;
-            if (holds) /* held again, every team: its end brings back what it holds */
+            if (holds) { /* held again, every team: its end brings back what it holds */
+                ans->snooze_since = hold_since(ans, sc, NULL, u[i]->at);
                 ans->n_resumed = 0;
+            }
             break;
         case TKL_UPDATE_NOT_OURS:
             if (!holds || !u[i]->team_id)
                 break;
-            if (set_not_ours(ans, u[i]) < 0)
+            if (set_not_ours(ans, u[i], hold_since(ans, sc, u[i]->team_id, u[i]->at)) < 0)
                 return -ENOMEM;
             forget_resumed(ans, u[i]->team_id);
             break;
@@ -176,6 +216,7 @@ static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u
 static void answer_clear(struct tkl_answer *ans)
 {
     free(ans->not_ours);
+    free(ans->not_ours_since);
     free(ans->resumed);
 }
 
@@ -187,7 +228,7 @@ static void answers_clear(struct tkl_answer *v, size_t n)
 }
 
 int tkl_answers_build(struct tkl_answers *ret, struct tkl_updates *updates,
-                      const struct tkl_store *store)
+                      const struct tkl_store *store, const struct tkl_schedule_conf *sc)
 {
     struct tkl_answers x = {.updates = *updates};
     *updates = (struct tkl_updates){0};
@@ -210,7 +251,7 @@ int tkl_answers_build(struct tkl_answers *ret, struct tkl_updates *updates,
         if (!v)
             goto fail;
         x.v = v;
-        if (answer_fill(&x.v[x.n], p + i, j - i, a) < 0) {
+        if (answer_fill(&x.v[x.n], p + i, j - i, a, sc) < 0) {
             answer_clear(&x.v[x.n]);
             goto fail;
         }

@@ -32,6 +32,7 @@
 #include <tickler/day.h>
 
 #include "../store/action.h"
+#include "../schedule/schedule_conf.h"
 #include "../store/store.h"
 #include "update.h"
 
@@ -44,11 +45,11 @@ enum tkl_hold {
 
 /*
  * A hold a resume ended: a snooze (team NULL: it held every team) or the
- * "not ours" of team, held since the instant since (when it was
- * recorded). The scheduler brings the last reminder it held forward to the
- * resume's send time (tkl_scheduler_resume). One is kept per team (NULL
- * counted as one) until that team is held again: a snooze that holds ends
- * them all, a "not ours" that holds those of its team.
+ * "not ours" of team, held since the instant since (its hold's: see
+ * tkl_answer). The scheduler brings the last reminder it held forward to
+ * the resume's send time (tkl_scheduler_resume). One is kept per team
+ * (NULL counted as one) until that team is held again: a snooze that
+ * holds ends them all, a "not ours" that holds those of its team.
  */
 struct tkl_resumed {
     const struct tkl_update *u; /* the resume */
@@ -56,8 +57,17 @@ struct tkl_resumed {
     int64_t since;
 };
 
-/* What the updates say of one action. Pointers are into the answers'
- * updates. */
+/*
+ * What the updates say of one action. Pointers are into the answers'
+ * updates.
+ *
+ * A hold (a snooze, or a team's "not ours") holds from the instant it was
+ * recorded, or from an earlier one: a hold recorded before the reminder a
+ * resume brought back had come (the resume's send time,
+ * tkl_scheduler_resume_at) holds that reminder too, so it holds from the
+ * since of the hold that resume ended, and its own end or resume brings it
+ * back.
+ */
 struct tkl_answer {
     const char *action_id;
     const struct tkl_update *complete;  /* the latest "complete" that holds and no holding
@@ -65,8 +75,10 @@ struct tkl_answer {
     const struct tkl_update *reopened;  /* the reopen that ended the latest completion, while
                                          * no complete holds after it, or NULL */
     const struct tkl_update *snooze;    /* the latest snooze, if it holds, or NULL */
+    int64_t snooze_since;               /* the instant the snooze holds from */
     const struct tkl_update *progress;  /* the latest progress note, or NULL */
     const struct tkl_update **not_ours; /* per team, the latest that holds */
+    int64_t *not_ours_since;            /* the instant each holds from */
     size_t n_not_ours;
     struct tkl_resumed *resumed; /* the holds resumes ended, oldest first */
     size_t n_resumed;
@@ -83,12 +95,17 @@ struct tkl_answers {
 /*
  * Builds the answers of every action of store from updates (taken: on
  * success and failure alike, *updates is emptied and its contents belong
- * to ret or are freed). Updates of actions not in store are kept in
+ * to ret or are freed), with the send times of sc (NULL: every hold holds
+ * from its own instant). Updates of actions not in store are kept in
  * ret->updates but get no answer. Returns 0 or -ENOMEM (then *ret is
  * empty).
  */
 int tkl_answers_build(struct tkl_answers *ret, struct tkl_updates *updates,
-                      const struct tkl_store *store);
+                      const struct tkl_store *store, const struct tkl_schedule_conf *sc);
+
+/* The instant the "not ours" of team that holds in ans holds from, or
+ * INT64_MAX when none holds. */
+int64_t tkl_answer_not_ours_since(const struct tkl_answer *ans, const char *team);
 
 /* The answer for action_id, or NULL. */
 const struct tkl_answer *tkl_answers_find(const struct tkl_answers *a, const char *action_id);

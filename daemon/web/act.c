@@ -917,9 +917,11 @@ static void form_resume(FILE *f, const struct tkl_service *s, const struct act_v
             snooze && not_ours ? "take your team's \"not ours\" back and end the snooze"
             : snooze           ? "end the snooze now"
                                : "take it back");
-    int64_t since = snooze ? snooze->at : INT64_MAX; /* the earlier hold's */
-    if (not_ours && not_ours->at < since)
-        since = not_ours->at;
+    /* the earlier hold's */
+    int64_t since = snooze ? ans->snooze_since : INT64_MAX;
+    int64_t team_since = not_ours ? tkl_answer_not_ours_since(ans, v->team->id) : INT64_MAX;
+    if (team_since < since)
+        since = team_since;
     html_next_after_resume(f, s, v, since);
     fputs("</p>\n", f);
     if (snooze && v->a->n_teams > 1) {

@@ -513,7 +513,7 @@ static void answers_of(struct tkl_answers *ret, struct tkl_update *v, size_t n)
         v[i].id = (int64_t)i + 1;
         ck_assert_int_eq(tkl_updates_push(&l, &v[i]), 0);
     }
-    ck_assert_int_eq(tkl_answers_build(ret, &l, store), 0);
+    ck_assert_int_eq(tkl_answers_build(ret, &l, store, &cfg->schedule), 0);
 }
 
 /* A marked complete; C not ours for ICT; B snoozed until 10 July 2023. */
@@ -868,6 +868,94 @@ START_TEST(a_resume_lets_the_last_held_reminder_go_at_the_next_send_time)
 }
 END_TEST
 
+/* A (HR) said "not ours" on 1 June (lead-28 and lead-14 held), took it
+ * back on Tuesday 20 June at 15:00 (lead-14 to go on the 21st at 09:00),
+ * and at 16:00, before that, snoozed until Thursday 22 June: the snooze
+ * holds that lead-14 too, and its end brings it back on the 22nd, where
+ * no reminder of its own days would have come back; then lead-7. */
+START_TEST(a_snooze_before_a_resumed_reminder_came_brings_it_back_at_its_end)
+{
+    char dir[256];
+    struct tkl_scheduler s = {0};
+    struct tkl_answers ans;
+    struct tkl_update v[] = {
+        update("A", TKL_UPDATE_NOT_OURS, "hr@maidstone.example", "hr", at(2023, 6, 1, 10)),
+        update("A", TKL_UPDATE_RESUME, "hr@maidstone.example", "hr", at(2023, 6, 20, 15)),
+        update("A", TKL_UPDATE_SNOOZE, "hr@maidstone.example", "hr", at(2023, 6, 20, 16)),
+    };
+    v[2].until_day = tkl_day_from_civil(2023, 6, 22);
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    int64_t start = at(2023, 6, 1, 10), snoozed = at(2023, 6, 20, 16);
+    size_t held = 0;
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, start, start), 0);
+    answers_of(&ans, v, 1);
+    rounds(&s, &ans, o, at(2023, 6, 20, 15), &held);
+    ck_assert_uint_eq(held, 2);
+    tkl_answers_free(&ans);
+    answers_of(&ans, v, 2);
+    ck_assert_int_eq(
+        tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, at(2023, 6, 20, 15)),
+        0);
+    ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 21, 9));
+    tkl_answers_free(&ans);
+    answers_of(&ans, v, 3);
+    const struct tkl_answer *x = tkl_answers_find(&ans, "A");
+    ck_assert_ptr_nonnull(x);
+    ck_assert_int_eq(x->snooze_since, at(2023, 6, 1, 10)); /* the "not ours" it took over */
+    ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, snoozed),
+                     0);
+    rounds(&s, &ans, o, at(2023, 6, 30, 9), &held);
+    ck_assert_uint_eq(held, 1); /* the 21st's */
+    char *got = entries_of(dir, "stage_key", "A");
+    ck_assert_str_eq(got, "lead-14\nlead-7\nlead-1\ndue\n");
+    free(got);
+    /* after a restart on the 21st, the same */
+    tkl_scheduler_free(&s);
+    int64_t restart = at(2023, 6, 21, 12);
+    ck_assert_int_eq(
+        tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, restart - 600, restart), 0);
+    ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, restart),
+                     0);
+    ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 22, 9));
+    tkl_scheduler_free(&s);
+    tkl_answers_free(&ans);
+    remove_outbox(o, dir);
+}
+END_TEST
+
+/* A snooze recorded after the reminder a resume brought back had gone
+ * holds from its own instant: nothing earlier is brought to its end. */
+START_TEST(a_snooze_after_a_resumed_reminder_went_holds_from_its_own_instant)
+{
+    struct tkl_answers ans;
+    struct tkl_update v[] = {
+        update("A", TKL_UPDATE_NOT_OURS, "hr@maidstone.example", "hr", at(2023, 6, 1, 10)),
+        update("A", TKL_UPDATE_RESUME, "hr@maidstone.example", "hr", at(2023, 6, 20, 15)),
+        update("A", TKL_UPDATE_SNOOZE, "hr@maidstone.example", "hr", at(2023, 6, 21, 10)),
+    };
+    v[2].until_day = tkl_day_from_civil(2023, 6, 22);
+    answers_of(&ans, v, 3);
+    const struct tkl_answer *x = tkl_answers_find(&ans, "A");
+    ck_assert_ptr_nonnull(x);
+    ck_assert_int_eq(x->snooze_since, at(2023, 6, 21, 10));
+    tkl_answers_free(&ans);
+    /* nor one held by another team's "not ours" */
+    struct tkl_update w[] = {
+        update("C", TKL_UPDATE_NOT_OURS, "ict@maidstone.example", "ict", at(2023, 6, 1, 10)),
+        update("C", TKL_UPDATE_RESUME, "ict@maidstone.example", "ict", at(2023, 6, 20, 15)),
+        update("C", TKL_UPDATE_NOT_OURS, "hr@maidstone.example", "hr", at(2023, 6, 20, 16)),
+        update("C", TKL_UPDATE_NOT_OURS, "ict@maidstone.example", "ict", at(2023, 6, 20, 17)),
+    };
+    answers_of(&ans, w, 4);
+    x = tkl_answers_find(&ans, "C");
+    ck_assert_ptr_nonnull(x);
+    ck_assert_int_eq(tkl_answer_not_ours_since(x, "hr"), at(2023, 6, 20, 16));
+    ck_assert_int_eq(tkl_answer_not_ours_since(x, "ict"), at(2023, 6, 1, 10));
+    ck_assert_int_eq(tkl_answer_not_ours_since(x, "finance"), INT64_MAX);
+    tkl_answers_free(&ans);
+}
+END_TEST
+
 START_TEST(the_plan_overrules_a_completion_and_the_digest_says_so)
 {
     /* A was marked complete when its deadline was 31 May; the plan now
@@ -1130,6 +1218,8 @@ int main(void)
     tcase_add_test(tc, reminders_an_answer_holds_back_are_not_queued);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
     tcase_add_test(tc, a_resume_lets_the_last_held_reminder_go_at_the_next_send_time);
+    tcase_add_test(tc, a_snooze_before_a_resumed_reminder_came_brings_it_back_at_its_end);
+    tcase_add_test(tc, a_snooze_after_a_resumed_reminder_went_holds_from_its_own_instant);
     tcase_add_test(tc, every_teams_resume_is_followed_after_a_restart);
     tcase_add_test(tc, a_reminder_sent_before_a_snooze_is_not_brought_to_its_end);
     tcase_add_test(tc, the_plan_overrules_a_completion_and_the_digest_says_so);

@@ -431,7 +431,7 @@ START_TEST(what_an_update_before_the_request_settled_is_not_asked)
     /* marked complete in February, and still so in the plan's terms */
     answer(o, "A", "hr@example.org", "hr", TKL_UPDATE_COMPLETE, at(2027, 2, 10, 11, 0));
     ck_assert_int_eq(tkl_outbox_updates(o, NULL, 0, INT64_MAX, &ups), 0);
-    ck_assert_int_eq(tkl_answers_build(&ans, &ups, store), 0);
+    ck_assert_int_eq(tkl_answers_build(&ans, &ups, store, NULL), 0);
     run(o, &ans, 0, at(2027, 3, 1, 9, 0));
     char *got = rows(dir, "SELECT item_id FROM entries WHERE notice_id IN (SELECT id FROM notices "
                           "WHERE team_id = 'hr')");
