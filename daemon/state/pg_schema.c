@@ -93,8 +93,16 @@ static const char *const migrations[] = {
     "  plan_deadline_day, md5(coalesce(plan_status, '')),"
     "  md5(CASE kind WHEN 4 THEN coalesce(plan_owners, '') ELSE '' END), after_id)"
     "  NULLS NOT DISTINCT;",
+    /* 4: an update may be a resume (kind 6), which a node of version 3
+     * would not follow (it would go on holding what the resume ended):
+     * this version keeps such a node off the database, and the kinds a
+     * node of this version knows are the only ones taken */
+    "ALTER TABLE updates ADD CONSTRAINT updates_kind CHECK (kind BETWEEN 1 AND 6);",
 };
 
+/* a new kind of update needs a migration of its own (4's check widened):
+ * a node that does not know it must not take the database */
+_Static_assert(TKL_UPDATE_RESUME == 6, "the kinds migration 4 takes are 1 to 6");
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == TKL_PG_SCHEMA_VERSION,
                "one migration per schema version");
 

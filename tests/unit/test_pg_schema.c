@@ -213,6 +213,37 @@ START_TEST(migrates_once_and_again_to_the_same_version)
 }
 END_TEST
 
+/* A database of version 3, whose updates a resume (kind 6) may be
+ * among, is brought to this version, its rows kept: a node of version 3
+ * (which would not follow a resume) refuses it from then on, and an
+ * update of a kind this version does not know is refused. */
+START_TEST(a_version_3_database_is_migrated_and_takes_only_known_kinds)
+{
+    struct node a = {0};
+    start_node(&a);
+    PGconn *c = tkl_pg_fixture_connect("t_schema");
+    PQclear(tkl_pg_fixture_exec(
+        c, "ALTER TABLE updates DROP CONSTRAINT updates_kind;"
+           " DELETE FROM tickler_schema_version WHERE version > 3;"
+           " INSERT INTO updates(action_id, recipient, kind, at, link_issued_at)"
+           " VALUES ('A1', 'r@x', 2, 5, 4), ('A1', 'r@x', 6, 6, 4)"));
+    struct migrated m = {0};
+    ck_assert_int_eq(tkl_pg_schema_migrate(a.pg, on_migrated, &m), 0);
+    ck_assert(tkl_run_until_count(&loop, &m.calls, 1));
+    ck_assert_int_eq(m.r, 0);
+    ck_assert_int_eq(m.version, TKL_PG_SCHEMA_VERSION);
+    ck_assert_int_ge(TKL_PG_SCHEMA_VERSION, 4); /* what a node of version 3 refuses */
+    ck_assert_int_eq(tkl_pg_fixture_value(c, "SELECT count(*) FROM updates WHERE kind = 6"), 1);
+    PGresult *res = PQexec(c, "INSERT INTO updates(action_id, recipient, kind, at,"
+                              " link_issued_at) VALUES ('A1', 'r@x', 7, 7, 4)");
+    ck_assert_str_eq(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23514"); /* check_violation */
+    PQclear(res);
+    ck_assert_int_eq(tkl_pg_fixture_value(c, "SELECT count(*) FROM updates"), 2);
+    PQfinish(c);
+    finish(&a, NULL);
+}
+END_TEST
+
 /* A database of version 1 (its updates without after_id, one row per
  * update said against one plan; the texts themselves in its indexes) is
  * brought to this version, its rows kept. */
@@ -231,6 +262,7 @@ START_TEST(a_version_1_database_is_migrated)
            " link_issued_at, until_day, rag, coalesce(note, ''), coalesce(suggested_team, ''),"
            " plan_deadline_day, coalesce(plan_status, ''),"
            " (CASE kind WHEN 4 THEN coalesce(plan_owners, '') ELSE '' END)) NULLS NOT DISTINCT;"
+           " ALTER TABLE updates DROP CONSTRAINT updates_kind;"
            " DELETE FROM tickler_schema_version WHERE version > 1;"
            " INSERT INTO updates(action_id, recipient, kind, at, link_issued_at, rag, note)"
            " VALUES ('A1', 'r@x', 3, 5, 4, 3, 'green'), ('A1', 'r@x', 3, 6, 4, 2, 'amber')"));
@@ -628,6 +660,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, migrates_once_and_again_to_the_same_version);
     tcase_add_test(tc, a_version_1_database_is_migrated);
+    tcase_add_test(tc, a_version_3_database_is_migrated_and_takes_only_known_kinds);
     tcase_add_test(tc, puts_only_entries_not_logged_yet);
     tcase_add_test(tc, one_of_two_concurrent_puts_wins);
     tcase_add_test(tc, concurrent_claims_get_disjoint_sets);
