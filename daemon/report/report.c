@@ -494,16 +494,74 @@ static const char *due_word(const struct tkl_action *a)
     return a->deadline.kind == TKL_DEADLINE_REVIEW ? "review due" : "due";
 }
 
+/* What the Progress column calls a completion, a reopen, a "not ours" or a
+ * resume ("Marked complete", "Reopened", "Said not ours", "Resumed
+ * reminders"; capital: at the start of a sentence), or NULL for a progress
+ * note. */
+static const char *done_label(const struct tkl_update *u, bool capital)
+{
+    if (u->kind == TKL_UPDATE_COMPLETE)
+        return capital ? "Marked complete" : "marked complete";
+    if (u->kind == TKL_UPDATE_REOPEN)
+        return capital ? "Reopened" : "reopened";
+    if (u->kind == TKL_UPDATE_NOT_OURS)
+        return capital ? "Said not ours" : "said not ours";
+    if (u->kind == TKL_UPDATE_RESUME)
+        return capital ? "Resumed reminders" : "resumed reminders";
+    return NULL;
+}
+
+/* ", suggesting " before a "not ours"'s suggested team, or "". */
+static const char *suggesting(const struct tkl_update *u)
+{
+    return u->kind == TKL_UPDATE_NOT_OURS && u->suggested_team && *u->suggested_team
+               ? ", suggesting "
+               : "";
+}
+
+/* " (the plan has changed since)" when u no longer holds for a, else "". */
+static const char *changed_since(const struct tkl_update *u, const struct tkl_action *a)
+{
+    return tkl_update_holds(u, a) ? "" : " (the plan has changed since)";
+}
+
+/* The plan's text s as a why quotes it: whole up to QUOTED_MAX bytes, else
+ * its start and its end, each cut at a word (a status's last words often
+ * decide it: "... Incomplete/cannot be carried forward"), " ... " between,
+ * into buf. Returns s or buf. */
+#define QUOTED_MAX 240
+static const char *quoted(const char *s, char buf[QUOTED_MAX + 8])
+{
+    size_t len = strlen(s);
+    if (len <= QUOTED_MAX)
+        return s;
+    size_t head = tkl_utf8_prefix(s, QUOTED_MAX / 2), k = head;
+    while (k > QUOTED_MAX / 4 && s[k] != ' ')
+        k--;
+    if (s[k] == ' ')
+        head = k;
+    while (head && strchr(" ,;:", s[head - 1]))
+        head--;
+    const char *tail = s + len - QUOTED_MAX * 2 / 5, *space = strchr(tail, ' ');
+    if (space && space[1])
+        tail = space + 1;
+    while (((unsigned char)*tail & 0xC0) == 0x80) /* inside a character: its end */
+        tail++;
+    snprintf(buf, QUOTED_MAX + 8, "%.*s \xe2\x80\xa6 %s", (int)head, s, tail);
+    return buf;
+}
+
 char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t size)
 {
     const struct tkl_action *a = row->action;
     char day[16];
     switch (row->reason) {
     case TKL_REASON_PLAN_CLOSED:
-    case TKL_REASON_PLAN_COMPLETE:
-        snprintf(buf, size, "The plan says \xe2\x80\x9c%.*s\xe2\x80\x9d.",
-                 (int)tkl_utf8_prefix(a->status_text, 120), a->status_text);
+    case TKL_REASON_PLAN_COMPLETE: {
+        char q[QUOTED_MAX + 8];
+        snprintf(buf, size, "The plan says \xe2\x80\x9c%s\xe2\x80\x9d.", quoted(a->status_text, q));
         break;
+    }
     case TKL_REASON_MARKED_COMPLETE:
         snprintf(buf, size, "Marked complete by %.*s on %s.",
                  (int)tkl_utf8_prefix(row->completion->recipient, 120), row->completion->recipient,
@@ -538,14 +596,27 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
                  when_short(row->latest->at, day));
         break;
     default:
-        if (row->partly_not_ours) /* its other teams own it still */
+        if (row->partly_not_ours) { /* its other teams own it still */
             snprintf(buf, size,
                      "No progress update this period; said not ours by %.*s on %s, "
                      "for one of its teams.",
                      (int)tkl_utf8_prefix(row->partly_not_ours->recipient, 120),
                      row->partly_not_ours->recipient, when_short(row->partly_not_ours->at, day));
-        else
+        } else if (row->n_notes) { /* none of them a progress note with a RAG status */
+            const struct tkl_update *u = row->notes[row->n_notes - 1];
+            const char *done = done_label(u, false);
+            if (done)
+                snprintf(buf, size,
+                         "No progress update this period; the latest update: %s by %.*s "
+                         "on %s%s.",
+                         done, (int)tkl_utf8_prefix(u->recipient, 120), u->recipient,
+                         when_short(u->at, day), changed_since(u, a));
+            else
+                snprintf(buf, size, "Latest update %s, with no RAG status.",
+                         when_short(u->at, day));
+        } else {
             snprintf(buf, size, "No update this period.");
+        }
     }
     return buf;
 }
@@ -564,37 +635,6 @@ static const char *report_title(const struct tkl_report *r)
 {
     const char *t = r->conf ? r->conf->title : NULL;
     return t && *t ? t : "Equality action plan: progress report";
-}
-
-/* What the Progress column calls a completion, a reopen, a "not ours" or a
- * resume ("Marked complete", "Reopened", "Said not ours", "Resumed
- * reminders"; capital: at the start of a sentence), or NULL for a progress
- * note. */
-static const char *done_label(const struct tkl_update *u, bool capital)
-{
-    if (u->kind == TKL_UPDATE_COMPLETE)
-        return capital ? "Marked complete" : "marked complete";
-    if (u->kind == TKL_UPDATE_REOPEN)
-        return capital ? "Reopened" : "reopened";
-    if (u->kind == TKL_UPDATE_NOT_OURS)
-        return capital ? "Said not ours" : "said not ours";
-    if (u->kind == TKL_UPDATE_RESUME)
-        return capital ? "Resumed reminders" : "resumed reminders";
-    return NULL;
-}
-
-/* ", suggesting " before a "not ours"'s suggested team, or "". */
-static const char *suggesting(const struct tkl_update *u)
-{
-    return u->kind == TKL_UPDATE_NOT_OURS && u->suggested_team && *u->suggested_team
-               ? ", suggesting "
-               : "";
-}
-
-/* " (the plan has changed since)" when u no longer holds for a, else "". */
-static const char *changed_since(const struct tkl_update *u, const struct tkl_action *a)
-{
-    return tkl_update_holds(u, a) ? "" : " (the plan has changed since)";
 }
 
 /* One note of the Progress column as plain text: "3 Dec 2026, Green,
@@ -680,7 +720,7 @@ static int write_csv(FILE *out, const struct tkl_report *r)
         tkl_buf_reset(&b);
         if ((err = progress_text(&b, row)) < 0)
             break;
-        char why[256];
+        char why[TKL_REPORT_REASON_SIZE];
         csv_cell(out, a->id, false);
         csv_cell(out, a->objective, false);
         csv_cell(out, a->commitment, false);
@@ -721,7 +761,7 @@ static void md_row(FILE *out, const struct tkl_report *r, const struct tkl_repor
                    const char *progress)
 {
     const struct tkl_action *a = row->action;
-    char why[256];
+    char why[TKL_REPORT_REASON_SIZE];
     fputs("| ", out);
     if (row->opens_commitment)
         md_text(out, trim(a->commitment), true);
@@ -913,7 +953,7 @@ static void html_progress(FILE *out, const struct tkl_report_row *row)
 static void html_row(FILE *out, const struct tkl_report *r, const struct tkl_report_row *row)
 {
     const struct tkl_action *a = row->action;
-    char why[256];
+    char why[TKL_REPORT_REASON_SIZE];
     fputs("<tr class=\"action\"><td>", out);
     html_lines(out, a->title);
     fputs("<span class=\"meta\">Responsibility: ", out);
@@ -972,14 +1012,16 @@ int tkl_report_write(FILE *out, const struct tkl_report *r, enum tkl_report_form
 
 /* ---- the updates export ----------------------------------------------- */
 
-/* Whether l->v[i] holds now against a, its action: the plan still says
- * what it said then and no update that ends it followed it (l in the
- * order recorded): for a completion, a reopen that holds; for a snooze, a
+/* Whether l->v[i] holds on day today against a, its action: the plan
+ * still says what it said then, a snooze's day has not come, and no
+ * update that ends it followed it (l in the order recorded): for a
+ * completion, a reopen that holds; for a snooze, a later snooze or a
  * resume; for a "not ours", a resume of its team. */
-static bool holds_now(const struct tkl_updates *l, size_t i, const struct tkl_action *a)
+static bool holds_now(const struct tkl_updates *l, size_t i, const struct tkl_action *a,
+                      int32_t today)
 {
     const struct tkl_update *u = &l->v[i];
-    if (!tkl_update_holds(u, a))
+    if (!tkl_update_holds(u, a) || (u->kind == TKL_UPDATE_SNOOZE && u->until_day <= today))
         return false;
     for (size_t j = i + 1; j < l->n; j++) {
         const struct tkl_update *x = &l->v[j];
@@ -987,6 +1029,8 @@ static bool holds_now(const struct tkl_updates *l, size_t i, const struct tkl_ac
             continue;
         if (u->kind == TKL_UPDATE_COMPLETE && x->kind == TKL_UPDATE_REOPEN &&
             tkl_update_holds(x, a))
+            return false;
+        if (u->kind == TKL_UPDATE_SNOOZE && x->kind == TKL_UPDATE_SNOOZE && tkl_update_holds(x, a))
             return false;
         if (x->kind == TKL_UPDATE_RESUME &&
             (u->kind == TKL_UPDATE_SNOOZE || (u->kind == TKL_UPDATE_NOT_OURS && u->team_id &&
@@ -998,13 +1042,14 @@ static bool holds_now(const struct tkl_updates *l, size_t i, const struct tkl_ac
 
 /* holds_now as "yes" or "no", or "" when the plan no longer has the
  * action (a NULL). */
-static const char *holds_text(const struct tkl_updates *l, size_t i, const struct tkl_action *a)
+static const char *holds_text(const struct tkl_updates *l, size_t i, const struct tkl_action *a,
+                              int32_t today)
 {
-    return !a ? "" : holds_now(l, i, a) ? "yes" : "no";
+    return !a ? "" : holds_now(l, i, a, today) ? "yes" : "no";
 }
 
 int tkl_updates_csv(FILE *out, const struct tkl_updates *l, const struct tkl_store *store,
-                    int64_t since)
+                    int64_t since, int32_t today)
 {
     static const char *const head[] = {
         "Id",          "Action",       "Action title",   "Who",
@@ -1039,7 +1084,7 @@ int tkl_updates_csv(FILE *out, const struct tkl_updates *l, const struct tkl_sto
                                 u->plan_deadline_text,
                                 u->plan_status,
                                 u->plan_owners,
-                                holds_text(l, i, a)};
+                                holds_text(l, i, a, today)};
         for (size_t k = 0; k < N; k++)
             csv_cell(out, cells[k], k + 1 == N);
     }
@@ -1067,7 +1112,8 @@ static json_t *jinstant(int64_t t)
 
 /* One update as `tickler updates --json` gives it, or NULL when out of
  * memory. */
-static json_t *update_json(const struct tkl_updates *l, size_t i, const struct tkl_action *a)
+static json_t *update_json(const struct tkl_updates *l, size_t i, const struct tkl_action *a,
+                           int32_t today)
 {
     const struct tkl_update *u = &l->v[i];
     json_t *plan = json_pack("{s:o, s:o, s:o, s:o}", "deadline_text", jstr(u->plan_deadline_text),
@@ -1081,17 +1127,18 @@ static json_t *update_json(const struct tkl_updates *l, size_t i, const struct t
                      u->rag ? json_string(tkl_rag_name(u->rag)) : json_null(), "note",
                      jstr(u->note), "until", jday(u->until_day), "suggested_team",
                      jstr(u->suggested_team), "plan", plan ? plan : NULL, "holds",
-                     a ? json_boolean(holds_now(l, i, a)) : json_null());
+                     a ? json_boolean(holds_now(l, i, a, today)) : json_null());
 }
 
-json_t *tkl_updates_json(const struct tkl_updates *l, const struct tkl_store *store, int64_t since)
+json_t *tkl_updates_json(const struct tkl_updates *l, const struct tkl_store *store, int64_t since,
+                         int32_t today)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && l && i < l->n; i++) {
         const struct tkl_update *u = &l->v[i];
         if (u->at < since)
             continue;
-        json_t *o = update_json(l, i, store ? tkl_store_find(store, u->action_id) : NULL);
+        json_t *o = update_json(l, i, store ? tkl_store_find(store, u->action_id) : NULL, today);
         if (!o || json_array_append_new(arr, o) < 0) {
             json_decref(arr);
             return NULL;

@@ -59,8 +59,8 @@ enum tkl_report_reason {
  * the report was built from. */
 struct tkl_report_row {
     const struct tkl_action *action;
-    const struct tkl_update **notes; /* progress notes, completions, reopens and "not ours" of the
-                                      * period, oldest first */
+    const struct tkl_update **notes; /* progress notes, completions, reopens, "not ours"
+                                      * and resumes of the period, oldest first */
     size_t n_notes;
     const struct tkl_update *completion;      /* the latest completion that holds and was not
                                                * reopened since, or NULL */
@@ -126,9 +126,13 @@ int tkl_report_build(const struct tkl_store *store, const struct tkl_updates *up
 /* Frees what r holds and empties it. */
 void tkl_report_free(struct tkl_report *r);
 
+/* The size of a buffer that holds any why of tkl_report_reason_text
+ * whole. */
+#define TKL_REPORT_REASON_SIZE 512
+
 /* Why row has its status, in plain text ("Marked complete by a@x.org on 3
- * Dec 2026."). Returns buf (size: 256 bytes hold any of them whole, an
- * address or a status text cut to fit). */
+ * Dec 2026."; addresses cut to 120 bytes; the plan's status quoted whole
+ * up to 240 bytes, else its start and end, " … " between). Returns buf. */
 char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t size);
 
 /*
@@ -145,12 +149,13 @@ int tkl_report_write(FILE *out, const struct tkl_report *r, enum tkl_report_form
 /*
  * The updates export (`tickler updates`): every update of l recorded at
  * or after since (0: all), with the title of its action in store (empty
- * when the plan no longer has it) and whether it still holds. As CSV
- * (as above: Excel-safe), or as a JSON array. The CSV returns 0 or -EIO;
- * the JSON is NULL when out of memory.
+ * when the plan no longer has it) and whether it still holds on day
+ * today. As CSV (as above: Excel-safe), or as a JSON array. The CSV
+ * returns 0 or -EIO; the JSON is NULL when out of memory.
  */
 int tkl_updates_csv(FILE *out, const struct tkl_updates *l, const struct tkl_store *store,
-                    int64_t since);
-json_t *tkl_updates_json(const struct tkl_updates *l, const struct tkl_store *store, int64_t since);
+                    int64_t since, int32_t today);
+json_t *tkl_updates_json(const struct tkl_updates *l, const struct tkl_store *store, int64_t since,
+                         int32_t today);
 
 #endif

@@ -208,7 +208,7 @@ START_TEST(test_status_the_plan_first_then_officers_then_the_date)
     ck_assert_uint_eq(r.counts[TKL_REPORT_COMPLETE], 3);
     ck_assert_uint_eq(r.counts[TKL_REPORT_ONGOING], 4);
     ck_assert_uint_eq(r.counts[TKL_REPORT_INCOMPLETE], 1);
-    char why[256];
+    char why[TKL_REPORT_REASON_SIZE];
     ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "Q2"), why, sizeof(why)),
                      "Marked complete by f@x.org on 3 Nov 2026.");
     ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P1"), why, sizeof(why)),
@@ -219,7 +219,8 @@ START_TEST(test_status_the_plan_first_then_officers_then_the_date)
                      "Latest update Amber, 1 Oct 2026.");
     ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P3"), why, sizeof(why)), "Ongoing action.");
     ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "Q3"), why, sizeof(why)),
-                     "No update this period.");
+                     "No progress update this period; the latest update: marked complete by "
+                     "g@x.org on 1 Jun 2026 (the plan has changed since).");
     ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P5"), why, sizeof(why)),
                      "The plan says \xe2\x80\x9c"
                      "Complete\xe2\x80\x9d.");
@@ -233,6 +234,70 @@ START_TEST(test_status_the_plan_first_then_officers_then_the_date)
     ck_assert_uint_eq(q3->n_notes, 1);
     ck_assert_int_eq(q3->notes[0]->kind, TKL_UPDATE_COMPLETE);
     ck_assert_ptr_null(q3->completion);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+/* With no progress note in the period, the why names the latest update
+ * the Progress column lists (a reopen, a resume); a snooze is no
+ * progress, and with nothing else there is no update. */
+START_TEST(test_the_why_without_a_progress_note_names_the_latest_update)
+{
+    struct tkl_store *s = load(plan_csv);
+    ck_assert_ptr_nonnull(s);
+    record(s, "P1", TKL_UPDATE_COMPLETE, "a@x.org", at(2026, 3, 1), TKL_RAG_NONE, NULL);
+    record(s, "P1", TKL_UPDATE_REOPEN, "a@x.org", at(2026, 3, 15), TKL_RAG_NONE, "not signed off");
+    record(s, "Q3", TKL_UPDATE_NOT_OURS, "b@x.org", at(2026, 4, 1), TKL_RAG_NONE, NULL);
+    record(s, "Q3", TKL_UPDATE_RESUME, "b@x.org", at(2026, 4, 2), TKL_RAG_NONE, "ours after all");
+    struct tkl_update *z =
+        record(s, "P2", TKL_UPDATE_SNOOZE, "c@x.org", at(2026, 5, 1), TKL_RAG_NONE, "on leave");
+    z->until_day = day(2026, 5, 29);
+    struct tkl_report r;
+    build_2026(s, &r);
+    want_status(&r, "P1", TKL_REPORT_ONGOING, TKL_REASON_NO_UPDATE);
+    want_status(&r, "Q3", TKL_REPORT_ONGOING, TKL_REASON_NO_UPDATE);
+    want_status(&r, "P2", TKL_REPORT_ONGOING, TKL_REASON_NO_UPDATE);
+    char why[TKL_REPORT_REASON_SIZE];
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P1"), why, sizeof(why)),
+                     "No progress update this period; the latest update: reopened by a@x.org on "
+                     "15 Mar 2026.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "Q3"), why, sizeof(why)),
+                     "No progress update this period; the latest update: resumed reminders by "
+                     "b@x.org on 2 Apr 2026.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P2"), why, sizeof(why)),
+                     "No update this period.");
+    ck_assert_uint_eq(row_of(&r, "P2")->n_notes, 0);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+/* The plan's own status is quoted whole when it closes an action, up to
+ * 240 bytes; of a longer one, its start and its end, where the words that
+ * decide it are. */
+START_TEST(test_a_long_plan_status_keeps_its_start_and_end)
+{
+    static const char plan[] =
+        "Ref,Objective,Commitments,Actions,Responsibility,Timeframe,Status\n"
+        "L1,People,We will,Compassionate borough,HR,March 2024,\"Should the Compassion Borough "
+        "Status project be taken forward by HoK in the future, it will be supported by the same "
+        "team and the officers who ran it before, as agreed with the portfolio holder in the "
+        "spring. Incomplete/cannot be carried forward\"\n"
+        "L2,People,We will,Short,HR,March 2024,Withdrawn by cabinet\n";
+    struct tkl_store *s = load(plan);
+    ck_assert_ptr_nonnull(s);
+    struct tkl_report r;
+    build_2026(s, &r);
+    want_status(&r, "L1", TKL_REPORT_INCOMPLETE, TKL_REASON_PLAN_CLOSED);
+    char why[TKL_REPORT_REASON_SIZE];
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "L1"), why, sizeof(why)),
+                     "The plan says \xe2\x80\x9cShould the Compassion Borough Status project be "
+                     "taken forward by HoK in the future, it will be supported by the same "
+                     "\xe2\x80\xa6 before, as agreed with the portfolio holder in the spring. "
+                     "Incomplete/cannot be carried forward\xe2\x80\x9d.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "L2"), why, sizeof(why)),
+                     "The plan says \xe2\x80\x9cWithdrawn by cabinet\xe2\x80\x9d.");
     tkl_report_free(&r);
     tkl_store_free(s);
 }
@@ -252,7 +317,7 @@ START_TEST(test_green_without_a_date_is_not_on_schedule)
     build_2026(s, &r);
     want_status(&r, "Q2", TKL_REPORT_ONGOING, TKL_REASON_NO_DATE);
     want_status(&r, "P1", TKL_REPORT_COMPLETE, TKL_REASON_ON_SCHEDULE);
-    char why[256];
+    char why[TKL_REPORT_REASON_SIZE];
     ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "Q2"), why, sizeof(why)),
                      "Latest update Green, 1 Apr 2026, but the plan gives no date to hold it to.");
     const struct tkl_report_row *q2 = row_of(&r, "Q2"), *p1 = row_of(&r, "P1");
@@ -346,7 +411,7 @@ START_TEST(test_a_reopened_completion_is_not_complete)
     record(s, "Q2", TKL_UPDATE_COMPLETE, "f@x.org", at(2026, 11, 20), TKL_RAG_NONE, NULL);
     build_2026(s, &r);
     want_status(&r, "Q2", TKL_REPORT_COMPLETE, TKL_REASON_MARKED_COMPLETE);
-    char why[256];
+    char why[TKL_REPORT_REASON_SIZE];
     ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "Q2"), why, sizeof(why)),
                      "Marked complete by f@x.org on 20 Nov 2026.");
     ck_assert_uint_eq(row_of(&r, "Q2")->n_notes, 3);
@@ -372,7 +437,7 @@ START_TEST(test_not_ours_is_reported_not_hidden)
     want_status(&r, "Q3", TKL_REPORT_ONGOING, TKL_REASON_NOT_OURS);
     const struct tkl_report_row *q3 = row_of(&r, "Q3");
     ck_assert_uint_eq(q3->n_notes, 1);
-    char why[256];
+    char why[TKL_REPORT_REASON_SIZE];
     ck_assert_str_eq(tkl_report_reason_text(q3, why, sizeof(why)),
                      "Said not ours by hr@x.org on 7 Oct 2026, suggesting Estates & Facilities; "
                      "for the plan's owner to reassign.");
@@ -459,7 +524,7 @@ START_TEST(test_a_not_ours_taken_back_is_not_the_why)
         record(s, "P3", TKL_UPDATE_SNOOZE, "c@x.org", at(2026, 11, 20), TKL_RAG_NONE, NULL);
     z->until_day = day(2026, 12, 14);
     record(s, "P3", TKL_UPDATE_RESUME, "c@x.org", at(2026, 11, 21), TKL_RAG_NONE, NULL);
-    json_t *arr = tkl_updates_json(&ups, s, 0);
+    json_t *arr = tkl_updates_json(&ups, s, 0, day(2026, 12, 2));
     ck_assert_ptr_nonnull(arr);
     static const bool holds[] = {false, true, true, false, true};
     ck_assert_uint_eq(json_array_size(arr), 5);
@@ -657,7 +722,7 @@ START_TEST(test_csv_opens_in_excel_with_the_councils_columns)
                                             "Ongoing/remain included in action plan",
                                             "Incomplete/cannot be carried forward"};
         const struct tkl_report_row *row = &r.rows[rows++];
-        char why[256];
+        char why[TKL_REPORT_REASON_SIZE];
         ck_assert_str_eq(cells[0], row->action->id); /* joins tickler updates --csv */
         ck_assert_str_eq(cells[2], row->action->commitment);
         ck_assert_str_eq(cells[8], tkl_report_reason_text(row, why, sizeof(why)));
@@ -825,7 +890,7 @@ START_TEST(test_a_write_error_is_told)
     ck_assert_int_eq(setvbuf(full, NULL, _IONBF, 0), 0);
     for (int f = TKL_REPORT_HTML; f <= TKL_REPORT_MARKDOWN; f++)
         ck_assert_int_eq(tkl_report_write(full, &r, (enum tkl_report_format)f), -EIO);
-    ck_assert_int_eq(tkl_updates_csv(full, &ups, s, 0), -EIO);
+    ck_assert_int_eq(tkl_updates_csv(full, &ups, s, 0, day(2026, 12, 2)), -EIO);
     fclose(full);
     tkl_report_free(&r);
     tkl_store_free(s);
@@ -850,7 +915,8 @@ START_TEST(test_updates_export_csv_and_json)
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
     ck_assert_ptr_nonnull(out);
-    ck_assert_int_eq(tkl_updates_csv(out, &ups, s, tkl_local_instant(day(2026, 11, 3), 0)), 0);
+    ck_assert_int_eq(
+        tkl_updates_csv(out, &ups, s, tkl_local_instant(day(2026, 11, 3), 0), day(2026, 12, 2)), 0);
     ck_assert_int_eq(fclose(out), 0);
     ck_assert_int_eq(strncmp(buf, "\xef\xbb\xbf", 3), 0);
     const char *p = buf + 3;
@@ -898,7 +964,7 @@ START_TEST(test_updates_export_csv_and_json)
     ck_assert_str_eq(p, "");
     free(buf);
     /* JSON: all of them */
-    json_t *arr = tkl_updates_json(&ups, s, 0);
+    json_t *arr = tkl_updates_json(&ups, s, 0, day(2026, 12, 2));
     ck_assert_ptr_nonnull(arr);
     ck_assert_uint_eq(json_array_size(arr), ups.n);
     json_t *first = json_array_get(arr, 1);
@@ -923,6 +989,14 @@ START_TEST(test_updates_export_csv_and_json)
     json_t *snooze = json_array_get(arr, ups.n - 4);
     ck_assert_str_eq(json_string_value(json_object_get(snooze, "until")), "2026-12-14");
     ck_assert(json_is_null(json_object_get(snooze, "rag")));
+    ck_assert(json_is_true(json_object_get(snooze, "holds")));
+    json_decref(arr);
+    /* on the snooze's day it holds no more */
+    arr = tkl_updates_json(&ups, s, 0, day(2026, 12, 14));
+    ck_assert_ptr_nonnull(arr);
+    snooze = json_array_get(arr, ups.n - 4);
+    ck_assert_str_eq(json_string_value(json_object_get(snooze, "kind")), "snooze");
+    ck_assert(json_is_false(json_object_get(snooze, "holds")));
     json_decref(arr);
     tkl_store_free(s);
 }
@@ -1016,6 +1090,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_rows_by_objective_then_commitment_in_plan_order);
     tcase_add_test(tc, test_status_the_plan_first_then_officers_then_the_date);
     tcase_add_test(tc, test_status_is_as_at_the_end_of_the_period);
+    tcase_add_test(tc, test_the_why_without_a_progress_note_names_the_latest_update);
+    tcase_add_test(tc, test_a_long_plan_status_keeps_its_start_and_end);
     tcase_add_test(tc, test_green_without_a_date_is_not_on_schedule);
     tcase_add_test(tc, test_a_reopened_completion_is_not_complete);
     tcase_add_test(tc, test_not_ours_is_reported_not_hidden);
