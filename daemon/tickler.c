@@ -551,10 +551,12 @@ static int cmd_check(struct cli *c, int argc, char **argv)
         const struct tkl_store *st = rt->store;
         for (size_t i = 0; i < st->n_maps; i++)
             tkl_column_map_print(&st->maps[i], stdout);
-        printf("ok: %zu actions, %zu observances, %zu teams, %zu owner names matched no team, "
-               "%zu warnings\n",
-               st->n - st->n_events, st->n_events, rt->cfg->teams.n, st->n_unmatched,
-               c->diags.n - c->diags.n_errors);
+        size_t actions = st->n - st->n_events, warnings = c->diags.n - c->diags.n_errors;
+        printf("ok: %zu action%s, %zu observance%s, %zu team%s, %zu owner name%s matched no "
+               "team, %zu warning%s\n",
+               actions, tkl_plural(actions), st->n_events, tkl_plural(st->n_events),
+               rt->cfg->teams.n, tkl_plural(rt->cfg->teams.n), st->n_unmatched,
+               tkl_plural(st->n_unmatched), warnings, tkl_plural(warnings));
     } else {
         printf("errors: %zu\n", errors ? errors : 1);
     }
@@ -623,7 +625,7 @@ static int upcoming_start(const char *from, int64_t *ret)
     if (!from) {
         start = (int64_t)time(NULL);
     } else if (tkl_parse_datetime(from, &start) < 0) {
-        fprintf(stderr, "tickler upcoming: --from \"%s\" is not YYYY-MM-DD\n", from);
+        fprintf(stderr, "tickler upcoming: --from \"%s\" is not a date (YYYY-MM-DD)\n", from);
         return -EINVAL;
     }
     *ret = start;
@@ -1099,11 +1101,11 @@ static int calendar_days(const struct calendar_args *a, int32_t *ret_lo, int32_t
 {
     int32_t lo, hi;
     if (a->from && tkl_day_parse_iso(a->from, &lo) < 0) {
-        fprintf(stderr, "tickler calendar: --from \"%s\" is not YYYY-MM-DD\n", a->from);
+        fprintf(stderr, "tickler calendar: --from \"%s\" is not a date (YYYY-MM-DD)\n", a->from);
         return 2;
     }
     if (a->to && tkl_day_parse_iso(a->to, &hi) < 0) {
-        fprintf(stderr, "tickler calendar: --to \"%s\" is not YYYY-MM-DD\n", a->to);
+        fprintf(stderr, "tickler calendar: --to \"%s\" is not a date (YYYY-MM-DD)\n", a->to);
         return 2;
     }
     if (!a->from)
@@ -2126,12 +2128,13 @@ static int cmd_report(struct cli *c, int argc, char **argv)
     } else {
         rc = report_write(&a, &r);
         char period[64];
-        fprintf(stderr,
-                "progress %s: %zu actions, %zu complete or on schedule, %zu ongoing, %zu "
-                "incomplete\n",
-                tkl_report_period_text(a.lo, a.hi, period, sizeof(period)), r.n,
-                r.counts[TKL_REPORT_COMPLETE], r.counts[TKL_REPORT_ONGOING],
-                r.counts[TKL_REPORT_INCOMPLETE]);
+        if (rc == 0) /* else no report was written to count */
+            fprintf(stderr,
+                    "progress %s: %zu actions, %zu complete or on schedule, %zu ongoing, %zu "
+                    "incomplete\n",
+                    tkl_report_period_text(a.lo, a.hi, period, sizeof(period)), r.n,
+                    r.counts[TKL_REPORT_COMPLETE], r.counts[TKL_REPORT_ONGOING],
+                    r.counts[TKL_REPORT_INCOMPLETE]);
         tkl_report_free(&r);
     }
     tkl_updates_free(&l);
@@ -2171,7 +2174,7 @@ static int cmd_updates(struct cli *c, int argc, char **argv)
     int32_t day = 0;
     if ((json && csv) || (since_arg && tkl_day_parse_iso(since_arg, &day) < 0)) {
         fprintf(stderr, "tickler updates: %s\n",
-                json && csv ? "--json or --csv, not both" : "--since is not YYYY-MM-DD");
+                json && csv ? "--json or --csv, not both" : "--since is not a date (YYYY-MM-DD)");
         return 2;
     }
     if (load(c, false)) {
@@ -2189,9 +2192,10 @@ static int cmd_updates(struct cli *c, int argc, char **argv)
         return 1;
     int rc = 0;
     if (json)
-        rc = json_print(tkl_updates_json(&l, c->st, since));
+        rc = json_print(tkl_updates_json(&l, c->st, since, tkl_local_day((int64_t)time(NULL))));
     else if (csv)
-        rc = tkl_updates_csv(stdout, &l, c->st, since) < 0 || fflush(stdout) != 0;
+        rc = tkl_updates_csv(stdout, &l, c->st, since, tkl_local_day((int64_t)time(NULL))) < 0 ||
+             fflush(stdout) != 0;
     else
         updates_text(&l, since);
     tkl_updates_free(&l);

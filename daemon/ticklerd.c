@@ -23,6 +23,7 @@
 #include <systemd/sd-daemon.h>
 #include <uv.h>
 
+#include "core/text.h"
 #include "core/day.h"
 #include "dynlib/libcurl.h"
 #include "core/diag.h"
@@ -328,16 +329,20 @@ static int check_config(struct daemon *d)
         snprintf(also, sizeof(also), "; %zu error%s logged above, which ticklerd starts with",
                  logged, logged == 1 ? "" : "s");
     size_t warnings = diags.n - diags.n_errors;
-    if (passed)
-        printf("%s: configuration ok: %zu actions, %zu observances in the next %d days, %zu "
-               "teams, %zu notifiers (%zu warnings%s%s)\n",
-               d->opt.config, rt->store->n - rt->store->n_events, rt->store->n_events,
-               TKL_SOURCE_DAYS_AHEAD, rt->cfg->teams.n, rt->cfg->n_notifiers, warnings,
+    if (passed) {
+        size_t actions = rt->store->n - rt->store->n_events;
+        printf("%s: configuration ok: %zu action%s, %zu observance%s in the next %d days, %zu "
+               "team%s, %zu notifier%s (%zu warning%s%s%s)\n",
+               d->opt.config, actions, tkl_plural(actions), rt->store->n_events,
+               tkl_plural(rt->store->n_events), TKL_SOURCE_DAYS_AHEAD, rt->cfg->teams.n,
+               tkl_plural(rt->cfg->teams.n), rt->cfg->n_notifiers, tkl_plural(rt->cfg->n_notifiers),
+               warnings, tkl_plural(warnings),
                journal && warnings ? ", which ticklerd logs as it loads the configuration" : "",
                also);
-    else
+    } else {
         printf("%s: configuration has %zu error%s\n", d->opt.config, errors ? errors : 1,
                errors > 1 ? "s" : "");
+    }
     tkl_diags_free(&diags);
     tkl_runtime_free(rt);
     return passed ? 0 : 1;

@@ -61,4 +61,10 @@ char *tkl_strdup0(const char *s);
 #define TKL_FNV_INIT UINT64_C(0xcbf29ce484222325)
 uint64_t tkl_fnv1a(uint64_t h, const void *data, size_t len);
 
+/* "s" after a count of n that is not 1 ("1 action", "2 actions"), else "". */
+static inline const char *tkl_plural(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
 #endif
