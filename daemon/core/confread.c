@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +16,81 @@
 static int check_include(const char *path, unsigned ln, const char *p, const char *end,
                          const char *dir, int depth, struct tkl_diags *diags);
 
+/* Whether c may be part of a setting's name (or a number's). */
+static bool name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '*' || c == '.';
+}
+
+/*
+ * libconfig (1.5) reads a decimal whole number beyond 32 bits as its low
+ * 32 bits, without a word: "max_age_hours = 4294967344;" as 48. Each such
+ * number of line ln of path (p to end; outside strings and comments, a
+ * block comment carried over lines in *in_comment; not one with L, which
+ * libconfig reads as 64 bits, nor a float) is an error here. Returns 0
+ * or -EINVAL (added to diags).
+ */
+static int check_numbers(const char *path, unsigned ln, const char *p, const char *end,
+                         bool *in_comment, struct tkl_diags *diags)
+{
+    int r = 0;
+    while (p < end) {
+        if (*in_comment) {
+            const char *q = memmem(p, (size_t)(end - p), "*/", 2);
+            if (!q)
+                return r;
+            *in_comment = false;
+            p = q + 2;
+        } else if (*p == '"') {
+            for (p++; p < end && *p != '"'; p++)
+                if (*p == '\\' && p + 1 < end)
+                    p++;
+            p++;
+        } else if (*p == '#' || (*p == '/' && p + 1 < end && p[1] == '/')) {
+            return r;
+        } else if (*p == '/' && p + 1 < end && p[1] == '*') {
+            *in_comment = true;
+            p += 2;
+        } else if ((*p >= '0' && *p <= '9') ||
+                   ((*p == '-' || *p == '+') && p + 1 < end && p[1] >= '0' && p[1] <= '9')) {
+            const char *q = p + 1;
+            while (q < end && name_char(*q))
+                q++;
+            /* a number alone: digits, then not x (hex), '.' or e (a float), L */
+            size_t n = (size_t)(q - p), digits = strspn(p + (*p < '0'), "0123456789");
+            if (digits == n - (*p < '0') && n < 32) {
+                char text[32];
+                memcpy(text, p, n);
+                text[n] = '\0';
+                errno = 0;
+                long long v = strtoll(text, NULL, 10);
+                if (errno == ERANGE || v > INT32_MAX || v < INT32_MIN) {
+                    tkl_diag_add(diags, TKL_SEV_ERROR, path, ln, NULL,
+                                 "%s is out of range: a whole number here is from %d to %d", text,
+                                 INT32_MIN, INT32_MAX);
+                    r = -EINVAL;
+                }
+            } else if (digits == n - (*p < '0')) {
+                tkl_diag_add(diags, TKL_SEV_ERROR, path, ln, NULL,
+                             "%.*s... is out of range: a whole number here is from %d to %d", 24, p,
+                             INT32_MIN, INT32_MAX);
+                r = -EINVAL;
+            }
+            p = q;
+        } else if (name_char(*p)) {
+            while (p < end && name_char(*p))
+                p++;
+        } else {
+            p++;
+        }
+    }
+    return r;
+}
+
 /* Checks every @include of path (libconfig reads them at the start of a
- * line). Returns 0, -EINVAL (a problem, added to diags) or -ENOMEM. */
+ * line), and its whole numbers (check_numbers). Returns 0, -EINVAL (a
+ * problem, added to diags) or -ENOMEM. */
 static int check_includes(const char *path, const char *dir, int depth, struct tkl_diags *diags)
 {
     FILE *f = fopen(path, "r");
@@ -25,16 +100,19 @@ static int check_includes(const char *path, const char *dir, int depth, struct t
     size_t cap = 0;
     ssize_t len;
     unsigned ln = 0;
-    int r = 0;
+    int r = 0, bad = 0;
+    bool in_comment = false;
     while (r == 0 && (len = getline(&line, &cap, f)) > 0) {
         ln++;
         const char *p = line + strspn(line, " \t");
         if (strncmp(p, "@include", 8) == 0)
             r = check_include(path, ln, p + 8, line + len, dir, depth, diags);
+        else if (check_numbers(path, ln, p, line + len, &in_comment, diags) < 0)
+            bad = -EINVAL; /* and the numbers of the lines after */
     }
     free(line);
     (void)fclose(f); /* read only */
-    return r;
+    return r < 0 ? r : bad;
 }
 
 static int check_include(const char *path, unsigned ln, const char *p, const char *end,
@@ -79,13 +157,20 @@ int tkl_conf_read_file(config_t *cfg, const char *path, const char *dir, struct 
     config_set_include_dir(cfg, dir);
     if (config_read_file(cfg, path))
         return 0;
-    if (config_error_type(cfg) == CONFIG_ERR_FILE_IO)
+    if (config_error_type(cfg) == CONFIG_ERR_FILE_IO) {
         tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot read: %s",
                      strerror(errno ? errno : EIO));
-    else
+    } else {
+        /* libconfig's own words, with a hint where they are only "syntax error" */
+        const char *why = config_error_text(cfg) ? config_error_text(cfg) : "syntax error";
         tkl_diag_add(diags, TKL_SEV_ERROR, config_error_file(cfg) ? config_error_file(cfg) : path,
-                     (unsigned)config_error_line(cfg), NULL, "syntax error: %s",
-                     config_error_text(cfg));
+                     (unsigned)config_error_line(cfg), NULL, "syntax error%s%s",
+                     strcmp(why, "syntax error") != 0 ? ": " : "",
+                     strcmp(why, "syntax error") != 0
+                         ? why
+                         : " (look on this line and the one before it: a setting ends with ';', "
+                           "a text is in double quotes, a group in { } and a list in ( ))");
+    }
     return -EINVAL;
 }
 

@@ -59,6 +59,39 @@ START_TEST(a_file_with_includes_is_read)
 }
 END_TEST
 
+/* A whole number beyond 32 bits, which libconfig would read as its low
+ * 32 bits (4294967344 as 48), is an error at its line, in the file and
+ * its includes; one in a text or a comment, a 64-bit one (L) and a float
+ * are not. */
+START_TEST(a_number_libconfig_would_wrap_is_an_error_at_its_line)
+{
+    tkl_write_text(dir, "more.conf", "x = [ 1, 99999999999 ];\n");
+    config_t cfg;
+    struct tkl_diags d = {0};
+    char path[512], more[512];
+    ck_assert_int_eq(read_text("big.conf",
+                               "a = 4294967344;\n"
+                               "b = \"4294967344\"; # 4294967344\n"
+                               "c = 4294967296L; d = 1.5e10; // 4294967296\n"
+                               "/* 4294967296\n 99999999999 */ e = -2147483648;\n"
+                               "f = 2147483647; g = { h = -2147483649; };\n"
+                               "id9 = 0x10;\n"
+                               "@include \"more.conf\"\n",
+                               &cfg, &d),
+                     -EINVAL);
+    snprintf(path, sizeof(path), "%s/big.conf", dir);
+    snprintf(more, sizeof(more), "%s/more.conf", dir);
+    ck_assert(error_in(&d, path, 1,
+                       "4294967344 is out of range: a whole number here is from -2147483648 to "
+                       "2147483647"));
+    ck_assert(error_in(&d, path, 6, "-2147483649 is out of range"));
+    ck_assert(error_in(&d, more, 1, "99999999999 is out of range"));
+    ck_assert_uint_eq(d.n, 3);
+    config_destroy(&cfg);
+    tkl_diags_free(&d);
+}
+END_TEST
+
 START_TEST(syntax_errors_and_unreadable_files_say_where)
 {
     config_t cfg;
@@ -66,7 +99,10 @@ START_TEST(syntax_errors_and_unreadable_files_say_where)
     char path[512];
     ck_assert_int_eq(read_text("bad.conf", "a = 1;\n\nb = 09:00;\n", &cfg, &d), -EINVAL);
     snprintf(path, sizeof(path), "%s/bad.conf", dir);
-    ck_assert(error_in(&d, path, 3, "syntax error"));
+    ck_assert(error_in(&d, path, 3,
+                       "syntax error (look on this line and the one before it: a "
+                       "setting ends with ';'"));
+    ck_assert(!error_in(&d, path, 3, "syntax error: syntax error"));
     config_destroy(&cfg);
     tkl_diags_free(&d);
     snprintf(path, sizeof(path), "%s/none.conf", dir);
@@ -230,6 +266,7 @@ int main(void)
     tcase_add_checked_fixture(file, setup, teardown);
     tcase_add_test(file, a_file_with_includes_is_read);
     tcase_add_test(file, syntax_errors_and_unreadable_files_say_where);
+    tcase_add_test(file, a_number_libconfig_would_wrap_is_an_error_at_its_line);
     tcase_add_test(file, includes_are_checked_first);
     tcase_add_test(file, includes_nest_at_most_ten_deep);
     suite_add_tcase(s, file);
