@@ -528,6 +528,62 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
     return 0;
 }
 
+/* A name that matched no team, and how many actions (or observances)
+ * named it. */
+struct unmatched {
+    const char *name;
+    size_t n;
+};
+
+/* Prints the distinct names st's plan actions (events: its observances)
+ * gave as owners that matched no team, first met first, each with how many
+ * named it, on one line after what (nothing when there are none). Returns
+ * how many there are, or -ENOMEM. */
+static long print_unmatched(const struct tkl_store *st, bool events, const char *what,
+                            const char *unit)
+{
+    struct unmatched *v = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        const struct tkl_action *a = &st->actions[i];
+        const struct tkl_action_rare *x = tkl_action_rare(a);
+        if ((a->deadline.kind == TKL_DEADLINE_EVENT) != events)
+            continue;
+        for (size_t k = 0; k < x->n_unmatched; k++) {
+            size_t j = 0;
+            while (j < n && strcmp(v[j].name, x->unmatched[k]) != 0)
+                j++;
+            if (j == n) {
+                struct unmatched *w = realloc(v, (n + 1) * sizeof(*w));
+                if (!w) {
+                    free(v);
+                    return -ENOMEM;
+                }
+                v = w;
+                v[n++] = (struct unmatched){.name = x->unmatched[k]};
+            }
+            v[j].n++;
+        }
+    }
+    long r = (long)n;
+    if (n)
+        fputs(what, stdout);
+    for (size_t j = 0; j < n; j++) {
+        char *name = strdup(v[j].name); /* plan text, on a terminal */
+        if (!name) {
+            r = -ENOMEM;
+            break;
+        }
+        tkl_text_printable(name, strlen(name), true);
+        printf("%s\"%s\" (%zu %s%s)", j ? ", " : " ", name, v[j].n, unit, tkl_plural(v[j].n));
+        free(name);
+    }
+    if (n)
+        putchar('\n');
+    free(v);
+    return r;
+}
+
 /* The one check ticklerd --check-config makes too: configuration,
  * plugins (each recipient asked of its notifier), store and calendars. */
 static int cmd_check(struct cli *c, int argc, char **argv)
@@ -551,12 +607,26 @@ static int cmd_check(struct cli *c, int argc, char **argv)
         const struct tkl_store *st = rt->store;
         for (size_t i = 0; i < st->n_maps; i++)
             tkl_column_map_print(&st->maps[i], stdout);
+        char what[160];
+        snprintf(what, sizeof(what), "owner names that match no team (%s%s%s):",
+                 rt->cfg->teams.fallback ? "their actions go to the fallback team \"" : "",
+                 rt->cfg->teams.fallback ? rt->cfg->teams.fallback : "their actions go to no team",
+                 rt->cfg->teams.fallback ? "\"" : "");
+        long owners = print_unmatched(st, false, what, "action");
+        long named =
+            print_unmatched(st, true, "teams named by observances that match none:", "observance");
+        if (owners < 0 || named < 0) {
+            fprintf(stderr, "tickler: out of memory\n");
+            tkl_runtime_free(rt);
+            free(env.state_dir);
+            return 1;
+        }
         size_t actions = st->n - st->n_events, warnings = c->diags.n - c->diags.n_errors;
-        printf("ok: %zu action%s, %zu observance%s, %zu team%s, %zu owner name%s matched no "
+        printf("ok: %zu action%s, %zu observance%s, %zu team%s, %ld owner name%s matched no "
                "team, %zu warning%s\n",
                actions, tkl_plural(actions), st->n_events, tkl_plural(st->n_events),
-               rt->cfg->teams.n, tkl_plural(rt->cfg->teams.n), st->n_unmatched,
-               tkl_plural(st->n_unmatched), warnings, tkl_plural(warnings));
+               rt->cfg->teams.n, tkl_plural(rt->cfg->teams.n), owners, tkl_plural((size_t)owners),
+               warnings, tkl_plural(warnings));
     } else {
         printf("errors: %zu\n", errors ? errors : 1);
     }
@@ -1040,7 +1110,9 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
                                         .policy = &c->cfg->schedule.policy,
                                         .teams = &c->cfg->teams,
                                         .store = c->st};
-    if (tkl_scheduler_build(&s, &c->cfg->schedule, &c->cfg->teams, c->st, lo - 1, lo - 1) < 0 ||
+    /* made at the window's start, a day no reminder has been sent on yet:
+     * none of the day before is brought to it (scheduler.c, passed_over) */
+    if (tkl_scheduler_build(&s, &c->cfg->schedule, &c->cfg->teams, c->st, lo, lo) < 0 ||
         tkl_queue_snoozes(&s, &c->cfg->schedule, &c->cfg->teams, c->st, &answers, NULL, lo - 1) <
             0 ||
         tkl_requests_asks(&rc, lo, hi, &req.v, &req.n) < 0) {

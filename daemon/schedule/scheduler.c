@@ -213,21 +213,34 @@ int64_t tkl_scheduler_entry_at(struct tkl_scheduler *s, const struct tkl_sched_e
 }
 
 /*
- * For a team with a weekly digest: the reminder that comes before a date
- * whose digest day is before first_day while its own day is not (a
- * schedule starting at first_day would pass over it, and its next digest
- * day may be after the deadline). It goes on the first working day on or
- * after first_day instead, which is not after its own day. Returns 0 with
- * *ret, or -ENOENT.
+ * The reminder a schedule starting at first_day would pass over, though
+ * its day has not gone by when the schedule is made on day today (a new
+ * action, a new deadline, a first start); it goes on the first working
+ * day on or after first_day instead:
+ * - for a team with a weekly digest, the reminder that comes before a
+ *   date whose digest day is before first_day while its own day is not
+ *   (its next digest day may be after the deadline); that working day is
+ *   not after its own day;
+ * - for any other team, the reminder of today whose send time had passed
+ *   (unless the next reminder is due on that working day anyway, and
+ *   stands for both, as two stages on one day do).
+ * Returns 0 with *ret, or -ENOENT.
  */
 static int passed_over(const struct tkl_schedule_conf *sc, const struct tkl_action *a, size_t team,
-                       int32_t first_day, struct tkl_reminder *ret)
+                       int32_t first_day, int32_t today, struct tkl_reminder *ret)
 {
     const struct tkl_rules *rules = tkl_schedule_team_rules(sc, team);
     struct tkl_reminder r, best;
     int32_t digest = TKL_NO_DAY, day = first_day;
-    if (!rules->weekly)
-        return -ENOENT;
+    if (!rules->weekly) {
+        int32_t to = tkl_working_day_on_or_after(&sc->policy.holidays, first_day);
+        if (today >= first_day || base_reminder(sc, a, team, today, &r) < 0 || r.day >= first_day ||
+            (base_reminder(sc, a, team, first_day, &best) == 0 && best.day == to))
+            return -ENOENT;
+        r.day = to;
+        *ret = r;
+        return 0;
+    }
     /* the group of the first reminder from first_day on, when its digest
      * day has passed: its last member stands for it */
     while (base_reminder(sc, a, team, day, &r) == 0) {
@@ -249,6 +262,7 @@ static int passed_over(const struct tkl_schedule_conf *sc, const struct tkl_acti
  * counts from. Send instants grow with days, so the tests on instants
  * are tests on days, made once for every action. */
 struct window {
+    int32_t today;  /* the day the schedule is made on */
     int32_t day;    /* the first day looked at */
     int32_t first;  /* the first day whose send time counts */
     int32_t missed; /* the first day whose send time is after missed_after */
@@ -271,6 +285,7 @@ static struct window window_of(const struct tkl_schedule_conf *sc, int64_t misse
     /* the first send time that counts: after missed_after, or now */
     int64_t lo = missed_after < now ? missed_after + 1 : now;
     return (struct window){
+        .today = tkl_local_day(now),
         .day = day,
         .first = send_at(sc, day) >= lo ? day : day + 1,
         .missed = missed_after < INT64_MAX ? first_day_from(sc, missed_after + 1) : INT32_MAX,
@@ -287,7 +302,7 @@ static int first_reminder(const struct tkl_schedule_conf *sc, const struct tkl_a
     int32_t day = w->day;
     struct tkl_reminder e, best;
     bool have_best = false;
-    int rc = passed_over(sc, a, team, w->first, &e);
+    int rc = passed_over(sc, a, team, w->first, w->today, &e);
     if (rc < 0)
         rc = next_reminder(sc, a, team, day, &e);
     for (; rc == 0; rc = next_reminder(sc, a, team, day, &e)) {
@@ -534,6 +549,15 @@ int64_t tkl_scheduler_resume_at(const struct tkl_schedule_conf *sc, int64_t at)
     if (send <= at) /* today's send time has passed: the next working day's */
         send = send_at(sc, tkl_working_day_on_or_after(&sc->policy.holidays, today + 1));
     return send;
+}
+
+int64_t tkl_scheduler_catch_up_at(const struct tkl_schedule_conf *sc, int64_t now)
+{
+    int32_t today = tkl_local_day(now);
+    if (today != TKL_NO_DAY && tkl_working_day_on_or_after(&sc->policy.holidays, today) == today &&
+        send_at(sc, today) <= now && now < tkl_local_instant(today, sc->policy.late_until_minute))
+        return now;
+    return tkl_scheduler_resume_at(sc, now);
 }
 
 int32_t tkl_scheduler_held_from(const struct tkl_schedule_conf *sc, int64_t since)

@@ -321,7 +321,7 @@ links = { keys = ( { id = "t1"; file = "links.key"; } ); };
             Path(self.conf).write_text(text)
             d.proc.send_signal(signal.SIGHUP)
             n = d.wait_for("configuration reloaded")
-            self.assertIn("1 notifiers (1 kept running)", d.lines[n])
+            self.assertIn("1 notifier and 0 sources (1 of these plugins kept running)", d.lines[n])
             self.peer.hold_part2 = False
             self.wait_all_delivered(d)
         finally:

@@ -236,6 +236,71 @@ START_TEST(a_weekly_reminder_whose_digest_day_has_passed_goes_before_the_deadlin
 }
 END_TEST
 
+START_TEST(a_reminder_of_today_whose_time_had_passed_goes_at_the_next_send_time)
+{
+    /* added on Tuesday 2 May 2023 at 10:00, due on Tuesday 9 May: its
+     * lead-7 was today at 09:00, before it was in the plan, so it goes on
+     * Wednesday at 09:00, then lead-1 (on Friday 5 May: Monday 8 May was
+     * a bank holiday) and due as the plan says */
+    struct tkl_store *a = load(PLAN "Z,Other,HR,31/12/2023,\n");
+    struct tkl_store *b =
+        load(PLAN "Z,Other,HR,31/12/2023,\nA,One,HR,09/05/2023,\nB,Two,HR,03/05/2023,\n");
+    struct tkl_scheduler s = {0};
+    int64_t now = at(2023, 5, 2, 10);
+    char got[512];
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, a, now, now), 0);
+    ck_assert_int_eq(tkl_scheduler_reload(&s, &cfg->schedule, &cfg->teams, a, b, now, NULL), 0);
+    ck_assert_int_eq(entry_at(&s, b, "A"), at(2023, 5, 3, 9));
+    /* B, due on Wednesday 3 May: its lead-1 of today would go on the day
+     * its due reminder goes anyway, which stands for both */
+    ck_assert_int_eq(entry_at(&s, b, "B"), at(2023, 5, 3, 9));
+    pop_all(&s, b, at(2023, 5, 10, 0), got, sizeof(got));
+    ck_assert_str_eq(got, "lead-7@2023-05-03 due@2023-05-03 lead-1@2023-05-05 due@2023-05-09 ");
+    tkl_scheduler_free(&s);
+    /* a first schedule made on Friday 16 June at 10:00 (nothing to catch
+     * up), due Friday 23 June: lead-7 goes on Monday 19 June */
+    struct tkl_store *c = load(PLAN "C,Three,HR,23/06/2023,\n");
+    now = at(2023, 6, 16, 10);
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, c, now, now), 0);
+    pop_all(&s, c, at(2023, 6, 24, 0), got, sizeof(got));
+    ck_assert_str_eq(got, "lead-7@2023-06-19 lead-1@2023-06-22 due@2023-06-23 ");
+    tkl_scheduler_free(&s);
+    /* made before today's send time: today's reminder is simply next */
+    now = at(2023, 6, 16, 8);
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, c, now, now), 0);
+    ck_assert_int_eq(tkl_scheduler_next_at(&s), at(2023, 6, 16, 9));
+    tkl_scheduler_free(&s);
+    tkl_store_free(a);
+    tkl_store_free(b);
+    tkl_store_free(c);
+}
+END_TEST
+
+/* Reminders overdue for sending go at once on a working day from the send
+ * time until late_until (18:00), else at the next send time on a working
+ * day: tonight's wait for tomorrow's, a weekend's and a bank holiday's for
+ * the first working day after. */
+START_TEST(what_is_overdue_for_sending_waits_for_the_sending_hours)
+{
+    const struct tkl_schedule_conf *sc = &cfg->schedule;
+    /* Tuesday 13 June 2023 */
+    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 13, 10)), at(2023, 6, 13, 10));
+    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 13, 9)), at(2023, 6, 13, 9));
+    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 13, 18) - 1),
+                     at(2023, 6, 13, 18) - 1);
+    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 13, 9) - 1), at(2023, 6, 13, 9));
+    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 13, 18)), at(2023, 6, 14, 9));
+    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 13, 23)), at(2023, 6, 14, 9));
+    /* Saturday 17 June; Saturday 27 May, before the Spring bank holiday */
+    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 17, 2)), at(2023, 6, 19, 9));
+    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 5, 27, 12)), at(2023, 5, 30, 9));
+    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 5, 29, 12)), at(2023, 5, 30, 9));
+    /* a later late_until */
+    cfg->schedule.policy.late_until_minute = 20 * 60;
+    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 13, 19)), at(2023, 6, 13, 19));
+}
+END_TEST
+
 START_TEST(a_snooze_ends_with_a_reminder)
 {
     /* snoozed on 1 June until Tuesday 20 June: lead-28 (2 June) and
@@ -519,6 +584,8 @@ int main(void)
     tcase_add_test(tc, a_reminder_due_exactly_now_is_due_without_catch_up);
     tcase_add_test(tc, a_weekly_team_gets_its_reminders_on_its_digest_day);
     tcase_add_test(tc, a_weekly_reminder_whose_digest_day_has_passed_goes_before_the_deadline);
+    tcase_add_test(tc, a_reminder_of_today_whose_time_had_passed_goes_at_the_next_send_time);
+    tcase_add_test(tc, what_is_overdue_for_sending_waits_for_the_sending_hours);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder);
     tcase_add_test(tc, a_resume_sends_the_last_held_reminder_at_the_next_send_time);
     tcase_add_test(tc, a_completed_action_gets_nothing_back);
