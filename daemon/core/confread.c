@@ -23,60 +23,91 @@ static bool name_char(char c)
            c == '-' || c == '*' || c == '.';
 }
 
+/* Where a line of a configuration file starts: in its settings, inside a
+ * text (libconfig takes line breaks in one) or inside a block comment. */
+enum lex_state {
+    LEX_CODE,
+    LEX_TEXT,
+    LEX_COMMENT,
+};
+
+/* Adds the error of a whole number libconfig would read wrongly. */
+static int out_of_range(const char *path, unsigned ln, const char *p, size_t n,
+                        struct tkl_diags *diags)
+{
+    tkl_diag_add(diags, TKL_SEV_ERROR, path, ln, NULL,
+                 "%.*s%s is out of range: a whole number here is from %d to %d (0xFFFFFFFF)",
+                 n > 24 ? 24 : (int)n, p, n > 24 ? "..." : "", INT32_MIN, INT32_MAX);
+    return -EINVAL;
+}
+
+/* Whether the whole number p[0..n) (decimal, or hexadecimal after 0x; a
+ * sign first for a decimal one) is beyond what libconfig reads as 32 bits;
+ * false for anything else (a float, a 64-bit one with L, a name). */
+static bool too_large(const char *p, size_t n)
+{
+    char text[40];
+    bool sign = *p == '-' || *p == '+';
+    bool hex = !sign && n > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+    size_t digits =
+        hex ? strspn(p + 2, "0123456789abcdefABCDEF") + 2 : strspn(p + sign, "0123456789") + sign;
+    if (digits != n || (hex && n == 2))
+        return false;
+    if (n >= sizeof(text))
+        return true;
+    memcpy(text, p, n);
+    text[n] = '\0';
+    errno = 0;
+    if (hex) {
+        unsigned long long v = strtoull(text + 2, NULL, 16);
+        return errno == ERANGE || v > UINT32_MAX;
+    }
+    long long v = strtoll(text, NULL, 10);
+    return errno == ERANGE || v > INT32_MAX || v < INT32_MIN;
+}
+
 /*
- * libconfig (1.5) reads a decimal whole number beyond 32 bits as its low
- * 32 bits, without a word: "max_age_hours = 4294967344;" as 48. Each such
- * number of line ln of path (p to end; outside strings and comments, a
- * block comment carried over lines in *in_comment; not one with L, which
- * libconfig reads as 64 bits, nor a float) is an error here. Returns 0
- * or -EINVAL (added to diags).
+ * libconfig (1.5) reads a whole number beyond 32 bits as its low 32 bits,
+ * without a word: "max_age_hours = 4294967344;" as 48, 0x1FFFFFFFF as -1.
+ * Each such number of line ln of path (p to end; outside texts and
+ * comments, where the line starts in *state and where it ends left
+ * there; not one with L, which libconfig reads as 64 bits, nor a float)
+ * is an error here. Returns 0 or -EINVAL (added to diags).
  */
 static int check_numbers(const char *path, unsigned ln, const char *p, const char *end,
-                         bool *in_comment, struct tkl_diags *diags)
+                         enum lex_state *state, struct tkl_diags *diags)
 {
     int r = 0;
     while (p < end) {
-        if (*in_comment) {
+        if (*state == LEX_COMMENT) {
             const char *q = memmem(p, (size_t)(end - p), "*/", 2);
             if (!q)
                 return r;
-            *in_comment = false;
+            *state = LEX_CODE;
             p = q + 2;
-        } else if (*p == '"') {
-            for (p++; p < end && *p != '"'; p++)
+        } else if (*state == LEX_TEXT) {
+            for (; p < end && *p != '"'; p++)
                 if (*p == '\\' && p + 1 < end)
                     p++;
+            if (p < end) {
+                *state = LEX_CODE;
+                p++;
+            }
+        } else if (*p == '"') {
+            *state = LEX_TEXT;
             p++;
         } else if (*p == '#' || (*p == '/' && p + 1 < end && p[1] == '/')) {
             return r;
         } else if (*p == '/' && p + 1 < end && p[1] == '*') {
-            *in_comment = true;
+            *state = LEX_COMMENT;
             p += 2;
         } else if ((*p >= '0' && *p <= '9') ||
                    ((*p == '-' || *p == '+') && p + 1 < end && p[1] >= '0' && p[1] <= '9')) {
             const char *q = p + 1;
             while (q < end && name_char(*q))
                 q++;
-            /* a number alone: digits, then not x (hex), '.' or e (a float), L */
-            size_t n = (size_t)(q - p), digits = strspn(p + (*p < '0'), "0123456789");
-            if (digits == n - (*p < '0') && n < 32) {
-                char text[32];
-                memcpy(text, p, n);
-                text[n] = '\0';
-                errno = 0;
-                long long v = strtoll(text, NULL, 10);
-                if (errno == ERANGE || v > INT32_MAX || v < INT32_MIN) {
-                    tkl_diag_add(diags, TKL_SEV_ERROR, path, ln, NULL,
-                                 "%s is out of range: a whole number here is from %d to %d", text,
-                                 INT32_MIN, INT32_MAX);
-                    r = -EINVAL;
-                }
-            } else if (digits == n - (*p < '0')) {
-                tkl_diag_add(diags, TKL_SEV_ERROR, path, ln, NULL,
-                             "%.*s... is out of range: a whole number here is from %d to %d", 24, p,
-                             INT32_MIN, INT32_MAX);
-                r = -EINVAL;
-            }
+            if (too_large(p, (size_t)(q - p)))
+                r = out_of_range(path, ln, p, (size_t)(q - p), diags);
             p = q;
         } else if (name_char(*p)) {
             while (p < end && name_char(*p))
@@ -101,13 +132,13 @@ static int check_includes(const char *path, const char *dir, int depth, struct t
     ssize_t len;
     unsigned ln = 0;
     int r = 0, bad = 0;
-    bool in_comment = false;
+    enum lex_state state = LEX_CODE;
     while (r == 0 && (len = getline(&line, &cap, f)) > 0) {
         ln++;
         const char *p = line + strspn(line, " \t");
         if (strncmp(p, "@include", 8) == 0)
             r = check_include(path, ln, p + 8, line + len, dir, depth, diags);
-        else if (check_numbers(path, ln, p, line + len, &in_comment, diags) < 0)
+        else if (check_numbers(path, ln, p, line + len, &state, diags) < 0)
             bad = -EINVAL; /* and the numbers of the lines after */
     }
     free(line);

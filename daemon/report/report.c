@@ -1015,8 +1015,9 @@ int tkl_report_write(FILE *out, const struct tkl_report *r, enum tkl_report_form
 /* Whether l->v[i] holds on day today against a, its action: the plan
  * still says what it said then, a snooze's day has not come, and no
  * update that ends it followed it (l in the order recorded): for a
- * completion, a reopen that holds; for a snooze, a later snooze or a
- * resume; for a "not ours", a resume of its team. */
+ * completion, a reopen that holds; for a snooze, a later snooze (holding
+ * or not: the answers keep the latest only) or a resume; for a "not
+ * ours", a resume of its team. */
 static bool holds_now(const struct tkl_updates *l, size_t i, const struct tkl_action *a,
                       int32_t today)
 {
@@ -1030,7 +1031,7 @@ static bool holds_now(const struct tkl_updates *l, size_t i, const struct tkl_ac
         if (u->kind == TKL_UPDATE_COMPLETE && x->kind == TKL_UPDATE_REOPEN &&
             tkl_update_holds(x, a))
             return false;
-        if (u->kind == TKL_UPDATE_SNOOZE && x->kind == TKL_UPDATE_SNOOZE && tkl_update_holds(x, a))
+        if (u->kind == TKL_UPDATE_SNOOZE && x->kind == TKL_UPDATE_SNOOZE) /* as answer.c keeps it */
             return false;
         if (x->kind == TKL_UPDATE_RESUME &&
             (u->kind == TKL_UPDATE_SNOOZE || (u->kind == TKL_UPDATE_NOT_OURS && u->team_id &&

@@ -12,7 +12,6 @@ void tkl_policy_default(struct tkl_policy *p)
     static const int lead[] = {28, 14, 7, 1, 0};
     memset(p, 0, sizeof(*p));
     p->send_minute = 9 * 60;
-    p->late_until_minute = 18 * 60;
     p->rules.ladder.n = sizeof(lead) / sizeof(lead[0]);
     memcpy(p->rules.ladder.lead, lead, sizeof(lead));
     p->rules.review = p->rules.ladder;

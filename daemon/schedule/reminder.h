@@ -39,10 +39,6 @@ struct tkl_rules {
 
 struct tkl_policy {
     int send_minute;         /* minutes after local midnight */
-    int late_until_minute;   /* reminders overdue for sending (ticklerd stopped, or its
-                              * machine asleep) go at once on a working day from
-                              * send_minute until this minute; else at the next send
-                              * time on a working day (tkl_scheduler_catch_up_at) */
     struct tkl_rules rules;  /* defaults for teams without their own */
     unsigned checkin_months; /* bit m-1 set: check in that month */
     int catch_up_days;       /* late notices older than this go as late */

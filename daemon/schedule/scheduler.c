@@ -551,15 +551,6 @@ int64_t tkl_scheduler_resume_at(const struct tkl_schedule_conf *sc, int64_t at)
     return send;
 }
 
-int64_t tkl_scheduler_catch_up_at(const struct tkl_schedule_conf *sc, int64_t now)
-{
-    int32_t today = tkl_local_day(now);
-    if (today != TKL_NO_DAY && tkl_working_day_on_or_after(&sc->policy.holidays, today) == today &&
-        send_at(sc, today) <= now && now < tkl_local_instant(today, sc->policy.late_until_minute))
-        return now;
-    return tkl_scheduler_resume_at(sc, now);
-}
-
 int32_t tkl_scheduler_held_from(const struct tkl_schedule_conf *sc, int64_t since)
 {
     int32_t day = tkl_local_day(since);

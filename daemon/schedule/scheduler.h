@@ -129,14 +129,6 @@ int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_
                              const struct tkl_store *store, size_t action, size_t team,
                              int32_t from_day, int32_t until_day, int64_t not_before);
 
-/*
- * When reminders overdue for sending at now (missed while ticklerd was
- * stopped, or its machine asleep) may go: now, on a working day from the
- * send time until policy.late_until_minute; else at the next send time on
- * a working day (today's, when it is still ahead), with that day's own.
- */
-int64_t tkl_scheduler_catch_up_at(const struct tkl_schedule_conf *sc, int64_t now);
-
 /* The first day whose send time is after the instant since: the first
  * whose reminder a hold recorded then (a snooze, a "not ours") held. */
 int32_t tkl_scheduler_held_from(const struct tkl_schedule_conf *sc, int64_t since);

@@ -213,10 +213,6 @@ static void on_oneshot_view(void *data, int r, struct tkl_state_view *v)
     tkl_state_view_free(v);
     if (r == -ECANCELED || s->stopping)
         return; /* the service is going already */
-    if (tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s) ||
-        s->requests_pending_at != INT64_MAX)
-        log_notice("--oneshot: reminders that fell due while ticklerd was stopped wait for the "
-                   "sending hours; the first run in them sends them");
     log_info("--oneshot: everything due has been handled; stopping");
     s->finished(s);
 }
@@ -228,7 +224,7 @@ static void oneshot_check(struct tkl_service *s, int started, int64_t next)
     if (!s->oneshot || started != 0 || !tkl_delivery_idle(&s->deliverer) || s->queue_backoff ||
         s->request_backoff || s->requests_run || s->requests_waiting || s->recover_pending ||
         s->last_run_pending || s->round_pending || s->reports_pending ||
-        tkl_service_next_round(s) <= tkl_service_now(s) ||
+        tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s) ||
         (next != INT64_MAX && next <= tkl_service_now(s)))
         return;
     if (s->oneshot_counting)
@@ -243,10 +239,6 @@ static void oneshot_check(struct tkl_service *s, int started, int64_t next)
         log_notice("--oneshot: %" PRId64 " notices wait for a retry; they stay in the outbox for "
                    "the next run",
                    st.pending + st.retrying);
-    if (tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s) ||
-        s->requests_pending_at != INT64_MAX)
-        log_notice("--oneshot: reminders that fell due while ticklerd was stopped wait for the "
-                   "sending hours; the first run in them sends them");
     log_info("--oneshot: everything due has been handled; stopping");
     s->finished(s);
 }
@@ -369,42 +361,15 @@ static void on_store_changed(void *data);
 
 static void on_sched_timer(uv_timer_t *t);
 
-int64_t tkl_service_next_round(const struct tkl_service *s)
-{
-    if (!s->rt)
-        return INT64_MAX;
-    int64_t next = tkl_scheduler_next_at(&s->rt->sched), now = tkl_service_now(s);
-    if (next > now) /* INT64_MAX: none */
-        return next;
-    /* overdue for sending: at once in the sending hours, else when they
-     * come */
-    return tkl_scheduler_catch_up_at(&s->rt->cfg->schedule, now);
-}
-
-/* Says, once each time, that reminders overdue for sending wait for the
- * sending hours (tkl_scheduler_catch_up_at) until at. */
-static void tell_waiting(struct tkl_service *s, int64_t at)
-{
-    char when[32];
-    if (at == s->waiting_until)
-        return;
-    s->waiting_until = at;
-    log_notice("reminders that fell due while ticklerd could not send them wait for the sending "
-               "hours (working days, from send_time until late_until): they go at %s",
-               tkl_format_instant(at, when));
-}
-
 static void arm_scheduler(struct tkl_service *s)
 {
-    int64_t next = tkl_scheduler_next_at(&s->rt->sched), now = tkl_service_now(s);
+    int64_t next = tkl_scheduler_next_at(&s->rt->sched);
     if (next == INT64_MAX || s->round_waiting) { /* waiting: armed when the round has run */
         (void)uv_timer_stop(&s->sched_timer);
         return;
     }
-    if (next <= now && (next = tkl_service_next_round(s)) > now)
-        tell_waiting(s, next);
-    if (s->queue_backoff && next < now + s->queue_backoff)
-        next = now + s->queue_backoff;
+    if (s->queue_backoff && next < tkl_service_now(s) + s->queue_backoff)
+        next = tkl_service_now(s) + s->queue_backoff;
     arm_at(s, &s->sched_timer, on_sched_timer, next);
 }
 
@@ -784,10 +749,9 @@ static void on_sched_timer(uv_timer_t *t)
      * already due would fire it at once, again and again */
     if (s->round_pending)
         return;
-    /* early (the wall clock went back): wait for the instant itself; or
-     * outside the sending hours: wait for them */
-    if ((!s->queue_backoff && tkl_scheduler_next_at(&s->rt->sched) > tkl_service_now(s)) ||
-        tkl_service_next_round(s) > tkl_service_now(s)) {
+    int64_t next = tkl_scheduler_next_at(&s->rt->sched);
+    /* early (the wall clock went back): wait for the instant itself */
+    if (!s->queue_backoff && next > tkl_service_now(s)) {
         arm_scheduler(s);
         return;
     }
@@ -1129,16 +1093,6 @@ static void run_requests(struct tkl_service *s)
         return;
     if (!s->rt->cfg->report.n_request_updates) {
         (void)uv_timer_stop(&s->request_timer);
-        return;
-    }
-    /* a phase is only ever due at a send time, so a run outside the
-     * sending hours can only catch up: it waits for them, and a stop
-     * meanwhile leaves the next start to catch up from here */
-    int64_t now = tkl_service_now(s), at = tkl_scheduler_catch_up_at(&s->rt->cfg->schedule, now);
-    if (at > now && !s->requests_run) {
-        if (s->requests_pending_at > s->requests_from + 1)
-            s->requests_pending_at = s->requests_from + 1;
-        arm_at(s, &s->request_timer, on_request_timer, at);
         return;
     }
     if (s->node) {

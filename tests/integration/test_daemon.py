@@ -371,44 +371,6 @@ class MainJob(Fixture):
         self.assertRegex(status, r"failed: +0\n")
         self.assertRegex(status, r"\(%d in all\)" % (6 + len(later)))
 
-    def test_what_fell_due_while_stopped_waits_for_the_sending_hours(self):
-        """A first start at 02:00 on a Saturday sends nothing of what it
-        caught up on (the reminders of the week before, the update request
-        of Wednesday 1 March) and says when it will; a start on Sunday
-        evening neither; Monday's send time sends it all, marked late, and
-        a stop meanwhile lost none of it."""
-        text = Path(self.conf).read_text()
-        sample = '# request_updates = [ "03-01", "09-01" ];'
-        self.assertIn(sample, text)
-        Path(self.conf).write_text(text.replace(sample, 'request_updates = [ "03-01" ];'))
-        new = os.path.join(self.state, "maildir", "new")
-
-        def sent():
-            return sorted(os.listdir(new)) if os.path.isdir(new) else []
-        for now, when in (("2023-03-04T02:00", "Saturday"), ("2023-03-05T20:00", "Sunday")):
-            p = self.oneshot(now)
-            self.assertEqual(sent(), [], when)
-            self.assertIn("wait for the sending hours (working days, from send_time until "
-                          "late_until): they go at 2023-03-06T09:00:00+00:00", p.stderr, when)
-            self.assertIn("--oneshot: reminders that fell due while ticklerd was stopped wait "
-                          "for the sending hours", p.stderr, when)
-        self.oneshot("2023-03-06T09:00:30")
-        msgs = self.messages()
-        self.assertTrue(msgs)
-        for m in msgs:
-            self.assertEqual(m["Date"].datetime.date().isoformat(), "2023-03-06")
-        texts = [text_of(m) for m in msgs]
-        pce = text_of({m["To"].addresses[0].addr_spec: m
-                       for m in msgs}["policy@maidstone.example"])
-        self.assertIn("[sent late]", pce)
-        # Friday's reminder of EAP22-07, 28 days ahead of its deadline
-        self.assertTrue(any("EAP22-07" in t and "[sent late]" in t for t in texts))
-        self.assertTrue(any("Please give your progress on each action below by" in t
-                            for t in texts))
-        # and once only
-        self.oneshot("2023-03-06T09:00:30")
-        self.assertEqual(len(self.messages()), len(msgs))
-
     def test_a_long_unbroken_text_wraps_in_the_html_on_a_phone(self):
         """A pasted web address in a progress note (no spaces) wraps in the
         HTML part at a phone's width (390 px, as Chromium lays it out; its

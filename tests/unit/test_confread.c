@@ -60,9 +60,9 @@ START_TEST(a_file_with_includes_is_read)
 END_TEST
 
 /* A whole number beyond 32 bits, which libconfig would read as its low
- * 32 bits (4294967344 as 48), is an error at its line, in the file and
- * its includes; one in a text or a comment, a 64-bit one (L) and a float
- * are not. */
+ * 32 bits (4294967344 as 48, 0x1FFFFFFFF as -1), is an error at its
+ * line, in the file and its includes; one in a text (over lines too) or
+ * a comment, a 64-bit one (L) and a float are not. */
 START_TEST(a_number_libconfig_would_wrap_is_an_error_at_its_line)
 {
     tkl_write_text(dir, "more.conf", "x = [ 1, 99999999999 ];\n");
@@ -75,7 +75,9 @@ START_TEST(a_number_libconfig_would_wrap_is_an_error_at_its_line)
                                "c = 4294967296L; d = 1.5e10; // 4294967296\n"
                                "/* 4294967296\n 99999999999 */ e = -2147483648;\n"
                                "f = 2147483647; g = { h = -2147483649; };\n"
-                               "id9 = 0x10;\n"
+                               "id9 = 0x10; big = 0x1FFFFFFFF; all = 0xFFFFFFFF;\n"
+                               "title = \"a text \\\" on two lines\n"
+                               " 99999999999 # not a number \";\n"
                                "@include \"more.conf\"\n",
                                &cfg, &d),
                      -EINVAL);
@@ -83,10 +85,11 @@ START_TEST(a_number_libconfig_would_wrap_is_an_error_at_its_line)
     snprintf(more, sizeof(more), "%s/more.conf", dir);
     ck_assert(error_in(&d, path, 1,
                        "4294967344 is out of range: a whole number here is from -2147483648 to "
-                       "2147483647"));
+                       "2147483647 (0xFFFFFFFF)"));
     ck_assert(error_in(&d, path, 6, "-2147483649 is out of range"));
+    ck_assert(error_in(&d, path, 7, "0x1FFFFFFFF is out of range"));
     ck_assert(error_in(&d, more, 1, "99999999999 is out of range"));
-    ck_assert_uint_eq(d.n, 3);
+    ck_assert_uint_eq(d.n, 4);
     config_destroy(&cfg);
     tkl_diags_free(&d);
 }

@@ -276,31 +276,6 @@ START_TEST(a_reminder_of_today_whose_time_had_passed_goes_at_the_next_send_time)
 }
 END_TEST
 
-/* Reminders overdue for sending go at once on a working day from the send
- * time until late_until (18:00), else at the next send time on a working
- * day: tonight's wait for tomorrow's, a weekend's and a bank holiday's for
- * the first working day after. */
-START_TEST(what_is_overdue_for_sending_waits_for_the_sending_hours)
-{
-    const struct tkl_schedule_conf *sc = &cfg->schedule;
-    /* Tuesday 13 June 2023 */
-    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 13, 10)), at(2023, 6, 13, 10));
-    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 13, 9)), at(2023, 6, 13, 9));
-    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 13, 18) - 1),
-                     at(2023, 6, 13, 18) - 1);
-    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 13, 9) - 1), at(2023, 6, 13, 9));
-    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 13, 18)), at(2023, 6, 14, 9));
-    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 13, 23)), at(2023, 6, 14, 9));
-    /* Saturday 17 June; Saturday 27 May, before the Spring bank holiday */
-    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 17, 2)), at(2023, 6, 19, 9));
-    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 5, 27, 12)), at(2023, 5, 30, 9));
-    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 5, 29, 12)), at(2023, 5, 30, 9));
-    /* a later late_until */
-    cfg->schedule.policy.late_until_minute = 20 * 60;
-    ck_assert_int_eq(tkl_scheduler_catch_up_at(sc, at(2023, 6, 13, 19)), at(2023, 6, 13, 19));
-}
-END_TEST
-
 START_TEST(a_snooze_ends_with_a_reminder)
 {
     /* snoozed on 1 June until Tuesday 20 June: lead-28 (2 June) and
@@ -585,7 +560,6 @@ int main(void)
     tcase_add_test(tc, a_weekly_team_gets_its_reminders_on_its_digest_day);
     tcase_add_test(tc, a_weekly_reminder_whose_digest_day_has_passed_goes_before_the_deadline);
     tcase_add_test(tc, a_reminder_of_today_whose_time_had_passed_goes_at_the_next_send_time);
-    tcase_add_test(tc, what_is_overdue_for_sending_waits_for_the_sending_hours);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder);
     tcase_add_test(tc, a_resume_sends_the_last_held_reminder_at_the_next_send_time);
     tcase_add_test(tc, a_completed_action_gets_nothing_back);
