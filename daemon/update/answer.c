@@ -36,13 +36,15 @@ static int by_action(const void *x, const void *y)
 }
 
 /* Sets the not-ours update of u's team in ans to u (the later wins),
- * holding from since. Returns 0 or -ENOMEM. */
+ * holding from since, or from the earlier one's since while it held on.
+ * Returns 0 or -ENOMEM. */
 static int set_not_ours(struct tkl_answer *ans, const struct tkl_update *u, int64_t since)
 {
     for (size_t i = 0; i < ans->n_not_ours; i++)
         if (strcmp(ans->not_ours[i]->team_id, u->team_id) == 0) {
             ans->not_ours[i] = u;
-            ans->not_ours_since[i] = since;
+            if (since < ans->not_ours_since[i])
+                ans->not_ours_since[i] = since;
             return 0;
         }
     int64_t *t = realloc(ans->not_ours_since, (ans->n_not_ours + 1) * sizeof(*t));
@@ -183,13 +185,19 @@ static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u
                 ans->reopened = u[i];
             }
             break;
-        case TKL_UPDATE_SNOOZE:
+        case TKL_UPDATE_SNOOZE: {
+            /* a snooze that still held goes on as this one, from its since */
+            bool on = ans->snooze && ans->snooze->until_day > tkl_local_day(u[i]->at);
+            int64_t since = hold_since(ans, sc, NULL, u[i]->at);
+            if (on && ans->snooze_since < since)
+                since = ans->snooze_since;
             ans->snooze = holds ? u[i] : NULL;
             if (holds) { /* held again, every team: its end brings back what it holds */
-                ans->snooze_since = hold_since(ans, sc, NULL, u[i]->at);
+                ans->snooze_since = since;
                 ans->n_resumed = 0;
             }
             break;
+        }
         case TKL_UPDATE_NOT_OURS:
             if (!holds || !u[i]->team_id)
                 break;

@@ -66,7 +66,8 @@ struct tkl_resumed {
  * resume brought back had come (the resume's send time,
  * tkl_scheduler_resume_at) holds that reminder too, so it holds from the
  * since of the hold that resume ended, and its own end or resume brings it
- * back.
+ * back. A snooze, or a team's "not ours", recorded while one still holds
+ * goes on from that one's instant.
  */
 struct tkl_answer {
     const char *action_id;

@@ -85,6 +85,41 @@ START_TEST(snooze_holds_until_its_day_and_the_latest_counts)
 }
 END_TEST
 
+/* A snooze, or a team's "not ours", recorded again while the first holds
+ * goes on from the first's instant (its end brings back what both held);
+ * one recorded after the first ended holds from its own. */
+START_TEST(a_hold_recorded_again_goes_on_from_the_first)
+{
+    struct tkl_store *st = load(plan);
+    ck_assert_ptr_nonnull(st);
+    const int64_t day = 86400;
+    struct tkl_update u[6] = {about(&st->actions[0], TKL_UPDATE_SNOOZE, 1),
+                              about(&st->actions[0], TKL_UPDATE_SNOOZE, 2),
+                              about(&st->actions[1], TKL_UPDATE_SNOOZE, 3),
+                              about(&st->actions[1], TKL_UPDATE_SNOOZE, 4),
+                              about(&st->actions[1], TKL_UPDATE_NOT_OURS, 5),
+                              about(&st->actions[1], TKL_UPDATE_NOT_OURS, 6)};
+    int32_t today = tkl_local_day(u[0].at);
+    u[0].until_day = today + 10;
+    u[1].at += 3 * day;
+    u[1].until_day = today + 20;
+    u[2].until_day = today + 1;
+    u[3].at += 3 * day; /* the first ended two days before */
+    u[3].until_day = today + 20;
+    u[5].at += 5 * day;
+    struct tkl_answers a;
+    build(&a, u, 6, st);
+    const struct tkl_answer *x = tkl_answers_find(&a, st->actions[0].id);
+    ck_assert_ptr_eq(x->snooze, a.updates.v + 1);
+    ck_assert_int_eq(x->snooze_since, u[0].at);
+    x = tkl_answers_find(&a, st->actions[1].id);
+    ck_assert_int_eq(x->snooze_since, u[3].at);
+    ck_assert_int_eq(tkl_answer_not_ours_since(x, "hr"), u[4].at);
+    tkl_answers_free(&a);
+    tkl_store_free(st);
+}
+END_TEST
+
 START_TEST(not_ours_holds_one_team_only)
 {
     struct tkl_store *st = load(plan);
@@ -464,6 +499,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, complete_holds_every_reminder);
     tcase_add_test(tc, snooze_holds_until_its_day_and_the_latest_counts);
+    tcase_add_test(tc, a_hold_recorded_again_goes_on_from_the_first);
     tcase_add_test(tc, not_ours_holds_one_team_only);
     tcase_add_test(tc, progress_holds_nothing_and_the_latest_shows);
     tcase_add_test(tc, the_plan_wins_when_it_changes);
