@@ -79,6 +79,31 @@ class CheckConfig(Fixture):
         self.assertEqual(int(re.search(r"\((\d+) warnings?\)", d.stdout).group(1)), n)
         return c.stdout, d.stderr, n
 
+    def test_check_lists_the_names_that_match_no_team(self):
+        """tickler check lists the owner names of the plan that match no
+        team, each once with its actions, apart from the teams observances
+        name that match none, and counts only the first."""
+        with open(self.plan, "a", encoding="utf-8") as f:
+            for n in (1, 2):
+                f.write("EAP99-0%d,As an employer,We will,Plant trees %d,Parks Team,March 2027,,\n"
+                        % (n, n))
+        text = Path(self.conf).read_text()
+        museums = '{ id = "museums"; name = "Museums";'
+        self.assertIn(museums, text)
+        Path(self.conf).write_text(text.replace(
+            museums, '{ id = "museum-service"; name = "Museum service";'))
+        out = self.run_tool(tool("tickler"), "-c", self.conf, "--plugin-dir",
+                            harness.plugin_dir(), "check").stdout
+        # the row naming Museums among its owners no longer matches either
+        self.assertIn('owner names that match no team (their actions go to the fallback team '
+                      '"edi-officers"): "L&D, Comms and Events, Museums, Civic team, Economic '
+                      'Development, Communities lead" (1 action), "Parks Team" (2 actions)\n', out)
+        self.assertRegex(out, r'teams named by observances that match none: (.*, )?"museums" '
+                              r'\(\d+ observances?\)')
+        self.assertNotIn('"museums"', out.split("owner names that match no team")[1].split("\n")[0])
+        self.assertRegex(out, r"ok: 41 actions, \d+ observances, 18 teams, 2 owner names matched "
+                              r"no team, \d+ warnings?\n")
+
     def test_a_team_no_one_can_reach_is_a_warning_counted_as_one(self):
         _, _, fine = self.warnings()
         text = Path(self.conf).read_text()
