@@ -487,6 +487,15 @@ static int actions_json(struct cli *c)
     return json_print(arr);
 }
 
+/* How many characters of UTF-8 s has (its bytes that start one). */
+static size_t chars_of(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
 static int cmd_actions(struct cli *c, int argc, char **argv)
 {
     bool json = false;
@@ -500,6 +509,13 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
     }
     if (json)
         return actions_json(c);
+    /* the ids in a column as wide as the widest (in characters), up to 24 */
+    size_t width = 0;
+    for (size_t i = 0; i < c->st->n && width < 24; i++) {
+        size_t w = chars_of(c->st->actions[i].id);
+        if (w > width)
+            width = w < 24 ? w : 24;
+    }
     for (size_t i = 0; i < c->st->n; i++) {
         const struct tkl_action *a = &c->st->actions[i];
         char day[11] = "-";
@@ -516,15 +532,17 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
         }
         tkl_text_printable(title, strlen(title), true);
         tkl_text_printable(id, strlen(id), true);
-        printf("%s  %-10s %-8s %-8s %s\n", id, day, tkl_deadline_kind_name(a->deadline.kind),
-               tkl_status_name(a->status), title);
+        size_t w = chars_of(id);
+        printf("%s%*s  %-10s %-8s %-8s %s\n", id, (int)(w < width ? width - w : 0), "", day,
+               tkl_deadline_kind_name(a->deadline.kind), tkl_status_name(a->status), title);
         free(title);
         free(id);
     }
+    size_t warnings = c->diags.n - c->diags.n_errors;
     fprintf(stderr,
-            "%zu actions, %zu warnings in the plan and the configuration (tickler check lists "
+            "%zu action%s, %zu warning%s in the plan and the configuration (tickler check lists "
             "them, and the notifiers')\n",
-            c->st->n, c->diags.n - c->diags.n_errors);
+            c->st->n, tkl_plural(c->st->n), warnings, tkl_plural(warnings));
     return 0;
 }
 

@@ -450,6 +450,24 @@ class MainJob(Fixture):
         self.assertIn({"at": "2023-03-03T09:00:00+00:00", "item": "EAP22-07", "stage": "lead-28"},
                       [{k: e[k] for k in ("at", "item", "stage")} for e in up])
 
+    def test_actions_lines_up_ids_of_any_width(self):
+        """tickler actions pads its id column to the widest id, counted in
+        characters, so the deadlines line up."""
+        Path(self.plan).write_text(
+            "Ref,Actions,Responsibility,Timeframe\n"
+            "B1,One,Human Resources,30/06/2027\n"
+            "B1-2,Two,Human Resources,30/04/2023\n"
+            ",A row without a reference,Human Resources,30/04/2023\n"
+            "\u00c91,Accented,Human Resources,01/01/2024\n", encoding="utf-8")
+        p = self.run_tool(tool("tickler"), "-c", self.conf, "actions")
+        lines = p.stdout.splitlines()
+        self.assertEqual(len(lines), 4, p.stdout)
+        # where each deadline starts, in characters
+        at = {re.search(r" \d{4}-\d{2}-\d{2} ", line).start() for line in lines}
+        self.assertEqual(len(at), 1, p.stdout)
+        self.assertTrue(lines[0].startswith("B1  "), lines[0])
+        self.assertIn("4 actions, ", p.stderr)
+
     def test_plan_text_cannot_drive_the_terminal(self):
         # a title holding terminal escapes (erase the line above, write the
         # clipboard) is printed with them made harmless
