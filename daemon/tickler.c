@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1949,16 +1950,22 @@ static int cmd_send_test(struct cli *c, int argc, char **argv)
     return run_send_test(c, nc, to);
 }
 
-/* Touches the wake-up file a running ticklerd watches. Returns 0 or a
+/* Touches the wake-up file a running ticklerd watches. Made by root, it is
+ * given to the state directory's owner (the service's user), so that
+ * whoever runs tickler as that user can touch it later. Returns 0 or a
  * negative errno. */
 static int wake_daemon(const char *state_dir)
 {
     char *path = NULL;
+    struct stat dir;
     if (asprintf(&path, "%s/wakeup", state_dir) < 0)
         return -ENOMEM;
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int r = fd < 0 ? -errno : 0;
-    if (fd >= 0 && close(fd) < 0)
+    if (fd >= 0 && geteuid() == 0 && stat(state_dir, &dir) == 0 && dir.st_uid != 0 &&
+        fchown(fd, dir.st_uid, dir.st_gid) < 0)
+        r = -errno;
+    if (fd >= 0 && close(fd) < 0 && r == 0)
         r = -errno;
     free(path);
     return r;

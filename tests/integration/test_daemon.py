@@ -450,6 +450,20 @@ class MainJob(Fixture):
         self.assertIn({"at": "2023-03-03T09:00:00+00:00", "item": "EAP22-07", "stage": "lead-28"},
                       [{k: e[k] for k in ("at", "item", "stage")} for e in up])
 
+    @unittest.skipUnless(os.geteuid() == 0, "needs root, as a sysadmin runs it")
+    def test_retry_by_root_leaves_the_wakeup_file_to_the_service_user(self):
+        """tickler retry run by root gives the wake-up file it touches to the
+        state directory's owner (the service's user), who can then touch
+        it too."""
+        self.oneshot("2023-03-03T09:00")
+        os.chown(self.state, 65534, 65534)
+        p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", self.state, "retry",
+                          "--failed")
+        self.assertIn("0 notices queued again", p.stdout)
+        st = os.stat(os.path.join(self.state, "wakeup"))
+        self.assertEqual((st.st_uid, st.st_gid), (65534, 65534))
+        self.assertEqual(st.st_mode & 0o777, 0o600)
+
     def test_actions_lines_up_ids_of_any_width(self):
         """tickler actions pads its id column to the widest id, counted in
         characters, so the deadlines line up."""
