@@ -1,8 +1,11 @@
 #include "set.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* What one configured instance is: its names, settings and place. */
 struct wanted {
@@ -18,6 +21,59 @@ static const char *kind_name(enum tkl_plugin_kind k)
     return k == TKL_PLUGIN_SOURCE ? "source" : "notifier";
 }
 
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The plugins of dir (the stems of its *.so files), sorted, ", " between,
+ * into buf (cut to fit; "none" when there are none). */
+static void plugins_in(const char *dir, char *buf, size_t size)
+{
+    char *names[64];
+    size_t n = 0, len = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && n < sizeof(names) / sizeof(names[0]) && (e = readdir(d))) {
+        size_t k = strlen(e->d_name);
+        if (k > 3 && !strcmp(e->d_name + k - 3, ".so") && (names[n] = strndup(e->d_name, k - 3)))
+            n++;
+    }
+    if (d)
+        (void)closedir(d); /* read only */
+    qsort(names, n, sizeof(names[0]), by_text);
+    snprintf(buf, size, "%s", n ? "" : "none");
+    for (size_t i = 0; i < n; i++) {
+        if (len < size)
+            len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", names[i]);
+        free(names[i]);
+    }
+}
+
+/* Whether the plugin w names is a file of plugin_dir; when not, an error
+ * at w's line of the configuration says so, with the plugins there. */
+static bool plugin_there(const char *plugin_dir, const struct tkl_plugin_set_conf *c,
+                         const struct wanted *w, struct tkl_diags *diags)
+{
+    char *path = NULL, known[512];
+    if (strchr(w->plugin, '/') || strstr(w->plugin, "..")) {
+        tkl_diag_add(diags, TKL_SEV_ERROR, c->path, w->line, "plugin",
+                     "plugin \"%s\" must be a bare name, a file of the plugin directory %s",
+                     w->plugin, plugin_dir);
+        return false;
+    }
+    if (asprintf(&path, "%s/%s.so", plugin_dir, w->plugin) < 0)
+        return true; /* the loader says it is out of memory */
+    bool there = access(path, F_OK) == 0 || errno != ENOENT;
+    free(path);
+    if (!there) {
+        plugins_in(plugin_dir, known, sizeof(known));
+        tkl_diag_add(diags, TKL_SEV_ERROR, c->path, w->line, "plugin",
+                     "no plugin \"%s\" in %s (there: %s)", w->plugin, plugin_dir, known);
+    }
+    return there;
+}
+
 /* Opens, checks and inits one instance. Returns 0 with *ret set, or a
  * negative errno (problems in diags; nothing open). */
 static int open_one(const char *plugin_dir, const struct tkl_plugin_set_conf *c,
@@ -25,6 +81,8 @@ static int open_one(const char *plugin_dir, const struct tkl_plugin_set_conf *c,
                     struct tkl_plugin_instance **ret, struct tkl_diags *diags)
 {
     struct tkl_plugin_instance *p = NULL;
+    if (!plugin_there(plugin_dir, c, w, diags))
+        return -ENOENT;
     int r = tkl_plugin_open(plugin_dir, w->plugin, &p, diags);
     if (r < 0)
         return r;

@@ -102,6 +102,29 @@ START_TEST(an_unusable_recipient_is_named_with_its_line)
 }
 END_TEST
 
+/* A plugin that is not in the plugin directory (a typo) is an error at its
+ * line of the configuration, naming the plugins there. */
+START_TEST(a_plugin_not_installed_is_named_at_its_line)
+{
+    struct tkl_diags d = {0};
+    struct tkl_config *c = conf("ecoh", "", "ict@example.org", &d);
+    struct tkl_plugin_set s = {0};
+    ck_assert_int_eq(
+        tkl_plugin_set_open(TEST_PLUGIN_DIR, &c->plugins, TKL_PLUGIN_NOTIFIER, &svc, dir, &s, &d),
+        -ENOENT);
+    ck_assert_ptr_null(s.notifiers);
+    ck_assert_uint_eq(d.n_errors, 1);
+    char line[1024], want[1024];
+    tkl_diag_format(&d.items[0], line, sizeof(line));
+    snprintf(want, sizeof(want), "%s:3: error: [plugin] no plugin \"ecoh\" in %s (there: ", c->path,
+             TEST_PLUGIN_DIR);
+    ck_assert_msg(!strncmp(line, want, strlen(want)), "%s", line);
+    ck_assert_ptr_nonnull(strstr(line, "echo"));
+    tkl_diags_free(&d);
+    tkl_config_free(c);
+}
+END_TEST
+
 START_TEST(a_reload_keeps_what_stays_and_retires_the_rest)
 {
     struct tkl_diags d = {0};
@@ -183,6 +206,7 @@ int main(void)
     TCase *tc = tcase_create("set");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, an_unusable_recipient_is_named_with_its_line);
+    tcase_add_test(tc, a_plugin_not_installed_is_named_at_its_line);
     tcase_add_test(tc, a_reload_keeps_what_stays_and_retires_the_rest);
     tcase_add_test(tc, a_set_that_never_started_is_retired_without_stop);
     suite_add_tcase(s, tc);
