@@ -64,6 +64,7 @@ static int read_one(const struct tkl_confread *x, const config_setting_t *g,
         }
     struct tkl_plugin_conf *pc = &v[(*n)++];
     pc->line = (unsigned)config_setting_source_line(g);
+    pc->plugin_line = (unsigned)config_setting_source_line(config_setting_get_member(g, "plugin"));
     pc->settings = config_setting_get_member(g, "settings");
     if (!(pc->name = strdup(name)) || !(pc->plugin = strdup(plugin)) ||
         (team && !(pc->team = strdup(team))))

@@ -20,6 +20,7 @@ struct tkl_plugin_conf {
     char *team;   /* a source's team id, prompted for every item; NULL for a notifier */
     const config_setting_t *settings; /* the plugin's own group, or NULL; in the configuration */
     unsigned line;                    /* of the instance's entry */
+    unsigned plugin_line;             /* of its plugin key */
 };
 
 /*

@@ -14,6 +14,7 @@ struct wanted {
     const config_setting_t *settings;
     unsigned line;
     enum tkl_plugin_kind kind;
+    unsigned plugin_line; /* of its plugin key */
 };
 
 static const char *kind_name(enum tkl_plugin_kind k)
@@ -50,26 +51,21 @@ static void plugins_in(const char *dir, char *buf, size_t size)
     }
 }
 
-/* Whether the plugin w names is a file of plugin_dir; when not, an error
- * at w's line of the configuration says so, with the plugins there. */
+/* Whether the plugin w names (a bare name: plugin_conf.c) is a file of
+ * plugin_dir; when not, an error at its line of the configuration says
+ * so, with the plugins there. */
 static bool plugin_there(const char *plugin_dir, const struct tkl_plugin_set_conf *c,
                          const struct wanted *w, struct tkl_diags *diags)
 {
     char *path = NULL, known[512];
-    if (strchr(w->plugin, '/') || strstr(w->plugin, "..")) {
-        tkl_diag_add(diags, TKL_SEV_ERROR, c->path, w->line, "plugin",
-                     "plugin \"%s\" must be a bare name, a file of the plugin directory %s",
-                     w->plugin, plugin_dir);
-        return false;
-    }
     if (asprintf(&path, "%s/%s.so", plugin_dir, w->plugin) < 0)
         return true; /* the loader says it is out of memory */
     bool there = access(path, F_OK) == 0 || errno != ENOENT;
     free(path);
     if (!there) {
         plugins_in(plugin_dir, known, sizeof(known));
-        tkl_diag_add(diags, TKL_SEV_ERROR, c->path, w->line, "plugin",
-                     "no plugin \"%s\" in %s (there: %s)", w->plugin, plugin_dir, known);
+        tkl_diag_add(diags, TKL_SEV_ERROR, c->path, w->plugin_line ? w->plugin_line : w->line,
+                     "plugin", "no plugin \"%s\" in %s (there: %s)", w->plugin, plugin_dir, known);
     }
     return there;
 }
@@ -120,7 +116,8 @@ int tkl_notifier_open(const char *plugin_dir, const struct tkl_plugin_set_conf *
                       const char *state_dir, struct tkl_plugin_instance **ret,
                       struct tkl_diags *diags)
 {
-    struct wanted w = {nc->name, nc->plugin, nc->settings, nc->line, TKL_PLUGIN_NOTIFIER};
+    struct wanted w = {nc->name, nc->plugin,          nc->settings,
+                       nc->line, TKL_PLUGIN_NOTIFIER, nc->plugin_line};
     return open_one(plugin_dir, c, &w, svc, state_dir, ret, diags);
 }
 
@@ -188,12 +185,13 @@ int tkl_plugin_set_open(const char *plugin_dir, const struct tkl_plugin_set_conf
         return -ENOMEM;
     for (size_t i = 0; i < c->n_notifiers; i++) {
         const struct tkl_plugin_conf *nc = &c->notifiers[i];
-        w[i] = (struct wanted){nc->name, nc->plugin, nc->settings, nc->line, TKL_PLUGIN_NOTIFIER};
+        w[i] = (struct wanted){nc->name, nc->plugin,          nc->settings,
+                               nc->line, TKL_PLUGIN_NOTIFIER, nc->plugin_line};
     }
     for (size_t i = 0; i < c->n_sources; i++) {
         const struct tkl_plugin_conf *sc = &c->sources[i];
-        w[c->n_notifiers + i] =
-            (struct wanted){sc->name, sc->plugin, sc->settings, sc->line, TKL_PLUGIN_SOURCE};
+        w[c->n_notifiers + i] = (struct wanted){sc->name, sc->plugin,        sc->settings,
+                                                sc->line, TKL_PLUGIN_SOURCE, sc->plugin_line};
     }
     int r = open_all(plugin_dir, c, w, n_notifiers, svc, state_dir, &s.notifiers, diags);
     int rs =
