@@ -488,15 +488,6 @@ static int actions_json(struct cli *c)
     return json_print(arr);
 }
 
-/* How many characters of UTF-8 s has (its bytes that start one). */
-static size_t chars_of(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 static int cmd_actions(struct cli *c, int argc, char **argv)
 {
     bool json = false;
@@ -513,7 +504,7 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
     /* the ids in a column as wide as the widest (in characters), up to 24 */
     size_t width = 0;
     for (size_t i = 0; i < c->st->n && width < 24; i++) {
-        size_t w = chars_of(c->st->actions[i].id);
+        size_t w = tkl_utf8_chars(c->st->actions[i].id, strlen(c->st->actions[i].id));
         if (w > width)
             width = w < 24 ? w : 24;
     }
@@ -533,7 +524,7 @@ static int cmd_actions(struct cli *c, int argc, char **argv)
         }
         tkl_text_printable(title, strlen(title), true);
         tkl_text_printable(id, strlen(id), true);
-        size_t w = chars_of(id);
+        size_t w = tkl_utf8_chars(id, strlen(id));
         printf("%s%*s  %-10s %-8s %-8s %s\n", id, (int)(w < width ? width - w : 0), "", day,
                tkl_deadline_kind_name(a->deadline.kind), tkl_status_name(a->status), title);
         free(title);

@@ -229,6 +229,14 @@ size_t tkl_utf8_prefix(const char *s, size_t max)
     return max;
 }
 
+size_t tkl_utf8_chars(const char *text, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)text[i] & 0xc0) != 0x80;
+    return n;
+}
+
 char *tkl_text_clean(const char *s, bool fold)
 {
     if (!s)

@@ -54,6 +54,9 @@ void tkl_text_printable(char *s, size_t len, bool one_line);
  * bytes that ends at a UTF-8 character boundary. */
 size_t tkl_utf8_prefix(const char *s, size_t max);
 
+/* How many UTF-8 characters text[0..len) holds (its bytes that start one). */
+size_t tkl_utf8_chars(const char *text, size_t len);
+
 /* strdup that accepts NULL (returns NULL) */
 char *tkl_strdup0(const char *s);
 

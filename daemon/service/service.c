@@ -1511,7 +1511,7 @@ static int open_outbox(struct tkl_service *s)
     if (tkl_outbox_stats(s->outbox, 0, &st) == 0 &&
         (waiting = st.pending + st.retrying - in_flight) > 0)
         log_notice("%" PRId64 " notice%s wait%s in the outbox from before; %s sent when due",
-                   waiting, waiting == 1 ? "" : "s", waiting == 1 ? "s" : "",
+                   waiting, tkl_plural((size_t)waiting), waiting == 1 ? "s" : "",
                    waiting == 1 ? "it is" : "they are");
     return 0;
 }

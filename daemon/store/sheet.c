@@ -45,14 +45,6 @@ void tkl_sheet_begin(struct tkl_sheet *s, struct tkl_rows *rows, const char *pla
     tkl_rows_begin_sheet(rows, place);
 }
 
-static size_t utf8_chars(const char *text, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        n += ((unsigned char)text[i] & 0xC0) != 0x80;
-    return n;
-}
-
 static bool blank(const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++)
@@ -105,7 +97,7 @@ int tkl_sheet_cell(struct tkl_sheet *s, uint64_t col, const char *text, size_t l
                          (unsigned long long)s->row);
     if (repeat > TKL_SHEET_CELLS_MAX - s->cells)
         return too_large(s, (unsigned)col, CELLS_TEXT);
-    size_t chars = utf8_chars(text, len);
+    size_t chars = tkl_utf8_chars(text, len);
     if (chars > TKL_SHEET_CELL_CHARS_MAX)
         return too_large(s, (unsigned)col,
                          "a cell of %zu characters; a cell holds at most 32,767 (Excel's limit)",
