@@ -9,6 +9,7 @@
 
 #include "../core/day.h"
 #include "../core/log.h"
+#include "../core/text.h"
 #include "../route/route.h"
 
 /* The reminders one round took from the scheduler. */
@@ -103,24 +104,42 @@ static bool reminder_of_action(const struct tkl_notice_entry *en)
 /* At most this many actions are named in a withdrawn notice's reason. */
 #define COMPLETED_NAMED 8
 
-int tkl_queue_completed(const struct tkl_answers *answers, const struct tkl_notice *n,
-                        char **ret_why)
+/* Whether reminder en is overtaken: its action marked complete (by
+ * answers, or closed in store), or its deadline moved in store
+ * (*moved). */
+static bool overtaken(const struct tkl_answers *answers, const struct tkl_store *store,
+                      const struct tkl_notice_entry *en, bool *moved)
 {
-    *ret_why = NULL;
-    if (!answers || !n->n_entries)
-        return 0;
-    for (size_t i = 0; i < n->n_entries; i++) {
-        const struct tkl_notice_entry *en = &n->entries[i];
-        const struct tkl_answer *ans = tkl_answers_find(answers, en->item_id);
-        if (!reminder_of_action(en) || !ans || !ans->complete)
-            return 0;
+    const struct tkl_answer *ans = answers ? tkl_answers_find(answers, en->item_id) : NULL;
+    const struct tkl_action *a = store ? tkl_store_find(store, en->item_id) : NULL;
+    if (!reminder_of_action(en))
+        return false;
+    if ((ans && ans->complete) || (a && !tkl_action_active(a)))
+        return true;
+    if (a && en->deadline_day != TKL_NO_DAY && a->deadline.day != en->deadline_day) {
+        *moved = true;
+        return true;
     }
+    return false;
+}
+
+int tkl_queue_completed(const struct tkl_answers *answers, const struct tkl_store *store,
+                        const struct tkl_notice *n, char **ret_why)
+{
+    bool moved = false;
+    *ret_why = NULL;
+    if ((!answers && !store) || !n->n_entries)
+        return 0;
+    for (size_t i = 0; i < n->n_entries; i++)
+        if (!overtaken(answers, store, &n->entries[i], &moved))
+            return 0;
     char *why = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&why, &len);
     if (!f)
         return -ENOMEM;
-    fputs("not sent: every action in it was marked complete before its turn came:", f);
+    fprintf(f, "not sent: every action in it was marked complete%s before its turn came:",
+            moved ? " or given a new deadline" : "");
     for (size_t i = 0; i < n->n_entries && i < COMPLETED_NAMED; i++)
         fprintf(f, "%s %s", i ? "," : "", n->entries[i].item_id);
     if (n->n_entries > COMPLETED_NAMED)
@@ -260,11 +279,12 @@ static void on_barrier(void *data, int r)
     putset_told(data, r);
 }
 
-/* Puts notice i into st's open group. Returns 0 or the refusal (kept). */
+/* Puts notice i, decided at now and first tried at at, into st's open
+ * group. Returns 0 or the refusal (kept). */
 static int putset_put(struct putset *ps, struct tkl_state *st, size_t i, const struct tkl_notice *n,
-                      const char *const *keys, int64_t now)
+                      const char *const *keys, int64_t now, int64_t at)
 {
-    int r = tkl_state_put(st, n, keys, now, on_put, &ps->slots[i]);
+    int r = tkl_state_put_at(st, n, keys, now, at, on_put, &ps->slots[i]);
     if (r < 0)
         ps->err = r, ps->refused = true;
     else
@@ -295,6 +315,8 @@ struct tkl_queue_round {
     struct tkl_route_batch batch;
     struct tkl_state *st;
     int64_t batch_at, now;
+    int64_t send_at;              /* the notices' first attempt: tkl_policy_sending_at */
+    size_t waiting;               /* notices durable that wait for send_at */
     size_t next;                  /* the first digest not put yet */
     struct tkl_queue_parts parts; /* cb NULL: the round in one part */
 };
@@ -325,6 +347,7 @@ static void round_durable(struct putset *ps, size_t i, uint64_t id)
     tkl_route_notice(&rd->batch.digests[i], &n);
     log_info("queued notice: %zu action(s); notice=%" PRIu64 " channel=%s team=%s recipient=%s",
              n.n_entries, id, n.channel, n.team_id, n.recipient);
+    rd->waiting += rd->send_at > rd->now;
 }
 
 static void round_ended(struct putset *ps)
@@ -335,6 +358,13 @@ static void round_ended(struct putset *ps)
                   ps->queued - ps->told_ok, strerror(-ps->err));
     if (ps->err < 0)
         round_restore(rd);
+    if (rd->waiting) {
+        char at[32];
+        tkl_format_instant(rd->send_at, at);
+        log_notice("%zu notice%s decided outside the sending hours (a working day from "
+                   "schedule.send_time until schedule.late_until) wait%s in the outbox until %s",
+                   rd->waiting, tkl_plural(rd->waiting), rd->waiting == 1 ? "s" : "", at);
+    }
     ps->cb(ps->data, ps->err, &ps->res);
     round_free(rd);
 }
@@ -357,7 +387,7 @@ static bool round_put(struct tkl_queue_round *rd)
         n.due_at = rd->batch_at;
         for (size_t k = 0; k < dg->n; k++)
             keys[k] = dg->stage_keys[k];
-        int r = putset_put(&rd->ps, rd->st, rd->next, &n, keys, rd->now);
+        int r = putset_put(&rd->ps, rd->st, rd->next, &n, keys, rd->now, rd->send_at);
         if (r < 0) {
             log_error("cannot commit a notice to the outbox: %s; channel=%s recipient=%s",
                       strerror(-r), n.channel, n.recipient);
@@ -426,6 +456,7 @@ int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
     rd->store = store;
     rd->st = state;
     rd->now = now;
+    rd->send_at = tkl_policy_sending_at(&sc->policy, now);
     rd->batch_at = INT64_MIN;
     if (parts)
         rd->parts = *parts;
@@ -570,7 +601,7 @@ int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams
                            "team's. Please check who owns it: the plan decides, and the team "
                            "gets its reminders again once the plan changes.",
         };
-        r = putset_put(&rp->ps, state, i, &n, keys, now);
+        r = putset_put(&rp->ps, state, i, &n, keys, now, now);
     }
     free(text);
     if (r == 0)

@@ -642,7 +642,7 @@ void tkl_request_marks_free(struct tkl_request_marks *m)
 
 struct outbox_sink {
     struct tkl_outbox *outbox;
-    int64_t now;
+    int64_t now, send_at; /* send_at: the notices' first attempt */
     struct tkl_requests_result *res;
 };
 
@@ -650,7 +650,7 @@ static int outbox_put(void *data, const struct tkl_notice *n, const char *const 
 {
     struct outbox_sink *o = data;
     uint64_t id = 0;
-    int r = tkl_outbox_put(o->outbox, n, stage_keys, o->now, &id);
+    int r = tkl_outbox_put_at(o->outbox, n, stage_keys, o->now, o->send_at, &id);
     o->res->committed += r == 0 && id;
     return r;
 }
@@ -683,7 +683,7 @@ int tkl_requests_run(const struct tkl_requests_ctx *c, int64_t from, int64_t now
                                       .failed_at = INT64_MAX};
     struct tkl_request_marks marks = {0};
     struct tkl_updates updates = {0};
-    struct outbox_sink o = {c->outbox, now, &res};
+    struct outbox_sink o = {c->outbox, now, tkl_policy_sending_at(c->policy, now), &res};
     const struct tkl_requests_sink sink = {outbox_put, outbox_done, &o};
     int rr = tkl_requests_marks(c, from, now, &marks);
     if (rr == 0 && marks.n)

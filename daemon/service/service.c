@@ -96,18 +96,17 @@ static void delivery_ended(void *data)
         (void)uv_timer_start(&s->drain_timer, on_stop_drain, 0, 0);
 }
 
-/* Whether claimed notice n was completed whole since it was queued, by
- * the answers in force (tkl_delivery_host.completed). Answers whose last
- * read failed withdraw nothing (a reopen may be missing from them); the
- * answers of the last read do (PostgreSQL: a reopen another node recorded
- * a moment ago may not have reached them yet: tickler retry sends it). */
+/* Whether claimed notice n was overtaken whole since it was queued, by
+ * the answers and the plan in force (tkl_delivery_host.completed,
+ * tkl_queue_completed). Answers whose last read failed withdraw nothing
+ * (a reopen may be missing from them); the answers of the last read do
+ * (PostgreSQL: a reopen another node recorded a moment ago may not have
+ * reached them yet: tickler retry sends it). */
 static int notice_completed(void *data, const struct tkl_notice *n, char **ret_why)
 {
     const struct tkl_service *s = data;
     *ret_why = NULL;
-    if (s->answers_stale)
-        return 0;
-    return tkl_queue_completed(&s->answers, n, ret_why);
+    return tkl_queue_completed(s->answers_stale ? NULL : &s->answers, s->rt->store, n, ret_why);
 }
 
 /* What a claimed notice's copies are, by the plan in force
@@ -205,11 +204,11 @@ static void on_oneshot_view(void *data, int r, struct tkl_state_view *v)
 {
     struct tkl_service *s = data;
     if (r == 0)
-        log_notice("--oneshot: %" PRId64 " notices wait for a retry; they stay in the outbox for "
-                   "the next run",
+        log_notice("--oneshot: %" PRId64 " notices wait (for a retry, or for the sending hours); "
+                   "they stay in the outbox for the next run",
                    v->st.pending + v->st.retrying);
     else if (r < 0 && r != -ECANCELED)
-        log_warning("--oneshot: cannot count the notices waiting for a retry: %s", strerror(-r));
+        log_warning("--oneshot: cannot count the notices still waiting: %s", strerror(-r));
     tkl_state_view_free(v);
     if (r == -ECANCELED || s->stopping)
         return; /* the service is going already */
@@ -236,8 +235,8 @@ static void oneshot_check(struct tkl_service *s, int started, int64_t next)
     }
     struct tkl_outbox_stats st;
     if (next != INT64_MAX && !s->node && tkl_outbox_stats(s->outbox, 0, &st) == 0)
-        log_notice("--oneshot: %" PRId64 " notices wait for a retry; they stay in the outbox for "
-                   "the next run",
+        log_notice("--oneshot: %" PRId64 " notices wait (for a retry, or for the sending hours); "
+                   "they stay in the outbox for the next run",
                    st.pending + st.retrying);
     log_info("--oneshot: everything due has been handled; stopping");
     s->finished(s);
@@ -930,7 +929,9 @@ static int flight_put(void *data, const struct tkl_notice *n, const char *const 
     struct tkl_requests_flight *f = data;
     struct flight_item *it = &f->items[f->n_phases];
     *it = (struct flight_item){f, f->n_phases};
-    int r = tkl_state_put(f->s->state, n, stage_keys, f->now, on_flight_put, it);
+    int r = tkl_state_put_at(f->s->state, n, stage_keys, f->now,
+                             tkl_policy_sending_at(&f->s->rt->cfg->schedule.policy, f->now),
+                             on_flight_put, it);
     f->pending += r == 0;
     return r;
 }

@@ -601,12 +601,13 @@ static struct tkl_notice notice_of(struct tkl_notice_entry *v, const char *const
                                .n_entries = n};
 }
 
-/* Whether notice n was completed whole: 1 with the reason checked
- * against want, else what tkl_queue_completed returned. */
-static int completed(const struct tkl_answers *ans, const struct tkl_notice *n, const char *want)
+/* Whether notice n was overtaken whole by ans and st: 1 with the reason
+ * checked against want, else what tkl_queue_completed returned. */
+static int overtaken_by(const struct tkl_answers *ans, const struct tkl_store *st,
+                        const struct tkl_notice *n, const char *want)
 {
     char *why = (char *)"untouched";
-    int r = tkl_queue_completed(ans, n, &why);
+    int r = tkl_queue_completed(ans, st, n, &why);
     if (r == 1) {
         ck_assert_str_eq(why, want);
         free(why);
@@ -615,6 +616,73 @@ static int completed(const struct tkl_answers *ans, const struct tkl_notice *n, 
     }
     return r;
 }
+
+/* Whether notice n was completed whole by ans alone. */
+static int completed(const struct tkl_answers *ans, const struct tkl_notice *n, const char *want)
+{
+    return overtaken_by(ans, NULL, n, want);
+}
+
+/* A notice queued before the plan marked its actions complete or closed,
+ * or gave them new deadlines, is withdrawn when every entry is such a
+ * reminder; one the plan no longer has (a derived id changes with its
+ * text), or still has as it was, is sent, and so is a digest overtaken in
+ * part, an update request and a prompt. */
+START_TEST(a_notice_the_plan_overtook_whole_after_it_was_queued_is_withdrawn)
+{
+    static const char plan[] =
+        "Ref,Actions,Responsibility,Timeframe,Status\n"
+        "A,Review the pay gap,HR,30/06/2023,Complete\n"
+        "B,Publish the report,Policy Communities and Engagement,31/07/2023,\n"
+        "C,Train managers,HR / ICT,30/06/2023,\n";
+    struct tkl_store *now = NULL;
+    ck_assert_int_eq(tkl_store_load_buffer(&cfg->store, &cfg->teams, "plan.csv", plan, strlen(plan),
+                                           &now, &diags),
+                     0);
+    struct tkl_notice_entry en[4];
+    struct tkl_notice n;
+    n = notice_of(en, (const char *const[]){"A"}, 1, TKL_STAGE_LEAD, "hr");
+    ck_assert_int_eq(
+        overtaken_by(NULL, now, &n,
+                     "not sent: every action in it was marked complete before its turn came: A"),
+        1);
+    n = notice_of(en, (const char *const[]){"B"}, 1, TKL_STAGE_DUE, "pce");
+    ck_assert_int_eq(overtaken_by(NULL, now, &n,
+                                  "not sent: every action in it was marked complete or given a "
+                                  "new deadline before its turn came: B"),
+                     1);
+    n = notice_of(en, (const char *const[]){"A", "B"}, 2, TKL_STAGE_OVERDUE, "hr");
+    ck_assert_int_eq(overtaken_by(NULL, now, &n,
+                                  "not sent: every action in it was marked complete or given a "
+                                  "new deadline before its turn came: A, B"),
+                     1);
+    /* as it was; no longer in the plan; overtaken in part */
+    n = notice_of(en, (const char *const[]){"C"}, 1, TKL_STAGE_LEAD, "hr");
+    ck_assert_int_eq(overtaken_by(NULL, now, &n, NULL), 0);
+    n = notice_of(en, (const char *const[]){"D"}, 1, TKL_STAGE_LEAD, "ict");
+    ck_assert_int_eq(overtaken_by(NULL, now, &n, NULL), 0);
+    n = notice_of(en, (const char *const[]){"A", "C"}, 2, TKL_STAGE_LEAD, "hr");
+    ck_assert_int_eq(overtaken_by(NULL, now, &n, NULL), 0);
+    /* no reminders a completion or a new deadline stops */
+    n = notice_of(en, (const char *const[]){"B"}, 1, TKL_STAGE_REQUEST, "pce");
+    ck_assert_int_eq(overtaken_by(NULL, now, &n, NULL), 0);
+    n = notice_of(en, (const char *const[]){"B"}, 1, TKL_STAGE_PROMPT, "pce");
+    en[0].kind = TKL_DEADLINE_EVENT;
+    ck_assert_int_eq(overtaken_by(NULL, now, &n, NULL), 0);
+    /* an officer's completion and the plan's new deadline together */
+    struct tkl_answers ans;
+    three_answers(&ans); /* A complete */
+    ck_assert_int_eq(overtaken_by(&ans, store, &n, NULL), 0);
+    n = notice_of(en, (const char *const[]){"A", "B"}, 2, TKL_STAGE_LEAD, "hr");
+    ck_assert_int_eq(overtaken_by(&ans, store, &n, NULL), 0); /* B as it was in store */
+    ck_assert_int_eq(overtaken_by(&ans, now, &n,
+                                  "not sent: every action in it was marked complete or given a "
+                                  "new deadline before its turn came: A, B"),
+                     1);
+    tkl_answers_free(&ans);
+    tkl_store_free(now);
+}
+END_TEST
 
 /* A notice queued before its actions were marked complete is withdrawn
  * when every entry is a reminder of a completed action; a snooze or a
@@ -1225,6 +1293,7 @@ int main(void)
     tcase_add_test(tc, the_plan_overrules_a_completion_and_the_digest_says_so);
     tcase_add_test(tc, not_ours_is_told_to_report_to_once);
     tcase_add_test(tc, a_notice_completed_whole_after_it_was_queued_is_withdrawn);
+    tcase_add_test(tc, a_notice_the_plan_overtook_whole_after_it_was_queued_is_withdrawn);
     tcase_add_test(tc, a_not_ours_taken_back_is_told_to_report_to_once);
     tcase_add_test(tc, a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued);
     suite_add_tcase(s, tc);
