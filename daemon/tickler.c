@@ -1143,7 +1143,7 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
                 u.days, tkl_day_format(first, (char[11]){0}));
     if (n.held)
         fprintf(stderr, "%zu reminder%s held back by officers' updates%s\n", n.held,
-                n.held == 1 ? "" : "s", u.held ? "" : " (tickler upcoming --held lists them)");
+                tkl_plural(n.held), u.held ? "" : " (tickler upcoming --held lists them)");
     return upcoming_out_end(&out);
 }
 
@@ -1487,7 +1487,8 @@ static int status_json(const struct status *x)
  * line for each reason. Returns the exit code. */
 static int status_text(const struct status *x)
 {
-    char next[32] = "none", oldest[32] = "none", last[32] = "never";
+    char next[32] = "none", oldest[32] = "none";
+    char last[64] = "none yet (once ticklerd has run a round)";
     if (x->next_attempt != INT64_MAX)
         tkl_format_instant(x->next_attempt, next);
     if (x->st.oldest_pending != INT64_MAX)
@@ -1512,7 +1513,7 @@ static int status_text(const struct status *x)
         if (n->lease_until != INT64_MIN)
             tkl_format_instant(n->lease_until, until);
         printf("node:             %s, last seen %s, %" PRId64 " notice%s leased%s%s\n", n->id, seen,
-               n->leases, n->leases == 1 ? "" : "s", n->leases ? " until " : "", until);
+               n->leases, tkl_plural(n->leases), n->leases ? " until " : "", until);
     }
     if (x->pg && !x->pg->n_nodes)
         printf("node:             none seen yet\n");
@@ -1521,11 +1522,11 @@ static int status_text(const struct status *x)
     if (x->st.failed)
         printf("not healthy:      %" PRId64 " notice%s failed (tickler outbox --failed; tickler "
                "retry --failed)\n",
-               x->st.failed, x->st.failed == 1 ? "" : "s");
+               x->st.failed, tkl_plural(x->st.failed));
     if (x->stuck)
         printf("not healthy:      %" PRId64 " notice%s waiting longer than %d hours "
                "(delivery.max_age_hours); is ticklerd running?\n",
-               x->stuck, x->stuck == 1 ? "" : "s", x->max_age_hours);
+               x->stuck, tkl_plural(x->stuck), x->max_age_hours);
     return fflush(stdout) != 0 || !x->healthy;
 }
 
@@ -2040,7 +2041,7 @@ static int retry_pg(struct cli *c, const uint64_t *ids, size_t n)
         }
     }
     tkl_pg_requeued_free(named, n);
-    printf("%" PRId64 " notice%s queued again\n", total, total == 1 ? "" : "s");
+    printf("%" PRId64 " notice%s queued again\n", total, tkl_plural(total));
     return bad;
 }
 
@@ -2089,7 +2090,7 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
                             : strerror(-r));
         return 1;
     }
-    printf("%" PRId64 " notice%s queued again\n", total, total == 1 ? "" : "s");
+    printf("%" PRId64 " notice%s queued again\n", total, tkl_plural(total));
     if ((r = wake_daemon(c->state_dir ? c->state_dir : c->cfg->state_dir)) < 0)
         fprintf(stderr,
                 "tickler retry: cannot wake a running ticklerd (%s): it sends them at its "

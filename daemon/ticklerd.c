@@ -327,7 +327,7 @@ static int check_config(struct daemon *d)
     char also[96] = "";
     if (logged)
         snprintf(also, sizeof(also), "; %zu error%s logged above, which ticklerd starts with",
-                 logged, logged == 1 ? "" : "s");
+                 logged, tkl_plural(logged));
     size_t warnings = diags.n - diags.n_errors;
     if (passed) {
         size_t actions = rt->store->n - rt->store->n_events;

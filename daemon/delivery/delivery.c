@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../core/log.h"
+#include "../core/text.h"
 #include "../metrics/metrics.h"
 
 #define CLAIM_MAX     64  /* notices read from the outbox per channel and round */
@@ -173,7 +174,7 @@ static int queue_report(struct tkl_deliverer *e, struct tkl_flight *x, const cha
     snprintf(title, sizeof(title),
              "A reminder for %s (%zu action%s) could not be delivered to %s by %s",
              failed->team_name ? failed->team_name : "a team", failed->n_entries,
-             failed->n_entries == 1 ? "" : "s", failed->recipient, failed->channel);
+             tkl_plural(failed->n_entries), failed->recipient, failed->channel);
     struct tkl_notice_entry entry = {
         .size = sizeof(entry),
         .item_id = item,

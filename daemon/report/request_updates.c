@@ -391,7 +391,7 @@ static int summary_intro(const struct tally *y, const struct tkl_request_round *
                            "Answers to the update request of %s, due by %s: %zu team%s asked "
                            "about %zu action%s.",
                            asked, by, y->teams, y->teams == 1 ? " was" : "s were", y->actions,
-                           y->actions == 1 ? "" : "s");
+                           tkl_plural(y->actions));
     const struct {
         const char *label;
         const struct tkl_buf *names;

@@ -1574,7 +1574,7 @@ int tkl_service_load(struct tkl_service *s)
          * calendar's as well as the configuration's own */
         if (n_errors)
             log_error("cannot start: %zu error%s above, in %s or the files it names", n_errors,
-                      n_errors == 1 ? "" : "s", s->env.config_path);
+                      tkl_plural(n_errors), s->env.config_path);
         else
             log_error("cannot start: %s", strerror(-r));
         return r;
@@ -1941,7 +1941,7 @@ void tkl_service_reload(struct tkl_service *s)
         if (errors && r == -EINVAL)
             log_error("reload refused: %zu error%s above, in %s or the files it names; the "
                       "previous configuration stays in force",
-                      errors, errors == 1 ? "" : "s", s->env.config_path);
+                      errors, tkl_plural(errors), s->env.config_path);
         else
             log_error("reload failed (%s); the previous configuration stays in force",
                       strerror(-r));

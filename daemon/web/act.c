@@ -56,6 +56,7 @@
 #include <tickler/text.h>
 
 #include "../core/day.h"
+#include "../core/text.h"
 #include "../http/limit.h"
 #include "../state/state.h"
 #include "../schedule/holidays.h"
@@ -549,7 +550,7 @@ static void html_deadline_read(FILE *f, const struct act_view *v)
     if (left == 0)
         fputs("today", f);
     else if (left > 0)
-        fprintf(f, "in %lld day%s", (long long)left, left == 1 ? "" : "s");
+        fprintf(f, "in %lld day%s", (long long)left, tkl_plural(left));
     else
         fprintf(f, "%lld day%s ago", (long long)-left, left == -1 ? "" : "s");
 }
@@ -1652,7 +1653,7 @@ int tkl_web_act(struct tkl_service *s, const struct tkl_http_request *req,
     if (r > 0) {
         snprintf(text, sizeof(text),
                  "Too many requests from here or for this link. Try again in %d second%s.", r,
-                 r == 1 ? "" : "s");
+                 tkl_plural(r));
         int wait = r;
         /* a POST's token is checked once it may go ahead: until then no link back */
         r = refuse(resp, 429, "Too many requests", text);

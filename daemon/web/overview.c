@@ -52,6 +52,7 @@
 #include <tickler/text.h>
 
 #include "../core/day.h"
+#include "../core/text.h"
 #include "../schedule/standing.h"
 #include "../update/answer.h"
 
@@ -342,7 +343,7 @@ static void html_link(FILE *f, const struct status_view *v, const bool *teams, s
  * ones, each labelled in its colour. */
 static void html_counts(FILE *f, const size_t *c)
 {
-    fprintf(f, "%zu action%s", c[TKL_STANDING_COUNT], c[TKL_STANDING_COUNT] == 1 ? "" : "s");
+    fprintf(f, "%zu action%s", c[TKL_STANDING_COUNT], tkl_plural(c[TKL_STANDING_COUNT]));
     const char *sep = ": ";
     for (unsigned st = 0; st < TKL_STANDING_COUNT; st++) {
         if (!c[st])
@@ -452,7 +453,7 @@ static void html_deadline_read(FILE *f, const struct status_view *v, const struc
     if (left == 0)
         fputs("today", f);
     else if (left > 0)
-        fprintf(f, "in %lld day%s", (long long)left, left == 1 ? "" : "s");
+        fprintf(f, "in %lld day%s", (long long)left, tkl_plural(left));
     else
         fprintf(f, "%lld day%s ago", (long long)-left, left == -1 ? "" : "s");
 }

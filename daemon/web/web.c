@@ -8,6 +8,7 @@
 #include <tickler/day.h>
 #include <tickler/text.h>
 
+#include "../core/text.h"
 #include "../export/export.h"
 #include "../state/state.h"
 
@@ -239,7 +240,7 @@ static void index_category(FILE *f, const struct tkl_service *s, const struct tk
     link_to(f, s, path);
     fputs("</a> — ", f);
     (void)tkl_html_fputs(c->name, f);
-    fprintf(f, " only (%zu observance%s)</li>\n", c->count, c->count == 1 ? "" : "s");
+    fprintf(f, " only (%zu observance%s)</li>\n", c->count, tkl_plural(c->count));
 }
 
 /* The calendars to subscribe to: the whole one, then one per category
@@ -337,9 +338,9 @@ const char *tkl_web_stage_words(const char *key, char *buf, size_t len)
     if (!strncmp(key, "answer-", 7))
         return "an officer's answer";
     if ((n = number_after(key, "lead-")) >= 0)
-        snprintf(buf, len, "%ld day%s before the deadline", n, n == 1 ? "" : "s");
+        snprintf(buf, len, "%ld day%s before the deadline", n, tkl_plural(n));
     else if ((n = number_after(key, "after-")) >= 0)
-        snprintf(buf, len, "%ld day%s after the deadline", n, n == 1 ? "" : "s");
+        snprintf(buf, len, "%ld day%s after the deadline", n, tkl_plural(n));
     else if ((n = number_after(key, "overdue-m")) >= 0)
         snprintf(buf, len, "overdue, monthly reminder %ld", n);
     else if ((n = number_after(key, "overdue-")) >= 0)

@@ -109,6 +109,22 @@ static char *url_host(const char *url)
     return copy;
 }
 
+/* Logs that destination name's secret key (at line) could not be read
+ * from spec (r: why): a relative path is named as written and as the
+ * file read, beside the configuration. */
+static void secret_unread(const struct tkl_host *h, int line, const char *name, const char *key,
+                          const char *spec, int r)
+{
+    char where[1024];
+    if (spec[0] != '/' && strncmp(spec, "credential:", 11) != 0)
+        snprintf(where, sizeof(where), "%s (%s/%s)", spec, h->config_dir ? h->config_dir : ".",
+                 spec);
+    else
+        snprintf(where, sizeof(where), "%s", spec);
+    h->log(h, TKL_LOG_ERR, "line %d: destination \"%s\": cannot read %s %s: %s", line, name, key,
+           where, strerror(-r));
+}
+
 static int load_one(const struct tkl_host *h, const config_setting_t *g, bool allow_hmac,
                     struct hp_dest *d)
 {
@@ -138,8 +154,7 @@ static int load_one(const struct tkl_host *h, const config_setting_t *g, bool al
     if (!(d->name = strdup(name)))
         return -ENOMEM;
     if ((r = h->read_secret(h, url_file, &d->url)) < 0) {
-        h->log(h, TKL_LOG_ERR, "line %d: destination \"%s\": cannot read url_file %s: %s", line,
-               name, url_file, strerror(-r));
+        secret_unread(h, line, name, "url_file", url_file, r);
         return r == -ENOMEM ? r : -EINVAL;
     }
     if (!(d->host = url_host(d->url))) {
@@ -150,8 +165,7 @@ static int load_one(const struct tkl_host *h, const config_setting_t *g, bool al
         return -EINVAL;
     }
     if (secret_file && (r = h->read_secret(h, secret_file, &d->secret)) < 0) {
-        h->log(h, TKL_LOG_ERR, "line %d: destination \"%s\": cannot read hmac_secret_file %s: %s",
-               line, name, secret_file, strerror(-r));
+        secret_unread(h, line, name, "hmac_secret_file", secret_file, r);
         return r == -ENOMEM ? r : -EINVAL;
     }
     return 0;

@@ -243,6 +243,22 @@ class CheckConfig(Fixture):
         self.assertIn("maildir", m.group(2).split(", "))
 
 
+    def test_an_unreadable_url_file_is_named_as_the_file_read(self):
+        """A relative url_file is read beside the configuration; when it
+        cannot be, the error names it as written and as that file."""
+        text = Path(self.conf).read_text()
+        self.assertEqual(text.count("\nnotifiers = (\n"), 1)
+        Path(self.conf).write_text(text.replace(
+            "\nnotifiers = (\n",
+            '\nnotifiers = (\n  { name = "hook"; plugin = "webhook"; settings = {\n'
+            '    destinations = ( { name = "feed"; url_file = "secrets/hook.url"; } ); }; },\n'))
+        p = self.run_tool(tool("ticklerd"), "--check-config", "-c", self.conf,
+                          "-p", harness.plugin_dir(), check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('destination "feed": cannot read url_file secrets/hook.url (%s/secrets/'
+                      'hook.url): No such file or directory'
+                      % os.path.dirname(os.path.abspath(self.conf)), p.stderr)
+
     def test_a_recipient_the_channel_cannot_use_is_named_with_its_line(self):
         # the shipped notifier made real e-mail, and one team given a name
         # where an address belongs
