@@ -121,6 +121,39 @@ static void warn_table_ends(const struct calendar *cal, const struct cal_file *f
     }
 }
 
+/* Warns, once a reading of f, of what its events say that observances do
+ * not keep: a line for each kind, counting the events and naming the
+ * first. */
+static void warn_dropped(const struct calendar *cal, const struct cal_file *f)
+{
+    static const struct {
+        unsigned bit;
+        const char *what, *why;
+    } kinds[] = {
+        {ICS_DROPPED_TIME, "a time of day",
+         "observances are prompted and published by the day, so the feeds show them as "
+         "all-day events"},
+        {ICS_DROPPED_CATEGORIES, "more than one category",
+         "only the first is kept: an observance has one category, which names its calendar "
+         "feed"},
+        {ICS_DROPPED_LOCATION, "a LOCATION", "tickler neither prompts nor publishes it"},
+    };
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        const struct ics_event *first = NULL;
+        size_t n = 0;
+        for (size_t i = 0; i < f->ics->n; i++)
+            if (f->ics->events[i].dropped & kinds[k].bit) {
+                first = first ? first : &f->ics->events[i];
+                n++;
+            }
+        if (first)
+            cal->host->log(cal->host, TKL_LOG_WARNING,
+                           "%s:%u: %zu event%s with %s (the first here, \"%s\"): %s", f->path,
+                           first->line, n, n == 1 ? "" : "s", kinds[k].what,
+                           first->summary ? first->summary : first->uid, kinds[k].why);
+    }
+}
+
 /* Reads f again; on problems keeps its last good reading. Returns 0,
  * -EINVAL (problems logged) or -ENOMEM. */
 static int read_file(struct calendar *cal, struct cal_file *f)
@@ -143,6 +176,7 @@ static int read_file(struct calendar *cal, struct cal_file *f)
     f->ics = fresh;
     cal->host->log(cal->host, TKL_LOG_INFO, "%s: %zu events", f->path, fresh->n);
     warn_table_ends(cal, f);
+    warn_dropped(cal, f);
     return 0;
 }
 

@@ -499,10 +499,19 @@ static int read_event(struct parse *P, const struct ics_file *F, icalcomponent *
             if (!e->url && !(e->url = dup_or_null(icalproperty_get_url(p))) && raw && *raw)
                 return -ENOMEM;
             break;
+        case ICAL_LOCATION_PROPERTY:
+            if (raw && *raw)
+                e->dropped |= ICS_DROPPED_LOCATION;
+            break;
         case ICAL_CATEGORIES_PROPERTY:
-            if (!e->category) {
+            if (e->category) {
+                if (raw && raw[strspn(raw, ", \t")])
+                    e->dropped |= ICS_DROPPED_CATEGORIES;
+            } else {
                 const char *cat = icalproperty_get_categories(p);
                 size_t n = cat ? strcspn(cat, ",") : 0;
+                if (n && cat[n + strspn(cat + n, ", \t")]) /* a second value */
+                    e->dropped |= ICS_DROPPED_CATEGORIES;
                 if (n) {
                     if (!(e->category = strndup(cat, n)))
                         return -ENOMEM;
@@ -517,8 +526,10 @@ static int read_event(struct parse *P, const struct ics_file *F, icalcomponent *
             have_start = take_day(P, v, "DTSTART", lt, raw, &e->start);
             e->dtstart = t;
             e->dtstart.zone = NULL; /* the parsed calendar's, freed with it: e->zone */
-            if (!lt.is_date)
+            if (!lt.is_date) {
                 start_second = (uint32_t)(lt.hour * 3600 + lt.minute * 60 + lt.second);
+                e->dropped |= ICS_DROPPED_TIME;
+            }
             break;
         }
         case ICAL_DTEND_PROPERTY: {

@@ -43,6 +43,15 @@ struct ics_event {
     icaltimezone *zone;
     struct ics_days rdates;  /* RDATE days */
     struct ics_days exdates; /* EXDATE days */
+    unsigned dropped;        /* ICS_DROPPED_* bits: what it says that tickler does not keep */
+};
+
+/* What an event may say that an observance does not keep (warned of by
+ * the plugin, calendar.c). */
+enum {
+    ICS_DROPPED_TIME = 1u << 0,       /* DTSTART has a time of day: kept by the day */
+    ICS_DROPPED_CATEGORIES = 1u << 1, /* CATEGORIES after the first value */
+    ICS_DROPPED_LOCATION = 1u << 2,   /* LOCATION */
 };
 
 struct ics_file {

@@ -365,6 +365,39 @@ class TableEnds(Fixture):
         self.assertIn("ok:", p.stdout)
 
 
+    def test_check_warns_of_what_an_observance_does_not_keep(self):
+        """A time of day, a second category and a LOCATION are not kept by
+        an observance: tickler check says so once a kind, counting the
+        events and naming the first at its line; the shipped calendar has
+        none of them."""
+        path = os.path.join(self.cals, "local.ics")
+
+        def event(uid, *lines):
+            return ("BEGIN:VEVENT\r\nUID:%s@test\r\nDTSTAMP:20260101T000000Z\r\n"
+                    "SUMMARY:%s\r\n" % (uid, uid.capitalize())
+                    + "".join(x + "\r\n" for x in lines) + "END:VEVENT\r\n")
+        with open(path, "w", newline="") as f:
+            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+                    + event("plain", "DTSTART;VALUE=DATE:20270301", "CATEGORIES:Religion")
+                    + event("talk", "DTSTART;TZID=Europe/London:20270310T180000",  # line 11
+                            "LOCATION:Town Hall", "CATEGORIES:Race,Culture")
+                    + event("lecture", "DTSTART:20270311T120000Z", "LOCATION:Library",
+                            "CATEGORIES:Disability", "CATEGORIES:Culture")
+                    + event("trailing", "DTSTART;VALUE=DATE:20270312", "CATEGORIES:Sex,")
+                    + "END:VCALENDAR\r\n")
+        p = self.tickler("check")
+        self.assertIn('%s:11: 2 events with a time of day (the first here, "Talk"): '
+                      "observances are prompted and published by the day, so the feeds show "
+                      "them as all-day events" % path, p.stderr)
+        self.assertIn('%s:11: 2 events with more than one category (the first here, "Talk"): '
+                      "only the first is kept" % path, p.stderr)
+        self.assertIn('%s:11: 2 events with a LOCATION (the first here, "Talk"): tickler '
+                      "neither prompts nor publishes it" % path, p.stderr)
+        self.assertNotIn("Plain", p.stderr)
+        self.assertNotIn("Trailing", p.stderr)
+        self.assertNotIn("uk-diversity.ics", p.stderr)
+        self.assertIn("ok:", p.stdout)
+
 class Malformed(Fixture):
     BAD = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
            "BEGIN:VEVENT\r\nUID:ok@test\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:Fine\r\n"
