@@ -12,9 +12,11 @@
 #include "../core/text.h"
 #include "../route/route.h"
 
-/* The reminders one round took from the scheduler. */
+/* The reminders one round took from the scheduler, and what of the
+ * answers held each back. */
 struct taken {
     struct tkl_due *v;
+    enum tkl_hold *hold;
     size_t n, cap;
 };
 
@@ -104,42 +106,31 @@ static bool reminder_of_action(const struct tkl_notice_entry *en)
 /* At most this many actions are named in a withdrawn notice's reason. */
 #define COMPLETED_NAMED 8
 
-/* Whether reminder en is overtaken: its action marked complete (by
- * answers, or closed in store), or its deadline moved in store
- * (*moved). */
+/* Whether reminder en's action is marked complete: by answers, or
+ * complete or closed in store. */
 static bool overtaken(const struct tkl_answers *answers, const struct tkl_store *store,
-                      const struct tkl_notice_entry *en, bool *moved)
+                      const struct tkl_notice_entry *en)
 {
     const struct tkl_answer *ans = answers ? tkl_answers_find(answers, en->item_id) : NULL;
     const struct tkl_action *a = store ? tkl_store_find(store, en->item_id) : NULL;
-    if (!reminder_of_action(en))
-        return false;
-    if ((ans && ans->complete) || (a && !tkl_action_active(a)))
-        return true;
-    if (a && en->deadline_day != TKL_NO_DAY && a->deadline.day != en->deadline_day) {
-        *moved = true;
-        return true;
-    }
-    return false;
+    return reminder_of_action(en) && ((ans && ans->complete) || (a && !tkl_action_active(a)));
 }
 
 int tkl_queue_completed(const struct tkl_answers *answers, const struct tkl_store *store,
                         const struct tkl_notice *n, char **ret_why)
 {
-    bool moved = false;
     *ret_why = NULL;
     if ((!answers && !store) || !n->n_entries)
         return 0;
     for (size_t i = 0; i < n->n_entries; i++)
-        if (!overtaken(answers, store, &n->entries[i], &moved))
+        if (!overtaken(answers, store, &n->entries[i]))
             return 0;
     char *why = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&why, &len);
     if (!f)
         return -ENOMEM;
-    fprintf(f, "not sent: every action in it was marked complete%s before its turn came:",
-            moved ? " or given a new deadline" : "");
+    fputs("not sent: every action in it was marked complete before its turn came:", f);
     for (size_t i = 0; i < n->n_entries && i < COMPLETED_NAMED; i++)
         fprintf(f, "%s %s", i ? "," : "", n->entries[i].item_id);
     if (n->n_entries > COMPLETED_NAMED)
@@ -161,38 +152,94 @@ static void log_held(const struct tkl_due *due, const struct tkl_team_dir *teams
               due->r.key);
 }
 
-/* Pops every due reminder into t and routes those answers do not hold
- * back into b. Returns 0 or -ENOMEM (what was popped is in t). */
+/* Orders indices into the due reminders v by action, team and instant. */
+static int by_action(const void *a, const void *b, void *v)
+{
+    const struct tkl_due *x = (const struct tkl_due *)v + *(const size_t *)a;
+    const struct tkl_due *y = (const struct tkl_due *)v + *(const size_t *)b;
+    if (x->action != y->action)
+        return x->action < y->action ? -1 : 1;
+    if (x->team != y->team)
+        return x->team < y->team ? -1 : 1;
+    return (x->at > y->at) - (x->at < y->at);
+}
+
+/* Marks in skip each reminder of t that a later one of the same action
+ * and team, taken in the same round, supersedes: a round decided ahead of
+ * its send time takes an action's caught-up reminder and the one of the
+ * send day, of which only the later goes, as it would have on time.
+ * Returns 0 or -ENOMEM. */
+static int mark_superseded(const struct taken *t, const struct tkl_team_dir *teams, bool *skip)
+{
+    size_t *ix = malloc(t->n * sizeof(*ix));
+    if (!ix)
+        return -ENOMEM;
+    for (size_t i = 0; i < t->n; i++)
+        ix[i] = i;
+    qsort_r(ix, t->n, sizeof(*ix), by_action, t->v);
+    for (size_t k = 0; k + 1 < t->n; k++) {
+        const struct tkl_due *x = &t->v[ix[k]], *y = &t->v[ix[k + 1]];
+        if (x->action == y->action && x->team == y->team) {
+            skip[ix[k]] = true;
+            log_info("reminder superseded by the later one it goes with: %s; action=%s team=%s "
+                     "stage=%s, then %s",
+                     x->action->title, x->action->id, teams->teams[x->team].id, x->r.key, y->r.key);
+        }
+    }
+    free(ix);
+    return 0;
+}
+
+/*
+ * Pops every reminder due at decide (now, or the send time a round
+ * outside the sending hours is decided for: tkl_policy_sending_at) into t
+ * and routes those answers do not hold back on decide's day into b, each
+ * as it reads on that day, less those a later one supersedes
+ * (mark_superseded). Returns 0 or -ENOMEM (what was popped is in t).
+ */
 static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
                     const struct tkl_team_dir *teams, const struct tkl_store *store,
-                    const struct tkl_answers *answers, int64_t now, struct taken *t,
+                    const struct tkl_answers *answers, int64_t now, int64_t decide, struct taken *t,
                     struct tkl_route_batch *b, struct tkl_queue_result *res)
 {
-    int32_t today = tkl_local_day(now);
+    int32_t today = tkl_local_day(decide);
     for (;;) {
         if (t->n == t->cap) {
             size_t cap = t->cap ? t->cap * 2 : 64;
             struct tkl_due *v = realloc(t->v, cap * sizeof(*v));
-            if (!v)
+            enum tkl_hold *h = v ? realloc(t->hold, cap * sizeof(*h)) : NULL;
+            if (v)
+                t->v = v;
+            if (!h)
                 return -ENOMEM;
-            t->v = v;
+            t->hold = h;
             t->cap = cap;
         }
-        struct tkl_due *due = &t->v[t->n];
-        enum tkl_hold hold;
-        int r = tkl_queue_pop(sched, sc, teams, store, answers, now, now, due, &hold);
+        int r = tkl_queue_pop(sched, sc, teams, store, answers, decide, decide, &t->v[t->n],
+                              &t->hold[t->n]);
         if (r == -ENOENT)
-            return 0;
+            break;
         t->n++;
         if (r < 0)
             return r;
-        if (hold != TKL_HOLD_NONE) {
+    }
+    bool *skip = calloc(t->n ? t->n : 1, sizeof(*skip));
+    if (!skip || (decide > now && t->n > 1 && mark_superseded(t, teams, skip) < 0)) {
+        free(skip);
+        return -ENOMEM;
+    }
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < t->n; i++) {
+        const struct tkl_due *due = &t->v[i];
+        if (skip[i])
+            continue;
+        if (t->hold[i] != TKL_HOLD_NONE) {
             res->held++;
-            log_held(due, teams, hold);
+            log_held(due, teams, t->hold[i]);
             continue;
         }
         /* a prompt sent late (a first start, days off) for an observance
-         * that has ended by now prompts nothing */
+         * that has ended by the day it is sent prompts nothing */
         const struct tkl_deadline *dl = &due->action->deadline;
         if (dl->kind == TKL_DEADLINE_EVENT && dl->last_day < today) {
             char last[TKL_DAY_ISO_SIZE];
@@ -205,8 +252,8 @@ static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf 
         }
         size_t routed = 0;
         const struct tkl_answer *ans = answers ? tkl_answers_find(answers, due->action->id) : NULL;
-        if (tkl_route_add(b, teams, sc->escalate_to, due, ans, today, &routed) < 0)
-            return -ENOMEM;
+        if ((r = tkl_route_add(b, teams, sc->escalate_to, due, ans, today, &routed)) < 0)
+            break;
         if (!routed) {
             res->unrouted++;
             log_warning("team has no recipients; reminder not sent: %s; action=%s team=%s "
@@ -215,6 +262,8 @@ static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf 
                         due->r.key);
         }
     }
+    free(skip);
+    return r < 0 ? -ENOMEM : 0;
 }
 
 /*
@@ -325,6 +374,7 @@ static void round_free(struct tkl_queue_round *rd)
 {
     tkl_route_batch_free(&rd->batch);
     free(rd->t.v);
+    free(rd->t.hold);
     free(rd->ps.slots);
     free(rd);
 }
@@ -462,7 +512,8 @@ int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
         rd->parts = *parts;
     rd->ps.durable = round_durable;
     rd->ps.ended = round_ended;
-    int r = take_due(sched, sc, teams, store, answers, now, &rd->t, &rd->batch, &rd->ps.res);
+    int r = take_due(sched, sc, teams, store, answers, now, rd->send_at, &rd->t, &rd->batch,
+                     &rd->ps.res);
     if (r == 0) {
         for (size_t i = 0; i < rd->t.n; i++)
             if (rd->batch_at < rd->t.v[i].at)

@@ -50,21 +50,21 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
                   struct tkl_due *ret, enum tkl_hold *ret_hold);
 
 /*
- * Whether notice n was overtaken whole after it was queued: each of its
+ * Whether notice n was completed whole after it was queued: each of its
  * entries is a reminder of a plan action (lead, due, overdue, check-in)
  * that answers mark complete (a completion that holds, no reopen after
- * it), that store (the plan in force; NULL: none) marks complete or
- * closed, or whose deadline store has moved (its reminders are those of
- * the new deadline, under their own keys). Such a notice is withdrawn
- * rather than sent. A snooze withdraws nothing: it must still end with
- * the reminder it held (in the notification log once queued); nor does a
- * "not ours", which holds for one of the teams a digest may have reached
- * its recipient through; nor an action the plan no longer has (a derived
- * id changes with its text). *ret_why (the caller frees it) says why for
- * the outbox and the log: "not sent: every action in it was marked
- * complete before its turn came: A1, A2" ("marked complete or given a
- * new deadline" when a deadline moved). Returns 1 (withdrawn, *ret_why
- * set), 0 (to be sent; *ret_why NULL) or -ENOMEM.
+ * it) or that store (the plan in force; NULL: none) marks complete or
+ * closed. Such a notice is withdrawn rather than sent. Only a completion
+ * withdraws: it holds for every team and every day, where a snooze must
+ * still end with the reminder it held (in the notification log once
+ * queued) and a "not ours" holds for one of the teams a digest may have
+ * reached its recipient through. A deadline the plan moved withdraws
+ * nothing: the plan of another node, or one read mid-edit, may differ for
+ * a while, and a reminder withdrawn is not queued again. *ret_why (the
+ * caller frees it) says why for the outbox and the log: "not sent: every
+ * action in it was marked complete before its turn came: A1, A2".
+ * Returns 1 (withdrawn, *ret_why set), 0 (to be sent; *ret_why NULL) or
+ * -ENOMEM.
  */
 int tkl_queue_completed(const struct tkl_answers *answers, const struct tkl_store *store,
                         const struct tkl_notice *n, char **ret_why);

@@ -276,7 +276,8 @@ static int ask_teams(const struct tkl_requests_ctx *c, const struct tkl_requests
                      const struct answered *answered, int64_t now, struct tkl_requests_result *res)
 {
     char *intro = NULL;
-    int32_t today = tkl_local_day(now);
+    /* the day it is sent on: a run outside the sending hours waits for them */
+    int32_t today = tkl_local_day(tkl_policy_sending_at(c->policy, now));
     int rr = ask_intro(c, r, ph, &intro);
     for (size_t ti = 0; rr == 0 && ti < c->teams->n; ti++) {
         const struct tkl_team *t = &c->teams->teams[ti];
@@ -456,8 +457,8 @@ static int summarise(const struct tkl_requests_ctx *c, const struct tkl_requests
     if (rr == 0 && y.teams)
         rr = summary_intro(&y, r, &intro);
     if (rr == 0 && y.teams)
-        rr = route_summary(c, &b, (size_t)(to - c->teams->teams), &y, r, tkl_local_day(now), &all,
-                           key);
+        rr = route_summary(c, &b, (size_t)(to - c->teams->teams), &y, r,
+                           tkl_local_day(tkl_policy_sending_at(c->policy, now)), &all, key);
     if (rr == 0 && y.teams)
         rr = commit(sink, &b, intro, r->at[TKL_REQUEST_SUMMARY]);
     tkl_route_batch_free(&b);

@@ -33,15 +33,22 @@ static int cmp_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+/* Whether day is a working day whose sending hours hold now. */
+static bool sending_on(const struct tkl_policy *p, int32_t day, int64_t now)
+{
+    return tkl_working_day_on_or_after(&p->holidays, day) == day &&
+           tkl_local_instant(day, p->send_minute) <= now &&
+           now < tkl_local_instant(day, p->late_until_minute);
+}
+
 int64_t tkl_policy_sending_at(const struct tkl_policy *p, int64_t now)
 {
     int32_t today = tkl_local_day(now);
+    /* yesterday's hours run past midnight when late_until is after it */
+    if (sending_on(p, today - 1, now) || sending_on(p, today, now))
+        return now;
     int32_t day = tkl_working_day_on_or_after(&p->holidays, today);
-    if (day == today && now < tkl_local_instant(today, p->late_until_minute)) {
-        int64_t send = tkl_local_instant(today, p->send_minute);
-        return send <= now ? now : send;
-    }
-    if (day == today) /* after late_until: the next working day's */
+    if (day == today && tkl_local_instant(today, p->send_minute) <= now)
         day = tkl_working_day_on_or_after(&p->holidays, today + 1);
     return tkl_local_instant(day, p->send_minute);
 }
