@@ -1634,15 +1634,9 @@ static int outbox_show(json_t *arr, const struct tkl_stored_notice *s, uint64_t 
         tkl_format_instant(lease_until, until);
     const char *state = tkl_notice_state_name(s->state, s->attempts);
     if (!arr) {
-        /* one waiting for the sending hours: from when it goes */
-        char waits[48] = "";
-        if (s->state == TKL_NOTICE_PENDING && !s->attempts && s->created_at > (int64_t)time(NULL)) {
-            memcpy(waits, "  waits until ", 15);
-            tkl_format_instant(s->created_at, waits + 14);
-        }
-        printf("%5" PRIu64 " %-9s %s %s:%s  %zu action(s), %d attempt(s)%s%s%s%s%s%s%s\n", id,
-               state, at, s->notice.channel, s->notice.recipient, s->notice.n_entries, s->attempts,
-               waits, lease_node ? "  leased to " : "", lease_node ? lease_node : "",
+        printf("%5" PRIu64 " %-9s %s %s:%s  %zu action(s), %d attempt(s)%s%s%s%s%s%s\n", id, state,
+               at, s->notice.channel, s->notice.recipient, s->notice.n_entries, s->attempts,
+               lease_node ? "  leased to " : "", lease_node ? lease_node : "",
                lease_node ? " until " : "", until, s->last_error ? "  " : "",
                s->last_error ? s->last_error : "");
         return 0;

@@ -9,7 +9,6 @@
 
 #include "../core/day.h"
 #include "../core/log.h"
-#include "../core/text.h"
 #include "../route/route.h"
 
 /* The reminders one round took from the scheduler, and what of the
@@ -165,9 +164,9 @@ static int by_action(const void *a, const void *b, void *v)
 }
 
 /* Marks in skip each reminder of t that a later one of the same action
- * and team, taken in the same round, supersedes: a round decided ahead of
- * its send time takes an action's caught-up reminder and the one of the
- * send day, of which only the later goes, as it would have on time.
+ * and team, taken in the same round, supersedes: a round that catches up
+ * at a send time takes an action's missed reminder and the one of that
+ * send time, of which only the later goes, as it would have on time.
  * Returns 0 or -ENOMEM. */
 static int mark_superseded(const struct taken *t, const struct tkl_team_dir *teams, bool *skip)
 {
@@ -191,18 +190,16 @@ static int mark_superseded(const struct taken *t, const struct tkl_team_dir *tea
 }
 
 /*
- * Pops every reminder due at decide (now, or the send time a round
- * outside the sending hours is decided for: tkl_policy_sending_at) into t
- * and routes those answers do not hold back on decide's day into b, each
- * as it reads on that day, less those a later one supersedes
- * (mark_superseded). Returns 0 or -ENOMEM (what was popped is in t).
+ * Pops every reminder due at now into t and routes those answers do not
+ * hold back into b, less those a later one supersedes (mark_superseded).
+ * Returns 0 or -ENOMEM (what was popped is in t).
  */
 static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
                     const struct tkl_team_dir *teams, const struct tkl_store *store,
-                    const struct tkl_answers *answers, int64_t now, int64_t decide, struct taken *t,
+                    const struct tkl_answers *answers, int64_t now, struct taken *t,
                     struct tkl_route_batch *b, struct tkl_queue_result *res)
 {
-    int32_t today = tkl_local_day(decide);
+    int32_t today = tkl_local_day(now);
     for (;;) {
         if (t->n == t->cap) {
             size_t cap = t->cap ? t->cap * 2 : 64;
@@ -215,8 +212,8 @@ static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf 
             t->hold = h;
             t->cap = cap;
         }
-        int r = tkl_queue_pop(sched, sc, teams, store, answers, decide, decide, &t->v[t->n],
-                              &t->hold[t->n]);
+        int r =
+            tkl_queue_pop(sched, sc, teams, store, answers, now, now, &t->v[t->n], &t->hold[t->n]);
         if (r == -ENOENT)
             break;
         t->n++;
@@ -224,7 +221,7 @@ static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf 
             return r;
     }
     bool *skip = calloc(t->n ? t->n : 1, sizeof(*skip));
-    if (!skip || (decide > now && t->n > 1 && mark_superseded(t, teams, skip) < 0)) {
+    if (!skip || (t->n > 1 && mark_superseded(t, teams, skip) < 0)) {
         free(skip);
         return -ENOMEM;
     }
@@ -239,7 +236,7 @@ static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf 
             continue;
         }
         /* a prompt sent late (a first start, days off) for an observance
-         * that has ended by the day it is sent prompts nothing */
+         * that has ended by now prompts nothing */
         const struct tkl_deadline *dl = &due->action->deadline;
         if (dl->kind == TKL_DEADLINE_EVENT && dl->last_day < today) {
             char last[TKL_DAY_ISO_SIZE];
@@ -328,12 +325,11 @@ static void on_barrier(void *data, int r)
     putset_told(data, r);
 }
 
-/* Puts notice i, decided at now and first tried at at, into st's open
- * group. Returns 0 or the refusal (kept). */
+/* Puts notice i into st's open group. Returns 0 or the refusal (kept). */
 static int putset_put(struct putset *ps, struct tkl_state *st, size_t i, const struct tkl_notice *n,
-                      const char *const *keys, int64_t now, int64_t at)
+                      const char *const *keys, int64_t now)
 {
-    int r = tkl_state_put_at(st, n, keys, now, at, on_put, &ps->slots[i]);
+    int r = tkl_state_put(st, n, keys, now, on_put, &ps->slots[i]);
     if (r < 0)
         ps->err = r, ps->refused = true;
     else
@@ -364,8 +360,6 @@ struct tkl_queue_round {
     struct tkl_route_batch batch;
     struct tkl_state *st;
     int64_t batch_at, now;
-    int64_t send_at;              /* the notices' first attempt: tkl_policy_sending_at */
-    size_t waiting;               /* notices durable that wait for send_at */
     size_t next;                  /* the first digest not put yet */
     struct tkl_queue_parts parts; /* cb NULL: the round in one part */
 };
@@ -397,7 +391,6 @@ static void round_durable(struct putset *ps, size_t i, uint64_t id)
     tkl_route_notice(&rd->batch.digests[i], &n);
     log_info("queued notice: %zu action(s); notice=%" PRIu64 " channel=%s team=%s recipient=%s",
              n.n_entries, id, n.channel, n.team_id, n.recipient);
-    rd->waiting += rd->send_at > rd->now;
 }
 
 static void round_ended(struct putset *ps)
@@ -408,13 +401,6 @@ static void round_ended(struct putset *ps)
                   ps->queued - ps->told_ok, strerror(-ps->err));
     if (ps->err < 0)
         round_restore(rd);
-    if (rd->waiting) {
-        char at[32];
-        tkl_format_instant(rd->send_at, at);
-        log_notice("%zu notice%s decided outside the sending hours (a working day from "
-                   "schedule.send_time until schedule.late_until) wait%s in the outbox until %s",
-                   rd->waiting, tkl_plural(rd->waiting), rd->waiting == 1 ? "s" : "", at);
-    }
     ps->cb(ps->data, ps->err, &ps->res);
     round_free(rd);
 }
@@ -437,7 +423,7 @@ static bool round_put(struct tkl_queue_round *rd)
         n.due_at = rd->batch_at;
         for (size_t k = 0; k < dg->n; k++)
             keys[k] = dg->stage_keys[k];
-        int r = putset_put(&rd->ps, rd->st, rd->next, &n, keys, rd->now, rd->send_at);
+        int r = putset_put(&rd->ps, rd->st, rd->next, &n, keys, rd->now);
         if (r < 0) {
             log_error("cannot commit a notice to the outbox: %s; channel=%s recipient=%s",
                       strerror(-r), n.channel, n.recipient);
@@ -506,14 +492,12 @@ int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
     rd->store = store;
     rd->st = state;
     rd->now = now;
-    rd->send_at = tkl_policy_sending_at(&sc->policy, now);
     rd->batch_at = INT64_MIN;
     if (parts)
         rd->parts = *parts;
     rd->ps.durable = round_durable;
     rd->ps.ended = round_ended;
-    int r = take_due(sched, sc, teams, store, answers, now, rd->send_at, &rd->t, &rd->batch,
-                     &rd->ps.res);
+    int r = take_due(sched, sc, teams, store, answers, now, &rd->t, &rd->batch, &rd->ps.res);
     if (r == 0) {
         for (size_t i = 0; i < rd->t.n; i++)
             if (rd->batch_at < rd->t.v[i].at)
@@ -652,7 +636,7 @@ int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams
                            "team's. Please check who owns it: the plan decides, and the team "
                            "gets its reminders again once the plan changes.",
         };
-        r = putset_put(&rp->ps, state, i, &n, keys, now, now);
+        r = putset_put(&rp->ps, state, i, &n, keys, now);
     }
     free(text);
     if (r == 0)

@@ -133,13 +133,11 @@ struct tkl_queue_parts {
  * (escalations to sc->escalate_to when the team has none of its own),
  * each entry with what the answers say of its action, put into the
  * state's open group, a part at a time when parts (NULL: the whole round
- * at once) says so. Its notices are first tried at
- * tkl_policy_sending_at(&sc->policy, now): at once in the sending hours,
- * else (a round late: ticklerd stopped, or its machine asleep) they wait
- * in the outbox for the next send time on a working day (logged). The
- * caller ends the group (tkl_state_commit; with SQLite, one transaction
- * for the part and whatever else the group held) and keeps sched, sc,
- * teams and store as they are until cb is told.
+ * at once) says so; of two reminders of one action and team the round
+ * takes (a missed one caught up at a send time, and that send time's),
+ * only the later goes. The caller ends the group (tkl_state_commit; with
+ * SQLite, one transaction for the part and whatever else the group held)
+ * and keeps sched, sc, teams and store as they are until cb is told.
  *
  * Returns 0: cb is told exactly once, never from inside this call, once
  * every notice's put completion came, with r 0 (res->committed notices

@@ -705,10 +705,9 @@ static void put_stmts_done(struct put_stmts *s)
 }
 
 /* Inserts the notices row of n, with n's thread key only when it carries
- * one entry, first tried (and aged from, created_at) at at. Returns 0 and
- * the row's id, or a negative errno. */
+ * one entry. Returns 0 and the row's id, or a negative errno. */
 static int insert_notice(struct tkl_outbox *o, sqlite3_stmt *st, const struct tkl_notice *n,
-                         bool one_entry, int64_t at, sqlite3_int64 *ret_id)
+                         bool one_entry, int64_t now, sqlite3_int64 *ret_id)
 {
     tkl_db_bind_text(st, 1, n->channel);
     tkl_db_bind_text(st, 2, n->recipient);
@@ -716,8 +715,8 @@ static int insert_notice(struct tkl_outbox *o, sqlite3_stmt *st, const struct tk
     tkl_db_bind_text(st, 4, n->team_name);
     tkl_db_bind_text(st, 5, one_entry ? n->thread_key : NULL);
     sqlite3_bind_int64(st, 6, n->due_at);
-    sqlite3_bind_int64(st, 7, at);
-    sqlite3_bind_int64(st, 8, at);
+    sqlite3_bind_int64(st, 7, now);
+    sqlite3_bind_int64(st, 8, now);
     tkl_db_bind_text(st, 9, n->intro);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -765,18 +764,18 @@ static int insert_log(sqlite3_stmt *st, const char *key, sqlite3_int64 id, int64
     return rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
 }
 
-/* Inserts the notice with the entries p keeps (first tried at at), and
- * their log keys (logged at now), inside the caller's transaction.
- * Returns 0 and the notice's id, or a negative errno. */
+/* Inserts the notice with the entries p keeps, and their log keys, inside
+ * the caller's transaction. Returns 0 and the notice's id, or a negative
+ * errno. */
 static int insert_rows(struct tkl_outbox *o, const struct tkl_notice *n,
                        const char *const *stage_keys, const struct put_plan *p, int64_t now,
-                       int64_t at, sqlite3_int64 *ret_id)
+                       sqlite3_int64 *ret_id)
 {
     struct put_stmts s = {0};
     sqlite3_int64 id = 0;
     int r = put_stmts_get(o, &s);
     if (r == 0)
-        r = insert_notice(o, s.notice, n, p->kept == 1, at, &id);
+        r = insert_notice(o, s.notice, n, p->kept == 1, now, &id);
     int idx = 0;
     for (size_t i = 0; r == 0 && i < n->n_entries; i++) {
         if (!p->keep[i])
@@ -794,12 +793,6 @@ static int insert_rows(struct tkl_outbox *o, const struct tkl_notice *n,
 int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char *const *stage_keys,
                    int64_t now, uint64_t *ret_id)
 {
-    return tkl_outbox_put_at(o, n, stage_keys, now, now, ret_id);
-}
-
-int tkl_outbox_put_at(struct tkl_outbox *o, const struct tkl_notice *n,
-                      const char *const *stage_keys, int64_t now, int64_t at, uint64_t *ret_id)
-{
     struct put_plan p = {0};
     p.keys = calloc(n->n_entries + 1, sizeof(*p.keys));
     p.keep = calloc(n->n_entries + 1, sizeof(*p.keep));
@@ -813,7 +806,7 @@ int tkl_outbox_put_at(struct tkl_outbox *o, const struct tkl_notice *n,
     if ((r = tkl_db_write_begin(o, &own)) < 0)
         goto out;
     if ((r = put_plan_fill(o, n, stage_keys, &p)) == 0 && p.kept)
-        r = insert_rows(o, n, stage_keys, &p, now, at > now ? at : now, &id);
+        r = insert_rows(o, n, stage_keys, &p, now, &id);
     /* every key logged already: nothing written, and the commit is empty */
     if ((r = tkl_db_write_end(o, own, r)) < 0)
         goto out;

@@ -35,7 +35,7 @@ struct tkl_stored_notice {
     char **stage_keys; /* per entry */
     enum tkl_notice_state state;
     int attempts;
-    int64_t created_at; /* when it was first to be tried (tkl_outbox_put_at) */
+    int64_t created_at;
     int64_t next_attempt;
     char *last_error;
 };
@@ -115,14 +115,6 @@ void tkl_outbox_set_busy_timeout(struct tkl_outbox *o, int ms);
  */
 int tkl_outbox_put(struct tkl_outbox *o, const struct tkl_notice *n, const char *const *stage_keys,
                    int64_t now, uint64_t *ret_id);
-
-/* tkl_outbox_put, with the notice's first attempt at at (now when at is
- * before it): it is not due until then (a notice decided outside the
- * sending hours, tkl_policy_sending_at), and its age (created_at, which
- * delivery.max_age_hours and the health of tickler status count from)
- * starts then. Its log keys are logged at now. */
-int tkl_outbox_put_at(struct tkl_outbox *o, const struct tkl_notice *n,
-                      const char *const *stage_keys, int64_t now, int64_t at, uint64_t *ret_id);
 
 /* Ids of pending notices whose next attempt is due at now and that are not
  * being sent, oldest first (at most max). Returns the count or a negative

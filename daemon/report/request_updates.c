@@ -276,8 +276,7 @@ static int ask_teams(const struct tkl_requests_ctx *c, const struct tkl_requests
                      const struct answered *answered, int64_t now, struct tkl_requests_result *res)
 {
     char *intro = NULL;
-    /* the day it is sent on: a run outside the sending hours waits for them */
-    int32_t today = tkl_local_day(tkl_policy_sending_at(c->policy, now));
+    int32_t today = tkl_local_day(now);
     int rr = ask_intro(c, r, ph, &intro);
     for (size_t ti = 0; rr == 0 && ti < c->teams->n; ti++) {
         const struct tkl_team *t = &c->teams->teams[ti];
@@ -457,8 +456,8 @@ static int summarise(const struct tkl_requests_ctx *c, const struct tkl_requests
     if (rr == 0 && y.teams)
         rr = summary_intro(&y, r, &intro);
     if (rr == 0 && y.teams)
-        rr = route_summary(c, &b, (size_t)(to - c->teams->teams), &y, r,
-                           tkl_local_day(tkl_policy_sending_at(c->policy, now)), &all, key);
+        rr = route_summary(c, &b, (size_t)(to - c->teams->teams), &y, r, tkl_local_day(now), &all,
+                           key);
     if (rr == 0 && y.teams)
         rr = commit(sink, &b, intro, r->at[TKL_REQUEST_SUMMARY]);
     tkl_route_batch_free(&b);
@@ -643,7 +642,7 @@ void tkl_request_marks_free(struct tkl_request_marks *m)
 
 struct outbox_sink {
     struct tkl_outbox *outbox;
-    int64_t now, send_at; /* send_at: the notices' first attempt */
+    int64_t now;
     struct tkl_requests_result *res;
 };
 
@@ -651,7 +650,7 @@ static int outbox_put(void *data, const struct tkl_notice *n, const char *const 
 {
     struct outbox_sink *o = data;
     uint64_t id = 0;
-    int r = tkl_outbox_put_at(o->outbox, n, stage_keys, o->now, o->send_at, &id);
+    int r = tkl_outbox_put(o->outbox, n, stage_keys, o->now, &id);
     o->res->committed += r == 0 && id;
     return r;
 }
@@ -684,7 +683,7 @@ int tkl_requests_run(const struct tkl_requests_ctx *c, int64_t from, int64_t now
                                       .failed_at = INT64_MAX};
     struct tkl_request_marks marks = {0};
     struct tkl_updates updates = {0};
-    struct outbox_sink o = {c->outbox, now, tkl_policy_sending_at(c->policy, now), &res};
+    struct outbox_sink o = {c->outbox, now, &res};
     const struct tkl_requests_sink sink = {outbox_put, outbox_done, &o};
     int rr = tkl_requests_marks(c, from, now, &marks);
     if (rr == 0 && marks.n)

@@ -114,9 +114,7 @@ struct tkl_requests_result {
 /*
  * Runs every phase whose send instant is in [from, now] and that is not
  * done yet, as the header comment says, on c->outbox (SQLite): each
- * phase's notices and its mark are made durable together, the notices
- * first tried at tkl_policy_sending_at(c->policy, now) (a run late waits
- * for the sending hours, as a queue round does). Returns 0, or
+ * phase's notices and its mark are made durable together. Returns 0, or
  * a negative errno when the outbox refused a phase (then it is not marked
  * done, and a later run tries it again; what was committed is not sent
  * twice). *ret is set either way.

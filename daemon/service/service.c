@@ -96,7 +96,7 @@ static void delivery_ended(void *data)
         (void)uv_timer_start(&s->drain_timer, on_stop_drain, 0, 0);
 }
 
-/* Whether claimed notice n was overtaken whole since it was queued, by
+/* Whether claimed notice n was completed whole since it was queued, by
  * the answers and the plan in force (tkl_delivery_host.completed,
  * tkl_queue_completed). Answers whose last read failed withdraw nothing
  * (a reopen may be missing from them); the answers of the last read do
@@ -204,11 +204,11 @@ static void on_oneshot_view(void *data, int r, struct tkl_state_view *v)
 {
     struct tkl_service *s = data;
     if (r == 0)
-        log_notice("--oneshot: %" PRId64 " notices wait (for a retry, or for the sending hours); "
-                   "they stay in the outbox for the next run",
+        log_notice("--oneshot: %" PRId64 " notices wait for a retry; they stay in the outbox for "
+                   "the next run",
                    v->st.pending + v->st.retrying);
     else if (r < 0 && r != -ECANCELED)
-        log_warning("--oneshot: cannot count the notices still waiting: %s", strerror(-r));
+        log_warning("--oneshot: cannot count the notices waiting for a retry: %s", strerror(-r));
     tkl_state_view_free(v);
     if (r == -ECANCELED || s->stopping)
         return; /* the service is going already */
@@ -235,8 +235,8 @@ static void oneshot_check(struct tkl_service *s, int started, int64_t next)
     }
     struct tkl_outbox_stats st;
     if (next != INT64_MAX && !s->node && tkl_outbox_stats(s->outbox, 0, &st) == 0)
-        log_notice("--oneshot: %" PRId64 " notices wait (for a retry, or for the sending hours); "
-                   "they stay in the outbox for the next run",
+        log_notice("--oneshot: %" PRId64 " notices wait for a retry; they stay in the outbox for "
+                   "the next run",
                    st.pending + st.retrying);
     log_info("--oneshot: everything due has been handled; stopping");
     s->finished(s);
@@ -360,15 +360,42 @@ static void on_store_changed(void *data);
 
 static void on_sched_timer(uv_timer_t *t);
 
+int64_t tkl_service_next_round(const struct tkl_service *s)
+{
+    if (!s->rt)
+        return INT64_MAX;
+    int64_t next = tkl_scheduler_next_at(&s->rt->sched), now = tkl_service_now(s);
+    /* INT64_MAX: none; --oneshot runs at the hour it is run at */
+    if (next > now || s->oneshot)
+        return next;
+    return tkl_policy_sending_at(&s->rt->cfg->schedule.policy, now);
+}
+
+/* Says, once for each instant, that what fell due while ticklerd could
+ * not send it waits for the sending hours until at. */
+static void tell_waiting(struct tkl_service *s, int64_t at)
+{
+    char when[32];
+    if (at == s->waiting_until)
+        return;
+    s->waiting_until = at;
+    log_notice("reminders that fell due while ticklerd could not send them wait for the sending "
+               "hours (a working day from schedule.send_time until schedule.late_until): they "
+               "are decided and sent at %s",
+               tkl_format_instant(at, when));
+}
+
 static void arm_scheduler(struct tkl_service *s)
 {
-    int64_t next = tkl_scheduler_next_at(&s->rt->sched);
+    int64_t next = tkl_scheduler_next_at(&s->rt->sched), now = tkl_service_now(s);
     if (next == INT64_MAX || s->round_waiting) { /* waiting: armed when the round has run */
         (void)uv_timer_stop(&s->sched_timer);
         return;
     }
-    if (s->queue_backoff && next < tkl_service_now(s) + s->queue_backoff)
-        next = tkl_service_now(s) + s->queue_backoff;
+    if (next <= now && (next = tkl_service_next_round(s)) > now)
+        tell_waiting(s, next);
+    if (s->queue_backoff && next < now + s->queue_backoff)
+        next = now + s->queue_backoff;
     arm_at(s, &s->sched_timer, on_sched_timer, next);
 }
 
@@ -748,9 +775,13 @@ static void on_sched_timer(uv_timer_t *t)
      * already due would fire it at once, again and again */
     if (s->round_pending)
         return;
-    int64_t next = tkl_scheduler_next_at(&s->rt->sched);
-    /* early (the wall clock went back): wait for the instant itself */
-    if (!s->queue_backoff && next > tkl_service_now(s)) {
+    /* early (the wall clock went back): wait for the instant itself; or
+     * outside the sending hours: wait for them, the reminders kept in the
+     * schedule (a stop meanwhile leaves them to the next start's catch-up:
+     * last_run never passes a reminder still scheduled) */
+    int64_t now = tkl_service_now(s);
+    if ((!s->queue_backoff && tkl_scheduler_next_at(&s->rt->sched) > now) ||
+        tkl_service_next_round(s) > now) {
         arm_scheduler(s);
         return;
     }
@@ -929,9 +960,7 @@ static int flight_put(void *data, const struct tkl_notice *n, const char *const 
     struct tkl_requests_flight *f = data;
     struct flight_item *it = &f->items[f->n_phases];
     *it = (struct flight_item){f, f->n_phases};
-    int r = tkl_state_put_at(f->s->state, n, stage_keys, f->now,
-                             tkl_policy_sending_at(&f->s->rt->cfg->schedule.policy, f->now),
-                             on_flight_put, it);
+    int r = tkl_state_put(f->s->state, n, stage_keys, f->now, on_flight_put, it);
     f->pending += r == 0;
     return r;
 }
@@ -1094,6 +1123,20 @@ static void run_requests(struct tkl_service *s)
         return;
     if (!s->rt->cfg->report.n_request_updates) {
         (void)uv_timer_stop(&s->request_timer);
+        return;
+    }
+    /* a phase is only ever due at a send time on a working day, so a run
+     * outside the sending hours can only catch up: it waits for them (not
+     * --oneshot), and a stop meanwhile leaves the next start to catch up
+     * from the last round */
+    int64_t now = tkl_service_now(s),
+            at = s->oneshot ? now : tkl_policy_sending_at(&s->rt->cfg->schedule.policy, now);
+    if (at > now && !s->requests_run) {
+        int64_t from = s->last_run_known > s->requests_from ? s->last_run_known : s->requests_from;
+        if (s->requests_pending_at > from + 1)
+            s->requests_pending_at = from + 1;
+        tell_waiting(s, at);
+        arm_at(s, &s->request_timer, on_request_timer, at);
         return;
     }
     if (s->node) {

@@ -132,7 +132,7 @@ static const struct {
      " n AS (INSERT INTO notices(id, channel, recipient, team_id, team_name, thread_key, due_at,"
      "   created_at, next_attempt, intro)"
      "   SELECT id.id, $1, $2, $3, $4, CASE WHEN (SELECT count(*) FROM won) = 1 THEN $5 END,"
-     "   $6::bigint, $8::bigint, $8::bigint, $9 FROM id"
+     "   $6::bigint, $7::bigint, $8::bigint, $9 FROM id"
      "   WHERE EXISTS (SELECT 1 FROM won) RETURNING id),"
      " ins AS (INSERT INTO entries(notice_id, " ENTRY_COLUMNS ")"
      "   SELECT n.id, (row_number() OVER (ORDER BY e.ord) - 1)::integer, e.j->>'item_id',"

@@ -48,9 +48,8 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  *
  * TKL_PG_PUT_NOTICE: a notice with the entries whose log key is new.
  *   $1 channel, $2 recipient, $3 team_id, $4 team_name, $5 thread_key,
- *   $6 due_at, $7 now (the log keys' created_at), $8 the first attempt
- *   (the notice's created_at and next_attempt, tkl_state_put_at),
- *   $9 intro (the thread key is stored only when one entry is stored),
+ *   $6 due_at, $7 now (created_at), $8 next_attempt, $9 intro (the
+ *   thread key is stored only when one entry is stored),
  *   $10 the entries, a JSON array of objects: "key" (the log key) and the
  *   entries columns item_id, title, commitment, owners, deadline_text,
  *   status, progress, deadline_day, kind, stage, stage_key, days_left,

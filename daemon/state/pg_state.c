@@ -1097,11 +1097,11 @@ static int put_entries_json(const struct tkl_notice *n, const char *const *stage
 }
 
 static int pgs_put(void *impl, const struct tkl_notice *n, const char *const *stage_keys,
-                   int64_t now, int64_t first, tkl_state_put_cb cb, void *data)
+                   int64_t now, tkl_state_put_cb cb, void *data)
 {
     struct pgs *q = impl;
     char *entries = NULL;
-    char due[24], at[24], from[24];
+    char due[24], at[24];
     if (!n->n_entries)
         return -EINVAL;
     struct op *p = op_new(OP_PUT, W_PUT, data);
@@ -1112,9 +1112,8 @@ static int pgs_put(void *impl, const struct tkl_notice *n, const char *const *st
     if (r == 0) {
         snprintf(due, sizeof(due), "%" PRId64, n->due_at);
         snprintf(at, sizeof(at), "%" PRId64, now);
-        snprintf(from, sizeof(from), "%" PRId64, first);
         const char *params[] = {n->channel, n->recipient, n->team_id, n->team_name, n->thread_key,
-                                due,        at,           from,       n->intro,     entries};
+                                due,        at,           at,         n->intro,     entries};
         r = op_stmt(p, TKL_PG_PUT_NOTICE, 10, params);
     }
     free(entries);

@@ -206,14 +206,14 @@ static int finish(struct sq *q, struct op *p, int r)
 }
 
 static int sq_put(void *impl, const struct tkl_notice *n, const char *const *stage_keys,
-                  int64_t now, int64_t at, tkl_state_put_cb cb, void *data)
+                  int64_t now, tkl_state_put_cb cb, void *data)
 {
     struct sq *q = impl;
     struct op *p = op_new(OP_PUT, data);
     if (!p)
         return -ENOMEM;
     p->cb.put = cb;
-    return finish(q, p, tkl_outbox_put_at(q->o, n, stage_keys, now, at, &p->id));
+    return finish(q, p, tkl_outbox_put(q->o, n, stage_keys, now, &p->id));
 }
 
 static int sq_due_channels(void *impl, int64_t now, tkl_state_channels_cb cb, void *data)

@@ -39,14 +39,7 @@ const char *tkl_state_backend(const struct tkl_state *st)
 int tkl_state_put(struct tkl_state *st, const struct tkl_notice *n, const char *const *stage_keys,
                   int64_t now, tkl_state_put_cb cb, void *data)
 {
-    return st->ops->put(st->impl, n, stage_keys, now, now, cb, data);
-}
-
-int tkl_state_put_at(struct tkl_state *st, const struct tkl_notice *n,
-                     const char *const *stage_keys, int64_t now, int64_t at, tkl_state_put_cb cb,
-                     void *data)
-{
-    return st->ops->put(st->impl, n, stage_keys, now, at > now ? at : now, cb, data);
+    return st->ops->put(st->impl, n, stage_keys, now, cb, data);
 }
 
 int tkl_state_due_channels(struct tkl_state *st, int64_t now, tkl_state_channels_cb cb, void *data)

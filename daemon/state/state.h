@@ -104,7 +104,7 @@ typedef void (*tkl_state_notices_cb)(void *data, int r, struct tkl_item_notices 
 struct tkl_state_ops {
     const char *name;
     int (*put)(void *impl, const struct tkl_notice *n, const char *const *stage_keys, int64_t now,
-               int64_t at, tkl_state_put_cb cb, void *data);
+               tkl_state_put_cb cb, void *data);
     int (*due_channels)(void *impl, int64_t now, tkl_state_channels_cb cb, void *data);
     int (*claim)(void *impl, const char *channel, int64_t now, size_t max,
                  const struct tkl_state_lease *lease, tkl_state_claim_cb cb, void *data);
@@ -197,12 +197,6 @@ const char *tkl_state_backend(const struct tkl_state *st);
  */
 int tkl_state_put(struct tkl_state *st, const struct tkl_notice *n, const char *const *stage_keys,
                   int64_t now, tkl_state_put_cb cb, void *data);
-
-/* tkl_state_put, the notice first tried at at (now when at is before it):
- * not due until then, and aged from then, as tkl_outbox_put_at says. */
-int tkl_state_put_at(struct tkl_state *st, const struct tkl_notice *n,
-                     const char *const *stage_keys, int64_t now, int64_t at, tkl_state_put_cb cb,
-                     void *data);
 
 /* The channels that have notices due at now and not leased. */
 int tkl_state_due_channels(struct tkl_state *st, int64_t now, tkl_state_channels_cb cb, void *data);

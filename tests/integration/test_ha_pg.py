@@ -359,7 +359,7 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
         self.seed(3)
         a = self.start("a", "--oneshot")
         self.assertEqual(a.wait(timeout=120), 0, a.log()[-3000:])
-        self.assertIn("--oneshot: 3 notices wait (for a retry, or for the sending hours)", a.log())
+        self.assertIn("--oneshot: 3 notices wait for a retry", a.log())
         self.assertEqual(self.sql("SELECT count(*) FROM notices WHERE state = 0 AND attempts = 1"),
                          "3")
 

@@ -421,43 +421,6 @@ START_TEST(waiting_notices_by_age)
 }
 END_TEST
 
-START_TEST(a_notice_put_to_wait_is_due_and_aged_from_its_first_attempt)
-{
-    /* decided at 1000 outside the sending hours, first tried at 5000 */
-    struct tkl_notice n = notice("hr@example.org");
-    uint64_t id = 0, again = 0, ids[4];
-    ck_assert_int_eq(tkl_outbox_put_at(o, &n, keys, 1000, 5000, &id), 0);
-    ck_assert_uint_gt(id, 0);
-    /* its keys are logged at once: a round at 2000 puts nothing again */
-    ck_assert_int_eq(tkl_outbox_put(o, &n, keys, 2000, &again), 0);
-    ck_assert_uint_eq(again, 0);
-    ck_assert_int_eq(tkl_outbox_due(o, 4999, ids, 4), 0);
-    ck_assert_int_eq(tkl_outbox_due(o, 5000, ids, 4), 1);
-    ck_assert_uint_eq(ids[0], id);
-    struct tkl_outbox_stats st;
-    ck_assert_int_eq(tkl_outbox_stats(o, 0, &st), 0);
-    ck_assert_int_eq(st.pending, 1);
-    ck_assert_int_eq(st.next_attempt, 5000);
-    ck_assert_int_eq(st.oldest_pending, 5000);
-    int64_t k = -1;
-    ck_assert_int_eq(tkl_outbox_count_waiting(o, 4000, &k), 0);
-    ck_assert_int_eq(k, 0); /* not stuck while it waits */
-    struct tkl_stored_notice *sn = NULL;
-    ck_assert_int_eq(tkl_outbox_get(o, id, &sn), 0);
-    ck_assert_int_eq(sn->created_at, 5000);
-    ck_assert_int_eq(sn->next_attempt, 5000);
-    ck_assert_int_eq(sn->attempts, 0);
-    tkl_stored_notice_free(sn);
-    /* a first attempt before now is now */
-    n.recipient = "boss@example.org";
-    ck_assert_int_eq(tkl_outbox_put_at(o, &n, keys, 3000, 100, &again), 0);
-    ck_assert_int_eq(tkl_outbox_get(o, again, &sn), 0);
-    ck_assert_int_eq(sn->created_at, 3000);
-    ck_assert_int_eq(sn->next_attempt, 3000);
-    tkl_stored_notice_free(sn);
-}
-END_TEST
-
 START_TEST(every_allocation_failure_is_clean)
 {
     /* put, get and mark with the 1st, 2nd, ... allocation failing (ours and
@@ -1055,7 +1018,6 @@ int main(void)
     tcase_add_test(tc, a_notice_is_produced_once);
     tcase_add_test(tc, states_retries_recovery_and_requeue);
     tcase_add_test(tc, waiting_notices_by_age);
-    tcase_add_test(tc, a_notice_put_to_wait_is_due_and_aged_from_its_first_attempt);
     tcase_add_test(tc, every_allocation_failure_is_clean);
     tcase_add_test(tc, each_item_s_latest_notice_in_one_read);
     tcase_add_test(tc, what_is_not_delivered_failed_first);

@@ -904,42 +904,6 @@ START_TEST(the_next_attempt_and_the_due_channels_wait_for_live_leases)
 }
 END_TEST
 
-START_TEST(a_notice_put_to_wait_is_claimed_only_from_its_first_attempt)
-{
-    /* decided at 1000 outside the sending hours, first tried at 5000;
-     * its log key is logged (at 1000) at once */
-    struct told p = {0}, again = {0}, c = {0};
-    struct tkl_notice x = notice("hr@x");
-    struct channels ch;
-    inside = true;
-    ck_assert_int_eq(tkl_state_put_at(a.st, &x, keys, 1000, 5000, on_put, &p), 0);
-    inside = false;
-    commit(&a);
-    wait_told(&p);
-    ck_assert_int_eq(p.r, 0);
-    ck_assert_uint_ne(p.id, 0);
-    put(&b, "hr@x", &again);
-    commit(&b);
-    wait_told(&again);
-    ck_assert_uint_eq(again.id, 0);
-    ck_assert_int_eq(db_value("SELECT created_at FROM notices"), 5000);
-    ck_assert_int_eq(db_value("SELECT next_attempt FROM notices"), 5000);
-    ck_assert_int_eq(db_value("SELECT created_at FROM log"), 1000);
-    ck_assert_int_eq(next_attempt(&b), 5000);
-    ck_assert_str_eq(due_channels(&b, 4999, &ch), "");
-    claim(&b, 4999, 10, &c);
-    commit(&b);
-    wait_told(&c);
-    ck_assert_uint_eq(c.n, 0);
-    c = (struct told){0};
-    claim(&b, 5000, 10, &c);
-    commit(&b);
-    wait_told(&c);
-    ck_assert_uint_eq(c.n, 1);
-    ck_assert_uint_eq(c.ids[0], p.id);
-}
-END_TEST
-
 /* PostgreSQL: committed, then the loop runs until the answer. */
 static void settle_on_loop(struct tkl_state *st, int *calls)
 {
@@ -1279,7 +1243,6 @@ int main(void)
     tcase_add_test(tc, a_withdrawn_notice_is_final_without_an_attempt);
     tcase_add_test(tc, two_nodes_claim_disjoint_notices);
     tcase_add_test(tc, the_next_attempt_and_the_due_channels_wait_for_live_leases);
-    tcase_add_test(tc, a_notice_put_to_wait_is_claimed_only_from_its_first_attempt);
     tcase_add_test(tc, an_expired_lease_is_taken_over_and_the_first_outcome_is_not_ours);
     tcase_add_test(tc, a_renewal_extends_only_the_leases_of_notices_in_flight_here);
     tcase_add_test(tc, recovery_makes_due_only_the_node_s_own_leases);
