@@ -70,7 +70,7 @@ static void notify_status(struct daemon *d, const char *extra)
     char next[32] = "none";
     struct tkl_outbox_stats st = {0};
     const struct tkl_store *store = s->rt ? s->rt->store : NULL;
-    int64_t at = s->rt ? tkl_service_next_round(s) : INT64_MAX;
+    int64_t at = s->rt ? tkl_scheduler_next_at(&s->rt->sched) : INT64_MAX;
     if (at != INT64_MAX)
         tkl_format_instant(at, next);
     if (s->outbox && tkl_outbox_stats(s->outbox, 0, &st) < 0)
@@ -408,7 +408,7 @@ static int daemon_run(struct daemon *d)
         begin_shutdown(d);
     } else {
         char buf[32];
-        int64_t next = tkl_service_next_round(s);
+        int64_t next = tkl_scheduler_next_at(&s->rt->sched);
         if (s->last_run_pending)
             log_notice("ticklerd %s started: %zu actions, %zu observances; the schedule is built "
                        "once PostgreSQL gives the last run time",

@@ -11,11 +11,9 @@
 #include "../core/log.h"
 #include "../route/route.h"
 
-/* The reminders one round took from the scheduler, and what of the
- * answers held each back. */
+/* The reminders one round took from the scheduler. */
 struct taken {
     struct tkl_due *v;
-    enum tkl_hold *hold;
     size_t n, cap;
 };
 
@@ -105,25 +103,18 @@ static bool reminder_of_action(const struct tkl_notice_entry *en)
 /* At most this many actions are named in a withdrawn notice's reason. */
 #define COMPLETED_NAMED 8
 
-/* Whether reminder en's action is marked complete: by answers, or
- * complete or closed in store. */
-static bool overtaken(const struct tkl_answers *answers, const struct tkl_store *store,
-                      const struct tkl_notice_entry *en)
-{
-    const struct tkl_answer *ans = answers ? tkl_answers_find(answers, en->item_id) : NULL;
-    const struct tkl_action *a = store ? tkl_store_find(store, en->item_id) : NULL;
-    return reminder_of_action(en) && ((ans && ans->complete) || (a && !tkl_action_active(a)));
-}
-
-int tkl_queue_completed(const struct tkl_answers *answers, const struct tkl_store *store,
-                        const struct tkl_notice *n, char **ret_why)
+int tkl_queue_completed(const struct tkl_answers *answers, const struct tkl_notice *n,
+                        char **ret_why)
 {
     *ret_why = NULL;
-    if ((!answers && !store) || !n->n_entries)
+    if (!answers || !n->n_entries)
         return 0;
-    for (size_t i = 0; i < n->n_entries; i++)
-        if (!overtaken(answers, store, &n->entries[i]))
+    for (size_t i = 0; i < n->n_entries; i++) {
+        const struct tkl_notice_entry *en = &n->entries[i];
+        const struct tkl_answer *ans = tkl_answers_find(answers, en->item_id);
+        if (!reminder_of_action(en) || !ans || !ans->complete)
             return 0;
+    }
     char *why = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&why, &len);
@@ -151,49 +142,8 @@ static void log_held(const struct tkl_due *due, const struct tkl_team_dir *teams
               due->r.key);
 }
 
-/* Orders indices into the due reminders v by action, team and instant. */
-static int by_action(const void *a, const void *b, void *v)
-{
-    const struct tkl_due *x = (const struct tkl_due *)v + *(const size_t *)a;
-    const struct tkl_due *y = (const struct tkl_due *)v + *(const size_t *)b;
-    if (x->action != y->action)
-        return x->action < y->action ? -1 : 1;
-    if (x->team != y->team)
-        return x->team < y->team ? -1 : 1;
-    return (x->at > y->at) - (x->at < y->at);
-}
-
-/* Marks in skip each reminder of t that a later one of the same action
- * and team, taken in the same round, supersedes: a round that catches up
- * at a send time takes an action's missed reminder and the one of that
- * send time, of which only the later goes, as it would have on time.
- * Returns 0 or -ENOMEM. */
-static int mark_superseded(const struct taken *t, const struct tkl_team_dir *teams, bool *skip)
-{
-    size_t *ix = malloc(t->n * sizeof(*ix));
-    if (!ix)
-        return -ENOMEM;
-    for (size_t i = 0; i < t->n; i++)
-        ix[i] = i;
-    qsort_r(ix, t->n, sizeof(*ix), by_action, t->v);
-    for (size_t k = 0; k + 1 < t->n; k++) {
-        const struct tkl_due *x = &t->v[ix[k]], *y = &t->v[ix[k + 1]];
-        if (x->action == y->action && x->team == y->team) {
-            skip[ix[k]] = true;
-            log_info("reminder superseded by the later one it goes with: %s; action=%s team=%s "
-                     "stage=%s, then %s",
-                     x->action->title, x->action->id, teams->teams[x->team].id, x->r.key, y->r.key);
-        }
-    }
-    free(ix);
-    return 0;
-}
-
-/*
- * Pops every reminder due at now into t and routes those answers do not
- * hold back into b, less those a later one supersedes (mark_superseded).
- * Returns 0 or -ENOMEM (what was popped is in t).
- */
+/* Pops every due reminder into t and routes those answers do not hold
+ * back into b. Returns 0 or -ENOMEM (what was popped is in t). */
 static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
                     const struct tkl_team_dir *teams, const struct tkl_store *store,
                     const struct tkl_answers *answers, int64_t now, struct taken *t,
@@ -204,35 +154,22 @@ static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf 
         if (t->n == t->cap) {
             size_t cap = t->cap ? t->cap * 2 : 64;
             struct tkl_due *v = realloc(t->v, cap * sizeof(*v));
-            enum tkl_hold *h = v ? realloc(t->hold, cap * sizeof(*h)) : NULL;
-            if (v)
-                t->v = v;
-            if (!h)
+            if (!v)
                 return -ENOMEM;
-            t->hold = h;
+            t->v = v;
             t->cap = cap;
         }
-        int r =
-            tkl_queue_pop(sched, sc, teams, store, answers, now, now, &t->v[t->n], &t->hold[t->n]);
+        struct tkl_due *due = &t->v[t->n];
+        enum tkl_hold hold;
+        int r = tkl_queue_pop(sched, sc, teams, store, answers, now, now, due, &hold);
         if (r == -ENOENT)
-            break;
+            return 0;
         t->n++;
         if (r < 0)
             return r;
-    }
-    bool *skip = calloc(t->n ? t->n : 1, sizeof(*skip));
-    if (!skip || (t->n > 1 && mark_superseded(t, teams, skip) < 0)) {
-        free(skip);
-        return -ENOMEM;
-    }
-    int r = 0;
-    for (size_t i = 0; r == 0 && i < t->n; i++) {
-        const struct tkl_due *due = &t->v[i];
-        if (skip[i])
-            continue;
-        if (t->hold[i] != TKL_HOLD_NONE) {
+        if (hold != TKL_HOLD_NONE) {
             res->held++;
-            log_held(due, teams, t->hold[i]);
+            log_held(due, teams, hold);
             continue;
         }
         /* a prompt sent late (a first start, days off) for an observance
@@ -249,8 +186,8 @@ static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf 
         }
         size_t routed = 0;
         const struct tkl_answer *ans = answers ? tkl_answers_find(answers, due->action->id) : NULL;
-        if ((r = tkl_route_add(b, teams, sc->escalate_to, due, ans, today, &routed)) < 0)
-            break;
+        if (tkl_route_add(b, teams, sc->escalate_to, due, ans, today, &routed) < 0)
+            return -ENOMEM;
         if (!routed) {
             res->unrouted++;
             log_warning("team has no recipients; reminder not sent: %s; action=%s team=%s "
@@ -259,8 +196,6 @@ static int take_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf 
                         due->r.key);
         }
     }
-    free(skip);
-    return r < 0 ? -ENOMEM : 0;
 }
 
 /*
@@ -368,7 +303,6 @@ static void round_free(struct tkl_queue_round *rd)
 {
     tkl_route_batch_free(&rd->batch);
     free(rd->t.v);
-    free(rd->t.hold);
     free(rd->ps.slots);
     free(rd);
 }

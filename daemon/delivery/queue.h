@@ -53,21 +53,17 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
  * Whether notice n was completed whole after it was queued: each of its
  * entries is a reminder of a plan action (lead, due, overdue, check-in)
  * that answers mark complete (a completion that holds, no reopen after
- * it) or that store (the plan in force; NULL: none) marks complete or
- * closed. Such a notice is withdrawn rather than sent. Only a completion
+ * it). Such a notice is withdrawn rather than sent. Only a completion
  * withdraws: it holds for every team and every day, where a snooze must
  * still end with the reminder it held (in the notification log once
  * queued) and a "not ours" holds for one of the teams a digest may have
- * reached its recipient through. A deadline the plan moved withdraws
- * nothing: the plan of another node, or one read mid-edit, may differ for
- * a while, and a reminder withdrawn is not queued again. *ret_why (the
- * caller frees it) says why for the outbox and the log: "not sent: every
- * action in it was marked complete before its turn came: A1, A2".
- * Returns 1 (withdrawn, *ret_why set), 0 (to be sent; *ret_why NULL) or
- * -ENOMEM.
+ * reached its recipient through. *ret_why (the caller frees it) says why
+ * for the outbox and the log: "not sent: every action in it was marked
+ * complete before its turn came: A1, A2". Returns 1 (completed, *ret_why
+ * set), 0 (to be sent; *ret_why NULL) or -ENOMEM.
  */
-int tkl_queue_completed(const struct tkl_answers *answers, const struct tkl_store *store,
-                        const struct tkl_notice *n, char **ret_why);
+int tkl_queue_completed(const struct tkl_answers *answers, const struct tkl_notice *n,
+                        char **ret_why);
 
 /*
  * Schedules the end of every snooze of answers that holds, and of every
@@ -133,9 +129,7 @@ struct tkl_queue_parts {
  * (escalations to sc->escalate_to when the team has none of its own),
  * each entry with what the answers say of its action, put into the
  * state's open group, a part at a time when parts (NULL: the whole round
- * at once) says so; of two reminders of one action and team the round
- * takes (a missed one caught up at a send time, and that send time's),
- * only the later goes. The caller ends the group (tkl_state_commit; with
+ * at once) says so. The caller ends the group (tkl_state_commit; with
  * SQLite, one transaction for the part and whatever else the group held)
  * and keeps sched, sc, teams and store as they are until cb is told.
  *

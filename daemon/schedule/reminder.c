@@ -12,7 +12,6 @@ void tkl_policy_default(struct tkl_policy *p)
     static const int lead[] = {28, 14, 7, 1, 0};
     memset(p, 0, sizeof(*p));
     p->send_minute = 9 * 60;
-    p->late_until_minute = 18 * 60;
     p->rules.ladder.n = sizeof(lead) / sizeof(lead[0]);
     memcpy(p->rules.ladder.lead, lead, sizeof(lead));
     p->rules.review = p->rules.ladder;
@@ -31,26 +30,6 @@ static int cmp_desc(const void *a, const void *b)
 {
     int x = *(const int *)a, y = *(const int *)b;
     return (x < y) - (x > y);
-}
-
-/* Whether day is a working day whose sending hours hold now. */
-static bool sending_on(const struct tkl_policy *p, int32_t day, int64_t now)
-{
-    return tkl_working_day_on_or_after(&p->holidays, day) == day &&
-           tkl_local_instant(day, p->send_minute) <= now &&
-           now < tkl_local_instant(day, p->late_until_minute);
-}
-
-int64_t tkl_policy_sending_at(const struct tkl_policy *p, int64_t now)
-{
-    int32_t today = tkl_local_day(now);
-    /* yesterday's hours run past midnight when late_until is after it */
-    if (sending_on(p, today - 1, now) || sending_on(p, today, now))
-        return now;
-    int32_t day = tkl_working_day_on_or_after(&p->holidays, today);
-    if (day == today && tkl_local_instant(today, p->send_minute) <= now)
-        day = tkl_working_day_on_or_after(&p->holidays, today + 1);
-    return tkl_local_instant(day, p->send_minute);
 }
 
 void tkl_ladder_normalise(struct tkl_ladder *l)

@@ -39,7 +39,6 @@ struct tkl_rules {
 
 struct tkl_policy {
     int send_minute;         /* minutes after local midnight */
-    int late_until_minute;   /* the sending hours end: tkl_policy_sending_at */
     struct tkl_rules rules;  /* defaults for teams without their own */
     unsigned checkin_months; /* bit m-1 set: check in that month */
     int catch_up_days;       /* late notices older than this go as late */
@@ -82,15 +81,6 @@ void tkl_reminder_unpack(const struct tkl_reminder_packed *p, struct tkl_reminde
  * England and Wales; prompts 14 and 2 days before a one-day observance, 42
  * and 14 days before a longer one; a look-ahead of two months. */
 void tkl_policy_default(struct tkl_policy *p);
-
-/*
- * When a notice decided at now (a round's reminders and prompts, update
- * requests) may first be sent: now, in the sending hours (a working day
- * from send_minute until late_until_minute); else the next send time on a
- * working day (today's, when it is still ahead). A round on time is in
- * them; one late (ticklerd stopped, or its machine asleep) may not be.
- */
-int64_t tkl_policy_sending_at(const struct tkl_policy *p, int64_t now);
 
 /* Sorts a ladder descending and removes repeats. */
 void tkl_ladder_normalise(struct tkl_ladder *l);

@@ -170,21 +170,13 @@ void tkl_schedule_conf_init(struct tkl_schedule_conf *sc)
 int tkl_schedule_conf_read(const struct tkl_confread *x, const config_setting_t *g,
                            struct tkl_schedule_conf *sc)
 {
-    static const char *const keys[] = {"send_time",
-                                       "ladder",
-                                       "review_ladder",
-                                       "overdue_every_days",
-                                       "overdue_weekly_for",
-                                       "escalate_after_weeks",
-                                       "escalate_to",
-                                       "checkin_months",
-                                       "catch_up_days",
-                                       "holidays",
-                                       "prompt_days",
-                                       "prompt_days_long",
-                                       "lookahead_months",
-                                       "late_until",
-                                       NULL};
+    static const char *const keys[] = {"send_time",          "ladder",
+                                       "review_ladder",      "overdue_every_days",
+                                       "overdue_weekly_for", "escalate_after_weeks",
+                                       "escalate_to",        "checkin_months",
+                                       "catch_up_days",      "holidays",
+                                       "prompt_days",        "prompt_days_long",
+                                       "lookahead_months",   NULL};
     struct tkl_policy *p = &sc->policy;
     const config_setting_t *l;
     const char *s;
@@ -197,21 +189,6 @@ int tkl_schedule_conf_read(const struct tkl_confread *x, const config_setting_t 
         tkl_conf_err_at(x, config_setting_get_member(g, "send_time"),
                         "send_time must be HH:MM in 24-hour local time (got \"%s\")", s);
         r = -EINVAL;
-    }
-    /* late_until: 18:00 unless given, or an hour after a later send time */
-    if (p->late_until_minute < p->send_minute + 60)
-        p->late_until_minute = p->send_minute + 60;
-    if (tkl_conf_get_string(x, g, "late_until", &s) > 0) {
-        int m;
-        if (tkl_parse_hhmm(s, &m) < 0 || m <= p->send_minute) {
-            tkl_conf_err_at(x, config_setting_get_member(g, "late_until"),
-                            "late_until must be HH:MM in 24-hour local time, after send_time "
-                            "(got \"%s\")",
-                            s);
-            r = -EINVAL;
-        } else {
-            p->late_until_minute = m;
-        }
     }
     bool review_set = config_setting_get_member(g, "review_ladder") != NULL;
     if (get_rules(x, g, &p->rules) < 0)

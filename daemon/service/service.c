@@ -97,16 +97,17 @@ static void delivery_ended(void *data)
 }
 
 /* Whether claimed notice n was completed whole since it was queued, by
- * the answers and the plan in force (tkl_delivery_host.completed,
- * tkl_queue_completed). Answers whose last read failed withdraw nothing
- * (a reopen may be missing from them); the answers of the last read do
- * (PostgreSQL: a reopen another node recorded a moment ago may not have
- * reached them yet: tickler retry sends it). */
+ * the answers in force (tkl_delivery_host.completed). Answers whose last
+ * read failed withdraw nothing (a reopen may be missing from them); the
+ * answers of the last read do (PostgreSQL: a reopen another node recorded
+ * a moment ago may not have reached them yet: tickler retry sends it). */
 static int notice_completed(void *data, const struct tkl_notice *n, char **ret_why)
 {
     const struct tkl_service *s = data;
     *ret_why = NULL;
-    return tkl_queue_completed(s->answers_stale ? NULL : &s->answers, s->rt->store, n, ret_why);
+    if (s->answers_stale)
+        return 0;
+    return tkl_queue_completed(&s->answers, n, ret_why);
 }
 
 /* What a claimed notice's copies are, by the plan in force
@@ -360,42 +361,15 @@ static void on_store_changed(void *data);
 
 static void on_sched_timer(uv_timer_t *t);
 
-int64_t tkl_service_next_round(const struct tkl_service *s)
-{
-    if (!s->rt)
-        return INT64_MAX;
-    int64_t next = tkl_scheduler_next_at(&s->rt->sched), now = tkl_service_now(s);
-    /* INT64_MAX: none; --oneshot runs at the hour it is run at */
-    if (next > now || s->oneshot)
-        return next;
-    return tkl_policy_sending_at(&s->rt->cfg->schedule.policy, now);
-}
-
-/* Says, once for each instant, that what fell due while ticklerd could
- * not send it waits for the sending hours until at. */
-static void tell_waiting(struct tkl_service *s, int64_t at)
-{
-    char when[32];
-    if (at == s->waiting_until)
-        return;
-    s->waiting_until = at;
-    log_notice("reminders that fell due while ticklerd could not send them wait for the sending "
-               "hours (a working day from schedule.send_time until schedule.late_until): they "
-               "are decided and sent at %s",
-               tkl_format_instant(at, when));
-}
-
 static void arm_scheduler(struct tkl_service *s)
 {
-    int64_t next = tkl_scheduler_next_at(&s->rt->sched), now = tkl_service_now(s);
+    int64_t next = tkl_scheduler_next_at(&s->rt->sched);
     if (next == INT64_MAX || s->round_waiting) { /* waiting: armed when the round has run */
         (void)uv_timer_stop(&s->sched_timer);
         return;
     }
-    if (next <= now && (next = tkl_service_next_round(s)) > now)
-        tell_waiting(s, next);
-    if (s->queue_backoff && next < now + s->queue_backoff)
-        next = now + s->queue_backoff;
+    if (s->queue_backoff && next < tkl_service_now(s) + s->queue_backoff)
+        next = tkl_service_now(s) + s->queue_backoff;
     arm_at(s, &s->sched_timer, on_sched_timer, next);
 }
 
@@ -775,13 +749,9 @@ static void on_sched_timer(uv_timer_t *t)
      * already due would fire it at once, again and again */
     if (s->round_pending)
         return;
-    /* early (the wall clock went back): wait for the instant itself; or
-     * outside the sending hours: wait for them, the reminders kept in the
-     * schedule (a stop meanwhile leaves them to the next start's catch-up:
-     * last_run never passes a reminder still scheduled) */
-    int64_t now = tkl_service_now(s);
-    if ((!s->queue_backoff && tkl_scheduler_next_at(&s->rt->sched) > now) ||
-        tkl_service_next_round(s) > now) {
+    int64_t next = tkl_scheduler_next_at(&s->rt->sched);
+    /* early (the wall clock went back): wait for the instant itself */
+    if (!s->queue_backoff && next > tkl_service_now(s)) {
         arm_scheduler(s);
         return;
     }
@@ -1123,20 +1093,6 @@ static void run_requests(struct tkl_service *s)
         return;
     if (!s->rt->cfg->report.n_request_updates) {
         (void)uv_timer_stop(&s->request_timer);
-        return;
-    }
-    /* a phase is only ever due at a send time on a working day, so a run
-     * outside the sending hours can only catch up: it waits for them (not
-     * --oneshot), and a stop meanwhile leaves the next start to catch up
-     * from the last round */
-    int64_t now = tkl_service_now(s),
-            at = s->oneshot ? now : tkl_policy_sending_at(&s->rt->cfg->schedule.policy, now);
-    if (at > now && !s->requests_run) {
-        int64_t from = s->last_run_known > s->requests_from ? s->last_run_known : s->requests_from;
-        if (s->requests_pending_at > from + 1)
-            s->requests_pending_at = from + 1;
-        tell_waiting(s, at);
-        arm_at(s, &s->request_timer, on_request_timer, at);
         return;
     }
     if (s->node) {

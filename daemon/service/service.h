@@ -154,7 +154,6 @@ struct tkl_service {
      * "requests_pending" (requests_pending_kept: that meta holds a time) */
     uv_timer_t request_timer;
     int64_t requests_from;
-    int64_t waiting_until; /* what was missed was said to wait until then */
     int request_backoff;
     int64_t requests_pending_at;
     bool requests_pending_kept;
@@ -174,13 +173,6 @@ struct tkl_service {
 
 /* The wall clock, with --now's offset. */
 int64_t tkl_service_now(const struct tkl_service *s);
-
-/* When s's next queue round runs: its schedule's next reminder; for
- * reminders already due (missed while ticklerd was stopped or its machine
- * asleep), now in the sending hours and else when they come
- * (tkl_policy_sending_at; --oneshot: now, at any hour); INT64_MAX for
- * none. */
-int64_t tkl_service_next_round(const struct tkl_service *s);
 
 /*
  * Loads the configuration at s->env.config_path into a runtime, opens the

@@ -555,36 +555,6 @@ static char *entries_of(const char *dir, const char *column, const char *item)
     return out;
 }
 
-/* A first start at Tuesday 30 May 2023's send time (after the Spring bank
- * holiday) catches up on D's lead-7 of Wednesday 24 May and takes D's
- * lead-1 of that very time too: only the later goes, as it would have on
- * time (1 day left, not late); the next round is D's due on Wednesday. */
-START_TEST(a_caught_up_reminder_is_superseded_by_a_later_one_of_the_same_round)
-{
-    char dir[256];
-    int64_t tuesday = at(2023, 5, 30, 9);
-    struct tkl_scheduler s = {0};
-    struct tkl_queue_result res;
-    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
-    ck_assert_int_eq(
-        tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, at(2023, 5, 20, 8), tuesday),
-        0);
-    ck_assert_int_eq(queue_due(&s, NULL, o, tuesday, &res), 0);
-    ck_assert_uint_eq(res.committed, 1);
-    char *got = contents(dir);
-    ck_assert_str_eq(got, "email ict@maidstone.example D lead-1\n");
-    free(got);
-    got = entries_of(dir, "days_left || ' ' || late", "D");
-    ck_assert_str_eq(got, "1 0\n");
-    free(got);
-    ck_assert_int_eq(tkl_scheduler_next_at(&s), at(2023, 5, 31, 9));
-    ck_assert_int_eq(queue_due(&s, NULL, o, tuesday, &res), 0);
-    ck_assert_uint_eq(res.committed, 0);
-    tkl_scheduler_free(&s);
-    remove_outbox(o, dir);
-}
-END_TEST
-
 START_TEST(reminders_an_answer_holds_back_are_not_queued)
 {
     /* A marked complete; C (HR and ICT) not ours for ICT; B snoozed past
@@ -631,13 +601,12 @@ static struct tkl_notice notice_of(struct tkl_notice_entry *v, const char *const
                                .n_entries = n};
 }
 
-/* Whether notice n was overtaken whole by ans and st: 1 with the reason
- * checked against want, else what tkl_queue_completed returned. */
-static int overtaken_by(const struct tkl_answers *ans, const struct tkl_store *st,
-                        const struct tkl_notice *n, const char *want)
+/* Whether notice n was completed whole: 1 with the reason checked
+ * against want, else what tkl_queue_completed returned. */
+static int completed(const struct tkl_answers *ans, const struct tkl_notice *n, const char *want)
 {
     char *why = (char *)"untouched";
-    int r = tkl_queue_completed(ans, st, n, &why);
+    int r = tkl_queue_completed(ans, n, &why);
     if (r == 1) {
         ck_assert_str_eq(why, want);
         free(why);
@@ -646,71 +615,6 @@ static int overtaken_by(const struct tkl_answers *ans, const struct tkl_store *s
     }
     return r;
 }
-
-/* Whether notice n was completed whole by ans alone. */
-static int completed(const struct tkl_answers *ans, const struct tkl_notice *n, const char *want)
-{
-    return overtaken_by(ans, NULL, n, want);
-}
-
-/* A notice queued before the plan marked its actions complete or closed
- * is withdrawn when every entry is a reminder of such an action; one the
- * plan no longer has (a derived id changes with its text), still has as
- * it was, or has with another deadline (another node's plan, or one read
- * mid-edit, may differ for a while) is sent, and so is a digest completed
- * in part, an update request and a prompt. */
-START_TEST(a_notice_the_plan_completed_whole_after_it_was_queued_is_withdrawn)
-{
-    static const char plan[] =
-        "Ref,Actions,Responsibility,Timeframe,Status\n"
-        "A,Review the pay gap,HR,30/06/2023,Complete\n"
-        "B,Publish the report,Policy Communities and Engagement,31/07/2023,\n"
-        "C,Train managers,HR / ICT,30/06/2023,Cancelled\n"
-        "D,Accessible forms,ICT,30/06/2023,\n";
-    static const char *const done =
-        "not sent: every action in it was marked complete before its turn came: ";
-    struct tkl_store *now = NULL;
-    ck_assert_int_eq(tkl_store_load_buffer(&cfg->store, &cfg->teams, "plan.csv", plan, strlen(plan),
-                                           &now, &diags),
-                     0);
-    ck_assert(!tkl_action_active(tkl_store_find(now, "C")));
-    struct tkl_notice_entry en[4];
-    struct tkl_notice n;
-    char want[128];
-    n = notice_of(en, (const char *const[]){"A"}, 1, TKL_STAGE_LEAD, "hr");
-    snprintf(want, sizeof(want), "%sA", done);
-    ck_assert_int_eq(overtaken_by(NULL, now, &n, want), 1);
-    n = notice_of(en, (const char *const[]){"A", "C"}, 2, TKL_STAGE_OVERDUE, "hr");
-    snprintf(want, sizeof(want), "%sA, C", done);
-    ck_assert_int_eq(overtaken_by(NULL, now, &n, want), 1);
-    /* another deadline; as it was; no longer in the plan; in part */
-    n = notice_of(en, (const char *const[]){"B"}, 1, TKL_STAGE_DUE, "pce");
-    ck_assert_int_eq(overtaken_by(NULL, now, &n, NULL), 0);
-    n = notice_of(en, (const char *const[]){"D"}, 1, TKL_STAGE_LEAD, "ict");
-    ck_assert_int_eq(overtaken_by(NULL, now, &n, NULL), 0);
-    n = notice_of(en, (const char *const[]){"Z"}, 1, TKL_STAGE_LEAD, "ict");
-    ck_assert_int_eq(overtaken_by(NULL, now, &n, NULL), 0);
-    n = notice_of(en, (const char *const[]){"A", "D"}, 2, TKL_STAGE_LEAD, "hr");
-    ck_assert_int_eq(overtaken_by(NULL, now, &n, NULL), 0);
-    /* no reminders a completion stops */
-    n = notice_of(en, (const char *const[]){"A"}, 1, TKL_STAGE_REQUEST, "hr");
-    ck_assert_int_eq(overtaken_by(NULL, now, &n, NULL), 0);
-    n = notice_of(en, (const char *const[]){"A"}, 1, TKL_STAGE_PROMPT, "hr");
-    en[0].kind = TKL_DEADLINE_EVENT;
-    ck_assert_int_eq(overtaken_by(NULL, now, &n, NULL), 0);
-    /* an officer's completion (A) and the plan's (C) together: a digest
-     * of both is withdrawn; by the plan at queueing time (store, where C
-     * is active) A alone is not enough */
-    struct tkl_answers ans;
-    three_answers(&ans);
-    n = notice_of(en, (const char *const[]){"A", "C"}, 2, TKL_STAGE_LEAD, "hr");
-    ck_assert_int_eq(overtaken_by(&ans, store, &n, NULL), 0);
-    snprintf(want, sizeof(want), "%sA, C", done);
-    ck_assert_int_eq(overtaken_by(&ans, now, &n, want), 1);
-    tkl_answers_free(&ans);
-    tkl_store_free(now);
-}
-END_TEST
 
 /* A notice queued before its actions were marked complete is withdrawn
  * when every entry is a reminder of a completed action; a snooze or a
@@ -1304,7 +1208,6 @@ int main(void)
     tcase_add_test(tc, a_grouped_round_whose_commit_fails_is_put_back_whole);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, a_refused_round_is_put_back_and_queued_once);
-    tcase_add_test(tc, a_caught_up_reminder_is_superseded_by_a_later_one_of_the_same_round);
     tcase_add_test(tc, a_notice_is_logged_as_queued_only_in_its_put_completion);
     tcase_add_test(tc, a_notice_logged_before_is_not_queued_twice);
     tcase_add_test(tc, a_round_whose_group_is_undone_is_told_and_queued_next_round);
@@ -1322,7 +1225,6 @@ int main(void)
     tcase_add_test(tc, the_plan_overrules_a_completion_and_the_digest_says_so);
     tcase_add_test(tc, not_ours_is_told_to_report_to_once);
     tcase_add_test(tc, a_notice_completed_whole_after_it_was_queued_is_withdrawn);
-    tcase_add_test(tc, a_notice_the_plan_completed_whole_after_it_was_queued_is_withdrawn);
     tcase_add_test(tc, a_not_ours_taken_back_is_told_to_report_to_once);
     tcase_add_test(tc, a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued);
     suite_add_tcase(s, tc);

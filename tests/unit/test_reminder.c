@@ -422,62 +422,6 @@ START_TEST(send_time_across_clock_changes)
 }
 END_TEST
 
-/* The instant of local time h:mm on y-m-d (Europe/London). */
-static int64_t at(int y, int m, int d, int h, int mm)
-{
-    return tkl_local_instant(DAY(y, m, d), h * 60 + mm);
-}
-
-/* What is decided in the sending hours (a working day from the send time
- * until late_until, 18:00) goes at once; else at the next send time on a
- * working day: tonight's tomorrow, a weekend's and a bank holiday's on
- * the first working day after, an early morning's at today's. */
-START_TEST(notices_decided_outside_the_sending_hours_wait_for_them)
-{
-    ck_assert_int_eq(p.late_until_minute, 18 * 60);
-    /* Tuesday 13 June 2023 */
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 13, 10, 0)), at(2023, 6, 13, 10, 0));
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 13, 9, 0)), at(2023, 6, 13, 9, 0));
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 13, 18, 0) - 1),
-                     at(2023, 6, 13, 18, 0) - 1);
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 13, 9, 0) - 1), at(2023, 6, 13, 9, 0));
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 13, 2, 0)), at(2023, 6, 13, 9, 0));
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 13, 18, 0)), at(2023, 6, 14, 9, 0));
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 13, 23, 59)), at(2023, 6, 14, 9, 0));
-    /* Friday evening, Saturday 17 June; the weekend before the Spring bank
-     * holiday (Monday 29 May) */
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 16, 19, 0)), at(2023, 6, 19, 9, 0));
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 17, 2, 0)), at(2023, 6, 19, 9, 0));
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 5, 27, 12, 0)), at(2023, 5, 30, 9, 0));
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 5, 29, 12, 0)), at(2023, 5, 30, 9, 0));
-    /* across the clock change: from Friday 24 March 2023 at 19:00 GMT
-     * (19:00Z) to Monday 27 March at 09:00 in summer time (08:00Z) */
-    ck_assert_int_eq(tkl_policy_sending_at(&p, 1679684400), 1679904000);
-    /* a later late_until */
-    p.late_until_minute = 20 * 60;
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 13, 19, 0)), at(2023, 6, 13, 19, 0));
-}
-END_TEST
-
-/* A send time late in the evening keeps its hour past midnight: the
- * night after a working day is still its sending hours until late_until
- * (00:30), and then waits for the next working day's send time. */
-START_TEST(sending_hours_may_run_past_midnight)
-{
-    p.send_minute = 23 * 60 + 30;
-    p.late_until_minute = 24 * 60 + 30;
-    /* Tuesday 13 June 2023 at 00:15: Monday's hours */
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 13, 0, 15)), at(2023, 6, 13, 0, 15));
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 13, 0, 45)), at(2023, 6, 13, 23, 30));
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 13, 23, 45)), at(2023, 6, 13, 23, 45));
-    /* Saturday 17 June at 00:15: Friday's; at 00:45, Monday's send time */
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 17, 0, 15)), at(2023, 6, 17, 0, 15));
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 17, 0, 45)), at(2023, 6, 19, 23, 30));
-    /* Monday 19 June at 00:15: Sunday had none */
-    ck_assert_int_eq(tkl_policy_sending_at(&p, at(2023, 6, 19, 0, 15)), at(2023, 6, 19, 23, 30));
-}
-END_TEST
-
 /* Packed, every kind of reminder comes back whole, key included: lead,
  * due, after, weekly and monthly nags (escalated or not), check-ins,
  * prompts and look-aheads. */
@@ -567,8 +511,6 @@ int main(void)
     tcase_add_test(tc, prompts_for_a_one_day_observance);
     tcase_add_test(tc, no_prompts_once_an_observance_is_over);
     tcase_add_test(tc, packed_reminders_unpack_whole);
-    tcase_add_test(tc, notices_decided_outside_the_sending_hours_wait_for_them);
-    tcase_add_test(tc, sending_hours_may_run_past_midnight);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -19,7 +19,6 @@ START_TEST(no_schedule_keeps_the_defaults)
     tkl_schedule_conf_init(&sc);
     ck_assert_int_eq(tkl_schedule_conf_read(&f.x, conf_at(&f, "schedule"), &sc), 0);
     ck_assert_int_eq(sc.policy.send_minute, 9 * 60);
-    ck_assert_int_eq(sc.policy.late_until_minute, 18 * 60);
     ck_assert_uint_eq(sc.policy.rules.ladder.n, 5);
     ck_assert_int_eq(sc.policy.rules.overdue_every_days, 7);
     ck_assert_int_eq(sc.policy.rules.overdue_weekly_for, 4);
@@ -47,7 +46,6 @@ START_TEST(a_schedule_is_read)
                    "  prompt_days = [ 3 ];\n"
                    "  prompt_days_long = [ 30, 10 ];\n"
                    "  lookahead_months = 1;\n"
-                   "  late_until = \"17:30\";\n"
                    "};\n");
     struct tkl_schedule_conf sc;
     tkl_schedule_conf_init(&sc);
@@ -55,7 +53,6 @@ START_TEST(a_schedule_is_read)
     ck_assert_uint_eq(f.diags.n, 0);
     const struct tkl_policy *p = &sc.policy;
     ck_assert_int_eq(p->send_minute, 8 * 60 + 30);
-    ck_assert_int_eq(p->late_until_minute, 17 * 60 + 30);
     /* sorted, repeats dropped; the review ladder follows it */
     ck_assert_uint_eq(p->rules.ladder.n, 3);
     ck_assert_int_eq(p->rules.ladder.lead[0], 28);
@@ -80,21 +77,6 @@ START_TEST(a_schedule_is_read)
 }
 END_TEST
 
-/* A send time after 17:00 with no late_until gives the sending hours an
- * hour at least. */
-START_TEST(a_late_send_time_keeps_an_hour_to_catch_up_in)
-{
-    struct conf_fixture f;
-    conf_parse(&f, "schedule = { send_time = \"19:30\"; };\n");
-    struct tkl_schedule_conf sc;
-    tkl_schedule_conf_init(&sc);
-    ck_assert_int_eq(tkl_schedule_conf_read(&f.x, conf_at(&f, "schedule"), &sc), 0);
-    ck_assert_int_eq(sc.policy.late_until_minute, 20 * 60 + 30);
-    tkl_schedule_conf_free(&sc);
-    conf_done(&f);
-}
-END_TEST
-
 START_TEST(mistakes_are_named_at_their_lines)
 {
     struct conf_fixture f;
@@ -114,7 +96,6 @@ START_TEST(mistakes_are_named_at_their_lines)
                "  lookahead_months = 13;\n"
                "  overdue_weekly_for = -1;\n"
                "  send_at = \"09:00\";\n"
-               "  late_until = \"08:00\";\n"
                "};\n");
     struct tkl_schedule_conf sc;
     tkl_schedule_conf_init(&sc);
@@ -130,13 +111,9 @@ START_TEST(mistakes_are_named_at_their_lines)
     ck_assert(conf_error_at(&f, 13, "lookahead_months must be between 0 and 12 (got 13)"));
     ck_assert(conf_error_at(&f, 14, "overdue_weekly_for must be between 0 and 520 (got -1)"));
     ck_assert(conf_error_at(&f, 15, "unknown key \"send_at\" in schedule"));
-    ck_assert(conf_error_at(&f, 16,
-                            "late_until must be HH:MM in 24-hour local time, after "
-                            "send_time (got \"08:00\")"));
-    ck_assert_uint_eq(f.diags.n_errors, 12);
+    ck_assert_uint_eq(f.diags.n_errors, 11);
     /* what was refused keeps its default */
     ck_assert_int_eq(sc.policy.send_minute, 9 * 60);
-    ck_assert_int_eq(sc.policy.late_until_minute, 18 * 60);
     ck_assert_uint_eq(sc.policy.rules.ladder.n, 5);
     ck_assert_ptr_null(sc.policy.holidays.add);
     ck_assert_int_eq(sc.policy.rules.overdue_weekly_for, 4);
@@ -198,7 +175,6 @@ int main(void)
     TCase *tc = tcase_create("read");
     tcase_add_test(tc, no_schedule_keeps_the_defaults);
     tcase_add_test(tc, a_schedule_is_read);
-    tcase_add_test(tc, a_late_send_time_keeps_an_hour_to_catch_up_in);
     tcase_add_test(tc, mistakes_are_named_at_their_lines);
     tcase_add_test(tc, teams_override_the_policy_rules);
     suite_add_tcase(s, tc);
