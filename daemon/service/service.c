@@ -364,7 +364,11 @@ static void on_sched_timer(uv_timer_t *t);
 static void arm_scheduler(struct tkl_service *s)
 {
     int64_t next = tkl_scheduler_next_at(&s->rt->sched);
-    if (next == INT64_MAX || s->round_waiting) { /* waiting: armed when the round has run */
+    /* waiting: armed when the round has run, or when the shared last run
+     * is read and the schedule built (a store read meanwhile may have
+     * scheduled actions, whose round could not run: armed, the timer
+     * would fire at once, again and again, and the loop never wait) */
+    if (next == INT64_MAX || s->round_waiting || s->last_run_pending) {
         (void)uv_timer_stop(&s->sched_timer);
         return;
     }

@@ -418,6 +418,34 @@ class MainJob(Fixture):
         self.assertRegex(status, r"failed: +0\n")
         self.assertRegex(status, r"\(%d in all\)" % (6 + len(later)))
 
+    @unittest.skipIf(harness.PG, "the state is an unreachable PostgreSQL of its own")
+    def test_a_plan_edited_while_postgresql_is_unreachable_leaves_the_daemon_responsive(self):
+        """The shared last run cannot be read, so no schedule is built; a
+        plan edit meanwhile schedules its action, whose send time then
+        passes: the daemon neither queues it nor spins, and stops at once
+        on SIGTERM."""
+        ci = os.path.join(self.tmp, "pg.conninfo")
+        with open(ci, "w") as f:
+            f.write("host=127.0.0.1 port=9 dbname=nothing user=nobody connect_timeout=2\n")
+        os.chmod(ci, 0o600)
+        with open(self.conf, "a") as f:
+            f.write('\nstate = { backend = "postgresql"; conninfo_file = "%s"; node = "a"; };\n'
+                    % ci)
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T08:59:56")
+        try:
+            d.wait_for("started")
+            text = Path(self.plan).read_text()
+            row = '"Policy, Communities & Engagement team",March 2023,,\n'
+            self.assertIn(row, text)
+            Path(self.plan).write_text(text.replace(
+                row, '"Policy, Communities & Engagement team",March 2023,,Draft guidance\n'))
+            d.wait_for("store reloaded")
+            # the send time, 09:00 by the daemon's clock, passes meanwhile
+            time.sleep(6)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertNotIn("queued notice", d.log())
+
     def test_a_long_unbroken_text_wraps_in_the_html_on_a_phone(self):
         """A pasted web address in a progress note (no spaces) wraps in the
         HTML part at a phone's width (390 px, as Chromium lays it out; its
