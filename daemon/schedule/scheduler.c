@@ -267,6 +267,7 @@ struct window {
     int32_t first;  /* the first day whose send time counts */
     int32_t missed; /* the first day whose send time is after missed_after */
     int32_t now;    /* the first day whose send time is at or after now */
+    int64_t at;     /* now */
 };
 
 /* The first day whose send time is at or after t. */
@@ -290,6 +291,7 @@ static struct window window_of(const struct tkl_schedule_conf *sc, int64_t misse
         .first = send_at(sc, day) >= lo ? day : day + 1,
         .missed = missed_after < INT64_MAX ? first_day_from(sc, missed_after + 1) : INT32_MAX,
         .now = first_day_from(sc, now),
+        .at = now,
     };
 }
 
@@ -306,8 +308,14 @@ static int first_reminder(const struct tkl_schedule_conf *sc, const struct tkl_a
     if (rc < 0)
         rc = next_reminder(sc, a, team, day, &e);
     for (; rc == 0; rc = next_reminder(sc, a, team, day, &e)) {
-        if (e.day >= w->now) /* due now is not missed: it is next */
+        if (e.day >= w->now) {
+            /* due now is not missed: it is next; due at this very instant,
+             * it stands for a missed one, which would go in the same round
+             * (one reminder an action and team a round, the later) */
+            if (send_at(sc, e.day) <= w->at)
+                have_best = false;
             break;
+        }
         if (e.day >= w->missed) {
             best = e;
             have_best = true;

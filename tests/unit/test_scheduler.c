@@ -149,6 +149,44 @@ START_TEST(a_reminder_due_exactly_now_is_due_without_catch_up)
 }
 END_TEST
 
+START_TEST(a_reminder_due_exactly_now_stands_for_a_missed_one)
+{
+    /* a first start at the send time of Tuesday 30 May 2023 (after the
+     * Spring bank holiday), catching up from 20 May: the lead-7 of
+     * Wednesday 24 May was missed, and the lead-1 is due at this very
+     * instant; only the lead-1 goes, on time, as it would have */
+    struct tkl_store *st = load(PLAN "D,Accessible forms,ICT,31/05/2023,\n");
+    struct tkl_scheduler s = {0};
+    int64_t now = at(2023, 5, 30, 9);
+    ck_assert_int_eq(
+        tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, st, at(2023, 5, 20, 8), now), 0);
+    struct tkl_due due;
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, now, &due), 0);
+    ck_assert_str_eq(due.r.key, "lead-1");
+    ck_assert(!due.late);
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, now, &due), -ENOENT);
+    ck_assert_int_eq(tkl_scheduler_next_at(&s), at(2023, 5, 31, 9));
+    tkl_scheduler_free(&s);
+    /* a second later, the lead-1 is the latest missed: the same */
+    ck_assert_int_eq(
+        tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, st, at(2023, 5, 20, 8), now + 1), 0);
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, now + 1, &due), 0);
+    ck_assert_str_eq(due.r.key, "lead-1");
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, now + 1, &due), -ENOENT);
+    tkl_scheduler_free(&s);
+    /* a second before, the lead-7 is caught up, late, and the lead-1 comes
+     * at its time */
+    ck_assert_int_eq(
+        tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, st, at(2023, 5, 20, 8), now - 1), 0);
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, now - 1, &due), 0);
+    ck_assert_str_eq(due.r.key, "lead-7");
+    ck_assert(due.late);
+    ck_assert_int_eq(tkl_scheduler_next_at(&s), now);
+    tkl_scheduler_free(&s);
+    tkl_store_free(st);
+}
+END_TEST
+
 static size_t team_index(const char *id)
 {
     for (size_t i = 0; i < cfg->teams.n; i++)
@@ -557,6 +595,7 @@ int main(void)
     tcase_add_test(tc, catch_up_sends_only_the_latest_missed_once);
     tcase_add_test(tc, reload_reschedules_only_the_changed_action);
     tcase_add_test(tc, a_reminder_due_exactly_now_is_due_without_catch_up);
+    tcase_add_test(tc, a_reminder_due_exactly_now_stands_for_a_missed_one);
     tcase_add_test(tc, a_weekly_team_gets_its_reminders_on_its_digest_day);
     tcase_add_test(tc, a_weekly_reminder_whose_digest_day_has_passed_goes_before_the_deadline);
     tcase_add_test(tc, a_reminder_of_today_whose_time_had_passed_goes_at_the_next_send_time);
