@@ -83,6 +83,17 @@ static void notify_status(struct daemon *d, const char *extra)
                    store ? store->n_events : 0);
         return;
     }
+    int64_t waits = tkl_service_catch_up_at(s);
+    if (waits != INT64_MAX) {
+        char when[32];
+        sd_notifyf(0,
+                   "%sSTATUS=%zu actions, %zu observances; what was missed while stopped waits "
+                   "for the sending hours, %s; %" PRId64 " notices pending, %" PRId64 " failed",
+                   extra ? extra : "", store ? store->n - store->n_events : 0,
+                   store ? store->n_events : 0, tkl_format_instant(waits, when),
+                   st.pending + st.retrying, st.failed);
+        return;
+    }
     sd_notifyf(0,
                "%sSTATUS=%zu actions, %zu observances, %zu reminders scheduled, next %s; %" PRId64
                " notices pending, %" PRId64 " failed",
@@ -414,6 +425,11 @@ static int daemon_run(struct daemon *d)
                        "once PostgreSQL gives the last run time",
                        TICKLER_VERSION, s->rt->store->n - s->rt->store->n_events,
                        s->rt->store->n_events);
+        else if (tkl_service_catch_up_at(s) != INT64_MAX)
+            log_notice("ticklerd %s started: %zu actions, %zu observances; the schedule is built "
+                       "at the next send time, %s, what was missed while stopped with it",
+                       TICKLER_VERSION, s->rt->store->n - s->rt->store->n_events,
+                       s->rt->store->n_events, tkl_format_instant(tkl_service_catch_up_at(s), buf));
         else
             log_notice("ticklerd %s started: %zu actions, %zu observances, %zu reminders "
                        "scheduled, next %s",

@@ -20,10 +20,33 @@ void tkl_policy_default(struct tkl_policy *p)
     p->rules.escalate_after_weeks = 4;
     p->checkin_months = 1u << 0 | 1u << 3 | 1u << 6 | 1u << 9;
     p->catch_up_days = 7;
+    p->catch_up_until = 17 * 60;
     p->holidays.region = TKL_REGION_ENGLAND_WALES;
     p->prompt_day = (struct tkl_ladder){.lead = {14, 2}, .n = 2};
     p->prompt_long = (struct tkl_ladder){.lead = {42, 14}, .n = 2};
     p->lookahead_months = 2;
+}
+
+bool tkl_catch_up_now(const struct tkl_policy *p, int64_t t)
+{
+    int32_t day = tkl_local_day(t);
+    if (p->catch_up_until < 0 || day == TKL_NO_DAY)
+        return true;
+    if (!tkl_is_working_day(&p->holidays, day) || t < tkl_local_instant(day, p->send_minute))
+        return false;
+    /* a default of 17:00 under a later send time: the day's end */
+    int until = p->catch_up_until > p->send_minute ? p->catch_up_until : 24 * 60;
+    return t < (until >= 24 * 60 ? tkl_local_instant(day + 1, 0) : tkl_local_instant(day, until));
+}
+
+int64_t tkl_catch_up_at(const struct tkl_policy *p, int64_t t)
+{
+    int32_t day = tkl_local_day(t);
+    if (day == TKL_NO_DAY)
+        return INT64_MAX;
+    if (tkl_is_working_day(&p->holidays, day) && t <= tkl_local_instant(day, p->send_minute))
+        return tkl_local_instant(day, p->send_minute);
+    return tkl_local_instant(tkl_working_day_on_or_after(&p->holidays, day + 1), p->send_minute);
 }
 
 static int cmp_desc(const void *a, const void *b)

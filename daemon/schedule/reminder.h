@@ -42,6 +42,9 @@ struct tkl_policy {
     struct tkl_rules rules;  /* defaults for teams without their own */
     unsigned checkin_months; /* bit m-1 set: check in that month */
     int catch_up_days;       /* late notices older than this go as late */
+    int catch_up_until;      /* minute of the day (1440: midnight) after which a
+                              * start keeps what it missed for the next send
+                              * time (tkl_catch_up_now); -1: never */
     struct tkl_holidays holidays;
     struct tkl_ladder prompt_day;  /* days before a one-day observance */
     struct tkl_ladder prompt_long; /* days before a longer one (a month) */
@@ -79,8 +82,24 @@ void tkl_reminder_unpack(const struct tkl_reminder_packed *p, struct tkl_reminde
 /* The default policy: ladder 28, 14, 7, 1, 0; weekly nags for 4 weeks, then
  * monthly ones; escalation after 4 weeks; quarterly check-ins; 09:00;
  * England and Wales; prompts 14 and 2 days before a one-day observance, 42
- * and 14 days before a longer one; a look-ahead of two months. */
+ * and 14 days before a longer one; a look-ahead of two months; what a
+ * start missed sent at once until 17:00 on a working day. */
 void tkl_policy_default(struct tkl_policy *p);
+
+/*
+ * Whether a daemon started at t sends at once the reminders it missed
+ * while stopped: t is on a working day, at or after the send time and
+ * before catch_up_until (the day's end when that is not after the send
+ * time), or the policy says any time (catch_up_until -1).
+ * Outside those hours they wait for tkl_catch_up_at(p, t), so that no one
+ * is sent one at 2 a.m. or on a Saturday. An instant outside the days
+ * tickler counts is in them.
+ */
+bool tkl_catch_up_now(const struct tkl_policy *p, int64_t t);
+
+/* The first send time at or after t on a working day: where a start
+ * outside the hours catches up. INT64_MAX when there is none. */
+int64_t tkl_catch_up_at(const struct tkl_policy *p, int64_t t);
 
 /* Sorts a ladder descending and removes repeats. */
 void tkl_ladder_normalise(struct tkl_ladder *l);

@@ -143,6 +143,32 @@ static int get_holidays(const struct tkl_confread *x, const config_setting_t *g,
     return r;
 }
 
+/* catch_up_until over p->catch_up_until: "HH:MM" after the send time (read
+ * first), "24:00", or "any time". Returns 0 or -EINVAL. */
+static int get_catch_up_until(const struct tkl_confread *x, const config_setting_t *g,
+                              struct tkl_policy *p)
+{
+    const char *s;
+    int minute;
+    int r = tkl_conf_get_string(x, g, "catch_up_until", &s);
+    if (r <= 0)
+        return r; /* absent, or not a string (said) */
+    if (strcmp(s, "any time") == 0)
+        minute = -1;
+    else if (strcmp(s, "24:00") == 0)
+        minute = 24 * 60;
+    else if (tkl_parse_hhmm(s, &minute) < 0 || minute <= p->send_minute) {
+        int h = p->send_minute / 60, m = p->send_minute % 60;
+        tkl_conf_err_at(x, config_setting_get_member(g, "catch_up_until"),
+                        "catch_up_until must be HH:MM after send_time (%02d:%02d), \"24:00\" or "
+                        "\"any time\" (got \"%s\")",
+                        h, m, s);
+        return -EINVAL;
+    }
+    p->catch_up_until = minute;
+    return 0;
+}
+
 /* The policy's catch-up and prompt keys over *p. Returns 0 or -EINVAL. */
 static int get_prompts(const struct tkl_confread *x, const config_setting_t *g,
                        struct tkl_policy *p)
@@ -170,13 +196,21 @@ void tkl_schedule_conf_init(struct tkl_schedule_conf *sc)
 int tkl_schedule_conf_read(const struct tkl_confread *x, const config_setting_t *g,
                            struct tkl_schedule_conf *sc)
 {
-    static const char *const keys[] = {"send_time",          "ladder",
-                                       "review_ladder",      "overdue_every_days",
-                                       "overdue_weekly_for", "escalate_after_weeks",
-                                       "escalate_to",        "checkin_months",
-                                       "catch_up_days",      "holidays",
-                                       "prompt_days",        "prompt_days_long",
-                                       "lookahead_months",   NULL};
+    static const char *const keys[] = {"send_time",
+                                       "ladder",
+                                       "review_ladder",
+                                       "overdue_every_days",
+                                       "overdue_weekly_for",
+                                       "escalate_after_weeks",
+                                       "escalate_to",
+                                       "checkin_months",
+                                       "catch_up_days",
+                                       "holidays",
+                                       "prompt_days",
+                                       "prompt_days_long",
+                                       "lookahead_months",
+                                       "catch_up_until",
+                                       NULL};
     struct tkl_policy *p = &sc->policy;
     const config_setting_t *l;
     const char *s;
@@ -190,6 +224,8 @@ int tkl_schedule_conf_read(const struct tkl_confread *x, const config_setting_t 
                         "send_time must be HH:MM in 24-hour local time (got \"%s\")", s);
         r = -EINVAL;
     }
+    if (get_catch_up_until(x, g, p) < 0)
+        r = -EINVAL;
     bool review_set = config_setting_get_member(g, "review_ladder") != NULL;
     if (get_rules(x, g, &p->rules) < 0)
         r = -EINVAL;

@@ -40,6 +40,12 @@ int64_t tkl_service_now(const struct tkl_service *s)
     return tkl_runtime_now(&s->env);
 }
 
+int64_t tkl_service_catch_up_at(const struct tkl_service *s)
+{
+    return s->hours_pending ? tkl_catch_up_at(&s->rt->cfg->schedule.policy, tkl_service_now(s))
+                            : INT64_MAX;
+}
+
 static int64_t now_ms(void *data)
 {
     const struct tkl_service *s = data;
@@ -360,6 +366,7 @@ static void round_done(void *data, int r, int started, int64_t next)
 static void on_store_changed(void *data);
 
 static void on_sched_timer(uv_timer_t *t);
+static void arm_hours(struct tkl_service *s);
 
 static void arm_scheduler(struct tkl_service *s)
 {
@@ -368,7 +375,7 @@ static void arm_scheduler(struct tkl_service *s)
      * is read and the schedule built (a store read meanwhile may have
      * scheduled actions, whose round could not run: armed, the timer
      * would fire at once, again and again, and the loop never wait) */
-    if (next == INT64_MAX || s->round_waiting || s->last_run_pending) {
+    if (next == INT64_MAX || s->round_waiting || s->last_run_pending || s->hours_pending) {
         (void)uv_timer_stop(&s->sched_timer);
         return;
     }
@@ -736,7 +743,7 @@ static void queue_round_now(struct tkl_service *s, int r)
  * version is checked first (read_answers), the round waiting for it. */
 static void queue_round(struct tkl_service *s)
 {
-    if (s->round_pending || s->last_run_pending)
+    if (s->round_pending || s->last_run_pending || s->hours_pending)
         return;
     if (s->node && read_answers(s, s->answers_stale) == 0) {
         s->round_pending = s->round_waiting = true;
@@ -1095,8 +1102,8 @@ static void run_requests(struct tkl_service *s)
 {
     if (s->stopping)
         return;
-    if (!s->rt->cfg->report.n_request_updates) {
-        (void)uv_timer_stop(&s->request_timer);
+    if (!s->rt->cfg->report.n_request_updates || s->hours_pending) {
+        (void)uv_timer_stop(&s->request_timer); /* the hours' build runs them */
         return;
     }
     if (s->node) {
@@ -1548,6 +1555,29 @@ static int64_t catch_up_from(struct tkl_service *s, const struct tkl_runtime *rt
     return catch_up_from_value(rt, r, last_run, now);
 }
 
+/*
+ * Whether the schedule just built, catching up from from, waits for the
+ * sending hours: a start (not --oneshot) outside them (tkl_catch_up_now)
+ * with a reminder or an update request missed while stopped due now. Says
+ * so in the log.
+ */
+static bool catch_up_waits(struct tkl_service *s, int64_t from, int64_t now)
+{
+    const struct tkl_config *c = s->rt->cfg;
+    const struct tkl_policy *p = &c->schedule.policy;
+    if (s->oneshot || tkl_catch_up_now(p, now))
+        return false;
+    if (tkl_scheduler_next_at(&s->rt->sched) > now &&
+        (!c->report.n_request_updates ||
+         tkl_requests_next_at(&c->report, p, s->requests_from) > now))
+        return false;
+    char since[32], at[32];
+    log_notice("started outside the sending hours (schedule.catch_up_until): what was missed "
+               "since %s waits for the next send time, %s, and is decided then",
+               tkl_format_instant(from, since), tkl_format_instant(tkl_catch_up_at(p, now), at));
+    return true;
+}
+
 /* The deliveries instance p has in flight, for its drain when retired. */
 static unsigned in_flight(void *data, const struct tkl_plugin_instance *p)
 {
@@ -1611,6 +1641,8 @@ int tkl_service_load(struct tkl_service *s)
         s->answers_stale = true;
     else if (rebuild_answers(s) == 0)
         follow_snoozes(s, from); /* a snooze that ended while stopped too */
+    if (!s->last_run_pending)
+        s->hours_pending = catch_up_waits(s, from, now);
     tell_store_memory(s);
     return 0;
 }
@@ -1709,6 +1741,12 @@ static void on_shared_last_run(void *data, int r, int64_t value)
         follow_snoozes(s, from); /* a snooze that ended while stopped too */
     else
         s->snoozes_from = from; /* so too once the answers are read */
+    if ((s->hours_pending = catch_up_waits(s, from, now))) {
+        arm_hours(s);
+        if (s->changed)
+            s->changed(s);
+        return;
+    }
     char buf[32];
     int64_t next = tkl_scheduler_next_at(&s->rt->sched);
     log_notice("schedule built from the shared last run: %zu reminders scheduled, next %s",
@@ -1733,6 +1771,67 @@ static void ask_last_run(struct tkl_service *s)
     }
     s->last_run_asking = true;
     (void)tkl_state_commit(s->state);
+}
+
+static void on_hours_timer(uv_timer_t *t);
+
+/* Arms hours_timer for the next send time while the catch-up waits for
+ * it, at most an hour ahead: libuv's timers run on the monotonic clock,
+ * which stops while the machine sleeps. */
+static void arm_hours(struct tkl_service *s)
+{
+    if (!s->handles_open)
+        return;
+    if (!s->hours_pending) {
+        (void)uv_timer_stop(&s->hours_timer);
+        return;
+    }
+    const struct tkl_policy *p = &s->rt->cfg->schedule.policy;
+    int64_t now = tkl_service_now(s);
+    int64_t at = tkl_catch_up_now(p, now) ? now : tkl_catch_up_at(p, now);
+    arm_at(s, &s->hours_timer, on_hours_timer, at - now > 3600 ? now + 3600 : at);
+}
+
+/* The sending hours have come: the schedule is built again from the last
+ * run, so that what was missed is decided now, on the plan and the
+ * officers' updates in force (PostgreSQL: the shared last run read again
+ * first, on_shared_last_run building it). */
+static void on_hours_timer(uv_timer_t *t)
+{
+    struct tkl_service *s = t->data;
+    int64_t now = tkl_service_now(s);
+    if (!s->hours_pending || s->stopping)
+        return;
+    if (!tkl_catch_up_now(&s->rt->cfg->schedule.policy, now)) {
+        arm_hours(s); /* not yet, or the hours passed while the machine slept */
+        return;
+    }
+    s->hours_pending = false;
+    if (s->node) {
+        log_notice("the sending hours have begun: the schedule is built once PostgreSQL gives "
+                   "the last run time");
+        s->last_run_pending = true;
+        ask_last_run(s);
+        return;
+    }
+    int64_t from = catch_up_from(s, s->rt, now);
+    if (tkl_runtime_schedule(s->rt, from, now) < 0) {
+        log_error("out of memory building the schedule; tried again in a minute");
+        s->hours_pending = true;
+        arm_at(s, &s->hours_timer, on_hours_timer, now + 60);
+        return;
+    }
+    if (rebuild_answers(s) == 0)
+        follow_snoozes(s, from); /* a snooze that ended while stopped too */
+    char buf[32];
+    int64_t next = tkl_scheduler_next_at(&s->rt->sched);
+    log_notice("the sending hours have begun: %zu reminder%s scheduled, next %s", s->rt->sched.n,
+               tkl_plural(s->rt->sched.n),
+               next == INT64_MAX ? "never" : tkl_format_instant(next, buf));
+    arm_scheduler(s);
+    run_requests(s);
+    if (s->changed)
+        s->changed(s);
 }
 
 /* The PostgreSQL state is ready (r == 0) or cannot be set up for good. */
@@ -1800,8 +1899,8 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     const char *failed = NULL;
     int r;
     s->loop = s->svc.loop = loop;
-    uv_timer_t *timers[] = {&s->sched_timer, &s->deliver_timer, &s->day_timer,  &s->request_timer,
-                            &s->tell_timer,  &s->round_timer,   &s->drain_timer};
+    uv_timer_t *timers[] = {&s->sched_timer, &s->deliver_timer, &s->day_timer,   &s->request_timer,
+                            &s->tell_timer,  &s->round_timer,   &s->drain_timer, &s->hours_timer};
     for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
         (void)uv_timer_init(loop, timers[i]); /* cannot fail */
         timers[i]->data = s;
@@ -1836,6 +1935,7 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     if (s->unsettled_reads)
         reread_soon(s);
     arm_scheduler(s);
+    arm_hours(s);
     arm_day_timer(s);
     run_requests(s);
     s->tell_waiting = false; /* what the load could not tell is tried again */
@@ -1961,6 +2061,7 @@ void tkl_service_reload(struct tkl_service *s)
     if (unsettled)
         reread_soon(s);
     arm_scheduler(s);
+    arm_hours(s); /* the hours may have changed */
     /* the dates may have changed; a refused run is tried again now, from
      * its phase's time even when a queue round has run since */
     s->requests_from = from < s->requests_pending_at ? from : s->requests_pending_at;
@@ -2062,8 +2163,9 @@ static void finish_stop(struct tkl_service *s)
         stored = INT64_MIN;
     if (stored > last_run)
         last_run = stored; /* never backwards */
-    /* PostgreSQL: nothing was scheduled before the shared value was read */
-    if (s->state && !s->last_run_pending &&
+    /* PostgreSQL: nothing was scheduled before the shared value was read;
+     * outside the sending hours, what was missed still waits */
+    if (s->state && !s->last_run_pending && !s->hours_pending &&
         tkl_state_set_meta(s->state, "last_run", last_run, on_stop_meta, NULL) < 0)
         on_stop_meta(NULL, -EIO);
     /* last_run does not go back for it when a queue round ran since */
@@ -2092,6 +2194,7 @@ static void finish_stop(struct tkl_service *s)
         uv_close((uv_handle_t *)&s->tell_timer, NULL);
         uv_close((uv_handle_t *)&s->round_timer, NULL);
         uv_close((uv_handle_t *)&s->drain_timer, NULL);
+        uv_close((uv_handle_t *)&s->hours_timer, NULL);
     }
     s->handles_open = false;
     if (s->stopped)

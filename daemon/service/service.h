@@ -88,6 +88,12 @@ struct tkl_service {
      * ready; until then no schedule is built and no queue round runs.
      * last_run_known: the value read or written since (INT64_MIN: none) */
     bool last_run_pending, last_run_asking;
+    /* started outside the sending hours with reminders missed while
+     * stopped (tkl_catch_up_now): no queue round, update request or
+     * last_run written until hours_timer, at the next send time, builds
+     * the schedule again (PostgreSQL: reads the shared last_run again) */
+    bool hours_pending;
+    uv_timer_t hours_timer;
     unsigned last_run_failures; /* reads of it failed in a row */
     int64_t last_run_known;
     bool recovering;           /* it is queued, its completion not told */
@@ -173,6 +179,10 @@ struct tkl_service {
 
 /* The wall clock, with --now's offset. */
 int64_t tkl_service_now(const struct tkl_service *s);
+
+/* While what a start missed waits for the sending hours (hours_pending),
+ * the send time it waits for; else INT64_MAX. */
+int64_t tkl_service_catch_up_at(const struct tkl_service *s);
 
 /*
  * Loads the configuration at s->env.config_path into a runtime, opens the

@@ -664,7 +664,7 @@ static void html_resumed(FILE *f, const struct tkl_service *s, const struct act_
         fputs("<li>Snooze ended early", f);
     }
     html_by(f, u);
-    int64_t next = v->team && !s->last_run_pending
+    int64_t next = v->team && !s->last_run_pending && !s->hours_pending
                        ? tkl_scheduler_due_of(&rt->sched, (size_t)(v->a - rt->store->actions),
                                               (size_t)(v->team - rt->cfg->teams.teams))
                        : INT64_MAX;
@@ -862,7 +862,9 @@ static void html_next_after_resume(FILE *f, const struct tkl_service *s, const s
 {
     char when[TKL_WEB_WHEN_LONG_SIZE];
     const struct tkl_runtime *rt = s->rt;
-    if (!v->team || s->last_run_pending) { /* PostgreSQL: the schedule is not built yet */
+    /* the schedule not built yet (PostgreSQL), or what was missed waiting
+     * for the sending hours, to be decided then */
+    if (!v->team || s->last_run_pending || s->hours_pending) {
         fputs("reminders then go on as the plan says.", f);
         return;
     }

@@ -791,6 +791,95 @@ class Answers(Fixture):
             self.assertIn("Task %d" % i, flat(text_of(got[0])) + flat(text_of(got[1])))
 
 
+class SendingHours(Fixture):
+    """A start outside the sending hours (schedule.catch_up_until) keeps
+    what it missed while stopped until the next send time, and decides it
+    there."""
+
+    PLAN = ("Ref,Objective,Actions,Responsibility,Timeframe,Status,Progress\r\n"
+            "L1,As an employer,Review the pay gap,HR,04/12/2026,In progress,\r\n")
+    to_hr = Answers.to_hr
+
+    def start(self, now):
+        """ticklerd running from now, killed if a test fails."""
+        d = Daemon(self.conf, self.state, "--now", now)
+        self.addCleanup(lambda: d.proc.poll() is None and d.kill())
+        return d
+
+    def setUp(self):
+        super().setUp()
+        with open(self.plan, "w", encoding="utf-8") as f:
+            f.write(self.PLAN)
+        # Wednesday 2 December: the reminder of 7 days before goes (a first
+        # start catches it up); then Thursday's and Friday's are missed
+        self.oneshot("2026-12-02T09:00:30")
+        self.assertEqual(len(self.to_hr(self.messages())), 1)
+
+    def test_a_start_at_night_waits_for_the_next_send_time(self):
+        d = self.start("2026-12-05T02:00")
+        # since the last run, the --oneshot's round a moment after 09:00:30
+        n = d.wait_for("started outside the sending hours (schedule.catch_up_until): what was "
+                       "missed since 2026-12-02T09:00:")
+        self.assertTrue(d.lines[n].endswith(" waits for the next send time, "
+                                            "2026-12-07T09:00:00+00:00, and is decided then"),
+                        d.lines[n])
+        d.wait_for("started: 1 actions, ")
+        if not harness.PG:  # there, it is built once the shared last run is read
+            d.wait_for("the schedule is built at the next send time, 2026-12-07T09:00:00+00:00")
+        time.sleep(2 * harness.SLOWDOWN)  # a round would have run at once
+        self.assertEqual(d.stop(), 0, d.log())
+        self.assertNotIn("queued notice", d.log())
+        self.assertEqual(len(self.to_hr(self.messages())), 1)
+        # the stop kept the last run: Monday's start still catches up, at 09:00
+        d = self.start("2026-12-07T08:59:57")
+        d.wait_for("waits for the next send time, 2026-12-07T09:00:00+00:00")
+        n = d.wait_for("the sending hours have begun: ")
+        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example", after=n)
+        self.assertEqual(d.stop(), 0, d.log())
+        got = self.to_hr(self.messages())
+        self.assertEqual(len(got), 2)
+        # the latest missed, Friday's, marked late
+        self.assertIn("Review the pay gap", got[1])
+        self.assertIn("sent late", got[1])
+        self.assertIn("Friday 4 December 2026", got[1])
+
+    def test_what_waits_is_decided_on_the_plan_at_the_send_time(self):
+        d = self.start("2026-12-07T08:59:50")
+        d.wait_for("waits for the next send time, 2026-12-07T09:00:00+00:00")
+        d.wait_for("started: 1 actions, ")
+        # the action is renamed while it waits, saved as editors save
+        tmp = self.plan + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(self.PLAN.replace("Review the pay gap", "Review the gender pay gap"))
+        os.rename(tmp, self.plan)
+        d.wait_for("store reloaded: 1 actions, ")
+        n = d.wait_for("the sending hours have begun")
+        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example", after=n)
+        self.assertEqual(d.stop(), 0, d.log())
+        got = self.to_hr(self.messages())
+        self.assertEqual(len(got), 2)
+        self.assertIn("Review the gender pay gap", got[1])
+
+    def test_in_the_hours_and_with_oneshot_it_catches_up_at_once(self):
+        d = self.start("2026-12-07T10:00")
+        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example")
+        self.assertEqual(d.stop(), 0, d.log())
+        self.assertNotIn("sending hours", d.log())
+        self.oneshot("2026-12-12T02:00")  # Saturday: a late-night --oneshot sends
+        self.assertEqual(len(self.to_hr(self.messages())), 3)
+
+    def test_any_time_catches_up_at_once(self):
+        with open(self.conf) as f:
+            text = f.read()
+        self.assertIn('catch_up_until = "17:00";', text)
+        with open(self.conf, "w") as f:
+            f.write(text.replace('catch_up_until = "17:00";', 'catch_up_until = "any time";'))
+        d = self.start("2026-12-05T02:00")
+        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example")
+        self.assertEqual(d.stop(), 0, d.log())
+        self.assertEqual(len(self.to_hr(self.messages())), 2)
+
+
 class Signals(Fixture):
     def test_sigterm_exits_zero_with_every_handle_closed(self):
         d = Daemon(self.conf, self.state)

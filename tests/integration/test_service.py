@@ -77,7 +77,7 @@ class Notify(unittest.TestCase):
 
     def test_notify_protocol(self):
         env = dict(os.environ, NOTIFY_SOCKET=self.sock_path, WATCHDOG_USEC="400000")
-        d = Daemon(self.conf, os.path.join(self.tmp, "state"), "--now", "2023-02-01T08:00",
+        d = Daemon(self.conf, os.path.join(self.tmp, "state"), "--now", "2023-02-01T10:00",
                    env=env)
         try:
             ready = self.next_message("READY")
@@ -125,6 +125,32 @@ class Notify(unittest.TestCase):
                 pass
             self.assertEqual(self.events(), ["READY", "RELOADING", "READY", "STOPPING"],
                              self.seen)
+        finally:
+            if d.proc.poll() is None:
+                d.kill()
+
+    def test_status_says_what_waits_for_the_sending_hours(self):
+        """Started just before 09:00 with the week before to catch up on: STATUS
+        says it waits for 09:00, and then counts the schedule built."""
+        env = dict(os.environ, NOTIFY_SOCKET=self.sock_path)
+        d = Daemon(self.conf, os.path.join(self.tmp, "state"), "--now", "2023-02-01T08:59:50",
+                   env=env)
+        try:
+            waits = ("39 actions, 0 observances; what was missed while stopped waits for the "
+                     "sending hours, 2023-02-01T09:00:00+00:00; ")
+            if harness.PG:
+                self.assertEqual(self.next_message("READY")["STATUS"], "39 actions, 0 "
+                                 "observances, the schedule waits for the last run time from "
+                                 "PostgreSQL")
+                self.next_message_with("STATUS", waits)
+            else:
+                self.assertTrue(self.next_message("READY")["STATUS"].startswith(waits),
+                                self.seen)
+            built = self.next_message_with("STATUS", "reminders scheduled")["STATUS"]
+            self.assertRegex(built, r"^39 actions, 0 observances, [1-9]\d* reminders "
+                             r"scheduled, next 2023-")
+            d.wait_for("the sending hours have begun")
+            self.assertEqual(d.stop(), 0, d.log())
         finally:
             if d.proc.poll() is None:
                 d.kill()

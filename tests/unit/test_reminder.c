@@ -422,6 +422,41 @@ START_TEST(send_time_across_clock_changes)
 }
 END_TEST
 
+/* A start's catch-up is sent at once only on a working day from the send
+ * time until catch_up_until; otherwise it waits for the next send time. */
+START_TEST(catch_up_waits_for_the_sending_hours)
+{
+#define AT(y, mo, d, h, mi) tkl_local_instant(DAY(y, mo, d), (h)*60 + (mi))
+    /* Friday 28 August 2026, then the bank holiday weekend: Monday 31st */
+    ck_assert(!tkl_catch_up_now(&p, AT(2026, 8, 28, 8, 59)));
+    ck_assert_int_eq(tkl_catch_up_at(&p, AT(2026, 8, 28, 8, 59)), AT(2026, 8, 28, 9, 0));
+    ck_assert(tkl_catch_up_now(&p, AT(2026, 8, 28, 9, 0)));
+    ck_assert(tkl_catch_up_now(&p, AT(2026, 8, 28, 16, 59)));
+    ck_assert(!tkl_catch_up_now(&p, AT(2026, 8, 28, 17, 0)));
+    /* past the hours on Friday: Tuesday 1 September, the Monday a holiday */
+    ck_assert_int_eq(tkl_catch_up_at(&p, AT(2026, 8, 28, 17, 0)), AT(2026, 9, 1, 9, 0));
+    ck_assert(!tkl_catch_up_now(&p, AT(2026, 8, 29, 11, 0))); /* Saturday */
+    ck_assert(!tkl_catch_up_now(&p, AT(2026, 8, 31, 11, 0))); /* the bank holiday */
+    ck_assert_int_eq(tkl_catch_up_at(&p, AT(2026, 8, 31, 2, 0)), AT(2026, 9, 1, 9, 0));
+    ck_assert(tkl_catch_up_now(&p, AT(2026, 9, 1, 9, 0)));
+    /* summer time: 09:00 is 08:00 UTC, and the hours follow local time */
+    ck_assert_int_eq(AT(2026, 9, 1, 9, 0), (int64_t)DAY(2026, 9, 1) * 86400 + 8 * 3600);
+    /* "24:00": until midnight; "any time": whatever the day */
+    p.catch_up_until = 24 * 60;
+    ck_assert(tkl_catch_up_now(&p, AT(2026, 8, 28, 23, 59)));
+    ck_assert(!tkl_catch_up_now(&p, AT(2026, 8, 29, 0, 0)));
+    p.catch_up_until = -1;
+    ck_assert(tkl_catch_up_now(&p, AT(2026, 8, 29, 2, 0)));
+    /* a send time after the default 17:00: until the day's end */
+    p.catch_up_until = 17 * 60;
+    p.send_minute = 18 * 60;
+    ck_assert(!tkl_catch_up_now(&p, AT(2026, 8, 28, 17, 30)));
+    ck_assert(tkl_catch_up_now(&p, AT(2026, 8, 28, 18, 0)));
+    ck_assert(tkl_catch_up_now(&p, AT(2026, 8, 28, 23, 0)));
+#undef AT
+}
+END_TEST
+
 /* Packed, every kind of reminder comes back whole, key included: lead,
  * due, after, weekly and monthly nags (escalated or not), check-ins,
  * prompts and look-aheads. */
@@ -494,6 +529,7 @@ int main(void)
     TCase *tc = tcase_create("policy");
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, every_ladder_stage);
+    tcase_add_test(tc, catch_up_waits_for_the_sending_hours);
     tcase_add_test(tc, unkeyed_reminders_are_the_same_without_their_key);
     tcase_add_test(tc, weekend_moves_to_previous_working_day_once);
     tcase_add_test(tc, deadline_on_easter_monday);

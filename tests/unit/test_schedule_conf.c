@@ -22,6 +22,7 @@ START_TEST(no_schedule_keeps_the_defaults)
     ck_assert_uint_eq(sc.policy.rules.ladder.n, 5);
     ck_assert_int_eq(sc.policy.rules.overdue_every_days, 7);
     ck_assert_int_eq(sc.policy.rules.overdue_weekly_for, 4);
+    ck_assert_int_eq(sc.policy.catch_up_until, 17 * 60);
     ck_assert_ptr_null(sc.escalate_to);
     ck_assert_ptr_eq(tkl_schedule_team_rules(&sc, 3), &sc.policy.rules);
     tkl_schedule_conf_free(&sc);
@@ -46,6 +47,7 @@ START_TEST(a_schedule_is_read)
                    "  prompt_days = [ 3 ];\n"
                    "  prompt_days_long = [ 30, 10 ];\n"
                    "  lookahead_months = 1;\n"
+                   "  catch_up_until = \"18:30\";\n"
                    "};\n");
     struct tkl_schedule_conf sc;
     tkl_schedule_conf_init(&sc);
@@ -72,6 +74,7 @@ START_TEST(a_schedule_is_read)
     ck_assert_uint_eq(p->prompt_day.n, 1);
     ck_assert_int_eq(p->prompt_long.lead[0], 30);
     ck_assert_int_eq(p->lookahead_months, 1);
+    ck_assert_int_eq(p->catch_up_until, 18 * 60 + 30);
     tkl_schedule_conf_free(&sc);
     conf_done(&f);
 }
@@ -119,6 +122,45 @@ START_TEST(mistakes_are_named_at_their_lines)
     ck_assert_int_eq(sc.policy.rules.overdue_weekly_for, 4);
     tkl_schedule_conf_free(&sc);
     conf_done(&f);
+}
+END_TEST
+
+/* catch_up_until: a time after send_time, "24:00" or "any time". */
+START_TEST(catch_up_until_is_read)
+{
+    static const struct {
+        const char *text;
+        int minute; /* -2: refused */
+    } cases[] = {
+        {"\"24:00\"", 24 * 60}, {"\"any time\"", -1}, {"\"09:30\"", 9 * 60 + 30}, {"\"09:00\"", -2},
+        {"\"08:00\"", -2},      {"\"anytime\"", -2},  {"\"25:00\"", -2},          {"17", -2},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[128];
+        snprintf(text, sizeof(text),
+                 "schedule = {\n  send_time = \"09:00\";\n"
+                 "  catch_up_until = %s;\n};\n",
+                 cases[i].text);
+        struct conf_fixture f;
+        conf_parse(&f, text);
+        struct tkl_schedule_conf sc;
+        tkl_schedule_conf_init(&sc);
+        int r = tkl_schedule_conf_read(&f.x, conf_at(&f, "schedule"), &sc);
+        if (cases[i].minute == -2) {
+            ck_assert_int_eq(r, -EINVAL);
+            ck_assert_msg(cases[i].text[0] != '"' ||
+                              conf_error_at(&f, 3,
+                                            "catch_up_until must be HH:MM after send_time "
+                                            "(09:00), \"24:00\" or \"any time\""),
+                          "%s", cases[i].text);
+            ck_assert_int_eq(sc.policy.catch_up_until, 17 * 60); /* kept */
+        } else {
+            ck_assert_int_eq(r, 0);
+            ck_assert_int_eq(sc.policy.catch_up_until, cases[i].minute);
+        }
+        tkl_schedule_conf_free(&sc);
+        conf_done(&f);
+    }
 }
 END_TEST
 
@@ -176,6 +218,7 @@ int main(void)
     tcase_add_test(tc, no_schedule_keeps_the_defaults);
     tcase_add_test(tc, a_schedule_is_read);
     tcase_add_test(tc, mistakes_are_named_at_their_lines);
+    tcase_add_test(tc, catch_up_until_is_read);
     tcase_add_test(tc, teams_override_the_policy_rules);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
