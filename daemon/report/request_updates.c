@@ -521,6 +521,21 @@ static bool phase_open(const struct tkl_request_round *r, enum tkl_request_phase
     return r->at[ph] <= now && r->at[ph] >= from && now < r->until[ph];
 }
 
+bool tkl_requests_over_by(const struct tkl_report_conf *rc, const struct tkl_policy *p,
+                          int64_t from, int64_t now, int64_t until)
+{
+    int y = year_of(now);
+    for (size_t i = 0; i < rc->n_request_updates; i++)
+        for (int year = y - 1; year <= y + 1; year++) {
+            struct tkl_request_round r;
+            tkl_request_round_of(rc, p, i, year, &r);
+            for (int ph = 0; ph < TKL_REQUEST_N_PHASES; ph++)
+                if (phase_open(&r, (enum tkl_request_phase)ph, from, now) && r.until[ph] <= until)
+                    return true;
+        }
+    return false;
+}
+
 /* Whether phase ph of r is one to run: open, not done; a follow-up and a
  * summary only after the request (a follow-up only when the request went
  * before its time). */

@@ -91,6 +91,12 @@ void tkl_request_key(const struct tkl_request_round *r, enum tkl_request_phase p
 int64_t tkl_requests_next_at(const struct tkl_report_conf *rc, const struct tkl_policy *p,
                              int64_t now);
 
+/* Whether a phase due from from to now (a run now would take it, unless
+ * done already) can no longer run at until: its time to run is over by
+ * then. */
+bool tkl_requests_over_by(const struct tkl_report_conf *rc, const struct tkl_policy *p,
+                          int64_t from, int64_t now, int64_t until);
+
 /* What a run reads. Borrowed; the store and the answers as in force. */
 struct tkl_requests_ctx {
     const struct tkl_report_conf *report;

@@ -423,6 +423,19 @@ oom:
     return -ENOMEM;
 }
 
+bool tkl_scheduler_prompt_over_by(const struct tkl_scheduler *s, const struct tkl_store *store,
+                                  int64_t now, int32_t first, int32_t until)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const struct tkl_sched_entry *e = &s->heap[i];
+        const struct tkl_deadline *dl = &store->actions[e->action].deadline;
+        if (dl->kind == TKL_DEADLINE_EVENT && dl->last_day >= first && dl->last_day < until &&
+            tkl_local_instant(e->r.day, s->send_minute) <= now)
+            return true;
+    }
+    return false;
+}
+
 int64_t tkl_scheduler_next_at(const struct tkl_scheduler *s)
 {
     if (!s->n)

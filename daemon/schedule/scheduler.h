@@ -86,6 +86,15 @@ int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf
 int64_t tkl_scheduler_next_at(const struct tkl_scheduler *s);
 
 /*
+ * Whether an entry due at or before now is a comms prompt for an
+ * observance of store that lasts until a day from first to before until:
+ * one a round now would send, and a round on day until would drop as over
+ * (tkl_queue_due).
+ */
+bool tkl_scheduler_prompt_over_by(const struct tkl_scheduler *s, const struct tkl_store *store,
+                                  int64_t now, int32_t first, int32_t until);
+
+/*
  * Takes the earliest entry if it is due at now, and schedules that action's
  * next reminder. Returns 0 with *ret set, or -ENOENT when nothing is due.
  * The action pointer is valid as long as store is.

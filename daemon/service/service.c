@@ -1558,8 +1558,11 @@ static int64_t catch_up_from(struct tkl_service *s, const struct tkl_runtime *rt
 /*
  * Whether the schedule just built, catching up from from, waits for the
  * sending hours: a start (not --oneshot) outside them (tkl_catch_up_now)
- * with a reminder or an update request missed while stopped due now. Says
- * so in the log.
+ * with a reminder or an update request missed while stopped due now,
+ * unless waiting would lose some of it (a comms prompt whose observance
+ * is over by then, an update request whose time is): then all of it goes
+ * now, as it would have in the hours. Says which in the log; when it
+ * waits, s->hours_from keeps from.
  */
 static bool catch_up_waits(struct tkl_service *s, int64_t from, int64_t now)
 {
@@ -1567,14 +1570,27 @@ static bool catch_up_waits(struct tkl_service *s, int64_t from, int64_t now)
     const struct tkl_policy *p = &c->schedule.policy;
     if (s->oneshot || tkl_catch_up_now(p, now))
         return false;
+    bool requests = c->report.n_request_updates != 0;
     if (tkl_scheduler_next_at(&s->rt->sched) > now &&
-        (!c->report.n_request_updates ||
-         tkl_requests_next_at(&c->report, p, s->requests_from) > now))
+        (!requests || tkl_requests_next_at(&c->report, p, s->requests_from) > now))
         return false;
-    char since[32], at[32];
-    log_notice("started outside the sending hours (schedule.catch_up_until): what was missed "
-               "since %s waits for the next send time, %s, and is decided then",
-               tkl_format_instant(from, since), tkl_format_instant(tkl_catch_up_at(p, now), at));
+    int64_t at = tkl_catch_up_at(p, now);
+    char since[32], when[32];
+    (void)tkl_format_instant(from, since);
+    (void)tkl_format_instant(at, when);
+    if (tkl_scheduler_prompt_over_by(&s->rt->sched, s->rt->store, now, tkl_local_day(now),
+                                     tkl_local_day(at)) ||
+        (requests && tkl_requests_over_by(&c->report, p, s->requests_from, now, at))) {
+        log_notice("outside the sending hours (schedule.catch_up_until), but what was missed "
+                   "while stopped, since %s, holds a comms prompt or an update request whose "
+                   "time would be over by the next send time, %s: it all goes now",
+                   since, when);
+        return false;
+    }
+    log_notice("outside the sending hours (schedule.catch_up_until): what was missed while "
+               "stopped, since %s, waits for the next send time, %s, and is decided then",
+               since, when);
+    s->hours_from = from;
     return true;
 }
 
@@ -1623,6 +1639,7 @@ int tkl_service_load(struct tkl_service *s)
         return r;
     s->last_run_known = INT64_MIN;
     s->snoozes_from = INT64_MAX;
+    s->hours_from = INT64_MAX;
     /* PostgreSQL: the schedule is built once the shared last_run is read */
     s->last_run_pending = s->rt->cfg->state.backend == TKL_STATE_POSTGRESQL;
     int64_t now = tkl_service_now(s), pending = INT64_MAX;
@@ -1729,6 +1746,8 @@ static void on_shared_last_run(void *data, int r, int64_t value)
     if (r == 0 && value > s->last_run_known)
         s->last_run_known = value;
     int64_t now = tkl_service_now(s), from = catch_up_from_value(s->rt, r, value, now);
+    if (s->hours_from < from) /* a first start's catch-up point, kept by the wait */
+        from = s->hours_from;
     if (tkl_runtime_schedule(s->rt, from, now) < 0) {
         last_run_retry(s, "cannot build the schedule", -ENOMEM);
         return;
@@ -1747,6 +1766,7 @@ static void on_shared_last_run(void *data, int r, int64_t value)
             s->changed(s);
         return;
     }
+    s->hours_from = INT64_MAX;
     char buf[32];
     int64_t next = tkl_scheduler_next_at(&s->rt->sched);
     log_notice("schedule built from the shared last run: %zu reminders scheduled, next %s",
@@ -1815,12 +1835,15 @@ static void on_hours_timer(uv_timer_t *t)
         return;
     }
     int64_t from = catch_up_from(s, s->rt, now);
+    if (s->hours_from < from) /* a first start's catch-up point, kept by the wait */
+        from = s->hours_from;
     if (tkl_runtime_schedule(s->rt, from, now) < 0) {
         log_error("out of memory building the schedule; tried again in a minute");
         s->hours_pending = true;
         arm_at(s, &s->hours_timer, on_hours_timer, now + 60);
         return;
     }
+    s->hours_from = INT64_MAX;
     if (rebuild_answers(s) == 0)
         follow_snoozes(s, from); /* a snooze that ended while stopped too */
     char buf[32];
@@ -2024,6 +2047,8 @@ void tkl_service_reload(struct tkl_service *s)
     log_diags(&diags);
     if (r == 0)
         from = catch_up_from(s, fresh, now);
+    if (s->hours_pending && s->hours_from < from) /* a first start's, kept by the wait */
+        from = s->hours_from;
     /* PostgreSQL before the shared last_run is read: built once it is */
     if (r == 0 && !s->last_run_pending && (r = tkl_runtime_schedule(fresh, from, now)) < 0)
         tkl_runtime_free(fresh);
@@ -2161,11 +2186,14 @@ static void finish_stop(struct tkl_service *s)
     if (s->rt && !s->node &&
         (!s->outbox || tkl_outbox_get_meta(s->outbox, "last_run", &stored) < 0))
         stored = INT64_MIN;
+    /* waiting for the sending hours: what was missed still waits, from a
+     * first start's catch-up point too */
+    if (s->hours_pending && s->hours_from < last_run)
+        last_run = s->hours_from;
     if (stored > last_run)
         last_run = stored; /* never backwards */
-    /* PostgreSQL: nothing was scheduled before the shared value was read;
-     * outside the sending hours, what was missed still waits */
-    if (s->state && !s->last_run_pending && !s->hours_pending &&
+    /* PostgreSQL: nothing was scheduled before the shared value was read */
+    if (s->state && !s->last_run_pending &&
         tkl_state_set_meta(s->state, "last_run", last_run, on_stop_meta, NULL) < 0)
         on_stop_meta(NULL, -EIO);
     /* last_run does not go back for it when a queue round ran since */

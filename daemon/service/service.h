@@ -94,6 +94,8 @@ struct tkl_service {
      * the schedule again (PostgreSQL: reads the shared last_run again) */
     bool hours_pending;
     uv_timer_t hours_timer;
+    int64_t hours_from;         /* the catch-up point of the start it waits for (a
+                                 * first start's: catch_up_days before it), or INT64_MAX */
     unsigned last_run_failures; /* reads of it failed in a row */
     int64_t last_run_known;
     bool recovering;           /* it is queued, its completion not told */

@@ -809,6 +809,27 @@ class Prompts(Fixture):
                 m = email.message_from_binary_file(f, policy=email.policy.strict)
             self.assertNotIn("World Suicide Prevention Day", m.get_body(("plain",)).get_content())
 
+    def test_a_prompt_the_wait_for_the_sending_hours_would_make_late_goes_at_once(self):
+        """Started on the evening of World Suicide Prevention Day (one day,
+        Wednesday 10 September 2025), outside the sending hours, with its
+        prompt of Monday 8th missed: kept for Thursday's send time, the day
+        would be over and the prompt dropped, so the catch-up goes now."""
+        d = Daemon(self.conf, self.state, "--now", "2025-09-10T20:00")
+        self.addCleanup(lambda: d.proc.poll() is None and d.kill())
+        d.wait_for("outside the sending hours (schedule.catch_up_until), but what was missed "
+                   "while stopped, since 2025-09-03T20:00:00+01:00, holds a comms prompt or an "
+                   "update request whose time would be over by the next send time, "
+                   "2025-09-11T09:00:00+01:00: it all goes now")
+        d.wait_for(" to comms@maidstone.example; notice=")
+        self.assertEqual(d.stop(), 0, d.log())
+        new = os.path.join(self.state, "maildir", "new")
+        bodies = []
+        for name in sorted(os.listdir(new)):
+            with open(os.path.join(new, name), "rb") as f:
+                m = email.message_from_binary_file(f, policy=email.policy.strict)
+            bodies.append(m.get_body(("plain",)).get_content())
+        self.assertTrue(any("World Suicide Prevention Day" in b for b in bodies), bodies)
+
     def test_a_late_prompt_for_an_observance_under_way_is_sent_and_says_so(self):
         """Looking back 30 days at a first start on Friday 3 October 2025,
         the prompt of Black History Month (1 to 31 October) due on 17

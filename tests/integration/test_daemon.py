@@ -818,8 +818,8 @@ class SendingHours(Fixture):
     def test_a_start_at_night_waits_for_the_next_send_time(self):
         d = self.start("2026-12-05T02:00")
         # since the last run, the --oneshot's round a moment after 09:00:30
-        n = d.wait_for("started outside the sending hours (schedule.catch_up_until): what was "
-                       "missed since 2026-12-02T09:00:")
+        n = d.wait_for("outside the sending hours (schedule.catch_up_until): what was missed "
+                       "while stopped, since 2026-12-02T09:00:")
         self.assertTrue(d.lines[n].endswith(" waits for the next send time, "
                                             "2026-12-07T09:00:00+00:00, and is decided then"),
                         d.lines[n])
@@ -842,6 +842,28 @@ class SendingHours(Fixture):
         self.assertIn("Review the pay gap", got[1])
         self.assertIn("sent late", got[1])
         self.assertIn("Friday 4 December 2026", got[1])
+
+    def test_a_first_start_keeps_its_catch_up_point_while_it_waits(self):
+        """A first start looks back catch_up_days from itself, not from
+        the send time it waits for; a stop meanwhile keeps that point."""
+        self.state = os.path.join(self.tmp, "fresh")
+        with open(self.plan, "w", encoding="utf-8") as f:  # 28 days before: Monday 30 November
+            f.write(self.PLAN.replace("04/12/2026", "28/12/2026"))
+        d = self.start("2026-12-05T02:00")  # Saturday: back to Saturday 28 November
+        d.wait_for("what was missed while stopped, since 2026-11-28T02:00:00+00:00, waits for "
+                   "the next send time, 2026-12-07T09:00:00+00:00")
+        self.assertEqual(d.stop(), 0, d.log())
+        # Tuesday: a first start again would look back to Tuesday 1 December
+        d = self.start("2026-12-08T08:59:57")
+        d.wait_for("what was missed while stopped, since 2026-11-28T02:00:00+00:00, waits for "
+                   "the next send time, 2026-12-08T09:00:00+00:00")
+        n = d.wait_for("the sending hours have begun: ")
+        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example", after=n)
+        self.assertEqual(d.stop(), 0, d.log())
+        got = self.to_hr(self.messages())
+        self.assertEqual(len(got), 1)
+        self.assertIn("Review the pay gap", got[0])
+        self.assertIn("sent late", got[0])
 
     def test_what_waits_is_decided_on_the_plan_at_the_send_time(self):
         d = self.start("2026-12-07T08:59:50")
@@ -871,9 +893,9 @@ class SendingHours(Fixture):
     def test_any_time_catches_up_at_once(self):
         with open(self.conf) as f:
             text = f.read()
-        self.assertIn('catch_up_until = "17:00";', text)
+        self.assertIn('# catch_up_until = "17:00";', text)
         with open(self.conf, "w") as f:
-            f.write(text.replace('catch_up_until = "17:00";', 'catch_up_until = "any time";'))
+            f.write(text.replace('# catch_up_until = "17:00";', 'catch_up_until = "any time";'))
         d = self.start("2026-12-05T02:00")
         d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example")
         self.assertEqual(d.stop(), 0, d.log())

@@ -761,14 +761,10 @@ teams = ( %s );
                 f.write("P%d,Action %d,Team %d,31/12/2031,In progress\n" % (i, i, i))
         dests += ',\n{ name = "edi"; url_file = "sink.url"; }'
         team_list += ',\n{ id = "edi"; name = "EDI"; recipients = { hook = [ "edi" ]; }; }'
-        # the catch-up at 08:59:20 below goes at once, before the summary's
-        # time (in the sending hours it would wait for 09:00, and the
-        # follow-up's time would be over: test_daemon.py, SendingHours)
         for node in ("a", "b"):
             with open(os.path.join(self.tmp, node + ".conf"), "w") as f:
                 f.write("""
 store = { files = [ "plan.csv" ]; };
-schedule = { catch_up_until = "any time"; };
 delivery = { retry_min_seconds = 1; concurrency = %d; report_to = "edi"; };
 report = { request_updates = [ "03-03" ]; };
 state = { backend = "postgresql"; conninfo_file = "conninfo"; node = "node-%s"; };

@@ -241,6 +241,29 @@ START_TEST(the_next_instant_is_known_in_advance)
 }
 END_TEST
 
+/* What a run at now would take from from, and a run at until could not:
+ * a start outside the sending hours keeps the rest for them. */
+START_TEST(a_phase_over_by_a_later_instant_is_known)
+{
+    const struct tkl_policy *p = &cfg->schedule.policy;
+    const struct tkl_report_conf *rc = &cfg->report;
+    /* the follow-up of Monday 15 March 2027 missed: open until the
+     * summary's time, Tuesday 23rd 09:00 */
+    ck_assert(!tkl_requests_over_by(rc, p, at(2027, 3, 2, 9, 0), at(2027, 3, 20, 2, 0),
+                                    at(2027, 3, 22, 9, 0)));
+    ck_assert(tkl_requests_over_by(rc, p, at(2027, 3, 2, 9, 0), at(2027, 3, 22, 20, 0),
+                                   at(2027, 3, 23, 9, 0)));
+    /* nothing missed since from: nothing to lose */
+    ck_assert(!tkl_requests_over_by(rc, p, at(2027, 3, 16, 9, 0), at(2027, 3, 22, 20, 0),
+                                    at(2027, 3, 23, 9, 0)));
+    /* the summary of the 23rd, missed, is open for catch_up_days (7) */
+    ck_assert(!tkl_requests_over_by(rc, p, at(2027, 3, 22, 9, 0), at(2027, 3, 27, 2, 0),
+                                    at(2027, 3, 29, 9, 0)));
+    ck_assert(tkl_requests_over_by(rc, p, at(2027, 3, 22, 9, 0), at(2027, 3, 27, 2, 0),
+                                   at(2027, 3, 30, 9, 0)));
+}
+END_TEST
+
 START_TEST(each_owning_team_is_asked_once_about_its_actions)
 {
     char dir[256];
@@ -696,6 +719,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, the_days_of_a_request);
     tcase_add_test(tc, the_next_instant_is_known_in_advance);
+    tcase_add_test(tc, a_phase_over_by_a_later_instant_is_known);
     tcase_add_test(tc, each_owning_team_is_asked_once_about_its_actions);
     tcase_add_test(tc, a_missed_request_is_caught_up_while_answers_are_open);
     tcase_add_test(tc, the_follow_up_goes_to_those_who_have_not_answered);
