@@ -1572,7 +1572,7 @@ static bool catch_up_waits(struct tkl_service *s, int64_t from, int64_t now)
         return false;
     bool requests = c->report.n_request_updates != 0;
     if (tkl_scheduler_next_at(&s->rt->sched) > now &&
-        (!requests || tkl_requests_next_at(&c->report, p, s->requests_from) > now))
+        (!requests || tkl_requests_next_at(&c->report, p, s->requests_from - 1) > now))
         return false;
     int64_t at = tkl_catch_up_at(p, now);
     char since[32], when[32];
@@ -1832,6 +1832,8 @@ static void on_hours_timer(uv_timer_t *t)
                    "the last run time");
         s->last_run_pending = true;
         ask_last_run(s);
+        if (s->changed)
+            s->changed(s);
         return;
     }
     int64_t from = catch_up_from(s, s->rt, now);
@@ -2085,11 +2087,18 @@ void tkl_service_reload(struct tkl_service *s)
     s->store_watch_fired = false;
     if (unsettled)
         reread_soon(s);
-    arm_scheduler(s);
-    arm_hours(s); /* the hours may have changed */
     /* the dates may have changed; a refused run is tried again now, from
      * its phase's time even when a queue round has run since */
     s->requests_from = from < s->requests_pending_at ? from : s->requests_pending_at;
+    /* waiting for the sending hours: decided again on what is in force
+     * (the schedule just built catches up from the same point) */
+    if (s->hours_pending && !(s->hours_pending = catch_up_waits(s, from, now))) {
+        s->hours_from = INT64_MAX;
+        if (rebuild_answers(s) == 0)
+            follow_snoozes(s, from);
+    }
+    arm_scheduler(s);
+    arm_hours(s); /* the hours may have changed */
     s->request_backoff = 0;
     run_requests(s);
     kick(s);
@@ -2186,14 +2195,17 @@ static void finish_stop(struct tkl_service *s)
     if (s->rt && !s->node &&
         (!s->outbox || tkl_outbox_get_meta(s->outbox, "last_run", &stored) < 0))
         stored = INT64_MIN;
-    /* waiting for the sending hours: what was missed still waits, from a
-     * first start's catch-up point too */
-    if (s->hours_pending && s->hours_from < last_run)
+    /* waiting for the sending hours (or, on PostgreSQL, for the shared
+     * value read again at them): what was missed still waits; only a first
+     * start's catch-up point is written, so that the next start catches up
+     * from it too (a value known to be stored stays as it is) */
+    bool waits = s->hours_from != INT64_MAX;
+    if (waits && s->hours_from < last_run)
         last_run = s->hours_from;
     if (stored > last_run)
         last_run = stored; /* never backwards */
     /* PostgreSQL: nothing was scheduled before the shared value was read */
-    if (s->state && !s->last_run_pending &&
+    if (s->state && (waits ? stored == INT64_MIN : !s->last_run_pending) &&
         tkl_state_set_meta(s->state, "last_run", last_run, on_stop_meta, NULL) < 0)
         on_stop_meta(NULL, -EIO);
     /* last_run does not go back for it when a queue round ran since */

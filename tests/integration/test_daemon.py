@@ -800,6 +800,13 @@ class SendingHours(Fixture):
             "L1,As an employer,Review the pay gap,HR,04/12/2026,In progress,\r\n")
     to_hr = Answers.to_hr
 
+    def catch_up_any_time(self):
+        with open(self.conf) as f:
+            text = f.read()
+        self.assertIn('# catch_up_until = "17:00";', text)
+        with open(self.conf, "w") as f:
+            f.write(text.replace('# catch_up_until = "17:00";', 'catch_up_until = "any time";'))
+
     def start(self, now):
         """ticklerd running from now, killed if a test fails."""
         d = Daemon(self.conf, self.state, "--now", now)
@@ -831,7 +838,7 @@ class SendingHours(Fixture):
         self.assertNotIn("queued notice", d.log())
         self.assertEqual(len(self.to_hr(self.messages())), 1)
         # the stop kept the last run: Monday's start still catches up, at 09:00
-        d = self.start("2026-12-07T08:59:57")
+        d = self.start("2026-12-07T08:59:45")
         d.wait_for("waits for the next send time, 2026-12-07T09:00:00+00:00")
         n = d.wait_for("the sending hours have begun: ")
         d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example", after=n)
@@ -843,6 +850,7 @@ class SendingHours(Fixture):
         self.assertIn("sent late", got[1])
         self.assertIn("Friday 4 December 2026", got[1])
 
+    @unittest.skipIf(harness.PG, "setUp's run wrote the shared last run: no first start")
     def test_a_first_start_keeps_its_catch_up_point_while_it_waits(self):
         """A first start looks back catch_up_days from itself, not from
         the send time it waits for; a stop meanwhile keeps that point."""
@@ -852,9 +860,10 @@ class SendingHours(Fixture):
         d = self.start("2026-12-05T02:00")  # Saturday: back to Saturday 28 November
         d.wait_for("what was missed while stopped, since 2026-11-28T02:00:00+00:00, waits for "
                    "the next send time, 2026-12-07T09:00:00+00:00")
+        d.wait_for("started: 1 actions, ")  # its signals handled from here
         self.assertEqual(d.stop(), 0, d.log())
         # Tuesday: a first start again would look back to Tuesday 1 December
-        d = self.start("2026-12-08T08:59:57")
+        d = self.start("2026-12-08T08:59:45")
         d.wait_for("what was missed while stopped, since 2026-11-28T02:00:00+00:00, waits for "
                    "the next send time, 2026-12-08T09:00:00+00:00")
         n = d.wait_for("the sending hours have begun: ")
@@ -866,7 +875,7 @@ class SendingHours(Fixture):
         self.assertIn("sent late", got[0])
 
     def test_what_waits_is_decided_on_the_plan_at_the_send_time(self):
-        d = self.start("2026-12-07T08:59:50")
+        d = self.start("2026-12-07T08:59:40")
         d.wait_for("waits for the next send time, 2026-12-07T09:00:00+00:00")
         d.wait_for("started: 1 actions, ")
         # the action is renamed while it waits, saved as editors save
@@ -874,13 +883,26 @@ class SendingHours(Fixture):
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(self.PLAN.replace("Review the pay gap", "Review the gender pay gap"))
         os.rename(tmp, self.plan)
-        d.wait_for("store reloaded: 1 actions, ")
-        n = d.wait_for("the sending hours have begun")
+        n = d.wait_for("store reloaded: 1 actions, ")
+        n = d.wait_for("the sending hours have begun", after=n)
         d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example", after=n)
         self.assertEqual(d.stop(), 0, d.log())
         got = self.to_hr(self.messages())
         self.assertEqual(len(got), 2)
         self.assertIn("Review the gender pay gap", got[1])
+
+    def test_a_reload_while_it_waits_decides_again(self):
+        d = self.start("2026-12-05T02:00")
+        d.wait_for("waits for the next send time, 2026-12-07T09:00:00+00:00")
+        d.wait_for("started: 1 actions, ")
+        self.catch_up_any_time()
+        d.proc.send_signal(signal.SIGHUP)
+        n = d.wait_for("configuration reloaded: 1 actions")
+        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example", after=n)
+        self.assertEqual(d.stop(), 0, d.log())
+        got = self.to_hr(self.messages())
+        self.assertEqual(len(got), 2)
+        self.assertIn("sent late", got[1])
 
     def test_in_the_hours_and_with_oneshot_it_catches_up_at_once(self):
         d = self.start("2026-12-07T10:00")
@@ -891,11 +913,7 @@ class SendingHours(Fixture):
         self.assertEqual(len(self.to_hr(self.messages())), 3)
 
     def test_any_time_catches_up_at_once(self):
-        with open(self.conf) as f:
-            text = f.read()
-        self.assertIn('# catch_up_until = "17:00";', text)
-        with open(self.conf, "w") as f:
-            f.write(text.replace('# catch_up_until = "17:00";', 'catch_up_until = "any time";'))
+        self.catch_up_any_time()
         d = self.start("2026-12-05T02:00")
         d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example")
         self.assertEqual(d.stop(), 0, d.log())

@@ -133,7 +133,7 @@ class Notify(unittest.TestCase):
         """Started just before 09:00 with the week before to catch up on: STATUS
         says it waits for 09:00, and then counts the schedule built."""
         env = dict(os.environ, NOTIFY_SOCKET=self.sock_path)
-        d = Daemon(self.conf, os.path.join(self.tmp, "state"), "--now", "2023-02-01T08:59:50",
+        d = Daemon(self.conf, os.path.join(self.tmp, "state"), "--now", "2023-02-01T08:59:45",
                    env=env)
         try:
             waits = ("39 actions, 0 observances; what was missed while stopped waits for the "

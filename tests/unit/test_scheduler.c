@@ -97,6 +97,34 @@ START_TEST(catch_up_sends_only_the_latest_missed_once)
 }
 END_TEST
 
+/* Whether a due prompt is for an observance over by a later day: what a
+ * start outside the sending hours would lose by waiting. */
+START_TEST(a_due_prompt_over_by_a_later_day_is_known)
+{
+    struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
+    /* one day, Thursday 10 December 2026: prompts on 26 November and 8 December */
+    int32_t day = tkl_day_from_civil(2026, 12, 10);
+    st->actions[0].deadline =
+        (struct tkl_deadline){.kind = TKL_DEADLINE_EVENT, .day = day, .last_day = day};
+    struct tkl_scheduler s = {0};
+    /* stopped since Monday 7th, started on the evening of the day itself */
+    int64_t now = at(2026, 12, 10, 20);
+    ck_assert_int_eq(
+        tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, st, at(2026, 12, 7, 12), now), 0);
+    ck_assert_int_eq(tkl_scheduler_next_at(&s), at(2026, 12, 8, 9));
+    ck_assert(tkl_scheduler_prompt_over_by(&s, st, now, day, day + 1));      /* over on Friday */
+    ck_assert(!tkl_scheduler_prompt_over_by(&s, st, now, day, day));         /* not on the day */
+    ck_assert(!tkl_scheduler_prompt_over_by(&s, st, now, day + 1, day + 4)); /* over already */
+    ck_assert(
+        !tkl_scheduler_prompt_over_by(&s, st, at(2026, 12, 8, 8), day, day + 1)); /* not due */
+    /* a reminder of an action is no prompt */
+    st->actions[0].deadline.kind = TKL_DEADLINE_DATE;
+    ck_assert(!tkl_scheduler_prompt_over_by(&s, st, now, day, day + 1));
+    tkl_scheduler_free(&s);
+    tkl_store_free(st);
+}
+END_TEST
+
 START_TEST(reload_reschedules_only_the_changed_action)
 {
     struct tkl_store *a =
@@ -593,6 +621,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, pops_in_order_with_the_next_stage_after);
     tcase_add_test(tc, catch_up_sends_only_the_latest_missed_once);
+    tcase_add_test(tc, a_due_prompt_over_by_a_later_day_is_known);
     tcase_add_test(tc, reload_reschedules_only_the_changed_action);
     tcase_add_test(tc, a_reminder_due_exactly_now_is_due_without_catch_up);
     tcase_add_test(tc, a_reminder_due_exactly_now_stands_for_a_missed_one);
