@@ -89,9 +89,10 @@ struct tkl_service {
      * last_run_known: the value read or written since (INT64_MIN: none) */
     bool last_run_pending, last_run_asking;
     /* started outside the sending hours with reminders missed while
-     * stopped (tkl_catch_up_now): no queue round, update request or
-     * last_run written until hours_timer, at the next send time, builds
-     * the schedule again (PostgreSQL: reads the shared last_run again) */
+     * stopped (tkl_catch_up_now): no queue round or update request runs
+     * until hours_timer, at the next send time, builds the schedule again
+     * from hours_from (PostgreSQL: reads the shared last_run again first);
+     * a stop meanwhile writes last_run only where none is stored */
     bool hours_pending;
     uv_timer_t hours_timer;
     int64_t hours_from;         /* the catch-up point of the start it waits for (a

@@ -816,10 +816,12 @@ class Prompts(Fixture):
         would be over and the prompt dropped, so the catch-up goes now."""
         d = Daemon(self.conf, self.state, "--now", "2025-09-10T20:00")
         self.addCleanup(lambda: d.proc.poll() is None and d.kill())
-        d.wait_for("outside the sending hours (schedule.catch_up_until), but what was missed "
-                   "while stopped, since 2025-09-03T20:00:00+01:00, holds a comms prompt or an "
-                   "update request whose time would be over by the next send time, "
-                   "2025-09-11T09:00:00+01:00: it all goes now")
+        # since a week before the start, to the second its clock was set
+        n = d.wait_for("outside the sending hours (schedule.catch_up_until), but what was "
+                       "missed while stopped, since 2025-09-03T20:00:")
+        self.assertTrue(d.lines[n].endswith(
+            "+01:00, holds a comms prompt or an update request whose time would be over by the "
+            "next send time, 2025-09-11T09:00:00+01:00: it all goes now"), d.lines[n])
         d.wait_for(" to comms@maidstone.example; notice=")
         self.assertEqual(d.stop(), 0, d.log())
         new = os.path.join(self.state, "maildir", "new")
