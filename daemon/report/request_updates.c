@@ -60,19 +60,32 @@ static int year_of(int64_t now)
     return y;
 }
 
+/* How many rounds a run in year y looks at (round_near): each configured
+ * date in y, the year before and the year after. */
+static size_t rounds_near(const struct tkl_report_conf *rc)
+{
+    return 3 * rc->n_request_updates;
+}
+
+/* Round k of those (k < rounds_near(rc)): by date, then by year. */
+static void round_near(const struct tkl_report_conf *rc, const struct tkl_policy *p, int y,
+                       size_t k, struct tkl_request_round *ret)
+{
+    tkl_request_round_of(rc, p, k / 3, y - 1 + (int)(k % 3), ret);
+}
+
 int64_t tkl_requests_next_at(const struct tkl_report_conf *rc, const struct tkl_policy *p,
                              int64_t now)
 {
     int64_t next = INT64_MAX;
     int y = year_of(now);
-    for (size_t i = 0; i < rc->n_request_updates; i++)
-        for (int year = y - 1; year <= y + 1; year++) {
-            struct tkl_request_round r;
-            tkl_request_round_of(rc, p, i, year, &r);
-            for (int ph = 0; ph < TKL_REQUEST_N_PHASES; ph++)
-                if (r.at[ph] > now && r.at[ph] < next)
-                    next = r.at[ph];
-        }
+    for (size_t k = 0; k < rounds_near(rc); k++) {
+        struct tkl_request_round r;
+        round_near(rc, p, y, k, &r);
+        for (int ph = 0; ph < TKL_REQUEST_N_PHASES; ph++)
+            if (r.at[ph] > now && r.at[ph] < next)
+                next = r.at[ph];
+    }
     return next;
 }
 
@@ -525,14 +538,13 @@ bool tkl_requests_over_by(const struct tkl_report_conf *rc, const struct tkl_pol
                           int64_t from, int64_t now, int64_t until)
 {
     int y = year_of(now);
-    for (size_t i = 0; i < rc->n_request_updates; i++)
-        for (int year = y - 1; year <= y + 1; year++) {
-            struct tkl_request_round r;
-            tkl_request_round_of(rc, p, i, year, &r);
-            for (int ph = 0; ph < TKL_REQUEST_N_PHASES; ph++)
-                if (phase_open(&r, (enum tkl_request_phase)ph, from, now) && r.until[ph] <= until)
-                    return true;
-        }
+    for (size_t k = 0; k < rounds_near(rc); k++) {
+        struct tkl_request_round r;
+        round_near(rc, p, y, k, &r);
+        for (int ph = 0; ph < TKL_REQUEST_N_PHASES; ph++)
+            if (phase_open(&r, (enum tkl_request_phase)ph, from, now) && r.until[ph] <= until)
+                return true;
+    }
     return false;
 }
 
@@ -587,12 +599,11 @@ int tkl_requests_decide(const struct tkl_requests_ctx *c, int64_t from, int64_t 
     ret->failed_at = INT64_MAX;
     const struct run x = {c, sink, marks, updates, from, now, ret};
     int y = year_of(now), rr = 0;
-    for (size_t i = 0; rr == 0 && i < c->report->n_request_updates; i++)
-        for (int year = y - 1; rr == 0 && year <= y + 1; year++) {
-            struct tkl_request_round r;
-            tkl_request_round_of(c->report, c->policy, i, year, &r);
-            rr = run_request(&x, &r);
-        }
+    for (size_t k = 0; rr == 0 && k < rounds_near(c->report); k++) {
+        struct tkl_request_round r;
+        round_near(c->report, c->policy, y, k, &r);
+        rr = run_request(&x, &r);
+    }
     return rr;
 }
 
@@ -623,22 +634,21 @@ int tkl_requests_marks(const struct tkl_requests_ctx *c, int64_t from, int64_t n
     struct tkl_request_marks m = {.first_at = INT64_MAX, .since = INT64_MAX};
     size_t cap = 0;
     int y = year_of(now), rr = 0;
-    for (size_t i = 0; rr == 0 && i < c->report->n_request_updates; i++)
-        for (int year = y - 1; rr == 0 && year <= y + 1; year++) {
-            struct tkl_request_round r;
-            tkl_request_round_of(c->report, c->policy, i, year, &r);
-            for (int ph = 0; rr == 0 && ph < TKL_REQUEST_N_PHASES; ph++) {
-                if (!phase_open(&r, (enum tkl_request_phase)ph, from, now))
-                    continue;
-                rr = mark_add(&m, &cap, &r, (enum tkl_request_phase)ph);
-                if (rr == 0 && ph != TKL_REQUEST_ASK)
-                    rr = mark_add(&m, &cap, &r, TKL_REQUEST_ASK);
-                if (r.at[ph] < m.first_at)
-                    m.first_at = r.at[ph];
-                if (ph != TKL_REQUEST_ASK && r.at[TKL_REQUEST_ASK] < m.since)
-                    m.since = r.at[TKL_REQUEST_ASK];
-            }
+    for (size_t k = 0; rr == 0 && k < rounds_near(c->report); k++) {
+        struct tkl_request_round r;
+        round_near(c->report, c->policy, y, k, &r);
+        for (int ph = 0; rr == 0 && ph < TKL_REQUEST_N_PHASES; ph++) {
+            if (!phase_open(&r, (enum tkl_request_phase)ph, from, now))
+                continue;
+            rr = mark_add(&m, &cap, &r, (enum tkl_request_phase)ph);
+            if (rr == 0 && ph != TKL_REQUEST_ASK)
+                rr = mark_add(&m, &cap, &r, TKL_REQUEST_ASK);
+            if (r.at[ph] < m.first_at)
+                m.first_at = r.at[ph];
+            if (ph != TKL_REQUEST_ASK && r.at[TKL_REQUEST_ASK] < m.since)
+                m.since = r.at[TKL_REQUEST_ASK];
         }
+    }
     if (rr < 0) {
         tkl_request_marks_free(&m);
         return rr;
