@@ -807,6 +807,13 @@ class SendingHours(Fixture):
         with open(self.conf, "w") as f:
             f.write(text.replace('# catch_up_until = "17:00";', 'catch_up_until = "any time";'))
 
+    def sent_to_hr(self, d, after=0):
+        """Once d has delivered HR's message (logged after line after), d
+        stopped cleanly: every message HR has had, as text."""
+        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example", after=after)
+        self.assertEqual(d.stop(), 0, d.log())
+        return self.to_hr(self.messages())
+
     def start(self, now):
         """ticklerd running from now, killed if a test fails."""
         d = Daemon(self.conf, self.state, "--now", now)
@@ -841,9 +848,7 @@ class SendingHours(Fixture):
         d = self.start("2026-12-07T08:59:45")
         d.wait_for("waits for the next send time, 2026-12-07T09:00:00+00:00")
         n = d.wait_for("the sending hours have begun: ")
-        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example", after=n)
-        self.assertEqual(d.stop(), 0, d.log())
-        got = self.to_hr(self.messages())
+        got = self.sent_to_hr(d, after=n)
         self.assertEqual(len(got), 2)
         # the latest missed, Friday's, marked late
         self.assertIn("Review the pay gap", got[1])
@@ -869,9 +874,7 @@ class SendingHours(Fixture):
         d.wait_for("what was missed while stopped, since %s, waits for the next send time, "
                    "2026-12-08T09:00:00+00:00" % since.group(1))
         n = d.wait_for("the sending hours have begun: ")
-        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example", after=n)
-        self.assertEqual(d.stop(), 0, d.log())
-        got = self.to_hr(self.messages())
+        got = self.sent_to_hr(d, after=n)
         self.assertEqual(len(got), 1)
         self.assertIn("Review the pay gap", got[0])
         self.assertIn("sent late", got[0])
@@ -887,9 +890,7 @@ class SendingHours(Fixture):
         os.rename(tmp, self.plan)
         n = d.wait_for("store reloaded: 1 actions, ")
         n = d.wait_for("the sending hours have begun", after=n)
-        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example", after=n)
-        self.assertEqual(d.stop(), 0, d.log())
-        got = self.to_hr(self.messages())
+        got = self.sent_to_hr(d, after=n)
         self.assertEqual(len(got), 2)
         self.assertIn("Review the gender pay gap", got[1])
 
@@ -900,16 +901,13 @@ class SendingHours(Fixture):
         self.catch_up_any_time()
         d.proc.send_signal(signal.SIGHUP)
         n = d.wait_for("configuration reloaded: 1 actions")
-        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example", after=n)
-        self.assertEqual(d.stop(), 0, d.log())
-        got = self.to_hr(self.messages())
+        got = self.sent_to_hr(d, after=n)
         self.assertEqual(len(got), 2)
         self.assertIn("sent late", got[1])
 
     def test_in_the_hours_and_with_oneshot_it_catches_up_at_once(self):
         d = self.start("2026-12-07T10:00")
-        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example")
-        self.assertEqual(d.stop(), 0, d.log())
+        self.assertEqual(len(self.sent_to_hr(d)), 2)
         self.assertNotIn("sending hours", d.log())
         self.oneshot("2026-12-12T02:00")  # Saturday: a late-night --oneshot sends
         self.assertEqual(len(self.to_hr(self.messages())), 3)
@@ -917,9 +915,7 @@ class SendingHours(Fixture):
     def test_any_time_catches_up_at_once(self):
         self.catch_up_any_time()
         d = self.start("2026-12-05T02:00")
-        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example")
-        self.assertEqual(d.stop(), 0, d.log())
-        self.assertEqual(len(self.to_hr(self.messages())), 2)
+        self.assertEqual(len(self.sent_to_hr(d)), 2)
 
 
 class Signals(Fixture):
