@@ -55,14 +55,97 @@ static int64_t now_ms(void *data)
     return ((int64_t)ts.tv_sec + s->env.clock_offset) * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Arms t to fire at instant at (seconds): the loop's time is brought up to
- * date first and the delay rounded up, so it never fires before at by the
- * clock it was armed with. */
-static void arm_at(struct tkl_service *s, uv_timer_t *t, uv_timer_cb cb, int64_t at)
+/* The loop time t is armed to fire at. */
+static uint64_t due_of(const struct tkl_service *s, const uv_timer_t *t)
+{
+    return uv_now(s->loop) + uv_timer_get_due_in(t);
+}
+
+/* Whether e's timer is still armed as arm_at armed it (not stopped,
+ * fired, or started again for another time). */
+static bool still_armed(const struct tkl_service *s, const struct tkl_service_timed *e)
+{
+    return uv_is_active((const uv_handle_t *)e->timer) && due_of(s, e->timer) == e->due;
+}
+
+/* Arms the watch on the wall clock for the earliest instant a timer is
+ * still armed for. */
+static void watch_wall_clock(struct tkl_service *s)
+{
+    int64_t at = INT64_MAX;
+    if (!s->wallclock_open)
+        return;
+    for (size_t i = 0; i < s->n_timed; i++)
+        if (still_armed(s, &s->timed[i]) && s->timed[i].at < at)
+            at = s->timed[i].at;
+    int r = tkl_wallclock_arm(&s->wallclock,
+                              at == INT64_MAX ? INT64_MAX : (at - s->env.clock_offset) * 1000);
+    if (r < 0) {
+        log_warning("cannot watch the wall clock (%s); a timer may fire late after the machine "
+                    "sleeps or its clock is set",
+                    strerror(-r));
+        tkl_wallclock_close(&s->wallclock, NULL);
+        s->wallclock_open = false;
+    }
+}
+
+/* Starts t to fire at instant at (seconds) by the wall clock as it reads
+ * now: the loop's time brought up to date first, the delay rounded up. */
+static void start_at(struct tkl_service *s, uv_timer_t *t, uv_timer_cb cb, int64_t at)
 {
     uv_update_time(s->loop);
     int64_t ms = at * 1000 - now_ms(s);
     (void)uv_timer_start(t, cb, ms > 0 ? (uint64_t)ms + 1 : 0, 0);
+}
+
+/* Arms t to fire at instant at (seconds): never before at by the clock it
+ * was armed with, and put right by the watch on the wall clock should
+ * the machine sleep or the clock be set before then. */
+static void arm_at(struct tkl_service *s, uv_timer_t *t, uv_timer_cb cb, int64_t at)
+{
+    start_at(s, t, cb, at);
+    size_t i = 0;
+    while (i < s->n_timed && s->timed[i].timer != t)
+        i++;
+    if (i == s->n_timed) {
+        if (i == sizeof(s->timed) / sizeof(s->timed[0]))
+            return; /* every timer armed so has its slot (service.h): not reached */
+        s->n_timed++;
+    }
+    s->timed[i] = (struct tkl_service_timed){.timer = t, .cb = cb, .at = at, .due = due_of(s, t)};
+    watch_wall_clock(s);
+}
+
+/* The wall clock reached the earliest instant a timer is armed for, or
+ * was set: each timer whose instant has come fires now, and, when the
+ * clock was set, the others are armed again by it. Only a timer still
+ * armed as arm_at armed it is touched. */
+static void on_wall_clock(struct tkl_wallclock *w, bool clock_set)
+{
+    struct tkl_service *s = w->data;
+    bool moved = clock_set;
+    uv_update_time(s->loop);
+    int64_t now = now_ms(s);
+    for (size_t i = 0; i < s->n_timed; i++) {
+        struct tkl_service_timed *e = &s->timed[i];
+        if (!still_armed(s, e))
+            continue;
+        if (e->at * 1000 <= now) {
+            /* the monotonic clock is behind: the machine slept */
+            if (uv_timer_get_due_in(e->timer) > 1000)
+                moved = true;
+            (void)uv_timer_start(e->timer, e->cb, 0, 0);
+        } else if (clock_set) {
+            start_at(s, e->timer, e->cb, e->at);
+        } else {
+            continue;
+        }
+        e->due = due_of(s, e->timer);
+    }
+    if (moved)
+        log_notice("the wall clock moved on its own (the machine slept, or the clock was set): "
+                   "the timers follow it");
+    watch_wall_clock(s);
 }
 
 /* Logs the problems of a load: errors as errors, the rest as warnings. */
@@ -1952,6 +2035,16 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
         (void)uv_timer_init(loop, timers[i]); /* cannot fail */
         timers[i]->data = s;
     }
+    s->n_timed = 0;
+    if ((r = tkl_wallclock_init(loop, &s->wallclock, on_wall_clock)) < 0) {
+        log_warning("cannot watch the wall clock (%s); a timer may fire late after the machine "
+                    "sleeps or its clock is set",
+                    strerror(-r));
+    } else {
+        s->wallclock.data = s;
+        uv_unref((uv_handle_t *)&s->wallclock.poll); /* the timers keep the loop alive */
+        s->wallclock_open = true;
+    }
     (void)uv_prepare_init(loop, &s->commit); /* cannot fail */
     s->commit.data = s;
     (void)uv_prepare_start(&s->commit, on_prepare);
@@ -2267,6 +2360,9 @@ static void finish_stop(struct tkl_service *s)
         uv_close((uv_handle_t *)&s->drain_timer, NULL);
         uv_close((uv_handle_t *)&s->hours_timer, NULL);
     }
+    if (s->wallclock_open)
+        tkl_wallclock_close(&s->wallclock, NULL);
+    s->wallclock_open = false;
     s->handles_open = false;
     if (s->stopped)
         s->stopped(s);

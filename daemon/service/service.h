@@ -17,6 +17,7 @@
 
 #include <uv.h>
 
+#include "../core/wallclock.h"
 #include "../delivery/delivery.h"
 #include "../http/server.h"
 #include "../metrics/metrics.h"
@@ -47,6 +48,17 @@ struct tkl_service {
     char *node;                   /* state.node with the PostgreSQL backend; NULL on SQLite */
     struct tkl_deliverer deliverer;
     uv_timer_t sched_timer, deliver_timer, day_timer;
+    /* the timers armed for an instant (arm_at), put right by the watch on
+     * the wall clock when the machine slept or the clock was set */
+    struct tkl_wallclock wallclock;
+    bool wallclock_open;
+    struct tkl_service_timed {
+        uv_timer_t *timer;
+        uv_timer_cb cb;
+        int64_t at;   /* seconds, on the service's clock */
+        uint64_t due; /* the loop time it was armed for: the same arming while equal */
+    } timed[8];
+    size_t n_timed;
     uv_timer_t drain_timer;  /* a stop waits for the deliveries in flight */
     uint64_t drain_until;    /* draining: uv_now() when the wait ends */
     bool draining;           /* stopping: the deliveries in flight finish first */

@@ -918,10 +918,9 @@ class SendingHours(Fixture):
         self.assertEqual(len(self.sent_to_hr(d)), 2)
 
 
-class MovedOn(Fixture):
-    """A reminder whose send time had gone by when its action was added
-    goes at the next send time, across a stop and a start on a later
-    day too."""
+class PlanEdits:
+    """A plan of one action, another added to it as editors save, and a
+    running ticklerd killed if a test fails."""
 
     PLAN = ("Ref,Objective,Actions,Responsibility,Timeframe,Status,Progress\r\n"
             "Z1,As an employer,Publish the workforce report,HR,31/03/2027,In progress,\r\n")
@@ -939,6 +938,12 @@ class MovedOn(Fixture):
         d = Daemon(self.conf, self.state, "--now", now)
         self.addCleanup(lambda: d.proc.poll() is None and d.kill())
         return d
+
+
+class MovedOn(PlanEdits, Fixture):
+    """A reminder whose send time had gone by when its action was added
+    goes at the next send time, across a stop and a start on a later
+    day too."""
 
     def test_a_start_the_day_after_still_sends_it(self):
         self.write_plan(self.PLAN)
@@ -987,6 +992,29 @@ class MovedOn(Fixture):
         # reminder of the 8th would have been passed over, and not written
         # for the next start
         d = self.start("2026-12-09T10:00")
+        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example")
+        self.assertEqual(d.stop(), 0, d.log())
+        got = self.to_hr(self.messages())
+        self.assertEqual(len(got), 1, got)
+        self.assertIn("Review the pay gap", got[0])
+
+
+class WallClock(PlanEdits, Fixture):
+    """The daemon's timers follow the wall clock when it is set."""
+
+    def test_a_clock_set_is_followed(self):
+        self.write_plan(self.PLAN)
+        self.oneshot("2026-12-08T08:00")  # the last run, so nothing is caught up
+        self.write_plan(self.PLAN + self.ADDED)
+        d = self.start("2026-12-08T08:59:56")  # the reminder of 7 days before at 09:00
+        d.wait_for("started: 2 actions, ")
+        try:  # to what it reads: back by a microsecond, a set all the same
+            time.clock_settime(time.CLOCK_REALTIME, time.clock_gettime(time.CLOCK_REALTIME))
+        except PermissionError:
+            d.stop()
+            self.skipTest("the clock cannot be set here")
+        d.wait_for("the wall clock moved on its own (the machine slept, or the clock was set): "
+                   "the timers follow it")
         d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example")
         self.assertEqual(d.stop(), 0, d.log())
         got = self.to_hr(self.messages())
