@@ -31,6 +31,65 @@ enum lex_state {
     LEX_COMMENT,
 };
 
+/*
+ * The brackets of a file's settings as the lexer meets them, for what a
+ * syntax error means: those still open, and the first closing one that
+ * matches none. libconfig says only "syntax error" and where it gave up,
+ * which for a group never closed is the end of the file.
+ */
+#define BRACKETS_MAX 64
+struct brackets {
+    size_t depth; /* open; those past BRACKETS_MAX counted only */
+    struct {
+        char ch; /* '{', '(' or '[' */
+        unsigned line;
+        char name[48]; /* the setting it is the value of, or "" */
+    } open[BRACKETS_MAX];
+    unsigned stray_line; /* the first closing bracket that closes nothing or
+                          * another kind (0: none), on this line */
+    char stray, want;    /* it, and what the bracket open there needs ('\0': none open) */
+    unsigned want_line;
+    char name[48]; /* the setting name met last, while '=' or ':' may follow */
+    bool assigned; /* that name, then '=' or ':' */
+    unsigned lines;
+};
+
+static char closing_of(char open)
+{
+    return open == '{' ? '}' : open == '(' ? ')' : ']';
+}
+
+/* Takes c, met at line ln outside texts and comments, into b. */
+static void bracket_char(struct brackets *b, unsigned ln, char c)
+{
+    if (c == '{' || c == '(' || c == '[') {
+        if (b->depth < BRACKETS_MAX) {
+            b->open[b->depth].ch = c;
+            b->open[b->depth].line = ln;
+            snprintf(b->open[b->depth].name, sizeof(b->open[b->depth].name), "%s",
+                     b->assigned ? b->name : "");
+        }
+        b->depth++;
+    } else if (c == '}' || c == ')' || c == ']') {
+        char open = b->depth && b->depth <= BRACKETS_MAX ? b->open[b->depth - 1].ch : '\0';
+        if (!b->stray_line && (!b->depth || (open && closing_of(open) != c))) {
+            b->stray_line = ln;
+            b->stray = c;
+            b->want = open ? closing_of(open) : '\0';
+            b->want_line = open ? b->open[b->depth - 1].line : 0;
+        }
+        if (b->depth)
+            b->depth--;
+    } else if ((c == '=' || c == ':') && b->name[0]) {
+        b->assigned = true;
+        return;
+    } else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+        return;
+    }
+    b->name[0] = '\0';
+    b->assigned = false;
+}
+
 /* Adds the error of a whole number libconfig would read wrongly. */
 static int out_of_range(const char *path, unsigned ln, const char *p, size_t n,
                         struct tkl_diags *diags)
@@ -75,7 +134,7 @@ static bool too_large(const char *p, size_t n)
  * is an error here. Returns 0 or -EINVAL (added to diags).
  */
 static int check_numbers(const char *path, unsigned ln, const char *p, const char *end,
-                         enum lex_state *state, struct tkl_diags *diags)
+                         enum lex_state *state, struct brackets *b, struct tkl_diags *diags)
 {
     int r = 0;
     while (p < end) {
@@ -94,6 +153,7 @@ static int check_numbers(const char *path, unsigned ln, const char *p, const cha
                 p++;
             }
         } else if (*p == '"') {
+            bracket_char(b, ln, *p);
             *state = LEX_TEXT;
             p++;
         } else if (*p == '#' || (*p == '/' && p + 1 < end && p[1] == '/')) {
@@ -108,11 +168,17 @@ static int check_numbers(const char *path, unsigned ln, const char *p, const cha
                 q++;
             if (too_large(p, (size_t)(q - p)))
                 r = out_of_range(path, ln, p, (size_t)(q - p), diags);
+            bracket_char(b, ln, *p);
             p = q;
         } else if (name_char(*p)) {
-            while (p < end && name_char(*p))
-                p++;
+            const char *q = p;
+            while (q < end && name_char(*q))
+                q++;
+            bracket_char(b, ln, *p);
+            snprintf(b->name, sizeof(b->name), "%.*s", (int)(q - p), p);
+            p = q;
         } else {
+            bracket_char(b, ln, *p);
             p++;
         }
     }
@@ -120,10 +186,14 @@ static int check_numbers(const char *path, unsigned ln, const char *p, const cha
 }
 
 /* Checks every @include of path (libconfig reads them at the start of a
- * line), and its whole numbers (check_numbers). Returns 0, -EINVAL (a
- * problem, added to diags) or -ENOMEM. */
-static int check_includes(const char *path, const char *dir, int depth, struct tkl_diags *diags)
+ * line), and its whole numbers (check_numbers); its brackets into *ret
+ * when not NULL. Returns 0, -EINVAL (a problem, added to diags) or
+ * -ENOMEM. */
+static int check_includes(const char *path, const char *dir, int depth, struct brackets *ret,
+                          struct tkl_diags *diags)
 {
+    struct brackets mine = {0}, *b = ret ? ret : &mine;
+    memset(b, 0, sizeof(*b));
     FILE *f = fopen(path, "r");
     if (!f)
         return 0; /* libconfig says why */
@@ -138,9 +208,10 @@ static int check_includes(const char *path, const char *dir, int depth, struct t
         const char *p = line + strspn(line, " \t");
         if (strncmp(p, "@include", 8) == 0)
             r = check_include(path, ln, p + 8, line + len, dir, depth, diags);
-        else if (check_numbers(path, ln, p, line + len, &state, diags) < 0)
+        else if (check_numbers(path, ln, p, line + len, &state, b, diags) < 0)
             bad = -EINVAL; /* and the numbers of the lines after */
     }
+    b->lines = ln;
     free(line);
     (void)fclose(f); /* read only */
     return r < 0 ? r : bad;
@@ -173,16 +244,59 @@ static int check_include(const char *path, unsigned ln, const char *p, const cha
         tkl_diag_add(diags, TKL_SEV_ERROR, path, ln, NULL, "@include nests more than 10 deep");
         r = -EINVAL;
     } else {
-        r = check_includes(full, dir, depth + 1, diags);
+        r = check_includes(full, dir, depth + 1, NULL, diags);
     }
     free(name);
     free(full);
     return r;
 }
 
+/* What a bracket is the opening of, in words. */
+static const char *bracket_kind(char open)
+{
+    return open == '{' ? "group" : open == '(' ? "list" : "array";
+}
+
+/*
+ * The syntax error libconfig gave at line eline of path, said by what b
+ * found there: a closing bracket that closes nothing or another kind, or
+ * the end of the file inside a bracket never closed (then said at the
+ * line that opened it). Returns whether it was said.
+ */
+static bool bracket_error(const struct brackets *b, const char *path, unsigned eline,
+                          struct tkl_diags *diags)
+{
+    if (b->stray_line && b->stray_line <= eline) {
+        if (b->want)
+            tkl_diag_add(diags, TKL_SEV_ERROR, path, b->stray_line, NULL,
+                         "syntax error: this %c cannot close the %s opened at line %u, which "
+                         "ends with %c",
+                         b->stray,
+                         bracket_kind(b->want == '}'   ? '{'
+                                      : b->want == ')' ? '('
+                                                       : '['),
+                         b->want_line, b->want);
+        else
+            tkl_diag_add(diags, TKL_SEV_ERROR, path, b->stray_line, NULL,
+                         "syntax error: this %c closes nothing opened before it", b->stray);
+        return true;
+    }
+    if (!b->depth || b->depth > BRACKETS_MAX || eline < b->lines)
+        return false;
+    const char *name = b->open[b->depth - 1].name;
+    char open = b->open[b->depth - 1].ch;
+    tkl_diag_add(diags, TKL_SEV_ERROR, path, b->open[b->depth - 1].line, NULL,
+                 "syntax error: the %s %s%s%sopened on this line is not closed before the end of "
+                 "the file (it ends with %c%s)",
+                 bracket_kind(open), *name ? "\"" : "", name, *name ? "\" " : "", closing_of(open),
+                 open == '{' && *name ? ";" : "");
+    return true;
+}
+
 int tkl_conf_read_file(config_t *cfg, const char *path, const char *dir, struct tkl_diags *diags)
 {
-    int r = check_includes(path, dir, 0, diags);
+    struct brackets b;
+    int r = check_includes(path, dir, 0, &b, diags);
     if (r < 0)
         return r;
     config_set_include_dir(cfg, dir);
@@ -191,6 +305,9 @@ int tkl_conf_read_file(config_t *cfg, const char *path, const char *dir, struct 
     if (config_error_type(cfg) == CONFIG_ERR_FILE_IO) {
         tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot read: %s",
                      strerror(errno ? errno : EIO));
+    } else if ((!config_error_file(cfg) || strcmp(config_error_file(cfg), path) == 0) &&
+               bracket_error(&b, path, (unsigned)config_error_line(cfg), diags)) {
+        /* said by where the brackets go wrong */
     } else {
         /* libconfig's own words, with a hint where they are only "syntax error" */
         const char *why = config_error_text(cfg) ? config_error_text(cfg) : "syntax error";

@@ -63,6 +63,43 @@ END_TEST
  * 32 bits (4294967344 as 48, 0x1FFFFFFFF as -1), is an error at its
  * line, in the file and its includes; one in a text (over lines too) or
  * a comment, a 64-bit one (L) and a float are not. */
+/* The one error tkl_conf_read_file gave for text, at path's line. */
+static void one_error(const char *text, unsigned line, const char *want)
+{
+    config_t cfg;
+    struct tkl_diags d = {0};
+    char path[512];
+    snprintf(path, sizeof(path), "%s/bad.conf", dir);
+    ck_assert_int_eq(read_text("bad.conf", text, &cfg, &d), -EINVAL);
+    ck_assert_msg(d.n == 1 && error_in(&d, path, line, want), "want %u: %s; got %s:%u: %s", line,
+                  want, d.n ? d.items[0].file : "", d.n ? d.items[0].line : 0,
+                  d.n ? d.items[0].message : "nothing");
+    config_destroy(&cfg);
+    tkl_diags_free(&d);
+}
+
+START_TEST(a_bracket_never_closed_or_closing_nothing_is_named)
+{
+    /* libconfig gives up at the end of the file: the group is named where
+     * it opened, brackets in texts and comments not counted */
+    one_error("daemon = { log_level = \"info\"; };\n"
+              "delivery:\n{\n  report_to = \"a}b\"; # }\n  /* } */\n"
+              "  connections = { email = 3; };\n\nstore = { files = [ \"x.csv\" ]; };\n",
+              3,
+              "syntax error: the group \"delivery\" opened on this line is not closed before the "
+              "end of the file (it ends with };)");
+    one_error("a = 1;\nl = [ 1,\n  2 ;\n", 2,
+              "syntax error: the array \"l\" opened on this line is not closed before the end of "
+              "the file (it ends with ])");
+    one_error("teams = (\n  { id = \"a\"; },\n  { id = \"b\";\n);\n", 4,
+              "syntax error: this ) cannot close the group opened at line 3, which ends with }");
+    one_error("a = { b = 1; };\n};\n", 2, "syntax error: this } closes nothing opened before it");
+    /* anything else keeps libconfig's place and the hint */
+    one_error("a = { b = 1; };\nc = 09:00;\n", 2,
+              "syntax error (look on this line and the one before it");
+}
+END_TEST
+
 START_TEST(a_number_libconfig_would_wrap_is_an_error_at_its_line)
 {
     tkl_write_text(dir, "more.conf", "x = [ 1, 99999999999 ];\n");
@@ -269,6 +306,7 @@ int main(void)
     tcase_add_checked_fixture(file, setup, teardown);
     tcase_add_test(file, a_file_with_includes_is_read);
     tcase_add_test(file, syntax_errors_and_unreadable_files_say_where);
+    tcase_add_test(file, a_bracket_never_closed_or_closing_nothing_is_named);
     tcase_add_test(file, a_number_libconfig_would_wrap_is_an_error_at_its_line);
     tcase_add_test(file, includes_are_checked_first);
     tcase_add_test(file, includes_nest_at_most_ten_deep);
