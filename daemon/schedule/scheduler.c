@@ -538,21 +538,6 @@ static size_t find_entry(const struct tkl_scheduler *s, size_t action, size_t te
     return j;
 }
 
-/* Puts r, earlier than the entry of (action, team) at index j (or s->n:
- * none), in its place. Returns 0 or -ENOMEM. */
-static int bring_forward(struct tkl_scheduler *s, size_t j, const struct tkl_reminder *r,
-                         size_t action, size_t team)
-{
-    if (j == s->n) {
-        if (reserve(s, s->n + 1) < 0)
-            return -ENOMEM;
-        s->n++;
-    }
-    s->heap[j] = entry_of(r, action, team);
-    sift_up(s->heap, j); /* it only came forward */
-    return 0;
-}
-
 /* Whether a hold of a's reminders for team from from_day until until_day
  * held one back: the last of [from_day, until_day) into *ret. None for an
  * action the plan itself no longer reminds of. */
@@ -585,7 +570,14 @@ int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_
         !last_held(sc, &store->actions[action], team, from_day, until_day, &last))
         return 0;
     last.day = end;
-    return bring_forward(s, j, &last, action, team);
+    if (j == s->n) {
+        if (reserve(s, s->n + 1) < 0)
+            return -ENOMEM;
+        s->n++;
+    }
+    s->heap[j] = entry_of(&last, action, team);
+    sift_up(s->heap, j); /* it only came forward */
+    return 0;
 }
 
 int tkl_scheduler_move_on(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
@@ -599,10 +591,17 @@ int tkl_scheduler_move_on(struct tkl_scheduler *s, const struct tkl_schedule_con
         return -ENOENT; /* no reminder of that day now, or a team whose digest day keeps it */
     size_t j = find_entry(s, action, team);
     if (j < s->n && s->heap[j].r.day <= to_day)
-        return s->heap[j].r.day == to_day && s->heap[j].r.back ? 0 : -EEXIST;
+        return j < s->n && s->heap[j].r.day == to_day && s->heap[j].r.back ? 0 : -EEXIST;
     r.back = back_of(to_day, from_day);
     r.day = to_day;
-    return bring_forward(s, j, &r, action, team);
+    if (j == s->n) {
+        if (reserve(s, s->n + 1) < 0)
+            return -ENOMEM;
+        s->n++;
+    }
+    s->heap[j] = entry_of(&r, action, team);
+    sift_up(s->heap, j); /* it only came forward */
+    return 0;
 }
 
 int64_t tkl_scheduler_resume_at(const struct tkl_schedule_conf *sc, int64_t at)

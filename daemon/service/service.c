@@ -1712,7 +1712,7 @@ static void sync_moved(struct tkl_service *s)
         const struct tkl_action *a = tkl_store_find(st, m->id);
         const struct tkl_team *t = tkl_team_find(&c->teams, m->team);
         int r = -ENOENT;
-        if (!m->gone && a && t &&
+        if (a && t &&
             tkl_local_instant(m->to, c->schedule.policy.send_minute) > s->moved_done_until)
             r = tkl_scheduler_move_on(sched, &c->schedule, st, (size_t)(a - st->actions),
                                       (size_t)(t - c->teams.teams), m->from, m->to);
@@ -1721,8 +1721,7 @@ static void sync_moved(struct tkl_service *s)
                       m->id, m->team);
         if (r == -ENOENT) {
             store_moved(s, m, false);
-            if (m->stored) { /* kept to be taken out next time, not moved on */
-                m->gone = true;
+            if (m->stored) { /* kept to be taken out next time */
                 s->moved[k++] = *m;
                 continue;
             }
@@ -1742,14 +1741,6 @@ static void sync_moved(struct tkl_service *s)
                (strcmp(s->moved[j].id, id) != 0 || strcmp(s->moved[j].team, team) != 0))
             j++;
         char *key = NULL;
-        if (j < s->n_moved && s->moved[j].gone) { /* its key still stored: written again */
-            s->moved[j] = (struct tkl_service_moved){.key = s->moved[j].key,
-                                                     .team = s->moved[j].team,
-                                                     .id = s->moved[j].id,
-                                                     .from = e->r.day - e->r.back,
-                                                     .to = e->r.day};
-            continue;
-        }
         if (j < s->n_moved)
             continue;
         int r = asprintf(&key, "%s%s:%s", PASSED_OVER, team, id) < 0
@@ -1762,8 +1753,7 @@ static void sync_moved(struct tkl_service *s)
                       strerror(-r), id, team);
     }
     for (size_t i = 0; i < s->n_moved; i++)
-        if (!s->moved[i].gone)
-            store_moved(s, &s->moved[i], true);
+        store_moved(s, &s->moved[i], true);
 }
 
 /* Builds rt's schedule, catching up after from (rt is s->rt, or the one a

@@ -45,7 +45,6 @@ struct tkl_service_moved {
     const char *team, *id;
     int32_t from, to; /* its own send day, and the day it goes */
     bool stored;      /* the meta holds it */
-    bool gone;        /* taken, or its action has it no more: out of the meta when it can */
 };
 
 struct tkl_service {
