@@ -1409,52 +1409,6 @@ int tkl_outbox_set_meta(struct tkl_outbox *o, const char *key, int64_t value)
     return tkl_db_write_end(o, own, r);
 }
 
-int tkl_outbox_delete_meta(struct tkl_outbox *o, const char *key)
-{
-    sqlite3_stmt *st = NULL;
-    bool own = false;
-    int r = tkl_db_write_begin(o, &own);
-    if (r == 0) {
-        int rc = sqlite3_prepare_v2(o->db, "DELETE FROM meta WHERE key = ?", -1, &st, NULL);
-        if (rc == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-            rc = sqlite3_step(st);
-        }
-        r = rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
-        sqlite3_finalize(st);
-    }
-    return tkl_db_write_end(o, own, r);
-}
-
-int tkl_outbox_meta_prefix(struct tkl_outbox *o, const char *prefix, tkl_outbox_meta_cb cb,
-                           void *data)
-{
-    sqlite3_stmt *st = NULL;
-    /* keys from prefix up to before the next prefix: an index range, no LIKE */
-    int rc = sqlite3_prepare_v2(
-        o->db,
-        "SELECT key, value FROM meta WHERE key >= ?1 AND key < ?1 || char(1114111) ORDER BY key",
-        -1, &st, NULL);
-    int r = 0;
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            const char *key = (const char *)sqlite3_column_text(st, 0);
-            if (!key) {
-                r = -ENOMEM;
-                break;
-            }
-            if (strncmp(key, prefix, strlen(prefix)) == 0 &&
-                (r = cb(data, key, sqlite3_column_int64(st, 1))) < 0)
-                break;
-        }
-    }
-    sqlite3_finalize(st);
-    if (r < 0)
-        return r;
-    return rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
-}
-
 /* ---- What the web face reads ------------------------------------------ */
 
 const char *tkl_notice_state_name(enum tkl_notice_state state, int attempts)

@@ -228,19 +228,6 @@ int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, 
 int tkl_outbox_get_meta(struct tkl_outbox *o, const char *key, int64_t *ret);
 int tkl_outbox_set_meta(struct tkl_outbox *o, const char *key, int64_t value);
 
-/* Removes the meta value key (absent: nothing to do). Returns 0 or a
- * negative errno. */
-int tkl_outbox_delete_meta(struct tkl_outbox *o, const char *key);
-
-/* A meta value of tkl_outbox_meta_prefix: 0 to go on, or a negative errno
- * to stop with. */
-typedef int (*tkl_outbox_meta_cb)(void *data, const char *key, int64_t value);
-
-/* Calls cb for each meta value whose key starts with prefix, in order of
- * key. Returns 0, what cb stopped with, or a negative errno. */
-int tkl_outbox_meta_prefix(struct tkl_outbox *o, const char *prefix, tkl_outbox_meta_cb cb,
-                           void *data);
-
 /* As tkl_outbox_set_meta, without waiting for another process's write
  * lock: -EBUSY at once (for what a web page may record on the way). */
 int tkl_outbox_try_set_meta(struct tkl_outbox *o, const char *key, int64_t value);

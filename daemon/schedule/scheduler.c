@@ -231,12 +231,10 @@ static uint8_t back_of(int32_t day, int32_t from)
  * - for any other team, the reminder of today whose send time had passed
  *   (unless the next reminder is due on that working day anyway, and
  *   stands for both, as two stages on one day do).
- * The second is marked with the days it was moved on (ret->back), so
- * that the service can keep it across a schedule made again on a later
- * day (tkl_scheduler_move_on); the first needs no mark, as a schedule
- * made from the same last run finds it the same. Only a reload marks
- * (window.mark): a build cannot tell an action added since the send time
- * from one whose reminder went then. Returns 0 with *ret, or -ENOENT.
+ * The second is moved on from its own day by ret->back days
+ * (tkl_scheduler_passed_over_from); the first needs no count, as a
+ * schedule made again on a later day finds it the same. Returns 0 with
+ * *ret, or -ENOENT.
  */
 static int passed_over(const struct tkl_schedule_conf *sc, const struct tkl_action *a, size_t team,
                        int32_t first_day, int32_t today, struct tkl_reminder *ret)
@@ -275,13 +273,12 @@ static int passed_over(const struct tkl_schedule_conf *sc, const struct tkl_acti
  * counts from. Send instants grow with days, so the tests on instants
  * are tests on days, made once for every action. */
 struct window {
-    int32_t today;  /* the day the schedule is made on */
+    int32_t today;  /* the day the schedule is made on (or as on) */
     int32_t day;    /* the first day looked at */
     int32_t first;  /* the first day whose send time counts */
     int32_t missed; /* the first day whose send time is after missed_after */
     int32_t now;    /* the first day whose send time is at or after now */
     int64_t at;     /* now */
-    bool mark;      /* a reminder passed_over moves is marked (r.back) */
 };
 
 /* The first day whose send time is at or after t. */
@@ -293,14 +290,16 @@ static int32_t first_day_from(const struct tkl_schedule_conf *sc, int64_t t)
     return send_at(sc, day) >= t ? day : day + 1;
 }
 
+/* The window of a schedule built at now, catching up after missed_after,
+ * made as on the day of passed_over when that is earlier. */
 static struct window window_of(const struct tkl_schedule_conf *sc, int64_t missed_after,
-                               int64_t now)
+                               int64_t now, int64_t passed_over)
 {
     int32_t day = missed_after < now ? tkl_local_day(missed_after) : tkl_local_day(now);
     /* the first send time that counts: after missed_after, or now */
     int64_t lo = missed_after < now ? missed_after + 1 : now;
     return (struct window){
-        .today = tkl_local_day(now),
+        .today = tkl_local_day(passed_over < now ? passed_over : now),
         .day = day,
         .first = send_at(sc, day) >= lo ? day : day + 1,
         .missed = missed_after < INT64_MAX ? first_day_from(sc, missed_after + 1) : INT32_MAX,
@@ -319,8 +318,6 @@ static int first_reminder(const struct tkl_schedule_conf *sc, const struct tkl_a
     struct tkl_reminder e, best;
     bool have_best = false;
     int rc = passed_over(sc, a, team, w->first, w->today, &e);
-    if (rc == 0 && !w->mark)
-        e.back = 0;
     if (rc < 0)
         rc = next_reminder(sc, a, team, day, &e);
     for (; rc == 0; rc = next_reminder(sc, a, team, day, &e)) {
@@ -368,6 +365,13 @@ int tkl_scheduler_build(struct tkl_scheduler *s, const struct tkl_schedule_conf 
                         const struct tkl_team_dir *teams, const struct tkl_store *store,
                         int64_t missed_after, int64_t now)
 {
+    return tkl_scheduler_build_keeping(s, sc, teams, store, missed_after, now, INT64_MAX);
+}
+
+int tkl_scheduler_build_keeping(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
+                                const struct tkl_team_dir *teams, const struct tkl_store *store,
+                                int64_t missed_after, int64_t now, int64_t passed_over)
+{
     s->n = 0;
     s->send_minute = sc->policy.send_minute;
     s->memo_set = s->today_set = false;
@@ -377,7 +381,7 @@ int tkl_scheduler_build(struct tkl_scheduler *s, const struct tkl_schedule_conf 
         pairs += tkl_action_active(&store->actions[i]) ? store->actions[i].n_teams : 0;
     if (pairs && reserve(s, pairs) < 0)
         return -ENOMEM;
-    struct window w = window_of(sc, missed_after, now);
+    struct window w = window_of(sc, missed_after, now, passed_over);
     for (size_t i = 0; i < store->n; i++)
         if (schedule_action(s, sc, teams, store, i, &w) < 0) {
             s->n = 0;
@@ -392,8 +396,7 @@ int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf
                          const struct tkl_store *new_store, int64_t now, size_t *ret_changed)
 {
     struct tkl_scheduler next = {.send_minute = sc->policy.send_minute};
-    struct window w = window_of(sc, now, now);
-    w.mark = true; /* the actions scheduled are new or changed: what is moved is theirs */
+    struct window w = window_of(sc, now, now, INT64_MAX);
     bool *kept = calloc(new_store->n + 1, sizeof(*kept));
     size_t changed = 0;
     if (!kept)
@@ -460,6 +463,17 @@ int64_t tkl_scheduler_next_at(const struct tkl_scheduler *s)
     if (s->memo_set && s->memo_day == s->heap[0].r.day)
         return s->memo_at;
     return tkl_local_instant(s->heap[0].r.day, s->send_minute);
+}
+
+int64_t tkl_scheduler_passed_over_from(const struct tkl_scheduler *s)
+{
+    int32_t day = INT32_MAX;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct tkl_reminder_packed *r = &s->heap[i].r;
+        if (r->back && r->day - r->back < day)
+            day = r->day - r->back;
+    }
+    return day == INT32_MAX ? INT64_MAX : tkl_local_instant(day, s->send_minute);
 }
 
 int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
@@ -576,30 +590,6 @@ int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_
         s->n++;
     }
     s->heap[j] = entry_of(&last, action, team);
-    sift_up(s->heap, j); /* it only came forward */
-    return 0;
-}
-
-int tkl_scheduler_move_on(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
-                          const struct tkl_store *store, size_t action, size_t team,
-                          int32_t from_day, int32_t to_day)
-{
-    const struct tkl_action *a = &store->actions[action];
-    struct tkl_reminder r;
-    if (to_day <= from_day || !tkl_action_active(a) || tkl_schedule_team_rules(sc, team)->weekly ||
-        base_reminder(sc, a, team, from_day, &r) < 0 || r.day != from_day)
-        return -ENOENT; /* no reminder of that day now, or a team whose digest day keeps it */
-    size_t j = find_entry(s, action, team);
-    if (j < s->n && s->heap[j].r.day <= to_day)
-        return j < s->n && s->heap[j].r.day == to_day && s->heap[j].r.back ? 0 : -EEXIST;
-    r.back = back_of(to_day, from_day);
-    r.day = to_day;
-    if (j == s->n) {
-        if (reserve(s, s->n + 1) < 0)
-            return -ENOMEM;
-        s->n++;
-    }
-    s->heap[j] = entry_of(&r, action, team);
     sift_up(s->heap, j); /* it only came forward */
     return 0;
 }

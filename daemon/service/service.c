@@ -34,8 +34,7 @@
 
 /* meta: the time of an update request the outbox refused (INT64_MAX: none) */
 #define REQUESTS_PENDING "requests_pending"
-/* meta: a reminder moved on, by team and action (tkl_service.moved) */
-#define PASSED_OVER "passed_over:"
+#define PASSED_OVER      "passed_over"
 
 int64_t tkl_service_now(const struct tkl_service *s)
 {
@@ -452,7 +451,6 @@ static void on_store_changed(void *data);
 
 static void on_sched_timer(uv_timer_t *t);
 static void arm_hours(struct tkl_service *s);
-static void sync_moved(struct tkl_service *s);
 
 static void arm_scheduler(struct tkl_service *s)
 {
@@ -749,10 +747,6 @@ static void queue_round_done(struct tkl_service *s, int r, const struct tkl_queu
         on_last_run(NULL, r);
     else if (now > s->last_run_known)
         s->last_run_known = now;
-    if (now > s->moved_done_until) { /* the reminders moved on to now or before are taken */
-        s->moved_done_until = now;
-        sync_moved(s);
-    }
     if (res->committed)
         kick(s);
     if (s->store_change_pending) {
@@ -1420,7 +1414,6 @@ static void on_store_changed(void *data)
     tell_store_memory(s);
     s->unsettled_in_force = false; /* whole, or taken as it really ends */
     s->store_generation++;
-    sync_moved(s);            /* an action edited after midnight gets its reminder moved on again */
     (void)rebuild_answers(s); /* the plan may now overrule some */
     tkl_metrics_store_reload(s->metrics, true, tkl_service_now(s));
     log_notice("store reloaded: %zu actions, %zu observances, %zu changed",
@@ -1633,139 +1626,18 @@ static int64_t catch_up_from_value(const struct tkl_runtime *rt, int r, int64_t 
     return now;
 }
 
-/* Writes m into the outbox's meta (m->stored), or takes it out. */
-static void store_moved(struct tkl_service *s, struct tkl_service_moved *m, bool keep)
-{
-    int r = 0;
-    if (keep && !m->stored)
-        r = tkl_outbox_set_meta(s->outbox, m->key,
-                                (int64_t)((uint64_t)(uint32_t)m->from << 32 | (uint32_t)m->to));
-    else if (!keep && m->stored)
-        r = tkl_outbox_delete_meta(s->outbox, m->key);
-    else
-        return;
-    if (r == 0)
-        m->stored = keep;
-    else
-        log_warning("cannot record in the outbox the reminder moved on to the next working day "
-                    "(%s): %s; a start after midnight may pass over it",
-                    m->key + strlen(PASSED_OVER), strerror(-r));
-}
-
-/* Adds the reminder moved on of meta key key (PASSED_OVER, a team id, ':'
- * and an action id) to s->moved. Returns 0, -ENOMEM or -EINVAL (not such
- * a key). */
-static int add_moved(struct tkl_service *s, const char *key, int32_t from, int32_t to, bool stored)
-{
-    size_t len = strlen(key), pre = strlen(PASSED_OVER);
-    const char *colon = len > pre ? strchr(key + pre, ':') : NULL;
-    if (strncmp(key, PASSED_OVER, pre) != 0 || !colon || colon == key + pre || !colon[1] ||
-        to <= from)
-        return -EINVAL;
-    struct tkl_service_moved *v = realloc(s->moved, (s->n_moved + 1) * sizeof(*v));
-    if (!v)
-        return -ENOMEM;
-    s->moved = v;
-    /* the key, then its team and id apart: "passed_over:t:id\0t\0id\0" */
-    char *block = malloc(2 * len - pre + 2);
-    if (!block)
-        return -ENOMEM;
-    memcpy(block, key, len + 1);
-    char *team = block + len + 1;
-    memcpy(team, key + pre, len - pre + 1);
-    team[colon - (key + pre)] = '\0';
-    v[s->n_moved++] = (struct tkl_service_moved){.key = block,
-                                                 .team = team,
-                                                 .id = team + (colon - (key + pre)) + 1,
-                                                 .from = from,
-                                                 .to = to,
-                                                 .stored = stored};
-    return 0;
-}
-
-/* One of the outbox's moved reminders, read at the start. */
-static int read_moved(void *data, const char *key, int64_t value)
-{
-    struct tkl_service *s = data;
-    int r = add_moved(s, key, (int32_t)(uint32_t)((uint64_t)value >> 32),
-                      (int32_t)(uint32_t)(uint64_t)value, true);
-    if (r == -EINVAL && tkl_outbox_delete_meta(s->outbox, key) < 0)
-        log_warning("cannot take the unreadable meta value %s out of the outbox", key);
-    return r == -ENOMEM ? r : 0;
-}
-
-/* The schedule in force and the reminders moved on, made to agree: each
- * moved on before is moved on again in it (a schedule made again after
- * midnight would pass over it) until a round has taken it or its action
- * no longer has it; each entry a store reload moved on (marked: r.back)
- * that s->moved lacks is added; the outbox's meta follows. */
-static void sync_moved(struct tkl_service *s)
-{
-    const struct tkl_config *c = s->rt->cfg;
-    struct tkl_scheduler *sched = &s->rt->sched;
-    const struct tkl_store *st = s->rt->store;
-    size_t k = 0;
-    if (s->last_run_pending) /* no schedule yet */
-        return;
-    for (size_t i = 0; i < s->n_moved; i++) {
-        struct tkl_service_moved *m = &s->moved[i];
-        const struct tkl_action *a = tkl_store_find(st, m->id);
-        const struct tkl_team *t = tkl_team_find(&c->teams, m->team);
-        int r = -ENOENT;
-        if (a && t &&
-            tkl_local_instant(m->to, c->schedule.policy.send_minute) > s->moved_done_until)
-            r = tkl_scheduler_move_on(sched, &c->schedule, st, (size_t)(a - st->actions),
-                                      (size_t)(t - c->teams.teams), m->from, m->to);
-        if (r == -ENOMEM)
-            log_error("out of memory moving a reminder on to the next working day: %s for %s",
-                      m->id, m->team);
-        if (r == -ENOENT) {
-            store_moved(s, m, false);
-            if (m->stored) { /* kept to be taken out next time */
-                s->moved[k++] = *m;
-                continue;
-            }
-            free(m->key);
-            continue;
-        }
-        s->moved[k++] = *m;
-    }
-    s->n_moved = k;
-    for (size_t i = 0; i < sched->n; i++) {
-        const struct tkl_sched_entry *e = &sched->heap[i];
-        if (!e->r.back)
-            continue;
-        const char *id = st->actions[e->action].id, *team = c->teams.teams[e->team].id;
-        size_t j = 0;
-        while (j < s->n_moved &&
-               (strcmp(s->moved[j].id, id) != 0 || strcmp(s->moved[j].team, team) != 0))
-            j++;
-        char *key = NULL;
-        if (j < s->n_moved)
-            continue;
-        int r = asprintf(&key, "%s%s:%s", PASSED_OVER, team, id) < 0
-                    ? -ENOMEM
-                    : add_moved(s, key, e->r.day - e->r.back, e->r.day, false);
-        free(key);
-        if (r < 0)
-            log_error("cannot keep a reminder moved on to the next working day (%s): %s for %s; "
-                      "a start after midnight may pass over it",
-                      strerror(-r), id, team);
-    }
-    for (size_t i = 0; i < s->n_moved; i++)
-        store_moved(s, &s->moved[i], true);
-}
-
-/* Builds rt's schedule, catching up after from (rt is s->rt, or the one a
- * reload puts in its place: then sync_moved follows the swap). Returns 0
- * or -ENOMEM. */
+/* Builds rt's schedule (rt is s->rt, or the one a reload puts in its
+ * place), catching up after from, with the reminders moved on by the
+ * schedule in force and by the one before the last stop moved on again
+ * (tkl_scheduler_build_keeping). Returns 0 or -ENOMEM. */
 static int build_schedule(struct tkl_service *s, struct tkl_runtime *rt, int64_t from, int64_t now)
 {
-    int r = tkl_runtime_schedule(rt, from, now);
-    if (r == 0 && from > s->moved_done_until) /* the rounds took what was due until then */
-        s->moved_done_until = from;
-    if (r == 0 && rt == s->rt)
-        sync_moved(s);
+    int64_t passed = tkl_scheduler_passed_over_from(&s->rt->sched);
+    if (s->passed_over_at < passed)
+        passed = s->passed_over_at;
+    int r = tkl_runtime_schedule(rt, from, now, passed);
+    if (r == 0) /* its reminders are in the schedule now, and written from it at the stop */
+        s->passed_over_at = INT64_MAX;
     return r;
 }
 
@@ -1877,11 +1749,11 @@ int tkl_service_load(struct tkl_service *s)
     s->requests_from = pending < from ? pending : from;
     s->requests_pending_at = s->requests_pending_kept ? pending : INT64_MAX;
     /* reminders the schedule before the stop had moved on */
-    s->moved_done_until = INT64_MIN;
-    if ((r = tkl_outbox_meta_prefix(s->outbox, PASSED_OVER, read_moved, s)) < 0)
-        log_warning("cannot read the reminders moved on to the next working day before the last "
-                    "stop (%s); they may be passed over",
-                    strerror(-r));
+    s->passed_over_at = INT64_MAX;
+    s->passed_over_stored = tkl_outbox_get_meta(s->outbox, PASSED_OVER, &s->passed_over_at) == 0 &&
+                            s->passed_over_at != INT64_MAX;
+    if (!s->passed_over_stored)
+        s->passed_over_at = INT64_MAX;
     if (!s->last_run_pending && (r = build_schedule(s, s->rt, from, now)) < 0) {
         log_error("out of memory building the schedule");
         return r;
@@ -1987,7 +1859,6 @@ static void on_shared_last_run(void *data, int r, int64_t value)
     }
     s->last_run_pending = false;
     s->last_run_failures = 0;
-    sync_moved(s);
     if (from < s->requests_from) /* the update requests catch up from it too */
         s->requests_from = from;
     if (!s->answers_stale)
@@ -2324,7 +2195,6 @@ void tkl_service_reload(struct tkl_service *s)
         return;
     }
     swap_in(s, fresh);
-    sync_moved(s); /* the reminders moved on, moved on again in the schedule just built */
     /* a plan that looked mid-save is in force with the configuration (the
      * last good store goes with the last configuration) */
     s->unsettled_reads = 0;
@@ -2458,6 +2328,15 @@ static void finish_stop(struct tkl_service *s)
         tkl_outbox_set_meta(s->outbox, REQUESTS_PENDING, s->requests_pending_at) < 0)
         log_warning("cannot record the update request the outbox refused; the next start may "
                     "pass over it");
+    /* a reminder moved on to a later working day is moved on again by the
+     * next start, even on another day (build_schedule) */
+    int64_t passed = s->rt ? tkl_scheduler_passed_over_from(&s->rt->sched) : INT64_MAX;
+    if (s->passed_over_at < passed) /* not built in yet (PostgreSQL) */
+        passed = s->passed_over_at;
+    if (s->outbox && (passed != INT64_MAX || s->passed_over_stored) &&
+        tkl_outbox_set_meta(s->outbox, PASSED_OVER, passed) < 0)
+        log_warning("cannot record the reminders moved on to the next working day; a start "
+                    "after midnight may pass over them");
     if (s->state && tkl_state_commit(s->state) < 0)
         log_warning("cannot commit to the outbox while stopping; the next start catches up");
     tkl_state_drain(s->state); /* PostgreSQL: its connection goes once answered */
@@ -2827,11 +2706,6 @@ void tkl_service_free(struct tkl_service *s)
                   kept);
     tkl_state_close(s->state); /* tells what is left, before the engine goes */
     s->state = NULL;
-    for (size_t i = 0; i < s->n_moved; i++)
-        free(s->moved[i].key);
-    free(s->moved);
-    s->moved = NULL;
-    s->n_moved = 0;
     free(s->node);
     s->node = NULL;
     if (s->outbox)

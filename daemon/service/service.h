@@ -38,15 +38,6 @@ struct tkl_requests_flight;
 /* delivery/queue.h: a queue round in flight */
 struct tkl_queue_round;
 
-/* A reminder moved on (tkl_service.moved): key is its meta key,
- * "passed_over:<team>:<action id>", team and id in the same block. */
-struct tkl_service_moved {
-    char *key;
-    const char *team, *id;
-    int32_t from, to; /* its own send day, and the day it goes */
-    bool stored;      /* the meta holds it */
-};
-
 struct tkl_service {
     uv_loop_t *loop;
     struct tkl_runtime_env env;
@@ -118,16 +109,13 @@ struct tkl_service {
     uv_timer_t hours_timer;
     int64_t hours_from; /* the catch-up point of the start it waits for (a
                          * first start's: catch_up_days before it), or INT64_MAX */
-    /* reminders the schedule moved on to a later working day, as their
-     * day's send time had gone by when their action was scheduled (the
-     * scheduler's passed_over), kept by action and team so that a schedule
-     * made again after midnight moves them on again (sync_moved), each in
-     * the outbox's meta "passed_over:<team>:<action id>" for the next
-     * start; until the rounds have reached moved_done_until, a reminder
-     * moved to a send time at or before it has been taken */
-    struct tkl_service_moved *moved;
-    size_t n_moved;
-    int64_t moved_done_until;
+    /* the earliest send time a reminder was moved on from
+     * (tkl_scheduler_passed_over_from) by the schedule before the last
+     * stop, from the outbox's meta "passed_over" (passed_over_stored: it
+     * holds one), until a schedule is built with it; a stop writes it
+     * again from the schedule in force */
+    int64_t passed_over_at;
+    bool passed_over_stored;
     unsigned last_run_failures; /* reads of it failed in a row */
     int64_t last_run_known;
     bool recovering;           /* it is queued, its completion not told */

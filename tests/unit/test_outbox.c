@@ -112,45 +112,6 @@ static uint64_t put_to(const char *rcpt)
     return id;
 }
 
-static int collect_meta(void *data, const char *key, int64_t value)
-{
-    char *out = data;
-    size_t len = strlen(out);
-    snprintf(out + len, 256 - len, "%s=%lld ", key, (long long)value);
-    return 0;
-}
-
-static int stop_at_first(void *data, const char *key, int64_t value)
-{
-    (void)key;
-    (void)value;
-    ++*(int *)data;
-    return -ECANCELED;
-}
-
-START_TEST(meta_values_by_prefix_and_taken_out)
-{
-    char got[256] = "";
-    int calls = 0;
-    ck_assert_int_eq(tkl_outbox_set_meta(o, "passed_over:ict:B 2", 2), 0);
-    ck_assert_int_eq(tkl_outbox_set_meta(o, "passed_over:hr:A", 1), 0);
-    ck_assert_int_eq(tkl_outbox_set_meta(o, "passed_overx", 3), 0);
-    ck_assert_int_eq(tkl_outbox_set_meta(o, "last_run", 4), 0);
-    ck_assert_int_eq(tkl_outbox_meta_prefix(o, "passed_over:", collect_meta, got), 0);
-    ck_assert_str_eq(got, "passed_over:hr:A=1 passed_over:ict:B 2=2 ");
-    ck_assert_int_eq(tkl_outbox_meta_prefix(o, "passed_over:", stop_at_first, &calls), -ECANCELED);
-    ck_assert_int_eq(calls, 1);
-    ck_assert_int_eq(tkl_outbox_delete_meta(o, "passed_over:hr:A"), 0);
-    ck_assert_int_eq(tkl_outbox_delete_meta(o, "passed_over:hr:A"), 0); /* gone: fine */
-    got[0] = '\0';
-    ck_assert_int_eq(tkl_outbox_meta_prefix(o, "passed_over:", collect_meta, got), 0);
-    ck_assert_str_eq(got, "passed_over:ict:B 2=2 ");
-    int64_t v = 0;
-    ck_assert_int_eq(tkl_outbox_get_meta(o, "passed_overx", &v), 0);
-    ck_assert_int_eq(v, 3);
-}
-END_TEST
-
 START_TEST(grouped_writes_are_durable_together_at_the_sync)
 {
     tkl_outbox_set_grouped(o, true);
@@ -1055,7 +1016,6 @@ int main(void)
     TCase *tc = tcase_create("outbox");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, a_notice_is_produced_once);
-    tcase_add_test(tc, meta_values_by_prefix_and_taken_out);
     tcase_add_test(tc, states_retries_recovery_and_requeue);
     tcase_add_test(tc, waiting_notices_by_age);
     tcase_add_test(tc, every_allocation_failure_is_clean);

@@ -6,7 +6,6 @@
 #include <check.h>
 
 #include "check_run.h"
-#include "loop_wait.h"
 #include "record_fixture.h"
 #include "tmpdir.h"
 #include <dlfcn.h>
@@ -724,77 +723,6 @@ START_TEST(a_refused_update_request_survives_a_restart)
 }
 END_TEST
 
-/* When A's reminder for HR is due, or INT64_MAX. */
-static int64_t due_of_a(void)
-{
-    const struct tkl_action *a = tkl_store_find(s.rt->store, "A");
-    const struct tkl_team *hr = tkl_team_find(&s.rt->cfg->teams, "hr");
-    ck_assert_ptr_nonnull(hr);
-    return a ? tkl_scheduler_due_of(&s.rt->sched, (size_t)(a - s.rt->store->actions),
-                                    (size_t)(hr - s.rt->cfg->teams.teams))
-             : INT64_MAX;
-}
-
-static bool a_due_on_wednesday(void *arg)
-{
-    (void)arg;
-    return due_of_a() == tkl_local_instant(tkl_day_from_civil(2023, 5, 3), 9 * 60);
-}
-
-static bool a_due_later(void *arg)
-{
-    (void)arg;
-    int64_t due = due_of_a();
-    return due != INT64_MAX && due > tkl_local_instant(tkl_day_from_civil(2023, 5, 3), 9 * 60);
-}
-
-static bool a_retitled(void *arg)
-{
-    (void)arg;
-    const struct tkl_action *a = tkl_store_find(s.rt->store, "A");
-    return a && !strcmp(a->title, "Review the gender pay gap");
-}
-
-START_TEST(a_reminder_moved_on_stays_moved_when_its_action_is_edited_after_midnight)
-{
-    /* Tuesday 2 May 2023, 10:00: A is added, due Tuesday 9 May; its
-     * reminder of 7 days before, that morning, goes on Wednesday instead */
-    tkl_write_text(dir, "plan.csv",
-                   "Ref,Actions,Responsibility,Timeframe,Status\n"
-                   "Z,Other,HR,31/12/2023,\n");
-    s.env.now_arg = "2023-05-02T10:00";
-    start();
-    tkl_write_text(dir, "plan.csv",
-                   "Ref,Actions,Responsibility,Timeframe,Status\n"
-                   "Z,Other,HR,31/12/2023,\nA,Review the pay gap,HR,09/05/2023,\n");
-    ck_assert(tkl_run_until(&loop, a_due_on_wednesday, NULL, 30000));
-    ck_assert_uint_eq(s.n_moved, 1);
-    ck_assert_str_eq(s.moved[0].id, "A");
-    int64_t kept = 0;
-    ck_assert_int_eq(tkl_outbox_get_meta(s.outbox, "passed_over:hr:A", &kept), 0);
-    /* Wednesday, 02:00: A is edited; scheduled again as on Wednesday, its
-     * reminder of Tuesday would be passed over (Friday's lead-1 next) */
-    s.env.clock_offset += 16 * 3600;
-    tkl_write_text(dir, "plan.csv",
-                   "Ref,Actions,Responsibility,Timeframe,Status\n"
-                   "Z,Other,HR,31/12/2023,\n"
-                   "A,Review the gender pay gap,HR,09/05/2023,\n");
-    ck_assert(tkl_run_until(&loop, a_retitled, NULL, 30000));
-    ck_assert(a_due_on_wednesday(NULL));
-    /* a new deadline: nothing of Tuesday to move on, and the meta goes */
-    tkl_write_text(dir, "plan.csv",
-                   "Ref,Actions,Responsibility,Timeframe,Status\n"
-                   "Z,Other,HR,31/12/2023,\n"
-                   "A,Review the gender pay gap,HR,19/05/2023,\n");
-    ck_assert(tkl_run_until(&loop, a_due_later, NULL, 30000));
-    ck_assert_uint_eq(s.n_moved, 0);
-    ck_assert_int_eq(tkl_outbox_get_meta(s.outbox, "passed_over:hr:A", &kept), -ENOENT);
-    tkl_service_stop(&s);
-    finish();
-    tkl_service_free(&s);
-}
-END_TEST
-
 int main(void)
 {
     Suite *su = suite_create("service");
@@ -815,7 +743,6 @@ int main(void)
     tcase_add_test(tc, update_requests_go_at_their_time_and_the_timer_waits_for_the_next);
     tcase_add_test(tc, a_refused_update_request_survives_a_reload);
     tcase_add_test(tc, a_refused_update_request_survives_a_restart);
-    tcase_add_test(tc, a_reminder_moved_on_stays_moved_when_its_action_is_edited_after_midnight);
     suite_add_tcase(su, tc);
     return tkl_check_run(su);
 }
