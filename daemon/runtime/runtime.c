@@ -121,11 +121,10 @@ fail:
     return r;
 }
 
-int tkl_runtime_schedule(struct tkl_runtime *rt, int64_t missed_after, int64_t now,
-                         int64_t passed_over)
+int tkl_runtime_schedule(struct tkl_runtime *rt, int64_t missed_after, int64_t now)
 {
-    return tkl_scheduler_build_keeping(&rt->sched, &rt->cfg->schedule, &rt->cfg->teams, rt->store,
-                                       missed_after, now, passed_over);
+    return tkl_scheduler_build(&rt->sched, &rt->cfg->schedule, &rt->cfg->teams, rt->store,
+                               missed_after, now);
 }
 
 void tkl_runtime_free(struct tkl_runtime *rt)

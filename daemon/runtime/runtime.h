@@ -72,10 +72,8 @@ int tkl_runtime_load(struct tkl_runtime_env *env, struct tkl_runtime **ret,
 int tkl_runtime_read_store(const struct tkl_runtime *rt, int64_t now, struct tkl_store **ret,
                            struct tkl_diags *diags);
 
-/* Builds the schedule (see tkl_scheduler_build_keeping). Returns 0 or
- * -ENOMEM. */
-int tkl_runtime_schedule(struct tkl_runtime *rt, int64_t missed_after, int64_t now,
-                         int64_t passed_over);
+/* Builds the schedule (see tkl_scheduler_build). Returns 0 or -ENOMEM. */
+int tkl_runtime_schedule(struct tkl_runtime *rt, int64_t missed_after, int64_t now);
 
 /*
  * Frees rt. Its plugin instances are destroyed at once, so they must never

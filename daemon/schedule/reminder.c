@@ -153,7 +153,6 @@ void tkl_reminder_pack(const struct tkl_reminder *r, struct tkl_reminder_packed 
         .n = month ? r->month : r->n,
         .stage = (uint8_t)r->stage,
         .flags = (uint8_t)((r->escalate ? 1 : 0) | (r->monthly ? 2 : 0)),
-        .back = r->back,
     };
 }
 
@@ -167,7 +166,6 @@ void tkl_reminder_unpack(const struct tkl_reminder_packed *p, struct tkl_reminde
         .escalate = p->flags & 1,
         .monthly = p->flags & 2,
         .month = month ? p->n : 0,
-        .back = p->back,
     };
     write_key(ret);
 }

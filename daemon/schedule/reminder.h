@@ -63,8 +63,6 @@ struct tkl_reminder {
                     * year * 12 + month - 1 */
     char key[32];  /* "lead-28", "due", "overdue-3", "overdue-m2",
                     * "checkin-2023-04" */
-    uint8_t back;  /* days day is after the send day it was passed over on
-                    * (the scheduler's passed_over); 0: its own day */
 };
 
 /* A reminder of tkl_next_reminder or tkl_next_prompt in 12 bytes, as the
@@ -74,7 +72,6 @@ struct tkl_reminder_packed {
     int32_t n; /* n, or month for a check-in or look-ahead */
     uint8_t stage;
     uint8_t flags; /* escalate, monthly */
-    uint8_t back;
 };
 
 void tkl_reminder_pack(const struct tkl_reminder *r, struct tkl_reminder_packed *ret);

@@ -212,13 +212,6 @@ int64_t tkl_scheduler_entry_at(struct tkl_scheduler *s, const struct tkl_sched_e
     return s->memo_at;
 }
 
-/* The days from from to day, as a reminder's back holds them. */
-static uint8_t back_of(int32_t day, int32_t from)
-{
-    int64_t d = (int64_t)day - from;
-    return d <= 0 ? 0 : d > UINT8_MAX ? UINT8_MAX : (uint8_t)d;
-}
-
 /*
  * The reminder a schedule starting at first_day would pass over, though
  * its day has not gone by when the schedule is made on day today (a new
@@ -231,10 +224,7 @@ static uint8_t back_of(int32_t day, int32_t from)
  * - for any other team, the reminder of today whose send time had passed
  *   (unless the next reminder is due on that working day anyway, and
  *   stands for both, as two stages on one day do).
- * The second is moved on from its own day by ret->back days
- * (tkl_scheduler_passed_over_from); the first needs no count, as a
- * schedule made again on a later day finds it the same. Returns 0 with
- * *ret, or -ENOENT.
+ * Returns 0 with *ret, or -ENOENT.
  */
 static int passed_over(const struct tkl_schedule_conf *sc, const struct tkl_action *a, size_t team,
                        int32_t first_day, int32_t today, struct tkl_reminder *ret)
@@ -247,7 +237,6 @@ static int passed_over(const struct tkl_schedule_conf *sc, const struct tkl_acti
         if (today >= first_day || base_reminder(sc, a, team, today, &r) < 0 || r.day >= first_day ||
             (base_reminder(sc, a, team, first_day, &best) == 0 && best.day == to))
             return -ENOENT;
-        r.back = back_of(to, r.day);
         r.day = to;
         *ret = r;
         return 0;
@@ -273,7 +262,7 @@ static int passed_over(const struct tkl_schedule_conf *sc, const struct tkl_acti
  * counts from. Send instants grow with days, so the tests on instants
  * are tests on days, made once for every action. */
 struct window {
-    int32_t today;  /* the day the schedule is made on (or as on) */
+    int32_t today;  /* the day the schedule is made on */
     int32_t day;    /* the first day looked at */
     int32_t first;  /* the first day whose send time counts */
     int32_t missed; /* the first day whose send time is after missed_after */
@@ -290,16 +279,14 @@ static int32_t first_day_from(const struct tkl_schedule_conf *sc, int64_t t)
     return send_at(sc, day) >= t ? day : day + 1;
 }
 
-/* The window of a schedule built at now, catching up after missed_after,
- * made as on the day of passed_over when that is earlier. */
 static struct window window_of(const struct tkl_schedule_conf *sc, int64_t missed_after,
-                               int64_t now, int64_t passed_over)
+                               int64_t now)
 {
     int32_t day = missed_after < now ? tkl_local_day(missed_after) : tkl_local_day(now);
     /* the first send time that counts: after missed_after, or now */
     int64_t lo = missed_after < now ? missed_after + 1 : now;
     return (struct window){
-        .today = tkl_local_day(passed_over < now ? passed_over : now),
+        .today = tkl_local_day(now),
         .day = day,
         .first = send_at(sc, day) >= lo ? day : day + 1,
         .missed = missed_after < INT64_MAX ? first_day_from(sc, missed_after + 1) : INT32_MAX,
@@ -365,13 +352,6 @@ int tkl_scheduler_build(struct tkl_scheduler *s, const struct tkl_schedule_conf 
                         const struct tkl_team_dir *teams, const struct tkl_store *store,
                         int64_t missed_after, int64_t now)
 {
-    return tkl_scheduler_build_keeping(s, sc, teams, store, missed_after, now, INT64_MAX);
-}
-
-int tkl_scheduler_build_keeping(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
-                                const struct tkl_team_dir *teams, const struct tkl_store *store,
-                                int64_t missed_after, int64_t now, int64_t passed_over)
-{
     s->n = 0;
     s->send_minute = sc->policy.send_minute;
     s->memo_set = s->today_set = false;
@@ -381,7 +361,7 @@ int tkl_scheduler_build_keeping(struct tkl_scheduler *s, const struct tkl_schedu
         pairs += tkl_action_active(&store->actions[i]) ? store->actions[i].n_teams : 0;
     if (pairs && reserve(s, pairs) < 0)
         return -ENOMEM;
-    struct window w = window_of(sc, missed_after, now, passed_over);
+    struct window w = window_of(sc, missed_after, now);
     for (size_t i = 0; i < store->n; i++)
         if (schedule_action(s, sc, teams, store, i, &w) < 0) {
             s->n = 0;
@@ -396,7 +376,7 @@ int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf
                          const struct tkl_store *new_store, int64_t now, size_t *ret_changed)
 {
     struct tkl_scheduler next = {.send_minute = sc->policy.send_minute};
-    struct window w = window_of(sc, now, now, INT64_MAX);
+    struct window w = window_of(sc, now, now);
     bool *kept = calloc(new_store->n + 1, sizeof(*kept));
     size_t changed = 0;
     if (!kept)
@@ -463,17 +443,6 @@ int64_t tkl_scheduler_next_at(const struct tkl_scheduler *s)
     if (s->memo_set && s->memo_day == s->heap[0].r.day)
         return s->memo_at;
     return tkl_local_instant(s->heap[0].r.day, s->send_minute);
-}
-
-int64_t tkl_scheduler_passed_over_from(const struct tkl_scheduler *s)
-{
-    int32_t day = INT32_MAX;
-    for (size_t i = 0; i < s->n; i++) {
-        const struct tkl_reminder_packed *r = &s->heap[i].r;
-        if (r->back && r->day - r->back < day)
-            day = r->day - r->back;
-    }
-    return day == INT32_MAX ? INT64_MAX : tkl_local_instant(day, s->send_minute);
 }
 
 int tkl_scheduler_pop_due(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,

@@ -74,19 +74,6 @@ int tkl_scheduler_build(struct tkl_scheduler *s, const struct tkl_schedule_conf 
                         int64_t missed_after, int64_t now);
 
 /*
- * tkl_scheduler_build, made as on the day of passed_over when that is
- * before now (tkl_scheduler_passed_over_from of the schedule it replaces,
- * or of one before a restart; INT64_MAX: none): each action's reminder
- * of that day whose send time had gone by (and was not caught up) is
- * moved on again to the first working day of the schedule, so that a
- * schedule made again after midnight does not pass over it. A reminder
- * sent that day already is one the notification log refuses again.
- */
-int tkl_scheduler_build_keeping(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
-                                const struct tkl_team_dir *teams, const struct tkl_store *store,
-                                int64_t missed_after, int64_t now, int64_t passed_over);
-
-/*
  * After a store reload: entries of actions whose content did not change
  * are kept as they are; changed and new actions are scheduled from now;
  * removed ones are dropped. Returns 0 or -ENOMEM (then s is unchanged).
@@ -97,16 +84,6 @@ int tkl_scheduler_reload(struct tkl_scheduler *s, const struct tkl_schedule_conf
 
 /* Instant of the earliest entry, or INT64_MAX. */
 int64_t tkl_scheduler_next_at(const struct tkl_scheduler *s);
-
-/*
- * The earliest send time an entry of s was moved on from, or INT64_MAX:
- * a reminder whose day's send time had gone by when its action was
- * scheduled (added, or its deadline changed, after it that day), put on
- * the next working day instead of being passed over. Handed to
- * tkl_scheduler_build_keeping, a schedule made again on a later day (a
- * restart, a configuration reload) moves it on as this one did.
- */
-int64_t tkl_scheduler_passed_over_from(const struct tkl_scheduler *s);
 
 /*
  * Whether an entry due at or before now is a comms prompt for an

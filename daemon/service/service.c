@@ -34,7 +34,6 @@
 
 /* meta: the time of an update request the outbox refused (INT64_MAX: none) */
 #define REQUESTS_PENDING "requests_pending"
-#define PASSED_OVER      "passed_over"
 
 int64_t tkl_service_now(const struct tkl_service *s)
 {
@@ -1626,21 +1625,6 @@ static int64_t catch_up_from_value(const struct tkl_runtime *rt, int r, int64_t 
     return now;
 }
 
-/* Builds rt's schedule (rt is s->rt, or the one a reload puts in its
- * place), catching up after from, with the reminders moved on by the
- * schedule in force and by the one before the last stop moved on again
- * (tkl_scheduler_build_keeping). Returns 0 or -ENOMEM. */
-static int build_schedule(struct tkl_service *s, struct tkl_runtime *rt, int64_t from, int64_t now)
-{
-    int64_t passed = tkl_scheduler_passed_over_from(&s->rt->sched);
-    if (s->passed_over_at < passed)
-        passed = s->passed_over_at;
-    int r = tkl_runtime_schedule(rt, from, now, passed);
-    if (r == 0) /* its reminders are in the schedule now, and written from it at the stop */
-        s->passed_over_at = INT64_MAX;
-    return r;
-}
-
 /* Where rt's schedule catches up from: SQLite's last_run read now, or
  * the shared one PostgreSQL's state told (last_run_known). */
 static int64_t catch_up_from(struct tkl_service *s, const struct tkl_runtime *rt, int64_t now)
@@ -1748,13 +1732,7 @@ int tkl_service_load(struct tkl_service *s)
         tkl_outbox_get_meta(s->outbox, REQUESTS_PENDING, &pending) == 0 && pending != INT64_MAX;
     s->requests_from = pending < from ? pending : from;
     s->requests_pending_at = s->requests_pending_kept ? pending : INT64_MAX;
-    /* reminders the schedule before the stop had moved on */
-    s->passed_over_at = INT64_MAX;
-    s->passed_over_stored = tkl_outbox_get_meta(s->outbox, PASSED_OVER, &s->passed_over_at) == 0 &&
-                            s->passed_over_at != INT64_MAX;
-    if (!s->passed_over_stored)
-        s->passed_over_at = INT64_MAX;
-    if (!s->last_run_pending && (r = build_schedule(s, s->rt, from, now)) < 0) {
+    if (!s->last_run_pending && (r = tkl_runtime_schedule(s->rt, from, now)) < 0) {
         log_error("out of memory building the schedule");
         return r;
     }
@@ -1853,7 +1831,7 @@ static void on_shared_last_run(void *data, int r, int64_t value)
     int64_t now = tkl_service_now(s), from = catch_up_from_value(s->rt, r, value, now);
     if (s->hours_from < from) /* a first start's catch-up point, kept by the wait */
         from = s->hours_from;
-    if (build_schedule(s, s->rt, from, now) < 0) {
+    if (tkl_runtime_schedule(s->rt, from, now) < 0) {
         last_run_retry(s, "cannot build the schedule", -ENOMEM);
         return;
     }
@@ -1944,7 +1922,7 @@ static void on_hours_timer(uv_timer_t *t)
     int64_t from = catch_up_from(s, s->rt, now);
     if (s->hours_from < from) /* a first start's catch-up point, kept by the wait */
         from = s->hours_from;
-    if (build_schedule(s, s->rt, from, now) < 0) {
+    if (tkl_runtime_schedule(s->rt, from, now) < 0) {
         log_error("out of memory building the schedule; tried again in a minute");
         s->hours_pending = true;
         arm_at(s, &s->hours_timer, on_hours_timer, now + 60);
@@ -2167,7 +2145,7 @@ void tkl_service_reload(struct tkl_service *s)
     if (s->hours_pending && s->hours_from < from) /* a first start's, kept by the wait */
         from = s->hours_from;
     /* PostgreSQL before the shared last_run is read: built once it is */
-    if (r == 0 && !s->last_run_pending && (r = build_schedule(s, fresh, from, now)) < 0)
+    if (r == 0 && !s->last_run_pending && (r = tkl_runtime_schedule(fresh, from, now)) < 0)
         tkl_runtime_free(fresh);
     /* the web face in force serves what it was started with until a
      * restart: the new configuration takes those settings (and the
@@ -2328,15 +2306,6 @@ static void finish_stop(struct tkl_service *s)
         tkl_outbox_set_meta(s->outbox, REQUESTS_PENDING, s->requests_pending_at) < 0)
         log_warning("cannot record the update request the outbox refused; the next start may "
                     "pass over it");
-    /* a reminder moved on to a later working day is moved on again by the
-     * next start, even on another day (build_schedule) */
-    int64_t passed = s->rt ? tkl_scheduler_passed_over_from(&s->rt->sched) : INT64_MAX;
-    if (s->passed_over_at < passed) /* not built in yet (PostgreSQL) */
-        passed = s->passed_over_at;
-    if (s->outbox && (passed != INT64_MAX || s->passed_over_stored) &&
-        tkl_outbox_set_meta(s->outbox, PASSED_OVER, passed) < 0)
-        log_warning("cannot record the reminders moved on to the next working day; a start "
-                    "after midnight may pass over them");
     if (s->state && tkl_state_commit(s->state) < 0)
         log_warning("cannot commit to the outbox while stopping; the next start catches up");
     tkl_state_drain(s->state); /* PostgreSQL: its connection goes once answered */

@@ -107,15 +107,8 @@ struct tkl_service {
      * a stop meanwhile writes last_run only where none is stored */
     bool hours_pending;
     uv_timer_t hours_timer;
-    int64_t hours_from; /* the catch-up point of the start it waits for (a
-                         * first start's: catch_up_days before it), or INT64_MAX */
-    /* the earliest send time a reminder was moved on from
-     * (tkl_scheduler_passed_over_from) by the schedule before the last
-     * stop, from the outbox's meta "passed_over" (passed_over_stored: it
-     * holds one), until a schedule is built with it; a stop writes it
-     * again from the schedule in force */
-    int64_t passed_over_at;
-    bool passed_over_stored;
+    int64_t hours_from;         /* the catch-up point of the start it waits for (a
+                                 * first start's: catch_up_days before it), or INT64_MAX */
     unsigned last_run_failures; /* reads of it failed in a row */
     int64_t last_run_known;
     bool recovering;           /* it is queued, its completion not told */

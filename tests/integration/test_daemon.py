@@ -940,65 +940,6 @@ class PlanEdits:
         return d
 
 
-class MovedOn(PlanEdits, Fixture):
-    """A reminder whose send time had gone by when its action was added
-    goes at the next send time, across a stop and a start on a later
-    day too."""
-
-    def test_a_start_the_day_after_still_sends_it(self):
-        self.write_plan(self.PLAN)
-        d = self.start("2026-12-08T14:00")  # Tuesday, after its send time
-        d.wait_for("started: 1 actions, ")
-        self.write_plan(self.PLAN + self.ADDED)
-        d.wait_for("store reloaded: 2 actions, ")
-        self.assertEqual(d.stop(), 0, d.log())
-        self.assertNotIn("team=hr ", d.log())
-        # Wednesday, after its send time: the reminder of the 8th goes now
-        # (without the stop, it would have gone at 09:00), and once
-        d = self.start("2026-12-09T10:00")
-        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example")
-        time.sleep(1 * harness.SLOWDOWN)
-        self.assertEqual(d.stop(), 0, d.log())
-        got = self.to_hr(self.messages())
-        self.assertEqual(len(got), 1, got)
-        self.assertIn("Review the pay gap", got[0])
-        self.assertIn("Tuesday 15 December 2026", got[0])
-        self.assertNotIn("Publish the workforce report", got[0])
-        # the next start has nothing of it left to send before Monday's
-        d = self.start("2026-12-10T10:00")
-        d.wait_for("started: 2 actions, ")
-        time.sleep(2 * harness.SLOWDOWN)
-        self.assertEqual(d.stop(), 0, d.log())
-        self.assertNotIn("team=hr ", d.log())
-        self.assertEqual(len(self.to_hr(self.messages())), 1)
-
-    def test_a_configuration_reload_after_midnight_keeps_it(self):
-        self.write_plan(self.PLAN)
-        self.oneshot("2026-12-08T14:00")  # the last run, so nothing waits
-        t0 = time.monotonic()
-        d = self.start("2026-12-08T23:59:45")  # Tuesday, 15 s before midnight
-        d.wait_for("started: 1 actions, ")
-        self.write_plan(self.PLAN + self.ADDED)
-        d.wait_for("store reloaded: 2 actions, ")
-        if time.monotonic() - t0 > 13:
-            d.stop()
-            self.skipTest("the plan was read again too close to midnight to tell")
-        time.sleep(max(0, 16 - (time.monotonic() - t0)))  # Wednesday now
-        d.proc.send_signal(signal.SIGHUP)
-        d.wait_for("configuration reloaded: 2 actions")
-        self.assertEqual(d.stop(), 0, d.log())
-        self.assertNotIn("team=hr ", d.log())
-        # had the reload made the schedule again as on Wednesday, the
-        # reminder of the 8th would have been passed over, and not written
-        # for the next start
-        d = self.start("2026-12-09T10:00")
-        d.wait_for("delivered notice: 1 action(s) to hr@maidstone.example")
-        self.assertEqual(d.stop(), 0, d.log())
-        got = self.to_hr(self.messages())
-        self.assertEqual(len(got), 1, got)
-        self.assertIn("Review the pay gap", got[0])
-
-
 class WallClock(PlanEdits, Fixture):
     """The daemon's timers follow the wall clock when it is set."""
 

@@ -77,7 +77,7 @@ START_TEST(a_configuration_is_put_in_force_whole)
     ck_assert_uint_eq(rt->store->n, 2);
     ck_assert_uint_eq(rt->sched.n, 0);
     int64_t now = tkl_runtime_now(&env);
-    ck_assert_int_eq(tkl_runtime_schedule(rt, now - 86400, now, INT64_MAX), 0);
+    ck_assert_int_eq(tkl_runtime_schedule(rt, now - 86400, now), 0);
     ck_assert_uint_eq(rt->sched.n, 2);                        /* one entry per (action, team) */
     ck_assert_int_le(tkl_scheduler_next_at(&rt->sched), now); /* A is due today */
     struct tkl_store *again = NULL;

@@ -342,54 +342,6 @@ START_TEST(a_reminder_of_today_whose_time_had_passed_goes_at_the_next_send_time)
 }
 END_TEST
 
-START_TEST(a_reminder_moved_on_is_moved_on_again_by_a_schedule_made_on_a_later_day)
-{
-    /* A added on Tuesday 2 May 2023 at 10:00 (its lead-7 of that day
-     * moved on to Wednesday 3 May), then the schedule made again (a
-     * restart, a configuration reload) from the last run of Tuesday 16:00 */
-    struct tkl_store *a = load(PLAN "Z,Other,HR,31/12/2023,\n");
-    struct tkl_store *b = load(PLAN "Z,Other,HR,31/12/2023,\nA,One,HR,09/05/2023,\n");
-    struct tkl_scheduler s = {0}, t = {0};
-    int64_t now = at(2023, 5, 2, 10), last = at(2023, 5, 2, 16);
-    char got[512];
-    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, a, now, now), 0);
-    ck_assert_int_eq(tkl_scheduler_passed_over_from(&s), INT64_MAX);
-    ck_assert_int_eq(tkl_scheduler_reload(&s, &cfg->schedule, &cfg->teams, a, b, now, NULL), 0);
-    ck_assert_int_eq(entry_at(&s, b, "A"), at(2023, 5, 3, 9));
-    int64_t passed = tkl_scheduler_passed_over_from(&s);
-    ck_assert_int_eq(passed, at(2023, 5, 2, 9)); /* the send time it stands for */
-    /* made again after midnight without it: lead-7 is passed over */
-    ck_assert_int_eq(
-        tkl_scheduler_build(&t, &cfg->schedule, &cfg->teams, b, last, at(2023, 5, 3, 2)), 0);
-    ck_assert_int_eq(entry_at(&t, b, "A"), at(2023, 5, 5, 9));
-    tkl_scheduler_free(&t);
-    /* with it, at 02:00: lead-7 still goes at Wednesday's send time, and
-     * is kept on for a schedule made again after that */
-    ck_assert_int_eq(tkl_scheduler_build_keeping(&t, &cfg->schedule, &cfg->teams, b, last,
-                                                 at(2023, 5, 3, 2), passed),
-                     0);
-    ck_assert_int_eq(tkl_scheduler_passed_over_from(&t), passed);
-    pop_all(&t, b, at(2023, 5, 10, 0), got, sizeof(got));
-    ck_assert_str_eq(got, "lead-7@2023-05-03 lead-1@2023-05-05 due@2023-05-09 ");
-    ck_assert_int_eq(tkl_scheduler_passed_over_from(&t), INT64_MAX); /* sent: none left */
-    tkl_scheduler_free(&t);
-    /* at 10:00, after Wednesday's send time: caught up at once */
-    ck_assert_int_eq(tkl_scheduler_build_keeping(&t, &cfg->schedule, &cfg->teams, b, last,
-                                                 at(2023, 5, 3, 10), passed),
-                     0);
-    struct tkl_due due;
-    ck_assert_int_eq(tkl_scheduler_pop_due(&t, &cfg->schedule, b, at(2023, 5, 3, 10), &due), 0);
-    ck_assert_str_eq(due.action->id, "A");
-    ck_assert_str_eq(due.r.key, "lead-7");
-    tkl_scheduler_free(&t);
-    /* Z, with no reminder on the Tuesday, is scheduled as without it */
-    ck_assert_int_eq(entry_at(&s, b, "Z"), at(2023, 12, 1, 9));
-    tkl_scheduler_free(&s);
-    tkl_store_free(a);
-    tkl_store_free(b);
-}
-END_TEST
-
 START_TEST(a_snooze_ends_with_a_reminder)
 {
     /* snoozed on 1 June until Tuesday 20 June: lead-28 (2 June) and
@@ -676,7 +628,6 @@ int main(void)
     tcase_add_test(tc, a_weekly_team_gets_its_reminders_on_its_digest_day);
     tcase_add_test(tc, a_weekly_reminder_whose_digest_day_has_passed_goes_before_the_deadline);
     tcase_add_test(tc, a_reminder_of_today_whose_time_had_passed_goes_at_the_next_send_time);
-    tcase_add_test(tc, a_reminder_moved_on_is_moved_on_again_by_a_schedule_made_on_a_later_day);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder);
     tcase_add_test(tc, a_resume_sends_the_last_held_reminder_at_the_next_send_time);
     tcase_add_test(tc, a_completed_action_gets_nothing_back);
