@@ -52,6 +52,9 @@ struct brackets {
     char name[48]; /* the setting name met last, while '=' or ':' may follow */
     bool assigned; /* that name, then '=' or ':' */
     unsigned lines;
+    /* the brackets say nothing of a file that ends in a comment or a text,
+     * nor of one with @include lines, whose files may open or close them */
+    bool unsure;
 };
 
 static char closing_of(char open)
@@ -206,12 +209,15 @@ static int check_includes(const char *path, const char *dir, int depth, struct b
     while (r == 0 && (len = getline(&line, &cap, f)) > 0) {
         ln++;
         const char *p = line + strspn(line, " \t");
-        if (strncmp(p, "@include", 8) == 0)
+        if (strncmp(p, "@include", 8) == 0) {
+            b->unsure = true;
             r = check_include(path, ln, p + 8, line + len, dir, depth, diags);
-        else if (check_numbers(path, ln, p, line + len, &state, b, diags) < 0)
+        } else if (check_numbers(path, ln, p, line + len, &state, b, diags) < 0)
             bad = -EINVAL; /* and the numbers of the lines after */
     }
     b->lines = ln;
+    if (state != LEX_CODE)
+        b->unsure = true;
     free(line);
     (void)fclose(f); /* read only */
     return r < 0 ? r : bad;
@@ -266,6 +272,8 @@ static const char *bracket_kind(char open)
 static bool bracket_error(const struct brackets *b, const char *path, unsigned eline,
                           struct tkl_diags *diags)
 {
+    if (b->unsure)
+        return false;
     if (b->stray_line && b->stray_line <= eline) {
         if (b->want)
             tkl_diag_add(diags, TKL_SEV_ERROR, path, b->stray_line, NULL,

@@ -63,6 +63,14 @@ END_TEST
  * 32 bits (4294967344 as 48, 0x1FFFFFFFF as -1), is an error at its
  * line, in the file and its includes; one in a text (over lines too) or
  * a comment, a 64-bit one (L) and a float are not. */
+static char last_error[512];
+
+/* Whether the message of one_error's last error holds text. */
+static bool error_in_last(const char *text)
+{
+    return strstr(last_error, text) != NULL;
+}
+
 /* The one error tkl_conf_read_file gave for text, at path's line. */
 static void one_error(const char *text, unsigned line, const char *want)
 {
@@ -74,6 +82,7 @@ static void one_error(const char *text, unsigned line, const char *want)
     ck_assert_msg(d.n == 1 && error_in(&d, path, line, want), "want %u: %s; got %s:%u: %s", line,
                   want, d.n ? d.items[0].file : "", d.n ? d.items[0].line : 0,
                   d.n ? d.items[0].message : "nothing");
+    snprintf(last_error, sizeof(last_error), "%s", d.items[0].message);
     config_destroy(&cfg);
     tkl_diags_free(&d);
 }
@@ -94,6 +103,16 @@ START_TEST(a_bracket_never_closed_or_closing_nothing_is_named)
     one_error("teams = (\n  { id = \"a\"; },\n  { id = \"b\";\n);\n", 4,
               "syntax error: this ) cannot close the group opened at line 3, which ends with }");
     one_error("a = { b = 1; };\n};\n", 2, "syntax error: this } closes nothing opened before it");
+    /* a file that ends in a comment or a text, or that has @include
+     * lines, keeps libconfig's words: its brackets may not be what they
+     * seem */
+    one_error("daemon = {\n /* note\n};\n", 4, "syntax error");
+    ck_assert(!error_in_last("not closed"));
+    one_error("daemon = { log_level = \"info;\n};\n", 3, "syntax error");
+    ck_assert(!error_in_last("not closed"));
+    tkl_write_text(dir, "open.conf", "daemon = {\n");
+    one_error("@include \"open.conf\"\n  log_level = \"info\";\n};\nx = ;\n", 4, "syntax error");
+    ck_assert(!error_in_last("closes nothing"));
     /* anything else keeps libconfig's place and the hint */
     one_error("a = { b = 1; };\nc = 09:00;\n", 2,
               "syntax error (look on this line and the one before it");
