@@ -12,9 +12,11 @@ static void on_readable(uv_poll_t *p, int status, int events)
     uint64_t expirations;
     bool clock_set = false;
     (void)events;
-    if (status < 0) /* cannot be polled: told as a clock set, so the caller puts it right */
-        clock_set = true;
-    else if (read(w->fd, &expirations, sizeof(expirations)) < 0) {
+    if (status < 0) { /* cannot be polled: quiet until armed again (the timers still fire) */
+        (void)uv_poll_stop(&w->poll);
+        return;
+    }
+    if (read(w->fd, &expirations, sizeof(expirations)) < 0) {
         if (errno == EAGAIN || errno == EINTR)
             return; /* not yet, or disarmed meanwhile */
         clock_set = errno == ECANCELED;
