@@ -45,12 +45,12 @@ struct brackets {
         unsigned line;
         char name[48]; /* the setting it is the value of, or "" */
     } open[BRACKETS_MAX];
-    unsigned stray_line; /* the first closing bracket that closes nothing or
-                          * another kind (0: none), on this line */
-    char stray, want;    /* it, and what the bracket open there needs ('\0': none open) */
-    unsigned want_line;
-    char name[48]; /* the setting name met last, while '=' or ':' may follow */
-    bool assigned; /* that name, then '=' or ':' */
+    unsigned stray_line;    /* the first closing bracket that closes nothing or
+                             * another kind (0: none), on this line */
+    char stray, stray_open; /* it, and the bracket open there ('\0': none) */
+    unsigned open_line;     /* the line that bracket opened on */
+    char name[48];          /* the setting name met last, while '=' or ':' may follow */
+    bool assigned;          /* that name, then '=' or ':' */
     unsigned lines;
     /* the brackets say nothing of a file that ends in a comment or a text,
      * nor of one with @include lines, whose files may open or close them */
@@ -78,8 +78,8 @@ static void bracket_char(struct brackets *b, unsigned ln, char c)
         if (!b->stray_line && (!b->depth || (open && closing_of(open) != c))) {
             b->stray_line = ln;
             b->stray = c;
-            b->want = open ? closing_of(open) : '\0';
-            b->want_line = open ? b->open[b->depth - 1].line : 0;
+            b->stray_open = open;
+            b->open_line = open ? b->open[b->depth - 1].line : 0;
         }
         if (b->depth)
             b->depth--;
@@ -275,15 +275,12 @@ static bool bracket_error(const struct brackets *b, const char *path, unsigned e
     if (b->unsure)
         return false;
     if (b->stray_line && b->stray_line <= eline) {
-        if (b->want)
+        if (b->stray_open)
             tkl_diag_add(diags, TKL_SEV_ERROR, path, b->stray_line, NULL,
                          "syntax error: this %c cannot close the %s opened at line %u, which "
                          "ends with %c",
-                         b->stray,
-                         bracket_kind(b->want == '}'   ? '{'
-                                      : b->want == ')' ? '('
-                                                       : '['),
-                         b->want_line, b->want);
+                         b->stray, bracket_kind(b->stray_open), b->open_line,
+                         closing_of(b->stray_open));
         else
             tkl_diag_add(diags, TKL_SEV_ERROR, path, b->stray_line, NULL,
                          "syntax error: this %c closes nothing opened before it", b->stray);
