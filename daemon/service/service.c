@@ -67,6 +67,14 @@ static bool still_armed(const struct tkl_service *s, const struct tkl_service_ti
     return uv_is_active((const uv_handle_t *)e->timer) && due_of(s, e->timer) == e->due;
 }
 
+/* Says that the wall clock cannot be watched (r: why). */
+static void no_wall_clock(int r)
+{
+    log_warning("cannot watch the wall clock (%s); a timer may fire late after the machine "
+                "sleeps or its clock is set",
+                strerror(-r));
+}
+
 /* Arms the watch on the wall clock for the earliest instant a timer is
  * still armed for. */
 static void watch_wall_clock(struct tkl_service *s)
@@ -80,9 +88,7 @@ static void watch_wall_clock(struct tkl_service *s)
     int r = tkl_wallclock_arm(&s->wallclock,
                               at == INT64_MAX ? INT64_MAX : (at - s->env.clock_offset) * 1000);
     if (r < 0) {
-        log_warning("cannot watch the wall clock (%s); a timer may fire late after the machine "
-                    "sleeps or its clock is set",
-                    strerror(-r));
+        no_wall_clock(r);
         tkl_wallclock_close(&s->wallclock, NULL);
         s->wallclock_open = false;
     }
@@ -2015,9 +2021,7 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     }
     s->n_timed = 0;
     if ((r = tkl_wallclock_init(loop, &s->wallclock, on_wall_clock)) < 0) {
-        log_warning("cannot watch the wall clock (%s); a timer may fire late after the machine "
-                    "sleeps or its clock is set",
-                    strerror(-r));
+        no_wall_clock(r);
     } else {
         s->wallclock.data = s;
         uv_unref((uv_handle_t *)&s->wallclock.poll); /* the timers keep the loop alive */
