@@ -47,6 +47,20 @@ class Fixture(unittest.TestCase):
                              harness.plugin_dir(), "--state-dir", self.state,
                              "--now", now, "--oneshot")
 
+    def start(self, now):
+        """ticklerd running from now, killed if a test fails."""
+        d = Daemon(self.conf, self.state, "--now", now)
+        self.addCleanup(lambda: d.proc.poll() is None and d.kill())
+        return d
+
+    def write_plan(self, text):
+        """The plan replaced by text, saved as editors save (a new file
+        renamed over it)."""
+        tmp = self.plan + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.rename(tmp, self.plan)
+
     def messages(self):
         d = os.path.join(self.state, "maildir", "new")
         out = []
@@ -814,12 +828,6 @@ class SendingHours(Fixture):
         self.assertEqual(d.stop(), 0, d.log())
         return self.to_hr(self.messages())
 
-    def start(self, now):
-        """ticklerd running from now, killed if a test fails."""
-        d = Daemon(self.conf, self.state, "--now", now)
-        self.addCleanup(lambda: d.proc.poll() is None and d.kill())
-        return d
-
     def setUp(self):
         super().setUp()
         with open(self.plan, "w", encoding="utf-8") as f:
@@ -884,10 +892,7 @@ class SendingHours(Fixture):
         d.wait_for("waits for the next send time, 2026-12-07T09:00:00+00:00")
         d.wait_for("started: 1 actions, ")
         # the action is renamed while it waits, saved as editors save
-        tmp = self.plan + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(self.PLAN.replace("Review the pay gap", "Review the gender pay gap"))
-        os.rename(tmp, self.plan)
+        self.write_plan(self.PLAN.replace("Review the pay gap", "Review the gender pay gap"))
         n = d.wait_for("store reloaded: 1 actions, ")
         n = d.wait_for("the sending hours have begun", after=n)
         got = self.sent_to_hr(d, after=n)
@@ -918,30 +923,14 @@ class SendingHours(Fixture):
         self.assertEqual(len(self.sent_to_hr(d)), 2)
 
 
-class PlanEdits:
-    """A plan of one action, another added to it as editors save, and a
-    running ticklerd killed if a test fails."""
+class WallClock(Fixture):
+    """The daemon's timers follow the wall clock when it is set."""
 
     PLAN = ("Ref,Objective,Actions,Responsibility,Timeframe,Status,Progress\r\n"
             "Z1,As an employer,Publish the workforce report,HR,31/03/2027,In progress,\r\n")
     # due Tuesday 15 December: its reminder of 7 days before is Tuesday 8th
     ADDED = "A1,As an employer,Review the pay gap,HR,15/12/2026,In progress,\r\n"
     to_hr = Answers.to_hr
-
-    def write_plan(self, text):
-        tmp = self.plan + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.rename(tmp, self.plan)
-
-    def start(self, now):
-        d = Daemon(self.conf, self.state, "--now", now)
-        self.addCleanup(lambda: d.proc.poll() is None and d.kill())
-        return d
-
-
-class WallClock(PlanEdits, Fixture):
-    """The daemon's timers follow the wall clock when it is set."""
 
     def test_a_clock_set_is_followed(self):
         self.write_plan(self.PLAN)
@@ -992,9 +981,7 @@ class Signals(Fixture):
         good = Path(self.plan).read_text(encoding="utf-8")
         # an edit saved by rename, as editors do: one deadline changes
         edited = good.replace("Dec 2023 (ongoing release)", "Jan 2024", 1)
-        tmp = self.plan + ".tmp"
-        Path(tmp).write_text(edited, encoding="utf-8")
-        os.rename(tmp, self.plan)
+        self.write_plan(edited)
         n = d.wait_for("store reloaded: 39 actions, ")
         self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
         # broken: an unclosed quote; reported with its line, old store kept
