@@ -2282,10 +2282,14 @@ static int cmd_updates(struct cli *c, int argc, char **argv)
     int rc = 0;
     if (json)
         rc = json_print(tkl_updates_json(&l, c->st, since, tkl_local_day((int64_t)time(NULL))));
-    else if (csv)
-        rc = tkl_updates_csv(stdout, &l, c->st, since, tkl_local_day((int64_t)time(NULL))) < 0 ||
-             fflush(stdout) != 0;
-    else
+    else if (csv) {
+        int r = tkl_updates_csv(stdout, &l, c->st, since, tkl_local_day((int64_t)time(NULL)));
+        if (r == 0 && fflush(stdout) != 0)
+            r = -errno;
+        if (r < 0)
+            fprintf(stderr, "tickler updates: cannot write the export: %s\n", strerror(-r));
+        rc = r < 0;
+    } else
         updates_text(&l, since);
     tkl_updates_free(&l);
     return rc;

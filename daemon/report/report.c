@@ -1012,41 +1012,81 @@ int tkl_report_write(FILE *out, const struct tkl_report *r, enum tkl_report_form
 
 /* ---- the updates export ----------------------------------------------- */
 
+/* For each update of l, whether an update of its action recorded after
+ * it ends it: for a completion, a reopen that holds against the action's
+ * plan (store's, or none when the plan no longer has it); for a snooze, a
+ * later snooze (holding or not: the answers keep the latest only) or a
+ * resume; for a "not ours", a resume of its team. */
+struct ended {
+    bool *v; /* by update index */
+};
+
+/* Fills *ret with what an update's later ones end, in one pass over each
+ * action's updates, latest first. Returns 0 or -ENOMEM. */
+static int ended_make(const struct tkl_updates *l, const struct tkl_store *store, struct ended *ret)
+{
+    size_t n = l ? l->n : 0;
+    const struct tkl_update **v = NULL;
+    bool *end = calloc(n ? n : 1, sizeof(*end));
+    const char **resumed = malloc((n ? n : 1) * sizeof(*resumed)); /* teams, of one action */
+    if (!end || !resumed || index_updates(l, &v) < 0) {
+        free(end);
+        free(resumed);
+        return -ENOMEM;
+    }
+    for (size_t lo = 0, hi; lo < n; lo = hi) {
+        const char *id = v[lo]->action_id;
+        for (hi = lo + 1; hi < n && !strcmp(v[hi]->action_id, id); hi++)
+            ;
+        const struct tkl_action *a = store ? tkl_store_find(store, id) : NULL;
+        bool reopened = false, snoozed = false, resumed_any = false;
+        size_t n_resumed = 0;
+        for (size_t k = hi; k-- > lo;) { /* latest first */
+            const struct tkl_update *u = v[k];
+            bool ends = false;
+            if (u->kind == TKL_UPDATE_COMPLETE)
+                ends = reopened;
+            else if (u->kind == TKL_UPDATE_SNOOZE)
+                ends = snoozed || resumed_any;
+            else if (u->kind == TKL_UPDATE_NOT_OURS && u->team_id)
+                for (size_t t = 0; !ends && t < n_resumed; t++)
+                    ends = !strcmp(resumed[t], u->team_id);
+            end[u - l->v] = ends;
+            if (u->kind == TKL_UPDATE_REOPEN && a && tkl_update_holds(u, a))
+                reopened = true;
+            else if (u->kind == TKL_UPDATE_SNOOZE)
+                snoozed = true;
+            else if (u->kind == TKL_UPDATE_RESUME) {
+                resumed_any = true;
+                if (u->team_id)
+                    resumed[n_resumed++] = u->team_id;
+            }
+        }
+    }
+    free(v);
+    free(resumed);
+    ret->v = end;
+    return 0;
+}
+
 /* Whether l->v[i] holds on day today against a, its action: the plan
  * still says what it said then, a snooze's day has not come, and no
- * update that ends it followed it (l in the order recorded): for a
- * completion, a reopen that holds; for a snooze, a later snooze (holding
- * or not: the answers keep the latest only) or a resume; for a "not
- * ours", a resume of its team. */
+ * update after it ended it (e). */
 static bool holds_now(const struct tkl_updates *l, size_t i, const struct tkl_action *a,
-                      int32_t today)
+                      int32_t today, const struct ended *e)
 {
     const struct tkl_update *u = &l->v[i];
     if (!tkl_update_holds(u, a) || (u->kind == TKL_UPDATE_SNOOZE && u->until_day <= today))
         return false;
-    for (size_t j = i + 1; j < l->n; j++) {
-        const struct tkl_update *x = &l->v[j];
-        if (strcmp(x->action_id, u->action_id) != 0)
-            continue;
-        if (u->kind == TKL_UPDATE_COMPLETE && x->kind == TKL_UPDATE_REOPEN &&
-            tkl_update_holds(x, a))
-            return false;
-        if (u->kind == TKL_UPDATE_SNOOZE && x->kind == TKL_UPDATE_SNOOZE) /* as answer.c keeps it */
-            return false;
-        if (x->kind == TKL_UPDATE_RESUME &&
-            (u->kind == TKL_UPDATE_SNOOZE || (u->kind == TKL_UPDATE_NOT_OURS && u->team_id &&
-                                              x->team_id && !strcmp(u->team_id, x->team_id))))
-            return false;
-    }
-    return true;
+    return !e->v[i];
 }
 
 /* holds_now as "yes" or "no", or "" when the plan no longer has the
  * action (a NULL). */
 static const char *holds_text(const struct tkl_updates *l, size_t i, const struct tkl_action *a,
-                              int32_t today)
+                              int32_t today, const struct ended *e)
 {
-    return !a ? "" : holds_now(l, i, a, today) ? "yes" : "no";
+    return !a ? "" : holds_now(l, i, a, today, e) ? "yes" : "no";
 }
 
 int tkl_updates_csv(FILE *out, const struct tkl_updates *l, const struct tkl_store *store,
@@ -1058,6 +1098,9 @@ int tkl_updates_csv(FILE *out, const struct tkl_updates *l, const struct tkl_sto
         "Note",        "Snooze until", "Suggested team", "Plan deadline",
         "Plan status", "Plan owners",  "Holds now"};
     enum { N = sizeof(head) / sizeof(head[0]) };
+    struct ended e;
+    if (ended_make(l, store, &e) < 0)
+        return -ENOMEM;
     fputs("\xef\xbb\xbf", out);
     for (size_t i = 0; i < N; i++)
         csv_cell(out, head[i], i + 1 == N);
@@ -1085,10 +1128,11 @@ int tkl_updates_csv(FILE *out, const struct tkl_updates *l, const struct tkl_sto
                                 u->plan_deadline_text,
                                 u->plan_status,
                                 u->plan_owners,
-                                holds_text(l, i, a, today)};
+                                holds_text(l, i, a, today, &e)};
         for (size_t k = 0; k < N; k++)
             csv_cell(out, cells[k], k + 1 == N);
     }
+    free(e.v);
     return ferror(out) ? -EIO : 0;
 }
 
@@ -1114,7 +1158,7 @@ static json_t *jinstant(int64_t t)
 /* One update as `tickler updates --json` gives it, or NULL when out of
  * memory. */
 static json_t *update_json(const struct tkl_updates *l, size_t i, const struct tkl_action *a,
-                           int32_t today)
+                           int32_t today, const struct ended *e)
 {
     const struct tkl_update *u = &l->v[i];
     json_t *plan = json_pack("{s:o, s:o, s:o, s:o}", "deadline_text", jstr(u->plan_deadline_text),
@@ -1128,22 +1172,27 @@ static json_t *update_json(const struct tkl_updates *l, size_t i, const struct t
                      u->rag ? json_string(tkl_rag_name(u->rag)) : json_null(), "note",
                      jstr(u->note), "until", jday(u->until_day), "suggested_team",
                      jstr(u->suggested_team), "plan", plan ? plan : NULL, "holds",
-                     a ? json_boolean(holds_now(l, i, a, today)) : json_null());
+                     a ? json_boolean(holds_now(l, i, a, today, e)) : json_null());
 }
 
 json_t *tkl_updates_json(const struct tkl_updates *l, const struct tkl_store *store, int64_t since,
                          int32_t today)
 {
+    struct ended e;
+    if (ended_make(l, store, &e) < 0)
+        return NULL;
     json_t *arr = json_array();
     for (size_t i = 0; arr && l && i < l->n; i++) {
         const struct tkl_update *u = &l->v[i];
         if (u->at < since)
             continue;
-        json_t *o = update_json(l, i, store ? tkl_store_find(store, u->action_id) : NULL, today);
+        json_t *o =
+            update_json(l, i, store ? tkl_store_find(store, u->action_id) : NULL, today, &e);
         if (!o || json_array_append_new(arr, o) < 0) {
             json_decref(arr);
-            return NULL;
+            arr = NULL;
         }
     }
+    free(e.v);
     return arr;
 }

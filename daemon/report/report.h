@@ -151,7 +151,7 @@ int tkl_report_write(FILE *out, const struct tkl_report *r, enum tkl_report_form
  * or after since (0: all), with the title of its action in store (empty
  * when the plan no longer has it) and whether it still holds on day
  * today. As CSV (as above: Excel-safe), or as a JSON array. The CSV
- * returns 0 or -EIO; the JSON is NULL when out of memory.
+ * returns 0, -ENOMEM or -EIO; the JSON is NULL when out of memory.
  */
 int tkl_updates_csv(FILE *out, const struct tkl_updates *l, const struct tkl_store *store,
                     int64_t since, int32_t today);

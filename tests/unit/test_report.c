@@ -1002,6 +1002,47 @@ START_TEST(test_updates_export_csv_and_json)
 }
 END_TEST
 
+/* "Holds now" of each update of l as the JSON export gives it, by index. */
+static bool export_holds(const struct tkl_store *s, size_t i, int32_t today)
+{
+    json_t *arr = tkl_updates_json(&ups, s, 0, today);
+    ck_assert_ptr_nonnull(arr);
+    json_t *h = json_object_get(json_array_get(arr, i), "holds");
+    ck_assert(json_is_boolean(h));
+    bool r = json_is_true(h);
+    json_decref(arr);
+    return r;
+}
+
+START_TEST(test_updates_export_ends_a_hold_only_by_its_own_actions_updates)
+{
+    struct tkl_store *s = hostile();
+    size_t b = ups.n; /* the updates hostile() recorded come first */
+    struct tkl_update *u =
+        record(s, "P3", TKL_UPDATE_SNOOZE, "c@x.org", at(2026, 11, 20), TKL_RAG_NONE, NULL);
+    u->until_day = day(2026, 12, 14);
+    u = record(s, "Q3", TKL_UPDATE_SNOOZE, "g@x.org", at(2026, 11, 21), TKL_RAG_NONE, NULL);
+    u->until_day = day(2026, 12, 20);
+    record(s, "Q3", TKL_UPDATE_NOT_OURS, "g@x.org", at(2026, 11, 22), TKL_RAG_NONE, NULL);
+    u = record(s, "Q3", TKL_UPDATE_NOT_OURS, "k@x.org", at(2026, 11, 23), TKL_RAG_NONE, NULL);
+    free(u->team_id);
+    ck_assert_ptr_nonnull(u->team_id = strdup("edi"));
+    record(s, "P3", TKL_UPDATE_COMPLETE, "c@x.org", at(2026, 11, 24), TKL_RAG_NONE, NULL);
+    record(s, "Q3", TKL_UPDATE_RESUME, "g@x.org", at(2026, 11, 25), TKL_RAG_NONE, NULL);
+    record(s, "Q3", TKL_UPDATE_COMPLETE, "g@x.org", at(2026, 11, 26), TKL_RAG_NONE, NULL);
+    record(s, "Q3", TKL_UPDATE_REOPEN, "g@x.org", at(2026, 11, 27), TKL_RAG_NONE, NULL);
+    int32_t today = day(2026, 12, 2);
+    ck_assert(export_holds(s, b + 0, today));  /* P3's snooze: Q3's updates are not its */
+    ck_assert(!export_holds(s, b + 1, today)); /* Q3's snooze: ended by Q3's resume */
+    ck_assert(!export_holds(s, b + 2, today)); /* hr's "not ours": hr resumed */
+    ck_assert(export_holds(s, b + 3, today));  /* edi's "not ours": only hr resumed */
+    ck_assert(export_holds(s, b + 4, today));  /* P3's completion: the reopen is Q3's */
+    ck_assert(!export_holds(s, b + 6, today)); /* Q3's completion: reopened */
+    ck_assert(!export_holds(s, b + 0, day(2026, 12, 14))); /* the snooze's day has come */
+    tkl_store_free(s);
+}
+END_TEST
+
 START_TEST(test_an_empty_plan)
 {
     struct tkl_store *s = load("Ref,Actions,Timeframe\n");
@@ -1105,6 +1146,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_the_councils_words_and_title_from_the_configuration);
     tcase_add_test(tc, test_a_write_error_is_told);
     tcase_add_test(tc, test_updates_export_csv_and_json);
+    tcase_add_test(tc, test_updates_export_ends_a_hold_only_by_its_own_actions_updates);
     tcase_add_test(tc, test_an_empty_plan);
     tcase_add_test(tc, every_allocation_failure_is_clean);
     suite_add_tcase(s, tc);
