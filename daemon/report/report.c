@@ -614,6 +614,10 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
             else
                 snprintf(buf, size, "Latest update %s, with no RAG status.",
                          when_short(u->at, day));
+        } else if (a->progress && *trim(a->progress)) { /* shown as Progress, marked */
+            snprintf(buf, size,
+                     "No update from officers this period; the progress is the plan's "
+                     "own.");
         } else {
             snprintf(buf, size, "No update this period.");
         }

@@ -266,7 +266,7 @@ START_TEST(test_the_why_without_a_progress_note_names_the_latest_update)
                      "No progress update this period; the latest update: resumed reminders by "
                      "b@x.org on 2 Apr 2026.");
     ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P2"), why, sizeof(why)),
-                     "No update this period.");
+                     "No update from officers this period; the progress is the plan's own.");
     ck_assert_uint_eq(row_of(&r, "P2")->n_notes, 0);
     tkl_report_free(&r);
     tkl_store_free(s);
@@ -740,8 +740,11 @@ START_TEST(test_csv_opens_in_excel_with_the_councils_columns)
             ck_assert_str_eq(cells[4], "'+HR, EDI Officer Group"); /* a formula, guarded */
             ck_assert_str_eq(cells[6], "3 Nov 2026: marked complete by f@x.org");
         }
-        if (!strcmp(row->action->id, "P2"))
+        if (!strcmp(row->action->id, "P2")) { /* the why does not say there was nothing */
             ck_assert_str_eq(cells[6], "From the plan: Half done");
+            ck_assert_str_eq(cells[8], "No update from officers this period; the progress is "
+                                       "the plan's own.");
+        }
         if (!strcmp(row->action->id, "P4"))
             ck_assert_str_eq(cells[6], "No update this period");
         cells_free(cells, n);
