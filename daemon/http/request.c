@@ -128,6 +128,9 @@ int tkl_request_route(const char *path, struct tkl_request *ret)
             return -ENOENT;
         memcpy(ret->arg, path + sizeof(prefix) - 1, len);
         ret->arg[len] = '\0';
+        for (size_t i = 0; i < len; i++) /* /calendar/Race.ics is race's */
+            if (ret->arg[i] >= 'A' && ret->arg[i] <= 'Z')
+                ret->arg[i] = (char)(ret->arg[i] - 'A' + 'a');
         if (!tkl_slug_valid(ret->arg)) {
             ret->arg[0] = '\0';
             return -ENOENT;

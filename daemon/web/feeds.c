@@ -61,6 +61,9 @@
 #define FEED_CACHE       "public, max-age=3600"
 #define ICS_DISPOSITION  "inline; filename=\"diversity-calendar.ics\""
 #define FEED_DESCRIPTION "Observances to mark, a year back and two years ahead, from tickler"
+#define FEED_EMPTY_DESCRIPTION                                                                     \
+    "No observance of this category falls a year back to two years ahead: its name may be "        \
+    "mistyped. The index of this site's pages lists the calendars in use."
 
 struct feed {
     char key[FEED_KEY_SIZE]; /* "ics", "ics/<slug>", "html/<year>"; "" when unused */
@@ -106,7 +109,8 @@ void tkl_feed_cache_free(struct tkl_feed_cache **c)
 struct feed_req {
     char key[FEED_KEY_SIZE];
     const struct tkl_event_list *l;
-    const char *title; /* the calendar's name, the page's title */
+    const char *title;       /* the calendar's name, the page's title */
+    const char *description; /* the calendar's, or NULL: FEED_DESCRIPTION */
     bool html;
     int32_t from, to;                 /* the page's days */
     const struct tkl_team_dir *teams; /* the page's team names */
@@ -160,7 +164,8 @@ static int render(const struct feed_req *f, int64_t stamp, char **ret_body, size
     if (!out)
         return -ENOMEM;
     const struct tkl_ics_opts opts = {.name = f->title,
-                                      .description = FEED_DESCRIPTION,
+                                      .description =
+                                          f->description ? f->description : FEED_DESCRIPTION,
                                       .stamp = stamp,
                                       .refresh_hours = TKL_ICS_REFRESH_HOURS};
     int r = f->html ? tkl_export_html(out, f->l, f->from, f->to, f->title, f->teams)
@@ -552,7 +557,9 @@ static int serve_empty(const struct feed_req *f, struct tkl_http_response *resp)
 {
     char *body = NULL;
     size_t len = 0;
-    int r = render(f, 0, &body, &len); /* no event: nothing carries the stamp */
+    struct feed_req empty = *f;
+    empty.description = FEED_EMPTY_DESCRIPTION;
+    int r = render(&empty, 0, &body, &len); /* no event: nothing carries the stamp */
     if (r < 0)
         return r;
     tkl_http_take(resp, ICS_TYPE, body, len);

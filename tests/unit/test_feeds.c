@@ -134,6 +134,22 @@ static size_t count(const char *text, const char *needle)
     return n;
 }
 
+/* body with its folded lines joined (RFC 5545 3.1), malloc()ed. */
+static char *unfolded(const char *body)
+{
+    char *out = strdup(body), *w = out;
+    ck_assert_ptr_nonnull(out);
+    for (const char *p = body; *p; p++) {
+        if (p[0] == '\r' && p[1] == '\n' && (p[2] == ' ' || p[2] == '\t')) {
+            p += 2; /* the line break and the space that continues it */
+            continue;
+        }
+        *w++ = *p;
+    }
+    *w = '\0';
+    return out;
+}
+
 /* "DTSTAMP:<t in UTC>" as a line of an ICS body. */
 static void stamp_line(int64_t t, char *buf, size_t size)
 {
@@ -251,11 +267,22 @@ START_TEST(a_category_with_no_observance_is_an_empty_calendar)
     ck_assert_ptr_null(strstr(r.body, "BEGIN:VEVENT"));
     ck_assert_ptr_nonnull(strstr(r.body, "\r\nX-WR-CALNAME:Diversity calendar: no-such-thing\r\n"));
     ck_assert_str_ne(r.etag, "");
+    /* whoever subscribed to a mistyped name is told so in the calendar */
+    char *text = unfolded(r.body);
+    ck_assert_ptr_nonnull(strstr(text, "\r\nX-WR-CALDESC:No observance of this category falls "
+                                       "a year back to two years ahead: its name may be "
+                                       "mistyped. The index of this site's pages lists the "
+                                       "calendars in use.\r\n"));
+    free(text);
     tkl_http_response_free(&r);
     /* a name no observance has costs the state nothing: no stamp kept */
     int64_t at = 0;
     ck_assert_int_eq(tkl_outbox_get_meta(s.outbox, "feed:ics/no-such-thing", &at), -ENOENT);
-    get_ok("/calendar/wellbeing.ics", tkl_service_now(&s), &r); /* one that has */
+    get_ok("/calendar/Wellbeing.ics", tkl_service_now(&s), &r); /* one that has, capitals and all */
+    ck_assert_uint_eq(count(r.body, "CATEGORIES:wellbeing"), 3);
+    text = unfolded(r.body);
+    ck_assert_ptr_nonnull(strstr(text, "\r\nX-WR-CALDESC:Observances to mark\\, a year back "));
+    free(text);
     tkl_http_response_free(&r);
     ck_assert_int_eq(tkl_outbox_get_meta(s.outbox, "feed:ics/wellbeing", &at), 0);
     ck_assert_int_gt(at, 0);
