@@ -210,7 +210,11 @@ static int route_list(const struct tkl_requests_ctx *c, struct tkl_route_batch *
     for (size_t i = 0; i < n; i++) {
         size_t routed;
         due.action = &actions[v[i]];
-        if (tkl_route_add(b, c->teams, NULL, &due, NULL, today, &routed) < 0)
+        /* with what its officers said last (Latest update), as a reminder
+         * has it: the progress asked for follows on from it */
+        const struct tkl_answer *ans =
+            c->answers ? tkl_answers_find(c->answers, due.action->id) : NULL;
+        if (tkl_route_add(b, c->teams, NULL, &due, ans, today, &routed) < 0)
             return -ENOMEM;
     }
     return 0;

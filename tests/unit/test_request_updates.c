@@ -465,6 +465,32 @@ START_TEST(what_an_update_before_the_request_settled_is_not_asked)
 }
 END_TEST
 
+/* The request shows, under each action, what its officers said last, as
+ * a reminder does (Latest update); the summary's "No answer yet" stays. */
+START_TEST(a_request_shows_the_latest_progress_note)
+{
+    char dir[256];
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    struct tkl_answers ans = {0};
+    struct tkl_updates ups = {0};
+    answer(o, "B", "policy@example.org", "pce", TKL_UPDATE_PROGRESS, at(2027, 2, 20, 10, 0));
+    ck_assert_int_eq(tkl_outbox_updates(o, NULL, 0, INT64_MAX, &ups), 0);
+    ck_assert_int_eq(tkl_answers_build(&ans, &ups, store, NULL), 0);
+    run(o, &ans, 0, at(2027, 3, 1, 9, 0));
+    char *got = rows(dir, "SELECT DISTINCT item_id || ': ' || coalesce(answer, '-') FROM entries "
+                          "WHERE notice_id IN (SELECT id FROM notices WHERE team_id = 'pce')");
+    ck_assert_str_eq(got, "B: Progress (green), policy@example.org on 20 Feb 2027: On track\n");
+    free(got);
+    got = rows(dir, "SELECT DISTINCT item_id || ': ' || coalesce(answer, '-') FROM entries "
+                    "WHERE notice_id IN (SELECT id FROM notices WHERE team_id = 'ict')");
+    ck_assert_str_eq(got, "C: -\n"); /* nothing said of C */
+    free(got);
+    tkl_updates_free(&ups);
+    tkl_answers_free(&ans);
+    remove_outbox(o, dir);
+}
+END_TEST
+
 START_TEST(a_refused_run_is_tried_again_and_goes_once)
 {
     char dir[256], path[300];
@@ -727,6 +753,7 @@ int main(void)
     tcase_add_test(tc, when_every_action_has_an_answer_the_summary_says_so);
     tcase_add_test(tc, a_team_answered_for_by_another_is_said_so);
     tcase_add_test(tc, what_an_update_before_the_request_settled_is_not_asked);
+    tcase_add_test(tc, a_request_shows_the_latest_progress_note);
     tcase_add_test(tc, a_refused_run_is_tried_again_and_goes_once);
     tcase_add_test(tc, allocation_failures_leave_each_notice_once);
     tcase_add_test(tc, a_run_is_decided_from_the_marks_and_updates_it_is_given);
