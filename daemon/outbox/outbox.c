@@ -1,6 +1,7 @@
 #include "outbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +143,12 @@ int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_e
         return -ENOMEM;
     }
     library_setup();
+    /* a new outbox is made owner-only (recipients, officers' updates),
+     * whatever the umask: SQLite gives its journal files the database's
+     * mode. Any failure here is SQLite's to report, as it opens the file. */
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0)
+        (void)close(fd);
     int rc = sqlite3_open_v2(path, &o->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | DB_OPEN_FLAGS, NULL);
     free(path);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc_fail.h"
@@ -67,6 +68,33 @@ static struct tkl_notice notice(const char *recipient)
                                .entries = entries,
                                .n_entries = 2};
 }
+
+/* A new outbox, and the journal SQLite writes beside it, are its owner's
+ * alone whatever the umask: they hold recipients and officers' updates. */
+START_TEST(a_new_outbox_is_readable_by_its_owner_only)
+{
+    char other[256];
+    snprintf(other, sizeof(other), "/tmp/tickler-test-outbox-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(other));
+    mode_t was = umask(022);
+    struct tkl_outbox *p = NULL;
+    ck_assert_int_eq(tkl_outbox_open(other, &p, NULL), 0);
+    umask(was);
+    struct tkl_notice n = notice("hr@example.org");
+    uint64_t id;
+    ck_assert_int_eq(tkl_outbox_put(p, &n, keys, 1000, &id), 0);
+    char db[300], wal[300];
+    snprintf(db, sizeof(db), "%s/tickler.db", other);
+    snprintf(wal, sizeof(wal), "%s/tickler.db-wal", other);
+    struct stat st;
+    ck_assert_int_eq(stat(db, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(stat(wal, &st), 0); /* written while the outbox is open */
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    tkl_outbox_close(p);
+    tkl_outbox_dir_remove(other);
+}
+END_TEST
 
 START_TEST(a_notice_is_produced_once)
 {
@@ -1015,6 +1043,7 @@ int main(void)
     Suite *s = suite_create("outbox");
     TCase *tc = tcase_create("outbox");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, a_new_outbox_is_readable_by_its_owner_only);
     tcase_add_test(tc, a_notice_is_produced_once);
     tcase_add_test(tc, states_retries_recovery_and_requeue);
     tcase_add_test(tc, waiting_notices_by_age);
