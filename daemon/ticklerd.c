@@ -497,6 +497,7 @@ int main(int argc, char **argv)
         .state_dir = state_dir_of(&d.opt),
         .now_arg = d.opt.now_arg,
         .cold_store = !d.opt.check_config,
+        .keep_plans = true,
         .read_once = d.opt.check_config, /* no hashes a reload would compare */
     };
     if ((d.opt.state_dir || getenv("STATE_DIRECTORY")) && !d.service.env.state_dir) {

@@ -55,6 +55,8 @@ struct tkl_metrics {
     size_t n_ch, cap_ch;
     uint64_t reloads_ok, reloads_failed;
     int64_t last_reload_ok;             /* seconds; 0 before the first load */
+    bool last_reload_failed;            /* the latest read of the store (or reload) failed */
+    uint64_t from_copies;               /* plan files of the store in force read from copies */
     uint64_t store_cold, store_private; /* bytes of the store in force */
     uint64_t fetches[3];                /* plans at URLs: changed, unchanged, failed */
     int64_t last_fetch_ok;              /* seconds; 0 before the first good fetch */
@@ -191,6 +193,13 @@ void tkl_metrics_store_reload(struct tkl_metrics *m, bool ok, int64_t now)
         m->last_reload_ok = now;
     } else
         m->reloads_failed++;
+    m->last_reload_failed = !ok;
+}
+
+void tkl_metrics_store_from_copies(struct tkl_metrics *m, size_t n)
+{
+    if (m)
+        m->from_copies = n;
 }
 
 void tkl_metrics_plan_fetch(struct tkl_metrics *m, bool ok, bool changed, int64_t now)
@@ -360,6 +369,14 @@ static void render_store(FILE *f, const struct tkl_metrics *m)
                        "When the store in force was read, in seconds since the epoch.");
     fprintf(f, "tickler_store_last_reload_success_timestamp_seconds %" PRId64 "\n",
             m->last_reload_ok);
+    tkl_metrics_family(f, "tickler_store_last_reload_successful", "gauge",
+                       "Whether the latest read of the store (or configuration reload) "
+                       "succeeded: 1, or 0 while the last good store stays in force.");
+    fprintf(f, "tickler_store_last_reload_successful %d\n", m->last_reload_failed ? 0 : 1);
+    tkl_metrics_family(f, "tickler_store_files_from_copy", "gauge",
+                       "Plan files of the store in force that could not be read, so their "
+                       "copies as last read good are read instead.");
+    fprintf(f, "tickler_store_files_from_copy %" PRIu64 "\n", m->from_copies);
     tkl_metrics_family(f, "tickler_store_bytes", "gauge",
                        "Bytes of the store in force (actions, hashes, texts), by where they are "
                        "held: in files of the state directory, which the kernel can drop, or in "

@@ -74,8 +74,13 @@ int tkl_metrics_withdrawn(struct tkl_metrics *m, const char *channel);
 int tkl_metrics_failed(struct tkl_metrics *m, const char *channel, enum tkl_fail_reason reason);
 
 /* The store (the plan and the observances) was read again, well or not;
- * a success at instant now (seconds) sets the last success timestamp. */
+ * a success at instant now (seconds) sets the last success timestamp.
+ * Whether it succeeded is the last reload's result until the next. */
 void tkl_metrics_store_reload(struct tkl_metrics *m, bool ok, int64_t now);
+
+/* The store in force reads n of its plan files from their copies as last
+ * read good (store.h, keep_dir): the files themselves cannot be read. */
+void tkl_metrics_store_from_copies(struct tkl_metrics *m, size_t n);
 
 /* A fetch of a plan at a URL ended at instant now: ok (a new plan when
  * changed, else the same) or failed. */

@@ -62,6 +62,7 @@ static int load_rest(struct tkl_runtime_env *env, struct tkl_runtime *rt, struct
     if (!env->state_dir && !(env->state_dir = strdup(c->state_dir)))
         return -ENOMEM;
     c->store.cold_dir = env->cold_store && !c->plan_private ? env->state_dir : NULL;
+    c->store.keep_dir = env->keep_plans ? env->state_dir : NULL;
     /* made now for the store's cold memory (the first start's); when it
      * cannot be, the store is in private memory, and the daemon says why
      * when it opens its outbox there */

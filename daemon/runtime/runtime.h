@@ -38,6 +38,10 @@ struct tkl_runtime_env {
     /* the daemon's: the store kept in cold memory in state_dir (store opts
      * cold_dir) */
     bool cold_store;
+    /* ticklerd's (its start, reloads and --check-config): a plan file that
+     * cannot be read is read from its copy as last read good in state_dir
+     * (store opts keep_dir); the daemon writes the copies */
+    bool keep_plans;
     struct tkl_host_services *svc;
     const char *now_arg;  /* --now, read in the first configuration's zone, then NULL */
     int64_t clock_offset; /* seconds added to the wall clock, from --now */

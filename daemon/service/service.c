@@ -1332,6 +1332,34 @@ static void tell_store_memory(struct tkl_service *s)
     }
 }
 
+/* Copies the plan files the store in force read from their paths, as
+ * last read good (store.h: what a later start or reload reads when a file
+ * cannot be read), and gives the metrics how many are read from copies. A
+ * failure to copy is logged when its error changes, and each recovery. */
+static void keep_plans(struct tkl_service *s)
+{
+    const struct tkl_store *st = s->rt->store;
+    tkl_metrics_store_from_copies(s->metrics, st->n_from_copies);
+    if (st->n_from_copies == 1)
+        log_error("a plan file cannot be read (see the warnings above): the file as last read "
+                  "good is in force until it is mended");
+    else if (st->n_from_copies)
+        log_error("%zu plan files cannot be read (see the warnings above): the files as last "
+                  "read good are in force until they are mended",
+                  st->n_from_copies);
+    if (!s->rt->cfg->store.keep_dir)
+        return;
+    int r = tkl_store_keep(st, s->rt->cfg->store.keep_dir);
+    if (r < 0 && r != s->keep_error)
+        log_warning("cannot keep a copy of the plan's files in %s/plans: %s; a later start or "
+                    "reload cannot fall back on them if they cannot be read",
+                    s->rt->cfg->store.keep_dir, strerror(-r));
+    else if (r == 0 && s->keep_error)
+        log_notice("the copies of the plan's files are kept again in %s/plans",
+                   s->rt->cfg->store.keep_dir);
+    s->keep_error = r;
+}
+
 /* A plan read whole that looked caught while it was being saved (a CSV
  * that ends inside a row: unsettled, tkl_diags), or emptied (no action
  * left where the store in force has some: a file saved empty, or read
@@ -1417,6 +1445,7 @@ static void on_store_changed(void *data)
     tkl_store_free(s->rt->store);
     s->rt->store = fresh;
     tell_store_memory(s);
+    keep_plans(s);
     s->unsettled_in_force = false; /* whole, or taken as it really ends */
     s->store_generation++;
     (void)rebuild_answers(s); /* the plan may now overrule some */
@@ -1750,6 +1779,7 @@ int tkl_service_load(struct tkl_service *s)
     if (!s->last_run_pending)
         s->hours_pending = catch_up_waits(s, from, now);
     tell_store_memory(s);
+    keep_plans(s);
     return 0;
 }
 
@@ -2102,6 +2132,7 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
     stop_watch(s);
     s->rt = fresh;
     tell_store_memory(s);
+    keep_plans(s);
     (void)rebuild_answers(s);
     set_deliverer(s);
     apply_log_level(s);

@@ -122,6 +122,7 @@ struct tkl_service {
     bool store_watch_fired;   /* a store file changed: the next read may be held */
     /* what was last said of where the plan in force is held (cold memory
      * or private), once said */
+    int keep_error; /* the last copy of the plan's files failed so (keep_plans), or 0 */
     bool store_memory_told;
     bool store_cold;
     int refusals;                 /* queue rounds refused (--oneshot gives up) */

@@ -14,6 +14,7 @@
 #include "../core/text.h"
 #include "docx.h"
 #include "index.h"
+#include "keep.h"
 #include "ods.h"
 #include "remote.h"
 #include "row.h"
@@ -285,6 +286,9 @@ void tkl_store_free(struct tkl_store *store)
         tkl_column_map_free(&store->maps[i]);
     free(store->maps);
     tkl_arena_free(&store->arena);
+    for (size_t i = 0; i < store->n_reads; i++)
+        free(store->reads[i].path);
+    free(store->reads);
     free(store);
 }
 
@@ -303,7 +307,7 @@ int tkl_store_load_buffer(const struct tkl_store_opts *opts, const struct tkl_te
 /* fd open for reading the regular file at path into *ret_fd. Returns 0,
  * -ENODEV when it is not a regular file (a FIFO would block the loop for
  * ever, a device never end) or another negative errno. */
-static int open_file(const char *path, int *ret_fd)
+static int open_file(const char *path, int *ret_fd, struct stat *ret_st)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
@@ -315,15 +319,17 @@ static int open_file(const char *path, int *ret_fd)
         return -e;
     }
     *ret_fd = fd;
+    *ret_st = st;
     return 0;
 }
 
-/* The content of the regular file at path. Returns 0, -ENODEV (see
- * open_file), -ENOMEM or another negative errno. */
-static int read_file(const char *path, char **ret, size_t *ret_len)
+/* The content of the regular file at path, and fstat(2) of it into
+ * *ret_st. Returns 0, -ENODEV (see open_file), -ENOMEM or another negative
+ * errno. */
+static int read_file(const char *path, char **ret, size_t *ret_len, struct stat *ret_st)
 {
     int fd = -1, e;
-    int r = open_file(path, &fd);
+    int r = open_file(path, &fd, ret_st);
     if (r < 0)
         return r;
     FILE *f = fdopen(fd, "rb");
@@ -355,6 +361,14 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
 struct plan_files {
     struct plan_file {
         char *path, *place;
+        bool url;  /* the cached copy of a plan at a URL */
+        bool read; /* read whole from path, which was st then */
+        struct stat st;
+        /* what the first read of it met (or finding it: a file gone), and
+         * the problems it told, diags[diag_lo, diag_hi) of that read */
+        int err;
+        size_t diag_lo, diag_hi;
+        char *copy; /* the copy read instead (keep.h), or NULL */
     } * v;
     size_t n;
 };
@@ -370,7 +384,7 @@ static int plan_files_push(struct plan_files *pf, char *path, char *place)
         return -ENOMEM;
     }
     pf->v = v;
-    v[pf->n++] = (struct plan_file){path, place};
+    v[pf->n++] = (struct plan_file){.path = path, .place = place};
     return 0;
 }
 
@@ -379,6 +393,7 @@ static void plan_files_free(struct plan_files *pf)
     for (size_t i = 0; i < pf->n; i++) {
         free(pf->v[i].path);
         free(pf->v[i].place);
+        free(pf->v[i].copy);
     }
     free(pf->v);
 }
@@ -472,7 +487,10 @@ static int expand_url(const struct tkl_store_opts *opts, const char *url, struct
         free(place);
         return r;
     }
-    return plan_files_push(pf, path, place);
+    r = plan_files_push(pf, path, place);
+    if (r == 0)
+        pf->v[pf->n - 1].url = true;
+    return r;
 }
 
 /* Lists the plan files of directory path (tkl_store_is_plan; not hidden
@@ -522,8 +540,27 @@ static int expand_path(const struct tkl_store_opts *opts, const char *entry, str
     int r = 0;
     if (stat(path, &st) < 0) {
         r = -errno;
+        size_t lo = diags->n;
         tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot read the store: %s",
                      strerror(-r));
+        /* a file gone (a share not mounted, a file moved) is read from
+         * its copy when copies are kept and it has one (a directory gone
+         * has none): listed with what finding it met */
+        if (opts->keep_dir) {
+            char *place = entry[pl] ? strdup(entry) : NULL;
+            if (entry[pl] && !place) {
+                free(path);
+                return -ENOMEM;
+            }
+            int e = plan_files_push(pf, path, place);
+            if (e < 0)
+                return e;
+            struct plan_file *f = &pf->v[pf->n - 1];
+            f->err = r;
+            f->diag_lo = lo;
+            f->diag_hi = diags->n;
+            return r;
+        }
     } else if (!S_ISDIR(st.st_mode)) {
         char *place = entry[pl] ? strdup(entry) : NULL;
         if (entry[pl] && !place) {
@@ -558,14 +595,14 @@ static void cannot_read(struct tkl_diags *diags, const char *place, int r)
                                   : strerror(-r));
 }
 
-/* Reads the CSV file at path, named place, 64 KiB at a time into R.
- * Returns 0, -EILSEQ when it is to be read whole (tkl_rows_read_fd),
- * -EINVAL (errors in R->diags), -ENOMEM, or the error of open(2) or
- * read(2), reported. */
-static int read_csv(struct tkl_rows *R, const char *path, const char *place)
+/* Reads the CSV file at path, named place, 64 KiB at a time into R, and
+ * fstat(2) of it into *ret_st. Returns 0, -EILSEQ when it is to be read
+ * whole (tkl_rows_read_fd), -EINVAL (errors in R->diags), -ENOMEM, or the
+ * error of open(2) or read(2), reported. */
+static int read_csv(struct tkl_rows *R, const char *path, const char *place, struct stat *ret_st)
 {
     int fd = -1;
-    int r = open_file(path, &fd);
+    int r = open_file(path, &fd, ret_st);
     if (r == 0) {
         r = tkl_rows_read_fd(R, place, fd);
         close(fd);
@@ -575,32 +612,54 @@ static int read_csv(struct tkl_rows *R, const char *path, const char *place)
     return r;
 }
 
-int tkl_store_reload(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
-                     const struct tkl_store *prev, struct tkl_store **ret_store,
-                     struct tkl_diags *diags)
+/* Reads one plan file, from file (its path or its copy), named place,
+ * into R; fstat(2) of what was read into *ret_st. Returns 0 or a negative
+ * errno (reported). */
+static int read_plan_file(struct tkl_rows *R, const char *file, const char *place,
+                          const struct reader *rd, struct stat *ret_st)
+{
+    bool csv = !rd || rd->read == tkl_rows_read;
+    int r = csv ? read_csv(R, file, place, ret_st) : -EILSEQ;
+    if (r == -EILSEQ) {
+        char *data = NULL;
+        size_t len = 0;
+        if ((r = read_file(file, &data, &len, ret_st)) == 0)
+            r = (rd ? rd->read : tkl_rows_read)(R, place, data, len);
+        else
+            cannot_read(R->diags, place, r);
+        free(data);
+    }
+    return r;
+}
+
+/* One read of the files of pf into a store: each from its copy when it
+ * has one, else from its path, unless finding it failed (f->err with no
+ * copy: told then). The first read (first) records in each file what it
+ * met. expand_err is the first error of finding the files. Returns 0 or
+ * the first error. */
+static int read_files(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
+                      const struct tkl_store *prev, struct plan_files *pf, bool first,
+                      int expand_err, struct tkl_store **ret_store, struct tkl_diags *diags)
 {
     struct tkl_rows R = rows_new(opts, teams, diags, prev);
-    struct plan_files pf = {0};
-    int r = 0, first_err = 0;
-
-    for (size_t i = 0; i < opts->n_paths && r != -ENOMEM; i++) {
-        r = expand_path(opts, opts->paths[i], &pf, diags);
-        if (r < 0 && !first_err)
-            first_err = r;
-    }
-    for (size_t i = 0; i < pf.n && r != -ENOMEM; i++) {
-        const char *file = pf.v[i].path, *place = pf.v[i].place ? pf.v[i].place : file;
-        const struct reader *rd = reader_for(file);
-        bool csv = !rd || rd->read == tkl_rows_read;
-        r = csv ? read_csv(&R, file, place) : -EILSEQ;
-        if (r == -EILSEQ) {
-            char *data = NULL;
-            size_t len = 0;
-            if ((r = read_file(file, &data, &len)) == 0)
-                r = (rd ? rd->read : tkl_rows_read)(&R, place, data, len);
-            else
-                cannot_read(diags, place, r);
-            free(data);
+    int r = 0, first_err = expand_err;
+    for (size_t i = 0; i < pf->n && r != -ENOMEM; i++) {
+        struct plan_file *f = &pf->v[i];
+        f->read = false;
+        if (f->err && !f->copy)
+            continue; /* gone: told when it was looked for */
+        const char *place = f->place ? f->place : f->path;
+        size_t lo = diags->n;
+        struct stat st;
+        r = read_plan_file(&R, f->copy ? f->copy : f->path, place, reader_for(f->path), &st);
+        if (r == 0 && !f->copy) {
+            f->read = true;
+            f->st = st;
+        }
+        if (r < 0 && first) {
+            f->err = r;
+            f->diag_lo = lo;
+            f->diag_hi = diags->n;
         }
         if (r < 0 && !first_err)
             first_err = r;
@@ -614,8 +673,159 @@ int tkl_store_reload(const struct tkl_store_opts *opts, const struct tkl_team_di
     if (first_err == 0)
         first_err = store_finish(&R, ret_store);
     tkl_rows_free(&R);
-    plan_files_free(&pf);
     return first_err;
+}
+
+/* The ending of the reader of the file at path, as its copy has it. */
+static const char *copy_ending(const char *path)
+{
+    const struct reader *rd = reader_for(path);
+    return rd ? rd->ext : ".csv";
+}
+
+/* Keeps in store the local files it read from their paths, as read, for
+ * tkl_store_keep. Returns 0 or -ENOMEM. */
+static int note_reads(struct tkl_store *store, const struct plan_files *pf)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < pf->n; i++)
+        n += pf->v[i].read && !pf->v[i].url;
+    if (!n)
+        return 0;
+    if (!(store->reads = calloc(n, sizeof(*store->reads))))
+        return -ENOMEM;
+    for (size_t i = 0; i < pf->n; i++) {
+        const struct plan_file *f = &pf->v[i];
+        if (!f->read || f->url)
+            continue;
+        struct tkl_store_read *x = &store->reads[store->n_reads];
+        if (!(x->path = strdup(f->path)))
+            return -ENOMEM;
+        x->st = f->st;
+        store->n_reads++;
+    }
+    return 0;
+}
+
+/* "2026-12-06 14:03", the local time of t, into buf[32]. */
+static const char *local_time(time_t t, char buf[32])
+{
+    struct tm tm;
+    if (!localtime_r(&t, &tm) || !strftime(buf, 32, "%Y-%m-%d %H:%M", &tm))
+        snprintf(buf, 32, "an unknown time");
+    return buf;
+}
+
+/*
+ * The first read of pf failed (res, its problems in *first): when each
+ * file that failed (or was gone) has a copy as last read good, the files
+ * are read again, those from their copies, into *ret_store. Then diags
+ * gets the first read's problems of those files as warnings, a warning
+ * for each saying its copy is in force, and the second read's problems;
+ * and 0 is returned. Otherwise res, with pf and diags as they were.
+ */
+static int read_copies(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
+                       const struct tkl_store *prev, struct plan_files *pf,
+                       const struct tkl_diags *first, int res, struct tkl_store **ret_store,
+                       struct tkl_diags *diags)
+{
+    size_t n = 0;
+    bool all = true;
+    for (size_t i = 0; i < pf->n && all; i++) {
+        struct plan_file *f = &pf->v[i];
+        struct stat st;
+        if (!f->err)
+            continue;
+        if (f->url || f->err == -ENOMEM ||
+            !(f->copy = tkl_keep_path(opts->keep_dir, f->path, copy_ending(f->path))) ||
+            stat(f->copy, &st) < 0 || !S_ISREG(st.st_mode))
+            all = false;
+        n++;
+    }
+    struct tkl_diags second = {0};
+    struct tkl_store *st = NULL;
+    int r = all && n ? read_files(opts, teams, prev, pf, false, 0, &st, &second) : res;
+    if (r < 0) {
+        for (size_t i = 0; i < pf->n; i++) {
+            free(pf->v[i].copy);
+            pf->v[i].copy = NULL;
+        }
+        tkl_diags_free(&second);
+        return r == -ENOMEM ? r : res;
+    }
+    for (size_t i = 0; i < pf->n; i++) {
+        const struct plan_file *f = &pf->v[i];
+        if (!f->copy)
+            continue;
+        for (size_t k = f->diag_lo; k < f->diag_hi; k++) {
+            const struct tkl_diag *g = &first->items[k];
+            tkl_diag_add_at(diags, TKL_SEV_WARNING, g->file, g->line, g->column, g->field, "%s",
+                            g->message);
+        }
+        struct stat cs;
+        char when[32];
+        tkl_diag_add(diags, TKL_SEV_WARNING, f->place ? f->place : f->path, 0, NULL,
+                     "cannot be read, so the file as last read good (saved %s) is in force "
+                     "until it can be: mend the file, or take it out of store.files",
+                     stat(f->copy, &cs) == 0 ? local_time(cs.st_mtim.tv_sec, when) : "before");
+    }
+    tkl_diags_move(diags, &second);
+    if (first->unsettled)
+        diags->unsettled = true;
+    st->n_from_copies = n;
+    *ret_store = st;
+    return 0;
+}
+
+int tkl_store_reload(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,
+                     const struct tkl_store *prev, struct tkl_store **ret_store,
+                     struct tkl_diags *diags)
+{
+    struct plan_files pf = {0};
+    struct tkl_diags first = {0};
+    struct tkl_store *st = NULL;
+    int r = 0, expand_err = 0;
+    bool each_gone_listed = true; /* each error of finding the files is a file gone, listed */
+    for (size_t i = 0; i < opts->n_paths && r != -ENOMEM; i++) {
+        size_t before = pf.n;
+        r = expand_path(opts, opts->paths[i], &pf, &first);
+        if (r < 0 && !expand_err)
+            expand_err = r;
+        if (r < 0 && (pf.n == before || !pf.v[pf.n - 1].err))
+            each_gone_listed = false;
+    }
+    if (r != -ENOMEM)
+        r = read_files(opts, teams, prev, &pf, true, expand_err, &st, &first);
+    if (r < 0 && r != -ENOMEM && opts->keep_dir && each_gone_listed && !first.oom) {
+        r = read_copies(opts, teams, prev, &pf, &first, r, &st, diags);
+        if (r == 0)
+            tkl_diags_free(&first);
+    }
+    tkl_diags_move(diags, &first); /* when read as it is (or not read) */
+    if (r == 0 && opts->keep_dir && note_reads(st, &pf) < 0)
+        r = -ENOMEM;
+    if (r == 0)
+        st->unsettled = diags->unsettled;
+    if (r == 0)
+        *ret_store = st;
+    else
+        tkl_store_free(st);
+    plan_files_free(&pf);
+    return r;
+}
+
+int tkl_store_keep(const struct tkl_store *store, const char *state_dir)
+{
+    int first = 0;
+    for (size_t i = 0; !store->unsettled && i < store->n_reads; i++) {
+        const struct tkl_store_read *x = &store->reads[i];
+        char *copy = tkl_keep_path(state_dir, x->path, copy_ending(x->path));
+        int r = copy ? tkl_keep_save(copy, x->path, &x->st) : -ENOMEM;
+        free(copy);
+        if (r < 0 && !first)
+            first = r;
+    }
+    return first;
 }
 
 int tkl_store_check_plan(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "../core/diag.h"
 #include "../team/team.h"
@@ -62,6 +63,19 @@ struct tkl_store_opts {
      * hashes and their texts in cold memory (core/mem.h), or NULL: all in
      * private memory. Not owned: it outlives every store loaded with it. */
     const char *cold_dir;
+    /* the daemon's state directory, whose plans/ holds a copy of each
+     * local plan file as last read good (keep.h; tkl_store_keep writes
+     * them), or NULL: none. When a load fails and every file that failed,
+     * or is gone, has its copy, the files are read again with those from
+     * their copies: the load succeeds, telling the failures as warnings,
+     * and one for each such file. Not owned. */
+    const char *keep_dir;
+};
+
+/* A local plan file a load read from its path, and fstat(2) of it then. */
+struct tkl_store_read {
+    char *path;
+    struct stat st;
 };
 
 struct tkl_store {
@@ -99,7 +113,25 @@ struct tkl_store {
      * of this store reads (row.c, tkl_rows_settle) */
     unsigned n_kept_loads;
     size_t n_stale;
+    /* with opts keep_dir: the local plan files read from their paths, as
+     * read (what tkl_store_keep copies), and how many were read from
+     * their copies instead */
+    struct tkl_store_read *reads;
+    size_t n_reads;
+    size_t n_from_copies;
+    /* a file looked caught while being saved (tkl_diags.unsettled): this
+     * load's files are not copied */
+    bool unsettled;
 };
+
+/*
+ * Makes the copies of the plan files store read from their paths, as last
+ * read good, in state_dir/plans (keep.h): those whose copy is of an older
+ * file, and that have not changed since they were read; none when a file
+ * of the load looked caught while being saved. Returns 0 or the
+ * first negative errno met (the other files are copied still).
+ */
+int tkl_store_keep(const struct tkl_store *store, const char *state_dir);
 
 /* The bytes store holds its actions, their hashes and their texts in (its
  * index and column maps aside): in cold memory into *ret_cold (files of

@@ -984,17 +984,62 @@ class Signals(Fixture):
         self.write_plan(edited)
         n = d.wait_for("store reloaded: 39 actions, ")
         self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
-        # broken: an unclosed quote; reported with its line, old store kept
+        # broken: an unclosed quote; reported with its line, and the file
+        # as last read good (the edit) stays in force
         Path(self.plan).write_text(edited + '"EAP99,never closed\n', encoding="utf-8")
         n = d.wait_for("never closed", after=n)
-        n = d.wait_for("keeping the last good store of 39 actions", after=n)
         bad_line = edited.count("\n") + 1
-        self.assertTrue(any(":%d: error" % bad_line in l for l in d.lines), "\n".join(d.lines))
+        self.assertIn(":%d: warning: a quoted field is never closed" % bad_line, d.lines[n])
+        n = d.wait_for("sample-plan.csv: warning: cannot be read, so the file as last read good "
+                       "(saved ", after=n)
+        n = d.wait_for("a plan file cannot be read (see the warnings above): the file as last read "
+                       "good is in force until it is mended", after=n)
+        self.assertTrue(d.lines[n].startswith("<3>"), d.lines[n])
+        n = d.wait_for("store reloaded: 39 actions, ", after=n)
+        self.assertTrue(d.lines[n].endswith(" observances, 0 changed"), d.lines[n])
         # restored, without a restart
         Path(self.plan).write_text(good, encoding="utf-8")
+        n = d.wait_for("store reloaded: 39 actions, ", after=n + 1)
+        self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
+        self.assertEqual(d.stop(), 0)
+
+    def test_a_start_with_a_plan_saved_broken_runs_on_the_plan_as_last_read_good(self):
+        """A plan saved broken while ticklerd was stopped (or before a
+        reboot): the unit's check passes on the copy ticklerd kept of the
+        plan as it last read it good, and the start runs on it, saying so;
+        tickler check, which a person runs after an edit, still fails."""
+        self.oneshot("2023-03-01T09:00")
+        good = Path(self.plan).read_text(encoding="utf-8")
+        Path(self.plan).write_text(good + '"EAP99,never closed\n', encoding="utf-8")
+        bad_line = good.count("\n") + 1
+        p = self.run_tool(tool("ticklerd"), "--check-config", "-c", self.conf, "-p",
+                          harness.plugin_dir(), "--state-dir", self.state)
+        self.assertIn("configuration ok: 39 actions", p.stdout)
+        self.assertIn("sample-plan.csv:%d: warning: a quoted field is never closed" % bad_line,
+                      p.stderr)
+        self.assertIn("sample-plan.csv: warning: cannot be read, so the file as last read good",
+                      p.stderr)
+        c = self.run_tool(tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
+                          "--state-dir", self.state, "check", check=False)
+        self.assertEqual(c.returncode, 1, c.stdout + c.stderr)
+        self.assertIn("sample-plan.csv:%d: error: a quoted field is never closed" % bad_line,
+                      c.stdout + c.stderr)
+        d = self.start("2023-03-02T08:00")
+        n = d.wait_for("a plan file cannot be read (see the warnings above): the file as last read "
+                       "good is in force until it is mended")
+        d.wait_for("started: 39 actions", after=n)
+        # mended while running: read as it is, and kept as the new copy
+        self.write_plan(good.replace("Dec 2023 (ongoing release)", "Jan 2024", 1))
         n = d.wait_for("store reloaded: 39 actions, ", after=n)
         self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
         self.assertEqual(d.stop(), 0)
+        self.assertNotIn("cannot keep a copy", d.log())
+        # a state directory without a copy: the start is refused, as before
+        shutil.rmtree(os.path.join(self.state, "plans"))
+        Path(self.plan).write_text(good + '"EAP99,never closed\n', encoding="utf-8")
+        d = Daemon(self.conf, self.state, "--now", "2023-03-02T08:00")
+        self.assertEqual(d.wait(), 1)
+        self.assertIn("cannot start: 1 error above", d.log())
 
     def test_plan_read_mid_save_keeps_the_last_good_store(self):
         d = Daemon(self.conf, self.state)

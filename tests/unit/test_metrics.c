@@ -69,6 +69,8 @@ START_TEST(an_empty_registry_shows_every_family)
                               "tickler_notification_latency_seconds histogram",
                               "tickler_store_reloads_total counter",
                               "tickler_store_last_reload_success_timestamp_seconds gauge",
+                              "tickler_store_last_reload_successful gauge",
+                              "tickler_store_files_from_copy gauge",
                               "tickler_store_bytes gauge",
                               "tickler_http_requests_total counter"};
     for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
@@ -199,6 +201,7 @@ START_TEST(store_reloads_count_by_result_and_keep_the_last_success)
     char *text = render(m);
     ck_assert_double_eq(
         prom_value(text, "tickler_store_last_reload_success_timestamp_seconds", NULL), 1700000000);
+    ck_assert_double_eq(prom_value(text, "tickler_store_last_reload_successful", NULL), 1);
     ck_assert_double_eq(prom_value(text, "tickler_store_reloads_total", "result", "success", NULL),
                         0);
     free(text);
@@ -212,6 +215,18 @@ START_TEST(store_reloads_count_by_result_and_keep_the_last_success)
                         2);
     ck_assert_double_eq(
         prom_value(text, "tickler_store_last_reload_success_timestamp_seconds", NULL), 1700000100);
+    /* the plan could not be read again, and still cannot */
+    ck_assert_double_eq(prom_value(text, "tickler_store_last_reload_successful", NULL), 0);
+    free(text);
+    tkl_metrics_store_reload(m, true, 1700000400);
+    tkl_metrics_store_from_copies(m, 2); /* read, but two files from their copies */
+    text = render(m);
+    ck_assert_double_eq(prom_value(text, "tickler_store_last_reload_successful", NULL), 1);
+    ck_assert_double_eq(prom_value(text, "tickler_store_files_from_copy", NULL), 2);
+    free(text);
+    tkl_metrics_store_from_copies(m, 0);
+    text = render(m);
+    ck_assert_double_eq(prom_value(text, "tickler_store_files_from_copy", NULL), 0);
     free(text);
 }
 END_TEST

@@ -963,6 +963,121 @@ START_TEST(one_bad_file_fails_the_whole_load)
 }
 END_TEST
 
+/* Whether diags has a diagnostic of severity sev whose message holds text. */
+static bool has_diag_of(enum tkl_severity sev, const char *text)
+{
+    for (size_t i = 0; i < diags.n; i++)
+        if (diags.items[i].severity == sev && strstr(diags.items[i].message, text))
+            return true;
+    return false;
+}
+
+/* The store of the configured files, loaded with copies kept in tmp (the
+ * state directory), and their copies made as the daemon makes them. */
+static struct tkl_store *load_keeping(const struct tkl_store *prev)
+{
+    opts.keep_dir = tmp;
+    struct tkl_store *s = NULL;
+    int r = tkl_store_reload(&opts, &dir, prev, &s, &diags);
+    if (r < 0)
+        return NULL;
+    ck_assert_int_eq(tkl_store_keep(s, tmp), 0);
+    return s;
+}
+
+/* A plan file saved broken, or gone, is read from its copy as last read
+ * good: the load succeeds on it, says so, and tells the file's own
+ * problems as warnings; the other files are read as they now are. */
+START_TEST(a_file_that_cannot_be_read_is_read_as_last_read_good)
+{
+    write_file("plan.csv", "Ref,Actions,Responsibility\nA1,Train managers,HR\nA2,Audit,HR\n");
+    write_file("more.csv", "Ref,Actions,Responsibility\nB1,Recruit,HR\n");
+    add_path("plan.csv");
+    add_path("more.csv");
+    struct tkl_store *good = load_keeping(NULL);
+    ck_assert_ptr_nonnull(good);
+    ck_assert_uint_eq(good->n_reads, 2);
+    ck_assert_uint_eq(good->n_from_copies, 0);
+    /* saved broken (a quote never closed), while the other file changes */
+    write_file("plan.csv", "Ref,Actions,Responsibility\nA1,\"Train managers,HR\n");
+    write_file("more.csv", "Ref,Actions,Responsibility\nB1,Recruit,HR\nB2,Retain,HR\n");
+    tkl_diags_free(&diags);
+    struct tkl_store *s = load_keeping(good);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(diags.n_errors, 0);
+    ck_assert(has_diag_of(TKL_SEV_WARNING, "a quoted field is never closed"));
+    ck_assert(has_diag_of(TKL_SEV_WARNING, "cannot be read, so the file as last read good"));
+    ck_assert_uint_eq(s->n_from_copies, 1);
+    ck_assert_uint_eq(s->n, 4);
+    ck_assert_ptr_nonnull(tkl_store_find(s, "A2"));
+    ck_assert_ptr_nonnull(tkl_store_find(s, "B2")); /* the other file as it now is */
+    ck_assert_uint_eq(s->n_reads, 1);               /* the broken file's copy stays */
+    /* gone (a share not mounted): the same */
+    ck_assert_int_eq(unlink(tmp_path("plan.csv")), 0);
+    tkl_diags_free(&diags);
+    struct tkl_store *gone = load_keeping(s);
+    ck_assert_ptr_nonnull(gone);
+    ck_assert(has_diag_of(TKL_SEV_WARNING, "cannot read the store: No such file or directory"));
+    ck_assert_uint_eq(gone->n, 4);
+    ck_assert_ptr_nonnull(tkl_store_find(gone, "A1"));
+    /* caught while being saved (it ends inside a row): read, but not
+     * kept as the copy */
+    write_file("plan.csv", "Ref,Actions,Responsibility\nA4,Cut,HR\nA5,Cu");
+    tkl_diags_free(&diags);
+    struct tkl_store *cut = load_keeping(gone);
+    ck_assert_ptr_nonnull(cut);
+    ck_assert(cut->unsettled);
+    ck_assert_ptr_nonnull(tkl_store_find(cut, "A5"));
+    tkl_store_free(cut);
+    ck_assert_int_eq(unlink(tmp_path("plan.csv")), 0);
+    tkl_diags_free(&diags);
+    cut = load_keeping(gone);
+    ck_assert_ptr_nonnull(cut);
+    ck_assert_ptr_nonnull(tkl_store_find(cut, "A1")); /* the copy before */
+    ck_assert_ptr_null(tkl_store_find(cut, "A5"));
+    tkl_store_free(cut);
+    /* mended: read as it is again */
+    write_file("plan.csv", "Ref,Actions,Responsibility\nA3,New,HR\n");
+    tkl_diags_free(&diags);
+    struct tkl_store *mended = load_keeping(gone);
+    ck_assert_ptr_nonnull(mended);
+    ck_assert_uint_eq(mended->n_from_copies, 0);
+    ck_assert(!has_diag_of(TKL_SEV_WARNING, "last read good"));
+    ck_assert_ptr_null(tkl_store_find(mended, "A1"));
+    ck_assert_ptr_nonnull(tkl_store_find(mended, "A3"));
+    tkl_store_free(mended);
+    tkl_store_free(gone);
+    tkl_store_free(s);
+    tkl_store_free(good);
+}
+END_TEST
+
+/* Without a copy of every file that failed, the load fails as it would
+ * without copies; and a store read without keep_dir records nothing to
+ * copy. */
+START_TEST(without_its_copy_a_file_that_cannot_be_read_fails_the_load)
+{
+    write_file("plan.csv", "Ref,Actions,Responsibility\nA1,Train managers,HR\n");
+    add_path("plan.csv");
+    struct tkl_store *plain = reload(NULL);
+    ck_assert_uint_eq(plain->n_reads, 0);
+    tkl_store_free(plain);
+    /* kept, then saved broken beside a new file that is broken too */
+    struct tkl_store *good = load_keeping(NULL);
+    ck_assert_ptr_nonnull(good);
+    write_file("plan.csv", "Name,Owner\nx,HR\n");
+    write_file("new.csv", "Name,Owner\nx,HR\n");
+    add_path("new.csv");
+    tkl_diags_free(&diags);
+    struct tkl_store *s = &(struct tkl_store){0}, *was = s;
+    ck_assert_int_eq(tkl_store_reload(&opts, &dir, good, &s, &diags), -EINVAL);
+    ck_assert_ptr_eq(s, was);
+    ck_assert_uint_eq(diags.n_errors, 2); /* both files, as errors */
+    ck_assert(!has_diag_of(TKL_SEV_WARNING, "last read good"));
+    tkl_store_free(good);
+}
+END_TEST
+
 START_TEST(a_workbook_entry_names_its_sheet_after_a_hash)
 {
     ck_assert_uint_eq(tkl_store_path_len("plan.xlsx#Actions 2025"), 9);
@@ -1203,6 +1318,8 @@ int main(void)
     tcase_add_test(files, an_empty_directory_is_a_warning);
     tcase_add_test(files, what_is_not_a_regular_file_is_refused);
     tcase_add_test(files, one_bad_file_fails_the_whole_load);
+    tcase_add_test(files, a_file_that_cannot_be_read_is_read_as_last_read_good);
+    tcase_add_test(files, without_its_copy_a_file_that_cannot_be_read_fails_the_load);
     tcase_add_test(files, no_store_files_is_an_error);
     tcase_add_test(files, a_workbook_entry_names_its_sheet_after_a_hash);
     tcase_add_test(files, a_directory_takes_workbooks_and_no_sheet_name);
