@@ -1628,15 +1628,15 @@ static int cmd_status(struct cli *c, int argc, char **argv)
 static int outbox_show(json_t *arr, const struct tkl_stored_notice *s, uint64_t id,
                        const char *lease_node, int64_t lease_until)
 {
-    char at[32], until[32] = "";
+    char at[32], until[32] = "", shown[72];
     tkl_format_instant(s->notice.due_at, at);
     if (lease_node)
         tkl_format_instant(lease_until, until);
     const char *state = tkl_notice_state_name(s->state, s->attempts);
     if (!arr) {
-        printf("%5" PRIu64 " %-9s %s %s:%s  %zu action(s), %d attempt(s)%s%s%s%s%s%s\n", id, state,
-               at, s->notice.channel, s->notice.recipient, s->notice.n_entries, s->attempts,
-               lease_node ? "  leased to " : "", lease_node ? lease_node : "",
+        printf("%5" PRIu64 " %-9s %s %s:%s  %s, %d attempt(s)%s%s%s%s%s%s\n", id, state, at,
+               s->notice.channel, s->notice.recipient, tkl_notice_items(&s->notice, shown),
+               s->attempts, lease_node ? "  leased to " : "", lease_node ? lease_node : "",
                lease_node ? " until " : "", until, s->last_error ? "  " : "",
                s->last_error ? s->last_error : "");
         return 0;
@@ -2001,13 +2001,24 @@ static int retry_args(struct cli *c, int argc, char **argv, uint64_t *ids, size_
 /* tickler retry on PostgreSQL: ids (n of them) or, n == 0, every failed
  * notice queued again; the nodes are woken by the database. Returns the
  * exit code. */
+/* What tickler retry queued again, and the failure reports it withdrew. */
+static void print_requeued(int64_t n, int64_t reports)
+{
+    printf("%" PRId64 " notice%s queued again\n", n, tkl_plural(n));
+    if (reports)
+        printf("%" PRId64 " failure report%s withdrawn: the %s queued again above (one that "
+               "fails again is reported anew), or resolved before\n",
+               reports, tkl_plural(reports),
+               reports == 1 ? "failure it reports is" : "failures they report are");
+}
+
 static int retry_pg(struct cli *c, const uint64_t *ids, size_t n)
 {
     struct tkl_pg_requeued named[RETRY_MAX_IDS];
-    int64_t total = 0;
+    int64_t total = 0, reports = 0;
     char *err = NULL;
     if (tkl_pg_outbox_requeue(c->cfg->state.conninfo_file, ids, n, (int64_t)time(NULL), &total,
-                              named, &err) < 0) {
+                              &reports, named, &err) < 0) {
         fprintf(stderr, "tickler retry: cannot update the outbox on PostgreSQL (%s): %s\n",
                 c->cfg->state.conninfo_file, err ? err : "failed");
         free(err);
@@ -2041,7 +2052,7 @@ static int retry_pg(struct cli *c, const uint64_t *ids, size_t n)
         }
     }
     tkl_pg_requeued_free(named, n);
-    printf("%" PRId64 " notice%s queued again\n", total, tkl_plural(total));
+    print_requeued(total, reports);
     return bad;
 }
 
@@ -2058,10 +2069,10 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
         return 1;
     if (!o)
         return retry_pg(c, ids, all ? 0 : n);
-    int64_t now = (int64_t)time(NULL), total = 0, k = 0;
+    int64_t now = (int64_t)time(NULL), total = 0, k = 0, reports = 0;
     int r = 0, bad = 0;
     if (all) {
-        r = tkl_outbox_requeue(o, 0, now, &total);
+        r = tkl_outbox_requeue_failed(o, now, &total, &reports);
     } else {
         for (size_t i = 0; r == 0 && i < n; i++) {
             r = tkl_outbox_requeue(o, ids[i], now, &k);
@@ -2090,7 +2101,7 @@ static int cmd_retry(struct cli *c, int argc, char **argv)
                             : strerror(-r));
         return 1;
     }
-    printf("%" PRId64 " notice%s queued again\n", total, tkl_plural(total));
+    print_requeued(total, reports);
     if ((r = wake_daemon(c->state_dir ? c->state_dir : c->cfg->state_dir)) < 0)
         fprintf(stderr,
                 "tickler retry: cannot wake a running ticklerd (%s): it sends them at its "

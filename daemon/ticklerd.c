@@ -67,12 +67,10 @@ struct daemon {
 static void notify_status(struct daemon *d, const char *extra)
 {
     const struct tkl_service *s = &d->service;
-    char next[32] = "none";
+    char next[64];
     struct tkl_outbox_stats st = {0};
     const struct tkl_store *store = s->rt ? s->rt->store : NULL;
-    int64_t at = s->rt ? tkl_scheduler_next_at(&s->rt->sched) : INT64_MAX;
-    if (at != INT64_MAX)
-        tkl_format_instant(at, next);
+    (void)tkl_service_next_text(s, next);
     if (s->outbox && tkl_outbox_stats(s->outbox, 0, &st) < 0)
         memset(&st, 0, sizeof(st));
     if (s->last_run_pending) { /* PostgreSQL: the schedule waits for the shared last run */
@@ -418,8 +416,7 @@ static int daemon_run(struct daemon *d)
         d->exit_code = 1;
         begin_shutdown(d);
     } else {
-        char buf[32];
-        int64_t next = tkl_scheduler_next_at(&s->rt->sched);
+        char buf[64];
         if (s->last_run_pending)
             log_notice("ticklerd %s started: %zu actions, %zu observances; the schedule is built "
                        "once PostgreSQL gives the last run time",
@@ -434,8 +431,7 @@ static int daemon_run(struct daemon *d)
             log_notice("ticklerd %s started: %zu actions, %zu observances, %zu reminders "
                        "scheduled, next %s",
                        TICKLER_VERSION, s->rt->store->n - s->rt->store->n_events,
-                       s->rt->store->n_events, s->rt->sched.n,
-                       next == INT64_MAX ? "never" : tkl_format_instant(next, buf));
+                       s->rt->store->n_events, s->rt->sched.n, tkl_service_next_text(s, buf));
         start_watchdog(d);
         /* config, stores and plugins are loaded and the timers armed */
         notify_status(d, "READY=1\n");

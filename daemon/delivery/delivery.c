@@ -410,10 +410,10 @@ static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tk
     } else if (st == TKL_DELIVERY_OK) {
         x->out = OUT_DELIVERED;
         x->at = now;
-        log_info("delivered notice: %zu action(s) to %s; notice=%" PRIu64
-                 " channel=%s team=%s recipient=%s",
-                 n->n_entries, n->recipient, n->id, n->channel, n->team_id ? n->team_id : "-",
-                 n->recipient);
+        char items[72];
+        log_info("delivered notice: %s to %s; notice=%" PRIu64 " channel=%s team=%s recipient=%s",
+                 tkl_notice_items(n, items), n->recipient, n->id, n->channel,
+                 n->team_id ? n->team_id : "-", n->recipient);
     } else if (st == TKL_DELIVERY_TRANSIENT && now - x->s->created_at < max_age) {
         int64_t wait = tkl_delivery_backoff(e->conf->retry_min_seconds, x->s->attempts + 1,
                                             res ? res->retry_after : 0);

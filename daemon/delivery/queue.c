@@ -323,8 +323,9 @@ static void round_durable(struct putset *ps, size_t i, uint64_t id)
     struct tkl_queue_round *rd = (struct tkl_queue_round *)ps;
     struct tkl_notice n;
     tkl_route_notice(&rd->batch.digests[i], &n);
-    log_info("queued notice: %zu action(s); notice=%" PRIu64 " channel=%s team=%s recipient=%s",
-             n.n_entries, id, n.channel, n.team_id, n.recipient);
+    char items[72];
+    log_info("queued notice: %s; notice=%" PRIu64 " channel=%s team=%s recipient=%s",
+             tkl_notice_items(&n, items), id, n.channel, n.team_id, n.recipient);
 }
 
 static void round_ended(struct putset *ps)

@@ -1299,6 +1299,37 @@ int tkl_outbox_requeue(struct tkl_outbox *o, uint64_t id, int64_t now, int64_t *
     return r;
 }
 
+int tkl_outbox_requeue_failed(struct tkl_outbox *o, int64_t now, int64_t *ret_n,
+                              int64_t *ret_reports)
+{
+    static const char *const sql[] = {
+        "UPDATE notices SET state = 3, finished_at = ?1, last_error = '" TKL_REPORT_MOOT "' "
+        "WHERE state = 2 AND id IN (SELECT notice_id FROM entries WHERE stage = ?2)",
+        "UPDATE notices SET state = 0, attempts = 0, next_attempt = 0, created_at = ?1, "
+        "finished_at = NULL WHERE state = 2"};
+    int64_t n[2] = {0, 0};
+    bool own = false;
+    int r = tkl_db_write_begin(o, &own);
+    for (int i = 0; r == 0 && i < 2; i++) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(o->db, sql[i], -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, now);
+            if (i == 0)
+                sqlite3_bind_int(st, 2, TKL_STAGE_REPORT);
+            rc = sqlite3_step(st);
+        }
+        r = rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
+        n[i] = r == 0 ? sqlite3_changes64(o->db) : 0;
+        sqlite3_finalize(st);
+    }
+    if ((r = tkl_db_write_end(o, own, r)) < 0)
+        return r;
+    *ret_reports = n[0];
+    *ret_n = n[1];
+    return 0;
+}
+
 int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_stats *ret)
 {
     sqlite3_stmt *st = NULL;
@@ -1417,6 +1448,19 @@ int tkl_outbox_set_meta(struct tkl_outbox *o, const char *key, int64_t value)
 }
 
 /* ---- What the web face reads ------------------------------------------ */
+
+const char *tkl_notice_items(const struct tkl_notice *n, char buf[72])
+{
+    size_t events = 0;
+    for (size_t i = 0; i < n->n_entries; i++)
+        events += n->entries[i].kind == TKL_DEADLINE_EVENT;
+    size_t actions = n->n_entries - events;
+    if (events && actions)
+        snprintf(buf, 72, "%zu action(s) and %zu observance(s)", actions, events);
+    else
+        snprintf(buf, 72, "%zu %s", n->n_entries, events ? "observance(s)" : "action(s)");
+    return buf;
+}
 
 const char *tkl_notice_state_name(enum tkl_notice_state state, int attempts)
 {

@@ -184,6 +184,24 @@ int tkl_outbox_recover(struct tkl_outbox *o, int64_t now, int64_t *ret_in_flight
  */
 int tkl_outbox_requeue(struct tkl_outbox *o, uint64_t id, int64_t now, int64_t *ret_n);
 
+/* Why a failure report tickler retry --failed withdraws (its last error):
+ * the failure it reports is queued again with it, or was resolved. */
+#define TKL_REPORT_MOOT                                                                            \
+    "withdrawn by tickler retry --failed: the failure it reports was queued again, or resolved "   \
+    "before"
+
+/*
+ * tickler retry --failed: in one transaction, every failed notice back in
+ * the queue as tkl_outbox_requeue puts one (*ret_n of them), except the
+ * failed failure reports (delivery.report_to's), which are withdrawn
+ * (*ret_reports of them, TKL_REPORT_MOOT): the failures they report are
+ * queued again too, and one that fails again is reported anew, so sent
+ * now they would say that a notice failed that is being sent, or was.
+ * Returns 0 or a negative errno (then nothing changed).
+ */
+int tkl_outbox_requeue_failed(struct tkl_outbox *o, int64_t now, int64_t *ret_n,
+                              int64_t *ret_reports);
+
 struct tkl_outbox_stats {
     int64_t pending;  /* never tried */
     int64_t retrying; /* tried, waiting for the next attempt */
@@ -241,6 +259,11 @@ int tkl_outbox_logged(struct tkl_outbox *o, const char *key);
 
 /* ---- What the web face reads: each item's latest notice, and the notices
  * not yet delivered ---- */
+
+/* What n's entries are, as the log and tickler outbox count them, into
+ * buf: "3 action(s)", "2 observance(s)" (calendar prompts) or "1 action(s)
+ * and 2 observance(s)". Returns buf. */
+const char *tkl_notice_items(const struct tkl_notice *n, char buf[72]);
 
 /* "pending" (never tried), "retrying" (pending, tried before),
  * "delivered" or "failed". */

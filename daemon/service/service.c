@@ -40,6 +40,18 @@ int64_t tkl_service_now(const struct tkl_service *s)
     return tkl_runtime_now(&s->env);
 }
 
+const char *tkl_service_next_text(const struct tkl_service *s, char buf[64])
+{
+    int64_t next = s->rt ? tkl_scheduler_next_at(&s->rt->sched) : INT64_MAX;
+    char at[32];
+    if (next == INT64_MAX)
+        snprintf(buf, 64, "never");
+    else
+        snprintf(buf, 64, "%s%s", tkl_format_instant(next, at),
+                 next <= tkl_service_now(s) ? " (due now)" : "");
+    return buf;
+}
+
 int64_t tkl_service_catch_up_at(const struct tkl_service *s)
 {
     return s->hours_pending ? tkl_catch_up_at(&s->rt->cfg->schedule.policy, tkl_service_now(s))
@@ -1886,10 +1898,9 @@ static void on_shared_last_run(void *data, int r, int64_t value)
         return;
     }
     s->hours_from = INT64_MAX;
-    char buf[32];
-    int64_t next = tkl_scheduler_next_at(&s->rt->sched);
+    char buf[64];
     log_notice("schedule built from the shared last run: %zu reminders scheduled, next %s",
-               s->rt->sched.n, next == INT64_MAX ? "never" : tkl_format_instant(next, buf));
+               s->rt->sched.n, tkl_service_next_text(s, buf));
     arm_scheduler(s);
     run_requests(s);
     if (s->changed)

@@ -196,6 +196,11 @@ struct tkl_service {
 /* The wall clock, with --now's offset. */
 int64_t tkl_service_now(const struct tkl_service *s);
 
+/* The next reminder's send time as the log and STATUS= say it, into buf:
+ * "2027-03-01T09:00:00+00:00", with " (due now)" when it has come (a
+ * reminder missed while stopped, sent at once), or "never". Returns buf. */
+const char *tkl_service_next_text(const struct tkl_service *s, char buf[64]);
+
 /* While what a start missed waits for the sending hours (hours_pending),
  * the send time it waits for; else INT64_MAX. */
 int64_t tkl_service_catch_up_at(const struct tkl_service *s);

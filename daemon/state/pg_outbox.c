@@ -32,6 +32,13 @@ static const char requeue_sql[] =
     "UPDATE notices SET state = 0, attempts = 0, next_attempt = 0, created_at = $1::bigint,"
     " finished_at = NULL WHERE (state = 2 OR (state = 3 AND NOT $3::boolean))"
     " AND lease_node IS NULL AND ($3::boolean OR id = ANY($2::bigint[])) RETURNING id";
+/* First, for every failed notice (tickler retry --failed): the failure
+ * reports withdrawn (outbox.h, TKL_REPORT_MOOT); requeue_sql then takes
+ * only what is still failed. */
+static const char withdraw_sql[] =
+    "UPDATE notices SET state = 3, finished_at = $1::bigint, last_error = '" TKL_REPORT_MOOT "'"
+    " WHERE $2::boolean AND state = 2 AND lease_node IS NULL"
+    " AND id IN (SELECT notice_id FROM entries WHERE stage = $3::integer) RETURNING id";
 /* Then what the notices named are (those not queued again say why). */
 static const char named_sql[] =
     "SELECT id, state, CASE WHEN lease_until > $1::bigint THEN lease_node END, lease_until"
@@ -51,6 +58,7 @@ struct job {
     const uint64_t *ids;
     size_t n_ids;
     int64_t requeued;
+    int64_t withdrawn; /* failure reports, with every failed notice */
     struct tkl_pg_requeued *named;
 };
 
@@ -223,10 +231,11 @@ static void on_requeued(void *data, int r, const PGresult *const *results, size_
         fail(x, r, "cannot update the outbox", failed_result(results, n));
         return;
     }
-    x->requeued = sym_PQntuples(results[0]);
+    x->withdrawn = sym_PQntuples(results[0]);
+    x->requeued = sym_PQntuples(results[1]);
     for (size_t i = 0; r == 0 && i < x->n_ids; i++) {
         x->named[i].id = x->ids[i];
-        r = explain(&x->named[i], results[0], results[1]);
+        r = explain(&x->named[i], results[1], results[2]);
     }
     if (r < 0) {
         x->r = r;
@@ -237,17 +246,20 @@ static void on_requeued(void *data, int r, const PGresult *const *results, size_
 static int start_requeue(struct tkl_pg *pg, void *data)
 {
     struct job *x = data;
-    char now[24], *ids = NULL;
+    char now[24], report[12], *ids = NULL;
     int r = id_array(x->ids, x->n_ids, &ids);
     if (r == 0) {
         snprintf(now, sizeof(now), "%" PRId64, x->now);
+        snprintf(report, sizeof(report), "%d", (int)TKL_STAGE_REPORT);
         const char *params[] = {now, ids, x->n_ids ? "false" : "true"};
+        const char *moot[] = {now, x->n_ids ? "false" : "true", report};
         const struct tkl_pg_stmt stmts[] = {
+            {.sql = withdraw_sql, .nparams = 3, .params = moot},
             {.sql = requeue_sql, .nparams = 3, .params = params},
             {.sql = named_sql, .nparams = 2, .params = params},
             {.sql = wake_sql},
         };
-        r = tkl_pg_transaction(pg, stmts, 3, on_requeued, x);
+        r = tkl_pg_transaction(pg, stmts, 4, on_requeued, x);
     }
     free(ids);
     if (r < 0)
@@ -256,7 +268,8 @@ static int start_requeue(struct tkl_pg *pg, void *data)
 }
 
 int tkl_pg_outbox_requeue(const char *conninfo_file, const uint64_t *ids, size_t n, int64_t now,
-                          int64_t *ret_n, struct tkl_pg_requeued *ret, char **ret_err)
+                          int64_t *ret_n, int64_t *ret_reports, struct tkl_pg_requeued *ret,
+                          char **ret_err)
 {
     struct job x = {.now = now, .ids = ids, .n_ids = n, .named = ret};
     if (n)
@@ -267,6 +280,7 @@ int tkl_pg_outbox_requeue(const char *conninfo_file, const uint64_t *ids, size_t
         return r;
     }
     *ret_n = x.requeued;
+    *ret_reports = x.withdrawn;
     return 0;
 }
 

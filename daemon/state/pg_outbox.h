@@ -53,10 +53,13 @@ struct tkl_pg_requeued {
  * now, and wakes the nodes (NOTIFY, as a queued notice does), in one
  * transaction. A notice a node holds a lease on is left alone. *ret_n
  * gets how many were queued again; with ids, ret (n of them, in order;
- * free with tkl_pg_requeued_free) says what became of each.
+ * free with tkl_pg_requeued_free) says what became of each. With every
+ * failed notice, the failed failure reports are withdrawn instead, as
+ * tkl_outbox_requeue_failed withdraws them (*ret_reports of them).
  */
 int tkl_pg_outbox_requeue(const char *conninfo_file, const uint64_t *ids, size_t n, int64_t now,
-                          int64_t *ret_n, struct tkl_pg_requeued *ret, char **ret_err);
+                          int64_t *ret_n, int64_t *ret_reports, struct tkl_pg_requeued *ret,
+                          char **ret_err);
 
 void tkl_pg_requeued_free(struct tkl_pg_requeued *v, size_t n);
 

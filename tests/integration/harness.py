@@ -186,6 +186,14 @@ def conf_for_backend(conf):
 NO_PG_STATE = "the database holds no tickler state yet"
 
 
+def state_files(state):
+    """Every file under the state directory, its copies of the plans
+    (plans/) included, as paths."""
+    for root, _, names in os.walk(state):
+        for name in sorted(names):
+            yield os.path.join(root, name)
+
+
 def outbox(conf, state, *extra):
     """The outbox as `tickler outbox --json` lists it: (its notices, the
     command's output), newest first. On PostgreSQL, before any ticklerd

@@ -238,8 +238,8 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
         for t in tokens:
             self.assertNotIn(t, p.stderr)
             self.assertNotIn(t, json.dumps(self.outbox(conf)))
-            for name in os.listdir(self.state):
-                with open(os.path.join(self.state, name), "rb") as f:
+            for name in harness.state_files(self.state):
+                with open(name, "rb") as f:
                     self.assertNotIn(t.encode(), f.read(), name)
         self.assertIn("delivered notice", p.stderr)
 

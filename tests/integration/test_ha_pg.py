@@ -324,9 +324,21 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
         self.assertIn('tickler_outbox_notices{state="retrying"} 1\n', metrics)
         self.assertIn('tickler_node_info{node="node-a",backend="postgresql"} 1\n', metrics)
         self.sql("DELETE FROM notices WHERE id = 11")
+        # a failure report of notice 3 that failed too (as written when
+        # report_to's own channel refuses): withdrawn, not sent again, as
+        # its failure is queued again
+        self.sql("INSERT INTO notices(id, channel, recipient, due_at, created_at, next_attempt,"
+                 " attempts, state, last_error) VALUES (12, 'hook', 'admin', %d, %d, %d, 1, 2,"
+                 " 'refused');"
+                 "INSERT INTO entries(notice_id, idx, item_id, title, stage) VALUES (12, 0,"
+                 " 'notice-3', 'Notice 3 could not be delivered', 6)" % (now, now, now))
         # the sink takes them now: retry queues them again, each is sent once
         self.sink.refuse = set()
-        self.assertEqual(self.cli(conf, "retry", "--failed").stdout, "2 notices queued again\n")
+        self.assertEqual(self.cli(conf, "retry", "--failed").stdout,
+                         "2 notices queued again\n1 failure report withdrawn: the failure it "
+                         "reports is queued again above (one that fails again is reported anew), "
+                         "or resolved before\n")
+        self.assertEqual(self.sql("SELECT state FROM notices WHERE id = 12"), "3")
         deadline = time.monotonic() + 120
         while self.delivered() < 10:
             self.assertLess(time.monotonic(), deadline, self.daemons["a"].log()[-3000:])

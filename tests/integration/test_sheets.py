@@ -494,10 +494,14 @@ class Daemon_(Fixture):
         d = Daemon(self.conf, self.state)
         try:
             n = d.wait_for("started: 39 actions")
-            # broken, saved by rename as an office suite saves: the old plan stays
+            # broken, saved by rename as an office suite saves: the plan as
+            # last read good stays in force
             bad(plan + ".tmp")
             os.rename(plan + ".tmp", plan)
-            n = d.wait_for("keeping the last good store of 39 actions", after=n)
+            n = d.wait_for("a plan file cannot be read (see the warnings above): the file as last "
+                           "read good is in force until it is mended", after=n)
+            n = d.wait_for("store reloaded: 39 actions, ", after=n)
+            self.assertTrue(d.lines[n].endswith(" observances, 0 changed"), d.lines[n])
             # a good edit: one action's deadline moves
             rows[0][5] = "Jan 2025"
             write(plan + ".tmp", rows)

@@ -267,8 +267,8 @@ links = { keys = ( { id = "t1"; file = "links.key"; } ); };
         self.assertEqual(v.stdout.split(), ["ok"] * (1 + BUSY + len(cards)))
         # the webhook URLs are nowhere but in their files
         self.assertNotIn("CANARY", d.log())
-        for name in os.listdir(self.state):
-            with open(os.path.join(self.state, name), "rb") as f:
+        for name in harness.state_files(self.state):
+            with open(name, "rb") as f:
                 self.assertNotIn(b"CANARY", f.read(), name)
         rows = harness.notice_rows(self.conf, self.state)
         self.assertIn("equality", rows)  # the test can fail

@@ -391,6 +391,59 @@ START_TEST(states_retries_recovery_and_requeue)
 }
 END_TEST
 
+/* tickler retry --failed: every failed notice queued again, but the
+ * failure reports of them withdrawn, in one transaction: a failure that
+ * happens again is reported anew, and the old report would tell of a
+ * notice being sent, or sent already. */
+START_TEST(retrying_every_failed_notice_withdraws_their_failure_reports)
+{
+    struct tkl_notice n = notice("hr@example.org"), m = notice("ict@example.org");
+    uint64_t a = 0, b = 0, rep = 0, done = 0;
+    ck_assert_int_eq(tkl_outbox_put(o, &n, keys, 1000, &a), 0);
+    ck_assert_int_eq(tkl_outbox_put(o, &m, keys, 1000, &b), 0);
+    struct tkl_notice_entry e = {.size = sizeof(e),
+                                 .item_id = "notice-1",
+                                 .title = "A reminder could not be delivered",
+                                 .deadline_day = TKL_NO_DAY,
+                                 .kind = TKL_DEADLINE_UNDATED,
+                                 .stage = TKL_STAGE_REPORT};
+    struct tkl_notice r = notice("admin@example.org");
+    r.entries = &e;
+    r.n_entries = 1;
+    const char *rkeys[] = {"failure-1-1000"};
+    ck_assert_int_eq(tkl_outbox_put(o, &r, rkeys, 1000, &rep), 0);
+    ck_assert_int_eq(tkl_outbox_mark_failed(o, a, 2000, "550 no such user"), 0);
+    ck_assert_int_eq(tkl_outbox_mark_failed(o, b, 2000, "550 no such user"), 0);
+    ck_assert_int_eq(tkl_outbox_mark_failed(o, rep, 2000, "550 relay refused"), 0);
+    /* a report already sent stays as it is */
+    const char *dkeys[] = {"failure-2-1000"};
+    e.item_id = "notice-2";
+    ck_assert_int_eq(tkl_outbox_put(o, &r, dkeys, 1000, &done), 0);
+    ck_assert_int_eq(tkl_outbox_mark_delivered(o, done, 2100, "250 ok"), 0);
+    int64_t queued = -1, reports = -1;
+    ck_assert_int_eq(tkl_outbox_requeue_failed(o, 3000, &queued, &reports), 0);
+    ck_assert_int_eq(queued, 2);
+    ck_assert_int_eq(reports, 1);
+    uint64_t ids[8];
+    ck_assert_int_eq(tkl_outbox_due(o, 3000, ids, 8), 2);
+    struct tkl_stored_notice *w = NULL;
+    ck_assert_int_eq(tkl_outbox_get(o, rep, &w), 0);
+    ck_assert_int_eq(w->state, TKL_NOTICE_WITHDRAWN);
+    ck_assert_str_eq(w->last_error, TKL_REPORT_MOOT);
+    tkl_stored_notice_free(w);
+    ck_assert_int_eq(tkl_outbox_get(o, done, &w), 0);
+    ck_assert_int_eq(w->state, TKL_NOTICE_DELIVERED);
+    tkl_stored_notice_free(w);
+    /* named, a report is queued again as asked */
+    int64_t k = 0;
+    ck_assert_int_eq(tkl_outbox_requeue(o, rep, 4000, &k), 0);
+    ck_assert_int_eq(k, 1);
+    /* nothing failed: nothing done */
+    ck_assert_int_eq(tkl_outbox_requeue_failed(o, 5000, &queued, &reports), 0);
+    ck_assert_int_eq(queued + reports, 0);
+}
+END_TEST
+
 START_TEST(waiting_notices_by_age)
 {
     /* three notices committed at 1000, 2000 and 3000: what waits longer
@@ -1046,6 +1099,7 @@ int main(void)
     tcase_add_test(tc, a_new_outbox_is_readable_by_its_owner_only);
     tcase_add_test(tc, a_notice_is_produced_once);
     tcase_add_test(tc, states_retries_recovery_and_requeue);
+    tcase_add_test(tc, retrying_every_failed_notice_withdraws_their_failure_reports);
     tcase_add_test(tc, waiting_notices_by_age);
     tcase_add_test(tc, every_allocation_failure_is_clean);
     tcase_add_test(tc, each_item_s_latest_notice_in_one_read);

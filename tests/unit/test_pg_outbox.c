@@ -90,10 +90,11 @@ START_TEST(retry_queues_failed_notices_and_says_why_not_the_others)
     fill();
     const uint64_t ids[] = {2, 4, 1, 99};
     struct tkl_pg_requeued y[4];
-    int64_t total = -1;
+    int64_t total = -1, reports = -1;
     char *err = NULL;
-    ck_assert_int_eq(tkl_pg_outbox_requeue(conninfo, ids, 4, NOW, &total, y, &err), 0);
+    ck_assert_int_eq(tkl_pg_outbox_requeue(conninfo, ids, 4, NOW, &total, &reports, y, &err), 0);
     ck_assert_int_eq(total, 1);
+    ck_assert_int_eq(reports, 0); /* named: no failure report withdrawn */
     ck_assert_int_eq(y[0].why, TKL_PG_REQUEUED);
     ck_assert_int_eq(y[1].why, TKL_PG_LEASED);
     ck_assert_str_eq(y[1].lease_node, "vm-a");
@@ -113,7 +114,8 @@ START_TEST(retry_queues_failed_notices_and_says_why_not_the_others)
     /* a failed notice a node still holds a lease on is left alone */
     PQclear(tkl_pg_fixture_exec(c, "UPDATE notices SET state = 2, lease_node = 'vm-b',"
                                    " lease_until = 1680001100 WHERE id = 2"));
-    ck_assert_int_eq(tkl_pg_outbox_requeue(conninfo, NULL, 0, NOW, &total, NULL, &err), 0);
+    ck_assert_int_eq(tkl_pg_outbox_requeue(conninfo, NULL, 0, NOW, &total, &reports, NULL, &err),
+                     0);
     ck_assert_int_eq(total, 0);
     r = tkl_pg_fixture_exec(c, "SELECT state FROM notices WHERE id = 2");
     ck_assert_str_eq(PQgetvalue(r, 0, 0), "2");
@@ -131,7 +133,9 @@ START_TEST(a_database_without_state_says_so)
     ck_assert_int_eq(tkl_pg_outbox_list(conninfo, false, NOW, &v, &n, &err), -ENOENT);
     ck_assert_ptr_nonnull(strstr(err, "holds no tickler state yet"));
     free(err);
-    ck_assert_int_eq(tkl_pg_outbox_requeue(conninfo, NULL, 0, NOW, &total, NULL, &err), -ENOENT);
+    int64_t reports = 0;
+    ck_assert_int_eq(tkl_pg_outbox_requeue(conninfo, NULL, 0, NOW, &total, &reports, NULL, &err),
+                     -ENOENT);
     ck_assert_ptr_nonnull(strstr(err, "holds no tickler state yet"));
     free(err);
 }
