@@ -1366,10 +1366,11 @@ static void keep_plans(struct tkl_service *s)
         log_warning("cannot keep a copy of the plan's files in %s/plans: %s; a later start or "
                     "reload cannot fall back on them if they cannot be read",
                     s->rt->cfg->store.keep_dir, strerror(-r));
-    else if (r == 0 && s->keep_error)
+    else if (r > 0 && s->keep_error)
         log_notice("the copies of the plan's files are kept again in %s/plans",
                    s->rt->cfg->store.keep_dir);
-    s->keep_error = r;
+    if (r != 0) /* 0: no file to copy (none read from its path, or whole) */
+        s->keep_error = r < 0 ? r : 0;
 }
 
 /* A plan read whole that looked caught while it was being saved (a CSV

@@ -11,10 +11,27 @@
 
 #include "remote.h"
 
+/* "file:" and path with its directory as realpath(3) gives it (however
+ * the configuration named it: "./plan.csv", a symbolic link), or as
+ * written when that directory is not there. NULL when out of memory. */
+static char *path_key(const char *path)
+{
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (!dir)
+        return NULL;
+    char *real = realpath(dir, NULL), *key = NULL;
+    int n = real ? asprintf(&key, "file:%s%s%s", real, strcmp(real, "/") ? "/" : "", base)
+                 : asprintf(&key, "file:%s", path);
+    free(real);
+    free(dir);
+    return n < 0 ? NULL : key;
+}
+
 char *tkl_keep_path(const char *state_dir, const char *path, const char *ext)
 {
-    char *key = NULL, *dir = NULL, *stem = NULL, *out = NULL;
-    if (asprintf(&key, "file:%s", path) < 0)
+    char *key = path_key(path), *dir = NULL, *stem = NULL, *out = NULL;
+    if (!key)
         return NULL;
     if (asprintf(&dir, "%s/%s", state_dir, TKL_REMOTE_CACHE_SUBDIR) >= 0 &&
         (stem = tkl_remote_cache_stem(dir, key)) && asprintf(&out, "%s%s", stem, ext) < 0)
@@ -97,11 +114,13 @@ int tkl_keep_save(const char *copy, const char *path, const struct stat *as_read
     int r = fstat(from, &st) < 0 ? -errno : unchanged(&st, as_read) ? 0 : 1;
     char *tmp = NULL;
     int to = -1;
-    if (r == 0 && (r = ensure_dir_of(copy)) == 0 && asprintf(&tmp, "%s.XXXXXX", copy) < 0) {
+    /* one name a copy: a copy cut short (the process killed) is written
+     * over by the next, never left beside it */
+    if (r == 0 && (r = ensure_dir_of(copy)) == 0 && asprintf(&tmp, "%s.tmp", copy) < 0) {
         tmp = NULL;
         r = -ENOMEM;
     }
-    if (r == 0 && (to = mkostemp(tmp, O_CLOEXEC)) < 0) /* mode 0600 */
+    if (r == 0 && (to = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
         r = -errno;
     if (r == 0)
         r = copy_fd(from, to);

@@ -14,7 +14,9 @@
 
 /* The copy of the plan file at path, read by the reader of ending ext
  * (".csv", ".xlsx"...): state_dir/plans/<hex of SHA-256 of "file:" and
- * the path><ext>. Returns a new string or NULL (out of memory). */
+ * the path, its directory resolved (realpath(3), when it is there)><ext>,
+ * so that the daemon and a check run by hand from another directory name
+ * the same copy. Returns a new string or NULL (out of memory). */
 char *tkl_keep_path(const char *state_dir, const char *path, const char *ext);
 
 /*
@@ -22,7 +24,7 @@ char *tkl_keep_path(const char *state_dir, const char *path, const char *ext);
  * as_read being fstat(2) of the descriptor it was read from: nothing is
  * written when copy is of that file already (its size and modification
  * time), nor when the file has changed since (another read follows). The
- * copy is written to a temporary file of its directory (made, mode 0700,
+ * copy is written to copy.tmp in its directory (made, mode 0700,
  * when absent), mode 0600, with the file's modification time, and renamed
  * over the old one, so a copy is whole or absent; it is not flushed to
  * disk (after a power cut the copy may be the one before, or empty:

@@ -361,8 +361,9 @@ static int read_file(const char *path, char **ret, size_t *ret_len, struct stat 
 struct plan_files {
     struct plan_file {
         char *path, *place;
-        bool url;  /* the cached copy of a plan at a URL */
-        bool read; /* read whole from path, which was st then */
+        bool url;       /* the cached copy of a plan at a URL */
+        bool read;      /* read whole from path, which was st then */
+        bool unsettled; /* it looked caught while being saved (tkl_diags) */
         struct stat st;
         /* what the first read of it met (or finding it: a file gone), and
          * the problems it told, diags[diag_lo, diag_hi) of that read */
@@ -524,6 +525,17 @@ static int list_dir(const char *path, struct plan_files *pf, struct tkl_diags *d
     return r;
 }
 
+/* Whether the directory of the file at path is there. */
+static bool dir_there(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    struct stat st;
+    bool there = dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+    free(dir);
+    return there;
+}
+
 /* Expands a store.files entry: a URL is its cached copy; a file (with any
  * sheet named after it: the place it is read by) is itself; a directory
  * is its plan files. */
@@ -543,10 +555,12 @@ static int expand_path(const struct tkl_store_opts *opts, const char *entry, str
         size_t lo = diags->n;
         tkl_diag_add(diags, TKL_SEV_ERROR, path, 0, NULL, "cannot read the store: %s",
                      strerror(-r));
-        /* a file gone (a share not mounted, a file moved) is read from
-         * its copy when copies are kept and it has one (a directory gone
-         * has none): listed with what finding it met */
-        if (opts->keep_dir) {
+        /* a file gone from its directory (moved, deleted) is read from
+         * its copy when copies are kept and it has one: listed with what
+         * finding it met. Not one whose directory is gone (a share not
+         * mounted): the store's files could not be watched, and the start
+         * is refused until it is back */
+        if (opts->keep_dir && dir_there(path)) {
             char *place = entry[pl] ? strdup(entry) : NULL;
             if (entry[pl] && !place) {
                 free(path);
@@ -651,12 +665,16 @@ static int read_files(const struct tkl_store_opts *opts, const struct tkl_team_d
         const char *place = f->place ? f->place : f->path;
         size_t lo = diags->n;
         struct stat st;
+        bool unsettled = diags->unsettled;
+        diags->unsettled = false;
         r = read_plan_file(&R, f->copy ? f->copy : f->path, place, reader_for(f->path), &st);
+        f->unsettled = diags->unsettled;
+        diags->unsettled = unsettled || f->unsettled;
         if (r == 0 && !f->copy) {
             f->read = true;
             f->st = st;
         }
-        if (r < 0 && first) {
+        if (first) {
             f->err = r;
             f->diag_lo = lo;
             f->diag_hi = diags->n;
@@ -683,20 +701,36 @@ static const char *copy_ending(const char *path)
     return rd ? rd->ext : ".csv";
 }
 
+/* Whether pf->v[i] is a local file to copy as last read good: read good
+ * from its path, whole (not caught while being saved), as was every other
+ * entry of the same file (a workbook's sheets), and the first of them. */
+static bool to_keep(const struct plan_files *pf, size_t i)
+{
+    const struct plan_file *f = &pf->v[i];
+    if (!f->read || f->url || f->unsettled)
+        return false;
+    for (size_t j = 0; j < pf->n; j++) {
+        const struct plan_file *g = &pf->v[j];
+        if (j != i && !strcmp(g->path, f->path) && (j < i || !g->read || g->unsettled))
+            return false;
+    }
+    return true;
+}
+
 /* Keeps in store the local files it read from their paths, as read, for
- * tkl_store_keep. Returns 0 or -ENOMEM. */
+ * tkl_store_keep (to_keep). Returns 0 or -ENOMEM. */
 static int note_reads(struct tkl_store *store, const struct plan_files *pf)
 {
     size_t n = 0;
     for (size_t i = 0; i < pf->n; i++)
-        n += pf->v[i].read && !pf->v[i].url;
+        n += to_keep(pf, i);
     if (!n)
         return 0;
     if (!(store->reads = calloc(n, sizeof(*store->reads))))
         return -ENOMEM;
     for (size_t i = 0; i < pf->n; i++) {
         const struct plan_file *f = &pf->v[i];
-        if (!f->read || f->url)
+        if (!to_keep(pf, i))
             continue;
         struct tkl_store_read *x = &store->reads[store->n_reads];
         if (!(x->path = strdup(f->path)))
@@ -714,6 +748,64 @@ static const char *local_time(time_t t, char buf[32])
     if (!localtime_r(&t, &tm) || !strftime(buf, 32, "%Y-%m-%d %H:%M", &tm))
         snprintf(buf, 32, "an unknown time");
     return buf;
+}
+
+/* The file of pf whose first read told diags[k], or NULL (finding the
+ * files told it). */
+static const struct plan_file *file_of(const struct plan_files *pf, size_t k)
+{
+    for (size_t i = 0; i < pf->n; i++)
+        if (k >= pf->v[i].diag_lo && k < pf->v[i].diag_hi)
+            return &pf->v[i];
+    return NULL;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool same_diag(const struct tkl_diag *a, const struct tkl_diag *b)
+{
+    return a->line == b->line && a->column == b->column && same_text(a->file, b->file) &&
+           same_text(a->field, b->field) && same_text(a->message, b->message);
+}
+
+/* Whether place[0..len) names a file of pf read from its copy. */
+static bool copied_place(const struct plan_files *pf, const char *place, size_t len)
+{
+    for (size_t i = 0; i < pf->n; i++) {
+        const char *p = pf->v[i].place ? pf->v[i].place : pf->v[i].path;
+        if (pf->v[i].copy && strlen(p) == len && !strncmp(p, place, len))
+            return true;
+    }
+    return false;
+}
+
+/* Whether the read d told of renamed an id that a file read from its copy
+ * and a file read as it is both hold (index.c: "same id as FILE[:LINE]
+ * (ID); this row is ID-N"): a row moved from the one to the other while
+ * the first could not be read, which the copy still holds. */
+static bool crosses_copies(const struct plan_files *pf, const struct tkl_diags *d)
+{
+    static const char lead[] = "same id as ";
+    for (size_t k = 0; k < d->n; k++) {
+        const struct tkl_diag *g = &d->items[k];
+        if (!g->field || strcmp(g->field, "id") != 0 || !g->file ||
+            strncmp(g->message, lead, sizeof(lead) - 1) != 0)
+            continue;
+        const char *first = g->message + sizeof(lead) - 1;
+        bool first_copied = false;
+        for (size_t i = 0; !first_copied && i < pf->n; i++) {
+            const char *p = pf->v[i].place ? pf->v[i].place : pf->v[i].path;
+            size_t len = strlen(p);
+            first_copied = pf->v[i].copy && !strncmp(first, p, len) &&
+                           (first[len] == ':' || first[len] == ' ');
+        }
+        if (first_copied != copied_place(pf, g->file, strlen(g->file)))
+            return true;
+    }
+    return false;
 }
 
 /*
@@ -753,15 +845,31 @@ static int read_copies(const struct tkl_store_opts *opts, const struct tkl_team_
         tkl_diags_free(&second);
         return r == -ENOMEM ? r : res;
     }
+    if (crosses_copies(pf, &second)) { /* the plan as it stood and as it is: one id twice */
+        tkl_store_free(st);
+        for (size_t i = 0; i < pf->n; i++) {
+            free(pf->v[i].copy);
+            pf->v[i].copy = NULL;
+        }
+        tkl_diags_free(&second);
+        return res;
+    }
+    /* the first read's problems: of finding the files as they were, of
+     * those read from copies as warnings; the second read tells the others */
+    size_t demoted_lo = diags->n;
+    for (size_t k = 0; k < first->n; k++) {
+        const struct tkl_diag *g = &first->items[k];
+        const struct plan_file *f = file_of(pf, k);
+        if (f && !f->copy)
+            continue;
+        tkl_diag_add_at(diags, f ? TKL_SEV_WARNING : g->severity, g->file, g->line, g->column,
+                        g->field, "%s", g->message);
+    }
+    size_t demoted_hi = diags->n;
     for (size_t i = 0; i < pf->n; i++) {
         const struct plan_file *f = &pf->v[i];
         if (!f->copy)
             continue;
-        for (size_t k = f->diag_lo; k < f->diag_hi; k++) {
-            const struct tkl_diag *g = &first->items[k];
-            tkl_diag_add_at(diags, TKL_SEV_WARNING, g->file, g->line, g->column, g->field, "%s",
-                            g->message);
-        }
         struct stat cs;
         char when[32];
         tkl_diag_add(diags, TKL_SEV_WARNING, f->place ? f->place : f->path, 0, NULL,
@@ -769,9 +877,21 @@ static int read_copies(const struct tkl_store_opts *opts, const struct tkl_team_
                      "until it can be: mend the file, or take it out of store.files",
                      stat(f->copy, &cs) == 0 ? local_time(cs.st_mtim.tv_sec, when) : "before");
     }
-    tkl_diags_move(diags, &second);
-    if (first->unsettled)
+    /* the second read's, but what the copy repeats of the file's own */
+    for (size_t k = 0; k < second.n; k++) {
+        const struct tkl_diag *g = &second.items[k];
+        bool told = false;
+        for (size_t j = demoted_lo; !told && j < demoted_hi; j++)
+            told = same_diag(&diags->items[j], g);
+        if (!told)
+            tkl_diag_add_at(diags, g->severity, g->file, g->line, g->column, g->field, "%s",
+                            g->message);
+    }
+    if (second.oom)
+        diags->oom = true;
+    if (second.unsettled)
         diags->unsettled = true;
+    tkl_diags_free(&second);
     st->n_from_copies = n;
     *ret_store = st;
     return 0;
@@ -805,8 +925,6 @@ int tkl_store_reload(const struct tkl_store_opts *opts, const struct tkl_team_di
     if (r == 0 && opts->keep_dir && note_reads(st, &pf) < 0)
         r = -ENOMEM;
     if (r == 0)
-        st->unsettled = diags->unsettled;
-    if (r == 0)
         *ret_store = st;
     else
         tkl_store_free(st);
@@ -816,16 +934,17 @@ int tkl_store_reload(const struct tkl_store_opts *opts, const struct tkl_team_di
 
 int tkl_store_keep(const struct tkl_store *store, const char *state_dir)
 {
-    int first = 0;
-    for (size_t i = 0; !store->unsettled && i < store->n_reads; i++) {
+    int first = 0, kept = 0;
+    for (size_t i = 0; i < store->n_reads; i++) {
         const struct tkl_store_read *x = &store->reads[i];
         char *copy = tkl_keep_path(state_dir, x->path, copy_ending(x->path));
         int r = copy ? tkl_keep_save(copy, x->path, &x->st) : -ENOMEM;
         free(copy);
         if (r < 0 && !first)
             first = r;
+        kept += r == 0;
     }
-    return first;
+    return first ? first : kept;
 }
 
 int tkl_store_check_plan(const struct tkl_store_opts *opts, const struct tkl_team_dir *teams,

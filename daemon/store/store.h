@@ -114,8 +114,8 @@ struct tkl_store {
     unsigned n_kept_loads;
     size_t n_stale;
     /* with opts keep_dir: the local plan files read from their paths, as
-     * read (what tkl_store_keep copies), and how many were read from
-     * their copies instead */
+     * read (what tkl_store_keep copies), and how many entries of
+     * store.files were read from their copies instead */
     struct tkl_store_read *reads;
     size_t n_reads;
     size_t n_from_copies;
@@ -126,10 +126,12 @@ struct tkl_store {
 
 /*
  * Makes the copies of the plan files store read from their paths, as last
- * read good, in state_dir/plans (keep.h): those whose copy is of an older
- * file, and that have not changed since they were read; none when a file
- * of the load looked caught while being saved. Returns 0 or the
- * first negative errno met (the other files are copied still).
+ * read good, in state_dir/plans (keep.h): each file read good and whole
+ * (not one that looked caught while being saved, nor a workbook one of
+ * whose sheets named in store.files could not be read) whose copy is of
+ * an older file and that has not changed since it was read. Returns how
+ * many files' copies are now of them (0 or more), or the first negative
+ * errno met (the other files are copied still).
  */
 int tkl_store_keep(const struct tkl_store *store, const char *state_dir);
 

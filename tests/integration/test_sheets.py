@@ -512,6 +512,46 @@ class Daemon_(Fixture):
         finally:
             self.assertEqual(d.stop(), 0)
 
+    def test_a_sheet_that_breaks_keeps_its_workbook_as_last_read_good(self):
+        """Two sheets of one workbook in store.files: when one can no
+        longer be read, the other sheet read good must not replace the copy
+        of the workbook, which the broken sheet is read from."""
+        book = self.path("book.xlsx")
+
+        def write(more_header):
+            rows = seed_rows()
+            write_xlsx(book, rows[:20])
+            wb = openpyxl.load_workbook(book)
+            more = wb.create_sheet("More")
+            if more_header:
+                more.append(HEADER)
+            for row in rows[20:]:
+                more.append(row)
+            wb.save(book)
+
+        with open(self.conf) as f:
+            text = f.read().replace('files = [ "sample-plan.csv" ];',
+                                    'files = [ "book.xlsx#Actions", "book.xlsx#More" ];')
+        with open(self.conf, "w") as f:
+            f.write(text)
+        write(True)
+        check = [tool("ticklerd"), "--check-config", "-c", self.conf, "-p", harness.plugin_dir(),
+                 "--state-dir", self.state]
+        run = [tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(), "--state-dir",
+               self.state, "--now", "2023-03-01T09:00", "--oneshot"]
+        p = subprocess.run(run, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        write(False)  # More loses its header row
+        for _ in range(2):  # the second after a run that read Actions good
+            p = subprocess.run(check, capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("configuration ok: 39 actions", p.stdout)
+            self.assertIn("book.xlsx#More: warning: cannot be read, so the file as last read good",
+                          p.stderr)
+            p = subprocess.run(run, capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("a plan file cannot be read (see the warnings above)", p.stderr)
+
     def test_xlsx_corrupt_then_good(self):
         plan = self.path("plan.xlsx")
 

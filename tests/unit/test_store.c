@@ -981,7 +981,7 @@ static struct tkl_store *load_keeping(const struct tkl_store *prev)
     int r = tkl_store_reload(&opts, &dir, prev, &s, &diags);
     if (r < 0)
         return NULL;
-    ck_assert_int_eq(tkl_store_keep(s, tmp), 0);
+    ck_assert_int_ge(tkl_store_keep(s, tmp), 0);
     return s;
 }
 
@@ -1026,7 +1026,6 @@ START_TEST(a_file_that_cannot_be_read_is_read_as_last_read_good)
     tkl_diags_free(&diags);
     struct tkl_store *cut = load_keeping(gone);
     ck_assert_ptr_nonnull(cut);
-    ck_assert(cut->unsettled);
     ck_assert_ptr_nonnull(tkl_store_find(cut, "A5"));
     tkl_store_free(cut);
     ck_assert_int_eq(unlink(tmp_path("plan.csv")), 0);
@@ -1048,6 +1047,80 @@ START_TEST(a_file_that_cannot_be_read_is_read_as_last_read_good)
     tkl_store_free(mended);
     tkl_store_free(gone);
     tkl_store_free(s);
+    tkl_store_free(good);
+}
+END_TEST
+
+/* How many diagnostics hold text. */
+static size_t count_diags(const char *text)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < diags.n; i++)
+        n += strstr(diags.items[i].message, text) != NULL;
+    return n;
+}
+
+/* The copies as last read good are of each file alone: a file caught
+ * while being saved is not copied while the others are; the problems of
+ * finding the files are told once, and a copy's own warnings not twice;
+ * a file gone with its directory has no fallback (its directory could
+ * not be watched); and a row moved from a file read from its copy to one
+ * read as it is, which would hold its id twice, is no fallback either. */
+START_TEST(copies_are_per_file_and_never_make_an_id_twice)
+{
+    ck_assert_int_eq(mkdir(tmp_path("sub"), 0700), 0);
+    ck_assert_int_eq(mkdir(tmp_path("empty"), 0700), 0);
+    write_file("plan.csv", "Ref,Actions\nA1,One\nX1,Moved later\n");
+    write_file("sub/more.csv", "Ref,Actions\nB1,Two\n");
+    add_path("plan.csv");
+    add_path("sub/more.csv");
+    add_path("empty");
+    struct tkl_store *good = load_keeping(NULL);
+    ck_assert_ptr_nonnull(good);
+    ck_assert_uint_eq(good->n_reads, 2);
+    /* more.csv caught mid-save, plan.csv edited: plan.csv alone is copied */
+    write_file("plan.csv", "Ref,Actions\nA1,One\nA2,Edited\nX1,Moved later\n");
+    write_file("sub/more.csv", "Ref,Actions,Responsibility\nB1,Two,HR\nB2,Cu");
+    tkl_diags_free(&diags);
+    struct tkl_store *cut = load_keeping(good);
+    ck_assert_ptr_nonnull(cut);
+    ck_assert_uint_eq(cut->n_reads, 1);
+    ck_assert_str_eq(cut->reads[0].path, tmp_path("plan.csv"));
+    /* plan.csv saved broken: its copy (with A2) is read; the warning about
+     * the empty directory and the copy's missing columns are told once */
+    write_file("sub/more.csv", "Ref,Actions\nB1,Two\n");
+    write_file("plan.csv", "Ref,Actions\nA1,\"One\n");
+    tkl_diags_free(&diags);
+    struct tkl_store *s = load_keeping(cut);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_ptr_nonnull(tkl_store_find(s, "A2"));
+    ck_assert_uint_eq(count_diags("no plan files in this directory"), 1);
+    ck_assert_uint_eq(count_diags("last read good"), 1);
+    for (size_t i = 0; i < diags.n; i++)
+        for (size_t j = i + 1; j < diags.n; j++)
+            ck_assert_msg(diags.items[i].line != diags.items[j].line ||
+                              strcmp(diags.items[i].message, diags.items[j].message) ||
+                              strcmp(diags.items[i].file ? diags.items[i].file : "",
+                                     diags.items[j].file ? diags.items[j].file : ""),
+                          "twice: %s", diags.items[i].message);
+    /* X1 moved to more.csv meanwhile: with the copy it would be there twice */
+    write_file("sub/more.csv", "Ref,Actions\nB1,Two\nX1,Moved later\n");
+    tkl_diags_free(&diags);
+    struct tkl_store *twice = &(struct tkl_store){0}, *was = twice;
+    ck_assert_int_eq(tkl_store_reload(&opts, &dir, s, &twice, &diags), -EINVAL);
+    ck_assert_ptr_eq(twice, was);
+    ck_assert_uint_eq(diags.n_errors, 1); /* the broken file, as an error */
+    /* more.csv gone with its directory: no fallback for it */
+    write_file("plan.csv", "Ref,Actions\nA1,One\n");
+    ck_assert_int_eq(unlink(tmp_path("sub/more.csv")), 0);
+    ck_assert_int_eq(rmdir(tmp_path("sub")), 0);
+    tkl_diags_free(&diags);
+    struct tkl_store *gone = &(struct tkl_store){0};
+    was = gone;
+    ck_assert_int_eq(tkl_store_reload(&opts, &dir, s, &gone, &diags), -ENOENT);
+    ck_assert_ptr_eq(gone, was);
+    tkl_store_free(s);
+    tkl_store_free(cut);
     tkl_store_free(good);
 }
 END_TEST
@@ -1320,6 +1393,7 @@ int main(void)
     tcase_add_test(files, one_bad_file_fails_the_whole_load);
     tcase_add_test(files, a_file_that_cannot_be_read_is_read_as_last_read_good);
     tcase_add_test(files, without_its_copy_a_file_that_cannot_be_read_fails_the_load);
+    tcase_add_test(files, copies_are_per_file_and_never_make_an_id_twice);
     tcase_add_test(files, no_store_files_is_an_error);
     tcase_add_test(files, a_workbook_entry_names_its_sheet_after_a_hash);
     tcase_add_test(files, a_directory_takes_workbooks_and_no_sheet_name);
