@@ -1304,7 +1304,8 @@ int tkl_outbox_requeue_failed(struct tkl_outbox *o, int64_t now, int64_t *ret_n,
 {
     static const char *const sql[] = {
         "UPDATE notices SET state = 3, finished_at = ?1, last_error = '" TKL_REPORT_MOOT "' "
-        "WHERE state = 2 AND id IN (SELECT notice_id FROM entries WHERE stage = ?2)",
+        "WHERE state = 2 AND EXISTS (SELECT 1 FROM entries e WHERE e.notice_id = notices.id "
+        "AND e.stage = ?2)",
         "UPDATE notices SET state = 0, attempts = 0, next_attempt = 0, created_at = ?1, "
         "finished_at = NULL WHERE state = 2"};
     int64_t n[2] = {0, 0};

@@ -1356,8 +1356,8 @@ static void keep_plans(struct tkl_service *s)
         log_error("a plan file cannot be read (see the warnings above): the file as last read "
                   "good is in force until it is mended");
     else if (st->n_from_copies)
-        log_error("%zu plan files cannot be read (see the warnings above): the files as last "
-                  "read good are in force until they are mended",
+        log_error("%zu of the plan's files or sheets cannot be read (see the warnings above): "
+                  "the files as last read good are in force until they are mended",
                   st->n_from_copies);
     if (!s->rt->cfg->store.keep_dir)
         return;

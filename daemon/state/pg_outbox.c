@@ -38,7 +38,8 @@ static const char requeue_sql[] =
 static const char withdraw_sql[] =
     "UPDATE notices SET state = 3, finished_at = $1::bigint, last_error = '" TKL_REPORT_MOOT "'"
     " WHERE $2::boolean AND state = 2 AND lease_node IS NULL"
-    " AND id IN (SELECT notice_id FROM entries WHERE stage = $3::integer) RETURNING id";
+    " AND EXISTS (SELECT 1 FROM entries e WHERE e.notice_id = notices.id"
+    " AND e.stage = $3::integer) RETURNING id";
 /* Then what the notices named are (those not queued again say why). */
 static const char named_sql[] =
     "SELECT id, state, CASE WHEN lease_until > $1::bigint THEN lease_node END, lease_until"

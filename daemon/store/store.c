@@ -369,7 +369,8 @@ struct plan_files {
          * the problems it told, diags[diag_lo, diag_hi) of that read */
         int err;
         size_t diag_lo, diag_hi;
-        char *copy; /* the copy read instead (keep.h), or NULL */
+        char *copy;            /* the copy read instead (keep.h), or NULL */
+        size_t act_lo, act_hi; /* its actions, of the last read's */
     } * v;
     size_t n;
 };
@@ -646,6 +647,55 @@ static int read_plan_file(struct tkl_rows *R, const char *file, const char *plac
     return r;
 }
 
+/* Whether v[0..n) holds id (v: FNV-1a slots of texts, a power of two). */
+static bool id_slot(const char **v, size_t cap, const char *id, bool add)
+{
+    size_t i = (size_t)tkl_fnv1a(TKL_FNV_INIT, id, strlen(id)) & (cap - 1);
+    for (; v[i]; i = (i + 1) & (cap - 1))
+        if (!strcmp(v[i], id))
+            return true;
+    if (add)
+        v[i] = id;
+    return false;
+}
+
+/*
+ * A read with copies: -EEXIST, said in diags, when an action read from a
+ * copy has the id (as written: before ids are made distinct) of one read
+ * from a file as it is: a row moved between the files while the first
+ * could not be read, which the copy still holds, would be reminded of
+ * twice under two ids. Else 0, or -ENOMEM.
+ */
+static int one_id_once(const struct plan_files *pf, const struct tkl_action *actions,
+                       struct tkl_diags *diags)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < pf->n; i++)
+        n += pf->v[i].copy ? pf->v[i].act_hi - pf->v[i].act_lo : 0;
+    size_t cap = 16;
+    while (cap < 2 * n + 1)
+        cap *= 2;
+    const char **v = calloc(cap, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    for (size_t i = 0; i < pf->n; i++)
+        for (size_t k = pf->v[i].act_lo; pf->v[i].copy && k < pf->v[i].act_hi; k++)
+            (void)id_slot(v, cap, actions[k].id, true);
+    int r = 0;
+    for (size_t i = 0; !r && i < pf->n; i++)
+        for (size_t k = pf->v[i].act_lo; !r && !pf->v[i].copy && k < pf->v[i].act_hi; k++)
+            if (id_slot(v, cap, actions[k].id, false)) {
+                tkl_diag_add(diags, TKL_SEV_ERROR, actions[k].file, actions[k].line, "id",
+                             "\"%s\" is also in the plan as last read good of a file that "
+                             "cannot be read now (moved from it?): that copy is not read in "
+                             "its place, as the action would be reminded of twice",
+                             actions[k].id);
+                r = -EEXIST;
+            }
+    free(v);
+    return r;
+}
+
 /* One read of the files of pf into a store: each from its copy when it
  * has one, else from its path, unless finding it failed (f->err with no
  * copy: told then). The first read (first) records in each file what it
@@ -667,7 +717,9 @@ static int read_files(const struct tkl_store_opts *opts, const struct tkl_team_d
         struct stat st;
         bool unsettled = diags->unsettled;
         diags->unsettled = false;
+        f->act_lo = R.n_actions;
         r = read_plan_file(&R, f->copy ? f->copy : f->path, place, reader_for(f->path), &st);
+        f->act_hi = R.n_actions;
         f->unsettled = diags->unsettled;
         diags->unsettled = unsettled || f->unsettled;
         if (r == 0 && !f->copy) {
@@ -688,6 +740,8 @@ static int read_files(const struct tkl_store_opts *opts, const struct tkl_team_d
         tkl_diag_add(diags, TKL_SEV_ERROR, NULL, 0, "store.files", "no store files configured");
         first_err = -EINVAL;
     }
+    if (first_err == 0 && !first)
+        first_err = one_id_once(pf, R.actions, diags);
     if (first_err == 0)
         first_err = store_finish(&R, ret_store);
     tkl_rows_free(&R);
@@ -771,43 +825,6 @@ static bool same_diag(const struct tkl_diag *a, const struct tkl_diag *b)
            same_text(a->field, b->field) && same_text(a->message, b->message);
 }
 
-/* Whether place[0..len) names a file of pf read from its copy. */
-static bool copied_place(const struct plan_files *pf, const char *place, size_t len)
-{
-    for (size_t i = 0; i < pf->n; i++) {
-        const char *p = pf->v[i].place ? pf->v[i].place : pf->v[i].path;
-        if (pf->v[i].copy && strlen(p) == len && !strncmp(p, place, len))
-            return true;
-    }
-    return false;
-}
-
-/* Whether the read d told of renamed an id that a file read from its copy
- * and a file read as it is both hold (index.c: "same id as FILE[:LINE]
- * (ID); this row is ID-N"): a row moved from the one to the other while
- * the first could not be read, which the copy still holds. */
-static bool crosses_copies(const struct plan_files *pf, const struct tkl_diags *d)
-{
-    static const char lead[] = "same id as ";
-    for (size_t k = 0; k < d->n; k++) {
-        const struct tkl_diag *g = &d->items[k];
-        if (!g->field || strcmp(g->field, "id") != 0 || !g->file ||
-            strncmp(g->message, lead, sizeof(lead) - 1) != 0)
-            continue;
-        const char *first = g->message + sizeof(lead) - 1;
-        bool first_copied = false;
-        for (size_t i = 0; !first_copied && i < pf->n; i++) {
-            const char *p = pf->v[i].place ? pf->v[i].place : pf->v[i].path;
-            size_t len = strlen(p);
-            first_copied = pf->v[i].copy && !strncmp(first, p, len) &&
-                           (first[len] == ':' || first[len] == ' ');
-        }
-        if (first_copied != copied_place(pf, g->file, strlen(g->file)))
-            return true;
-    }
-    return false;
-}
-
 /*
  * The first read of pf failed (res, its problems in *first): when each
  * file that failed (or was gone) has a copy as last read good, the files
@@ -842,17 +859,14 @@ static int read_copies(const struct tkl_store_opts *opts, const struct tkl_team_
             free(pf->v[i].copy);
             pf->v[i].copy = NULL;
         }
+        /* the first read's problems stand; and why its copies could not */
+        for (size_t k = 0; r == -EEXIST && k < second.n; k++)
+            if (second.items[k].field && !strcmp(second.items[k].field, "id") &&
+                second.items[k].severity == TKL_SEV_ERROR)
+                tkl_diag_add_at(diags, TKL_SEV_ERROR, second.items[k].file, second.items[k].line,
+                                second.items[k].column, "id", "%s", second.items[k].message);
         tkl_diags_free(&second);
         return r == -ENOMEM ? r : res;
-    }
-    if (crosses_copies(pf, &second)) { /* the plan as it stood and as it is: one id twice */
-        tkl_store_free(st);
-        for (size_t i = 0; i < pf->n; i++) {
-            free(pf->v[i].copy);
-            pf->v[i].copy = NULL;
-        }
-        tkl_diags_free(&second);
-        return res;
     }
     /* the first read's problems: of finding the files as they were, of
      * those read from copies as warnings; the second read tells the others */

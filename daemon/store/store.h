@@ -119,9 +119,6 @@ struct tkl_store {
     struct tkl_store_read *reads;
     size_t n_reads;
     size_t n_from_copies;
-    /* a file looked caught while being saved (tkl_diags.unsettled): this
-     * load's files are not copied */
-    bool unsettled;
 };
 
 /*

@@ -1109,7 +1109,9 @@ START_TEST(copies_are_per_file_and_never_make_an_id_twice)
     struct tkl_store *twice = &(struct tkl_store){0}, *was = twice;
     ck_assert_int_eq(tkl_store_reload(&opts, &dir, s, &twice, &diags), -EINVAL);
     ck_assert_ptr_eq(twice, was);
-    ck_assert_uint_eq(diags.n_errors, 1); /* the broken file, as an error */
+    ck_assert_uint_eq(diags.n_errors, 2); /* the broken file, as an error, and why */
+    ck_assert(has_diag(3, "\"X1\" is also in the plan as last read good of a file that cannot "
+                          "be read now"));
     /* more.csv gone with its directory: no fallback for it */
     write_file("plan.csv", "Ref,Actions\nA1,One\n");
     ck_assert_int_eq(unlink(tmp_path("sub/more.csv")), 0);
@@ -1121,6 +1123,29 @@ START_TEST(copies_are_per_file_and_never_make_an_id_twice)
     ck_assert_ptr_eq(gone, was);
     tkl_store_free(s);
     tkl_store_free(cut);
+    tkl_store_free(good);
+}
+END_TEST
+
+/* A copy that repeats an id of its own (a warning when it was read good)
+ * is read all the same: only an id it shares with a file read as it is
+ * stops it. */
+START_TEST(a_copy_with_an_id_repeated_within_it_is_read)
+{
+    write_file("plan.csv", "Ref,Actions\nA1,One\nA1,Again\n");
+    write_file("more.csv", "Ref,Actions\nB1,Two\n");
+    add_path("plan.csv");
+    add_path("more.csv");
+    struct tkl_store *good = load_keeping(NULL);
+    ck_assert_ptr_nonnull(good);
+    write_file("plan.csv", "Ref,Actions\nA1,\"One\n");
+    tkl_diags_free(&diags);
+    struct tkl_store *s = load_keeping(good);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(s->n_from_copies, 1);
+    ck_assert_ptr_nonnull(tkl_store_find(s, "A1-2"));
+    ck_assert_uint_eq(diags.n_errors, 0);
+    tkl_store_free(s);
     tkl_store_free(good);
 }
 END_TEST
@@ -1394,6 +1419,7 @@ int main(void)
     tcase_add_test(files, a_file_that_cannot_be_read_is_read_as_last_read_good);
     tcase_add_test(files, without_its_copy_a_file_that_cannot_be_read_fails_the_load);
     tcase_add_test(files, copies_are_per_file_and_never_make_an_id_twice);
+    tcase_add_test(files, a_copy_with_an_id_repeated_within_it_is_read);
     tcase_add_test(files, no_store_files_is_an_error);
     tcase_add_test(files, a_workbook_entry_names_its_sheet_after_a_hash);
     tcase_add_test(files, a_directory_takes_workbooks_and_no_sheet_name);
