@@ -8,6 +8,7 @@
 #include "../core/confread.h"
 #include "../core/day.h"
 #include "../core/log.h"
+#include "../core/text.h"
 #include "../delivery/delivery_conf.h"
 #include "../plugin/plugin_conf.h"
 #include "../plugin/plugin_dir.h"
@@ -290,14 +291,8 @@ static struct tkl_config *config_new(const char *path)
         tkl_config_free(c);
         return NULL;
     }
-    const char *slash = strrchr(path, '/');
     c->path = strdup(path);
-    if (slash == path)
-        c->dir = strdup("/");
-    else if (slash)
-        c->dir = strndup(path, (size_t)(slash - path));
-    else
-        c->dir = strdup(".");
+    c->dir = tkl_path_dir(path);
     if (!c->path || !c->dir) {
         tkl_config_free(c);
         return NULL;

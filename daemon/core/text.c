@@ -292,3 +292,11 @@ uint64_t tkl_fnv1a(uint64_t h, const void *data, size_t len)
     }
     return h;
 }
+
+char *tkl_path_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    return strndup(path, slash == path ? 1 : (size_t)(slash - path));
+}

@@ -54,6 +54,10 @@ void tkl_text_printable(char *s, size_t len, bool one_line);
  * bytes that ends at a UTF-8 character boundary. */
 size_t tkl_utf8_prefix(const char *s, size_t max);
 
+/* The directory of the file at path: what precedes its last '/', "/" for
+ * "/name", "." for a name alone. A new string, or NULL (out of memory). */
+char *tkl_path_dir(const char *path);
+
 /* How many UTF-8 characters text[0..len) holds (its bytes that start one). */
 size_t tkl_utf8_chars(const char *text, size_t len);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/text.h"
 #include "remote.h"
 
 /* "file:" and path with its directory as realpath(3) gives it (however
@@ -17,7 +18,7 @@
 static char *path_key(const char *path)
 {
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    char *dir = tkl_path_dir(path);
     if (!dir)
         return NULL;
     char *real = realpath(dir, NULL), *key = NULL;
@@ -85,23 +86,6 @@ static int copy_fd(int from, int to)
     }
 }
 
-/* Creates the directory of copy (0700) unless it is there. */
-static int ensure_dir_of(const char *copy)
-{
-    char *dir = strdup(copy);
-    if (!dir)
-        return -ENOMEM;
-    char *slash = strrchr(dir, '/');
-    int r = 0;
-    if (slash) {
-        *slash = '\0';
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-            r = -errno;
-    }
-    free(dir);
-    return r;
-}
-
 int tkl_keep_save(const char *copy, const char *path, const struct stat *as_read)
 {
     struct stat st;
@@ -116,10 +100,14 @@ int tkl_keep_save(const char *copy, const char *path, const struct stat *as_read
     int to = -1;
     /* one name a copy: a copy cut short (the process killed) is written
      * over by the next, never left beside it */
-    if (r == 0 && (r = ensure_dir_of(copy)) == 0 && asprintf(&tmp, "%s.tmp", copy) < 0) {
+    char *dir = r == 0 ? tkl_path_dir(copy) : NULL;
+    if (r == 0 && !dir)
+        r = -ENOMEM;
+    if (r == 0 && (r = tkl_remote_ensure_dir(dir)) == 0 && asprintf(&tmp, "%s.tmp", copy) < 0) {
         tmp = NULL;
         r = -ENOMEM;
     }
+    free(dir);
     if (r == 0 && (to = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
         r = -errno;
     if (r == 0)

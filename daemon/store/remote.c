@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include "../core/text.h"
 #include "dynlib/libcurl.h"
 
 static const struct {
@@ -215,9 +216,7 @@ char *tkl_remote_cache_stem(const char *dir, const char *url)
     return asprintf(&out, "%s/%s", dir, hex) < 0 ? NULL : out;
 }
 
-/* Creates dir (0700) unless it exists, and its parent (the state
- * directory, on a first start) likewise. Returns 0 or a negative errno. */
-static int ensure_dir(char *dir)
+int tkl_remote_ensure_dir(char *dir)
 {
     if (mkdir(dir, 0700) == 0 || errno == EEXIST)
         return 0;
@@ -278,14 +277,12 @@ int tkl_remote_save(const char *stem, const char *ext, const char *const *exts, 
                     size_t len, int64_t mtime)
 {
     char *tmp = NULL, *final = NULL, *dir = NULL;
-    const char *slash = strrchr(stem, '/');
     int r = -ENOMEM;
     if (asprintf(&tmp, "%s%s.tmp", stem, ext) < 0)
         return -ENOMEM;
-    if (asprintf(&final, "%s%s", stem, ext) < 0 ||
-        !(dir = slash ? strndup(stem, (size_t)(slash - stem)) : strdup(".")))
+    if (asprintf(&final, "%s%s", stem, ext) < 0 || !(dir = tkl_path_dir(stem)))
         goto out;
-    if ((r = ensure_dir(dir)) < 0 || (r = write_tmp(tmp, data, len, mtime)) < 0)
+    if ((r = tkl_remote_ensure_dir(dir)) < 0 || (r = write_tmp(tmp, data, len, mtime)) < 0)
         goto out;
     if (rename(tmp, final) < 0) {
         r = -errno;

@@ -45,6 +45,11 @@ char *tkl_remote_place(const char *url);
 const char *tkl_remote_format(const char *url, const char *content_disposition,
                               const char *content_type);
 
+/* Creates dir (0700) unless it exists, and its parent (the state
+ * directory, on a first start) likewise; dir is changed while it runs and
+ * given back as it was. Returns 0 or a negative errno. */
+int tkl_remote_ensure_dir(char *dir);
+
 /*
  * The cached copy's path without its ending: dir/<hex of SHA-256 of the
  * URL>. The URL itself (secrets and all) never appears in a file name.

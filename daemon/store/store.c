@@ -529,8 +529,7 @@ static int list_dir(const char *path, struct plan_files *pf, struct tkl_diags *d
 /* Whether the directory of the file at path is there. */
 static bool dir_there(const char *path)
 {
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    char *dir = tkl_path_dir(path);
     struct stat st;
     bool there = dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
     free(dir);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../core/text.h"
 #include "remote.h"
 
 struct tkl_watch {
@@ -79,12 +80,8 @@ static int watch_path(struct tkl_watch *w, const char *path)
         dir = strdup(path);
     } else {
         const char *slash = strrchr(path, '/');
-        dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+        dir = tkl_path_dir(path);
         name = strdup(slash ? slash + 1 : path);
-        if (dir && !*dir) {
-            free(dir);
-            dir = strdup("/");
-        }
         if (!name) {
             free(dir);
             return -ENOMEM;

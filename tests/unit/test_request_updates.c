@@ -445,16 +445,22 @@ START_TEST(a_team_answered_for_by_another_is_said_so)
 }
 END_TEST
 
+/* The answers of every update recorded in o, against the store. */
+static void answers_of(struct tkl_outbox *o, struct tkl_answers *ret)
+{
+    struct tkl_updates ups = {0};
+    ck_assert_int_eq(tkl_outbox_updates(o, NULL, 0, INT64_MAX, &ups), 0);
+    ck_assert_int_eq(tkl_answers_build(ret, &ups, store, NULL), 0); /* takes ups */
+}
+
 START_TEST(what_an_update_before_the_request_settled_is_not_asked)
 {
     char dir[256];
     struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
     struct tkl_answers ans = {0};
-    struct tkl_updates ups = {0};
     /* marked complete in February, and still so in the plan's terms */
     answer(o, "A", "hr@example.org", "hr", TKL_UPDATE_COMPLETE, at(2027, 2, 10, 11, 0));
-    ck_assert_int_eq(tkl_outbox_updates(o, NULL, 0, INT64_MAX, &ups), 0);
-    ck_assert_int_eq(tkl_answers_build(&ans, &ups, store, NULL), 0);
+    answers_of(o, &ans);
     run(o, &ans, 0, at(2027, 3, 1, 9, 0));
     char *got = rows(dir, "SELECT item_id FROM entries WHERE notice_id IN (SELECT id FROM notices "
                           "WHERE team_id = 'hr')");
@@ -472,10 +478,8 @@ START_TEST(a_request_shows_the_latest_progress_note)
     char dir[256];
     struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
     struct tkl_answers ans = {0};
-    struct tkl_updates ups = {0};
     answer(o, "B", "policy@example.org", "pce", TKL_UPDATE_PROGRESS, at(2027, 2, 20, 10, 0));
-    ck_assert_int_eq(tkl_outbox_updates(o, NULL, 0, INT64_MAX, &ups), 0);
-    ck_assert_int_eq(tkl_answers_build(&ans, &ups, store, NULL), 0);
+    answers_of(o, &ans);
     run(o, &ans, 0, at(2027, 3, 1, 9, 0));
     char *got = rows(dir, "SELECT DISTINCT item_id || ': ' || coalesce(answer, '-') FROM entries "
                           "WHERE notice_id IN (SELECT id FROM notices WHERE team_id = 'pce')");
@@ -485,7 +489,6 @@ START_TEST(a_request_shows_the_latest_progress_note)
                     "WHERE notice_id IN (SELECT id FROM notices WHERE team_id = 'ict')");
     ck_assert_str_eq(got, "C: -\n"); /* nothing said of C */
     free(got);
-    tkl_updates_free(&ups);
     tkl_answers_free(&ans);
     remove_outbox(o, dir);
 }

@@ -222,6 +222,23 @@ END_TEST
 
 /* Plan text printed on a terminal: no escape sequence gets through, and
  * a cut never splits a character. */
+START_TEST(the_directory_of_a_path)
+{
+    static const char *const cases[][2] = {{"/srv/plans/plan.csv", "/srv/plans"},
+                                           {"plans/plan.csv", "plans"},
+                                           {"./plan.csv", "."},
+                                           {"plan.csv", "."},
+                                           {"/plan.csv", "/"},
+                                           {"a//b", "a/"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *dir = tkl_path_dir(cases[i][0]);
+        ck_assert_ptr_nonnull(dir);
+        ck_assert_str_eq(dir, cases[i][1]);
+        free(dir);
+    }
+}
+END_TEST
+
 START_TEST(text_is_made_printable_and_cut_at_characters)
 {
     char s[] = "a\x1b[2Kb\tc\nd\x7f\xc3\xa9";
@@ -277,6 +294,7 @@ int main(void)
     tcase_add_test(tc, white_space_is_cleaned);
     tcase_add_test(tc, strdup0_and_fnv1a);
     tcase_add_test(tc, text_is_made_printable_and_cut_at_characters);
+    tcase_add_test(tc, the_directory_of_a_path);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
