@@ -76,8 +76,9 @@ static int read_all(int fd, bool lines, char **ret)
     if (!lines && len && buf[len - 1] == '\r')
         buf[--len] = '\0';
     if (!len || strlen(buf) != len || (!lines && strpbrk(buf, "\r\n"))) {
+        int r = len ? -EBADMSG : -ENODATA;
         wipe_free(buf, len);
-        return -EINVAL;
+        return r;
     }
     *ret = buf;
     return 0;

@@ -5,13 +5,17 @@
 #ifndef TKL_SECRET_H
 #define TKL_SECRET_H
 
+#include <tickler/text.h>
+
 /*
  * Reads the secret named by spec: a file path (relative paths are read
  * relative to base_dir) or "credential:NAME" for
- * $CREDENTIALS_DIRECTORY/NAME. One trailing CR/LF is removed; a secret
- * holding a NUL, a further line break or nothing at all is -EINVAL, one
- * over 64 KiB is -EFBIG. Returns 0 with *ret a new string, or a negative
- * errno (-ENOENT also when the credential directory is not set).
+ * $CREDENTIALS_DIRECTORY/NAME. One trailing CR/LF is removed; nothing at
+ * all is -ENODATA, a secret holding a NUL or a further line break
+ * -EBADMSG, one over 64 KiB -EFBIG, a spec that names no file -EINVAL.
+ * Returns 0 with *ret a new string, or a negative errno (-ENOENT also when
+ * the credential directory is not set); tkl_secret_strerror
+ * (<tickler/text.h>) says each.
  */
 int tkl_secret_read(const char *base_dir, const char *spec, char **ret);
 

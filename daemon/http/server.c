@@ -961,11 +961,12 @@ static int read_tls(struct tkl_http_server *srv, const struct tkl_http_conf *con
     if (!conf->tls_certificate)
         return 0;
     if ((r = tkl_secret_read_text(NULL, conf->tls_certificate, &srv->cert)) < 0) {
-        snprintf(err, err_len, "http.tls_certificate %s: %s", conf->tls_certificate, strerror(-r));
+        snprintf(err, err_len, "http.tls_certificate %s: %s", conf->tls_certificate,
+                 tkl_secret_strerror(r));
         return r;
     }
     if ((r = tkl_secret_read_text(NULL, conf->tls_key, &srv->key)) < 0) {
-        snprintf(err, err_len, "http.tls_key %s: %s", conf->tls_key, strerror(-r));
+        snprintf(err, err_len, "http.tls_key %s: %s", conf->tls_key, tkl_secret_strerror(r));
         return r;
     }
     return 0;

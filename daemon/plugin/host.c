@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../core/diag.h"
 #include "../core/log.h"
 #include "../core/secret.h"
 #include "../core/text.h"
@@ -22,8 +23,15 @@ static void host_log(const struct tkl_host *host, int level, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (level <= TKL_LOG_ERR && host->host_data) {
-        struct tkl_host_services *svc = host->host_data;
+    struct tkl_host_services *svc = host->host_data;
+    if (level <= TKL_LOG_ERR && svc && svc->init_diags) {
+        /* said once, as the error at the instance's settings */
+        tkl_diag_add(svc->init_diags, TKL_SEV_ERROR, svc->init_file, svc->init_line, "settings",
+                     "%s: %s", svc->init_what, msg);
+        svc->init_said++;
+        return;
+    }
+    if (level <= TKL_LOG_ERR && svc) {
         svc->n_errors++;
         size_t n = tkl_utf8_prefix(msg, sizeof(svc->last_error) - 1);
         memcpy(svc->last_error, msg, n);

@@ -17,6 +17,8 @@
 
 struct tkl_closing;
 
+struct tkl_diags;
+
 struct tkl_host_services {
     uv_loop_t *loop;
     struct tkl_transfers *transfers; /* NULL: transfers are refused */
@@ -26,6 +28,15 @@ struct tkl_host_services {
     void *data;
     unsigned n_errors;    /* lines plugins logged at TKL_LOG_ERR */
     char last_error[512]; /* the last of them, cut to fit */
+    /* while an instance reads its settings (tkl_plugin_init, in set.c):
+     * each line it logs at TKL_LOG_ERR is instead an error in init_diags
+     * at init_file:init_line, "init_what: line", counted in init_said
+     * (init_diags NULL: logged, as at any other time) */
+    struct tkl_diags *init_diags;
+    const char *init_file;
+    unsigned init_line;
+    const char *init_what;
+    unsigned init_said;
     /* retirement (tkl_host_retire) */
     struct tkl_closing *closing;         /* handles closing through host.close */
     struct tkl_plugin_instance *retired; /* stopped, awaiting destroy */

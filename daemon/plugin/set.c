@@ -90,16 +90,22 @@ static int open_one(const char *plugin_dir, const struct tkl_plugin_set_conf *c,
     }
     if ((r = tkl_host_fill(p, svc, c->dir, state_dir)) < 0)
         goto fail;
-    unsigned logged = svc ? svc->n_errors : 0;
-    if ((r = tkl_plugin_init(p, w->name, w->settings)) < 0) {
-        /* the reason the plugin logged, here at its line: counted once,
-         * as this error, not also as a line logged */
-        bool said = svc && svc->n_errors > logged && svc->last_error[0];
-        tkl_diag_add(diags, TKL_SEV_ERROR, c->path, w->line, "settings",
-                     "%s \"%s\" (plugin %s) rejected its settings: %s", kind_name(w->kind), w->name,
-                     w->plugin, said ? svc->last_error : strerror(-r));
-        if (said)
-            svc->n_errors = logged;
+    char what[512];
+    (void)snprintf(what, sizeof(what), "%s \"%s\" (plugin %s) rejected its settings",
+                   kind_name(w->kind), w->name, w->plugin);
+    /* the reasons the plugin logs: errors here at its line, said once */
+    svc->init_diags = diags;
+    svc->init_file = c->path;
+    svc->init_line = w->line;
+    svc->init_what = what;
+    svc->init_said = 0;
+    r = tkl_plugin_init(p, w->name, w->settings);
+    bool said = svc->init_said > 0;
+    svc->init_diags = NULL;
+    if (r < 0) {
+        if (!said)
+            tkl_diag_add(diags, TKL_SEV_ERROR, c->path, w->line, "settings", "%s: %s", what,
+                         strerror(-r));
         goto fail;
     }
     p->settings = w->settings;

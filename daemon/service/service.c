@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <tickler/text.h>
+
 #include "../core/day.h"
 #include "../core/dirlock.h"
 #include "../core/mem.h"
@@ -2039,7 +2041,8 @@ static int start_pg_state(struct tkl_service *s, uv_loop_t *loop)
         return -ENOMEM;
     int r = tkl_state_pg_new(loop, &o, &s->state);
     if (r < 0) {
-        log_error("cannot use the PostgreSQL state (%s): %s", c->conninfo_file, strerror(-r));
+        log_error("cannot use the PostgreSQL state (%s): %s", c->conninfo_file,
+                  tkl_secret_strerror(r));
         return r;
     }
     tkl_state_on_wake(s->state, on_state_wake, s);

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <tickler/text.h>
+
 #include "dynlib/libpq.h"
 #include "outbox/dump.h"
 #include "state/pg.h"
@@ -203,7 +205,8 @@ int tkl_state_migrate_to_pg(const char *state_dir, const char *conninfo_file,
             tkl_libpq_load(why, sizeof(why)) < 0)
             finish(&m, r, "%s", why);
         else if (r < 0 && !m.done)
-            finish(&m, r, "cannot use the conninfo in %s: %s", conninfo_file, strerror(-r));
+            finish(&m, r, "cannot use the conninfo in %s: %s", conninfo_file,
+                   tkl_secret_strerror(r));
     }
     if (m.dumped)
         (void)tkl_outbox_dump_end(m.outbox, &m.e, 0);

@@ -102,7 +102,7 @@ static int token_refresh(struct token *t)
         if (t->value && (!t->failed_set || !same_stamp(&now, &t->failed)))
             log_error("cannot read store.fetch_token_file %s again: %s; the token read before "
                       "is used until it can be",
-                      t->spec, strerror(-r));
+                      t->spec, tkl_secret_strerror(r));
         t->failed = now;
         t->failed_set = true;
         return t->value ? 0 : r;
@@ -357,7 +357,7 @@ static void fetch_blocking(struct one *o, struct token *tok, const char *dir,
     if (r < 0) {
         res->outcome = TKL_FETCH_FAILED;
         (void)snprintf(res->why, sizeof(res->why), "cannot read store.fetch_token_file: %s",
-                       strerror(-r));
+                       tkl_secret_strerror(r));
         return;
     }
     if (tkl_libcurl_load(res->why, sizeof(res->why)) < 0) {
@@ -522,7 +522,7 @@ static void on_poll(uv_timer_t *t)
             continue; /* a slow server: one transfer at a time */
         if (r < 0)
             (void)snprintf(res.why, sizeof(res.why), "cannot read store.fetch_token_file: %s",
-                           strerror(-r));
+                           tkl_secret_strerror(r));
         else if ((r = setup(o, &f->opts->fetch, f->token.value)) < 0 ||
                  (r = tkl_transfers_add(f->transfers, o->easy, on_done, o)) < 0)
             (void)snprintf(res.why, sizeof(res.why), "cannot start the transfer: %s", strerror(-r));

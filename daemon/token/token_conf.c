@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <tickler/text.h>
+
 void tkl_links_conf_init(struct tkl_links_conf *l)
 {
     *l = (struct tkl_links_conf){.expiry_days = 45};
@@ -124,10 +126,8 @@ static const char *why(int err)
         return "no such file or credential";
     case -EACCES:
         return "permission denied";
-    case -EFBIG:
-        return "the file is too large to be a key";
     default:
-        return strerror(-err);
+        return tkl_secret_strerror(err);
     }
 }
 

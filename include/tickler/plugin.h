@@ -147,7 +147,9 @@ struct tkl_host {
      * "credential:NAME", a systemd credential ($CREDENTIALS_DIRECTORY/NAME,
      * see LoadCredential=). One trailing line break is removed. On success
      * *ret is a new string the caller frees (and should wipe); returns 0
-     * or a negative errno. The secret's content is never logged.
+     * or a negative errno (-ENODATA: the file is empty; -EBADMSG: it holds
+     * a line break inside the secret, or a NUL byte; tkl_secret_strerror
+     * of <tickler/text.h> says each). The secret's content is never logged.
      */
     int (*read_secret)(const struct tkl_host *host, const char *spec, char **ret);
 

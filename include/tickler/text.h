@@ -1,5 +1,6 @@
 /*
- * Escaping text for HTML, for plugins and host alike.
+ * Text for plugins and host alike: escaping for HTML, and the words for a
+ * secret that cannot be read.
  *
  * Header-only, like <tickler/day.h>: static inline functions that add no
  * symbol to the plugin ABI and need no change of TICKLER_ABI_VERSION.
@@ -9,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,6 +52,24 @@ static inline int tkl_html_fputs(const char *s, FILE *f)
             return -EIO;
     }
     return 0;
+}
+
+/*
+ * Why a secret could not be read, for "cannot read KEY FILE: <this>": the
+ * negative errno of read_secret (and of the host's own secret files).
+ */
+static inline const char *tkl_secret_strerror(int r)
+{
+    switch (r) {
+    case -ENODATA:
+        return "the file is empty (it must hold the secret, on one line)";
+    case -EBADMSG:
+        return "the file holds more than the secret on one line (a second line, or a NUL byte)";
+    case -EFBIG:
+        return "the file is larger than 64 KiB, too large to be a secret";
+    default:
+        return strerror(-r);
+    }
 }
 
 #ifdef __cplusplus

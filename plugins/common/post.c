@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <tickler/text.h>
 
 #include "digest.h"
 
@@ -122,7 +123,7 @@ static void secret_unread(const struct tkl_host *h, int line, const char *name, 
     else
         snprintf(where, sizeof(where), "%s", spec);
     h->log(h, TKL_LOG_ERR, "line %d: destination \"%s\": cannot read %s %s: %s", line, name, key,
-           where, strerror(-r));
+           where, tkl_secret_strerror(r));
 }
 
 static int load_one(const struct tkl_host *h, const config_setting_t *g, bool allow_hmac,

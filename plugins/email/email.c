@@ -31,6 +31,7 @@
 
 #include <tickler/day.h>
 #include <tickler/plugin.h>
+#include <tickler/text.h>
 
 #include "digest.h"
 #include "post.h"
@@ -211,7 +212,7 @@ static int refresh_token(struct email *m)
             m->host->log(m->host, TKL_LOG_ERR,
                          "cannot read oauth2_token_file %s again: %s; the token read before is "
                          "used until it can be",
-                         spec, strerror(-r));
+                         spec, tkl_secret_strerror(r));
         m->token_failed = now;
         m->token_failed_set = true;
         return m->token ? 0 : r;
@@ -381,7 +382,8 @@ static int em_init(const struct tkl_host *host, const config_setting_t *conf, vo
         (plan_url && !(m->plan_url = strdup(plan_url))) || (tok && !(m->token_file = strdup(tok))))
         goto fail;
     if (pw && (r = host->read_secret(host, pw, &m->password)) < 0) {
-        host->log(host, TKL_LOG_ERR, "cannot read password_file %s: %s", pw, strerror(-r));
+        host->log(host, TKL_LOG_ERR, "cannot read password_file %s: %s", pw,
+                  tkl_secret_strerror(r));
         r = r == -ENOMEM ? r : -EINVAL;
         goto fail;
     }
@@ -393,7 +395,8 @@ static int em_init(const struct tkl_host *host, const config_setting_t *conf, vo
             goto fail;
     }
     if ((r = refresh_token(m)) < 0) {
-        host->log(host, TKL_LOG_ERR, "cannot read oauth2_token_file %s: %s", tok, strerror(-r));
+        host->log(host, TKL_LOG_ERR, "cannot read oauth2_token_file %s: %s", tok,
+                  tkl_secret_strerror(r));
         r = r == -ENOMEM ? r : -EINVAL;
         goto fail;
     }
@@ -622,7 +625,8 @@ static int em_deliver(void *state, const struct tkl_notice *n, tkl_deliver_done_
     }
     int r = refresh_token(m);
     if (r < 0) {
-        m->host->log(m->host, TKL_LOG_ERR, "cannot read the OAuth token: %s", strerror(-r));
+        m->host->log(m->host, TKL_LOG_ERR, "cannot read the OAuth token: %s",
+                     tkl_secret_strerror(r));
         return lc_transient(r);
     }
     /* the server refused the login within the hold (and no new token was

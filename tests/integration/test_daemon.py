@@ -272,6 +272,35 @@ class CheckConfig(Fixture):
                       'hook.url): No such file or directory'
                       % os.path.dirname(os.path.abspath(self.conf)), p.stderr)
 
+    def test_a_secret_file_not_one_line_is_said_once_as_what_it_is(self):
+        """An empty url_file, or one of two lines, is an error saying so, at
+        the notifier's line, printed once (not also as the plugin's log
+        line)."""
+        text = Path(self.conf).read_text()
+        Path(self.conf).write_text(text.replace(
+            "\nnotifiers = (\n",
+            '\nnotifiers = (\n  { name = "hook"; plugin = "webhook"; settings = {\n'
+            '    destinations = ( { name = "feed"; url_file = "hook.url"; } ); }; },\n'))
+        url = Path(os.path.dirname(os.path.abspath(self.conf))) / "hook.url"
+        for content, why in (("", "the file is empty (it must hold the secret, on one line)"),
+                             ("https://a.example/\nhttps://b.example/\n",
+                              "the file holds more than the secret on one line")):
+            url.write_text(content)
+            url.chmod(0o600)
+            for argv in ([tool("ticklerd"), "--check-config", "-c", self.conf, "-p",
+                          harness.plugin_dir()],
+                         [tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
+                          "check"]):
+                p = self.run_tool(*argv, check=False)
+                out = p.stdout + p.stderr  # `tickler check` reports on stdout
+                self.assertEqual(p.returncode, 1, out)
+                self.assertRegex(out, r"tickler\.conf:\d+: error: \[settings\] notifier "
+                                 r"\"hook\" \(plugin webhook\) rejected its settings: line \d+: "
+                                 r"destination \"feed\": cannot read url_file hook\.url \(")
+                self.assertIn(why, out)
+                self.assertEqual(out.count("cannot read url_file"), 1, out)
+                self.assertNotIn("Invalid argument", out)
+
     def test_a_recipient_the_channel_cannot_use_is_named_with_its_line(self):
         # the shipped notifier made real e-mail, and one team given a name
         # where an address belongs

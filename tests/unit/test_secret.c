@@ -18,6 +18,7 @@
 
 #include "core/diag.h"
 #include "core/secret.h"
+#include <tickler/text.h>
 
 static char dir[256];
 
@@ -135,14 +136,24 @@ START_TEST(one_trailing_line_break_is_removed)
         ck_assert_str_eq(s, ok[i].secret);
         tkl_secret_free(s);
     }
-    /* what is not one line of text is refused */
-    static const char *const bad[] = {"", "\n", "\r\n", "tok\n\n", "a\nb", "a\nb\n", "a\rb"};
+    /* what is not one line of text is refused, empty apart from the rest */
+    static const char *const empty[] = {"", "\n", "\r\n"};
+    for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+        tkl_write_text(dir, "s", empty[i]);
+        ck_assert_int_eq(must_fail(dir, "s"), -ENODATA);
+    }
+    static const char *const bad[] = {"tok\n\n", "a\nb", "a\nb\n", "a\rb", "\n\n"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         tkl_write_text(dir, "s", bad[i]);
-        ck_assert_int_eq(must_fail(dir, "s"), -EINVAL);
+        ck_assert_int_eq(must_fail(dir, "s"), -EBADMSG);
     }
     tkl_write_file(dir, "s", "ab\0cd\n", 6); /* a NUL would cut it short */
-    ck_assert_int_eq(must_fail(dir, "s"), -EINVAL);
+    ck_assert_int_eq(must_fail(dir, "s"), -EBADMSG);
+    /* and each is said as what it is */
+    ck_assert_str_eq(tkl_secret_strerror(-ENODATA),
+                     "the file is empty (it must hold the secret, on one line)");
+    ck_assert_ptr_nonnull(strstr(tkl_secret_strerror(-EBADMSG), "a second line"));
+    ck_assert_str_eq(tkl_secret_strerror(-EACCES), strerror(EACCES));
 }
 END_TEST
 
@@ -159,9 +170,9 @@ START_TEST(a_text_secret_keeps_its_lines)
     char sentinel[] = "untouched";
     s = sentinel;
     tkl_write_text(dir, "key.pem", "");
-    ck_assert_int_eq(tkl_secret_read_text(dir, "key.pem", &s), -EINVAL);
+    ck_assert_int_eq(tkl_secret_read_text(dir, "key.pem", &s), -ENODATA);
     tkl_write_file(dir, "key.pem", "ab\0cd\n", 6);
-    ck_assert_int_eq(tkl_secret_read_text(dir, "key.pem", &s), -EINVAL);
+    ck_assert_int_eq(tkl_secret_read_text(dir, "key.pem", &s), -EBADMSG);
     ck_assert_ptr_eq(s, sentinel);
 }
 END_TEST
