@@ -12,10 +12,6 @@
 static const char *const phase_names[TKL_REQUEST_N_PHASES] = {"request", "request-follow-up",
                                                               "request-summary"};
 
-/* The text a summary entry of an action without an answer carries as its
- * answer (and by which a digest tells a summary from a request). */
-static const char no_answer[] = "No answer yet";
-
 const char *tkl_request_phase_name(enum tkl_request_phase ph)
 {
     return (unsigned)ph < TKL_REQUEST_N_PHASES ? phase_names[ph] : "";
@@ -440,9 +436,20 @@ static int route_summary(const struct tkl_requests_ctx *c, struct tkl_route_batc
     if (y->open.n) {
         int rr = route_list(c, b, ti, c->store->actions, y->open.v, y->open.n, r,
                             TKL_REQUEST_SUMMARY, today);
+        /* each says it has none (by which a digest tells a summary from a
+         * request: TKL_NO_ANSWER_YET), then what was said before */
         for (size_t i = 0; rr == 0 && i < b->n; i++)
-            for (size_t k = 0; k < b->digests[i].n; k++)
-                b->digests[i].entries[k].answer = no_answer;
+            for (size_t k = 0; rr == 0 && k < b->digests[i].n; k++) {
+                struct tkl_notice_entry *e = &b->digests[i].entries[k];
+                char *text = NULL;
+                if (!e->answer)
+                    e->answer = TKL_NO_ANSWER_YET;
+                else if (asprintf(&text, "%s. Before the request: %s", TKL_NO_ANSWER_YET,
+                                  e->answer) < 0)
+                    rr = -ENOMEM;
+                else if ((rr = tkl_route_keep_text(b, text)) == 0)
+                    e->answer = text;
+            }
         return rr;
     }
     /* a notice needs an entry: this one is named after the request */

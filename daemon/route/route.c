@@ -210,9 +210,7 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
     return 0;
 }
 
-/* Keeps text (taken, also on failure) for as long as the batch. Returns
- * 0 or -ENOMEM. */
-static int keep_text(struct tkl_route_batch *b, char *text)
+int tkl_route_keep_text(struct tkl_route_batch *b, char *text)
 {
     char **v = realloc(b->texts, (b->n_texts + 1) * sizeof(*v));
     if (!v) {
@@ -233,7 +231,7 @@ int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
     const struct tkl_team *t = &teams->teams[due->team];
     int r = tkl_route_answer_text(ans, due->action, t->id, today, &answer);
     if (r == 0 && answer)
-        r = keep_text(b, answer);
+        r = tkl_route_keep_text(b, answer);
     if (r == 0)
         r = route_team(b, t, due, answer, today, &routed);
     if (r == 0 && due->r.escalate) {

@@ -37,6 +37,10 @@ struct tkl_route_batch {
     size_t n_slots; /* a power of two, at least twice n; 0: no table yet */
 };
 
+/* Keeps text (taken, also on failure) for as long as b: an entry's
+ * answer made after routing. Returns 0 or -ENOMEM. */
+int tkl_route_keep_text(struct tkl_route_batch *b, char *text);
+
 /* The digest entry of action a at stage, seen from today; its strings
  * point into the action (its answer is NULL). */
 void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t today, bool late,

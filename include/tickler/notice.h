@@ -97,6 +97,20 @@ static inline bool tkl_entry_is_request_line(const struct tkl_notice_entry *e)
 }
 
 /*
+ * The answer the summary of an update request (to the report route) gives
+ * an action no team answered since the request: this text, alone, or
+ * followed by ". Before the request: " and what officers said last.
+ */
+#define TKL_NO_ANSWER_YET "No answer yet"
+
+/* Whether e is such an action of a summary. Header-only: no ABI change. */
+static inline bool tkl_entry_is_unanswered(const struct tkl_notice_entry *e)
+{
+    return e->stage == TKL_STAGE_REQUEST && e->answer &&
+           strncmp(e->answer, TKL_NO_ANSWER_YET, sizeof(TKL_NO_ANSWER_YET) - 1) == 0;
+}
+
+/*
  * One message to one recipient on one channel: a digest of every entry that
  * falls due for that recipient at the same send time.
  */

@@ -221,15 +221,18 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
     size_t unanswered = 0;
     t = t ? t : "";
     for (size_t i = 0; i < n->n_entries; i++)
-        unanswered += n->entries[i].stage == TKL_STAGE_REQUEST && n->entries[i].answer;
+        unanswered += tkl_entry_is_unanswered(&n->entries[i]);
     if (n->n_entries && requests == n->n_entries) {
-        /* an update request, its follow-up, or the summary of the answers
-         * (whose entries say they have none) */
+        /* an update request, its follow-up (their entries may carry what
+         * officers said last), or the summary of the answers (whose
+         * entries say they have none) */
         if (unanswered)
-            snprintf(buf, size, "Update request: %zu action%s without an answer", unanswered,
-                     unanswered == 1 ? "" : "s");
+            snprintf(buf, size, "Update request summary: %zu action%s without an answer",
+                     unanswered, unanswered == 1 ? "" : "s");
         else if (n->n_entries == 1)
-            snprintf(buf, size, "Update request: %.*s", utf8_prefix(t, 160), t);
+            snprintf(buf, size, "Update request%s: %.*s",
+                     tkl_entry_is_request_line(&n->entries[0]) ? " summary" : "",
+                     utf8_prefix(t, 160), t);
         else
             snprintf(buf, size, "Update request: %zu actions for %.*s", n->n_entries,
                      utf8_prefix(team, 120), team);

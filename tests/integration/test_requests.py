@@ -150,7 +150,7 @@ teams = (
         got = self.run_once("2027-03-23T09:00:30")
         self.assertEqual(set(got), {"edi@example.org"})
         subject, text = got["edi@example.org"]
-        self.assertEqual(subject, "Update request: 2 actions without an answer")
+        self.assertEqual(subject, "Update request summary: 2 actions without an answer")
         flat = " ".join(text.split())
         self.assertIn("Answers to the update request of Monday 1 March 2027, due by Monday 22 "
                       "March 2027: 3 teams were asked about 4 actions.", flat)
@@ -174,7 +174,7 @@ teams = (
         self.assertEqual(set(got), {"edi@example.org"})
         subject, text = got["edi@example.org"]
         self.assertEqual(subject,
-                         "Update request: Every team answered for every action it was asked about")
+                         "Update request summary: Every team answered for every action it was asked about")
         self.assertIn("Answered for every action: Alpha; Beta; Gamma.", " ".join(text.split()))
         self.assertIn("Officers' answers", text)
         for absent in ("/a/", "Action id", "Timeframe", "request:2027", "Check-ins", "Not ours"):

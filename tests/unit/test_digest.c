@@ -438,9 +438,9 @@ START_TEST(link_tokens_for_answers_that_must_not_be_kept)
 }
 END_TEST
 
-/* An update request's notice: n entries, the summary's (each without an
- * answer) when summary. */
-static void subject_of(size_t n, bool summary, char *buf, size_t size)
+/* An update request's notice: n entries, each with answer (NULL: none;
+ * TKL_NO_ANSWER_YET...: the summary's). */
+static void subject_of(size_t n, const char *answer, char *buf, size_t size)
 {
     struct tkl_notice_entry e[2];
     for (size_t i = 0; i < 2; i++)
@@ -450,7 +450,7 @@ static void subject_of(size_t n, bool summary, char *buf, size_t size)
                                          .deadline_day = TKL_NO_DAY,
                                          .kind = TKL_DEADLINE_UNDATED,
                                          .stage = TKL_STAGE_REQUEST,
-                                         .answer = summary ? "No answer yet" : NULL};
+                                         .answer = answer};
     struct tkl_notice notice = {.size = sizeof(notice),
                                 .recipient = "hr@example.org",
                                 .team_name = "Human Resources",
@@ -495,14 +495,19 @@ END_TEST
 START_TEST(update_requests_say_so_and_open_with_their_intro)
 {
     char buf[256];
-    subject_of(2, false, buf, sizeof(buf));
+    subject_of(2, NULL, buf, sizeof(buf));
     ck_assert_str_eq(buf, "Update request: 2 actions for Human Resources");
-    subject_of(1, false, buf, sizeof(buf));
+    subject_of(1, NULL, buf, sizeof(buf));
     ck_assert_str_eq(buf, "Update request: Review the pay gap");
-    subject_of(2, true, buf, sizeof(buf));
-    ck_assert_str_eq(buf, "Update request: 2 actions without an answer");
-    subject_of(1, true, buf, sizeof(buf));
-    ck_assert_str_eq(buf, "Update request: 1 action without an answer");
+    /* a request's actions with what officers said last are still asked
+     * about, not counted as without an answer */
+    static const char said[] = "Progress (red), hr@example.org on 14 Dec 2026: Delayed";
+    subject_of(2, said, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Update request: 2 actions for Human Resources");
+    subject_of(2, TKL_NO_ANSWER_YET, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Update request summary: 2 actions without an answer");
+    subject_of(1, TKL_NO_ANSWER_YET ". Before the request: Progress (red)", buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Update request summary: 1 action without an answer");
     /* the intro opens the message, escaped in HTML; without one, the
      * usual words */
     struct tkl_notice_entry e = {.size = sizeof(e),

@@ -472,7 +472,8 @@ START_TEST(what_an_update_before_the_request_settled_is_not_asked)
 END_TEST
 
 /* The request shows, under each action, what its officers said last, as
- * a reminder does (Latest update); the summary's "No answer yet" stays. */
+ * a reminder does (Latest update); the summary says an action has no
+ * answer yet, then what was said before the request. */
 START_TEST(a_request_shows_the_latest_progress_note)
 {
     char dir[256];
@@ -488,6 +489,13 @@ START_TEST(a_request_shows_the_latest_progress_note)
     got = rows(dir, "SELECT DISTINCT item_id || ': ' || coalesce(answer, '-') FROM entries "
                     "WHERE notice_id IN (SELECT id FROM notices WHERE team_id = 'ict')");
     ck_assert_str_eq(got, "C: -\n"); /* nothing said of C */
+    free(got);
+    run(o, &ans, 0, at(2027, 3, 23, 9, 0));
+    got = rows(dir, "SELECT item_id || ': ' || answer FROM entries WHERE stage_key LIKE "
+                    "'request-summary:%' ORDER BY item_id");
+    ck_assert_str_eq(got, "A: No answer yet\nB: No answer yet. Before the request: Progress "
+                          "(green), policy@example.org on 20 Feb 2027: On track\nC: No answer "
+                          "yet\n");
     free(got);
     tkl_answers_free(&ans);
     remove_outbox(o, dir);
