@@ -27,10 +27,16 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
         return -ENOENT;
     const struct tkl_answer *ans = answers ? tkl_answers_find(answers, due.action->id) : NULL;
     /* only an answer holds (the local day is asked only for one) */
+    int32_t day = ans ? tkl_local_day(due.at > send_from ? due.at : send_from) : TKL_NO_DAY;
     enum tkl_hold hold =
-        ans ? tkl_answer_holds(ans, teams->teams[due.team].id,
-                               tkl_local_day(due.at > send_from ? due.at : send_from))
-            : TKL_HOLD_NONE;
+        ans ? tkl_answer_holds(ans, teams->teams[due.team].id, day) : TKL_HOLD_NONE;
+    /* the escalation of an action its team said is not theirs still goes,
+     * as an action nobody owns is the one to escalate (the team is sent
+     * none: due.disowned) */
+    if (hold == TKL_HOLD_NOT_OURS && tkl_route_escalation(teams, sc->escalate_to, &due, ans, day)) {
+        hold = TKL_HOLD_NONE;
+        due.disowned = true;
+    }
     int r = 0;
     if (hold == TKL_HOLD_SNOOZED && ans) {
         /* from the first day it held, or this reminder's if earlier */

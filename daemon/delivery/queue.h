@@ -38,7 +38,10 @@ struct tkl_queue_result {
  * Takes the earliest reminder of sched if it is due at now (see
  * tkl_scheduler_pop_due) into *ret, and sets *ret_hold to what of answers
  * (NULL: none) holds it back for its team on the day it is sent (the day
- * of send_from, or its own when later; a round sends at now). When a
+ * of send_from, or its own when later; a round sends at now). A "not
+ * ours" of its team does not hold an escalation that has a team to go to
+ * (tkl_route_escalation): *ret is disowned, which tkl_route_add sends
+ * there alone. When a
  * snooze holds it, the snooze's end is scheduled
  * (tkl_scheduler_snooze_end). Returns 0, -ENOENT (nothing due) or -ENOMEM
  * (the reminder was taken all the same: *ret and *ret_hold are set, for

@@ -167,10 +167,14 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
      * back */
     const struct tkl_resumed *x = tkl_answer_resumed(ans, team);
     const struct tkl_update *re = ans ? ans->reopened : NULL,
-                            *rs = x && tkl_answer_resume_shown(x, today) ? x->u : NULL;
+                            *rs = x && tkl_answer_resume_shown(x, today) ? x->u : NULL, *no = NULL;
+    /* the team's "not ours", said to the team its escalation goes to */
+    for (size_t i = 0; team && ans && i < ans->n_not_ours; i++)
+        if (!strcmp(ans->not_ours[i]->team_id, team))
+            no = ans->not_ours[i];
     if (ans && tkl_answer_overruled_text(ans, a, &over) < 0)
         return -ENOMEM;
-    if (!p && !over && !re && !rs) {
+    if (!p && !over && !re && !rs && !no) {
         *ret = NULL;
         return 0;
     }
@@ -191,15 +195,23 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
         if (rs->note && *rs->note)
             fprintf(f, ": %s", rs->note);
     }
+    if (no) {
+        short_day(no->at, day);
+        fprintf(f, "%sNot ours, %s on %s", re || rs ? "\n" : "", no->recipient, day);
+        if (no->note && *no->note)
+            fprintf(f, ": %s", no->note);
+        if (no->suggested_team && *no->suggested_team)
+            fprintf(f, " (suggested: %s)", no->suggested_team);
+    }
     if (p) {
         short_day(p->at, day);
-        fprintf(f, "%sProgress%s%s%s, %s on %s", re || rs ? "\n" : "", p->rag ? " (" : "",
+        fprintf(f, "%sProgress%s%s%s, %s on %s", re || rs || no ? "\n" : "", p->rag ? " (" : "",
                 tkl_rag_name(p->rag), p->rag ? ")" : "", p->recipient, day);
         if (p->note && *p->note)
             fprintf(f, ": %s", p->note);
     }
     if (over)
-        fprintf(f, "%s%s", p || re || rs ? "\n" : "", over);
+        fprintf(f, "%s%s", p || re || rs || no ? "\n" : "", over);
     free(over);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {
@@ -222,6 +234,19 @@ int tkl_route_keep_text(struct tkl_route_batch *b, char *text)
     return 0;
 }
 
+const struct tkl_team *tkl_route_escalation(const struct tkl_team_dir *teams,
+                                            const char *escalate_to, const struct tkl_due *due,
+                                            const struct tkl_answer *ans, int32_t today)
+{
+    const struct tkl_team *t = &teams->teams[due->team];
+    const char *to = t->escalate_to ? t->escalate_to : escalate_to;
+    const struct tkl_team *esc = due->r.escalate && to ? tkl_team_find(teams, to) : NULL;
+    /* a team that said the action is not theirs is not brought back */
+    if (!esc || esc == t || tkl_answer_holds(ans, esc->id, today) == TKL_HOLD_NOT_OURS)
+        return NULL;
+    return esc;
+}
+
 int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
                   const char *escalate_to, const struct tkl_due *due, const struct tkl_answer *ans,
                   int32_t today, size_t *ret_routed)
@@ -229,18 +254,14 @@ int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
     size_t routed = 0;
     char *answer = NULL;
     const struct tkl_team *t = &teams->teams[due->team];
+    const struct tkl_team *esc = tkl_route_escalation(teams, escalate_to, due, ans, today);
     int r = tkl_route_answer_text(ans, due->action, t->id, today, &answer);
     if (r == 0 && answer)
         r = tkl_route_keep_text(b, answer);
-    if (r == 0)
+    if (r == 0 && !due->disowned)
         r = route_team(b, t, due, answer, today, &routed);
-    if (r == 0 && due->r.escalate) {
-        const char *to = t->escalate_to ? t->escalate_to : escalate_to;
-        const struct tkl_team *esc = to ? tkl_team_find(teams, to) : NULL;
-        /* a team that said the action is not theirs is not brought back */
-        if (esc && esc != t && tkl_answer_holds(ans, esc->id, today) != TKL_HOLD_NOT_OURS)
-            r = route_team(b, esc, due, answer, today, &routed);
-    }
+    if (r == 0 && esc)
+        r = route_team(b, esc, due, answer, today, &routed);
     *ret_routed = routed;
     return r;
 }

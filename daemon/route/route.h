@@ -52,7 +52,8 @@ void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t t
  * after it was marked complete, a@x on 3 Dec 2026: why"), a hold of team's
  * (a snooze, or its "not ours"; NULL: any team's) resumed lately, seen from
  * today (tkl_answer_resume_shown: "Reminders resumed, a@x on 3 Dec 2026:
- * why"), the latest
+ * why"), team's "not ours" that holds ("Not ours, a@x on 3 Dec 2026:
+ * why (suggested: ICT)"), the latest
  * progress note ("Progress (amber), a@x on 3 Dec 2026: the note") and
  * what the plan has overruled (tkl_answer_overruled_text), each on a line
  * of its own. *ret is NULL when there is nothing to say. Returns 0 or
@@ -62,14 +63,23 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
                           const char *team, int32_t today, char **ret);
 
 /*
- * Adds one due reminder of team index due->team of teams to the batch; an
- * escalation also goes to the team's escalate_to, else to escalate_to (a
- * team id, or NULL), unless that team has said the action is not theirs
- * (a "not ours" of ans that holds). ans is the action's answer (NULL:
- * none); the entries' answer is tkl_route_answer_text's, kept by the
- * batch. Other strings in the entries point into the action, which must
- * outlive the batch. *ret_routed gets how many recipients it reached (0:
- * the team has none on any channel). Returns 0 or -ENOMEM.
+ * The team an escalation (due->r.escalate) of team index due->team goes
+ * to as well: the team's escalate_to, else escalate_to (a team id, or
+ * NULL); NULL when there is none, it is the team itself, or it has said
+ * the action is not theirs (a "not ours" of ans that holds on today).
+ */
+const struct tkl_team *tkl_route_escalation(const struct tkl_team_dir *teams,
+                                            const char *escalate_to, const struct tkl_due *due,
+                                            const struct tkl_answer *ans, int32_t today);
+
+/*
+ * Adds one due reminder of team index due->team of teams to the batch
+ * (unless due->disowned), and its escalation (tkl_route_escalation). ans
+ * is the
+ * action's answer (NULL: none); the entries' answer is
+ * tkl_route_answer_text's, kept by the batch. Other strings in the entries point into the action,
+ * which must outlive the batch. *ret_routed gets how many recipients it reached (0: the team has
+ * none on any channel). Returns 0 or -ENOMEM.
  */
 int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
                   const char *escalate_to, const struct tkl_due *due, const struct tkl_answer *ans,

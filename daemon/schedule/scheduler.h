@@ -47,7 +47,9 @@ struct tkl_due {
     size_t team;
     struct tkl_reminder r;
     int64_t at;
-    bool late; /* its day is before the day it is sent */
+    bool late;     /* its day is before the day it is sent */
+    bool disowned; /* its team said the action is not theirs: only its
+                    * escalation goes (tkl_queue_pop, tkl_route_add) */
 };
 
 /*

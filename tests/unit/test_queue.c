@@ -582,6 +582,51 @@ START_TEST(reminders_an_answer_holds_back_are_not_queued)
 }
 END_TEST
 
+/* An overdue action its only team said is not theirs is still escalated:
+ * the escalation team is sent it, with the "not ours" said, and the team
+ * none; unless the escalation team has said the same. */
+START_TEST(an_action_its_team_disowned_is_still_escalated)
+{
+    char dir[256];
+    int64_t now = at(2023, 6, 30, 10);
+    struct tkl_scheduler s;
+    struct tkl_queue_result res;
+    struct tkl_answers ans;
+    struct tkl_update v[] = {
+        update("D", TKL_UPDATE_NOT_OURS, "ict@maidstone.example", "ict", at(2023, 6, 1, 10)),
+        update("D", TKL_UPDATE_NOT_OURS, "edi.officers@maidstone.example", "edi-officers",
+               at(2023, 6, 2, 10)),
+    };
+    v[0].note = (char *)"Forms are Digital's";
+    v[0].suggested_team = (char *)"Digital";
+    answers_of(&ans, v, 1);
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    build(&s, now);
+    ck_assert_int_eq(queue_due(&s, &ans, o, now, &res), 0);
+    ck_assert_uint_eq(res.unrouted, 0);
+    char *got = entries_of(dir, "recipient || ' ' || stage_key || ': ' || answer", "D");
+    ck_assert_str_eq(got, "edi.officers@maidstone.example overdue-4: Not ours, "
+                          "ict@maidstone.example on 1 Jun 2023: Forms are Digital's (suggested: "
+                          "Digital)\n");
+    free(got);
+    tkl_scheduler_free(&s);
+    tkl_answers_free(&ans);
+    remove_outbox(o, dir);
+    /* the escalation team disowned it too: held, sent to nobody */
+    answers_of(&ans, v, 2);
+    o = new_outbox(dir, sizeof(dir));
+    build(&s, now);
+    ck_assert_int_eq(queue_due(&s, &ans, o, now, &res), 0);
+    got = entries_of(dir, "recipient", "D");
+    ck_assert_str_eq(got, "");
+    free(got);
+    ck_assert_uint_ge(res.held, 1);
+    tkl_scheduler_free(&s);
+    tkl_answers_free(&ans);
+    remove_outbox(o, dir);
+}
+END_TEST
+
 /* A notice to team of reminders at stage of the actions ids (n of them). */
 static struct tkl_notice notice_of(struct tkl_notice_entry *v, const char *const *ids, size_t n,
                                    enum tkl_stage stage, const char *team)
@@ -1216,6 +1261,7 @@ int main(void)
     tcase_add_test(tc, a_round_abandoned_part_way_is_put_back_and_queues_the_rest_once);
     tcase_add_test(tc, a_round_whose_later_part_is_undone_keeps_the_first_and_queues_the_rest_once);
     tcase_add_test(tc, reminders_an_answer_holds_back_are_not_queued);
+    tcase_add_test(tc, an_action_its_team_disowned_is_still_escalated);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
     tcase_add_test(tc, a_resume_lets_the_last_held_reminder_go_at_the_next_send_time);
     tcase_add_test(tc, a_snooze_before_a_resumed_reminder_came_brings_it_back_at_its_end);
