@@ -47,8 +47,9 @@ struct tkl_http_request {
      * X-Forwarded-For when the peer is a trusted proxy; "" when unknown */
     const char *client;
     /* A page may answer later (waiting for the state): defer(req) gives
-     * the handle to answer through (NULL: out of memory), then the page
-     * returns TKL_HTTP_LATER; its connection waits, suspended, and a
+     * the handle to answer through (NULL: the server is stopping, or out
+     * of memory; the page then returns -ESHUTDOWN, answered 503 with
+     * Retry-After), then the page returns TKL_HTTP_LATER; its connection waits, suspended, and a
      * server closing meanwhile answers it 503 with Retry-After. NULL: the
      * page answers before it returns. */
     struct tkl_http_later *(*defer)(const struct tkl_http_request *req);

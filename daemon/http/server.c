@@ -462,12 +462,18 @@ static bool call_page(struct tkl_http_server *srv, struct MHD_Connection *c,
              d.p->later)
         return false;
     else if (r == TKL_HTTP_LATER)
-        r = -EIO; /* nothing taken to answer through */
-    if (r < 0)
+        r = -EIO;          /* nothing taken to answer through */
+    if (r == -ESHUTDOWN) { /* it cannot wait: the server is stopping */
+        if ((r = tkl_http_text(resp, 503, "Stopping; try again shortly.")) == 0) {
+            resp->retry_after = STOP_RETRY_SECONDS;
+            resp->cache = "no-store";
+        }
+    } else if (r < 0) {
         r = tkl_http_text(resp, r == -EBUSY || r == -EAGAIN ? 503 : 500,
                           r == -EBUSY    ? "Busy: the outbox is locked; try again shortly."
                           : r == -EAGAIN ? "Not ready: the plan is being read; try again."
                                          : "Internal error; see the daemon's log.");
+    }
     if (r < 0) /* out of memory: an empty answer */
         resp->status = 503;
     return true;

@@ -1196,7 +1196,7 @@ static int act_get_later(struct tkl_service *s, const struct tkl_http_request *r
     if (r == 0 && !(x->recipient = strdup(v->tok.recipient)))
         r = -ENOMEM;
     if (r == 0 && !(x->later = req->defer(req)))
-        r = -ENOMEM;
+        r = -ESHUTDOWN;
     return r < 0 ? r : TKL_HTTP_LATER;
 }
 

@@ -482,7 +482,7 @@ static int read_stamp(struct tkl_service *s, const struct tkl_http_request *req,
     }
     /* queued: the last completion frees x, answering through later if taken */
     if (!(x->later = req->defer(req)))
-        return -ENOMEM;
+        return -ESHUTDOWN;
     return TKL_HTTP_LATER;
 }
 

@@ -382,6 +382,12 @@ START_TEST(what_no_page_takes_is_refused_by_the_server)
     ck_assert_int_eq(get("/healthz", NULL, NULL).status, 503);
     page_error = -EAGAIN;
     ck_assert_int_eq(get("/healthz", NULL, NULL).status, 503);
+    /* a page that could not wait, the server stopping */
+    page_error = -ESHUTDOWN;
+    f = get("/healthz", NULL, NULL);
+    ck_assert_int_eq(f.status, 503);
+    ck_assert_str_eq(header_of(&f, "Retry-After", buf, sizeof(buf)), "5");
+    ck_assert_ptr_nonnull(strstr(f.body, "Stopping"));
     page_error = -EIO;
     f = get("/healthz", NULL, NULL);
     ck_assert_int_eq(f.status, 500);
