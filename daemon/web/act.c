@@ -76,14 +76,24 @@
 #define BUSY_RETRY_SECONDS    5
 #define LINK_UPDATES_MAX      25 /* updates one link may record */
 
+struct posting;
+
 struct tkl_act_limits {
     struct tkl_limiter get_client, post_client, post_token;
+    /* the postings counted under their link's limit whose update is being
+     * recorded: counted against the limit too (on_link_counted), as the
+     * link's count the state gives does not hold them yet */
+    struct posting *recording;
 };
+
+static void posting_unlist(struct posting *p);
 
 void tkl_act_limits_free(struct tkl_act_limits **l)
 {
     if (!*l)
         return;
+    while ((*l)->recording) /* answered later, by then without a list */
+        posting_unlist((*l)->recording);
     tkl_limiter_free(&(*l)->get_client);
     tkl_limiter_free(&(*l)->post_client);
     tkl_limiter_free(&(*l)->post_token);
@@ -1487,11 +1497,50 @@ struct posting {
     struct tkl_http_later *later;
     struct tkl_update u;
     char *token;
-    bool abandoned; /* its answer could not wait: the count records nothing */
+    bool abandoned;              /* its answer could not wait: the count records nothing */
+    struct tkl_act_limits *list; /* on list->recording, or NULL */
+    struct posting *prev, *next;
 };
+
+static void posting_unlist(struct posting *p)
+{
+    if (!p->list)
+        return;
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        p->list->recording = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    p->list = NULL;
+    p->prev = p->next = NULL;
+}
+
+static bool same_link(const struct tkl_update *a, const struct tkl_update *b)
+{
+    return a->link_issued_at == b->link_issued_at && !strcmp(a->action_id, b->action_id) &&
+           !strcmp(a->recipient, b->recipient);
+}
+
+/* How many updates are being recorded through p's link (see struct
+ * tkl_act_limits), each counted once, and none the same as p's: those
+ * the state finds recorded already. */
+static int64_t recording_through(const struct posting *p)
+{
+    int64_t n = 0;
+    const struct tkl_act_limits *l = p->s->act_limits;
+    for (const struct posting *q = l ? l->recording : NULL; q; q = q->next) {
+        bool counted = !same_link(&q->u, &p->u) || tkl_update_same(&q->u, &p->u);
+        for (const struct posting *o = q->next; !counted && o; o = o->next)
+            counted = same_link(&o->u, &q->u) && tkl_update_same(&o->u, &q->u);
+        n += !counted;
+    }
+    return n;
+}
 
 static void posting_free(struct posting *p)
 {
+    posting_unlist(p);
     tkl_update_free(&p->u);
     free(p->token);
     free(p);
@@ -1577,10 +1626,19 @@ static void on_link_counted(void *data, int r, int64_t used)
         posting_free(p);
         return;
     }
-    if (r == 0 && used >= LINK_UPDATES_MAX)
+    if (r == 0 && used + recording_through(p) >= LINK_UPDATES_MAX)
         r = -EMLINK;
-    if (r == 0 && (r = tkl_service_record_update(p->s, &p->u, on_post_recorded, p)) == 0)
+    if (r == 0 && (r = tkl_service_record_update(p->s, &p->u, on_post_recorded, p)) == 0) {
+        struct tkl_act_limits *l = p->s->act_limits;
+        if (l) { /* made by the request's rate limit, before it was counted */
+            p->list = l;
+            p->next = l->recording;
+            if (p->next)
+                p->next->prev = p;
+            l->recording = p;
+        }
         return;
+    }
     post_answer(p, r, false, false); /* the update was not sent */
 }
 

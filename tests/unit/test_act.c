@@ -132,53 +132,81 @@ static struct tkl_http_later *later_defer(const struct tkl_http_request *req)
     return t->refuse ? NULL : &t->base;
 }
 
-static void page_post(struct tkl_http_response *resp, const char *path, struct post_opts o, ...)
-{
-    struct later_told later = {.base = {later_answer}, .refuse = o.no_later};
+/* A POST handed to the page and not yet answered (post_begin). */
+struct posted {
+    struct later_told later;
     struct tkl_request r;
     struct tkl_form form;
-    ck_assert_int_eq(tkl_request_route(path, &r), 0);
-    tkl_form_init(&form, tkl_route_form(r.route));
-    va_list ap;
-    va_start(ap, o);
+    int rc; /* the page's return */
+};
+
+/* Hands the form of name, value pairs ap to the page, as page_post, and
+ * lets the state's group stay open: post_end answers it. */
+static void post_begin(struct posted *p, const char *path, struct post_opts o, va_list ap)
+{
+    *p = (struct posted){.later = {.base = {later_answer}, .refuse = o.no_later}};
+    ck_assert_int_eq(tkl_request_route(path, &p->r), 0);
+    tkl_form_init(&p->form, tkl_route_form(p->r.route));
     const char *k;
     while ((k = va_arg(ap, const char *))) {
         const char *v = va_arg(ap, const char *);
         ck_assert_int_eq(
-            tkl_form_iterate(&form, MHD_POSTDATA_KIND, k, NULL, NULL, NULL, v, 0, strlen(v)),
+            tkl_form_iterate(&p->form, MHD_POSTDATA_KIND, k, NULL, NULL, NULL, v, 0, strlen(v)),
             MHD_YES);
     }
-    va_end(ap);
-    ck_assert_int_eq(tkl_form_finish(&form), 0);
-    struct tkl_http_request req = {.req = &r,
+    ck_assert_int_eq(tkl_form_finish(&p->form), 0);
+    struct tkl_http_request req = {.req = &p->r,
                                    .now = o.at ? o.at : now(),
                                    .post = true,
-                                   .form = &form,
+                                   .form = &p->form,
                                    .origin = o.origin,
                                    .referer = o.referer,
                                    .client = o.client ? o.client : "192.0.2.10",
                                    .defer = later_defer,
-                                   .conn = &later};
-    memset(resp, 0, sizeof(*resp));
-    resp->status = 200;
-    int rc = tkl_web_act(&page_s, &req, resp);
-    if (rc == TKL_HTTP_LATER) { /* answered once the state has it: not before its commit */
-        ck_assert_int_eq(later.calls, 0);
-        for (int i = 0; i < 4 && !later.calls; i++)
-            (void)tkl_state_commit(page_s.state);
-        ck_assert_int_eq(later.calls, 1);
-        *resp = later.resp;
+                                   .conn = &p->later};
+    p->rc = TKL_HTTP_LATER;
+    struct tkl_http_response resp = {.status = 200};
+    p->rc = tkl_web_act(&page_s, &req, &resp);
+    if (p->rc != TKL_HTTP_LATER) {
+        ck_assert_int_eq(p->rc, 0);
+        p->later.resp = resp; /* answered at once */
     } else {
-        ck_assert_int_eq(rc, 0);
-        for (int i = 0; i < 4; i++) /* what was queued, then dropped, runs */
-            (void)tkl_state_commit(page_s.state);
-        ck_assert_int_eq(later.calls, 0);
+        ck_assert_int_eq(p->later.calls, 0); /* not before its commit */
     }
+}
+
+/* The answer to p, once the state's groups are committed, into *resp (its
+ * body NUL-terminated). */
+static void post_end(struct posted *p, struct tkl_http_response *resp)
+{
+    for (int i = 0; i < 4 && !(p->rc == TKL_HTTP_LATER && p->later.calls); i++)
+        (void)tkl_state_commit(page_s.state); /* what was queued, then dropped, runs */
+    ck_assert_int_eq(p->later.calls, p->rc == TKL_HTTP_LATER ? 1 : 0);
+    *resp = p->later.resp;
     char *b = realloc(resp->body, resp->len + 1);
     ck_assert_ptr_nonnull(b);
     b[resp->len] = '\0';
     resp->body = b;
-    tkl_form_free(&form);
+    tkl_form_free(&p->form);
+}
+
+static void page_post(struct tkl_http_response *resp, const char *path, struct post_opts o, ...)
+{
+    struct posted p;
+    va_list ap;
+    va_start(ap, o);
+    post_begin(&p, path, o, ap);
+    va_end(ap);
+    post_end(&p, resp);
+}
+
+/* post_begin with the form's pairs as arguments. */
+static void post_open(struct posted *p, const char *path, struct post_opts o, ...)
+{
+    va_list ap;
+    va_start(ap, o);
+    post_begin(p, path, o, ap);
+    va_end(ap);
 }
 
 static const struct post_opts from_page = {.origin = ORIGIN};
@@ -1259,6 +1287,42 @@ START_TEST(a_link_records_a_bounded_number_of_updates)
 }
 END_TEST
 
+/* Updates being recorded through a link count against its bound too:
+ * with 23 recorded, "x" twice, "y" and "z" pressed at once record "x"
+ * (once: the same update pressed twice is one) and "y", and refuse "z". */
+START_TEST(updates_pressed_at_once_keep_to_the_links_bound)
+{
+    page_load();
+    const char *path = path_for("Review the pay gap", "hr");
+    char token[TKL_TOKEN_MAX + 1], note[32];
+    snprintf(token, sizeof(token), "%s", path + 3);
+    struct tkl_http_response resp;
+    for (int i = 0; i < 23; i++) {
+        snprintf(note, sizeof(note), "note %d", i);
+        page_post(&resp, path, (struct post_opts){.origin = ORIGIN, .at = now() + 60 * i}, "token",
+                  token, "do", "progress", "rag", "green", "note", note, NULL);
+        ck_assert_int_eq(resp.status, 303);
+        tkl_http_response_free(&resp);
+    }
+    /* all four before a commit */
+    static const char *const notes[] = {"x", "x", "y", "z"};
+    struct posted p[4];
+    for (int i = 0; i < 4; i++)
+        post_open(&p[i], path,
+                  (struct post_opts){.origin = ORIGIN,
+                                     .at = now() + 60 * 23 + i,
+                                     .client = i % 2 ? "192.0.2.11" : "192.0.2.12"},
+                  "token", token, "do", "progress", "rag", "amber", "note", notes[i], NULL);
+    unsigned want[] = {303, 303, 303, 403};
+    for (int i = 0; i < 4; i++) {
+        post_end(&p[i], &resp);
+        ck_assert_msg(resp.status == want[i], "%d: %u", i, resp.status);
+        tkl_http_response_free(&resp);
+    }
+    ck_assert_uint_eq(n_updates(), 25);
+}
+END_TEST
+
 START_TEST(a_busy_database_is_503)
 {
     page_load();
@@ -1333,6 +1397,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_reopen_with_nothing_to_reopen_records_nothing);
     tcase_add_test(tc, too_many_requests_wait);
     tcase_add_test(tc, a_link_records_a_bounded_number_of_updates);
+    tcase_add_test(tc, updates_pressed_at_once_keep_to_the_links_bound);
     tcase_add_test(tc, a_busy_database_is_503);
     tcase_add_test(tc, a_post_the_server_cannot_keep_records_nothing);
     suite_add_tcase(s, tc);
