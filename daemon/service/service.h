@@ -251,7 +251,7 @@ typedef void (*tkl_service_recorded_cb)(void *data, int r, bool is_new);
  * notice cannot be queued, the service tries again by itself: cb is told
  * the update is recorded all the same). Then cb (NULL: nobody)
  * is told, exactly once, later, on the loop thread. u is copied. Returns
- * 0, or a negative errno and cb is never told: -EINVAL
+ * 0, or a negative errno and cb is never told: -EINVAL or -EMSGSIZE
  * (tkl_update_check refused it), -EAGAIN (the service is not started),
  * or the state's.
  */

@@ -92,19 +92,27 @@ int tkl_rag_parse(const char *s, enum tkl_rag *ret)
 
 /* Valid UTF-8 of at most max characters, without control characters
  * other than tab and line breaks (when lines). NULL is fine. */
-static bool text_ok(const char *s, size_t max, bool lines)
+/* 0 when s (NULL: none) is UTF-8 of at most max characters without
+ * control characters (but tabs and line breaks when lines); -EMSGSIZE
+ * when it is only too long; else -EINVAL. */
+static int text_check(const char *s, size_t max, bool lines)
 {
     if (!s)
-        return true;
+        return 0;
     size_t len = strlen(s), chars = 0;
-    if (len > TKL_UPDATE_BYTES(max) || !tkl_utf8_valid(s, len))
-        return false;
+    if (!tkl_utf8_valid(s, len))
+        return -EINVAL;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if ((*p < 0x20 && !(lines && (*p == '\t' || *p == '\n' || *p == '\r'))) || *p == 0x7f)
-            return false;
+            return -EINVAL;
         chars += (*p & 0xc0) != 0x80;
     }
-    return chars <= max;
+    return chars <= max && len <= TKL_UPDATE_BYTES(max) ? 0 : -EMSGSIZE;
+}
+
+static bool text_ok(const char *s, size_t max, bool lines)
+{
+    return text_check(s, max, lines) == 0;
 }
 
 int tkl_update_check(const struct tkl_update *u)
@@ -124,10 +132,9 @@ int tkl_update_check(const struct tkl_update *u)
         (u->note && u->kind != TKL_UPDATE_PROGRESS && u->kind != TKL_UPDATE_NOT_OURS &&
          u->kind != TKL_UPDATE_REOPEN && u->kind != TKL_UPDATE_RESUME))
         return -EINVAL;
-    if (!text_ok(u->note, TKL_UPDATE_NOTE_MAX, true) ||
-        !text_ok(u->suggested_team, TKL_UPDATE_SUGGESTED_MAX, false))
-        return -EINVAL;
-    return 0;
+    int r = text_check(u->note, TKL_UPDATE_NOTE_MAX, true);
+    int rs = text_check(u->suggested_team, TKL_UPDATE_SUGGESTED_MAX, false);
+    return r == -EINVAL || rs == -EINVAL ? -EINVAL : r < 0 ? r : rs;
 }
 
 static bool same_text(const char *a, const char *b)

@@ -134,8 +134,9 @@ int tkl_rag_parse(const char *s, enum tkl_rag *ret);
  * kind known, until_day set for a snooze only, rag set for progress only,
  * a note for progress, not ours, reopen and resume only, suggested_team for not
  * ours only, note and suggested_team within their limits, valid UTF-8
- * without control characters other than line breaks and tabs. Returns 0
- * or -EINVAL.
+ * without control characters other than line breaks and tabs. Returns 0,
+ * -EMSGSIZE (the note or the team suggested too long, and nothing else
+ * wrong) or -EINVAL.
  */
 int tkl_update_check(const struct tkl_update *u);
 

@@ -1668,7 +1668,14 @@ static int act_post(struct tkl_service *s, const struct tkl_http_request *req,
     }
     if (r < 0)
         return refuse_back(resp, 400, "Nothing recorded", why, v->token);
-    if (tkl_update_check(&u) < 0)
+    _Static_assert(TKL_UPDATE_NOTE_MAX == 4000 && TKL_UPDATE_SUGGESTED_MAX == 200,
+                   "the refusal below names the limits");
+    if ((r = tkl_update_check(&u)) == -EMSGSIZE) /* past what the page's fields allow */
+        return refuse_back(resp, 400, "Nothing recorded",
+                           "The note is longer than 4,000 characters, or the team suggested "
+                           "longer than 200. Go back, shorten it, and press the button again.",
+                           v->token);
+    if (r < 0)
         return refuse_back(resp, 400, "Nothing recorded", "tickler does not take this update.",
                            v->token);
     if (!req->defer)

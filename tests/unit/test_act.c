@@ -1287,6 +1287,32 @@ START_TEST(a_link_records_a_bounded_number_of_updates)
 }
 END_TEST
 
+/* A note past the page's maxlength (a client that ignores it) is refused
+ * saying why, and nothing is recorded. */
+START_TEST(a_note_too_long_is_refused_saying_why)
+{
+    page_load();
+    const char *path = path_for("Review the pay gap", "hr");
+    char token[TKL_TOKEN_MAX + 1];
+    snprintf(token, sizeof(token), "%s", path + 3);
+    static char note[TKL_UPDATE_NOTE_MAX + 2];
+    memset(note, 'x', sizeof(note) - 1);
+    struct tkl_http_response resp;
+    page_post(&resp, path, from_page, "token", token, "do", "progress", "rag", "green", "note",
+              note, NULL);
+    ck_assert_int_eq(resp.status, 400);
+    ck_assert(page_has(resp.body, "The note is longer than 4,000 characters"));
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 0);
+    note[TKL_UPDATE_NOTE_MAX] = '\0';
+    page_post(&resp, path, from_page, "token", token, "do", "progress", "rag", "green", "note",
+              note, NULL);
+    ck_assert_int_eq(resp.status, 303);
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 1);
+}
+END_TEST
+
 /* Updates being recorded through a link count against its bound too:
  * with 23 recorded, "x" twice, "y" and "z" pressed at once record "x"
  * (once: the same update pressed twice is one) and "y", and refuse "z". */
@@ -1398,6 +1424,7 @@ static Suite *suite(void)
     tcase_add_test(tc, too_many_requests_wait);
     tcase_add_test(tc, a_link_records_a_bounded_number_of_updates);
     tcase_add_test(tc, updates_pressed_at_once_keep_to_the_links_bound);
+    tcase_add_test(tc, a_note_too_long_is_refused_saying_why);
     tcase_add_test(tc, a_busy_database_is_503);
     tcase_add_test(tc, a_post_the_server_cannot_keep_records_nothing);
     suite_add_tcase(s, tc);

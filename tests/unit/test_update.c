@@ -108,7 +108,10 @@ START_TEST(bad_reopens_are_refused)
     static char big[TKL_UPDATE_NOTE_MAX + 2];
     memset(big, 'x', sizeof(big) - 1);
     u.note = big;
+    ck_assert_int_eq(tkl_update_check(&u), -EMSGSIZE); /* too long, and only that */
+    big[0] = '\x1b';
     ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    big[0] = 'x';
     big[TKL_UPDATE_NOTE_MAX] = '\0';
     ck_assert_int_eq(tkl_update_check(&u), 0);
     u.kind = TKL_UPDATE_RESUME + 1;
@@ -189,7 +192,7 @@ START_TEST(bad_updates_are_refused)
     memset(big, 'x', sizeof(big) - 1);
     u = progress();
     u.note = big;
-    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    ck_assert_int_eq(tkl_update_check(&u), -EMSGSIZE);
     big[TKL_UPDATE_NOTE_MAX] = '\0';
     ck_assert_int_eq(tkl_update_check(&u), 0);
     /* the limit counts characters, as the page's maxlength does: 4,000
@@ -200,7 +203,7 @@ START_TEST(bad_updates_are_refused)
     u.note = accented;
     ck_assert_int_eq(tkl_update_check(&u), 0);
     memcpy(accented + 2 * TKL_UPDATE_NOTE_MAX, "\xc3\xa9", 3);
-    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    ck_assert_int_eq(tkl_update_check(&u), -EMSGSIZE);
 }
 END_TEST
 
