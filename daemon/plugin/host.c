@@ -13,6 +13,19 @@
 #include "../core/secret.h"
 #include "../core/text.h"
 
+/* Logs msg of instance at level; an error is counted in svc (NULL: none). */
+static void log_line(struct tkl_host_services *svc, const char *instance, int level,
+                     const char *msg)
+{
+    if (level <= TKL_LOG_ERR && svc) {
+        svc->n_errors++;
+        size_t n = tkl_utf8_prefix(msg, sizeof(svc->last_error) - 1);
+        memcpy(svc->last_error, msg, n);
+        svc->last_error[n] = '\0';
+    }
+    tkl_log(level, "%s: %s", instance ? instance : "plugin", msg);
+}
+
 static void host_log(const struct tkl_host *host, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -24,20 +37,41 @@ static void host_log(const struct tkl_host *host, int level, const char *fmt, ..
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     struct tkl_host_services *svc = host->host_data;
-    if (level <= TKL_LOG_ERR && svc && svc->init_diags) {
-        /* said once, as the error at the instance's settings */
-        tkl_diag_add(svc->init_diags, TKL_SEV_ERROR, svc->init_file, svc->init_line, "settings",
-                     "%s: %s", svc->init_what, msg);
-        svc->init_said++;
-        return;
+    if (level <= TKL_LOG_ERR && svc && svc->init_holding) {
+        char **v = realloc(svc->init_lines, (svc->n_init_lines + 1) * sizeof(*v));
+        if (v) {
+            svc->init_lines = v;
+            if ((v[svc->n_init_lines] = strdup(msg))) {
+                svc->n_init_lines++;
+                return;
+            }
+        }
     }
-    if (level <= TKL_LOG_ERR && svc) {
-        svc->n_errors++;
-        size_t n = tkl_utf8_prefix(msg, sizeof(svc->last_error) - 1);
-        memcpy(svc->last_error, msg, n);
-        svc->last_error[n] = '\0';
+    log_line(svc, host->instance, level, msg);
+}
+
+void tkl_host_init_begin(struct tkl_host_services *svc)
+{
+    svc->init_holding = true;
+}
+
+void tkl_host_init_end(struct tkl_host_services *svc, const char *instance, int r,
+                       struct tkl_diags *diags, const char *file, unsigned line, const char *what)
+{
+    svc->init_holding = false;
+    if (r < 0 && !svc->n_init_lines)
+        tkl_diag_add(diags, TKL_SEV_ERROR, file, line, "settings", "%s: %s", what, strerror(-r));
+    for (size_t i = 0; i < svc->n_init_lines; i++) {
+        if (r < 0)
+            tkl_diag_add(diags, TKL_SEV_ERROR, file, line, "settings", "%s: %s", what,
+                         svc->init_lines[i]);
+        else
+            log_line(svc, instance, TKL_LOG_ERR, svc->init_lines[i]);
+        free(svc->init_lines[i]);
     }
-    tkl_log(level, "%s: %s", host->instance ? host->instance : "plugin", msg);
+    free(svc->init_lines);
+    svc->init_lines = NULL;
+    svc->n_init_lines = 0;
 }
 
 static int64_t host_now(const struct tkl_host *host)

@@ -28,15 +28,11 @@ struct tkl_host_services {
     void *data;
     unsigned n_errors;    /* lines plugins logged at TKL_LOG_ERR */
     char last_error[512]; /* the last of them, cut to fit */
-    /* while an instance reads its settings (tkl_plugin_init, in set.c):
-     * each line it logs at TKL_LOG_ERR is instead an error in init_diags
-     * at init_file:init_line, "init_what: line", counted in init_said
-     * (init_diags NULL: logged, as at any other time) */
-    struct tkl_diags *init_diags;
-    const char *init_file;
-    unsigned init_line;
-    const char *init_what;
-    unsigned init_said;
+    /* the lines an instance logs at TKL_LOG_ERR while it reads its
+     * settings, held (tkl_host_init_begin, tkl_host_init_end) */
+    bool init_holding;
+    char **init_lines;
+    size_t n_init_lines;
     /* retirement (tkl_host_retire) */
     struct tkl_closing *closing;         /* handles closing through host.close */
     struct tkl_plugin_instance *retired; /* stopped, awaiting destroy */
@@ -49,6 +45,20 @@ struct tkl_host_services {
     struct tkl_plugin_instance *draining; /* retired, deliveries still in flight */
     uv_timer_t drain_timer;
 };
+
+/* From here until tkl_host_init_end, the lines an instance logs at
+ * TKL_LOG_ERR are held (one that cannot be, out of memory, is logged). */
+void tkl_host_init_begin(struct tkl_host_services *svc);
+
+/*
+ * Ends the hold of tkl_host_init_begin, for the instance named instance
+ * whose init came to r: when r < 0 each line held is an error in diags at
+ * file:line, "what: line" (the reason the instance refused its settings,
+ * said once, not also logged; none held: "what: strerror(-r)"); when it
+ * started, each is logged as it would have been.
+ */
+void tkl_host_init_end(struct tkl_host_services *svc, const char *instance, int r,
+                       struct tkl_diags *diags, const char *file, unsigned line, const char *what);
 
 /* Starts the retirement and drain timers on svc->loop, and takes svc->loop->data
  * (host.close finds svc through it). Returns 0 or a negative errno. */

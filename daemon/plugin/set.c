@@ -93,21 +93,13 @@ static int open_one(const char *plugin_dir, const struct tkl_plugin_set_conf *c,
     char what[512];
     (void)snprintf(what, sizeof(what), "%s \"%s\" (plugin %s) rejected its settings",
                    kind_name(w->kind), w->name, w->plugin);
-    /* the reasons the plugin logs: errors here at its line, said once */
-    svc->init_diags = diags;
-    svc->init_file = c->path;
-    svc->init_line = w->line;
-    svc->init_what = what;
-    svc->init_said = 0;
+    /* the reasons the plugin logs, when it refuses its settings: errors
+     * here at its line, said once */
+    tkl_host_init_begin(svc);
     r = tkl_plugin_init(p, w->name, w->settings);
-    bool said = svc->init_said > 0;
-    svc->init_diags = NULL;
-    if (r < 0) {
-        if (!said)
-            tkl_diag_add(diags, TKL_SEV_ERROR, c->path, w->line, "settings", "%s: %s", what,
-                         strerror(-r));
+    tkl_host_init_end(svc, p->host.instance, r, diags, c->path, w->line, what);
+    if (r < 0)
         goto fail;
-    }
     p->settings = w->settings;
     p->line = w->line;
     *ret = p;

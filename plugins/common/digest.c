@@ -18,6 +18,30 @@ const char dg_default_footer_links[] =
     "If an action the plan gives your team is not your team's, say so from its link (the "
     "page's Not ours button); to change who is reminded, contact the action plan's owner.";
 
+const char dg_default_footer_calendar[] =
+    "You receive this because you are listed for this team in tickler's team directory. "
+    "To change who is prompted, or for which observances, contact the action plan's owner.";
+
+const char dg_default_footer_reports[] =
+    "You receive this because your team is the one tickler tells of officers' answers, update "
+    "requests' results and failed deliveries. To change that, contact whoever runs tickler.";
+
+const char *dg_default_footer_of(const struct tkl_notice *n)
+{
+    size_t events = 0, told = 0;
+    for (size_t i = 0; i < n->n_entries; i++) {
+        const struct tkl_notice_entry *e = &n->entries[i];
+        events += e->kind == TKL_DEADLINE_EVENT;
+        told += e->stage == TKL_STAGE_ANSWER || e->stage == TKL_STAGE_REPORT ||
+                tkl_entry_is_unanswered(e) || tkl_entry_is_request_line(e);
+    }
+    if (n->n_entries && told == n->n_entries)
+        return dg_default_footer_reports;
+    if (n->n_entries && events == n->n_entries)
+        return dg_default_footer_calendar;
+    return dg_has_links(n) ? dg_default_footer_links : dg_default_footer;
+}
+
 const char dg_links_note[] =
     "The links open a page; nothing changes until you press a button there.";
 
@@ -976,7 +1000,7 @@ static void value(struct dg_buf *b, const char *name, size_t len, const struct t
     } else if (IS("plan_url")) {
         v = o->plan_url ? o->plan_url : "";
     } else if (IS("footer")) {
-        v = o->footer ? o->footer : dg_has_links(n) ? dg_default_footer_links : dg_default_footer;
+        v = o->footer ? o->footer : dg_default_footer_of(n);
     } else if (IS("first_title")) {
         v = n->n_entries && n->entries[0].title ? n->entries[0].title : "";
     }

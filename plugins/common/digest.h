@@ -185,7 +185,7 @@ enum dg_mode {
 };
 
 struct dg_render_opts {
-    const char *footer;   /* NULL: dg_default_footer */
+    const char *footer;   /* NULL: dg_default_footer_of */
     const char *plan_url; /* or NULL */
     int64_t now;          /* send instant, for {{date}} */
 };
@@ -199,10 +199,18 @@ int dg_template_check(const char *tmpl, unsigned *ret_line, char *err, size_t si
 void dg_render(struct dg_buf *b, const char *tmpl, const struct tkl_notice *n,
                const struct dg_render_opts *o, enum dg_mode mode, const char *eol);
 
-/* The default footer: why the reader received this, and whom to tell of
+/* The default footers: why the reader received this, and whom to tell of
  * an action that is not the team's: the plan's owner, or in a message
- * with links (dg_has_links) the link's page. */
+ * with links (dg_has_links) the link's page; of a message of observances
+ * only, whom to tell to change the prompts; of one of officers' answers,
+ * failure reports or an update request's summary only (the report
+ * route's), whom to tell to change that. */
 extern const char dg_default_footer[];
 extern const char dg_default_footer_links[];
+extern const char dg_default_footer_calendar[];
+extern const char dg_default_footer_reports[];
+
+/* The default footer of n, of those above. */
+const char *dg_default_footer_of(const struct tkl_notice *n);
 
 #endif

@@ -492,6 +492,53 @@ START_TEST(a_prompt_for_an_observance_under_way_says_so)
 }
 END_TEST
 
+/* The footer says why the reader receives the message: a team's actions,
+ * its observances, or the report route's answers and reports. */
+START_TEST(the_footer_fits_what_the_message_holds)
+{
+    struct tkl_notice_entry e[2] = {
+        {.size = sizeof(e[0]),
+         .item_id = "bhm@2027",
+         .title = "Black History Month",
+         .deadline_day = 20727,
+         .kind = TKL_DEADLINE_EVENT,
+         .stage = TKL_STAGE_PROMPT},
+        {.size = sizeof(e[1]),
+         .item_id = "A1",
+         .title = "Review the pay gap",
+         .deadline_day = 20727,
+         .kind = TKL_DEADLINE_DATE,
+         .stage = TKL_STAGE_LEAD},
+    };
+    struct tkl_notice n = {.size = sizeof(n), .team_name = "Comms", .entries = e, .n_entries = 1};
+    ck_assert_ptr_eq(dg_default_footer_of(&n), dg_default_footer_calendar);
+    n.n_entries = 2; /* a team's actions beside its calendar */
+    ck_assert_ptr_eq(dg_default_footer_of(&n), dg_default_footer);
+    e[1].link = "https://tickler.example/a/x";
+    ck_assert_ptr_eq(dg_default_footer_of(&n), dg_default_footer_links);
+    e[1].stage = TKL_STAGE_ANSWER;
+    e[1].link = NULL;
+    n.entries = e + 1;
+    n.n_entries = 1;
+    ck_assert_ptr_eq(dg_default_footer_of(&n), dg_default_footer_reports);
+    e[1].stage = TKL_STAGE_REQUEST;
+    e[1].answer = TKL_NO_ANSWER_YET;
+    ck_assert_ptr_eq(dg_default_footer_of(&n), dg_default_footer_reports);
+    e[1].answer = "Progress (green), hr@example.org on 1 Mar 2027";
+    ck_assert_ptr_eq(dg_default_footer_of(&n), dg_default_footer); /* a request to the team */
+    /* and it is what {{footer}} gives, unless the settings name one */
+    struct dg_buf b = {0};
+    n.entries = e;
+    dg_render(&b, "{{footer}}", &n, &(struct dg_render_opts){0}, DG_HTML, "\n");
+    ck_assert_ptr_nonnull(b.data);
+    ck_assert_ptr_nonnull(strstr(b.data, "To change who is prompted"));
+    b.len = 0;
+    dg_render(&b, "{{footer}}", &n, &(struct dg_render_opts){.footer = "Ours."}, DG_HTML, "\n");
+    ck_assert_str_eq(b.data, "Ours.");
+    free(b.data);
+}
+END_TEST
+
 START_TEST(update_requests_say_so_and_open_with_their_intro)
 {
     char buf[256];
@@ -743,6 +790,7 @@ int main(void)
     tcase_add_test(tc, answers_told_to_the_report_route);
     tcase_add_test(tc, link_tokens_for_answers_that_must_not_be_kept);
     tcase_add_test(tc, update_requests_say_so_and_open_with_their_intro);
+    tcase_add_test(tc, the_footer_fits_what_the_message_holds);
     tcase_add_test(tc, quoted_printable_keeps_lines_short_and_the_text_whole);
     tcase_add_test(tc, json_strings_are_written_as_jansson_writes_them);
     tcase_add_test(tc, plan_links_are_web_urls);
