@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 #include "core/log.h"
@@ -75,6 +77,7 @@ struct sock {
     uv_poll_t poll;
     struct tkl_transfers *t;
     curl_socket_t fd;
+    CURL *easy; /* the transfer curl last watched it for */
     struct sock *prev, *next;
 };
 
@@ -198,7 +201,6 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 {
     struct tkl_transfers *t = userp;
     struct sock *s = socketp;
-    (void)easy;
     if (what == CURL_POLL_REMOVE) {
         if (s) {
             close_sock(t, s);
@@ -224,6 +226,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
         t->socks = s;
         sym_curl_multi_assign(t->multi, fd, s);
     }
+    s->easy = easy;
     int events = 0;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
         events |= UV_READABLE;
@@ -266,6 +269,29 @@ static void shut_down(struct tkl_transfers *t)
     uv_close((uv_handle_t *)&t->work_async, NULL);
 }
 
+/*
+ * Removes the cancelled job j from the multi handle. An SMTP transfer cut
+ * short has its connection shut down first: libcurl ends one removed
+ * unfinished by sending the end of the message, or QUIT, and waiting for
+ * the answer, for as long as the transfer's timeout, on this thread; a
+ * server that stopped answering would hold a stop or a reload (the loop
+ * thread waits for the removal) that long. Its connection is not kept
+ * either way. Sockets of other protocols are left alone: an HTTP/2
+ * connection may carry other transfers.
+ */
+static void remove_cancelled(struct tkl_transfers *t, struct job *j)
+{
+    const char *scheme = NULL;
+    if (sym_curl_easy_getinfo(j->easy, CURLINFO_SCHEME, &scheme) == CURLE_OK && scheme &&
+        strncasecmp(scheme, "smtp", 4) == 0)
+        for (struct sock *s = t->socks; s; s = s->next)
+            if (s->easy == j->easy)
+                (void)shutdown(s->fd, SHUT_RDWR);
+    sym_curl_multi_remove_handle(t->multi, j->easy);
+    active_unlink(t, j);
+    j->state = REMOVED;
+}
+
 /* What the loop thread asked: cancels first (a cancelled job's easy handle
  * goes back to its owner), then the new transfers, then the stop. */
 static void on_work(uv_async_t *a)
@@ -276,11 +302,8 @@ static void on_work(uv_async_t *a)
     pthread_mutex_lock(&t->lock);
     for (struct job *j = t->active, *next; j; j = next) {
         next = j->rnext;
-        if (j->cancel) {
-            sym_curl_multi_remove_handle(t->multi, j->easy);
-            active_unlink(t, j);
-            j->state = REMOVED;
-        }
+        if (j->cancel)
+            remove_cancelled(t, j);
     }
     /* a job cancelled while queued is its owner's again once REMOVED, and
      * is never touched here after the lock is let go */

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -511,6 +512,56 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
     def test_no_starttls_sends_nothing(self):
         conf = self.write_conf(self.server(cert=None, auth_require_tls=False), ca=CERTS["ca"][0])
         self.tls_failure(conf, "does not offer STARTTLS")
+
+    def test_a_stop_does_not_wait_on_a_server_that_stopped_answering(self):
+        """A server that takes the connection and never answers: a stop
+        cuts the deliveries in flight short after drain_seconds, closing
+        their connections, and does not wait out the transfers' timeout
+        (libcurl would end an SMTP transfer removed unfinished by waiting
+        for the server). The notices stay in the outbox, undelivered."""
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        accepted, closed = [], []
+
+        def serve():
+            while len(accepted) < 2:
+                c, _ = silent.accept()
+                accepted.append(c)
+            for c in accepted:  # what the client sends until it closes
+                while c.recv(4096):
+                    pass
+                closed.append(c)
+        th = threading.Thread(target=serve, daemon=True)
+        th.start()
+        conf = self.write_conf(silent.getsockname()[1], ca=CERTS["ca"][0],
+                               extra="timeout_seconds = 600;")
+        with open(conf, "a") as f:
+            f.write("delivery = { drain_seconds = 1; };\n")
+        d = subprocess.Popen([tool("ticklerd"), "-c", conf, "-p", harness.plugin_dir(),
+                              "--state-dir", self.state, "--now", "2023-03-03T09:00:30"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            for _ in range(600):  # both deliveries connected
+                if len(accepted) == 2:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(len(accepted), 2)
+            d.send_signal(signal.SIGTERM)
+            # far less than the transfers' 600 s: the stop did not wait on them
+            _, err = d.communicate(timeout=120)
+        finally:
+            if d.poll() is None:
+                d.kill()
+                d.wait()
+            silent.close()
+        self.assertEqual(d.returncode, 0, err)
+        self.assertIn("2 deliveries still in flight are cut short", err)
+        th.join(timeout=30)
+        self.assertEqual(len(closed), 2)  # their connections were closed
+        notices = self.outbox(conf)
+        self.assertEqual(len(notices), 2)
+        self.assertTrue(all(n["state"] != "delivered" for n in notices), notices)
 
     def test_tls_none_only_on_loopback(self):
         conf = self.write_conf(25, url_host="mail.example.org", extra='tls = "none";')
