@@ -27,6 +27,7 @@ struct hp_post {
     bool with_ca;    /* CURLOPT_CAINFO set */
     hp_done_fn done;
     void *data;
+    char errbuf[CURL_ERROR_SIZE]; /* libcurl's words for a failure (CURLOPT_ERRORBUFFER) */
     size_t answer_len;
     char answer[BODY_SCAN + 1]; /* last: not zeroed past answer_len */
 };
@@ -247,6 +248,8 @@ static CURL *pool_take(struct hp_pool *pool, bool with_ca)
  * NULL or full. */
 static void pool_give(struct hp_pool *pool, CURL *e, bool with_ca)
 {
+    /* the post's error buffer goes with it */
+    (void)curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
     if (pool && pool->n < HP_POOL_MAX) {
         pool->with_ca[pool->n] = with_ca;
         pool->idle[pool->n++] = e;
@@ -465,7 +468,15 @@ static void on_done(void *data, int code)
     if (code != CURLE_OK) {
         res.status =
             transient_curl((CURLcode)code) ? TKL_DELIVERY_TRANSIENT : TKL_DELIVERY_PERMANENT;
-        snprintf(reply, sizeof(reply), "%s: %s", p->dest_host, curl_easy_strerror((CURLcode)code));
+        /* libcurl's own words say why (the certificate's fault, the
+         * address refused), unless they repeat the secret address */
+        char *url = NULL;
+        curl_easy_getinfo(p->easy, CURLINFO_EFFECTIVE_URL, &url);
+        p->errbuf[sizeof(p->errbuf) - 1] = '\0';
+        dg_printable(p->errbuf);
+        bool own = p->errbuf[0] && !hp_echoes_url(p->errbuf, url);
+        snprintf(reply, sizeof(reply), "%s: %s", p->dest_host,
+                 own ? p->errbuf : curl_easy_strerror((CURLcode)code));
     } else {
         curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_getinfo(p->easy, CURLINFO_RETRY_AFTER, &retry_after);
@@ -551,6 +562,8 @@ int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_don
     c |= curl_easy_setopt(e, CURLOPT_USERAGENT, "tickler/1");
     c |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     c |= curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
+    p->errbuf[0] = '\0';
+    c |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
     if (req->ca_file) {
         c |= curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
         p->with_ca = true;
