@@ -94,7 +94,13 @@ int hp_dest_check(const struct hp_dest *d, size_t n, const char *name, char *why
 }
 
 /* The host of an http(s) URL, or NULL. */
-static char *url_host(const char *url)
+bool hp_loopback(const char *host)
+{
+    return !strcmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
+           !strcmp(host, "[::1]");
+}
+
+static char *url_host(const char *url, bool *ret_plain)
 {
     CURLU *u = curl_url();
     char *host = NULL, *scheme = NULL, *copy = NULL;
@@ -103,8 +109,10 @@ static char *url_host(const char *url)
     if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        (!strcmp(scheme, "https") || !strcmp(scheme, "http")))
+        (!strcmp(scheme, "https") || !strcmp(scheme, "http"))) {
         copy = strdup(host);
+        *ret_plain = !strcmp(scheme, "http");
+    }
     curl_free(host);
     curl_free(scheme);
     curl_url_cleanup(u);
@@ -159,11 +167,20 @@ static int load_one(const struct tkl_host *h, const config_setting_t *g, bool al
         secret_unread(h, line, name, "url_file", url_file, r);
         return r == -ENOMEM ? r : -EINVAL;
     }
-    if (!(d->host = url_host(d->url))) {
+    bool plain = false;
+    if (!(d->host = url_host(d->url, &plain))) {
         h->log(h, TKL_LOG_ERR,
                "line %d: destination \"%s\": %s does not hold an http:// or "
                "https:// URL",
                line, name, url_file);
+        return -EINVAL;
+    }
+    if (plain && !hp_loopback(d->host)) { /* the host is not secret; the URL is */
+        h->log(h, TKL_LOG_ERR,
+               "line %d: destination \"%s\": %s holds an http:// URL to %s: its secret address "
+               "and the officers' data would cross the network unencrypted; use https:// "
+               "(http:// only to this machine)",
+               line, name, url_file, d->host);
         return -EINVAL;
     }
     if (secret_file && (r = h->read_secret(h, secret_file, &d->secret)) < 0) {

@@ -111,6 +111,9 @@ int hp_post_start(const struct tkl_host *h, const struct hp_request *req, hp_don
  */
 bool hp_echoes_url(const char *answer, const char *url);
 
+/* Whether host (of a URL) is this machine: localhost, 127.x.y.z or ::1. */
+bool hp_loopback(const char *host);
+
 /* Stops a post that has not completed; its done() never runs. */
 void hp_post_cancel(const struct tkl_host *h, struct hp_post *p);
 

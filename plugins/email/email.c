@@ -137,12 +137,6 @@ static int parse_from(struct email *m, const char *from)
     return (m->msgid_domain = strdup(at + 1)) ? 0 : -ENOMEM;
 }
 
-static bool loopback(const char *host)
-{
-    return !strcmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
-           !strcmp(host, "[::1]");
-}
-
 static int parse_url(struct email *m, const char *url, bool tls_none)
 {
     CURLU *u = curl_url();
@@ -156,7 +150,7 @@ static int parse_url(struct email *m, const char *url, bool tls_none)
         goto out;
     if (strcmp(scheme, "smtp") != 0 && strcmp(scheme, "smtps") != 0)
         goto out;
-    if (tls_none && (strcmp(scheme, "smtp") != 0 || !loopback(host)))
+    if (tls_none && (strcmp(scheme, "smtp") != 0 || !hp_loopback(host)))
         goto out;
     m->use_ssl = tls_none ? CURLUSESSL_NONE : CURLUSESSL_ALL;
     r = (m->server = strdup(host)) && (m->url = strdup(url)) ? 0 : -ENOMEM;

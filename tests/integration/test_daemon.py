@@ -301,6 +301,32 @@ class CheckConfig(Fixture):
                 self.assertEqual(out.count("cannot read url_file"), 1, out)
                 self.assertNotIn("Invalid argument", out)
 
+    def test_a_webhook_in_clear_only_to_this_machine(self):
+        """An http:// destination is refused unless it is this machine: its
+        address is a secret and the body the officers' data. The error
+        names the host, never the address's secret part."""
+        text = Path(self.conf).read_text()
+        Path(self.conf).write_text(text.replace(
+            "\nnotifiers = (\n",
+            '\nnotifiers = (\n  { name = "hook"; plugin = "webhook"; settings = {\n'
+            '    destinations = ( { name = "feed"; url_file = "hook.url"; } ); }; },\n'))
+        url = Path(os.path.dirname(os.path.abspath(self.conf))) / "hook.url"
+        url.write_text("http://hooks.example.org/in/s3cr3t-t0ken?sig=abcdef123456\n")
+        url.chmod(0o600)
+        p = self.run_tool(tool("ticklerd"), "--check-config", "-c", self.conf, "-p",
+                          harness.plugin_dir(), check=False)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn('destination "feed": hook.url holds an http:// URL to hooks.example.org: '
+                      "its secret address and the officers' data would cross the network "
+                      "unencrypted; use https://", p.stderr)
+        self.assertNotIn("s3cr3t", p.stdout + p.stderr)
+        self.assertNotIn("abcdef123456", p.stdout + p.stderr)
+        for ok in ("http://127.0.0.1:9/in/s3cr3t", "https://hooks.example.org/in/s3cr3t"):
+            url.write_text(ok + "\n")
+            p = self.run_tool(tool("ticklerd"), "--check-config", "-c", self.conf, "-p",
+                              harness.plugin_dir(), check=False)
+            self.assertEqual(p.returncode, 0, ok + ": " + p.stderr)
+
     def test_a_recipient_the_channel_cannot_use_is_named_with_its_line(self):
         # the shipped notifier made real e-mail, and one team given a name
         # where an address belongs
