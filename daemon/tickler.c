@@ -47,6 +47,7 @@
 #include "core/text.h"
 #include "delivery/queue.h"
 #include "export/export.h"
+#include "outbox/dump.h"
 #include "outbox/outbox.h"
 #include "outbox/updates.h"
 #include "plugin/host.h"
@@ -1341,6 +1342,23 @@ static int cmd_holidays(struct cli *c, int argc, char **argv)
     return 0;
 }
 
+/* Whether the state in dir (its outbox o) was moved to PostgreSQL by
+ * tickler migrate, said on stderr for cmd when it was: what ticklerd
+ * refuses to run on is not shown as the state in force. */
+static bool moved_away(struct tkl_outbox *o, const char *dir, const char *cmd)
+{
+    int64_t moved = 0;
+    if (tkl_outbox_get_meta(o, TKL_OUTBOX_MOVED_AT, &moved) != 0)
+        return false;
+    char at[32];
+    fprintf(stderr,
+            "tickler %s: the state in %s/tickler.db was moved to PostgreSQL by tickler migrate "
+            "at %s: set state.backend = \"postgresql\" in the configuration (ticklerd refuses "
+            "to run on this copy)\n",
+            cmd, dir, tkl_format_instant(moved, at));
+    return true;
+}
+
 /* Opens the outbox of c's state directory into *ret; with state.backend
  * "postgresql" (c's configuration loaded) *ret is NULL: the outbox is the
  * database's. Returns 0, or 1 after saying why it cannot be opened. */
@@ -1367,6 +1385,11 @@ static int open_outbox(struct cli *c, struct tkl_outbox **ret)
         fprintf(stderr, "tickler: cannot open the outbox in %s: %s\n", dir,
                 err ? err : strerror(-r));
         free(err);
+        return 1;
+    }
+    if (moved_away(*ret, dir, c->cmd ? c->cmd->name : "")) {
+        tkl_outbox_close(*ret);
+        *ret = NULL;
         return 1;
     }
     return 0;
@@ -1609,6 +1632,10 @@ static int cmd_status(struct cli *c, int argc, char **argv)
     if (r == -ENOENT && !err)
         return status_none(dir, json);
     struct status x = {0};
+    if (r == 0 && moved_away(o, dir, "status")) {
+        tkl_outbox_close(o);
+        return 1;
+    }
     if (r == 0) {
         r = status_read(o, (int64_t)time(NULL), c->cfg->delivery.max_age_hours, &x);
         tkl_outbox_close(o);

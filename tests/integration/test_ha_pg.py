@@ -451,6 +451,16 @@ teams = ( %s );
                                capture_output=True, text=True, timeout=120)
         self.assertNotEqual(again.returncode, 0)
         self.assertIn("was moved to PostgreSQL by tickler migrate", again.stderr)
+        # and the commands on the SQLite copy say so, not that it is the
+        # state in force
+        for cmd in (["status"], ["outbox"], ["retry", "--failed"]):
+            p = subprocess.run([harness.tool("tickler"), "-c", sqlite_conf, "--state-dir", state,
+                                *cmd], capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 1, cmd)
+            self.assertIn("tickler %s: the state in %s/tickler.db was moved to PostgreSQL by "
+                          "tickler migrate at " % (cmd[0], state), p.stderr)
+            self.assertIn('set state.backend = "postgresql"', p.stderr)
+            self.assertNotIn("health: ok", p.stdout)
 
     def test_a_node_with_a_fresh_state_directory_catches_up_from_the_shared_last_run(self):
         # node a runs at 08:30 (nothing due), so the shared last_run is
