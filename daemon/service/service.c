@@ -25,14 +25,15 @@
 #include "../route/route.h"
 #include "../transfer/transfer.h"
 
-#define WAKEUP_FILE       "wakeup" /* in the state directory; see tickler retry */
-#define LEASE_NODE        "local"  /* one node on SQLite: its leases are the `sending` marks */
-#define QUEUE_BACKOFF_MAX 300      /* seconds between tries of a refused queue round */
-#define SETTLE_RETRY_MS   5000     /* outcomes the outbox refused are recorded again */
-#define OUTBOX_BUSY_MS    250      /* the loop waits at most this for another writer */
-#define START_BACKOFF_MAX 300      /* seconds between tries to start a plugin that failed */
-#define ONESHOT_REFUSALS  6        /* --oneshot gives up after this many refused rounds */
-#define UNSETTLED_READS   3        /* reads of a plan that looks mid-save before it is used */
+#define WAKEUP_FILE         "wakeup" /* in the state directory; see tickler retry */
+#define LEASE_NODE          "local"  /* one node on SQLite: its leases are the `sending` marks */
+#define QUEUE_BACKOFF_MAX   300      /* seconds between tries of a refused queue round */
+#define SETTLE_RETRY_MS     5000     /* outcomes the outbox refused are recorded again */
+#define OUTBOX_BUSY_MS      250      /* the loop waits at most this for another writer */
+#define START_BACKOFF_MAX   300      /* seconds between tries to start a plugin that failed */
+#define ONESHOT_REFUSALS    6        /* --oneshot gives up after this many refused rounds */
+#define ONESHOT_PG_ATTEMPTS 6 /* --oneshot: failed connections to PostgreSQL before it gives up */
+#define UNSETTLED_READS     3 /* reads of a plan that looks mid-save before it is used */
 
 /* meta: the time of an update request the outbox refused (INT64_MAX: none) */
 #define REQUESTS_PENDING "requests_pending"
@@ -2036,6 +2037,8 @@ static int start_pg_state(struct tkl_service *s, uv_loop_t *loop)
                                      .node = c->node,
                                      .lease_seconds = c->lease_seconds,
                                      .on_ready = on_pg_ready,
+                                     /* a run that ends does not wait for ever */
+                                     .unreachable_after = s->oneshot ? ONESHOT_PG_ATTEMPTS : 0,
                                      .data = s};
     if (!(s->node = strdup(c->node)))
         return -ENOMEM;

@@ -84,6 +84,9 @@ struct tkl_pg {
     tkl_pg_state_cb on_state;
     tkl_pg_notify_cb on_notify;
     void *data;
+    unsigned unreachable_after; /* see struct tkl_pg_options */
+    void (*on_unreachable)(void *data, const char *why);
+    bool ever_up;
 };
 
 static void lose(struct tkl_pg *pg, const char *why);
@@ -339,15 +342,17 @@ static void lose(struct tkl_pg *pg, const char *why)
     char buf[512];
     bool was_up = pg->state == PG_READY || pg->state == PG_SETUP;
     bool told = pg->state == PG_READY;
+    scrub(pg, why, buf, sizeof(buf));
     if (was_up)
-        log_warning("postgresql: %s: connection lost: %s", pg->describe,
-                    scrub(pg, why, buf, sizeof(buf)));
+        log_warning("postgresql: %s: connection lost: %s", pg->describe, buf);
     else if (logged_attempt(++pg->failures))
         log_warning("postgresql: %s: cannot connect (attempt %u; logged again at attempt %u): %s",
-                    pg->describe, pg->failures, pg->failures * 2, scrub(pg, why, buf, sizeof(buf)));
+                    pg->describe, pg->failures, pg->failures * 2, buf);
     else
         log_debug("postgresql: %s: cannot connect (attempt %u): %s", pg->describe, pg->failures,
-                  scrub(pg, why, buf, sizeof(buf)));
+                  buf);
+    bool unreachable = !was_up && !pg->ever_up && pg->unreachable_after &&
+                       pg->failures == pg->unreachable_after && pg->on_unreachable;
     stop_poll(pg);
     sym_PQfinish(pg->conn);
     pg->conn = NULL;
@@ -362,6 +367,8 @@ static void lose(struct tkl_pg *pg, const char *why)
             return;
     }
     schedule_reconnect(pg);
+    if (unreachable)
+        pg->on_unreachable(pg->data, buf); /* may close pg */
 }
 
 static void lose_conn(struct tkl_pg *pg)
@@ -450,6 +457,7 @@ static int result_errno(const PGresult *res)
 static void became_ready(struct tkl_pg *pg)
 {
     pg->state = PG_READY;
+    pg->ever_up = true;
     pg->backoff = pg->backoff_min;
     uv_timer_stop(&pg->timer);
     if (pg->failures)
@@ -836,6 +844,8 @@ int tkl_pg_new(uv_loop_t *loop, const struct tkl_pg_options *opts, struct tkl_pg
     pg->on_state = opts->on_state;
     pg->on_notify = opts->on_notify;
     pg->data = opts->data;
+    pg->unreachable_after = opts->unreachable_after;
+    pg->on_unreachable = opts->on_unreachable;
     log_info("postgresql: connecting to %s", pg->describe);
     start_connect(pg);
     *ret = pg;

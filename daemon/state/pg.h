@@ -58,7 +58,13 @@ struct tkl_pg_options {
     unsigned connect_timeout_ms; /* a connection not up by then fails; 0: 10000 */
     tkl_pg_state_cb on_state;    /* may be NULL */
     tkl_pg_notify_cb on_notify;  /* may be NULL */
-    void *data;                  /* given to on_state and on_notify */
+    void *data;                  /* given to on_state, on_notify and on_unreachable */
+    /* Before the connection was ever up: told once, when this many
+     * attempts in a row have failed (0: never), why the last did (the
+     * password cut out); the attempts go on unless it closes the
+     * connection. */
+    unsigned unreachable_after;
+    void (*on_unreachable)(void *data, const char *why);
 };
 
 /* A statement of a query or transaction: sql (with $1..$n) or the name of a

@@ -136,8 +136,10 @@ struct pgs {
     char *node;
     int lease_seconds;
     void (*on_ready)(void *data, int r);
+    unsigned unreachable_after;
     void *data;
     bool migrating, ready, closed, pg_closed, draining;
+    bool unreachable;   /* on_ready was told -ECONNREFUSED (unreachable_after) */
     bool drain_expired; /* the drain waits no longer for notices held */
     int last_txn;       /* the last transaction answered: 0, or its error */
     struct op *open, **open_tail;
@@ -1560,7 +1562,7 @@ static void on_migrated(void *data, int r, int version)
         q->open = NULL;
         q->open_tail = &q->open;
         tell_all(q, ops, r);
-        if (q->on_ready)
+        if (q->on_ready && !q->unreachable)
             q->on_ready(q->data, r);
         return;
     }
@@ -1577,7 +1579,7 @@ static void on_migrated(void *data, int r, int version)
             log_warning("postgresql: cannot record this node as seen: out of memory");
     }
     (void)pgs_commit(q);
-    if (q->on_ready)
+    if (q->on_ready && !q->unreachable)
         q->on_ready(q->data, 0);
 }
 
@@ -1643,6 +1645,19 @@ static void on_pg_state(void *data, bool connected)
     }
 }
 
+/* The first connection failed unreachable_after times in a row. */
+static void on_pg_unreachable(void *data, const char *why)
+{
+    struct pgs *q = data;
+    if (q->closed || q->ready || q->unreachable)
+        return;
+    q->unreachable = true;
+    log_error("postgresql: %s: cannot connect, %u attempts failed: %s", tkl_pg_describe(q->pg),
+              q->unreachable_after, why);
+    if (q->on_ready)
+        q->on_ready(q->data, -ECONNREFUSED);
+}
+
 static void on_pg_notify(void *data, const char *channel, const char *payload)
 {
     struct pgs *q = data;
@@ -1664,6 +1679,7 @@ int tkl_state_pg_new(uv_loop_t *loop, const struct tkl_state_pg_options *opts,
     q->loop = loop;
     q->lease_seconds = opts->lease_seconds;
     q->on_ready = opts->on_ready;
+    q->unreachable_after = opts->unreachable_after;
     q->data = opts->data;
     q->clock_ns = opts->clock_ns ? opts->clock_ns : boottime_ns;
     q->open_tail = &q->open;
@@ -1673,6 +1689,8 @@ int tkl_state_pg_new(uv_loop_t *loop, const struct tkl_state_pg_options *opts,
     }
     struct tkl_pg_options po = {.conninfo_file = opts->conninfo_file,
                                 .on_state = on_pg_state,
+                                .unreachable_after = opts->unreachable_after,
+                                .on_unreachable = on_pg_unreachable,
                                 .on_notify = on_pg_notify,
                                 .data = q};
     int r = tkl_pg_new(loop, &po, &q->pg);

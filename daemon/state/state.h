@@ -161,6 +161,10 @@ struct tkl_state_pg_options {
      * a lost connection is tried again). NULL: nobody. */
     void (*on_ready)(void *data, int r);
     void *data;
+    /* when not 0: on_ready is told -ECONNREFUSED (once, and never 0 after
+     * it) when this many attempts in a row at the first connection have
+     * failed (--oneshot: a run that ends) */
+    unsigned unreachable_after;
     /* the clock (nanoseconds) leases are timed by; NULL: the time since
      * boot, suspend included (CLOCK_BOOTTIME) */
     uint64_t (*clock_ns)(void);

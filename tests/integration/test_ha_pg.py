@@ -400,6 +400,23 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         return p
 
+    def test_a_oneshot_run_that_cannot_reach_postgresql_ends(self):
+        """--oneshot whose database cannot be reached (here one that does
+        not exist: refused at once, every time) gives up after a bounded
+        number of attempts, said once as an error with libpq's reason, and
+        exits non-zero, where it used to try for ever."""
+        with open(os.path.join(self.tmp, "conninfo"), "w") as f:
+            f.write(self.pg.conninfo("t_no_such_db") + "\n")
+        p = subprocess.run([harness.tool("ticklerd"), "-c", os.path.join(self.tmp, "a.conf"),
+                            "-p", harness.plugin_dir(), "--state-dir",
+                            os.path.join(self.tmp, "state-a"), "--oneshot"],
+                           capture_output=True, text=True, timeout=300)
+        self.assertNotEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr.count("cannot connect, 6 attempts failed: "), 1, p.stderr)
+        line = [l for l in p.stderr.splitlines() if "6 attempts failed" in l][0]
+        self.assertTrue(line.startswith("<3>"), line)
+        self.assertIn("t_no_such_db", line)
+
     def test_a_state_migrated_from_sqlite_is_not_sent_again(self):
         # one node ran on SQLite and sent the plan's notices; its state is
         # moved with tickler migrate; on PostgreSQL the same instant queues
