@@ -806,7 +806,7 @@ static int table_row(struct docx *d, const struct row *row, int stage)
     if (stage == 0)
         return keep_heads(d) < 0 ? -ENOMEM : record(d, d->g.whole, d->g.n, 0);
     if (stage > 0 && is_heading_row(d, &d->g))
-        return warn(d, "title", "repeats the heading row; not read as an action");
+        return 0; /* a plan in sections, each under the heading row: no action, as in a CSV */
     int only = only_cell(&d->g);
     if (only >= 0 && (stage < 0 || objective_cell(d, (size_t)only)))
         return one_cell_row(d, (size_t)only);

@@ -238,6 +238,26 @@ START_TEST(read_spans_merges_and_objective_rows)
 }
 END_TEST
 
+/* A plan in sections, each under the heading row again: the rows are its
+ * actions, the heading rows none, and nothing to warn of (as in a CSV)
+ * but that the plan has no Status column. */
+START_TEST(read_a_heading_row_repeated_for_a_section_is_no_action)
+{
+    ck_assert_int_eq(
+        read_doc(DOC(TBL(HEAD TR(TC(P("We will listen")) TC(P("Survey residents")) TC(P("HR")) TC(
+            P("April 2023"))) HEAD TR(TC(P("We will train")) TC(P("Train staff")) TC(P("HR"))
+                                          TC(P("Ongoing")))))),
+        0);
+    ck_assert_uint_eq(R.n_actions, 2);
+    ck_assert_str_eq(R.actions[0].title, "Survey residents");
+    ck_assert_str_eq(R.actions[1].title, "Train staff");
+    ck_assert_str_eq(R.actions[1].commitment, "We will train");
+    for (size_t i = 0; i < diags.n; i++) /* the plan has no Status column: that alone */
+        ck_assert_msg(strstr(diags.items[i].message, "no column for status"), "%s: %s",
+                      diags.items[i].file, diags.items[i].message);
+}
+END_TEST
+
 #define RESTART(x) "<w:tc><w:tcPr><w:vMerge w:val=\"restart\"/></w:tcPr>" x "</w:tc>"
 #define CONTINUE   "<w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc>"
 
@@ -543,6 +563,7 @@ int main(void)
     tc = tcase_create("read");
     tcase_add_checked_fixture(tc, setup, rows_teardown);
     tcase_add_test(tc, read_spans_merges_and_objective_rows);
+    tcase_add_test(tc, read_a_heading_row_repeated_for_a_section_is_no_action);
     tcase_add_test(tc, read_merged_cells_give_every_row_they_cover_their_value);
     tcase_add_test(tc, read_a_merge_ends_with_its_table);
     tcase_add_test(tc, read_a_merged_id_is_not_filled);
