@@ -33,7 +33,10 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
     /* the escalation of an action its team said is not theirs still goes,
      * as an action nobody owns is the one to escalate (the team is sent
      * none: due.disowned) */
-    if (hold == TKL_HOLD_NOT_OURS && tkl_route_escalation(teams, sc->escalate_to, &due, ans, day)) {
+    const struct tkl_team *esc = hold == TKL_HOLD_NOT_OURS
+                                     ? tkl_route_escalation(teams, sc->escalate_to, &due, ans, day)
+                                     : NULL;
+    if (esc && esc->n_recipients) { /* else held, as nobody would be sent it */
         hold = TKL_HOLD_NONE;
         due.disowned = true;
     }

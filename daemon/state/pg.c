@@ -1017,7 +1017,9 @@ const char *tkl_pg_error_text(int r, const PGresult *res)
     const char *msg = res ? sym_PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (msg)
         return msg;
-    return r == -ECONNRESET ? "the connection failed (see the warning above)" : strerror(-r);
+    /* the conninfo file's own faults (empty, two lines) as a secret's */
+    return r == -ECONNRESET ? "the connection failed (see the warning above)"
+                            : tkl_secret_strerror(r);
 }
 
 void tkl_pg_close(struct tkl_pg *pg)
