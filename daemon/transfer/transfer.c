@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include "core/log.h"
@@ -69,7 +70,103 @@ struct tkl_transfers {
     pthread_cond_t changed; /* a job left RUNNING */
     struct queue adds, finished;
     bool stop;
+    struct fdrec *fds; /* the sockets curl opened and has not closed */
+    size_t n_fds, cap_fds;
 };
+
+/*
+ * A socket libcurl opened (open_socket) and has not closed (close_socket),
+ * under t->lock: it is closed only under the lock, so that the loop
+ * thread may shut one down (shut_smtp) with no risk of meeting its number
+ * used again by another descriptor. libcurl's SMTP waits, blocking the
+ * transfer thread, for the answer to the end of a message and to QUIT,
+ * for as long as the transfer's timeout; a server that stopped answering
+ * would hold a stop, a reload that retires the notifier, or a cancel that
+ * long. Shutting the socket down ends that wait at once.
+ */
+struct fdrec {
+    curl_socket_t fd;
+    CURL *easy; /* the transfer curl last watched it for; compared, never used */
+    bool smtp;  /* that transfer's scheme is smtp or smtps */
+};
+
+/* The record of fd, or NULL. Called with t->lock held. */
+static struct fdrec *fd_find(struct tkl_transfers *t, curl_socket_t fd)
+{
+    for (size_t i = 0; i < t->n_fds; i++)
+        if (t->fds[i].fd == fd)
+            return &t->fds[i];
+    return NULL;
+}
+
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    struct tkl_transfers *t = clientp;
+    (void)purpose;
+    curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (fd < 0)
+        return CURL_SOCKET_BAD;
+    pthread_mutex_lock(&t->lock);
+    if (t->n_fds == t->cap_fds) {
+        size_t cap = t->cap_fds ? 2 * t->cap_fds : 16;
+        struct fdrec *v = realloc(t->fds, cap * sizeof(*v));
+        if (!v) {
+            pthread_mutex_unlock(&t->lock);
+            close(fd);
+            return CURL_SOCKET_BAD;
+        }
+        t->fds = v;
+        t->cap_fds = cap;
+    }
+    t->fds[t->n_fds++] = (struct fdrec){.fd = fd};
+    pthread_mutex_unlock(&t->lock);
+    return fd;
+}
+
+static int close_socket(void *clientp, curl_socket_t fd)
+{
+    struct tkl_transfers *t = clientp;
+    pthread_mutex_lock(&t->lock);
+    struct fdrec *rec = fd_find(t, fd);
+    if (rec)
+        *rec = t->fds[--t->n_fds];
+    int r = close(fd);
+    pthread_mutex_unlock(&t->lock);
+    return r;
+}
+
+/* Notes that curl watches fd for easy's transfer (the transfer thread). */
+static void fd_watched(struct tkl_transfers *t, curl_socket_t fd, CURL *easy)
+{
+    /* the URL asked for (the scheme of the connection is not known while
+     * it is made) */
+    const char *url = NULL;
+    bool smtp = sym_curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url &&
+                strncasecmp(url, "smtp", 4) == 0;
+    pthread_mutex_lock(&t->lock);
+    struct fdrec *rec = fd_find(t, fd);
+    if (rec) {
+        rec->easy = easy;
+        rec->smtp = smtp;
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* Shuts down the SMTP sockets of the jobs marked cancel and not yet
+ * removed (every SMTP socket when all), which ends libcurl's wait on them
+ * (struct fdrec). Sockets of other schemes are left alone: an HTTP/2
+ * connection may carry other transfers. The loop thread, with t->lock
+ * held. */
+static void shut_smtp(struct tkl_transfers *t, bool all)
+{
+    for (size_t i = 0; i < t->n_fds; i++) {
+        bool shut = t->fds[i].smtp && all;
+        for (const struct job *j = t->jobs; !shut && t->fds[i].smtp && j; j = j->next)
+            shut = j->cancel && j->state == RUNNING && j->easy == t->fds[i].easy;
+        if (shut)
+            (void)shutdown(t->fds[i].fd, SHUT_RDWR);
+    }
+}
 
 /* One per socket curl watches, on the transfer thread's loop; freed in its
  * close callback. */
@@ -226,7 +323,10 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
         t->socks = s;
         sym_curl_multi_assign(t->multi, fd, s);
     }
-    s->easy = easy;
+    if (s->easy != easy) {
+        s->easy = easy;
+        fd_watched(t, fd, easy);
+    }
     int events = 0;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
         events |= UV_READABLE;
@@ -269,41 +369,30 @@ static void shut_down(struct tkl_transfers *t)
     uv_close((uv_handle_t *)&t->work_async, NULL);
 }
 
-/*
- * Removes the cancelled job j from the multi handle. An SMTP transfer cut
- * short has its connection shut down first: libcurl ends one removed
- * unfinished by sending the end of the message, or QUIT, and waiting for
- * the answer, for as long as the transfer's timeout, on this thread; a
- * server that stopped answering would hold a stop or a reload (the loop
- * thread waits for the removal) that long. Its connection is not kept
- * either way. Sockets of other protocols are left alone: an HTTP/2
- * connection may carry other transfers.
- */
-static void remove_cancelled(struct tkl_transfers *t, struct job *j)
-{
-    const char *scheme = NULL;
-    if (sym_curl_easy_getinfo(j->easy, CURLINFO_SCHEME, &scheme) == CURLE_OK && scheme &&
-        strncasecmp(scheme, "smtp", 4) == 0)
-        for (struct sock *s = t->socks; s; s = s->next)
-            if (s->easy == j->easy)
-                (void)shutdown(s->fd, SHUT_RDWR);
-    sym_curl_multi_remove_handle(t->multi, j->easy);
-    active_unlink(t, j);
-    j->state = REMOVED;
-}
-
 /* What the loop thread asked: cancels first (a cancelled job's easy handle
  * goes back to its owner), then the new transfers, then the stop. */
 static void on_work(uv_async_t *a)
 {
     struct tkl_transfers *t = a->data;
-    struct queue adds = {0}, refused = {0};
+    struct queue adds = {0}, refused = {0}, cut = {0};
     bool stop;
     pthread_mutex_lock(&t->lock);
     for (struct job *j = t->active, *next; j; j = next) {
         next = j->rnext;
-        if (j->cancel)
-            remove_cancelled(t, j);
+        if (j->cancel) {
+            active_unlink(t, j);
+            queue_push(&cut, j); /* RUNNING, in no queue: its owner waits */
+        }
+    }
+    /* removed without the lock, which curl's close of a socket takes
+     * (close_socket); its SMTP sockets were shut down (shut_smtp) */
+    if (cut.head) {
+        pthread_mutex_unlock(&t->lock);
+        for (struct job *j = cut.head; j; j = j->qnext)
+            sym_curl_multi_remove_handle(t->multi, j->easy);
+        pthread_mutex_lock(&t->lock);
+        for (struct job *j; (j = queue_pop(&cut));)
+            j->state = REMOVED;
     }
     /* a job cancelled while queued is its owner's again once REMOVED, and
      * is never touched here after the lock is let go */
@@ -404,6 +493,9 @@ static void on_closed(uv_handle_t *h)
     struct tkl_transfers *t = h->data;
     pthread_cond_destroy(&t->changed);
     pthread_mutex_destroy(&t->lock);
+    for (size_t i = 0; i < t->n_fds; i++) /* none: curl closed them at its cleanup */
+        close(t->fds[i].fd);
+    free(t->fds);
     free(t);
 }
 
@@ -413,6 +505,7 @@ static void on_closed(uv_handle_t *h)
  * them. Called with t->lock held. */
 static void cancel_locked(struct tkl_transfers *t, struct job *first, const struct job *end)
 {
+    shut_smtp(t, false);
     for (;;) {
         bool waiting = false;
         for (struct job *j = first; j != end; j = j->next)
@@ -448,6 +541,7 @@ static int stop_thread(struct tkl_transfers *t)
 {
     pthread_mutex_lock(&t->lock);
     t->stop = true;
+    shut_smtp(t, true); /* libcurl's QUIT to each server would wait on it */
     /* sent before the lock is let go: the thread, which closes work_async
      * once it sees stop, cannot have closed it yet */
     uv_async_send(&t->work_async);
@@ -537,7 +631,11 @@ int tkl_transfers_add_owned(struct tkl_transfers *t, const void *owner, void *ea
         .easy = easy, .owner = owner, .done = done, .data = data, .next = t->jobs, .state = QUEUED};
     /* no signals from libcurl on the transfer thread, whose are blocked */
     if (sym_curl_easy_setopt(easy, CURLOPT_PRIVATE, j) != CURLE_OK ||
-        sym_curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK) {
+        sym_curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+        sym_curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_socket) != CURLE_OK ||
+        sym_curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, t) != CURLE_OK ||
+        sym_curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, close_socket) != CURLE_OK ||
+        sym_curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, t) != CURLE_OK) {
         free(j);
         return -EINVAL;
     }
@@ -574,6 +672,7 @@ void tkl_transfers_settle(struct tkl_transfers *t, const void *owner)
     for (struct job *j = t->jobs; j; j = j->next)
         if (j->owner == owner && (j->state == QUEUED || j->state == RUNNING))
             j->cancel = true;
+    shut_smtp(t, false);
     for (;;) {
         bool waiting = false;
         for (const struct job *j = t->jobs; j; j = j->next)

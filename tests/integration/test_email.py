@@ -513,40 +513,70 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
         conf = self.write_conf(self.server(cert=None, auth_require_tls=False), ca=CERTS["ca"][0])
         self.tls_failure(conf, "does not offer STARTTLS")
 
-    def test_a_stop_does_not_wait_on_a_server_that_stopped_answering(self):
-        """A server that takes the connection and never answers: a stop
-        cuts the deliveries in flight short after drain_seconds, closing
-        their connections, and does not wait out the transfers' timeout
-        (libcurl would end an SMTP transfer removed unfinished by waiting
-        for the server). The notices stay in the outbox, undelivered."""
+    def stop_against_a_silent_server(self, silent_at):
+        """A server that stops answering at silent_at ("greeting": it takes
+        the connection and says nothing; "end": it answers everything but
+        the end of the message; "quit": everything but QUIT): a stop cuts
+        the deliveries in flight short after drain_seconds, or lets the
+        idle connections go, closing them, and does not wait out the
+        transfers' timeout (libcurl's SMTP waits for those answers,
+        blocking). Returns the notices in the outbox."""
         silent = socket.socket()
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         accepted, closed = [], []
 
+        def talk(c):
+            f = c.makefile("rb")
+            if silent_at != "greeting":
+                c.sendall(b"220 sink\r\n")
+            data = False
+            for line in iter(f.readline, b""):
+                if silent_at == "greeting":
+                    continue
+                if data:
+                    if line == b".\r\n":
+                        data = False
+                        if silent_at != "end":
+                            c.sendall(b"250 queued\r\n")
+                    continue
+                verb = line[:4].upper()
+                if verb == b"QUIT" and silent_at == "quit":
+                    continue
+                if verb == b"AUTH" and len(line.split()) < 3:  # the response on a line of its own
+                    c.sendall(b"334 \r\n")
+                    f.readline()
+                c.sendall({b"EHLO": b"250-sink\r\n250 AUTH PLAIN\r\n", b"AUTH": b"235 ok\r\n",
+                           b"DATA": b"354 go\r\n", b"QUIT": b"221 bye\r\n"}.get(
+                               verb, b"250 ok\r\n"))
+                data = verb == b"DATA"
+            closed.append(c)
+
         def serve():
-            while len(accepted) < 2:
-                c, _ = silent.accept()
+            while True:
+                try:
+                    c, _ = silent.accept()
+                except OSError:
+                    return
                 accepted.append(c)
-            for c in accepted:  # what the client sends until it closes
-                while c.recv(4096):
-                    pass
-                closed.append(c)
-        th = threading.Thread(target=serve, daemon=True)
-        th.start()
-        conf = self.write_conf(silent.getsockname()[1], ca=CERTS["ca"][0],
-                               extra="timeout_seconds = 600;")
+                threading.Thread(target=talk, args=(c,), daemon=True).start()
+        threading.Thread(target=serve, daemon=True).start()
+        conf = self.write_conf(silent.getsockname()[1],
+                               extra='tls = "none"; timeout_seconds = 600;')
         with open(conf, "a") as f:
             f.write("delivery = { drain_seconds = 1; };\n")
         d = subprocess.Popen([tool("ticklerd"), "-c", conf, "-p", harness.plugin_dir(),
                               "--state-dir", self.state, "--now", "2023-03-03T09:00:30"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
-            for _ in range(600):  # both deliveries connected
-                if len(accepted) == 2:
+            for _ in range(600):  # both deliveries connected, and for "quit" answered
+                if len(accepted) == 2 and (silent_at != "quit" or all(
+                        n["state"] == "delivered" for n in self.outbox(conf)) and
+                        len(self.outbox(conf)) == 2):
                     break
                 time.sleep(0.1)
             self.assertEqual(len(accepted), 2)
+            time.sleep(0.5)  # the messages under way
             d.send_signal(signal.SIGTERM)
             # far less than the transfers' 600 s: the stop did not wait on them
             _, err = d.communicate(timeout=120)
@@ -556,12 +586,27 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
                 d.wait()
             silent.close()
         self.assertEqual(d.returncode, 0, err)
+        for _ in range(100):  # their connections were closed
+            if len(closed) == 2:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(closed), 2)
+        return self.outbox(conf), err
+
+    def test_a_stop_does_not_wait_on_a_server_silent_from_its_greeting(self):
+        notices, err = self.stop_against_a_silent_server("greeting")
         self.assertIn("2 deliveries still in flight are cut short", err)
-        th.join(timeout=30)
-        self.assertEqual(len(closed), 2)  # their connections were closed
-        notices = self.outbox(conf)
         self.assertEqual(len(notices), 2)
         self.assertTrue(all(n["state"] != "delivered" for n in notices), notices)
+
+    def test_a_stop_does_not_wait_on_a_server_silent_at_the_end_of_a_message(self):
+        notices, err = self.stop_against_a_silent_server("end")
+        self.assertIn("2 deliveries still in flight are cut short", err)
+        self.assertTrue(all(n["state"] != "delivered" for n in notices), notices)
+
+    def test_a_stop_does_not_wait_on_a_server_silent_at_quit(self):
+        notices, _ = self.stop_against_a_silent_server("quit")
+        self.assertEqual([n["state"] for n in notices], ["delivered", "delivered"])
 
     def test_tls_none_only_on_loopback(self):
         conf = self.write_conf(25, url_host="mail.example.org", extra='tls = "none";')
