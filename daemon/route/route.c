@@ -113,10 +113,15 @@ static int digest_add(struct tkl_digest *d, const struct tkl_due *due, const cha
                       int32_t today)
 {
     const struct tkl_action *a = due->action;
-    /* an action reached twice through two teams is usually the last entry;
-     * other repeats are removed by tkl_route_sort() */
-    if (d->n && d->entries[d->n - 1].item_id == a->id)
+    /* an action reached twice through two teams is usually the last entry
+     * (the fuller answer kept: see sort_digest); other repeats are removed
+     * by tkl_route_sort() */
+    if (d->n && d->entries[d->n - 1].item_id == a->id) {
+        const char *kept = d->entries[d->n - 1].answer;
+        if (answer && (!kept || strlen(answer) > strlen(kept)))
+            d->entries[d->n - 1].answer = answer;
         return 0;
+    }
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 1; /* most digests hold one or a few */
         struct tkl_notice_entry *e = realloc(d->entries, cap * sizeof(*e));
@@ -282,7 +287,8 @@ static int rank(const struct tkl_notice_entry *e)
 
 struct slot {
     const struct tkl_notice_entry *e;
-    size_t i; /* position when added */
+    size_t i;           /* position when added */
+    const char *answer; /* the fullest answer of e's action in the digest */
 };
 
 static int by_item(const void *a, const void *b)
@@ -320,15 +326,25 @@ static int sort_digest(struct tkl_digest *d)
         return -ENOMEM;
     }
     for (size_t i = 0; i < d->n; i++)
-        v[i] = (struct slot){&d->entries[i], i};
+        v[i] = (struct slot){&d->entries[i], i, d->entries[i].answer};
     qsort(v, d->n, sizeof(*v), by_item);
     size_t n = 0;
-    for (size_t i = 0; i < d->n; i++)
-        if (n == 0 || strcmp(v[n - 1].e->item_id, v[i].e->item_id) != 0)
+    for (size_t i = 0; i < d->n; i++) {
+        if (n == 0 || strcmp(v[n - 1].e->item_id, v[i].e->item_id) != 0) {
             v[n++] = v[i];
+            continue;
+        }
+        /* the same action through another team (an escalation): what the
+         * answers say for each team differs ("Not ours" is one team's);
+         * the fullest is shown, whichever was routed first */
+        const char *a = v[i].answer, *kept = v[n - 1].answer;
+        if (a && (!kept || strlen(a) > strlen(kept)))
+            v[n - 1].answer = a;
+    }
     qsort(v, n, sizeof(*v), by_urgency);
     for (size_t i = 0; i < n; i++) {
         e[i] = *v[i].e;
+        e[i].answer = v[i].answer;
         memcpy(k[i], d->stage_keys[v[i].i], sizeof(k[i]));
     }
     free(v);

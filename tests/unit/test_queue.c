@@ -627,6 +627,35 @@ START_TEST(an_action_its_team_disowned_is_still_escalated)
 }
 END_TEST
 
+/* An action of two teams, one of which said it is not theirs, escalated
+ * through both: the escalation team's one entry for it says the "not
+ * ours", whichever team's reminder was routed first. */
+START_TEST(an_escalation_of_two_teams_keeps_the_not_ours)
+{
+    char dir[256];
+    int64_t now = at(2023, 7, 28, 10); /* C (HR / ICT) is 4 weeks overdue */
+    struct tkl_scheduler s;
+    struct tkl_queue_result res;
+    struct tkl_answers ans;
+    struct tkl_update v[] = {
+        update("C", TKL_UPDATE_NOT_OURS, "ict@maidstone.example", "ict", at(2023, 6, 1, 10)),
+    };
+    answers_of(&ans, v, 1);
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    build(&s, now);
+    ck_assert_int_eq(queue_due(&s, &ans, o, now, &res), 0);
+    char *got =
+        entries_of(dir, "recipient || ' ' || stage_key || ': ' || coalesce(answer, '-')", "C");
+    ck_assert_str_eq(got, "edi.officers@maidstone.example overdue-4: Not ours, "
+                          "ict@maidstone.example on 1 Jun 2023\n"
+                          "hr@maidstone.example overdue-4: -\n");
+    free(got);
+    tkl_scheduler_free(&s);
+    tkl_answers_free(&ans);
+    remove_outbox(o, dir);
+}
+END_TEST
+
 /* A notice to team of reminders at stage of the actions ids (n of them). */
 static struct tkl_notice notice_of(struct tkl_notice_entry *v, const char *const *ids, size_t n,
                                    enum tkl_stage stage, const char *team)
@@ -1262,6 +1291,7 @@ int main(void)
     tcase_add_test(tc, a_round_whose_later_part_is_undone_keeps_the_first_and_queues_the_rest_once);
     tcase_add_test(tc, reminders_an_answer_holds_back_are_not_queued);
     tcase_add_test(tc, an_action_its_team_disowned_is_still_escalated);
+    tcase_add_test(tc, an_escalation_of_two_teams_keeps_the_not_ours);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
     tcase_add_test(tc, a_resume_lets_the_last_held_reminder_go_at_the_next_send_time);
     tcase_add_test(tc, a_snooze_before_a_resumed_reminder_came_brings_it_back_at_its_end);
