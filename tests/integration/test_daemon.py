@@ -272,16 +272,22 @@ class CheckConfig(Fixture):
                       'hook.url): No such file or directory'
                       % os.path.dirname(os.path.abspath(self.conf)), p.stderr)
 
-    def test_a_secret_file_not_one_line_is_said_once_as_what_it_is(self):
-        """An empty url_file, or one of two lines, is an error saying so, at
-        the notifier's line, printed once (not also as the plugin's log
-        line)."""
+    def add_webhook(self, url_file):
+        """Adds the notifier "hook" (webhook) with the destination "feed",
+        its URL in url_file beside the configuration; returns that file's
+        path."""
         text = Path(self.conf).read_text()
         Path(self.conf).write_text(text.replace(
             "\nnotifiers = (\n",
             '\nnotifiers = (\n  { name = "hook"; plugin = "webhook"; settings = {\n'
-            '    destinations = ( { name = "feed"; url_file = "hook.url"; } ); }; },\n'))
-        url = Path(os.path.dirname(os.path.abspath(self.conf))) / "hook.url"
+            '    destinations = ( { name = "feed"; url_file = "%s"; } ); }; },\n' % url_file))
+        return Path(os.path.dirname(os.path.abspath(self.conf))) / url_file
+
+    def test_a_secret_file_not_one_line_is_said_once_as_what_it_is(self):
+        """An empty url_file, or one of two lines, is an error saying so, at
+        the notifier's line, printed once (not also as the plugin's log
+        line)."""
+        url = self.add_webhook("hook.url")
         for content, why in (("", "the file is empty (it must hold the secret, on one line)"),
                              ("https://a.example/\nhttps://b.example/\n",
                               "the file holds more than the secret on one line")):
@@ -305,12 +311,7 @@ class CheckConfig(Fixture):
         """An http:// destination is refused unless it is this machine: its
         address is a secret and the body the officers' data. The error
         names the host, never the address's secret part."""
-        text = Path(self.conf).read_text()
-        Path(self.conf).write_text(text.replace(
-            "\nnotifiers = (\n",
-            '\nnotifiers = (\n  { name = "hook"; plugin = "webhook"; settings = {\n'
-            '    destinations = ( { name = "feed"; url_file = "hook.url"; } ); }; },\n'))
-        url = Path(os.path.dirname(os.path.abspath(self.conf))) / "hook.url"
+        url = self.add_webhook("hook.url")
         url.write_text("http://hooks.example.org/in/s3cr3t-t0ken?sig=abcdef123456\n")
         url.chmod(0o600)
         p = self.run_tool(tool("ticklerd"), "--check-config", "-c", self.conf, "-p",
