@@ -109,6 +109,14 @@ void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t t
     };
 }
 
+/* Of two answers of one action through two of its teams (an escalation),
+ * the one to show: the fuller, as each says what holds for its own team
+ * ("Not ours" is one team's); kept when they are alike. */
+static const char *fuller_answer(const char *kept, const char *other)
+{
+    return other && (!kept || strlen(other) > strlen(kept)) ? other : kept;
+}
+
 static int digest_add(struct tkl_digest *d, const struct tkl_due *due, const char *answer,
                       int32_t today)
 {
@@ -117,9 +125,7 @@ static int digest_add(struct tkl_digest *d, const struct tkl_due *due, const cha
      * (the fuller answer kept: see sort_digest); other repeats are removed
      * by tkl_route_sort() */
     if (d->n && d->entries[d->n - 1].item_id == a->id) {
-        const char *kept = d->entries[d->n - 1].answer;
-        if (answer && (!kept || strlen(answer) > strlen(kept)))
-            d->entries[d->n - 1].answer = answer;
+        d->entries[d->n - 1].answer = fuller_answer(d->entries[d->n - 1].answer, answer);
         return 0;
     }
     if (d->n == d->cap) {
@@ -334,12 +340,8 @@ static int sort_digest(struct tkl_digest *d)
             v[n++] = v[i];
             continue;
         }
-        /* the same action through another team (an escalation): what the
-         * answers say for each team differs ("Not ours" is one team's);
-         * the fullest is shown, whichever was routed first */
-        const char *a = v[i].answer, *kept = v[n - 1].answer;
-        if (a && (!kept || strlen(a) > strlen(kept)))
-            v[n - 1].answer = a;
+        /* the same action through another team: whichever was routed first */
+        v[n - 1].answer = fuller_answer(v[n - 1].answer, v[i].answer);
     }
     qsort(v, n, sizeof(*v), by_urgency);
     for (size_t i = 0; i < n; i++) {

@@ -75,11 +75,11 @@ const struct tkl_team *tkl_route_escalation(const struct tkl_team_dir *teams,
 /*
  * Adds one due reminder of team index due->team of teams to the batch
  * (unless due->disowned), and its escalation (tkl_route_escalation). ans
- * is the
- * action's answer (NULL: none); the entries' answer is
- * tkl_route_answer_text's, kept by the batch. Other strings in the entries point into the action,
- * which must outlive the batch. *ret_routed gets how many recipients it reached (0: the team has
- * none on any channel). Returns 0 or -ENOMEM.
+ * is the action's answer (NULL: none); the entries' answer is
+ * tkl_route_answer_text's, kept by the batch. Other strings in the
+ * entries point into the action, which must outlive the batch.
+ * *ret_routed gets how many recipients it reached (0: the team has none
+ * on any channel). Returns 0 or -ENOMEM.
  */
 int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
                   const char *escalate_to, const struct tkl_due *due, const struct tkl_answer *ans,
