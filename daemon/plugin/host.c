@@ -113,36 +113,53 @@ static int host_transfer_start(const struct tkl_host *host, void *easy,
      * tkl_transfers_settle none of its transfers may run */
     if (!svc->transfers || p->settling || p->stopped)
         return -ESHUTDOWN;
-    return tkl_transfers_add_owned(svc->transfers, host, easy, done, data);
+    /* each instance's on a thread of its own: libcurl's SMTP blocks its
+     * thread while it waits for the answer to the end of a message (up to
+     * the transfer's timeout), which must hold no other notifier's
+     * transfers */
+    int r;
+    if (!p->transfers && (r = tkl_transfers_new(svc->loop, &p->transfers)) < 0)
+        return r;
+    return tkl_transfers_add_owned(p->transfers, host, easy, done, data);
 }
 
 void tkl_host_flush_transfers(struct tkl_plugin_instance *p)
 {
-    const struct tkl_host_services *svc = p ? p->host.host_data : NULL;
-    if (svc)
-        tkl_transfers_flush(svc->transfers, &p->host);
+    if (p)
+        tkl_transfers_flush(p->transfers, &p->host);
+}
+
+/* Closes p's transfers, which its stop() left with none running (or which
+ * it never started): their thread stops; their memory goes once the loop
+ * runs the close callback. */
+static void close_transfers(struct tkl_plugin_instance *p)
+{
+    tkl_transfers_close(p->transfers);
+    p->transfers = NULL;
 }
 
 void tkl_host_stop_instance(struct tkl_plugin_instance *p)
 {
-    if (!p || !p->started || p->stopped)
+    if (!p)
         return;
-    const struct tkl_host_services *svc = p->host.host_data;
+    if (!p->started || p->stopped) {
+        close_transfers(p);
+        return;
+    }
     /* transfers are refused from here on; those that ended by themselves
      * are told as they ended (judged as any other outcome), and only those
      * stop() ends below see that their notifier stopped (cut short) */
     p->settling = true;
-    if (svc)
-        tkl_transfers_settle(svc->transfers, &p->host);
+    tkl_transfers_settle(p->transfers, &p->host);
     p->stopped = true;
     if (p->desc->stop)
         p->desc->stop(p->state);
+    close_transfers(p);
 }
 
 static void host_transfer_cancel(const struct tkl_host *host, void *easy)
 {
-    const struct tkl_host_services *svc = host->host_data;
-    tkl_transfers_cancel(svc->transfers, easy);
+    tkl_transfers_cancel(instance_of(host)->transfers, easy);
 }
 
 static void host_close(const struct tkl_host *host, uv_handle_t *handle, uv_close_cb cb);

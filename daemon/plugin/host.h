@@ -1,6 +1,7 @@
 /*
  * The services the host lends each plugin instance (struct tkl_host): the
- * loop, logging, the clock, transfers on the shared curl multi handle, and
+ * loop, logging, the clock, transfers (a curl multi handle and thread of
+ * each instance's own, lent only when svc->transfers is set), and
  * secret reading. ticklerd and `tickler send-test` share them.
  */
 #ifndef TKL_HOST_H
@@ -21,7 +22,9 @@ struct tkl_diags;
 
 struct tkl_host_services {
     uv_loop_t *loop;
-    struct tkl_transfers *transfers; /* NULL: transfers are refused */
+    /* NULL: transfers are refused; else each instance gets transfers of
+     * its own (host.c), and these are the fetches' */
+    struct tkl_transfers *transfers;
     bool keep;            /* the daemon: host.keep_dir is the state directory (else NULL) */
     int64_t clock_offset; /* seconds added to time(NULL) */
     void (*items_changed)(void *data, const char *instance);

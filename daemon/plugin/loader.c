@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../transfer/transfer.h"
+
 const uint32_t tkl_host_abi_versions[] = {TICKLER_ABI_VERSION, 2, 1};
 const size_t tkl_host_abi_versions_n = sizeof(tkl_host_abi_versions) / sizeof(uint32_t);
 
@@ -163,6 +165,10 @@ void tkl_plugin_close(struct tkl_plugin_instance *p)
 {
     if (!p)
         return;
+    /* any transfer still running let go first, so destroy() may free its
+     * handle; the transfers' memory goes once the loop runs */
+    tkl_transfers_close(p->transfers);
+    p->transfers = NULL;
     if (p->state)
         p->desc->destroy(p->state);
     if (p->dl)

@@ -9,6 +9,8 @@
 
 #include "../core/diag.h"
 
+struct tkl_transfers;
+
 /*
  * One instance's life: opened and init()ed, started, stopped (stop() has
  * closed its handles through host.close), destroyed once every close
@@ -26,12 +28,15 @@ struct tkl_plugin_instance {
     unsigned line;                    /* of its entry in that configuration */
     bool started;
     bool stopped;
-    bool retired;         /* no longer serves a configuration; destroyed when closed */
-    unsigned closing;     /* handles closed through host.close, callbacks pending */
-    bool untracked;       /* a close could not be tracked: destroyed only at exit */
-    bool told_abi;        /* logged that its transfers are refused (ABI below 3) */
-    bool settling;        /* stopping: transfers refused, those that ended being told */
-    bool draining;        /* retired, its deliveries in flight let finish before stop() */
+    bool retired;     /* no longer serves a configuration; destroyed when closed */
+    unsigned closing; /* handles closed through host.close, callbacks pending */
+    bool untracked;   /* a close could not be tracked: destroyed only at exit */
+    bool told_abi;    /* logged that its transfers are refused (ABI below 3) */
+    bool settling;    /* stopping: transfers refused, those that ended being told */
+    bool draining;    /* retired, its deliveries in flight let finish before stop() */
+    /* its own transfers, on a thread of their own (host.c): made at its
+     * first transfer, closed when it stops; NULL before and after */
+    struct tkl_transfers *transfers;
     uint64_t drain_until; /* draining: stopped at this uv_now() at the latest */
     struct tkl_plugin_instance *next_retired;
 };
@@ -56,7 +61,9 @@ int tkl_plugin_open(const char *dir, const char *name, struct tkl_plugin_instanc
 int tkl_plugin_init(struct tkl_plugin_instance *p, const char *instance,
                     const config_setting_t *settings);
 
-/* Calls destroy() (if init succeeded) and dlclose(). Accepts NULL. */
+/* Closes the transfers p still has (host.c; their memory is freed when
+ * the loop next runs), then calls destroy() (if init succeeded) and
+ * dlclose(). Accepts NULL. */
 void tkl_plugin_close(struct tkl_plugin_instance *p);
 
 #endif

@@ -1,8 +1,10 @@
 /*
- * Transfers: one libcurl multi handle shared by every notifier and fetch,
- * so that connections are reused, driven on a thread of its own so that
- * libcurl's work and its sockets' system calls run beside the loop's
- * (the outbox, the web face) instead of in turn with them.
+ * Transfers: a libcurl multi handle (ticklerd makes one for each notifier
+ * instance and one for the fetches), so that connections are reused,
+ * driven on a thread of its own so that libcurl's work and its sockets'
+ * system calls run beside the loop's (the outbox, the web face) instead of
+ * in turn with them, and so that libcurl blocking that thread (SMTP waits
+ * for the answer to the end of a message) holds up no other multi handle.
  *
  * The transfer thread runs a libuv loop of its own: sockets map to
  * uv_poll_t handles (CURLMOPT_SOCKETFUNCTION), curl's one timeout to a

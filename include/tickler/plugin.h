@@ -125,9 +125,10 @@ struct tkl_host {
     void *host_data; /* the host's own; plugins must not touch it */
 
     /*
-     * Transfers on the host's shared libcurl multi handle, which its
-     * transfer thread drives (connections are reused across plugins and
-     * messages). easy is a CURL * the plugin configured and keeps owning;
+     * Transfers on a libcurl multi handle of the instance's own, which a
+     * transfer thread of its own drives (connections are reused across
+     * its messages; a server that holds libcurl's thread holds no other
+     * instance's transfers). easy is a CURL * the plugin configured and keeps owning;
      * from this call until done() runs or transfer_cancel() returns, the
      * transfer thread uses it and the plugin must not touch it (its
      * callbacks run there: see Threading). Returns 0, after which done()

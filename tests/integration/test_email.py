@@ -7,6 +7,7 @@ never logged nor kept."""
 import argparse
 import email
 import email.policy
+import http.server
 import json
 import os
 import re
@@ -74,6 +75,65 @@ class XOAuthSink(harness.SmtpSink):
         with self.lock:
             self.__dict__.setdefault("used", []).append(wants.get(raw))
         return AuthResult(success=raw in wants, handled=False)
+
+
+class SilentSmtp:
+    """A real SMTP peer on loopback that stops answering at silent_at:
+    "greeting" (it takes the connection and says nothing), "end" (it
+    answers everything but the end of a message; ended is set once one
+    came) or "quit" (everything but QUIT). accepted and closed list the
+    connections taken and those the client closed."""
+
+    def __init__(self, silent_at):
+        self.silent_at = silent_at
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.accepted, self.closed = [], []
+        self.ended = threading.Event()
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def talk(self, c):
+        silent_at = self.silent_at
+        f = c.makefile("rb")
+        if silent_at != "greeting":
+            c.sendall(b"220 sink\r\n")
+        data = False
+        for line in iter(f.readline, b""):
+            if silent_at == "greeting":
+                continue
+            if data:
+                if line == b".\r\n":
+                    data = False
+                    if silent_at != "end":
+                        c.sendall(b"250 queued\r\n")
+                    else:
+                        self.ended.set()
+                continue
+            verb = line[:4].upper()
+            if verb == b"QUIT" and silent_at == "quit":
+                continue
+            if verb == b"AUTH" and len(line.split()) < 3:  # the response on a line of its own
+                c.sendall(b"334 \r\n")
+                f.readline()
+            c.sendall({b"EHLO": b"250-sink\r\n250 AUTH PLAIN\r\n", b"AUTH": b"235 ok\r\n",
+                       b"DATA": b"354 go\r\n", b"QUIT": b"221 bye\r\n"}.get(
+                           verb, b"250 ok\r\n"))
+            data = verb == b"DATA"
+        self.closed.append(c)
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(c)
+            threading.Thread(target=self.talk, args=(c,), daemon=True).start()
+
+    def close(self):
+        self.sock.close()
 
 
 class Email(unittest.TestCase):
@@ -514,55 +574,14 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
         self.tls_failure(conf, "does not offer STARTTLS")
 
     def stop_against_a_silent_server(self, silent_at):
-        """A server that stops answering at silent_at ("greeting": it takes
-        the connection and says nothing; "end": it answers everything but
-        the end of the message; "quit": everything but QUIT): a stop cuts
-        the deliveries in flight short after drain_seconds, or lets the
-        idle connections go, closing them, and does not wait out the
+        """A server that stops answering at silent_at (SilentSmtp): a stop
+        cuts the deliveries in flight short after drain_seconds, or lets
+        the idle connections go, closing them, and does not wait out the
         transfers' timeout (libcurl's SMTP waits for those answers,
         blocking). Returns the notices in the outbox."""
-        silent = socket.socket()
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(8)
-        accepted, closed = [], []
-
-        def talk(c):
-            f = c.makefile("rb")
-            if silent_at != "greeting":
-                c.sendall(b"220 sink\r\n")
-            data = False
-            for line in iter(f.readline, b""):
-                if silent_at == "greeting":
-                    continue
-                if data:
-                    if line == b".\r\n":
-                        data = False
-                        if silent_at != "end":
-                            c.sendall(b"250 queued\r\n")
-                    continue
-                verb = line[:4].upper()
-                if verb == b"QUIT" and silent_at == "quit":
-                    continue
-                if verb == b"AUTH" and len(line.split()) < 3:  # the response on a line of its own
-                    c.sendall(b"334 \r\n")
-                    f.readline()
-                c.sendall({b"EHLO": b"250-sink\r\n250 AUTH PLAIN\r\n", b"AUTH": b"235 ok\r\n",
-                           b"DATA": b"354 go\r\n", b"QUIT": b"221 bye\r\n"}.get(
-                               verb, b"250 ok\r\n"))
-                data = verb == b"DATA"
-            closed.append(c)
-
-        def serve():
-            while True:
-                try:
-                    c, _ = silent.accept()
-                except OSError:
-                    return
-                accepted.append(c)
-                threading.Thread(target=talk, args=(c,), daemon=True).start()
-        threading.Thread(target=serve, daemon=True).start()
-        conf = self.write_conf(silent.getsockname()[1],
-                               extra='tls = "none"; timeout_seconds = 600;')
+        server = SilentSmtp(silent_at)
+        accepted, closed = server.accepted, server.closed
+        conf = self.write_conf(server.port, extra='tls = "none"; timeout_seconds = 600;')
         with open(conf, "a") as f:
             f.write("delivery = { drain_seconds = 1; };\n")
         d = subprocess.Popen([tool("ticklerd"), "-c", conf, "-p", harness.plugin_dir(),
@@ -589,7 +608,7 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
             if d.poll() is None:
                 d.kill()
                 d.wait()
-            silent.close()
+            server.close()
         self.assertEqual(d.returncode, 0, err)
         for _ in range(100):  # their connections were closed
             if len(closed) == len(accepted):
@@ -612,6 +631,67 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
     def test_a_stop_does_not_wait_on_a_server_silent_at_quit(self):
         notices, _ = self.stop_against_a_silent_server("quit")
         self.assertEqual([n["state"] for n in notices], ["delivered", "delivered"])
+
+    def test_a_server_silent_at_the_end_of_a_message_holds_up_no_other_notifier(self):
+        """libcurl's SMTP waits, blocking its thread, for the answer to the
+        end of a message. A webhook's answer that comes meanwhile is
+        recorded at once, not after the mail server's timeout: each
+        notifier's transfers run on a thread of their own."""
+        server = SilentSmtp("end")
+        posts = []
+
+        class Hook(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                # answered only once the mail server holds a message unanswered
+                server.ended.wait(120)
+                posts.append(server.ended.is_set())
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        with open(os.path.join(self.tmp, "hook.url"), "w") as f:
+            f.write("http://127.0.0.1:%d/hook\n" % web.server_address[1])
+        conf = os.path.join(self.tmp, "tickler.conf")
+        with open(conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+delivery = { drain_seconds = 1; };
+notifiers = ( { name = "mail"; plugin = "email";
+                settings = { url = "smtp://127.0.0.1:%d"; tls = "none"; timeout_seconds = 600;
+                             username = "%s"; password_file = "smtp.pass";
+                             from = "tickler@council.example"; }; },
+              { name = "hook"; plugin = "webhook";
+                settings = { destinations = ( { name = "edi"; url_file = "hook.url"; } ); }; } );
+teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example.org" ]; }; },
+          { id = "bravo"; name = "Bravo"; recipients = { hook = [ "edi" ]; }; } );
+""" % (server.port, USER))
+        d = harness.Daemon(conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            self.assertTrue(server.ended.wait(120), d.log())
+            # the mail server still holds its message: the webhook's answer,
+            # sent after that, is recorded (600 s is the mail's timeout)
+            by_channel = {}
+            for _ in range(1200):
+                by_channel = {n["channel"]: n for n in self.outbox(conf)}
+                if by_channel.get("hook", {}).get("state") == "delivered":
+                    break
+                time.sleep(0.1)
+            self.assertEqual(posts, [True])
+            self.assertEqual(by_channel["hook"]["state"], "delivered", d.log())
+            self.assertNotEqual(by_channel["mail"]["state"], "delivered")
+            self.assertEqual(len(server.closed), 0)  # still waiting on the mail server
+        finally:
+            self.assertEqual(d.stop(), 0)
+            web.shutdown()
+            web.server_close()
+            server.close()
 
     def test_tls_none_only_on_loopback(self):
         conf = self.write_conf(25, url_host="mail.example.org", extra='tls = "none";')

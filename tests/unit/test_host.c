@@ -217,18 +217,29 @@ static void on_transfer_done(void *data, int code)
     transfer_code = code;
 }
 
-START_TEST(transfers_go_through_the_shared_multi_handle)
+/* Each instance's transfers run on a multi handle and thread of its own,
+ * made at its first transfer (a server that blocks libcurl's thread holds
+ * up no other instance), and closed with the instance. */
+START_TEST(each_instance_has_transfers_of_its_own)
 {
-    struct tkl_plugin_instance *p = open_instance("echo");
+    struct tkl_plugin_instance *p = open_instance("echo"), *q = open_instance("echo");
     const struct tkl_host *h = &p->host;
     int fd, port = tkl_refused_port(&fd);
     CURL *easy = refused_easy(port), *other = refused_easy(port);
     /* without transfers (tickler check): refused, done never runs */
     ck_assert_int_eq(h->transfer_start(h, easy, on_transfer_done, &transfers_done), -ESHUTDOWN);
     ck_assert_int_eq(tkl_transfers_new(&loop, &svc.transfers), 0);
+    ck_assert_ptr_null(p->transfers);
     ck_assert_int_eq(h->transfer_start(h, easy, on_transfer_done, &transfers_done), 0);
+    ck_assert_ptr_nonnull(p->transfers);
+    ck_assert_ptr_ne(p->transfers, svc.transfers);
+    struct tkl_transfers *first = p->transfers;
     ck_assert_int_eq(h->transfer_start(h, other, on_transfer_done, &transfers_done), 0);
+    ck_assert_ptr_eq(p->transfers, first); /* made once */
+    ck_assert_uint_eq(tkl_transfers_running(p->transfers), 2);
+    ck_assert_ptr_null(q->transfers); /* none started: none made */
     h->transfer_cancel(h, other);
+    ck_assert_uint_eq(tkl_transfers_running(p->transfers), 1);
     ck_assert_int_eq(transfers_done, 0);
     ck_assert(tkl_run_until_count(&loop, &transfers_done, 1));
     ck_assert_int_eq(transfer_code, CURLE_COULDNT_CONNECT);
@@ -239,7 +250,8 @@ START_TEST(transfers_go_through_the_shared_multi_handle)
     close(fd);
     curl_easy_cleanup(easy);
     curl_easy_cleanup(other);
-    tkl_plugin_close(p);
+    tkl_plugin_close(p); /* and its transfers */
+    tkl_plugin_close(q);
     finish();
 }
 END_TEST
@@ -276,7 +288,9 @@ START_TEST(an_instance_is_told_its_finished_transfers_before_it_stops)
     ck_assert_int_eq(q->host.transfer_start(&q->host, eq, on_counted, &nq), 0);
     ck_assert(flush_until(p, &np));
     ck_assert_int_eq(nq, 0);
-    ck_assert_uint_eq(tkl_transfers_running(svc.transfers), 1);
+    ck_assert_uint_eq(tkl_transfers_running(p->transfers), 0);
+    ck_assert_uint_eq(tkl_transfers_running(q->transfers), 1);
+    ck_assert_ptr_ne(p->transfers, q->transfers);
     ck_assert(flush_until(q, &nq));
     tkl_run_for(&loop, 100);
     ck_assert_int_eq(np + nq, 2); /* each told once */
@@ -317,7 +331,7 @@ START_TEST(transfers_of_a_plugin_built_before_abi3_are_refused)
                  TEST_PLUGIN_DIR, plugins[i], 2 - i);
         ck_assert_str_eq(logged, want); /* once */
         free(logged);
-        ck_assert_uint_eq(tkl_transfers_running(svc.transfers), 0);
+        ck_assert_ptr_null(p->transfers); /* none made */
         curl_easy_cleanup(easy);
         tkl_plugin_close(p);
     }
@@ -594,8 +608,8 @@ START_TEST(a_stopping_instance_loses_no_finished_transfer)
     ck_assert(!told_stopped); /* and as ended by itself */
     ck_assert_int_eq(nh, 0);
     ck_assert_int_eq(h->transfer_start(h, en, on_counted, &np), -ESHUTDOWN);
-    h->transfer_cancel(h, eh);
-    ck_assert_uint_eq(tkl_transfers_running(svc.transfers), 0);
+    ck_assert_ptr_null(p->transfers); /* closed once stop() returned */
+    h->transfer_cancel(h, eh);        /* let go already: nothing to do */
     tkl_run_for(&loop, 100);
     ck_assert_int_eq(np + nh, 1);
     tkl_transfers_close(svc.transfers);
@@ -708,7 +722,7 @@ int main(void)
     tcase_add_test(lend, only_the_daemon_lends_a_keep_directory);
     tcase_add_test(lend, the_log_names_the_instance_and_counts_errors);
     tcase_add_test(lend, items_changed_reaches_the_service);
-    tcase_add_test(lend, transfers_go_through_the_shared_multi_handle);
+    tcase_add_test(lend, each_instance_has_transfers_of_its_own);
     tcase_add_test(lend, an_instance_is_told_its_finished_transfers_before_it_stops);
     tcase_add_test(lend, transfers_of_a_plugin_built_before_abi3_are_refused);
     suite_add_tcase(s, lend);
