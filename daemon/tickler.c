@@ -1398,11 +1398,17 @@ static int open_outbox(struct cli *c, struct tkl_outbox **ret)
 /* What tickler status reports. */
 struct status {
     struct tkl_outbox_stats st;
-    int64_t next_attempt;           /* not before now; INT64_MAX when none */
-    int64_t last_run;               /* INT64_MIN when never */
-    int64_t stuck;                  /* waiting longer than max_age_hours */
-    int max_age_hours;              /* delivery.max_age_hours */
-    bool healthy;                   /* nothing failed, nothing stuck */
+    int64_t next_attempt; /* not before now; INT64_MAX when none */
+    int64_t last_run;     /* INT64_MIN when never */
+    int64_t stuck;        /* waiting longer than max_age_hours */
+    int max_age_hours;    /* delivery.max_age_hours */
+    /* whether a ticklerd runs to send them: 1, 0, or -1 unknown (SQLite:
+     * one holds the state directory's lock, pid its pid or 0; PostgreSQL:
+     * a node is connected to the database) */
+    int running;
+    pid_t pid;
+    bool unsent;                    /* notices wait and no ticklerd runs to send them */
+    bool healthy;                   /* nothing failed, nothing stuck, nothing unsent */
     const struct tkl_pg_status *pg; /* state.backend "postgresql": its nodes; else NULL */
 };
 
@@ -1412,14 +1418,22 @@ static void status_settle(struct status *x, int64_t now)
     /* a notice due before now is tried as soon as the daemon can */
     x->next_attempt =
         x->st.next_attempt == INT64_MAX || x->st.next_attempt > now ? x->st.next_attempt : now;
-    x->healthy = x->st.failed == 0 && x->stuck == 0;
+    x->unsent = x->running == 0 && x->st.pending + x->st.retrying > 0;
+    x->healthy = x->st.failed == 0 && x->stuck == 0 && !x->unsent;
 }
 
-/* Reads the outbox o into *ret at now, stuck meaning older than
- * max_age_hours. Returns 0 or a negative errno (then *ret is untouched). */
-static int status_read(struct tkl_outbox *o, int64_t now, int max_age_hours, struct status *ret)
+/* Reads the outbox o of the state directory dir into *ret at now, stuck
+ * meaning older than max_age_hours. Returns 0 or a negative errno (then
+ * *ret is untouched). */
+static int status_read(struct tkl_outbox *o, const char *dir, int64_t now, int max_age_hours,
+                       struct status *ret)
 {
     struct status x = {.max_age_hours = max_age_hours, .last_run = INT64_MIN};
+    int held = tkl_dirlock_holder(dir, &x.pid);
+    x.running = held < 0 ? -1 : held;
+    if (held < 0)
+        fprintf(stderr, "tickler status: cannot tell whether ticklerd runs: %s/%s: %s\n", dir,
+                TKL_DIRLOCK_FILE, strerror(-held));
     int r = tkl_outbox_stats(o, tkl_local_instant(tkl_local_day(now), 0), &x.st);
     if (r == 0)
         r = tkl_outbox_count_waiting(o, now - (int64_t)max_age_hours * 3600, &x.stuck);
@@ -1460,6 +1474,9 @@ static int status_read_pg(struct cli *c, int64_t now, struct tkl_pg_status *pg, 
                            .stuck = pg->stuck,
                            .max_age_hours = max_age,
                            .pg = pg};
+    /* the nodes share the work: any one connected sends it */
+    for (size_t i = 0; i < pg->n_nodes; i++)
+        ret->running |= pg->nodes[i].connected;
     status_settle(ret, now);
     return 0;
 }
@@ -1477,21 +1494,23 @@ static int status_json(const struct status *x)
 {
     /* NULL when anything could not be allocated ("o" takes the reference) */
     json_t *o = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:i, s:b}", "pending",
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:i, s:o, s:b}", "pending",
         (json_int_t)x->st.pending, "retrying", (json_int_t)x->st.retrying, "failed",
         (json_int_t)x->st.failed, "delivered_today", (json_int_t)x->st.delivered_today, "delivered",
         (json_int_t)x->st.delivered, "withdrawn", (json_int_t)x->st.withdrawn, "next_attempt",
         instant_json(x->next_attempt), "last_run", instant_json(x->last_run), "oldest_pending",
         instant_json(x->st.oldest_pending), "stuck", (json_int_t)x->stuck, "max_age_hours",
-        x->max_age_hours, "healthy", (int)x->healthy);
+        x->max_age_hours, "running", x->running < 0 ? json_null() : json_boolean(x->running),
+        "healthy", (int)x->healthy);
     if (o && x->pg) {
         json_t *nodes = json_array();
         for (size_t i = 0; nodes && i < x->pg->n_nodes; i++) {
             const struct tkl_pg_node *n = &x->pg->nodes[i];
-            if (json_array_append_new(
-                    nodes, json_pack("{s:s, s:o, s:I, s:o}", "id", n->id, "last_seen",
-                                     instant_json(n->last_seen), "leases", (json_int_t)n->leases,
-                                     "lease_until", instant_json(n->lease_until))) < 0) {
+            if (json_array_append_new(nodes, json_pack("{s:s, s:o, s:I, s:o, s:b}", "id", n->id,
+                                                       "last_seen", instant_json(n->last_seen),
+                                                       "leases", (json_int_t)n->leases,
+                                                       "lease_until", instant_json(n->lease_until),
+                                                       "connected", (int)n->connected)) < 0) {
                 json_decref(nodes);
                 nodes = NULL;
             }
@@ -1528,6 +1547,12 @@ static int status_text(const struct status *x)
            "last run:         %s\n",
            x->st.pending, x->st.retrying, x->st.failed, x->st.delivered_today, x->st.delivered,
            x->st.withdrawn, next, oldest, last);
+    if (!x->pg && x->running > 0 && x->pid > 0)
+        printf("ticklerd:         running (pid %ld)\n", (long)x->pid);
+    else if (!x->pg)
+        printf("ticklerd:         %s\n", x->running < 0 ? "unknown"
+                                         : x->running   ? "running"
+                                                        : "not running");
     for (size_t i = 0; x->pg && i < x->pg->n_nodes; i++) {
         const struct tkl_pg_node *n = &x->pg->nodes[i];
         char seen[32] = "never", until[32] = "";
@@ -1535,8 +1560,9 @@ static int status_text(const struct status *x)
             tkl_format_instant(n->last_seen, seen);
         if (n->lease_until != INT64_MIN)
             tkl_format_instant(n->lease_until, until);
-        printf("node:             %s, last seen %s, %" PRId64 " notice%s leased%s%s\n", n->id, seen,
-               n->leases, tkl_plural(n->leases), n->leases ? " until " : "", until);
+        printf("node:             %s, %s, last seen %s, %" PRId64 " notice%s leased%s%s\n", n->id,
+               n->connected ? "connected" : "not connected", seen, n->leases, tkl_plural(n->leases),
+               n->leases ? " until " : "", until);
     }
     if (x->pg && !x->pg->n_nodes)
         printf("node:             none seen yet\n");
@@ -1550,6 +1576,13 @@ static int status_text(const struct status *x)
         printf("not healthy:      %" PRId64 " notice%s waiting longer than %d hours "
                "(delivery.max_age_hours); is ticklerd running?\n",
                x->stuck, tkl_plural(x->stuck), x->max_age_hours);
+    int64_t waiting = x->st.pending + x->st.retrying;
+    if (x->unsent)
+        printf("not healthy:      %" PRId64 " notice%s waiting and no ticklerd %s to send %s "
+               "(systemctl start ticklerd%s)\n",
+               waiting, tkl_plural(waiting),
+               x->pg ? "connected to the database" : "running on this state directory",
+               waiting == 1 ? "it" : "them", x->pg ? " on a node" : "");
     return fflush(stdout) != 0 || !x->healthy;
 }
 
@@ -1637,7 +1670,7 @@ static int cmd_status(struct cli *c, int argc, char **argv)
         return 1;
     }
     if (r == 0) {
-        r = status_read(o, (int64_t)time(NULL), c->cfg->delivery.max_age_hours, &x);
+        r = status_read(o, dir, (int64_t)time(NULL), c->cfg->delivery.max_age_hours, &x);
         tkl_outbox_close(o);
     }
     if (r < 0) {

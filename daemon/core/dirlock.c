@@ -33,6 +33,28 @@ static int open_lock(const char *dir, int flags)
     return fd < 0 ? -errno : fd;
 }
 
+int tkl_dirlock_holder(const char *dir, pid_t *ret_holder)
+{
+    *ret_holder = 0;
+    int fd = open_lock(dir, O_RDONLY);
+    if (fd == -ENOENT)
+        return 0;
+    if (fd < 0)
+        return fd;
+    /* a shared lock is refused while the holder's exclusive one stands */
+    int r = 0;
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+        (void)flock(fd, LOCK_UN);
+    else if (errno == EWOULDBLOCK)
+        r = 1;
+    else
+        r = -errno;
+    if (r == 1)
+        *ret_holder = holder_of(fd);
+    close(fd);
+    return r;
+}
+
 int tkl_dirlock_take(const char *dir, int *ret_fd, pid_t *ret_holder)
 {
     *ret_holder = 0;

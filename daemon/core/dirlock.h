@@ -22,4 +22,12 @@
  */
 int tkl_dirlock_take(const char *dir, int *ret_fd, pid_t *ret_holder);
 
+/*
+ * Whether a process holds the lock of dir (a ticklerd runs on it), read
+ * only: 1 with its pid in *ret_holder (0 when it could not be read), 0 when
+ * none does or there is no lock file, or a negative errno when the file
+ * cannot be opened or tried. Creates nothing; holds nothing on return.
+ */
+int tkl_dirlock_holder(const char *dir, pid_t *ret_holder);
+
 #endif

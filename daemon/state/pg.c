@@ -87,6 +87,8 @@ struct tkl_pg {
     unsigned unreachable_after; /* see struct tkl_pg_options */
     void (*on_unreachable)(void *data, const char *why);
     bool ever_up;
+    char *claim_sql, *claim_param, *claim_refused; /* see struct tkl_pg_options */
+    bool refused; /* the connection being dropped was refused its claim */
 };
 
 static void lose(struct tkl_pg *pg, const char *why);
@@ -340,14 +342,18 @@ static bool logged_attempt(unsigned n)
 static void lose(struct tkl_pg *pg, const char *why)
 {
     char buf[512];
-    bool was_up = pg->state == PG_READY || pg->state == PG_SETUP;
+    /* a claim refused is a failed attempt, and a fault to mend: an error */
+    bool refused = pg->refused;
+    bool was_up = !refused && (pg->state == PG_READY || pg->state == PG_SETUP);
     bool told = pg->state == PG_READY;
+    pg->refused = false;
     scrub(pg, why, buf, sizeof(buf));
     if (was_up)
         log_warning("postgresql: %s: connection lost: %s", pg->describe, buf);
     else if (logged_attempt(++pg->failures))
-        log_warning("postgresql: %s: cannot connect (attempt %u; logged again at attempt %u): %s",
-                    pg->describe, pg->failures, pg->failures * 2, buf);
+        tkl_log(refused ? TKL_LOG_ERR : TKL_LOG_WARNING,
+                "postgresql: %s: cannot connect (attempt %u; logged again at attempt %u): %s",
+                pg->describe, pg->failures, pg->failures * 2, buf);
     else
         log_debug("postgresql: %s: cannot connect (attempt %u): %s", pg->describe, pg->failures,
                   buf);
@@ -473,6 +479,14 @@ static void became_ready(struct tkl_pg *pg)
     send_queued(pg);
 }
 
+/* Whether the claim's answer res (NULL: none) is a row whose first value
+ * is true. */
+static bool claim_taken(const PGresult *res)
+{
+    return res && sym_PQresultStatus(res) == PGRES_TUPLES_OK && sym_PQntuples(res) >= 1 &&
+           strcmp(sym_PQgetvalue(res, 0, 0), "t") == 0;
+}
+
 /* Reads every result libpq has whole and hands them to the head items.
  * Returns false when the connection is gone or closed. */
 static bool read_results(struct tkl_pg *pg)
@@ -509,6 +523,12 @@ static bool read_results(struct tkl_pg *pg)
                          e ? sym_PQresultErrorMessage(e) : "failed");
                 free_item(it);
                 lose(pg, buf);
+                return false;
+            }
+            if (setup && pg->claim_sql && !claim_taken(it->results[0])) {
+                free_item(it);
+                pg->refused = true;
+                lose(pg, pg->claim_refused);
                 return false;
             }
             complete(pg, it);
@@ -641,12 +661,12 @@ static void start_connect(struct tkl_pg *pg)
         lose(pg, uv_strerror(r));
 }
 
-/* The setup item, first in the queue: every statement prepared and every
- * channel listened to, as one pipeline. With none, the connection is
- * ready at once. */
+/* The setup item, first in the queue: the claim (its answer the first),
+ * every statement prepared and every channel listened to, as one
+ * pipeline. With none, the connection is ready at once. */
 static void queue_setup(struct tkl_pg *pg)
 {
-    size_t n = pg->nprep + pg->nchannels;
+    size_t first = pg->claim_sql ? 1 : 0, n = first + pg->nprep + pg->nchannels;
     if (!n) {
         became_ready(pg);
         return;
@@ -657,15 +677,22 @@ static void queue_setup(struct tkl_pg *pg)
         return;
     }
     it->internal = it->setup = true;
+    if (first) {
+        const char *params[] = {pg->claim_param};
+        const struct tkl_pg_stmt claim = {
+            .sql = pg->claim_sql, .nparams = pg->claim_param ? 1 : 0, .params = params};
+        if (copy_stmt(pg, &it->stmts[0], &claim) < 0)
+            goto oom;
+    }
     for (size_t i = 0; i < pg->nprep; i++) {
-        struct stmt *s = &it->stmts[i];
+        struct stmt *s = &it->stmts[first + i];
         s->kind = STMT_PREPARE;
         s->nparams = pg->prep[i].nparams;
         if (!(s->name = strdup(pg->prep[i].name)) || !(s->sql = strdup(pg->prep[i].sql)))
             goto oom;
     }
     for (size_t i = 0; i < pg->nchannels; i++) {
-        struct stmt *s = &it->stmts[pg->nprep + i];
+        struct stmt *s = &it->stmts[first + pg->nprep + i];
         s->kind = STMT_SQL;
         if (asprintf(&s->sql, "LISTEN %s", pg->channels[i]) < 0) {
             s->sql = NULL;
@@ -846,10 +873,22 @@ int tkl_pg_new(uv_loop_t *loop, const struct tkl_pg_options *opts, struct tkl_pg
     pg->data = opts->data;
     pg->unreachable_after = opts->unreachable_after;
     pg->on_unreachable = opts->on_unreachable;
+    if (opts->claim_sql &&
+        (!(pg->claim_sql = strdup(opts->claim_sql)) ||
+         (opts->claim_param && !(pg->claim_param = strdup(opts->claim_param))) ||
+         !(pg->claim_refused =
+               strdup(opts->claim_refused ? opts->claim_refused : "the claim was refused")))) {
+        r = -ENOMEM;
+        goto fail_timer;
+    }
     log_info("postgresql: connecting to %s", pg->describe);
     start_connect(pg);
     *ret = pg;
     return 0;
+fail_timer:
+    /* the memory goes with the timer's close callback */
+    tkl_pg_close(pg);
+    return r;
 fail:
     free_conninfo(pg);
     free(pg);
@@ -1042,6 +1081,10 @@ void tkl_pg_close(struct tkl_pg *pg)
     free(pg->channels);
     pg->prep = NULL;
     pg->channels = NULL;
+    free(pg->claim_sql);
+    free(pg->claim_param);
+    free(pg->claim_refused);
+    pg->claim_sql = pg->claim_param = pg->claim_refused = NULL;
     pg->on_state = NULL;
     pg->on_notify = NULL;
     uv_close((uv_handle_t *)&pg->timer, on_timer_closed);

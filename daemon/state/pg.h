@@ -65,6 +65,16 @@ struct tkl_pg_options {
      * connection. */
     unsigned unreachable_after;
     void (*on_unreachable)(void *data, const char *why);
+    /* A claim made first on every connection, before it is up: claim_sql
+     * (with claim_param as $1, or none when NULL) answers one row whose
+     * first value is true when this connection may be used (a session's
+     * advisory lock taken). Any other answer is a failed attempt, logged
+     * as an error with claim_refused as its reason: the connection is
+     * dropped and made again after the backoff. NULL: no claim. The
+     * strings are copied. */
+    const char *claim_sql;
+    const char *claim_param;
+    const char *claim_refused;
 };
 
 /* A statement of a query or transaction: sql (with $1..$n) or the name of a

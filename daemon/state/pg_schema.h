@@ -195,6 +195,27 @@ int tkl_pg_notices_read(const PGresult *res, struct tkl_stored_notice ***ret, si
  * "tick". */
 #define TKL_PG_UPDATE_LOCK_CLASS "1953063787"
 
+/* The class of a node's session lock: "tknd". */
+#define TKL_PG_NODE_LOCK_CLASS "1953197668"
+
+/*
+ * A node's claim on its name ($1, state.node), made first on each of its
+ * connections (struct tkl_pg_options, claim_sql): the session's advisory
+ * lock of the name, held while the session lives, so that a second
+ * ticklerd with the same node name (a cloned machine keeps its host name)
+ * is refused the database instead of taking the first one's leases for
+ * its own and sending their notices again. The server's keepalives are
+ * set first (they count only on TCP), so that the session of a node whose
+ * host died, lock and all, ends within about a minute (30 s idle, then 3
+ * probes 10 s apart) instead of the kernel's two hours, and the node,
+ * restarted, gets its name back.
+ */
+#define TKL_PG_NODE_CLAIM                                                                          \
+    "WITH k AS MATERIALIZED (SELECT set_config('tcp_keepalives_idle', '30', false),"               \
+    " set_config('tcp_keepalives_interval', '10', false),"                                         \
+    " set_config('tcp_keepalives_count', '3', false))"                                             \
+    " SELECT pg_try_advisory_lock(" TKL_PG_NODE_LOCK_CLASS ", hashtext($1)) FROM k"
+
 /* The second key of the advisory lock of the updates of an action
  * (TKL_PG_LOCK_UPDATES): a 31-bit hash of its id, at least 0, so two
  * actions may share a lock, which only orders them. */

@@ -1687,12 +1687,22 @@ int tkl_state_pg_new(uv_loop_t *loop, const struct tkl_state_pg_options *opts,
         free(q);
         return -ENOMEM;
     }
+    char refused[512];
+    snprintf(refused, sizeof(refused),
+             "another session holds the node name \"%s\" (state.node): another ticklerd with "
+             "this name, which must be given a name of its own (two nodes of one name would "
+             "send the same notices twice), or this node's own connection from before, which "
+             "the database drops within about a minute; waiting until it is gone",
+             q->node);
     struct tkl_pg_options po = {.conninfo_file = opts->conninfo_file,
                                 .on_state = on_pg_state,
                                 .unreachable_after = opts->unreachable_after,
                                 .on_unreachable = on_pg_unreachable,
                                 .on_notify = on_pg_notify,
-                                .data = q};
+                                .data = q,
+                                .claim_sql = TKL_PG_NODE_CLAIM,
+                                .claim_param = q->node,
+                                .claim_refused = refused};
     int r = tkl_pg_new(loop, &po, &q->pg);
     if (r == 0 && (r = tkl_pg_listen(q->pg, TKL_PG_QUEUED_CHANNEL)) == 0 &&
         (r = tkl_pg_listen(q->pg, TKL_PG_UPDATED_CHANNEL)) == 0)

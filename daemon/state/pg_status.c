@@ -9,6 +9,7 @@
 
 #include "dynlib/libpq.h"
 #include "state/pg.h"
+#include "state/pg_schema.h"
 
 struct reading {
     int64_t day_start, stuck_before;
@@ -33,12 +34,20 @@ static const char numbers_sql[] =
     " count(*) FILTER (WHERE state = 3)"
     " FROM notices";
 
-/* Every node seen or holding a lease on a notice not finished. */
+/* Every node seen or holding a lease on a notice not finished, and
+ * whether a session holds its name's lock (TKL_PG_NODE_CLAIM) in this
+ * database now: a ticklerd of that name is connected. In pg_locks a lock
+ * of two int4 keys is classid, objid (as oid) and objsubid 2. */
 static const char nodes_sql[] =
-    "SELECT coalesce(n.id, l.node), n.last_seen, coalesce(l.leases, 0), l.until"
-    " FROM nodes n FULL JOIN (SELECT lease_node AS node, count(*) AS leases,"
+    "SELECT x.id, x.last_seen, x.leases, x.until, EXISTS (SELECT 1 FROM pg_locks k"
+    "   WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 2"
+    "   AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    "   AND k.classid = " TKL_PG_NODE_LOCK_CLASS "::bigint::oid"
+    "   AND k.objid = (hashtext(x.id)::bigint & 4294967295)::oid)"
+    " FROM (SELECT coalesce(n.id, l.node) AS id, n.last_seen, coalesce(l.leases, 0) AS leases,"
+    "   l.until FROM nodes n FULL JOIN (SELECT lease_node AS node, count(*) AS leases,"
     "   max(lease_until) AS until FROM notices"
-    "   WHERE state = 0 AND lease_node IS NOT NULL GROUP BY lease_node) l ON l.node = n.id"
+    "   WHERE state = 0 AND lease_node IS NOT NULL GROUP BY lease_node) l ON l.node = n.id) x"
     " ORDER BY 1";
 
 /* Column i of row of res, or none when NULL. */
@@ -89,6 +98,7 @@ static void on_read(void *data, int r, const PGresult *const *results, size_t n)
         node->last_seen = value(b, i, 1, INT64_MIN);
         node->leases = value(b, i, 2, 0);
         node->lease_until = value(b, i, 3, INT64_MIN);
+        node->connected = strcmp(sym_PQgetvalue(b, i, 4), "t") == 0;
         s.n_nodes++;
     }
     *x->ret = s;

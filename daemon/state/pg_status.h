@@ -1,11 +1,12 @@
 /*
  * What `tickler status` reports of a state on PostgreSQL: the outbox's
  * numbers as for SQLite, and the nodes sharing the database, each with
- * when it was last seen and the leases it holds.
+ * when it was last seen, the leases it holds and whether it is connected.
  */
 #ifndef TKL_STATE_PG_STATUS_H
 #define TKL_STATE_PG_STATUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,12 +14,14 @@
 
 /* A node: one that recorded itself (last_seen, else INT64_MIN) or holds
  * leases on notices not finished (leases of them, the latest expiry in
- * lease_until, else INT64_MIN). */
+ * lease_until, else INT64_MIN); connected when a ticklerd of its name is
+ * connected to the database now (it holds its name's lock). */
 struct tkl_pg_node {
     char *id;
     int64_t last_seen;
     int64_t leases;
     int64_t lease_until;
+    bool connected;
 };
 
 struct tkl_pg_status {

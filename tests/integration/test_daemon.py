@@ -1414,6 +1414,8 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
         self.assertEqual(rc, 0, text.stdout + text.stderr)
         self.assertRegex(text.stdout, r"\nhealth: +ok\n")
         self.assertNotIn("not healthy", text.stdout)
+        if not harness.PG:  # nothing waits: that no ticklerd runs is no fault
+            self.assertRegex(text.stdout, r"\nticklerd: +not running\n")
         # the round ran at the --now instant, give or take the time it took
         self.assertRegex(js.pop("last_run"), r"^2023-03-03T09:0\d:\d\d\+00:00$")
         if harness.PG:  # the shared database's, and the node that ran
@@ -1423,24 +1425,48 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
         self.assertEqual(js, {"pending": 0, "retrying": 0, "failed": 0, "delivered_today": 0,
                               "delivered": 6, "withdrawn": 0, "next_attempt": None,
                               "oldest_pending": None, "stuck": 0, "max_age_hours": 48,
-                              "healthy": True})
+                              "running": False, "healthy": True})
 
     def test_a_failed_notice_is_not_healthy_until_retried(self):
-        self.webhook_setup({"bravo": 404})
+        answers = {"bravo": 404}
+        self.webhook_setup(answers)
         text, js, rc = self.status()
         self.assertEqual(rc, 1, text.stdout + text.stderr)
         self.assertEqual((js["failed"], js["delivered"], js["pending"], js["retrying"]), (1, 1, 0, 0))
         self.assertEqual((js["stuck"], js["healthy"], js["oldest_pending"]), (0, False, None))
         self.assertRegex(text.stdout, r"\nnot healthy: +1 notice failed \(tickler outbox --failed")
         self.assertNotIn("health:", text.stdout)
-        # sent again: waiting for the daemon, which is no failure
+        # sent again: waiting for the daemon, no failure while one runs to
+        # send it, but one while none does
         p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", self.state, "retry",
                           "--failed")
         self.assertIn("1 notice queued again", p.stdout)
         text, js, rc = self.status()
+        self.assertEqual(rc, 1, text.stdout + text.stderr)
+        self.assertEqual((js["failed"], js["pending"] + js["retrying"], js["running"],
+                          js["healthy"]), (0, 1, False, False))
+        self.assertRegex(text.stdout, r"\nnot healthy: +1 notice waiting and no ticklerd %s to "
+                         r"send it \(systemctl start ticklerd" % (
+                             "connected to the database" if harness.PG
+                             else "running on this state directory"))
+        # a ticklerd runs: the notice waits for it (a server now busy)
+        answers["bravo"] = 503
+        d = self.start("2023-03-03T09:00:30")
+        d.wait_for("started")
+        deadline = time.monotonic() + 60
+        while True:
+            text, js, rc = self.status()
+            if js["running"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         self.assertEqual(rc, 0, text.stdout + text.stderr)
         self.assertEqual((js["failed"], js["pending"] + js["retrying"], js["stuck"], js["healthy"]),
                          (0, 1, 0, True))
+        if not harness.PG:
+            self.assertRegex(text.stdout, r"\nticklerd: +running \(pid %d\)\n" % d.proc.pid)
+        else:
+            self.assertEqual([n["connected"] for n in js["nodes"]], [True])
+        self.assertEqual(d.stop(), 0, d.log())
         self.assertRegex(js["oldest_pending"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
         self.assertIsNotNone(js["next_attempt"])
         if harness.PG:  # what follows is a broken SQLite file

@@ -229,20 +229,48 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { hook = [ "sink" ]; }; } );
         self.assertEqual((st["pending"], st["retrying"], st["failed"], st["delivered"]),
                          (0, 0, 0, N))
         self.assertTrue(st["healthy"])
-        self.assertEqual([(n["id"], n["leases"]) for n in st["nodes"]],
-                         [("node-a", 0), ("node-b", 0)])
+        self.assertEqual([(n["id"], n["leases"], n["connected"]) for n in st["nodes"]],
+                         [("node-a", 0, True), ("node-b", 0, True)])
         self.assertTrue(all(n["last_seen"] for n in st["nodes"]))
         text = self.cli(conf, "status").stdout
         self.assertRegex(text, r"delivered today: +%d \(%d in all\)" % (N, N))
-        self.assertRegex(text, r"node: +node-a, last seen \S+, 0 notices leased\n")
+        self.assertRegex(text, r"node: +node-a, connected, last seen \S+, 0 notices leased\n")
+        self.assertRegex(text, r"health: +ok\n")
         # tickler outbox lists the shared notices: every one delivered
         listed = json.loads(self.cli(conf, "outbox", "--json").stdout)
         self.assertEqual(len(listed), N)
         self.assertEqual({x["state"] for x in listed}, {"delivered"})
         self.assertEqual([x["id"] for x in listed[:2]], [N, N - 1])  # newest first
         self.assertEqual(self.cli(conf, "outbox", "--failed").stdout, "")
-        for d in self.daemons.values():
-            self.assertEqual(d.stop(), 0, d.log()[-3000:])
+        # one node stopped: still healthy; both: healthy while nothing
+        # waits, not once a notice waits with no node to send it
+        self.assertEqual(self.daemons["b"].stop(), 0, self.daemons["b"].log()[-3000:])
+        st = self.status_when(conf, [True, False])
+        self.assertEqual((st["running"], st["healthy"]), (True, True))
+        self.assertEqual(self.daemons["a"].stop(), 0, self.daemons["a"].log()[-3000:])
+        st = self.status_when(conf, [False, False])
+        self.assertEqual((st["running"], st["healthy"]), (False, True))
+        now = int(time.time())
+        self.sql("INSERT INTO notices(id, channel, recipient, team_id, team_name, due_at,"
+                 " created_at, next_attempt) VALUES (%d, 'hook', 'sink', 'ops', 'Ops', %d, %d, %d)"
+                 % (N + 1, now, now, now))
+        p = self.cli(conf, "status", check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertRegex(p.stdout, r"node: +node-b, not connected, last seen \S+, 0 notices")
+        self.assertIn("not healthy:      1 notice waiting and no ticklerd connected to the "
+                      "database to send it (systemctl start ticklerd on a node)", p.stdout)
+        self.assertNotIn("health: ", p.stdout)
+
+    def status_when(self, conf, connected):
+        """tickler status --json once its nodes' "connected" are connected
+        (a stopped node's session ends just after the node exits)."""
+        deadline = time.monotonic() + 30
+        while True:
+            st = json.loads(self.cli(conf, "status", "--json", check=False).stdout)
+            if [n["connected"] for n in st["nodes"]] == connected:
+                return st
+            self.assertLess(time.monotonic(), deadline, st)
+            time.sleep(0.1)
 
     def get(self, port, path):
         """status, body of a GET of path from the web face on port."""
@@ -543,6 +571,39 @@ teams = ( %s );
         self.assertEqual(set(seen.values()), {1})
         for d in (a, b):
             self.assertEqual(d.stop(), 0, d.log()[-3000:])
+
+    def test_a_second_node_of_the_same_name_is_refused_until_the_first_has_gone(self):
+        """Two ticklerd with one state.node (a cloned machine keeps its host
+        name, the default): the second is refused the database, says why
+        as an error, and claims nothing, so no notice is sent twice (it
+        used to take the first one's leases for its own strays); once the
+        first stops, the second gets the name and carries on."""
+        conf = os.path.join(self.tmp, "b.conf")
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace('node = "node-b"', 'node = "node-a"'))
+        a = self.start("a")
+        a.wait_for("schema version")
+        twin = Daemon(conf, os.path.join(self.tmp, "state-b"))
+        self.daemons["b"] = twin
+        i = twin.wait_for('another session holds the node name "node-a" (state.node)')
+        self.assertTrue(twin.lines[i].startswith("<3>"), twin.lines[i])
+        self.seed()
+        self.wait_delivered()
+        self.check_sink(0)
+        self.assertEqual(self.by_node("a"), N)
+        self.assertEqual(self.by_node("b"), 0)
+        self.assertNotIn("schema version", twin.log())
+        # its refusals are errors at the 1st, 2nd, 4th... attempt, not each
+        loud = [int(m.group(1)) for m in re.finditer(
+            r"^<3>.*cannot connect \(attempt (\d+);.*another session holds", twin.log(), re.M)]
+        self.assertEqual(loud, [2 ** k for k in range(len(loud))], twin.log()[-3000:])
+        self.assertEqual(a.stop(), 0, a.log()[-3000:])
+        twin.wait_for("connected after", timeout=120)
+        twin.wait_for("schema version", timeout=60)
+        self.assertEqual(self.sql("SELECT string_agg(id, ',') FROM nodes"), "node-a")
+        self.assertEqual(twin.stop(), 0, twin.log()[-3000:])
 
     def test_a_node_killed_at_random_instants_loses_nothing(self):
         rnd = random.Random(harness.choose_seed("ha-kill", ARGS.seed if ARGS else None))

@@ -51,6 +51,33 @@ START_TEST(one_holder_at_a_time_named_to_the_next)
 }
 END_TEST
 
+/* Whether a ticklerd runs on the directory, read without taking or
+ * making anything: none before the lock file, none while it is let go,
+ * and the holder's pid while it is held. */
+START_TEST(the_holder_is_read_without_taking_the_lock)
+{
+    int fd = -1, other = -1;
+    pid_t holder = -1;
+    char path[300];
+    snprintf(path, sizeof(path), "%s/%s", dir, TKL_DIRLOCK_FILE);
+    ck_assert_int_eq(tkl_dirlock_holder(dir, &holder), 0);
+    ck_assert_int_eq(holder, 0);
+    ck_assert_int_eq(access(path, F_OK), -1); /* nothing made */
+    ck_assert_int_eq(tkl_dirlock_take(dir, &fd, &holder), 0);
+    holder = -1;
+    ck_assert_int_eq(tkl_dirlock_holder(dir, &holder), 1);
+    ck_assert_int_eq(holder, getpid());
+    /* the look held nothing: still the holder's alone */
+    ck_assert_int_eq(tkl_dirlock_take(dir, &other, &holder), -EBUSY);
+    ck_assert_int_eq(close(fd), 0);
+    ck_assert_int_eq(tkl_dirlock_holder(dir, &holder), 0);
+    ck_assert_int_eq(holder, 0);
+    /* and after the look, the lock is free to take */
+    ck_assert_int_eq(tkl_dirlock_take(dir, &other, &holder), 0);
+    close(other);
+}
+END_TEST
+
 START_TEST(a_directory_that_is_not_there_is_an_error)
 {
     char missing[300];
@@ -68,6 +95,7 @@ int main(void)
     TCase *tc = tcase_create("lock");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, one_holder_at_a_time_named_to_the_next);
+    tcase_add_test(tc, the_holder_is_read_without_taking_the_lock);
     tcase_add_test(tc, a_directory_that_is_not_there_is_an_error);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);

@@ -20,6 +20,7 @@ struct seen {
     int refused_when_lost;
     int notifies;
     char channel[64], payload[256];
+    int unreachable; /* told unreachable_after attempts failed */
 };
 
 static void on_refused(void *data, int r, const PGresult *res)
@@ -369,6 +370,70 @@ START_TEST(reconnects_after_a_restart)
 }
 END_TEST
 
+static void on_unreachable(void *data, const char *why)
+{
+    (void)why;
+    ((struct seen *)data)->unreachable++;
+}
+
+/* A connection whose claim is the advisory lock of "node-x"; told
+ * unreachable after 5 attempts failed. */
+static struct tkl_pg *open_claiming(const char *conninfo_file, struct seen *s)
+{
+    struct tkl_pg_options o = {
+        .conninfo_file = conninfo_file,
+        .backoff_min_ms = 50,
+        .backoff_max_ms = 100,
+        .on_state = on_state,
+        .data = s,
+        .claim_sql = "SELECT pg_try_advisory_lock(7, hashtext($1))",
+        .claim_param = "node-x",
+        .claim_refused = "node-x is taken",
+        .unreachable_after = 5,
+        .on_unreachable = on_unreachable,
+    };
+    struct tkl_pg *pg = NULL;
+    ck_assert_int_eq(tkl_pg_new(&loop, &o, &pg), 0);
+    return pg;
+}
+
+/* A claim refused (another session holds the lock) is a failed attempt,
+ * said as an error with the reason given, at the 1st, 2nd, 4th...
+ * attempt; the connection is never told up until the claim is taken,
+ * once the holder's session has ended. */
+START_TEST(a_claim_refused_fails_the_attempt_until_the_holder_goes)
+{
+    const char *file = tkl_pg_fixture_db(dir, "t_claim");
+    struct seen first = {0}, second = {0};
+    struct tkl_pg *holder = open_claiming(file, &first);
+    ck_assert(tkl_run_until_count(&loop, &first.connected, 1));
+    tkl_capture_begin();
+    struct tkl_pg *twin = open_claiming(file, &second);
+    ck_assert(tkl_run_until_count(&loop, &second.unreachable, 1)); /* 5 attempts */
+    char *logged = tkl_capture_end();
+    ck_assert_int_eq(second.connected, 0);
+    ck_assert(!tkl_pg_connected(twin));
+    ck_assert_ptr_nonnull(strstr(logged, "<3>postgresql: host="));
+    ck_assert_ptr_nonnull(strstr(
+        logged, ": cannot connect (attempt 1; logged again at attempt 2): node-x is taken\n"));
+    ck_assert_ptr_nonnull(strstr(
+        logged, ": cannot connect (attempt 4; logged again at attempt 8): node-x is taken\n"));
+    ck_assert_ptr_null(strstr(logged, "(attempt 3;"));
+    ck_assert_ptr_null(strstr(logged, "(attempt 5;"));
+    ck_assert_ptr_null(strstr(logged, "connection lost"));
+    free(logged);
+    tkl_pg_close(holder); /* its session, and its lock, end */
+    ck_assert(tkl_run_until_count(&loop, &second.connected, 1));
+    struct answer a = {0};
+    ck_assert_int_eq(query(twin, "SELECT 5", &a), 0);
+    ck_assert(tkl_run_until_count(&loop, &a.calls, 1));
+    ck_assert_str_eq(a.value, "5");
+    ck_assert_int_eq(first.lost + second.lost, 0);
+    ck_assert_int_eq(first.unreachable, 0);
+    close_pg(twin);
+}
+END_TEST
+
 START_TEST(follows_the_socket_to_the_next_host)
 {
     /* a host list whose first entry refuses: libpq moves on to the next
@@ -545,6 +610,7 @@ static Suite *suite(void)
     tcase_add_test(tc, prepares_statements_once_registered);
     tcase_add_test(tc, listens_and_idles_without_timers);
     tcase_add_test(tc, reconnects_after_a_restart);
+    tcase_add_test(tc, a_claim_refused_fails_the_attempt_until_the_holder_goes);
     tcase_add_test(tc, follows_the_socket_to_the_next_host);
     tcase_add_test(tc, close_cancels_pending_work);
     tcase_add_test(tc, closes_from_a_callback);
