@@ -1407,10 +1407,15 @@ struct status {
      * a node is connected to the database) */
     int running;
     pid_t pid;
-    bool unsent;                    /* notices wait and no ticklerd runs to send them */
+    bool unsent;                    /* notices overdue by UNSENT_GRACE and no ticklerd runs */
     bool healthy;                   /* nothing failed, nothing stuck, nothing unsent */
     const struct tkl_pg_status *pg; /* state.backend "postgresql": its nodes; else NULL */
 };
+
+/* How long a notice may be due with no ticklerd running before tickler
+ * status calls it a fault: a restart, or the next run of a timer that runs
+ * ticklerd --oneshot (whose retries wait for the next run). */
+#define UNSENT_GRACE 900
 
 /* Sets what x derives from its numbers at now. */
 static void status_settle(struct status *x, int64_t now)
@@ -1418,7 +1423,8 @@ static void status_settle(struct status *x, int64_t now)
     /* a notice due before now is tried as soon as the daemon can */
     x->next_attempt =
         x->st.next_attempt == INT64_MAX || x->st.next_attempt > now ? x->st.next_attempt : now;
-    x->unsent = x->running == 0 && x->st.pending + x->st.retrying > 0;
+    x->unsent =
+        x->running == 0 && x->st.due_since != INT64_MAX && x->st.due_since <= now - UNSENT_GRACE;
     x->healthy = x->st.failed == 0 && x->stuck == 0 && !x->unsent;
 }
 
@@ -1576,13 +1582,14 @@ static int status_text(const struct status *x)
         printf("not healthy:      %" PRId64 " notice%s waiting longer than %d hours "
                "(delivery.max_age_hours); is ticklerd running?\n",
                x->stuck, tkl_plural(x->stuck), x->max_age_hours);
-    int64_t waiting = x->st.pending + x->st.retrying;
-    if (x->unsent)
-        printf("not healthy:      %" PRId64 " notice%s waiting and no ticklerd %s to send %s "
+    if (x->unsent) {
+        char due[32];
+        tkl_format_instant(x->st.due_since, due);
+        printf("not healthy:      notices due since %s and no ticklerd %s to send them "
                "(systemctl start ticklerd%s)\n",
-               waiting, tkl_plural(waiting),
-               x->pg ? "connected to the database" : "running on this state directory",
-               waiting == 1 ? "it" : "them", x->pg ? " on a node" : "");
+               due, x->pg ? "connected to the database" : "running on this state directory",
+               x->pg ? " on a node" : "");
+    }
     return fflush(stdout) != 0 || !x->healthy;
 }
 

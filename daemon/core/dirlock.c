@@ -61,7 +61,12 @@ int tkl_dirlock_take(const char *dir, int *ret_fd, pid_t *ret_holder)
     int fd = open_lock(dir, O_RDWR | O_CREAT);
     if (fd < 0)
         return fd;
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    /* a look of tkl_dirlock_holder (tickler status) holds a shared lock
+     * for a moment: tried again for up to 100 ms before it is a holder */
+    int tries = 0, lr;
+    while ((lr = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK && ++tries < 20)
+        (void)usleep(5000);
+    if (lr < 0) {
         int r = errno == EWOULDBLOCK ? -EBUSY : -errno;
         if (r == -EBUSY)
             *ret_holder = holder_of(fd);

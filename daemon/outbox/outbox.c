@@ -1343,7 +1343,8 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
                                 " count(*) FILTER (WHERE state = 1),"
                                 " min(next_attempt) FILTER (WHERE state = 0),"
                                 " min(created_at) FILTER (WHERE state = 0),"
-                                " count(*) FILTER (WHERE state = 3)"
+                                " count(*) FILTER (WHERE state = 3),"
+                                " min(max(next_attempt, created_at)) FILTER (WHERE state = 0)"
                                 " FROM notices",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
@@ -1361,6 +1362,8 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
         ret->oldest_pending =
             sqlite3_column_type(st, 6) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 6);
         ret->withdrawn = sqlite3_column_int64(st, 7);
+        ret->due_since =
+            sqlite3_column_type(st, 8) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 8);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : tkl_sqlite_errno(rc);

@@ -211,6 +211,10 @@ struct tkl_outbox_stats {
     int64_t next_attempt;   /* earliest pending attempt, or INT64_MAX */
     int64_t oldest_pending; /* created_at of the oldest pending notice, or INT64_MAX */
     int64_t withdrawn;      /* not sent: their actions were completed first */
+    /* the earliest instant a pending notice became due (its next attempt,
+     * or its queueing when later: a notice queued again is due from then),
+     * or INT64_MAX */
+    int64_t due_since;
 };
 
 int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_stats *ret);

@@ -117,9 +117,13 @@ static int host_transfer_start(const struct tkl_host *host, void *easy,
      * thread while it waits for the answer to the end of a message (up to
      * the transfer's timeout), which must hold no other notifier's
      * transfers */
-    int r;
-    if (!p->transfers && (r = tkl_transfers_new(svc->loop, &p->transfers)) < 0)
-        return r;
+    if (!p->transfers) {
+        char name[16]; /* "tkl-" and the instance, as top -H shows it */
+        snprintf(name, sizeof(name), "tkl-%s", p->instance ? p->instance : "plugin");
+        int r = tkl_transfers_new_named(svc->loop, name, &p->transfers);
+        if (r < 0)
+            return r;
+    }
     return tkl_transfers_add_owned(p->transfers, host, easy, done, data);
 }
 

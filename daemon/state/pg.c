@@ -342,10 +342,12 @@ static bool logged_attempt(unsigned n)
 static void lose(struct tkl_pg *pg, const char *why)
 {
     char buf[512];
-    /* a claim refused is a failed attempt, and a fault to mend: an error */
+    /* a connection that never became ready (its setup failed, its claim
+     * was refused) is a failed attempt; a claim refused is a fault to
+     * mend: an error */
     bool refused = pg->refused;
-    bool was_up = !refused && (pg->state == PG_READY || pg->state == PG_SETUP);
-    bool told = pg->state == PG_READY;
+    bool was_up = pg->state == PG_READY;
+    bool told = was_up;
     pg->refused = false;
     scrub(pg, why, buf, sizeof(buf));
     if (was_up)

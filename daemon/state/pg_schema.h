@@ -204,17 +204,21 @@ int tkl_pg_notices_read(const PGresult *res, struct tkl_stored_notice ***ret, si
  * lock of the name, held while the session lives, so that a second
  * ticklerd with the same node name (a cloned machine keeps its host name)
  * is refused the database instead of taking the first one's leases for
- * its own and sending their notices again. The server's keepalives are
- * set first (they count only on TCP), so that the session of a node whose
- * host died, lock and all, ends within about a minute (30 s idle, then 3
- * probes 10 s apart) instead of the kernel's two hours, and the node,
- * restarted, gets its name back.
+ * its own and sending their notices again. The server's TCP settings for
+ * the session are set first (they count only on TCP; each where the server
+ * has it): keepalives (30 s idle, then 3 probes 10 s apart) for an idle
+ * session, and a user timeout of 60 s for one whose data goes
+ * unacknowledged, so that the session of a node whose host died, lock and
+ * all, ends within about a minute instead of the kernel's hours, and the
+ * node, restarted, gets its name back.
  */
 #define TKL_PG_NODE_CLAIM                                                                          \
-    "WITH k AS MATERIALIZED (SELECT set_config('tcp_keepalives_idle', '30', false),"               \
-    " set_config('tcp_keepalives_interval', '10', false),"                                         \
-    " set_config('tcp_keepalives_count', '3', false))"                                             \
-    " SELECT pg_try_advisory_lock(" TKL_PG_NODE_LOCK_CLASS ", hashtext($1)) FROM k"
+    "WITH k AS (SELECT set_config(name, CASE name WHEN 'tcp_keepalives_idle' THEN '30'"            \
+    " WHEN 'tcp_keepalives_interval' THEN '10' WHEN 'tcp_keepalives_count' THEN '3'"              \
+    " ELSE '60000' END, false) FROM pg_settings WHERE name IN ('tcp_keepalives_idle',"            \
+    " 'tcp_keepalives_interval', 'tcp_keepalives_count', 'tcp_user_timeout'))"                    \
+    " SELECT pg_try_advisory_lock(" TKL_PG_NODE_LOCK_CLASS ", hashtext($1))"                      \
+    " FROM (SELECT count(*) FROM k) c"
 
 /* The second key of the advisory lock of the updates of an action
  * (TKL_PG_LOCK_UPDATES): a 31-bit hash of its id, at least 0, so two

@@ -31,7 +31,8 @@ static const char numbers_sql[] =
     " min(created_at) FILTER (WHERE state = 0),"
     " count(*) FILTER (WHERE state = 0 AND created_at < $2::bigint),"
     " (SELECT value FROM meta WHERE key = 'last_run'),"
-    " count(*) FILTER (WHERE state = 3)"
+    " count(*) FILTER (WHERE state = 3),"
+    " min(greatest(next_attempt, created_at)) FILTER (WHERE state = 0)"
     " FROM notices";
 
 /* Every node seen or holding a lease on a notice not finished, and
@@ -80,7 +81,8 @@ static void on_read(void *data, int r, const PGresult *const *results, size_t n)
                                      .delivered = value(a, 0, 4, 0),
                                      .next_attempt = value(a, 0, 5, INT64_MAX),
                                      .oldest_pending = value(a, 0, 6, INT64_MAX),
-                                     .withdrawn = value(a, 0, 9, 0)},
+                                     .withdrawn = value(a, 0, 9, 0),
+                                     .due_since = value(a, 0, 10, INT64_MAX)},
                               .stuck = value(a, 0, 7, 0),
                               .last_run = value(a, 0, 8, INT64_MIN)};
     int rows = sym_PQntuples(b);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -552,6 +553,11 @@ static int stop_thread(struct tkl_transfers *t)
 
 int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret)
 {
+    return tkl_transfers_new_named(loop, "tkl-transfer", ret);
+}
+
+int tkl_transfers_new_named(uv_loop_t *loop, const char *name, struct tkl_transfers **ret)
+{
     char err[512];
     int r = tkl_libcurl_load(err, sizeof(err));
     if (r < 0) {
@@ -590,7 +596,9 @@ int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret)
         goto fail_multi;
     }
     /* the transfer thread takes no signal: they stay the loop thread's */
-    if ((r = tkl_thread_start(&t->thread, "tkl-transfer", 0, transfer_thread, t)) < 0)
+    char comm[16];
+    snprintf(comm, sizeof(comm), "%s", name ? name : "tkl-transfer");
+    if ((r = tkl_thread_start(&t->thread, comm, 0, transfer_thread, t)) < 0)
         goto fail_multi;
     if (uv_async_init(loop, &t->done_async, on_done_ready) < 0) {
         (void)stop_thread(t);

@@ -26,8 +26,12 @@ struct tkl_transfers;
  * thread, after the easy handle was removed from the multi handle. */
 typedef void (*tkl_transfer_done_fn)(void *data, int curl_code);
 
-/* Returns 0 or a negative errno. */
+/* Returns 0 or a negative errno. The thread is named "tkl-transfer". */
 int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret);
+
+/* The same, the thread named name (at most 15 bytes are kept: top -H and
+ * /proc show it). */
+int tkl_transfers_new_named(uv_loop_t *loop, const char *name, struct tkl_transfers **ret);
 
 /*
  * Starts a transfer on an easy handle the caller configured and owns (its

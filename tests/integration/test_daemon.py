@@ -1381,6 +1381,29 @@ class Status(Fixture):
         self.assertEqual(js.returncode, text.returncode, js.stderr)
         return text, json.loads(js.stdout), js.returncode
 
+    def status_when_running(self, running):
+        """status() once its "running" is running (a node's session ends
+        just after the node exits)."""
+        deadline = time.monotonic() + 60
+        while True:
+            text, js, rc = self.status()
+            if js["running"] == running or time.monotonic() > deadline:
+                return text, js, rc
+            time.sleep(0.1)
+
+    def run_sql(self, sql):
+        """Runs sql on the state of the backend under test."""
+        if harness.PG:
+            harness.pg_sql(self.conf, sql)
+            return
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.state, "tickler.db"))
+        try:
+            with db:
+                db.execute(sql)
+        finally:
+            db.close()
+
     def webhook_setup(self, answers):
         """A configuration whose teams Alpha and Bravo are reached through
         the webhook destinations alpha and bravo of a peer answering with
@@ -1410,7 +1433,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
 
     def test_everything_delivered_is_healthy(self):
         self.oneshot("2023-03-03T09:00")
-        text, js, rc = self.status()
+        text, js, rc = self.status_when_running(False)
         self.assertEqual(rc, 0, text.stdout + text.stderr)
         self.assertRegex(text.stdout, r"\nhealth: +ok\n")
         self.assertNotIn("not healthy", text.stdout)
@@ -1437,28 +1460,22 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
         self.assertRegex(text.stdout, r"\nnot healthy: +1 notice failed \(tickler outbox --failed")
         self.assertNotIn("health:", text.stdout)
         # sent again: waiting for the daemon, no failure while one runs to
-        # send it, but one while none does
+        # send it, nor for a while (a restart, a timer's next run) while none
+        # does
         p = self.run_tool(tool("tickler"), "-c", self.conf, "--state-dir", self.state, "retry",
                           "--failed")
         self.assertIn("1 notice queued again", p.stdout)
-        text, js, rc = self.status()
-        self.assertEqual(rc, 1, text.stdout + text.stderr)
-        self.assertEqual((js["failed"], js["pending"] + js["retrying"], js["running"],
-                          js["healthy"]), (0, 1, False, False))
-        self.assertRegex(text.stdout, r"\nnot healthy: +1 notice waiting and no ticklerd %s to "
-                         r"send it \(systemctl start ticklerd" % (
-                             "connected to the database" if harness.PG
-                             else "running on this state directory"))
+        text, js, rc = self.status_when_running(False)
+        self.assertEqual(rc, 0, text.stdout + text.stderr)
+        self.assertEqual((js["failed"], js["pending"] + js["retrying"], js["stuck"], js["healthy"]),
+                         (0, 1, 0, True))
+        self.assertRegex(js["oldest_pending"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
+        self.assertIsNotNone(js["next_attempt"])
         # a ticklerd runs: the notice waits for it (a server now busy)
         answers["bravo"] = 503
         d = self.start("2023-03-03T09:00:30")
         d.wait_for("started")
-        deadline = time.monotonic() + 60
-        while True:
-            text, js, rc = self.status()
-            if js["running"] or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
+        text, js, rc = self.status_when_running(True)
         self.assertEqual(rc, 0, text.stdout + text.stderr)
         self.assertEqual((js["failed"], js["pending"] + js["retrying"], js["stuck"], js["healthy"]),
                          (0, 1, 0, True))
@@ -1467,8 +1484,17 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
         else:
             self.assertEqual([n["connected"] for n in js["nodes"]], [True])
         self.assertEqual(d.stop(), 0, d.log())
-        self.assertRegex(js["oldest_pending"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
-        self.assertIsNotNone(js["next_attempt"])
+        # stopped, with the notice due half an hour ago: nothing sends it
+        self.run_sql("UPDATE notices SET created_at = created_at - 1800 WHERE state = 0")
+        text, js, rc = self.status_when_running(False)
+        self.assertEqual(rc, 1, text.stdout + text.stderr)
+        self.assertEqual((js["stuck"], js["running"], js["healthy"]), (0, False, False))
+        self.assertRegex(text.stdout, r"\nnot healthy: +notices due since \S+ and no ticklerd %s "
+                         r"to send them \(systemctl start ticklerd" % (
+                             "connected to the database" if harness.PG
+                             else "running on this state directory"))
+        if not harness.PG:
+            self.assertRegex(text.stdout, r"\nticklerd: +not running\n")
         if harness.PG:  # what follows is a broken SQLite file
             return
         # a state database that cannot be read is not healthy either

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <dirent.h>
 
 #include "core/log.h"
 #include "plugin/host.h"
@@ -217,6 +218,28 @@ static void on_transfer_done(void *data, int code)
     transfer_code = code;
 }
 
+/* How many threads of this process are named comm ("name\n", as
+ * /proc/self/task/TID/comm holds it). */
+static int threads_named(const char *comm)
+{
+    DIR *d = opendir("/proc/self/task");
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        char path[300], text[32] = {0};
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f && fgets(text, sizeof(text), f) && strcmp(text, comm) == 0)
+            n++;
+        if (f)
+            fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
 /* Each instance's transfers run on a multi handle and thread of its own,
  * made at its first transfer (a server that blocks libcurl's thread holds
  * up no other instance), and closed with the instance. */
@@ -235,7 +258,8 @@ START_TEST(each_instance_has_transfers_of_its_own)
     ck_assert_ptr_ne(p->transfers, svc.transfers);
     struct tkl_transfers *first = p->transfers;
     ck_assert_int_eq(h->transfer_start(h, other, on_transfer_done, &transfers_done), 0);
-    ck_assert_ptr_eq(p->transfers, first); /* made once */
+    ck_assert_ptr_eq(p->transfers, first);            /* made once */
+    ck_assert_int_eq(threads_named("tkl-chat\n"), 1); /* top -H names the instance */
     ck_assert_uint_eq(tkl_transfers_running(p->transfers), 2);
     ck_assert_ptr_null(q->transfers); /* none started: none made */
     h->transfer_cancel(h, other);
