@@ -214,10 +214,10 @@ int tkl_pg_notices_read(const PGresult *res, struct tkl_stored_notice ***ret, si
  */
 #define TKL_PG_NODE_CLAIM                                                                          \
     "WITH k AS (SELECT set_config(name, CASE name WHEN 'tcp_keepalives_idle' THEN '30'"            \
-    " WHEN 'tcp_keepalives_interval' THEN '10' WHEN 'tcp_keepalives_count' THEN '3'"              \
-    " ELSE '60000' END, false) FROM pg_settings WHERE name IN ('tcp_keepalives_idle',"            \
-    " 'tcp_keepalives_interval', 'tcp_keepalives_count', 'tcp_user_timeout'))"                    \
-    " SELECT pg_try_advisory_lock(" TKL_PG_NODE_LOCK_CLASS ", hashtext($1))"                      \
+    " WHEN 'tcp_keepalives_interval' THEN '10' WHEN 'tcp_keepalives_count' THEN '3'"               \
+    " ELSE '60000' END, false) FROM pg_settings WHERE name IN ('tcp_keepalives_idle',"             \
+    " 'tcp_keepalives_interval', 'tcp_keepalives_count', 'tcp_user_timeout'))"                     \
+    " SELECT pg_try_advisory_lock(" TKL_PG_NODE_LOCK_CLASS ", hashtext($1))"                       \
     " FROM (SELECT count(*) FROM k) c"
 
 /* The second key of the advisory lock of the updates of an action

@@ -86,6 +86,19 @@ static int copy_fd(int from, int to)
     }
 }
 
+/* Makes the rename of the file at path durable: its directory synced (a
+ * failure only leaves the rename to the kernel's own writeback). */
+static void sync_dir(const char *path)
+{
+    char *dir = tkl_path_dir(path);
+    int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (fd >= 0) {
+        (void)fsync(fd);
+        (void)close(fd);
+    }
+    free(dir);
+}
+
 int tkl_keep_save(const char *copy, const char *path, const struct stat *as_read)
 {
     struct stat st;
@@ -120,10 +133,17 @@ int tkl_keep_save(const char *copy, const char *path, const struct stat *as_read
         if (futimens(to, ts) < 0)
             r = -errno;
     }
+    /* on disk before its name replaces the last copy: a crash never leaves
+     * a copy named but empty, the plan read from it then (a copy outlives
+     * the file it was made from) */
+    if (r == 0 && fsync(to) < 0)
+        r = -errno;
     if (to >= 0 && close(to) < 0 && r == 0)
         r = -errno;
     if (r == 0 && rename(tmp, copy) < 0)
         r = -errno;
+    if (r == 0)
+        sync_dir(copy);
     if (r != 0 && to >= 0)
         (void)unlink(tmp);
     free(tmp);
