@@ -1500,14 +1500,14 @@ static int status_json(const struct status *x)
 {
     /* NULL when anything could not be allocated ("o" takes the reference) */
     json_t *o = json_pack(
-        "{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:i, s:o, s:b}", "pending",
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:i, s:o, s:o, s:b}", "pending",
         (json_int_t)x->st.pending, "retrying", (json_int_t)x->st.retrying, "failed",
         (json_int_t)x->st.failed, "delivered_today", (json_int_t)x->st.delivered_today, "delivered",
         (json_int_t)x->st.delivered, "withdrawn", (json_int_t)x->st.withdrawn, "next_attempt",
         instant_json(x->next_attempt), "last_run", instant_json(x->last_run), "oldest_pending",
         instant_json(x->st.oldest_pending), "stuck", (json_int_t)x->stuck, "max_age_hours",
         x->max_age_hours, "running", x->running < 0 ? json_null() : json_boolean(x->running),
-        "healthy", (int)x->healthy);
+        "due_since", instant_json(x->st.due_since), "healthy", (int)x->healthy);
     if (o && x->pg) {
         json_t *nodes = json_array();
         for (size_t i = 0; nodes && i < x->pg->n_nodes; i++) {

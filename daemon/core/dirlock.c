@@ -62,9 +62,9 @@ int tkl_dirlock_take(const char *dir, int *ret_fd, pid_t *ret_holder)
     if (fd < 0)
         return fd;
     /* a look of tkl_dirlock_holder (tickler status) holds a shared lock
-     * for a moment: tried again for up to 100 ms before it is a holder */
+     * for a moment: tried again for up to a second before it is a holder */
     int tries = 0, lr;
-    while ((lr = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK && ++tries < 20)
+    while ((lr = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK && ++tries < 200)
         (void)usleep(5000);
     if (lr < 0) {
         int r = errno == EWOULDBLOCK ? -EBUSY : -errno;

@@ -16,7 +16,7 @@
 /*
  * Takes the lock of dir for this process and writes its pid into the
  * file: 0 and the descriptor holding it in *ret_fd (closing it lets go).
- * -EBUSY when another process holds it (still after 100 ms: a look of
+ * -EBUSY when another process holds it (still after a second: a look of
  * tkl_dirlock_holder holds it a moment), its pid in *ret_holder (0 when
  * it could not be read); another negative errno when the file cannot be
  * opened or locked.

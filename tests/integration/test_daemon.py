@@ -1448,7 +1448,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
         self.assertEqual(js, {"pending": 0, "retrying": 0, "failed": 0, "delivered_today": 0,
                               "delivered": 6, "withdrawn": 0, "next_attempt": None,
                               "oldest_pending": None, "stuck": 0, "max_age_hours": 48,
-                              "running": False, "healthy": True})
+                              "running": False, "due_since": None, "healthy": True})
 
     def test_a_failed_notice_is_not_healthy_until_retried(self):
         answers = {"bravo": 404}

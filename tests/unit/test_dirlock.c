@@ -6,8 +6,11 @@
 
 #include "check_run.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "core/dirlock.h"
@@ -78,6 +81,38 @@ START_TEST(the_holder_is_read_without_taking_the_lock)
 }
 END_TEST
 
+static int reader_fd = -1;
+
+static void *let_go_soon(void *arg)
+{
+    (void)arg;
+    usleep(50 * 1000);
+    (void)flock(reader_fd, LOCK_UN);
+    return NULL;
+}
+
+/* A daemon starting while tickler status looks (a shared lock held a
+ * moment) waits the look out, where it would have been refused. */
+START_TEST(a_look_in_progress_is_waited_out)
+{
+    char path[300];
+    int fd = -1, other = -1;
+    pid_t holder = -1;
+    ck_assert_int_eq(tkl_dirlock_take(dir, &fd, &holder), 0); /* the file made */
+    ck_assert_int_eq(close(fd), 0);
+    snprintf(path, sizeof(path), "%s/%s", dir, TKL_DIRLOCK_FILE);
+    reader_fd = open(path, O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(reader_fd, 0);
+    ck_assert_int_eq(flock(reader_fd, LOCK_SH | LOCK_NB), 0);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, let_go_soon, NULL), 0);
+    ck_assert_int_eq(tkl_dirlock_take(dir, &other, &holder), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    close(reader_fd);
+    close(other);
+}
+END_TEST
+
 START_TEST(a_directory_that_is_not_there_is_an_error)
 {
     char missing[300];
@@ -96,6 +131,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, one_holder_at_a_time_named_to_the_next);
     tcase_add_test(tc, the_holder_is_read_without_taking_the_lock);
+    tcase_add_test(tc, a_look_in_progress_is_waited_out);
     tcase_add_test(tc, a_directory_that_is_not_there_is_an_error);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);

@@ -434,6 +434,41 @@ START_TEST(a_claim_refused_fails_the_attempt_until_the_holder_goes)
 }
 END_TEST
 
+/* A setup that fails (here the claim's SQL) is a failed attempt, as a
+ * connection refused is: a warning at the 1st, 2nd, 4th... attempt, never
+ * "connection lost", counted towards unreachable_after (--oneshot). */
+START_TEST(a_setup_that_fails_is_a_failed_attempt)
+{
+    struct seen s = {0};
+    struct tkl_pg_options o = {
+        .conninfo_file = tkl_pg_fixture_db(dir, "t_setup"),
+        .backoff_min_ms = 50,
+        .backoff_max_ms = 100,
+        .on_state = on_state,
+        .data = &s,
+        .claim_sql = "SELECT 1 / 0",
+        .claim_refused = "never said: the claim fails, it is not refused",
+        .unreachable_after = 3,
+        .on_unreachable = on_unreachable,
+    };
+    struct tkl_pg *pg = NULL;
+    tkl_capture_begin();
+    ck_assert_int_eq(tkl_pg_new(&loop, &o, &pg), 0);
+    ck_assert(tkl_run_until_count(&loop, &s.unreachable, 1));
+    char *logged = tkl_capture_end();
+    ck_assert_int_eq(s.connected, 0);
+    ck_assert_ptr_nonnull(strstr(logged, "<4>postgresql: host="));
+    ck_assert_ptr_nonnull(strstr(logged, ": cannot connect (attempt 1; logged again at attempt 2): "
+                                         "setting up: ERROR:  division by zero"));
+    ck_assert_ptr_nonnull(strstr(logged, "(attempt 2; logged again at attempt 4)"));
+    ck_assert_ptr_null(strstr(logged, "(attempt 3;"));
+    ck_assert_ptr_null(strstr(logged, "connection lost"));
+    ck_assert_ptr_null(strstr(logged, "never said"));
+    free(logged);
+    close_pg(pg);
+}
+END_TEST
+
 START_TEST(follows_the_socket_to_the_next_host)
 {
     /* a host list whose first entry refuses: libpq moves on to the next
@@ -611,6 +646,7 @@ static Suite *suite(void)
     tcase_add_test(tc, listens_and_idles_without_timers);
     tcase_add_test(tc, reconnects_after_a_restart);
     tcase_add_test(tc, a_claim_refused_fails_the_attempt_until_the_holder_goes);
+    tcase_add_test(tc, a_setup_that_fails_is_a_failed_attempt);
     tcase_add_test(tc, follows_the_socket_to_the_next_host);
     tcase_add_test(tc, close_cancels_pending_work);
     tcase_add_test(tc, closes_from_a_callback);
