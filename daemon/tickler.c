@@ -1402,9 +1402,9 @@ struct status {
     int64_t last_run;     /* INT64_MIN when never */
     int64_t stuck;        /* waiting longer than max_age_hours */
     int max_age_hours;    /* delivery.max_age_hours */
-    /* whether a ticklerd runs to send them: 1, 0, or -1 unknown (SQLite:
-     * one holds the state directory's lock, pid its pid or 0; PostgreSQL:
-     * a node is connected to the database) */
+    /* whether a ticklerd runs to send the notices: 1, 0, or -1 unknown
+     * (SQLite: one holds the state directory's lock, pid its pid or 0;
+     * PostgreSQL: a node is connected to the database) */
     int running;
     pid_t pid;
     bool unsent;                    /* notices overdue by UNSENT_GRACE and no ticklerd runs */
@@ -1413,8 +1413,9 @@ struct status {
 };
 
 /* How long a notice may be due with no ticklerd running before tickler
- * status calls it a fault: a restart, or the next run of a timer that runs
- * ticklerd --oneshot (whose retries wait for the next run). */
+ * status calls it a fault: room for a restart, or for a timer that runs
+ * ticklerd --oneshot at least this often (its retries wait for its next
+ * run). */
 #define UNSENT_GRACE 900
 
 /* Sets what x derives from its numbers at now. */
