@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "../core/log.h"
 #include "../update/update.h"
 #include "outbox_db.h"
 
@@ -129,6 +131,37 @@ static void library_setup(void)
     (void)pthread_once(&once, library_setup_once); /* fails only for a bad argument */
 }
 
+/* An outbox made before new ones were made owner-only (tickler.db under a
+ * umask of 022: 0644) lets every user read its recipients and officers'
+ * updates. When its owner opens it, its permissions for others, and its
+ * journal files', are taken away (the group's are left as they are: an
+ * administrator may have set them), saying so once. */
+static void tighten_mode(const char *path)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        char p[4096];
+        struct stat st;
+        if (snprintf(p, sizeof(p), "%s%s", path, suffix[i]) >= (int)sizeof(p))
+            return;
+        int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+            continue; /* none, or not a file: SQLite says what is wrong */
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IRWXO) &&
+            st.st_uid == geteuid()) {
+            mode_t mode = st.st_mode & (S_IRWXU | S_IRWXG);
+            if (fchmod(fd, mode) == 0)
+                log_notice("%s was readable by every user (mode %04o): it holds recipients and "
+                           "officers' updates; now %04o",
+                           p, (unsigned)(st.st_mode & 07777), (unsigned)mode);
+            else
+                log_warning("%s is readable by every user (mode %04o) and cannot be changed: %s", p,
+                            (unsigned)(st.st_mode & 07777), strerror(errno));
+        }
+        (void)close(fd);
+    }
+}
+
 /* An outbox's connection is used by one thread at a time (outbox.h), so it
  * is opened without SQLite's per-connection mutex. */
 #define DB_OPEN_FLAGS SQLITE_OPEN_NOMUTEX
@@ -149,6 +182,8 @@ int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_e
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0)
         (void)close(fd);
+    else if (errno == EEXIST)
+        tighten_mode(path);
     int rc = sqlite3_open_v2(path, &o->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | DB_OPEN_FLAGS, NULL);
     free(path);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alloc_fail.h"
+#include "capture.h"
 #include "outbox_fixture.h"
 #include "outbox/outbox.h"
 
@@ -91,6 +92,42 @@ START_TEST(a_new_outbox_is_readable_by_its_owner_only)
     ck_assert_int_eq(st.st_mode & 0777, 0600);
     ck_assert_int_eq(stat(wal, &st), 0); /* written while the outbox is open */
     ck_assert_int_eq(st.st_mode & 0777, 0600);
+    tkl_outbox_close(p);
+    tkl_outbox_dir_remove(other);
+}
+END_TEST
+
+/* An outbox made readable by every user (before new ones were made
+ * owner-only) is its owner's and group's alone once its owner opens it
+ * again, saying so; one the administrator gave its group is left so. */
+START_TEST(an_old_outbox_readable_by_all_is_tightened_when_opened)
+{
+    char other[256], db[300];
+    snprintf(other, sizeof(other), "/tmp/tickler-test-outbox-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(other));
+    snprintf(db, sizeof(db), "%s/tickler.db", other);
+    struct tkl_outbox *p = NULL;
+    ck_assert_int_eq(tkl_outbox_open(other, &p, NULL), 0);
+    tkl_outbox_close(p);
+    ck_assert_int_eq(chmod(db, 0644), 0); /* as a umask of 022 made it */
+    tkl_capture_begin();
+    ck_assert_int_eq(tkl_outbox_open(other, &p, NULL), 0);
+    char *logged = tkl_capture_end();
+    struct stat st;
+    ck_assert_int_eq(stat(db, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0640);
+    ck_assert_ptr_nonnull(strstr(logged, "tickler.db was readable by every user (mode 0644)"));
+    ck_assert_ptr_nonnull(strstr(logged, "; now 0640\n"));
+    free(logged);
+    tkl_outbox_close(p);
+    /* the group's mode, as set, is kept, and nothing said */
+    tkl_capture_begin();
+    ck_assert_int_eq(tkl_outbox_open(other, &p, NULL), 0);
+    logged = tkl_capture_end();
+    ck_assert_str_eq(logged, "");
+    free(logged);
+    ck_assert_int_eq(stat(db, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0640);
     tkl_outbox_close(p);
     tkl_outbox_dir_remove(other);
 }
@@ -1097,6 +1134,7 @@ int main(void)
     TCase *tc = tcase_create("outbox");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, a_new_outbox_is_readable_by_its_owner_only);
+    tcase_add_test(tc, an_old_outbox_readable_by_all_is_tightened_when_opened);
     tcase_add_test(tc, a_notice_is_produced_once);
     tcase_add_test(tc, states_retries_recovery_and_requeue);
     tcase_add_test(tc, retrying_every_failed_notice_withdraws_their_failure_reports);
