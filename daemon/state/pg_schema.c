@@ -146,16 +146,16 @@ static const struct {
      10},
     {TKL_PG_NOTIFY_QUEUED, "SELECT pg_notify('" TKL_PG_QUEUED_CHANNEL "', $1)", 1},
     {TKL_PG_CLAIM,
-     "WITH c AS (SELECT id FROM notices"
+     "WITH c AS (SELECT id, lease_node AS was_node, lease_until AS was_until FROM notices"
      "   WHERE state = 0 AND channel = $1 AND next_attempt <= $2::bigint"
      "   AND (lease_until IS NULL OR lease_until <= $2::bigint)"
      "   ORDER BY next_attempt, id LIMIT $5::bigint FOR UPDATE SKIP LOCKED),"
      " u AS (UPDATE notices n SET lease_node = $3, lease_until = $2::bigint + $4::bigint"
-     "   FROM c WHERE n.id = c.id RETURNING n.*)"
+     "   FROM c WHERE n.id = c.id RETURNING n.*, c.was_node, c.was_until)"
      "SELECT u.id, u.channel, u.recipient, u.team_id, u.team_name, u.thread_key, u.due_at,"
      " u.created_at, u.attempts, u.intro, e.idx, e.item_id, e.title, e.commitment, e.owners,"
      " e.deadline_text, e.status, e.progress, e.deadline_day, e.kind, e.stage, e.stage_key,"
-     " e.days_left, e.late, e.category, e.url, e.answer"
+     " e.days_left, e.late, e.category, e.url, e.answer, u.was_node, u.was_until"
      " FROM u JOIN entries e ON e.notice_id = u.id ORDER BY u.next_attempt, u.id, e.idx",
      5},
     {TKL_PG_RENEW,

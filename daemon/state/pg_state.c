@@ -55,6 +55,7 @@
 #include <time.h>
 
 #include "dynlib/libpq.h"
+#include "core/day.h"
 #include "core/log.h"
 #include "pg.h"
 #include "pg_schema.h"
@@ -408,6 +409,10 @@ enum {
     C_CATEGORY,
     C_URL,
     C_ANSWER,
+    /* the claim's own: the lease the notice had, ended (another node's
+     * that stopped, died or lost the database), or NULL */
+    C_WAS_NODE,
+    C_WAS_UNTIL,
 };
 
 static int notice_read(const PGresult *res, int row, struct tkl_stored_notice *s)
@@ -505,6 +510,47 @@ static void on_released(void *data, int r)
 
 static int queue_release(struct pgs *q, uint64_t id, tkl_state_done_cb cb, void *data);
 
+/* Says, once for each node, which notices of the claim answered by res
+ * were another node's whose lease had ended: that node stopped, died or
+ * lost the database, and this one sends them now. */
+static void log_takeovers(const struct pgs *q, const PGresult *res)
+{
+    int rows = sym_PQntuples(res);
+    for (int i = 0; i < rows; i++) {
+        if (sym_PQgetisnull(res, i, C_WAS_NODE))
+            continue;
+        const char *node = sym_PQgetvalue(res, i, C_WAS_NODE);
+        bool first = true; /* the first row of that node's, of this claim's */
+        for (int k = 0; first && k < i; k++)
+            first = sym_PQgetisnull(res, k, C_WAS_NODE) ||
+                    strcmp(sym_PQgetvalue(res, k, C_WAS_NODE), node) != 0;
+        if (!first || strcmp(node, q->node) == 0)
+            continue;
+        char ids[256];
+        size_t len = 0, count = 0;
+        int64_t until = INT64_MIN;
+        for (int k = i; k < rows; k++) {
+            if (sym_PQgetisnull(res, k, C_WAS_NODE) ||
+                strcmp(sym_PQgetvalue(res, k, C_WAS_NODE), node) != 0 ||
+                (k > i && value_int(res, k, C_ID) == value_int(res, k - 1, C_ID)))
+                continue; /* another node's, or another entry of the same notice */
+            count++;
+            int64_t u = value_int(res, k, C_WAS_UNTIL);
+            until = u > until ? u : until;
+            if (len + 24 < sizeof(ids))
+                len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%" PRId64,
+                                        count > 1 ? "," : "", value_int(res, k, C_ID));
+            else if (len + 4 < sizeof(ids) && ids[len - 1] != '.')
+                len += (size_t)snprintf(ids + len, sizeof(ids) - len, ",...");
+        }
+        char at[32];
+        tkl_format_instant(until, at);
+        log_notice("postgresql: took over %zu notice%s from node %s, whose lease ended at %s (it "
+                   "stopped, died or lost the database): notice=%s",
+                   count, count == 1 ? "" : "s", node, at, ids);
+    }
+}
+
 /* A claim's notices, handed to the caller only while more than half the
  * lease is left by the node's clock, and only when they can be held (so
  * renewed): else released, and the claim told -ENOMEM. */
@@ -544,6 +590,8 @@ static void tell_claim(struct pgs *q, struct op *p, const PGresult *res)
     }
     for (size_t i = 0; i < n; i++)
         hold(q, v[i]->notice.id, half_lease_after(p->asked_ns, p->lease_seconds));
+    if (n)
+        log_takeovers(q, res);
     arm_renewal(q);
     p->cb.claim(p->data, r, v, n);
 }

@@ -699,6 +699,13 @@ teams = ( %s );
         taken = self.sql("SELECT count(*) FROM notices WHERE id IN (%s)"
                          " AND (state = 1 OR lease_node = 'node-b')" % held)
         self.assertEqual(int(taken), len(held.split(",")))
+        # and said so: each notice it took over, named with node a's lease
+        said = set()
+        for m in re.finditer(r"took over \d+ notices? from node node-a, whose lease ended at \S+ "
+                             r"\(it stopped, died or lost the database\): notice=([\d,]+)",
+                             self.daemons["b"].log()):
+            said.update(m.group(1).split(","))
+        self.assertTrue(set(held.split(",")) <= said, self.daemons["b"].log()[-3000:])
         self.sink.delay = 0  # slow only to have node a stopped mid-delivery
         os.kill(a.proc.pid, signal.SIGCONT)
         self.wait_delivered()
