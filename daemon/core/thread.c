@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 
 int tkl_thread_start(pthread_t *ret, const char *name, size_t stack_size, void *(*fn)(void *),
                      void *arg)
@@ -30,6 +31,9 @@ int tkl_thread_start(pthread_t *ret, const char *name, size_t stack_size, void *
     (void)pthread_attr_destroy(&attr);
     if (e)
         return -e;
-    (void)pthread_setname_np(*ret, name); /* a name for people only: ERANGE is not a failure */
+    /* a name for people only: cut to what the kernel keeps, never a failure */
+    char comm[16];
+    snprintf(comm, sizeof(comm), "%s", name);
+    (void)pthread_setname_np(*ret, comm);
     return 0;
 }

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 /*
- * Starts fn(arg) on a new thread named name (at most 15 bytes, as top -H
+ * Starts fn(arg) on a new thread named name (cut to 15 bytes, as top -H
  * and /proc/PID/task/TID/comm show it) that takes no signal but its own
  * faults (SIGSEGV, SIGBUS, ...: a blocked fault would end the process
  * without its handlers, the sanitizers' or a core dump's, running), with a

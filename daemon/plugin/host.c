@@ -118,7 +118,7 @@ static int host_transfer_start(const struct tkl_host *host, void *easy,
      * the transfer's timeout), which must hold no other notifier's
      * transfers */
     if (!p->transfers) {
-        char name[16]; /* "tkl-" and the instance, as top -H shows it */
+        char name[64]; /* "tkl-" and the instance; top -H shows 15 bytes of it */
         snprintf(name, sizeof(name), "tkl-%s", p->instance ? p->instance : "plugin");
         int r = tkl_transfers_new_named(svc->loop, name, &p->transfers);
         if (r < 0)

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -596,9 +595,7 @@ int tkl_transfers_new_named(uv_loop_t *loop, const char *name, struct tkl_transf
         goto fail_multi;
     }
     /* the transfer thread takes no signal: they stay the loop thread's */
-    char comm[16];
-    snprintf(comm, sizeof(comm), "%s", name ? name : "tkl-transfer");
-    if ((r = tkl_thread_start(&t->thread, comm, 0, transfer_thread, t)) < 0)
+    if ((r = tkl_thread_start(&t->thread, name ? name : "tkl-transfer", 0, transfer_thread, t)) < 0)
         goto fail_multi;
     if (uv_async_init(loop, &t->done_async, on_done_ready) < 0) {
         (void)stop_thread(t);

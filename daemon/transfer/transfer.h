@@ -29,8 +29,7 @@ typedef void (*tkl_transfer_done_fn)(void *data, int curl_code);
 /* Returns 0 or a negative errno. The thread is named "tkl-transfer". */
 int tkl_transfers_new(uv_loop_t *loop, struct tkl_transfers **ret);
 
-/* The same, the thread named name (at most 15 bytes are kept: top -H and
- * /proc show it). */
+/* The same, the thread named name (tkl_thread_start: cut to 15 bytes). */
 int tkl_transfers_new_named(uv_loop_t *loop, const char *name, struct tkl_transfers **ret);
 
 /*

@@ -101,13 +101,24 @@ START_TEST(a_thread_takes_only_its_faults_and_has_its_name_and_stack)
 END_TEST
 
 /* The default stack when none is asked for, the least a thread may have
- * when less is asked; a name longer than the kernel keeps is no failure. */
+ * when less is asked; a name longer than the kernel keeps is no failure,
+ * and is cut to what it keeps. */
 START_TEST(the_default_and_the_least_stack_and_a_long_name)
 {
-    struct seen s = {
-        .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .go = true};
+    struct seen s = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     pthread_t t;
     ck_assert_int_eq(tkl_thread_start(&t, "a-name-longer-than-fifteen-bytes", 0, look, &s), 0);
+    pthread_mutex_lock(&s.lock);
+    while (!s.ready)
+        pthread_cond_wait(&s.cond, &s.lock);
+    pthread_mutex_unlock(&s.lock);
+    char name[16] = "";
+    ck_assert_int_eq(pthread_getname_np(t, name, sizeof(name)), 0);
+    ck_assert_str_eq(name, "a-name-longer-t");
+    pthread_mutex_lock(&s.lock);
+    s.go = true;
+    pthread_cond_broadcast(&s.cond);
+    pthread_mutex_unlock(&s.lock);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
     ck_assert_int_eq(s.size_rc, 0);
     ck_assert_uint_ge(s.stack, default_stack());
