@@ -86,19 +86,6 @@ static int copy_fd(int from, int to)
     }
 }
 
-/* Makes the rename of the file at path durable: its directory synced (a
- * failure only leaves the rename to the kernel's own writeback). */
-static void sync_dir(const char *path)
-{
-    char *dir = tkl_path_dir(path);
-    int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-    if (fd >= 0) {
-        (void)fsync(fd);
-        (void)close(fd);
-    }
-    free(dir);
-}
-
 int tkl_keep_save(const char *copy, const char *path, const struct stat *as_read)
 {
     struct stat st;
@@ -142,8 +129,8 @@ int tkl_keep_save(const char *copy, const char *path, const struct stat *as_read
         r = -errno;
     if (r == 0 && rename(tmp, copy) < 0)
         r = -errno;
-    if (r == 0)
-        sync_dir(copy);
+    if (r == 0) /* a failure only leaves the rename to the kernel's writeback */
+        (void)tkl_remote_sync_dir(copy);
     if (r != 0 && to >= 0)
         (void)unlink(tmp);
     free(tmp);

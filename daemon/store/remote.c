@@ -257,11 +257,10 @@ static int write_tmp(const char *tmp, const char *data, size_t len, int64_t mtim
     return r;
 }
 
-/* Flushes the directory of stem, so a rename in it lasts. */
-static int sync_dir(const char *stem)
+int tkl_remote_sync_dir(const char *path)
 {
-    const char *slash = strrchr(stem, '/');
-    char *dir = slash ? strndup(stem, (size_t)(slash - stem)) : strdup(".");
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
     if (!dir)
         return -ENOMEM;
     int fd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -299,7 +298,7 @@ int tkl_remote_save(const char *stem, const char *ext, const char *const *exts, 
         (void)unlink(other); /* absent as a rule */
         free(other);
     }
-    r = sync_dir(stem);
+    r = tkl_remote_sync_dir(stem);
 out:
     if (r < 0 && tmp)
         (void)unlink(tmp);

@@ -50,6 +50,10 @@ const char *tkl_remote_format(const char *url, const char *content_disposition,
  * given back as it was. Returns 0 or a negative errno. */
 int tkl_remote_ensure_dir(char *dir);
 
+/* Flushes the directory path is in, so that a rename in it lasts.
+ * Returns 0 or a negative errno. */
+int tkl_remote_sync_dir(const char *path);
+
 /*
  * The cached copy's path without its ending: dir/<hex of SHA-256 of the
  * URL>. The URL itself (secrets and all) never appears in a file name.
