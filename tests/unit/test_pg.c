@@ -376,9 +376,12 @@ static void on_unreachable(void *data, const char *why)
     ((struct seen *)data)->unreachable++;
 }
 
-/* A connection whose claim is the advisory lock of "node-x"; told
- * unreachable after 5 attempts failed. */
-static struct tkl_pg *open_claiming(const char *conninfo_file, struct seen *s)
+/* A connection whose claim is claim_sql (param its $1, or none), refused
+ * saying refused; told unreachable after unreachable_after attempts
+ * failed. */
+static struct tkl_pg *open_with_claim(const char *conninfo_file, struct seen *s,
+                                      const char *claim_sql, const char *param, const char *refused,
+                                      unsigned unreachable_after)
 {
     struct tkl_pg_options o = {
         .conninfo_file = conninfo_file,
@@ -386,15 +389,23 @@ static struct tkl_pg *open_claiming(const char *conninfo_file, struct seen *s)
         .backoff_max_ms = 100,
         .on_state = on_state,
         .data = s,
-        .claim_sql = "SELECT pg_try_advisory_lock(7, hashtext($1))",
-        .claim_param = "node-x",
-        .claim_refused = "node-x is taken",
-        .unreachable_after = 5,
+        .claim_sql = claim_sql,
+        .claim_param = param,
+        .claim_refused = refused,
+        .unreachable_after = unreachable_after,
         .on_unreachable = on_unreachable,
     };
     struct tkl_pg *pg = NULL;
     ck_assert_int_eq(tkl_pg_new(&loop, &o, &pg), 0);
     return pg;
+}
+
+/* A connection whose claim is the advisory lock of "node-x"; told
+ * unreachable after 5 attempts failed. */
+static struct tkl_pg *open_claiming(const char *conninfo_file, struct seen *s)
+{
+    return open_with_claim(conninfo_file, s, "SELECT pg_try_advisory_lock(7, hashtext($1))",
+                           "node-x", "node-x is taken", 5);
 }
 
 /* A claim refused (another session holds the lock) is a failed attempt,
@@ -440,20 +451,9 @@ END_TEST
 START_TEST(a_setup_that_fails_is_a_failed_attempt)
 {
     struct seen s = {0};
-    struct tkl_pg_options o = {
-        .conninfo_file = tkl_pg_fixture_db(dir, "t_setup"),
-        .backoff_min_ms = 50,
-        .backoff_max_ms = 100,
-        .on_state = on_state,
-        .data = &s,
-        .claim_sql = "SELECT 1 / 0",
-        .claim_refused = "never said: the claim fails, it is not refused",
-        .unreachable_after = 3,
-        .on_unreachable = on_unreachable,
-    };
-    struct tkl_pg *pg = NULL;
     tkl_capture_begin();
-    ck_assert_int_eq(tkl_pg_new(&loop, &o, &pg), 0);
+    struct tkl_pg *pg = open_with_claim(tkl_pg_fixture_db(dir, "t_setup"), &s, "SELECT 1 / 0", NULL,
+                                        "never said: the claim fails, it is not refused", 3);
     ck_assert(tkl_run_until_count(&loop, &s.unreachable, 1));
     char *logged = tkl_capture_end();
     ck_assert_int_eq(s.connected, 0);
