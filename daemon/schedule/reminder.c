@@ -372,22 +372,27 @@ int tkl_next_prompt(const struct tkl_policy *p, int32_t first_day, int32_t last_
         best = (struct tkl_reminder){.day = day, .stage = TKL_STAGE_PROMPT, .n = l->lead[i]};
         write_key(&best);
     }
-    /* look-aheads: the first working day of each of the lookahead_months
-     * months ending with the month of first_day, while it has not ended */
-    int y, m, d;
-    tkl_day_to_civil(first_day, &y, &m, &d);
-    for (int k = p->lookahead_months - 1; k >= 0; k--) {
-        int mm = m - k, yy = y;
-        while (mm < 1) {
-            mm += 12;
-            yy--;
+    /* look-aheads: the first working day of each month whose look-ahead
+     * lists it, while it has not ended: the lookahead_months months ending
+     * with the month of first_day (it is coming up), then each month to
+     * that of last_day (it is under way); the first on or after from_day */
+    if (p->lookahead_months > 0) {
+        int y, m, d;
+        tkl_day_to_civil(first_day, &y, &m, &d);
+        int month = y * 12 + m - 1 - (p->lookahead_months - 1);
+        tkl_day_to_civil(last_day, &y, &m, &d);
+        for (int end = y * 12 + m - 1; month <= end; month++) {
+            int32_t day = tkl_working_day_on_or_after(
+                &p->holidays, tkl_day_from_civil(month / 12, month % 12 + 1, 1));
+            if (day < from_day || day > last_day)
+                continue;
+            if (day < best.day) {
+                best =
+                    (struct tkl_reminder){.day = day, .stage = TKL_STAGE_LOOKAHEAD, .month = month};
+                write_key(&best);
+            }
+            break;
         }
-        int32_t day = tkl_working_day_on_or_after(&p->holidays, tkl_day_from_civil(yy, mm, 1));
-        if (day < from_day || day > last_day || day >= best.day)
-            continue;
-        best = (struct tkl_reminder){
-            .day = day, .stage = TKL_STAGE_LOOKAHEAD, .month = yy * 12 + mm - 1};
-        write_key(&best);
     }
     if (best.day == INT32_MAX)
         return -ENOENT;

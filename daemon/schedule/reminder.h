@@ -139,8 +139,9 @@ int tkl_next_reminder_unkeyed(const struct tkl_policy *p, const struct tkl_rules
  * The first prompt for an observance lasting [first_day, last_day] whose
  * send day is on or after from_day: the prompt ladder (prompt_long when it
  * lasts more than one day), and the monthly look-aheads whose months cover
- * its first day, unless the observance is over by then. A look-ahead on the day of a prompt gives
- * way to it. Returns 0 with *ret set, or -ENOENT when there is none left.
+ * its first day or that come while it is under way, unless the observance
+ * is over by then. A look-ahead on the day of a prompt gives way to it.
+ * Returns 0 with *ret set, or -ENOENT when there is none left.
  */
 int tkl_next_prompt(const struct tkl_policy *p, int32_t first_day, int32_t last_day,
                     int32_t from_day, struct tkl_reminder *ret);

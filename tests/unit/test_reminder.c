@@ -361,6 +361,36 @@ START_TEST(prompts_for_a_month_long_observance)
 }
 END_TEST
 
+START_TEST(a_look_ahead_lists_an_observance_still_under_way)
+{
+    /* South Asian Heritage Month 2027 (Sun 18 July - Tue 17 August): the
+     * look-aheads of June and July (it is coming up), and of Mon 2 August
+     * (it is under way); none in September, when it is over */
+    struct tkl_reminder r[8];
+    p.prompt_long = (struct tkl_ladder){.n = 0};
+    ck_assert_uint_eq(prompts(DAY(2027, 7, 18), DAY(2027, 8, 17), DAY(2027, 1, 1), r, 8), 3);
+    ck_assert_str_eq(r[0].key, "lookahead-2027-06");
+    ck_assert_str_eq(r[1].key, "lookahead-2027-07");
+    ck_assert_int_eq(r[2].day, DAY(2027, 8, 2));
+    ck_assert_str_eq(r[2].key, "lookahead-2027-08");
+    ck_assert_int_eq(r[2].stage, TKL_STAGE_LOOKAHEAD);
+    /* one that began before its month's look-ahead and ended before it: none */
+    ck_assert_int_eq(tkl_next_prompt(&p, DAY(2027, 7, 18), DAY(2027, 8, 1), DAY(2027, 7, 19), r),
+                     -ENOENT);
+    /* across a year's end: 16 Days of Activism (25 November - 10 December
+     * 2027) in the look-ahead of Wed 1 December; the 16 December to 16
+     * January one in that of Tue 4 January 2028 (the 3rd a bank holiday) */
+    ck_assert_int_eq(tkl_next_prompt(&p, DAY(2027, 11, 25), DAY(2027, 12, 10), DAY(2027, 11, 2), r),
+                     0);
+    ck_assert_str_eq(r[0].key, "lookahead-2027-12");
+    ck_assert_int_eq(r[0].day, DAY(2027, 12, 1));
+    ck_assert_int_eq(tkl_next_prompt(&p, DAY(2027, 12, 16), DAY(2028, 1, 16), DAY(2027, 12, 2), r),
+                     0);
+    ck_assert_str_eq(r[0].key, "lookahead-2028-01");
+    ck_assert_int_eq(r[0].day, DAY(2028, 1, 4));
+}
+END_TEST
+
 START_TEST(prompts_for_a_one_day_observance)
 {
     /* World Menopause Day, Mon 18 October 2027: look-aheads Wed 1 September
@@ -545,6 +575,7 @@ int main(void)
     tcase_add_test(tc, send_time_across_clock_changes);
     tcase_add_test(tc, prompts_for_a_month_long_observance);
     tcase_add_test(tc, prompts_for_a_one_day_observance);
+    tcase_add_test(tc, a_look_ahead_lists_an_observance_still_under_way);
     tcase_add_test(tc, no_prompts_once_an_observance_is_over);
     tcase_add_test(tc, packed_reminders_unpack_whole);
     suite_add_tcase(s, tc);
