@@ -778,14 +778,21 @@ static void html(struct dg_buf *b, const char *s)
     }
 }
 
-static void html_row(struct dg_buf *b, const char *label, const char *value)
+/* A row of an action's table, up to its value: the label, then the
+ * value's cell opened. */
+static void html_row_open(struct dg_buf *b, const char *label)
 {
-    if (!value || !*value)
-        return;
     dg_puts(b, "<tr><th scope=\"row\" style=\"text-align:left;vertical-align:top;"
                "padding:2px 12px 2px 0;color:#1f1f1f;font-weight:600;white-space:nowrap\">");
     html(b, label);
     dg_puts(b, "</th><td style=\"padding:2px 0;color:#1f1f1f\">");
+}
+
+static void html_row(struct dg_buf *b, const char *label, const char *value)
+{
+    if (!value || !*value)
+        return;
+    html_row_open(b, label);
     html(b, value);
     dg_puts(b, "</td></tr>\n");
 }
@@ -800,6 +807,22 @@ static void html_attr(struct dg_buf *b, const char *s)
         else
             dg_put(b, s, 1);
     }
+}
+
+/* An observance's resources: a link when url is a web address
+ * (dg_web_url_ok), otherwise the text as written, never a link. */
+static void html_resources(struct dg_buf *b, const char *url)
+{
+    if (!url || !*url || !dg_web_url_ok(url)) {
+        html_row(b, "Resources", url);
+        return;
+    }
+    html_row_open(b, "Resources");
+    dg_puts(b, "<a href=\"");
+    html_attr(b, url);
+    dg_puts(b, "\" style=\"color:#0b5394\">");
+    html(b, url);
+    dg_puts(b, "</a></td></tr>\n");
 }
 
 /* An action's link as a button; its accessible name names the action. */
@@ -856,7 +879,7 @@ static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
                 html_row(b, "Category", e->category);
                 html_row(b, "Suggested comms", e->commitment);
                 html_row(b, "Teams prompted", e->owners);
-                html_row(b, "Resources", e->url);
+                html_resources(b, e->url);
             } else {
                 char line[512];
                 dg_deadline(e, true, line, sizeof(line));

@@ -424,6 +424,11 @@ static json_t *entry_container(const struct tkl_notice_entry *e, enum dg_group g
         add(items, &bad,
             json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "type", "ActionSet", "actions", "type",
                       "Action.OpenUrl", "title", dg_link_label, "url", e->link));
+    /* an observance's resources, when they are a web address */
+    if (e->kind == TKL_DEADLINE_EVENT && e->url && dg_web_url_ok(e->url))
+        add(items, &bad,
+            json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "type", "ActionSet", "actions", "type",
+                      "Action.OpenUrl", "title", "Resources", "url", e->url));
     if (bad) {
         json_decref(items);
         return NULL;

@@ -292,6 +292,35 @@ START_TEST(each_action_has_a_button_in_html)
 }
 END_TEST
 
+/* An observance's resources are a link in HTML when they are a web
+ * address, and text otherwise (a javascript: or mailto: address is never
+ * made a link). */
+START_TEST(an_observances_resources_are_a_link_when_a_web_address)
+{
+    struct tkl_notice_entry e = {.size = sizeof(e),
+                                 .item_id = "bhm@2027",
+                                 .title = "Black History Month",
+                                 .deadline_text = "1-31 October 2027",
+                                 .deadline_day = 20727,
+                                 .days_left = 14,
+                                 .url = "https://example.org/bhm?a=1&b=\"2\"",
+                                 .kind = TKL_DEADLINE_EVENT,
+                                 .stage = TKL_STAGE_PROMPT};
+    struct tkl_notice n = {.size = sizeof(n), .team_name = "Comms", .entries = &e, .n_entries = 1};
+    char *s = render_notice(&n, NULL, DG_HTML);
+    ck_assert_ptr_nonnull(strstr(s, ">Resources</th><td style=\"padding:2px 0;color:#1f1f1f\">"
+                                    "<a href=\"https://example.org/bhm?a=1&amp;b=&quot;2&quot;\""));
+    ck_assert_ptr_nonnull(strstr(s, ">https://example.org/bhm?a=1&amp;b=&quot;2&quot;</a></td>"));
+    free(s);
+    e.url = "javascript:alert(1)";
+    s = render_notice(&n, NULL, DG_HTML);
+    ck_assert_ptr_nonnull(strstr(s, ">Resources</th><td style=\"padding:2px 0;color:#1f1f1f\">"
+                                    "javascript:alert(1)</td>"));
+    ck_assert_ptr_null(strstr(s, "href=\"javascript"));
+    free(s);
+}
+END_TEST
+
 START_TEST(the_subject_never_holds_a_link)
 {
     struct tkl_notice n = two(LINK1, LINK2, NULL, TKL_STAGE_LEAD);
@@ -782,6 +811,7 @@ int main(void)
     tcase_add_test(tc, an_officers_update_is_shown_as_text);
     tcase_add_test(tc, each_action_shows_its_link_under_it_in_text);
     tcase_add_test(tc, each_action_has_a_button_in_html);
+    tcase_add_test(tc, an_observances_resources_are_a_link_when_a_web_address);
     tcase_add_test(tc, the_subject_never_holds_a_link);
     tcase_add_test(tc, the_subject_counts_actions_and_observances_apart);
     tcase_add_test(tc, answers_show_as_plain_text_under_their_action);
