@@ -279,6 +279,22 @@ class Calendar(Fixture):
         self.assertGreaterEqual(time.mktime(time.strptime(h["last-modified"], "%a, %d %b %Y %H:%M:%S GMT")),
                                 time.mktime(time.strptime(modified, "%a, %d %b %Y %H:%M:%S GMT")))
 
+    def test_a_calendar_whose_events_stay_the_same_next_day_is_answered_304(self):
+        # the window moves on a day; the observances in it do not change
+        # (none enters two years ahead of 3 March 2026 or leaves a year back)
+        self.sample()
+        self.start("--now", "2026-03-02T08:00")
+        status, h, first = self.get("/calendar.ics")
+        self.assertEqual(status, 200)
+        self.assertEqual(self.daemon.stop(), 0, self.daemon.log())
+        self.start("--now", "2026-03-03T08:00")
+        status, h2, body = self.get("/calendar.ics", "-H", "If-None-Match: " + h["etag"])
+        self.assertEqual((status, body), (304, b""), self.daemon.log()[-2000:])
+        status, h2, second = self.get("/calendar.ics")
+        self.assertEqual((status, h2["etag"], h2["last-modified"]),
+                         (200, h["etag"], h["last-modified"]))
+        self.assertEqual(second, first)  # DTSTAMPs included
+
     def test_the_feed_is_valid_with_uids_stable_across_refreshes(self):
         from icalendar import Calendar as ICal
         self.sample()
