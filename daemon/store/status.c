@@ -35,8 +35,16 @@ static bool builtin_status(const char *key, enum tkl_status *ret)
         starts_with_word(key, "withdrawn") || starts_with_word(key, "superseded") ||
         starts_with_word(key, "no longer required"))
         *ret = TKL_STATUS_CLOSED;
+    /* the councils' "Complete/on schedule to deliver" is said of work on
+     * schedule as much as of work done: still reminded */
+    else if (starts_with_word(key, "complete on schedule") ||
+             starts_with_word(key, "complete or on schedule") ||
+             starts_with_word(key, "complete on track") ||
+             starts_with_word(key, "complete or on track"))
+        *ret = TKL_STATUS_ACTIVE;
     else if (starts_with_word(key, "complete") || starts_with_word(key, "completed") ||
-             starts_with_word(key, "done") || starts_with_word(key, "achieved"))
+             starts_with_word(key, "done") || starts_with_word(key, "achieved") ||
+             starts_with_word(key, "delivered"))
         *ret = TKL_STATUS_COMPLETE;
     else if (!*key || starts_with_word(key, "ongoing") || starts_with_word(key, "new") ||
              starts_with_word(key, "active") || starts_with_word(key, "open") ||
