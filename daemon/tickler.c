@@ -2303,6 +2303,11 @@ static int cmd_report(struct cli *c, int argc, char **argv)
                     tkl_report_period_text(a.lo, a.hi, period, sizeof(period)), r.n,
                     r.counts[TKL_REPORT_COMPLETE], r.counts[TKL_REPORT_ONGOING],
                     r.counts[TKL_REPORT_INCOMPLETE]);
+        for (size_t i = 0; rc == 0 && i < r.n_orphans; i++)
+            fprintf(stderr,
+                    "tickler report: %zu update%s of the period for %s, which the plan no longer "
+                    "has, listed at the end of the report\n",
+                    r.orphans[i].n_notes, tkl_plural(r.orphans[i].n_notes), r.orphans[i].action_id);
         tkl_report_free(&r);
     }
     tkl_updates_free(&l);

@@ -102,9 +102,10 @@ static bool is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* Compares a and b as texts whose runs of white space are one space and
- * whose ends are trimmed: an objective written twice with other line
- * breaks is one objective. */
+/* Compares a and b as texts whose runs of white space are one space,
+ * whose ends are trimmed and whose ASCII letters are of one case: an
+ * objective written twice with other line breaks or capitals is one
+ * objective. */
 static int folded_cmp(const char *a, const char *b)
 {
     for (;;) {
@@ -112,8 +113,8 @@ static int folded_cmp(const char *a, const char *b)
             a++; /* a run: keep its last space, or none at the end */
         while (is_space(*b) && (b[1] == '\0' || is_space(b[1])))
             b++;
-        unsigned char x = is_space(*a) ? ' ' : (unsigned char)*a;
-        unsigned char y = is_space(*b) ? ' ' : (unsigned char)*b;
+        unsigned char x = is_space(*a) ? ' ' : (unsigned char)tolower((unsigned char)*a);
+        unsigned char y = is_space(*b) ? ' ' : (unsigned char)tolower((unsigned char)*b);
         if (x != y || !x)
             return (x > y) - (x < y);
         a++;
@@ -344,6 +345,15 @@ static const struct tkl_update *disowned(const struct tkl_action *a,
     return latest;
 }
 
+/* Whether the Progress column shows u: a progress note, a completion, a
+ * reopen, a "not ours" or a resume (not a snooze). */
+static bool shown(const struct tkl_update *u)
+{
+    return u->kind == TKL_UPDATE_PROGRESS || u->kind == TKL_UPDATE_COMPLETE ||
+           u->kind == TKL_UPDATE_REOPEN || u->kind == TKL_UPDATE_NOT_OURS ||
+           u->kind == TKL_UPDATE_RESUME;
+}
+
 /* Fills the officers' part of row from its action's n updates v (in the
  * order recorded), those recorded before the period's end: the notes of
  * the period (progress, completions, reopens, "not ours" and resumes), the
@@ -358,10 +368,7 @@ static int gather(struct tkl_report_row *row, const struct tkl_update *const *v,
         const struct tkl_update *u = v[i];
         if (u->at >= p.hi)
             continue;
-        bool shown = u->kind == TKL_UPDATE_PROGRESS || u->kind == TKL_UPDATE_COMPLETE ||
-                     u->kind == TKL_UPDATE_REOPEN || u->kind == TKL_UPDATE_NOT_OURS ||
-                     u->kind == TKL_UPDATE_RESUME;
-        if (shown && u->at >= p.lo) {
+        if (shown(u) && u->at >= p.lo) {
             /* an array of pointers: sizeof(*notes) is a pointer's, as meant */
             // NOLINTNEXTLINE(bugprone-sizeof-expression)
             if (!row->notes && !(row->notes = calloc(n_v - i, sizeof(*row->notes))))
@@ -408,6 +415,43 @@ static int plan_order(const struct tkl_store *store, struct order **ret, size_t 
     return 0;
 }
 
+/* The updates of ix (all n, by action) that the period shows for action
+ * ids store's plan does not have, into r's orphans. Returns 0 or -ENOMEM
+ * (what was made is in r, for tkl_report_free). */
+static int gather_orphans(struct tkl_report *r, const struct tkl_store *store,
+                          const struct tkl_update *const *ix, size_t n, struct span p)
+{
+    for (size_t i = 0, end; i < n; i = end) {
+        for (end = i + 1; end < n && !strcmp(ix[end]->action_id, ix[i]->action_id);)
+            end++;
+        const struct tkl_update *const *of = ix + i;
+        size_t n_of = end - i;
+        const struct tkl_action *a = tkl_store_find(store, ix[i]->action_id);
+        if (a && tkl_action_in_plan(a))
+            continue;
+        struct tkl_report_orphan o = {.action_id = ix[i]->action_id};
+        for (size_t k = 0; k < n_of; k++) {
+            if (!shown(of[k]) || of[k]->at < p.lo || of[k]->at >= p.hi)
+                continue;
+            // NOLINTNEXTLINE(bugprone-sizeof-expression): pointers
+            if (!o.notes && !(o.notes = calloc(n_of, sizeof(*o.notes))))
+                return -ENOMEM;
+            o.notes[o.n_notes++] = of[k];
+        }
+        if (!o.n_notes)
+            continue;
+        struct tkl_report_orphan *v = realloc(r->orphans, (r->n_orphans + 1) * sizeof(*v));
+        if (!v) {
+            free(o.notes);
+            return -ENOMEM;
+        }
+        r->orphans = v;
+        r->orphans[r->n_orphans++] = o;
+        r->n_orphan_notes += o.n_notes;
+    }
+    return 0;
+}
+
 int tkl_report_build(const struct tkl_store *store, const struct tkl_updates *updates,
                      const struct tkl_report_conf *conf, int32_t from, int32_t to, int32_t today,
                      struct tkl_report *ret)
@@ -441,10 +485,13 @@ int tkl_report_build(const struct tkl_store *store, const struct tkl_updates *up
         decide(row, r.as_at);
         r.counts[row->status]++;
     }
+    if (err < 0)
+        r.n++; /* the row that failed holds what it gathered */
+    else if (ix)
+        err = gather_orphans(&r, store, ix, updates->n, p);
     free(ix);
     free(v);
     if (err < 0) {
-        r.n++; /* the row that failed holds what it gathered */
         tkl_report_free(&r);
         return err;
     }
@@ -457,6 +504,9 @@ void tkl_report_free(struct tkl_report *r)
     for (size_t i = 0; r->rows && i < r->n; i++)
         free(r->rows[i].notes);
     free(r->rows);
+    for (size_t i = 0; i < r->n_orphans; i++)
+        free(r->orphans[i].notes);
+    free(r->orphans);
     memset(r, 0, sizeof(*r));
 }
 
@@ -519,10 +569,11 @@ static const char *suggesting(const struct tkl_update *u)
                : "";
 }
 
-/* " (the plan has changed since)" when u no longer holds for a, else "". */
+/* " (the plan has changed since)" when u no longer holds for a, else ""
+ * (and for no action: an orphan's). */
 static const char *changed_since(const struct tkl_update *u, const struct tkl_action *a)
 {
-    return tkl_update_holds(u, a) ? "" : " (the plan has changed since)";
+    return !a || tkl_update_holds(u, a) ? "" : " (the plan has changed since)";
 }
 
 /* The plan's text s as a why quotes it: whole up to QUOTED_MAX bytes, else
@@ -678,6 +729,25 @@ static int progress_text(struct tkl_buf *b, const struct tkl_report_row *row)
     return tkl_buf_puts(b, "No update this period");
 }
 
+/* The Progress column of orphan o as plain text, lines apart. Returns 0
+ * or -ENOMEM. */
+static int orphan_text(struct tkl_buf *b, const struct tkl_report_orphan *o)
+{
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < o->n_notes; i++) {
+        if (i)
+            r = tkl_buf_putc(b, '\n');
+        if (r == 0)
+            r = note_text(b, o->notes[i], NULL);
+    }
+    return r;
+}
+
+#define ORPHANS_HEADING "Updates for actions no longer in the plan"
+#define ORPHANS_TEXT                                                                               \
+    "Officers recorded these in the period for actions the plan no longer has (removed, or "       \
+    "given a new reference): carry them over to the action they belong to."
+
 /* ---- CSV -------------------------------------------------------------- */
 
 /* Writes one cell: quoted when it holds a comma, quote or line break
@@ -734,6 +804,18 @@ static int write_csv(FILE *out, const struct tkl_report *r)
         csv_cell(out, b.data, false);
         csv_cell(out, status_words(r, row->status), false);
         csv_cell(out, tkl_report_reason_text(row, why, sizeof(why)), true);
+    }
+    for (size_t i = 0; i < r->n_orphans && err == 0; i++) {
+        tkl_buf_reset(&b);
+        if ((err = orphan_text(&b, &r->orphans[i])) < 0)
+            break;
+        csv_cell(out, r->orphans[i].action_id, false);
+        csv_cell(out, "Not in the plan", false);
+        for (int k = 0; k < 4; k++) /* commitment, action, responsibility, timeframe */
+            csv_cell(out, "", false);
+        csv_cell(out, b.data, false);
+        csv_cell(out, "", false);
+        csv_cell(out, ORPHANS_TEXT, true);
     }
     tkl_buf_free(&b);
     return err;
@@ -796,8 +878,13 @@ static void md_summary(FILE *out, const struct tkl_report *r, const char *period
     for (int s = 0; s < TKL_REPORT_N_STATUS; s++) {
         fprintf(out, "%zu ", r->counts[s]);
         md_text(out, status_words(r, (enum tkl_report_status)s), false);
-        fputs(s + 1 < TKL_REPORT_N_STATUS ? ", " : ".\n", out);
+        fputs(s + 1 < TKL_REPORT_N_STATUS ? ", " : ".", out);
     }
+    if (r->n_orphans)
+        fprintf(out, " %zu update%s for %zu action%s no longer in the plan, at the end.",
+                r->n_orphan_notes, tkl_plural(r->n_orphan_notes), r->n_orphans,
+                tkl_plural(r->n_orphans));
+    fputc('\n', out);
 }
 
 static int write_md(FILE *out, const struct tkl_report *r)
@@ -822,6 +909,21 @@ static int write_md(FILE *out, const struct tkl_report *r)
         if ((err = progress_text(&b, row)) == 0)
             md_row(out, r, row, b.data);
     }
+    if (r->n_orphans && err == 0)
+        fprintf(out,
+                "\n## " ORPHANS_HEADING "\n\n" ORPHANS_TEXT "\n\n| Ref | Progress " EN_DASH
+                " %s |\n| --- | --- |\n",
+                period);
+    for (size_t i = 0; i < r->n_orphans && err == 0; i++) {
+        tkl_buf_reset(&b);
+        if ((err = orphan_text(&b, &r->orphans[i])) < 0)
+            break;
+        fputs("| ", out);
+        md_text(out, r->orphans[i].action_id, true);
+        fputs(" | ", out);
+        md_text(out, b.data, true);
+        fputs(" |\n", out);
+    }
     tkl_buf_free(&b);
     return err;
 }
@@ -841,7 +943,7 @@ static const char html_style[] =
     "h2{font-size:13pt;margin:1.4em 0 .4em;break-after:avoid;page-break-after:avoid}\n"
     "p{margin:.3em 0}\n"
     "table{border-collapse:collapse;width:100%;table-layout:fixed}\n"
-    "col.act{width:34%}col.prog{width:44%}col.st{width:22%}\n"
+    "col.act{width:34%}col.prog{width:44%}col.st{width:22%}col.ref{width:16%}\n"
     "thead{display:table-header-group}\n"
     "th,td{border:1px solid #777;padding:4px 6px;vertical-align:top;text-align:left;"
     "overflow-wrap:anywhere}\n"
@@ -889,8 +991,15 @@ static void html_head(FILE *out, const struct tkl_report *r, const char *period)
     for (int s = 0; s < TKL_REPORT_N_STATUS; s++) {
         fprintf(out, "<span class=\"s%d\">%zu ", s, r->counts[s]);
         tkl_html_fputs(status_words(r, (enum tkl_report_status)s), out);
-        fputs(s + 1 < TKL_REPORT_N_STATUS ? "</span>, " : "</span>.</p>\n", out);
+        fputs(s + 1 < TKL_REPORT_N_STATUS ? "</span>, " : "</span>.", out);
     }
+    if (r->n_orphans)
+        fprintf(out,
+                " <a href=\"#orphans\">%zu update%s for %zu action%s no longer in the "
+                "plan</a>, at the end.",
+                r->n_orphan_notes, tkl_plural(r->n_orphan_notes), r->n_orphans,
+                tkl_plural(r->n_orphans));
+    fputs("</p>\n", out);
     fputs("<p class=\"note\">Progress is what officers recorded in the period, oldest first; "
           "where they recorded none, the plan's own Progress column, marked as from the "
           "plan.</p>\n",
@@ -960,7 +1069,7 @@ static void html_row(FILE *out, const struct tkl_report *r, const struct tkl_rep
     char why[TKL_REPORT_REASON_SIZE];
     fputs("<tr class=\"action\"><td>", out);
     html_lines(out, a->title);
-    fputs("<span class=\"meta\">Responsibility: ", out);
+    fputs("<br><span class=\"meta\">Responsibility: ", out);
     html_lines(out, *trim(a->owners) ? a->owners : "none given");
     fputs(" " MID_DOT " Timeframe: ", out);
     html_lines(out, *trim(a->deadline_text) ? a->deadline_text : "none given");
@@ -968,7 +1077,7 @@ static void html_row(FILE *out, const struct tkl_report *r, const struct tkl_rep
     html_progress(out, row);
     fprintf(out, "</td>\n<td class=\"st s%d\"><strong>", (int)row->status);
     tkl_html_fputs(status_words(r, row->status), out);
-    fputs("</strong><span class=\"why\">", out);
+    fputs("</strong><br><span class=\"why\">", out);
     tkl_html_fputs(tkl_report_reason_text(row, why, sizeof(why)), out);
     fputs("</span></td></tr>\n", out);
 }
@@ -1000,6 +1109,24 @@ static int write_html(FILE *out, const struct tkl_report *r)
         fputs("</tbody>\n</table>\n</section>\n", out);
     else
         fputs("<p>The plan has no actions.</p>\n", out);
+    if (r->n_orphans)
+        fprintf(out,
+                "<section class=\"objective\" id=\"orphans\">\n<h2>" ORPHANS_HEADING
+                "</h2>\n<p>" ORPHANS_TEXT "</p>\n<table>\n<colgroup><col class=\"ref\">"
+                "<col></colgroup>\n<thead><tr><th scope=\"col\">Ref</th><th scope=\"col\">"
+                "Progress " EN_DASH " %s</th></tr></thead>\n<tbody>\n",
+                period);
+    for (size_t i = 0; i < r->n_orphans; i++) {
+        const struct tkl_report_orphan *o = &r->orphans[i];
+        fputs("<tr class=\"action\"><td>", out);
+        html_lines(out, o->action_id);
+        fputs("</td>\n<td><ul class=\"notes\">\n", out);
+        for (size_t k = 0; k < o->n_notes; k++)
+            html_note(out, o->notes[k], NULL);
+        fputs("</ul></td></tr>\n", out);
+    }
+    if (r->n_orphans)
+        fputs("</tbody>\n</table>\n</section>\n", out);
     fputs("</body>\n</html>\n", out);
     return 0;
 }

@@ -75,6 +75,15 @@ struct tkl_report_row {
     bool opens_commitment; /* the first row of its commitment within the objective */
 };
 
+/* The updates of the period for an action id the plan no longer has
+ * (removed, or given a new id): listed after the plan's actions, so that
+ * no update recorded is left out of the report unsaid. */
+struct tkl_report_orphan {
+    const char *action_id;           /* borrowed from the updates */
+    const struct tkl_update **notes; /* as a row's notes, oldest first */
+    size_t n_notes;
+};
+
 struct tkl_report {
     const struct tkl_report_conf *conf; /* borrowed: the words and the title */
     int32_t from, to;                   /* the period: days [from, to) */
@@ -82,6 +91,9 @@ struct tkl_report {
     struct tkl_report_row *rows;
     size_t n;
     size_t counts[TKL_REPORT_N_STATUS];
+    struct tkl_report_orphan *orphans; /* by action id */
+    size_t n_orphans;
+    size_t n_orphan_notes; /* their notes, all told */
 };
 
 enum tkl_report_format {
@@ -115,7 +127,8 @@ const char *tkl_report_format_type(enum tkl_report_format f);
 /*
  * Builds the report of store's plan for the days [from, to) from updates
  * (every update recorded, or at least those before the period's end; in
- * any order of actions, oldest first), on day today. store, updates and
+ * any order of actions, oldest first), on day today; the period's updates
+ * of actions the plan no longer has in its orphans. store, updates and
  * conf are borrowed and must outlive *ret. Returns 0 or -ENOMEM (then *ret
  * is untouched).
  */
@@ -141,8 +154,9 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
  * order mark, CRLF, RFC 4180 quoting, cells that a spreadsheet would read
  * as a formula prefixed with '; columns Objective, Commitment, Agreed
  * Actions, Responsibility, Timeframe, Progress – <period>, Status) or
- * Markdown (a heading and a table per objective, text escaped). Returns 0
- * or -EIO (out reported an error).
+ * Markdown (a heading and a table per objective, text escaped); then the
+ * orphans, each with its id and notes (in CSV, rows whose Objective says
+ * "Not in the plan"). Returns 0, -ENOMEM or -EIO (out reported an error).
  */
 int tkl_report_write(FILE *out, const struct tkl_report *r, enum tkl_report_format f);
 

@@ -319,6 +319,26 @@ class Updates(Fixture):
         self.assertEqual(len(text.splitlines()), 6)
         self.assertEqual(self.tickler("updates", "--json", "--csv", check=False).returncode, 2)
 
+    def test_updates_of_an_action_taken_out_of_the_plan_are_kept_and_said(self):
+        self.with_updates()
+        plan = os.path.join(self.tmp, "sample-plan.csv")
+        with open(plan, encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        kept = [r for r in rows if r[0] != "EAP23-03"]
+        self.assertEqual(len(kept), len(rows) - 1)  # the test can fail
+        with open(plan, "w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows(kept)
+        p = self.tickler("report", "--from", "2026-01-01", "--format", "csv")
+        self.assertIn("tickler report: 2 updates of the period for EAP23-03, which the plan no "
+                      "longer has, listed at the end of the report", p.stderr.decode())
+        last = list(csv.reader(io.StringIO(p.stdout.decode("utf-8-sig"), newline="")))[-1]
+        self.assertEqual(last[:2], ["EAP23-03", "Not in the plan"])
+        self.assertEqual(last[6].splitlines(),
+                         ["1 Apr 2026, Amber, data@maidstone.example: Licence bought",
+                          "1 Sep 2026, Green, data@maidstone.example: Profiles live for every ward"])
+        html = self.tickler("report", "--from", "2026-01-01").stdout.decode()
+        self.assertIn("<h2>Updates for actions no longer in the plan</h2>", html)
+
     def test_days_are_the_configured_zones_not_the_servers(self):
         """The report's default period and --since are days in the
         configured time zone (Europe/London), whatever the server's: an

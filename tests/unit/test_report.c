@@ -596,6 +596,14 @@ static struct tkl_store *hostile(void)
     return s;
 }
 
+/* hostile() and an update of an action the plan no longer has. */
+static struct tkl_store *hostile_with_orphan(void)
+{
+    struct tkl_store *s = hostile();
+    record(s, "GONE", TKL_UPDATE_PROGRESS, "g@x.org", at(2026, 4, 1), TKL_RAG_AMBER, "moved");
+    return s;
+}
+
 START_TEST(test_html_escaped_printable_and_in_the_councils_layout)
 {
     struct tkl_store *s = hostile();
@@ -1098,9 +1106,96 @@ static int try_write(const struct tkl_report *r, enum tkl_report_format f, unsig
     return err;
 }
 
-START_TEST(every_allocation_failure_is_clean)
+/* The period's updates of an action the plan no longer has (removed, or
+ * renumbered) are listed at the end in every format, escaped, and counted
+ * in the summary; a snooze, and one outside the period, are not. */
+START_TEST(test_updates_of_an_action_no_longer_in_the_plan_are_listed_at_the_end)
 {
     struct tkl_store *s = hostile();
+    record(s, "GONE<1>", TKL_UPDATE_PROGRESS, "h@x.org", at(2026, 2, 2), TKL_RAG_RED,
+           "late <b>|</b>");
+    record(s, "GONE<1>", TKL_UPDATE_COMPLETE, "h@x.org", at(2026, 6, 2), TKL_RAG_NONE, NULL);
+    record(s, "GONE<1>", TKL_UPDATE_PROGRESS, "h@x.org", at(2025, 6, 2), TKL_RAG_GREEN, "old");
+    record(s, "GONE2", TKL_UPDATE_SNOOZE, "h@x.org", at(2026, 6, 2), TKL_RAG_NONE, NULL);
+    struct tkl_report r;
+    build_2026(s, &r);
+    ck_assert_uint_eq(r.n, 8);
+    ck_assert_uint_eq(r.n_orphans, 1);
+    ck_assert_str_eq(r.orphans[0].action_id, "GONE<1>");
+    ck_assert_uint_eq(r.orphans[0].n_notes, 2);
+    ck_assert_uint_eq(r.n_orphan_notes, 2);
+    char *h = written(&r, TKL_REPORT_HTML);
+    const char *end = strstr(h, "<h2>Updates for actions no longer in the plan</h2>");
+    ck_assert_ptr_nonnull(end);
+    ck_assert(end > strstr(h, "<h2>Places</h2>"));
+    ck_assert_ptr_nonnull(strstr(end, "<td>GONE&lt;1&gt;</td>"));
+    ck_assert_ptr_nonnull(strstr(end, "<span class=\"rag red\">Red</span> <span class=\"who\">"
+                                      "h@x.org</span><br>late &lt;b&gt;|&lt;/b&gt;"));
+    ck_assert_ptr_nonnull(strstr(end, "Marked complete by <span class=\"who\">h@x.org</span>"));
+    ck_assert_ptr_null(strstr(end, "old"));
+    ck_assert_ptr_null(strstr(h, "GONE2"));
+    ck_assert_ptr_nonnull(strstr(h, "<a href=\"#orphans\">2 updates for 1 action no longer in "
+                                    "the plan</a>, at the end."));
+    free(h);
+    char *m = written(&r, TKL_REPORT_MARKDOWN);
+    ck_assert_ptr_nonnull(strstr(m, "\n## Updates for actions no longer in the plan\n"));
+    ck_assert_ptr_nonnull(strstr(m, "| GONE\\<1\\> | 2 Feb 2026, Red, h@x.org: late \\<b\\>\\|"
+                                    "\\</b\\><br>2 Jun 2026: marked complete by h@x.org |\n"));
+    free(m);
+    char *c = written(&r, TKL_REPORT_CSV);
+    const char *p = c + 3;
+    char *cells[12];
+    size_t n = csv_record(&p, cells, 12), last = 0;
+    cells_free(cells, n);
+    while (*p) {
+        n = csv_record(&p, cells, 12);
+        ck_assert_uint_eq(n, 9);
+        if (!*p) { /* the last record: the orphan */
+            ck_assert_str_eq(cells[0], "GONE<1>");
+            ck_assert_str_eq(cells[1], "Not in the plan");
+            ck_assert_str_eq(cells[6], "2 Feb 2026, Red, h@x.org: late <b>|</b>\n"
+                                       "2 Jun 2026: marked complete by h@x.org");
+            last = 1;
+        }
+        cells_free(cells, n);
+    }
+    ck_assert_uint_eq(last, 1);
+    free(c);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+/* An objective written with other capitals is one objective; the parts of
+ * a row's cells are apart when copied as text (a line break between). */
+START_TEST(test_an_objective_in_other_capitals_is_one_and_cells_copy_apart)
+{
+    struct tkl_store *s = load("Ref,Objective,Actions,Responsibility,Timeframe,Status\n"
+                               "A1,As a Community Leader,One,HR,March 2027,\n"
+                               "B1,As an Employer,Two,HR,March 2027,\n"
+                               "A2,as a community  LEADER,Three,HR,March 2027,\n");
+    ck_assert_ptr_nonnull(s);
+    struct tkl_report r;
+    build_2026(s, &r);
+    static const char *const want[] = {"A1", "A2", "B1"};
+    ck_assert_uint_eq(r.n, 3);
+    for (size_t i = 0; i < r.n; i++)
+        ck_assert_str_eq(r.rows[i].action->id, want[i]);
+    ck_assert(!r.rows[1].opens_objective);
+    char *h = written(&r, TKL_REPORT_HTML);
+    ck_assert_ptr_nonnull(strstr(h, "<h2>As a Community Leader</h2>"));
+    ck_assert_ptr_null(strstr(h, "LEADER"));
+    ck_assert_ptr_nonnull(strstr(h, "One<br><span class=\"meta\">Responsibility: HR"));
+    ck_assert_ptr_nonnull(strstr(h, "</strong><br><span class=\"why\">"));
+    free(h);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
+START_TEST(every_allocation_failure_is_clean)
+{
+    struct tkl_store *s = hostile_with_orphan();
     bool failed = true;
     unsigned long n;
     for (n = 1; failed; n++) {
@@ -1151,6 +1246,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_updates_export_csv_and_json);
     tcase_add_test(tc, test_updates_export_ends_a_hold_only_by_its_own_actions_updates);
     tcase_add_test(tc, test_an_empty_plan);
+    tcase_add_test(tc, test_updates_of_an_action_no_longer_in_the_plan_are_listed_at_the_end);
+    tcase_add_test(tc, test_an_objective_in_other_capitals_is_one_and_cells_copy_apart);
     tcase_add_test(tc, every_allocation_failure_is_clean);
     suite_add_tcase(s, tc);
     return s;
