@@ -1024,11 +1024,25 @@ static int read_updates_pg(struct cli *c, const char *cmd, struct tkl_updates *r
     char *err = NULL;
     int r = tkl_pg_updates_read(c->cfg->state.conninfo_file, ret, &err);
     if (r == -ENOENT)
-        fprintf(stderr, "tickler %s: %s: no updates recorded, the plan alone\n", cmd, err);
+        fprintf(stderr, "tickler %s: %s: no updates recorded%s\n", cmd, err,
+                strcmp(cmd, "report") ? "" : "; the report shows the plan alone");
     else if (r < 0)
         fprintf(stderr, "tickler %s: PostgreSQL (%s): %s\n", cmd, c->cfg->state.conninfo_file, err);
     free(err);
     return r < 0 && r != -ENOENT ? 1 : 0;
+}
+
+/* Whether the state directory named by --state-dir does not exist (a
+ * mistyped name would otherwise read as a state with no updates); said on
+ * stderr for cmd. The configured one may not exist yet: a ticklerd that
+ * has run makes it. */
+static bool state_dir_missing(const struct cli *c, const char *cmd)
+{
+    struct stat st;
+    if (!c->state_dir || stat(c->state_dir, &st) == 0 || errno != ENOENT)
+        return false;
+    fprintf(stderr, "tickler %s: --state-dir %s: no such directory\n", cmd, c->state_dir);
+    return true;
 }
 
 /*
@@ -1051,6 +1065,8 @@ static int read_answers(struct cli *c, const char *cmd, struct tkl_answers *ret)
         }
         return 0;
     }
+    if (state_dir_missing(c, cmd))
+        return 1;
     int r = tkl_outbox_open_readonly(dir, &o, &err);
     if (r == -ENOENT) {
         *ret = (struct tkl_answers){0};
@@ -2194,12 +2210,12 @@ static int read_updates(struct cli *c, const char *cmd, struct tkl_updates *ret)
     char *err = NULL;
     if (c->cfg->state.backend == TKL_STATE_POSTGRESQL)
         return read_updates_pg(c, cmd, ret);
+    if (state_dir_missing(c, cmd))
+        return 1;
     int r = tkl_outbox_open_readonly(dir, &o, &err);
     if (r == -ENOENT) {
-        fprintf(stderr,
-                "tickler %s: no state database in %s: no updates recorded, the plan "
-                "alone\n",
-                cmd, dir);
+        fprintf(stderr, "tickler %s: no state database in %s: no updates recorded%s\n", cmd, dir,
+                strcmp(cmd, "report") ? "" : "; the report shows the plan alone");
         return 0;
     }
     if (r == 0)

@@ -377,6 +377,17 @@ class Updates(Fixture):
         self.assertFalse(os.path.exists(os.path.join(self.state, "tickler.db")))
         p = self.tickler("report", "--from", "2026-12-31", "--to", "2026-01-01", check=False)
         self.assertEqual(p.returncode, 2)
+        if harness.PG:
+            return
+        # a mistyped --state-dir is an error, not a plan with no updates
+        wrong = os.path.join(self.tmp, "stat")
+        for cmd in (("report",), ("updates",), ("upcoming",), ("actions", "--json")):
+            p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", wrong, *cmd],
+                               capture_output=True, check=False)
+            self.assertEqual((p.returncode, p.stdout), (1, b""), cmd)
+            self.assertIn(("tickler %s: --state-dir %s: no such directory" % (cmd[0], wrong))
+                          .encode(), p.stderr)
+        self.assertFalse(os.path.exists(wrong))
 
 
 if __name__ == "__main__":
