@@ -755,21 +755,54 @@ static int orphan_text(struct tkl_buf *b, const struct tkl_report_orphan *o)
  * another locale splits at, which would start a new cell, a formula
  * perhaps, inside this one); line breaks as LF inside, and a leading '
  * when a spreadsheet would read it as a formula (= + - @, tab, CR). */
+/* The most characters an Excel cell holds (UTF-16 units), and what ends a
+ * cell cut to fit. */
+#define CSV_CELL_MAX 32767
+#define CSV_CUT                                                                                    \
+    " \xe2\x80\xa6 (cut: a spreadsheet cell holds no more; the HTML report and tickler updates "   \
+    "--json have it whole)"
+
+/* The length in bytes of s's longest start that is whole characters and
+ * at most max UTF-16 units (a character beyond the BMP is two); all of s
+ * when it fits. */
+static size_t utf16_prefix(const char *s, size_t max)
+{
+    size_t units = 0, i = 0, whole = 0;
+    for (; s[i]; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c & 0xC0) == 0x80)
+            continue; /* inside a character */
+        whole = i;
+        units += c >= 0xF0 ? 2 : 1;
+        if (units > max)
+            return whole;
+    }
+    return i;
+}
+
 static void csv_cell(FILE *out, const char *s, bool last)
 {
     s = s ? s : "";
-    bool quote = strpbrk(s, ",;\t\"\r\n") != NULL;
+    /* a longer cell would be cut by the spreadsheet without a word */
+    size_t len = strlen(s), keep = utf16_prefix(s, CSV_CELL_MAX);
+    const char *cut = "";
+    if (keep < len) {
+        keep = utf16_prefix(s, CSV_CELL_MAX - 1 - (sizeof(CSV_CUT) - 1));
+        cut = CSV_CUT;
+    }
+    bool quote = *cut || strpbrk(s, ",;\t\"\r\n") != NULL;
     if (quote)
         fputc('"', out);
     if (*s && strchr("=+-@\t\r", *s))
         fputc('\'', out);
-    for (; *s; s++) {
+    for (const char *end = s + keep; s < end; s++) {
         if (*s == '\r' && s[1] == '\n')
             continue;
         if (*s == '"')
             fputc('"', out);
         fputc(*s == '\r' ? '\n' : *s, out);
     }
+    fputs(cut, out);
     if (quote)
         fputc('"', out);
     fputs(last ? "\r\n" : ",", out);

@@ -664,19 +664,21 @@ static size_t csv_record(const char **p, char **cells, size_t max)
     size_t n = 0;
     const char *s = *p;
     for (;;) {
-        char buf[8192];
+        static char buf[1 << 18]; /* a cell a spreadsheet cannot hold fits */
         size_t len = 0;
         if (*s == '"') {
             for (s++; !(*s == '"' && s[1] != '"'); s++) {
                 ck_assert_msg(*s, "unterminated quoted cell");
                 if (*s == '"')
                     s++;
+                ck_assert_uint_lt(len, sizeof(buf) - 1);
                 buf[len++] = *s;
             }
             s++;
         } else {
             for (; *s && *s != ',' && *s != '\r'; s++) {
                 ck_assert_msg(*s != '\n' && *s != '"', "bare LF or quote outside quotes");
+                ck_assert_uint_lt(len, sizeof(buf) - 1);
                 buf[len++] = *s;
             }
         }
@@ -1166,6 +1168,65 @@ START_TEST(test_updates_of_an_action_no_longer_in_the_plan_are_listed_at_the_end
 }
 END_TEST
 
+/* The UTF-16 units of s, as a spreadsheet counts a cell's characters. */
+static size_t utf16_units(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xC0) != 0x80)
+            n += *p >= 0xF0 ? 2 : 1;
+    return n;
+}
+
+/* A cell longer than a spreadsheet holds (32,767 characters) is cut at a
+ * character, and says so; the HTML has the whole text. */
+START_TEST(test_a_csv_cell_too_long_for_a_spreadsheet_is_cut_and_says_so)
+{
+    struct tkl_store *s = load(plan_csv);
+    ck_assert_ptr_nonnull(s);
+    /* 12,000 characters a note, each of 1, 2 and 4 bytes (the last two
+     * UTF-16 units), in three notes: 48,000 units in all */
+    static const char *const piece[] = {"x", "\xc3\xa9", "\xf0\x9f\x98\x80"};
+    char *note[3];
+    for (int k = 0; k < 3; k++) {
+        size_t w = strlen(piece[k]);
+        ck_assert_ptr_nonnull(note[k] = malloc(w * (k == 2 ? 6000 : 12000) + 1));
+        for (size_t i = 0; i < (k == 2 ? 6000u : 12000u); i++)
+            memcpy(note[k] + i * w, piece[k], w);
+        note[k][w * (k == 2 ? 6000 : 12000)] = '\0';
+        record(s, "P1", TKL_UPDATE_PROGRESS, "a@x.org", at(2026, 3, 1 + k), TKL_RAG_GREEN, note[k]);
+    }
+    struct tkl_report r;
+    build_2026(s, &r);
+    char *c = written(&r, TKL_REPORT_CSV);
+    const char *p = c + 3;
+    char *cells[12];
+    size_t n = csv_record(&p, cells, 12);
+    cells_free(cells, n);
+    n = csv_record(&p, cells, 12); /* P1 */
+    ck_assert_str_eq(cells[0], "P1");
+    size_t units = utf16_units(cells[6]);
+    ck_assert_uint_le(units, 32767);
+    ck_assert_uint_gt(units, 32600);
+    const char *tail = strstr(cells[6], " \xe2\x80\xa6 (cut: a spreadsheet cell holds no more");
+    ck_assert_ptr_nonnull(tail);
+    ck_assert_str_eq(tail + strlen(tail) - 5, "hole)");
+    /* cut between characters: what precedes the mark is whole */
+    ck_assert(tail[-1] == 'x' || !strncmp(tail - 2, "\xc3\xa9", 2) ||
+              !strncmp(tail - 4, "\xf0\x9f\x98\x80", 4));
+    cells_free(cells, n);
+    free(c);
+    char *h = written(&r, TKL_REPORT_HTML);
+    for (int k = 0; k < 3; k++)
+        ck_assert_ptr_nonnull(strstr(h, note[k]));
+    free(h);
+    for (int k = 0; k < 3; k++)
+        free(note[k]);
+    tkl_report_free(&r);
+    tkl_store_free(s);
+}
+END_TEST
+
 /* An objective written with other capitals is one objective; the parts of
  * a row's cells are apart when copied as text (a line break between). */
 START_TEST(test_an_objective_in_other_capitals_is_one_and_cells_copy_apart)
@@ -1248,6 +1309,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_an_empty_plan);
     tcase_add_test(tc, test_updates_of_an_action_no_longer_in_the_plan_are_listed_at_the_end);
     tcase_add_test(tc, test_an_objective_in_other_capitals_is_one_and_cells_copy_apart);
+    tcase_add_test(tc, test_a_csv_cell_too_long_for_a_spreadsheet_is_cut_and_says_so);
     tcase_add_test(tc, every_allocation_failure_is_clean);
     suite_add_tcase(s, tc);
     return s;
