@@ -346,17 +346,18 @@ static const struct tkl_update *disowned(const struct tkl_action *a,
 }
 
 /* Whether the Progress column shows u: a progress note, a completion, a
- * reopen, a "not ours" or a resume (not a snooze). */
+ * reopen, a "not ours", a resume or a snooze (every answer). */
 static bool shown(const struct tkl_update *u)
 {
     return u->kind == TKL_UPDATE_PROGRESS || u->kind == TKL_UPDATE_COMPLETE ||
            u->kind == TKL_UPDATE_REOPEN || u->kind == TKL_UPDATE_NOT_OURS ||
-           u->kind == TKL_UPDATE_RESUME;
+           u->kind == TKL_UPDATE_RESUME || u->kind == TKL_UPDATE_SNOOZE;
 }
 
 /* Fills the officers' part of row from its action's n updates v (in the
  * order recorded), those recorded before the period's end: the notes of
- * the period (progress, completions, reopens, "not ours" and resumes), the
+ * the period (every answer: progress, completions, reopens, "not ours",
+ * resumes and snoozes), the
  * latest note, the completion that holds and that no reopen that holds
  * followed. Returns 0 or -ENOMEM. */
 static int gather(struct tkl_report_row *row, const struct tkl_update *const *v, size_t n_v,
@@ -544,21 +545,27 @@ static const char *due_word(const struct tkl_action *a)
     return a->deadline.kind == TKL_DEADLINE_REVIEW ? "review due" : "due";
 }
 
-/* What the Progress column calls a completion, a reopen, a "not ours" or a
- * resume ("Marked complete", "Reopened", "Said not ours", "Resumed
- * reminders"; capital: at the start of a sentence), or NULL for a progress
- * note. */
-static const char *done_label(const struct tkl_update *u, bool capital)
+/* What the Progress column calls a completion, a reopen, a "not ours", a
+ * resume or a snooze ("Marked complete", "Reopened", "Said not ours",
+ * "Resumed reminders", "Snoozed reminders until 14 Dec 2026"; capital: at
+ * the start of a sentence), into buf; NULL for a progress note. */
+static const char *done_label(const struct tkl_update *u, bool capital, char buf[48])
 {
-    if (u->kind == TKL_UPDATE_COMPLETE)
-        return capital ? "Marked complete" : "marked complete";
-    if (u->kind == TKL_UPDATE_REOPEN)
-        return capital ? "Reopened" : "reopened";
-    if (u->kind == TKL_UPDATE_NOT_OURS)
-        return capital ? "Said not ours" : "said not ours";
-    if (u->kind == TKL_UPDATE_RESUME)
-        return capital ? "Resumed reminders" : "resumed reminders";
-    return NULL;
+    const char *w = u->kind == TKL_UPDATE_COMPLETE   ? "marked complete"
+                    : u->kind == TKL_UPDATE_REOPEN   ? "reopened"
+                    : u->kind == TKL_UPDATE_NOT_OURS ? "said not ours"
+                    : u->kind == TKL_UPDATE_RESUME   ? "resumed reminders"
+                    : u->kind == TKL_UPDATE_SNOOZE   ? "snoozed reminders"
+                                                     : NULL;
+    if (!w)
+        return NULL;
+    char day[16];
+    snprintf(buf, 48, "%c%s%s%s", capital ? (char)toupper((unsigned char)w[0]) : w[0], w + 1,
+             u->kind == TKL_UPDATE_SNOOZE && u->until_day != TKL_NO_DAY ? " until " : "",
+             u->kind == TKL_UPDATE_SNOOZE && u->until_day != TKL_NO_DAY
+                 ? day_short(u->until_day, day)
+                 : "");
+    return buf;
 }
 
 /* ", suggesting " before a "not ours"'s suggested team, or "". */
@@ -610,7 +617,11 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
     case TKL_REASON_PLAN_CLOSED:
     case TKL_REASON_PLAN_COMPLETE: {
         char q[QUOTED_MAX + 8];
-        snprintf(buf, size, "The plan says \xe2\x80\x9c%s\xe2\x80\x9d.", quoted(a->status_text, q));
+        const char *t = quoted(a->status_text, q);
+        size_t n = strlen(t);
+        /* a status that ends a sentence ends this one */
+        snprintf(buf, size, "The plan says \xe2\x80\x9c%s\xe2\x80\x9d%s", t,
+                 n && strchr(".!?", t[n - 1]) ? "" : ".");
         break;
     }
     case TKL_REASON_MARKED_COMPLETE:
@@ -639,8 +650,17 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
         snprintf(buf, size, "Latest update %s, %s.", rag_label(row->latest->rag),
                  when_short(row->latest->at, day));
         break;
-    case TKL_REASON_NO_END:
-        snprintf(buf, size, "Ongoing action.");
+    case TKL_REASON_NO_END: /* and whether its officers said anything */
+        if (row->latest && row->latest->rag)
+            snprintf(buf, size, "Ongoing action; latest update %s, %s.",
+                     rag_label(row->latest->rag), when_short(row->latest->at, day));
+        else if (row->latest)
+            snprintf(buf, size, "Ongoing action; latest update %s, with no RAG status.",
+                     when_short(row->latest->at, day));
+        else if (row->n_notes)
+            snprintf(buf, size, "Ongoing action; no progress update this period.");
+        else
+            snprintf(buf, size, "Ongoing action; no update from officers this period.");
         break;
     case TKL_REASON_NO_DATE:
         snprintf(buf, size, "Latest update Green, %s, but the plan gives no date to hold it to.",
@@ -655,7 +675,8 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
                      row->partly_not_ours->recipient, when_short(row->partly_not_ours->at, day));
         } else if (row->n_notes) { /* none of them a progress note with a RAG status */
             const struct tkl_update *u = row->notes[row->n_notes - 1];
-            const char *done = done_label(u, false);
+            char label[48];
+            const char *done = done_label(u, false, label);
             if (done)
                 snprintf(buf, size,
                          "No progress update this period; the latest update: %s by %.*s "
@@ -699,7 +720,8 @@ static const char *report_title(const struct tkl_report *r)
 static int note_text(struct tkl_buf *b, const struct tkl_update *u, const struct tkl_action *a)
 {
     char day[16];
-    const char *done = done_label(u, false), *sugg = suggesting(u);
+    char label[48];
+    const char *done = done_label(u, false, label), *sugg = suggesting(u);
     when_short(u->at, day);
     int r = done ? tkl_buf_printf(b, "%s: %s by %s%s%s%s", day, done, u->recipient, sugg,
                                   *sugg ? u->suggested_team : "", changed_since(u, a))
@@ -1054,7 +1076,8 @@ static void html_table_head(FILE *out, const char *objective, const char *period
 static void html_note(FILE *out, const struct tkl_update *u, const struct tkl_action *a)
 {
     char day[16];
-    const char *done = done_label(u, true);
+    char label[48];
+    const char *done = done_label(u, true, label);
     fprintf(out, "<li><span class=\"when\">%s</span> ", when_short(u->at, day));
     if (done) {
         fprintf(out, "%s by <span class=\"who\">", done);

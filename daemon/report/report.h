@@ -59,8 +59,8 @@ enum tkl_report_reason {
  * the report was built from. */
 struct tkl_report_row {
     const struct tkl_action *action;
-    const struct tkl_update **notes; /* progress notes, completions, reopens, "not ours"
-                                      * and resumes of the period, oldest first */
+    const struct tkl_update **notes; /* progress notes, completions, reopens, "not ours",
+                                      * resumes and snoozes of the period, oldest first */
     size_t n_notes;
     const struct tkl_update *completion;      /* the latest completion that holds and was not
                                                * reopened since, or NULL */

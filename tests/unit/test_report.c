@@ -217,7 +217,8 @@ START_TEST(test_status_the_plan_first_then_officers_then_the_date)
                      "Overdue: due 30 Jun 2026.");
     ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P2"), why, sizeof(why)),
                      "Latest update Amber, 1 Oct 2026.");
-    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P3"), why, sizeof(why)), "Ongoing action.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P3"), why, sizeof(why)),
+                     "Ongoing action; latest update Green, 1 May 2026.");
     ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "Q3"), why, sizeof(why)),
                      "No progress update this period; the latest update: marked complete by "
                      "g@x.org on 1 Jun 2026 (the plan has changed since).");
@@ -235,13 +236,26 @@ START_TEST(test_status_the_plan_first_then_officers_then_the_date)
     ck_assert_int_eq(q3->notes[0]->kind, TKL_UPDATE_COMPLETE);
     ck_assert_ptr_null(q3->completion);
     tkl_report_free(&r);
+    /* an ongoing action nobody answered says so; a status that ends a
+     * sentence ends the why */
+    tkl_updates_free(&ups);
+    memset(&ups, 0, sizeof(ups));
+    /* the store's texts are its arena's: this one is the test's */
+    s->actions[tkl_store_find(s, "P5") - s->actions].status_text = (char *)"Complete.";
+    build_2026(s, &r);
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P3"), why, sizeof(why)),
+                     "Ongoing action; no update from officers this period.");
+    ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P5"), why, sizeof(why)),
+                     "The plan says \xe2\x80\x9c"
+                     "Complete.\xe2\x80\x9d");
+    tkl_report_free(&r);
     tkl_store_free(s);
 }
 END_TEST
 
 /* With no progress note in the period, the why names the latest update
- * the Progress column lists (a reopen, a resume); a snooze is no
- * progress, and with nothing else there is no update. */
+ * the Progress column lists (a reopen, a resume, a snooze: an answer, if
+ * not progress). */
 START_TEST(test_the_why_without_a_progress_note_names_the_latest_update)
 {
     struct tkl_store *s = load(plan_csv);
@@ -266,8 +280,13 @@ START_TEST(test_the_why_without_a_progress_note_names_the_latest_update)
                      "No progress update this period; the latest update: resumed reminders by "
                      "b@x.org on 2 Apr 2026.");
     ck_assert_str_eq(tkl_report_reason_text(row_of(&r, "P2"), why, sizeof(why)),
-                     "No update from officers this period; the progress is the plan's own.");
-    ck_assert_uint_eq(row_of(&r, "P2")->n_notes, 0);
+                     "No progress update this period; the latest update: snoozed reminders until "
+                     "29 May 2026 by c@x.org on 1 May 2026.");
+    ck_assert_uint_eq(row_of(&r, "P2")->n_notes, 1);
+    char *m = written(&r, TKL_REPORT_MARKDOWN);
+    ck_assert_ptr_nonnull(
+        strstr(m, "| 1 May 2026: snoozed reminders until 29 May 2026 by c@x.org: on leave |"));
+    free(m);
     tkl_report_free(&r);
     tkl_store_free(s);
 }
@@ -1110,7 +1129,7 @@ static int try_write(const struct tkl_report *r, enum tkl_report_format f, unsig
 
 /* The period's updates of an action the plan no longer has (removed, or
  * renumbered) are listed at the end in every format, escaped, and counted
- * in the summary; a snooze, and one outside the period, are not. */
+ * in the summary; one outside the period is not. */
 START_TEST(test_updates_of_an_action_no_longer_in_the_plan_are_listed_at_the_end)
 {
     struct tkl_store *s = hostile();
@@ -1122,10 +1141,12 @@ START_TEST(test_updates_of_an_action_no_longer_in_the_plan_are_listed_at_the_end
     struct tkl_report r;
     build_2026(s, &r);
     ck_assert_uint_eq(r.n, 8);
-    ck_assert_uint_eq(r.n_orphans, 1);
-    ck_assert_str_eq(r.orphans[0].action_id, "GONE<1>");
-    ck_assert_uint_eq(r.orphans[0].n_notes, 2);
-    ck_assert_uint_eq(r.n_orphan_notes, 2);
+    ck_assert_uint_eq(r.n_orphans, 2); /* by id */
+    ck_assert_str_eq(r.orphans[0].action_id, "GONE2");
+    ck_assert_uint_eq(r.orphans[0].n_notes, 1);
+    ck_assert_str_eq(r.orphans[1].action_id, "GONE<1>");
+    ck_assert_uint_eq(r.orphans[1].n_notes, 2);
+    ck_assert_uint_eq(r.n_orphan_notes, 3);
     char *h = written(&r, TKL_REPORT_HTML);
     const char *end = strstr(h, "<h2>Updates for actions no longer in the plan</h2>");
     ck_assert_ptr_nonnull(end);
@@ -1135,8 +1156,8 @@ START_TEST(test_updates_of_an_action_no_longer_in_the_plan_are_listed_at_the_end
                                       "h@x.org</span><br>late &lt;b&gt;|&lt;/b&gt;"));
     ck_assert_ptr_nonnull(strstr(end, "Marked complete by <span class=\"who\">h@x.org</span>"));
     ck_assert_ptr_null(strstr(end, "old"));
-    ck_assert_ptr_null(strstr(h, "GONE2"));
-    ck_assert_ptr_nonnull(strstr(h, "<a href=\"#orphans\">2 updates for 1 action no longer in "
+    ck_assert_ptr_nonnull(strstr(end, "<td>GONE2</td>"));
+    ck_assert_ptr_nonnull(strstr(h, "<a href=\"#orphans\">3 updates for 2 actions no longer in "
                                     "the plan</a>, at the end."));
     free(h);
     char *m = written(&r, TKL_REPORT_MARKDOWN);
