@@ -1424,7 +1424,8 @@ struct status {
     int running;
     pid_t pid;
     bool unsent;                    /* notices overdue by UNSENT_GRACE and no ticklerd runs */
-    bool healthy;                   /* nothing failed, nothing stuck, nothing unsent */
+    bool failing;                   /* a notice retrying for RETRY_ALARM or longer */
+    bool healthy;                   /* nothing failed, stuck, unsent or failing */
     const struct tkl_pg_status *pg; /* state.backend "postgresql": its nodes; else NULL */
 };
 
@@ -1434,15 +1435,36 @@ struct status {
  * run). */
 #define UNSENT_GRACE 900
 
+/* How long a notice may go on failing (retrying) before tickler status
+ * calls it a fault: an outage of its server, or a recipient refused for
+ * now, well before delivery.max_age_hours fails it for good. */
+#define RETRY_ALARM 3600
+
+/* Makes a server's reply safe to print and to put in JSON: control
+ * characters (a terminal's escapes) as spaces, and text that is not UTF-8
+ * (or was cut inside a character) as ASCII, its other bytes '?'. */
+static void printable_reply(char *s)
+{
+    for (char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    if (!tkl_utf8_valid(s, strlen(s)))
+        for (char *p = s; *p; p++)
+            if ((unsigned char)*p >= 0x80)
+                *p = '?';
+}
+
 /* Sets what x derives from its numbers at now. */
 static void status_settle(struct status *x, int64_t now)
 {
+    printable_reply(x->st.last_error);
     /* a notice due before now is tried as soon as the daemon can */
     x->next_attempt =
         x->st.next_attempt == INT64_MAX || x->st.next_attempt > now ? x->st.next_attempt : now;
     x->unsent =
         x->running == 0 && x->st.due_since != INT64_MAX && x->st.due_since <= now - UNSENT_GRACE;
-    x->healthy = x->st.failed == 0 && x->stuck == 0 && !x->unsent;
+    x->failing = x->st.retrying_since != INT64_MAX && x->st.retrying_since <= now - RETRY_ALARM;
+    x->healthy = x->st.failed == 0 && x->stuck == 0 && !x->unsent && !x->failing;
 }
 
 /* Reads the outbox o of the state directory dir into *ret at now, stuck
@@ -1525,6 +1547,13 @@ static int status_json(const struct status *x)
         instant_json(x->st.oldest_pending), "stuck", (json_int_t)x->stuck, "max_age_hours",
         x->max_age_hours, "running", x->running < 0 ? json_null() : json_boolean(x->running),
         "due_since", instant_json(x->st.due_since), "healthy", (int)x->healthy);
+    if (o && (json_object_set_new(o, "retrying_since", instant_json(x->st.retrying_since)) < 0 ||
+              json_object_set_new(o, "last_error",
+                                  x->st.last_error[0] ? json_string(x->st.last_error)
+                                                      : json_null()) < 0)) {
+        json_decref(o);
+        o = NULL;
+    }
     if (o && x->pg) {
         json_t *nodes = json_array();
         for (size_t i = 0; nodes && i < x->pg->n_nodes; i++) {
@@ -1595,10 +1624,20 @@ static int status_text(const struct status *x)
         printf("not healthy:      %" PRId64 " notice%s failed (tickler outbox --failed; tickler "
                "retry --failed)\n",
                x->st.failed, tkl_plural(x->st.failed));
+    if (x->failing) {
+        char since[32];
+        tkl_format_instant(x->st.retrying_since, since);
+        printf("not healthy:      %" PRId64 " notice%s retrying, the oldest failing since "
+               "%s%s%s%s (tickler outbox)\n",
+               x->st.retrying, tkl_plural(x->st.retrying), since, x->st.last_error[0] ? ": \"" : "",
+               x->st.last_error, x->st.last_error[0] ? "\"" : "");
+    }
     if (x->stuck)
-        printf("not healthy:      %" PRId64 " notice%s waiting longer than %d hours "
-               "(delivery.max_age_hours); is ticklerd running?\n",
-               x->stuck, tkl_plural(x->stuck), x->max_age_hours);
+        printf("not healthy:      %" PRId64 " notice%s waiting longer than %d hour%s "
+               "(delivery.max_age_hours)%s\n",
+               x->stuck, tkl_plural(x->stuck), x->max_age_hours,
+               tkl_plural((size_t)x->max_age_hours),
+               x->running > 0 ? "" : "; is ticklerd running?");
     if (x->unsent) {
         char due[32];
         tkl_format_instant(x->st.due_since, due);

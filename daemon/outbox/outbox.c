@@ -1379,7 +1379,11 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
                                 " min(next_attempt) FILTER (WHERE state = 0),"
                                 " min(created_at) FILTER (WHERE state = 0),"
                                 " count(*) FILTER (WHERE state = 3),"
-                                " min(max(next_attempt, created_at)) FILTER (WHERE state = 0)"
+                                " min(max(next_attempt, created_at)) FILTER (WHERE state = 0),"
+                                " min(max(due_at, created_at)) FILTER (WHERE state = 0 AND"
+                                "  attempts > 0),"
+                                " (SELECT last_error FROM notices WHERE state = 0 AND attempts > 0"
+                                "  ORDER BY max(due_at, created_at), id LIMIT 1)"
                                 " FROM notices",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
@@ -1399,6 +1403,10 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
         ret->withdrawn = sqlite3_column_int64(st, 7);
         ret->due_since =
             sqlite3_column_type(st, 8) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 8);
+        ret->retrying_since =
+            sqlite3_column_type(st, 9) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 9);
+        const unsigned char *e = sqlite3_column_text(st, 10);
+        snprintf(ret->last_error, sizeof(ret->last_error), "%s", e ? (const char *)e : "");
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : tkl_sqlite_errno(rc);

@@ -215,6 +215,11 @@ struct tkl_outbox_stats {
      * or its queueing when later: a notice queued again is due from then),
      * or INT64_MAX */
     int64_t due_since;
+    /* the earliest instant a notice still retrying became due (queued, or
+     * its due time when later), or INT64_MAX; and that notice's last
+     * error (its reply, cut to fit), "" when none (tickler status's alone) */
+    int64_t retrying_since;
+    char last_error[256];
 };
 
 int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_stats *ret);

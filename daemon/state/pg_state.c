@@ -715,6 +715,7 @@ static void tell_view(struct op *p, const PGresult *res)
                 sym_PQgetisnull(res, 0, V_OLDEST) ? INT64_MAX : value_int(res, 0, V_OLDEST),
             .withdrawn = value_int(res, 0, V_WITHDRAWN),
             .due_since = INT64_MAX, /* not read: tickler status's alone */
+            .retrying_since = INT64_MAX,
         };
         size_t n = sym_PQgetisnull(res, 0, V_ID) ? 0 : (size_t)rows;
         if (n && !(v->rows.v = calloc(n, sizeof(*v->rows.v))))

@@ -32,7 +32,10 @@ static const char numbers_sql[] =
     " count(*) FILTER (WHERE state = 0 AND created_at < $2::bigint),"
     " (SELECT value FROM meta WHERE key = 'last_run'),"
     " count(*) FILTER (WHERE state = 3),"
-    " min(greatest(next_attempt, created_at)) FILTER (WHERE state = 0)"
+    " min(greatest(next_attempt, created_at)) FILTER (WHERE state = 0),"
+    " min(greatest(due_at, created_at)) FILTER (WHERE state = 0 AND attempts > 0),"
+    " (SELECT last_error FROM notices WHERE state = 0 AND attempts > 0"
+    "  ORDER BY greatest(due_at, created_at), id LIMIT 1)"
     " FROM notices";
 
 /* Every node seen or holding a lease on a notice not finished, and
@@ -82,9 +85,12 @@ static void on_read(void *data, int r, const PGresult *const *results, size_t n)
                                      .next_attempt = value(a, 0, 5, INT64_MAX),
                                      .oldest_pending = value(a, 0, 6, INT64_MAX),
                                      .withdrawn = value(a, 0, 9, 0),
-                                     .due_since = value(a, 0, 10, INT64_MAX)},
+                                     .due_since = value(a, 0, 10, INT64_MAX),
+                                     .retrying_since = value(a, 0, 11, INT64_MAX)},
                               .stuck = value(a, 0, 7, 0),
                               .last_run = value(a, 0, 8, INT64_MIN)};
+    if (!sym_PQgetisnull(a, 0, 12))
+        snprintf(s.st.last_error, sizeof(s.st.last_error), "%s", sym_PQgetvalue(a, 0, 12));
     int rows = sym_PQntuples(b);
     if (rows > 0 && !(s.nodes = calloc((size_t)rows, sizeof(*s.nodes)))) {
         x->r = -ENOMEM;

@@ -1448,7 +1448,8 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
         self.assertEqual(js, {"pending": 0, "retrying": 0, "failed": 0, "delivered_today": 0,
                               "delivered": 6, "withdrawn": 0, "next_attempt": None,
                               "oldest_pending": None, "stuck": 0, "max_age_hours": 48,
-                              "running": False, "due_since": None, "healthy": True})
+                              "running": False, "due_since": None, "healthy": True,
+                              "retrying_since": None, "last_error": None})
 
     def test_a_failed_notice_is_not_healthy_until_retried(self):
         answers = {"bravo": 404}
@@ -1495,6 +1496,16 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
                              else "running on this state directory"))
         if not harness.PG:
             self.assertRegex(text.stdout, r"\nticklerd: +not running\n")
+        self.assertNotIn("retrying", text.stdout.split("health")[1])
+        # failing for over an hour (a server down): not healthy, with its
+        # error, while ticklerd runs as before it stopped
+        self.run_sql("UPDATE notices SET created_at = created_at - 3600 WHERE state = 0")
+        text, js, rc = self.status()
+        self.assertEqual(rc, 1, text.stdout + text.stderr)
+        self.assertRegex(text.stdout, r"\nnot healthy: +1 notice retrying, the oldest failing "
+                         r"since \S+: \"[^\"\n]*503[^\"\n]*\" \(tickler outbox\)\n")
+        self.assertIn("503", js["last_error"])
+        self.assertRegex(js["retrying_since"], r"^\d{4}-\d\d-\d\dT")
         if harness.PG:  # what follows is a broken SQLite file
             return
         # a state database that cannot be read is not healthy either
