@@ -26,6 +26,16 @@ static bool starts_with_word(const char *s, const char *w)
     return strncmp(s, w, n) == 0 && !isalpha((unsigned char)s[n]);
 }
 
+/* Whether key is the councils' "Complete/on schedule to deliver", said of
+ * work on schedule as much as of work done: still reminded. */
+static bool done_or_on_schedule(const char *key)
+{
+    return starts_with_word(key, "complete on schedule") ||
+           starts_with_word(key, "complete or on schedule") ||
+           starts_with_word(key, "complete on track") ||
+           starts_with_word(key, "complete or on track");
+}
+
 /* The built-in wording, from the councils' plans and progress reports:
  * sets *ret and returns true when key (a heading key) is known. */
 static bool builtin_status(const char *key, enum tkl_status *ret)
@@ -35,25 +45,19 @@ static bool builtin_status(const char *key, enum tkl_status *ret)
         starts_with_word(key, "withdrawn") || starts_with_word(key, "superseded") ||
         starts_with_word(key, "no longer required"))
         *ret = TKL_STATUS_CLOSED;
-    /* the councils' "Complete/on schedule to deliver" is said of work on
-     * schedule as much as of work done: still reminded */
-    else if (starts_with_word(key, "complete on schedule") ||
-             starts_with_word(key, "complete or on schedule") ||
-             starts_with_word(key, "complete on track") ||
-             starts_with_word(key, "complete or on track"))
-        *ret = TKL_STATUS_ACTIVE;
-    else if (starts_with_word(key, "complete") || starts_with_word(key, "completed") ||
-             starts_with_word(key, "done") || starts_with_word(key, "achieved") ||
-             starts_with_word(key, "delivered"))
+    else if (!done_or_on_schedule(key) &&
+             (starts_with_word(key, "complete") || starts_with_word(key, "completed") ||
+              starts_with_word(key, "done") || starts_with_word(key, "achieved") ||
+              starts_with_word(key, "delivered")))
         *ret = TKL_STATUS_COMPLETE;
-    else if (!*key || starts_with_word(key, "ongoing") || starts_with_word(key, "new") ||
-             starts_with_word(key, "active") || starts_with_word(key, "open") ||
-             starts_with_word(key, "in progress") || starts_with_word(key, "not started") ||
-             starts_with_word(key, "on track") || starts_with_word(key, "on hold") ||
-             starts_with_word(key, "delayed") || starts_with_word(key, "at risk") ||
-             starts_with_word(key, "incomplete") || starts_with_word(key, "red") ||
-             starts_with_word(key, "amber") || starts_with_word(key, "green") ||
-             starts_with_word(key, "a watching brief"))
+    else if (!*key || done_or_on_schedule(key) || starts_with_word(key, "ongoing") ||
+             starts_with_word(key, "new") || starts_with_word(key, "active") ||
+             starts_with_word(key, "open") || starts_with_word(key, "in progress") ||
+             starts_with_word(key, "not started") || starts_with_word(key, "on track") ||
+             starts_with_word(key, "on hold") || starts_with_word(key, "delayed") ||
+             starts_with_word(key, "at risk") || starts_with_word(key, "incomplete") ||
+             starts_with_word(key, "red") || starts_with_word(key, "amber") ||
+             starts_with_word(key, "green") || starts_with_word(key, "a watching brief"))
         *ret = TKL_STATUS_ACTIVE;
     else
         return false;
