@@ -432,6 +432,125 @@ static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tk
     }
 }
 
+struct tkl_channel_streak {
+    struct tkl_channel_streak *next;
+    unsigned failed; /* transient failures in a row */
+    char channel[];
+};
+
+/* The streak of channel; made (none failed yet) when make and it has none
+ * (NULL when that fails: the channel goes untracked). */
+static struct tkl_channel_streak *streak_of(struct tkl_deliverer *e, const char *channel, bool make)
+{
+    struct tkl_channel_streak *s = e->streaks;
+    while (s && strcmp(s->channel, channel))
+        s = s->next;
+    if (s || !make)
+        return s;
+    size_t len = strlen(channel) + 1;
+    if (!(s = calloc(1, sizeof(*s) + len)))
+        return NULL;
+    memcpy(s->channel, channel, len);
+    s->next = e->streaks;
+    e->streaks = s;
+    return s;
+}
+
+/* A hastening asked when a channel delivered again. */
+struct hastening {
+    struct tkl_deliverer *e;
+    unsigned failed;
+    char channel[];
+};
+
+static void on_hastened(void *data, int r, int64_t n)
+{
+    struct hastening *h = data;
+    if (r < 0)
+        log_error("notifier %s delivers again, but its notices waiting for a retry could not be "
+                  "made due (%s); each goes at its own next attempt",
+                  h->channel, strerror(-r));
+    else
+        log_notice("notifier %s delivers again, after %u failed deliveries in a row; the %" PRId64
+                   " notice%s waiting for a retry %s due now",
+                   h->channel, h->failed, n, tkl_plural((size_t)n), n == 1 ? "is" : "are");
+    if (r == 0 && n > 0)
+        ask_round(h->e);
+    free(h);
+}
+
+/* Keeps, until its next attempt, that a server asked notice id to wait
+ * (Retry-After), and forgets the waits that are over at now. */
+static void keep_wait(struct tkl_deliverer *e, uint64_t id, int64_t until, int64_t now)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->n_waits; i++)
+        if (e->waits[i].until > now && e->waits[i].id != id)
+            e->waits[n++] = e->waits[i];
+    e->n_waits = n;
+    if (!id)
+        return;
+    struct tkl_server_wait *v = realloc(e->waits, (n + 1) * sizeof(*v));
+    if (!v) { /* unkept: no hastening while it may wait */
+        if (until > e->waits_lost_until)
+            e->waits_lost_until = until;
+        return;
+    }
+    e->waits = v;
+    e->waits[e->n_waits++] = (struct tkl_server_wait){id, until};
+}
+
+/* Counts x's outcome in its channel's streak: the first delivery after
+ * TKL_DELIVERY_DOWN_AFTER transient failures in a row (its server was
+ * down, and answers again) makes the channel's notices waiting for a
+ * retry due now, rather than each at the end of its backoff; but not one
+ * a server asked to wait (Retry-After: a rate limit, which is no outage
+ * either, so not counted). */
+static void count_streak(struct tkl_deliverer *e, const struct tkl_flight *x,
+                         const struct tkl_delivery *res, int64_t now)
+{
+    const char *channel = x->s->notice.channel;
+    if (x->out == OUT_RETRY && res && res->retry_after > 0) {
+        keep_wait(e, x->s->notice.id, x->at, now);
+        return;
+    }
+    struct tkl_channel_streak *s = streak_of(e, channel, x->out == OUT_RETRY);
+    if (!s)
+        return;
+    if (x->out == OUT_RETRY) {
+        if (++s->failed == TKL_DELIVERY_DOWN_AFTER)
+            log_warning("notifier %s: %u deliveries in a row failed, the last: %s; its notices "
+                        "are retried with backoff, and made due at once when it delivers again",
+                        channel, s->failed, x->reply ? x->reply : "");
+        return;
+    }
+    if (x->out != OUT_DELIVERED)
+        return;
+    unsigned failed = s->failed;
+    s->failed = 0;
+    if (failed < TKL_DELIVERY_DOWN_AFTER || now < e->waits_lost_until)
+        return;
+    keep_wait(e, 0, 0, now);
+    size_t len = strlen(channel) + 1;
+    struct hastening *h = malloc(sizeof(*h) + len);
+    if (!h)
+        return; /* each goes at its own next attempt */
+    h->e = e;
+    h->failed = failed;
+    memcpy(h->channel, channel, len);
+    uint64_t *keep = e->n_waits ? calloc(e->n_waits, sizeof(*keep)) : NULL;
+    if (e->n_waits && !keep) {
+        free(h);
+        return;
+    }
+    for (size_t i = 0; i < e->n_waits; i++)
+        keep[i] = e->waits[i].id;
+    int r = tkl_state_hasten(e->state, channel, now, keep, e->n_waits, on_hastened, h);
+    free(keep);
+    if (r < 0)
+        on_hastened(h, r, 0);
+}
+
 static void on_done(void *data, const struct tkl_delivery *res)
 {
     struct tkl_flight *x = data;
@@ -458,6 +577,8 @@ static void on_done(void *data, const struct tkl_delivery *res)
                                    uv_hrtime() - x->handed_ns);
     judge(e, x, res, cut);
     count_outcome(e, x);
+    if (!cut)
+        count_streak(e, x, res, now_s(e));
     (void)settle(e, x); /* a refusal is logged and kept */
     ask_round(e);
     if (e->host.ended)
@@ -969,4 +1090,12 @@ void tkl_delivery_free(struct tkl_deliverer *e)
         }
     e->flights = e->unrecorded = e->written = e->ready = NULL;
     e->n_flights = 0;
+    while (e->streaks) {
+        struct tkl_channel_streak *s = e->streaks;
+        e->streaks = s->next;
+        free(s);
+    }
+    free(e->waits);
+    e->waits = NULL;
+    e->n_waits = 0;
 }

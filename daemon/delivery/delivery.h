@@ -78,6 +78,18 @@ struct tkl_delivery_host {
     int (*intro)(void *data, const struct tkl_notice *n, char **ret);
 };
 
+/* Transient failures in a row on one channel after which its server is
+ * taken to be down (a recipient refused for now alone rarely makes so
+ * many in a row). */
+#define TKL_DELIVERY_DOWN_AFTER 3
+
+struct tkl_channel_streak;
+
+struct tkl_server_wait {
+    uint64_t id;
+    int64_t until;
+};
+
 struct tkl_deliverer {
     struct tkl_state *state;
     struct tkl_state_lease lease; /* this node's, for the notices it claims */
@@ -101,8 +113,18 @@ struct tkl_deliverer {
     bool in_round, round_again;    /* a round waits for completions; another was asked */
     size_t round_claims;           /* its reads (claims, due channels) not told yet */
     int round_r, round_started;
-    bool stopping;                      /* shutting down: nothing new starts */
-    struct tkl_metrics *metrics;        /* attempts and outcomes counted there; NULL: none */
+    bool stopping;               /* shutting down: nothing new starts */
+    struct tkl_metrics *metrics; /* attempts and outcomes counted there; NULL: none */
+    /* per channel, the transient failures in a row (made at its first):
+     * at TKL_DELIVERY_DOWN_AFTER its server is taken to be down, and its
+     * next delivery makes the notices waiting for a retry due at once */
+    struct tkl_channel_streak *streaks;
+    /* notices a server asked to wait (Retry-After) until their next
+     * attempt: never hastened; if one could not be kept, nothing is
+     * hastened before waits_lost_until */
+    struct tkl_server_wait *waits;
+    size_t n_waits;
+    int64_t waits_lost_until;
     const struct tkl_token_ring *links; /* signs the links in notices; NULL or empty: none */
     const char *link_base;              /* http.public_url (ends in '/'); NULL: no links */
     int link_days;                      /* how long a link lasts */

@@ -1,6 +1,7 @@
 #include "outbox.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -1314,6 +1315,47 @@ int tkl_outbox_recover(struct tkl_outbox *o, int64_t now, int64_t *ret_in_flight
                      "UPDATE notices SET sending = 0, next_attempt = min(next_attempt, ?1) "
                      "WHERE sending = 1 AND state = 0",
                      now, 0, &r);
+    return r;
+}
+
+int tkl_outbox_hasten(struct tkl_outbox *o, const char *channel, int64_t now, const uint64_t *keep,
+                      size_t n_keep, int64_t *ret_n)
+{
+    /* keep as a JSON array, read by json_each */
+    size_t size = 3 + n_keep * 21, len = 0;
+    char *ids = malloc(size);
+    if (!ids)
+        return -ENOMEM;
+    ids[len++] = '[';
+    for (size_t i = 0; i < n_keep; i++)
+        len += (size_t)snprintf(ids + len, size - len, "%s%" PRIu64, i ? "," : "", keep[i]);
+    ids[len++] = ']';
+    ids[len] = '\0';
+    sqlite3_stmt *st = NULL;
+    bool own = false;
+    int r = tkl_db_write_begin(o, &own);
+    int rc = r == 0 ? sqlite3_prepare_v2(o->db,
+                                         "UPDATE notices SET next_attempt = ?1 WHERE state = 0 AND"
+                                         " attempts > 0 AND sending = 0 AND channel = ?2 AND"
+                                         " next_attempt > ?1 AND id NOT IN"
+                                         " (SELECT value FROM json_each(?3))",
+                                         -1, &st, NULL)
+                    : SQLITE_OK;
+    if (rc != SQLITE_OK)
+        r = tkl_sqlite_errno(rc);
+    int64_t n = 0;
+    if (r == 0) {
+        sqlite3_bind_int64(st, 1, now);
+        tkl_db_bind_text(st, 2, channel);
+        tkl_db_bind_text(st, 3, ids);
+        rc = sqlite3_step(st);
+        r = rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
+        n = r == 0 ? sqlite3_changes64(o->db) : 0;
+    }
+    sqlite3_finalize(st);
+    free(ids);
+    if ((r = tkl_db_write_end(o, own, r)) == 0)
+        *ret_n = n;
     return r;
 }
 

@@ -175,6 +175,17 @@ int tkl_outbox_release(struct tkl_outbox *o, uint64_t id);
 int tkl_outbox_recover(struct tkl_outbox *o, int64_t now, int64_t *ret_in_flight);
 
 /*
+ * The notices of channel waiting for a retry (tried before, not being
+ * sent, next attempt after now) are made due now, but for the n_keep of
+ * keep (a server asked them to wait): its server answers again. Their
+ * attempts and age are kept, so a notice that fails again backs off as
+ * before and fails for good at delivery.max_age_hours. *ret_n gets their
+ * number. Returns 0 or a negative errno.
+ */
+int tkl_outbox_hasten(struct tkl_outbox *o, const char *channel, int64_t now, const uint64_t *keep,
+                      size_t n_keep, int64_t *ret_n);
+
+/*
  * Puts failed or withdrawn notice id (0: every failed notice) back in
  * the queue, due now, as a new one: its maximum age counts from now and
  * its attempts from none, so a first refusal after it waits the first

@@ -194,6 +194,11 @@ static const struct {
      "UPDATE notices SET next_attempt = $2::bigint, lease_node = NULL, lease_until = NULL"
      " WHERE lease_node = $1 AND state = 0 RETURNING id",
      2},
+    {TKL_PG_HASTEN,
+     "UPDATE notices SET next_attempt = $2::bigint WHERE state = 0 AND attempts > 0"
+     " AND channel = $1 AND next_attempt > $2::bigint AND lease_node IS NULL"
+     " AND NOT (id = ANY($3::bigint[])) RETURNING id",
+     3},
     {TKL_PG_RELEASE_STRAY,
      "UPDATE notices SET lease_node = NULL, lease_until = NULL"
      " WHERE lease_node = $1 AND state = 0 AND NOT (id = ANY($2::bigint[])) RETURNING id",

@@ -83,6 +83,10 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  *   finished (a previous run of the node was killed) made due at now,
  *   their leases ended; one row (id) each. Other nodes' leases are
  *   untouched.
+ * TKL_PG_HASTEN: $1 channel, $2 now, $3 the ids to keep waiting (an
+ *   array). The channel's other notices waiting for a retry (tried
+ *   before, not leased, next attempt after now) made due at now, their
+ *   attempts and age kept; one row (id) each.
  * TKL_PG_RELEASE_STRAY: $1 node id, $2 the ids of the notices it holds
  *   (an array). Ends the node's leases on every other notice not
  *   finished (claims whose answer a lost connection took), without
@@ -137,6 +141,7 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
 #define TKL_PG_RETRY         "tkl_retry"
 #define TKL_PG_RELEASE       "tkl_release"
 #define TKL_PG_RECOVER       "tkl_recover"
+#define TKL_PG_HASTEN        "tkl_hasten"
 #define TKL_PG_RELEASE_STRAY "tkl_release_stray"
 #define TKL_PG_DUE_CHANNELS  "tkl_due_channels"
 #define TKL_PG_NEXT_ATTEMPT  "tkl_next_attempt"

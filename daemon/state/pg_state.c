@@ -92,6 +92,7 @@ enum op_what {
     W_RELEASE,
     W_RENEW,
     W_RECOVER,
+    W_HASTEN,
     W_RELEASE_STRAY,
     W_NEXT,
     W_GET_META,
@@ -830,6 +831,7 @@ static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
         tell_claim(q, p, res);
         break;
     case W_RECOVER:
+    case W_HASTEN:
         p->cb.value(p->data, 0, sym_PQntuples(res));
         break;
     case W_NEXT:
@@ -1313,6 +1315,34 @@ static int pgs_recover(void *impl, const char *node, int64_t now, tkl_state_valu
     return finish(q, p, op_stmt(p, TKL_PG_RECOVER, 2, params));
 }
 
+static int pgs_hasten(void *impl, const char *channel, int64_t now, const uint64_t *keep,
+                      size_t n_keep, tkl_state_value_cb cb, void *data)
+{
+    struct pgs *q = impl;
+    char t[24];
+    size_t size = 3 + n_keep * 21, len = 0;
+    char *ids = malloc(size);
+    if (!ids)
+        return -ENOMEM;
+    ids[len++] = '{';
+    for (size_t i = 0; i < n_keep; i++)
+        len += (size_t)snprintf(ids + len, size - len, "%s%" PRIu64, i ? "," : "", keep[i]);
+    ids[len++] = '}';
+    ids[len] = '\0';
+    struct op *p = op_new(OP_VALUE, W_HASTEN, data);
+    if (!p) {
+        free(ids);
+        return -ENOMEM;
+    }
+    p->cb.value = cb;
+    snprintf(t, sizeof(t), "%" PRId64, now);
+    const char *params[] = {channel, t, ids};
+    clock_set(q, now);
+    int r = op_stmt(p, TKL_PG_HASTEN, 3, params);
+    free(ids);
+    return finish(q, p, r);
+}
+
 static int pgs_next_attempt(void *impl, tkl_state_value_cb cb, void *data)
 {
     struct pgs *q = impl;
@@ -1564,6 +1594,7 @@ static const struct tkl_state_ops pg_ops = {
     .renew = pgs_renew,
     .lease_fresh = pgs_lease_fresh,
     .recover = pgs_recover,
+    .hasten = pgs_hasten,
     .next_attempt = pgs_next_attempt,
     .get_meta = pgs_get_meta,
     .set_meta = pgs_set_meta,

@@ -304,6 +304,17 @@ static int sq_recover(void *impl, const char *node, int64_t now, tkl_state_value
     return finish(q, p, tkl_outbox_recover(q->o, now, &p->value));
 }
 
+static int sq_hasten(void *impl, const char *channel, int64_t now, const uint64_t *keep,
+                     size_t n_keep, tkl_state_value_cb cb, void *data)
+{
+    struct sq *q = impl;
+    struct op *p = op_new(OP_VALUE, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.value = cb;
+    return finish(q, p, tkl_outbox_hasten(q->o, channel, now, keep, n_keep, &p->value));
+}
+
 static int sq_next_attempt(void *impl, tkl_state_value_cb cb, void *data)
 {
     struct sq *q = impl;
@@ -397,6 +408,7 @@ static const struct tkl_state_ops sqlite_ops = {
     .outcome = sq_outcome,
     .renew = sq_renew,
     .recover = sq_recover,
+    .hasten = sq_hasten,
     .next_attempt = sq_next_attempt,
     .get_meta = sq_get_meta,
     .set_meta = sq_set_meta,

@@ -77,6 +77,12 @@ int tkl_state_recover(struct tkl_state *st, const char *node, int64_t now, tkl_s
     return st->ops->recover(st->impl, node, now, cb, data);
 }
 
+int tkl_state_hasten(struct tkl_state *st, const char *channel, int64_t now, const uint64_t *keep,
+                     size_t n_keep, tkl_state_value_cb cb, void *data)
+{
+    return st->ops->hasten(st->impl, channel, now, keep, n_keep, cb, data);
+}
+
 int tkl_state_next_attempt(struct tkl_state *st, tkl_state_value_cb cb, void *data)
 {
     return st->ops->next_attempt(st->impl, cb, data);

@@ -114,6 +114,8 @@ struct tkl_state_ops {
                  int64_t now, tkl_state_done_cb cb, void *data);
     bool (*lease_fresh)(const void *impl, uint64_t id); /* NULL: always */
     int (*recover)(void *impl, const char *node, int64_t now, tkl_state_value_cb cb, void *data);
+    int (*hasten)(void *impl, const char *channel, int64_t now, const uint64_t *keep, size_t n_keep,
+                  tkl_state_value_cb cb, void *data);
     int (*next_attempt)(void *impl, tkl_state_value_cb cb, void *data);
     int (*get_meta)(void *impl, const char *key, tkl_state_value_cb cb, void *data);
     int (*set_meta)(void *impl, const char *key, int64_t value, tkl_state_done_cb cb, void *data);
@@ -235,6 +237,13 @@ bool tkl_state_lease_fresh(const struct tkl_state *st, uint64_t id);
  * made due at now; value: how many. */
 int tkl_state_recover(struct tkl_state *st, const char *node, int64_t now, tkl_state_value_cb cb,
                       void *data);
+
+/* The notices of channel waiting for a retry (tried before, not leased,
+ * next attempt after now) made due at now, their attempts and age kept
+ * (its server answers again), but for the n_keep of keep (a server asked
+ * them to wait); value: how many. */
+int tkl_state_hasten(struct tkl_state *st, const char *channel, int64_t now, const uint64_t *keep,
+                     size_t n_keep, tkl_state_value_cb cb, void *data);
 
 /* value: the earliest next attempt of a notice due and not leased, or
  * INT64_MAX. */

@@ -469,6 +469,80 @@ teams = ( { id = "tls"; name = "Tls"; recipients = { hook = [ "tls", "hold" ]; }
 SMTP_TEAMS = ["first", "second", "third", "fourth", "reject"]
 
 
+class Recovery(unittest.TestCase):
+    """A server down, then up again: the notices that failed while it was
+    down go as soon as it delivers again, not each at the end of its
+    backoff (retry_min_seconds = 600 here)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-recovery-")
+        self.state = os.path.join(self.tmp, "state")
+        self.lock = threading.Lock()
+        self.answers = []  # (path, status), in the order served
+        test = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with test.lock:  # down for the first three requests
+                    status = 503 if len(test.answers) < 3 else 202
+                    test.answers.append((self.path.strip("/"), status))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        teams = ["t%d" % i for i in range(4)]
+        for t in teams:
+            with open(os.path.join(self.tmp, t + ".url"), "w") as f:
+                f.write("http://127.0.0.1:%d/%s\n" % (self.server.server_address[1], t))
+        self.conf = os.path.join(self.tmp, "tickler.conf")
+        with open(self.conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+delivery = { retry_min_seconds = 600; concurrency = 1; };
+notifiers = ( { name = "hook"; plugin = "webhook"; settings = { destinations = ( %s ); }; } );
+teams = ( %s );
+""" % (", ".join('{ name = "%s"; url_file = "%s.url"; }' % (t, t) for t in teams),
+       ", ".join('{ id = "%s"; name = "%s"; recipients = { hook = [ "%s" ]; }; }' % (t, t, t)
+                 for t in teams)))
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n")
+            for i, t in enumerate(teams):
+                f.write("R%d,Action %d,%s,03/03/2023,\n" % (i, i, t))
+
+    def tearDown(self):
+        self.server.shutdown()
+        self.server.server_close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_notices_that_failed_while_the_server_was_down_go_when_it_delivers_again(self):
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            box = settle(self, d, lambda: harness.outbox(self.conf, self.state)[0], 4)
+            d.wait_for("due now")
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertEqual([n["state"] for n in box], ["delivered"] * 4)
+        # one at a time: three refused, the fourth accepted, then the three
+        # again, each accepted once
+        self.assertEqual([a[1] for a in self.answers], [503, 503, 503, 202, 202, 202, 202])
+        accepted = [a[0] for a in self.answers if a[1] == 202]
+        self.assertEqual(sorted(accepted), ["t0", "t1", "t2", "t3"])
+        self.assertEqual(sorted(n["attempts"] for n in box), [1, 2, 2, 2])
+        log = d.log()
+        self.assertIn("notifier hook: 3 deliveries in a row failed, the last: ", log)
+        self.assertIn("notifier hook delivers again, after 3 failed deliveries in a row; the 3 "
+                      "notices waiting for a retry are due now", log)
+
+
 class DrainSink:
     """An HTTP peer whose first answer is slow ("slow": after a delay) or
     never comes ("never": held until the client gives up); later ones are

@@ -948,6 +948,55 @@ START_TEST(a_transient_failure_then_success_is_two_requests_and_one_notification
 }
 END_TEST
 
+/* Fails every delivery slow holds, transiently, then runs the engine. */
+static void fail_slow(void)
+{
+    complete_all(&slow, TKL_DELIVERY_TRANSIENT, "421 the server is down");
+    drive();
+}
+
+/* Its server answers again: the first delivery on a channel after
+ * TKL_DELIVERY_DOWN_AFTER transient failures in a row makes its notices
+ * waiting for a retry due at once (the clock does not move here), their
+ * attempts kept; after fewer in a row, each waits for its own backoff. */
+START_TEST(a_channel_that_delivers_again_after_failures_in_a_row_retries_its_notices_at_once)
+{
+    /* two failures, then a delivery: nothing is hastened */
+    put("slow", "team1");
+    put("slow", "team2");
+    drive();
+    ck_assert_uint_eq(slow.n_q, 2);
+    fail_slow();
+    put("slow", "team3");
+    drive();
+    ck_assert_uint_eq(slow.n_q, 1);
+    complete_all(&slow, TKL_DELIVERY_OK, "250 ok");
+    drive();
+    ck_assert_uint_eq(slow.n_q, 0);
+    ck_assert_int_eq(count("state = 0 AND attempts = 1"), 2);
+    /* three in a row (the server down), then a delivery */
+    for (int i = 0; i < TKL_DELIVERY_DOWN_AFTER; i++) {
+        put("slow", "team4");
+        drive();
+        ck_assert_uint_eq(slow.n_q, 1);
+        fail_slow();
+    }
+    ck_assert_int_eq(count("state = 0 AND attempts = 1 AND next_attempt > 1700000000"), 5);
+    put("slow", "team5");
+    drive();
+    ck_assert_uint_eq(slow.n_q, 1);
+    complete_all(&slow, TKL_DELIVERY_OK, "250 ok");
+    drive();
+    ck_assert_uint_eq(slow.n_q, 5); /* every one waiting, handed out again at once */
+    ck_assert_int_eq(count("state = 0 AND attempts = 1 AND sending = 1"), 5);
+    ck_assert_int_eq(count("state = 1"), 2);
+    /* the other channel's notices are not its business */
+    complete_all(&slow, TKL_DELIVERY_OK, "250 ok");
+    drive();
+    ck_assert_int_eq(count("state = 1"), 7);
+}
+END_TEST
+
 /* What the host says of each notice claimed (tkl_delivery_host.completed),
  * and how many it was asked about. */
 static int completed_says;
@@ -1102,6 +1151,8 @@ int main(void)
     tcase_add_test(tc, each_delivery_counts_one_notification_and_one_request);
     tcase_add_test(tc, notices_that_fail_for_good_are_counted_by_reason);
     tcase_add_test(tc, a_transient_failure_then_success_is_two_requests_and_one_notification);
+    tcase_add_test(
+        tc, a_channel_that_delivers_again_after_failures_in_a_row_retries_its_notices_at_once);
     tcase_add_test(tc, a_notice_retried_for_the_maximum_age_fails_as_expired);
     tcase_add_test(tc, a_notice_completed_while_it_waits_to_be_retried_is_withdrawn_not_sent);
     tcase_add_test(tc, a_shared_notice_no_notifier_here_serves_waits_for_another_node_then_fails);

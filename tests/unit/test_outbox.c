@@ -368,6 +368,35 @@ START_TEST(a_batch_reads_each_notice_whole_in_order)
 }
 END_TEST
 
+/* A channel that delivers again: its notices waiting for a retry are made
+ * due now, their attempts kept; one never tried, one being sent, one due
+ * already and another channel's are not touched. */
+START_TEST(hastening_makes_due_only_the_channel_s_notices_waiting_for_a_retry)
+{
+    uint64_t waiting = put_to("a@example.org");
+    (void)put_to("b@example.org"); /* never tried */
+    uint64_t sending = put_to("c@example.org"), due = put_to("d@example.org");
+    ck_assert_int_eq(tkl_outbox_mark_retry(o, waiting, 5000, "421 down"), 0);
+    ck_assert_int_eq(tkl_outbox_mark_retry(o, sending, 5000, "421 down"), 0);
+    ck_assert_int_eq(tkl_outbox_mark_sending(o, sending), 0);
+    ck_assert_int_eq(tkl_outbox_mark_retry(o, due, 1500, "421 down"), 0);
+    int64_t n = -1;
+    ck_assert_int_eq(tkl_outbox_hasten(o, "teams", 2000, NULL, 0, &n), 0);
+    ck_assert_int_eq(n, 0);
+    /* one a server asked to wait is kept waiting */
+    ck_assert_int_eq(tkl_outbox_hasten(o, "email", 2000, &waiting, 1, &n), 0);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(tkl_outbox_hasten(o, "email", 2000, NULL, 0, &n), 0);
+    ck_assert_int_eq(n, 1);
+    uint64_t ids[8];
+    ck_assert_int_eq(tkl_outbox_due(o, 2000, ids, 8), 3); /* fresh, due and waiting */
+    struct tkl_stored_notice *w = NULL;
+    ck_assert_int_eq(tkl_outbox_get(o, waiting, &w), 0);
+    ck_assert_int_eq(w->attempts, 1);
+    tkl_stored_notice_free(w);
+}
+END_TEST
+
 START_TEST(states_retries_recovery_and_requeue)
 {
     struct tkl_notice n = notice("hr@example.org");
@@ -1137,6 +1166,7 @@ int main(void)
     tcase_add_test(tc, an_old_outbox_readable_by_all_is_tightened_when_opened);
     tcase_add_test(tc, a_notice_is_produced_once);
     tcase_add_test(tc, states_retries_recovery_and_requeue);
+    tcase_add_test(tc, hastening_makes_due_only_the_channel_s_notices_waiting_for_a_retry);
     tcase_add_test(tc, retrying_every_failed_notice_withdraws_their_failure_reports);
     tcase_add_test(tc, waiting_notices_by_age);
     tcase_add_test(tc, every_allocation_failure_is_clean);

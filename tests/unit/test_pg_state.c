@@ -381,6 +381,39 @@ START_TEST(a_renewal_extends_only_the_leases_of_notices_in_flight_here)
 }
 END_TEST
 
+/* A channel that delivers again: its notices waiting for a retry are made
+ * due now, their attempts kept; one a server asked to wait, one leased
+ * (in flight) and another channel's are not touched. */
+START_TEST(hastening_makes_due_only_the_channel_s_notices_waiting_for_a_retry)
+{
+    struct told c = {0}, r1 = {0}, r2 = {0}, h = {0}, none = {0};
+    put_many(3);
+    claim(&a, 1000, 3, &c);
+    commit(&a);
+    wait_told(&c);
+    ck_assert_uint_eq(c.n, 3);
+    outcome(&a, c.ids[0], TKL_STATE_RETRY, &r1); /* next attempt 2000 */
+    outcome(&a, c.ids[1], TKL_STATE_RETRY, &r2);
+    commit(&a);
+    wait_told(&r1);
+    wait_told(&r2);
+    inside = true;
+    ck_assert_int_eq(tkl_state_hasten(a.st, "email", 1500, &c.ids[1], 1, on_value, &h), 0);
+    ck_assert_int_eq(tkl_state_hasten(a.st, "teams", 1500, NULL, 0, on_value, &none), 0);
+    inside = false;
+    commit(&a);
+    wait_told(&h);
+    wait_told(&none);
+    ck_assert_int_eq(h.r, 0);
+    ck_assert_int_eq(h.value, 1); /* not the one a server asked to wait */
+    ck_assert_int_eq(none.value, 0);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE next_attempt = 1500 AND "
+                              "attempts = 1 AND lease_node IS NULL"),
+                     1);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE lease_node = 'node-a'"), 1);
+}
+END_TEST
+
 START_TEST(recovery_makes_due_only_the_node_s_own_leases)
 {
     struct told ca = {0}, cb = {0}, rec = {0};
@@ -1246,6 +1279,7 @@ int main(void)
     tcase_add_test(tc, an_expired_lease_is_taken_over_and_the_first_outcome_is_not_ours);
     tcase_add_test(tc, a_renewal_extends_only_the_leases_of_notices_in_flight_here);
     tcase_add_test(tc, recovery_makes_due_only_the_node_s_own_leases);
+    tcase_add_test(tc, hastening_makes_due_only_the_channel_s_notices_waiting_for_a_retry);
     tcase_add_test(tc, a_claim_answered_after_half_its_lease_is_released_not_handed_out);
     tcase_add_test(tc, a_lease_is_fresh_only_within_half_a_lease_of_its_confirmation);
     tcase_add_test(tc, a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once);
