@@ -57,6 +57,34 @@ void tkl_diag_vadd(struct tkl_diags *d, enum tkl_severity sev, const char *file,
         d->n_errors++;
 }
 
+void tkl_diag_reword(struct tkl_diags *d, size_t i, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    char *m = strdup(tmp);
+    if (!m) {
+        d->oom = true;
+        return;
+    }
+    free(d->items[i].message);
+    d->items[i].message = m;
+}
+
+void tkl_diags_remove(struct tkl_diags *d, size_t i)
+{
+    struct tkl_diag *g = &d->items[i];
+    if (g->severity == TKL_SEV_ERROR)
+        d->n_errors--;
+    free(g->file);
+    free(g->field);
+    free(g->message);
+    memmove(g, g + 1, (d->n - i - 1) * sizeof(*g));
+    d->n--;
+}
+
 char *tkl_column_letters(unsigned column, char buf[8])
 {
     char rev[8];

@@ -54,6 +54,15 @@ void tkl_diag_vadd(struct tkl_diags *d, enum tkl_severity sev, const char *file,
                    unsigned column, const char *field, const char *fmt, va_list ap)
     __attribute__((format(printf, 7, 0)));
 
+/* Replaces the message of diagnostic i (below d->n) with fmt's text; its
+ * place, field and severity stay. On allocation failure the message stays
+ * as it was and d->oom is set. */
+void tkl_diag_reword(struct tkl_diags *d, size_t i, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Drops diagnostic i (below d->n); those after it move up one. */
+void tkl_diags_remove(struct tkl_diags *d, size_t i);
+
 /* A spreadsheet column's letters (1 is A, 27 AA, 16384 XFD) into buf, which
  * must hold 8 bytes; "" for 0. Returns buf. */
 char *tkl_column_letters(unsigned column, char buf[8]);

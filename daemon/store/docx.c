@@ -845,8 +845,8 @@ static int read_table(struct docx *d, const struct table *T)
         return r;
     if (head == T->n)
         return warn(d, NULL,
-                    "no heading row (no column named Actions, Action Title, Agreed Actions or "
-                    "Title); the table is not read");
+                    "no heading row (no column named " TKL_TITLE_HEADINGS
+                    "); the table is not read");
     char *where;
     if (place(d, 0, &where) < 0)
         return -ENOMEM;

@@ -27,6 +27,11 @@ enum tkl_field {
     TKL_FIELD_COUNT,
 };
 
+/* The title headings a diagnostic names when a file has no title column
+ * (yet): the commonest of the built-in ones, as a list in a sentence. Every
+ * such message says this one list. */
+#define TKL_TITLE_HEADINGS "Actions, Action Title, Agreed Actions or Title"
+
 /* Column field for a heading, using opts->columns (opts may be NULL) then
  * built-in aliases; -1 when the heading is not one tickler uses. */
 int tkl_field_for_heading(const struct tkl_store_opts *opts, const char *heading);

@@ -2,6 +2,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -176,8 +178,8 @@ static void warn_missing(const struct tkl_rows *R)
 
 /* Takes the record as the header when it names an action column: sets
  * the columns, keeps its column map and warns about repeated and missing
- * columns. Returns 1 when it did, 0 when the record is no header, or
- * -ENOMEM. */
+ * columns (a record that is no header is warned of by the caller alone).
+ * Returns 1 when it did, 0 when the record is no header, or -ENOMEM. */
 static int take_header(struct tkl_rows *R)
 {
     int column[TKL_FIELD_COUNT];
@@ -188,19 +190,25 @@ static int take_header(struct tkl_rows *R)
         column[f] = -1;
     for (size_t i = 0; i < R->n_cells; i++) {
         int f = fields[i] = tkl_field_for_heading(R->opts, R->cells[i]);
-        if (f < 0 || column[f] < 0) {
-            if (f >= 0)
-                column[f] = (int)i;
+        if (f >= 0 && column[f] < 0)
+            column[f] = (int)i;
+    }
+    if (column[TKL_FIELD_TITLE] < 0) {
+        free(fields);
+        return 0;
+    }
+    for (size_t i = 0; i < R->n_cells; i++) {
+        int f = fields[i];
+        if (f < 0 || column[f] == (int)i)
             continue;
-        }
         fields[i] = -1;
         tkl_diag_add_at(R->diags, TKL_SEV_WARNING, R->file, R->line, place_of(R, i),
                         tkl_field_name(f),
                         "column %zu (\"%s\") repeats the %s column %d; the first is used", i + 1,
                         R->cells[i], tkl_field_name(f), column[f] + 1);
     }
-    int r = 0;
-    if (column[TKL_FIELD_TITLE] >= 0 && (r = keep_map(R, fields)) == 0) {
+    int r = keep_map(R, fields);
+    if (r == 0) {
         memcpy(R->column, column, sizeof(column));
         R->n_columns = R->n_cells;
         R->have_header = true;
@@ -897,6 +905,61 @@ static int take_row(struct tkl_rows *R)
     return r == 1 ? 0 : r;
 }
 
+/* Words the one warning of the records before the header row, when they
+ * are more than TKL_ROWS_MAX_PREAMBLE_WARNINGS: in place of the first's,
+ * at its place, or added when that one was not recorded. */
+static void say_preamble(struct tkl_rows *R)
+{
+    char msg[512];
+    if (R->preamble_first)
+        snprintf(msg, sizeof(msg),
+                 "rows %u to %u (%zu rows) come before any header row (no column "
+                 "named " TKL_TITLE_HEADINGS " yet); not read as actions",
+                 R->preamble_first, R->preamble_last, R->n_preamble);
+    else /* a document's rows, named by their place, not by a number */
+        snprintf(msg, sizeof(msg),
+                 "this row and the %zu after it come before any header row (no column "
+                 "named " TKL_TITLE_HEADINGS " yet); not read as actions",
+                 R->n_preamble - 1);
+    size_t *at = &R->preamble_said[0];
+    if (*at < R->diags->n) {
+        tkl_diag_reword(R->diags, *at, "%s", msg);
+        return;
+    }
+    size_t n = R->diags->n;
+    tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, R->preamble_first, NULL, "%s", msg);
+    *at = R->diags->n > n ? n : SIZE_MAX;
+}
+
+/* Reports the record, which comes before the header row: a warning each
+ * for the first TKL_ROWS_MAX_PREAMBLE_WARNINGS such records, then one for
+ * all of them in place of theirs. That one is worded again at each record
+ * after, so that it counts them all wherever the reading stops (a sheet
+ * refused part way); take_header has looked at each cell of the record
+ * already. */
+static void before_header(struct tkl_rows *R)
+{
+    size_t k = R->n_preamble++;
+    if (k == 0)
+        R->preamble_first = R->line;
+    R->preamble_last = R->line;
+    if (k < TKL_ROWS_MAX_PREAMBLE_WARNINGS) {
+        size_t n = R->diags->n;
+        tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, R->line, NULL,
+                     "before the header row (no column named " TKL_TITLE_HEADINGS
+                     " yet); not read as an action");
+        R->preamble_said[k] = R->diags->n > n ? n : SIZE_MAX;
+        return;
+    }
+    /* one past the few: the warnings of each but the first go, the last
+     * first, so that the indexes of those before it hold */
+    if (k == TKL_ROWS_MAX_PREAMBLE_WARNINGS)
+        for (size_t i = k - 1; i > 0; i--)
+            if (R->preamble_said[i] < R->diags->n)
+                tkl_diags_remove(R->diags, R->preamble_said[i]);
+    say_preamble(R);
+}
+
 int tkl_rows_record(struct tkl_rows *R, char *const *cells, size_t n, unsigned line)
 {
     int r = 0;
@@ -906,9 +969,7 @@ int tkl_rows_record(struct tkl_rows *R, char *const *cells, size_t n, unsigned l
     if (R->have_header)
         r = take_row(R);
     else if ((r = take_header(R)) == 0)
-        tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, R->line, NULL,
-                     "before the header row (no column named Actions, Action Title or "
-                     "Title yet); not read as an action");
+        before_header(R);
     R->cells = NULL;
     R->n_cells = 0;
     return r < 0 ? r : 0;
@@ -927,6 +988,7 @@ void tkl_rows_begin(struct tkl_rows *R, const char *file)
     R->have_header = false;
     R->title_heading = NULL;
     R->title_heading_len = 0;
+    R->n_preamble = 0;
     for (int f = 0; f < TKL_FIELD_COUNT; f++) {
         R->column[f] = -1;
         free(R->fill[f]);
@@ -945,8 +1007,8 @@ int tkl_rows_end(struct tkl_rows *R)
     if (R->have_header)
         return 0;
     tkl_diag_add(R->diags, TKL_SEV_ERROR, R->file, 0, "title",
-                 "no header row with an action column (Actions, Action Title, Agreed "
-                 "Actions or Title; or set store.columns.title)");
+                 "no header row with an action column (" TKL_TITLE_HEADINGS
+                 "; or set store.columns.title)");
     return -EINVAL;
 }
 

@@ -21,6 +21,14 @@
  * would otherwise cost a warning each, on every action it is given to). */
 #define TKL_ROW_MAX_OWNERS 64u
 
+/* Up to this many records before a file's header row (a title block of a
+ * few lines above the table, a note) are warned about one by one. When
+ * more come before it, as every row does when the header row's action
+ * heading is mistyped, they are one warning that names the first, the
+ * last and how many: a plan of 100,000 rows is not 100,000 lines on each
+ * load. */
+#define TKL_ROWS_MAX_PREAMBLE_WARNINGS 5u
+
 struct tkl_rows {
     const struct tkl_store_opts *opts;
     const struct tkl_team_dir *teams;
@@ -90,6 +98,15 @@ struct tkl_rows {
     const char *title_heading; /* the header's, in maps (as written, folded) */
     size_t title_heading_len;
     char *fill[TKL_FIELD_COUNT]; /* fill-down for merged cells */
+    /* the records before the header row: how many, the numbers of the
+     * first and the last, and the index in diags of the warning of each
+     * of the first TKL_ROWS_MAX_PREAMBLE_WARNINGS (SIZE_MAX for one not
+     * recorded); past those, preamble_said[0] is the one warning of all.
+     * diags is not cut back while a file is read (tkl_rows_read_fd cuts
+     * it back and reads the file again from tkl_rows_begin) */
+    size_t n_preamble;
+    unsigned preamble_first, preamble_last;
+    size_t preamble_said[TKL_ROWS_MAX_PREAMBLE_WARNINGS];
     /* the record being read */
     char *const *cells;
     size_t n_cells;

@@ -216,6 +216,30 @@ START_TEST(move_appends_and_empties_the_source)
 }
 END_TEST
 
+START_TEST(reword_and_remove_keep_the_others_in_order)
+{
+    struct tkl_diags d = {0};
+    tkl_diag_add(&d, TKL_SEV_WARNING, "plan.csv", 1, NULL, "first");
+    tkl_diag_add(&d, TKL_SEV_ERROR, "plan.csv", 2, "title", "second");
+    tkl_diag_add(&d, TKL_SEV_WARNING, "plan.csv", 3, NULL, "third");
+    tkl_diag_reword(&d, 0, "rows %u to %u", 1u, 3u);
+    ck_assert_str_eq(formatted(&d.items[0]), "plan.csv:1: warning: rows 1 to 3");
+    tkl_diags_remove(&d, 1);
+    ck_assert_uint_eq(d.n, 2);
+    ck_assert_uint_eq(d.n_errors, 0);
+    ck_assert_str_eq(formatted(&d.items[1]), "plan.csv:3: warning: third");
+    tkl_diags_remove(&d, 1);
+    ck_assert_uint_eq(d.n, 1);
+    /* a reword that cannot be kept leaves the message and says so */
+    alloc_fail_nth(1);
+    tkl_diag_reword(&d, 0, "lost");
+    alloc_fail_nth(0);
+    ck_assert(d.oom);
+    ck_assert_str_eq(d.items[0].message, "rows 1 to 3");
+    tkl_diags_free(&d);
+}
+END_TEST
+
 START_TEST(an_allocation_failure_is_recorded_as_out_of_memory)
 {
     /* each of the allocations of an add failing in turn: the list keeps
@@ -271,6 +295,7 @@ int main(void)
     tcase_add_test(tc, thousands_of_problems_are_all_kept);
     tcase_add_test(tc, long_text_is_cut_not_overrun);
     tcase_add_test(tc, move_appends_and_empties_the_source);
+    tcase_add_test(tc, reword_and_remove_keep_the_others_in_order);
     tcase_add_test(tc, an_allocation_failure_is_recorded_as_out_of_memory);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);

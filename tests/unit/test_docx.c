@@ -382,6 +382,31 @@ START_TEST(read_tables_without_heading_are_reported)
 }
 END_TEST
 
+/* Rows of several cells above the heading row are each warned of, a few
+ * of them; more are one warning at the first's place, counted, as the
+ * rows of a CSV. */
+#define NOTE TR(TC(P("Draft")) TC(P("v2")))
+START_TEST(read_rows_above_the_heading_row_are_one_warning_past_a_few)
+{
+    ck_assert_int_eq(read_doc(DOC(TBL(NOTE NOTE HEAD TR(TC(P("We will train")) TC(P("Train staff"))
+                                                            TC(P("HR")) TC(P("Ongoing")))))),
+                     0);
+    ck_assert(diag_at("plan.docx: table 1, row 1", "before the header row (no column named"));
+    ck_assert(diag_at("plan.docx: table 1, row 2", "before the header row (no column named"));
+    ck_assert_int_eq(read_doc(DOC(TBL(NOTE NOTE NOTE NOTE NOTE NOTE HEAD TR(TC(
+                         P("We will train")) TC(P("Train staff")) TC(P("HR")) TC(P("Ongoing")))))),
+                     0);
+    ck_assert_uint_eq(R.n_actions, 1);
+    size_t before = 0;
+    for (size_t i = 0; i < diags.n; i++)
+        before += strstr(diags.items[i].message, "before") != NULL;
+    ck_assert_uint_eq(before, 3); /* 2 of the first document, 1 of this */
+    ck_assert(diag_at("plan.docx: table 1, row 1",
+                      "this row and the 5 after it come before any header row (no column named "
+                      "Actions, Action Title, Agreed Actions or Title yet); not read as actions"));
+}
+END_TEST
+
 START_TEST(read_refuses_what_is_not_a_word_plan)
 {
     R = (struct tkl_rows){.opts = &opts, .teams = &dir, .diags = &diags};
@@ -570,6 +595,7 @@ int main(void)
     tcase_add_test(tc, read_runs_fields_hyperlinks_and_skipped_parts);
     tcase_add_test(tc, read_nested_table_is_warned_and_read_as_paragraphs);
     tcase_add_test(tc, read_tables_without_heading_are_reported);
+    tcase_add_test(tc, read_rows_above_the_heading_row_are_one_warning_past_a_few);
     tcase_add_test(tc, read_refuses_what_is_not_a_word_plan);
     tcase_add_test(tc, read_text_under_a_vertical_merge_is_warned);
     tcase_add_test(tc, read_refuses_a_document_type_declaration);

@@ -32,6 +32,22 @@ START_TEST(headings_councils_use)
 }
 END_TEST
 
+/* Each title heading that diagnostics list is one ("A, B or C"; a
+ * heading's key reads the spaces around it as none). */
+START_TEST(the_title_headings_diagnostics_list_are_title_headings)
+{
+    char list[] = TKL_TITLE_HEADINGS;
+    char * or = strstr(list, " or ");
+    ck_assert_ptr_nonnull(or);
+    memcpy(or, ",   ", 4);
+    size_t n = 0;
+    char *save = NULL;
+    for (char *h = strtok_r(list, ",", &save); h; h = strtok_r(NULL, ",", &save), n++)
+        ck_assert_msg(tkl_field_for_heading(NULL, h) == TKL_FIELD_TITLE, "\"%s\"", h);
+    ck_assert_uint_eq(n, 4);
+}
+END_TEST
+
 START_TEST(headings_by_meaning)
 {
     static const struct {
@@ -195,6 +211,7 @@ int main(void)
     TCase *tc = tcase_create("columns");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, headings_councils_use);
+    tcase_add_test(tc, the_title_headings_diagnostics_list_are_title_headings);
     tcase_add_test(tc, case_punctuation_and_spacing_do_not_matter);
     tcase_add_test(tc, only_progress_may_run_on);
     tcase_add_test(tc, headings_tickler_does_not_use);

@@ -108,6 +108,103 @@ START_TEST(no_action_column_is_an_error)
 }
 END_TEST
 
+/* The warnings whose message contains text. */
+static size_t diags_with(const char *text)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < diags.n; i++)
+        n += strstr(diags.items[i].message, text) != NULL;
+    return n;
+}
+
+#define BEFORE_ONE                                                                                 \
+    "before the header row (no column named Actions, Action Title, Agreed Actions or Title "       \
+    "yet); not read as an action"
+
+/* A title block of a few lines above the table: a warning for each line,
+ * up to TKL_ROWS_MAX_PREAMBLE_WARNINGS of them. */
+START_TEST(a_few_rows_before_the_header_are_warned_one_by_one)
+{
+    ck_assert_uint_eq(TKL_ROWS_MAX_PREAMBLE_WARNINGS, 5);
+    ck_assert_int_eq(read_rows("plan.csv",
+                               "Equality Action Plan,,\n"
+                               "2023 to 2027,,\n"
+                               "Draft for consultation,,\n"
+                               "\n"
+                               "Owner: EDI Officer Group,,\n"
+                               "Responsibility,Lead Officer,\n" /* no title: no header */
+                               "Commitments,Actions,Responsibility\n"
+                               ",Train,HR\n"),
+                     0);
+    ck_assert_uint_eq(rows.n_actions, 1);
+    ck_assert_uint_eq(diags_with("before"), 5);
+    for (unsigned line = 1; line <= 6; line++)
+        ck_assert(line == 4 || has_diag(line, BEFORE_ONE));
+    /* the repeated owners column of a row that is no header is not warned */
+    ck_assert_uint_eq(diags_with("repeats"), 0);
+    ck_assert_str_eq(diags.items[0].message, BEFORE_ONE);
+}
+END_TEST
+
+/* A header row mistyped: every row comes before a header row, and is one
+ * warning naming the first row, the last and how many, in place of the
+ * first's; then the error of the file. */
+START_TEST(many_rows_before_the_header_are_one_warning)
+{
+    size_t cap = 303 * 64;
+    char *csv = malloc(cap);
+    ck_assert_ptr_nonnull(csv);
+    int len = snprintf(csv, cap, "Ref,Actoins,Responsibility,Timeframe\n");
+    for (int i = 2; i <= 302; i++)
+        len += snprintf(csv + len, cap - (size_t)len, "R%d,Train staff %d,HR,April 2023\n", i, i);
+    ck_assert_int_eq(read_rows("plan.csv", csv), -EINVAL);
+    free(csv);
+    ck_assert_uint_eq(rows.n_actions, 0);
+    ck_assert_uint_eq(diags.n, 2);
+    ck_assert_uint_eq(diags.items[0].severity, TKL_SEV_WARNING);
+    ck_assert_uint_eq(diags.items[0].line, 1);
+    ck_assert_str_eq(diags.items[0].file, "plan.csv");
+    ck_assert_str_eq(diags.items[0].message,
+                     "rows 1 to 302 (302 rows) come before any header row (no column named "
+                     "Actions, Action Title, Agreed Actions or Title yet); not read as actions");
+    ck_assert_uint_eq(diags.items[1].severity, TKL_SEV_ERROR);
+    ck_assert_str_eq(diags.items[1].message,
+                     "no header row with an action column (Actions, Action Title, Agreed "
+                     "Actions or Title; or set store.columns.title)");
+}
+END_TEST
+
+/* One past the few: one warning, which counts the records (a blank line
+ * is none), and the header row found after them reads the rows below it,
+ * its own warnings after that one. */
+START_TEST(one_row_past_the_few_before_the_header_is_one_warning)
+{
+    ck_assert_int_eq(read_rows("plan.csv", "Plan,,\n"
+                                           "\n"
+                                           "Note 1,,\n"
+                                           "Note 2,,\n"
+                                           "Note 3,,\n"
+                                           "Note 4,,\n"
+                                           "\"Note\n5\",,\n"
+                                           "Commitments,Actions,Responsibility\n"
+                                           ",Train,HR\n"),
+                     0);
+    ck_assert_uint_eq(rows.n_actions, 1);
+    ck_assert_str_eq(nth(0)->title, "Train");
+    ck_assert_uint_eq(diags_with("before"), 1);
+    ck_assert_uint_eq(diags.items[0].line, 1);
+    ck_assert_str_eq(diags.items[0].message,
+                     "rows 1 to 7 (6 rows) come before any header row (no column named Actions, "
+                     "Action Title, Agreed Actions or Title yet); not read as actions");
+    ck_assert(has_diag(9, "no column for deadline"));
+    ck_assert_uint_eq(diags.items[1].line, 9);
+    /* the next file counts its own */
+    ck_assert_int_eq(read_rows("b.csv", "Plan,\nActions,Responsibility\nListen,HR\n"), 0);
+    ck_assert_uint_eq(diags_with("before"), 2);
+    ck_assert(has_diag(1, BEFORE_ONE));
+}
+END_TEST
+
 START_TEST(too_many_fields_are_warned_and_the_row_kept)
 {
     ck_assert_int_eq(read_rows("plan.csv", "Actions,Responsibility\nOne,HR\nTwo,HR,surprise\n"
@@ -395,6 +492,9 @@ int main(void)
     tcase_add_test(tc, a_header_row_again_reads_the_rows_below_by_its_columns);
     tcase_add_test(tc, missing_and_repeated_columns_are_warned);
     tcase_add_test(tc, no_action_column_is_an_error);
+    tcase_add_test(tc, a_few_rows_before_the_header_are_warned_one_by_one);
+    tcase_add_test(tc, many_rows_before_the_header_are_one_warning);
+    tcase_add_test(tc, one_row_past_the_few_before_the_header_is_one_warning);
     tcase_add_test(tc, too_many_fields_are_warned_and_the_row_kept);
     tcase_add_test(tc, merged_cells_fill_down_within_a_file);
     tcase_add_test(tc, a_new_objective_ends_the_commitment_carried_down);

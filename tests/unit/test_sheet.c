@@ -225,6 +225,29 @@ START_TEST(what_repeated_rows_hand_over_is_bounded)
 }
 END_TEST
 
+/* A sheet's header row mistyped, its rows repeated as an .ods gives
+ * them: one warning for the rows before any header row, named by the
+ * sheet and the first row, as for a CSV. */
+START_TEST(rows_before_the_header_are_one_warning_past_a_few)
+{
+    ck_assert_int_eq(cell(1, "Ref"), 0);
+    ck_assert_int_eq(cell(2, "Actoins"), 0);
+    ck_assert_int_eq(cell(3, "Responsibility"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 1), 0);
+    ck_assert_int_eq(cell(2, "Train staff"), 0);
+    ck_assert_int_eq(cell(3, "HR"), 0);
+    ck_assert_int_eq(tkl_sheet_row_end(&sheet, 50000), 0);
+    ck_assert_int_eq(tkl_sheet_end(&sheet), -EINVAL);
+    ck_assert_uint_eq(diags.n, 2);
+    char line[2048];
+    tkl_diag_format(&diags.items[0], line, sizeof(line));
+    ck_assert_str_eq(line, "plan.xlsx:Actions:1: warning: rows 1 to 50001 (50001 rows) come "
+                           "before any header row (no column named Actions, Action Title, Agreed "
+                           "Actions or Title yet); not read as actions");
+    ck_assert(has_diag(0, "no header row with an action column"));
+}
+END_TEST
+
 /* The plan's header: Ref (A), Actions (B), Responsibility (C),
  * Timeframe (D). */
 static void header(void)
@@ -364,6 +387,7 @@ static Suite *suite(void)
     tcase_add_test(rc, rows_are_handed_over_with_their_places);
     tcase_add_test(rc, limits);
     tcase_add_test(rc, what_repeated_rows_hand_over_is_bounded);
+    tcase_add_test(rc, rows_before_the_header_are_one_warning_past_a_few);
     tcase_add_test(rc, a_merge_listed_again_is_one_fill);
     tcase_add_test(rc, fills_count_towards_the_text_limit);
     tcase_add_test(rc, rows_under_merges_count_though_not_handed);
