@@ -1032,10 +1032,11 @@ static int read_updates_pg(struct cli *c, const char *cmd, struct tkl_updates *r
     return r < 0 && r != -ENOENT ? 1 : 0;
 }
 
-/* Whether the state directory named by --state-dir does not exist (a
- * mistyped name would otherwise read as a state with no updates); said on
- * stderr for cmd. The configured one may not exist yet: a ticklerd that
- * has run makes it. */
+/* Whether the state directory named by --state-dir does not exist (for
+ * report and updates, whose point is the officers' updates, a mistyped
+ * name would otherwise read as a state with none); said on stderr for
+ * cmd. The configured one may not exist yet: a ticklerd that has run
+ * makes it. */
 static bool state_dir_missing(const struct cli *c, const char *cmd)
 {
     struct stat st;
@@ -1065,8 +1066,6 @@ static int read_answers(struct cli *c, const char *cmd, struct tkl_answers *ret)
         }
         return 0;
     }
-    if (state_dir_missing(c, cmd))
-        return 1;
     int r = tkl_outbox_open_readonly(dir, &o, &err);
     if (r == -ENOENT) {
         *ret = (struct tkl_answers){0};

@@ -443,7 +443,7 @@ struct tkl_channel_streak {
 static struct tkl_channel_streak *streak_of(struct tkl_deliverer *e, const char *channel, bool make)
 {
     struct tkl_channel_streak *s = e->streaks;
-    while (s && strcmp(s->channel, channel))
+    while (s && strcmp(s->channel, channel) != 0)
         s = s->next;
     if (s || !make)
         return s;
