@@ -11,12 +11,14 @@
 #include "../store/fetch.h"
 #include "../token/token_conf.h"
 
-int tkl_runtime_read_store(const struct tkl_runtime *rt, int64_t now, struct tkl_store **ret,
-                           struct tkl_diags *diags)
+int tkl_runtime_read_store(const struct tkl_runtime *rt, int64_t now, bool may_hold,
+                           struct tkl_store **ret, struct tkl_diags *diags)
 {
     struct tkl_store *st = NULL;
     const struct tkl_config *c = rt->cfg;
-    int r = tkl_store_reload(&c->store, &c->teams, rt->store, &st, diags);
+    struct tkl_store_opts opts = c->store;
+    opts.may_hold = may_hold;
+    int r = tkl_store_reload(&opts, &c->teams, rt->store, &st, diags);
     if (r < 0)
         return r;
     r = tkl_sources_add_to_store(&rt->sources, tkl_local_day(now), st, &c->teams, diags);
@@ -76,7 +78,7 @@ static int load_rest(struct tkl_runtime_env *env, struct tkl_runtime *rt, struct
                                  env->svc, env->state_dir, &rt->plugins, diags);
     if ((r = tkl_sources_view(&rt->plugins, c->sources, &rt->sources)) < 0)
         return r;
-    int rs = tkl_runtime_read_store(rt, now, &rt->store, diags);
+    int rs = tkl_runtime_read_store(rt, now, false, &rt->store, diags);
     int rl =
         c->links.enabled ? tkl_links_conf_ring(&c->links, env->config_path, diags, &rt->links) : 0;
     if (rp == -ENOMEM || rs == -ENOMEM || rl == -ENOMEM)

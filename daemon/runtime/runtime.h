@@ -13,6 +13,7 @@
 #ifndef TKL_RUNTIME_H
 #define TKL_RUNTIME_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../config/config.h"
@@ -72,9 +73,10 @@ int tkl_runtime_load(struct tkl_runtime_env *env, struct tkl_runtime **ret,
 
 /* Reads rt's store files and the observances again into *ret (rt is not
  * changed; the rows unchanged since rt->store are not read again:
- * tkl_store_reload). Returns 0 or a negative errno; problems in diags. */
-int tkl_runtime_read_store(const struct tkl_runtime *rt, int64_t now, struct tkl_store **ret,
-                           struct tkl_diags *diags);
+ * tkl_store_reload), with may_hold as tkl_store_opts has it. Returns 0 or
+ * a negative errno; problems in diags. */
+int tkl_runtime_read_store(const struct tkl_runtime *rt, int64_t now, bool may_hold,
+                           struct tkl_store **ret, struct tkl_diags *diags);
 
 /* Builds the schedule (see tkl_scheduler_build). Returns 0 or -ENOMEM. */
 int tkl_runtime_schedule(struct tkl_runtime *rt, int64_t missed_after, int64_t now);

@@ -1376,13 +1376,22 @@ static void keep_plans(struct tkl_service *s)
         s->keep_error = r < 0 ? r : 0;
 }
 
+/* Whether a read of the plan now, after a file changed, can be held back
+ * (hold_unsettled): it is read with tkl_store_opts.may_hold. */
+static bool may_hold(const struct tkl_service *s)
+{
+    return s->watch && s->unsettled_reads + 1 < UNSETTLED_READS;
+}
+
 /* A plan read whole that looked caught while it was being saved (a CSV
- * that ends inside a row: unsettled, tkl_diags), or emptied (no action
- * left where the store in force has some: a file saved empty, or read
- * between its truncation and its writing): the last good store stays and
- * the plan is read again later, up to UNSETTLED_READS reads in a row,
- * then put in force as it is (a file that really ends so, or a plan
- * really emptied). Returns whether this read is held back. */
+ * that ends inside a row, short of fields or inside a quoted field:
+ * unsettled, tkl_diags), or emptied (no action left where the store in
+ * force has some: a file saved empty, or read between its truncation and
+ * its writing): the last good store stays and the plan is read again
+ * later, up to UNSETTLED_READS reads in a row, then put in force as it is
+ * (a file that really ends so, or a plan really emptied; a quoted field
+ * that is still open is then a quote never closed, which the store
+ * refuses). Returns whether this read is held back. */
 static bool hold_unsettled(struct tkl_service *s, bool unsettled, bool emptied)
 {
     if (!unsettled && !emptied) {
@@ -1393,8 +1402,7 @@ static bool hold_unsettled(struct tkl_service *s, bool unsettled, bool emptied)
     const char *what = unsettled ? "ends inside a row, as if it was read while being saved"
                                  : "has no action left, as if it was read while being saved";
     int again = unsettled_delay(s);
-    if (s->watch && s->unsettled_reads + 1 < UNSETTLED_READS &&
-        tkl_watch_again(s->watch, again) == 0) {
+    if (may_hold(s) && tkl_watch_again(s->watch, again) == 0) {
         s->unsettled_reads++;
         if (s->unsettled_in_force)
             log_warning("the plan still %s: keeping the store in force (%zu actions, read so at "
@@ -1429,10 +1437,12 @@ static void on_store_changed(void *data)
         return;
     }
     /* only a read after a file changed, or while a held one waits, is
-     * held: a file being saved is read again when its writer is done */
+     * held: a file being saved is read again when its writer is done (one
+     * that ends inside a quoted field too, refused only when not held) */
     bool from_watch = s->store_watch_fired || s->unsettled_reads > 0;
     s->store_watch_fired = false;
-    int r = tkl_runtime_read_store(s->rt, tkl_service_now(s), &fresh, &diags);
+    int r = tkl_runtime_read_store(s->rt, tkl_service_now(s), from_watch && may_hold(s), &fresh,
+                                   &diags);
     bool unsettled = diags.unsettled && from_watch;
     bool emptied = r == 0 && from_watch && fresh->n == fresh->n_events &&
                    s->rt->store->n > s->rt->store->n_events;

@@ -26,6 +26,7 @@ struct reader {
     bool after_cr;      /* the text fed last ended with "\r" */
     size_t prev_fields; /* the fields of the record before the last one read */
     bool last_short;    /* the last record read had fewer */
+    bool may_hold;      /* tkl_csv_read's */
     int err;            /* first error, negative errno */
 };
 
@@ -174,7 +175,11 @@ static void feed(struct reader *R, struct csv_parser *p, const char *data, size_
     }
 }
 
-/* Ends the text fed to p; the first error is left in R->err. */
+/* Ends the text fed to p; the first error is left in R->err. A text that
+ * ends inside a row short of fields, or (with R->may_hold) inside a quoted
+ * field, gives that row as far as it goes, with a warning and
+ * diags->unsettled; without R->may_hold, a quoted field never closed is an
+ * error. */
 static void finish(struct reader *R, struct csv_parser *p)
 {
     if (R->err)
@@ -183,13 +188,29 @@ static void finish(struct reader *R, struct csv_parser *p)
     bool unended = p->pstate != 0; /* a row with no line break after it */
     size_t before = R->prev_fields;
     R->last_short = false;
-    /* libcsv reports an unclosed quote at the end only in strict mode */
+    /* libcsv reports an unclosed quote at the end only in strict mode, and
+     * then leaves p as it was: read again without it, the field is taken
+     * as far as the text goes */
     csv_set_opts(p, CSV_APPEND_NULL | CSV_STRICT | CSV_STRICT_FINI);
-    if (csv_fini(p, on_field, on_record, R) != 0 && !R->err) {
+    bool open_quote = csv_fini(p, on_field, on_record, R) != 0;
+    if (open_quote && R->may_hold) {
+        csv_set_opts(p, CSV_APPEND_NULL);
+        (void)csv_fini(p, on_field, on_record, R); /* 0 when not strict */
+    }
+    if (R->err)
+        return;
+    if (open_quote && !R->may_hold) {
         tkl_diag_add(R->diags, TKL_SEV_ERROR, R->file, open_line, NULL,
                      "a quoted field is never closed (a missing \")");
         R->err = -EINVAL;
-    } else if (unended && R->last_short && !R->err) {
+    } else if (open_quote) {
+        /* the file ends inside a multi-line cell, say: perhaps read while
+         * it was written */
+        tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, open_line, NULL,
+                     "the file ends inside a quoted field of this row (no closing \" after it): "
+                     "was it read while being saved? The field is read as far as the file goes");
+        R->diags->unsettled = true;
+    } else if (unended && R->last_short) {
         /* the file ends inside a row: perhaps read while it was written */
         tkl_diag_add(R->diags, TKL_SEV_WARNING, R->file, open_line, NULL,
                      "the file ends inside this row (fewer fields than the %zu of the row before "
@@ -248,13 +269,14 @@ static void feed_fd(struct reader *R, struct csv_parser *p, int fd)
 }
 
 /* Reads the records of data (len bytes) or, when fd >= 0, of fd. */
-static int read_records(const char *file, const char *data, size_t len, int fd,
+static int read_records(const char *file, const char *data, size_t len, int fd, bool may_hold,
                         tkl_csv_record_fn *fn, void *ctx, struct tkl_diags *diags)
 {
     struct csv_parser p;
     if (csv_init(&p, CSV_APPEND_NULL) != 0)
         return -ENOMEM;
-    struct reader R = {.file = file, .diags = diags, .fn = fn, .ctx = ctx, .line = 1};
+    struct reader R = {
+        .file = file, .diags = diags, .fn = fn, .ctx = ctx, .line = 1, .may_hold = may_hold};
     if (fd >= 0)
         feed_fd(&R, &p, fd);
     else
@@ -267,19 +289,19 @@ static int read_records(const char *file, const char *data, size_t len, int fd,
     return R.err;
 }
 
-int tkl_csv_read(const char *file, const char *data, size_t len, tkl_csv_record_fn *fn, void *ctx,
-                 struct tkl_diags *diags)
+int tkl_csv_read(const char *file, const char *data, size_t len, bool may_hold,
+                 tkl_csv_record_fn *fn, void *ctx, struct tkl_diags *diags)
 {
     char *converted = NULL;
     int r = text_of(file, &data, &len, &converted, diags);
     if (r == 0)
-        r = read_records(file, data, len, -1, fn, ctx, diags);
+        r = read_records(file, data, len, -1, may_hold, fn, ctx, diags);
     free(converted);
     return r;
 }
 
-int tkl_csv_read_fd(const char *file, int fd, tkl_csv_record_fn *fn, void *ctx,
+int tkl_csv_read_fd(const char *file, int fd, bool may_hold, tkl_csv_record_fn *fn, void *ctx,
                     struct tkl_diags *diags)
 {
-    return read_records(file, NULL, 0, fd, fn, ctx, diags);
+    return read_records(file, NULL, 0, fd, may_hold, fn, ctx, diags);
 }

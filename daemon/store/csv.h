@@ -7,6 +7,7 @@
 #ifndef TKL_CSV_H
 #define TKL_CSV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../core/diag.h"
@@ -21,9 +22,17 @@ typedef int tkl_csv_record_fn(void *ctx, char *const *fields, size_t n, unsigned
  * record. Returns 0, the callback's error, -EINVAL when the text is not
  * CSV (NUL bytes, a quote never closed: an error in diags with file and
  * line) or -ENOMEM.
+ *
+ * A text that ends inside a row, with fewer fields than the row before it
+ * and no line break after it, looks read while it was being saved: the row
+ * is given as far as it goes, with a warning at its line, and
+ * diags->unsettled is set. With may_hold (the caller puts no read that
+ * looks so in force, but reads the file again later), so is a text that
+ * ends inside a quoted field: its field is read as far as the text goes,
+ * where without may_hold that is a quote never closed.
  */
-int tkl_csv_read(const char *file, const char *data, size_t len, tkl_csv_record_fn *fn, void *ctx,
-                 struct tkl_diags *diags);
+int tkl_csv_read(const char *file, const char *data, size_t len, bool may_hold,
+                 tkl_csv_record_fn *fn, void *ctx, struct tkl_diags *diags);
 
 /*
  * The same for the text read from fd, 64 KiB at a time (the file is never
@@ -32,7 +41,7 @@ int tkl_csv_read(const char *file, const char *data, size_t len, tkl_csv_record_
  * read and read the file whole with tkl_csv_read (which reads it as
  * Windows-1252, or refuses it); or a read(2) error.
  */
-int tkl_csv_read_fd(const char *file, int fd, tkl_csv_record_fn *fn, void *ctx,
+int tkl_csv_read_fd(const char *file, int fd, bool may_hold, tkl_csv_record_fn *fn, void *ctx,
                     struct tkl_diags *diags);
 
 #endif

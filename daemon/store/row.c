@@ -1027,7 +1027,7 @@ int tkl_rows_carry(struct tkl_rows *R, enum tkl_field f, const char *text)
 int tkl_rows_read(struct tkl_rows *R, const char *file, const char *data, size_t len)
 {
     tkl_rows_begin(R, file);
-    int r = tkl_csv_read(file, data, len, on_record, R, R->diags);
+    int r = tkl_csv_read(file, data, len, R->opts && R->opts->may_hold, on_record, R, R->diags);
     return r == 0 ? tkl_rows_end(R) : r;
 }
 
@@ -1037,7 +1037,7 @@ int tkl_rows_read_fd(struct tkl_rows *R, const char *file, int fd)
     size_t n_maps = R->n_maps, n_diags = R->diags->n, next_prev = R->next_prev;
     bool unsettled = R->diags->unsettled;
     tkl_rows_begin(R, file);
-    int r = tkl_csv_read_fd(file, fd, on_record, R, R->diags);
+    int r = tkl_csv_read_fd(file, fd, R->opts && R->opts->may_hold, on_record, R, R->diags);
     if (r == -EILSEQ) {
         /* what was read of the file is dropped: the texts of the rows
          * read anew stay in the arena unused, for as long as the arena

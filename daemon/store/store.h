@@ -70,6 +70,12 @@ struct tkl_store_opts {
      * their copies: the load succeeds, telling the failures as warnings,
      * and one for each such file. Not owned. */
     const char *keep_dir;
+    /* the caller puts no store read so in force when it looks caught
+     * while a file was being saved (tkl_diags.unsettled), but reads the
+     * files again later: a CSV that ends inside a quoted field is then
+     * read as one such (tkl_csv_read's may_hold), not refused as a quote
+     * never closed */
+    bool may_hold;
 };
 
 /* A local plan file a load read from its path, and fstat(2) of it then. */

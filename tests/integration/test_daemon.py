@@ -1040,9 +1040,13 @@ class Signals(Fixture):
         self.write_plan(edited)
         n = d.wait_for("store reloaded: 39 actions, ")
         self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
-        # broken: an unclosed quote; reported with its line, and the file
-        # as last read good (the edit) stays in force
+        # broken: an unclosed quote, which ends the file as a save caught
+        # half way would: read again twice, then reported with its line,
+        # and the file as last read good (the edit) stays in force
         Path(self.plan).write_text(edited + '"EAP99,never closed\n', encoding="utf-8")
+        n = d.wait_for("keeping the last good store of 39 actions and reading it again", after=n)
+        n = d.wait_for("keeping the last good store of 39 actions and reading it again",
+                       after=n + 1)
         n = d.wait_for("never closed", after=n)
         bad_line = edited.count("\n") + 1
         self.assertIn(":%d: warning: a quoted field is never closed" % bad_line, d.lines[n])
@@ -1131,6 +1135,42 @@ class Signals(Fixture):
         Path(self.plan).write_text(good, encoding="utf-8")
         n = d.wait_for("store reloaded: 39 actions, ", after=n + 1)
         self.assertTrue(d.lines[n].endswith(" observances, 1 changed"), d.lines[n])
+        self.assertEqual(d.stop(), 0)
+
+    def test_plan_read_mid_save_inside_a_quoted_cell_keeps_the_last_good_store(self):
+        """A plan caught while being saved inside a quoted cell (its last
+        row's cell of two lines, every field begun) is held as one that
+        ends inside a row is, not refused at once as a quote never closed
+        with the copy as last read good put in force; saved whole, it is
+        read with nothing lost or read twice. One that stays so is refused
+        at the third read, as a quote never closed."""
+        d = Daemon(self.conf, self.state)
+        d.wait_for("started: 39 actions")
+        good = Path(self.plan).read_text(encoding="utf-8")
+        cut = good[:good.rindex("\nWork with Service Managers") + len("\nWork with")]
+        line = cut[:cut.rindex(',"Prioritise existing')].count("\n") + 1
+        Path(self.plan).write_text(cut, encoding="utf-8")
+        n = d.wait_for("the plan ends inside a row, as if it was read while being saved: keeping "
+                       "the last good store of 39 actions and reading it again in 1000 ms")
+        self.assertTrue(any(":%d: warning: the file ends inside a quoted field of this row" % line
+                            in l for l in d.lines[:n]), "\n".join(d.lines))
+        # saved whole: nothing changed from the store kept
+        Path(self.plan).write_text(good, encoding="utf-8")
+        n = d.wait_for("store reloaded: 39 actions, ", after=n)
+        self.assertTrue(d.lines[n].endswith(" observances, 0 changed"), d.lines[n])
+        self.assertFalse(any(l.startswith("<3>") or "never closed" in l or "last read good" in l
+                             for l in d.lines), "\n".join(d.lines))
+        # a file that really ends so: held twice, then refused, and the
+        # file as last read good is in force
+        Path(self.plan).write_text(cut, encoding="utf-8")
+        n = d.wait_for("keeping the last good store of 39 actions", after=n + 1)
+        n = d.wait_for("keeping the last good store of 39 actions", after=n + 1)
+        n = d.wait_for(":%d: warning: a quoted field is never closed" % line, after=n + 1)
+        n = d.wait_for("a plan file cannot be read (see the warnings above): the file as last read "
+                       "good is in force until it is mended", after=n)
+        self.assertTrue(d.lines[n].startswith("<3>"), d.lines[n])
+        n = d.wait_for("store reloaded: 39 actions, ", after=n)
+        self.assertTrue(d.lines[n].endswith(" observances, 0 changed"), d.lines[n])
         self.assertEqual(d.stop(), 0)
 
     def test_a_plan_emptied_is_held_then_put_in_force(self):

@@ -81,7 +81,7 @@ START_TEST(a_configuration_is_put_in_force_whole)
     ck_assert_uint_eq(rt->sched.n, 2);                        /* one entry per (action, team) */
     ck_assert_int_le(tkl_scheduler_next_at(&rt->sched), now); /* A is due today */
     struct tkl_store *again = NULL;
-    ck_assert_int_eq(tkl_runtime_read_store(rt, now, &again, &d), 0);
+    ck_assert_int_eq(tkl_runtime_read_store(rt, now, false, &again, &d), 0);
     ck_assert_uint_eq(again->n, 2);
     tkl_store_free(again);
     tkl_runtime_free(rt);

@@ -1051,6 +1051,69 @@ START_TEST(a_file_that_cannot_be_read_is_read_as_last_read_good)
 }
 END_TEST
 
+/* A plan caught while being saved inside a quoted field (a cell of
+ * several lines): a read that may be held (the daemon's, after a file
+ * changed) reads it as caught so (unsettled), neither refused nor read
+ * from its copy, and not kept as the copy; read again whole, it loads as
+ * one never caught does, each action once. A read that may not be held
+ * refuses it as a quote never closed, and reads the copy. */
+START_TEST(a_plan_cut_inside_a_quoted_field_is_unsettled_when_held)
+{
+    static const char whole[] = "Ref,Actions,Responsibility\nA1,Train managers,HR\n"
+                                "A2,\"Audit pay,\nby grade\",HR\nA3,Recruit,HR\n";
+    write_file("plan.csv", whole);
+    add_path("plan.csv");
+    struct tkl_store *good = load_keeping(NULL);
+    ck_assert_ptr_nonnull(good);
+    ck_assert_uint_eq(good->n_reads, 1);
+    write_file("plan.csv", "Ref,Actions,Responsibility\nA1,Train managers,HR\n"
+                           "A2,\"Audit pay,\nby");
+    opts.may_hold = true;
+    tkl_diags_free(&diags);
+    struct tkl_store *cut = load_keeping(good);
+    ck_assert_ptr_nonnull(cut);
+    ck_assert(diags.unsettled);
+    ck_assert_uint_eq(diags.n_errors, 0);
+    ck_assert(has_diag(3, "the file ends inside a quoted field of this row"));
+    ck_assert(!has_diag_of(TKL_SEV_WARNING, "last read good"));
+    ck_assert_uint_eq(cut->n_from_copies, 0);
+    ck_assert_uint_eq(cut->n_reads, 0); /* the copy stays the whole file's */
+    ck_assert_uint_eq(cut->n, 2);
+    tkl_store_free(cut);
+    /* read again whole, against the store in force */
+    write_file("plan.csv", whole);
+    tkl_diags_free(&diags);
+    struct tkl_store *again = load_keeping(good);
+    ck_assert_ptr_nonnull(again);
+    ck_assert(!diags.unsettled);
+    ck_assert_uint_eq(diags.n_errors, 0);
+    ck_assert(!has_diag_of(TKL_SEV_WARNING, "ends inside"));
+    ck_assert_uint_eq(again->n, 3);
+    ck_assert_uint_eq(again->n_reads, 1);
+    const char *ids[] = {"A1", "A2", "A3"};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_str_eq(again->actions[i].id, ids[i]);
+        ck_assert_str_eq(again->actions[i].title, good->actions[i].title);
+    }
+    ck_assert_str_eq(tkl_store_find(again, "A2")->title, "Audit pay,\nby grade");
+    /* a read that may not be held (a start, or the third read) */
+    write_file("plan.csv", "Ref,Actions,Responsibility\nA1,Train managers,HR\n"
+                           "A2,\"Audit pay,\nby");
+    opts.may_hold = false;
+    tkl_diags_free(&diags);
+    struct tkl_store *s = load_keeping(again);
+    ck_assert_ptr_nonnull(s);
+    ck_assert(!diags.unsettled);
+    ck_assert(has_diag_of(TKL_SEV_WARNING, "a quoted field is never closed"));
+    ck_assert(has_diag_of(TKL_SEV_WARNING, "cannot be read, so the file as last read good"));
+    ck_assert_uint_eq(s->n_from_copies, 1);
+    ck_assert_uint_eq(s->n, 3);
+    tkl_store_free(s);
+    tkl_store_free(again);
+    tkl_store_free(good);
+}
+END_TEST
+
 /* How many diagnostics hold text. */
 static size_t count_diags(const char *text)
 {
@@ -1417,6 +1480,7 @@ int main(void)
     tcase_add_test(files, what_is_not_a_regular_file_is_refused);
     tcase_add_test(files, one_bad_file_fails_the_whole_load);
     tcase_add_test(files, a_file_that_cannot_be_read_is_read_as_last_read_good);
+    tcase_add_test(files, a_plan_cut_inside_a_quoted_field_is_unsettled_when_held);
     tcase_add_test(files, without_its_copy_a_file_that_cannot_be_read_fails_the_load);
     tcase_add_test(files, copies_are_per_file_and_never_make_an_id_twice);
     tcase_add_test(files, a_copy_with_an_id_repeated_within_it_is_read);
