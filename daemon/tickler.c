@@ -1434,19 +1434,24 @@ struct status {
  * run). */
 #define UNSENT_GRACE 900
 
-/* How long a notice may go on failing (retrying) before tickler status
- * calls it a fault: an outage of its server, or a recipient refused for
- * now, well before delivery.max_age_hours fails it for good. */
+/* How long a notice due and tried more than once may go on retrying
+ * before tickler status calls it a fault: an outage of its server, or a
+ * recipient refused for now, well before delivery.max_age_hours fails it
+ * for good (one failure of a notice long due, after a stop, is not one). */
 #define RETRY_ALARM 3600
 
 /* Makes a server's reply safe to print and to put in JSON: control
- * characters (a terminal's escapes) as spaces, and text that is not UTF-8
+ * characters (a terminal's escapes, C0 and C1) as spaces, and text that is not UTF-8
  * (or was cut inside a character) as ASCII, its other bytes '?'. */
 static void printable_reply(char *s)
 {
-    for (char *p = s; *p; p++)
+    for (char *p = s; *p; p++) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = ' ';
+        else if ((unsigned char)p[0] == 0xc2 && (unsigned char)p[1] >= 0x80 &&
+                 (unsigned char)p[1] <= 0x9f)
+            p[0] = p[1] = ' '; /* U+0080 to U+009F: C1 controls (CSI among them) */
+    }
     if (!tkl_utf8_valid(s, strlen(s)))
         for (char *p = s; *p; p++)
             if ((unsigned char)*p >= 0x80)
@@ -1626,10 +1631,11 @@ static int status_text(const struct status *x)
     if (x->failing) {
         char since[32];
         tkl_format_instant(x->st.retrying_since, since);
-        printf("not healthy:      %" PRId64 " notice%s retrying, the oldest failing since "
-               "%s%s%s%s (tickler outbox)\n",
-               x->st.retrying, tkl_plural(x->st.retrying), since, x->st.last_error[0] ? ": \"" : "",
-               x->st.last_error, x->st.last_error[0] ? "\"" : "");
+        printf("not healthy:      %" PRId64 " notice%s retrying, one due since %s and tried "
+               "more than once%s%s%s (tickler outbox)\n",
+               x->st.retrying, tkl_plural(x->st.retrying), since,
+               x->st.last_error[0] ? ", the last error: \"" : "", x->st.last_error,
+               x->st.last_error[0] ? "\"" : "");
     }
     if (x->stuck)
         printf("not healthy:      %" PRId64 " notice%s waiting longer than %d hour%s "

@@ -420,9 +420,14 @@ static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tk
         /* rounded up, so the wait (a server's Retry-After) is never cut short */
         x->out = OUT_RETRY;
         x->at = (now_ms + wait * 1000 + 999) / 1000;
-        log_warning("delivery failed, will retry in %" PRId64 " s: %s; notice=%" PRIu64
-                    " channel=%s recipient=%s",
-                    x->at - now, x->reply ? x->reply : "", n->id, n->channel, n->recipient);
+        if (e->stopping) /* no retry in this run: say when it goes */
+            log_warning("delivery failed while stopping, kept in the outbox for the next start: "
+                        "%s; notice=%" PRIu64 " channel=%s recipient=%s",
+                        x->reply ? x->reply : "", n->id, n->channel, n->recipient);
+        else
+            log_warning("delivery failed, will retry in %" PRId64 " s: %s; notice=%" PRIu64
+                        " channel=%s recipient=%s",
+                        x->at - now, x->reply ? x->reply : "", n->id, n->channel, n->recipient);
     } else if (st == TKL_DELIVERY_TRANSIENT) {
         fail_for_good(x, TKL_FAIL_EXPIRED, x->reply ? x->reply : "",
                       " (retried for the maximum age)", now);
@@ -432,9 +437,16 @@ static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tk
     }
 }
 
+/* The most often a channel's notices are hastened: the longest backoff,
+ * so that a destination down while others of its channel deliver (one
+ * webhook of several, one mail domain greylisting) is tried no more often
+ * than its backoff would have it. */
+#define HASTEN_EVERY 3600
+
 struct tkl_channel_streak {
     struct tkl_channel_streak *next;
-    unsigned failed; /* transient failures in a row */
+    unsigned failed;     /* transient failures in a row */
+    int64_t hastened_at; /* the last hastening asked, or 0 */
     char channel[];
 };
 
@@ -466,14 +478,19 @@ struct hastening {
 static void on_hastened(void *data, int r, int64_t n)
 {
     struct hastening *h = data;
-    if (r < 0)
+    if (r == -ECANCELED || r == -ESHUTDOWN) /* the state closing: nothing lost */
+        log_debug("notifier %s: hastening its notices cut short by the stop", h->channel);
+    else if (r < 0)
         log_error("notifier %s delivers again, but its notices waiting for a retry could not be "
                   "made due (%s); each goes at its own next attempt",
                   h->channel, strerror(-r));
-    else
+    else if (n > 0)
         log_notice("notifier %s delivers again, after %u failed deliveries in a row; the %" PRId64
                    " notice%s waiting for a retry %s due now",
                    h->channel, h->failed, n, tkl_plural((size_t)n), n == 1 ? "is" : "are");
+    else
+        log_info("notifier %s delivers again, after %u failed deliveries in a row", h->channel,
+                 h->failed);
     if (r == 0 && n > 0)
         ask_round(h->e);
     free(h);
@@ -503,9 +520,10 @@ static void keep_wait(struct tkl_deliverer *e, uint64_t id, int64_t until, int64
 /* Counts x's outcome in its channel's streak: the first delivery after
  * TKL_DELIVERY_DOWN_AFTER transient failures in a row (its server was
  * down, and answers again) makes the channel's notices waiting for a
- * retry due now, rather than each at the end of its backoff; but not one
- * a server asked to wait (Retry-After: a rate limit, which is no outage
- * either, so not counted). */
+ * retry due now, rather than each at the end of its backoff, at most once
+ * in HASTEN_EVERY; but not one a server asked to wait (Retry-After: a
+ * rate limit, which is no outage either, so not counted; kept by this
+ * process alone). */
 static void count_streak(struct tkl_deliverer *e, const struct tkl_flight *x,
                          const struct tkl_delivery *res, int64_t now)
 {
@@ -528,8 +546,10 @@ static void count_streak(struct tkl_deliverer *e, const struct tkl_flight *x,
         return;
     unsigned failed = s->failed;
     s->failed = 0;
-    if (failed < TKL_DELIVERY_DOWN_AFTER || now < e->waits_lost_until)
+    if (failed < TKL_DELIVERY_DOWN_AFTER || now < e->waits_lost_until ||
+        (s->hastened_at && now - s->hastened_at < HASTEN_EVERY))
         return;
+    s->hastened_at = now;
     keep_wait(e, 0, 0, now);
     size_t len = strlen(channel) + 1;
     struct hastening *h = malloc(sizeof(*h) + len);

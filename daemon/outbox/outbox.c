@@ -1,7 +1,6 @@
 #include "outbox.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -1321,39 +1320,38 @@ int tkl_outbox_recover(struct tkl_outbox *o, int64_t now, int64_t *ret_in_flight
 int tkl_outbox_hasten(struct tkl_outbox *o, const char *channel, int64_t now, const uint64_t *keep,
                       size_t n_keep, int64_t *ret_n)
 {
-    /* keep as a JSON array, read by json_each */
-    size_t size = 3 + n_keep * 21, len = 0;
-    char *ids = malloc(size);
-    if (!ids)
+    static const char head[] = "UPDATE notices SET next_attempt = ?1 WHERE state = 0 AND"
+                               " attempts > 0 AND sending = 0 AND channel = ?2 AND"
+                               " next_attempt > ?1";
+    if (n_keep > 30000) /* more than SQLite binds: none hastened */
+        return -E2BIG;
+    /* the ids kept waiting as parameters ?3 ...: a short list */
+    size_t size = sizeof(head) + 20 + n_keep * 2;
+    char *sql = malloc(size);
+    if (!sql)
         return -ENOMEM;
-    ids[len++] = '[';
+    size_t len = (size_t)snprintf(sql, size, "%s", head);
     for (size_t i = 0; i < n_keep; i++)
-        len += (size_t)snprintf(ids + len, size - len, "%s%" PRIu64, i ? "," : "", keep[i]);
-    ids[len++] = ']';
-    ids[len] = '\0';
+        len += (size_t)snprintf(sql + len, size - len, "%s", i ? ",?" : " AND id NOT IN (?");
+    snprintf(sql + len, size - len, "%s", n_keep ? ")" : "");
     sqlite3_stmt *st = NULL;
     bool own = false;
     int r = tkl_db_write_begin(o, &own);
-    int rc = r == 0 ? sqlite3_prepare_v2(o->db,
-                                         "UPDATE notices SET next_attempt = ?1 WHERE state = 0 AND"
-                                         " attempts > 0 AND sending = 0 AND channel = ?2 AND"
-                                         " next_attempt > ?1 AND id NOT IN"
-                                         " (SELECT value FROM json_each(?3))",
-                                         -1, &st, NULL)
-                    : SQLITE_OK;
+    int rc = r == 0 ? sqlite3_prepare_v2(o->db, sql, -1, &st, NULL) : SQLITE_OK;
+    free(sql);
     if (rc != SQLITE_OK)
         r = tkl_sqlite_errno(rc);
     int64_t n = 0;
     if (r == 0) {
         sqlite3_bind_int64(st, 1, now);
         tkl_db_bind_text(st, 2, channel);
-        tkl_db_bind_text(st, 3, ids);
+        for (size_t i = 0; i < n_keep; i++)
+            sqlite3_bind_int64(st, (int)i + 3, (sqlite3_int64)keep[i]);
         rc = sqlite3_step(st);
         r = rc == SQLITE_DONE ? 0 : tkl_sqlite_errno(rc);
         n = r == 0 ? sqlite3_changes64(o->db) : 0;
     }
     sqlite3_finalize(st);
-    free(ids);
     if ((r = tkl_db_write_end(o, own, r)) == 0)
         *ret_n = n;
     return r;
@@ -1423,8 +1421,8 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
                                 " count(*) FILTER (WHERE state = 3),"
                                 " min(max(next_attempt, created_at)) FILTER (WHERE state = 0),"
                                 " min(max(due_at, created_at)) FILTER (WHERE state = 0 AND"
-                                "  attempts > 0),"
-                                " (SELECT last_error FROM notices WHERE state = 0 AND attempts > 0"
+                                "  attempts > 1),"
+                                " (SELECT last_error FROM notices WHERE state = 0 AND attempts > 1"
                                 "  ORDER BY max(due_at, created_at), id LIMIT 1)"
                                 " FROM notices",
                                 -1, &st, NULL);

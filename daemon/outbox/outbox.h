@@ -226,9 +226,10 @@ struct tkl_outbox_stats {
      * or its queueing when later: a notice queued again is due from then),
      * or INT64_MAX */
     int64_t due_since;
-    /* the earliest instant a notice still retrying became due (queued, or
-     * its due time when later), or INT64_MAX; and that notice's last
-     * error (its reply, cut to fit), "" when none (tickler status's alone) */
+    /* the earliest instant a notice still retrying, and tried more than
+     * once, became due (queued, or its due time when later), or
+     * INT64_MAX; and that notice's last error (its reply, cut to fit), ""
+     * when none (tickler status's alone) */
     int64_t retrying_since;
     char last_error[256];
 };

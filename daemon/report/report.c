@@ -734,6 +734,18 @@ static int note_text(struct tkl_buf *b, const struct tkl_update *u, const struct
 
 /* The Progress column of row as plain text, lines apart. Returns 0 or
  * -ENOMEM. */
+/* Whether row's notes say how the work goes (a progress note or a
+ * completion): else the plan's own progress is shown after them (a
+ * snooze, a reopen or a "not ours" alone says nothing of it). */
+static bool notes_tell_progress(const struct tkl_report_row *row)
+{
+    for (size_t i = 0; i < row->n_notes; i++)
+        if (row->notes[i]->kind == TKL_UPDATE_PROGRESS ||
+            row->notes[i]->kind == TKL_UPDATE_COMPLETE)
+            return true;
+    return false;
+}
+
 static int progress_text(struct tkl_buf *b, const struct tkl_report_row *row)
 {
     const struct tkl_action *a = row->action;
@@ -744,11 +756,11 @@ static int progress_text(struct tkl_buf *b, const struct tkl_report_row *row)
         if (r == 0)
             r = note_text(b, row->notes[i], a);
     }
-    if (row->n_notes)
+    if (r < 0 || notes_tell_progress(row))
         return r;
     if (a->progress && *trim(a->progress))
-        return tkl_buf_printf(b, "From the plan: %s", a->progress);
-    return tkl_buf_puts(b, "No update this period");
+        return tkl_buf_printf(b, "%sFrom the plan: %s", row->n_notes ? "\n" : "", a->progress);
+    return row->n_notes ? 0 : tkl_buf_puts(b, "No update this period");
 }
 
 /* The Progress column of orphan o as plain text, lines apart. Returns 0
@@ -806,16 +818,17 @@ static void csv_cell(FILE *out, const char *s, bool last)
 {
     s = s ? s : "";
     /* a longer cell would be cut by the spreadsheet without a word */
-    size_t len = strlen(s), keep = utf16_prefix(s, CSV_CELL_MAX);
+    bool guard = *s && strchr("=+-@\t\r", *s); /* a leading ', one more character */
+    size_t len = strlen(s), keep = utf16_prefix(s, CSV_CELL_MAX - guard);
     const char *cut = "";
     if (keep < len) {
-        keep = utf16_prefix(s, CSV_CELL_MAX - 1 - (sizeof(CSV_CUT) - 1));
+        keep = utf16_prefix(s, CSV_CELL_MAX - guard - (sizeof(CSV_CUT) - 1));
         cut = CSV_CUT;
     }
     bool quote = *cut || strpbrk(s, ",;\t\"\r\n") != NULL;
     if (quote)
         fputc('"', out);
-    if (*s && strchr("=+-@\t\r", *s))
+    if (guard)
         fputc('\'', out);
     for (const char *end = s + keep; s < end; s++) {
         if (*s == '\r' && s[1] == '\n')
@@ -1111,10 +1124,13 @@ static void html_progress(FILE *out, const struct tkl_report_row *row)
         for (size_t i = 0; i < row->n_notes; i++)
             html_note(out, row->notes[i], a);
         fputs("</ul>", out);
-    } else if (a->progress && *trim(a->progress)) {
+        if (notes_tell_progress(row))
+            return;
+    }
+    if (a->progress && *trim(a->progress)) {
         fputs("<span class=\"from\">From the plan:</span> ", out);
         html_lines(out, trim(a->progress));
-    } else {
+    } else if (!row->n_notes) {
         fputs("<span class=\"none\">No update this period</span>", out);
     }
 }

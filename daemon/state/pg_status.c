@@ -33,8 +33,8 @@ static const char numbers_sql[] =
     " (SELECT value FROM meta WHERE key = 'last_run'),"
     " count(*) FILTER (WHERE state = 3),"
     " min(greatest(next_attempt, created_at)) FILTER (WHERE state = 0),"
-    " min(greatest(due_at, created_at)) FILTER (WHERE state = 0 AND attempts > 0),"
-    " (SELECT last_error FROM notices WHERE state = 0 AND attempts > 0"
+    " min(greatest(due_at, created_at)) FILTER (WHERE state = 0 AND attempts > 1),"
+    " (SELECT last_error FROM notices WHERE state = 0 AND attempts > 1"
     "  ORDER BY greatest(due_at, created_at), id LIMIT 1)"
     " FROM notices";
 

@@ -391,6 +391,8 @@ static void entry_details(json_t *items, bool *bad, const struct tkl_notice_entr
             add(items, bad, rich("Suggested comms: ", e->commitment, NULL, false));
         if (e->owners && *e->owners)
             add(items, bad, rich("Teams prompted: ", e->owners, NULL, false));
+        if (e->url && *e->url && !dg_web_url_ok(e->url)) /* a web address is a button */
+            add(items, bad, rich("Resources: ", e->url, NULL, false));
     } else {
         char w[64], line[512];
         dg_when(e, w, sizeof(w));

@@ -1540,10 +1540,15 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
         # failing for over an hour (a server down): not healthy, with its
         # error, while ticklerd runs as before it stopped
         self.run_sql("UPDATE notices SET created_at = created_at - 3600 WHERE state = 0")
+        text, js, rc = self.status()  # tried once: a failure, not yet an outage
+        self.assertEqual(rc, 1, text.stdout + text.stderr)  # unsent, as above
+        self.assertNotIn("retrying, one due since", text.stdout)
+        self.run_sql("UPDATE notices SET attempts = 2 WHERE state = 0")
         text, js, rc = self.status()
         self.assertEqual(rc, 1, text.stdout + text.stderr)
-        self.assertRegex(text.stdout, r"\nnot healthy: +1 notice retrying, the oldest failing "
-                         r"since \S+: \"[^\"\n]*503[^\"\n]*\" \(tickler outbox\)\n")
+        self.assertRegex(text.stdout, r"\nnot healthy: +1 notice retrying, one due since \S+ and "
+                         r"tried more than once, the last error: \"[^\"\n]*503[^\"\n]*\" "
+                         r"\(tickler outbox\)\n")
         self.assertIn("503", js["last_error"])
         self.assertRegex(js["retrying_since"], r"^\d{4}-\d\d-\d\dT")
         if harness.PG:  # what follows is a broken SQLite file

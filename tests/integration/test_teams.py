@@ -462,6 +462,73 @@ links = { keys = ( { id = "t1"; file = "links.key"; } ); };
         self.assertEqual(len(self.peer.posts), 1)
 
 
+class Observances(unittest.TestCase):
+    """An observance's prompt on a Teams card: its resources, when a web
+    address, are an Open button; any other text is no button."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-teams-obs-")
+        self.state = os.path.join(self.tmp, "state")
+        self.peer = Peer()
+        with open(os.path.join(self.tmp, "comms.url"), "w") as f:
+            f.write("http://127.0.0.1:%d/comms?%s\n" % (self.peer.port, CANARY))
+        with open(os.path.join(self.tmp, "days.ics"), "w", newline="") as f:
+            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+                    "BEGIN:VEVENT\r\nUID:web@test\r\nDTSTART;VALUE=DATE:20270317\r\n"
+                    "SUMMARY:Web day\r\nCATEGORIES:race\r\n"
+                    "URL:https://example.org/web-day?a=1&b=2\r\nEND:VEVENT\r\n"
+                    "BEGIN:VEVENT\r\nUID:other@test\r\nDTSTART;VALUE=DATE:20270317\r\n"
+                    "SUMMARY:Other day\r\nCATEGORIES:race\r\nURL:ftp://example.org/x\r\n"
+                    "END:VEVENT\r\nEND:VCALENDAR\r\n")
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n")
+        self.conf = os.path.join(self.tmp, "tickler.conf")
+        with open(self.conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { lookahead_months = 0; };
+notifiers = ( { name = "teams"; plugin = "teams";
+                settings = { destinations = ( { name = "comms"; url_file = "comms.url"; } ); }; } );
+sources = ( { name = "days"; plugin = "calendar"; team = "comms";
+              settings = { files = [ "days.ics" ]; }; } );
+teams = ( { id = "comms"; name = "Comms"; recipients = { teams = [ "comms" ]; }; } );
+""")
+
+    def tearDown(self):
+        self.peer.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_an_observances_web_resources_are_an_open_button(self):
+        # 14 days before Wednesday 17 March 2027: Wednesday 3 March
+        subprocess.run([tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(),
+                        "--state-dir", self.state, "--now", "2027-03-03T09:30", "--oneshot"],
+                       check=True, capture_output=True)
+        posts = [p for p in self.peer.posts if p[2] < 300]
+        self.assertEqual(len(posts), 1, self.peer.posts)
+        env = json.loads(posts[0][3])
+        buttons = []
+
+        def walk(x):
+            if isinstance(x, dict):
+                if x.get("type") == "Action.OpenUrl":
+                    buttons.append((x["title"], x["url"]))
+                for v in x.values():
+                    walk(v)
+            elif isinstance(x, list):
+                for v in x:
+                    walk(v)
+        walk(env)
+        self.assertEqual(buttons, [("Resources", "https://example.org/web-day?a=1&b=2")])
+        # the other address is no button, but said as text
+        self.assertIn('"text": "Resources: "', json.dumps(env))
+        self.assertIn('"text": "ftp://example.org/x"', json.dumps(env))
+        v = subprocess.run(["node", os.path.join(ARGS.source, "tests", "integration",
+                                                 "validate_card.js"), ARGS.node_modules],
+                           input=json.dumps([env]), capture_output=True, text=True)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        self.assertEqual(v.stdout.split(), ["ok"])
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)

@@ -990,10 +990,23 @@ START_TEST(a_channel_that_delivers_again_after_failures_in_a_row_retries_its_not
     ck_assert_uint_eq(slow.n_q, 5); /* every one waiting, handed out again at once */
     ck_assert_int_eq(count("state = 0 AND attempts = 1 AND sending = 1"), 5);
     ck_assert_int_eq(count("state = 1"), 2);
-    /* the other channel's notices are not its business */
     complete_all(&slow, TKL_DELIVERY_OK, "250 ok");
     drive();
     ck_assert_int_eq(count("state = 1"), 7);
+    /* down again within the hour (one destination of several, say): its
+     * notices wait for their backoff, not hastened at every delivery */
+    for (int i = 0; i < TKL_DELIVERY_DOWN_AFTER; i++) {
+        put("slow", "team6");
+        drive();
+        fail_slow();
+    }
+    put("slow", "team7");
+    drive();
+    ck_assert_uint_eq(slow.n_q, 1);
+    complete_all(&slow, TKL_DELIVERY_OK, "250 ok");
+    drive();
+    ck_assert_uint_eq(slow.n_q, 0);
+    ck_assert_int_eq(count("state = 0 AND attempts = 1"), 3);
 }
 END_TEST
 

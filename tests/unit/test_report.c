@@ -285,7 +285,8 @@ START_TEST(test_the_why_without_a_progress_note_names_the_latest_update)
     ck_assert_uint_eq(row_of(&r, "P2")->n_notes, 1);
     char *m = written(&r, TKL_REPORT_MARKDOWN);
     ck_assert_ptr_nonnull(
-        strstr(m, "| 1 May 2026: snoozed reminders until 29 May 2026 by c@x.org: on leave |"));
+        strstr(m, "| 1 May 2026: snoozed reminders until 29 May 2026 by c@x.org: on leave<br>"
+                  "From the plan: Half done |"));
     free(m);
     tkl_report_free(&r);
     tkl_store_free(s);
