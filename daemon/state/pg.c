@@ -1,6 +1,7 @@
 #include "pg.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1131,4 +1132,19 @@ int tkl_pg_run_failed(int r, const char *what, const PGresult *res, char **ret_e
     if (asprintf(ret_err, "%s: %s", what, msg) < 0)
         *ret_err = NULL;
     return r;
+}
+
+int tkl_pg_id_array(const uint64_t *ids, size_t n, char **ret)
+{
+    size_t size = 3 + n * 21, o = 0;
+    char *s = malloc(size);
+    if (!s)
+        return -ENOMEM;
+    s[o++] = '{';
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(s + o, size - o, "%s%" PRIu64, i ? "," : "", ids[i]);
+    s[o++] = '}';
+    s[o] = '\0';
+    *ret = s;
+    return 0;
 }

@@ -134,6 +134,11 @@ int tkl_pg_transaction(struct tkl_pg *pg, const struct tkl_pg_stmt *stmts, size_
  * text lives as long as res. */
 const char *tkl_pg_error_text(int r, const PGresult *res);
 
+/* The n ids of ids as a bigint[] parameter in PostgreSQL's text form
+ * ("{1,2}", "{}" for none) into *ret (malloc()ed). Returns 0 or
+ * -ENOMEM. */
+int tkl_pg_id_array(const uint64_t *ids, size_t n, char **ret);
+
 /* Closes the connection: every pending callback gets -ECANCELED, every
  * handle is closed and the memory freed once the loop has run their close
  * callbacks. No callback runs after this returns. Accepts NULL. */

@@ -100,23 +100,6 @@ static int run(const char *conninfo_file, int (*start)(struct tkl_pg *pg, void *
     return 0;
 }
 
-/* An array of ids in PostgreSQL's text form ("{1,2}"): *ret, or
- * -ENOMEM. */
-static int id_array(const uint64_t *ids, size_t n, char **ret)
-{
-    size_t size = 3 + n * 21, o = 0;
-    char *s = malloc(size);
-    if (!s)
-        return -ENOMEM;
-    s[o++] = '{';
-    for (size_t i = 0; i < n; i++)
-        o += (size_t)snprintf(s + o, size - o, "%s%" PRIu64, i ? "," : "", ids[i]);
-    s[o++] = '}';
-    s[o] = '\0';
-    *ret = s;
-    return 0;
-}
-
 /* ---- list ---------------------------------------------------------------- */
 
 static void on_listed(void *data, int r, const PGresult *const *results, size_t n)
@@ -248,7 +231,7 @@ static int start_requeue(struct tkl_pg *pg, void *data)
 {
     struct job *x = data;
     char now[24], report[12], *ids = NULL;
-    int r = id_array(x->ids, x->n_ids, &ids);
+    int r = tkl_pg_id_array(x->ids, x->n_ids, &ids);
     if (r == 0) {
         snprintf(now, sizeof(now), "%" PRId64, x->now);
         snprintf(report, sizeof(report), "%d", (int)TKL_STAGE_REPORT);

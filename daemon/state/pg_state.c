@@ -1319,16 +1319,9 @@ static int pgs_hasten(void *impl, const char *channel, int64_t now, const uint64
                       size_t n_keep, tkl_state_value_cb cb, void *data)
 {
     struct pgs *q = impl;
-    char t[24];
-    size_t size = 3 + n_keep * 21, len = 0;
-    char *ids = malloc(size);
-    if (!ids)
+    char t[24], *ids = NULL;
+    if (tkl_pg_id_array(keep, n_keep, &ids) < 0)
         return -ENOMEM;
-    ids[len++] = '{';
-    for (size_t i = 0; i < n_keep; i++)
-        len += (size_t)snprintf(ids + len, size - len, "%s%" PRIu64, i ? "," : "", keep[i]);
-    ids[len++] = '}';
-    ids[len] = '\0';
     struct op *p = op_new(OP_VALUE, W_HASTEN, data);
     if (!p) {
         free(ids);
