@@ -194,7 +194,10 @@ teams = (
         self.assertNotIn("alpha", p.stdout)
 
     def test_the_report_speaks_the_configured_words(self):
-        # the report group's words and title reach tickler report
+        # the report group's words and title reach tickler report (with a
+        # state directory, as ticklerd's package makes it: one named that
+        # does not exist is refused)
+        os.makedirs(self.state, exist_ok=True)
         p = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state, "report",
                             "--format", "md"], capture_output=True, text=True, check=True)
         self.assertTrue(p.stdout.startswith("# Our plan: progress\n"), p.stdout)
