@@ -1445,13 +1445,7 @@ struct status {
  * (or was cut inside a character) as ASCII, its other bytes '?'. */
 static void printable_reply(char *s)
 {
-    for (char *p = s; *p; p++) {
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = ' ';
-        else if ((unsigned char)p[0] == 0xc2 && (unsigned char)p[1] >= 0x80 &&
-                 (unsigned char)p[1] <= 0x9f)
-            p[0] = p[1] = ' '; /* U+0080 to U+009F: C1 controls (CSI among them) */
-    }
+    tkl_text_printable(s, strlen(s), true);
     if (!tkl_utf8_valid(s, strlen(s)))
         for (char *p = s; *p; p++)
             if ((unsigned char)*p >= 0x80)

@@ -746,35 +746,30 @@ static bool notes_tell_progress(const struct tkl_report_row *row)
     return false;
 }
 
-static int progress_text(struct tkl_buf *b, const struct tkl_report_row *row)
+/* The n notes of action a (NULL: one the plan no longer has) as plain
+ * text, lines apart. Returns 0 or -ENOMEM. */
+static int notes_text(struct tkl_buf *b, const struct tkl_update *const *notes, size_t n,
+                      const struct tkl_action *a)
 {
-    const struct tkl_action *a = row->action;
     int r = 0;
-    for (size_t i = 0; r == 0 && i < row->n_notes; i++) {
+    for (size_t i = 0; r == 0 && i < n; i++) {
         if (i)
             r = tkl_buf_putc(b, '\n');
         if (r == 0)
-            r = note_text(b, row->notes[i], a);
+            r = note_text(b, notes[i], a);
     }
+    return r;
+}
+
+static int progress_text(struct tkl_buf *b, const struct tkl_report_row *row)
+{
+    const struct tkl_action *a = row->action;
+    int r = notes_text(b, row->notes, row->n_notes, a);
     if (r < 0 || notes_tell_progress(row))
         return r;
     if (a->progress && *trim(a->progress))
         return tkl_buf_printf(b, "%sFrom the plan: %s", row->n_notes ? "\n" : "", a->progress);
     return row->n_notes ? 0 : tkl_buf_puts(b, "No update this period");
-}
-
-/* The Progress column of orphan o as plain text, lines apart. Returns 0
- * or -ENOMEM. */
-static int orphan_text(struct tkl_buf *b, const struct tkl_report_orphan *o)
-{
-    int r = 0;
-    for (size_t i = 0; r == 0 && i < o->n_notes; i++) {
-        if (i)
-            r = tkl_buf_putc(b, '\n');
-        if (r == 0)
-            r = note_text(b, o->notes[i], NULL);
-    }
-    return r;
 }
 
 #define ORPHANS_HEADING "Updates for actions no longer in the plan"
@@ -875,7 +870,7 @@ static int write_csv(FILE *out, const struct tkl_report *r)
     }
     for (size_t i = 0; i < r->n_orphans && err == 0; i++) {
         tkl_buf_reset(&b);
-        if ((err = orphan_text(&b, &r->orphans[i])) < 0)
+        if ((err = notes_text(&b, r->orphans[i].notes, r->orphans[i].n_notes, NULL)) < 0)
             break;
         csv_cell(out, r->orphans[i].action_id, false);
         csv_cell(out, "Not in the plan", false);
@@ -984,7 +979,7 @@ static int write_md(FILE *out, const struct tkl_report *r)
                 period);
     for (size_t i = 0; i < r->n_orphans && err == 0; i++) {
         tkl_buf_reset(&b);
-        if ((err = orphan_text(&b, &r->orphans[i])) < 0)
+        if ((err = notes_text(&b, r->orphans[i].notes, r->orphans[i].n_notes, NULL)) < 0)
             break;
         fputs("| ", out);
         md_text(out, r->orphans[i].action_id, true);
@@ -1116,14 +1111,21 @@ static void html_note(FILE *out, const struct tkl_update *u, const struct tkl_ac
     fputs("</li>\n", out);
 }
 
+/* The n notes of action a (NULL: one the plan no longer has) as a list. */
+static void html_notes(FILE *out, const struct tkl_update *const *notes, size_t n,
+                       const struct tkl_action *a)
+{
+    fputs("<ul class=\"notes\">\n", out);
+    for (size_t i = 0; i < n; i++)
+        html_note(out, notes[i], a);
+    fputs("</ul>", out);
+}
+
 static void html_progress(FILE *out, const struct tkl_report_row *row)
 {
     const struct tkl_action *a = row->action;
     if (row->n_notes) {
-        fputs("<ul class=\"notes\">\n", out);
-        for (size_t i = 0; i < row->n_notes; i++)
-            html_note(out, row->notes[i], a);
-        fputs("</ul>", out);
+        html_notes(out, row->notes, row->n_notes, a);
         if (notes_tell_progress(row))
             return;
     }
@@ -1192,10 +1194,9 @@ static int write_html(FILE *out, const struct tkl_report *r)
         const struct tkl_report_orphan *o = &r->orphans[i];
         fputs("<tr class=\"action\"><td>", out);
         html_lines(out, o->action_id);
-        fputs("</td>\n<td><ul class=\"notes\">\n", out);
-        for (size_t k = 0; k < o->n_notes; k++)
-            html_note(out, o->notes[k], NULL);
-        fputs("</ul></td></tr>\n", out);
+        fputs("</td>\n<td>", out);
+        html_notes(out, o->notes, o->n_notes, NULL);
+        fputs("</td></tr>\n", out);
     }
     if (r->n_orphans)
         fputs("</tbody>\n</table>\n</section>\n", out);
