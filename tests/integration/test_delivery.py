@@ -106,6 +106,8 @@ def make_handler(rec):
                 status = 404
             elif path == "hold":
                 status = 503
+            elif path.startswith("outage") and rec.next_count("outage") <= 3:
+                status = 503  # the server down for the first three, whoever they are for
             rec.add(path, time.monotonic(), self.headers.get("X-Tickler-Notice"), status, body,
                     dict(self.headers))
             payload = b'{"ok":%s}' % (b"true" if status < 300 else b"false")
@@ -477,31 +479,13 @@ class Recovery(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="tickler-recovery-")
         self.state = os.path.join(self.tmp, "state")
-        self.lock = threading.Lock()
-        self.answers = []  # (path, status), in the order served
-        test = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with test.lock:  # down for the first three requests
-                    status = 503 if len(test.answers) < 3 else 202
-                    test.answers.append((self.path.strip("/"), status))
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.rec = Recorder()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(self.rec))
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         teams = ["t%d" % i for i in range(4)]
         for t in teams:
             with open(os.path.join(self.tmp, t + ".url"), "w") as f:
-                f.write("http://127.0.0.1:%d/%s\n" % (self.server.server_address[1], t))
+                f.write("http://127.0.0.1:%d/outage-%s\n" % (self.server.server_address[1], t))
         self.conf = os.path.join(self.tmp, "tickler.conf")
         with open(self.conf, "w") as f:
             f.write("""
@@ -533,9 +517,9 @@ teams = ( %s );
         self.assertEqual([n["state"] for n in box], ["delivered"] * 4)
         # one at a time: three refused, the fourth accepted, then the three
         # again, each accepted once
-        self.assertEqual([a[1] for a in self.answers], [503, 503, 503, 202, 202, 202, 202])
-        accepted = [a[0] for a in self.answers if a[1] == 202]
-        self.assertEqual(sorted(accepted), ["t0", "t1", "t2", "t3"])
+        self.assertEqual([r[3] for r in self.rec.requests], [503, 503, 503, 202, 202, 202, 202])
+        accepted = [r[0] for r in self.rec.requests if r[3] == 202]
+        self.assertEqual(sorted(accepted), ["outage-t0", "outage-t1", "outage-t2", "outage-t3"])
         self.assertEqual(sorted(n["attempts"] for n in box), [1, 2, 2, 2])
         log = d.log()
         self.assertIn("notifier hook: 3 deliveries in a row failed, the last: ", log)
