@@ -13,7 +13,7 @@
  *   tickler [-c FILE] calendar [--from DATE] [--to DATE] [--format ics|html|json]
  *                              [--category NAME]
  *   tickler [-c FILE] [--state-dir DIR] report [--from DATE] [--to DATE]
- *                              [--format html|csv|md] [-o FILE]
+ *                              [--format html|docx|csv|md] [-o FILE]
  *   tickler [-c FILE] [--state-dir DIR] updates [--since DATE] [--json|--csv]
  *   tickler [-c FILE] link ACTION-ID RECIPIENT [--expires-in DAYS]
  *
@@ -55,6 +55,7 @@
 #include "plugin/set.h"
 #include "report/report.h"
 #include "report/request_updates.h"
+#include "report/word.h"
 #include "route/route.h"
 #include "runtime/runtime.h"
 #include "schedule/holidays.h"
@@ -2301,8 +2302,18 @@ static int report_args(struct cli *c, int argc, char **argv, struct report_args 
     if (ar)
         return args_exit(ar) + 1;
     if (tkl_report_format_parse(a->format, &a->f) < 0) {
-        fprintf(stderr, "tickler report: --format must be html, csv or md\n");
+        fprintf(stderr, "tickler report: --format must be html, docx, csv or md\n");
         return 3;
+    }
+    if (a->f == TKL_REPORT_WORD && !a->output && isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "tickler report: a Word document is not for a terminal: give -o FILE "
+                        "(progress-report.docx) or redirect the output\n");
+        return 3;
+    }
+    char why[512];
+    if (a->f == TKL_REPORT_WORD && tkl_report_word_load(why, sizeof(why)) < 0) {
+        fprintf(stderr, "tickler report: %s\n", why);
+        return 2;
     }
     return report_period(a);
 }
@@ -2311,7 +2322,7 @@ static int report_args(struct cli *c, int argc, char **argv, struct report_args 
  * (or standard output). Returns the exit code. */
 static int report_write(const struct report_args *a, const struct tkl_report *r)
 {
-    FILE *out = a->output ? fopen(a->output, "w") : stdout;
+    FILE *out = a->output ? fopen(a->output, a->f == TKL_REPORT_WORD ? "wb" : "w") : stdout;
     if (!out) {
         fprintf(stderr, "tickler report: cannot write %s: %s\n", a->output, strerror(errno));
         return 1;
@@ -2617,7 +2628,7 @@ static const struct command commands[] = {
     {"calendar", cmd_calendar,
      "[--from DATE] [--to DATE] [--format ics|html|json] [--category NAME]",
      "the observances of the sources (or of one category), as a calendar"},
-    {"report", cmd_report, "[--from DATE] [--to DATE] [--format html|csv|md] [-o FILE]",
+    {"report", cmd_report, "[--from DATE] [--to DATE] [--format html|docx|csv|md] [-o FILE]",
      "the progress report: the plan by objective, progress and status"},
     {"updates", cmd_updates, "[--since DATE] [--json|--csv]",
      "every update officers recorded, for the master spreadsheet"},

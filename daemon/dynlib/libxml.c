@@ -7,7 +7,7 @@ static const struct tkl_dynsym syms[] = {TKL_LIBXML_SYMBOLS(TKL_DYNSYM_ENTRY)};
 static struct tkl_dynlib lib = {
     .soname = TICKLER_LIBXML2_SONAME,
     .package = "libxml2",
-    .purpose = "Reading spreadsheets and Word documents",
+    .purpose = "Reading spreadsheets and Word documents or writing a Word report",
     .syms = syms,
     .n_syms = sizeof(syms) / sizeof(syms[0]),
 };

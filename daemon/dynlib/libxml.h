@@ -2,14 +2,23 @@
 #define TICKLER_DYNLIB_LIBXML_H
 
 #include <libxml/xmlreader.h>
+#include <libxml/xmlwriter.h>
 
 #include "dynlib/dynlib.h"
 
-/* The functions of libxml2 the spreadsheet and Word readers call (store/).
- * xmlFree is a variable, the allocator's free: call (*sym_xmlFree)(p). */
+/* The functions of libxml2 the spreadsheet and Word readers call (store/),
+ * and the progress report's Word writer (report/word.c). xmlFree is a
+ * variable, the allocator's free: call (*sym_xmlFree)(p). */
 #define TKL_LIBXML_SYMBOLS(X)                                                                      \
+    X(xmlBufferContent)                                                                            \
+    X(xmlBufferCreate)                                                                             \
+    X(xmlBufferFree)                                                                               \
+    X(xmlBufferLength)                                                                             \
     X(xmlFree)                                                                                     \
     X(xmlFreeTextReader)                                                                           \
+    X(xmlFreeTextWriter)                                                                           \
+    X(xmlGetUTF8Char)                                                                              \
+    X(xmlNewTextWriterMemory)                                                                      \
     X(xmlReaderForIO)                                                                              \
     X(xmlTextReaderConstLocalName)                                                                 \
     X(xmlTextReaderConstNamespaceUri)                                                              \
@@ -24,7 +33,13 @@
     X(xmlTextReaderNext)                                                                           \
     X(xmlTextReaderNodeType)                                                                       \
     X(xmlTextReaderRead)                                                                           \
-    X(xmlTextReaderSetErrorHandler)
+    X(xmlTextReaderSetErrorHandler)                                                                \
+    X(xmlTextWriterEndDocument)                                                                    \
+    X(xmlTextWriterEndElement)                                                                     \
+    X(xmlTextWriterStartDocument)                                                                  \
+    X(xmlTextWriterStartElement)                                                                   \
+    X(xmlTextWriterWriteAttribute)                                                                 \
+    X(xmlTextWriterWriteString)
 
 TKL_LIBXML_SYMBOLS(TKL_DYNSYM_DECLARE)
 

@@ -12,9 +12,8 @@
 #include "../core/text.h"
 #include "../schedule/standing.h"
 #include "../update/answer.h"
-
-#define EN_DASH "\xe2\x80\x93"
-#define MID_DOT "\xc2\xb7"
+#include "report_text.h"
+#include "word.h"
 
 /* ---- the period ------------------------------------------------------- */
 
@@ -78,6 +77,8 @@ int tkl_report_format_parse(const char *s, enum tkl_report_format *ret)
         *ret = TKL_REPORT_CSV;
     else if (!strcmp(s, "md") || !strcmp(s, "markdown"))
         *ret = TKL_REPORT_MARKDOWN;
+    else if (!strcmp(s, "docx") || !strcmp(s, "word"))
+        *ret = TKL_REPORT_WORD;
     else
         return -EINVAL;
     return 0;
@@ -90,6 +91,8 @@ const char *tkl_report_format_type(enum tkl_report_format f)
         return "text/csv; charset=utf-8";
     case TKL_REPORT_MARKDOWN:
         return "text/markdown; charset=utf-8";
+    case TKL_REPORT_WORD:
+        return TKL_WORD_TYPE;
     default:
         return "text/html; charset=utf-8";
     }
@@ -123,7 +126,7 @@ static int folded_cmp(const char *a, const char *b)
 }
 
 /* Skips white space at the start (folded_cmp's view of a leading run). */
-static const char *trim(const char *s)
+const char *tkl_report_trim(const char *s)
 {
     while (s && is_space(*s))
         s++;
@@ -141,7 +144,7 @@ struct order {
 static int by_objective(const void *x, const void *y)
 {
     const struct order *p = x, *q = y;
-    int c = folded_cmp(trim(p->a->objective), trim(q->a->objective));
+    int c = folded_cmp(tkl_report_trim(p->a->objective), tkl_report_trim(q->a->objective));
     return c ? c : (p->index > q->index) - (p->index < q->index);
 }
 
@@ -150,7 +153,7 @@ static int by_commitment(const void *x, const void *y)
     const struct order *p = x, *q = y;
     if (p->objective != q->objective)
         return (p->objective > q->objective) - (p->objective < q->objective);
-    int c = folded_cmp(trim(p->a->commitment), trim(q->a->commitment));
+    int c = folded_cmp(tkl_report_trim(p->a->commitment), tkl_report_trim(q->a->commitment));
     return c ? c : (p->index > q->index) - (p->index < q->index);
 }
 
@@ -171,16 +174,17 @@ static void order_rows(struct order *v, size_t n)
 {
     qsort(v, n, sizeof(*v), by_objective);
     for (size_t i = 0; i < n; i++)
-        v[i].objective = i && !folded_cmp(trim(v[i].a->objective), trim(v[i - 1].a->objective))
+        v[i].objective = i && !folded_cmp(tkl_report_trim(v[i].a->objective),
+                                          tkl_report_trim(v[i - 1].a->objective))
                              ? v[i - 1].objective
                              : v[i].index;
     qsort(v, n, sizeof(*v), by_commitment);
     for (size_t i = 0; i < n; i++)
-        v[i].commitment =
-            i && v[i].objective == v[i - 1].objective &&
-                    !folded_cmp(trim(v[i].a->commitment), trim(v[i - 1].a->commitment))
-                ? v[i - 1].commitment
-                : v[i].index;
+        v[i].commitment = i && v[i].objective == v[i - 1].objective &&
+                                  !folded_cmp(tkl_report_trim(v[i].a->commitment),
+                                              tkl_report_trim(v[i - 1].a->commitment))
+                              ? v[i - 1].commitment
+                              : v[i].index;
     qsort(v, n, sizeof(*v), by_rank);
 }
 
@@ -513,8 +517,7 @@ void tkl_report_free(struct tkl_report *r)
 
 /* ---- words ------------------------------------------------------------ */
 
-/* "Red", "Amber", "Green"; "" for none. */
-static const char *rag_label(enum tkl_rag r)
+const char *tkl_report_rag_label(enum tkl_rag r)
 {
     switch (r) {
     case TKL_RAG_RED:
@@ -647,13 +650,13 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
         snprintf(buf, size, "Overdue: %s %s.", due_word(a), day_short(a->deadline.day, day));
         break;
     case TKL_REASON_AT_RISK:
-        snprintf(buf, size, "Latest update %s, %s.", rag_label(row->latest->rag),
+        snprintf(buf, size, "Latest update %s, %s.", tkl_report_rag_label(row->latest->rag),
                  when_short(row->latest->at, day));
         break;
     case TKL_REASON_NO_END: /* and whether its officers said anything */
         if (row->latest && row->latest->rag)
             snprintf(buf, size, "Ongoing action; latest update %s, %s.",
-                     rag_label(row->latest->rag), when_short(row->latest->at, day));
+                     tkl_report_rag_label(row->latest->rag), when_short(row->latest->at, day));
         else if (row->latest)
             snprintf(buf, size, "Ongoing action; latest update %s, with no RAG status.",
                      when_short(row->latest->at, day));
@@ -686,7 +689,7 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
             else
                 snprintf(buf, size, "Latest update %s, with no RAG status.",
                          when_short(u->at, day));
-        } else if (a->progress && *trim(a->progress)) { /* shown as Progress, marked */
+        } else if (a->progress && *tkl_report_trim(a->progress)) { /* shown as Progress, marked */
             snprintf(buf, size,
                      "No update from officers this period; the progress is the plan's "
                      "own.");
@@ -697,8 +700,7 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
     return buf;
 }
 
-/* The words the council uses for status s. */
-static const char *status_words(const struct tkl_report *r, enum tkl_report_status s)
+const char *tkl_report_status_words(const struct tkl_report *r, enum tkl_report_status s)
 {
     static const char *const fallback[TKL_REPORT_N_STATUS] = {
         "Complete/on schedule to deliver", "Ongoing/remain included in action plan",
@@ -707,37 +709,35 @@ static const char *status_words(const struct tkl_report *r, enum tkl_report_stat
     return w && *w ? w : fallback[s];
 }
 
-static const char *report_title(const struct tkl_report *r)
+const char *tkl_report_title(const struct tkl_report *r)
 {
     const char *t = r->conf ? r->conf->title : NULL;
     return t && *t ? t : "Equality action plan: progress report";
 }
 
-/* One note of the Progress column as plain text: "3 Dec 2026, Green,
- * a@x.org: the note", "3 Dec 2026: marked complete by a@x.org", "3 Dec
- * 2026: reopened by a@x.org: why" or "3 Dec 2026: said not ours by
- * a@x.org, suggesting Team: why". */
-static int note_text(struct tkl_buf *b, const struct tkl_update *u, const struct tkl_action *a)
+int tkl_report_note_head(struct tkl_buf *b, const struct tkl_update *u, const struct tkl_action *a)
 {
     char day[16];
     char label[48];
     const char *done = done_label(u, false, label), *sugg = suggesting(u);
     when_short(u->at, day);
-    int r = done ? tkl_buf_printf(b, "%s: %s by %s%s%s%s", day, done, u->recipient, sugg,
-                                  *sugg ? u->suggested_team : "", changed_since(u, a))
-                 : tkl_buf_printf(b, "%s%s%s, %s", day, u->rag ? ", " : "", rag_label(u->rag),
-                                  u->recipient);
+    return done ? tkl_buf_printf(b, "%s: %s by %s%s%s%s", day, done, u->recipient, sugg,
+                                 *sugg ? u->suggested_team : "", changed_since(u, a))
+                : tkl_buf_printf(b, "%s%s%s, %s", day, u->rag ? ", " : "",
+                                 tkl_report_rag_label(u->rag), u->recipient);
+}
+
+/* One note of the Progress column as plain text: its head, then ": " and
+ * its note when it has one. */
+static int note_text(struct tkl_buf *b, const struct tkl_update *u, const struct tkl_action *a)
+{
+    int r = tkl_report_note_head(b, u, a);
     if (r == 0 && u->note && *u->note)
         r = tkl_buf_printf(b, ": %s", u->note);
     return r;
 }
 
-/* The Progress column of row as plain text, lines apart. Returns 0 or
- * -ENOMEM. */
-/* Whether row's notes say how the work goes (a progress note or a
- * completion): else the plan's own progress is shown after them (a
- * snooze, a reopen or a "not ours" alone says nothing of it). */
-static bool notes_tell_progress(const struct tkl_report_row *row)
+bool tkl_report_notes_tell_progress(const struct tkl_report_row *row)
 {
     for (size_t i = 0; i < row->n_notes; i++)
         if (row->notes[i]->kind == TKL_UPDATE_PROGRESS ||
@@ -761,21 +761,18 @@ static int notes_text(struct tkl_buf *b, const struct tkl_update *const *notes, 
     return r;
 }
 
+/* The Progress column of row as plain text, lines apart. Returns 0 or
+ * -ENOMEM. */
 static int progress_text(struct tkl_buf *b, const struct tkl_report_row *row)
 {
     const struct tkl_action *a = row->action;
     int r = notes_text(b, row->notes, row->n_notes, a);
-    if (r < 0 || notes_tell_progress(row))
+    if (r < 0 || tkl_report_notes_tell_progress(row))
         return r;
-    if (a->progress && *trim(a->progress))
+    if (a->progress && *tkl_report_trim(a->progress))
         return tkl_buf_printf(b, "%sFrom the plan: %s", row->n_notes ? "\n" : "", a->progress);
     return row->n_notes ? 0 : tkl_buf_puts(b, "No update this period");
 }
-
-#define ORPHANS_HEADING "Updates for actions no longer in the plan"
-#define ORPHANS_TEXT                                                                               \
-    "Officers recorded these in the period for actions the plan no longer has (removed, or "       \
-    "given a new reference): carry them over to the action they belong to."
 
 /* ---- CSV -------------------------------------------------------------- */
 
@@ -865,7 +862,7 @@ static int write_csv(FILE *out, const struct tkl_report *r)
         csv_cell(out, a->owners, false);
         csv_cell(out, a->deadline_text, false);
         csv_cell(out, b.data, false);
-        csv_cell(out, status_words(r, row->status), false);
+        csv_cell(out, tkl_report_status_words(r, row->status), false);
         csv_cell(out, tkl_report_reason_text(row, why, sizeof(why)), true);
     }
     for (size_t i = 0; i < r->n_orphans && err == 0; i++) {
@@ -913,17 +910,17 @@ static void md_row(FILE *out, const struct tkl_report *r, const struct tkl_repor
     char why[TKL_REPORT_REASON_SIZE];
     fputs("| ", out);
     if (row->opens_commitment)
-        md_text(out, trim(a->commitment), true);
+        md_text(out, tkl_report_trim(a->commitment), true);
     fputs(" | ", out);
     md_text(out, a->title, true);
     fputs("<br>*Responsibility:* ", out);
-    md_text(out, *trim(a->owners) ? a->owners : "none given", true);
+    md_text(out, *tkl_report_trim(a->owners) ? a->owners : "none given", true);
     fputs(" " MID_DOT " *Timeframe:* ", out);
-    md_text(out, *trim(a->deadline_text) ? a->deadline_text : "none given", true);
+    md_text(out, *tkl_report_trim(a->deadline_text) ? a->deadline_text : "none given", true);
     fputs(" | ", out);
     md_text(out, progress, true);
     fputs(" | **", out);
-    md_text(out, status_words(r, row->status), true);
+    md_text(out, tkl_report_status_words(r, row->status), true);
     fputs("**<br>", out);
     md_text(out, tkl_report_reason_text(row, why, sizeof(why)), true);
     fputs(" |\n", out);
@@ -933,14 +930,14 @@ static void md_summary(FILE *out, const struct tkl_report *r, const char *period
 {
     char day[TKL_DAY_LONG_SIZE];
     fputs("# ", out);
-    md_text(out, report_title(r), false);
+    md_text(out, tkl_report_title(r), false);
     fputs("\n\n**Progress " EN_DASH " ", out);
     md_text(out, period, false);
     fprintf(out, "**, as at %s. %zu actions: ",
             tkl_day_long(r->as_at, day, sizeof(day)) == 0 ? day : "?", r->n);
     for (int s = 0; s < TKL_REPORT_N_STATUS; s++) {
         fprintf(out, "%zu ", r->counts[s]);
-        md_text(out, status_words(r, (enum tkl_report_status)s), false);
+        md_text(out, tkl_report_status_words(r, (enum tkl_report_status)s), false);
         fputs(s + 1 < TKL_REPORT_N_STATUS ? ", " : ".", out);
     }
     if (r->n_orphans)
@@ -960,7 +957,7 @@ static int write_md(FILE *out, const struct tkl_report *r)
     for (size_t i = 0; i < r->n && err == 0; i++) {
         const struct tkl_report_row *row = &r->rows[i];
         if (row->opens_objective) {
-            const char *o = trim(row->action->objective);
+            const char *o = tkl_report_trim(row->action->objective);
             fputs("\n## ", out);
             md_text(out, *o ? o : "Actions without an objective", false);
             fprintf(out,
@@ -1043,17 +1040,17 @@ static void html_head(FILE *out, const struct tkl_report *r, const char *period)
     fputs("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
           out);
-    tkl_html_fputs(report_title(r), out);
+    tkl_html_fputs(tkl_report_title(r), out);
     fprintf(out, ": progress " EN_DASH " %s</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>",
             period, html_style);
-    tkl_html_fputs(report_title(r), out);
+    tkl_html_fputs(tkl_report_title(r), out);
     fprintf(out,
             "</h1>\n<p class=\"period\"><strong>Progress " EN_DASH " %s</strong>, as at %s</p>\n",
             period, tkl_day_long(r->as_at, day, sizeof(day)) == 0 ? day : "?");
     fprintf(out, "<p class=\"summary\">%zu actions: ", r->n);
     for (int s = 0; s < TKL_REPORT_N_STATUS; s++) {
         fprintf(out, "<span class=\"s%d\">%zu ", s, r->counts[s]);
-        tkl_html_fputs(status_words(r, (enum tkl_report_status)s), out);
+        tkl_html_fputs(tkl_report_status_words(r, (enum tkl_report_status)s), out);
         fputs(s + 1 < TKL_REPORT_N_STATUS ? "</span>, " : "</span>.", out);
     }
     if (r->n_orphans)
@@ -1099,7 +1096,7 @@ static void html_note(FILE *out, const struct tkl_update *u, const struct tkl_ac
     } else {
         if (u->rag)
             fprintf(out, "<span class=\"rag %s\">%s</span> ", tkl_rag_name(u->rag),
-                    rag_label(u->rag));
+                    tkl_report_rag_label(u->rag));
         fputs("<span class=\"who\">", out);
         tkl_html_fputs(u->recipient, out);
         fputs("</span>", out);
@@ -1126,12 +1123,12 @@ static void html_progress(FILE *out, const struct tkl_report_row *row)
     const struct tkl_action *a = row->action;
     if (row->n_notes) {
         html_notes(out, row->notes, row->n_notes, a);
-        if (notes_tell_progress(row))
+        if (tkl_report_notes_tell_progress(row))
             return;
     }
-    if (a->progress && *trim(a->progress)) {
+    if (a->progress && *tkl_report_trim(a->progress)) {
         fputs("<span class=\"from\">From the plan:</span> ", out);
-        html_lines(out, trim(a->progress));
+        html_lines(out, tkl_report_trim(a->progress));
     } else if (!row->n_notes) {
         fputs("<span class=\"none\">No update this period</span>", out);
     }
@@ -1144,13 +1141,13 @@ static void html_row(FILE *out, const struct tkl_report *r, const struct tkl_rep
     fputs("<tr class=\"action\"><td>", out);
     html_lines(out, a->title);
     fputs("<br><span class=\"meta\">Responsibility: ", out);
-    html_lines(out, *trim(a->owners) ? a->owners : "none given");
+    html_lines(out, *tkl_report_trim(a->owners) ? a->owners : "none given");
     fputs(" " MID_DOT " Timeframe: ", out);
-    html_lines(out, *trim(a->deadline_text) ? a->deadline_text : "none given");
+    html_lines(out, *tkl_report_trim(a->deadline_text) ? a->deadline_text : "none given");
     fputs("</span></td>\n<td>", out);
     html_progress(out, row);
     fprintf(out, "</td>\n<td class=\"st s%d\"><strong>", (int)row->status);
-    tkl_html_fputs(status_words(r, row->status), out);
+    tkl_html_fputs(tkl_report_status_words(r, row->status), out);
     fputs("</strong><br><span class=\"why\">", out);
     tkl_html_fputs(tkl_report_reason_text(row, why, sizeof(why)), out);
     fputs("</span></td></tr>\n", out);
@@ -1167,13 +1164,13 @@ static int write_html(FILE *out, const struct tkl_report *r)
         if (row->opens_objective) {
             if (i)
                 fputs("</tbody>\n</table>\n</section>\n", out);
-            html_table_head(out, trim(a->objective), period);
+            html_table_head(out, tkl_report_trim(a->objective), period);
         }
         if (row->opens_commitment) {
             fputs(row->opens_objective ? "<tbody>\n" : "</tbody>\n<tbody>\n", out);
-            if (*trim(a->commitment)) {
+            if (*tkl_report_trim(a->commitment)) {
                 fputs("<tr class=\"commitment\"><th colspan=\"3\" scope=\"rowgroup\">", out);
-                html_lines(out, trim(a->commitment));
+                html_lines(out, tkl_report_trim(a->commitment));
                 fputs("</th></tr>\n", out);
             }
         }
@@ -1208,6 +1205,7 @@ int tkl_report_write(FILE *out, const struct tkl_report *r, enum tkl_report_form
 {
     int err = f == TKL_REPORT_CSV        ? write_csv(out, r)
               : f == TKL_REPORT_MARKDOWN ? write_md(out, r)
+              : f == TKL_REPORT_WORD     ? tkl_report_word_write(out, r)
                                          : write_html(out, r);
     if (err == 0 && ferror(out))
         err = -EIO;

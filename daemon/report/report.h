@@ -4,7 +4,8 @@
  * Actions | Progress – <period> | Status", grouped by objective and then
  * commitment in the order the plan first names them, each action in plan
  * order; observances are not part of it. `tickler report` and /report
- * write it as printable HTML, as CSV for Excel and as Markdown.
+ * write it as printable HTML, as a Word document (word.h), as CSV for
+ * Excel and as Markdown.
  *
  * Progress: the progress notes, completions and reopens officers recorded
  * in the period, oldest first, each with its day, RAG and who; with none, the
@@ -100,6 +101,7 @@ enum tkl_report_format {
     TKL_REPORT_HTML,
     TKL_REPORT_CSV,
     TKL_REPORT_MARKDOWN,
+    TKL_REPORT_WORD, /* .docx */
 };
 
 /*
@@ -118,7 +120,8 @@ int tkl_report_period(const char *from, const char *to, int32_t today, int32_t *
  * day). Returns buf. */
 char *tkl_report_period_text(int32_t from, int32_t to, char *buf, size_t size);
 
-/* Reads "html", "csv" or "md" (also "markdown"). Returns 0 or -EINVAL. */
+/* Reads "html", "docx" (also "word"), "csv" or "md" (also "markdown").
+ * Returns 0 or -EINVAL. */
 int tkl_report_format_parse(const char *s, enum tkl_report_format *ret);
 
 /* The media type of a format, for the web face. */
@@ -156,7 +159,9 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
  * Actions, Responsibility, Timeframe, Progress – <period>, Status) or
  * Markdown (a heading and a table per objective, text escaped); then the
  * orphans, each with its id and notes (in CSV, rows whose Objective says
- * "Not in the plan"). Returns 0, -ENOMEM or -EIO (out reported an error).
+ * "Not in the plan"); or a Word document (word.h: binary, as the HTML).
+ * Returns 0, -ENOMEM or -EIO (out reported an error); a Word document also
+ * tkl_report_word_load's error (libzip or libxml2 cannot be loaded).
  */
 int tkl_report_write(FILE *out, const struct tkl_report *r, enum tkl_report_format f);
 

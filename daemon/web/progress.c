@@ -3,8 +3,9 @@
  * force and the updates officers recorded, the same bytes `tickler report`
  * prints for the same period and day. Query: from and to (YYYY-MM-DD, the
  * period's first and last day; default the twelve months to today) and
- * format (html, csv or md; default html); anything else is answered 400.
- * The CSV comes as an attachment for Excel. The body depends only on the
+ * format (html, docx, csv or md; default html); anything else is answered
+ * 400. The Word document and the CSV come as attachments, for Word and
+ * Excel. The body depends only on the
  * plan in force, the updates, the period, the format and today, so its
  * entity tag (a hash of the body) moves exactly when one of them does.
  *
@@ -19,10 +20,13 @@
 
 #include <tickler/day.h>
 
+#include "../core/log.h"
 #include "../report/report.h"
+#include "../report/word.h"
 
-#define CSV_DISPOSITION "attachment; filename=\"progress-report.csv\""
-#define MD_DISPOSITION  "inline; filename=\"progress-report.md\""
+#define CSV_DISPOSITION  "attachment; filename=\"progress-report.csv\""
+#define MD_DISPOSITION   "inline; filename=\"progress-report.md\""
+#define DOCX_DISPOSITION "attachment; filename=\"progress-report.docx\""
 
 /* The report's words and title: the configuration's report group. */
 static const struct tkl_report_conf *report_conf(const struct tkl_service *s)
@@ -41,12 +45,19 @@ int tkl_web_report(struct tkl_service *s, const struct tkl_http_request *req,
     int32_t from, to, today = tkl_local_day(req->now);
     if (tkl_request_get(q, "from", 1) || tkl_request_get(q, "to", 1) ||
         tkl_request_get(q, "format", 1) || (fmt && tkl_report_format_parse(fmt, &f) < 0))
-        return tkl_http_text(resp, 400, "format is html, csv or md, given once.");
+        return tkl_http_text(resp, 400, "format is html, docx, csv or md, given once.");
     if (tkl_report_period(tkl_request_get(q, "from", 0), tkl_request_get(q, "to", 0), today, &from,
                           &to) < 0)
         return tkl_http_text(resp, 400,
                              "from and to are days (YYYY-MM-DD), to not before from, "
                              "at most 50 years apart.");
+    char why[512];
+    if (f == TKL_REPORT_WORD && tkl_report_word_load(why, sizeof(why)) < 0) {
+        log_error("/report: %s", why);
+        return tkl_http_text(resp, 503,
+                             "This server cannot write Word documents (see its log); the "
+                             "report is at /report as a web page, and for Excel.");
+    }
     if (s->answers_stale) { /* a report without them would say no one answered */
         resp->retry_after = 1;
         return tkl_http_text(resp, 503,
@@ -79,6 +90,7 @@ int tkl_web_report(struct tkl_service *s, const struct tkl_http_request *req,
     resp->noindex = true;
     resp->disposition = f == TKL_REPORT_CSV        ? CSV_DISPOSITION
                         : f == TKL_REPORT_MARKDOWN ? MD_DISPOSITION
+                        : f == TKL_REPORT_WORD     ? DOCX_DISPOSITION
                                                    : NULL;
     return 0;
 }

@@ -290,6 +290,7 @@ int tkl_web_index(struct tkl_service *s, const struct tkl_http_request *req,
     index_link(f, s, "status", "every action, its state and its last reminder, by team");
     index_link(f, s, "status.json", "the same as JSON");
     index_link(f, s, "report", "the progress report of the last twelve months (prints on A4)");
+    index_link(f, s, "report?format=docx", "the same as a Word document, to edit");
     index_link(f, s, "report?format=csv", "the same for Excel");
     fputs("</ul>\n<h2>For the operator</h2>\n<ul>\n", f);
     index_link(f, s, "outbox", "notices pending, retrying and failed");

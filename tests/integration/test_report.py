@@ -31,6 +31,7 @@ ARGS = None
 TZ = "Europe/London"
 OBJECTIVES = ["As a Community Leader", "As an Employer", "As a Service Provider"]
 HOSTILE = '=HYPERLINK("http://evil.example","click") <b>bold</b> | pipe'
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 WORDS = {"complete": "Complete/on schedule to deliver",
          "ongoing": "Ongoing/remain included in action plan",
          "incomplete": "Incomplete/cannot be carried forward"}
@@ -253,6 +254,66 @@ class Report(Fixture):
         self.assertEqual(m.group(1), "39")
         self.assertGreaterEqual(int(m.group(2)), 1)  # EAP22-01, marked complete
 
+    def test_a_word_document_python_docx_reads_in_the_councils_layout(self):
+        self.with_updates()
+        out = os.path.join(os.path.abspath(ARGS.build), "test-output")
+        os.makedirs(out, exist_ok=True)
+        path = os.path.join(out, "report.docx")
+        if os.path.exists(path):
+            os.unlink(path)
+        p = self.tickler("report", "--format", "docx", "--from", "2026-01-01", "--to",
+                         "2026-12-31", "-o", path)
+        self.assertIn(b"progress 2026: 39 actions", p.stderr)
+        print("\nthe report as a Word document: %s" % path, file=sys.stderr)
+        # read by python-docx, an implementation of the format of its own
+        import docx  # pylint: disable=import-outside-toplevel
+        d = docx.Document(path)
+        self.assertEqual(d.core_properties.title,
+                         "Equality action plan: progress report: progress \u2013 2026")
+        heads = [q.text for q in d.paragraphs if q.style.name == "Heading 1"]
+        self.assertEqual(heads, OBJECTIVES)
+        self.assertEqual(d.paragraphs[0].style.name, "Title")
+        self.assertTrue(d.paragraphs[1].text.startswith("Progress \u2013 2026, as at "),
+                        d.paragraphs[1].text)
+        self.assertTrue(d.paragraphs[2].text.startswith("39 actions: "), d.paragraphs[2].text)
+        self.assertEqual(len(d.tables), len(OBJECTIVES))
+        rows = []
+        for t in d.tables:
+            head = [c.text for c in t.rows[0].cells]
+            self.assertEqual(head, ["Agreed Actions", "Progress \u2013 2026", "Status"])
+            # the header row is repeated on every page it runs onto
+            self.assertIsNotNone(t.rows[0]._tr.find(docx.oxml.ns.qn("w:trPr")).find(
+                docx.oxml.ns.qn("w:tblHeader")))
+            for r in t.rows[1:]:
+                cells = [c.text for c in r.cells]
+                if len({id(c._tc) for c in r.cells}) == 3:  # not a commitment's row
+                    rows.append(cells)
+        # every action of the sample plan once
+        plan = sample_actions(ARGS.source)
+        self.assertEqual(sorted(r[0].split("\n")[0] for r in rows), sorted(t for _, _, t in plan))
+        by_title = {r[0].split("\n")[0]: r for r in rows}
+        xantura = by_title["Create join up with Housing Associations to deliver hardship "
+                           "payments as part of the Xantura project"]
+        self.assertEqual(xantura[1], "2 Mar 2026: marked complete by housing@maidstone.example")
+        self.assertTrue(xantura[2].startswith(WORDS["complete"] + "\n"), xantura[2])
+        one_view = by_title["Delivery of One View project"]
+        # the note is text, its markup and formula as the officer wrote them
+        self.assertEqual(one_view[1], "1 Jun 2026, Red, housing@maidstone.example\n" + HOSTILE)
+        self.assertTrue(one_view[2].startswith(WORDS["ongoing"]))
+        self.assertIn("Responsibility: ", one_view[0])
+        # to a terminal it is refused, not printed
+        import pty  # pylint: disable=import-outside-toplevel
+        master, slave = pty.openpty()
+        try:
+            q = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                                "report", "--format", "docx"], stdout=slave,
+                               stderr=subprocess.PIPE, check=False)
+        finally:
+            os.close(slave)
+            os.close(master)
+        self.assertEqual(q.returncode, 2)
+        self.assertIn(b"a Word document is not for a terminal: give -o FILE", q.stderr)
+
     def test_the_web_face_serves_what_tickler_report_prints(self):
         self.with_updates()
         self.daemon = Daemon(self.conf, self.state)
@@ -270,7 +331,8 @@ class Report(Fixture):
             time.sleep(0.2)
         for fmt, ctype in (("html", "text/html; charset=utf-8"),
                            ("csv", "text/csv; charset=utf-8"),
-                           ("md", "text/markdown; charset=utf-8")):
+                           ("md", "text/markdown; charset=utf-8"),
+                           ("docx", DOCX_TYPE)):
             for period in ((), ("2026-04-01", "2027-03-31")):
                 query, args = "?format=" + fmt, ["--format", fmt]
                 if period:
@@ -280,17 +342,19 @@ class Report(Fixture):
                 self.assertEqual(status, 200, body[:300])
                 self.assertEqual(h["content-type"], ctype)
                 self.assertEqual(body, self.tickler("report", *args).stdout, query)
-                if fmt == "csv":
+                if fmt in ("csv", "docx"):
                     self.assertEqual(h["content-disposition"],
-                                     'attachment; filename="progress-report.csv"')
+                                     'attachment; filename="progress-report.%s"' % fmt)
                 # a current copy is not sent again
                 status, _, again = curl(base + query, "-H", "If-None-Match: " + h["etag"])
                 self.assertEqual((status, again), (304, b""))
         self.assertEqual(curl(base + "?format=pdf")[0], 400)
         self.assertEqual(curl(base + "?from=2026-02-30")[0], 400)
         self.assertEqual(curl(base + "?team=hr")[0], 400)
-        # the index names it
-        self.assertIn(b"/report", curl("http://127.0.0.1:%d/" % self.port)[2])
+        # the index names it, and its Word document
+        index = curl("http://127.0.0.1:%d/" % self.port)[2]
+        self.assertIn(b"/report", index)
+        self.assertIn(b"/report?format=docx", index)
 
 
 class Updates(Fixture):

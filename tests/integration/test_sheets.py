@@ -630,7 +630,7 @@ class Libraries(Fixture):
                 out = p.stdout + p.stderr
                 self.assertEqual(p.returncode, 1, out)
                 self.assertIn(self.path(plan), out)
-                self.assertRegex(out, r"Reading spreadsheets and Word documents needs %s\.\d+ "
+                self.assertRegex(out, r"Reading spreadsheets and Word documents or writing a Word report needs %s\.\d+ "
                                  r"\(Debian package %s\), which cannot be loaded: .*hidden by "
                                  r"the test" % (re.escape(lib), pkg))
                 # that alone: not a second, wrong reason
@@ -641,6 +641,20 @@ class Libraries(Fixture):
         p = self.without(["libzip.so", "libxml2.so"], self.path("plan.csv"), "actions", "--json")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(len(json.loads(p.stdout)), len(rows))
+        # its progress report as a Word document needs both, and says so,
+        # writing nothing; as HTML, neither
+        for lib, pkg in (("libzip.so", "libzip4"), ("libxml2.so", "libxml2")):
+            docx = self.path("report.docx")
+            p = self.without([lib], self.path("plan.csv"), "--state-dir", self.path("."),
+                             "report", "--format", "docx", "-o", docx)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertRegex(p.stderr, r"tickler report: Reading spreadsheets and Word documents "
+                             r"or writing a Word report needs %s\.\d+ \(Debian package %s\)"
+                             % (re.escape(lib), pkg))
+            self.assertFalse(os.path.exists(docx))
+        p = self.without(["libzip.so", "libxml2.so"], self.path("plan.csv"), "--state-dir",
+                         self.path("."), "report", "-o", self.path("report.html"))
+        self.assertEqual(p.returncode, 0, p.stderr)
 
     def test_without_libcurl_a_plan_at_a_url_says_why(self):
         """The sample's notifier (maildir) needs no libcurl, so it can be
