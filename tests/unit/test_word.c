@@ -10,7 +10,7 @@
 
 #include "alloc_fail.h"
 #include "check_run.h"
-#include "store_fixture.h"
+#include "report_fixture.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,26 +19,12 @@
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
-#include <tickler/day.h>
 #include <zip.h>
 
-#include "core/day.h"
 #include "report/report.h"
 #include "report/word.h"
-#include "update/answer.h"
 
 #define W_NS "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-
-static int32_t day(int y, int m, int d)
-{
-    return tkl_day_from_civil(y, m, d);
-}
-
-/* 09:30 local time on y-m-d. */
-static int64_t at(int y, int m, int d)
-{
-    return tkl_local_instant(day(y, m, d), 9 * 60 + 30);
-}
 
 #define HOSTILE_TITLE "<script>alert(1)</script> & \"quotes\" 'too' ]]>"
 #define HOSTILE_NOTE  "=HYPERLINK(\"x\") </w:t></w:r><w:r><w:t>injected\nsecond line"
@@ -50,48 +36,6 @@ static const char plan_csv[] =
     "Q1,Places,We will fix buildings,Ramp at the town hall,HR,June 2026,,\n"
     "P4,People,We will listen,Staff survey,HR,Jan 2027,Withdrawn,\n"
     "Q2,Places,We will fix buildings,\"" HOSTILE_TITLE "\",\"+HR, EDI Officer Group\",TBC,,\n";
-
-static struct tkl_updates ups;
-
-/* Records an update of kind k for action id of s (or one the plan no
- * longer has) by who at t, the plan as it stands now. */
-static void record(const struct tkl_store *s, const char *id, enum tkl_update_kind k,
-                   const char *who, int64_t t, enum tkl_rag rag, const char *note)
-{
-    const struct tkl_action *a = tkl_store_find(s, id);
-    static const struct tkl_action gone = {.deadline = {.day = TKL_NO_DAY}};
-    if (!a)
-        a = &gone;
-    struct tkl_update u = {
-        .id = (int64_t)ups.n + 1,
-        .action_id = (char *)id,
-        .recipient = (char *)who,
-        .team_id = (char *)"hr",
-        .kind = k,
-        .at = t,
-        .link_issued_at = t - 3600,
-        .until_day = TKL_NO_DAY,
-        .rag = rag,
-        .note = (char *)note,
-        .plan_deadline_day = a->deadline.day,
-        .plan_deadline_text = a->deadline_text,
-        .plan_status = a->status_text,
-        .plan_owners = a->owners,
-    };
-    ck_assert_int_eq(tkl_updates_push(&ups, &u), 0);
-}
-
-static void word_setup(void)
-{
-    setup();
-    memset(&ups, 0, sizeof(ups));
-}
-
-static void word_teardown(void)
-{
-    tkl_updates_free(&ups);
-    teardown();
-}
 
 /* The plan with its hostile title, a hostile note (and a plain one before
  * it) and an update of an action the plan no longer has. */
@@ -425,7 +369,7 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("word");
     TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, word_setup, word_teardown);
+    tcase_add_checked_fixture(tc, report_setup, report_teardown);
     tcase_add_test(tc, test_a_word_document_in_the_councils_layout);
     tcase_add_test(tc, test_characters_xml_cannot_hold_are_replaced);
     tcase_add_test(tc, test_the_same_report_gives_the_same_bytes);
