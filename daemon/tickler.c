@@ -1441,10 +1441,11 @@ struct status {
  * for good (one failure of a notice long due, after a stop, is not one). */
 #define RETRY_ALARM 3600
 
-/* Makes a server's reply safe to print and to put in JSON: control
- * characters (a terminal's escapes, C0 and C1) as spaces, and text that is not UTF-8
- * (or was cut inside a character) as ASCII, its other bytes '?'. */
-static void printable_reply(char *s)
+/* Makes text from elsewhere (a server's reply, an id from the plan) safe
+ * to print and to put in JSON, in place: control characters (a terminal's
+ * escapes, C0 and C1) as spaces, and text that is not UTF-8 (or was cut
+ * inside a character) as ASCII, its other bytes '?'. */
+static void printable(char *s)
 {
     tkl_text_printable(s, strlen(s), true);
     if (!tkl_utf8_valid(s, strlen(s)))
@@ -1456,7 +1457,7 @@ static void printable_reply(char *s)
 /* Sets what x derives from its numbers at now. */
 static void status_settle(struct status *x, int64_t now)
 {
-    printable_reply(x->st.last_error);
+    printable(x->st.last_error);
     /* a notice due before now is tried as soon as the daemon can */
     x->next_attempt =
         x->st.next_attempt == INT64_MAX || x->st.next_attempt > now ? x->st.next_attempt : now;
@@ -2368,11 +2369,15 @@ static int cmd_report(struct cli *c, int argc, char **argv)
                     tkl_report_period_text(a.lo, a.hi, period, sizeof(period)), r.n,
                     r.counts[TKL_REPORT_COMPLETE], r.counts[TKL_REPORT_ONGOING],
                     r.counts[TKL_REPORT_INCOMPLETE]);
-        for (size_t i = 0; rc == 0 && i < r.n_orphans; i++)
+        for (size_t i = 0; rc == 0 && i < r.n_orphans; i++) {
+            char id[256]; /* as recorded: from the plan, through a signed link */
+            snprintf(id, sizeof(id), "%s", r.orphans[i].action_id);
+            printable(id);
             fprintf(stderr,
                     "tickler report: %zu update%s of the period for %s, which the plan no longer "
                     "has, listed at the end of the report\n",
-                    r.orphans[i].n_notes, tkl_plural(r.orphans[i].n_notes), r.orphans[i].action_id);
+                    r.orphans[i].n_notes, tkl_plural(r.orphans[i].n_notes), id);
+        }
         tkl_report_free(&r);
     }
     tkl_updates_free(&l);

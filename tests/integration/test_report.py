@@ -406,6 +406,15 @@ class Updates(Fixture):
                           "1 Sep 2026, Green, data@maidstone.example: Profiles live for every ward"])
         html = self.tickler("report", "--from", "2026-01-01").stdout.decode()
         self.assertIn("<h2>Updates for actions no longer in the plan</h2>", html)
+        # an id the plan held with a terminal's escape in it is named on
+        # the terminal without it
+        a = self.actions()["EAP23-01"]
+        harness.insert_rows(self.conf, self.state, "updates", UPDATE_COLUMNS, [update_row(
+            "OLD\x1b]0;owned\x07\x1b[2J-1", "pce@maidstone.example", "progress",
+            instant("2026-05-01"), None, "moved", None, a)])
+        err = self.tickler("report", "--from", "2026-01-01", "--format", "csv").stderr.decode()
+        self.assertIn("1 update of the period for OLD ]0;owned  [2J-1, which", err)
+        self.assertNotIn("\x1b", err)
 
     def test_days_are_the_configured_zones_not_the_servers(self):
         """The report's default period and --since are days in the
