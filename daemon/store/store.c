@@ -369,8 +369,9 @@ struct plan_files {
          * the problems it told, diags[diag_lo, diag_hi) of that read */
         int err;
         size_t diag_lo, diag_hi;
-        char *copy;            /* the copy read instead (keep.h), or NULL */
-        size_t act_lo, act_hi; /* its actions, of the last read's */
+        char *copy;              /* the copy read instead (keep.h), or NULL */
+        size_t copy_lo, copy_hi; /* the problems its copy's read told */
+        size_t act_lo, act_hi;   /* its actions, of the last read's */
     } * v;
     size_t n;
 };
@@ -729,6 +730,9 @@ static int read_files(const struct tkl_store_opts *opts, const struct tkl_team_d
             f->err = r;
             f->diag_lo = lo;
             f->diag_hi = diags->n;
+        } else if (f->copy) {
+            f->copy_lo = lo;
+            f->copy_hi = diags->n;
         }
         if (r < 0 && !first_err)
             first_err = r;
@@ -890,15 +894,19 @@ static int read_copies(const struct tkl_store_opts *opts, const struct tkl_team_
                      "until it can be: mend the file, or take it out of store.files",
                      stat(f->copy, &cs) == 0 ? local_time(cs.st_mtim.tv_sec, when) : "before");
     }
-    /* the second read's, but what the copy repeats of the file's own */
+    /* the second read's, but what the copy repeats of the file's own; a
+     * copy's own says so, its line being the copy's, not the file's */
     for (size_t k = 0; k < second.n; k++) {
         const struct tkl_diag *g = &second.items[k];
-        bool told = false;
+        bool told = false, of_copy = false;
         for (size_t j = demoted_lo; !told && j < demoted_hi; j++)
             told = same_diag(&diags->items[j], g);
+        for (size_t i = 0; !of_copy && i < pf->n; i++)
+            of_copy = pf->v[i].copy && k >= pf->v[i].copy_lo && k < pf->v[i].copy_hi;
         if (!told)
-            tkl_diag_add_at(diags, g->severity, g->file, g->line, g->column, g->field, "%s",
-                            g->message);
+            tkl_diag_add_at(diags, g->severity, g->file, g->line, g->column, g->field, "%s%s",
+                            g->message,
+                            of_copy ? " (in the file as last read good, in force)" : "");
     }
     if (second.oom)
         diags->oom = true;

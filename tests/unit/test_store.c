@@ -985,6 +985,46 @@ static struct tkl_store *load_keeping(const struct tkl_store *prev)
     return s;
 }
 
+/* A warning of the copy in force names the line of the copy, not of the
+ * file now there: it says so, where one the broken file repeats is told
+ * once, as the file's. */
+START_TEST(a_warning_of_the_copy_in_force_says_it_is_of_the_copy)
+{
+    write_file("plan.csv", "Ref,Actions,Responsibility\nA1,Train managers,HR\n"
+                           "A2,Audit,Nobody Known\n");
+    add_path("plan.csv");
+    struct tkl_store *good = load_keeping(NULL);
+    ck_assert_ptr_nonnull(good);
+    ck_assert(has_diag(3, "Nobody Known"));
+    /* rows added above it, then saved broken further down */
+    write_file("plan.csv", "Ref,Actions,Responsibility\nA0,New,HR\nA1,Train managers,HR\n"
+                           "A2,Audit,Nobody Known\nA3,\"Broken,HR\n");
+    tkl_diags_free(&diags);
+    struct tkl_store *s = load_keeping(good);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_uint_eq(s->n_from_copies, 1);
+    ck_assert_uint_eq(s->n, 2);
+    size_t of_copy = 0, of_file = 0;
+    for (size_t i = 0; i < diags.n; i++) {
+        if (!strstr(diags.items[i].message, "Nobody Known"))
+            continue;
+        if (strstr(diags.items[i].message, "(in the file as last read good, in force)")) {
+            ck_assert_uint_eq(diags.items[i].line, 3); /* the copy's line */
+            of_copy++;
+        } else {
+            of_file++;
+        }
+    }
+    ck_assert_uint_eq(of_copy, 1);
+    /* the broken file's own read told its row 4 before failing, or not at all */
+    ck_assert_uint_le(of_file, 1);
+    if (of_file)
+        ck_assert(has_diag(4, "Nobody Known"));
+    tkl_store_free(s);
+    tkl_store_free(good);
+}
+END_TEST
+
 /* A plan file saved broken, or gone, is read from its copy as last read
  * good: the load succeeds on it, says so, and tells the file's own
  * problems as warnings; the other files are read as they now are. */
@@ -1158,7 +1198,11 @@ START_TEST(copies_are_per_file_and_never_make_an_id_twice)
     ck_assert_ptr_nonnull(s);
     ck_assert_ptr_nonnull(tkl_store_find(s, "A2"));
     ck_assert_uint_eq(count_diags("no plan files in this directory"), 1);
-    ck_assert_uint_eq(count_diags("last read good"), 1);
+    ck_assert_uint_eq(count_diags("cannot be read, so the file as last read good"), 1);
+    /* the copy's rows, each said to be the copy's */
+    ck_assert_uint_eq(count_diags("no owner; sent to the fallback team (in the file as last read "
+                                  "good, in force)"),
+                      3);
     for (size_t i = 0; i < diags.n; i++)
         for (size_t j = i + 1; j < diags.n; j++)
             ck_assert_msg(diags.items[i].line != diags.items[j].line ||
@@ -1479,6 +1523,7 @@ int main(void)
     tcase_add_test(files, an_empty_directory_is_a_warning);
     tcase_add_test(files, what_is_not_a_regular_file_is_refused);
     tcase_add_test(files, one_bad_file_fails_the_whole_load);
+    tcase_add_test(files, a_warning_of_the_copy_in_force_says_it_is_of_the_copy);
     tcase_add_test(files, a_file_that_cannot_be_read_is_read_as_last_read_good);
     tcase_add_test(files, a_plan_cut_inside_a_quoted_field_is_unsettled_when_held);
     tcase_add_test(files, without_its_copy_a_file_that_cannot_be_read_fails_the_load);
