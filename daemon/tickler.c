@@ -1375,6 +1375,26 @@ static bool moved_away(struct tkl_outbox *o, const char *dir, const char *cmd)
     return true;
 }
 
+/* Why this user may have been refused the state database in dir, to
+ * follow SQLite's own words ("unable to open database file"): it cannot
+ * read the directory or the database, or cannot write the directory
+ * (SQLite makes its shared-memory file there to read while ticklerd
+ * writes); "" when neither explains it. ticklerd's state directory is its
+ * own (mode 0700 under systemd), so the fix is to run as root. */
+static const char *access_hint(const char *dir)
+{
+    char db[PATH_MAX];
+    int n = snprintf(db, sizeof(db), "%s/tickler.db", dir);
+    bool cut = n < 0 || (size_t)n >= sizeof(db);
+    if (access(dir, R_OK | X_OK) != 0 || (!cut && access(db, F_OK) == 0 && access(db, R_OK) != 0))
+        return "; this user cannot read it: run tickler as root (sudo), as ticklerd's state is "
+               "its own";
+    if (access(dir, W_OK) != 0)
+        return "; this user cannot write to the state directory, where SQLite keeps what it "
+               "needs to read while ticklerd writes: run tickler as root (sudo)";
+    return "";
+}
+
 /* Opens the outbox of c's state directory into *ret; with state.backend
  * "postgresql" (c's configuration loaded) *ret is NULL: the outbox is the
  * database's. Returns 0, or 1 after saying why it cannot be opened. */
@@ -1398,8 +1418,8 @@ static int open_outbox(struct cli *c, struct tkl_outbox **ret)
     char *err = NULL;
     int r = tkl_outbox_open(dir, ret, &err);
     if (r < 0) {
-        fprintf(stderr, "tickler: cannot open the outbox in %s: %s\n", dir,
-                err ? err : strerror(-r));
+        fprintf(stderr, "tickler: cannot open the outbox in %s: %s%s\n", dir,
+                err ? err : strerror(-r), access_hint(dir));
         free(err);
         return 1;
     }
@@ -1738,8 +1758,8 @@ static int cmd_status(struct cli *c, int argc, char **argv)
         tkl_outbox_close(o);
     }
     if (r < 0) {
-        fprintf(stderr, "tickler: cannot read the state database %s/tickler.db: %s\n", dir,
-                err ? err : strerror(-r));
+        fprintf(stderr, "tickler: cannot read the state database %s/tickler.db: %s%s\n", dir,
+                err ? err : strerror(-r), access_hint(dir));
         free(err);
         return 1;
     }

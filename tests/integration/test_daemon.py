@@ -1491,6 +1491,32 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
                               "running": False, "due_since": None, "healthy": True,
                               "retrying_since": None, "last_error": None})
 
+    @unittest.skipUnless(os.geteuid() == 0 and not harness.PG,
+                         "needs root, to run tickler as another user; the SQLite state")
+    def test_a_user_refused_the_state_is_told_to_run_as_root(self):
+        """ticklerd's state directory is its own (mode 0700 under systemd):
+        tickler status and outbox run by another user say so, and what to
+        do, where SQLite says only "unable to open database file"."""
+        self.oneshot("2023-03-03T09:00")
+        # the program and the configuration readable by anyone, the state not
+        bin_dir = os.path.join(self.tmp, "bin")
+        os.makedirs(bin_dir)
+        prog = shutil.copy(tool("tickler"), bin_dir)
+        for d in (self.tmp, bin_dir):
+            os.chmod(d, 0o755)
+        os.chmod(self.conf, 0o644)
+        os.chmod(self.state, 0o700)
+        for command, said in ((["status"], "cannot read the state database"),
+                              (["outbox"], "cannot open the outbox")):
+            p = self.run_tool("runuser", "-u", "nobody", "--", prog, "-c", self.conf,
+                              "--state-dir", self.state, *command, check=False)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn("tickler: %s" % said, p.stderr)
+            self.assertIn("this user cannot read it: run tickler as root (sudo)", p.stderr)
+        # as root it reads
+        p = self.run_tool(prog, "-c", self.conf, "--state-dir", self.state, "status")
+        self.assertRegex(p.stdout, r"\nhealth: +ok\n")
+
     def test_a_failed_notice_is_not_healthy_until_retried(self):
         answers = {"bravo": 404}
         self.webhook_setup(answers)
