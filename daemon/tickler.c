@@ -2282,8 +2282,8 @@ static int read_updates(struct cli *c, const char *cmd, struct tkl_updates *ret)
         r = tkl_outbox_updates(o, NULL, 0, INT64_MAX, ret);
     tkl_outbox_close(o);
     if (r < 0)
-        fprintf(stderr, "tickler %s: cannot read the updates in %s: %s\n", cmd, dir,
-                err ? err : strerror(-r));
+        fprintf(stderr, "tickler %s: cannot read the updates in %s: %s%s\n", cmd, dir,
+                err ? err : strerror(-r), access_hint(dir));
     free(err);
     return r < 0 ? 1 : 0;
 }

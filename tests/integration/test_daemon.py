@@ -1506,12 +1506,15 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
             os.chmod(d, 0o755)
         os.chmod(self.conf, 0o644)
         os.chmod(self.state, 0o700)
-        for command, said in ((["status"], "cannot read the state database"),
-                              (["outbox"], "cannot open the outbox")):
+        for command, said in ((["status"], "tickler: cannot read the state database"),
+                              (["outbox"], "tickler: cannot open the outbox"),
+                              (["report", "-o", os.devnull], "tickler report: cannot read the "
+                                                             "updates"),
+                              (["updates"], "tickler updates: cannot read the updates")):
             p = self.run_tool("runuser", "-u", "nobody", "--", prog, "-c", self.conf,
                               "--state-dir", self.state, *command, check=False)
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-            self.assertIn("tickler: %s" % said, p.stderr)
+            self.assertIn(said, p.stderr)
             self.assertIn("this user cannot read it: run tickler as root (sudo)", p.stderr)
         # as root it reads
         p = self.run_tool(prog, "-c", self.conf, "--state-dir", self.state, "status")
