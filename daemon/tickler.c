@@ -30,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1445,7 +1446,10 @@ struct status {
     pid_t pid;
     bool unsent;                    /* notices overdue by UNSENT_GRACE and no ticklerd runs */
     bool failing;                   /* a notice retrying for RETRY_ALARM or longer */
-    bool healthy;                   /* nothing failed, stuck, unsent or failing */
+    int64_t disk_free;              /* bytes free to ticklerd (not root) where the state
+                                     * directory is (SQLite), or -1 not known */
+    bool disk_full;                 /* disk_free below STATE_MIN_FREE */
+    bool healthy;                   /* nothing failed, stuck, unsent, failing or full */
     const struct tkl_pg_status *pg; /* state.backend "postgresql": its nodes; else NULL */
 };
 
@@ -1460,6 +1464,13 @@ struct status {
  * recipient refused for now, well before delivery.max_age_hours fails it
  * for good (one failure of a notice long due, after a stop, is not one). */
 #define RETRY_ALARM 3600
+
+/* The least room, in bytes, on the state directory's file system that
+ * tickler status calls healthy: below it a round's commits (its notices,
+ * and the write-ahead log SQLite grows for them before a checkpoint) may
+ * not fit, and ticklerd then keeps its reminders back, sending nothing new,
+ * until there is room. */
+#define STATE_MIN_FREE (16 * 1024 * 1024)
 
 /* Makes text from elsewhere (a server's reply, an id from the plan) safe
  * to print and to put in JSON, in place: control characters (a terminal's
@@ -1484,7 +1495,8 @@ static void status_settle(struct status *x, int64_t now)
     x->unsent =
         x->running == 0 && x->st.due_since != INT64_MAX && x->st.due_since <= now - UNSENT_GRACE;
     x->failing = x->st.retrying_since != INT64_MAX && x->st.retrying_since <= now - RETRY_ALARM;
-    x->healthy = x->st.failed == 0 && x->stuck == 0 && !x->unsent && !x->failing;
+    x->disk_full = x->disk_free >= 0 && x->disk_free < STATE_MIN_FREE;
+    x->healthy = x->st.failed == 0 && x->stuck == 0 && !x->unsent && !x->failing && !x->disk_full;
 }
 
 /* Reads the outbox o of the state directory dir into *ret at now, stuck
@@ -1493,7 +1505,13 @@ static void status_settle(struct status *x, int64_t now)
 static int status_read(struct tkl_outbox *o, const char *dir, int64_t now, int max_age_hours,
                        struct status *ret)
 {
-    struct status x = {.max_age_hours = max_age_hours, .last_run = INT64_MIN};
+    struct status x = {.max_age_hours = max_age_hours, .last_run = INT64_MIN, .disk_free = -1};
+    struct statvfs fs;
+    if (statvfs(dir, &fs) == 0)
+        x.disk_free = (int64_t)fs.f_bavail * (int64_t)fs.f_frsize;
+    else
+        fprintf(stderr, "tickler status: cannot tell the room left for the state in %s: %s\n", dir,
+                strerror(errno));
     int held = tkl_dirlock_holder(dir, &x.pid);
     x.running = held < 0 ? -1 : held;
     if (held < 0)
@@ -1538,6 +1556,7 @@ static int status_read_pg(struct cli *c, int64_t now, struct tkl_pg_status *pg, 
                            .last_run = pg->last_run,
                            .stuck = pg->stuck,
                            .max_age_hours = max_age,
+                           .disk_free = -1, /* the database server's to watch */
                            .pg = pg};
     /* the nodes share the work: any one connected sends it */
     for (size_t i = 0; i < pg->n_nodes; i++)
@@ -1570,7 +1589,10 @@ static int status_json(const struct status *x)
     if (o && (json_object_set_new(o, "retrying_since", instant_json(x->st.retrying_since)) < 0 ||
               json_object_set_new(o, "last_error",
                                   x->st.last_error[0] ? json_string(x->st.last_error)
-                                                      : json_null()) < 0)) {
+                                                      : json_null()) < 0 ||
+              (!x->pg && json_object_set_new(o, "disk_free_bytes",
+                                             x->disk_free < 0 ? json_null()
+                                                              : json_integer(x->disk_free)) < 0))) {
         json_decref(o);
         o = NULL;
     }
@@ -1597,6 +1619,25 @@ static int status_json(const struct status *x)
     return r ? r : !x->healthy;
 }
 
+/* n bytes as a person reads them: "512 bytes", "3.4 MB", "12.0 GB"
+ * (powers of 1,000, as df -H). Returns buf. */
+static char *human_bytes(int64_t n, char buf[32])
+{
+    static const char *const units[] = {"kB", "MB", "GB", "TB", "PB"};
+    if (n < 1000) {
+        snprintf(buf, 32, "%" PRId64 " byte%s", n, tkl_plural((size_t)n));
+        return buf;
+    }
+    double v = (double)n / 1000;
+    size_t u = 0;
+    while (v >= 1000 && u + 1 < sizeof(units) / sizeof(units[0])) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(buf, 32, "%.1f %s", v, units[u]);
+    return buf;
+}
+
 /* tickler status as text: the numbers, then why it is not healthy, a
  * line for each reason. Returns the exit code. */
 static int status_text(const struct status *x)
@@ -1619,6 +1660,10 @@ static int status_text(const struct status *x)
            "last run:         %s\n",
            x->st.pending, x->st.retrying, x->st.failed, x->st.delivered_today, x->st.delivered,
            x->st.withdrawn, next, oldest, last);
+    if (x->disk_free >= 0) {
+        char room[32];
+        printf("disk free:        %s where the state is\n", human_bytes(x->disk_free, room));
+    }
     if (!x->pg && x->running > 0 && x->pid > 0)
         printf("ticklerd:         running (pid %ld)\n", (long)x->pid);
     else if (!x->pg)
@@ -1659,6 +1704,13 @@ static int status_text(const struct status *x)
                x->stuck, tkl_plural(x->stuck), x->max_age_hours,
                tkl_plural((size_t)x->max_age_hours),
                x->running > 0 ? "" : "; is ticklerd running?");
+    if (x->disk_full) {
+        char room[32];
+        printf("not healthy:      the state directory's file system has %s free: ticklerd "
+               "cannot commit new notices to its outbox, so reminders wait until there is room "
+               "(free some space there)\n",
+               human_bytes(x->disk_free, room));
+    }
     if (x->unsent) {
         char due[32];
         tkl_format_instant(x->st.due_since, due);

@@ -1481,6 +1481,9 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
             self.assertRegex(text.stdout, r"\nticklerd: +not running\n")
         # the round ran at the --now instant, give or take the time it took
         self.assertRegex(js.pop("last_run"), r"^2023-03-03T09:0\d:\d\d\+00:00$")
+        if not harness.PG:  # the room where the state is (PostgreSQL's is its server's)
+            self.assertGreater(js.pop("disk_free_bytes"), 16 * 1024 * 1024)
+            self.assertRegex(text.stdout, r"\ndisk free: +\d+\.\d [kMGTP]B where the state is\n")
         if harness.PG:  # the shared database's, and the node that ran
             self.assertEqual(js.pop("backend"), "postgresql")
             self.assertEqual([(n["id"], n["leases"]) for n in js.pop("nodes")],
@@ -1490,6 +1493,29 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
                               "oldest_pending": None, "stuck": 0, "max_age_hours": 48,
                               "running": False, "due_since": None, "healthy": True,
                               "retrying_since": None, "last_error": None})
+
+    @unittest.skipUnless(os.geteuid() == 0 and not harness.PG,
+                         "needs root, to mount a small file system; the SQLite state")
+    def test_a_state_directory_out_of_room_is_not_healthy(self):
+        """A full disk stops ticklerd committing notices, which it cannot
+        then record; tickler status sees the room left itself."""
+        small = os.path.join(self.tmp, "small")
+        os.makedirs(small)
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", small],
+                           capture_output=True, text=True, check=False)
+        if p.returncode != 0:
+            self.skipTest("cannot mount a tmpfs here: " + p.stderr.strip())
+        self.addCleanup(subprocess.run, ["umount", "-l", small], check=False)
+        self.state = os.path.join(small, "state")
+        self.oneshot("2023-03-03T09:00")
+        text, js, rc = self.status()
+        self.assertEqual(rc, 1, text.stdout + text.stderr)
+        self.assertFalse(js["healthy"])
+        self.assertLess(js["disk_free_bytes"], 8 * 1024 * 1024)
+        self.assertEqual((js["failed"], js["stuck"]), (0, 0))  # the room alone
+        self.assertRegex(text.stdout, r"\nnot healthy: +the state directory's file system has "
+                                      r"\d+\.\d [kM]B free: ticklerd cannot commit new notices")
+        self.assertNotIn("health:           ok", text.stdout)
 
     @unittest.skipUnless(os.geteuid() == 0 and not harness.PG,
                          "needs root, to run tickler as another user; the SQLite state")
