@@ -1470,7 +1470,7 @@ struct status {
  * and the write-ahead log SQLite grows for them before a checkpoint) may
  * not fit, and ticklerd then keeps its reminders back, sending nothing new,
  * until there is room. */
-#define STATE_MIN_FREE (16 * 1024 * 1024)
+#define STATE_MIN_FREE ((int64_t)16 * 1024 * 1024)
 
 /* Makes text from elsewhere (a server's reply, an id from the plan) safe
  * to print and to put in JSON, in place: control characters (a terminal's
