@@ -42,16 +42,19 @@ static void bind_update(sqlite3_stmt *st, const struct tkl_update *u)
 
 /* A row of the link bound by bind_update (its action, recipient and issue
  * time), and of that link a row recording what the bound update does; the
- * id of the link's latest row saying something else, or of the action's
+ * id of the link's latest row saying something else, of the action's
  * latest row turning what it does the other way through any link
- * (TKL_UPDATE_TOGGLES_SQL; 0: none), which the bound update follows: with
- * it, the columns of updates_once_after */
+ * (TKL_UPDATE_TOGGLES_SQL), or of its latest snooze or progress note
+ * through another link saying something else (TKL_UPDATE_ANSWERED_SQL;
+ * 0: none), which the bound update follows: with it, the columns of
+ * updates_once_after */
 #define SAME_LINK "action_id = ?1 AND recipient = ?2 AND link_issued_at = ?6"
 #define SAME_UPDATE                                                                                \
     TKL_UPDATE_SAME_SQL("", "IS", "?4", "?7", "?8", "?9", "?10", "?11", "?13", "?14")
 #define AFTER_ID                                                                                   \
     "(SELECT coalesce(max(id), 0) FROM updates WHERE (" SAME_LINK " AND NOT (" SAME_UPDATE         \
-    ")) OR " TKL_UPDATE_TOGGLES_SQL("?1", "?4", "?3", "IS") ")"
+    ")) OR " TKL_UPDATE_TOGGLES_SQL("?1", "?4", "?3", "IS") " OR " TKL_UPDATE_ANSWERED_SQL(        \
+        "?1", "?4", SAME_LINK, SAME_UPDATE) ")"
 
 /* The id of the row that records what u does (see tkl_outbox_add_update),
  * in *ret_id: the link's latest such row (the one the unique index found,

@@ -75,6 +75,21 @@ enum tkl_rag {
     " OR (" kind " = 6 AND (kind = 2 OR (kind = 4 AND team_id " is " " team ")))))"
 /* clang-format on */
 
+/*
+ * For an update of kind kind of action action (SQL expressions), a row of
+ * updates of that action of the same kind, a snooze or a progress note
+ * (kinds 2 and 3), through another link (not the SQL condition link) that
+ * says something else (not the condition same): what such an update
+ * follows too, so that an officer saying again what a colleague's answer
+ * has since contradicted records it anew, and it holds, where it would
+ * be found recorded already. A repeat after that is found as before.
+ */
+/* clang-format off */
+#define TKL_UPDATE_ANSWERED_SQL(action, kind, link, same)                                          \
+    "(action_id = " action " AND " kind " IN (2, 3) AND kind = " kind " AND NOT (" link ")"        \
+    " AND NOT (" same "))"
+/* clang-format on */
+
 /* The same of two rows of updates, p and u ("p", "updates"). */
 #define TKL_UPDATE_SAME_ROWS(p, u, is)                                                             \
     TKL_UPDATE_SAME_SQL(p ".", is, u ".kind", u ".until_day", u ".rag", u ".note",                 \

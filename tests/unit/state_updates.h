@@ -363,4 +363,38 @@ static inline void updates_resume_contract(struct tkl_state *w, struct tkl_state
     ck_assert_int_eq(updates_value(rd, &ict, settle), 0);
 }
 
+/* An officer's progress note (of action C1), a colleague's contrary one
+ * through their own link, then the first said again: a new row, which
+ * the link's count leaves out as the one an add would find; pressed
+ * again, the same row. The same for a snooze (C2) to another day. w adds,
+ * rd reads. */
+static inline void updates_colleague_contract(struct tkl_state *w, struct tkl_state *rd,
+                                              updates_settle_fn settle)
+{
+    for (int k = 0; k < 2; k++) {
+        struct tkl_update mine = updates_sample(k ? TKL_UPDATE_SNOOZE : TKL_UPDATE_PROGRESS);
+        struct tkl_update theirs = mine;
+        mine.action_id = theirs.action_id = k ? "C2" : "C1";
+        theirs.recipient = "colleague@x";
+        theirs.link_issued_at = mine.link_issued_at + 60;
+        theirs.at = mine.at + 100;
+        if (k)
+            theirs.until_day = mine.until_day - 14;
+        else
+            theirs.rag = TKL_RAG_RED;
+        struct update_told first = updates_add(w, &mine, settle);
+        ck_assert(first.is_new);
+        ck_assert(updates_add(w, &theirs, settle).is_new);
+        mine.at = theirs.at + 100;
+        ck_assert_int_eq(updates_value(rd, &mine, settle), 1); /* the first alone */
+        struct update_told again = updates_add(w, &mine, settle);
+        ck_assert_msg(again.is_new, "said again after a colleague's was found, not recorded");
+        ck_assert_int_gt(again.id, first.id);
+        struct update_told repeat = updates_add(w, &mine, settle);
+        ck_assert(!repeat.is_new);
+        ck_assert_int_eq(repeat.id, again.id);
+        ck_assert_int_eq(updates_value(rd, &mine, settle), 1);
+    }
+}
+
 #endif

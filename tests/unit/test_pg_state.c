@@ -949,6 +949,7 @@ START_TEST(officers_updates_added_by_one_node_are_read_by_the_other_which_is_tol
     updates_contract(a.st, b.st, settle_on_loop);
     updates_reopen_contract(a.st, b.st, settle_on_loop);
     updates_resume_contract(a.st, b.st, settle_on_loop);
+    updates_colleague_contract(a.st, b.st, settle_on_loop);
     updates_long_texts_contract(a.st, b.st, settle_on_loop);
     /* b heard of a's updates (NOTIFY); a did not hear of its own */
     ck_assert(tkl_run_until_count(&loop, &b.updated, 1));

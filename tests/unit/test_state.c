@@ -417,6 +417,7 @@ START_TEST(officers_updates_are_added_once_per_plan_and_read_back)
     updates_contract(st, st, settle_now);
     updates_reopen_contract(st, st, settle_now);
     updates_resume_contract(st, st, settle_now);
+    updates_colleague_contract(st, st, settle_now);
     updates_long_texts_contract(st, st, settle_now);
     ck_assert_int_eq(last_group, 0);
 }

@@ -217,6 +217,76 @@ START_TEST(said_again_after_something_else_is_recorded)
 }
 END_TEST
 
+/* An officer saying again what a colleague has since contradicted, through
+ * another link, records it anew, so that it holds; pressed again, it is
+ * found; the colleague saying theirs again records that anew in turn. The
+ * same for a snooze. */
+START_TEST(said_again_after_a_colleague_said_otherwise_is_recorded)
+{
+    struct tkl_update alice = note("a1", 5000, "Report drafted"), bob = note("a1", 5100, "Blocked");
+    alice.rag = TKL_RAG_GREEN;
+    bob.recipient = "bob@example.org";
+    bob.link_issued_at = 1500;
+    bob.rag = TKL_RAG_RED;
+    int64_t a1 = 0, b1 = 0, a2 = 0, again = 0, b2 = 0, n = -1;
+    bool is_new = false;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &alice, &a1, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &bob, &b1, &is_new), 0);
+    ck_assert(is_new);
+    alice.at = 5200;
+    ck_assert_int_eq(tkl_outbox_link_updates(o, &alice, &n), 0);
+    ck_assert_int_eq(n, 1); /* her first counts: this one is new */
+    ck_assert_int_eq(tkl_outbox_add_update(o, &alice, &a2, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert_int_gt(a2, b1);
+    alice.at = 5300; /* pressed again: found */
+    ck_assert_int_eq(tkl_outbox_add_update(o, &alice, &again, &is_new), 0);
+    ck_assert(!is_new);
+    ck_assert_int_eq(again, a2);
+    ck_assert_int_eq(tkl_outbox_link_updates(o, &alice, &n), 0);
+    ck_assert_int_eq(n, 1); /* the repeat is not counted */
+    bob.at = 5400;          /* and Bob's again, after hers */
+    ck_assert_int_eq(tkl_outbox_add_update(o, &bob, &b2, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert_int_gt(b2, a2);
+    /* a colleague's note that says the same is no reason to record it again */
+    struct tkl_update carol = alice;
+    carol.recipient = "carol@example.org";
+    carol.at = 5500;
+    int64_t c1 = 0, c2 = 0;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &carol, &c1, &is_new), 0);
+    ck_assert(is_new);
+    carol.at = 5600;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &carol, &c2, &is_new), 0);
+    ck_assert(!is_new);
+    /* snoozes: Alice's, Bob's to another day, Alice's again */
+    struct tkl_update as = note("a2", 6000, NULL), bs;
+    as.kind = TKL_UPDATE_SNOOZE;
+    as.rag = TKL_RAG_NONE;
+    as.until_day = 20600;
+    bs = as;
+    bs.recipient = "bob@example.org";
+    bs.until_day = 20560;
+    bs.at = 6100;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &as, &a1, &is_new), 0);
+    ck_assert(is_new);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &bs, &b1, &is_new), 0);
+    ck_assert(is_new);
+    as.at = 6200;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &as, &a2, &is_new), 0);
+    ck_assert(is_new);
+    as.at = 6300;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &as, &again, &is_new), 0);
+    ck_assert(!is_new);
+    ck_assert_int_eq(again, a2);
+    struct tkl_updates l = {0};
+    ck_assert_int_eq(tkl_outbox_updates(o, NULL, 0, INT64_MAX, &l), 0);
+    ck_assert_uint_eq(l.n, 8);
+    tkl_updates_free(&l);
+}
+END_TEST
+
 START_TEST(a_bad_update_is_refused)
 {
     struct tkl_update u = note("a1", 5000, "fine");
@@ -312,14 +382,18 @@ START_TEST(the_updates_of_one_link_are_counted)
     ck_assert_int_eq(tkl_outbox_add_update(o, &a, &id, &is_new), 0);
     ck_assert_int_eq(tkl_outbox_add_update(o, &b, &id, &is_new), 0);
     ck_assert_int_eq(tkl_outbox_add_update(o, &other, &id, &is_new), 0);
-    ck_assert_int_eq(tkl_outbox_add_update(o, &later, &id, &is_new), 0);
-    ck_assert_int_eq(tkl_outbox_link_updates(o, &third, &n), 0);
-    ck_assert_int_eq(n, 2);
     /* b, the last said, pressed again is a repeat: a alone counts; a said
      * again after b is a new update: both count */
     ck_assert_int_eq(tkl_outbox_link_updates(o, &b, &n), 0);
     ck_assert_int_eq(n, 1);
     ck_assert_int_eq(tkl_outbox_link_updates(o, &a, &n), 0);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(tkl_outbox_add_update(o, &later, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_link_updates(o, &third, &n), 0);
+    ck_assert_int_eq(n, 2);
+    /* b said again after another link said something else is a new update
+     * too: both count */
+    ck_assert_int_eq(tkl_outbox_link_updates(o, &b, &n), 0);
     ck_assert_int_eq(n, 2);
     /* the same words on another day of the plan are another update */
     b.plan_status = "Delayed";
@@ -432,6 +506,7 @@ int main(void)
     tcase_add_test(tc, the_same_update_against_a_changed_plan_is_recorded_again);
     tcase_add_test(tc, an_older_database_takes_it_too);
     tcase_add_test(tc, said_again_after_something_else_is_recorded);
+    tcase_add_test(tc, said_again_after_a_colleague_said_otherwise_is_recorded);
     tcase_add_test(tc, a_bad_update_is_refused);
     tcase_add_test(tc, updates_read_back_whole_by_action_and_period);
     tcase_add_test(tc, the_table_is_append_only);
