@@ -1380,10 +1380,13 @@ static bool moved_away(struct tkl_outbox *o, const char *dir, const char *cmd)
  * follow SQLite's own words ("unable to open database file"): it cannot
  * read the directory or the database, or cannot write the directory
  * (SQLite makes its shared-memory file there to read while ticklerd
- * writes); "" when neither explains it. ticklerd's state directory is its
- * own (mode 0700 under systemd), so the fix is to run as root. */
+ * writes); "" when neither explains it, or for root, whom neither stops
+ * (a read-only file system does). ticklerd's state directory is its own
+ * (mode 0700 under systemd), so the fix is to run as root. */
 static const char *access_hint(const char *dir)
 {
+    if (geteuid() == 0)
+        return "";
     char db[PATH_MAX];
     int n = snprintf(db, sizeof(db), "%s/tickler.db", dir);
     bool cut = n < 0 || (size_t)n >= sizeof(db);
@@ -2443,7 +2446,8 @@ static int cmd_report(struct cli *c, int argc, char **argv)
                     r.counts[TKL_REPORT_INCOMPLETE]);
         for (size_t i = 0; rc == 0 && i < r.n_orphans; i++) {
             char id[256]; /* as recorded: from the plan, through a signed link */
-            snprintf(id, sizeof(id), "%s", r.orphans[i].action_id);
+            const char *gone = r.orphans[i].action_id;
+            snprintf(id, sizeof(id), "%.*s", (int)tkl_utf8_prefix(gone, sizeof(id) - 1), gone);
             printable(id);
             fprintf(stderr,
                     "tickler report: %zu update%s of the period for %s, which the plan no longer "

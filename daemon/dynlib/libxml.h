@@ -14,10 +14,10 @@
     X(xmlBufferCreate)                                                                             \
     X(xmlBufferFree)                                                                               \
     X(xmlBufferLength)                                                                             \
+    X(xmlBufferSetAllocationScheme)                                                                \
     X(xmlFree)                                                                                     \
     X(xmlFreeTextReader)                                                                           \
     X(xmlFreeTextWriter)                                                                           \
-    X(xmlGetUTF8Char)                                                                              \
     X(xmlNewTextWriterMemory)                                                                      \
     X(xmlReaderForIO)                                                                              \
     X(xmlTextReaderConstLocalName)                                                                 \

@@ -174,12 +174,11 @@ static int doc_open(struct doc *d)
 {
     *d = (struct doc){0};
     if (!(d->buf = sym_xmlBufferCreate()))
-        return -ENOMEM;
-    if (!(d->w = sym_xmlNewTextWriterMemory(d->buf, 0))) {
-        sym_xmlBufferFree(d->buf);
-        d->buf = NULL;
-        return -ENOMEM;
-    }
+        return d->err = -ENOMEM;
+    /* doubled as it grows, not a page at a time */
+    sym_xmlBufferSetAllocationScheme(d->buf, XML_BUFFER_ALLOC_DOUBLEIT);
+    if (!(d->w = sym_xmlNewTextWriterMemory(d->buf, 0)))
+        return d->err = -ENOMEM; /* doc_close frees the buffer */
     check(d, sym_xmlTextWriterStartDocument(d->w, NULL, "UTF-8", "yes"));
     return d->err;
 }
@@ -198,7 +197,7 @@ static int doc_close(struct doc *d, char **ret, size_t *ret_len)
     if (d->err == 0 && d->buf) {
         int len = sym_xmlBufferLength(d->buf);
         const xmlChar *bytes = sym_xmlBufferContent(d->buf);
-        if (len < 0 || !bytes || !(*ret = malloc((size_t)len + 1))) {
+        if (len <= 0 || !bytes || !(*ret = malloc((size_t)len + 1))) {
             d->err = -ENOMEM;
         } else {
             memcpy(*ret, bytes, (size_t)len);
@@ -240,6 +239,25 @@ static bool shown_char(int c)
            c != 0xffff;
 }
 
+/* The UTF-8 character at p (NUL-terminated): its length, its code point in
+ * *ret; 0 when p starts none (overlong, a surrogate, beyond U+10FFFF, cut
+ * short: tkl_utf8_valid's rules). */
+static size_t utf8_char(const unsigned char *p, int *ret)
+{
+    size_t n = *p < 0x80             ? 1
+               : (*p & 0xe0) == 0xc0 ? 2
+               : (*p & 0xf0) == 0xe0 ? 3
+               : (*p & 0xf8) == 0xf0 ? 4
+                                     : 0;
+    if (!n || strnlen((const char *)p, n) < n || !tkl_utf8_valid((const char *)p, n))
+        return 0;
+    int c = n == 1 ? p[0] : p[0] & (0x7f >> n);
+    for (size_t i = 1; i < n; i++)
+        c = (c << 6) | (p[i] & 0x3f);
+    *ret = c;
+    return n;
+}
+
 /* Gathers the characters of *pp up to a line break, a tab or its end into
  * d->chars, any other control as a space and a byte that starts no UTF-8
  * character as U+FFFD, and moves *pp there. */
@@ -247,14 +265,14 @@ static void gather(struct doc *d, const unsigned char **pp)
 {
     const unsigned char *p = *pp;
     while (*p && *p != '\r' && *p != '\n' && *p != '\t' && d->err == 0) {
-        int n = (int)strnlen((const char *)p, 4);
-        int c = sym_xmlGetUTF8Char(p, &n);
-        if (c < 0 || n < 1) {
+        int c = 0;
+        size_t n = utf8_char(p, &c);
+        if (!n) {
             add_chars(d, "\xef\xbf\xbd", 3);
             p++;
         } else {
             if (shown_char(c))
-                add_chars(d, p, (size_t)n);
+                add_chars(d, p, n);
             else
                 add_chars(d, " ", 1);
             p += n;

@@ -262,12 +262,16 @@ END_TEST
  * cannot be written in XML: a document holding them is one Word will not
  * open. They become a space (U+FFFD for a byte that starts no
  * character); tabs and line breaks become Word's. */
+#define R2 "\xef\xbf\xbd\xef\xbf\xbd" /* two bytes that start no character */
+#define R3 R2 "\xef\xbf\xbd"
+#define R4 R2 R2
 START_TEST(test_characters_xml_cannot_hold_are_replaced)
 {
     struct tkl_store *s = load(plan_csv);
     ck_assert_ptr_nonnull(s);
     record(s, "P1", TKL_UPDATE_PROGRESS, "a@x.org", at(2026, 3, 1), TKL_RAG_NONE,
-           "bell\x07 esc\x1b[31m csi\xc2\x9b bad\xff\xfe end\xef\xbf\xbf tab\there\r\ncrlf\rcr");
+           "bell\x07 esc\x1b[31m csi\xc2\x9b bad\xff\xfe end\xef\xbf\xbf tab\there\r\ncrlf\rcr"
+           " long\xc0\xbc \xa0\xbc big\xf4\x90\x80\x80 sur\xed\xa0\x80 cut\xe2\x82");
     struct tkl_report r;
     build_2026(s, &r);
     struct opened o;
@@ -275,7 +279,7 @@ START_TEST(test_characters_xml_cannot_hold_are_replaced)
     xmlDocPtr d = part(&o, "word/document.xml");
     assert_text(d, "//w:body/w:tbl[1]/w:tr[3]/w:tc", 1,
                 "1 Mar 2026, a@x.org|bell  esc [31m csi  bad\xef\xbf\xbd\xef\xbf\xbd end  "
-                "tab\there\ncrlf\ncr");
+                "tab\there\ncrlf\ncr long" R2 " " R2 " big" R4 " sur" R3 " cut" R2);
     xmlFreeDoc(d);
     close_docx(&o);
     tkl_report_free(&r);
