@@ -232,6 +232,33 @@ static size_t count_stage(const struct tkl_notice *n, enum tkl_stage st)
     return c;
 }
 
+/* Whether e is an observance that has begun by the day its notice goes. */
+static bool under_way(const struct tkl_notice_entry *e)
+{
+    return e->kind == TKL_DEADLINE_EVENT && e->deadline_day != TKL_NO_DAY && e->days_left < 0;
+}
+
+/* How many of n's look-ahead entries are under way. */
+static size_t lookahead_begun(const struct tkl_notice *n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n->n_entries; i++)
+        c += n->entries[i].stage == TKL_STAGE_LOOKAHEAD && under_way(&n->entries[i]);
+    return c;
+}
+
+const char *dg_group_heading(const struct tkl_notice *n, enum dg_group g)
+{
+    if (g != DG_LOOKAHEAD)
+        return dg_group_title(g);
+    size_t begun = lookahead_begun(n);
+    if (!begun)
+        return dg_group_title(g);
+    return begun == count_stage(n, TKL_STAGE_LOOKAHEAD) ? "Under way in the diversity calendar"
+                                                        : "Coming up or under way in the "
+                                                          "diversity calendar";
+}
+
 void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
 {
     size_t overdue = 0, events = 0, lookahead = count_stage(n, TKL_STAGE_LOOKAHEAD);
@@ -275,9 +302,18 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
                  : n->entries[0].kind == TKL_DEADLINE_EVENT ? "Comms prompt"
                                                             : "Reminder",
                  w, utf8_prefix(t, 160), t);
+    } else if (events == n->n_entries && lookahead == n->n_entries) {
+        /* the look-ahead lists observances still under way beside those
+         * coming up: the subject says which it holds */
+        size_t begun = lookahead_begun(n), coming = n->n_entries - begun;
+        if (!begun || !coming)
+            snprintf(buf, size, "Diversity calendar: %zu observances %s", n->n_entries,
+                     begun ? "under way" : "coming up");
+        else
+            snprintf(buf, size, "Diversity calendar: %zu observance%s coming up, %zu under way",
+                     coming, coming == 1 ? "" : "s", begun);
     } else if (events == n->n_entries) {
-        snprintf(buf, size, "Diversity calendar: %zu observances %s", n->n_entries,
-                 lookahead == n->n_entries ? "coming up" : "to prepare for");
+        snprintf(buf, size, "Diversity calendar: %zu observances to prepare for", n->n_entries);
     } else if (events) { /* a team's actions beside its calendar (comms) */
         size_t actions = n->n_entries - events;
         snprintf(buf, size, "Reminder: %zu action%s and %zu observance%s for %.*s%s", actions,
@@ -298,7 +334,7 @@ const char *dg_intro(const struct tkl_notice *n)
     for (size_t i = 0; i < n->n_entries; i++) {
         const struct tkl_notice_entry *e = &n->entries[i];
         events += e->kind == TKL_DEADLINE_EVENT;
-        begun += e->kind == TKL_DEADLINE_EVENT && e->deadline_day != TKL_NO_DAY && e->days_left < 0;
+        begun += under_way(e);
     }
     if (n->n_entries && count_stage(n, TKL_STAGE_REQUEST) == n->n_entries)
         return n->n_entries == 1
@@ -716,7 +752,7 @@ static void text_actions(struct dg_buf *b, const struct tkl_notice *n, const cha
                 continue;
             if (!any) {
                 dg_puts(b, eol);
-                dg_puts(b, dg_group_title((enum dg_group)g));
+                dg_puts(b, dg_group_heading(n, (enum dg_group)g));
                 dg_puts(b, eol);
                 any = true;
             }
@@ -856,7 +892,7 @@ static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
                 continue;
             if (!any) {
                 dg_printf(b, "<h2 style=\"font-size:17px;margin:20px 0 8px;color:%s\">", accent[g]);
-                html(b, dg_group_title((enum dg_group)g));
+                html(b, dg_group_heading(n, (enum dg_group)g));
                 dg_puts(b, "</h2>\n<ul style=\"list-style:none;margin:0;padding:0\">\n");
                 any = true;
             }

@@ -59,6 +59,11 @@ enum dg_group {
 enum dg_group dg_group_of(const struct tkl_notice_entry *e);
 const char *dg_group_title(enum dg_group g);
 
+/* The heading of group g in notice n: its title, except that the
+ * look-ahead's says whether its observances are coming up, under way, or
+ * both ("Under way in the diversity calendar"). */
+const char *dg_group_heading(const struct tkl_notice *n, enum dg_group g);
+
 /* "Friday 31 March 2023" (tkl_day_long), or "no date". */
 void dg_format_day(int32_t day, char *buf, size_t size);
 

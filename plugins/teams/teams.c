@@ -474,8 +474,8 @@ static json_t *envelope(const struct layout *lay, const struct tkl_notice *n, co
         if ((int)g != last) {
             add(body, &bad,
                 json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "type", "TextBlock", "text",
-                          dg_group_title(g), "weight", "Bolder", "color", group_color(g), "spacing",
-                          "Large", "wrap", 1));
+                          dg_group_heading(n, g), "weight", "Bolder", "color", group_color(g),
+                          "spacing", "Large", "wrap", 1));
             last = (int)g;
         }
         add(body, &bad, entry_container(e, g));

@@ -794,6 +794,32 @@ class Prompts(Fixture):
         self.assertEqual(len(os.listdir(new)), before)
 
 
+    def test_a_look_ahead_with_an_observance_under_way_says_so(self):
+        """The look-ahead of 1 September 2027 lists an observance begun in
+        August beside those coming up: its subject and heading say both,
+        and only what is coming up is called so."""
+        with open(os.path.join(self.cals, "local.ics"), "w", newline="") as f:
+            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+                    "BEGIN:VEVENT\r\nUID:festival@test\r\nDTSTAMP:20260101T000000Z\r\n"
+                    "SUMMARY:Summer Festival\r\nDTSTART;VALUE=DATE:20270820\r\n"
+                    "DURATION:P20D\r\nCATEGORIES:race\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+        run(tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(), "--state-dir",
+            self.state, "--now", "2027-09-01T09:30", "--oneshot")
+        new = os.path.join(self.state, "maildir", "new")
+        comms = []
+        for name in sorted(os.listdir(new)):
+            with open(os.path.join(new, name), "rb") as f:
+                m = email.message_from_binary_file(f, policy=email.policy.strict)
+            if "comms@" in m["To"]:
+                comms.append(m)
+        self.assertEqual(len(comms), 1)
+        self.assertRegex(str(comms[0]["Subject"]),
+                         r"^Diversity calendar: \d+ observances coming up, 1 under way$")
+        body = comms[0].get_body(("plain",)).get_content()
+        self.assertIn("Coming up or under way in the diversity calendar", body)
+        self.assertIn("Summer Festival\n    When: 20 August \u2013 8 September 2027, under way, "
+                      "began 12 days ago", body)
+
     def test_a_late_prompt_for_an_observance_that_has_ended_is_not_sent(self):
         """A first start on Friday 12 September 2025 catches up the prompt
         of World Suicide Prevention Day (one day, Wednesday 10th) due on

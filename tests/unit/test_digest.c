@@ -521,6 +521,66 @@ START_TEST(a_prompt_for_an_observance_under_way_says_so)
 }
 END_TEST
 
+/* A look-ahead lists observances still under way beside those coming up:
+ * its subject and its heading (in the text, the HTML and a Teams card,
+ * which takes both from here) say which it holds. */
+START_TEST(a_look_ahead_says_what_is_coming_up_and_what_is_under_way)
+{
+    struct tkl_notice_entry e[3];
+    static const char *const titles[] = {"Black History Month", "Diwali", "Interfaith Week"};
+    static const int left[] = {-14, 14, 27};
+    for (size_t i = 0; i < 3; i++)
+        e[i] = (struct tkl_notice_entry){.size = sizeof(e[i]),
+                                         .item_id = titles[i],
+                                         .title = titles[i],
+                                         .deadline_text = "a day",
+                                         .deadline_day = 20740 + left[i],
+                                         .days_left = left[i],
+                                         .kind = TKL_DEADLINE_EVENT,
+                                         .stage = TKL_STAGE_LOOKAHEAD};
+    struct tkl_notice n = {.size = sizeof(n), .team_name = "Comms", .entries = e, .n_entries = 3};
+    static const struct {
+        size_t from, n;
+        const char *subject, *heading;
+    } cases[] = {
+        {1, 2, "Diversity calendar: 2 observances coming up",
+         "Coming up in the diversity calendar"},
+        {0, 1, "Diversity calendar (under way, began 14 days ago): Black History Month",
+         "Under way in the diversity calendar"},
+        {0, 3, "Diversity calendar: 2 observances coming up, 1 under way",
+         "Coming up or under way in the diversity calendar"},
+        {0, 2, "Diversity calendar: 1 observance coming up, 1 under way",
+         "Coming up or under way in the diversity calendar"},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        char buf[256];
+        n.entries = e + cases[k].from;
+        n.n_entries = cases[k].n;
+        dg_subject(&n, buf, sizeof(buf));
+        ck_assert_str_eq(buf, cases[k].subject);
+        ck_assert_str_eq(dg_group_heading(&n, DG_LOOKAHEAD), cases[k].heading);
+        struct dg_buf t = {0}, h = {0};
+        dg_render(&t, "{{actions}}", &n, &(struct dg_render_opts){0}, DG_TEXT, "\n");
+        dg_render(&h, "{{actions}}", &n, &(struct dg_render_opts){0}, DG_HTML, "\n");
+        ck_assert(!t.oom && !h.oom);
+        ck_assert_ptr_nonnull(strstr(t.data, cases[k].heading));
+        ck_assert_ptr_nonnull(strstr(h.data, cases[k].heading));
+        free(t.data);
+        free(h.data);
+    }
+    /* two under way: the subject says so, not "coming up" */
+    e[1].days_left = -1;
+    n.entries = e;
+    n.n_entries = 2;
+    char buf[256];
+    dg_subject(&n, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Diversity calendar: 2 observances under way");
+    ck_assert_str_eq(dg_group_heading(&n, DG_LOOKAHEAD), "Under way in the diversity calendar");
+    /* other groups keep their titles */
+    ck_assert_str_eq(dg_group_heading(&n, DG_PROMPTS), dg_group_title(DG_PROMPTS));
+}
+END_TEST
+
 /* The footer says why the reader receives the message: a team's actions,
  * its observances, or the report route's answers and reports. */
 START_TEST(the_footer_fits_what_the_message_holds)
@@ -805,6 +865,7 @@ int main(void)
     tcase_add_test(tc, day_names);
     tcase_add_test(tc, an_integer_is_written_as_printf_writes_it);
     tcase_add_test(tc, a_prompt_for_an_observance_under_way_says_so);
+    tcase_add_test(tc, a_look_ahead_says_what_is_coming_up_and_what_is_under_way);
     tcase_add_test(tc, a_long_deadline_is_cut_at_a_character);
     tcase_add_test(tc, text_that_is_not_utf8_is_repaired);
     tcase_add_test(tc, html_escapes_plan_text);
