@@ -881,6 +881,105 @@ class Prompts(Fixture):
                             "began 2 days ago [sent late]" in b for b in bodies), bodies)
 
 
+class AlarmPrompts(Fixture):
+    """An event's VALARMs of days or weeks before its start are the days
+    its comms are prompted, in place of the ladder, on the working day at
+    or before each; one that gives no lead time is warned of and the event
+    keeps the ladder; a changed lead time sends no prompt twice."""
+
+    @staticmethod
+    def event(uid, summary, start, *lines):
+        return ("BEGIN:VEVENT\r\nUID:%s@test\r\nDTSTAMP:20260101T000000Z\r\n"
+                "SUMMARY:%s\r\nDTSTART;VALUE=DATE:%s\r\nCATEGORIES:poverty\r\n"
+                % (uid, summary, start) + "".join(x + "\r\n" for x in lines)
+                + "END:VEVENT\r\n")
+
+    @staticmethod
+    def alarm(trigger):
+        return "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Reminder\r\n%s\r\nEND:VALARM" % trigger
+
+    def write(self, *awards):
+        text = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+                # Saturday 6 November 2027, nominations open six weeks before
+                + self.event("awards-evening", "Awards Evening", "20271106",
+                             *[self.alarm(t) for t in awards or ("TRIGGER:-P6W",)])
+                # Monday 11 October 2027: six weeks before is the summer bank
+                # holiday, Monday 30 August
+                + self.event("careers-fair", "Careers Fair", "20271011",
+                             self.alarm("TRIGGER:-P6W"))
+                # an alarm after the start: warned of, the ladder kept
+                + self.event("open-day", "Open Day", "20271020", self.alarm("TRIGGER:-P3W"),
+                             self.alarm("TRIGGER:P1D"))
+                # a calendar app's reminder of minutes: not a lead time
+                + self.event("coffee-morning", "Coffee Morning", "20270924",
+                             self.alarm("TRIGGER:-PT15M"))
+                + "END:VCALENDAR\r\n")
+        path = os.path.join(self.cals, "local.ics")
+        with open(path, "w", newline="") as f:
+            f.write(text)
+        return path, text
+
+    def prompts(self, frm, days):
+        p = self.tickler("upcoming", "--from", frm, "--days", str(days), "--json")
+        got = {}
+        for u in json.loads(p.stdout):
+            if u["item"].split("/")[0].endswith("@test") and u["team"] == "comms":
+                got.setdefault(u["item"].split("@")[0], []).append((u["stage"], u["at"]))
+        return got
+
+    def test_upcoming_shows_the_prompt_days_of_the_alarms(self):
+        self.write()
+        got = self.prompts("2027-08-01", 120)
+        # six weeks before Saturday 6 November is Saturday 25 September:
+        # Friday 24th; the look-aheads of October and November as before
+        self.assertEqual(got["awards-evening"],
+                         [("prompt-a1", "2027-09-24T09:00:00+01:00"),
+                          ("lookahead-2027-10", "2027-10-01T09:00:00+01:00"),
+                          ("lookahead-2027-11", "2027-11-01T09:00:00+00:00")])
+        # six weeks before Monday 11 October is a bank holiday: Friday 27 August
+        self.assertEqual(got["careers-fair"][0], ("prompt-a1", "2027-08-27T09:00:00+01:00"))
+        # the ladder, 14 and 2 days before, for the others
+        self.assertIn(("prompt-14", "2027-10-06T09:00:00+01:00"), got["open-day"])
+        self.assertIn(("prompt-2", "2027-10-18T09:00:00+01:00"), got["open-day"])
+        self.assertIn(("prompt-14", "2027-09-10T09:00:00+01:00"), got["coffee-morning"])
+        self.assertIn(("prompt-2", "2027-09-22T09:00:00+01:00"), got["coffee-morning"])
+
+    def test_check_warns_of_an_alarm_that_gives_no_lead_time(self):
+        path, text = self.write()
+        lines = text.split("\r\n")
+        bad = lines.index("TRIGGER:P1D") + 1
+        minutes = lines.index("UID:coffee-morning@test")  # its BEGIN:VEVENT's line
+        p = self.tickler("check")
+        self.assertIn('%s:%d: "Open Day" (open-day@test): VALARM: TRIGGER "P1D" is after the '
+                      "start; expected a duration before the start in days or weeks, such as "
+                      "TRIGGER:-P6W (six weeks before); its prompts keep the default ladder "
+                      "(schedule.prompt_days, prompt_days_long)" % (path, bad), p.stderr)
+        self.assertIn('%s:%d: 1 event with an alarm in hours or minutes (the first here, '
+                      '"Coffee Morning"): it is a calendar app\'s reminder, not a lead time, and '
+                      "is not read: an alarm in days or weeks before the start (TRIGGER:-P6W) "
+                      "sets the days its teams are prompted" % (path, minutes), p.stderr)
+        self.assertNotIn("Awards Evening", p.stderr)
+        self.assertNotIn("uk-diversity.ics", p.stderr)
+        self.assertIn("ok:", p.stdout)  # not refused: every event is read
+
+    def test_a_changed_lead_time_sends_no_prompt_twice(self):
+        """The six weeks' prompt goes on Friday 24 September 2027; the comms
+        lead then makes it five weeks (Friday 1 October): it is not sent
+        again, and a later alarm added is sent."""
+        self.write()
+        run(tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(), "--state-dir",
+            self.state, "--now", "2027-09-24T09:30", "--oneshot")
+        self.write("TRIGGER:-P5W", "TRIGGER:-P1W")
+        for now in ("2027-10-01T09:30", "2027-10-29T09:30"):
+            run(tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(), "--state-dir",
+                self.state, "--now", now, "--oneshot")
+        notices, _ = harness.outbox(self.conf, self.state)
+        sent = sorted((e["stage"], n["due_at"][:10]) for n in notices for e in n["entries"]
+                      if e["item"].startswith("awards-evening@test")
+                      and e["stage"].startswith("prompt") and "comms@" in n["recipient"])
+        self.assertEqual(sent, [("prompt-a1", "2027-09-24"), ("prompt-a2", "2027-10-29")])
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
