@@ -6,6 +6,15 @@
 
 #include "../core/text.h"
 
+/* prompt_days and n_prompt_days took two of the item's three reserved
+ * pointers: the layout an older plugin emits is unchanged */
+_Static_assert(sizeof(size_t) == sizeof(void *) &&
+                   offsetof(struct tkl_item, prompt_days) ==
+                       offsetof(struct tkl_item, url) + sizeof(void *) &&
+                   sizeof(struct tkl_item) ==
+                       offsetof(struct tkl_item, prompt_days) + 3 * sizeof(void *),
+               "an item's prompt days take reserved pointers (notice.h)");
+
 int tkl_sources_view(const struct tkl_plugin_set *set, const struct tkl_plugin_conf *sources,
                      struct tkl_sources *ret)
 {

@@ -70,10 +70,6 @@ struct tkl_item {
 #define TKL_ITEM_MAX_PROMPTS     16
 #define TKL_ITEM_MAX_PROMPT_DAYS 366
 
-#ifndef __cplusplus
-_Static_assert(sizeof(size_t) == sizeof(void *), "n_prompt_days takes a reserved pointer's room");
-#endif
-
 /* One action or observance inside a notice. */
 struct tkl_notice_entry {
     uint32_t size;
