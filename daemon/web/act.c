@@ -501,7 +501,17 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
     }
     if (!text)
         return;
-    fprintf(f, "<p class=\"banner\" role=\"status\">%s", text);
+    const struct tkl_update *mine = text == done_text[TKL_UPDATE_SNOOZE] ? link_latest(s, v) : NULL;
+    if (mine && mine->kind == TKL_UPDATE_SNOOZE && mine->until_day != TKL_NO_DAY) {
+        char day[TKL_DAY_LONG_SIZE];
+        fprintf(f,
+                "<p class=\"banner\" role=\"status\">Recorded: snoozed until %s. No "
+                "reminders for this action come before then; from that day they go on as the "
+                "plan says (under What holds now).",
+                day_text(mine->until_day, day, sizeof(day)));
+    } else {
+        fprintf(f, "<p class=\"banner\" role=\"status\">%s", text);
+    }
     if (text == done_text[TKL_UPDATE_NOT_OURS]) {
         fputc(' ', f);
         html_who_is_told(f, s, false);
@@ -1382,6 +1392,22 @@ static int read_reopen(const struct tkl_service *s, const char *note, const stru
         return 0;
     if (s->answers_stale)
         return -EAGAIN;
+    /* reopened already (a second press with another reason, or none) */
+    const struct tkl_updates *l = &s->answers.updates;
+    for (size_t i = l->n; i > 0; i--) {
+        const struct tkl_update *x = &l->v[i - 1];
+        if (strcmp(x->action_id, v->a->id) != 0)
+            continue;
+        if (x->kind == TKL_UPDATE_COMPLETE)
+            break;
+        if (x->kind == TKL_UPDATE_REOPEN) {
+            char when[48];
+            return why_not(why, len,
+                           "It was reopened already, by %s on %s: nothing more was recorded "
+                           "(your reason too: give it as a progress note if it matters).",
+                           x->recipient, tkl_web_when(x->at, when, sizeof(when)));
+        }
+    }
     return why_not(why, len,
                    "There is nothing to reopen: this action is not marked complete, or the plan "
                    "has changed since it was.");

@@ -656,9 +656,15 @@ START_TEST(a_completion_can_be_reopened_from_the_page)
     ck_assert_uint_eq(post_do(path, "reopen", why, 90, where, sizeof(where)), 303);
     ck_assert_str_eq(where, "same=reopen");
     ck_assert_uint_eq(n_updates(), 2);
-    /* a reopen saying something else has nothing to reopen */
+    /* a reopen saying something else has nothing to reopen: it was
+     * reopened already, by whom and when */
     ck_assert_uint_eq(post_do(path, "reopen", NULL, 100, where, sizeof(where)), 400);
     ck_assert_uint_eq(n_updates(), 2);
+    page_post(&resp, path, from_page, "token", path + 3, "do", "reopen", NULL);
+    ck_assert_msg(page_has(resp.body, "It was reopened already, by hr on 30 Jun 2023 09:01: "
+                                      "nothing more was recorded"),
+                  "%s", resp.body);
+    tkl_http_response_free(&resp);
 
     /* complete and reopen again through the same link: each recorded */
     ck_assert_uint_eq(post_do(path, "complete", NULL, 120, where, sizeof(where)), 303);
@@ -756,6 +762,13 @@ START_TEST(snooze_dates_are_checked)
     u = last_update();
     ck_assert_int_eq(u.until_day, tkl_day_from_civil(2023, 8, 31));
     tkl_update_free(&u);
+    /* the page it goes back to says the day recorded */
+    struct tkl_http_response shown;
+    page_get(tkl_web_act, &shown, path_for(PAGE_TRICKY_TITLE, "hr"), "done", "snooze", NULL);
+    ck_assert_msg(page_has(shown.body, "Recorded: snoozed until Thursday 31 August 2023. No "
+                                       "reminders for this action come before then"),
+                  "%s", shown.body);
+    tkl_http_response_free(&shown);
     ck_assert_uint_eq(snooze(PAGE_TRICKY_TITLE, "hr", "date", "2023-09-01", body, sizeof(body)),
                       400);
     ck_assert(page_has(body, "A snooze may end on Thursday 31 August 2023 at the latest (the "
