@@ -314,14 +314,21 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
                      coming, coming == 1 ? "" : "s", begun);
     } else if (events == n->n_entries) {
         snprintf(buf, size, "Diversity calendar: %zu observances to prepare for", n->n_entries);
-    } else if (events) { /* a team's actions beside its calendar (comms) */
-        size_t actions = n->n_entries - events;
-        snprintf(buf, size, "Reminder: %zu action%s and %zu observance%s for %.*s%s", actions,
-                 actions == 1 ? "" : "s", events, events == 1 ? "" : "s", utf8_prefix(team, 120),
-                 team, overdue ? " (some overdue)" : "");
     } else {
-        snprintf(buf, size, "Reminder: %zu actions for %.*s%s", n->n_entries,
-                 utf8_prefix(team, 120), team, overdue ? " (some overdue)" : "");
+        /* how many of its actions are overdue: all, or how many */
+        size_t actions = n->n_entries - events;
+        char late[40] = "";
+        if (overdue && overdue == actions && actions > 1)
+            snprintf(late, sizeof(late), " (%s overdue)", actions == 2 ? "both" : "all");
+        else if (overdue)
+            snprintf(late, sizeof(late), " (%zu overdue)", overdue);
+        if (events) /* a team's actions beside its calendar (comms) */
+            snprintf(buf, size, "Reminder: %zu action%s and %zu observance%s for %.*s%s", actions,
+                     actions == 1 ? "" : "s", events, events == 1 ? "" : "s",
+                     utf8_prefix(team, 120), team, late);
+        else
+            snprintf(buf, size, "Reminder: %zu actions for %.*s%s", n->n_entries,
+                     utf8_prefix(team, 120), team, late);
     }
     dg_header_safe(buf);
 }

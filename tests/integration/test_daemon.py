@@ -459,7 +459,7 @@ class MainJob(Fixture):
         by_to = {m["To"].addresses[0].addr_spec: m for m in msgs}
         pce = by_to["policy@maidstone.example"]
         self.assertEqual(pce["Subject"],
-                         "Reminder: 8 actions for Policy, Communities and Engagement (some overdue)")
+                         "Reminder: 8 actions for Policy, Communities and Engagement (7 overdue)")
         for h in ("Date", "From", "To", "Subject", "Message-ID"):
             self.assertEqual(len(pce.get_all(h)), 1, h)
         body = text_of(pce)

@@ -325,8 +325,23 @@ START_TEST(the_subject_never_holds_a_link)
 {
     struct tkl_notice n = two(LINK1, LINK2, NULL, TKL_STAGE_LEAD);
     char *s = render_notice(&n, NULL, DG_SUBJECT);
-    ck_assert_str_eq(s, "Reminder: 2 actions for Bravo (some overdue)");
+    ck_assert_str_eq(s, "Reminder: 2 actions for Bravo (1 overdue)");
     free(s);
+    /* how many are overdue, told as it is */
+    entries[1].days_left = -2;
+    s = render_notice(&n, NULL, DG_SUBJECT);
+    ck_assert_str_eq(s, "Reminder: 2 actions for Bravo (both overdue)");
+    free(s);
+    entries[2] = entries[1];
+    n.n_entries = 3;
+    s = render_notice(&n, NULL, DG_SUBJECT);
+    ck_assert_str_eq(s, "Reminder: 3 actions for Bravo (all overdue)");
+    free(s);
+    entries[2].days_left = 5;
+    s = render_notice(&n, NULL, DG_SUBJECT);
+    ck_assert_str_eq(s, "Reminder: 3 actions for Bravo (2 overdue)");
+    free(s);
+    entries[1].days_left = 3;
     n.n_entries = 1;
     s = render_notice(&n, NULL, DG_SUBJECT);
     ck_assert_str_eq(s, "Reminder (31 days overdue): Review the <pay> gap");
@@ -342,7 +357,7 @@ START_TEST(the_subject_counts_actions_and_observances_apart)
     entries[1].kind = TKL_DEADLINE_EVENT;
     entries[1].stage = TKL_STAGE_LOOKAHEAD;
     char *s = render_notice(&n, NULL, DG_SUBJECT);
-    ck_assert_str_eq(s, "Reminder: 1 action and 1 observance for Bravo (some overdue)");
+    ck_assert_str_eq(s, "Reminder: 1 action and 1 observance for Bravo (1 overdue)");
     free(s);
     entries[0].stage = TKL_STAGE_CHECKIN;
     entries[0].days_left = 3;
