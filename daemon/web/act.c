@@ -1023,11 +1023,33 @@ static void form_complete(FILE *f, const struct act_view *v, const struct tkl_up
           f);
 }
 
+/* How many updates v's link recorded, among those the answers were built
+ * from (with PostgreSQL, every node's as last read): what a POST counts
+ * through the state, for the page to say before a button is pressed. */
+static size_t link_used(const struct tkl_service *s, const struct act_view *v)
+{
+    const struct tkl_updates *l = &s->answers.updates;
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        n += through_link(&l->v[i], v->tok.action_id, v->tok.recipient, v->tok.issued_at);
+    return n;
+}
+
 static void html_forms(FILE *f, const struct tkl_service *s, const struct act_view *v)
 {
     const struct tkl_answer *ans = tkl_answers_find(&s->answers, v->a->id);
     fputs("<section class=\"forms\" aria-labelledby=\"h-do\">\n<h2 id=\"h-do\">What you can "
-          "do</h2>\n<p>Each button records what you say, with your address and the time. Opening "
+          "do</h2>\n",
+          f);
+    if (link_used(s, v) >= LINK_UPDATES_MAX) { /* a POST would be refused */
+        fprintf(f,
+                "<p>This link has recorded as many updates as one link may (%d), so its "
+                "buttons are gone. Use the link in a newer reminder for this action; what it "
+                "recorded stands.</p>\n</section>\n",
+                LINK_UPDATES_MAX);
+        return;
+    }
+    fputs("<p>Each button records what you say, with your address and the time. Opening "
           "this page changes nothing.</p>\n",
           f);
     form_complete(f, v, ans ? ans->complete : NULL);

@@ -1282,6 +1282,11 @@ START_TEST(a_link_records_a_bounded_number_of_updates)
         tkl_http_response_free(&resp);
     }
     ck_assert_uint_eq(n_updates(), 25);
+    /* its page says so, with no button a press of which would be refused */
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert(page_has(resp.body, "This link has recorded as many updates as one link may (25)"));
+    ck_assert(!page_has(resp.body, "<button"));
+    tkl_http_response_free(&resp);
     page_post(&resp, path, (struct post_opts){.origin = ORIGIN, .at = now() + 60 * 25 + 30},
               "token", token, "do", "progress", "rag", "green", "note", "note 24", NULL);
     ck_assert_int_eq(resp.status, 303);
@@ -1297,6 +1302,10 @@ START_TEST(a_link_records_a_bounded_number_of_updates)
     ck_assert_int_eq(resp.status, 303);
     tkl_http_response_free(&resp);
     ck_assert_uint_eq(n_updates(), 26);
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert(page_has(resp.body, "<button"));
+    ck_assert(!page_has(resp.body, "as many updates as one link may"));
+    tkl_http_response_free(&resp);
 }
 END_TEST
 
