@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +30,6 @@ struct tkl_flight {
     uint64_t handed_ns;              /* uv_hrtime() when handed to the notifier */
     bool unusable;                   /* deliver() refused the recipient (-EINVAL) */
     bool was_kept;                   /* its outcome was refused once, then written again */
-    uint64_t *reports;               /* failed: the reports of it written (0: none new) */
-    size_t n_reports;                /* the reports queued */
-    size_t n_told;                   /* the reports whose put was told (reports[0..n_told)) */
     enum tkl_fail_reason reason;     /* failed: why */
     char **links;                    /* per entry of the notice, its link or NULL; NULL: none */
     struct tkl_notice_entry *linked; /* claimed: the entries with the links, for deliver() */
@@ -122,7 +120,6 @@ static void links_free(char **v, size_t n)
 static void flight_free(struct tkl_flight *x)
 {
     links_free(x->links, x->s->notice.n_entries);
-    free(x->reports);
     free(x->linked);
     tkl_stored_notice_free(x->s);
     free(x->reply);
@@ -138,101 +135,401 @@ static bool repeats_link(const struct tkl_flight *x, const char *reply)
     return false;
 }
 
-/* A report of x's put: its id, kept to be logged with x's outcome once
- * durable (puts are told in the order they were queued). */
-static void on_report_put(void *data, int r, uint64_t id)
+/* Whether notice s tells delivery.report_to something itself (a failure
+ * report, an answer, a summary): its own failure is not reported. */
+static bool is_report(const struct tkl_stored_notice *s)
 {
-    struct tkl_flight *x = data;
-    if (r == 0 && x->n_told < x->n_reports)
-        x->reports[x->n_told++] = id;
-}
-
-/*
- * Queues, through the state, one report per recipient of
- * delivery.report_to that x's notice failed for good, their ids kept in x
- * to be logged once durable. The log key failure-<id>-<created_at> makes
- * a repeat of one failure a no-op, and a failure after tickler retry
- * (which sets created_at anew) a report of its own. A report's own
- * failure is not reported. Returns 0 or a negative
- * errno.
- */
-static int queue_report(struct tkl_deliverer *e, struct tkl_flight *x, const char *reply,
-                        int64_t now)
-{
-    const struct tkl_stored_notice *s = x->s;
-    const struct tkl_notice *failed = &s->notice;
-    const struct tkl_team *admin =
-        e->conf->report_to ? tkl_team_find(e->teams, e->conf->report_to) : NULL;
-    if (!admin)
-        return 0;
-    for (size_t i = 0; i < failed->n_entries; i++)
+    for (size_t i = 0; i < s->notice.n_entries; i++)
         if (s->entries[i].stage == TKL_STAGE_REPORT)
-            return 0;
-    char item[48], key[72], title[512];
-    snprintf(item, sizeof(item), "notice-%" PRIu64, failed->id);
-    snprintf(key, sizeof(key), "failure-%" PRIu64 "-%" PRId64, failed->id, s->created_at);
-    snprintf(title, sizeof(title),
-             "A reminder for %s (%zu action%s) could not be delivered to %s by %s",
-             failed->team_name ? failed->team_name : "a team", failed->n_entries,
-             tkl_plural(failed->n_entries), failed->recipient, failed->channel);
-    struct tkl_notice_entry entry = {
-        .size = sizeof(entry),
-        .item_id = item,
-        .title = title,
-        .owners = failed->team_name,
-        .status = "failed",
-        .progress = reply,
-        .deadline_day = TKL_NO_DAY,
-        .kind = TKL_DEADLINE_UNDATED,
-        .stage = TKL_STAGE_REPORT,
-    };
-    const char *keys[] = {key};
-    free(x->reports);
-    x->n_reports = x->n_told = 0;
-    if (!(x->reports = calloc(admin->n_recipients + 1, sizeof(*x->reports))))
-        return -ENOMEM;
-    for (size_t i = 0; i < admin->n_recipients; i++) {
-        struct tkl_notice n = {
-            .size = sizeof(n),
-            .channel = admin->recipients[i].channel,
-            .recipient = admin->recipients[i].address,
-            .team_id = admin->id,
-            .team_name = admin->name,
-            .due_at = now,
-            .entries = &entry,
-            .n_entries = 1,
-        };
-        int r = tkl_state_put(e->state, &n, keys, now, on_report_put, x);
-        if (r < 0)
-            return r;
-        x->n_reports = i + 1;
-    }
-    return 0;
+            return true;
+    return false;
 }
 
-/* Logs the failure reports of x that were written, now durable. */
-static void log_reports(const struct tkl_deliverer *e, const struct tkl_flight *x)
-{
-    const struct tkl_team *admin =
-        e->conf->report_to ? tkl_team_find(e->teams, e->conf->report_to) : NULL;
-    for (size_t i = 0; admin && i < x->n_told && i < admin->n_recipients; i++)
-        if (x->reports[i])
-            log_info("queued failure report; notice=%" PRIu64 " failed=%" PRIu64
-                     " channel=%s team=%s recipient=%s",
-                     x->reports[i], x->s->notice.id, admin->recipients[i].channel, admin->id,
-                     admin->recipients[i].address);
-}
+static void sweep_soon(struct tkl_deliverer *e);
 
-/* x's outcome is durable: its failure reports logged, a withdrawal
- * counted, and the outcome when it was kept from before; x freed. */
-static void durable(const struct tkl_deliverer *e, struct tkl_flight *x)
+/* x's outcome is durable: a failure to be reported asks for a sweep, a
+ * withdrawal is counted, and the outcome is logged when it was kept from
+ * before; x freed. */
+static void durable(struct tkl_deliverer *e, struct tkl_flight *x)
 {
-    log_reports(e, x);
+    if (x->out == OUT_FAILED && !is_report(x->s))
+        sweep_soon(e);
     if (x->out == OUT_WITHDRAWN)
         (void)tkl_metrics_withdrawn(e->metrics, x->s->notice.channel);
     if (x->was_kept)
         log_notice("recorded the outcome of notice %" PRIu64 " kept from before", x->s->notice.id);
     flight_free(x);
+}
+
+/* ---- the sweep: failures reported together -------------------------- */
+
+#define SWEEP_MAX     2000 /* failures one report takes; a sweep right after takes the rest */
+#define REPORT_GROUPS 20   /* lines (groups) a report lists; the rest are counted in one */
+
+static void ask_round(struct tkl_deliverer *e);
+
+/* delivery.report_to's team, or NULL. */
+static const struct tkl_team *report_team(const struct tkl_deliverer *e)
+{
+    return e->conf && e->conf->report_to ? tkl_team_find(e->teams, e->conf->report_to) : NULL;
+}
+
+/* Asks the host for a sweep in delivery.report_every_seconds: there are
+ * failures to report (or a sweep to try again). Nothing without a team to
+ * tell, nor once stopping (the next start sweeps). */
+static void sweep_soon(struct tkl_deliverer *e)
+{
+    if (report_team(e) && e->host.sweep_in && !e->stopping)
+        e->host.sweep_in(e->host.data, e->conf->report_every_seconds);
+}
+
+/* One group of a report: the failures of one channel and team. */
+struct failure_group {
+    const struct tkl_failure **v; /* into the sweep's sorted array */
+    size_t n;
+    size_t actions;
+    size_t recipients;              /* distinct */
+    const struct tkl_failure *last; /* the latest to fail */
+};
+
+static int cmp_text(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "");
+}
+
+/* Failures by channel, team, recipient, id. */
+static int by_group(const void *pa, const void *pb)
+{
+    const struct tkl_failure *a = *(const struct tkl_failure *const *)pa;
+    const struct tkl_failure *b = *(const struct tkl_failure *const *)pb;
+    int c = strcmp(a->channel, b->channel);
+    if (!c)
+        c = cmp_text(a->team_id, b->team_id);
+    if (!c)
+        c = cmp_text(a->team_name, b->team_name);
+    if (!c)
+        c = strcmp(a->recipient, b->recipient);
+    return c ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+static int by_id(const void *pa, const void *pb)
+{
+    const struct tkl_failure *a = *(const struct tkl_failure *const *)pa;
+    const struct tkl_failure *b = *(const struct tkl_failure *const *)pb;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* Groups by size, largest first; then as by_group. */
+static int by_size(const void *pa, const void *pb)
+{
+    const struct failure_group *a = pa, *b = pb;
+    if (a->n != b->n)
+        return a->n < b->n ? 1 : -1;
+    return by_group(&a->v[0], &b->v[0]);
+}
+
+/* What a report is made of, freed with report_free. */
+struct report {
+    struct tkl_notice_entry *entries;
+    size_t n_entries;
+    char **texts; /* what the entries point at */
+    size_t n_texts;
+    char *intro;
+    const char **keys;
+    char (*key_buf)[TKL_FAILURE_KEY_MAX];
+    size_t n_keys;
+};
+
+static void report_free(struct report *rp)
+{
+    for (size_t i = 0; i < rp->n_texts; i++)
+        free(rp->texts[i]);
+    free(rp->texts);
+    free(rp->entries);
+    free(rp->intro);
+    free(rp->keys);
+    free(rp->key_buf);
+    *rp = (struct report){0};
+}
+
+/* A text of rp's, printf-made; NULL when out of memory. */
+__attribute__((format(printf, 2, 3))) static const char *report_text(struct report *rp,
+                                                                     const char *fmt, ...)
+{
+    char *t = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vasprintf(&t, fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        return NULL;
+    rp->texts[rp->n_texts++] = t;
+    return t;
+}
+
+/* The entry of group g: one failure as a report of it alone says it
+ * (its notice, team, recipient and reply), or how many of the channel's
+ * notices to the team failed, to how many recipients, with the reply the
+ * latest of them got. Returns 0 or -ENOMEM. */
+static int group_entry(struct report *rp, const struct failure_group *g,
+                       struct tkl_notice_entry *en)
+{
+    const struct tkl_failure *f = g->last;
+    const char *team = f->team_name ? f->team_name : "a team";
+    const char *item, *title;
+    if (g->n == 1) {
+        item = report_text(rp, "notice-%" PRIu64, f->id);
+        title =
+            report_text(rp, "A reminder for %s (%zu action%s) could not be delivered to %s by %s",
+                        team, f->n_entries, tkl_plural(f->n_entries), f->recipient, f->channel);
+    } else {
+        /* the ids of the first three, and how many more */
+        char ids[96];
+        size_t len = 0;
+        for (size_t i = 0; i < g->n && i < 3; i++)
+            len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%" PRIu64, i ? ", " : "",
+                                    g->v[i]->id);
+        if (g->n > 3)
+            snprintf(ids + len, sizeof(ids) - len, " and %zu more", g->n - 3);
+        item = report_text(rp, "notices %s", ids);
+        if (g->recipients == 1)
+            title = report_text(rp,
+                                "%zu notices for %s (%zu actions) could not be delivered to %s by "
+                                "%s; the latest reply:",
+                                g->n, team, g->actions, f->recipient, f->channel);
+        else
+            title = report_text(rp,
+                                "%zu notices for %s (%zu actions) could not be delivered to %zu "
+                                "recipients by %s; the latest reply:",
+                                g->n, team, g->actions, g->recipients, f->channel);
+    }
+    if (!item || !title)
+        return -ENOMEM;
+    *en = (struct tkl_notice_entry){
+        .size = sizeof(*en),
+        .item_id = item,
+        .title = title,
+        .owners = f->team_name,
+        .status = "failed",
+        .progress = f->last_error ? f->last_error : "",
+        .deadline_day = TKL_NO_DAY,
+        .kind = TKL_DEADLINE_UNDATED,
+        .stage = TKL_STAGE_REPORT,
+    };
+    return 0;
+}
+
+/*
+ * The report of the n failures of v: one entry per channel and team
+ * (largest first, at most REPORT_GROUPS, the rest counted in the last),
+ * an intro that counts them (none for one failure: its report is the one
+ * a failure alone has always made), and their report keys. Returns 0 or
+ * -ENOMEM (then nothing is kept).
+ */
+static int report_make(const struct tkl_failure *v, size_t n, struct report *rp)
+{
+    *rp = (struct report){0};
+    const struct tkl_failure **sorted = calloc(n, sizeof(*sorted));
+    struct failure_group *groups = calloc(n, sizeof(*groups));
+    size_t n_groups = 0;
+    int r = -ENOMEM;
+    rp->keys = calloc(n, sizeof(*rp->keys));
+    rp->key_buf = calloc(n, sizeof(*rp->key_buf));
+    rp->entries = calloc(REPORT_GROUPS, sizeof(*rp->entries));
+    rp->texts = calloc(2 * REPORT_GROUPS + 2, sizeof(*rp->texts));
+    if (!sorted || !groups || !rp->keys || !rp->key_buf || !rp->entries || !rp->texts)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        sorted[i] = &v[i];
+        rp->keys[i] = tkl_failure_key(v[i].id, v[i].created_at, rp->key_buf[i]);
+    }
+    rp->n_keys = n;
+    qsort(sorted, n, sizeof(*sorted), by_group);
+    for (size_t i = 0; i < n; i++) {
+        const struct tkl_failure *f = sorted[i];
+        struct failure_group *g = n_groups ? &groups[n_groups - 1] : NULL;
+        if (!g || strcmp(f->channel, g->v[0]->channel) != 0 ||
+            cmp_text(f->team_id, g->v[0]->team_id) != 0 ||
+            cmp_text(f->team_name, g->v[0]->team_name) != 0) {
+            g = &groups[n_groups++];
+            g->v = &sorted[i];
+        }
+        g->recipients += g->n == 0 || strcmp(f->recipient, g->v[g->n - 1]->recipient) != 0;
+        g->n++;
+        g->actions += f->n_entries;
+        if (!g->last || f->finished_at > g->last->finished_at ||
+            (f->finished_at == g->last->finished_at && f->id > g->last->id))
+            g->last = f;
+    }
+    for (size_t i = 0; i < n_groups; i++) /* its recipients counted: listed by id */
+        qsort(groups[i].v, groups[i].n, sizeof(*groups[i].v), by_id);
+    qsort(groups, n_groups, sizeof(*groups), by_size);
+    size_t shown = n_groups <= REPORT_GROUPS ? n_groups : REPORT_GROUPS - 1, rest = 0;
+    for (size_t i = 0; i < shown; i++)
+        if (group_entry(rp, &groups[i], &rp->entries[rp->n_entries++]) < 0)
+            goto out;
+    for (size_t i = shown; i < n_groups; i++)
+        rest += groups[i].n;
+    if (rest) {
+        const char *title = report_text(rp,
+                                        "and %zu more notices to %zu more teams or channels: "
+                                        "tickler outbox --failed lists every one",
+                                        rest, n_groups - shown);
+        if (!title)
+            goto out;
+        rp->entries[rp->n_entries++] = (struct tkl_notice_entry){
+            .size = sizeof(struct tkl_notice_entry),
+            .item_id = "notices",
+            .title = title,
+            .status = "failed",
+            .deadline_day = TKL_NO_DAY,
+            .kind = TKL_DEADLINE_UNDATED,
+            .stage = TKL_STAGE_REPORT,
+        };
+    }
+    if (n > 1 && asprintf(&rp->intro,
+                          "%zu notices could not be delivered; below by channel and team, each "
+                          "with the latest reply. tickler outbox --failed lists them, tickler "
+                          "retry --failed sends them again.",
+                          n) < 0) {
+        rp->intro = NULL;
+        goto out;
+    }
+    r = 0;
+out:
+    free(sorted);
+    free(groups);
+    if (r < 0)
+        report_free(rp);
+    return r;
+}
+
+static void sweep_end(struct tkl_deliverer *e);
+
+/* A report's put: queued (logged; its delivery asked for), or another
+ * node's (or an earlier sweep's) report of some of its failures was
+ * logged first (read again at once), or refused (tried again later). */
+static void on_report_put(void *data, int r, uint64_t id)
+{
+    struct tkl_deliverer *e = data;
+    const struct tkl_team *admin = report_team(e);
+    if (r == -EEXIST) {
+        log_info("some failures were reported meanwhile (by another node); the rest are read "
+                 "again");
+        e->sweep_again = true;
+    } else if (r < 0) {
+        if (!e->stopping)
+            log_error("cannot queue the report of %zu failed notice%s to delivery.report_to: "
+                      "%s; tried again in %d s",
+                      e->sweep_n, tkl_plural(e->sweep_n), strerror(-r),
+                      e->conf->report_every_seconds);
+        sweep_soon(e);
+    } else {
+        log_notice("queued a report of %zu failed notice%s to delivery.report_to (%s, %zu "
+                   "recipient%s); notice=%" PRIu64,
+                   e->sweep_n, tkl_plural(e->sweep_n), e->conf->report_to,
+                   admin ? admin->n_recipients : 0, tkl_plural(admin ? admin->n_recipients : 0),
+                   id);
+        e->sweep_again |= e->sweep_n == SWEEP_MAX; /* there may be more */
+        if (!e->stopping)
+            ask_round(e);
+    }
+    sweep_end(e);
+}
+
+/* Queues one report of the failures of l to each recipient of admin,
+ * with their report keys (on_report_put). Returns 0 or a negative
+ * errno. */
+static int queue_report(struct tkl_deliverer *e, const struct tkl_team *admin,
+                        const struct tkl_failures *l)
+{
+    struct report rp;
+    int r = report_make(l->v, l->n, &rp);
+    if (r < 0)
+        return r;
+    const struct tkl_notice **reports = calloc(admin->n_recipients, sizeof(*reports));
+    struct tkl_notice *notices = calloc(admin->n_recipients, sizeof(*notices));
+    r = reports && notices ? 0 : -ENOMEM;
+    for (size_t i = 0; r == 0 && i < admin->n_recipients; i++) {
+        notices[i] = (struct tkl_notice){
+            .size = sizeof(notices[i]),
+            .channel = admin->recipients[i].channel,
+            .recipient = admin->recipients[i].address,
+            .team_id = admin->id,
+            .team_name = admin->name,
+            .due_at = now_s(e),
+            .entries = rp.entries,
+            .n_entries = rp.n_entries,
+            .intro = rp.intro,
+        };
+        reports[i] = &notices[i];
+    }
+    if (r == 0) {
+        e->sweep_n = l->n;
+        r = tkl_state_put_report(e->state, reports, admin->n_recipients, rp.keys, rp.n_keys,
+                                 now_s(e), on_report_put, e);
+    }
+    free(notices);
+    free(reports);
+    report_free(&rp);
+    return r;
+}
+
+/* The failures not reported yet: none (the sweep ends), or their report
+ * queued. */
+static void on_unreported(void *data, int r, struct tkl_failures *l)
+{
+    struct tkl_deliverer *e = data;
+    const struct tkl_team *admin = report_team(e);
+    if (r == 0 && (!l->n || !admin || !admin->n_recipients || e->stopping)) {
+        sweep_end(e);
+        return;
+    }
+    if (r == 0 && (r = queue_report(e, admin, l)) == 0)
+        return;
+    if (r != -ECANCELED && r != -ESHUTDOWN && !e->stopping)
+        log_error("cannot report the failed notices to delivery.report_to: %s; tried again in "
+                  "%d s",
+                  strerror(-r), e->conf->report_every_seconds);
+    sweep_soon(e);
+    sweep_end(e);
+}
+
+/* The sweep is over; one asked for meanwhile starts. */
+static void sweep_end(struct tkl_deliverer *e)
+{
+    e->sweeping = false;
+    if (e->sweep_again) {
+        e->sweep_again = false;
+        (void)tkl_delivery_sweep(e);
+    }
+}
+
+int tkl_delivery_sweep(struct tkl_deliverer *e)
+{
+    const struct tkl_team *admin = report_team(e);
+    if (!e->state || !admin || !admin->n_recipients || e->stopping)
+        return 0;
+    if (e->sweeping) {
+        e->sweep_again = true;
+        return 0;
+    }
+    struct tkl_report_to *to = calloc(admin->n_recipients, sizeof(*to));
+    int r = to ? 0 : -ENOMEM;
+    for (size_t i = 0; to && i < admin->n_recipients; i++)
+        to[i] = (struct tkl_report_to){admin->recipients[i].channel, admin->recipients[i].address};
+    if (r == 0)
+        r = tkl_state_unreported(e->state, to, admin->n_recipients, SWEEP_MAX, on_unreported, e);
+    free(to);
+    if (r < 0) {
+        log_error("cannot read the failed notices to report to delivery.report_to: %s; tried "
+                  "again in %d s",
+                  strerror(-r), e->conf->report_every_seconds);
+        sweep_soon(e);
+        return r;
+    }
+    e->sweeping = true;
+    return 0;
 }
 
 /* Asks the host for a round. While one runs, it is asked once that round
@@ -303,11 +600,8 @@ static int record(struct tkl_deliverer *e, struct tkl_flight *x)
         [OUT_WITHDRAWN] = TKL_STATE_WITHDRAWN,
     };
     const char *reply = x->reply ? x->reply : "";
-    int r = 0;
-    if (x->out == OUT_FAILED && (r = queue_report(e, x, reply, x->at)) < 0)
-        return r;
-    r = tkl_state_outcome(e->state, x->s->notice.id, what[x->out], x->at, reply, e->lease.node,
-                          on_recorded, x);
+    int r = tkl_state_outcome(e->state, x->s->notice.id, what[x->out], x->at, reply, e->lease.node,
+                              on_recorded, x);
     if (r < 0)
         return r;
     x->next = e->written;
@@ -320,11 +614,8 @@ static int record(struct tkl_deliverer *e, struct tkl_flight *x)
 static int settle(struct tkl_deliverer *e, struct tkl_flight *x)
 {
     int r = record(e, x);
-    if (r == 0) {
-        if (x->out == OUT_FAILED && e->conf->report_to)
-            ask_round(e); /* its report is due now */
+    if (r == 0)
         return 0;
-    }
     log_error("cannot record the outcome of notice %" PRIu64 " in the outbox: %s; it is kept "
               "and recorded again at the next round",
               x->s->notice.id, strerror(-r));
@@ -390,6 +681,8 @@ static void count_outcome(const struct tkl_deliverer *e, const struct tkl_flight
         (void)tkl_metrics_failed(e->metrics, channel, x->reason);
 }
 
+static bool quiet_retry(struct tkl_deliverer *e, const char *channel);
+
 /* Decides the outcome of a delivery the notifier reported as res. */
 static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tkl_delivery *res,
                   bool cut)
@@ -424,10 +717,11 @@ static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tk
             log_warning("delivery failed while stopping, kept in the outbox for the next start: "
                         "%s; notice=%" PRIu64 " channel=%s recipient=%s",
                         x->reply ? x->reply : "", n->id, n->channel, n->recipient);
-        else
-            log_warning("delivery failed, will retry in %" PRId64 " s: %s; notice=%" PRIu64
-                        " channel=%s recipient=%s",
-                        x->at - now, x->reply ? x->reply : "", n->id, n->channel, n->recipient);
+        else /* once the channel is down (said once), at debug level until it delivers */
+            tkl_log(quiet_retry(e, n->channel) ? TKL_LOG_DEBUG : TKL_LOG_WARNING,
+                    "delivery failed, will retry in %" PRId64 " s: %s; notice=%" PRIu64
+                    " channel=%s recipient=%s",
+                    x->at - now, x->reply ? x->reply : "", n->id, n->channel, n->recipient);
     } else if (st == TKL_DELIVERY_TRANSIENT) {
         fail_for_good(x, TKL_FAIL_EXPIRED, x->reply ? x->reply : "",
                       " (retried for the maximum age)", now);
@@ -446,6 +740,7 @@ static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tk
 struct tkl_channel_streak {
     struct tkl_channel_streak *next;
     unsigned failed;     /* transient failures in a row */
+    unsigned quiet;      /* of them, retries logged at debug level (the channel down) */
     int64_t hastened_at; /* the last hastening asked, or 0 */
     char channel[];
 };
@@ -468,10 +763,24 @@ static struct tkl_channel_streak *streak_of(struct tkl_deliverer *e, const char 
     return s;
 }
 
+/* Whether a transient failure on channel, about to be counted, is logged
+ * at debug level: its channel is down already (TKL_DELIVERY_DOWN_AFTER
+ * failures in a row, said once), so each further retry would only repeat
+ * that; counted, and said when it delivers again. */
+static bool quiet_retry(struct tkl_deliverer *e, const char *channel)
+{
+    struct tkl_channel_streak *s = streak_of(e, channel, false);
+    if (!s || s->failed < TKL_DELIVERY_DOWN_AFTER)
+        return false;
+    s->quiet++;
+    return true;
+}
+
 /* A hastening asked when a channel delivered again. */
 struct hastening {
     struct tkl_deliverer *e;
     unsigned failed;
+    unsigned quiet; /* retries logged at debug level meanwhile */
     char channel[];
 };
 
@@ -486,11 +795,14 @@ static void on_hastened(void *data, int r, int64_t n)
                   h->channel, strerror(-r));
     else if (n > 0)
         log_notice("notifier %s delivers again, after %u failed deliveries in a row; the %" PRId64
-                   " notice%s waiting for a retry %s due now",
-                   h->channel, h->failed, n, tkl_plural((size_t)n), n == 1 ? "is" : "are");
+                   " notice%s waiting for a retry %s due now (%u retr%s logged at debug level "
+                   "while it was down)",
+                   h->channel, h->failed, n, tkl_plural((size_t)n), n == 1 ? "is" : "are", h->quiet,
+                   h->quiet == 1 ? "y" : "ies");
     else
-        log_info("notifier %s delivers again, after %u failed deliveries in a row", h->channel,
-                 h->failed);
+        log_notice("notifier %s delivers again, after %u failed deliveries in a row (%u retr%s "
+                   "logged at debug level while it was down)",
+                   h->channel, h->failed, h->quiet, h->quiet == 1 ? "y" : "ies");
     if (r == 0 && n > 0)
         ask_round(h->e);
     free(h);
@@ -538,17 +850,24 @@ static void count_streak(struct tkl_deliverer *e, const struct tkl_flight *x,
     if (x->out == OUT_RETRY) {
         if (++s->failed == TKL_DELIVERY_DOWN_AFTER)
             log_warning("notifier %s: %u deliveries in a row failed, the last: %s; its notices "
-                        "are retried with backoff, and made due at once when it delivers again",
+                        "are retried with backoff, and made due at once when it delivers again; "
+                        "their retries are logged at debug level until then",
                         channel, s->failed, x->reply ? x->reply : "");
         return;
     }
     if (x->out != OUT_DELIVERED)
         return;
-    unsigned failed = s->failed;
-    s->failed = 0;
-    if (failed < TKL_DELIVERY_DOWN_AFTER || now < e->waits_lost_until ||
-        (s->hastened_at && now - s->hastened_at < HASTEN_EVERY))
+    unsigned failed = s->failed, quiet = s->quiet;
+    s->failed = s->quiet = 0;
+    if (failed < TKL_DELIVERY_DOWN_AFTER)
         return;
+    if (now < e->waits_lost_until || (s->hastened_at && now - s->hastened_at < HASTEN_EVERY)) {
+        log_notice("notifier %s delivers again, after %u failed deliveries in a row (%u "
+                   "retr%s logged at debug level while it was down); its notices waiting for a "
+                   "retry go at their next attempt (hastened less than an hour ago)",
+                   channel, failed, quiet, quiet == 1 ? "y" : "ies");
+        return;
+    }
     s->hastened_at = now;
     keep_wait(e, 0, 0, now);
     size_t len = strlen(channel) + 1;
@@ -557,6 +876,7 @@ static void count_streak(struct tkl_deliverer *e, const struct tkl_flight *x,
         return; /* each goes at its own next attempt */
     h->e = e;
     h->failed = failed;
+    h->quiet = quiet;
     memcpy(h->channel, channel, len);
     uint64_t *keep = e->n_waits ? calloc(e->n_waits, sizeof(*keep)) : NULL;
     if (e->n_waits && !keep) {

@@ -76,6 +76,10 @@ struct tkl_delivery_host {
      * or NULL for none. Returns 0, or -ENOMEM (it goes without). NULL:
      * none is asked for. */
     int (*intro)(void *data, const struct tkl_notice *n, char **ret);
+    /* Run tkl_delivery_sweep() in about seconds, unless one is asked
+     * for sooner already: a failure to report was recorded, or a sweep
+     * is tried again. NULL: none is asked for (the owner sweeps). */
+    void (*sweep_in)(void *data, int seconds);
 };
 
 /* Transient failures in a row on one channel after which its server is
@@ -125,6 +129,9 @@ struct tkl_deliverer {
     struct tkl_server_wait *waits;
     size_t n_waits;
     int64_t waits_lost_until;
+    bool sweeping;                      /* a sweep waits for the state */
+    bool sweep_again;                   /* another was asked for meanwhile, or more failures wait */
+    size_t sweep_n;                     /* the failures of the report being queued */
     const struct tkl_token_ring *links; /* signs the links in notices; NULL or empty: none */
     const char *link_base;              /* http.public_url (ends in '/'); NULL: no links */
     int link_days;                      /* how long a link lasts */
@@ -168,6 +175,23 @@ void tkl_delivery_set_links(struct tkl_deliverer *e, const struct tkl_token_ring
  * is not told, and the caller tries again soon).
  */
 int tkl_delivery_round(struct tkl_deliverer *e);
+
+/*
+ * The sweep: reports every failure not reported yet (a notice failed for
+ * good, not itself a report to delivery.report_to, whose report key
+ * failure-<id>-<created_at> is not logged) in one report to each
+ * recipient of delivery.report_to, its entries one per channel and team
+ * (the largest REPORT_GROUPS, the rest counted), and logs their keys in
+ * the same transaction (tkl_state_put_report), so that a failure is
+ * reported once across crashes, restarts and nodes, and one after
+ * tickler retry (a new created_at) again. A report's own failure is not
+ * reported. The owner calls it at start and when host.sweep_in asks (a
+ * failure recorded, delivery.report_every_seconds later), so an idle
+ * daemon is not woken. Nothing without report_to or once stopping.
+ * Returns 0, or the state's negative errno (host.sweep_in is asked to
+ * try again).
+ */
+int tkl_delivery_sweep(struct tkl_deliverer *e);
 
 /* Records the outcomes kept because the state refused them and commits
  * the state. Returns how many outcomes are still not durable (their

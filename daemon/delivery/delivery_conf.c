@@ -9,7 +9,8 @@ void tkl_delivery_conf_init(struct tkl_delivery_conf *d)
     *d = (struct tkl_delivery_conf){.max_age_hours = 48,
                                     .concurrency = 64,
                                     .retry_min_seconds = 30,
-                                    .drain_seconds = TKL_DRAIN_SECONDS};
+                                    .drain_seconds = TKL_DRAIN_SECONDS,
+                                    .report_every_seconds = 300};
 }
 
 /* Reads delivery.connections, a group of notifier = count (NULL: none).
@@ -51,8 +52,8 @@ int tkl_delivery_conf_read(const struct tkl_confread *x, const config_setting_t 
                            struct tkl_delivery_conf *d)
 {
     static const char *const keys[] = {
-        "max_age_hours", "concurrency", "retry_min_seconds", "report_to", "connections",
-        "drain_seconds", NULL};
+        "max_age_hours", "concurrency",   "retry_min_seconds",    "report_to",
+        "connections",   "drain_seconds", "report_every_seconds", NULL};
     const char *s;
     int r = 0;
     if (!g)
@@ -67,6 +68,8 @@ int tkl_delivery_conf_read(const struct tkl_confread *x, const config_setting_t 
     if (tkl_conf_get_int(x, g, "retry_min_seconds", 1, 3600, &d->retry_min_seconds) < 0)
         r = -EINVAL;
     if (tkl_conf_get_int(x, g, "drain_seconds", 0, 600, &d->drain_seconds) < 0)
+        r = -EINVAL;
+    if (tkl_conf_get_int(x, g, "report_every_seconds", 1, 86400, &d->report_every_seconds) < 0)
         r = -EINVAL;
     if (tkl_conf_get_string(x, g, "report_to", &s) > 0) {
         free(d->report_to);

@@ -28,18 +28,20 @@ struct tkl_channel_limit {
 };
 
 struct tkl_delivery_conf {
-    int max_age_hours;     /* transient failures are retried this long */
-    int concurrency;       /* deliveries in flight per notifier */
-    int retry_min_seconds; /* first backoff step; doubles up to an hour */
-    int drain_seconds;     /* a stop or a retirement waits this long for deliveries in flight */
-    char *report_to;       /* team id told of permanent failures, or NULL */
+    int max_age_hours;        /* transient failures are retried this long */
+    int concurrency;          /* deliveries in flight per notifier */
+    int retry_min_seconds;    /* first backoff step; doubles up to an hour */
+    int drain_seconds;        /* a stop or a retirement waits this long for deliveries in flight */
+    char *report_to;          /* team id told of permanent failures, or NULL */
+    int report_every_seconds; /* failures are reported together this long after one */
     struct tkl_channel_limit *limits; /* delivery.connections, by notifier */
     size_t n_limits;
 };
 
 /* The defaults: 48 hours, 64 in flight (measured:
  * bench/notes/delivery-profile.md), 30 seconds, a drain of
- * TKL_DRAIN_SECONDS, no report team, no own limits. */
+ * TKL_DRAIN_SECONDS, no report team, reports every 300 seconds at most,
+ * no own limits. */
 void tkl_delivery_conf_init(struct tkl_delivery_conf *d);
 
 /*

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1787,5 +1788,168 @@ int tkl_outbox_item_history(struct tkl_outbox *o, const char *item_id, size_t ma
         return r;
     }
     *ret = l;
+    return 0;
+}
+
+const char *tkl_failure_key(uint64_t id, int64_t created_at, char buf[TKL_FAILURE_KEY_MAX])
+{
+    snprintf(buf, TKL_FAILURE_KEY_MAX, "failure-%" PRIu64 "-%" PRId64, id, created_at);
+    return buf;
+}
+
+void tkl_failures_free(struct tkl_failures *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        struct tkl_failure *x = &l->v[i];
+        free(x->channel);
+        free(x->recipient);
+        free(x->team_id);
+        free(x->team_name);
+        free(x->last_error);
+    }
+    free(l->v);
+    *l = (struct tkl_failures){0};
+}
+
+static int failure_read(sqlite3_stmt *st, void *row)
+{
+    struct tkl_failure *x = row;
+    bool oom = false;
+    x->id = (uint64_t)sqlite3_column_int64(st, 0);
+    x->created_at = sqlite3_column_int64(st, 1);
+    x->finished_at = sqlite3_column_int64(st, 2);
+    x->channel = tkl_db_col_dup(st, 3, &oom);
+    x->recipient = tkl_db_col_dup(st, 4, &oom);
+    x->team_id = tkl_db_col_dup(st, 5, &oom);
+    x->team_name = tkl_db_col_dup(st, 6, &oom);
+    x->last_error = tkl_db_col_dup(st, 7, &oom);
+    x->n_entries = (size_t)sqlite3_column_int64(st, 8);
+    return oom || !x->channel || !x->recipient ? -ENOMEM : 0;
+}
+
+/* The key an earlier version logged for its report of a failure to one
+ * recipient (tkl_log_key of item notice-<id>, no day, stage key
+ * failure-<id>-<created_at>), less its last part: the recipient's
+ * "<channel>|<recipient>", bound as ?3, ?4, ... */
+#define FAILURE_SQL_OLD_KEY                                                                        \
+    "'notice-' || n.id || '|" TKL_NO_DAY_TEXT "|failure-' || n.id || '-' || n.created_at || '|'"
+#define TKL_NO_DAY_TEXT "-2147483648"
+_Static_assert(TKL_NO_DAY == -2147483647 - 1, "TKL_NO_DAY_TEXT is TKL_NO_DAY");
+
+int tkl_outbox_unreported(struct tkl_outbox *o, const struct tkl_report_to *to, size_t n_to,
+                          size_t max, struct tkl_failures *ret)
+{
+    static const char head[] =
+        "SELECT n.id, n.created_at, coalesce(n.finished_at, 0), n.channel, n.recipient,"
+        " n.team_id, n.team_name, n.last_error,"
+        " (SELECT count(*) FROM entries e WHERE e.notice_id = n.id)"
+        " FROM notices n WHERE n.state = 2"
+        " AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.notice_id = n.id AND e.stage = ?1)"
+        " AND NOT EXISTS (SELECT 1 FROM log WHERE key = 'failure-' || n.id || '-' || n.created_at)";
+    static const char old[] =
+        " AND NOT EXISTS (SELECT 1 FROM log WHERE key = " FAILURE_SQL_OLD_KEY " || ?%zu)";
+    static const char tail[] = " ORDER BY n.finished_at, n.id LIMIT ?2";
+    if (n_to > 1000) /* more recipients than a query should hold */
+        return -E2BIG;
+    size_t size = sizeof(head) + n_to * (sizeof(old) + 8) + sizeof(tail);
+    char *sql = malloc(size);
+    if (!sql)
+        return -ENOMEM;
+    size_t len = (size_t)snprintf(sql, size, "%s", head);
+    for (size_t i = 0; i < n_to; i++)
+        len += (size_t)snprintf(sql + len, size - len, old, i + 3);
+    snprintf(sql + len, size - len, "%s", tail);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(o->db, sql, -1, &st, NULL);
+    free(sql);
+    if (rc != SQLITE_OK)
+        return tkl_sqlite_errno(rc);
+    char **tails = calloc(n_to + 1, sizeof(*tails));
+    int r = tails ? 0 : -ENOMEM;
+    for (size_t i = 0; r == 0 && i < n_to; i++)
+        if (asprintf(&tails[i], "%s|%s", to[i].channel, to[i].recipient) < 0) {
+            tails[i] = NULL;
+            r = -ENOMEM;
+        }
+    struct tkl_failures l = {0};
+    if (r == 0) {
+        sqlite3_bind_int(st, 1, TKL_STAGE_REPORT);
+        sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+        for (size_t i = 0; i < n_to; i++)
+            sqlite3_bind_text(st, (int)i + 3, tails[i], -1, SQLITE_STATIC);
+        r = read_rows(st, (void **)&l.v, &l.n, sizeof(*l.v), failure_read); /* finalizes st */
+    } else {
+        sqlite3_finalize(st);
+    }
+    for (size_t i = 0; tails && i < n_to; i++)
+        free(tails[i]);
+    free(tails);
+    if (r < 0) {
+        tkl_failures_free(&l);
+        return r;
+    }
+    *ret = l;
+    return 0;
+}
+
+/* Whether any of the n keys is logged: 1, 0, or a negative errno. */
+static int any_logged(struct tkl_outbox *o, const char *const *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int r = tkl_outbox_logged(o, keys[i]);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+/* Inserts report n with its entries, unlogged, inside the caller's
+ * transaction. Returns 0 and its id, or a negative errno. */
+static int insert_report(struct tkl_outbox *o, const struct tkl_notice *n, int64_t now,
+                         sqlite3_int64 *ret_id)
+{
+    struct put_stmts s = {0};
+    int r = put_stmts_get(o, &s);
+    if (r == 0)
+        r = insert_notice(o, s.notice, n, n->n_entries == 1, now, ret_id);
+    for (size_t i = 0; r == 0 && i < n->n_entries; i++)
+        r = insert_entry(s.entry, *ret_id, (int)i, &n->entries[i], NULL);
+    put_stmts_done(&s);
+    return r;
+}
+
+int tkl_outbox_put_report(struct tkl_outbox *o, const struct tkl_notice *const *reports,
+                          size_t n_reports, const char *const *keys, size_t n_keys, int64_t now,
+                          uint64_t *ret_id)
+{
+    bool own = false;
+    sqlite3_int64 first = 0;
+    if (!n_reports)
+        return -EINVAL;
+    int r = tkl_db_write_begin(o, &own);
+    if (r < 0)
+        return r;
+    int logged = any_logged(o, keys, n_keys);
+    if (logged != 0) {
+        (void)tkl_db_write_end(o, own, 0); /* nothing written: the group stands */
+        return logged > 0 ? -EEXIST : logged;
+    }
+    for (size_t i = 0; r == 0 && i < n_reports; i++) {
+        sqlite3_int64 id = 0;
+        r = insert_report(o, reports[i], now, &id);
+        if (i == 0)
+            first = id;
+    }
+    if (r == 0) {
+        sqlite3_stmt *st = NULL;
+        r = tkl_db_stmt(o, TKL_ST_PUT_LOG,
+                        "INSERT INTO log(key, notice_id, created_at) VALUES(?,?,?)", &st);
+        for (size_t i = 0; r == 0 && i < n_keys; i++)
+            r = insert_log(st, keys[i], first, now);
+        tkl_db_done(st);
+    }
+    if ((r = tkl_db_write_end(o, own, r)) < 0)
+        return r;
+    *ret_id = (uint64_t)first;
     return 0;
 }

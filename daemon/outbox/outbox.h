@@ -213,6 +213,64 @@ int tkl_outbox_requeue(struct tkl_outbox *o, uint64_t id, int64_t now, int64_t *
 int tkl_outbox_requeue_failed(struct tkl_outbox *o, int64_t now, int64_t *ret_n,
                               int64_t *ret_reports);
 
+/* A notice that failed for good whose failure has not been reported to
+ * delivery.report_to yet (tkl_outbox_unreported). */
+struct tkl_failure {
+    uint64_t id;
+    int64_t created_at;  /* with id, its report key (tkl_failure_key) */
+    int64_t finished_at; /* when it failed */
+    char *channel;
+    char *recipient;
+    char *team_id;    /* or NULL */
+    char *team_name;  /* or NULL */
+    char *last_error; /* the peer's last reply or the local error, or NULL */
+    size_t n_entries;
+};
+
+struct tkl_failures {
+    struct tkl_failure *v;
+    size_t n;
+};
+
+/* Frees what l holds and empties it. */
+void tkl_failures_free(struct tkl_failures *l);
+
+/* One of delivery.report_to's recipients. */
+struct tkl_report_to {
+    const char *channel;
+    const char *recipient;
+};
+
+/* The report key of the failure of notice id queued at created_at,
+ * "failure-<id>-<created_at>": logged once the failure is reported, so
+ * that it is reported once, and a failure after tickler retry (a new
+ * created_at) is reported anew. Written into buf; returns buf. */
+#define TKL_FAILURE_KEY_MAX 64
+const char *tkl_failure_key(uint64_t id, int64_t created_at, char buf[TKL_FAILURE_KEY_MAX]);
+
+/*
+ * The failed notices whose failure is not reported: not a report to
+ * delivery.report_to themselves (no entry of stage TKL_STAGE_REPORT), no
+ * report key logged, and, for each of the n_to recipients of to, no log
+ * key of the report per failure that earlier versions sent them. Oldest
+ * failure first, at most max. Returns 0 with *ret filled (free it with
+ * tkl_failures_free), or a negative errno (then *ret is untouched).
+ */
+int tkl_outbox_unreported(struct tkl_outbox *o, const struct tkl_report_to *to, size_t n_to,
+                          size_t max, struct tkl_failures *ret);
+
+/*
+ * Writes, in one transaction (the open group), the n_reports notices of
+ * reports (their entries not logged) and the n_keys report keys of keys,
+ * each logged as of the first report: all of them, or, when one of the
+ * keys is logged already (reported meanwhile), nothing (-EEXIST). *ret_id
+ * gets the first report's id. Returns 0, -EEXIST or another negative
+ * errno.
+ */
+int tkl_outbox_put_report(struct tkl_outbox *o, const struct tkl_notice *const *reports,
+                          size_t n_reports, const char *const *keys, size_t n_keys, int64_t now,
+                          uint64_t *ret_id);
+
 struct tkl_outbox_stats {
     int64_t pending;  /* never tried */
     int64_t retrying; /* tried, waiting for the next attempt */

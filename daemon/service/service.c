@@ -436,6 +436,27 @@ static void on_deliver_timer(uv_timer_t *t)
         (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, SETTLE_RETRY_MS, 0);
 }
 
+static void on_sweep_timer(uv_timer_t *t)
+{
+    struct tkl_service *s = t->data;
+    if (!s->stopping)
+        (void)tkl_delivery_sweep(&s->deliverer); /* a refusal asks again */
+}
+
+/* A failure to report was recorded (tkl_delivery_host.sweep_in): the
+ * sweep in seconds, unless armed sooner; at once for --oneshot, which
+ * ends with its round. */
+static void sweep_in(void *data, int seconds)
+{
+    struct tkl_service *s = data;
+    uint64_t ms = s->oneshot ? 0 : (uint64_t)seconds * 1000;
+    if (s->stopping || !s->handles_open)
+        return;
+    if (uv_is_active((uv_handle_t *)&s->sweep_timer) && uv_timer_get_due_in(&s->sweep_timer) <= ms)
+        return;
+    (void)uv_timer_start(&s->sweep_timer, on_sweep_timer, ms, 0);
+}
+
 /* A delivery round's end (tkl_delivery_host.round_done). */
 static void round_done(void *data, int r, int started, int64_t next)
 {
@@ -2071,8 +2092,9 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
     const char *failed = NULL;
     int r;
     s->loop = s->svc.loop = loop;
-    uv_timer_t *timers[] = {&s->sched_timer, &s->deliver_timer, &s->day_timer,   &s->request_timer,
-                            &s->tell_timer,  &s->round_timer,   &s->drain_timer, &s->hours_timer};
+    uv_timer_t *timers[] = {&s->sched_timer,   &s->deliver_timer, &s->day_timer,
+                            &s->request_timer, &s->tell_timer,    &s->round_timer,
+                            &s->drain_timer,   &s->hours_timer,   &s->sweep_timer};
     for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
         (void)uv_timer_init(loop, timers[i]); /* cannot fail */
         timers[i]->data = s;
@@ -2096,9 +2118,10 @@ int tkl_service_start(struct tkl_service *s, uv_loop_t *loop)
         return r;
     s->deliverer.state = s->state;
     s->deliverer.host = (struct tkl_delivery_host){
-        now_ms, kick, round_done, s, delivery_ended, notice_completed, notice_intro};
+        now_ms, kick, round_done, s, delivery_ended, notice_completed, notice_intro, sweep_in};
     s->deliverer.metrics = s->metrics;
     set_deliverer(s);
+    (void)tkl_delivery_sweep(&s->deliverer); /* the failures a last run left unreported */
     if ((r = tkl_host_services_start(&s->svc)) < 0 ||
         (r = tkl_transfers_new(loop, &s->svc.transfers)) < 0) {
         log_error("cannot set up libcurl: %s", strerror(-r));
@@ -2391,6 +2414,7 @@ static void finish_stop(struct tkl_service *s)
         uv_close((uv_handle_t *)&s->round_timer, NULL);
         uv_close((uv_handle_t *)&s->drain_timer, NULL);
         uv_close((uv_handle_t *)&s->hours_timer, NULL);
+        uv_close((uv_handle_t *)&s->sweep_timer, NULL);
     }
     if (s->wallclock_open)
         tkl_wallclock_close(&s->wallclock, NULL);

@@ -60,6 +60,7 @@ struct tkl_service {
     } timed[8];
     size_t n_timed;
     uv_timer_t drain_timer;  /* a stop waits for the deliveries in flight */
+    uv_timer_t sweep_timer;  /* armed while failures wait to be reported */
     uint64_t drain_until;    /* draining: uv_now() when the wait ends */
     bool draining;           /* stopping: the deliveries in flight finish first */
     bool stop_round_pending; /* stopping: a queue round was not in at the stop */

@@ -100,6 +100,8 @@ static const char *const migrations[] = {
     "ALTER TABLE updates ADD CONSTRAINT updates_kind CHECK (kind BETWEEN 1 AND 6);",
 };
 
+_Static_assert(TKL_NO_DAY == -2147483647 - 1, "TKL_PG_UNREPORTED writes TKL_NO_DAY out");
+
 /* a new kind of update needs a migration of its own (4's check widened):
  * a node that does not know it must not take the database */
 _Static_assert(TKL_UPDATE_RESUME == 6, "the kinds migration 4 takes are 1 to 6");
@@ -199,6 +201,44 @@ static const struct {
      " AND channel = $1 AND next_attempt > $2::bigint AND lease_node IS NULL"
      " AND NOT (id = ANY($3::bigint[])) RETURNING id",
      3},
+    /* the key an earlier version logged for its report to one recipient:
+     * tkl_log_key("notice-<id>", TKL_NO_DAY, "failure-<id>-<created_at>",
+     * channel, recipient) */
+    {TKL_PG_UNREPORTED,
+     "SELECT n.id, n.created_at, coalesce(n.finished_at, 0), n.channel, n.recipient, n.team_id,"
+     " n.team_name, n.last_error, (SELECT count(*) FROM entries e WHERE e.notice_id = n.id)"
+     " FROM notices n CROSS JOIN LATERAL (SELECT 'failure-' || n.id || '-' || n.created_at AS key,"
+     "   'notice-' || n.id || '|-2147483648|failure-' || n.id || '-' || n.created_at || '|' AS "
+     "old) k"
+     " WHERE n.state = 2"
+     " AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.notice_id = n.id AND e.stage = $1::integer)"
+     " AND NOT EXISTS (SELECT 1 FROM log l WHERE md5(l.key) = md5(k.key) AND l.key = k.key)"
+     " AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text($3::jsonb) AS t(r), log l"
+     "   WHERE md5(l.key) = md5(k.old || t.r) AND l.key = k.old || t.r)"
+     " ORDER BY n.finished_at, n.id LIMIT $2::bigint",
+     3},
+    {TKL_PG_PUT_REPORT,
+     "WITH r AS MATERIALIZED (SELECT nextval('notices_id_seq') AS id, j, ord"
+     "   FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(j, ord)),"
+     " first AS (SELECT id FROM r ORDER BY ord LIMIT 1),"
+     " n AS (INSERT INTO notices(id, channel, recipient, team_id, team_name, due_at,"
+     "   created_at, next_attempt, intro)"
+     "   SELECT id, j->>'channel', j->>'recipient', j->>'team_id', j->>'team_name', $3::bigint,"
+     "   $3::bigint, $3::bigint, j->>'intro' FROM r RETURNING id),"
+     " ins AS (INSERT INTO entries(notice_id, " ENTRY_COLUMNS ")"
+     "   SELECT r.id, (e.ord - 1)::integer, e.j->>'item_id',"
+     "   e.j->>'title', e.j->>'commitment', e.j->>'owners', e.j->>'deadline_text',"
+     "   e.j->>'status', e.j->>'progress', (e.j->>'deadline_day')::integer,"
+     "   (e.j->>'kind')::integer, (e.j->>'stage')::integer, e.j->>'stage_key',"
+     "   (e.j->>'days_left')::integer, (e.j->>'late')::integer, e.j->>'category',"
+     "   e.j->>'url', e.j->>'answer'"
+     "   FROM r, jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(j, ord) RETURNING 1),"
+     " l AS (INSERT INTO log(key, notice_id, created_at)"
+     "   SELECT k, first.id, $3::bigint FROM jsonb_array_elements_text($4::jsonb) AS k(k), first"
+     "   RETURNING 1)"
+     "SELECT (SELECT id FROM first), (SELECT count(*) FROM n), (SELECT count(*) FROM ins),"
+     " (SELECT count(*) FROM l)",
+     4},
     {TKL_PG_RELEASE_STRAY,
      "UPDATE notices SET lease_node = NULL, lease_until = NULL"
      " WHERE lease_node = $1 AND state = 0 AND NOT (id = ANY($2::bigint[])) RETURNING id",

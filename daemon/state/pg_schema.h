@@ -87,6 +87,21 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  *   array). The channel's other notices waiting for a retry (tried
  *   before, not leased, next attempt after now) made due at now, their
  *   attempts and age kept; one row (id) each.
+ * TKL_PG_UNREPORTED: $1 the stage of a report (TKL_STAGE_REPORT), $2 at
+ *   most so many, $3 a JSON array of delivery.report_to's recipients, each
+ *   "<channel>|<recipient>". The failed notices that are no report
+ *   themselves and whose failure's report key (tkl_failure_key) is not
+ *   logged, nor the key an earlier version logged for its report to one
+ *   of $3; oldest failure first. One row each: id, created_at,
+ *   finished_at, channel, recipient, team_id, team_name, last_error, its
+ *   number of entries (outbox.h's tkl_failure).
+ * TKL_PG_PUT_REPORT: $1 a JSON array of the report notices (objects:
+ *   channel, recipient, team_id, team_name, intro), $2 their entries (a
+ *   JSON array as TKL_PG_PUT_NOTICE's, without keys; not logged), $3 now
+ *   (due_at, created_at, next_attempt), $4 a JSON array of the report
+ *   keys, logged as of the first notice. A key logged already fails the
+ *   statement (unique_violation), so its transaction, which holds this
+ *   alone, writes nothing. One row: the first notice's id.
  * TKL_PG_RELEASE_STRAY: $1 node id, $2 the ids of the notices it holds
  *   (an array). Ends the node's leases on every other notice not
  *   finished (claims whose answer a lost connection took), without
@@ -143,6 +158,8 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
 #define TKL_PG_RECOVER       "tkl_recover"
 #define TKL_PG_HASTEN        "tkl_hasten"
 #define TKL_PG_RELEASE_STRAY "tkl_release_stray"
+#define TKL_PG_UNREPORTED    "tkl_unreported"
+#define TKL_PG_PUT_REPORT    "tkl_put_report"
 #define TKL_PG_DUE_CHANNELS  "tkl_due_channels"
 #define TKL_PG_NEXT_ATTEMPT  "tkl_next_attempt"
 #define TKL_PG_NODE_SEEN     "tkl_node_seen"

@@ -82,6 +82,7 @@ enum op_kind {
     OP_UPDATES,
     OP_VIEW,
     OP_NOTICES,
+    OP_FAILURES,
 };
 
 enum op_what {
@@ -93,6 +94,8 @@ enum op_what {
     W_RENEW,
     W_RECOVER,
     W_HASTEN,
+    W_UNREPORTED,
+    W_PUT_REPORT,
     W_RELEASE_STRAY,
     W_NEXT,
     W_GET_META,
@@ -119,6 +122,7 @@ struct op {
         tkl_state_updates_cb updates;
         tkl_state_view_cb view;
         tkl_state_notices_cb notices;
+        tkl_state_failures_cb failures;
     } cb; /* NULL: the backend's own (a renewal, a release) */
     void *data;
     const char *prepared; /* NULL: no statement */
@@ -128,6 +132,9 @@ struct op {
     uint64_t asked_ns;   /* a claim, a renewal: clock_ns when asked */
     int lease_seconds;   /* a claim */
     int32_t update_lock; /* an update's: tkl_pg_update_lock of its action */
+    /* sent in a transaction of its own: a statement that may fail for
+     * another node's write (a report's keys) undoes nothing else */
+    bool alone;
     struct op *next;
 };
 
@@ -771,6 +778,35 @@ static void tell_item_notices(struct op *p, const PGresult *res)
     tkl_item_notices_free(&l);
 }
 
+/* The failed notices not reported, TKL_PG_UNREPORTED's rows. */
+static void tell_failures(struct op *p, const PGresult *res)
+{
+    int rows = sym_PQntuples(res);
+    struct tkl_failures l = {0};
+    int r = 0;
+    if (rows > 0 && !(l.v = calloc((size_t)rows, sizeof(*l.v))))
+        r = -ENOMEM;
+    for (int i = 0; r == 0 && i < rows; i++) {
+        bool oom = false;
+        struct tkl_failure *x = &l.v[l.n++]; /* freed with the list, whole or not */
+        x->id = (uint64_t)value_int(res, i, 0);
+        x->created_at = value_int(res, i, 1);
+        x->finished_at = value_int(res, i, 2);
+        x->channel = value_dup(res, i, 3, &oom);
+        x->recipient = value_dup(res, i, 4, &oom);
+        x->team_id = value_dup(res, i, 5, &oom);
+        x->team_name = value_dup(res, i, 6, &oom);
+        x->last_error = value_dup(res, i, 7, &oom);
+        x->n_entries = (size_t)value_int(res, i, 8);
+        if (oom || !x->channel || !x->recipient)
+            r = -ENOMEM;
+    }
+    if (r < 0)
+        tkl_failures_free(&l);
+    p->cb.failures(p->data, r, &l);
+    tkl_failures_free(&l);
+}
+
 /* Tells p what its statement's result res says (r == 0), or r. */
 static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
 {
@@ -817,12 +853,21 @@ static void tell(struct pgs *q, struct op *p, int r, const PGresult *res)
             p->cb.notices(p->data, r, &none);
             break;
         }
+        case OP_FAILURES: {
+            struct tkl_failures none = {0};
+            p->cb.failures(p->data, r, &none);
+            break;
+        }
         }
         goto out;
     }
     switch (p->what) {
     case W_PUT:
+    case W_PUT_REPORT:
         p->cb.put(p->data, 0, (uint64_t)value_int(res, 0, 0));
+        break;
+    case W_UNREPORTED:
+        tell_failures(p, res);
         break;
     case W_DUE:
         tell_channels(p, res);
@@ -935,7 +980,10 @@ static void on_txn(void *data, int r, const PGresult *const *results, size_t n)
      * connection lost (told by the connection itself) or closed */
     if (r != -ECANCELED && r != -ECONNRESET && r != -EAGAIN && r != -EEXIST)
         q->last_txn = r;
-    if (r < 0 && r != -ECANCELED)
+    if (r == -EEXIST && t->ops && t->ops->what == W_PUT_REPORT)
+        log_info("postgresql: a report of failures was not queued: another node reported some "
+                 "of them meanwhile");
+    else if (r < 0 && r != -ECANCELED)
         log_warning("postgresql: a group of the state was undone: %s", strerror(-r));
     while (t->ops) {
         struct op *p = t->ops;
@@ -996,17 +1044,21 @@ static int send_txn(struct pgs *q, struct op *ops, struct op **rest)
     bool put = false, seen = false, updated = false;
     struct op *p = ops, **tail = &ops;
     while (p && n < FIRST + GROUP_STMTS) {
+        if (p->alone && p != ops)
+            break; /* the next transaction's */
         if (p->prepared)
             stmts[n++] = (struct tkl_pg_stmt){.prepared = p->prepared,
                                               .nparams = p->nparams,
                                               .params = (const char *const *)p->params};
         if (p->what == W_ADD_UPDATE)
             keys[n_keys++] = p->update_lock;
-        put |= p->what == W_PUT;
+        put |= p->what == W_PUT || p->what == W_PUT_REPORT;
         seen |= p->what == W_CLAIM || p->what == W_RENEW;
         updated |= p->what == W_ADD_UPDATE;
         tail = &p->next;
         p = p->next;
+        if (ops->alone)
+            break;
     }
     char locks[GROUP_STMTS * 12 + 3];
     const char *lock_params[] = {locks};
@@ -1101,9 +1153,10 @@ static int put_entries_json(const struct tkl_notice *n, const char *const *stage
     int r = a ? 0 : -ENOMEM;
     for (size_t i = 0; r == 0 && i < n->n_entries; i++) {
         const struct tkl_notice_entry *e = &n->entries[i];
-        char *key =
-            tkl_log_key(e->item_id, e->deadline_day, stage_keys[i], n->channel, n->recipient);
-        json_t *o = key ? json_object() : NULL;
+        char *key = stage_keys ? tkl_log_key(e->item_id, e->deadline_day, stage_keys[i], n->channel,
+                                             n->recipient)
+                               : NULL;
+        json_t *o = key || !stage_keys ? json_object() : NULL;
         const struct {
             const char *name, *value;
         } texts[] = {
@@ -1115,7 +1168,7 @@ static int put_entries_json(const struct tkl_notice *n, const char *const *stage
             {"deadline_text", e->deadline_text},
             {"status", e->status},
             {"progress", e->progress},
-            {"stage_key", stage_keys[i]},
+            {"stage_key", stage_keys ? stage_keys[i] : NULL},
             {"category", e->category},
             {"url", e->url},
             {"answer", e->answer},
@@ -1333,6 +1386,119 @@ static int pgs_hasten(void *impl, const char *channel, int64_t now, const uint64
     clock_set(q, now);
     int r = op_stmt(p, TKL_PG_HASTEN, 3, params);
     free(ids);
+    return finish(q, p, r);
+}
+
+/* texts as a JSON array of strings into *ret (NULL entries skipped).
+ * Returns 0 or -ENOMEM. */
+static int json_texts(const char *const *texts, size_t n, char **ret)
+{
+    json_t *a = json_array();
+    int r = a ? 0 : -ENOMEM;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        if (texts[i] && json_array_append_new(a, json_string(texts[i])) < 0)
+            r = -ENOMEM;
+    char *s = r == 0 ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    if (!s)
+        return -ENOMEM;
+    *ret = s;
+    return 0;
+}
+
+static int pgs_unreported(void *impl, const struct tkl_report_to *to, size_t n_to, size_t max,
+                          tkl_state_failures_cb cb, void *data)
+{
+    struct pgs *q = impl;
+    char stage[16], m[24], *list = NULL;
+    char **tails = calloc(n_to + 1, sizeof(*tails));
+    int r = tails ? 0 : -ENOMEM;
+    for (size_t i = 0; r == 0 && i < n_to; i++)
+        if (asprintf(&tails[i], "%s|%s", to[i].channel, to[i].recipient) < 0) {
+            tails[i] = NULL;
+            r = -ENOMEM;
+        }
+    if (r == 0)
+        r = json_texts((const char *const *)tails, n_to, &list);
+    for (size_t i = 0; tails && i < n_to; i++)
+        free(tails[i]);
+    free(tails);
+    if (r < 0)
+        return r;
+    struct op *p = op_new(OP_FAILURES, W_UNREPORTED, data);
+    if (!p) {
+        free(list);
+        return -ENOMEM;
+    }
+    p->cb.failures = cb;
+    snprintf(stage, sizeof(stage), "%d", (int)TKL_STAGE_REPORT);
+    snprintf(m, sizeof(m), "%zu", max);
+    const char *params[] = {stage, m, list};
+    r = op_stmt(p, TKL_PG_UNREPORTED, 3, params);
+    free(list);
+    return finish(q, p, r);
+}
+
+/* The report notices as TKL_PG_PUT_REPORT's $1 into *ret. Returns 0 or
+ * -ENOMEM. */
+static int reports_json(const struct tkl_notice *const *reports, size_t n, char **ret)
+{
+    json_t *a = json_array();
+    int r = a ? 0 : -ENOMEM;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        const struct tkl_notice *x = reports[i];
+        json_t *o = json_object();
+        const struct {
+            const char *name, *value;
+        } texts[] = {
+            {"channel", x->channel},     {"recipient", x->recipient}, {"team_id", x->team_id},
+            {"team_name", x->team_name}, {"intro", x->intro},
+        };
+        for (size_t k = 0; o && k < sizeof(texts) / sizeof(texts[0]); k++)
+            if (texts[k].value &&
+                json_object_set_new(o, texts[k].name, json_string(texts[k].value)) < 0) {
+                json_decref(o);
+                o = NULL;
+            }
+        if (!o || json_array_append_new(a, o) < 0)
+            r = -ENOMEM;
+    }
+    char *s = r == 0 ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    if (!s)
+        return -ENOMEM;
+    *ret = s;
+    return 0;
+}
+
+static int pgs_put_report(void *impl, const struct tkl_notice *const *reports, size_t n_reports,
+                          const char *const *keys, size_t n_keys, int64_t now, tkl_state_put_cb cb,
+                          void *data)
+{
+    struct pgs *q = impl;
+    char *notices = NULL, *entries = NULL, *logged = NULL, at[24];
+    if (!n_reports || !reports[0]->n_entries)
+        return -EINVAL;
+    struct op *p = op_new(OP_PUT, W_PUT_REPORT, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.put = cb;
+    p->alone = true;
+    int r = reports_json(reports, n_reports, &notices);
+    if (r == 0)
+        r = put_entries_json(reports[0], NULL, &entries);
+    if (r == 0)
+        r = json_texts(keys, n_keys, &logged);
+    if (r == 0) {
+        snprintf(at, sizeof(at), "%" PRId64, now);
+        const char *params[] = {notices, entries, at, logged};
+        r = op_stmt(p, TKL_PG_PUT_REPORT, 4, params);
+    }
+    free(notices);
+    free(entries);
+    free(logged);
+    if (r == 0)
+        clock_set(q, now);
     return finish(q, p, r);
 }
 
@@ -1589,6 +1755,8 @@ static const struct tkl_state_ops pg_ops = {
     .recover = pgs_recover,
     .hasten = pgs_hasten,
     .next_attempt = pgs_next_attempt,
+    .unreported = pgs_unreported,
+    .put_report = pgs_put_report,
     .get_meta = pgs_get_meta,
     .set_meta = pgs_set_meta,
     .sync = pgs_sync,

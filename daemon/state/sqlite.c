@@ -20,7 +20,16 @@
  * time it is told would otherwise hold the loop). */
 #define COMMIT_PASSES 64
 
-enum op_kind { OP_DONE, OP_PUT, OP_VALUE, OP_CLAIM, OP_CHANNELS, OP_UPDATE, OP_UPDATES };
+enum op_kind {
+    OP_DONE,
+    OP_PUT,
+    OP_VALUE,
+    OP_CLAIM,
+    OP_CHANNELS,
+    OP_UPDATE,
+    OP_UPDATES,
+    OP_FAILURES
+};
 
 struct op {
     enum op_kind kind;
@@ -32,6 +41,7 @@ struct op {
         tkl_state_channels_cb channels;
         tkl_state_update_cb update;
         tkl_state_updates_cb updates;
+        tkl_state_failures_cb failures;
     } cb;
     void *data;
     int own; /* the operation's own answer (get_meta: -ENOENT) when its group commits */
@@ -41,8 +51,9 @@ struct op {
     struct tkl_stored_notice **notices; /* claim */
     char **channels;                    /* due_channels */
     size_t n;
-    bool is_new;                /* add_update */
-    struct tkl_updates updates; /* updates */
+    bool is_new;                  /* add_update */
+    struct tkl_updates updates;   /* updates */
+    struct tkl_failures failures; /* unreported */
     struct op *next;
 };
 
@@ -101,6 +112,7 @@ static void free_results(struct op *p)
     for (size_t i = 0; p->channels && i < p->n; i++)
         free(p->channels[i]);
     tkl_updates_free(&p->updates);
+    tkl_failures_free(&p->failures);
     free(p->notices);
     free(p->channels);
     p->notices = NULL;
@@ -138,6 +150,10 @@ static void tell(struct op *p, int r)
     case OP_UPDATES:
         p->cb.updates(p->data, r, &p->updates);
         tkl_updates_free(&p->updates);
+        break;
+    case OP_FAILURES:
+        p->cb.failures(p->data, r, &p->failures);
+        tkl_failures_free(&p->failures);
         break;
     }
     free(p);
@@ -315,6 +331,32 @@ static int sq_hasten(void *impl, const char *channel, int64_t now, const uint64_
     return finish(q, p, tkl_outbox_hasten(q->o, channel, now, keep, n_keep, &p->value));
 }
 
+static int sq_unreported(void *impl, const struct tkl_report_to *to, size_t n_to, size_t max,
+                         tkl_state_failures_cb cb, void *data)
+{
+    struct sq *q = impl;
+    struct op *p = op_new(OP_FAILURES, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.failures = cb;
+    return finish(q, p, tkl_outbox_unreported(q->o, to, n_to, max, &p->failures));
+}
+
+static int sq_put_report(void *impl, const struct tkl_notice *const *reports, size_t n_reports,
+                         const char *const *keys, size_t n_keys, int64_t now, tkl_state_put_cb cb,
+                         void *data)
+{
+    struct sq *q = impl;
+    struct op *p = op_new(OP_PUT, data);
+    if (!p)
+        return -ENOMEM;
+    p->cb.put = cb;
+    int r = tkl_outbox_put_report(q->o, reports, n_reports, keys, n_keys, now, &p->id);
+    if (r == -EEXIST) /* nothing written: told as its own answer */
+        p->own = r, r = 0;
+    return finish(q, p, r);
+}
+
 static int sq_next_attempt(void *impl, tkl_state_value_cb cb, void *data)
 {
     struct sq *q = impl;
@@ -410,6 +452,8 @@ static const struct tkl_state_ops sqlite_ops = {
     .recover = sq_recover,
     .hasten = sq_hasten,
     .next_attempt = sq_next_attempt,
+    .unreported = sq_unreported,
+    .put_report = sq_put_report,
     .get_meta = sq_get_meta,
     .set_meta = sq_set_meta,
     .sync = sq_sync,

@@ -83,6 +83,19 @@ int tkl_state_hasten(struct tkl_state *st, const char *channel, int64_t now, con
     return st->ops->hasten(st->impl, channel, now, keep, n_keep, cb, data);
 }
 
+int tkl_state_unreported(struct tkl_state *st, const struct tkl_report_to *to, size_t n_to,
+                         size_t max, tkl_state_failures_cb cb, void *data)
+{
+    return st->ops->unreported(st->impl, to, n_to, max, cb, data);
+}
+
+int tkl_state_put_report(struct tkl_state *st, const struct tkl_notice *const *reports,
+                         size_t n_reports, const char *const *keys, size_t n_keys, int64_t now,
+                         tkl_state_put_cb cb, void *data)
+{
+    return st->ops->put_report(st->impl, reports, n_reports, keys, n_keys, now, cb, data);
+}
+
 int tkl_state_next_attempt(struct tkl_state *st, tkl_state_value_cb cb, void *data)
 {
     return st->ops->next_attempt(st->impl, cb, data);

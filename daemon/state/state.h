@@ -99,6 +99,10 @@ typedef void (*tkl_state_view_cb)(void *data, int r, struct tkl_state_view *v);
  * freed once it returns. Empty when r != 0. */
 typedef void (*tkl_state_notices_cb)(void *data, int r, struct tkl_item_notices *l);
 
+/* The callee may take what *l holds (leaving *l empty); what is left is
+ * freed once it returns. Empty when r != 0. */
+typedef void (*tkl_state_failures_cb)(void *data, int r, struct tkl_failures *l);
+
 /* A backend. impl is the backend's own; the calls return as the
  * operations of this header do. */
 struct tkl_state_ops {
@@ -117,6 +121,11 @@ struct tkl_state_ops {
     int (*hasten)(void *impl, const char *channel, int64_t now, const uint64_t *keep, size_t n_keep,
                   tkl_state_value_cb cb, void *data);
     int (*next_attempt)(void *impl, tkl_state_value_cb cb, void *data);
+    int (*unreported)(void *impl, const struct tkl_report_to *to, size_t n_to, size_t max,
+                      tkl_state_failures_cb cb, void *data);
+    int (*put_report)(void *impl, const struct tkl_notice *const *reports, size_t n_reports,
+                      const char *const *keys, size_t n_keys, int64_t now, tkl_state_put_cb cb,
+                      void *data);
     int (*get_meta)(void *impl, const char *key, tkl_state_value_cb cb, void *data);
     int (*set_meta)(void *impl, const char *key, int64_t value, tkl_state_done_cb cb, void *data);
     int (*sync)(void *impl, tkl_state_done_cb cb, void *data);
@@ -244,6 +253,26 @@ int tkl_state_recover(struct tkl_state *st, const char *node, int64_t now, tkl_s
  * them to wait); value: how many. */
 int tkl_state_hasten(struct tkl_state *st, const char *channel, int64_t now, const uint64_t *keep,
                      size_t n_keep, tkl_state_value_cb cb, void *data);
+
+/* The failed notices whose failure is not reported yet, oldest failure
+ * first, at most max (tkl_outbox_unreported: to, delivery.report_to's
+ * recipients, recognise the reports of earlier versions). */
+int tkl_state_unreported(struct tkl_state *st, const struct tkl_report_to *to, size_t n_to,
+                         size_t max, tkl_state_failures_cb cb, void *data);
+
+/*
+ * Queues the n_reports notices of reports (one report of failures per
+ * recipient of delivery.report_to; their entries are not logged) and logs
+ * the n_keys report keys of keys (tkl_failure_key), all in one
+ * transaction: all of them, or nothing when a key is logged already
+ * (another node, or an earlier sweep, reported that failure meanwhile):
+ * then cb is told -EEXIST. A backend shared by nodes lets exactly one of
+ * them log each key, and sends this in a transaction of its own, so that
+ * -EEXIST undoes nothing else. id: the first report's.
+ */
+int tkl_state_put_report(struct tkl_state *st, const struct tkl_notice *const *reports,
+                         size_t n_reports, const char *const *keys, size_t n_keys, int64_t now,
+                         tkl_state_put_cb cb, void *data);
 
 /* value: the earliest next attempt of a notice due and not leased, or
  * INT64_MAX. */

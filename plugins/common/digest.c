@@ -289,6 +289,12 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
                      utf8_prefix(team, 120), team);
     } else if (n->n_entries == 1 && n->entries[0].stage == TKL_STAGE_REPORT) {
         snprintf(buf, size, "Delivery failure: %.*s", utf8_prefix(t, 160), t);
+    } else if (n->n_entries && count_stage(n, TKL_STAGE_REPORT) == n->n_entries) {
+        /* failures reported together: the intro's count, up to its ';' */
+        const char *intro = n->intro && *n->intro ? n->intro : "notices could not be delivered";
+        int len = (int)strcspn(intro, ";");
+        int cut = utf8_prefix(intro, 160);
+        snprintf(buf, size, "Delivery failures: %.*s", len < cut ? len : cut, intro);
     } else if (n->n_entries && answers == n->n_entries) {
         if (n->n_entries == 1)
             snprintf(buf, size, "Officer's answer: %.*s", utf8_prefix(t, 160), t);
@@ -768,8 +774,11 @@ static void text_actions(struct dg_buf *b, const struct tkl_notice *n, const cha
             if (g == DG_FAILURES) {
                 if (e->progress)
                     wrapped(b, "    Reply: ", e->progress, eol);
-                dg_printf(b, "    See: tickler outbox --failed; tickler retry %s%s",
-                          e->item_id + strcspn(e->item_id, "0123456789"), eol);
+                if (strncmp(e->item_id, "notice-", 7) == 0)
+                    dg_printf(b, "    See: tickler outbox --failed; tickler retry %s%s",
+                              e->item_id + 7, eol);
+                else
+                    dg_printf(b, "    See: tickler outbox --failed; tickler retry --failed%s", eol);
                 continue;
             }
             if (tkl_entry_is_request_line(e))

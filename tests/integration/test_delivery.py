@@ -102,7 +102,7 @@ def make_handler(rec):
                 # timeout and closes the connection, however long that takes
                 rec.hang_given_up = wait_closed(self.connection, 120)
                 status = 500
-            elif path == "gone":
+            elif path == "gone" or path.startswith("gone-"):
                 status = 404
             elif path == "hold":
                 status = 503
@@ -160,7 +160,7 @@ class Webhook(unittest.TestCase):
             f.write("""
 store = { files = [ "plan.csv" ]; };
 schedule = { catch_up_days = 1; };
-delivery = { retry_min_seconds = 1; report_to = "admin"; };
+delivery = { retry_min_seconds = 1; report_to = "admin"; report_every_seconds = 1; };
 notifiers = ( { name = "hook"; plugin = "webhook";
                 settings = { timeout_seconds = 5; destinations = ( %s ); }; } );
 teams = ( %s );
@@ -268,8 +268,14 @@ teams = ( %s );
             f.write("G1,Golf action,Golf,03/03/2023,\n")
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
         try:
-            # one notice per team, and a report for each of the two that fail
-            box = settle(self, d, self.outbox, len(TEAMS) + 3)
+            # one notice per team, and the failures of the two that fail
+            # reported: together, or apart should a sweep fall between them
+            deadline = time.monotonic() + 60 * harness.SLOWDOWN
+            while sum(int(n) for n in re.findall(r"queued a report of (\d+) failed", d.log())) < 2:
+                self.assertLess(time.monotonic(), deadline, d.log())
+                time.sleep(0.3)
+            reports = len(re.findall(r"queued a report of", d.log()))
+            box = settle(self, d, self.outbox, len(TEAMS) + 1 + reports)
         finally:
             self.assertEqual(d.stop(), 0)
         tokens = []
@@ -444,16 +450,23 @@ teams = ( { id = "tls"; name = "Tls"; recipients = { hook = [ "tls", "hold" ]; }
             self.assertIn("1 notice queued again", p.stdout)
             if not harness.PG:  # on PostgreSQL the retry's NOTIFY wakes the node
                 n = d.wait_for("woken by tickler retry")
-            # sent again, and refused again for good: reported again, and
-            # counted as a new notice's attempts (one); the line after the
-            # first failure's (which on PostgreSQL is n itself)
-            d.wait_for("delivery failed for good", after=n + 1)
+            # sent again, and refused again for good: reported (again,
+            # should a sweep have reported the first failure before the
+            # retry), and counted as a new notice's attempts (one); the
+            # line after the first failure's (which on PostgreSQL is n
+            # itself)
+            n = d.wait_for("delivery failed for good", after=n + 1)
             self.assertEqual(len([r for r in self.rec.requests if r[0] == "gone"]), 2)
+            d.wait_for("queued a report of 1 failed notice", after=n + 1)
+            queued = len(re.findall("queued a report of 1 failed notice", d.log()))
+            self.assertIn(queued, (1, 2))
             reports = lambda: [r for r in self.rec.requests if r[0] == "admin"]
             deadline = time.monotonic() + 30
-            while len(reports()) < 2 and time.monotonic() < deadline:
+            while len(reports()) < queued and time.monotonic() < deadline:
                 time.sleep(0.1)
-            self.assertEqual(len(reports()), 2)
+            self.assertEqual(len(reports()), queued, d.log())
+            last = json.loads(reports()[-1][4])["entries"]
+            self.assertEqual([e["item_id"] for e in last], ["notice-%d" % gone["id"]])
             again = [n for n in self.outbox() if n["id"] == gone["id"]][0]
             self.assertEqual(again["attempts"], 1)
             # a notice that is not failed is refused, one there is not is named so
@@ -525,6 +538,134 @@ teams = ( %s );
         self.assertIn("notifier hook: 3 deliveries in a row failed, the last: ", log)
         self.assertIn("notifier hook delivers again, after 3 failed deliveries in a row; the 3 "
                       "notices waiting for a retry are due now", log)
+
+
+class FailureSweep(unittest.TestCase):
+    """A relay that refuses everything (HTTP 404, for good): the notices
+    that fail are reported to delivery.report_to together, in a report
+    or a few that name them by channel and team, not one report each; a
+    restart reports none of them again; one queued again by tickler retry
+    that fails again is reported again, alone."""
+    N = 30  # the council's notices that fail
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tickler-sweep-")
+        self.state = os.path.join(self.tmp, "state")
+        self.rec = Recorder()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(self.rec))
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        port = self.server.server_address[1]
+        names = ["gone-c%02d" % i for i in range(self.N)] + ["gone-h0", "gone-h1", "admin"]
+        for name in names:
+            with open(os.path.join(self.tmp, name + ".url"), "w") as f:
+                f.write("http://127.0.0.1:%d/%s\n" % (port, name))
+        self.conf = os.path.join(self.tmp, "tickler.conf")
+        with open(self.conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+delivery = { report_to = "admin"; report_every_seconds = 3; };
+notifiers = ( { name = "hook"; plugin = "webhook"; settings = { destinations = ( %s ); }; } );
+teams = ( { id = "council"; name = "Council"; recipients = { hook = [ %s ]; }; },
+          { id = "housing"; name = "Housing"; recipients = { hook = [ "gone-h0", "gone-h1" ]; }; },
+          { id = "admin"; name = "Admin"; recipients = { hook = [ "admin" ]; }; } );
+""" % (", ".join('{ name = "%s"; url_file = "%s.url"; }' % (n, n) for n in names),
+       ", ".join('"%s"' % n for n in names[:self.N])))
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n"
+                    "C1,Council action,Council,03/03/2023,\n"
+                    "H1,Housing action,Housing,03/03/2023,\n")
+
+    def tearDown(self):
+        self.server.shutdown()
+        self.server.server_close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def box(self):
+        return harness.outbox(self.conf, self.state)[0]
+
+    def reports(self):
+        """The reports delivery.report_to received, their JSON bodies."""
+        return [json.loads(r[4]) for r in self.rec.requests if r[0] == "admin"]
+
+    def wait_reported(self, d, failed, reports):
+        """Waits until failed notices have failed for good and reports
+        reports have reached the admin's peer, each delivered."""
+        deadline = time.monotonic() + 120 * harness.SLOWDOWN
+        while True:
+            box = self.box()
+            gone = [n for n in box if n["recipient"].startswith("gone") and n["state"] == "failed"]
+            admin = [n for n in box if n["recipient"] == "admin"]
+            if (len(gone) == failed and len(admin) == reports and len(self.reports()) == reports
+                    and all(n["state"] == "delivered" for n in admin)):
+                return box
+            if time.monotonic() > deadline:
+                self.fail("not reported:\n%s\n%s" % (json.dumps(box, indent=1), d.log()))
+            time.sleep(0.3)
+
+    @staticmethod
+    def counted(report):
+        """How many failed notices a report's entries count."""
+        n = 0
+        for e in report["entries"]:
+            m = re.match(r"(?:and )?(\d+) (?:more )?notices", e["title"])
+            n += int(m.group(1)) if m else 1
+        return n
+
+    def test_failures_are_reported_together_once_and_again_after_a_retry(self):
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            d.wait_for("queued a report of ")
+            # the sweep comes report_every_seconds after a failure: all
+            # 32 fail at once, so one report (two should a machine be slow
+            # enough to spread them past it), never one per notice
+            deadline = time.monotonic() + 120 * harness.SLOWDOWN
+            while sum(self.counted(r) for r in self.reports()) < self.N + 2:
+                self.assertLess(time.monotonic(), deadline, d.log())
+                time.sleep(0.3)
+            first = self.reports()
+            box = self.wait_reported(d, self.N + 2, len(first))
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertLessEqual(len(first), 2, d.log())
+        self.assertEqual(sum(self.counted(r) for r in first), self.N + 2)
+        for r in first:
+            self.assertEqual(r["team"], {"id": "admin", "name": "Admin"})
+            self.assertTrue(all(e["stage"] == "report" for e in r["entries"]))
+        # grouped by channel and team, with the reply: the council's 30
+        # on one line, Housing's 2 on another
+        report = first[0]
+        if len(first) == 1:
+            self.assertEqual(report["intro"].split(";")[0], "32 notices could not be delivered")
+            titles = [e["title"] for e in report["entries"]]
+            self.assertEqual(titles, [
+                "30 notices for Council (30 actions) could not be delivered to 30 recipients "
+                "by hook; the latest reply:",
+                "2 notices for Housing (2 actions) could not be delivered to 2 recipients by "
+                "hook; the latest reply:"])
+            self.assertRegex(report["entries"][0]["item_id"], r"^notices \d+, \d+, \d+ and 27 more$")
+            self.assertIn("HTTP 404 from 127.0.0.1", report["entries"][0]["progress"])
+        self.assertEqual(len(re.findall(r"delivery failed for good", d.log())), self.N + 2)
+        # a restart: nothing reported again
+        failed = [n for n in box if n["recipient"] == "gone-h1"][0]
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            d.wait_for("started")
+            # tickler retry of one: it fails again, and is reported again, alone
+            p = subprocess.run([harness.tool("tickler"), "-c", self.conf, "--state-dir",
+                                self.state, "retry", str(failed["id"])],
+                               capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(p.stdout, "1 notice queued again\n")
+            self.wait_reported(d, self.N + 2, len(first) + 1)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        again = self.reports()[len(first):]
+        self.assertEqual(len(again), 1, d.log())
+        self.assertEqual([e["title"] for e in again[0]["entries"]],
+                         ["A reminder for Housing (1 action) could not be delivered to gone-h1 "
+                          "by hook"])
+        self.assertEqual(again[0]["entries"][0]["item_id"], "notice-%d" % failed["id"])
 
 
 class DrainSink:
@@ -888,7 +1029,8 @@ class Smtp(unittest.TestCase):
             f.write("""
 store = { files = [ "plan.csv" ]; };
 schedule = { catch_up_days = 1; };
-delivery = { retry_min_seconds = 1; report_to = "admin"; concurrency = 2; };
+delivery = { retry_min_seconds = 1; report_to = "admin"; report_every_seconds = 1;
+             concurrency = 2; };
 notifiers = ( { name = "mail"; plugin = "email";
                 settings = { url = "smtp://127.0.0.1:%d"; tls = "none";
                              from = "Action plan reminders <tickler@council.example>"; }; } );

@@ -93,4 +93,24 @@ static inline void on_channels(void *data, int r, char **v, size_t n)
     free(v);
 }
 
+/* The failures not reported: n, their ids, and the first one's
+ * created_at (as value) and last error (first_title). */
+static inline void on_failures(void *data, int r, struct tkl_failures *l)
+{
+    struct told *t = data;
+    ck_assert(!inside);
+    t->calls++;
+    t->r = r;
+    t->n = l->n;
+    if (r != 0)
+        ck_assert(!l->v && !l->n);
+    for (size_t i = 0; i < l->n && i < 64; i++)
+        t->ids[i] = l->v[i].id;
+    if (l->n) {
+        t->value = l->v[0].created_at;
+        snprintf(t->first_title, sizeof(t->first_title), "%s",
+                 l->v[0].last_error ? l->v[0].last_error : "");
+    }
+}
+
 #endif

@@ -1,7 +1,9 @@
 /* Tests for daemon/delivery/delivery.c: each channel claims only as far as
  * it has room, so a channel whose server hangs holds up no other; outcomes
  * the outbox refuses are kept and recorded once; -EINVAL and channels no
- * notifier serves fail for good with a report; and with any allocation
+ * notifier serves fail for good, their failures reported together by a
+ * sweep (one report, grouped by channel and team; a failure once); and
+ * with any allocation
  * failing (ours or SQLite's) every notice is still delivered exactly once.
  * The counters /metrics shows move as each notice and attempt ends.
  * Each plan action in a notice gets a signed link for its recipient while
@@ -153,15 +155,14 @@ static void kick(void *data)
     kicked_since_done = true;
 }
 
-/* The group commit (tkl_outbox_on_commit's n) before which the disk
- * fills up. */
-static unsigned long fill_at;
+/* The seconds of the last sweep asked for (tkl_delivery_host.sweep_in),
+ * or -1 since reset. */
+static int sweep_asked = -1;
 
-static void fill_disk(void *data, unsigned long n)
+static void sweep_in(void *data, int seconds)
 {
     (void)data;
-    if (n == fill_at)
-        tkl_disk_full = 1;
+    sweep_asked = seconds;
 }
 
 /* What the last round came to (tkl_delivery_host.round_done): deliveries
@@ -227,7 +228,9 @@ static void setup(void)
                      0); /* as the daemon runs it */
     e.state = durable_state;
     e.lease = (struct tkl_state_lease){"local", 300};
-    e.host = (struct tkl_delivery_host){.now_ms = now_ms, .kick = kick, .round_done = round_done};
+    e.host = (struct tkl_delivery_host){
+        .now_ms = now_ms, .kick = kick, .round_done = round_done, .sweep_in = sweep_in};
+    sweep_asked = -1;
     ck_assert_int_eq(tkl_metrics_new(&metrics), 0);
     e.metrics = metrics;
     tkl_delivery_set(&e, &cfg->delivery, &cfg->teams, notifiers, 2);
@@ -294,6 +297,16 @@ static void drive(void)
             return;
     }
     ck_abort_msg("delivery did not settle");
+}
+
+/* A sweep, as the host's timer runs it, and the commits that tell its
+ * read and its report (and a sweep it asks for at once after). */
+static void sweep(void)
+{
+    ck_assert_int_eq(tkl_delivery_sweep(&e), 0);
+    for (int i = 0; i < 10 && e.sweeping; i++)
+        (void)tkl_state_commit(durable_state);
+    ck_assert(!e.sweeping);
 }
 
 /* Empties the outbox, and what the notifier counted. */
@@ -600,12 +613,21 @@ START_TEST(unusable_recipients_and_unserved_channels_fail_for_good_with_a_report
     put("gone", "hr@example.org");
     drive();
     ck_assert_int_eq(count("state = 2 AND channel IN ('fast', 'gone')"), 2);
-    /* each reported to delivery.report_to (edi-officers, by email); the
-     * reports fail too, as no notifier here serves "email", and a report
-     * is not reported */
+    /* not reported one by one: a sweep is asked for, report_every_seconds on */
+    ck_assert_int_eq(count("channel = 'email'"), 0);
+    ck_assert_int_eq(sweep_asked, cfg->delivery.report_every_seconds);
+    /* both in one report to delivery.report_to (edi-officers, by email),
+     * one line each (two channels); it fails too, as no notifier here
+     * serves "email", and a report is not reported: no sweep asked */
+    sweep();
     ck_assert_int_eq(count("channel = 'email' AND recipient = 'edi.officers@maidstone.example'"),
-                     2);
-    ck_assert_int_eq(count("channel = 'email' AND state = 2"), 2);
+                     1);
+    sweep_asked = -1;
+    drive();
+    ck_assert_int_eq(count("channel = 'email' AND state = 2"), 1);
+    ck_assert_int_eq(sweep_asked, -1);
+    sweep();
+    ck_assert_int_eq(count("channel = 'email'"), 1);
     ck_assert_uint_eq(fast.n_q + slow.n_q, 0);
 }
 END_TEST
@@ -782,28 +804,28 @@ END_TEST
 START_TEST(a_failure_report_is_logged_as_queued_only_once_durable)
 {
     put("fast", "bad-address");
+    drive();
+    ck_assert_int_eq(count("channel = 'fast' AND state = 2"), 1);
+    /* the commit of the sweep's report fails: nothing said, nothing kept */
+    tkl_disk_full = 1;
     tkl_capture_begin();
-    /* deliver() refuses the recipient at once: the notice fails for good
-     * and its report goes into the group after the claim's, whose commit
-     * fails */
-    fill_at = tkl_outbox_syncs(o) + 2;
-    tkl_outbox_on_commit(o, fill_disk, NULL);
-    ck_assert_int_eq(run_round(), -ENOSPC);
-    ck_assert_uint_eq(tkl_outbox_syncs(o), fill_at - 1); /* the claim's was committed */
-    ck_assert_uint_eq(fast.n_q, 0);                      /* refused at once */
-    ck_assert_ptr_nonnull(e.unrecorded);
-    tkl_outbox_on_commit(o, NULL, NULL);
+    sweep();
     tkl_disk_full = 0;
     char *log = tkl_capture_end();
-    ck_assert_ptr_null(strstr(log, "queued failure report"));
+    ck_assert_ptr_null(strstr(log, "queued a report"));
+    ck_assert_ptr_nonnull(strstr(log, "cannot queue the report of 1 failed notice"));
     free(log);
     ck_assert_int_eq(count("channel = 'email'"), 0);
+    ck_assert_int_eq(sweep_asked, cfg->delivery.report_every_seconds); /* tried again */
+    /* the next sweep reports it, once */
     tkl_capture_begin();
-    drive();
+    sweep();
+    sweep();
     log = tkl_capture_end();
-    char *at = strstr(log, "queued failure report; notice=2 failed=1 ");
+    char *at = strstr(log, "queued a report of 1 failed notice to delivery.report_to "
+                           "(edi-officers, 1 recipient); notice=2");
     ck_assert_ptr_nonnull(at);
-    ck_assert_ptr_null(strstr(at + 1, "queued failure report"));
+    ck_assert_ptr_null(strstr(at + 1, "queued a report"));
     free(log);
     ck_assert_int_eq(count("channel = 'email' AND recipient = 'edi.officers@maidstone.example'"),
                      1);
@@ -811,20 +833,122 @@ START_TEST(a_failure_report_is_logged_as_queued_only_once_durable)
 }
 END_TEST
 
-START_TEST(work_made_after_a_round_read_its_next_instant_asks_for_a_round_after_its_end)
+/* The entries of the latest report to delivery.report_to (by email), as
+ * "item|title|progress" lines; the caller frees them. */
+static char *last_report(void)
 {
-    /* the first fails at once for a while (its retry is the next instant
-     * the round reads), the second is handed out after a barrier and
-     * fails for good then: its report is due now, after that read, so
-     * the host, which arms its timer at the instant round_done gives, must
-     * be asked for a round after round_done */
-    put("fast", "down-relay");
-    put("fast", "bad-address");
-    ck_assert_int_eq(run_round(), 2);
-    ck_assert_int_eq(count("channel = 'fast' AND state = 2"), 1);
-    ck_assert_int_eq(count("channel = 'email' AND state = 0"), 1); /* the report, due */
-    ck_assert(round_next <= clock_ms / 1000 || kicked_since_done);
+    char path[300];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "SELECT item_id, title, coalesce(progress, '') FROM "
+                                        "entries WHERE notice_id = (SELECT max(id) FROM notices "
+                                        "WHERE channel = 'email') ORDER BY idx",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        fprintf(f, "%s|%s|%s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+                sqlite3_column_text(st, 2));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    ck_assert_int_eq(fclose(f), 0);
+    return text;
+}
+
+START_TEST(many_failures_make_one_report_grouped_by_channel_and_team)
+{
+    /* an outage: 40 notices of one channel, to 8 recipients, fail for
+     * good, and 2 of another */
+    for (int i = 0; i < 40; i++) {
+        char to[32];
+        snprintf(to, sizeof(to), "r%d@example.org", i % 8);
+        put("gone", to);
+    }
+    put("lost", "ict@example.org");
+    put("lost", "ict@example.org");
     drive();
+    ck_assert_int_eq(count("state = 2"), 42);
+    sweep();
+    ck_assert_int_eq(count("channel = 'email'"), 1); /* one report, not 42 */
+    char *lines = last_report();
+    /* the larger group first: how many, to how many, and the latest reply */
+    ck_assert_str_eq(lines, "notices 1, 2, 3 and 37 more|40 notices for Human Resources (40 "
+                            "actions) could not be delivered to 8 recipients by gone; the latest "
+                            "reply:|no notifier with this name is configured\n"
+                            "notices 41, 42|2 notices for Human Resources (2 actions) could not "
+                            "be delivered to ict@example.org by lost; the latest reply:|no "
+                            "notifier with this name is configured\n");
+    free(lines);
+    /* a sweep after it finds nothing new */
+    sweep();
+    ck_assert_int_eq(count("channel = 'email'"), 1);
+}
+END_TEST
+
+START_TEST(a_report_lists_the_largest_groups_and_counts_the_rest)
+{
+    char channel[32];
+    for (int i = 0; i < 25; i++) {
+        snprintf(channel, sizeof(channel), "gone%02d", i);
+        for (int k = 0; k < (i < 5 ? 3 : 1); k++)
+            put(channel, "hr@example.org");
+    }
+    drive();
+    sweep();
+    ck_assert_int_eq(count("channel = 'email'"), 1);
+    char *lines = last_report();
+    size_t n = 0;
+    for (const char *p = lines; (p = strchr(p, '\n')); p++)
+        n++;
+    ck_assert_uint_eq(n, 20); /* 19 groups, and a line for the rest */
+    ck_assert_ptr_nonnull(strstr(lines, "notices 1, 2, 3|3 notices for Human Resources"));
+    ck_assert_ptr_nonnull(strstr(lines, "\nnotices|and 6 more notices to 6 more teams or "
+                                        "channels: tickler outbox --failed lists every one|\n"));
+    free(lines);
+}
+END_TEST
+
+START_TEST(a_failure_after_tickler_retry_is_reported_again)
+{
+    uint64_t id = put("gone", "hr@example.org");
+    drive();
+    sweep();
+    ck_assert_int_eq(count("channel = 'email'"), 1);
+    /* tickler retry: queued again as a new notice, and it fails again */
+    int64_t n = 0;
+    clock_ms += 60000;
+    ck_assert_int_eq(tkl_outbox_requeue(o, id, clock_ms / 1000, &n), 0);
+    ck_assert_int_eq(n, 1);
+    drive();
+    sweep();
+    ck_assert_int_eq(count("channel = 'email'"), 2);
+    char *lines = last_report();
+    ck_assert_str_eq(lines, "notice-1|A reminder for Human Resources (1 action) could not be "
+                            "delivered to hr@example.org by gone|no notifier with this name is "
+                            "configured\n");
+    free(lines);
+}
+END_TEST
+
+START_TEST(a_failure_asks_for_a_sweep_and_an_idle_engine_asks_for_none)
+{
+    put("fast", "hr@example.org");
+    drive();
+    ck_assert_int_eq(sweep_asked, -1); /* delivered: nothing to report */
+    sweep();                           /* nothing to report: no report, no sweep asked */
+    ck_assert_int_eq(count("channel = 'email'"), 0);
+    ck_assert_int_eq(sweep_asked, -1);
+    put("slow", "team1");
+    drive();
+    complete_all(&slow, TKL_DELIVERY_PERMANENT, "550 no such user");
+    drive();
+    ck_assert_int_eq(sweep_asked, cfg->delivery.report_every_seconds);
 }
 END_TEST
 
@@ -919,8 +1043,14 @@ START_TEST(notices_that_fail_for_good_are_counted_by_reason)
     ck_assert_double_eq(failed(text, "gone", "no_notifier"), 1);
     ck_assert_double_eq(counter(text, "tickler_notification_requests_total", "gone"), 0);
     ck_assert_double_eq(failed(text, "slow", "permanent"), 1);
-    /* the three reports to delivery.report_to, by email, which nothing serves */
-    ck_assert_double_eq(failed(text, "email", "no_notifier"), 3);
+    /* their one report to delivery.report_to, by email, which nothing
+     * serves, once a sweep made it */
+    ck_assert_double_eq(failed(text, "email", "no_notifier"), -1);
+    free(text);
+    sweep();
+    drive();
+    text = scrape();
+    ck_assert_double_eq(failed(text, "email", "no_notifier"), 1);
     ck_assert(strstr(text, "bad-address") == NULL && strstr(text, "hr@example.org") == NULL);
     free(text);
 }
@@ -1007,6 +1137,40 @@ START_TEST(a_channel_that_delivers_again_after_failures_in_a_row_retries_its_not
     drive();
     ck_assert_uint_eq(slow.n_q, 0);
     ck_assert_int_eq(count("state = 0 AND attempts = 1"), 3);
+}
+END_TEST
+
+/* Occurrences of needle in hay. */
+static size_t occurrences(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+/* A server down: the first failures, and the line that says it is down,
+ * are warnings; the retries after it are logged at debug level, counted
+ * in the line that says it delivers again. */
+START_TEST(retries_on_a_channel_down_are_logged_at_debug_level_until_it_delivers)
+{
+    tkl_capture_begin();
+    for (int i = 0; i < TKL_DELIVERY_DOWN_AFTER + 2; i++) {
+        put("slow", "team1");
+        drive();
+        fail_slow();
+    }
+    put("slow", "team2");
+    drive();
+    complete_all(&slow, TKL_DELIVERY_OK, "250 ok");
+    drive();
+    char *log = tkl_capture_end();
+    ck_assert_uint_eq(occurrences(log, "<4>delivery failed, will retry"), TKL_DELIVERY_DOWN_AFTER);
+    ck_assert_uint_eq(occurrences(log, "<4>notifier slow: 3 deliveries in a row failed"), 1);
+    ck_assert_ptr_nonnull(strstr(log, "notifier slow delivers again, after 5 failed deliveries in "
+                                      "a row; the 5 notices waiting for a retry are due now (2 "
+                                      "retries logged at debug level while it was down)"));
+    free(log);
 }
 END_TEST
 
@@ -1178,8 +1342,11 @@ int main(void)
     tcase_add_test(tc, a_full_disk_at_the_outcomes_commit_keeps_and_records_them_again);
     tcase_add_test(tc, an_outcome_kept_is_logged_as_recorded_only_once_durable);
     tcase_add_test(tc, a_failure_report_is_logged_as_queued_only_once_durable);
-    tcase_add_test(tc,
-                   work_made_after_a_round_read_its_next_instant_asks_for_a_round_after_its_end);
+    tcase_add_test(tc, many_failures_make_one_report_grouped_by_channel_and_team);
+    tcase_add_test(tc, a_report_lists_the_largest_groups_and_counts_the_rest);
+    tcase_add_test(tc, a_failure_after_tickler_retry_is_reported_again);
+    tcase_add_test(tc, a_failure_asks_for_a_sweep_and_an_idle_engine_asks_for_none);
+    tcase_add_test(tc, retries_on_a_channel_down_are_logged_at_debug_level_until_it_delivers);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -5,6 +5,7 @@
 
 #include "check_run.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -394,6 +395,99 @@ START_TEST(hastening_makes_due_only_the_channel_s_notices_waiting_for_a_retry)
     ck_assert_int_eq(tkl_outbox_get(o, waiting, &w), 0);
     ck_assert_int_eq(w->attempts, 1);
     tkl_stored_notice_free(w);
+}
+END_TEST
+
+static uint64_t put_for(const char *recipient, const struct tkl_notice_entry *e, size_t n_entries,
+                        const char *const *k, int64_t now);
+
+/* How many notices the outbox holds. */
+static size_t notices_held(void)
+{
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(tkl_outbox_list(o, false, &ids, &n), 0);
+    free(ids);
+    return n;
+}
+
+/* The failures to report: failed notices, no report themselves, whose
+ * report key is not logged, nor the key an earlier version logged for its
+ * report to one of the recipients given; a report is written with its
+ * keys whole, or not at all when one of them is logged already; a
+ * failure after tickler retry is one to report again. */
+START_TEST(a_failure_is_reported_once_and_again_after_a_retry)
+{
+    uint64_t a = put_to("a@example.org"), b = put_to("b@example.org");
+    uint64_t c = put_to("c@example.org");
+    (void)put_to("d@example.org"); /* pending */
+    ck_assert_int_eq(tkl_outbox_mark_failed(o, a, 1200, "550 no such user"), 0);
+    ck_assert_int_eq(tkl_outbox_mark_failed(o, b, 1100, "550 gone"), 0);
+    ck_assert_int_eq(tkl_outbox_mark_failed(o, c, 1300, "550 gone"), 0);
+    /* c's failure was reported to admin@ by an earlier version, a notice
+     * of its own, which failed too: never reported itself */
+    char item[32], stage[TKL_FAILURE_KEY_MAX];
+    snprintf(item, sizeof(item), "notice-%" PRIu64, c);
+    struct tkl_notice_entry report = {.size = sizeof(report),
+                                      .item_id = item,
+                                      .title = "could not be delivered",
+                                      .deadline_day = TKL_NO_DAY,
+                                      .kind = TKL_DEADLINE_UNDATED,
+                                      .stage = TKL_STAGE_REPORT};
+    const char *old_key[] = {tkl_failure_key(c, 1000, stage)};
+    uint64_t old = put_for("admin@example.org", &report, 1, old_key, 1300);
+    ck_assert_int_eq(tkl_outbox_mark_failed(o, old, 1400, "550 relay refused"), 0);
+    const struct tkl_report_to to[] = {{"email", "admin@example.org"}};
+    struct tkl_failures l = {0};
+    ck_assert_int_eq(tkl_outbox_unreported(o, to, 1, 10, &l), 0);
+    ck_assert_uint_eq(l.n, 2);
+    ck_assert_uint_eq(l.v[0].id, b); /* the oldest failure first */
+    ck_assert_uint_eq(l.v[1].id, a);
+    ck_assert_str_eq(l.v[1].last_error, "550 no such user");
+    ck_assert_str_eq(l.v[1].team_name, "Human Resources");
+    ck_assert_int_eq(l.v[1].created_at, 1000);
+    ck_assert_int_eq(l.v[1].finished_at, 1200);
+    ck_assert_uint_eq(l.v[1].n_entries, 2);
+    tkl_failures_free(&l);
+    ck_assert_int_eq(tkl_outbox_unreported(o, to, 1, 1, &l), 0); /* at most max */
+    ck_assert_uint_eq(l.n, 1);
+    tkl_failures_free(&l);
+    /* asked without that recipient, c's earlier report is not its */
+    ck_assert_int_eq(tkl_outbox_unreported(o, NULL, 0, 10, &l), 0);
+    ck_assert_uint_eq(l.n, 3);
+    tkl_failures_free(&l);
+    /* one report, to two recipients, with a's and b's keys */
+    char ka[TKL_FAILURE_KEY_MAX], kb[TKL_FAILURE_KEY_MAX];
+    const char *both[] = {tkl_failure_key(a, 1000, ka), tkl_failure_key(b, 1000, kb)};
+    ck_assert_str_eq(ka, "failure-1-1000");
+    struct tkl_notice r1 = notice("admin@example.org"), r2 = notice("boss@example.org");
+    r1.entries = r2.entries = &report;
+    r1.n_entries = r2.n_entries = 1;
+    const struct tkl_notice *reports[] = {&r1, &r2};
+    size_t held = notices_held();
+    uint64_t id = 0;
+    ck_assert_int_eq(tkl_outbox_put_report(o, reports, 2, both, 2, 1500, &id), 0);
+    ck_assert_uint_eq(id, old + 1);
+    ck_assert_uint_eq(notices_held(), held + 2);
+    ck_assert_int_eq(tkl_outbox_logged(o, ka), 1);
+    ck_assert_int_eq(tkl_outbox_logged(o, kb), 1);
+    ck_assert_int_eq(tkl_outbox_unreported(o, to, 1, 10, &l), 0);
+    ck_assert_uint_eq(l.n, 0);
+    /* a key logged already: nothing is written */
+    const char *again[] = {stage, ka};
+    ck_assert_int_eq(tkl_outbox_put_report(o, reports, 1, again + 1, 1, 1600, &id), -EEXIST);
+    ck_assert_int_eq(tkl_outbox_put_report(o, reports, 1, again, 2, 1600, &id), -EEXIST);
+    ck_assert_uint_eq(notices_held(), held + 2);
+    ck_assert_int_eq(tkl_outbox_logged(o, stage), 0);
+    /* tickler retry: a's failure after it is a failure to report anew */
+    int64_t n = 0;
+    ck_assert_int_eq(tkl_outbox_requeue(o, a, 2000, &n), 0);
+    ck_assert_int_eq(tkl_outbox_mark_failed(o, a, 2100, "550 still no such user"), 0);
+    ck_assert_int_eq(tkl_outbox_unreported(o, to, 1, 10, &l), 0);
+    ck_assert_uint_eq(l.n, 1);
+    ck_assert_uint_eq(l.v[0].id, a);
+    ck_assert_int_eq(l.v[0].created_at, 2000);
+    tkl_failures_free(&l);
 }
 END_TEST
 
@@ -1167,6 +1261,7 @@ int main(void)
     tcase_add_test(tc, a_notice_is_produced_once);
     tcase_add_test(tc, states_retries_recovery_and_requeue);
     tcase_add_test(tc, hastening_makes_due_only_the_channel_s_notices_waiting_for_a_retry);
+    tcase_add_test(tc, a_failure_is_reported_once_and_again_after_a_retry);
     tcase_add_test(tc, retrying_every_failed_notice_withdraws_their_failure_reports);
     tcase_add_test(tc, waiting_notices_by_age);
     tcase_add_test(tc, every_allocation_failure_is_clean);

@@ -414,6 +414,106 @@ START_TEST(hastening_makes_due_only_the_channel_s_notices_waiting_for_a_retry)
 }
 END_TEST
 
+/* The report of failures ids[0..n) to admin@example.org through node n,
+ * told in t: one entry, the failures' report keys (created at 1000). */
+static void put_report(struct node *n, const uint64_t *ids, size_t k, struct told *t)
+{
+    static const struct tkl_notice_entry report = {.size = sizeof(struct tkl_notice_entry),
+                                                   .item_id = "notices",
+                                                   .title = "2 notices could not be delivered",
+                                                   .status = "failed",
+                                                   .deadline_day = TKL_NO_DAY,
+                                                   .kind = TKL_DEADLINE_UNDATED,
+                                                   .stage = TKL_STAGE_REPORT};
+    char buf[8][TKL_FAILURE_KEY_MAX];
+    const char *v[8];
+    for (size_t i = 0; i < k && i < 8; i++)
+        v[i] = tkl_failure_key(ids[i], 1000, buf[i]);
+    struct tkl_notice r = notice("admin@example.org"), r2 = notice("boss@example.org");
+    r.entries = r2.entries = &report;
+    r.thread_key = r2.thread_key = NULL;
+    r.intro = r2.intro = "2 notices could not be delivered; below";
+    const struct tkl_notice *reports[] = {&r, &r2};
+    inside = true;
+    ck_assert_int_eq(tkl_state_put_report(n->st, reports, 2, v, k, 1500, on_put, t), 0);
+    inside = false;
+}
+
+/* Two nodes sweep at once: each reads the same failures not reported
+ * (not a report's own failure, nor one an earlier version reported to a
+ * recipient asked about), each queues its report with their keys; the
+ * node that commits second finds them logged and writes nothing
+ * (-EEXIST), without undoing the rest of its group. Then no failure is
+ * left to report, and exactly one report (to each recipient) is stored. */
+START_TEST(two_nodes_sweeping_at_once_report_each_failure_once)
+{
+    struct told c = {0}, f[3] = {{0}}, ua = {0}, ub = {0}, ra = {0}, rb = {0}, other = {0};
+    struct told after = {0};
+    put_many(4);
+    claim(&a, 1000, 4, &c);
+    commit(&a);
+    wait_told(&c);
+    ck_assert_uint_eq(c.n, 4);
+    for (int i = 0; i < 3; i++)
+        outcome(&a, c.ids[i], TKL_STATE_FAILED, &f[i]);
+    commit(&a);
+    for (int i = 0; i < 3; i++)
+        wait_told(&f[i]);
+    /* the third was reported by an earlier version, to admin by email */
+    char q[512];
+    snprintf(q, sizeof(q),
+             "INSERT INTO log(key, notice_id, created_at) VALUES ('notice-%" PRIu64
+             "|-2147483648|failure-%" PRIu64 "-1000|email|admin@example.org', 99, 1000) "
+             "RETURNING 1",
+             c.ids[2], c.ids[2]);
+    ck_assert_int_eq(db_value(q), 1);
+    const struct tkl_report_to to[] = {{"email", "admin@example.org"}};
+    inside = true;
+    ck_assert_int_eq(tkl_state_unreported(a.st, to, 1, 10, on_failures, &ua), 0);
+    ck_assert_int_eq(tkl_state_unreported(b.st, to, 1, 10, on_failures, &ub), 0);
+    inside = false;
+    commit(&a);
+    commit(&b);
+    wait_told(&ua);
+    wait_told(&ub);
+    ck_assert_int_eq(ua.r, 0);
+    ck_assert_uint_eq(ua.n, 2);
+    ck_assert_uint_eq(ub.n, 2);
+    ck_assert_uint_eq(ua.ids[0], c.ids[0]);
+    ck_assert_uint_eq(ua.ids[1], c.ids[1]);
+    ck_assert_int_eq(ua.value, 1000);
+    ck_assert_str_eq(ua.first_title, "250 OK");
+    put_report(&a, ua.ids, ua.n, &ra);
+    commit(&a);
+    wait_told(&ra);
+    ck_assert_int_eq(ra.r, 0);
+    ck_assert_uint_ne(ra.id, 0);
+    put(&b, "other@example.org", &other);
+    put_report(&b, ub.ids, ub.n, &rb);
+    commit(&b);
+    wait_told(&other);
+    wait_told(&rb);
+    ck_assert_int_eq(rb.r, -EEXIST);
+    ck_assert_int_eq(other.r, 0);
+    ck_assert_uint_ne(other.id, 0);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE recipient IN "
+                              "('admin@example.org', 'boss@example.org')"),
+                     2);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM entries e JOIN notices n ON n.id = "
+                              "e.notice_id WHERE n.recipient = 'boss@example.org' AND e.stage = 6 "
+                              "AND n.intro LIKE '2 notices%'"),
+                     1);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM log WHERE key LIKE 'failure-%'"), 2);
+    inside = true;
+    ck_assert_int_eq(tkl_state_unreported(b.st, to, 1, 10, on_failures, &after), 0);
+    inside = false;
+    commit(&b);
+    wait_told(&after);
+    ck_assert_int_eq(after.r, 0);
+    ck_assert_uint_eq(after.n, 0);
+}
+END_TEST
+
 START_TEST(recovery_makes_due_only_the_node_s_own_leases)
 {
     struct told ca = {0}, cb = {0}, rec = {0};
@@ -1281,6 +1381,7 @@ int main(void)
     tcase_add_test(tc, a_renewal_extends_only_the_leases_of_notices_in_flight_here);
     tcase_add_test(tc, recovery_makes_due_only_the_node_s_own_leases);
     tcase_add_test(tc, hastening_makes_due_only_the_channel_s_notices_waiting_for_a_retry);
+    tcase_add_test(tc, two_nodes_sweeping_at_once_report_each_failure_once);
     tcase_add_test(tc, a_claim_answered_after_half_its_lease_is_released_not_handed_out);
     tcase_add_test(tc, a_lease_is_fresh_only_within_half_a_lease_of_its_confirmation);
     tcase_add_test(tc, a_connection_lost_mid_group_tells_r_below_0_and_the_retry_stores_once);
