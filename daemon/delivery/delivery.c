@@ -329,6 +329,7 @@ static int group_entry(struct report *rp, const struct failure_group *g,
 static int report_make(const struct tkl_failure *v, size_t n, struct report *rp)
 {
     *rp = (struct report){0};
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): pointers
     const struct tkl_failure **sorted = calloc(n, sizeof(*sorted));
     struct failure_group *groups = calloc(n, sizeof(*groups));
     size_t n_groups = 0;
@@ -344,7 +345,7 @@ static int report_make(const struct tkl_failure *v, size_t n, struct report *rp)
         rp->keys[i] = tkl_failure_key(v[i].id, v[i].created_at, rp->key_buf[i]);
     }
     rp->n_keys = n;
-    qsort(sorted, n, sizeof(*sorted), by_group);
+    qsort(sorted, n, sizeof(*sorted), by_group); // NOLINT(bugprone-sizeof-expression): pointers
     for (size_t i = 0; i < n; i++) {
         const struct tkl_failure *f = sorted[i];
         struct failure_group *g = n_groups ? &groups[n_groups - 1] : NULL;
@@ -362,6 +363,7 @@ static int report_make(const struct tkl_failure *v, size_t n, struct report *rp)
             g->last = f;
     }
     for (size_t i = 0; i < n_groups; i++) /* its recipients counted: listed by id */
+        // NOLINTNEXTLINE(bugprone-sizeof-expression): pointers
         qsort(groups[i].v, groups[i].n, sizeof(*groups[i].v), by_id);
     qsort(groups, n_groups, sizeof(*groups), by_size);
     size_t shown = n_groups <= REPORT_GROUPS ? n_groups : REPORT_GROUPS - 1, rest = 0;
@@ -447,6 +449,7 @@ static int queue_report(struct tkl_deliverer *e, const struct tkl_team *admin,
     int r = report_make(l->v, l->n, &rp);
     if (r < 0)
         return r;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): pointers
     const struct tkl_notice **reports = calloc(admin->n_recipients, sizeof(*reports));
     struct tkl_notice *notices = calloc(admin->n_recipients, sizeof(*notices));
     r = reports && notices ? 0 : -ENOMEM;

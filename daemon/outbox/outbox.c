@@ -1832,9 +1832,8 @@ static int failure_read(sqlite3_stmt *st, void *row)
  * failure-<id>-<created_at>), less its last part: the recipient's
  * "<channel>|<recipient>", bound as ?3, ?4, ... */
 #define FAILURE_SQL_OLD_KEY                                                                        \
-    "'notice-' || n.id || '|" TKL_NO_DAY_TEXT "|failure-' || n.id || '-' || n.created_at || '|'"
-#define TKL_NO_DAY_TEXT "-2147483648"
-_Static_assert(TKL_NO_DAY == -2147483647 - 1, "TKL_NO_DAY_TEXT is TKL_NO_DAY");
+    "'notice-' || n.id || '|" NO_DAY_TEXT "|failure-' || n.id || '-' || n.created_at || '|'"
+#define NO_DAY_TEXT "-2147483648" /* TKL_NO_DAY, INT32_MIN: part of the ABI */
 
 int tkl_outbox_unreported(struct tkl_outbox *o, const struct tkl_report_to *to, size_t n_to,
                           size_t max, struct tkl_failures *ret)

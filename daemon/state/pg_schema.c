@@ -100,8 +100,6 @@ static const char *const migrations[] = {
     "ALTER TABLE updates ADD CONSTRAINT updates_kind CHECK (kind BETWEEN 1 AND 6);",
 };
 
-_Static_assert(TKL_NO_DAY == -2147483647 - 1, "TKL_PG_UNREPORTED writes TKL_NO_DAY out");
-
 /* a new kind of update needs a migration of its own (4's check widened):
  * a node that does not know it must not take the database */
 _Static_assert(TKL_UPDATE_RESUME == 6, "the kinds migration 4 takes are 1 to 6");
@@ -203,7 +201,8 @@ static const struct {
      3},
     /* the key an earlier version logged for its report to one recipient:
      * tkl_log_key("notice-<id>", TKL_NO_DAY, "failure-<id>-<created_at>",
-     * channel, recipient) */
+     * channel, recipient), TKL_NO_DAY (INT32_MIN, part of the ABI)
+     * written out */
     {TKL_PG_UNREPORTED,
      "SELECT n.id, n.created_at, coalesce(n.finished_at, 0), n.channel, n.recipient, n.team_id,"
      " n.team_name, n.last_error, (SELECT count(*) FROM entries e WHERE e.notice_id = n.id)"
