@@ -615,7 +615,7 @@ teams = ( { id = "council"; name = "Council"; recipients = { hook = [ %s ]; }; }
     def test_failures_are_reported_together_once_and_again_after_a_retry(self):
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
         try:
-            d.wait_for("queued a report of ")
+            d.wait_for("started")
             # the sweep comes report_every_seconds after a failure: all
             # 32 fail at once, so one report (two should a machine be slow
             # enough to spread them past it), never one per notice

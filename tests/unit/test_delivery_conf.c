@@ -19,6 +19,7 @@ START_TEST(defaults_without_a_group)
     ck_assert_int_eq(d.concurrency, 64);
     ck_assert_int_eq(d.retry_min_seconds, 30);
     ck_assert_ptr_null(d.report_to);
+    ck_assert_int_eq(d.report_every_seconds, 300);
     ck_assert_int_eq(tkl_delivery_conf_limit(&d, "mail"), 64);
     tkl_delivery_conf_free(&d);
     conf_done(&f);
@@ -29,7 +30,8 @@ START_TEST(a_delivery_group_is_read)
 {
     struct conf_fixture f;
     conf_parse(&f, "delivery = { max_age_hours = 12; concurrency = 2; retry_min_seconds = 5;\n"
-                   "             report_to = \"admin\"; connections = { mail = 3; }; };\n");
+                   "             report_to = \"admin\"; connections = { mail = 3; };\n"
+                   "             report_every_seconds = 60; };\n");
     struct tkl_delivery_conf d;
     tkl_delivery_conf_init(&d);
     ck_assert_int_eq(tkl_delivery_conf_read(&f.x, conf_at(&f, "delivery"), &d), 0);
@@ -39,6 +41,7 @@ START_TEST(a_delivery_group_is_read)
     ck_assert_int_eq(d.retry_min_seconds, 5);
     /* kept as written: whether a team has this id is the caller's check */
     ck_assert_str_eq(d.report_to, "admin");
+    ck_assert_int_eq(d.report_every_seconds, 60);
     /* a notifier's own limit; the others take concurrency */
     ck_assert_int_eq(tkl_delivery_conf_limit(&d, "mail"), 3);
     ck_assert_int_eq(tkl_delivery_conf_limit(&d, "teams"), 2);
@@ -56,6 +59,7 @@ START_TEST(mistakes_are_named_at_their_lines)
                    "  retry_min_seconds = 3601;\n"
                    "  report_to = 1;\n"
                    "  retries = 3;\n"
+                   "  report_every_seconds = 0;\n"
                    "};\n"
                    "other = { concurrency = 300; retry_min_seconds = \"5\"; };\n");
     struct tkl_delivery_conf d;
@@ -66,14 +70,15 @@ START_TEST(mistakes_are_named_at_their_lines)
     ck_assert(conf_error_at(&f, 3, "retry_min_seconds must be between 1 and 3600 (got 3601)"));
     ck_assert(conf_error_at(&f, 4, "report_to must be a string in double quotes"));
     ck_assert(conf_error_at(&f, 5, "unknown key \"retries\" in delivery"));
-    ck_assert_uint_eq(f.diags.n_errors, 4);
+    ck_assert(conf_error_at(&f, 6, "report_every_seconds must be between 1 and 86400 (got 0)"));
+    ck_assert_uint_eq(f.diags.n_errors, 5);
     ck_assert_int_eq(d.max_age_hours, 48);
     ck_assert_int_eq(d.retry_min_seconds, 30);
     ck_assert_ptr_null(d.report_to);
     tkl_diags_free(&f.diags);
     ck_assert_int_eq(tkl_delivery_conf_read(&f.x, conf_at(&f, "other"), &d), -EINVAL);
-    ck_assert(conf_error_at(&f, 7, "concurrency must be between 1 and 256 (got 300)"));
-    ck_assert(conf_error_at(&f, 7, "retry_min_seconds must be a whole number"));
+    ck_assert(conf_error_at(&f, 8, "concurrency must be between 1 and 256 (got 300)"));
+    ck_assert(conf_error_at(&f, 8, "retry_min_seconds must be a whole number"));
     ck_assert_int_eq(d.concurrency, 64);
     tkl_delivery_conf_free(&d);
     conf_done(&f);
