@@ -316,6 +316,61 @@ START_TEST(recovery_makes_the_claims_never_finished_due)
 }
 END_TEST
 
+/* The failures not reported, then their report with its keys, each told
+ * at its group's commit; a report whose keys are logged already (a sweep
+ * that raced another) is told -EEXIST and writes nothing, and the rest of
+ * its group stands. */
+START_TEST(a_report_of_failures_is_written_once_with_its_keys)
+{
+    struct told a = {0}, b = {0}, claim = {0}, fa = {0}, fb = {0}, u = {0}, r1 = {0}, r2 = {0};
+    struct told other = {0}, after = {0};
+    put("a@example.org", &a);
+    put("b@example.org", &b);
+    ck_assert_int_eq(tkl_state_claim(st, "email", 1000, 2, &lease, on_claim, &claim), 0);
+    ck_assert_int_eq(tkl_state_commit(st), 0);
+    ck_assert_uint_eq(claim.n, 2);
+    ck_assert_int_eq(tkl_state_outcome(st, a.id, TKL_STATE_FAILED, 1100, "550 no such user",
+                                       lease.node, on_done, &fa),
+                     0);
+    ck_assert_int_eq(
+        tkl_state_outcome(st, b.id, TKL_STATE_FAILED, 1200, "550 gone", lease.node, on_done, &fb),
+        0);
+    const struct tkl_report_to to[] = {{"email", "admin@example.org"}};
+    inside = true;
+    ck_assert_int_eq(tkl_state_unreported(st, to, 1, 10, on_failures, &u), 0);
+    inside = false;
+    ck_assert_int_eq(tkl_state_commit(st), 0);
+    ck_assert_int_eq(u.r, 0);
+    ck_assert_uint_eq(u.n, 2);
+    ck_assert_uint_eq(u.ids[0], a.id);
+    ck_assert_str_eq(u.first_title, "550 no such user");
+    char ka[TKL_FAILURE_KEY_MAX], kb[TKL_FAILURE_KEY_MAX];
+    const char *k[] = {tkl_failure_key(a.id, 1000, ka), tkl_failure_key(b.id, 1000, kb)};
+    struct tkl_notice r = notice("admin@example.org");
+    const struct tkl_notice *reports[] = {&r};
+    inside = true;
+    ck_assert_int_eq(tkl_state_put_report(st, reports, 1, k, 2, 1300, on_put, &r1), 0);
+    inside = false;
+    ck_assert_int_eq(r1.calls, 0);
+    ck_assert_int_eq(tkl_state_commit(st), 0);
+    ck_assert_int_eq(r1.r, 0);
+    ck_assert_uint_gt(r1.id, b.id);
+    put("c@example.org", &other);
+    inside = true;
+    ck_assert_int_eq(tkl_state_put_report(st, reports, 1, k + 1, 1, 1300, on_put, &r2), 0);
+    ck_assert_int_eq(tkl_state_unreported(st, to, 1, 10, on_failures, &after), 0);
+    inside = false;
+    ck_assert_int_eq(tkl_state_commit(st), 0);
+    ck_assert_int_eq(r2.r, -EEXIST);
+    ck_assert_uint_eq(r2.id, 0);
+    ck_assert_int_eq(other.r, 0);
+    ck_assert_uint_gt(other.id, r1.id);
+    ck_assert_int_eq(after.r, 0);
+    ck_assert_uint_eq(after.n, 0);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "recipient = 'admin@example.org'"), 1);
+}
+END_TEST
+
 START_TEST(a_read_only_database_refuses_every_write)
 {
     tkl_state_close(st);
@@ -435,6 +490,7 @@ int main(void)
     tcase_add_test(tc, a_claim_then_its_outcome_round_trip);
     tcase_add_test(tc, a_claim_undone_leaves_its_notices_due);
     tcase_add_test(tc, recovery_makes_the_claims_never_finished_due);
+    tcase_add_test(tc, a_report_of_failures_is_written_once_with_its_keys);
     tcase_add_test(tc, a_read_only_database_refuses_every_write);
     tcase_add_test(tc, closing_tells_what_is_left);
     tcase_add_test(tc, closing_tells_every_operation_a_long_chain_of_completions_queues);
