@@ -498,7 +498,9 @@ static void on_unreported(void *data, int r, struct tkl_failures *l)
     sweep_end(e);
 }
 
-/* The sweep is over; one asked for meanwhile starts. */
+/* The sweep is over; one asked for meanwhile starts, else a round is
+ * asked for (its end tells the host, which waits for the sweep to end:
+ * --oneshot). */
 static void sweep_end(struct tkl_deliverer *e)
 {
     e->sweeping = false;
@@ -506,6 +508,8 @@ static void sweep_end(struct tkl_deliverer *e)
         e->sweep_again = false;
         (void)tkl_delivery_sweep(e);
     }
+    if (!e->sweeping && !e->stopping)
+        ask_round(e);
 }
 
 int tkl_delivery_sweep(struct tkl_deliverer *e)

@@ -73,6 +73,8 @@ static const char schema[] =
     "DROP INDEX IF EXISTS notices_pending;"
     "DROP INDEX IF EXISTS notices_channel;"
     "CREATE INDEX IF NOT EXISTS notices_due ON notices(next_attempt) WHERE state = 0;"
+    /* the failure sweep's (tkl_outbox_unreported): the failed alone */
+    "CREATE INDEX IF NOT EXISTS notices_failed ON notices(finished_at, id) WHERE state = 2;"
     "CREATE INDEX IF NOT EXISTS notices_due_channel ON notices(channel, next_attempt)"
     "  WHERE state = 0;"
     "CREATE TABLE IF NOT EXISTS entries("

@@ -327,8 +327,13 @@ static void on_oneshot_view(void *data, int r, struct tkl_state_view *v)
     s->finished(s);
 }
 
-/* --oneshot: stops once nothing is in flight, nothing more is due and
- * every due reminder is in the outbox. */
+/* The sweeps a --oneshot run makes at most after its work: one, and a
+ * second or third only when one was refused or found more. */
+#define ONESHOT_SWEEPS 3
+
+/* --oneshot: stops once nothing is in flight, nothing more is due, every
+ * due reminder is in the outbox and the failures it recorded are reported
+ * (queued, and delivered in the run). */
 static void oneshot_check(struct tkl_service *s, int started, int64_t next)
 {
     if (!s->oneshot || started != 0 || !tkl_delivery_idle(&s->deliverer) || s->queue_backoff ||
@@ -337,8 +342,15 @@ static void oneshot_check(struct tkl_service *s, int started, int64_t next)
         tkl_scheduler_next_at(&s->rt->sched) <= tkl_service_now(s) ||
         (next != INT64_MAX && next <= tkl_service_now(s)))
         return;
-    if (s->oneshot_counting)
-        return;
+    if (s->oneshot_counting || s->deliverer.sweeping)
+        return; /* the sweep's end asks a round, whose end comes back here */
+    if (s->oneshot_sweep && s->oneshot_sweeps < ONESHOT_SWEEPS) {
+        /* the run's failures, reported together before it ends */
+        s->oneshot_sweep = false;
+        s->oneshot_sweeps++;
+        if (tkl_delivery_sweep(&s->deliverer) == 0 && s->deliverer.sweeping)
+            return;
+    }
     if (next != INT64_MAX && s->node &&
         tkl_state_view(s->state, 0, tkl_service_now(s), 0, on_oneshot_view, s) == 0) {
         s->oneshot_counting = true;
@@ -444,14 +456,18 @@ static void on_sweep_timer(uv_timer_t *t)
 }
 
 /* A failure to report was recorded (tkl_delivery_host.sweep_in): the
- * sweep in seconds, unless armed sooner; at once for --oneshot, which
- * ends with its round. */
+ * sweep in seconds, unless armed sooner; for --oneshot, once its work is
+ * done (oneshot_check), so that the run's failures make one report. */
 static void sweep_in(void *data, int seconds)
 {
     struct tkl_service *s = data;
-    uint64_t ms = s->oneshot ? 0 : (uint64_t)seconds * 1000;
+    uint64_t ms = (uint64_t)seconds * 1000;
     if (s->stopping || !s->handles_open)
         return;
+    if (s->oneshot) {
+        s->oneshot_sweep = true;
+        return;
+    }
     if (uv_is_active((uv_handle_t *)&s->sweep_timer) && uv_timer_get_due_in(&s->sweep_timer) <= ms)
         return;
     (void)uv_timer_start(&s->sweep_timer, on_sweep_timer, ms, 0);
@@ -2186,6 +2202,8 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
     keep_plans(s);
     (void)rebuild_answers(s);
     set_deliverer(s);
+    /* report_to set, mended or given recipients: what waits is reported */
+    (void)tkl_delivery_sweep(&s->deliverer);
     apply_log_level(s);
     start_watch(s);
     tkl_fetcher_carry(was, s->fetcher);

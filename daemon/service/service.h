@@ -83,6 +83,11 @@ struct tkl_service {
     bool reload_pending;    /* a reload waits for that round (it holds the runtime) */
     int64_t round_at;       /* its instant (last_run once it is durable) */
     size_t reports_pending; /* "not ours" reports' reads and puts waiting for completions */
+    /* --oneshot: a failure asked for a sweep, made once the run's work is
+     * done (oneshot_check), so that its failures make one report; and how
+     * many sweeps the run made (a refused one is tried a few times) */
+    bool oneshot_sweep;
+    int oneshot_sweeps;
     /* the "not ours" updates this process told delivery.report_to, found
      * told, or is telling (their ids, ascending): any other that holds is
      * told when the updates are read, at a queue round, and on tell_timer,

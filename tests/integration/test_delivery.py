@@ -667,6 +667,52 @@ teams = ( { id = "council"; name = "Council"; recipients = { hook = [ %s ]; }; }
                           "by hook"])
         self.assertEqual(again[0]["entries"][0]["item_id"], "notice-%d" % failed["id"])
 
+    def test_report_to_set_by_a_reload_reports_what_waits(self):
+        """Failures recorded while delivery.report_to named no team are
+        reported once a reload sets it, not at the next failure."""
+        with open(self.conf) as f:
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write(text.replace('report_to = "admin"; ', ""))
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            d.wait_for("started")
+            deadline = time.monotonic() + 120 * harness.SLOWDOWN
+            while len([n for n in self.box() if n["state"] == "failed"]) < self.N + 2:
+                self.assertLess(time.monotonic(), deadline, d.log())
+                time.sleep(0.3)
+            self.assertEqual(self.reports(), [])
+            with open(self.conf, "w") as f:
+                f.write(text)
+            mark = len(d.lines)
+            d.proc.send_signal(signal.SIGHUP)
+            d.wait_for("configuration reloaded", after=mark)
+            self.wait_reported(d, self.N + 2, 1)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertEqual(self.counted(self.reports()[0]), self.N + 2)
+
+    def oneshot(self):
+        p = subprocess.run([harness.tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(),
+                            "--state-dir", self.state, "--now", "2023-03-03T09:00:30",
+                            "--oneshot"], capture_output=True, text=True,
+                           timeout=300 * harness.SLOWDOWN)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stderr
+
+    def test_a_oneshot_run_reports_its_failures_itself_in_one_report(self):
+        """A timer's --oneshot run reports the failures it recorded before
+        it ends, in one report, delivered in the run; the next run
+        reports none again."""
+        log = self.oneshot()
+        reports = self.reports()
+        self.assertEqual(len(reports), 1, log)
+        self.assertEqual(self.counted(reports[0]), self.N + 2)
+        admin = [n for n in self.box() if n["recipient"] == "admin"]
+        self.assertEqual([n["state"] for n in admin], ["delivered"])
+        log = self.oneshot()
+        self.assertEqual(len(self.reports()), 1, log)
+
 
 class DrainSink:
     """An HTTP peer whose first answer is slow ("slow": after a delay) or
