@@ -20,16 +20,8 @@ from datetime import datetime, timedelta
 WHAT_WIDTH = 60
 
 
-def stage_words(stage, days_before=None):
-    """The stage key of an entry (as `tickler upcoming` shows it) in words;
-    an observance's own alarm (prompt-aN) by the days before it that it
-    went, when known."""
-    m = re.fullmatch(r"prompt-a(\d+)", stage or "")
-    if m:
-        if days_before is None:
-            return "its alarm %s" % m.group(1)
-        return "%d day%s before (its alarm %s)" % (days_before, "" if days_before == 1 else "s",
-                                                 m.group(1))
+def stage_words(stage):
+    """The stage key of an entry (as `tickler upcoming` shows it) in words."""
     for pattern, words in ((r"lead-1", "1 day before"), (r"lead-(\d+)", "{} days before"),
                            (r"prompt-1", "1 day before"), (r"prompt-(\d+)", "{} days before"),
                            (r"overdue-m(\d+)", "overdue, month {}"),
@@ -50,23 +42,12 @@ def is_observance(entry):
     return re.match(r"(prompt|lookahead)-", entry["stage"] or "") is not None
 
 
-def days_before(notice, entry):
-    """Days from the notice's day to the first day of the observance of
-    entry (its item id ends in /YYYY-MM-DD), or None."""
-    day = (entry.get("item") or "").rpartition("/")[2]
-    try:
-        return (datetime.fromisoformat(day).date()
-                - datetime.fromisoformat(notice["due_at"]).date()).days
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
 def what(notice):
     """One line: the entries of a notice grouped by stage, plan actions by
     id, observances by name."""
     groups = {}
     for e in notice["entries"]:
-        key = stage_words(e["stage"], days_before(notice, e)) + (" (late)" if e["late"] else "")
+        key = stage_words(e["stage"]) + (" (late)" if e["late"] else "")
         name = (e["title"] or e["item"]) if is_observance(e) else e["item"]
         groups.setdefault(key, []).append(name)
     parts = []

@@ -134,7 +134,7 @@ static void write_key(struct tkl_reminder *r)
         prefix = r->monthly ? "overdue-m" : "overdue-";
         break;
     case TKL_STAGE_PROMPT:
-        prefix = r->alarm ? "prompt-a" : "prompt-";
+        prefix = "prompt-";
         break;
     default:
         r->key[0] = '\0';
@@ -152,7 +152,7 @@ void tkl_reminder_pack(const struct tkl_reminder *r, struct tkl_reminder_packed 
         .day = r->day,
         .n = month ? r->month : r->n,
         .stage = (uint8_t)r->stage,
-        .flags = (uint8_t)((r->escalate ? 1 : 0) | (r->monthly ? 2 : 0) | (r->alarm ? 4 : 0)),
+        .flags = (uint8_t)((r->escalate ? 1 : 0) | (r->monthly ? 2 : 0)),
     };
 }
 
@@ -165,7 +165,6 @@ void tkl_reminder_unpack(const struct tkl_reminder_packed *p, struct tkl_reminde
         .n = month ? 0 : p->n,
         .escalate = p->flags & 1,
         .monthly = p->flags & 2,
-        .alarm = p->flags & 4,
         .month = month ? p->n : 0,
     };
     write_key(ret);
@@ -359,26 +358,18 @@ int tkl_next_reminder_unkeyed(const struct tkl_policy *p, const struct tkl_rules
 }
 
 int tkl_next_prompt(const struct tkl_policy *p, int32_t first_day, int32_t last_day,
-                    const int32_t *days, size_t n, int32_t from_day, struct tkl_reminder *ret)
+                    int32_t from_day, struct tkl_reminder *ret)
 {
     const struct tkl_ladder *l = last_day > first_day ? &p->prompt_long : &p->prompt_day;
     struct tkl_reminder best = {.day = INT32_MAX};
-    bool alarm = n > 0;
-    int best_lead = 0;
-    if (!alarm)
-        n = l->n;
-    /* prompts: the working day on or before first_day - lead; of two on
-     * one day, the smaller lead (the later stage) */
-    for (size_t i = 0; i < n; i++) {
-        int lead = alarm ? days[i] : l->lead[i];
-        int32_t day = tkl_working_day_on_or_before(&p->holidays, first_day - lead);
+    /* prompts: the working day on or before first_day - lead */
+    for (size_t i = 0; i < l->n; i++) {
+        int32_t day = tkl_working_day_on_or_before(&p->holidays, first_day - l->lead[i]);
         if (day < from_day || day > best.day)
             continue;
-        if (day == best.day && best.stage == TKL_STAGE_PROMPT && best_lead <= lead)
+        if (day == best.day && best.stage == TKL_STAGE_PROMPT && best.n <= l->lead[i])
             continue;
-        best = (struct tkl_reminder){
-            .day = day, .stage = TKL_STAGE_PROMPT, .n = alarm ? (int)i + 1 : lead, .alarm = alarm};
-        best_lead = lead;
+        best = (struct tkl_reminder){.day = day, .stage = TKL_STAGE_PROMPT, .n = l->lead[i]};
         write_key(&best);
     }
     /* look-aheads: the first working day of each month whose look-ahead

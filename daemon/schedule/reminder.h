@@ -55,17 +55,14 @@ struct tkl_policy {
 struct tkl_reminder {
     int32_t day; /* local send day (a working day) */
     enum tkl_stage stage;
-    int n;         /* LEAD, PROMPT: days before (a PROMPT's alarm: its
-                    * place); OVERDUE: nag number (weekly) or months
-                    * after the deadline (monthly) */
+    int n;         /* LEAD: days before; OVERDUE: nag number (weekly) or
+                    * months after the deadline (monthly) */
     bool escalate; /* OVERDUE past the escalation point */
     bool monthly;  /* OVERDUE: a monthly nag */
-    bool alarm;    /* PROMPT: of the observance's own prompt days, n its
-                    * place among them, 1 the earliest ("prompt-a1") */
     int32_t month; /* CHECKIN, LOOKAHEAD: the month the key names, as
                     * year * 12 + month - 1 */
     char key[32];  /* "lead-28", "due", "overdue-3", "overdue-m2",
-                    * "checkin-2023-04", "prompt-14", "prompt-a1" */
+                    * "checkin-2023-04" */
 };
 
 /* A reminder of tkl_next_reminder or tkl_next_prompt in 12 bytes, as the
@@ -74,7 +71,7 @@ struct tkl_reminder_packed {
     int32_t day;
     int32_t n; /* n, or month for a check-in or look-ahead */
     uint8_t stage;
-    uint8_t flags; /* escalate, monthly, alarm */
+    uint8_t flags; /* escalate, monthly */
 };
 
 void tkl_reminder_pack(const struct tkl_reminder *r, struct tkl_reminder_packed *ret);
@@ -144,17 +141,9 @@ int tkl_next_reminder_unkeyed(const struct tkl_policy *p, const struct tkl_rules
  * lasts more than one day), and the monthly look-aheads whose months cover
  * its first day or that come while it is under way, unless the observance
  * is over by then. A look-ahead on the day of a prompt gives way to it.
- *
- * days (n of them, descending, each once; NULL when n is 0) are the
- * observance's own prompt days (its calendar's alarms), which stand for
- * the ladder: each is prompted on the working day on or before first_day
- * minus it, keyed by its place, "prompt-a1" the earliest, so that a
- * changed lead time keeps its key and a prompt already sent is not sent
- * again. Two prompts on one working day are one, the later, as a ladder's.
- *
  * Returns 0 with *ret set, or -ENOENT when there is none left.
  */
 int tkl_next_prompt(const struct tkl_policy *p, int32_t first_day, int32_t last_day,
-                    const int32_t *days, size_t n, int32_t from_day, struct tkl_reminder *ret);
+                    int32_t from_day, struct tkl_reminder *ret);
 
 #endif

@@ -107,11 +107,8 @@ static long team_index(const struct tkl_team_dir *teams, const char *id)
 static int base_reminder(const struct tkl_schedule_conf *sc, const struct tkl_action *a,
                          size_t team, int32_t from_day, struct tkl_reminder *ret)
 {
-    if (a->deadline.kind == TKL_DEADLINE_EVENT) {
-        const struct tkl_action_rare *x = tkl_action_rare(a);
-        return tkl_next_prompt(&sc->policy, a->deadline.day, a->deadline.last_day, x->prompt_days,
-                               x->n_prompt_days, from_day, ret);
-    }
+    if (a->deadline.kind == TKL_DEADLINE_EVENT)
+        return tkl_next_prompt(&sc->policy, a->deadline.day, a->deadline.last_day, from_day, ret);
     return tkl_next_reminder_unkeyed(&sc->policy, tkl_schedule_team_rules(sc, team),
                                      a->deadline.kind, a->deadline.day, from_day, ret);
 }

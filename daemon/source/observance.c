@@ -87,18 +87,11 @@ static int event_action(struct tkl_action *a, const struct tkl_event *e,
     if (e->description && *e->description && !(a->commitment = strdup(e->description)))
         return -ENOMEM;
     bool category = e->category && *e->category, url = e->url && *e->url;
-    bool prompts = e->n_prompt_days > 0 && e->n_prompt_days <= TKL_ITEM_MAX_PROMPTS;
-    struct tkl_action_rare *x = category || url || prompts ? tkl_action_rare_make(a) : NULL;
-    if ((category || url || prompts) && !x)
+    struct tkl_action_rare *x = category || url ? tkl_action_rare_make(a) : NULL;
+    if ((category || url) && !x)
         return -ENOMEM;
     if ((category && !(x->category = strdup(e->category))) || (url && !(x->url = strdup(e->url))))
         return -ENOMEM;
-    if (prompts) {
-        if (!(x->prompt_days = malloc(e->n_prompt_days * sizeof(*x->prompt_days))))
-            return -ENOMEM;
-        memcpy(x->prompt_days, e->prompt_days, e->n_prompt_days * sizeof(*x->prompt_days));
-        x->n_prompt_days = (uint32_t)e->n_prompt_days;
-    }
     int r = event_teams(a, e, teams, diags);
     return r < 0 ? r : owners_text(a, teams);
 }

@@ -29,17 +29,13 @@ struct tkl_event {
     const char *team;
     const char *const *teams;
     size_t n_teams;
-    /* days before first_day it is prompted, descending, each once, at most
-     * TKL_ITEM_MAX_PROMPTS; none: the policy's prompt ladder */
-    const int32_t *prompt_days;
-    size_t n_prompt_days;
 };
 
 /*
  * Adds events to store as actions of kind event (owners: the teams' names;
- * deadline text: the days in words; its prompt days, when it has them). A team name that matches no
- * team is a warning in diags, naming the source and the event. Returns 0 or -ENOMEM (then store is
- * unchanged).
+ * deadline text: the days in words). A team name that matches no team is
+ * a warning in diags, naming the source and the event. Returns 0 or
+ * -ENOMEM (then store is unchanged).
  */
 int tkl_observances_add(struct tkl_store *store, const struct tkl_event *ev, size_t n,
                         const struct tkl_team_dir *teams, struct tkl_diags *diags);

@@ -6,15 +6,6 @@
 
 #include "../core/text.h"
 
-/* prompt_days and n_prompt_days took two of the item's three reserved
- * pointers: the layout an older plugin emits is unchanged */
-_Static_assert(sizeof(size_t) == sizeof(void *) &&
-                   offsetof(struct tkl_item, prompt_days) ==
-                       offsetof(struct tkl_item, url) + sizeof(void *) &&
-                   sizeof(struct tkl_item) ==
-                       offsetof(struct tkl_item, prompt_days) + 3 * sizeof(void *),
-               "an item's prompt days take reserved pointers (notice.h)");
-
 int tkl_sources_view(const struct tkl_plugin_set *set, const struct tkl_plugin_conf *sources,
                      struct tkl_sources *ret)
 {
@@ -50,7 +41,6 @@ static void event_free(struct tkl_event *e)
     for (size_t i = 0; i < e->n_teams; i++)
         free((char *)e->teams[i]);
     free((void *)e->teams);
-    free((void *)e->prompt_days);
 }
 
 void tkl_event_list_free(struct tkl_event_list *l)
@@ -82,31 +72,6 @@ static int dup_opt(const char *s, const char **ret)
     return 0;
 }
 
-/*
- * A copy of its prompt days into e, when the item has them and they keep
- * the ABI's rules (descending, each once, 0 to TKL_ITEM_MAX_PROMPT_DAYS,
- * at most TKL_ITEM_MAX_PROMPTS); else none, and the observance has the
- * policy's ladder. Returns 0 or -ENOMEM.
- */
-static int copy_prompt_days(struct tkl_event *e, const struct tkl_item *it)
-{
-    if (!TKL_HAS_MEMBER(it, it->size, n_prompt_days) || !it->prompt_days || !it->n_prompt_days ||
-        it->n_prompt_days > TKL_ITEM_MAX_PROMPTS)
-        return 0;
-    for (size_t i = 0; i < it->n_prompt_days; i++) {
-        int32_t d = it->prompt_days[i];
-        if (d < 0 || d > TKL_ITEM_MAX_PROMPT_DAYS || (i && d >= it->prompt_days[i - 1]))
-            return 0;
-    }
-    int32_t *v = malloc(it->n_prompt_days * sizeof(*v));
-    if (!v)
-        return -ENOMEM;
-    memcpy(v, it->prompt_days, it->n_prompt_days * sizeof(*v));
-    e->prompt_days = v;
-    e->n_prompt_days = it->n_prompt_days;
-    return 0;
-}
-
 /* The emit callback: copies what the plugin gives. */
 static int collect_item(void *data, const struct tkl_item *it)
 {
@@ -132,7 +97,7 @@ static int collect_item(void *data, const struct tkl_item *it)
     const char *url = TKL_HAS_MEMBER(it, it->size, url) ? it->url : NULL;
     if (dup_opt(it->id, &e->id) < 0 || dup_opt(it->title, &e->title) < 0 ||
         dup_opt(it->description, &e->description) < 0 || dup_opt(it->category, &e->category) < 0 ||
-        dup_opt(url, &e->url) < 0 || copy_prompt_days(e, it) < 0)
+        dup_opt(url, &e->url) < 0)
         return -ENOMEM;
     if (it->n_teams) {
         const char **t = calloc(it->n_teams, sizeof(*t));

@@ -60,7 +60,6 @@ void tkl_action_free(struct tkl_action *a)
         return;
     free(x->category);
     free(x->url);
-    free(x->prompt_days);
     for (size_t i = 0; i < x->n_unmatched; i++)
         free(x->unmatched[i]);
     free(x->unmatched);
@@ -139,12 +138,6 @@ int tkl_action_compact(struct tkl_action *dst, const struct tkl_action *src,
             compact_strv(arena, x->unmatched, x->n_unmatched, true, &y->unmatched) < 0 ||
             compact_strv(arena, x->warnings, x->n_warnings, false, &y->warnings) < 0)
             return -ENOMEM;
-        if (x->n_prompt_days) {
-            size_t bytes = x->n_prompt_days * sizeof(*x->prompt_days);
-            if (!(y->prompt_days = tkl_arena_alloc(arena, bytes)))
-                return -ENOMEM;
-            memcpy(y->prompt_days, x->prompt_days, bytes);
-        }
         c.rare = y;
     }
     *dst = c;
@@ -295,10 +288,6 @@ uint64_t tkl_action_hash(const struct tkl_action *a)
     /* what the texts were read as: a configuration reload may read the
      * same status or deadline text differently */
     const int32_t read[] = {(int32_t)a->status, (int32_t)a->deadline.kind, a->deadline.day,
-                            a->deadline.last_day, (int32_t)x->n_prompt_days};
-    h = tkl_arena_hash(h, read, sizeof(read));
-    /* an observance whose alarms changed is scheduled again */
-    return x->n_prompt_days
-               ? tkl_arena_hash(h, x->prompt_days, x->n_prompt_days * sizeof(*x->prompt_days))
-               : h;
+                            a->deadline.last_day};
+    return tkl_arena_hash(h, read, sizeof(read));
 }

@@ -24,8 +24,8 @@
 
 /* The parts of an action most rows do not have: the names that matched
  * no team and the warnings (a row read with no problem has neither), and
- * an observance's category, url and prompt days. Held out of line so that
- * an action without them costs one pointer. */
+ * an observance's category and url. Held out of line so that an action
+ * without them costs one pointer. */
 struct tkl_action_rare {
     char **unmatched; /* owner names that matched no team */
     char **warnings;
@@ -33,11 +33,6 @@ struct tkl_action_rare {
     uint32_t n_warnings;
     char *category; /* observances: protected characteristic, or NULL */
     char *url;      /* observances: resources, or NULL */
-    /* observances: the days before its first day it is prompted (its
-     * calendar's alarms), descending, each once, at most TKL_ITEM_MAX_PROMPTS;
-     * none: the policy's prompt ladder */
-    int32_t *prompt_days;
-    uint32_t n_prompt_days;
 };
 
 /* The most teams an action has (n_teams is 16 bits): more than a plan's

@@ -346,10 +346,6 @@ const char *tkl_web_stage_words(const char *key, char *buf, size_t len)
         snprintf(buf, len, "overdue, monthly reminder %ld", n);
     else if ((n = number_after(key, "overdue-")) >= 0)
         snprintf(buf, len, "overdue, reminder %ld", n);
-    else if ((n = number_after(key, "prompt-a")) >= 0)
-        snprintf(buf, len, "the observance's alarm %ld", n);
-    else if ((n = number_after(key, "prompt-")) >= 0)
-        snprintf(buf, len, "%ld day%s before the observance", n, tkl_plural(n));
     else
         snprintf(buf, len, "%s", key);
     return buf;

@@ -80,9 +80,8 @@ const struct tkl_item_notices *tkl_web_last_notices(struct tkl_service *s, int64
                                                     uint64_t *ret_version);
 
 /* A notice's stage key in words ("lead-7": "7 days before the deadline",
- * "overdue-1": "overdue, reminder 1", "prompt-14": "14 days before the
- * observance", "prompt-a1": "the observance's alarm 1"), in buf when it
- * needs one (len 80 holds them all). NULL key: "a reminder". */
+ * "overdue-1": "overdue, reminder 1"), in buf when it needs one (len 80
+ * holds them all). NULL key: "a reminder". */
 const char *tkl_web_stage_words(const char *key, char *buf, size_t len);
 
 /* What tickler reads a plan status as, for the words after it on a page:

@@ -55,20 +55,8 @@ struct tkl_item {
     const char *const *teams; /* team ids or names to prompt besides the */
     size_t n_teams;           /* source's default route */
     const char *url;          /* more about it (resources), or NULL */
-    /* The days before start_day on which this occurrence's teams are
-     * prompted (an iCalendar event's alarms), descending, each from 0 to
-     * TKL_ITEM_MAX_PROMPT_DAYS, at most TKL_ITEM_MAX_PROMPTS of them; NULL
-     * (n_prompt_days 0): the host's ladder (schedule.prompt_days). Taken
-     * from reserved pointers within ABI 3: a plugin built before leaves
-     * them zero, and a host built before ignores them (its ladder). A
-     * host that reads them ignores a list that breaks these rules. */
-    const int32_t *prompt_days;
-    size_t n_prompt_days;
-    void *reserved[1];
+    void *reserved[3];
 };
-
-#define TKL_ITEM_MAX_PROMPTS     16
-#define TKL_ITEM_MAX_PROMPT_DAYS 366
 
 /* One action or observance inside a notice. */
 struct tkl_notice_entry {

@@ -12,11 +12,6 @@
  * EXDATE, CATEGORIES (the first value is the protected characteristic),
  * DESCRIPTION (suggested comms and resources), URL, and X-TICKLER-TEAMS, a
  * comma-separated list of teams to prompt besides the source's own team.
- * Its VALARMs of days or weeks before the start (TRIGGER:-P6W) give the
- * days its occurrences are prompted, in place of the host's ladder; one
- * that gives no such lead time is warned of, naming the event, and the
- * event keeps the ladder; alarms of hours or minutes (a calendar app's
- * reminders) are not read.
  *
  * A file with any problem is refused whole and each problem logged as
  * file:line: reason; the other files load. When a file changes while the
@@ -39,10 +34,6 @@
 #include "lifecycle.h"
 
 #define RELOAD_DELAY_MS 300 /* editors write a file in several steps */
-
-_Static_assert(ICS_MAX_PROMPTS == TKL_ITEM_MAX_PROMPTS &&
-                   ICS_MAX_PROMPT_DAYS == TKL_ITEM_MAX_PROMPT_DAYS,
-               "an event's prompt days are within what the host reads of an item");
 
 struct cal_file {
     char *path;
@@ -146,9 +137,6 @@ static void warn_dropped(const struct calendar *cal, const struct cal_file *f)
          "only the first is kept: an observance has one category, which names its calendar "
          "feed"},
         {ICS_DROPPED_LOCATION, "a LOCATION", "tickler neither prompts nor publishes it"},
-        {ICS_DROPPED_ALARM_TIME, "an alarm in hours or minutes",
-         "it is a calendar app's reminder, not a lead time, and is not read: an alarm in "
-         "days or weeks before the start (TRIGGER:-P6W) sets the days its teams are prompted"},
     };
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
         const struct ics_event *first = NULL;
@@ -163,21 +151,6 @@ static void warn_dropped(const struct calendar *cal, const struct cal_file *f)
                            "%s:%u: %zu event%s with %s (the first here, \"%s\"): %s", f->path,
                            first->line, n, n == 1 ? "" : "s", kinds[k].what,
                            first->summary ? first->summary : first->uid, kinds[k].why);
-    }
-}
-
-/* Warns, once a reading of f, of each event whose alarms give no lead
- * time: its prompts keep the ladder of the configuration. */
-static void warn_alarms(const struct calendar *cal, const struct cal_file *f)
-{
-    for (size_t i = 0; i < f->ics->n; i++) {
-        const struct ics_event *e = &f->ics->events[i];
-        if (e->alarm_why)
-            cal->host->log(cal->host, TKL_LOG_WARNING,
-                           "%s:%u: \"%s\" (%s): VALARM: %s; its prompts keep the default "
-                           "ladder (schedule.prompt_days, prompt_days_long)",
-                           f->path, e->alarm_line, e->summary ? e->summary : e->uid, e->uid,
-                           e->alarm_why);
     }
 }
 
@@ -204,7 +177,6 @@ static int read_file(struct calendar *cal, struct cal_file *f)
     cal->host->log(cal->host, TKL_LOG_INFO, "%s: %zu events", f->path, fresh->n);
     warn_table_ends(cal, f);
     warn_dropped(cal, f);
-    warn_alarms(cal, f);
     return 0;
 }
 
@@ -577,8 +549,6 @@ static int emit_one(void *data, int32_t start, int32_t last)
         .teams = (const char *const *)e->teams,
         .n_teams = e->n_teams,
         .url = e->url,
-        .prompt_days = e->n_prompt_days ? e->prompt_days : NULL,
-        .n_prompt_days = e->n_prompt_days,
     };
     return x->emit(x->emit_data, &it);
 }

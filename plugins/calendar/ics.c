@@ -315,7 +315,6 @@ static void event_clear(struct ics_event *e)
     free(e->rrule);
     free(e->rdates.v);
     free(e->exdates.v);
-    free(e->alarm_why);
     memset(e, 0, sizeof(*e));
 }
 
@@ -452,135 +451,6 @@ static int add_teams(struct ics_event *e, const char *s)
         }
         s += n + (s[n] == ',');
     }
-    return 0;
-}
-
-/* The line of the first property called name in the k-th VALARM of event
- * range v, else of that VALARM's BEGIN, else the event's BEGIN line. */
-static unsigned alarm_line(const struct parse *P, const struct vrange *v, unsigned k,
-                           const char *name)
-{
-    size_t n = strlen(name);
-    unsigned seen = 0, begin = 0;
-    for (size_t i = v->first; i <= v->last; i++) {
-        const char *t = P->lines[i].text;
-        if (line_is(t, "BEGIN:VALARM")) {
-            if (seen++ == k)
-                begin = P->lines[i].line;
-        } else if (begin && line_is(t, "END:VALARM")) {
-            break;
-        } else if (begin && strncasecmp(t, name, n) == 0 && (t[n] == ':' || t[n] == ';')) {
-            return P->lines[i].line;
-        }
-    }
-    return begin ? begin : P->lines[v->first].line;
-}
-
-static int cmp_day_desc(const void *a, const void *b)
-{
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x < y) - (x > y);
-}
-
-/*
- * Why alarm a gives no lead time, into why (empty when it gives one); its
- * days before the start into *ret_days, or -1 for a reminder of hours or
- * minutes (a calendar app's, not a lead time: ICS_DROPPED_ALARM_TIME).
- */
-static void alarm_lead(icalcomponent *a, char *why, size_t size, int64_t *ret_days)
-{
-    static const char expect[] = "expected a duration before the start in days or weeks, "
-                                 "such as TRIGGER:-P6W (six weeks before)";
-    icalproperty *err = icalcomponent_get_first_property(a, ICAL_XLICERROR_PROPERTY);
-    icalproperty *p = icalcomponent_get_first_property(a, ICAL_TRIGGER_PROPERTY);
-    const char *raw = p ? icalproperty_get_value_as_string(p) : NULL;
-    why[0] = '\0';
-    *ret_days = -1;
-    if (err) {
-        const char *msg = icalproperty_get_xlicerror(err);
-        snprintf(why, size, "%s; %s", msg ? msg : "libical could not read it", expect);
-        return;
-    }
-    if (!p) {
-        snprintf(why, size, "it has no TRIGGER; %s", expect);
-        return;
-    }
-    raw = raw ? raw : "";
-    struct icaltriggertype t = icalproperty_get_trigger(p);
-    icalparameter *rel = icalproperty_get_first_parameter(p, ICAL_RELATED_PARAMETER);
-    struct icaldurationtype d = t.duration;
-    if (!icaltime_is_null_time(t.time)) {
-        snprintf(why, size,
-                 "TRIGGER \"%s\" is a date and time, not a time before each "
-                 "occurrence; %s",
-                 raw, expect);
-        return;
-    }
-    if (rel && icalparameter_get_related(rel) == ICAL_RELATED_END) {
-        snprintf(why, size, "TRIGGER \"%s\" is relative to the end (RELATED=END); %s", raw, expect);
-        return;
-    }
-    if (icaldurationtype_is_bad_duration(d)) {
-        snprintf(why, size, "TRIGGER \"%s\" is not a duration; %s", raw, expect);
-        return;
-    }
-    uint64_t days = (uint64_t)d.weeks * 7 + d.days;
-    if (d.hours || d.minutes || d.seconds || days == 0)
-        return; /* a reminder, -1 */
-    if (!d.is_neg) {
-        snprintf(why, size, "TRIGGER \"%s\" is after the start; %s", raw, expect);
-        return;
-    }
-    if (days > ICS_MAX_PROMPT_DAYS) {
-        snprintf(why, size,
-                 "TRIGGER \"%s\" is %llu days before the start; at most %d (a year) "
-                 "are allowed",
-                 raw, (unsigned long long)days, ICS_MAX_PROMPT_DAYS);
-        return;
-    }
-    *ret_days = (int64_t)days;
-}
-
-/*
- * Reads the VALARMs of VEVENT c (range v) into e's prompt days, or, when
- * one gives no lead time, e->alarm_why and none. Returns 0 or -ENOMEM.
- */
-static int read_alarms(const struct parse *P, const struct vrange *v, icalcomponent *c,
-                       struct ics_event *e)
-{
-    int32_t days[ICS_MAX_PROMPTS];
-    size_t n = 0;
-    unsigned k = 0;
-    for (icalcomponent *a = icalcomponent_get_first_component(c, ICAL_VALARM_COMPONENT); a;
-         a = icalcomponent_get_next_component(c, ICAL_VALARM_COMPONENT), k++) {
-        char why[512];
-        int64_t lead;
-        alarm_lead(a, why, sizeof(why), &lead);
-        bool again = false;
-        for (size_t i = 0; i < n && lead >= 0; i++)
-            again |= days[i] == lead;
-        if (!why[0] && lead >= 0 && !again && n == ICS_MAX_PROMPTS)
-            snprintf(why, sizeof(why),
-                     "more than %d alarms of different lead times; keep at "
-                     "most %d",
-                     ICS_MAX_PROMPTS, ICS_MAX_PROMPTS);
-        if (why[0]) {
-            if (e->alarm_why)
-                continue;
-            if (!(e->alarm_why = strdup(why)))
-                return -ENOMEM;
-            e->alarm_line = alarm_line(P, v, k, "TRIGGER");
-        } else if (lead < 0) {
-            e->dropped |= ICS_DROPPED_ALARM_TIME;
-        } else if (!again) {
-            days[n++] = (int32_t)lead;
-        }
-    }
-    if (e->alarm_why || !n)
-        return 0;
-    qsort(days, n, sizeof(*days), cmp_day_desc);
-    memcpy(e->prompt_days, days, n * sizeof(*days));
-    e->n_prompt_days = n;
     return 0;
 }
 
@@ -755,8 +625,6 @@ static int read_event(struct parse *P, const struct ics_file *F, icalcomponent *
             break;
         }
     }
-    if (read_alarms(P, v, c, e) < 0)
-        return -ENOMEM;
     if (!e->uid)
         problem(P, begin, "the event has no UID");
     if (!e->summary)

@@ -14,12 +14,6 @@
 
 #include <libical/ical.h>
 
-/* The most lead times an event's alarms give, and the longest (a year):
- * the host's limits for an item (TKL_ITEM_MAX_PROMPTS,
- * TKL_ITEM_MAX_PROMPT_DAYS). */
-#define ICS_MAX_PROMPTS     16
-#define ICS_MAX_PROMPT_DAYS 366
-
 /* One VEVENT. Days count from 1970-01-01. */
 /* A growable list of days. */
 struct ics_days {
@@ -50,18 +44,6 @@ struct ics_event {
     struct ics_days rdates;  /* RDATE days */
     struct ics_days exdates; /* EXDATE days */
     unsigned dropped;        /* ICS_DROPPED_* bits: what it says that tickler does not keep */
-    /* Its VALARMs of whole days before DTSTART (TRIGGER:-P6W), as days,
-     * descending, each once: the days its occurrences are prompted. Empty
-     * when it has none, or when alarm_why is set. */
-    int32_t prompt_days[ICS_MAX_PROMPTS];
-    size_t n_prompt_days;
-    /* The first VALARM that gives no such lead time (a trigger after the
-     * start, relative to the end, at a date and time, or longer than
-     * ICS_MAX_PROMPT_DAYS): why, what was expected, at alarm_line; NULL
-     * when none. Not a problem of the file: the event keeps the host's
-     * ladder, and the plugin warns of it. */
-    char *alarm_why;
-    unsigned alarm_line;
 };
 
 /* What an event may say that an observance does not keep (warned of by
@@ -70,8 +52,6 @@ enum {
     ICS_DROPPED_TIME = 1u << 0,       /* DTSTART has a time of day: kept by the day */
     ICS_DROPPED_CATEGORIES = 1u << 1, /* CATEGORIES after the first value */
     ICS_DROPPED_LOCATION = 1u << 2,   /* LOCATION */
-    ICS_DROPPED_ALARM_TIME = 1u << 3, /* a VALARM of hours or minutes (TRIGGER:-PT15M): a
-                                       * reminder in a person's calendar, not a lead time */
 };
 
 struct ics_file {

@@ -4,7 +4,7 @@
  * settings = {
  *   items = ( { id = "a"; title = "A"; start = 20605; end = 20606;
  *               category = "age"; description = "..."; url = "...";
- *               teams = [ "hr" ]; prompt_days = [ 42, 14 ]; } );
+ *               teams = [ "hr" ]; } );
  *   fail_after = 1;   # return -EIO once this many items were emitted
  * };
  *
@@ -27,8 +27,6 @@ struct items {
         int start, end;
         char **teams;
         size_t n_teams;
-        int32_t prompt_days[TKL_ITEM_MAX_PROMPTS + 1];
-        size_t n_prompt_days;
         bool no_id, short_size;
     } * v;
 };
@@ -98,10 +96,6 @@ static int items_init(const struct tkl_host *host, const config_setting_t *conf,
         }
         for (int k = 0; k < nt; k++)
             it->teams[it->n_teams++] = strdup(config_setting_get_string_elem(teams, k));
-        const config_setting_t *days = config_setting_get_member(g, "prompt_days");
-        int nd = days ? config_setting_length(days) : 0;
-        for (int k = 0; k < nd && k <= TKL_ITEM_MAX_PROMPTS; k++)
-            it->prompt_days[it->n_prompt_days++] = config_setting_get_int_elem(days, k);
     }
     *ret = x;
     return 0;
@@ -129,8 +123,6 @@ static int items_items(void *state, int32_t from_day, int32_t to_day, tkl_item_f
             .teams = (const char *const *)it->teams,
             .n_teams = it->n_teams,
             .url = it->url,
-            .prompt_days = it->n_prompt_days ? it->prompt_days : NULL,
-            .n_prompt_days = it->n_prompt_days,
         };
         int r = emit(emit_data, &out);
         if (r < 0)

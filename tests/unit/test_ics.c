@@ -1,6 +1,6 @@
 /* Tests for plugins/calendar/ics.c: where an observance's table of dates
- * ends, and the prompt days of an event's alarms (the rest of the parser
- * is tested through the plugin by tests/integration/test_calendar.py). */
+ * ends (the rest of the parser is tested through the plugin by
+ * tests/integration/test_calendar.py). */
 #include <check.h>
 
 #include "check_run.h"
@@ -64,79 +64,6 @@ START_TEST(rules_and_single_days_are_no_tables)
 }
 END_TEST
 
-#define ALARM(trigger)                                                                             \
-    "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\n" trigger "\r\nEND:VALARM\r\n"
-
-START_TEST(alarms_of_days_or_weeks_are_its_prompt_days)
-{
-    struct ics_file *f =
-        parse(EVENT("awards", ALARM("TRIGGER:-P2W") ALARM("TRIGGER;RELATED=START:-P6W")
-                                  ALARM("TRIGGER:-P14D") ALARM("TRIGGER:-P1D")) EVENT("none", "")
-                  EVENT("app", ALARM("TRIGGER:-PT15M") ALARM("TRIGGER:PT9H") ALARM("TRIGGER:-P3W")
-                                   ALARM("TRIGGER:PT0S")));
-    /* descending, each once */
-    ck_assert_uint_eq(f->events[0].n_prompt_days, 3);
-    ck_assert_int_eq(f->events[0].prompt_days[0], 42);
-    ck_assert_int_eq(f->events[0].prompt_days[1], 14);
-    ck_assert_int_eq(f->events[0].prompt_days[2], 1);
-    ck_assert_ptr_null(f->events[0].alarm_why);
-    ck_assert_uint_eq(f->events[1].n_prompt_days, 0);
-    /* a calendar app's reminders of hours or minutes are not lead times */
-    ck_assert_uint_eq(f->events[2].n_prompt_days, 1);
-    ck_assert_int_eq(f->events[2].prompt_days[0], 21);
-    ck_assert(f->events[2].dropped & ICS_DROPPED_ALARM_TIME);
-    ck_assert(!(f->events[0].dropped & ICS_DROPPED_ALARM_TIME));
-    ics_file_free(f);
-}
-END_TEST
-
-/* An alarm that gives no lead time is no problem of the file: the event
- * says why (what was expected) and where, and has no prompt days, so it
- * keeps the ladder. */
-START_TEST(an_alarm_that_gives_no_lead_time_leaves_the_ladder)
-{
-    static const struct {
-        const char *alarm, *why;
-        unsigned line;
-    } cases[] = {
-        {ALARM("TRIGGER:P1D"),
-         "TRIGGER \"P1D\" is after the start; expected a duration before "
-         "the start in days or weeks, such as TRIGGER:-P6W (six weeks before)",
-         17},
-        {ALARM("TRIGGER;RELATED=END:-P1D"),
-         "TRIGGER \"-P1D\" is relative to the end (RELATED=END); expected", 17},
-        {ALARM("TRIGGER:-P60W"),
-         "TRIGGER \"-P60W\" is 420 days before the start; at most 366 "
-         "(a year) are allowed",
-         17},
-        {ALARM("TRIGGER;VALUE=DATE-TIME:20270901T090000Z"),
-         "TRIGGER \"20270901T090000Z\" is a date and time, not a time before each occurrence", 17},
-        {"BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\nEND:VALARM\r\n",
-         "it has no TRIGGER; expected", 14},
-    };
-    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-        /* a good alarm first: one bad alarm leaves the whole event the ladder */
-        char text[1024];
-        snprintf(text, sizeof(text), "%s%s%s",
-                 "BEGIN:VEVENT\r\nUID:awards\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:awards\r\n"
-                 "DTSTART;VALUE=DATE:20250129\r\n" ALARM("TRIGGER:-P6W"),
-                 cases[k].alarm, "END:VEVENT\r\n" EVENT("fine", ALARM("TRIGGER:-P1W")));
-        struct ics_file *f = parse(text);
-        const struct ics_event *e = &f->events[0];
-        ck_assert_uint_eq(f->n, 2);
-        ck_assert_uint_eq(e->n_prompt_days, 0);
-        ck_assert_ptr_nonnull(e->alarm_why);
-        ck_assert_msg(strncmp(e->alarm_why, cases[k].why, strlen(cases[k].why)) == 0, "%s",
-                      e->alarm_why);
-        ck_assert_uint_eq(e->alarm_line, cases[k].line);
-        /* the other event keeps its alarm */
-        ck_assert_uint_eq(f->events[1].n_prompt_days, 1);
-        ck_assert_int_eq(f->events[1].prompt_days[0], 7);
-        ics_file_free(f);
-    }
-}
-END_TEST
-
 START_TEST(the_shipped_tables_reach_2050)
 {
     struct ics_file *f = NULL;
@@ -173,8 +100,6 @@ int main(void)
     tcase_add_test(tc, an_excluded_last_day_is_not_the_end);
     tcase_add_test(tc, rules_and_single_days_are_no_tables);
     tcase_add_test(tc, the_shipped_tables_reach_2050);
-    tcase_add_test(tc, alarms_of_days_or_weeks_are_its_prompt_days);
-    tcase_add_test(tc, an_alarm_that_gives_no_lead_time_leaves_the_ladder);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

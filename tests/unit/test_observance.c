@@ -128,47 +128,6 @@ START_TEST(day_ranges_in_words)
 }
 END_TEST
 
-/* An event's own prompt days (its calendar's alarms) are the action's, in
- * the store's memory; an event whose prompt days changed hashes as
- * changed, so a reload schedules it again. */
-START_TEST(an_event_s_prompt_days_join_the_store)
-{
-    static const int32_t six_weeks[] = {42, 14}, five_weeks[] = {35, 14};
-    struct tkl_event ev[3] = {
-        event("awards", "Compassionate Community Awards", DAY(2027, 11, 6), DAY(2027, 11, 6)),
-        event("awards-again", "Compassionate Community Awards", DAY(2027, 11, 6), DAY(2027, 11, 6)),
-        event("wmd", "World Menopause Day", DAY(2027, 10, 18), DAY(2027, 10, 18)),
-    };
-    ev[0].prompt_days = six_weeks;
-    ev[0].n_prompt_days = 2;
-    ev[1].prompt_days = five_weeks;
-    ev[1].n_prompt_days = 2;
-    struct tkl_store *s = plan();
-    ck_assert_int_eq(tkl_observances_add(s, ev, 3, &dir, &diags), 0);
-    const struct tkl_action *a = tkl_store_find(s, "awards");
-    ck_assert_ptr_nonnull(a);
-    ck_assert_uint_eq(tkl_action_rare(a)->n_prompt_days, 2);
-    ck_assert_ptr_ne(tkl_action_rare(a)->prompt_days, six_weeks); /* a copy */
-    ck_assert_int_eq(tkl_action_rare(a)->prompt_days[0], 42);
-    ck_assert_int_eq(tkl_action_rare(a)->prompt_days[1], 14);
-    /* none: the policy's ladder */
-    a = tkl_store_find(s, "wmd");
-    ck_assert_uint_eq(tkl_action_rare(a)->n_prompt_days, 0);
-    ck_assert_ptr_null(tkl_action_rare(a)->prompt_days);
-    /* the same event with other prompt days is another action */
-    struct tkl_action x = *tkl_store_find(s, "awards"), y = x;
-    struct tkl_action_rare rx = *x.rare, ry = rx;
-    x.rare = &rx;
-    y.rare = &ry;
-    ck_assert_uint_eq(tkl_action_hash(&x), tkl_action_hash(&y));
-    ry.prompt_days = (int32_t *)five_weeks;
-    ck_assert_uint_ne(tkl_action_hash(&x), tkl_action_hash(&y));
-    ry.n_prompt_days = 0;
-    ck_assert_uint_ne(tkl_action_hash(&x), tkl_action_hash(&y));
-    tkl_store_free(s);
-}
-END_TEST
-
 START_TEST(every_allocation_failure_leaves_the_store_unchanged)
 {
     /* failing the 1st, 2nd, ... allocation: each run returns -ENOMEM with
@@ -180,9 +139,6 @@ START_TEST(every_allocation_failure_leaves_the_store_unchanged)
     };
     ev[1].teams = planning;
     ev[1].n_teams = 1;
-    static const int32_t six_weeks[] = {42};
-    ev[1].prompt_days = six_weeks;
-    ev[1].n_prompt_days = 1;
     unsigned long n;
     for (n = 1;; n++) {
         struct tkl_store *s = plan();
@@ -224,7 +180,6 @@ int main(void)
     tcase_add_test(tc, unknown_team_is_warned_and_kept);
     tcase_add_test(tc, an_id_the_plan_has_is_renamed);
     tcase_add_test(tc, day_ranges_in_words);
-    tcase_add_test(tc, an_event_s_prompt_days_join_the_store);
     tcase_add_test(tc, every_allocation_failure_leaves_the_store_unchanged);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);

@@ -334,7 +334,7 @@ static size_t prompts(int32_t first, int32_t last, int32_t from, struct tkl_remi
                       size_t max)
 {
     size_t n = 0;
-    while (n < max && tkl_next_prompt(&p, first, last, NULL, 0, from, &out[n]) == 0) {
+    while (n < max && tkl_next_prompt(&p, first, last, from, &out[n]) == 0) {
         from = out[n].day + 1;
         n++;
     }
@@ -375,18 +375,17 @@ START_TEST(a_look_ahead_lists_an_observance_still_under_way)
     ck_assert_str_eq(r[2].key, "lookahead-2027-08");
     ck_assert_int_eq(r[2].stage, TKL_STAGE_LOOKAHEAD);
     /* one that began before its month's look-ahead and ended before it: none */
-    ck_assert_int_eq(
-        tkl_next_prompt(&p, DAY(2027, 7, 18), DAY(2027, 8, 1), NULL, 0, DAY(2027, 7, 19), r),
-        -ENOENT);
+    ck_assert_int_eq(tkl_next_prompt(&p, DAY(2027, 7, 18), DAY(2027, 8, 1), DAY(2027, 7, 19), r),
+                     -ENOENT);
     /* across a year's end: 16 Days of Activism (25 November - 10 December
      * 2027) in the look-ahead of Wed 1 December; the 16 December to 16
      * January one in that of Tue 4 January 2028 (the 3rd a bank holiday) */
-    ck_assert_int_eq(
-        tkl_next_prompt(&p, DAY(2027, 11, 25), DAY(2027, 12, 10), NULL, 0, DAY(2027, 11, 2), r), 0);
+    ck_assert_int_eq(tkl_next_prompt(&p, DAY(2027, 11, 25), DAY(2027, 12, 10), DAY(2027, 11, 2), r),
+                     0);
     ck_assert_str_eq(r[0].key, "lookahead-2027-12");
     ck_assert_int_eq(r[0].day, DAY(2027, 12, 1));
-    ck_assert_int_eq(
-        tkl_next_prompt(&p, DAY(2027, 12, 16), DAY(2028, 1, 16), NULL, 0, DAY(2027, 12, 2), r), 0);
+    ck_assert_int_eq(tkl_next_prompt(&p, DAY(2027, 12, 16), DAY(2028, 1, 16), DAY(2027, 12, 2), r),
+                     0);
     ck_assert_str_eq(r[0].key, "lookahead-2028-01");
     ck_assert_int_eq(r[0].day, DAY(2028, 1, 4));
 }
@@ -416,101 +415,14 @@ START_TEST(prompts_for_a_one_day_observance)
 }
 END_TEST
 
-/* Every prompt of an observance [first, last] with its own prompt days. */
-static size_t alarm_prompts(int32_t first, int32_t last, const int32_t *days, size_t n_days,
-                            int32_t from, struct tkl_reminder *out, size_t max)
-{
-    size_t n = 0;
-    while (n < max && tkl_next_prompt(&p, first, last, days, n_days, from, &out[n]) == 0) {
-        from = out[n].day + 1;
-        n++;
-    }
-    return n;
-}
-
-START_TEST(an_observance_s_own_prompt_days_stand_for_the_ladder)
-{
-    /* an awards evening on Sat 6 November 2027 with an alarm six weeks
-     * before: Sat 25 September, so Fri 24 September; then the look-aheads
-     * of October and November, and none of the ladder's prompts */
-    struct tkl_reminder r[8];
-    static const int32_t six_weeks[] = {42};
-    int32_t awards = DAY(2027, 11, 6);
-    ck_assert_uint_eq(alarm_prompts(awards, awards, six_weeks, 1, DAY(2027, 1, 1), r, 8), 3);
-    ck_assert_int_eq(r[0].day, DAY(2027, 9, 24));
-    ck_assert_int_eq(r[0].stage, TKL_STAGE_PROMPT);
-    ck_assert_str_eq(r[0].key, "prompt-a1");
-    ck_assert_str_eq(r[1].key, "lookahead-2027-10");
-    ck_assert_str_eq(r[2].key, "lookahead-2027-11");
-    /* six weeks before Mon 11 October 2027 is the summer bank holiday, Mon
-     * 30 August: Fri 27 August */
-    ck_assert_int_eq(
-        tkl_next_prompt(&p, DAY(2027, 10, 11), DAY(2027, 10, 11), six_weeks, 1, DAY(2027, 1, 1), r),
-        0);
-    ck_assert_int_eq(r[0].day, DAY(2027, 8, 27));
-    ck_assert_str_eq(r[0].key, "prompt-a1");
-    /* several: keyed by place, the earliest first */
-    p.lookahead_months = 0;
-    static const int32_t three[] = {42, 14, 1};
-    ck_assert_uint_eq(alarm_prompts(awards, awards, three, 3, DAY(2027, 1, 1), r, 8), 3);
-    ck_assert_int_eq(r[0].day, DAY(2027, 9, 24));
-    ck_assert_str_eq(r[0].key, "prompt-a1");
-    ck_assert_int_eq(r[1].day, DAY(2027, 10, 22)); /* Sat 23 October */
-    ck_assert_str_eq(r[1].key, "prompt-a2");
-    ck_assert_int_eq(r[2].day, DAY(2027, 11, 5)); /* Fri 5 November */
-    ck_assert_str_eq(r[2].key, "prompt-a3");
-    /* a multi-day observance takes them too, not prompt_days_long */
-    ck_assert_uint_eq(alarm_prompts(awards, awards + 2, three, 3, DAY(2027, 1, 1), r, 8), 3);
-    ck_assert_str_eq(r[0].key, "prompt-a1");
-}
-END_TEST
-
-START_TEST(a_changed_lead_time_keeps_its_prompt_s_key)
-{
-    /* the six weeks' prompt was sent on Fri 24 September; the comms lead
-     * then makes it five weeks (Fri 1 October): the same key, which the
-     * outbox has logged, so it is not sent again */
-    struct tkl_reminder r[4], later[4];
-    static const int32_t before[] = {42, 14}, after[] = {35, 14};
-    int32_t awards = DAY(2027, 11, 6);
-    p.lookahead_months = 0;
-    ck_assert_uint_eq(alarm_prompts(awards, awards, before, 2, DAY(2027, 1, 1), r, 4), 2);
-    ck_assert_uint_eq(alarm_prompts(awards, awards, after, 2, DAY(2027, 9, 25), later, 4), 2);
-    ck_assert_int_eq(later[0].day, DAY(2027, 10, 1));
-    ck_assert_str_eq(later[0].key, r[0].key);
-    ck_assert_str_eq(later[1].key, r[1].key);
-    /* two alarms on one working day are one prompt, the later */
-    static const int32_t close[] = {43, 42};
-    ck_assert_uint_eq(alarm_prompts(awards, awards, close, 2, DAY(2027, 1, 1), r, 4), 1);
-    ck_assert_int_eq(r[0].day, DAY(2027, 9, 24));
-    ck_assert_str_eq(r[0].key, "prompt-a2");
-    /* packed as the scheduler holds it, and unpacked with its key */
-    struct tkl_reminder_packed pk;
-    struct tkl_reminder back;
-    tkl_reminder_pack(&r[0], &pk);
-    tkl_reminder_unpack(&pk, &back);
-    ck_assert_str_eq(back.key, "prompt-a2");
-    ck_assert(back.alarm);
-    ck_assert_int_eq(back.day, r[0].day);
-    /* the ladder's keys are the days, as before */
-    p.prompt_day = (struct tkl_ladder){.lead = {14}, .n = 1};
-    ck_assert_uint_eq(alarm_prompts(awards, awards, NULL, 0, DAY(2027, 1, 1), r, 4), 1);
-    ck_assert_str_eq(r[0].key, "prompt-14");
-    tkl_reminder_pack(&r[0], &pk);
-    tkl_reminder_unpack(&pk, &back);
-    ck_assert_str_eq(back.key, "prompt-14");
-}
-END_TEST
-
 START_TEST(no_prompts_once_an_observance_is_over)
 {
     struct tkl_reminder r;
     ck_assert_int_eq(
-        tkl_next_prompt(&p, DAY(2027, 10, 18), DAY(2027, 10, 18), NULL, 0, DAY(2027, 10, 19), &r),
-        -ENOENT);
+        tkl_next_prompt(&p, DAY(2027, 10, 18), DAY(2027, 10, 18), DAY(2027, 10, 19), &r), -ENOENT);
     /* a month-long one still in its look-ahead month after it began */
-    ck_assert_int_eq(
-        tkl_next_prompt(&p, DAY(2028, 10, 1), DAY(2028, 10, 31), NULL, 0, DAY(2028, 10, 2), &r), 0);
+    ck_assert_int_eq(tkl_next_prompt(&p, DAY(2028, 10, 1), DAY(2028, 10, 31), DAY(2028, 10, 2), &r),
+                     0);
     ck_assert_str_eq(r.key, "lookahead-2028-10"); /* Sun 1 Oct: Mon 2 October */
     ck_assert_int_eq(r.day, DAY(2028, 10, 2));
 }
@@ -590,7 +502,7 @@ START_TEST(packed_reminders_unpack_whole)
         ck_assert_int_eq(
             tkl_next_reminder(&p, NULL, TKL_DEADLINE_ONGOING, TKL_NO_DAY, from, &v[n++]), 0);
     for (int32_t from = DAY(2023, 1, 1);
-         tkl_next_prompt(&p, DAY(2023, 5, 1), DAY(2023, 5, 31), NULL, 0, from, &v[n]) == 0;
+         tkl_next_prompt(&p, DAY(2023, 5, 1), DAY(2023, 5, 31), from, &v[n]) == 0;
          from = v[n++].day + 1)
         ;
     bool seen[16] = {false}, monthly = false, escalated = false;
@@ -665,8 +577,6 @@ int main(void)
     tcase_add_test(tc, prompts_for_a_one_day_observance);
     tcase_add_test(tc, a_look_ahead_lists_an_observance_still_under_way);
     tcase_add_test(tc, no_prompts_once_an_observance_is_over);
-    tcase_add_test(tc, an_observance_s_own_prompt_days_stand_for_the_ladder);
-    tcase_add_test(tc, a_changed_lead_time_keeps_its_prompt_s_key);
     tcase_add_test(tc, packed_reminders_unpack_whole);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);

@@ -50,16 +50,6 @@ static const char ics[] = "BEGIN:VCALENDAR\r\n"
                           "DURATION:P7D\r\n"
                           "CATEGORIES:disability\r\n"
                           "X-TICKLER-TEAMS:hr,nosuch\r\n"
-                          "BEGIN:VALARM\r\n"
-                          "ACTION:DISPLAY\r\n"
-                          "DESCRIPTION:Carers Week\r\n"
-                          "TRIGGER:-P2W\r\n"
-                          "END:VALARM\r\n"
-                          "BEGIN:VALARM\r\n"
-                          "ACTION:DISPLAY\r\n"
-                          "DESCRIPTION:Carers Week\r\n"
-                          "TRIGGER:-P8W\r\n"
-                          "END:VALARM\r\n"
                           "END:VEVENT\r\n"
                           "BEGIN:VEVENT\r\n"
                           "UID:hmd@test\r\n"
@@ -231,13 +221,6 @@ START_TEST(items_of_every_source_become_events_in_order)
     ck_assert_uint_eq(c->n_teams, 2);
     ck_assert_str_eq(c->teams[0], "hr");
     ck_assert_str_eq(c->teams[1], "nosuch");
-    /* its alarms, 8 and 2 weeks before: its prompt days, descending */
-    ck_assert_uint_eq(c->n_prompt_days, 2);
-    ck_assert_int_eq(c->prompt_days[0], 56);
-    ck_assert_int_eq(c->prompt_days[1], 14);
-    ck_assert_uint_eq(p->n_prompt_days, 0);
-    ck_assert_ptr_null(p->prompt_days);
-    ck_assert_uint_eq(w->n_prompt_days, 0);
     tkl_event_list_free(&l);
     ck_assert_uint_eq(l.n, 0);
     ck_assert_ptr_null(l.v);
@@ -351,36 +334,6 @@ START_TEST(a_source_that_fails_changes_nothing)
 }
 END_TEST
 
-/* The prompt days of an item are copied when they keep the ABI's rules
- * (descending, each once, 0 to a year, at most 16); otherwise, or from an
- * item whose size does not cover them, the observance has the ladder. */
-START_TEST(an_item_s_prompt_days_are_copied_when_they_keep_the_rules)
-{
-    open_sources("items = ("
-                 " { id = \"good\"; title = \"G\"; start = 20605; prompt_days = [ 42, 14, 0 ]; },"
-                 " { id = \"up\"; title = \"U\"; start = 20605; prompt_days = [ 14, 42 ]; },"
-                 " { id = \"twice\"; title = \"T\"; start = 20605; prompt_days = [ 14, 14 ]; },"
-                 " { id = \"long\"; title = \"L\"; start = 20605; prompt_days = [ 367 ]; },"
-                 " { id = \"neg\"; title = \"N\"; start = 20605; prompt_days = [ 7, -1 ]; },"
-                 " { id = \"old\"; title = \"O\"; start = 20605; prompt_days = [ 7 ];"
-                 "   short = true; } );");
-    struct tkl_event_list l = {0};
-    ck_assert_int_eq(tkl_sources_events(&view, 20600, 20610, &l), 0);
-    ck_assert_uint_eq(l.n, 6);
-    for (size_t i = 0; i < l.n; i++) {
-        const struct tkl_event *e = &l.v[i];
-        if (strcmp(e->id, "good") == 0) {
-            ck_assert_uint_eq(e->n_prompt_days, 3);
-            ck_assert_int_eq(e->prompt_days[0], 42);
-            ck_assert_int_eq(e->prompt_days[2], 0);
-        } else {
-            ck_assert_msg(e->n_prompt_days == 0 && !e->prompt_days, "%s", e->id);
-        }
-    }
-    tkl_event_list_free(&l);
-}
-END_TEST
-
 START_TEST(an_item_without_an_id_is_refused)
 {
     open_sources("items = ( { id = \"x\"; title = \"No id\"; start = 20605; no_id = true; } );");
@@ -424,7 +377,6 @@ int main(void)
     tcase_add_test(tc, recurring_items_give_each_occurrence_in_the_range);
     tcase_add_test(tc, observances_around_today_join_the_store);
     tcase_add_test(tc, a_source_that_fails_changes_nothing);
-    tcase_add_test(tc, an_item_s_prompt_days_are_copied_when_they_keep_the_rules);
     tcase_add_test(tc, an_item_without_an_id_is_refused);
     tcase_add_test(tc, no_sources_no_observances);
     suite_add_tcase(s, tc);

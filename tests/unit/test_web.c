@@ -34,23 +34,6 @@ static void teardown(void)
     page_teardown();
 }
 
-/* A stage key in words, as the pages show a reminder sent; an
- * observance's prompt by its days, or by its own alarm's place. */
-START_TEST(stage_keys_in_words)
-{
-    char buf[80];
-    ck_assert_str_eq(tkl_web_stage_words("lead-7", buf, sizeof(buf)), "7 days before the deadline");
-    ck_assert_str_eq(tkl_web_stage_words("prompt-14", buf, sizeof(buf)),
-                     "14 days before the observance");
-    ck_assert_str_eq(tkl_web_stage_words("prompt-1", buf, sizeof(buf)),
-                     "1 day before the observance");
-    ck_assert_str_eq(tkl_web_stage_words("prompt-a2", buf, sizeof(buf)),
-                     "the observance's alarm 2");
-    ck_assert_str_eq(tkl_web_stage_words("prompt-ax", buf, sizeof(buf)), "prompt-ax");
-    ck_assert_str_eq(tkl_web_stage_words(NULL, buf, sizeof(buf)), "a reminder");
-}
-END_TEST
-
 START_TEST(a_route_without_a_page_is_404)
 {
     struct tkl_request r = {.route = TKL_ROUTE_COUNT};
@@ -267,7 +250,6 @@ static Suite *suite(void)
     TCase *tc = tcase_create("web");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, a_route_without_a_page_is_404);
-    tcase_add_test(tc, stage_keys_in_words);
     tcase_add_test(tc, health_says_what_is_wrong);
     tcase_add_test(tc, health_says_when_the_last_commit_failed);
     tcase_add_test(tc, the_index_lists_the_calendars_to_subscribe_to);
