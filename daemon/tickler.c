@@ -1473,7 +1473,7 @@ struct status {
  * and the write-ahead log SQLite grows for them before a checkpoint) may
  * not fit, and ticklerd then keeps its reminders back, sending nothing new,
  * until there is room. */
-#define STATE_MIN_FREE ((int64_t)16 * 1024 * 1024)
+#define STATE_MIN_FREE ((int64_t)16 * 1000 * 1000)
 
 /* Makes text from elsewhere (a server's reply, an id from the plan) safe
  * to print and to put in JSON, in place: control characters (a terminal's
@@ -1510,8 +1510,10 @@ static int status_read(struct tkl_outbox *o, const char *dir, int64_t now, int m
 {
     struct status x = {.max_age_hours = max_age_hours, .last_run = INT64_MIN, .disk_free = -1};
     struct statvfs fs;
-    if (statvfs(dir, &fs) == 0)
-        x.disk_free = (int64_t)fs.f_bavail * (int64_t)fs.f_frsize;
+    if (statvfs(dir, &fs) == 0) /* a file system that says it is endless: as much */
+        x.disk_free = fs.f_frsize && fs.f_bavail > (uint64_t)INT64_MAX / fs.f_frsize
+                          ? INT64_MAX
+                          : (int64_t)(fs.f_bavail * fs.f_frsize);
     else
         fprintf(stderr, "tickler status: cannot tell the room left for the state in %s: %s\n", dir,
                 strerror(errno));
@@ -1710,8 +1712,8 @@ static int status_text(const struct status *x)
     if (x->disk_full) {
         char room[32];
         printf("not healthy:      the state directory's file system has %s free: ticklerd "
-               "cannot commit new notices to its outbox, so reminders wait until there is room "
-               "(free some space there)\n",
+               "may soon be unable to commit new notices to its outbox, and reminders then wait "
+               "until there is room (free some space there)\n",
                human_bytes(x->disk_free, room));
     }
     if (x->unsent) {

@@ -44,8 +44,9 @@ static void bind_update(sqlite3_stmt *st, const struct tkl_update *u)
  * time), and of that link a row recording what the bound update does; the
  * id of the link's latest row saying something else, of the action's
  * latest row turning what it does the other way through any link
- * (TKL_UPDATE_TOGGLES_SQL), or of its latest snooze or progress note
- * through another link saying something else (TKL_UPDATE_ANSWERED_SQL;
+ * (TKL_UPDATE_TOGGLES_SQL), or of its latest snooze, progress note or
+ * team's "not ours" through another link saying something else
+ * (TKL_UPDATE_ANSWERED_SQL;
  * 0: none), which the bound update follows: with it, the columns of
  * updates_once_after */
 #define SAME_LINK "action_id = ?1 AND recipient = ?2 AND link_issued_at = ?6"
@@ -54,7 +55,7 @@ static void bind_update(sqlite3_stmt *st, const struct tkl_update *u)
 #define AFTER_ID                                                                                   \
     "(SELECT coalesce(max(id), 0) FROM updates WHERE (" SAME_LINK " AND NOT (" SAME_UPDATE         \
     ")) OR " TKL_UPDATE_TOGGLES_SQL("?1", "?4", "?3", "IS") " OR " TKL_UPDATE_ANSWERED_SQL(        \
-        "?1", "?4", SAME_LINK, SAME_UPDATE) ")"
+        "?1", "?4", "?3", "IS", SAME_LINK, SAME_UPDATE) ")"
 
 /* The id of the row that records what u does (see tkl_outbox_add_update),
  * in *ret_id: the link's latest such row (the one the unique index found,

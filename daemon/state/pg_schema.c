@@ -336,15 +336,17 @@ int32_t tkl_pg_update_lock(const char *action_id)
                         "$7", "$8", "$9::integer", "$10", "$11")
 /* the id of the link's latest row saying something else, of the action's
  * latest turning what it does the other way (any link,
- * TKL_UPDATE_TOGGLES_SQL), or of its latest snooze or progress note
- * through another link saying something else (TKL_UPDATE_ANSWERED_SQL),
+ * TKL_UPDATE_TOGGLES_SQL), or of its latest snooze, progress note or
+ * team's "not ours" through another link saying something else
+ * (TKL_UPDATE_ANSWERED_SQL),
  * or 0 */
 #define PG_AFTER_ID                                                                                \
     "(SELECT coalesce(max(id), 0) FROM updates WHERE (" PG_SAME_LINK " AND NOT (" PG_SAME_UPDATE   \
     ")) OR " TKL_UPDATE_TOGGLES_SQL(                                                               \
         "$1", "$4::integer", "$3",                                                                 \
-        "IS NOT DISTINCT FROM") " OR " TKL_UPDATE_ANSWERED_SQL("$1", "$4::integer", PG_SAME_LINK,  \
-                                                               PG_SAME_UPDATE) ")"
+        "IS NOT DISTINCT FROM") " OR " TKL_UPDATE_ANSWERED_SQL("$1", "$4::integer", "$3",          \
+                                                               "IS NOT DISTINCT FROM",             \
+                                                               PG_SAME_LINK, PG_SAME_UPDATE) ")"
 
 static const struct {
     const char *name, *sql;
@@ -378,7 +380,9 @@ static const struct {
      " AND after_id = (SELECT coalesce(max(id), 0) FROM updates WHERE (" LINK_SAME_LINK
      " AND NOT (" LINK_SAME_UPDATE ")) OR " TKL_UPDATE_TOGGLES_SQL(
          "$1", "$4::integer", "$12",
-         "IS NOT DISTINCT FROM") " OR " TKL_UPDATE_ANSWERED_SQL("$1", "$4::integer", LINK_SAME_LINK,
+         "IS NOT DISTINCT FROM") " OR " TKL_UPDATE_ANSWERED_SQL("$1", "$4::integer", "$12",
+                                                                "IS NOT DISTINCT FROM",
+                                                                LINK_SAME_LINK,
                                                                 LINK_SAME_UPDATE) "))",
      12},
     {TKL_PG_UPDATES_VERSION, "SELECT count(*) FROM updates", 0},

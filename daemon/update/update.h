@@ -76,18 +76,20 @@ enum tkl_rag {
 /* clang-format on */
 
 /*
- * For an update of kind kind of action action (SQL expressions), a row of
- * updates of that action of the same kind, a snooze or a progress note
- * (kinds 2 and 3), through another link (not the SQL condition link) that
- * says something else (not the condition same): what such an update
- * follows too, so that an officer saying again what a colleague's answer
- * has since contradicted records it anew, and it holds, where it would
- * be found recorded already. A repeat after that is found as before.
+ * For an update of kind kind of action action by team team (SQL
+ * expressions; is the dialect's equality that takes two NULLs as equal),
+ * a row of updates of that action of the same kind, a snooze or a
+ * progress note (kinds 2 and 3) or the same team's "not ours" (kind 4),
+ * through another link (not the SQL condition link) that says something
+ * else (not the condition same): what such an update follows too, so that
+ * an officer saying again what a colleague's answer has since
+ * contradicted records it anew, and it holds, where it would be found
+ * recorded already. A repeat after that is found as before.
  */
 /* clang-format off */
-#define TKL_UPDATE_ANSWERED_SQL(action, kind, link, same)                                          \
-    "(action_id = " action " AND " kind " IN (2, 3) AND kind = " kind " AND NOT (" link ")"        \
-    " AND NOT (" same "))"
+#define TKL_UPDATE_ANSWERED_SQL(action, kind, team, is, link, same)                                \
+    "(action_id = " action " AND kind = " kind " AND (" kind " IN (2, 3)"                         \
+    " OR (" kind " = 4 AND team_id " is " " team ")) AND NOT (" link ") AND NOT (" same "))"
 /* clang-format on */
 
 /* The same of two rows of updates, p and u ("p", "updates"). */

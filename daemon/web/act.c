@@ -503,12 +503,15 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
         return;
     const struct tkl_update *mine = text == done_text[TKL_UPDATE_SNOOZE] ? link_latest(s, v) : NULL;
     if (mine && mine->kind == TKL_UPDATE_SNOOZE && mine->until_day != TKL_NO_DAY) {
-        char day[TKL_DAY_LONG_SIZE];
+        char day[TKL_DAY_LONG_SIZE], back[TKL_DAY_LONG_SIZE];
+        int32_t resume =
+            tkl_working_day_on_or_after(&s->rt->cfg->schedule.policy.holidays, mine->until_day);
         fprintf(f,
                 "<p class=\"banner\" role=\"status\">Recorded: snoozed until %s. No "
-                "reminders for this action come before then; from that day they go on as the "
-                "plan says (under What holds now).",
-                day_text(mine->until_day, day, sizeof(day)));
+                "reminders for this action come before then; from %s they go on as the plan "
+                "says (under What holds now).",
+                day_text(mine->until_day, day, sizeof(day)),
+                resume == mine->until_day ? "that day" : day_text(resume, back, sizeof(back)));
     } else {
         fprintf(f, "<p class=\"banner\" role=\"status\">%s", text);
     }
@@ -1044,8 +1047,8 @@ static void html_forms(FILE *f, const struct tkl_service *s, const struct act_vi
     if (link_used(s, v) >= LINK_UPDATES_MAX) { /* a POST would be refused */
         fprintf(f,
                 "<p>This link has recorded as many updates as one link may (%d), so its "
-                "buttons are gone. Use the link in a newer reminder for this action; what it "
-                "recorded stands.</p>\n</section>\n",
+                "buttons are gone. Use the link in a newer reminder for this action, or ask "
+                "the action plan's owner for a new link (tickler link).</p>\n</section>\n",
                 LINK_UPDATES_MAX);
         return;
     }

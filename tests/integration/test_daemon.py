@@ -1514,7 +1514,8 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
         self.assertLess(js["disk_free_bytes"], 8 * 1024 * 1024)
         self.assertEqual((js["failed"], js["stuck"]), (0, 0))  # the room alone
         self.assertRegex(text.stdout, r"\nnot healthy: +the state directory's file system has "
-                                      r"\d+\.\d [kM]B free: ticklerd cannot commit new notices")
+                                      r"\d+\.\d [kM]B free: ticklerd may soon be unable to "
+                                      r"commit new notices")
         self.assertNotIn("health:           ok", text.stdout)
 
     @unittest.skipUnless(os.geteuid() == 0 and not harness.PG,

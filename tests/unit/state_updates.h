@@ -366,22 +366,29 @@ static inline void updates_resume_contract(struct tkl_state *w, struct tkl_state
 /* An officer's progress note (of action C1), a colleague's contrary one
  * through their own link, then the first said again: a new row, which
  * the link's count leaves out as the one an add would find; pressed
- * again, the same row. The same for a snooze (C2) to another day. w adds,
- * rd reads. */
+ * again, the same row. The same for a snooze (C2) to another day, and a
+ * "not ours" (C3) suggesting another team. w adds, rd reads. */
 static inline void updates_colleague_contract(struct tkl_state *w, struct tkl_state *rd,
                                               updates_settle_fn settle)
 {
-    for (int k = 0; k < 2; k++) {
-        struct tkl_update mine = updates_sample(k ? TKL_UPDATE_SNOOZE : TKL_UPDATE_PROGRESS);
+    static const enum tkl_update_kind kinds[] = {TKL_UPDATE_PROGRESS, TKL_UPDATE_SNOOZE,
+                                                 TKL_UPDATE_NOT_OURS};
+    static char ids[][3] = {"C1", "C2", "C3"};
+    for (int k = 0; k < 3; k++) {
+        struct tkl_update mine = updates_sample(kinds[k]);
         struct tkl_update theirs = mine;
-        mine.action_id = theirs.action_id = k ? "C2" : "C1";
+        mine.action_id = theirs.action_id = ids[k];
         theirs.recipient = "colleague@x";
         theirs.link_issued_at = mine.link_issued_at + 60;
         theirs.at = mine.at + 100;
-        if (k)
+        if (k == 2) {
+            mine.suggested_team = "Housing";
+            theirs.suggested_team = "ICT";
+        } else if (k) {
             theirs.until_day = mine.until_day - 14;
-        else
+        } else {
             theirs.rag = TKL_RAG_RED;
+        }
         struct update_told first = updates_add(w, &mine, settle);
         ck_assert(first.is_new);
         ck_assert(updates_add(w, &theirs, settle).is_new);
