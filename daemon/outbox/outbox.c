@@ -1799,6 +1799,30 @@ const char *tkl_failure_key(uint64_t id, int64_t created_at, char buf[TKL_FAILUR
     return buf;
 }
 
+int tkl_report_to_tails(const struct tkl_report_to *to, size_t n, char ***ret)
+{
+    char **tails = calloc(n + 1, sizeof(*tails));
+    int r = tails ? 0 : -ENOMEM;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        if (asprintf(&tails[i], "%s|%s", to[i].channel, to[i].recipient) < 0) {
+            tails[i] = NULL;
+            r = -ENOMEM;
+        }
+    if (r < 0) {
+        tkl_report_to_tails_free(tails, n);
+        tails = NULL;
+    }
+    *ret = tails;
+    return r;
+}
+
+void tkl_report_to_tails_free(char **tails, size_t n)
+{
+    for (size_t i = 0; tails && i < n; i++)
+        free(tails[i]);
+    free(tails);
+}
+
 void tkl_failures_free(struct tkl_failures *l)
 {
     for (size_t i = 0; i < l->n; i++) {
@@ -1865,13 +1889,8 @@ int tkl_outbox_unreported(struct tkl_outbox *o, const struct tkl_report_to *to, 
     free(sql);
     if (rc != SQLITE_OK)
         return tkl_sqlite_errno(rc);
-    char **tails = calloc(n_to + 1, sizeof(*tails));
-    int r = tails ? 0 : -ENOMEM;
-    for (size_t i = 0; r == 0 && i < n_to; i++)
-        if (asprintf(&tails[i], "%s|%s", to[i].channel, to[i].recipient) < 0) {
-            tails[i] = NULL;
-            r = -ENOMEM;
-        }
+    char **tails = NULL;
+    int r = tkl_report_to_tails(to, n_to, &tails);
     struct tkl_failures l = {0};
     if (r == 0) {
         sqlite3_bind_int(st, 1, TKL_STAGE_REPORT);
@@ -1882,9 +1901,7 @@ int tkl_outbox_unreported(struct tkl_outbox *o, const struct tkl_report_to *to, 
     } else {
         sqlite3_finalize(st);
     }
-    for (size_t i = 0; tails && i < n_to; i++)
-        free(tails[i]);
-    free(tails);
+    tkl_report_to_tails_free(tails, n_to);
     if (r < 0) {
         tkl_failures_free(&l);
         return r;

@@ -241,6 +241,14 @@ struct tkl_report_to {
     const char *recipient;
 };
 
+/* The last part of the log key under which an earlier version logged its
+ * report of a failure to each of the n recipients of to,
+ * "<channel>|<recipient>", into *ret (n texts, for the backends'
+ * unreported reads). Returns 0, or -ENOMEM with *ret NULL. Free with
+ * tkl_report_to_tails_free. */
+int tkl_report_to_tails(const struct tkl_report_to *to, size_t n, char ***ret);
+void tkl_report_to_tails_free(char **tails, size_t n);
+
 /* The report key of the failure of notice id queued at created_at,
  * "failure-<id>-<created_at>": logged once the failure is reported, so
  * that it is reported once, and a failure after tickler retry (a new

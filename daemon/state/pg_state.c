@@ -1411,18 +1411,11 @@ static int pgs_unreported(void *impl, const struct tkl_report_to *to, size_t n_t
 {
     struct pgs *q = impl;
     char stage[16], m[24], *list = NULL;
-    char **tails = calloc(n_to + 1, sizeof(*tails));
-    int r = tails ? 0 : -ENOMEM;
-    for (size_t i = 0; r == 0 && i < n_to; i++)
-        if (asprintf(&tails[i], "%s|%s", to[i].channel, to[i].recipient) < 0) {
-            tails[i] = NULL;
-            r = -ENOMEM;
-        }
+    char **tails = NULL;
+    int r = tkl_report_to_tails(to, n_to, &tails);
     if (r == 0)
         r = json_texts((const char *const *)tails, n_to, &list);
-    for (size_t i = 0; tails && i < n_to; i++)
-        free(tails[i]);
-    free(tails);
+    tkl_report_to_tails_free(tails, n_to);
     if (r < 0)
         return r;
     struct op *p = op_new(OP_FAILURES, W_UNREPORTED, data);
