@@ -82,10 +82,17 @@ class SilentSmtp:
     "greeting" (it takes the connection and says nothing), "end" (it
     answers everything but the end of a message; ended is set once one
     came) or "quit" (everything but QUIT). accepted and closed list the
-    connections taken and those the client closed."""
+    connections taken and those the client closed.
 
-    def __init__(self, silent_at):
+    With "end", the go-ahead for a message's text waits (a minute at
+    most) until `connections` connections were taken: libcurl's SMTP
+    blocks its thread while it waits for the answer to a message's end,
+    so a transfer not yet connected by then would connect only after
+    that timeout, and the test would depend on which came first."""
+
+    def __init__(self, silent_at, connections=1):
         self.silent_at = silent_at
+        self.connections = connections
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
@@ -114,6 +121,11 @@ class SilentSmtp:
             verb = line[:4].upper()
             if verb == b"QUIT" and silent_at == "quit":
                 continue
+            if verb == b"DATA" and silent_at == "end":
+                for _ in range(600):
+                    if len(self.accepted) >= self.connections:
+                        break
+                    time.sleep(0.1)
             if verb == b"AUTH" and len(line.split()) < 3:  # the response on a line of its own
                 c.sendall(b"334 \r\n")
                 f.readline()
@@ -579,7 +591,7 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
         the idle connections go, closing them, and does not wait out the
         transfers' timeout (libcurl's SMTP waits for those answers,
         blocking). Returns the notices in the outbox."""
-        server = SilentSmtp(silent_at)
+        server = SilentSmtp(silent_at, connections=2)
         accepted, closed = server.accepted, server.closed
         conf = self.write_conf(server.port, extra='tls = "none"; timeout_seconds = 600;')
         with open(conf, "a") as f:
