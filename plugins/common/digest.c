@@ -16,7 +16,8 @@ const char dg_default_footer[] =
 const char dg_default_footer_links[] =
     "You receive this because you are listed for this team in tickler's team directory. "
     "If an action the plan gives your team is not your team's, say so from its link (the "
-    "page's Not ours button); to change who is reminded, contact the action plan's owner.";
+    "page's Not ours button); to change who is reminded, contact the action plan's owner. "
+    "A reply to this message is not recorded: answer from the action's link.";
 
 const char dg_default_footer_calendar[] =
     "You receive this because you are listed for this team in tickler's team directory. "
@@ -170,6 +171,13 @@ static int utf8_prefix(const char *s, int max)
     return max;
 }
 
+const char *dg_late(const struct tkl_notice_entry *e)
+{
+    if (!e->late)
+        return "";
+    return e->kind == TKL_DEADLINE_EVENT ? " (this prompt is late)" : " (this reminder is late)";
+}
+
 void dg_deadline(const struct tkl_notice_entry *e, bool with_when, char *buf, size_t size)
 {
     char day[64], w[64];
@@ -179,14 +187,13 @@ void dg_deadline(const struct tkl_notice_entry *e, bool with_when, char *buf, si
     if (e->kind == TKL_DEADLINE_EVENT && dt) {
         /* an observance's text is its days in words already */
         if (with_when)
-            snprintf(buf, size, "%.*s, %s%s", cut, dt, w, e->late ? " [sent late]" : "");
+            snprintf(buf, size, "%.*s, %s%s", cut, dt, w, dg_late(e));
         else
             snprintf(buf, size, "%.*s", cut, dt);
     } else if (e->deadline_day != TKL_NO_DAY) {
         dg_format_day(e->deadline_day, day, sizeof(day));
         if (with_when)
-            snprintf(buf, size, "%.*s (%s), %s%s", dt ? cut : 1, dt ? dt : "-", day, w,
-                     e->late ? " [sent late]" : "");
+            snprintf(buf, size, "%.*s (%s), %s%s", dt ? cut : 1, dt ? dt : "-", day, w, dg_late(e));
         else
             snprintf(buf, size, "%.*s (%s)", dt ? cut : 1, dt ? dt : "-", day);
     } else if (with_when) {

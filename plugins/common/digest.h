@@ -70,8 +70,14 @@ void dg_format_day(int32_t day, char *buf, size_t size);
 /* "3 days overdue", "due today", "5 days left", "no deadline: ...". */
 void dg_when(const struct tkl_notice_entry *e, char *buf, size_t size);
 
+/* " (this reminder is late)" for an entry sent after its time (a first
+ * start's catch-up, days the daemon was stopped), " (this prompt is
+ * late)" for an observance's, else "": the message, not the action, is
+ * late. */
+const char *dg_late(const struct tkl_notice_entry *e);
+
 /* The deadline as written and as a date: "Dec 2022 (Saturday 31 December
- * 2022)", with_when adding ", 62 days overdue" and " [sent late]"; for an
+ * 2022)", with_when adding ", 62 days overdue" and dg_late(e); for an
  * action without a date, its timeframe ("Ongoing", "not set"). */
 void dg_deadline(const struct tkl_notice_entry *e, bool with_when, char *buf, size_t size);
 

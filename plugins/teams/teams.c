@@ -399,7 +399,7 @@ static void entry_details(json_t *items, bool *bad, const struct tkl_notice_entr
         dg_deadline(e, false, line, sizeof(line));
         add(items, bad,
             rich(e->deadline_day != TKL_NO_DAY ? "Deadline: " : "Timeframe: ", line, NULL, false));
-        snprintf(line, sizeof(line), "%s%s", w, e->late ? " (sent late)" : "");
+        snprintf(line, sizeof(line), "%s%s", w, dg_late(e));
         add(items, bad, rich("When: ", line, group_color(g), g <= DG_THIS_WEEK));
         if (e->status && *e->status)
             add(items, bad, rich("Status: ", e->status, NULL, false));

@@ -829,7 +829,7 @@ class Answers(Fixture):
         self.assertNotIn("Review the pay gap", got[0])
         self.assertIn("Review the pay gap", got[1])
         self.assertNotIn("Publish the workforce report", got[1])
-        self.assertNotIn("sent late", got[1])
+        self.assertNotIn("this reminder is late", got[1])
 
     def test_a_weekly_team_gets_one_message_a_week(self):
         plan = ["Ref,Objective,Actions,Responsibility,Timeframe,Status,Progress"]
@@ -916,7 +916,7 @@ class SendingHours(Fixture):
         self.assertEqual(len(got), 2)
         # the latest missed, Friday's, marked late
         self.assertIn("Review the pay gap", got[1])
-        self.assertIn("sent late", got[1])
+        self.assertIn("this reminder is late", got[1])
         self.assertIn("Friday 4 December 2026", got[1])
 
     @unittest.skipIf(harness.PG, "setUp's run wrote the shared last run: no first start")
@@ -941,7 +941,7 @@ class SendingHours(Fixture):
         got = self.sent_to_hr(d, after=n)
         self.assertEqual(len(got), 1)
         self.assertIn("Review the pay gap", got[0])
-        self.assertIn("sent late", got[0])
+        self.assertIn("this reminder is late", got[0])
 
     def test_what_waits_is_decided_on_the_plan_at_the_send_time(self):
         d = self.start("2026-12-07T08:59:40")
@@ -964,7 +964,7 @@ class SendingHours(Fixture):
         n = d.wait_for("configuration reloaded: 1 actions")
         got = self.sent_to_hr(d, after=n)
         self.assertEqual(len(got), 2)
-        self.assertIn("sent late", got[1])
+        self.assertIn("this reminder is late", got[1])
 
     def test_in_the_hours_and_with_oneshot_it_catches_up_at_once(self):
         d = self.start("2026-12-07T10:00")

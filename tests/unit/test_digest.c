@@ -122,6 +122,43 @@ START_TEST(a_long_deadline_is_cut_at_a_character)
 }
 END_TEST
 
+/* A reminder sent after its time says the reminder is late, apart from
+ * the deadline's own words: "overdue [sent late]" read as the officer's
+ * lateness. An observance's prompt says the prompt is. */
+START_TEST(a_late_reminder_says_the_reminder_is_late)
+{
+    struct tkl_notice_entry e = {.size = sizeof(e),
+                                 .item_id = "A1",
+                                 .title = "t",
+                                 .deadline_text = "Jan 2023",
+                                 .deadline_day = 19388, /* 31 January 2023 */
+                                 .days_left = -29,
+                                 .kind = TKL_DEADLINE_DATE,
+                                 .stage = TKL_STAGE_OVERDUE,
+                                 .late = 1};
+    char buf[256];
+    dg_deadline(&e, true, buf, sizeof(buf));
+    ck_assert_str_eq(buf,
+                     "Jan 2023 (Tuesday 31 January 2023), 29 days overdue (this reminder is late)");
+    dg_deadline(&e, false, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Jan 2023 (Tuesday 31 January 2023)");
+    e.late = 0;
+    dg_deadline(&e, true, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Jan 2023 (Tuesday 31 January 2023), 29 days overdue");
+    e = (struct tkl_notice_entry){.size = sizeof(e),
+                                  .item_id = "bhm@2027",
+                                  .title = "Black History Month",
+                                  .deadline_text = "1-31 October 2027",
+                                  .deadline_day = 20727,
+                                  .days_left = -2,
+                                  .kind = TKL_DEADLINE_EVENT,
+                                  .stage = TKL_STAGE_PROMPT,
+                                  .late = 1};
+    dg_deadline(&e, true, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "1-31 October 2027, under way, began 2 days ago (this prompt is late)");
+}
+END_TEST
+
 START_TEST(text_that_is_not_utf8_is_repaired)
 {
     char *s = dg_utf8_repaired("ok \xe2\x80\x9cq\xe2\x80\x9d \xed\xa0\x80 x\xc3");
@@ -882,6 +919,7 @@ int main(void)
     tcase_add_test(tc, a_prompt_for_an_observance_under_way_says_so);
     tcase_add_test(tc, a_look_ahead_says_what_is_coming_up_and_what_is_under_way);
     tcase_add_test(tc, a_long_deadline_is_cut_at_a_character);
+    tcase_add_test(tc, a_late_reminder_says_the_reminder_is_late);
     tcase_add_test(tc, text_that_is_not_utf8_is_repaired);
     tcase_add_test(tc, html_escapes_plan_text);
     tcase_add_test(tc, an_officers_update_is_shown_as_text);
