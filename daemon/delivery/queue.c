@@ -463,7 +463,48 @@ int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
 
 /* The answer of a "not ours" u, or of a resume u that took one back, told
  * to report_to, plain text. Returns a new string or NULL. */
-static char *not_ours_text(const struct tkl_team_dir *teams, const struct tkl_update *u)
+/*
+ * Who is still reminded of action a once no team of the plan's is (every
+ * team of a->teams has a "not ours" of ans holding on today), said to f;
+ * nothing while some team still is. An action with a deadline escalates
+ * past its owner teams' escalation point to their escalation team (the
+ * team's escalate_to, else sc's) unless that team has disowned it too
+ * (tkl_route_escalation's rule); otherwise nobody is reminded of it.
+ */
+static void say_who_is_left(FILE *f, const struct tkl_team_dir *teams,
+                            const struct tkl_schedule_conf *sc, const struct tkl_action *a,
+                            const struct tkl_answer *ans, int32_t today)
+{
+    const struct tkl_team *esc = NULL;
+    if (a->n_teams == 0)
+        return;
+    for (size_t i = 0; i < a->n_teams; i++)
+        if (tkl_answer_holds(ans, a->teams[i], today) != TKL_HOLD_NOT_OURS)
+            return;
+    bool dated = a->deadline.kind == TKL_DEADLINE_DATE || a->deadline.kind == TKL_DEADLINE_REVIEW;
+    for (size_t i = 0; dated && !esc && i < a->n_teams; i++) {
+        const struct tkl_team *t = tkl_team_find(teams, a->teams[i]);
+        if (!t ||
+            tkl_schedule_team_rules(sc, (size_t)(t - teams->teams))->escalate_after_weeks <= 0)
+            continue;
+        const char *to = t->escalate_to ? t->escalate_to : sc->escalate_to;
+        const struct tkl_team *e = to ? tkl_team_find(teams, to) : NULL;
+        if (e && e != t && e->n_recipients &&
+            tkl_answer_holds(ans, e->id, today) != TKL_HOLD_NOT_OURS)
+            esc = e;
+    }
+    fprintf(f, "\nNo team is reminded of it now: %s.",
+            a->n_teams == 1 ? "it was the only team the plan names"
+                            : "every team the plan names has said it is not theirs");
+    if (esc)
+        fprintf(f, " Once it is overdue past the escalation point, its nags go to %s.", esc->name);
+    else
+        fputs(" Nobody will be, until the plan changes its owners or a team takes it back.", f);
+}
+
+static char *not_ours_text(const struct tkl_team_dir *teams, const struct tkl_schedule_conf *sc,
+                           const struct tkl_action *a, const struct tkl_answer *ans,
+                           const struct tkl_update *u, int32_t today)
 {
     const struct tkl_team *t = u->team_id ? tkl_team_find(teams, u->team_id) : NULL;
     char *text = NULL;
@@ -483,6 +524,7 @@ static char *not_ours_text(const struct tkl_team_dir *teams, const struct tkl_up
         else
             fputs("theirs", f);
         fputs("; that team gets no more reminders for it until the plan changes.", f);
+        say_who_is_left(f, teams, sc, a, ans, today);
     }
     if (u->suggested_team && *u->suggested_team)
         fprintf(f, "\nSuggested team: %s", u->suggested_team);
@@ -529,13 +571,14 @@ static void report_ended(struct putset *ps)
 }
 
 int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams,
-                       const struct tkl_team *report, const struct tkl_action *a,
+                       const struct tkl_schedule_conf *sc, const struct tkl_team *report,
+                       const struct tkl_action *a, const struct tkl_answer *ans,
                        const struct tkl_update *u, int64_t now, tkl_queue_done_cb cb, void *data)
 {
     struct tkl_notice_entry entry;
     char key[40];
     int r = 0;
-    char *text = not_ours_text(teams, u);
+    char *text = not_ours_text(teams, sc, a, ans, u, tkl_local_day(now));
     struct report *rp = calloc(1, sizeof(*rp));
     if (rp) {
         rp->n = report->n_recipients;

@@ -90,7 +90,10 @@ typedef void (*tkl_queue_done_cb)(void *data, int r, const struct tkl_queue_resu
  * one back: "ours after all") says to every recipient of team report
  * (delivery.report_to): one notice each, at stage answer, with a as its
  * entry and the entry's answer saying who said the action is not whose
- * team's (or is after all), the team suggested and the comment. The stage key
+ * team's (or is after all), the team suggested and the comment, and, when
+ * no team of a's is reminded of it any more (every one has a "not ours" of
+ * ans, a's answer with u, holding), who still is: the escalation team its
+ * nags go to past the escalation point (sc's rules), or nobody. The stage key
  * is "answer-<u->id>", so each update is told once. The puts join the
  * state's open group: the caller ends it (tkl_state_commit). Returns 0:
  * cb is told exactly once, never from inside this call, when every put's
@@ -101,7 +104,8 @@ typedef void (*tkl_queue_done_cb)(void *data, int r, const struct tkl_queue_resu
  * durable) but cb is never called.
  */
 int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams,
-                       const struct tkl_team *report, const struct tkl_action *a,
+                       const struct tkl_schedule_conf *sc, const struct tkl_team *report,
+                       const struct tkl_action *a, const struct tkl_answer *ans,
                        const struct tkl_update *u, int64_t now, tkl_queue_done_cb cb, void *data);
 
 /* A round in flight (tkl_queue_due). */

@@ -2630,7 +2630,8 @@ static void on_reported(void *data, int r, int64_t value)
         if (!u || nobody_told(s, u, &to, &a) || !tkl_update_holds(u, a)) {
             told_remove(s, t->id);
         } else {
-            r = tkl_queue_not_ours(s->state, &s->rt->cfg->teams, to, a, u, tkl_service_now(s),
+            r = tkl_queue_not_ours(s->state, &s->rt->cfg->teams, &s->rt->cfg->schedule, to, a,
+                                   tkl_answers_find(&s->answers, a->id), u, tkl_service_now(s),
                                    on_not_ours, t);
             if (r == 0) {
                 s->reports_pending++;

@@ -221,6 +221,32 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual(by_title[PLAN[0][1]][status], "Complete/on schedule to deliver")
         self.assertIn(note, by_title[PLAN[2][1]][progress])
 
+    def test_a_not_ours_that_leaves_nobody_reminded_says_so_to_report_to(self):
+        """Alpha, the only team the plan names for A1, says it is not
+        theirs: delivery.report_to (EDI) is told, and told that no team is
+        reminded of it now and that nobody will be (no escalation team),
+        until the plan changes its owners."""
+        with open(self.conf) as f:
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write(text.replace("teams = ( ", 'delivery = { report_to = "edi"; };\nteams = ( '
+                                 '{ id = "edi"; name = "EDI officers"; recipients = { mail = [ '
+                                 '"edi@example.org" ]; }; }, ', 1))
+        a1 = self.ids()[PLAN[0][1]]
+        texts = self.run_daemon("2026-12-07T09:00:30", 1)
+        link = self.links(texts[0])[a1]
+        status, _ = self.post_again(link, "do=not-ours&suggested=Facilities&note=Estates+run+it")
+        self.assertEqual(status, 303)
+        wait_until(lambda: any("edi@example.org" in r for r, _ in self.smtp.received()))
+        told = [text_part(raw)[0] for r, raw in self.smtp.received() if "edi@example.org" in r]
+        self.assertEqual(len(told), 1)
+        said = " ".join(told[0].split())
+        self.assertIn("Not ours: alpha@example.org says this action is not for Alpha; that team "
+                      "gets no more reminders for it until the plan changes.", said)
+        self.assertIn("No team is reminded of it now: it was the only team the plan names. "
+                      "Nobody will be, until the plan changes its owners or a team takes it "
+                      "back.", said)
+
     def test_a_link_by_hand_lasts_no_longer_than_expiry_days(self):
         """tickler link --expires-in beyond links.expiry_days (45 by
         default) is refused: the web face ends every link then."""

@@ -142,12 +142,15 @@ static int queue_due(struct tkl_scheduler *s, const struct tkl_answers *ans, str
 
 /* A "not ours" report on o's state, its group ended at once as the
  * service does; *n: notices queued, set only when it succeeds. */
-static int not_ours(struct tkl_outbox *o, const struct tkl_team *to, const struct tkl_action *a,
-                    const struct tkl_update *u, int64_t now, size_t *n)
+static void answers_of(struct tkl_answers *ret, struct tkl_update *v, size_t n);
+
+static int not_ours_of(struct tkl_outbox *o, const struct tkl_team *to, const struct tkl_action *a,
+                       const struct tkl_answer *ans, const struct tkl_update *u, int64_t now,
+                       size_t *n)
 {
     struct told t = {0};
     struct tkl_state *st = state_of(o);
-    int r = tkl_queue_not_ours(st, &cfg->teams, to, a, u, now, on_told, &t);
+    int r = tkl_queue_not_ours(st, &cfg->teams, &cfg->schedule, to, a, ans, u, now, on_told, &t);
     told_once(&t, 0);
     if (r < 0)
         return r;
@@ -156,6 +159,18 @@ static int not_ours(struct tkl_outbox *o, const struct tkl_team *to, const struc
     if (t.r == 0)
         *n = t.res.committed;
     return t.r;
+}
+
+/* not_ours_of, the action's answer being u's alone. */
+static int not_ours(struct tkl_outbox *o, const struct tkl_team *to, const struct tkl_action *a,
+                    const struct tkl_update *u, int64_t now, size_t *n)
+{
+    struct tkl_answers ans;
+    struct tkl_update v = *u;
+    answers_of(&ans, &v, 1);
+    int r = not_ours_of(o, to, a, tkl_answers_find(&ans, a->id), u, now, n);
+    tkl_answers_free(&ans);
+    return r;
 }
 
 /* Every (channel, recipient, action, stage) in the outbox, one a line, in
@@ -1107,6 +1122,69 @@ START_TEST(not_ours_is_told_to_report_to_once)
 }
 END_TEST
 
+/* The answer told to report_to (EDI) of the last of updates v[0..n-1] of
+ * action id, all recorded by then. */
+static char *told_of_last(const char *id, struct tkl_update *v, size_t n)
+{
+    char dir[256];
+    size_t told = 0;
+    struct tkl_answers ans;
+    answers_of(&ans, v, n);
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    const struct tkl_action *a = tkl_store_find(store, id);
+    ck_assert_int_eq(not_ours_of(o, tkl_team_find(&cfg->teams, "edi-officers"), a,
+                                 tkl_answers_find(&ans, id), &v[n - 1], v[n - 1].at + 60, &told),
+                     0);
+    ck_assert_uint_eq(told, 1);
+    char *got = entries_of(dir, "answer", id);
+    tkl_answers_free(&ans);
+    remove_outbox(o, dir);
+    return got;
+}
+
+/* A "not ours" that leaves no team of the plan's reminded says so, and
+ * who still is: the escalation team past the escalation point, or
+ * nobody when it has said the same. */
+START_TEST(a_not_ours_that_leaves_no_team_says_who_is_left)
+{
+    struct tkl_update v[] = {
+        update("D", TKL_UPDATE_NOT_OURS, "ict@maidstone.example", "ict", at(2023, 6, 5, 10)),
+    };
+    char *got = told_of_last("D", v, 1);
+    ck_assert_str_eq(got, "Not ours: ict@maidstone.example says this action is not for ICT; that "
+                          "team gets no more reminders for it until the plan changes.\n"
+                          "No team is reminded of it now: it was the only team the plan names. "
+                          "Once it is overdue past the escalation point, its nags go to "
+                          "Equality, Diversity and Inclusion Officer Group.\n");
+    free(got);
+    /* C is HR's and ICT's: ICT's alone leaves HR; both's leaves none */
+    struct tkl_update c[] = {
+        update("C", TKL_UPDATE_NOT_OURS, "ict@maidstone.example", "ict", at(2023, 6, 5, 10)),
+        update("C", TKL_UPDATE_NOT_OURS, "hr@maidstone.example", "hr", at(2023, 6, 5, 11)),
+    };
+    got = told_of_last("C", c, 1);
+    ck_assert_ptr_null(strstr(got, "No team is reminded"));
+    free(got);
+    got = told_of_last("C", c, 2);
+    ck_assert_ptr_nonnull(strstr(got, "\nNo team is reminded of it now: every team the plan "
+                                      "names has said it is not theirs. Once it is overdue past "
+                                      "the escalation point, its nags go to Equality, Diversity "
+                                      "and Inclusion Officer Group.\n"));
+    free(got);
+    /* the escalation team said it is not theirs before: nobody is left */
+    struct tkl_update d[] = {
+        update("D", TKL_UPDATE_NOT_OURS, "edi.officers@maidstone.example", "edi-officers",
+               at(2023, 6, 2, 10)),
+        update("D", TKL_UPDATE_NOT_OURS, "ict@maidstone.example", "ict", at(2023, 6, 5, 10)),
+    };
+    got = told_of_last("D", d, 2);
+    ck_assert_ptr_nonnull(strstr(got, "\nNo team is reminded of it now: it was the only team "
+                                      "the plan names. Nobody will be, until the plan changes its "
+                                      "owners or a team takes it back.\n"));
+    free(got);
+}
+END_TEST
+
 /* A "not ours" taken back is told to report_to too, once, as "ours after
  * all". */
 START_TEST(a_not_ours_taken_back_is_told_to_report_to_once)
@@ -1302,6 +1380,7 @@ int main(void)
     tcase_add_test(tc, not_ours_is_told_to_report_to_once);
     tcase_add_test(tc, a_notice_completed_whole_after_it_was_queued_is_withdrawn);
     tcase_add_test(tc, a_not_ours_taken_back_is_told_to_report_to_once);
+    tcase_add_test(tc, a_not_ours_that_leaves_no_team_says_who_is_left);
     tcase_add_test(tc, a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
