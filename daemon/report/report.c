@@ -463,6 +463,7 @@ int tkl_report_build(const struct tkl_store *store, const struct tkl_updates *up
 {
     struct tkl_report r = {.conf = conf, .from = from, .to = to};
     r.as_at = today < to - 1 ? today : to - 1;
+    r.today = today;
     struct span p = {tkl_local_instant(from, 0), tkl_local_instant(to, 0)};
     struct order *v = NULL;
     const struct tkl_update **ix = NULL;
@@ -709,6 +710,18 @@ const char *tkl_report_status_words(const struct tkl_report *r, enum tkl_report_
     return w && *w ? w : fallback[s];
 }
 
+char *tkl_report_as_at(const struct tkl_report *r, char *buf, size_t size)
+{
+    char at[TKL_DAY_LONG_SIZE], now[TKL_DAY_LONG_SIZE];
+    if (tkl_day_long(r->as_at, at, sizeof(at)) < 0)
+        snprintf(at, sizeof(at), "?");
+    if (r->as_at < r->today && tkl_day_long(r->today, now, sizeof(now)) == 0)
+        snprintf(buf, size, "as at %s (the plan as it stands on %s)", at, now);
+    else
+        snprintf(buf, size, "as at %s", at);
+    return buf;
+}
+
 const char *tkl_report_title(const struct tkl_report *r)
 {
     const char *t = r->conf ? r->conf->title : NULL;
@@ -928,13 +941,12 @@ static void md_row(FILE *out, const struct tkl_report *r, const struct tkl_repor
 
 static void md_summary(FILE *out, const struct tkl_report *r, const char *period)
 {
-    char day[TKL_DAY_LONG_SIZE];
+    char day[TKL_REPORT_AS_AT_SIZE];
     fputs("# ", out);
     md_text(out, tkl_report_title(r), false);
     fputs("\n\n**Progress " EN_DASH " ", out);
     md_text(out, period, false);
-    fprintf(out, "**, as at %s. %zu actions: ",
-            tkl_day_long(r->as_at, day, sizeof(day)) == 0 ? day : "?", r->n);
+    fprintf(out, "**, %s. %zu actions: ", tkl_report_as_at(r, day, sizeof(day)), r->n);
     for (int s = 0; s < TKL_REPORT_N_STATUS; s++) {
         fprintf(out, "%zu ", r->counts[s]);
         md_text(out, tkl_report_status_words(r, (enum tkl_report_status)s), false);
@@ -1036,7 +1048,7 @@ static void html_lines(FILE *out, const char *s)
 
 static void html_head(FILE *out, const struct tkl_report *r, const char *period)
 {
-    char day[TKL_DAY_LONG_SIZE];
+    char day[TKL_REPORT_AS_AT_SIZE];
     fputs("<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
           out);
@@ -1044,9 +1056,8 @@ static void html_head(FILE *out, const struct tkl_report *r, const char *period)
     fprintf(out, ": progress " EN_DASH " %s</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>",
             period, html_style);
     tkl_html_fputs(tkl_report_title(r), out);
-    fprintf(out,
-            "</h1>\n<p class=\"period\"><strong>Progress " EN_DASH " %s</strong>, as at %s</p>\n",
-            period, tkl_day_long(r->as_at, day, sizeof(day)) == 0 ? day : "?");
+    fprintf(out, "</h1>\n<p class=\"period\"><strong>Progress " EN_DASH " %s</strong>, %s</p>\n",
+            period, tkl_report_as_at(r, day, sizeof(day)));
     fprintf(out, "<p class=\"summary\">%zu actions: ", r->n);
     for (int s = 0; s < TKL_REPORT_N_STATUS; s++) {
         fprintf(out, "<span class=\"s%d\">%zu ", s, r->counts[s]);

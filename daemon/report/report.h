@@ -89,6 +89,7 @@ struct tkl_report {
     const struct tkl_report_conf *conf; /* borrowed: the words and the title */
     int32_t from, to;                   /* the period: days [from, to) */
     int32_t as_at;                      /* the period's last day, or today if sooner */
+    int32_t today;                      /* the day it was made, the plan read as it stands */
     struct tkl_report_row *rows;
     size_t n;
     size_t counts[TKL_REPORT_N_STATUS];

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "../core/day.h"
 #include "../core/text.h"
 #include "report.h"
 
@@ -20,6 +21,15 @@
 
 /* The report's title: report.title, or the default. */
 const char *tkl_report_title(const struct tkl_report *r);
+
+/* The size of a buffer that holds any tkl_report_as_at whole. */
+#define TKL_REPORT_AS_AT_SIZE (2 * TKL_DAY_LONG_SIZE + 48)
+
+/* "as at Tuesday 31 March 2026", and, for a period that ended before the
+ * day the report was made, " (the plan as it stands on Monday 7 December
+ * 2026)": the plan's deadlines, statuses and owners are read as they are
+ * now written, not as they were then. Returns buf. */
+char *tkl_report_as_at(const struct tkl_report *r, char *buf, size_t size);
 
 /* The words the council uses for status s (report.status_words). */
 const char *tkl_report_status_words(const struct tkl_report *r, enum tkl_report_status s);

@@ -533,7 +533,7 @@ static void action_row(struct doc *d, const struct tkl_report *r, const struct t
 /* The title, the period and the summary, as the HTML's. */
 static void head(struct doc *d, const struct tkl_report *r, const char *period, struct tkl_buf *b)
 {
-    char day[TKL_DAY_LONG_SIZE];
+    char day[TKL_REPORT_AS_AT_SIZE];
     para(d, "Title", tkl_report_title(r), 0);
     para_start(d, NULL, false);
     tkl_buf_reset(b);
@@ -541,8 +541,7 @@ static void head(struct doc *d, const struct tkl_report *r, const char *period, 
         d->err = -ENOMEM;
     run(d, b->data, BOLD);
     tkl_buf_reset(b);
-    if (tkl_buf_printf(b, ", as at %s", tkl_day_long(r->as_at, day, sizeof(day)) == 0 ? day : "?") <
-        0)
+    if (tkl_buf_printf(b, ", %s", tkl_report_as_at(r, day, sizeof(day))) < 0)
         d->err = -ENOMEM;
     run(d, b->data, 0);
     end(d);

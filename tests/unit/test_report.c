@@ -312,9 +312,22 @@ START_TEST(test_status_is_as_at_the_end_of_the_period)
     ck_assert_int_eq(r.as_at, day(2025, 12, 31));
     want_status(&r, "Q1", TKL_REPORT_COMPLETE, TKL_REASON_ON_SCHEDULE);
     ck_assert_uint_eq(row_of(&r, "Q1")->n_notes, 1);
+    /* a past period says its plan is today's, in every format */
+    static const char past[] = "as at Wednesday 31 December 2025 (the plan as it stands on "
+                               "Wednesday 2 December 2026)";
+    static const enum tkl_report_format with_head[] = {TKL_REPORT_HTML, TKL_REPORT_MARKDOWN};
+    for (size_t f = 0; f < 2; f++) {
+        char *text = written(&r, with_head[f]);
+        ck_assert_msg(strstr(text, past), "%s", text);
+        free(text);
+    }
     tkl_report_free(&r);
     build_2026(s, &r);
     ck_assert_int_eq(r.as_at, day(2026, 12, 2));
+    char *text = written(&r, TKL_REPORT_MARKDOWN);
+    ck_assert_ptr_nonnull(strstr(text, "as at Wednesday 2 December 2026. "));
+    ck_assert_ptr_null(strstr(text, "the plan as it stands"));
+    free(text);
     want_status(&r, "Q1", TKL_REPORT_COMPLETE, TKL_REASON_MARKED_COMPLETE);
     tkl_report_free(&r);
     /* without updates at all, only the plan speaks */
