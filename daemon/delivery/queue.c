@@ -48,6 +48,16 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
         r = tkl_scheduler_snooze_end(sched, sc, store, (size_t)(due.action - store->actions),
                                      due.team, due.r.day < from ? due.r.day : from,
                                      ans->snooze->until_day, INT64_MIN);
+        /* an owning team's snooze holds the owners' reminders only: the
+         * escalation is there for when the owners let an action slip, so
+         * they cannot silence it alone (a snooze by anyone else, such as
+         * the escalation team, holds it all) */
+        esc = ans->snooze->team_id ? tkl_route_escalation(teams, sc->escalate_to, &due, ans, day)
+                                   : NULL;
+        if (esc && esc->n_recipients) {
+            hold = TKL_HOLD_NONE;
+            due.snoozed = true;
+        }
     }
     *ret = due;
     *ret_hold = hold;

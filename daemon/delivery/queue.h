@@ -10,7 +10,8 @@
  *
  * Reminders listen to officers' answers (daemon/update/answer.h): one that
  * an answer holds back (the action marked complete, snoozed past the send
- * day, or not ours for the team) is taken from the scheduler like any
+ * day, or not ours for the team; an owning team's snooze or "not ours"
+ * never holds its escalation) is taken from the scheduler like any
  * other (its action's next reminder follows) but not sent. A snooze ends
  * with a reminder (tkl_scheduler_snooze_end), and so does a hold a resume
  * ended (tkl_scheduler_resume). "Not ours", and a resume that takes one
@@ -43,7 +44,12 @@ struct tkl_queue_result {
  * (tkl_route_escalation): *ret is disowned, which tkl_route_add sends
  * there alone. When a
  * snooze holds it, the snooze's end is scheduled
- * (tkl_scheduler_snooze_end). Returns 0, -ENOENT (nothing due) or -ENOMEM
+ * (tkl_scheduler_snooze_end); a snooze an owning team recorded (its
+ * team_id set) holds the owning teams' reminders only, so an escalation
+ * with a team to go to still goes: *ret is snoozed, which tkl_route_add
+ * sends there alone (its log key keeps the reminder the snooze's end
+ * brings back from going to that team twice). A snooze recorded by anyone
+ * else (the escalation team's own) holds it all. Returns 0, -ENOENT (nothing due) or -ENOMEM
  * (the reminder was taken all the same: *ret and *ret_hold are set, for
  * tkl_scheduler_restore).
  */

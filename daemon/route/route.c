@@ -183,9 +183,14 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
     for (size_t i = 0; team && ans && i < ans->n_not_ours; i++)
         if (!strcmp(ans->not_ours[i]->team_id, team))
             no = ans->not_ours[i];
+    /* an owning team's snooze that holds today: only the escalation's
+     * copies go (tkl_queue_pop), and they say it was seen to */
+    const struct tkl_update *sn =
+        ans && ans->snooze && ans->snooze->team_id && ans->snooze->until_day > today ? ans->snooze
+                                                                                     : NULL;
     if (ans && tkl_answer_overruled_text(ans, a, &over) < 0)
         return -ENOMEM;
-    if (!p && !over && !re && !rs && !no) {
+    if (!p && !over && !re && !rs && !no && !sn) {
         *ret = NULL;
         return 0;
     }
@@ -214,15 +219,27 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
         if (no->suggested_team && *no->suggested_team)
             fprintf(f, " (suggested: %s)", no->suggested_team);
     }
+    if (sn) {
+        char until[TKL_DAY_LONG_SIZE];
+        if (tkl_day_long(sn->until_day, until, sizeof(until)) < 0)
+            snprintf(until, sizeof(until), "a later day");
+        short_day(sn->at, day);
+        fprintf(f,
+                "%sSnoozed by its owners until %s, %s on %s; their reminders are held until "
+                "then, this escalation goes on",
+                re || rs || no ? "\n" : "", until, sn->recipient, day);
+        if (sn->note && *sn->note)
+            fprintf(f, ": %s", sn->note);
+    }
     if (p) {
         short_day(p->at, day);
-        fprintf(f, "%sProgress%s%s%s, %s on %s", re || rs || no ? "\n" : "", p->rag ? " (" : "",
-                tkl_rag_name(p->rag), p->rag ? ")" : "", p->recipient, day);
+        fprintf(f, "%sProgress%s%s%s, %s on %s", re || rs || no || sn ? "\n" : "",
+                p->rag ? " (" : "", tkl_rag_name(p->rag), p->rag ? ")" : "", p->recipient, day);
         if (p->note && *p->note)
             fprintf(f, ": %s", p->note);
     }
     if (over)
-        fprintf(f, "%s%s", p || re || rs || no ? "\n" : "", over);
+        fprintf(f, "%s%s", p || re || rs || no || sn ? "\n" : "", over);
     free(over);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {
@@ -269,7 +286,7 @@ int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
     int r = tkl_route_answer_text(ans, due->action, t->id, today, &answer);
     if (r == 0 && answer)
         r = tkl_route_keep_text(b, answer);
-    if (r == 0 && !due->disowned)
+    if (r == 0 && !due->disowned && !due->snoozed)
         r = route_team(b, t, due, answer, today, &routed);
     if (r == 0 && esc)
         r = route_team(b, esc, due, answer, today, &routed);

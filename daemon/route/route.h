@@ -53,7 +53,10 @@ void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t t
  * (a snooze, or its "not ours"; NULL: any team's) resumed lately, seen from
  * today (tkl_answer_resume_shown: "Reminders resumed, a@x on 3 Dec 2026:
  * why"), team's "not ours" that holds ("Not ours, a@x on 3 Dec 2026:
- * why (suggested: ICT)"), the latest
+ * why (suggested: ICT)"), an owning team's snooze that holds today,
+ * whose escalation goes on (tkl_queue_pop: "Snoozed by its owners until
+ * Monday 4 January 2027, a@x on 3 Dec 2026; their reminders are held
+ * until then, this escalation goes on"), the latest
  * progress note ("Progress (amber), a@x on 3 Dec 2026: the note") and
  * what the plan has overruled (tkl_answer_overruled_text), each on a line
  * of its own. *ret is NULL when there is nothing to say. Returns 0 or
@@ -74,7 +77,8 @@ const struct tkl_team *tkl_route_escalation(const struct tkl_team_dir *teams,
 
 /*
  * Adds one due reminder of team index due->team of teams to the batch
- * (unless due->disowned), and its escalation (tkl_route_escalation). ans
+ * (unless due->disowned or due->snoozed), and its escalation
+ * (tkl_route_escalation). ans
  * is the action's answer (NULL: none); the entries' answer is
  * tkl_route_answer_text's, kept by the batch. Other strings in the
  * entries point into the action, which must outlive the batch.

@@ -50,6 +50,8 @@ struct tkl_due {
     bool late;     /* its day is before the day it is sent */
     bool disowned; /* its team said the action is not theirs: only its
                     * escalation goes (tkl_queue_pop, tkl_route_add) */
+    bool snoozed;  /* an owning team's snooze holds it for its teams: only
+                    * its escalation goes (tkl_queue_pop, tkl_route_add) */
 };
 
 /*

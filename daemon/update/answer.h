@@ -9,7 +9,9 @@
  * What holds a reminder back, for action a, team t, send day d:
  *  - a "complete" that holds and that no "reopen" that holds has
  *    followed (a "complete" after the reopen holds again);
- *  - a snooze that holds with until_day > d (the latest snooze counts);
+ *  - a snooze that holds with until_day > d (the latest snooze counts;
+ *    an owning team's snooze does not hold the copies escalated to
+ *    another team: tkl_queue_pop);
  *  - a "not ours" that holds, recorded for team t.
  * A reopen ends only the completions before it: a snooze or a "not ours"
  * that held before still holds. A resume ends the snooze before it (of

@@ -353,6 +353,28 @@ static int32_t snooze_last(const struct tkl_action *a, int32_t today)
     return last;
 }
 
+/* The team the overdue reminders of v's team for v's action are copied
+ * to as an escalation (tkl_route_escalation's, with recipients), and in
+ * *ret_day the day from which they are (the deadline and the team's
+ * escalate_after_weeks); NULL when there is none: the link is no owning
+ * team's, the action undated, or its team escalates nothing. */
+static const struct tkl_team *escalation_of(const struct tkl_service *s, const struct act_view *v,
+                                            int32_t *ret_day)
+{
+    const struct tkl_config *cfg = s->rt->cfg;
+    if (!v->team || v->a->deadline.kind != TKL_DEADLINE_DATE || v->a->deadline.day == TKL_NO_DAY)
+        return NULL;
+    const struct tkl_rules *rules =
+        tkl_schedule_team_rules(&cfg->schedule, (size_t)(v->team - cfg->teams.teams));
+    const char *to = v->team->escalate_to ? v->team->escalate_to : cfg->schedule.escalate_to;
+    const struct tkl_team *esc = to ? tkl_team_find(&cfg->teams, to) : NULL;
+    if (!esc || esc == v->team || !esc->n_recipients || !rules->overdue_every_days ||
+        !rules->escalate_after_weeks)
+        return NULL;
+    *ret_day = v->a->deadline.day + 7 * rules->escalate_after_weeks;
+    return esc;
+}
+
 /* ---- The GET page ------------------------------------------------------- */
 
 static const char *const standing_labels[TKL_STANDING_COUNT] = {
@@ -512,6 +534,13 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
                 "says (under What holds now).",
                 day_text(mine->until_day, day, sizeof(day)),
                 resume == mine->until_day ? "that day" : day_text(resume, back, sizeof(back)));
+        int32_t esc_day;
+        const struct tkl_team *esc = mine->team_id ? escalation_of(s, v, &esc_day) : NULL;
+        if (esc && esc_day < mine->until_day) {
+            fputs(" The copies escalated to ", f);
+            (void)tkl_html_fputs(esc->name, f);
+            fputs(" are not held: they go on, and say that you snoozed it until then.", f);
+        }
     } else {
         fprintf(f, "<p class=\"banner\" role=\"status\">%s", text);
     }
@@ -804,6 +833,24 @@ static void form_snooze(FILE *f, const struct tkl_service *s, const struct act_v
         fputs("<p>The snooze holds this action's reminders for every team that owns it: ", f);
         html_owning_teams(f, &s->rt->cfg->teams, v->a);
         fputs(".</p>\n", f);
+    }
+    int32_t esc_day;
+    const struct tkl_team *esc = escalation_of(s, v, &esc_day);
+    if (esc && esc_day <= end) {
+        if (esc_day <= v->today)
+            fputs("<p>This action is overdue and escalated: its reminders are copied to ", f);
+        else
+            fprintf(f, "<p>From %s its overdue reminders are copied to ",
+                    day_text(esc_day, day, sizeof(day)));
+        (void)tkl_html_fputs(esc->name, f);
+        fputs(" as an escalation. A snooze of yours does not hold those copies: they go on as "
+              "the plan says, and say that you snoozed it and until when.</p>\n",
+              f);
+    } else if (!v->team && v->a->n_teams) {
+        fputs("<p>This link was issued to an address none of the teams that own this action "
+              "lists (such as the team its reminders escalate to): a snooze from it holds every "
+              "reminder of this action, the copies escalated to you included.</p>\n",
+              f);
     }
     fputs("<p>A snooze that ends on a weekend or a bank holiday ends on the next working day: "
           "the reminders resume then.</p>\n",

@@ -361,6 +361,92 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         progress = [i for i, h in enumerate(rows[0]) if h.startswith("Progress")][0]
         self.assertIn("resumed reminders by alpha@example.org: " + why, a2_row[progress])
 
+    def test_an_owners_snooze_does_not_hold_the_escalation(self):
+        """Alpha's overdue actions are escalated to the EDI officers from
+        their first weekly nag. Alpha snoozes A2 from its message: Alpha
+        is sent no more of it until the snooze ends, but the EDI
+        officers' copies go on, saying who snoozed it and until when, and
+        the page said they would. The EDI officers snooze A3 from their
+        own copy: that holds every reminder of it, theirs too. Nothing
+        comes twice when the snooze ends."""
+        with open(self.conf) as f:
+            conf = f.read()
+        conf = conf.replace(
+            "schedule = { catch_up_days = 1; };",
+            'schedule = { catch_up_days = 1; escalate_after_weeks = 1; escalate_to = "edi"; };')
+        conf = conf.replace(
+            '"alpha@example.org" ]; }; } );',
+            '"alpha@example.org" ]; }; },\n          { id = "edi"; name = "EDI officers";'
+            ' recipients = { mail = [ "edi@example.org" ]; }; } );')
+        self.assertIn('"edi@example.org"', conf)
+        with open(self.conf, "w") as f:
+            f.write(conf)
+        ids = self.ids()
+        a1, a2, a3 = (ids[t] for _, t in PLAN)
+
+        def by_to(texts_raw):
+            got = {}
+            for _, raw in texts_raw:
+                text, msg = text_part(raw)
+                got[msg["To"].addresses[0].addr_spec] = text
+            return got
+
+        # Monday 7 December: the first nag, escalated
+        self.run_daemon("2026-12-07T09:00:30", 2)
+        sent = by_to(self.smtp.received())
+        self.assertEqual(set(sent), {"alpha@example.org", "edi@example.org"})
+        alpha, edi = self.links(sent["alpha@example.org"]), self.links(sent["edi@example.org"])
+        self.assertEqual(set(alpha), {a1, a2, a3})
+        self.assertEqual(set(edi), {a1, a2, a3})
+
+        page = self.browser(alpha[a2], "look", "escalated-snooze-before")
+        self.assertIn("This action is overdue and escalated: its reminders are copied to EDI "
+                      "officers as an escalation. A snooze of yours does not hold those copies",
+                      page["text"])
+        snoozed = self.browser(alpha[a2], "snooze:2w", "escalated-snooze")
+        self.assertIn("Recorded: snoozed until Monday 21 December 2026.", snoozed["text"])
+        self.assertIn("The copies escalated to EDI officers are not held: they go on",
+                      snoozed["text"])
+        # the EDI officers' link is no owning team's: its snooze holds it all
+        page = self.browser(edi[a3], "look", "escalation-team-snooze-before")
+        self.assertIn("a snooze from it holds every reminder of this action, the copies "
+                      "escalated to you included", page["text"])
+        self.assertNotIn("A snooze of yours does not hold those copies", page["text"])
+        held = self.browser(edi[a3], "snooze:2w", "escalation-team-snooze")
+        self.assertIn("Recorded: snoozed until Monday 21 December 2026.", held["text"])
+        self.assertNotIn("escalated to EDI officers are not held", held["text"])
+        self.assertEqual([(r[0], r[1], r[2]) for r in self.updates()],
+                         [(a2, "alpha@example.org", 2), (a3, "edi@example.org", 2)])
+
+        # Monday 14 December: Alpha is sent A1 alone; the EDI officers A1
+        # and A2, which says Alpha snoozed it; A3 goes to nobody
+        before = len(self.smtp.received())
+        self.run_daemon("2026-12-14T09:00:30", before + 2)
+        sent = by_to(self.smtp.received()[before:])
+        self.assertEqual(set(sent), {"alpha@example.org", "edi@example.org"})
+        self.assertEqual(set(self.links(sent["alpha@example.org"])), {a1})
+        self.assertEqual(set(self.links(sent["edi@example.org"])), {a1, a2})
+        self.assertIn("Snoozed by its owners until Monday 21 December 2026, alpha@example.org "
+                      "on 7 Dec 2026; their reminders are held until then, this escalation "
+                      "goes on", " ".join(sent["edi@example.org"].split()))
+
+        # Monday 21 December, the snoozes' end: every action to both, once
+        before = len(self.smtp.received())
+        self.run_daemon("2026-12-21T09:00:30", before + 2)
+        got = self.smtp.received()[before:]
+        sent = by_to(got)
+        self.assertEqual(len(got), 2)
+        self.assertEqual(set(self.links(sent["alpha@example.org"])), {a1, a2, a3})
+        self.assertEqual(set(self.links(sent["edi@example.org"])), {a1, a2, a3})
+        self.assertNotIn("Snoozed by", sent["edi@example.org"])
+        for text in sent.values():
+            for a in (a1, a2, a3):
+                self.assertEqual(text.count(self.links(text)[a]), 1, text)
+        # and nothing more was queued for either
+        self.assertEqual(self.waiting(), 0)
+        box = harness.outbox(self.conf, self.state)[0]
+        self.assertEqual(len(box), 6, box)
+
     def test_a_nag_retrying_when_its_actions_are_answered_is_withdrawn(self):
         """The mail server refuses the weekly nag for a while, so it is
         retried; meanwhile the officer marks every action in it complete

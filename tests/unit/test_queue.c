@@ -642,6 +642,116 @@ START_TEST(an_action_its_team_disowned_is_still_escalated)
 }
 END_TEST
 
+/* Runs every round from now to until, each at its time; *ret_held gets
+ * the reminders held back. */
+static void rounds(struct tkl_scheduler *s, const struct tkl_answers *ans, struct tkl_outbox *o,
+                   int64_t until, size_t *ret_held)
+{
+    struct tkl_queue_result res;
+    *ret_held = 0;
+    for (int64_t t; (t = tkl_scheduler_next_at(s)) <= until;) {
+        ck_assert_int_eq(queue_due(s, ans, o, t, &res), 0);
+        *ret_held += res.held;
+    }
+}
+
+/* D (ICT, due 31 May 2023) is escalated to the EDI officers from its
+ * 4-week nag (Wednesday 28 June); ICT snoozes it on 26 June until
+ * Thursday 3 August. Runs the rounds from 1 June to 4 August on a fresh
+ * outbox (the daemon stopped from 27 June 10:00 to 3 July 10:00 when
+ * restart is set: built again, as a start builds it) and returns D's
+ * entries, "recipient stage_key day" a line. */
+static char *escalated_snooze(struct tkl_update *v, size_t n, bool restart, char **ret_answers)
+{
+    char dir[256];
+    struct tkl_scheduler s = {0};
+    struct tkl_answers none = {0}, ans;
+    size_t held;
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    int64_t start = at(2023, 6, 1, 10), snoozed = at(2023, 6, 26, 10);
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, start, start), 0);
+    rounds(&s, &none, o, snoozed, &held);
+    answers_of(&ans, v, n);
+    ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, snoozed),
+                     0);
+    if (restart) {
+        int64_t stop = at(2023, 6, 27, 10), back = at(2023, 7, 3, 10);
+        rounds(&s, &ans, o, stop, &held);
+        tkl_scheduler_free(&s);
+        ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, stop, back),
+                         0);
+        ck_assert_int_eq(
+            tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, stop), 0);
+    }
+    rounds(&s, &ans, o, at(2023, 8, 4, 10), &held);
+    char *got = entries_of(dir,
+                           "recipient || ' ' || stage_key || ' ' || "
+                           "date(due_at, 'unixepoch', 'localtime')",
+                           "D");
+    if (ret_answers)
+        *ret_answers = entries_of(dir, "coalesce(answer, '-')", "D");
+    tkl_scheduler_free(&s);
+    tkl_answers_free(&ans);
+    remove_outbox(o, dir);
+    return got;
+}
+
+/* An owning team's snooze holds the owners' reminders only: the copies
+ * escalated to the EDI officers go on as scheduled, each saying who
+ * snoozed it and until when, and none twice (the nag the snooze's end
+ * brings back to ICT on 3 August is not copied again); the same across a
+ * restart in the middle of the snooze. */
+START_TEST(an_owners_snooze_does_not_hold_its_escalation)
+{
+    struct tkl_update v[] = {
+        update("D", TKL_UPDATE_SNOOZE, "ict@maidstone.example", "ict", at(2023, 6, 26, 10)),
+    };
+    v[0].until_day = tkl_day_from_civil(2023, 8, 3);
+    const char *want = "ict@maidstone.example overdue-1 2023-06-07\n"
+                       "ict@maidstone.example overdue-2 2023-06-14\n"
+                       "ict@maidstone.example overdue-3 2023-06-21\n"
+                       "edi.officers@maidstone.example overdue-4 2023-06-28\n"
+                       "edi.officers@maidstone.example overdue-m2 2023-07-31\n"
+                       "ict@maidstone.example overdue-m2 2023-08-03\n";
+    char *answers = NULL;
+    char *got = escalated_snooze(v, 1, false, &answers);
+    ck_assert_str_eq(got, want);
+    free(got);
+    ck_assert_str_eq(answers, "-\n-\n-\n"
+                              "Snoozed by its owners until Thursday 3 August 2023, "
+                              "ict@maidstone.example on 26 Jun 2023; their reminders are held "
+                              "until then, this escalation goes on\n"
+                              "Snoozed by its owners until Thursday 3 August 2023, "
+                              "ict@maidstone.example on 26 Jun 2023; their reminders are held "
+                              "until then, this escalation goes on\n"
+                              "-\n");
+    free(answers);
+    /* stopped over the 4-week nag: caught up on 3 July, the copy alone */
+    got = escalated_snooze(v, 1, true, NULL);
+    ck_assert_str_eq(got, want);
+    free(got);
+}
+END_TEST
+
+/* A snooze by the escalation team itself (its link is no owning team's:
+ * no team recorded) holds every reminder, its own copies included; the
+ * owners' held nag comes at its end, copied to it then. */
+START_TEST(the_escalation_teams_snooze_holds_it_all)
+{
+    struct tkl_update v[] = {
+        update("D", TKL_UPDATE_SNOOZE, "edi.officers@maidstone.example", NULL, at(2023, 6, 26, 10)),
+    };
+    v[0].until_day = tkl_day_from_civil(2023, 8, 3);
+    char *got = escalated_snooze(v, 1, false, NULL);
+    ck_assert_str_eq(got, "ict@maidstone.example overdue-1 2023-06-07\n"
+                          "ict@maidstone.example overdue-2 2023-06-14\n"
+                          "ict@maidstone.example overdue-3 2023-06-21\n"
+                          "ict@maidstone.example overdue-m2 2023-08-03\n"
+                          "edi.officers@maidstone.example overdue-m2 2023-08-03\n");
+    free(got);
+}
+END_TEST
+
 /* An action of two teams, one of which said it is not theirs, escalated
  * through both: the escalation team's one entry for it says the "not
  * ours", whichever team's reminder was routed first. */
@@ -765,19 +875,6 @@ START_TEST(a_notice_completed_whole_after_it_was_queued_is_withdrawn)
     tkl_answers_free(&ans);
 }
 END_TEST
-
-/* Runs every round from now to until, each at its time; *ret_held gets
- * the reminders held back. */
-static void rounds(struct tkl_scheduler *s, const struct tkl_answers *ans, struct tkl_outbox *o,
-                   int64_t until, size_t *ret_held)
-{
-    struct tkl_queue_result res;
-    *ret_held = 0;
-    for (int64_t t; (t = tkl_scheduler_next_at(s)) <= until;) {
-        ck_assert_int_eq(queue_due(s, ans, o, t, &res), 0);
-        *ret_held += res.held;
-    }
-}
 
 START_TEST(a_snooze_ends_with_a_reminder_even_after_a_refused_round)
 {
@@ -1369,6 +1466,8 @@ int main(void)
     tcase_add_test(tc, a_round_whose_later_part_is_undone_keeps_the_first_and_queues_the_rest_once);
     tcase_add_test(tc, reminders_an_answer_holds_back_are_not_queued);
     tcase_add_test(tc, an_action_its_team_disowned_is_still_escalated);
+    tcase_add_test(tc, an_owners_snooze_does_not_hold_its_escalation);
+    tcase_add_test(tc, the_escalation_teams_snooze_holds_it_all);
     tcase_add_test(tc, an_escalation_of_two_teams_keeps_the_not_ours);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
     tcase_add_test(tc, a_resume_lets_the_last_held_reminder_go_at_the_next_send_time);
