@@ -309,10 +309,8 @@ int tkl_token_verify(const struct tkl_token_ring *ring, const char *token, int64
         return r;
     if (CRYPTO_memcmp(mac, raw + n, MAC_LEN) != 0)
         return -EBADMSG;
-    if (now >= t.expires_at)
-        return -ETIME;
     *ret = t;
-    return 0;
+    return now >= t.expires_at ? -ETIME : 0;
 }
 
 const char *tkl_token_strerror(int err)

@@ -116,8 +116,11 @@ int tkl_token_issue(const struct tkl_token_ring *ring, const char *action_id, co
  * lengths, trailing bytes), -ENOKEY a key id not in the ring, -EBADMSG a
  * signature that does not match (tampered), -ETIME expired (now >=
  * expires_at). The signature is compared in constant time. Returns 0 with
- * *ret filled; *ret is untouched on failure. The caller still checks that
- * ret->action_id is the action the link is used for.
+ * *ret filled, or -ETIME with *ret filled too (the signature matched, so
+ * a page may say which action the link was for and when it expired, but
+ * nothing may be done through it); on any other failure *ret is
+ * untouched. The caller still checks that ret->action_id is the action
+ * the link is used for.
  */
 int tkl_token_verify(const struct tkl_token_ring *ring, const char *token, int64_t now,
                      struct tkl_token *ret);

@@ -166,11 +166,18 @@ START_TEST(a_token_expires_at_its_second)
     struct tkl_token t;
     ck_assert_int_eq(tkl_token_verify(&ring, tok, T0 + 45 * DAY - 1, &t), 0);
     ck_assert_int_eq(tkl_token_verify(&ring, tok, T0 + 45 * DAY, &t), -ETIME);
+    /* expired, its signature good: what it was for is told */
+    memset(&t, 0, sizeof(t));
     ck_assert_int_eq(tkl_token_verify(&ring, tok, T0 + 400 * DAY, &t), -ETIME);
-    /* an expired token that was also altered is named as altered */
+    ck_assert_str_eq(t.action_id, "act-1");
+    ck_assert_int_eq(t.expires_at, T0 + 45 * DAY);
+    /* an expired token that was also altered is named as altered, and
+     * tells nothing */
     size_t n = strlen(tok);
     tok[n - 5] = tok[n - 5] == 'A' ? 'B' : 'A'; /* in the signature */
+    memset(&t, 0, sizeof(t));
     ck_assert_int_eq(tkl_token_verify(&ring, tok, T0 + 400 * DAY, &t), -EBADMSG);
+    ck_assert_str_eq(t.action_id, "");
     tkl_token_ring_free(&ring);
 }
 END_TEST
