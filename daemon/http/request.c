@@ -70,6 +70,24 @@ bool tkl_token_text_valid(const char *s)
     return true;
 }
 
+size_t tkl_token_trailing(const char *s, size_t n)
+{
+    static const char *const quotes[] = {"\xe2\x80\x99", "\xe2\x80\x9d", "\xc2\xbb"};
+    size_t end = n;
+    while (end > 0) {
+        size_t cut = strchr(".,;:!?)]>\"'", s[end - 1]) && s[end - 1] ? 1 : 0;
+        for (size_t i = 0; !cut && i < sizeof(quotes) / sizeof(quotes[0]); i++) {
+            size_t q = strlen(quotes[i]);
+            if (end >= q && !memcmp(s + end - q, quotes[i], q))
+                cut = q;
+        }
+        if (!cut)
+            break;
+        end -= cut;
+    }
+    return n - end;
+}
+
 const char *tkl_route_name(enum tkl_route route)
 {
     return (unsigned)route < TKL_ROUTE_COUNT ? route_paths[route] : "other";
@@ -106,9 +124,16 @@ static bool act_route(const char *path, struct tkl_request *ret)
     if (strncmp(path, prefix, sizeof(prefix) - 1) != 0 || strchr(path + sizeof(prefix) - 1, '/'))
         return false;
     const char *token = path + sizeof(prefix) - 1;
+    size_t n = strlen(token), cut = tkl_token_trailing(token, n);
     ret->route = TKL_ROUTE_ACT;
-    if (tkl_token_text_valid(token))
-        memcpy(ret->token, token, strlen(token) + 1);
+    if (n - cut > TKL_TOKEN_MAX)
+        return true;
+    memcpy(ret->token, token, n - cut);
+    ret->token[n - cut] = '\0';
+    if (!tkl_token_text_valid(ret->token))
+        ret->token[0] = '\0';
+    else
+        ret->token_trimmed = cut > 0;
     return true;
 }
 

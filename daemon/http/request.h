@@ -45,6 +45,9 @@ struct tkl_request {
     /* TKL_ROUTE_ACT: the token, base64url of 1 to TKL_TOKEN_MAX characters,
      * or "" when the path's was not one (the page says it is malformed) */
     char token[TKL_TOKEN_MAX + 1];
+    /* TKL_ROUTE_ACT: the path's segment was the token followed by closing
+     * punctuation, cut off (tkl_token_trailing) */
+    bool token_trimmed;
     struct tkl_request_arg q[TKL_REQUEST_MAX_ARGS];
     size_t n_q;
 };
@@ -55,7 +58,9 @@ struct tkl_request {
  * -ENOENT when no route matches, or -EINVAL when the path is malformed
  * (NUL or control characters, "..", longer than 1 KiB). "/a/" and any one
  * segment after it is TKL_ROUTE_ACT; its token is kept only when it has
- * the characters and length of one.
+ * the characters and length of one, once any closing punctuation a link
+ * copied from the end of a sentence carries is cut off (token_trimmed
+ * then says so).
  */
 int tkl_request_route(const char *path, struct tkl_request *ret);
 
@@ -85,6 +90,14 @@ const struct tkl_form_spec *tkl_route_form(enum tkl_route route);
 /* Whether s (NUL-terminated) has the characters and length of a token:
  * 1 to TKL_TOKEN_MAX of A-Z a-z 0-9 - _. */
 bool tkl_token_text_valid(const char *s);
+
+/*
+ * How many bytes at the end of s[0..n) are closing punctuation that mail
+ * puts after a link at the end of a sentence or in brackets, none of
+ * which a token can hold: . , ; : ! ? ) ] > " ' and the typographic
+ * closing quotes ’ ” » (UTF-8). Returns 0 when s ends otherwise.
+ */
+size_t tkl_token_trailing(const char *s, size_t n);
 
 /* The route's name for metrics labels ("/calendar/{category}.ics"): a
  * bounded set, never request text. "other" for TKL_ROUTE_COUNT. */

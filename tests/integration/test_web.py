@@ -855,7 +855,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         cases = [
             (self.url("/a/" + flipped), 403, b"has been altered"),
             (self.url("/a/" + tok[:-5]), 400, b"incomplete or damaged"),
-            (self.url("/a/" + tok + ")"), 400, b"incomplete or damaged"),
+            (self.url("/a/" + tok[:-5] + ")"), 400, b"incomplete or damaged"),
             (self.minted(self.K1, "k1", "A1", now - 50 * 86400, now - 5 * 86400), 410,
              b"has expired"),
             (self.minted(self.K1, "k1", "A9", now - 60, now + 86400), 404,

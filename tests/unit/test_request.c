@@ -74,6 +74,52 @@ START_TEST(other_paths_are_not_found_or_bad)
 }
 END_TEST
 
+/* A link copied from the end of a sentence, or from brackets or quotes,
+ * carries closing punctuation no token holds: it is cut off, and said. */
+START_TEST(a_link_path_drops_the_closing_punctuation_a_sentence_adds)
+{
+    struct tkl_request r;
+    static const char *const copied[] = {"/a/AQVrZXktYQ_-9.",
+                                         "/a/AQVrZXktYQ_-9,",
+                                         "/a/AQVrZXktYQ_-9)",
+                                         "/a/AQVrZXktYQ_-9>",
+                                         "/a/AQVrZXktYQ_-9]",
+                                         "/a/AQVrZXktYQ_-9;",
+                                         "/a/AQVrZXktYQ_-9:",
+                                         "/a/AQVrZXktYQ_-9!",
+                                         "/a/AQVrZXktYQ_-9?",
+                                         "/a/AQVrZXktYQ_-9\"",
+                                         "/a/AQVrZXktYQ_-9'",
+                                         "/a/AQVrZXktYQ_-9).",
+                                         "/a/AQVrZXktYQ_-9\">.",
+                                         "/a/AQVrZXktYQ_-9\xe2\x80\x9d",
+                                         "/a/AQVrZXktYQ_-9\xe2\x80\x99.",
+                                         "/a/AQVrZXktYQ_-9\xc2\xbb"};
+    for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
+        ck_assert_msg(tkl_request_route(copied[i], &r) == 0, "%s", copied[i]);
+        ck_assert_int_eq(r.route, TKL_ROUTE_ACT);
+        ck_assert_str_eq(r.token, "AQVrZXktYQ_-9");
+        ck_assert_msg(r.token_trimmed, "%s", copied[i]);
+    }
+    /* the token's own last characters stay, - and _ too */
+    ck_assert_int_eq(tkl_request_route("/a/AQVrZXktYQ_-", &r), 0);
+    ck_assert_str_eq(r.token, "AQVrZXktYQ_-");
+    ck_assert(!r.token_trimmed);
+    ck_assert_uint_eq(tkl_token_trailing("abc", 3), 0);
+    ck_assert_uint_eq(tkl_token_trailing("abc.)", 5), 2);
+    ck_assert_uint_eq(tkl_token_trailing("\x99", 1), 0); /* half a closing quote */
+    ck_assert_uint_eq(tkl_token_trailing("", 0), 0);
+    /* a token of the longest length, then a full stop */
+    char path[TKL_TOKEN_MAX + 8] = "/a/";
+    memset(path + 3, 'A', TKL_TOKEN_MAX);
+    path[3 + TKL_TOKEN_MAX] = '\0';
+    strcat(path, ".");
+    ck_assert_int_eq(tkl_request_route(path, &r), 0);
+    ck_assert_uint_eq(strlen(r.token), TKL_TOKEN_MAX);
+    ck_assert(r.token_trimmed);
+}
+END_TEST
+
 START_TEST(a_link_path_keeps_only_a_token_shaped_token)
 {
     struct tkl_request r;
@@ -85,12 +131,14 @@ START_TEST(a_link_path_keeps_only_a_token_shaped_token)
     ck_assert_str_eq(tkl_route_name(r.route), "/a/{token}");
     /* what is not a token is the link's page with no token: it says the
      * link is damaged; the text itself is not kept */
-    static const char *const damaged[] = {"/a/",    "/a/abc.", "/a/abc=",       "/a/a+b",
-                                          "/a/%41", "/a/abc)", "/a/caf\xc3\xa9"};
+    static const char *const damaged[] = {
+        "/a/",  "/a/abc=", "/a/a+b",  "/a/%41",   "/a/caf\xc3\xa9",
+        "/a/.", "/a/ab(c", "/a/a.b.", "/a/abc)x", "/a/abc\xe2\x80\x9c"};
     for (size_t i = 0; i < sizeof(damaged) / sizeof(damaged[0]); i++) {
         ck_assert_msg(tkl_request_route(damaged[i], &r) == 0, "%s", damaged[i]);
         ck_assert_int_eq(r.route, TKL_ROUTE_ACT);
         ck_assert_str_eq(r.token, "");
+        ck_assert(!r.token_trimmed);
     }
     char path[TKL_TOKEN_MAX + 8] = "/a/";
     memset(path + 3, 'A', TKL_TOKEN_MAX);
@@ -220,6 +268,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("request");
     tcase_add_test(tc, paths_name_their_routes);
     tcase_add_test(tc, other_paths_are_not_found_or_bad);
+    tcase_add_test(tc, a_link_path_drops_the_closing_punctuation_a_sentence_adds);
     tcase_add_test(tc, a_link_path_keeps_only_a_token_shaped_token);
     tcase_add_test(tc, only_the_link_page_takes_a_form);
     tcase_add_test(tc, each_route_takes_its_own_query_keys);
