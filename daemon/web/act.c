@@ -6,18 +6,25 @@
  * Both first verify the token against the ring in force and find its
  * action in the store in force; a refusal is a plain page that says which
  * (malformed 400, tampered or signed by a retired key 403, expired 410,
- * no longer in the plan 404). The GET page shows the action, who the link
- * was issued to, what the updates say now (s->answers), the forms (mark
- * complete, or while a completion holds reopen instead; resume, while a
- * snooze or the link's team's "not ours" holds; snooze, a progress note
- * with its RAG status, not ours) and the history: the
- * reminders the outbox holds for the action (with PostgreSQL, every
- * node's: read through the state while the GET waits, suspended, and 503
- * with Retry-After when the database cannot answer) and the updates
- * recorded (those the answers were built from: with PostgreSQL, every
- * node's, as last read). With ?done=<kind> or ?same=<kind> (where a POST
- * sends the browser) it opens with what was recorded, when the link's
- * updates among those hold it.
+ * no longer in the plan 404). An expired link's page names the action it
+ * was for (its signature holds), when it stopped working and whom to ask
+ * for a new one; a retired key's names no action (nothing in it can be
+ * trusted). A path whose token is followed by closing punctuation (a link
+ * copied from the end of a sentence: request.c cuts it off) is the link
+ * when the token's signature holds: a GET is sent on to the link's own
+ * address (303); otherwise the token alone is what the path gives.
+ *
+ * The GET page shows the action, who the link was issued to, what the
+ * updates say now (s->answers), the forms (mark complete, or while a
+ * completion holds reopen instead; resume, while a snooze or the link's
+ * team's "not ours" holds; snooze, a progress note with its RAG status,
+ * not ours) and the history: the reminders the outbox holds for the action
+ * (with PostgreSQL, every node's: read through the state while the GET
+ * waits, suspended, and 503 with Retry-After when the database cannot
+ * answer) and the updates recorded (those the answers were built from:
+ * with PostgreSQL, every node's, as last read). With ?done=<kind> or
+ * ?same=<kind> (where a POST sends the browser) it opens with what was
+ * recorded, when the link's updates among those hold it.
  *
  * A POST must carry the path's token in its form (the CSRF token) and come
  * from public_url's origin (Origin, else the Referer's origin); it is
@@ -293,8 +300,120 @@ static int refused(struct tkl_http_response *resp, unsigned status, const char *
     return refuse(resp, status, headline, text) < 0 ? -ENOMEM : 1;
 }
 
+/* The team told of a "not ours" (delivery.report_to, when it has
+ * recipients), or NULL: nobody is. */
+static const struct tkl_team *told_team(const struct tkl_service *s)
+{
+    const struct tkl_team *t;
+    return tkl_config_report_team(s->rt->cfg, &t) ? NULL : t;
+}
+
+/* Says how to get a link that works: from a later reminder, else from
+ * the team that receives tickler's reports (delivery.report_to), named
+ * with its e-mail addresses when addresses is true, or from the plan's
+ * owner where no team does. A page anyone can call up with a token of
+ * their own making (an unknown key's) names no address. */
+static void html_new_link(FILE *f, const struct tkl_service *s, bool addresses)
+{
+    const struct tkl_team *t = told_team(s);
+    fputs("<p>Each reminder about an action carries a new link: use the link in a later "
+          "reminder about this action, if you have one; if not, ask ",
+          f);
+    if (!t) {
+        fputs("the action plan's owner to record the update, or for a new link.</p>\n", f);
+        return;
+    }
+    (void)tkl_html_fputs(t->name, f);
+    fputs(" (the team that receives tickler's reports", f);
+    size_t shown = 0;
+    for (size_t i = 0; addresses && i < t->n_recipients; i++) {
+        const char *address = t->recipients[i].address;
+        if (!strchr(address, '@')) /* a chat destination's name, not for people */
+            continue;
+        fputs(shown++ ? " or " : ", at ", f);
+        (void)tkl_html_fputs(address, f);
+    }
+    fputs(") for a new link, or to record the update for you.</p>\n", f);
+}
+
+/* The page of a link whose signature holds but which has expired (tok):
+ * the action it was for, as the plan now has it, when the link stopped
+ * working, and how to get one that works; 410 Gone. Returns 1 or
+ * -ENOMEM. */
+static int link_expired(const struct tkl_service *s, const struct tkl_token *tok,
+                        struct tkl_http_response *resp)
+{
+    const struct tkl_runtime *rt = s->rt;
+    const struct tkl_action *a = rt->store ? tkl_store_find(rt->store, tok->action_id) : NULL;
+    char when[48];
+    char *body = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&body, &len);
+    if (!f)
+        return -ENOMEM;
+    if (a && !tkl_action_in_plan(a))
+        a = NULL;
+    page_open(f, "Link expired");
+    fputs("<p class=\"kicker\">Action plan · action ", f);
+    (void)tkl_html_fputs(tok->action_id, f);
+    fputs("</p>\n<h1>Link expired</h1>\n<p class=\"refusal\">", f);
+    if (a) {
+        fputs("This link was for the action <strong>", f);
+        (void)tkl_html_fputs(a->title, f);
+        fputs("</strong>. ", f);
+    } else {
+        fputs("This link was for an action that is no longer in the action plan: it was "
+              "removed or reworded since the message was sent. ",
+              f);
+    }
+    fprintf(f,
+            "It has expired: it stopped working on %s, so nothing can be recorded through "
+            "it.</p>\n",
+            tkl_web_when(tok->expires_at, when, sizeof(when)));
+    if (a)
+        html_new_link(f, s, true);
+    else
+        fputs("<p>Nothing needs doing from this link.</p>\n", f);
+    fputs("<p class=\"meta\">tickler, the action plan's reminders</p>\n", f);
+    return page_close(f, &body, &len, resp, 410) < 0 ? -ENOMEM : 1;
+}
+
+/* The page of a link signed by a key no longer in the ring: its fields
+ * cannot be trusted, so it names no action; 403. Returns 1 or -ENOMEM. */
+static int link_retired(const struct tkl_service *s, struct tkl_http_response *resp)
+{
+    char *body = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&body, &len);
+    if (!f)
+        return -ENOMEM;
+    page_open(f, "Link retired");
+    fputs("<h1>Link retired</h1>\n<p class=\"refusal\">This link was signed with a key that "
+          "is no longer in use, so it no longer works: tickler's keys have been renewed since "
+          "the message was sent. Nothing can be recorded through it.</p>\n",
+          f);
+    html_new_link(f, s, false);
+    fputs("<p class=\"meta\">tickler, the action plan's reminders</p>\n", f);
+    return page_close(f, &body, &len, resp, 403) < 0 ? -ENOMEM : 1;
+}
+
+/* 303 See Other to the link itself (public_url, a/, token), from its
+ * address with closing punctuation after the token: the page, and the
+ * address its forms post to, are then the link's own. Returns 1 or
+ * -ENOMEM. */
+static int to_link(const struct tkl_service *s, const char *token, struct tkl_http_response *resp)
+{
+    if (asprintf(&resp->location, "%sa/%s", s->rt->cfg->http.public_url, token) < 0) {
+        resp->location = NULL;
+        return -ENOMEM;
+    }
+    return refused(resp, 303, "Opening the link", "Your browser goes on to the action's page.");
+}
+
 /* Verifies req's token and finds its action: 0 with v filled, 1 with
- * resp holding the refusal page, or a negative errno. */
+ * resp holding the refusal page (or, for a GET of the link with closing
+ * punctuation after its token, the way to the link itself), or a
+ * negative errno. */
 static int open_view(struct tkl_service *s, const struct tkl_http_request *req, struct act_view *v,
                      struct tkl_http_response *resp)
 {
@@ -307,22 +426,24 @@ static int open_view(struct tkl_service *s, const struct tkl_http_request *req, 
                                : -EINVAL;
     /* a link lasts no longer than links.expiry_days in force says: an
      * operator who shortens it ends the older links too */
-    if (r == 0 &&
+    bool signed_ok = r == 0 || r == -ETIME; /* v->tok filled */
+    if (signed_ok &&
         v->tok.issued_at + (int64_t)rt->cfg->links.expiry_days * 86400 < v->tok.expires_at) {
         v->tok.expires_at = v->tok.issued_at + (int64_t)rt->cfg->links.expiry_days * 86400;
         if (req->now >= v->tok.expires_at)
             r = -ETIME;
     }
+    /* a token cut from a longer text (tkl_token_trailing) whose signature
+     * holds is the link: a GET goes on to its own address */
+    if (signed_ok && req->req->token_trimmed && !req->post)
+        return to_link(s, req->req->token, resp);
+    if (r == -ETIME)
+        return link_expired(s, &v->tok, resp);
+    if (r == -ENOKEY)
+        return link_retired(s, resp);
     if (r < 0)
-        return refused(resp,
-                       r == -EINVAL  ? 400
-                       : r == -ETIME ? 410
-                                     : 403,
-                       r == -EINVAL   ? "Link damaged"
-                       : r == -ETIME  ? "Link expired"
-                       : r == -ENOKEY ? "Link retired"
-                                      : "Link not valid",
-                       tkl_token_strerror(r));
+        return refused(resp, r == -EINVAL ? 400 : 403,
+                       r == -EINVAL ? "Link damaged" : "Link not valid", tkl_token_strerror(r));
     v->a = rt->store ? tkl_store_find(rt->store, v->tok.action_id) : NULL;
     if (!v->a || !tkl_action_in_plan(v->a))
         return refused(resp, 404, "No longer in the plan",
@@ -382,14 +503,6 @@ static const char *const standing_labels[TKL_STANDING_COUNT] = {
     [TKL_STANDING_ON_TRACK] = "On track", [TKL_STANDING_COMPLETE] = "Complete",
     [TKL_STANDING_CLOSED] = "Closed",     [TKL_STANDING_UNDATED] = "Undated",
 };
-
-/* The team told of a "not ours" (delivery.report_to, when it has
- * recipients), or NULL: nobody is. */
-static const struct tkl_team *told_team(const struct tkl_service *s)
-{
-    const struct tkl_team *t;
-    return tkl_config_report_team(s->rt->cfg, &t) ? NULL : t;
-}
 
 /* Who is told of a "not ours" (taken back, when back), as a sentence. */
 static void html_who_is_told(FILE *f, const struct tkl_service *s, bool back)

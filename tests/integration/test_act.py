@@ -16,6 +16,7 @@ mail scanner would, changes nothing. Screenshots of each page are kept in
 the build's test-output/."""
 import argparse
 import base64
+import calendar
 import csv
 import email
 import email.policy
@@ -33,6 +34,7 @@ import urllib.parse
 
 import harness
 from harness import Daemon, tool
+from test_web import mint
 
 ARGS = None
 KEY = "7f" * 32
@@ -258,6 +260,67 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         p = subprocess.run(args + ["--expires-in", "45"], capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertRegex(p.stdout, r"^http://127\.0\.0\.1:%d/a/\S+\n$" % self.port)
+
+    def test_a_link_copied_with_closing_punctuation_opens_its_page(self):
+        """A link pasted from the end of a sentence ("... from <link>.") or
+        from brackets or quotes carries characters no token holds: the
+        page opens at the link's own address and its buttons work; a
+        link cut short, then a full stop, is still refused as damaged."""
+        ids = self.ids()
+        a1, a2 = ids[PLAN[0][1]], ids[PLAN[1][1]]
+        texts = self.run_daemon("2026-12-07T09:00:30", 1)
+        links = self.links(texts[0])
+        for tail in (".", ",", ")", ">", "]", ";", ":", "!", "%22", "'", ").", "%E2%80%9D",
+                     "!?"):
+            status, location = self.get_no_follow(links[a1] + tail)
+            self.assertEqual((status, location), (303, links[a1]), tail)
+        # a question mark alone starts an empty query: the link itself
+        self.assertEqual(self.get_no_follow(links[a1] + "?"), (200, ""))
+        # in a browser: it lands on the link's page, and a button records
+        seen = self.browser(links[a1] + ".", "look", "punctuation")
+        self.assertEqual((seen["status"], seen["url"]), (200, links[a1]))
+        self.assertIn(PLAN[0][1], seen["text"])
+        done = self.browser(links[a2] + ")", "complete", "punctuation-complete")
+        self.assertEqual(done["status"], 200)
+        self.assertIn("Recorded: marked complete", done["text"])
+        self.assertEqual([(r[0], r[2]) for r in self.updates()], [(a2, 1)])
+        # cut short, then a full stop: damaged, nothing sent anywhere
+        status, body = self.get(links[a1][:-5] + ".")
+        self.assertEqual(status, 400)
+        self.assertIn("incomplete or damaged", body)
+        log = self.daemon.log()
+        for u in links.values():
+            self.assertNotIn(u.rsplit("/", 1)[1], log)
+
+    def test_an_expired_link_names_its_action_and_whom_to_ask(self):
+        """An expired link's page says which action it was for, that it
+        stopped working and when, and whom to ask for a new one: the team
+        that receives tickler's reports, at its address. Pressing a
+        button with it records nothing."""
+        with open(self.conf, "a") as f:
+            f.write('delivery = { report_to = "alpha"; };\n')
+        ids = self.ids()
+        a1 = ids[PLAN[0][1]]
+        self.run_daemon("2026-12-07T09:00:30", 1)
+        now = calendar.timegm((2026, 12, 7, 9, 0, 30))  # GMT in December
+        tok = mint(KEY, "k1", a1, "alpha@example.org", now - 50 * 86400, now - 5 * 86400)
+        url = "http://127.0.0.1:%d/a/%s" % (self.port, tok)
+        status, body = self.get(url)
+        self.assertEqual(status, 410, body)
+        self.assertIn("<h1>Link expired</h1>", body)
+        self.assertIn("Action plan · action %s" % a1, body)
+        self.assertIn("This link was for the action <strong>%s</strong>." % PLAN[0][1], body)
+        self.assertIn("It has expired: it stopped working on 2 Dec 2026 09:00, so nothing can "
+                      "be recorded through it.", body)
+        self.assertIn("use the link in a later reminder about this action, if you have one; "
+                      "if not, ask Alpha (the team that receives tickler's reports, at "
+                      "alpha@example.org) for a new link, or to record the update for you.",
+                      body)
+        self.assertNotIn("<form", body)
+        status, _ = self.post_again(url, "do=complete")
+        self.assertEqual(status, 410)
+        self.assertEqual(self.updates(), [])
+        self.assertNotIn(tok, self.daemon.log())
 
     def test_a_completion_reopened_is_reminded_again(self):
         ids = self.ids()
@@ -497,6 +560,15 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         wait_until(lambda: self.waiting() == 0)
         self.assertEqual(box()[0]["state"], "withdrawn")
         self.assertEqual(len(self.smtp.received()), 1)
+
+    def get_no_follow(self, url):
+        """(status, Location) of a GET of url, taken as it is (no globbing
+        of its brackets)."""
+        p = subprocess.run(["curl", "-sSg", "-o", "/dev/null", "-w",
+                            "%{http_code} %{redirect_url}", url],
+                           capture_output=True, text=True, check=True)
+        status, _, location = p.stdout.partition(" ")
+        return int(status), location
 
     def get(self, url):
         p = subprocess.run(["curl", "-sS", "-w", "\n%{http_code}", url],

@@ -347,6 +347,143 @@ START_TEST(bad_links_each_get_their_page)
 }
 END_TEST
 
+/* A link copied from the end of a sentence ("... open <link>.") or from
+ * brackets: the page opens at the link's own address; a damaged or
+ * altered token with the same punctuation is still refused. */
+START_TEST(a_link_with_closing_punctuation_opens_its_page)
+{
+    page_load();
+    const char *a = id_of("Review the pay gap");
+    char link[TKL_TOKEN_MAX + 8], path[TKL_TOKEN_MAX + 16], want[TKL_TOKEN_MAX + 64];
+    snprintf(link, sizeof(link), "%s", path_for("Review the pay gap", "hr"));
+    snprintf(want, sizeof(want), PUBLIC "a/%s", link + 3);
+    static const char *const tails[] = {".", ",", ")",  ">", "]",  ";",           ":",
+                                        "!", "?", "\"", "'", ").", "\xe2\x80\x9d"};
+    struct tkl_http_response resp;
+    for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", link, tails[i]);
+        page_get(tkl_web_act, &resp, path, NULL);
+        ck_assert_msg(resp.status == 303, "%s: %u", tails[i], resp.status);
+        ck_assert_str_eq(resp.location, want);
+        ck_assert_str_eq(resp.cache, "no-store");
+        ck_assert(!page_has(resp.body, "<form"));
+        tkl_http_response_free(&resp);
+    }
+    /* where it goes, the page and its forms */
+    page_get(tkl_web_act, &resp, link, NULL);
+    ck_assert_int_eq(resp.status, 200);
+    ck_assert(page_has(resp.body, "<h1>Review the pay gap</h1>"));
+    tkl_http_response_free(&resp);
+    /* an expired one goes on to its own page, which says it has expired */
+    const char *old = path_by(&page_s.rt->links, a, "hr", now() - 45 * DAY_SEC, now() - 1);
+    snprintf(path, sizeof(path), "%s.", old);
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert_int_eq(resp.status, 303);
+    snprintf(want, sizeof(want), PUBLIC "a/%s", old + 3);
+    ck_assert_str_eq(resp.location, want);
+    tkl_http_response_free(&resp);
+    /* cut short, then a full stop: damaged; altered, then a bracket:
+     * altered; neither is sent anywhere */
+    snprintf(path, sizeof(path), "%.*s.", (int)strlen(link) - 5, link);
+    refused(path, 400, "incomplete or damaged");
+    snprintf(path, sizeof(path), "%s)", link);
+    path[40] = path[40] == 'A' ? 'B' : 'A';
+    refused(path, 403, "has been altered");
+    /* a POST to the address with the full stop is the link's: recorded
+     * once, and the browser sent to the link's own page */
+    snprintf(path, sizeof(path), "%s.", link);
+    page_post(&resp, path, from_page, "token", link + 3, "do", "complete", NULL);
+    ck_assert_int_eq(resp.status, 303);
+    snprintf(want, sizeof(want), PUBLIC "a/%s?done=complete", link + 3);
+    ck_assert_str_eq(resp.location, want);
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 1);
+}
+END_TEST
+
+/* An expired link's page says which action it was for, as the plan now
+ * has it (escaped), when it stopped working, and how to get a new one;
+ * a POST with it records nothing. */
+START_TEST(an_expired_link_names_its_action_and_whom_to_ask)
+{
+    page_load();
+    const char *a = id_of(PAGE_TRICKY_TITLE);
+    const char *path = path_by(&page_s.rt->links, a, "hr", now() - 45 * DAY_SEC, now() - 1);
+    char kicker[200];
+    snprintf(kicker, sizeof(kicker), "<p class=\"kicker\">Action plan · action %s</p>", a);
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert_int_eq(resp.status, 410);
+    const char *b = resp.body;
+    ck_assert(page_has(b, "<h1>Link expired</h1>"));
+    ck_assert(page_has(b, kicker));
+    ck_assert(page_has(b, "This link was for the action <strong>&lt;script&gt;alert(1)&lt;/"
+                          "script&gt; &amp; &quot;quotes&quot;</strong>."));
+    ck_assert(!page_has(b, "<script"));
+    ck_assert(page_has(b, "It has expired: it stopped working on 30 Jun 2023 09:00, so nothing "
+                          "can be recorded through it."));
+    ck_assert(page_has(b, "Each reminder about an action carries a new link: use the link in a "
+                          "later reminder about this action, if you have one; if not, ask the "
+                          "action plan's owner to record the update, or for a new link."));
+    ck_assert(!page_has(b, "<form"));
+    tkl_http_response_free(&resp);
+    /* with a team that receives the reports, that team is asked (a chat
+     * destination's name is no address to write to) */
+    ck_assert_ptr_nonnull(page_s.rt->cfg->delivery.report_to = strdup("hr"));
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert(page_has(resp.body, "if not, ask Human Resources (the team that receives "
+                                  "tickler's reports) for a new link, or to record the "
+                                  "update for you."));
+    tkl_http_response_free(&resp);
+    /* links.expiry_days shortened: the day it says is the earlier */
+    page_s.rt->cfg->links.expiry_days = 2;
+    page_get(tkl_web_act, &resp,
+             path_by(&page_s.rt->links, a, "hr", now() - 3 * DAY_SEC, now() + 40 * DAY_SEC), NULL);
+    ck_assert_int_eq(resp.status, 410);
+    ck_assert(page_has(resp.body, "it stopped working on 29 Jun 2023 09:00,"));
+    tkl_http_response_free(&resp);
+    /* an action the plan no longer has: its id, and nothing to do */
+    page_get(tkl_web_act, &resp,
+             path_by(&page_s.rt->links, "a00000000000", "hr", now() - 45 * DAY_SEC, now() - 1),
+             NULL);
+    ck_assert_int_eq(resp.status, 410);
+    ck_assert(page_has(resp.body, "action a00000000000</p>"));
+    ck_assert(page_has(resp.body, "an action that is no longer in the action plan"));
+    ck_assert(page_has(resp.body, "Nothing needs doing from this link."));
+    tkl_http_response_free(&resp);
+    /* a POST with it is refused: nothing recorded */
+    page_post(&resp, path, from_page, "token", path + 3, "do", "complete", NULL);
+    ck_assert_int_eq(resp.status, 410);
+    ck_assert(page_has(resp.body, "<h1>Link expired</h1>"));
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 0);
+}
+END_TEST
+
+/* A retired key's link: nothing in it can be trusted, so it names no
+ * action and no address, only whom to ask. */
+START_TEST(a_retired_link_names_no_action_but_whom_to_ask)
+{
+    page_load();
+    ck_assert_ptr_nonnull(page_s.rt->cfg->delivery.report_to = strdup("hr"));
+    struct tkl_token_ring old = {0};
+    unsigned char secret[32];
+    memset(secret, 0x42, sizeof(secret));
+    ck_assert_int_eq(tkl_token_ring_add(&old, "k0", secret, sizeof(secret)), 0);
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp,
+             path_by(&old, id_of("Review the pay gap"), "hr", now() - 60, now() + DAY_SEC), NULL);
+    tkl_token_ring_free(&old);
+    ck_assert_int_eq(resp.status, 403);
+    ck_assert(page_has(resp.body, "<h1>Link retired</h1>"));
+    ck_assert(page_has(resp.body, "signed with a key that is no longer in use"));
+    ck_assert(page_has(resp.body, "if not, ask Human Resources (the team that receives "
+                                  "tickler's reports) for a new link"));
+    ck_assert(!page_has(resp.body, "Review the pay gap"));
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
 /* An update request, its follow-up and summary, in the outbox for an
  * action: its page's reminders say what each was, in words, not the
  * outbox's stage keys. */
@@ -1425,6 +1562,9 @@ static Suite *suite(void)
     tcase_add_test(tc, the_page_shows_the_action_and_changes_nothing);
     tcase_add_test(tc, plan_text_is_escaped);
     tcase_add_test(tc, bad_links_each_get_their_page);
+    tcase_add_test(tc, a_link_with_closing_punctuation_opens_its_page);
+    tcase_add_test(tc, an_expired_link_names_its_action_and_whom_to_ask);
+    tcase_add_test(tc, a_retired_link_names_no_action_but_whom_to_ask);
     tcase_add_test(tc, a_shorter_expiry_in_force_ends_the_older_links);
     tcase_add_test(tc, the_reminders_list_says_what_each_was);
     tcase_add_test(tc, without_links_there_is_no_page);
