@@ -3,8 +3,9 @@
  * read. Input: a path, then "key=value" lines, then a last line read as an
  * If-None-Match header. What it accepts must hold: a category route has a
  * valid slug, every stored value is printable UTF-8 within its limit, a
- * lookup finds what was stored, a calendar feed stores no argument, and a
- * link's page stores only the keys it takes ("done", "same"). */
+ * lookup finds what was stored, a calendar feed stores no argument, a
+ * link's page keeps a token-shaped token or none (its closing punctuation
+ * cut off) and stores only the keys it takes ("done", "same"). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -68,6 +69,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (r.route == TKL_ROUTE_CATEGORY_ICS && !tkl_slug_valid(r.arg))
             abort();
         if (r.route >= TKL_ROUTE_COUNT || !tkl_route_name(r.route))
+            abort();
+        /* a link's token is a token or none, cut from punctuation only
+         * when there is one */
+        if (r.route == TKL_ROUTE_ACT &&
+            (r.token[0] ? !tkl_token_text_valid(r.token) : r.token_trimmed))
             abort();
         char *last = NULL;
         while ((line = strtok_r(NULL, "\n", &save))) {
