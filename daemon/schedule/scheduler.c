@@ -539,6 +539,16 @@ static bool last_held(const struct tkl_schedule_conf *sc, const struct tkl_actio
     return held;
 }
 
+/* Whether a hold ending on day end gives back its last held reminder,
+ * the entry of its (action, team) being next on day next (INT32_MAX: none
+ * left): not when the plan's own next reminder comes by then, nor when it
+ * comes within TKL_HOLD_END_NEAR_DAYS after, where the held one would go
+ * the day before it. */
+static bool gives_back(int32_t next, int32_t end)
+{
+    return next == INT32_MAX || (int64_t)next > (int64_t)end + TKL_HOLD_END_NEAR_DAYS;
+}
+
 int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                              const struct tkl_store *store, size_t action, size_t team,
                              int32_t from_day, int32_t until_day, int64_t not_before)
@@ -549,7 +559,7 @@ int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_
     if (at <= not_before)
         return 0;
     size_t j = find_entry(s, action, team);
-    if ((j < s->n && s->heap[j].r.day <= end) ||
+    if (!gives_back(j < s->n ? s->heap[j].r.day : INT32_MAX, end) ||
         !last_held(sc, &store->actions[action], team, from_day, until_day, &last))
         return 0;
     last.day = end;
@@ -601,8 +611,9 @@ int64_t tkl_scheduler_resume_preview(const struct tkl_scheduler *s,
     struct tkl_reminder last;
     /* as tkl_scheduler_resume would find it */
     *ret_held =
-        due > back && last_held(sc, &store->actions[action], team,
-                                tkl_scheduler_held_from(sc, since), tkl_local_day(back), &last);
+        gives_back(due == INT64_MAX ? INT32_MAX : tkl_local_day(due), tkl_local_day(back)) &&
+        last_held(sc, &store->actions[action], team, tkl_scheduler_held_from(sc, since),
+                  tkl_local_day(back), &last);
     return *ret_held ? back : due;
 }
 

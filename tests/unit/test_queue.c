@@ -1055,10 +1055,11 @@ START_TEST(a_resume_lets_the_last_held_reminder_go_at_the_next_send_time)
 END_TEST
 
 /* A (HR) said "not ours" on 1 June (lead-28 and lead-14 held), took it
- * back on Tuesday 20 June at 15:00 (lead-14 to go on the 21st at 09:00),
- * and at 16:00, before that, snoozed until Thursday 22 June: the snooze
- * holds that lead-14 too, and its end brings it back on the 22nd, where
- * no reminder of its own days would have come back; then lead-7. */
+ * back on Monday 19 June at 15:00 (lead-14 to go on the 20th at 09:00),
+ * and at 16:00, before that, snoozed until Wednesday 21 June: the snooze
+ * holds that lead-14 too, and its end brings it back on the 21st, where
+ * no reminder of its own days would have come back; then lead-7 (on the
+ * 23rd: had the snooze ended the day before it, lead-7 would go alone). */
 START_TEST(a_snooze_before_a_resumed_reminder_came_brings_it_back_at_its_end)
 {
     char dir[256];
@@ -1066,23 +1067,23 @@ START_TEST(a_snooze_before_a_resumed_reminder_came_brings_it_back_at_its_end)
     struct tkl_answers ans;
     struct tkl_update v[] = {
         update("A", TKL_UPDATE_NOT_OURS, "hr@maidstone.example", "hr", at(2023, 6, 1, 10)),
-        update("A", TKL_UPDATE_RESUME, "hr@maidstone.example", "hr", at(2023, 6, 20, 15)),
-        update("A", TKL_UPDATE_SNOOZE, "hr@maidstone.example", "hr", at(2023, 6, 20, 16)),
+        update("A", TKL_UPDATE_RESUME, "hr@maidstone.example", "hr", at(2023, 6, 19, 15)),
+        update("A", TKL_UPDATE_SNOOZE, "hr@maidstone.example", "hr", at(2023, 6, 19, 16)),
     };
-    v[2].until_day = tkl_day_from_civil(2023, 6, 22);
+    v[2].until_day = tkl_day_from_civil(2023, 6, 21);
     struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
-    int64_t start = at(2023, 6, 1, 10), snoozed = at(2023, 6, 20, 16);
+    int64_t start = at(2023, 6, 1, 10), snoozed = at(2023, 6, 19, 16);
     size_t held = 0;
     ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, start, start), 0);
     answers_of(&ans, v, 1);
-    rounds(&s, &ans, o, at(2023, 6, 20, 15), &held);
+    rounds(&s, &ans, o, at(2023, 6, 19, 15), &held);
     ck_assert_uint_eq(held, 2);
     tkl_answers_free(&ans);
     answers_of(&ans, v, 2);
     ck_assert_int_eq(
-        tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, at(2023, 6, 20, 15)),
+        tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, at(2023, 6, 19, 15)),
         0);
-    ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 21, 9));
+    ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 20, 9));
     tkl_answers_free(&ans);
     answers_of(&ans, v, 3);
     const struct tkl_answer *x = tkl_answers_find(&ans, "A");
@@ -1091,18 +1092,18 @@ START_TEST(a_snooze_before_a_resumed_reminder_came_brings_it_back_at_its_end)
     ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, snoozed),
                      0);
     rounds(&s, &ans, o, at(2023, 6, 30, 9), &held);
-    ck_assert_uint_eq(held, 1); /* the 21st's */
+    ck_assert_uint_eq(held, 1); /* the 20th's */
     char *got = entries_of(dir, "stage_key", "A");
     ck_assert_str_eq(got, "lead-14\nlead-7\nlead-1\ndue\n");
     free(got);
-    /* after a restart on the 21st, the same */
+    /* after a restart on the 20th, the same */
     tkl_scheduler_free(&s);
-    int64_t restart = at(2023, 6, 21, 12);
+    int64_t restart = at(2023, 6, 20, 12);
     ck_assert_int_eq(
         tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, restart - 600, restart), 0);
     ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, restart),
                      0);
-    ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 22, 9));
+    ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 21, 9));
     tkl_scheduler_free(&s);
     tkl_answers_free(&ans);
     remove_outbox(o, dir);

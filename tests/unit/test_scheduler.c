@@ -379,6 +379,42 @@ START_TEST(a_snooze_ends_with_a_reminder)
 }
 END_TEST
 
+/* A snooze that ends the day before the plan's own next reminder lets
+ * that one go alone: the one it held back would come the day before it.
+ * So does a resume. */
+START_TEST(a_hold_ending_just_before_the_next_reminder_lets_it_go_alone)
+{
+    struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
+    struct tkl_scheduler s = {0};
+    struct tkl_due due;
+    int64_t now = at(2023, 6, 1, 12);
+    int32_t from = tkl_day_from_civil(2023, 6, 1);
+    size_t hr = team_index("hr");
+    const struct tkl_schedule_conf *sc = &cfg->schedule;
+    ck_assert_int_eq(tkl_scheduler_build(&s, sc, &cfg->teams, st, now, now), 0);
+    for (int i = 0; i < 2; i++) /* lead-28, lead-14: held */
+        ck_assert_int_eq(tkl_scheduler_pop_due(&s, sc, st, at(2023, 6, 16, 9), &due), 0);
+    ck_assert_str_eq(due.r.key, "lead-14");
+    /* until Thursday 22 June: lead-7 is on Friday 23rd, the day after */
+    ck_assert_int_eq(
+        tkl_scheduler_snooze_end(&s, sc, st, 0, hr, from, tkl_day_from_civil(2023, 6, 22), now), 0);
+    ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 23, 9));
+    /* a resume on Wednesday 21st after its send time: back on the 22nd too */
+    bool held = true;
+    int64_t resumed = at(2023, 6, 21, 15);
+    ck_assert_int_eq(tkl_scheduler_resume_preview(&s, sc, st, 0, hr, now, resumed, &held),
+                     at(2023, 6, 23, 9));
+    ck_assert(!held);
+    ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, now, resumed, now), 0);
+    ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 23, 9));
+    char got[256];
+    pop_all(&s, st, at(2023, 6, 30, 9), got, sizeof(got));
+    ck_assert_str_eq(got, "lead-7@2023-06-23 lead-1@2023-06-29 due@2023-06-30 ");
+    tkl_scheduler_free(&s);
+    tkl_store_free(st);
+}
+END_TEST
+
 START_TEST(a_snooze_that_held_nothing_back_changes_nothing)
 {
     struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
@@ -629,6 +665,7 @@ int main(void)
     tcase_add_test(tc, a_weekly_reminder_whose_digest_day_has_passed_goes_before_the_deadline);
     tcase_add_test(tc, a_reminder_of_today_whose_time_had_passed_goes_at_the_next_send_time);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder);
+    tcase_add_test(tc, a_hold_ending_just_before_the_next_reminder_lets_it_go_alone);
     tcase_add_test(tc, a_resume_sends_the_last_held_reminder_at_the_next_send_time);
     tcase_add_test(tc, a_completed_action_gets_nothing_back);
     tcase_add_test(tc, a_snooze_that_held_nothing_back_changes_nothing);
