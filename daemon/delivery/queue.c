@@ -33,9 +33,8 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
     /* the escalation of an action its team said is not theirs still goes,
      * as an action nobody owns is the one to escalate (the team is sent
      * none: due.disowned) */
-    const struct tkl_team *esc = hold == TKL_HOLD_NOT_OURS
-                                     ? tkl_route_escalation(teams, sc->escalate_to, &due, ans, day)
-                                     : NULL;
+    const struct tkl_team *esc =
+        hold == TKL_HOLD_NOT_OURS ? tkl_route_escalation(teams, sc->escalate_to, &due, ans) : NULL;
     if (esc && esc->n_recipients) { /* else held, as nobody would be sent it */
         hold = TKL_HOLD_NONE;
         due.disowned = true;
@@ -50,11 +49,10 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
                                      ans->snooze->until_day, INT64_MIN);
         /* an owning team's snooze holds the owners' reminders only: the
          * escalation is there for when the owners let an action slip, so
-         * they cannot silence it alone (a snooze by anyone else, such as
-         * the escalation team, holds it all) */
-        esc = ans->snooze->team_id ? tkl_route_escalation(teams, sc->escalate_to, &due, ans, day)
-                                   : NULL;
-        if (esc && esc->n_recipients) {
+         * they cannot silence it alone (a snooze of the escalation team's,
+         * or through a link of no owning team's, holds it all) */
+        esc = tkl_route_escalation(teams, sc->escalate_to, &due, ans);
+        if (esc && esc->n_recipients && !tkl_answer_holds_copies(ans, esc->id, day)) {
             hold = TKL_HOLD_NONE;
             due.snoozed = true;
         }
@@ -475,39 +473,37 @@ int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
  * to report_to, plain text. Returns a new string or NULL. */
 /*
  * Who is still reminded of action a once no team of the plan's is (every
- * team of a->teams has a "not ours" of ans holding on today), said to f;
- * nothing while some team still is. An action with a deadline escalates
- * past its owner teams' escalation point to their escalation team (the
- * team's escalate_to, else sc's) unless that team has disowned it too
- * (tkl_route_escalation's rule); otherwise nobody is reminded of it.
+ * team of a->teams has a "not ours" of ans that holds), said to f; nothing
+ * while some team still is. The reminders of an action with a deadline
+ * are copied past its owner teams' escalation point to their escalation
+ * team (tkl_route_escalates: the first such from the teams in the plan's
+ * order), unless that team has disowned it too; otherwise nobody is
+ * reminded of it.
  */
 static void say_who_is_left(FILE *f, const struct tkl_team_dir *teams,
                             const struct tkl_schedule_conf *sc, const struct tkl_action *a,
                             const struct tkl_answer *ans, int32_t today)
 {
     const struct tkl_team *esc = NULL;
+    int32_t esc_day = TKL_NO_DAY;
     if (a->n_teams == 0)
         return;
     for (size_t i = 0; i < a->n_teams; i++)
-        if (tkl_answer_holds(ans, a->teams[i], today) != TKL_HOLD_NOT_OURS)
+        if (tkl_answer_not_ours_since(ans, a->teams[i]) == INT64_MAX)
             return;
-    bool dated = a->deadline.kind == TKL_DEADLINE_DATE || a->deadline.kind == TKL_DEADLINE_REVIEW;
-    for (size_t i = 0; dated && !esc && i < a->n_teams; i++) {
+    for (size_t i = 0; !esc && i < a->n_teams; i++) {
         const struct tkl_team *t = tkl_team_find(teams, a->teams[i]);
-        if (!t ||
-            tkl_schedule_team_rules(sc, (size_t)(t - teams->teams))->escalate_after_weeks <= 0)
-            continue;
-        const char *to = t->escalate_to ? t->escalate_to : sc->escalate_to;
-        const struct tkl_team *e = to ? tkl_team_find(teams, to) : NULL;
-        if (e && e != t && e->n_recipients &&
-            tkl_answer_holds(ans, e->id, today) != TKL_HOLD_NOT_OURS)
-            esc = e;
+        if (t)
+            esc = tkl_route_escalates(teams, sc, (size_t)(t - teams->teams), a, ans, &esc_day);
     }
     fprintf(f, "\nNo team is reminded of it now: %s.",
             a->n_teams == 1 ? "it was the only team the plan names"
                             : "every team the plan names has said it is not theirs");
-    if (esc)
-        fprintf(f, " Once it is overdue past the escalation point, its nags go to %s.", esc->name);
+    char day[TKL_DAY_LONG_SIZE];
+    if (esc && esc_day <= today)
+        fprintf(f, " Its overdue reminders still go to %s, as an escalation.", esc->name);
+    else if (esc && tkl_day_long(esc_day, day, sizeof(day)) == 0)
+        fprintf(f, " From %s its overdue reminders go to %s, as an escalation.", day, esc->name);
     else
         fputs(" Nobody will be, until the plan changes its owners or a team takes it back.", f);
 }

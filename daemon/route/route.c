@@ -169,7 +169,7 @@ static void short_day(int64_t t, char buf[16])
 }
 
 int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action *a,
-                          const char *team, int32_t today, char **ret)
+                          const char *team, int32_t today, bool snoozed_copy, char **ret)
 {
     char *over = NULL, *text = NULL, day[16];
     size_t len = 0;
@@ -183,11 +183,9 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
     for (size_t i = 0; team && ans && i < ans->n_not_ours; i++)
         if (!strcmp(ans->not_ours[i]->team_id, team))
             no = ans->not_ours[i];
-    /* an owning team's snooze that holds today: only the escalation's
-     * copies go (tkl_queue_pop), and they say it was seen to */
-    const struct tkl_update *sn =
-        ans && ans->snooze && ans->snooze->team_id && ans->snooze->until_day > today ? ans->snooze
-                                                                                     : NULL;
+    /* the escalation's copy of a reminder an owning team's snooze holds
+     * (due->snoozed, tkl_queue_pop): it says the owners saw to it */
+    const struct tkl_update *sn = snoozed_copy && ans ? ans->snooze : NULL;
     if (ans && tkl_answer_overruled_text(ans, a, &over) < 0)
         return -ENOMEM;
     if (!p && !over && !re && !rs && !no && !sn) {
@@ -264,14 +262,33 @@ int tkl_route_keep_text(struct tkl_route_batch *b, char *text)
 
 const struct tkl_team *tkl_route_escalation(const struct tkl_team_dir *teams,
                                             const char *escalate_to, const struct tkl_due *due,
-                                            const struct tkl_answer *ans, int32_t today)
+                                            const struct tkl_answer *ans)
 {
     const struct tkl_team *t = &teams->teams[due->team];
     const char *to = t->escalate_to ? t->escalate_to : escalate_to;
     const struct tkl_team *esc = due->r.escalate && to ? tkl_team_find(teams, to) : NULL;
-    /* a team that said the action is not theirs is not brought back */
-    if (!esc || esc == t || tkl_answer_holds(ans, esc->id, today) == TKL_HOLD_NOT_OURS)
+    /* a team that said the action is not theirs is not brought back
+     * (whatever else holds, such as the owners' snooze) */
+    if (!esc || esc == t || tkl_answer_not_ours_since(ans, esc->id) != INT64_MAX)
         return NULL;
+    return esc;
+}
+
+const struct tkl_team *tkl_route_escalates(const struct tkl_team_dir *teams,
+                                           const struct tkl_schedule_conf *sc, size_t team,
+                                           const struct tkl_action *a, const struct tkl_answer *ans,
+                                           int32_t *ret_day)
+{
+    const struct tkl_team *t = &teams->teams[team];
+    const char *to = t->escalate_to ? t->escalate_to : sc->escalate_to;
+    const struct tkl_team *esc = to ? tkl_team_find(teams, to) : NULL;
+    if (!esc || esc == t || !esc->n_recipients ||
+        tkl_answer_not_ours_since(ans, esc->id) != INT64_MAX || a->deadline.day == TKL_NO_DAY)
+        return NULL;
+    int32_t day = tkl_scheduler_first_escalation(sc, a, team, a->deadline.day);
+    if (day == TKL_NO_DAY)
+        return NULL;
+    *ret_day = day;
     return esc;
 }
 
@@ -282,8 +299,8 @@ int tkl_route_add(struct tkl_route_batch *b, const struct tkl_team_dir *teams,
     size_t routed = 0;
     char *answer = NULL;
     const struct tkl_team *t = &teams->teams[due->team];
-    const struct tkl_team *esc = tkl_route_escalation(teams, escalate_to, due, ans, today);
-    int r = tkl_route_answer_text(ans, due->action, t->id, today, &answer);
+    const struct tkl_team *esc = tkl_route_escalation(teams, escalate_to, due, ans);
+    int r = tkl_route_answer_text(ans, due->action, t->id, today, due->snoozed, &answer);
     if (r == 0 && answer)
         r = tkl_route_keep_text(b, answer);
     if (r == 0 && !due->disowned && !due->snoozed)

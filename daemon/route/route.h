@@ -59,21 +59,38 @@ void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t t
  * until then, this escalation goes on"), the latest
  * progress note ("Progress (amber), a@x on 3 Dec 2026: the note") and
  * what the plan has overruled (tkl_answer_overruled_text), each on a line
- * of its own. *ret is NULL when there is nothing to say. Returns 0 or
- * -ENOMEM.
+ * of its own; for snoozed_copy, the escalation's copy of a reminder the
+ * owners' snooze holds (tkl_due.snoozed), that snooze ("Snoozed by its
+ * owners until ..."). *ret is NULL when there is nothing to say. Returns 0
+ * or -ENOMEM.
  */
 int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action *a,
-                          const char *team, int32_t today, char **ret);
+                          const char *team, int32_t today, bool snoozed_copy, char **ret);
 
 /*
  * The team an escalation (due->r.escalate) of team index due->team goes
  * to as well: the team's escalate_to, else escalate_to (a team id, or
  * NULL); NULL when there is none, it is the team itself, or it has said
- * the action is not theirs (a "not ours" of ans that holds on today).
+ * the action is not theirs (a "not ours" of ans that holds, whatever else
+ * holds).
  */
 const struct tkl_team *tkl_route_escalation(const struct tkl_team_dir *teams,
                                             const char *escalate_to, const struct tkl_due *due,
-                                            const struct tkl_answer *ans, int32_t today);
+                                            const struct tkl_answer *ans);
+
+/*
+ * The team the reminders of action a for team index team of teams are
+ * copied to as an escalation, by sc's rules (tkl_route_escalation's team,
+ * with recipients), and in *ret_day the day of the first such copy (from
+ * the deadline on: tkl_scheduler_first_escalation); NULL when there is
+ * none: no such team, it is the team itself, it has no recipients, it has
+ * said the action is not theirs (ans), or the team's rules copy nothing
+ * of a (undated, no nags, no escalation point).
+ */
+const struct tkl_team *tkl_route_escalates(const struct tkl_team_dir *teams,
+                                           const struct tkl_schedule_conf *sc, size_t team,
+                                           const struct tkl_action *a, const struct tkl_answer *ans,
+                                           int32_t *ret_day);
 
 /*
  * Adds one due reminder of team index due->team of teams to the batch

@@ -9,6 +9,11 @@
 
 _Static_assert(sizeof(struct tkl_sched_entry) == 20, "an entry is 20 bytes (scheduler.h)");
 
+/* How many reminders tkl_scheduler_first_escalation looks through: more
+ * than a ladder's lead reminders, four weeks of weekly nags and a year of
+ * monthly ones. */
+#define FIRST_ESCALATION_LOOK 128
+
 /* Entries in order of day, then action, then team: a total order, so the
  * order of pops does not depend on the heap's shape. */
 static bool less(const struct tkl_sched_entry *a, const struct tkl_sched_entry *b)
@@ -594,6 +599,19 @@ int tkl_scheduler_resume(struct tkl_scheduler *s, const struct tkl_schedule_conf
 {
     return tkl_scheduler_snooze_end(s, sc, store, action, team, tkl_scheduler_held_from(sc, since),
                                     tkl_local_day(tkl_scheduler_resume_at(sc, at)), not_before);
+}
+
+int32_t tkl_scheduler_first_escalation(const struct tkl_schedule_conf *sc,
+                                       const struct tkl_action *a, size_t team, int32_t from_day)
+{
+    struct tkl_reminder e;
+    int32_t day = from_day;
+    for (int i = 0; i < FIRST_ESCALATION_LOOK && next_reminder(sc, a, team, day, &e) == 0; i++) {
+        if (e.escalate)
+            return e.day;
+        day = e.day + 1;
+    }
+    return TKL_NO_DAY;
 }
 
 int64_t tkl_scheduler_due_of(const struct tkl_scheduler *s, size_t action, size_t team)

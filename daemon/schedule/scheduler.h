@@ -171,6 +171,14 @@ int tkl_scheduler_resume(struct tkl_scheduler *s, const struct tkl_schedule_conf
                          const struct tkl_store *store, size_t action, size_t team, int64_t since,
                          int64_t at, int64_t not_before);
 
+/* The day of the first reminder of action a for team index team on or
+ * after from_day that is escalated (an overdue nag past the team's
+ * escalation point), or TKL_NO_DAY when none is: the plan no longer
+ * reminds of it, it has no date, or the team's rules nag or escalate
+ * nothing. */
+int32_t tkl_scheduler_first_escalation(const struct tkl_schedule_conf *sc,
+                                       const struct tkl_action *a, size_t team, int32_t from_day);
+
 /* When the entry of (action, team) of s is due: its send instant, or
  * INT64_MAX when it has none. */
 int64_t tkl_scheduler_due_of(const struct tkl_scheduler *s, size_t action, size_t team);

@@ -150,6 +150,7 @@ static int resume(struct tkl_answer *ans, const struct tkl_update *u)
     end_not_ours(ans, u->team_id, &not_ours, &not_ours_since);
     if (snooze && snooze->until_day < tkl_local_day(u->at))
         snooze = NULL;
+    ans->snooze_all = NULL; /* a resume ends every snooze */
     int r = 0;
     if (snooze) {
         ans->snooze = NULL;
@@ -192,6 +193,8 @@ static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u
             if (on && ans->snooze_since < since)
                 since = ans->snooze_since;
             ans->snooze = holds ? u[i] : NULL;
+            if (holds && !u[i]->team_id)
+                ans->snooze_all = u[i];
             if (holds) { /* held again, every team: its end brings back what it holds */
                 ans->snooze_since = since;
                 ans->n_resumed = 0;
@@ -298,6 +301,14 @@ const struct tkl_resumed *tkl_answer_resumed(const struct tkl_answer *ans, const
         if (!team || !ans->resumed[i - 1].team || !strcmp(ans->resumed[i - 1].team, team))
             return &ans->resumed[i - 1];
     return NULL;
+}
+
+bool tkl_answer_holds_copies(const struct tkl_answer *ans, const char *esc_id, int32_t day)
+{
+    const struct tkl_update *s = ans ? ans->snooze : NULL;
+    if (s && s->until_day > day && (!s->team_id || (esc_id && !strcmp(s->team_id, esc_id))))
+        return true;
+    return ans && ans->snooze_all && ans->snooze_all->until_day > day;
 }
 
 enum tkl_hold tkl_answer_holds(const struct tkl_answer *ans, const char *team_id, int32_t day)

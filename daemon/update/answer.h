@@ -73,15 +73,18 @@ struct tkl_resumed {
  */
 struct tkl_answer {
     const char *action_id;
-    const struct tkl_update *complete;  /* the latest "complete" that holds and no holding
-                                         * reopen followed, or NULL */
-    const struct tkl_update *reopened;  /* the reopen that ended the latest completion, while
-                                         * no complete holds after it, or NULL */
-    const struct tkl_update *snooze;    /* the latest snooze, if it holds, or NULL */
-    int64_t snooze_since;               /* the instant the snooze holds from */
-    const struct tkl_update *progress;  /* the latest progress note, or NULL */
-    const struct tkl_update **not_ours; /* per team, the latest that holds */
-    int64_t *not_ours_since;            /* the instant each holds from */
+    const struct tkl_update *complete;   /* the latest "complete" that holds and no holding
+                                          * reopen followed, or NULL */
+    const struct tkl_update *reopened;   /* the reopen that ended the latest completion, while
+                                          * no complete holds after it, or NULL */
+    const struct tkl_update *snooze;     /* the latest snooze, if it holds, or NULL */
+    const struct tkl_update *snooze_all; /* the latest snooze through a link of no owning
+                                          * team's (team_id NULL) that holds, until a resume
+                                          * ends it, or NULL */
+    int64_t snooze_since;                /* the instant the snooze holds from */
+    const struct tkl_update *progress;   /* the latest progress note, or NULL */
+    const struct tkl_update **not_ours;  /* per team, the latest that holds */
+    int64_t *not_ours_since;             /* the instant each holds from */
     size_t n_not_ours;
     struct tkl_resumed *resumed; /* the holds resumes ended, oldest first */
     size_t n_resumed;
@@ -126,6 +129,14 @@ static inline bool tkl_answer_resume_shown(const struct tkl_resumed *x, int32_t 
 {
     return tkl_local_day(x->u->at) + TKL_RESUME_SHOWN_DAYS > today;
 }
+
+/* Whether a snooze of ans (NULL: none) holds back, on day, the copies of
+ * its action's reminders escalated to team esc_id, as well as the owners'
+ * own: the snooze that holds was recorded through a link of no owning
+ * team's or of team esc_id's, or one through a link of no owning team's
+ * (snooze_all) still holds though an owning team's came after it. An
+ * owning team's snooze alone holds only the owners' reminders. */
+bool tkl_answer_holds_copies(const struct tkl_answer *ans, const char *esc_id, int32_t day);
 
 /* Whether ans (NULL: none) holds back a reminder of its action for team
  * team_id sent on day. */

@@ -69,6 +69,7 @@
 #include "../schedule/holidays.h"
 #include "../schedule/scheduler.h"
 #include "../schedule/standing.h"
+#include "../route/route.h"
 #include "../update/answer.h"
 
 #define GET_PER_MINUTE        120 /* per client address */
@@ -474,26 +475,31 @@ static int32_t snooze_last(const struct tkl_action *a, int32_t today)
     return last;
 }
 
-/* The team the overdue reminders of v's team for v's action are copied
- * to as an escalation (tkl_route_escalation's, with recipients), and in
- * *ret_day the day from which they are (the deadline and the team's
- * escalate_after_weeks); NULL when there is none: the link is no owning
- * team's, the action undated, or its team escalates nothing. */
+/* The team the reminders of v's action are copied to as an escalation
+ * while the owners' snooze holds them (tkl_route_escalates, for each team
+ * the plan names, the earliest first), and in *ret_day the day of the
+ * first copy; NULL when there is none: the link is no owning team's (its
+ * snooze holds them all), the action escalates nothing, or only to the
+ * link's own team (whose snooze holds its copies). */
 static const struct tkl_team *escalation_of(const struct tkl_service *s, const struct act_view *v,
                                             int32_t *ret_day)
 {
     const struct tkl_config *cfg = s->rt->cfg;
-    if (!v->team || v->a->deadline.kind != TKL_DEADLINE_DATE || v->a->deadline.day == TKL_NO_DAY)
-        return NULL;
-    const struct tkl_rules *rules =
-        tkl_schedule_team_rules(&cfg->schedule, (size_t)(v->team - cfg->teams.teams));
-    const char *to = v->team->escalate_to ? v->team->escalate_to : cfg->schedule.escalate_to;
-    const struct tkl_team *esc = to ? tkl_team_find(&cfg->teams, to) : NULL;
-    if (!esc || esc == v->team || !esc->n_recipients || !rules->overdue_every_days ||
-        !rules->escalate_after_weeks)
-        return NULL;
-    *ret_day = v->a->deadline.day + 7 * rules->escalate_after_weeks;
-    return esc;
+    const struct tkl_answer *ans = tkl_answers_find(&s->answers, v->a->id);
+    const struct tkl_team *best = NULL;
+    for (size_t i = 0; v->team && i < v->a->n_teams; i++) {
+        const struct tkl_team *t = tkl_team_find(&cfg->teams, v->a->teams[i]);
+        int32_t day;
+        const struct tkl_team *esc =
+            t ? tkl_route_escalates(&cfg->teams, &cfg->schedule, (size_t)(t - cfg->teams.teams),
+                                    v->a, ans, &day)
+              : NULL;
+        if (esc && esc != v->team && (!best || day < *ret_day)) {
+            best = esc;
+            *ret_day = day;
+        }
+    }
+    return best;
 }
 
 /* ---- The GET page ------------------------------------------------------- */

@@ -752,6 +752,69 @@ START_TEST(the_escalation_teams_snooze_holds_it_all)
 }
 END_TEST
 
+/* Puts a store of D alone, owned by ICT and the EDI officers (who are
+ * also ICT's escalation team), in place of the suite's; returns the
+ * suite's, for co_owned_end. Updates made meanwhile are of that plan. */
+static struct tkl_store *co_owned_begin(void)
+{
+    static const char plan[] = "Ref,Actions,Responsibility,Timeframe,Status\n"
+                               "D,Accessible forms,\"ICT / Equality, Diversity and Inclusion "
+                               "Officer Group\",31/05/2023,\n";
+    struct tkl_store *saved = store, *mine = NULL;
+    ck_assert_int_eq(tkl_store_load_buffer(&cfg->store, &cfg->teams, "plan.csv", plan, strlen(plan),
+                                           &mine, &diags),
+                     0);
+    ck_assert_uint_eq(tkl_store_find(mine, "D")->n_teams, 2);
+    store = mine;
+    return saved;
+}
+
+static void co_owned_end(struct tkl_store *saved)
+{
+    tkl_store_free(store);
+    store = saved;
+}
+
+/* The escalation team's snooze holds it all though an owning team's came
+ * after it; so does the snooze of an escalation team that also owns the
+ * action, through its own (owning team's) link; and an escalation team
+ * that said the action is not theirs is sent no copy while the owners'
+ * snooze holds. */
+START_TEST(copies_the_escalation_team_held_or_disowned_are_not_sent)
+{
+    struct tkl_update later[] = {
+        update("D", TKL_UPDATE_SNOOZE, "edi.officers@maidstone.example", NULL, at(2023, 6, 26, 10)),
+        update("D", TKL_UPDATE_SNOOZE, "ict@maidstone.example", "ict", at(2023, 6, 26, 11)),
+    };
+    later[0].until_day = later[1].until_day = tkl_day_from_civil(2023, 8, 3);
+    char *got = escalated_snooze(later, 2, false, NULL);
+    ck_assert_ptr_null(strstr(got, "edi.officers@maidstone.example overdue-4 2023-06-28"));
+    ck_assert_ptr_null(strstr(got, "2023-07-31"));
+    free(got);
+    struct tkl_store *saved = co_owned_begin();
+    struct tkl_update own[] = {
+        update("D", TKL_UPDATE_SNOOZE, "edi.officers@maidstone.example", "edi-officers",
+               at(2023, 6, 26, 10)),
+    };
+    own[0].until_day = tkl_day_from_civil(2023, 8, 3);
+    got = escalated_snooze(own, 1, false, NULL);
+    ck_assert_ptr_null(strstr(got, "edi.officers@maidstone.example overdue-4 2023-06-28"));
+    ck_assert_ptr_null(strstr(got, "ict@maidstone.example overdue-4 2023-06-28"));
+    free(got);
+    struct tkl_update disowned[] = {
+        update("D", TKL_UPDATE_NOT_OURS, "edi.officers@maidstone.example", "edi-officers",
+               at(2023, 6, 26, 9)),
+        update("D", TKL_UPDATE_SNOOZE, "ict@maidstone.example", "ict", at(2023, 6, 26, 10)),
+    };
+    disowned[1].until_day = tkl_day_from_civil(2023, 8, 3);
+    got = escalated_snooze(disowned, 2, false, NULL);
+    co_owned_end(saved);
+    ck_assert_ptr_null(strstr(got, "edi.officers@maidstone.example overdue-4"));
+    ck_assert_ptr_null(strstr(got, "edi.officers@maidstone.example overdue-m2"));
+    free(got);
+}
+END_TEST
+
 /* An action of two teams, one of which said it is not theirs, escalated
  * through both: the escalation team's one entry for it says the "not
  * ours", whichever team's reminder was routed first. */
@@ -1252,8 +1315,8 @@ START_TEST(a_not_ours_that_leaves_no_team_says_who_is_left)
     ck_assert_str_eq(got, "Not ours: ict@maidstone.example says this action is not for ICT; that "
                           "team gets no more reminders for it until the plan changes.\n"
                           "No team is reminded of it now: it was the only team the plan names. "
-                          "Once it is overdue past the escalation point, its nags go to "
-                          "Equality, Diversity and Inclusion Officer Group.\n");
+                          "From Wednesday 28 June 2023 its overdue reminders go to Equality, "
+                          "Diversity and Inclusion Officer Group, as an escalation.\n");
     free(got);
     /* C is HR's and ICT's: ICT's alone leaves HR; both's leaves none */
     struct tkl_update c[] = {
@@ -1265,9 +1328,18 @@ START_TEST(a_not_ours_that_leaves_no_team_says_who_is_left)
     free(got);
     got = told_of_last("C", c, 2);
     ck_assert_ptr_nonnull(strstr(got, "\nNo team is reminded of it now: every team the plan "
-                                      "names has said it is not theirs. Once it is overdue past "
-                                      "the escalation point, its nags go to Equality, Diversity "
-                                      "and Inclusion Officer Group.\n"));
+                                      "names has said it is not theirs. From Friday 28 July 2023 "
+                                      "its overdue reminders go to Equality, Diversity and "
+                                      "Inclusion Officer Group, as an escalation.\n"));
+    free(got);
+    /* past the escalation point already: they still go */
+    for (size_t i = 0; i < 2; i++)
+        c[i].at = at(2023, 8, 1, 10 + (int)i);
+    got = told_of_last("C", c, 2);
+    ck_assert_ptr_nonnull(strstr(got, "No team is reminded of it now: every team the plan names "
+                                      "has said it is not theirs. Its overdue reminders still go "
+                                      "to Equality, Diversity and Inclusion Officer Group, as an "
+                                      "escalation.\n"));
     free(got);
     /* the escalation team said it is not theirs before: nobody is left */
     struct tkl_update d[] = {
@@ -1279,6 +1351,24 @@ START_TEST(a_not_ours_that_leaves_no_team_says_who_is_left)
     ck_assert_ptr_nonnull(strstr(got, "\nNo team is reminded of it now: it was the only team "
                                       "the plan names. Nobody will be, until the plan changes its "
                                       "owners or a team takes it back.\n"));
+    free(got);
+    /* nor is anyone when ICT's rules nag no overdue action, so escalate
+     * nothing; nor while the snooze ICT gave before it holds */
+    size_t ict = (size_t)(tkl_team_find(&cfg->teams, "ict") - cfg->teams.teams);
+    struct tkl_rules *rules = &cfg->schedule.team_rules[ict];
+    int every = rules->overdue_every_days;
+    rules->overdue_every_days = 0;
+    got = told_of_last("D", v, 1);
+    rules->overdue_every_days = every;
+    ck_assert_ptr_nonnull(strstr(got, "Nobody will be, until the plan changes its owners"));
+    free(got);
+    struct tkl_update e[] = {
+        update("D", TKL_UPDATE_SNOOZE, "ict@maidstone.example", "ict", at(2023, 6, 5, 9)),
+        update("D", TKL_UPDATE_NOT_OURS, "ict@maidstone.example", "ict", at(2023, 6, 5, 10)),
+    };
+    e[0].until_day = tkl_day_from_civil(2023, 7, 3);
+    got = told_of_last("D", e, 2);
+    ck_assert_ptr_nonnull(strstr(got, "No team is reminded of it now"));
     free(got);
 }
 END_TEST
@@ -1469,6 +1559,7 @@ int main(void)
     tcase_add_test(tc, an_action_its_team_disowned_is_still_escalated);
     tcase_add_test(tc, an_owners_snooze_does_not_hold_its_escalation);
     tcase_add_test(tc, the_escalation_teams_snooze_holds_it_all);
+    tcase_add_test(tc, copies_the_escalation_team_held_or_disowned_are_not_sent);
     tcase_add_test(tc, an_escalation_of_two_teams_keeps_the_not_ours);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
     tcase_add_test(tc, a_resume_lets_the_last_held_reminder_go_at_the_next_send_time);

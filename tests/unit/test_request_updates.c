@@ -502,6 +502,40 @@ START_TEST(a_request_shows_the_latest_progress_note)
 }
 END_TEST
 
+/* An update request to owners who snoozed an action says what they said,
+ * not the words of an escalation's copy. */
+START_TEST(a_request_to_owners_who_snoozed_is_no_escalation)
+{
+    char dir[256];
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    struct tkl_answers ans = {0};
+    const struct tkl_action *a = tkl_store_find(store, "B");
+    struct tkl_update u = {.action_id = (char *)"B",
+                           .recipient = (char *)"policy@example.org",
+                           .team_id = (char *)"pce",
+                           .kind = TKL_UPDATE_SNOOZE,
+                           .at = at(2027, 2, 20, 10, 0),
+                           .link_issued_at = at(2027, 2, 20, 9, 0),
+                           .until_day = day(2027, 4, 1),
+                           .plan_deadline_day = a->deadline.day,
+                           .plan_deadline_text = a->deadline_text,
+                           .plan_status = a->status_text,
+                           .plan_owners = a->owners};
+    int64_t id;
+    bool is_new;
+    ck_assert_int_eq(tkl_outbox_add_update(o, &u, &id, &is_new), 0);
+    answers_of(o, &ans);
+    run(o, &ans, 0, at(2027, 3, 1, 9, 0));
+    char *got = rows(dir, "SELECT DISTINCT recipient || ' ' || coalesce(answer, '-') FROM entries "
+                          "JOIN notices ON id = notice_id WHERE item_id = 'B'");
+    ck_assert_ptr_nonnull(strstr(got, "policy@example.org"));
+    ck_assert_ptr_null(strstr(got, "escalation goes on"));
+    free(got);
+    tkl_answers_free(&ans);
+    remove_outbox(o, dir);
+}
+END_TEST
+
 START_TEST(a_refused_run_is_tried_again_and_goes_once)
 {
     char dir[256], path[300];
@@ -759,6 +793,7 @@ int main(void)
     tcase_add_test(tc, a_phase_over_by_a_later_instant_is_known);
     tcase_add_test(tc, each_owning_team_is_asked_once_about_its_actions);
     tcase_add_test(tc, a_missed_request_is_caught_up_while_answers_are_open);
+    tcase_add_test(tc, a_request_to_owners_who_snoozed_is_no_escalation);
     tcase_add_test(tc, the_follow_up_goes_to_those_who_have_not_answered);
     tcase_add_test(tc, the_summary_tells_report_to_who_answered);
     tcase_add_test(tc, when_every_action_has_an_answer_the_summary_says_so);

@@ -340,15 +340,15 @@ START_TEST(answer_text_of_progress_and_overruled_together)
     char *text = NULL;
     const struct tkl_action *b = tkl_store_find(st, "B");
     ck_assert_int_eq(tkl_route_answer_text(tkl_answers_find(&ans, "B"), b, "hr",
-                                           tkl_day_from_civil(2023, 3, 1), &text),
+                                           tkl_day_from_civil(2023, 3, 1), false, &text),
                      0);
     ck_assert_str_eq(text, "Progress, hr@maidstone.example on 27 Feb 2023\n"
                            "hr@maidstone.example snoozed it until Monday 20 March 2023 on Monday "
                            "27 February 2023; the plan now gives the deadline as 31/03/2023 and "
                            "the status as none, so reminders go on.");
     free(text);
-    ck_assert_int_eq(tkl_route_answer_text(NULL, b, "hr", tkl_day_from_civil(2023, 3, 1), &text),
-                     0);
+    ck_assert_int_eq(
+        tkl_route_answer_text(NULL, b, "hr", tkl_day_from_civil(2023, 3, 1), false, &text), 0);
     ck_assert_ptr_null(text);
     tkl_answers_free(&ans);
 }
@@ -368,7 +368,7 @@ START_TEST(answer_text_of_a_reopened_completion)
     answers_of(&ans, v, 2);
     char *text = NULL;
     ck_assert_int_eq(tkl_route_answer_text(tkl_answers_find(&ans, "B"), tkl_store_find(st, "B"),
-                                           "hr", tkl_day_from_civil(2023, 3, 1), &text),
+                                           "hr", tkl_day_from_civil(2023, 3, 1), false, &text),
                      0);
     ck_assert_str_eq(text, "Reopened after it was marked complete, edi@maidstone.example on 28 Feb "
                            "2023: Policy not yet updated");
@@ -394,13 +394,15 @@ START_TEST(answer_text_of_a_resume)
     const struct tkl_answer *a = tkl_answers_find(&ans, "B");
     const struct tkl_action *b = tkl_store_find(st, "B");
     int32_t day = tkl_day_from_civil(2023, 2, 28);
-    ck_assert_int_eq(tkl_route_answer_text(a, b, "hr", day + 1, &text), 0);
+    ck_assert_int_eq(tkl_route_answer_text(a, b, "hr", day + 1, false, &text), 0);
     ck_assert_str_eq(text, "Reminders resumed, edi@maidstone.example on 28 Feb 2023: Back <early>");
     free(text);
-    ck_assert_int_eq(tkl_route_answer_text(a, b, "hr", day + TKL_RESUME_SHOWN_DAYS - 1, &text), 0);
+    ck_assert_int_eq(
+        tkl_route_answer_text(a, b, "hr", day + TKL_RESUME_SHOWN_DAYS - 1, false, &text), 0);
     ck_assert_ptr_nonnull(text);
     free(text);
-    ck_assert_int_eq(tkl_route_answer_text(a, b, "hr", day + TKL_RESUME_SHOWN_DAYS, &text), 0);
+    ck_assert_int_eq(tkl_route_answer_text(a, b, "hr", day + TKL_RESUME_SHOWN_DAYS, false, &text),
+                     0);
     ck_assert_ptr_null(text);
     tkl_answers_free(&ans);
     /* HR's "not ours" taken back: said in HR's reminders, not another team's */
@@ -408,10 +410,10 @@ START_TEST(answer_text_of_a_resume)
     v[0].until_day = TKL_NO_DAY;
     answers_of(&ans, v, 2);
     a = tkl_answers_find(&ans, "B");
-    ck_assert_int_eq(tkl_route_answer_text(a, b, "hr", day + 1, &text), 0);
+    ck_assert_int_eq(tkl_route_answer_text(a, b, "hr", day + 1, false, &text), 0);
     ck_assert_ptr_nonnull(text);
     free(text);
-    ck_assert_int_eq(tkl_route_answer_text(a, b, "ict", day + 1, &text), 0);
+    ck_assert_int_eq(tkl_route_answer_text(a, b, "ict", day + 1, false, &text), 0);
     ck_assert_ptr_null(text);
     tkl_answers_free(&ans);
 }
