@@ -597,6 +597,8 @@ static bool link_recorded(const struct tkl_service *s, const struct act_view *v,
     return true;
 }
 
+static void html_owning_teams(FILE *f, const struct tkl_team_dir *dir, const struct tkl_action *a);
+
 /* What the page opens with after a POST: what was recorded, said only
  * when the link's updates hold it (a ?done= typed or kept in a bookmark,
  * or a node whose answers have not caught up yet, says nothing). */
@@ -666,6 +668,11 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
     if (text == done_text[TKL_UPDATE_NOT_OURS]) {
         fputc(' ', f);
         html_who_is_told(f, s, false);
+    }
+    if (text == done_text[TKL_UPDATE_COMPLETE] && v->a->n_teams > 1) {
+        fputs(" That goes for every team the plan names for it (", f);
+        html_owning_teams(f, &s->rt->cfg->teams, v->a);
+        fputs("); tickler does not tell the others, so let them know.", f);
     }
     const struct tkl_resumed *x =
         text == done_text[TKL_UPDATE_RESUME] && v->team
@@ -1169,14 +1176,24 @@ static void form_not_ours(FILE *f, const struct tkl_service *s, const struct act
 }
 
 /* Mark complete, or while complete holds (done: the completion) the way
- * back. */
-static void form_complete(FILE *f, const struct act_view *v, const struct tkl_update *done)
+ * back. A joint action's form says the other teams' reminders stop too,
+ * and that they are not told. */
+static void form_complete(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                          const struct tkl_update *done)
 {
     if (!done) {
         form_open(f, v, "h-complete", "Mark complete");
         fputs("<p>Press when the action is done: reminders for it then stop, unless the plan "
-              "later gives it a new deadline or status.</p>\n"
-              "<button type=\"submit\" name=\"do\" value=\"complete\">Mark complete</button>\n"
+              "later gives it a new deadline or status.</p>\n",
+              f);
+        if (v->a->n_teams > 1) {
+            fputs("<p>The plan names more than one team for it (", f);
+            html_owning_teams(f, &s->rt->cfg->teams, v->a);
+            fputs("): the reminders of every one of them stop, and tickler does not tell the "
+                  "others. Press when the whole action is done, not only your team's part.</p>\n",
+                  f);
+        }
+        fputs("<button type=\"submit\" name=\"do\" value=\"complete\">Mark complete</button>\n"
               "</form>\n",
               f);
         return;
@@ -1221,7 +1238,7 @@ static void html_forms(FILE *f, const struct tkl_service *s, const struct act_vi
     fputs("<p>Each button records what you say, with your address and the time. Opening "
           "this page changes nothing.</p>\n",
           f);
-    form_complete(f, v, ans ? ans->complete : NULL);
+    form_complete(f, s, v, ans ? ans->complete : NULL);
     form_resume(f, s, v, ans);
     form_snooze(f, s, v, ans ? ans->complete : NULL);
     form_progress(f, v);

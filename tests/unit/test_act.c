@@ -1215,6 +1215,33 @@ START_TEST(the_snooze_form_names_every_team_it_holds)
 }
 END_TEST
 
+/* A joint action's Mark complete says every team's reminders stop and
+ * the others are not told, before and after the press; a single team's
+ * says nothing of the kind. */
+START_TEST(a_joint_actions_completion_says_the_others_are_not_told)
+{
+    page_load();
+    char path[TKL_TOKEN_MAX + 8], where[64];
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path_for("Review the pay gap", "hr"), NULL);
+    ck_assert(!page_has(resp.body, "more than one team"));
+    tkl_http_response_free(&resp);
+    snprintf(path, sizeof(path), "%s", path_for(PAGE_TRICKY_TITLE, "hr"));
+    page_get(tkl_web_act, &resp, path, NULL);
+    ck_assert(page_has(resp.body, "<p>The plan names more than one team for it (Human Resources; "
+                                  "ICT &amp; Digital): the reminders of every one of them stop, "
+                                  "and tickler does not tell the others. Press when the whole "
+                                  "action is done, not only your team's part.</p>"));
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(post_do(path, "complete", NULL, 0, where, sizeof(where)), 303);
+    page_get(tkl_web_act, &resp, path, "done", "complete", NULL);
+    ck_assert(page_has(resp.body, "That goes for every team the plan names for it (Human "
+                                  "Resources; ICT &amp; Digital); tickler does not tell the "
+                                  "others, so let them know."));
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
 /* A snooze whose day has passed holds nothing: "What holds now" does not
  * list it (the history does). */
 START_TEST(an_ended_snooze_holds_nothing_now)
@@ -1574,6 +1601,7 @@ static Suite *suite(void)
     tcase_add_test(tc, snooze_dates_are_checked);
     tcase_add_test(tc, the_snooze_form_says_when_reminders_resume);
     tcase_add_test(tc, the_snooze_form_names_every_team_it_holds);
+    tcase_add_test(tc, a_joint_actions_completion_says_the_others_are_not_told);
     tcase_add_test(tc, a_snooze_can_be_ended_from_the_page);
     tcase_add_test(tc, a_not_ours_can_be_taken_back);
     tcase_add_test(tc, a_snooze_says_its_resume_day_and_a_completed_action_offers_none);
