@@ -69,6 +69,7 @@
 #include "state/pg_status.h"
 #include "state/pg_updates.h"
 #include "store/fetch.h"
+#include "store/remote.h"
 #include "store/store.h"
 #include "token/token.h"
 #include "update/update.h"
@@ -2396,24 +2397,133 @@ static int report_args(struct cli *c, int argc, char **argv, struct report_args 
     return report_period(a);
 }
 
+/* The file a report for path is written in before it takes path's name:
+ * new, beside path (one file system, so the rename is atomic), hidden, with
+ * the mode path has, or a new file's (0666 less the umask). Sets *ret_tmp
+ * (to free) and *ret_target (path, or the file a symbolic link at path
+ * names, to free). Returns its descriptor, 0 when path is no regular file
+ * (a device, a pipe: written in place, nothing to replace), or a negative
+ * errno. */
+static int report_tmp(const char *path, char **ret_tmp, char **ret_target)
+{
+    struct stat st;
+    mode_t mode;
+    char *target = NULL;
+    if (stat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            return 0;
+        mode = st.st_mode & 07777;
+        if (!(target = realpath(path, NULL)))
+            return -errno;
+    } else if (errno == ENOENT) {
+        mode = umask(0);
+        umask(mode);
+        mode = 0666 & ~mode;
+        if (!(target = strdup(path)))
+            return -ENOMEM;
+    } else {
+        return -errno;
+    }
+    char *dir = tkl_path_dir(target), *tmp = NULL;
+    const char *base = strrchr(target, '/');
+    base = base ? base + 1 : target;
+    int fd = -ENOMEM;
+    if (!dir || asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
+        tmp = NULL;
+        goto out;
+    }
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+        fd = -errno;
+        goto out;
+    }
+    if (fchmod(fd, mode) < 0) {
+        int e = -errno;
+        (void)close(fd);
+        (void)unlink(tmp);
+        fd = e;
+    }
+out:
+    free(dir);
+    if (fd <= 0) {
+        free(tmp);
+        free(target);
+        return fd;
+    }
+    *ret_tmp = tmp;
+    *ret_target = target;
+    return fd;
+}
+
+/* Writes len bytes of data to fd, on disk when it returns 0, and closes
+ * fd. Returns 0 or a negative errno (the write's own: ENOSPC, EFBIG). */
+static int write_synced(int fd, const char *data, size_t len)
+{
+    int r = 0;
+    for (size_t off = 0; off < len && r == 0;) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno != EINTR)
+            r = -errno;
+        else if (w > 0)
+            off += (size_t)w;
+    }
+    if (r == 0 && fsync(fd) < 0)
+        r = -errno;
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    return r;
+}
+
 /* Writes the report of the plan and updates in a's format to a.output
- * (or standard output). Returns the exit code. */
+ * (or standard output). A file named by -o is replaced only by a whole
+ * report, on disk: made in memory, written beside it, flushed, then
+ * renamed over it; a failure leaves it as it was and nothing beside it.
+ * Returns the exit code. */
 static int report_write(const struct report_args *a, const struct tkl_report *r)
 {
-    FILE *out = a->output ? fopen(a->output, a->f == TKL_REPORT_WORD ? "wb" : "w") : stdout;
-    if (!out) {
-        fprintf(stderr, "tickler report: cannot write %s: %s\n", a->output, strerror(errno));
+    char *tmp = NULL, *target = NULL, *data = NULL;
+    size_t len = 0;
+    FILE *out = stdout;
+    int fd = a->output ? report_tmp(a->output, &tmp, &target) : 0, e = fd < 0 ? fd : 0;
+    if (fd > 0)
+        out = open_memstream(&data, &len);
+    else if (fd == 0 && a->output)
+        out = fopen(a->output, a->f == TKL_REPORT_WORD ? "wb" : "w");
+    if (e == 0 && !out)
+        e = -errno;
+    if (e < 0) {
+        fprintf(stderr, "tickler report: cannot write %s: %s\n", a->output, strerror(-e));
+        if (tmp) {
+            (void)close(fd);
+            (void)unlink(tmp);
+        }
+        free(tmp);
+        free(target);
         return 1;
     }
     int err = tkl_report_write(out, r, a->f);
     int end = a->output ? fclose(out) : fflush(stdout);
     if (end != 0 && err == 0)
         err = -errno;
-    if (err < 0) {
-        fprintf(stderr, "tickler report: cannot write the report: %s\n", strerror(-err));
-        return 1;
+    if (tmp) {
+        if (err == 0)
+            err = write_synced(fd, data, len);
+        else
+            (void)close(fd); /* nothing written to lose */
+        if (err == 0 && rename(tmp, target) < 0)
+            err = -errno;
+        if (err == 0) /* a failure leaves the rename to the kernel's writeback */
+            (void)tkl_remote_sync_dir(target);
+        else
+            (void)unlink(tmp);
     }
-    return 0;
+    if (err < 0)
+        fprintf(stderr, "tickler report: cannot write the report%s%s: %s%s\n",
+                a->output ? " to " : "", a->output ? a->output : "", strerror(-err),
+                tmp ? "; the file is as it was" : "");
+    free(data);
+    free(tmp);
+    free(target);
+    return err < 0 ? 1 : 0;
 }
 
 static int cmd_report(struct cli *c, int argc, char **argv)

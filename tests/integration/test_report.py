@@ -16,7 +16,9 @@ import io
 import json
 import os
 import re
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -313,6 +315,52 @@ class Report(Fixture):
             os.close(master)
         self.assertEqual(q.returncode, 2)
         self.assertIn(b"a Word document is not for a terminal: give -o FILE", q.stderr)
+
+    def test_o_replaces_the_file_only_with_a_whole_report(self):
+        out = os.path.join(self.tmp, "out")
+        os.makedirs(out)
+        path = os.path.join(out, "progress.md")
+        self.tickler("report", "--format", "md", "-o", path)
+        with open(path, "rb") as f:
+            earlier = f.read()
+        self.assertIn(b"## As an Employer", earlier)
+        self.assertGreater(len(earlier), 4096)
+
+        def small_files(umask=0o027):
+            """A file size limit the report outgrows: a write past it
+            fails (EFBIG) as on a full disk, after -o's file was made."""
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+            os.umask(umask)
+
+        def report(target, limit):
+            return subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                                   "report", "--format", "html", "-o", target],
+                                  capture_output=True, check=False,
+                                  preexec_fn=small_files if limit else lambda: os.umask(0o027))
+
+        for target in (path, os.path.join(out, "new.html")):
+            p = report(target, True)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn(("tickler report: cannot write the report to %s: File too large"
+                           % target).encode(), p.stderr)
+            self.assertNotIn(b"progress ", p.stderr)  # no report to count
+            # the earlier report whole, nothing left beside it
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(), earlier)
+            self.assertEqual(os.listdir(out), ["progress.md"])
+        # a new file is made as any other, under the umask; a file replaced
+        # keeps its mode
+        p = report(os.path.join(out, "new.html"), False)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(os.stat(os.path.join(out, "new.html")).st_mode & 0o777, 0o640)
+        os.chmod(path, 0o600)
+        p = report(path, False)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        with open(path, "rb") as f:
+            self.assertIn(b"<h2>As an Employer</h2>", f.read())
+        self.assertEqual(sorted(os.listdir(out)), ["new.html", "progress.md"])
 
     def test_the_web_face_serves_what_tickler_report_prints(self):
         self.with_updates()
