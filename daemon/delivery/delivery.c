@@ -270,7 +270,9 @@ __attribute__((format(printf, 2, 3))) static const char *report_text(struct repo
 /* The entry of group g: one failure as a report of it alone says it
  * (its notice, team, recipient and reply), or how many of the channel's
  * notices to the team failed, to how many recipients, with the reply the
- * latest of them got. Returns 0 or -ENOMEM. */
+ * latest of them got. Its title is a whole sentence, the reply apart (the
+ * entry's progress): a report of one entry is titled by it. Returns 0 or
+ * -ENOMEM. */
 static int group_entry(struct report *rp, const struct failure_group *g,
                        struct tkl_notice_entry *en)
 {
@@ -295,12 +297,12 @@ static int group_entry(struct report *rp, const struct failure_group *g,
         if (g->recipients == 1)
             title = report_text(rp,
                                 "%zu notices for %s (%zu actions) could not be delivered to %s by "
-                                "%s; the latest reply:",
+                                "%s",
                                 g->n, team, g->actions, f->recipient, f->channel);
         else
             title = report_text(rp,
                                 "%zu notices for %s (%zu actions) could not be delivered to %zu "
-                                "recipients by %s; the latest reply:",
+                                "recipients by %s",
                                 g->n, team, g->actions, g->recipients, f->channel);
     }
     if (!item || !title)
@@ -390,10 +392,11 @@ static int report_make(const struct tkl_failure *v, size_t n, struct report *rp)
         };
     }
     if (n > 1 && asprintf(&rp->intro,
-                          "%zu notices could not be delivered; below by channel and team, each "
-                          "with the latest reply. tickler outbox --failed lists them, tickler "
-                          "retry --failed sends them again.",
-                          n) < 0) {
+                          "%zu notices could not be delivered; %s. tickler outbox --failed "
+                          "lists them, tickler retry --failed sends them again.",
+                          n,
+                          n_groups > 1 ? "below by channel and team, each with the latest reply"
+                                       : "the latest reply is below") < 0) {
         rp->intro = NULL;
         goto out;
     }

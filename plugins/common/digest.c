@@ -132,6 +132,11 @@ const char *dg_group_title(enum dg_group g)
     return g < DG_GROUPS ? t[g] : "";
 }
 
+const char *dg_reply_label(const struct tkl_notice_entry *e)
+{
+    return e->item_id && strncmp(e->item_id, "notice-", 7) == 0 ? "Reply" : "Latest reply";
+}
+
 void dg_format_day(int32_t day, char *buf, size_t size)
 {
     if (tkl_day_long(day, buf, size) < 0)
@@ -295,7 +300,10 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
             snprintf(buf, size, "Update request: %zu actions for %.*s", n->n_entries,
                      utf8_prefix(team, 120), team);
     } else if (n->n_entries == 1 && n->entries[0].stage == TKL_STAGE_REPORT) {
-        snprintf(buf, size, "Delivery failure: %.*s", utf8_prefix(t, 160), t);
+        /* one notice's failure, or one channel and team's several (the
+         * intro counts them): the entry's title says which */
+        snprintf(buf, size, "Delivery failure%s: %.*s", n->intro && *n->intro ? "s" : "",
+                 utf8_prefix(t, 160), t);
     } else if (n->n_entries && count_stage(n, TKL_STAGE_REPORT) == n->n_entries) {
         /* failures reported together: the intro's count, up to its ';' */
         const char *intro = n->intro && *n->intro ? n->intro : "notices could not be delivered";
@@ -779,8 +787,11 @@ static void text_actions(struct dg_buf *b, const struct tkl_notice *n, const cha
             dg_puts(b, eol);
             wrapped(b, "  * ", e->title ? e->title : "(no title)", eol);
             if (g == DG_FAILURES) {
-                if (e->progress)
-                    wrapped(b, "    Reply: ", e->progress, eol);
+                if (e->progress) {
+                    char label[32];
+                    snprintf(label, sizeof(label), "    %s: ", dg_reply_label(e));
+                    wrapped(b, label, e->progress, eol);
+                }
                 if (strncmp(e->item_id, "notice-", 7) == 0)
                     dg_printf(b, "    See: tickler outbox --failed; tickler retry %s%s",
                               e->item_id + 7, eol);
@@ -927,7 +938,7 @@ static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
             dg_puts(b, "</h3>\n<table role=\"presentation\" style=\"border-collapse:collapse;"
                        "font-size:14px\">\n");
             if (g == DG_FAILURES) {
-                html_row(b, "Reply", e->progress);
+                html_row(b, dg_reply_label(e), e->progress);
                 html_row(b, "Notice", e->item_id);
             } else if (tkl_entry_is_request_line(e)) {
                 /* its title says it all */

@@ -64,6 +64,11 @@ const char *dg_group_title(enum dg_group g);
  * both ("Under way in the diversity calendar"). */
 const char *dg_group_heading(const struct tkl_notice *n, enum dg_group g);
 
+/* The label of a delivery failure's reply (its progress): "Reply" for one
+ * notice's (item id "notice-N"), "Latest reply" for a group's, which
+ * carries the reply the latest of its notices got. */
+const char *dg_reply_label(const struct tkl_notice_entry *e);
+
 /* "Friday 31 March 2023" (tkl_day_long), or "no date". */
 void dg_format_day(int32_t day, char *buf, size_t size);
 

@@ -379,8 +379,11 @@ static void entry_details(json_t *items, bool *bad, const struct tkl_notice_entr
                           enum dg_group g)
 {
     if (g == DG_FAILURES) {
-        if (e->progress)
-            add(items, bad, rich("Reply: ", e->progress, NULL, false));
+        if (e->progress) {
+            char label[32];
+            snprintf(label, sizeof(label), "%s: ", dg_reply_label(e));
+            add(items, bad, rich(label, e->progress, NULL, false));
+        }
     } else if (e->kind == TKL_DEADLINE_EVENT) {
         char line[512];
         dg_deadline(e, true, line, sizeof(line));

@@ -861,6 +861,28 @@ static char *last_report(void)
     return text;
 }
 
+/* The intro of the latest report to delivery.report_to, or "" (none); the
+ * caller frees it. */
+static char *last_intro(void)
+{
+    char path[300];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "SELECT coalesce(intro, '') FROM notices WHERE id = "
+                                        "(SELECT max(id) FROM notices WHERE channel = 'email')",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    char *intro = strdup((const char *)sqlite3_column_text(st, 0));
+    ck_assert_ptr_nonnull(intro);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return intro;
+}
+
 START_TEST(many_failures_make_one_report_grouped_by_channel_and_team)
 {
     /* an outage: 40 notices of one channel, to 8 recipients, fail for
@@ -879,15 +901,42 @@ START_TEST(many_failures_make_one_report_grouped_by_channel_and_team)
     char *lines = last_report();
     /* the larger group first: how many, to how many, and the latest reply */
     ck_assert_str_eq(lines, "notices 1, 2, 3 and 37 more|40 notices for Human Resources (40 "
-                            "actions) could not be delivered to 8 recipients by gone; the latest "
-                            "reply:|no notifier with this name is configured\n"
+                            "actions) could not be delivered to 8 recipients by gone|no notifier "
+                            "with this name is configured\n"
                             "notices 41, 42|2 notices for Human Resources (2 actions) could not "
-                            "be delivered to ict@example.org by lost; the latest reply:|no "
-                            "notifier with this name is configured\n");
+                            "be delivered to ict@example.org by lost|no notifier with this name "
+                            "is configured\n");
     free(lines);
+    char *intro = last_intro();
+    ck_assert_str_eq(intro, "42 notices could not be delivered; below by channel and team, each "
+                            "with the latest reply. tickler outbox --failed lists them, tickler "
+                            "retry --failed sends them again.");
+    free(intro);
     /* a sweep after it finds nothing new */
     sweep();
     ck_assert_int_eq(count("channel = 'email'"), 1);
+}
+END_TEST
+
+/* Several failures of one channel and team: one entry, its title a whole
+ * sentence (a report of one entry takes its subject from it), the latest
+ * reply apart, and an intro that counts them without "each" group. */
+START_TEST(one_groups_report_reads_as_a_sentence_with_the_reply_apart)
+{
+    put("lost", "ict@example.org");
+    put("lost", "ict@example.org");
+    put("lost", "hr@example.org");
+    drive();
+    sweep();
+    ck_assert_int_eq(count("channel = 'email'"), 1);
+    char *lines = last_report(), *intro = last_intro();
+    ck_assert_str_eq(lines, "notices 1, 2, 3|3 notices for Human Resources (3 actions) could not "
+                            "be delivered to 2 recipients by lost|no notifier with this name is "
+                            "configured\n");
+    ck_assert_str_eq(intro, "3 notices could not be delivered; the latest reply is below. tickler "
+                            "outbox --failed lists them, tickler retry --failed sends them again.");
+    free(lines);
+    free(intro);
 }
 END_TEST
 
@@ -1343,6 +1392,7 @@ int main(void)
     tcase_add_test(tc, an_outcome_kept_is_logged_as_recorded_only_once_durable);
     tcase_add_test(tc, a_failure_report_is_logged_as_queued_only_once_durable);
     tcase_add_test(tc, many_failures_make_one_report_grouped_by_channel_and_team);
+    tcase_add_test(tc, one_groups_report_reads_as_a_sentence_with_the_reply_apart);
     tcase_add_test(tc, a_report_lists_the_largest_groups_and_counts_the_rest);
     tcase_add_test(tc, a_failure_after_tickler_retry_is_reported_again);
     tcase_add_test(tc, a_failure_asks_for_a_sweep_and_an_idle_engine_asks_for_none);

@@ -633,6 +633,64 @@ START_TEST(a_look_ahead_says_what_is_coming_up_and_what_is_under_way)
 }
 END_TEST
 
+/* A failure report of one entry: the subject is its title, a whole
+ * sentence ("Delivery failures" for a group of several notices, which the
+ * report's intro counts), and the body gives the reply under it, labelled
+ * as one notice's or the latest of a group's. */
+START_TEST(a_failure_reports_subject_is_a_sentence_and_its_reply_in_the_body)
+{
+    static const struct {
+        const char *item, *title, *intro, *subject, *text, *html;
+    } cases[] = {
+        {"notices 4, 5",
+         "2 notices for Housing (2 actions) could not be delivered to 2 "
+         "recipients by mail",
+         "2 notices could not be delivered; the latest reply is below.",
+         "Delivery failures: 2 notices for Housing (2 actions) could not be delivered to 2 "
+         "recipients by mail",
+         "    Latest reply: SMTP 550 mailbox unavailable", ">Latest reply</th>"},
+        {"notice-4",
+         "A reminder for Housing (1 action) could not be delivered to "
+         "h@example.org by mail",
+         NULL,
+         "Delivery failure: A reminder for Housing (1 action) could not be delivered to "
+         "h@example.org by mail",
+         "    Reply: SMTP 550 mailbox unavailable", ">Reply</th>"},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct tkl_notice_entry e = {.size = sizeof(e),
+                                     .item_id = cases[k].item,
+                                     .title = cases[k].title,
+                                     .status = "failed",
+                                     .progress = "SMTP 550 mailbox unavailable",
+                                     .deadline_day = TKL_NO_DAY,
+                                     .kind = TKL_DEADLINE_UNDATED,
+                                     .stage = TKL_STAGE_REPORT};
+        struct tkl_notice n = {.size = sizeof(n),
+                               .team_name = "Admin",
+                               .entries = &e,
+                               .n_entries = 1,
+                               .intro = cases[k].intro};
+        char buf[512];
+        dg_subject(&n, buf, sizeof(buf));
+        ck_assert_str_eq(buf, cases[k].subject);
+        ck_assert_str_eq(dg_reply_label(&e), cases[k].html[1] == 'L' ? "Latest reply" : "Reply");
+        struct dg_buf t = {0}, h = {0};
+        dg_render(&t, NULL, &n, &(struct dg_render_opts){0}, DG_TEXT, "\n");
+        dg_render(&h, NULL, &n, &(struct dg_render_opts){0}, DG_HTML, "\n");
+        ck_assert(!t.oom && !h.oom);
+        char head[40]; /* the title's start: the text wraps it */
+        snprintf(head, sizeof(head), "  * %.24s", cases[k].title);
+        ck_assert_ptr_nonnull(strstr(t.data, head));
+        ck_assert_ptr_nonnull(strstr(t.data, cases[k].text));
+        ck_assert_ptr_nonnull(strstr(h.data, cases[k].html));
+        ck_assert_ptr_null(strstr(t.data, "reply:\n"));
+        free(t.data);
+        free(h.data);
+    }
+}
+END_TEST
+
 /* The footer says why the reader receives the message: a team's actions,
  * its observances, or the report route's answers and reports. */
 START_TEST(the_footer_fits_what_the_message_holds)
@@ -934,6 +992,7 @@ int main(void)
     tcase_add_test(tc, answers_told_to_the_report_route);
     tcase_add_test(tc, link_tokens_for_answers_that_must_not_be_kept);
     tcase_add_test(tc, update_requests_say_so_and_open_with_their_intro);
+    tcase_add_test(tc, a_failure_reports_subject_is_a_sentence_and_its_reply_in_the_body);
     tcase_add_test(tc, the_footer_fits_what_the_message_holds);
     tcase_add_test(tc, quoted_printable_keeps_lines_short_and_the_text_whole);
     tcase_add_test(tc, json_strings_are_written_as_jansson_writes_them);
