@@ -348,9 +348,10 @@ static void round_durable(struct putset *ps, size_t i, uint64_t id)
 static void round_ended(struct putset *ps)
 {
     struct tkl_queue_round *rd = (struct tkl_queue_round *)ps;
+    char why[TKL_STATE_FAILURE_MAX];
     if (ps->err < 0 && ps->err != -ECANCELED && !ps->refused)
         log_error("cannot commit %zu of the round's notices to the outbox: %s",
-                  ps->queued - ps->told_ok, strerror(-ps->err));
+                  ps->queued - ps->told_ok, tkl_state_failure(rd->st, ps->err, why, sizeof(why)));
     if (ps->err < 0)
         round_restore(rd);
     ps->cb(ps->data, ps->err, &ps->res);
@@ -377,8 +378,9 @@ static bool round_put(struct tkl_queue_round *rd)
             keys[k] = dg->stage_keys[k];
         int r = putset_put(&rd->ps, rd->st, rd->next, &n, keys, rd->now);
         if (r < 0) {
+            char why[TKL_STATE_FAILURE_MAX];
             log_error("cannot commit a notice to the outbox: %s; channel=%s recipient=%s",
-                      strerror(-r), n.channel, n.recipient);
+                      tkl_state_failure(rd->st, r, why, sizeof(why)), n.channel, n.recipient);
             rd->next = rd->batch.n; /* nothing more: the round is put back */
             return false;
         }

@@ -169,6 +169,11 @@ static void tighten_mode(const char *path)
  * is opened without SQLite's per-connection mutex. */
 #define DB_OPEN_FLAGS SQLITE_OPEN_NOMUTEX
 
+const char *tkl_outbox_file(const struct tkl_outbox *o)
+{
+    return sqlite3_db_filename(o->db, "main");
+}
+
 int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_err)
 {
     char *path = NULL;

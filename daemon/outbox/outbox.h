@@ -44,6 +44,9 @@ struct tkl_stored_notice {
  * ret_err (optional) gets SQLite's message for the caller to print. */
 int tkl_outbox_open(const char *state_dir, struct tkl_outbox **ret, char **ret_err);
 
+/* The path of o's database file (as SQLite resolved it); lives as o. */
+const char *tkl_outbox_file(const struct tkl_outbox *o);
+
 /* Opens <state_dir>/tickler.db to read only (`tickler report`, `tickler
  * updates`): nothing is created, upgraded or written, and every write
  * through it fails. Returns 0, -ENOENT when there is no database, or

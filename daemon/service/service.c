@@ -251,8 +251,9 @@ static void on_prepare(uv_prepare_t *h)
         return;
     int r = tkl_state_commit(s->state);
     if (r < 0 && !s->stopping) {
+        char why[TKL_STATE_FAILURE_MAX];
         tkl_log(failure_level(s), "cannot commit to the outbox: %s; trying again in %d s",
-                strerror(-r), SETTLE_RETRY_MS / 1000);
+                tkl_state_failure(s->state, r, why, sizeof(why)), SETTLE_RETRY_MS / 1000);
         (void)uv_timer_start(&s->deliver_timer, on_deliver_timer, SETTLE_RETRY_MS, 0);
     }
 }

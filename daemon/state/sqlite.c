@@ -442,6 +442,11 @@ static int sq_health(const void *impl)
     return ((const struct sq *)impl)->write_error;
 }
 
+static const char *sq_where(const void *impl)
+{
+    return tkl_outbox_file(((const struct sq *)impl)->o);
+}
+
 static const struct tkl_state_ops sqlite_ops = {
     .name = "sqlite",
     .put = sq_put,
@@ -465,6 +470,7 @@ static const struct tkl_state_ops sqlite_ops = {
     .busy = sq_busy,
     .close = sq_close,
     .health = sq_health,
+    .where = sq_where,
 };
 
 int tkl_state_sqlite_new(struct tkl_outbox *o, void (*also)(void *data, int r), void *data,

@@ -1,7 +1,9 @@
 #include "state.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct tkl_state {
     const struct tkl_state_ops *ops;
@@ -34,6 +36,22 @@ void tkl_state_close(struct tkl_state *st)
 const char *tkl_state_backend(const struct tkl_state *st)
 {
     return st->ops->name;
+}
+
+const char *tkl_state_where(const struct tkl_state *st)
+{
+    return st->ops->where ? st->ops->where(st->impl) : NULL;
+}
+
+const char *tkl_state_failure(const struct tkl_state *st, int r, char *buf, size_t size)
+{
+    const char *where = tkl_state_where(st);
+    if (r == -ENOSPC)
+        snprintf(buf, size, "the disk holding %s is full (%s)", where ? where : "the state",
+                 strerror(-r));
+    else
+        snprintf(buf, size, "%s", strerror(-r));
+    return buf;
 }
 
 int tkl_state_put(struct tkl_state *st, const struct tkl_notice *n, const char *const *stage_keys,

@@ -147,6 +147,8 @@ struct tkl_state_ops {
                         tkl_state_notices_cb cb, void *data);
     /* NULL: always 0 */
     int (*health)(const void *impl);
+    /* NULL: not said (tkl_state_where) */
+    const char *(*where)(const void *impl);
 };
 
 /* A state on backend ops with its impl; ownership of impl passes to the
@@ -204,6 +206,20 @@ void tkl_state_close(struct tkl_state *st);
 
 /* The backend's name ("sqlite", "postgresql"). */
 const char *tkl_state_backend(const struct tkl_state *st);
+
+/* Where the state is kept, for a message about it: the SQLite outbox's
+ * file; NULL when the backend does not say. Lives as st. */
+const char *tkl_state_where(const struct tkl_state *st);
+
+/* Room for tkl_state_failure's text. */
+#define TKL_STATE_FAILURE_MAX 4160
+
+/* Why a write to st failed (r, a negative errno), into buf (size bytes,
+ * cut to fit): a full disk says so and names where the state is kept,
+ * which the operator must make room on ("the disk holding
+ * /var/lib/tickler/tickler.db is full (No space left on device)"); any
+ * other error its own text. Returns buf. */
+const char *tkl_state_failure(const struct tkl_state *st, int r, char *buf, size_t size);
 
 /*
  * Commits one notice into the open group: entries whose log key is already

@@ -5,6 +5,7 @@ import argparse
 import datetime
 import email
 import email.policy
+import errno
 import http.server
 import json
 import os
@@ -1006,6 +1007,44 @@ class WallClock(Fixture):
         got = self.to_hr(self.messages())
         self.assertEqual(len(got), 1, got)
         self.assertIn("Review the pay gap", got[0])
+
+
+class DiskFull(Fixture):
+    """A full disk under the state directory: the error of the notices
+    that could not be queued says so and names the outbox's file."""
+
+    PLAN = WallClock.PLAN
+    ADDED = WallClock.ADDED
+
+    @unittest.skipUnless(os.geteuid() == 0 and not harness.PG,
+                         "needs root, to mount a small file system; the SQLite state")
+    def test_a_full_disk_is_named_with_the_outbox(self):
+        small = os.path.join(self.tmp, "small")
+        os.makedirs(small)
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", small],
+                           capture_output=True, text=True, check=False)
+        if p.returncode != 0:
+            self.skipTest("cannot mount a tmpfs here: " + p.stderr.strip())
+        self.addCleanup(subprocess.run, ["umount", "-l", small], check=False)
+        self.state = os.path.join(small, "state")
+        self.write_plan(self.PLAN)
+        self.oneshot("2026-12-08T08:00")  # the last run, so nothing is caught up
+        self.write_plan(self.PLAN + self.ADDED)
+        d = self.start("2026-12-08T08:59:50")  # the reminder of 7 days before at 09:00
+        d.wait_for("started: 2 actions, ")
+        # the outbox open, then its file system filled to the last byte
+        with open(os.path.join(small, "filler"), "wb", buffering=0) as f:
+            for size in (1 << 16, 4096, 1):
+                try:
+                    while True:
+                        f.write(b"\0" * size)
+                except OSError as e:
+                    self.assertEqual(e.errno, errno.ENOSPC)
+        i = d.wait_for("cannot commit")
+        outbox = os.path.realpath(os.path.join(self.state, "tickler.db"))
+        self.assertIn("to the outbox: the disk holding %s is full (No space left on device)"
+                      % outbox, d.lines[i])
+        d.kill()
 
 
 class Signals(Fixture):

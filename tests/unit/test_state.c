@@ -5,6 +5,7 @@
  * notice from being put twice; a claim, its outcome and the recovery of a
  * claim never finished. */
 #include <check.h>
+#include <limits.h>
 
 #include "check_run.h"
 #include <errno.h>
@@ -145,6 +146,26 @@ START_TEST(a_group_undone_at_its_commit_tells_every_operation_r_below_0)
     ck_assert_int_eq(value.calls, 1);
     ck_assert_int_eq(value.r, -ENOENT); /* the set was undone */
     ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "1"), 1);
+}
+END_TEST
+
+/* A full disk's failure says so and names the outbox's file, which the
+ * operator must make room for; another failure is its own text. */
+START_TEST(a_full_disk_is_said_with_the_outbox_s_file)
+{
+    struct told a = {0};
+    put("a@example.org", &a);
+    tkl_disk_full = 1;
+    int r = tkl_state_commit(st);
+    tkl_disk_full = 0;
+    ck_assert_int_eq(r, -ENOSPC);
+    char path[300], real[PATH_MAX], want[PATH_MAX + 64], why[TKL_STATE_FAILURE_MAX];
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    ck_assert_ptr_nonnull(realpath(path, real));
+    ck_assert_str_eq(tkl_state_where(st), real);
+    snprintf(want, sizeof(want), "the disk holding %s is full (No space left on device)", real);
+    ck_assert_str_eq(tkl_state_failure(st, a.r, why, sizeof(why)), want);
+    ck_assert_str_eq(tkl_state_failure(st, -EBUSY, why, sizeof(why)), "Device or resource busy");
 }
 END_TEST
 
@@ -485,6 +506,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, a_put_completes_at_its_group_s_commit_with_its_id);
     tcase_add_test(tc, a_group_undone_at_its_commit_tells_every_operation_r_below_0);
+    tcase_add_test(tc, a_full_disk_is_said_with_the_outbox_s_file);
     tcase_add_test(tc, a_write_refused_inside_the_group_undoes_the_operations_before_it);
     tcase_add_test(tc, a_completion_s_own_operations_are_committed_before_commit_returns);
     tcase_add_test(tc, a_claim_then_its_outcome_round_trip);
