@@ -544,14 +544,14 @@ static bool last_held(const struct tkl_schedule_conf *sc, const struct tkl_actio
     return held;
 }
 
-/* Whether a hold ending on day end gives back its last held reminder,
- * the entry of its (action, team) being next on day next (INT32_MAX: none
- * left): not when the plan's own next reminder comes by then, nor when it
- * comes within TKL_HOLD_END_NEAR_DAYS after, where the held one would go
- * the day before it. */
-static bool gives_back(int32_t next, int32_t end)
+/* Whether a hold ending on day end (a working day) gives back its last
+ * held reminder, the entry of its (action, team) being next on day next
+ * (INT32_MAX: none left): not when the plan's own next reminder comes by
+ * then, nor when it comes on the next working day, where the held one
+ * would go the working day before it. */
+static bool gives_back(const struct tkl_schedule_conf *sc, int32_t next, int32_t end)
 {
-    return next == INT32_MAX || (int64_t)next > (int64_t)end + TKL_HOLD_END_NEAR_DAYS;
+    return next == INT32_MAX || next > tkl_working_day_on_or_after(&sc->policy.holidays, end + 1);
 }
 
 int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
@@ -564,7 +564,7 @@ int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_
     if (at <= not_before)
         return 0;
     size_t j = find_entry(s, action, team);
-    if (!gives_back(j < s->n ? s->heap[j].r.day : INT32_MAX, end) ||
+    if (!gives_back(sc, j < s->n ? s->heap[j].r.day : INT32_MAX, end) ||
         !last_held(sc, &store->actions[action], team, from_day, until_day, &last))
         return 0;
     last.day = end;
@@ -629,7 +629,7 @@ int64_t tkl_scheduler_resume_preview(const struct tkl_scheduler *s,
     struct tkl_reminder last;
     /* as tkl_scheduler_resume would find it */
     *ret_held =
-        gives_back(due == INT64_MAX ? INT32_MAX : tkl_local_day(due), tkl_local_day(back)) &&
+        gives_back(sc, due == INT64_MAX ? INT32_MAX : tkl_local_day(due), tkl_local_day(back)) &&
         last_held(sc, &store->actions[action], team, tkl_scheduler_held_from(sc, since),
                   tkl_local_day(back), &last);
     return *ret_held ? back : due;

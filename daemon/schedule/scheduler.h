@@ -126,12 +126,13 @@ int tkl_scheduler_restore(struct tkl_scheduler *s, const struct tkl_store *store
  * day it held, tkl_scheduler_held_from, or an earlier held reminder's)
  * until until_day: the entry
  * of (action, team) is made due no later than the send time of the first
- * working day on or after until_day (its end). When the entry is more than
- * TKL_HOLD_END_NEAR_DAYS after the end, or there is none left, the last
+ * working day on or after until_day (its end). When the entry is after the
+ * next working day after the end, or there is none left, the last
  * reminder of [from_day, until_day) takes its place at the end (with the
- * end as its day, so it is not "late"); an entry due by then, or within
- * those days after, goes alone, as the held one would come the day before
- * the plan's own; when no
+ * end as its day, so it is not "late"); an entry due by then, or on that
+ * next working day, goes alone, as the held one would come the working
+ * day before the plan's own (the plan's entry is not brought back should
+ * a reload on the end day move it later); when no
  * reminder fell in the snooze, nothing was held back and nothing changes.
  * A reminder sent before the snooze was recorded is in the notification
  * log and is not sent again. Nothing changes when the end's send time is
@@ -141,11 +142,6 @@ int tkl_scheduler_restore(struct tkl_scheduler *s, const struct tkl_store *store
  * longer reminds of (tkl_action_active) gets nothing. Returns 0 or -ENOMEM
  * (only when the entry had gone and the heap has no room left).
  */
-/* How many days after a hold's end the plan's own next reminder may come
- * for it to go alone, the reminder the hold held back not brought back:
- * the day after, so that an officer is not reminded two days running. */
-#define TKL_HOLD_END_NEAR_DAYS 1
-
 int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                              const struct tkl_store *store, size_t action, size_t team,
                              int32_t from_day, int32_t until_day, int64_t not_before);
@@ -164,8 +160,7 @@ int64_t tkl_scheduler_resume_at(const struct tkl_schedule_conf *sc, int64_t at);
  * reminders from tkl_scheduler_held_from(sc, since), and ends at
  * tkl_scheduler_resume_at(sc, at) (at: the time of the resume): the last
  * reminder it held comes then, unless the entry of (action, team) is due
- * by then anyway, or within TKL_HOLD_END_NEAR_DAYS after. Returns 0 or
- * -ENOMEM.
+ * by then anyway, or on the next working day after. Returns 0 or -ENOMEM.
  */
 int tkl_scheduler_resume(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                          const struct tkl_store *store, size_t action, size_t team, int64_t since,

@@ -311,30 +311,27 @@ static const struct tkl_team *told_team(const struct tkl_service *s)
 
 /* Says how to get a link that works: from a later reminder, else from
  * the team that receives tickler's reports (delivery.report_to), named
- * with its e-mail addresses when addresses is true, or from the plan's
- * owner where no team does. A page anyone can call up with a token of
- * their own making (an unknown key's) names no address. */
-static void html_new_link(FILE *f, const struct tkl_service *s, bool addresses)
+ * when named is true (as the link's own page names it, without its
+ * addresses), or from the plan's owner where no team does. A page anyone
+ * can call up with a token of their own making (an unknown key's) names
+ * no team. */
+static void html_new_link(FILE *f, const struct tkl_service *s, bool named)
 {
     const struct tkl_team *t = told_team(s);
     fputs("<p>Each reminder about an action carries a new link: use the link in a later "
           "reminder about this action, if you have one; if not, ask ",
           f);
-    if (!t) {
-        fputs("the action plan's owner to record the update, or for a new link.</p>\n", f);
+    if (!t || !named) {
+        fputs(t ? "the team that receives tickler's reports, or the action plan's owner, "
+                  "for a new link, or to record the update for you.</p>\n"
+                : "the action plan's owner to record the update, or for a new link.</p>\n",
+              f);
         return;
     }
     (void)tkl_html_fputs(t->name, f);
-    fputs(" (the team that receives tickler's reports", f);
-    size_t shown = 0;
-    for (size_t i = 0; addresses && i < t->n_recipients; i++) {
-        const char *address = t->recipients[i].address;
-        if (!strchr(address, '@')) /* a chat destination's name, not for people */
-            continue;
-        fputs(shown++ ? " or " : ", at ", f);
-        (void)tkl_html_fputs(address, f);
-    }
-    fputs(") for a new link, or to record the update for you.</p>\n", f);
+    fputs(" (the team that receives tickler's reports) for a new link, or to record the "
+          "update for you.</p>\n",
+          f);
 }
 
 /* The page of a link whose signature holds but which has expired (tok):

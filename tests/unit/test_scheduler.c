@@ -379,9 +379,9 @@ START_TEST(a_snooze_ends_with_a_reminder)
 }
 END_TEST
 
-/* A snooze that ends the day before the plan's own next reminder lets
- * that one go alone: the one it held back would come the day before it.
- * So does a resume. */
+/* A snooze that ends the working day before the plan's own next reminder
+ * lets that one go alone: the one it held back would come the working day
+ * before it. So does a resume. */
 START_TEST(a_hold_ending_just_before_the_next_reminder_lets_it_go_alone)
 {
     struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
@@ -410,6 +410,22 @@ START_TEST(a_hold_ending_just_before_the_next_reminder_lets_it_go_alone)
     char got[256];
     pop_all(&s, st, at(2023, 6, 30, 9), got, sizeof(got));
     ck_assert_str_eq(got, "lead-7@2023-06-23 lead-1@2023-06-29 due@2023-06-30 ");
+    tkl_scheduler_free(&s);
+    tkl_store_free(st);
+    /* due Monday 3 July: a snooze until Friday 23 June, lead-7 on Monday
+     * 26th, the next working day: it goes alone too */
+    st = load(PLAN "A,One,HR,03/07/2023,\n");
+    ck_assert_int_eq(tkl_scheduler_build(&s, sc, &cfg->teams, st, now, now), 0);
+    for (int i = 0; i < 2; i++) /* lead-28, lead-14 (19 June): held */
+        ck_assert_int_eq(tkl_scheduler_pop_due(&s, sc, st, at(2023, 6, 19, 9), &due), 0);
+    ck_assert_str_eq(due.r.key, "lead-14");
+    ck_assert_int_eq(
+        tkl_scheduler_snooze_end(&s, sc, st, 0, hr, from, tkl_day_from_civil(2023, 6, 23), now), 0);
+    ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 26, 9));
+    /* until Thursday 22nd: Friday comes between, so lead-14 goes then */
+    ck_assert_int_eq(
+        tkl_scheduler_snooze_end(&s, sc, st, 0, hr, from, tkl_day_from_civil(2023, 6, 22), now), 0);
+    ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 22, 9));
     tkl_scheduler_free(&s);
     tkl_store_free(st);
 }
