@@ -2458,14 +2458,7 @@ out:
  * fd. Returns 0 or a negative errno (the write's own: ENOSPC, EFBIG). */
 static int write_synced(int fd, const char *data, size_t len)
 {
-    int r = 0;
-    for (size_t off = 0; off < len && r == 0;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno != EINTR)
-            r = -errno;
-        else if (w > 0)
-            off += (size_t)w;
-    }
+    int r = tkl_remote_write_all(fd, data, len);
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
     if (close(fd) < 0 && r == 0)

@@ -231,20 +231,25 @@ int tkl_remote_ensure_dir(char *dir)
     return r;
 }
 
+int tkl_remote_write_all(int fd, const char *data, size_t len)
+{
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno != EINTR)
+            return -errno;
+        if (w > 0)
+            off += (size_t)w;
+    }
+    return 0;
+}
+
 /* Writes data to a new file tmp, flushed, with mtime when not 0. */
 static int write_tmp(const char *tmp, const char *data, size_t len, int64_t mtime)
 {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    int r = 0;
-    for (size_t off = 0; off < len && r == 0;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno != EINTR)
-            r = -errno;
-        else if (w > 0)
-            off += (size_t)w;
-    }
+    int r = tkl_remote_write_all(fd, data, len);
     if (r == 0 && mtime) {
         struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = (time_t)mtime}};
         if (futimens(fd, ts) < 0)

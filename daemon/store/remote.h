@@ -50,6 +50,11 @@ const char *tkl_remote_format(const char *url, const char *content_disposition,
  * given back as it was. Returns 0 or a negative errno. */
 int tkl_remote_ensure_dir(char *dir);
 
+/* Writes len bytes of data to fd, again after an interrupted or short
+ * write. Returns 0 or a negative errno (the write's own: ENOSPC,
+ * EFBIG). */
+int tkl_remote_write_all(int fd, const char *data, size_t len);
+
 /* Flushes the directory path is in, so that a rename in it lasts.
  * Returns 0 or a negative errno. */
 int tkl_remote_sync_dir(const char *path);

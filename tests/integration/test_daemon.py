@@ -37,6 +37,18 @@ class Fixture(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def small_fs(self):
+        """An 8 MB tmpfs of the test's own, unmounted at its end (root
+        only); skips the test where mounting is not allowed."""
+        small = os.path.join(self.tmp, "small")
+        os.makedirs(small)
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", small],
+                           capture_output=True, text=True, check=False)
+        if p.returncode != 0:
+            self.skipTest("cannot mount a tmpfs here: " + p.stderr.strip())
+        self.addCleanup(subprocess.run, ["umount", "-l", small], check=False)
+        return small
+
     def run_tool(self, *args, check=True):
         p = subprocess.run(list(args), capture_output=True, text=True, timeout=120)
         if check and p.returncode != 0:
@@ -1019,13 +1031,7 @@ class DiskFull(Fixture):
     @unittest.skipUnless(os.geteuid() == 0 and not harness.PG,
                          "needs root, to mount a small file system; the SQLite state")
     def test_a_full_disk_is_named_with_the_outbox(self):
-        small = os.path.join(self.tmp, "small")
-        os.makedirs(small)
-        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", small],
-                           capture_output=True, text=True, check=False)
-        if p.returncode != 0:
-            self.skipTest("cannot mount a tmpfs here: " + p.stderr.strip())
-        self.addCleanup(subprocess.run, ["umount", "-l", small], check=False)
+        small = self.small_fs()
         self.state = os.path.join(small, "state")
         self.write_plan(self.PLAN)
         self.oneshot("2026-12-08T08:00")  # the last run, so nothing is caught up
@@ -1538,14 +1544,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
     def test_a_state_directory_out_of_room_is_not_healthy(self):
         """A full disk stops ticklerd committing notices, which it cannot
         then record; tickler status sees the room left itself."""
-        small = os.path.join(self.tmp, "small")
-        os.makedirs(small)
-        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", small],
-                           capture_output=True, text=True, check=False)
-        if p.returncode != 0:
-            self.skipTest("cannot mount a tmpfs here: " + p.stderr.strip())
-        self.addCleanup(subprocess.run, ["umount", "-l", small], check=False)
-        self.state = os.path.join(small, "state")
+        self.state = os.path.join(self.small_fs(), "state")
         self.oneshot("2023-03-03T09:00")
         text, js, rc = self.status()
         self.assertEqual(rc, 1, text.stdout + text.stderr)
