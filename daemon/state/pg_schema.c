@@ -98,10 +98,6 @@ static const char *const migrations[] = {
      * this version keeps such a node off the database, and the kinds a
      * node of this version knows are the only ones taken */
     "ALTER TABLE updates ADD CONSTRAINT updates_kind CHECK (kind BETWEEN 1 AND 6);",
-    /* 5: the failure sweep (TKL_PG_UNREPORTED) reads the failed notices in
-     * the order they failed: an index of those alone, as the SQLite
-     * outbox's notices_failed, instead of a scan of every notice */
-    "CREATE INDEX notices_failed ON notices(finished_at, id) WHERE state = 2;",
 };
 
 /* a new kind of update needs a migration of its own (4's check widened):

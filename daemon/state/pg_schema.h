@@ -23,7 +23,7 @@
 struct tkl_stored_notice;
 
 /* The schema version this build writes. */
-#define TKL_PG_SCHEMA_VERSION 5
+#define TKL_PG_SCHEMA_VERSION 4
 
 /* The channel TKL_PG_NOTIFY_QUEUED notifies, when the transaction that
  * queued a notice commits; its payload is what the caller gives (the

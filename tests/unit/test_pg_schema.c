@@ -223,7 +223,7 @@ START_TEST(a_version_3_database_is_migrated_and_takes_only_known_kinds)
     start_node(&a);
     PGconn *c = tkl_pg_fixture_connect("t_schema");
     PQclear(tkl_pg_fixture_exec(
-        c, "ALTER TABLE updates DROP CONSTRAINT updates_kind; DROP INDEX notices_failed;"
+        c, "ALTER TABLE updates DROP CONSTRAINT updates_kind;"
            " DELETE FROM tickler_schema_version WHERE version > 3;"
            " INSERT INTO updates(action_id, recipient, kind, at, link_issued_at)"
            " VALUES ('A1', 'r@x', 2, 5, 4), ('A1', 'r@x', 6, 6, 4)"));
@@ -262,7 +262,7 @@ START_TEST(a_version_1_database_is_migrated)
            " link_issued_at, until_day, rag, coalesce(note, ''), coalesce(suggested_team, ''),"
            " plan_deadline_day, coalesce(plan_status, ''),"
            " (CASE kind WHEN 4 THEN coalesce(plan_owners, '') ELSE '' END)) NULLS NOT DISTINCT;"
-           " ALTER TABLE updates DROP CONSTRAINT updates_kind; DROP INDEX notices_failed;"
+           " ALTER TABLE updates DROP CONSTRAINT updates_kind;"
            " DELETE FROM tickler_schema_version WHERE version > 1;"
            " INSERT INTO updates(action_id, recipient, kind, at, link_issued_at, rag, note)"
            " VALUES ('A1', 'r@x', 3, 5, 4, 3, 'green'), ('A1', 'r@x', 3, 6, 4, 2, 'amber')"));
@@ -590,59 +590,6 @@ static void on_done(void *data, int r, const PGresult *const *results, size_t n)
     d->r = r;
 }
 
-/* The plan of the failure sweep's statement, as the node runs it (rows
- * joined by newlines). */
-struct plan {
-    int calls, r;
-    char text[4096];
-};
-
-static void on_plan(void *data, int r, const PGresult *const *results, size_t n)
-{
-    struct plan *p = data;
-    p->calls++;
-    p->r = r;
-    for (int i = 0; r == 0 && i < PQntuples(results[n - 1]); i++) {
-        size_t len = strlen(p->text);
-        snprintf(p->text + len, sizeof(p->text) - len, "%s\n", PQgetvalue(results[n - 1], i, 0));
-    }
-}
-
-/* The failure sweep reads the failed notices by an index of those alone
- * (migration 5, as the SQLite outbox's notices_failed), not by a scan of
- * every notice: a database of version 4 is brought to it, and the plan
- * of the sweep's own prepared statement names the index (sequential scans
- * discouraged, as on a large table where the index pays). */
-START_TEST(the_failure_sweep_reads_the_failed_notices_by_their_index)
-{
-    struct node a = {0};
-    start_node(&a);
-    PGconn *c = tkl_pg_fixture_connect("t_schema");
-    PQclear(tkl_pg_fixture_exec(c, "DROP INDEX notices_failed;"
-                                   " DELETE FROM tickler_schema_version WHERE version > 4"));
-    struct migrated m = {0};
-    ck_assert_int_eq(tkl_pg_schema_migrate(a.pg, on_migrated, &m), 0);
-    ck_assert(tkl_run_until_count(&loop, &m.calls, 1));
-    ck_assert_int_eq(m.r, 0);
-    ck_assert_int_eq(m.version, TKL_PG_SCHEMA_VERSION);
-    ck_assert_int_eq(tkl_pg_fixture_value(c, "SELECT count(*) FROM pg_indexes WHERE indexname"
-                                             " = 'notices_failed' AND indexdef LIKE"
-                                             " '%(finished_at, id) WHERE (state = 2)'"),
-                     1);
-    PQfinish(c);
-    struct tkl_pg_stmt txn[] = {
-        {.sql = "SET LOCAL enable_seqscan = off"},
-        {.sql = "EXPLAIN EXECUTE " TKL_PG_UNREPORTED "(6, 100, '[]')"},
-    };
-    struct plan p = {0};
-    ck_assert_int_eq(tkl_pg_transaction(a.pg, txn, 2, on_plan, &p), 0);
-    ck_assert(tkl_run_until_count(&loop, &p.calls, 1));
-    ck_assert_int_eq(p.r, 0);
-    ck_assert_msg(strstr(p.text, " using notices_failed on notices n"), "%s", p.text);
-    finish(&a, NULL);
-}
-END_TEST
-
 START_TEST(a_queued_notice_wakes_the_other_node_at_commit)
 {
     struct node a = {0}, b = {0};
@@ -719,7 +666,6 @@ static Suite *suite(void)
     tcase_add_test(tc, concurrent_claims_get_disjoint_sets);
     tcase_add_test(tc, an_expired_lease_is_reclaimed_and_outcomes_need_the_lease);
     tcase_add_test(tc, records_retries_and_failures);
-    tcase_add_test(tc, the_failure_sweep_reads_the_failed_notices_by_their_index);
     tcase_add_test(tc, a_queued_notice_wakes_the_other_node_at_commit);
     tcase_add_test(tc, keeps_meta_and_nodes);
     suite_add_tcase(s, tc);
