@@ -2397,61 +2397,106 @@ static int report_args(struct cli *c, int argc, char **argv, struct report_args 
     return report_period(a);
 }
 
+/* Whether a file that path names must be written in place rather than
+ * replaced (its inode kept): no regular file (a device, a pipe), one with
+ * other names (hard links), or a symbolic link to nothing yet (written
+ * through, as fopen does). Returns 1, 0, or a negative errno; sets *st when 0. */
+static int report_in_place(const char *path, struct stat *st)
+{
+    struct stat lst;
+    if (lstat(path, &lst) < 0)
+        return errno == ENOENT ? 0 : -errno; /* a new file: *st unset, not read */
+    if (stat(path, st) < 0)
+        return errno == ENOENT ? 1 : -errno;
+    return !S_ISREG(st->st_mode) || st->st_nlink > 1;
+}
+
+/* Whether path names the file standard output is open on (-o /dev/stdout
+ * into a log): written through standard output itself, as it was opened
+ * (appending, at its offset), not truncated by a second open. */
+static bool is_stdout(const char *path)
+{
+    struct stat st, out;
+    return stat(path, &st) == 0 && fstat(STDOUT_FILENO, &out) == 0 && st.st_dev == out.st_dev &&
+           st.st_ino == out.st_ino;
+}
+
 /* The file a report for path is written in before it takes path's name:
- * new, beside path (one file system, so the rename is atomic), hidden, with
- * the mode path has, or a new file's (0666 less the umask). Sets *ret_tmp
- * (to free) and *ret_target (path, or the file a symbolic link at path
- * names, to free). Returns its descriptor, 0 when path is no regular file
- * (a device, a pipe: written in place, nothing to replace), or a negative
+ * new, beside path (one file system, so the rename is atomic), hidden,
+ * with the mode, owner and group path has (or a new file's: 0666 less the
+ * umask). Sets *ret_fd (above standard error) and, to free, *ret_tmp and
+ * *ret_target (path, or the file a symbolic link at path names); or
+ * *ret_fd to -1 when path is to be written in place: report_in_place's,
+ * or where the file cannot be replaced as it was (a directory this user
+ * cannot write to, an owner it cannot give). A file this user cannot
+ * write to is refused, as opening it would be. Returns 0 or a negative
  * errno. */
-static int report_tmp(const char *path, char **ret_tmp, char **ret_target)
+static int report_tmp(const char *path, int *ret_fd, char **ret_tmp, char **ret_target)
 {
     struct stat st;
     mode_t mode;
-    char *target = NULL;
-    if (stat(path, &st) == 0) {
-        if (!S_ISREG(st.st_mode))
-            return 0;
+    char *target = NULL, *dir = NULL, *tmp = NULL;
+    *ret_fd = -1;
+    int r = report_in_place(path, &st);
+    if (r != 0)
+        return r < 0 ? r : 0;
+    bool exists = access(path, F_OK) == 0;
+    if (exists) {
+        if (access(path, W_OK) < 0)
+            return -errno;
         mode = st.st_mode & 07777;
         if (!(target = realpath(path, NULL)))
             return -errno;
-    } else if (errno == ENOENT) {
+    } else {
         mode = umask(0);
         umask(mode);
         mode = 0666 & ~mode;
         if (!(target = strdup(path)))
             return -ENOMEM;
-    } else {
-        return -errno;
     }
-    char *dir = tkl_path_dir(target), *tmp = NULL;
     const char *base = strrchr(target, '/');
     base = base ? base + 1 : target;
-    int fd = -ENOMEM;
-    if (!dir || asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
+    int fd = -1;
+    r = -ENOMEM;
+    if (!(dir = tkl_path_dir(target)) || asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
         tmp = NULL;
-        goto out;
+        goto fail;
     }
     if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-        fd = -errno;
-        goto out;
+        r = errno == EACCES || errno == EPERM || errno == EROFS ? 0 : -errno;
+        goto fail;
+    }
+    if (fd <= STDERR_FILENO) { /* a closed standard stream's number */
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+        r = high < 0 ? -errno : 0;
+        (void)close(fd);
+        fd = high;
+        if (fd < 0)
+            goto fail_unlink;
     }
     if (fchmod(fd, mode) < 0) {
-        int e = -errno;
-        (void)close(fd);
-        (void)unlink(tmp);
-        fd = e;
+        r = -errno;
+        goto fail_unlink;
     }
-out:
+    if (exists && (st.st_uid != geteuid() || st.st_gid != getegid()) &&
+        fchown(fd, st.st_uid, st.st_gid) < 0) {
+        r = 0; /* not this user's to give: written in place, as it was */
+        goto fail_unlink;
+    }
     free(dir);
-    if (fd <= 0) {
-        free(tmp);
-        free(target);
-        return fd;
-    }
+    *ret_fd = fd;
     *ret_tmp = tmp;
     *ret_target = target;
-    return fd;
+    return 0;
+fail_unlink:
+    if (fd >= 0)
+        (void)close(fd);
+    (void)unlink(tmp);
+fail:
+    free(dir);
+    free(tmp);
+    free(target);
+    return r;
 }
 
 /* Writes len bytes of data to fd, on disk when it returns 0, and closes
@@ -2476,11 +2521,12 @@ static int report_write(const struct report_args *a, const struct tkl_report *r)
     char *tmp = NULL, *target = NULL, *data = NULL;
     size_t len = 0;
     FILE *out = stdout;
-    int fd = a->output ? report_tmp(a->output, &tmp, &target) : 0, e = fd < 0 ? fd : 0;
-    if (fd > 0)
+    const char *output = a->output && !is_stdout(a->output) ? a->output : NULL;
+    int fd = -1, e = output ? report_tmp(output, &fd, &tmp, &target) : 0;
+    if (fd >= 0)
         out = open_memstream(&data, &len);
-    else if (fd == 0 && a->output)
-        out = fopen(a->output, a->f == TKL_REPORT_WORD ? "wb" : "w");
+    else if (e == 0 && output)
+        out = fopen(output, a->f == TKL_REPORT_WORD ? "wb" : "w");
     if (e == 0 && !out)
         e = -errno;
     if (e < 0) {
@@ -2494,7 +2540,7 @@ static int report_write(const struct report_args *a, const struct tkl_report *r)
         return 1;
     }
     int err = tkl_report_write(out, r, a->f);
-    int end = a->output ? fclose(out) : fflush(stdout);
+    int end = output ? fclose(out) : fflush(stdout);
     if (end != 0 && err == 0)
         err = -errno;
     if (tmp) {

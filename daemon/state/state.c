@@ -47,8 +47,8 @@ const char *tkl_state_failure(const struct tkl_state *st, int r, char *buf, size
 {
     const char *where = tkl_state_where(st);
     if (r == -ENOSPC)
-        snprintf(buf, size, "the disk holding %s is full (%s)", where ? where : "the state",
-                 strerror(-r));
+        snprintf(buf, size, "the disk holding %s, or SQLite's temporary files, is full (%s)",
+                 where ? where : "the state", strerror(-r));
     else
         snprintf(buf, size, "%s", strerror(-r));
     return buf;

@@ -212,12 +212,14 @@ const char *tkl_state_backend(const struct tkl_state *st);
 const char *tkl_state_where(const struct tkl_state *st);
 
 /* Room for tkl_state_failure's text. */
-#define TKL_STATE_FAILURE_MAX 4160
+#define TKL_STATE_FAILURE_MAX 4224
 
 /* Why a write to st failed (r, a negative errno), into buf (size bytes,
  * cut to fit): a full disk says so and names where the state is kept,
  * which the operator must make room on ("the disk holding
- * /var/lib/tickler/tickler.db is full (No space left on device)"); any
+ * /var/lib/tickler/tickler.db, or SQLite's temporary files, is full (No
+ * space left on device)": SQLite says the same of its temporary files'
+ * directory, /var/tmp or /tmp); any
  * other error its own text. Returns buf. */
 const char *tkl_state_failure(const struct tkl_state *st, int r, char *buf, size_t size);
 

@@ -17,7 +17,7 @@ const char dg_default_footer_links[] =
     "You receive this because you are listed for this team in tickler's team directory. "
     "If an action the plan gives your team is not your team's, say so from its link (the "
     "page's Not ours button); to change who is reminded, contact the action plan's owner. "
-    "A reply to this message is not recorded: answer from the action's link.";
+    "Only an action's link records an update; a reply to this message does not.";
 
 const char dg_default_footer_calendar[] =
     "You receive this because you are listed for this team in tickler's team directory. "
@@ -202,7 +202,7 @@ void dg_deadline(const struct tkl_notice_entry *e, bool with_when, char *buf, si
         else
             snprintf(buf, size, "%.*s (%s)", dt ? cut : 1, dt ? dt : "-", day);
     } else if (with_when) {
-        snprintf(buf, size, "%.*s, %s", dt ? cut : 7, dt ? dt : "not set", w);
+        snprintf(buf, size, "%.*s, %s%s", dt ? cut : 7, dt ? dt : "not set", w, dg_late(e));
     } else {
         snprintf(buf, size, "%.*s", dt ? cut : 7, dt ? dt : "not set");
     }

@@ -1048,8 +1048,8 @@ class DiskFull(Fixture):
                     self.assertEqual(e.errno, errno.ENOSPC)
         i = d.wait_for("cannot commit")
         outbox = os.path.realpath(os.path.join(self.state, "tickler.db"))
-        self.assertIn("to the outbox: the disk holding %s is full (No space left on device)"
-                      % outbox, d.lines[i])
+        self.assertIn("to the outbox: the disk holding %s, or SQLite's temporary files, is full "
+                      "(No space left on device)" % outbox, d.lines[i])
         d.kill()
 
 

@@ -305,8 +305,8 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
             self.assertIn("The links open a page; nothing changes until you press a button there.",
                           html)
             # an officer answering by reply would be answering no one
-            self.assertIn("A reply to this message is not recorded: answer from the action's "
-                          "link.", " ".join(text.split()))
+            self.assertIn("Only an action's link records an update; a reply to this message "
+                          "does not.", " ".join(text.split()))
             # never in a header
             for name, value in msg.items():
                 self.assertNotIn("/a/", str(value), name)
@@ -334,7 +334,7 @@ teams = ( { id = "alpha"; name = "Alpha \u2019s team"; recipients = { mail = [ "
                 self.assertNotIn("/a/", body)
                 self.assertNotIn("Update this action", body)
                 self.assertNotIn("The links open a page", body)
-                self.assertNotIn("A reply to this message is not recorded", body)
+                self.assertNotIn("a reply to this message does not", body)
 
     def test_send_test_prints_the_server_reply(self):
         conf = self.write_conf(self.server(), ca=CERTS["ca"][0])

@@ -362,6 +362,59 @@ class Report(Fixture):
             self.assertIn(b"<h2>As an Employer</h2>", f.read())
         self.assertEqual(sorted(os.listdir(out)), ["new.html", "progress.md"])
 
+    def test_o_keeps_what_it_cannot_replace_as_it_was(self):
+        """-o writes in place where replacing would change what the file
+        is: standard output's own file, a file with another name (a hard
+        link), a symbolic link to nothing yet; with standard input closed
+        it leaves nothing beside the file; a file of another user keeps
+        its owner."""
+        out = os.path.join(self.tmp, "out")
+        os.makedirs(out)
+
+        def report(target, **kw):
+            return subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                                   "report", "--format", "md", "-o", target],
+                                  check=False, capture_output="stdout" not in kw, **kw)
+
+        log = os.path.join(out, "cron.log")
+        with open(log, "w") as f:
+            f.write("before\n")
+        ino = os.stat(log).st_ino
+        with open(log, "a") as f:
+            self.assertEqual(report("/dev/stdout", stdout=f, stderr=subprocess.DEVNULL).returncode, 0)
+            f.write("after\n")
+        with open(log) as f:
+            text = f.read()
+        self.assertEqual(os.stat(log).st_ino, ino)
+        self.assertTrue(text.startswith("before\n# ") and text.endswith("after\n"), text[-200:])
+        # a hard link: both names keep one file
+        first = os.path.join(out, "first.md")
+        with open(first, "w") as f:
+            f.write("old")
+        os.link(first, os.path.join(out, "second.md"))
+        self.assertEqual(report(first).returncode, 0)
+        with open(os.path.join(out, "second.md")) as f:
+            self.assertIn("## As an Employer", f.read())
+        # a symbolic link to a file still to be made: made, the link kept
+        os.symlink("made.md", os.path.join(out, "link.md"))
+        self.assertEqual(report(os.path.join(out, "link.md")).returncode, 0)
+        self.assertTrue(os.path.islink(os.path.join(out, "link.md")))
+        self.assertTrue(os.path.isfile(os.path.join(out, "made.md")))
+        # standard input closed: the hidden file is not taken for it
+        p = report(first, stdin=subprocess.DEVNULL, preexec_fn=lambda: os.close(0))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(sorted(os.listdir(out)),
+                         ["cron.log", "first.md", "link.md", "made.md", "second.md"])
+        if os.geteuid() == 0:  # root replacing another user's file keeps its owner
+            theirs = os.path.join(out, "theirs.md")
+            with open(theirs, "w") as f:
+                f.write("old")
+            os.chown(theirs, 65534, 65534)
+            os.chmod(theirs, 0o600)
+            self.assertEqual(report(theirs).returncode, 0)
+            st = os.stat(theirs)
+            self.assertEqual((st.st_uid, st.st_gid, st.st_mode & 0o777), (65534, 65534, 0o600))
+
     def test_the_web_face_serves_what_tickler_report_prints(self):
         self.with_updates()
         self.daemon = Daemon(self.conf, self.state)

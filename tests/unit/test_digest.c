@@ -156,6 +156,17 @@ START_TEST(a_late_reminder_says_the_reminder_is_late)
                                   .late = 1};
     dg_deadline(&e, true, buf, sizeof(buf));
     ck_assert_str_eq(buf, "1-31 October 2027, under way, began 2 days ago (this prompt is late)");
+    /* an undated check-in sent late says so too, as on a Teams card */
+    e = (struct tkl_notice_entry){.size = sizeof(e),
+                                  .item_id = "C1",
+                                  .title = "t",
+                                  .deadline_text = "Ongoing",
+                                  .deadline_day = TKL_NO_DAY,
+                                  .kind = TKL_DEADLINE_ONGOING,
+                                  .stage = TKL_STAGE_CHECKIN,
+                                  .late = 1};
+    dg_deadline(&e, true, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Ongoing, no deadline: this is a check-in (this reminder is late)");
 }
 END_TEST
 

@@ -159,11 +159,13 @@ START_TEST(a_full_disk_is_said_with_the_outbox_s_file)
     int r = tkl_state_commit(st);
     tkl_disk_full = 0;
     ck_assert_int_eq(r, -ENOSPC);
-    char path[300], real[PATH_MAX], want[PATH_MAX + 64], why[TKL_STATE_FAILURE_MAX];
+    char path[300], real[PATH_MAX], want[PATH_MAX + 128], why[TKL_STATE_FAILURE_MAX];
     snprintf(path, sizeof(path), "%s/tickler.db", dir);
     ck_assert_ptr_nonnull(realpath(path, real));
     ck_assert_str_eq(tkl_state_where(st), real);
-    snprintf(want, sizeof(want), "the disk holding %s is full (No space left on device)", real);
+    snprintf(want, sizeof(want),
+             "the disk holding %s, or SQLite's temporary files, is full (No space left on device)",
+             real);
     ck_assert_str_eq(tkl_state_failure(st, a.r, why, sizeof(why)), want);
     ck_assert_str_eq(tkl_state_failure(st, -EBUSY, why, sizeof(why)), "Device or resource busy");
 }
