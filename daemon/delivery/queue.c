@@ -471,8 +471,6 @@ int tkl_queue_due(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
     return r;
 }
 
-/* The answer of a "not ours" u, or of a resume u that took one back, told
- * to report_to, plain text. Returns a new string or NULL. */
 /*
  * Who is still reminded of action a once no team of the plan's is (every
  * team of a->teams has a "not ours" of ans that holds), said to f; nothing
@@ -510,6 +508,9 @@ static void say_who_is_left(FILE *f, const struct tkl_team_dir *teams,
         fputs(" Nobody will be, until the plan changes its owners or a team takes it back.", f);
 }
 
+/* The answer of a "not ours" u, or of a resume u that took one back, told
+ * to report_to, plain text (with say_who_is_left's, on day today). Returns
+ * a new string or NULL. */
 static char *not_ours_text(const struct tkl_team_dir *teams, const struct tkl_schedule_conf *sc,
                            const struct tkl_action *a, const struct tkl_answer *ans,
                            const struct tkl_update *u, int32_t today)

@@ -44,12 +44,13 @@ struct tkl_queue_result {
  * (tkl_route_escalation): *ret is disowned, which tkl_route_add sends
  * there alone. When a
  * snooze holds it, the snooze's end is scheduled
- * (tkl_scheduler_snooze_end); a snooze an owning team recorded (its
- * team_id set) holds the owning teams' reminders only, so an escalation
- * with a team to go to still goes: *ret is snoozed, which tkl_route_add
- * sends there alone (its log key keeps the reminder the snooze's end
- * brings back from going to that team twice). A snooze recorded by anyone
- * else (the escalation team's own) holds it all. Returns 0, -ENOENT (nothing due) or -ENOMEM
+ * (tkl_scheduler_snooze_end); an owning team's snooze holds the owning
+ * teams' reminders only, so an escalation with a team to go to still goes:
+ * *ret is snoozed, which tkl_route_add sends there alone (its log key
+ * keeps the reminder the snooze's end brings back from going to that team
+ * twice). A snooze of the escalation team's own, or through a link of no
+ * owning team's, holds it all (tkl_answer_holds_copies). Returns 0,
+ * -ENOENT (nothing due) or -ENOMEM
  * (the reminder was taken all the same: *ret and *ret_hold are set, for
  * tkl_scheduler_restore).
  */

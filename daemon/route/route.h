@@ -53,15 +53,13 @@ void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t t
  * (a snooze, or its "not ours"; NULL: any team's) resumed lately, seen from
  * today (tkl_answer_resume_shown: "Reminders resumed, a@x on 3 Dec 2026:
  * why"), team's "not ours" that holds ("Not ours, a@x on 3 Dec 2026:
- * why (suggested: ICT)"), an owning team's snooze that holds today,
- * whose escalation goes on (tkl_queue_pop: "Snoozed by its owners until
- * Monday 4 January 2027, a@x on 3 Dec 2026; their reminders are held
- * until then, this escalation goes on"), the latest
- * progress note ("Progress (amber), a@x on 3 Dec 2026: the note") and
- * what the plan has overruled (tkl_answer_overruled_text), each on a line
- * of its own; for snoozed_copy, the escalation's copy of a reminder the
- * owners' snooze holds (tkl_due.snoozed), that snooze ("Snoozed by its
- * owners until ..."). *ret is NULL when there is nothing to say. Returns 0
+ * why (suggested: ICT)"), for snoozed_copy (the escalation's copy of a
+ * reminder the owners' snooze holds, tkl_due.snoozed) that snooze
+ * ("Snoozed by its owners until Monday 4 January 2027, a@x on 3 Dec 2026;
+ * their reminders are held until then, this escalation goes on"), the
+ * latest progress note ("Progress (amber), a@x on 3 Dec 2026: the note")
+ * and what the plan has overruled (tkl_answer_overruled_text), each on a
+ * line of its own. *ret is NULL when there is nothing to say. Returns 0
  * or -ENOMEM.
  */
 int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action *a,
