@@ -2400,14 +2400,17 @@ static int report_args(struct cli *c, int argc, char **argv, struct report_args 
 /* Whether a file that path names must be written in place rather than
  * replaced (its inode kept): no regular file (a device, a pipe), one with
  * other names (hard links), or a symbolic link to nothing yet (written
- * through, as fopen does). Returns 1, 0, or a negative errno; sets *st when 0. */
-static int report_in_place(const char *path, struct stat *st)
+ * through, as fopen does). Returns 1, 0, or a negative errno; when 0,
+ * *exists says whether path names a file, and *st is that file's. */
+static int report_in_place(const char *path, struct stat *st, bool *exists)
 {
     struct stat lst;
+    *exists = false;
     if (lstat(path, &lst) < 0)
-        return errno == ENOENT ? 0 : -errno; /* a new file: *st unset, not read */
+        return errno == ENOENT ? 0 : -errno; /* a new file */
     if (stat(path, st) < 0)
         return errno == ENOENT ? 1 : -errno;
+    *exists = true;
     return !S_ISREG(st->st_mode) || st->st_nlink > 1;
 }
 
@@ -2433,14 +2436,14 @@ static bool is_stdout(const char *path)
  * errno. */
 static int report_tmp(const char *path, int *ret_fd, char **ret_tmp, char **ret_target)
 {
-    struct stat st;
+    struct stat st = {0};
     mode_t mode;
     char *target = NULL, *dir = NULL, *tmp = NULL;
+    bool exists;
     *ret_fd = -1;
-    int r = report_in_place(path, &st);
+    int r = report_in_place(path, &st, &exists);
     if (r != 0)
         return r < 0 ? r : 0;
-    bool exists = access(path, F_OK) == 0;
     if (exists) {
         if (access(path, W_OK) < 0)
             return -errno;
@@ -2961,6 +2964,8 @@ static int output_status(int r)
 int main(int argc, char **argv)
 {
     struct cli c = {.config = TICKLER_DEFAULT_CONFIG};
+    if (tkl_std_streams_open() < 0)
+        return 1;
     tkl_secret_set_credentials_fallback(TICKLER_CREDENTIALS_DIR);
     int cmd, r = main_args(&c, argc, argv, &cmd);
     if (r)

@@ -461,6 +461,8 @@ static char *state_dir_of(const struct options *o)
 int main(int argc, char **argv)
 {
     struct daemon d = {0};
+    if (tkl_std_streams_open() < 0)
+        return 1;
     int r = parse_options(argc, argv, &d.opt);
     if (r >= 0)
         return r;

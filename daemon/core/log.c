@@ -1,10 +1,12 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static int max_level = TKL_LOG_INFO;
 
@@ -60,4 +62,21 @@ void tkl_log(int level, const char *fmt, ...)
     va_start(ap, fmt);
     tkl_logv(level, fmt, ap);
     va_end(ap);
+}
+
+int tkl_std_streams_open(void)
+{
+    for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        /* the lowest number free: this one, as those below are open */
+        int null = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+        if (null < 0)
+            return -errno;
+        if (null != fd) { /* cannot be, as said; never left open elsewhere */
+            (void)close(null);
+            return -EBADF;
+        }
+    }
+    return 0;
 }

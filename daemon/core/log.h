@@ -19,6 +19,13 @@ int tkl_log_get_level(void);
  * Returns the level, or -EINVAL. */
 int tkl_log_parse_level(const char *name);
 
+/* Opens /dev/null on each of standard input, output and error that is
+ * closed (a program started with <&- or >&-), so that no file, socket or
+ * libuv handle the program opens takes their numbers: a log line would
+ * land in it, and libuv refuses to close them. Call first in main().
+ * Returns 0 or a negative errno. */
+int tkl_std_streams_open(void);
+
 void tkl_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tkl_logv(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
