@@ -260,18 +260,27 @@ int tkl_route_keep_text(struct tkl_route_batch *b, char *text)
     return 0;
 }
 
+/* The team team index team's escalations go to: its escalate_to, else
+ * escalate_to; NULL when there is none, it is the team itself, or it has
+ * said the action is not theirs (a "not ours" of ans that holds, whatever
+ * else holds, such as the owners' snooze: it is not brought back). */
+static const struct tkl_team *escalation_team(const struct tkl_team_dir *teams,
+                                              const char *escalate_to, size_t team,
+                                              const struct tkl_answer *ans)
+{
+    const struct tkl_team *t = &teams->teams[team];
+    const char *to = t->escalate_to ? t->escalate_to : escalate_to;
+    const struct tkl_team *esc = to ? tkl_team_find(teams, to) : NULL;
+    if (!esc || esc == t || tkl_answer_not_ours_since(ans, esc->id) != INT64_MAX)
+        return NULL;
+    return esc;
+}
+
 const struct tkl_team *tkl_route_escalation(const struct tkl_team_dir *teams,
                                             const char *escalate_to, const struct tkl_due *due,
                                             const struct tkl_answer *ans)
 {
-    const struct tkl_team *t = &teams->teams[due->team];
-    const char *to = t->escalate_to ? t->escalate_to : escalate_to;
-    const struct tkl_team *esc = due->r.escalate && to ? tkl_team_find(teams, to) : NULL;
-    /* a team that said the action is not theirs is not brought back
-     * (whatever else holds, such as the owners' snooze) */
-    if (!esc || esc == t || tkl_answer_not_ours_since(ans, esc->id) != INT64_MAX)
-        return NULL;
-    return esc;
+    return due->r.escalate ? escalation_team(teams, escalate_to, due->team, ans) : NULL;
 }
 
 const struct tkl_team *tkl_route_escalates(const struct tkl_team_dir *teams,
@@ -279,11 +288,8 @@ const struct tkl_team *tkl_route_escalates(const struct tkl_team_dir *teams,
                                            const struct tkl_action *a, const struct tkl_answer *ans,
                                            int32_t *ret_day)
 {
-    const struct tkl_team *t = &teams->teams[team];
-    const char *to = t->escalate_to ? t->escalate_to : sc->escalate_to;
-    const struct tkl_team *esc = to ? tkl_team_find(teams, to) : NULL;
-    if (!esc || esc == t || !esc->n_recipients ||
-        tkl_answer_not_ours_since(ans, esc->id) != INT64_MAX || a->deadline.day == TKL_NO_DAY)
+    const struct tkl_team *esc = escalation_team(teams, sc->escalate_to, team, ans);
+    if (!esc || !esc->n_recipients || a->deadline.day == TKL_NO_DAY)
         return NULL;
     int32_t day = tkl_scheduler_first_escalation(sc, a, team, a->deadline.day);
     if (day == TKL_NO_DAY)

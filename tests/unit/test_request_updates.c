@@ -150,9 +150,9 @@ static char *intros(const char *dir, const char *recipient)
     return rows(dir, q);
 }
 
-/* Records an update of action by who at t. */
-static void answer(struct tkl_outbox *o, const char *action, const char *who, const char *team,
-                   enum tkl_update_kind kind, int64_t t)
+/* Records an update of action by who at t; a snooze until until_day. */
+static void answer_until(struct tkl_outbox *o, const char *action, const char *who,
+                         const char *team, enum tkl_update_kind kind, int64_t t, int32_t until_day)
 {
     const struct tkl_action *a = tkl_store_find(store, action);
     ck_assert_ptr_nonnull(a);
@@ -162,7 +162,7 @@ static void answer(struct tkl_outbox *o, const char *action, const char *who, co
                            .kind = kind,
                            .at = t,
                            .link_issued_at = t - 3600,
-                           .until_day = TKL_NO_DAY,
+                           .until_day = until_day,
                            .rag = kind == TKL_UPDATE_PROGRESS ? TKL_RAG_GREEN : TKL_RAG_NONE,
                            .note = kind == TKL_UPDATE_PROGRESS ? (char *)"On track" : NULL,
                            .plan_deadline_day = a->deadline.day,
@@ -173,6 +173,13 @@ static void answer(struct tkl_outbox *o, const char *action, const char *who, co
     bool is_new;
     ck_assert_int_eq(tkl_outbox_add_update(o, &u, &id, &is_new), 0);
     ck_assert(is_new);
+}
+
+/* Records an update of action by who at t. */
+static void answer(struct tkl_outbox *o, const char *action, const char *who, const char *team,
+                   enum tkl_update_kind kind, int64_t t)
+{
+    answer_until(o, action, who, team, kind, t, TKL_NO_DAY);
 }
 
 /* Runs the requests at now, catching up from from; returns the result. */
@@ -509,21 +516,8 @@ START_TEST(a_request_to_owners_who_snoozed_is_no_escalation)
     char dir[256];
     struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
     struct tkl_answers ans = {0};
-    const struct tkl_action *a = tkl_store_find(store, "B");
-    struct tkl_update u = {.action_id = (char *)"B",
-                           .recipient = (char *)"policy@example.org",
-                           .team_id = (char *)"pce",
-                           .kind = TKL_UPDATE_SNOOZE,
-                           .at = at(2027, 2, 20, 10, 0),
-                           .link_issued_at = at(2027, 2, 20, 9, 0),
-                           .until_day = day(2027, 4, 1),
-                           .plan_deadline_day = a->deadline.day,
-                           .plan_deadline_text = a->deadline_text,
-                           .plan_status = a->status_text,
-                           .plan_owners = a->owners};
-    int64_t id;
-    bool is_new;
-    ck_assert_int_eq(tkl_outbox_add_update(o, &u, &id, &is_new), 0);
+    answer_until(o, "B", "policy@example.org", "pce", TKL_UPDATE_SNOOZE, at(2027, 2, 20, 10, 0),
+                 day(2027, 4, 1));
     answers_of(o, &ans);
     run(o, &ans, 0, at(2027, 3, 1, 9, 0));
     char *got = rows(dir, "SELECT DISTINCT recipient || ' ' || coalesce(answer, '-') FROM entries "
