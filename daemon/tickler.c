@@ -1142,8 +1142,8 @@ static int cmd_upcoming(struct cli *c, int argc, char **argv)
     /* made at the window's start, a day no reminder has been sent on yet:
      * none of the day before is brought to it (scheduler.c, passed_over) */
     if (tkl_scheduler_build(&s, &c->cfg->schedule, &c->cfg->teams, c->st, lo, lo) < 0 ||
-        tkl_queue_snoozes(&s, &c->cfg->schedule, &c->cfg->teams, c->st, &answers, NULL, lo - 1) <
-            0 ||
+        tkl_queue_snoozes(&s, &c->cfg->schedule, &c->cfg->teams, c->st, &answers, NULL, lo - 1,
+                          false) < 0 ||
         tkl_requests_asks(&rc, lo, hi, &req.v, &req.n) < 0) {
         tkl_scheduler_free(&s);
         tkl_answers_free(&answers);

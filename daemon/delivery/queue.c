@@ -46,7 +46,7 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
         /* its end is after the day this one is sent (else it would not hold) */
         r = tkl_scheduler_snooze_end(sched, sc, store, (size_t)(due.action - store->actions),
                                      due.team, due.r.day < from ? due.r.day : from,
-                                     ans->snooze->until_day, INT64_MIN);
+                                     ans->snooze->until_day, INT64_MIN, false);
         /* an owning team's snooze holds the owners' reminders only: the
          * escalation is there for when the owners let an action slip, so
          * they cannot silence it alone (a snooze of the escalation team's,
@@ -66,7 +66,8 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
  * for each team of a it held. Returns 0 or -ENOMEM. */
 static int queue_ends(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
                       const struct tkl_team_dir *teams, const struct tkl_store *store,
-                      const struct tkl_answer *ans, const struct tkl_action *a, int64_t not_before)
+                      const struct tkl_answer *ans, const struct tkl_action *a, int64_t not_before,
+                      bool replanned)
 {
     size_t action = (size_t)(a - store->actions);
     for (size_t k = 0; k < a->n_teams; k++) {
@@ -78,12 +79,12 @@ static int queue_ends(struct tkl_scheduler *sched, const struct tkl_schedule_con
         if (ans->snooze) /* a reminder sent before it was recorded was not held */
             r = tkl_scheduler_snooze_end(sched, sc, store, action, team,
                                          tkl_scheduler_held_from(sc, ans->snooze_since),
-                                         ans->snooze->until_day, not_before);
+                                         ans->snooze->until_day, not_before, replanned);
         for (size_t i = 0; r == 0 && i < ans->n_resumed; i++) {
             const struct tkl_resumed *x = &ans->resumed[i];
             if (!x->team || !strcmp(x->team, t->id))
                 r = tkl_scheduler_resume(sched, sc, store, action, team, x->since, x->u->at,
-                                         not_before);
+                                         not_before, replanned);
         }
         if (r < 0)
             return r;
@@ -93,7 +94,8 @@ static int queue_ends(struct tkl_scheduler *sched, const struct tkl_schedule_con
 
 int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
                       const struct tkl_team_dir *teams, const struct tkl_store *store,
-                      const struct tkl_answers *answers, const char *action_id, int64_t not_before)
+                      const struct tkl_answers *answers, const char *action_id, int64_t not_before,
+                      bool replanned)
 {
     for (size_t i = 0; answers && i < answers->n; i++) {
         const struct tkl_answer *ans = &answers->v[i];
@@ -101,7 +103,7 @@ int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_con
             (action_id && strcmp(action_id, ans->action_id) != 0))
             continue;
         const struct tkl_action *a = tkl_store_find(store, ans->action_id);
-        if (a && queue_ends(sched, sc, teams, store, ans, a, not_before) < 0)
+        if (a && queue_ends(sched, sc, teams, store, ans, a, not_before, replanned) < 0)
             return -ENOMEM;
     }
     return 0;

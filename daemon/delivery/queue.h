@@ -81,12 +81,15 @@ int tkl_queue_completed(const struct tkl_answers *answers, const struct tkl_noti
  * ours" it ended only, when it ended no snooze), of action_id only,
  * unless it is NULL, for each team of its action: for after a
  * schedule is built (not_before: the time it caught up from) or reloaded,
- * and after a snooze is recorded (not_before: now). See
+ * and after a snooze is recorded (not_before: now); replanned for a
+ * schedule whose entries may have been made after an end had come (a
+ * daemon's start or reload), not for a preview. See
  * tkl_scheduler_snooze_end. Returns 0 or -ENOMEM.
  */
 int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_conf *sc,
                       const struct tkl_team_dir *teams, const struct tkl_store *store,
-                      const struct tkl_answers *answers, const char *action_id, int64_t not_before);
+                      const struct tkl_answers *answers, const char *action_id, int64_t not_before,
+                      bool replanned);
 
 /* What a round or a "not ours" report came to: r 0, or the negative errno
  * of the state's refusal or of the group it undid. */

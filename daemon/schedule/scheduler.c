@@ -556,11 +556,16 @@ static bool gives_back(const struct tkl_schedule_conf *sc, int32_t next, int32_t
 
 int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                              const struct tkl_store *store, size_t action, size_t team,
-                             int32_t from_day, int32_t until_day, int64_t not_before)
+                             int32_t from_day, int32_t until_day, int64_t not_before,
+                             bool replanned)
 {
     int32_t end = tkl_working_day_on_or_after(&sc->policy.holidays, until_day);
     int64_t at = send_at(sc, end);
     struct tkl_reminder last;
+    if (at <= not_before && replanned) { /* the next working day's, if still to come */
+        end = tkl_working_day_on_or_after(&sc->policy.holidays, end + 1);
+        at = send_at(sc, end);
+    }
     if (at <= not_before)
         return 0;
     size_t j = find_entry(s, action, team);
@@ -595,10 +600,11 @@ int32_t tkl_scheduler_held_from(const struct tkl_schedule_conf *sc, int64_t sinc
 
 int tkl_scheduler_resume(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                          const struct tkl_store *store, size_t action, size_t team, int64_t since,
-                         int64_t at, int64_t not_before)
+                         int64_t at, int64_t not_before, bool replanned)
 {
     return tkl_scheduler_snooze_end(s, sc, store, action, team, tkl_scheduler_held_from(sc, since),
-                                    tkl_local_day(tkl_scheduler_resume_at(sc, at)), not_before);
+                                    tkl_local_day(tkl_scheduler_resume_at(sc, at)), not_before,
+                                    replanned);
 }
 
 int32_t tkl_scheduler_first_escalation(const struct tkl_schedule_conf *sc,

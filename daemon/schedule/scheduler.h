@@ -131,12 +131,18 @@ int tkl_scheduler_restore(struct tkl_scheduler *s, const struct tkl_store *store
  * reminder of [from_day, until_day) takes its place at the end (with the
  * end as its day, so it is not "late"); an entry due by then, or on that
  * next working day, goes alone, as the held one would come the working
- * day before the plan's own (the plan's entry is not brought back should
- * a reload on the end day move it later); when no
+ * day before the plan's own; when no
  * reminder fell in the snooze, nothing was held back and nothing changes.
  * A reminder sent before the snooze was recorded is in the notification
  * log and is not sent again. Nothing changes when the end's send time is
- * not after not_before (a schedule built from a later time). The entry
+ * not after not_before (a schedule built from a later time), unless
+ * replanned: the entry may have been made again since that send time (a
+ * reload, a start), so the plan's own reminder the end let go alone may
+ * have moved later; the end is then the next working day, if its send
+ * time is after not_before. A held reminder the end did send then comes
+ * again under the same log key, which the notification log does not send
+ * twice; one the plan's new deadline keys anew goes (the plan changed).
+ * Not for a preview, which would list that one again. The entry
  * only comes forward, so a reminder due before the end stays: it is held
  * back in turn, and this is called again. An action the plan itself no
  * longer reminds of (tkl_action_active) gets nothing. Returns 0 or -ENOMEM
@@ -144,7 +150,8 @@ int tkl_scheduler_restore(struct tkl_scheduler *s, const struct tkl_store *store
  */
 int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                              const struct tkl_store *store, size_t action, size_t team,
-                             int32_t from_day, int32_t until_day, int64_t not_before);
+                             int32_t from_day, int32_t until_day, int64_t not_before,
+                             bool replanned);
 
 /* The first day whose send time is after the instant since: the first
  * whose reminder a hold recorded then (a snooze, a "not ours") held. */
@@ -160,11 +167,12 @@ int64_t tkl_scheduler_resume_at(const struct tkl_schedule_conf *sc, int64_t at);
  * reminders from tkl_scheduler_held_from(sc, since), and ends at
  * tkl_scheduler_resume_at(sc, at) (at: the time of the resume): the last
  * reminder it held comes then, unless the entry of (action, team) is due
- * by then anyway, or on the next working day after. Returns 0 or -ENOMEM.
+ * by then anyway, or on the next working day after (not_before and
+ * replanned: as there). Returns 0 or -ENOMEM.
  */
 int tkl_scheduler_resume(struct tkl_scheduler *s, const struct tkl_schedule_conf *sc,
                          const struct tkl_store *store, size_t action, size_t team, int64_t since,
-                         int64_t at, int64_t not_before);
+                         int64_t at, int64_t not_before, bool replanned);
 
 /* The day of the first reminder of action a for team index team on or
  * after from_day that is escalated (an overdue nag past the team's

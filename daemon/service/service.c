@@ -527,12 +527,14 @@ static void arm_scheduler(struct tkl_service *s)
 }
 
 /* Schedules the end of each snooze that holds, from not_before on (see
- * tkl_queue_snoozes); the caller arms the scheduler's timer. */
+ * tkl_queue_snoozes: replanned, as a reload or a start may have moved
+ * the reminder an end that has come counted on); the caller arms the
+ * scheduler's timer. */
 static void follow_snoozes(struct tkl_service *s, int64_t not_before)
 {
     const struct tkl_config *c = s->rt->cfg;
     if (tkl_queue_snoozes(&s->rt->sched, &c->schedule, &c->teams, s->rt->store, &s->answers, NULL,
-                          not_before) < 0)
+                          not_before, true) < 0)
         log_error("out of memory scheduling the ends of snoozes; a snoozed action is reminded "
                   "at its next reminder after the snooze");
 }

@@ -672,8 +672,8 @@ static char *escalated_snooze(struct tkl_update *v, size_t n, bool restart, char
     ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, start, start), 0);
     rounds(&s, &none, o, snoozed, &held);
     answers_of(&ans, v, n);
-    ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, snoozed),
-                     0);
+    ck_assert_int_eq(
+        tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, snoozed, false), 0);
     if (restart) {
         int64_t stop = at(2023, 6, 27, 10), back = at(2023, 7, 3, 10);
         rounds(&s, &ans, o, stop, &held);
@@ -681,7 +681,7 @@ static char *escalated_snooze(struct tkl_update *v, size_t n, bool restart, char
         ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, stop, back),
                          0);
         ck_assert_int_eq(
-            tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, stop), 0);
+            tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, stop, false), 0);
     }
     rounds(&s, &ans, o, at(2023, 8, 4, 10), &held);
     char *got = entries_of(dir,
@@ -1024,9 +1024,9 @@ START_TEST(a_reminder_sent_before_a_snooze_is_not_brought_to_its_end)
     rounds(&s, &none, o, at(2023, 6, 16, 9), &held);
     ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 23, 9));
     answers_of(&ans, v, 1);
-    ck_assert_int_eq(
-        tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, at(2023, 6, 16, 10)),
-        0);
+    ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL,
+                                       at(2023, 6, 16, 10), false),
+                     0);
     ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 23, 9));
     tkl_scheduler_free(&s);
     tkl_answers_free(&ans);
@@ -1056,8 +1056,8 @@ START_TEST(every_teams_resume_is_followed_after_a_restart)
     size_t ict = (size_t)(tkl_team_find(&cfg->teams, "ict") - cfg->teams.teams);
     ck_assert_int_eq(tkl_scheduler_due_of(&s, c, hr), at(2023, 6, 23, 9));
     ck_assert_int_eq(tkl_scheduler_due_of(&s, c, ict), at(2023, 6, 23, 9));
-    ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, restart),
-                     0);
+    ck_assert_int_eq(
+        tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, restart, false), 0);
     ck_assert_int_eq(tkl_scheduler_due_of(&s, c, hr), at(2023, 6, 21, 9));
     ck_assert_int_eq(tkl_scheduler_due_of(&s, c, ict), at(2023, 6, 21, 9));
     tkl_scheduler_free(&s);
@@ -1093,11 +1093,11 @@ START_TEST(a_resume_lets_the_last_held_reminder_go_at_the_next_send_time)
     answers_of(&ans, v, 2);
     /* only the resumed action's ends are scheduled; from the resume on */
     ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 23, 9));
-    ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, "B", resumed),
-                     0);
+    ck_assert_int_eq(
+        tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, "B", resumed, false), 0);
     ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 23, 9));
-    ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, resumed),
-                     0);
+    ck_assert_int_eq(
+        tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, resumed, false), 0);
     ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 21, 9));
     rounds(&s, &ans, o, at(2023, 6, 30, 9), &held);
     ck_assert_uint_eq(held, 0);
@@ -1143,17 +1143,17 @@ START_TEST(a_snooze_before_a_resumed_reminder_came_brings_it_back_at_its_end)
     ck_assert_uint_eq(held, 2);
     tkl_answers_free(&ans);
     answers_of(&ans, v, 2);
-    ck_assert_int_eq(
-        tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, at(2023, 6, 19, 15)),
-        0);
+    ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL,
+                                       at(2023, 6, 19, 15), false),
+                     0);
     ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 20, 9));
     tkl_answers_free(&ans);
     answers_of(&ans, v, 3);
     const struct tkl_answer *x = tkl_answers_find(&ans, "A");
     ck_assert_ptr_nonnull(x);
     ck_assert_int_eq(x->snooze_since, at(2023, 6, 1, 10)); /* the "not ours" it took over */
-    ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, snoozed),
-                     0);
+    ck_assert_int_eq(
+        tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, snoozed, false), 0);
     rounds(&s, &ans, o, at(2023, 6, 30, 9), &held);
     ck_assert_uint_eq(held, 1); /* the 20th's */
     char *got = entries_of(dir, "stage_key", "A");
@@ -1164,9 +1164,50 @@ START_TEST(a_snooze_before_a_resumed_reminder_came_brings_it_back_at_its_end)
     int64_t restart = at(2023, 6, 20, 12);
     ck_assert_int_eq(
         tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, restart - 600, restart), 0);
-    ck_assert_int_eq(tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, restart),
-                     0);
+    ck_assert_int_eq(
+        tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, restart, false), 0);
     ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 21, 9));
+    tkl_scheduler_free(&s);
+    tkl_answers_free(&ans);
+    remove_outbox(o, dir);
+}
+END_TEST
+
+/* A (HR) snoozed on 1 June until Tuesday 6 June: lead-28 (2 June) is
+ * held and comes at the end, lead-14 being on the 16th. The daemon
+ * reloads the plan, unchanged, at noon that day: the end has come, so
+ * lead-28 is brought to the next working day in case the plan had moved
+ * its next reminder (tkl_scheduler_snooze_end, replanned), and the
+ * notification log keeps it from going twice. */
+START_TEST(a_reload_after_a_snooze_ended_sends_nothing_twice)
+{
+    char dir[256];
+    struct tkl_scheduler s = {0};
+    struct tkl_answers ans;
+    struct tkl_update v[] = {
+        update("A", TKL_UPDATE_SNOOZE, "hr@maidstone.example", "hr", at(2023, 6, 1, 10)),
+    };
+    v[0].until_day = tkl_day_from_civil(2023, 6, 6);
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    int64_t start = at(2023, 6, 1, 10), reload = at(2023, 6, 6, 12);
+    size_t held = 0;
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, store, start, start), 0);
+    answers_of(&ans, v, 1);
+    ck_assert_int_eq(
+        tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, start, true), 0);
+    rounds(&s, &ans, o, at(2023, 6, 6, 9), &held);
+    ck_assert_uint_eq(held, 1);
+    char *got = entries_of(dir, "stage_key", "A");
+    ck_assert_str_eq(got, "lead-28\n");
+    free(got);
+    ck_assert_int_eq(
+        tkl_queue_snoozes(&s, &cfg->schedule, &cfg->teams, store, &ans, NULL, reload, true), 0);
+    ck_assert_int_eq(entry_of(&s, "A"), at(2023, 6, 7, 9));
+    rounds(&s, &ans, o, at(2023, 6, 16, 9), &held);
+    ck_assert_uint_eq(held, 0);
+    got = entries_of(dir, "stage_key", "A");
+    ck_assert_str_eq(got, "lead-28\nlead-14\n");
+    free(got);
     tkl_scheduler_free(&s);
     tkl_answers_free(&ans);
     remove_outbox(o, dir);
@@ -1564,6 +1605,7 @@ int main(void)
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
     tcase_add_test(tc, a_resume_lets_the_last_held_reminder_go_at_the_next_send_time);
     tcase_add_test(tc, a_snooze_before_a_resumed_reminder_came_brings_it_back_at_its_end);
+    tcase_add_test(tc, a_reload_after_a_snooze_ended_sends_nothing_twice);
     tcase_add_test(tc, a_snooze_after_a_resumed_reminder_went_holds_from_its_own_instant);
     tcase_add_test(tc, every_teams_resume_is_followed_after_a_restart);
     tcase_add_test(tc, a_reminder_sent_before_a_snooze_is_not_brought_to_its_end);

@@ -357,19 +357,22 @@ START_TEST(a_snooze_ends_with_a_reminder)
     ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, at(2023, 6, 2, 9), &due), 0);
     ck_assert_str_eq(due.r.key, "lead-28");
     /* the next (lead-14) is before the end: it stays, to be held in turn */
-    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr, from, until, now), 0);
+    ck_assert_int_eq(
+        tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr, from, until, now, false), 0);
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 16, 9));
     struct tkl_due held;
     ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, at(2023, 6, 16, 9), &held), 0);
     ck_assert_str_eq(held.r.key, "lead-14");
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 23, 9));
-    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr, from, until, now), 0);
+    ck_assert_int_eq(
+        tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr, from, until, now, false), 0);
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 20, 9));
     /* a round that is put back undoes it */
     ck_assert_int_eq(tkl_scheduler_restore(&s, st, &held, 1), 0);
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 16, 9));
     ck_assert_int_eq(tkl_scheduler_pop_due(&s, &cfg->schedule, st, at(2023, 6, 16, 9), &held), 0);
-    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr, from, until, now), 0);
+    ck_assert_int_eq(
+        tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr, from, until, now, false), 0);
     /* at the end: lead-14, not late, then the ladder goes on */
     char got[256];
     pop_all(&s, st, at(2023, 6, 30, 9), got, sizeof(got));
@@ -396,8 +399,9 @@ START_TEST(a_hold_ending_just_before_the_next_reminder_lets_it_go_alone)
         ck_assert_int_eq(tkl_scheduler_pop_due(&s, sc, st, at(2023, 6, 16, 9), &due), 0);
     ck_assert_str_eq(due.r.key, "lead-14");
     /* until Thursday 22 June: lead-7 is on Friday 23rd, the day after */
-    ck_assert_int_eq(
-        tkl_scheduler_snooze_end(&s, sc, st, 0, hr, from, tkl_day_from_civil(2023, 6, 22), now), 0);
+    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, sc, st, 0, hr, from,
+                                              tkl_day_from_civil(2023, 6, 22), now, false),
+                     0);
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 23, 9));
     /* a resume on Wednesday 21st after its send time: back on the 22nd too */
     bool held = true;
@@ -405,7 +409,7 @@ START_TEST(a_hold_ending_just_before_the_next_reminder_lets_it_go_alone)
     ck_assert_int_eq(tkl_scheduler_resume_preview(&s, sc, st, 0, hr, now, resumed, &held),
                      at(2023, 6, 23, 9));
     ck_assert(!held);
-    ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, now, resumed, now), 0);
+    ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, now, resumed, now, false), 0);
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 23, 9));
     char got[256];
     pop_all(&s, st, at(2023, 6, 30, 9), got, sizeof(got));
@@ -419,15 +423,61 @@ START_TEST(a_hold_ending_just_before_the_next_reminder_lets_it_go_alone)
     for (int i = 0; i < 2; i++) /* lead-28, lead-14 (19 June): held */
         ck_assert_int_eq(tkl_scheduler_pop_due(&s, sc, st, at(2023, 6, 19, 9), &due), 0);
     ck_assert_str_eq(due.r.key, "lead-14");
-    ck_assert_int_eq(
-        tkl_scheduler_snooze_end(&s, sc, st, 0, hr, from, tkl_day_from_civil(2023, 6, 23), now), 0);
+    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, sc, st, 0, hr, from,
+                                              tkl_day_from_civil(2023, 6, 23), now, false),
+                     0);
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 26, 9));
     /* until Thursday 22nd: Friday comes between, so lead-14 goes then */
-    ck_assert_int_eq(
-        tkl_scheduler_snooze_end(&s, sc, st, 0, hr, from, tkl_day_from_civil(2023, 6, 22), now), 0);
+    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, sc, st, 0, hr, from,
+                                              tkl_day_from_civil(2023, 6, 22), now, false),
+                     0);
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 22, 9));
     tkl_scheduler_free(&s);
     tkl_store_free(st);
+}
+END_TEST
+
+/* A snooze until Thursday 22 June let lead-7, the plan's own on Friday
+ * 23rd, go alone; the plan is reloaded on the 22nd after its send time
+ * with a later deadline, 14 July, and the 23rd's lead-7 is gone. A
+ * daemon's reload (replanned) brings the new plan's last held reminder,
+ * lead-28 of 16 June, on the 23rd, the next working day; a preview does
+ * not, and a reload after the 23rd's send time leaves the plan's own. */
+START_TEST(a_reload_after_a_hold_ends_gives_back_what_the_plan_no_longer_sends)
+{
+    const struct tkl_schedule_conf *sc = &cfg->schedule;
+    size_t hr = team_index("hr");
+    int32_t from = tkl_day_from_civil(2023, 6, 1), until = tkl_day_from_civil(2023, 6, 22);
+    const int64_t reloads[] = {at(2023, 6, 22, 12), at(2023, 6, 22, 12), at(2023, 6, 23, 10)};
+    const bool replanned[] = {true, false, true};
+    const char *want[] = {
+        "lead-28@2023-06-23 lead-14@2023-06-30 lead-7@2023-07-07 ",
+        "lead-14@2023-06-30 lead-7@2023-07-07 ",
+        "lead-14@2023-06-30 lead-7@2023-07-07 ",
+    };
+    for (size_t k = 0; k < 3; k++) {
+        struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
+        struct tkl_store *later = load(PLAN "A,One,HR,14/07/2023,\n");
+        struct tkl_scheduler s = {0};
+        struct tkl_due due;
+        int64_t now = at(2023, 6, 1, 12);
+        char got[256];
+        ck_assert_int_eq(tkl_scheduler_build(&s, sc, &cfg->teams, st, now, now), 0);
+        for (int i = 0; i < 2; i++) /* lead-28, lead-14: held */
+            ck_assert_int_eq(tkl_scheduler_pop_due(&s, sc, st, at(2023, 6, 16, 9), &due), 0);
+        ck_assert_int_eq(tkl_scheduler_snooze_end(&s, sc, st, 0, hr, from, until, INT64_MIN, false),
+                         0);
+        ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 23, 9));
+        ck_assert_int_eq(tkl_scheduler_reload(&s, sc, &cfg->teams, st, later, reloads[k], NULL), 0);
+        ck_assert_int_eq(
+            tkl_scheduler_snooze_end(&s, sc, later, 0, hr, from, until, reloads[k], replanned[k]),
+            0);
+        pop_all(&s, later, at(2023, 7, 7, 9), got, sizeof(got));
+        ck_assert_str_eq(got, want[k]);
+        tkl_scheduler_free(&s);
+        tkl_store_free(st);
+        tkl_store_free(later);
+    }
 }
 END_TEST
 
@@ -441,14 +491,14 @@ START_TEST(a_snooze_that_held_nothing_back_changes_nothing)
     /* 5 to 12 June holds no reminder: lead-14 on the 16th stays */
     ck_assert_int_eq(tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr,
                                               tkl_day_from_civil(2023, 6, 5),
-                                              tkl_day_from_civil(2023, 6, 12), now),
+                                              tkl_day_from_civil(2023, 6, 12), now, false),
                      0);
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 16, 9));
     ck_assert_uint_eq(s.n, 1);
     /* an end before the schedule's start is not brought back */
     ck_assert_int_eq(tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr,
                                               tkl_day_from_civil(2023, 5, 1),
-                                              tkl_day_from_civil(2023, 6, 2), now),
+                                              tkl_day_from_civil(2023, 6, 2), now, false),
                      0);
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 16, 9));
     /* a snooze past the last reminder gives the entry back at its end */
@@ -462,7 +512,7 @@ START_TEST(a_snooze_that_held_nothing_back_changes_nothing)
     ck_assert_uint_eq(s.n, 0);
     ck_assert_int_eq(tkl_scheduler_snooze_end(&s, &cfg->schedule, end, 0, hr,
                                               tkl_day_from_civil(2023, 6, 26),
-                                              tkl_day_from_civil(2023, 7, 8), now),
+                                              tkl_day_from_civil(2023, 7, 8), now, false),
                      0);
     ck_assert_uint_eq(s.n, 1);
     ck_assert_int_eq(entry_at(&s, end, "A"), at(2023, 7, 10, 9)); /* 8 July is a Saturday */
@@ -498,7 +548,8 @@ START_TEST(a_resume_sends_the_last_held_reminder_at_the_next_send_time)
     ck_assert_str_eq(due.r.key, "lead-14");
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 23, 9));
     /* a schedule built after the resume's send time is left as it is */
-    ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, from, resumed, at(2023, 6, 19, 9)), 0);
+    ck_assert_int_eq(
+        tkl_scheduler_resume(&s, sc, st, 0, hr, from, resumed, at(2023, 6, 19, 9), false), 0);
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 23, 9));
     bool held = false;
     ck_assert_int_eq(tkl_scheduler_resume_preview(&s, sc, st, 0, hr, from, resumed, &held),
@@ -511,12 +562,12 @@ START_TEST(a_resume_sends_the_last_held_reminder_at_the_next_send_time)
         tkl_scheduler_resume_preview(&s, sc, st, 0, hr, at(2023, 6, 16, 10), resumed, &held),
         at(2023, 6, 23, 9));
     ck_assert(!held);
-    ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, from, resumed, resumed), 0);
+    ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, from, resumed, resumed, false), 0);
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 19, 9));
     ck_assert_int_eq(tkl_scheduler_due_of(&s, 0, hr), at(2023, 6, 19, 9));
     ck_assert_int_eq(tkl_scheduler_due_of(&s, 0, hr + 1), INT64_MAX);
     /* again: nothing more */
-    ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, from, resumed, resumed), 0);
+    ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, from, resumed, resumed, false), 0);
     ck_assert_uint_eq(s.n, 1);
     char got[256];
     pop_all(&s, st, at(2023, 6, 30, 9), got, sizeof(got));
@@ -527,8 +578,9 @@ START_TEST(a_resume_sends_the_last_held_reminder_at_the_next_send_time)
     ck_assert_int_eq(tkl_scheduler_build(&s, sc, &cfg->teams, st, built, built), 0);
     for (int i = 0; i < 2; i++)
         ck_assert_int_eq(tkl_scheduler_pop_due(&s, sc, st, at(2023, 6, 22, 10), &due), 0);
-    ck_assert_int_eq(
-        tkl_scheduler_resume(&s, sc, st, 0, hr, from, at(2023, 6, 22, 10), at(2023, 6, 22, 10)), 0);
+    ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, from, at(2023, 6, 22, 10),
+                                          at(2023, 6, 22, 10), false),
+                     0);
     ck_assert_int_eq(entry_at(&s, st, "A"), at(2023, 6, 23, 9));
     tkl_scheduler_free(&s);
     tkl_store_free(st);
@@ -548,10 +600,11 @@ START_TEST(a_completed_action_gets_nothing_back)
     ck_assert_uint_eq(s.n, 0);
     ck_assert_int_eq(tkl_scheduler_snooze_end(&s, &cfg->schedule, st, 0, hr,
                                               tkl_day_from_civil(2023, 6, 1),
-                                              tkl_day_from_civil(2023, 6, 21), now),
+                                              tkl_day_from_civil(2023, 6, 21), now, false),
                      0);
     ck_assert_int_eq(
-        tkl_scheduler_resume(&s, &cfg->schedule, st, 0, hr, at(2023, 6, 1, 10), now, now), 0);
+        tkl_scheduler_resume(&s, &cfg->schedule, st, 0, hr, at(2023, 6, 1, 10), now, now, false),
+        0);
     ck_assert_uint_eq(s.n, 0);
     ck_assert_int_eq(
         tkl_scheduler_resume_preview(&s, &cfg->schedule, st, 0, hr, at(2023, 6, 1, 10), now, &held),
@@ -685,6 +738,7 @@ int main(void)
     tcase_add_test(tc, a_resume_sends_the_last_held_reminder_at_the_next_send_time);
     tcase_add_test(tc, a_completed_action_gets_nothing_back);
     tcase_add_test(tc, a_snooze_that_held_nothing_back_changes_nothing);
+    tcase_add_test(tc, a_reload_after_a_hold_ends_gives_back_what_the_plan_no_longer_sends);
     tcase_add_test(tc, the_heap_gives_what_sorting_every_reminder_gives);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
