@@ -41,12 +41,19 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
     }
     int r = 0;
     if (hold == TKL_HOLD_SNOOZED && ans) {
-        /* from the first day it held, or this reminder's if earlier */
-        int32_t from = tkl_scheduler_held_from(sc, ans->snooze_since);
-        /* its end is after the day this one is sent (else it would not hold) */
-        r = tkl_scheduler_snooze_end(sched, sc, store, (size_t)(due.action - store->actions),
-                                     due.team, due.r.day < from ? due.r.day : from,
-                                     ans->snooze->until_day, INT64_MIN, false);
+        /* the end of each snooze that holds it (after the day this one is
+         * sent, else it would not hold): held from the first day it held,
+         * or this reminder's if earlier */
+        const struct tkl_update *sn[] = {ans->snooze, ans->snooze_all};
+        const int64_t since[] = {ans->snooze_since, ans->snooze_all_since};
+        for (size_t i = 0; r == 0 && i < 2; i++) {
+            if (!sn[i] || sn[i]->until_day <= day)
+                continue;
+            int32_t from = tkl_scheduler_held_from(sc, since[i]);
+            r = tkl_scheduler_snooze_end(sched, sc, store, (size_t)(due.action - store->actions),
+                                         due.team, due.r.day < from ? due.r.day : from,
+                                         sn[i]->until_day, INT64_MIN, false);
+        }
         /* an owning team's snooze holds the owners' reminders only: the
          * escalation is there for when the owners let an action slip, so
          * they cannot silence it alone (a snooze of the escalation team's,
@@ -80,6 +87,10 @@ static int queue_ends(struct tkl_scheduler *sched, const struct tkl_schedule_con
             r = tkl_scheduler_snooze_end(sched, sc, store, action, team,
                                          tkl_scheduler_held_from(sc, ans->snooze_since),
                                          ans->snooze->until_day, not_before, replanned);
+        if (ans->snooze_all && r == 0)
+            r = tkl_scheduler_snooze_end(sched, sc, store, action, team,
+                                         tkl_scheduler_held_from(sc, ans->snooze_all_since),
+                                         ans->snooze_all->until_day, not_before, replanned);
         for (size_t i = 0; r == 0 && i < ans->n_resumed; i++) {
             const struct tkl_resumed *x = &ans->resumed[i];
             if (!x->team || !strcmp(x->team, t->id))
@@ -99,7 +110,7 @@ int tkl_queue_snoozes(struct tkl_scheduler *sched, const struct tkl_schedule_con
 {
     for (size_t i = 0; answers && i < answers->n; i++) {
         const struct tkl_answer *ans = &answers->v[i];
-        if ((!ans->snooze && !ans->n_resumed) ||
+        if ((!ans->snooze && !ans->snooze_all && !ans->n_resumed) ||
             (action_id && strcmp(action_id, ans->action_id) != 0))
             continue;
         const struct tkl_action *a = tkl_store_find(store, ans->action_id);

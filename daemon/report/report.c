@@ -1228,7 +1228,8 @@ int tkl_report_write(FILE *out, const struct tkl_report *r, enum tkl_report_form
 /* For each update of l, whether an update of its action recorded after
  * it ends it: for a completion, a reopen that holds against the action's
  * plan (store's, or none when the plan no longer has it); for a snooze, a
- * later snooze (holding or not: the answers keep the latest only) or a
+ * later snooze of its kind, the owners' or not (holding or not: the
+ * answers keep the latest of each only: tkl_update_by_owners), or a
  * resume; for a "not ours", a resume of its team. */
 struct ended {
     bool *v; /* by update index */
@@ -1252,7 +1253,7 @@ static int ended_make(const struct tkl_updates *l, const struct tkl_store *store
         for (hi = lo + 1; hi < n && !strcmp(v[hi]->action_id, id); hi++)
             ;
         const struct tkl_action *a = store ? tkl_store_find(store, id) : NULL;
-        bool reopened = false, snoozed = false, resumed_any = false;
+        bool reopened = false, snoozed[2] = {false, false}, resumed_any = false;
         size_t n_resumed = 0;
         for (size_t k = hi; k-- > lo;) { /* latest first */
             const struct tkl_update *u = v[k];
@@ -1260,7 +1261,7 @@ static int ended_make(const struct tkl_updates *l, const struct tkl_store *store
             if (u->kind == TKL_UPDATE_COMPLETE)
                 ends = reopened;
             else if (u->kind == TKL_UPDATE_SNOOZE)
-                ends = snoozed || resumed_any;
+                ends = snoozed[tkl_update_by_owners(u, a)] || resumed_any;
             else if (u->kind == TKL_UPDATE_NOT_OURS && u->team_id)
                 for (size_t t = 0; !ends && t < n_resumed; t++)
                     ends = !strcmp(resumed[t], u->team_id);
@@ -1268,7 +1269,7 @@ static int ended_make(const struct tkl_updates *l, const struct tkl_store *store
             if (u->kind == TKL_UPDATE_REOPEN && a && tkl_update_holds(u, a))
                 reopened = true;
             else if (u->kind == TKL_UPDATE_SNOOZE)
-                snoozed = true;
+                snoozed[tkl_update_by_owners(u, a)] = true;
             else if (u->kind == TKL_UPDATE_RESUME) {
                 resumed_any = true;
                 if (u->team_id)

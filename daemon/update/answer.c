@@ -138,28 +138,72 @@ static int64_t hold_since(const struct tkl_answer *ans, const struct tkl_schedul
     return since;
 }
 
-/* What resume u ends in ans: the snooze, unless its last day is over by
- * the resume's (its end has come, or, after a weekend or a bank holiday,
- * is still to come: it stays, and ends as it would have), and its team's
- * "not ours"; each kept as a hold of its own (keep_resumed). Returns 0 or
- * -ENOMEM. */
+/* Whether snooze u (NULL: none) holds on day. */
+static bool snooze_on(const struct tkl_update *u, int32_t day)
+{
+    return u && u->until_day > day;
+}
+
+bool tkl_update_by_owners(const struct tkl_update *u, const struct tkl_action *a)
+{
+    for (size_t k = 0; a && u->team_id && k < a->n_teams; k++)
+        if (!strcmp(a->teams[k], u->team_id))
+            return true;
+    return false;
+}
+
+/* What resume u ends in ans: each snooze (the owners', and one through a
+ * link of no owning team's), unless its last day is over by the resume's
+ * (its end has come, or, after a weekend or a bank holiday, is still to
+ * come: it stays, and ends as it would have), and its team's "not ours";
+ * each kept as a hold of its own (keep_resumed; the snoozes as one, from
+ * the earlier since). Returns 0 or -ENOMEM. */
 static int resume(struct tkl_answer *ans, const struct tkl_update *u)
 {
-    const struct tkl_update *snooze = ans->snooze, *not_ours;
-    int64_t not_ours_since = 0;
+    const struct tkl_update *not_ours;
+    int64_t not_ours_since = 0, since = INT64_MAX;
+    int32_t day = tkl_local_day(u->at);
     end_not_ours(ans, u->team_id, &not_ours, &not_ours_since);
-    if (snooze && snooze->until_day < tkl_local_day(u->at))
-        snooze = NULL;
-    ans->snooze_all = NULL; /* a resume ends every snooze */
-    int r = 0;
-    if (snooze) {
+    if (ans->snooze && ans->snooze->until_day >= day) {
+        since = ans->snooze_since;
         ans->snooze = NULL;
-        r = keep_resumed(ans, (struct tkl_resumed){.u = u, .since = ans->snooze_since});
     }
+    if (ans->snooze_all && ans->snooze_all->until_day >= day) {
+        if (ans->snooze_all_since < since)
+            since = ans->snooze_all_since;
+        ans->snooze_all = NULL;
+    }
+    int r = 0;
+    if (since != INT64_MAX)
+        r = keep_resumed(ans, (struct tkl_resumed){.u = u, .since = since});
     if (not_ours && r == 0)
         r = keep_resumed(
             ans, (struct tkl_resumed){.u = u, .team = not_ours->team_id, .since = not_ours_since});
     return r;
+}
+
+/* Records snooze u (holds: it still holds against the plan) in ans: an
+ * owning team's as the owners' snooze, one through a link of no owning
+ * team's as the one that holds it all; each replaces the earlier of its
+ * kind. It holds from the instant it was recorded, or from a snooze's of
+ * either kind that still held then (it goes on as that one), or from a
+ * hold a resume ended whose reminder was still to come (hold_since). */
+static void snooze(struct tkl_answer *ans, const struct tkl_update *u, bool holds,
+                   const struct tkl_action *a, const struct tkl_schedule_conf *sc)
+{
+    int32_t day = tkl_local_day(u->at);
+    int64_t since = hold_since(ans, sc, NULL, u->at);
+    if (snooze_on(ans->snooze, day) && ans->snooze_since < since)
+        since = ans->snooze_since;
+    if (snooze_on(ans->snooze_all, day) && ans->snooze_all_since < since)
+        since = ans->snooze_all_since;
+    bool owners = tkl_update_by_owners(u, a);
+    const struct tkl_update **slot = owners ? &ans->snooze : &ans->snooze_all;
+    *slot = holds ? u : NULL;
+    if (holds) { /* held again, every team: its end brings back what it holds */
+        *(owners ? &ans->snooze_since : &ans->snooze_all_since) = since;
+        ans->n_resumed = 0;
+    }
 }
 
 /* Fills ans from the n updates of one action, in the order recorded. */
@@ -186,21 +230,9 @@ static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u
                 ans->reopened = u[i];
             }
             break;
-        case TKL_UPDATE_SNOOZE: {
-            /* a snooze that still held goes on as this one, from its since */
-            bool on = ans->snooze && ans->snooze->until_day > tkl_local_day(u[i]->at);
-            int64_t since = hold_since(ans, sc, NULL, u[i]->at);
-            if (on && ans->snooze_since < since)
-                since = ans->snooze_since;
-            ans->snooze = holds ? u[i] : NULL;
-            if (holds && !u[i]->team_id)
-                ans->snooze_all = u[i];
-            if (holds) { /* held again, every team: its end brings back what it holds */
-                ans->snooze_since = since;
-                ans->n_resumed = 0;
-            }
+        case TKL_UPDATE_SNOOZE:
+            snooze(ans, u[i], holds, a, sc);
             break;
-        }
         case TKL_UPDATE_NOT_OURS:
             if (!holds || !u[i]->team_id)
                 break;
@@ -305,10 +337,28 @@ const struct tkl_resumed *tkl_answer_resumed(const struct tkl_answer *ans, const
 
 bool tkl_answer_holds_copies(const struct tkl_answer *ans, const char *esc_id, int32_t day)
 {
-    const struct tkl_update *s = ans ? ans->snooze : NULL;
-    if (s && s->until_day > day && (!s->team_id || (esc_id && !strcmp(s->team_id, esc_id))))
+    if (!ans)
+        return false;
+    if (snooze_on(ans->snooze_all, day))
         return true;
-    return ans && ans->snooze_all && ans->snooze_all->until_day > day;
+    const struct tkl_update *s = ans->snooze; /* of a team both owner and escalation */
+    return snooze_on(s, day) && esc_id && !strcmp(s->team_id, esc_id);
+}
+
+const struct tkl_update *tkl_answer_snooze(const struct tkl_answer *ans, int32_t day,
+                                           int64_t *ret_since)
+{
+    const struct tkl_update *own = ans ? ans->snooze : NULL, *all = ans ? ans->snooze_all : NULL;
+    bool own_on = snooze_on(own, day), all_on = snooze_on(all, day);
+    if (!own_on && !all_on)
+        return NULL;
+    bool pick_all = all_on && (!own_on || all->until_day > own->until_day);
+    if (ret_since) {
+        int64_t a = own_on ? ans->snooze_since : INT64_MAX;
+        int64_t b = all_on ? ans->snooze_all_since : INT64_MAX;
+        *ret_since = a < b ? a : b;
+    }
+    return pick_all ? all : own;
 }
 
 enum tkl_hold tkl_answer_holds(const struct tkl_answer *ans, const char *team_id, int32_t day)
@@ -317,7 +367,7 @@ enum tkl_hold tkl_answer_holds(const struct tkl_answer *ans, const char *team_id
         return TKL_HOLD_NONE;
     if (ans->complete)
         return TKL_HOLD_COMPLETE;
-    if (ans->snooze && ans->snooze->until_day > day)
+    if (snooze_on(ans->snooze, day) || snooze_on(ans->snooze_all, day))
         return TKL_HOLD_SNOOZED;
     for (size_t i = 0; team_id && i < ans->n_not_ours; i++)
         if (strcmp(ans->not_ours[i]->team_id, team_id) == 0)

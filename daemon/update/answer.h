@@ -9,13 +9,15 @@
  * What holds a reminder back, for action a, team t, send day d:
  *  - a "complete" that holds and that no "reopen" that holds has
  *    followed (a "complete" after the reopen holds again);
- *  - a snooze that holds with until_day > d (the latest snooze counts;
- *    an owning team's snooze does not hold the copies escalated to
- *    another team: tkl_queue_pop);
+ *  - a snooze that holds with until_day > d: the owning teams' latest,
+ *    or the latest through a link of no owning team's (the escalation
+ *    team's), each counted apart, so that neither's snooze shortens or
+ *    ends the other's; an owning team's snooze does not hold the copies
+ *    escalated to another team (tkl_queue_pop, tkl_answer_holds_copies);
  *  - a "not ours" that holds, recorded for team t.
  * A reopen ends only the completions before it: a snooze or a "not ours"
- * that held before still holds. A resume ends the snooze before it (of
- * any team: a snooze holds the action for all of them), unless the
+ * that held before still holds. A resume ends the snoozes before it (of
+ * any team: a snooze holds the action for all of them), unless a
  * snooze's last day was before the resume's, and the "not ours" of its own
  * team before it, whatever the plan has said since: it holds nothing back,
  * so the plan has nothing to overrule in it. The reminders such a resume
@@ -77,11 +79,15 @@ struct tkl_answer {
                                           * reopen followed, or NULL */
     const struct tkl_update *reopened;   /* the reopen that ended the latest completion, while
                                           * no complete holds after it, or NULL */
-    const struct tkl_update *snooze;     /* the latest snooze, if it holds, or NULL */
+    const struct tkl_update *snooze;     /* the latest snooze through an owning team's
+                                          * link, if it holds (the owners' snooze), until a
+                                          * resume ends it, or NULL */
     const struct tkl_update *snooze_all; /* the latest snooze through a link of no owning
-                                          * team's (team_id NULL) that holds, until a resume
-                                          * ends it, or NULL */
-    int64_t snooze_since;                /* the instant the snooze holds from */
+                                          * team's (the escalation team's, or team_id
+                                          * NULL), if it holds, until a resume ends it, or
+                                          * NULL: it holds the copies too */
+    int64_t snooze_since;                /* the instant the owners' snooze holds from */
+    int64_t snooze_all_since;            /* the instant snooze_all holds from */
     const struct tkl_update *progress;   /* the latest progress note, or NULL */
     const struct tkl_update **not_ours;  /* per team, the latest that holds */
     int64_t *not_ours_since;             /* the instant each holds from */
@@ -132,15 +138,29 @@ static inline bool tkl_answer_resume_shown(const struct tkl_resumed *x, int32_t 
 
 /* Whether a snooze of ans (NULL: none) holds back, on day, the copies of
  * its action's reminders escalated to team esc_id, as well as the owners'
- * own: the snooze that holds was recorded through a link of no owning
- * team's or of team esc_id's, or one through a link of no owning team's
- * (snooze_all) still holds though an owning team's came after it. An
- * owning team's snooze alone holds only the owners' reminders. */
+ * own: one through a link of no owning team's (snooze_all) holds, or the
+ * owners' snooze holds and was recorded through a link of team esc_id's
+ * (a team the plan names among the owners that is also the escalation
+ * team). An owning team's snooze otherwise holds only the owners'
+ * reminders. */
 bool tkl_answer_holds_copies(const struct tkl_answer *ans, const char *esc_id, int32_t day);
+
+/* The snooze of ans (NULL: none) that holds the owners' reminders on
+ * day, or NULL: of the owners' snooze and snooze_all, the one that holds
+ * them longer (the later until_day). *ret_since (unless ret_since is
+ * NULL) gets the earlier since of the two that hold: what their ends, or
+ * a resume, bring back is held from then. */
+const struct tkl_update *tkl_answer_snooze(const struct tkl_answer *ans, int32_t day,
+                                           int64_t *ret_since);
 
 /* Whether ans (NULL: none) holds back a reminder of its action for team
  * team_id sent on day. */
 enum tkl_hold tkl_answer_holds(const struct tkl_answer *ans, const char *team_id, int32_t day);
+
+/* Whether update u was recorded through the link of a team action a (NULL:
+ * none) gives the action to: a snooze so recorded is the owners' (struct
+ * tkl_answer). */
+bool tkl_update_by_owners(const struct tkl_update *u, const struct tkl_action *a);
 
 /* Whether update u still holds for action a (the plan says what it said). */
 bool tkl_update_holds(const struct tkl_update *u, const struct tkl_action *a);

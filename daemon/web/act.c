@@ -559,11 +559,12 @@ static const struct tkl_update *team_not_ours(const struct tkl_answer *ans,
     return NULL;
 }
 
-/* The snooze of ans that holds today (NULL: none), or NULL. */
+/* The snooze of ans that holds the owners' reminders today, the longer
+ * of two (tkl_answer_snooze; NULL: none), or NULL. */
 static const struct tkl_update *snooze_holding(const struct tkl_answer *ans,
                                                const struct act_view *v)
 {
-    return ans && ans->snooze && ans->snooze->until_day > v->today ? ans->snooze : NULL;
+    return tkl_answer_snooze(ans, v->today, NULL);
 }
 
 /* Whether v's link recorded an update of its action of kind as its
@@ -583,7 +584,8 @@ static bool link_recorded(const struct tkl_service *s, const struct act_view *v,
     case TKL_UPDATE_REOPEN:
         return (ans && ans->complete) == (kind == TKL_UPDATE_COMPLETE);
     case TKL_UPDATE_SNOOZE:
-        return snooze_holding(ans, v) == latest;
+        return ans && latest->until_day > v->today &&
+               (ans->snooze == latest || ans->snooze_all == latest);
     case TKL_UPDATE_NOT_OURS:
         return team_not_ours(ans, v) == latest;
     case TKL_UPDATE_RESUME:
@@ -869,12 +871,16 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
         html_update(f, "Marked complete", ans->complete, dir);
     if (ans->reopened)
         html_update(f, "Reopened", ans->reopened, dir);
-    /* an ended snooze holds nothing: the history below has it */
-    bool snoozed = ans->snooze && ans->snooze->until_day > v->today;
-    if (snoozed) {
-        html_update(f, "Snoozed", ans->snooze, dir);
+    /* an ended snooze holds nothing: the history below has it; the
+     * owners' snooze and one of no owning team's each hold apart */
+    const struct tkl_update *snoozes[] = {ans->snooze, ans->snooze_all};
+    for (size_t i = 0; i < 2; i++) {
+        const struct tkl_update *z = snoozes[i];
+        if (!z || z->until_day <= v->today)
+            continue;
+        html_update(f, "Snoozed", z, dir);
         /* as the scheduler ends it: on the first working day from then */
-        int32_t until = ans->snooze->until_day,
+        int32_t until = z->until_day,
                 resume = tkl_working_day_on_or_after(&s->rt->cfg->schedule.policy.holidays, until);
         char a[TKL_DAY_LONG_SIZE], b[TKL_DAY_LONG_SIZE];
         if (resume != until)
@@ -905,8 +911,8 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
         fputs("</li>\n", f);
         free(overruled);
     }
-    if (!ans->complete && !ans->reopened && !snoozed && !ans->n_not_ours && !resumed &&
-        !ans->progress && !ans->overruled)
+    if (!ans->complete && !ans->reopened && !snooze_holding(ans, v) && !ans->n_not_ours &&
+        !resumed && !ans->progress && !ans->overruled)
         fputs("<li>No update holds now; the history below has them all.</li>\n", f);
     fputs("</ul>\n</section>\n", f);
     return 0;
@@ -1114,7 +1120,9 @@ static void form_resume(FILE *f, const struct tkl_service *s, const struct act_v
             : snooze           ? "end the snooze now"
                                : "take it back");
     /* the earlier hold's */
-    int64_t since = snooze ? ans->snooze_since : INT64_MAX;
+    int64_t since = INT64_MAX;
+    if (snooze)
+        (void)tkl_answer_snooze(ans, v->today, &since);
     int64_t team_since = not_ours ? tkl_answer_not_ours_since(ans, v->team->id) : INT64_MAX;
     if (team_since < since)
         since = team_since;

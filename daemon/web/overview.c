@@ -509,7 +509,8 @@ static void html_answers(FILE *f, const struct status_view *v, const struct tkl_
     const struct tkl_update *p = ans ? ans->progress : NULL;
     if (ans && ans->overruled && tkl_answer_overruled_text(ans, a, &over) < 0)
         over = NULL; /* out of memory: the rest is still shown */
-    bool snoozed = ans && ans->snooze && ans->snooze->until_day > v->today;
+    const struct tkl_update *sz = tkl_answer_snooze(ans, v->today, NULL);
+    bool snoozed = sz != NULL;
     if (p) {
         fprintf(f, "<dt>Officer's progress</dt><dd>%s%s%s", p->rag ? "<strong>" : "",
                 p->rag ? tkl_rag_name(p->rag) : "", p->rag ? "</strong>" : "");
@@ -528,9 +529,9 @@ static void html_answers(FILE *f, const struct status_view *v, const struct tkl_
         html_by(f, ans->complete);
         fputs("<br>", f);
     }
-    if (snoozed && tkl_day_long(ans->snooze->until_day, day, sizeof(day)) == 0) {
+    if (snoozed && tkl_day_long(sz->until_day, day, sizeof(day)) == 0) {
         fprintf(f, "held: snoozed until %s", day);
-        html_by(f, ans->snooze);
+        html_by(f, sz);
         fputs("<br>", f);
     }
     for (size_t k = 0; k < ans->n_not_ours; k++) {
@@ -835,14 +836,14 @@ static json_t *json_answers(const struct status_view *v, const struct tkl_action
     char *over = NULL;
     json_t *o = json_object(), *not_ours = json_array();
     int bad = !o || !not_ours || tkl_answer_overruled_text(ans, a, &over) < 0;
-    const struct tkl_update *p = ans->progress, *z = ans->snooze;
+    const struct tkl_update *p = ans->progress, *z = tkl_answer_snooze(ans, v->today, NULL);
     const char *const progress[] = {"rag", p ? tkl_rag_name(p->rag) : NULL, "note",
                                     p ? p->note : NULL, NULL};
     bad |= json_object_set_new(o, "progress", p ? json_update(p, progress) : json_null());
     bad |= json_object_set_new(o, "complete",
                                ans->complete ? json_update(ans->complete, NULL) : json_null());
-    json_t *snooze = z && z->until_day > v->today ? json_update(z, NULL) : json_null();
-    if (z && z->until_day > v->today)
+    json_t *snooze = z ? json_update(z, NULL) : json_null();
+    if (z)
         bad |= !snooze || json_object_set_new(snooze, "until", jday(z->until_day));
     bad |= json_object_set_new(o, "snoozed", snooze);
     for (size_t k = 0; !bad && k < ans->n_not_ours; k++) {

@@ -113,7 +113,9 @@ START_TEST(a_hold_recorded_again_goes_on_from_the_first)
     ck_assert_ptr_eq(x->snooze, a.updates.v + 1);
     ck_assert_int_eq(x->snooze_since, u[0].at);
     x = tkl_answers_find(&a, st->actions[1].id);
-    ck_assert_int_eq(x->snooze_since, u[3].at);
+    int64_t since = 0;
+    ck_assert_ptr_eq(tkl_answer_snooze(x, today + 4, &since), a.updates.v + 3);
+    ck_assert_int_eq(since, u[3].at);
     ck_assert_int_eq(tkl_answer_not_ours_since(x, "hr"), u[4].at);
     tkl_answers_free(&a);
     tkl_store_free(st);
@@ -406,6 +408,60 @@ START_TEST(a_resume_ends_the_snooze_and_its_teams_not_ours)
 }
 END_TEST
 
+/* The owners' snooze and one through a link of no owning team's (the
+ * escalation team's) each hold apart: neither shortens the other, the
+ * owners' reminders are held while either holds, the escalated copies
+ * only by the latter; a resume ends both. */
+START_TEST(the_owners_snooze_and_the_escalation_teams_hold_apart)
+{
+    struct tkl_store *st = load(plan);
+    ck_assert_ptr_nonnull(st);
+    const struct tkl_action *x = &st->actions[0]; /* HR's */
+    struct tkl_update u[3] = {about(x, TKL_UPDATE_SNOOZE, 1), about(x, TKL_UPDATE_SNOOZE, 2),
+                              about(x, TKL_UPDATE_RESUME, 3)};
+    int32_t today = tkl_local_day(u[0].at);
+    u[0].until_day = today + 100; /* HR's, until September say */
+    u[1].team_id = "edi";         /* the escalation team's week */
+    u[1].recipient = "edi@example.org";
+    u[1].until_day = today + 7;
+    struct tkl_answers a;
+    for (int order = 0; order < 2; order++) {
+        struct tkl_update v[2] = {u[order], u[1 - order]};
+        for (int i = 0; i < 2; i++) /* recorded in this order */
+            v[i].at = 1796000000 + (v[i].id = i + 1);
+        const struct tkl_answer *ans = answer_of(&a, v, 2, st);
+        ck_assert_int_eq(tkl_answer_holds(ans, "hr", today + 3), TKL_HOLD_SNOOZED);
+        ck_assert(tkl_answer_holds_copies(ans, "edi", today + 3));
+        /* the week over: HR's reminders still held, the copies not */
+        ck_assert_int_eq(tkl_answer_holds(ans, "hr", today + 10), TKL_HOLD_SNOOZED);
+        ck_assert(!tkl_answer_holds_copies(ans, "edi", today + 10));
+        ck_assert_int_eq(tkl_answer_holds(ans, "hr", today + 100), TKL_HOLD_NONE);
+        int64_t since = 0;
+        ck_assert_int_eq(tkl_answer_snooze(ans, today + 3, &since)->until_day, today + 100);
+        ck_assert_int_eq(since, v[0].at);
+        tkl_answers_free(&a);
+    }
+    /* the escalation team's longer than the owners': it holds them all */
+    u[1].until_day = today + 200;
+    struct tkl_update w[2] = {u[1], u[0]};
+    for (int i = 0; i < 2; i++)
+        w[i].at = 1796000000 + (w[i].id = i + 1);
+    const struct tkl_answer *ans = answer_of(&a, w, 2, st);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", today + 150), TKL_HOLD_SNOOZED);
+    ck_assert(tkl_answer_holds_copies(ans, "edi", today + 150));
+    tkl_answers_free(&a);
+    /* a resume, of either, ends both */
+    ans = answer_of(&a, u, 3, st);
+    ck_assert_int_eq(tkl_answer_holds(ans, "hr", today + 3), TKL_HOLD_NONE);
+    ck_assert(!tkl_answer_holds_copies(ans, "edi", today + 3));
+    ck_assert_ptr_null(tkl_answer_snooze(ans, today + 3, NULL));
+    ck_assert_uint_eq(ans->n_resumed, 1);
+    ck_assert_int_eq(ans->resumed[0].since, u[0].at);
+    tkl_answers_free(&a);
+    tkl_store_free(st);
+}
+END_TEST
+
 /* Both teams said "not ours", and each takes it back: each team's resume
  * is kept for the scheduler, not only the latest (a restart between the
  * two and the send time brings both back). */
@@ -509,6 +565,7 @@ int main(void)
     tcase_add_test(tc, the_plan_overrules_a_reopen);
     tcase_add_test(tc, a_resume_ends_the_snooze_and_its_teams_not_ours);
     tcase_add_test(tc, each_teams_resume_is_kept);
+    tcase_add_test(tc, the_owners_snooze_and_the_escalation_teams_hold_apart);
     tcase_add_test(tc, a_resume_with_nothing_to_end_resumes_nothing);
     tcase_add_test(tc, updates_of_removed_actions_are_kept_without_an_answer);
     suite_add_tcase(s, tc);

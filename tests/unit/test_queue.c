@@ -752,6 +752,46 @@ START_TEST(the_escalation_teams_snooze_holds_it_all)
 }
 END_TEST
 
+/* The owners' snooze and the escalation team's hold apart: ICT snoozes
+ * D until 3 August and the EDI officers, through their own link, until
+ * 3 July: ICT's reminders stay held until August, and the copies come
+ * again from 3 July (the 4-week nag they held first). The other way
+ * round, the EDI officers' until August holds them all, ICT's shorter
+ * snooze after it notwithstanding. */
+START_TEST(the_owners_snooze_and_the_escalation_teams_hold_apart)
+{
+    struct tkl_update v[] = {
+        update("D", TKL_UPDATE_SNOOZE, "ict@maidstone.example", "ict", at(2023, 6, 26, 10)),
+        update("D", TKL_UPDATE_SNOOZE, "edi.officers@maidstone.example", "edi-officers",
+               at(2023, 6, 26, 11)),
+    };
+    v[0].until_day = tkl_day_from_civil(2023, 8, 3);
+    v[1].until_day = tkl_day_from_civil(2023, 7, 3);
+    char *got = escalated_snooze(v, 2, false, NULL);
+    ck_assert_str_eq(got, "ict@maidstone.example overdue-1 2023-06-07\n"
+                          "ict@maidstone.example overdue-2 2023-06-14\n"
+                          "ict@maidstone.example overdue-3 2023-06-21\n"
+                          "edi.officers@maidstone.example overdue-4 2023-07-03\n"
+                          "edi.officers@maidstone.example overdue-m2 2023-07-31\n"
+                          "ict@maidstone.example overdue-m2 2023-08-03\n");
+    free(got);
+    v[0].until_day = tkl_day_from_civil(2023, 7, 3);
+    v[1].until_day = tkl_day_from_civil(2023, 8, 3);
+    struct tkl_update w[] = {v[1], v[0]};
+    w[0].at = at(2023, 6, 26, 10);
+    w[1].at = at(2023, 6, 26, 11);
+    w[0].id = 1;
+    w[1].id = 2;
+    got = escalated_snooze(w, 2, false, NULL);
+    ck_assert_str_eq(got, "ict@maidstone.example overdue-1 2023-06-07\n"
+                          "ict@maidstone.example overdue-2 2023-06-14\n"
+                          "ict@maidstone.example overdue-3 2023-06-21\n"
+                          "ict@maidstone.example overdue-m2 2023-08-03\n"
+                          "edi.officers@maidstone.example overdue-m2 2023-08-03\n");
+    free(got);
+}
+END_TEST
+
 /* Puts a store of D alone, owned by ICT and the EDI officers (who are
  * also ICT's escalation team), in place of the suite's; returns the
  * suite's, for co_owned_end. Updates made meanwhile are of that plan. */
@@ -1600,6 +1640,7 @@ int main(void)
     tcase_add_test(tc, an_action_its_team_disowned_is_still_escalated);
     tcase_add_test(tc, an_owners_snooze_does_not_hold_its_escalation);
     tcase_add_test(tc, the_escalation_teams_snooze_holds_it_all);
+    tcase_add_test(tc, the_owners_snooze_and_the_escalation_teams_hold_apart);
     tcase_add_test(tc, copies_the_escalation_team_held_or_disowned_are_not_sent);
     tcase_add_test(tc, an_escalation_of_two_teams_keeps_the_not_ours);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
