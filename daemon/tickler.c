@@ -2514,10 +2514,30 @@ static int write_synced(int fd, const char *data, size_t len)
     return r;
 }
 
+/* Why a write to standard output failed (r, a negative errno), in plain
+ * words where its cause is the file standard output is on: its disk full,
+ * the file size limit, the user's disk quota; else r's own text. */
+static const char *stdout_failure(int r, char *buf, size_t size)
+{
+    const char *why = r == -ENOSPC   ? "the disk holding the file it is on is full"
+                      : r == -EFBIG  ? "the file it is on would pass the file size limit of "
+                                       "this process (ulimit -f)"
+                      : r == -EDQUOT ? "this user's disk quota is exceeded on the disk holding "
+                                       "the file it is on"
+                                     : NULL;
+    if (why)
+        snprintf(buf, size, "%s (%s)", why, strerror(-r));
+    else
+        snprintf(buf, size, "%s", strerror(-r));
+    return buf;
+}
+
 /* Writes the report of the plan and updates in a's format to a.output
  * (or standard output). A file named by -o is replaced only by a whole
  * report, on disk: made in memory, written beside it, flushed, then
  * renamed over it; a failure leaves it as it was and nothing beside it.
+ * Standard output gets the report made in memory too, so that a write
+ * that fails says why (a full disk, not the stream's bare error).
  * Returns the exit code. */
 static int report_write(const struct report_args *a, const struct tkl_report *r)
 {
@@ -2526,14 +2546,15 @@ static int report_write(const struct report_args *a, const struct tkl_report *r)
     FILE *out = stdout;
     const char *output = a->output && !is_stdout(a->output) ? a->output : NULL;
     int fd = -1, e = output ? report_tmp(output, &fd, &tmp, &target) : 0;
-    if (fd >= 0)
+    if (fd >= 0 || !output)
         out = open_memstream(&data, &len);
     else if (e == 0 && output)
         out = fopen(output, a->f == TKL_REPORT_WORD ? "wb" : "w");
     if (e == 0 && !out)
         e = -errno;
     if (e < 0) {
-        fprintf(stderr, "tickler report: cannot write %s: %s\n", a->output, strerror(-e));
+        fprintf(stderr, "tickler report: cannot write %s: %s\n",
+                a->output ? a->output : "the report", strerror(-e));
         if (tmp) {
             (void)close(fd);
             (void)unlink(tmp);
@@ -2543,9 +2564,21 @@ static int report_write(const struct report_args *a, const struct tkl_report *r)
         return 1;
     }
     int err = tkl_report_write(out, r, a->f);
-    int end = output ? fclose(out) : fflush(stdout);
-    if (end != 0 && err == 0)
+    if (fclose(out) != 0 && err == 0)
         err = -errno;
+    if (!output) {
+        if (err == 0 && fflush(stdout) != 0) /* what was printed before it */
+            err = -errno;
+        if (err == 0)
+            err = tkl_remote_write_all(STDOUT_FILENO, data, len);
+        if (err < 0) {
+            char why[256];
+            fprintf(stderr, "tickler report: cannot write the report to standard output: %s\n",
+                    stdout_failure(err, why, sizeof(why)));
+        }
+        free(data);
+        return err < 0 ? 1 : 0;
+    }
     if (tmp) {
         if (err == 0)
             err = write_synced(fd, data, len);
@@ -2559,9 +2592,8 @@ static int report_write(const struct report_args *a, const struct tkl_report *r)
             (void)unlink(tmp);
     }
     if (err < 0)
-        fprintf(stderr, "tickler report: cannot write the report%s%s: %s%s\n",
-                a->output ? " to " : "", a->output ? a->output : "", strerror(-err),
-                tmp ? "; the file is as it was" : "");
+        fprintf(stderr, "tickler report: cannot write the report to %s: %s%s\n", a->output,
+                strerror(-err), tmp ? "; the file is as it was" : "");
     free(data);
     free(tmp);
     free(target);

@@ -10,6 +10,7 @@ fixture's server for the directory CONF is in (one test's state) and
 dropped when the test exits. Without it, the default: SQLite in the
 state directory."""
 import atexit
+import errno
 import os
 import re
 import random
@@ -307,6 +308,32 @@ def choose_seed(name, given=None):
     print("\n%s: seed %d (replay: %s=%d, or --seed %d)" % (name, seed, SEED_ENV, seed, seed),
           file=sys.stderr, flush=True)
     return seed
+
+
+def small_fs(test, parent):
+    """An 8 MB tmpfs in parent, unmounted at test's end (root only);
+    skips test where mounting is not allowed."""
+    small = os.path.join(parent, "small")
+    os.makedirs(small)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", small],
+                       capture_output=True, text=True, check=False)
+    if p.returncode != 0:
+        test.skipTest("cannot mount a tmpfs here: " + p.stderr.strip())
+    test.addCleanup(subprocess.run, ["umount", "-l", small], check=False)
+    return small
+
+
+def fill(directory):
+    """Fills the file system of directory to its last byte (a file
+    "filler" in it)."""
+    with open(os.path.join(directory, "filler"), "wb", buffering=0) as f:
+        for size in (1 << 16, 4096, 1):
+            try:
+                while True:
+                    f.write(b"\0" * size)
+            except OSError as e:
+                if e.errno != errno.ENOSPC:
+                    raise
 
 
 def tool(name):

@@ -5,7 +5,6 @@ import argparse
 import datetime
 import email
 import email.policy
-import errno
 import http.server
 import json
 import os
@@ -38,16 +37,7 @@ class Fixture(unittest.TestCase):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def small_fs(self):
-        """An 8 MB tmpfs of the test's own, unmounted at its end (root
-        only); skips the test where mounting is not allowed."""
-        small = os.path.join(self.tmp, "small")
-        os.makedirs(small)
-        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", small],
-                           capture_output=True, text=True, check=False)
-        if p.returncode != 0:
-            self.skipTest("cannot mount a tmpfs here: " + p.stderr.strip())
-        self.addCleanup(subprocess.run, ["umount", "-l", small], check=False)
-        return small
+        return harness.small_fs(self, self.tmp)
 
     def run_tool(self, *args, check=True):
         p = subprocess.run(list(args), capture_output=True, text=True, timeout=120)
@@ -1039,13 +1029,7 @@ class DiskFull(Fixture):
         d = self.start("2026-12-08T08:59:50")  # the reminder of 7 days before at 09:00
         d.wait_for("started: 2 actions, ")
         # the outbox open, then its file system filled to the last byte
-        with open(os.path.join(small, "filler"), "wb", buffering=0) as f:
-            for size in (1 << 16, 4096, 1):
-                try:
-                    while True:
-                        f.write(b"\0" * size)
-                except OSError as e:
-                    self.assertEqual(e.errno, errno.ENOSPC)
+        harness.fill(small)
         i = d.wait_for("cannot commit")
         outbox = os.path.realpath(os.path.join(self.state, "tickler.db"))
         self.assertIn("to the outbox: the disk holding %s, or SQLite's temporary files, is full "

@@ -362,6 +362,38 @@ class Report(Fixture):
             self.assertIn(b"<h2>As an Employer</h2>", f.read())
         self.assertEqual(sorted(os.listdir(out)), ["new.html", "progress.md"])
 
+    def test_standard_output_that_cannot_take_the_report_is_said_so(self):
+        """Without -o, a report standard output's file cannot take (the
+        file size limit, a full disk) fails with why in plain words, and
+        nothing counts it as written."""
+        def report(stdout, limit=False):
+            def small_files():
+                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+                resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+            return subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                                   "report", "--format", "html"], stdout=stdout,
+                                  stderr=subprocess.PIPE, check=False,
+                                  preexec_fn=small_files if limit else None)
+
+        def failed(p, why):
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn(b"tickler report: cannot write the report to standard output: " + why,
+                          p.stderr)
+            self.assertNotIn(b"Input/output error", p.stderr)
+            self.assertNotIn(b"progress ", p.stderr)  # no report to count
+
+        with open(os.path.join(self.tmp, "limited.html"), "wb") as f:
+            failed(report(f, limit=True),
+                   b"the file it is on would pass the file size limit of this process "
+                   b"(ulimit -f) (File too large)\n")
+        if os.geteuid() != 0:
+            return  # a full disk needs a small file system of the test's own
+        small = harness.small_fs(self, self.tmp)
+        with open(os.path.join(small, "report.html"), "wb") as f:
+            harness.fill(small)
+            failed(report(f), b"the disk holding the file it is on is full "
+                              b"(No space left on device)\n")
+
     def test_o_keeps_what_it_cannot_replace_as_it_was(self):
         """-o writes in place where replacing would change what the file
         is: standard output's own file, a file with another name (a hard
