@@ -2366,6 +2366,16 @@ static int report_period(struct report_args *a)
     return 0;
 }
 
+/* Whether path names the file standard output is open on (-o /dev/stdout
+ * into a log): written through standard output itself, as it was opened
+ * (appending, at its offset), not truncated by a second open. */
+static bool is_stdout(const char *path)
+{
+    struct stat st, out;
+    return stat(path, &st) == 0 && fstat(STDOUT_FILENO, &out) == 0 && st.st_dev == out.st_dev &&
+           st.st_ino == out.st_ino;
+}
+
 /* Reads the options of tickler report (the period checked here, and read
  * again by report_period once the configuration set the zone). Returns 0,
  * or the exit status (0 after --help, 2 for bad usage) plus one. */
@@ -2384,7 +2394,7 @@ static int report_args(struct cli *c, int argc, char **argv, struct report_args 
         fprintf(stderr, "tickler report: --format must be html, docx, csv or md\n");
         return 3;
     }
-    if (a->f == TKL_REPORT_WORD && !a->output && isatty(STDOUT_FILENO)) {
+    if (a->f == TKL_REPORT_WORD && (!a->output || is_stdout(a->output)) && isatty(STDOUT_FILENO)) {
         fprintf(stderr, "tickler report: a Word document is not for a terminal: give -o FILE "
                         "(progress-report.docx) or redirect the output\n");
         return 3;
@@ -2412,16 +2422,6 @@ static int report_in_place(const char *path, struct stat *st, bool *exists)
         return errno == ENOENT ? 1 : -errno;
     *exists = true;
     return !S_ISREG(st->st_mode) || st->st_nlink > 1;
-}
-
-/* Whether path names the file standard output is open on (-o /dev/stdout
- * into a log): written through standard output itself, as it was opened
- * (appending, at its offset), not truncated by a second open. */
-static bool is_stdout(const char *path)
-{
-    struct stat st, out;
-    return stat(path, &st) == 0 && fstat(STDOUT_FILENO, &out) == 0 && st.st_dev == out.st_dev &&
-           st.st_ino == out.st_ino;
 }
 
 /* The file a report for path is written in before it takes path's name:

@@ -303,18 +303,22 @@ class Report(Fixture):
         self.assertEqual(one_view[1], "1 Jun 2026, Red, housing@maidstone.example\n" + HOSTILE)
         self.assertTrue(one_view[2].startswith(WORDS["ongoing"]))
         self.assertIn("Responsibility: ", one_view[0])
-        # to a terminal it is refused, not printed
+        # to a terminal it is refused, not printed, whether standard output
+        # is named by -o or not
         import pty  # pylint: disable=import-outside-toplevel
-        master, slave = pty.openpty()
-        try:
-            q = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
-                                "report", "--format", "docx"], stdout=slave,
-                               stderr=subprocess.PIPE, check=False)
-        finally:
-            os.close(slave)
-            os.close(master)
-        self.assertEqual(q.returncode, 2)
-        self.assertIn(b"a Word document is not for a terminal: give -o FILE", q.stderr)
+        for output in ([], ["-o", "/dev/stdout"]):
+            master, slave = pty.openpty()
+            try:
+                q = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                                    "report", "--format", "docx", *output], stdout=slave,
+                                   stderr=subprocess.PIPE, check=False)
+            finally:
+                os.close(slave)
+                os.close(master)
+            self.assertEqual(q.returncode, 2, output)
+            self.assertIn(b"tickler report: a Word document is not for a terminal: give -o FILE "
+                          b"(progress-report.docx) or redirect the output\n", q.stderr)
+            self.assertNotIn(b"progress ", q.stderr)
 
     def test_o_replaces_the_file_only_with_a_whole_report(self):
         out = os.path.join(self.tmp, "out")
