@@ -118,6 +118,34 @@ int tkl_sqlite_errno(int rc)
     }
 }
 
+/* Whether e is an errno of room: the disk's or the user's quota. */
+static bool no_room(int e)
+{
+    return e == EDQUOT || e == ENOSPC;
+}
+
+int tkl_sqlite_io_errno(sqlite3 *db, int r)
+{
+    if (r != -EIO || (sqlite3_extended_errcode(db) & 0xff) != SQLITE_IOERR)
+        return r;
+    int e = sqlite3_system_errno(db);
+    if (no_room(e))
+        return -e;
+    /* the unix VFS keeps each file's last errno (sqlite3_system_errno
+     * reads errno after the rollback, which may have changed it): the
+     * write-ahead log's, where a commit writes, then the database's */
+    sqlite3_file *wal = NULL;
+    e = 0;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) == SQLITE_OK && wal &&
+        wal->pMethods &&
+        wal->pMethods->xFileControl(wal, SQLITE_FCNTL_LAST_ERRNO, &e) == SQLITE_OK && no_room(e))
+        return -e;
+    e = 0;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_LAST_ERRNO, &e) == SQLITE_OK && no_room(e))
+        return -e;
+    return r;
+}
+
 static void library_setup_once(void)
 {
     /* SQLite's allocation statistics take a global mutex around every
@@ -336,11 +364,11 @@ int tkl_outbox_try_set_meta(struct tkl_outbox *o, const char *key, int64_t value
     return r;
 }
 
-static bool group_lost(struct tkl_outbox *o);
+static int group_lost(struct tkl_outbox *o);
 
 int tkl_outbox_probe_write(struct tkl_outbox *o)
 {
-    if (o->group_open && !group_lost(o))
+    if (o->group_open && group_lost(o) == 0)
         return 0; /* this connection holds the write lock */
     sqlite3_busy_timeout(o->db, 0);
     int rc = sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -399,21 +427,23 @@ static void group_end(struct tkl_outbox *o, int r)
 
 /* Whether SQLite rolled the open group back by itself: an I/O error or
  * out of memory in any statement, a read's included, ends the
- * transaction. The group is then ended as failed (-EIO), its operations
- * told, so that a later write opens a new group instead of committing on
- * its own, outside any. */
-static bool group_lost(struct tkl_outbox *o)
+ * transaction. The group is then ended as failed (-EIO, or the errno of
+ * the I/O error: tkl_sqlite_io_errno), its operations told, so that a
+ * later write opens a new group instead of committing on its own,
+ * outside any. Returns 0 (not lost) or the group's negative errno. */
+static int group_lost(struct tkl_outbox *o)
 {
     if (!o->group_open || !sqlite3_get_autocommit(o->db))
-        return false;
-    group_end(o, -EIO);
-    return true;
+        return 0;
+    int r = tkl_sqlite_io_errno(o->db, -EIO);
+    group_end(o, r);
+    return r;
 }
 
 int tkl_db_write_begin(struct tkl_outbox *o, bool *ret_own)
 {
     *ret_own = false;
-    if (o->group_open && !group_lost(o))
+    if (o->group_open && group_lost(o) == 0)
         return 0;
     int rc = sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
@@ -431,10 +461,12 @@ int tkl_db_write_end(struct tkl_outbox *o, bool own, int r)
         int rc = r == 0 ? sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) : SQLITE_OK;
         if (rc != SQLITE_OK)
             r = tkl_sqlite_errno(rc);
+        r = tkl_sqlite_io_errno(o->db, r);
         if (r < 0 && !sqlite3_get_autocommit(o->db))
             sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
         return r;
     }
+    r = tkl_sqlite_io_errno(o->db, r);
     if (r < 0 && o->group_open)
         group_end(o, r);
     return r;
@@ -452,14 +484,15 @@ bool tkl_outbox_dirty(const struct tkl_outbox *o)
 
 int tkl_outbox_sync(struct tkl_outbox *o)
 {
-    if (group_lost(o))
-        return -EIO;
+    int lost = group_lost(o);
+    if (lost)
+        return lost;
     if (!o->group_open)
         return 0;
     if (o->on_commit)
         o->on_commit(o->on_commit_data, o->syncs + 1);
     int rc = sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL);
-    int r = rc == SQLITE_OK ? 0 : tkl_sqlite_errno(rc);
+    int r = rc == SQLITE_OK ? 0 : tkl_sqlite_io_errno(o->db, tkl_sqlite_errno(rc));
     if (r == 0)
         o->syncs++;
     group_end(o, r);

@@ -49,6 +49,11 @@ const char *tkl_state_failure(const struct tkl_state *st, int r, char *buf, size
     if (r == -ENOSPC)
         snprintf(buf, size, "the disk holding %s, or SQLite's temporary files, is full (%s)",
                  where ? where : "the state", strerror(-r));
+    else if (r == -EDQUOT)
+        snprintf(buf, size,
+                 "the disk quota of the user running ticklerd is exceeded on the disk holding "
+                 "%s, or SQLite's temporary files (%s)",
+                 where ? where : "the state", strerror(-r));
     else
         snprintf(buf, size, "%s", strerror(-r));
     return buf;

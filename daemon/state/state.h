@@ -219,8 +219,10 @@ const char *tkl_state_where(const struct tkl_state *st);
  * which the operator must make room on ("the disk holding
  * /var/lib/tickler/tickler.db, or SQLite's temporary files, is full (No
  * space left on device)": SQLite says the same of its temporary files'
- * directory, /var/tmp or /tmp); any
- * other error its own text. Returns buf. */
+ * directory, /var/tmp or /tmp); an exceeded disk quota likewise, as
+ * the quota of the user running ticklerd ("the disk quota of the user
+ * running ticklerd is exceeded on the disk holding ..."); any other
+ * error its own text. Returns buf. */
 const char *tkl_state_failure(const struct tkl_state *st, int r, char *buf, size_t size);
 
 /*

@@ -112,9 +112,14 @@ static inline int64_t tkl_outbox_seen_by_others(const char *dir, const char *whe
 /* A full disk, on demand: while tkl_disk_full is set, every write and
  * sync SQLite makes through the default VFS fails with SQLITE_FULL, as
  * on a full file system (a COMMIT then fails and rolls back). While
- * tkl_disk_unreadable is set, every read fails with SQLITE_IOERR_READ, as
- * on a failing disk (SQLite then rolls back the open transaction). */
-static int tkl_disk_full, tkl_disk_unreadable;
+ * tkl_disk_errno is set (EDQUOT: the user's disk quota), every write and
+ * sync fails with SQLite's I/O error, and the file's last errno
+ * (SQLITE_FCNTL_LAST_ERRNO) is that errno, as the unix VFS keeps it of a
+ * write(2) or fsync(2) that failed so. While tkl_disk_unreadable is set,
+ * every read fails with SQLITE_IOERR_READ, as on a failing disk (SQLite
+ * then rolls back the open transaction). */
+static int tkl_disk_full, tkl_disk_errno, tkl_disk_unreadable;
+static int tkl_disk_last_errno; /* of the last write or sync failed by tkl_disk_errno */
 static sqlite3_vfs tkl_full_vfs, *tkl_real_vfs;
 /* the unix VFS's method tables (a few kinds of file), and ours for each */
 static const sqlite3_io_methods *tkl_real_methods[4];
@@ -125,9 +130,31 @@ static const sqlite3_io_methods *tkl_real_of(sqlite3_file *f)
     return tkl_real_methods[f->pMethods - tkl_full_methods];
 }
 
+/* The failure of a write (SQLITE_IOERR_WRITE) or sync while the disk is
+ * full or tkl_disk_errno is set; SQLITE_OK when neither. */
+static int tkl_disk_failure(int ioerr)
+{
+    if (tkl_disk_full)
+        return SQLITE_FULL;
+    if (!tkl_disk_errno)
+        return SQLITE_OK;
+    tkl_disk_last_errno = tkl_disk_errno;
+    return ioerr;
+}
+
 static int tkl_full_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 {
-    return tkl_disk_full ? SQLITE_FULL : tkl_real_of(f)->xWrite(f, p, n, off);
+    int rc = tkl_disk_failure(SQLITE_IOERR_WRITE);
+    return rc != SQLITE_OK ? rc : tkl_real_of(f)->xWrite(f, p, n, off);
+}
+
+static int tkl_full_file_control(sqlite3_file *f, int op, void *arg)
+{
+    if (op == SQLITE_FCNTL_LAST_ERRNO && tkl_disk_last_errno) {
+        *(int *)arg = tkl_disk_last_errno;
+        return SQLITE_OK;
+    }
+    return tkl_real_of(f)->xFileControl(f, op, arg);
 }
 
 static int tkl_full_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
@@ -137,7 +164,8 @@ static int tkl_full_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
 
 static int tkl_full_sync(sqlite3_file *f, int flags)
 {
-    return tkl_disk_full ? SQLITE_FULL : tkl_real_of(f)->xSync(f, flags);
+    int rc = tkl_disk_failure(SQLITE_IOERR_FSYNC);
+    return rc != SQLITE_OK ? rc : tkl_real_of(f)->xSync(f, flags);
 }
 
 static int tkl_full_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
@@ -156,6 +184,7 @@ static int tkl_full_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, in
         tkl_full_methods[i].xWrite = tkl_full_write;
         tkl_full_methods[i].xRead = tkl_full_read;
         tkl_full_methods[i].xSync = tkl_full_sync;
+        tkl_full_methods[i].xFileControl = tkl_full_file_control;
     }
     f->pMethods = &tkl_full_methods[i];
     return SQLITE_OK;

@@ -40,7 +40,7 @@ static void setup(void)
 {
     tkl_sqlite_alloc_fail_install();
     tkl_disk_full_install();
-    tkl_disk_full = 0;
+    tkl_disk_full = tkl_disk_errno = tkl_disk_last_errno = 0;
     tkl_outbox_dir(dir, sizeof(dir), "state");
     ck_assert_int_eq(tkl_outbox_open(dir, &o, NULL), 0);
     tkl_outbox_set_busy_timeout(o, 10);
@@ -168,6 +168,46 @@ START_TEST(a_full_disk_is_said_with_the_outbox_s_file)
              real);
     ck_assert_str_eq(tkl_state_failure(st, a.r, why, sizeof(why)), want);
     ck_assert_str_eq(tkl_state_failure(st, -EBUSY, why, sizeof(why)), "Device or resource busy");
+}
+END_TEST
+
+/* The commit of a group (and the group told) fails under an I/O error of
+ * errno e, a write's or a sync's as SQLite's unix VFS says them. */
+static int commit_under(int e, struct told *a)
+{
+    put("a@example.org", a);
+    tkl_disk_errno = e;
+    int r = tkl_state_commit(st);
+    tkl_disk_errno = tkl_disk_last_errno = 0;
+    return r;
+}
+
+/* An exceeded disk quota, which SQLite has as an I/O error, is said as
+ * the quota of the user running ticklerd on the outbox's disk; a full
+ * disk said by an I/O error (fsync's ENOSPC) as the full disk. */
+START_TEST(an_exceeded_disk_quota_is_said_with_the_outbox_s_file)
+{
+    struct told a = {0}, b = {0};
+    ck_assert_int_eq(commit_under(EDQUOT, &a), -EDQUOT);
+    ck_assert_int_eq(a.calls, 1);
+    ck_assert_int_eq(a.r, -EDQUOT);
+    char path[300], real[PATH_MAX], want[PATH_MAX + 160], why[TKL_STATE_FAILURE_MAX];
+    snprintf(path, sizeof(path), "%s/tickler.db", dir);
+    ck_assert_ptr_nonnull(realpath(path, real));
+    snprintf(want, sizeof(want),
+             "the disk quota of the user running ticklerd is exceeded on the disk holding %s, or "
+             "SQLite's temporary files (Disk quota exceeded)",
+             real);
+    ck_assert_str_eq(tkl_state_failure(st, a.r, why, sizeof(why)), want);
+    ck_assert_int_eq(commit_under(ENOSPC, &b), -ENOSPC);
+    ck_assert_int_eq(b.r, -ENOSPC);
+    /* another I/O error is one still, and the next group commits */
+    struct told c = {0}, d = {0};
+    ck_assert_int_eq(commit_under(EIO, &c), -EIO);
+    put("d@example.org", &d);
+    ck_assert_int_eq(tkl_state_commit(st), 0);
+    ck_assert_int_eq(d.r, 0);
+    ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "recipient = 'a@example.org'"), 0);
 }
 END_TEST
 
@@ -509,6 +549,7 @@ int main(void)
     tcase_add_test(tc, a_put_completes_at_its_group_s_commit_with_its_id);
     tcase_add_test(tc, a_group_undone_at_its_commit_tells_every_operation_r_below_0);
     tcase_add_test(tc, a_full_disk_is_said_with_the_outbox_s_file);
+    tcase_add_test(tc, an_exceeded_disk_quota_is_said_with_the_outbox_s_file);
     tcase_add_test(tc, a_write_refused_inside_the_group_undoes_the_operations_before_it);
     tcase_add_test(tc, a_completion_s_own_operations_are_committed_before_commit_returns);
     tcase_add_test(tc, a_claim_then_its_outcome_round_trip);
