@@ -145,8 +145,12 @@ struct pgs {
     char *node;
     int lease_seconds;
     void (*on_ready)(void *data, int r);
+    void (*on_index)(void *data, int r);
     unsigned unreachable_after;
     void *data;
+    char *conninfo_file;
+    struct tkl_pg *ix; /* the failure sweep's index being seen to; NULL: not */
+    bool ix_started;   /* once a process */
     bool migrating, ready, closed, pg_closed, draining;
     bool unreachable;   /* on_ready was told -ECONNREFUSED (unreachable_after) */
     bool drain_expired; /* the drain waits no longer for notices held */
@@ -913,6 +917,7 @@ out:
 static void free_pgs(struct pgs *q)
 {
     free(q->held);
+    free(q->conninfo_file);
     free(q->node);
     free(q);
 }
@@ -934,6 +939,15 @@ static void release_handles(struct pgs *q)
 }
 
 static void tell_all(struct pgs *q, struct op *p, int r);
+
+/* Lets the index's connection go, telling nobody (a build the server
+ * started runs on there to its end). */
+static void index_close(struct pgs *q)
+{
+    struct tkl_pg *ix = q->ix;
+    q->ix = NULL;
+    tkl_pg_close(ix);
+}
 
 /* Closes the connection and the handles once draining and nothing is
  * left to answer, nor a notice held (its notifier's outcome still to
@@ -959,12 +973,14 @@ static void maybe_drained(struct pgs *q)
         tell_all(q, ops, connected ? -ETIMEDOUT : -ENOTCONN); /* what they queue is refused */
         q->pg_closed = true;
         tkl_pg_close(q->pg); /* tells what was sent -ECANCELED */
+        index_close(q);
         release_handles(q);
         return;
     }
     if (!q->open && !q->txns && (!q->n_held || q->drain_expired)) {
         q->pg_closed = true;
         tkl_pg_close(q->pg);
+        index_close(q);
         release_handles(q);
     }
 }
@@ -1706,6 +1722,7 @@ static void pgs_close(void *impl)
         q->pg_closed = true;
         tkl_pg_close(q->pg); /* tells the transactions in flight -ECANCELED */
     }
+    index_close(q);
     if (!q->handles_released)
         release_handles(q); /* the memory goes with the last close callback */
     else if (q->handles == 0)
@@ -1773,6 +1790,149 @@ static void on_seen(void *data, int r)
         log_warning("postgresql: cannot record this node as seen: %s", strerror(-r));
 }
 
+/* ---- the failure sweep's index ---------------------------------------- */
+
+/*
+ * The failure sweep's index (TKL_PG_UNREPORTED reads the failed notices in
+ * the order they failed): built once the schema is migrated, on a
+ * connection of its own, so that no statement of the node waits for it,
+ * and CONCURRENTLY, so that no node's writes do; under a short
+ * lock_timeout, so that a lock held elsewhere fails it rather than holds
+ * it. It is no migration: the schema's version stays, and a node of an
+ * earlier release takes the database as before. An index of its name
+ * that is valid is kept as it is (one a DBA made too); an invalid one (a
+ * concurrent build interrupted) is dropped, concurrently, and built again,
+ * unless a session is building it now. When it cannot be built now it is
+ * said in a warning and the sweep reads the failed notices without it;
+ * the next start tries again.
+ */
+#define INDEX_NAME         "notices_failed"
+#define INDEX_LOCK_TIMEOUT "SET lock_timeout = '2s'"
+#define INDEX_STATE                                                                                \
+    "SELECT i.indisvalid, EXISTS (SELECT 1 FROM pg_stat_progress_create_index p"                   \
+    " WHERE p.index_relid = i.indexrelid) FROM pg_index i"                                         \
+    " WHERE i.indexrelid = to_regclass('" INDEX_NAME "')"
+#define INDEX_DROP "DROP INDEX CONCURRENTLY IF EXISTS " INDEX_NAME
+#define INDEX_CREATE                                                                               \
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS " INDEX_NAME                                          \
+    " ON notices(finished_at, id) WHERE state = 2"
+
+/* Ends the index's work: why (NULL: built, or there) warned, the
+ * connection let go, on_index told r. */
+static void index_done(struct pgs *q, int r, const char *why)
+{
+    if (why)
+        log_warning("postgresql: %s: cannot build the failure sweep's index " INDEX_NAME
+                    " now: %s; the sweep reads the failed notices without it, and ticklerd "
+                    "tries again at its next start",
+                    tkl_pg_describe(q->pg), why);
+    index_close(q);
+    if (q->on_index)
+        q->on_index(q->data, r);
+}
+
+static void on_index_created(void *data, int r, const PGresult *res)
+{
+    struct pgs *q = data;
+    if (r == -ECANCELED)
+        return;
+    if (r == 0)
+        log_info("postgresql: %s: the failure sweep's index " INDEX_NAME " is built",
+                 tkl_pg_describe(q->pg));
+    index_done(q, r, r < 0 ? tkl_pg_error_text(r, res) : NULL);
+}
+
+static void index_query(struct pgs *q, const char *sql, tkl_pg_result_cb cb)
+{
+    const struct tkl_pg_stmt stmt = {.sql = sql};
+    int r = tkl_pg_query(q->ix, &stmt, cb, q);
+    if (r < 0)
+        index_done(q, r, strerror(-r));
+}
+
+static void on_index_dropped(void *data, int r, const PGresult *res)
+{
+    struct pgs *q = data;
+    if (r == -ECANCELED)
+        return;
+    if (r < 0) {
+        char why[512];
+        snprintf(why, sizeof(why),
+                 "an invalid index of its name, left by a build that was "
+                 "interrupted, cannot be dropped: %s",
+                 tkl_pg_error_text(r, res));
+        index_done(q, r, why);
+        return;
+    }
+    index_query(q, INDEX_CREATE, on_index_created);
+}
+
+static void on_index_state(void *data, int r, const PGresult *res)
+{
+    struct pgs *q = data;
+    if (r == -ECANCELED)
+        return;
+    if (r < 0) {
+        index_done(q, r, tkl_pg_error_text(r, res));
+        return;
+    }
+    if (sym_PQntuples(res) == 0) {
+        index_query(q, INDEX_CREATE, on_index_created);
+    } else if (strcmp(sym_PQgetvalue(res, 0, 0), "t") == 0) {
+        index_done(q, 0, NULL); /* built before */
+    } else if (strcmp(sym_PQgetvalue(res, 0, 1), "t") == 0) {
+        index_done(q, -EALREADY, "another session is building it");
+    } else {
+        log_notice("postgresql: %s: the failure sweep's index " INDEX_NAME " is invalid (a "
+                   "concurrent build of it was interrupted): dropped and built again",
+                   tkl_pg_describe(q->pg));
+        index_query(q, INDEX_DROP, on_index_dropped);
+    }
+}
+
+static void on_index_timeout_set(void *data, int r, const PGresult *res)
+{
+    if (r < 0 && r != -ECANCELED)
+        index_done(data, r, tkl_pg_error_text(r, res));
+}
+
+static void on_index_connection(void *data, bool connected)
+{
+    struct pgs *q = data;
+    if (!connected || !q->ix)
+        return; /* a lost connection told the statements -ECONNRESET */
+    /* the session's lock_timeout (no transaction holds the build), then
+     * what is there; each a query of its own, as a concurrent build must
+     * be */
+    index_query(q, INDEX_LOCK_TIMEOUT, on_index_timeout_set);
+    if (q->ix)
+        index_query(q, INDEX_STATE, on_index_state);
+}
+
+static void on_index_unreachable(void *data, const char *why)
+{
+    index_done(data, -ECONNREFUSED, why);
+}
+
+/* Starts seeing to the index, once a process: on a connection of its own,
+ * never waited for. */
+static void index_start(struct pgs *q)
+{
+    if (q->ix_started)
+        return;
+    q->ix_started = true;
+    struct tkl_pg_options po = {.conninfo_file = q->conninfo_file,
+                                .on_state = on_index_connection,
+                                .unreachable_after = 3,
+                                .on_unreachable = on_index_unreachable,
+                                .data = q};
+    int r = tkl_pg_new(q->loop, &po, &q->ix);
+    if (r < 0) {
+        q->ix = NULL;
+        index_done(q, r, strerror(-r));
+    }
+}
+
 static void start_migration(struct pgs *q);
 
 static void on_migrated(void *data, int r, int version)
@@ -1814,6 +1974,7 @@ static void on_migrated(void *data, int r, int version)
             log_warning("postgresql: cannot record this node as seen: out of memory");
     }
     (void)pgs_commit(q);
+    index_start(q);
     if (q->on_ready && !q->unreachable)
         q->on_ready(q->data, 0);
 }
@@ -1914,11 +2075,13 @@ int tkl_state_pg_new(uv_loop_t *loop, const struct tkl_state_pg_options *opts,
     q->loop = loop;
     q->lease_seconds = opts->lease_seconds;
     q->on_ready = opts->on_ready;
+    q->on_index = opts->on_index;
     q->unreachable_after = opts->unreachable_after;
     q->data = opts->data;
     q->clock_ns = opts->clock_ns ? opts->clock_ns : boottime_ns;
     q->open_tail = &q->open;
-    if (!(q->node = strdup(opts->node))) {
+    if (!(q->node = strdup(opts->node)) || !(q->conninfo_file = strdup(opts->conninfo_file))) {
+        free(q->node);
         free(q);
         return -ENOMEM;
     }
@@ -1944,6 +2107,7 @@ int tkl_state_pg_new(uv_loop_t *loop, const struct tkl_state_pg_options *opts,
         r = tkl_state_new(&pg_ops, q, &q->st);
     if (r < 0) {
         tkl_pg_close(q->pg);
+        free(q->conninfo_file);
         free(q->node);
         free(q);
         return r;

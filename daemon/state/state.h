@@ -173,6 +173,11 @@ struct tkl_state_pg_options {
      * or when that failed for good (r < 0: a newer schema, an SQL error;
      * a lost connection is tried again). NULL: nobody. */
     void (*on_ready)(void *data, int r);
+    /* told once, after on_ready's 0, when the failure sweep's index was
+     * seen to (pg_state.c): 0 built or there, r < 0 not now (warned; the
+     * sweep reads without it). NULL: nobody. Never told once closed or
+     * drained. */
+    void (*on_index)(void *data, int r);
     void *data;
     /* when not 0: on_ready is told -ECONNREFUSED (once, and never 0 after
      * it) when this many attempts in a row at the first connection have

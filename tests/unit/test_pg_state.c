@@ -21,9 +21,11 @@
 #include <string.h>
 #include <uv.h>
 
+#include "capture.h"
 #include "check_run.h"
 #include "loop_wait.h"
 #include "pg_fixture.h"
+#include "state/pg.h"
 #include "state/pg_schema.h"
 #include "state/state.h"
 #include "state_told.h"
@@ -49,7 +51,7 @@ static uv_loop_t loop;
 struct node {
     struct tkl_state *st;
     const char *id;
-    int ready, ready_r, woken, updated;
+    int ready, ready_r, woken, updated, indexed, index_r;
 };
 
 static struct node a = {.id = "node-a"}, b = {.id = "node-b"};
@@ -59,6 +61,13 @@ static void on_ready(void *data, int r)
     struct node *n = data;
     n->ready++;
     n->ready_r = r;
+}
+
+static void on_index(void *data, int r)
+{
+    struct node *n = data;
+    n->indexed++;
+    n->index_r = r;
 }
 
 static void on_woken(void *data)
@@ -77,8 +86,9 @@ static void start(struct node *n)
                                      .node = n->id,
                                      .lease_seconds = LEASE,
                                      .on_ready = on_ready,
+                                     .on_index = on_index,
                                      .data = n};
-    n->ready = n->woken = n->updated = 0;
+    n->ready = n->woken = n->updated = n->indexed = 0;
     ck_assert_int_eq(tkl_state_pg_new(&loop, &o, &n->st), 0);
     ck_assert_str_eq(tkl_state_backend(n->st), "postgresql");
     tkl_state_on_wake(n->st, on_woken, n);
@@ -1369,6 +1379,139 @@ START_TEST(health_is_the_connection_and_the_last_transaction)
 }
 END_TEST
 
+static void db_exec(const char *sql)
+{
+    PGconn *c = tkl_pg_fixture_connect("t_state");
+    PQclear(tkl_pg_fixture_exec(c, sql));
+    PQfinish(c);
+}
+
+/* The failure sweep's index as the database has it: its oid, 0 when
+ * there is none or it is invalid. */
+static long long sweep_index(void)
+{
+    return db_value("SELECT coalesce((SELECT indexrelid::bigint FROM pg_index WHERE indexrelid ="
+                    " to_regclass('notices_failed') AND indisvalid), 0)");
+}
+
+static bool plan_read(void *arg)
+{
+    return *(const char *)arg != '\0';
+}
+
+static void on_explained(void *data, int r, const PGresult *const *results, size_t n)
+{
+    char *plan = data;
+    ck_assert_int_eq(r, 0);
+    for (int i = 0; i < PQntuples(results[n - 1]); i++) {
+        size_t len = strlen(plan);
+        snprintf(plan + len, 4096 - len, "%s\n", PQgetvalue(results[n - 1], i, 0));
+    }
+}
+
+static void on_up(void *data, bool connected)
+{
+    *(int *)data += connected;
+}
+
+/* The plan of the sweep's own prepared statement, sequential scans
+ * discouraged as on a table of many notices, into plan (4096 bytes). */
+static void sweep_plan(char *plan)
+{
+    int up = 0;
+    struct tkl_pg *pg = NULL;
+    struct tkl_pg_options o = {.conninfo_file = conninfo, .on_state = on_up, .data = &up};
+    ck_assert_int_eq(tkl_pg_new(&loop, &o, &pg), 0);
+    ck_assert_int_eq(tkl_pg_schema_prepare(pg), 0);
+    ck_assert(tkl_run_until_count(&loop, &up, 1));
+    struct tkl_pg_stmt txn[] = {{.sql = "SET LOCAL enable_seqscan = off"},
+                                {.sql = "EXPLAIN EXECUTE " TKL_PG_UNREPORTED "(6, 100, '[]')"}};
+    *plan = '\0';
+    ck_assert_int_eq(tkl_pg_transaction(pg, txn, 2, on_explained, plan), 0);
+    ck_assert(tkl_run_until(&loop, plan_read, plan, 10000));
+    tkl_pg_close(pg);
+}
+
+/* Each node sees to the failure sweep's index once open, outside its
+ * migrations: built valid, the sweep's statement reads it, and a node
+ * opened on a database that has it changes nothing. */
+START_TEST(the_failure_sweep_s_index_is_built_once_and_read_by_the_sweep)
+{
+    ck_assert(tkl_run_until_count(&loop, &a.indexed, 1));
+    ck_assert(tkl_run_until_count(&loop, &b.indexed, 1));
+    long long oid = sweep_index();
+    ck_assert_int_ne(oid, 0);
+    ck_assert_int_eq(db_value("SELECT max(version) FROM tickler_schema_version"),
+                     TKL_PG_SCHEMA_VERSION);
+    char plan[4096];
+    sweep_plan(plan);
+    ck_assert_msg(strstr(plan, " using notices_failed on notices n"), "%s", plan);
+    struct node c = {.id = "node-c"};
+    start(&c);
+    ck_assert(tkl_run_until_count(&loop, &c.indexed, 1));
+    ck_assert_int_eq(c.index_r, 0);
+    ck_assert_int_eq(sweep_index(), oid);
+    tkl_state_close(c.st);
+}
+END_TEST
+
+/* An invalid index of its name (a concurrent build interrupted) is
+ * dropped and built again. */
+START_TEST(an_invalid_index_of_its_name_is_built_again)
+{
+    ck_assert(tkl_run_until_count(&loop, &a.indexed, 1));
+    ck_assert(tkl_run_until_count(&loop, &b.indexed, 1));
+    long long oid = sweep_index();
+    ck_assert_int_ne(oid, 0);
+    db_exec("UPDATE pg_index SET indisvalid = false WHERE indexrelid ="
+            " to_regclass('notices_failed')");
+    ck_assert_int_eq(sweep_index(), 0);
+    struct node c = {.id = "node-c"};
+    start(&c);
+    ck_assert(tkl_run_until_count(&loop, &c.indexed, 1));
+    ck_assert_int_eq(c.index_r, 0);
+    ck_assert_int_ne(sweep_index(), 0);
+    ck_assert_int_ne(sweep_index(), oid);
+    tkl_state_close(c.st);
+}
+END_TEST
+
+/* A lock another session holds on the notices stops the build after the
+ * short lock_timeout: the node opens and works meanwhile, and warns that
+ * the sweep reads without the index. */
+START_TEST(a_lock_held_elsewhere_leaves_the_index_for_later_with_a_warning)
+{
+    ck_assert(tkl_run_until_count(&loop, &a.indexed, 1));
+    ck_assert(tkl_run_until_count(&loop, &b.indexed, 1));
+    db_exec("DROP INDEX notices_failed");
+    PGconn *locker = tkl_pg_fixture_connect("t_state");
+    PQclear(
+        tkl_pg_fixture_exec(locker, "BEGIN; LOCK TABLE notices IN SHARE UPDATE EXCLUSIVE MODE"));
+    struct node c = {.id = "node-c"};
+    tkl_capture_begin();
+    start(&c);
+    struct told t = {0};
+    put(&c, "locked@x", &t);
+    commit(&c);
+    wait_told(&t);
+    bool written_first = c.indexed == 0; /* the node's writes did not wait for the index */
+    ck_assert(tkl_run_until_count(&loop, &c.indexed, 1));
+    char *log = tkl_capture_end();
+    ck_assert(written_first);
+    ck_assert_int_eq(t.r, 0);
+    ck_assert_int_lt(c.index_r, 0);
+    ck_assert_msg(strstr(log, "cannot build the failure sweep's index notices_failed now: "
+                              "canceling statement due to lock timeout; the sweep reads the "
+                              "failed notices without it"),
+                  "%s", log);
+    free(log);
+    PQclear(tkl_pg_fixture_exec(locker, "ROLLBACK"));
+    PQfinish(locker);
+    ck_assert_int_eq(sweep_index(), 0);
+    tkl_state_close(c.st);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pg_state");
@@ -1404,6 +1547,9 @@ int main(void)
     tcase_add_test(tc, an_item_s_notices_read_by_one_node_show_what_the_other_sent);
     tcase_add_test(tc, an_action_with_an_id_longer_than_an_index_entry_is_reminded_once);
     tcase_add_test(tc, health_is_the_connection_and_the_last_transaction);
+    tcase_add_test(tc, the_failure_sweep_s_index_is_built_once_and_read_by_the_sweep);
+    tcase_add_test(tc, an_invalid_index_of_its_name_is_built_again);
+    tcase_add_test(tc, a_lock_held_elsewhere_leaves_the_index_for_later_with_a_warning);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
