@@ -1016,7 +1016,9 @@ static bool withdraw(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64
     return true;
 }
 
-/* Whether entry en gets a link: a plan action reminded of or asked about. */
+/* Whether entry en gets a link: a plan action reminded of or asked about,
+ * or one another of its owning teams answered for (never an answer told
+ * to the report route). */
 static bool wants_link(const struct tkl_notice_entry *en)
 {
     if (en->kind == TKL_DEADLINE_EVENT || !en->item_id || tkl_entry_is_request_line(en))
@@ -1027,6 +1029,7 @@ static bool wants_link(const struct tkl_notice_entry *en)
     case TKL_STAGE_OVERDUE:
     case TKL_STAGE_CHECKIN:
     case TKL_STAGE_REQUEST:
+    case TKL_STAGE_JOINT: /* another owning team's update: the page to undo it */
         return true;
     default:
         return false;

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../core/day.h"
 #include "../core/log.h"
 #include "../route/route.h"
+#include "../schedule/holidays.h"
 
 /* The reminders one round took from the scheduler. */
 struct taken {
@@ -521,6 +523,21 @@ static void say_who_is_left(FILE *f, const struct tkl_team_dir *teams,
         fputs(" Nobody will be, until the plan changes its owners or a team takes it back.", f);
 }
 
+/* Ends the text of update u that f, the memory stream of *text, writes
+ * with u's comment, if any. Returns *text, or NULL (freed) when it could
+ * not be written. */
+static char *text_end(FILE *f, char **text, const struct tkl_update *u)
+{
+    if (u->note && *u->note)
+        fprintf(f, "\nComment: %s", u->note);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        free(*text);
+        return NULL;
+    }
+    return *text;
+}
+
 /* The answer of a "not ours" u, or of a resume u that took one back, told
  * to report_to, plain text (with say_who_is_left's, on day today). Returns
  * a new string or NULL. */
@@ -550,22 +567,23 @@ static char *not_ours_text(const struct tkl_team_dir *teams, const struct tkl_sc
     }
     if (u->suggested_team && *u->suggested_team)
         fprintf(f, "\nSuggested team: %s", u->suggested_team);
-    if (u->note && *u->note)
-        fprintf(f, "\nComment: %s", u->note);
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) {
-        free(text);
-        return NULL;
-    }
-    return text;
+    return text_end(f, &text, u);
 }
+/* One notice of a report: recipient i of team. */
+struct target {
+    const struct tkl_team *team;
+    size_t i;
+};
 
-/* A "not ours" report whose puts wait for their completions. It keeps
- * what its log lines name: a reload may free the team meanwhile. */
+/* A report of one update whose puts wait for their completions (a "not
+ * ours" to report_to, or a joint action's update to its other owning
+ * teams). It keeps what its log lines name: a reload may free the teams
+ * meanwhile. */
 struct report {
     struct putset ps; /* first: a putset is its report */
+    const char *what; /* "\"not ours\"", "joint action" */
     int64_t update;
-    char **where; /* per recipient: "channel=... team=... recipient=..." */
+    char **where; /* per notice: "channel=... team=... recipient=..." */
     size_t n;
 };
 
@@ -581,7 +599,7 @@ static void report_free(struct report *rp)
 static void report_durable(struct putset *ps, size_t i, uint64_t id)
 {
     const struct report *rp = (const struct report *)ps;
-    log_info("queued \"not ours\" notice; notice=%" PRIu64 " update=%" PRId64 " %s", id, rp->update,
+    log_info("queued %s notice; notice=%" PRIu64 " update=%" PRId64 " %s", rp->what, id, rp->update,
              rp->where[i]);
 }
 
@@ -592,62 +610,69 @@ static void report_ended(struct putset *ps)
     report_free((struct report *)ps);
 }
 
-int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams,
-                       const struct tkl_schedule_conf *sc, const struct tkl_team *report,
-                       const struct tkl_action *a, const struct tkl_answer *ans,
-                       const struct tkl_update *u, int64_t now, tkl_queue_done_cb cb, void *data)
+/* What every notice of a report shares. */
+struct report_text {
+    const char *what; /* for the log: "\"not ours\"", "joint action" */
+    const struct tkl_action *a;
+    const struct tkl_update *u;
+    enum tkl_stage stage;
+    const char *answer; /* the entry's */
+    const char *intro;
+    const char *key_prefix; /* the stage key: key_prefix and u's id */
+};
+
+/*
+ * Puts one notice of t to each of the n targets v, in the state's open
+ * group, with the stage key "<t->key_prefix><u->id>" (so that each
+ * recipient is told of an update once). Returns as tkl_queue_not_ours.
+ */
+static int put_told(struct tkl_state *state, const struct report_text *t, const struct target *v,
+                    size_t n, int64_t now, tkl_queue_done_cb cb, void *data)
 {
     struct tkl_notice_entry entry;
-    char key[40];
+    char key[48];
     int r = 0;
-    char *text = not_ours_text(teams, sc, a, ans, u, tkl_local_day(now));
     struct report *rp = calloc(1, sizeof(*rp));
     if (rp) {
-        rp->n = report->n_recipients;
-        rp->where = calloc(rp->n ? rp->n : 1, sizeof(*rp->where));
+        rp->n = n;
+        rp->where = calloc(n ? n : 1, sizeof(*rp->where));
     }
-    for (size_t i = 0; rp && rp->where && r == 0 && i < rp->n; i++)
+    for (size_t i = 0; rp && rp->where && r == 0 && i < n; i++)
         if (asprintf(&rp->where[i], "channel=%s team=%s recipient=%s",
-                     report->recipients[i].channel, report->id,
-                     report->recipients[i].address) < 0) {
+                     v[i].team->recipients[v[i].i].channel, v[i].team->id,
+                     v[i].team->recipients[v[i].i].address) < 0) {
             rp->where[i] = NULL;
             r = -ENOMEM;
         }
-    if (!text || !rp || !rp->where || r < 0 || putset_init(&rp->ps, rp->n, cb, data) < 0) {
-        free(text);
+    if (!rp || !rp->where || r < 0 || putset_init(&rp->ps, n, cb, data) < 0) {
         if (rp)
             report_free(rp);
         return -ENOMEM;
     }
-    rp->update = u->id;
+    rp->what = t->what;
+    rp->update = t->u->id;
     rp->ps.durable = report_durable;
     rp->ps.ended = report_ended;
-    tkl_route_entry(a, TKL_STAGE_ANSWER, tkl_local_day(now), false, &entry);
-    entry.answer = text;
-    snprintf(key, sizeof(key), "answer-%" PRId64, u->id);
+    tkl_route_entry(t->a, t->stage, tkl_local_day(now), false, &entry);
+    entry.answer = t->answer;
+    snprintf(key, sizeof(key), "%s%" PRId64, t->key_prefix, t->u->id);
     const char *keys[] = {key};
-    for (size_t i = 0; r == 0 && i < report->n_recipients; i++) {
-        struct tkl_notice n = {
-            .size = sizeof(n),
-            .channel = report->recipients[i].channel,
-            .recipient = report->recipients[i].address,
-            .team_id = report->id,
-            .team_name = report->name,
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        const struct tkl_team *team = v[i].team;
+        struct tkl_notice nt = {
+            .size = sizeof(nt),
+            .channel = team->recipients[v[i].i].channel,
+            .recipient = team->recipients[v[i].i].address,
+            .team_id = team->id,
+            .team_name = team->name,
             .due_at = now,
             .entries = &entry,
             .n_entries = 1,
-            .thread_key = a->id,
-            .intro = u->kind == TKL_UPDATE_RESUME
-                         ? "An officer has taken back their \"not ours\" for this action of "
-                           "the plan: it is their team's after all, and its reminders go on. "
-                           "Nothing needs reassigning on their account."
-                         : "An officer has said that this action of the plan is not their "
-                           "team's. Please check who owns it: the plan decides, and the team "
-                           "gets its reminders again once the plan changes.",
+            .thread_key = t->a->id,
+            .intro = t->intro,
         };
-        r = putset_put(&rp->ps, state, i, &n, keys, now);
+        r = putset_put(&rp->ps, state, i, &nt, keys, now);
     }
-    free(text);
     if (r == 0)
         r = putset_close(&rp->ps, state);
     if (r < 0 && rp->ps.pending == 0) {
@@ -655,5 +680,171 @@ int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams
     } else if (r < 0) {
         rp->ps.cb = NULL; /* what was queued is still logged when durable */
     }
+    return r;
+}
+
+int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams,
+                       const struct tkl_schedule_conf *sc, const struct tkl_team *report,
+                       const struct tkl_action *a, const struct tkl_answer *ans,
+                       const struct tkl_update *u, int64_t now, tkl_queue_done_cb cb, void *data)
+{
+    char *text = not_ours_text(teams, sc, a, ans, u, tkl_local_day(now));
+    struct target *v = calloc(report->n_recipients ? report->n_recipients : 1, sizeof(*v));
+    if (!text || !v) {
+        free(text);
+        free(v);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < report->n_recipients; i++)
+        v[i] = (struct target){report, i};
+    const struct report_text t = {
+        .what = "\"not ours\"",
+        .a = a,
+        .u = u,
+        .stage = TKL_STAGE_ANSWER,
+        .answer = text,
+        .intro = u->kind == TKL_UPDATE_RESUME
+                     ? "An officer has taken back their \"not ours\" for this action of "
+                       "the plan: it is their team's after all, and its reminders go on. "
+                       "Nothing needs reassigning on their account."
+                     : "An officer has said that this action of the plan is not their "
+                       "team's. Please check who owns it: the plan decides, and the team "
+                       "gets its reminders again once the plan changes.",
+        .key_prefix = "answer-",
+    };
+    int r = put_told(state, &t, v, report->n_recipients, now, cb, data);
+    free(v);
+    free(text);
+    return r;
+}
+
+/* Whether team t of a joint action is told of u: an owning team other
+ * than the one u was recorded for. */
+static bool joint_told_team(const struct tkl_update *u, const struct tkl_team *t)
+{
+    return !u->team_id || strcmp(u->team_id, t->id) != 0;
+}
+
+/* Who recorded u, for a headline: their team's name, else their address. */
+static const char *joint_by(const struct tkl_team_dir *teams, const struct tkl_update *u)
+{
+    const struct tkl_team *t = u->team_id ? tkl_team_find(teams, u->team_id) : NULL;
+    return t ? t->name : u->recipient;
+}
+
+/* The entry's answer of joint update u (see TKL_STAGE_JOINT): a headline,
+ * then who and when, then the comment. Returns a new string or NULL. */
+static char *joint_text(const struct tkl_team_dir *teams, const struct tkl_update *u)
+{
+    char day[TKL_DAY_LONG_SIZE], until[TKL_DAY_LONG_SIZE];
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    const char *by = joint_by(teams, u);
+    if (tkl_day_long(tkl_local_day(u->at), day, sizeof(day)) < 0)
+        snprintf(day, sizeof(day), "?");
+    switch (u->kind) {
+    case TKL_UPDATE_COMPLETE:
+        fprintf(f, "Marked complete by %s", by);
+        break;
+    case TKL_UPDATE_SNOOZE:
+        if (tkl_day_long(u->until_day, until, sizeof(until)) < 0)
+            snprintf(until, sizeof(until), "?");
+        fprintf(f, "Snoozed by %s until %s", by, until);
+        break;
+    case TKL_UPDATE_REOPEN:
+        fprintf(f, "Reopened by %s", by);
+        break;
+    default:
+        fprintf(f, "Reminders resumed by %s", by);
+        break;
+    }
+    fprintf(f, "\n%s, %s", u->recipient, day);
+    return text_end(f, &text, u);
+}
+
+/* The intro of the notice of joint update u to the other owning teams. */
+static char *joint_intro(const struct tkl_team_dir *teams, const struct tkl_update *u,
+                         const struct tkl_holidays *h)
+{
+    char day[TKL_DAY_LONG_SIZE], until[TKL_DAY_LONG_SIZE];
+    char *text = NULL;
+    const char *by = joint_by(teams, u);
+    if (tkl_day_long(tkl_local_day(u->at), day, sizeof(day)) < 0)
+        snprintf(day, sizeof(day), "?");
+    int r = -1;
+    switch (u->kind) {
+    case TKL_UPDATE_COMPLETE:
+        r = asprintf(&text,
+                     "%s marked this action complete on %s. The plan names your team for it "
+                     "too, so your reminders for it have stopped. If that is wrong, open the "
+                     "link below: its page shows the action and Not complete after all.",
+                     by, day);
+        break;
+    case TKL_UPDATE_SNOOZE:
+        if (tkl_day_long(tkl_working_day_on_or_after(h, u->until_day), until, sizeof(until)) < 0)
+            snprintf(until, sizeof(until), "?");
+        r = asprintf(&text,
+                     "%s snoozed this action on %s. The plan names your team for it too, so "
+                     "your reminders for it are held: they go on from %s. If that is wrong, "
+                     "open the link below: its page shows the action and Resume reminders.",
+                     by, day, until);
+        break;
+    case TKL_UPDATE_REOPEN:
+        r = asprintf(&text,
+                     "%s said on %s that this action is not complete after all. The plan names "
+                     "your team for it too, so your reminders for it go on as the plan says. "
+                     "The link below opens its page.",
+                     by, day);
+        break;
+    default:
+        r = asprintf(&text,
+                     "%s ended the snooze of this action on %s. The plan names your team for "
+                     "it too, so your reminders for it go on as the plan says. The link below "
+                     "opens its page.",
+                     by, day);
+        break;
+    }
+    return r < 0 ? NULL : text;
+}
+
+int tkl_queue_joint(struct tkl_state *state, const struct tkl_team_dir *teams,
+                    const struct tkl_schedule_conf *sc, const struct tkl_action *a,
+                    const struct tkl_update *u, int64_t now, tkl_queue_done_cb cb, void *data)
+{
+    size_t n = 0, cap = 0;
+    for (size_t k = 0; k < a->n_teams; k++) {
+        const struct tkl_team *t = tkl_team_find(teams, a->teams[k]);
+        cap += t ? t->n_recipients : 0;
+    }
+    struct target *v = calloc(cap ? cap : 1, sizeof(*v));
+    char *text = joint_text(teams, u), *intro = joint_intro(teams, u, &sc->policy.holidays);
+    if (!v || !text || !intro) {
+        free(v);
+        free(text);
+        free(intro);
+        return -ENOMEM;
+    }
+    for (size_t k = 0; k < a->n_teams; k++) {
+        const struct tkl_team *t = tkl_team_find(teams, a->teams[k]);
+        for (size_t i = 0; t && joint_told_team(u, t) && i < t->n_recipients; i++)
+            if (strcasecmp(t->recipients[i].address, u->recipient) != 0)
+                v[n++] = (struct target){t, i};
+    }
+    const struct report_text t = {
+        .what = "joint action",
+        .a = a,
+        .u = u,
+        .stage = TKL_STAGE_JOINT,
+        .answer = text,
+        .intro = intro,
+        .key_prefix = "joint-",
+    };
+    int r = put_told(state, &t, v, n, now, cb, data);
+    free(v);
+    free(text);
+    free(intro);
     return r;
 }

@@ -15,7 +15,9 @@
  * other (its action's next reminder follows) but not sent. A snooze ends
  * with a reminder (tkl_scheduler_snooze_end), and so does a hold a resume
  * ended (tkl_scheduler_resume). "Not ours", and a resume that takes one
- * back, are told to delivery.report_to (tkl_queue_not_ours).
+ * back, are told to delivery.report_to (tkl_queue_not_ours); a joint
+ * action's completion or snooze, and their undoing, to its other owning
+ * teams (tkl_queue_joint).
  */
 #ifndef TKL_QUEUE_H
 #define TKL_QUEUE_H
@@ -117,6 +119,23 @@ int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams
                        const struct tkl_schedule_conf *sc, const struct tkl_team *report,
                        const struct tkl_action *a, const struct tkl_answer *ans,
                        const struct tkl_update *u, int64_t now, tkl_queue_done_cb cb, void *data);
+
+/*
+ * Queues what update u (complete, snooze, reopen or resume) of action a,
+ * an action of more than one owning team, means for the owning teams other
+ * than the one u was recorded for (u->team_id; every owning team when it
+ * is NULL, a link of no owning team's): one notice to each of their
+ * recipients on each channel but the address u was recorded by, at stage
+ * joint (TKL_STAGE_JOINT: the entry's answer says who did what and when,
+ * the intro what it means for the team's reminders), whose delivery gives
+ * it the recipient's own link for a. The stage key is "joint-<u->id>", so
+ * each recipient is told of an update once on each channel (a recipient of
+ * two other teams once). The caller decides which updates are told. Returns
+ * as tkl_queue_not_ours.
+ */
+int tkl_queue_joint(struct tkl_state *state, const struct tkl_team_dir *teams,
+                    const struct tkl_schedule_conf *sc, const struct tkl_action *a,
+                    const struct tkl_update *u, int64_t now, tkl_queue_done_cb cb, void *data);
 
 /* A round in flight (tkl_queue_due). */
 struct tkl_queue_round;

@@ -1677,7 +1677,7 @@ int tkl_outbox_last_notices(struct tkl_outbox *o, struct tkl_item_notices *ret)
     int rc = sqlite3_prepare_v2(
         o->db,
         "WITH last AS (SELECT item_id, max(notice_id) AS nid FROM entries "
-        "              WHERE stage NOT IN (?1, ?2) GROUP BY item_id) "
+        "              WHERE stage NOT IN (?1, ?2, ?3) GROUP BY item_id) "
         "SELECT last.item_id, n.id, n.channel, n.recipient, n.team_id, n.team_name, "
         " (SELECT e.stage_key FROM entries e WHERE e.notice_id = n.id AND "
         "  e.item_id = last.item_id ORDER BY e.idx LIMIT 1), "
@@ -1688,6 +1688,7 @@ int tkl_outbox_last_notices(struct tkl_outbox *o, struct tkl_item_notices *ret)
         return tkl_sqlite_errno(rc);
     sqlite3_bind_int(st, 1, TKL_STAGE_REPORT);
     sqlite3_bind_int(st, 2, TKL_STAGE_ANSWER);
+    sqlite3_bind_int(st, 3, TKL_STAGE_JOINT);
     void *rows = NULL;
     int r = read_rows(st, &rows, &l.n, sizeof(*l.v), item_notice_read);
     l.v = rows;
@@ -1811,7 +1812,7 @@ int tkl_outbox_item_history(struct tkl_outbox *o, const char *item_id, size_t ma
         "SELECT e.item_id, n.id, n.channel, n.recipient, n.team_id, n.team_name, "
         " min(e.stage_key), n.state, n.attempts, n.sending, n.created_at, n.finished_at "
         "FROM entries e JOIN notices n ON n.id = e.notice_id "
-        "WHERE e.item_id = ?1 AND e.stage NOT IN (?2, ?3) "
+        "WHERE e.item_id = ?1 AND e.stage NOT IN (?2, ?3, ?5) "
         "GROUP BY n.id ORDER BY n.id DESC LIMIT ?4",
         -1, &st, NULL);
     if (rc != SQLITE_OK)
@@ -1820,6 +1821,7 @@ int tkl_outbox_item_history(struct tkl_outbox *o, const char *item_id, size_t ma
     sqlite3_bind_int(st, 2, TKL_STAGE_REPORT);
     sqlite3_bind_int(st, 3, TKL_STAGE_ANSWER);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)(max > (size_t)INT64_MAX ? (size_t)INT64_MAX : max));
+    sqlite3_bind_int(st, 5, TKL_STAGE_JOINT);
     void *rows = NULL;
     int r = read_rows(st, &rows, &l.n, sizeof(*l.v), item_notice_read);
     l.v = rows;

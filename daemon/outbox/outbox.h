@@ -382,8 +382,9 @@ struct tkl_item_notices {
 
 /*
  * For every item of the outbox, its latest notice (the one committed last;
- * reports of failed deliveries and officers' answers told to the report
- * route left out: what the item's owners were last sent), read in one
+ * reports of failed deliveries, officers' answers told to the report
+ * route and one owning team's update told to the others (stage joint)
+ * left out: what the item's owners were last sent), read in one
  * query. Returns 0
  * with *ret filled (free it with tkl_item_notices_free), or a negative
  * errno (then *ret is untouched).
@@ -445,8 +446,9 @@ void tkl_notice_rows_free(struct tkl_notice_rows *rows);
  * The reminders that carried item_id, newest first, at most max, read in
  * one query: one row per notice, as tkl_outbox_last_notices gives each
  * (to whom, by which channel, for which team, at which stage, how it
- * went). Reports of failed deliveries and answers told to the report route
- * are left out. Returns 0 with *ret filled (free it with
+ * went). Reports of failed deliveries, answers told to the report route
+ * and one owning team's updates told to the others (stage joint) are left
+ * out. Returns 0 with *ret filled (free it with
  * tkl_item_notices_free; its rows are newest first, not by item id), or a
  * negative errno (then *ret is untouched).
  */

@@ -2457,10 +2457,22 @@ void tkl_service_stop_now(struct tkl_service *s)
  * its notices are durable (the log's keys name each recipient, this names
  * the update: a report_to changed since does not tell it again) */
 #define REPORTED_META "reported:"
-/* a "not ours" not told yet (stopped, refused) is told this long after it
- * was recorded, no longer: a report_to set later, or the first start of
- * this version, does not tell every old one */
+/* meta "joint-told:<update id>": that update of a joint action was told
+ * to its other owning teams (tkl_queue_joint), as REPORTED_META */
+#define JOINT_META "joint-told:"
+/* a "not ours" (or a joint action's update) not told yet (stopped,
+ * refused) is told this long after it was recorded, no longer: a
+ * report_to set later, or the first start of this version, does not tell
+ * every old one */
 #define NOT_OURS_TELL_DAYS 7
+
+/* The key of update id in s->told: itself for its report to report_to,
+ * its negation for its notices to a joint action's other owning teams
+ * (an update's id is positive; a resume can be both). */
+static int64_t told_key(int64_t id, bool joint)
+{
+    return joint ? -id : id;
+}
 
 /* Where id is in s->told, or would go. */
 static size_t told_at(const struct tkl_service *s, int64_t id)
@@ -2533,6 +2545,52 @@ static bool told_of(const struct tkl_answers *answers, size_t i, const struct tk
     return a && before->kind == TKL_UPDATE_NOT_OURS && tkl_update_holds(before, a);
 }
 
+/* The latest update of answers before u of u's action whose kind is k1
+ * or k2, or NULL. */
+static const struct tkl_update *latest_before(const struct tkl_answers *answers,
+                                              const struct tkl_update *u, enum tkl_update_kind k1,
+                                              enum tkl_update_kind k2)
+{
+    const struct tkl_update *before = NULL;
+    for (size_t j = 0; j < answers->updates.n; j++) {
+        const struct tkl_update *x = &answers->updates.v[j];
+        if ((x->kind == k1 || x->kind == k2) && x->id < u->id && (!before || x->id > before->id) &&
+            !strcmp(x->action_id, u->action_id))
+            before = x;
+    }
+    return before;
+}
+
+/* Whether update u of answers is told to its action's other owning teams
+ * (tkl_queue_joint), on day today: the action (*a, from store) has more
+ * than one owning team, and u is a completion that holds, a snooze that
+ * holds and has not ended, a reopen of a completion, or a resume that
+ * ended a snooze (the latest snooze or resume before it is a snooze that
+ * had not ended). */
+static bool joint_of(const struct tkl_answers *answers, const struct tkl_update *u,
+                     const struct tkl_store *store, int32_t today, const struct tkl_action **a)
+{
+    const struct tkl_update *before;
+    *a = tkl_store_find(store, u->action_id);
+    if (!*a || (*a)->n_teams < 2)
+        return false;
+    switch (u->kind) {
+    case TKL_UPDATE_COMPLETE:
+        return tkl_update_holds(u, *a);
+    case TKL_UPDATE_SNOOZE:
+        return u->until_day > today && tkl_update_holds(u, *a);
+    case TKL_UPDATE_REOPEN:
+        before = latest_before(answers, u, TKL_UPDATE_COMPLETE, TKL_UPDATE_REOPEN);
+        return before && before->kind == TKL_UPDATE_COMPLETE;
+    case TKL_UPDATE_RESUME:
+        before = latest_before(answers, u, TKL_UPDATE_SNOOZE, TKL_UPDATE_RESUME);
+        return before && before->kind == TKL_UPDATE_SNOOZE &&
+               before->until_day > tkl_local_day(u->at);
+    default:
+        return false;
+    }
+}
+
 /* Why nobody can be told of "not ours" u, or NULL: *to and *a are then
  * delivery.report_to's team and u's action. */
 static const char *nobody_told(const struct tkl_service *s, const struct tkl_update *u,
@@ -2545,20 +2603,23 @@ static const char *nobody_told(const struct tkl_service *s, const struct tkl_upd
 
 static void on_tell_timer(uv_timer_t *t);
 
-/* The report of update id could not be made (r): it and the others of
- * the pass wait (tell_waiting) to be tried again after a growing pause
+/* The report of update id could not be made (r): to report_to, or to a
+ * joint action's other owning teams (joint). It and the others of the pass
+ * wait (tell_waiting) to be tried again after a growing pause
  * (tell_backoff); --oneshot and a stop leave them to the next start. One
  * line a failing pass, at the 1st, 2nd, 4th... in a row, debug between. */
-static void tell_again(struct tkl_service *s, int64_t id, int r)
+static void tell_again(struct tkl_service *s, int64_t id, bool joint, int r)
 {
-    told_remove(s, id);
+    told_remove(s, told_key(id, joint));
     if (s->stopping || s->tell_waiting)
         return; /* the next start, or the pass waiting, tells it */
     s->tell_waiting = true;
     unsigned n = ++s->tell_failures;
     tkl_log((n & (n - 1)) == 0 ? TKL_LOG_ERR : TKL_LOG_DEBUG,
-            "cannot tell delivery.report_to of the \"not ours\" of update %" PRId64 ": %s; %s", id,
-            strerror(-r), s->oneshot ? "the next run tells it" : "it is tried again");
+            "cannot tell %s of update %" PRId64 ": %s; %s",
+            joint ? "the joint action's other owning teams"
+                  : "delivery.report_to of the \"not ours\"",
+            id, strerror(-r), s->oneshot ? "the next run tells it" : "it is tried again");
     if (!s->handles_open || s->oneshot)
         return; /* tkl_service_start tries again */
     s->tell_backoff = s->tell_backoff ? 2 * s->tell_backoff : 1;
@@ -2571,30 +2632,38 @@ static void tell_again(struct tkl_service *s, int64_t id, int r)
 struct telling {
     struct tkl_service *s;
     int64_t id;
+    bool joint; /* to the action's other owning teams, else to report_to */
 };
+
+/* The meta key that says update id's report (joint: to the other owning
+ * teams) was made. */
+static void told_meta(int64_t id, bool joint, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%" PRId64, joint ? JOINT_META : REPORTED_META, id);
+}
 
 static void on_reported_set(void *data, int r)
 {
     (void)data;
     if (r < 0) /* the next start puts its notices again; the log drops them */
-        log_debug("cannot record a \"not ours\" report as made: %s", strerror(-r));
+        log_debug("cannot record a report of an update as made: %s", strerror(-r));
 }
 
 /* A report's notices are durable (each logged as queued, or dropped as
  * put before for its recipient), and its meta is written; or some were
  * undone, and it is tried again. */
-static void on_not_ours(void *data, int r, const struct tkl_queue_result *res)
+static void on_told(void *data, int r, const struct tkl_queue_result *res)
 {
     struct telling *t = data;
     struct tkl_service *s = t->s;
     char key[48];
     s->reports_pending--;
     if (r < 0) {
-        tell_again(s, t->id, r);
+        tell_again(s, t->id, t->joint, r);
     } else {
         s->tell_failures = 0;
         s->tell_backoff = 0;
-        snprintf(key, sizeof(key), REPORTED_META "%" PRId64, t->id);
+        told_meta(t->id, t->joint, key, sizeof(key));
         if (tkl_state_set_meta(s->state, key, tkl_service_now(s), on_reported_set, NULL) < 0)
             on_reported_set(NULL, -EIO);
     }
@@ -2614,6 +2683,28 @@ static const struct tkl_update *answers_update(const struct tkl_answers *answers
     return NULL;
 }
 
+/* Puts the notices of t's report of update u, when they are still to be
+ * told (the answers or the configuration may have changed meanwhile).
+ * Returns 0 (on_told is told), 1 (nothing to tell) or a negative errno. */
+static int put_told(struct tkl_service *s, struct telling *t, const struct tkl_update *u)
+{
+    const struct tkl_team *to = NULL;
+    const struct tkl_action *a = NULL;
+    const struct tkl_config *c = s->rt->cfg;
+    int64_t now = tkl_service_now(s);
+    if (!u)
+        return 1;
+    if (t->joint) {
+        if (!joint_of(&s->answers, u, s->rt->store, tkl_local_day(now), &a))
+            return 1;
+        return tkl_queue_joint(s->state, &c->teams, &c->schedule, a, u, now, on_told, t);
+    }
+    if (nobody_told(s, u, &to, &a) || !tkl_update_holds(u, a))
+        return 1;
+    return tkl_queue_not_ours(s->state, &c->teams, &c->schedule, to, a,
+                              tkl_answers_find(&s->answers, a->id), u, now, on_told, t);
+}
+
 /* The meta read of a report: present, it was made before and stays told;
  * absent, its notices are put (unless a refusal this pass holds the rest
  * back, or the answers or the configuration changed meanwhile). */
@@ -2621,75 +2712,90 @@ static void on_reported(void *data, int r, int64_t value)
 {
     struct telling *t = data;
     struct tkl_service *s = t->s;
-    const struct tkl_team *to = NULL;
-    const struct tkl_action *a = NULL;
-    const struct tkl_update *u = NULL;
     (void)value;
     s->reports_pending--;
     if (r == -ENOENT && (s->stopping || s->tell_waiting)) {
-        told_remove(s, t->id); /* with the others, later */
+        told_remove(s, told_key(t->id, t->joint)); /* with the others, later */
     } else if (r == -ENOENT) {
-        u = answers_update(&s->answers, t->id);
-        if (!u || nobody_told(s, u, &to, &a) || !tkl_update_holds(u, a)) {
-            told_remove(s, t->id);
-        } else {
-            r = tkl_queue_not_ours(s->state, &s->rt->cfg->teams, &s->rt->cfg->schedule, to, a,
-                                   tkl_answers_find(&s->answers, a->id), u, tkl_service_now(s),
-                                   on_not_ours, t);
-            if (r == 0) {
-                s->reports_pending++;
-                return; /* on_not_ours is told, also of an undone group */
-            }
-            tell_again(s, t->id, r);
+        r = put_told(s, t, answers_update(&s->answers, t->id));
+        if (r == 0) {
+            s->reports_pending++;
+            return; /* on_told is told, also of an undone group */
         }
+        if (r > 0)
+            told_remove(s, told_key(t->id, t->joint));
+        else
+            tell_again(s, t->id, t->joint, r);
     } else if (r < 0) {
-        tell_again(s, t->id, r);
+        tell_again(s, t->id, t->joint, r);
     }
     free(t);
     if (s->oneshot && s->handles_open)
         kick(s); /* the delivery round decides whether --oneshot is done */
 }
 
+/* Asks for the meta of update id's report (joint: to the other owning
+ * teams), in the state's open group; on_reported puts its notices when
+ * it is absent. Returns 0, or a negative errno after tell_again. */
+static int ask_told(struct tkl_service *s, int64_t id, bool joint)
+{
+    char key[48];
+    struct telling *t = malloc(sizeof(*t));
+    int r = -ENOMEM;
+    if (t && (r = told_add(s, told_key(id, joint))) == 0) {
+        *t = (struct telling){s, id, joint};
+        told_meta(id, joint, key, sizeof(key));
+        r = tkl_state_get_meta(s->state, key, on_reported, t);
+    }
+    if (r != 0) { /* t is on_reported's only once the read is asked */
+        free(t);
+        r = r < 0 ? r : -EIO;
+        tell_again(s, id, joint, r);
+        return r;
+    }
+    s->reports_pending++;
+    return 0;
+}
+
 /*
  * Tells delivery.report_to of every "not ours" update of s->answers, and
- * of every resume that took one back (told_of), that still holds, was
- * recorded in the last NOT_OURS_TELL_DAYS and that this process has not
- * told (s->told): its meta "reported:<id>" is read in the state's open
- * group, and when it is absent its notices are put (on_reported), so an
- * update is told once, whichever process or node recorded it, and also
- * when one stopped or lost its database between the update's commit and
- * its report. Nothing for an update nobody can be told of (warned when it
- * is recorded), nor while a refusal waits for the timer. The group is
- * ended by the loop's next commit (at once when the loop is not running).
+ * of every resume that took one back (told_of), that still holds, and a
+ * joint action's other owning teams of every update joint_of names, that
+ * was recorded in the last NOT_OURS_TELL_DAYS and that this process has
+ * not told (s->told): its meta ("reported:<id>", "joint-told:<id>") is
+ * read in the state's open group, and when it is absent its notices are
+ * put (on_reported), so an update is told once, whichever process or node
+ * recorded it, and also when one stopped or lost its database between the
+ * update's commit and its report. Nothing for an update nobody can be told
+ * of (warned when it is recorded), nor while a refusal waits for the
+ * timer. The group is ended by the loop's next commit (at once when the
+ * loop is not running).
  */
 static void tell_untold(struct tkl_service *s)
 {
     const struct tkl_team *to;
     const struct tkl_action *a;
-    char key[48];
     size_t asked = 0;
     if (!s->rt || !s->state || s->stopping || s->tell_waiting)
         return;
-    int64_t since = tkl_service_now(s) - (int64_t)NOT_OURS_TELL_DAYS * 86400;
+    int64_t now = tkl_service_now(s), since = now - (int64_t)NOT_OURS_TELL_DAYS * 86400;
+    int32_t today = tkl_local_day(now);
     for (size_t i = 0; i < s->answers.updates.n; i++) {
         const struct tkl_update *u = &s->answers.updates.v[i];
-        if (u->at < since || is_told(s, u->id) || !told_of(&s->answers, i, s->rt->store) ||
-            nobody_told(s, u, &to, &a) || !tkl_update_holds(u, a))
+        if (u->at < since)
             continue;
-        struct telling *t = malloc(sizeof(*t));
-        int r = -ENOMEM;
-        if (t && (r = told_add(s, u->id)) == 0) {
-            *t = (struct telling){s, u->id};
-            snprintf(key, sizeof(key), REPORTED_META "%" PRId64, u->id);
-            r = tkl_state_get_meta(s->state, key, on_reported, t);
+        if (!is_told(s, told_key(u->id, false)) && told_of(&s->answers, i, s->rt->store) &&
+            !nobody_told(s, u, &to, &a) && tkl_update_holds(u, a)) {
+            if (ask_told(s, u->id, false) < 0)
+                break; /* the rest with it, later */
+            asked++;
         }
-        if (r != 0) { /* t is on_reported's only once the read is asked */
-            free(t);
-            tell_again(s, u->id, r < 0 ? r : -EIO);
-            break; /* the rest with it, later */
+        if (!is_told(s, told_key(u->id, true)) &&
+            joint_of(&s->answers, u, s->rt->store, today, &a)) {
+            if (ask_told(s, u->id, true) < 0)
+                break;
+            asked++;
         }
-        s->reports_pending++;
-        asked++;
     }
     if (asked && !s->handles_open)
         (void)tkl_state_commit(s->state);

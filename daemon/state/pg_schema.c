@@ -288,17 +288,17 @@ static const struct {
      " n.state, n.attempts, coalesce(n.lease_until > $5::bigint, false), n.created_at,"
      " n.finished_at FROM entries e JOIN notices n ON n.id = e.notice_id"
      " WHERE md5(e.item_id) = md5($1) AND e.item_id = $1"
-     " AND e.stage NOT IN ($2::integer, $3::integer)"
+     " AND e.stage NOT IN ($2::integer, $3::integer, $6::integer)"
      " GROUP BY n.id, e.item_id ORDER BY n.id DESC LIMIT $4::bigint",
-     5},
+     6},
     {TKL_PG_LAST_NOTICES,
      "SELECT DISTINCT ON (e.item_id COLLATE \"C\") e.item_id, n.id, n.channel, n.recipient,"
      " n.team_id, n.team_name, e.stage_key, n.state, n.attempts,"
      " coalesce(n.lease_until > $2::bigint, false), n.created_at, n.finished_at"
      " FROM entries e JOIN notices n ON n.id = e.notice_id"
-     " WHERE e.stage NOT IN ($1::integer, $3::integer)"
+     " WHERE e.stage NOT IN ($1::integer, $3::integer, $4::integer)"
      " ORDER BY e.item_id COLLATE \"C\", n.id DESC, e.idx",
-     3},
+     4},
     {TKL_PG_META_SET,
      "INSERT INTO meta(key, value) VALUES($1, $2::bigint)"
      " ON CONFLICT (key) DO UPDATE SET value = excluded.value",

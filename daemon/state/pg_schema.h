@@ -191,10 +191,10 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  * tkl_item_notice: item_id, id, channel, recipient, team_id, team_name,
  * stage_key, state, attempts, sending (a lease not expired at now),
  * created_at, finished_at.
- * TKL_PG_ITEM_HISTORY: $1 item_id, $2 and $3 stages left out, $4 at most
- *   so many, $5 now. One row per notice that carried the item, newest
+ * TKL_PG_ITEM_HISTORY: $1 item_id, $2, $3 and $6 stages left out, $4 at
+ *   most so many, $5 now. One row per notice that carried the item, newest
  *   first; stage_key its least of the item's.
- * TKL_PG_LAST_NOTICES: $1 and $3 the stages left out, $2 now. One row per item,
+ * TKL_PG_LAST_NOTICES: $1, $3 and $4 the stages left out, $2 now. One row per item,
  *   its latest notice, by item id bytewise; stage_key the item's first
  *   entry's in it.
  */

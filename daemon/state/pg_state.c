@@ -1679,21 +1679,22 @@ static int pgs_item_notices(void *impl, const char *item_id, size_t max, int64_t
                             tkl_state_notices_cb cb, void *data)
 {
     struct pgs *q = impl;
-    char report[16], answer[16], m[24], t[24];
+    char report[16], answer[16], joint[16], m[24], t[24];
     struct op *p = op_new(OP_NOTICES, W_ITEM_NOTICES, data);
     if (!p)
         return -ENOMEM;
     p->cb.notices = cb;
     snprintf(report, sizeof(report), "%d", (int)TKL_STAGE_REPORT);
     snprintf(answer, sizeof(answer), "%d", (int)TKL_STAGE_ANSWER);
+    snprintf(joint, sizeof(joint), "%d", (int)TKL_STAGE_JOINT);
     snprintf(m, sizeof(m), "%zu", max > INT64_MAX ? (size_t)INT64_MAX : max);
     snprintf(t, sizeof(t), "%" PRId64, now);
     if (!item_id) {
-        const char *params[] = {report, t, answer};
-        return finish(q, p, op_stmt(p, TKL_PG_LAST_NOTICES, 3, params));
+        const char *params[] = {report, t, answer, joint};
+        return finish(q, p, op_stmt(p, TKL_PG_LAST_NOTICES, 4, params));
     }
-    const char *params[] = {item_id, report, answer, m, t};
-    return finish(q, p, op_stmt(p, TKL_PG_ITEM_HISTORY, 5, params));
+    const char *params[] = {item_id, report, answer, m, t, joint};
+    return finish(q, p, op_stmt(p, TKL_PG_ITEM_HISTORY, 6, params));
 }
 
 static int pgs_health(const void *impl)

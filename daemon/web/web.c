@@ -338,6 +338,8 @@ const char *tkl_web_stage_words(const char *key, char *buf, size_t len)
         return "the summary of an update request's answers";
     if (!strncmp(key, "answer-", 7))
         return "an officer's answer";
+    if (!strncmp(key, "joint-", 6))
+        return "another owning team's update";
     if ((n = number_after(key, "lead-")) >= 0)
         snprintf(buf, len, "%ld day%s before the deadline", n, tkl_plural(n));
     else if ((n = number_after(key, "after-")) >= 0)

@@ -40,7 +40,25 @@ enum tkl_stage {
     TKL_STAGE_LOOKAHEAD = 7, /* monthly list of the observances ahead */
     TKL_STAGE_REQUEST = 8,   /* an update request: progress asked for by a date */
     TKL_STAGE_ANSWER = 9,    /* what an officer answered, told to the report route */
+    TKL_STAGE_JOINT = 10,    /* what one owning team of a joint action did, told to the */
+                             /* others: see below */
 };
+
+/*
+ * An entry of stage TKL_STAGE_JOINT tells the recipients of an action's
+ * other owning teams that one of them marked it complete, snoozed it, or
+ * undid either (reopened it, resumed its reminders), which stops, holds or
+ * lets go their reminders too. Its answer's first line is the headline
+ * ("Marked complete by Human Resources", "Snoozed by Human Resources until
+ * Monday 10 July 2023", "Reopened by ...", "Reminders resumed by ..."),
+ * the next line who and when ("hr@example.org, Monday 5 June 2023"), then
+ * any comment ("Comment: ..."); the notice's intro says what it means for
+ * the team; its link is the recipient's own for the action.
+ *
+ * Stages are only ever added. A plugin built before a stage was added sees
+ * a value it does not name (tkl_stage_name says "unknown"), and shows such
+ * an entry as it shows any other: its title, answer, intro and link.
+ */
 
 /* One dated item a source plugin emits. Its texts are UTF-8; a text that
  * is not is read as Windows-1252. */
@@ -167,6 +185,8 @@ static inline const char *tkl_stage_name(enum tkl_stage s)
         return "request";
     case TKL_STAGE_ANSWER:
         return "answer";
+    case TKL_STAGE_JOINT:
+        return "joint";
     }
     return "unknown";
 }

@@ -481,6 +481,51 @@ START_TEST(each_plan_action_gets_a_link_for_its_recipient)
 }
 END_TEST
 
+/* An answer told to the report route gets no link; another owning
+ * team's update told to a team of a joint action gets the recipient's own
+ * link for the action. */
+START_TEST(a_joint_actions_update_gets_a_link_an_answer_none)
+{
+    use_links();
+    const char *keys[] = {"answer-7", "joint-7"};
+    struct tkl_notice_entry en[2] = {
+        {.size = sizeof(en[0]),
+         .item_id = "eap-2023-hr-7",
+         .title = "Review the pay gap",
+         .deadline_day = 19000,
+         .kind = TKL_DEADLINE_DATE,
+         .stage = TKL_STAGE_ANSWER,
+         .answer = "Not ours"},
+        {.size = sizeof(en[0]),
+         .item_id = "eap-2023-hr-7",
+         .title = "Review the pay gap",
+         .deadline_day = 19000,
+         .kind = TKL_DEADLINE_DATE,
+         .stage = TKL_STAGE_JOINT,
+         .answer = "Marked complete by ICT"},
+    };
+    struct tkl_notice n = {.size = sizeof(n),
+                           .channel = "fast",
+                           .recipient = "hr@example.org",
+                           .team_id = "hr",
+                           .team_name = "Human Resources",
+                           .due_at = clock_ms / 1000,
+                           .entries = en,
+                           .n_entries = 2};
+    uint64_t id = 0;
+    ck_assert_int_eq(tkl_outbox_put(o, &n, keys, clock_ms / 1000, &id), 0);
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    drive();
+    ck_assert_int_eq(count("state = 1"), 1);
+    ck_assert_uint_eq(fast.n_links, 2);
+    ck_assert_str_eq(fast.links[0], "");
+    struct tkl_token t;
+    ck_assert_int_eq(tkl_token_verify(&ring, token_of(fast.links[1]), clock_ms / 1000, &t), 0);
+    ck_assert_str_eq(t.action_id, "eap-2023-hr-7");
+    ck_assert_str_eq(t.recipient, "hr@example.org");
+}
+END_TEST
+
 START_TEST(no_links_without_a_key_or_a_public_url)
 {
     put_mixed("fast", "hr@example.org");
@@ -1383,6 +1428,7 @@ int main(void)
     tcase_add_test(tc, a_notice_completed_while_it_waits_to_be_retried_is_withdrawn_not_sent);
     tcase_add_test(tc, a_shared_notice_no_notifier_here_serves_waits_for_another_node_then_fails);
     tcase_add_test(tc, each_plan_action_gets_a_link_for_its_recipient);
+    tcase_add_test(tc, a_joint_actions_update_gets_a_link_an_answer_none);
     tcase_add_test(tc, no_links_without_a_key_or_a_public_url);
     tcase_add_test(tc, a_reply_that_repeats_a_link_is_not_kept);
     tcase_add_test(tc, every_allocation_failure_with_links_delivers_each_notice_once);

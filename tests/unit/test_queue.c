@@ -1503,6 +1503,130 @@ START_TEST(a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued)
 }
 END_TEST
 
+/* A joint action's update u told to its other owning teams on o's state,
+ * its group ended at once as the service does; *n: notices queued, set
+ * only when it succeeds. */
+static int joint(struct tkl_outbox *o, const struct tkl_update *u, int64_t now, size_t *n)
+{
+    struct told t = {0};
+    struct tkl_state *st = state_of(o);
+    const struct tkl_action *a = tkl_store_find(store, u->action_id);
+    ck_assert_ptr_nonnull(a);
+    int r = tkl_queue_joint(st, &cfg->teams, &cfg->schedule, a, u, now, on_told, &t);
+    told_once(&t, 0);
+    if (r < 0)
+        return r;
+    (void)tkl_state_commit(st);
+    told_once(&t, 1);
+    if (t.r == 0)
+        *n = t.res.committed;
+    return t.r;
+}
+
+/* Tells the owning teams of action id other than u's of u, twice: the
+ * notices want (contents()) the first time, with the answer want_answer
+ * and an intro that holds want_intro, at stage joint; none the second
+ * time (told once). */
+static void told_to_the_others_once(const struct tkl_update *u, const char *want,
+                                    const char *want_answer, const char *want_intro)
+{
+    char dir[256];
+    size_t n = 99, lines = 0;
+    struct tkl_outbox *o = new_outbox(dir, sizeof(dir));
+    ck_assert_int_eq(joint(o, u, u->at + 60, &n), 0);
+    for (const char *p = want; *p; p++)
+        lines += *p == '\n';
+    ck_assert_uint_eq(n, lines);
+    char *got = contents(dir);
+    ck_assert_str_eq(got, want);
+    free(got);
+    if (lines) {
+        got = entries_of(dir, "answer", u->action_id);
+        char *each = NULL;
+        ck_assert_int_ge(asprintf(&each, "%s\n", want_answer), 0);
+        ck_assert_ptr_nonnull(strstr(got, each));
+        free(each);
+        free(got);
+        got = entries_of(dir, "stage", u->action_id);
+        ck_assert_ptr_nonnull(strstr(got, "10\n"));
+        free(got);
+        got = entries_of(dir, "intro", u->action_id);
+        ck_assert_msg(strstr(got, want_intro), "%s", got);
+        free(got);
+    }
+    ck_assert_int_eq(joint(o, u, u->at + 120, &n), 0);
+    ck_assert_uint_eq(n, 0); /* told once */
+    remove_outbox(o, dir);
+}
+
+/* C (HR and ICT) marked complete by HR: ICT is told, once, with who did
+ * what and when; HR, who did it, is not. */
+START_TEST(a_joint_actions_completion_is_told_to_its_other_teams_once)
+{
+    struct tkl_update u =
+        update("C", TKL_UPDATE_COMPLETE, "hr@maidstone.example", "hr", at(2023, 6, 5, 10));
+    u.id = 7;
+    told_to_the_others_once(&u, "email ict@maidstone.example C joint-7\n",
+                            "Marked complete by Human Resources\n"
+                            "hr@maidstone.example, Monday 5 June 2023",
+                            "Human Resources marked this action complete on Monday 5 June 2023. "
+                            "The plan names your team for it too, so your reminders for it have "
+                            "stopped.");
+}
+END_TEST
+
+/* C snoozed by ICT until Saturday 8 July: HR is told its reminders are
+ * held until the Monday after; a resume of it, with its reason, too. */
+START_TEST(a_joint_actions_snooze_and_its_resume_are_told_to_its_other_teams)
+{
+    struct tkl_update u =
+        update("C", TKL_UPDATE_SNOOZE, "ict@maidstone.example", "ict", at(2023, 6, 5, 10));
+    u.id = 8;
+    u.until_day = tkl_day_from_civil(2023, 7, 8);
+    told_to_the_others_once(&u, "email hr@maidstone.example C joint-8\n",
+                            "Snoozed by ICT until Saturday 8 July 2023\n"
+                            "ict@maidstone.example, Monday 5 June 2023",
+                            "your reminders for it are held: they go on from Monday 10 July "
+                            "2023.");
+    u = update("C", TKL_UPDATE_RESUME, "ict@maidstone.example", "ict", at(2023, 6, 6, 10));
+    u.id = 9;
+    u.note = (char *)"The data came <early>";
+    told_to_the_others_once(&u, "email hr@maidstone.example C joint-9\n",
+                            "Reminders resumed by ICT\n"
+                            "ict@maidstone.example, Tuesday 6 June 2023\n"
+                            "Comment: The data came <early>",
+                            "ICT ended the snooze of this action on Tuesday 6 June 2023.");
+}
+END_TEST
+
+/* An action of one team tells nobody of its team's completion; one
+ * recorded through a link of no owning team's (an escalation team's)
+ * tells every owning team, but not the address that recorded it. */
+START_TEST(a_joint_update_is_told_to_the_owning_teams_that_did_not_make_it)
+{
+    struct tkl_update u =
+        update("A", TKL_UPDATE_COMPLETE, "hr@maidstone.example", "hr", at(2023, 6, 5, 10));
+    u.id = 7;
+    told_to_the_others_once(&u, "", NULL, NULL);
+    u = update("C", TKL_UPDATE_COMPLETE, "edi.officers@maidstone.example", NULL,
+               at(2023, 6, 5, 10));
+    u.id = 8;
+    told_to_the_others_once(&u,
+                            "email hr@maidstone.example C joint-8\n"
+                            "email ict@maidstone.example C joint-8\n",
+                            "Marked complete by edi.officers@maidstone.example\n"
+                            "edi.officers@maidstone.example, Monday 5 June 2023",
+                            "edi.officers@maidstone.example marked this action complete");
+    u = update("C", TKL_UPDATE_REOPEN, "ict@maidstone.example", NULL, at(2023, 6, 5, 11));
+    u.id = 9;
+    told_to_the_others_once(&u, "email hr@maidstone.example C joint-9\n",
+                            "Reopened by ict@maidstone.example\n"
+                            "ict@maidstone.example, Monday 5 June 2023",
+                            "said on Monday 5 June 2023 that this action is not complete after "
+                            "all.");
+}
+END_TEST
+
 /* A round of sched at now queued into o's open group, told to t. */
 static void queue_open(struct tkl_scheduler *sched, struct tkl_outbox *o, int64_t now,
                        struct told *t)
@@ -1656,6 +1780,9 @@ int main(void)
     tcase_add_test(tc, a_not_ours_taken_back_is_told_to_report_to_once);
     tcase_add_test(tc, a_not_ours_that_leaves_no_team_says_who_is_left);
     tcase_add_test(tc, a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued);
+    tcase_add_test(tc, a_joint_actions_completion_is_told_to_its_other_teams_once);
+    tcase_add_test(tc, a_joint_actions_snooze_and_its_resume_are_told_to_its_other_teams);
+    tcase_add_test(tc, a_joint_update_is_told_to_the_owning_teams_that_did_not_make_it);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -482,38 +482,109 @@ static void stop_now(uv_timer_t *t)
     tkl_service_stop(&s);
 }
 
-/* Writes a "not ours" update of B by ICT into the state as a process that
- * stopped right after its commit would leave it: recorded, nobody told. */
-static void not_ours_recorded_untold(void)
+/* Writes an update of action id of kind by who for team into the state
+ * as a process that stopped right after its commit would leave it:
+ * recorded, nobody told; the service stays loaded, for the caller to
+ * check and free. */
+static void recorded_untold(const char *id, enum tkl_update_kind kind, const char *who,
+                            const char *team, const char *suggested)
 {
     const char *start = s.env.now_arg; /* the load takes it */
     ck_assert_ptr_nonnull(start);
     ck_assert_int_eq(tkl_service_load(&s), 0);
-    const struct tkl_action *a = tkl_store_find(s.rt->store, "B");
+    const struct tkl_action *a = tkl_store_find(s.rt->store, id);
     ck_assert_ptr_nonnull(a);
     /* at the service's start time, however long the load took */
-    int64_t now = 0, id = 0;
+    int64_t now = 0, uid = 0;
     ck_assert_int_eq(tkl_parse_datetime(start, &now), 0);
     ck_assert_int_ge(tkl_service_now(&s), now);
-    struct tkl_update u = {.action_id = "B",
-                           .recipient = "ict",
-                           .team_id = "ict",
-                           .kind = TKL_UPDATE_NOT_OURS,
+    struct tkl_update u = {.action_id = (char *)id,
+                           .recipient = (char *)who,
+                           .team_id = (char *)team,
+                           .kind = kind,
                            .at = now,
                            .link_issued_at = now - 60,
                            .until_day = TKL_NO_DAY,
-                           .suggested_team = "Facilities",
+                           .suggested_team = (char *)suggested,
                            .plan_deadline_day = a->deadline.day,
                            .plan_deadline_text = a->deadline_text,
                            .plan_status = a->status_text,
                            .plan_owners = a->owners};
     bool is_new = false;
-    ck_assert_int_eq(tkl_outbox_add_update(s.outbox, &u, &id, &is_new), 0);
+    ck_assert_int_eq(tkl_outbox_add_update(s.outbox, &u, &uid, &is_new), 0);
     ck_assert(is_new);
     ck_assert_int_eq(tkl_state_commit(s.state), 0);
+}
+
+/* A "not ours" update of B by ICT, recorded_untold. */
+static void not_ours_recorded_untold(void)
+{
+    recorded_untold("B", TKL_UPDATE_NOT_OURS, "ict", "ict", "Facilities");
     ck_assert_uint_eq(not_ours_reports(), 0);
     tkl_service_free(&s);
 }
+
+/* C, owned by HR and ICT, marked complete by HR and the process stopped
+ * before telling anyone: the next start tells ICT once (stage joint, the
+ * entry saying who did what), never HR; the starts after it tell nobody
+ * again. A, HR's alone, marked complete by HR, tells nobody. */
+START_TEST(a_joint_actions_completion_left_untold_is_told_to_its_other_team_once)
+{
+    tkl_write_text(dir, "plan.csv", PLAN "C,Train managers,HR / ICT,30/06/2023,\n");
+    recorded_untold("A", TKL_UPDATE_COMPLETE, "hr", "hr", NULL);
+    tkl_service_free(&s);
+    restart_at("2023-06-30T09:00:30");
+    recorded_untold("C", TKL_UPDATE_COMPLETE, "hr", "hr", NULL);
+    ck_assert_uint_eq(notices_of("ict", "C", TKL_STAGE_JOINT), 0);
+    tkl_service_free(&s);
+    for (int run = 0; run < 3; run++) {
+        restart_at("2023-06-30T09:00:30");
+        s.oneshot = true;
+        start();
+        finish();
+        ck_assert_int_eq(finished, run + 1);
+        ck_assert_uint_eq(notices_of("ict", "C", TKL_STAGE_JOINT), 1);
+        ck_assert_uint_eq(notices_of("hr", "C", TKL_STAGE_JOINT), 0);
+        ck_assert_uint_eq(notices_of("hr", "A", TKL_STAGE_JOINT), 0);
+        ck_assert_uint_eq(notices_of("ict", "A", TKL_STAGE_JOINT), 0);
+        uint64_t *ids = NULL;
+        size_t n = 0;
+        ck_assert_int_eq(tkl_outbox_list(s.outbox, false, &ids, &n), 0);
+        for (size_t i = 0; i < n; i++) {
+            struct tkl_stored_notice *x = NULL;
+            ck_assert_int_eq(tkl_outbox_get(s.outbox, ids[i], &x), 0);
+            if (x->entries[0].stage == TKL_STAGE_JOINT) {
+                ck_assert_str_eq(x->notice.team_id, "ict");
+                ck_assert_ptr_nonnull(strstr(x->entries[0].answer, "Marked complete by HR\nhr, "));
+                ck_assert_ptr_nonnull(
+                    strstr(x->notice.intro, "your reminders for it have stopped"));
+            }
+            tkl_stored_notice_free(x);
+        }
+        free(ids);
+        tkl_service_free(&s);
+    }
+}
+END_TEST
+
+/* Recorded through the service, a joint action's completion and its
+ * reopen are each told to the other team once, in the run that recorded
+ * them. */
+START_TEST(a_joint_actions_completion_and_reopen_are_told_to_its_other_team)
+{
+    tkl_write_text(dir, "plan.csv", PLAN "C,Train managers,HR / ICT,30/06/2023,\n");
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    ck_assert(record("C", TKL_UPDATE_COMPLETE, "ict", "ict", NULL));
+    ck_assert(record("C", TKL_UPDATE_REOPEN, "ict", "ict", NULL));
+    ck_assert(record("A", TKL_UPDATE_COMPLETE, "hr", "hr", NULL));
+    run_oneshot();
+    ck_assert_int_eq(finished, 1);
+    ck_assert_uint_eq(notices_of("hr", "C", TKL_STAGE_JOINT), 2);
+    ck_assert_uint_eq(notices_of("ict", "C", TKL_STAGE_JOINT), 0);
+    ck_assert_uint_eq(notices_of("ict", "A", TKL_STAGE_JOINT), 0);
+    tkl_service_free(&s);
+}
+END_TEST
 
 /* The next start tells it; the ones after do not, not even to a
  * recipient report_to's team gained since. */
@@ -740,6 +811,8 @@ int main(void)
     tcase_add_test(tc, a_not_ours_left_untold_by_a_stop_is_told_at_the_next_start_once);
     tcase_add_test(tc, a_refused_not_ours_report_is_told_again_without_a_second_press);
     tcase_add_test(tc, a_not_ours_untold_for_more_than_a_week_is_not_told_late);
+    tcase_add_test(tc, a_joint_actions_completion_left_untold_is_told_to_its_other_team_once);
+    tcase_add_test(tc, a_joint_actions_completion_and_reopen_are_told_to_its_other_team);
     tcase_add_test(tc, update_requests_go_at_their_time_and_the_timer_waits_for_the_next);
     tcase_add_test(tc, a_refused_update_request_survives_a_reload);
     tcase_add_test(tc, a_refused_update_request_survives_a_restart);
