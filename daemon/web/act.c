@@ -597,6 +597,8 @@ static bool link_recorded(const struct tkl_service *s, const struct act_view *v,
 }
 
 static void html_owning_teams(FILE *f, const struct tkl_team_dir *dir, const struct tkl_action *a);
+static void html_others_told(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                             const char *what);
 
 /* What the page opens with after a POST: what was recorded, said only
  * when the link's updates hold it (a ?done= typed or kept in a bookmark,
@@ -671,7 +673,12 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
     if (text == done_text[TKL_UPDATE_COMPLETE] && v->a->n_teams > 1) {
         fputs(" That goes for every team the plan names for it (", f);
         html_owning_teams(f, &s->rt->cfg->teams, v->a);
-        fputs("); tickler does not tell the others, so let them know.", f);
+        fputs("); ", f);
+        html_others_told(f, s, v, "so, each with a link of their own to undo it.");
+    }
+    if (mine && mine->kind == TKL_UPDATE_SNOOZE && v->a->n_teams > 1) {
+        fputc(' ', f);
+        html_others_told(f, s, v, "so, each with a link of their own to resume them.");
     }
     const struct tkl_resumed *x =
         text == done_text[TKL_UPDATE_RESUME] && v->team
@@ -929,6 +936,25 @@ static void form_open(FILE *f, const struct act_view *v, const char *heading_id,
             v->token, heading_id, v->token, heading_id, heading);
 }
 
+/* Who is told of a completion, a snooze or their undoing through v's link
+ * of a joint action (tkl_queue_joint): "tickler tells the others (ICT)"
+ * and what, or, for a link of no owning team's, "tickler tells the teams
+ * that own it (HR; ICT)"; team names escaped. */
+static void html_others_told(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                             const char *what)
+{
+    const struct tkl_team_dir *dir = &s->rt->cfg->teams;
+    size_t n = 0;
+    fputs(v->team ? "tickler tells the others (" : "tickler tells the teams that own it (", f);
+    for (size_t k = 0; k < v->a->n_teams; k++) {
+        if (v->team && !strcmp(v->a->teams[k], v->team->id))
+            continue;
+        fputs(n++ ? "; " : "", f);
+        (void)tkl_html_fputs(team_name(dir, v->a->teams[k]), f);
+    }
+    fprintf(f, ") %s", what);
+}
+
 /* The names of the teams that own a, escaped, separated by semicolons (a
  * team's name may hold a comma: "Policy, Communities and Engagement"). */
 static void html_owning_teams(FILE *f, const struct tkl_team_dir *dir, const struct tkl_action *a)
@@ -961,7 +987,12 @@ static void form_snooze(FILE *f, const struct tkl_service *s, const struct act_v
     if (v->a->n_teams) {
         fputs("<p>The snooze holds this action's reminders for every team that owns it: ", f);
         html_owning_teams(f, &s->rt->cfg->teams, v->a);
-        fputs(".</p>\n", f);
+        fputs(".", f);
+        if (v->a->n_teams > 1) {
+            fputc(' ', f);
+            html_others_told(f, s, v, "so, each with a link of their own to resume them.");
+        }
+        fputs("</p>\n", f);
     }
     int32_t esc_day;
     const struct tkl_team *esc = escalation_of(s, v, &esc_day);
@@ -1131,7 +1162,8 @@ static void form_resume(FILE *f, const struct tkl_service *s, const struct act_v
     if (snooze && v->a->n_teams > 1) {
         fputs("<p>This ends the snooze for every team that owns this action (", f);
         html_owning_teams(f, &s->rt->cfg->teams, v->a);
-        fputs("), not only yours; the reminders they get say who resumed them.</p>\n", f);
+        fputs("), not only yours; ", f);
+        html_others_told(f, s, v, "so, and the reminders they get say who resumed them.</p>\n");
     }
     if (not_ours) {
         fputs("<p>", f);
@@ -1181,8 +1213,8 @@ static void form_not_ours(FILE *f, const struct tkl_service *s, const struct act
 }
 
 /* Mark complete, or while complete holds (done: the completion) the way
- * back. A joint action's form says the other teams' reminders stop too,
- * and that they are not told. */
+ * back. A joint action's form says the other teams' reminders stop (or go
+ * on) too, and that they are told. */
 static void form_complete(FILE *f, const struct tkl_service *s, const struct act_view *v,
                           const struct tkl_update *done)
 {
@@ -1194,9 +1226,10 @@ static void form_complete(FILE *f, const struct tkl_service *s, const struct act
         if (v->a->n_teams > 1) {
             fputs("<p>The plan names more than one team for it (", f);
             html_owning_teams(f, &s->rt->cfg->teams, v->a);
-            fputs("): the reminders of every one of them stop, and tickler does not tell the "
-                  "others. Press when the whole action is done, not only your team's part.</p>\n",
-                  f);
+            fputs("): the reminders of every one of them stop, and ", f);
+            html_others_told(f, s, v,
+                             "so, each with a link of their own to undo it. Press when the whole "
+                             "action is done, not only your team's part.</p>\n");
         }
         fputs("<button type=\"submit\" name=\"do\" value=\"complete\">Mark complete</button>\n"
               "</form>\n",
@@ -1207,7 +1240,13 @@ static void form_complete(FILE *f, const struct tkl_service *s, const struct act
     fputs("<p>Marked complete", f);
     html_by(f, done);
     fputs(". Press if it is not complete after all (marked by mistake, or work remains): "
-          "reminders for it then go on as the plan says.</p>\n"
+          "reminders for it then go on as the plan says.",
+          f);
+    if (v->a->n_teams > 1) {
+        fputc(' ', f);
+        html_others_told(f, s, v, "so.");
+    }
+    fputs("</p>\n"
           "<label for=\"reopen-note\">Why (optional)</label>\n"
           "<textarea id=\"reopen-note\" name=\"note\" rows=\"3\" maxlength=\"4000\"></textarea>\n"
           "<button type=\"submit\" name=\"do\" value=\"reopen\">Reopen</button>\n</form>\n",

@@ -106,6 +106,8 @@ enum dg_group dg_group_of(const struct tkl_notice_entry *e)
         return DG_FAILURES;
     if (e->stage == TKL_STAGE_ANSWER || tkl_entry_is_request_line(e))
         return DG_ANSWERS;
+    if (e->stage == TKL_STAGE_JOINT)
+        return DG_JOINT;
     if (e->stage == TKL_STAGE_LOOKAHEAD)
         return DG_LOOKAHEAD;
     if (e->kind == TKL_DEADLINE_EVENT)
@@ -121,15 +123,23 @@ enum dg_group dg_group_of(const struct tkl_notice_entry *e)
 
 const char *dg_group_title(enum dg_group g)
 {
-    static const char *const t[] = {"Delivery failures",
-                                    "Overdue",
-                                    "Due within 7 days",
-                                    "Coming up",
-                                    "Check-ins (no deadline)",
-                                    "Observances to prepare for",
-                                    "Coming up in the diversity calendar",
-                                    "Officers' answers"};
+    static const char *const t[DG_GROUPS] = {"Delivery failures",
+                                             "Overdue",
+                                             "Due within 7 days",
+                                             "Coming up",
+                                             "Check-ins (no deadline)",
+                                             "Observances to prepare for",
+                                             "Coming up in the diversity calendar",
+                                             "Officers' answers",
+                                             "Another owning team's update"};
     return g < DG_GROUPS ? t[g] : "";
+}
+
+const char *dg_answer_label(const struct tkl_notice_entry *e)
+{
+    return e->stage == TKL_STAGE_ANSWER  ? "Answer"
+           : e->stage == TKL_STAGE_JOINT ? "Update"
+                                         : "Latest update";
 }
 
 const char *dg_reply_label(const struct tkl_notice_entry *e)
@@ -310,6 +320,15 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
         int len = (int)strcspn(intro, ";");
         int cut = utf8_prefix(intro, 160);
         snprintf(buf, size, "Delivery failures: %.*s", len < cut ? len : cut, intro);
+    } else if (n->n_entries == 1 && n->entries[0].stage == TKL_STAGE_JOINT) {
+        /* the answer's first line is its headline ("Marked complete by
+         * Human Resources"): see TKL_STAGE_JOINT */
+        const char *a = n->entries[0].answer ? n->entries[0].answer : "Updated by another team";
+        int len = (int)strcspn(a, "\n");
+        int cut = utf8_prefix(a, 160);
+        snprintf(buf, size, "%.*s: %.*s", len < cut ? len : cut, a, utf8_prefix(t, 160), t);
+    } else if (n->n_entries && count_stage(n, TKL_STAGE_JOINT) == n->n_entries) {
+        snprintf(buf, size, "Updates from another owning team: %zu actions", n->n_entries);
     } else if (n->n_entries && answers == n->n_entries) {
         if (n->n_entries == 1)
             snprintf(buf, size, "Officer's answer: %.*s", utf8_prefix(t, 160), t);
@@ -373,6 +392,10 @@ const char *dg_intro(const struct tkl_notice *n)
     if (n->n_entries && count_stage(n, TKL_STAGE_ANSWER) == n->n_entries)
         return n->n_entries == 1 ? "An officer has answered a reminder."
                                  : "Officers have answered reminders.";
+    if (n->n_entries && count_stage(n, TKL_STAGE_JOINT) == n->n_entries)
+        return n->n_entries == 1
+                   ? "Another team that owns this action with yours has updated it."
+                   : "Other teams that own these actions with yours have updated them.";
     /* a prompt sent late (a first start, a machine that was off) may find
      * its observance begun; one that has ended is not sent at all */
     if (events == n->n_entries && events && begun == events)
@@ -824,9 +847,11 @@ static void text_actions(struct dg_buf *b, const struct tkl_notice *n, const cha
                 wrapped(b, "    Commitment: ", e->commitment, eol);
             if (e->progress)
                 wrapped(b, "    Latest progress: ", e->progress, eol);
-            if (e->answer)
-                wrapped(b, e->stage == TKL_STAGE_ANSWER ? "    Answer: " : "    Latest update: ",
-                        e->answer, eol);
+            if (e->answer) {
+                char label[32];
+                snprintf(label, sizeof(label), "    %s: ", dg_answer_label(e));
+                wrapped(b, label, e->answer, eol);
+            }
             wrapped(b, "    Action id: ", e->item_id, eol);
             if (e->link && *e->link) {
                 dg_printf(b, "    %s (mark complete, snooze, progress):%s", dg_link_label, eol);
@@ -916,8 +941,9 @@ static void html_link(struct dg_buf *b, const struct tkl_notice_entry *e)
  * colour is never the only cue. */
 static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
 {
-    static const char *const accent[] = {"#5c2d91", "#b00020", "#8a4b00", "#0b5394",
-                                         "#3d3d3d", "#00695c", "#1a5e20", "#37474f"};
+    static const char *const accent[DG_GROUPS] = {"#5c2d91", "#b00020", "#8a4b00",
+                                                  "#0b5394", "#3d3d3d", "#00695c",
+                                                  "#1a5e20", "#37474f", "#37474f"};
     for (int g = 0; g < DG_GROUPS; g++) {
         bool any = false;
         for (size_t i = 0; i < n->n_entries; i++) {
@@ -958,7 +984,7 @@ static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
                 html_row(b, "Responsibility", e->owners);
                 html_row(b, "Commitment", e->commitment);
                 html_row(b, "Latest progress", e->progress);
-                html_row(b, e->stage == TKL_STAGE_ANSWER ? "Answer" : "Latest update", e->answer);
+                html_row(b, dg_answer_label(e), e->answer);
                 html_row(b, "Action id", e->item_id);
             }
             dg_puts(b, "</table>\n");

@@ -53,6 +53,7 @@ enum dg_group {
     DG_PROMPTS,   /* observances to prepare for */
     DG_LOOKAHEAD, /* the monthly look-ahead of observances */
     DG_ANSWERS,   /* officers' answers, told to the report route */
+    DG_JOINT,     /* another owning team's update of a joint action */
     DG_GROUPS,
 };
 
@@ -68,6 +69,11 @@ const char *dg_group_heading(const struct tkl_notice *n, enum dg_group g);
  * notice's (item id "notice-N"), "Latest reply" for a group's, which
  * carries the reply the latest of its notices got. */
 const char *dg_reply_label(const struct tkl_notice_entry *e);
+
+/* The label of e's answer: "Answer" for an officer's answer told to the
+ * report route, "Update" for another owning team's update
+ * (TKL_STAGE_JOINT), else "Latest update". */
+const char *dg_answer_label(const struct tkl_notice_entry *e);
 
 /* "Friday 31 March 2023" (tkl_day_long), or "no date". */
 void dg_format_day(int32_t day, char *buf, size_t size);

@@ -410,10 +410,11 @@ static void entry_details(json_t *items, bool *bad, const struct tkl_notice_entr
             add(items, bad, rich("Responsibility: ", e->owners, NULL, false));
         if (e->progress)
             add(items, bad, rich("Latest progress: ", e->progress, NULL, false));
-        if (e->answer)
-            add(items, bad,
-                rich(e->stage == TKL_STAGE_ANSWER ? "Answer: " : "Latest update: ", e->answer, NULL,
-                     false));
+        if (e->answer) {
+            char label[32];
+            snprintf(label, sizeof(label), "%s: ", dg_answer_label(e));
+            add(items, bad, rich(label, e->answer, NULL, false));
+        }
     }
     add(items, bad, rich("Id: ", e->item_id, NULL, false));
 }

@@ -249,6 +249,72 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
                       "Nobody will be, until the plan changes its owners or a team takes it "
                       "back.", said)
 
+    def test_a_joint_actions_completion_is_told_to_the_other_team_with_its_own_link(self):
+        """A1 is Alpha's and Beta's: Alpha's form says Beta is told, Alpha
+        marks it complete from its link, and Beta's inbox gets one notice
+        ("Marked complete by Alpha") with Beta's own link, whose page
+        shows A1 complete with "Not complete after all". Alpha is told
+        nothing of its own completion."""
+        with open(os.path.join(self.tmp, "plan.csv"), "w", newline="") as f:
+            f.write("Ref,Objective,Actions,Responsibility,Timeframe,Status\r\n")
+            for ref, title in PLAN:
+                f.write("%s,As an employer,%s,%s,30/11/2026,In progress\r\n"
+                        % (ref, title, "Alpha / Beta" if ref == "A1" else "Alpha"))
+        with open(self.conf) as f:
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write(text.replace("teams = ( ", 'teams = ( { id = "beta"; name = "Beta <Estates>"; '
+                                 'recipients = { mail = [ "beta@example.org" ]; }; }, ', 1))
+        a1 = self.ids()[PLAN[0][1]]
+
+        def to(rcpt):
+            return [raw for r, raw in self.smtp.received() if rcpt in r]
+
+        self.run_daemon("2026-12-07T09:00:30", 2)  # each team's digest
+        self.assertEqual(len(to("beta@example.org")), 1)
+        alpha = text_part(to("alpha@example.org")[0])[0]
+        link = self.links(alpha)[a1]
+        form = self.browser(link, "look", "joint-form")
+        said = " ".join(form["text"].split())
+        self.assertIn("the reminders of every one of them stop, and tickler tells the others "
+                      "(Beta <Estates>) so, each with a link of their own to undo it.", said)
+        self.assertNotIn("does not tell", said)
+        done = self.browser(link, "complete", "joint-complete")
+        said = " ".join(done["text"].split())
+        self.assertIn("Recorded: marked complete.", said)
+        self.assertIn("tickler tells the others (Beta <Estates>) so, each with a link of their "
+                      "own to undo it.", said)
+
+        wait_until(lambda: len(to("beta@example.org")) == 2)
+        body, msg = text_part(to("beta@example.org")[1])
+        self.assertEqual(str(msg["Subject"]),
+                         "Marked complete by Alpha: " + PLAN[0][1])
+        said = " ".join(body.split())
+        self.assertIn("Alpha marked this action complete on Monday 7 December 2026. The plan "
+                      "names your team for it too, so your reminders for it have stopped. If "
+                      "that is wrong, open the link below", said)
+        self.assertIn("Update: Marked complete by Alpha alpha@example.org, Monday 7 December "
+                      "2026", said)
+        beta_links = self.links(body)
+        self.assertEqual(set(beta_links), {a1}, body)
+        self.assertNotEqual(beta_links[a1], link)
+        html = msg.get_body(preferencelist=("html",)).get_content()
+        self.assertIn("Beta &lt;Estates&gt;", html)
+        self.assertNotIn("Beta <Estates>", html)
+        page = self.browser(beta_links[a1], "look", "joint-told")
+        said = " ".join(page["text"].split())
+        self.assertIn("This page is for beta@example.org (Beta <Estates>)", said)
+        self.assertIn("Not complete after all", said)
+        self.assertIn("Marked complete by alpha@example.org on", said)
+        self.assertIn("tickler tells the others (Alpha) so.", said)
+        self.assertNotIn("Mark complete\n", page["text"])
+        # told once: a restart tells nobody again, and Alpha never
+        self.run_daemon("2026-12-07T09:10:30", 3)
+        wait_until(lambda: self.waiting() == 0)
+        time.sleep(1)
+        self.assertEqual(len(to("beta@example.org")), 2)
+        self.assertEqual(len(to("alpha@example.org")), 1)
+
     def test_a_link_by_hand_lasts_no_longer_than_expiry_days(self):
         """tickler link --expires-in beyond links.expiry_days (45 by
         default) is refused: the web face ends every link then."""

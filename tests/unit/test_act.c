@@ -1079,7 +1079,8 @@ START_TEST(a_snooze_can_be_ended_from_the_page)
                                   "3 August 2023 at 09:00, as the plan says.</p>\n<p>This ends the "
                                   "snooze for every team that owns "
                                   "this action (Human Resources; ICT &amp; Digital), not only "
-                                  "yours; the reminders they get say who resumed them.</p>"));
+                                  "yours; tickler tells the others (ICT &amp; Digital) so, and "
+                                  "the reminders they get say who resumed them.</p>"));
     tkl_http_response_free(&resp);
     page_get(tkl_web_act, &resp, ops, NULL); /* another team's officer: who snoozed */
     ck_assert(page_has(resp.body, "<p>hr (Human Resources) snoozed this action's reminders "
@@ -1203,7 +1204,8 @@ START_TEST(a_not_ours_can_be_taken_back)
 END_TEST
 
 /* A snooze holds the action's reminders for every owning team: the form
- * names them all, escaped, to whichever team's officer opens it. */
+ * names them all, escaped, to whichever team's officer opens it, and
+ * that tickler tells the others. */
 START_TEST(the_snooze_form_names_every_team_it_holds)
 {
     page_load();
@@ -1213,16 +1215,20 @@ START_TEST(the_snooze_form_names_every_team_it_holds)
         page_get(tkl_web_act, &resp, path_for(PAGE_TRICKY_TITLE, to[i]), NULL);
         ck_assert(page_has(resp.body, "<p>The snooze holds this action's reminders for every "
                                       "team that owns it: Human Resources; ICT &amp; "
-                                      "Digital.</p>"));
+                                      "Digital. tickler tells the others ("));
+        ck_assert(page_has(resp.body, i ? "the others (Human Resources) so, each with a link of "
+                                          "their own to resume them.</p>"
+                                        : "the others (ICT &amp; Digital) so, each with a link "
+                                          "of their own to resume them.</p>"));
         tkl_http_response_free(&resp);
     }
 }
 END_TEST
 
 /* A joint action's Mark complete says every team's reminders stop and
- * the others are not told, before and after the press; a single team's
- * says nothing of the kind. */
-START_TEST(a_joint_actions_completion_says_the_others_are_not_told)
+ * that tickler tells the others, naming them, before and after the press,
+ * and so does its way back; a single team's says nothing of the kind. */
+START_TEST(a_joint_actions_completion_says_the_others_are_told)
 {
     page_load();
     char path[TKL_TOKEN_MAX + 8], where[64];
@@ -1234,14 +1240,18 @@ START_TEST(a_joint_actions_completion_says_the_others_are_not_told)
     page_get(tkl_web_act, &resp, path, NULL);
     ck_assert(page_has(resp.body, "<p>The plan names more than one team for it (Human Resources; "
                                   "ICT &amp; Digital): the reminders of every one of them stop, "
-                                  "and tickler does not tell the others. Press when the whole "
+                                  "and tickler tells the others (ICT &amp; Digital) so, each "
+                                  "with a link of their own to undo it. Press when the whole "
                                   "action is done, not only your team's part.</p>"));
     tkl_http_response_free(&resp);
     ck_assert_uint_eq(post_do(path, "complete", NULL, 0, where, sizeof(where)), 303);
     page_get(tkl_web_act, &resp, path, "done", "complete", NULL);
     ck_assert(page_has(resp.body, "That goes for every team the plan names for it (Human "
-                                  "Resources; ICT &amp; Digital); tickler does not tell the "
-                                  "others, so let them know."));
+                                  "Resources; ICT &amp; Digital); tickler tells the others (ICT "
+                                  "&amp; Digital) so, each with a link of their own to undo "
+                                  "it."));
+    ck_assert(page_has(resp.body, "reminders for it then go on as the plan says. tickler tells "
+                                  "the others (ICT &amp; Digital) so.</p>"));
     tkl_http_response_free(&resp);
 }
 END_TEST
@@ -1605,7 +1615,7 @@ static Suite *suite(void)
     tcase_add_test(tc, snooze_dates_are_checked);
     tcase_add_test(tc, the_snooze_form_says_when_reminders_resume);
     tcase_add_test(tc, the_snooze_form_names_every_team_it_holds);
-    tcase_add_test(tc, a_joint_actions_completion_says_the_others_are_not_told);
+    tcase_add_test(tc, a_joint_actions_completion_says_the_others_are_told);
     tcase_add_test(tc, a_snooze_can_be_ended_from_the_page);
     tcase_add_test(tc, a_not_ours_can_be_taken_back);
     tcase_add_test(tc, a_snooze_says_its_resume_day_and_a_completed_action_offers_none);

@@ -510,6 +510,49 @@ START_TEST(answers_told_to_the_report_route)
 }
 END_TEST
 
+/* Another owning team's update of a joint action: the subject says who
+ * did what (its answer's first line), the intro what it means, the answer
+ * shows under "Update" with the recipient's link after it; the plan's and
+ * the configuration's text escaped, no line break in the subject. */
+START_TEST(another_owning_teams_update_says_who_did_what)
+{
+    struct tkl_notice n = two(LINK1, NULL, NULL, TKL_STAGE_JOINT);
+    entries[0].stage = TKL_STAGE_JOINT;
+    entries[0].answer = "Snoozed by Human <Resources> until Monday 7 December 2026\n"
+                        "hr@example.org, Monday 2 November 2026";
+    n.n_entries = 1;
+    n.team_name = "ICT";
+    n.intro = "Human <Resources> snoozed this action on Monday 2 November 2026. The plan names "
+              "your team for it too, so your reminders for it are held: they go on from Monday "
+              "7 December 2026.";
+    char *s = render_notice(&n, NULL, DG_SUBJECT);
+    ck_assert_str_eq(s, "Snoozed by Human <Resources> until Monday 7 December 2026: Review the "
+                        "<pay> gap");
+    free(s);
+    s = render_notice(&n, NULL, DG_TEXT);
+    ck_assert_ptr_nonnull(strstr(s, "Human <Resources> snoozed this action on Monday 2 November"));
+    ck_assert_ptr_nonnull(strstr(s, "\nAnother owning team's update\n"));
+    ck_assert_ptr_nonnull(strstr(s, "    Update: Snoozed by Human <Resources> until Monday 7 "
+                                    "December 2026\n            hr@example.org, Monday 2 November "
+                                    "2026\n"));
+    ck_assert_uint_eq(occurrences(s, LINK1), 1);
+    ck_assert_ptr_null(strstr(s, "Officers' answers"));
+    free(s);
+    s = render_notice(&n, NULL, DG_HTML);
+    ck_assert_ptr_nonnull(strstr(s, ">Update</th>"));
+    ck_assert_ptr_nonnull(strstr(s, "Human &lt;Resources&gt; snoozed this action"));
+    ck_assert_ptr_null(strstr(s, "Human <Resources>"));
+    ck_assert_uint_eq(occurrences(s, LINK1), 1);
+    free(s);
+    ck_assert_ptr_eq(dg_default_footer_of(&n), dg_default_footer_links);
+    /* a team's name can never break the subject into a second header */
+    entries[0].answer = "Marked complete by HR\r\nBcc: x@example.org\nhr@example.org";
+    s = render_notice(&n, NULL, DG_SUBJECT);
+    ck_assert_ptr_null(strpbrk(s, "\r\n"));
+    free(s);
+}
+END_TEST
+
 START_TEST(link_tokens_for_answers_that_must_not_be_kept)
 {
     struct tkl_notice n = two(LINK1, NULL, NULL, TKL_STAGE_LEAD);
@@ -1001,6 +1044,7 @@ int main(void)
     tcase_add_test(tc, the_intro_opens_the_message);
     tcase_add_test(tc, update_requests_say_what_they_ask);
     tcase_add_test(tc, answers_told_to_the_report_route);
+    tcase_add_test(tc, another_owning_teams_update_says_who_did_what);
     tcase_add_test(tc, link_tokens_for_answers_that_must_not_be_kept);
     tcase_add_test(tc, update_requests_say_so_and_open_with_their_intro);
     tcase_add_test(tc, a_failure_reports_subject_is_a_sentence_and_its_reply_in_the_body);

@@ -752,6 +752,11 @@ START_TEST(each_item_s_latest_notice_in_one_read)
                                       .stage = TKL_STAGE_ANSWER};
     const char *answer_key[] = {"answer-1"};
     put_for("admin@example.org", &answer, 1, answer_key, 4500);
+    /* nor another owning team's update, told to a team of a joint action */
+    struct tkl_notice_entry joint = answer;
+    joint.stage = TKL_STAGE_JOINT;
+    const char *joint_key[] = {"joint-1"};
+    put_for("other@example.org", &joint, 1, joint_key, 4600);
     struct tkl_item_notices l = {0};
     ck_assert_int_eq(tkl_outbox_last_notices(o, &l), 0);
     ck_assert_uint_eq(l.n, 2);
@@ -894,7 +899,8 @@ START_TEST(the_version_follows_every_write)
 END_TEST
 
 /* The reminders of one action, newest first: no report of a failed
- * delivery, no answer told to the report route. */
+ * delivery, no answer told to the report route, no other owning team's
+ * update. */
 START_TEST(an_item_s_history_newest_first)
 {
     uint64_t boss = 0, team = 0;
@@ -907,6 +913,10 @@ START_TEST(an_item_s_history_newest_first)
                                       .stage = TKL_STAGE_ANSWER};
     const char *answer_key[] = {"answer-1"};
     put_for("admin@example.org", &answer, 1, answer_key, 4500);
+    struct tkl_notice_entry joint = answer;
+    joint.stage = TKL_STAGE_JOINT;
+    const char *joint_key[] = {"joint-1"};
+    put_for("other@example.org", &joint, 1, joint_key, 4600);
     struct tkl_item_notices l = {0};
     ck_assert_int_eq(tkl_outbox_item_history(o, "A1", 10, &l), 0);
     ck_assert_uint_eq(l.n, 2);

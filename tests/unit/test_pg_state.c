@@ -1312,6 +1312,19 @@ START_TEST(an_item_s_notices_read_by_one_node_show_what_the_other_sent)
     ck_assert(tkl_run_until_count(&loop, &tp.calls, 1));
     ck_assert_int_eq(tp.r, 0);
     ck_assert_uint_gt(tp.id, 0);
+    /* nor another owning team's update, told to a team of a joint action */
+    struct tkl_notice_entry told = entry;
+    told.stage = TKL_STAGE_JOINT;
+    struct tkl_notice y = notice("other@x");
+    y.entries = &told;
+    struct told tj = {0};
+    put_notice(&b, &y, &tj);
+    commit(&b);
+    ck_assert(tkl_run_until_count(&loop, &tj.calls, 1));
+    ck_assert_int_eq(tj.r, 0);
+    ck_assert_uint_gt(tj.id, tp.id);
+    l = item_notices(&a, "A1", 50, 1010, &t);
+    ck_assert_uint_eq(l->n, 3);
     /* every item's latest notice */
     l = item_notices(&b, NULL, 0, 1010, &t);
     ck_assert_uint_eq(l->n, 1);
@@ -1319,6 +1332,7 @@ START_TEST(an_item_s_notices_read_by_one_node_show_what_the_other_sent)
     ck_assert_uint_gt(l->v[0].notice_id, ca.ids[0]);
     ck_assert_uint_lt(l->v[0].notice_id, tp.id);
     ck_assert_str_ne(l->v[0].recipient, "admin@x");
+    ck_assert_str_ne(l->v[0].recipient, "other@x");
     ck_assert_ptr_eq(tkl_item_notices_find(l, "A1"), &l->v[0]);
     tkl_item_notices_free(&t.l);
 }
