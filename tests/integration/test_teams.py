@@ -9,6 +9,7 @@ import argparse
 import http.server
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -442,6 +443,64 @@ links = { keys = ( { id = "t1"; file = "links.key"; } ); };
         for part in set(p[4] for p in eq) - {"%d/2" % notice}:
             self.assertEqual([p[2] for p in eq if p[4] == part], [202], part)
         self.assertFalse(Path(self.state, "teams-teams.parts").exists())
+
+    def test_a_joint_actions_completion_is_told_to_the_other_team_as_a_card(self):
+        """J1 is Busy 0's and Busy 1's: Busy 0 marks it complete through its
+        link; Busy 1's channel gets a valid card titled with what was done,
+        by whom, and the action, the answer under "Update: ", and Busy 1's
+        own link as an Action.OpenUrl button."""
+        with open(os.path.join(self.tmp, "plan.csv"), "w", newline="") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n"
+                    "J1,\"Joint **action** <b>\",Busy 0 / Busy 1,03/03/2023,\n")
+        with open(self.conf) as f:
+            port = int(re.search(r'listen = \[ "127\.0\.0\.1:(\d+)" \]', f.read()).group(1))
+        d = Daemon(self.conf, self.state, "--now", "2023-03-06T09:00:30")
+        try:
+            d.wait_for("web face on 127.0.0.1:%d" % port)
+            p = subprocess.run([tool("tickler"), "-c", self.conf, "link", "J1", "busy0"],
+                               capture_output=True, text=True, check=True)
+            token = p.stdout.strip().rsplit("/", 1)[1]
+            p = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                                "-H", "Origin: https://tickler.council.example",
+                                "--data", "token=%s&do=complete" % token,
+                                "http://127.0.0.1:%d/a/%s" % (port, token)],
+                               capture_output=True, text=True, check=True)
+            self.assertEqual(p.stdout, "303")
+
+            def told():
+                with self.peer.lock:
+                    return [json.loads(b) for path, _, st, b, _ in self.peer.posts
+                            if st < 300 and b"Marked complete by Busy 0" in b]
+            deadline = time.monotonic() + 60
+            while not told() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            cards = told()
+            self.assertEqual(len(cards), 1, d.log())
+        finally:
+            d.stop()
+        text = json.dumps(cards[0])
+        self.assertIn('"text": "Marked complete by Busy 0: Joint **action** <b>"', text)
+        self.assertIn('"text": "Update: "', text)
+        self.assertIn("Busy 0 marked this action complete on Monday 6 March 2023.", text)
+        buttons = []
+
+        def walk(x):
+            if isinstance(x, dict):
+                if x.get("type") == "Action.OpenUrl":
+                    buttons.append(x["url"])
+                for v in x.values():
+                    walk(v)
+            elif isinstance(x, list):
+                for v in x:
+                    walk(v)
+        walk(cards[0])
+        links = [u for u in buttons if u.startswith("https://tickler.council.example/a/")]
+        self.assertEqual(len(links), 1, buttons)
+        self.assertNotEqual(links[0].rsplit("/", 1)[1], token)  # Busy 1's own
+        v = subprocess.run(["node", os.path.join(ARGS.source, "tests", "integration",
+                                                 "validate_card.js"), ARGS.node_modules],
+                           input=json.dumps(cards), capture_output=True, text=True)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
     def test_send_test(self):
         p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
