@@ -168,6 +168,21 @@ static void short_day(int64_t t, char buf[16])
     snprintf(buf, 16, "%d %.3s %d", d, tkl_month_name(m), y);
 }
 
+/* Writes s on one line: each run of line breaks as one space, so that a
+ * quoted reason cannot pass for a line of the answer after it. */
+static void quote_line(FILE *f, const char *s)
+{
+    while (*s) {
+        size_t n = strcspn(s, "\r\n");
+        (void)fwrite(s, 1, n, f);
+        s += n;
+        if (*s) {
+            fputc(' ', f);
+            s += strspn(s, "\r\n");
+        }
+    }
+}
+
 int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action *a,
                           const char *team, int32_t today, bool snoozed_copy, char **ret)
 {
@@ -226,8 +241,11 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
                 "%sSnoozed by its owners until %s, %s on %s; their reminders are held until "
                 "then, this escalation goes on",
                 re || rs || no ? "\n" : "", until, sn->recipient, day);
-        if (sn->note && *sn->note)
-            fprintf(f, ": %s", sn->note);
+        if (sn->note && *sn->note) {
+            fputs(". Their reason: \xe2\x80\x9c", f);
+            quote_line(f, sn->note);
+            fputs("\xe2\x80\x9d", f);
+        }
     }
     if (p) {
         short_day(p->at, day);

@@ -129,8 +129,7 @@ int tkl_update_check(const struct tkl_update *u)
         u->rag > TKL_RAG_GREEN)
         return -EINVAL;
     if ((u->suggested_team && u->kind != TKL_UPDATE_NOT_OURS) ||
-        (u->note && u->kind != TKL_UPDATE_PROGRESS && u->kind != TKL_UPDATE_NOT_OURS &&
-         u->kind != TKL_UPDATE_REOPEN && u->kind != TKL_UPDATE_RESUME))
+        (u->note && u->kind == TKL_UPDATE_COMPLETE))
         return -EINVAL;
     int r = text_check(u->note, TKL_UPDATE_NOTE_MAX, true);
     int rs = text_check(u->suggested_team, TKL_UPDATE_SUGGESTED_MAX, false);

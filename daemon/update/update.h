@@ -114,8 +114,9 @@ struct tkl_update {
     int64_t link_issued_at; /* the issue time of the link used */
     int32_t until_day;      /* snooze: the first day reminders go again; else TKL_NO_DAY */
     enum tkl_rag rag;       /* progress: its RAG status; else TKL_RAG_NONE */
-    char *note; /* progress: the note; not ours: a comment; reopen, resume: why; plain text,
-                 * or NULL */
+    /* progress: the note; not ours: a comment; snooze, reopen, resume:
+     * why; plain text, or NULL */
+    char *note;
     char *suggested_team; /* not ours: the team suggested, as typed, or NULL */
     /* The plan as it stood when the update was recorded. An update holds
      * while the plan still says this (see answer.h). */
@@ -149,9 +150,9 @@ int tkl_rag_parse(const char *s, enum tkl_rag *ret);
 /*
  * Whether u is one an officer may record: action_id and recipient set,
  * kind known, until_day set for a snooze only, rag set for progress only,
- * a note for progress, not ours, reopen and resume only, suggested_team for not
- * ours only, note and suggested_team within their limits, valid UTF-8
- * without control characters other than line breaks and tabs. Returns 0,
+ * a note for any kind but a completion, suggested_team for not ours only,
+ * note and suggested_team within their limits, valid UTF-8 without
+ * control characters other than line breaks and tabs. Returns 0,
  * -EMSGSIZE (the note or the team suggested too long, and nothing else
  * wrong) or -EINVAL.
  */

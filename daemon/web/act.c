@@ -17,14 +17,14 @@
  * The GET page shows the action, who the link was issued to, what the
  * updates say now (s->answers), the forms (mark complete, or while a
  * completion holds reopen instead; resume, while a snooze or the link's
- * team's "not ours" holds; snooze, a progress note with its RAG status,
- * not ours) and the history: the reminders the outbox holds for the action
- * (with PostgreSQL, every node's: read through the state while the GET
- * waits, suspended, and 503 with Retry-After when the database cannot
- * answer) and the updates recorded (those the answers were built from:
- * with PostgreSQL, every node's, as last read). With ?done=<kind> or
- * ?same=<kind> (where a POST sends the browser) it opens with what was
- * recorded, when the link's updates among those hold it.
+ * team's "not ours" holds; snooze, with an optional why; a progress note
+ * with its RAG status; not ours) and the history: the reminders the
+ * outbox holds for the action (with PostgreSQL, every node's: read
+ * through the state while the GET waits, suspended, and 503 with
+ * Retry-After when the database cannot answer) and the updates recorded (those the answers were
+ * built from: with PostgreSQL, every node's, as last read). With ?done=<kind> or ?same=<kind>
+ * (where a POST sends the browser) it opens with what was recorded, when the link's updates among
+ * those hold it.
  *
  * A POST must carry the path's token in its form (the CSRF token) and come
  * from public_url's origin (Origin, else the Referer's origin); it is
@@ -1043,10 +1043,15 @@ static void form_snooze(FILE *f, const struct tkl_service *s, const struct act_v
             "<label for=\"until\">Date (from %s to %s; a date given here is the snooze's end, "
             "whichever is ticked)</label>\n"
             "<input type=\"date\" id=\"until\" name=\"until\" min=\"%s\" max=\"%s\">\n"
-            "</fieldset>\n<button type=\"submit\" name=\"do\" value=\"snooze\">Snooze</button>\n"
-            "</form>\n",
+            "</fieldset>\n",
             day_text(v->today + 1, from_text, sizeof(from_text)), day_text(end, day, sizeof(day)),
             first, last);
+    fprintf(f,
+            "<label for=\"snooze-note\">Why? (optional, plain text, up to 4,000 characters; it "
+            "shows with the snooze on this page%s and in the progress report)</label>\n"
+            "<textarea id=\"snooze-note\" name=\"note\" rows=\"3\" maxlength=\"4000\"></textarea>\n"
+            "<button type=\"submit\" name=\"do\" value=\"snooze\">Snooze</button>\n</form>\n",
+            esc && esc_day <= end ? ", in the copies escalated meanwhile" : "");
 }
 
 static void form_progress(FILE *f, const struct act_view *v)
@@ -1728,6 +1733,7 @@ static int read_update(const struct tkl_service *s, const struct tkl_http_reques
             return why_not(why, len,
                            "It is marked complete, so no reminders come to snooze. If work "
                            "remains, reopen it first.");
+        u->note = blank(note) ? NULL : (char *)note;
         return read_snooze(form, v, u, why, len);
     }
     case TKL_UPDATE_PROGRESS:

@@ -3,7 +3,7 @@
 // then says, as JSON on stdout:
 //   node act_browser.js NODE_MODULES CHROMIUM URL STEP SCREENSHOT
 // STEP: "look" (open only), "complete", "snooze:1w" | "snooze:2w" |
-// "snooze:YYYY-MM-DD", "progress:RAG:NOTE", "not-ours:TEAM:COMMENT",
+// "snooze:YYYY-MM-DD" (each may end ":WHY"), "progress:RAG:NOTE", "not-ours:TEAM:COMMENT",
 // "reopen:WHY", "resume:WHY" (WHY may be empty).
 // The page is driven through its own controls: the form whose `do` is the
 // step's kind, its radio buttons, date and text fields, and its button.
@@ -25,6 +25,11 @@ async function fill(page, form, step) {
       const r = await form.$(`input[type=radio][value="${a}"]`);
       if (!r) throw new Error(`the snooze form has no choice ${a}`);
       await r.click();
+    }
+    if (b) {
+      const note = await form.$('textarea');
+      if (!note) throw new Error('the snooze form has no field for why');
+      await note.type(b);
     }
   } else if (kind === 'progress') {
     const r = await form.$(`input[type=radio][value="${a}"]`);

@@ -492,12 +492,13 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
 
     def test_an_owners_snooze_does_not_hold_the_escalation(self):
         """Alpha's overdue actions are escalated to the EDI officers from
-        their first weekly nag. Alpha snoozes A2 from its message: Alpha
-        is sent no more of it until the snooze ends, but the EDI
-        officers' copies go on, saying who snoozed it and until when, and
-        the page said they would. The EDI officers snooze A3 from their
-        own copy: that holds every reminder of it, theirs too. Nothing
-        comes twice when the snooze ends."""
+        their first weekly nag. Alpha snoozes A2 from its message, saying
+        why: Alpha is sent no more of it until the snooze ends, but the
+        EDI officers' copies go on, saying who snoozed it, until when and
+        why (quoted, as text), and the page said they would; the page and
+        the progress report show the why too. The EDI officers snooze A3
+        from their own copy: that holds every reminder of it, theirs too.
+        Nothing comes twice when the snooze ends."""
         with open(self.conf) as f:
             conf = f.read()
         conf = conf.replace(
@@ -532,10 +533,19 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertIn("This action is overdue and escalated: its reminders are copied to EDI "
                       "officers as an escalation. A snooze of yours does not hold those copies",
                       page["text"])
-        snoozed = self.browser(alpha[a2], "snooze:2w", "escalated-snooze")
+        why = 'Waiting for "Finance" <script>alert(1)</script>\nSubject: sign-off'
+        snoozed = self.browser(alpha[a2], "snooze:2w:" + why, "escalated-snooze")
         self.assertIn("Recorded: snoozed until Monday 21 December 2026.", snoozed["text"])
         self.assertIn("The copies escalated to EDI officers are not held: they go on",
                       snoozed["text"])
+        # the why, as typed (never markup), with the snooze under What holds now
+        held_now = snoozed["text"].split("What holds now", 1)[1].split("What you can do", 1)[0]
+        self.assertIn("Snoozed by alpha@example.org", held_now)
+        self.assertIn(why, held_now)
+        status, body = self.get(alpha[a2])
+        self.assertEqual(status, 200)
+        self.assertNotIn("<script>alert(1)", body)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", body)
         # the EDI officers' link is no owning team's: its snooze holds it all
         page = self.browser(edi[a3], "look", "escalation-team-snooze-before")
         self.assertIn("a snooze from it holds every reminder of this action, the copies "
@@ -544,8 +554,9 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         held = self.browser(edi[a3], "snooze:2w", "escalation-team-snooze")
         self.assertIn("Recorded: snoozed until Monday 21 December 2026.", held["text"])
         self.assertNotIn("escalated to EDI officers are not held", held["text"])
-        self.assertEqual([(r[0], r[1], r[2]) for r in self.updates()],
-                         [(a2, "alpha@example.org", 2), (a3, "edi@example.org", 2)])
+        self.assertEqual([(r[0], r[1], r[2], r[4]) for r in self.updates()],
+                         [(a2, "alpha@example.org", 2, why),
+                          (a3, "edi@example.org", 2, None)])
 
         # Monday 14 December: Alpha is sent A1 alone; the EDI officers A1
         # and A2, which says Alpha snoozed it; A3 goes to nobody
@@ -557,7 +568,25 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual(set(self.links(sent["edi@example.org"])), {a1, a2})
         self.assertIn("Snoozed by its owners until Monday 21 December 2026, alpha@example.org "
                       "on 7 Dec 2026; their reminders are held until then, this escalation "
-                      "goes on", " ".join(sent["edi@example.org"].split()))
+                      "goes on. Their reason: \u201cWaiting for \"Finance\" "
+                      "<script>alert(1)</script> Subject: sign-off\u201d",
+                      " ".join(sent["edi@example.org"].split()))
+        # the message's headers and its HTML part hold the why as text only
+        msg = [m for m in (text_part(r)[1] for _, r in self.smtp.received()[before:])
+               if m["To"].addresses[0].addr_spec == "edi@example.org"][0]
+        self.assertNotIn("sign-off", str(msg["Subject"]))
+        self.assertEqual(msg.get_all("Subject"), [msg["Subject"]])
+        html = msg.get_body(preferencelist=("html",)).get_content()
+        self.assertNotIn("<script>alert(1)", html)
+        self.assertIn("Waiting for &quot;Finance&quot; &lt;script&gt;alert(1)&lt;/script&gt; "
+                      "Subject: sign-off", html)
+        # the progress report lists the snooze with its why
+        rows = self.report_csv()
+        title = rows[0].index("Agreed Actions")
+        a2_row = [r for r in rows[1:] if len(r) > title and r[title] == PLAN[1][1]][0]
+        progress = [i for i, h in enumerate(rows[0]) if h.startswith("Progress")][0]
+        self.assertIn("snoozed reminders until 21 Dec 2026 by alpha@example.org: " + why,
+                      a2_row[progress].replace("\r\n", "\n"))
 
         # Monday 21 December, the snoozes' end: every action to both, once
         before = len(self.smtp.received())

@@ -1321,6 +1321,63 @@ START_TEST(progress_notes_are_text)
 }
 END_TEST
 
+/* The snooze form takes an optional why: recorded as typed with the
+ * snooze, shown as text with it under What holds now; none given, none
+ * recorded. */
+START_TEST(a_snooze_says_why_as_text)
+{
+    page_load();
+    const char *path = path_for(PAGE_TRICKY_TITLE, "hr"); /* its token: path + 3 */
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path, NULL);
+    const char *form = strstr(resp.body, "<h3 id=\"h-snooze\">Snooze</h3>");
+    ck_assert_ptr_nonnull(form);
+    const char *field = strstr(form, "<label for=\"snooze-note\">Why? (optional, plain text, up "
+                                     "to 4,000 characters; it shows with the snooze on this page "
+                                     "and in the progress report)</label>\n<textarea "
+                                     "id=\"snooze-note\" name=\"note\" rows=\"3\" "
+                                     "maxlength=\"4000\"></textarea>\n<button type=\"submit\" "
+                                     "name=\"do\" value=\"snooze\">Snooze</button>");
+    ck_assert_ptr_nonnull(field);
+    ck_assert(field < strstr(form, "</form>"));
+    tkl_http_response_free(&resp);
+    const char *why = "Waiting for \"Finance\" <script>alert(2)</script>\r\n& the 'board'";
+    page_post(&resp, path, from_page, "token", path + 3, "do", "snooze", "snooze", "1w", "note",
+              why, NULL);
+    ck_assert_int_eq(resp.status, 303);
+    tkl_http_response_free(&resp);
+    struct tkl_update u = last_update();
+    ck_assert_int_eq(u.kind, TKL_UPDATE_SNOOZE);
+    /* stored as typed, its line break as the form reads one */
+    ck_assert_str_eq(u.note, "Waiting for \"Finance\" <script>alert(2)</script>\n& the 'board'");
+    tkl_update_free(&u);
+    page_get(tkl_web_act, &resp, path, "done", "snooze", NULL);
+    const char *now_part = strstr(resp.body, "<h2 id=\"h-now\">What holds now</h2>");
+    ck_assert_ptr_nonnull(now_part);
+    ck_assert_msg(strstr(now_part, "<li>Snoozed by hr on 30 Jun 2023 09:00, until Friday 7 July "
+                                   "2023<blockquote>Waiting for &quot;Finance&quot; "
+                                   "&lt;script&gt;alert(2)&lt;/script&gt;<br>&amp; the "
+                                   "&#39;board&#39;</blockquote></li>"),
+                  "%s", now_part);
+    ck_assert(!page_has(resp.body, "<script>alert(2)"));
+    tkl_http_response_free(&resp);
+    /* the same again: recorded once; blank: no why */
+    page_post(&resp, path, from_page, "token", path + 3, "do", "snooze", "snooze", "1w", "note",
+              why, NULL);
+    ck_assert_int_eq(resp.status, 303);
+    ck_assert(page_has(resp.location, "?same=snooze"));
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 1);
+    page_post(&resp, path, from_page, "token", path + 3, "do", "snooze", "snooze", "2w", "note",
+              " \r\n", NULL);
+    ck_assert_int_eq(resp.status, 303);
+    tkl_http_response_free(&resp);
+    u = last_update();
+    ck_assert_ptr_null(u.note);
+    tkl_update_free(&u);
+}
+END_TEST
+
 START_TEST(not_ours_is_a_team_s_to_say)
 {
     page_load();
@@ -1621,6 +1678,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_snooze_says_its_resume_day_and_a_completed_action_offers_none);
     tcase_add_test(tc, an_ended_snooze_holds_nothing_now);
     tcase_add_test(tc, progress_notes_are_text);
+    tcase_add_test(tc, a_snooze_says_why_as_text);
     tcase_add_test(tc, not_ours_is_a_team_s_to_say);
     tcase_add_test(tc, not_ours_says_who_is_told);
     tcase_add_test(tc, a_completion_can_be_reopened_from_the_page);

@@ -733,6 +733,32 @@ START_TEST(an_owners_snooze_does_not_hold_its_escalation)
 }
 END_TEST
 
+/* The owners' why, given with their snooze, is quoted in the copies
+ * escalated meanwhile, on the copy's line: its line breaks (a browser
+ * sends CRLF) are spaces, its markup and quotes as typed (each channel
+ * escapes the answer as it writes it). */
+START_TEST(an_owners_snooze_says_why_in_the_escalations_copies)
+{
+    struct tkl_update v[] = {
+        update("D", TKL_UPDATE_SNOOZE, "ict@maidstone.example", "ict", at(2023, 6, 26, 10)),
+    };
+    v[0].until_day = tkl_day_from_civil(2023, 8, 3);
+    v[0].note = "Waiting for \"Finance\" <script>x</script>\r\n\r\nProgress (green), "
+                "someone@else on 1 Jul 2023";
+    char *answers = NULL;
+    free(escalated_snooze(v, 1, false, &answers));
+    static const char copy[] =
+        "Snoozed by its owners until Thursday 3 August 2023, ict@maidstone.example on 26 Jun "
+        "2023; their reminders are held until then, this escalation goes on. Their reason: "
+        "\xe2\x80\x9cWaiting for \"Finance\" <script>x</script> Progress (green), someone@else "
+        "on 1 Jul 2023\xe2\x80\x9d\n";
+    char want[1024];
+    snprintf(want, sizeof(want), "-\n-\n-\n%s%s-\n", copy, copy);
+    ck_assert_str_eq(answers, want);
+    free(answers);
+}
+END_TEST
+
 /* A snooze by the escalation team itself (its link is no owning team's:
  * no team recorded) holds every reminder, its own copies included; the
  * owners' held nag comes at its end, copied to it then. */
@@ -1763,6 +1789,7 @@ int main(void)
     tcase_add_test(tc, reminders_an_answer_holds_back_are_not_queued);
     tcase_add_test(tc, an_action_its_team_disowned_is_still_escalated);
     tcase_add_test(tc, an_owners_snooze_does_not_hold_its_escalation);
+    tcase_add_test(tc, an_owners_snooze_says_why_in_the_escalations_copies);
     tcase_add_test(tc, the_escalation_teams_snooze_holds_it_all);
     tcase_add_test(tc, the_owners_snooze_and_the_escalation_teams_hold_apart);
     tcase_add_test(tc, copies_the_escalation_team_held_or_disowned_are_not_sent);

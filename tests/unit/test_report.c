@@ -213,6 +213,9 @@ START_TEST(test_the_why_without_a_progress_note_names_the_latest_update)
     struct tkl_update *z =
         record(s, "P2", TKL_UPDATE_SNOOZE, "c@x.org", at(2026, 5, 1), TKL_RAG_NONE, "on leave");
     z->until_day = day(2026, 5, 29);
+    /* a snooze's why is an officer's text like any note's */
+    z = record(s, "Q1", TKL_UPDATE_SNOOZE, "d@x.org", at(2026, 5, 2), TKL_RAG_NONE, HOSTILE_NOTE);
+    z->until_day = day(2026, 5, 30);
     struct tkl_report r;
     build_2026(s, &r);
     want_status(&r, "P1", TKL_REPORT_ONGOING, TKL_REASON_NO_UPDATE);
@@ -233,7 +236,15 @@ START_TEST(test_the_why_without_a_progress_note_names_the_latest_update)
     ck_assert_ptr_nonnull(
         strstr(m, "| 1 May 2026: snoozed reminders until 29 May 2026 by c@x.org: on leave<br>"
                   "From the plan: Half done |"));
+    ck_assert_ptr_nonnull(strstr(m, "| 2 May 2026: snoozed reminders until 30 May 2026 by d@x.org: "
+                                    "=HYPERLINK(\"http://evil\",\"x\") \\| pipe<br>\\#\\# not a "
+                                    "heading \\<img src=x\\>"));
     free(m);
+    char *h = written(&r, TKL_REPORT_HTML);
+    ck_assert_ptr_null(strstr(h, "<img"));
+    ck_assert_ptr_nonnull(strstr(h, "=HYPERLINK(&quot;http://evil&quot;,&quot;x&quot;) | pipe"
+                                    "<br>## not a heading &lt;img src=x&gt;"));
+    free(h);
     tkl_report_free(&r);
     tkl_store_free(s);
 }

@@ -58,6 +58,12 @@ START_TEST(good_updates_pass)
                             .until_day = 20800,
                             .plan_deadline_day = TKL_NO_DAY};
     ck_assert_int_eq(tkl_update_check(&u), 0);
+    /* a snooze, with its why (line breaks as a browser sends them) */
+    u.note = "Waiting for the \"budget\" <b>vote</b>:\r\nback in January.";
+    ck_assert_int_eq(tkl_update_check(&u), 0);
+    u.note = "escape \x1b[2J";
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u.note = NULL;
     u.kind = TKL_UPDATE_NOT_OURS;
     u.until_day = TKL_NO_DAY;
     u.suggested_team = "Communications";
@@ -174,6 +180,10 @@ START_TEST(bad_updates_are_refused)
     u = progress();
     u.kind = TKL_UPDATE_COMPLETE; /* a completion carries no RAG or note */
     ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u.rag = TKL_RAG_NONE;
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u.note = NULL;
+    ck_assert_int_eq(tkl_update_check(&u), 0);
     u = progress();
     u.note = "bell \a";
     ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
