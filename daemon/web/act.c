@@ -472,31 +472,42 @@ static int32_t snooze_last(const struct tkl_action *a, int32_t today)
     return last;
 }
 
-/* The team the reminders of v's action are copied to as an escalation
- * while the owners' snooze holds them (tkl_route_escalates, for each team
- * the plan names, the earliest first), and in *ret_day the day of the
- * first copy; NULL when there is none: the link is no owning team's (its
- * snooze holds them all), the action escalates nothing, or only to the
- * link's own team (whose snooze holds its copies). */
-static const struct tkl_team *escalation_of(const struct tkl_service *s, const struct act_view *v,
-                                            int32_t *ret_day)
+/* The team the reminders of action a are copied to as an escalation
+ * (tkl_route_escalates, for each team the plan names, the earliest
+ * first), other than not_to (NULL: any), and in *ret_day the day of the
+ * first copy; NULL when there is none. */
+static const struct tkl_team *escalation_for(const struct tkl_service *s,
+                                             const struct tkl_action *a,
+                                             const struct tkl_team *not_to, int32_t *ret_day)
 {
     const struct tkl_config *cfg = s->rt->cfg;
-    const struct tkl_answer *ans = tkl_answers_find(&s->answers, v->a->id);
+    const struct tkl_answer *ans = tkl_answers_find(&s->answers, a->id);
     const struct tkl_team *best = NULL;
-    for (size_t i = 0; v->team && i < v->a->n_teams; i++) {
-        const struct tkl_team *t = tkl_team_find(&cfg->teams, v->a->teams[i]);
+    for (size_t i = 0; i < a->n_teams; i++) {
+        const struct tkl_team *t = tkl_team_find(&cfg->teams, a->teams[i]);
         int32_t day;
         const struct tkl_team *esc =
-            t ? tkl_route_escalates(&cfg->teams, &cfg->schedule, (size_t)(t - cfg->teams.teams),
-                                    v->a, ans, &day)
+            t ? tkl_route_escalates(&cfg->teams, &cfg->schedule, (size_t)(t - cfg->teams.teams), a,
+                                    ans, &day)
               : NULL;
-        if (esc && esc != v->team && (!best || day < *ret_day)) {
+        if (esc && esc != not_to && (!best || day < *ret_day)) {
             best = esc;
             *ret_day = day;
         }
     }
     return best;
+}
+
+/* The team the reminders of v's action are copied to as an escalation
+ * while the owners' snooze holds them (escalation_for), and in *ret_day
+ * the day of the first copy; NULL when there is none: the link is no
+ * owning team's (its snooze holds them all), the action escalates
+ * nothing, or only to the link's own team (whose snooze holds its
+ * copies). */
+static const struct tkl_team *escalation_of(const struct tkl_service *s, const struct act_view *v,
+                                            int32_t *ret_day)
+{
+    return v->team ? escalation_for(s, v->a, v->team, ret_day) : NULL;
 }
 
 /* ---- The GET page ------------------------------------------------------- */
@@ -862,6 +873,42 @@ static void html_resumed(FILE *f, const struct tkl_service *s, const struct act_
     fputs("</li>\n", f);
 }
 
+/* What the snooze of ans that holds means for the copies of the action's
+ * reminders escalated to another team while it holds (as tkl_queue_pop
+ * sends them): an owning team's snooze holds the owners' reminders only,
+ * and the copies go on (from the day of the first, when it is still to
+ * come); the escalation team's, or one through a link of no owning
+ * team's, holds them all. Says nothing when no copy falls within the
+ * snooze. */
+static void html_snooze_copies(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                               const struct tkl_answer *ans)
+{
+    const struct tkl_update *sn = ans->snooze;
+    char day[TKL_DAY_LONG_SIZE];
+    int32_t esc_day;
+    const struct tkl_team *esc = escalation_for(s, v->a, NULL, &esc_day);
+    if (!esc || esc_day >= sn->until_day)
+        return;
+    int32_t from = esc_day > v->today ? esc_day : v->today;
+    if (tkl_answer_holds_copies(ans, esc->id, from)) {
+        fputs("<li>This snooze holds every reminder of this action: the owners' and the copies "
+              "escalated to ",
+              f);
+        (void)tkl_html_fputs(esc->name, f);
+        fputs(" alike.</li>\n", f);
+        return;
+    }
+    fputs("<li>This snooze holds the owners' reminders only, not the copies escalated to ", f);
+    (void)tkl_html_fputs(esc->name, f);
+    if (esc_day <= v->today)
+        fputs(": this action is overdue and escalated, and those copies go on as the plan says", f);
+    else
+        fprintf(f, ": from %s its overdue reminders are copied to them as the plan says",
+                day_text(esc_day, day, sizeof(day)));
+    fprintf(f, ", each saying who snoozed it%s.</li>\n",
+            sn->note && *sn->note ? ", until when and why" : " and until when");
+}
+
 /* What the updates say now, against the plan as it stands. Returns 0 or
  * -ENOMEM. */
 static int html_now(FILE *f, const struct tkl_service *s, const struct act_view *v)
@@ -893,6 +940,8 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
         if (resume != until)
             fprintf(f, "<li>%s is not a working day: reminders resume %s.</li>\n",
                     day_text(until, a, sizeof(a)), day_text(resume, b, sizeof(b)));
+        if (!ans->complete)
+            html_snooze_copies(f, s, v, ans);
     }
     for (size_t i = 0; i < ans->n_not_ours; i++)
         html_update(f, "Not ours", ans->not_ours[i], dir);
