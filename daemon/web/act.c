@@ -8,9 +8,10 @@
  * (malformed 400, tampered or signed by a retired key 403, expired 410,
  * no longer in the plan 404). An expired link's page names the action it
  * was for (its signature holds), when it stopped working and whom to ask
- * for a new one; a retired key's names no action (nothing in it can be
- * trusted). A path whose token is followed by closing punctuation (a link
- * copied from the end of a sentence: request.c cuts it off) is the link
+ * for a new one, while tickler still writes to its recipient about the
+ * action (still_writes_to; else it names neither action nor team); a
+ * retired key's names no action (nothing in it can be trusted). A path whose token is followed by
+ * closing punctuation (a link copied from the end of a sentence: request.c cuts it off) is the link
  * when the token's signature holds: a GET is sent on to the link's own
  * address (303); otherwise the token alone is what the path gives.
  *
@@ -281,15 +282,23 @@ static int refuse(struct tkl_http_response *resp, unsigned status, const char *h
 
 /* ---- The link: token, action, team ------------------------------------ */
 
+/* Whether t (NULL: none) lists address among its recipients. */
+static bool lists(const struct tkl_team *t, const char *address)
+{
+    for (size_t i = 0; t && i < t->n_recipients; i++)
+        if (!strcasecmp(t->recipients[i].address, address))
+            return true;
+    return false;
+}
+
 /* The first owning team of a whose recipients include address, or NULL. */
 static const struct tkl_team *team_of(const struct tkl_team_dir *dir, const struct tkl_action *a,
                                       const char *address)
 {
     for (size_t k = 0; k < a->n_teams; k++) {
         const struct tkl_team *t = tkl_team_find(dir, a->teams[k]);
-        for (size_t i = 0; t && i < t->n_recipients; i++)
-            if (!strcasecmp(t->recipients[i].address, address))
-                return t;
+        if (lists(t, address))
+            return t;
     }
     return NULL;
 }
@@ -334,9 +343,38 @@ static void html_new_link(FILE *f, const struct tkl_service *s, bool named)
           f);
 }
 
-/* The page of a link whose signature holds but which has expired (tok):
- * the action it was for, as the plan now has it, when the link stopped
- * working, and how to get one that works; 410 Gone. Returns 1 or
+/* Whether address is still one tickler writes to about action a (NULL:
+ * one the plan no longer has), by the configuration in force: a
+ * recipient of a team that owns a, of the team each of those escalates
+ * to (its escalate_to, else schedule.escalate_to), or of the team that
+ * receives tickler's reports (delivery.report_to); for an action the plan
+ * no longer has, of any team. */
+static bool still_writes_to(const struct tkl_service *s, const struct tkl_action *a,
+                            const char *address)
+{
+    const struct tkl_config *cfg = s->rt->cfg;
+    const struct tkl_team_dir *dir = &cfg->teams;
+    if (lists(told_team(s), address))
+        return true;
+    for (size_t i = 0; !a && i < dir->n; i++)
+        if (lists(&dir->teams[i], address))
+            return true;
+    for (size_t k = 0; a && k < a->n_teams; k++) {
+        const struct tkl_team *t = tkl_team_find(dir, a->teams[k]);
+        const char *to = t && t->escalate_to ? t->escalate_to : cfg->schedule.escalate_to;
+        if (lists(t, address) || (t && to && lists(tkl_team_find(dir, to), address)))
+            return true;
+    }
+    return false;
+}
+
+/* The page of a link whose signature holds but which has expired (tok),
+ * 410 Gone: when the link stopped working and how to get one that works;
+ * while tickler still writes to its recipient about the action
+ * (still_writes_to), also the action it was for, as the plan now has it,
+ * and the team to ask by name. To an address tickler no longer writes to
+ * about it (one taken off its team, its holder gone from the council) it
+ * names neither action nor team, as a retired key's page. Returns 1 or
  * -ENOMEM. */
 static int link_expired(const struct tkl_service *s, const struct tkl_token *tok,
                         struct tkl_http_response *resp)
@@ -352,26 +390,34 @@ static int link_expired(const struct tkl_service *s, const struct tkl_token *tok
     if (a && !tkl_action_in_plan(a))
         a = NULL;
     page_open(f, "Link expired");
-    fputs("<p class=\"kicker\">Action plan · action ", f);
-    (void)tkl_html_fputs(tok->action_id, f);
-    fputs("</p>\n<h1>Link expired</h1>\n<p class=\"refusal\">", f);
-    if (a) {
-        fputs("This link was for the action <strong>", f);
-        (void)tkl_html_fputs(a->title, f);
-        fputs("</strong>. ", f);
+    if (!still_writes_to(s, a, tok->recipient)) {
+        fprintf(f,
+                "<h1>Link expired</h1>\n<p class=\"refusal\">This link has expired: it stopped "
+                "working on %s, so nothing can be recorded through it.</p>\n",
+                tkl_web_when(tok->expires_at, when, sizeof(when)));
+        html_new_link(f, s, false);
     } else {
-        fputs("This link was for an action that is no longer in the action plan: it was "
-              "removed or reworded since the message was sent. ",
-              f);
+        fputs("<p class=\"kicker\">Action plan · action ", f);
+        (void)tkl_html_fputs(tok->action_id, f);
+        fputs("</p>\n<h1>Link expired</h1>\n<p class=\"refusal\">", f);
+        if (a) {
+            fputs("This link was for the action <strong>", f);
+            (void)tkl_html_fputs(a->title, f);
+            fputs("</strong>. ", f);
+        } else {
+            fputs("This link was for an action that is no longer in the action plan: it was "
+                  "removed or reworded since the message was sent. ",
+                  f);
+        }
+        fprintf(f,
+                "It has expired: it stopped working on %s, so nothing can be recorded through "
+                "it.</p>\n",
+                tkl_web_when(tok->expires_at, when, sizeof(when)));
+        if (a)
+            html_new_link(f, s, true);
+        else
+            fputs("<p>Nothing needs doing from this link.</p>\n", f);
     }
-    fprintf(f,
-            "It has expired: it stopped working on %s, so nothing can be recorded through "
-            "it.</p>\n",
-            tkl_web_when(tok->expires_at, when, sizeof(when)));
-    if (a)
-        html_new_link(f, s, true);
-    else
-        fputs("<p>Nothing needs doing from this link.</p>\n", f);
     fputs("<p class=\"meta\">tickler, the action plan's reminders</p>\n", f);
     return page_close(f, &body, &len, resp, 410) < 0 ? -ENOMEM : 1;
 }

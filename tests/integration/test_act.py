@@ -362,7 +362,8 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         """An expired link's page says which action it was for, that it
         stopped working and when, and whom to ask for a new one: the team
         that receives tickler's reports (named, no address). Pressing a
-        button with it records nothing."""
+        button with it records nothing. One sent to an address no team of
+        the action lists any more names neither the action nor a team."""
         with open(self.conf, "a") as f:
             f.write('delivery = { report_to = "alpha"; };\n')
         ids = self.ids()
@@ -387,6 +388,17 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual(status, 410)
         self.assertEqual(self.updates(), [])
         self.assertNotIn(tok, self.daemon.log())
+        # one sent to an address no team of the action lists any more:
+        # expired, naming neither the action nor a team
+        gone = mint(KEY, "k1", a1, "former@example.org", now - 50 * 86400, now - 5 * 86400)
+        status, body = self.get("http://127.0.0.1:%d/a/%s" % (self.port, gone))
+        self.assertEqual(status, 410, body)
+        self.assertIn("This link has expired: it stopped working on 2 Dec 2026 09:00, so "
+                      "nothing can be recorded through it.", body)
+        self.assertIn("if not, ask the team that receives tickler's reports, or the action "
+                      "plan's owner, for a new link", body)
+        for named in (a1, PLAN[0][1], "Alpha"):
+            self.assertNotIn(named, body)
 
     def test_a_completion_reopened_is_reminded_again(self):
         ids = self.ids()

@@ -307,6 +307,16 @@ static void refused(const char *path, unsigned status, const char *text)
     tkl_http_response_free(&resp);
 }
 
+/* Whether path's page says text. */
+static bool says(const char *path, const char *text)
+{
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path, NULL);
+    bool yes = page_has(resp.body, text);
+    tkl_http_response_free(&resp);
+    return yes;
+}
+
 START_TEST(bad_links_each_get_their_page)
 {
     page_load();
@@ -459,6 +469,65 @@ START_TEST(an_expired_link_names_its_action_and_whom_to_ask)
     ck_assert(page_has(resp.body, "<h1>Link expired</h1>"));
     tkl_http_response_free(&resp);
     ck_assert_uint_eq(n_updates(), 0);
+}
+END_TEST
+
+/* An expired link's page names its action only while tickler still
+ * writes to its recipient about it, by the configuration in force: a
+ * recipient of an owning team, of the team one escalates to, or of
+ * delivery.report_to's. An address on none of them (one taken off its
+ * team, say) gets the same 410 naming neither action nor team, also for
+ * a link links.expiry_days ended early; a POST with it records nothing. */
+START_TEST(an_expired_link_names_its_action_only_to_whom_tickler_still_writes)
+{
+    page_load();
+    const char *d = id_of("Late report"), *b = id_of("Accessible forms");
+    int64_t issued = now() - 45 * DAY_SEC, gone = now() - 1;
+    static const char unnamed[] =
+        "<main>\n<h1>Link expired</h1>\n<p class=\"refusal\">This link has expired: it stopped "
+        "working on 30 Jun 2023 09:00, so nothing can be recorded through it.</p>\n<p>Each "
+        "reminder about an action carries a new link: use the link in a later reminder about "
+        "this action, if you have one; if not, ask the team that receives tickler's reports, or "
+        "the action plan's owner, for a new link, or to record the update for you.</p>\n";
+    ck_assert_ptr_nonnull(page_s.rt->cfg->delivery.report_to = strdup("hr"));
+    /* an address on no team */
+    char path[TKL_TOKEN_MAX + 8];
+    snprintf(path, sizeof(path), "%s",
+             path_by(&page_s.rt->links, d, "former@maidstone.example", issued, gone));
+    refused(path, 410, unnamed);
+    ck_assert(!says(path, "Late report"));
+    ck_assert(!says(path, "class=\"kicker\"")); /* no action id */
+    ck_assert(!says(path, "Human Resources"));
+    struct tkl_http_response resp;
+    page_post(&resp, path, from_page, "token", path + 3, "do", "complete", NULL);
+    ck_assert_int_eq(resp.status, 410);
+    ck_assert(page_has(resp.body, unnamed));
+    tkl_http_response_free(&resp);
+    ck_assert_uint_eq(n_updates(), 0);
+    /* ended early by a shorter links.expiry_days: the same */
+    int days = page_s.rt->cfg->links.expiry_days;
+    page_s.rt->cfg->links.expiry_days = 2;
+    const char *early = path_by(&page_s.rt->links, d, "former@maidstone.example",
+                                now() - 3 * DAY_SEC, now() + 40 * DAY_SEC);
+    refused(early, 410, "This link has expired: it stopped working on 29 Jun 2023");
+    ck_assert(!says(early, "Late report"));
+    page_s.rt->cfg->links.expiry_days = days;
+    /* ops (ICT & Digital) of D (HR's): named once ICT is where HR's
+     * reminders escalate to, and not before */
+    snprintf(path, sizeof(path), "%s", path_by(&page_s.rt->links, d, "ops", issued, gone));
+    refused(path, 410, unnamed);
+    ck_assert_ptr_nonnull(page_s.rt->cfg->schedule.escalate_to = strdup("ict"));
+    refused(path, 410, "This link was for the action <strong>Late report</strong>.");
+    ck_assert(says(path, "if not, ask Human Resources (the team that receives "));
+    /* hr of B (ICT's): named while HR receives tickler's reports */
+    snprintf(path, sizeof(path), "%s", path_by(&page_s.rt->links, b, "hr", issued, gone));
+    refused(path, 410, "This link was for the action <strong>Accessible forms</strong>.");
+    free(page_s.rt->cfg->delivery.report_to);
+    page_s.rt->cfg->delivery.report_to = NULL;
+    refused(path, 410,
+            "<h1>Link expired</h1>\n<p class=\"refusal\">This link has expired: it stopped "
+            "working on 30 Jun 2023 09:00");
+    ck_assert(!says(path, "Accessible forms"));
 }
 END_TEST
 
@@ -742,16 +811,6 @@ static bool offers(const char *path, const char *what)
     page_get(tkl_web_act, &resp, path, NULL);
     snprintf(want, sizeof(want), "name=\"do\" value=\"%s\">", what);
     bool yes = page_has(resp.body, want);
-    tkl_http_response_free(&resp);
-    return yes;
-}
-
-/* Whether path's page says text. */
-static bool says(const char *path, const char *text)
-{
-    struct tkl_http_response resp;
-    page_get(tkl_web_act, &resp, path, NULL);
-    bool yes = page_has(resp.body, text);
     tkl_http_response_free(&resp);
     return yes;
 }
@@ -1726,6 +1785,7 @@ static Suite *suite(void)
     tcase_add_test(tc, bad_links_each_get_their_page);
     tcase_add_test(tc, a_link_with_closing_punctuation_opens_its_page);
     tcase_add_test(tc, an_expired_link_names_its_action_and_whom_to_ask);
+    tcase_add_test(tc, an_expired_link_names_its_action_only_to_whom_tickler_still_writes);
     tcase_add_test(tc, a_retired_link_names_no_action_but_whom_to_ask);
     tcase_add_test(tc, a_shorter_expiry_in_force_ends_the_older_links);
     tcase_add_test(tc, the_reminders_list_says_what_each_was);
