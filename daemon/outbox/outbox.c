@@ -126,7 +126,12 @@ static bool no_room(int e)
 
 int tkl_sqlite_io_errno(sqlite3 *db, int r)
 {
-    if (r != -EIO || (sqlite3_extended_errcode(db) & 0xff) != SQLITE_IOERR)
+    /* only a failed write or sync: the unix VFS keeps their errno, fresh,
+     * as the failing file's last; any other I/O error (a read, a short
+     * read, a lock) leaves errno and the files' last errno as an earlier
+     * failure set them, which would blame a quota made room for since */
+    int x = sqlite3_extended_errcode(db);
+    if (r != -EIO || (x != SQLITE_IOERR_WRITE && x != SQLITE_IOERR_FSYNC))
         return r;
     int e = sqlite3_system_errno(db);
     if (no_room(e))

@@ -71,12 +71,14 @@ struct tkl_outbox {
 /* -ENOMEM, -EBUSY (busy or locked), -ENOSPC, -EACCES or -EIO. */
 int tkl_sqlite_errno(int rc);
 
-/* r, a failure of the latest call on db; an -EIO that SQLite had as an
- * I/O error of the system's -EDQUOT (the user's disk quota) or -ENOSPC
- * (a full disk, which a write in SQLite's unix VFS says as SQLITE_FULL
- * but an fsync as an I/O error) made that errno, which the operator can
- * act on: sqlite3_system_errno's, else the last errno the VFS kept of
- * the write-ahead log or the database (SQLITE_FCNTL_LAST_ERRNO). */
+/* r, a failure of the latest call on db; an -EIO that SQLite had as a
+ * failed write or sync (SQLITE_IOERR_WRITE, SQLITE_IOERR_FSYNC) of the
+ * system's -EDQUOT (the user's disk quota) or -ENOSPC (a full disk, which
+ * a write in SQLite's unix VFS says as SQLITE_FULL but an fsync as an I/O
+ * error) made that errno, which the operator can act on:
+ * sqlite3_system_errno's, else the last errno the VFS kept of the
+ * write-ahead log or the database (SQLITE_FCNTL_LAST_ERRNO). Any other
+ * I/O error stays -EIO. */
 int tkl_sqlite_io_errno(sqlite3 *db, int r);
 
 /* Statement id of o (its text: sql), prepared on first use and kept.

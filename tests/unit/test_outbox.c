@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -318,6 +319,95 @@ START_TEST(a_group_sqlite_rolled_back_fails_its_sync)
     ck_assert_int_eq(n_told, 2);
     ck_assert_int_eq(told[1], -EIO);
     ck_assert_int_eq(tkl_outbox_seen_by_others(dir, "sending = 1"), 0);
+}
+END_TEST
+
+/* The unix VFS's own writes fail with errno quota_errno while it is not
+ * 0 (the real pwrite(2) calls SQLite makes, as on a disk whose quota is
+ * exceeded): the VFS keeps that errno as the file's last, as it does of a
+ * real failure, and keeps it after the writes succeed again. */
+static int quota_errno;
+static sqlite3_syscall_ptr real_pwrite64, real_pwrite, real_write;
+
+static ssize_t quota_pwrite64(int fd, const void *p, size_t n, off_t off)
+{
+    if (quota_errno) {
+        errno = quota_errno;
+        return -1;
+    }
+    return ((ssize_t(*)(int, const void *, size_t, off_t))real_pwrite64)(fd, p, n, off);
+}
+
+static ssize_t quota_pwrite(int fd, const void *p, size_t n, off_t off)
+{
+    if (quota_errno) {
+        errno = quota_errno;
+        return -1;
+    }
+    return ((ssize_t(*)(int, const void *, size_t, off_t))real_pwrite)(fd, p, n, off);
+}
+
+static ssize_t quota_write(int fd, const void *p, size_t n)
+{
+    if (quota_errno) {
+        errno = quota_errno;
+        return -1;
+    }
+    return ((ssize_t(*)(int, const void *, size_t))real_write)(fd, p, n);
+}
+
+/* Puts the failing writes in the unix VFS (set: true) or takes them out. */
+static void quota_writes(bool set)
+{
+    sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
+    ck_assert_ptr_nonnull(unix_vfs);
+    static const char *const names[] = {"pwrite64", "pwrite", "write"};
+    sqlite3_syscall_ptr *reals[] = {&real_pwrite64, &real_pwrite, &real_write};
+    const sqlite3_syscall_ptr ours[] = {(sqlite3_syscall_ptr)quota_pwrite64,
+                                        (sqlite3_syscall_ptr)quota_pwrite,
+                                        (sqlite3_syscall_ptr)quota_write};
+    for (size_t i = 0; i < 3; i++) {
+        if (set) {
+            *reals[i] = unix_vfs->xGetSystemCall(unix_vfs, names[i]);
+            if (*reals[i])
+                ck_assert_int_eq(unix_vfs->xSetSystemCall(unix_vfs, names[i], ours[i]), SQLITE_OK);
+        } else if (*reals[i]) {
+            ck_assert_int_eq(unix_vfs->xSetSystemCall(unix_vfs, names[i], *reals[i]), SQLITE_OK);
+        }
+    }
+}
+
+/* An exceeded quota fails the commit as the quota, through the errno the
+ * unix VFS kept of the write; once room is made, a later failure that is
+ * no write's (a read of a failing disk) is an I/O error again, not the
+ * quota the VFS still remembers of the write-ahead log. */
+START_TEST(an_errno_the_vfs_kept_of_an_earlier_write_blames_no_later_failure)
+{
+    tkl_outbox_set_grouped(o, true);
+    tkl_outbox_on_sync(o, listener, NULL);
+    n_told = 0;
+    uint64_t a = put_to("a@example.org");
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    quota_writes(true);
+    quota_errno = EDQUOT;
+    int r = tkl_outbox_mark_delivered(o, a, 1001, "250 ok");
+    if (r == 0)
+        r = tkl_outbox_sync(o);
+    quota_errno = 0;
+    quota_writes(false);
+    ck_assert_int_eq(r, -EDQUOT);
+    ck_assert_int_eq(told[n_told - 1], -EDQUOT);
+    /* room made: the next group commits */
+    ck_assert_int_eq(tkl_outbox_mark_delivered(o, a, 1002, "250 ok"), 0);
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    ck_assert_int_eq(told[n_told - 1], 0);
+    uint64_t b = put_to("b@example.org");
+    ck_assert_int_eq(tkl_outbox_sync(o), 0);
+    int before = n_told;
+    lose_a_group(b);
+    ck_assert_int_eq(tkl_outbox_sync(o), -EIO);
+    ck_assert_int_eq(n_told, before + 1);
+    ck_assert_int_eq(told[n_told - 1], -EIO);
 }
 END_TEST
 
@@ -1288,6 +1378,7 @@ int main(void)
     tcase_add_test(tc, a_write_that_fails_in_a_group_undoes_the_group);
     tcase_add_test(tc, a_read_that_sqlite_rolls_back_ends_the_group);
     tcase_add_test(tc, a_group_sqlite_rolled_back_fails_its_sync);
+    tcase_add_test(tc, an_errno_the_vfs_kept_of_an_earlier_write_blames_no_later_failure);
     tcase_add_test(tc, a_batch_reads_each_notice_whole_in_order);
     tcase_add_test(tc, a_claim_of_notices_just_put_gives_what_the_table_holds);
     tcase_add_test(tc, a_claim_after_an_undone_group_gives_the_notice_put_since);
