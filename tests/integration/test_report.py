@@ -331,9 +331,10 @@ class Report(Fixture):
         self.assertGreater(len(earlier), 4096)
 
         def small_files(umask=0o027):
-            """A file size limit the report outgrows: a write past it
-            fails (EFBIG) as on a full disk, after -o's file was made."""
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            """A file size limit the report outgrows (a shell's ulimit
+            -f: SIGXFSZ as its default has it): a write past it fails
+            (EFBIG) as on a full disk, after -o's file was made."""
+            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
             resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
             os.umask(umask)
 
@@ -371,8 +372,8 @@ class Report(Fixture):
         file size limit, a full disk) fails with why in plain words, and
         nothing counts it as written."""
         def report(stdout, limit=False):
-            def small_files():
-                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            def small_files():  # a shell's ulimit -f
+                signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
                 resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
             return subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
                                    "report", "--format", "html"], stdout=stdout,
