@@ -2377,6 +2377,15 @@ static bool is_stdout(const char *path)
            st.st_ino == out.st_ino;
 }
 
+/* Says that a Word document is not written to a terminal. Returns the
+ * exit status, 2. */
+static int word_not_for_a_terminal(void)
+{
+    fprintf(stderr, "tickler report: a Word document is not for a terminal: give -o FILE "
+                    "(progress-report.docx) or redirect the output\n");
+    return 2;
+}
+
 /* Reads the options of tickler report (the period checked here, and read
  * again by report_period once the configuration set the zone). Returns 0,
  * or the exit status (0 after --help, 2 for bad usage) plus one. */
@@ -2395,11 +2404,8 @@ static int report_args(struct cli *c, int argc, char **argv, struct report_args 
         fprintf(stderr, "tickler report: --format must be html, docx, csv or md\n");
         return 3;
     }
-    if (a->f == TKL_REPORT_WORD && (!a->output || is_stdout(a->output)) && isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "tickler report: a Word document is not for a terminal: give -o FILE "
-                        "(progress-report.docx) or redirect the output\n");
-        return 3;
-    }
+    if (a->f == TKL_REPORT_WORD && (!a->output || is_stdout(a->output)) && isatty(STDOUT_FILENO))
+        return word_not_for_a_terminal() + 1;
     char why[512];
     if (a->f == TKL_REPORT_WORD && tkl_report_word_load(why, sizeof(why)) < 0) {
         fprintf(stderr, "tickler report: %s\n", why);
@@ -2556,6 +2562,10 @@ static int report_write(const struct report_args *a, const struct tkl_report *r)
         out = fopen(output, a->f == TKL_REPORT_WORD ? "wb" : "w");
     if (e == 0 && !out)
         e = -errno;
+    if (e == 0 && output && !tmp && a->f == TKL_REPORT_WORD && isatty(fileno(out))) {
+        (void)fclose(out); /* -o naming a terminal (/dev/tty): nothing written */
+        return word_not_for_a_terminal();
+    }
     if (e < 0) {
         fprintf(stderr, "tickler report: cannot write %s: %s\n",
                 a->output ? a->output : "the report", strerror(-e));

@@ -304,17 +304,30 @@ class Report(Fixture):
         self.assertTrue(one_view[2].startswith(WORDS["ongoing"]))
         self.assertIn("Responsibility: ", one_view[0])
         # to a terminal it is refused, not printed, whether standard output
-        # is named by -o or not
+        # is named by -o or not, and when -o names a terminal standard
+        # output is not on
         import pty  # pylint: disable=import-outside-toplevel
-        for output in ([], ["-o", "/dev/stdout"]):
+        for output in ([], ["-o", "/dev/stdout"], ["-o", None]):
             master, slave = pty.openpty()
             try:
-                q = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
-                                    "report", "--format", "docx", *output], stdout=slave,
-                                   stderr=subprocess.PIPE, check=False)
+                if output[1:] == [None]:
+                    output = ["-o", os.ttyname(slave)]
+                    stdout = open(os.path.join(self.tmp, "elsewhere.docx"), "wb")
+                else:
+                    stdout = os.fdopen(os.dup(slave), "wb")
+                with stdout:
+                    q = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir",
+                                        self.state, "report", "--format", "docx", *output],
+                                       stdout=stdout, stderr=subprocess.PIPE, check=False)
+                os.set_blocking(master, False)
+                try:
+                    shown = os.read(master, 65536)
+                except BlockingIOError:
+                    shown = b""
             finally:
                 os.close(slave)
                 os.close(master)
+            self.assertEqual(shown, b"", output)
             self.assertEqual(q.returncode, 2, output)
             self.assertIn(b"tickler report: a Word document is not for a terminal: give -o FILE "
                           b"(progress-report.docx) or redirect the output\n", q.stderr)
