@@ -1832,23 +1832,48 @@ static void index_done(struct pgs *q, int r, const char *why)
         q->on_index(q->data, r);
 }
 
-static void on_index_created(void *data, int r, const PGresult *res)
-{
-    struct pgs *q = data;
-    if (r == -ECANCELED)
-        return;
-    if (r == 0)
-        log_info("postgresql: %s: the failure sweep's index " INDEX_NAME " is built",
-                 tkl_pg_describe(q->pg));
-    index_done(q, r, r < 0 ? tkl_pg_error_text(r, res) : NULL);
-}
-
 static void index_query(struct pgs *q, const char *sql, tkl_pg_result_cb cb)
 {
     const struct tkl_pg_stmt stmt = {.sql = sql};
     int r = tkl_pg_query(q->ix, &stmt, cb, q);
     if (r < 0)
         index_done(q, r, strerror(-r));
+}
+
+/* The index as it is once the build returned: IF NOT EXISTS also returns
+ * when another session made one of its name meanwhile, which may be
+ * invalid (its build running, or interrupted). */
+static void on_index_built(void *data, int r, const PGresult *res)
+{
+    struct pgs *q = data;
+    if (r == -ECANCELED)
+        return;
+    if (r < 0) {
+        index_done(q, r, tkl_pg_error_text(r, res));
+    } else if (sym_PQntuples(res) == 0) {
+        index_done(q, -ENOENT, "another session dropped it");
+    } else if (strcmp(sym_PQgetvalue(res, 0, 0), "t") == 0) {
+        log_info("postgresql: %s: the failure sweep's index " INDEX_NAME " is built",
+                 tkl_pg_describe(q->pg));
+        index_done(q, 0, NULL);
+    } else if (strcmp(sym_PQgetvalue(res, 0, 1), "t") == 0) {
+        index_done(q, -EALREADY, "another session is building it");
+    } else {
+        index_done(q, -EAGAIN,
+                   "another session's build of it, made meanwhile, was interrupted: it is "
+                   "invalid");
+    }
+}
+
+static void on_index_created(void *data, int r, const PGresult *res)
+{
+    struct pgs *q = data;
+    if (r == -ECANCELED)
+        return;
+    if (r < 0)
+        index_done(q, r, tkl_pg_error_text(r, res));
+    else
+        index_query(q, INDEX_STATE, on_index_built);
 }
 
 static void on_index_dropped(void *data, int r, const PGresult *res)

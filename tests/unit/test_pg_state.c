@@ -1526,6 +1526,48 @@ START_TEST(a_lock_held_elsewhere_leaves_the_index_for_later_with_a_warning)
 }
 END_TEST
 
+/* Whether a session waits for a lock of the notices table. */
+static bool notices_lock_awaited(void *arg)
+{
+    (void)arg;
+    return db_value("SELECT count(*) FROM pg_locks WHERE relation = 'notices'::regclass AND NOT"
+                    " granted") > 0;
+}
+
+/* An index of its name that another session made while the node waited
+ * to build it (the build that ran meanwhile interrupted: invalid) is not
+ * said to be built, which CREATE INDEX ... IF NOT EXISTS, skipping it,
+ * would have the node believe: the node warns. */
+START_TEST(an_invalid_index_made_meanwhile_is_not_said_built)
+{
+    ck_assert(tkl_run_until_count(&loop, &a.indexed, 1));
+    ck_assert(tkl_run_until_count(&loop, &b.indexed, 1));
+    db_exec("DROP INDEX notices_failed");
+    PGconn *other = tkl_pg_fixture_connect("t_state");
+    PQclear(tkl_pg_fixture_exec(other, "BEGIN; LOCK TABLE notices IN SHARE UPDATE EXCLUSIVE MODE"));
+    struct node c = {.id = "node-c"};
+    tkl_capture_begin();
+    start(&c);
+    /* the node found none and waits to build it; the other session makes
+     * it, left invalid, within the node's lock_timeout */
+    ck_assert(tkl_run_until(&loop, notices_lock_awaited, NULL, 10000));
+    PQclear(tkl_pg_fixture_exec(other, "CREATE INDEX notices_failed ON notices(id)"));
+    PQclear(tkl_pg_fixture_exec(other, "UPDATE pg_index SET indisvalid = false WHERE indexrelid ="
+                                       " 'notices_failed'::regclass"));
+    PQclear(tkl_pg_fixture_exec(other, "COMMIT"));
+    PQfinish(other);
+    ck_assert(tkl_run_until_count(&loop, &c.indexed, 1));
+    char *log = tkl_capture_end();
+    ck_assert_int_lt(c.index_r, 0);
+    ck_assert_msg(!strstr(log, "notices_failed is built"), "%s", log);
+    ck_assert_msg(strstr(log, "cannot build the failure sweep's index notices_failed now: "), "%s",
+                  log);
+    free(log);
+    ck_assert_int_eq(sweep_index(), 0);
+    tkl_state_close(c.st);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pg_state");
@@ -1564,6 +1606,7 @@ int main(void)
     tcase_add_test(tc, the_failure_sweep_s_index_is_built_once_and_read_by_the_sweep);
     tcase_add_test(tc, an_invalid_index_of_its_name_is_built_again);
     tcase_add_test(tc, a_lock_held_elsewhere_leaves_the_index_for_later_with_a_warning);
+    tcase_add_test(tc, an_invalid_index_made_meanwhile_is_not_said_built);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
