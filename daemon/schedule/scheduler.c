@@ -561,8 +561,14 @@ int tkl_scheduler_snooze_end(struct tkl_scheduler *s, const struct tkl_schedule_
 {
     int32_t end = tkl_working_day_on_or_after(&sc->policy.holidays, until_day);
     int64_t at = send_at(sc, end);
-    struct tkl_reminder last;
-    if (at <= not_before && replanned) { /* the next working day's, if still to come */
+    struct tkl_reminder last, own;
+    if (at <= not_before && replanned) {
+        /* the plan's own reminder due by the next working day went alone
+         * at the end (it was not given back): nothing is owed; else the
+         * next working day's, if still to come */
+        if (next_reminder(sc, &store->actions[action], team, end, &own) == 0 &&
+            !gives_back(sc, own.day, end))
+            return 0;
         end = tkl_working_day_on_or_after(&sc->policy.holidays, end + 1);
         at = send_at(sc, end);
     }

@@ -138,7 +138,9 @@ int tkl_scheduler_restore(struct tkl_scheduler *s, const struct tkl_store *store
  * not after not_before (a schedule built from a later time), unless
  * replanned: the entry may have been made again since that send time (a
  * reload, a start), so the plan's own reminder the end let go alone may
- * have moved later; the end is then the next working day, if its send
+ * have moved later; unless the plan still has its own reminder due by
+ * the working day after the end (that one went alone, or goes: the held
+ * one was never owed), the end is then the next working day, if its send
  * time is after not_before. A held reminder the end did send then comes
  * again under the same log key, which the notification log does not send
  * twice; one the plan's new deadline keys anew goes (the plan changed).

@@ -481,6 +481,38 @@ START_TEST(a_reload_after_a_hold_ends_gives_back_what_the_plan_no_longer_sends)
 }
 END_TEST
 
+/* A snooze until Friday 23 June, the day of the plan's own lead-7: that
+ * one goes alone at the end, and lead-14, held on the 16th, is not sent.
+ * A start, a reload or an update recorded that afternoon (replanned)
+ * finds the plan unchanged, its own reminder of the end day gone: the
+ * held lead-14 does not come on Monday 26th, after lead-7, as a second
+ * reminder the officer was never due. */
+START_TEST(a_replan_after_an_end_that_let_the_plans_own_go_sends_nothing_more)
+{
+    struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
+    struct tkl_scheduler s = {0};
+    struct tkl_due due;
+    const struct tkl_schedule_conf *sc = &cfg->schedule;
+    size_t hr = team_index("hr");
+    int32_t from = tkl_day_from_civil(2023, 6, 1), until = tkl_day_from_civil(2023, 6, 23);
+    int64_t now = at(2023, 6, 1, 12), later = at(2023, 6, 23, 12);
+    char got[256];
+    ck_assert_int_eq(tkl_scheduler_build(&s, sc, &cfg->teams, st, now, now), 0);
+    for (int i = 0; i < 2; i++) /* lead-28, lead-14: held */
+        ck_assert_int_eq(tkl_scheduler_pop_due(&s, sc, st, at(2023, 6, 16, 9), &due), 0);
+    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, sc, st, 0, hr, from, until, INT64_MIN, false), 0);
+    ck_assert_int_eq(tkl_scheduler_pop_due(&s, sc, st, at(2023, 6, 23, 9), &due), 0);
+    ck_assert_str_eq(due.r.key, "lead-7");
+    ck_assert_int_eq(tkl_scheduler_snooze_end(&s, sc, st, 0, hr, from, until, later, true), 0);
+    ck_assert_int_eq(tkl_scheduler_resume(&s, sc, st, 0, hr, now, at(2023, 6, 22, 15), later, true),
+                     0);
+    pop_all(&s, st, at(2023, 6, 30, 9), got, sizeof(got));
+    ck_assert_str_eq(got, "lead-1@2023-06-29 due@2023-06-30 ");
+    tkl_scheduler_free(&s);
+    tkl_store_free(st);
+}
+END_TEST
+
 START_TEST(a_snooze_that_held_nothing_back_changes_nothing)
 {
     struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
@@ -739,6 +771,7 @@ int main(void)
     tcase_add_test(tc, a_completed_action_gets_nothing_back);
     tcase_add_test(tc, a_snooze_that_held_nothing_back_changes_nothing);
     tcase_add_test(tc, a_reload_after_a_hold_ends_gives_back_what_the_plan_no_longer_sends);
+    tcase_add_test(tc, a_replan_after_an_end_that_let_the_plans_own_go_sends_nothing_more);
     tcase_add_test(tc, the_heap_gives_what_sorting_every_reminder_gives);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
