@@ -1064,7 +1064,7 @@ static int read_answers(struct cli *c, const char *cmd, struct tkl_answers *ret)
     if (c->cfg->state.backend == TKL_STATE_POSTGRESQL) {
         if (read_updates_pg(c, cmd, &updates))
             return 1;
-        if (tkl_answers_build(ret, &updates, c->st, &c->cfg->schedule) < 0) {
+        if (tkl_answers_build(ret, &updates, c->st, &c->cfg->schedule, &c->cfg->teams) < 0) {
             fprintf(stderr, "tickler: out of memory\n");
             return 1;
         }
@@ -1080,7 +1080,7 @@ static int read_answers(struct cli *c, const char *cmd, struct tkl_answers *ret)
         tkl_outbox_close(o);
     }
     if (r == 0)
-        r = tkl_answers_build(ret, &updates, c->st, &c->cfg->schedule);
+        r = tkl_answers_build(ret, &updates, c->st, &c->cfg->schedule, &c->cfg->teams);
     if (r < 0) {
         fprintf(stderr, "tickler: cannot read the officers' updates in %s: %s\n", dir,
                 err ? err : strerror(-r));
@@ -2711,9 +2711,11 @@ static int cmd_updates(struct cli *c, int argc, char **argv)
         return 1;
     int rc = 0;
     if (json)
-        rc = json_print(tkl_updates_json(&l, c->st, since, tkl_local_day((int64_t)time(NULL))));
+        rc = json_print(tkl_updates_json(&l, c->st, &c->cfg->schedule, &c->cfg->teams, since,
+                                         tkl_local_day((int64_t)time(NULL))));
     else if (csv) {
-        int r = tkl_updates_csv(stdout, &l, c->st, since, tkl_local_day((int64_t)time(NULL)));
+        int r = tkl_updates_csv(stdout, &l, c->st, &c->cfg->schedule, &c->cfg->teams, since,
+                                tkl_local_day((int64_t)time(NULL)));
         if (r == 0 && fflush(stdout) != 0)
             r = -errno;
         if (r < 0)

@@ -1237,7 +1237,9 @@ struct ended {
 
 /* Fills *ret with what an update's later ones end, in one pass over each
  * action's updates, latest first. Returns 0 or -ENOMEM. */
-static int ended_make(const struct tkl_updates *l, const struct tkl_store *store, struct ended *ret)
+static int ended_make(const struct tkl_updates *l, const struct tkl_store *store,
+                      const struct tkl_schedule_conf *sc, const struct tkl_team_dir *teams,
+                      struct ended *ret)
 {
     size_t n = l ? l->n : 0;
     const struct tkl_update **v = NULL;
@@ -1261,7 +1263,7 @@ static int ended_make(const struct tkl_updates *l, const struct tkl_store *store
             if (u->kind == TKL_UPDATE_COMPLETE)
                 ends = reopened;
             else if (u->kind == TKL_UPDATE_SNOOZE)
-                ends = snoozed[tkl_update_by_owners(u, a)] || resumed_any;
+                ends = snoozed[tkl_update_by_owners(u, a, sc, teams)] || resumed_any;
             else if (u->kind == TKL_UPDATE_NOT_OURS && u->team_id)
                 for (size_t t = 0; !ends && t < n_resumed; t++)
                     ends = !strcmp(resumed[t], u->team_id);
@@ -1269,7 +1271,7 @@ static int ended_make(const struct tkl_updates *l, const struct tkl_store *store
             if (u->kind == TKL_UPDATE_REOPEN && a && tkl_update_holds(u, a))
                 reopened = true;
             else if (u->kind == TKL_UPDATE_SNOOZE)
-                snoozed[tkl_update_by_owners(u, a)] = true;
+                snoozed[tkl_update_by_owners(u, a, sc, teams)] = true;
             else if (u->kind == TKL_UPDATE_RESUME) {
                 resumed_any = true;
                 if (u->team_id)
@@ -1304,6 +1306,7 @@ static const char *holds_text(const struct tkl_updates *l, size_t i, const struc
 }
 
 int tkl_updates_csv(FILE *out, const struct tkl_updates *l, const struct tkl_store *store,
+                    const struct tkl_schedule_conf *sc, const struct tkl_team_dir *teams,
                     int64_t since, int32_t today)
 {
     static const char *const head[] = {
@@ -1313,7 +1316,7 @@ int tkl_updates_csv(FILE *out, const struct tkl_updates *l, const struct tkl_sto
         "Plan status", "Plan owners",  "Holds now"};
     enum { N = sizeof(head) / sizeof(head[0]) };
     struct ended e;
-    if (ended_make(l, store, &e) < 0)
+    if (ended_make(l, store, sc, teams, &e) < 0)
         return -ENOMEM;
     fputs("\xef\xbb\xbf", out);
     for (size_t i = 0; i < N; i++)
@@ -1389,11 +1392,12 @@ static json_t *update_json(const struct tkl_updates *l, size_t i, const struct t
                      a ? json_boolean(holds_now(l, i, a, today, e)) : json_null());
 }
 
-json_t *tkl_updates_json(const struct tkl_updates *l, const struct tkl_store *store, int64_t since,
-                         int32_t today)
+json_t *tkl_updates_json(const struct tkl_updates *l, const struct tkl_store *store,
+                         const struct tkl_schedule_conf *sc, const struct tkl_team_dir *teams,
+                         int64_t since, int32_t today)
 {
     struct ended e;
-    if (ended_make(l, store, &e) < 0)
+    if (ended_make(l, store, sc, teams, &e) < 0)
         return NULL;
     json_t *arr = json_array();
     for (size_t i = 0; arr && l && i < l->n; i++) {

@@ -42,6 +42,9 @@
 #include "../update/update.h"
 #include "report_conf.h"
 
+struct tkl_schedule_conf;
+struct tkl_team_dir;
+
 /* Why a row has its status (tkl_report_reason_text words it). */
 enum tkl_report_reason {
     TKL_REASON_PLAN_CLOSED,     /* incomplete: the plan's status closes it */
@@ -170,12 +173,15 @@ int tkl_report_write(FILE *out, const struct tkl_report *r, enum tkl_report_form
  * The updates export (`tickler updates`): every update of l recorded at
  * or after since (0: all), with the title of its action in store (empty
  * when the plan no longer has it) and whether it still holds on day
- * today. As CSV (as above: Excel-safe), or as a JSON array. The CSV
+ * today (a snooze ended by a later one of its kind: sc and teams, as
+ * tkl_update_by_owners). As CSV (as above: Excel-safe), or as a JSON array. The CSV
  * returns 0, -ENOMEM or -EIO; the JSON is NULL when out of memory.
  */
 int tkl_updates_csv(FILE *out, const struct tkl_updates *l, const struct tkl_store *store,
+                    const struct tkl_schedule_conf *sc, const struct tkl_team_dir *teams,
                     int64_t since, int32_t today);
-json_t *tkl_updates_json(const struct tkl_updates *l, const struct tkl_store *store, int64_t since,
-                         int32_t today);
+json_t *tkl_updates_json(const struct tkl_updates *l, const struct tkl_store *store,
+                         const struct tkl_schedule_conf *sc, const struct tkl_team_dir *teams,
+                         int64_t since, int32_t today);
 
 #endif

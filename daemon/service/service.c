@@ -548,7 +548,7 @@ static void tell_untold(struct tkl_service *s);
 static int put_answers(struct tkl_service *s, struct tkl_updates *u)
 {
     struct tkl_answers fresh;
-    int r = tkl_answers_build(&fresh, u, s->rt->store, &s->rt->cfg->schedule);
+    int r = tkl_answers_build(&fresh, u, s->rt->store, &s->rt->cfg->schedule, &s->rt->cfg->teams);
     if (r < 0)
         return r;
     tkl_answers_free(&s->answers);

@@ -144,11 +144,26 @@ static bool snooze_on(const struct tkl_update *u, int32_t day)
     return u && u->until_day > day;
 }
 
-bool tkl_update_by_owners(const struct tkl_update *u, const struct tkl_action *a)
+/* Whether team id is the team another owning team of a escalates to (its
+ * escalate_to in teams, else sc's), as tkl_route_escalation finds it. */
+static bool escalates_to(const struct tkl_action *a, const char *id,
+                         const struct tkl_schedule_conf *sc, const struct tkl_team_dir *teams)
+{
+    for (size_t k = 0; teams && k < a->n_teams; k++) {
+        const struct tkl_team *t = tkl_team_find(teams, a->teams[k]);
+        const char *to = t && t->escalate_to ? t->escalate_to : sc ? sc->escalate_to : NULL;
+        if (t && to && strcmp(t->id, id) != 0 && !strcmp(to, id))
+            return true;
+    }
+    return false;
+}
+
+bool tkl_update_by_owners(const struct tkl_update *u, const struct tkl_action *a,
+                          const struct tkl_schedule_conf *sc, const struct tkl_team_dir *teams)
 {
     for (size_t k = 0; a && u->team_id && k < a->n_teams; k++)
         if (!strcmp(a->teams[k], u->team_id))
-            return true;
+            return !escalates_to(a, u->team_id, sc, teams);
     return false;
 }
 
@@ -189,7 +204,8 @@ static int resume(struct tkl_answer *ans, const struct tkl_update *u)
  * either kind that still held then (it goes on as that one), or from a
  * hold a resume ended whose reminder was still to come (hold_since). */
 static void snooze(struct tkl_answer *ans, const struct tkl_update *u, bool holds,
-                   const struct tkl_action *a, const struct tkl_schedule_conf *sc)
+                   const struct tkl_action *a, const struct tkl_schedule_conf *sc,
+                   const struct tkl_team_dir *teams)
 {
     int32_t day = tkl_local_day(u->at);
     int64_t since = hold_since(ans, sc, NULL, u->at);
@@ -197,7 +213,7 @@ static void snooze(struct tkl_answer *ans, const struct tkl_update *u, bool hold
         since = ans->snooze_since;
     if (snooze_on(ans->snooze_all, day) && ans->snooze_all_since < since)
         since = ans->snooze_all_since;
-    bool owners = tkl_update_by_owners(u, a);
+    bool owners = tkl_update_by_owners(u, a, sc, teams);
     const struct tkl_update **slot = owners ? &ans->snooze : &ans->snooze_all;
     *slot = holds ? u : NULL;
     if (holds) { /* held again, every team: its end brings back what it holds */
@@ -208,7 +224,8 @@ static void snooze(struct tkl_answer *ans, const struct tkl_update *u, bool hold
 
 /* Fills ans from the n updates of one action, in the order recorded. */
 static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u, size_t n,
-                       const struct tkl_action *a, const struct tkl_schedule_conf *sc)
+                       const struct tkl_action *a, const struct tkl_schedule_conf *sc,
+                       const struct tkl_team_dir *teams)
 {
     const struct tkl_update *last_acting = NULL;
     *ans = (struct tkl_answer){.action_id = u[0]->action_id, .latest = u[n - 1]};
@@ -231,7 +248,7 @@ static int answer_fill(struct tkl_answer *ans, const struct tkl_update *const *u
             }
             break;
         case TKL_UPDATE_SNOOZE:
-            snooze(ans, u[i], holds, a, sc);
+            snooze(ans, u[i], holds, a, sc, teams);
             break;
         case TKL_UPDATE_NOT_OURS:
             if (!holds || !u[i]->team_id)
@@ -271,7 +288,8 @@ static void answers_clear(struct tkl_answer *v, size_t n)
 }
 
 int tkl_answers_build(struct tkl_answers *ret, struct tkl_updates *updates,
-                      const struct tkl_store *store, const struct tkl_schedule_conf *sc)
+                      const struct tkl_store *store, const struct tkl_schedule_conf *sc,
+                      const struct tkl_team_dir *teams)
 {
     struct tkl_answers x = {.updates = *updates};
     *updates = (struct tkl_updates){0};
@@ -294,7 +312,7 @@ int tkl_answers_build(struct tkl_answers *ret, struct tkl_updates *updates,
         if (!v)
             goto fail;
         x.v = v;
-        if (answer_fill(&x.v[x.n], p + i, j - i, a, sc) < 0) {
+        if (answer_fill(&x.v[x.n], p + i, j - i, a, sc, teams) < 0) {
             answer_clear(&x.v[x.n]);
             goto fail;
         }

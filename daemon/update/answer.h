@@ -10,10 +10,10 @@
  *  - a "complete" that holds and that no "reopen" that holds has
  *    followed (a "complete" after the reopen holds again);
  *  - a snooze that holds with until_day > d: the owning teams' latest,
- *    or the latest through a link of no owning team's (the escalation
- *    team's), each counted apart, so that neither's snooze shortens or
- *    ends the other's; an owning team's snooze does not hold the copies
- *    escalated to another team (tkl_queue_pop, tkl_answer_holds_copies);
+ *    or the latest through a link of no owning team's or of the
+ *    escalation team's (tkl_update_by_owners), each counted apart, so that neither's snooze
+ * shortens or ends the other's; an owning team's snooze does not hold the copies escalated to
+ * another team (tkl_queue_pop, tkl_answer_holds_copies);
  *  - a "not ours" that holds, recorded for team t.
  * A reopen ends only the completions before it: a snooze or a "not ours"
  * that held before still holds. A resume ends the snoozes before it (of
@@ -39,6 +39,8 @@
 #include "../schedule/schedule_conf.h"
 #include "../store/store.h"
 #include "update.h"
+
+struct tkl_team_dir;
 
 enum tkl_hold {
     TKL_HOLD_NONE = 0,
@@ -80,12 +82,14 @@ struct tkl_answer {
     const struct tkl_update *reopened;   /* the reopen that ended the latest completion, while
                                           * no complete holds after it, or NULL */
     const struct tkl_update *snooze;     /* the latest snooze through an owning team's
-                                          * link, if it holds (the owners' snooze), until a
-                                          * resume ends it, or NULL */
+                                          * link, the escalation team's aside, if it
+                                          * holds (the owners' snooze), until a resume
+                                          * ends it, or NULL */
     const struct tkl_update *snooze_all; /* the latest snooze through a link of no owning
-                                          * team's (the escalation team's, or team_id
-                                          * NULL), if it holds, until a resume ends it, or
-                                          * NULL: it holds the copies too */
+                                          * team's (team_id NULL) or of the escalation
+                                          * team's (tkl_update_by_owners), if it holds,
+                                          * until a resume ends it, or NULL: it holds the
+                                          * copies too */
     int64_t snooze_since;                /* the instant the owners' snooze holds from */
     int64_t snooze_all_since;            /* the instant snooze_all holds from */
     const struct tkl_update *progress;   /* the latest progress note, or NULL */
@@ -109,11 +113,13 @@ struct tkl_answers {
  * success and failure alike, *updates is emptied and its contents belong
  * to ret or are freed), with the send times of sc (NULL: every hold holds
  * from its own instant). Updates of actions not in store are kept in
- * ret->updates but get no answer. Returns 0 or -ENOMEM (then *ret is
- * empty).
+ * ret->updates but get no answer; teams (NULL: none) and sc's escalate_to
+ * say which team an action escalates to (tkl_update_by_owners). Returns 0
+ * or -ENOMEM (then *ret is empty).
  */
 int tkl_answers_build(struct tkl_answers *ret, struct tkl_updates *updates,
-                      const struct tkl_store *store, const struct tkl_schedule_conf *sc);
+                      const struct tkl_store *store, const struct tkl_schedule_conf *sc,
+                      const struct tkl_team_dir *teams);
 
 /* The instant the "not ours" of team that holds in ans holds from, or
  * INT64_MAX when none holds. */
@@ -158,9 +164,13 @@ const struct tkl_update *tkl_answer_snooze(const struct tkl_answer *ans, int32_t
 enum tkl_hold tkl_answer_holds(const struct tkl_answer *ans, const char *team_id, int32_t day);
 
 /* Whether update u was recorded through the link of a team action a (NULL:
- * none) gives the action to: a snooze so recorded is the owners' (struct
- * tkl_answer). */
-bool tkl_update_by_owners(const struct tkl_update *u, const struct tkl_action *a);
+ * none) gives the action to that is not the team another of its owning
+ * teams escalates to (the team's escalate_to in teams, else sc's; teams
+ * NULL: none is): a snooze so recorded is the owners' (struct
+ * tkl_answer); the escalation team's holds it all, also when the plan
+ * names it among the owners. */
+bool tkl_update_by_owners(const struct tkl_update *u, const struct tkl_action *a,
+                          const struct tkl_schedule_conf *sc, const struct tkl_team_dir *teams);
 
 /* Whether update u still holds for action a (the plan says what it said). */
 bool tkl_update_holds(const struct tkl_update *u, const struct tkl_action *a);

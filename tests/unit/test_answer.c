@@ -41,7 +41,7 @@ static void build(struct tkl_answers *ret, const struct tkl_update *u, size_t n,
     struct tkl_updates l = {0};
     for (size_t i = 0; i < n; i++)
         ck_assert_int_eq(tkl_updates_push(&l, &u[i]), 0);
-    ck_assert_int_eq(tkl_answers_build(ret, &l, st, NULL), 0);
+    ck_assert_int_eq(tkl_answers_build(ret, &l, st, NULL, NULL), 0);
     ck_assert_uint_eq(l.n, 0); /* taken */
 }
 

@@ -528,7 +528,7 @@ static void answers_of(struct tkl_answers *ret, struct tkl_update *v, size_t n)
         v[i].id = (int64_t)i + 1;
         ck_assert_int_eq(tkl_updates_push(&l, &v[i]), 0);
     }
-    ck_assert_int_eq(tkl_answers_build(ret, &l, store, &cfg->schedule), 0);
+    ck_assert_int_eq(tkl_answers_build(ret, &l, store, &cfg->schedule, &cfg->teams), 0);
 }
 
 /* A marked complete; C not ours for ICT; B snoozed until 10 July 2023. */
@@ -877,6 +877,33 @@ START_TEST(copies_the_escalation_team_held_or_disowned_are_not_sent)
     co_owned_end(saved);
     ck_assert_ptr_null(strstr(got, "edi.officers@maidstone.example overdue-4"));
     ck_assert_ptr_null(strstr(got, "edi.officers@maidstone.example overdue-m2"));
+    free(got);
+}
+END_TEST
+
+/* The EDI officers, owners of D beside ICT and ICT's escalation team,
+ * snooze it through their own link until 3 August; ICT then snoozes it
+ * until 3 July. The escalation team's snooze holds it all, also when the
+ * plan names it among the owners and an owning team snoozes after it
+ * (officers.md): nobody is sent anything from 26 June until 3 August. */
+START_TEST(an_owning_escalation_teams_snooze_outlasts_an_owners_shorter_one)
+{
+    struct tkl_store *saved = co_owned_begin();
+    struct tkl_update v[] = {
+        update("D", TKL_UPDATE_SNOOZE, "edi.officers@maidstone.example", "edi-officers",
+               at(2023, 6, 26, 10)),
+        update("D", TKL_UPDATE_SNOOZE, "ict@maidstone.example", "ict", at(2023, 6, 26, 11)),
+    };
+    v[0].until_day = tkl_day_from_civil(2023, 8, 3);
+    v[1].until_day = tkl_day_from_civil(2023, 7, 3);
+    char *got = escalated_snooze(v, 2, false, NULL);
+    co_owned_end(saved);
+    for (const char *p = got; *p; p = strchr(p, '\n') + 1) {
+        char day[11];
+        ck_assert_int_eq(sscanf(p, "%*s %*s %10s", day), 1);
+        ck_assert_msg(strcmp(day, "2023-06-26") < 0 || strcmp(day, "2023-08-03") >= 0,
+                      "sent while the EDI officers' snooze holds: %s", got);
+    }
     free(got);
 }
 END_TEST
@@ -1793,6 +1820,7 @@ int main(void)
     tcase_add_test(tc, the_escalation_teams_snooze_holds_it_all);
     tcase_add_test(tc, the_owners_snooze_and_the_escalation_teams_hold_apart);
     tcase_add_test(tc, copies_the_escalation_team_held_or_disowned_are_not_sent);
+    tcase_add_test(tc, an_owning_escalation_teams_snooze_outlasts_an_owners_shorter_one);
     tcase_add_test(tc, an_escalation_of_two_teams_keeps_the_not_ours);
     tcase_add_test(tc, a_snooze_ends_with_a_reminder_even_after_a_refused_round);
     tcase_add_test(tc, a_resume_lets_the_last_held_reminder_go_at_the_next_send_time);

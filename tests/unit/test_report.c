@@ -514,7 +514,7 @@ START_TEST(test_a_not_ours_taken_back_is_not_the_why)
         record(s, "P3", TKL_UPDATE_SNOOZE, "c@x.org", at(2026, 11, 20), TKL_RAG_NONE, NULL);
     z->until_day = day(2026, 12, 14);
     record(s, "P3", TKL_UPDATE_RESUME, "c@x.org", at(2026, 11, 21), TKL_RAG_NONE, NULL);
-    json_t *arr = tkl_updates_json(&ups, s, 0, day(2026, 12, 2));
+    json_t *arr = tkl_updates_json(&ups, s, NULL, NULL, 0, day(2026, 12, 2));
     ck_assert_ptr_nonnull(arr);
     static const bool holds[] = {false, true, true, false, true};
     ck_assert_uint_eq(json_array_size(arr), 5);
@@ -893,7 +893,7 @@ START_TEST(test_a_write_error_is_told)
     ck_assert_int_eq(setvbuf(full, NULL, _IONBF, 0), 0);
     for (int f = TKL_REPORT_HTML; f <= TKL_REPORT_MARKDOWN; f++)
         ck_assert_int_eq(tkl_report_write(full, &r, (enum tkl_report_format)f), -EIO);
-    ck_assert_int_eq(tkl_updates_csv(full, &ups, s, 0, day(2026, 12, 2)), -EIO);
+    ck_assert_int_eq(tkl_updates_csv(full, &ups, s, NULL, NULL, 0, day(2026, 12, 2)), -EIO);
     fclose(full);
     tkl_report_free(&r);
     tkl_store_free(s);
@@ -918,8 +918,9 @@ START_TEST(test_updates_export_csv_and_json)
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
     ck_assert_ptr_nonnull(out);
-    ck_assert_int_eq(
-        tkl_updates_csv(out, &ups, s, tkl_local_instant(day(2026, 11, 3), 0), day(2026, 12, 2)), 0);
+    ck_assert_int_eq(tkl_updates_csv(out, &ups, s, NULL, NULL,
+                                     tkl_local_instant(day(2026, 11, 3), 0), day(2026, 12, 2)),
+                     0);
     ck_assert_int_eq(fclose(out), 0);
     ck_assert_int_eq(strncmp(buf, "\xef\xbb\xbf", 3), 0);
     const char *p = buf + 3;
@@ -967,7 +968,7 @@ START_TEST(test_updates_export_csv_and_json)
     ck_assert_str_eq(p, "");
     free(buf);
     /* JSON: all of them */
-    json_t *arr = tkl_updates_json(&ups, s, 0, day(2026, 12, 2));
+    json_t *arr = tkl_updates_json(&ups, s, NULL, NULL, 0, day(2026, 12, 2));
     ck_assert_ptr_nonnull(arr);
     ck_assert_uint_eq(json_array_size(arr), ups.n);
     json_t *first = json_array_get(arr, 1);
@@ -995,7 +996,7 @@ START_TEST(test_updates_export_csv_and_json)
     ck_assert(json_is_true(json_object_get(snooze, "holds")));
     json_decref(arr);
     /* on the snooze's day it holds no more */
-    arr = tkl_updates_json(&ups, s, 0, day(2026, 12, 14));
+    arr = tkl_updates_json(&ups, s, NULL, NULL, 0, day(2026, 12, 14));
     ck_assert_ptr_nonnull(arr);
     snooze = json_array_get(arr, ups.n - 4);
     ck_assert_str_eq(json_string_value(json_object_get(snooze, "kind")), "snooze");
@@ -1008,7 +1009,7 @@ END_TEST
 /* "Holds now" of each update of l as the JSON export gives it, by index. */
 static bool export_holds(const struct tkl_store *s, size_t i, int32_t today)
 {
-    json_t *arr = tkl_updates_json(&ups, s, 0, today);
+    json_t *arr = tkl_updates_json(&ups, s, NULL, NULL, 0, today);
     ck_assert_ptr_nonnull(arr);
     json_t *h = json_object_get(json_array_get(arr, i), "holds");
     ck_assert(json_is_boolean(h));

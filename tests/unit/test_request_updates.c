@@ -457,7 +457,7 @@ static void answers_of(struct tkl_outbox *o, struct tkl_answers *ret)
 {
     struct tkl_updates ups = {0};
     ck_assert_int_eq(tkl_outbox_updates(o, NULL, 0, INT64_MAX, &ups), 0);
-    ck_assert_int_eq(tkl_answers_build(ret, &ups, store, NULL), 0); /* takes ups */
+    ck_assert_int_eq(tkl_answers_build(ret, &ups, store, NULL, NULL), 0); /* takes ups */
 }
 
 START_TEST(what_an_update_before_the_request_settled_is_not_asked)

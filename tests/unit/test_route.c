@@ -243,7 +243,7 @@ static void answers_of(struct tkl_answers *ret, struct tkl_update *v, size_t n)
         v[i].id = (int64_t)i + 1;
         ck_assert_int_eq(tkl_updates_push(&l, &v[i]), 0);
     }
-    ck_assert_int_eq(tkl_answers_build(ret, &l, st, NULL), 0);
+    ck_assert_int_eq(tkl_answers_build(ret, &l, st, NULL, NULL), 0);
 }
 
 START_TEST(entries_carry_what_officers_said)

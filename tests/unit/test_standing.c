@@ -225,7 +225,7 @@ START_TEST(a_completion_that_holds_is_complete_beside_the_plan_s_standing)
     completed(&l, st, "U1");
     completed(&l, st, "X1");
     struct tkl_answers ans;
-    ck_assert_int_eq(tkl_answers_build(&ans, &l, st, NULL), 0);
+    ck_assert_int_eq(tkl_answers_build(&ans, &l, st, NULL, NULL), 0);
     static const struct {
         const char *id;
         enum tkl_standing want, plan;
