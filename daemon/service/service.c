@@ -527,14 +527,17 @@ static void arm_scheduler(struct tkl_service *s)
 }
 
 /* Schedules the end of each snooze that holds, from not_before on (see
- * tkl_queue_snoozes: replanned, as a reload or a start may have moved
- * the reminder an end that has come counted on); the caller arms the
- * scheduler's timer. */
+ * tkl_queue_snoozes: replanned when the schedule was built or reloaded
+ * since the last time, as that may have moved the reminder an end that
+ * has come let go alone; not otherwise, where it would only bring back
+ * what the end sent); the caller arms the scheduler's timer. */
 static void follow_snoozes(struct tkl_service *s, int64_t not_before)
 {
     const struct tkl_config *c = s->rt->cfg;
+    bool replanned = s->replanned;
+    s->replanned = false;
     if (tkl_queue_snoozes(&s->rt->sched, &c->schedule, &c->teams, s->rt->store, &s->answers, NULL,
-                          not_before, true) < 0)
+                          not_before, replanned) < 0)
         log_error("out of memory scheduling the ends of snoozes; a snoozed action is reminded "
                   "at its next reminder after the snooze");
 }
@@ -1508,6 +1511,7 @@ static void on_store_changed(void *data)
         tkl_metrics_store_reload(s->metrics, false, tkl_service_now(s));
         return;
     }
+    s->replanned = true;
     tkl_store_free(s->rt->store);
     s->rt->store = fresh;
     tell_store_memory(s);
@@ -1837,6 +1841,7 @@ int tkl_service_load(struct tkl_service *s)
         log_error("out of memory building the schedule");
         return r;
     }
+    s->replanned = !s->last_run_pending;
     /* else the first queue round reads them */
     if (s->last_run_pending) /* PostgreSQL: the shared updates are read once the state is ready */
         s->answers_stale = true;
@@ -1937,6 +1942,7 @@ static void on_shared_last_run(void *data, int r, int64_t value)
         last_run_retry(s, "cannot build the schedule", -ENOMEM);
         return;
     }
+    s->replanned = true;
     s->last_run_pending = false;
     s->last_run_failures = 0;
     if (from < s->requests_from) /* the update requests catch up from it too */
@@ -2029,6 +2035,7 @@ static void on_hours_timer(uv_timer_t *t)
         arm_at(s, &s->hours_timer, on_hours_timer, now + 60);
         return;
     }
+    s->replanned = true;
     s->hours_from = INT64_MAX;
     if (rebuild_answers(s) == 0)
         follow_snoozes(s, from); /* a snooze that ended while stopped too */
@@ -2201,6 +2208,7 @@ static void swap_in(struct tkl_service *s, struct tkl_runtime *fresh)
     s->fetcher = NULL;
     stop_watch(s);
     s->rt = fresh;
+    s->replanned = !s->last_run_pending; /* its schedule built afresh */
     tell_store_memory(s);
     keep_plans(s);
     (void)rebuild_answers(s);

@@ -162,6 +162,8 @@ struct tkl_service {
     struct tkl_answers answers;
     int64_t updates_version; /* the state's updates version when answers was read */
     bool answers_stale;      /* the updates could not be read: no queue round runs */
+    bool replanned;          /* the schedule was built or reloaded since the ends of
+                              * snoozes were last followed (follow_snoozes) */
     /* PostgreSQL: the updates are read through the state, asynchronously:
      * a read is in flight (answers_reading), another asked meanwhile
      * (answers_again: a check of the version, or answers_again_all: all),

@@ -1226,12 +1226,21 @@ static void form_resume(FILE *f, const struct tkl_service *s, const struct act_v
         return;
     form_open(f, v, "h-resume", "Resume reminders");
     fputs("<p>", f);
-    if (snooze) {
-        html_who(f, s, v, snooze);
-        fprintf(f, " snoozed this action's reminders until %s",
-                day_text(snooze->until_day, day, sizeof(day)));
-        int32_t back = tkl_working_day_on_or_after(h, snooze->until_day);
-        if (back != snooze->until_day)
+    /* the owners' snooze and one of no owning team's: each that holds */
+    const struct tkl_update *held[] = {ans->snooze, ans->snooze_all};
+    size_t n_held = 0;
+    for (size_t i = 0; snooze && i < 2; i++) {
+        const struct tkl_update *z = held[i];
+        if (!z || z->until_day <= v->today)
+            continue;
+        n_held++;
+        html_who(f, s, v, z);
+        fprintf(f, " snoozed %s until %s",
+                i == 0 ? "this action's reminders"
+                       : "every reminder of this action, the copies too,",
+                day_text(z->until_day, day, sizeof(day)));
+        int32_t back = tkl_working_day_on_or_after(h, z->until_day);
+        if (back != z->until_day)
             fprintf(f, " (they resume %s)", day_text(back, resume, sizeof(resume)));
         fputs(". ", f);
     }
@@ -1246,10 +1255,14 @@ static void form_resume(FILE *f, const struct tkl_service *s, const struct act_v
         }
         fputs(". ", f);
     }
-    fprintf(f, "Press to %s: ",
-            snooze && not_ours ? "take your team's \"not ours\" back and end the snooze"
-            : snooze           ? "end the snooze now"
-                               : "take it back");
+    const char *press = !snooze      ? "take it back"
+                        : not_ours   ? (n_held > 1 ? "take your team's \"not ours\" back and end "
+                                                     "both snoozes"
+                                                   : "take your team's \"not ours\" back and end "
+                                                     "the snooze")
+                        : n_held > 1 ? "end both snoozes now"
+                                     : "end the snooze now";
+    fprintf(f, "Press to %s: ", press);
     /* the earlier hold's */
     int64_t since = INT64_MAX;
     if (snooze)

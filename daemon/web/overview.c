@@ -529,10 +529,16 @@ static void html_answers(FILE *f, const struct status_view *v, const struct tkl_
         html_by(f, ans->complete);
         fputs("<br>", f);
     }
-    if (snoozed && tkl_day_long(sz->until_day, day, sizeof(day)) == 0) {
+    /* the owners' snooze, and one of no owning team's that holds the
+     * copies too: each that holds */
+    const struct tkl_update *held[] = {ans->snooze, ans->snooze_all};
+    for (size_t i = 0; snoozed && i < 2; i++) {
+        const struct tkl_update *z = held[i];
+        if (!z || z->until_day <= v->today || tkl_day_long(z->until_day, day, sizeof(day)) < 0)
+            continue;
         fprintf(f, "held: snoozed until %s", day);
-        html_by(f, sz);
-        fputs("<br>", f);
+        html_by(f, z);
+        fputs(i ? " (the escalation's copies too)<br>" : "<br>", f);
     }
     for (size_t k = 0; k < ans->n_not_ours; k++) {
         const struct tkl_update *u = ans->not_ours[k];

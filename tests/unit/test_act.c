@@ -1346,6 +1346,11 @@ START_TEST(what_holds_now_says_whether_the_escalations_copies_go_on)
                          "owners' and the copies escalated to ICT &amp; Digital "
                          "alike.</li>"));
     ck_assert(!says(mine, "owners' reminders only"));
+    /* both snoozes hold, each named, and the Resume box ends both */
+    ck_assert(says(mine, " snoozed this action's reminders until Tuesday 15 August 2023. "));
+    ck_assert(says(mine, " snoozed every reminder of this action, the copies too, until "
+                         "Tuesday 15 August 2023. "));
+    ck_assert(says(mine, "Press to end both snoozes now: "));
 }
 END_TEST
 

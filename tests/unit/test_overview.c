@@ -415,6 +415,9 @@ START_TEST(officers_updates_show_with_what_they_hold)
     record("D", TKL_UPDATE_COMPLETE, "hr", "hr", NULL, &(struct tkl_update){0});
     record("B", TKL_UPDATE_SNOOZE, "ops", "ict", NULL,
            &(struct tkl_update){.until_day = tkl_day_from_civil(2023, 7, 20)});
+    /* and through a link of no owning team's, shorter: both hold */
+    record("B", TKL_UPDATE_SNOOZE, "edi", NULL, NULL,
+           &(struct tkl_update){.until_day = tkl_day_from_civil(2023, 7, 10)});
     record("A", TKL_UPDATE_COMPLETE, "hr", "hr", "Not started", &(struct tkl_update){0});
     struct tkl_http_response r;
     STATUS_JSON(&r, NULL);
@@ -463,6 +466,8 @@ START_TEST(officers_updates_show_with_what_they_hold)
                                "class=\"plan\">marked complete; by the plan alone: "
                                "overdue</span><span class=\"id\">D</span>"));
     ck_assert(page_has(r.body, "held: snoozed until Thursday 20 July 2023 by ops"));
+    ck_assert(page_has(r.body, "held: snoozed until Monday 10 July 2023 by edi on 30 Jun 2023 "
+                               "09:00 (the escalation's copies too)<br>"));
     ck_assert(page_has(r.body, "overruled by the plan: hr marked it complete"));
     ck_assert_ptr_null(strstr(r.body, "<b>nearly"));
     tkl_http_response_free(&r);
