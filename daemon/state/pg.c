@@ -859,6 +859,10 @@ int tkl_pg_new(uv_loop_t *loop, const struct tkl_pg_options *opts, struct tkl_pg
     tkl_secret_free(conninfo);
     if (r < 0)
         goto fail;
+    if (opts->purpose) { /* its messages tell it from the node's connection */
+        size_t len = strlen(pg->describe);
+        snprintf(pg->describe + len, sizeof(pg->describe) - len, " (%s)", opts->purpose);
+    }
     if ((r = uv_timer_init(loop, &pg->timer)) < 0)
         goto fail;
     pg->timer.data = pg;

@@ -59,6 +59,8 @@ struct tkl_pg_options {
     tkl_pg_state_cb on_state;    /* may be NULL */
     tkl_pg_notify_cb on_notify;  /* may be NULL */
     void *data;                  /* given to on_state, on_notify and on_unreachable */
+    const char *purpose;         /* what the connection is for, said after the target in
+                                  * its log lines ("host=... (purpose)"), or NULL */
     /* Before the connection was ever up: told once, when this many
      * attempts in a row have failed (0: never), why the last did (the
      * password cut out); the attempts go on unless it closes the

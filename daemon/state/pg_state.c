@@ -1951,7 +1951,8 @@ static void index_start(struct pgs *q)
                                 .on_state = on_index_connection,
                                 .unreachable_after = 3,
                                 .on_unreachable = on_index_unreachable,
-                                .data = q};
+                                .data = q,
+                                .purpose = "building the failure sweep's index"};
     int r = tkl_pg_new(q->loop, &po, &q->ix);
     if (r < 0) {
         q->ix = NULL;

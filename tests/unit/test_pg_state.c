@@ -1518,6 +1518,8 @@ START_TEST(a_lock_held_elsewhere_leaves_the_index_for_later_with_a_warning)
                               "canceling statement due to lock timeout; the sweep reads the "
                               "failed notices without it"),
                   "%s", log);
+    /* its connection's lines tell it from the node's */
+    ck_assert_msg(strstr(log, " (building the failure sweep's index): connected"), "%s", log);
     free(log);
     PQclear(tkl_pg_fixture_exec(locker, "ROLLBACK"));
     PQfinish(locker);
