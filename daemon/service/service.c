@@ -1845,8 +1845,10 @@ int tkl_service_load(struct tkl_service *s)
     /* else the first queue round reads them */
     if (s->last_run_pending) /* PostgreSQL: the shared updates are read once the state is ready */
         s->answers_stale = true;
-    else if (rebuild_answers(s) == 0)
-        follow_snoozes(s, from); /* a snooze that ended while stopped too */
+    else { /* the ends from the schedule's catch-up point: a snooze that ended while stopped too */
+        s->snoozes_from = from;
+        (void)rebuild_answers(s);
+    }
     if (!s->last_run_pending)
         s->hours_pending = catch_up_waits(s, from, now);
     tell_store_memory(s);
@@ -2037,8 +2039,9 @@ static void on_hours_timer(uv_timer_t *t)
     }
     s->replanned = true;
     s->hours_from = INT64_MAX;
-    if (rebuild_answers(s) == 0)
-        follow_snoozes(s, from); /* a snooze that ended while stopped too */
+    if (from < s->snoozes_from) /* a snooze that ended while stopped too */
+        s->snoozes_from = from;
+    (void)rebuild_answers(s);
     char buf[32];
     int64_t next = tkl_scheduler_next_at(&s->rt->sched);
     log_notice("the sending hours have begun: %zu reminder%s scheduled, next %s", s->rt->sched.n,
@@ -2287,6 +2290,8 @@ void tkl_service_reload(struct tkl_service *s)
             log_error("cannot set the time zone back to %s", s->rt->cfg->timezone);
         return;
     }
+    if (!s->last_run_pending && from < s->snoozes_from) /* built from there */
+        s->snoozes_from = from;
     swap_in(s, fresh);
     /* a plan that looked mid-save is in force with the configuration (the
      * last good store goes with the last configuration) */
@@ -2302,8 +2307,9 @@ void tkl_service_reload(struct tkl_service *s)
      * (the schedule just built catches up from the same point) */
     if (s->hours_pending && !(s->hours_pending = catch_up_waits(s, from, now))) {
         s->hours_from = INT64_MAX;
-        if (rebuild_answers(s) == 0)
-            follow_snoozes(s, from);
+        if (from < s->snoozes_from)
+            s->snoozes_from = from;
+        (void)rebuild_answers(s);
     }
     arm_scheduler(s);
     arm_hours(s); /* the hours may have changed */

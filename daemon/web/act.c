@@ -919,24 +919,23 @@ static void html_resumed(FILE *f, const struct tkl_service *s, const struct act_
     fputs("</li>\n", f);
 }
 
-/* What the snooze of ans that holds means for the copies of the action's
+/* What snooze sn, which holds, means for the copies of the action's
  * reminders escalated to another team while it holds (as tkl_queue_pop
- * sends them): an owning team's snooze holds the owners' reminders only,
- * and the copies go on (from the day of the first, when it is still to
- * come); the escalation team's, or one through a link of no owning
- * team's, holds them all. Says nothing when no copy falls within the
- * snooze. */
+ * sends them): an owning team's snooze (ans->snooze) holds the owners'
+ * reminders only, and the copies go on (from the day of the first, when
+ * it is still to come, or the end of ans->snooze_all, when later); the
+ * escalation team's, or one through a link of no owning team's
+ * (ans->snooze_all), holds them all. Says nothing when no copy falls
+ * within the snooze. */
 static void html_snooze_copies(FILE *f, const struct tkl_service *s, const struct act_view *v,
-                               const struct tkl_answer *ans)
+                               const struct tkl_answer *ans, const struct tkl_update *sn)
 {
-    const struct tkl_update *sn = ans->snooze;
     char day[TKL_DAY_LONG_SIZE];
     int32_t esc_day;
     const struct tkl_team *esc = escalation_for(s, v->a, NULL, &esc_day);
     if (!esc || esc_day >= sn->until_day)
         return;
-    int32_t from = esc_day > v->today ? esc_day : v->today;
-    if (tkl_answer_holds_copies(ans, esc->id, from)) {
+    if (sn == ans->snooze_all || (sn->team_id && !strcmp(sn->team_id, esc->id))) {
         fputs("<li>This snooze holds every reminder of this action: the owners' and the copies "
               "escalated to ",
               f);
@@ -944,13 +943,20 @@ static void html_snooze_copies(FILE *f, const struct tkl_service *s, const struc
         fputs(" alike.</li>\n", f);
         return;
     }
+    /* the copies an escalation team's snooze holds meanwhile come after it */
+    const struct tkl_update *all = ans->snooze_all;
+    int32_t from = esc_day;
+    if (all && all->until_day > v->today && all->until_day > from)
+        from = all->until_day;
+    if (from >= sn->until_day)
+        return; /* that snooze's line says it all */
     fputs("<li>This snooze holds the owners' reminders only, not the copies escalated to ", f);
     (void)tkl_html_fputs(esc->name, f);
-    if (esc_day <= v->today)
+    if (from <= v->today)
         fputs(": this action is overdue and escalated, and those copies go on as the plan says", f);
     else
         fprintf(f, ": from %s its overdue reminders are copied to them as the plan says",
-                day_text(esc_day, day, sizeof(day)));
+                day_text(from, day, sizeof(day)));
     fprintf(f, ", each saying who snoozed it%s.</li>\n",
             sn->note && *sn->note ? ", until when and why" : " and until when");
 }
@@ -987,7 +993,7 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
             fprintf(f, "<li>%s is not a working day: reminders resume %s.</li>\n",
                     day_text(until, a, sizeof(a)), day_text(resume, b, sizeof(b)));
         if (!ans->complete)
-            html_snooze_copies(f, s, v, ans);
+            html_snooze_copies(f, s, v, ans, z);
     }
     for (size_t i = 0; i < ans->n_not_ours; i++)
         html_update(f, "Not ours", ans->not_ours[i], dir);

@@ -1354,6 +1354,23 @@ START_TEST(what_holds_now_says_whether_the_escalations_copies_go_on)
 }
 END_TEST
 
+/* The escalation team's snooze alone (no owners' snooze): What holds
+ * now says it holds it all, the owners' page included. */
+START_TEST(what_holds_now_with_the_escalation_teams_snooze_alone)
+{
+    page_load();
+    struct tkl_team *hr = (struct tkl_team *)tkl_team_find(&page_s.rt->cfg->teams, "hr");
+    ck_assert_ptr_nonnull(hr->escalate_to = strdup("ict"));
+    char body[8192], mine[TKL_TOKEN_MAX + 8];
+    snprintf(mine, sizeof(mine), "%s", path_for("Late report", "hr"));
+    ck_assert_uint_eq(snooze("Late report", "ops", "date", "2023-08-15", body, sizeof(body)), 303);
+    ck_assert(says(mine, "<li>This snooze holds every reminder of this action: the "
+                         "owners' and the copies escalated to ICT &amp; Digital "
+                         "alike.</li>"));
+    ck_assert(says(mine, "Press to end the snooze now: "));
+}
+END_TEST
+
 /* A joint action's Mark complete says every team's reminders stop and
  * that tickler tells the others, naming them, before and after the press,
  * and so does its way back; a single team's says nothing of the kind. */
@@ -1802,6 +1819,7 @@ static Suite *suite(void)
     tcase_add_test(tc, the_snooze_form_says_when_reminders_resume);
     tcase_add_test(tc, the_snooze_form_names_every_team_it_holds);
     tcase_add_test(tc, what_holds_now_says_whether_the_escalations_copies_go_on);
+    tcase_add_test(tc, what_holds_now_with_the_escalation_teams_snooze_alone);
     tcase_add_test(tc, a_joint_actions_completion_says_the_others_are_told);
     tcase_add_test(tc, a_snooze_can_be_ended_from_the_page);
     tcase_add_test(tc, a_not_ours_can_be_taken_back);
