@@ -2575,14 +2575,42 @@ static const struct tkl_update *latest_before(const struct tkl_answers *answers,
     return before;
 }
 
+/* Whether resume u of answers ended a snooze of action a, by the
+ * configuration c, as the answers end one (tkl_answers_build): of each
+ * kind of snooze (the owners', and the one through a link of no owning
+ * team's or the escalation team's: tkl_update_by_owners), the latest
+ * recorded before u since the resume before it, if it holds and its last
+ * day is not over by u's day. */
+static bool resume_ended_snooze(const struct tkl_answers *answers, const struct tkl_update *u,
+                                const struct tkl_action *a, const struct tkl_config *c)
+{
+    const struct tkl_update *resumed =
+        latest_before(answers, u, TKL_UPDATE_RESUME, TKL_UPDATE_RESUME);
+    const struct tkl_update *last[2] = {NULL, NULL}; /* the owners', the other */
+    for (size_t j = 0; j < answers->updates.n; j++) {
+        const struct tkl_update *x = &answers->updates.v[j];
+        if (x->kind != TKL_UPDATE_SNOOZE || x->id >= u->id || (resumed && x->id < resumed->id) ||
+            strcmp(x->action_id, u->action_id) != 0)
+            continue;
+        size_t k = tkl_update_by_owners(x, a, &c->schedule, &c->teams) ? 0 : 1;
+        if (!last[k] || x->id > last[k]->id)
+            last[k] = x;
+    }
+    for (size_t k = 0; k < 2; k++)
+        if (last[k] && tkl_update_holds(last[k], a) && last[k]->until_day > tkl_local_day(u->at))
+            return true;
+    return false;
+}
+
 /* Whether update u of answers is told to its action's other owning teams
- * (tkl_queue_joint), on day today: the action (*a, from store) has more
- * than one owning team, and u is a completion that holds, a snooze that
- * holds and has not ended, a reopen of a completion, or a resume that
- * ended a snooze (the latest snooze or resume before it is a snooze that
- * had not ended). */
+ * (tkl_queue_joint), on day today, by the configuration c: the action
+ * (*a, from c's store) has more than one owning team, and u is a
+ * completion that holds, a snooze that holds and has not ended, a reopen
+ * of a completion, or a resume that ended a snooze
+ * (resume_ended_snooze). */
 static bool joint_of(const struct tkl_answers *answers, const struct tkl_update *u,
-                     const struct tkl_store *store, int32_t today, const struct tkl_action **a)
+                     const struct tkl_store *store, const struct tkl_config *c, int32_t today,
+                     const struct tkl_action **a)
 {
     const struct tkl_update *before;
     *a = tkl_store_find(store, u->action_id);
@@ -2597,9 +2625,7 @@ static bool joint_of(const struct tkl_answers *answers, const struct tkl_update 
         before = latest_before(answers, u, TKL_UPDATE_COMPLETE, TKL_UPDATE_REOPEN);
         return before && before->kind == TKL_UPDATE_COMPLETE;
     case TKL_UPDATE_RESUME:
-        before = latest_before(answers, u, TKL_UPDATE_SNOOZE, TKL_UPDATE_RESUME);
-        return before && before->kind == TKL_UPDATE_SNOOZE &&
-               before->until_day > tkl_local_day(u->at);
+        return resume_ended_snooze(answers, u, *a, c);
     default:
         return false;
     }
@@ -2709,7 +2735,7 @@ static int put_told(struct tkl_service *s, struct telling *t, const struct tkl_u
     if (!u)
         return 1;
     if (t->joint) {
-        if (!joint_of(&s->answers, u, s->rt->store, tkl_local_day(now), &a))
+        if (!joint_of(&s->answers, u, s->rt->store, c, tkl_local_day(now), &a))
             return 1;
         return tkl_queue_joint(s->state, &c->teams, &c->schedule, a, u, now, on_told, t);
     }
@@ -2805,7 +2831,7 @@ static void tell_untold(struct tkl_service *s)
             asked++;
         }
         if (!is_told(s, told_key(u->id, true)) &&
-            joint_of(&s->answers, u, s->rt->store, today, &a)) {
+            joint_of(&s->answers, u, s->rt->store, s->rt->cfg, today, &a)) {
             if (ask_told(s, u->id, true) < 0)
                 break;
             asked++;

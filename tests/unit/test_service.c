@@ -206,6 +206,31 @@ START_TEST(a_reload_does_not_hold_the_outbox_write_lock)
 }
 END_TEST
 
+/* Records an update of action id of kind by who for team (NULL: a link
+ * of no owning team's), with the plan as it stands, at instant at, until
+ * day until (a snooze's); returns whether it was new. */
+static bool record_at_until(const char *id, enum tkl_update_kind kind, const char *who,
+                            const char *team, const char *suggested, int64_t at, int32_t until)
+{
+    const struct tkl_action *a = tkl_store_find(s.rt->store, id);
+    ck_assert_ptr_nonnull(a);
+    struct tkl_update u = {.action_id = (char *)id,
+                           .recipient = (char *)who,
+                           .team_id = (char *)team,
+                           .kind = kind,
+                           .at = at,
+                           .link_issued_at = at - 60,
+                           .until_day = until,
+                           .suggested_team = (char *)suggested,
+                           .plan_deadline_day = a->deadline.day,
+                           .plan_deadline_text = a->deadline_text,
+                           .plan_status = a->status_text,
+                           .plan_owners = a->owners};
+    bool is_new = false;
+    ck_assert_int_eq(record_now(&s, &u, &is_new), 0);
+    return is_new;
+}
+
 /* Records an update of action id by who for team, with the plan as it
  * stands, at the service's instant when the test first records (so that
  * the same update said again is the same, however slowly the test runs);
@@ -215,25 +240,9 @@ static int64_t record_at;
 static bool record(const char *id, enum tkl_update_kind kind, const char *who, const char *team,
                    const char *suggested)
 {
-    const struct tkl_action *a = tkl_store_find(s.rt->store, id);
-    ck_assert_ptr_nonnull(a);
     if (!record_at)
         record_at = tkl_service_now(&s);
-    struct tkl_update u = {.action_id = (char *)id,
-                           .recipient = (char *)who,
-                           .team_id = (char *)team,
-                           .kind = kind,
-                           .at = record_at,
-                           .link_issued_at = record_at - 60,
-                           .until_day = TKL_NO_DAY,
-                           .suggested_team = (char *)suggested,
-                           .plan_deadline_day = a->deadline.day,
-                           .plan_deadline_text = a->deadline_text,
-                           .plan_status = a->status_text,
-                           .plan_owners = a->owners};
-    bool is_new = false;
-    ck_assert_int_eq(record_now(&s, &u, &is_new), 0);
-    return is_new;
+    return record_at_until(id, kind, who, team, suggested, record_at, TKL_NO_DAY);
 }
 
 START_TEST(recorded_updates_hold_reminders_and_not_ours_is_told)
@@ -586,6 +595,29 @@ START_TEST(a_joint_actions_completion_and_reopen_are_told_to_its_other_team)
 }
 END_TEST
 
+/* C, owned by HR and ICT, snoozed until September through a link of no
+ * owning team's, then by HR until Monday 26 June (the owners' snooze, over
+ * since): ICT's resume on 30 June ends the snooze until September, which
+ * held HR's reminders too, so HR is told of it. */
+START_TEST(a_resume_that_ends_the_snooze_of_no_owning_team_is_told_after_an_owners_ended_one)
+{
+    tkl_write_text(dir, "plan.csv", PLAN "C,Train managers,HR / ICT,30/09/2023,\n");
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    int64_t now = tkl_service_now(&s);
+    ck_assert(record_at_until("C", TKL_UPDATE_SNOOZE, "board", NULL, NULL, now - 10 * 86400,
+                              tkl_day_from_civil(2023, 9, 1)));
+    ck_assert(record_at_until("C", TKL_UPDATE_SNOOZE, "hr", "hr", NULL, now - 9 * 86400,
+                              tkl_day_from_civil(2023, 6, 26)));
+    record_at = now;
+    ck_assert(record("C", TKL_UPDATE_RESUME, "ict", "ict", NULL));
+    run_oneshot();
+    ck_assert_int_eq(finished, 1);
+    ck_assert_uint_eq(notices_of("hr", "C", TKL_STAGE_JOINT), 1);
+    ck_assert_uint_eq(notices_of("ict", "C", TKL_STAGE_JOINT), 0);
+    tkl_service_free(&s);
+}
+END_TEST
+
 /* The next start tells it; the ones after do not, not even to a
  * recipient report_to's team gained since. */
 START_TEST(a_not_ours_left_untold_by_a_stop_is_told_at_the_next_start_once)
@@ -813,6 +845,8 @@ int main(void)
     tcase_add_test(tc, a_not_ours_untold_for_more_than_a_week_is_not_told_late);
     tcase_add_test(tc, a_joint_actions_completion_left_untold_is_told_to_its_other_team_once);
     tcase_add_test(tc, a_joint_actions_completion_and_reopen_are_told_to_its_other_team);
+    tcase_add_test(
+        tc, a_resume_that_ends_the_snooze_of_no_owning_team_is_told_after_an_owners_ended_one);
     tcase_add_test(tc, update_requests_go_at_their_time_and_the_timer_waits_for_the_next);
     tcase_add_test(tc, a_refused_update_request_survives_a_reload);
     tcase_add_test(tc, a_refused_update_request_survives_a_restart);
