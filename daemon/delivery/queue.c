@@ -765,13 +765,18 @@ static char *joint_text(const struct tkl_team_dir *teams, const struct tkl_updat
     return text_end(f, &text, u);
 }
 
-/* The intro of the notice of joint update u to the other owning teams. */
+/* The intro of the notice of joint update u to the other owning teams,
+ * on day today with ans (NULL: none) the action's answer: a snooze's says
+ * when the owners' reminders go on, at the end of the snooze of ans that
+ * holds them longer, when that is not u (tkl_answer_snooze). */
 static char *joint_intro(const struct tkl_team_dir *teams, const struct tkl_update *u,
-                         const struct tkl_holidays *h)
+                         const struct tkl_answer *ans, int32_t today, const struct tkl_holidays *h)
 {
     char day[TKL_DAY_LONG_SIZE], until[TKL_DAY_LONG_SIZE];
     char *text = NULL;
     const char *by = joint_by(teams, u);
+    const struct tkl_update *held = tkl_answer_snooze(ans, today, NULL);
+    int32_t end = held && held->until_day > u->until_day ? held->until_day : u->until_day;
     if (tkl_day_long(tkl_local_day(u->at), day, sizeof(day)) < 0)
         snprintf(day, sizeof(day), "?");
     int r = -1;
@@ -784,13 +789,14 @@ static char *joint_intro(const struct tkl_team_dir *teams, const struct tkl_upda
                      by, day);
         break;
     case TKL_UPDATE_SNOOZE:
-        if (tkl_day_long(tkl_working_day_on_or_after(h, u->until_day), until, sizeof(until)) < 0)
+        if (tkl_day_long(tkl_working_day_on_or_after(h, end), until, sizeof(until)) < 0)
             snprintf(until, sizeof(until), "?");
         r = asprintf(&text,
                      "%s snoozed this action on %s. The plan names your team for it too, so "
-                     "your reminders for it are held: they go on from %s. If that is wrong, "
+                     "your reminders for it are held%s: they go on from %s. If that is wrong, "
                      "open the link below: its page shows the action and Resume reminders.",
-                     by, day, until);
+                     by, day, end != u->until_day ? ", and another snooze holds them longer" : "",
+                     until);
         break;
     case TKL_UPDATE_REOPEN:
         r = asprintf(&text,
@@ -812,7 +818,8 @@ static char *joint_intro(const struct tkl_team_dir *teams, const struct tkl_upda
 
 int tkl_queue_joint(struct tkl_state *state, const struct tkl_team_dir *teams,
                     const struct tkl_schedule_conf *sc, const struct tkl_action *a,
-                    const struct tkl_update *u, int64_t now, tkl_queue_done_cb cb, void *data)
+                    const struct tkl_answer *ans, const struct tkl_update *u, int64_t now,
+                    tkl_queue_done_cb cb, void *data)
 {
     size_t n = 0, cap = 0;
     for (size_t k = 0; k < a->n_teams; k++) {
@@ -820,7 +827,8 @@ int tkl_queue_joint(struct tkl_state *state, const struct tkl_team_dir *teams,
         cap += t ? t->n_recipients : 0;
     }
     struct target *v = calloc(cap ? cap : 1, sizeof(*v));
-    char *text = joint_text(teams, u), *intro = joint_intro(teams, u, &sc->policy.holidays);
+    char *text = joint_text(teams, u),
+         *intro = joint_intro(teams, u, ans, tkl_local_day(now), &sc->policy.holidays);
     if (!v || !text || !intro) {
         free(v);
         free(text);

@@ -127,15 +127,18 @@ int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams
  * is NULL, a link of no owning team's): one notice to each of their
  * recipients on each channel but the address u was recorded by, at stage
  * joint (TKL_STAGE_JOINT: the entry's answer says who did what and when,
- * the intro what it means for the team's reminders), whose delivery gives
- * it the recipient's own link for a. The stage key is "joint-<u->id>", so
+ * the intro what it means for the team's reminders: a snooze's, when they
+ * go on, at the end of whichever snooze of ans, a's answer (NULL: none),
+ * holds them longer), whose delivery gives it the recipient's own link for
+ * a. The stage key is "joint-<u->id>", so
  * each recipient is told of an update once on each channel (a recipient of
  * two other teams once). The caller decides which updates are told. Returns
  * as tkl_queue_not_ours.
  */
 int tkl_queue_joint(struct tkl_state *state, const struct tkl_team_dir *teams,
                     const struct tkl_schedule_conf *sc, const struct tkl_action *a,
-                    const struct tkl_update *u, int64_t now, tkl_queue_done_cb cb, void *data);
+                    const struct tkl_answer *ans, const struct tkl_update *u, int64_t now,
+                    tkl_queue_done_cb cb, void *data);
 
 /* A round in flight (tkl_queue_due). */
 struct tkl_queue_round;

@@ -2737,7 +2737,8 @@ static int put_told(struct tkl_service *s, struct telling *t, const struct tkl_u
     if (t->joint) {
         if (!joint_of(&s->answers, u, s->rt->store, c, tkl_local_day(now), &a))
             return 1;
-        return tkl_queue_joint(s->state, &c->teams, &c->schedule, a, u, now, on_told, t);
+        return tkl_queue_joint(s->state, &c->teams, &c->schedule, a,
+                               tkl_answers_find(&s->answers, a->id), u, now, on_told, t);
     }
     if (nobody_told(s, u, &to, &a) || !tkl_update_holds(u, a))
         return 1;

@@ -1556,6 +1556,9 @@ START_TEST(a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued)
 }
 END_TEST
 
+/* The answer of the action joint() tells of (NULL: none). */
+static const struct tkl_answer *joint_ans;
+
 /* A joint action's update u told to its other owning teams on o's state,
  * its group ended at once as the service does; *n: notices queued, set
  * only when it succeeds. */
@@ -1565,7 +1568,7 @@ static int joint(struct tkl_outbox *o, const struct tkl_update *u, int64_t now, 
     struct tkl_state *st = state_of(o);
     const struct tkl_action *a = tkl_store_find(store, u->action_id);
     ck_assert_ptr_nonnull(a);
-    int r = tkl_queue_joint(st, &cfg->teams, &cfg->schedule, a, u, now, on_told, &t);
+    int r = tkl_queue_joint(st, &cfg->teams, &cfg->schedule, a, joint_ans, u, now, on_told, &t);
     told_once(&t, 0);
     if (r < 0)
         return r;
@@ -1649,6 +1652,40 @@ START_TEST(a_joint_actions_snooze_and_its_resume_are_told_to_its_other_teams)
                             "ict@maidstone.example, Tuesday 6 June 2023\n"
                             "Comment: The data came <early>",
                             "ICT ended the snooze of this action on Tuesday 6 June 2023.");
+}
+END_TEST
+
+/* C snoozed until September through a link of no owning team's, then by
+ * ICT until Saturday 8 July: HR is told its reminders go on when the
+ * longer snooze ends, which holds them too; ICT's own snooze after it, to
+ * 1 December, says its own day. */
+START_TEST(a_joint_snooze_under_a_longer_one_says_when_the_reminders_go_on)
+{
+    struct tkl_answers ans;
+    struct tkl_update v[] = {
+        update("C", TKL_UPDATE_SNOOZE, "board@maidstone.example", NULL, at(2023, 6, 1, 10)),
+        update("C", TKL_UPDATE_SNOOZE, "ict@maidstone.example", "ict", at(2023, 6, 5, 10)),
+    };
+    v[0].until_day = tkl_day_from_civil(2023, 9, 1);
+    v[1].until_day = tkl_day_from_civil(2023, 7, 8);
+    answers_of(&ans, v, 2);
+    joint_ans = tkl_answers_find(&ans, "C");
+    ck_assert_ptr_nonnull(joint_ans);
+    told_to_the_others_once(&ans.updates.v[1], "email hr@maidstone.example C joint-2\n",
+                            "Snoozed by ICT until Saturday 8 July 2023\n"
+                            "ict@maidstone.example, Monday 5 June 2023",
+                            "your reminders for it are held, and another snooze holds them "
+                            "longer: they go on from Friday 1 September 2023.");
+    struct tkl_update w = ans.updates.v[1];
+    w.id = 3;
+    w.until_day = tkl_day_from_civil(2023, 12, 1);
+    told_to_the_others_once(&w, "email hr@maidstone.example C joint-3\n",
+                            "Snoozed by ICT until Friday 1 December 2023\n"
+                            "ict@maidstone.example, Monday 5 June 2023",
+                            "your reminders for it are held: they go on from Friday 1 December "
+                            "2023.");
+    joint_ans = NULL;
+    tkl_answers_free(&ans);
 }
 END_TEST
 
@@ -1837,6 +1874,7 @@ int main(void)
     tcase_add_test(tc, a_not_ours_notice_undone_at_its_commit_is_not_logged_as_queued);
     tcase_add_test(tc, a_joint_actions_completion_is_told_to_its_other_teams_once);
     tcase_add_test(tc, a_joint_actions_snooze_and_its_resume_are_told_to_its_other_teams);
+    tcase_add_test(tc, a_joint_snooze_under_a_longer_one_says_when_the_reminders_go_on);
     tcase_add_test(tc, a_joint_update_is_told_to_the_owning_teams_that_did_not_make_it);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
