@@ -95,6 +95,29 @@ class ManPages(unittest.TestCase):
             self.assertIn(name.rsplit(".", 1)[0], plain)
 
 
+class MarkdownTables(unittest.TestCase):
+    def test_every_row_is_a_row(self):
+        """Each line of a Markdown table in README.md and docs/*.md opens
+        and closes with a pipe: text slipped before a row's first pipe
+        shifts its cells into the wrong columns."""
+        files = [os.path.join(ARGS.source, "README.md")]
+        files += sorted(glob.glob(os.path.join(ARGS.source, "docs", "*.md")))
+        delimiter = re.compile(r"^\|(\s*:?-+:?\s*\|)+\s*$")
+        for path in files:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().split("\n")
+            i = 0
+            while i < len(lines) - 1:
+                if not (lines[i].startswith("|") and delimiter.match(lines[i + 1])):
+                    i += 1
+                    continue
+                while i < len(lines) and lines[i].strip():
+                    line = lines[i]
+                    self.assertTrue(line.startswith("|") and line.rstrip().endswith("|"),
+                                    "%s:%d: %s" % (path, i + 1, line[:80]))
+                    i += 1
+
+
 def readme():
     with open(os.path.join(ARGS.source, "README.md"), encoding="utf-8") as f:
         return f.read()
