@@ -919,14 +919,22 @@ static void html_resumed(FILE *f, const struct tkl_service *s, const struct act_
     fputs("</li>\n", f);
 }
 
+/* Whether no other snooze of ans holds beyond z (one of its snoozes):
+ * then the owners' reminders resume when z ends. */
+static bool ends_last(const struct tkl_answer *ans, const struct tkl_update *z, int32_t today)
+{
+    const struct tkl_update *other = z == ans->snooze ? ans->snooze_all : ans->snooze;
+    return !other || other->until_day <= today || other->until_day <= z->until_day;
+}
+
 /* What snooze sn, which holds, means for the copies of the action's
  * reminders escalated to another team while it holds (as tkl_queue_pop
  * sends them): an owning team's snooze (ans->snooze) holds the owners'
  * reminders only, and the copies go on (from the day of the first, when
- * it is still to come, or the end of ans->snooze_all, when later); the
- * escalation team's, or one through a link of no owning team's
- * (ans->snooze_all), holds them all. Says nothing when no copy falls
- * within the snooze. */
+ * it is still to come, or the working day ans->snooze_all ends on, when
+ * later); the escalation team's, or one through a link of no owning
+ * team's (ans->snooze_all), holds them all. Says nothing when no copy
+ * falls within the snooze. */
 static void html_snooze_copies(FILE *f, const struct tkl_service *s, const struct act_view *v,
                                const struct tkl_answer *ans, const struct tkl_update *sn)
 {
@@ -946,8 +954,8 @@ static void html_snooze_copies(FILE *f, const struct tkl_service *s, const struc
     /* the copies an escalation team's snooze holds meanwhile come after it */
     const struct tkl_update *all = ans->snooze_all;
     int32_t from = esc_day;
-    if (all && all->until_day > v->today && all->until_day > from)
-        from = all->until_day;
+    if (all && all->until_day > v->today && all->until_day > from) /* as the scheduler ends it */
+        from = tkl_working_day_on_or_after(&s->rt->cfg->schedule.policy.holidays, all->until_day);
     if (from >= sn->until_day)
         return; /* that snooze's line says it all */
     fputs("<li>This snooze holds the owners' reminders only, not the copies escalated to ", f);
@@ -989,7 +997,7 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
         int32_t until = z->until_day,
                 resume = tkl_working_day_on_or_after(&s->rt->cfg->schedule.policy.holidays, until);
         char a[TKL_DAY_LONG_SIZE], b[TKL_DAY_LONG_SIZE];
-        if (resume != until)
+        if (resume != until && ends_last(ans, z, v->today))
             fprintf(f, "<li>%s is not a working day: reminders resume %s.</li>\n",
                     day_text(until, a, sizeof(a)), day_text(resume, b, sizeof(b)));
         if (!ans->complete)
@@ -1246,7 +1254,7 @@ static void form_resume(FILE *f, const struct tkl_service *s, const struct act_v
                        : "every reminder of this action, the copies too,",
                 day_text(z->until_day, day, sizeof(day)));
         int32_t back = tkl_working_day_on_or_after(h, z->until_day);
-        if (back != z->until_day)
+        if (back != z->until_day && ends_last(ans, z, v->today))
             fprintf(f, " (they resume %s)", day_text(back, resume, sizeof(resume)));
         fputs(". ", f);
     }

@@ -1371,6 +1371,47 @@ START_TEST(what_holds_now_with_the_escalation_teams_snooze_alone)
 }
 END_TEST
 
+/* How many times text is on path's page. */
+static size_t times_said(const char *path, const char *text)
+{
+    struct tkl_http_response resp;
+    page_get(tkl_web_act, &resp, path, NULL);
+    size_t n = 0;
+    for (const char *p = resp.body; (p = strstr(p, text)); p += strlen(text))
+        n++;
+    tkl_http_response_free(&resp);
+    return n;
+}
+
+/* With D (HR's) escalated to ICT & Digital, the escalation team's snooze
+ * to a Saturday and the owners' to a later Saturday: each is said once
+ * for what it holds (the copies go on from the working day after the
+ * escalation team's ends), and only the later says when the owners'
+ * reminders resume, as the other holds them beyond the earlier's end. */
+START_TEST(what_holds_now_says_what_each_of_two_snoozes_holds)
+{
+    page_load();
+    struct tkl_team *hr = (struct tkl_team *)tkl_team_find(&page_s.rt->cfg->teams, "hr");
+    ck_assert_ptr_nonnull(hr->escalate_to = strdup("ict"));
+    char body[8192], mine[TKL_TOKEN_MAX + 8];
+    snprintf(mine, sizeof(mine), "%s", path_for("Late report", "hr"));
+    static const char all[] = "<li>This snooze holds every reminder of this action: the owners' "
+                              "and the copies escalated to ICT &amp; Digital alike.</li>";
+    ck_assert_uint_eq(snooze("Late report", "ops", "date", "2023-07-08", body, sizeof(body)), 303);
+    ck_assert_uint_eq(snooze("Late report", "hr", "date", "2023-07-15", body, sizeof(body)), 303);
+    ck_assert_uint_eq(times_said(mine, all), 1);
+    ck_assert(says(mine, "<li>This snooze holds the owners' reminders only, not the copies "
+                         "escalated to ICT &amp; Digital: from Monday 10 July 2023 its overdue "
+                         "reminders are copied to them as the plan says, each saying who "
+                         "snoozed it and until when.</li>"));
+    ck_assert(says(mine, "Saturday 15 July 2023 is not a working day: reminders resume Monday 17 "
+                         "July 2023."));
+    ck_assert(!says(mine, "Saturday 8 July 2023 is not a working day"));
+    ck_assert(!says(mine, "(they resume Monday 10 July 2023)"));
+    ck_assert(says(mine, "until Saturday 15 July 2023 (they resume Monday 17 July 2023). "));
+}
+END_TEST
+
 /* A joint action's Mark complete says every team's reminders stop and
  * that tickler tells the others, naming them, before and after the press,
  * and so does its way back; a single team's says nothing of the kind. */
@@ -1820,6 +1861,7 @@ static Suite *suite(void)
     tcase_add_test(tc, the_snooze_form_names_every_team_it_holds);
     tcase_add_test(tc, what_holds_now_says_whether_the_escalations_copies_go_on);
     tcase_add_test(tc, what_holds_now_with_the_escalation_teams_snooze_alone);
+    tcase_add_test(tc, what_holds_now_says_what_each_of_two_snoozes_holds);
     tcase_add_test(tc, a_joint_actions_completion_says_the_others_are_told);
     tcase_add_test(tc, a_snooze_can_be_ended_from_the_page);
     tcase_add_test(tc, a_not_ours_can_be_taken_back);
