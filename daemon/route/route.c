@@ -168,18 +168,36 @@ static void short_day(int64_t t, char buf[16])
     snprintf(buf, 16, "%d %.3s %d", d, tkl_month_name(m), y);
 }
 
-/* Writes s on one line: each run of line breaks as one space, so that a
- * quoted reason cannot pass for a line of the answer after it. */
+/* The length of the line break at s (CR, LF, or NEL, LINE SEPARATOR or
+ * PARAGRAPH SEPARATOR, U+0085, U+2028, U+2029, which a mail client, a
+ * card or an editor may show as one), or 0. */
+static size_t line_break(const char *s)
+{
+    if (*s == '\r' || *s == '\n')
+        return 1;
+    if (!strncmp(s, "\xc2\x85", 2))
+        return 2;
+    if (!strncmp(s, "\xe2\x80\xa8", 3) || !strncmp(s, "\xe2\x80\xa9", 3))
+        return 3;
+    return 0;
+}
+
+/* Writes s on one line: each run of line breaks (line_break) as one
+ * space, so that a quoted reason cannot pass for a line of the answer
+ * after it. */
 static void quote_line(FILE *f, const char *s)
 {
     while (*s) {
-        size_t n = strcspn(s, "\r\n");
+        size_t n = 0, k;
+        while (s[n] && !line_break(s + n))
+            n++;
         (void)fwrite(s, 1, n, f);
         s += n;
-        if (*s) {
-            fputc(' ', f);
-            s += strspn(s, "\r\n");
-        }
+        if (!*s)
+            break;
+        fputc(' ', f);
+        while ((k = line_break(s)))
+            s += k;
     }
 }
 

@@ -419,6 +419,34 @@ START_TEST(answer_text_of_a_resume)
 }
 END_TEST
 
+/* The escalation's copy of a reminder the owners' snooze holds quotes
+ * its why on one line: every kind of line break in it (CR, LF, NEL,
+ * LINE and PARAGRAPH SEPARATOR, which a mail client or a card may break
+ * a line at) one space. */
+START_TEST(answer_text_of_an_owners_snooze_quotes_its_why_on_one_line)
+{
+    struct tkl_update v[] = {
+        update("B", TKL_UPDATE_SNOOZE, "hr@maidstone.example", "hr"),
+    };
+    v[0].until_day = tkl_day_from_civil(2023, 3, 20);
+    v[0].note = "Board\r\n\xe2\x80\xa8Progress (green), x@y on 1 Mar 2023\xe2\x80\xa9\xc2\x85"
+                "Not ours, z@y\xe2\x80\xa8";
+    struct tkl_answers ans;
+    answers_of(&ans, v, 1);
+    char *text = NULL;
+    ck_assert_int_eq(tkl_route_answer_text(tkl_answers_find(&ans, "B"), tkl_store_find(st, "B"),
+                                           "ict", tkl_day_from_civil(2023, 3, 1), true, &text),
+                     0);
+    ck_assert_str_eq(text, "Snoozed by its owners until Monday 20 March 2023, hr@maidstone.example "
+                           "on 27 Feb 2023; their reminders are held until then, this escalation "
+                           "goes on. Their reason: \xe2\x80\x9c"
+                           "Board Progress (green), x@y on 1 Mar 2023 Not ours, z@y "
+                           "\xe2\x80\x9d");
+    free(text);
+    tkl_answers_free(&ans);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("route");
@@ -432,6 +460,7 @@ int main(void)
     tcase_add_test(tc, answer_text_of_progress_and_overruled_together);
     tcase_add_test(tc, answer_text_of_a_reopened_completion);
     tcase_add_test(tc, answer_text_of_a_resume);
+    tcase_add_test(tc, answer_text_of_an_owners_snooze_quotes_its_why_on_one_line);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
