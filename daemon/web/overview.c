@@ -33,8 +33,11 @@
  * {"overdue": n, "due-soon": n, "on-track": n, "complete": n, "closed": n,
  * "undated": n, "total": n}, and answers are {"progress": {"rag", "by",
  * "at", "note"} or null (the latest progress note), "complete": {"by",
- * "at"} or null, "snoozed": {"until", "by", "at"} or null (while it
- * lasts), "not_ours": [{"team_id", "team", "by", "at", "suggested",
+ * "at"} or null, "snoozed": {"until", "by", "at"} or null (the snooze
+ * that holds the owners' reminders longest, while it lasts), "snoozes":
+ * [{"until", "by", "at", "copies"}] (each snooze that lasts: the owners'
+ * and one through a link of no owning team's, whose "copies" is true as
+ * it holds the escalation's copies too), "not_ours": [{"team_id", "team", "by", "at", "suggested",
  * "note"}], "overruled": text or null}: the updates that hold (the plan
  * has not changed since), and what the plan has overruled. "by" is the
  * recipient the link was issued to.
@@ -852,6 +855,20 @@ static json_t *json_answers(const struct status_view *v, const struct tkl_action
     if (z)
         bad |= !snooze || json_object_set_new(snooze, "until", jday(z->until_day));
     bad |= json_object_set_new(o, "snoozed", snooze);
+    /* each snooze that holds, as the page lists them */
+    json_t *snoozes = json_array();
+    bad |= !snoozes;
+    const struct tkl_update *held[] = {ans->snooze, ans->snooze_all};
+    for (size_t i = 0; !bad && i < 2; i++) {
+        const struct tkl_update *h = held[i];
+        if (!h || h->until_day <= v->today)
+            continue;
+        json_t *one = json_update(h, NULL);
+        bad |= !one || json_object_set_new(one, "until", jday(h->until_day)) ||
+               json_object_set_new(one, "copies", json_boolean(i == 1));
+        bad |= json_array_append_new(snoozes, one);
+    }
+    bad |= json_object_set_new(o, "snoozes", snoozes);
     for (size_t k = 0; !bad && k < ans->n_not_ours; k++) {
         const struct tkl_update *u = ans->not_ours[k];
         const char *const more[] = {

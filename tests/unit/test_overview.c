@@ -446,6 +446,17 @@ START_TEST(officers_updates_show_with_what_they_hold)
     ck_assert_str_eq(str(action(root, "A"), "standing"), str(action(root, "A"), "plan_standing"));
     json_t *b = json_object_get(action(root, "B"), "answers");
     ck_assert_str_eq(str(json_object_get(b, "snoozed"), "until"), "2023-07-20");
+    /* both snoozes, as the page lists them: edi's holds the copies too */
+    json_t *zs = json_object_get(b, "snoozes");
+    ck_assert_uint_eq(json_array_size(zs), 2);
+    ck_assert_str_eq(str(json_array_get(zs, 0), "until"), "2023-07-20");
+    ck_assert_str_eq(str(json_array_get(zs, 0), "by"), "ops");
+    ck_assert(json_is_false(json_object_get(json_array_get(zs, 0), "copies")));
+    ck_assert_str_eq(str(json_array_get(zs, 1), "until"), "2023-07-10");
+    ck_assert_str_eq(str(json_array_get(zs, 1), "by"), "edi");
+    ck_assert(json_is_true(json_object_get(json_array_get(zs, 1), "copies")));
+    ck_assert(json_is_array(json_object_get(c, "snoozes")));
+    ck_assert_uint_eq(json_array_size(json_object_get(c, "snoozes")), 0);
     /* A's completion was given when the plan said "Not started": overruled */
     json_t *a = json_object_get(action(root, "A"), "answers");
     ck_assert(json_is_null(json_object_get(a, "complete")));
