@@ -46,15 +46,15 @@ int tkl_queue_pop(struct tkl_scheduler *sched, const struct tkl_schedule_conf *s
         /* the end of each snooze that holds it (after the day this one is
          * sent, else it would not hold): held from the first day it held,
          * or this reminder's if earlier */
-        const struct tkl_update *sn[] = {ans->snooze, ans->snooze_all};
-        const int64_t since[] = {ans->snooze_since, ans->snooze_all_since};
-        for (size_t i = 0; r == 0 && i < 2; i++) {
-            if (!sn[i] || sn[i]->until_day <= day)
+        for (int i = 0; r == 0 && i < TKL_SNOOZE_SLOTS; i++) {
+            int64_t since;
+            const struct tkl_update *z = tkl_answer_slot(ans, i, day, &since);
+            if (!z)
                 continue;
-            int32_t from = tkl_scheduler_held_from(sc, since[i]);
+            int32_t from = tkl_scheduler_held_from(sc, since);
             r = tkl_scheduler_snooze_end(sched, sc, store, (size_t)(due.action - store->actions),
                                          due.team, due.r.day < from ? due.r.day : from,
-                                         sn[i]->until_day, INT64_MIN, false);
+                                         z->until_day, INT64_MIN, false);
         }
         /* an owning team's snooze holds the owners' reminders only: the
          * escalation is there for when the owners let an action slip, so
@@ -85,14 +85,15 @@ static int queue_ends(struct tkl_scheduler *sched, const struct tkl_schedule_con
             continue;
         size_t team = (size_t)(t - teams->teams);
         int r = 0;
-        if (ans->snooze) /* a reminder sent before it was recorded was not held */
-            r = tkl_scheduler_snooze_end(sched, sc, store, action, team,
-                                         tkl_scheduler_held_from(sc, ans->snooze_since),
-                                         ans->snooze->until_day, not_before, replanned);
-        if (ans->snooze_all && r == 0)
-            r = tkl_scheduler_snooze_end(sched, sc, store, action, team,
-                                         tkl_scheduler_held_from(sc, ans->snooze_all_since),
-                                         ans->snooze_all->until_day, not_before, replanned);
+        /* a reminder sent before a snooze was recorded was not held */
+        for (int i = 0; r == 0 && i < TKL_SNOOZE_SLOTS; i++) {
+            int64_t since;
+            const struct tkl_update *z = tkl_answer_slot(ans, i, INT32_MIN, &since);
+            if (z)
+                r = tkl_scheduler_snooze_end(sched, sc, store, action, team,
+                                             tkl_scheduler_held_from(sc, since), z->until_day,
+                                             not_before, replanned);
+        }
         for (size_t i = 0; r == 0 && i < ans->n_resumed; i++) {
             const struct tkl_resumed *x = &ans->resumed[i];
             if (!x->team || !strcmp(x->team, t->id))

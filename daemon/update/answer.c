@@ -353,6 +353,20 @@ const struct tkl_resumed *tkl_answer_resumed(const struct tkl_answer *ans, const
     return NULL;
 }
 
+const struct tkl_update *tkl_answer_slot(const struct tkl_answer *ans, enum tkl_snooze_slot slot,
+                                         int32_t day, int64_t *ret_since)
+{
+    if (!ans)
+        return NULL;
+    bool all = slot == TKL_SNOOZE_ALL;
+    const struct tkl_update *z = all ? ans->snooze_all : ans->snooze;
+    if (!snooze_on(z, day))
+        return NULL;
+    if (ret_since)
+        *ret_since = all ? ans->snooze_all_since : ans->snooze_since;
+    return z;
+}
+
 bool tkl_answer_holds_copies(const struct tkl_answer *ans, const char *esc_id, int32_t day)
 {
     if (!ans)
@@ -366,17 +380,12 @@ bool tkl_answer_holds_copies(const struct tkl_answer *ans, const char *esc_id, i
 const struct tkl_update *tkl_answer_snooze(const struct tkl_answer *ans, int32_t day,
                                            int64_t *ret_since)
 {
-    const struct tkl_update *own = ans ? ans->snooze : NULL, *all = ans ? ans->snooze_all : NULL;
-    bool own_on = snooze_on(own, day), all_on = snooze_on(all, day);
-    if (!own_on && !all_on)
-        return NULL;
-    bool pick_all = all_on && (!own_on || all->until_day > own->until_day);
-    if (ret_since) {
-        int64_t a = own_on ? ans->snooze_since : INT64_MAX;
-        int64_t b = all_on ? ans->snooze_all_since : INT64_MAX;
+    int64_t a = INT64_MAX, b = INT64_MAX;
+    const struct tkl_update *own = tkl_answer_slot(ans, TKL_SNOOZE_OWNERS, day, &a);
+    const struct tkl_update *all = tkl_answer_slot(ans, TKL_SNOOZE_ALL, day, &b);
+    if (ret_since && (own || all))
         *ret_since = a < b ? a : b;
-    }
-    return pick_all ? all : own;
+    return all && (!own || all->until_day > own->until_day) ? all : own;
 }
 
 enum tkl_hold tkl_answer_holds(const struct tkl_answer *ans, const char *team_id, int32_t day)

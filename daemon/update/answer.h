@@ -151,6 +151,16 @@ static inline bool tkl_answer_resume_shown(const struct tkl_resumed *x, int32_t 
  * reminders. */
 bool tkl_answer_holds_copies(const struct tkl_answer *ans, const char *esc_id, int32_t day);
 
+/* The two snoozes struct tkl_answer keeps apart: the owners' (snooze)
+ * and the one through a link of no owning team's (snooze_all). */
+enum tkl_snooze_slot { TKL_SNOOZE_OWNERS, TKL_SNOOZE_ALL, TKL_SNOOZE_SLOTS };
+
+/* The snooze of ans (NULL: none) in slot if it holds on day (it ends
+ * after day; INT32_MIN: any kept), or NULL. *ret_since (unless ret_since
+ * is NULL) gets the instant it holds from when there is one. */
+const struct tkl_update *tkl_answer_slot(const struct tkl_answer *ans, enum tkl_snooze_slot slot,
+                                         int32_t day, int64_t *ret_since);
+
 /* The snooze of ans (NULL: none) that holds the owners' reminders on
  * day, or NULL: of the owners' snooze and snooze_all, the one that holds
  * them longer (the later until_day). *ret_since (unless ret_since is

@@ -987,10 +987,9 @@ static int html_now(FILE *f, const struct tkl_service *s, const struct act_view 
         html_update(f, "Reopened", ans->reopened, dir);
     /* an ended snooze holds nothing: the history below has it; the
      * owners' snooze and one of no owning team's each hold apart */
-    const struct tkl_update *snoozes[] = {ans->snooze, ans->snooze_all};
-    for (size_t i = 0; i < 2; i++) {
-        const struct tkl_update *z = snoozes[i];
-        if (!z || z->until_day <= v->today)
+    for (int i = 0; i < TKL_SNOOZE_SLOTS; i++) {
+        const struct tkl_update *z = tkl_answer_slot(ans, i, v->today, NULL);
+        if (!z)
             continue;
         html_update(f, "Snoozed", z, dir);
         /* as the scheduler ends it: on the first working day from then */
@@ -1241,17 +1240,16 @@ static void form_resume(FILE *f, const struct tkl_service *s, const struct act_v
     form_open(f, v, "h-resume", "Resume reminders");
     fputs("<p>", f);
     /* the owners' snooze and one of no owning team's: each that holds */
-    const struct tkl_update *held[] = {ans->snooze, ans->snooze_all};
     size_t n_held = 0;
-    for (size_t i = 0; snooze && i < 2; i++) {
-        const struct tkl_update *z = held[i];
-        if (!z || z->until_day <= v->today)
+    for (int i = 0; snooze && i < TKL_SNOOZE_SLOTS; i++) {
+        const struct tkl_update *z = tkl_answer_slot(ans, i, v->today, NULL);
+        if (!z)
             continue;
         n_held++;
         html_who(f, s, v, z);
         fprintf(f, " snoozed %s until %s",
-                i == 0 ? "this action's reminders"
-                       : "every reminder of this action, the copies too,",
+                i == TKL_SNOOZE_OWNERS ? "this action's reminders"
+                                       : "every reminder of this action, the copies too,",
                 day_text(z->until_day, day, sizeof(day)));
         int32_t back = tkl_working_day_on_or_after(h, z->until_day);
         if (back != z->until_day && ends_last(ans, z, v->today))

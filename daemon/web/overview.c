@@ -534,14 +534,13 @@ static void html_answers(FILE *f, const struct status_view *v, const struct tkl_
     }
     /* the owners' snooze, and one of no owning team's that holds the
      * copies too: each that holds */
-    const struct tkl_update *held[] = {ans->snooze, ans->snooze_all};
-    for (size_t i = 0; snoozed && i < 2; i++) {
-        const struct tkl_update *z = held[i];
-        if (!z || z->until_day <= v->today || tkl_day_long(z->until_day, day, sizeof(day)) < 0)
+    for (int i = 0; snoozed && i < TKL_SNOOZE_SLOTS; i++) {
+        const struct tkl_update *z = tkl_answer_slot(ans, i, v->today, NULL);
+        if (!z || tkl_day_long(z->until_day, day, sizeof(day)) < 0)
             continue;
         fprintf(f, "held: snoozed until %s", day);
         html_by(f, z);
-        fputs(i ? " (the escalation's copies too)<br>" : "<br>", f);
+        fputs(i == TKL_SNOOZE_ALL ? " (the escalation's copies too)<br>" : "<br>", f);
     }
     for (size_t k = 0; k < ans->n_not_ours; k++) {
         const struct tkl_update *u = ans->not_ours[k];
@@ -858,14 +857,13 @@ static json_t *json_answers(const struct status_view *v, const struct tkl_action
     /* each snooze that holds, as the page lists them */
     json_t *snoozes = json_array();
     bad |= !snoozes;
-    const struct tkl_update *held[] = {ans->snooze, ans->snooze_all};
-    for (size_t i = 0; !bad && i < 2; i++) {
-        const struct tkl_update *h = held[i];
-        if (!h || h->until_day <= v->today)
+    for (int i = 0; !bad && i < TKL_SNOOZE_SLOTS; i++) {
+        const struct tkl_update *h = tkl_answer_slot(ans, i, v->today, NULL);
+        if (!h)
             continue;
         json_t *one = json_update(h, NULL);
         bad |= !one || json_object_set_new(one, "until", jday(h->until_day)) ||
-               json_object_set_new(one, "copies", json_boolean(i == 1));
+               json_object_set_new(one, "copies", json_boolean(i == TKL_SNOOZE_ALL));
         bad |= json_array_append_new(snoozes, one);
     }
     bad |= json_object_set_new(o, "snoozes", snoozes);

@@ -439,6 +439,19 @@ START_TEST(the_owners_snooze_and_the_escalation_teams_hold_apart)
         int64_t since = 0;
         ck_assert_int_eq(tkl_answer_snooze(ans, today + 3, &since)->until_day, today + 100);
         ck_assert_int_eq(since, v[0].at);
+        /* each slot alone, and only while it holds */
+        int64_t owners_since = 0, all_since = 0;
+        const struct tkl_update *own =
+            tkl_answer_slot(ans, TKL_SNOOZE_OWNERS, today + 3, &owners_since);
+        const struct tkl_update *esc = tkl_answer_slot(ans, TKL_SNOOZE_ALL, today + 3, &all_since);
+        ck_assert(own && own->until_day == today + 100 && esc && esc->until_day == today + 7);
+        /* the later goes on from the instant of the one that held then */
+        ck_assert_int_eq(owners_since, v[0].at);
+        ck_assert_int_eq(all_since, v[0].at);
+        ck_assert_ptr_null(tkl_answer_slot(ans, TKL_SNOOZE_ALL, today + 7, NULL));
+        ck_assert_ptr_eq(tkl_answer_slot(ans, TKL_SNOOZE_OWNERS, today + 99, NULL), own);
+        ck_assert_ptr_null(tkl_answer_slot(ans, TKL_SNOOZE_OWNERS, today + 100, NULL));
+        ck_assert_ptr_eq(tkl_answer_slot(ans, TKL_SNOOZE_ALL, INT32_MIN, NULL), esc);
         tkl_answers_free(&a);
     }
     /* the escalation team's longer than the owners': it holds them all */
