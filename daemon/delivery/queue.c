@@ -574,6 +574,7 @@ static char *not_ours_text(const struct tkl_team_dir *teams, const struct tkl_sc
 struct target {
     const struct tkl_team *team;
     size_t i;
+    const char *intro; /* the notice's intro, or NULL: its report_text's */
 };
 
 /* A report of one update whose puts wait for their completions (a "not
@@ -670,7 +671,7 @@ static int put_told(struct tkl_state *state, const struct report_text *t, const 
             .entries = &entry,
             .n_entries = 1,
             .thread_key = t->a->id,
-            .intro = t->intro,
+            .intro = v[i].intro ? v[i].intro : t->intro,
         };
         r = putset_put(&rp->ps, state, i, &nt, keys, now);
     }
@@ -697,7 +698,7 @@ int tkl_queue_not_ours(struct tkl_state *state, const struct tkl_team_dir *teams
         return -ENOMEM;
     }
     for (size_t i = 0; i < report->n_recipients; i++)
-        v[i] = (struct target){report, i};
+        v[i] = (struct target){report, i, NULL};
     const struct report_text t = {
         .what = "\"not ours\"",
         .a = a,
@@ -766,12 +767,58 @@ static char *joint_text(const struct tkl_team_dir *teams, const struct tkl_updat
     return text_end(f, &text, u);
 }
 
+/* Whether team t has action a only as the fallback team (teams'), for
+ * owner names that match no team: no name of a's owners cell matches it.
+ * -ENOMEM when that cannot be told. */
+static int joint_as_fallback(const struct tkl_team_dir *teams, const struct tkl_action *a,
+                             const struct tkl_team *t)
+{
+    if (!teams->fallback || strcmp(t->id, teams->fallback) != 0 || !tkl_action_rare(a)->n_unmatched)
+        return 0;
+    char **names = NULL;
+    size_t n = 0;
+    int r = tkl_owners_split(a->owners, &names, &n);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        const struct tkl_team *found[32];
+        size_t nf = 0;
+        r = tkl_team_match_list(teams, names[i], found, 32, &nf);
+        for (size_t k = 0; r == 0 && k < nf; k++)
+            if (found[k] == t)
+                r = -EEXIST;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return r == -EEXIST ? 0 : r < 0 ? r : 1;
+}
+
+/* Why a team is told of a joint update, the start of its intro's second
+ * sentence: the plan names it too, or (as_fallback, with a's first owner
+ * name that matches no team) it has the action as the fallback team.
+ * Returns a new string or NULL. */
+static char *joint_why(const struct tkl_action *a, bool as_fallback)
+{
+    char *why = NULL;
+    const struct tkl_action_rare *rare = tkl_action_rare(a);
+    if (!as_fallback || !rare->n_unmatched)
+        return strdup("The plan names your team for it too");
+    size_t more = rare->n_unmatched - 1;
+    if (asprintf(&why,
+                 "Your team has it too, as the fallback team for \xe2\x80\x9c%s\xe2\x80\x9d%s, "
+                 "a name in the plan that matches no team",
+                 rare->unmatched[0], more ? " and other names" : "") < 0)
+        return NULL;
+    return why;
+}
+
 /* The intro of the notice of joint update u to the other owning teams,
- * on day today with ans (NULL: none) the action's answer: a snooze's says
- * when the owners' reminders go on, at the end of the snooze of ans that
- * holds them longer, when that is not u (tkl_answer_snooze). */
+ * why they are told (joint_why), on day today with ans (NULL: none) the
+ * action's answer: a snooze's says when the owners' reminders go on, at
+ * the end of the snooze of ans that holds them longer, when that is not
+ * u (tkl_answer_snooze). */
 static char *joint_intro(const struct tkl_team_dir *teams, const struct tkl_update *u,
-                         const struct tkl_answer *ans, int32_t today, const struct tkl_holidays *h)
+                         const char *why, const struct tkl_answer *ans, int32_t today,
+                         const struct tkl_holidays *h)
 {
     char day[TKL_DAY_LONG_SIZE], until[TKL_DAY_LONG_SIZE];
     char *text = NULL;
@@ -784,34 +831,32 @@ static char *joint_intro(const struct tkl_team_dir *teams, const struct tkl_upda
     switch (u->kind) {
     case TKL_UPDATE_COMPLETE:
         r = asprintf(&text,
-                     "%s marked this action complete on %s. The plan names your team for it "
-                     "too, so your reminders for it have stopped. If that is wrong, open the "
-                     "link below: its page shows the action and Not complete after all.",
-                     by, day);
+                     "%s marked this action complete on %s. %s, so your reminders for it have "
+                     "stopped. If that is wrong, open the link below: its page shows the action "
+                     "and Not complete after all.",
+                     by, day, why);
         break;
     case TKL_UPDATE_SNOOZE:
         if (tkl_day_long(tkl_working_day_on_or_after(h, end), until, sizeof(until)) < 0)
             snprintf(until, sizeof(until), "?");
         r = asprintf(&text,
-                     "%s snoozed this action on %s. The plan names your team for it too, so "
-                     "your reminders for it are held%s: they go on from %s. If that is wrong, "
-                     "open the link below: its page shows the action and Resume reminders.",
-                     by, day, end != u->until_day ? ", and another snooze holds them longer" : "",
-                     until);
+                     "%s snoozed this action on %s. %s, so your reminders for it are held%s: "
+                     "they go on from %s. If that is wrong, open the link below: its page shows "
+                     "the action and Resume reminders.",
+                     by, day, why,
+                     end != u->until_day ? ", and another snooze holds them longer" : "", until);
         break;
     case TKL_UPDATE_REOPEN:
         r = asprintf(&text,
-                     "%s said on %s that this action is not complete after all. The plan names "
-                     "your team for it too, so your reminders for it go on as the plan says. "
-                     "The link below opens its page.",
-                     by, day);
+                     "%s said on %s that this action is not complete after all. %s, so your "
+                     "reminders for it go on as the plan says. The link below opens its page.",
+                     by, day, why);
         break;
     default:
         r = asprintf(&text,
-                     "%s ended the snooze of this action on %s. The plan names your team for "
-                     "it too, so your reminders for it go on as the plan says. The link below "
-                     "opens its page.",
-                     by, day);
+                     "%s ended the snooze of this action on %s. %s, so your reminders for it go "
+                     "on as the plan says. The link below opens its page.",
+                     by, day, why);
         break;
     }
     return r < 0 ? NULL : text;
@@ -828,19 +873,31 @@ int tkl_queue_joint(struct tkl_state *state, const struct tkl_team_dir *teams,
         cap += t ? t->n_recipients : 0;
     }
     struct target *v = calloc(cap ? cap : 1, sizeof(*v));
-    char *text = joint_text(teams, u),
-         *intro = joint_intro(teams, u, ans, tkl_local_day(now), &sc->policy.holidays);
-    if (!v || !text || !intro) {
+    char *text = joint_text(teams, u), *intro[2] = {NULL, NULL};
+    int r = v && text ? 0 : -ENOMEM;
+    /* a fallback team's intro only for an action with a name that matched no team */
+    for (int fb = 0; r == 0 && fb < (tkl_action_rare(a)->n_unmatched ? 2 : 1); fb++) {
+        char *why = joint_why(a, fb);
+        intro[fb] =
+            why ? joint_intro(teams, u, why, ans, tkl_local_day(now), &sc->policy.holidays) : NULL;
+        free(why);
+        r = intro[fb] ? 0 : -ENOMEM;
+    }
+    for (size_t k = 0; r == 0 && k < a->n_teams; k++) {
+        const struct tkl_team *t = tkl_team_find(teams, a->teams[k]);
+        if (!t || !joint_told_team(u, t) || (r = joint_as_fallback(teams, a, t)) < 0)
+            continue;
+        for (size_t i = 0; i < t->n_recipients; i++)
+            if (strcasecmp(t->recipients[i].address, u->recipient) != 0)
+                v[n++] = (struct target){t, i, intro[r]};
+        r = 0;
+    }
+    if (r < 0) {
         free(v);
         free(text);
-        free(intro);
-        return -ENOMEM;
-    }
-    for (size_t k = 0; k < a->n_teams; k++) {
-        const struct tkl_team *t = tkl_team_find(teams, a->teams[k]);
-        for (size_t i = 0; t && joint_told_team(u, t) && i < t->n_recipients; i++)
-            if (strcasecmp(t->recipients[i].address, u->recipient) != 0)
-                v[n++] = (struct target){t, i};
+        free(intro[0]);
+        free(intro[1]);
+        return r;
     }
     const struct report_text t = {
         .what = "joint action",
@@ -848,12 +905,13 @@ int tkl_queue_joint(struct tkl_state *state, const struct tkl_team_dir *teams,
         .u = u,
         .stage = TKL_STAGE_JOINT,
         .answer = text,
-        .intro = intro,
+        .intro = intro[0],
         .key_prefix = "joint-",
     };
-    int r = put_told(state, &t, v, n, now, cb, data);
+    r = put_told(state, &t, v, n, now, cb, data);
     free(v);
     free(text);
-    free(intro);
+    free(intro[0]);
+    free(intro[1]);
     return r;
 }

@@ -1717,6 +1717,41 @@ START_TEST(a_joint_update_is_told_to_the_owning_teams_that_did_not_make_it)
 }
 END_TEST
 
+/* E (HR and a name of no team's, so also the fallback team, the EDI
+ * officers) marked complete by HR: the EDI officers are told they have it
+ * as the fallback team for that name, not that the plan names them; F,
+ * whose cell names the fallback team as well, says the plan names them. */
+START_TEST(a_fallback_team_is_told_why_it_has_a_joint_action)
+{
+    static const char plan[] =
+        "Ref,Actions,Responsibility,Timeframe,Status\n"
+        "E,Train managers,HR / Facilities Unit,30/06/2023,\n"
+        "F,Train staff,HR / EDI Officer Group / Facilities Unit,30/06/2023,\n";
+    struct tkl_store *shared = store;
+    ck_assert_int_eq(tkl_store_load_buffer(&cfg->store, &cfg->teams, "plan.csv", plan, strlen(plan),
+                                           &store, &diags),
+                     0);
+    struct tkl_update u =
+        update("E", TKL_UPDATE_COMPLETE, "hr@maidstone.example", "hr", at(2023, 6, 5, 10));
+    u.id = 7;
+    told_to_the_others_once(&u, "email edi.officers@maidstone.example E joint-7\n",
+                            "Marked complete by Human Resources\n"
+                            "hr@maidstone.example, Monday 5 June 2023",
+                            "Human Resources marked this action complete on Monday 5 June 2023. "
+                            "Your team has it too, as the fallback team for \u201cFacilities "
+                            "Unit\u201d, a name in the plan that matches no team, so your "
+                            "reminders for it have stopped.");
+    u.action_id = "F";
+    u.id = 8;
+    told_to_the_others_once(&u, "email edi.officers@maidstone.example F joint-8\n",
+                            "Marked complete by Human Resources\n"
+                            "hr@maidstone.example, Monday 5 June 2023",
+                            "on Monday 5 June 2023. The plan names your team for it too, so");
+    tkl_store_free(store);
+    store = shared;
+}
+END_TEST
+
 /* A round of sched at now queued into o's open group, told to t. */
 static void queue_open(struct tkl_scheduler *sched, struct tkl_outbox *o, int64_t now,
                        struct told *t)
@@ -1876,6 +1911,7 @@ int main(void)
     tcase_add_test(tc, a_joint_actions_snooze_and_its_resume_are_told_to_its_other_teams);
     tcase_add_test(tc, a_joint_snooze_under_a_longer_one_says_when_the_reminders_go_on);
     tcase_add_test(tc, a_joint_update_is_told_to_the_owning_teams_that_did_not_make_it);
+    tcase_add_test(tc, a_fallback_team_is_told_why_it_has_a_joint_action);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
