@@ -1262,7 +1262,7 @@ static int calendar_write(struct cli *c, const struct calendar_args *a,
 {
     struct tkl_event_list view = {0};
     const struct tkl_event_list *l = all;
-    char title[160];
+    char title[TKL_EXPORT_TITLE_SIZE];
     const char *name = a->category ? tkl_category_known(a->slug) : NULL;
     if (a->category) {
         int r = tkl_events_in_category(all, a->slug, &view);
@@ -1271,12 +1271,12 @@ static int calendar_write(struct cli *c, const struct calendar_args *a,
         if (!view.n && !name)
             calendar_no_category(a, all, lo, hi);
         l = &view;
-        snprintf(title, sizeof(title), "%s: %s", TKL_EXPORT_TITLE,
+        snprintf(title, sizeof(title), "%s: %s", c->cfg->calendar_title,
                  name     ? name
                  : view.n ? view.v[0].category
                           : a->category);
     } else {
-        snprintf(title, sizeof(title), "%s", TKL_EXPORT_TITLE);
+        snprintf(title, sizeof(title), "%s", c->cfg->calendar_title);
     }
     struct tkl_ics_opts ics = {
         .name = title, .stamp = (int64_t)time(NULL), .refresh_hours = TKL_ICS_REFRESH_HOURS};

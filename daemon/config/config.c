@@ -10,6 +10,7 @@
 #include "../core/log.h"
 #include "../core/text.h"
 #include "../delivery/delivery_conf.h"
+#include "../export/export.h"
 #include "../plugin/plugin_conf.h"
 #include "../plugin/plugin_dir.h"
 #include "../report/report_conf.h"
@@ -127,11 +128,22 @@ static int check_limits(const struct tkl_confread *rd, const struct tkl_config *
     return r;
 }
 
+/* The calendar of the sources' observances, calendar { ... }: its title.
+ * Returns 0, -EINVAL or -ENOMEM. */
+static int load_calendar(struct ctx *x, const config_setting_t *g)
+{
+    static const char *const keys[] = {"title", NULL};
+    int r = tkl_conf_check_keys(&x->rd, g, "calendar", keys) ? 0 : -EINVAL;
+    int rr = tkl_conf_get_text(&x->rd, g, "title", "calendar.title", TKL_EXPORT_TITLE_MAX,
+                               &x->c->calendar_title);
+    return rr < 0 ? rr : r;
+}
+
 static int load_slices(struct ctx *x, const config_setting_t *root)
 {
     static const char *const top[] = {"daemon",        "store",     "schedule", "delivery", "teams",
                                       "fallback_team", "notifiers", "sources",  "http",     "links",
-                                      "report",        "state",     NULL};
+                                      "report",        "state",     "calendar", NULL};
     struct tkl_config *c = x->c;
     const struct tkl_confread *rd = &x->rd;
     const config_setting_t *teams = config_setting_get_member(root, "teams"), *g;
@@ -172,6 +184,9 @@ static int load_slices(struct ctx *x, const config_setting_t *root)
         return -ENOMEM;
     g = config_setting_get_member(root, "report");
     if (out_of_memory(&r, tkl_report_conf_read(rd, g, &c->report)))
+        return -ENOMEM;
+    g = config_setting_get_member(root, "calendar");
+    if (out_of_memory(&r, load_calendar(x, g)))
         return -ENOMEM;
     g = config_setting_get_member(root, "sources");
     if (out_of_memory(&r,
@@ -293,7 +308,8 @@ static struct tkl_config *config_new(const char *path)
     }
     c->path = strdup(path);
     c->dir = tkl_path_dir(path);
-    if (!c->path || !c->dir) {
+    c->calendar_title = strdup(TKL_EXPORT_TITLE);
+    if (!c->path || !c->dir || !c->calendar_title) {
         tkl_config_free(c);
         return NULL;
     }
@@ -342,6 +358,7 @@ void tkl_config_free(struct tkl_config *c)
     tkl_http_conf_free(&c->http);
     tkl_links_conf_free(&c->links);
     tkl_report_conf_free(&c->report);
+    free(c->calendar_title);
     tkl_store_opts_free(&c->store);
     tkl_schedule_conf_free(&c->schedule);
     free(c->path);

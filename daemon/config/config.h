@@ -45,6 +45,8 @@ struct tkl_config {
     struct tkl_http_conf http;     /* the web face */
     struct tkl_links_conf links;   /* the signed links' keys; none: no links */
     struct tkl_report_conf report; /* update requests and the progress report's wording */
+    char *calendar_title;          /* calendar.title: the name of the calendar of the sources'
+                                    * observances (feeds, pages, tickler calendar) */
     struct tkl_plugin_conf *notifiers;
     size_t n_notifiers;
     struct tkl_plugin_conf *sources; /* each names its team */

@@ -402,6 +402,58 @@ int tkl_conf_get_string(const struct tkl_confread *x, const config_setting_t *gr
     return 1;
 }
 
+/* Whether s is UTF-8 text on one line with something besides spaces: no
+ * C0 or C1 control character, DEL, U+2028 or U+2029. */
+static bool one_line_text(const char *s)
+{
+    bool seen = false;
+    if (!tkl_utf8_valid(s, strlen(s)))
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) ||
+            (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)))
+            return false;
+        seen = seen || *p != ' ';
+    }
+    return seen;
+}
+
+/* The characters of UTF-8 text s. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += (*p & 0xc0) != 0x80;
+    return n;
+}
+
+int tkl_conf_get_text(const struct tkl_confread *x, const config_setting_t *group, const char *key,
+                      const char *where, size_t max_chars, char **dst)
+{
+    const char *s;
+    int r = tkl_conf_get_string(x, group, key, &s);
+    if (r <= 0)
+        return r;
+    if (!one_line_text(s)) {
+        tkl_conf_err_at(x, config_setting_get_member(group, key),
+                        "%s must be text on one line, not empty and without control characters",
+                        where);
+        return -EINVAL;
+    }
+    if (max_chars && utf8_chars(s) > max_chars) {
+        tkl_conf_err_at(x, config_setting_get_member(group, key),
+                        "%s must be at most %zu characters long (got %zu)", where, max_chars,
+                        utf8_chars(s));
+        return -EINVAL;
+    }
+    char *copy = strdup(s);
+    if (!copy)
+        return -ENOMEM;
+    free(*dst);
+    *dst = copy;
+    return 1;
+}
+
 int tkl_conf_get_int(const struct tkl_confread *x, const config_setting_t *group, const char *key,
                      int min, int max, int *ret)
 {

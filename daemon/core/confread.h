@@ -56,6 +56,18 @@ bool tkl_conf_check_keys(const struct tkl_confread *x, const config_setting_t *g
 int tkl_conf_get_string(const struct tkl_confread *x, const config_setting_t *group,
                         const char *key, const char **ret);
 
+/*
+ * A text member key of group, called where in problems ("report.title"),
+ * copied into *dst (what *dst held is freed): text that a page, a message
+ * or a calendar shows as it is, on one line. It must not be empty or only
+ * spaces, must be UTF-8 without control characters (C0, DEL, C1) or line
+ * and paragraph separators (U+2028, U+2029), and at most max_chars
+ * characters long (0: any length). Returns 1, 0 (absent: *dst untouched),
+ * -EINVAL or -ENOMEM as the getters above.
+ */
+int tkl_conf_get_text(const struct tkl_confread *x, const config_setting_t *group, const char *key,
+                      const char *where, size_t max_chars, char **dst);
+
 /* A whole-number member key of group in [min, max]. Returns 1, 0 or
  * -EINVAL as the getters above. */
 int tkl_conf_get_int(const struct tkl_confread *x, const config_setting_t *group, const char *key,

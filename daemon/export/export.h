@@ -12,8 +12,14 @@
 
 #include "../source/source.h"
 
-/* The calendar's name, in the ICS and on the page. */
-#define TKL_EXPORT_TITLE "Diversity calendar"
+/* The calendar's name, in the ICS and on the page, unless calendar.title
+ * names it; such a title holds at most TKL_EXPORT_TITLE_MAX characters. */
+#define TKL_EXPORT_TITLE     "Diversity calendar"
+#define TKL_EXPORT_TITLE_MAX 100
+
+/* Bytes of a calendar's name with a category or a year after it
+ * ("<title>: <category>", "<title> 2027"). */
+#define TKL_EXPORT_TITLE_SIZE 1024
 
 /* How often a subscribed calendar should be fetched again. */
 #define TKL_ICS_REFRESH_HOURS 12

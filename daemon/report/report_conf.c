@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/text.h"
-
 static const char *const status_keys[TKL_REPORT_N_STATUS] = {"complete", "ongoing", "incomplete"};
 static const char *const status_defaults[TKL_REPORT_N_STATUS] = {
     "Complete/on schedule to deliver", "Ongoing/remain included in action plan",
@@ -24,42 +22,6 @@ int tkl_report_conf_init(struct tkl_report_conf *r)
         return -ENOMEM;
     }
     *r = d;
-    return 0;
-}
-
-/* Whether s is text a page or a message can show as it is: not empty, not
- * only spaces, UTF-8 without control characters. */
-static bool printable(const char *s)
-{
-    bool seen = false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            return false;
-        seen = seen || *p != ' ';
-    }
-    return seen && tkl_utf8_valid(s, strlen(s));
-}
-
-/* The text of key in g into *dst (replacing it), where: its name in
- * problems. Returns 0 (also when absent), -EINVAL or -ENOMEM. */
-static int read_text(const struct tkl_confread *x, const config_setting_t *g, const char *key,
-                     const char *where, char **dst)
-{
-    const char *s;
-    int r = tkl_conf_get_string(x, g, key, &s);
-    if (r <= 0)
-        return r;
-    if (!printable(s)) {
-        tkl_conf_err_at(x, config_setting_get_member(g, key),
-                        "%s must be text on one line, not empty and without control characters",
-                        where);
-        return -EINVAL;
-    }
-    char *copy = strdup(s);
-    if (!copy)
-        return -ENOMEM;
-    free(*dst);
-    *dst = copy;
     return 0;
 }
 
@@ -139,7 +101,7 @@ static int read_words(const struct tkl_confread *x, const config_setting_t *g,
     if (!config_setting_is_group(w))
         return -EINVAL;
     for (int i = 0; i < TKL_REPORT_N_STATUS; i++) {
-        int rr = read_text(x, w, status_keys[i], where[i], &r->status_words[i]);
+        int rr = tkl_conf_get_text(x, w, status_keys[i], where[i], 0, &r->status_words[i]);
         if (rr == -ENOMEM)
             return rr;
         if (rr < 0)
@@ -202,7 +164,7 @@ int tkl_report_conf_read(const struct tkl_confread *x, const config_setting_t *g
         return rr;
     if (rr < 0)
         res = rr;
-    if ((rr = read_text(x, g, "title", "report.title", &r->title)) == -ENOMEM)
+    if ((rr = tkl_conf_get_text(x, g, "title", "report.title", 0, &r->title)) == -ENOMEM)
         return rr;
     if (rr < 0)
         res = rr;

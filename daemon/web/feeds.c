@@ -585,9 +585,9 @@ int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *r
                          struct tkl_http_response *resp)
 {
     struct tkl_event_list all = {0}, view = {0};
-    char title[160];
+    char title[TKL_EXPORT_TITLE_SIZE];
     const char *slug = req->req->route == TKL_ROUTE_CATEGORY_ICS ? req->req->arg : NULL;
-    struct feed_req f = {.l = &all, .title = TKL_EXPORT_TITLE};
+    struct feed_req f = {.l = &all};
     snprintf(f.key, sizeof(f.key), slug ? "ics/%s" : "ics", slug ? slug : "");
     struct feed *kept = current(s, f.key, req->now);
     if (kept) /* nothing changed since it was made: no need to read the sources */
@@ -595,6 +595,7 @@ int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *r
     int r = tkl_web_feed_events(s, req->now, &all);
     if (r < 0)
         return r;
+    f.title = s->rt->cfg->calendar_title;
     /* a category with no observance in the window is an empty calendar,
      * not a 404: a subscriber's client keeps its last copy after a failed
      * refresh, so the events of a category emptied (its observances
@@ -612,7 +613,7 @@ int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *r
         if ((r = tkl_events_in_category(&all, slug, &view)) < 0)
             goto out;
         const char *name = tkl_category_known(slug);
-        snprintf(title, sizeof(title), "%s: %s", TKL_EXPORT_TITLE,
+        snprintf(title, sizeof(title), "%s: %s", s->rt->cfg->calendar_title,
                  name     ? name
                  : view.n ? view.v[0].category
                           : slug);
@@ -650,7 +651,7 @@ int tkl_web_calendar_html(struct tkl_service *s, const struct tkl_http_request *
                           struct tkl_http_response *resp)
 {
     int year;
-    char title[64], text[160];
+    char title[TKL_EXPORT_TITLE_SIZE], text[160];
     if (!s->rt)
         return -EAGAIN;
     if (page_year(req, &year) < 0) {
@@ -665,7 +666,7 @@ int tkl_web_calendar_html(struct tkl_service *s, const struct tkl_http_request *
                          .from = tkl_day_from_civil(year, 1, 1),
                          .to = tkl_day_from_civil(year, 12, 31),
                          .teams = &s->rt->cfg->teams};
-    snprintf(title, sizeof(title), "%s %d", TKL_EXPORT_TITLE, year);
+    snprintf(title, sizeof(title), "%s %d", s->rt->cfg->calendar_title, year);
     snprintf(f.key, sizeof(f.key), "html/%d", year);
     struct feed *kept = current(s, f.key, req->now);
     if (kept)

@@ -253,7 +253,9 @@ static int index_calendars(FILE *f, struct tkl_service *s, int64_t now)
     size_t n = 0;
     int r = tkl_web_feed_events(s, now, &l);
     if (r == 0 && (r = tkl_feed_categories(&l, &cats, &n)) == 0) {
-        fputs("<h2>Diversity calendar</h2>\n<p>To subscribe in Outlook, choose <i>Add calendar, "
+        fputs("<h2>", f);
+        (void)tkl_html_fputs(s->rt->cfg->calendar_title, f);
+        fputs("</h2>\n<p>To subscribe in Outlook, choose <i>Add calendar, "
               "Subscribe from web</i>; in Google Calendar, <i>Other calendars, From URL</i>; and "
               "paste an address below.</p>\n<ul>\n",
               f);

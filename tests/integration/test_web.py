@@ -340,6 +340,45 @@ class Calendar(Fixture):
         self.assertEqual((status, h["content-type"]), (200, "text/calendar; charset=utf-8"))
         self.assertEqual(list(ICal.from_ical(body).walk("VEVENT")), [])
 
+    def test_the_council_s_own_name_on_its_calendar(self):
+        """calendar.title names the calendar a comms lead subscribes to,
+        beside other councils' calendars: in the feed's X-WR-CALNAME, on the
+        index, on the printable page and in `tickler calendar`; a reload
+        renames it."""
+        from icalendar import Calendar as ICal
+        self.sample()
+        title = "Maidstone Borough Council, equality; dates"
+        with open(self.conf, "a") as f:
+            f.write('calendar = { title = "%s"; };\n' % title)
+        d = self.start()
+        status, h, body = self.get("/calendar.ics")
+        self.assertEqual(status, 200)
+        self.assertIn(b"\r\nX-WR-CALNAME:Maidstone Borough Council\\, equality\\; dates\r\n",
+                      body)
+        self.assertEqual(str(ICal.from_ical(body)["X-WR-CALNAME"]), title)
+        _, _, body = self.get("/calendar/sexual-orientation.ics")
+        self.assertEqual(str(ICal.from_ical(body)["X-WR-CALNAME"]),
+                         title + ": sexual orientation")
+        _, _, page = self.get("/calendar.html")
+        self.assertRegex(page.decode(), r"<h1>%s \d{4}</h1>" % re.escape(title))
+        _, _, index = self.get("/")
+        self.assertIn("<h2>%s</h2>" % title, index.decode())
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "calendar", "--format", "ics"],
+                           capture_output=True, check=True)
+        self.assertEqual(str(ICal.from_ical(p.stdout)["X-WR-CALNAME"]), title)
+        # renamed: the feed changes (a new entity tag) at the reload
+        with open(self.conf) as f:
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write(text.replace(title, "Kent equality dates"))
+        n = len(d.lines)
+        d.proc.send_signal(1)
+        d.wait_for("configuration reloaded", after=n)
+        status, h2, body = self.get("/calendar.ics", "-H", "If-None-Match: " + h["etag"])
+        self.assertEqual(status, 200)
+        self.assertNotEqual(h2["etag"], h["etag"])
+        self.assertEqual(str(ICal.from_ical(body)["X-WR-CALNAME"]), "Kent equality dates")
+
     def test_the_printable_page(self):
         self.sample()
         self.start()

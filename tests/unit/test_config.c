@@ -269,6 +269,59 @@ START_TEST(the_report_slice_is_read)
 }
 END_TEST
 
+/* The council names its calendar: calendar.title, by default the
+ * calendar's own name; text on one line, or an error naming the setting. */
+START_TEST(the_calendar_is_named_by_calendar_title)
+{
+    struct tkl_diags d = {0};
+    struct tkl_config *c = NULL;
+    write_conf("store = { files = [ \"x.csv\" ]; };\n");
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
+    ck_assert_str_eq(c->calendar_title, "Diversity calendar");
+    tkl_config_free(c);
+    write_conf("store = { files = [ \"x.csv\" ]; };\n"
+               "calendar = { title = \"Maidstone Borough Council \u2013 equality dates\"; };\n");
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), 0);
+    ck_assert_uint_eq(d.n, 0);
+    ck_assert_str_eq(c->calendar_title, "Maidstone Borough Council \u2013 equality dates");
+    tkl_config_free(c);
+    static const char *const bad[] = {"\"\"", "\"   \"", "\"Council\\ncalendar\"",
+                                      "\"Council\\x1b[31m\"",
+                                      "\"Council\xc2\x9b"
+                                      "calendar\""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "store = { files = [ \"x.csv\" ]; };\n\ncalendar = {\n  title = %s;\n};\n",
+                 bad[i]);
+        write_conf(text);
+        d = (struct tkl_diags){0};
+        c = NULL;
+        ck_assert_int_eq(tkl_config_load(path, &c, &d), -EINVAL);
+        ck_assert_ptr_null(c);
+        ck_assert_msg(diag_at(&d, 4,
+                              "calendar.title must be text on one line, not empty and without "
+                              "control characters"),
+                      "%s", bad[i]);
+        tkl_diags_free(&d);
+    }
+    char text[512];
+    d = (struct tkl_diags){0};
+    snprintf(text, sizeof(text),
+             "store = { files = [ \"x.csv\" ]; };\ncalendar = { title = \"%0101d\"; };\n", 1);
+    write_conf(text);
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), -EINVAL);
+    ck_assert(diag_at(&d, 2, "calendar.title must be at most 100 characters long (got 101)"));
+    tkl_diags_free(&d);
+    d = (struct tkl_diags){0};
+    write_conf("store = { files = [ \"x.csv\" ]; };\ncalendar = { name = \"x\"; };\n");
+    ck_assert_int_eq(tkl_config_load(path, &c, &d), -EINVAL);
+    ck_assert(diag_at(&d, 2, "unknown key \"name\" in calendar"));
+    tkl_diags_free(&d);
+    unlink(path);
+}
+END_TEST
+
 /* Links let a team say an action is not theirs: without a report_to team
  * with recipients nobody is told, which is warned of. */
 START_TEST(links_without_anyone_told_are_warned_of)
@@ -433,6 +486,7 @@ int main(void)
     tcase_add_test(tc, includes_are_checked);
     tcase_add_test(tc, references_between_slices_are_checked);
     tcase_add_test(tc, the_report_slice_is_read);
+    tcase_add_test(tc, the_calendar_is_named_by_calendar_title);
     tcase_add_test(tc, links_without_anyone_told_are_warned_of);
     tcase_add_test(tc, update_requests_are_accepted_on_postgresql);
     tcase_add_test(tc, the_time_zone_is_checked_not_set);

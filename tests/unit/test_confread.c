@@ -282,6 +282,57 @@ START_TEST(getters_name_the_line_of_a_bad_value)
 }
 END_TEST
 
+/* Text a page, a message or a calendar shows as it is: one line of UTF-8,
+ * something besides spaces, no control character, not too long. */
+START_TEST(text_is_one_line_without_control_characters)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "g = {\n"
+                   "  good = \"Ca\u00f1ada \u2014 diversity, & <more>\";\n"
+                   "  empty = \"\";\n"
+                   "  spaces = \"   \";\n"
+                   "  tab = \"a\\tb\";\n"
+                   "  nel = \"a\xc2\x85"
+                   "b\";\n"
+                   "  ls = \"a\u2028b\";\n"
+                   "  long = \"\u00e9\u00e9\u00e9\u00e9\u00e9\";\n"
+                   "  latin1 = \"\\xe9\";\n"
+                   "  n = 1;\n"
+                   "};\n");
+    const config_setting_t *g = conf_at(&f, "g");
+    char *t = strdup("before");
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(tkl_conf_get_text(&f.x, g, "missing", "g.missing", 0, &t), 0);
+    ck_assert_str_eq(t, "before");
+    ck_assert_int_eq(tkl_conf_get_text(&f.x, g, "good", "g.good", 40, &t), 1);
+    ck_assert_str_eq(t, "Ca\u00f1ada \u2014 diversity, & <more>");
+    ck_assert_uint_eq(f.diags.n, 0);
+    static const struct {
+        const char *key;
+        unsigned line;
+        const char *says;
+    } bad[] = {
+        {"empty", 3, "g.empty must be text on one line, not empty and without control characters"},
+        {"spaces", 4, "g.spaces must be text on one line"},
+        {"tab", 5, "g.tab must be text on one line"},
+        {"nel", 6, "g.nel must be text on one line"},
+        {"ls", 7, "g.ls must be text on one line"},
+        {"long", 8, "g.long must be at most 4 characters long (got 5)"},
+        {"latin1", 9, "g.latin1 must be text on one line"},
+        {"n", 10, "n must be a string"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char where[32];
+        snprintf(where, sizeof(where), "g.%s", bad[i].key);
+        ck_assert_int_lt(tkl_conf_get_text(&f.x, g, bad[i].key, where, 4, &t), 0);
+        ck_assert_msg(conf_error_at(&f, bad[i].line, bad[i].says), "%s", bad[i].key);
+    }
+    ck_assert_str_eq(t, "Ca\u00f1ada \u2014 diversity, & <more>"); /* kept */
+    free(t);
+    conf_done(&f);
+}
+END_TEST
+
 START_TEST(unknown_keys_are_errors_listing_the_known_ones)
 {
     static const char *const keys[] = {"files", "columns", NULL};
@@ -333,6 +384,7 @@ int main(void)
     TCase *get = tcase_create("settings");
     tcase_add_test(get, getters_read_good_values);
     tcase_add_test(get, getters_name_the_line_of_a_bad_value);
+    tcase_add_test(get, text_is_one_line_without_control_characters);
     tcase_add_test(get, unknown_keys_are_errors_listing_the_known_ones);
     tcase_add_test(get, paths_and_ids);
     suite_add_tcase(s, get);

@@ -507,6 +507,54 @@ START_TEST(an_unchanged_calendar_stays_unchanged_for_its_subscribers)
 }
 END_TEST
 
+/* The council names its calendar (calendar.title): every feed and page
+ * says so, the ICS as escaped, folded TEXT, the page as escaped HTML. */
+START_TEST(the_council_names_its_calendar)
+{
+    static const char title[] = "Maidstone Borough Council \u2013 equality, diversity & "
+                                "inclusion; <dates> \\ 2027";
+    char path[400];
+    snprintf(path, sizeof(path), "%s/tickler.conf", dir);
+    FILE *f = fopen(path, "a");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "calendar = { title = \"Maidstone Borough Council \u2013 equality, diversity & "
+               "inclusion; <dates> \\\\ 2027\"; };\n");
+    ck_assert_int_eq(fclose(f), 0);
+    teardown_service();
+    start_service("2027-03-01T08:00:00");
+    ck_assert_str_eq(s.rt->cfg->calendar_title, title);
+    int64_t now = tkl_service_now(&s);
+    struct tkl_http_response r;
+    get_ok("/calendar.ics", now, &r);
+    char *text = unfolded(r.body);
+    ck_assert_ptr_nonnull(strstr(text, "\r\nX-WR-CALNAME:Maidstone Borough Council \u2013 "
+                                       "equality\\, diversity & inclusion\\; <dates> \\\\ "
+                                       "2027\r\n"));
+    free(text);
+    /* folded: no line of the body is longer than 75 octets */
+    for (const char *p = r.body, *end; (end = strstr(p, "\r\n")); p = end + 2)
+        ck_assert_int_le(end - p, 75);
+    ck_assert_ptr_null(strstr(r.body, "Diversity calendar"));
+    tkl_http_response_free(&r);
+    get_ok("/calendar/sexual-orientation.ics", now, &r);
+    text = unfolded(r.body);
+    ck_assert_ptr_nonnull(strstr(text, "\r\nX-WR-CALNAME:Maidstone Borough Council \u2013 "
+                                       "equality\\, diversity & inclusion\\; <dates> \\\\ "
+                                       "2027: sexual orientation\r\n"));
+    free(text);
+    tkl_http_response_free(&r);
+    get_ok("/calendar.html", now, &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "<title>Maidstone Borough Council \u2013 equality, "
+                                         "diversity &amp; inclusion; &lt;dates&gt; \\ 2027 "
+                                         "2027</title>"));
+    ck_assert_ptr_nonnull(strstr(r.body, "<h1>Maidstone Borough Council \u2013 equality, "
+                                         "diversity &amp; inclusion; &lt;dates&gt; \\ 2027 "
+                                         "2027</h1>"));
+    ck_assert_ptr_null(strstr(r.body, "<dates>"));
+    tkl_http_response_free(&r);
+}
+END_TEST
+
 START_TEST(a_bad_year_is_400)
 {
     static const char *const bad[] = {"abcd", "202", "02027", "+202", "1976", "2078", "", "2027 "};
@@ -562,6 +610,7 @@ int main(void)
     tcase_add_test(tc, the_page_is_for_a4_with_the_year_at_a_glance);
     tcase_add_test(tc, the_page_of_another_year);
     tcase_add_test(tc, an_unchanged_calendar_stays_unchanged_for_its_subscribers);
+    tcase_add_test(tc, the_council_names_its_calendar);
     tcase_add_test(tc, a_bad_year_is_400);
     tcase_add_test(tc, no_feed_before_the_service_is_loaded);
     suite_add_tcase(su, tc);

@@ -149,6 +149,29 @@ START_TEST(the_index_lists_the_calendars_to_subscribe_to)
 }
 END_TEST
 
+/* The index heads the calendars with the name the council gave them
+ * (calendar.title), escaped. */
+START_TEST(the_index_names_the_calendar_as_configured)
+{
+    struct tkl_http_response resp;
+    page_get(handle, &resp, "/", NULL);
+    ck_assert(page_has(resp.body, "<h2>Diversity calendar</h2>"));
+    tkl_http_response_free(&resp);
+    page_teardown();
+    page_conf_extra = "calendar = { title = \"Kent <b>equality</b> & diversity dates\"; };\n";
+    page_setup("web");
+    page_load();
+    page_conf_extra = NULL;
+    page_get(handle, &resp, "/", NULL);
+    ck_assert_uint_eq(resp.status, 200);
+    ck_assert(
+        page_has(resp.body, "<h2>Kent &lt;b&gt;equality&lt;/b&gt; &amp; diversity dates</h2>"));
+    ck_assert(!page_has(resp.body, "Diversity calendar"));
+    ck_assert(!page_has(resp.body, "<b>"));
+    tkl_http_response_free(&resp);
+}
+END_TEST
+
 /* A category of a local calendar, which the palette does not know, has
  * its feed too: the index lists it, named as its events name it. */
 START_TEST(the_index_lists_a_local_calendar_s_categories)
@@ -254,6 +277,7 @@ static Suite *suite(void)
     tcase_add_test(tc, health_says_when_the_last_commit_failed);
     tcase_add_test(tc, the_index_lists_the_calendars_to_subscribe_to);
     tcase_add_test(tc, the_index_lists_a_local_calendar_s_categories);
+    tcase_add_test(tc, the_index_names_the_calendar_as_configured);
     tcase_add_test(tc, status_pages_are_kept_until_something_changes);
     suite_add_tcase(s, tc);
     return s;
