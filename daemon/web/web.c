@@ -219,26 +219,55 @@ static void link_to(FILE *f, const struct tkl_service *s, const char *path)
     (void)tkl_html_fputs(path, f);
 }
 
-static void index_link(FILE *f, const struct tkl_service *s, const char *path, const char *what)
+/* Opens a list item with the address of the page at path, as a link. */
+static void address_item(FILE *f, const struct tkl_service *s, const char *path)
 {
     fputs("<li><a href=\"", f);
     link_to(f, s, path);
     fputs("\">", f);
     link_to(f, s, path);
-    fprintf(f, "</a> — %s</li>\n", what);
+    fputs("</a>", f);
 }
 
-/* Lists the calendar of the category slug, named name, when any of the n
- * events whose category slugs are slugs is of it. */
+static void index_link(FILE *f, const struct tkl_service *s, const char *path, const char *what)
+{
+    address_item(f, s, path);
+    fprintf(f, " — %s</li>\n", what);
+}
+
+/* public_url past its scheme ("tickler.example/"), which a webcal://
+ * address follows (webcal names no TLS of its own: the same address for
+ * an http:// and an https:// public_url); NULL without public_url
+ * (sockets from systemd, no http group), when there is no host to name. */
+static const char *webcal_rest(const struct tkl_service *s)
+{
+    const char *base = s->rt->cfg->http.public_url;
+    const char *sep = base ? strstr(base, "://") : NULL;
+    return sep ? sep + 3 : NULL;
+}
+
+/* Opens a list item for the calendar feed at path: its address to paste,
+ * then a one-click link to it as webcal://, which Outlook and Apple
+ * Calendar open as a subscribe dialog (when there is a host to name). */
+static void feed_item(FILE *f, const struct tkl_service *s, const char *path)
+{
+    const char *rest = webcal_rest(s);
+    address_item(f, s, path);
+    if (rest) {
+        fputs(" · <a href=\"webcal://", f);
+        (void)tkl_html_fputs(rest, f);
+        (void)tkl_html_fputs(path, f);
+        fputs("\">subscribe</a>", f);
+    }
+    fputs(" — ", f);
+}
+
+/* Lists the calendar of category c. */
 static void index_category(FILE *f, const struct tkl_service *s, const struct tkl_feed_category *c)
 {
     char path[TKL_CATEGORY_SLUG_SIZE + 16];
     snprintf(path, sizeof(path), "calendar/%s.ics", c->slug);
-    fputs("<li><a href=\"", f);
-    link_to(f, s, path);
-    fputs("\">", f);
-    link_to(f, s, path);
-    fputs("</a> — ", f);
+    feed_item(f, s, path);
     (void)tkl_html_fputs(c->name, f);
     fprintf(f, " only (%zu observance%s)</li>\n", c->count, tkl_plural(c->count));
 }
@@ -257,9 +286,15 @@ static int index_calendars(FILE *f, struct tkl_service *s, int64_t now)
         (void)tkl_html_fputs(s->rt->cfg->calendar_title, f);
         fputs("</h2>\n<p>To subscribe in Outlook, choose <i>Add calendar, "
               "Subscribe from web</i>; in Google Calendar, <i>Other calendars, From URL</i>; and "
-              "paste an address below.</p>\n<ul>\n",
+              "paste an address below.",
               f);
-        index_link(f, s, "calendar.ics", "every observance, a year back to two years ahead");
+        if (webcal_rest(s))
+            fputs(" Or choose <i>subscribe</i> beside it: Outlook and Apple Calendar open their "
+                  "subscribe dialog.",
+                  f);
+        fputs("</p>\n<ul>\n", f);
+        feed_item(f, s, "calendar.ics");
+        fputs("every observance, a year back to two years ahead</li>\n", f);
         for (size_t i = 0; i < n; i++)
             if (cats[i].count)
                 index_category(f, s, &cats[i]);

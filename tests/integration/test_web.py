@@ -379,6 +379,29 @@ class Calendar(Fixture):
         self.assertNotEqual(h2["etag"], h["etag"])
         self.assertEqual(str(ICal.from_ical(body)["X-WR-CALNAME"]), "Kent equality dates")
 
+    def test_the_index_offers_a_webcal_link_to_each_feed(self):
+        """Beside each address to paste, the index links the same feed as
+        webcal://, which Outlook and Apple Calendar open as a subscribe
+        dialog; the address it names is the feed."""
+        from icalendar import Calendar as ICal
+        self.sample()
+        self.start()
+        status, _, body = self.get("/")
+        self.assertEqual(status, 200)
+        index = body.decode()
+        self.assertIn("Subscribe from web", index)
+        base = "127.0.0.1:%d/" % self.port
+        webcal = re.findall(r'<a href="(webcal://[^"]*)">subscribe</a>', index)
+        self.assertIn("webcal://%scalendar.ics" % base, webcal)
+        self.assertIn("webcal://%scalendar/sexual-orientation.ics" % base, webcal)
+        pasted = re.findall(r'<li><a href="(http://[^"]*\.ics)">', index)
+        self.assertEqual(["webcal://" + u[len("http://"):] for u in pasted], webcal)
+        for link in webcal:  # fetched as a calendar client fetches it
+            status, h, feed = curl("http://" + link[len("webcal://"):])
+            self.assertEqual((status, h["content-type"]), (200, "text/calendar; charset=utf-8"))
+            self.assertTrue(str(ICal.from_ical(feed)["X-WR-CALNAME"]).startswith(
+                "Diversity calendar"))
+
     def test_the_printable_page(self):
         self.sample()
         self.start()

@@ -149,6 +149,16 @@ START_TEST(the_index_lists_the_calendars_to_subscribe_to)
 }
 END_TEST
 
+/* Loads the service again with extra configuration (page_conf_extra). */
+static void reload_with(const char *extra)
+{
+    page_teardown();
+    page_conf_extra = extra;
+    page_setup("web");
+    page_load();
+    page_conf_extra = NULL;
+}
+
 /* The index heads the calendars with the name the council gave them
  * (calendar.title), escaped. */
 START_TEST(the_index_names_the_calendar_as_configured)
@@ -157,11 +167,7 @@ START_TEST(the_index_names_the_calendar_as_configured)
     page_get(handle, &resp, "/", NULL);
     ck_assert(page_has(resp.body, "<h2>Diversity calendar</h2>"));
     tkl_http_response_free(&resp);
-    page_teardown();
-    page_conf_extra = "calendar = { title = \"Kent <b>equality</b> & diversity dates\"; };\n";
-    page_setup("web");
-    page_load();
-    page_conf_extra = NULL;
+    reload_with("calendar = { title = \"Kent <b>equality</b> & diversity dates\"; };\n");
     page_get(handle, &resp, "/", NULL);
     ck_assert_uint_eq(resp.status, 200);
     ck_assert(
@@ -169,6 +175,58 @@ START_TEST(the_index_names_the_calendar_as_configured)
     ck_assert(!page_has(resp.body, "Diversity calendar"));
     ck_assert(!page_has(resp.body, "<b>"));
     tkl_http_response_free(&resp);
+}
+END_TEST
+
+/* Beside each calendar's address to paste, a one-click webcal:// link to
+ * the same host and path, for Outlook's and Apple Calendar's subscribe
+ * dialog; the paste instructions stay. */
+START_TEST(the_index_offers_webcal_links_beside_the_addresses)
+{
+    struct tkl_http_response resp;
+    /* no public_url, no host to name: the addresses alone */
+    page_get(handle, &resp, "/", NULL);
+    ck_assert(page_has(resp.body, "<a href=\"/calendar.ics\">"));
+    ck_assert(!page_has(resp.body, "webcal:"));
+    ck_assert(!page_has(resp.body, "<i>subscribe</i>"));
+    tkl_http_response_free(&resp);
+    static const struct {
+        const char *public_url, *ics, *webcal;
+    } cases[] = {
+        {"https://tickler.maidstone.example/", "https://tickler.maidstone.example/calendar.ics",
+         "webcal://tickler.maidstone.example/calendar.ics"},
+        {"http://intranet.example:8080/tickler",
+         "http://intranet.example:8080/tickler/calendar.ics",
+         "webcal://intranet.example:8080/tickler/calendar.ics"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        static char extra[256];
+        snprintf(extra, sizeof(extra),
+                 "http = { listen = [ \"127.0.0.1:1\" ]; public_url = \"%s\"; };\n",
+                 cases[i].public_url);
+        reload_with(extra);
+        page_get(handle, &resp, "/", NULL);
+        char want[256];
+        snprintf(want, sizeof(want), "<li><a href=\"%s\">%s</a> · <a href=\"%s\">subscribe</a> — ",
+                 cases[i].ics, cases[i].ics, cases[i].webcal);
+        ck_assert_msg(page_has(resp.body, want), "%s", resp.body);
+        /* a category's feed has its own */
+        const char *so = strstr(cases[i].webcal, "calendar.ics");
+        snprintf(want, sizeof(want),
+                 "<a href=\"%.*scalendar/sexual-orientation.ics\">subscribe</a>",
+                 (int)(so - cases[i].webcal), cases[i].webcal);
+        ck_assert_msg(page_has(resp.body, want), "%s", want);
+        /* one per feed: the whole calendar and its one category */
+        size_t n = 0;
+        for (const char *p = resp.body; (p = strstr(p, "href=\"webcal://")); p++)
+            n++;
+        ck_assert_uint_eq(n, 2);
+        ck_assert(page_has(resp.body, "Subscribe from web"));
+        ck_assert(page_has(resp.body, "paste an address below."));
+        ck_assert(page_has(resp.body, "Or choose <i>subscribe</i> beside it"));
+        ck_assert(!page_has(resp.body, "webcal://https"));
+        tkl_http_response_free(&resp);
+    }
 }
 END_TEST
 
@@ -278,6 +336,7 @@ static Suite *suite(void)
     tcase_add_test(tc, the_index_lists_the_calendars_to_subscribe_to);
     tcase_add_test(tc, the_index_lists_a_local_calendar_s_categories);
     tcase_add_test(tc, the_index_names_the_calendar_as_configured);
+    tcase_add_test(tc, the_index_offers_webcal_links_beside_the_addresses);
     tcase_add_test(tc, status_pages_are_kept_until_something_changes);
     suite_add_tcase(s, tc);
     return s;
