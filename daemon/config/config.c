@@ -190,7 +190,8 @@ static int load_slices(struct ctx *x, const config_setting_t *root)
         return -ENOMEM;
     g = config_setting_get_member(root, "sources");
     if (out_of_memory(&r,
-                      tkl_plugin_conf_read(rd, g, TKL_PLUGIN_SOURCE, &c->sources, &c->n_sources)))
+                      tkl_plugin_conf_read(rd, g, TKL_PLUGIN_SOURCE, &c->sources, &c->n_sources)) ||
+        out_of_memory(&r, tkl_schedule_conf_sources(rd, g, &c->schedule)))
         return -ENOMEM;
     return r;
 }

@@ -5,7 +5,10 @@
 #include <string.h>
 
 static const char *const notifier_keys[] = {"name", "plugin", "settings", NULL};
-static const char *const source_keys[] = {"name", "plugin", "team", "settings", NULL};
+/* prompt_days and prompt_days_long are the schedule's to read
+ * (tkl_schedule_conf_sources) */
+static const char *const source_keys[] = {"name",        "plugin",           "team", "settings",
+                                          "prompt_days", "prompt_days_long", NULL};
 
 /* The words of one kind's list and problems. */
 struct kind_words {

@@ -22,8 +22,8 @@ void tkl_policy_default(struct tkl_policy *p)
     p->catch_up_days = 7;
     p->catch_up_until = 17 * 60;
     p->holidays.region = TKL_REGION_ENGLAND_WALES;
-    p->prompt_day = (struct tkl_ladder){.lead = {14, 2}, .n = 2};
-    p->prompt_long = (struct tkl_ladder){.lead = {42, 14}, .n = 2};
+    p->prompts.one_day = (struct tkl_ladder){.lead = {14, 2}, .n = 2};
+    p->prompts.longer = (struct tkl_ladder){.lead = {42, 14}, .n = 2};
     p->lookahead_months = 2;
 }
 
@@ -357,10 +357,11 @@ int tkl_next_reminder_unkeyed(const struct tkl_policy *p, const struct tkl_rules
     return next_reminder(p, rules, kind, deadline, from_day, false, ret);
 }
 
-int tkl_next_prompt(const struct tkl_policy *p, int32_t first_day, int32_t last_day,
-                    int32_t from_day, struct tkl_reminder *ret)
+int tkl_next_prompt(const struct tkl_policy *p, const struct tkl_prompts *prompts,
+                    int32_t first_day, int32_t last_day, int32_t from_day, struct tkl_reminder *ret)
 {
-    const struct tkl_ladder *l = last_day > first_day ? &p->prompt_long : &p->prompt_day;
+    const struct tkl_prompts *own = prompts ? prompts : &p->prompts;
+    const struct tkl_ladder *l = last_day > first_day ? &own->longer : &own->one_day;
     struct tkl_reminder best = {.day = INT32_MAX};
     /* prompts: the working day on or before first_day - lead */
     for (size_t i = 0; i < l->n; i++) {

@@ -37,6 +37,12 @@ struct tkl_rules {
     int weekday;              /* the digest day: 0 = Monday ... 4 = Friday */
 };
 
+/* The prompts ahead of observances: the schedule's, or a source's own. */
+struct tkl_prompts {
+    struct tkl_ladder one_day; /* days before a one-day observance */
+    struct tkl_ladder longer;  /* days before a longer one (a month) */
+};
+
 struct tkl_policy {
     int send_minute;         /* minutes after local midnight */
     struct tkl_rules rules;  /* defaults for teams without their own */
@@ -46,10 +52,9 @@ struct tkl_policy {
                               * start keeps what it missed for the next send
                               * time (tkl_catch_up_now); -1: never */
     struct tkl_holidays holidays;
-    struct tkl_ladder prompt_day;  /* days before a one-day observance */
-    struct tkl_ladder prompt_long; /* days before a longer one (a month) */
-    int lookahead_months;          /* 0: none; else the first working day of each
-                                    * month lists the observances of this many months */
+    struct tkl_prompts prompts; /* schedule.prompt_days, prompt_days_long */
+    int lookahead_months;       /* 0: none; else the first working day of each
+                                 * month lists the observances of this many months */
 };
 
 struct tkl_reminder {
@@ -137,13 +142,15 @@ int tkl_next_reminder_unkeyed(const struct tkl_policy *p, const struct tkl_rules
 
 /*
  * The first prompt for an observance lasting [first_day, last_day] whose
- * send day is on or after from_day: the prompt ladder (prompt_long when it
- * lasts more than one day), and the monthly look-aheads whose months cover
- * its first day or that come while it is under way, unless the observance
- * is over by then. A look-ahead on the day of a prompt gives way to it.
- * Returns 0 with *ret set, or -ENOENT when there is none left.
+ * send day is on or after from_day: the prompt ladder of prompts (NULL:
+ * the policy's; its longer ladder when the observance lasts more than one
+ * day), and the policy's monthly look-aheads whose months cover its first
+ * day or that come while it is under way, unless the observance is over
+ * by then. A look-ahead on the day of a prompt gives way to it. Returns 0
+ * with *ret set, or -ENOENT when there is none left.
  */
-int tkl_next_prompt(const struct tkl_policy *p, int32_t first_day, int32_t last_day,
-                    int32_t from_day, struct tkl_reminder *ret);
+int tkl_next_prompt(const struct tkl_policy *p, const struct tkl_prompts *prompts,
+                    int32_t first_day, int32_t last_day, int32_t from_day,
+                    struct tkl_reminder *ret);
 
 #endif

@@ -169,6 +169,19 @@ static int get_catch_up_until(const struct tkl_confread *x, const config_setting
     return 0;
 }
 
+/* The prompt keys of g (the schedule or a source), prompt_days and
+ * prompt_days_long, over *prompts. Returns 0 or -EINVAL. */
+static int get_prompt_ladders(const struct tkl_confread *x, const config_setting_t *g,
+                              struct tkl_prompts *prompts)
+{
+    int r = 0;
+    if (get_ladder_member(x, g, "prompt_days", &prompts->one_day) < 0)
+        r = -EINVAL;
+    if (get_ladder_member(x, g, "prompt_days_long", &prompts->longer) < 0)
+        r = -EINVAL;
+    return r;
+}
+
 /* The policy's catch-up and prompt keys over *p. Returns 0 or -EINVAL. */
 static int get_prompts(const struct tkl_confread *x, const config_setting_t *g,
                        struct tkl_policy *p)
@@ -176,9 +189,7 @@ static int get_prompts(const struct tkl_confread *x, const config_setting_t *g,
     int r = 0;
     if (tkl_conf_get_int(x, g, "catch_up_days", 0, 365, &p->catch_up_days) < 0)
         r = -EINVAL;
-    if (get_ladder_member(x, g, "prompt_days", &p->prompt_day) < 0)
-        r = -EINVAL;
-    if (get_ladder_member(x, g, "prompt_days_long", &p->prompt_long) < 0)
+    if (get_prompt_ladders(x, g, &p->prompts) < 0)
         r = -EINVAL;
     if (tkl_conf_get_int(x, g, "lookahead_months", 0, 12, &p->lookahead_months) < 0)
         r = -EINVAL;
@@ -283,6 +294,43 @@ int tkl_schedule_conf_teams(const struct tkl_confread *x, const config_setting_t
     return r;
 }
 
+int tkl_schedule_conf_sources(const struct tkl_confread *x, const config_setting_t *list,
+                              struct tkl_schedule_conf *sc)
+{
+    int r = 0, n = list && config_setting_is_list(list) ? config_setting_length(list) : 0;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        const config_setting_t *name =
+            config_setting_is_group(g) ? config_setting_get_member(g, "name") : NULL;
+        const char *s = name ? config_setting_get_string(name) : NULL;
+        if (!s || (!config_setting_get_member(g, "prompt_days") &&
+                   !config_setting_get_member(g, "prompt_days_long")))
+            continue;
+        struct tkl_source_prompts *v =
+            realloc(sc->source_prompts, (sc->n_source_prompts + 1) * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        sc->source_prompts = v;
+        struct tkl_source_prompts *sp = &v[sc->n_source_prompts];
+        *sp = (struct tkl_source_prompts){.prompts = sc->policy.prompts};
+        if (!(sp->source = strdup(s)))
+            return -ENOMEM;
+        sc->n_source_prompts++;
+        if (get_prompt_ladders(x, g, &sp->prompts) < 0)
+            r = -EINVAL;
+    }
+    return r;
+}
+
+const struct tkl_prompts *tkl_schedule_prompts(const struct tkl_schedule_conf *sc,
+                                               const char *source)
+{
+    for (size_t i = 0; source && i < sc->n_source_prompts; i++)
+        if (!strcmp(sc->source_prompts[i].source, source))
+            return &sc->source_prompts[i].prompts;
+    return &sc->policy.prompts;
+}
+
 const struct tkl_rules *tkl_schedule_team_rules(const struct tkl_schedule_conf *sc, size_t team)
 {
     if (team < sc->n_team_rules)
@@ -295,5 +343,8 @@ void tkl_schedule_conf_free(struct tkl_schedule_conf *sc)
     tkl_holidays_free(&sc->policy.holidays);
     free(sc->escalate_to);
     free(sc->team_rules);
+    for (size_t i = 0; i < sc->n_source_prompts; i++)
+        free(sc->source_prompts[i].source);
+    free(sc->source_prompts);
     *sc = (struct tkl_schedule_conf){0};
 }

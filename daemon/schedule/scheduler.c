@@ -112,8 +112,9 @@ static long team_index(const struct tkl_team_dir *teams, const char *id)
 static int base_reminder(const struct tkl_schedule_conf *sc, const struct tkl_action *a,
                          size_t team, int32_t from_day, struct tkl_reminder *ret)
 {
-    if (a->deadline.kind == TKL_DEADLINE_EVENT)
-        return tkl_next_prompt(&sc->policy, a->deadline.day, a->deadline.last_day, from_day, ret);
+    if (a->deadline.kind == TKL_DEADLINE_EVENT) /* an observance's file is its source */
+        return tkl_next_prompt(&sc->policy, tkl_schedule_prompts(sc, a->file), a->deadline.day,
+                               a->deadline.last_day, from_day, ret);
     return tkl_next_reminder_unkeyed(&sc->policy, tkl_schedule_team_rules(sc, team),
                                      a->deadline.kind, a->deadline.day, from_day, ret);
 }

@@ -766,6 +766,43 @@ class Prompts(Fixture):
         self.assertEqual(got[("world-menopause-day", "lookahead-2027-09")][0],
                          "2027-09-01T09:00:00+01:00")
 
+    def test_a_source_s_own_prompt_days(self):
+        """The council's own calendar, a source of its own, asks six weeks'
+        notice (prompt_days = [ 42, 14 ]): `tickler upcoming` shows its
+        awards prompted then, and the shipped calendar's observances as the
+        schedule says."""
+        with open(self.conf) as f:
+            text = f.read()
+        both = 'files = [ "calendars/uk-diversity.ics", "calendars/local.ics" ];\n    };\n  }'
+        self.assertIn(both, text)
+        with open(self.conf, "w") as f:
+            f.write(text.replace(both, 'files = [ "calendars/uk-diversity.ics" ]; }; },\n'
+                                 '  { name = "council"; plugin = "calendar"; team = "comms";\n'
+                                 '    prompt_days = [ 42, 14 ];\n'
+                                 '    settings = { files = [ "calendars/local.ics" ]; }; }'))
+        self.tickler("check")
+        got = {}
+        for u in self.upcoming("2027-08-16", 70):
+            got.setdefault(u["item"].split("@")[0], set()).add((u["stage"], u["at"][:10]))
+        # the awards, Thursday 21 October 2027 (to each of its teams): 42
+        # and 14 days before
+        self.assertEqual(got["compassionate-community-awards"],
+                         {("lookahead-2027-09", "2027-09-01"), ("prompt-42", "2027-09-09"),
+                          ("lookahead-2027-10", "2027-10-01"), ("prompt-14", "2027-10-07")})
+        # World Menopause Day, Monday 18 October, keeps the schedule's 14 and 2
+        self.assertIn(("prompt-14", "2027-10-04"), got["world-menopause-day"])
+        self.assertIn(("prompt-2", "2027-10-15"), got["world-menopause-day"])
+        self.assertNotIn("prompt-42", [s for s, _ in got["world-menopause-day"]])
+        # a bad lead time is refused at its line, naming why
+        with open(self.conf) as f:
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write(text.replace("prompt_days = [ 42, 14 ];", "prompt_days = [ 42, 400 ];"))
+        p = self.tickler("check", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertRegex(p.stdout + p.stderr,
+                         r"tickler\.conf:\d+: .*lead times are whole numbers of days from 0 to 366")
+
     def test_daemon_sends_prompts_and_the_look_ahead(self):
         run(tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(), "--state-dir",
             self.state, "--now", "2027-09-01T09:30", "--oneshot")

@@ -114,7 +114,7 @@ START_TEST(source_mistakes_are_named_at_their_lines)
                             "prompted for every item (the comms team)"));
     ck_assert(conf_error_at(&f, 4,
                             "unknown key \"colour\" in a source (known keys: name, plugin, "
-                            "team, settings)"));
+                            "team, settings, prompt_days, prompt_days_long)"));
     ck_assert(conf_error_at(&f, 5, "source name \"events\" is used twice"));
     ck_assert_uint_eq(f.diags.n_errors, 3);
     ck_assert_uint_eq(n, 3);

@@ -334,7 +334,7 @@ static size_t prompts(int32_t first, int32_t last, int32_t from, struct tkl_remi
                       size_t max)
 {
     size_t n = 0;
-    while (n < max && tkl_next_prompt(&p, first, last, from, &out[n]) == 0) {
+    while (n < max && tkl_next_prompt(&p, NULL, first, last, from, &out[n]) == 0) {
         from = out[n].day + 1;
         n++;
     }
@@ -367,7 +367,7 @@ START_TEST(a_look_ahead_lists_an_observance_still_under_way)
      * look-aheads of June and July (it is coming up), and of Mon 2 August
      * (it is under way); none in September, when it is over */
     struct tkl_reminder r[8];
-    p.prompt_long = (struct tkl_ladder){.n = 0};
+    p.prompts.longer = (struct tkl_ladder){.n = 0};
     ck_assert_uint_eq(prompts(DAY(2027, 7, 18), DAY(2027, 8, 17), DAY(2027, 1, 1), r, 8), 3);
     ck_assert_str_eq(r[0].key, "lookahead-2027-06");
     ck_assert_str_eq(r[1].key, "lookahead-2027-07");
@@ -375,17 +375,17 @@ START_TEST(a_look_ahead_lists_an_observance_still_under_way)
     ck_assert_str_eq(r[2].key, "lookahead-2027-08");
     ck_assert_int_eq(r[2].stage, TKL_STAGE_LOOKAHEAD);
     /* one that began before its month's look-ahead and ended before it: none */
-    ck_assert_int_eq(tkl_next_prompt(&p, DAY(2027, 7, 18), DAY(2027, 8, 1), DAY(2027, 7, 19), r),
-                     -ENOENT);
+    ck_assert_int_eq(
+        tkl_next_prompt(&p, NULL, DAY(2027, 7, 18), DAY(2027, 8, 1), DAY(2027, 7, 19), r), -ENOENT);
     /* across a year's end: 16 Days of Activism (25 November - 10 December
      * 2027) in the look-ahead of Wed 1 December; the 16 December to 16
      * January one in that of Tue 4 January 2028 (the 3rd a bank holiday) */
-    ck_assert_int_eq(tkl_next_prompt(&p, DAY(2027, 11, 25), DAY(2027, 12, 10), DAY(2027, 11, 2), r),
-                     0);
+    ck_assert_int_eq(
+        tkl_next_prompt(&p, NULL, DAY(2027, 11, 25), DAY(2027, 12, 10), DAY(2027, 11, 2), r), 0);
     ck_assert_str_eq(r[0].key, "lookahead-2027-12");
     ck_assert_int_eq(r[0].day, DAY(2027, 12, 1));
-    ck_assert_int_eq(tkl_next_prompt(&p, DAY(2027, 12, 16), DAY(2028, 1, 16), DAY(2027, 12, 2), r),
-                     0);
+    ck_assert_int_eq(
+        tkl_next_prompt(&p, NULL, DAY(2027, 12, 16), DAY(2028, 1, 16), DAY(2027, 12, 2), r), 0);
     ck_assert_str_eq(r[0].key, "lookahead-2028-01");
     ck_assert_int_eq(r[0].day, DAY(2028, 1, 4));
 }
@@ -405,7 +405,7 @@ START_TEST(prompts_for_a_one_day_observance)
     ck_assert_int_eq(r[3].day, DAY(2027, 10, 15));
     ck_assert_str_eq(r[3].key, "prompt-2");
     /* a prompt and a look-ahead on one day: the prompt is kept */
-    p.prompt_day = (struct tkl_ladder){.lead = {17}, .n = 1};
+    p.prompts.one_day = (struct tkl_ladder){.lead = {17}, .n = 1};
     ck_assert_uint_eq(prompts(DAY(2027, 10, 18), DAY(2027, 10, 18), DAY(2027, 9, 2), r, 8), 1);
     ck_assert_int_eq(r[0].day, DAY(2027, 10, 1));
     ck_assert_str_eq(r[0].key, "prompt-17");
@@ -419,10 +419,11 @@ START_TEST(no_prompts_once_an_observance_is_over)
 {
     struct tkl_reminder r;
     ck_assert_int_eq(
-        tkl_next_prompt(&p, DAY(2027, 10, 18), DAY(2027, 10, 18), DAY(2027, 10, 19), &r), -ENOENT);
+        tkl_next_prompt(&p, NULL, DAY(2027, 10, 18), DAY(2027, 10, 18), DAY(2027, 10, 19), &r),
+        -ENOENT);
     /* a month-long one still in its look-ahead month after it began */
-    ck_assert_int_eq(tkl_next_prompt(&p, DAY(2028, 10, 1), DAY(2028, 10, 31), DAY(2028, 10, 2), &r),
-                     0);
+    ck_assert_int_eq(
+        tkl_next_prompt(&p, NULL, DAY(2028, 10, 1), DAY(2028, 10, 31), DAY(2028, 10, 2), &r), 0);
     ck_assert_str_eq(r.key, "lookahead-2028-10"); /* Sun 1 Oct: Mon 2 October */
     ck_assert_int_eq(r.day, DAY(2028, 10, 2));
 }
@@ -502,7 +503,7 @@ START_TEST(packed_reminders_unpack_whole)
         ck_assert_int_eq(
             tkl_next_reminder(&p, NULL, TKL_DEADLINE_ONGOING, TKL_NO_DAY, from, &v[n++]), 0);
     for (int32_t from = DAY(2023, 1, 1);
-         tkl_next_prompt(&p, DAY(2023, 5, 1), DAY(2023, 5, 31), from, &v[n]) == 0;
+         tkl_next_prompt(&p, NULL, DAY(2023, 5, 1), DAY(2023, 5, 31), from, &v[n]) == 0;
          from = v[n++].day + 1)
         ;
     bool seen[16] = {false}, monthly = false, escalated = false;

@@ -71,8 +71,8 @@ START_TEST(a_schedule_is_read)
     ck_assert_int_eq(p->holidays.add[0], tkl_day_from_civil(2024, 12, 27));
     ck_assert_uint_eq(p->holidays.n_remove, 2);
     ck_assert_int_eq(p->holidays.remove[1], tkl_day_from_civil(2024, 1, 2));
-    ck_assert_uint_eq(p->prompt_day.n, 1);
-    ck_assert_int_eq(p->prompt_long.lead[0], 30);
+    ck_assert_uint_eq(p->prompts.one_day.n, 1);
+    ck_assert_int_eq(p->prompts.longer.lead[0], 30);
     ck_assert_int_eq(p->lookahead_months, 1);
     ck_assert_int_eq(p->catch_up_until, 18 * 60 + 30);
     tkl_schedule_conf_free(&sc);
@@ -211,6 +211,57 @@ START_TEST(teams_override_the_policy_rules)
 }
 END_TEST
 
+/* A source's prompt_days and prompt_days_long are its own, over the
+ * schedule's (read first), checked as the schedule's are. */
+START_TEST(a_source_s_own_prompts_are_read)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "schedule = { prompt_days = [ 10 ]; prompt_days_long = [ 30 ]; };\n"
+                   "sources = (\n"
+                   "  { name = \"awards\"; plugin = \"calendar\"; team = \"comms\";\n"
+                   "    prompt_days = [ 14, 42, 14 ]; },\n"
+                   "  { name = \"diversity\"; plugin = \"calendar\"; team = \"comms\"; },\n"
+                   "  { name = \"weeks\"; plugin = \"calendar\"; team = \"comms\";\n"
+                   "    prompt_days_long = [ 56 ]; }\n"
+                   ");\n");
+    struct tkl_schedule_conf sc;
+    tkl_schedule_conf_init(&sc);
+    ck_assert_int_eq(tkl_schedule_conf_read(&f.x, conf_at(&f, "schedule"), &sc), 0);
+    ck_assert_int_eq(tkl_schedule_conf_sources(&f.x, conf_at(&f, "sources"), &sc), 0);
+    ck_assert_uint_eq(f.diags.n, 0);
+    ck_assert_uint_eq(sc.n_source_prompts, 2); /* those that give their own */
+    const struct tkl_prompts *a = tkl_schedule_prompts(&sc, "awards");
+    ck_assert_uint_eq(a->one_day.n, 2); /* sorted, the repeat dropped */
+    ck_assert_int_eq(a->one_day.lead[0], 42);
+    ck_assert_int_eq(a->one_day.lead[1], 14);
+    ck_assert_uint_eq(a->longer.n, 1); /* the schedule's */
+    ck_assert_int_eq(a->longer.lead[0], 30);
+    const struct tkl_prompts *w = tkl_schedule_prompts(&sc, "weeks");
+    ck_assert_int_eq(w->one_day.lead[0], 10);
+    ck_assert_int_eq(w->longer.lead[0], 56);
+    ck_assert_ptr_eq(tkl_schedule_prompts(&sc, "diversity"), &sc.policy.prompts);
+    ck_assert_ptr_eq(tkl_schedule_prompts(&sc, NULL), &sc.policy.prompts);
+    tkl_schedule_conf_free(&sc);
+    conf_done(&f);
+    /* mistakes, at their lines */
+    conf_parse(&f, "sources = (\n"
+                   "  { name = \"awards\"; plugin = \"calendar\"; team = \"comms\";\n"
+                   "    prompt_days = [ 42,\n"
+                   "                    400 ];\n"
+                   "    prompt_days_long = [ ]; }\n"
+                   ");\n");
+    tkl_schedule_conf_init(&sc);
+    ck_assert_int_eq(tkl_schedule_conf_sources(&f.x, conf_at(&f, "sources"), &sc), -EINVAL);
+    ck_assert(conf_error_at(&f, 4, "lead times are whole numbers of days from 0 to 366"));
+    ck_assert(conf_error_at(&f, 5, "a ladder holds 1 to 16 lead times (got 0)"));
+    ck_assert_uint_eq(f.diags.n_errors, 2);
+    /* what was refused keeps the schedule's */
+    ck_assert_int_eq(tkl_schedule_prompts(&sc, "awards")->one_day.lead[0], 14);
+    tkl_schedule_conf_free(&sc);
+    conf_done(&f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("schedule_conf");
@@ -220,6 +271,7 @@ int main(void)
     tcase_add_test(tc, mistakes_are_named_at_their_lines);
     tcase_add_test(tc, catch_up_until_is_read);
     tcase_add_test(tc, teams_override_the_policy_rules);
+    tcase_add_test(tc, a_source_s_own_prompts_are_read);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -251,6 +251,51 @@ static void pop_all(struct tkl_scheduler *s, const struct tkl_store *st, int64_t
     }
 }
 
+/* The prompts of an observance whose day(s) are first to last, of the
+ * source named source, popped from a schedule built on 1 April 2027. */
+static void prompts_of(struct tkl_store *st, const char *source, int32_t first, int32_t last,
+                       char *got, size_t size)
+{
+    struct tkl_action *a = &st->actions[0];
+    char *file = a->file;
+    a->deadline = (struct tkl_deadline){.kind = TKL_DEADLINE_EVENT, .day = first, .last_day = last};
+    a->file = (char *)source; /* an observance's file is its source's name */
+    struct tkl_scheduler s = {0};
+    int64_t now = at(2027, 4, 1, 8);
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, st, now, now), 0);
+    pop_all(&s, st, at(2027, 7, 1, 0), got, size);
+    tkl_scheduler_free(&s);
+    a->file = file;
+}
+
+/* A source with its own prompt_days (the council's awards, six weeks'
+ * notice) prompts its observances by them; another source's keep the
+ * schedule's. */
+START_TEST(a_source_s_own_prompt_days_prompt_its_observances)
+{
+    struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
+    struct tkl_source_prompts own = {
+        .source = "awards",
+        .prompts = {.one_day = {.lead = {42, 14}, .n = 2}, .longer = {.lead = {56}, .n = 1}}};
+    cfg->schedule.source_prompts = &own;
+    cfg->schedule.n_source_prompts = 1;
+    cfg->schedule.policy.lookahead_months = 0; /* the prompts alone */
+    int32_t thursday = tkl_day_from_civil(2027, 6, 10);
+    char got[512];
+    prompts_of(st, "awards", thursday, thursday, got, sizeof(got));
+    ck_assert_str_eq(got, "prompt-42@2027-04-29 prompt-14@2027-05-27 ");
+    /* a week: its own longer ladder, 56 days before Monday 7 June */
+    prompts_of(st, "awards", thursday - 3, thursday + 3, got, sizeof(got));
+    ck_assert_str_eq(got, "prompt-56@2027-04-12 ");
+    /* the shipped calendar's source: the schedule's [ 14, 2 ] */
+    prompts_of(st, "diversity", thursday, thursday, got, sizeof(got));
+    ck_assert_str_eq(got, "prompt-14@2027-05-27 prompt-2@2027-06-08 ");
+    cfg->schedule.source_prompts = NULL;
+    cfg->schedule.n_source_prompts = 0;
+    tkl_store_free(st);
+}
+END_TEST
+
 START_TEST(a_weekly_team_gets_its_reminders_on_its_digest_day)
 {
     /* deadline Friday 30 June 2023, digest on Mondays: the stages before
@@ -759,6 +804,7 @@ int main(void)
     tcase_add_test(tc, pops_in_order_with_the_next_stage_after);
     tcase_add_test(tc, catch_up_sends_only_the_latest_missed_once);
     tcase_add_test(tc, a_due_prompt_over_by_a_later_day_is_known);
+    tcase_add_test(tc, a_source_s_own_prompt_days_prompt_its_observances);
     tcase_add_test(tc, reload_reschedules_only_the_changed_action);
     tcase_add_test(tc, a_reminder_due_exactly_now_is_due_without_catch_up);
     tcase_add_test(tc, a_reminder_due_exactly_now_stands_for_a_missed_one);
