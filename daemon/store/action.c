@@ -285,6 +285,9 @@ uint64_t tkl_action_hash(const struct tkl_action *a)
         h = mem_hash_str(h, texts[i]);
     for (size_t i = 0; i < a->n_teams; i++)
         h = mem_hash_str(h, a->teams[i]);
+    /* an observance's file is its source, whose prompt_days it follows */
+    if (a->deadline.kind == TKL_DEADLINE_EVENT)
+        h = mem_hash_str(h, a->file);
     /* what the texts were read as: a configuration reload may read the
      * same status or deadline text differently */
     const int32_t read[] = {(int32_t)a->status, (int32_t)a->deadline.kind, a->deadline.day,

@@ -122,8 +122,8 @@ int tkl_action_derive_id(struct tkl_action *a);
 bool tkl_action_text_is_clean(const char *s, bool fold);
 
 /* A hash over the id, the texts, the teams and what the status and
- * deadline were read as (not file and line): equal hashes mean an
- * unchanged action. Compared in memory only (it may change
+ * deadline were read as (not line, and not file but an observance's, its
+ * source): equal hashes mean an unchanged action. Compared in memory only (it may change
  * between versions). */
 uint64_t tkl_action_hash(const struct tkl_action *a);
 

@@ -236,9 +236,11 @@ static void index_link(FILE *f, const struct tkl_service *s, const char *path, c
 }
 
 /* public_url past its scheme ("tickler.example/"), which a webcal://
- * address follows (webcal names no TLS of its own: the same address for
- * an http:// and an https:// public_url); NULL without public_url
- * (sockets from systemd, no http group), when there is no host to name. */
+ * address follows, for an http:// and an https:// public_url alike
+ * (webcal:// says nothing of TLS: the client picks, and one that fetches
+ * it over plain HTTP needs the host to answer there, a proxy sending it
+ * on to https://); NULL without public_url (sockets from systemd, no http
+ * group), when there is no host to name. */
 static const char *webcal_rest(const struct tkl_service *s)
 {
     const char *base = s->rt->cfg->http.public_url;
@@ -290,7 +292,8 @@ static int index_calendars(FILE *f, struct tkl_service *s, int64_t now)
               f);
         if (webcal_rest(s))
             fputs(" Or choose <i>subscribe</i> beside it: Outlook and Apple Calendar open their "
-                  "subscribe dialog.",
+                  "subscribe dialog. If that subscription cannot load the calendar, paste the "
+                  "address instead.",
                   f);
         fputs("</p>\n<ul>\n", f);
         feed_item(f, s, "calendar.ics");

@@ -296,6 +296,57 @@ START_TEST(a_source_s_own_prompt_days_prompt_its_observances)
 }
 END_TEST
 
+/* A store of the plan and one observance, first of July 2027, of the
+ * source named source. */
+static struct tkl_store *with_observance(const char *source)
+{
+    struct tkl_store *st = load(PLAN "A,One,HR,30/06/2023,\n");
+    int32_t day = tkl_day_from_civil(2027, 7, 1);
+    /* taken by the store */
+    struct tkl_action ev = {.id = strdup("ev-awards"),
+                            .file = strdup(source),
+                            .title = strdup("Staff awards"),
+                            .deadline_text = strdup("1 July 2027"),
+                            .deadline = {.kind = TKL_DEADLINE_EVENT, .day = day, .last_day = day}};
+    ck_assert(ev.id && ev.file && ev.title && ev.deadline_text);
+    ck_assert_int_eq(tkl_action_add_team(&ev, "hr"), 0);
+    struct tkl_diags d = {0};
+    ck_assert_int_eq(tkl_store_append(st, &ev, 1, &d), 0);
+    tkl_diags_free(&d);
+    return st;
+}
+
+/* An observance that moves to a source with prompt_days of its own (its
+ * file moved to that source's directory), all else as it was, is
+ * prompted by that source's after a store reload, as a new schedule
+ * would. */
+START_TEST(a_store_reload_prompts_an_observance_by_its_new_source)
+{
+    struct tkl_store *a = with_observance("diversity"), *b = with_observance("awards");
+    struct tkl_source_prompts own = {.source = "awards",
+                                     .prompts = {.one_day = {.lead = {42}, .n = 1}}};
+    cfg->schedule.source_prompts = &own;
+    cfg->schedule.n_source_prompts = 1;
+    cfg->schedule.policy.lookahead_months = 0;
+    struct tkl_scheduler s = {0}, fresh = {0};
+    int64_t now = at(2027, 4, 1, 8);
+    size_t changed = 0;
+    ck_assert_int_eq(tkl_scheduler_build(&s, &cfg->schedule, &cfg->teams, a, now, now), 0);
+    ck_assert_int_eq(entry_at(&s, a, "ev-awards"), at(2027, 6, 17, 9)); /* 14 days */
+    ck_assert_int_eq(tkl_scheduler_reload(&s, &cfg->schedule, &cfg->teams, a, b, now, &changed), 0);
+    ck_assert_uint_eq(changed, 1);
+    ck_assert_int_eq(tkl_scheduler_build(&fresh, &cfg->schedule, &cfg->teams, b, now, now), 0);
+    ck_assert_int_eq(entry_at(&fresh, b, "ev-awards"), at(2027, 5, 20, 9)); /* 42 days */
+    ck_assert_int_eq(entry_at(&s, b, "ev-awards"), entry_at(&fresh, b, "ev-awards"));
+    tkl_scheduler_free(&fresh);
+    tkl_scheduler_free(&s);
+    cfg->schedule.source_prompts = NULL;
+    cfg->schedule.n_source_prompts = 0;
+    tkl_store_free(a);
+    tkl_store_free(b);
+}
+END_TEST
+
 START_TEST(a_weekly_team_gets_its_reminders_on_its_digest_day)
 {
     /* deadline Friday 30 June 2023, digest on Mondays: the stages before
@@ -805,6 +856,7 @@ int main(void)
     tcase_add_test(tc, catch_up_sends_only_the_latest_missed_once);
     tcase_add_test(tc, a_due_prompt_over_by_a_later_day_is_known);
     tcase_add_test(tc, a_source_s_own_prompt_days_prompt_its_observances);
+    tcase_add_test(tc, a_store_reload_prompts_an_observance_by_its_new_source);
     tcase_add_test(tc, reload_reschedules_only_the_changed_action);
     tcase_add_test(tc, a_reminder_due_exactly_now_is_due_without_catch_up);
     tcase_add_test(tc, a_reminder_due_exactly_now_stands_for_a_missed_one);
