@@ -1456,7 +1456,23 @@ struct status {
     bool disk_full;                 /* disk_free below STATE_MIN_FREE */
     bool healthy;                   /* nothing failed, stuck, unsent, failing or full */
     const struct tkl_pg_status *pg; /* state.backend "postgresql": its nodes; else NULL */
+    /* the channels with notices waiting (SQLite: owned; PostgreSQL: pg's),
+     * and of them, the notices of channels no notifier of the
+     * configuration serves (renamed or removed: they wait for one) */
+    const struct tkl_channel_waiting *channels;
+    size_t n_channels;
+    const struct tkl_config *cfg;
+    int64_t unserved;
 };
+
+/* Whether cfg configures a notifier named channel. */
+static bool has_notifier(const struct tkl_config *cfg, const char *channel)
+{
+    for (size_t i = 0; i < cfg->n_notifiers; i++)
+        if (strcmp(cfg->notifiers[i].name, channel) == 0)
+            return true;
+    return false;
+}
 
 /* How long a notice may be due with no ticklerd running before tickler
  * status calls it a fault: room for a restart, or for a timer that runs
@@ -1501,16 +1517,23 @@ static void status_settle(struct status *x, int64_t now)
         x->running == 0 && x->st.due_since != INT64_MAX && x->st.due_since <= now - UNSENT_GRACE;
     x->failing = x->st.retrying_since != INT64_MAX && x->st.retrying_since <= now - RETRY_ALARM;
     x->disk_full = x->disk_free >= 0 && x->disk_free < STATE_MIN_FREE;
-    x->healthy = x->st.failed == 0 && x->stuck == 0 && !x->unsent && !x->failing && !x->disk_full;
+    x->unserved = 0;
+    for (size_t i = 0; i < x->n_channels; i++)
+        if (!has_notifier(x->cfg, x->channels[i].channel))
+            x->unserved += x->channels[i].n;
+    x->healthy = x->st.failed == 0 && x->stuck == 0 && !x->unsent && !x->failing && !x->disk_full &&
+                 !x->unserved;
 }
 
 /* Reads the outbox o of the state directory dir into *ret at now, stuck
- * meaning older than max_age_hours. Returns 0 or a negative errno (then
- * *ret is untouched). */
-static int status_read(struct tkl_outbox *o, const char *dir, int64_t now, int max_age_hours,
-                       struct status *ret)
+ * meaning older than cfg's max_age_hours. Returns 0 or a negative errno
+ * (then *ret is untouched); else ret->channels is the caller's to free. */
+static int status_read(struct tkl_outbox *o, const char *dir, int64_t now,
+                       const struct tkl_config *cfg, struct status *ret)
 {
-    struct status x = {.max_age_hours = max_age_hours, .last_run = INT64_MIN, .disk_free = -1};
+    int max_age_hours = cfg->delivery.max_age_hours;
+    struct status x = {
+        .max_age_hours = max_age_hours, .last_run = INT64_MIN, .disk_free = -1, .cfg = cfg};
     struct statvfs fs;
     if (statvfs(dir, &fs) == 0) /* a file system that says it is endless: as much */
         x.disk_free = fs.f_frsize && fs.f_bavail > (uint64_t)INT64_MAX / fs.f_frsize
@@ -1531,6 +1554,9 @@ static int status_read(struct tkl_outbox *o, const char *dir, int64_t now, int m
         x.last_run = INT64_MIN;
         r = 0;
     }
+    struct tkl_channel_waiting *channels = NULL;
+    if (r == 0 && (r = tkl_outbox_waiting_channels(o, &channels, &x.n_channels)) == 0)
+        x.channels = channels;
     if (r < 0)
         return r;
     status_settle(&x, now);
@@ -1564,7 +1590,10 @@ static int status_read_pg(struct cli *c, int64_t now, struct tkl_pg_status *pg, 
                            .stuck = pg->stuck,
                            .max_age_hours = max_age,
                            .disk_free = -1, /* the database server's to watch */
-                           .pg = pg};
+                           .pg = pg,
+                           .channels = pg->channels,
+                           .n_channels = pg->n_channels,
+                           .cfg = c->cfg};
     /* the nodes share the work: any one connected sends it */
     for (size_t i = 0; i < pg->n_nodes; i++)
         ret->running |= pg->nodes[i].connected;
@@ -1600,6 +1629,18 @@ static int status_json(const struct status *x)
               (!x->pg && json_object_set_new(o, "disk_free_bytes",
                                              x->disk_free < 0 ? json_null()
                                                               : json_integer(x->disk_free)) < 0))) {
+        json_decref(o);
+        o = NULL;
+    }
+    json_t *waiting = o ? json_object() : NULL;
+    for (size_t i = 0; waiting && i < x->n_channels; i++)
+        if (!has_notifier(x->cfg, x->channels[i].channel) &&
+            json_object_set_new(waiting, x->channels[i].channel,
+                                json_integer((json_int_t)x->channels[i].n)) < 0) {
+            json_decref(waiting);
+            waiting = NULL;
+        }
+    if (o && (!waiting || json_object_set_new(o, "waiting_for_notifier", waiting) < 0)) {
         json_decref(o);
         o = NULL;
     }
@@ -1711,6 +1752,17 @@ static int status_text(const struct status *x)
                x->stuck, tkl_plural(x->stuck), x->max_age_hours,
                tkl_plural((size_t)x->max_age_hours),
                x->running > 0 ? "" : "; is ticklerd running?");
+    for (size_t i = 0; i < x->n_channels; i++)
+        if (!has_notifier(x->cfg, x->channels[i].channel))
+            printf("not healthy:      %" PRId64 " notice%s wait%s for notifier %s, which the "
+                   "configuration does not have (renamed or removed?): ticklerd keeps %s until "
+                   "%d hour%s old, then fails %s; name a notifier %s again and reload to send "
+                   "%s\n",
+                   x->channels[i].n, tkl_plural((size_t)x->channels[i].n),
+                   x->channels[i].n == 1 ? "s" : "", x->channels[i].channel,
+                   x->channels[i].n == 1 ? "it" : "them", x->max_age_hours,
+                   tkl_plural((size_t)x->max_age_hours), x->channels[i].n == 1 ? "it" : "them",
+                   x->channels[i].channel, x->channels[i].n == 1 ? "it" : "them");
     if (x->disk_full) {
         char room[32];
         printf("not healthy:      the state directory's file system has %s free: ticklerd "
@@ -1813,7 +1865,7 @@ static int cmd_status(struct cli *c, int argc, char **argv)
         return 1;
     }
     if (r == 0) {
-        r = status_read(o, dir, (int64_t)time(NULL), c->cfg->delivery.max_age_hours, &x);
+        r = status_read(o, dir, (int64_t)time(NULL), c->cfg, &x);
         tkl_outbox_close(o);
     }
     if (r < 0) {
@@ -1822,7 +1874,9 @@ static int cmd_status(struct cli *c, int argc, char **argv)
         free(err);
         return 1;
     }
-    return json ? status_json(&x) : status_text(&x);
+    int rc = json ? status_json(&x) : status_text(&x);
+    tkl_channel_waiting_free((struct tkl_channel_waiting *)x.channels, x.n_channels);
+    return rc;
 }
 
 /* One notice of tickler outbox: appended to arr (--json), else printed

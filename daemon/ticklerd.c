@@ -26,6 +26,7 @@
 #include "core/text.h"
 #include "core/day.h"
 #include "dynlib/libcurl.h"
+#include "outbox/outbox.h"
 #include "core/diag.h"
 #include "core/log.h"
 #include "core/secret.h"
@@ -306,6 +307,42 @@ static bool stderr_is_journal(void)
            (unsigned long long)st.st_ino == ino;
 }
 
+/* --check-config on SQLite: the notices the state directory's outbox
+ * holds for a channel no notifier of cfg serves (a notifier renamed or
+ * removed), a warning each on stderr. Nothing when the outbox cannot be
+ * read (none yet, or not ours to read). Returns how many channels. */
+static size_t warn_unserved(const struct tkl_config *cfg, const char *dir)
+{
+    struct tkl_outbox *o = NULL;
+    struct tkl_channel_waiting *v = NULL;
+    size_t n = 0, unserved = 0;
+    if (cfg->state.backend != TKL_STATE_SQLITE || !dir ||
+        tkl_outbox_open_readonly(dir, &o, NULL) < 0)
+        return 0;
+    if (tkl_outbox_waiting_channels(o, &v, &n) < 0)
+        n = 0;
+    tkl_outbox_close(o);
+    for (size_t i = 0; i < n; i++) {
+        bool served = false;
+        for (size_t k = 0; k < cfg->n_notifiers && !served; k++)
+            served = strcmp(cfg->notifiers[k].name, v[i].channel) == 0;
+        if (served)
+            continue;
+        unserved++;
+        const char *them = v[i].n == 1 ? "it" : "them";
+        fprintf(stderr,
+                "warning: %s/tickler.db: %" PRId64 " notice%s queued for notifier %s, which "
+                "this configuration does not have (renamed or removed?): ticklerd keeps %s "
+                "until %d hour%s old, then fails and reports %s; name a notifier %s again to "
+                "send %s\n",
+                dir, v[i].n, tkl_plural((size_t)v[i].n), v[i].channel, them,
+                cfg->delivery.max_age_hours, tkl_plural((size_t)cfg->delivery.max_age_hours), them,
+                v[i].channel, them);
+    }
+    tkl_channel_waiting_free(v, n);
+    return unserved;
+}
+
 /* --check-config: the runtime's one check; every problem as file:line.
  * Fails for what stops ticklerd starting (or taking a reload): the
  * errors among the diagnostics. What a plugin logged as an error beside
@@ -338,6 +375,9 @@ static int check_config(struct daemon *d)
         snprintf(also, sizeof(also), "; %zu error%s logged above, which ticklerd starts with",
                  logged, tkl_plural(logged));
     size_t warnings = diags.n - diags.n_errors;
+    /* the reload the unit's check vets warns of them in the journal */
+    if (passed && !journal)
+        warnings += warn_unserved(rt->cfg, d->service.env.state_dir);
     if (passed) {
         size_t actions = rt->store->n - rt->store->n_events;
         printf("%s: configuration ok: %zu action%s, %zu observance%s in the next %d days, %zu "

@@ -12,7 +12,7 @@
 #include "../metrics/metrics.h"
 
 #define CLAIM_MAX     64  /* notices read from the outbox per channel and round */
-#define UNSERVED_WAIT 300 /* seconds a shared notice no notifier here serves waits */
+#define UNSERVED_WAIT 300 /* seconds a notice no notifier here serves waits at a time */
 
 /* OUT_RELEASE: claimed (marked sending) but never handed to its notifier;
  * OUT_WITHDRAWN: claimed, completed meanwhile, never to be handed out */
@@ -36,9 +36,122 @@ struct tkl_flight {
     struct tkl_flight *next;
 };
 
+/* A channel no notifier serves: its notices seen waiting since the
+ * configuration was set (more: a claim of it came back full, so there may
+ * be more), and whether that was warned of. */
+struct tkl_unserved {
+    struct tkl_unserved *next;
+    size_t seen;
+    bool more, warned;
+    char channel[];
+};
+
 static int64_t now_s(const struct tkl_deliverer *e)
 {
     return e->host.now_ms(e->host.data) / 1000;
+}
+
+static struct tkl_plugin_instance *notifier_for(const struct tkl_deliverer *e, const char *channel);
+static void ask_round(struct tkl_deliverer *e);
+
+/* A channel whose notifier was renamed or removed (gone), or came back,
+ * its notices waiting for a retry made due at once: the former's to be
+ * warned of by the round that claims them, the latter's to be sent. */
+struct comeback {
+    struct tkl_deliverer *e;
+    bool gone;
+    char channel[];
+};
+
+static void on_came_back(void *data, int r, int64_t n)
+{
+    struct comeback *c = data;
+    if (r == -ECANCELED || r == -ESHUTDOWN)
+        log_debug("notifier %s: its notices waiting for a retry are left to their next attempt",
+                  c->channel);
+    else if (r < 0)
+        log_error("notifier %s is %s, but its notices waiting for a retry could not be made due "
+                  "(%s); each is looked at at its next attempt",
+                  c->channel, c->gone ? "no longer configured" : "configured again", strerror(-r));
+    else if (n > 0 && !c->gone)
+        log_notice("notifier %s is configured again: the %" PRId64 " notice%s that waited for it "
+                   "%s due now",
+                   c->channel, n, tkl_plural((size_t)n), n == 1 ? "is" : "are");
+    if (r == 0 && n > 0)
+        ask_round(c->e);
+    free(c);
+}
+
+/* Whether name is one of the n of v. */
+static bool named_in(char *const *v, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Makes the notices of channel waiting for a retry due now (gone: its
+ * notifier left the configuration; else it came into it). */
+static void hasten_renamed(struct tkl_deliverer *e, const char *channel, bool gone)
+{
+    size_t len = strlen(channel) + 1;
+    struct comeback *c = malloc(sizeof(*c) + len);
+    if (!c)
+        return; /* each goes at its next attempt */
+    c->e = e;
+    c->gone = gone;
+    memcpy(c->channel, channel, len);
+    int r = tkl_state_hasten(e->state, channel, now_s(e), NULL, 0, on_came_back, c);
+    if (r < 0)
+        on_came_back(c, r, 0);
+}
+
+static void names_free(struct tkl_deliverer *e)
+{
+    for (size_t i = 0; e->names && i < e->n_names; i++)
+        free(e->names[i]);
+    free(e->names);
+    e->names = NULL;
+    e->n_names = 0;
+}
+
+/* Compares the notifiers now set with those of the configuration before
+ * (a reload): the notices waiting for a retry of each notifier that left
+ * it, and of each that came into it, are made due now, so that the round
+ * warns of the former's (they wait for a notifier of their name) and the
+ * latter's go at once. Then keeps the names now set, and forgets which
+ * channels were warned of, so that a reload warns again. */
+static void notifiers_changed(struct tkl_deliverer *e)
+{
+    char **now = calloc(e->n_notifiers ? e->n_notifiers : 1, sizeof(*now));
+    size_t n = 0;
+    for (; now && n < e->n_notifiers; n++)
+        if (!(now[n] = strdup(e->notifiers[n]->instance)))
+            break;
+    bool complete = now && n == e->n_notifiers;
+    if (e->state && e->names && complete) {
+        for (size_t i = 0; i < e->n_names; i++)
+            if (!named_in(now, n, e->names[i]))
+                hasten_renamed(e, e->names[i], true);
+        for (size_t i = 0; i < n; i++)
+            if (!named_in(e->names, e->n_names, now[i]))
+                hasten_renamed(e, now[i], false);
+    }
+    names_free(e);
+    if (complete) {
+        e->names = now;
+        e->n_names = n;
+    } else { /* out of memory: no comparison at the next reload */
+        while (now && n)
+            free(now[--n]);
+        free(now);
+    }
+    while (e->unserved) {
+        struct tkl_unserved *u = e->unserved;
+        e->unserved = u->next;
+        free(u);
+    }
 }
 
 void tkl_delivery_set(struct tkl_deliverer *e, const struct tkl_delivery_conf *conf,
@@ -51,6 +164,7 @@ void tkl_delivery_set(struct tkl_deliverer *e, const struct tkl_delivery_conf *c
     e->n_notifiers = n_notifiers;
     for (size_t i = 0; i < n_notifiers; i++)
         (void)tkl_metrics_channel(e->metrics, notifiers[i]->instance); /* a lost series only */
+    notifiers_changed(e);
 }
 
 void tkl_delivery_set_links(struct tkl_deliverer *e, const struct tkl_token_ring *ring,
@@ -165,8 +279,6 @@ static void durable(struct tkl_deliverer *e, struct tkl_flight *x)
 
 #define SWEEP_MAX     2000 /* failures one report takes; a sweep right after takes the rest */
 #define REPORT_GROUPS 20   /* lines (groups) a report lists; the rest are counted in one */
-
-static void ask_round(struct tkl_deliverer *e);
 
 /* delivery.report_to's team, or NULL. */
 static const struct tkl_team *report_team(const struct tkl_deliverer *e)
@@ -957,36 +1069,90 @@ static void release_lost(struct tkl_deliverer *e, struct tkl_stored_notice *s)
     tkl_stored_notice_free(s);
 }
 
-/* Settles notice s, which no notifier here serves: failed for good, or,
- * on a shared state within max_age_hours, put back for UNSERVED_WAIT
- * seconds for a node that serves it (e->shared). Returns 0, or the
- * negative errno of an outbox that refused the outcome (kept to record
- * later). */
-static int settle_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now)
+/* Counts a notice of channel, which no notifier serves, for the warning
+ * at the round's end (untracked when out of memory); more: the claim that
+ * read it may have left others. */
+static void unserved_seen(struct tkl_deliverer *e, const char *channel, bool more)
+{
+    struct tkl_unserved *u = e->unserved;
+    while (u && strcmp(u->channel, channel) != 0)
+        u = u->next;
+    if (!u) {
+        size_t len = strlen(channel) + 1;
+        if (!(u = calloc(1, sizeof(*u) + len)))
+            return;
+        memcpy(u->channel, channel, len);
+        u->next = e->unserved;
+        e->unserved = u;
+    }
+    u->seen++;
+    u->more |= more;
+}
+
+/* Warns, once a channel and configuration, of the notices waiting for a
+ * notifier no configuration here has. */
+static void warn_unserved(struct tkl_deliverer *e)
+{
+    for (struct tkl_unserved *u = e->unserved; u; u = u->next) {
+        if (u->warned || !u->seen || notifier_for(e, u->channel))
+            continue;
+        u->warned = true;
+        if (e->shared)
+            log_warning(
+                "no notifier %s on this node (renamed or removed?): %s%zu notice%s queued for "
+                "it %s left in the shared outbox for a node that has one (looked at again every %d "
+                "s; "
+                "failed and reported once older than delivery.max_age_hours, %d h)",
+                u->channel, u->more ? "at least " : "", u->seen, tkl_plural(u->seen),
+                u->seen == 1 && !u->more ? "is" : "are", UNSERVED_WAIT, e->conf->max_age_hours);
+        else
+            log_warning("no notifier %s is configured (renamed or removed?): %s%zu notice%s "
+                        "queued for it %s kept in the outbox, waiting for a notifier of that "
+                        "name (looked at again every %d s; configure it again and reload to send "
+                        "them at once; failed and reported once older than "
+                        "delivery.max_age_hours, %d h, then tickler retry --failed queues them "
+                        "again)",
+                        u->channel, u->more ? "at least " : "", u->seen, tkl_plural(u->seen),
+                        u->seen == 1 && !u->more ? "is" : "are", UNSERVED_WAIT,
+                        e->conf->max_age_hours);
+    }
+}
+
+/* Settles notice s, which no notifier here serves: within max_age_hours
+ * put back for UNSERVED_WAIT seconds, for a notifier of its name to come
+ * back with a reload (or, on a shared state, for a node that serves it);
+ * older, failed for good (more: as unserved_seen). Returns 0, or the negative errno of an outbox
+ * that refused the outcome (kept to record later). */
+static int settle_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now,
+                           bool more)
 {
     struct tkl_flight *x = calloc(1, sizeof(*x));
     if (!x) {
-        log_error("out of memory failing notice %" PRIu64 "; it stays in the outbox", s->notice.id);
+        log_error("out of memory settling notice %" PRIu64 "; it stays in the outbox",
+                  s->notice.id);
         release_lost(e, s);
         return 0;
     }
     x->e = e;
     x->s = s;
     const struct tkl_notice *n = &s->notice;
-    if (e->shared && now - s->created_at < (int64_t)e->conf->max_age_hours * 3600) {
-        /* another node may serve it: back in the shared outbox for a while */
-        x->reply = strdup("no notifier of this name on this node; left for a node that has one");
+    if (now - s->created_at < (int64_t)e->conf->max_age_hours * 3600) {
+        x->reply = strdup(e->shared ? "no notifier of this name on this node; left for a node "
+                                      "that has one"
+                                    : "no notifier of this name is configured; kept in the outbox "
+                                      "for one");
         x->out = OUT_RETRY;
         x->at = now + UNSERVED_WAIT;
-        log_warning("no notifier %s on this node; notice=%" PRIu64 " recipient=%s is left in the "
-                    "shared outbox for a node that has one (looked at again in %d s, failed once "
-                    "older than delivery.max_age_hours)",
-                    n->channel, n->id, n->recipient, UNSERVED_WAIT);
+        unserved_seen(e, n->channel, more);
+        log_debug("no notifier %s here; notice=%" PRIu64 " recipient=%s waits in the outbox "
+                  "(looked at again in %d s)",
+                  n->channel, n->id, n->recipient, UNSERVED_WAIT);
         return settle(e, x);
     }
     x->reply = strdup("no notifier with this name is configured");
     fail_for_good(x, TKL_FAIL_NO_NOTIFIER, "no notifier with this name is configured",
-                  " (fix the configuration, then tickler retry)", now);
+                  " (waited for one for delivery.max_age_hours; configure it, then tickler retry)",
+                  now);
     count_outcome(e, x);
     return settle(e, x);
 }
@@ -1268,6 +1434,7 @@ static void on_next(void *data, int r, int64_t next)
  * falls due. Called from a completion only. */
 static void round_end(struct tkl_deliverer *e)
 {
+    warn_unserved(e);
     int r = tkl_state_next_attempt(e->state, on_next, e);
     if (r < 0) {
         e->round_r = e->round_r ? e->round_r : r;
@@ -1300,7 +1467,8 @@ static void on_claimed(void *data, int r, struct tkl_stored_notice **v, size_t n
         } else if (withdraw(e, s, now)) {
             continue;
         } else if (!plugin) {
-            (void)settle_unserved(e, s, now); /* a refusal is logged and kept */
+            /* a full claim may have left more */
+            (void)settle_unserved(e, s, now, n == CLAIM_MAX); /* a refusal is logged and kept */
         } else if (flight_new(e, plugin, s, &x), x) {
             *tail = x;
             tail = &x->next;
@@ -1448,6 +1616,12 @@ void tkl_delivery_free(struct tkl_deliverer *e)
         e->streaks = s->next;
         free(s);
     }
+    while (e->unserved) {
+        struct tkl_unserved *u = e->unserved;
+        e->unserved = u->next;
+        free(u);
+    }
+    names_free(e);
     free(e->waits);
     e->waits = NULL;
     e->n_waits = 0;

@@ -88,6 +88,7 @@ struct tkl_delivery_host {
 #define TKL_DELIVERY_DOWN_AFTER 3
 
 struct tkl_channel_streak;
+struct tkl_unserved;
 
 struct tkl_server_wait {
     uint64_t id;
@@ -98,9 +99,8 @@ struct tkl_deliverer {
     struct tkl_state *state;
     struct tkl_state_lease lease; /* this node's, for the notices it claims */
     /* the state is shared by nodes: a channel no notifier here serves may
-     * be another node's (a configuration rolled out one node at a time),
-     * so its notices wait UNSERVED_WAIT seconds at a time for such a node,
-     * within delivery.max_age_hours; else they fail for good at once */
+     * be another node's (a configuration rolled out one node at a time);
+     * it changes only what the log and the notice's reply say */
     bool shared;
     const struct tkl_delivery_conf *conf;
     const struct tkl_team_dir *teams;
@@ -123,6 +123,14 @@ struct tkl_deliverer {
      * at TKL_DELIVERY_DOWN_AFTER its server is taken to be down, and its
      * next delivery makes the notices waiting for a retry due at once */
     struct tkl_channel_streak *streaks;
+    /* per channel no notifier serves (renamed or removed by a reload),
+     * its notices seen waiting since the last tkl_delivery_set: warned of
+     * once, and made due at once when a notifier of that name comes back */
+    struct tkl_unserved *unserved;
+    /* the notifiers' names as last set, to compare at a reload; NULL
+     * before the first set (or when they could not be kept) */
+    char **names;
+    size_t n_names;
     /* notices a server asked to wait (Retry-After) until their next
      * attempt: never hastened; if one could not be kept, nothing is
      * hastened before waits_lost_until */
@@ -142,6 +150,10 @@ struct tkl_deliverer {
  * a reload); deliveries in flight complete through the instances they were
  * handed to. All must stay valid until the next call or tkl_delivery_free.
  * Each notifier's channel gets its metrics series (when metrics is set).
+ * At a reload, the notices waiting for a retry of each notifier the
+ * configuration no longer has (renamed or removed) are made due at once,
+ * so that the next round warns of them (they wait for a notifier of that
+ * name), and so are those of each notifier it has again, which go at once.
  */
 void tkl_delivery_set(struct tkl_deliverer *e, const struct tkl_delivery_conf *conf,
                       const struct tkl_team_dir *teams,
@@ -168,7 +180,10 @@ void tkl_delivery_set_links(struct tkl_deliverer *e, const struct tkl_token_ring
  * One round: records outcomes kept from before, then claims the due
  * notices of every channel whose notifier is running and has room, and
  * hands them out as each claim's completion says it is durable; notices
- * of a channel no notifier serves fail for good. The round's end is told
+ * of a channel no notifier serves (a notifier renamed or removed) stay
+ * queued, looked at again every 5 minutes, until delivery.max_age_hours
+ * old, then fail for good (warned of once a channel and configuration,
+ * with how many the round saw). The round's end is told
  * to host.round_done, later, from a completion (never from inside this
  * call). A round asked for while one runs starts when it ends. Returns 0,
  * or a negative errno when the state refused the round (then round_done

@@ -1513,6 +1513,49 @@ int tkl_outbox_count_waiting(struct tkl_outbox *o, int64_t created_before, int64
     return rc == SQLITE_ROW ? 0 : tkl_sqlite_errno(rc);
 }
 
+int tkl_outbox_waiting_channels(struct tkl_outbox *o, struct tkl_channel_waiting **ret,
+                                size_t *ret_n)
+{
+    sqlite3_stmt *st = NULL;
+    struct tkl_channel_waiting *v = NULL;
+    size_t n = 0;
+    int rc = sqlite3_prepare_v2(o->db,
+                                "SELECT channel, count(*) FROM notices WHERE state = 0"
+                                " GROUP BY channel ORDER BY channel",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return tkl_sqlite_errno(rc);
+    int r = 0;
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct tkl_channel_waiting *p = reallocarray(v, n + 1, sizeof(*p));
+        const char *channel = (const char *)sqlite3_column_text(st, 0);
+        if (!p || !(p[n].channel = strdup(channel ? channel : ""))) {
+            v = p ? p : v;
+            r = -ENOMEM;
+            break;
+        }
+        v = p;
+        v[n++].n = sqlite3_column_int64(st, 1);
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = tkl_sqlite_errno(rc);
+    sqlite3_finalize(st);
+    if (r < 0) {
+        tkl_channel_waiting_free(v, n);
+        return r;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+void tkl_channel_waiting_free(struct tkl_channel_waiting *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].channel);
+    free(v);
+}
+
 int tkl_outbox_list(struct tkl_outbox *o, bool failed_only, uint64_t **ret_ids, size_t *ret_n)
 {
     sqlite3_stmt *st = NULL;

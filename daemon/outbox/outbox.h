@@ -313,6 +313,23 @@ int tkl_outbox_stats(struct tkl_outbox *o, int64_t day_start, struct tkl_outbox_
  */
 int tkl_outbox_count_waiting(struct tkl_outbox *o, int64_t created_before, int64_t *ret_n);
 
+/* A channel and how many of its notices wait for delivery. */
+struct tkl_channel_waiting {
+    char *channel;
+    int64_t n;
+};
+
+/*
+ * Every channel with notices waiting for delivery (pending or retrying),
+ * by name, with their number: *ret (free with tkl_channel_waiting_free)
+ * of *ret_n. Returns 0 or a negative errno (then both are untouched).
+ */
+int tkl_outbox_waiting_channels(struct tkl_outbox *o, struct tkl_channel_waiting **ret,
+                                size_t *ret_n);
+
+/* Frees the n channels of v and v. Accepts NULL. */
+void tkl_channel_waiting_free(struct tkl_channel_waiting *v, size_t n);
+
 /*
  * A number that changes whenever the outbox changes, through this
  * connection or another process's (`tickler retry`): SQLite's data

@@ -54,6 +54,10 @@ static const char nodes_sql[] =
     "   WHERE state = 0 AND lease_node IS NOT NULL GROUP BY lease_node) l ON l.node = n.id) x"
     " ORDER BY 1";
 
+/* The channels with notices waiting, as tkl_outbox_waiting_channels. */
+static const char channels_sql[] = "SELECT channel, count(*) FROM notices WHERE state = 0"
+                                   " GROUP BY channel ORDER BY channel";
+
 /* Column i of row of res, or none when NULL. */
 static int64_t value(const PGresult *res, int row, int i, int64_t none)
 {
@@ -76,7 +80,7 @@ static void on_read(void *data, int r, const PGresult *const *results, size_t n)
         fail(x, r, "cannot read the state", failed);
         return;
     }
-    const PGresult *a = results[0], *b = results[1];
+    const PGresult *a = results[0], *b = results[1], *c = results[2];
     struct tkl_pg_status s = {.st = {.pending = value(a, 0, 0, 0),
                                      .retrying = value(a, 0, 1, 0),
                                      .failed = value(a, 0, 2, 0),
@@ -109,6 +113,21 @@ static void on_read(void *data, int r, const PGresult *const *results, size_t n)
         node->connected = strcmp(sym_PQgetvalue(b, i, 4), "t") == 0;
         s.n_nodes++;
     }
+    rows = sym_PQntuples(c);
+    if (rows > 0 && !(s.channels = calloc((size_t)rows, sizeof(*s.channels)))) {
+        tkl_pg_status_free(&s);
+        x->r = -ENOMEM;
+        return;
+    }
+    for (int i = 0; i < rows; i++) {
+        if (!(s.channels[i].channel = strdup(sym_PQgetvalue(c, i, 0)))) {
+            tkl_pg_status_free(&s);
+            x->r = -ENOMEM;
+            return;
+        }
+        s.channels[i].n = value(c, i, 1, 0);
+        s.n_channels++;
+    }
     *x->ret = s;
 }
 
@@ -120,8 +139,9 @@ static int start(struct tkl_pg *pg, void *data)
     snprintf(stuck, sizeof(stuck), "%" PRId64, x->stuck_before);
     const char *params[] = {day, stuck};
     const struct tkl_pg_stmt stmts[] = {{.sql = numbers_sql, .nparams = 2, .params = params},
-                                        {.sql = nodes_sql}};
-    int r = tkl_pg_transaction(pg, stmts, 2, on_read, x);
+                                        {.sql = nodes_sql},
+                                        {.sql = channels_sql}};
+    int r = tkl_pg_transaction(pg, stmts, 3, on_read, x);
     if (r < 0)
         fail(x, r, "cannot query the database", NULL);
     return r;
@@ -150,4 +170,7 @@ void tkl_pg_status_free(struct tkl_pg_status *s)
     free(s->nodes);
     s->nodes = NULL;
     s->n_nodes = 0;
+    tkl_channel_waiting_free(s->channels, s->n_channels);
+    s->channels = NULL;
+    s->n_channels = 0;
 }

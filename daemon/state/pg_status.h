@@ -30,6 +30,8 @@ struct tkl_pg_status {
     int64_t last_run; /* meta last_run, INT64_MIN when none */
     struct tkl_pg_node *nodes;
     size_t n_nodes;
+    struct tkl_channel_waiting *channels; /* as tkl_outbox_waiting_channels */
+    size_t n_channels;
 };
 
 /*

@@ -1521,7 +1521,8 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
                               "delivered": 6, "withdrawn": 0, "next_attempt": None,
                               "oldest_pending": None, "stuck": 0, "max_age_hours": 48,
                               "running": False, "due_since": None, "healthy": True,
-                              "retrying_since": None, "last_error": None})
+                              "retrying_since": None, "last_error": None,
+                              "waiting_for_notifier": {}})
 
     @unittest.skipUnless(os.geteuid() == 0 and not harness.PG,
                          "needs root, to mount a small file system; the SQLite state")

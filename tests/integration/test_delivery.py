@@ -79,6 +79,19 @@ class Recorder:
             self.requests.append(row)
 
 
+def settle_retrying(test, outbox, count, timeout=60):
+    """Waits until the outbox holds count notices, each retrying; returns
+    the outbox listing."""
+    deadline = time.monotonic() + timeout
+    while True:
+        box = outbox()
+        if len(box) == count and all(n["state"] == "retrying" for n in box):
+            return box
+        if time.monotonic() > deadline:
+            test.fail("the notices did not come to retry: %r" % box)
+        time.sleep(0.1)
+
+
 def make_handler(rec):
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -104,7 +117,7 @@ def make_handler(rec):
                 status = 500
             elif path == "gone" or path.startswith("gone-"):
                 status = 404
-            elif path == "hold":
+            elif path == "hold" or path.startswith("hold-"):
                 status = 503
             elif path.startswith("outage") and rec.next_count("outage") <= 3:
                 status = 503  # the server down for the first three, whoever they are for
@@ -481,33 +494,37 @@ teams = ( { id = "tls"; name = "Tls"; recipients = { hook = [ "tls", "hold" ]; }
             self.assertEqual(d.stop(), 0)
 
 
-SMTP_TEAMS = ["first", "second", "third", "fourth", "reject"]
-
-
-class Recovery(unittest.TestCase):
-    """A server down, then up again: the notices that failed while it was
-    down go as soon as it delivers again, not each at the end of its
-    backoff (retry_min_seconds = 600 here)."""
+class WebhookTeams(unittest.TestCase):
+    """A webhook notifier "hook" to the Recorder's server, one destination
+    and one team per name of TEAMS, each owning one action due on
+    2023-03-03: the destination's URL is URL with the server's port and
+    the team's name; DELIVERY is the configuration's delivery group."""
+    PREFIX = "tickler-hook-"
+    TEAMS = []
+    URL = "http://127.0.0.1:%d/%s"
+    DELIVERY = ""
 
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="tickler-recovery-")
+        self.tmp = tempfile.mkdtemp(prefix=self.PREFIX)
         self.state = os.path.join(self.tmp, "state")
         self.rec = Recorder()
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(self.rec))
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        teams = ["t%d" % i for i in range(4)]
+        teams = self.TEAMS
         for t in teams:
-            with open(os.path.join(self.tmp, t + ".url"), "w") as f:
-                f.write("http://127.0.0.1:%d/outage-%s\n" % (self.server.server_address[1], t))
+            path = os.path.join(self.tmp, t + ".url")
+            with open(path, "w") as f:
+                f.write(self.URL % (self.server.server_address[1], t) + "\n")
+            os.chmod(path, 0o600)
         self.conf = os.path.join(self.tmp, "tickler.conf")
         with open(self.conf, "w") as f:
             f.write("""
 store = { files = [ "plan.csv" ]; };
 schedule = { catch_up_days = 1; };
-delivery = { retry_min_seconds = 600; concurrency = 1; };
+%s
 notifiers = ( { name = "hook"; plugin = "webhook"; settings = { destinations = ( %s ); }; } );
 teams = ( %s );
-""" % (", ".join('{ name = "%s"; url_file = "%s.url"; }' % (t, t) for t in teams),
+""" % (self.DELIVERY, ", ".join('{ name = "%s"; url_file = "%s.url"; }' % (t, t) for t in teams),
        ", ".join('{ id = "%s"; name = "%s"; recipients = { hook = [ "%s" ]; }; }' % (t, t, t)
                  for t in teams)))
         with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
@@ -519,6 +536,78 @@ teams = ( %s );
         self.server.shutdown()
         self.server.server_close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class RenamedNotifier(WebhookTeams):
+    """A reload that renames the notifier its notices were queued for: they
+    wait in the outbox, not failed nor reported, the reload warns once with
+    their number, tickler status names them, and a reload that names the
+    notifier again sends them at once."""
+    PREFIX = "tickler-renamed-"
+    TEAMS = ["t0", "t1"]
+    URL = "http://127.0.0.1:%d/hold-%s"  # 503 until the destination is renamed
+    DELIVERY = "delivery = { retry_min_seconds = 600; };"
+
+    def rename(self, old, new, path=None):
+        with open(self.conf) as f:
+            text = f.read().replace('name = "%s"' % old, 'name = "%s"' % new) \
+                           .replace("%s = [" % old, "%s = [" % new)
+        with open(self.conf, "w") as f:
+            f.write(text)
+        harness.conf_for_backend(self.conf)
+        if path:
+            for t in self.TEAMS:
+                with open(os.path.join(self.tmp, t + ".url"), "w") as f:
+                    f.write("http://127.0.0.1:%d/%s-%s\n"
+                            % (self.server.server_address[1], path, t))
+
+    def test_notices_of_a_renamed_notifier_wait_for_it(self):
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            d.wait_for("started")
+            box = settle_retrying(self, lambda: harness.outbox(self.conf, self.state)[0], 2)
+            self.rename("hook", "hook2")
+            at = len(d.log().splitlines())
+            d.proc.send_signal(signal.SIGHUP)
+            d.wait_for("configuration reloaded", after=at)
+            status = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                                     "status"], capture_output=True, text=True)
+            self.assertEqual(status.returncode, 1, status.stdout + status.stderr)
+            self.assertIn("not healthy:      2 notices wait for notifier hook, which the "
+                          "configuration does not have (renamed or removed?)", status.stdout)
+            # renamed back, to a server that answers: sent at once
+            self.rename("hook2", "hook", path="ok")
+            at = len(d.log().splitlines())
+            d.proc.send_signal(signal.SIGHUP)
+            d.wait_for("notifier hook is configured again: the 2 notices that waited for it "
+                       "are due now", after=at)
+            box = settle(self, d, lambda: harness.outbox(self.conf, self.state)[0], 2)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertEqual([n["state"] for n in box], ["delivered"] * 2)
+        log = d.log()
+        warned = [l for l in log.splitlines() if "no notifier hook" in l and l[:3] != "<7>"]
+        self.assertEqual(len(warned), 1, warned)
+        self.assertRegex(warned[0], r"^<4>no notifier hook (is configured|on this node) "
+                                    r"\(renamed or removed\?\): 2 notices queued for it are "
+                                    r"(kept in the outbox, waiting for a notifier of that name|"
+                                    r"left in the shared outbox for a node that has one)")
+        self.assertNotIn("failed for good", log)
+        self.assertEqual(sorted(r[0] for r in self.rec.requests if r[3] == 202),
+                         ["ok-t0", "ok-t1"])
+
+
+SMTP_TEAMS = ["first", "second", "third", "fourth", "reject"]
+
+
+class Recovery(WebhookTeams):
+    """A server down, then up again: the notices that failed while it was
+    down go as soon as it delivers again, not each at the end of its
+    backoff (retry_min_seconds = 600 here)."""
+    PREFIX = "tickler-recovery-"
+    TEAMS = ["t%d" % i for i in range(4)]
+    URL = "http://127.0.0.1:%d/outage-%s"
+    DELIVERY = "delivery = { retry_min_seconds = 600; concurrency = 1; };"
 
     def test_notices_that_failed_while_the_server_was_down_go_when_it_delivers_again(self):
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")

@@ -1,7 +1,8 @@
 /* Tests for daemon/delivery/delivery.c: each channel claims only as far as
  * it has room, so a channel whose server hangs holds up no other; outcomes
- * the outbox refuses are kept and recorded once; -EINVAL and channels no
- * notifier serves fail for good, their failures reported together by a
+ * the outbox refuses are kept and recorded once; -EINVAL fails for good,
+ * and so do channels no notifier serves once max_age_hours old (before,
+ * they wait for one), their failures reported together by a
  * sweep (one report, grouped by channel and team; a failure once); and
  * with any allocation
  * failing (ours or SQLite's) every notice is still delivered exactly once.
@@ -258,8 +259,9 @@ static void teardown(void)
     tkl_token_ring_free(&ring);
 }
 
-/* Queues a one-entry notice to recipient on channel; returns its id. */
-static uint64_t put(const char *channel, const char *recipient)
+/* Queues a one-entry notice to recipient on channel at queued_at
+ * (seconds), due now; returns its id. */
+static uint64_t put_at(const char *channel, const char *recipient, int64_t queued_at)
 {
     static unsigned seq;
     char item[32], key[32];
@@ -280,10 +282,24 @@ static uint64_t put(const char *channel, const char *recipient)
                            .n_entries = 1};
     const char *keys[] = {key};
     uint64_t id = 0;
-    ck_assert_int_eq(tkl_outbox_put(o, &n, keys, clock_ms / 1000, &id), 0);
+    ck_assert_int_eq(tkl_outbox_put(o, &n, keys, queued_at, &id), 0);
     ck_assert_int_eq(tkl_outbox_sync(o), 0); /* as the queue's round does */
     ck_assert_uint_gt(id, 0);
     return id;
+}
+
+/* As put_at, queued now. */
+static uint64_t put(const char *channel, const char *recipient)
+{
+    return put_at(channel, recipient, clock_ms / 1000);
+}
+
+/* Queues a notice longer ago than delivery.max_age_hours: one no notifier
+ * serves fails for good at once. */
+static uint64_t put_aged(const char *channel, const char *recipient)
+{
+    return put_at(channel, recipient,
+                  clock_ms / 1000 - (int64_t)cfg->delivery.max_age_hours * 3600 - 1);
 }
 
 /* Runs rounds and loop turns while anything is left to do (bounded). */
@@ -655,19 +671,23 @@ END_TEST
 START_TEST(unusable_recipients_and_unserved_channels_fail_for_good_with_a_report)
 {
     put("fast", "bad-address");
-    put("gone", "hr@example.org");
+    put_aged("gone", "hr@example.org");
     drive();
     ck_assert_int_eq(count("state = 2 AND channel IN ('fast', 'gone')"), 2);
     /* not reported one by one: a sweep is asked for, report_every_seconds on */
     ck_assert_int_eq(count("channel = 'email'"), 0);
     ck_assert_int_eq(sweep_asked, cfg->delivery.report_every_seconds);
     /* both in one report to delivery.report_to (edi-officers, by email),
-     * one line each (two channels); it fails too, as no notifier here
-     * serves "email", and a report is not reported: no sweep asked */
+     * one line each (two channels); it waits, as no notifier here serves
+     * "email", then fails too, and a report is not reported: no sweep
+     * asked */
     sweep();
     ck_assert_int_eq(count("channel = 'email' AND recipient = 'edi.officers@maidstone.example'"),
                      1);
     sweep_asked = -1;
+    drive();
+    ck_assert_int_eq(count("channel = 'email' AND state = 0"), 1);
+    clock_ms += (int64_t)cfg->delivery.max_age_hours * 3600 * 1000;
     drive();
     ck_assert_int_eq(count("channel = 'email' AND state = 2"), 1);
     ck_assert_int_eq(sweep_asked, -1);
@@ -935,10 +955,10 @@ START_TEST(many_failures_make_one_report_grouped_by_channel_and_team)
     for (int i = 0; i < 40; i++) {
         char to[32];
         snprintf(to, sizeof(to), "r%d@example.org", i % 8);
-        put("gone", to);
+        put_aged("gone", to);
     }
-    put("lost", "ict@example.org");
-    put("lost", "ict@example.org");
+    put_aged("lost", "ict@example.org");
+    put_aged("lost", "ict@example.org");
     drive();
     ck_assert_int_eq(count("state = 2"), 42);
     sweep();
@@ -968,9 +988,9 @@ END_TEST
  * reply apart, and an intro that counts them without "each" group. */
 START_TEST(one_groups_report_reads_as_a_sentence_with_the_reply_apart)
 {
-    put("lost", "ict@example.org");
-    put("lost", "ict@example.org");
-    put("lost", "hr@example.org");
+    put_aged("lost", "ict@example.org");
+    put_aged("lost", "ict@example.org");
+    put_aged("lost", "hr@example.org");
     drive();
     sweep();
     ck_assert_int_eq(count("channel = 'email'"), 1);
@@ -991,7 +1011,7 @@ START_TEST(a_report_lists_the_largest_groups_and_counts_the_rest)
     for (int i = 0; i < 25; i++) {
         snprintf(channel, sizeof(channel), "gone%02d", i);
         for (int k = 0; k < (i < 5 ? 3 : 1); k++)
-            put(channel, "hr@example.org");
+            put_aged(channel, "hr@example.org");
     }
     drive();
     sweep();
@@ -1010,7 +1030,7 @@ END_TEST
 
 START_TEST(a_failure_after_tickler_retry_is_reported_again)
 {
-    uint64_t id = put("gone", "hr@example.org");
+    uint64_t id = put_aged("gone", "hr@example.org");
     drive();
     sweep();
     ck_assert_int_eq(count("channel = 'email'"), 1);
@@ -1019,6 +1039,10 @@ START_TEST(a_failure_after_tickler_retry_is_reported_again)
     clock_ms += 60000;
     ck_assert_int_eq(tkl_outbox_requeue(o, id, clock_ms / 1000, &n), 0);
     ck_assert_int_eq(n, 1);
+    drive();
+    /* queued again, it waits for its notifier as a new one, then fails */
+    ck_assert_int_eq(count("channel = 'gone' AND state = 0"), 1);
+    clock_ms += (int64_t)cfg->delivery.max_age_hours * 3600 * 1000;
     drive();
     sweep();
     ck_assert_int_eq(count("channel = 'email'"), 2);
@@ -1076,7 +1100,7 @@ START_TEST(every_allocation_failure_fails_an_unserved_notice_for_good_once)
     unsigned long i;
     for (i = 1;; i++) {
         empty();
-        put("gone", "hr@example.org");
+        put_aged("gone", "hr@example.org");
         alloc_fail_nth(i);
         (void)run_round();
         turn();
@@ -1122,7 +1146,7 @@ END_TEST
 START_TEST(notices_that_fail_for_good_are_counted_by_reason)
 {
     put("fast", "bad-address"); /* deliver() refuses the recipient */
-    put("gone", "hr@example.org");
+    put_aged("gone", "hr@example.org");
     put("slow", "team1");
     drive();
     complete_all(&slow, TKL_DELIVERY_PERMANENT, "550 no such user");
@@ -1142,6 +1166,8 @@ START_TEST(notices_that_fail_for_good_are_counted_by_reason)
     ck_assert_double_eq(failed(text, "email", "no_notifier"), -1);
     free(text);
     sweep();
+    drive();
+    clock_ms += (int64_t)cfg->delivery.max_age_hours * 3600 * 1000; /* it waits that long */
     drive();
     text = scrape();
     ck_assert_double_eq(failed(text, "email", "no_notifier"), 1);
@@ -1371,6 +1397,58 @@ START_TEST(a_notice_retried_for_the_maximum_age_fails_as_expired)
 }
 END_TEST
 
+/* A notifier renamed by a reload: the notices queued for its old name
+ * wait in the outbox, not failed nor reported, warned of once with their
+ * number; renamed back, they are sent at once. */
+START_TEST(notices_of_a_renamed_notifier_wait_and_go_when_it_is_back)
+{
+    uint64_t a = put("fast", "hr@example.org"), b = put("fast", "ict@example.org");
+    static struct tkl_plugin_instance *const renamed[] = {&slow_i};
+    tkl_delivery_set(&e, &cfg->delivery, &cfg->teams, renamed, 1);
+    tkl_capture_begin();
+    drive();
+    clock_ms += 300 * 1000; /* looked at again: not warned of again */
+    drive();
+    char *log = tkl_capture_end();
+    ck_assert_uint_eq(occurrences(log, "no notifier fast is configured"), 1);
+    ck_assert_ptr_nonnull(strstr(log, "no notifier fast is configured (renamed or removed?): 2 "
+                                      "notices queued for it are kept in the outbox, waiting "
+                                      "for a notifier of that name"));
+    ck_assert_ptr_null(strstr(log, "failed for good"));
+    free(log);
+    ck_assert_int_eq(count("channel = 'fast' AND state = 0 AND sending = 0"), 2);
+    ck_assert_int_eq(count("last_error = 'no notifier of this name is configured; kept in the "
+                           "outbox for one'"),
+                     2);
+    sweep();
+    ck_assert_int_eq(count("channel = 'email'"), 0); /* nothing to report */
+    char *text = scrape();
+    ck_assert(failed(text, "fast", "no_notifier") <= 0);
+    free(text);
+    /* a reload with it still missing warns again */
+    tkl_delivery_set(&e, &cfg->delivery, &cfg->teams, renamed, 1);
+    clock_ms += 300 * 1000;
+    tkl_capture_begin();
+    drive();
+    log = tkl_capture_end();
+    ck_assert_uint_eq(occurrences(log, "no notifier fast is configured"), 1);
+    free(log);
+    /* renamed back: sent at once, not at their next look */
+    static struct tkl_plugin_instance *const back[] = {&fast_i, &slow_i};
+    clock_ms += 10 * 1000;
+    tkl_capture_begin();
+    tkl_delivery_set(&e, &cfg->delivery, &cfg->teams, back, 2);
+    drive();
+    log = tkl_capture_end();
+    ck_assert_ptr_nonnull(strstr(log, "notifier fast is configured again: the 2 notices that "
+                                      "waited for it are due now"));
+    free(log);
+    ck_assert_uint_eq(fast.delivered[a], 1);
+    ck_assert_uint_eq(fast.delivered[b], 1);
+    ck_assert_int_eq(count("channel = 'fast' AND state = 1"), 2);
+}
+END_TEST
+
 /* A state shared by nodes: a channel no notifier here serves waits in
  * the outbox for a node that has one, not failed, until the maximum age. */
 START_TEST(a_shared_notice_no_notifier_here_serves_waits_for_another_node_then_fails)
@@ -1427,6 +1505,7 @@ int main(void)
     tcase_add_test(tc, a_notice_retried_for_the_maximum_age_fails_as_expired);
     tcase_add_test(tc, a_notice_completed_while_it_waits_to_be_retried_is_withdrawn_not_sent);
     tcase_add_test(tc, a_shared_notice_no_notifier_here_serves_waits_for_another_node_then_fails);
+    tcase_add_test(tc, notices_of_a_renamed_notifier_wait_and_go_when_it_is_back);
     tcase_add_test(tc, each_plan_action_gets_a_link_for_its_recipient);
     tcase_add_test(tc, a_joint_actions_update_gets_a_link_an_answer_none);
     tcase_add_test(tc, no_links_without_a_key_or_a_public_url);

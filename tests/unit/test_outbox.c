@@ -694,6 +694,34 @@ START_TEST(retrying_every_failed_notice_withdraws_their_failure_reports)
 }
 END_TEST
 
+/* What tickler status and ticklerd --check-config compare with the
+ * configured notifiers: each channel with notices waiting, and how many. */
+START_TEST(waiting_notices_by_channel)
+{
+    static const char *const channel[] = {"teams", "email", "teams", "teams"};
+    uint64_t id[4];
+    for (int i = 0; i < 4; i++) {
+        struct tkl_notice n = notice(i == 3 ? "z@example.org" : "a@example.org");
+        n.channel = channel[i];
+        char key[16];
+        snprintf(key, sizeof(key), "lead-%d", i + 1);
+        const char *k[] = {key, "checkin-2023-04"};
+        ck_assert_int_eq(tkl_outbox_put(o, &n, k, 1000, &id[i]), 0);
+    }
+    ck_assert_int_eq(tkl_outbox_mark_retry(o, id[2], 9000, "451 later"), 0);
+    ck_assert_int_eq(tkl_outbox_mark_failed(o, id[3], 4000, "550 no"), 0);
+    struct tkl_channel_waiting *v = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(tkl_outbox_waiting_channels(o, &v, &n), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(v[0].channel, "email");
+    ck_assert_int_eq(v[0].n, 1);
+    ck_assert_str_eq(v[1].channel, "teams");
+    ck_assert_int_eq(v[1].n, 2); /* pending and retrying; not failed */
+    tkl_channel_waiting_free(v, n);
+}
+END_TEST
+
 START_TEST(waiting_notices_by_age)
 {
     /* three notices committed at 1000, 2000 and 3000: what waits longer
@@ -1364,6 +1392,7 @@ int main(void)
     tcase_add_test(tc, a_failure_is_reported_once_and_again_after_a_retry);
     tcase_add_test(tc, retrying_every_failed_notice_withdraws_their_failure_reports);
     tcase_add_test(tc, waiting_notices_by_age);
+    tcase_add_test(tc, waiting_notices_by_channel);
     tcase_add_test(tc, every_allocation_failure_is_clean);
     tcase_add_test(tc, each_item_s_latest_notice_in_one_read);
     tcase_add_test(tc, what_is_not_delivered_failed_first);
