@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/day.h"
 #include "../core/log.h"
 #include "../core/text.h"
 #include "../metrics/metrics.h"
@@ -803,7 +804,7 @@ static void count_outcome(const struct tkl_deliverer *e, const struct tkl_flight
         (void)tkl_metrics_failed(e->metrics, channel, x->reason);
 }
 
-static bool quiet_retry(struct tkl_deliverer *e, const char *channel);
+static bool quiet_retry(struct tkl_deliverer *e, const struct tkl_flight *x);
 
 /* Decides the outcome of a delivery the notifier reported as res. */
 static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tkl_delivery *res,
@@ -840,7 +841,7 @@ static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tk
                         "%s; notice=%" PRIu64 " channel=%s recipient=%s",
                         x->reply ? x->reply : "", n->id, n->channel, n->recipient);
         else /* once the channel is down (said once), at debug level until it delivers */
-            tkl_log(quiet_retry(e, n->channel) ? TKL_LOG_DEBUG : TKL_LOG_WARNING,
+            tkl_log(quiet_retry(e, x) ? TKL_LOG_DEBUG : TKL_LOG_WARNING,
                     "delivery failed, will retry in %" PRId64 " s: %s; notice=%" PRIu64
                     " channel=%s recipient=%s",
                     x->at - now, x->reply ? x->reply : "", n->id, n->channel, n->recipient);
@@ -859,11 +860,23 @@ static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tk
  * than its backoff would have it. */
 #define HASTEN_EVERY 3600
 
+/* The least seconds between two lines that sum up the retries of a
+ * channel down: one a burst of failures, a burst starting in less than
+ * this after the last line joining the next line. */
+#define SUMMARY_EVERY 60
+
 struct tkl_channel_streak {
     struct tkl_channel_streak *next;
     unsigned failed;     /* transient failures in a row */
     unsigned quiet;      /* of them, retries logged at debug level (the channel down) */
     int64_t hastened_at; /* the last hastening asked, or 0 */
+    /* the quiet retries not summed up yet: how many, the earliest next
+     * attempt among them and the last one's reply (cut to fit); and when
+     * the last summary was logged, or 0 */
+    unsigned unsaid;
+    int64_t unsaid_from;
+    int64_t said_at;
+    char unsaid_reply[160];
     char channel[];
 };
 
@@ -885,17 +898,40 @@ static struct tkl_channel_streak *streak_of(struct tkl_deliverer *e, const char 
     return s;
 }
 
-/* Whether a transient failure on channel, about to be counted, is logged
- * at debug level: its channel is down already (TKL_DELIVERY_DOWN_AFTER
- * failures in a row, said once), so each further retry would only repeat
- * that; counted, and said when it delivers again. */
-static bool quiet_retry(struct tkl_deliverer *e, const char *channel)
+/* Whether transient failure x (its next attempt and reply set), about to
+ * be counted, is logged at debug level: its channel is down already
+ * (TKL_DELIVERY_DOWN_AFTER failures in a row, said once), so each further
+ * retry would only repeat that; counted, summed up once its burst is over
+ * (say_unsaid) and said when it delivers again. */
+static bool quiet_retry(struct tkl_deliverer *e, const struct tkl_flight *x)
 {
-    struct tkl_channel_streak *s = streak_of(e, channel, false);
+    struct tkl_channel_streak *s = streak_of(e, x->s->notice.channel, false);
     if (!s || s->failed < TKL_DELIVERY_DOWN_AFTER)
         return false;
     s->quiet++;
+    if (!s->unsaid++ || x->at < s->unsaid_from)
+        s->unsaid_from = x->at;
+    snprintf(s->unsaid_reply, sizeof(s->unsaid_reply), "%s", x->reply ? x->reply : "");
     return true;
+}
+
+/* Sums up, a line each, the quiet retries of every channel down whose
+ * burst of deliveries is over (none in flight), at most once in
+ * SUMMARY_EVERY a channel; those of a burst sooner join the next line. */
+static void say_unsaid(struct tkl_deliverer *e, int64_t now)
+{
+    for (struct tkl_channel_streak *s = e->streaks; s; s = s->next) {
+        if (!s->unsaid || busy_on(e, s->channel) ||
+            (s->said_at && now - s->said_at < SUMMARY_EVERY))
+            continue;
+        char from[32];
+        log_warning("notifier %s is still down: %u more notice%s failed (the last: %s), retrying "
+                    "from %s",
+                    s->channel, s->unsaid, tkl_plural(s->unsaid), s->unsaid_reply,
+                    tkl_format_instant(s->unsaid_from, from));
+        s->unsaid = 0;
+        s->said_at = now;
+    }
 }
 
 /* A hastening asked when a channel delivered again. */
@@ -973,14 +1009,16 @@ static void count_streak(struct tkl_deliverer *e, const struct tkl_flight *x,
         if (++s->failed == TKL_DELIVERY_DOWN_AFTER)
             log_warning("notifier %s: %u deliveries in a row failed, the last: %s; its notices "
                         "are retried with backoff, and made due at once when it delivers again; "
-                        "their retries are logged at debug level until then",
+                        "until then their retries are logged at debug level, and summed up once "
+                        "a burst of them is over (at most a line a minute)",
                         channel, s->failed, x->reply ? x->reply : "");
         return;
     }
     if (x->out != OUT_DELIVERED)
         return;
     unsigned failed = s->failed, quiet = s->quiet;
-    s->failed = s->quiet = 0;
+    s->failed = s->quiet = s->unsaid = 0; /* the line that it delivers again counts them */
+    s->said_at = 0;
     if (failed < TKL_DELIVERY_DOWN_AFTER)
         return;
     if (now < e->waits_lost_until || (s->hastened_at && now - s->hastened_at < HASTEN_EVERY)) {
@@ -1435,6 +1473,7 @@ static void on_next(void *data, int r, int64_t next)
 static void round_end(struct tkl_deliverer *e)
 {
     warn_unserved(e);
+    say_unsaid(e, now_s(e));
     int r = tkl_state_next_attempt(e->state, on_next, e);
     if (r < 0) {
         e->round_r = e->round_r ? e->round_r : r;

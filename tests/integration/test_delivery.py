@@ -538,6 +538,36 @@ teams = ( %s );
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class OutageLog(WebhookTeams):
+    """A server down through a large round: the journal gets a line for
+    each of the first failures and one that says the server is down, then
+    one that sums up the rest, not a line a notice; and never the
+    webhook's secret."""
+    PREFIX = "tickler-outage-log-"
+    N = 20
+    TEAMS = ["t%02d" % i for i in range(N)]
+    URL = "http://127.0.0.1:%d/hold?sig=S3CRET-%s"  # 503 to every one
+
+    def test_a_large_round_to_a_server_down_is_summed_up(self):
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            d.wait_for("is still down")
+        finally:
+            self.assertEqual(d.stop(), 0)
+        self.assertEqual(len([r for r in self.rec.requests if r[0] == "hold"]), self.N)
+        # what the journal shows at the default level, info: no debug lines
+        lines = [l for l in d.log().splitlines() if not l.startswith("<7>")]
+        self.assertEqual(len([l for l in lines if "delivery failed, will retry" in l]), 3)
+        self.assertEqual(len([l for l in lines if "deliveries in a row failed" in l]), 1)
+        self.assertEqual(len([l for l in lines if l.startswith("<4>")]), 5)
+        summary = [l for l in lines if "is still down" in l]
+        self.assertEqual(len(summary), 1, summary)
+        self.assertIn("notifier hook is still down: %d more notices failed (the last: "
+                      % (self.N - 3), summary[0])
+        self.assertIn("), retrying from 2023-03-03T09:0", summary[0])
+        self.assertNotIn("S3CRET", d.log())
+
+
 class RenamedNotifier(WebhookTeams):
     """A reload that renames the notifier its notices were queued for: they
     wait in the outbox, not failed nor reported, the reload warns once with

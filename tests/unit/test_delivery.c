@@ -1294,6 +1294,51 @@ START_TEST(retries_on_a_channel_down_are_logged_at_debug_level_until_it_delivers
 }
 END_TEST
 
+/* The log of a burst after_s seconds on: the notices of channel slow due
+ * then handed out, and every one failing for now. */
+static char *burst_log(int64_t after_s)
+{
+    clock_ms += after_s * 1000;
+    tkl_capture_begin();
+    drive();
+    fail_slow(); /* the round after them finds the burst over */
+    return tkl_capture_end();
+}
+
+/* A large round to a server down: a warning for each of the first
+ * failures and the line that says it is down, then one line that sums up
+ * the rest once the burst is over, not one a notice; the next burst less
+ * than a minute later joins the next line; those that fail for good are
+ * still said one by one. */
+START_TEST(a_large_round_to_a_channel_down_is_summed_up_in_one_line)
+{
+    for (int i = 0; i < 40; i++)
+        put("slow", "team1");
+    char *log = burst_log(0);
+    ck_assert_uint_eq(occurrences(log, "<4>delivery failed, will retry"), TKL_DELIVERY_DOWN_AFTER);
+    ck_assert_uint_eq(occurrences(log, "notifier slow: 3 deliveries in a row failed"), 1);
+    ck_assert_ptr_nonnull(strstr(log, "<4>notifier slow is still down: 37 more notices failed "
+                                      "(the last: 421 the server is down), retrying from "));
+    ck_assert_uint_eq(occurrences(log, "<4>"), 5); /* no other warning */
+    free(log);
+    /* their retries 40 s later (a 30 s backoff and its jitter), less than
+     * a minute after the line: not said yet */
+    log = burst_log(40);
+    ck_assert_uint_eq(occurrences(log, "<4>"), 0);
+    free(log);
+    /* the next, 80 s later (60 s and its jitter): one line for both */
+    log = burst_log(80);
+    ck_assert_uint_eq(occurrences(log, "<4>"), 1);
+    ck_assert_ptr_nonnull(strstr(log, "<4>notifier slow is still down: 80 more notices failed"));
+    free(log);
+    /* past the maximum age: each failure for good on its own line */
+    log = burst_log((int64_t)cfg->delivery.max_age_hours * 3600);
+    ck_assert_uint_eq(occurrences(log, "<3>delivery failed for good"), 40);
+    ck_assert_uint_eq(occurrences(log, "<4>"), 0);
+    free(log);
+}
+END_TEST
+
 /* What the host says of each notice claimed (tkl_delivery_host.completed),
  * and how many it was asked about. */
 static int completed_says;
@@ -1506,6 +1551,7 @@ int main(void)
     tcase_add_test(tc, a_notice_completed_while_it_waits_to_be_retried_is_withdrawn_not_sent);
     tcase_add_test(tc, a_shared_notice_no_notifier_here_serves_waits_for_another_node_then_fails);
     tcase_add_test(tc, notices_of_a_renamed_notifier_wait_and_go_when_it_is_back);
+    tcase_add_test(tc, a_large_round_to_a_channel_down_is_summed_up_in_one_line);
     tcase_add_test(tc, each_plan_action_gets_a_link_for_its_recipient);
     tcase_add_test(tc, a_joint_actions_update_gets_a_link_an_answer_none);
     tcase_add_test(tc, no_links_without_a_key_or_a_public_url);
