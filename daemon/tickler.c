@@ -2600,6 +2600,10 @@ static const char *stdout_failure(int r, char *buf, size_t size)
  * Standard output gets the report made in memory too, so that a write
  * that fails says why (a full disk, not the stream's bare error).
  * Returns the exit code. */
+/* Standard output was closed when tickler started (tkl_std_streams_open
+ * put /dev/null there): what is written to it goes nowhere. */
+static bool stdout_was_closed;
+
 static int report_write(const struct report_args *a, const struct tkl_report *r)
 {
     /* a write past the file size limit (ulimit -f) fails with EFBIG, said
@@ -2609,6 +2613,11 @@ static int report_write(const struct report_args *a, const struct tkl_report *r)
     size_t len = 0;
     FILE *out = stdout;
     const char *output = a->output && !is_stdout(a->output) ? a->output : NULL;
+    if (!output && stdout_was_closed) {
+        fprintf(stderr, "tickler report: standard output is closed, so the report would go "
+                        "nowhere; redirect it to a file, or name one with -o FILE\n");
+        return 1;
+    }
     int fd = -1, e = output ? report_tmp(output, &fd, &tmp, &target) : 0;
     if (fd >= 0 || !output)
         out = open_memstream(&data, &len);
@@ -3066,6 +3075,7 @@ static int output_status(int r)
 int main(int argc, char **argv)
 {
     struct cli c = {.config = TICKLER_DEFAULT_CONFIG};
+    stdout_was_closed = fcntl(STDOUT_FILENO, F_GETFD) < 0 && errno == EBADF;
     if (tkl_std_streams_open() < 0)
         return 1;
     tkl_secret_set_credentials_fallback(TICKLER_CREDENTIALS_DIR);

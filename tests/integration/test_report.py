@@ -412,6 +412,23 @@ class Report(Fixture):
             failed(report(f), b"the disk holding the file it is on is full "
                               b"(No space left on device)\n")
 
+    def test_standard_output_closed_is_a_failure_said_so(self):
+        """tickler report >&-: no report goes nowhere with exit 0; -o still
+        writes its file."""
+        def report(*args):
+            return subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                                   "report", *args], stderr=subprocess.PIPE, check=False,
+                                  preexec_fn=lambda: os.close(1))
+
+        p = report()
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"tickler report: standard output is closed, so the report would go "
+                      b"nowhere; redirect it to a file, or name one with -o FILE\n", p.stderr)
+        out = os.path.join(self.tmp, "closed.csv")
+        p = report("-o", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(os.path.getsize(out) > 0)
+
     def test_o_keeps_what_it_cannot_replace_as_it_was(self):
         """-o writes in place where replacing would change what the file
         is: standard output's own file, a file with another name (a hard
