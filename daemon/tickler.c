@@ -1379,26 +1379,36 @@ static bool moved_away(struct tkl_outbox *o, const char *dir, const char *cmd)
 }
 
 /* Why this user may have been refused the state database in dir, to
- * follow SQLite's own words ("unable to open database file"): it cannot
- * read the directory or the database, or cannot write the directory
- * (SQLite makes its shared-memory file there to read while ticklerd
- * writes); "" when neither explains it, or for root, whom neither stops
- * (a read-only file system does). ticklerd's state directory is its own
- * (mode 0700 under systemd), so the fix is to run as root. */
-static const char *access_hint(const char *dir)
+ * follow SQLite's own words ("unable to open database file", "attempt to
+ * write a readonly database", EACCES): it cannot read the directory or the
+ * database, or cannot write the directory (SQLite makes its shared-memory
+ * file there to read while ticklerd writes) or, when write (the command
+ * changes the outbox), the database. ticklerd's state directory is its own
+ * (mode 0700 under systemd, a DynamicUser's), so the fix is to run as
+ * root; root is stopped only by a read-only file system or the immutable
+ * attribute, said so. "" when none of this explains it. */
+static const char *access_hint(const char *dir, bool write)
 {
-    if (geteuid() == 0)
-        return "";
     char db[PATH_MAX];
     int n = snprintf(db, sizeof(db), "%s/tickler.db", dir);
-    bool cut = n < 0 || (size_t)n >= sizeof(db);
-    if (access(dir, R_OK | X_OK) != 0 || (!cut && access(db, F_OK) == 0 && access(db, R_OK) != 0))
+    bool has_db = n >= 0 && (size_t)n < sizeof(db) && access(db, F_OK) == 0;
+    bool root = geteuid() == 0;
+    if (!root && (access(dir, R_OK | X_OK) != 0 || (has_db && access(db, R_OK) != 0)))
         return "; this user cannot read it: run tickler as root (sudo), as ticklerd's state is "
                "its own";
-    if (access(dir, W_OK) != 0)
-        return "; this user cannot write to the state directory, where SQLite keeps what it "
-               "needs to read while ticklerd writes: run tickler as root (sudo)";
-    return "";
+    if (access(dir, W_OK) == 0 && (!write || !has_db || access(db, W_OK) == 0))
+        return "";
+    if (errno == EROFS)
+        return "; the state directory is on a read-only file system: tickler needs to write "
+               "there (mount it read-write)";
+    if (root)
+        return "; even root cannot write to the state directory or its tickler.db: is it "
+               "immutable (lsattr -d)? tickler needs to write there (chattr -i)";
+    if (write)
+        return "; this user cannot write to the state directory or its tickler.db: run tickler "
+               "as root (sudo), as ticklerd's state is its own";
+    return "; this user cannot write to the state directory, where SQLite keeps what it "
+           "needs to read while ticklerd writes: run tickler as root (sudo)";
 }
 
 /* Opens the outbox of c's state directory into *ret; with state.backend
@@ -1424,8 +1434,8 @@ static int open_outbox(struct cli *c, struct tkl_outbox **ret)
     char *err = NULL;
     int r = tkl_outbox_open(dir, ret, &err);
     if (r < 0) {
-        fprintf(stderr, "tickler: cannot open the outbox in %s: %s%s\n", dir,
-                err ? err : strerror(-r), access_hint(dir));
+        fprintf(stderr, "tickler: cannot open the outbox %s/tickler.db: %s%s\n", dir,
+                err ? err : strerror(-r), access_hint(dir, true));
         free(err);
         return 1;
     }
@@ -1870,7 +1880,7 @@ static int cmd_status(struct cli *c, int argc, char **argv)
     }
     if (r < 0) {
         fprintf(stderr, "tickler: cannot read the state database %s/tickler.db: %s%s\n", dir,
-                err ? err : strerror(-r), access_hint(dir));
+                err ? err : strerror(-r), access_hint(dir, false));
         free(err);
         return 1;
     }
@@ -2396,7 +2406,7 @@ static int read_updates(struct cli *c, const char *cmd, struct tkl_updates *ret)
     tkl_outbox_close(o);
     if (r < 0)
         fprintf(stderr, "tickler %s: cannot read the updates in %s: %s%s\n", cmd, dir,
-                err ? err : strerror(-r), access_hint(dir));
+                err ? err : strerror(-r), access_hint(dir, false));
     free(err);
     return r < 0 ? 1 : 0;
 }

@@ -1570,6 +1570,47 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { hook = [ "alpha" ]; }; 
         p = self.run_tool(prog, "-c", self.conf, "--state-dir", self.state, "status")
         self.assertRegex(p.stdout, r"\nhealth: +ok\n")
 
+    @unittest.skipUnless(os.geteuid() == 0 and not harness.PG,
+                         "needs root, to run tickler as another user and to set the immutable "
+                         "attribute; the SQLite state")
+    def test_a_state_directory_tickler_cannot_write_is_named_with_what_to_do(self):
+        """A state directory another user may read but not write, or one
+        even root cannot write (immutable): tickler retry and status name
+        the database and what is needed, not SQLite's bare words."""
+        self.oneshot("2023-03-03T09:00")
+        bin_dir = os.path.join(self.tmp, "bin")
+        os.makedirs(bin_dir)
+        prog = shutil.copy(tool("tickler"), bin_dir)
+        for d in (self.tmp, bin_dir, self.state):
+            os.chmod(d, 0o755)
+        for f in (self.conf, os.path.join(self.state, "tickler.db")):
+            os.chmod(f, 0o644)
+        db = os.path.join(self.state, "tickler.db")
+
+        def run(*args, user=None):
+            p = self.run_tool(*(["runuser", "-u", user, "--"] if user else []), prog, "-c",
+                              self.conf, "--state-dir", self.state, *args, check=False)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            return p.stderr
+
+        said = run("retry", "--failed", user="nobody")
+        self.assertIn("tickler: cannot open the outbox %s: " % db, said)
+        self.assertIn("; this user cannot write to the state directory or its tickler.db: run "
+                      "tickler as root (sudo), as ticklerd's state is its own\n", said)
+        chattr = subprocess.run(["chattr", "+i", self.state], capture_output=True, text=True)
+        if chattr.returncode != 0:
+            self.skipTest("the immutable attribute cannot be set here: " + chattr.stderr)
+        try:
+            for args, head in ((["retry", "--failed"], "tickler: cannot open the outbox %s: "),
+                               (["status"], "tickler: cannot read the state database %s: ")):
+                said = run(*args)
+                self.assertIn(head % db, said)
+                self.assertIn("; even root cannot write to the state directory or its "
+                              "tickler.db: is it immutable (lsattr -d)? tickler needs to write "
+                              "there (chattr -i)\n", said)
+        finally:
+            subprocess.run(["chattr", "-i", self.state], check=True)
+
     def test_a_failed_notice_is_not_healthy_until_retried(self):
         answers = {"bravo": 404}
         self.webhook_setup(answers)
