@@ -2804,12 +2804,9 @@ static int cmd_updates(struct cli *c, int argc, char **argv)
 static bool recipient_of(const struct tkl_team_dir *dir, const struct tkl_action *a,
                          const char *address)
 {
-    for (size_t k = 0; k < a->n_teams; k++) {
-        const struct tkl_team *t = tkl_team_find(dir, a->teams[k]);
-        for (size_t i = 0; t && i < t->n_recipients; i++)
-            if (!strcasecmp(t->recipients[i].address, address))
-                return true;
-    }
+    for (size_t k = 0; k < a->n_teams; k++)
+        if (tkl_team_lists(tkl_team_find(dir, a->teams[k]), address))
+            return true;
     return false;
 }
 
@@ -2873,6 +2870,15 @@ static int cmd_link(struct cli *c, int argc, char **argv)
     if (!a || !tkl_action_in_plan(a)) {
         fprintf(stderr, "tickler link: no action %s in the plan (tickler actions lists them)\n",
                 id);
+        return 1;
+    }
+    if (!tkl_config_writes_to(c->cfg, a, to)) {
+        /* the web face would refuse it: its holder is on no team told of a */
+        fprintf(stderr,
+                "tickler link: tickler does not write to %s about %s (not a recipient of the "
+                "teams that own it, of the team they escalate to, or of delivery.report_to's "
+                "team), so a link for them would not work; add them to a team first\n",
+                to, a->id);
         return 1;
     }
     struct tkl_token_ring ring = {0};

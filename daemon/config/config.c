@@ -381,3 +381,23 @@ const char *tkl_config_report_team(const struct tkl_config *c, const struct tkl_
         return "delivery.report_to names no team";
     return (*ret)->n_recipients ? NULL : "delivery.report_to's team has no recipients";
 }
+
+bool tkl_config_writes_to(const struct tkl_config *c, const struct tkl_action *a,
+                          const char *address)
+{
+    const struct tkl_team_dir *dir = &c->teams;
+    const struct tkl_team *told;
+    if (!tkl_config_report_team(c, &told) && tkl_team_lists(told, address))
+        return true;
+    for (size_t i = 0; !a && i < dir->n; i++)
+        if (tkl_team_lists(&dir->teams[i], address))
+            return true;
+    for (size_t k = 0; a && k < a->n_teams; k++) {
+        const struct tkl_team *t = tkl_team_find(dir, a->teams[k]);
+        const char *to = t && t->escalate_to ? t->escalate_to : c->schedule.escalate_to;
+        if (tkl_team_lists(t, address) ||
+            (t && to && tkl_team_lists(tkl_team_find(dir, to), address)))
+            return true;
+    }
+    return false;
+}

@@ -70,4 +70,13 @@ void tkl_config_free(struct tkl_config *c);
  * team it names, or NULL. */
 const char *tkl_config_report_team(const struct tkl_config *c, const struct tkl_team **ret);
 
+/* Whether tickler, by c, writes to address about action a (NULL: one the
+ * plan no longer has): a recipient of a team that owns a, of the team
+ * each of those escalates to (its escalate_to, else
+ * schedule.escalate_to), or of delivery.report_to's team; for an action
+ * the plan no longer has, of any team. A link whose recipient it is not
+ * acts for nobody: its holder was taken off the teams since. */
+bool tkl_config_writes_to(const struct tkl_config *c, const struct tkl_action *a,
+                          const char *address);
+
 #endif

@@ -227,6 +227,14 @@ const struct tkl_team *tkl_team_find(const struct tkl_team_dir *dir, const char 
     return NULL;
 }
 
+bool tkl_team_lists(const struct tkl_team *t, const char *address)
+{
+    for (size_t i = 0; t && i < t->n_recipients; i++)
+        if (!strcasecmp(t->recipients[i].address, address))
+            return true;
+    return false;
+}
+
 void tkl_team_dir_free(struct tkl_team_dir *dir)
 {
     if (!dir)

@@ -69,6 +69,10 @@ int tkl_team_match_list(const struct tkl_team_dir *dir, const char *name,
 /* The team with this id, or NULL. */
 const struct tkl_team *tkl_team_find(const struct tkl_team_dir *dir, const char *id);
 
+/* Whether t (NULL: none) lists address among its recipients, on any
+ * channel, ignoring case. */
+bool tkl_team_lists(const struct tkl_team *t, const char *address);
+
 void tkl_team_dir_free(struct tkl_team_dir *dir);
 
 #endif

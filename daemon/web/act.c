@@ -6,14 +6,16 @@
  * Both first verify the token against the ring in force and find its
  * action in the store in force; a refusal is a plain page that says which
  * (malformed 400, tampered or signed by a retired key 403, expired 410,
- * no longer in the plan 404). An expired link's page names the action it
- * was for (its signature holds), when it stopped working and whom to ask
- * for a new one, while tickler still writes to its recipient about the
- * action (still_writes_to; else it names neither action nor team); a
- * retired key's names no action (nothing in it can be trusted). A path whose token is followed by
- * closing punctuation (a link copied from the end of a sentence: request.c cuts it off) is the link
- * when the token's signature holds: a GET is sent on to the link's own
- * address (303); otherwise the token alone is what the path gives.
+ * no longer in the plan 404). A link acts only while tickler still writes
+ * to its recipient about the action (tkl_config_writes_to, by the
+ * configuration in force): else, expired or not, its page names neither
+ * action nor team (403, "no longer works", or 410) and a POST records
+ * nothing. An expired link's page names the action it was for (its
+ * signature holds), when it stopped working and whom to ask for a new
+ * one; a retired key's names no action (nothing in it can be trusted). A path whose token is
+ * followed by closing punctuation (a link copied from the end of a sentence: request.c cuts it off)
+ * is the link when the token's signature holds: a GET is sent on to the link's own address (303);
+ * otherwise the token alone is what the path gives.
  *
  * The GET page shows the action, who the link was issued to, what the
  * updates say now (s->answers), the forms (mark complete, or while a
@@ -282,22 +284,13 @@ static int refuse(struct tkl_http_response *resp, unsigned status, const char *h
 
 /* ---- The link: token, action, team ------------------------------------ */
 
-/* Whether t (NULL: none) lists address among its recipients. */
-static bool lists(const struct tkl_team *t, const char *address)
-{
-    for (size_t i = 0; t && i < t->n_recipients; i++)
-        if (!strcasecmp(t->recipients[i].address, address))
-            return true;
-    return false;
-}
-
 /* The first owning team of a whose recipients include address, or NULL. */
 static const struct tkl_team *team_of(const struct tkl_team_dir *dir, const struct tkl_action *a,
                                       const char *address)
 {
     for (size_t k = 0; k < a->n_teams; k++) {
         const struct tkl_team *t = tkl_team_find(dir, a->teams[k]);
-        if (lists(t, address))
+        if (tkl_team_lists(t, address))
             return t;
     }
     return NULL;
@@ -343,54 +336,34 @@ static void html_new_link(FILE *f, const struct tkl_service *s, bool named)
           f);
 }
 
-/* Whether address is still one tickler writes to about action a (NULL:
- * one the plan no longer has), by the configuration in force: a
- * recipient of a team that owns a, of the team each of those escalates
- * to (its escalate_to, else schedule.escalate_to), or of the team that
- * receives tickler's reports (delivery.report_to); for an action the plan
- * no longer has, of any team. */
-static bool still_writes_to(const struct tkl_service *s, const struct tkl_action *a,
-                            const char *address)
+/* The action tok is for as the plan in force has it, or NULL: the plan no
+ * longer has it. */
+static const struct tkl_action *link_action(const struct tkl_service *s,
+                                            const struct tkl_token *tok)
 {
-    const struct tkl_config *cfg = s->rt->cfg;
-    const struct tkl_team_dir *dir = &cfg->teams;
-    if (lists(told_team(s), address))
-        return true;
-    for (size_t i = 0; !a && i < dir->n; i++)
-        if (lists(&dir->teams[i], address))
-            return true;
-    for (size_t k = 0; a && k < a->n_teams; k++) {
-        const struct tkl_team *t = tkl_team_find(dir, a->teams[k]);
-        const char *to = t && t->escalate_to ? t->escalate_to : cfg->schedule.escalate_to;
-        if (lists(t, address) || (t && to && lists(tkl_team_find(dir, to), address)))
-            return true;
-    }
-    return false;
+    const struct tkl_action *a = s->rt->store ? tkl_store_find(s->rt->store, tok->action_id) : NULL;
+    return a && tkl_action_in_plan(a) ? a : NULL;
 }
 
 /* The page of a link whose signature holds but which has expired (tok),
  * 410 Gone: when the link stopped working and how to get one that works;
- * while tickler still writes to its recipient about the action
- * (still_writes_to), also the action it was for, as the plan now has it,
- * and the team to ask by name. To an address tickler no longer writes to
- * about it (one taken off its team, its holder gone from the council) it
- * names neither action nor team, as a retired key's page. Returns 1 or
- * -ENOMEM. */
+ * while tickler still writes to its recipient about the action (writes:
+ * tkl_config_writes_to), also the action it was for (a, as the plan now
+ * has it; NULL: no longer in it), and the team to ask by name. To an
+ * address tickler no longer writes to about it (one taken off its team,
+ * its holder gone from the council) it names neither action nor team, as
+ * a retired key's page. Returns 1 or -ENOMEM. */
 static int link_expired(const struct tkl_service *s, const struct tkl_token *tok,
-                        struct tkl_http_response *resp)
+                        const struct tkl_action *a, bool writes, struct tkl_http_response *resp)
 {
-    const struct tkl_runtime *rt = s->rt;
-    const struct tkl_action *a = rt->store ? tkl_store_find(rt->store, tok->action_id) : NULL;
     char when[48];
     char *body = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&body, &len);
     if (!f)
         return -ENOMEM;
-    if (a && !tkl_action_in_plan(a))
-        a = NULL;
     page_open(f, "Link expired");
-    if (!still_writes_to(s, a, tok->recipient)) {
+    if (!writes) {
         fprintf(f,
                 "<h1>Link expired</h1>\n<p class=\"refusal\">This link has expired: it stopped "
                 "working on %s, so nothing can be recorded through it.</p>\n",
@@ -422,23 +395,51 @@ static int link_expired(const struct tkl_service *s, const struct tkl_token *tok
     return page_close(f, &body, &len, resp, 410) < 0 ? -ENOMEM : 1;
 }
 
-/* The page of a link signed by a key no longer in the ring: its fields
- * cannot be trusted, so it names no action; 403. Returns 1 or -ENOMEM. */
-static int link_retired(const struct tkl_service *s, struct tkl_http_response *resp)
+/* The page of a link that no longer acts, status: headline and text (the
+ * caller's own markup, which names no action) as its refusal, then how to
+ * get a link that works, naming no team. Returns 1 or -ENOMEM. */
+static int link_void(const struct tkl_service *s, struct tkl_http_response *resp, unsigned status,
+                     const char *headline, const char *text)
 {
     char *body = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&body, &len);
     if (!f)
         return -ENOMEM;
-    page_open(f, "Link retired");
-    fputs("<h1>Link retired</h1>\n<p class=\"refusal\">This link was signed with a key that "
-          "is no longer in use, so it no longer works: tickler's keys have been renewed since "
-          "the message was sent. Nothing can be recorded through it.</p>\n",
-          f);
+    page_open(f, headline);
+    fputs("<h1>", f);
+    (void)tkl_html_fputs(headline, f);
+    fputs("</h1>\n<p class=\"refusal\">", f);
+    fputs(text, f);
+    fputs("</p>\n", f);
     html_new_link(f, s, false);
     fputs("<p class=\"meta\">tickler, the action plan's reminders</p>\n", f);
-    return page_close(f, &body, &len, resp, 403) < 0 ? -ENOMEM : 1;
+    return page_close(f, &body, &len, resp, status) < 0 ? -ENOMEM : 1;
+}
+
+/* The page of a link whose signature holds and which has not expired,
+ * but whose recipient tickler no longer writes to about its action
+ * (tkl_config_writes_to: taken off every team that is told of it, its
+ * holder gone from the council), 403: it acts for nobody, so nothing can
+ * be recorded through it. As an expired link's page to such an address,
+ * it names neither action nor team, only how to get a link that works.
+ * Returns 1 or -ENOMEM. */
+static int link_withdrawn(const struct tkl_service *s, struct tkl_http_response *resp)
+{
+    return link_void(s, resp, 403, "Link no longer works",
+                     "This link no longer works: the address it was sent to is no longer on a "
+                     "team tickler writes to about the action, so nothing can be recorded "
+                     "through it.");
+}
+
+/* The page of a link signed by a key no longer in the ring: its fields
+ * cannot be trusted, so it names no action; 403. Returns 1 or -ENOMEM. */
+static int link_retired(const struct tkl_service *s, struct tkl_http_response *resp)
+{
+    return link_void(s, resp, 403, "Link retired",
+                     "This link was signed with a key that is no longer in use, so it no longer "
+                     "works: tickler's keys have been renewed since the message was sent. "
+                     "Nothing can be recorded through it.");
 }
 
 /* 303 See Other to the link itself (public_url, a/, token), from its
@@ -481,15 +482,21 @@ static int open_view(struct tkl_service *s, const struct tkl_http_request *req, 
      * holds is the link: a GET goes on to its own address */
     if (signed_ok && req->req->token_trimmed && !req->post)
         return to_link(s, req->req->token, resp);
-    if (r == -ETIME)
-        return link_expired(s, &v->tok, resp);
     if (r == -ENOKEY)
         return link_retired(s, resp);
-    if (r < 0)
+    if (!signed_ok)
         return refused(resp, r == -EINVAL ? 400 : 403,
                        r == -EINVAL ? "Link damaged" : "Link not valid", tkl_token_strerror(r));
-    v->a = rt->store ? tkl_store_find(rt->store, v->tok.action_id) : NULL;
-    if (!v->a || !tkl_action_in_plan(v->a))
+    /* a link acts only for an address tickler still writes to about its
+     * action: one taken off the teams since acts no more, however long the
+     * link has left */
+    v->a = link_action(s, &v->tok);
+    bool writes = tkl_config_writes_to(rt->cfg, v->a, v->tok.recipient);
+    if (r == -ETIME)
+        return link_expired(s, &v->tok, v->a, writes, resp);
+    if (!writes)
+        return link_withdrawn(s, resp);
+    if (!v->a)
         return refused(resp, 404, "No longer in the plan",
                        "This action is no longer in the action plan: it was removed or reworded "
                        "since the message was sent. Nothing needs doing from this link.");

@@ -1,14 +1,18 @@
 // Opens a link from a notice in headless Chromium (puppeteer-core over the
 // DevTools protocol), acts as an officer would and reports what the page
 // then says, as JSON on stdout:
-//   node act_browser.js NODE_MODULES CHROMIUM URL STEP SCREENSHOT
+//   node act_browser.js NODE_MODULES CHROMIUM URL STEP SCREENSHOT [READY]
 // STEP: "look" (open only), "complete", "snooze:1w" | "snooze:2w" |
 // "snooze:YYYY-MM-DD" (each may end ":WHY"), "progress:RAG:NOTE", "not-ours:TEAM:COMMENT",
 // "reopen:WHY", "resume:WHY" (WHY may be empty).
 // The page is driven through its own controls: the form whose `do` is the
 // step's kind, its radio buttons, date and text fields, and its button.
+// With READY, the form filled in, the file READY is written and the button
+// is pressed only once READY.go exists (what changed meanwhile, the
+// officer's page still open).
 'use strict';
-const [modules, chromium, url, step, shot] = process.argv.slice(2);
+const [modules, chromium, url, step, shot, ready] = process.argv.slice(2);
+const fs = require('fs');
 const puppeteer = require(modules + '/puppeteer-core');
 
 async function fill(page, form, step) {
@@ -69,6 +73,11 @@ async function fill(page, form, step) {
       await fill(page, form, step);
       const button = await form.$(`button[name=do][value="${kind}"]`) ||
                      await form.$('button[type=submit], input[type=submit], button');
+      if (ready) {
+        fs.writeFileSync(ready, 'ready\n');
+        while (!fs.existsSync(ready + '.go'))
+          await new Promise(r => setTimeout(r, 100));
+      }
       const [answer] = await Promise.all([
         page.waitForNavigation({waitUntil: 'load'}), button.click()]);
       status = answer ? answer.status() : 0;

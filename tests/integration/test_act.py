@@ -400,6 +400,77 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         for named in (a1, PLAN[0][1], "Alpha"):
             self.assertNotIn(named, body)
 
+    def test_a_link_to_an_address_taken_off_the_team_acts_no_more(self):
+        """The officer behind alpha@example.org gets a digest with a link,
+        opens it and fills in a progress note; before the button is pressed,
+        they leave the council and the configuration, their address taken
+        off Alpha, is reloaded. The press records nothing, and the link's
+        page, not yet expired, names neither the action nor the team, only
+        whom to ask for a link that works. The daemon's other work goes on:
+        a link of the new address acts."""
+        ids = self.ids()
+        a1, a2 = ids[PLAN[0][1]], ids[PLAN[1][1]]
+        texts = self.run_daemon("2026-12-07T09:00:30", 1)
+        links = self.links(texts[0])
+        seen = self.browser(links[a1], "look", "withdrawn-before")
+        self.assertEqual(seen["status"], 200)
+        self.assertIn(PLAN[0][1], seen["text"])
+        ready = os.path.join(self.tmp, "browser-ready")
+        shot = os.path.join(self.out, "act-withdrawn-press.png")
+        press = subprocess.Popen(["node", os.path.join(ARGS.source, "tests", "integration",
+                                                       "act_browser.js"),
+                                  ARGS.node_modules, "/usr/bin/chromium", links[a1],
+                                  "progress:green:Nearly there", shot, ready],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until(lambda: os.path.exists(ready) or press.poll() is not None)
+            if press.poll() is not None:
+                self.fail("the browser stopped: " + press.communicate()[1])
+            with open(self.conf) as f:
+                text = f.read()
+            with open(self.conf, "w") as f:
+                f.write(text.replace('"alpha@example.org"', '"alex@example.org"'))
+            n = len(self.daemon.lines)
+            self.daemon.proc.send_signal(1)
+            self.daemon.wait_for("configuration reloaded", after=n)
+            open(ready + ".go", "w").close()
+            out, err = press.communicate(timeout=180)
+        finally:
+            if press.poll() is None:
+                press.kill()
+                press.communicate()
+        self.assertEqual(press.returncode, 0, err)
+        print("\nscreenshot: %s" % shot, file=sys.stderr)
+        pressed = json.loads(out)
+        self.assertEqual(pressed["status"], 403, pressed["text"])
+        self.assertIn("This link no longer works: the address it was sent to is no longer on "
+                      "a team tickler writes to about the action, so nothing can be recorded "
+                      "through it.", " ".join(pressed["text"].split()))
+        self.assertEqual(self.updates(), [])
+        # the page itself, and a POST sent again, of any kind: refused
+        status, body = self.get(links[a1])
+        self.assertEqual(status, 403, body)
+        self.assertIn("<h1>Link no longer works</h1>", body)
+        self.assertIn("if not, ask the action plan's owner to record the update, or for a new "
+                      "link.", body)
+        self.assertNotIn("<form", body)
+        for named in (a1, PLAN[0][1], "Alpha", "alpha@example.org"):
+            self.assertNotIn(named, body)
+        for form in ("do=complete", "do=snooze&snooze=1w", "do=progress&rag=red&note=x",
+                     "do=not-ours"):
+            self.assertEqual(self.post_again(links[a2], form), (403, ""), form)
+        self.assertEqual(self.updates(), [])
+        # the address that took their place: its link acts
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "link", a1, "alex@example.org"],
+                           capture_output=True, text=True, check=True)
+        alex = p.stdout.strip()
+        self.assertEqual(self.post_again(alex, "do=complete"), (303, alex + "?done=complete"))
+        self.assertEqual([(r[0], r[1], r[2]) for r in self.updates()],
+                         [(a1, "alex@example.org", 1)])
+        log = self.daemon.log()
+        for u in list(links.values()) + [alex]:
+            self.assertNotIn(u.rsplit("/", 1)[1], log)
+
     def test_a_completion_reopened_is_reminded_again(self):
         ids = self.ids()
         a1, a2, a3 = (ids[t] for _, t in PLAN)

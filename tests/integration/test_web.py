@@ -814,6 +814,16 @@ notifiers = ( { name = "mail"; plugin = "maildir"; settings = { path = "mail"; }
 teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example.org" ]; }; } );
 """ % (self.port, entries))
 
+    def report_to(self, address):
+        """Adds the team EDI, whose recipient is address, as
+        delivery.report_to to the configuration."""
+        with open(self.conf) as f:
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write(text.replace("teams = ( ", 'delivery = { report_to = "edi"; };\nteams = ( '
+                                 '{ id = "edi"; name = "EDI"; recipients = { mail = [ '
+                                 '"%s" ]; }; }, ' % address, 1))
+
     def link(self, action="A1", recipient="alpha@example.org"):
         p = subprocess.run([tool("tickler"), "-c", self.conf, "link", action, recipient],
                            capture_output=True, text=True, check=True)
@@ -1106,12 +1116,7 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         # the "not ours" is committed and its answer lost: ticklerd, its
         # connection back, reads the updates and tells delivery.report_to
         # (EDI) once, though nobody presses again
-        with open(self.conf) as f:
-            text = f.read()
-        with open(self.conf, "w") as f:
-            f.write(text.replace("teams = ( ", 'delivery = { report_to = "edi"; };\nteams = ( '
-                                 '{ id = "edi"; name = "EDI"; recipients = { mail = [ '
-                                 '"edi@example.org" ]; }; }, ', 1))
+        self.report_to("edi@example.org")
         cut = self.commit_cut()
         self.post_unconfirmed(cut, "do=not-ours&suggested=Facilities")
         self.assertEqual(self.updates(), [("A1", "alpha@example.org", 4)])
@@ -1129,6 +1134,13 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         def link(*args):
             return subprocess.run([tool("tickler"), "-c", self.conf, "link", *args],
                                   capture_output=True, text=True)
+        # an address tickler does not write to about A1: its link would not work
+        p = link("A1", "someone@example.org", "--expires-in", "7")
+        self.assertEqual((p.returncode, p.stdout), (1, ""))
+        self.assertIn("tickler does not write to someone@example.org about A1", p.stderr)
+        self.assertIn("add them to a team first", p.stderr)
+        # a recipient of delivery.report_to's team: a link, with a note
+        self.report_to("someone@example.org")
         p = link("A1", "someone@example.org", "--expires-in", "7")
         self.assertEqual(p.returncode, 0, p.stderr)
         tok = p.stdout.strip().rsplit("/", 1)[1]

@@ -531,6 +531,96 @@ START_TEST(an_expired_link_names_its_action_only_to_whom_tickler_still_writes)
 }
 END_TEST
 
+/* The page of a link that has not expired but whose recipient tickler no
+ * longer writes to about its action. */
+static const char withdrawn[] =
+    "<main>\n<h1>Link no longer works</h1>\n<p class=\"refusal\">This link no longer works: the "
+    "address it was sent to is no longer on a team tickler writes to about the action, so "
+    "nothing can be recorded through it.</p>\n<p>Each reminder about an action carries a new "
+    "link: use the link in a later reminder about this action, if you have one; if not, ask the "
+    "team that receives tickler's reports, or the action plan's owner, for a new link, or to "
+    "record the update for you.</p>\n";
+
+/* Forms that would record an update through a link that works, one of
+ * each kind: do, then up to two more name, value pairs (NULL: no more). */
+static const char *const forms[][5] = {
+    {"complete", NULL},
+    {"snooze", "snooze", "1w", "note", "Away"},
+    {"progress", "rag", "green", "note", "On track"},
+    {"not-ours", "note", "Estates"},
+    {"reopen", "note", "Why"},
+    {"resume", NULL},
+};
+
+/* The status of *resp, which is freed, its body copied into body. */
+static unsigned answered(struct tkl_http_response *resp, char *body, size_t len)
+{
+    unsigned status = resp->status;
+    snprintf(body, len, "%s", resp->body);
+    tkl_http_response_free(resp);
+    return status;
+}
+
+/* POSTs form i of forms through path's link; returns the status, the
+ * body in body. */
+static unsigned post_form(const char *path, size_t i, char *body, size_t len)
+{
+    struct tkl_http_response resp;
+    const char *const *f = forms[i];
+    page_post(&resp, path, from_page, "token", path + 3, "do", f[0], f[1], f[2], f[1] ? f[3] : NULL,
+              f[1] ? f[4] : NULL, NULL);
+    return answered(&resp, body, len);
+}
+
+/* A link that has not expired acts only while tickler still writes to its
+ * recipient about the action, by the configuration in force, as an expired
+ * one's page names it: an address taken off every team told of it (its
+ * holder gone from the council) gets a 403 that names neither action nor
+ * team and says whom to ask, and a POST of any kind records nothing; the
+ * other owning team's link of a joint action still acts, and a recipient of
+ * delivery.report_to's team, or of the team an owner escalates to, still
+ * has a link that works. */
+START_TEST(a_link_to_an_address_taken_off_the_teams_acts_no_more)
+{
+    page_load();
+    ck_assert_ptr_nonnull(page_s.rt->cfg->delivery.report_to = strdup("hr"));
+    char ops[TKL_TOKEN_MAX + 8], hr[TKL_TOKEN_MAX + 8], former[TKL_TOKEN_MAX + 8];
+    snprintf(ops, sizeof(ops), "%s", path_for(PAGE_TRICKY_TITLE, "ops"));
+    snprintf(hr, sizeof(hr), "%s", path_for(PAGE_TRICKY_TITLE, "hr"));
+    snprintf(former, sizeof(former), "%s", path_for("Late report", "former@maidstone.example"));
+    ck_assert(says(ops, "name=\"do\" value=\"progress\">"));
+    /* an address on no team at all */
+    refused(former, 403, withdrawn);
+    /* ops taken off ICT & Digital, one of C's owning teams */
+    struct tkl_team *ict = (struct tkl_team *)tkl_team_find(&page_s.rt->cfg->teams, "ict");
+    size_t n = ict->n_recipients;
+    ict->n_recipients = 0;
+    refused(ops, 403, withdrawn);
+    ck_assert(!says(ops, "alert(1)"));         /* no action */
+    ck_assert(!says(ops, "class=\"kicker\"")); /* no action id */
+    ck_assert(!says(ops, "Human Resources"));  /* no team */
+    ck_assert(!says(ops, "ICT &amp; Digital"));
+    char body[8192];
+    for (size_t i = 0; i < sizeof(forms) / sizeof(*forms); i++) {
+        ck_assert_uint_eq(post_form(ops, i, body, sizeof(body)), 403);
+        ck_assert_msg(page_has(body, withdrawn), "%s: %s", forms[i][0], body);
+        ck_assert_uint_eq(post_form(former, i, body, sizeof(body)), 403);
+    }
+    ck_assert_uint_eq(n_updates(), 0);
+    /* hr's link of the same joint action still acts */
+    ck_assert_uint_eq(post_form(hr, 2, body, sizeof(body)), 303);
+    ck_assert_uint_eq(n_updates(), 1);
+    /* ops on ICT again, where HR's reminders escalate to: its link of
+     * HR's D works */
+    ict->n_recipients = n;
+    ck_assert(says(ops, "name=\"do\" value=\"progress\">"));
+    const char *d = path_for("Late report", "ops");
+    refused(d, 403, withdrawn);
+    ck_assert_ptr_nonnull(page_s.rt->cfg->schedule.escalate_to = strdup("ict"));
+    ck_assert(says(d, "name=\"do\" value=\"progress\">"));
+}
+END_TEST
+
 /* A retired key's link: nothing in it can be trusted, so it names no
  * action and no address, only whom to ask. */
 START_TEST(a_retired_link_names_no_action_but_whom_to_ask)
@@ -950,10 +1040,7 @@ static unsigned snooze(const char *title, const char *to, const char *choice, co
                   until, NULL);
     else
         page_post(&resp, path, from_page, "token", token, "do", "snooze", "snooze", choice, NULL);
-    unsigned status = resp.status;
-    snprintf(body, len, "%s", resp.body);
-    tkl_http_response_free(&resp);
-    return status;
+    return answered(&resp, body, len);
 }
 
 START_TEST(snooze_dates_are_checked)
@@ -1567,7 +1654,9 @@ END_TEST
 START_TEST(not_ours_is_a_team_s_to_say)
 {
     page_load();
-    /* ops is a recipient of ICT, not of HR: D is not ops' team's to refuse */
+    /* ops is a recipient of ICT, where HR's reminders escalate to, not of
+     * HR: D is not ops' team's to refuse */
+    ck_assert_ptr_nonnull(page_s.rt->cfg->schedule.escalate_to = strdup("ict"));
     const char *path = path_for("Late report", "ops");
     char token[TKL_TOKEN_MAX + 1];
     snprintf(token, sizeof(token), "%s", path + 3);
@@ -1849,6 +1938,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_link_with_closing_punctuation_opens_its_page);
     tcase_add_test(tc, an_expired_link_names_its_action_and_whom_to_ask);
     tcase_add_test(tc, an_expired_link_names_its_action_only_to_whom_tickler_still_writes);
+    tcase_add_test(tc, a_link_to_an_address_taken_off_the_teams_acts_no_more);
     tcase_add_test(tc, a_retired_link_names_no_action_but_whom_to_ask);
     tcase_add_test(tc, a_shorter_expiry_in_force_ends_the_older_links);
     tcase_add_test(tc, the_reminders_list_says_what_each_was);
