@@ -300,3 +300,62 @@ char *tkl_path_dir(const char *path)
         return strdup(".");
     return strndup(path, slash == path ? 1 : (size_t)(slash - path));
 }
+
+/* The length of the character at s when it shows as no text (see
+ * tkl_text_blank), or 0. */
+static size_t blank_len(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+        return 1;
+    if (p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0))
+        return 2;
+    if (p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) /* U+1680 */
+        return 3;
+    if (p[0] == 0xe2 && p[1] == 0x80 &&
+        ((p[2] >= 0x80 && p[2] <= 0x8d) || p[2] == 0xa8 || p[2] == 0xa9 ||
+         p[2] == 0xaf)) /* U+2000..200D, 2028, 2029, 202F */
+        return 3;
+    if (p[0] == 0xe2 && p[1] == 0x81 && (p[2] == 0x9f || p[2] == 0xa0)) /* U+205F, U+2060 */
+        return 3;
+    if ((p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) || /* U+3000 */
+        (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf))   /* U+FEFF */
+        return 3;
+    return 0;
+}
+
+bool tkl_text_blank(const char *s)
+{
+    size_t n;
+    while (s && (n = blank_len(s)))
+        s += n;
+    return !s || !*s;
+}
+
+/* The length of the line break at s (tkl_text_fput_line's), or 0. */
+static size_t line_break(const char *s)
+{
+    if (*s == '\r' || *s == '\n')
+        return 1;
+    if (!strncmp(s, "\xc2\x85", 2))
+        return 2;
+    if (!strncmp(s, "\xe2\x80\xa8", 3) || !strncmp(s, "\xe2\x80\xa9", 3))
+        return 3;
+    return 0;
+}
+
+void tkl_text_fput_line(FILE *f, const char *s)
+{
+    while (*s) {
+        size_t n = 0, k;
+        while (s[n] && !line_break(s + n))
+            n++;
+        (void)fwrite(s, 1, n, f);
+        s += n;
+        if (!*s)
+            break;
+        fputc(' ', f);
+        while ((k = line_break(s)))
+            s += k;
+    }
+}

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct tkl_buf {
     char *data; /* NUL-terminated when len > 0 or after any append */
@@ -49,6 +50,20 @@ char *tkl_text_clean(const char *s, bool fold);
  * them), DEL and the C1 controls U+0080 to U+009F (CSI, OSC: two bytes,
  * two spaces) become spaces; so do line breaks and tabs when one_line. */
 void tkl_text_printable(char *s, size_t len, bool one_line);
+
+/* Whether s (NULL: none) says nothing: it holds only white space and
+ * characters that show as none (ASCII white space, NEL, NO-BREAK SPACE,
+ * the Unicode spaces U+1680, U+2000 to U+200A, U+202F, U+205F, U+3000,
+ * LINE and PARAGRAPH SEPARATOR, ZERO WIDTH SPACE and joiners U+200B to
+ * U+200D, WORD JOINER U+2060, ZERO WIDTH NO-BREAK SPACE U+FEFF). */
+bool tkl_text_blank(const char *s);
+
+/* Writes s to f on one line: each run of line breaks (CR, LF, and NEL,
+ * LINE SEPARATOR and PARAGRAPH SEPARATOR, U+0085, U+2028, U+2029, which a
+ * mail client, a card or an editor may show as one) as one space, so that
+ * text an officer wrote, quoted in a notice, cannot pass for a line of the
+ * notice's own. */
+void tkl_text_fput_line(FILE *f, const char *s);
 
 /* The length of the longest prefix of s (NUL-terminated) of at most max
  * bytes that ends at a UTF-8 character boundary. */

@@ -10,6 +10,7 @@
 
 #include "../core/day.h"
 #include "../core/log.h"
+#include "../core/text.h"
 #include "../route/route.h"
 #include "../schedule/holidays.h"
 
@@ -529,8 +530,10 @@ static void say_who_is_left(FILE *f, const struct tkl_team_dir *teams,
  * not be written. */
 static char *text_end(FILE *f, char **text, const struct tkl_update *u)
 {
-    if (u->note && *u->note)
-        fprintf(f, "\nComment: %s", u->note);
+    if (u->note && *u->note) {
+        fputs("\nComment: ", f);
+        tkl_text_fput_line(f, u->note);
+    }
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {
         free(*text);
@@ -566,8 +569,10 @@ static char *not_ours_text(const struct tkl_team_dir *teams, const struct tkl_sc
         fputs("; that team gets no more reminders for it until the plan changes.", f);
         say_who_is_left(f, teams, sc, a, ans, today);
     }
-    if (u->suggested_team && *u->suggested_team)
-        fprintf(f, "\nSuggested team: %s", u->suggested_team);
+    if (u->suggested_team && *u->suggested_team) {
+        fputs("\nSuggested team: ", f);
+        tkl_text_fput_line(f, u->suggested_team);
+    }
     return text_end(f, &text, u);
 }
 /* One notice of a report: recipient i of team. */

@@ -8,6 +8,8 @@
 
 #include <tickler/day.h>
 
+#include "../core/text.h"
+
 /* FNV-1a of channel, a NUL, then recipient. */
 static size_t key_hash(const char *channel, const char *recipient)
 {
@@ -168,36 +170,13 @@ static void short_day(int64_t t, char buf[16])
     snprintf(buf, 16, "%d %.3s %d", d, tkl_month_name(m), y);
 }
 
-/* The length of the line break at s (CR, LF, or NEL, LINE SEPARATOR or
- * PARAGRAPH SEPARATOR, U+0085, U+2028, U+2029, which a mail client, a
- * card or an editor may show as one), or 0. */
-static size_t line_break(const char *s)
+/* Writes ": " and note (NULL or empty: nothing) on one line
+ * (tkl_text_fput_line). */
+static void put_note(FILE *f, const char *note)
 {
-    if (*s == '\r' || *s == '\n')
-        return 1;
-    if (!strncmp(s, "\xc2\x85", 2))
-        return 2;
-    if (!strncmp(s, "\xe2\x80\xa8", 3) || !strncmp(s, "\xe2\x80\xa9", 3))
-        return 3;
-    return 0;
-}
-
-/* Writes s on one line: each run of line breaks (line_break) as one
- * space, so that a quoted reason cannot pass for a line of the answer
- * after it. */
-static void quote_line(FILE *f, const char *s)
-{
-    while (*s) {
-        size_t n = 0, k;
-        while (s[n] && !line_break(s + n))
-            n++;
-        (void)fwrite(s, 1, n, f);
-        s += n;
-        if (!*s)
-            break;
-        fputc(' ', f);
-        while ((k = line_break(s)))
-            s += k;
+    if (note && *note) {
+        fputs(": ", f);
+        tkl_text_fput_line(f, note);
     }
 }
 
@@ -233,22 +212,22 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
     if (re) {
         short_day(re->at, day);
         fprintf(f, "Reopened after it was marked complete, %s on %s", re->recipient, day);
-        if (re->note && *re->note)
-            fprintf(f, ": %s", re->note);
+        put_note(f, re->note);
     }
     if (rs) {
         short_day(rs->at, day);
         fprintf(f, "%sReminders resumed, %s on %s", re ? "\n" : "", rs->recipient, day);
-        if (rs->note && *rs->note)
-            fprintf(f, ": %s", rs->note);
+        put_note(f, rs->note);
     }
     if (no) {
         short_day(no->at, day);
         fprintf(f, "%sNot ours, %s on %s", re || rs ? "\n" : "", no->recipient, day);
-        if (no->note && *no->note)
-            fprintf(f, ": %s", no->note);
-        if (no->suggested_team && *no->suggested_team)
-            fprintf(f, " (suggested: %s)", no->suggested_team);
+        put_note(f, no->note);
+        if (no->suggested_team && *no->suggested_team) {
+            fputs(" (suggested: ", f);
+            tkl_text_fput_line(f, no->suggested_team);
+            fputc(')', f);
+        }
     }
     if (sn) {
         char until[TKL_DAY_LONG_SIZE];
@@ -261,7 +240,7 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
                 re || rs || no ? "\n" : "", until, sn->recipient, day);
         if (sn->note && *sn->note) {
             fputs(". Their reason: \xe2\x80\x9c", f);
-            quote_line(f, sn->note);
+            tkl_text_fput_line(f, sn->note);
             fputs("\xe2\x80\x9d", f);
         }
     }
@@ -269,8 +248,7 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
         short_day(p->at, day);
         fprintf(f, "%sProgress%s%s%s, %s on %s", re || rs || no || sn ? "\n" : "",
                 p->rag ? " (" : "", tkl_rag_name(p->rag), p->rag ? ")" : "", p->recipient, day);
-        if (p->note && *p->note)
-            fprintf(f, ": %s", p->note);
+        put_note(f, p->note);
     }
     if (over)
         fprintf(f, "%s%s", p || re || rs || no || sn ? "\n" : "", over);

@@ -57,11 +57,12 @@ void tkl_route_entry(const struct tkl_action *a, enum tkl_stage stage, int32_t t
  * reminder the owners' snooze holds, tkl_due.snoozed) that snooze
  * ("Snoozed by its owners until Monday 4 January 2027, a@x on 3 Dec 2026;
  * their reminders are held until then, this escalation goes on. Their
- * reason: 'why'", its why in curly double quotes and on one line, its line
- * breaks as spaces), the
+ * reason: 'why'", its why in curly double quotes), the
  * latest progress note ("Progress (amber), a@x on 3 Dec 2026: the note")
  * and what the plan has overruled (tkl_answer_overruled_text), each on a
- * line of its own. *ret is NULL when there is nothing to say. Returns 0
+ * line of its own; every text an officer wrote (a why, a note, a team
+ * suggested) on one line, its line breaks as spaces
+ * (tkl_text_fput_line). *ret is NULL when there is nothing to say. Returns 0
  * or -ENOMEM.
  */
 int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action *a,

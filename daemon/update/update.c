@@ -90,11 +90,10 @@ int tkl_rag_parse(const char *s, enum tkl_rag *ret)
     return -EINVAL;
 }
 
-/* Valid UTF-8 of at most max characters, without control characters
- * other than tab and line breaks (when lines). NULL is fine. */
 /* 0 when s (NULL: none) is UTF-8 of at most max characters without
- * control characters (but tabs and line breaks when lines); -EMSGSIZE
- * when it is only too long; else -EINVAL. */
+ * control characters, C0, DEL or C1 (U+0080 to U+009F, NEL among them),
+ * but tabs and, when lines, CR and LF; -EMSGSIZE when it is only too
+ * long; else -EINVAL. */
 static int text_check(const char *s, size_t max, bool lines)
 {
     if (!s)
@@ -104,6 +103,8 @@ static int text_check(const char *s, size_t max, bool lines)
         return -EINVAL;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if ((*p < 0x20 && !(lines && (*p == '\t' || *p == '\n' || *p == '\r'))) || *p == 0x7f)
+            return -EINVAL;
+        if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* U+0080 to U+009F */
             return -EINVAL;
         chars += (*p & 0xc0) != 0x80;
     }

@@ -1683,12 +1683,6 @@ static bool same_origin(const struct tkl_service *s, const struct tkl_http_reque
            origin_of(from, got, sizeof(got)) == 0 && !strcmp(want, got);
 }
 
-/* Whether s is absent or only white space. */
-static bool blank(const char *s)
-{
-    return !s || !s[strspn(s, " \t\r\n")];
-}
-
 /* Writes why a form is refused (plain text) into why. Returns -EINVAL. */
 __attribute__((format(printf, 3, 4))) static int why_not(char *why, size_t len, const char *fmt,
                                                          ...)
@@ -1715,16 +1709,16 @@ static int read_snooze(const struct tkl_form *form, const struct act_view *v, st
         return why_not(why, len, "Choose 1 week, 2 weeks or a date.");
     /* the weeks count from the day the page showed, when that was
      * yesterday (a form sent after midnight): the day it offered */
-    if (!blank(shown) && tkl_day_parse_iso(shown, &day) == 0 && day == v->today - 1)
+    if (!tkl_text_blank(shown) && tkl_day_parse_iso(shown, &day) == 0 && day == v->today - 1)
         from = day;
-    if (blank(until) && choice && (!strcmp(choice, "1w") || !strcmp(choice, "2w")))
+    if (tkl_text_blank(until) && choice && (!strcmp(choice, "1w") || !strcmp(choice, "2w")))
         day = from + (choice[0] == '1' ? 7 : 14);
-    else if (blank(until) && (!choice || strcmp(choice, "date") != 0))
+    else if (tkl_text_blank(until) && (!choice || strcmp(choice, "date") != 0))
         return why_not(why, len, "Choose %sa date to snooze until.",
                        v->today + 14 <= last  ? "1 week, 2 weeks or "
                        : v->today + 7 <= last ? "1 week or "
                                               : "");
-    else if (blank(until))
+    else if (tkl_text_blank(until))
         return why_not(why, len, "Choose the date to snooze until.");
     else if (tkl_day_parse_iso(until, &day) < 0)
         return why_not(why, len,
@@ -1771,7 +1765,7 @@ static int read_reopen(const struct tkl_service *s, const char *note, const stru
                        struct tkl_update *u, char *why, size_t len)
 {
     const struct tkl_answer *ans = tkl_answers_find(&s->answers, v->a->id);
-    u->note = blank(note) ? NULL : (char *)note;
+    u->note = tkl_text_blank(note) ? NULL : (char *)note;
     if ((ans && ans->complete) || repeats_link_latest(&s->answers.updates, u))
         return 0;
     if (s->answers_stale)
@@ -1806,7 +1800,7 @@ static int read_resume(const struct tkl_service *s, const char *note, const stru
                        struct tkl_update *u, char *why, size_t len)
 {
     const struct tkl_answer *ans = tkl_answers_find(&s->answers, v->a->id);
-    u->note = blank(note) ? NULL : (char *)note;
+    u->note = tkl_text_blank(note) ? NULL : (char *)note;
     bool complete = ans && ans->complete;
     if (repeats_link_latest(&s->answers.updates, u) ||
         (!complete && (snooze_holding(ans, v) || team_not_ours(ans, v))))
@@ -1860,13 +1854,13 @@ static int read_update(const struct tkl_service *s, const struct tkl_http_reques
             return why_not(why, len,
                            "It is marked complete, so no reminders come to snooze. If work "
                            "remains, reopen it first.");
-        u->note = blank(note) ? NULL : (char *)note;
+        u->note = tkl_text_blank(note) ? NULL : (char *)note;
         return read_snooze(form, v, u, why, len);
     }
     case TKL_UPDATE_PROGRESS:
         if (!tkl_form_get(form, "rag") || tkl_rag_parse(tkl_form_get(form, "rag"), &u->rag) < 0)
             return why_not(why, len, "Choose a RAG status: red, amber or green.");
-        if (blank(note))
+        if (tkl_text_blank(note))
             return why_not(why, len, "Write a progress note.");
         u->note = (char *)note;
         return 0;
@@ -1875,9 +1869,10 @@ static int read_update(const struct tkl_service *s, const struct tkl_http_reques
             return why_not(why, len,
                            "Only a team that owns this action can say it is not "
                            "theirs.");
-        u->note = blank(note) ? NULL : (char *)note;
-        u->suggested_team =
-            blank(tkl_form_get(form, "suggested")) ? NULL : (char *)tkl_form_get(form, "suggested");
+        u->note = tkl_text_blank(note) ? NULL : (char *)note;
+        u->suggested_team = tkl_text_blank(tkl_form_get(form, "suggested"))
+                                ? NULL
+                                : (char *)tkl_form_get(form, "suggested");
         return 0;
     case TKL_UPDATE_REOPEN:
         return read_reopen(s, note, v, u, why, len);

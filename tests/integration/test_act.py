@@ -640,6 +640,11 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual([(r[0], r[1], r[2], r[4]) for r in self.updates()],
                          [(a2, "alpha@example.org", 2, why),
                           (a3, "edi@example.org", 2, None)])
+        # a progress note on A1 whose line break would start a line of its own
+        forged = "On track\nSubject: forged"
+        noted = self.browser(alpha[a1], "progress:amber:" + forged, "escalated-progress")
+        self.assertIn("Recorded", noted["text"])
+        self.assertEqual(self.updates()[-1][4], forged)  # kept as typed
 
         # Monday 14 December: Alpha is sent A1 alone; the EDI officers A1
         # and A2, which says Alpha snoozed it; A3 goes to nobody
@@ -657,6 +662,16 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         # the message's headers and its HTML part hold the why as text only
         msg = [m for m in (text_part(r)[1] for _, r in self.smtp.received()[before:])
                if m["To"].addresses[0].addr_spec == "edi@example.org"][0]
+        # the progress note, quoted in the escalation's copy, is on one line
+        self.assertIn("Progress (amber), alpha@example.org on 7 Dec 2026: On track Subject: "
+                      "forged", " ".join(sent["edi@example.org"].split()))
+        self.assertNotIn("On track\n", sent["edi@example.org"])
+        self.assertFalse(any(l.lstrip().startswith("Subject: forged")
+                             for l in sent["edi@example.org"].splitlines()),
+                         sent["edi@example.org"])
+        self.assertNotIn("forged", str(msg["Subject"]))
+        self.assertIn("On track Subject: forged",
+                      msg.get_body(preferencelist=("html",)).get_content())
         self.assertNotIn("sign-off", str(msg["Subject"]))
         self.assertEqual(msg.get_all("Subject"), [msg["Subject"]])
         html = msg.get_body(preferencelist=("html",)).get_content()

@@ -24,6 +24,11 @@
 #define ORIGIN  "https://tickler.example.gov.uk"
 #define PUBLIC  ORIGIN "/"
 #define DAY_SEC 86400
+/* A note that says nothing: white space, NO-BREAK SPACE, LINE and
+ * PARAGRAPH SEPARATOR, EM SPACE, ZERO WIDTH SPACE, IDEOGRAPHIC SPACE and
+ * ZERO WIDTH NO-BREAK SPACE. */
+#define NOTHING_SHOWN                                                                              \
+    " \r\n\xc2\xa0\xe2\x80\xa8\xe2\x80\xa9\xe2\x80\x83\xe2\x80\x8b\xe3\x80\x80\xef\xbb\xbf"
 
 static const char links_conf[] =
     "http = { listen = [ \"127.0.0.1:1\" ]; public_url = \"" PUBLIC "\"; };\n"
@@ -1573,7 +1578,7 @@ START_TEST(progress_notes_are_text)
     ck_assert(page_has(resp.body, "Choose a RAG status"));
     tkl_http_response_free(&resp);
     page_post(&resp, path, from_page, "token", token, "do", "progress", "rag", "amber", "note",
-              " \n", NULL);
+              NOTHING_SHOWN, NULL);
     ck_assert_int_eq(resp.status, 400);
     ck_assert(page_has(resp.body, "Write a progress note."));
     tkl_http_response_free(&resp);
@@ -1634,7 +1639,7 @@ START_TEST(a_snooze_says_why_as_text)
                                "&#39;board&#39;</blockquote></li>"));
     ck_assert(!page_has(resp.body, "<script>alert(2)"));
     tkl_http_response_free(&resp);
-    /* the same again: recorded once; blank: no why */
+    /* the same again: recorded once; blank (nothing that shows): no why */
     page_post(&resp, path, from_page, "token", path + 3, "do", "snooze", "snooze", "1w", "note",
               why, NULL);
     ck_assert_int_eq(resp.status, 303);
@@ -1642,7 +1647,7 @@ START_TEST(a_snooze_says_why_as_text)
     tkl_http_response_free(&resp);
     ck_assert_uint_eq(n_updates(), 1);
     page_post(&resp, path, from_page, "token", path + 3, "do", "snooze", "snooze", "2w", "note",
-              " \r\n", NULL);
+              NOTHING_SHOWN, NULL);
     ck_assert_int_eq(resp.status, 303);
     tkl_http_response_free(&resp);
     u = last_update();

@@ -1414,6 +1414,14 @@ START_TEST(not_ours_is_told_to_report_to_once)
                          "team gets no more reminders for it until the plan changes.\n"
                          "Suggested team: Learning & Development\n"
                          "Comment: Training is L&D's\n");
+    /* what the officer wrote, on one line: a line break in the note or
+     * the team suggested cannot start a line that passes for the notice's */
+    u.suggested_team = (char *)"L&D\nSubject: forged";
+    u.note = (char *)"Theirs\r\nSubject: forged\xe2\x80\xa8Suggested team: ICT";
+    told_to_edi_once(&u, "Not ours: ict@maidstone.example says this action is not for ICT; that "
+                         "team gets no more reminders for it until the plan changes.\n"
+                         "Suggested team: L&D Subject: forged\n"
+                         "Comment: Theirs Subject: forged Suggested team: ICT\n");
 }
 END_TEST
 
@@ -1646,11 +1654,11 @@ START_TEST(a_joint_actions_snooze_and_its_resume_are_told_to_its_other_teams)
                             "2023.");
     u = update("C", TKL_UPDATE_RESUME, "ict@maidstone.example", "ict", at(2023, 6, 6, 10));
     u.id = 9;
-    u.note = (char *)"The data came <early>";
+    u.note = (char *)"The data came <early>\nSubject: forged\xc2\x85Snoozed by HR";
     told_to_the_others_once(&u, "email hr@maidstone.example C joint-9\n",
                             "Reminders resumed by ICT\n"
                             "ict@maidstone.example, Tuesday 6 June 2023\n"
-                            "Comment: The data came <early>",
+                            "Comment: The data came <early> Subject: forged Snoozed by HR",
                             "ICT ended the snooze of this action on Tuesday 6 June 2023.");
 }
 END_TEST

@@ -447,6 +447,66 @@ START_TEST(answer_text_of_an_owners_snooze_quotes_its_why_on_one_line)
 }
 END_TEST
 
+/* Every text an officer wrote that an entry's answer quotes is on one
+ * line (tkl_text_fput_line): a reopen's why, a progress note, a resume's
+ * why, a "not ours" note and the team it suggests, so that none can pass
+ * for a line of the answer or of the message around it. */
+START_TEST(answer_text_quotes_every_note_on_one_line)
+{
+    static char forged[] = "Yes\r\nSubject: forged\xe2\x80\xa8Progress (red)\xc2\x85x";
+    static const char one[] = "Yes Subject: forged Progress (red) x";
+    struct tkl_update v[] = {
+        update("B", TKL_UPDATE_COMPLETE, "hr@maidstone.example", "hr"),
+        update("B", TKL_UPDATE_REOPEN, "edi@maidstone.example", "hr"),
+        update("B", TKL_UPDATE_PROGRESS, "hr@maidstone.example", "hr"),
+    };
+    v[1].at += 86400;
+    v[1].note = forged;
+    v[2].note = forged;
+    struct tkl_answers ans;
+    answers_of(&ans, v, 3);
+    char *text = NULL, want[512];
+    const struct tkl_action *b = tkl_store_find(st, "B");
+    int32_t day = tkl_day_from_civil(2023, 3, 1);
+    ck_assert_int_eq(tkl_route_answer_text(tkl_answers_find(&ans, "B"), b, "hr", day, false, &text),
+                     0);
+    snprintf(want, sizeof(want),
+             "Reopened after it was marked complete, edi@maidstone.example on 28 Feb 2023: %s\n"
+             "Progress, hr@maidstone.example on 27 Feb 2023: %s",
+             one, one);
+    ck_assert_str_eq(text, want);
+    free(text);
+    tkl_answers_free(&ans);
+    /* a resume's why */
+    v[0].kind = TKL_UPDATE_SNOOZE;
+    v[0].until_day = tkl_day_from_civil(2023, 3, 20);
+    v[1].kind = TKL_UPDATE_RESUME;
+    answers_of(&ans, v, 2);
+    ck_assert_int_eq(tkl_route_answer_text(tkl_answers_find(&ans, "B"), b, "hr", day, false, &text),
+                     0);
+    snprintf(want, sizeof(want), "Reminders resumed, edi@maidstone.example on 28 Feb 2023: %s",
+             one);
+    ck_assert_str_eq(text, want);
+    free(text);
+    tkl_answers_free(&ans);
+    /* a "not ours" and the team it suggests, told to the team's escalation */
+    v[0].kind = TKL_UPDATE_NOT_OURS;
+    v[0].until_day = TKL_NO_DAY;
+    v[0].note = forged;
+    v[0].suggested_team = "Estates\nSubject: forged";
+    answers_of(&ans, v, 1);
+    ck_assert_int_eq(tkl_route_answer_text(tkl_answers_find(&ans, "B"), b, "hr", day, false, &text),
+                     0);
+    snprintf(want, sizeof(want),
+             "Not ours, hr@maidstone.example on 27 Feb 2023: %s (suggested: Estates Subject: "
+             "forged)",
+             one);
+    ck_assert_str_eq(text, want);
+    free(text);
+    tkl_answers_free(&ans);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("route");
@@ -461,6 +521,7 @@ int main(void)
     tcase_add_test(tc, answer_text_of_a_reopened_completion);
     tcase_add_test(tc, answer_text_of_a_resume);
     tcase_add_test(tc, answer_text_of_an_owners_snooze_quotes_its_why_on_one_line);
+    tcase_add_test(tc, answer_text_quotes_every_note_on_one_line);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -239,6 +239,44 @@ START_TEST(the_directory_of_a_path)
 }
 END_TEST
 
+/* A text of white space and characters that show as none says nothing;
+ * one visible character is enough to say something. */
+START_TEST(blank_text_says_nothing)
+{
+    static const char *const blank[] = {
+        NULL,
+        "",
+        " \t\r\n\v\f",
+        "\xc2\xa0\xc2\x85",                                 /* NBSP, NEL */
+        "\xe2\x80\xa8\xe2\x80\xa9",                         /* LS, PS */
+        "\xe1\x9a\x80\xe2\x80\x80\xe2\x80\x8a\xe2\x80\xaf", /* U+1680, 2000, 200A, 202F */
+        "\xe2\x81\x9f\xe3\x80\x80\xe2\x80\x8b\xe2\x80\x8d", /* U+205F, 3000, 200B, 200D */
+        "\xe2\x81\xa0\xef\xbb\xbf",                         /* WORD JOINER, BOM */
+    };
+    for (size_t i = 0; i < sizeof(blank) / sizeof(*blank); i++)
+        ck_assert_msg(tkl_text_blank(blank[i]), "%zu", i);
+    static const char *const said[] = {"x", "\xc2\xa0.", "\xe2\x80\xa8\xc3\xa9", "\xe2\x80\x90"};
+    for (size_t i = 0; i < sizeof(said) / sizeof(*said); i++)
+        ck_assert_msg(!tkl_text_blank(said[i]), "%zu", i);
+}
+END_TEST
+
+/* Each run of line breaks (CR, LF, NEL, LS, PS) is one space; the rest
+ * is written as it is. */
+START_TEST(a_text_is_written_on_one_line)
+{
+    char *got = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&got, &len);
+    ck_assert_ptr_nonnull(f);
+    tkl_text_fput_line(f, "a\r\n\r\nSubject: x\xe2\x80\xa8\xe2\x80\xa9"
+                          "b\xc2\x85\tc\xc2\xa0\n");
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_str_eq(got, "a Subject: x b \tc\xc2\xa0 ");
+    free(got);
+}
+END_TEST
+
 START_TEST(text_is_made_printable_and_cut_at_characters)
 {
     char s[] = "a\x1b[2Kb\tc\nd\x7f\xc3\xa9";
@@ -295,6 +333,8 @@ int main(void)
     tcase_add_test(tc, strdup0_and_fnv1a);
     tcase_add_test(tc, text_is_made_printable_and_cut_at_characters);
     tcase_add_test(tc, the_directory_of_a_path);
+    tcase_add_test(tc, blank_text_says_nothing);
+    tcase_add_test(tc, a_text_is_written_on_one_line);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }

@@ -63,12 +63,29 @@ START_TEST(good_updates_pass)
     ck_assert_int_eq(tkl_update_check(&u), 0);
     u.note = "escape \x1b[2J";
     ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    /* C1 controls too (CSI, NEL among them), as C0; NBSP is text */
+    static const char *const c1[] = {"x\xc2\x80",
+                                     "CSI \xc2\x9b"
+                                     "2J",
+                                     "a\xc2\x85"
+                                     "b",
+                                     "\xc2\x9f"};
+    for (size_t i = 0; i < sizeof(c1) / sizeof(*c1); i++) {
+        u.note = (char *)c1[i];
+        ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    }
+    u.note = "a\xc2\xa0"
+             "b\xc2\xa1";
+    ck_assert_int_eq(tkl_update_check(&u), 0);
     u.note = NULL;
     u.kind = TKL_UPDATE_NOT_OURS;
     u.until_day = TKL_NO_DAY;
     u.suggested_team = "Communications";
     u.note = "We only publish it.";
     ck_assert_int_eq(tkl_update_check(&u), 0);
+    u.suggested_team = "Comms\xc2\x9b";
+    ck_assert_int_eq(tkl_update_check(&u), -EINVAL);
+    u.suggested_team = "Communications";
     /* a reopen, with its why or without */
     u.kind = TKL_UPDATE_REOPEN;
     u.suggested_team = NULL;
