@@ -2603,17 +2603,30 @@ static const char *stdout_failure(int r, char *buf, size_t size)
     return buf;
 }
 
-/* Writes the report of the plan and updates in a's format to a.output
+/* Standard output was closed when tickler started (tkl_std_streams_open
+ * put /dev/null there): what is written to it goes nowhere. */
+static bool stdout_was_closed;
+
+/* Whether -o path is standard output: its file, or, when standard output
+ * was closed at start, a name of descriptor 1 (the /dev/null put there is
+ * a file of its own to -o /dev/null). */
+static bool output_is_stdout(const char *path)
+{
+    if (stdout_was_closed)
+        return !strcmp(path, "/dev/stdout") || !strcmp(path, "/dev/fd/1") ||
+               !strcmp(path, "/proc/self/fd/1");
+    return is_stdout(path);
+}
+
+/*
+ * Writes the report of the plan and updates in a's format to a.output
  * (or standard output). A file named by -o is replaced only by a whole
  * report, on disk: made in memory, written beside it, flushed, then
  * renamed over it; a failure leaves it as it was and nothing beside it.
  * Standard output gets the report made in memory too, so that a write
  * that fails says why (a full disk, not the stream's bare error).
- * Returns the exit code. */
-/* Standard output was closed when tickler started (tkl_std_streams_open
- * put /dev/null there): what is written to it goes nowhere. */
-static bool stdout_was_closed;
-
+ * Returns the exit code.
+ */
 static int report_write(const struct report_args *a, const struct tkl_report *r)
 {
     /* a write past the file size limit (ulimit -f) fails with EFBIG, said
@@ -2622,7 +2635,7 @@ static int report_write(const struct report_args *a, const struct tkl_report *r)
     char *tmp = NULL, *target = NULL, *data = NULL;
     size_t len = 0;
     FILE *out = stdout;
-    const char *output = a->output && !is_stdout(a->output) ? a->output : NULL;
+    const char *output = a->output && !output_is_stdout(a->output) ? a->output : NULL;
     if (!output && stdout_was_closed) {
         fprintf(stderr, "tickler report: standard output is closed, so the report would go "
                         "nowhere; redirect it to a file, or name one with -o FILE\n");

@@ -92,18 +92,34 @@ static bool named_in(char *const *v, size_t n, const char *name)
     return false;
 }
 
-/* Makes the notices of channel waiting for a retry due now (gone: its
- * notifier left the configuration; else it came into it). */
+static int waits_kept(struct tkl_deliverer *e, int64_t now, uint64_t **ret_keep, size_t *ret_n);
+
+/*
+ * Makes the notices of channel waiting for a retry due now (gone: its
+ * notifier left the configuration; else it came into it), but for those
+ * a server asked to wait (Retry-After). Not on a shared state: there the
+ * notices of every node wait in one outbox, which another node's notifier
+ * of that name may serve, and a notice this node does not serve is
+ * looked at again within UNSERVED_WAIT anyway.
+ */
 static void hasten_renamed(struct tkl_deliverer *e, const char *channel, bool gone)
 {
+    int64_t now = now_s(e);
+    uint64_t *keep = NULL;
+    size_t n_keep = 0;
+    if (e->shared || now < e->waits_lost_until || waits_kept(e, now, &keep, &n_keep) < 0)
+        return; /* each goes at its next attempt */
     size_t len = strlen(channel) + 1;
     struct comeback *c = malloc(sizeof(*c) + len);
-    if (!c)
-        return; /* each goes at its next attempt */
+    if (!c) {
+        free(keep);
+        return;
+    }
     c->e = e;
     c->gone = gone;
     memcpy(c->channel, channel, len);
-    int r = tkl_state_hasten(e->state, channel, now_s(e), NULL, 0, on_came_back, c);
+    int r = tkl_state_hasten(e->state, channel, now, keep, n_keep, on_came_back, c);
+    free(keep);
     if (r < 0)
         on_came_back(c, r, 0);
 }
@@ -987,6 +1003,22 @@ static void keep_wait(struct tkl_deliverer *e, uint64_t id, int64_t until, int64
     e->waits[e->n_waits++] = (struct tkl_server_wait){id, until};
 }
 
+/* The notices a server asked to wait (Retry-After) that still wait at
+ * now, into *ret_keep (malloc()ed, NULL when none) and *ret_n. Returns 0
+ * or -ENOMEM. */
+static int waits_kept(struct tkl_deliverer *e, int64_t now, uint64_t **ret_keep, size_t *ret_n)
+{
+    keep_wait(e, 0, 0, now);
+    uint64_t *keep = e->n_waits ? calloc(e->n_waits, sizeof(*keep)) : NULL;
+    if (e->n_waits && !keep)
+        return -ENOMEM;
+    for (size_t i = 0; i < e->n_waits; i++)
+        keep[i] = e->waits[i].id;
+    *ret_keep = keep;
+    *ret_n = e->n_waits;
+    return 0;
+}
+
 /* Counts x's outcome in its channel's streak: the first delivery after
  * TKL_DELIVERY_DOWN_AFTER transient failures in a row (its server was
  * down, and answers again) makes the channel's notices waiting for a
@@ -1029,23 +1061,19 @@ static void count_streak(struct tkl_deliverer *e, const struct tkl_flight *x,
         return;
     }
     s->hastened_at = now;
-    keep_wait(e, 0, 0, now);
+    uint64_t *keep = NULL;
+    size_t n_keep = 0;
     size_t len = strlen(channel) + 1;
     struct hastening *h = malloc(sizeof(*h) + len);
-    if (!h)
+    if (!h || waits_kept(e, now, &keep, &n_keep) < 0) {
+        free(h);
         return; /* each goes at its own next attempt */
+    }
     h->e = e;
     h->failed = failed;
     h->quiet = quiet;
     memcpy(h->channel, channel, len);
-    uint64_t *keep = e->n_waits ? calloc(e->n_waits, sizeof(*keep)) : NULL;
-    if (e->n_waits && !keep) {
-        free(h);
-        return;
-    }
-    for (size_t i = 0; i < e->n_waits; i++)
-        keep[i] = e->waits[i].id;
-    int r = tkl_state_hasten(e->state, channel, now, keep, e->n_waits, on_hastened, h);
+    int r = tkl_state_hasten(e->state, channel, now, keep, n_keep, on_hastened, h);
     free(keep);
     if (r < 0)
         on_hastened(h, r, 0);

@@ -1494,6 +1494,40 @@ START_TEST(notices_of_a_renamed_notifier_wait_and_go_when_it_is_back)
 }
 END_TEST
 
+/* A notice whose server asked it to wait an hour (Retry-After) is not
+ * hastened by a reload that takes its notifier away and brings it back:
+ * it goes at the end of its wait, not at once. */
+START_TEST(a_reload_does_not_hasten_a_notice_a_server_asked_to_wait)
+{
+    put("slow", "hr@example.org"); /* slow holds what it is handed */
+    drive();
+    ck_assert_uint_eq(slow.n_q, 1);
+    struct pending q = slow.q[0];
+    slow.n_q = 0;
+    struct tkl_delivery res = {.size = sizeof(res),
+                               .status = TKL_DELIVERY_TRANSIENT,
+                               .reply = "429 too many requests",
+                               .retry_after = 3600};
+    q.done(q.data, &res);
+    drive();
+    static struct tkl_plugin_instance *const renamed[] = {&fast_i};
+    static struct tkl_plugin_instance *const back[] = {&fast_i, &slow_i};
+    tkl_delivery_set(&e, &cfg->delivery, &cfg->teams, renamed, 1);
+    drive();
+    clock_ms += 10 * 1000;
+    tkl_delivery_set(&e, &cfg->delivery, &cfg->teams, back, 2);
+    drive();
+    ck_assert_uint_eq(slow.n_q, 0); /* not handed again */
+    ck_assert_int_eq(count("state = 0 AND sending = 0"), 1);
+    clock_ms += 3600 * 1000;
+    drive();
+    ck_assert_uint_eq(slow.n_q, 1); /* at the end of its wait */
+    complete_all(&slow, TKL_DELIVERY_OK, "250 ok");
+    drive();
+    ck_assert_int_eq(count("state = 1"), 1);
+}
+END_TEST
+
 /* A state shared by nodes: a channel no notifier here serves waits in
  * the outbox for a node that has one, not failed, until the maximum age. */
 START_TEST(a_shared_notice_no_notifier_here_serves_waits_for_another_node_then_fails)
@@ -1551,6 +1585,7 @@ int main(void)
     tcase_add_test(tc, a_notice_completed_while_it_waits_to_be_retried_is_withdrawn_not_sent);
     tcase_add_test(tc, a_shared_notice_no_notifier_here_serves_waits_for_another_node_then_fails);
     tcase_add_test(tc, notices_of_a_renamed_notifier_wait_and_go_when_it_is_back);
+    tcase_add_test(tc, a_reload_does_not_hasten_a_notice_a_server_asked_to_wait);
     tcase_add_test(tc, a_large_round_to_a_channel_down_is_summed_up_in_one_line);
     tcase_add_test(tc, each_plan_action_gets_a_link_for_its_recipient);
     tcase_add_test(tc, a_joint_actions_update_gets_a_link_an_answer_none);
