@@ -308,18 +308,25 @@ static size_t blank_len(const char *s)
     const unsigned char *p = (const unsigned char *)s;
     if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
         return 1;
-    if (p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0))
+    if (p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0 || p[1] == 0xad)) /* NEL, NBSP, SHY */
         return 2;
-    if (p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) /* U+1680 */
+    if (p[0] == 0xcd && p[1] == 0x8f) /* U+034F COMBINING GRAPHEME JOINER */
+        return 2;
+    if ((p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) ||                   /* U+1680 */
+        (p[0] == 0xe1 && p[1] == 0x85 && (p[2] == 0x9f || p[2] == 0xa0)) || /* U+115F, 1160 */
+        (p[0] == 0xe1 && p[1] == 0xa0 && p[2] == 0x8e))                     /* U+180E */
         return 3;
     if (p[0] == 0xe2 && p[1] == 0x80 &&
-        ((p[2] >= 0x80 && p[2] <= 0x8d) || p[2] == 0xa8 || p[2] == 0xa9 ||
-         p[2] == 0xaf)) /* U+2000..200D, 2028, 2029, 202F */
-        return 3;
-    if (p[0] == 0xe2 && p[1] == 0x81 && (p[2] == 0x9f || p[2] == 0xa0)) /* U+205F, U+2060 */
-        return 3;
-    if ((p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) || /* U+3000 */
-        (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf))   /* U+FEFF */
+        ((p[2] >= 0x80 && p[2] <= 0x8f) || (p[2] >= 0xa8 && p[2] <= 0xaf)))
+        return 3; /* U+2000..200F (spaces, zero widths, marks), 2028..202F (breaks, embeddings) */
+    if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0x9f && p[2] <= 0xaf && p[2] != 0xa5)
+        return 3; /* U+205F..206F but 2065: space, joiners, invisible operators, isolates */
+    if ((p[0] == 0xe2 && p[1] == 0xa0 && p[2] == 0x80) ||                 /* U+2800 */
+        (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) ||                 /* U+3000 */
+        (p[0] == 0xe3 && p[1] == 0x85 && p[2] == 0xa4) ||                 /* U+3164 */
+        (p[0] == 0xef && p[1] == 0xb8 && p[2] >= 0x80 && p[2] <= 0x8f) || /* U+FE00..FE0F */
+        (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) ||                 /* U+FEFF */
+        (p[0] == 0xef && p[1] == 0xbe && p[2] == 0xa0))                   /* U+FFA0 */
         return 3;
     return 0;
 }

@@ -53,9 +53,13 @@ void tkl_text_printable(char *s, size_t len, bool one_line);
 
 /* Whether s (NULL: none) says nothing: it holds only white space and
  * characters that show as none (ASCII white space, NEL, NO-BREAK SPACE,
- * the Unicode spaces U+1680, U+2000 to U+200A, U+202F, U+205F, U+3000,
- * LINE and PARAGRAPH SEPARATOR, ZERO WIDTH SPACE and joiners U+200B to
- * U+200D, WORD JOINER U+2060, ZERO WIDTH NO-BREAK SPACE U+FEFF). */
+ * SOFT HYPHEN, COMBINING GRAPHEME JOINER, the Unicode spaces U+1680,
+ * U+2000 to U+200A, U+202F, U+205F, U+3000, LINE and PARAGRAPH
+ * SEPARATOR, the zero widths and marks U+200B to U+200F, the embeddings
+ * U+202A to U+202E, WORD JOINER and the invisible operators and
+ * isolates U+2060 to U+206F, the fillers U+115F, U+1160, U+3164,
+ * U+FFA0 and BRAILLE PATTERN BLANK U+2800, U+180E, the variation
+ * selectors U+FE00 to U+FE0F, ZERO WIDTH NO-BREAK SPACE U+FEFF). */
 bool tkl_text_blank(const char *s);
 
 /* Writes s to f on one line: each run of line breaks (CR, LF, and NEL,

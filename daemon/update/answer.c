@@ -8,6 +8,7 @@
 
 #include <tickler/day.h>
 
+#include "../core/text.h"
 #include "../schedule/scheduler.h"
 
 static bool same_text(const char *a, const char *b)
@@ -446,6 +447,23 @@ static void what_was_done(const struct tkl_update *u, char *buf, size_t size)
     snprintf(buf, size, "gave progress");
 }
 
+/* s (NULL: "none") on one line (tkl_text_fput_line): a new string, or
+ * NULL. */
+static char *one_line(const char *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    tkl_text_fput_line(f, s && *s ? s : "none");
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 int tkl_answer_overruled_text(const struct tkl_answer *ans, const struct tkl_action *a, char **ret)
 {
     *ret = NULL;
@@ -464,12 +482,16 @@ int tkl_answer_overruled_text(const struct tkl_answer *ans, const struct tkl_act
                      "%s %s on %s; the plan now gives the status as %s, which needs no "
                      "reminder.",
                      u->recipient, what, when, st);
-    else if (u->kind == TKL_UPDATE_NOT_OURS && !same_text(u->plan_owners, a->owners))
-        n = asprintf(ret,
-                     "%s %s on %s; the plan has since changed its owners to %s, so reminders "
-                     "go on.",
-                     u->recipient, what, when, a->owners && *a->owners ? a->owners : "none");
-    else
+    else if (u->kind == TKL_UPDATE_NOT_OURS && !same_text(u->plan_owners, a->owners)) {
+        /* a Responsibility cell may part its teams by line breaks */
+        char *owners = one_line(a->owners);
+        n = owners ? asprintf(ret,
+                              "%s %s on %s; the plan has since changed its owners to %s, so "
+                              "reminders go on.",
+                              u->recipient, what, when, owners)
+                   : -1;
+        free(owners);
+    } else
         n = asprintf(ret,
                      "%s %s on %s; the plan now gives the deadline as %s and the status as %s, "
                      "so reminders go on.",

@@ -91,10 +91,11 @@ int tkl_rag_parse(const char *s, enum tkl_rag *ret)
 }
 
 /* 0 when s (NULL: none) is UTF-8 of at most max characters without
- * control characters, C0, DEL or C1 (U+0080 to U+009F, NEL among them),
- * but tabs and, when lines, CR and LF; -EMSGSIZE when it is only too
- * long; else -EINVAL. */
-static int text_check(const char *s, size_t max, bool lines)
+ * control characters, C0, DEL and, but for an id (ids: the plan's or the
+ * configuration's, which a link carries as they are), C1 (U+0080 to
+ * U+009F, NEL among them), but tabs and, when lines, CR and LF;
+ * -EMSGSIZE when it is only too long; else -EINVAL. */
+static int text_check(const char *s, size_t max, bool lines, bool ids)
 {
     if (!s)
         return 0;
@@ -104,23 +105,23 @@ static int text_check(const char *s, size_t max, bool lines)
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if ((*p < 0x20 && !(lines && (*p == '\t' || *p == '\n' || *p == '\r'))) || *p == 0x7f)
             return -EINVAL;
-        if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* U+0080 to U+009F */
+        if (!ids && *p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* U+0080 to U+009F */
             return -EINVAL;
         chars += (*p & 0xc0) != 0x80;
     }
     return chars <= max && len <= TKL_UPDATE_BYTES(max) ? 0 : -EMSGSIZE;
 }
 
-static bool text_ok(const char *s, size_t max, bool lines)
+/* Whether id s (NULL: none) passes text_check, on one line. */
+static bool id_ok(const char *s, size_t max)
 {
-    return text_check(s, max, lines) == 0;
+    return text_check(s, max, false, true) == 0;
 }
 
 int tkl_update_check(const struct tkl_update *u)
 {
     if (!u->action_id || !*u->action_id || !u->recipient || !*u->recipient ||
-        !text_ok(u->action_id, 128, false) || !text_ok(u->recipient, 254, false) ||
-        !text_ok(u->team_id, 200, false))
+        !id_ok(u->action_id, 128) || !id_ok(u->recipient, 254) || !id_ok(u->team_id, 200))
         return -EINVAL;
     if (u->kind < TKL_UPDATE_COMPLETE || u->kind > TKL_UPDATE_RESUME)
         return -EINVAL;
@@ -132,8 +133,8 @@ int tkl_update_check(const struct tkl_update *u)
     if ((u->suggested_team && u->kind != TKL_UPDATE_NOT_OURS) ||
         (u->note && u->kind == TKL_UPDATE_COMPLETE))
         return -EINVAL;
-    int r = text_check(u->note, TKL_UPDATE_NOTE_MAX, true);
-    int rs = text_check(u->suggested_team, TKL_UPDATE_SUGGESTED_MAX, false);
+    int r = text_check(u->note, TKL_UPDATE_NOTE_MAX, true, false);
+    int rs = text_check(u->suggested_team, TKL_UPDATE_SUGGESTED_MAX, false, false);
     return r == -EINVAL || rs == -EINVAL ? -EINVAL : r < 0 ? r : rs;
 }
 

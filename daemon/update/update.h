@@ -152,8 +152,10 @@ int tkl_rag_parse(const char *s, enum tkl_rag *ret);
  * kind known, until_day set for a snooze only, rag set for progress only,
  * a note for any kind but a completion, suggested_team for not ours only,
  * note and suggested_team within their limits, valid UTF-8 without
- * control characters (C0, DEL and C1, U+0080 to U+009F, NEL among them)
- * other than a note's line breaks, CR and LF, and tabs. Returns 0,
+ * control characters (C0, DEL and, but in the ids, which come from the
+ * plan and the configuration as a link carries them, C1, U+0080 to
+ * U+009F, NEL among them) other than a note's line breaks, CR and LF,
+ * and tabs. Returns 0,
  * -EMSGSIZE (the note or the team suggested too long, and nothing else
  * wrong) or -EINVAL.
  */

@@ -412,6 +412,29 @@ END_TEST
  * escalation team's) each hold apart: neither shortens the other, the
  * owners' reminders are held while either holds, the escalated copies
  * only by the latter; a resume ends both. */
+/* A "not ours" the plan overruled by new owners says them on one line,
+ * as the Responsibility cell may part its teams by a line break. */
+START_TEST(overruled_owners_are_said_on_one_line)
+{
+    struct tkl_update u = {.id = 1,
+                           .action_id = "A",
+                           .recipient = "hr@example.org",
+                           .team_id = "hr",
+                           .kind = TKL_UPDATE_NOT_OURS,
+                           .plan_owners = "EDI",
+                           .at = 1796000000};
+    struct tkl_action a = {.id = "A", .owners = "HR\nICT\r\nEDI", .status = TKL_STATUS_ACTIVE};
+    struct tkl_answer ans = {.action_id = "A", .overruled = &u};
+    char *text = NULL;
+    ck_assert_int_eq(tkl_answer_overruled_text(&ans, &a, &text), 0);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "changed its owners to HR ICT EDI, so reminders go on."), "%s",
+                  text);
+    ck_assert_ptr_null(strpbrk(text, "\r\n"));
+    free(text);
+}
+END_TEST
+
 START_TEST(the_owners_snooze_and_the_escalation_teams_hold_apart)
 {
     struct tkl_store *st = load(plan);
@@ -579,6 +602,7 @@ int main(void)
     tcase_add_test(tc, a_resume_ends_the_snooze_and_its_teams_not_ours);
     tcase_add_test(tc, each_teams_resume_is_kept);
     tcase_add_test(tc, the_owners_snooze_and_the_escalation_teams_hold_apart);
+    tcase_add_test(tc, overruled_owners_are_said_on_one_line);
     tcase_add_test(tc, a_resume_with_nothing_to_end_resumes_nothing);
     tcase_add_test(tc, updates_of_removed_actions_are_kept_without_an_answer);
     suite_add_tcase(s, tc);

@@ -252,10 +252,15 @@ START_TEST(blank_text_says_nothing)
         "\xe1\x9a\x80\xe2\x80\x80\xe2\x80\x8a\xe2\x80\xaf", /* U+1680, 2000, 200A, 202F */
         "\xe2\x81\x9f\xe3\x80\x80\xe2\x80\x8b\xe2\x80\x8d", /* U+205F, 3000, 200B, 200D */
         "\xe2\x81\xa0\xef\xbb\xbf",                         /* WORD JOINER, BOM */
+        "\xc2\xad\xcd\x8f\xe1\x85\x9f\xe1\xa0\x8e",         /* SHY, CGJ, U+115F, 180E */
+        "\xe2\x80\x8e\xe2\x80\xae\xe2\x81\xa1\xe2\x81\xa9", /* LRM, RLO, U+2061, 2069 */
+        "\xe2\xa0\x80\xe3\x85\xa4\xef\xb8\x8f\xef\xbe\xa0", /* U+2800, 3164, FE0F, FFA0 */
     };
     for (size_t i = 0; i < sizeof(blank) / sizeof(*blank); i++)
         ck_assert_msg(tkl_text_blank(blank[i]), "%zu", i);
-    static const char *const said[] = {"x", "\xc2\xa0.", "\xe2\x80\xa8\xc3\xa9", "\xe2\x80\x90"};
+    static const char *const said[] = {"x", "\xc2\xa0.", "\xe2\x80\xa8\xc3\xa9", "\xe2\x80\x90",
+                                       /* WOMAN, ZWJ, LAPTOP: one visible emoji */
+                                       "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb"};
     for (size_t i = 0; i < sizeof(said) / sizeof(*said); i++)
         ck_assert_msg(!tkl_text_blank(said[i]), "%zu", i);
 }

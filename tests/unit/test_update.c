@@ -77,6 +77,10 @@ START_TEST(good_updates_pass)
     u.note = "a\xc2\xa0"
              "b\xc2\xa1";
     ck_assert_int_eq(tkl_update_check(&u), 0);
+    /* an id as the plan has it, mojibake and all, as its link carries it */
+    u.action_id = "2.1 \xc3\xa2\xc2\x80\xc2\x99";
+    ck_assert_int_eq(tkl_update_check(&u), 0);
+    u.action_id = "a1";
     u.note = NULL;
     u.kind = TKL_UPDATE_NOT_OURS;
     u.until_day = TKL_NO_DAY;
