@@ -92,7 +92,8 @@ static bool named_in(char *const *v, size_t n, const char *name)
     return false;
 }
 
-static int waits_kept(struct tkl_deliverer *e, int64_t now, uint64_t **ret_keep, size_t *ret_n);
+static void hasten_but_waits(struct tkl_deliverer *e, const char *channel, int64_t now,
+                             tkl_state_value_cb cb, void *data);
 
 /*
  * Makes the notices of channel waiting for a retry due now (gone: its
@@ -105,23 +106,16 @@ static int waits_kept(struct tkl_deliverer *e, int64_t now, uint64_t **ret_keep,
 static void hasten_renamed(struct tkl_deliverer *e, const char *channel, bool gone)
 {
     int64_t now = now_s(e);
-    uint64_t *keep = NULL;
-    size_t n_keep = 0;
-    if (e->shared || now < e->waits_lost_until || waits_kept(e, now, &keep, &n_keep) < 0)
+    if (e->shared || now < e->waits_lost_until)
         return; /* each goes at its next attempt */
     size_t len = strlen(channel) + 1;
     struct comeback *c = malloc(sizeof(*c) + len);
-    if (!c) {
-        free(keep);
+    if (!c)
         return;
-    }
     c->e = e;
     c->gone = gone;
     memcpy(c->channel, channel, len);
-    int r = tkl_state_hasten(e->state, channel, now, keep, n_keep, on_came_back, c);
-    free(keep);
-    if (r < 0)
-        on_came_back(c, r, 0);
+    hasten_but_waits(e, channel, now, on_came_back, c);
 }
 
 static void names_free(struct tkl_deliverer *e)
@@ -1003,20 +997,22 @@ static void keep_wait(struct tkl_deliverer *e, uint64_t id, int64_t until, int64
     e->waits[e->n_waits++] = (struct tkl_server_wait){id, until};
 }
 
-/* The notices a server asked to wait (Retry-After) that still wait at
- * now, into *ret_keep (malloc()ed, NULL when none) and *ret_n. Returns 0
- * or -ENOMEM. */
-static int waits_kept(struct tkl_deliverer *e, int64_t now, uint64_t **ret_keep, size_t *ret_n)
+/* Makes the notices of channel waiting for a retry due at now
+ * (tkl_state_hasten), but those a server asked to wait (Retry-After)
+ * that still wait; cb is told, with its error when it cannot be asked. */
+static void hasten_but_waits(struct tkl_deliverer *e, const char *channel, int64_t now,
+                             tkl_state_value_cb cb, void *data)
 {
     keep_wait(e, 0, 0, now);
     uint64_t *keep = e->n_waits ? calloc(e->n_waits, sizeof(*keep)) : NULL;
-    if (e->n_waits && !keep)
-        return -ENOMEM;
-    for (size_t i = 0; i < e->n_waits; i++)
+    int r = e->n_waits && !keep ? -ENOMEM : 0;
+    for (size_t i = 0; keep && i < e->n_waits; i++)
         keep[i] = e->waits[i].id;
-    *ret_keep = keep;
-    *ret_n = e->n_waits;
-    return 0;
+    if (r == 0)
+        r = tkl_state_hasten(e->state, channel, now, keep, e->n_waits, cb, data);
+    free(keep);
+    if (r < 0)
+        cb(data, r, 0);
 }
 
 /* Counts x's outcome in its channel's streak: the first delivery after
@@ -1061,22 +1057,15 @@ static void count_streak(struct tkl_deliverer *e, const struct tkl_flight *x,
         return;
     }
     s->hastened_at = now;
-    uint64_t *keep = NULL;
-    size_t n_keep = 0;
     size_t len = strlen(channel) + 1;
     struct hastening *h = malloc(sizeof(*h) + len);
-    if (!h || waits_kept(e, now, &keep, &n_keep) < 0) {
-        free(h);
+    if (!h)
         return; /* each goes at its own next attempt */
-    }
     h->e = e;
     h->failed = failed;
     h->quiet = quiet;
     memcpy(h->channel, channel, len);
-    int r = tkl_state_hasten(e->state, channel, now, keep, n_keep, on_hastened, h);
-    free(keep);
-    if (r < 0)
-        on_hastened(h, r, 0);
+    hasten_but_waits(e, channel, now, on_hastened, h);
 }
 
 static void on_done(void *data, const struct tkl_delivery *res)
