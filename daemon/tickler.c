@@ -2607,15 +2607,23 @@ static const char *stdout_failure(int r, char *buf, size_t size)
  * put /dev/null there): what is written to it goes nowhere. */
 static bool stdout_was_closed;
 
-/* Whether -o path is standard output: its file, or, when standard output
- * was closed at start, a name of descriptor 1 (the /dev/null put there is
- * a file of its own to -o /dev/null). */
+/* Whether -o path is standard output: its file. When standard output was
+ * closed at start, that is the /dev/null put there, which -o names as
+ * itself (its directory resolved, its own name /dev/null) or through
+ * descriptor 1 (/dev/stdout, /proc/self/fd/1, a link to one), only the
+ * latter taken as standard output. */
 static bool output_is_stdout(const char *path)
 {
-    if (stdout_was_closed)
-        return !strcmp(path, "/dev/stdout") || !strcmp(path, "/dev/fd/1") ||
-               !strcmp(path, "/proc/self/fd/1");
-    return is_stdout(path);
+    if (!is_stdout(path))
+        return false;
+    if (!stdout_was_closed)
+        return true;
+    char *dir = tkl_path_dir(path), *real = dir ? realpath(dir, NULL) : NULL;
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    bool named = real && strcmp(real, "/dev") == 0 && strcmp(base, "null") == 0;
+    free(dir);
+    free(real);
+    return !named; /* also when it cannot be told: refused, nothing lost */
 }
 
 /*

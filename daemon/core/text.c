@@ -310,11 +310,16 @@ static size_t blank_len(const char *s)
         return 1;
     if (p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0 || p[1] == 0xad)) /* NEL, NBSP, SHY */
         return 2;
-    if (p[0] == 0xcd && p[1] == 0x8f) /* U+034F COMBINING GRAPHEME JOINER */
+    if ((p[0] == 0xcd && p[1] == 0x8f) || /* U+034F COMBINING GRAPHEME JOINER */
+        (p[0] == 0xd8 && p[1] == 0x9c))   /* U+061C ARABIC LETTER MARK */
         return 2;
+    if (p[0] == 0xf3 && p[1] == 0xa0 &&
+        (p[2] == 0x80 || p[2] == 0x81 || (p[2] >= 0x84 && p[2] <= 0x87)) && p[3] >= 0x80 &&
+        p[3] <= 0xbf)
+        return 4; /* the tags U+E0000..E007F, the variation selectors U+E0100..E01EF */
     if ((p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) ||                   /* U+1680 */
         (p[0] == 0xe1 && p[1] == 0x85 && (p[2] == 0x9f || p[2] == 0xa0)) || /* U+115F, 1160 */
-        (p[0] == 0xe1 && p[1] == 0xa0 && p[2] == 0x8e))                     /* U+180E */
+        (p[0] == 0xe1 && p[1] == 0xa0 && p[2] >= 0x8b && p[2] <= 0x8f))     /* U+180B..180F */
         return 3;
     if (p[0] == 0xe2 && p[1] == 0x80 &&
         ((p[2] >= 0x80 && p[2] <= 0x8f) || (p[2] >= 0xa8 && p[2] <= 0xaf)))

@@ -58,8 +58,10 @@ void tkl_text_printable(char *s, size_t len, bool one_line);
  * SEPARATOR, the zero widths and marks U+200B to U+200F, the embeddings
  * U+202A to U+202E, WORD JOINER and the invisible operators and
  * isolates U+2060 to U+206F, the fillers U+115F, U+1160, U+3164,
- * U+FFA0 and BRAILLE PATTERN BLANK U+2800, U+180E, the variation
- * selectors U+FE00 to U+FE0F, ZERO WIDTH NO-BREAK SPACE U+FEFF). */
+ * U+FFA0 and BRAILLE PATTERN BLANK U+2800, ARABIC LETTER MARK, the
+ * Mongolian selectors and vowel separator U+180B to U+180F, the variation
+ * selectors U+FE00 to U+FE0F and U+E0100 to U+E01EF, the tags U+E0000
+ * to U+E007F, ZERO WIDTH NO-BREAK SPACE U+FEFF). */
 bool tkl_text_blank(const char *s);
 
 /* Writes s to f on one line: each run of line breaks (CR, LF, and NEL,

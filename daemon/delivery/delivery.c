@@ -98,15 +98,13 @@ static void hasten_but_waits(struct tkl_deliverer *e, const char *channel, int64
 /*
  * Makes the notices of channel waiting for a retry due now (gone: its
  * notifier left the configuration; else it came into it), but for those
- * a server asked to wait (Retry-After). Not on a shared state: there the
- * notices of every node wait in one outbox, which another node's notifier
- * of that name may serve, and a notice this node does not serve is
- * looked at again within UNSERVED_WAIT anyway.
+ * a server asked to wait (Retry-After). On a state shared by nodes, the
+ * notices of every node for that name.
  */
 static void hasten_renamed(struct tkl_deliverer *e, const char *channel, bool gone)
 {
     int64_t now = now_s(e);
-    if (e->shared || now < e->waits_lost_until)
+    if (now < e->waits_lost_until)
         return; /* each goes at its next attempt */
     size_t len = strlen(channel) + 1;
     struct comeback *c = malloc(sizeof(*c) + len);

@@ -13,6 +13,7 @@
 #include "../core/text.h"
 #include "../route/route.h"
 #include "../schedule/holidays.h"
+#include "../store/row.h"
 
 /* The reminders one round took from the scheduler. */
 struct taken {
@@ -783,7 +784,7 @@ static int joint_as_fallback(const struct tkl_team_dir *teams, const struct tkl_
     char **names = NULL;
     size_t n = 0;
     int r = tkl_owners_split(a->owners, &names, &n);
-    for (size_t i = 0; r == 0 && i < n; i++) {
+    for (size_t i = 0; r == 0 && i < n && i < TKL_ROW_MAX_OWNERS; i++) { /* as the store reads */
         const struct tkl_team *found[32];
         size_t nf = 0;
         r = tkl_team_match_list(teams, names[i], found, 32, &nf);

@@ -428,13 +428,17 @@ class Report(Fixture):
         p = report("-o", out)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertTrue(os.path.getsize(out) > 0)
-        # -o /dev/null asks for nowhere, and gets it; -o /dev/stdout is refused
-        p = report("-o", "/dev/null")
-        self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertNotIn(b"standard output is closed", p.stderr)
-        p = report("-o", "/dev/stdout")
-        self.assertEqual(p.returncode, 1, p.stderr)
-        self.assertIn(b"standard output is closed", p.stderr)
+        # -o /dev/null asks for nowhere, and gets it; standard output by any
+        # name is refused
+        for null in ("/dev/null", "/dev/./null"):
+            p = report("-o", null)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertNotIn(b"standard output is closed", p.stderr)
+        for name in ("/dev/stdout", "//dev/stdout", "/dev/./stdout", "/proc/thread-self/fd/1",
+                     "/dev/fd/./1"):
+            p = report("-o", name)
+            self.assertEqual(p.returncode, 1, name)
+            self.assertIn(b"standard output is closed", p.stderr)
 
     def test_o_keeps_what_it_cannot_replace_as_it_was(self):
         """-o writes in place where replacing would change what the file

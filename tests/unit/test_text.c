@@ -247,14 +247,15 @@ START_TEST(blank_text_says_nothing)
         NULL,
         "",
         " \t\r\n\v\f",
-        "\xc2\xa0\xc2\x85",                                 /* NBSP, NEL */
-        "\xe2\x80\xa8\xe2\x80\xa9",                         /* LS, PS */
-        "\xe1\x9a\x80\xe2\x80\x80\xe2\x80\x8a\xe2\x80\xaf", /* U+1680, 2000, 200A, 202F */
-        "\xe2\x81\x9f\xe3\x80\x80\xe2\x80\x8b\xe2\x80\x8d", /* U+205F, 3000, 200B, 200D */
-        "\xe2\x81\xa0\xef\xbb\xbf",                         /* WORD JOINER, BOM */
-        "\xc2\xad\xcd\x8f\xe1\x85\x9f\xe1\xa0\x8e",         /* SHY, CGJ, U+115F, 180E */
-        "\xe2\x80\x8e\xe2\x80\xae\xe2\x81\xa1\xe2\x81\xa9", /* LRM, RLO, U+2061, 2069 */
-        "\xe2\xa0\x80\xe3\x85\xa4\xef\xb8\x8f\xef\xbe\xa0", /* U+2800, 3164, FE0F, FFA0 */
+        "\xc2\xa0\xc2\x85",                                     /* NBSP, NEL */
+        "\xe2\x80\xa8\xe2\x80\xa9",                             /* LS, PS */
+        "\xe1\x9a\x80\xe2\x80\x80\xe2\x80\x8a\xe2\x80\xaf",     /* U+1680, 2000, 200A, 202F */
+        "\xe2\x81\x9f\xe3\x80\x80\xe2\x80\x8b\xe2\x80\x8d",     /* U+205F, 3000, 200B, 200D */
+        "\xe2\x81\xa0\xef\xbb\xbf",                             /* WORD JOINER, BOM */
+        "\xc2\xad\xcd\x8f\xe1\x85\x9f\xe1\xa0\x8e",             /* SHY, CGJ, U+115F, 180E */
+        "\xe2\x80\x8e\xe2\x80\xae\xe2\x81\xa1\xe2\x81\xa9",     /* LRM, RLO, U+2061, 2069 */
+        "\xe2\xa0\x80\xe3\x85\xa4\xef\xb8\x8f\xef\xbe\xa0",     /* U+2800, 3164, FE0F, FFA0 */
+        "\xd8\x9c\xe1\xa0\x8b\xf3\xa0\x84\x80\xf3\xa0\x81\xbf", /* U+061C, 180B, E0100, E007F */
     };
     for (size_t i = 0; i < sizeof(blank) / sizeof(*blank); i++)
         ck_assert_msg(tkl_text_blank(blank[i]), "%zu", i);
