@@ -116,11 +116,19 @@ static void hasten_renamed(struct tkl_deliverer *e, const char *channel, bool go
     hasten_but_waits(e, channel, now, on_came_back, c);
 }
 
+/* Forgets the channels no notifier served, and which were warned of. */
+static void unserved_free(struct tkl_deliverer *e)
+{
+    while (e->unserved) {
+        struct tkl_unserved *u = e->unserved;
+        e->unserved = u->next;
+        free(u);
+    }
+}
+
 static void names_free(struct tkl_deliverer *e)
 {
-    for (size_t i = 0; e->names && i < e->n_names; i++)
-        free(e->names[i]);
-    free(e->names);
+    tkl_strv_free(e->names, e->n_names);
     e->names = NULL;
     e->n_names = 0;
 }
@@ -152,15 +160,9 @@ static void notifiers_changed(struct tkl_deliverer *e)
         e->names = now;
         e->n_names = n;
     } else { /* out of memory: no comparison at the next reload */
-        while (now && n)
-            free(now[--n]);
-        free(now);
+        tkl_strv_free(now, n);
     }
-    while (e->unserved) {
-        struct tkl_unserved *u = e->unserved;
-        e->unserved = u->next;
-        free(u);
-    }
+    unserved_free(e);
 }
 
 void tkl_delivery_set(struct tkl_deliverer *e, const struct tkl_delivery_conf *conf,
@@ -1153,9 +1155,8 @@ static void warn_unserved(struct tkl_deliverer *e)
         if (e->shared)
             log_warning(
                 "no notifier %s on this node (renamed or removed?): %s%zu notice%s queued for "
-                "it %s left in the shared outbox for a node that has one (looked at again every %d "
-                "s; "
-                "failed and reported once older than delivery.max_age_hours, %d h)",
+                "it %s left in the shared outbox for a node that has one (looked at again every "
+                "%d s; failed and reported once older than delivery.max_age_hours, %d h)",
                 u->channel, u->more ? "at least " : "", u->seen, tkl_plural(u->seen),
                 u->seen == 1 && !u->more ? "is" : "are", UNSERVED_WAIT, e->conf->max_age_hours);
         else
@@ -1670,11 +1671,7 @@ void tkl_delivery_free(struct tkl_deliverer *e)
         e->streaks = s->next;
         free(s);
     }
-    while (e->unserved) {
-        struct tkl_unserved *u = e->unserved;
-        e->unserved = u->next;
-        free(u);
-    }
+    unserved_free(e);
     names_free(e);
     free(e->waits);
     e->waits = NULL;

@@ -930,8 +930,9 @@ static void html_resumed(FILE *f, const struct tkl_service *s, const struct act_
  * then the owners' reminders resume when z ends. */
 static bool ends_last(const struct tkl_answer *ans, const struct tkl_update *z, int32_t today)
 {
-    const struct tkl_update *other = z == ans->snooze ? ans->snooze_all : ans->snooze;
-    return !other || other->until_day <= today || other->until_day <= z->until_day;
+    const struct tkl_update *other =
+        tkl_answer_slot(ans, z == ans->snooze ? TKL_SNOOZE_ALL : TKL_SNOOZE_OWNERS, today, NULL);
+    return !other || other->until_day <= z->until_day;
 }
 
 /* What snooze sn, which holds, means for the copies of the action's
@@ -959,9 +960,9 @@ static void html_snooze_copies(FILE *f, const struct tkl_service *s, const struc
         return;
     }
     /* the copies an escalation team's snooze holds meanwhile come after it */
-    const struct tkl_update *all = ans->snooze_all;
+    const struct tkl_update *all = tkl_answer_slot(ans, TKL_SNOOZE_ALL, v->today, NULL);
     int32_t from = esc_day;
-    if (all && all->until_day > v->today && all->until_day > from) /* as the scheduler ends it */
+    if (all && all->until_day > from) /* as the scheduler ends it */
         from = tkl_working_day_on_or_after(&s->rt->cfg->schedule.policy.holidays, all->until_day);
     if (from >= sn->until_day)
         return; /* that snooze's line says it all */
