@@ -1475,15 +1475,6 @@ struct status {
     int64_t unserved;
 };
 
-/* Whether cfg configures a notifier named channel. */
-static bool has_notifier(const struct tkl_config *cfg, const char *channel)
-{
-    for (size_t i = 0; i < cfg->n_notifiers; i++)
-        if (strcmp(cfg->notifiers[i].name, channel) == 0)
-            return true;
-    return false;
-}
-
 /* How long a notice may be due with no ticklerd running before tickler
  * status calls it a fault: room for a restart, or for a timer that runs
  * ticklerd --oneshot at least this often (its retries wait for its next
@@ -1529,7 +1520,7 @@ static void status_settle(struct status *x, int64_t now)
     x->disk_full = x->disk_free >= 0 && x->disk_free < STATE_MIN_FREE;
     x->unserved = 0;
     for (size_t i = 0; i < x->n_channels; i++)
-        if (!has_notifier(x->cfg, x->channels[i].channel))
+        if (!tkl_config_notifier(x->cfg, x->channels[i].channel))
             x->unserved += x->channels[i].n;
     x->healthy = x->st.failed == 0 && x->stuck == 0 && !x->unsent && !x->failing && !x->disk_full &&
                  !x->unserved;
@@ -1644,7 +1635,7 @@ static int status_json(const struct status *x)
     }
     json_t *waiting = o ? json_object() : NULL;
     for (size_t i = 0; waiting && i < x->n_channels; i++)
-        if (!has_notifier(x->cfg, x->channels[i].channel) &&
+        if (!tkl_config_notifier(x->cfg, x->channels[i].channel) &&
             json_object_set_new(waiting, x->channels[i].channel,
                                 json_integer((json_int_t)x->channels[i].n)) < 0) {
             json_decref(waiting);
@@ -1763,7 +1754,7 @@ static int status_text(const struct status *x)
                tkl_plural((size_t)x->max_age_hours),
                x->running > 0 ? "" : "; is ticklerd running?");
     for (size_t i = 0; i < x->n_channels; i++)
-        if (!has_notifier(x->cfg, x->channels[i].channel))
+        if (!tkl_config_notifier(x->cfg, x->channels[i].channel))
             printf("not healthy:      %" PRId64 " notice%s wait%s for notifier %s, which the "
                    "configuration does not have (renamed or removed?): ticklerd keeps %s until "
                    "%d hour%s old, then fails %s; name a notifier %s again and reload to send "
@@ -2084,17 +2075,6 @@ static int send_test_args(struct cli *c, int argc, char **argv, const char **ret
     return 0;
 }
 
-/* The configured notifier named name (the last, should two have it), or
- * NULL. */
-static const struct tkl_plugin_conf *find_notifier(const struct tkl_config *cfg, const char *name)
-{
-    const struct tkl_plugin_conf *nc = NULL;
-    for (size_t i = 0; i < cfg->n_notifiers; i++)
-        if (!strcmp(cfg->notifiers[i].name, name))
-            nc = &cfg->notifiers[i];
-    return nc;
-}
-
 /* Asks the notifier, when it can tell (ABI 2), whether it can deliver to
  * `to`. Returns 0, or its negative errno after saying why not. */
 static int check_recipient(const struct tkl_plugin_instance *p, const char *channel, const char *to)
@@ -2197,7 +2177,7 @@ static int cmd_send_test(struct cli *c, int argc, char **argv)
         tkl_diags_print(&c->diags, stderr);
         return 1;
     }
-    const struct tkl_plugin_conf *nc = find_notifier(c->cfg, channel);
+    const struct tkl_plugin_conf *nc = tkl_config_notifier(c->cfg, channel);
     if (!nc) {
         fprintf(stderr, "tickler send-test: no notifier named \"%s\" in %s\n", channel, c->config);
         return 1;

@@ -323,10 +323,7 @@ static size_t warn_unserved(const struct tkl_config *cfg, const char *dir)
         n = 0;
     tkl_outbox_close(o);
     for (size_t i = 0; i < n; i++) {
-        bool served = false;
-        for (size_t k = 0; k < cfg->n_notifiers && !served; k++)
-            served = strcmp(cfg->notifiers[k].name, v[i].channel) == 0;
-        if (served)
+        if (tkl_config_notifier(cfg, v[i].channel))
             continue;
         unserved++;
         const char *them = v[i].n == 1 ? "it" : "them";

@@ -382,6 +382,15 @@ const char *tkl_config_report_team(const struct tkl_config *c, const struct tkl_
     return (*ret)->n_recipients ? NULL : "delivery.report_to's team has no recipients";
 }
 
+const struct tkl_plugin_conf *tkl_config_notifier(const struct tkl_config *c, const char *name)
+{
+    const struct tkl_plugin_conf *nc = NULL;
+    for (size_t i = 0; i < c->n_notifiers; i++)
+        if (!strcmp(c->notifiers[i].name, name))
+            nc = &c->notifiers[i];
+    return nc;
+}
+
 bool tkl_config_writes_to(const struct tkl_config *c, const struct tkl_action *a,
                           const char *address)
 {

@@ -64,6 +64,11 @@ int tkl_config_load(const char *path, struct tkl_config **ret, struct tkl_diags 
 
 void tkl_config_free(struct tkl_config *c);
 
+/* The notifier of c named name (the last, should two have it), or NULL:
+ * the channel name queued notices give, which a reload may have renamed
+ * or removed. */
+const struct tkl_plugin_conf *tkl_config_notifier(const struct tkl_config *c, const char *name);
+
 /* Who is told of a "not ours" (delivery.report_to): NULL when it names a
  * team with recipients, else why nobody is ("delivery.report_to is not
  * set", "... names no team", "...'s team has no recipients"); *ret is the

@@ -418,15 +418,6 @@ static bool one_line_text(const char *s)
     return seen;
 }
 
-/* The characters of UTF-8 text s. */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        n += (*p & 0xc0) != 0x80;
-    return n;
-}
-
 int tkl_conf_get_text(const struct tkl_confread *x, const config_setting_t *group, const char *key,
                       const char *where, size_t max_chars, char **dst)
 {
@@ -440,10 +431,11 @@ int tkl_conf_get_text(const struct tkl_confread *x, const config_setting_t *grou
                         where);
         return -EINVAL;
     }
-    if (max_chars && utf8_chars(s) > max_chars) {
+    size_t chars = tkl_utf8_chars(s, strlen(s));
+    if (max_chars && chars > max_chars) {
         tkl_conf_err_at(x, config_setting_get_member(group, key),
                         "%s must be at most %zu characters long (got %zu)", where, max_chars,
-                        utf8_chars(s));
+                        chars);
         return -EINVAL;
     }
     char *copy = strdup(s);
