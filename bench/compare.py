@@ -9,7 +9,9 @@ runs and listed in the results file.
    their deadline, moved to the working day before (England and Wales bank
    holidays). tickler lists a year of reminders with `tickler upcoming`;
    remind lists the same from REM lines that do the same date arithmetic
-   and OMIT ... BEFORE moves, with `remind -n`.
+   and OMIT ... BEFORE moves, with `remind -n`. The load (`tickler check`)
+   against libcsv alone, and the memory, also on rows shaped as the
+   council's (gen_shaped_plan).
 2. Delivery: N notices to one local HTTP sink (nginx) and one local SMTP
    sink (Postfix's smtp-sink), from `ticklerd --oneshot`, a running ticklerd
    and Alertmanager (alerts posted to its v2 API; grouped by every label,
@@ -27,6 +29,7 @@ runs and listed in the results file.
 replaced and the rest of it is kept.
 """
 import argparse
+import csv
 import datetime
 import json
 import os
@@ -457,6 +460,30 @@ def gen_plan(path, n, first, last, seed):
     return deadlines
 
 
+def gen_shaped_plan(path, n, first, last, seed):
+    """n actions shaped as the council's: the rows of etc/sample-plan.csv
+    (its eight columns, the long Commitments and Progress cells with their
+    line breaks) in turn, each with an id of its own, a bench team and a
+    deadline from first to last. Each turn numbers its texts, so a text
+    repeats over the rows of one turn as it does in the council's plan,
+    not over the whole file."""
+    with open(os.path.join(ROOT, "etc", "sample-plan.csv"), newline="") as f:
+        sample = list(csv.DictReader(f))
+    cols = ["Ref", "Objective", "Commitments", "Actions", "Responsibility", "Timeframe",
+            "Status", "Progress"]
+    rnd = random.Random(seed)
+    span = (last - first).days + 1
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for i in range(n):
+            r, turn = sample[i % len(sample)], " (%d)" % (i // len(sample))
+            d = first + datetime.timedelta(days=rnd.randrange(span))
+            w.writerow(["A%d" % i] + [r[c] + turn if r[c] else "" for c in cols[1:4]] +
+                       [TEAMS[i % len(TEAMS)], d.strftime("%d/%m/%Y"), "",
+                        r["Progress"] + turn if r["Progress"] else ""])
+
+
 def gen_remind(path, deadlines, omit):
     with open(path, "w") as f:
         f.write("# England and Wales bank holidays, as tickler has them\n")
@@ -566,6 +593,39 @@ def scheduling(results):
             median(x[1] for x in fl)))
         shutil.rmtree(d, ignore_errors=True)
     results["scheduling"] = rows
+    results["scheduling_shaped"] = [shaped_load(SCHED_SIZES[-1], floor, last)]
+
+
+def shaped_load(n, floor, last):
+    """The load and the listing's memory on n rows shaped as the council's
+    (gen_shaped_plan), where the benchmark's own rows are 48 bytes."""
+    d = os.path.join(TMP, "shaped-%d" % n)
+    os.makedirs(d)
+    plan, conf = os.path.join(d, "plan.csv"), os.path.join(d, "tickler.conf")
+    gen_shaped_plan(plan, n, YEAR_START, last, n)
+    tickler_conf(conf, plan)
+    t_cmd = [TICKLER, "-c", conf, "upcoming", "--from", YEAR_START.isoformat(), "--days", "365"]
+    c_cmd, f_cmd = [TICKLER, "-c", conf, "check"], [floor, plan]
+    t_out, c_out, f_out = (os.path.join(d, x) for x in ("tickler.out", "check.out", "floor.out"))
+    cmds = [("scheduling, sample-plan rows: tickler", t_cmd, t_out),
+            ("scheduling, sample-plan rows: tickler check (the load)", c_cmd, c_out),
+            ("scheduling, sample-plan rows: libcsv alone (the load's floor)", f_cmd, f_out)]
+    for what, cmd, out in cmds:  # warm-up
+        run_measured(what, cmd, out)
+    t, c, fl = [], [], []
+    for _ in range(RUNS):
+        for (what, cmd, out), acc in zip(cmds, (t, c, fl)):
+            acc.append(run_measured(what, cmd, out))
+    with open(t_out) as f:
+        t_lines = sum(1 for line in f if line[:1].isdigit())
+    row = {"n": n, "t": t, "check": c, "floor": fl, "csv_bytes": os.path.getsize(plan),
+           "t_lines": t_lines}
+    say("N=%d, sample-plan rows (%.0f MiB): upcoming %.2fs %.0fMiB, check %.2fs %.0fMiB, "
+        "libcsv alone %.2fs" % (n, row["csv_bytes"] / 1048576, median(x[0] for x in t),
+                                median(x[2] for x in t), median(x[0] for x in c),
+                                median(x[2] for x in c), median(x[0] for x in fl)))
+    shutil.rmtree(d, ignore_errors=True)
+    return row
 
 
 # ---------------------------------------------------------------- 2. delivery
@@ -1072,15 +1132,27 @@ def scheduling_section(results):
         w("| actions | CSV MiB | check s | libcsv s | time ratio | check CPU s | libcsv CPU s "
           "| CPU ratio | check MiB | upcoming MiB | upcoming MiB / CSV MiB |")
         w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for r in rows:
+        shaped = results.get("scheduling_shaped", [])
+        for r in rows + shaped:
             cw, fw = median(x[0] for x in r["check"]), median(x[0] for x in r["floor"])
             cc, fc = median(x[1] for x in r["check"]), median(x[1] for x in r["floor"])
             cm, tm = median(x[2] for x in r["check"]), median(x[2] for x in r["t"])
             mib = r["csv_bytes"] / 1048576
             w("| %s | %.1f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %.0f | %.0f | %.2f |" % (
-                format(r["n"], ","), mib, cw, fw, cw / fw if fw else float("nan"), cc, fc,
+                format(r["n"], ",") + (", sample-plan rows" if r in shaped else ""), mib,
+                cw, fw, cw / fw if fw else float("nan"), cc, fc,
                 "%.2f" % (cc / fc) if fc else "n/a", cm, tm, tm / mib if mib else 0))
         w("")
+        if shaped:
+            w("The rows above are about 48 bytes, an id, a title, a team and a date. The last row "
+              "is the same load and listing on rows shaped as the council's: the rows of "
+              "`etc/sample-plan.csv` (eight columns, long Commitments and Progress cells) in "
+              "turn, each with an id of its own, a team and a 2027 deadline, each turn's texts "
+              "numbered (a text repeats over the rows of one turn, as in the council's plan, "
+              "not over the whole file). What tickler "
+              "holds an action beyond its texts (the action itself, its cursor, the id index) "
+              "is the same; the file is larger.")
+            w("")
     return L
 
 
@@ -1337,7 +1409,7 @@ def main():
     if "web" in ONLY and not WRK:
         sys.exit("wrk is missing; bench/compare installs it (as root)")
     results = {}
-    http = HttpSink()
+    http = HttpSink() if set(ONLY) - {"scheduling"} else None
     smtp = SmtpSink() if "delivery" in ONLY else None
     try:
         if "scheduling" in ONLY:
@@ -1351,7 +1423,8 @@ def main():
         if "web" in ONLY:
             web(results, http)
     finally:
-        http.stop()
+        if http:
+            http.stop()
         if smtp:
             smtp.stop()
     report(results)
