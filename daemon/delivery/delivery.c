@@ -921,8 +921,25 @@ static bool quiet_retry(struct tkl_deliverer *e, const struct tkl_flight *x)
     s->quiet++;
     if (!s->unsaid++ || x->at < s->unsaid_from)
         s->unsaid_from = x->at;
-    snprintf(s->unsaid_reply, sizeof(s->unsaid_reply), "%s", x->reply ? x->reply : "");
+    const char *reply = x->reply ? x->reply : "";
+    snprintf(s->unsaid_reply, sizeof(s->unsaid_reply), "%.*s",
+             (int)tkl_utf8_prefix(reply, sizeof(s->unsaid_reply) - 1), reply);
     return true;
+}
+
+/* Sums up s's quiet retries not said yet in one line: failed deliveries
+ * (attempts, as the line that it delivers again counts them), a notice
+ * retried twice counting twice. */
+static void say_streak(struct tkl_channel_streak *s, int64_t now, bool stopping)
+{
+    char from[32];
+    log_warning("notifier %s is still down: %u more deliver%s failed (the last: %s), %s %s%s",
+                s->channel, s->unsaid, s->unsaid == 1 ? "y" : "ies", s->unsaid_reply,
+                stopping ? "kept in the outbox, retried from" : "retrying from",
+                tkl_format_instant(s->unsaid_from, from),
+                stopping ? " once ticklerd runs again" : "");
+    s->unsaid = 0;
+    s->said_at = now;
 }
 
 /* Sums up, a line each, the quiet retries of every channel down whose
@@ -930,18 +947,10 @@ static bool quiet_retry(struct tkl_deliverer *e, const struct tkl_flight *x)
  * SUMMARY_EVERY a channel; those of a burst sooner join the next line. */
 static void say_unsaid(struct tkl_deliverer *e, int64_t now)
 {
-    for (struct tkl_channel_streak *s = e->streaks; s; s = s->next) {
-        if (!s->unsaid || busy_on(e, s->channel) ||
-            (s->said_at && now - s->said_at < SUMMARY_EVERY))
-            continue;
-        char from[32];
-        log_warning("notifier %s is still down: %u more notice%s failed (the last: %s), retrying "
-                    "from %s",
-                    s->channel, s->unsaid, tkl_plural(s->unsaid), s->unsaid_reply,
-                    tkl_format_instant(s->unsaid_from, from));
-        s->unsaid = 0;
-        s->said_at = now;
-    }
+    for (struct tkl_channel_streak *s = e->streaks; s; s = s->next)
+        if (s->unsaid && !busy_on(e, s->channel) &&
+            (!s->said_at || now - s->said_at >= SUMMARY_EVERY))
+            say_streak(s, now, false);
 }
 
 /* A hastening asked when a channel delivered again. */
@@ -1652,7 +1661,15 @@ bool tkl_delivery_idle(const struct tkl_deliverer *e)
 
 void tkl_delivery_stop(struct tkl_deliverer *e)
 {
+    if (e->stopping)
+        return;
     e->stopping = true;
+    /* no retry is quiet from now on (each failure while stopping is a
+     * warning of its own): what is left unsaid is said now, whatever the
+     * burst and the minute */
+    for (struct tkl_channel_streak *s = e->streaks; s; s = s->next)
+        if (s->unsaid)
+            say_streak(s, now_s(e), true);
 }
 
 void tkl_delivery_free(struct tkl_deliverer *e)

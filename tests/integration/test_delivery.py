@@ -562,9 +562,35 @@ class OutageLog(WebhookTeams):
         self.assertEqual(len([l for l in lines if l.startswith("<4>")]), 5)
         summary = [l for l in lines if "is still down" in l]
         self.assertEqual(len(summary), 1, summary)
-        self.assertIn("notifier hook is still down: %d more notices failed (the last: "
+        self.assertIn("notifier hook is still down: %d more deliveries failed (the last: "
                       % (self.N - 3), summary[0])
         self.assertIn("), retrying from 2023-03-03T09:0", summary[0])
+        self.assertNotIn("S3CRET", d.log())
+
+
+class OutageLogAtStop(WebhookTeams):
+    """The retries of a server down that fail less than a minute after the
+    line that summed up the last ones are summed up when ticklerd stops,
+    in one line that says they wait in the outbox."""
+    PREFIX = "tickler-outage-stop-"
+    TEAMS = OutageLog.TEAMS
+    URL = OutageLog.URL
+    DELIVERY = "delivery = { retry_min_seconds = 1; };"
+
+    def test_retries_not_summed_up_yet_are_at_the_stop(self):
+        d = Daemon(self.conf, self.state, "--now", "2023-03-03T09:00:30")
+        try:
+            first = d.wait_for("is still down")
+            # a retry failed quietly after that line: owed to the next one
+            d.wait_for("delivery failed, will retry", after=first)
+        finally:
+            self.assertEqual(d.stop(), 0)
+        lines = [l for l in d.log().splitlines() if not l.startswith("<7>")]
+        summary = [l for l in lines if "is still down" in l]
+        self.assertEqual(len(summary), 2, summary)
+        self.assertRegex(summary[1], r"^<4>notifier hook is still down: [1-9]\d* more deliver(y|ies) "
+                                     r"failed \(the last: .*\), kept in the outbox, retried from "
+                                     r"2023-03-03T09:0\S+ once ticklerd runs again$")
         self.assertNotIn("S3CRET", d.log())
 
 

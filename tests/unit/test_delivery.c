@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "alloc_fail.h"
+#include "core/text.h"
 #include "capture.h"
 #include "outbox_fixture.h"
 #include "prom_text.h"
@@ -1317,7 +1318,7 @@ START_TEST(a_large_round_to_a_channel_down_is_summed_up_in_one_line)
     char *log = burst_log(0);
     ck_assert_uint_eq(occurrences(log, "<4>delivery failed, will retry"), TKL_DELIVERY_DOWN_AFTER);
     ck_assert_uint_eq(occurrences(log, "notifier slow: 3 deliveries in a row failed"), 1);
-    ck_assert_ptr_nonnull(strstr(log, "<4>notifier slow is still down: 37 more notices failed "
+    ck_assert_ptr_nonnull(strstr(log, "<4>notifier slow is still down: 37 more deliveries failed "
                                       "(the last: 421 the server is down), retrying from "));
     ck_assert_uint_eq(occurrences(log, "<4>"), 5); /* no other warning */
     free(log);
@@ -1326,16 +1327,97 @@ START_TEST(a_large_round_to_a_channel_down_is_summed_up_in_one_line)
     log = burst_log(40);
     ck_assert_uint_eq(occurrences(log, "<4>"), 0);
     free(log);
-    /* the next, 80 s later (60 s and its jitter): one line for both */
+    /* the next, 80 s later (60 s and its jitter): one line for both, which
+     * counts the deliveries that failed, each of the 40 notices twice */
     log = burst_log(80);
     ck_assert_uint_eq(occurrences(log, "<4>"), 1);
-    ck_assert_ptr_nonnull(strstr(log, "<4>notifier slow is still down: 80 more notices failed"));
+    ck_assert_ptr_nonnull(strstr(log, "<4>notifier slow is still down: 80 more deliveries failed"));
     free(log);
     /* past the maximum age: each failure for good on its own line */
     log = burst_log((int64_t)cfg->delivery.max_age_hours * 3600);
     ck_assert_uint_eq(occurrences(log, "<3>delivery failed for good"), 40);
     ck_assert_uint_eq(occurrences(log, "<4>"), 0);
     free(log);
+}
+END_TEST
+
+/* The summary of a channel down quotes the last reply cut to fit on a
+ * character's boundary: the journal gets valid UTF-8 however long the
+ * reply and whatever its characters. */
+START_TEST(the_summary_of_a_channel_down_cuts_a_long_reply_between_characters)
+{
+    char reply[400] = "421 ";
+    for (int i = 0; i < 150; i++)
+        strcat(reply, "\xc3\xa9"); /* é, 2 bytes: the 160-byte cut falls inside one */
+    for (int i = 0; i < 40; i++)
+        put("slow", "team1");
+    tkl_capture_begin();
+    drive();
+    complete_all(&slow, TKL_DELIVERY_TRANSIENT, reply);
+    drive();
+    char *log = tkl_capture_end();
+    const char *line = strstr(log, "<4>notifier slow is still down: 37 more deliveries failed");
+    ck_assert_ptr_nonnull(line);
+    const char *end = strchr(line, '\n');
+    ck_assert_ptr_nonnull(end);
+    ck_assert(tkl_utf8_valid(line, (size_t)(end - line)));
+    /* "421 " and 77 of them: the most that fits in 159 bytes */
+    char quoted[200] = "(the last: 421 ";
+    for (int i = 0; i < 77; i++)
+        strcat(quoted, "\xc3\xa9");
+    strcat(quoted, "), retrying from ");
+    ck_assert_ptr_nonnull(strstr(line, quoted));
+    free(log);
+}
+END_TEST
+
+/* Forty notices to channel slow, down: their first burst fails, summed
+ * up in a line. */
+static void burst_summed_up(void)
+{
+    for (int i = 0; i < 40; i++)
+        put("slow", "team1");
+    char *log = burst_log(0);
+    ck_assert_uint_eq(occurrences(log, "is still down"), 1);
+    free(log);
+}
+
+/* The log of the engine's stop (asked twice) and the rounds after it. */
+static char *stop_log(void)
+{
+    tkl_capture_begin();
+    tkl_delivery_stop(&e);
+    drive();
+    tkl_delivery_stop(&e);
+    return tkl_capture_end();
+}
+
+/* A summary still owed when the engine stops (a burst less than a minute
+ * after the last line) is said at the stop, once, saying the notices wait
+ * in the outbox for the next run. */
+START_TEST(a_summary_owed_at_the_stop_is_said_once)
+{
+    burst_summed_up();
+    char *log = burst_log(40); /* less than a minute after the line: owed */
+    ck_assert_uint_eq(occurrences(log, "is still down"), 0);
+    free(log);
+    char *stop = stop_log();
+    ck_assert_uint_eq(occurrences(stop, "is still down"), 1);
+    ck_assert_ptr_nonnull(strstr(stop, "<4>notifier slow is still down: 40 more deliveries failed "
+                                       "(the last: 421 the server is down), kept in the outbox, "
+                                       "retried from "));
+    ck_assert_ptr_nonnull(strstr(stop, " once ticklerd runs again\n"));
+    free(stop);
+}
+END_TEST
+
+/* A stop with nothing owed says nothing of the channel. */
+START_TEST(a_stop_with_no_summary_owed_says_none)
+{
+    burst_summed_up();
+    char *stop = stop_log();
+    ck_assert_uint_eq(occurrences(stop, "is still down"), 0);
+    free(stop);
 }
 END_TEST
 
@@ -1587,6 +1669,9 @@ int main(void)
     tcase_add_test(tc, notices_of_a_renamed_notifier_wait_and_go_when_it_is_back);
     tcase_add_test(tc, a_reload_does_not_hasten_a_notice_a_server_asked_to_wait);
     tcase_add_test(tc, a_large_round_to_a_channel_down_is_summed_up_in_one_line);
+    tcase_add_test(tc, the_summary_of_a_channel_down_cuts_a_long_reply_between_characters);
+    tcase_add_test(tc, a_summary_owed_at_the_stop_is_said_once);
+    tcase_add_test(tc, a_stop_with_no_summary_owed_says_none);
     tcase_add_test(tc, each_plan_action_gets_a_link_for_its_recipient);
     tcase_add_test(tc, a_joint_actions_update_gets_a_link_an_answer_none);
     tcase_add_test(tc, no_links_without_a_key_or_a_public_url);
