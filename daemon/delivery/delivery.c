@@ -260,6 +260,34 @@ static bool repeats_link(const struct tkl_flight *x, const char *reply)
     return false;
 }
 
+/*
+ * A notifier's reply as the host keeps it (the outbox, which tickler
+ * status and outbox, the operator's page and the failure reports read)
+ * and logs it: valid UTF-8 (a reply that is not is read as
+ * Windows-1252), on one line (each run of line breaks one space), its
+ * control characters (ESC, C1 such as CSI) spaces, whatever a plugin or
+ * the server behind it sent. A new string, or NULL when out of memory.
+ */
+static char *reply_line(const char *reply)
+{
+    size_t len = strlen(reply);
+    char *text = tkl_utf8_valid(reply, len) ? strdup(reply) : tkl_cp1252_to_utf8(reply, len);
+    char *line = NULL;
+    size_t n = 0;
+    FILE *f = text ? open_memstream(&line, &n) : NULL;
+    if (f) {
+        tkl_text_fput_line(f, text);
+        if (fclose(f) == 0) {
+            tkl_text_printable(line, n, true);
+        } else {
+            free(line);
+            line = NULL;
+        }
+    }
+    free(text);
+    return line;
+}
+
 /* Whether notice s tells delivery.report_to something itself (a failure
  * report, an answer, a summary): its own failure is not reported. */
 static bool is_report(const struct tkl_stored_notice *s)
@@ -1095,7 +1123,7 @@ static void on_done(void *data, const struct tkl_delivery *res)
     if (res && res->reply && repeats_link(x, res->reply))
         x->reply = strdup("the reply repeated a link of the notice, so it was not kept");
     else
-        x->reply = strdup(res && res->reply ? res->reply : "");
+        x->reply = reply_line(res && res->reply ? res->reply : "");
     links_free(x->links, x->s->notice.n_entries); /* not needed after the delivery */
     x->links = NULL;
     (void)tkl_metrics_attempt_done(e->metrics, x->s->notice.channel,

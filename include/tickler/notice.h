@@ -158,7 +158,9 @@ enum tkl_delivery_status {
 struct tkl_delivery {
     uint32_t size;
     enum tkl_delivery_status status;
-    const char *reply;   /* the peer's reply or the local error; no secrets */
+    const char *reply;   /* the peer's reply or the local error; no secrets; */
+                         /* the host keeps and logs it as one line of       */
+                         /* printable UTF-8, whatever its bytes             */
     int32_t retry_after; /* seconds the peer asked to wait, or 0 */
     void *reserved[4];
 };

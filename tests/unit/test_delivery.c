@@ -1458,6 +1458,43 @@ static char *reply_of(uint64_t id)
     return out;
 }
 
+/* A notifier's reply, whatever a plugin or its server sent (a terminal's
+ * escapes, line breaks, C1 controls, bytes that are not UTF-8), is kept and
+ * logged as one line of printable UTF-8: ESC and C1 controls as spaces, a
+ * run of line breaks as one space, a reply that is not UTF-8 read as
+ * Windows-1252. */
+START_TEST(a_reply_is_kept_and_logged_as_one_line_of_printable_utf8)
+{
+    tkl_capture_begin();
+    uint64_t refused = put("slow", "team1");
+    drive();
+    complete_all(&slow, TKL_DELIVERY_PERMANENT,
+                 "550 \x1b[31mrefused\x1b[0m\r\nsee \xc2\x9b"
+                 "2J there");
+    drive();
+    uint64_t busy = put("slow", "team2");
+    drive();
+    complete_all(&slow, TKL_DELIVERY_TRANSIENT, "451 caf\xe9 \xff busy");
+    drive();
+    char *log = tkl_capture_end();
+    char *reply = reply_of(refused);
+    ck_assert_str_eq(reply, "550  [31mrefused [0m see   2J there");
+    free(reply);
+    reply = reply_of(busy);
+    ck_assert_str_eq(reply, "451 caf\xc3\xa9 \xc3\xbf busy");
+    free(reply);
+    ck_assert(tkl_utf8_valid(log, strlen(log)));
+    ck_assert_ptr_null(strchr(log, '\x1b'));
+    ck_assert_ptr_null(strchr(log, '\r'));
+    ck_assert_ptr_null(strstr(log, "\xc2\x9b"));
+    ck_assert_ptr_nonnull(strstr(log, "<3>delivery failed for good: 550  [31mrefused [0m see   "
+                                      "2J there; notice="));
+    ck_assert_ptr_nonnull(strstr(log, "<4>delivery failed, will retry in "));
+    ck_assert_ptr_nonnull(strstr(log, " s: 451 caf\xc3\xa9 \xc3\xbf busy; notice="));
+    free(log);
+}
+END_TEST
+
 /* A notice retrying after a failure whose action an officer then marks
  * complete is withdrawn at its next attempt: never handed out again, its
  * outcome withdrawn and durable, counted as withdrawn, not as a
@@ -1676,6 +1713,7 @@ int main(void)
     tcase_add_test(tc, a_joint_actions_update_gets_a_link_an_answer_none);
     tcase_add_test(tc, no_links_without_a_key_or_a_public_url);
     tcase_add_test(tc, a_reply_that_repeats_a_link_is_not_kept);
+    tcase_add_test(tc, a_reply_is_kept_and_logged_as_one_line_of_printable_utf8);
     tcase_add_test(tc, every_allocation_failure_with_links_delivers_each_notice_once);
     tcase_add_test(tc, no_delivery_starts_before_its_notice_is_durably_claimed);
     tcase_add_test(tc, a_full_disk_at_the_commit_hands_nothing_out_and_keeps_the_notices);
