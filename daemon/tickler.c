@@ -1467,10 +1467,12 @@ struct status {
     bool healthy;                   /* nothing failed, stuck, unsent, failing or full */
     const struct tkl_pg_status *pg; /* state.backend "postgresql": its nodes; else NULL */
     /* the channels with notices waiting (SQLite: owned; PostgreSQL: pg's),
-     * and of them, the notices of channels no notifier of the
-     * configuration serves (renamed or removed: they wait for one) */
-    const struct tkl_channel_waiting *channels;
+     * those no notifier of the configuration serves (renamed or removed:
+     * their notices wait for one) first, n_unserved_channels of them, in
+     * the order read; and the notices of those */
+    struct tkl_channel_waiting *channels;
     size_t n_channels;
+    size_t n_unserved_channels;
     const struct tkl_config *cfg;
     int64_t unserved;
 };
@@ -1518,10 +1520,19 @@ static void status_settle(struct status *x, int64_t now)
         x->running == 0 && x->st.due_since != INT64_MAX && x->st.due_since <= now - UNSENT_GRACE;
     x->failing = x->st.retrying_since != INT64_MAX && x->st.retrying_since <= now - RETRY_ALARM;
     x->disk_full = x->disk_free >= 0 && x->disk_free < STATE_MIN_FREE;
+    /* each channel asked about once: those no notifier serves moved to
+     * the front, each order kept */
     x->unserved = 0;
-    for (size_t i = 0; i < x->n_channels; i++)
-        if (!tkl_config_notifier(x->cfg, x->channels[i].channel))
-            x->unserved += x->channels[i].n;
+    x->n_unserved_channels = 0;
+    for (size_t i = 0; i < x->n_channels; i++) {
+        if (tkl_config_notifier(x->cfg, x->channels[i].channel))
+            continue;
+        struct tkl_channel_waiting ch = x->channels[i];
+        size_t k = x->n_unserved_channels++;
+        memmove(&x->channels[k + 1], &x->channels[k], (i - k) * sizeof(ch));
+        x->channels[k] = ch;
+        x->unserved += ch.n;
+    }
     x->healthy = x->st.failed == 0 && x->stuck == 0 && !x->unsent && !x->failing && !x->disk_full &&
                  !x->unserved;
 }
@@ -1634,9 +1645,8 @@ static int status_json(const struct status *x)
         o = NULL;
     }
     json_t *waiting = o ? json_object() : NULL;
-    for (size_t i = 0; waiting && i < x->n_channels; i++)
-        if (!tkl_config_notifier(x->cfg, x->channels[i].channel) &&
-            json_object_set_new(waiting, x->channels[i].channel,
+    for (size_t i = 0; waiting && i < x->n_unserved_channels; i++)
+        if (json_object_set_new(waiting, x->channels[i].channel,
                                 json_integer((json_int_t)x->channels[i].n)) < 0) {
             json_decref(waiting);
             waiting = NULL;
@@ -1753,17 +1763,16 @@ static int status_text(const struct status *x)
                x->stuck, tkl_plural(x->stuck), x->max_age_hours,
                tkl_plural((size_t)x->max_age_hours),
                x->running > 0 ? "" : "; is ticklerd running?");
-    for (size_t i = 0; i < x->n_channels; i++)
-        if (!tkl_config_notifier(x->cfg, x->channels[i].channel))
-            printf("not healthy:      %" PRId64 " notice%s wait%s for notifier %s, which the "
-                   "configuration does not have (renamed or removed?): ticklerd keeps %s until "
-                   "%d hour%s old, then fails %s; name a notifier %s again and reload to send "
-                   "%s\n",
-                   x->channels[i].n, tkl_plural((size_t)x->channels[i].n),
-                   x->channels[i].n == 1 ? "s" : "", x->channels[i].channel,
-                   x->channels[i].n == 1 ? "it" : "them", x->max_age_hours,
-                   tkl_plural((size_t)x->max_age_hours), x->channels[i].n == 1 ? "it" : "them",
-                   x->channels[i].channel, x->channels[i].n == 1 ? "it" : "them");
+    for (size_t i = 0; i < x->n_unserved_channels; i++)
+        printf("not healthy:      %" PRId64 " notice%s wait%s for notifier %s, which the "
+               "configuration does not have (renamed or removed?): ticklerd keeps %s until "
+               "%d hour%s old, then fails %s; name a notifier %s again and reload to send "
+               "%s\n",
+               x->channels[i].n, tkl_plural((size_t)x->channels[i].n),
+               x->channels[i].n == 1 ? "s" : "", x->channels[i].channel,
+               x->channels[i].n == 1 ? "it" : "them", x->max_age_hours,
+               tkl_plural((size_t)x->max_age_hours), x->channels[i].n == 1 ? "it" : "them",
+               x->channels[i].channel, x->channels[i].n == 1 ? "it" : "them");
     if (x->disk_full) {
         char room[32];
         printf("not healthy:      the state directory's file system has %s free: ticklerd "
@@ -1876,7 +1885,7 @@ static int cmd_status(struct cli *c, int argc, char **argv)
         return 1;
     }
     int rc = json ? status_json(&x) : status_text(&x);
-    tkl_channel_waiting_free((struct tkl_channel_waiting *)x.channels, x.n_channels);
+    tkl_channel_waiting_free(x.channels, x.n_channels);
     return rc;
 }
 

@@ -631,6 +631,10 @@ class RenamedNotifier(WebhookTeams):
             self.assertEqual(status.returncode, 1, status.stdout + status.stderr)
             self.assertIn("not healthy:      2 notices wait for notifier hook, which the "
                           "configuration does not have (renamed or removed?)", status.stdout)
+            status = subprocess.run([tool("tickler"), "-c", self.conf, "--state-dir", self.state,
+                                     "status", "--json"], capture_output=True, text=True)
+            self.assertEqual(status.returncode, 1, status.stdout + status.stderr)
+            self.assertEqual(json.loads(status.stdout)["waiting_for_notifier"], {"hook": 2})
             # renamed back, to a server that answers: sent at once
             self.rename("hook2", "hook", path="ok")
             at = len(d.log().splitlines())
@@ -651,6 +655,53 @@ class RenamedNotifier(WebhookTeams):
         self.assertNotIn("failed for good", log)
         self.assertEqual(sorted(r[0] for r in self.rec.requests if r[3] == 202),
                          ["ok-t0", "ok-t1"])
+
+
+class StatusOfRemovedNotifiers(WebhookTeams):
+    """tickler status with notices waiting on three channels, two of
+    which the configuration no longer has: those two, in order, are said
+    in the text and in --json's waiting_for_notifier, the one served is
+    not, and the state is not healthy."""
+    PREFIX = "tickler-status-removed-"
+    TEAMS = ["a", "b", "c"]
+    URL = "http://127.0.0.1:%d/hold-%s"  # 503: each notice waits for a retry
+
+    def write_conf(self, notifiers, channel_of):
+        with open(self.conf, "w") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+delivery = { retry_min_seconds = 600; };
+notifiers = ( %s );
+teams = ( %s );
+""" % (", ".join('{ name = "%s"; plugin = "webhook"; settings = { destinations = ( %s ); }; }'
+                 % (n, ", ".join('{ name = "%s"; url_file = "%s.url"; }' % (t, t)
+                                 for t in self.TEAMS)) for n in notifiers),
+       ", ".join('{ id = "%s"; name = "%s"; recipients = { %s = [ "%s" ]; }; }'
+                 % (t, t, channel_of(t), t) for t in self.TEAMS)))
+        harness.conf_for_backend(self.conf)
+
+    def test_the_channels_no_notifier_serves_are_said_once_each(self):
+        self.write_conf(["a", "b", "c"], lambda t: t)
+        d = Daemon(self.conf, self.state, "--oneshot", "--now", "2023-03-03T09:00:30")
+        self.assertEqual(d.wait(), 0, d.log())
+        box = harness.outbox(self.conf, self.state)[0]
+        self.assertEqual(sorted((n["channel"], n["state"]) for n in box),
+                         [("a", "retrying"), ("b", "retrying"), ("c", "retrying")])
+        self.write_conf(["b"], lambda t: "b")  # a and c removed, their teams on b
+        run = [tool("tickler"), "-c", self.conf, "--state-dir", self.state, "status"]
+        text = subprocess.run(run, capture_output=True, text=True)
+        js = subprocess.run(run + ["--json"], capture_output=True, text=True)
+        self.assertEqual(text.returncode, 1, text.stdout + text.stderr)
+        self.assertEqual(js.returncode, 1, js.stdout + js.stderr)
+        waiting = re.findall(r"\nnot healthy: +(\d+) notices? waits? for notifier (\w+), which "
+                             r"the configuration does not have \(renamed or removed\?\)",
+                             text.stdout)
+        self.assertEqual(waiting, [("1", "a"), ("1", "c")], text.stdout)
+        status = json.loads(js.stdout)
+        self.assertEqual(list(status["waiting_for_notifier"].items()), [("a", 1), ("c", 1)])
+        self.assertFalse(status["healthy"])
+        self.assertEqual(status["retrying"], 3)
 
 
 SMTP_TEAMS = ["first", "second", "third", "fourth", "reject"]
