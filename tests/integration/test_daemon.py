@@ -85,6 +85,48 @@ class CheckConfig(Fixture):
                           "-p", harness.plugin_dir())
         self.assertIn("configuration ok: 39 actions", p.stdout)
 
+    def test_notices_queued_for_a_renamed_notifier_are_warned_of(self):
+        """ticklerd --check-config run by hand on the SQLite state names the
+        notifier a renamed configuration no longer has and how many notices
+        wait for it, as a warning: it passes (exit 0), counting it among
+        its warnings. The state on PostgreSQL is not read: nothing said."""
+        with open(os.path.join(self.tmp, "hook.url"), "w") as f:
+            f.write("http://127.0.0.1:%d/refused\n" % harness.free_port())  # nothing listens
+        os.chmod(os.path.join(self.tmp, "hook.url"), 0o600)
+        with open(os.path.join(self.tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\n"
+                    "O1,Ops action,Ops,03/03/2023,\nH1,HR action,HR,03/03/2023,\n")
+        conf = """
+store = { files = [ "plan.csv" ]; };
+schedule = { catch_up_days = 1; };
+delivery = { retry_min_seconds = 600; };
+notifiers = ( { name = "NAME"; plugin = "webhook";
+                settings = { destinations = ( { name = "ops"; url_file = "hook.url"; },
+                                              { name = "hr"; url_file = "hook.url"; } ); }; } );
+teams = ( { id = "ops"; name = "Ops"; recipients = { NAME = [ "ops" ]; }; },
+          { id = "hr"; name = "HR"; recipients = { NAME = [ "hr" ]; }; } );
+"""
+        with open(self.conf, "w") as f:
+            f.write(conf.replace("NAME", "hook"))
+        self.oneshot("2023-03-03T09:00:30")  # both notices wait for a retry
+        with open(self.conf, "w") as f:
+            f.write(conf.replace("NAME", "relay"))
+        env = {k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"}  # run by hand
+        p = subprocess.run([tool("ticklerd"), "--check-config", "-c", self.conf, "-p",
+                            harness.plugin_dir(), "--state-dir", self.state],
+                           capture_output=True, text=True, timeout=120, env=env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        warning = ("warning: %s/tickler.db: 2 notices queued for notifier hook, which this "
+                   "configuration does not have (renamed or removed?): ticklerd keeps them until "
+                   "48 hours old, then fails and reports them; name a notifier hook again to "
+                   "send them\n" % self.state)
+        if harness.PG:
+            self.assertNotIn("queued for notifier", p.stderr)
+            return
+        self.assertIn(warning, p.stderr)
+        self.assertIn("configuration ok: 2 actions", p.stdout)
+        self.assertRegex(p.stdout, r"\(1 warning\)\n$")
+
     def warnings(self):
         """What tickler check and ticklerd --check-config say, each with its
         count of warnings; the two must agree."""
