@@ -91,13 +91,41 @@ char *tkl_buf_steal(struct tkl_buf *b)
     return p;
 }
 
+size_t tkl_utf8_char_len(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    if (!len)
+        return 0;
+    unsigned c = s[0], cp, min;
+    size_t n;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xe0) == 0xc0)
+        n = 1, min = 0x80, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0)
+        n = 2, min = 0x800, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0)
+        n = 3, min = 0x10000, cp = c & 0x07;
+    else
+        return 0;
+    if (len <= n) /* truncated sequence */
+        return 0;
+    for (size_t k = 1; k <= n; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n + 1;
+}
+
 bool tkl_utf8_valid(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
-        unsigned c = s[i];
-        if (c < 0x80) {
+        if (s[i] < 0x80) {
             i++;
             /* ASCII, most of a plan's text, eight bytes at a time */
             uint64_t w;
@@ -105,30 +133,42 @@ bool tkl_utf8_valid(const char *str, size_t len)
                 i += 8;
             continue;
         }
-        size_t n;
-        unsigned min;
-        unsigned cp;
-        if ((c & 0xe0) == 0xc0) {
-            n = 1, min = 0x80, cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2, min = 0x800, cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3, min = 0x10000, cp = c & 0x07;
-        } else {
+        size_t n = tkl_utf8_char_len(str + i, len - i);
+        if (!n)
             return false;
-        }
-        if (len - i <= n) /* truncated sequence */
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
+        i += n;
     }
     return true;
+}
+
+char *tkl_utf8_repaired(const char *s, size_t len)
+{
+    char *out = len < SIZE_MAX / 3 ? malloc(3 * len + 1) : NULL;
+    size_t o = 0;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len;) {
+        size_t n = tkl_utf8_char_len(s + i, len - i);
+        if (n) {
+            memcpy(out + o, s + i, n);
+            o += n;
+            i += n;
+        } else {
+            memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD for the byte */
+            o += 3;
+            i++;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+bool tkl_utf8_has_multibyte(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80 && tkl_utf8_char_len(s + i, len - i) > 1)
+            return true;
+    return false;
 }
 
 /* Windows-1252 0x80..0x9f; 0 marks the five undefined bytes, kept as U+FFFD. */

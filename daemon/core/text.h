@@ -32,6 +32,19 @@ char *tkl_buf_steal(struct tkl_buf *b);
 /* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool tkl_utf8_valid(const char *s, size_t len);
 
+/* The length of the well-formed UTF-8 character that starts s[0..len)
+ * (1 to 4), or 0 when none does (len 0, a stray or truncated byte). */
+size_t tkl_utf8_char_len(const char *s, size_t len);
+
+/* Whether s[0..len) holds a well-formed character of more than one byte:
+ * text meant as UTF-8, though it may have a stray byte. */
+bool tkl_utf8_has_multibyte(const char *s, size_t len);
+
+/* A NUL-terminated copy of s[0..len) with each byte that starts no
+ * well-formed UTF-8 character replaced by U+FFFD. NULL on allocation
+ * failure. */
+char *tkl_utf8_repaired(const char *s, size_t len);
+
 /*
  * Converts Windows-1252 bytes to a new NUL-terminated UTF-8 string.
  * Returns NULL on allocation failure.

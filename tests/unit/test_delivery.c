@@ -1461,8 +1461,9 @@ static char *reply_of(uint64_t id)
 /* A notifier's reply, whatever a plugin or its server sent (a terminal's
  * escapes, line breaks, C1 controls, bytes that are not UTF-8), is kept and
  * logged as one line of printable UTF-8: ESC and C1 controls as spaces, a
- * run of line breaks as one space, a reply that is not UTF-8 read as
- * Windows-1252. */
+ * run of line breaks as one space; in a reply that is not UTF-8, a stray
+ * byte U+FFFD where its other characters are UTF-8, the whole read as
+ * Windows-1252 where none is. */
 START_TEST(a_reply_is_kept_and_logged_as_one_line_of_printable_utf8)
 {
     tkl_capture_begin();
@@ -1476,12 +1477,19 @@ START_TEST(a_reply_is_kept_and_logged_as_one_line_of_printable_utf8)
     drive();
     complete_all(&slow, TKL_DELIVERY_TRANSIENT, "451 caf\xe9 \xff busy");
     drive();
+    uint64_t stray = put("slow", "team3");
+    drive();
+    complete_all(&slow, TKL_DELIVERY_PERMANENT, "550 Empf\xc3\xa4nger \xfc unbekannt");
+    drive();
     char *log = tkl_capture_end();
     char *reply = reply_of(refused);
     ck_assert_str_eq(reply, "550  [31mrefused [0m see   2J there");
     free(reply);
     reply = reply_of(busy);
     ck_assert_str_eq(reply, "451 caf\xc3\xa9 \xc3\xbf busy");
+    free(reply);
+    reply = reply_of(stray); /* the a-umlaut kept, not read as two letters */
+    ck_assert_str_eq(reply, "550 Empf\xc3\xa4nger \xef\xbf\xbd unbekannt");
     free(reply);
     ck_assert(tkl_utf8_valid(log, strlen(log)));
     ck_assert_ptr_null(strchr(log, '\x1b'));

@@ -146,6 +146,30 @@ START_TEST(utf8_is_validated_strictly)
 }
 END_TEST
 
+/* Text meant as UTF-8 with a stray byte: the byte is U+FFFD, the
+ * characters around it are kept (a reply read whole as Windows-1252 would
+ * turn "ä" into two letters). */
+START_TEST(a_stray_byte_in_utf8_becomes_a_replacement_character)
+{
+    const char in[] = "Empf\xc3\xa4nger \xfc \xe2\x82 \xf0\x9f\x98\x80 \xc0\xaf end";
+    ck_assert(tkl_utf8_has_multibyte(in, sizeof(in) - 1));
+    ck_assert(!tkl_utf8_has_multibyte("caf\xe9 \xff \xc0\xaf", 10)); /* overlong: none */
+    ck_assert(!tkl_utf8_has_multibyte("plain", 5));
+    ck_assert_uint_eq(tkl_utf8_char_len("\xf0\x9f\x98\x80", 4), 4);
+    ck_assert_uint_eq(tkl_utf8_char_len("\xf0\x9f\x98\x80", 3), 0); /* cut by the length */
+    ck_assert_uint_eq(tkl_utf8_char_len("\xed\xa0\x80", 3), 0);     /* a surrogate */
+    ck_assert_uint_eq(tkl_utf8_char_len("", 0), 0);
+    char *s = tkl_utf8_repaired(in, sizeof(in) - 1);
+    ck_assert_str_eq(s, "Empf\xc3\xa4nger \xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd "
+                        "\xf0\x9f\x98\x80 \xef\xbf\xbd\xef\xbf\xbd end");
+    ck_assert(tkl_utf8_valid(s, strlen(s)));
+    free(s);
+    s = tkl_utf8_repaired("", 0);
+    ck_assert_str_eq(s, "");
+    free(s);
+}
+END_TEST
+
 START_TEST(windows_1252_becomes_utf8)
 {
     /* what Excel's "CSV" save gives for a plan typed with smart quotes */
@@ -335,6 +359,7 @@ int main(void)
     tcase_add_test(tc, a_failed_allocation_keeps_the_content);
     tcase_add_test(tc, utf8_is_validated_strictly);
     tcase_add_test(tc, windows_1252_becomes_utf8);
+    tcase_add_test(tc, a_stray_byte_in_utf8_becomes_a_replacement_character);
     tcase_add_test(tc, white_space_is_cleaned);
     tcase_add_test(tc, strdup0_and_fnv1a);
     tcase_add_test(tc, text_is_made_printable_and_cut_at_characters);
