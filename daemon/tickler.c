@@ -2098,13 +2098,14 @@ static int check_recipient(const struct tkl_plugin_instance *p, const char *chan
 }
 
 /* Hands the notifier p a sample digest for `to`, from the actions of st
- * (when loaded), and runs loop until p has answered into *t or nothing is
+ * (when loaded) and the calendar title of cfg, and runs loop until p has
+ * answered into *t or nothing is
  * left to run.
  * Returns 0, or the negative errno with which p refused the notice (said
  * on stderr). */
-static int send_sample(const struct tkl_store *st, const struct tkl_plugin_conf *nc,
-                       struct tkl_plugin_instance *p, const char *to, uv_loop_t *loop,
-                       struct send_test *t)
+static int send_sample(const struct tkl_config *cfg, const struct tkl_store *st,
+                       const struct tkl_plugin_conf *nc, struct tkl_plugin_instance *p,
+                       const char *to, uv_loop_t *loop, struct send_test *t)
 {
     int64_t now = (int64_t)time(NULL);
     struct tkl_notice_entry entries[3];
@@ -2118,6 +2119,7 @@ static int send_sample(const struct tkl_store *st, const struct tkl_plugin_conf 
         .due_at = now,
         .entries = entries,
         .n_entries = sample_entries(st, tkl_local_day(now), entries, 3),
+        .calendar_title = cfg->calendar_title,
     };
     printf("sending a sample digest of %zu action(s) to %s through %s (plugin %s)\n", n.n_entries,
            to, nc->name, nc->plugin);
@@ -2157,7 +2159,8 @@ static int run_send_test(struct cli *c, const struct tkl_plugin_conf *nc, const 
                 nc->name, nc->plugin, strerror(-r));
         goto out;
     }
-    if (check_recipient(p, nc->name, to) < 0 || send_sample(c->st, nc, p, to, &loop, &t) < 0)
+    if (check_recipient(p, nc->name, to) < 0 ||
+        send_sample(c->cfg, c->st, nc, p, to, &loop, &t) < 0)
         goto out;
     static const char *const what[] = {"delivered", "failed, would be retried",
                                        "failed, would not be retried"};

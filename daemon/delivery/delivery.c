@@ -186,6 +186,11 @@ void tkl_delivery_set_links(struct tkl_deliverer *e, const struct tkl_token_ring
     e->link_days = expiry_days;
 }
 
+void tkl_delivery_set_calendar(struct tkl_deliverer *e, const char *title)
+{
+    e->calendar_title = title;
+}
+
 int64_t tkl_delivery_backoff(int first, int attempts, int32_t retry_after)
 {
     int64_t base = first;
@@ -1414,6 +1419,7 @@ static void hand(struct tkl_deliverer *e, struct tkl_flight *x)
     e->n_flights++;
     (void)tkl_metrics_attempt(e->metrics, n.channel);
     x->handed_ns = uv_hrtime(); /* monotonic: --now and clock steps do not skew latency */
+    n.calendar_title = e->calendar_title;
     if (x->linked)
         n.entries = x->linked; /* the links live for the call only */
     char *intro = NULL;        /* so does the intro made for it */

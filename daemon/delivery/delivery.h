@@ -143,6 +143,7 @@ struct tkl_deliverer {
     const struct tkl_token_ring *links; /* signs the links in notices; NULL or empty: none */
     const char *link_base;              /* http.public_url (ends in '/'); NULL: no links */
     int link_days;                      /* how long a link lasts */
+    const char *calendar_title;         /* given to each notice handed out; NULL: none */
 };
 
 /*
@@ -175,6 +176,14 @@ void tkl_delivery_set(struct tkl_deliverer *e, const struct tkl_delivery_conf *c
  */
 void tkl_delivery_set_links(struct tkl_deliverer *e, const struct tkl_token_ring *ring,
                             const char *public_url, int expiry_days);
+
+/*
+ * The calendar's name (calendar.title) the engine gives each notice it
+ * hands out from now on (tkl_notice.calendar_title), for the notifiers to
+ * name the calendar by; NULL: none (they say TKL_CALENDAR_TITLE_DEFAULT).
+ * title must stay valid until the next call or tkl_delivery_free.
+ */
+void tkl_delivery_set_calendar(struct tkl_deliverer *e, const char *title);
 
 /*
  * One round: records outcomes kept from before, then claims the due

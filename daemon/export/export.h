@@ -10,11 +10,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <tickler/notice.h>
+
 #include "../source/source.h"
 
-/* The calendar's name, in the ICS and on the page, unless calendar.title
- * names it; such a title holds at most TKL_EXPORT_TITLE_MAX characters. */
-#define TKL_EXPORT_TITLE     "Diversity calendar"
+/* The calendar's name, in the ICS, on the page and in the notices, unless
+ * calendar.title names it; such a title holds at most TKL_EXPORT_TITLE_MAX
+ * characters. */
+#define TKL_EXPORT_TITLE     TKL_CALENDAR_TITLE_DEFAULT
 #define TKL_EXPORT_TITLE_MAX 100
 
 /* Bytes of a calendar's name with a category or a year after it

@@ -1863,6 +1863,7 @@ static void set_deliverer(struct tkl_service *s)
                      rt->plugins.n_notifiers);
     tkl_delivery_set_links(&s->deliverer, &rt->links, rt->cfg->http.public_url,
                            rt->cfg->links.expiry_days);
+    tkl_delivery_set_calendar(&s->deliverer, rt->cfg->calendar_title);
     s->svc.drain_ms = (uint64_t)rt->cfg->delivery.drain_seconds * 1000;
 }
 

@@ -146,8 +146,20 @@ struct tkl_notice {
                             /* the digest holds one entry, else NULL   */
     const char *intro;      /* a paragraph that opens the message (an update */
                             /* request's "by when"), plain text, or NULL    */
-    void *reserved[3];
+    /* The name of the calendar of the sources' observances (the host's
+     * calendar.title: one line of UTF-8, no control characters), for the
+     * subjects and headings that name it, or NULL. It took a reserved
+     * pointer, so the structure's size and TICKLER_ABI_VERSION stay as
+     * they were: a host that predates it leaves it NULL, and a plugin that
+     * predates it never reads it. A reader takes it only when the notice's
+     * size covers it (TKL_HAS_MEMBER) and it is set, and says
+     * TKL_CALENDAR_TITLE_DEFAULT otherwise. */
+    const char *calendar_title;
+    void *reserved[2];
 };
+
+/* The calendar's name when a notice gives none (see calendar_title). */
+#define TKL_CALENDAR_TITLE_DEFAULT "Diversity calendar"
 
 enum tkl_delivery_status {
     TKL_DELIVERY_OK = 0,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <tickler/day.h>
+#include <tickler/plugin.h>
 #include <tickler/text.h>
 
 const char dg_default_footer[] =
@@ -121,6 +122,9 @@ enum dg_group dg_group_of(const struct tkl_notice_entry *e)
     return DG_COMING_UP;
 }
 
+/* The look-ahead's title, of a notice without a calendar title. */
+static const char lookahead_title[] = TKL_CALENDAR_TITLE_DEFAULT ": coming up";
+
 const char *dg_group_title(enum dg_group g)
 {
     static const char *const t[DG_GROUPS] = {"Delivery failures",
@@ -129,7 +133,7 @@ const char *dg_group_title(enum dg_group g)
                                              "Coming up",
                                              "Check-ins (no deadline)",
                                              "Observances to prepare for",
-                                             "Coming up in the diversity calendar",
+                                             lookahead_title,
                                              "Officers' answers",
                                              "Another owning team's update"};
     return g < DG_GROUPS ? t[g] : "";
@@ -269,16 +273,29 @@ static size_t lookahead_begun(const struct tkl_notice *n)
     return c;
 }
 
-const char *dg_group_heading(const struct tkl_notice *n, enum dg_group g)
+const char *dg_calendar_title(const struct tkl_notice *n)
+{
+    if (TKL_HAS_MEMBER(n, n->size, calendar_title) && n->calendar_title && *n->calendar_title)
+        return n->calendar_title;
+    return TKL_CALENDAR_TITLE_DEFAULT;
+}
+
+/* Bytes of a calendar title a subject or heading holds: calendar.title's
+ * 100 characters of the Basic Multilingual Plane (3 bytes each), which
+ * leaves a subject of 512 bytes room for an entry's title. */
+#define TITLE_BYTES 300
+
+const char *dg_group_heading(const struct tkl_notice *n, enum dg_group g, char *buf, size_t size)
 {
     if (g != DG_LOOKAHEAD)
         return dg_group_title(g);
     size_t begun = lookahead_begun(n);
-    if (!begun)
-        return dg_group_title(g);
-    return begun == count_stage(n, TKL_STAGE_LOOKAHEAD) ? "Under way in the diversity calendar"
-                                                        : "Coming up or under way in the "
-                                                          "diversity calendar";
+    const char *title = dg_calendar_title(n);
+    const char *which = !begun                                         ? "coming up"
+                        : begun == count_stage(n, TKL_STAGE_LOOKAHEAD) ? "under way"
+                                                                       : "coming up or under way";
+    snprintf(buf, size, "%.*s: %s", utf8_prefix(title, TITLE_BYTES), title, which);
+    return buf;
 }
 
 void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
@@ -291,6 +308,8 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
     }
     const char *team = n->team_name ? n->team_name : n->recipient;
     const char *t = n->n_entries ? n->entries[0].title : NULL;
+    const char *cal = dg_calendar_title(n);
+    int cal_len = utf8_prefix(cal, TITLE_BYTES);
     size_t unanswered = 0;
     t = t ? t : "";
     for (size_t i = 0; i < n->n_entries; i++)
@@ -336,24 +355,24 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
             snprintf(buf, size, "Officers' answers: %zu actions", n->n_entries);
     } else if (n->n_entries == 1) {
         char w[64];
+        const char *what = n->entries[0].stage == TKL_STAGE_LOOKAHEAD ? cal
+                           : n->entries[0].kind == TKL_DEADLINE_EVENT ? "Comms prompt"
+                                                                      : "Reminder";
         dg_when(&n->entries[0], w, sizeof(w));
-        snprintf(buf, size, "%s (%s): %.*s",
-                 n->entries[0].stage == TKL_STAGE_LOOKAHEAD ? "Diversity calendar"
-                 : n->entries[0].kind == TKL_DEADLINE_EVENT ? "Comms prompt"
-                                                            : "Reminder",
-                 w, utf8_prefix(t, 160), t);
+        snprintf(buf, size, "%.*s (%s): %.*s", utf8_prefix(what, TITLE_BYTES), what, w,
+                 utf8_prefix(t, 160), t);
     } else if (events == n->n_entries && lookahead == n->n_entries) {
         /* the look-ahead lists observances still under way beside those
          * coming up: the subject says which it holds */
         size_t begun = lookahead_begun(n), coming = n->n_entries - begun;
         if (!begun || !coming)
-            snprintf(buf, size, "Diversity calendar: %zu observances %s", n->n_entries,
+            snprintf(buf, size, "%.*s: %zu observances %s", cal_len, cal, n->n_entries,
                      begun ? "under way" : "coming up");
         else
-            snprintf(buf, size, "Diversity calendar: %zu observance%s coming up, %zu under way",
+            snprintf(buf, size, "%.*s: %zu observance%s coming up, %zu under way", cal_len, cal,
                      coming, coming == 1 ? "" : "s", begun);
     } else if (events == n->n_entries) {
-        snprintf(buf, size, "Diversity calendar: %zu observances to prepare for", n->n_entries);
+        snprintf(buf, size, "%.*s: %zu observances to prepare for", cal_len, cal, n->n_entries);
     } else {
         /* how many of its actions are overdue: all, or how many */
         size_t actions = n->n_entries - events;
@@ -795,6 +814,7 @@ static void wrapped(struct dg_buf *b, const char *prefix, const char *text, cons
 static void text_actions(struct dg_buf *b, const struct tkl_notice *n, const char *eol)
 {
     char line[512];
+    char heading[DG_HEADING_SIZE];
     for (int g = 0; g < DG_GROUPS; g++) {
         bool any = false;
         for (size_t i = 0; i < n->n_entries; i++) {
@@ -803,7 +823,7 @@ static void text_actions(struct dg_buf *b, const struct tkl_notice *n, const cha
                 continue;
             if (!any) {
                 dg_puts(b, eol);
-                dg_puts(b, dg_group_heading(n, (enum dg_group)g));
+                dg_puts(b, dg_group_heading(n, (enum dg_group)g, heading, sizeof(heading)));
                 dg_puts(b, eol);
                 any = true;
             }
@@ -944,6 +964,7 @@ static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
     static const char *const accent[DG_GROUPS] = {"#5c2d91", "#b00020", "#8a4b00",
                                                   "#0b5394", "#3d3d3d", "#00695c",
                                                   "#1a5e20", "#37474f", "#37474f"};
+    char heading[DG_HEADING_SIZE];
     for (int g = 0; g < DG_GROUPS; g++) {
         bool any = false;
         for (size_t i = 0; i < n->n_entries; i++) {
@@ -952,7 +973,7 @@ static void html_actions(struct dg_buf *b, const struct tkl_notice *n)
                 continue;
             if (!any) {
                 dg_printf(b, "<h2 style=\"font-size:17px;margin:20px 0 8px;color:%s\">", accent[g]);
-                html(b, dg_group_heading(n, (enum dg_group)g));
+                html(b, dg_group_heading(n, (enum dg_group)g, heading, sizeof(heading)));
                 dg_puts(b, "</h2>\n<ul style=\"list-style:none;margin:0;padding:0\">\n");
                 any = true;
             }

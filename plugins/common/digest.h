@@ -58,12 +58,25 @@ enum dg_group {
 };
 
 enum dg_group dg_group_of(const struct tkl_notice_entry *e);
+
+/* The title of group g; the look-ahead's is that of a notice without a
+ * calendar title ("Diversity calendar: coming up"). */
 const char *dg_group_title(enum dg_group g);
 
+/* The name of the calendar n's observances are from: its calendar_title
+ * when the notice's size covers it and it is set, else
+ * TKL_CALENDAR_TITLE_DEFAULT. */
+const char *dg_calendar_title(const struct tkl_notice *n);
+
+/* Bytes dg_group_heading may write. */
+#define DG_HEADING_SIZE 512
+
 /* The heading of group g in notice n: its title, except that the
- * look-ahead's says whether its observances are coming up, under way, or
- * both ("Under way in the diversity calendar"). */
-const char *dg_group_heading(const struct tkl_notice *n, enum dg_group g);
+ * look-ahead's names the calendar (dg_calendar_title) and says whether its
+ * observances are coming up, under way, or both ("Diversity calendar:
+ * under way"), written into buf (size bytes: DG_HEADING_SIZE holds any
+ * heading). Returns the heading, buf or a static string. */
+const char *dg_group_heading(const struct tkl_notice *n, enum dg_group g, char *buf, size_t size);
 
 /* The label of a delivery failure's reply (its progress): "Reply" for one
  * notice's (item id "notice-N"), "Latest reply" for a group's, which

@@ -3,8 +3,10 @@
  * (Power Automate) webhook, as an Adaptive Card (version 1.4) in the
  * message envelope Workflows expects. Cards are built with jansson.
  *
- * Text from the plan goes into TextRuns of RichTextBlocks, which Teams does
- * not read as Markdown, so a title cannot turn into a link or a heading.
+ * Text from the plan, and the group headings (the look-ahead's names the
+ * calendar as the configuration titles it), go into TextRuns of
+ * RichTextBlocks, which Teams does not read as Markdown, so a title cannot
+ * turn into a link or a heading.
  * Any 2xx answer is success (Workflows answers 202 Accepted). Cards are
  * measured before they are sent: a digest whose card would pass
  * max_card_bytes (default 28,000, under the Teams limit of about 28 KB) is
@@ -476,10 +478,14 @@ static json_t *envelope(const struct layout *lay, const struct tkl_notice *n, co
         const struct tkl_notice_entry *e = &n->entries[order[k]];
         enum dg_group g = dg_group_of(e);
         if ((int)g != last) {
-            add(body, &bad,
-                json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "type", "TextBlock", "text",
-                          dg_group_heading(n, g), "weight", "Bolder", "color", group_color(g),
-                          "spacing", "Large", "wrap", 1));
+            char heading[DG_HEADING_SIZE];
+            json_t *h =
+                rich(NULL, dg_group_heading(n, g, heading, sizeof(heading)), group_color(g), true);
+            if (h && json_object_set_new(h, "spacing", json_string("Large")) < 0) {
+                json_decref(h);
+                h = NULL;
+            }
+            add(body, &bad, h);
             last = (int)g;
         }
         add(body, &bad, entry_container(e, g));

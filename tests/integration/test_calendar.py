@@ -816,7 +816,7 @@ class Prompts(Fixture):
         m = comms[0]
         self.assertRegex(str(m["Subject"]), r"^Diversity calendar: \d+ observances coming up$")
         body = m.get_body(("plain",)).get_content()
-        self.assertIn("Coming up in the diversity calendar", body)
+        self.assertIn("\nDiversity calendar: coming up\n", body)
         self.assertIn("Black History Month\n    When: 1\u201331 October 2027, begins in 30 days",
                       body)
         self.assertIn("Category: race", body)
@@ -853,9 +853,42 @@ class Prompts(Fixture):
         self.assertRegex(str(comms[0]["Subject"]),
                          r"^Diversity calendar: \d+ observances coming up, 1 under way$")
         body = comms[0].get_body(("plain",)).get_content()
-        self.assertIn("Coming up or under way in the diversity calendar", body)
+        self.assertIn("\nDiversity calendar: coming up or under way\n", body)
         self.assertIn("Summer Festival\n    When: 20 August \u2013 8 September 2027, under way, "
                       "began 12 days ago", body)
+
+    def test_the_look_ahead_by_email_names_the_calendar_by_its_title(self):
+        """The council names its calendar (calendar.title): the look-ahead
+        of 1 September 2027, sent through a real SMTP server, carries that
+        name in its subject, exactly as written, and in its heading, as
+        text and escaped in the HTML."""
+        title = "Maidstone equality & diversity dates \u2013 <2027>"
+        smtp = harness.SmtpSink()
+        self.addCleanup(smtp.stop)
+        with open(self.conf) as f:
+            text = f.read()
+        maildir = ('    plugin = "maildir";\n    settings = {\n'
+                   '      path = "maildir";                            '
+                   '# relative to the state directory\n')
+        self.assertIn(maildir, text)
+        text = text.replace(maildir, '    plugin = "email";\n    settings = {\n'
+                            '      url = "smtp://127.0.0.1:%d"; tls = "none";\n' % smtp.port)
+        with open(self.conf, "w") as f:
+            f.write(text + '\ncalendar = { title = "%s"; };\n' % title)
+        run(tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(), "--state-dir",
+            self.state, "--now", "2027-09-01T09:30", "--oneshot")
+        comms = [email.message_from_bytes(raw, policy=email.policy.strict)
+                 for rcpts, raw in smtp.received() if any("comms@" in r for r in rcpts)]
+        self.assertEqual(len(comms), 1)
+        self.assertRegex(str(comms[0]["Subject"]),
+                         r"^Maidstone equality & diversity dates \u2013 <2027>: \d+ observances "
+                         r"coming up$")
+        body = comms[0].get_body(("plain",)).get_content().replace("\r\n", "\n")
+        html = comms[0].get_body(("html",)).get_content()
+        self.assertIn("\n%s: coming up\n" % title, body)
+        self.assertIn(">Maidstone equality &amp; diversity dates \u2013 &lt;2027&gt;: coming up"
+                      "</h2>", html)
+        self.assertNotIn("iversity calendar", body + html)
 
     def test_a_late_prompt_for_an_observance_that_has_ended_is_not_sent(self):
         """A first start on Friday 12 September 2025 catches up the prompt

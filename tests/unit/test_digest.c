@@ -649,22 +649,23 @@ START_TEST(a_look_ahead_says_what_is_coming_up_and_what_is_under_way)
         size_t from, n;
         const char *subject, *heading;
     } cases[] = {
-        {1, 2, "Diversity calendar: 2 observances coming up",
-         "Coming up in the diversity calendar"},
+        {1, 2, "Diversity calendar: 2 observances coming up", "Diversity calendar: coming up"},
         {0, 1, "Diversity calendar (under way, began 14 days ago): Black History Month",
-         "Under way in the diversity calendar"},
+         "Diversity calendar: under way"},
         {0, 3, "Diversity calendar: 2 observances coming up, 1 under way",
-         "Coming up or under way in the diversity calendar"},
+         "Diversity calendar: coming up or under way"},
         {0, 2, "Diversity calendar: 1 observance coming up, 1 under way",
-         "Coming up or under way in the diversity calendar"},
+         "Diversity calendar: coming up or under way"},
     };
+    char heading[DG_HEADING_SIZE];
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         char buf[256];
         n.entries = e + cases[k].from;
         n.n_entries = cases[k].n;
         dg_subject(&n, buf, sizeof(buf));
         ck_assert_str_eq(buf, cases[k].subject);
-        ck_assert_str_eq(dg_group_heading(&n, DG_LOOKAHEAD), cases[k].heading);
+        ck_assert_str_eq(dg_group_heading(&n, DG_LOOKAHEAD, heading, sizeof(heading)),
+                         cases[k].heading);
         struct dg_buf t = {0}, h = {0};
         dg_render(&t, "{{actions}}", &n, &(struct dg_render_opts){0}, DG_TEXT, "\n");
         dg_render(&h, "{{actions}}", &n, &(struct dg_render_opts){0}, DG_HTML, "\n");
@@ -681,9 +682,109 @@ START_TEST(a_look_ahead_says_what_is_coming_up_and_what_is_under_way)
     char buf[256];
     dg_subject(&n, buf, sizeof(buf));
     ck_assert_str_eq(buf, "Diversity calendar: 2 observances under way");
-    ck_assert_str_eq(dg_group_heading(&n, DG_LOOKAHEAD), "Under way in the diversity calendar");
+    ck_assert_str_eq(dg_group_heading(&n, DG_LOOKAHEAD, heading, sizeof(heading)),
+                     "Diversity calendar: under way");
     /* other groups keep their titles */
-    ck_assert_str_eq(dg_group_heading(&n, DG_PROMPTS), dg_group_title(DG_PROMPTS));
+    ck_assert_str_eq(dg_group_heading(&n, DG_PROMPTS, heading, sizeof(heading)),
+                     dg_group_title(DG_PROMPTS));
+}
+END_TEST
+
+/* Observances of the calendar from (the prompts' stage when prompt, else
+ * the look-ahead's), titled as in the shipped calendar, each days_left[i]
+ * days away. */
+static void observances(struct tkl_notice_entry *e, size_t n, const int *days_left, bool prompt)
+{
+    static const char *const titles[] = {"Black History Month", "Diwali", "Interfaith Week"};
+    for (size_t i = 0; i < n; i++)
+        e[i] = (struct tkl_notice_entry){.size = sizeof(e[i]),
+                                         .item_id = titles[i % 3],
+                                         .title = titles[i % 3],
+                                         .deadline_text = "a day",
+                                         .deadline_day = 20740 + days_left[i],
+                                         .days_left = days_left[i],
+                                         .kind = TKL_DEADLINE_EVENT,
+                                         .stage = prompt ? TKL_STAGE_PROMPT : TKL_STAGE_LOOKAHEAD};
+}
+
+/* The council names its calendar (calendar.title, which the host gives
+ * the notice): the subjects and headings that named the diversity
+ * calendar name it instead, in the text, the HTML (escaped) and a Teams
+ * card (which takes them from here). */
+START_TEST(the_calendar_is_named_by_the_notices_title)
+{
+    static const char title[] = "Maidstone \u2013 equality & <diversity> dates";
+    struct tkl_notice_entry e[3];
+    observances(e, 3, (const int[]){-14, 14, 27}, false);
+    struct tkl_notice n = {.size = sizeof(n),
+                           .team_name = "Comms",
+                           .entries = e,
+                           .n_entries = 3,
+                           .calendar_title = title};
+    char buf[512], heading[DG_HEADING_SIZE];
+    ck_assert_str_eq(dg_calendar_title(&n), title);
+    dg_subject(&n, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Maidstone \u2013 equality & <diversity> dates: 2 observances coming up, "
+                          "1 under way");
+    ck_assert_str_eq(dg_group_heading(&n, DG_LOOKAHEAD, heading, sizeof(heading)),
+                     "Maidstone \u2013 equality & <diversity> dates: coming up or under way");
+    struct dg_buf t = {0}, h = {0};
+    dg_render(&t, NULL, &n, &(struct dg_render_opts){0}, DG_TEXT, "\n");
+    dg_render(&h, NULL, &n, &(struct dg_render_opts){0}, DG_HTML, "\n");
+    ck_assert(!t.oom && !h.oom);
+    ck_assert_ptr_nonnull(strstr(
+        t.data, "\nMaidstone \u2013 equality & <diversity> dates: coming up or under way\n"));
+    ck_assert_ptr_nonnull(strstr(h.data, ">Maidstone \u2013 equality &amp; &lt;diversity&gt; "
+                                         "dates: coming up or under way</h2>"));
+    ck_assert_ptr_nonnull(strstr(h.data, "<title>Maidstone \u2013 equality &amp; "
+                                         "&lt;diversity&gt; dates: 2 observances"));
+    ck_assert_ptr_null(strstr(t.data, "iversity calendar"));
+    ck_assert_ptr_null(strstr(h.data, "<diversity>"));
+    free(t.data);
+    free(h.data);
+    /* one entry of the look-ahead, and prompts only */
+    n.n_entries = 1;
+    dg_subject(&n, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Maidstone \u2013 equality & <diversity> dates (under way, began 14 "
+                          "days ago): Black History Month");
+    observances(e, 3, (const int[]){14, 27, 40}, true);
+    n.n_entries = 3;
+    dg_subject(&n, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "Maidstone \u2013 equality & <diversity> dates: 3 observances to prepare "
+                          "for");
+}
+END_TEST
+
+/* A notice from a host that predates calendar_title (which leaves it NULL)
+ * or smaller than the member (a size that does not cover it, whatever
+ * its bytes there hold) names the calendar as before: "Diversity
+ * calendar". So does an empty title. */
+START_TEST(a_notice_without_the_title_says_diversity_calendar)
+{
+    struct tkl_notice_entry e[2];
+    observances(e, 2, (const int[]){14, 27}, false);
+    struct tkl_notice n = {.size = sizeof(n), .team_name = "Comms", .entries = e, .n_entries = 2};
+    char buf[512], heading[DG_HEADING_SIZE];
+    for (int k = 0; k < 3; k++) {
+        if (k == 1) {
+            n.size = offsetof(struct tkl_notice, calendar_title);
+            n.calendar_title = "Maidstone equality dates";
+        } else if (k == 2) {
+            n.size = sizeof(n);
+            n.calendar_title = "";
+        }
+        ck_assert_str_eq(dg_calendar_title(&n), "Diversity calendar");
+        dg_subject(&n, buf, sizeof(buf));
+        ck_assert_str_eq(buf, "Diversity calendar: 2 observances coming up");
+        ck_assert_str_eq(dg_group_heading(&n, DG_LOOKAHEAD, heading, sizeof(heading)),
+                         "Diversity calendar: coming up");
+        struct dg_buf t = {0};
+        dg_render(&t, NULL, &n, &(struct dg_render_opts){0}, DG_TEXT, "\n");
+        ck_assert(!t.oom);
+        ck_assert_ptr_nonnull(strstr(t.data, "\nDiversity calendar: coming up\n"));
+        ck_assert_ptr_null(strstr(t.data, "Maidstone"));
+        free(t.data);
+    }
 }
 END_TEST
 
@@ -1030,6 +1131,8 @@ int main(void)
     tcase_add_test(tc, an_integer_is_written_as_printf_writes_it);
     tcase_add_test(tc, a_prompt_for_an_observance_under_way_says_so);
     tcase_add_test(tc, a_look_ahead_says_what_is_coming_up_and_what_is_under_way);
+    tcase_add_test(tc, the_calendar_is_named_by_the_notices_title);
+    tcase_add_test(tc, a_notice_without_the_title_says_diversity_calendar);
     tcase_add_test(tc, a_long_deadline_is_cut_at_a_character);
     tcase_add_test(tc, a_late_reminder_says_the_reminder_is_late);
     tcase_add_test(tc, text_that_is_not_utf8_is_repaired);
