@@ -56,19 +56,25 @@ struct tkl_http_request {
     void *conn; /* the server's, for defer */
 };
 
+/* Bytes of a Content-Disposition value: a file name of 63 ASCII bytes
+ * (a category's too) and a percent-encoded filename* of a title of 100
+ * characters of up to 4 bytes. */
+#define TKL_HTTP_DISPOSITION_SIZE 1536
+
 struct tkl_http_response {
     unsigned status;          /* 200 unless set */
     const char *content_type; /* a static string */
     char *body;               /* malloc()ed, owned by the response */
     size_t len;
-    char etag[48];           /* quoted entity tag, or "" for none */
-    int64_t last_modified;   /* seconds since the epoch, or 0 for none */
-    const char *cache;       /* Cache-Control, a static string, or NULL */
-    const char *disposition; /* Content-Disposition, static, or NULL */
-    char *location;          /* Location (a 303), malloc()ed, owned, or NULL */
-    int retry_after;         /* Retry-After in seconds (429, 503), or 0 */
-    const char *referrer;    /* Referrer-Policy, static; NULL: "no-referrer" */
-    bool noindex;            /* X-Robots-Tag: noindex */
+    char etag[48];         /* quoted entity tag, or "" for none */
+    int64_t last_modified; /* seconds since the epoch, or 0 for none */
+    const char *cache;     /* Cache-Control, a static string, or NULL */
+    char *location;        /* Location (a 303), malloc()ed, owned, or NULL */
+    int retry_after;       /* Retry-After in seconds (429, 503), or 0 */
+    const char *referrer;  /* Referrer-Policy, static; NULL: "no-referrer" */
+    bool noindex;          /* X-Robots-Tag: noindex */
+    /* Content-Disposition, or "" for none */
+    char disposition[TKL_HTTP_DISPOSITION_SIZE];
 };
 
 /* Sets body to a copy of text (a short plain-text answer with status).

@@ -192,7 +192,7 @@ static enum MHD_Result queue(struct MHD_Connection *c, enum tkl_route route,
     add_validators(r, resp);
     if (!head_304 && resp->content_type)
         (void)MHD_add_response_header(r, "Content-Type", resp->content_type);
-    if (!head_304 && resp->disposition)
+    if (!head_304 && resp->disposition[0])
         (void)MHD_add_response_header(r, "Content-Disposition", resp->disposition);
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
         (void)MHD_add_response_header(r, "Allow", allowed(route));

@@ -25,6 +25,12 @@
  * Until the node first reached the database a feed is stamped
  * provisionally: kept (and written) then, unless the shared meta holds a
  * stamp of that content.
+ *
+ * A calendar downloaded is named by calendar.title as it is now
+ * (Content-Disposition, RFC 6266): an ASCII file name made from it
+ * ("maidstone-equality-dates.ics", a category's with its slug after it,
+ * "...-race.ics"), and beside it, when the title is not plain ASCII, the
+ * title's own characters percent-encoded (filename*=UTF-8''...).
  */
 #include "web.h"
 
@@ -59,7 +65,6 @@
 #define ICS_TYPE         "text/calendar; charset=utf-8"
 #define HTML_TYPE        "text/html; charset=utf-8"
 #define FEED_CACHE       "public, max-age=3600"
-#define ICS_DISPOSITION  "inline; filename=\"diversity-calendar.ics\""
 #define FEED_DESCRIPTION "Observances to mark, a year back and two years ahead, from tickler"
 #define FEED_EMPTY_DESCRIPTION                                                                     \
     "No observance of this category falls a year back to two years ahead: its name may be "        \
@@ -338,6 +343,73 @@ static int refresh(struct tkl_service *s, struct feed *e, const struct feed_req 
     return 0;
 }
 
+/* Whether c may stand for itself in an RFC 5987 ext-value (attr-char). */
+static bool attr_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$&+-.^_`|~", c));
+}
+
+/* s percent-encoded as an ext-value's value-chars (RFC 5987) at
+ * out[*len], *len moved past them. Returns false when they do not fit in
+ * size bytes with a NUL (out then holds part of them, unterminated). */
+static bool put_ext_value(char *out, size_t size, size_t *len, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*len + 4 > size)
+            return false;
+        if (attr_char(*p)) {
+            out[(*len)++] = (char)*p;
+        } else {
+            out[(*len)++] = '%';
+            out[(*len)++] = hex[*p >> 4];
+            out[(*len)++] = hex[*p & 15];
+        }
+    }
+    out[*len] = '\0';
+    return true;
+}
+
+/*
+ * The Content-Disposition of the calendar titled title, of the category
+ * of slug when it is not NULL: inline, its filename the title's ASCII
+ * letters lower-cased and digits, every run of other bytes one '-' (as a
+ * category's slug), "calendar" when none is left, then "-<slug>" and
+ * ".ics"; and, when the title is UTF-8 that is not plain ASCII, a
+ * filename* of its own characters, percent-encoded (RFC 5987), as long as
+ * it fits buf. Nothing in it is a quote, a control character or a byte
+ * past ASCII.
+ */
+static void ics_disposition(const char *title, const char *slug, char *buf, size_t size)
+{
+    char name[TKL_CATEGORY_SLUG_SIZE];
+    bool ascii = true;
+    if (!*tkl_category_slug(title, name))
+        snprintf(name, sizeof(name), "calendar");
+    for (const char *p = title; *p; p++)
+        ascii &= (unsigned char)*p < 0x80;
+    int n = snprintf(buf, size, "inline; filename=\"%s%s%s.ics\"", name, slug ? "-" : "",
+                     slug ? slug : "");
+    if (ascii || n < 0 || (size_t)n >= size || !tkl_utf8_valid(title, strlen(title)))
+        return;
+    int ext = snprintf(buf + n, size - (size_t)n, "; filename*=UTF-8''");
+    size_t len = (size_t)n + (size_t)ext;
+    if (ext > 0 && len < size && put_ext_value(buf, size, &len, title) &&
+        (!slug || (put_ext_value(buf, size, &len, "-") && put_ext_value(buf, size, &len, slug))) &&
+        put_ext_value(buf, size, &len, ".ics"))
+        return;
+    buf[n] = '\0'; /* the filename alone */
+}
+
+/* The Content-Disposition of the ICS feed of key ("ics", "ics/<slug>"),
+ * named by the title in force. */
+static void feed_disposition(const struct tkl_service *s, const char *key, char *buf, size_t size)
+{
+    const char *title = s->rt && s->rt->cfg ? s->rt->cfg->calendar_title : TKL_EXPORT_TITLE;
+    ics_disposition(title, strncmp(key, "ics/", 4) == 0 ? key + 4 : NULL, buf, size);
+}
+
 /* Answers with record e. Returns 0 or -ENOMEM. */
 static int answer(struct tkl_service *s, struct feed *e, bool html, struct tkl_http_response *resp)
 {
@@ -352,7 +424,8 @@ static int answer(struct tkl_service *s, struct feed *e, bool html, struct tkl_h
     memcpy(resp->etag, e->etag, sizeof(resp->etag));
     resp->last_modified = e->first_seen;
     resp->cache = FEED_CACHE;
-    resp->disposition = html ? NULL : ICS_DISPOSITION;
+    if (!html)
+        feed_disposition(s, e->key, resp->disposition, sizeof(resp->disposition));
     return 0;
 }
 
@@ -553,7 +626,8 @@ int tkl_feed_categories(const struct tkl_event_list *l, struct tkl_feed_category
  * an observance in the window has: empty, made for this request alone (no
  * stamp kept, no record of the cache taken), so that a name nobody uses
  * costs the state nothing however many are asked. Returns 0 or -ENOMEM. */
-static int serve_empty(const struct feed_req *f, struct tkl_http_response *resp)
+static int serve_empty(const struct tkl_service *s, const struct feed_req *f,
+                       struct tkl_http_response *resp)
 {
     char *body = NULL;
     size_t len = 0;
@@ -566,7 +640,7 @@ static int serve_empty(const struct feed_req *f, struct tkl_http_response *resp)
     tkl_http_etag_body(resp); /* the same bytes every time: a tag of them */
     resp->status = 200;
     resp->cache = FEED_CACHE;
-    resp->disposition = ICS_DISPOSITION;
+    feed_disposition(s, f->key, resp->disposition, sizeof(resp->disposition));
     return 0;
 }
 
@@ -620,7 +694,7 @@ int tkl_web_calendar_ics(struct tkl_service *s, const struct tkl_http_request *r
         f.l = &view;
         f.title = title;
     }
-    r = known ? serve(s, req, &f, resp) : serve_empty(&f, resp);
+    r = known ? serve(s, req, &f, resp) : serve_empty(s, &f, resp);
 out:
     tkl_event_view_free(&view);
     tkl_event_list_free(&all);

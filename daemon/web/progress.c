@@ -88,9 +88,10 @@ int tkl_web_report(struct tkl_service *s, const struct tkl_http_request *req,
     /* officers' names and notes: kept by no cache, indexed by no one */
     resp->cache = "private, no-store";
     resp->noindex = true;
-    resp->disposition = f == TKL_REPORT_CSV        ? CSV_DISPOSITION
-                        : f == TKL_REPORT_MARKDOWN ? MD_DISPOSITION
-                        : f == TKL_REPORT_WORD     ? DOCX_DISPOSITION
-                                                   : NULL;
+    const char *disposition = f == TKL_REPORT_CSV        ? CSV_DISPOSITION
+                              : f == TKL_REPORT_MARKDOWN ? MD_DISPOSITION
+                              : f == TKL_REPORT_WORD     ? DOCX_DISPOSITION
+                                                         : "";
+    snprintf(resp->disposition, sizeof(resp->disposition), "%s", disposition);
     return 0;
 }

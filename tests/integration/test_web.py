@@ -343,7 +343,9 @@ class Calendar(Fixture):
     def test_the_council_s_own_name_on_its_calendar(self):
         """calendar.title names the calendar a comms lead subscribes to,
         beside other councils' calendars: in the feed's X-WR-CALNAME, on the
-        index, on the printable page and in `tickler calendar`; a reload
+        index, on the printable page and in `tickler calendar`, and the
+        file a download saves (Content-Disposition, the title's own
+        characters in filename* when they are not plain ASCII); a reload
         renames it."""
         from icalendar import Calendar as ICal
         self.sample()
@@ -356,9 +358,13 @@ class Calendar(Fixture):
         self.assertIn(b"\r\nX-WR-CALNAME:Maidstone Borough Council\\, equality\\; dates\r\n",
                       body)
         self.assertEqual(str(ICal.from_ical(body)["X-WR-CALNAME"]), title)
-        _, _, body = self.get("/calendar/sexual-orientation.ics")
+        self.assertEqual(h["content-disposition"],
+                         'inline; filename="maidstone-borough-council-equality-dates.ics"')
+        _, hc, body = self.get("/calendar/sexual-orientation.ics")
         self.assertEqual(str(ICal.from_ical(body)["X-WR-CALNAME"]),
                          title + ": sexual orientation")
+        self.assertEqual(hc["content-disposition"], 'inline; filename="maidstone-borough-council-'
+                         'equality-dates-sexual-orientation.ics"')
         _, _, page = self.get("/calendar.html")
         self.assertRegex(page.decode(), r"<h1>%s \d{4}</h1>" % re.escape(title))
         _, _, index = self.get("/")
@@ -366,18 +372,33 @@ class Calendar(Fixture):
         p = subprocess.run([tool("tickler"), "-c", self.conf, "calendar", "--format", "ics"],
                            capture_output=True, check=True)
         self.assertEqual(str(ICal.from_ical(p.stdout)["X-WR-CALNAME"]), title)
-        # renamed: the feed changes (a new entity tag) at the reload
+        # renamed: the feed changes (a new entity tag) at the reload, and
+        # so does the name of the file a download saves
+        renamed = "Kent \u00e9galit\u00e9 dates \u2013 2027"
         with open(self.conf) as f:
             text = f.read()
         with open(self.conf, "w") as f:
-            f.write(text.replace(title, "Kent equality dates"))
+            f.write(text.replace(title, renamed))
         n = len(d.lines)
         d.proc.send_signal(1)
         d.wait_for("configuration reloaded", after=n)
         status, h2, body = self.get("/calendar.ics", "-H", "If-None-Match: " + h["etag"])
         self.assertEqual(status, 200)
         self.assertNotEqual(h2["etag"], h["etag"])
-        self.assertEqual(str(ICal.from_ical(body)["X-WR-CALNAME"]), "Kent equality dates")
+        self.assertEqual(str(ICal.from_ical(body)["X-WR-CALNAME"]), renamed)
+        self.assertEqual(h2["content-disposition"],
+                         "inline; filename=\"kent-galit-dates-2027.ics\"; "
+                         "filename*=UTF-8''Kent%20%C3%A9galit%C3%A9%20dates%20%E2%80%93%202027.ics")
+        _, hc, _ = self.get("/calendar/sexual-orientation.ics")
+        self.assertEqual(hc["content-disposition"],
+                         "inline; filename=\"kent-galit-dates-2027-sexual-orientation.ics\"; "
+                         "filename*=UTF-8''Kent%20%C3%A9galit%C3%A9%20dates%20%E2%80%93%202027-"
+                         "sexual-orientation.ics")
+        # filename*, which a user agent takes before filename (RFC 6266
+        # 4.3), decodes to the title's own characters
+        import urllib.parse
+        ext = h2["content-disposition"].split("filename*=UTF-8''", 1)[1]
+        self.assertEqual(urllib.parse.unquote(ext, errors="strict"), renamed + ".ics")
 
     def test_the_index_offers_a_webcal_link_to_each_feed(self):
         """Beside each address to paste, the index links the same feed as

@@ -430,7 +430,7 @@ START_TEST(the_page_is_for_a4_with_the_year_at_a_glance)
     struct tkl_http_response r;
     get_ok("/calendar.html", now, &r);
     ck_assert_str_eq(r.content_type, "text/html; charset=utf-8");
-    ck_assert_ptr_null(r.disposition);
+    ck_assert_str_eq(r.disposition, "");
     ck_assert_str_eq(r.cache, "public, max-age=3600");
     ck_assert_uint_eq(strlen(r.etag), 18);
     ck_assert_int_eq(r.last_modified, now);
@@ -555,6 +555,85 @@ START_TEST(the_council_names_its_calendar)
 }
 END_TEST
 
+/* Whether value may be sent as a header's value: printable ASCII, its
+ * only quotes the two around the filename. */
+static bool header_safe(const char *value)
+{
+    size_t quotes = 0;
+    for (const char *p = value; *p; p++) {
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            return false;
+        quotes += *p == '"';
+    }
+    return quotes == 2;
+}
+
+/* A calendar downloaded is named by calendar.title as it is when asked
+ * for: an ASCII file name made from it (a category's with its slug after
+ * it), "calendar" when it has no ASCII letter or digit, and the title's
+ * own characters percent-encoded in filename* (RFC 6266, 5987) when it is
+ * UTF-8 that is not plain ASCII and fits; never a quote or a control
+ * character of the title's in the header. */
+START_TEST(an_ics_download_is_named_by_the_title)
+{
+    static char huge[1201];
+    for (size_t i = 0; i < 300; i++)
+        memcpy(huge + 4 * i, "\xf0\x9f\x8c\x88", 4); /* U+1F308 */
+    static const struct {
+        const char *title, *all, *race;
+    } cases[] = {
+        {"Diversity calendar", "inline; filename=\"diversity-calendar.ics\"",
+         "inline; filename=\"diversity-calendar-race.ics\""},
+        {"Kent \"equality\" dates", "inline; filename=\"kent-equality-dates.ics\"",
+         "inline; filename=\"kent-equality-dates-race.ics\""},
+        {"  --Pride & Joy!!  ", "inline; filename=\"pride-joy.ics\"",
+         "inline; filename=\"pride-joy-race.ics\""},
+        {"Maidstone \u2013 \u00e9quit\u00e9 2027",
+         "inline; filename=\"maidstone-quit-2027.ics\"; "
+         "filename*=UTF-8''Maidstone%20%E2%80%93%20%C3%A9quit%C3%A9%202027.ics",
+         "inline; filename=\"maidstone-quit-2027-race.ics\"; "
+         "filename*=UTF-8''Maidstone%20%E2%80%93%20%C3%A9quit%C3%A9%202027-race.ics"},
+        {"\u041a\u0430\u043b\u0435\u043d\u0434\u0430\u0440\u044c \"x\"/1",
+         "inline; filename=\"x-1.ics\"; "
+         "filename*=UTF-8''%D0%9A%D0%B0%D0%BB%D0%B5%D0%BD%D0%B4%D0%B0%D1%80%D1%8C%20%22x%22%2F1."
+         "ics",
+         "inline; filename=\"x-1-race.ics\"; "
+         "filename*=UTF-8''%D0%9A%D0%B0%D0%BB%D0%B5%D0%BD%D0%B4%D0%B0%D1%80%D1%8C%20%22x%22%2F1-"
+         "race.ics"},
+        {"\u00e9\u00e9", "inline; filename=\"calendar.ics\"; filename*=UTF-8''%C3%A9%C3%A9.ics",
+         "inline; filename=\"calendar-race.ics\"; filename*=UTF-8''%C3%A9%C3%A9-race.ics"},
+        /* not UTF-8: the ASCII name alone */
+        {"Caf\xe9 dates", "inline; filename=\"caf-dates.ics\"",
+         "inline; filename=\"caf-dates-race.ics\""},
+        /* too long to encode whole: the ASCII name alone */
+        {huge, "inline; filename=\"calendar.ics\"", "inline; filename=\"calendar-race.ics\""},
+    };
+    int64_t now = tkl_service_now(&s);
+    char *was = s.rt->cfg->calendar_title;
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        s.rt->cfg->calendar_title = (char *)cases[k].title;
+        struct tkl_http_response r;
+        get_ok("/calendar.ics", now, &r);
+        ck_assert_str_eq(r.disposition, cases[k].all);
+        ck_assert(header_safe(r.disposition));
+        tkl_http_response_free(&r);
+        get_ok("/calendar/race.ics", now, &r);
+        ck_assert_str_eq(r.disposition, cases[k].race);
+        ck_assert(header_safe(r.disposition));
+        tkl_http_response_free(&r);
+        /* a category no observance has is named the same way */
+        get_ok("/calendar/no-such-thing.ics", now, &r);
+        ck_assert_ptr_nonnull(strstr(r.disposition, "-no-such-thing.ics"));
+        ck_assert(header_safe(r.disposition));
+        tkl_http_response_free(&r);
+        get_ok("/calendar.html", now, &r);
+        ck_assert_str_eq(r.disposition, "");
+        tkl_http_response_free(&r);
+    }
+    s.rt->cfg->calendar_title = was;
+}
+END_TEST
+
 START_TEST(a_bad_year_is_400)
 {
     static const char *const bad[] = {"abcd", "202", "02027", "+202", "1976", "2078", "", "2027 "};
@@ -611,6 +690,7 @@ int main(void)
     tcase_add_test(tc, the_page_of_another_year);
     tcase_add_test(tc, an_unchanged_calendar_stays_unchanged_for_its_subscribers);
     tcase_add_test(tc, the_council_names_its_calendar);
+    tcase_add_test(tc, an_ics_download_is_named_by_the_title);
     tcase_add_test(tc, a_bad_year_is_400);
     tcase_add_test(tc, no_feed_before_the_service_is_loaded);
     suite_add_tcase(su, tc);
