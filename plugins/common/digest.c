@@ -372,7 +372,18 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
             snprintf(buf, size, "%.*s: %zu observance%s coming up, %zu under way", cal_len, cal,
                      coming, coming == 1 ? "" : "s", begun);
     } else if (events == n->n_entries) {
-        snprintf(buf, size, "%.*s: %zu observances to prepare for", cal_len, cal, n->n_entries);
+        /* prompts, and a look-ahead's observances beside them: how many
+         * are to prepare for, then what the look-ahead says of the rest */
+        size_t begun = lookahead_begun(n), coming = lookahead - begun;
+        size_t prompts = n->n_entries - lookahead;
+        char rest[80] = "";
+        if (coming && begun)
+            snprintf(rest, sizeof(rest), ", %zu coming up, %zu under way", coming, begun);
+        else if (coming || begun)
+            snprintf(rest, sizeof(rest), ", %zu %s", coming + begun,
+                     coming ? "coming up" : "under way");
+        snprintf(buf, size, "%.*s: %zu observance%s to prepare for%s", cal_len, cal, prompts,
+                 prompts == 1 ? "" : "s", rest);
     } else {
         /* how many of its actions are overdue: all, or how many */
         size_t actions = n->n_entries - events;

@@ -755,6 +755,43 @@ START_TEST(the_calendar_is_named_by_the_notices_title)
 }
 END_TEST
 
+/* Prompts digested with a look-ahead (its day is a prompt's too): the
+ * subject counts the observances to prepare for, then says of the
+ * look-ahead's which are coming up and which under way, as the headings
+ * of the message do. */
+START_TEST(prompts_beside_a_look_ahead_say_what_each_is)
+{
+    static const struct {
+        int prompts, left[4];
+        size_t n;
+        const char *subject;
+    } cases[] = {
+        {1, {10, -3, -9}, 3, "Pride dates: 1 observance to prepare for, 2 under way"},
+        {1, {10, 5, 20}, 3, "Pride dates: 1 observance to prepare for, 2 coming up"},
+        {2,
+         {10, 40, 5, -2},
+         4,
+         "Pride dates: 2 observances to prepare for, 1 coming up, 1 under way"},
+        {1, {10, 5}, 2, "Pride dates: 1 observance to prepare for, 1 coming up"},
+        {2, {10, -4, -1}, 3, "Pride dates: 2 observances to prepare for, 1 under way"},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct tkl_notice_entry e[4];
+        observances(e, cases[k].n, cases[k].left, false);
+        for (int i = 0; i < cases[k].prompts; i++)
+            e[i].stage = TKL_STAGE_PROMPT;
+        struct tkl_notice n = {.size = sizeof(n),
+                               .team_name = "Comms",
+                               .entries = e,
+                               .n_entries = cases[k].n,
+                               .calendar_title = "Pride dates"};
+        char buf[512];
+        dg_subject(&n, buf, sizeof(buf));
+        ck_assert_str_eq(buf, cases[k].subject);
+    }
+}
+END_TEST
+
 /* A notice from a host that predates calendar_title (which leaves it NULL)
  * or smaller than the member (a size that does not cover it, whatever
  * its bytes there hold) names the calendar as before: "Diversity
@@ -1133,6 +1170,7 @@ int main(void)
     tcase_add_test(tc, a_look_ahead_says_what_is_coming_up_and_what_is_under_way);
     tcase_add_test(tc, the_calendar_is_named_by_the_notices_title);
     tcase_add_test(tc, a_notice_without_the_title_says_diversity_calendar);
+    tcase_add_test(tc, prompts_beside_a_look_ahead_say_what_each_is);
     tcase_add_test(tc, a_long_deadline_is_cut_at_a_character);
     tcase_add_test(tc, a_late_reminder_says_the_reminder_is_late);
     tcase_add_test(tc, text_that_is_not_utf8_is_repaired);
