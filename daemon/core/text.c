@@ -1,5 +1,7 @@
 #include "text.h"
 
+#include <tickler/text.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -410,4 +412,97 @@ void tkl_text_fput_line(FILE *f, const char *s)
         while ((k = line_break(s)))
             s += k;
     }
+}
+
+#define PDF "\xe2\x80\xac" /* U+202C POP DIRECTIONAL FORMATTING */
+#define FSI "\xe2\x81\xa8" /* U+2068 FIRST STRONG ISOLATE */
+#define PDI "\xe2\x81\xa9" /* U+2069 POP DIRECTIONAL ISOLATE */
+
+/* The code point of the bidi control at s, an embedding, an override or
+ * a PDF (U+202A to U+202E), an isolate or a PDI (U+2066 to U+2069), or
+ * 0. */
+static unsigned bidi_control(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (p[0] != 0xe2 || (p[1] != 0x80 && p[1] != 0x81) || !p[2])
+        return 0;
+    unsigned cp = 0x2000u | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+    return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ? cp : 0;
+}
+
+void tkl_text_fput_bidi_close(FILE *f, const char *s)
+{
+    /* embeddings as a reader without isolates counts them (each PDF
+     * closes the latest), isolates as UAX #9 does (each PDI closes the
+     * latest, the embeddings inside it too); a PDF too many does nothing
+     * where an isolate or nothing is open, a PDI too many would close the
+     * isolate around s: the PDIs are exact */
+    size_t emb = 0, iso = 0;
+    for (; s && *s; s++) {
+        unsigned cp = bidi_control(s);
+        if (cp == 0x202c)
+            emb -= emb > 0;
+        else if (cp == 0x2069)
+            iso -= iso > 0;
+        else if (cp >= 0x2066)
+            iso++;
+        else if (cp)
+            emb++;
+    }
+    for (; emb; emb--)
+        fputs(PDF, f);
+    for (; iso; iso--)
+        fputs(PDI, f);
+}
+
+void tkl_text_fput_quote(FILE *f, const char *s)
+{
+    bool ascii = true;
+    for (const char *p = s; *p && ascii; p++)
+        ascii = (unsigned char)*p < 0x80;
+    if (ascii) {
+        tkl_text_fput_line(f, s);
+        return;
+    }
+    fputs(FSI, f);
+    tkl_text_fput_line(f, s);
+    tkl_text_fput_bidi_close(f, s);
+    fputs(PDI, f);
+}
+
+char *tkl_text_quote(const char *s)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    tkl_text_fput_quote(f, s);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+void tkl_html_fput_lines(FILE *f, const char *s)
+{
+    for (const char *p = s ? s : ""; *p; p++) {
+        if (*p == '\r' && p[1] == '\n')
+            continue;
+        const char *e = *p == '\n' || *p == '\r' ? "<br>" : tkl_html_char(*p);
+        if (e)
+            fputs(e, f);
+        else
+            fputc(*p, f);
+    }
+}
+
+void tkl_html_fput_quote(FILE *f, const char *s)
+{
+    fputs("<bdi>", f);
+    tkl_html_fput_lines(f, s);
+    tkl_text_fput_bidi_close(f, s);
+    fputs("</bdi>", f);
 }

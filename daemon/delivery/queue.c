@@ -533,7 +533,7 @@ static char *text_end(FILE *f, char **text, const struct tkl_update *u)
 {
     if (u->note && *u->note) {
         fputs("\nComment: ", f);
-        tkl_text_fput_line(f, u->note);
+        tkl_text_fput_quote(f, u->note);
     }
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {
@@ -572,7 +572,7 @@ static char *not_ours_text(const struct tkl_team_dir *teams, const struct tkl_sc
     }
     if (u->suggested_team && *u->suggested_team) {
         fputs("\nSuggested team: ", f);
-        tkl_text_fput_line(f, u->suggested_team);
+        tkl_text_fput_quote(f, u->suggested_team);
     }
     return text_end(f, &text, u);
 }

@@ -734,10 +734,16 @@ int tkl_report_note_head(struct tkl_buf *b, const struct tkl_update *u, const st
     char label[48];
     const char *done = done_label(u, false, label), *sugg = suggesting(u);
     when_short(u->at, day);
-    return done ? tkl_buf_printf(b, "%s: %s by %s%s%s%s", day, done, u->recipient, sugg,
-                                 *sugg ? u->suggested_team : "", changed_since(u, a))
-                : tkl_buf_printf(b, "%s%s%s, %s", day, u->rag ? ", " : "",
-                                 tkl_report_rag_label(u->rag), u->recipient);
+    if (!done)
+        return tkl_buf_printf(b, "%s%s%s, %s", day, u->rag ? ", " : "",
+                              tkl_report_rag_label(u->rag), u->recipient);
+    /* the team an officer suggested, isolated from the text after it */
+    char *team = *sugg ? tkl_text_quote(u->suggested_team) : NULL;
+    int r = *sugg && !team ? -ENOMEM
+                           : tkl_buf_printf(b, "%s: %s by %s%s%s%s", day, done, u->recipient, sugg,
+                                            team ? team : "", changed_since(u, a));
+    free(team);
+    return r;
 }
 
 /* One note of the Progress column as plain text: its head, then ": " and
@@ -1032,20 +1038,6 @@ static const char html_style[] =
     ".s0{background:#e2efda}.s1{background:#fff2cc}.s2{background:#ededed}\n"
     "@media print{body{margin:0;max-width:none;padding:0}}\n";
 
-/* Writes s escaped, its line breaks as <br>. */
-static void html_lines(FILE *out, const char *s)
-{
-    for (s = s ? s : ""; *s; s++) {
-        if (*s == '\r' && s[1] == '\n')
-            continue;
-        const char *e = *s == '\n' || *s == '\r' ? "<br>" : tkl_html_char(*s);
-        if (e)
-            fputs(e, out);
-        else
-            fputc(*s, out);
-    }
-}
-
 static void html_head(FILE *out, const struct tkl_report *r, const char *period)
 {
     char day[TKL_REPORT_AS_AT_SIZE];
@@ -1080,7 +1072,7 @@ static void html_head(FILE *out, const struct tkl_report *r, const char *period)
 static void html_table_head(FILE *out, const char *objective, const char *period)
 {
     fputs("<section class=\"objective\">\n<h2>", out);
-    html_lines(out, *objective ? objective : "Actions without an objective");
+    tkl_html_fput_lines(out, *objective ? objective : "Actions without an objective");
     fprintf(out,
             "</h2>\n<table>\n<colgroup><col class=\"act\"><col class=\"prog\">"
             "<col class=\"st\"></colgroup>\n<thead><tr><th scope=\"col\">Agreed Actions</th>"
@@ -1101,7 +1093,7 @@ static void html_note(FILE *out, const struct tkl_update *u, const struct tkl_ac
         fputs("</span>", out);
         if (*suggesting(u)) {
             fputs(suggesting(u), out);
-            tkl_html_fputs(u->suggested_team, out);
+            tkl_html_fput_quote(out, u->suggested_team);
         }
         fputs(changed_since(u, a), out);
     } else {
@@ -1114,7 +1106,7 @@ static void html_note(FILE *out, const struct tkl_update *u, const struct tkl_ac
     }
     if (u->note && *u->note) {
         fputs("<br>", out);
-        html_lines(out, u->note);
+        tkl_html_fput_quote(out, u->note);
     }
     fputs("</li>\n", out);
 }
@@ -1139,7 +1131,7 @@ static void html_progress(FILE *out, const struct tkl_report_row *row)
     }
     if (a->progress && *tkl_report_trim(a->progress)) {
         fputs("<span class=\"from\">From the plan:</span> ", out);
-        html_lines(out, tkl_report_trim(a->progress));
+        tkl_html_fput_lines(out, tkl_report_trim(a->progress));
     } else if (!row->n_notes) {
         fputs("<span class=\"none\">No update this period</span>", out);
     }
@@ -1150,11 +1142,11 @@ static void html_row(FILE *out, const struct tkl_report *r, const struct tkl_rep
     const struct tkl_action *a = row->action;
     char why[TKL_REPORT_REASON_SIZE];
     fputs("<tr class=\"action\"><td>", out);
-    html_lines(out, a->title);
+    tkl_html_fput_lines(out, a->title);
     fputs("<br><span class=\"meta\">Responsibility: ", out);
-    html_lines(out, *tkl_report_trim(a->owners) ? a->owners : "none given");
+    tkl_html_fput_lines(out, *tkl_report_trim(a->owners) ? a->owners : "none given");
     fputs(" " MID_DOT " Timeframe: ", out);
-    html_lines(out, *tkl_report_trim(a->deadline_text) ? a->deadline_text : "none given");
+    tkl_html_fput_lines(out, *tkl_report_trim(a->deadline_text) ? a->deadline_text : "none given");
     fputs("</span></td>\n<td>", out);
     html_progress(out, row);
     fprintf(out, "</td>\n<td class=\"st s%d\"><strong>", (int)row->status);
@@ -1181,7 +1173,7 @@ static int write_html(FILE *out, const struct tkl_report *r)
             fputs(row->opens_objective ? "<tbody>\n" : "</tbody>\n<tbody>\n", out);
             if (*tkl_report_trim(a->commitment)) {
                 fputs("<tr class=\"commitment\"><th colspan=\"3\" scope=\"rowgroup\">", out);
-                html_lines(out, tkl_report_trim(a->commitment));
+                tkl_html_fput_lines(out, tkl_report_trim(a->commitment));
                 fputs("</th></tr>\n", out);
             }
         }
@@ -1201,7 +1193,7 @@ static int write_html(FILE *out, const struct tkl_report *r)
     for (size_t i = 0; i < r->n_orphans; i++) {
         const struct tkl_report_orphan *o = &r->orphans[i];
         fputs("<tr class=\"action\"><td>", out);
-        html_lines(out, o->action_id);
+        tkl_html_fput_lines(out, o->action_id);
         fputs("</td>\n<td>", out);
         html_notes(out, o->notes, o->n_notes, NULL);
         fputs("</td></tr>\n", out);

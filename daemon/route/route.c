@@ -170,13 +170,13 @@ static void short_day(int64_t t, char buf[16])
     snprintf(buf, 16, "%d %.3s %d", d, tkl_month_name(m), y);
 }
 
-/* Writes ": " and note (NULL or empty: nothing) on one line
- * (tkl_text_fput_line). */
+/* Writes ": " and note (NULL or empty: nothing) on one line, isolated
+ * (tkl_text_fput_quote). */
 static void put_note(FILE *f, const char *note)
 {
     if (note && *note) {
         fputs(": ", f);
-        tkl_text_fput_line(f, note);
+        tkl_text_fput_quote(f, note);
     }
 }
 
@@ -225,7 +225,7 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
         put_note(f, no->note);
         if (no->suggested_team && *no->suggested_team) {
             fputs(" (suggested: ", f);
-            tkl_text_fput_line(f, no->suggested_team);
+            tkl_text_fput_quote(f, no->suggested_team);
             fputc(')', f);
         }
     }
@@ -240,7 +240,7 @@ int tkl_route_answer_text(const struct tkl_answer *ans, const struct tkl_action 
                 re || rs || no ? "\n" : "", until, sn->recipient, day);
         if (sn->note && *sn->note) {
             fputs(". Their reason: \xe2\x80\x9c", f);
-            tkl_text_fput_line(f, sn->note);
+            tkl_text_fput_quote(f, sn->note);
             fputs("\xe2\x80\x9d", f);
         }
     }

@@ -219,18 +219,6 @@ static int page_close(FILE *f, char **body, size_t *len, struct tkl_http_respons
     return 0;
 }
 
-/* Writes s escaped, its line breaks as <br>. */
-static void html_lines(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        const char *e = *s == '\n' ? "<br>" : *s == '\r' ? "" : tkl_html_char(*s);
-        if (e)
-            fputs(e, f);
-        else
-            fputc(*s, f);
-    }
-}
-
 /* Day as "Monday 21 December 2026". */
 static const char *day_text(int32_t day, char *buf, size_t size)
 {
@@ -807,7 +795,7 @@ static void html_deadline_read(FILE *f, const struct act_view *v)
 static void html_term(FILE *f, const char *term, const char *text, const char *none)
 {
     fprintf(f, "<dt>%s</dt><dd>", term);
-    html_lines(f, tkl_web_text_or(text, none));
+    tkl_html_fput_lines(f, tkl_web_text_or(text, none));
     fputs("</dd>\n", f);
 }
 
@@ -826,7 +814,7 @@ static void html_action(FILE *f, const struct tkl_service *s, const struct act_v
     fputs("<br>read as ", f);
     html_deadline_read(f, v);
     fputs("</dd>\n<dt>Status</dt><dd>", f);
-    html_lines(f, tkl_web_text_or(a->status_text, "(none)"));
+    tkl_html_fput_lines(f, tkl_web_text_or(a->status_text, "(none)"));
     fprintf(f, " (%s)</dd>\n", tkl_web_status_reading(a->status));
     /* a completion that holds ends the reminders: the plan's standing
      * (overdue, say) is not what the action is now */
@@ -877,11 +865,11 @@ static void html_update_detail(FILE *f, const struct tkl_update *u, const struct
     }
     if (u->suggested_team && *u->suggested_team) {
         fputs("; suggested team: ", f);
-        (void)tkl_html_fputs(u->suggested_team, f);
+        tkl_html_fput_quote(f, u->suggested_team);
     }
     if (u->note && *u->note) {
         fputs("<blockquote>", f);
-        html_lines(f, u->note);
+        tkl_html_fput_quote(f, u->note);
         fputs("</blockquote>", f);
     }
 }

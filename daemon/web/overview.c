@@ -291,18 +291,6 @@ static const char style[] =
     "@media print{body{padding:0;font-size:10pt;max-width:none}nav,details.filter{display:none}"
     "a{color:inherit;text-decoration:none}h2,h3{break-after:avoid}}\n";
 
-/* Writes s escaped, its line breaks as <br>. */
-static void html_lines(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        const char *e = *s == '\n' ? "<br>" : *s == '\r' ? "" : tkl_html_char(*s);
-        if (e)
-            fputs(e, f);
-        else
-            fputc(*s, f);
-    }
-}
-
 /* Writes s percent-encoded for a query string (safe in an attribute). */
 static void url_put(FILE *f, const char *s)
 {
@@ -520,7 +508,7 @@ static void html_answers(FILE *f, const struct status_view *v, const struct tkl_
         html_by(f, p);
         if (p->note && *p->note) {
             fputs(":<br>", f);
-            html_lines(f, p->note);
+            tkl_html_fput_quote(f, p->note);
         }
         fputs("</dd>\n", f);
     }
@@ -550,17 +538,17 @@ static void html_answers(FILE *f, const struct status_view *v, const struct tkl_
         html_by(f, u);
         if (u->suggested_team && *u->suggested_team) {
             fputs("; suggests ", f);
-            tkl_html_fputs(u->suggested_team, f);
+            tkl_html_fput_quote(f, u->suggested_team);
         }
         if (u->note && *u->note) {
             fputs(": ", f);
-            html_lines(f, u->note);
+            tkl_html_fput_quote(f, u->note);
         }
         fputs("<br>", f);
     }
     if (over) {
         fputs("overruled by the plan: ", f);
-        html_lines(f, over);
+        tkl_html_fput_lines(f, over);
     }
     fputs("</dd>\n", f);
     free(over);
@@ -606,9 +594,9 @@ static void html_action(FILE *f, const struct status_view *v, size_t i, size_t t
     fputs("<br>read as ", f);
     html_deadline_read(f, v, a);
     fputs("</dd>\n<dt>Status</dt><dd>", f);
-    html_lines(f, tkl_web_text_or(a->status_text, "(none)"));
+    tkl_html_fput_lines(f, tkl_web_text_or(a->status_text, "(none)"));
     fprintf(f, " (%s)</dd>\n<dt>Progress</dt><dd>", tkl_web_status_reading(a->status));
-    html_lines(f, tkl_web_text_or(a->progress, "none recorded"));
+    tkl_html_fput_lines(f, tkl_web_text_or(a->progress, "none recorded"));
     fputs("</dd>\n", f);
     html_answers(f, v, a);
     fputs("<dt>Last reminder</dt><dd>", f);

@@ -523,6 +523,28 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertIn("reopened by alpha@example.org: " + why, a1_row[progress])
 
 
+    def test_a_note_that_leaves_an_override_open_is_isolated(self):
+        """A progress note that opens a right-to-left override (U+202E)
+        and never closes it: the action's page shows it inside <bdi>, the
+        override closed before </bdi>, and the next digest quotes it
+        inside FIRST STRONG ISOLATE ... POP DIRECTIONAL ISOLATE, the
+        override closed (PDF) first, so neither reorders the text after
+        it. The note is kept as written."""
+        a1 = self.ids()[PLAN[0][1]]
+        texts = self.run_daemon("2026-12-07T09:00:30", 1)
+        link = self.links(texts[0])[a1]
+        note = "\u062a\u0645 \u202eSigned off by the board"
+        status, _ = self.post_again(link, "do=progress&rag=green&note=" + urllib.parse.quote(note))
+        self.assertEqual(status, 303)
+        self.assertEqual([r[4] for r in self.updates()], [note])
+        status, page = self.get(link)
+        self.assertEqual(status, 200)
+        self.assertIn("<blockquote><bdi>" + note + "\u202c</bdi></blockquote>", page)
+        texts = self.run_daemon("2026-12-14T09:00:30", 2)
+        said = " ".join(texts[0].split())
+        self.assertIn(": \u2068" + note + "\u202c\u2069", said)
+        self.assertNotIn(note + "\u2069", said)  # closed inside the isolate first
+
     def test_a_snooze_resumed_early_is_reminded_at_the_next_send_time(self):
         ids = self.ids()
         a1, a2, a3 = (ids[t] for _, t in PLAN)

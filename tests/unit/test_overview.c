@@ -409,7 +409,7 @@ START_TEST(officers_updates_show_with_what_they_hold)
 {
     page_load();
     record("C", TKL_UPDATE_PROGRESS, "hr", "hr", NULL,
-           &(struct tkl_update){.rag = TKL_RAG_AMBER, .note = "<b>nearly</b> & done"});
+           &(struct tkl_update){.rag = TKL_RAG_AMBER, .note = "<b>nearly</b> & done\xe2\x80\xae"});
     record("C", TKL_UPDATE_NOT_OURS, "ops", "ict", NULL,
            &(struct tkl_update){.suggested_team = "Facilities & <Estates>", .note = "Not our kit"});
     record("D", TKL_UPDATE_COMPLETE, "hr", "hr", NULL, &(struct tkl_update){0});
@@ -427,7 +427,7 @@ START_TEST(officers_updates_show_with_what_they_hold)
     ck_assert_str_eq(str(p, "rag"), "amber");
     ck_assert_str_eq(str(p, "by"), "hr");
     ck_assert_str_eq(str(p, "at"), "2023-06-30T09:00:30+01:00");
-    ck_assert_str_eq(str(p, "note"), "<b>nearly</b> & done");
+    ck_assert_str_eq(str(p, "note"), "<b>nearly</b> & done\xe2\x80\xae"); /* as written */
     json_t *no = json_array_get(json_object_get(c, "not_ours"), 0);
     ck_assert_str_eq(str(no, "team_id"), "ict");
     ck_assert_str_eq(str(no, "team"), "ICT & Digital");
@@ -469,9 +469,11 @@ START_TEST(officers_updates_show_with_what_they_hold)
 
     page_get(tkl_web_status, &r, "/status", NULL);
     ck_assert(page_has(r.body, "<dt>Officer's progress</dt><dd><strong>amber</strong> by hr on "
-                               "30 Jun 2023 09:00:<br>&lt;b&gt;nearly&lt;/b&gt; &amp; done</dd>"));
-    ck_assert(page_has(r.body, "held for ICT &amp; Digital: not ours by ops on 30 Jun 2023 09:00; "
-                               "suggests Facilities &amp; &lt;Estates&gt;: Not our kit"));
+                               "30 Jun 2023 09:00:<br><bdi>&lt;b&gt;nearly&lt;/b&gt; &amp; done"
+                               "\xe2\x80\xae\xe2\x80\xac</bdi></dd>"));
+    ck_assert(page_has(
+        r.body, "held for ICT &amp; Digital: not ours by ops on 30 Jun 2023 09:00; "
+                "suggests <bdi>Facilities &amp; &lt;Estates&gt;</bdi>: <bdi>Not our kit</bdi>"));
     ck_assert(page_has(r.body, "held: marked complete by hr on 30 Jun 2023 09:00"));
     ck_assert(page_has(r.body, "<span class=\"rag complete\">Complete</span><span "
                                "class=\"plan\">marked complete; by the plan alone: "

@@ -1421,7 +1421,20 @@ START_TEST(not_ours_is_told_to_report_to_once)
     told_to_edi_once(&u, "Not ours: ict@maidstone.example says this action is not for ICT; that "
                          "team gets no more reminders for it until the plan changes.\n"
                          "Suggested team: L&D Subject: forged\n"
-                         "Comment: Theirs Subject: forged Suggested team: ICT\n");
+                         "Comment: \xe2\x81\xa8Theirs Subject: forged Suggested team: ICT"
+                         "\xe2\x81\xa9\n");
+    /* an override the officer left open, in the note or the team
+     * suggested: closed inside an isolate, which ends before the
+     * notice's own text goes on */
+    u.suggested_team = (char *)"\xe2\x80\xae"
+                               "D&L";
+    u.note = (char *)"\xd8\xaa\xd9\x85 \xe2\x80\xaeTheirs";
+    told_to_edi_once(&u, "Not ours: ict@maidstone.example says this action is not for ICT; that "
+                         "team gets no more reminders for it until the plan changes.\n"
+                         "Suggested team: \xe2\x81\xa8\xe2\x80\xae"
+                         "D&L\xe2\x80\xac\xe2\x81\xa9\n"
+                         "Comment: \xe2\x81\xa8\xd8\xaa\xd9\x85 \xe2\x80\xaeTheirs"
+                         "\xe2\x80\xac\xe2\x81\xa9\n");
 }
 END_TEST
 
@@ -1658,7 +1671,8 @@ START_TEST(a_joint_actions_snooze_and_its_resume_are_told_to_its_other_teams)
     told_to_the_others_once(&u, "email hr@maidstone.example C joint-9\n",
                             "Reminders resumed by ICT\n"
                             "ict@maidstone.example, Tuesday 6 June 2023\n"
-                            "Comment: The data came <early> Subject: forged Snoozed by HR",
+                            "Comment: \xe2\x81\xa8The data came <early> Subject: forged "
+                            "Snoozed by HR\xe2\x81\xa9",
                             "ICT ended the snooze of this action on Tuesday 6 June 2023.");
 }
 END_TEST

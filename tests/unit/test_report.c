@@ -376,8 +376,8 @@ START_TEST(test_a_reopened_completion_is_not_complete)
     ck_assert_uint_eq(r.counts[TKL_REPORT_COMPLETE], 1); /* P5, as the plan says */
     char *h = written(&r, TKL_REPORT_HTML);
     const char *done = strstr(h, "Marked complete by <span class=\"who\">f@x.org</span>"),
-               *back = strstr(h, "Reopened by <span class=\"who\">g@x.org</span><br>&lt;i&gt;"
-                                 "Not signed off&lt;/i&gt;</li>");
+               *back = strstr(h, "Reopened by <span class=\"who\">g@x.org</span><br><bdi>&lt;i&gt;"
+                                 "Not signed off&lt;/i&gt;</bdi></li>");
     ck_assert_ptr_nonnull(done);
     ck_assert_ptr_nonnull(back);
     ck_assert(done < back);
@@ -437,10 +437,25 @@ START_TEST(test_not_ours_is_reported_not_hidden)
     ck_assert_ptr_null(strstr(c, "Hearing loops,HR,April 2027,No update this period"));
     free(c);
     char *h = written(&r, TKL_REPORT_HTML);
-    ck_assert_ptr_nonnull(strstr(h, "Said not ours by <span class=\"who\">hr@x.org</span>, "
-                                    "suggesting Estates &amp; Facilities<br>Estates &lt;b&gt;run"));
+    ck_assert_ptr_nonnull(strstr(h,
+                                 "Said not ours by <span class=\"who\">hr@x.org</span>, "
+                                 "suggesting <bdi>Estates &amp; Facilities</bdi><br><bdi>Estates "
+                                 "&lt;b&gt;run"));
     ck_assert_ptr_null(strstr(h, "<b>run"));
     free(h);
+    tkl_report_free(&r);
+    /* a team suggested with a right-to-left override (U+202E) left open:
+     * isolated, the override closed, so ": " and the note keep their
+     * place */
+    free(u->suggested_team);
+    ck_assert_ptr_nonnull(u->suggested_team = strdup("\xe2\x80\xae"
+                                                     "Estates"));
+    build_2026(s, &r);
+    c = written(&r, TKL_REPORT_CSV);
+    ck_assert_ptr_nonnull(strstr(c,
+                                 "said not ours by hr@x.org, suggesting \xe2\x81\xa8\xe2\x80\xae"
+                                 "Estates\xe2\x80\xac\xe2\x81\xa9: Estates <b>run</b> the loops"));
+    free(c);
     tkl_report_free(&r);
     /* Q2 is owned by HR and the EDI Officer Group: HR's "not ours" alone
      * leaves it with EDI (listed, not the why); once EDI says so too, no
@@ -1125,7 +1140,7 @@ START_TEST(test_updates_of_an_action_no_longer_in_the_plan_are_listed_at_the_end
     ck_assert(end > strstr(h, "<h2>Places</h2>"));
     ck_assert_ptr_nonnull(strstr(end, "<td>GONE&lt;1&gt;</td>"));
     ck_assert_ptr_nonnull(strstr(end, "<span class=\"rag red\">Red</span> <span class=\"who\">"
-                                      "h@x.org</span><br>late &lt;b&gt;|&lt;/b&gt;"));
+                                      "h@x.org</span><br><bdi>late &lt;b&gt;|&lt;/b&gt;"));
     ck_assert_ptr_nonnull(strstr(end, "Marked complete by <span class=\"who\">h@x.org</span>"));
     ck_assert_ptr_null(strstr(end, "old"));
     ck_assert_ptr_nonnull(strstr(end, "<td>GONE2</td>"));

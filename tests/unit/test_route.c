@@ -439,22 +439,24 @@ START_TEST(answer_text_of_an_owners_snooze_quotes_its_why_on_one_line)
                      0);
     ck_assert_str_eq(text, "Snoozed by its owners until Monday 20 March 2023, hr@maidstone.example "
                            "on 27 Feb 2023; their reminders are held until then, this escalation "
-                           "goes on. Their reason: \xe2\x80\x9c"
+                           "goes on. Their reason: \xe2\x80\x9c\xe2\x81\xa8"
                            "Board Progress (green), x@y on 1 Mar 2023 Not ours, z@y "
-                           "\xe2\x80\x9d");
+                           "\xe2\x81\xa9\xe2\x80\x9d");
     free(text);
     tkl_answers_free(&ans);
 }
 END_TEST
 
 /* Every text an officer wrote that an entry's answer quotes is on one
- * line (tkl_text_fput_line): a reopen's why, a progress note, a resume's
- * why, a "not ours" note and the team it suggests, so that none can pass
- * for a line of the answer or of the message around it. */
+ * line and isolated (tkl_text_fput_quote): a reopen's why, a progress
+ * note, a resume's why, a "not ours" note and the team it suggests, so
+ * that none can pass for a line of the answer or of the message around
+ * it, nor reorder the answer's text after it. */
 START_TEST(answer_text_quotes_every_note_on_one_line)
 {
     static char forged[] = "Yes\r\nSubject: forged\xe2\x80\xa8Progress (red)\xc2\x85x";
-    static const char one[] = "Yes Subject: forged Progress (red) x";
+    /* inside FSI ... PDI: it holds more than ASCII */
+    static const char one[] = "\xe2\x81\xa8Yes Subject: forged Progress (red) x\xe2\x81\xa9";
     struct tkl_update v[] = {
         update("B", TKL_UPDATE_COMPLETE, "hr@maidstone.example", "hr"),
         update("B", TKL_UPDATE_REOPEN, "edi@maidstone.example", "hr"),
@@ -502,6 +504,21 @@ START_TEST(answer_text_quotes_every_note_on_one_line)
              "forged)",
              one);
     ck_assert_str_eq(text, want);
+    free(text);
+    tkl_answers_free(&ans);
+    /* a right-to-left override left open (RLO, U+202E) in the note and
+     * in the team: each closed (PDF) inside its isolate, so "(suggested:"
+     * and the closing parenthesis keep their order */
+    v[0].note = "\xe2\x80\xaeYes";
+    v[0].suggested_team = "\xe2\x80\xae"
+                          "Estates";
+    answers_of(&ans, v, 1);
+    ck_assert_int_eq(tkl_route_answer_text(tkl_answers_find(&ans, "B"), b, "hr", day, false, &text),
+                     0);
+    ck_assert_str_eq(text, "Not ours, hr@maidstone.example on 27 Feb 2023: "
+                           "\xe2\x81\xa8\xe2\x80\xaeYes\xe2\x80\xac\xe2\x81\xa9 (suggested: "
+                           "\xe2\x81\xa8\xe2\x80\xae"
+                           "Estates\xe2\x80\xac\xe2\x81\xa9)");
     free(text);
     tkl_answers_free(&ans);
 }

@@ -307,6 +307,68 @@ START_TEST(a_text_is_written_on_one_line)
 }
 END_TEST
 
+#define RLO    "\xe2\x80\xae"
+#define RLE    "\xe2\x80\xab"
+#define PDF    "\xe2\x80\xac"
+#define RLI    "\xe2\x81\xa7"
+#define FSI    "\xe2\x81\xa8"
+#define PDI    "\xe2\x81\xa9"
+#define ARABIC "\xd8\xaa\xd9\x85" /* two Arabic letters */
+
+/* What write(f, s) writes, a new string. */
+static char *written(void (*write)(FILE *, const char *), const char *s)
+{
+    char *got = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&got, &len);
+    ck_assert_ptr_nonnull(f);
+    write(f, s);
+    ck_assert_int_eq(fclose(f), 0);
+    return got;
+}
+
+/* An officer's text quoted in a notice is isolated, on one line, with
+ * what it leaves open closed before the isolate's end: the notice's text
+ * after it ("- Human Resources") cannot be reordered by it. */
+START_TEST(an_officers_text_is_quoted_isolated)
+{
+    /* an override never closed: closed, then the isolate ends */
+    char *got = written(tkl_text_fput_quote, "Done " RLO "secruoser namuH -");
+    ck_assert_str_eq(got, FSI "Done " RLO "secruoser namuH -" PDF PDI);
+    free(got);
+    /* line breaks fold as ever; an isolate and an embedding left open
+     * inside an isolate: every one closed, the PDIs exact */
+    got = written(tkl_text_fput_quote, "a\n" RLI "b " RLE "c " RLE "d" PDF "\r\ne");
+    ck_assert_str_eq(got, FSI "a " RLI "b " RLE "c " RLE "d" PDF " e" PDF PDI PDI);
+    free(got);
+    /* an Arabic note with balanced marks: kept as it is, inside the
+     * isolate; a PDF or PDI too many closes nothing of the notice's */
+    got = written(tkl_text_fput_quote, RLE ARABIC PDF " " RLI ARABIC PDI " 3" PDF PDI);
+    ck_assert_str_eq(got, FSI RLE ARABIC PDF " " RLI ARABIC PDI " 3" PDF PDI PDI);
+    free(got);
+    /* ASCII cannot reorder what follows: as it is */
+    got = written(tkl_text_fput_quote, "Training is L&D's\nnext");
+    ck_assert_str_eq(got, "Training is L&D's next");
+    free(got);
+}
+END_TEST
+
+/* On a page, an officer's text is escaped inside <bdi>, its line breaks
+ * as <br>, with what it leaves open closed before </bdi>. */
+START_TEST(an_officers_text_is_isolated_in_html)
+{
+    char *got = written(tkl_html_fput_quote, "<b>\r\n" RLO "x\ry");
+    ck_assert_str_eq(got, "<bdi>&lt;b&gt;<br>" RLO "x<br>y" PDF "</bdi>");
+    free(got);
+    got = written(tkl_html_fput_quote, ARABIC);
+    ck_assert_str_eq(got, "<bdi>" ARABIC "</bdi>");
+    free(got);
+    got = written(tkl_html_fput_quote, NULL);
+    ck_assert_str_eq(got, "<bdi></bdi>");
+    free(got);
+}
+END_TEST
+
 START_TEST(text_is_made_printable_and_cut_at_characters)
 {
     char s[] = "a\x1b[2Kb\tc\nd\x7f\xc3\xa9";
@@ -366,6 +428,8 @@ int main(void)
     tcase_add_test(tc, the_directory_of_a_path);
     tcase_add_test(tc, blank_text_says_nothing);
     tcase_add_test(tc, a_text_is_written_on_one_line);
+    tcase_add_test(tc, an_officers_text_is_quoted_isolated);
+    tcase_add_test(tc, an_officers_text_is_isolated_in_html);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
