@@ -10,7 +10,8 @@ void tkl_delivery_conf_init(struct tkl_delivery_conf *d)
                                     .concurrency = 64,
                                     .retry_min_seconds = 30,
                                     .drain_seconds = TKL_DRAIN_SECONDS,
-                                    .report_every_seconds = 300};
+                                    .report_every_seconds = 300,
+                                    .joint_settle_seconds = TKL_JOINT_SETTLE_SECONDS};
 }
 
 /* Reads delivery.connections, a group of notifier = count (NULL: none).
@@ -52,8 +53,8 @@ int tkl_delivery_conf_read(const struct tkl_confread *x, const config_setting_t 
                            struct tkl_delivery_conf *d)
 {
     static const char *const keys[] = {
-        "max_age_hours", "concurrency",   "retry_min_seconds",    "report_to",
-        "connections",   "drain_seconds", "report_every_seconds", NULL};
+        "max_age_hours", "concurrency",          "retry_min_seconds",    "report_to", "connections",
+        "drain_seconds", "report_every_seconds", "joint_settle_seconds", NULL};
     const char *s;
     int r = 0;
     if (!g)
@@ -70,6 +71,8 @@ int tkl_delivery_conf_read(const struct tkl_confread *x, const config_setting_t 
     if (tkl_conf_get_int(x, g, "drain_seconds", 0, 600, &d->drain_seconds) < 0)
         r = -EINVAL;
     if (tkl_conf_get_int(x, g, "report_every_seconds", 1, 86400, &d->report_every_seconds) < 0)
+        r = -EINVAL;
+    if (tkl_conf_get_int(x, g, "joint_settle_seconds", 0, 86400, &d->joint_settle_seconds) < 0)
         r = -EINVAL;
     if (tkl_conf_get_string(x, g, "report_to", &s) > 0) {
         free(d->report_to);

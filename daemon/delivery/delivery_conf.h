@@ -20,6 +20,16 @@
  */
 #define TKL_DRAIN_SECONDS 15
 
+/*
+ * delivery.joint_settle_seconds' default: how long an officer's update of
+ * a joint action (complete, reopen, snooze, resume) stands before the
+ * action's other owning teams are told of it. A later update of the same
+ * action by the same team within it supersedes it (complete then reopen:
+ * nothing told; complete, reopen, complete: one completion), so a click
+ * undone at once tells nobody.
+ */
+#define TKL_JOINT_SETTLE_SECONDS 600
+
 /* delivery.connections: one notifier's own limit. */
 struct tkl_channel_limit {
     char *channel; /* a notifier's name */
@@ -34,6 +44,7 @@ struct tkl_delivery_conf {
     int drain_seconds;        /* a stop or a retirement waits this long for deliveries in flight */
     char *report_to;          /* team id told of permanent failures, or NULL */
     int report_every_seconds; /* failures are reported together this long after one */
+    int joint_settle_seconds; /* a joint action's update is told once it stood this long */
     struct tkl_channel_limit *limits; /* delivery.connections, by notifier */
     size_t n_limits;
 };
@@ -41,7 +52,7 @@ struct tkl_delivery_conf {
 /* The defaults: 48 hours, 64 in flight (measured:
  * bench/notes/delivery-profile.md), 30 seconds, a drain of
  * TKL_DRAIN_SECONDS, no report team, reports every 300 seconds at most,
- * no own limits. */
+ * joint updates told after TKL_JOINT_SETTLE_SECONDS, no own limits. */
 void tkl_delivery_conf_init(struct tkl_delivery_conf *d);
 
 /*

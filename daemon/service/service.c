@@ -644,6 +644,7 @@ struct answers_read {
 
 static void queue_round_now(struct tkl_service *s, int r);
 static void requests_now(struct tkl_service *s, int r);
+static void on_tell_timer(uv_timer_t *t);
 
 /* The read came to r (0: s->answers are those of every update recorded):
  * a read asked meanwhile goes next, else the round waiting runs. */
@@ -676,6 +677,13 @@ static void answers_read_done(struct tkl_service *s, int r)
     if (s->requests_waiting) {
         s->requests_waiting = false;
         requests_now(s, r);
+    }
+    if (s->tell_after_read) { /* on_tell_timer's */
+        s->tell_after_read = false;
+        if (r == 0)
+            tell_untold(s);
+        else if (!s->tell_waiting)
+            (void)uv_timer_start(&s->tell_timer, on_tell_timer, UINT64_C(60000), 0);
     }
 }
 
@@ -2632,6 +2640,79 @@ static bool joint_of(const struct tkl_answers *answers, const struct tkl_update 
     }
 }
 
+/* Whether x is an update of u's action by u's teller: u's owning team,
+ * or, through a link of no owning team's, u's address. */
+static bool same_teller(const struct tkl_update *x, const struct tkl_update *u)
+{
+    if (strcmp(x->action_id, u->action_id) != 0)
+        return false;
+    if (x->team_id || u->team_id)
+        return x->team_id && u->team_id && !strcmp(x->team_id, u->team_id);
+    return !strcasecmp(x->recipient, u->recipient);
+}
+
+/* The pair of kinds that undo each other that k is of: a completion and a
+ * reopen (1), a snooze and a resume (2); 0 for any other kind. */
+static int settle_pair(enum tkl_update_kind k)
+{
+    if (k == TKL_UPDATE_COMPLETE || k == TKL_UPDATE_REOPEN)
+        return 1;
+    return k == TKL_UPDATE_SNOOZE || k == TKL_UPDATE_RESUME ? 2 : 0;
+}
+
+/* The update of answers by u's teller of u's pair of kinds that comes
+ * next after u (later) or last before it (!later), when it was recorded
+ * less than settle seconds from u; else NULL. */
+static const struct tkl_update *settle_next(const struct tkl_answers *answers,
+                                            const struct tkl_update *u, bool later, int64_t settle)
+{
+    const struct tkl_update *best = NULL;
+    for (size_t j = 0; j < answers->updates.n; j++) {
+        const struct tkl_update *x = &answers->updates.v[j];
+        if (settle_pair(x->kind) != settle_pair(u->kind) || !same_teller(x, u) ||
+            (later ? x->id <= u->id || (best && x->id > best->id)
+                   : x->id >= u->id || (best && x->id < best->id)))
+            continue;
+        best = x;
+    }
+    if (best && (later ? best->at - u->at : u->at - best->at) >= settle)
+        return NULL;
+    return best;
+}
+
+enum joint_settle { JOINT_TELL, JOINT_WAIT, JOINT_NEVER };
+
+/* Whether joint update u of answers is told at now, delivery's
+ * joint_settle_seconds settle after it was recorded: never when its
+ * teller's next update of its pair came less than settle after it (it
+ * superseded u), nor when u ends a run of its teller's updates of its
+ * pair, each less than settle after the one before, that undoes the
+ * run's first (complete ... reopen, reopen ... complete, snooze ...
+ * resume: the other teams hear of the net result, none); not yet while u
+ * is younger than settle (JOINT_WAIT, *at then the instant it settles);
+ * else it is told. The same on every node: it follows from the updates
+ * alone. */
+static enum joint_settle joint_settled(const struct tkl_answers *answers,
+                                       const struct tkl_update *u, int64_t settle, int64_t now,
+                                       int64_t *at)
+{
+    if (settle <= 0)
+        return JOINT_TELL;
+    if (settle_next(answers, u, true, settle))
+        return JOINT_NEVER;
+    if (u->at > now - settle) {
+        *at = u->at + settle;
+        return JOINT_WAIT;
+    }
+    const struct tkl_update *first = u, *x;
+    while ((x = settle_next(answers, first, false, settle)))
+        first = x;
+    /* a snooze after a resume says until when: told */
+    if (first->kind != u->kind && u->kind != TKL_UPDATE_SNOOZE)
+        return JOINT_NEVER;
+    return JOINT_TELL;
+}
+
 /* Why nobody can be told of "not ours" u, or NULL: *to and *a are then
  * delivery.report_to's team and u's action. */
 static const char *nobody_told(const struct tkl_service *s, const struct tkl_update *u,
@@ -2641,8 +2722,6 @@ static const char *nobody_told(const struct tkl_service *s, const struct tkl_upd
     const char *why = tkl_config_report_team(s->rt->cfg, to);
     return *a ? why : "the action is not in the plan";
 }
-
-static void on_tell_timer(uv_timer_t *t);
 
 /* The report of update id could not be made (r): to report_to, or to a
  * joint action's other owning teams (joint). It and the others of the pass
@@ -2736,7 +2815,9 @@ static int put_told(struct tkl_service *s, struct telling *t, const struct tkl_u
     if (!u)
         return 1;
     if (t->joint) {
-        if (!joint_of(&s->answers, u, s->rt->store, c, tkl_local_day(now), &a))
+        int64_t at = 0;
+        if (!joint_of(&s->answers, u, s->rt->store, c, tkl_local_day(now), &a) ||
+            joint_settled(&s->answers, u, c->delivery.joint_settle_seconds, now, &at) != JOINT_TELL)
             return 1;
         return tkl_queue_joint(s->state, &c->teams, &c->schedule, a,
                                tkl_answers_find(&s->answers, a->id), u, now, on_told, t);
@@ -2802,14 +2883,14 @@ static int ask_told(struct tkl_service *s, int64_t id, bool joint)
 /*
  * Tells delivery.report_to of every "not ours" update of s->answers, and
  * of every resume that took one back (told_of), that still holds, and a
- * joint action's other owning teams of every update joint_of names, that
- * was recorded in the last NOT_OURS_TELL_DAYS and that this process has
- * not told (s->told): its meta ("reported:<id>", "joint-told:<id>") is
- * read in the state's open group, and when it is absent its notices are
- * put (on_reported), so an update is told once, whichever process or node
- * recorded it, and also when one stopped or lost its database between the
- * update's commit and its report. Nothing for an update nobody can be told
- * of (warned when it is recorded), nor while a refusal waits for the
+ * joint action's other owning teams of every update joint_of names that
+ * has settled and was not superseded (joint_settled: tell_timer is armed
+ * for the first to settle), that was recorded in the last
+ * NOT_OURS_TELL_DAYS and that this process has not told (s->told): its meta ("reported:<id>",
+ * "joint-told:<id>") is read in the state's open group, and when it is absent its notices are put
+ * (on_reported), so an update is told once, whichever process or node recorded it, and also when
+ * one stopped or lost its database between the update's commit and its report. Nothing for an
+ * update nobody can be told of (warned when it is recorded), nor while a refusal waits for the
  * timer. The group is ended by the loop's next commit (at once when the
  * loop is not running).
  */
@@ -2821,6 +2902,7 @@ static void tell_untold(struct tkl_service *s)
     if (!s->rt || !s->state || s->stopping || s->tell_waiting)
         return;
     int64_t now = tkl_service_now(s), since = now - (int64_t)NOT_OURS_TELL_DAYS * 86400;
+    int64_t settle = s->rt->cfg->delivery.joint_settle_seconds, settles = INT64_MAX, at;
     int32_t today = tkl_local_day(now);
     for (size_t i = 0; i < s->answers.updates.n; i++) {
         const struct tkl_update *u = &s->answers.updates.v[i];
@@ -2834,6 +2916,11 @@ static void tell_untold(struct tkl_service *s)
         }
         if (!is_told(s, told_key(u->id, true)) &&
             joint_of(&s->answers, u, s->rt->store, s->rt->cfg, today, &a)) {
+            enum joint_settle j = joint_settled(&s->answers, u, settle, now, &at);
+            if (j == JOINT_WAIT && at < settles)
+                settles = at;
+            if (j != JOINT_TELL)
+                continue;
             if (ask_told(s, u->id, true) < 0)
                 break;
             asked++;
@@ -2841,12 +2928,25 @@ static void tell_untold(struct tkl_service *s)
     }
     if (asked && !s->handles_open)
         (void)tkl_state_commit(s->state);
+    /* the first joint update to settle is told then (--oneshot: by the
+     * next run); a refusal's pause comes first */
+    if (settles != INT64_MAX && s->handles_open && !s->oneshot && !s->tell_waiting)
+        (void)uv_timer_start(&s->tell_timer, on_tell_timer, (uint64_t)(settles - now) * 1000 + 500,
+                             0);
 }
 
 static void on_tell_timer(uv_timer_t *t)
 {
     struct tkl_service *s = t->data;
     s->tell_waiting = false;
+    /* PostgreSQL: with the updates other nodes recorded meanwhile, one of
+     * which may supersede an update settling now (answers_read_done) */
+    if (s->node && !s->stopping) {
+        s->tell_after_read = true;
+        if (read_answers(s, false) == 0)
+            return;
+        s->tell_after_read = false;
+    }
     tell_untold(s);
 }
 

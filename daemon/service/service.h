@@ -92,11 +92,14 @@ struct tkl_service {
      * told, or is telling (their ids, ascending): any other that holds is
      * told when the updates are read, at a queue round, and on tell_timer,
      * armed after a refusal (tell_waiting until it fires; tell_backoff
-     * seconds, doubling; tell_failures in a row) */
+     * seconds, doubling; tell_failures in a row), or for the first joint
+     * update to settle (delivery.joint_settle_seconds; on PostgreSQL the
+     * shared updates are read first, tell_after_read) */
     int64_t *told;
     size_t n_told, cap_told;
     uv_timer_t tell_timer;
     bool tell_waiting;
+    bool tell_after_read;
     int tell_backoff;
     unsigned tell_failures;
     int log_level_override; /* --log-level given: the configuration's is ignored */

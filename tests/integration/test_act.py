@@ -249,12 +249,9 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
                       "Nobody will be, until the plan changes its owners or a team takes it "
                       "back.", said)
 
-    def test_a_joint_actions_completion_is_told_to_the_other_team_with_its_own_link(self):
-        """A1 is Alpha's and Beta's: Alpha's form says Beta is told, Alpha
-        marks it complete from its link, and Beta's inbox gets one notice
-        ("Marked complete by Alpha") with Beta's own link, whose page
-        shows A1 complete with "Not complete after all". Alpha is told
-        nothing of its own completion."""
+    def joint_plan(self):
+        """A1 made Alpha's and Beta's ("Beta <Estates>", beta@example.org);
+        A1's id."""
         with open(os.path.join(self.tmp, "plan.csv"), "w", newline="") as f:
             f.write("Ref,Objective,Actions,Responsibility,Timeframe,Status\r\n")
             for ref, title in PLAN:
@@ -265,11 +262,21 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         with open(self.conf, "w") as f:
             f.write(text.replace("teams = ( ", 'teams = ( { id = "beta"; name = "Beta <Estates>"; '
                                  'recipients = { mail = [ "beta@example.org" ]; }; }, ', 1))
-        a1 = self.ids()[PLAN[0][1]]
+        return self.ids()[PLAN[0][1]]
 
-        def to(rcpt):
-            return [raw for r, raw in self.smtp.received() if rcpt in r]
+    def to(self, rcpt):
+        return [raw for r, raw in self.smtp.received() if rcpt in r]
 
+    def test_a_joint_actions_completion_is_told_to_the_other_team_with_its_own_link(self):
+        """A1 is Alpha's and Beta's: Alpha's form says Beta is told, Alpha
+        marks it complete from its link, and once the completion has
+        stood for delivery.joint_settle_seconds (10 minutes: the daemon
+        is started again 11 minutes on) Beta's inbox gets one notice
+        ("Marked complete by Alpha") with Beta's own link, whose page
+        shows A1 complete with "Not complete after all". Alpha is told
+        nothing of its own completion."""
+        a1 = self.joint_plan()
+        to = self.to
         self.run_daemon("2026-12-07T09:00:30", 2)  # each team's digest
         self.assertEqual(len(to("beta@example.org")), 1)
         alpha = text_part(to("alpha@example.org")[0])[0]
@@ -284,7 +291,12 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertIn("Recorded: marked complete.", said)
         self.assertIn("tickler tells the others (Beta <Estates>) so, each with a link of their "
                       "own to undo it.", said)
+        # not before it has settled
+        time.sleep(1)
+        self.assertEqual(self.waiting(), 0)
+        self.assertEqual(len(to("beta@example.org")), 1)
 
+        self.run_daemon("2026-12-07T09:11:30", 3)
         wait_until(lambda: len(to("beta@example.org")) == 2)
         body, msg = text_part(to("beta@example.org")[1])
         self.assertEqual(str(msg["Subject"]),
@@ -309,11 +321,37 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertIn("tickler tells the others (Alpha) so.", said)
         self.assertNotIn("Mark complete\n", page["text"])
         # told once: a restart tells nobody again, and Alpha never
-        self.run_daemon("2026-12-07T09:10:30", 3)
+        self.run_daemon("2026-12-07T09:20:30", 3)
         wait_until(lambda: self.waiting() == 0)
         time.sleep(1)
         self.assertEqual(len(to("beta@example.org")), 2)
         self.assertEqual(len(to("alpha@example.org")), 1)
+
+    def test_a_joint_actions_completion_undone_at_once_tells_nobody(self):
+        """Alpha marks A1, Alpha's and Beta's, complete and reopens it
+        within delivery.joint_settle_seconds: Beta is told nothing, then
+        nor 11 minutes on; the completion Alpha then leaves standing is
+        told to Beta once, 11 minutes after it."""
+        a1 = self.joint_plan()
+        to = self.to
+        self.run_daemon("2026-12-07T09:00:30", 2)
+        link = self.links(text_part(to("alpha@example.org")[0])[0])[a1]
+        self.browser(link, "complete", "joint-toggle-complete")
+        back = self.browser(link, "reopen:Pressed too soon", "joint-toggle-reopen")
+        self.assertIn("Recorded: reopened.", back["text"])
+        self.assertEqual([r[2] for r in self.updates()], [1, 5])
+        self.run_daemon("2026-12-07T09:12:30", 2)
+        time.sleep(1)
+        self.assertEqual(self.waiting(), 0)
+        self.assertEqual(len(to("beta@example.org")), 1)  # its digest alone
+        self.browser(link, "complete", "joint-toggle-again")
+        self.run_daemon("2026-12-07T09:24:30", 3)
+        wait_until(lambda: len(to("beta@example.org")) == 2)
+        body, msg = text_part(to("beta@example.org")[1])
+        self.assertEqual(str(msg["Subject"]), "Marked complete by Alpha: " + PLAN[0][1])
+        self.run_daemon("2026-12-07T09:40:30", 3)
+        time.sleep(1)
+        self.assertEqual(len(to("beta@example.org")), 2)
 
     def test_a_link_by_hand_lasts_no_longer_than_expiry_days(self):
         """tickler link --expires-in beyond links.expiry_days (45 by

@@ -448,12 +448,17 @@ links = { keys = ( { id = "t1"; file = "links.key"; } ); };
         """J1 is Busy 0's and Busy 1's: Busy 0 marks it complete through its
         link; Busy 1's channel gets a valid card titled with what was done,
         by whom, and the action, the answer under "Update: ", and Busy 1's
-        own link as an Action.OpenUrl button."""
+        own link as an Action.OpenUrl button, once the completion has
+        stood for delivery.joint_settle_seconds (here 1)."""
         with open(os.path.join(self.tmp, "plan.csv"), "w", newline="") as f:
             f.write("Ref,Actions,Responsibility,Timeframe,Status\n"
                     "J1,\"Joint **action** <b>\",Busy 0 / Busy 1,03/03/2023,\n")
         with open(self.conf) as f:
-            port = int(re.search(r'listen = \[ "127\.0\.0\.1:(\d+)" \]', f.read()).group(1))
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write(text.replace("retry_min_seconds = 1;",
+                                 "retry_min_seconds = 1; joint_settle_seconds = 1;", 1))
+        port = int(re.search(r'listen = \[ "127\.0\.0\.1:(\d+)" \]', text).group(1))
         d = Daemon(self.conf, self.state, "--now", "2023-03-06T09:00:30")
         try:
             d.wait_for("web face on 127.0.0.1:%d" % port)

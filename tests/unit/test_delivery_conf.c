@@ -20,6 +20,7 @@ START_TEST(defaults_without_a_group)
     ck_assert_int_eq(d.retry_min_seconds, 30);
     ck_assert_ptr_null(d.report_to);
     ck_assert_int_eq(d.report_every_seconds, 300);
+    ck_assert_int_eq(d.joint_settle_seconds, 600);
     ck_assert_int_eq(tkl_delivery_conf_limit(&d, "mail"), 64);
     tkl_delivery_conf_free(&d);
     conf_done(&f);
@@ -31,7 +32,7 @@ START_TEST(a_delivery_group_is_read)
     struct conf_fixture f;
     conf_parse(&f, "delivery = { max_age_hours = 12; concurrency = 2; retry_min_seconds = 5;\n"
                    "             report_to = \"admin\"; connections = { mail = 3; };\n"
-                   "             report_every_seconds = 60; };\n");
+                   "             report_every_seconds = 60; joint_settle_seconds = 0; };\n");
     struct tkl_delivery_conf d;
     tkl_delivery_conf_init(&d);
     ck_assert_int_eq(tkl_delivery_conf_read(&f.x, conf_at(&f, "delivery"), &d), 0);
@@ -42,6 +43,7 @@ START_TEST(a_delivery_group_is_read)
     /* kept as written: whether a team has this id is the caller's check */
     ck_assert_str_eq(d.report_to, "admin");
     ck_assert_int_eq(d.report_every_seconds, 60);
+    ck_assert_int_eq(d.joint_settle_seconds, 0); /* told at once */
     /* a notifier's own limit; the others take concurrency */
     ck_assert_int_eq(tkl_delivery_conf_limit(&d, "mail"), 3);
     ck_assert_int_eq(tkl_delivery_conf_limit(&d, "teams"), 2);

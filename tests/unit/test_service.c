@@ -534,7 +534,8 @@ static void not_ours_recorded_untold(void)
 }
 
 /* C, owned by HR and ICT, marked complete by HR and the process stopped
- * before telling anyone: the next start tells ICT once (stage joint, the
+ * before telling anyone: the next start, once the completion has settled
+ * (delivery.joint_settle_seconds, 10 minutes), tells ICT once (stage joint, the
  * entry saying who did what), never HR; the starts after it tell nobody
  * again. A, HR's alone, marked complete by HR, tells nobody. */
 START_TEST(a_joint_actions_completion_left_untold_is_told_to_its_other_team_once)
@@ -547,7 +548,7 @@ START_TEST(a_joint_actions_completion_left_untold_is_told_to_its_other_team_once
     ck_assert_uint_eq(notices_of("ict", "C", TKL_STAGE_JOINT), 0);
     tkl_service_free(&s);
     for (int run = 0; run < 3; run++) {
-        restart_at("2023-06-30T09:00:30");
+        restart_at("2023-06-30T09:11:00");
         s.oneshot = true;
         start();
         finish();
@@ -577,13 +578,16 @@ START_TEST(a_joint_actions_completion_left_untold_is_told_to_its_other_team_once
 END_TEST
 
 /* Recorded through the service, a joint action's completion and its
- * reopen are each told to the other team once, in the run that recorded
- * them. */
+ * reopen, more than delivery.joint_settle_seconds (10 minutes) apart and
+ * settled, are each told to the other team once, in the run that
+ * recorded them. */
 START_TEST(a_joint_actions_completion_and_reopen_are_told_to_its_other_team)
 {
     tkl_write_text(dir, "plan.csv", PLAN "C,Train managers,HR / ICT,30/06/2023,\n");
     ck_assert_int_eq(tkl_service_load(&s), 0);
+    record_at = tkl_service_now(&s) - 3600;
     ck_assert(record("C", TKL_UPDATE_COMPLETE, "ict", "ict", NULL));
+    record_at += 601;
     ck_assert(record("C", TKL_UPDATE_REOPEN, "ict", "ict", NULL));
     ck_assert(record("A", TKL_UPDATE_COMPLETE, "hr", "hr", NULL));
     run_oneshot();
@@ -591,6 +595,110 @@ START_TEST(a_joint_actions_completion_and_reopen_are_told_to_its_other_team)
     ck_assert_uint_eq(notices_of("hr", "C", TKL_STAGE_JOINT), 2);
     ck_assert_uint_eq(notices_of("ict", "C", TKL_STAGE_JOINT), 0);
     ck_assert_uint_eq(notices_of("ict", "A", TKL_STAGE_JOINT), 0);
+    tkl_service_free(&s);
+}
+END_TEST
+
+/* ICT's n updates of C, complete, reopen, complete..., gap seconds apart
+ * from now on, then a --oneshot run, which tells HR nothing of them. */
+static void toggled_by_ict(int n, int64_t gap)
+{
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    record_at = tkl_service_now(&s);
+    for (int i = 0; i < n; i++, record_at += gap)
+        ck_assert(record("C", i % 2 ? TKL_UPDATE_REOPEN : TKL_UPDATE_COMPLETE, "ict", "ict", NULL));
+    run_oneshot();
+    ck_assert_uint_eq(notices_of("hr", "C", TKL_STAGE_JOINT), 0);
+    tkl_service_free(&s);
+}
+
+/* A --oneshot run of a restart at now_arg. */
+static void oneshot_at(const char *now_arg)
+{
+    restart_at(now_arg);
+    s.oneshot = true;
+    start();
+    finish();
+}
+
+/* The joint answers HR was told of C, a new string: each notice's
+ * answer's first line, in the order queued, lines apart. */
+static char *joint_told_to_hr(void)
+{
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(tkl_outbox_list(s.outbox, false, &ids, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        struct tkl_stored_notice *x = NULL;
+        ck_assert_int_eq(tkl_outbox_get(s.outbox, ids[i], &x), 0);
+        const struct tkl_notice_entry *e = &x->entries[0];
+        if (e->stage == TKL_STAGE_JOINT && !strcmp(x->notice.recipient, "hr") &&
+            !strcmp(e->item_id, "C"))
+            fprintf(f, "%.*s\n", (int)strcspn(e->answer, "\n"), e->answer);
+        tkl_stored_notice_free(x);
+    }
+    free(ids);
+    ck_assert_int_eq(fclose(f), 0);
+    return text;
+}
+
+/* ICT toggles C, HR's and ICT's, within delivery.joint_settle_seconds
+ * (10 minutes): HR is told only once an update has stood that long, and
+ * only the net result. At 9:00:30 ICT completes C and reopens it a
+ * minute later: a run then, and a run 11 minutes later, tell HR nothing.
+ * At 9:20 ICT completes it, reopens it and completes it again within two
+ * minutes: nothing at once; 11 minutes later HR is told once, of the
+ * completion; the runs after it tell nothing more. */
+START_TEST(a_joint_update_is_told_once_it_has_settled_and_only_its_net_result)
+{
+    tkl_write_text(dir, "plan.csv", PLAN "C,Train managers,HR / ICT,30/06/2023,\n");
+    toggled_by_ict(2, 60);
+    oneshot_at("2023-06-30T09:12:00");
+    ck_assert_uint_eq(notices_of("hr", "C", TKL_STAGE_JOINT), 0);
+    tkl_service_free(&s);
+    restart_at("2023-06-30T09:20:00");
+    toggled_by_ict(3, 50);
+    for (int run = 0; run < 2; run++) {
+        oneshot_at(run ? "2023-06-30T10:00:00" : "2023-06-30T09:33:00");
+        char *told = joint_told_to_hr();
+        ck_assert_str_eq(told, "Marked complete by ICT\n");
+        free(told);
+        ck_assert_uint_eq(notices_of("ict", "C", TKL_STAGE_JOINT), 0);
+        tkl_service_free(&s);
+    }
+}
+END_TEST
+
+/* A running service tells a joint update when it settles, by its timer:
+ * with delivery.joint_settle_seconds = 1, ICT's completion of C is told
+ * to HR about a second after it was recorded, with no queue round. */
+START_TEST(a_running_service_tells_a_joint_update_when_it_settles)
+{
+    tkl_write_text(dir, "plan.csv", PLAN "C,Train managers,HR / ICT,30/06/2023,\n");
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "daemon = { timezone = \"Europe/London\"; };\n"
+             "store = { files = [ \"plan.csv\" ]; };\n"
+             "schedule = { catch_up_days = 1; };\n"
+             "delivery = { concurrency = 1; report_to = \"hr\"; joint_settle_seconds = 1; };\n"
+             "notifiers = ( { name = \"chat\"; plugin = \"echo\"; } );\n"
+             "teams = (\n"
+             "  { id = \"hr\"; name = \"HR\"; recipients = { chat = [ \"hr\" ]; }; },\n"
+             "  { id = \"ict\"; name = \"ICT\"; recipients = { chat = [ \"ict\" ]; }; }\n"
+             ");\n");
+    tkl_write_text(dir, "tickler.conf", text);
+    start();
+    ck_assert(record("C", TKL_UPDATE_COMPLETE, "ict", "ict", NULL));
+    ck_assert_uint_eq(notices_of("hr", "C", TKL_STAGE_JOINT), 0);
+    for (int i = 0; i < 100 && notices_of("hr", "C", TKL_STAGE_JOINT) == 0; i++)
+        (void)uv_run(&loop, UV_RUN_ONCE);
+    ck_assert_uint_eq(notices_of("hr", "C", TKL_STAGE_JOINT), 1);
+    tkl_service_stop(&s);
+    finish();
     tkl_service_free(&s);
 }
 END_TEST
@@ -608,7 +716,7 @@ START_TEST(a_resume_that_ends_the_snooze_of_no_owning_team_is_told_after_an_owne
                               tkl_day_from_civil(2023, 9, 1)));
     ck_assert(record_at_until("C", TKL_UPDATE_SNOOZE, "hr", "hr", NULL, now - 9 * 86400,
                               tkl_day_from_civil(2023, 6, 26)));
-    record_at = now;
+    record_at = now - 700; /* settled: delivery.joint_settle_seconds */
     ck_assert(record("C", TKL_UPDATE_RESUME, "ict", "ict", NULL));
     run_oneshot();
     ck_assert_int_eq(finished, 1);
@@ -845,6 +953,8 @@ int main(void)
     tcase_add_test(tc, a_not_ours_untold_for_more_than_a_week_is_not_told_late);
     tcase_add_test(tc, a_joint_actions_completion_left_untold_is_told_to_its_other_team_once);
     tcase_add_test(tc, a_joint_actions_completion_and_reopen_are_told_to_its_other_team);
+    tcase_add_test(tc, a_joint_update_is_told_once_it_has_settled_and_only_its_net_result);
+    tcase_add_test(tc, a_running_service_tells_a_joint_update_when_it_settles);
     tcase_add_test(
         tc, a_resume_that_ends_the_snooze_of_no_owning_team_is_told_after_an_owners_ended_one);
     tcase_add_test(tc, update_requests_go_at_their_time_and_the_timer_waits_for_the_next);
