@@ -2682,20 +2682,38 @@ static const struct tkl_update *settle_next(const struct tkl_answers *answers,
 
 enum joint_settle { JOINT_TELL, JOINT_WAIT, JOINT_NEVER };
 
-/* Whether joint update u of answers is told at now, delivery's
+/* Whether an update of u's pair of kinds of u's action, by another teller
+ * than u's, was recorded before u: a reopen or a resume of u's teller may
+ * then end what that teller did (a resume ends every team's snooze, a
+ * reopen any completion), so a run of u's teller is not judged to undo
+ * itself. */
+static bool other_teller_before(const struct tkl_answers *answers, const struct tkl_update *u)
+{
+    for (size_t j = 0; j < answers->updates.n; j++) {
+        const struct tkl_update *x = &answers->updates.v[j];
+        if (x->id < u->id && settle_pair(x->kind) == settle_pair(u->kind) &&
+            !strcmp(x->action_id, u->action_id) && !same_teller(x, u))
+            return true;
+    }
+    return false;
+}
+
+/* Whether joint update u of s->answers is told at now, delivery's
  * joint_settle_seconds settle after it was recorded: never when its
  * teller's next update of its pair came less than settle after it (it
  * superseded u), nor when u ends a run of its teller's updates of its
- * pair, each less than settle after the one before, that undoes the
- * run's first (complete ... reopen, reopen ... complete, snooze ...
- * resume: the other teams hear of the net result, none); not yet while u
- * is younger than settle (JOINT_WAIT, *at then the instant it settles);
- * else it is told. The same on every node: it follows from the updates
- * alone. */
-static enum joint_settle joint_settled(const struct tkl_answers *answers,
-                                       const struct tkl_update *u, int64_t settle, int64_t now,
-                                       int64_t *at)
+ * pair, each less than settle after the one before and none of them told
+ * already (s->told), that undoes the run's first (complete ... reopen,
+ * reopen ... complete, snooze ... resume) while no other teller has an
+ * update of that pair before u (other_teller_before): the other teams
+ * hear of the net result, none; not yet while u is younger than settle
+ * (JOINT_WAIT, *at then the instant it settles); else it is told. The
+ * same on every node that told the same (it follows from the updates and
+ * what was told). */
+static enum joint_settle joint_settled(const struct tkl_service *s, const struct tkl_update *u,
+                                       int64_t settle, int64_t now, int64_t *at)
 {
+    const struct tkl_answers *answers = &s->answers;
     if (settle <= 0)
         return JOINT_TELL;
     if (settle_next(answers, u, true, settle))
@@ -2705,10 +2723,10 @@ static enum joint_settle joint_settled(const struct tkl_answers *answers,
         return JOINT_WAIT;
     }
     const struct tkl_update *first = u, *x;
-    while ((x = settle_next(answers, first, false, settle)))
+    while ((x = settle_next(answers, first, false, settle)) && !is_told(s, told_key(x->id, true)))
         first = x;
     /* a snooze after a resume says until when: told */
-    if (first->kind != u->kind && u->kind != TKL_UPDATE_SNOOZE)
+    if (first->kind != u->kind && u->kind != TKL_UPDATE_SNOOZE && !other_teller_before(answers, u))
         return JOINT_NEVER;
     return JOINT_TELL;
 }
@@ -2817,7 +2835,7 @@ static int put_told(struct tkl_service *s, struct telling *t, const struct tkl_u
     if (t->joint) {
         int64_t at = 0;
         if (!joint_of(&s->answers, u, s->rt->store, c, tkl_local_day(now), &a) ||
-            joint_settled(&s->answers, u, c->delivery.joint_settle_seconds, now, &at) != JOINT_TELL)
+            joint_settled(s, u, c->delivery.joint_settle_seconds, now, &at) != JOINT_TELL)
             return 1;
         return tkl_queue_joint(s->state, &c->teams, &c->schedule, a,
                                tkl_answers_find(&s->answers, a->id), u, now, on_told, t);
@@ -2916,7 +2934,7 @@ static void tell_untold(struct tkl_service *s)
         }
         if (!is_told(s, told_key(u->id, true)) &&
             joint_of(&s->answers, u, s->rt->store, s->rt->cfg, today, &a)) {
-            enum joint_settle j = joint_settled(&s->answers, u, settle, now, &at);
+            enum joint_settle j = joint_settled(s, u, settle, now, &at);
             if (j == JOINT_WAIT && at < settles)
                 settles = at;
             if (j != JOINT_TELL)

@@ -703,6 +703,32 @@ START_TEST(a_running_service_tells_a_joint_update_when_it_settles)
 }
 END_TEST
 
+/* HR snoozed C (HR's and ICT's) until September, told to ICT long ago.
+ * ICT snoozes it until August and, within the settle time, resumes it:
+ * the resume ends every team's snooze, HR's too, so HR's reminders come
+ * back, and HR hears of it, though ICT's run of updates undid itself. */
+START_TEST(a_resume_that_ends_another_teams_snooze_is_told_though_its_teller_snoozed_first)
+{
+    tkl_write_text(dir, "plan.csv", PLAN "C,Train managers,HR / ICT,30/09/2023,\n");
+    ck_assert_int_eq(tkl_service_load(&s), 0);
+    int64_t now = tkl_service_now(&s);
+    ck_assert(record_at_until("C", TKL_UPDATE_SNOOZE, "hr", "hr", NULL, now - 3 * 86400,
+                              tkl_day_from_civil(2023, 9, 1)));
+    ck_assert(record_at_until("C", TKL_UPDATE_SNOOZE, "ict", "ict", NULL, now,
+                              tkl_day_from_civil(2023, 8, 1)));
+    ck_assert(record_at_until("C", TKL_UPDATE_RESUME, "ict", "ict", NULL, now + 60, TKL_NO_DAY));
+    tkl_service_free(&s);
+    oneshot_at("2023-06-30T09:20:00");
+    /* HR's snooze until September no longer holds: the resume ended it */
+    ck_assert_ptr_null(
+        tkl_answer_snooze(tkl_answers_find(&s.answers, "C"), tkl_day_from_civil(2023, 7, 3), NULL));
+    char *told = joint_told_to_hr();
+    ck_assert_str_eq(told, "Reminders resumed by ICT\n");
+    free(told);
+    tkl_service_free(&s);
+}
+END_TEST
+
 /* C, owned by HR and ICT, snoozed until September through a link of no
  * owning team's, then by HR until Monday 26 June (the owners' snooze, over
  * since): ICT's resume on 30 June ends the snooze until September, which
@@ -955,6 +981,8 @@ int main(void)
     tcase_add_test(tc, a_joint_actions_completion_and_reopen_are_told_to_its_other_team);
     tcase_add_test(tc, a_joint_update_is_told_once_it_has_settled_and_only_its_net_result);
     tcase_add_test(tc, a_running_service_tells_a_joint_update_when_it_settles);
+    tcase_add_test(tc,
+                   a_resume_that_ends_another_teams_snooze_is_told_though_its_teller_snoozed_first);
     tcase_add_test(
         tc, a_resume_that_ends_the_snooze_of_no_owning_team_is_told_after_an_owners_ended_one);
     tcase_add_test(tc, update_requests_go_at_their_time_and_the_timer_waits_for_the_next);
