@@ -430,24 +430,35 @@ static unsigned bidi_control(const char *s)
     return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ? cp : 0;
 }
 
-void tkl_text_fput_bidi_close(FILE *f, const char *s)
+/* Writes s[0..n) to f (each byte through tkl_html_char when html) with
+ * every PDI that closes no isolate opened before it in s[0..n) left out
+ * (it would close the isolate s is quoted in: UAX #9 BD9), then the PDFs
+ * and PDIs that close what s[0..n) leaves open: embeddings as a reader
+ * without isolates counts them (each PDF closes the latest; a PDF too
+ * many does nothing inside an isolate), isolates as UAX #9 does (each
+ * PDI closes the latest, the embeddings inside it too). */
+static void put_closed(FILE *f, const char *s, size_t n, bool html)
 {
-    /* embeddings as a reader without isolates counts them (each PDF
-     * closes the latest), isolates as UAX #9 does (each PDI closes the
-     * latest, the embeddings inside it too); a PDF too many does nothing
-     * where an isolate or nothing is open, a PDI too many would close the
-     * isolate around s: the PDIs are exact */
     size_t emb = 0, iso = 0;
-    for (; s && *s; s++) {
-        unsigned cp = bidi_control(s);
+    for (size_t i = 0; i < n; i++) {
+        unsigned cp = i + 2 < n ? bidi_control(s + i) : 0;
+        if (cp == 0x2069 && !iso) {
+            i += 2;
+            continue;
+        }
         if (cp == 0x202c)
             emb -= emb > 0;
         else if (cp == 0x2069)
-            iso -= iso > 0;
+            iso--;
         else if (cp >= 0x2066)
             iso++;
         else if (cp)
             emb++;
+        const char *e = html ? tkl_html_char(s[i]) : NULL;
+        if (e)
+            fputs(e, f);
+        else
+            fputc(s[i], f);
     }
     for (; emb; emb--)
         fputs(PDF, f);
@@ -464,10 +475,25 @@ void tkl_text_fput_quote(FILE *f, const char *s)
         tkl_text_fput_line(f, s);
         return;
     }
+    char *line = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&line, &len);
+    if (!m) { /* out of memory: the note as isolated as it can be */
+        fputs(FSI, f);
+        put_closed(f, s, strlen(s), false);
+        fputs(PDI, f);
+        return;
+    }
+    tkl_text_fput_line(m, s);
+    if (fclose(m) != 0) {
+        free(line);
+        line = NULL;
+        len = 0;
+    }
     fputs(FSI, f);
-    tkl_text_fput_line(f, s);
-    tkl_text_fput_bidi_close(f, s);
+    put_closed(f, line ? line : "", len, false);
     fputs(PDI, f);
+    free(line);
 }
 
 char *tkl_text_quote(const char *s)
@@ -501,8 +527,17 @@ void tkl_html_fput_lines(FILE *f, const char *s)
 
 void tkl_html_fput_quote(FILE *f, const char *s)
 {
+    /* a line break ends a paragraph for the page's bidi: each line's
+     * marks are closed on it */
     fputs("<bdi>", f);
-    tkl_html_fput_lines(f, s);
-    tkl_text_fput_bidi_close(f, s);
+    for (const char *p = s ? s : ""; *p;) {
+        size_t n = strcspn(p, "\r\n");
+        put_closed(f, p, n, true);
+        p += n;
+        if (*p) {
+            fputs("<br>", f);
+            p += p[0] == '\r' && p[1] == '\n' ? 2 : 1;
+        }
+    }
     fputs("</bdi>", f);
 }

@@ -84,22 +84,18 @@ bool tkl_text_blank(const char *s);
  * notice's own. */
 void tkl_text_fput_line(FILE *f, const char *s);
 
-/* Writes to f the PDFs (U+202C) and then the PDIs (U+2069) that close the
- * embeddings and overrides (U+202A, U+202B, U+202D, U+202E) and the
- * isolates (U+2066 to U+2068) that s (NULL: none) opens and leaves open,
- * so that none of them reaches past s. A PDI closes every embedding
- * opened inside its isolate (Unicode Bidirectional Algorithm, UAX #9);
- * the PDFs close them for a reader that knows no isolates. */
-void tkl_text_fput_bidi_close(FILE *f, const char *s);
-
 /* Writes s, text an officer wrote, to f as tkl_text_fput_line does,
  * isolated from the text around it: when s holds any character that is
  * not ASCII (a right-to-left letter, a bidi control), inside FIRST STRONG
- * ISOLATE (U+2068) and POP DIRECTIONAL ISOLATE (U+2069), with what s
- * leaves open closed before the PDI (tkl_text_fput_bidi_close). Its
- * marks are kept, balanced or not: an Arabic or Hebrew note may need
- * them, and they cannot reorder the notice's own text after it. ASCII
- * cannot reorder the text around it and is written as it is. */
+ * ISOLATE (U+2068) and POP DIRECTIONAL ISOLATE (U+2069), a PDI of s that
+ * closes no isolate s opened left out (it would end the quote's), and
+ * the embeddings, overrides (U+202A to U+202E) and isolates (U+2066 to
+ * U+2068) s leaves open closed before the last PDI: PDFs (U+202C) for a
+ * reader that knows no isolates, then PDIs (Unicode Bidirectional
+ * Algorithm, UAX #9). Its other marks are kept, balanced or not: an
+ * Arabic or Hebrew note may need them, and they cannot reorder the
+ * notice's own text after it. ASCII cannot reorder the text around it
+ * and is written as it is. */
 void tkl_text_fput_quote(FILE *f, const char *s);
 
 /* What tkl_text_fput_quote writes of s, a new string, or NULL (out of
@@ -112,9 +108,10 @@ void tkl_html_fput_lines(FILE *f, const char *s);
 
 /* Writes s (NULL: nothing), text an officer wrote, to f for HTML element
  * content: inside <bdi>, which isolates it from the page's text around
- * it, escaped (tkl_html_char), each line break (CRLF, CR or LF) as <br>,
- * with what s leaves open closed before </bdi>
- * (tkl_text_fput_bidi_close). */
+ * it, escaped (tkl_html_char), each line break (CRLF, CR or LF) as <br>;
+ * as a line break ends a paragraph for the page's bidi, each line is
+ * closed as tkl_text_fput_quote closes the whole (its stray PDIs left
+ * out, what it leaves open closed at its end). */
 void tkl_html_fput_quote(FILE *f, const char *s);
 
 /* The length of the longest prefix of s (NUL-terminated) of at most max

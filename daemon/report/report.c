@@ -633,16 +633,21 @@ char *tkl_report_reason_text(const struct tkl_report_row *row, char *buf, size_t
                  (int)tkl_utf8_prefix(row->completion->recipient, 120), row->completion->recipient,
                  when_short(row->completion->at, day));
         break;
-    case TKL_REASON_NOT_OURS:
-        snprintf(buf, size, "Said not ours by %.*s on %s%s%.*s; for the plan's owner to reassign.",
+    case TKL_REASON_NOT_OURS: {
+        /* the team an officer suggested, cut, then isolated from the text
+         * after it (its closers kept); out of memory, cut only */
+        const char *sugg = row->not_ours->suggested_team;
+        char cut[96];
+        snprintf(cut, sizeof(cut), "%.*s", sugg ? (int)tkl_utf8_prefix(sugg, 80) : 0,
+                 sugg ? sugg : "");
+        char *team = sugg ? tkl_text_quote(cut) : NULL;
+        snprintf(buf, size, "Said not ours by %.*s on %s%s%s; for the plan's owner to reassign.",
                  (int)tkl_utf8_prefix(row->not_ours->recipient, 120), row->not_ours->recipient,
-                 when_short(row->not_ours->at, day),
-                 row->not_ours->suggested_team ? ", suggesting " : "",
-                 row->not_ours->suggested_team
-                     ? (int)tkl_utf8_prefix(row->not_ours->suggested_team, 80)
-                     : 0,
-                 row->not_ours->suggested_team ? row->not_ours->suggested_team : "");
+                 when_short(row->not_ours->at, day), sugg ? ", suggesting " : "",
+                 team ? team : cut);
+        free(team);
         break;
+    }
     case TKL_REASON_ON_SCHEDULE:
         snprintf(buf, size, "On schedule: green, %s %s.", due_word(a),
                  day_short(a->deadline.day, day));

@@ -1262,6 +1262,29 @@ START_TEST(test_an_objective_in_other_capitals_is_one_and_cells_copy_apart)
 }
 END_TEST
 
+/* The Status column's why of an action every owning team said
+ * "not ours" of quotes the team an officer suggested; an override the
+ * officer left open (RLO) is closed and isolated there too, as in the
+ * Progress column's note head, so "; for the plan's owner to reassign."
+ * keeps its order (HTML, CSV, Markdown and Word all print this text). */
+START_TEST(the_why_of_a_not_ours_isolates_its_suggested_team)
+{
+    struct tkl_action a = {.id = "X", .title = "t", .owners = "HR", .status_text = ""};
+    struct tkl_update u = {.action_id = "X",
+                           .recipient = "hr@x.example",
+                           .team_id = "hr",
+                           .kind = TKL_UPDATE_NOT_OURS,
+                           .at = 1780000000,
+                           .suggested_team = "\xe2\x80\xae"
+                                             "Estates"};
+    struct tkl_report_row row = {.action = &a, .not_ours = &u, .reason = TKL_REASON_NOT_OURS};
+    char why[TKL_REPORT_REASON_SIZE];
+    const char *t = tkl_report_reason_text(&row, why, sizeof(why));
+    ck_assert_msg(strstr(t, "\xe2\x80\xac\xe2\x81\xa9; for the plan") != NULL,
+                  "the RLO is left open: %s", t);
+}
+END_TEST
+
 START_TEST(every_allocation_failure_is_clean)
 {
     struct tkl_store *s = hostile_with_orphan();
@@ -1319,6 +1342,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_an_objective_in_other_capitals_is_one_and_cells_copy_apart);
     tcase_add_test(tc, test_a_csv_cell_too_long_for_a_spreadsheet_is_cut_and_says_so);
     tcase_add_test(tc, every_allocation_failure_is_clean);
+    tcase_add_test(tc, the_why_of_a_not_ours_isolates_its_suggested_team);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -342,9 +342,10 @@ START_TEST(an_officers_text_is_quoted_isolated)
     ck_assert_str_eq(got, FSI "a " RLI "b " RLE "c " RLE "d" PDF " e" PDF PDI PDI);
     free(got);
     /* an Arabic note with balanced marks: kept as it is, inside the
-     * isolate; a PDF or PDI too many closes nothing of the notice's */
+     * isolate; a PDF too many is kept (it closes nothing inside an
+     * isolate), a PDI too many left out (it would close the quote's) */
     got = written(tkl_text_fput_quote, RLE ARABIC PDF " " RLI ARABIC PDI " 3" PDF PDI);
-    ck_assert_str_eq(got, FSI RLE ARABIC PDF " " RLI ARABIC PDI " 3" PDF PDI PDI);
+    ck_assert_str_eq(got, FSI RLE ARABIC PDF " " RLI ARABIC PDI " 3" PDF PDI);
     free(got);
     /* ASCII cannot reorder what follows: as it is */
     got = written(tkl_text_fput_quote, "Training is L&D's\nnext");
@@ -353,12 +354,51 @@ START_TEST(an_officers_text_is_quoted_isolated)
 }
 END_TEST
 
+/* The byte offset in s where the isolate initiator at s + at is closed by
+ * its matching PDI (UAX #9 BD9), or strlen(s) when it is not. */
+static size_t matching_pdi(const char *s, size_t at)
+{
+    size_t depth = 0;
+    for (size_t i = at; s[i]; i++) {
+        const unsigned char *p = (const unsigned char *)s + i;
+        if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa8)
+            depth++;
+        else if (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0xa9 && --depth == 0)
+            return i;
+    }
+    return strlen(s);
+}
+
+/* A note holding a PDI too many ("x" PDI then Arabic) does not close the
+ * isolate around it early: the FSI that opens the quote is closed by the
+ * quote's last PDI, so the rest of the note stays inside. */
+START_TEST(a_stray_pdi_in_a_note_does_not_end_its_isolate)
+{
+    static const char *const notes[] = {"x" PDI ARABIC " 12", PDI RLO "evil", ARABIC PDI PDI};
+    for (size_t k = 0; k < sizeof(notes) / sizeof(notes[0]); k++) {
+        char *got = written(tkl_text_fput_quote, notes[k]);
+        ck_assert(!strncmp(got, FSI, 3));
+        size_t end = matching_pdi(got, 0);
+        ck_assert_msg(end == strlen(got) - 3,
+                      "note %zu: the quote's FSI is closed at byte %zu "
+                      "of %zu",
+                      k, end, strlen(got));
+        free(got);
+    }
+}
+END_TEST
+
 /* On a page, an officer's text is escaped inside <bdi>, its line breaks
- * as <br>, with what it leaves open closed before </bdi>. */
+ * as <br>, with what each line leaves open closed on it (a line break
+ * ends a paragraph for the page's bidi), a PDI that closes nothing of
+ * the line's left out. */
 START_TEST(an_officers_text_is_isolated_in_html)
 {
     char *got = written(tkl_html_fput_quote, "<b>\r\n" RLO "x\ry");
-    ck_assert_str_eq(got, "<bdi>&lt;b&gt;<br>" RLO "x<br>y" PDF "</bdi>");
+    ck_assert_str_eq(got, "<bdi>&lt;b&gt;<br>" RLO "x" PDF "<br>y</bdi>");
+    free(got);
+    got = written(tkl_html_fput_quote, RLI "a\n" ARABIC PDI " 5");
+    ck_assert_str_eq(got, "<bdi>" RLI "a" PDI "<br>" ARABIC " 5</bdi>");
     free(got);
     got = written(tkl_html_fput_quote, ARABIC);
     ck_assert_str_eq(got, "<bdi>" ARABIC "</bdi>");
@@ -430,6 +470,7 @@ int main(void)
     tcase_add_test(tc, a_text_is_written_on_one_line);
     tcase_add_test(tc, an_officers_text_is_quoted_isolated);
     tcase_add_test(tc, an_officers_text_is_isolated_in_html);
+    tcase_add_test(tc, a_stray_pdi_in_a_note_does_not_end_its_isolate);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
 }
