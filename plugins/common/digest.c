@@ -285,6 +285,9 @@ const char *dg_calendar_title(const struct tkl_notice *n)
  * leaves a subject of 512 bytes room for an entry's title. */
 #define TITLE_BYTES 300
 
+/* Bytes of a subject a header holds (header_text). */
+#define SUBJECT_BYTES 480
+
 const char *dg_group_heading(const struct tkl_notice *n, enum dg_group g, char *buf, size_t size)
 {
     if (g != DG_LOOKAHEAD)
@@ -359,8 +362,13 @@ void dg_subject(const struct tkl_notice *n, char *buf, size_t size)
                            : n->entries[0].kind == TKL_DEADLINE_EVENT ? "Comms prompt"
                                                                       : "Reminder";
         dg_when(&n->entries[0], w, sizeof(w));
-        snprintf(buf, size, "%.*s (%s): %.*s", utf8_prefix(what, TITLE_BYTES), what, w,
-                 utf8_prefix(t, 160), t);
+        /* the entry's title whole up to 160 bytes, the calendar's title
+         * what is left of a header's 480 (SUBJECT_BYTES) */
+        int t_len = utf8_prefix(t, 160);
+        size_t room = SUBJECT_BYTES - strlen(w) - 5 - (size_t)t_len;
+        snprintf(buf, size, "%.*s (%s): %.*s",
+                 utf8_prefix(what, (int)(room < TITLE_BYTES ? room : TITLE_BYTES)), what, w, t_len,
+                 t);
     } else if (events == n->n_entries && lookahead == n->n_entries) {
         /* the look-ahead lists observances still under way beside those
          * coming up: the subject says which it holds */
@@ -553,7 +561,7 @@ static void encoded_words(struct dg_buf *b, const char *s, const char *eol)
  * folded with eol (encoded_words); at most 480 bytes of it. */
 static void header_text(struct dg_buf *b, const char *value, const char *eol)
 {
-    int n = utf8_prefix(value, 480);
+    int n = utf8_prefix(value, SUBJECT_BYTES);
     char *v = strndup(value, (size_t)n);
     if (!v) {
         b->oom = true;

@@ -747,6 +747,26 @@ START_TEST(the_calendar_is_named_by_the_notices_title)
     dg_subject(&n, buf, sizeof(buf));
     ck_assert_str_eq(buf, "Maidstone \u2013 equality & <diversity> dates (under way, began 14 "
                           "days ago): Black History Month");
+    /* the longest title (100 characters of 3 bytes) beside an entry's
+     * long title: the subject fits a header's 480 bytes with the entry's
+     * title whole (its first 160 bytes), the calendar's cut at a
+     * character */
+    char cal[301] = "", entry[201] = "";
+    for (int i = 0; i < 100; i++)
+        strcat(cal, "\u65e5");
+    memset(entry, 'e', 200);
+    n.calendar_title = cal;
+    e[0].title = entry;
+    dg_subject(&n, buf, sizeof(buf));
+    ck_assert_uint_le(strlen(buf), 480);
+    ck_assert_int_eq(strspn(buf, "\u65e5") % 3, 0);
+    ck_assert_uint_gt(strspn(buf, "\u65e5"), 200);
+    ck_assert_str_eq(
+        strstr(buf, " (under way, began 14 days ago): "),
+        " (under way, began 14 days ago): "
+        "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+        "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+    n.calendar_title = title;
     observances(e, 3, (const int[]){14, 27, 40}, true);
     n.n_entries = 3;
     dg_subject(&n, buf, sizeof(buf));
