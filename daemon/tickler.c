@@ -1901,6 +1901,9 @@ static int outbox_show(json_t *arr, const struct tkl_stored_notice *s, uint64_t 
         tkl_format_instant(lease_until, until);
     const char *state = tkl_notice_state_name(s->state, s->attempts);
     if (!arr) {
+        /* a reply stored by an older version or node may hold control bytes */
+        if (s->last_error)
+            printable(s->last_error);
         printf("%5" PRIu64 " %-9s %s %s:%s  %s, %d attempt(s)%s%s%s%s%s%s\n", id, state, at,
                s->notice.channel, s->notice.recipient, tkl_notice_items(&s->notice, shown),
                s->attempts, lease_node ? "  leased to " : "", lease_node ? lease_node : "",

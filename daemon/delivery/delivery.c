@@ -271,9 +271,13 @@ static bool repeats_link(const struct tkl_flight *x, const char *reply)
  * and logs it: valid UTF-8 (in a reply that is not, a stray byte is
  * U+FFFD where other characters are UTF-8, and the whole is read as
  * Windows-1252 where none is), on one line (each run of line breaks one space), its
- * control characters (ESC, C1 such as CSI) spaces, whatever a plugin or
- * the server behind it sent. A new string, or NULL when out of memory.
+ * control characters (ESC, C1 such as CSI) spaces, at most REPLY_MAX
+ * bytes (cut at a character, "..." after it), whatever a plugin or the
+ * server behind it sent: a journal line that quotes it keeps the fields
+ * after it. A new string, or NULL when out of memory.
  */
+#define REPLY_MAX 1024
+
 static char *reply_line(const char *reply)
 {
     size_t len = strlen(reply);
@@ -287,6 +291,8 @@ static char *reply_line(const char *reply)
         tkl_text_fput_line(f, text);
         if (fclose(f) == 0) {
             tkl_text_printable(line, n, true);
+            if (n > REPLY_MAX)
+                strcpy(line + tkl_utf8_prefix(line, REPLY_MAX - 3), "...");
         } else {
             free(line);
             line = NULL;

@@ -1481,6 +1481,14 @@ START_TEST(a_reply_is_kept_and_logged_as_one_line_of_printable_utf8)
     drive();
     complete_all(&slow, TKL_DELIVERY_PERMANENT, "550 Empf\xc3\xa4nger \xfc unbekannt");
     drive();
+    /* a reply longer than a journal line: the line keeps its fields */
+    char huge[4 + 2 * 2100 + 1] = "550 ";
+    for (int i = 0; i < 2100; i++)
+        memcpy(huge + 4 + 2 * i, "\xc3\xa9", 3);
+    uint64_t longest = put("slow", "team4");
+    drive();
+    complete_all(&slow, TKL_DELIVERY_PERMANENT, huge);
+    drive();
     char *log = tkl_capture_end();
     char *reply = reply_of(refused);
     ck_assert_str_eq(reply, "550  [31mrefused [0m see   2J there");
@@ -1491,6 +1499,11 @@ START_TEST(a_reply_is_kept_and_logged_as_one_line_of_printable_utf8)
     reply = reply_of(stray); /* the a-umlaut kept, not read as two letters */
     ck_assert_str_eq(reply, "550 Empf\xc3\xa4nger \xef\xbf\xbd unbekannt");
     free(reply);
+    reply = reply_of(longest); /* cut at a character, its end said */
+    ck_assert_uint_eq(strlen(reply), 1023);
+    ck_assert(tkl_utf8_valid(reply, strlen(reply)));
+    ck_assert_str_eq(reply + strlen(reply) - 5, "\xc3\xa9...");
+    free(reply);
     ck_assert(tkl_utf8_valid(log, strlen(log)));
     ck_assert_ptr_null(strchr(log, '\x1b'));
     ck_assert_ptr_null(strchr(log, '\r'));
@@ -1499,6 +1512,7 @@ START_TEST(a_reply_is_kept_and_logged_as_one_line_of_printable_utf8)
                                       "2J there; notice="));
     ck_assert_ptr_nonnull(strstr(log, "<4>delivery failed, will retry in "));
     ck_assert_ptr_nonnull(strstr(log, " s: 451 caf\xc3\xa9 \xc3\xbf busy; notice="));
+    ck_assert_ptr_nonnull(strstr(log, "\xc3\xa9...; notice="));
     free(log);
 }
 END_TEST
