@@ -292,7 +292,7 @@ static char *reply_line(const char *reply)
         if (fclose(f) == 0) {
             tkl_text_printable(line, n, true);
             if (n > REPLY_MAX)
-                strcpy(line + tkl_utf8_prefix(line, REPLY_MAX - 3), "...");
+                memcpy(line + tkl_utf8_prefix(line, REPLY_MAX - 3), "...", 4);
         } else {
             free(line);
             line = NULL;
