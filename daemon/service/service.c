@@ -2660,74 +2660,47 @@ static int settle_pair(enum tkl_update_kind k)
     return k == TKL_UPDATE_SNOOZE || k == TKL_UPDATE_RESUME ? 2 : 0;
 }
 
-/* The update of answers by u's teller of u's pair of kinds that comes
- * next after u (later) or last before it (!later), when it was recorded
- * less than settle seconds from u; else NULL. */
-static const struct tkl_update *settle_next(const struct tkl_answers *answers,
-                                            const struct tkl_update *u, bool later, int64_t settle)
+/* Whether an update of answers by u's teller of u's pair of kinds comes
+ * next after u less than settle seconds after it; never for an update of
+ * no pair (a progress note, a "not ours": each says something of its
+ * own). */
+static bool superseded(const struct tkl_answers *answers, const struct tkl_update *u,
+                       int64_t settle)
 {
-    const struct tkl_update *best = NULL;
+    const struct tkl_update *next = NULL;
+    if (!settle_pair(u->kind))
+        return false;
     for (size_t j = 0; j < answers->updates.n; j++) {
         const struct tkl_update *x = &answers->updates.v[j];
-        if (settle_pair(x->kind) != settle_pair(u->kind) || !same_teller(x, u) ||
-            (later ? x->id <= u->id || (best && x->id > best->id)
-                   : x->id >= u->id || (best && x->id < best->id)))
-            continue;
-        best = x;
+        if (settle_pair(x->kind) == settle_pair(u->kind) && x->id > u->id &&
+            (!next || x->id < next->id) && same_teller(x, u))
+            next = x;
     }
-    if (best && (later ? best->at - u->at : u->at - best->at) >= settle)
-        return NULL;
-    return best;
+    return next && next->at - u->at < settle;
 }
 
 enum joint_settle { JOINT_TELL, JOINT_WAIT, JOINT_NEVER };
 
-/* Whether an update of u's pair of kinds of u's action, by another teller
- * than u's, was recorded before u: a reopen or a resume of u's teller may
- * then end what that teller did (a resume ends every team's snooze, a
- * reopen any completion), so a run of u's teller is not judged to undo
- * itself. */
-static bool other_teller_before(const struct tkl_answers *answers, const struct tkl_update *u)
-{
-    for (size_t j = 0; j < answers->updates.n; j++) {
-        const struct tkl_update *x = &answers->updates.v[j];
-        if (x->id < u->id && settle_pair(x->kind) == settle_pair(u->kind) &&
-            !strcmp(x->action_id, u->action_id) && !same_teller(x, u))
-            return true;
-    }
-    return false;
-}
-
-/* Whether joint update u of s->answers is told at now, delivery's
+/* Whether joint update u of answers is told at now, delivery's
  * joint_settle_seconds settle after it was recorded: never when its
  * teller's next update of its pair came less than settle after it (it
- * superseded u), nor when u ends a run of its teller's updates of its
- * pair, each less than settle after the one before and none of them told
- * already (s->told), that undoes the run's first (complete ... reopen,
- * reopen ... complete, snooze ... resume) while no other teller has an
- * update of that pair before u (other_teller_before): the other teams
- * hear of the net result, none; not yet while u is younger than settle
- * (JOINT_WAIT, *at then the instant it settles); else it is told. The
- * same on every node that told the same (it follows from the updates and
- * what was told). */
-static enum joint_settle joint_settled(const struct tkl_service *s, const struct tkl_update *u,
-                                       int64_t settle, int64_t now, int64_t *at)
+ * superseded u: of a quick run, complete, reopen, complete, only the last
+ * is told); not yet while u is younger than settle (JOINT_WAIT, *at then
+ * the instant it settles); else it is told. It follows from the updates
+ * alone, so every node, and a restart, decides the same; a successor that
+ * reaches the state after u was told only makes it told as well. */
+static enum joint_settle joint_settled(const struct tkl_answers *answers,
+                                       const struct tkl_update *u, int64_t settle, int64_t now,
+                                       int64_t *at)
 {
-    const struct tkl_answers *answers = &s->answers;
     if (settle <= 0)
         return JOINT_TELL;
-    if (settle_next(answers, u, true, settle))
+    if (superseded(answers, u, settle))
         return JOINT_NEVER;
     if (u->at > now - settle) {
         *at = u->at + settle;
         return JOINT_WAIT;
     }
-    const struct tkl_update *first = u, *x;
-    while ((x = settle_next(answers, first, false, settle)) && !is_told(s, told_key(x->id, true)))
-        first = x;
-    /* a snooze after a resume says until when: told */
-    if (first->kind != u->kind && u->kind != TKL_UPDATE_SNOOZE && !other_teller_before(answers, u))
-        return JOINT_NEVER;
     return JOINT_TELL;
 }
 
@@ -2835,7 +2808,7 @@ static int put_told(struct tkl_service *s, struct telling *t, const struct tkl_u
     if (t->joint) {
         int64_t at = 0;
         if (!joint_of(&s->answers, u, s->rt->store, c, tkl_local_day(now), &a) ||
-            joint_settled(s, u, c->delivery.joint_settle_seconds, now, &at) != JOINT_TELL)
+            joint_settled(&s->answers, u, c->delivery.joint_settle_seconds, now, &at) != JOINT_TELL)
             return 1;
         return tkl_queue_joint(s->state, &c->teams, &c->schedule, a,
                                tkl_answers_find(&s->answers, a->id), u, now, on_told, t);
@@ -2934,7 +2907,7 @@ static void tell_untold(struct tkl_service *s)
         }
         if (!is_told(s, told_key(u->id, true)) &&
             joint_of(&s->answers, u, s->rt->store, s->rt->cfg, today, &a)) {
-            enum joint_settle j = joint_settled(s, u, settle, now, &at);
+            enum joint_settle j = joint_settled(&s->answers, u, settle, now, &at);
             if (j == JOINT_WAIT && at < settles)
                 settles = at;
             if (j != JOINT_TELL)

@@ -327,11 +327,12 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertEqual(len(to("beta@example.org")), 2)
         self.assertEqual(len(to("alpha@example.org")), 1)
 
-    def test_a_joint_actions_completion_undone_at_once_tells_nobody(self):
+    def test_a_joint_actions_completion_undone_at_once_is_told_as_the_reopen(self):
         """Alpha marks A1, Alpha's and Beta's, complete and reopens it
-        within delivery.joint_settle_seconds: Beta is told nothing, then
-        nor 11 minutes on; the completion Alpha then leaves standing is
-        told to Beta once, 11 minutes after it."""
+        within delivery.joint_settle_seconds: Beta is told nothing at
+        once, and 11 minutes on only of the reopen (the completion it
+        superseded is not told); the completion Alpha then leaves
+        standing is told to Beta once, 11 minutes after it."""
         a1 = self.joint_plan()
         to = self.to
         self.run_daemon("2026-12-07T09:00:30", 2)
@@ -341,17 +342,21 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         self.assertIn("Recorded: reopened.", back["text"])
         self.assertEqual([r[2] for r in self.updates()], [1, 5])
         self.run_daemon("2026-12-07T09:12:30", 2)
+        wait_until(lambda: len(to("beta@example.org")) == 2)  # its digest, the reopen
+        body, msg = text_part(to("beta@example.org")[1])
+        self.assertTrue(str(msg["Subject"]).startswith("Reopened by Alpha"), msg["Subject"])
+        self.assertNotIn("Marked complete", body)
         time.sleep(1)
         self.assertEqual(self.waiting(), 0)
-        self.assertEqual(len(to("beta@example.org")), 1)  # its digest alone
+        self.assertEqual(len(to("beta@example.org")), 2)
         self.browser(link, "complete", "joint-toggle-again")
         self.run_daemon("2026-12-07T09:24:30", 3)
-        wait_until(lambda: len(to("beta@example.org")) == 2)
-        body, msg = text_part(to("beta@example.org")[1])
+        wait_until(lambda: len(to("beta@example.org")) == 3)
+        body, msg = text_part(to("beta@example.org")[2])
         self.assertEqual(str(msg["Subject"]), "Marked complete by Alpha: " + PLAN[0][1])
         self.run_daemon("2026-12-07T09:40:30", 3)
         time.sleep(1)
-        self.assertEqual(len(to("beta@example.org")), 2)
+        self.assertEqual(len(to("beta@example.org")), 3)
 
     def test_a_link_by_hand_lasts_no_longer_than_expiry_days(self):
         """tickler link --expires-in beyond links.expiry_days (45 by
