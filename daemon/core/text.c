@@ -165,12 +165,16 @@ char *tkl_utf8_repaired(const char *s, size_t len)
     return out;
 }
 
-bool tkl_utf8_has_multibyte(const char *s, size_t len)
+bool tkl_utf8_mostly(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] >= 0x80 && tkl_utf8_char_len(s + i, len - i) > 1)
-            return true;
-    return false;
+    size_t chars = 0, stray = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = tkl_utf8_char_len(s + i, len - i);
+        chars += n > 1;
+        stray += !n;
+        i += n ? n : 1;
+    }
+    return chars > stray;
 }
 
 /* Windows-1252 0x80..0x9f; 0 marks the five undefined bytes, kept as U+FFFD. */
@@ -430,17 +434,25 @@ static unsigned bidi_control(const char *s)
     return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ? cp : 0;
 }
 
-/* Writes s[0..n) to f (each byte through tkl_html_char when html) with
- * every PDI that closes no isolate opened before it in s[0..n) left out
- * (it would close the isolate s is quoted in: UAX #9 BD9), then the PDFs
- * and PDIs that close what s[0..n) leaves open: embeddings as a reader
+/* Writes s[0..n) to f, each byte through tkl_html_char when html, else
+ * each run of line breaks as one space (tkl_text_fput_line), with every
+ * PDI that closes no isolate opened before it in s[0..n) left out (it
+ * would close the isolate s is quoted in: UAX #9 BD9), then the PDFs and
+ * PDIs that close what s[0..n) leaves open: embeddings as a reader
  * without isolates counts them (each PDF closes the latest; a PDF too
  * many does nothing inside an isolate), isolates as UAX #9 does (each
  * PDI closes the latest, the embeddings inside it too). */
 static void put_closed(FILE *f, const char *s, size_t n, bool html)
 {
-    size_t emb = 0, iso = 0;
+    size_t emb = 0, iso = 0, k;
     for (size_t i = 0; i < n; i++) {
+        if (!html && (k = line_break(s + i))) {
+            fputc(' ', f);
+            while (i + k < n && line_break(s + i + k))
+                k += line_break(s + i + k);
+            i += k - 1;
+            continue;
+        }
         unsigned cp = i + 2 < n ? bidi_control(s + i) : 0;
         if (cp == 0x2069 && !iso) {
             i += 2;
@@ -475,25 +487,9 @@ void tkl_text_fput_quote(FILE *f, const char *s)
         tkl_text_fput_line(f, s);
         return;
     }
-    char *line = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&line, &len);
-    if (!m) { /* out of memory: the note as isolated as it can be */
-        fputs(FSI, f);
-        put_closed(f, s, strlen(s), false);
-        fputs(PDI, f);
-        return;
-    }
-    tkl_text_fput_line(m, s);
-    if (fclose(m) != 0) {
-        free(line);
-        line = NULL;
-        len = 0;
-    }
     fputs(FSI, f);
-    put_closed(f, line ? line : "", len, false);
+    put_closed(f, s, strlen(s), false);
     fputs(PDI, f);
-    free(line);
 }
 
 char *tkl_text_quote(const char *s)

@@ -36,9 +36,12 @@ bool tkl_utf8_valid(const char *s, size_t len);
  * (1 to 4), or 0 when none does (len 0, a stray or truncated byte). */
 size_t tkl_utf8_char_len(const char *s, size_t len);
 
-/* Whether s[0..len) holds a well-formed character of more than one byte:
- * text meant as UTF-8, though it may have a stray byte. */
-bool tkl_utf8_has_multibyte(const char *s, size_t len);
+/* Whether s[0..len) holds more well-formed characters of more than one
+ * byte than bytes that start none: text meant as UTF-8 with a stray byte
+ * or a character cut, where Windows-1252 text (whose letter and
+ * punctuation side by side may form one such character) has more stray
+ * bytes. */
+bool tkl_utf8_mostly(const char *s, size_t len);
 
 /* A NUL-terminated copy of s[0..len) with each byte that starts no
  * well-formed UTF-8 character replaced by U+FFFD. NULL on allocation

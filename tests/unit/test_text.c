@@ -152,9 +152,14 @@ END_TEST
 START_TEST(a_stray_byte_in_utf8_becomes_a_replacement_character)
 {
     const char in[] = "Empf\xc3\xa4nger \xfc \xe2\x82 \xf0\x9f\x98\x80 \xc0\xaf end";
-    ck_assert(tkl_utf8_has_multibyte(in, sizeof(in) - 1));
-    ck_assert(!tkl_utf8_has_multibyte("caf\xe9 \xff \xc0\xaf", 10)); /* overlong: none */
-    ck_assert(!tkl_utf8_has_multibyte("plain", 5));
+    ck_assert(!tkl_utf8_mostly(in, sizeof(in) - 1)); /* 2 characters, 5 stray bytes */
+    ck_assert(!tkl_utf8_mostly("caf\xe9 \xff \xc0\xaf", 10)); /* overlong: none */
+    ck_assert(!tkl_utf8_mostly("plain", 5));
+    /* Windows-1252: "JOS\xc9" then a closing quote forms U+0254, one
+     * character beside a stray opening quote: not mostly UTF-8 */
+    ck_assert(!tkl_utf8_mostly("550 \x93JOS\xc9\x94", 10));
+    /* a UTF-8 reply whose last character was cut */
+    ck_assert(tkl_utf8_mostly("503 \xc3\x9c \xe2\x80\x93 sp\xc3\xa4ter \xc3", 20));
     ck_assert_uint_eq(tkl_utf8_char_len("\xf0\x9f\x98\x80", 4), 4);
     ck_assert_uint_eq(tkl_utf8_char_len("\xf0\x9f\x98\x80", 3), 0); /* cut by the length */
     ck_assert_uint_eq(tkl_utf8_char_len("\xed\xa0\x80", 3), 0);     /* a surrogate */
