@@ -152,7 +152,7 @@ END_TEST
 START_TEST(a_stray_byte_in_utf8_becomes_a_replacement_character)
 {
     const char in[] = "Empf\xc3\xa4nger \xfc \xe2\x82 \xf0\x9f\x98\x80 \xc0\xaf end";
-    ck_assert(!tkl_utf8_mostly(in, sizeof(in) - 1)); /* 2 characters, 5 stray bytes */
+    ck_assert(!tkl_utf8_mostly(in, sizeof(in) - 1));          /* 2 characters, 5 stray bytes */
     ck_assert(!tkl_utf8_mostly("caf\xe9 \xff \xc0\xaf", 10)); /* overlong: none */
     ck_assert(!tkl_utf8_mostly("plain", 5));
     /* Windows-1252: "JOS\xc9" then a closing quote forms U+0254, one
