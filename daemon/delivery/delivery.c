@@ -268,12 +268,14 @@ static bool repeats_link(const struct tkl_flight *x, const char *reply)
 /*
  * A notifier's reply as the host keeps it (the outbox, which tickler
  * status and outbox, the operator's page and the failure reports read)
- * and logs it: valid UTF-8 (in a reply that is not, a stray byte is
- * U+FFFD where most of its other characters are UTF-8, tkl_utf8_mostly,
- * and the whole is read as Windows-1252 where they are not), on one line (each run of line breaks
- * one space), its control characters (ESC, C1 such as CSI) spaces, at most REPLY_MAX bytes (cut at
- * a character, "..." after it), whatever a plugin or the server behind it sent: a journal line that
- * quotes it keeps the fields after it. A new string, or NULL when out of memory.
+ * and logs it, whatever a plugin or the server behind it sent: valid
+ * UTF-8 (in a reply that is not, a stray byte is U+FFFD where most of its
+ * other characters are UTF-8, tkl_utf8_mostly, and the whole is read as
+ * Windows-1252 where they are not), on one line (each run of line breaks
+ * one space), its control characters (ESC, C1 such as CSI) spaces, at
+ * most REPLY_MAX bytes (cut at a character, "..." after it, so that a
+ * journal line that quotes it keeps the fields after it). A new string,
+ * or NULL when out of memory.
  */
 #define REPLY_MAX 1024
 

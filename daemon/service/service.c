@@ -2877,11 +2877,13 @@ static int ask_told(struct tkl_service *s, int64_t id, bool joint)
  * joint action's other owning teams of every update joint_of names that
  * has settled and was not superseded (joint_settled: tell_timer is armed
  * for the first to settle), that was recorded in the last
- * NOT_OURS_TELL_DAYS and that this process has not told (s->told): its meta ("reported:<id>",
- * "joint-told:<id>") is read in the state's open group, and when it is absent its notices are put
- * (on_reported), so an update is told once, whichever process or node recorded it, and also when
- * one stopped or lost its database between the update's commit and its report. Nothing for an
- * update nobody can be told of (warned when it is recorded), nor while a refusal waits for the
+ * NOT_OURS_TELL_DAYS and that this process has not told (s->told): its
+ * meta ("reported:<id>", "joint-told:<id>") is read in the state's open
+ * group, and when it is absent its notices are put (on_reported), so an
+ * update is told once, whichever process or node recorded it, and also
+ * when one stopped or lost its database between the update's commit and
+ * its report. Nothing for an update nobody can be told of (warned when it
+ * is recorded), nor while a refusal waits for the
  * timer. The group is ended by the loop's next commit (at once when the
  * loop is not running).
  */
