@@ -1177,9 +1177,15 @@ teams = ( %s );
         if harness.PG:
             # another session holds the notices table across 09:00: the
             # round waits for it (PostgreSQL queues the lock, it does not
-            # refuse), then every notice is delivered once
+            # refuse), then every notice is delivered once. The lock is
+            # taken once the start's build of the failure sweep's index has
+            # ended: a build waits for the transactions older than it, so a
+            # session asking for the table meanwhile closes a lock cycle,
+            # which PostgreSQL ends by cancelling one side, and the side it
+            # picks depends on which waited first
             try:
                 d.wait_for("schema version")
+                d.wait_for("failure sweep's index notices_failed")  # built, or not now
                 lock = harness.pg_lock(self.conf, "notices", 30)
                 self.assertEqual(lock.wait(timeout=120), 0, lock.stderr.read())
                 box = settle(self, d, self.outbox, len(names))
