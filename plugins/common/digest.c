@@ -1066,9 +1066,9 @@ const char dg_default_html[] =
     "<p style=\"font-size:13px;color:#3d3d3d\">{{footer}}</p>\n"
     "</div>\n</body>\n</html>\n";
 
-static const char *const names[] = {"team",      "recipient", "count",       "overdue", "date",
-                                    "summary",   "subject",   "intro",       "actions", "plan_url",
-                                    "plan_link", "footer",    "first_title", NULL};
+static const char *const names[] = {"team",      "recipient", "count",       "overdue",  "date",
+                                    "summary",   "subject",   "intro",       "actions",  "plan_url",
+                                    "plan_link", "footer",    "first_title", "calendar", NULL};
 
 int dg_template_check(const char *t, unsigned *ret_line, char *err, size_t size)
 {
@@ -1087,7 +1087,7 @@ int dg_template_check(const char *t, unsigned *ret_line, char *err, size_t size)
             snprintf(err, size,
                      "unknown placeholder \"%.*s\" (known: team, recipient, "
                      "count, overdue, date, summary, subject, intro, actions, "
-                     "plan_url, plan_link, footer, first_title)",
+                     "plan_url, plan_link, footer, first_title, calendar)",
                      end ? (int)len + 4 : 2, p);
             *ret_line = line;
             return -EINVAL;
@@ -1162,6 +1162,8 @@ static void value(struct dg_buf *b, const char *name, size_t len, const struct t
         v = o->footer ? o->footer : dg_default_footer_of(n);
     } else if (IS("first_title")) {
         v = n->n_entries && n->entries[0].title ? n->entries[0].title : "";
+    } else if (IS("calendar")) {
+        v = dg_calendar_title(n);
     }
     if (!v)
         return;

@@ -138,6 +138,16 @@ static void put_day(struct dg_buf *b, const char *key, int32_t day)
     dg_puts(b, "\"");
 }
 
+/* Whether n holds an observance of the diversity calendar (a prompt or
+ * the look-ahead): its body then names the calendar. */
+static bool holds_observance(const struct tkl_notice *n)
+{
+    for (size_t i = 0; i < n->n_entries; i++)
+        if (n->entries[i].kind == TKL_DEADLINE_EVENT)
+            return true;
+    return false;
+}
+
 /*
  * The body: schema tickler.notice/1, compact, in ASCII (as jansson's
  * JSON_COMPACT | JSON_ENSURE_ASCII writes it, member order as documented).
@@ -165,6 +175,7 @@ static char *notice_json(const struct tkl_notice *n)
         dg_puts(&b, "\"");
     }
     put_str(&b, "intro", n->intro);
+    put_str(&b, "calendar", holds_observance(n) ? dg_calendar_title(n) : NULL);
     dg_puts(&b, ",\"entries\":[");
     for (size_t i = 0; i < n->n_entries; i++) {
         const struct tkl_notice_entry *e = &n->entries[i];

@@ -13,12 +13,14 @@ import calendar
 import datetime as dt
 import email
 import email.policy
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 from pathlib import Path
@@ -889,6 +891,49 @@ class Prompts(Fixture):
         self.assertIn(">Maidstone equality &amp; diversity dates \u2013 &lt;2027&gt;: coming up"
                       "</h2>", html)
         self.assertNotIn("iversity calendar", body + html)
+
+    def test_the_webhook_names_the_calendar_by_its_title(self):
+        """The comms team's look-ahead by the signed webhook, to a real
+        HTTP server: its JSON names the calendar by calendar.title, as
+        written, beside its observances."""
+        title = "Maidstone equality & diversity dates \u2013 \"2027\""
+        bodies = []
+
+        class Sink(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+                self.send_response(204)
+                self.end_headers()
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        with open(os.path.join(self.tmp, "comms.url"), "w") as f:
+            f.write("http://127.0.0.1:%d/comms\n" % server.server_address[1])
+        with open(self.conf) as f:
+            text = f.read()
+        comms = '    recipients = { email = [ "comms@maidstone.example" ]; }; },'
+        self.assertIn(comms, text)
+        text = text.replace(comms, '    recipients = { email = [ "comms@maidstone.example" ]; '
+                                   'hook = [ "comms" ]; }; },')
+        text = text.replace("notifiers = (\n", 'notifiers = (\n  { name = "hook"; plugin = '
+                            '"webhook"; settings = { destinations = ( { name = "comms"; '
+                            'url_file = "comms.url"; } ); }; },\n', 1)
+        with open(self.conf, "w") as f:
+            f.write(text + '\ncalendar = { title = "%s"; };\n' % title.replace('"', '\\"'))
+        run(tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(), "--state-dir",
+            self.state, "--now", "2027-09-01T09:30", "--oneshot")
+        self.assertEqual(len(bodies), 1)
+        body = json.loads(bodies[0])
+        self.assertEqual(body["calendar"], title)
+        self.assertEqual(body["recipient"], "comms")
+        self.assertTrue(body["entries"])
+        self.assertEqual({e["kind"] for e in body["entries"]}, {"event"})
+        self.assertEqual({e["stage"] for e in body["entries"]}, {"look-ahead"})
 
     def test_a_late_prompt_for_an_observance_that_has_ended_is_not_sent(self):
         """A first start on Friday 12 September 2025 catches up the prompt

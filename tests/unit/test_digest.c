@@ -742,6 +742,15 @@ START_TEST(the_calendar_is_named_by_the_notices_title)
     ck_assert_ptr_null(strstr(h.data, "<diversity>"));
     free(t.data);
     free(h.data);
+    /* a template's {{calendar}}: the name, escaped in HTML */
+    unsigned line = 0;
+    char err[256];
+    ck_assert_int_eq(dg_template_check("From {{calendar}}\n", &line, err, sizeof(err)), 0);
+    struct dg_buf c = {0};
+    dg_render(&c, "[{{calendar}}]", &n, &(struct dg_render_opts){0}, DG_HTML, "\n");
+    ck_assert(!c.oom);
+    ck_assert_str_eq(c.data, "[Maidstone \u2013 equality &amp; &lt;diversity&gt; dates]");
+    free(c.data);
     /* one entry of the look-ahead, and prompts only */
     n.n_entries = 1;
     dg_subject(&n, buf, sizeof(buf));
