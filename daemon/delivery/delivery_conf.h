@@ -24,9 +24,11 @@
  * delivery.joint_settle_seconds' default: how long an officer's update of
  * a joint action (complete, reopen, snooze, resume) stands before the
  * action's other owning teams are told of it. A later update of the same
- * action by the same team within it supersedes it (complete then reopen:
- * nothing told; complete, reopen, complete: one completion), so a click
- * undone at once tells nobody.
+ * action by the same team of the same pair (complete and reopen, snooze
+ * and resume) within it supersedes it: of a quick run only the last is
+ * told (complete then reopen: the reopen alone; complete, reopen,
+ * complete: one completion), so clicks made and undone tell once, not
+ * each time.
  */
 #define TKL_JOINT_SETTLE_SECONDS 600
 

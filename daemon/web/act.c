@@ -651,6 +651,7 @@ static bool link_recorded(const struct tkl_service *s, const struct act_view *v,
 static void html_owning_teams(FILE *f, const struct tkl_team_dir *dir, const struct tkl_action *a);
 static void html_others_told(FILE *f, const struct tkl_service *s, const struct act_view *v,
                              const char *what);
+static void html_settle(FILE *f, const struct tkl_service *s);
 
 /* What the page opens with after a POST: what was recorded, said only
  * when the link's updates hold it (a ?done= typed or kept in a bookmark,
@@ -727,10 +728,12 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
         html_owning_teams(f, &s->rt->cfg->teams, v->a);
         fputs("); ", f);
         html_others_told(f, s, v, "so, each with a link of their own to undo it.");
+        html_settle(f, s);
     }
     if (mine && mine->kind == TKL_UPDATE_SNOOZE && v->a->n_teams > 1) {
         fputc(' ', f);
         html_others_told(f, s, v, "so, each with a link of their own to resume them.");
+        html_settle(f, s);
     }
     const struct tkl_resumed *x =
         text == done_text[TKL_UPDATE_RESUME] && v->team
@@ -1059,6 +1062,22 @@ static void html_others_told(FILE *f, const struct tkl_service *s, const struct 
     fprintf(f, ") %s", what);
 }
 
+/* When the other owning teams of a joint action hear of an update
+ * (delivery.joint_settle_seconds; nothing when told at once): a sentence,
+ * after the one html_others_told ends. */
+static void html_settle(FILE *f, const struct tkl_service *s)
+{
+    int sec = s->rt->cfg->delivery.joint_settle_seconds;
+    if (sec <= 0)
+        return;
+    int n = sec % 3600 == 0 ? sec / 3600 : sec % 60 == 0 ? sec / 60 : sec;
+    const char *unit = sec % 3600 == 0 ? "hour" : sec % 60 == 0 ? "minute" : "second";
+    fprintf(f,
+            " They hear of it once it has stood for %d %s%s; change it again before then, and "
+            "only the last change is told.",
+            n, unit, n == 1 ? "" : "s");
+}
+
 /* The names of the teams that own a, escaped, separated by semicolons (a
  * team's name may hold a comma: "Policy, Communities and Engagement"). */
 static void html_owning_teams(FILE *f, const struct tkl_team_dir *dir, const struct tkl_action *a)
@@ -1095,6 +1114,7 @@ static void form_snooze(FILE *f, const struct tkl_service *s, const struct act_v
         if (v->a->n_teams > 1) {
             fputc(' ', f);
             html_others_told(f, s, v, "so, each with a link of their own to resume them.");
+            html_settle(f, s);
         }
         fputs("</p>\n", f);
     }
@@ -1284,7 +1304,9 @@ static void form_resume(FILE *f, const struct tkl_service *s, const struct act_v
         fputs("<p>This ends the snooze for every team that owns this action (", f);
         html_owning_teams(f, &s->rt->cfg->teams, v->a);
         fputs("), not only yours; ", f);
-        html_others_told(f, s, v, "so, and the reminders they get say who resumed them.</p>\n");
+        html_others_told(f, s, v, "so, and the reminders they get say who resumed them.");
+        html_settle(f, s);
+        fputs("</p>\n", f);
     }
     if (not_ours) {
         fputs("<p>", f);
@@ -1348,9 +1370,9 @@ static void form_complete(FILE *f, const struct tkl_service *s, const struct act
             fputs("<p>The plan names more than one team for it (", f);
             html_owning_teams(f, &s->rt->cfg->teams, v->a);
             fputs("): the reminders of every one of them stop, and ", f);
-            html_others_told(f, s, v,
-                             "so, each with a link of their own to undo it. Press when the whole "
-                             "action is done, not only your team's part.</p>\n");
+            html_others_told(f, s, v, "so, each with a link of their own to undo it.");
+            html_settle(f, s);
+            fputs(" Press when the whole action is done, not only your team's part.</p>\n", f);
         }
         fputs("<button type=\"submit\" name=\"do\" value=\"complete\">Mark complete</button>\n"
               "</form>\n",
@@ -1366,6 +1388,7 @@ static void form_complete(FILE *f, const struct tkl_service *s, const struct act
     if (v->a->n_teams > 1) {
         fputc(' ', f);
         html_others_told(f, s, v, "so.");
+        html_settle(f, s);
     }
     fputs("</p>\n"
           "<label for=\"reopen-note\">Why (optional)</label>\n"

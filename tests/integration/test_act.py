@@ -290,7 +290,8 @@ teams = ( { id = "alpha"; name = "Alpha"; recipients = { mail = [ "alpha@example
         said = " ".join(done["text"].split())
         self.assertIn("Recorded: marked complete.", said)
         self.assertIn("tickler tells the others (Beta <Estates>) so, each with a link of their "
-                      "own to undo it.", said)
+                      "own to undo it. They hear of it once it has stood for 10 minutes; change "
+                      "it again before then, and only the last change is told.", said)
         # not before it has settled
         time.sleep(1)
         self.assertEqual(self.waiting(), 0)

@@ -1242,7 +1242,9 @@ START_TEST(a_snooze_can_be_ended_from_the_page)
                                   "snooze for every team that owns "
                                   "this action (Human Resources; ICT &amp; Digital), not only "
                                   "yours; tickler tells the others (ICT &amp; Digital) so, and "
-                                  "the reminders they get say who resumed them.</p>"));
+                                  "the reminders they get say who resumed them. They hear of it "
+                                  "once it has stood for 10 minutes; change it again before then, "
+                                  "and only the last change is told.</p>"));
     tkl_http_response_free(&resp);
     page_get(tkl_web_act, &resp, ops, NULL); /* another team's officer: who snoozed */
     ck_assert(page_has(resp.body, "<p>hr (Human Resources) snoozed this action's reminders "
@@ -1380,9 +1382,13 @@ START_TEST(the_snooze_form_names_every_team_it_holds)
                                       "team that owns it: Human Resources; ICT &amp; "
                                       "Digital. tickler tells the others ("));
         ck_assert(page_has(resp.body, i ? "the others (Human Resources) so, each with a link of "
-                                          "their own to resume them.</p>"
+                                          "their own to resume them. They hear of it once it has "
+                                          "stood for 10 minutes; change it again before then, "
+                                          "and only the last change is told.</p>"
                                         : "the others (ICT &amp; Digital) so, each with a link "
-                                          "of their own to resume them.</p>"));
+                                          "of their own to resume them. They hear of it once it "
+                                          "has stood for 10 minutes; change it again before "
+                                          "then, and only the last change is told.</p>"));
         tkl_http_response_free(&resp);
     }
 }
@@ -1507,7 +1513,8 @@ START_TEST(what_holds_now_says_what_each_of_two_snoozes_holds)
 END_TEST
 
 /* A joint action's Mark complete says every team's reminders stop and
- * that tickler tells the others, naming them, before and after the press,
+ * that tickler tells the others, naming them, and when (once the update
+ * has stood delivery.joint_settle_seconds), before and after the press,
  * and so does its way back; a single team's says nothing of the kind. */
 START_TEST(a_joint_actions_completion_says_the_others_are_told)
 {
@@ -1522,17 +1529,22 @@ START_TEST(a_joint_actions_completion_says_the_others_are_told)
     ck_assert(page_has(resp.body, "<p>The plan names more than one team for it (Human Resources; "
                                   "ICT &amp; Digital): the reminders of every one of them stop, "
                                   "and tickler tells the others (ICT &amp; Digital) so, each "
-                                  "with a link of their own to undo it. Press when the whole "
-                                  "action is done, not only your team's part.</p>"));
+                                  "with a link of their own to undo it. They hear of it once it "
+                                  "has stood for 10 minutes; change it again before then, and "
+                                  "only the last change is told. Press when the whole action is "
+                                  "done, not only your team's part.</p>"));
     tkl_http_response_free(&resp);
     ck_assert_uint_eq(post_do(path, "complete", NULL, 0, where, sizeof(where)), 303);
     page_get(tkl_web_act, &resp, path, "done", "complete", NULL);
     ck_assert(page_has(resp.body, "That goes for every team the plan names for it (Human "
                                   "Resources; ICT &amp; Digital); tickler tells the others (ICT "
                                   "&amp; Digital) so, each with a link of their own to undo "
-                                  "it."));
+                                  "it. They hear of it once it has stood for 10 minutes; change "
+                                  "it again before then, and only the last change is told."));
     ck_assert(page_has(resp.body, "reminders for it then go on as the plan says. tickler tells "
-                                  "the others (ICT &amp; Digital) so.</p>"));
+                                  "the others (ICT &amp; Digital) so. They hear of it once it has "
+                                  "stood for 10 minutes; change it again before then, and only "
+                                  "the last change is told.</p>"));
     tkl_http_response_free(&resp);
 }
 END_TEST
