@@ -2021,15 +2021,21 @@ static int cmd_outbox(struct cli *c, int argc, char **argv)
 struct send_test {
     bool done;
     enum tkl_delivery_status status;
-    char reply[1024];
+    char *reply;     /* as the daemon keeps one (tkl_text_reply_line); NULL: none */
+    bool reply_lost; /* out of memory */
 };
+
+/* What send-test prints of a reply: one line, as the daemon keeps it. */
+#define SEND_TEST_REPLY_MAX 1024
 
 static void on_test_done(void *data, const struct tkl_delivery *res)
 {
     struct send_test *t = data;
     t->done = true;
     t->status = res ? res->status : TKL_DELIVERY_TRANSIENT;
-    snprintf(t->reply, sizeof(t->reply), "%s", res && res->reply ? res->reply : "");
+    free(t->reply);
+    t->reply = tkl_text_reply_line(res && res->reply ? res->reply : "", SEND_TEST_REPLY_MAX);
+    t->reply_lost = !t->reply;
 }
 
 /* Up to max active actions of the store as digest entries, soonest first,
@@ -2167,13 +2173,17 @@ static int run_send_test(struct cli *c, const struct tkl_plugin_conf *nc, const 
         goto out;
     static const char *const what[] = {"delivered", "failed, would be retried",
                                        "failed, would not be retried"};
-    printf("%s: %s\n", t.done ? what[t.status % 3] : "no answer", t.reply);
+    printf("%s: %s\n", t.done ? what[t.status % 3] : "no answer",
+           t.reply_lost ? "(the reply cannot be shown: out of memory)"
+           : t.reply    ? t.reply
+                        : "");
     rc = t.done && t.status == TKL_DELIVERY_OK ? 0 : 1;
 out:
     tkl_host_stop_instance(p);
     tkl_transfers_close(svc.transfers);
     uv_run(&loop, UV_RUN_DEFAULT);
     tkl_plugin_close(p);
+    free(t.reply);
 out_loop:
     if (uv_loop_close(&loop) != 0) {
         fprintf(stderr, "tickler send-test: libuv handles left open\n");

@@ -167,7 +167,11 @@ static void on_signal(uv_signal_t *h, int signum)
     struct daemon *d = h->data;
     if (signum != SIGHUP && d->service.stopping) {
         log_notice("stopping now: the deliveries still in flight are cut short and left in the "
-                   "outbox for the next start");
+                   "%s",
+                   d->service.deliverer.shared
+                       ? "shared outbox, for a node that runs once their lease runs out (this one "
+                         "at its next start)"
+                       : "outbox for the next start");
         tkl_service_stop_now(&d->service);
         return;
     }

@@ -478,6 +478,41 @@ static void put_closed(FILE *f, const char *s, size_t n, bool html)
         fputs(PDI, f);
 }
 
+char *tkl_text_reply_line(const char *s, size_t max)
+{
+    size_t len = strlen(s);
+    char *text = tkl_utf8_valid(s, len)    ? strdup(s)
+                 : tkl_utf8_mostly(s, len) ? tkl_utf8_repaired(s, len)
+                                           : tkl_cp1252_to_utf8(s, len);
+    char *line = NULL;
+    size_t n = 0;
+    FILE *f = text ? open_memstream(&line, &n) : NULL;
+    if (!f) {
+        free(text);
+        return NULL;
+    }
+    tkl_text_fput_line(f, text);
+    free(text);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        free(line);
+        return NULL;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 2 < n && bidi_control(line + i)) {
+            i += 2;
+            continue;
+        }
+        line[o++] = line[i];
+    }
+    line[o] = '\0';
+    tkl_text_printable(line, o, true);
+    if (max >= 4 && o > max)
+        memcpy(line + tkl_utf8_prefix(line, max - 3), "...", 4);
+    return line;
+}
+
 void tkl_text_fput_quote(FILE *f, const char *s)
 {
     bool ascii = true;

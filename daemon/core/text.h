@@ -117,6 +117,21 @@ void tkl_html_fput_lines(FILE *f, const char *s);
  * out, what it leaves open closed at its end). */
 void tkl_html_fput_quote(FILE *f, const char *s);
 
+/*
+ * Text from elsewhere (a notifier's reply, whatever a plugin or the server
+ * behind it sent) as one line of printable UTF-8 that a journal line can
+ * quote and keep its fields after: valid UTF-8 is kept; in text that is
+ * not, a stray byte is U+FFFD where most of its other characters are
+ * UTF-8 (tkl_utf8_mostly), and the whole is read as Windows-1252 where
+ * they are not; each run of line breaks is one space (tkl_text_fput_line),
+ * the other controls spaces (tkl_text_printable); the embeddings,
+ * overrides and isolates (U+202A to U+202E, U+2066 to U+2069) are left
+ * out, so that none reorders what follows the text; at most max bytes
+ * (max at least 4): longer text is cut at a character and "..." put
+ * after it. A new string, or NULL when out of memory.
+ */
+char *tkl_text_reply_line(const char *s, size_t max);
+
 /* The length of the longest prefix of s (NUL-terminated) of at most max
  * bytes that ends at a UTF-8 character boundary. */
 size_t tkl_utf8_prefix(const char *s, size_t max);

@@ -16,8 +16,10 @@
 #define UNSERVED_WAIT 300 /* seconds a notice no notifier here serves waits at a time */
 
 /* OUT_RELEASE: claimed (marked sending) but never handed to its notifier;
- * OUT_WITHDRAWN: claimed, completed meanwhile, never to be handed out */
-enum outcome { OUT_DELIVERED, OUT_RETRY, OUT_FAILED, OUT_RELEASE, OUT_WITHDRAWN };
+ * OUT_WITHDRAWN: claimed, completed meanwhile, never to be handed out;
+ * OUT_WAIT: claimed, no notifier here serves its channel, looked at
+ * again later (no attempt counted) */
+enum outcome { OUT_DELIVERED, OUT_RETRY, OUT_FAILED, OUT_RELEASE, OUT_WITHDRAWN, OUT_WAIT };
 
 /* One notice handed to a notifier, then, if the outbox refused its
  * outcome, that outcome until it is recorded. */
@@ -265,43 +267,11 @@ static bool repeats_link(const struct tkl_flight *x, const char *reply)
     return false;
 }
 
-/*
- * A notifier's reply as the host keeps it (the outbox, which tickler
+/* A notifier's reply as the host keeps it (the outbox, which tickler
  * status and outbox, the operator's page and the failure reports read)
- * and logs it, whatever a plugin or the server behind it sent: valid
- * UTF-8 (in a reply that is not, a stray byte is U+FFFD where most of its
- * other characters are UTF-8, tkl_utf8_mostly, and the whole is read as
- * Windows-1252 where they are not), on one line (each run of line breaks
- * one space), its control characters (ESC, C1 such as CSI) spaces, at
- * most REPLY_MAX bytes (cut at a character, "..." after it, so that a
- * journal line that quotes it keeps the fields after it). A new string,
- * or NULL when out of memory.
- */
+ * and logs it: tkl_text_reply_line, at most REPLY_MAX bytes, so that a
+ * journal line that quotes it keeps the fields after it. */
 #define REPLY_MAX 1024
-
-static char *reply_line(const char *reply)
-{
-    size_t len = strlen(reply);
-    char *text = tkl_utf8_valid(reply, len)    ? strdup(reply)
-                 : tkl_utf8_mostly(reply, len) ? tkl_utf8_repaired(reply, len)
-                                               : tkl_cp1252_to_utf8(reply, len);
-    char *line = NULL;
-    size_t n = 0;
-    FILE *f = text ? open_memstream(&line, &n) : NULL;
-    if (f) {
-        tkl_text_fput_line(f, text);
-        if (fclose(f) == 0) {
-            tkl_text_printable(line, n, true);
-            if (n > REPLY_MAX)
-                memcpy(line + tkl_utf8_prefix(line, REPLY_MAX - 3), "...", 4);
-        } else {
-            free(line);
-            line = NULL;
-        }
-    }
-    free(text);
-    return line;
-}
 
 /* Whether notice s tells delivery.report_to something itself (a failure
  * report, an answer, a summary): its own failure is not reported. */
@@ -773,7 +743,7 @@ static int record(struct tkl_deliverer *e, struct tkl_flight *x)
     static const enum tkl_state_outcome what[] = {
         [OUT_DELIVERED] = TKL_STATE_DELIVERED, [OUT_RETRY] = TKL_STATE_RETRY,
         [OUT_FAILED] = TKL_STATE_FAILED,       [OUT_RELEASE] = TKL_STATE_RELEASE,
-        [OUT_WITHDRAWN] = TKL_STATE_WITHDRAWN,
+        [OUT_WITHDRAWN] = TKL_STATE_WITHDRAWN, [OUT_WAIT] = TKL_STATE_WAIT,
     };
     const char *reply = x->reply ? x->reply : "";
     int r = tkl_state_outcome(e->state, x->s->notice.id, what[x->out], x->at, reply, e->lease.node,
@@ -890,8 +860,10 @@ static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tk
         x->out = OUT_RETRY;
         x->at = (now_ms + wait * 1000 + 999) / 1000;
         if (e->stopping) /* no retry in this run: say when it goes */
-            log_warning("delivery failed while stopping, kept in the outbox for the next start: "
-                        "%s; notice=%" PRIu64 " channel=%s recipient=%s",
+            log_warning("delivery failed while stopping, kept in the %s: %s; notice=%" PRIu64
+                        " channel=%s recipient=%s",
+                        e->shared ? "shared outbox for a node that runs"
+                                  : "outbox for the next start",
                         x->reply ? x->reply : "", n->id, n->channel, n->recipient);
         else /* once the channel is down (said once), at debug level until it delivers */
             tkl_log(quiet_retry(e, x) ? TKL_LOG_DEBUG : TKL_LOG_WARNING,
@@ -972,15 +944,20 @@ static bool quiet_retry(struct tkl_deliverer *e, const struct tkl_flight *x)
 
 /* Sums up s's quiet retries not said yet in one line: failed deliveries
  * (attempts, as the line that it delivers again counts them), a notice
- * retried twice counting twice. */
-static void say_streak(struct tkl_channel_streak *s, int64_t now, bool stopping)
+ * retried twice counting twice; when stopping, who retries them (shared:
+ * the state is shared by nodes). */
+static void say_streak(struct tkl_channel_streak *s, int64_t now, bool stopping, bool shared)
 {
     char from[32];
     log_warning("notifier %s is still down: %u more deliver%s failed (the last: %s), %s %s%s",
                 s->channel, s->unsaid, s->unsaid == 1 ? "y" : "ies", s->unsaid_reply,
-                stopping ? "kept in the outbox, retried from" : "retrying from",
+                !stopping ? "retrying from"
+                : shared  ? "kept in the shared outbox, retried from"
+                          : "kept in the outbox, retried from",
                 tkl_format_instant(s->unsaid_from, from),
-                stopping ? " once ticklerd runs again" : "");
+                !stopping ? ""
+                : shared  ? " by a node that runs"
+                          : " once ticklerd runs again");
     s->unsaid = 0;
     s->said_at = now;
 }
@@ -993,7 +970,7 @@ static void say_unsaid(struct tkl_deliverer *e, int64_t now)
     for (struct tkl_channel_streak *s = e->streaks; s; s = s->next)
         if (s->unsaid && !busy_on(e, s->channel) &&
             (!s->said_at || now - s->said_at >= SUMMARY_EVERY))
-            say_streak(s, now, false);
+            say_streak(s, now, false, e->shared);
 }
 
 /* A hastening asked when a channel delivered again. */
@@ -1138,7 +1115,7 @@ static void on_done(void *data, const struct tkl_delivery *res)
     if (res && res->reply && repeats_link(x, res->reply))
         x->reply = strdup("the reply repeated a link of the notice, so it was not kept");
     else
-        x->reply = reply_line(res && res->reply ? res->reply : "");
+        x->reply = tkl_text_reply_line(res && res->reply ? res->reply : "", REPLY_MAX);
     links_free(x->links, x->s->notice.n_entries); /* not needed after the delivery */
     x->links = NULL;
     (void)tkl_metrics_attempt_done(e->metrics, x->s->notice.channel,
@@ -1247,7 +1224,7 @@ static int settle_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s,
                                       "that has one"
                                     : "no notifier of this name is configured; kept in the outbox "
                                       "for one");
-        x->out = OUT_RETRY;
+        x->out = OUT_WAIT;
         x->at = now + UNSERVED_WAIT;
         unserved_seen(e, n->channel, more);
         log_debug("no notifier %s here; notice=%" PRIu64 " recipient=%s waits in the outbox "
@@ -1713,7 +1690,7 @@ void tkl_delivery_stop(struct tkl_deliverer *e)
      * burst and the minute */
     for (struct tkl_channel_streak *s = e->streaks; s; s = s->next)
         if (s->unsaid)
-            say_streak(s, now_s(e), true);
+            say_streak(s, now_s(e), true, e->shared);
 }
 
 void tkl_delivery_free(struct tkl_deliverer *e)

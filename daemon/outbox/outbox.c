@@ -1317,6 +1317,14 @@ int tkl_outbox_mark_retry(struct tkl_outbox *o, uint64_t id, int64_t next_attemp
                   id, next_attempt, reply);
 }
 
+int tkl_outbox_mark_wait(struct tkl_outbox *o, uint64_t id, int64_t next_look, const char *reply)
+{
+    return update(o, TKL_ST_MARK_WAIT,
+                  "UPDATE notices SET next_attempt = ?1, last_error = ?2, "
+                  "attempts = max(attempts, 1), sending = 0 WHERE id = ?3",
+                  id, next_look, reply);
+}
+
 int tkl_outbox_mark_sending(struct tkl_outbox *o, uint64_t id)
 {
     return update(o, TKL_ST_MARK_SENDING, "UPDATE notices SET sending = 1 WHERE id = ?1", id, 0,

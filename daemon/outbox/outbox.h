@@ -162,6 +162,14 @@ int tkl_outbox_mark_withdrawn(struct tkl_outbox *o, uint64_t id, int64_t now, co
 int tkl_outbox_mark_retry(struct tkl_outbox *o, uint64_t id, int64_t next_attempt,
                           const char *reply);
 
+/* Puts claimed notice id, which no notifier serves here, back until
+ * next_look: no attempt is counted (a notice waits so for up to
+ * delivery.max_age_hours, and its backoff once a notifier serves it
+ * again starts from its attempts), but they are made at least one, so
+ * that it counts as tried before (tkl_outbox_hasten, tickler status's
+ * retrying). */
+int tkl_outbox_mark_wait(struct tkl_outbox *o, uint64_t id, int64_t next_look, const char *reply);
+
 /* Records that a delivery of id has started (cleared by the marks above),
  * so that a restart after a crash knows what was in flight. */
 int tkl_outbox_mark_sending(struct tkl_outbox *o, uint64_t id);

@@ -2395,9 +2395,11 @@ static void finish_stop(struct tkl_service *s)
     unsigned n = tkl_delivery_in_flight(&s->deliverer, NULL);
     s->draining = false;
     if (n)
-        log_notice("stopping: %u deliveries still in flight are cut short and left in the outbox "
-                   "for the next start",
-                   n);
+        log_notice("stopping: %u deliveries still in flight are cut short and left in the %s", n,
+                   s->deliverer.shared
+                       ? "shared outbox, for a node that runs once their lease runs out (this one "
+                         "at its next start)"
+                       : "outbox for the next start");
     tkl_host_drain_end(&s->svc);
     if (s->rt)
         tkl_plugin_set_stop(&s->rt->plugins);

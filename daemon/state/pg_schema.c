@@ -182,6 +182,11 @@ static const struct {
      " attempts = attempts + 1, lease_node = NULL, lease_until = NULL"
      " WHERE id = $1::bigint AND lease_node = $2 AND state = 0 RETURNING id",
      4},
+    {TKL_PG_WAIT,
+     "UPDATE notices SET next_attempt = $3::bigint, last_error = $4,"
+     " attempts = greatest(attempts, 1), lease_node = NULL, lease_until = NULL"
+     " WHERE id = $1::bigint AND lease_node = $2 AND state = 0 RETURNING id",
+     4},
     {TKL_PG_NODE_SEEN,
      "INSERT INTO nodes(id, last_seen) VALUES($1, $2::bigint)"
      " ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen",

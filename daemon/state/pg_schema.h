@@ -75,7 +75,9 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
  *   those not finished; one row (id) per notice still the node's.
  * TKL_PG_DELIVERED, TKL_PG_FAILED, TKL_PG_WITHDRAWN: $1 notice id, $2
  *   node id, $3 now (finished_at), $4 the reply (or NULL); withdrawn
- *   counts no attempt. TKL_PG_RETRY: the same with $3 the next attempt. Each records the outcome
+ *   counts no attempt. TKL_PG_RETRY: the same with $3 the next attempt. TKL_PG_WAIT: the same
+ *   as TKL_PG_RETRY, for a notice no notifier serves on the node, counting no attempt but making
+ *   its attempts at least one. Each records the outcome
  * and ends the lease only if the lease is still the node's: one row (id) when recorded, none when
  * another node holds the notice now (or finished it). TKL_PG_RELEASE: $1 notice id, $2 node id.
  * Ends the node's lease without counting an attempt: one row (id) when it was the node's.
@@ -154,6 +156,7 @@ int tkl_pg_schema_migrate(struct tkl_pg *pg, tkl_pg_schema_cb cb, void *data);
 #define TKL_PG_FAILED        "tkl_failed"
 #define TKL_PG_WITHDRAWN     "tkl_withdrawn"
 #define TKL_PG_RETRY         "tkl_retry"
+#define TKL_PG_WAIT          "tkl_wait"
 #define TKL_PG_RELEASE       "tkl_release"
 #define TKL_PG_RECOVER       "tkl_recover"
 #define TKL_PG_HASTEN        "tkl_hasten"

@@ -1286,10 +1286,10 @@ static int queue_outcome(struct pgs *q, uint64_t id, enum tkl_state_outcome what
     static const char *const stmt[] = {
         [TKL_STATE_DELIVERED] = TKL_PG_DELIVERED, [TKL_STATE_RETRY] = TKL_PG_RETRY,
         [TKL_STATE_FAILED] = TKL_PG_FAILED,       [TKL_STATE_RELEASE] = TKL_PG_RELEASE,
-        [TKL_STATE_WITHDRAWN] = TKL_PG_WITHDRAWN,
+        [TKL_STATE_WITHDRAWN] = TKL_PG_WITHDRAWN, [TKL_STATE_WAIT] = TKL_PG_WAIT,
     };
     char idt[24], t[24];
-    if ((unsigned)what > TKL_STATE_WITHDRAWN || !node)
+    if ((unsigned)what > TKL_STATE_WAIT || !node)
         return -EINVAL;
     struct op *p = op_new(OP_DONE, what == TKL_STATE_RELEASE ? W_RELEASE : W_OUTCOME, data);
     if (!p)

@@ -283,6 +283,9 @@ static int sq_outcome(void *impl, uint64_t id, enum tkl_state_outcome what, int6
     case TKL_STATE_WITHDRAWN:
         r = tkl_outbox_mark_withdrawn(q->o, id, at, reply);
         break;
+    case TKL_STATE_WAIT:
+        r = tkl_outbox_mark_wait(q->o, id, at, reply);
+        break;
     }
     return finish(q, p, r);
 }

@@ -56,6 +56,9 @@ enum tkl_state_outcome {
     TKL_STATE_RELEASE,   /* claimed but never handed out: due again, no attempt counted */
     TKL_STATE_WITHDRAWN, /* at: when; claimed, never handed out, and not to be sent
                           * (TKL_NOTICE_WITHDRAWN); no attempt counted */
+    TKL_STATE_WAIT,      /* at: the next look; claimed, never handed out (no notifier
+                          * serves its channel here): no attempt counted, but its
+                          * attempts are made at least one, as a notice tried before */
 };
 
 /* A lease: the node that holds it and for how long (seconds). */

@@ -246,6 +246,7 @@ teams = ( %s );
         self.assertIsNone(e["link"])
         self.assertIsNone(e["answer"])
         self.assertIsNone(body["intro"])
+        self.assertIsNone(body["calendar"])  # no observance in it
         # the HMAC verifies with an independent implementation
         req = [r for r in self.rec.requests if r[0] == "ok"][0]
         want = "sha256=" + hmac.new(HMAC_KEY.encode(), req[4], hashlib.sha256).hexdigest()
@@ -588,9 +589,13 @@ class OutageLogAtStop(WebhookTeams):
         lines = [l for l in d.log().splitlines() if not l.startswith("<7>")]
         summary = [l for l in lines if "is still down" in l]
         self.assertEqual(len(summary), 2, summary)
+        # who retries them: this daemon's next run, or on a shared state
+        # (PostgreSQL) any node that runs
         self.assertRegex(summary[1], r"^<4>notifier hook is still down: [1-9]\d* more deliver(y|ies) "
-                                     r"failed \(the last: .*\), kept in the outbox, retried from "
-                                     r"2023-03-03T09:0\S+ once ticklerd runs again$")
+                                     r"failed \(the last: .*\), kept in the %s, retried from "
+                                     r"2023-03-03T09:0\S+ %s$"
+                         % (("shared outbox", "by a node that runs") if harness.PG
+                            else ("outbox", "once ticklerd runs again")))
         self.assertNotIn("S3CRET", d.log())
 
 
@@ -1082,6 +1087,13 @@ teams = ( { id = "a"; name = "Alpha"; recipients = { hook = [ "a" ]; }; } );
         d.wait_for("stopping now: the deliveries still in flight are cut short")
         self.assertEqual(d.wait(30), 0, d.log())
         self.assertIn("1 deliveries still in flight are cut short", d.log())
+        # who sends them: this daemon's next start, or on a shared state
+        # (PostgreSQL) any node that runs, once the lease this one holds
+        # runs out
+        where = ("shared outbox, for a node that runs once their lease runs out (this one at its "
+                 "next start)" if harness.PG else "outbox for the next start")
+        self.assertIn("stopping now: the deliveries still in flight are cut short and left in the "
+                      + where, d.log())
         box = self.start_again()
         self.assertEqual(box[0]["state"], "delivered")
         self.assertEqual(self.sink.received, 2)
@@ -1262,6 +1274,36 @@ teams = ( %s );
         self.assertEqual(sum(n["state"] != "pending" for n in by_channel["hook"]), 0)
         self.assertLessEqual(len(self.held), 4)
         self.assertNotIn("timed out", d.log())
+
+
+class SendTest(unittest.TestCase):
+    """tickler send-test prints a notifier's reply as ticklerd keeps one:
+    whatever a third-party plugin hands back (the test notifier's reply
+    setting, here), one line of printable UTF-8 that cannot reorder or
+    colour the terminal's text after it."""
+
+    def test_a_plugins_reply_is_printed_on_one_clean_line(self):
+        tmp = tempfile.mkdtemp(prefix="tickler-sendtest-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        conf = os.path.join(tmp, "tickler.conf")
+        with open(os.path.join(tmp, "plan.csv"), "w") as f:
+            f.write("Ref,Actions,Responsibility,Timeframe,Status\nR1,An action,Alpha,03/03/2030,\n")
+        # a terminal's colour escape, a line break and a right-to-left
+        # override (U+202E), which would reverse the rest of the line
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write("""
+store = { files = [ "plan.csv" ]; };
+notifiers = ( { name = "e"; plugin = "echo";
+                settings = { reply = "250 \\x1b[31mok\\r\\n\u202e detta \\x1b[0mend"; }; } );
+teams = ( { id = "alpha"; name = "Alpha"; recipients = { e = [ "x" ]; }; } );
+""")
+        p = subprocess.run([tool("tickler"), "-c", conf, "--state-dir", os.path.join(tmp, "state"),
+                            "--plugin-dir",
+                            os.path.join(harness.BUILD, "tests", "plugins"), "send-test", "e",
+                            "--to", "x"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(p.stdout.split("\n")[1:], ["delivered: 250  [31mok  detta  [0mend", ""],
+                         p.stdout)
 
 
 class Smtp(unittest.TestCase):

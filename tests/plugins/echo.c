@@ -1,12 +1,11 @@
 /* A real test notifier: remembers the notices it is given and completes
  * each on the next loop iteration; refuses recipients that start with
- * "bad"; counts its reconfigure() calls. Built with -DECHO_ABI=N to produce a
- * plugin for another ABI version: 99, which the host must refuse; 2, whose
- * transfers the host refuses; or 1, which closes its handle itself (ABI 1
- * has no host.close). Its close
- * callback and destroy() log "timer closed" and "destroyed" at debug
- * level, and the callback writes to the state: a host that destroys an
- * instance before its close callbacks ran is caught. */
+ * "bad"; completes with the reply its setting "reply" gives ("echoed" without
+ * it), as a server's own words; counts its reconfigure() calls. Built with -DECHO_ABI=N to produce
+ * a plugin for another ABI version: 99, which the host must refuse; 2, whose transfers the host
+ * refuses; or 1, which closes its handle itself (ABI 1 has no host.close). Its close callback and
+ * destroy() log "timer closed" and "destroyed" at debug level, and the callback writes to the
+ * state: a host that destroys an instance before its close callbacks ran is caught. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,17 +26,22 @@ struct echo {
     bool busy, started, closing, closed;
     unsigned reconfigures;
     char last_title[256];
+    char reply[512];
 };
 
 static int echo_init(const struct tkl_host *host, const config_setting_t *conf, void **ret)
 {
-    static const char *const keys[] = {"fail", NULL};
+    static const char *const keys[] = {"fail", "reply", NULL};
     if (tkl_config_unknown_member(conf, keys))
         return -EINVAL;
     struct echo *e = calloc(1, sizeof(*e));
     if (!e)
         return -ENOMEM;
     e->host = host;
+    const char *reply = "echoed";
+    if (conf)
+        (void)config_setting_lookup_string(conf, "reply", &reply);
+    snprintf(e->reply, sizeof(e->reply), "%s", reply);
     *ret = e;
     return 0;
 }
@@ -54,7 +58,7 @@ static int echo_start(void *state)
 static void on_timer(uv_timer_t *t)
 {
     struct echo *e = t->data;
-    struct tkl_delivery res = {.size = sizeof(res), .status = TKL_DELIVERY_OK, .reply = "echoed"};
+    struct tkl_delivery res = {.size = sizeof(res), .status = TKL_DELIVERY_OK, .reply = e->reply};
     e->busy = false;
     e->done(e->done_data, &res);
 }

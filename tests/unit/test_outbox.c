@@ -581,6 +581,37 @@ START_TEST(a_failure_is_reported_once_and_again_after_a_retry)
 }
 END_TEST
 
+/* Of the attempts of notice id, as stored. */
+static int attempts_of(uint64_t id)
+{
+    struct tkl_stored_notice *s = NULL;
+    ck_assert_int_eq(tkl_outbox_get(o, id, &s), 0);
+    int n = s->attempts;
+    tkl_stored_notice_free(s);
+    return n;
+}
+
+/* A look at a notice no notifier serves puts it back, due at the next
+ * look and not sending, counting no attempt past the first. */
+START_TEST(a_look_counts_no_attempt)
+{
+    struct tkl_notice n = notice("hr@example.org");
+    uint64_t id = 0, ids[8];
+    ck_assert_int_eq(tkl_outbox_put(o, &n, keys, 1000, &id), 0);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(tkl_outbox_mark_sending(o, id), 0);
+        ck_assert_int_eq(tkl_outbox_mark_wait(o, id, 5000 + i, "no notifier"), 0);
+        ck_assert_int_eq(attempts_of(id), 1);
+    }
+    ck_assert_int_eq(tkl_outbox_due(o, 5001, ids, 8), 0);
+    ck_assert_int_eq(tkl_outbox_due(o, 5002, ids, 8), 1); /* not sending */
+    ck_assert_int_eq(tkl_outbox_mark_retry(o, id, 6000, "451 later"), 0);
+    ck_assert_int_eq(attempts_of(id), 2);
+    ck_assert_int_eq(tkl_outbox_mark_wait(o, id, 7000, "no notifier"), 0);
+    ck_assert_int_eq(attempts_of(id), 2);
+}
+END_TEST
+
 START_TEST(states_retries_recovery_and_requeue)
 {
     struct tkl_notice n = notice("hr@example.org");
@@ -1388,6 +1419,7 @@ int main(void)
     tcase_add_test(tc, an_old_outbox_readable_by_all_is_tightened_when_opened);
     tcase_add_test(tc, a_notice_is_produced_once);
     tcase_add_test(tc, states_retries_recovery_and_requeue);
+    tcase_add_test(tc, a_look_counts_no_attempt);
     tcase_add_test(tc, hastening_makes_due_only_the_channel_s_notices_waiting_for_a_retry);
     tcase_add_test(tc, a_failure_is_reported_once_and_again_after_a_retry);
     tcase_add_test(tc, retrying_every_failed_notice_withdraws_their_failure_reports);

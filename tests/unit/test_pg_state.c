@@ -359,6 +359,44 @@ START_TEST(an_expired_lease_is_taken_over_and_the_first_outcome_is_not_ours)
 }
 END_TEST
 
+/* A notice no notifier serves on the node is put back for a later look:
+ * the lease ends, the look counts no attempt, but its attempts are made
+ * at least one (tried before), and another node's look leaves them so;
+ * only the node holding the lease records it. */
+START_TEST(a_look_at_a_notice_no_notifier_serves_counts_no_attempt)
+{
+    struct told p = {0}, c1 = {0}, w1 = {0}, c2 = {0}, w2 = {0}, late = {0};
+    put(&a, "hr@x", &p);
+    commit(&a);
+    wait_told(&p);
+    claim(&a, 1000, 10, &c1);
+    commit(&a);
+    wait_told(&c1);
+    ck_assert_uint_eq(c1.n, 1);
+    outcome(&a, p.id, TKL_STATE_WAIT, &w1); /* next look at 2000 */
+    commit(&a);
+    wait_told(&w1);
+    ck_assert_int_eq(w1.r, 0);
+    ck_assert_int_eq(db_value("SELECT attempts FROM notices"), 1);
+    ck_assert_int_eq(db_value("SELECT next_attempt FROM notices"), 2000);
+    ck_assert_int_eq(db_value("SELECT count(*) FROM notices WHERE lease_node IS NULL"), 1);
+    claim(&b, 2000, 10, &c2);
+    commit(&b);
+    wait_told(&c2);
+    ck_assert_uint_eq(c2.n, 1);
+    outcome(&a, p.id, TKL_STATE_WAIT, &late); /* b holds it now */
+    commit(&a);
+    wait_told(&late);
+    ck_assert_int_eq(late.r, TKL_STATE_NOT_OURS);
+    outcome(&b, p.id, TKL_STATE_WAIT, &w2);
+    commit(&b);
+    wait_told(&w2);
+    ck_assert_int_eq(w2.r, 0);
+    ck_assert_int_eq(db_value("SELECT attempts FROM notices"), 1);
+    ck_assert_int_eq(db_value("SELECT state FROM notices"), 0);
+}
+END_TEST
+
 START_TEST(a_renewal_extends_only_the_leases_of_notices_in_flight_here)
 {
     /* a lease this node holds without knowing it (a claim committed whose
@@ -1582,6 +1620,7 @@ int main(void)
     tcase_add_test(tc, two_nodes_claim_disjoint_notices);
     tcase_add_test(tc, the_next_attempt_and_the_due_channels_wait_for_live_leases);
     tcase_add_test(tc, an_expired_lease_is_taken_over_and_the_first_outcome_is_not_ours);
+    tcase_add_test(tc, a_look_at_a_notice_no_notifier_serves_counts_no_attempt);
     tcase_add_test(tc, a_renewal_extends_only_the_leases_of_notices_in_flight_here);
     tcase_add_test(tc, recovery_makes_due_only_the_node_s_own_leases);
     tcase_add_test(tc, hastening_makes_due_only_the_channel_s_notices_waiting_for_a_retry);

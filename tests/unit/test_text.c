@@ -414,6 +414,35 @@ START_TEST(an_officers_text_is_isolated_in_html)
 }
 END_TEST
 
+/* A reply from elsewhere is one line of printable UTF-8: line breaks and
+ * controls are spaces, bidi embeddings, overrides and isolates are left
+ * out (the marks that only say a direction, U+200E, stay), text that is
+ * not UTF-8 is read as Windows-1252 or repaired, and a long one is cut at
+ * a character with "..." after it. */
+START_TEST(a_reply_is_one_clean_line)
+{
+    char *s = tkl_text_reply_line("451 \x1b[1mbusy\r\n\r\n\xe2\x80\xaeyrter\xe2\x80\xac "
+                                  "\xe2\x81\xa7\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d\xe2\x80\x8e",
+                                  1024);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_str_eq(s, "451  [1mbusy yrter \xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d\xe2\x80\x8e");
+    free(s);
+    s = tkl_text_reply_line("550 caf\xe9", 1024); /* Windows-1252 */
+    ck_assert_str_eq(s, "550 caf\xc3\xa9");
+    free(s);
+    s = tkl_text_reply_line("550 \xc3\xa9t\xc3\xa9 \xff", 1024); /* mostly UTF-8 */
+    ck_assert_str_eq(s, "550 \xc3\xa9t\xc3\xa9 \xef\xbf\xbd");
+    free(s);
+    /* cut at a character: "550 " and two-byte letters, at most 10 bytes */
+    s = tkl_text_reply_line("550 \xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 10);
+    ck_assert_str_eq(s, "550 \xc3\xa9...");
+    free(s);
+    s = tkl_text_reply_line("", 10);
+    ck_assert_str_eq(s, "");
+    free(s);
+}
+END_TEST
+
 START_TEST(text_is_made_printable_and_cut_at_characters)
 {
     char s[] = "a\x1b[2Kb\tc\nd\x7f\xc3\xa9";
@@ -470,6 +499,7 @@ int main(void)
     tcase_add_test(tc, white_space_is_cleaned);
     tcase_add_test(tc, strdup0_and_fnv1a);
     tcase_add_test(tc, text_is_made_printable_and_cut_at_characters);
+    tcase_add_test(tc, a_reply_is_one_clean_line);
     tcase_add_test(tc, the_directory_of_a_path);
     tcase_add_test(tc, blank_text_says_nothing);
     tcase_add_test(tc, a_text_is_written_on_one_line);
