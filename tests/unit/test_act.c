@@ -1370,7 +1370,8 @@ END_TEST
 
 /* A snooze holds the action's reminders for every owning team: the form
  * names them all, escaped, to whichever team's officer opens it, and
- * that tickler tells the others. */
+ * that tickler tells the others, and when (delivery.joint_settle_seconds:
+ * in minutes, hours or seconds, nothing when told at once). */
 START_TEST(the_snooze_form_names_every_team_it_holds)
 {
     page_load();
@@ -1391,6 +1392,28 @@ START_TEST(the_snooze_form_names_every_team_it_holds)
                                           "then, and only the last change is told.</p>"));
         tkl_http_response_free(&resp);
     }
+    /* told at once (0): nothing said of a wait; 90 seconds said so */
+    struct tkl_delivery_conf *dc = &page_s.rt->cfg->delivery;
+    int settle = dc->joint_settle_seconds;
+    static const struct {
+        int seconds;
+        const char *said;
+    } cases[] = {{0, NULL},
+                 {90, " They hear of it once it has stood for 90 seconds;"},
+                 {3600, " They hear of it once it has stood for 1 hour;"}};
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct tkl_http_response resp;
+        dc->joint_settle_seconds = cases[k].seconds;
+        page_get(tkl_web_act, &resp, path_for(PAGE_TRICKY_TITLE, "hr"), NULL);
+        ck_assert(page_has(resp.body, "the others (ICT &amp; Digital) so, each with a link of "
+                                      "their own to resume them."));
+        if (cases[k].said)
+            ck_assert(page_has(resp.body, cases[k].said));
+        else
+            ck_assert(!page_has(resp.body, "They hear of it"));
+        tkl_http_response_free(&resp);
+    }
+    dc->joint_settle_seconds = settle;
 }
 END_TEST
 
