@@ -2100,9 +2100,16 @@ static int check_recipient(const struct tkl_plugin_instance *p, const char *chan
     int (*check)(void *, const char *, char *, size_t) = TKL_PLUGIN_V2(p, check_recipient);
     char why[512] = "";
     int r = check ? check(p->state, to, why, sizeof(why)) : 0;
-    if (r < 0)
+    if (r < 0) {
+        why[sizeof(why) - 1] = '\0';
+        /* a third-party plugin's words: one clean line (tkl_text_reply_line) */
+        char *line = why[0] ? tkl_text_reply_line(why, sizeof(why)) : NULL;
         fprintf(stderr, "tickler send-test: %s cannot deliver to \"%s\": %s\n", channel, to,
-                why[0] ? why : "refused by the notifier");
+                line     ? line
+                : why[0] ? "(its reason cannot be shown: out of memory)"
+                         : "refused by the notifier");
+        free(line);
+    }
     return r < 0 ? r : 0;
 }
 

@@ -169,8 +169,8 @@ static void on_signal(uv_signal_t *h, int signum)
         log_notice("stopping now: the deliveries still in flight are cut short and left in the "
                    "%s",
                    d->service.deliverer.shared
-                       ? "shared outbox, for a node that runs once their lease runs out (this one "
-                         "at its next start)"
+                       ? "shared outbox, due at once for a node that runs (this one at its next "
+                         "start)"
                        : "outbox for the next start");
         tkl_service_stop_now(&d->service);
         return;

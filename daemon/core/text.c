@@ -93,35 +93,6 @@ char *tkl_buf_steal(struct tkl_buf *b)
     return p;
 }
 
-size_t tkl_utf8_char_len(const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    if (!len)
-        return 0;
-    unsigned c = s[0], cp, min;
-    size_t n;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xe0) == 0xc0)
-        n = 1, min = 0x80, cp = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0)
-        n = 2, min = 0x800, cp = c & 0x0f;
-    else if ((c & 0xf8) == 0xf0)
-        n = 3, min = 0x10000, cp = c & 0x07;
-    else
-        return 0;
-    if (len <= n) /* truncated sequence */
-        return 0;
-    for (size_t k = 1; k <= n; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[k] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n + 1;
-}
-
 bool tkl_utf8_valid(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -135,7 +106,7 @@ bool tkl_utf8_valid(const char *str, size_t len)
                 i += 8;
             continue;
         }
-        size_t n = tkl_utf8_char_len(str + i, len - i);
+        size_t n = tkl_utf8_decode(str + i, len - i, NULL);
         if (!n)
             return false;
         i += n;
@@ -150,7 +121,7 @@ char *tkl_utf8_repaired(const char *s, size_t len)
     if (!out)
         return NULL;
     for (size_t i = 0; i < len;) {
-        size_t n = tkl_utf8_char_len(s + i, len - i);
+        size_t n = tkl_utf8_decode(s + i, len - i, NULL);
         if (n) {
             memcpy(out + o, s + i, n);
             o += n;
@@ -169,7 +140,7 @@ bool tkl_utf8_mostly(const char *s, size_t len)
 {
     size_t chars = 0, stray = 0;
     for (size_t i = 0; i < len;) {
-        size_t n = tkl_utf8_char_len(s + i, len - i);
+        size_t n = tkl_utf8_decode(s + i, len - i, NULL);
         chars += n > 1;
         stray += !n;
         i += n ? n : 1;
@@ -508,8 +479,10 @@ char *tkl_text_reply_line(const char *s, size_t max)
     }
     line[o] = '\0';
     tkl_text_printable(line, o, true);
-    if (max >= 4 && o > max)
+    if (o > max && max >= 4)
         memcpy(line + tkl_utf8_prefix(line, max - 3), "...", 4);
+    else if (o > max)
+        line[tkl_utf8_prefix(line, max)] = '\0';
     return line;
 }
 

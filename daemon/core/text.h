@@ -29,12 +29,9 @@ void tkl_buf_free(struct tkl_buf *b);
  * Returns NULL on allocation failure. The buffer is left empty. */
 char *tkl_buf_steal(struct tkl_buf *b);
 
-/* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
+/* True when s[0..len) is well-formed UTF-8 (tkl_utf8_decode of
+ * <tickler/text.h> takes each of its characters). */
 bool tkl_utf8_valid(const char *s, size_t len);
-
-/* The length of the well-formed UTF-8 character that starts s[0..len)
- * (1 to 4), or 0 when none does (len 0, a stray or truncated byte). */
-size_t tkl_utf8_char_len(const char *s, size_t len);
 
 /* Whether s[0..len) holds more well-formed characters of more than one
  * byte than bytes that start none: text meant as UTF-8 with a stray byte
@@ -126,9 +123,9 @@ void tkl_html_fput_quote(FILE *f, const char *s);
  * they are not; each run of line breaks is one space (tkl_text_fput_line),
  * the other controls spaces (tkl_text_printable); the embeddings,
  * overrides and isolates (U+202A to U+202E, U+2066 to U+2069) are left
- * out, so that none reorders what follows the text; at most max bytes
- * (max at least 4): longer text is cut at a character and "..." put
- * after it. A new string, or NULL when out of memory.
+ * out, so that none reorders what follows the text; at most max bytes:
+ * longer text is cut at a character and "..." put after it (when max is
+ * at least 4). A new string, or NULL when out of memory.
  */
 char *tkl_text_reply_line(const char *s, size_t max);
 

@@ -862,7 +862,7 @@ static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tk
         if (e->stopping) /* no retry in this run: say when it goes */
             log_warning("delivery failed while stopping, kept in the %s: %s; notice=%" PRIu64
                         " channel=%s recipient=%s",
-                        e->shared ? "shared outbox for a node that runs"
+                        e->shared ? "shared outbox, retried by a node that runs"
                                   : "outbox for the next start",
                         x->reply ? x->reply : "", n->id, n->channel, n->recipient);
         else /* once the channel is down (said once), at debug level until it delivers */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <tickler/day.h>
+#include <tickler/text.h>
 
 #include "../core/day.h"
 #include "../dynlib/libxml.h"
@@ -240,21 +241,12 @@ static bool shown_char(int c)
 }
 
 /* The UTF-8 character at p (NUL-terminated): its length, its code point in
- * *ret; 0 when p starts none (overlong, a surrogate, beyond U+10FFFF, cut
- * short: tkl_utf8_valid's rules). */
+ * *ret; 0 when p starts none (tkl_utf8_decode). */
 static size_t utf8_char(const unsigned char *p, int *ret)
 {
-    size_t n = *p < 0x80             ? 1
-               : (*p & 0xe0) == 0xc0 ? 2
-               : (*p & 0xf0) == 0xe0 ? 3
-               : (*p & 0xf8) == 0xf0 ? 4
-                                     : 0;
-    if (!n || strnlen((const char *)p, n) < n || !tkl_utf8_valid((const char *)p, n))
-        return 0;
-    int c = n == 1 ? p[0] : p[0] & (0x7f >> n);
-    for (size_t i = 1; i < n; i++)
-        c = (c << 6) | (p[i] & 0x3f);
-    *ret = c;
+    uint32_t cp = 0;
+    size_t n = tkl_utf8_decode((const char *)p, strnlen((const char *)p, 4), &cp);
+    *ret = (int)cp;
     return n;
 }
 

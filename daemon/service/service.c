@@ -2397,8 +2397,8 @@ static void finish_stop(struct tkl_service *s)
     if (n)
         log_notice("stopping: %u deliveries still in flight are cut short and left in the %s", n,
                    s->deliverer.shared
-                       ? "shared outbox, for a node that runs once their lease runs out (this one "
-                         "at its next start)"
+                       ? "shared outbox, due at once for a node that runs (this one at its next "
+                         "start)"
                        : "outbox for the next start");
     tkl_host_drain_end(&s->svc);
     if (s->rt)

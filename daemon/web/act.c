@@ -735,6 +735,11 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
         html_others_told(f, s, v, "so, each with a link of their own to resume them.");
         html_settle(f, s);
     }
+    if (text == done_text[TKL_UPDATE_REOPEN] && v->a->n_teams > 1) {
+        fputc(' ', f);
+        html_others_told(f, s, v, "so.");
+        html_settle(f, s);
+    }
     const struct tkl_resumed *x =
         text == done_text[TKL_UPDATE_RESUME] && v->team
             ? tkl_answer_resumed(tkl_answers_find(&s->answers, v->a->id), v->team->id)

@@ -1,6 +1,6 @@
 /*
- * Text for plugins and host alike: escaping for HTML, and the words for a
- * secret that cannot be read.
+ * Text for plugins and host alike: UTF-8 characters, escaping for HTML,
+ * and the words for a secret that cannot be read.
  *
  * Header-only, like <tickler/day.h>: static inline functions that add no
  * symbol to the plugin ABI and need no change of TICKLER_ABI_VERSION.
@@ -9,12 +9,56 @@
 #define TICKLER_TEXT_H
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/*
+ * The well-formed UTF-8 character that starts s[0..len): its length, 1 to
+ * 4, and its code point in *cp (when cp is not NULL); 0 when none does:
+ * len 0, a byte that starts no character, a sequence cut short (by len,
+ * or by a byte that is no continuation, NUL among them), an overlong
+ * form, a surrogate, a code point past U+10FFFF. The one definition of
+ * well-formed UTF-8 in tickler, the host's and the plugins'.
+ */
+static inline size_t tkl_utf8_decode(const char *s, size_t len, uint32_t *cp)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    uint32_t c, min;
+    size_t n;
+    if (!len)
+        return 0;
+    if (p[0] < 0x80) {
+        if (cp)
+            *cp = p[0];
+        return 1;
+    }
+    if ((p[0] & 0xe0) == 0xc0)
+        n = 2, min = 0x80, c = p[0] & 0x1fu;
+    else if ((p[0] & 0xf0) == 0xe0)
+        n = 3, min = 0x800, c = p[0] & 0x0fu;
+    else if ((p[0] & 0xf8) == 0xf0)
+        n = 4, min = 0x10000, c = p[0] & 0x07u;
+    else
+        return 0;
+    if (len < n)
+        return 0;
+    for (size_t k = 1; k < n; k++) {
+        if ((p[k] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (p[k] & 0x3fu);
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    if (cp)
+        *cp = c;
+    return n;
+}
 
 /*
  * What HTML text shows for byte c: "&amp;", "&lt;", "&gt;", "&quot;" or

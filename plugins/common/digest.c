@@ -574,41 +574,16 @@ static void header_text(struct dg_buf *b, const char *value, const char *eol)
     free(v);
 }
 
-/* The code point of the UTF-8 sequence at s (*ret_len bytes), or -1 when
- * it is not a valid one. */
+/* The code point of the UTF-8 character at s, NUL-terminated (*ret_len
+ * bytes), or -1 when it starts none (tkl_utf8_decode). */
 static int32_t utf8_next(const unsigned char *s, size_t *ret_len)
 {
-    unsigned char c = s[0];
-    size_t n;
-    int32_t cp, min;
-    if (c < 0x80) {
-        *ret_len = 1;
-        return c;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        cp = c & 0x1F;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        cp = c & 0x0F;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        cp = c & 0x07;
-        min = 0x10000;
-    } else {
-        return -1;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) /* also stops at the terminating NUL */
-            return -1;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    uint32_t cp;
+    size_t n = tkl_utf8_decode((const char *)s, strnlen((const char *)s, 4), &cp);
+    if (!n)
         return -1;
     *ret_len = n;
-    return cp;
+    return (int32_t)cp;
 }
 
 char *dg_utf8_repaired(const char *s)

@@ -914,7 +914,7 @@ class Prompts(Fixture):
         self.addCleanup(server.shutdown)
         with open(os.path.join(self.tmp, "comms.url"), "w") as f:
             f.write("http://127.0.0.1:%d/comms\n" % server.server_address[1])
-        with open(self.conf) as f:
+        with open(self.conf, encoding="utf-8") as f:
             text = f.read()
         comms = '    recipients = { email = [ "comms@maidstone.example" ]; }; },'
         self.assertIn(comms, text)
@@ -923,7 +923,7 @@ class Prompts(Fixture):
         text = text.replace("notifiers = (\n", 'notifiers = (\n  { name = "hook"; plugin = '
                             '"webhook"; settings = { destinations = ( { name = "comms"; '
                             'url_file = "comms.url"; } ); }; },\n', 1)
-        with open(self.conf, "w") as f:
+        with open(self.conf, "w", encoding="utf-8") as f:
             f.write(text + '\ncalendar = { title = "%s"; };\n' % title.replace('"', '\\"'))
         run(tool("ticklerd"), "-c", self.conf, "-p", harness.plugin_dir(), "--state-dir",
             self.state, "--now", "2027-09-01T09:30", "--oneshot")

@@ -1088,10 +1088,10 @@ teams = ( { id = "a"; name = "Alpha"; recipients = { hook = [ "a" ]; }; } );
         self.assertEqual(d.wait(30), 0, d.log())
         self.assertIn("1 deliveries still in flight are cut short", d.log())
         # who sends them: this daemon's next start, or on a shared state
-        # (PostgreSQL) any node that runs, once the lease this one holds
-        # runs out
-        where = ("shared outbox, for a node that runs once their lease runs out (this one at its "
-                 "next start)" if harness.PG else "outbox for the next start")
+        # (PostgreSQL) any node that runs, at once: the cut short delivery
+        # is recorded as due now, its lease ended
+        where = ("shared outbox, due at once for a node that runs (this one at its next start)"
+                 if harness.PG else "outbox for the next start")
         self.assertIn("stopping now: the deliveries still in flight are cut short and left in the "
                       + where, d.log())
         box = self.start_again()
@@ -1185,6 +1185,7 @@ teams = ( %s );
                               % (i, n, i) for i, n in enumerate(names)),
                    "".join("R%d,Action %d,%s,03/03/2023,\n" % (i, i, n)
                            for i, n in enumerate(names)))
+        started = time.monotonic()
         d = Daemon(self.conf, self.state, "--now", "2023-03-03T08:59:45")
         if harness.PG:
             # another session holds the notices table across 09:00: the
@@ -1197,7 +1198,15 @@ teams = ( %s );
             # picks depends on which waited first
             try:
                 d.wait_for("schema version")
-                d.wait_for("failure sweep's index notices_failed")  # built, or not now
+                # built, there from before, or not now; an invalid one is
+                # dropped and built again first
+                i = d.wait_for("failure sweep's index notices_failed")
+                while "dropped and built again" in d.lines[i]:
+                    i = d.wait_for("failure sweep's index notices_failed", after=i + 1)
+                asked = time.monotonic()
+                # the premise: the lock is asked for before the send time
+                # (the daemon's clock is 15 s from 09:00 at its start)
+                self.assertLess(asked - started, 14, d.log())
                 lock = harness.pg_lock(self.conf, "notices", 30)
                 self.assertEqual(lock.wait(timeout=120), 0, lock.stderr.read())
                 box = settle(self, d, self.outbox, len(names))
@@ -1207,6 +1216,9 @@ teams = ( %s );
             self.assertEqual(sorted(n["state"] for n in box), ["delivered"] * 3)
             oks = [r for r in self.rec.requests if r[0].startswith("ok") and r[3] < 300]
             self.assertEqual(sorted(r[2] for r in oks), sorted(str(n["id"]) for n in box))
+            # the round waited for the lock: nothing went before it ended
+            # (held 30 s from after it was asked for)
+            self.assertGreaterEqual(min(r[1] for r in oks), asked + 29.5)
             return
         try:
             d.wait_for("started")

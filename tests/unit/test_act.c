@@ -1569,6 +1569,13 @@ START_TEST(a_joint_actions_completion_says_the_others_are_told)
                                   "stood for 10 minutes; change it again before then, and only "
                                   "the last change is told.</p>"));
     tkl_http_response_free(&resp);
+    /* reopened: the banner says the others are told of that too */
+    ck_assert_uint_eq(post_do(path, "reopen", NULL, 0, where, sizeof(where)), 303);
+    page_get(tkl_web_act, &resp, path, "done", "reopen", NULL);
+    ck_assert(page_has(resp.body, "Recorded: reopened. Reminders for this action go on as the "
+                                  "plan says. tickler tells the others (ICT &amp; Digital) so. "
+                                  "They hear of it once it has stood for 10 minutes;"));
+    tkl_http_response_free(&resp);
 }
 END_TEST
 

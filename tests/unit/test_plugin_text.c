@@ -1,5 +1,5 @@
-/* Tests for include/tickler/text.h: HTML escaping as plugins and the
- * calendar export use it. */
+/* Tests for include/tickler/text.h: UTF-8 characters, and HTML escaping
+ * as plugins and the calendar export use it. */
 #include <check.h>
 
 #include "check_run.h"
@@ -8,6 +8,44 @@
 #include <stdlib.h>
 
 #include <tickler/text.h>
+
+/* Each well-formed character is taken whole, with its code point; what
+ * is not one (a stray byte, a sequence cut by the length or by a byte that
+ * is no continuation, an overlong form, a surrogate, past U+10FFFF) is
+ * none. */
+START_TEST(utf8_characters)
+{
+    static const struct {
+        const char *s;
+        size_t len, want;
+        uint32_t cp;
+    } cases[] = {
+        {"a", 1, 1, 'a'},
+        {"", 1, 1, 0}, /* a NUL byte is ASCII */
+        {"\xc3\xa9", 2, 2, 0xe9},
+        {"\xe2\x80\x93", 3, 3, 0x2013},
+        {"\xf0\x9f\x98\x80", 4, 4, 0x1f600},
+        {"\xf4\x8f\xbf\xbf", 4, 4, 0x10ffff},
+        {"\xf0\x9f\x98\x80", 3, 0, 0},     /* cut by the length */
+        {"\xe2\x80", 3, 0, 0},             /* cut by the NUL after it */
+        {"\xc3(", 2, 0, 0},                /* no continuation */
+        {"\xc0\xaf", 2, 0, 0},             /* overlong '/' */
+        {"\xe0\x80\xaf", 3, 0, 0},         /* overlong '/' */
+        {"\xed\xa0\x80", 3, 0, 0},         /* a surrogate */
+        {"\xf4\x90\x80\x80", 4, 0, 0},     /* past U+10FFFF */
+        {"\xf8\x88\x80\x80\x80", 5, 0, 0}, /* no lead byte */
+        {"\x80", 1, 0, 0},                 /* a continuation alone */
+        {"\xff", 1, 0, 0},
+        {"x", 0, 0, 0}, /* nothing */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        uint32_t cp = 0xdead;
+        ck_assert_uint_eq(tkl_utf8_decode(cases[i].s, cases[i].len, &cp), cases[i].want);
+        ck_assert_uint_eq(cp, cases[i].want ? cases[i].cp : 0xdead);
+        ck_assert_uint_eq(tkl_utf8_decode(cases[i].s, cases[i].len, NULL), cases[i].want);
+    }
+}
+END_TEST
 
 START_TEST(entities)
 {
@@ -77,6 +115,7 @@ int main(void)
 {
     Suite *s = suite_create("plugin_text");
     TCase *tc = tcase_create("html");
+    tcase_add_test(tc, utf8_characters);
     tcase_add_test(tc, entities);
     tcase_add_test(tc, strings);
     tcase_add_test(tc, write_error);
