@@ -2385,8 +2385,9 @@ void tkl_service_stop(struct tkl_service *s)
 }
 
 /* The stop's end, once the deliveries in flight finished or the drain ran
- * out: the notifiers stop (cutting short what is left: sent again at the
- * next start), last_run is recorded, the state drained and every handle
+ * out: the notifiers stop (cutting short what is left, recorded due at
+ * once: sent again at the next start, or on a shared state by any node
+ * that runs), last_run is recorded, the state drained and every handle
  * closed. */
 static void finish_stop(struct tkl_service *s)
 {
