@@ -2097,20 +2097,13 @@ static int send_test_args(struct cli *c, int argc, char **argv, const char **ret
  * `to`. Returns 0, or its negative errno after saying why not. */
 static int check_recipient(const struct tkl_plugin_instance *p, const char *channel, const char *to)
 {
-    int (*check)(void *, const char *, char *, size_t) = TKL_PLUGIN_V2(p, check_recipient);
-    char why[512] = "";
-    int r = check ? check(p->state, to, why, sizeof(why)) : 0;
-    if (r < 0) {
-        why[sizeof(why) - 1] = '\0';
-        /* a third-party plugin's words: one clean line (tkl_text_reply_line) */
-        char *line = why[0] ? tkl_text_reply_line(why, sizeof(why)) : NULL;
+    char *why = NULL;
+    int r = tkl_plugin_check_recipient(p, to, &why);
+    if (r < 0)
         fprintf(stderr, "tickler send-test: %s cannot deliver to \"%s\": %s\n", channel, to,
-                line     ? line
-                : why[0] ? "(its reason cannot be shown: out of memory)"
-                         : "refused by the notifier");
-        free(line);
-    }
-    return r < 0 ? r : 0;
+                why ? why : "(its reason cannot be shown: out of memory)");
+    free(why);
+    return r;
 }
 
 /* Hands the notifier p a sample digest for `to`, from the actions of st

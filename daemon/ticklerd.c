@@ -166,12 +166,15 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
     if (signum != SIGHUP && d->service.stopping) {
-        log_notice("stopping now: the deliveries still in flight are cut short and left in the "
-                   "%s",
-                   d->service.deliverer.shared
-                       ? "shared outbox, due at once for a node that runs (this one at its next "
-                         "start)"
-                       : "outbox for the next start");
+        /* said only while the stop waits for the deliveries in flight:
+         * later, nothing is left to cut short */
+        if (d->service.draining)
+            log_notice("stopping now: the deliveries still in flight are cut short and left in "
+                       "the %s",
+                       d->service.deliverer.shared
+                           ? "shared outbox, due at once for a node that runs (this one at its "
+                             "next start)"
+                           : "outbox for the next start");
         tkl_service_stop_now(&d->service);
         return;
     }

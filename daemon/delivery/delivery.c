@@ -859,13 +859,14 @@ static void judge(struct tkl_deliverer *e, struct tkl_flight *x, const struct tk
         /* rounded up, so the wait (a server's Retry-After) is never cut short */
         x->out = OUT_RETRY;
         x->at = (now_ms + wait * 1000 + 999) / 1000;
-        if (e->stopping) /* no retry in this run: say when it goes */
-            log_warning("delivery failed while stopping, kept in the %s: %s; notice=%" PRIu64
-                        " channel=%s recipient=%s",
-                        e->shared ? "shared outbox, retried by a node that runs"
-                                  : "outbox for the next start",
+        if (e->stopping) { /* no retry in this run: say who sends it, from when */
+            char from[32];
+            log_warning("delivery failed while stopping (kept in the %s, retried from %s %s): "
+                        "%s; notice=%" PRIu64 " channel=%s recipient=%s",
+                        e->shared ? "shared outbox" : "outbox", tkl_format_instant(x->at, from),
+                        e->shared ? "by a node that runs" : "at the next start",
                         x->reply ? x->reply : "", n->id, n->channel, n->recipient);
-        else /* once the channel is down (said once), at debug level until it delivers */
+        } else /* once the channel is down (said once), at debug level until it delivers */
             tkl_log(quiet_retry(e, x) ? TKL_LOG_DEBUG : TKL_LOG_WARNING,
                     "delivery failed, will retry in %" PRId64 " s: %s; notice=%" PRIu64
                     " channel=%s recipient=%s",
@@ -1240,6 +1241,26 @@ static int settle_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s,
     return settle(e, x);
 }
 
+/* Withdraws claimed notice s for why (taken): its outcome, withdrawn, is
+ * written, s is taken and the withdrawal logged at level. Returns false,
+ * s left to the caller and why freed, when out of memory. */
+static bool withdraw_as(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now,
+                        char *why, int level)
+{
+    struct tkl_flight *x = calloc(1, sizeof(*x));
+    if (!x) {
+        free(why);
+        return false;
+    }
+    *x = (struct tkl_flight){.e = e, .s = s, .out = OUT_WITHDRAWN, .at = now, .reply = why};
+    const struct tkl_notice *n = &s->notice;
+    /* the reason names plan ids: last, so they cannot pass for the fields */
+    tkl_log(level, "withdrew notice; notice=%" PRIu64 " channel=%s team=%s recipient=%s: %s", n->id,
+            n->channel, n->team_id ? n->team_id : "-", n->recipient, why);
+    (void)settle(e, x); /* a refusal is logged and kept */
+    return true;
+}
+
 /*
  * Withdraws claimed notice s when the host says its actions were completed
  * whole since it was queued (tkl_delivery_host.completed): its outcome,
@@ -1251,18 +1272,42 @@ static bool withdraw(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64
     char *why = NULL;
     if (!e->host.completed || e->host.completed(e->host.data, &s->notice, &why) <= 0)
         return false;
-    struct tkl_flight *x = calloc(1, sizeof(*x));
-    if (!x) {
-        free(why);
-        return false;
-    }
-    *x = (struct tkl_flight){.e = e, .s = s, .out = OUT_WITHDRAWN, .at = now, .reply = why};
+    return withdraw_as(e, s, now, why, TKL_LOG_INFO);
+}
+
+/*
+ * Withdraws claimed notice s, which a notifier here serves, when no team
+ * of the configuration in force lists its recipient on its channel any
+ * more (an address a reload took off the teams: a person who left): not
+ * sent, its outcome withdrawn, said at notice level. On a state shared by
+ * nodes, whose configurations may differ for a while (a team's new
+ * address rolled out one node at a time), it is left for a node that
+ * lists it, looked at again every UNSERVED_WAIT seconds (no attempt
+ * counted), and withdrawn only once delivery.max_age_hours old. Returns
+ * whether s was taken; without a team directory every recipient is
+ * listed, and out of memory s is sent as it is.
+ */
+static bool withdraw_unlisted(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now)
+{
     const struct tkl_notice *n = &s->notice;
-    /* the reason names plan ids: last, so they cannot pass for the fields */
-    log_info("withdrew notice; notice=%" PRIu64 " channel=%s team=%s recipient=%s: %s", n->id,
-             n->channel, n->team_id ? n->team_id : "-", n->recipient, why);
-    (void)settle(e, x); /* a refusal is logged and kept */
-    return true;
+    if (!e->teams || tkl_team_dir_reaches(e->teams, n->channel, n->recipient))
+        return false;
+    if (e->shared && now - s->created_at < (int64_t)e->conf->max_age_hours * 3600) {
+        struct tkl_flight *x = calloc(1, sizeof(*x));
+        if (!x)
+            return false;
+        *x = (struct tkl_flight){.e = e, .s = s, .out = OUT_WAIT, .at = now + UNSERVED_WAIT};
+        x->reply = strdup("no team of this node lists this recipient on this channel; left for "
+                          "a node whose configuration does");
+        log_debug("no team here lists recipient %s on %s; notice=%" PRIu64
+                  " waits in the shared outbox (looked at again in %d s)",
+                  n->recipient, n->channel, n->id, UNSERVED_WAIT);
+        (void)settle(e, x); /* a refusal is logged and kept */
+        return true;
+    }
+    char *why = strdup("not sent: no team lists this recipient on this channel any more (taken "
+                       "off the configuration)");
+    return why && withdraw_as(e, s, now, why, TKL_LOG_NOTICE);
 }
 
 /* Whether entry en gets a link: a plan action reminded of or asked about,
@@ -1529,8 +1574,9 @@ static void round_end(struct tkl_deliverer *e)
 
 /* A claim's completion: its notices are durably marked; each is handed
  * out (hand_ready), settled when no notifier serves its channel (settle_unserved),
- * withdrawn when its actions were completed meanwhile (withdraw), or
- * released when its notifier stopped meanwhile. */
+ * withdrawn when its actions were completed meanwhile (withdraw) or its
+ * recipient was taken off the teams (withdraw_unlisted), or released
+ * when its notifier stopped meanwhile. */
 static void on_claimed(void *data, int r, struct tkl_stored_notice **v, size_t n)
 {
     struct tkl_deliverer *e = data;
@@ -1549,8 +1595,8 @@ static void on_claimed(void *data, int r, struct tkl_stored_notice **v, size_t n
         struct tkl_flight *x = NULL;
         if (claimed(e, s->notice.id)) {
             tkl_stored_notice_free(s);
-        } else if (withdraw(e, s, now)) {
-            continue;
+        } else if (withdraw(e, s, now) || (plugin && withdraw_unlisted(e, s, now))) {
+            continue; /* taken */
         } else if (!plugin) {
             /* a full claim may have left more */
             (void)settle_unserved(e, s, now, n == CLAIM_MAX); /* a refusal is logged and kept */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/text.h"
 #include "../transfer/transfer.h"
 
 const uint32_t tkl_host_abi_versions[] = {TICKLER_ABI_VERSION, 2, 1};
@@ -177,4 +178,26 @@ void tkl_plugin_close(struct tkl_plugin_instance *p)
     free(p->config_dir);
     free(p->path);
     free(p);
+}
+
+/* What a refusal's reason may hold: the plugin's buffer. */
+#define WHY_SIZE 512
+
+int tkl_plugin_check_recipient(const struct tkl_plugin_instance *p, const char *address,
+                               char **ret_why)
+{
+    int (*check)(void *, const char *, char *, size_t) = TKL_PLUGIN_V2(p, check_recipient);
+    char why[WHY_SIZE] = "";
+    *ret_why = NULL;
+    int r = check ? check(p->state, address, why, sizeof(why)) : 0;
+    if (r >= 0)
+        return 0;
+    why[sizeof(why) - 1] = '\0'; /* a plugin that filled the buffer whole */
+    char *line = tkl_text_reply_line(why, sizeof(why) - 1);
+    if (line && tkl_text_blank(line)) {
+        free(line);
+        line = strdup("refused by the notifier");
+    }
+    *ret_why = line;
+    return r;
 }

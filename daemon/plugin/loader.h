@@ -61,6 +61,16 @@ int tkl_plugin_open(const char *dir, const char *name, struct tkl_plugin_instanc
 int tkl_plugin_init(struct tkl_plugin_instance *p, const char *instance,
                     const config_setting_t *settings);
 
+/*
+ * Asks notifier instance p, when it can tell (ABI 2), whether it can
+ * deliver to address. Returns 0, or the notifier's negative errno with
+ * *ret_why a new string of why, as the plugin said it made one clean
+ * line (tkl_text_reply_line: its words are a third party's), "refused by
+ * the notifier" when it said nothing, NULL when out of memory.
+ */
+int tkl_plugin_check_recipient(const struct tkl_plugin_instance *p, const char *address,
+                               char **ret_why);
+
 /* Closes the transfers p still has (host.c; their memory is freed when
  * the loop next runs), then calls destroy() (if init succeeded) and
  * dlclose(). Accepts NULL. */

@@ -124,20 +124,19 @@ int tkl_notifier_open(const char *plugin_dir, const struct tkl_plugin_set_conf *
 static int check_recipients(const struct tkl_plugin_set_conf *c, struct tkl_plugin_instance *p,
                             struct tkl_diags *diags)
 {
-    int (*check)(void *, const char *, char *, size_t) = TKL_PLUGIN_V2(p, check_recipient);
     int r = 0;
-    if (!check)
-        return 0;
     for (size_t t = 0; t < c->teams->n; t++)
         for (size_t i = 0; i < c->teams->teams[t].n_recipients; i++) {
             const struct tkl_recipient *rc = &c->teams->teams[t].recipients[i];
-            char why[512] = "";
+            char *why = NULL;
             if (strcmp(rc->channel, p->instance) != 0 ||
-                check(p->state, rc->address, why, sizeof(why)) == 0)
+                tkl_plugin_check_recipient(p, rc->address, &why) == 0)
                 continue;
             tkl_diag_add(diags, TKL_SEV_ERROR, c->path, rc->line, "recipients",
                          "team \"%s\": %s cannot deliver to \"%s\": %s", c->teams->teams[t].id,
-                         p->instance, rc->address, why[0] ? why : "refused by the notifier");
+                         p->instance, rc->address,
+                         why ? why : "(its reason cannot be shown: out of memory)");
+            free(why);
             r = -EINVAL;
         }
     return r;

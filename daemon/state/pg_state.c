@@ -1905,7 +1905,7 @@ static void on_index_state(void *data, int r, const PGresult *res)
     if (sym_PQntuples(res) == 0) {
         index_query(q, INDEX_CREATE, on_index_created);
     } else if (strcmp(sym_PQgetvalue(res, 0, 0), "t") == 0) {
-        log_info("postgresql: %s: the failure sweep's index " INDEX_NAME " is there, built before",
+        log_info("postgresql: %s: the failure sweep's index " INDEX_NAME " is there (valid)",
                  tkl_pg_describe(q->pg));
         index_done(q, 0, NULL);
     } else if (strcmp(sym_PQgetvalue(res, 0, 1), "t") == 0) {

@@ -20,11 +20,12 @@ extern "C" {
 
 /*
  * The well-formed UTF-8 character that starts s[0..len): its length, 1 to
- * 4, and its code point in *cp (when cp is not NULL); 0 when none does:
- * len 0, a byte that starts no character, a sequence cut short (by len,
- * or by a byte that is no continuation, NUL among them), an overlong
- * form, a surrogate, a code point past U+10FFFF. The one definition of
- * well-formed UTF-8 in tickler, the host's and the plugins'.
+ * 4, and its code point in *cp (when cp is not NULL; untouched when 0 is
+ * returned); 0 when none does: len 0, a byte that starts no character, a
+ * sequence cut short (by len, or by a byte that is no continuation, NUL
+ * among them), an overlong form, a surrogate, a code point past U+10FFFF.
+ * Reads s[0..min(len, 4)) at most. What the host and the bundled plugins
+ * take for well-formed UTF-8.
  */
 static inline size_t tkl_utf8_decode(const char *s, size_t len, uint32_t *cp)
 {

@@ -15,6 +15,7 @@
 
 #include <libical/ical.h>
 #include <tickler/day.h>
+#include <tickler/text.h>
 
 #define MAX_FILE_BYTES  (16u << 20)
 #define MAX_OCCURRENCES 100000 /* per event and query: a runaway rule stops here */
@@ -66,23 +67,12 @@ static bool valid_date(int y, int m, int d)
 
 /* ---- structure ------------------------------------------------------- */
 
+/* Whether s[0..n) is well-formed UTF-8 (tkl_utf8_decode). */
 static bool valid_utf8(const unsigned char *s, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t k = c < 0x80             ? 0
-                   : (c & 0xe0) == 0xc0 ? 1
-                   : (c & 0xf0) == 0xe0 ? 2
-                   : (c & 0xf8) == 0xf0 ? 3
-                                        : 9;
-        if (k == 9 || (k == 1 && c < 0xc2) || i + k >= n + (k == 0))
+    for (size_t i = 0, k; i < n; i += k)
+        if (!(k = tkl_utf8_decode((const char *)s + i, n - i, NULL)))
             return false;
-        for (size_t j = 1; j <= k; j++)
-            if (i + j >= n || (s[i + j] & 0xc0) != 0x80)
-                return false;
-        i += k + 1;
-    }
     return true;
 }
 

@@ -578,7 +578,7 @@ static void header_text(struct dg_buf *b, const char *value, const char *eol)
  * bytes), or -1 when it starts none (tkl_utf8_decode). */
 static int32_t utf8_next(const unsigned char *s, size_t *ret_len)
 {
-    uint32_t cp;
+    uint32_t cp = 0;
     size_t n = tkl_utf8_decode((const char *)s, strnlen((const char *)s, 4), &cp);
     if (!n)
         return -1;

@@ -6,6 +6,7 @@
 
 #include "check_run.h"
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,36 @@ START_TEST(loads_and_delivers)
 }
 END_TEST
 
+/* A notifier's refusal of a recipient comes back as one clean line: the
+ * plugin's words (here quoting the recipient, escapes and a right-to-left
+ * override in it) without controls or bidi overrides; an accepted one is
+ * 0 and no words. */
+START_TEST(a_refusal_is_said_on_one_clean_line)
+{
+    struct tkl_diags d = {0};
+    struct tkl_plugin_instance *p = NULL;
+    uv_loop_t loop;
+    ck_assert_int_eq(uv_loop_init(&loop), 0);
+    ck_assert_int_eq(tkl_plugin_open(TEST_PLUGIN_DIR, "echo", &p, &d), 0);
+    p->host.loop = &loop;
+    p->host.log = host_log;
+    ck_assert_int_eq(tkl_plugin_init(p, "chat", NULL), 0);
+    char *why = (char *)"unset";
+    ck_assert_int_eq(tkl_plugin_check_recipient(p, "hr", &why), 0);
+    ck_assert_ptr_null(why);
+    ck_assert_int_eq(tkl_plugin_check_recipient(p,
+                                                "bad\x1b[2J\r\n\xe2\x80\xae"
+                                                "evil",
+                                                &why),
+                     -EINVAL);
+    ck_assert_str_eq(why, "\"bad [2J evil\" starts with \"bad\"");
+    free(why);
+    tkl_plugin_close(p);
+    ck_assert_int_eq(uv_loop_close(&loop), 0);
+    tkl_diags_free(&d);
+}
+END_TEST
+
 START_TEST(wrong_abi_is_refused_naming_the_file)
 {
     struct tkl_diags d = {0};
@@ -99,6 +130,7 @@ int main(void)
     Suite *s = suite_create("loader");
     TCase *tc = tcase_create("abi");
     tcase_add_test(tc, loads_and_delivers);
+    tcase_add_test(tc, a_refusal_is_said_on_one_clean_line);
     tcase_add_test(tc, wrong_abi_is_refused_naming_the_file);
     tcase_add_test(tc, missing_and_bogus_files_are_refused);
     suite_add_tcase(s, tc);

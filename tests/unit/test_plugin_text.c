@@ -30,6 +30,8 @@ START_TEST(utf8_characters)
         {"\xe2\x80", 3, 0, 0},             /* cut by the NUL after it */
         {"\xc3(", 2, 0, 0},                /* no continuation */
         {"\xc0\xaf", 2, 0, 0},             /* overlong '/' */
+        {"\xc1\xbf", 2, 0, 0},             /* overlong DEL */
+        {"\xf5\x80\x80\x80", 4, 0, 0},     /* a lead byte past U+10FFFF */
         {"\xe0\x80\xaf", 3, 0, 0},         /* overlong '/' */
         {"\xed\xa0\x80", 3, 0, 0},         /* a surrogate */
         {"\xf4\x90\x80\x80", 4, 0, 0},     /* past U+10FFFF */

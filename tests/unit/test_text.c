@@ -436,6 +436,16 @@ START_TEST(a_reply_is_one_clean_line)
     s = tkl_text_reply_line("", 10);
     ck_assert_str_eq(s, "");
     free(s);
+    /* no room for "...": cut at a character all the same */
+    static const struct {
+        size_t max;
+        const char *want;
+    } cut[] = {{3, "\xc3\xa9"}, {2, "\xc3\xa9"}, {1, ""}, {0, ""}};
+    for (size_t i = 0; i < sizeof(cut) / sizeof(*cut); i++) {
+        s = tkl_text_reply_line("\xc3\xa9\xc3\xa9", cut[i].max);
+        ck_assert_str_eq(s, cut[i].want);
+        free(s);
+    }
 }
 END_TEST
 
