@@ -1275,39 +1275,78 @@ static bool withdraw(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64
     return withdraw_as(e, s, now, why, TKL_LOG_INFO);
 }
 
+static void on_rerouted(void *data, int r, uint64_t id)
+{
+    (void)data;
+    if (r < 0 && r != -ECANCELED)
+        log_error("could not queue a withdrawn notice again for its team's recipients: %s",
+                  strerror(-r));
+    else if (r == 0 && id)
+        log_notice("queued notice %" PRIu64 " for a current recipient of its team, in place of "
+                   "one taken off the teams",
+                   id);
+}
+
+/* Puts a copy of notice s for each recipient its team lists on s's
+ * channel now (an address a reload put in place of s's): the log's keys
+ * let through only those the reminder was not queued for before. In the
+ * open group, with s's withdrawal. Only for a notice whose every entry
+ * has its stage key (reminders, prompts, requests; not a report).
+ * Returns how many copies were asked for. */
+static size_t reroute(struct tkl_deliverer *e, const struct tkl_stored_notice *s, int64_t now)
+{
+    const struct tkl_notice *n = &s->notice;
+    const struct tkl_team *t = n->team_id ? tkl_team_find(e->teams, n->team_id) : NULL;
+    size_t asked = 0;
+    for (size_t i = 0; t && i < n->n_entries; i++)
+        if (!s->stage_keys || !s->stage_keys[i])
+            return 0;
+    for (size_t k = 0; t && k < t->n_recipients; k++) {
+        const struct tkl_recipient *r = &t->recipients[k];
+        if (strcmp(r->channel, n->channel) != 0)
+            continue;
+        struct tkl_notice copy = *n;
+        copy.id = 0;
+        copy.recipient = r->address;
+        copy.team_name = t->name;
+        int rr = tkl_state_put(e->state, &copy, (const char *const *)s->stage_keys, now,
+                               on_rerouted, NULL);
+        if (rr < 0)
+            log_error("could not queue notice %" PRIu64 " again for %s: %s", n->id, r->address,
+                      strerror(-rr));
+        else
+            asked++;
+    }
+    if (asked)
+        ask_round(e);
+    return asked;
+}
+
 /*
  * Withdraws claimed notice s, which a notifier here serves, when no team
  * of the configuration in force lists its recipient on its channel any
- * more (an address a reload took off the teams: a person who left): not
- * sent, its outcome withdrawn, said at notice level. On a state shared by
- * nodes, whose configurations may differ for a while (a team's new
- * address rolled out one node at a time), it is left for a node that
- * lists it, looked at again every UNSERVED_WAIT seconds (no attempt
- * counted), and withdrawn only once delivery.max_age_hours old. Returns
- * whether s was taken; without a team directory every recipient is
- * listed, and out of memory s is sent as it is.
+ * more (an address a reload took off the teams: a person who left, or an
+ * address changed): not sent, its outcome withdrawn, said at notice
+ * level, and its reminder queued for the recipients its team lists on
+ * that channel now that have not had it (reroute), so that no team loses
+ * it. Not on a state shared by nodes, whose teams may differ while a
+ * change is rolled out: there it is sent as it is. Returns whether s was
+ * taken (out of memory: released, sent at a later round, not now).
  */
 static bool withdraw_unlisted(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now)
 {
     const struct tkl_notice *n = &s->notice;
-    if (!e->teams || tkl_team_dir_reaches(e->teams, n->channel, n->recipient))
+    if (e->shared || !e->teams || tkl_team_dir_reaches(e->teams, n->channel, n->recipient))
         return false;
-    if (e->shared && now - s->created_at < (int64_t)e->conf->max_age_hours * 3600) {
-        struct tkl_flight *x = calloc(1, sizeof(*x));
-        if (!x)
-            return false;
-        *x = (struct tkl_flight){.e = e, .s = s, .out = OUT_WAIT, .at = now + UNSERVED_WAIT};
-        x->reply = strdup("no team of this node lists this recipient on this channel; left for "
-                          "a node whose configuration does");
-        log_debug("no team here lists recipient %s on %s; notice=%" PRIu64
-                  " waits in the shared outbox (looked at again in %d s)",
-                  n->recipient, n->channel, n->id, UNSERVED_WAIT);
-        (void)settle(e, x); /* a refusal is logged and kept */
-        return true;
-    }
-    char *why = strdup("not sent: no team lists this recipient on this channel any more (taken "
-                       "off the configuration)");
-    return why && withdraw_as(e, s, now, why, TKL_LOG_NOTICE);
+    size_t copies = reroute(e, s, now);
+    char *why = NULL;
+    if (asprintf(&why,
+                 "not sent: no team lists this recipient on this channel any more (taken off the "
+                 "configuration)%s",
+                 copies ? "; queued for its team's recipients there now" : "") < 0 ||
+        !withdraw_as(e, s, now, why, TKL_LOG_NOTICE))
+        release_lost(e, s); /* out of memory (withdraw_as freed why) */
+    return true;
 }
 
 /* Whether entry en gets a link: a plan action reminded of or asked about,

@@ -79,12 +79,13 @@ const struct tkl_team *tkl_team_find(const struct tkl_team_dir *dir, const char 
 bool tkl_team_lists(const struct tkl_team *t, const char *address);
 
 /* Indexes every recipient of dir's teams for tkl_team_dir_reaches, once
- * its teams are read and before they change no more. Returns 0 or
- * -ENOMEM (then dir has no index, and tkl_team_dir_reaches scans). */
+ * its teams are read and change no more. Returns 0 or -ENOMEM (dir then
+ * has no index, and tkl_team_dir_reaches scans). */
 int tkl_team_dir_index(struct tkl_team_dir *dir);
 
-/* Whether some team of dir lists address on channel (the address's case
- * ignored, as tkl_team_lists does): a hash lookup once dir is indexed. */
+/* Whether some team of dir lists address on channel (an e-mail address in
+ * any case, any other name exactly, as its plugin looks it up): a hash
+ * lookup once dir is indexed. */
 bool tkl_team_dir_reaches(const struct tkl_team_dir *dir, const char *channel, const char *address);
 
 void tkl_team_dir_free(struct tkl_team_dir *dir);
