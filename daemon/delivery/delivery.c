@@ -1241,26 +1241,6 @@ static int settle_unserved(struct tkl_deliverer *e, struct tkl_stored_notice *s,
     return settle(e, x);
 }
 
-/* Withdraws claimed notice s for why (taken): its outcome, withdrawn, is
- * written, s is taken and the withdrawal logged at level. Returns false,
- * s left to the caller and why freed, when out of memory. */
-static bool withdraw_as(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now,
-                        char *why, int level)
-{
-    struct tkl_flight *x = calloc(1, sizeof(*x));
-    if (!x) {
-        free(why);
-        return false;
-    }
-    *x = (struct tkl_flight){.e = e, .s = s, .out = OUT_WITHDRAWN, .at = now, .reply = why};
-    const struct tkl_notice *n = &s->notice;
-    /* the reason names plan ids: last, so they cannot pass for the fields */
-    tkl_log(level, "withdrew notice; notice=%" PRIu64 " channel=%s team=%s recipient=%s: %s", n->id,
-            n->channel, n->team_id ? n->team_id : "-", n->recipient, why);
-    (void)settle(e, x); /* a refusal is logged and kept */
-    return true;
-}
-
 /*
  * Withdraws claimed notice s when the host says its actions were completed
  * whole since it was queued (tkl_delivery_host.completed): its outcome,
@@ -1272,80 +1252,17 @@ static bool withdraw(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64
     char *why = NULL;
     if (!e->host.completed || e->host.completed(e->host.data, &s->notice, &why) <= 0)
         return false;
-    return withdraw_as(e, s, now, why, TKL_LOG_INFO);
-}
-
-static void on_rerouted(void *data, int r, uint64_t id)
-{
-    (void)data;
-    if (r < 0 && r != -ECANCELED)
-        log_error("could not queue a withdrawn notice again for its team's recipients: %s",
-                  strerror(-r));
-    else if (r == 0 && id)
-        log_notice("queued notice %" PRIu64 " for a current recipient of its team, in place of "
-                   "one taken off the teams",
-                   id);
-}
-
-/* Puts a copy of notice s for each recipient its team lists on s's
- * channel now (an address a reload put in place of s's): the log's keys
- * let through only those the reminder was not queued for before. In the
- * open group, with s's withdrawal. Only for a notice whose every entry
- * has its stage key (reminders, prompts, requests; not a report).
- * Returns how many copies were asked for. */
-static size_t reroute(struct tkl_deliverer *e, const struct tkl_stored_notice *s, int64_t now)
-{
-    const struct tkl_notice *n = &s->notice;
-    const struct tkl_team *t = n->team_id ? tkl_team_find(e->teams, n->team_id) : NULL;
-    size_t asked = 0;
-    for (size_t i = 0; t && i < n->n_entries; i++)
-        if (!s->stage_keys || !s->stage_keys[i])
-            return 0;
-    for (size_t k = 0; t && k < t->n_recipients; k++) {
-        const struct tkl_recipient *r = &t->recipients[k];
-        if (strcmp(r->channel, n->channel) != 0)
-            continue;
-        struct tkl_notice copy = *n;
-        copy.id = 0;
-        copy.recipient = r->address;
-        copy.team_name = t->name;
-        int rr = tkl_state_put(e->state, &copy, (const char *const *)s->stage_keys, now,
-                               on_rerouted, NULL);
-        if (rr < 0)
-            log_error("could not queue notice %" PRIu64 " again for %s: %s", n->id, r->address,
-                      strerror(-rr));
-        else
-            asked++;
-    }
-    if (asked)
-        ask_round(e);
-    return asked;
-}
-
-/*
- * Withdraws claimed notice s, which a notifier here serves, when no team
- * of the configuration in force lists its recipient on its channel any
- * more (an address a reload took off the teams: a person who left, or an
- * address changed): not sent, its outcome withdrawn, said at notice
- * level, and its reminder queued for the recipients its team lists on
- * that channel now that have not had it (reroute), so that no team loses
- * it. Not on a state shared by nodes, whose teams may differ while a
- * change is rolled out: there it is sent as it is. Returns whether s was
- * taken (out of memory: released, sent at a later round, not now).
- */
-static bool withdraw_unlisted(struct tkl_deliverer *e, struct tkl_stored_notice *s, int64_t now)
-{
-    const struct tkl_notice *n = &s->notice;
-    if (e->shared || !e->teams || tkl_team_dir_reaches(e->teams, n->channel, n->recipient))
+    struct tkl_flight *x = calloc(1, sizeof(*x));
+    if (!x) {
+        free(why);
         return false;
-    size_t copies = reroute(e, s, now);
-    char *why = NULL;
-    if (asprintf(&why,
-                 "not sent: no team lists this recipient on this channel any more (taken off the "
-                 "configuration)%s",
-                 copies ? "; queued for its team's recipients there now" : "") < 0 ||
-        !withdraw_as(e, s, now, why, TKL_LOG_NOTICE))
-        release_lost(e, s); /* out of memory (withdraw_as freed why) */
+    }
+    *x = (struct tkl_flight){.e = e, .s = s, .out = OUT_WITHDRAWN, .at = now, .reply = why};
+    const struct tkl_notice *n = &s->notice;
+    /* the reason names plan ids: last, so they cannot pass for the fields */
+    log_info("withdrew notice; notice=%" PRIu64 " channel=%s team=%s recipient=%s: %s", n->id,
+             n->channel, n->team_id ? n->team_id : "-", n->recipient, why);
+    (void)settle(e, x); /* a refusal is logged and kept */
     return true;
 }
 
@@ -1613,9 +1530,8 @@ static void round_end(struct tkl_deliverer *e)
 
 /* A claim's completion: its notices are durably marked; each is handed
  * out (hand_ready), settled when no notifier serves its channel (settle_unserved),
- * withdrawn when its actions were completed meanwhile (withdraw) or its
- * recipient was taken off the teams (withdraw_unlisted), or released
- * when its notifier stopped meanwhile. */
+ * withdrawn when its actions were completed meanwhile (withdraw), or
+ * released when its notifier stopped meanwhile. */
 static void on_claimed(void *data, int r, struct tkl_stored_notice **v, size_t n)
 {
     struct tkl_deliverer *e = data;
@@ -1634,8 +1550,8 @@ static void on_claimed(void *data, int r, struct tkl_stored_notice **v, size_t n
         struct tkl_flight *x = NULL;
         if (claimed(e, s->notice.id)) {
             tkl_stored_notice_free(s);
-        } else if (withdraw(e, s, now) || (plugin && withdraw_unlisted(e, s, now))) {
-            continue; /* taken */
+        } else if (withdraw(e, s, now)) {
+            continue;
         } else if (!plugin) {
             /* a full claim may have left more */
             (void)settle_unserved(e, s, now, n == CLAIM_MAX); /* a refusal is logged and kept */

@@ -235,73 +235,6 @@ bool tkl_team_lists(const struct tkl_team *t, const char *address)
     return false;
 }
 
-/* Whether addresses a and b are the same recipient: an e-mail address
- * (one with an '@') in any case, as mail servers take it; any other (a
- * webhook or Teams destination's name, which its plugin looks up as
- * written) exactly. */
-static bool same_address(const char *a, const char *b)
-{
-    return strchr(a, '@') ? !strcasecmp(a, b) : !strcmp(a, b);
-}
-
-/* The slot of (channel, address) in an index of cap slots: FNV-1a of the
- * channel, a NUL, and the address, in ASCII lower case when it is an
- * e-mail address (same_address). */
-static size_t reach_slot(const char *channel, const char *address, size_t cap)
-{
-    uint64_t h = tkl_fnv1a(TKL_FNV_INIT, channel, strlen(channel) + 1);
-    bool fold = strchr(address, '@') != NULL;
-    for (const char *p = address; *p; p++) {
-        char c = fold ? (char)tolower((unsigned char)*p) : *p;
-        h = tkl_fnv1a(h, &c, 1);
-    }
-    return (size_t)h & (cap - 1);
-}
-
-int tkl_team_dir_index(struct tkl_team_dir *dir)
-{
-    size_t n = 0, cap = 8;
-    for (size_t i = 0; i < dir->n; i++)
-        n += dir->teams[i].n_recipients;
-    while (cap < 2 * n)
-        cap *= 2;
-    // NOLINTNEXTLINE(bugprone-sizeof-expression): pointers
-    const struct tkl_recipient **v = calloc(cap, sizeof(*v));
-    if (!v)
-        return -ENOMEM;
-    for (size_t i = 0; i < dir->n; i++)
-        for (size_t k = 0; k < dir->teams[i].n_recipients; k++) {
-            const struct tkl_recipient *r = &dir->teams[i].recipients[k];
-            size_t s = reach_slot(r->channel, r->address, cap);
-            while (v[s])
-                s = (s + 1) & (cap - 1);
-            v[s] = r;
-        }
-    free(dir->reach);
-    dir->reach = v;
-    dir->reach_cap = cap;
-    return 0;
-}
-
-bool tkl_team_dir_reaches(const struct tkl_team_dir *dir, const char *channel, const char *address)
-{
-    if (!dir->reach) {
-        for (size_t i = 0; i < dir->n; i++)
-            for (size_t k = 0; k < dir->teams[i].n_recipients; k++) {
-                const struct tkl_recipient *r = &dir->teams[i].recipients[k];
-                if (!strcmp(r->channel, channel) && same_address(r->address, address))
-                    return true;
-            }
-        return false;
-    }
-    for (size_t s = reach_slot(channel, address, dir->reach_cap); dir->reach[s];
-         s = (s + 1) & (dir->reach_cap - 1))
-        if (!strcmp(dir->reach[s]->channel, channel) &&
-            same_address(dir->reach[s]->address, address))
-            return true;
-    return false;
-}
-
 void tkl_team_dir_free(struct tkl_team_dir *dir)
 {
     if (!dir)
@@ -322,6 +255,5 @@ void tkl_team_dir_free(struct tkl_team_dir *dir)
     }
     free(dir->teams);
     free(dir->fallback);
-    free(dir->reach);
     memset(dir, 0, sizeof(*dir));
 }

@@ -34,11 +34,6 @@ struct tkl_team_dir {
     struct tkl_team *teams;
     size_t n;
     char *fallback; /* team id for owners matching no team, or NULL */
-    /* every recipient by (channel, address), for tkl_team_dir_reaches
-     * (tkl_team_dir_index): reach_cap slots, a power of two, open
-     * addressing; NULL: none, each question a scan of the teams */
-    const struct tkl_recipient **reach;
-    size_t reach_cap;
 };
 
 /*
@@ -77,16 +72,6 @@ const struct tkl_team *tkl_team_find(const struct tkl_team_dir *dir, const char 
 /* Whether t (NULL: none) lists address among its recipients, on any
  * channel, ignoring case. */
 bool tkl_team_lists(const struct tkl_team *t, const char *address);
-
-/* Indexes every recipient of dir's teams for tkl_team_dir_reaches, once
- * its teams are read and change no more. Returns 0 or -ENOMEM (dir then
- * has no index, and tkl_team_dir_reaches scans). */
-int tkl_team_dir_index(struct tkl_team_dir *dir);
-
-/* Whether some team of dir lists address on channel (an e-mail address in
- * any case, any other name exactly, as its plugin looks it up): a hash
- * lookup once dir is indexed. */
-bool tkl_team_dir_reaches(const struct tkl_team_dir *dir, const char *channel, const char *address);
 
 void tkl_team_dir_free(struct tkl_team_dir *dir);
 

@@ -245,7 +245,5 @@ int tkl_teams_conf_read(const struct tkl_confread *x, const config_setting_t *li
     /* references between teams, now that all are known */
     if (check_escalations(x, list, dir) < 0)
         r = -EINVAL;
-    if (r == 0 && tkl_team_dir_index(dir) < 0)
-        return -ENOMEM;
     return r;
 }

@@ -201,75 +201,13 @@ static void turn(void)
     (void)tkl_state_commit(durable_state);
 }
 
-/* The team put_at's notices are for ("hr" unless a test says). */
-static const char *put_team = "hr";
-
-/* The recipients the tests queue notices for, on the test notifiers'
- * channels, listed by a team of the configuration (a notice to a recipient
- * no team lists is withdrawn): a team appended to etc/tickler.conf's, and
- * the directory indexed again. The tests' numbered recipients are
- * before, a number from 0 to n - 1, and after. */
-static void list_recipients(void)
-{
-    static const char *const who[] = {"hr@example.org", "ict@example.org", "bad-address"};
-    static const struct {
-        const char *before, *after;
-        int n;
-    } numbered[] = {{"team", "", 100}, {"officer", "@example.org", 200}, {"r", "@example.org", 8}};
-    static const char *const on[] = {"fast", "slow", "gone", "lost"};
-    const size_t n_who = sizeof(who) / sizeof(*who), n_on = sizeof(on) / sizeof(*on);
-    size_t total = n_who;
-    for (size_t k = 0; k < sizeof(numbered) / sizeof(*numbered); k++)
-        total += (size_t)numbered[k].n;
-    struct tkl_team_dir *d = &cfg->teams;
-    struct tkl_team *v = realloc(d->teams, (d->n + 1) * sizeof(*v));
-    ck_assert_ptr_nonnull(v);
-    d->teams = v;
-    struct tkl_team *t = &v[d->n++];
-    *t = (struct tkl_team){.id = strdup("tests"), .name = strdup("Delivery tests")};
-    t->recipients = calloc(total * n_on, sizeof(*t->recipients));
-    ck_assert(t->id && t->name && t->recipients);
-    for (size_t i = 0; i < total; i++) {
-        char address[64];
-        size_t k = 0, j = i - n_who;
-        if (i < n_who) {
-            snprintf(address, sizeof(address), "%s", who[i]);
-        } else {
-            while (j >= (size_t)numbered[k].n)
-                j -= (size_t)numbered[k++].n;
-            snprintf(address, sizeof(address), "%s%zu%s", numbered[k].before, j, numbered[k].after);
-        }
-        for (size_t c = 0; c < n_on; c++) {
-            struct tkl_recipient *r = &t->recipients[t->n_recipients++];
-            r->channel = strdup(on[c]);
-            r->address = strdup(address);
-            ck_assert(r->channel && r->address);
-        }
-    }
-    /* a team whose address was changed: mover.old@ is listed no more */
-    v = realloc(d->teams, (d->n + 1) * sizeof(*v));
-    ck_assert_ptr_nonnull(v);
-    d->teams = v;
-    t = &v[d->n++];
-    *t = (struct tkl_team){.id = strdup("movers"), .name = strdup("Movers")};
-    t->recipients = calloc(1, sizeof(*t->recipients));
-    ck_assert(t->id && t->name && t->recipients);
-    t->recipients[0] = (struct tkl_recipient){.channel = strdup("fast"),
-                                              .address = strdup("mover.new@example.org")};
-    t->n_recipients = 1;
-    ck_assert(t->recipients[0].channel && t->recipients[0].address);
-    ck_assert_int_eq(tkl_team_dir_index(d), 0);
-}
-
 static void setup(void)
 {
-    put_team = "hr";
     tkl_sqlite_alloc_fail_install();
     tkl_disk_full_install();
     tkl_disk_full = 0;
     memset(&diags, 0, sizeof(diags));
     ck_assert_int_eq(tkl_config_load(TICKLER_SOURCE_DIR "/etc/tickler.conf", &cfg, &diags), 0);
-    list_recipients();
     ck_assert_int_eq(uv_loop_init(&loop), 0);
     memset(&fast, 0, sizeof(fast));
     memset(&slow, 0, sizeof(slow));
@@ -338,7 +276,7 @@ static uint64_t put_at(const char *channel, const char *recipient, int64_t queue
     struct tkl_notice n = {.size = sizeof(n),
                            .channel = channel,
                            .recipient = recipient,
-                           .team_id = put_team,
+                           .team_id = "hr",
                            .team_name = "Human Resources",
                            .due_at = clock_ms / 1000,
                            .entries = &en,
@@ -1650,89 +1588,6 @@ START_TEST(a_notice_retried_for_the_maximum_age_fails_as_expired)
 }
 END_TEST
 
-/* A notice whose recipient no team lists on its channel any more (taken
- * off the configuration by a reload) is withdrawn at its claim, not sent,
- * said at notice level and counted as withdrawn; an address listed in
- * another case, or by another team, goes. */
-START_TEST(a_notice_to_a_recipient_taken_off_the_teams_is_withdrawn)
-{
-    uint64_t left = put("fast", "left@example.org");
-    uint64_t kept = put("fast", "HR@Example.org");
-    uint64_t elsewhere = put("slow", "edi.officers@maidstone.example"); /* listed on email */
-    tkl_capture_begin();
-    drive();
-    char *log = tkl_capture_end();
-    ck_assert_uint_eq(fast.delivered[left], 0);
-    ck_assert_uint_eq(fast.delivered[kept], 1);
-    ck_assert_uint_eq(slow.n_q, 0); /* nor on a channel that does not list it */
-    char where[96];
-    snprintf(where, sizeof(where), "state = 3 AND id IN (%" PRIu64 ", %" PRIu64 ")", left,
-             elsewhere);
-    ck_assert_int_eq(count(where), 2);
-    char *reply = reply_of(left);
-    ck_assert_str_eq(reply, "not sent: no team lists this recipient on this channel any more "
-                            "(taken off the configuration)");
-    free(reply);
-    char want[160];
-    snprintf(want, sizeof(want),
-             "<5>withdrew notice; notice=%" PRIu64
-             " channel=fast team=hr recipient=left@example.org: not sent: ",
-             left);
-    ck_assert_msg(strstr(log, want), "%s", log);
-    free(log);
-    char *text = scrape();
-    ck_assert_double_eq(counter(text, "tickler_notifications_withdrawn_total", "fast"), 1);
-    ck_assert_double_eq(counter(text, "tickler_notifications_withdrawn_total", "slow"), 1);
-    free(text);
-}
-END_TEST
-
-/* On a state shared by nodes, whose teams may differ while a change is
- * rolled out, a notice to a recipient no team here lists is sent as it is
- * (another node may list it). */
-START_TEST(a_shared_state_sends_to_a_recipient_no_team_here_lists)
-{
-    e.shared = true;
-    uint64_t id = put("fast", "new.starter@example.org");
-    drive();
-    ck_assert_uint_eq(fast.delivered[id], 1);
-}
-END_TEST
-
-/* A notice to an address its team no longer lists (changed by a reload)
- * is withdrawn and its reminder queued for the team's recipients on that
- * channel now, once: a second claim queues nothing more. */
-START_TEST(a_notice_to_a_changed_address_goes_to_the_new_one)
-{
-    put_team = "movers";
-    uint64_t old = put("fast", "mover.old@example.org");
-    tkl_capture_begin();
-    drive();
-    char *log = tkl_capture_end();
-    ck_assert_uint_eq(fast.delivered[old], 0);
-    char *reply = reply_of(old);
-    ck_assert_str_eq(reply, "not sent: no team lists this recipient on this channel any more "
-                            "(taken off the configuration); queued for its team's recipients "
-                            "there now");
-    free(reply);
-    ck_assert_int_eq(count("recipient = 'mover.new@example.org' AND team_id = 'movers' AND "
-                           "state = 1"),
-                     1);
-    ck_assert_uint_eq(fast.delivered[old + 1], 1);
-    ck_assert_msg(strstr(log, " for a current recipient of its team, in place of one taken off "
-                              "the teams"),
-                  "%s", log);
-    free(log);
-    /* the same reminder queued to the old address again (a retry): not
-     * queued for the new one twice */
-    ck_assert_int_eq(tkl_outbox_requeue(o, old, clock_ms / 1000, &(int64_t){0}), 0);
-    ck_assert_int_eq(tkl_outbox_sync(o), 0);
-    drive();
-    ck_assert_int_eq(count("recipient = 'mover.new@example.org'"), 1);
-    ck_assert_int_eq(count("recipient = 'mover.old@example.org' AND state = 3"), 1);
-}
-END_TEST
-
 /* A notifier renamed by a reload: the notices queued for its old name
  * wait in the outbox, not failed nor reported, warned of once with their
  * number, their looks counted as no attempt; renamed back, they are sent
@@ -1883,9 +1738,6 @@ int main(void)
     tcase_add_test(tc, a_notice_completed_while_it_waits_to_be_retried_is_withdrawn_not_sent);
     tcase_add_test(tc, a_shared_notice_no_notifier_here_serves_waits_for_another_node_then_fails);
     tcase_add_test(tc, notices_of_a_renamed_notifier_wait_and_go_when_it_is_back);
-    tcase_add_test(tc, a_notice_to_a_recipient_taken_off_the_teams_is_withdrawn);
-    tcase_add_test(tc, a_shared_state_sends_to_a_recipient_no_team_here_lists);
-    tcase_add_test(tc, a_notice_to_a_changed_address_goes_to_the_new_one);
     tcase_add_test(tc, a_reload_does_not_hasten_a_notice_a_server_asked_to_wait);
     tcase_add_test(tc, a_large_round_to_a_channel_down_is_summed_up_in_one_line);
     tcase_add_test(tc, the_summary_of_a_channel_down_cuts_a_long_reply_between_characters);

@@ -44,30 +44,6 @@ static const char *match(const char *name)
     return t ? t->id : "(none)";
 }
 
-/* Whether a team lists a recipient: an e-mail address in any case, a
- * destination's name (webhook, Teams) exactly, on its own channel only;
- * the same with the index and without it. */
-START_TEST(a_recipient_is_listed_on_its_channel)
-{
-    struct tkl_recipient r[] = {{.channel = "hook", .address = "Ops"},
-                                {.channel = "email", .address = "Ann.Lee@Council.example"}};
-    struct tkl_team t = {.id = "hr", .name = "HR", .recipients = r, .n_recipients = 2};
-    struct tkl_team_dir d = {.teams = &t, .n = 1};
-    for (int indexed = 0; indexed < 2; indexed++) {
-        if (indexed)
-            ck_assert_int_eq(tkl_team_dir_index(&d), 0);
-        ck_assert(tkl_team_dir_reaches(&d, "hook", "Ops"));
-        ck_assert(!tkl_team_dir_reaches(&d, "hook", "ops"));
-        ck_assert(!tkl_team_dir_reaches(&d, "email", "Ops"));
-        ck_assert(tkl_team_dir_reaches(&d, "email", "ann.lee@council.example"));
-        ck_assert(tkl_team_dir_reaches(&d, "email", "ANN.LEE@COUNCIL.EXAMPLE"));
-        ck_assert(!tkl_team_dir_reaches(&d, "hook", "ann.lee@council.example"));
-        ck_assert(!tkl_team_dir_reaches(&d, "email", "bob@council.example"));
-    }
-    free(d.reach);
-}
-END_TEST
-
 START_TEST(forgiving_match)
 {
     ck_assert_str_eq(match("Policy, Communities and Engagement"), "pce");
@@ -133,7 +109,6 @@ int main(void)
     TCase *tc = tcase_create("match");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, forgiving_match);
-    tcase_add_test(tc, a_recipient_is_listed_on_its_channel);
     tcase_add_test(tc, split_owner_cells);
     tcase_add_test(tc, comma_separated_teams);
     suite_add_tcase(s, tc);
