@@ -618,6 +618,15 @@ class Malformed(Fixture):
         p = self.tickler("check", check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("%s:2: the text is not valid UTF-8" % path, p.stderr)
+        # what only looks like UTF-8: a surrogate (CESU-8), an overlong
+        # '/', a code point past U+10FFFF, each named by its line
+        for bad in (b"\xed\xa0\x80", b"\xe0\x80\xaf", b"\xf4\x90\x80\x80"):
+            with open(path, "wb") as f:
+                f.write(b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nSUMMARY:x" + bad
+                        + b"\r\nEND:VCALENDAR\r\n")
+            p = self.tickler("check", check=False)
+            self.assertEqual(p.returncode, 1, bad)
+            self.assertIn("%s:3: the text is not valid UTF-8" % path, p.stderr, bad)
 
     def test_daemon_keeps_the_last_good_calendar(self):
         daemon = Daemon(self.conf, self.state, "--now", "2027-09-01T08:00")
