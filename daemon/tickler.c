@@ -2025,16 +2025,13 @@ struct send_test {
     bool reply_lost; /* out of memory */
 };
 
-/* What send-test prints of a reply: one line, as the daemon keeps it. */
-#define SEND_TEST_REPLY_MAX 1024
-
 static void on_test_done(void *data, const struct tkl_delivery *res)
 {
     struct send_test *t = data;
     t->done = true;
     t->status = res ? res->status : TKL_DELIVERY_TRANSIENT;
     free(t->reply);
-    t->reply = tkl_text_reply_line(res && res->reply ? res->reply : "", SEND_TEST_REPLY_MAX);
+    t->reply = tkl_text_reply_line(res && res->reply ? res->reply : "", TKL_REPLY_MAX);
     t->reply_lost = !t->reply;
 }
 

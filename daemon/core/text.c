@@ -114,28 +114,6 @@ bool tkl_utf8_valid(const char *str, size_t len)
     return true;
 }
 
-char *tkl_utf8_repaired(const char *s, size_t len)
-{
-    char *out = len < SIZE_MAX / 3 ? malloc(3 * len + 1) : NULL;
-    size_t o = 0;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < len;) {
-        size_t n = tkl_utf8_decode(s + i, len - i, NULL);
-        if (n) {
-            memcpy(out + o, s + i, n);
-            o += n;
-            i += n;
-        } else {
-            memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD for the byte */
-            o += 3;
-            i++;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 bool tkl_utf8_mostly(const char *s, size_t len)
 {
     size_t chars = 0, stray = 0;

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <tickler/text.h> /* tkl_utf8_decode, tkl_utf8_repaired */
+
 struct tkl_buf {
     char *data; /* NUL-terminated when len > 0 or after any append */
     size_t len;
@@ -39,11 +41,6 @@ bool tkl_utf8_valid(const char *s, size_t len);
  * punctuation side by side may form one such character) has more stray
  * bytes. */
 bool tkl_utf8_mostly(const char *s, size_t len);
-
-/* A NUL-terminated copy of s[0..len) with each byte that starts no
- * well-formed UTF-8 character replaced by U+FFFD. NULL on allocation
- * failure. */
-char *tkl_utf8_repaired(const char *s, size_t len);
 
 /*
  * Converts Windows-1252 bytes to a new NUL-terminated UTF-8 string.
@@ -128,6 +125,11 @@ void tkl_html_fput_quote(FILE *f, const char *s);
  * at least 4). A new string, or NULL when out of memory.
  */
 char *tkl_text_reply_line(const char *s, size_t max);
+
+/* The most bytes of a notifier's reply the host keeps, logs and prints
+ * (tkl_text_reply_line's max): a journal line that quotes it keeps the
+ * fields after it. */
+#define TKL_REPLY_MAX 1024
 
 /* The length of the longest prefix of s (NUL-terminated) of at most max
  * bytes that ends at a UTF-8 character boundary. */

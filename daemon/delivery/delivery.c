@@ -267,12 +267,6 @@ static bool repeats_link(const struct tkl_flight *x, const char *reply)
     return false;
 }
 
-/* A notifier's reply as the host keeps it (the outbox, which tickler
- * status and outbox, the operator's page and the failure reports read)
- * and logs it: tkl_text_reply_line, at most REPLY_MAX bytes, so that a
- * journal line that quotes it keeps the fields after it. */
-#define REPLY_MAX 1024
-
 /* Whether notice s tells delivery.report_to something itself (a failure
  * report, an answer, a summary): its own failure is not reported. */
 static bool is_report(const struct tkl_stored_notice *s)
@@ -1116,7 +1110,9 @@ static void on_done(void *data, const struct tkl_delivery *res)
     if (res && res->reply && repeats_link(x, res->reply))
         x->reply = strdup("the reply repeated a link of the notice, so it was not kept");
     else
-        x->reply = tkl_text_reply_line(res && res->reply ? res->reply : "", REPLY_MAX);
+        /* as the outbox keeps it, tickler status and outbox, the operator's
+         * page and the failure reports read it, and the journal logs it */
+        x->reply = tkl_text_reply_line(res && res->reply ? res->reply : "", TKL_REPLY_MAX);
     links_free(x->links, x->s->notice.n_entries); /* not needed after the delivery */
     x->links = NULL;
     (void)tkl_metrics_attempt_done(e->metrics, x->s->notice.channel,

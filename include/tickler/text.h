@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifdef __cplusplus
@@ -59,6 +60,33 @@ static inline size_t tkl_utf8_decode(const char *s, size_t len, uint32_t *cp)
     if (cp)
         *cp = c;
     return n;
+}
+
+/*
+ * A new NUL-terminated copy of s[0..len) with each byte that starts no
+ * well-formed UTF-8 character (tkl_utf8_decode) replaced by U+FFFD, the
+ * characters around it kept; NULL when out of memory.
+ */
+static inline char *tkl_utf8_repaired(const char *s, size_t len)
+{
+    char *out = len < SIZE_MAX / 3 ? (char *)malloc(3 * len + 1) : NULL;
+    size_t o = 0;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len;) {
+        size_t n = tkl_utf8_decode(s + i, len - i, NULL);
+        if (n) {
+            memcpy(out + o, s + i, n);
+            o += n;
+            i += n;
+        } else {
+            memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD for the byte */
+            o += 3;
+            i++;
+        }
+    }
+    out[o] = '\0';
+    return out;
 }
 
 /*

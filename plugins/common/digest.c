@@ -586,28 +586,6 @@ static int32_t utf8_next(const unsigned char *s, size_t *ret_len)
     return (int32_t)cp;
 }
 
-char *dg_utf8_repaired(const char *s)
-{
-    size_t n = strlen(s), o = 0;
-    char *out = n < SIZE_MAX / 3 ? malloc(3 * n + 1) : NULL;
-    if (!out)
-        return NULL;
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t len;
-        if (utf8_next(p, &len) < 0) {
-            memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD for the byte */
-            o += 3;
-            p++;
-        } else {
-            memcpy(out + o, p, len);
-            o += len;
-            p += len;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 void dg_put_json_string(struct dg_buf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -1059,11 +1037,13 @@ int dg_template_check(const char *t, unsigned *ret_line, char *err, size_t size)
         for (size_t i = 0; end && names[i]; i++)
             known |= strlen(names[i]) == len && !strncmp(p + 2, names[i], len);
         if (!known) {
-            snprintf(err, size,
-                     "unknown placeholder \"%.*s\" (known: team, recipient, "
-                     "count, overdue, date, summary, subject, intro, actions, "
-                     "plan_url, plan_link, footer, first_title, calendar)",
-                     end ? (int)len + 4 : 2, p);
+            char list[256] = ""; /* names[], ", " between */
+            size_t at = 0;
+            for (size_t i = 0; names[i] && at < sizeof(list); i++)
+                at +=
+                    (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? ", " : "", names[i]);
+            snprintf(err, size, "unknown placeholder \"%.*s\" (known: %s)", end ? (int)len + 4 : 2,
+                     p, list);
             *ret_line = line;
             return -EINVAL;
         }

@@ -169,13 +169,9 @@ void dg_put_qp(struct dg_buf *b, const char *s, const char *eol);
  * building a tree. NULL is written as null. Each byte of s that is not
  * part of valid UTF-8 (an overlong form, a surrogate, past U+10FFFF, a
  * sequence cut short) is written as \uFFFD, as jansson writes
- * dg_utf8_repaired(s): a text never stops the JSON it is in.
+ * tkl_utf8_repaired (<tickler/text.h>): a text never stops the JSON it is in.
  */
 void dg_put_json_string(struct dg_buf *b, const char *s);
-
-/* A new copy of s with each byte that is not part of valid UTF-8 replaced
- * by U+FFFD, or NULL when out of memory. */
-char *dg_utf8_repaired(const char *s);
 
 /*
  * Why a is not an address a message can carry, or NULL when it is one:

@@ -42,6 +42,7 @@
 #include <jansson.h>
 
 #include <tickler/plugin.h>
+#include <tickler/text.h>
 
 #include "digest.h"
 #include "lifecycle.h"
@@ -324,7 +325,7 @@ static json_t *rich(const char *label, const char *text, const char *color, bool
     }
     json_t *tx = json_string(text ? text : "");
     if (!tx && text) { /* not UTF-8 (a notice queued before the store checked it) */
-        char *fixed = dg_utf8_repaired(text);
+        char *fixed = tkl_utf8_repaired(text, strlen(text));
         tx = fixed ? json_string(fixed) : NULL;
         free(fixed);
     }

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include <tickler/day.h>
+#include <tickler/text.h>
 
 #include "digest.h"
 
@@ -172,7 +173,8 @@ END_TEST
 
 START_TEST(text_that_is_not_utf8_is_repaired)
 {
-    char *s = dg_utf8_repaired("ok \xe2\x80\x9cq\xe2\x80\x9d \xed\xa0\x80 x\xc3");
+    static const char bad[] = "ok \xe2\x80\x9cq\xe2\x80\x9d \xed\xa0\x80 x\xc3";
+    char *s = tkl_utf8_repaired(bad, strlen(bad));
     ck_assert_ptr_nonnull(s);
     /* a lone surrogate's three bytes, and a cut é's one, each U+FFFD */
     ck_assert_str_eq(s, "ok \xe2\x80\x9cq\xe2\x80\x9d \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
@@ -746,6 +748,11 @@ START_TEST(the_calendar_is_named_by_the_notices_title)
     unsigned line = 0;
     char err[256];
     ck_assert_int_eq(dg_template_check("From {{calendar}}\n", &line, err, sizeof(err)), 0);
+    ck_assert_int_eq(dg_template_check("x\n{{calender}}", &line, err, sizeof(err)), -EINVAL);
+    ck_assert_uint_eq(line, 2);
+    ck_assert_str_eq(err, "unknown placeholder \"{{calender}}\" (known: team, recipient, count, "
+                          "overdue, date, summary, subject, intro, actions, plan_url, plan_link, "
+                          "footer, first_title, calendar)");
     struct dg_buf c = {0};
     dg_render(&c, "[{{calendar}}]", &n, &(struct dg_render_opts){0}, DG_HTML, "\n");
     ck_assert(!c.oom);
@@ -1083,7 +1090,7 @@ START_TEST(json_strings_are_written_as_jansson_writes_them)
         char *want = jansson_text(texts[i]), *fixed = NULL;
         bool valid = want != NULL;
         if (!want) {
-            fixed = dg_utf8_repaired(texts[i]);
+            fixed = tkl_utf8_repaired(texts[i], strlen(texts[i]));
             ck_assert_ptr_nonnull(fixed);
             ck_assert_str_ne(fixed, texts[i]);
             want = jansson_text(fixed);
