@@ -651,7 +651,6 @@ static bool link_recorded(const struct tkl_service *s, const struct act_view *v,
 static void html_owning_teams(FILE *f, const struct tkl_team_dir *dir, const struct tkl_action *a);
 static void html_others_told(FILE *f, const struct tkl_service *s, const struct act_view *v,
                              const char *what);
-static void html_settle(FILE *f, const struct tkl_service *s);
 
 /* What the page opens with after a POST: what was recorded, said only
  * when the link's updates hold it (a ?done= typed or kept in a bookmark,
@@ -728,17 +727,14 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
         html_owning_teams(f, &s->rt->cfg->teams, v->a);
         fputs("); ", f);
         html_others_told(f, s, v, "so, each with a link of their own to undo it.");
-        html_settle(f, s);
     }
     if (mine && mine->kind == TKL_UPDATE_SNOOZE && v->a->n_teams > 1) {
         fputc(' ', f);
         html_others_told(f, s, v, "so, each with a link of their own to resume them.");
-        html_settle(f, s);
     }
     if (text == done_text[TKL_UPDATE_REOPEN] && v->a->n_teams > 1) {
         fputc(' ', f);
         html_others_told(f, s, v, "so.");
-        html_settle(f, s);
     }
     const struct tkl_resumed *x =
         text == done_text[TKL_UPDATE_RESUME] && v->team
@@ -1048,10 +1044,27 @@ static void form_open(FILE *f, const struct act_view *v, const char *heading_id,
             v->token, heading_id, v->token, heading_id, heading);
 }
 
+/* When the other owning teams of a joint action hear of an update
+ * (delivery.joint_settle_seconds; nothing when told at once): a sentence,
+ * after html_others_told's. */
+static void html_settle(FILE *f, const struct tkl_service *s)
+{
+    int sec = s->rt->cfg->delivery.joint_settle_seconds;
+    if (sec <= 0)
+        return;
+    int n = sec % 3600 == 0 ? sec / 3600 : sec % 60 == 0 ? sec / 60 : sec;
+    const char *unit = sec % 3600 == 0 ? "hour" : sec % 60 == 0 ? "minute" : "second";
+    fprintf(f,
+            " They hear of it once it has stood for %d %s%s; change it again before then, and "
+            "only the last change is told.",
+            n, unit, n == 1 ? "" : "s");
+}
+
 /* Who is told of a completion, a snooze or their undoing through v's link
  * of a joint action (tkl_queue_joint): "tickler tells the others (ICT)"
  * and what, or, for a link of no owning team's, "tickler tells the teams
- * that own it (HR; ICT)"; team names escaped. */
+ * that own it (HR; ICT)"; team names escaped; then when they hear of it
+ * (html_settle). */
 static void html_others_told(FILE *f, const struct tkl_service *s, const struct act_view *v,
                              const char *what)
 {
@@ -1065,22 +1078,7 @@ static void html_others_told(FILE *f, const struct tkl_service *s, const struct 
         (void)tkl_html_fputs(team_name(dir, v->a->teams[k]), f);
     }
     fprintf(f, ") %s", what);
-}
-
-/* When the other owning teams of a joint action hear of an update
- * (delivery.joint_settle_seconds; nothing when told at once): a sentence,
- * after the one html_others_told ends. */
-static void html_settle(FILE *f, const struct tkl_service *s)
-{
-    int sec = s->rt->cfg->delivery.joint_settle_seconds;
-    if (sec <= 0)
-        return;
-    int n = sec % 3600 == 0 ? sec / 3600 : sec % 60 == 0 ? sec / 60 : sec;
-    const char *unit = sec % 3600 == 0 ? "hour" : sec % 60 == 0 ? "minute" : "second";
-    fprintf(f,
-            " They hear of it once it has stood for %d %s%s; change it again before then, and "
-            "only the last change is told.",
-            n, unit, n == 1 ? "" : "s");
+    html_settle(f, s);
 }
 
 /* The names of the teams that own a, escaped, separated by semicolons (a
@@ -1119,7 +1117,6 @@ static void form_snooze(FILE *f, const struct tkl_service *s, const struct act_v
         if (v->a->n_teams > 1) {
             fputc(' ', f);
             html_others_told(f, s, v, "so, each with a link of their own to resume them.");
-            html_settle(f, s);
         }
         fputs("</p>\n", f);
     }
@@ -1310,7 +1307,6 @@ static void form_resume(FILE *f, const struct tkl_service *s, const struct act_v
         html_owning_teams(f, &s->rt->cfg->teams, v->a);
         fputs("), not only yours; ", f);
         html_others_told(f, s, v, "so, and the reminders they get say who resumed them.");
-        html_settle(f, s);
         fputs("</p>\n", f);
     }
     if (not_ours) {
@@ -1376,7 +1372,6 @@ static void form_complete(FILE *f, const struct tkl_service *s, const struct act
             html_owning_teams(f, &s->rt->cfg->teams, v->a);
             fputs("): the reminders of every one of them stop, and ", f);
             html_others_told(f, s, v, "so, each with a link of their own to undo it.");
-            html_settle(f, s);
             fputs(" Press when the whole action is done, not only your team's part.</p>\n", f);
         }
         fputs("<button type=\"submit\" name=\"do\" value=\"complete\">Mark complete</button>\n"
@@ -1393,7 +1388,6 @@ static void form_complete(FILE *f, const struct tkl_service *s, const struct act
     if (v->a->n_teams > 1) {
         fputc(' ', f);
         html_others_told(f, s, v, "so.");
-        html_settle(f, s);
     }
     fputs("</p>\n"
           "<label for=\"reopen-note\">Why (optional)</label>\n"
