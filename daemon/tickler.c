@@ -550,53 +550,65 @@ struct unmatched {
     size_t n;
 };
 
-/* Prints the distinct names st's plan actions (events: its observances)
- * gave as owners that matched no team, first met first, each with how many
- * named it, on one line after what (nothing when there are none). Returns
- * how many there are, or -ENOMEM. */
-static long print_unmatched(const struct tkl_store *st, bool events, const char *what,
-                            const char *unit)
+/* The distinct names that matched no team, first met first. */
+struct unmatched_list {
+    struct unmatched *v;
+    size_t n;
+};
+
+/* Counts name in l, adding it when new. Returns 0 or -ENOMEM. */
+static int unmatched_count(struct unmatched_list *l, const char *name)
 {
-    struct unmatched *v = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < st->n; i++) {
-        const struct tkl_action *a = &st->actions[i];
-        const struct tkl_action_rare *x = tkl_action_rare(a);
-        if ((a->deadline.kind == TKL_DEADLINE_EVENT) != events)
-            continue;
-        for (size_t k = 0; k < x->n_unmatched; k++) {
-            size_t j = 0;
-            while (j < n && strcmp(v[j].name, x->unmatched[k]) != 0)
-                j++;
-            if (j == n) {
-                struct unmatched *w = realloc(v, (n + 1) * sizeof(*w));
-                if (!w) {
-                    free(v);
-                    return -ENOMEM;
-                }
-                v = w;
-                v[n++] = (struct unmatched){.name = x->unmatched[k]};
-            }
-            v[j].n++;
-        }
+    size_t j = 0;
+    while (j < l->n && strcmp(l->v[j].name, name) != 0)
+        j++;
+    if (j == l->n) {
+        struct unmatched *w = realloc(l->v, (l->n + 1) * sizeof(*w));
+        if (!w)
+            return -ENOMEM;
+        l->v = w;
+        l->v[l->n++] = (struct unmatched){.name = name};
     }
-    long r = (long)n;
-    if (n)
-        fputs(what, stdout);
-    for (size_t j = 0; j < n; j++) {
-        char *name = strdup(v[j].name); /* plan text, on a terminal */
-        if (!name) {
-            r = -ENOMEM;
-            break;
-        }
+    l->v[j].n++;
+    return 0;
+}
+
+/* Gathers the owner names st's plan actions (into owners) and its
+ * observances (into named) gave that matched no team, in one walk of the
+ * actions, none when the store counted none. Returns 0 or -ENOMEM (the
+ * lists then hold part, for the caller to free). */
+static int gather_unmatched(const struct tkl_store *st, struct unmatched_list *owners,
+                            struct unmatched_list *named)
+{
+    for (size_t i = 0; st->n_unmatched && i < st->n; i++) {
+        const struct tkl_action *a = &st->actions[i];
+        if (!a->rare)
+            continue;
+        struct unmatched_list *l = a->deadline.kind == TKL_DEADLINE_EVENT ? named : owners;
+        for (size_t k = 0; k < a->rare->n_unmatched; k++)
+            if (unmatched_count(l, a->rare->unmatched[k]) < 0)
+                return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Prints l's names, each with how many (unit) named it, on one line after
+ * what (nothing when there are none). Returns 0 or -ENOMEM. */
+static int print_unmatched(const struct unmatched_list *l, const char *what, const char *unit)
+{
+    if (!l->n)
+        return 0;
+    fputs(what, stdout);
+    for (size_t j = 0; j < l->n; j++) {
+        char *name = strdup(l->v[j].name); /* plan text, on a terminal */
+        if (!name)
+            return -ENOMEM;
         tkl_text_printable(name, strlen(name), true);
-        printf("%s\"%s\" (%zu %s%s)", j ? ", " : " ", name, v[j].n, unit, tkl_plural(v[j].n));
+        printf("%s\"%s\" (%zu %s%s)", j ? ", " : " ", name, l->v[j].n, unit, tkl_plural(l->v[j].n));
         free(name);
     }
-    if (n)
-        putchar('\n');
-    free(v);
-    return r;
+    putchar('\n');
+    return 0;
 }
 
 /* The one check ticklerd --check-config makes too: configuration,
@@ -627,20 +639,26 @@ static int cmd_check(struct cli *c, int argc, char **argv)
                  rt->cfg->teams.fallback ? "their actions go to the fallback team \"" : "",
                  rt->cfg->teams.fallback ? rt->cfg->teams.fallback : "their actions go to no team",
                  rt->cfg->teams.fallback ? "\"" : "");
-        long owners = print_unmatched(st, false, what, "action");
-        long named =
-            print_unmatched(st, true, "teams named by observances that match none:", "observance");
-        if (owners < 0 || named < 0) {
+        struct unmatched_list owners = {0}, named = {0};
+        int pr = gather_unmatched(st, &owners, &named);
+        if (pr == 0)
+            pr = print_unmatched(&owners, what, "action");
+        if (pr == 0)
+            pr = print_unmatched(&named,
+                                 "teams named by observances that match none:", "observance");
+        free(owners.v);
+        free(named.v);
+        if (pr < 0) {
             fprintf(stderr, "tickler: out of memory\n");
             tkl_runtime_free(rt);
             free(env.state_dir);
             return 1;
         }
         size_t actions = st->n - st->n_events, warnings = c->diags.n - c->diags.n_errors;
-        printf("ok: %zu action%s, %zu observance%s, %zu team%s, %ld owner name%s matched no "
+        printf("ok: %zu action%s, %zu observance%s, %zu team%s, %zu owner name%s matched no "
                "team, %zu warning%s\n",
                actions, tkl_plural(actions), st->n_events, tkl_plural(st->n_events),
-               rt->cfg->teams.n, tkl_plural(rt->cfg->teams.n), owners, tkl_plural((size_t)owners),
+               rt->cfg->teams.n, tkl_plural(rt->cfg->teams.n), owners.n, tkl_plural(owners.n),
                warnings, tkl_plural(warnings));
     } else {
         printf("errors: %zu\n", errors ? errors : 1);
