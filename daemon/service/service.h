@@ -269,6 +269,17 @@ typedef void (*tkl_service_recorded_cb)(void *data, int r, bool is_new);
 int tkl_service_record_update(struct tkl_service *s, const struct tkl_update *u,
                               tkl_service_recorded_cb cb, void *data);
 
+/*
+ * When the other owning teams of u's action hear of update u (one of s's
+ * answers) as a joint action's update: 0 and *at, the instant u has stood
+ * for delivery.joint_settle_seconds (past or to come; they are told then,
+ * or at the next start after it), or -ENOENT when they never are: u is of
+ * a kind not told, or its action has one team, or the plan no longer says
+ * what u was recorded against, or u's snooze is over by then, or its
+ * teller changed it again or undid it before then.
+ */
+int tkl_service_joint_when(const struct tkl_service *s, const struct tkl_update *u, int64_t *at);
+
 /* Frees everything (after the loop has ended). */
 void tkl_service_free(struct tkl_service *s);
 
