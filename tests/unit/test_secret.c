@@ -378,11 +378,11 @@ START_TEST(a_secret_every_user_can_read_or_change_is_a_warning_of_the_load)
     ck_assert_int_eq(chmod(path, 0644), 0);
     /* one file named two ways, or through a link: told once, as the file
      * the link names */
-    char sub[300], link[320];
+    char sub[300], sym[320];
     snprintf(sub, sizeof(sub), "%s/private", dir);
     ck_assert_int_eq(mkdir(sub, 0700), 0);
-    snprintf(link, sizeof(link), "%s/link", sub);
-    ck_assert_int_eq(symlink(path, link), 0);
+    snprintf(sym, sizeof(sym), "%s/link", sub);
+    ck_assert_int_eq(symlink(path, sym), 0);
     d = (struct tkl_diags){0};
     tkl_secret_set_diags(&d);
     tkl_secret_check(dir, "pw");
@@ -401,6 +401,23 @@ START_TEST(a_secret_every_user_can_read_or_change_is_a_warning_of_the_load)
     ck_assert_ptr_nonnull(strstr(d.items[0].message, "; named as "));
     ck_assert_ptr_nonnull(strstr(d.items[0].message, "/private/link"));
     tkl_diags_free(&d);
+    /* a hard link is the same file under another resolved name: told
+     * once, as the first name read; another file beside it is told too */
+    char hard[320];
+    snprintf(hard, sizeof(hard), "%s/hard", dir);
+    ck_assert_int_eq(link(path, hard), 0);
+    ck_assert_int_eq(chmod(tkl_write_text(dir, "other", "tok\n"), 0644), 0);
+    d = (struct tkl_diags){0};
+    tkl_secret_set_diags(&d);
+    tkl_secret_check(dir, "pw");
+    tkl_secret_check(dir, "other");
+    tkl_secret_check(dir, "hard");
+    tkl_secret_set_diags(NULL);
+    ck_assert_uint_eq(d.n, 2);
+    ck_assert_str_eq(d.items[0].file, path);
+    ck_assert_ptr_nonnull(strstr(d.items[1].file, "/other"));
+    tkl_diags_free(&d);
+    ck_assert_int_eq(unlink(hard), 0);
     /* read between loads (a token file renewed): nothing is said */
     ck_assert_int_eq(chmod(dir, 0755), 0);
     tkl_capture_begin();
