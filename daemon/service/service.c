@@ -2571,45 +2571,6 @@ static bool told_of(const struct tkl_answers *answers, size_t i, const struct tk
     return a && before->kind == TKL_UPDATE_NOT_OURS && tkl_update_holds(before, a);
 }
 
-/* Whether x is an update of u's action by u's teller: u's owning team,
- * or, through a link of no owning team's, u's address. */
-static bool same_teller(const struct tkl_update *x, const struct tkl_update *u)
-{
-    if (strcmp(x->action_id, u->action_id) != 0)
-        return false;
-    if (x->team_id || u->team_id)
-        return x->team_id && u->team_id && !strcmp(x->team_id, u->team_id);
-    return !strcasecmp(x->recipient, u->recipient);
-}
-
-/* The pair of kinds that undo each other that k is of: a completion and a
- * reopen (1), a snooze and a resume (2); 0 for any other kind. */
-static int settle_pair(enum tkl_update_kind k)
-{
-    if (k == TKL_UPDATE_COMPLETE || k == TKL_UPDATE_REOPEN)
-        return 1;
-    return k == TKL_UPDATE_SNOOZE || k == TKL_UPDATE_RESUME ? 2 : 0;
-}
-
-/* Whether an update of answers by u's teller of u's pair of kinds comes
- * next after u less than settle seconds after it; never for an update of
- * no pair (a progress note, a "not ours": each says something of its
- * own). */
-static bool superseded(const struct tkl_answers *answers, const struct tkl_update *u,
-                       int64_t settle)
-{
-    const struct tkl_update *next = NULL;
-    if (!settle_pair(u->kind))
-        return false;
-    for (size_t j = 0; j < answers->updates.n; j++) {
-        const struct tkl_update *x = &answers->updates.v[j];
-        if (settle_pair(x->kind) == settle_pair(u->kind) && x->id > u->id &&
-            (!next || x->id < next->id) && same_teller(x, u))
-            next = x;
-    }
-    return next && next->at - u->at < settle;
-}
-
 /* The latest update of answers before u of u's action whose kind is k1
  * or k2, or NULL. */
 static const struct tkl_update *latest_before(const struct tkl_answers *answers,
@@ -2653,86 +2614,72 @@ static bool resume_ended_snooze(const struct tkl_answers *answers, const struct 
     return false;
 }
 
-/* Whether resume u of answers ends a snooze of action a that the other
- * owning teams heard of: one recorded since the resume before u that
- * holds, is not over by u's day, and that its teller did not change or
- * undo within settle (superseded: never told). Snoozed, then resumed at
- * once, tells nothing. */
-static bool resume_ends_told_snooze(const struct tkl_answers *answers, const struct tkl_update *u,
-                                    const struct tkl_action *a, int64_t settle)
-{
-    const struct tkl_update *resumed =
-        latest_before(answers, u, TKL_UPDATE_RESUME, TKL_UPDATE_RESUME);
-    for (size_t j = 0; j < answers->updates.n; j++) {
-        const struct tkl_update *x = &answers->updates.v[j];
-        if (x->kind == TKL_UPDATE_SNOOZE && x->id < u->id && (!resumed || x->id > resumed->id) &&
-            !strcmp(x->action_id, u->action_id) && tkl_update_holds(x, a) &&
-            x->until_day > tkl_local_day(u->at) && !superseded(answers, x, settle))
-            return true;
-    }
-    return false;
-}
-
-/* Whether completion or reopen u of answers tells the other owning teams
- * of action a something they were not told: the completions and reopens
- * of a up to u, in the order recorded, each told only when it stands (no
- * quick change by its teller superseded it; a completion holds) and says
- * the other thing than the last one told (a completion when none was, or
- * after a reopen; a reopen after a completion). Completed, then reopened
- * at once, tells nothing; so does reopened, then completed again. */
-static bool pair_tells(const struct tkl_answers *answers, const struct tkl_update *u,
-                       const struct tkl_action *a, int64_t settle)
-{
-    bool complete = false; /* what the last one told said */
-    int64_t after = INT64_MIN;
-    for (;;) {
-        const struct tkl_update *x = NULL;
-        for (size_t j = 0; j < answers->updates.n; j++) {
-            const struct tkl_update *y = &answers->updates.v[j];
-            if (settle_pair(y->kind) == 1 && y->id > after && y->id <= u->id &&
-                (!x || y->id < x->id) && !strcmp(y->action_id, u->action_id))
-                x = y;
-        }
-        if (!x)
-            return false; /* u is not among the answers */
-        bool says = x->kind == TKL_UPDATE_COMPLETE;
-        bool tells = says != complete && !superseded(answers, x, settle) &&
-                     (!says || tkl_update_holds(x, a));
-        if (x == u)
-            return tells;
-        if (tells)
-            complete = says;
-        after = x->id;
-    }
-}
-
 /* Whether update u of answers is told to its action's other owning teams
- * (tkl_queue_joint), on day today, by the configuration c, when its teller
- * changes nothing of it within settle seconds (joint_settled): the action
+ * (tkl_queue_joint), on day today, by the configuration c: the action
  * (*a, from c's store) has more than one owning team, and u is a
- * completion that holds or a reopen, each telling what the last one told
- * did not (pair_tells), a snooze that holds and has not ended, or a
- * resume that ended a snooze (resume_ended_snooze) the others heard of
- * (resume_ends_told_snooze). */
+ * completion that holds, a snooze that holds and has not ended, a reopen
+ * of a completion, or a resume that ended a snooze
+ * (resume_ended_snooze). */
 static bool joint_of(const struct tkl_answers *answers, const struct tkl_update *u,
                      const struct tkl_store *store, const struct tkl_config *c, int32_t today,
-                     int64_t settle, const struct tkl_action **a)
+                     const struct tkl_action **a)
 {
+    const struct tkl_update *before;
     *a = tkl_store_find(store, u->action_id);
     if (!*a || (*a)->n_teams < 2)
         return false;
     switch (u->kind) {
     case TKL_UPDATE_COMPLETE:
-    case TKL_UPDATE_REOPEN:
-        return pair_tells(answers, u, *a, settle);
+        return tkl_update_holds(u, *a);
     case TKL_UPDATE_SNOOZE:
         return u->until_day > today && tkl_update_holds(u, *a);
+    case TKL_UPDATE_REOPEN:
+        before = latest_before(answers, u, TKL_UPDATE_COMPLETE, TKL_UPDATE_REOPEN);
+        return before && before->kind == TKL_UPDATE_COMPLETE;
     case TKL_UPDATE_RESUME:
-        return resume_ended_snooze(answers, u, *a, c) &&
-               resume_ends_told_snooze(answers, u, *a, settle);
+        return resume_ended_snooze(answers, u, *a, c);
     default:
         return false;
     }
+}
+
+/* Whether x is an update of u's action by u's teller: u's owning team,
+ * or, through a link of no owning team's, u's address. */
+static bool same_teller(const struct tkl_update *x, const struct tkl_update *u)
+{
+    if (strcmp(x->action_id, u->action_id) != 0)
+        return false;
+    if (x->team_id || u->team_id)
+        return x->team_id && u->team_id && !strcmp(x->team_id, u->team_id);
+    return !strcasecmp(x->recipient, u->recipient);
+}
+
+/* The pair of kinds that undo each other that k is of: a completion and a
+ * reopen (1), a snooze and a resume (2); 0 for any other kind. */
+static int settle_pair(enum tkl_update_kind k)
+{
+    if (k == TKL_UPDATE_COMPLETE || k == TKL_UPDATE_REOPEN)
+        return 1;
+    return k == TKL_UPDATE_SNOOZE || k == TKL_UPDATE_RESUME ? 2 : 0;
+}
+
+/* Whether an update of answers by u's teller of u's pair of kinds comes
+ * next after u less than settle seconds after it; never for an update of
+ * no pair (a progress note, a "not ours": each says something of its
+ * own). */
+static bool superseded(const struct tkl_answers *answers, const struct tkl_update *u,
+                       int64_t settle)
+{
+    const struct tkl_update *next = NULL;
+    if (!settle_pair(u->kind))
+        return false;
+    for (size_t j = 0; j < answers->updates.n; j++) {
+        const struct tkl_update *x = &answers->updates.v[j];
+        if (settle_pair(x->kind) == settle_pair(u->kind) && x->id > u->id &&
+            (!next || x->id < next->id) && same_teller(x, u))
+            next = x;
+    }
+    return next && next->at - u->at < settle;
 }
 
 enum joint_settle { JOINT_TELL, JOINT_WAIT, JOINT_NEVER };
@@ -2766,7 +2713,7 @@ int tkl_service_joint_when(const struct tkl_service *s, const struct tkl_update 
     const struct tkl_action *a;
     int64_t settle = c->delivery.joint_settle_seconds, wait;
     int64_t when = u->at + (settle > 0 ? settle : 0);
-    if (!joint_of(&s->answers, u, s->rt->store, c, tkl_local_day(when), settle, &a) ||
+    if (!joint_of(&s->answers, u, s->rt->store, c, tkl_local_day(when), &a) ||
         joint_settled(&s->answers, u, settle, when, &wait) == JOINT_NEVER)
         return -ENOENT;
     *at = when;
@@ -2876,8 +2823,7 @@ static int put_told(struct tkl_service *s, struct telling *t, const struct tkl_u
         return 1;
     if (t->joint) {
         int64_t at = 0;
-        if (!joint_of(&s->answers, u, s->rt->store, c, tkl_local_day(now),
-                      c->delivery.joint_settle_seconds, &a) ||
+        if (!joint_of(&s->answers, u, s->rt->store, c, tkl_local_day(now), &a) ||
             joint_settled(&s->answers, u, c->delivery.joint_settle_seconds, now, &at) != JOINT_TELL)
             return 1;
         return tkl_queue_joint(s->state, &c->teams, &c->schedule, a,
@@ -2978,7 +2924,7 @@ static void tell_untold(struct tkl_service *s)
             asked++;
         }
         if (!is_told(s, told_key(u->id, true)) &&
-            joint_of(&s->answers, u, s->rt->store, s->rt->cfg, today, settle, &a)) {
+            joint_of(&s->answers, u, s->rt->store, s->rt->cfg, today, &a)) {
             enum joint_settle j = joint_settled(&s->answers, u, settle, now, &at);
             if (j == JOINT_WAIT && at < settles)
                 settles = at;

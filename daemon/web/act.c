@@ -586,16 +586,6 @@ static bool through_link(const struct tkl_update *x, const char *action_id, cons
            !strcmp(x->recipient, recipient);
 }
 
-/* Whether update u was made by the teller an update through v's link
- * would have (the service's same teller): v's team, or, for a link of no
- * owning team's, its address. */
-static bool by_link_teller(const struct act_view *v, const struct tkl_update *u)
-{
-    if (u->team_id || v->team)
-        return u->team_id && v->team && !strcmp(u->team_id, v->team->id);
-    return !strcasecmp(u->recipient, v->tok.recipient);
-}
-
 /* The latest update v's link recorded of its action, among those the
  * answers were built from, or NULL. */
 static const struct tkl_update *link_latest(const struct tkl_service *s, const struct act_view *v)
@@ -659,8 +649,10 @@ static bool link_recorded(const struct tkl_service *s, const struct act_view *v,
 }
 
 static void html_owning_teams(FILE *f, const struct tkl_team_dir *dir, const struct tkl_action *a);
-static void html_joint_outcome(FILE *f, const struct tkl_service *s, const struct act_view *v,
-                               const struct tkl_update *u, bool capital, const char *what);
+static void html_others(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                        bool capital);
+static void html_others_told(FILE *f, const struct tkl_service *s, const struct act_view *v,
+                             const char *what);
 
 /* What the page opens with after a POST: what was recorded, said only
  * when the link's updates hold it (a ?done= typed or kept in a bookmark,
@@ -736,17 +728,21 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
         fputs(" That goes for every team the plan names for it (", f);
         html_owning_teams(f, &s->rt->cfg->teams, v->a);
         fputs("); ", f);
-        html_joint_outcome(f, s, v, link_latest(s, v), false,
-                           "so, each with a link of their own to undo it.");
+        html_others_told(f, s, v, "so, each with a link of their own to undo it.");
     }
-    if (mine && mine->kind == TKL_UPDATE_SNOOZE && v->a->n_teams > 1) {
+    int64_t told_at;
+    if (mine && mine->kind == TKL_UPDATE_SNOOZE && v->a->n_teams > 1 &&
+        tkl_service_joint_when(s, mine, &told_at) < 0) {
         fputc(' ', f);
-        html_joint_outcome(f, s, v, mine, true,
-                           "so, each with a link of their own to resume them.");
+        html_others(f, s, v, true);
+        fputs(" are not told of it: the snooze is over before it would reach them.", f);
+    } else if (mine && mine->kind == TKL_UPDATE_SNOOZE && v->a->n_teams > 1) {
+        fputc(' ', f);
+        html_others_told(f, s, v, "so, each with a link of their own to resume them.");
     }
     if (text == done_text[TKL_UPDATE_REOPEN] && v->a->n_teams > 1) {
         fputc(' ', f);
-        html_joint_outcome(f, s, v, link_latest(s, v), true, "so.");
+        html_others_told(f, s, v, "so.");
     }
     const struct tkl_resumed *x =
         text == done_text[TKL_UPDATE_RESUME] && v->team
@@ -1067,8 +1063,8 @@ static void html_settle(FILE *f, const struct tkl_service *s)
     int n = sec % 3600 == 0 ? sec / 3600 : sec % 60 == 0 ? sec / 60 : sec;
     const char *unit = sec % 3600 == 0 ? "hour" : sec % 60 == 0 ? "minute" : "second";
     fprintf(f,
-            " They hear of it once it has stood for %d %s%s: change it again before then, and "
-            "they hear only how it ends; undo it, and they hear nothing.",
+            " They hear of it once it has stood for %d %s%s; change it again before then, and "
+            "only the last change is told.",
             n, unit, n == 1 ? "" : "s");
 }
 
@@ -1101,25 +1097,6 @@ static void html_others_told(FILE *f, const struct tkl_service *s, const struct 
     html_others(f, s, v, false);
     fprintf(f, " %s", what);
     html_settle(f, s);
-}
-
-/* What the other owning teams of v's joint action hear of update u, just
- * recorded through v's link (tkl_service_joint_when): who is told and
- * what (html_others_told), or that they are not, and why; capital: as a
- * sentence of its own. */
-static void html_joint_outcome(FILE *f, const struct tkl_service *s, const struct act_view *v,
-                               const struct tkl_update *u, bool capital, const char *what)
-{
-    int64_t at;
-    if (!u || tkl_service_joint_when(s, u, &at) == 0) {
-        html_others_told(f, s, v, what);
-        return;
-    }
-    html_others(f, s, v, capital);
-    fputs(u->kind == TKL_UPDATE_SNOOZE
-              ? " are not told: the snooze ends before they would hear of it."
-              : " had not heard of the change this undoes yet, so they hear of neither.",
-          f);
 }
 
 /* The names of the teams that own a, escaped, separated by semicolons (a
@@ -1426,17 +1403,7 @@ static void form_complete(FILE *f, const struct tkl_service *s, const struct act
     fputs(". Press if it is not complete after all (marked by mistake, or work remains): "
           "reminders for it then go on as the plan says.",
           f);
-    int64_t at;
-    if (v->a->n_teams > 1 && by_link_teller(v, done) && tkl_service_joint_when(s, done, &at) == 0 &&
-        at > v->now) {
-        char when[TKL_WEB_WHEN_LONG_SIZE];
-        fputc(' ', f);
-        html_others(f, s, v, true);
-        fprintf(f,
-                " have not heard of the completion yet: it reaches them on %s. Reopen before "
-                "then, and they hear of neither.",
-                tkl_web_when_long(at, when, sizeof(when)));
-    } else if (v->a->n_teams > 1) {
+    if (v->a->n_teams > 1) {
         fputc(' ', f);
         html_others_told(f, s, v, "so.");
     }
