@@ -273,11 +273,13 @@ int tkl_service_record_update(struct tkl_service *s, const struct tkl_update *u,
  * When the other owning teams of u's action hear of update u (one of s's
  * answers) as a joint action's update, by the updates s holds now: 0 and
  * *at, the instant u has stood for delivery.joint_settle_seconds (past or
- * to come; they are told then, or at the next start after it), or -ENOENT
- * when they are not: u is of a kind not told, or its action has one
- * team, or the plan no longer says what u was recorded against, or u's
- * snooze is over by then, or its teller's next update of its pair came
- * before then (it superseded u).
+ * to come; the pass that tells it runs then, or at the next start after
+ * it, and tells a snooze only while it is not over: one that settles in
+ * the last seconds of its last day may not be told), or -ENOENT when
+ * they are not told: u is of a kind not told, or its action has one team,
+ * or the plan no longer says what u was recorded against, or u's snooze
+ * is over by then, or its teller's next update of its pair came before
+ * then (it superseded u).
  */
 int tkl_service_joint_when(const struct tkl_service *s, const struct tkl_update *u, int64_t *at);
 
