@@ -1076,8 +1076,10 @@ static void html_others(FILE *f, const struct tkl_service *s, const struct act_v
 {
     const struct tkl_team_dir *dir = &s->rt->cfg->teams;
     size_t n = 0;
-    fputs(capital ? "T" : "t", f);
-    fputs(v->team ? "he others (" : "he teams that own it (", f);
+    if (v->team)
+        fputs(capital ? "The others (" : "the others (", f);
+    else
+        fputs(capital ? "The teams that own it (" : "the teams that own it (", f);
     for (size_t k = 0; k < v->a->n_teams; k++) {
         if (v->team && !strcmp(v->a->teams[k], v->team->id))
             continue;
