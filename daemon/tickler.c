@@ -580,7 +580,9 @@ static int unmatched_count(struct unmatched_list *l, const char *name)
 static int gather_unmatched(const struct tkl_store *st, struct unmatched_list *owners,
                             struct unmatched_list *named)
 {
-    for (size_t i = 0; st->n_unmatched && i < st->n; i++) {
+    if (!st->n_unmatched)
+        return 0;
+    for (size_t i = 0; i < st->n; i++) {
         const struct tkl_action *a = &st->actions[i];
         if (!a->rare)
             continue;

@@ -731,14 +731,14 @@ static void html_banner(FILE *f, const struct tkl_service *s, const struct act_v
         html_others_told(f, s, v, "so, each with a link of their own to undo it.");
     }
     int64_t told_at;
-    if (mine && mine->kind == TKL_UPDATE_SNOOZE && v->a->n_teams > 1 &&
-        tkl_service_joint_when(s, mine, &told_at) < 0) {
+    if (mine && mine->kind == TKL_UPDATE_SNOOZE && v->a->n_teams > 1) {
         fputc(' ', f);
-        html_others(f, s, v, true);
-        fputs(" are not told of it: the snooze is over before it would reach them.", f);
-    } else if (mine && mine->kind == TKL_UPDATE_SNOOZE && v->a->n_teams > 1) {
-        fputc(' ', f);
-        html_others_told(f, s, v, "so, each with a link of their own to resume them.");
+        if (tkl_service_joint_when(s, mine, &told_at) < 0) {
+            html_others(f, s, v, true);
+            fputs(" are not told of it: the snooze is over before it would reach them.", f);
+        } else {
+            html_others_told(f, s, v, "so, each with a link of their own to resume them.");
+        }
     }
     if (text == done_text[TKL_UPDATE_REOPEN] && v->a->n_teams > 1) {
         fputc(' ', f);
