@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "text.h"
+
 static int max_level = TKL_LOG_INFO;
 
 void tkl_log_set_level(int level)
@@ -48,12 +50,44 @@ void tkl_logv(int level, const char *fmt, va_list ap)
     int n = vsnprintf(line, sizeof(line), fmt, ap);
     if (n < 0)
         return;
+    size_t len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+    if ((size_t)n >= sizeof(line)) { /* cut: not inside a character */
+        size_t lead = len;
+        while (lead > 0 && len - lead < 3 && ((unsigned char)line[lead - 1] & 0xc0) == 0x80)
+            lead--;
+        if (lead > 0 && (unsigned char)line[lead - 1] >= 0xc0 &&
+            !tkl_utf8_decode(line + lead - 1, len - (lead - 1), NULL))
+            len = lead - 1;
+    }
     /* One write per line, and no line breaks inside a record: journald and
-     * grep both read a log line as one event. */
-    for (char *p = line; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    fprintf(stderr, "<%d>%s\n", level, line);
+     * grep both read a log line as one event. The other controls (a
+     * terminal's escapes) become spaces too, and a byte that starts no
+     * UTF-8 character is written \xNN: journalctl shows a record holding
+     * either as "[N blob data]", not as its text. */
+    tkl_text_printable(line, len, true);
+    char out[sizeof(line)];
+    size_t o = 0;
+    for (size_t i = 0; i < len && o < sizeof(out) - 1;) {
+        size_t k = tkl_utf8_decode(line + i, len - i, NULL);
+        if (k && k > sizeof(out) - 1 - o)
+            break;
+        if (k) {
+            memcpy(out + o, line + i, k);
+            o += k;
+            i += k;
+            continue;
+        }
+        if (sizeof(out) - 1 - o < 4)
+            break;
+        static const char hex[] = "0123456789abcdef";
+        unsigned char c = (unsigned char)line[i++];
+        out[o++] = '\\';
+        out[o++] = 'x';
+        out[o++] = hex[c >> 4];
+        out[o++] = hex[c & 15];
+    }
+    out[o] = '\0';
+    fprintf(stderr, "<%d>%s\n", level, out);
 }
 
 void tkl_log(int level, const char *fmt, ...)

@@ -103,6 +103,53 @@ START_TEST(a_long_record_is_cut_but_still_one_line)
 }
 END_TEST
 
+START_TEST(a_record_shows_as_text_in_the_journal)
+{
+    /* journalctl shows a record holding a control character or a byte
+     * that is not UTF-8 as "[N blob data]": a server's reply in Latin-1,
+     * a plugin's line quoting a plan's cell, a file name. Controls become
+     * spaces (a terminal's ESC and CSI among them), such bytes \xNN, and
+     * the UTF-8 around them is kept. */
+    tkl_capture_begin();
+    log_warning("%s: smtp said: %s", "email",
+                "550 \x1b[31mno\x1b[0m \xc2\x9b"
+                "2J caf\xe9 \xc3 \xf0\x9f\x93\x85 r\xc3\xa9sum\xc3\xa9\x7f");
+    log_info("plan %s", "/srv/plans/\xe9quality.csv");
+    char *text = tkl_capture_end();
+    ck_assert_str_eq(text, "<4>email: smtp said: 550  [31mno [0m   2J caf\\xe9 \\xc3 "
+                           "\xf0\x9f\x93\x85 r\xc3\xa9sum\xc3\xa9 \n"
+                           "<6>plan /srv/plans/\\xe9quality.csv\n");
+    free(text);
+}
+END_TEST
+
+START_TEST(a_record_cut_inside_a_character_keeps_none_of_it)
+{
+    char big[5000];
+    memset(big, 'x', 4093);
+    strcpy(big + 4093, "\xe2\x82\xac and more"); /* EURO SIGN across the cut */
+    tkl_capture_begin();
+    log_info("%s", big);
+    char *text = tkl_capture_end();
+    ck_assert_uint_eq(strlen(text), 3 + 4093 + 1);
+    ck_assert_int_eq(strncmp(text, "<6>xxx", 6), 0);
+    ck_assert_int_eq(text[3 + 4093], '\n');
+    free(text);
+
+    /* a line of escapes fills the record and stops before an escape
+     * would be cut */
+    memset(big, '\xff', 4095);
+    big[4095] = '\0';
+    tkl_capture_begin();
+    log_info("%s", big);
+    text = tkl_capture_end();
+    ck_assert_uint_eq(strlen(text), 3 + 4092 + 1); /* 1,023 escapes of 4 */
+    ck_assert_int_eq(strncmp(text, "<6>\\xff\\xff", 11), 0);
+    ck_assert_int_eq(text[3 + 4092], '\n');
+    free(text);
+}
+END_TEST
+
 static void via_va_list(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void via_va_list(int level, const char *fmt, ...)
@@ -141,6 +188,8 @@ int main(void)
     tcase_add_test(tc, records_above_the_level_are_dropped);
     tcase_add_test(tc, line_breaks_inside_a_record_become_spaces);
     tcase_add_test(tc, a_long_record_is_cut_but_still_one_line);
+    tcase_add_test(tc, a_record_shows_as_text_in_the_journal);
+    tcase_add_test(tc, a_record_cut_inside_a_character_keeps_none_of_it);
     tcase_add_test(tc, logv_takes_a_va_list);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
