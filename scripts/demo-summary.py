@@ -154,11 +154,12 @@ def main():
             print("-- %s" % r[5])
             last = r[5]
         print(fmt % r[:5])
-    entries = [(n, e) for _, n, _ in notices for e in n["entries"]]
-    officers = {n["id"] for n, e in entries if not is_observance(e)}
-    comms = {n["id"] for n, e in entries if is_observance(e)}
+    # a notice is (its state directory, its id): each outbox numbers its own
+    entries = [(state, n, e) for state, n, _ in notices for e in n["entries"]]
+    officers = {(state, n["id"]) for state, n, e in entries if not is_observance(e)}
+    comms = {(state, n["id"]) for state, n, e in entries if is_observance(e)}
     counts = {}
-    for _, e in entries:
+    for _, _, e in entries:
         counts[kind_of(e["stage"])] = counts.get(kind_of(e["stage"]), 0) + 1
     print()
     print("%d notices: %d with officers' reminders, %d with calendar prompts and look-aheads "

@@ -173,6 +173,10 @@ class Readme(unittest.TestCase):
         self.assertGreater(int(m.group(3)), 0)
         rows = [line for line in out.splitlines() if re.match(r"\w{3} \d{4}-\d\d-\d\d \d\d:\d\d ", line)]
         self.assertEqual(len(rows), int(m.group(1)))
+        # every notice holds a reminder or a prompt (each outbox numbers
+        # its notices from 1: the counts are over both runs' rows)
+        self.assertGreaterEqual(int(m.group(2)) + int(m.group(3)), len(rows), out)
+        self.assertGreaterEqual(int(m.group(2)), len([r for r in rows if ": EAP" in r]), out)
         # the ladder, as the README describes it, and the calendar's prompts
         for stage in ("28 days before: EAP", "14 days before: EAP", "7 days before: EAP",
                       "1 day before: EAP", "on the day: EAP", "overdue, week 1: EAP",
