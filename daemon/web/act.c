@@ -83,7 +83,6 @@
 #define POST_TOKEN_BURST      10
 #define LIMIT_KEYS            4096
 #define HISTORY_MAX           50
-#define SNOOZE_MAX_DAYS       365
 #define BUSY_RETRY_SECONDS    5
 #define LINK_UPDATES_MAX      25 /* updates one link may record */
 
@@ -503,11 +502,20 @@ static bool dated(const struct tkl_action *a)
            a->deadline.day != TKL_NO_DAY;
 }
 
+/* The same date a year after today: 29 February's is 28 February. */
+static int32_t year_ahead(int32_t today)
+{
+    int y, m, d;
+    tkl_day_to_civil(today, &y, &m, &d);
+    return tkl_day_from_civil(y + 1, m, m == 2 && d == 29 ? 28 : d);
+}
+
 /* The last day a snooze of a may end on, from today: at most a year
- * ahead, and not after a deadline still to come. */
+ * ahead (the same date next year), and not after a deadline still to
+ * come. */
 static int32_t snooze_last(const struct tkl_action *a, int32_t today)
 {
-    int32_t last = today + SNOOZE_MAX_DAYS;
+    int32_t last = year_ahead(today);
     if (dated(a) && a->deadline.day >= today && a->deadline.day < last)
         last = a->deadline.day;
     return last;
@@ -1128,8 +1136,7 @@ static void form_snooze(FILE *f, const struct tkl_service *s, const struct act_v
     }
     form_open(f, v, "h-snooze", "Snooze");
     fprintf(f, "<p>No reminders for this action until the day you choose: at most %s%s.</p>\n",
-            day_text(end, day, sizeof(day)),
-            end < v->today + SNOOZE_MAX_DAYS ? ", the deadline" : "");
+            day_text(end, day, sizeof(day)), end < year_ahead(v->today) ? ", the deadline" : "");
     if (v->a->n_teams) {
         fputs("<p>The snooze holds this action's reminders for every team that owns it: ", f);
         html_owning_teams(f, &s->rt->cfg->teams, v->a);
@@ -1760,7 +1767,7 @@ static int read_snooze(const struct tkl_form *form, const struct act_view *v, st
     if (day > last)
         return why_not(why, len, "A snooze may end on %s at the latest%s.",
                        day_text(last, text, sizeof(text)),
-                       last < v->today + SNOOZE_MAX_DAYS ? " (the deadline)" : " (a year ahead)");
+                       last < year_ahead(v->today) ? " (the deadline)" : " (a year ahead)");
     u->until_day = day;
     return 0;
 }
