@@ -3078,7 +3078,21 @@ static int run_command(struct cli *c, int argc, char **argv)
             c->cmd = &commands[i];
             return commands[i].run(c, argc, argv);
         }
+    /* the words the help's first line and the README use for what a
+     * command does, each with the commands that do it */
+    static const struct {
+        const char *word, *commands;
+    } words[] = {
+        {"preview", "upcoming (the reminders that would be sent)"},
+        {"export", "calendar (the observances), report (the progress report) or updates (the "
+                   "officers' updates)"},
+        {"validate", "check"},
+        {"list", "actions (the plan), upcoming (the reminders) or outbox (the notices)"},
+    };
     fprintf(stderr, "tickler: unknown command '%s'\n", argv[0]);
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (!strcmp(argv[0], words[i].word))
+            fprintf(stderr, "To %s, use: tickler %s.\n", words[i].word, words[i].commands);
     usage_hint(c);
     return 2;
 }

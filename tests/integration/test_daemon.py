@@ -1394,6 +1394,15 @@ class Cli(Fixture):
                                              "--bogus"), "unknown option '--bogus'", "send-test")
         self.assert_usage_error(self.tickler("retry", "12", "--bogus"),
                                 "unknown option '--bogus'", "retry")
+        # a command that does not exist; the words for what commands do
+        # name the commands
+        self.assert_usage_error(self.tickler("frobnicate"), "unknown command 'frobnicate'")
+        p = self.tickler("preview", "--days", "7")
+        self.assert_usage_error(p, "unknown command 'preview'")
+        self.assertEqual(p.stderr.splitlines()[1],
+                         "To preview, use: tickler upcoming (the reminders that would be sent).")
+        p = self.tickler("export")
+        self.assertIn("To export, use: tickler calendar (the observances), report", p.stderr)
         # tickler's own options
         self.assert_usage_error(self.tickler("--bogus", "status"), "unknown option '--bogus'")
         self.assert_usage_error(self.run_tool(tool("tickler"), "-c", check=False),
