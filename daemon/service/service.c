@@ -2051,11 +2051,9 @@ static void on_hours_timer(uv_timer_t *t)
     if (from < s->snoozes_from) /* a snooze that ended while stopped too */
         s->snoozes_from = from;
     (void)rebuild_answers(s);
-    char buf[32];
-    int64_t next = tkl_scheduler_next_at(&s->rt->sched);
+    char buf[64];
     log_notice("the sending hours have begun: %zu reminder%s scheduled, next %s", s->rt->sched.n,
-               tkl_plural(s->rt->sched.n),
-               next == INT64_MAX ? "never" : tkl_format_instant(next, buf));
+               tkl_plural(s->rt->sched.n), tkl_service_next_text(s, buf));
     arm_scheduler(s);
     run_requests(s);
     if (s->changed)

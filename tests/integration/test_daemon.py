@@ -957,6 +957,8 @@ class SendingHours(Fixture):
         d = self.start("2026-12-07T08:59:45")
         d.wait_for("waits for the next send time, 2026-12-07T09:00:00+00:00")
         n = d.wait_for("the sending hours have begun: ")
+        # the next reminder is one missed, sent now, not one yet to come
+        self.assertRegex(d.lines[n], r", next 2026-12-0[1-4]T\S+ \(due now\)$")
         got = self.sent_to_hr(d, after=n)
         self.assertEqual(len(got), 2)
         # the latest missed, Friday's, marked late
