@@ -114,15 +114,20 @@ bool tkl_utf8_valid(const char *str, size_t len)
     return true;
 }
 
+void tkl_utf8_tally(const char *s, size_t len, size_t *chars, size_t *stray)
+{
+    for (size_t i = 0; i < len;) {
+        size_t n = tkl_utf8_decode(s + i, len - i, NULL);
+        *chars += n > 1;
+        *stray += !n;
+        i += n ? n : 1;
+    }
+}
+
 bool tkl_utf8_mostly(const char *s, size_t len)
 {
     size_t chars = 0, stray = 0;
-    for (size_t i = 0; i < len;) {
-        size_t n = tkl_utf8_decode(s + i, len - i, NULL);
-        chars += n > 1;
-        stray += !n;
-        i += n ? n : 1;
-    }
+    tkl_utf8_tally(s, len, &chars, &stray);
     return chars > stray;
 }
 
@@ -133,33 +138,72 @@ static const uint16_t cp1252_high[32] = {
     0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,      0x017e, 0x0178,
 };
 
+size_t tkl_cp1252_char(unsigned char c, char out[3])
+{
+    unsigned cp = c;
+    if (cp >= 0x80 && cp < 0xa0)
+        cp = cp1252_high[cp - 0x80] ? cp1252_high[cp - 0x80] : 0xfffd;
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    out[0] = (char)(0xe0 | (cp >> 12));
+    out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    out[2] = (char)(0x80 | (cp & 0x3f));
+    return 3;
+}
+
 char *tkl_cp1252_to_utf8(const char *str, size_t len)
 {
-    const unsigned char *s = (const unsigned char *)str;
     struct tkl_buf b = {0};
     for (size_t i = 0; i < len; i++) {
-        unsigned cp = s[i];
-        if (cp >= 0x80 && cp < 0xa0)
-            cp = cp1252_high[cp - 0x80] ? cp1252_high[cp - 0x80] : 0xfffd;
         char out[3];
-        size_t n;
-        if (cp < 0x80) {
-            out[0] = (char)cp, n = 1;
-        } else if (cp < 0x800) {
-            out[0] = (char)(0xc0 | (cp >> 6));
-            out[1] = (char)(0x80 | (cp & 0x3f));
-            n = 2;
-        } else {
-            out[0] = (char)(0xe0 | (cp >> 12));
-            out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-            out[2] = (char)(0x80 | (cp & 0x3f));
-            n = 3;
-        }
-        if (tkl_buf_append(&b, out, n) < 0) {
+        if (tkl_buf_append(&b, out, tkl_cp1252_char((unsigned char)str[i], out)) < 0) {
             tkl_buf_free(&b);
             return NULL;
         }
     }
+    return tkl_buf_steal(&b);
+}
+
+int tkl_buf_append_mended(struct tkl_buf *b, const char *s, size_t len)
+{
+    size_t was = b->len, run = 0; /* s[run..i): UTF-8 not yet appended */
+    for (size_t i = 0; i < len;) {
+        size_t n = tkl_utf8_decode(s + i, len - i, NULL);
+        if (n) {
+            i += n;
+            continue;
+        }
+        char out[3];
+        size_t k = tkl_cp1252_char((unsigned char)s[i], out);
+        if (tkl_buf_append(b, s + run, i - run) < 0 || tkl_buf_append(b, out, k) < 0)
+            goto fail;
+        run = ++i;
+    }
+    if (tkl_buf_append(b, s + run, len - run) == 0)
+        return 0;
+fail:
+    b->len = was;
+    if (b->data)
+        b->data[was] = '\0';
+    return -ENOMEM;
+}
+
+char *tkl_utf8_or_cp1252(const char *s, size_t len)
+{
+    if (tkl_utf8_valid(s, len))
+        return strndup(s, len);
+    if (!tkl_utf8_mostly(s, len))
+        return tkl_cp1252_to_utf8(s, len);
+    struct tkl_buf b = {0};
+    if (tkl_buf_append_mended(&b, s, len) < 0)
+        return NULL;
     return tkl_buf_steal(&b);
 }
 

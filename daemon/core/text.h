@@ -42,11 +42,34 @@ bool tkl_utf8_valid(const char *s, size_t len);
  * bytes. */
 bool tkl_utf8_mostly(const char *s, size_t len);
 
+/* Adds to *chars the well-formed characters of more than one byte of
+ * s[0..len), and to *stray its bytes that start none: the counts
+ * tkl_utf8_mostly compares. Text read in pieces, none of which ends
+ * inside a character, sums to the counts of the whole. */
+void tkl_utf8_tally(const char *s, size_t len, size_t *chars, size_t *stray);
+
 /*
  * Converts Windows-1252 bytes to a new NUL-terminated UTF-8 string.
  * Returns NULL on allocation failure.
  */
 char *tkl_cp1252_to_utf8(const char *s, size_t len);
+
+/* Writes the Windows-1252 byte c as UTF-8 into out: U+FFFD for the five
+ * bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D).
+ * Returns its length, 1 to 3. */
+size_t tkl_cp1252_char(unsigned char c, char out[3]);
+
+/* Appends s[0..len) to b as UTF-8: each well-formed UTF-8 character as it
+ * is, each byte that starts none read as Windows-1252 (tkl_cp1252_char).
+ * Returns 0 or -ENOMEM (b as it was). */
+int tkl_buf_append_mended(struct tkl_buf *b, const char *s, size_t len);
+
+/* s[0..len) read as a plan's text is: as it is when it is UTF-8; when
+ * most of it is (tkl_utf8_mostly), each byte that starts no UTF-8
+ * character read as Windows-1252, the characters around it kept
+ * (tkl_buf_append_mended); else the whole read as Windows-1252. A new
+ * string, or NULL when out of memory. */
+char *tkl_utf8_or_cp1252(const char *s, size_t len);
 
 /*
  * A copy of s with leading and trailing white space removed, runs of white

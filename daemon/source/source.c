@@ -62,10 +62,11 @@ static int dup_opt(const char *s, const char **ret)
     if (!s)
         return 0;
     /* the ABI's texts are UTF-8; bytes that are not are read as
-     * Windows-1252, as the store reads a plan's, so that no feed, page or
-     * message built from them holds invalid UTF-8 */
+     * Windows-1252 as the store reads a plan's (each stray byte of a text
+     * mostly UTF-8, else the whole), so that no feed, page or message
+     * built from them holds invalid UTF-8 */
     size_t len = strlen(s);
-    char *c = tkl_utf8_valid(s, len) ? strdup(s) : tkl_cp1252_to_utf8(s, len);
+    char *c = tkl_utf8_or_cp1252(s, len);
     if (!c)
         return -ENOMEM;
     *ret = c;

@@ -1,8 +1,12 @@
 /*
  * CSV text as spreadsheets save it, read with libcsv into records of
- * fields: a UTF-8 byte order mark is skipped, text that is not UTF-8 is
- * read as Windows-1252 (with a warning naming its first such line), a
- * quoted field may run over several lines, blank records are skipped.
+ * fields: a UTF-8 byte order mark is skipped; in text that is not UTF-8
+ * but has the mark or is mostly UTF-8 (tkl_utf8_mostly), each byte that
+ * starts no UTF-8 character is read as Windows-1252, the UTF-8 around it
+ * kept, with a warning naming each line that holds one (the first five,
+ * then one for the rest), while other text that is not UTF-8 is read
+ * whole as Windows-1252 (with a warning naming its first such line); a
+ * quoted field may run over several lines; blank records are skipped.
  */
 #ifndef TKL_CSV_H
 #define TKL_CSV_H
@@ -36,10 +40,14 @@ int tkl_csv_read(const char *file, const char *data, size_t len, bool may_hold,
 
 /*
  * The same for the text read from fd, 64 KiB at a time (the file is never
- * held whole): returns -EILSEQ, having given some records maybe, when the
- * text is not UTF-8 or holds NUL bytes, for the caller to drop what it
- * read and read the file whole with tkl_csv_read (which reads it as
- * Windows-1252, or refuses it); or a read(2) error.
+ * held whole); the stray bytes of a text mostly UTF-8 are read as they are
+ * read whole, whichever block they are in (a block before them, UTF-8,
+ * reads the same). Returns -EILSEQ, having given some records maybe, when
+ * the text holds NUL bytes, or is not UTF-8 and, with no byte order mark,
+ * mostly not (or fd cannot be read again from its start with pread(2) to
+ * tell), for the caller to drop what it read and read the file whole
+ * with tkl_csv_read (which reads it as Windows-1252, or refuses it); or a
+ * read(2) error.
  */
 int tkl_csv_read_fd(const char *file, int fd, bool may_hold, tkl_csv_record_fn *fn, void *ctx,
                     struct tkl_diags *diags);

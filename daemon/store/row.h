@@ -123,8 +123,9 @@ int tkl_rows_read(struct tkl_rows *r, const char *file, const char *data, size_t
 
 /*
  * The same for the CSV text read from fd, 64 KiB at a time. Returns
- * -EILSEQ, with r as it was before, when the text is not UTF-8 or holds
- * NUL bytes: the caller then reads it whole with tkl_rows_read.
+ * -EILSEQ, with r as it was before, when the text is to be read whole as
+ * Windows-1252 (tkl_csv_read_fd) or holds NUL bytes: the caller then
+ * reads it whole with tkl_rows_read.
  */
 int tkl_rows_read_fd(struct tkl_rows *r, const char *file, int fd);
 

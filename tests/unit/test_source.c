@@ -228,14 +228,16 @@ START_TEST(items_of_every_source_become_events_in_order)
 END_TEST
 
 /* A source's text that is not UTF-8 is read as Windows-1252, as a plan's
- * is: no feed, page or message gets bytes that are not UTF-8. */
+ * is (each stray byte of a text mostly UTF-8, else the whole): no feed,
+ * page or message gets bytes that are not UTF-8. */
 START_TEST(an_item_text_that_is_not_utf8_is_read_as_windows_1252)
 {
     char extra[512];
-    snprintf(extra, sizeof(extra),
-             "items = ( { id = \"caf\xe9\"; title = \"Caf\xe9 \x96 \x80\x80\x80\"; start = %d;"
-             " description = \"fine \xc3\xa9\"; } );",
-             day(2027, 5, 10));
+    snprintf(
+        extra, sizeof(extra),
+        "items = ( { id = \"caf\xe9\"; title = \"Caf\xe9 \x96 \x80\x80\x80\"; start = %d;"
+        " description = \"fine \xc3\xa9\"; category = \"caf\xc3\xa9 \xe2\x80\x93 it\x92s\"; } );",
+        day(2027, 5, 10));
     open_sources(extra);
     struct tkl_event_list l = {0};
     ck_assert_int_eq(tkl_sources_events(&view, day(2027, 5, 1), day(2027, 5, 31), &l), 0);
@@ -243,6 +245,7 @@ START_TEST(an_item_text_that_is_not_utf8_is_read_as_windows_1252)
     ck_assert_str_eq(l.v[0].id, "caf\xc3\xa9");
     ck_assert_str_eq(l.v[0].title, "Caf\xc3\xa9 \xe2\x80\x93 \xe2\x82\xac\xe2\x82\xac\xe2\x82\xac");
     ck_assert_str_eq(l.v[0].description, "fine \xc3\xa9"); /* UTF-8 already: as it is */
+    ck_assert_str_eq(l.v[0].category, "caf\xc3\xa9 \xe2\x80\x93 it\xe2\x80\x99s");
     tkl_event_list_free(&l);
 }
 END_TEST

@@ -171,6 +171,40 @@ START_TEST(a_stray_byte_in_utf8_becomes_a_replacement_character)
 }
 END_TEST
 
+/* Text read as a plan's: UTF-8 as it is; mostly UTF-8, each stray byte
+ * alone read as Windows-1252; mostly not, the whole. */
+START_TEST(a_plans_text_keeps_its_utf8_and_mends_each_stray_byte)
+{
+    static const char mixed[] = "caf\xc3\xa9 \xe2\x80\x93 \xc3\xbc\xc3\xa4 let\x92s \x81 \xe9";
+    char *s = tkl_utf8_or_cp1252(mixed, sizeof(mixed) - 1); /* 4 characters, 3 stray bytes */
+    ck_assert_str_eq(s, "caf\xc3\xa9 \xe2\x80\x93 \xc3\xbc\xc3\xa4 let\xe2\x80\x99s "
+                        "\xef\xbf\xbd \xc3\xa9");
+    free(s);
+    s = tkl_utf8_or_cp1252("\x93JOS\xc9\x94", 6); /* one character, two stray bytes */
+    ck_assert_str_eq(s, "\xe2\x80\x9cJOS\xc3\x89\xe2\x80\x9d");
+    free(s);
+    s = tkl_utf8_or_cp1252("caf\xc3\xa9", 5);
+    ck_assert_str_eq(s, "caf\xc3\xa9");
+    free(s);
+    size_t chars = 0, stray = 0;
+    tkl_utf8_tally("\xc3\xa9\x92\xe2\x80", 5, &chars, &stray);
+    ck_assert_uint_eq(chars, 1);
+    ck_assert_uint_eq(stray, 3); /* 0x92, and a character cut short: two */
+    /* appended after what a buffer holds; on failure it holds that still */
+    struct tkl_buf b = {0};
+    ck_assert_int_eq(tkl_buf_append(&b, "x", 1), 0);
+    ck_assert_int_eq(tkl_buf_append_mended(&b, "\x80 \xc3\xbc", 4), 0);
+    ck_assert_str_eq(b.data, "x\xe2\x82\xac \xc3\xbc");
+    static const char grow[] = "\x92 more text than the buffer has room for, so that it must "
+                               "grow, which fails";
+    alloc_fail_nth(1);
+    ck_assert_int_eq(tkl_buf_append_mended(&b, grow, sizeof(grow) - 1), -ENOMEM);
+    alloc_fail_nth(0);
+    ck_assert_str_eq(b.data, "x\xe2\x82\xac \xc3\xbc");
+    tkl_buf_free(&b);
+}
+END_TEST
+
 START_TEST(windows_1252_becomes_utf8)
 {
     /* what Excel's "CSV" save gives for a plan typed with smart quotes */
@@ -501,6 +535,7 @@ int main(void)
     tcase_add_test(tc, a_failed_allocation_keeps_the_content);
     tcase_add_test(tc, utf8_is_validated_strictly);
     tcase_add_test(tc, windows_1252_becomes_utf8);
+    tcase_add_test(tc, a_plans_text_keeps_its_utf8_and_mends_each_stray_byte);
     tcase_add_test(tc, a_stray_byte_in_utf8_becomes_a_replacement_character);
     tcase_add_test(tc, white_space_is_cleaned);
     tcase_add_test(tc, strdup0_and_fnv1a);
