@@ -755,28 +755,51 @@ START_TEST(a_row_below_a_changed_carried_text_is_read_again)
 }
 END_TEST
 
-START_TEST(a_file_not_utf8_is_read_as_windows_1252_once)
+/* Loads plan.csv: a header, first (a row owned by Payroll, which matches
+ * no team), a row past the first 64 KiB the file is read in, and last on
+ * line 4. Checks the row warned about, read in the first block, is warned
+ * of once (no second reading of the file repeats it). */
+static struct tkl_store *load_long_plan(const char *first, const char *last)
 {
-    /* the file is read 64 KiB at a time: the row warned about, in the first
-     * block, is read before the byte that is not UTF-8 is met */
-    char *text = malloc(70100);
+    char *text = malloc(70200);
     ck_assert_ptr_nonnull(text);
-    strcpy(text, "Actions,Responsibility\nTrain staff,Payroll\nLong ");
+    snprintf(text, 200, "Actions,Responsibility\n%s,Payroll\nLong ", first);
     size_t at = strlen(text);
     memset(text + at, 'x', 70000);
-    strcpy(text + at + 70000, ",HR\nR\xe9view pay,HR\n");
+    snprintf(text + at + 70000, 200, ",HR\n%s,HR\n", last);
     write_file("plan.csv", text);
     free(text);
     add_path("plan.csv");
     struct tkl_store *s = reload(NULL);
     ck_assert_uint_eq(s->n, 3);
-    ck_assert_str_eq(s->actions[2].title, "R\xc3\xa9view pay");
     ck_assert_uint_eq(s->actions[2].line, 4);
-    ck_assert(has_diag(4, "not valid UTF-8"));
     size_t payroll = 0;
     for (size_t i = 0; i < diags.n; i++)
         payroll += strstr(diags.items[i].message, "\"Payroll\" matches no team") != NULL;
     ck_assert_uint_eq(payroll, 1);
+    return s;
+}
+
+START_TEST(a_file_not_utf8_is_read_as_windows_1252_once)
+{
+    /* mostly not UTF-8: dropped when the byte is met, read again whole */
+    struct tkl_store *s = load_long_plan("Train staff", "R\xe9view pay");
+    ck_assert_str_eq(s->actions[2].title, "R\xc3\xa9view pay");
+    ck_assert(has_diag(4, "not valid UTF-8; the file was read as Windows-1252"));
+    tkl_store_free(s);
+}
+END_TEST
+
+/* A plan mostly UTF-8 with a stray byte past its first 64 KiB: its UTF-8
+ * kept and the byte alone read as Windows-1252, the warning at the byte's
+ * line. */
+START_TEST(a_stray_byte_in_a_utf8_file_is_read_alone_as_windows_1252)
+{
+    struct tkl_store *s = load_long_plan("Caf\xc3\xa9 \xe2\x80\x93 staff", "Let\x92s review pay");
+    ck_assert_str_eq(s->actions[0].title, "Caf\xc3\xa9 \xe2\x80\x93 staff");
+    ck_assert_str_eq(s->actions[2].title, "Let\xe2\x80\x99s review pay");
+    ck_assert(has_diag(4, "not valid UTF-8: byte 0x92 \"\xe2\x80\x99\" read as Windows-1252"));
+    ck_assert(!has_diag(4, "the file was read as Windows-1252"));
     tkl_store_free(s);
 }
 END_TEST
@@ -1516,6 +1539,7 @@ int main(void)
     tcase_add_test(files, a_store_out_of_cold_room_goes_on_in_private_memory);
     tcase_add_test(files, a_row_whose_hash_matches_another_row_is_read_again);
     tcase_add_test(files, a_file_not_utf8_is_read_as_windows_1252_once);
+    tcase_add_test(files, a_stray_byte_in_a_utf8_file_is_read_alone_as_windows_1252);
     tcase_add_test(files, a_row_below_a_changed_carried_text_is_read_again);
     tcase_add_test(files, a_row_is_read_again_when_the_teams_change);
     tcase_add_test(files, repeated_rows_taken_again_keep_distinct_ids);
