@@ -1723,17 +1723,29 @@ static int open_outbox(struct tkl_service *s)
     return 0;
 }
 
+/* Seconds on CLOCK_MONOTONIC, which the wall clock's steps do not move. */
+static int64_t mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
 /* Where rt's schedule catches up from, given the state's last_run (r:
  * 0, -ENOENT when absent, else why it could not be read): the last round
- * the state took, else catch_up_days back. Reminders a refused round put
- * back are after it; the notification log drops what was queued since. */
-static int64_t catch_up_from_value(const struct tkl_runtime *rt, int r, int64_t last_run,
-                                   int64_t now)
+ * the state took, else catch_up_days back from s's start. Reminders a
+ * refused round put back are after it; the notification log drops what
+ * was queued since. */
+static int64_t catch_up_from_value(const struct tkl_service *s, const struct tkl_runtime *rt, int r,
+                                   int64_t last_run, int64_t now)
 {
     if (r == 0)
         return last_run < now ? last_run : now;
-    if (r == -ENOENT) /* a first start */
-        return now - (int64_t)rt->cfg->schedule.policy.catch_up_days * 86400;
+    if (r == -ENOENT) { /* a first start: from when it began */
+        int64_t since = mono_seconds() - s->started_mono;
+        int64_t start = since > 0 ? now - since : now;
+        return start - (int64_t)rt->cfg->schedule.policy.catch_up_days * 86400;
+    }
     log_warning("cannot read the last run time: %s; nothing before now is caught up", strerror(-r));
     return now;
 }
@@ -1748,7 +1760,7 @@ static int64_t catch_up_from(struct tkl_service *s, const struct tkl_runtime *rt
         r = tkl_outbox_get_meta(s->outbox, "last_run", &last_run);
     else if (last_run == INT64_MIN)
         r = -ENOENT;
-    return catch_up_from_value(rt, r, last_run, now);
+    return catch_up_from_value(s, rt, r, last_run, now);
 }
 
 /*
@@ -1800,6 +1812,7 @@ static unsigned in_flight(void *data, const struct tkl_plugin_instance *p)
 int tkl_service_load(struct tkl_service *s)
 {
     struct tkl_diags diags = {0};
+    s->started_mono = mono_seconds();
     s->env.svc = &s->svc;
     s->svc.keep = true; /* the daemon's notifiers keep what outlives a restart */
     s->svc.items_changed = on_items_changed;
@@ -1946,7 +1959,7 @@ static void on_shared_last_run(void *data, int r, int64_t value)
     }
     if (r == 0 && value > s->last_run_known)
         s->last_run_known = value;
-    int64_t now = tkl_service_now(s), from = catch_up_from_value(s->rt, r, value, now);
+    int64_t now = tkl_service_now(s), from = catch_up_from_value(s, s->rt, r, value, now);
     if (s->hours_from < from) /* a first start's catch-up point, kept by the wait */
         from = s->hours_from;
     if (tkl_runtime_schedule(s->rt, from, now) < 0) {

@@ -51,6 +51,7 @@ class PlanServer:
         self.version = 0
         self.mode = "ok"
         self.token = None
+        self.delay = 0  # seconds each answer waits
         self.requests = []
         self.refused_handshakes = 0
         owner = self
@@ -92,6 +93,7 @@ class PlanServer:
             self.mtime = int(time.time()) - 3600 + self.version  # always later than before
 
     def answer(self, h):
+        time.sleep(self.delay)
         with self.lock:
             status, headers, body = self._decide(h)
             self.requests.append((h.path, dict(h.headers), status))
@@ -320,6 +322,36 @@ class Daemonised(Base):
                 d.kill()
             self.server = PlanServer(self.good)  # for tearDown
         self.assert_no_secret(d.log())
+
+
+    def test_a_reminder_due_while_a_first_start_fetches_its_plan_is_sent(self):
+        """A first start with catch_up_days = 0 sends what falls due from
+        the moment it started, also while it waits for its plan: the
+        reminders of 09:00 go out though the plan came at 09:00:03."""
+        self.configure(self.server.url())
+        with open(self.conf) as f:
+            text = f.read()
+        self.assertIn("catch_up_days = 7;", text)
+        with open(self.conf, "w") as f:
+            f.write(text.replace("catch_up_days = 7;", "catch_up_days = 0;"))
+        self.server.delay = 5
+        d = Daemon(self.conf, self.state, "--now", "2023-03-31T08:59:58")
+        try:
+            d.wait_for("started: 39 actions")
+            self.assertGreaterEqual(self.server.count(200), 1)
+            deadline = harness.deadline(60)
+            while True:  # EAP22-02 is due on Friday 31 March 2023
+                notices, out = harness.outbox(self.conf, self.state)
+                due = [n for n in notices for e in n["entries"]
+                       if e["item"] == "EAP22-02" and e["stage"] == "due"]
+                if due or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            self.assertTrue(due, out + d.log())
+            self.assertEqual(d.stop(), 0)
+        finally:
+            if d.proc.poll() is None:
+                d.kill()
 
 
 class Command(Base):
