@@ -2116,9 +2116,13 @@ static int check_recipient(const struct tkl_plugin_instance *p, const char *chan
 {
     char *why = NULL;
     int r = tkl_plugin_check_recipient(p, to, &why);
+    /* quoted on the message's one line, as a configuration would write it */
+    char *shown = r < 0 ? tkl_text_escape(to) : NULL;
     if (r < 0)
-        fprintf(stderr, "tickler send-test: %s cannot deliver to \"%s\": %s\n", channel, to,
+        fprintf(stderr, "tickler send-test: %s cannot deliver to \"%s\": %s\n", channel,
+                shown ? shown : "(it cannot be shown: out of memory)",
                 why ? why : "(its reason cannot be shown: out of memory)");
+    free(shown);
     free(why);
     return r;
 }

@@ -538,6 +538,55 @@ char *tkl_text_quote(const char *s)
     return text;
 }
 
+/* Whether tkl_text_escape writes the character cp as its bytes' \xNN. */
+static bool escaped_char(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Appends each byte of s[0..n) to b as \xNN. Returns 0 or -ENOMEM. */
+static int put_hex(struct tkl_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char x[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+        r = tkl_buf_append(b, x, sizeof(x));
+    }
+    return r;
+}
+
+char *tkl_text_escape(const char *s)
+{
+    struct tkl_buf b = {0};
+    size_t len = strlen(s);
+    int r = 0;
+    for (size_t i = 0, k; r == 0 && i < len; i += k ? k : 1) {
+        uint32_t cp = 0;
+        k = tkl_utf8_decode(s + i, len - i, &cp);
+        const char *named = !k           ? NULL
+                            : cp == '\\' ? "\\\\"
+                            : cp == '"'  ? "\\\""
+                            : cp == '\n' ? "\\n"
+                            : cp == '\r' ? "\\r"
+                            : cp == '\t' ? "\\t"
+                                         : NULL;
+        if (named)
+            r = tkl_buf_puts(&b, named);
+        else if (!k || escaped_char(cp))
+            r = put_hex(&b, s + i, k ? k : 1);
+        else
+            r = tkl_buf_append(&b, s + i, k);
+    }
+    if (r < 0) {
+        tkl_buf_free(&b);
+        return NULL;
+    }
+    return tkl_buf_steal(&b);
+}
+
 void tkl_html_fput_lines(FILE *f, const char *s)
 {
     for (const char *p = s ? s : ""; *p; p++) {

@@ -122,6 +122,16 @@ void tkl_text_fput_quote(FILE *f, const char *s);
  * memory). */
 char *tkl_text_quote(const char *s);
 
+/* s as the inside of a libconfig (or C) string literal, for a message
+ * that quotes a value of the configuration on one line and shows what it
+ * holds: backslash and double quote escaped (\\, \"), LF, CR and TAB as
+ * \n, \r, \t; each byte of the other C0 controls, of DEL, of the C1
+ * controls (U+0080 to U+009F), of LINE and PARAGRAPH SEPARATOR, of the
+ * bidi embeddings, overrides and isolates (U+202A to U+202E, U+2066 to
+ * U+2069), and each byte that starts no UTF-8 character, as \xNN; other
+ * characters as they are. A new string, or NULL (out of memory). */
+char *tkl_text_escape(const char *s);
+
 /* Writes s (NULL: nothing) to f for HTML element content: escaped
  * (tkl_html_char), each line break (CRLF, CR or LF) as <br>. */
 void tkl_html_fput_lines(FILE *f, const char *s);

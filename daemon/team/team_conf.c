@@ -8,17 +8,22 @@
 
 #include <tickler/day.h>
 
-/* Recipients: no control characters, no angle brackets or commas that
- * would let an address smuggle a second one into a header. */
-static bool valid_recipient(const char *s)
+#include "../core/text.h"
+
+/* Why s cannot be a recipient, or NULL when it can: empty, too long, or
+ * with control characters, or angle brackets or commas that would let an
+ * address smuggle a second one into a header. */
+static const char *recipient_problem(const char *s)
 {
-    if (!*s || strlen(s) > 320)
-        return false;
+    if (!*s)
+        return "is empty";
+    if (strlen(s) > 320)
+        return "is longer than 320 bytes";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         if (*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>' || *p == ',' || *p == ';' ||
             *p == ' ' || *p == '"')
-            return false;
-    return true;
+            return "has spaces, control characters or separators";
+    return NULL;
 }
 
 /* The aliases list al of team t. Returns 0, -EINVAL or -ENOMEM. */
@@ -33,6 +38,14 @@ static int read_aliases(const struct tkl_confread *x, const config_setting_t *al
             r = -ENOMEM;
     tkl_strv_free(v, nv);
     return r;
+}
+
+/* Frees v[from..n) and v, whose strings before from were handed on. */
+static void free_rest(char **v, size_t from, size_t n)
+{
+    for (size_t z = from; z < n; z++)
+        free(v[z]);
+    free(v);
 }
 
 /* The recipients list ch of one known channel, appended to t's. Returns 0,
@@ -52,20 +65,25 @@ static int read_channel(const struct tkl_confread *x, const config_setting_t *ch
     }
     t->recipients = p;
     for (size_t q = 0; q < nv; q++) {
-        if (!valid_recipient(v[q])) {
-            tkl_conf_err_at(x, ch,
-                            "recipient \"%s\" has spaces, control characters or separators; "
-                            "give one plain address per string",
-                            v[q]);
-            r = -EINVAL;
+        const char *problem = recipient_problem(v[q]);
+        if (problem) {
+            /* quoted as the file writes it: a line break in it would
+             * break the one line of file:line: message */
+            char *shown = tkl_text_escape(v[q]);
             free(v[q]);
+            if (!shown) {
+                free_rest(v, q + 1, nv);
+                return -ENOMEM;
+            }
+            tkl_conf_err_at(x, ch, "recipient \"%s\" %s; give one plain address per string", shown,
+                            problem);
+            free(shown);
+            r = -EINVAL;
             continue;
         }
         char *chn = strdup(config_setting_name(ch));
         if (!chn) {
-            for (size_t z = q; z < nv; z++)
-                free(v[z]);
-            free(v);
+            free_rest(v, q, nv);
             return -ENOMEM;
         }
         p[t->n_recipients++] =

@@ -451,6 +451,13 @@ teams = ( { id = "tls"; name = "Tls"; recipients = { hook = [ "tls", "hold" ]; }
         self.assertIn("\"nosuch\" is not one of this instance's destinations (known: \"ok\"",
                       p.stderr)
         self.assertNotIn(CANARY, p.stdout + p.stderr)
+        # a name with a line break: quoted escaped, on the message's one line
+        p = subprocess.run([tool("tickler"), "-c", self.conf, "--plugin-dir", harness.plugin_dir(),
+                            "send-test", "hook", "--to", "no\nsuch"], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('hook cannot deliver to "no\\nsuch": "no such" is not one of', p.stderr)
+        self.assertEqual(p.stderr.count("\n"), 1, p.stderr)
         self.assertEqual(len(self.rec.requests), 1)
 
     def test_retry_requeues_failed_and_wakes_the_daemon(self):

@@ -116,6 +116,33 @@ START_TEST(mistakes_are_named_at_their_lines)
 }
 END_TEST
 
+/* A refused recipient is quoted as the file writes it, on the one line
+ * of its message, and an empty one is called empty. */
+START_TEST(a_refused_recipient_is_quoted_on_one_line)
+{
+    struct conf_fixture f;
+    conf_parse(&f, "teams = (\n"
+                   "  { id = \"housing\";\n"
+                   "    recipients = { email = [ \"housing@x.example\\nBcc: evil@x.example\",\n"
+                   "                             \"\", \"tab\\there@x.example\" ]; }; }\n"
+                   ");\n");
+    struct tkl_team_dir dir = {0};
+    ck_assert_int_eq(tkl_teams_conf_read(&f.x, conf_at(&f, "teams"), channels, 2, &dir), -EINVAL);
+    ck_assert_uint_eq(f.diags.n_errors, 3);
+    for (size_t i = 0; i < f.diags.n; i++)
+        ck_assert_ptr_null(strpbrk(f.diags.items[i].message, "\r\n\t"));
+    ck_assert(conf_error_at(&f, 3,
+                            "recipient \"housing@x.example\\nBcc: evil@x.example\" has spaces, "
+                            "control characters or separators; give one plain address per "
+                            "string"));
+    ck_assert(conf_error_at(&f, 3, "recipient \"\" is empty; give one plain address per string"));
+    ck_assert(conf_error_at(&f, 3, "recipient \"tab\\there@x.example\" has spaces"));
+    ck_assert_uint_eq(dir.teams[0].n_recipients, 0);
+    tkl_team_dir_free(&dir);
+    conf_done(&f);
+}
+END_TEST
+
 START_TEST(a_team_may_have_a_weekly_digest)
 {
     struct conf_fixture f;
@@ -177,6 +204,7 @@ int main(void)
     tcase_add_test(tc, teams_are_read);
     tcase_add_test(tc, no_teams_is_an_empty_directory);
     tcase_add_test(tc, mistakes_are_named_at_their_lines);
+    tcase_add_test(tc, a_refused_recipient_is_quoted_on_one_line);
     tcase_add_test(tc, a_team_may_have_a_weekly_digest);
     tcase_add_test(tc, digest_mistakes_are_named_at_their_lines);
     suite_add_tcase(s, tc);

@@ -389,6 +389,38 @@ START_TEST(an_officers_text_is_quoted_isolated)
 }
 END_TEST
 
+/* A value of the configuration quoted in a message stays on the
+ * message's one line and shows what the file holds, written as the file
+ * would write it: its controls and stray bytes escaped, its text kept. */
+START_TEST(a_value_is_escaped_as_a_string_literal)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"", ""},
+        {"housing@x.example", "housing@x.example"},
+        {"housing@x.example\nBcc: evil@x.example", "housing@x.example\\nBcc: evil@x.example"},
+        {"a\tb\r\n", "a\\tb\\r\\n"},
+        {"say \"hi\" \\ bye", "say \\\"hi\\\" \\\\ bye"},
+        {"\x1b[31mred\x7f", "\\x1b[31mred\\x7f"},
+        /* NEL and LINE SEPARATOR break lines; an override reorders */
+        {"a\xc2\x85"
+         "b\xe2\x80\xa8"
+         "c" RLO "d",
+         "a\\xc2\\x85b\\xe2\\x80\\xa8c\\xe2\\x80\\xaed"},
+        /* letters of other scripts are kept; a stray byte is not */
+        {"r\xc3\xa9sum\xc3\xa9@\xe4\xbe\x8b.example", "r\xc3\xa9sum\xc3\xa9@\xe4\xbe\x8b.example"},
+        {"caf\xe9", "caf\\xe9"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = tkl_text_escape(cases[i].in);
+        ck_assert_ptr_nonnull(got);
+        ck_assert_str_eq(got, cases[i].out);
+        free(got);
+    }
+}
+END_TEST
+
 /* The byte offset in s where the isolate initiator at s + at is closed by
  * its matching PDI (UAX #9 BD9), or strlen(s) when it is not. */
 static size_t matching_pdi(const char *s, size_t at)
@@ -545,6 +577,7 @@ int main(void)
     tcase_add_test(tc, blank_text_says_nothing);
     tcase_add_test(tc, a_text_is_written_on_one_line);
     tcase_add_test(tc, an_officers_text_is_quoted_isolated);
+    tcase_add_test(tc, a_value_is_escaped_as_a_string_literal);
     tcase_add_test(tc, an_officers_text_is_isolated_in_html);
     tcase_add_test(tc, a_stray_pdi_in_a_note_does_not_end_its_isolate);
     suite_add_tcase(s, tc);
