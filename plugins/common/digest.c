@@ -1169,6 +1169,35 @@ void dg_render(struct dg_buf *b, const char *t, const struct tkl_notice *n,
         b->data[--b->len] = '\0';
 }
 
+/* Why d, an address's domain, is no host name, or NULL: RFC 5321's Domain,
+ * labels split by dots, none empty, each of letters, digits and hyphens
+ * and neither starting nor ending with a hyphen, an ASCII label at most 63
+ * bytes (RFC 1035). A byte past ASCII counts as a letter: a label of an
+ * internationalised domain is UTF-8 (RFC 6531), and its length is that of
+ * the A-label the server is sent. */
+static const char *domain_problem(const char *d)
+{
+    for (const char *label = d;; label++) {
+        size_t n = strcspn(label, ".");
+        bool ascii = true;
+        if (n == 0)
+            return "no leading, trailing or doubled dot in the domain";
+        if (label[0] == '-' || label[n - 1] == '-')
+            return "no hyphen at either end of a domain label";
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)label[i], l = c | 0x20;
+            if (c < 0x80 && c != '-' && !(c >= '0' && c <= '9') && !(l >= 'a' && l <= 'z'))
+                return "a domain of letters, digits, hyphens and dots";
+            ascii &= c < 0x80;
+        }
+        if (ascii && n > 63)
+            return "domain labels of at most 63 characters";
+        label += n;
+        if (!*label)
+            return NULL;
+    }
+}
+
 const char *dg_address_problem(const char *a)
 {
     const char *at = strchr(a, '@');
@@ -1182,7 +1211,7 @@ const char *dg_address_problem(const char *a)
         if (strchr("<>\"(),;:\\[]", *p))
             return "one plain address, without <>\"(),;:\\[]";
     }
-    return NULL;
+    return domain_problem(at + 1);
 }
 
 int dg_split_mailbox(const char *from, char **ret_name, char **ret_addr)

@@ -177,7 +177,11 @@ void dg_put_json_string(struct dg_buf *b, const char *s);
  * Why a is not an address a message can carry, or NULL when it is one:
  * something@domain, at most 254 bytes, with no spaces, controls, brackets,
  * quotes, commas or other specials (so it cannot add a recipient, or a
- * header, and needs no quoting in To: or RCPT TO).
+ * header, and needs no quoting in To: or RCPT TO), its domain a host name
+ * as RFC 5321 writes one: labels of letters, digits and hyphens split by
+ * dots, none empty, none starting or ending with a hyphen (a label of an
+ * internationalised domain may hold UTF-8; an address literal, [192.0.2.1],
+ * is refused with the brackets).
  */
 const char *dg_address_problem(const char *a);
 

@@ -402,6 +402,14 @@ teams = ( { id = "ops"; name = "Ops"; recipients = { NAME = [ "ops" ]; }; },
         self.assertIn(want, p.stderr)
         self.assertIn("cannot start: 1 error above, in %s or the files it names" % self.conf,
                       p.stderr)
+        # an address whose domain is no host name: refused alike
+        for bad in ("housing@x..example", "housing@x.example."):
+            Path(self.conf).write_text(text.replace('"housing-team"', '"%s"' % bad))
+            p = self.run_tool(tool("ticklerd"), "--check-config", "-c", self.conf,
+                              "-p", harness.plugin_dir(), check=False)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn('email cannot deliver to "%s": "%s" is not an email address (no '
+                          'leading, trailing or doubled dot in the domain)' % (bad, bad), p.stderr)
 
 
 class Headings(Fixture):

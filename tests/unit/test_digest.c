@@ -1174,6 +1174,55 @@ START_TEST(long_encoded_headers_are_folded)
 }
 END_TEST
 
+/* An address is something@domain, its domain a host name as RFC 5321
+ * writes one; an internationalised domain is UTF-8 and passes. */
+START_TEST(an_address_needs_a_host_name_for_its_domain)
+{
+    static const char *const good[] = {
+        "housing@x.example",
+        "first.last+tag@mail-1.x.example",
+        "a@localhost",
+        "info@b\xc3\xbc"
+        "cher.example",
+        "\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf\xe5\x91\x8a",
+        "a@xn--bcher-kva.example",
+        "a@0123456789012345678901234567890123456789012345678901234567890ab.example",
+    };
+    static const struct {
+        const char *address, *problem;
+    } bad[] = {
+        {"a@b@c", "local@domain"},
+        {"housing@", "local@domain"},
+        {"@x.example", "local@domain"},
+        {"housing@x..example", "no leading, trailing or doubled dot in the domain"},
+        {"housing@x.example.", "no leading, trailing or doubled dot in the domain"},
+        {"housing@.x.example", "no leading, trailing or doubled dot in the domain"},
+        {"housing@.", "no leading, trailing or doubled dot in the domain"},
+        {"housing@-x.example", "no hyphen at either end of a domain label"},
+        {"housing@x-.example", "no hyphen at either end of a domain label"},
+        {"housing@x_y.example", "a domain of letters, digits, hyphens and dots"},
+        {"housing@x.example/y", "a domain of letters, digits, hyphens and dots"},
+        {"a@0123456789012345678901234567890123456789012345678901234567890abc.example",
+         "domain labels of at most 63 characters"},
+        {"housing@[192.0.2.1]", "one plain address, without <>\"(),;:\\[]"},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        ck_assert_msg(!dg_address_problem(good[i]), "%s: %s", good[i], dg_address_problem(good[i]));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *got = dg_address_problem(bad[i].address);
+        ck_assert_msg(got, "%s passed", bad[i].address);
+        ck_assert_str_eq(got, bad[i].problem);
+    }
+    /* a sender's address is checked alike */
+    char *name = NULL, *addr = NULL;
+    ck_assert_int_eq(dg_split_mailbox("Tickler <tickler@x..example>", &name, &addr), -EINVAL);
+    ck_assert_int_eq(dg_split_mailbox("Tickler <tickler@x.example>", &name, &addr), 0);
+    ck_assert_str_eq(addr, "tickler@x.example");
+    free(name);
+    free(addr);
+}
+END_TEST
+
 START_TEST(plan_links_are_web_urls)
 {
     ck_assert(dg_web_url_ok("https://intranet.example/eap?a=1&b=2"));
@@ -1229,6 +1278,7 @@ int main(void)
     tcase_add_test(tc, quoted_printable_keeps_lines_short_and_the_text_whole);
     tcase_add_test(tc, json_strings_are_written_as_jansson_writes_them);
     tcase_add_test(tc, plan_links_are_web_urls);
+    tcase_add_test(tc, an_address_needs_a_host_name_for_its_domain);
     tcase_add_test(tc, long_encoded_headers_are_folded);
     suite_add_tcase(s, tc);
     return tkl_check_run(s);
