@@ -40,7 +40,8 @@ static int event_teams(struct tkl_action *a, const struct tkl_event *e,
         }
         if ((r = tkl_action_add_unmatched(a, e->teams[i])) < 0)
             break;
-        tkl_diag_add(diags, TKL_SEV_WARNING, e->source, 0, "X-TICKLER-TEAMS",
+        tkl_diag_add(diags, TKL_SEV_WARNING, e->file ? e->file : e->source, e->file ? e->line : 0,
+                     "X-TICKLER-TEAMS",
                      "%s (%s): \"%s\" is not a team in the team directory; the prompt goes to "
                      "the other teams",
                      e->title ? e->title : e->id, e->id, e->teams[i]);

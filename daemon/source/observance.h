@@ -29,12 +29,15 @@ struct tkl_event {
     const char *team;
     const char *const *teams;
     size_t n_teams;
+    const char *file; /* where the item is written, or NULL: named by source */
+    unsigned line;    /* its line in file, or 0 */
 };
 
 /*
  * Adds events to store as actions of kind event (owners: the teams' names;
  * deadline text: the days in words). A team name that matches no team is
- * a warning in diags, naming the source and the event. Returns 0 or
+ * a warning in diags at the event's file and line (its source when the
+ * file is not known), naming the event. Returns 0 or
  * -ENOMEM (then store is unchanged).
  */
 int tkl_observances_add(struct tkl_store *store, const struct tkl_event *ev, size_t n,

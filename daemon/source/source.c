@@ -38,6 +38,7 @@ static void event_free(struct tkl_event *e)
     free((char *)e->description);
     free((char *)e->category);
     free((char *)e->url);
+    free((char *)e->file);
     for (size_t i = 0; i < e->n_teams; i++)
         free((char *)e->teams[i]);
     free((void *)e->teams);
@@ -96,9 +97,11 @@ static int collect_item(void *data, const struct tkl_item *it)
     e->last_day = it->end_day >= it->start_day ? it->end_day : it->start_day;
     l->n++;
     const char *url = TKL_HAS_MEMBER(it, it->size, url) ? it->url : NULL;
+    const char *file = TKL_HAS_MEMBER(it, it->size, line) ? it->file : NULL;
+    e->line = file ? it->line : 0;
     if (dup_opt(it->id, &e->id) < 0 || dup_opt(it->title, &e->title) < 0 ||
         dup_opt(it->description, &e->description) < 0 || dup_opt(it->category, &e->category) < 0 ||
-        dup_opt(url, &e->url) < 0)
+        dup_opt(url, &e->url) < 0 || dup_opt(file, &e->file) < 0)
         return -ENOMEM;
     if (it->n_teams) {
         const char **t = calloc(it->n_teams, sizeof(*t));

@@ -520,6 +520,7 @@ static void cal_reconfigure(void *state, void *fresh)
 /* ---- items ----------------------------------------------------------- */
 
 struct emit_ctx {
+    const char *path; /* of the file that holds e */
     const struct ics_event *e;
     tkl_item_fn emit;
     void *emit_data;
@@ -549,6 +550,8 @@ static int emit_one(void *data, int32_t start, int32_t last)
         .teams = (const char *const *)e->teams,
         .n_teams = e->n_teams,
         .url = e->url,
+        .file = x->path,
+        .line = e->line,
     };
     return x->emit(x->emit_data, &it);
 }
@@ -560,7 +563,10 @@ static int cal_items(void *state, int32_t from_day, int32_t to_day, tkl_item_fn 
     for (size_t i = 0; i < cal->n_files; i++) {
         const struct ics_file *f = cal->files[i].ics;
         for (size_t k = 0; f && k < f->n; k++) {
-            struct emit_ctx x = {.e = &f->events[k], .emit = emit, .emit_data = emit_data};
+            struct emit_ctx x = {.path = cal->files[i].path,
+                                 .e = &f->events[k],
+                                 .emit = emit,
+                                 .emit_data = emit_data};
             int r = ics_occurrences(&f->events[k], from_day, to_day, emit_one, &x);
             if (r < 0)
                 return r;

@@ -536,9 +536,11 @@ class Malformed(Fixture):
         # first Saturday of July, but 1 July 2028 excluded and 8 July added
         fair = sorted(d[len("fair"):] for d in days if d.startswith("fair"))
         self.assertEqual(fair, ["2027-07-03", "2028-07-08", "2029-07-07"])
-        # a team name that matches no team is a warning naming the event
+        # a team name that matches no team is a warning naming the event, at
+        # its file and line (of BEGIN:VEVENT), as the source's other problems
         chk = self.tickler("check", check=False)
-        self.assertIn('Borough fair (fair@test/', chk.stdout)
+        self.assertIn('%s:4: warning: [X-TICKLER-TEAMS] Borough fair (fair@test/'
+                      % os.path.join(self.cals, "extra.ics"), chk.stdout)
         self.assertIn('"no such team" is not a team in the team directory', chk.stdout)
 
     def test_a_date_time_falls_on_its_day_in_the_daemon_zone(self):

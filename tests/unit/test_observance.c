@@ -98,6 +98,28 @@ START_TEST(unknown_team_is_warned_and_kept)
     ck_assert_str_eq(d->field, "X-TICKLER-TEAMS");
     ck_assert_str_eq(d->message, "IDAHOBIT (idahobit): \"Planning\" is not a team in the team "
                                  "directory; the prompt goes to the other teams");
+    ck_assert_uint_eq(d->line, 0);
+    tkl_store_free(s);
+}
+END_TEST
+
+/* With two calendar files one can tell which to fix: the warning is at
+ * the file and line the source says the event is written at. */
+START_TEST(an_unknown_team_is_warned_of_at_the_events_file_and_line)
+{
+    struct tkl_store *s = plan();
+    struct tkl_event ev = event("good", "Good", DAY(2027, 3, 10), DAY(2027, 3, 10));
+    ev.teams = planning;
+    ev.n_teams = 1;
+    ev.file = "./cal/bad.ics";
+    ev.line = 12;
+    ck_assert_int_eq(tkl_observances_add(s, &ev, 1, &dir, &diags), 0);
+    const struct tkl_diag *d = &diags.items[diags.n - 1];
+    ck_assert_int_eq(d->severity, TKL_SEV_WARNING);
+    ck_assert_str_eq(d->file, "./cal/bad.ics");
+    ck_assert_uint_eq(d->line, 12);
+    ck_assert_str_eq(d->field, "X-TICKLER-TEAMS");
+    ck_assert_str_eq(tkl_store_find(s, "good")->file, "observances"); /* still its source's */
     tkl_store_free(s);
 }
 END_TEST
@@ -178,6 +200,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, items_become_actions_of_kind_event);
     tcase_add_test(tc, unknown_team_is_warned_and_kept);
+    tcase_add_test(tc, an_unknown_team_is_warned_of_at_the_events_file_and_line);
     tcase_add_test(tc, an_id_the_plan_has_is_renamed);
     tcase_add_test(tc, day_ranges_in_words);
     tcase_add_test(tc, every_allocation_failure_leaves_the_store_unchanged);

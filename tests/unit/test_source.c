@@ -203,8 +203,11 @@ START_TEST(items_of_every_source_become_events_in_order)
     ck_assert_uint_eq(w->n_teams, 1);
     ck_assert_str_eq(w->teams[0], "comms");
     ck_assert_ptr_null(w->description);
+    ck_assert_ptr_null(w->file); /* the source says not where it is written */
+    ck_assert_uint_eq(w->line, 0);
     ck_assert_str_eq(a->title, "Awards");
     ck_assert_ptr_null(a->url); /* the item's size does not cover url */
+    ck_assert_ptr_null(a->file);
     ck_assert_int_eq(a->last_day, a->first_day);
     ck_assert_str_eq(p->id, "pride@test/2027-06-01");
     ck_assert_str_eq(p->title, "Pride Month");
@@ -216,6 +219,13 @@ START_TEST(items_of_every_source_become_events_in_order)
     ck_assert_str_eq(p->description, "Fly the flag, brief the press");
     ck_assert_str_eq(p->url, "https://example.org/pride");
     ck_assert_uint_eq(p->n_teams, 0);
+    /* where each event is written: the file and its BEGIN:VEVENT line */
+    char ics_path[300];
+    snprintf(ics_path, sizeof(ics_path), "%s/cal.ics", dir);
+    ck_assert_str_eq(p->file, ics_path);
+    ck_assert_uint_eq(p->line, 4);
+    ck_assert_str_eq(c->file, ics_path);
+    ck_assert_uint_eq(c->line, 15);
     ck_assert_str_eq(c->id, "carers@test/2027-06-07");
     ck_assert_int_eq(c->last_day, day(2027, 6, 13));
     ck_assert_uint_eq(c->n_teams, 2);
@@ -307,10 +317,13 @@ START_TEST(observances_around_today_join_the_store)
     ck_assert_str_eq(c->owners, "Communications, Human Resources");
     ck_assert_uint_eq(tkl_action_rare(c)->n_unmatched, 1);
     ck_assert_str_eq(tkl_action_rare(c)->unmatched[0], "nosuch");
-    /* the team that is not one is a warning naming the source */
+    /* the team that is not one is a warning at the event's file and line */
     ck_assert_uint_eq(d.n, 1);
     ck_assert_uint_eq(d.n_errors, 0);
-    ck_assert_str_eq(d.items[0].file, "diversity");
+    char ics_path[300];
+    snprintf(ics_path, sizeof(ics_path), "%s/cal.ics", dir);
+    ck_assert_str_eq(d.items[0].file, ics_path);
+    ck_assert_uint_eq(d.items[0].line, 15);
     ck_assert_ptr_nonnull(strstr(d.items[0].message, "\"nosuch\""));
     ck_assert_ptr_nonnull(strstr(d.items[0].message, "Carers Week"));
     tkl_diags_free(&d);
