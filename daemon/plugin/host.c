@@ -37,12 +37,12 @@ static void host_log(const struct tkl_host *host, int level, const char *fmt, ..
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     struct tkl_host_services *svc = host->host_data;
-    if (level <= TKL_LOG_ERR && svc && svc->init_holding) {
-        char **v = realloc(svc->init_lines, (svc->n_init_lines + 1) * sizeof(*v));
+    if (svc && svc->init_holding) {
+        struct tkl_held_line *v = realloc(svc->init_lines, (svc->n_init_lines + 1) * sizeof(*v));
         if (v) {
             svc->init_lines = v;
-            if ((v[svc->n_init_lines] = strdup(msg))) {
-                svc->n_init_lines++;
+            if ((v[svc->n_init_lines].msg = strdup(msg))) {
+                v[svc->n_init_lines++].level = level;
                 return;
             }
         }
@@ -58,16 +58,19 @@ void tkl_host_init_begin(struct tkl_host_services *svc)
 void tkl_host_init_end(struct tkl_host_services *svc, const char *instance, int r,
                        struct tkl_diags *diags, const char *file, unsigned line, const char *what)
 {
+    bool said = false;
     svc->init_holding = false;
-    if (r < 0 && !svc->n_init_lines)
+    for (size_t i = 0; i < svc->n_init_lines; i++)
+        said |= svc->init_lines[i].level <= TKL_LOG_ERR;
+    if (r < 0 && !said)
         tkl_diag_add(diags, TKL_SEV_ERROR, file, line, "settings", "%s: %s", what, strerror(-r));
     for (size_t i = 0; i < svc->n_init_lines; i++) {
-        if (r < 0)
-            tkl_diag_add(diags, TKL_SEV_ERROR, file, line, "settings", "%s: %s", what,
-                         svc->init_lines[i]);
+        const struct tkl_held_line *h = &svc->init_lines[i];
+        if (r < 0 && h->level <= TKL_LOG_ERR)
+            tkl_diag_add(diags, TKL_SEV_ERROR, file, line, "settings", "%s: %s", what, h->msg);
         else
-            log_line(svc, instance, TKL_LOG_ERR, svc->init_lines[i]);
-        free(svc->init_lines[i]);
+            log_line(svc, instance, h->level, h->msg);
+        free(h->msg);
     }
     free(svc->init_lines);
     svc->init_lines = NULL;

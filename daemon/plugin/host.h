@@ -31,10 +31,13 @@ struct tkl_host_services {
     void *data;
     unsigned n_errors;    /* lines plugins logged at TKL_LOG_ERR */
     char last_error[512]; /* the last of them, cut to fit */
-    /* the lines an instance logs at TKL_LOG_ERR while it reads its
-     * settings, held (tkl_host_init_begin, tkl_host_init_end) */
+    /* the lines an instance logs while it reads its settings, in order,
+     * held (tkl_host_init_begin, tkl_host_init_end) */
     bool init_holding;
-    char **init_lines;
+    struct tkl_held_line {
+        int level;
+        char *msg;
+    } * init_lines;
     size_t n_init_lines;
     /* retirement (tkl_host_retire) */
     struct tkl_closing *closing;         /* handles closing through host.close */
@@ -49,16 +52,19 @@ struct tkl_host_services {
     uv_timer_t drain_timer;
 };
 
-/* From here until tkl_host_init_end, the lines an instance logs at
- * TKL_LOG_ERR are held (one that cannot be, out of memory, is logged). */
+/* From here until tkl_host_init_end, the lines an instance logs are held,
+ * in order (one that cannot be, out of memory, is logged). */
 void tkl_host_init_begin(struct tkl_host_services *svc);
 
 /*
  * Ends the hold of tkl_host_init_begin, for the instance named instance
- * whose init came to r: when r < 0 each line held is an error in diags at
- * file:line, "what: line" (the reason the instance refused its settings,
- * said once, not also logged; none held: "what: strerror(-r)"); when it
- * started, each is logged as it would have been.
+ * whose init came to r: when r < 0 each error held (TKL_LOG_ERR) is an
+ * error in diags at file:line, "what: line" (the reason the instance
+ * refused its settings, said once, not also logged; none held: "what:
+ * strerror(-r)"), and the other lines are logged; when it started, each
+ * line is logged as it would have been. Either way in the order logged, so
+ * that a line that follows from an error (a calendar's "refused") comes
+ * after it.
  */
 void tkl_host_init_end(struct tkl_host_services *svc, const char *instance, int r,
                        struct tkl_diags *diags, const char *file, unsigned line, const char *what);

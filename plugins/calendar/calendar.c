@@ -166,7 +166,10 @@ static int read_file(struct calendar *cal, struct cal_file *f)
         return r;
     }
     if (r < 0) {
-        cal->host->log(cal->host, f->ics ? TKL_LOG_WARNING : TKL_LOG_ERR,
+        /* what follows from the errors on_problem logged, each counted by
+         * the host: a warning, so that the file's problems count once (an
+         * error when none was logged, so that a refusal always counts) */
+        cal->host->log(cal->host, pc.n ? TKL_LOG_WARNING : TKL_LOG_ERR,
                        "%s: calendar refused (%u problem%s); %s", f->path, pc.n,
                        pc.n == 1 ? "" : "s",
                        f->ics ? "its last good version stays in use" : "its events are not loaded");

@@ -431,6 +431,33 @@ class Malformed(Fixture):
         self.assertIn('%s:14: DTSTART: "20271345" is not a valid date' % path,
                       p.stdout + p.stderr)
 
+    def test_each_problem_counts_once(self):
+        """A refused file's problem is one error; the line saying the file
+        was refused follows it, a warning, not a second error."""
+        base = Path(self.conf).read_text()
+        with open(self.conf, "w") as f:
+            f.write(base.replace('files = [ "calendars/uk-diversity.ics", "calendars/local.ics" ];',
+                                 'files = [ "calendars/uk-diversity.ics", "calendars/local.ics", '
+                                 '"calendars/missing.ics" ];'))
+        path = self.write_bad(self.BAD.replace("20271345", "20270230").replace(
+            "RRULE:FREQ=SOMETIMES\r\n", ""))
+        missing = os.path.join(self.cals, "missing.ics")
+        p = self.tickler("check", check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("errors: 2\n", p.stdout)
+        lines = p.stderr.splitlines()
+        for at, problem in ((path, '%s:14: DTSTART: "20270230" is not a valid date' % path),
+                            (missing, "%s: cannot open" % missing)):
+            i = [k for k, l in enumerate(lines) if problem in l]
+            self.assertEqual(len(i), 1, p.stderr)
+            self.assertTrue(lines[i[0]].startswith("<3>"), p.stderr)
+            self.assertEqual(lines[i[0] + 1], "<4>diversity: %s: calendar refused (1 problem); "
+                             "its events are not loaded" % at, p.stderr)
+        p = run(tool("ticklerd"), "--check-config", "-c", self.conf, "-p", harness.plugin_dir(),
+                check=False)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("; 2 errors logged above, which ticklerd starts with", p.stdout)
+
     def test_the_other_calendar_still_loads(self):
         self.write_bad()
         p = self.tickler("calendar", "--from", "2027-01-01", "--to", "2027-12-31",

@@ -169,6 +169,43 @@ START_TEST(the_log_names_the_instance_and_counts_errors)
 }
 END_TEST
 
+/* What an instance logs while it reads its settings is held, then logged
+ * in its order, so a line that follows from an error (a calendar's
+ * "refused", a warning) comes after it; settings refused make the errors
+ * diagnostics and log the rest. */
+START_TEST(lines_logged_while_reading_settings_keep_their_order)
+{
+    struct tkl_plugin_instance *p = open_instance("echo");
+    const struct tkl_host *h = &p->host;
+    struct tkl_diags d = {0};
+    tkl_capture_begin();
+    tkl_host_init_begin(&svc);
+    h->log(h, TKL_LOG_INFO, "a.ics: 3 events");
+    h->log(h, TKL_LOG_ERR, "b.ics:4: DTSTART: bad");
+    h->log(h, TKL_LOG_WARNING, "b.ics: calendar refused (1 problem)");
+    tkl_host_init_end(&svc, "chat", 0, &d, "t.conf", 9, "rejected");
+    ck_assert_uint_eq(d.n, 0);
+    tkl_host_init_begin(&svc);
+    h->log(h, TKL_LOG_ERR, "line 3: unknown setting");
+    h->log(h, TKL_LOG_WARNING, "ignored");
+    tkl_host_init_end(&svc, "chat", -EINVAL, &d, "t.conf", 9, "rejected");
+    char *logged = tkl_capture_end();
+    ck_assert_str_eq(logged, "<6>chat: a.ics: 3 events\n"
+                             "<3>chat: b.ics:4: DTSTART: bad\n"
+                             "<4>chat: b.ics: calendar refused (1 problem)\n"
+                             "<4>chat: ignored\n");
+    free(logged);
+    ck_assert_uint_eq(svc.n_errors, 1); /* the error logged; the other is a diagnostic */
+    ck_assert_uint_eq(d.n, 1);
+    ck_assert_uint_eq(d.n_errors, 1);
+    ck_assert_uint_eq(d.items[0].line, 9);
+    ck_assert_str_eq(d.items[0].message, "rejected: line 3: unknown setting");
+    tkl_diags_free(&d);
+    tkl_plugin_close(p);
+    finish();
+}
+END_TEST
+
 static int changes;
 static char changed_instance[32];
 static void *changed_data;
@@ -745,6 +782,7 @@ int main(void)
     tcase_add_test(lend, the_clock_honours_the_offset);
     tcase_add_test(lend, only_the_daemon_lends_a_keep_directory);
     tcase_add_test(lend, the_log_names_the_instance_and_counts_errors);
+    tcase_add_test(lend, lines_logged_while_reading_settings_keep_their_order);
     tcase_add_test(lend, items_changed_reaches_the_service);
     tcase_add_test(lend, each_instance_has_transfers_of_its_own);
     tcase_add_test(lend, an_instance_is_told_its_finished_transfers_before_it_stops);
