@@ -73,14 +73,16 @@ struct tkl_item {
     const char *const *teams; /* team ids or names to prompt besides the */
     size_t n_teams;           /* source's default route */
     const char *url;          /* more about it (resources), or NULL */
+    void *reserved[3];
     /* Where the item is written, for the host's warnings about it
      * ("file:line: warning: ..."): the path as the source's own messages
      * name it, or NULL (the host then names the source); and the line
-     * where the item begins, 1 for the first, or 0 when unknown. Read
-     * only when size covers them (TKL_HAS_MEMBER). */
+     * where the item begins, 1 for the first, or 0 when unknown. Appended
+     * after the reserved pointers, which an item of a plugin built before
+     * them covers with its size, and read only when size covers them
+     * (TKL_HAS_MEMBER). */
     const char *file;
     uint32_t line;
-    void *reserved[3];
 };
 
 /* One action or observance inside a notice. */

@@ -27,7 +27,7 @@ struct items {
         int start, end;
         char **teams;
         size_t n_teams;
-        bool no_id, short_size;
+        bool no_id, short_size, old_size;
     } * v;
 };
 
@@ -88,6 +88,7 @@ static int items_init(const struct tkl_host *host, const config_setting_t *conf,
         config_setting_lookup_int(g, "end", &it->end);
         it->no_id = config_setting_lookup_bool(g, "no_id", &flag) && flag;
         it->short_size = config_setting_lookup_bool(g, "short", &flag) && flag;
+        it->old_size = config_setting_lookup_bool(g, "old", &flag) && flag;
         const config_setting_t *teams = config_setting_get_member(g, "teams");
         int nt = teams ? config_setting_length(teams) : 0;
         if (nt && !(it->teams = calloc((size_t)nt, sizeof(char *)))) {
@@ -124,6 +125,17 @@ static int items_items(void *state, int32_t from_day, int32_t to_day, tkl_item_f
             .n_teams = it->n_teams,
             .url = it->url,
         };
+        if (it->old_size) {
+            /* as a plugin built before file and line: its size ends after
+             * the reserved pointers that followed url, which it may leave
+             * holding anything; what lies past its size is not its own */
+            size_t junk = offsetof(struct tkl_item, url) + sizeof(out.url);
+            size_t old = junk + 3 * sizeof(void *);
+            out.file = "past-its-size.ics";
+            out.line = 99;
+            memset((char *)&out + junk, 0x5a, old - junk);
+            out.size = (uint32_t)old;
+        }
         int r = emit(emit_data, &out);
         if (r < 0)
             return r;

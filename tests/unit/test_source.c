@@ -152,24 +152,24 @@ static void teardown(void)
     tkl_rmtree(dir);
 }
 
-/* The test source's items: a week in May, one on the first day of Pride
- * Month (an item of an older, shorter layout), and one whose end is before
- * its start. */
+/* The test source's items: a week in May (an item of the layout before
+ * file and line), one on the first day of Pride Month (of an older,
+ * shorter layout still), and one whose end is before its start. */
 static char local_items[1024];
 
 static const char *local(const char *extra)
 {
-    snprintf(
-        local_items, sizeof(local_items),
-        "items = ("
-        " { id = \"wellbeing\"; title = \"Staff Wellbeing Week\"; start = %d; end = %d;"
-        "   category = \"wellbeing\"; url = \"https://example.org/w\"; teams = [ \"comms\" ]; },"
-        " { id = \"awards\"; title = \"Awards\"; start = %d; short = true;"
-        "   url = \"https://example.org/not-in-an-old-item\"; },"
-        " { id = \"backwards\"; title = \"Backwards\"; start = %d; end = %d; }"
-        " ); %s",
-        day(2027, 5, 10), day(2027, 5, 14), day(2027, 6, 1), day(2027, 7, 1), day(2027, 6, 30),
-        extra);
+    snprintf(local_items, sizeof(local_items),
+             "items = ("
+             " { id = \"wellbeing\"; title = \"Staff Wellbeing Week\"; start = %d; end = %d;"
+             "   category = \"wellbeing\"; url = \"https://example.org/w\"; teams = [ \"comms\" ];"
+             "   old = true; },"
+             " { id = \"awards\"; title = \"Awards\"; start = %d; short = true;"
+             "   url = \"https://example.org/not-in-an-old-item\"; },"
+             " { id = \"backwards\"; title = \"Backwards\"; start = %d; end = %d; }"
+             " ); %s",
+             day(2027, 5, 10), day(2027, 5, 14), day(2027, 6, 1), day(2027, 7, 1), day(2027, 6, 30),
+             extra);
     return local_items;
 }
 
@@ -203,7 +203,7 @@ START_TEST(items_of_every_source_become_events_in_order)
     ck_assert_uint_eq(w->n_teams, 1);
     ck_assert_str_eq(w->teams[0], "comms");
     ck_assert_ptr_null(w->description);
-    ck_assert_ptr_null(w->file); /* the source says not where it is written */
+    ck_assert_ptr_null(w->file); /* the item's size does not cover file and line */
     ck_assert_uint_eq(w->line, 0);
     ck_assert_str_eq(a->title, "Awards");
     ck_assert_ptr_null(a->url); /* the item's size does not cover url */
