@@ -120,7 +120,7 @@ struct tkl_service {
                                  * first start's: catch_up_days before it), or INT64_MAX */
     unsigned last_run_failures; /* reads of it failed in a row */
     int64_t last_run_known;
-    /* when tkl_service_load began, on CLOCK_MONOTONIC (seconds): a first
+    /* when tkl_service_load began, on CLOCK_MONOTONIC (ms): a first
      * start (no last run) catches up catch_up_days back from then, so that
      * a reminder that falls due while the start loads the plan (a link
      * fetched, the state opened) is not taken for one before the start */

@@ -995,9 +995,14 @@ class Prompts(Fixture):
         would be over and the prompt dropped, so the catch-up goes now."""
         d = Daemon(self.conf, self.state, "--now", "2025-09-10T20:00")
         self.addCleanup(lambda: d.proc.poll() is None and d.kill())
-        # since a week before the start, to the second its clock was set
+        # since a week before the start: the second its load began, or the
+        # one before, while its clock (set once the configuration is read)
+        # says 20:00:00
         n = d.wait_for("outside the sending hours (schedule.catch_up_until), but what was "
-                       "missed while stopped, since 2025-09-03T20:00:")
+                       "missed while stopped, since 2025-09-03T")
+        point = dt.datetime.fromisoformat(d.lines[n].split(" since ", 1)[1].split(",", 1)[0])
+        week = dt.datetime.fromisoformat("2025-09-03T20:00:00+01:00")
+        self.assertTrue(week - dt.timedelta(seconds=30) <= point <= week, d.lines[n])
         self.assertTrue(d.lines[n].endswith(
             "+01:00, holds a comms prompt or an update request whose time would be over by the "
             "next send time, 2025-09-11T09:00:00+01:00: it all goes now"), d.lines[n])

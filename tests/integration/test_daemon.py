@@ -982,10 +982,16 @@ class SendingHours(Fixture):
         with open(self.plan, "w", encoding="utf-8") as f:  # 28 days before: Monday 30 November
             f.write(self.PLAN.replace("04/12/2026", "28/12/2026"))
         d = self.start("2026-12-05T02:00")  # Saturday: back to Saturday 28 November
-        n = d.wait_for("what was missed while stopped, since 2026-11-28T02:00:")
+        n = d.wait_for("what was missed while stopped, since 2026-11-2")
         since = re.search(r"since (\S+), waits for the next send time, "
                           r"2026-12-07T09:00:00\+00:00", d.lines[n])
         self.assertIsNotNone(since, d.lines[n])
+        # 7 days before the start: the second its load began, or the one
+        # before, while its clock (set once the configuration is read) says
+        # 02:00:00
+        point = datetime.datetime.fromisoformat(since.group(1))
+        week = datetime.datetime.fromisoformat("2026-11-28T02:00:00+00:00")
+        self.assertTrue(week - datetime.timedelta(seconds=30) <= point <= week, d.lines[n])
         d.wait_for("started: 1 actions, ")  # its signals handled from here
         self.assertEqual(d.stop(), 0, d.log())
         # Tuesday: a first start again would look back to Tuesday 1 December
