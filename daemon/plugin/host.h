@@ -61,10 +61,10 @@ void tkl_host_init_begin(struct tkl_host_services *svc);
  * whose init came to r: when r < 0 each error held (TKL_LOG_ERR) is an
  * error in diags at file:line, "what: line" (the reason the instance
  * refused its settings, said once, not also logged; none held: "what:
- * strerror(-r)"), and the other lines are logged; when it started, each
- * line is logged as it would have been. Either way in the order logged, so
- * that a line that follows from an error (a calendar's "refused") comes
- * after it.
+ * strerror(-r)"), and the other lines are logged now, so they come before
+ * those errors, which the caller prints with diags; when it started, each
+ * line is logged as it would have been, in the order logged, so that a
+ * line that follows from an error (a calendar's "refused") comes after it.
  */
 void tkl_host_init_end(struct tkl_host_services *svc, const char *instance, int r,
                        struct tkl_diags *diags, const char *file, unsigned line, const char *what);

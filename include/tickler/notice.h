@@ -73,7 +73,7 @@ struct tkl_item {
     const char *const *teams; /* team ids or names to prompt besides the */
     size_t n_teams;           /* source's default route */
     const char *url;          /* more about it (resources), or NULL */
-    void *reserved[3];
+    void *reserved[3];        /* never read: a plugin may leave anything here */
     /* Where the item is written, for the host's warnings about it
      * ("file:line: warning: ..."): the path as the source's own messages
      * name it, or NULL (the host then names the source); and the line

@@ -19,10 +19,12 @@
  * of that version, and says so naming the file: "not binary compatible".
  *
  * Growth. Structures handed across the ABI carry their own size as their
- * first or second member and end in reserved pointers, which the host
- * zeroes. Members are only ever appended, or take a reserved pointer (which
- * a host that predates the member leaves NULL); a reader looks at an
- * appended member only when the size it was given covers it
+ * first or second member and reserved pointers. Members are only ever
+ * appended, or, in a structure the host fills, take a reserved pointer
+ * (which the host zeroes, so one that predates the member leaves it NULL);
+ * a structure a plugin fills (struct tkl_item) may hold anything in its
+ * reserved pointers, which are never read, and grows after them. A reader
+ * looks at an appended member only when the size it was given covers it
  * (TKL_HAS_MEMBER).
  *
  * Threading. Every callback, in both directions, runs on the host's single
