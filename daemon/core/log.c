@@ -79,12 +79,8 @@ void tkl_logv(int level, const char *fmt, va_list ap)
         }
         if (sizeof(out) - 1 - o < 4)
             break;
-        static const char hex[] = "0123456789abcdef";
-        unsigned char c = (unsigned char)line[i++];
-        out[o++] = '\\';
-        out[o++] = 'x';
-        out[o++] = hex[c >> 4];
-        out[o++] = hex[c & 15];
+        tkl_byte_escape((unsigned char)line[i++], out + o);
+        o += 4;
     }
     out[o] = '\0';
     fprintf(stderr, "<%d>%s\n", level, out);

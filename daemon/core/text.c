@@ -545,14 +545,22 @@ static bool escaped_char(uint32_t cp)
            (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+void tkl_byte_escape(unsigned char c, char out[4])
+{
+    static const char hex[] = "0123456789abcdef";
+    out[0] = '\\';
+    out[1] = 'x';
+    out[2] = hex[c >> 4];
+    out[3] = hex[c & 15];
+}
+
 /* Appends each byte of s[0..n) to b as \xNN. Returns 0 or -ENOMEM. */
 static int put_hex(struct tkl_buf *b, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     int r = 0;
     for (size_t i = 0; r == 0 && i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char x[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+        char x[4];
+        tkl_byte_escape((unsigned char)s[i], x);
         r = tkl_buf_append(b, x, sizeof(x));
     }
     return r;

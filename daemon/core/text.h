@@ -132,6 +132,10 @@ char *tkl_text_quote(const char *s);
  * characters as they are. A new string, or NULL (out of memory). */
 char *tkl_text_escape(const char *s);
 
+/* Writes byte c as the four characters \xNN (small hex digits), as
+ * tkl_text_escape and the log write a byte that is not text. */
+void tkl_byte_escape(unsigned char c, char out[4]);
+
 /* Writes s (NULL: nothing) to f for HTML element content: escaped
  * (tkl_html_char), each line break (CRLF, CR or LF) as <br>. */
 void tkl_html_fput_lines(FILE *f, const char *s);
