@@ -1723,15 +1723,6 @@ static int open_outbox(struct tkl_service *s)
     return 0;
 }
 
-/* Milliseconds on CLOCK_MONOTONIC, which the wall clock's steps do not
- * move. */
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Where rt's schedule catches up from, given the state's last_run (r:
  * 0, -ENOENT when absent, else why it could not be read): the last round
  * the state took, else catch_up_days back from s's start. Reminders a
@@ -1746,8 +1737,8 @@ static int64_t catch_up_from_value(const struct tkl_service *s, const struct tkl
         /* now is whole seconds of a clock whose fraction is not the
          * monotonic one's: a second more, so that a reminder due in the
          * second the load began is after the point */
-        int64_t ms = mono_ms() - s->started_mono;
-        int64_t start = now - (ms > 0 ? (ms + 999) / 1000 : 0) - 1;
+        int64_t ms = (int64_t)((uv_hrtime() - s->started_ns) / 1000000);
+        int64_t start = now - (ms + 999) / 1000 - 1;
         return start - (int64_t)rt->cfg->schedule.policy.catch_up_days * 86400;
     }
     log_warning("cannot read the last run time: %s; nothing before now is caught up", strerror(-r));
@@ -1816,7 +1807,7 @@ static unsigned in_flight(void *data, const struct tkl_plugin_instance *p)
 int tkl_service_load(struct tkl_service *s)
 {
     struct tkl_diags diags = {0};
-    s->started_mono = mono_ms();
+    s->started_ns = uv_hrtime();
     s->env.svc = &s->svc;
     s->svc.keep = true; /* the daemon's notifiers keep what outlives a restart */
     s->svc.items_changed = on_items_changed;

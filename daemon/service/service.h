@@ -120,11 +120,12 @@ struct tkl_service {
                                  * first start's: catch_up_days before it), or INT64_MAX */
     unsigned last_run_failures; /* reads of it failed in a row */
     int64_t last_run_known;
-    /* when tkl_service_load began, on CLOCK_MONOTONIC (ms): a first
-     * start (no last run) catches up catch_up_days back from then, so that
-     * a reminder that falls due while the start loads the plan (a link
-     * fetched, the state opened) is not taken for one before the start */
-    int64_t started_mono;
+    /* uv_hrtime() when tkl_service_load began (monotonic: --now and the
+     * wall clock's steps do not move it): a first start (no last run)
+     * catches up catch_up_days back from then, so that a reminder that
+     * falls due while the start loads the plan (a link fetched, the state
+     * opened) is not taken for one before the start */
+    uint64_t started_ns;
     bool recovering;           /* it is queued, its completion not told */
     int64_t recovered;         /* notices it made due again */
     bool store_change_pending; /* read once the refused queue round is in */
